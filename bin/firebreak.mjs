@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+// `firebreak` command: runs the TypeScript CLI through tsx so a clone needs no build step.
+import { register } from 'tsx/esm/api';
+import '../lib/polyfills.ts';
+
+register();
+await import('./firebreak.ts');

@@ -1,0 +1,85 @@
+/**
+ * Classifies AWS SDK errors into the responders' vocabulary. EC2 reports throttling as
+ * `RequestLimitExceeded` (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/throttling.html)
+ * and dry-run outcomes as the *errors* `DryRunOperation` / `UnauthorizedOperation`
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html).
+ */
+import {
+  ResponderAccessDeniedError,
+  ResponderFailedError,
+  TransientResponderError,
+} from '../responders/errors';
+
+const THROTTLING_CODES = new Set([
+  'RequestLimitExceeded',
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+  'ProvisionedThroughputExceededException',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'InternalError',
+  'InternalFailure',
+  'InternalServerError',
+  'Unavailable',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+  'ECONNRESET',
+  'ETIMEDOUT',
+]);
+
+const ACCESS_DENIED_CODES = new Set([
+  'UnauthorizedOperation',
+  'AccessDenied',
+  'AccessDeniedException',
+  'AuthFailure',
+  'AuthorizationError',
+  'InvalidClientTokenId',
+  'ExpiredToken',
+]);
+
+/** The error code of an SDK v3 error (its `name`), or undefined for non-errors. */
+export function awsErrorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const named = error as { name?: unknown; Code?: unknown; code?: unknown };
+  if (typeof named.name === 'string' && named.name !== 'Error') return named.name;
+  if (typeof named.Code === 'string') return named.Code;
+  if (typeof named.code === 'string') return named.code;
+  return undefined;
+}
+
+function httpStatus(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const meta = (error as { $metadata?: { httpStatusCode?: unknown } }).$metadata;
+  return typeof meta?.httpStatusCode === 'number' ? meta.httpStatusCode : undefined;
+}
+
+export function isTransientAwsError(error: unknown): boolean {
+  const code = awsErrorCode(error);
+  if (code !== undefined && THROTTLING_CODES.has(code)) return true;
+  const status = httpStatus(error);
+  return status !== undefined && (status >= 500 || status === 429);
+}
+
+export function isAccessDeniedAwsError(error: unknown): boolean {
+  const code = awsErrorCode(error);
+  return code !== undefined && ACCESS_DENIED_CODES.has(code);
+}
+
+/** Turns an SDK error from `call` into the responder error a state machine can act on. */
+export function toResponderError(error: unknown, call: string): Error {
+  const code = awsErrorCode(error) ?? 'UnknownError';
+  const message = error instanceof Error ? error.message : String(error);
+  if (isTransientAwsError(error)) {
+    return new TransientResponderError(`${call} failed transiently (${code}): ${message}`, { cause: error });
+  }
+  if (isAccessDeniedAwsError(error)) {
+    return new ResponderAccessDeniedError(`${call} was denied (${code}): ${message}`, { cause: error });
+  }
+  return new ResponderFailedError(`${call} failed (${code}): ${message}`, { cause: error });
+}

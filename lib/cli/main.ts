@@ -1,0 +1,39 @@
+/**
+ * Entry point of the `firebreak` command. Each area registers its subcommands here
+ * (validate/simulate: lib/cli/playbooks.ts; gameday: lib/cli/gameday.ts; approvals: lib/cli/approvals.ts).
+ */
+import { Command, CommanderError } from 'commander';
+
+export type CommandRegistrar = (program: Command, setExitCode: (code: number) => void) => void;
+
+// Each area adds its registrar here (one import + one entry).
+const registrars: CommandRegistrar[] = [];
+
+/** Builds the program with every registered subcommand; exported for tests. */
+export function buildProgram(setExitCode: (code: number) => void): Command {
+  const program = new Command('firebreak')
+    .description('Automated incident response for AWS: playbooks, simulation and game days.')
+    .showSuggestionAfterError(true)
+    .exitOverride();
+  for (const register of registrars) register(program, setExitCode);
+  return program;
+}
+
+/** Runs the CLI and resolves to the process exit code (never calls process.exit itself). */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram((code) => {
+    exitCode = Math.max(exitCode, code);
+  });
+  try {
+    await program.parseAsync([...argv]);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; a typo in a flag or command exits 2 with commander's message.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    console.error(`firebreak: ${error instanceof Error ? error.message : String(error)}`);
+    return 2;
+  }
+  return exitCode;
+}

@@ -1,0 +1,91 @@
+/**
+ * The actions a playbook step can name. Each declares its options, the IAM actions its responder
+ * needs (the stack grants exactly the union of what the deployed playbooks use) and whether it
+ * changes resources (mutating steps are what approval and blast-radius rails guard).
+ */
+import { z } from 'zod';
+
+export interface ActionDefinition {
+  readonly name: string;
+  readonly description: string;
+  /** Options accepted under `with:`; strict, so a misspelt key is an error. */
+  readonly options: z.ZodType<Record<string, unknown>>;
+  /** The responder (folder under `lambdas/`) that runs it. */
+  readonly responder: string;
+  /** IAM actions the responder needs for this action, in the account it acts in. */
+  readonly iamActions: readonly string[];
+  /** True when the action changes resources (and so is guarded by the safety rails). */
+  readonly mutates: boolean;
+}
+
+const quarantineOptions = z
+  .object({
+    /** Take the instance profile away (default true). */
+    detachInstanceProfile: z.boolean().default(true),
+    /**
+     * Also revoke sessions already issued to the instance role (deny on aws:TokenIssueTime).
+     * Off by default: it hits every instance sharing the role.
+     */
+    revokeRoleSessions: z.boolean().default(false),
+  })
+  .strict();
+
+const snapshotOptions = z
+  .object({
+    /** Extra tags for the evidence snapshots. */
+    tags: z.record(z.string(), z.string()).default({}),
+  })
+  .strict();
+
+const notifyOptions = z
+  .object({
+    /** What a human should do next, in the playbook's words. */
+    advice: z.string().min(1).optional(),
+  })
+  .strict();
+
+export const ACTIONS = {
+  'quarantine-instance': {
+    name: 'quarantine-instance',
+    description:
+      'Contain an EC2 instance: keep it as evidence, isolate every ENI, take its instance profile away, tag it.',
+    options: quarantineOptions,
+    responder: 'quarantine-instance',
+    iamActions: [
+      'ec2:DescribeInstances',
+      'ec2:DescribeSecurityGroups',
+      'ec2:DescribeIamInstanceProfileAssociations',
+      'ec2:CreateSecurityGroup',
+      'ec2:AuthorizeSecurityGroupIngress',
+      'ec2:RevokeSecurityGroupEgress',
+      'ec2:ModifyNetworkInterfaceAttribute',
+      'ec2:ModifyInstanceAttribute',
+      'ec2:DisassociateIamInstanceProfile',
+      'ec2:CreateTags',
+    ],
+    mutates: true,
+  },
+  'snapshot-volumes': {
+    name: 'snapshot-volumes',
+    description: 'Preserve evidence: one crash-consistent CreateSnapshots call for every EBS volume of the instance.',
+    options: snapshotOptions,
+    responder: 'snapshot-volumes',
+    iamActions: ['ec2:DescribeInstances', 'ec2:DescribeSnapshots', 'ec2:CreateSnapshots', 'ec2:CreateTags'],
+    mutates: false,
+  },
+  notify: {
+    name: 'notify',
+    description: 'Publish an actionable alert to the alert topic.',
+    options: notifyOptions,
+    responder: 'publish-alert',
+    iamActions: ['sns:Publish'],
+    mutates: false,
+  },
+} as const satisfies Record<string, ActionDefinition>;
+
+export type ActionName = keyof typeof ACTIONS;
+export const ACTION_NAMES = Object.keys(ACTIONS) as ActionName[];
+
+export function isActionName(name: string): name is ActionName {
+  return Object.hasOwn(ACTIONS, name);
+}

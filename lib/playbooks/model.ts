@@ -1,0 +1,69 @@
+/**
+ * The playbook model: what a `playbooks/*.yaml` file says once it has been loaded and validated.
+ * The zod schemas (with the YAML loader's line numbers) live in `schema.ts`; these types are the
+ * contract between the loader, triage, the compiler and the stack.
+ */
+import type { AlarmState, IncidentSource, ResourceKind } from '../incident/model';
+import type { ResponderMode } from '../responders/model';
+import type { ActionName } from './actions';
+
+export interface SeverityRange {
+  /** Inclusive lower bound, 0.0–10.0. */
+  readonly min: number;
+  /** Inclusive upper bound, 0.0–10.0, ≥ min. */
+  readonly max: number;
+}
+
+export interface PlaybookMatch {
+  /** Event sources this playbook handles. */
+  readonly sources: readonly IncidentSource[];
+  /** GuardDuty finding-type globs (`*` matches any run of characters), e.g. `Backdoor:EC2/*`. */
+  readonly findingTypes?: readonly string[];
+  readonly severity?: SeverityRange;
+  /** Resource kinds the incident must concern. */
+  readonly resourceKinds?: readonly ResourceKind[];
+  /** GuardDuty `service.resourceRole`: TARGET (attacked) or ACTOR (attacking). */
+  readonly resourceRole?: 'TARGET' | 'ACTOR';
+  /** CloudWatch alarm-name globs. */
+  readonly alarmNames?: readonly string[];
+  /** CloudWatch new states that start this playbook (default: ALARM only). */
+  readonly alarmStates?: readonly AlarmState[];
+}
+
+export interface ActionStep {
+  readonly kind: 'action';
+  /** Unique within the playbook; becomes the state name. Defaults to the action name (+ index when repeated). */
+  readonly id: string;
+  readonly action: ActionName;
+  /** Options, validated against the action's option schema. */
+  readonly with: Readonly<Record<string, unknown>>;
+  /** 1-based line in the playbook file, for error messages. */
+  readonly line?: number;
+}
+
+export interface ParallelStep {
+  readonly kind: 'parallel';
+  readonly id: string;
+  readonly branches: readonly Step[];
+  readonly line?: number;
+}
+
+export type Step = ActionStep | ParallelStep;
+
+export interface Playbook {
+  /** kebab-case, unique; names the state machine. */
+  readonly name: string;
+  readonly description: string;
+  readonly match: PlaybookMatch;
+  /** Higher wins when two playbooks match the same incident. */
+  readonly priority: number;
+  readonly mode: ResponderMode;
+  readonly steps: readonly Step[];
+  /** Path of the file it was loaded from. */
+  readonly file: string;
+}
+
+/** Every action step of a playbook, in execution order, parallel branches flattened left to right. */
+export function flattenSteps(steps: readonly Step[]): ActionStep[] {
+  return steps.flatMap((step) => (step.kind === 'action' ? [step] : flattenSteps(step.branches)));
+}

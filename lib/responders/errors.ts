@@ -1,0 +1,59 @@
+/**
+ * The responders' error vocabulary. The class names are the contract with the state machines:
+ * Lambda reports `error.name` as the Step Functions error, so playbook `Retry` matches
+ * `TransientResponderError` and `Catch` handles everything else as final.
+ */
+
+/** Throttling, 5xx, timeouts: worth retrying with backoff. */
+export class TransientResponderError extends Error {
+  override readonly name = 'TransientResponderError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** The input does not match the responder's schema. Final. */
+export class ResponderInputError extends Error {
+  override readonly name = 'ResponderInputError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** AWS refused the call for lack of permission (in enforce mode). Final: fix IAM, then re-run. */
+export class ResponderAccessDeniedError extends Error {
+  override readonly name = 'ResponderAccessDeniedError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** The responder cannot act in the finding's account: the member role is missing or not trusted. Final. */
+export class MemberRoleUnavailableError extends Error {
+  override readonly name = 'MemberRoleUnavailableError';
+  constructor(
+    message: string,
+    readonly account: string,
+    readonly roleName: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Any other AWS error that retrying will not cure. Final. */
+export class ResponderFailedError extends Error {
+  override readonly name = 'ResponderFailedError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Error names a state machine retries. */
+export const TRANSIENT_ERROR_NAMES = [
+  'TransientResponderError',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+] as const;

@@ -1,0 +1,52 @@
+/**
+ * What every responder shares: its mode, the record of each action it took or would take (the raw
+ * material of the incident timeline) and the shape of its result.
+ */
+import { z } from 'zod';
+
+export const RESPONDER_MODES = ['enforce', 'dry-run'] as const;
+export type ResponderMode = (typeof RESPONDER_MODES)[number];
+export const responderModeSchema = z.enum(RESPONDER_MODES);
+
+/**
+ * - done: the change was made now.
+ * - already-done: the resource was already in the wanted state (idempotent second run).
+ * - would-do: dry-run, and EC2 answered DryRunOperation (the call would have been allowed).
+ * - would-be-denied: dry-run, and EC2 answered UnauthorizedOperation.
+ * - skipped: deliberately not done (sample finding, protected instance, not applicable); `detail` says why.
+ * - observed: a read-only call whose answer matters to the record (describe).
+ */
+export type ActionOutcome = 'done' | 'already-done' | 'would-do' | 'would-be-denied' | 'skipped' | 'observed';
+
+export interface ResponderAction {
+  /** The AWS API (e.g. `ec2:ModifyNetworkInterfaceAttribute`) or a Firebreak step (`firebreak:decide`). */
+  readonly api: string;
+  /** The resource it concerns (ENI, instance, volume, topic ARN…). */
+  readonly target: string;
+  readonly outcome: ActionOutcome;
+  /** One human sentence: what and why. */
+  readonly detail: string;
+  /** ISO 8601 time the action finished. */
+  readonly at: string;
+}
+
+export interface ResponderResult<TStatus extends string = string> {
+  readonly responder: string;
+  readonly incidentKey: string;
+  readonly mode: ResponderMode;
+  readonly status: TStatus;
+  /** True when the run changed nothing because everything was already done. */
+  readonly idempotentReplay: boolean;
+  readonly actions: readonly ResponderAction[];
+}
+
+/** Context a state machine passes to every responder, for logs and alert links. */
+export const executionContextSchema = z
+  .object({
+    executionArn: z.string().optional(),
+    executionName: z.string().optional(),
+    playbook: z.string().optional(),
+    stateMachineArn: z.string().optional(),
+  })
+  .strict();
+export type ExecutionContext = z.infer<typeof executionContextSchema>;
