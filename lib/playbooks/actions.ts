@@ -16,6 +16,8 @@ export interface ActionDefinition {
   readonly iamActions: readonly string[];
   /** True when the action changes resources (and so is guarded by the safety rails). */
   readonly mutates: boolean;
+  /** IAM actions needed only when an option is switched on (e.g. revoking role sessions). */
+  readonly optionalIamActions?: (options: Record<string, unknown>) => readonly string[];
 }
 
 const quarantineOptions = z
@@ -64,6 +66,8 @@ export const ACTIONS = {
       'ec2:CreateTags',
     ],
     mutates: true,
+    optionalIamActions: (options) =>
+      options.revokeRoleSessions === true ? ['iam:GetInstanceProfile', 'iam:PutRolePolicy'] : [],
   },
   'snapshot-volumes': {
     name: 'snapshot-volumes',
@@ -88,4 +92,10 @@ export const ACTION_NAMES = Object.keys(ACTIONS) as ActionName[];
 
 export function isActionName(name: string): name is ActionName {
   return Object.hasOwn(ACTIONS, name);
+}
+
+/** The IAM actions one step needs, options included. */
+export function iamActionsForStep(action: ActionName, options: Record<string, unknown>): string[] {
+  const definition: ActionDefinition = ACTIONS[action];
+  return [...definition.iamActions, ...(definition.optionalIamActions?.(options) ?? [])];
 }

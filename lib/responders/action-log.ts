@@ -1,0 +1,23 @@
+/** Collects the actions a responder takes, in order, with their times: the incident timeline's raw material. */
+import type { ActionOutcome, ResponderAction } from './model';
+
+export class ActionLog {
+  private readonly entries: ResponderAction[] = [];
+
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
+  record(api: string, target: string, outcome: ActionOutcome, detail: string): ResponderAction {
+    const entry: ResponderAction = { api, target, outcome, detail, at: this.now().toISOString() };
+    this.entries.push(entry);
+    return entry;
+  }
+
+  get actions(): readonly ResponderAction[] {
+    return [...this.entries];
+  }
+
+  /** True when nothing was changed or would be changed: every action was observed, already done or skipped. */
+  get changedNothing(): boolean {
+    return this.entries.every((e) => e.outcome === 'observed' || e.outcome === 'already-done' || e.outcome === 'skipped');
+  }
+}
