@@ -74,7 +74,14 @@ export const ACTIONS = {
     description: 'Preserve evidence: one crash-consistent CreateSnapshots call for every EBS volume of the instance.',
     options: snapshotOptions,
     responder: 'snapshot-volumes',
-    iamActions: ['ec2:DescribeInstances', 'ec2:DescribeSnapshots', 'ec2:CreateSnapshots', 'ec2:CreateTags'],
+    iamActions: [
+      'ec2:DescribeInstances',
+      // Instance-store volumes are not in DescribeInstances' block device mappings; the type says how many there are.
+      'ec2:DescribeInstanceTypes',
+      'ec2:DescribeSnapshots',
+      'ec2:CreateSnapshots',
+      'ec2:CreateTags',
+    ],
     mutates: false,
   },
   notify: {

@@ -1,0 +1,11 @@
+/** snapshot-volumes Lambda: preserves the incident instance's EBS volumes as evidence (logic in lib/responders/snapshot.ts). */
+import { SameAccountClientFactory } from '../../lib/aws/clients';
+import { createResponderLogger } from '../../lib/responders/logging';
+import { createSnapshotVolumesHandler } from '../../lib/responders/snapshot';
+
+const logger = createResponderLogger('snapshot-volumes');
+const clients = new SameAccountClientFactory();
+
+/** Builds the handler over injected clients: the local game day runs exactly this with its simulated account. */
+export const createHandler = createSnapshotVolumesHandler;
+export const handler = createHandler({ clients, logger });

@@ -1,0 +1,105 @@
+/**
+ * Console links for an alert: the GuardDuty finding, the Step Functions execution, the EC2
+ * instance and the CloudWatch alarm, in the right partition. The console lives on a different host
+ * per partition (https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html):
+ * a China or GovCloud link on console.aws.amazon.com only shows a sign-in error to the person on call.
+ * Pure functions over plain data.
+ */
+
+export type Partition = 'aws' | 'aws-cn' | 'aws-us-gov';
+
+/** The partition a region belongs to, or undefined for partitions without a public console (ISO). */
+export function partitionOfRegion(region: string): Partition | undefined {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  if (region.startsWith('us-iso')) return undefined;
+  return 'aws';
+}
+
+/** The console origin for a region, e.g. `https://eu-west-1.console.aws.amazon.com`; undefined when there is none. */
+export function consoleOrigin(region: string): string | undefined {
+  switch (partitionOfRegion(region)) {
+    case 'aws':
+      return `https://${region}.console.aws.amazon.com`;
+    // China and GovCloud consoles have one host; the region is chosen by the `region` query parameter.
+    case 'aws-cn':
+      return 'https://console.amazonaws.cn';
+    case 'aws-us-gov':
+      return 'https://console.amazonaws-us-gov.com';
+    default:
+      return undefined;
+  }
+}
+
+function link(region: string, path: string): string | undefined {
+  const origin = consoleOrigin(region);
+  return origin === undefined ? undefined : `${origin}${path}`;
+}
+
+/** The GuardDuty console page of one finding (opened in the account that administers GuardDuty for the region). */
+export function guardDutyFindingLink(region: string, findingId: string): string | undefined {
+  return link(
+    region,
+    `/guardduty/home?region=${region}#/findings?macros=current&fId=${encodeURIComponent(findingId)}`,
+  );
+}
+
+/** The EC2 console page of one instance. */
+export function ec2InstanceLink(region: string, instanceId: string): string | undefined {
+  return link(region, `/ec2/home?region=${region}#InstanceDetails:instanceId=${encodeURIComponent(instanceId)}`);
+}
+
+/** The CloudWatch console page of one alarm. */
+export function cloudWatchAlarmLink(region: string, alarmName: string): string | undefined {
+  return link(region, `/cloudwatch/home?region=${region}#alarmsV2:alarm/${encodeURIComponent(alarmName)}`);
+}
+
+/** The region of an ARN (`arn:partition:service:region:account:…`), or undefined when the ARN has none. */
+export function regionOfArn(arn: string): string | undefined {
+  const region = arn.split(':')[3];
+  return region === undefined || region === '' ? undefined : region;
+}
+
+/**
+ * The Step Functions console page of one execution. The execution runs where Firebreak is deployed,
+ * which is not always the finding's region, so the region is read from the execution ARN.
+ */
+export function executionLink(executionArn: string): string | undefined {
+  const region = regionOfArn(executionArn);
+  if (region === undefined) return undefined;
+  return link(region, `/states/home?region=${region}#/v2/executions/details/${encodeURIComponent(executionArn)}`);
+}
+
+/** One labelled link, ready for the alert. */
+export interface ConsoleLink {
+  readonly label: string;
+  readonly url: string;
+}
+
+/** What the alert knows that a link can be built from. */
+export interface ConsoleLinkSubjects {
+  readonly region?: string;
+  readonly findingId?: string;
+  readonly instanceId?: string;
+  readonly alarmName?: string;
+  readonly executionArn?: string;
+}
+
+/** Every console link that can be built from what is known, in the order a responder opens them. */
+export function consoleLinks(subjects: ConsoleLinkSubjects): ConsoleLink[] {
+  const links: { label: string; url: string | undefined }[] = [];
+  const { region } = subjects;
+  if (region !== undefined && subjects.findingId !== undefined) {
+    links.push({ label: 'GuardDuty finding', url: guardDutyFindingLink(region, subjects.findingId) });
+  }
+  if (region !== undefined && subjects.alarmName !== undefined) {
+    links.push({ label: 'CloudWatch alarm', url: cloudWatchAlarmLink(region, subjects.alarmName) });
+  }
+  if (region !== undefined && subjects.instanceId !== undefined) {
+    links.push({ label: 'EC2 instance', url: ec2InstanceLink(region, subjects.instanceId) });
+  }
+  if (subjects.executionArn !== undefined) {
+    links.push({ label: 'Step Functions execution', url: executionLink(subjects.executionArn) });
+  }
+  return links.filter((l): l is ConsoleLink => l.url !== undefined);
+}
