@@ -1,0 +1,377 @@
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { AssumeRoleCommandOutput } from '@aws-sdk/client-sts';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SameAccountClientFactory } from '../../lib/aws/clients';
+import {
+  MemberAccountClientFactory,
+  type MemberAccountClientFactoryOptions,
+  type TargetClientConfig,
+  clientFactoryFromEnvironment,
+  memberRoleArn,
+  partitionForRegion,
+  roleSessionName,
+} from '../../lib/aws/member-accounts';
+import {
+  MemberRoleUnavailableError,
+  ResponderFailedError,
+  ResponderInputError,
+  TransientResponderError,
+} from '../../lib/responders/errors';
+
+const SECURITY = '999988887777';
+const MEMBER = '111122223333';
+const OTHER_MEMBER = '444455556666';
+const T0 = new Date('2025-06-01T12:00:00Z');
+
+const sts = mockClient(STSClient);
+
+function credentialsExpiringAt(expiration: Date, id = 'ASIAMEMBER0000000001'): AssumeRoleCommandOutput {
+  return {
+    $metadata: {},
+    Credentials: {
+      AccessKeyId: id,
+      SecretAccessKey: `secret-${id}`,
+      SessionToken: `token-${id}`,
+      Expiration: expiration,
+    },
+  };
+}
+
+function sdkError(name: string, httpStatusCode: number): Error {
+  return Object.assign(new Error(`${name} happened`), { name, $metadata: { httpStatusCode } });
+}
+
+/** A factory with a controllable clock and client constructors that record their config. */
+function factory(overrides: Partial<MemberAccountClientFactoryOptions> = {}) {
+  let now = T0;
+  const ec2Configs: TargetClientConfig[] = [];
+  const iamConfigs: TargetClientConfig[] = [];
+  const clients = new MemberAccountClientFactory({
+    securityAccountId: SECURITY,
+    memberRoleName: 'FirebreakResponder',
+    homeRegion: 'eu-west-1',
+    stsClient: new STSClient({ region: 'eu-west-1' }),
+    sessionName: 'quarantine-instance',
+    now: () => now,
+    makeEc2: (config) => {
+      ec2Configs.push(config);
+      return new EC2Client({ region: config.region });
+    },
+    makeIam: (config) => {
+      iamConfigs.push(config);
+      return new IAMClient({ region: config.region });
+    },
+    ...overrides,
+  });
+  return {
+    clients,
+    ec2Configs,
+    iamConfigs,
+    advanceTo: (date: Date) => {
+      now = date;
+    },
+  };
+}
+
+beforeEach(() => {
+  sts.reset();
+});
+
+afterEach(() => {
+  sts.reset();
+});
+
+describe('MemberAccountClientFactory', () => {
+  it('assumes the member role in the finding account with the exact AssumeRole input', async () => {
+    sts.on(AssumeRoleCommand).resolves(credentialsExpiringAt(new Date(T0.getTime() + 15 * 60_000)));
+    const { clients, ec2Configs } = factory({ externalId: 'firebreak-org-7f3a' });
+
+    await clients.ec2({ account: MEMBER, region: 'ap-southeast-2' });
+
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(1);
+    expect(sts.commandCalls(AssumeRoleCommand)[0]!.args[0].input).toEqual({
+      RoleArn: 'arn:aws:iam::111122223333:role/FirebreakResponder',
+      RoleSessionName: 'firebreak-quarantine-instance',
+      DurationSeconds: 900,
+      ExternalId: 'firebreak-org-7f3a',
+    });
+    expect(ec2Configs).toHaveLength(1);
+    expect(ec2Configs[0]!.region).toBe('ap-southeast-2');
+  });
+
+  it('omits ExternalId when none is configured', async () => {
+    sts.on(AssumeRoleCommand).resolves(credentialsExpiringAt(new Date(T0.getTime() + 15 * 60_000)));
+    const { clients } = factory({ sessionDurationSeconds: 3600 });
+
+    await clients.iam({ account: MEMBER, region: 'eu-west-1' });
+
+    expect(sts.commandCalls(AssumeRoleCommand)[0]!.args[0].input).toEqual({
+      RoleArn: 'arn:aws:iam::111122223333:role/FirebreakResponder',
+      RoleSessionName: 'firebreak-quarantine-instance',
+      DurationSeconds: 3600,
+    });
+  });
+
+  it('builds member clients whose credentials are the assumed role session', async () => {
+    const expiration = new Date(T0.getTime() + 15 * 60_000);
+    sts.on(AssumeRoleCommand).resolves(credentialsExpiringAt(expiration, 'ASIAASSUMED000000001'));
+    const { clients, ec2Configs, iamConfigs } = factory();
+
+    await clients.ec2({ account: MEMBER, region: 'eu-central-1' });
+    await clients.iam({ account: MEMBER, region: 'eu-central-1' });
+
+    for (const config of [ec2Configs[0]!, iamConfigs[0]!]) {
+      expect(config.region).toBe('eu-central-1');
+      await expect(config.credentials!()).resolves.toEqual({
+        accessKeyId: 'ASIAASSUMED000000001',
+        secretAccessKey: 'secret-ASIAASSUMED000000001',
+        sessionToken: 'token-ASIAASSUMED000000001',
+        expiration,
+      });
+    }
+    // Both clients and the credential lookups were served by one session.
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(1);
+  });
+
+  it('uses its own credentials in the security account and never calls AssumeRole there', async () => {
+    const { clients, ec2Configs, iamConfigs } = factory();
+
+    const first = await clients.ec2({ account: SECURITY, region: 'us-east-2' });
+    const second = await clients.ec2({ account: SECURITY, region: 'us-east-2' });
+    await clients.iam({ account: SECURITY, region: 'us-east-2' });
+
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
+    expect(first).toBe(second);
+    expect(ec2Configs).toEqual([{ region: 'us-east-2' }]);
+    expect(iamConfigs).toEqual([{ region: 'us-east-2' }]);
+  });
+
+  it('caches the session for its lifetime: two calls, one AssumeRole', async () => {
+    sts.on(AssumeRoleCommand).resolves(credentialsExpiringAt(new Date(T0.getTime() + 15 * 60_000)));
+    const { clients, advanceTo } = factory();
+
+    const first = await clients.ec2({ account: MEMBER, region: 'eu-west-1' });
+    advanceTo(new Date(T0.getTime() + 9 * 60_000));
+    const second = await clients.ec2({ account: MEMBER, region: 'eu-west-1' });
+    await clients.ec2({ account: MEMBER, region: 'us-west-2' });
+
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(1);
+    expect(first).toBe(second);
+  });
+
+  it('assumes the role again once the session is within the safety margin of its expiration', async () => {
+    sts
+      .on(AssumeRoleCommand)
+      .resolvesOnce(credentialsExpiringAt(new Date(T0.getTime() + 15 * 60_000), 'ASIAFIRST00000000001'))
+      .resolvesOnce(credentialsExpiringAt(new Date(T0.getTime() + 30 * 60_000), 'ASIASECOND0000000001'));
+    const { clients, ec2Configs, advanceTo } = factory();
+
+    await clients.ec2({ account: MEMBER, region: 'eu-west-1' });
+    // 10 minutes in: 5 minutes before expiry, inside the refresh margin.
+    advanceTo(new Date(T0.getTime() + 10 * 60_000));
+    await clients.ec2({ account: MEMBER, region: 'eu-west-1' });
+
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(2);
+    // The cached client picks up the new session rather than being rebuilt.
+    expect(ec2Configs).toHaveLength(1);
+    await expect(ec2Configs[0]!.credentials!()).resolves.toMatchObject({ accessKeyId: 'ASIASECOND0000000001' });
+  });
+
+  it('shares one in-flight AssumeRole between concurrent requests for the same account', async () => {
+    let answer: (output: AssumeRoleCommandOutput) => void = () => undefined;
+    const stsAnswer = new Promise<AssumeRoleCommandOutput>((resolve) => {
+      answer = resolve;
+    });
+    sts.on(AssumeRoleCommand).callsFake(() => stsAnswer);
+    const { clients } = factory();
+
+    const pending = [
+      clients.ec2({ account: MEMBER, region: 'eu-west-1' }),
+      clients.iam({ account: MEMBER, region: 'eu-west-1' }),
+      clients.ec2({ account: MEMBER, region: 'eu-west-1' }),
+    ];
+    answer(credentialsExpiringAt(new Date(T0.getTime() + 15 * 60_000)));
+    const [ec2a, , ec2b] = await Promise.all(pending);
+
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(1);
+    expect(ec2a).toBe(ec2b);
+  });
+
+  it('assumes one session per member account, never sharing credentials across accounts', async () => {
+    sts.on(AssumeRoleCommand).resolves(credentialsExpiringAt(new Date(T0.getTime() + 15 * 60_000)));
+    const { clients } = factory();
+
+    await clients.ec2({ account: MEMBER, region: 'eu-west-1' });
+    await clients.ec2({ account: OTHER_MEMBER, region: 'eu-west-1' });
+
+    expect(sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input.RoleArn)).toEqual([
+      'arn:aws:iam::111122223333:role/FirebreakResponder',
+      'arn:aws:iam::444455556666:role/FirebreakResponder',
+    ]);
+  });
+
+  it('fails with MemberRoleUnavailableError naming the account, the role and the stack to deploy when the role is missing', async () => {
+    sts.on(AssumeRoleCommand).rejects(sdkError('AccessDenied', 403));
+    const { clients } = factory();
+
+    const failure = await clients.ec2({ account: MEMBER, region: 'eu-west-1' }).catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(MemberRoleUnavailableError);
+    const error = failure as MemberRoleUnavailableError;
+    expect(error.name).toBe('MemberRoleUnavailableError');
+    expect(error.account).toBe(MEMBER);
+    expect(error.roleName).toBe('FirebreakResponder');
+    expect(error.message).toContain('account 111122223333');
+    expect(error.message).toContain("'FirebreakResponder'");
+    expect(error.message).toContain('member-role stack');
+    expect((error.cause as Error).name).toBe('AccessDenied');
+  });
+
+  it('reports NoSuchEntity as an unavailable member role too', async () => {
+    sts.on(AssumeRoleCommand).rejects(sdkError('NoSuchEntity', 404));
+    const { clients } = factory();
+
+    await expect(clients.iam({ account: MEMBER, region: 'eu-west-1' })).rejects.toBeInstanceOf(
+      MemberRoleUnavailableError,
+    );
+  });
+
+  it('does not cache a failure, so the next incident succeeds once the member role is deployed', async () => {
+    sts
+      .on(AssumeRoleCommand)
+      .rejectsOnce(sdkError('AccessDenied', 403))
+      .resolves(credentialsExpiringAt(new Date(T0.getTime() + 15 * 60_000)));
+    const { clients } = factory();
+
+    await expect(clients.ec2({ account: MEMBER, region: 'eu-west-1' })).rejects.toBeInstanceOf(
+      MemberRoleUnavailableError,
+    );
+    await expect(clients.ec2({ account: MEMBER, region: 'eu-west-1' })).resolves.toBeInstanceOf(EC2Client);
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(2);
+  });
+
+  it('turns STS throttling into the retryable TransientResponderError, not a missing role', async () => {
+    sts.on(AssumeRoleCommand).rejects(sdkError('Throttling', 400));
+    const { clients } = factory();
+
+    await expect(clients.ec2({ account: MEMBER, region: 'eu-west-1' })).rejects.toBeInstanceOf(
+      TransientResponderError,
+    );
+  });
+
+  it('fails rather than building a client when STS answers without credentials', async () => {
+    sts.on(AssumeRoleCommand).resolves({ $metadata: {} });
+    const { clients } = factory();
+
+    await expect(clients.ec2({ account: MEMBER, region: 'eu-west-1' })).rejects.toBeInstanceOf(ResponderFailedError);
+  });
+
+  it('rejects a malformed account id before any AWS call', async () => {
+    const { clients } = factory();
+
+    await expect(clients.ec2({ account: '1234', region: 'eu-west-1' })).rejects.toBeInstanceOf(ResponderInputError);
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
+  });
+
+  it('builds the role ARN in the partition of the finding region', async () => {
+    sts.on(AssumeRoleCommand).resolves(credentialsExpiringAt(new Date(T0.getTime() + 15 * 60_000)));
+    const { clients } = factory({ homeRegion: 'cn-north-1' });
+
+    await clients.ec2({ account: MEMBER, region: 'cn-northwest-1' });
+
+    expect(sts.commandCalls(AssumeRoleCommand)[0]!.args[0].input.RoleArn).toBe(
+      'arn:aws-cn:iam::111122223333:role/FirebreakResponder',
+    );
+  });
+
+  it('refuses a session duration outside 900..3600 seconds', () => {
+    expect(() => factory({ sessionDurationSeconds: 600 })).toThrow(RangeError);
+    expect(() => factory({ sessionDurationSeconds: 7200 })).toThrow(RangeError);
+  });
+
+  it('keeps SNS, Step Functions and DynamoDB in the security account home region', async () => {
+    const { clients } = factory();
+
+    await expect(clients.sns().config.region()).resolves.toBe('eu-west-1');
+    await expect(clients.sfn().config.region()).resolves.toBe('eu-west-1');
+    await expect(clients.dynamodb().config.region()).resolves.toBe('eu-west-1');
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
+  });
+});
+
+describe('partitionForRegion', () => {
+  it.each([
+    ['eu-west-1', 'aws'],
+    ['cn-north-1', 'aws-cn'],
+    ['us-gov-west-1', 'aws-us-gov'],
+    ['us-iso-east-1', 'aws-iso'],
+    ['us-isob-east-1', 'aws-iso-b'],
+  ])('maps %s to %s', (region, partition) => {
+    expect(partitionForRegion(region)).toBe(partition);
+  });
+});
+
+describe('memberRoleArn', () => {
+  it('names the role in the member account of the region partition', () => {
+    expect(memberRoleArn(MEMBER, 'us-gov-east-1', 'FirebreakResponder')).toBe(
+      'arn:aws-us-gov:iam::111122223333:role/FirebreakResponder',
+    );
+  });
+});
+
+describe('roleSessionName', () => {
+  it('prefixes firebreak- and replaces characters STS refuses', () => {
+    expect(roleSessionName('Firebreak Quarantine/Instance:1')).toBe('firebreak-Firebreak-Quarantine-Instance-1');
+  });
+
+  it('keeps an existing firebreak- prefix and never exceeds 64 characters', () => {
+    const name = roleSessionName(`firebreak-${'x'.repeat(100)}`);
+    expect(name).toHaveLength(64);
+    expect(name).toMatch(/^firebreak-x+$/);
+    expect(name).toMatch(/^[\w+=,.@-]{2,64}$/);
+  });
+});
+
+describe('clientFactoryFromEnvironment', () => {
+  it('uses the function credentials everywhere when no member role is configured', () => {
+    expect(clientFactoryFromEnvironment({ AWS_REGION: 'eu-west-1' })).toBeInstanceOf(SameAccountClientFactory);
+  });
+
+  it('assumes the configured member role, with the external id, when FIREBREAK_MEMBER_ROLE_NAME is set', async () => {
+    sts.on(AssumeRoleCommand).resolves(credentialsExpiringAt(new Date(Date.now() + 60 * 60_000)));
+    const clients = clientFactoryFromEnvironment({
+      AWS_REGION: 'eu-west-1',
+      AWS_LAMBDA_FUNCTION_NAME: 'Firebreak-QuarantineInstance',
+      FIREBREAK_MEMBER_ROLE_NAME: 'OrgFirebreak',
+      FIREBREAK_SECURITY_ACCOUNT_ID: SECURITY,
+      FIREBREAK_MEMBER_ROLE_EXTERNAL_ID: 'ext-123',
+    });
+
+    expect(clients).toBeInstanceOf(MemberAccountClientFactory);
+    await clients.ec2({ account: MEMBER, region: 'eu-west-1' });
+    expect(sts.commandCalls(AssumeRoleCommand)[0]!.args[0].input).toEqual({
+      RoleArn: 'arn:aws:iam::111122223333:role/OrgFirebreak',
+      RoleSessionName: 'firebreak-Firebreak-QuarantineInstance',
+      DurationSeconds: 900,
+      ExternalId: 'ext-123',
+    });
+  });
+
+  it('refuses a member role without the security account id, which it needs to recognise its own account', () => {
+    expect(() =>
+      clientFactoryFromEnvironment({ AWS_REGION: 'eu-west-1', FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder' }),
+    ).toThrow(/FIREBREAK_SECURITY_ACCOUNT_ID/);
+  });
+
+  it('refuses a malformed security account id', () => {
+    expect(() =>
+      clientFactoryFromEnvironment({
+        FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder',
+        FIREBREAK_SECURITY_ACCOUNT_ID: '12345',
+      }),
+    ).toThrow(/12-digit/);
+  });
+});
