@@ -1,0 +1,327 @@
+/**
+ * The blast-radius rail: at most N automatic containments per account in a sliding window of W
+ * seconds. Automation that quarantines production machines must not become the outage, so past the
+ * limit further incidents get evidence and an approval request instead of automatic containment.
+ *
+ * The counter lives in the Firebreak state table (partition key `pk`, string) as N *slot* items per
+ * account, `blast#<account>#<slot>`. A containment takes a slot with a conditional PutItem that only
+ * succeeds when the slot is empty or its hold has expired, so two executions racing for the last
+ * slot cannot both win: DynamoDB evaluates the condition and the write atomically
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ConditionExpressions.html).
+ * A read-then-write counter would let every concurrent execution read "2 of 3" and all proceed.
+ *
+ * The one consistent read this module makes never grants a new slot: it finds a slot the incident
+ * already holds (idempotency across re-runs) and skips slots that are held at `now`, which cannot
+ * free up before their `expiresAt` because nothing shortens or deletes a hold.
+ */
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, ConditionalCheckFailedException, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { toResponderError } from '../aws/errors';
+import { TransientResponderError } from './errors';
+
+/** How many automatic containments an account may have in one window. */
+export interface BlastRadiusPolicy {
+  /** N: containments allowed per account in the window, 1–100 (one BatchGetItem reads every slot). */
+  readonly maxContainments: number;
+  /** W: length of the sliding window in seconds. */
+  readonly windowSeconds: number;
+}
+
+/** The defaults the Lambda uses when FIREBREAK_BLAST_RADIUS_MAX / _WINDOW_SECONDS are unset. */
+export const DEFAULT_BLAST_RADIUS_POLICY: BlastRadiusPolicy = { maxContainments: 5, windowSeconds: 3600 };
+
+/** The attribute the state table's DynamoDB TTL must be configured on (epoch seconds). */
+export const BLAST_RADIUS_TTL_ATTRIBUTE = 'ttl';
+
+/** IAM actions on the state table (security account) the limiter needs; scope them with `dynamodb:LeadingKeys` `blast#*`. */
+export const BLAST_RADIUS_IAM_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:PutItem'] as const;
+
+/** One containment currently counted against an account. */
+export interface ContainmentHold {
+  readonly slot: number;
+  readonly incidentKey: string;
+  /** ISO 8601 time the slot was taken, when recorded. */
+  readonly acquiredAt?: string;
+  /** Epoch seconds at which the hold stops counting (Infinity for an item without a readable expiry). */
+  readonly expiresAt: number;
+}
+
+export interface BlastRadiusGrant {
+  readonly granted: true;
+  /** The slot this incident holds. */
+  readonly slot: number;
+  /** True when the incident already held the slot (a re-run): nothing new was counted. */
+  readonly alreadyHeld: boolean;
+  /** Containments counted in the window, this one included. */
+  readonly used: number;
+  readonly limit: number;
+  readonly windowSeconds: number;
+  /** ISO 8601 time this incident's hold stops counting. */
+  readonly expiresAt: string;
+  /** Every hold known to count in the window, this incident's included. */
+  readonly activeIncidents: readonly ContainmentHold[];
+}
+
+export interface BlastRadiusDenial {
+  readonly granted: false;
+  /** Containments counted in the window: the limit, since every slot is held. */
+  readonly used: number;
+  readonly limit: number;
+  readonly windowSeconds: number;
+  /** The incidents holding the slots, for the alert. */
+  readonly activeIncidents: readonly ContainmentHold[];
+  /** ISO 8601 time the first slot frees up; undefined when no hold has a readable expiry. */
+  readonly retryAfter?: string;
+  /** Seconds from `now` until `retryAfter`. */
+  readonly retryAfterSeconds?: number;
+}
+
+export type BlastRadiusDecision = BlastRadiusGrant | BlastRadiusDenial;
+
+/** The blast-radius counter as responders see it. */
+export interface BlastRadiusLimiter {
+  /** Takes a slot for the incident (or confirms the one it holds); denies when all are held. */
+  acquire(account: string, incidentKey: string, now: Date): Promise<BlastRadiusDecision>;
+  /** What `acquire` would answer, without taking a slot (dry-run, approval-gated playbooks). */
+  preview(account: string, incidentKey: string, now: Date): Promise<BlastRadiusDecision>;
+}
+
+/** Throws a RangeError unless the policy is usable (N in 1–100, W ≥ 1, both integers). */
+export function assertBlastRadiusPolicy(policy: BlastRadiusPolicy): void {
+  const { maxContainments, windowSeconds } = policy;
+  if (!Number.isInteger(maxContainments) || maxContainments < 1 || maxContainments > 100) {
+    throw new RangeError(`blast radius maxContainments must be an integer from 1 to 100, got ${maxContainments}`);
+  }
+  if (!Number.isInteger(windowSeconds) || windowSeconds < 1) {
+    throw new RangeError(`blast radius windowSeconds must be a positive integer, got ${windowSeconds}`);
+  }
+}
+
+/** The partition key of one slot. */
+export function blastRadiusSlotKey(account: string, slot: number): string {
+  return `blast#${account}#${slot}`;
+}
+
+/** FNV-1a over the incident key, mod N: where the incident starts looking, so concurrent incidents spread over the slots. */
+export function startSlot(incidentKey: string, maxContainments: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < incidentKey.length; i++) {
+    hash ^= incidentKey.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % maxContainments;
+}
+
+export type AcquisitionPlan =
+  | { readonly kind: 'already-held'; readonly hold: ContainmentHold; readonly active: readonly ContainmentHold[] }
+  | { readonly kind: 'try-slots'; readonly order: readonly number[]; readonly active: readonly ContainmentHold[] }
+  | { readonly kind: 'full'; readonly active: readonly ContainmentHold[] };
+
+/**
+ * Decides, from the holds read at `nowSeconds`, whether the incident already holds a slot, which
+ * slots are worth a conditional put (in order, from its start slot) or that every slot is held.
+ */
+export function planAcquisition(
+  holds: readonly ContainmentHold[],
+  incidentKey: string,
+  nowSeconds: number,
+  maxContainments: number,
+): AcquisitionPlan {
+  const active = holds.filter((hold) => hold.expiresAt > nowSeconds).sort((a, b) => a.slot - b.slot);
+  const own = active.find((hold) => hold.incidentKey === incidentKey);
+  if (own) return { kind: 'already-held', hold: own, active };
+  const heldSlots = new Set(active.map((hold) => hold.slot));
+  const start = startSlot(incidentKey, maxContainments);
+  const order: number[] = [];
+  for (let i = 0; i < maxContainments; i++) {
+    const slot = (start + i) % maxContainments;
+    if (!heldSlots.has(slot)) order.push(slot);
+  }
+  return order.length > 0 ? { kind: 'try-slots', order, active } : { kind: 'full', active };
+}
+
+/** The denial for a full window: who holds the slots and when the first one frees up. */
+export function denial(active: readonly ContainmentHold[], policy: BlastRadiusPolicy, nowSeconds: number): BlastRadiusDenial {
+  const sorted = [...active].sort((a, b) => a.slot - b.slot);
+  const finite = sorted.map((hold) => hold.expiresAt).filter((expiresAt) => Number.isFinite(expiresAt));
+  const base = {
+    granted: false as const,
+    // Denied only when every slot is held, even if a failed condition did not say by whom.
+    used: policy.maxContainments,
+    limit: policy.maxContainments,
+    windowSeconds: policy.windowSeconds,
+    activeIncidents: sorted,
+  };
+  if (finite.length === 0) return base;
+  const firstFree = Math.min(...finite);
+  return {
+    ...base,
+    retryAfter: new Date(firstFree * 1000).toISOString(),
+    retryAfterSeconds: Math.max(0, firstFree - nowSeconds),
+  };
+}
+
+function grant(
+  hold: ContainmentHold,
+  alreadyHeld: boolean,
+  others: readonly ContainmentHold[],
+  policy: BlastRadiusPolicy,
+): BlastRadiusGrant {
+  const activeIncidents = [...others.filter((other) => other.slot !== hold.slot), hold].sort((a, b) => a.slot - b.slot);
+  return {
+    granted: true,
+    slot: hold.slot,
+    alreadyHeld,
+    used: activeIncidents.length,
+    limit: policy.maxContainments,
+    windowSeconds: policy.windowSeconds,
+    expiresAt: new Date(hold.expiresAt * 1000).toISOString(),
+    activeIncidents,
+  };
+}
+
+function epochSeconds(now: Date): number {
+  return Math.floor(now.getTime() / 1000);
+}
+
+/** Reads a slot item back into a hold; an item without a readable expiry counts as held for good. */
+export function holdFromItem(slot: number, item: Record<string, AttributeValue>): ContainmentHold {
+  const expiresAt = Number(item.expiresAt?.N);
+  const acquiredAt = item.acquiredAt?.S;
+  return {
+    slot,
+    incidentKey: item.incidentKey?.S ?? '(unknown)',
+    ...(acquiredAt !== undefined ? { acquiredAt } : {}),
+    expiresAt: item.expiresAt?.N !== undefined && Number.isFinite(expiresAt) ? expiresAt : Number.POSITIVE_INFINITY,
+  };
+}
+
+/** The blast-radius limiter over the Firebreak state table. */
+export class DynamoDbBlastRadiusLimiter implements BlastRadiusLimiter {
+  private readonly policy: BlastRadiusPolicy;
+
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+    policy: BlastRadiusPolicy,
+  ) {
+    assertBlastRadiusPolicy(policy);
+    this.policy = { maxContainments: policy.maxContainments, windowSeconds: policy.windowSeconds };
+  }
+
+  async preview(account: string, incidentKey: string, now: Date): Promise<BlastRadiusDecision> {
+    const nowSeconds = epochSeconds(now);
+    const plan = planAcquisition(await this.readHolds(account), incidentKey, nowSeconds, this.policy.maxContainments);
+    switch (plan.kind) {
+      case 'already-held':
+        return grant(plan.hold, true, plan.active, this.policy);
+      case 'full':
+        return denial(plan.active, this.policy, nowSeconds);
+      case 'try-slots': {
+        const slot = plan.order[0] as number;
+        return grant({ slot, incidentKey, acquiredAt: now.toISOString(), expiresAt: nowSeconds + this.policy.windowSeconds }, false, plan.active, this.policy);
+      }
+    }
+  }
+
+  async acquire(account: string, incidentKey: string, now: Date): Promise<BlastRadiusDecision> {
+    const nowSeconds = epochSeconds(now);
+    const plan = planAcquisition(await this.readHolds(account), incidentKey, nowSeconds, this.policy.maxContainments);
+    if (plan.kind === 'already-held') return grant(plan.hold, true, plan.active, this.policy);
+    if (plan.kind === 'full') return denial(plan.active, this.policy, nowSeconds);
+
+    // Holds learnt since the read (from failed conditions), by slot.
+    const known = new Map(plan.active.map((hold) => [hold.slot, hold]));
+    for (const slot of plan.order) {
+      const attempt = await this.tryTakeSlot(account, slot, incidentKey, now, nowSeconds);
+      if (attempt.taken) {
+        const previous = attempt.previous;
+        // A concurrent run of the same incident took the slot first: still one slot for one incident.
+        const alreadyHeld = previous?.incidentKey === incidentKey && previous.expiresAt > nowSeconds;
+        known.delete(slot);
+        return grant(attempt.hold, alreadyHeld, [...known.values()], this.policy);
+      }
+      if (attempt.holder) known.set(slot, attempt.holder);
+    }
+    return denial(
+      [...known.values()].filter((hold) => hold.expiresAt > nowSeconds),
+      this.policy,
+      nowSeconds,
+    );
+  }
+
+  /** One conditional put on one slot. */
+  private async tryTakeSlot(
+    account: string,
+    slot: number,
+    incidentKey: string,
+    now: Date,
+    nowSeconds: number,
+  ): Promise<
+    | { readonly taken: true; readonly hold: ContainmentHold; readonly previous?: ContainmentHold }
+    | { readonly taken: false; readonly holder?: ContainmentHold }
+  > {
+    const expiresAt = nowSeconds + this.policy.windowSeconds;
+    const acquiredAt = now.toISOString();
+    try {
+      const output = await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: { S: blastRadiusSlotKey(account, slot) },
+            expiresAt: { N: String(expiresAt) },
+            incidentKey: { S: incidentKey },
+            acquiredAt: { S: acquiredAt },
+            [BLAST_RADIUS_TTL_ATTRIBUTE]: { N: String(expiresAt) },
+          },
+          // Free, expired, or already this incident's (a concurrent run of the same incident).
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now OR incidentKey = :incidentKey',
+          ExpressionAttributeValues: { ':now': { N: String(nowSeconds) }, ':incidentKey': { S: incidentKey } },
+          ReturnValues: 'ALL_OLD',
+          // Tells us who holds the slot when we lose, without a second read.
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      const hold: ContainmentHold = { slot, incidentKey, acquiredAt, expiresAt };
+      return output.Attributes ? { taken: true, hold, previous: holdFromItem(slot, output.Attributes) } : { taken: true, hold };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException || (error as { name?: unknown }).name === 'ConditionalCheckFailedException') {
+        const item = (error as { Item?: Record<string, AttributeValue> }).Item;
+        return item ? { taken: false, holder: holdFromItem(slot, item) } : { taken: false };
+      }
+      throw toResponderError(error, 'dynamodb:PutItem');
+    }
+  }
+
+  /** Every slot of the account, read consistently (a stale replica could hide a fresh hold). */
+  private async readHolds(account: string): Promise<ContainmentHold[]> {
+    const keys = Array.from({ length: this.policy.maxContainments }, (_, slot) => blastRadiusSlotKey(account, slot));
+    let output;
+    try {
+      output = await this.client.send(
+        new BatchGetItemCommand({
+          RequestItems: {
+            [this.tableName]: { Keys: keys.map((pk) => ({ pk: { S: pk } })), ConsistentRead: true },
+          },
+        }),
+      );
+    } catch (error) {
+      throw toResponderError(error, 'dynamodb:BatchGetItem');
+    }
+    // BatchGetItem answers with UnprocessedKeys instead of an error when throttled
+    // (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html):
+    // let the state machine's retry back off rather than decide on a partial picture.
+    const unprocessed = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+    if (unprocessed.length > 0) {
+      throw new TransientResponderError(
+        `dynamodb:BatchGetItem left ${unprocessed.length} blast-radius slot(s) of account ${account} unprocessed (throttled)`,
+      );
+    }
+    const holds: ContainmentHold[] = [];
+    for (const item of output.Responses?.[this.tableName] ?? []) {
+      const slot = keys.indexOf(item.pk?.S ?? '');
+      if (slot >= 0) holds.push(holdFromItem(slot, item));
+    }
+    return holds;
+  }
+}

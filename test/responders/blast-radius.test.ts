@@ -1,0 +1,315 @@
+import {
+  BatchGetItemCommand,
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  PutItemCommand,
+  ProvisionedThroughputExceededException,
+} from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  DynamoDbBlastRadiusLimiter,
+  assertBlastRadiusPolicy,
+  blastRadiusSlotKey,
+  planAcquisition,
+  startSlot,
+} from '../../lib/responders/blast-radius';
+import type { ContainmentHold } from '../../lib/responders/blast-radius';
+import { ResponderAccessDeniedError, ResponderFailedError, TransientResponderError } from '../../lib/responders/errors';
+
+const TABLE = 'firebreak-state';
+const ACCOUNT = '111122223333';
+const NOW = new Date('2026-11-20T10:00:00.000Z');
+const NOW_S = NOW.getTime() / 1000;
+const WINDOW = 3600;
+const KEY = 'gd-incident-under-test';
+
+const ddb = mockClient(DynamoDBClient);
+
+function limiter(maxContainments = 3): DynamoDbBlastRadiusLimiter {
+  return new DynamoDbBlastRadiusLimiter(new DynamoDBClient({}), TABLE, { maxContainments, windowSeconds: WINDOW });
+}
+
+function slotItem(slot: number, incidentKey: string, expiresAt: number): Record<string, AttributeValue> {
+  return {
+    pk: { S: blastRadiusSlotKey(ACCOUNT, slot) },
+    expiresAt: { N: String(expiresAt) },
+    incidentKey: { S: incidentKey },
+    acquiredAt: { S: new Date((expiresAt - WINDOW) * 1000).toISOString() },
+    ttl: { N: String(expiresAt) },
+  };
+}
+
+function expectedPut(slot: number, incidentKey = KEY) {
+  return {
+    TableName: TABLE,
+    Item: {
+      pk: { S: `blast#${ACCOUNT}#${slot}` },
+      expiresAt: { N: String(NOW_S + WINDOW) },
+      incidentKey: { S: incidentKey },
+      acquiredAt: { S: '2026-11-20T10:00:00.000Z' },
+      ttl: { N: String(NOW_S + WINDOW) },
+    },
+    ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now OR incidentKey = :incidentKey',
+    ExpressionAttributeValues: { ':now': { N: String(NOW_S) }, ':incidentKey': { S: incidentKey } },
+    ReturnValues: 'ALL_OLD',
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  };
+}
+
+const expectedRead = (n = 3) => ({
+  RequestItems: {
+    [TABLE]: {
+      Keys: Array.from({ length: n }, (_, slot) => ({ pk: { S: `blast#${ACCOUNT}#${slot}` } })),
+      ConsistentRead: true,
+    },
+  },
+});
+
+function conditionFailed(item?: Record<string, AttributeValue>): ConditionalCheckFailedException {
+  return new ConditionalCheckFailedException({
+    message: 'The conditional request failed',
+    $metadata: {},
+    ...(item ? { Item: item } : {}),
+  });
+}
+
+const start = startSlot(KEY, 3);
+const next = (start + 1) % 3;
+const last = (start + 2) % 3;
+
+beforeEach(() => ddb.reset());
+afterEach(() => ddb.reset());
+
+describe('startSlot', () => {
+  it('is deterministic and stays within 0..N-1', () => {
+    for (const key of ['a', 'gd-1', 'gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d', 'x'.repeat(64)]) {
+      const slot = startSlot(key, 5);
+      expect(slot).toBe(startSlot(key, 5));
+      expect(slot).toBeGreaterThanOrEqual(0);
+      expect(slot).toBeLessThan(5);
+    }
+  });
+
+  it('spreads different incidents over the slots instead of piling them on slot 0', () => {
+    const starts = new Set(Array.from({ length: 50 }, (_, i) => startSlot(`gd-incident-${i}`, 5)));
+    expect(starts.size).toBe(5);
+  });
+});
+
+describe('planAcquisition', () => {
+  const hold = (slot: number, incidentKey: string, expiresAt: number): ContainmentHold => ({ slot, incidentKey, expiresAt });
+
+  it('tries every slot from the start slot when none is held', () => {
+    const plan = planAcquisition([], KEY, NOW_S, 3);
+    expect(plan).toEqual({ kind: 'try-slots', order: [start, next, last], active: [] });
+  });
+
+  it('skips slots held by other incidents but not expired ones', () => {
+    const plan = planAcquisition([hold(start, 'gd-other', NOW_S + 10), hold(next, 'gd-old', NOW_S)], KEY, NOW_S, 3);
+    expect(plan).toEqual({ kind: 'try-slots', order: [next, last], active: [hold(start, 'gd-other', NOW_S + 10)] });
+  });
+
+  it('recognises a slot the incident already holds, so a re-run takes no second one', () => {
+    const plan = planAcquisition([hold(last, KEY, NOW_S + 5)], KEY, NOW_S, 3);
+    expect(plan).toEqual({ kind: 'already-held', hold: hold(last, KEY, NOW_S + 5), active: [hold(last, KEY, NOW_S + 5)] });
+  });
+
+  it('does not count an expired hold of the incident as held', () => {
+    const plan = planAcquisition([hold(last, KEY, NOW_S)], KEY, NOW_S, 3);
+    expect(plan.kind).toBe('try-slots');
+  });
+
+  it('is full when every slot is held by another incident', () => {
+    const holds = [hold(0, 'a', NOW_S + 1), hold(1, 'b', NOW_S + 2), hold(2, 'c', NOW_S + 3)];
+    expect(planAcquisition(holds, KEY, NOW_S, 3)).toEqual({ kind: 'full', active: holds });
+  });
+});
+
+describe('assertBlastRadiusPolicy', () => {
+  it('accepts integers within range', () => {
+    expect(() => assertBlastRadiusPolicy({ maxContainments: 100, windowSeconds: 1 })).not.toThrow();
+  });
+
+  it.each([
+    [{ maxContainments: 0, windowSeconds: 60 }],
+    [{ maxContainments: 101, windowSeconds: 60 }],
+    [{ maxContainments: 2.5, windowSeconds: 60 }],
+    [{ maxContainments: 3, windowSeconds: 0 }],
+  ])('refuses %j', (policy) => {
+    expect(() => assertBlastRadiusPolicy(policy)).toThrow(RangeError);
+  });
+});
+
+describe('DynamoDbBlastRadiusLimiter.acquire', () => {
+  it('reads every slot consistently, then takes the start slot with a conditional put', async () => {
+    ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [] } });
+    ddb.on(PutItemCommand).resolves({});
+
+    const decision = await limiter().acquire(ACCOUNT, KEY, NOW);
+
+    expect(ddb.commandCalls(BatchGetItemCommand).map((c) => c.args[0].input)).toEqual([expectedRead()]);
+    expect(ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input)).toEqual([expectedPut(start)]);
+    expect(decision).toEqual({
+      granted: true,
+      slot: start,
+      alreadyHeld: false,
+      used: 1,
+      limit: 3,
+      windowSeconds: WINDOW,
+      expiresAt: '2026-11-20T11:00:00.000Z',
+      activeIncidents: [{ slot: start, incidentKey: KEY, acquiredAt: NOW.toISOString(), expiresAt: NOW_S + WINDOW }],
+    });
+  });
+
+  it('moves to the next slot when the conditional put loses a race, and counts the winner', async () => {
+    ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [] } });
+    ddb.on(PutItemCommand, expectedPut(start)).rejects(conditionFailed(slotItem(start, 'gd-racer', NOW_S + 100)));
+    ddb.on(PutItemCommand, expectedPut(next)).resolves({});
+
+    const decision = await limiter().acquire(ACCOUNT, KEY, NOW);
+
+    expect(ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input)).toEqual([expectedPut(start), expectedPut(next)]);
+    expect(decision).toMatchObject({ granted: true, slot: next, alreadyHeld: false, used: 2 });
+  });
+
+  it('reuses an expired slot (the condition allows expiresAt <= now) and reports its previous holder gone', async () => {
+    ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [slotItem(start, 'gd-old', NOW_S)] } });
+    ddb.on(PutItemCommand).resolves({ Attributes: slotItem(start, 'gd-old', NOW_S) });
+
+    const decision = await limiter().acquire(ACCOUNT, KEY, NOW);
+
+    expect(ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input)).toEqual([expectedPut(start)]);
+    expect(decision).toMatchObject({ granted: true, slot: start, alreadyHeld: false, used: 1 });
+  });
+
+  it('grants an incident that already holds a slot again without writing anything', async () => {
+    ddb.on(BatchGetItemCommand).resolves({
+      Responses: { [TABLE]: [slotItem(last, KEY, NOW_S + 600), slotItem(start, 'gd-other', NOW_S + 900)] },
+    });
+
+    const decision = await limiter().acquire(ACCOUNT, KEY, NOW);
+
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
+    expect(decision).toMatchObject({
+      granted: true,
+      slot: last,
+      alreadyHeld: true,
+      used: 2,
+      expiresAt: new Date((NOW_S + 600) * 1000).toISOString(),
+    });
+  });
+
+  it('says alreadyHeld when a concurrent run of the same incident wrote the slot between the read and the put', async () => {
+    ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [] } });
+    ddb.on(PutItemCommand).resolves({ Attributes: slotItem(start, KEY, NOW_S + WINDOW) });
+
+    const decision = await limiter().acquire(ACCOUNT, KEY, NOW);
+
+    expect(decision).toMatchObject({ granted: true, slot: start, alreadyHeld: true, used: 1 });
+  });
+
+  it('denies without writing when every slot is held, naming the holders and when the first frees up', async () => {
+    ddb.on(BatchGetItemCommand).resolves({
+      Responses: {
+        [TABLE]: [slotItem(0, 'gd-a', NOW_S + 300), slotItem(1, 'gd-b', NOW_S + 120), slotItem(2, 'gd-c', NOW_S + 900)],
+      },
+    });
+
+    const decision = await limiter().acquire(ACCOUNT, KEY, NOW);
+
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
+    expect(decision).toEqual({
+      granted: false,
+      used: 3,
+      limit: 3,
+      windowSeconds: WINDOW,
+      activeIncidents: [
+        { slot: 0, incidentKey: 'gd-a', acquiredAt: new Date((NOW_S + 300 - WINDOW) * 1000).toISOString(), expiresAt: NOW_S + 300 },
+        { slot: 1, incidentKey: 'gd-b', acquiredAt: new Date((NOW_S + 120 - WINDOW) * 1000).toISOString(), expiresAt: NOW_S + 120 },
+        { slot: 2, incidentKey: 'gd-c', acquiredAt: new Date((NOW_S + 900 - WINDOW) * 1000).toISOString(), expiresAt: NOW_S + 900 },
+      ],
+      retryAfter: '2026-11-20T10:02:00.000Z',
+      retryAfterSeconds: 120,
+    });
+  });
+
+  it('denies when every conditional put fails, learning the holders from ALL_OLD', async () => {
+    ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [] } });
+    for (const slot of [0, 1, 2]) {
+      ddb.on(PutItemCommand, expectedPut(slot)).rejects(conditionFailed(slotItem(slot, `gd-racer-${slot}`, NOW_S + 60 * (slot + 1))));
+    }
+
+    const decision = await limiter().acquire(ACCOUNT, KEY, NOW);
+
+    expect(ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input)).toEqual([
+      expectedPut(start),
+      expectedPut(next),
+      expectedPut(last),
+    ]);
+    expect(decision).toMatchObject({
+      granted: false,
+      used: 3,
+      retryAfterSeconds: 60,
+      activeIncidents: [{ incidentKey: 'gd-racer-0' }, { incidentKey: 'gd-racer-1' }, { incidentKey: 'gd-racer-2' }],
+    });
+  });
+
+  it('surfaces ProvisionedThroughputExceeded on the put as the retryable TransientResponderError', async () => {
+    ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [] } });
+    ddb.on(PutItemCommand).rejects(new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }));
+
+    await expect(limiter().acquire(ACCOUNT, KEY, NOW)).rejects.toBeInstanceOf(TransientResponderError);
+  });
+
+  it('surfaces throttling on the read as TransientResponderError', async () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    ddb.on(BatchGetItemCommand).rejects(throttled);
+
+    await expect(limiter().acquire(ACCOUNT, KEY, NOW)).rejects.toBeInstanceOf(TransientResponderError);
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
+  });
+
+  it('treats UnprocessedKeys as throttling rather than deciding on a partial read', async () => {
+    ddb.on(BatchGetItemCommand).resolves({
+      Responses: { [TABLE]: [] },
+      UnprocessedKeys: { [TABLE]: { Keys: [{ pk: { S: blastRadiusSlotKey(ACCOUNT, 2) } }] } },
+    });
+
+    await expect(limiter().acquire(ACCOUNT, KEY, NOW)).rejects.toBeInstanceOf(TransientResponderError);
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
+  });
+
+  it('surfaces AccessDenied as the final ResponderAccessDeniedError and other failures as ResponderFailedError', async () => {
+    ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [] } });
+    ddb.on(PutItemCommand).rejectsOnce(Object.assign(new Error('not allowed'), { name: 'AccessDeniedException' }));
+    await expect(limiter().acquire(ACCOUNT, KEY, NOW)).rejects.toBeInstanceOf(ResponderAccessDeniedError);
+
+    ddb.on(PutItemCommand).rejectsOnce(Object.assign(new Error('no table'), { name: 'ResourceNotFoundException' }));
+    await expect(limiter().acquire(ACCOUNT, KEY, NOW)).rejects.toBeInstanceOf(ResponderFailedError);
+  });
+});
+
+describe('DynamoDbBlastRadiusLimiter.preview', () => {
+  it('reports the slot it would take and never writes', async () => {
+    ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [slotItem(start, 'gd-other', NOW_S + 10)] } });
+
+    const decision = await limiter().preview(ACCOUNT, KEY, NOW);
+
+    expect(ddb.commandCalls(BatchGetItemCommand).map((c) => c.args[0].input)).toEqual([expectedRead()]);
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
+    expect(decision).toMatchObject({ granted: true, slot: next, alreadyHeld: false, used: 2, limit: 3 });
+  });
+
+  it('reports the denial acquire would give when the window is full, without writing', async () => {
+    ddb.on(BatchGetItemCommand).resolves({
+      Responses: { [TABLE]: [slotItem(0, 'a', NOW_S + 1), slotItem(1, 'b', NOW_S + 2), slotItem(2, 'c', NOW_S + 3)] },
+    });
+
+    const decision = await limiter().preview(ACCOUNT, KEY, NOW);
+
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
+    expect(decision).toMatchObject({ granted: false, used: 3, limit: 3, retryAfterSeconds: 1 });
+  });
+});
