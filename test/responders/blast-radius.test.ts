@@ -5,7 +5,7 @@ import {
   PutItemCommand,
   ProvisionedThroughputExceededException,
 } from '@aws-sdk/client-dynamodb';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, PutItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -41,7 +41,7 @@ function slotItem(slot: number, incidentKey: string, expiresAt: number): Record<
   };
 }
 
-function expectedPut(slot: number, incidentKey = KEY) {
+function expectedPut(slot: number, incidentKey = KEY): PutItemCommandInput {
   return {
     TableName: TABLE,
     Item: {
