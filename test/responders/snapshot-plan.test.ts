@@ -1,0 +1,180 @@
+// The pure decisions of snapshot-volumes, tested without any SDK mock.
+import { describe, expect, it } from 'vitest';
+import {
+  attachedEbsVolumes,
+  evidenceSnapshotDescription,
+  evidenceSnapshotTags,
+  instanceStoreReport,
+  isPlaceholderInstanceId,
+  planEvidenceSnapshots,
+  truncateText,
+} from '../../lib/responders/snapshot';
+
+const ROOT = { volumeId: 'vol-root', deviceName: '/dev/xvda', boot: true };
+const DATA_B = { volumeId: 'vol-b', deviceName: '/dev/sdb', boot: false };
+const DATA_C = { volumeId: 'vol-c', deviceName: '/dev/sdc', boot: false };
+
+describe('attachedEbsVolumes', () => {
+  it('marks the volume on the root device as boot and leaves out mappings without EBS', () => {
+    expect(
+      attachedEbsVolumes({
+        RootDeviceName: '/dev/xvda',
+        BlockDeviceMappings: [
+          { DeviceName: '/dev/xvda', Ebs: { VolumeId: 'vol-root' } },
+          { DeviceName: '/dev/sdb', Ebs: { VolumeId: 'vol-b' } },
+          { DeviceName: '/dev/sdz' },
+        ],
+      }),
+    ).toEqual([ROOT, DATA_B]);
+  });
+
+  it('has no boot volume when the root device is not EBS', () => {
+    expect(attachedEbsVolumes({ RootDeviceName: '/dev/sda1', RootDeviceType: 'instance-store', BlockDeviceMappings: [{ DeviceName: '/dev/sdb', Ebs: { VolumeId: 'vol-b' } }] })).toEqual([DATA_B]);
+  });
+});
+
+describe('planEvidenceSnapshots', () => {
+  it('snapshots everything and excludes nothing on a first run', () => {
+    expect(planEvidenceSnapshots([ROOT, DATA_B, DATA_C], [])).toEqual({
+      reused: [],
+      toSnapshot: [ROOT, DATA_B, DATA_C],
+      excludeBootVolume: false,
+      excludeDataVolumeIds: [],
+    });
+  });
+
+  it('excludes the boot volume when only it was already snapshotted', () => {
+    const plan = planEvidenceSnapshots([ROOT, DATA_B], [{ SnapshotId: 'snap-1', VolumeId: 'vol-root', State: 'pending' }]);
+    expect(plan.excludeBootVolume).toBe(true);
+    expect(plan.excludeDataVolumeIds).toEqual([]);
+    expect(plan.toSnapshot).toEqual([DATA_B]);
+  });
+
+  it('excludes data volumes already snapshotted by id, never the boot volume by id', () => {
+    const plan = planEvidenceSnapshots([ROOT, DATA_B, DATA_C], [{ SnapshotId: 'snap-2', VolumeId: 'vol-b', State: 'completed' }]);
+    expect(plan).toMatchObject({ excludeBootVolume: false, excludeDataVolumeIds: ['vol-b'], toSnapshot: [ROOT, DATA_C] });
+  });
+
+  it('does not count failed or Recycle-Bin snapshots as evidence', () => {
+    const plan = planEvidenceSnapshots(
+      [ROOT, DATA_B],
+      [
+        { SnapshotId: 'snap-e', VolumeId: 'vol-root', State: 'error' },
+        { SnapshotId: 'snap-r', VolumeId: 'vol-b', State: 'recoverable' },
+      ],
+    );
+    expect(plan.reused).toEqual([]);
+    expect(plan.toSnapshot).toEqual([ROOT, DATA_B]);
+  });
+
+  it('prefers a completed snapshot over a pending one of the same volume', () => {
+    const plan = planEvidenceSnapshots(
+      [DATA_B],
+      [
+        { SnapshotId: 'snap-p', VolumeId: 'vol-b', State: 'pending' },
+        { SnapshotId: 'snap-c', VolumeId: 'vol-b', State: 'completed' },
+      ],
+    );
+    expect(plan.reused).toEqual([{ snapshotId: 'snap-c', volumeId: 'vol-b', deviceName: '/dev/sdb', reused: true, state: 'completed' }]);
+  });
+
+  it('ignores snapshots of volumes no longer attached', () => {
+    const plan = planEvidenceSnapshots([ROOT], [{ SnapshotId: 'snap-x', VolumeId: 'vol-gone', State: 'completed' }]);
+    expect(plan.reused).toEqual([]);
+    expect(plan.toSnapshot).toEqual([ROOT]);
+  });
+});
+
+describe('evidenceSnapshotTags', () => {
+  const incident = { key: 'gd-abc', findingType: 'Backdoor:EC2/C&CActivity.B!DNS' };
+
+  it("puts Firebreak's tags first and the playbook's extras after them", () => {
+    expect(evidenceSnapshotTags(incident, 'i-0abc1234def567890', { Team: 'secops' })).toEqual({
+      tags: [
+        { Key: 'firebreak:incident', Value: 'gd-abc' },
+        { Key: 'firebreak:instance', Value: 'i-0abc1234def567890' },
+        { Key: 'firebreak:finding-type', Value: 'Backdoor:EC2/C&CActivity.B!DNS' },
+        { Key: 'firebreak:evidence', Value: 'true' },
+        { Key: 'Team', Value: 'secops' },
+      ],
+      rejected: [],
+    });
+  });
+
+  it('cuts values to 256 characters and refuses reserved or overriding keys instead of failing', () => {
+    const { tags, rejected } = evidenceSnapshotTags(
+      { key: 'gd-abc', findingType: `T:${'x'.repeat(400)}` },
+      'i-0abc1234def567890',
+      { 'aws:createdBy': 'me', 'firebreak:incident': 'forged', [`k${'y'.repeat(130)}`]: 'v', Note: 'n'.repeat(300) },
+    );
+    expect(tags.every((t) => (t.Value ?? '').length <= 256)).toBe(true);
+    expect(tags.find((t) => t.Key === 'firebreak:finding-type')!.Value).toMatch(/\.\.\.$/);
+    expect(tags.find((t) => t.Key === 'firebreak:incident')!.Value).toBe('gd-abc');
+    expect(tags.find((t) => t.Key === 'Note')!.Value).toHaveLength(256);
+    expect(rejected.map((r) => r.key)).toEqual(['aws:createdBy', 'firebreak:incident', `k${'y'.repeat(130)}`]);
+  });
+
+  it('never exceeds 50 tags', () => {
+    const extras = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`k${i}`, 'v']));
+    const { tags, rejected } = evidenceSnapshotTags(incident, 'i-0abc1234def567890', extras);
+    expect(tags).toHaveLength(50);
+    expect(rejected).toHaveLength(14);
+  });
+});
+
+describe('evidenceSnapshotDescription', () => {
+  it('names the incident and the finding type', () => {
+    expect(evidenceSnapshotDescription({ key: 'gd-abc', findingType: 'Trojan:EC2/DNSDataExfiltration' })).toBe(
+      'Firebreak evidence for gd-abc (Trojan:EC2/DNSDataExfiltration)',
+    );
+  });
+
+  it('stays within the 255 characters EC2 allows', () => {
+    const description = evidenceSnapshotDescription({ key: 'gd-abc', findingType: 'x'.repeat(400) });
+    expect(description).toHaveLength(255);
+    expect(description.endsWith('...')).toBe(true);
+  });
+});
+
+describe('isPlaceholderInstanceId', () => {
+  it.each(['i-99999999', 'i-00000000', 'i-99999999999999999', 'i-xyz', '', 'i-0ABC1234DEF567890'])('treats %j as a placeholder', (id) => {
+    expect(isPlaceholderInstanceId(id)).toBe(true);
+  });
+
+  it.each(['i-0abc1234def567890', 'i-1234abcd', 'i-081de1d7604b11e4a'])('treats %j as a real instance id', (id) => {
+    expect(isPlaceholderInstanceId(id)).toBe(false);
+  });
+});
+
+describe('instanceStoreReport', () => {
+  it('says none for EBS-only types', () => {
+    expect(instanceStoreReport('m5.large', undefined, 'ebs')).toMatchObject({ status: 'none', volumeCount: 0, rootDeviceIsInstanceStore: false });
+  });
+
+  it('counts the disks of a type with instance store', () => {
+    const report = instanceStoreReport('i3.4xlarge', { TotalSizeInGB: 3800, Disks: [{ SizeInGB: 1900, Count: 2, Type: 'ssd' }] }, 'ebs');
+    expect(report).toMatchObject({ status: 'present', volumeCount: 2, totalSizeInGB: 3800, disks: [{ count: 2, sizeInGB: 1900, type: 'ssd' }] });
+    expect(report.detail).toContain('2 x 1900 GB SSD');
+  });
+
+  it('flags an instance-store root device even when the type lists no disks', () => {
+    expect(instanceStoreReport('m1.small', undefined, 'instance-store')).toMatchObject({ status: 'present', rootDeviceIsInstanceStore: true });
+  });
+
+  it('says unknown, with the reason, when the type could not be described', () => {
+    const report = instanceStoreReport('m5.large', undefined, 'ebs', 'ec2:DescribeInstanceTypes failed: AccessDenied');
+    expect(report.status).toBe('unknown');
+    expect(report.detail).toContain('AccessDenied');
+  });
+});
+
+describe('truncateText', () => {
+  it('leaves short text alone and marks cut text with ...', () => {
+    expect(truncateText('abc', 5)).toBe('abc');
+    expect(truncateText('abcdefgh', 6)).toBe('abc...');
+  });
+
+  it('never splits a character made of two UTF-16 units', () => {
+    expect(truncateText('😀😀😀😀😀', 4)).toBe('😀...');
+  });
+});

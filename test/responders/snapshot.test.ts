@@ -1,0 +1,435 @@
+import {
+  CreateSnapshotsCommand,
+  DescribeInstancesCommand,
+  DescribeInstanceTypesCommand,
+  DescribeSnapshotsCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
+import type { Instance, InstanceTypeInfo } from '@aws-sdk/client-ec2';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AwsTarget, ClientFactory } from '../../lib/aws/clients';
+import type { Incident } from '../../lib/incident/model';
+import { ResponderFailedError, ResponderInputError, TransientResponderError } from '../../lib/responders/errors';
+import { silentLogger } from '../../lib/responders/logging';
+import type { ResponderMode } from '../../lib/responders/model';
+import type { SnapshotInput } from '../../lib/responders/snapshot';
+import { createSnapshotVolumesHandler, snapshotVolumes } from '../../lib/responders/snapshot';
+import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident, ec2Resource } from '../support/incidents';
+
+const ec2Mock = mockClient(EC2Client);
+const NOW = new Date('2026-11-20T10:02:00.000Z');
+const KEY = ec2Incident().key;
+
+/** A factory that hands out one EC2 client (intercepted by aws-sdk-client-mock) and records where it was asked to act. */
+class RecordingClientFactory implements ClientFactory {
+  readonly targets: AwsTarget[] = [];
+  private readonly client = new EC2Client({ region: REGION });
+  async ec2(target: AwsTarget): Promise<EC2Client> {
+    this.targets.push(target);
+    return this.client;
+  }
+  async iam(): Promise<IAMClient> {
+    return new IAMClient({ region: REGION });
+  }
+  sns(): SNSClient {
+    return new SNSClient({ region: REGION });
+  }
+  sfn(): SFNClient {
+    return new SFNClient({ region: REGION });
+  }
+  dynamodb(): DynamoDBClient {
+    return new DynamoDBClient({ region: REGION });
+  }
+}
+
+function sdkError(name: string, httpStatusCode = 400): Error {
+  return Object.assign(new Error(`${name}: simulated`), { name, $metadata: { httpStatusCode } });
+}
+
+const ROOT = { DeviceName: '/dev/xvda', Ebs: { VolumeId: 'vol-0root000000000001', Status: 'attached' as const, DeleteOnTermination: true } };
+const DATA_B = { DeviceName: '/dev/sdb', Ebs: { VolumeId: 'vol-0data00000000000b', Status: 'attached' as const, DeleteOnTermination: false } };
+const DATA_C = { DeviceName: '/dev/sdc', Ebs: { VolumeId: 'vol-0data00000000000c', Status: 'attached' as const, DeleteOnTermination: false } };
+
+function instance(overrides: Partial<Instance> = {}): Instance {
+  return {
+    InstanceId: INSTANCE_ID,
+    InstanceType: 'm5.large',
+    State: { Code: 16, Name: 'running' },
+    RootDeviceName: '/dev/xvda',
+    RootDeviceType: 'ebs',
+    BlockDeviceMappings: [ROOT, DATA_B, DATA_C],
+    ...overrides,
+  };
+}
+
+function givenInstance(i: Instance | undefined): void {
+  ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: i === undefined ? [] : [{ Instances: [i] }] });
+}
+
+function givenInstanceType(info: InstanceTypeInfo): void {
+  ec2Mock.on(DescribeInstanceTypesCommand).resolves({ InstanceTypes: [info] });
+}
+
+function givenExistingSnapshots(snapshots: { SnapshotId: string; VolumeId: string; State: 'pending' | 'completed' | 'error' }[]): void {
+  ec2Mock.on(DescribeSnapshotsCommand).resolves({ Snapshots: snapshots });
+}
+
+function input(overrides: { incident?: Partial<Incident>; mode?: ResponderMode; tags?: Record<string, string> } = {}): SnapshotInput {
+  return {
+    incident: ec2Incident(overrides.incident),
+    mode: overrides.mode ?? 'enforce',
+    options: { tags: overrides.tags ?? {} },
+  };
+}
+
+let clients: RecordingClientFactory;
+const run = (i: SnapshotInput) => snapshotVolumes(i, { clients, logger: silentLogger, now: () => NOW });
+
+const EXPECTED_DESCRIBE_SNAPSHOTS = {
+  OwnerIds: ['self'],
+  Filters: [
+    { Name: 'tag:firebreak:incident', Values: [KEY] },
+    { Name: 'tag:firebreak:instance', Values: [INSTANCE_ID] },
+  ],
+};
+const EXPECTED_TAGS = [
+  { Key: 'firebreak:incident', Value: KEY },
+  { Key: 'firebreak:instance', Value: INSTANCE_ID },
+  { Key: 'firebreak:finding-type', Value: 'Backdoor:EC2/C&CActivity.B!DNS' },
+  { Key: 'firebreak:evidence', Value: 'true' },
+];
+const EXPECTED_DESCRIPTION = `Firebreak evidence for ${KEY} (Backdoor:EC2/C&CActivity.B!DNS)`;
+
+beforeEach(() => {
+  ec2Mock.reset();
+  clients = new RecordingClientFactory();
+  givenInstanceType({ InstanceType: 'm5.large' });
+  givenExistingSnapshots([]);
+});
+afterEach(() => ec2Mock.reset());
+
+describe('snapshotVolumes', () => {
+  it('snapshots all three EBS volumes, boot volume included, in ONE CreateSnapshots call with the evidence tags', async () => {
+    givenInstance(instance());
+    ec2Mock.on(CreateSnapshotsCommand).resolves({
+      Snapshots: [
+        { SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'pending' },
+        { SnapshotId: 'snap-0000000000000000b', VolumeId: 'vol-0data00000000000b', State: 'pending' },
+        { SnapshotId: 'snap-0000000000000000c', VolumeId: 'vol-0data00000000000c', State: 'pending' },
+      ],
+    });
+
+    const result = await run(input({ tags: { CostCenter: 'security' } }));
+
+    expect(clients.targets).toEqual([{ account: ACCOUNT, region: REGION }]);
+    expect(ec2Mock.commandCalls(DescribeInstancesCommand)).toHaveLength(1);
+    expect(ec2Mock.commandCalls(DescribeInstancesCommand)[0]!.args[0].input).toEqual({ InstanceIds: [INSTANCE_ID] });
+    expect(ec2Mock.commandCalls(DescribeInstanceTypesCommand)[0]!.args[0].input).toEqual({ InstanceTypes: ['m5.large'] });
+    expect(ec2Mock.commandCalls(DescribeSnapshotsCommand)).toHaveLength(1);
+    expect(ec2Mock.commandCalls(DescribeSnapshotsCommand)[0]!.args[0].input).toEqual(EXPECTED_DESCRIBE_SNAPSHOTS);
+    expect(ec2Mock.commandCalls(CreateSnapshotsCommand)).toHaveLength(1);
+    expect(ec2Mock.commandCalls(CreateSnapshotsCommand)[0]!.args[0].input).toEqual({
+      InstanceSpecification: { InstanceId: INSTANCE_ID, ExcludeBootVolume: false },
+      Description: EXPECTED_DESCRIPTION,
+      CopyTagsFromSource: 'volume',
+      TagSpecifications: [{ ResourceType: 'snapshot', Tags: [...EXPECTED_TAGS, { Key: 'CostCenter', Value: 'security' }] }],
+    });
+    expect(ec2Mock.calls()).toHaveLength(4);
+
+    expect(result).toMatchObject({ responder: 'snapshot-volumes', incidentKey: KEY, mode: 'enforce', status: 'snapshotted', idempotentReplay: false, instanceId: INSTANCE_ID });
+    expect(result.snapshots).toEqual([
+      { snapshotId: 'snap-0000000000000000a', volumeId: 'vol-0root000000000001', deviceName: '/dev/xvda', reused: false, state: 'pending' },
+      { snapshotId: 'snap-0000000000000000b', volumeId: 'vol-0data00000000000b', deviceName: '/dev/sdb', reused: false, state: 'pending' },
+      { snapshotId: 'snap-0000000000000000c', volumeId: 'vol-0data00000000000c', deviceName: '/dev/sdc', reused: false, state: 'pending' },
+    ]);
+    expect(result.instanceStoreVolumes).toMatchObject({ status: 'none', volumeCount: 0 });
+    const done = result.actions.filter((a) => a.outcome === 'done');
+    expect(done.map((a) => a.target)).toEqual(['vol-0root000000000001', 'vol-0data00000000000b', 'vol-0data00000000000c']);
+    expect(done[0]!.detail).toContain('snap-0000000000000000a');
+    expect(done.every((a) => a.at === NOW.toISOString())).toBe(true);
+  });
+
+  it('reports an instance-store-only instance as no-ebs-volumes without searching or creating snapshots', async () => {
+    givenInstance(instance({ InstanceType: 'm3.medium', RootDeviceType: 'instance-store', RootDeviceName: '/dev/sda1', BlockDeviceMappings: [] }));
+    givenInstanceType({ InstanceType: 'm3.medium', InstanceStorageInfo: { TotalSizeInGB: 4, Disks: [{ SizeInGB: 4, Count: 1, Type: 'ssd' }] } });
+
+    const result = await run(input());
+
+    expect(result.status).toBe('no-ebs-volumes');
+    expect(result.snapshots).toEqual([]);
+    expect(ec2Mock.commandCalls(DescribeInstanceTypesCommand)[0]!.args[0].input).toEqual({ InstanceTypes: ['m3.medium'] });
+    expect(ec2Mock.commandCalls(DescribeSnapshotsCommand)).toHaveLength(0);
+    expect(ec2Mock.commandCalls(CreateSnapshotsCommand)).toHaveLength(0);
+    expect(result.instanceStoreVolumes).toMatchObject({
+      status: 'present',
+      instanceType: 'm3.medium',
+      volumeCount: 1,
+      totalSizeInGB: 4,
+      rootDeviceIsInstanceStore: true,
+    });
+    expect(result.actions.filter((a) => a.outcome === 'skipped').map((a) => a.detail).join(' ')).toMatch(/instance-store/);
+  });
+
+  it('snapshots the EBS volumes of an instance that also has instance store, and reports the instance store it cannot preserve', async () => {
+    givenInstance(instance({ InstanceType: 'm5d.large', BlockDeviceMappings: [ROOT] }));
+    givenInstanceType({ InstanceType: 'm5d.large', InstanceStorageInfo: { TotalSizeInGB: 75, Disks: [{ SizeInGB: 75, Count: 1, Type: 'ssd' }] } });
+    ec2Mock.on(CreateSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'pending' }] });
+
+    const result = await run(input());
+
+    expect(result.status).toBe('snapshotted');
+    expect(result.instanceStoreVolumes).toMatchObject({ status: 'present', volumeCount: 1, totalSizeInGB: 75, rootDeviceIsInstanceStore: false });
+    expect(result.instanceStoreVolumes!.detail).toContain('1 x 75 GB SSD');
+    const skipped = result.actions.find((a) => a.outcome === 'skipped');
+    expect(skipped).toMatchObject({ api: 'ec2:CreateSnapshots', target: INSTANCE_ID });
+  });
+
+  it('snapshots a stopped instance: its volumes stay attached', async () => {
+    givenInstance(instance({ State: { Code: 80, Name: 'stopped' }, BlockDeviceMappings: [ROOT] }));
+    ec2Mock.on(CreateSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'pending' }] });
+
+    const result = await run(input());
+
+    expect(result.status).toBe('snapshotted');
+    expect(ec2Mock.commandCalls(CreateSnapshotsCommand)[0]!.args[0].input.InstanceSpecification).toEqual({ InstanceId: INSTANCE_ID, ExcludeBootVolume: false });
+    expect(result.actions[0]!.detail).toContain('stopped');
+  });
+
+  it('reuses the incident snapshots on a second run: no CreateSnapshots, idempotent replay said so', async () => {
+    givenInstance(instance());
+    givenExistingSnapshots([
+      { SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'completed' },
+      { SnapshotId: 'snap-0000000000000000b', VolumeId: 'vol-0data00000000000b', State: 'pending' },
+      { SnapshotId: 'snap-0000000000000000c', VolumeId: 'vol-0data00000000000c', State: 'completed' },
+    ]);
+
+    const result = await run(input());
+
+    expect(ec2Mock.commandCalls(DescribeSnapshotsCommand)[0]!.args[0].input).toEqual(EXPECTED_DESCRIBE_SNAPSHOTS);
+    expect(ec2Mock.commandCalls(CreateSnapshotsCommand)).toHaveLength(0);
+    expect(result.status).toBe('already-snapshotted');
+    expect(result.idempotentReplay).toBe(true);
+    expect(result.snapshots.map((s) => [s.snapshotId, s.reused])).toEqual([
+      ['snap-0000000000000000a', true],
+      ['snap-0000000000000000b', true],
+      ['snap-0000000000000000c', true],
+    ]);
+    expect(result.actions.filter((a) => a.outcome === 'already-done')).toHaveLength(3);
+    expect(result.actions.every((a) => ['observed', 'already-done'].includes(a.outcome))).toBe(true);
+  });
+
+  it('completes a partial earlier run: excludes the boot volume and the data volume already snapshotted', async () => {
+    givenInstance(instance());
+    givenExistingSnapshots([
+      { SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'completed' },
+      { SnapshotId: 'snap-0000000000000000b', VolumeId: 'vol-0data00000000000b', State: 'pending' },
+      // A failed snapshot is no evidence: vol-…c must be taken again.
+      { SnapshotId: 'snap-00000000000000bad', VolumeId: 'vol-0data00000000000c', State: 'error' },
+    ]);
+    ec2Mock.on(CreateSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-0000000000000000c', VolumeId: 'vol-0data00000000000c', State: 'pending' }] });
+
+    const result = await run(input());
+
+    expect(ec2Mock.commandCalls(CreateSnapshotsCommand)).toHaveLength(1);
+    expect(ec2Mock.commandCalls(CreateSnapshotsCommand)[0]!.args[0].input).toEqual({
+      InstanceSpecification: { InstanceId: INSTANCE_ID, ExcludeBootVolume: true, ExcludeDataVolumeIds: ['vol-0data00000000000b'] },
+      Description: EXPECTED_DESCRIPTION,
+      CopyTagsFromSource: 'volume',
+      TagSpecifications: [{ ResourceType: 'snapshot', Tags: EXPECTED_TAGS }],
+    });
+    expect(result.status).toBe('snapshotted');
+    expect(result.idempotentReplay).toBe(false);
+    expect(result.snapshots.map((s) => [s.volumeId, s.snapshotId, s.reused])).toEqual([
+      ['vol-0root000000000001', 'snap-0000000000000000a', true],
+      ['vol-0data00000000000b', 'snap-0000000000000000b', true],
+      ['vol-0data00000000000c', 'snap-0000000000000000c', false],
+    ]);
+  });
+
+  it('follows DescribeSnapshots pages before deciding', async () => {
+    givenInstance(instance({ BlockDeviceMappings: [ROOT, DATA_B] }));
+    ec2Mock
+      .on(DescribeSnapshotsCommand)
+      .resolvesOnce({ Snapshots: [{ SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'completed' }], NextToken: 'page-2' })
+      .resolvesOnce({ Snapshots: [{ SnapshotId: 'snap-0000000000000000b', VolumeId: 'vol-0data00000000000b', State: 'completed' }] });
+
+    const result = await run(input());
+
+    expect(ec2Mock.commandCalls(DescribeSnapshotsCommand).map((c) => c.args[0].input)).toEqual([
+      EXPECTED_DESCRIBE_SNAPSHOTS,
+      { ...EXPECTED_DESCRIBE_SNAPSHOTS, NextToken: 'page-2' },
+    ]);
+    expect(result.status).toBe('already-snapshotted');
+  });
+
+  describe('sample findings and placeholder ids (must never reach a mutating call)', () => {
+    it.each<ResponderMode>(['enforce', 'dry-run'])('makes no AWS call at all for a GuardDuty sample finding in %s', async (mode) => {
+      givenInstance(instance({ InstanceId: 'i-99999999' }));
+      const result = await run(
+        input({ mode, incident: { sample: true, title: '[SAMPLE] C&C', resource: ec2Resource({ instanceId: 'i-99999999' }) } }),
+      );
+      expect(ec2Mock.calls()).toHaveLength(0);
+      expect(clients.targets).toEqual([]);
+      expect(result.status).toBe('skipped-sample');
+      expect(result.actions).toEqual([
+        expect.objectContaining({ api: 'firebreak:evidence', target: 'i-99999999', outcome: 'skipped' }),
+      ]);
+    });
+
+    it('skips a placeholder instance id even when the finding is not flagged as a sample', async () => {
+      const result = await run(input({ incident: { resource: ec2Resource({ instanceId: 'i-99999999' }) } }));
+      expect(ec2Mock.calls()).toHaveLength(0);
+      expect(result.status).toBe('skipped-sample');
+    });
+
+    it('acts on a real (non-sample) finding with a real instance id: the gate must not over-match', async () => {
+      givenInstance(instance({ BlockDeviceMappings: [ROOT] }));
+      ec2Mock.on(CreateSnapshotsCommand).resolves({ Snapshots: [] });
+      await run(input());
+      expect(ec2Mock.commandCalls(CreateSnapshotsCommand)).toHaveLength(1);
+    });
+  });
+
+  describe('dry-run', () => {
+    it('sends CreateSnapshots with DryRun and reports would-do when EC2 answers DryRunOperation', async () => {
+      givenInstance(instance());
+      ec2Mock.on(CreateSnapshotsCommand).rejects(sdkError('DryRunOperation', 412));
+
+      const result = await run(input({ mode: 'dry-run' }));
+
+      expect(ec2Mock.commandCalls(DescribeInstancesCommand)[0]!.args[0].input).toEqual({ InstanceIds: [INSTANCE_ID] });
+      expect(ec2Mock.commandCalls(DescribeSnapshotsCommand)[0]!.args[0].input).toEqual(EXPECTED_DESCRIBE_SNAPSHOTS);
+      expect(ec2Mock.commandCalls(CreateSnapshotsCommand)).toHaveLength(1);
+      expect(ec2Mock.commandCalls(CreateSnapshotsCommand)[0]!.args[0].input).toEqual({
+        InstanceSpecification: { InstanceId: INSTANCE_ID, ExcludeBootVolume: false },
+        Description: EXPECTED_DESCRIPTION,
+        CopyTagsFromSource: 'volume',
+        TagSpecifications: [{ ResourceType: 'snapshot', Tags: EXPECTED_TAGS }],
+        DryRun: true,
+      });
+      expect(result).toMatchObject({ status: 'dry-run', mode: 'dry-run', snapshots: [] });
+      const last = result.actions.at(-1)!;
+      expect(last).toMatchObject({ api: 'ec2:CreateSnapshots', target: INSTANCE_ID, outcome: 'would-do' });
+      expect(last.detail).toContain('vol-0data00000000000c');
+    });
+
+    it('reports would-be-denied when EC2 answers UnauthorizedOperation, without failing the step', async () => {
+      givenInstance(instance());
+      ec2Mock.on(CreateSnapshotsCommand).rejects(sdkError('UnauthorizedOperation', 403));
+
+      const result = await run(input({ mode: 'dry-run' }));
+
+      expect(ec2Mock.commandCalls(CreateSnapshotsCommand)[0]!.args[0].input.DryRun).toBe(true);
+      expect(result.status).toBe('dry-run');
+      expect(result.actions.at(-1)).toMatchObject({ outcome: 'would-be-denied', target: INSTANCE_ID });
+    });
+
+    it('sends nothing mutating when every volume is already preserved', async () => {
+      givenInstance(instance({ BlockDeviceMappings: [ROOT] }));
+      givenExistingSnapshots([{ SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'completed' }]);
+      const result = await run(input({ mode: 'dry-run' }));
+      expect(ec2Mock.commandCalls(CreateSnapshotsCommand)).toHaveLength(0);
+      expect(result.status).toBe('already-snapshotted');
+    });
+  });
+
+  describe('errors', () => {
+    it('surfaces RequestLimitExceeded on DescribeInstances as the retryable TransientResponderError', async () => {
+      ec2Mock.on(DescribeInstancesCommand).rejects(sdkError('RequestLimitExceeded', 503));
+      const error = await run(input()).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TransientResponderError);
+      expect((error as Error).name).toBe('TransientResponderError');
+      expect(ec2Mock.commandCalls(CreateSnapshotsCommand)).toHaveLength(0);
+    });
+
+    it('surfaces RequestLimitExceeded on CreateSnapshots as TransientResponderError', async () => {
+      givenInstance(instance());
+      ec2Mock.on(CreateSnapshotsCommand).rejects(sdkError('RequestLimitExceeded', 503));
+      await expect(run(input())).rejects.toBeInstanceOf(TransientResponderError);
+    });
+
+    it('surfaces RequestLimitExceeded on DescribeSnapshots as TransientResponderError', async () => {
+      givenInstance(instance());
+      ec2Mock.on(DescribeSnapshotsCommand).rejects(sdkError('RequestLimitExceeded', 503));
+      await expect(run(input())).rejects.toBeInstanceOf(TransientResponderError);
+    });
+
+    it('fails for good on a final CreateSnapshots error', async () => {
+      givenInstance(instance());
+      ec2Mock.on(CreateSnapshotsCommand).rejects(sdkError('SnapshotCreationPerVolumeRateExceeded'));
+      await expect(run(input())).rejects.toBeInstanceOf(ResponderFailedError);
+    });
+
+    it('still takes the EBS evidence when DescribeInstanceTypes is denied, and says the instance store is unknown', async () => {
+      givenInstance(instance({ BlockDeviceMappings: [ROOT] }));
+      ec2Mock.on(DescribeInstanceTypesCommand).rejects(sdkError('UnauthorizedOperation', 403));
+      ec2Mock.on(CreateSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'pending' }] });
+
+      const result = await run(input());
+
+      expect(result.status).toBe('snapshotted');
+      expect(result.instanceStoreVolumes).toMatchObject({ status: 'unknown' });
+      expect(result.instanceStoreVolumes!.detail).toContain('UnauthorizedOperation');
+    });
+
+    it('retries (fails transiently) when DescribeInstanceTypes is throttled', async () => {
+      givenInstance(instance());
+      ec2Mock.on(DescribeInstanceTypesCommand).rejects(sdkError('RequestLimitExceeded', 503));
+      await expect(run(input())).rejects.toBeInstanceOf(TransientResponderError);
+      expect(ec2Mock.commandCalls(CreateSnapshotsCommand)).toHaveLength(0);
+    });
+  });
+
+  describe('instances that are not there', () => {
+    it('returns not-found for InvalidInstanceID.NotFound instead of crashing', async () => {
+      ec2Mock.on(DescribeInstancesCommand).rejects(sdkError('InvalidInstanceID.NotFound'));
+      const result = await run(input());
+      expect(result).toMatchObject({ status: 'not-found', snapshots: [], instanceId: INSTANCE_ID });
+      expect(ec2Mock.calls()).toHaveLength(1);
+    });
+
+    it('returns not-found when DescribeInstances answers with no reservation', async () => {
+      givenInstance(undefined);
+      expect((await run(input())).status).toBe('not-found');
+    });
+
+    it('returns not-found for a terminated instance and creates nothing', async () => {
+      givenInstance(instance({ State: { Code: 48, Name: 'terminated' }, BlockDeviceMappings: [] }));
+      const result = await run(input());
+      expect(result.status).toBe('not-found');
+      expect(result.actions[0]!.detail).toContain('terminated');
+      expect(ec2Mock.commandCalls(CreateSnapshotsCommand)).toHaveLength(0);
+    });
+
+    it('returns not-an-instance for an incident about an access key, without any AWS call', async () => {
+      const result = await run(input({ incident: { resource: { kind: 'access-key', accessKeyId: 'AKIAEXAMPLE' } } }));
+      expect(result.status).toBe('not-an-instance');
+      expect(ec2Mock.calls()).toHaveLength(0);
+    });
+  });
+});
+
+describe('createSnapshotVolumesHandler', () => {
+  it('parses the state machine payload and runs the responder with the injected clients', async () => {
+    givenInstance(instance({ BlockDeviceMappings: [ROOT] }));
+    ec2Mock.on(CreateSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'pending' }] });
+    const handler = createSnapshotVolumesHandler({ clients, logger: silentLogger, now: () => NOW });
+
+    const result = await handler(JSON.parse(JSON.stringify({ incident: ec2Incident(), mode: 'enforce', options: {} })));
+
+    expect(result.status).toBe('snapshotted');
+    // options.tags defaulted to {} by the playbook schema: only Firebreak's own tags.
+    expect(ec2Mock.commandCalls(CreateSnapshotsCommand)[0]!.args[0].input.TagSpecifications).toEqual([{ ResourceType: 'snapshot', Tags: EXPECTED_TAGS }]);
+  });
+
+  it('refuses a payload with unknown options with ResponderInputError before any AWS call', async () => {
+    const handler = createSnapshotVolumesHandler({ clients, logger: silentLogger });
+    await expect(handler({ incident: ec2Incident(), mode: 'enforce', options: { tag: { a: 'b' } } })).rejects.toBeInstanceOf(ResponderInputError);
+    expect(ec2Mock.calls()).toHaveLength(0);
+  });
+});
