@@ -1,0 +1,364 @@
+import { describe, expect, it } from 'vitest';
+import type { AslDefinition, AslState } from '../../lib/playbooks/compile';
+import {
+  applySubstitutions,
+  compilePlaybook,
+  PlaybookCompileError,
+  taskStates,
+  TRANSIENT_RETRY,
+} from '../../lib/playbooks/compile';
+import type { ActionStep, Playbook, Step } from '../../lib/playbooks/model';
+import { TRANSIENT_ERROR_NAMES } from '../../lib/responders/errors';
+import { ec2Incident } from '../support/incidents';
+import { EXECUTION_ARN, namedError, runLocally, STATE_MACHINE_ARN } from './local-execution';
+
+function action(id: string, name: ActionStep['action'], options: Record<string, unknown> = {}): ActionStep {
+  return { kind: 'action', id, action: name, with: options };
+}
+
+function playbook(steps: Step[], overrides: Partial<Playbook> = {}): Playbook {
+  return {
+    name: 'compromised-ec2',
+    description: 'Contain and preserve a compromised instance, then alert.\nLonger text.',
+    match: { sources: ['guardduty'], findingTypes: ['Backdoor:EC2/*'], severity: { min: 7, max: 10 } },
+    priority: 100,
+    mode: 'enforce',
+    steps,
+    file: 'playbooks/compromised-ec2.yaml',
+    ...overrides,
+  };
+}
+
+/** Parallel[ contain | evidence ] → notify, the shape of the compromised-instance playbook. */
+const compromised = playbook([
+  {
+    kind: 'parallel',
+    id: 'contain-and-preserve',
+    branches: [action('contain', 'quarantine-instance'), action('evidence', 'snapshot-volumes', { tags: { Case: 'IR' } })],
+  },
+  action('notify', 'notify', { advice: 'Rotate the credentials the instance could reach.' }),
+]);
+
+const incident = ec2Incident();
+const input = { incident, mode: 'enforce', playbook: 'compromised-ec2' };
+
+function stateOf(definition: AslDefinition, name: string): AslState {
+  const state = definition.States[name];
+  if (!state) throw new Error(`no state ${name}`);
+  return state;
+}
+
+function result(responder: string, status = 'done') {
+  return { responder, incidentKey: incident.key, mode: 'enforce', status, idempotentReplay: false, actions: [] };
+}
+
+const execution = {
+  executionArn: EXECUTION_ARN,
+  executionName: 'gd-1-rev',
+  playbook: 'compromised-ec2',
+  stateMachineArn: STATE_MACHINE_ARN,
+};
+
+describe('compilePlaybook', () => {
+  it('turns each action step into a Lambda Task on its responder, with transient retries and a catch-all', () => {
+    const { definition } = compilePlaybook(playbook([action('evidence', 'snapshot-volumes'), action('notify', 'notify')]));
+    expect(definition.StartAt).toBe('evidence');
+    expect(stateOf(definition, 'evidence')).toEqual({
+      Type: 'Task',
+      Comment: expect.stringContaining('snapshot-volumes') as unknown,
+      Resource: 'arn:aws:states:::lambda:invoke',
+      Parameters: {
+        FunctionName: '${Fn_snapshot_volumes}',
+        Payload: {
+          'incident.$': '$.incident',
+          'mode.$': '$.mode',
+          options: {},
+          execution: {
+            'executionArn.$': '$$.Execution.Id',
+            'executionName.$': '$$.Execution.Name',
+            playbook: 'compromised-ec2',
+            'stateMachineArn.$': '$$.StateMachine.Id',
+          },
+        },
+      },
+      ResultSelector: { 'result.$': '$.Payload' },
+      ResultPath: '$.results.evidence',
+      Retry: [
+        {
+          ErrorEquals: [...TRANSIENT_ERROR_NAMES],
+          IntervalSeconds: 2,
+          BackoffRate: 2,
+          MaxAttempts: 4,
+          JitterStrategy: 'FULL',
+        },
+      ],
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'evidence-failure-alert' }],
+      Next: 'notify',
+    });
+    expect(stateOf(definition, 'notify')).toMatchObject({ End: true });
+  });
+
+  it('retries exactly the error names the responders declare transient', () => {
+    expect(TRANSIENT_RETRY.ErrorEquals).toEqual([...TRANSIENT_ERROR_NAMES]);
+    expect(TRANSIENT_RETRY.ErrorEquals).toContain('TransientResponderError');
+    expect(TRANSIENT_RETRY.ErrorEquals).not.toContain('ResponderFailedError');
+  });
+
+  it('gives the notify step a report alert with every earlier step result, unwrapped and keyed by step id', () => {
+    const { definition } = compilePlaybook(compromised);
+    expect(stateOf(definition, 'notify')).toMatchObject({
+      Parameters: {
+        FunctionName: '${Fn_publish_alert}',
+        Payload: {
+          kind: 'report',
+          playbook: 'compromised-ec2',
+          options: { advice: 'Rotate the credentials the instance could reach.' },
+          results: { 'contain.$': '$.results.contain.result', 'evidence.$': '$.results.evidence.result' },
+        },
+      },
+    });
+  });
+
+  it('compiles parallel: as a Parallel state whose branch outputs fold back into $.results by step id', () => {
+    const { definition } = compilePlaybook(compromised);
+    const parallel = stateOf(definition, 'contain-and-preserve');
+    expect(parallel).toMatchObject({
+      Type: 'Parallel',
+      ResultSelector: { 'contain.$': '$[0].results.contain', 'evidence.$': '$[1].results.evidence' },
+      ResultPath: '$.results',
+      Next: 'notify',
+    });
+    const branches = parallel.Branches as AslDefinition[];
+    expect(branches.map((branch) => branch.StartAt)).toEqual(['contain', 'evidence']);
+    // Inside a branch the failure alert ends the branch with a Fail state that keeps the error.
+    expect(branches[0]!.States['contain-failed']).toEqual({
+      Type: 'Fail',
+      Comment: expect.any(String) as unknown,
+      ErrorPath: '$.failure.Error',
+      CausePath: '$.failure.Cause',
+    });
+    expect(branches[0]!.States['contain-failure-alert']).toMatchObject({ Next: 'contain-failed' });
+  });
+
+  it('lists the function placeholders it uses, publish-alert always included for failure alerts', () => {
+    expect(compilePlaybook(compromised).substitutions).toEqual([
+      'Fn_publish_alert',
+      'Fn_quarantine_instance',
+      'Fn_snapshot_volumes',
+    ]);
+    expect(compilePlaybook(playbook([action('evidence', 'snapshot-volumes')])).substitutions).toEqual([
+      'Fn_publish_alert',
+      'Fn_snapshot_volumes',
+    ]);
+  });
+
+  it('keeps every state name unique across the machine, branches included', () => {
+    const { definition } = compilePlaybook(compromised);
+    const names: string[] = [];
+    const collect = (d: AslDefinition) => {
+      for (const [name, state] of Object.entries(d.States)) {
+        names.push(name);
+        if (state.Type === 'Parallel') (state.Branches as AslDefinition[]).forEach(collect);
+      }
+    };
+    collect(definition);
+    expect(new Set(names).size).toBe(names.length);
+    expect(taskStates(definition).map((task) => task.state)).toEqual([
+      'contain',
+      'contain-failure-alert',
+      'evidence',
+      'evidence-failure-alert',
+      'notify',
+      'notify-failure-alert',
+    ]);
+  });
+
+  it('passes a step with no earlier results an empty results map instead of a path that does not exist yet', () => {
+    const { definition } = compilePlaybook(playbook([action('notify', 'notify')]));
+    expect(stateOf(definition, 'notify')).toMatchObject({ Parameters: { Payload: { results: {} } } });
+  });
+
+  describe('refuses playbooks that cannot become a valid state machine', () => {
+    it('two steps with the same id', () => {
+      expect(() => compilePlaybook(playbook([action('notify', 'notify'), action('notify', 'notify')]))).toThrow(
+        /state name "notify" is used twice/,
+      );
+    });
+
+    it('a step id that clashes with a generated failure state', () => {
+      expect(() =>
+        compilePlaybook(playbook([action('notify', 'notify'), action('notify-failure-alert', 'notify')])),
+      ).toThrow(PlaybookCompileError);
+    });
+
+    it('a step id with characters a JSONPath key cannot carry', () => {
+      expect(() => compilePlaybook(playbook([action('notify people', 'notify')]))).toThrow(/may only contain/);
+    });
+
+    it('a step id too long for a state name once suffixed', () => {
+      expect(() => compilePlaybook(playbook([action('x'.repeat(70), 'notify')]))).toThrow(/longer than 80/);
+    });
+
+    it('an option key ending in ".$", which Step Functions would evaluate as a JSONPath', () => {
+      expect(() =>
+        compilePlaybook(playbook([action('evidence', 'snapshot-volumes', { tags: { 'Owner.$': '$.incident' } })])),
+      ).toThrow(/steps\.evidence\.with\.tags\.Owner\.\$/);
+    });
+
+    it('an empty playbook', () => {
+      expect(() => compilePlaybook(playbook([]))).toThrow(/has no steps/);
+    });
+  });
+});
+
+describe('applySubstitutions', () => {
+  it('replaces known placeholders and leaves unknown ones, as CloudFormation does', () => {
+    expect(applySubstitutions('{"a":"${Fn_x}","b":"${Other}"}', { Fn_x: 'arn:x' })).toBe('{"a":"arn:x","b":"${Other}"}');
+  });
+});
+
+describe('a compiled playbook executed with aws-local-stepfunctions', () => {
+  const { definition } = compilePlaybook(compromised);
+
+  it('happy path: contains and preserves side by side, then reports both results in one alert', async () => {
+    const run = await runLocally(definition, input, {
+      responders: {
+        'quarantine-instance': () => result('quarantine-instance', 'quarantined'),
+        'snapshot-volumes': () => result('snapshot-volumes', 'snapshotted'),
+        'publish-alert': () => ({ messageId: 'm-1' }),
+      },
+    });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.calls['quarantine-instance']).toEqual([{ incident, mode: 'enforce', options: {}, execution }]);
+    expect(run.calls['snapshot-volumes']).toEqual([
+      { incident, mode: 'enforce', options: { tags: { Case: 'IR' } }, execution },
+    ]);
+    expect(run.calls['publish-alert']).toEqual([
+      {
+        kind: 'report',
+        incident,
+        mode: 'enforce',
+        playbook: 'compromised-ec2',
+        options: { advice: 'Rotate the credentials the instance could reach.' },
+        execution,
+        results: {
+          contain: result('quarantine-instance', 'quarantined'),
+          evidence: result('snapshot-volumes', 'snapshotted'),
+        },
+      },
+    ]);
+    expect(run.output).toMatchObject({
+      results: {
+        contain: { result: { status: 'quarantined' } },
+        evidence: { result: { status: 'snapshotted' } },
+        notify: { result: { messageId: 'm-1' } },
+      },
+    });
+  });
+
+  it('a throttled step (TransientResponderError twice) succeeds on retry without a failure alert', async () => {
+    let attempts = 0;
+    const run = await runLocally(definition, input, {
+      responders: {
+        'quarantine-instance': () => {
+          attempts += 1;
+          if (attempts <= 2) throw namedError('TransientResponderError', 'RequestLimitExceeded');
+          return result('quarantine-instance', 'quarantined');
+        },
+        'snapshot-volumes': () => result('snapshot-volumes', 'snapshotted'),
+        'publish-alert': () => ({ messageId: 'm-1' }),
+      },
+    });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.calls['quarantine-instance']).toHaveLength(3);
+    expect(run.calls['publish-alert']!.map((call) => call.kind)).toEqual(['report']);
+  });
+
+  it('a transient error that never clears is retried 4 times, then alerted as a failure', async () => {
+    const run = await runLocally(definition, input, {
+      responders: {
+        'quarantine-instance': () => {
+          throw namedError('TransientResponderError', 'RequestLimitExceeded');
+        },
+        'snapshot-volumes': () => result('snapshot-volumes', 'snapshotted'),
+        'publish-alert': () => ({ messageId: 'm-1' }),
+      },
+    });
+    expect(run.calls['quarantine-instance']).toHaveLength(5);
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('TransientResponderError');
+  });
+
+  it('a step failing for good (ResponderFailedError) alerts the failure with the incident, step and error, then FAILS', async () => {
+    const run = await runLocally(definition, input, {
+      responders: {
+        'quarantine-instance': () => {
+          throw namedError('ResponderFailedError', 'InvalidGroup.NotFound: the isolation group vanished');
+        },
+        'snapshot-volumes': () => result('snapshot-volumes', 'snapshotted'),
+        'publish-alert': () => ({ messageId: 'm-2' }),
+      },
+    });
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('ResponderFailedError');
+    expect(run.cause).toBe('InvalidGroup.NotFound: the isolation group vanished');
+    expect(run.calls['quarantine-instance']).toHaveLength(1);
+    expect(run.calls['publish-alert']).toEqual([
+      {
+        kind: 'failure',
+        incident,
+        mode: 'enforce',
+        playbook: 'compromised-ec2',
+        options: {},
+        execution,
+        results: {},
+        failure: {
+          step: 'contain',
+          error: 'ResponderFailedError',
+          cause: 'InvalidGroup.NotFound: the isolation group vanished',
+        },
+      },
+    ]);
+    expect(run.path).not.toContain('notify');
+  });
+
+  it('a later top-level step failing alerts with the results of the steps that did run', async () => {
+    const sequential = compilePlaybook(playbook([action('evidence', 'snapshot-volumes'), action('contain', 'quarantine-instance')]));
+    const run = await runLocally(sequential.definition, input, {
+      responders: {
+        'snapshot-volumes': () => result('snapshot-volumes', 'snapshotted'),
+        'quarantine-instance': () => {
+          throw namedError('ResponderAccessDeniedError', 'not authorized to perform ec2:ModifyNetworkInterfaceAttribute');
+        },
+        'publish-alert': () => ({ messageId: 'm-3' }),
+      },
+    });
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('ResponderAccessDeniedError');
+    expect(run.path).toEqual(['evidence', 'contain', 'contain-failure-alert', 'playbook-failed']);
+    expect(run.calls['publish-alert']).toEqual([
+      expect.objectContaining({
+        kind: 'failure',
+        results: { evidence: result('snapshot-volumes', 'snapshotted') },
+        failure: expect.objectContaining({ step: 'contain', error: 'ResponderAccessDeniedError' }) as unknown,
+      }),
+    ]);
+  });
+
+  it('still ends FAILED with the step error when the failure alert itself cannot be published', async () => {
+    const run = await runLocally(definition, input, {
+      responders: {
+        'quarantine-instance': () => {
+          throw namedError('ResponderFailedError', 'boom');
+        },
+        'snapshot-volumes': () => result('snapshot-volumes', 'snapshotted'),
+        'publish-alert': () => {
+          throw namedError('ResponderFailedError', 'topic gone');
+        },
+      },
+    });
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('ResponderFailedError');
+    expect(run.cause).toBe('boom');
+  });
+});
