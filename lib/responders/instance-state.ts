@@ -1,0 +1,176 @@
+/**
+ * What EC2 says of an instance right now, in plain data: the input of every containment decision
+ * (quarantine and release). One adapter, `observeInstance`, makes the read-only calls concurrently.
+ */
+import {
+  DescribeIamInstanceProfileAssociationsCommand,
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import type { EC2Client, Instance, InstanceAttribute } from '@aws-sdk/client-ec2';
+import { awsErrorCode, toResponderError } from '../aws/errors';
+import { settleAll } from './pending-actions';
+
+/** The tag keys Firebreak writes on a contained instance. */
+export const FIREBREAK_TAGS = {
+  incident: 'firebreak:incident',
+  status: 'firebreak:status',
+  quarantinedAt: 'firebreak:quarantined-at',
+  releasedAt: 'firebreak:released-at',
+} as const;
+
+export interface ObservedNetworkInterface {
+  readonly networkInterfaceId: string;
+  readonly vpcId?: string;
+  /** Security group ids in EC2's order. */
+  readonly groupIds: readonly string[];
+  readonly deviceIndex?: number;
+}
+
+export interface ObservedVolume {
+  readonly deviceName: string;
+  readonly volumeId?: string;
+  readonly deleteOnTermination: boolean;
+}
+
+export interface ObservedProfileAssociation {
+  readonly associationId: string;
+  readonly instanceProfileArn: string;
+  readonly state: string;
+}
+
+/** An instance as EC2 describes it now. */
+export interface ObservedInstance {
+  readonly instanceId: string;
+  /** pending | running | stopping | stopped | shutting-down | terminated. */
+  readonly state: string;
+  readonly vpcId?: string;
+  /** Every attached ENI, primary first. */
+  readonly networkInterfaces: readonly ObservedNetworkInterface[];
+  /** The association in state associating/associated, if any. */
+  readonly profileAssociation?: ObservedProfileAssociation;
+  readonly disableApiTermination: boolean;
+  readonly shutdownBehavior: 'stop' | 'terminate';
+  /** EBS volumes only (instance-store volumes have no `Ebs` block and nothing to protect). */
+  readonly ebsVolumes: readonly ObservedVolume[];
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export type InstanceObservation =
+  | { readonly found: true; readonly instance: ObservedInstance }
+  | { readonly found: false; readonly reason: string };
+
+const NOT_FOUND_CODES = new Set(['InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed']);
+
+/**
+ * GuardDuty sample findings name placeholder instances (`i-99999999`): an id whose hex digits are
+ * all the same character is never a real instance and must never reach a mutating call.
+ */
+export function isPlaceholderInstanceId(instanceId: string): boolean {
+  return /^i-([0-9a-f])\1{7}(\1{9})?$/.test(instanceId);
+}
+
+/** True for the states in which an instance is gone or going, and so cannot be contained. */
+export function isTerminatedState(state: string): boolean {
+  return state === 'terminated' || state === 'shutting-down';
+}
+
+/** The `firebreak:*` tags of a tag map. */
+export function firebreakTags(tags: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(tags).filter(([key]) => key.startsWith('firebreak:')));
+}
+
+/** Plain-data view of a DescribeInstances instance and its attributes. */
+export function toObservedInstance(
+  instance: Instance,
+  attributes: { readonly disableApiTermination?: InstanceAttribute; readonly shutdownBehavior?: InstanceAttribute },
+  association: ObservedProfileAssociation | undefined,
+): ObservedInstance {
+  const networkInterfaces = [...(instance.NetworkInterfaces ?? [])]
+    .filter((eni) => eni.NetworkInterfaceId !== undefined)
+    .sort((a, b) => (a.Attachment?.DeviceIndex ?? 0) - (b.Attachment?.DeviceIndex ?? 0))
+    .map((eni) => ({
+      networkInterfaceId: eni.NetworkInterfaceId as string,
+      ...((eni.VpcId ?? instance.VpcId) !== undefined ? { vpcId: (eni.VpcId ?? instance.VpcId) as string } : {}),
+      groupIds: (eni.Groups ?? []).flatMap((g) => (g.GroupId ? [g.GroupId] : [])),
+      ...(eni.Attachment?.DeviceIndex !== undefined ? { deviceIndex: eni.Attachment.DeviceIndex } : {}),
+    }));
+  const ebsVolumes = (instance.BlockDeviceMappings ?? []).flatMap((mapping) =>
+    mapping.DeviceName && mapping.Ebs
+      ? [
+          {
+            deviceName: mapping.DeviceName,
+            ...(mapping.Ebs.VolumeId ? { volumeId: mapping.Ebs.VolumeId } : {}),
+            deleteOnTermination: mapping.Ebs.DeleteOnTermination === true,
+          },
+        ]
+      : [],
+  );
+  const tags = Object.fromEntries((instance.Tags ?? []).flatMap((t) => (t.Key ? [[t.Key, t.Value ?? '']] : [])));
+  return {
+    instanceId: instance.InstanceId ?? '',
+    state: instance.State?.Name ?? 'unknown',
+    ...(instance.VpcId ? { vpcId: instance.VpcId } : {}),
+    networkInterfaces,
+    ...(association ? { profileAssociation: association } : {}),
+    disableApiTermination: attributes.disableApiTermination?.DisableApiTermination?.Value === true,
+    // EC2's default is `stop`; only an explicit `terminate` is a risk to the evidence.
+    shutdownBehavior: attributes.shutdownBehavior?.InstanceInitiatedShutdownBehavior?.Value === 'terminate' ? 'terminate' : 'stop',
+    ebsVolumes,
+    tags,
+  };
+}
+
+async function orNotFound<T>(api: string, call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (error) {
+    const code = awsErrorCode(error);
+    if (code !== undefined && NOT_FOUND_CODES.has(code)) return undefined;
+    throw toResponderError(error, api);
+  }
+}
+
+/**
+ * Describes the instance with four concurrent read-only calls. DescribeInstances does not report
+ * termination protection or the shutdown behaviour, hence DescribeInstanceAttribute
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstanceAttribute.html).
+ */
+export async function observeInstance(ec2: EC2Client, instanceId: string): Promise<InstanceObservation> {
+  const [described, associations, termination, shutdown] = await settleAll([
+    orNotFound('ec2:DescribeInstances', () => ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }))),
+    orNotFound('ec2:DescribeIamInstanceProfileAssociations', () =>
+      ec2.send(
+        new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: [instanceId] }] }),
+      ),
+    ),
+    orNotFound('ec2:DescribeInstanceAttribute', () =>
+      ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'disableApiTermination' })),
+    ),
+    orNotFound('ec2:DescribeInstanceAttribute', () =>
+      ec2.send(
+        new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'instanceInitiatedShutdownBehavior' }),
+      ),
+    ),
+  ] as const);
+  const instance = described?.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId);
+  if (!instance) return { found: false, reason: `EC2 knows no instance ${instanceId} in this account and region` };
+  const active = (associations?.IamInstanceProfileAssociations ?? []).find(
+    (a) => a.InstanceId === instanceId && (a.State === 'associated' || a.State === 'associating'),
+  );
+  const association =
+    active?.AssociationId && active.IamInstanceProfile?.Arn
+      ? { associationId: active.AssociationId, instanceProfileArn: active.IamInstanceProfile.Arn, state: active.State ?? 'associated' }
+      : undefined;
+  return {
+    found: true,
+    instance: toObservedInstance(
+      instance,
+      {
+        ...(termination ? { disableApiTermination: termination } : {}),
+        ...(shutdown ? { shutdownBehavior: shutdown } : {}),
+      },
+      association,
+    ),
+  };
+}

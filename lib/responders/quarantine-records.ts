@@ -1,0 +1,231 @@
+/**
+ * The pre-quarantine record: what an instance looked like before Firebreak contained it (groups per
+ * ENI, instance profile, protections, Firebreak's own tags), so that `release-instance` can put it
+ * back exactly. The record is written once, before the first change, and never overwritten by a
+ * later run while the quarantine holds: a retry would otherwise record the quarantined state as the
+ * "original" and release would restore the quarantine.
+ */
+import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
+import { awsErrorCode, toResponderError } from '../aws/errors';
+import { ResponderFailedError } from './errors';
+
+/** The instance's state before quarantine, as captured by `quarantine-instance`. */
+export interface QuarantineRecord {
+  readonly account: string;
+  readonly region: string;
+  readonly instanceId: string;
+  /** The incident that quarantined the instance. */
+  readonly incidentKey: string;
+  /** ISO 8601 time the state was captured (just before the first change). */
+  readonly capturedAt: string;
+  /** Every ENI attached at capture time, with its security groups in EC2's order. */
+  readonly networkInterfaces: readonly { readonly networkInterfaceId: string; readonly groupIds: readonly string[] }[];
+  /** The instance profile associated at capture time, if any. */
+  readonly instanceProfileArn?: string;
+  readonly disableApiTermination: boolean;
+  readonly shutdownBehavior: 'stop' | 'terminate';
+  /** `DeleteOnTermination` of every EBS volume attached at capture time. */
+  readonly deleteOnTermination: readonly {
+    readonly deviceName: string;
+    readonly volumeId?: string;
+    readonly deleteOnTermination: boolean;
+  }[];
+  /** Values of the instance's `firebreak:*` tags at capture time (absent key = tag absent). */
+  readonly tags: Readonly<Record<string, string>>;
+  /** Set by `release-instance` once the instance is back to the recorded state. */
+  readonly released?: boolean;
+  readonly releasedAt?: string;
+  /** The incident (or release request) key that released it. */
+  readonly releasedBy?: string;
+}
+
+/** Where pre-quarantine records live. Implementations must make `saveIfAbsent` atomic. */
+export interface QuarantineRecordStore {
+  /**
+   * Saves the record unless an unreleased record exists for the same instance: `exists` then, and
+   * the stored (original) record is kept.
+   */
+  saveIfAbsent(record: QuarantineRecord): Promise<'saved' | 'exists'>;
+  /** The current record for the instance, released or not. */
+  get(account: string, region: string, instanceId: string): Promise<QuarantineRecord | undefined>;
+  /** Marks the record released (the instance is back to the recorded state). */
+  markReleased(
+    account: string,
+    region: string,
+    instanceId: string,
+    release: { readonly releasedAt: string; readonly releasedBy: string },
+  ): Promise<void>;
+}
+
+/** The record's partition key: one record per instance, whatever the incident. */
+export function quarantineRecordKey(account: string, region: string, instanceId: string): string {
+  return `quarantine#${account}#${region}#${instanceId}`;
+}
+
+const quarantineRecordSchema = z.object({
+  account: z.string(),
+  region: z.string(),
+  instanceId: z.string(),
+  incidentKey: z.string(),
+  capturedAt: z.string(),
+  networkInterfaces: z.array(z.object({ networkInterfaceId: z.string(), groupIds: z.array(z.string()) })),
+  instanceProfileArn: z.string().optional(),
+  disableApiTermination: z.boolean(),
+  shutdownBehavior: z.enum(['stop', 'terminate']),
+  deleteOnTermination: z.array(
+    z.object({ deviceName: z.string(), volumeId: z.string().optional(), deleteOnTermination: z.boolean() }),
+  ),
+  tags: z.record(z.string(), z.string()),
+  released: z.boolean().optional(),
+  releasedAt: z.string().optional(),
+  releasedBy: z.string().optional(),
+});
+
+/** Checks a record read back from storage (another version may have written it). */
+export function parseQuarantineRecord(raw: unknown): QuarantineRecord {
+  const parsed = quarantineRecordSchema.safeParse(raw);
+  if (!parsed.success) {
+    const where = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new ResponderFailedError(`Stored quarantine record is malformed: ${where}`, { cause: parsed.error });
+  }
+  return parsed.data;
+}
+
+/** An in-process store (tests, the local game-day engine): same semantics as the DynamoDB one. */
+export class InMemoryQuarantineRecordStore implements QuarantineRecordStore {
+  private readonly records = new Map<string, QuarantineRecord>();
+
+  async saveIfAbsent(record: QuarantineRecord): Promise<'saved' | 'exists'> {
+    const key = quarantineRecordKey(record.account, record.region, record.instanceId);
+    const existing = this.records.get(key);
+    if (existing && existing.released !== true) return 'exists';
+    this.records.set(key, structuredClone({ ...record, released: false }));
+    return 'saved';
+  }
+
+  async get(account: string, region: string, instanceId: string): Promise<QuarantineRecord | undefined> {
+    const record = this.records.get(quarantineRecordKey(account, region, instanceId));
+    return record ? structuredClone(record) : undefined;
+  }
+
+  async markReleased(
+    account: string,
+    region: string,
+    instanceId: string,
+    release: { readonly releasedAt: string; readonly releasedBy: string },
+  ): Promise<void> {
+    const key = quarantineRecordKey(account, region, instanceId);
+    const existing = this.records.get(key);
+    if (!existing) throw new ResponderFailedError(`No quarantine record for ${instanceId} in ${account}/${region}`);
+    this.records.set(key, { ...existing, released: true, ...release });
+  }
+}
+
+/**
+ * DynamoDB adapter. Item: `pk` (string partition key), the identifying fields as top-level
+ * attributes for people reading the table, `released` (BOOL) for the condition, and the full
+ * record as JSON in `record`.
+ */
+export class DynamoDbQuarantineRecordStore implements QuarantineRecordStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  async saveIfAbsent(record: QuarantineRecord): Promise<'saved' | 'exists'> {
+    const stored: QuarantineRecord = { ...record, released: false };
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table(),
+          Item: {
+            pk: { S: quarantineRecordKey(record.account, record.region, record.instanceId) },
+            account: { S: record.account },
+            region: { S: record.region },
+            instanceId: { S: record.instanceId },
+            incidentKey: { S: record.incidentKey },
+            capturedAt: { S: record.capturedAt },
+            released: { BOOL: false },
+            record: { S: JSON.stringify(stored) },
+          },
+          // A conditional put, not a read-then-write: two concurrent runs cannot both "save the
+          // original", and a retry after a partial quarantine cannot replace it with the quarantined
+          // state. A released record may be replaced: the instance was restored, so it is original again.
+          ConditionExpression: 'attribute_not_exists(pk) OR released = :true',
+          ExpressionAttributeValues: { ':true': { BOOL: true } },
+        }),
+      );
+      return 'saved';
+    } catch (error) {
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'exists';
+      throw toResponderError(error, 'dynamodb:PutItem');
+    }
+  }
+
+  async get(account: string, region: string, instanceId: string): Promise<QuarantineRecord | undefined> {
+    let item;
+    try {
+      ({ Item: item } = await this.client.send(
+        new GetItemCommand({
+          TableName: this.table(),
+          Key: { pk: { S: quarantineRecordKey(account, region, instanceId) } },
+          // Release must see the record quarantine just wrote, not an eventually consistent copy.
+          ConsistentRead: true,
+        }),
+      ));
+    } catch (error) {
+      throw toResponderError(error, 'dynamodb:GetItem');
+    }
+    if (!item) return undefined;
+    const json = item.record?.S;
+    if (json === undefined) throw new ResponderFailedError(`Quarantine record for ${instanceId} has no "record" attribute`);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(json);
+    } catch (error) {
+      throw new ResponderFailedError(`Quarantine record for ${instanceId} is not valid JSON`, { cause: error });
+    }
+    const record = parseQuarantineRecord(raw);
+    const released = item.released?.BOOL === true;
+    return {
+      ...record,
+      released,
+      ...(item.releasedAt?.S !== undefined ? { releasedAt: item.releasedAt.S } : {}),
+      ...(item.releasedBy?.S !== undefined ? { releasedBy: item.releasedBy.S } : {}),
+    };
+  }
+
+  async markReleased(
+    account: string,
+    region: string,
+    instanceId: string,
+    release: { readonly releasedAt: string; readonly releasedBy: string },
+  ): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table(),
+          Key: { pk: { S: quarantineRecordKey(account, region, instanceId) } },
+          UpdateExpression: 'SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: {
+            ':true': { BOOL: true },
+            ':releasedAt': { S: release.releasedAt },
+            ':releasedBy': { S: release.releasedBy },
+          },
+        }),
+      );
+    } catch (error) {
+      throw toResponderError(error, 'dynamodb:UpdateItem');
+    }
+  }
+
+  private table(): string {
+    if (!this.tableName) {
+      throw new ResponderFailedError('No state table configured: set FIREBREAK_STATE_TABLE to the DynamoDB table name');
+    }
+    return this.tableName;
+  }
+}
