@@ -1,0 +1,52 @@
+/**
+ * Key-case normalization. The GetFindings API, as the AWS CLI and SDKs print it, names every
+ * member in PascalCase (`Resource.InstanceDetails.NetworkInterfaces[].SecurityGroups[].GroupId`)
+ * where the EventBridge event uses camelCase; otherwise the two shapes are the same. Rather than
+ * keep two schemas, the finding is rewritten to camelCase once and validated by one schema.
+ */
+
+/**
+ * Deeper than this the value is left as it is: no schema reads past a dozen levels, and the cap
+ * keeps hostile nesting (or a cyclic object from a JavaScript caller) from exhausting the stack.
+ */
+const MAX_DEPTH = 32;
+
+/** `InstanceDetails` → `instanceDetails`, `EcsClusterDetails` → `ecsClusterDetails`, `IpAddressV4` → `ipAddressV4`. */
+export function camelKey(key: string): string {
+  const first = key.charCodeAt(0);
+  if (!(first >= 65 && first <= 90)) return key; // not A–Z: already camelCase (or not a name at all)
+  // A leading acronym (`ECSCluster`, `ID`) is lowered up to the start of the next word.
+  let run = 1;
+  while (run < key.length && isUpper(key.charCodeAt(run))) run += 1;
+  if (run === 1 || run === key.length) return key.slice(0, run).toLowerCase() + key.slice(run);
+  return key.slice(0, run - 1).toLowerCase() + key.slice(run - 1);
+}
+
+function isUpper(code: number): boolean {
+  return code >= 65 && code <= 90;
+}
+
+/** A copy of a JSON value with every object key in camelCase; a key already in camelCase wins over its PascalCase twin. */
+export function camelCaseKeys(value: unknown, depth = 0): unknown {
+  if (depth >= MAX_DEPTH || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((item) => camelCaseKeys(item, depth + 1));
+  const entries = Object.entries(value);
+  const seen = new Set<string>();
+  const out: [string, unknown][] = [];
+  // Keys already camelCase first, so `{"id": …, "Id": …}` keeps `id` whatever the order.
+  for (const [key, item] of entries) {
+    if (camelKey(key) === key) {
+      seen.add(key);
+      out.push([key, camelCaseKeys(item, depth + 1)]);
+    }
+  }
+  for (const [key, item] of entries) {
+    const camel = camelKey(key);
+    if (camel !== key && !seen.has(camel)) {
+      seen.add(camel);
+      out.push([camel, camelCaseKeys(item, depth + 1)]);
+    }
+  }
+  // Object.fromEntries defines own properties: a `__proto__` key stays data and never becomes a prototype.
+  return Object.fromEntries(out);
+}

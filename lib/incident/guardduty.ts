@@ -1,0 +1,232 @@
+/**
+ * GuardDuty finding → Incident. The finding has already passed `guardDutyFindingSchema` (after
+ * `camelCaseKeys`); this module decides what it means for incident response.
+ */
+import type {
+  AccessKeyResource,
+  Ec2InstanceResource,
+  FindingNetworkInterface,
+  GuardDutyContext,
+  Incident,
+  IncidentResource,
+} from './model';
+import type { GuardDutyFinding } from './schemas';
+import { ACCOUNT_PATTERN, REGION_PATTERN } from './schemas';
+import { severityOf } from './severity';
+import { findingKey } from './keys';
+import { toIsoTime } from './time';
+import type { PathSegment, RawIssue, ReadContext } from './reading';
+import { RawIssuesError, clip, firstText, isRecord, orUndefined, toRecord, valueAt, withoutUndefined } from './reading';
+
+const TITLE_MAX = 1024;
+const DESCRIPTION_MAX = 8192;
+const REMOTE_INDICATORS_MAX = 20;
+/** Longest domain name (RFC 1035); IP addresses are far shorter. */
+const INDICATOR_MAX = 253;
+/** `additionalInfo.value` is a JSON string; larger ones are not read for the sample flag. */
+const ADDITIONAL_INFO_VALUE_MAX = 65_536;
+
+/** Normalizes one validated finding; `raw` is the same finding (camelCase) for best-effort reads. */
+export function findingToIncident(finding: GuardDutyFinding, raw: unknown, context: ReadContext): Incident {
+  const issues: RawIssue[] = [];
+  const account = pickAccountOrRegion(finding.accountId, context, 'accountId', 'account', ACCOUNT_PATTERN, 'an AWS account id (12 digits)', issues);
+  const region = pickAccountOrRegion(finding.region, context, 'region', 'region', REGION_PATTERN, 'an AWS Region such as us-east-1', issues);
+  if (issues.length > 0 || account === undefined || region === undefined) throw new RawIssuesError(issues);
+
+  const service = finding.service ?? undefined;
+  const count = service?.count ?? 1;
+  const createdIso = toIsoTime(finding.createdAt);
+  const updatedIso = toIsoTime(finding.updatedAt);
+  // A finding whose times cannot be read (documentation copies redact them as `XXXX-XX-XXTXX:XX:XXZ`)
+  // is still a finding: its content matters more than its clock. The revision then keeps the
+  // raw text, so a duplicate delivery still maps to the same execution name.
+  const fallbackTime = toIsoTime(context.envelope?.time) ?? context.received;
+  const created = createdIso ?? updatedIso ?? fallbackTime;
+  const updated = updatedIso ?? createdIso ?? fallbackTime;
+
+  const guardDuty: GuardDutyContext = withoutUndefined({
+    findingId: finding.id,
+    arn: orUndefined(finding.arn),
+    detectorId: orUndefined(service?.detectorId),
+    count,
+    resourceRole: resourceRoleOf(service?.resourceRole),
+    actionType: orUndefined(service?.action?.actionType),
+    connectionDirection: orUndefined(service?.action?.networkConnectionAction?.connectionDirection),
+    remoteIndicators: remoteIndicatorsOf(finding),
+    archived: orUndefined(service?.archived),
+  });
+
+  return withoutUndefined({
+    key: findingKey(finding.id),
+    revision: `${updatedIso ?? String(finding.updatedAt)}#${count}`,
+    source: 'guardduty' as const,
+    findingType: finding.type,
+    title: clip(finding.title, TITLE_MAX),
+    description: finding.description == null ? undefined : clip(finding.description, DESCRIPTION_MAX),
+    severity: severityOf(finding.severity),
+    account,
+    region,
+    resource: resourceOf(finding, valueAt(raw, ['resource'])),
+    sample: isSampleFinding(service?.additionalInfo, finding.title),
+    gameDay: context.gameDay,
+    times: { created, updated, received: context.received },
+    guardDuty,
+  });
+}
+
+/**
+ * The finding's own field wins (an administrator account receives its members' findings, so the
+ * envelope's account is the administrator's); the envelope's is the fallback.
+ */
+function pickAccountOrRegion(
+  own: string | null | undefined,
+  context: ReadContext,
+  ownKey: string,
+  envelopeKey: 'account' | 'region',
+  pattern: RegExp,
+  expected: string,
+  issues: RawIssue[],
+): string | undefined {
+  const fromEnvelope = context.envelope?.[envelopeKey];
+  const value = own ?? fromEnvelope ?? undefined;
+  const path: PathSegment[] = own != null || context.envelope === undefined ? [...context.at, ownKey] : [envelopeKey];
+  if (value === undefined) {
+    issues.push({ path, expected, received: 'nothing' });
+    return undefined;
+  }
+  if (!pattern.test(value)) {
+    issues.push({ path, expected, received: JSON.stringify(clip(value, 40)) });
+    return undefined;
+  }
+  return value;
+}
+
+function resourceRoleOf(role: string | null | undefined): 'TARGET' | 'ACTOR' | undefined {
+  const upper = role?.toUpperCase();
+  return upper === 'TARGET' || upper === 'ACTOR' ? upper : undefined;
+}
+
+/**
+ * `resourceType: Instance` → the instance. Instance-credential findings
+ * (UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.*) are typed AccessKey but also
+ * carry `instanceDetails`: the instance whose role credentials leaked is what containment acts
+ * on, so it becomes the resource. Other AccessKey findings → the key; anything else → `other`.
+ */
+function resourceOf(finding: GuardDutyFinding, rawResource: unknown): IncidentResource {
+  const resource = finding.resource;
+  if (!resource) return { kind: 'none' };
+  const details = resource.instanceDetails;
+  if (details?.instanceId && (resource.resourceType === 'Instance' || resource.resourceType === 'AccessKey')) {
+    return instanceResource(details.instanceId, details);
+  }
+  if (resource.resourceType === 'AccessKey') {
+    const key = resource.accessKeyDetails;
+    const accessKey: AccessKeyResource = withoutUndefined({
+      kind: 'access-key' as const,
+      accessKeyId: orUndefined(key?.accessKeyId),
+      userName: orUndefined(key?.userName),
+      userType: orUndefined(key?.userType),
+      principalId: orUndefined(key?.principalId),
+    });
+    return accessKey;
+  }
+  return withoutUndefined({ kind: 'other' as const, type: resource.resourceType, id: otherResourceId(rawResource) });
+}
+
+type InstanceDetails = NonNullable<NonNullable<GuardDutyFinding['resource']>['instanceDetails']>;
+
+function instanceResource(instanceId: string, details: InstanceDetails): Ec2InstanceResource {
+  const networkInterfaces: FindingNetworkInterface[] = (details.networkInterfaces ?? []).map((eni) =>
+    withoutUndefined({
+      networkInterfaceId: orUndefined(eni.networkInterfaceId),
+      privateIpAddress: orUndefined(eni.privateIpAddress),
+      publicIp: orUndefined(eni.publicIp),
+      subnetId: orUndefined(eni.subnetId),
+      vpcId: orUndefined(eni.vpcId),
+      securityGroups: (eni.securityGroups ?? []).map((group) =>
+        withoutUndefined({ groupId: orUndefined(group.groupId), groupName: orUndefined(group.groupName) }),
+      ),
+    }),
+  );
+  return withoutUndefined({
+    kind: 'ec2-instance' as const,
+    instanceId,
+    availabilityZone: orUndefined(details.availabilityZone),
+    instanceType: orUndefined(details.instanceType),
+    imageId: orUndefined(details.imageId),
+    instanceState: orUndefined(details.instanceState),
+    instanceProfileArn: orUndefined(details.iamInstanceProfile?.arn),
+    networkInterfaces,
+    tags: toRecord((details.tags ?? []).map((tag) => [tag.key, tag.value ?? ''] as const)),
+  });
+}
+
+/** Best-effort identity of a resource Firebreak does not act on (for the alert only). */
+function otherResourceId(rawResource: unknown): string | undefined {
+  return firstText(rawResource, [
+    ['s3BucketDetails', 0, 'arn'],
+    ['s3BucketDetails', 0, 'name'],
+    ['eksClusterDetails', 'arn'],
+    ['eksClusterDetails', 'name'],
+    ['ecsClusterDetails', 'arn'],
+    ['ecsClusterDetails', 'name'],
+    ['lambdaDetails', 'functionArn'],
+    ['lambdaDetails', 'functionName'],
+    ['rdsDbInstanceDetails', 'dbInstanceArn'],
+    ['rdsDbInstanceDetails', 'dbInstanceIdentifier'],
+    ['rdsLimitlessDbDetails', 'dbClusterIdentifier'],
+    ['containerDetails', 'id'],
+    ['containerDetails', 'name'],
+    ['ebsSnapshotDetails', 'snapshotArn'],
+    ['instanceDetails', 'instanceId'],
+    ['accessKeyDetails', 'accessKeyId'],
+  ]);
+}
+
+/**
+ * GuardDuty sample findings (CreateSampleFindings) say so in `service.additionalInfo`: as
+ * `sample: true` in events, or inside the JSON string `value` (`{"sample":true}`) in the
+ * GetFindings shape. A `[SAMPLE]` title prefix counts too: when in doubt, never mutate.
+ * https://docs.aws.amazon.com/guardduty/latest/ug/sample_findings.html
+ */
+export function isSampleFinding(additionalInfo: unknown, title: string): boolean {
+  if (title.trimStart().toUpperCase().startsWith('[SAMPLE]')) return true;
+  if (!isRecord(additionalInfo)) return false;
+  if (isTrue(valueAt(additionalInfo, ['sample']))) return true;
+  const value = valueAt(additionalInfo, ['value']);
+  if (typeof value !== 'string' || value.length > ADDITIONAL_INFO_VALUE_MAX || !value.includes('sample')) return false;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return isTrue(valueAt(parsed, ['sample']));
+  } catch {
+    return false;
+  }
+}
+
+function isTrue(value: unknown): boolean {
+  return value === true || (typeof value === 'string' && value.trim().toLowerCase() === 'true');
+}
+
+/** Remote IPs and domains the finding's action names, deduplicated, in the order GuardDuty lists them. */
+function remoteIndicatorsOf(finding: GuardDutyFinding): string[] {
+  const action = finding.service?.action;
+  if (!action) return [];
+  const candidates: (string | null | undefined)[] = [
+    action.networkConnectionAction?.remoteIpDetails?.ipAddressV4,
+    action.networkConnectionAction?.remoteIpDetails?.ipAddressV6,
+    ...(action.portProbeAction?.portProbeDetails ?? []).flatMap((probe) => [
+      probe.remoteIpDetails?.ipAddressV4,
+      probe.remoteIpDetails?.ipAddressV6,
+    ]),
+    action.awsApiCallAction?.remoteIpDetails?.ipAddressV4,
+    action.awsApiCallAction?.remoteIpDetails?.ipAddressV6,
+    action.awsApiCallAction?.domainDetails?.domain,
+    action.dnsRequestAction?.domain,
+  ];
+  const indicators = new Set<string>();
+  for (const candidate of candidates) {
+    if (typeof candidate === 'string' && candidate.length > 0 && candidate.length <= INDICATOR_MAX) indicators.add(candidate);
+    if (indicators.size >= REMOTE_INDICATORS_MAX) break;
+  }
+  return [...indicators];
+}

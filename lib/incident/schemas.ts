@@ -1,0 +1,286 @@
+/**
+ * The trust boundary: zod schemas of the parts of each event Firebreak reads. Unknown keys are
+ * stripped, never refused (AWS adds fields over time; tools add their own, like Cloud Custodian's
+ * `debug`). Each schema's error text is the `expected` half of an `EventParseError` issue, so it
+ * reads as "expected <text>".
+ *
+ * Shapes: GuardDuty finding events
+ * (https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_findings_eventbridge.html,
+ * https://docs.aws.amazon.com/guardduty/latest/APIReference/API_Finding.html, camelCase once
+ * `camelCaseKeys` has run) and CloudWatch alarm state change events
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html).
+ */
+import { z } from 'zod';
+import { toIsoTime } from './time';
+
+export const TIME_EXPECTED = 'a time (ISO 8601, or epoch milliseconds)';
+
+/** A string, null or absent (GuardDuty writes `null` for unset members such as `iamInstanceProfile`). */
+const optionalText = (what = 'a string') => z.string({ error: what }).nullish();
+
+/** A required, non-empty, bounded identifier. */
+const identifier = (what: string, max = 256) =>
+  z
+    .string({ error: what })
+    .min(1, { error: what })
+    .max(max, { error: `${what} of at most ${max} characters` });
+
+/** Present and time-shaped; read leniently later (see `toIsoTime`). */
+const timeValue = z.custom<string | number>(
+  (value) => (typeof value === 'string' && value.length <= 64) || (typeof value === 'number' && Number.isFinite(value)),
+  { error: TIME_EXPECTED },
+);
+
+/** A time that must be readable: it is part of an incident key. Yields ISO 8601 UTC. */
+const readableTime = z.unknown().transform((value, ctx) => {
+  const iso = toIsoTime(value);
+  if (iso === undefined) {
+    ctx.issues.push({ code: 'custom', message: TIME_EXPECTED, input: value });
+    return z.NEVER;
+  }
+  return iso;
+});
+
+export const SEVERITY_EXPECTED = 'a number from 0 to 10';
+const NUMERIC_TEXT = /^\s*\d{1,2}(?:\.\d+)?\s*$/;
+
+/** GuardDuty's 0–10 score; a numeric string (`"8.0"`, as some exporters write it) is read as a number. */
+const severityScore = z.unknown().transform((value, ctx) => {
+  const score = typeof value === 'number' ? value : typeof value === 'string' && NUMERIC_TEXT.test(value) ? Number(value) : NaN;
+  if (Number.isFinite(score) && score >= 0 && score <= 10) return score;
+  ctx.issues.push({ code: 'custom', message: SEVERITY_EXPECTED, input: value });
+  return z.NEVER;
+});
+
+// ---------------------------------------------------------------------------------------------
+// GuardDuty finding (camelCase)
+
+const securityGroupSchema = z.object(
+  { groupId: optionalText('a security group id'), groupName: optionalText('a security group name') },
+  { error: 'a security group object' },
+);
+
+const networkInterfaceSchema = z.object(
+  {
+    networkInterfaceId: optionalText('a network interface id'),
+    privateIpAddress: optionalText('an IP address'),
+    publicIp: optionalText('an IP address'),
+    subnetId: optionalText('a subnet id'),
+    vpcId: optionalText('a VPC id'),
+    securityGroups: z.array(securityGroupSchema, { error: 'a list of security groups' }).nullish(),
+  },
+  { error: 'a network interface object' },
+);
+
+const tagSchema = z.object(
+  { key: z.string({ error: 'a tag key' }), value: z.string({ error: 'a tag value' }).nullish() },
+  { error: 'a tag object {key, value}' },
+);
+
+export const instanceDetailsSchema = z.object(
+  {
+    instanceId: identifier('an EC2 instance id', 64).nullish(),
+    availabilityZone: optionalText(),
+    instanceType: optionalText(),
+    imageId: optionalText(),
+    instanceState: optionalText(),
+    launchTime: timeValue.nullish(),
+    iamInstanceProfile: z
+      .object({ arn: optionalText('an instance profile ARN'), id: optionalText() }, { error: 'an instance profile object' })
+      .nullish(),
+    networkInterfaces: z.array(networkInterfaceSchema, { error: 'a list of network interfaces' }).nullish(),
+    tags: z.array(tagSchema, { error: 'a list of tags' }).nullish(),
+  },
+  { error: 'an instance details object' },
+);
+
+const accessKeyDetailsSchema = z.object(
+  {
+    accessKeyId: optionalText(),
+    principalId: optionalText(),
+    userName: optionalText(),
+    userType: optionalText(),
+  },
+  { error: 'an access key details object' },
+);
+
+export const resourceSchema = z
+  .object(
+    {
+      resourceType: identifier('a resource type', 128),
+      instanceDetails: instanceDetailsSchema.nullish(),
+      accessKeyDetails: accessKeyDetailsSchema.nullish(),
+    },
+    { error: 'a resource object' },
+  )
+  .superRefine((resource, ctx) => {
+    // An instance finding is only actionable with the instance id: refuse it rather than lose it quietly.
+    if (resource.resourceType === 'Instance' && !resource.instanceDetails?.instanceId) {
+      ctx.addIssue({
+        code: 'custom',
+        path: resource.instanceDetails ? ['instanceDetails', 'instanceId'] : ['instanceDetails'],
+        message: resource.instanceDetails
+          ? 'an EC2 instance id (resourceType is Instance)'
+          : 'instance details with an instance id (resourceType is Instance)',
+      });
+    }
+  });
+
+const remoteIpDetailsSchema = z
+  .object({ ipAddressV4: optionalText('an IP address'), ipAddressV6: optionalText('an IP address') }, { error: 'a remote IP details object' })
+  .nullish();
+
+const actionSchema = z.object(
+  {
+    actionType: optionalText(),
+    networkConnectionAction: z
+      .object(
+        { connectionDirection: optionalText(), remoteIpDetails: remoteIpDetailsSchema },
+        { error: 'a network connection action object' },
+      )
+      .nullish(),
+    portProbeAction: z
+      .object(
+        {
+          portProbeDetails: z
+            .array(z.object({ remoteIpDetails: remoteIpDetailsSchema }, { error: 'a port probe detail object' }), {
+              error: 'a list of port probe details',
+            })
+            .nullish(),
+        },
+        { error: 'a port probe action object' },
+      )
+      .nullish(),
+    awsApiCallAction: z
+      .object(
+        {
+          remoteIpDetails: remoteIpDetailsSchema,
+          domainDetails: z.object({ domain: optionalText('a domain') }, { error: 'a domain details object' }).nullish(),
+        },
+        { error: 'an AWS API call action object' },
+      )
+      .nullish(),
+    dnsRequestAction: z.object({ domain: optionalText('a domain') }, { error: 'a DNS request action object' }).nullish(),
+  },
+  { error: 'an action object' },
+);
+
+const serviceSchema = z.object(
+  {
+    count: z.number({ error: 'a whole number' }).int({ error: 'a whole number' }).min(0, { error: 'a whole number' }).nullish(),
+    detectorId: optionalText('a detector id'),
+    resourceRole: optionalText('TARGET or ACTOR'),
+    archived: z.boolean({ error: 'true or false' }).nullish(),
+    action: actionSchema.nullish(),
+    // Free-form: read by `isSampleFinding`, which accepts both of its shapes.
+    additionalInfo: z.unknown().optional(),
+  },
+  { error: 'a service object' },
+);
+
+/** One GuardDuty finding, after `camelCaseKeys`. */
+export const guardDutyFindingSchema = z.object(
+  {
+    id: identifier('a finding id'),
+    type: identifier('a finding type'),
+    title: z.string({ error: 'a title' }),
+    description: optionalText(),
+    severity: severityScore,
+    accountId: optionalText('an AWS account id'),
+    region: optionalText('an AWS Region'),
+    arn: optionalText('a finding ARN'),
+    createdAt: timeValue,
+    updatedAt: timeValue,
+    resource: resourceSchema.nullish(),
+    service: serviceSchema.nullish(),
+  },
+  { error: 'a GuardDuty finding object' },
+);
+export type GuardDutyFinding = z.infer<typeof guardDutyFindingSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// CloudWatch alarm state change (`detail` of "CloudWatch Alarm State Change")
+
+export const ALARM_STATES = ['OK', 'ALARM', 'INSUFFICIENT_DATA'] as const;
+const alarmStateValue = z.enum(ALARM_STATES, { error: 'one of OK, ALARM, INSUFFICIENT_DATA' });
+
+const metricStatSchema = z.object(
+  {
+    metric: z.object(
+      {
+        namespace: optionalText('a metric namespace'),
+        name: optionalText('a metric name'),
+        dimensions: z.record(z.string(), z.string({ error: 'a dimension value (string)' }), { error: 'a map of dimensions' }).nullish(),
+      },
+      { error: 'a metric object' },
+    ),
+  },
+  { error: 'a metricStat object' },
+);
+
+const alarmMetricSchema = z.object(
+  {
+    id: optionalText(),
+    expression: optionalText('a metric math expression'),
+    metricStat: metricStatSchema.nullish(),
+  },
+  { error: 'an alarm metric object' },
+);
+
+export const alarmDetailSchema = z.object(
+  {
+    alarmName: identifier('an alarm name', 255),
+    state: z.object(
+      { value: alarmStateValue, reason: optionalText(), timestamp: readableTime },
+      { error: 'an alarm state object {value, reason, timestamp}' },
+    ),
+    previousState: z
+      .object({ value: alarmStateValue, reason: optionalText(), timestamp: timeValue.nullish() }, { error: 'an alarm state object' })
+      .nullish(),
+    configuration: z
+      .object(
+        {
+          description: optionalText(),
+          alarmRule: optionalText('a composite alarm rule'),
+          metrics: z.array(alarmMetricSchema, { error: 'a list of alarm metrics' }).nullish(),
+        },
+        { error: 'an alarm configuration object' },
+      )
+      .nullish(),
+  },
+  { error: 'a CloudWatch alarm state change object' },
+);
+export type AlarmDetail = z.infer<typeof alarmDetailSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// EventBridge envelope
+
+export const GUARDDUTY_DETAIL_TYPE = 'GuardDuty Finding';
+export const ALARM_DETAIL_TYPE = 'CloudWatch Alarm State Change';
+export const GAMEDAY_SOURCE = 'firebreak.gameday';
+
+/** Detail-types accepted from each source; game days may inject either. */
+export const ACCEPTED_DETAIL_TYPES: Readonly<Record<string, readonly string[]>> = {
+  'aws.guardduty': [GUARDDUTY_DETAIL_TYPE],
+  'aws.cloudwatch': [ALARM_DETAIL_TYPE],
+  [GAMEDAY_SOURCE]: [GUARDDUTY_DETAIL_TYPE, ALARM_DETAIL_TYPE],
+};
+
+export const envelopeSchema = z.object(
+  {
+    source: z.string({ error: 'an event source' }),
+    'detail-type': z.string({ error: 'an event detail-type' }),
+    detail: z.record(z.string(), z.unknown(), { error: 'an object (the event detail)' }),
+    account: optionalText('an AWS account id'),
+    region: optionalText('an AWS Region'),
+    time: z.unknown().optional(),
+    resources: z.array(z.unknown(), { error: 'a list of resource ARNs' }).nullish(),
+  },
+  { error: 'an EventBridge event object' },
+);
+export type EventEnvelope = z.infer<typeof envelopeSchema>;
+
+/** 12 digits: it becomes part of role ARNs and console links, so nothing else is let through. */
+export const ACCOUNT_PATTERN = /^\d{12}$/;
+/** us-east-1, eu-central-2, us-gov-west-1, cn-north-1, ap-southeast-5 … */
+export const REGION_PATTERN = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
