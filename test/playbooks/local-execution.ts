@@ -40,6 +40,17 @@ function responderOf(placeholder: string): string {
   return placeholder.replace(/^Fn_/, '').replace(/_/g, '-');
 }
 
+// Validating a definition compiles JSON schemas: do it once per definition, not once per run.
+const machines = new WeakMap<AslDefinition, StateMachine>();
+function machineFor(definition: AslDefinition): StateMachine {
+  let machine = machines.get(definition);
+  if (!machine) {
+    machine = new StateMachine(definition as never, { validationOptions: { checkArn: true, checkPaths: true } });
+    machines.set(definition, machine);
+  }
+  return machine;
+}
+
 /** Runs `definition` on `input` with a realistic context object. */
 export async function runLocally(
   definition: AslDefinition,
@@ -73,7 +84,7 @@ export async function runLocally(
     }
   }
 
-  const machine = new StateMachine(definition as never, { validationOptions: { checkArn: true, checkPaths: true } });
+  const machine = machineFor(definition);
   const execution = machine.run(input as Json, {
     overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides: retries },
     context: {
@@ -81,7 +92,7 @@ export async function runLocally(
         Id: EXECUTION_ARN,
         Name: 'gd-1-rev',
         Input: input as Json,
-        StartTime: '2026-11-20T10:01:00.000Z',
+        // StartTime: aws-local-stepfunctions always sets it to the real start time.
       },
       StateMachine: { Id: STATE_MACHINE_ARN, Name: 'firebreak-compromised-ec2' },
     },

@@ -1,0 +1,268 @@
+/**
+ * The dispatcher: an Express state machine that every EventBridge rule targets. It runs triage
+ * (Lambda) on the raw event, then starts the chosen playbook's Standard state machine under a
+ * deterministic execution name, alerts, or ends. Pure ASL generation, like the playbook compiler.
+ *
+ * Why Express: EventBridge delivers at least once and findings can arrive in storms; Express is
+ * billed by duration rather than per transition and accepts 100,000 starts per second. It cannot
+ * `.sync` or `.waitForTaskToken` (https://docs.aws.amazon.com/step-functions/latest/dg/choosing-workflow-type.html),
+ * so StartExecution is request-response: the dispatcher ends as soon as the playbook has started.
+ *
+ * Exactly once: the execution name is derived from the finding and its update, and Step Functions
+ * refuses a name already used by the state machine in the last 90 days
+ * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html). A
+ * duplicate delivery therefore ends in `ExecutionAlreadyExists`, which the dispatcher treats as done.
+ *
+ * Nothing is dropped silently: an event triage finds invalid, and any event the dispatcher fails
+ * to handle (triage crash, StartExecution refused), is sent with its reason to the unprocessable
+ * events queue and alerted, and the execution ends FAILED so that the dispatcher's
+ * `ExecutionsFailed` metric counts it.
+ */
+import type { ResponderMode } from '../responders/model';
+import type { AslDefinition, AslState, CompiledStateMachine } from './compile';
+import { ALERT_RESPONDER, functionPlaceholder, LAMBDA_INVOKE_RESOURCE } from './compile';
+
+/** The responder that triages an event into a decision. */
+export const TRIAGE_RESPONDER = 'triage';
+
+/** Substitution name of the unprocessable-events queue URL. */
+export const INVALID_EVENT_QUEUE_PLACEHOLDER = 'InvalidEventQueueUrl';
+
+/** The definition-substitution name of a playbook's state machine ARN: `compromised-ec2` → `Sm_compromised_ec2`. */
+export function stateMachinePlaceholder(playbook: string): string {
+  return `Sm_${playbook.replace(/[^A-Za-z0-9]/g, '_')}`;
+}
+
+/** State names of the dispatcher, for tests and the local engine's task overrides. */
+export const DISPATCHER_STATES = {
+  triage: 'Triage',
+  route: 'RouteDecision',
+  startPlaybook: 'StartPlaybook',
+  duplicateDelivery: 'DuplicateDelivery',
+  alertOnly: 'AlertTriageOnly',
+  ignored: 'Ignored',
+  keepInvalidEvent: 'KeepInvalidEvent',
+  alertInvalidEvent: 'AlertInvalidEvent',
+  invalidEvent: 'InvalidEvent',
+  unknownOutcome: 'UnknownTriageOutcome',
+  keepUndispatchedEvent: 'KeepUndispatchedEvent',
+  alertDispatchFailure: 'AlertDispatchFailure',
+  dispatchFailed: 'DispatchFailed',
+} as const;
+
+/** Error of the Fail state that ends the dispatch of an invalid event (after it was kept and alerted). */
+export const INVALID_EVENT_ERROR = 'Firebreak.InvalidEvent';
+
+/** What `compileDispatcher` needs to know. */
+export interface DispatcherOptions {
+  /**
+   * The routing table triage receives, JSON with each playbook's state machine ARN written as its
+   * `${Sm_<name>}` placeholder (see `stateMachinePlaceholder`).
+   */
+  readonly routing: unknown;
+  /** Playbook names whose `${Sm_<name>}` placeholders the routing table uses. */
+  readonly playbooks: readonly string[];
+  /** Mode shown on alerts that have no triage decision (dispatch failures); the deployment's mode. */
+  readonly alertMode: ResponderMode;
+}
+
+const STATES = DISPATCHER_STATES;
+const DECISION = '$.triage.decision';
+
+/** Lambda's own transient errors, and StartExecution throttling; everything else is final. */
+const LAMBDA_TRANSIENT = [
+  'TransientResponderError',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+];
+const quickRetry = (errors: readonly string[]) => ({
+  ErrorEquals: [...errors],
+  IntervalSeconds: 1,
+  BackoffRate: 2,
+  MaxAttempts: 3,
+  JitterStrategy: 'FULL',
+});
+
+/** A publish-alert Task; `next` is where it goes whether the alert succeeds or not. */
+function alertTask(comment: string, payload: Record<string, unknown>, next: string): AslState {
+  return {
+    Type: 'Task',
+    Comment: comment,
+    Resource: LAMBDA_INVOKE_RESOURCE,
+    Parameters: { FunctionName: `\${${functionPlaceholder(ALERT_RESPONDER)}}`, Payload: payload },
+    ResultPath: null,
+    Retry: [quickRetry(LAMBDA_TRANSIENT)],
+    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.alertFailure', Next: next }],
+    Next: next,
+  };
+}
+
+/** An SQS SendMessage Task to the unprocessable-events queue. */
+function keepEventTask(comment: string, body: Record<string, unknown>, next: string): AslState {
+  return {
+    Type: 'Task',
+    Comment: comment,
+    Resource: 'arn:aws:states:::sqs:sendMessage',
+    Parameters: { QueueUrl: `\${${INVALID_EVENT_QUEUE_PLACEHOLDER}}`, MessageBody: body },
+    ResultPath: null,
+    Retry: [quickRetry(['SQS.SdkClientException', 'SQS.AmazonSQSException', 'SQS.KmsThrottledException'])],
+    // Keeping failed too: alert anyway, with the event in the alert itself.
+    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.keepFailure', Next: next }],
+    Next: next,
+  };
+}
+
+/** Compiles the dispatcher's Express state machine definition. */
+export function compileDispatcher(options: DispatcherOptions): CompiledStateMachine {
+  const dispatchFailureCatch = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.dispatchError', Next: STATES.keepUndispatchedEvent }];
+  const rawEvent = '$$.Execution.Input';
+
+  const states: Record<string, AslState> = {
+    [STATES.triage]: {
+      Type: 'Task',
+      Comment: 'Parse the event into an incident, pick the playbook, apply the gates, name the execution.',
+      Resource: LAMBDA_INVOKE_RESOURCE,
+      Parameters: {
+        FunctionName: `\${${functionPlaceholder(TRIAGE_RESPONDER)}}`,
+        Payload: { 'event.$': '$', routing: options.routing, 'receivedAt.$': '$$.Execution.StartTime' },
+      },
+      ResultSelector: { 'decision.$': '$.Payload' },
+      ResultPath: '$.triage',
+      Retry: [quickRetry(LAMBDA_TRANSIENT)],
+      Catch: dispatchFailureCatch,
+      Next: STATES.route,
+    },
+    [STATES.route]: {
+      Type: 'Choice',
+      Choices: [
+        // A Choice rule on a missing path is a runtime error that would end the execution unhandled.
+        // (`Not IsPresent` rather than `IsPresent: false`, which aws-local-stepfunctions 3.0 never matches.)
+        { Not: { Variable: `${DECISION}.outcome`, IsPresent: true }, Next: STATES.unknownOutcome },
+        { Variable: `${DECISION}.outcome`, StringEquals: 'start-playbook', Next: STATES.startPlaybook },
+        { Variable: `${DECISION}.outcome`, StringEquals: 'alert-only', Next: STATES.alertOnly },
+        { Variable: `${DECISION}.outcome`, StringEquals: 'ignore', Next: STATES.ignored },
+        { Variable: `${DECISION}.outcome`, StringEquals: 'invalid', Next: STATES.keepInvalidEvent },
+      ],
+      Default: STATES.unknownOutcome,
+    },
+    [STATES.startPlaybook]: {
+      Type: 'Task',
+      Comment: 'Start the playbook under the deterministic execution name: a duplicate delivery is refused by name.',
+      Resource: 'arn:aws:states:::states:startExecution',
+      Parameters: {
+        'StateMachineArn.$': `${DECISION}.stateMachineArn`,
+        'Name.$': `${DECISION}.executionName`,
+        Input: {
+          'incident.$': `${DECISION}.incident`,
+          'mode.$': `${DECISION}.mode`,
+          'playbook.$': `${DECISION}.playbook`,
+          'decision.$': DECISION,
+          // Links the playbook execution to this one in the console
+          // (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-nested-workflows.html).
+          'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$': '$$.Execution.Id',
+        },
+      },
+      ResultPath: '$.started',
+      Retry: [
+        quickRetry([
+          'StepFunctions.SdkClientException',
+          'StepFunctions.ThrottlingException',
+          'StepFunctions.KmsThrottlingException',
+        ]),
+      ],
+      Catch: [
+        { ErrorEquals: ['StepFunctions.ExecutionAlreadyExistsException'], ResultPath: '$.duplicate', Next: STATES.duplicateDelivery },
+        ...dispatchFailureCatch,
+      ],
+      End: true,
+    },
+    [STATES.duplicateDelivery]: {
+      Type: 'Succeed',
+      Comment: 'This incident revision already has its playbook execution: a duplicate delivery starts nothing new.',
+    },
+    [STATES.alertOnly]: alertTask(
+      'No playbook acts on this incident (or a gate held it back): tell people, change nothing.',
+      {
+        kind: 'triage-only',
+        'incident.$': `${DECISION}.incident`,
+        'mode.$': `${DECISION}.mode`,
+        'playbook.$': `${DECISION}.playbook`,
+        options: {},
+        'reasons.$': `${DECISION}.reasons`,
+      },
+      STATES.ignored,
+    ),
+    [STATES.ignored]: { Type: 'Succeed', Comment: 'Nothing to do for this event (e.g. an alarm returning to OK).' },
+    [STATES.keepInvalidEvent]: keepEventTask(
+      'Keep the event that cannot be parsed, with the reason, for a person to look at.',
+      { reason: 'invalid-event', 'error.$': `${DECISION}.error`, 'event.$': rawEvent, 'receivedAt.$': '$$.Execution.StartTime' },
+      STATES.alertInvalidEvent,
+    ),
+    [STATES.alertInvalidEvent]: alertTask(
+      'Tell people an event could not be parsed and where it is kept.',
+      {
+        kind: 'invalid-event',
+        'mode.$': `${DECISION}.mode`,
+        options: {},
+        'rawEvent.$': rawEvent,
+        'reason.$': `${DECISION}.error`,
+      },
+      STATES.invalidEvent,
+    ),
+    [STATES.invalidEvent]: {
+      Type: 'Fail',
+      Comment: 'Kept in the unprocessable-events queue and alerted; FAILED so the dispatcher metrics count it.',
+      Error: INVALID_EVENT_ERROR,
+      Cause: 'The event could not be parsed into an incident; it was kept in the unprocessable-events queue and alerted.',
+    },
+    [STATES.unknownOutcome]: {
+      Type: 'Pass',
+      Comment: 'Triage answered an outcome this dispatcher does not know: handle it as a dispatch failure.',
+      Parameters: {
+        Error: 'Firebreak.UnknownTriageOutcome',
+        Cause: 'Triage answered no outcome this dispatcher handles; the decision is in the execution history.',
+      },
+      ResultPath: '$.dispatchError',
+      Next: STATES.keepUndispatchedEvent,
+    },
+    [STATES.keepUndispatchedEvent]: keepEventTask(
+      'The dispatcher failed on this event: keep it with the error so that it can be replayed.',
+      { reason: 'dispatch-failed', 'error.$': '$.dispatchError', 'event.$': rawEvent, 'receivedAt.$': '$$.Execution.StartTime' },
+      STATES.alertDispatchFailure,
+    ),
+    [STATES.alertDispatchFailure]: alertTask(
+      'Tell people the dispatcher failed on an event, with the error; the event is kept in the queue.',
+      {
+        kind: 'failure',
+        mode: options.alertMode,
+        options: {},
+        'rawEvent.$': rawEvent,
+        failure: { step: 'dispatch', 'error.$': '$.dispatchError.Error', 'cause.$': '$.dispatchError.Cause' },
+      },
+      STATES.dispatchFailed,
+    ),
+    [STATES.dispatchFailed]: {
+      Type: 'Fail',
+      Comment: 'Kept and alerted; FAILED with the original error.',
+      ErrorPath: '$.dispatchError.Error',
+      CausePath: '$.dispatchError.Cause',
+    },
+  };
+
+  const definition: AslDefinition = {
+    Comment: 'Firebreak dispatcher: triage every event, start its playbook once, keep and alert what cannot be handled.',
+    StartAt: STATES.triage,
+    States: states,
+  };
+  return {
+    definition,
+    substitutions: [
+      functionPlaceholder(ALERT_RESPONDER),
+      functionPlaceholder(TRIAGE_RESPONDER),
+      INVALID_EVENT_QUEUE_PLACEHOLDER,
+      ...[...options.playbooks].sort().map(stateMachinePlaceholder),
+    ],
+  };
+}

@@ -1,0 +1,262 @@
+import { describe, expect, it } from 'vitest';
+import type { AslDefinition } from '../../lib/playbooks/compile';
+import {
+  compileDispatcher,
+  DISPATCHER_STATES as S,
+  INVALID_EVENT_ERROR,
+  stateMachinePlaceholder,
+} from '../../lib/playbooks/dispatcher';
+import { ec2Incident } from '../support/incidents';
+import type { TaskStub } from './local-execution';
+import { EXECUTION_ARN, namedError, runLocally } from './local-execution';
+
+const routing = {
+  playbooks: [{ name: 'compromised-ec2', stateMachineArn: '${Sm_compromised_ec2}' }],
+  forceDryRun: false,
+};
+const { definition, substitutions } = compileDispatcher({
+  routing,
+  playbooks: ['compromised-ec2'],
+  alertMode: 'dry-run',
+});
+
+const event = {
+  version: '0',
+  id: 'c8a1e7f4-0000-4000-8000-000000000001',
+  'detail-type': 'GuardDuty Finding',
+  source: 'aws.guardduty',
+  account: '111122223333',
+  time: '2026-11-20T10:00:00Z',
+  region: 'eu-west-1',
+  resources: [],
+  detail: { type: 'Backdoor:EC2/C&CActivity.B!DNS', severity: 8 },
+};
+const incident = ec2Incident();
+const PLAYBOOK_ARN = 'arn:aws:states:eu-west-1:999988887777:stateMachine:firebreak-compromised-ec2';
+
+function decision(overrides: Record<string, unknown> = {}) {
+  return {
+    outcome: 'start-playbook',
+    playbook: 'compromised-ec2',
+    stateMachineArn: PLAYBOOK_ARN,
+    executionName: 'gd-7ab9d1b3-2026-11-20T10-00-00-1',
+    mode: 'enforce',
+    steps: ['quarantine-instance', 'snapshot-volumes', 'notify'],
+    reasons: ['matched compromised-ec2 (priority 100)'],
+    incident,
+    error: null,
+    ...overrides,
+  };
+}
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+const alertOk = () => ({ messageId: 'm-1' });
+const kept: TaskStub = () => ({ MessageId: 'sqs-1' });
+
+describe('compileDispatcher', () => {
+  it('hands triage the raw event, the routing table with state machine placeholders and the receive time', () => {
+    expect(definition.StartAt).toBe(S.triage);
+    expect(definition.States[S.triage]).toMatchObject({
+      Resource: 'arn:aws:states:::lambda:invoke',
+      Parameters: {
+        FunctionName: '${Fn_triage}',
+        Payload: { 'event.$': '$', routing, 'receivedAt.$': '$$.Execution.StartTime' },
+      },
+      ResultSelector: { 'decision.$': '$.Payload' },
+      ResultPath: '$.triage',
+    });
+  });
+
+  it('starts the playbook request-response (Express cannot .sync) under the decided execution name', () => {
+    expect(definition.States[S.startPlaybook]).toMatchObject({
+      Resource: 'arn:aws:states:::states:startExecution',
+      Parameters: {
+        'StateMachineArn.$': '$.triage.decision.stateMachineArn',
+        'Name.$': '$.triage.decision.executionName',
+      },
+      Catch: [
+        { ErrorEquals: ['StepFunctions.ExecutionAlreadyExistsException'], Next: S.duplicateDelivery },
+        { ErrorEquals: ['States.ALL'], Next: S.keepUndispatchedEvent },
+      ],
+    });
+  });
+
+  it('lists the substitutions the stack must provide', () => {
+    expect(substitutions).toEqual(['Fn_publish_alert', 'Fn_triage', 'InvalidEventQueueUrl', 'Sm_compromised_ec2']);
+    expect(stateMachinePlaceholder('brute-force.v2')).toBe('Sm_brute_force_v2');
+  });
+});
+
+describe('the dispatcher executed with aws-local-stepfunctions', () => {
+  async function dispatch(
+    triage: (payload: Record<string, unknown>) => unknown,
+    tasks: Record<string, TaskStub> = {},
+    alert: (payload: Record<string, unknown>) => unknown = alertOk,
+  ) {
+    return runLocally(definition as AslDefinition, event, {
+      responders: { triage, 'publish-alert': alert },
+      tasks: { [S.keepInvalidEvent]: kept, [S.keepUndispatchedEvent]: kept, ...tasks },
+    });
+  }
+
+  it('starts the chosen playbook once with { incident, mode, playbook, decision }', async () => {
+    const started: TaskStub = () => ({ ExecutionArn: `${PLAYBOOK_ARN}:x`, StartDate: '2026-11-20T10:01:01Z' });
+    const run = await dispatch(() => decision(), { [S.startPlaybook]: started });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.calls.triage).toEqual([{ event, routing, receivedAt: expect.stringMatching(ISO_TIME) as unknown }]);
+    expect(run.taskCalls[S.startPlaybook]).toEqual([
+      {
+        StateMachineArn: PLAYBOOK_ARN,
+        Name: 'gd-7ab9d1b3-2026-11-20T10-00-00-1',
+        Input: {
+          incident,
+          mode: 'enforce',
+          playbook: 'compromised-ec2',
+          decision: decision(),
+          AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: EXECUTION_ARN,
+        },
+      },
+    ]);
+    expect(run.calls['publish-alert']).toBeUndefined();
+  });
+
+  it('a duplicate delivery (ExecutionAlreadyExists) succeeds without a second start, alert or kept event', async () => {
+    const startedNames = new Set<string>();
+    const startExecution: TaskStub = (parameters) => {
+      const name = String(parameters.Name);
+      if (startedNames.has(name)) throw namedError('StepFunctions.ExecutionAlreadyExistsException', 'Execution Already Exists');
+      startedNames.add(name);
+      return { ExecutionArn: `${PLAYBOOK_ARN}:${name}` };
+    };
+    const first = await dispatch(() => decision(), { [S.startPlaybook]: startExecution });
+    const second = await dispatch(() => decision(), { [S.startPlaybook]: startExecution });
+    expect(first.status).toBe('SUCCEEDED');
+    expect(second.status).toBe('SUCCEEDED');
+    expect(second.path).toEqual([S.triage, S.route, S.startPlaybook, S.duplicateDelivery]);
+    expect(startedNames.size).toBe(1);
+    expect(second.calls['publish-alert']).toBeUndefined();
+    expect(second.taskCalls[S.keepUndispatchedEvent]).toBeUndefined();
+  });
+
+  it('alert-only: publishes a triage-only alert and starts nothing', async () => {
+    const run = await dispatch(() =>
+      decision({ outcome: 'alert-only', playbook: null, stateMachineArn: null, executionName: null, reasons: ['below every playbook'] }),
+    );
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.taskCalls[S.startPlaybook]).toBeUndefined();
+    expect(run.calls['publish-alert']).toEqual([
+      {
+        kind: 'triage-only',
+        incident,
+        mode: 'enforce',
+        playbook: null,
+        options: {},
+        reasons: ['below every playbook'],
+      },
+    ]);
+  });
+
+  it('ignore (e.g. an alarm returning to OK): ends without starting or alerting anything', async () => {
+    const run = await dispatch(() => decision({ outcome: 'ignore', playbook: null, stateMachineArn: null }));
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.path).toEqual([S.triage, S.route, S.ignored]);
+    expect(run.calls['publish-alert']).toBeUndefined();
+  });
+
+  it('invalid: keeps the raw event with the reason in the queue, alerts it, and ends FAILED', async () => {
+    const run = await dispatch(() =>
+      decision({ outcome: 'invalid', incident: null, playbook: null, error: 'detail.severity: expected a number' }),
+    );
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe(INVALID_EVENT_ERROR);
+    expect(run.taskCalls[S.keepInvalidEvent]).toEqual([
+      {
+        QueueUrl: '${InvalidEventQueueUrl}',
+        MessageBody: {
+          reason: 'invalid-event',
+          error: 'detail.severity: expected a number',
+          event,
+          receivedAt: run.calls.triage![0]!.receivedAt,
+        },
+      },
+    ]);
+    expect(run.calls['publish-alert']).toEqual([
+      { kind: 'invalid-event', mode: 'enforce', options: {}, rawEvent: event, reason: 'detail.severity: expected a number' },
+    ]);
+    expect(run.taskCalls[S.startPlaybook]).toBeUndefined();
+  });
+
+  it('a triage crash keeps the event with the error, alerts the failure and ends FAILED with the error', async () => {
+    const run = await dispatch(() => {
+      throw namedError('TypeError', "Cannot read properties of undefined (reading 'type')");
+    });
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('TypeError');
+    expect(run.taskCalls[S.keepUndispatchedEvent]).toEqual([
+      {
+        QueueUrl: '${InvalidEventQueueUrl}',
+        MessageBody: {
+          reason: 'dispatch-failed',
+          error: { Error: 'TypeError', Cause: "Cannot read properties of undefined (reading 'type')" },
+          event,
+          receivedAt: run.calls.triage![0]!.receivedAt,
+        },
+      },
+    ]);
+    expect(run.calls['publish-alert']).toEqual([
+      {
+        kind: 'failure',
+        mode: 'dry-run',
+        options: {},
+        rawEvent: event,
+        failure: { step: 'dispatch', error: 'TypeError', cause: "Cannot read properties of undefined (reading 'type')" },
+      },
+    ]);
+  });
+
+  it('a transient triage error is retried, then the playbook starts', async () => {
+    let attempts = 0;
+    const run = await dispatch(
+      () => {
+        attempts += 1;
+        if (attempts === 1) throw namedError('Lambda.TooManyRequestsException', 'Rate exceeded');
+        return decision();
+      },
+      { [S.startPlaybook]: () => ({ ExecutionArn: 'arn' }) },
+    );
+    expect(run.status).toBe('SUCCEEDED');
+    expect(attempts).toBe(2);
+  });
+
+  it('a StartExecution failure other than a duplicate is kept and alerted, never dropped', async () => {
+    const run = await dispatch(() => decision(), {
+      [S.startPlaybook]: () => {
+        throw namedError('StepFunctions.StateMachineDoesNotExistException', 'State Machine Does Not Exist');
+      },
+    });
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('StepFunctions.StateMachineDoesNotExistException');
+    expect(run.taskCalls[S.keepUndispatchedEvent]).toHaveLength(1);
+    expect(run.calls['publish-alert']).toHaveLength(1);
+  });
+
+  it('an outcome the dispatcher does not know is handled as a dispatch failure', async () => {
+    const run = await dispatch(() => ({ surprise: true }));
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('Firebreak.UnknownTriageOutcome');
+    expect(run.path).toEqual([S.triage, S.route, S.unknownOutcome, S.keepUndispatchedEvent, S.alertDispatchFailure, S.dispatchFailed]);
+  });
+
+  it('still alerts when the queue refuses the event, with the event in the alert', async () => {
+    const run = await dispatch(
+      () => decision({ outcome: 'invalid', incident: null, error: 'not JSON' }),
+      {
+        [S.keepInvalidEvent]: () => {
+          throw namedError('SQS.AmazonSQSException', 'Access to the resource is denied');
+        },
+      },
+    );
+    expect(run.status).toBe('FAILED');
+    expect(run.calls['publish-alert']).toEqual([expect.objectContaining({ kind: 'invalid-event', rawEvent: event })]);
+  });
+});
