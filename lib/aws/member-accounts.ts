@@ -23,6 +23,12 @@ import { MemberRoleUnavailableError, ResponderFailedError, ResponderInputError }
 /** The default name of the role the member-role stack creates in every member account. */
 export const DEFAULT_MEMBER_ROLE_NAME = 'FirebreakResponder';
 
+/**
+ * The tag Firebreak puts on the isolation groups it creates (at creation, in TagSpecifications).
+ * The member role may change the rules of, or delete, only groups carrying it.
+ */
+export const MANAGED_SECURITY_GROUP_TAG = { key: 'firebreak:managed', value: 'true' } as const;
+
 /** STS AssumeRole accepts 900..43200 s, but role chaining (a Lambda role assuming another role) caps it at 1 hour. */
 const MIN_SESSION_SECONDS = 900;
 const MAX_SESSION_SECONDS = 3600;
