@@ -1,0 +1,84 @@
+/**
+ * The error vocabulary of playbook files. Every problem names the file, the line and column when
+ * known, and says what is wrong in words a security engineer reviewing a playbook understands,
+ * formatted `file:line:col: message` so editors and CI logs make it clickable.
+ */
+
+export interface PlaybookError {
+  readonly file: string;
+  /** 1-based. */
+  readonly line?: number;
+  /** 1-based. */
+  readonly column?: number;
+  readonly message: string;
+}
+
+/** `file:line:col: message` (line and column left out when unknown). */
+export function formatPlaybookError(error: PlaybookError): string {
+  const position = [error.file, error.line, error.line === undefined ? undefined : error.column]
+    .filter((part) => part !== undefined)
+    .join(':');
+  return `${position}: ${error.message}`;
+}
+
+/** Orders errors by file, then line, then column, so output reads top to bottom. */
+export function sortPlaybookErrors(errors: readonly PlaybookError[]): PlaybookError[] {
+  return [...errors].sort(
+    (a, b) =>
+      a.file.localeCompare(b.file) ||
+      (a.line ?? 0) - (b.line ?? 0) ||
+      (a.column ?? 0) - (b.column ?? 0) ||
+      a.message.localeCompare(b.message),
+  );
+}
+
+/** One or more playbook files are invalid; `errors` lists every problem found, not only the first. */
+export class PlaybookValidationError extends Error {
+  override readonly name = 'PlaybookValidationError';
+  readonly errors: readonly PlaybookError[];
+
+  constructor(errors: readonly PlaybookError[], options?: { cause?: unknown }) {
+    const sorted = sortPlaybookErrors(errors);
+    super(sorted.map(formatPlaybookError).join('\n'), options);
+    this.errors = sorted;
+  }
+}
+
+/** Levenshtein distance, for "did you mean" suggestions. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+/**
+ * The candidate closest to `input` (case-insensitive edit distance), when it is close enough to
+ * be a plausible typo: at most a third of the longer word, and never more than 6 edits.
+ */
+export function closestName(input: string, candidates: readonly string[]): string | undefined {
+  const lowered = input.toLowerCase();
+  // A truncated name ("quarantine" for "quarantine-instance") is a typo too, however far apart.
+  const extensions = candidates.filter((candidate) => lowered.length >= 3 && candidate.toLowerCase().startsWith(lowered));
+  if (extensions.length > 0) return [...extensions].sort((a, b) => a.length - b.length)[0];
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of candidates) {
+    const distance = editDistance(input.toLowerCase(), candidate.toLowerCase());
+    if (best === undefined || distance < best.distance) best = { name: candidate, distance };
+  }
+  if (best === undefined) return undefined;
+  const limit = Math.min(6, Math.max(2, Math.ceil(Math.max(input.length, best.name.length) / 3)));
+  return best.distance <= limit ? best.name : undefined;
+}
+
+/** ` (did you mean 'x'?)` or the empty string. */
+export function didYouMean(input: string, candidates: readonly string[]): string {
+  const suggestion = closestName(input, candidates);
+  return suggestion === undefined ? '' : ` (did you mean '${suggestion}'?)`;
+}

@@ -1,0 +1,427 @@
+/**
+ * The zod schema of a playbook file (`playbooks/*.yaml`): the single definition behind the loader's
+ * validation, its error messages, and the JSON Schema shipped for editors (`json-schema.ts`).
+ * Objects are strict, so a misspelt key is an error instead of a silently ignored option; every
+ * message says what is wrong in words, and the loader adds the file, line and column.
+ */
+import { z } from 'zod';
+import type { ResourceKind } from '../incident/model';
+import { responderModeSchema } from '../responders/model';
+import type { ActionName } from './actions';
+import { ACTION_NAMES, ACTIONS } from './actions';
+import { didYouMean } from './errors';
+import { findingTypesMatching, KNOWN_FINDING_TYPES } from './finding-types';
+
+export const PLAYBOOK_NAME_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+export const MAX_PLAYBOOK_NAME_LENGTH = 64;
+/** Step ids become Step Functions state names: kept to a safe alphabet and well under 80 chars. */
+export const STEP_ID_PATTERN = /^[A-Za-z0-9-]+$/;
+export const MAX_STEP_ID_LENGTH = 60;
+export const MAX_PRIORITY = 1000;
+
+export const INCIDENT_SOURCES = ['guardduty', 'cloudwatch'] as const;
+export const RESOURCE_KINDS = ['ec2-instance', 'access-key', 'other', 'none'] as const satisfies readonly ResourceKind[];
+export const RESOURCE_ROLES = ['TARGET', 'ACTOR'] as const;
+/**
+ * Only ALARM starts a playbook: an alarm returning to OK means the condition cleared, and
+ * INSUFFICIENT_DATA means nothing is known (CloudWatch docs, "Alarm states").
+ */
+export const STARTING_ALARM_STATES = ['ALARM'] as const;
+
+/** Actions whose responder acts on one EC2 instance, so the incident must concern one. */
+export const INSTANCE_ACTIONS: readonly ActionName[] = ['quarantine-instance', 'snapshot-volumes'];
+
+// ---------------------------------------------------------------------------------------------
+// Words for zod issues
+
+type ZodIssue = z.core.$ZodIssue;
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return `the text ${JSON.stringify(value)}`;
+  return `${typeof value === 'number' ? 'the number' : typeof value} ${String(value)}`;
+}
+
+function expectedName(expected: string): string {
+  switch (expected) {
+    case 'object':
+      return 'a mapping (key: value lines)';
+    case 'array':
+      return 'a list';
+    case 'string':
+      return 'text';
+    case 'boolean':
+      return 'true or false';
+    case 'number':
+      return 'a number';
+    case 'int':
+      return 'a whole number';
+    default:
+      return expected;
+  }
+}
+
+/**
+ * Wraps a custom zod error message so that a missing value falls back to zod's own issue, which
+ * `describeZodIssue` turns into "missing required key …".
+ */
+function unlessMissing(message: (issue: { input?: unknown }) => string) {
+  return (issue: { input?: unknown }) => (issue.input === undefined ? undefined : message(issue));
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** Runs a refinement even when the value has other problems. */
+const ALWAYS = { when: () => true };
+
+function keyName(path: readonly PropertyKey[]): string {
+  const last = [...path].reverse().find((segment) => typeof segment === 'string');
+  return typeof last === 'string' ? last : 'value';
+}
+
+/** True when zod wrote the message itself (we then write a better one). */
+function isDefaultZodMessage(message: string): boolean {
+  return /^(Invalid (input|option|key|element|value|string|union)|Too (small|big)|Unrecognized key|Expected )/.test(message);
+}
+
+/**
+ * One zod issue in words. `input` is the value found at the issue's path (undefined when the key
+ * is missing). Custom messages written in the schema win; zod's generic ones are rewritten.
+ */
+export function describeZodIssue(issue: ZodIssue, input: unknown): string {
+  if (!isDefaultZodMessage(issue.message)) return issue.message;
+  const key = keyName(issue.path);
+  switch (issue.code) {
+    case 'invalid_type':
+      if (input === undefined) return `missing required key '${key}'`;
+      return `'${key}' must be ${expectedName(issue.expected)}, not ${typeName(input)}`;
+    case 'invalid_value': {
+      if (input === undefined) return `missing required key '${key}'`;
+      const allowed = issue.values.map((value) => String(value));
+      const given = typeof input === 'string' ? input : String(input);
+      return `'${key}' cannot be ${typeName(input)}${didYouMean(given, allowed)}; expected one of: ${allowed.join(', ')}`;
+    }
+    case 'too_small':
+      if (issue.origin === 'array') return `'${key}' must list at least ${String(issue.minimum)} item(s)`;
+      if (issue.origin === 'string') return `'${key}' must not be empty`;
+      return `'${key}' must be at least ${String(issue.minimum)}, not ${String(input)}`;
+    case 'too_big':
+      if (issue.origin === 'array') return `'${key}' must list at most ${String(issue.maximum)} item(s)`;
+      if (issue.origin === 'string') return `'${key}' must be at most ${String(issue.maximum)} characters long`;
+      return `'${key}' must be at most ${String(issue.maximum)}, not ${String(input)}`;
+    case 'unrecognized_keys':
+      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+    default:
+      return issue.message;
+  }
+}
+
+/** The value at `path` inside `root`, or undefined. */
+export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let current: unknown = root;
+  for (const segment of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[segment];
+  }
+  return current;
+}
+
+/** Known keys of a strict object schema (for "did you mean" on misspelt keys). */
+export function objectKeys(schema: unknown): string[] {
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape as Record<string, unknown>) : [];
+}
+
+// ---------------------------------------------------------------------------------------------
+// match:
+
+const severityBound = (bound: 'min' | 'max') =>
+  z
+    .number({ error: unlessMissing((issue) => `severity ${bound} must be a number from 0.0 to 10.0, not ${typeName(issue.input)}`) })
+    .min(0, { error: unlessMissing((issue) => `severity ${bound} ${String(issue.input)} is outside GuardDuty's 0.0–10.0 scale`) })
+    .max(10, { error: unlessMissing((issue) => `severity ${bound} ${String(issue.input)} is outside GuardDuty's 0.0–10.0 scale`) });
+
+export const severityRangeSchema = z
+  .strictObject({
+    min: severityBound('min')
+      .optional()
+      .describe('Inclusive lower bound, 0.0–10.0 (default 0.0). GuardDuty bands: Low 1.0–3.9, Medium 4.0–6.9, High 7.0–8.9, Critical 9.0–10.0.'),
+    max: severityBound('max').optional().describe('Inclusive upper bound, 0.0–10.0 (default 10.0).'),
+  })
+  .superRefine((range: unknown, ctx) => {
+    if (!isRecord(range)) return;
+    const { min, max } = range;
+    if (typeof min === 'number' && typeof max === 'number' && min > max) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['min'],
+        message: `impossible severity range: min ${min.toFixed(1)} is greater than max ${max.toFixed(1)}, so no finding can match`,
+      });
+    }
+  }, ALWAYS)
+  .describe('Numeric severity range the finding must fall in (GuardDuty scores 0.0–10.0; matched numerically, never by label).');
+
+const globSchema = (what: string) =>
+  z
+    .string({ error: unlessMissing((issue) => `${what} must be text, not ${typeName(issue.input)}`) })
+    .min(1, { error: `${what} must not be empty` });
+
+/** Every family glob (`Purpose:Resource/*`, `Purpose:*`) of the catalogue, for suggestions. */
+const FINDING_TYPE_SUGGESTIONS: readonly string[] = [
+  ...new Set(
+    KNOWN_FINDING_TYPES.flatMap((type) => {
+      const [purpose, rest = ''] = type.split(':');
+      const resource = rest.split('/')[0] ?? '';
+      return [type, `${purpose}:${resource}/*`, `${purpose}:*`, `*:${resource}/*`];
+    }),
+  ),
+];
+
+/** A finding-type glob that must match at least one GuardDuty finding type (catches typos). */
+const findingTypeGlobSchema = globSchema('a finding-type glob').refine((glob) => findingTypesMatching(glob).length > 0, {
+  error: (issue) =>
+    `finding-type glob '${String(issue.input)}' matches no GuardDuty finding type${didYouMean(String(issue.input), FINDING_TYPE_SUGGESTIONS)}`,
+});
+
+export const playbookMatchSchema = z
+  .strictObject({
+    sources: z
+      .array(
+        z.enum(INCIDENT_SOURCES, {
+          error: unlessMissing((issue) =>
+            `unknown source ${typeName(issue.input)}${didYouMean(String(issue.input), INCIDENT_SOURCES)}; sources are: ${INCIDENT_SOURCES.join(', ')}`),
+        }),
+      )
+      .min(1, { error: 'sources must list at least one source: guardduty, cloudwatch' })
+      .describe('Where the incident comes from: guardduty (GuardDuty findings) and/or cloudwatch (alarm state changes).'),
+    findingTypes: z
+      .array(findingTypeGlobSchema)
+      .min(1, { error: 'findingTypes must list at least one glob (leave the key out to match every type)' })
+      .optional()
+      .describe('GuardDuty finding types, `*` matching any run of characters, e.g. "Backdoor:EC2/*". Case-sensitive. Default: every type.'),
+    severity: severityRangeSchema.optional(),
+    resourceKinds: z
+      .array(
+        z.enum(RESOURCE_KINDS, {
+          error: unlessMissing((issue) =>
+            `unknown resource kind ${typeName(issue.input)}${didYouMean(String(issue.input), RESOURCE_KINDS)}; kinds are: ${RESOURCE_KINDS.join(', ')}`),
+        }),
+      )
+      .min(1, { error: 'resourceKinds must list at least one kind (leave the key out to match every kind)' })
+      .optional()
+      .describe('What the incident must concern: ec2-instance, access-key, other or none. Default: any.'),
+    resourceRole: z
+      .enum(RESOURCE_ROLES, {
+        error: unlessMissing((issue) => `resourceRole must be TARGET (the resource is attacked) or ACTOR (the resource attacks), not ${typeName(issue.input)}`),
+      })
+      .optional()
+      .describe('GuardDuty service.resourceRole: TARGET when the resource is attacked, ACTOR when it is the attacker. Default: either.'),
+    alarmNames: z
+      .array(globSchema('an alarm-name glob'))
+      .min(1, { error: 'alarmNames must list at least one glob (leave the key out to match every alarm)' })
+      .optional()
+      .describe('CloudWatch alarm-name globs, e.g. "firebreak-*". Default: every alarm.'),
+    alarmStates: z
+      .array(
+        z.enum(STARTING_ALARM_STATES, {
+          error: unlessMissing((issue) =>
+            issue.input === 'OK' || issue.input === 'INSUFFICIENT_DATA'
+              ? `Firebreak never starts a playbook when an alarm goes to ${String(issue.input)} (the condition cleared, or nothing is known); alarmStates can only list ALARM`
+              : `unknown alarm state ${typeName(issue.input)}; alarmStates can only list ALARM`),
+        }),
+      )
+      .min(1, { error: 'alarmStates must list ALARM (or leave the key out)' })
+      .optional()
+      .describe('New alarm states that start this playbook. Only ALARM: an alarm returning to OK or INSUFFICIENT_DATA never starts anything.'),
+  })
+  .superRefine((match: unknown, ctx) => {
+    if (!isRecord(match) || !Array.isArray(match.sources)) return;
+    const sources: unknown[] = match.sources;
+    const needs = (key: string, source: string, what: string) => {
+      if (match[key] !== undefined && !sources.includes(source)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `${key} only applies to ${what}, but sources does not include ${source}`,
+          params: { at: 'key' },
+        });
+      }
+    };
+    needs('findingTypes', 'guardduty', 'GuardDuty findings');
+    needs('resourceRole', 'guardduty', 'GuardDuty findings');
+    needs('alarmNames', 'cloudwatch', 'CloudWatch alarms');
+    needs('alarmStates', 'cloudwatch', 'CloudWatch alarms');
+  }, ALWAYS)
+  .describe('Which incidents this playbook handles. Every key given must hold; keys left out match anything.');
+
+export type PlaybookMatchDocument = z.infer<typeof playbookMatchSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// steps:
+
+const stepIdSchema = z
+  .string({ error: unlessMissing((issue) => `step id must be text, not ${typeName(issue.input)}`) })
+  .regex(STEP_ID_PATTERN, {
+    error: unlessMissing((issue) =>
+      `step id ${typeName(issue.input)} may only use letters, digits and hyphens: it becomes a Step Functions state name`),
+  })
+  .max(MAX_STEP_ID_LENGTH, { error: `step id must be at most ${MAX_STEP_ID_LENGTH} characters long` })
+  .describe('Unique name of the step in this playbook (becomes the state name). Default: the action name, then -2, -3… when repeated.');
+
+function optionKeysOf(action: ActionName): string[] {
+  return objectKeys(ACTIONS[action].options);
+}
+
+export const actionStepSchema = z
+  .strictObject({
+    id: stepIdSchema.optional(),
+    action: z
+      .enum(ACTION_NAMES as [ActionName, ...ActionName[]], {
+        error: unlessMissing((issue) =>
+          typeof issue.input === 'string'
+            ? `unknown action '${issue.input}'${didYouMean(issue.input, ACTION_NAMES)}; actions are: ${ACTION_NAMES.join(', ')}`
+            : `action must name one of: ${ACTION_NAMES.join(', ')}`),
+      })
+      .describe(ACTION_NAMES.map((name) => `${name}: ${ACTIONS[name].description}`).join('\n')),
+    with: z
+      .record(z.string(), z.unknown(), { error: unlessMissing((issue) => `'with' must be a mapping of options, not ${typeName(issue.input)}`) })
+      .optional()
+      .describe("The action's options (each action documents its own)."),
+  })
+  .superRefine((step, ctx) => {
+    const options = ACTIONS[step.action].options;
+    const result = options.safeParse(step.with ?? {});
+    if (result.success) return;
+    const known = optionKeysOf(step.action);
+    const list = known.length > 0 ? `its options are: ${known.join(', ')}` : 'it takes no options';
+    for (const issue of result.error.issues) {
+      if (issue.code === 'unrecognized_keys') {
+        for (const key of issue.keys) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['with', ...issue.path, key],
+            message: `'${key}' is not an option of ${step.action}${didYouMean(key, known)}; ${list}`,
+            params: { at: 'key' },
+          });
+        }
+        continue;
+      }
+      const input = valueAt(step.with ?? {}, issue.path);
+      ctx.addIssue({
+        code: 'custom',
+        path: ['with', ...issue.path],
+        message: `invalid option for ${step.action}: ${describeZodIssue(issue, input)}`,
+      });
+    }
+  })
+  .describe('One action with its options.');
+
+export interface ActionStepDocument {
+  id?: string | undefined;
+  action: ActionName;
+  with?: Record<string, unknown> | undefined;
+}
+export interface ParallelStepDocument {
+  id?: string | undefined;
+  parallel: StepDocument[];
+}
+export type StepDocument = ActionStepDocument | ParallelStepDocument;
+
+export const parallelStepSchema: z.ZodType<ParallelStepDocument> = z
+  .strictObject({
+    id: stepIdSchema.optional(),
+    parallel: z
+      .array(z.lazy(() => stepSchema))
+      .min(2, { error: 'a parallel group needs at least two steps; put a single step directly in the list' })
+      .describe('Steps that run at the same time (a Step Functions Parallel state); the group ends when all have ended.'),
+  })
+  .describe('Steps run side by side.');
+
+/** A step: an action, or a `parallel:` group of steps. */
+export const stepSchema: z.ZodType<StepDocument> = z.union([actionStepSchema, parallelStepSchema]);
+
+/** Index of each step kind in `stepSchema`'s union (the loader picks the branch to report). */
+export const STEP_UNION_BRANCH = { action: 0, parallel: 1 } as const;
+
+// ---------------------------------------------------------------------------------------------
+// the file
+
+export const PLAYBOOK_KEYS = ['name', 'description', 'priority', 'mode', 'match', 'steps'] as const;
+
+/**
+ * Visits every step-like mapping of a possibly invalid document. The cross-field checks below run
+ * even when other parts of the file are wrong (`when: () => true`), so a reviewer sees them all at
+ * once; they therefore read the raw value defensively instead of trusting its type.
+ */
+function visitRawSteps(steps: unknown, path: (string | number)[], visit: (step: Record<string, unknown>, path: (string | number)[]) => void): void {
+  if (!Array.isArray(steps)) return;
+  steps.forEach((step: unknown, index) => {
+    if (!isRecord(step)) return;
+    const stepPath = [...path, index];
+    visit(step, stepPath);
+    visitRawSteps(step.parallel, [...stepPath, 'parallel'], visit);
+  });
+}
+
+export const playbookFileSchema = z
+  .strictObject({
+    name: z
+      .string({ error: unlessMissing((issue) => `name must be text, not ${typeName(issue.input)}`) })
+      .regex(PLAYBOOK_NAME_PATTERN, {
+        error: unlessMissing((issue) =>
+          `playbook name ${typeName(issue.input)} must be kebab-case (lowercase letters, digits, single hyphens), e.g. compromised-ec2-instance: it names the state machine`),
+      })
+      .max(MAX_PLAYBOOK_NAME_LENGTH, { error: `playbook name must be at most ${MAX_PLAYBOOK_NAME_LENGTH} characters long` })
+      .describe('kebab-case, unique across playbooks; names the state machine.'),
+    description: z
+      .string({ error: unlessMissing((issue) => `description must be text, not ${typeName(issue.input)}`) })
+      .trim()
+      .min(1, { error: 'description must say why this playbook does what it does' })
+      .describe('Why this playbook does what it does, for the reviewer and the person on call.'),
+    priority: z
+      .number({ error: unlessMissing((issue) => `priority must be a whole number from 0 to ${MAX_PRIORITY}, not ${typeName(issue.input)}`) })
+      .int({ error: unlessMissing((issue) => `priority must be a whole number from 0 to ${MAX_PRIORITY}, not ${String(issue.input)}`) })
+      .min(0, { error: unlessMissing((issue) => `priority must be a whole number from 0 to ${MAX_PRIORITY}, not ${String(issue.input)}`) })
+      .max(MAX_PRIORITY, { error: unlessMissing((issue) => `priority must be a whole number from 0 to ${MAX_PRIORITY}, not ${String(issue.input)}`) })
+      .describe('When several playbooks match one incident, the highest priority runs (0–1000).'),
+    mode: responderModeSchema.describe('enforce: responders change resources. dry-run: they only check, with EC2 DryRun, what they would do.'),
+    match: playbookMatchSchema,
+    steps: z
+      .array(stepSchema)
+      .min(1, { error: 'steps must list at least one step' })
+      .describe('What to do, in order.'),
+  })
+  .superRefine((file: unknown, ctx) => {
+    if (!isRecord(file)) return;
+    const match = isRecord(file.match) ? file.match : {};
+    const kinds = match.resourceKinds;
+    const onlyInstances = Array.isArray(kinds) && kinds.length > 0 && kinds.every((kind) => kind === 'ec2-instance');
+    const firstUse = new Map<string, (string | number)[]>();
+    visitRawSteps(file.steps, ['steps'], (step, path) => {
+      if (typeof step.id === 'string') {
+        const earlier = firstUse.get(step.id);
+        if (earlier === undefined) firstUse.set(step.id, path);
+        else {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, 'id'],
+            message: `duplicate step id '${step.id}': step ids name the states of the compiled state machine and must be unique`,
+            params: { firstPath: [...earlier, 'id'] },
+          });
+        }
+      }
+      const action = step.action;
+      if (typeof action === 'string' && (INSTANCE_ACTIONS as readonly string[]).includes(action) && !onlyInstances) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'action'],
+          message: `action ${action} acts on an EC2 instance, but this playbook can match incidents that are not EC2 instances: add 'resourceKinds: [ec2-instance]' to match`,
+        });
+      }
+    });
+  }, ALWAYS);
+
+export type PlaybookFileDocument = z.infer<typeof playbookFileSchema>;
