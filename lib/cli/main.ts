@@ -3,11 +3,14 @@
  * (validate/simulate: lib/cli/playbooks.ts; gameday: lib/cli/gameday.ts; approvals: lib/cli/approvals.ts).
  */
 import { Command, CommanderError } from 'commander';
+import { registerApprovalCommands } from './approvals';
 
 export type CommandRegistrar = (program: Command, setExitCode: (code: number) => void) => void;
 
 // Each area adds its registrar here (one import + one entry).
-const registrars: CommandRegistrar[] = [];
+const registrars: CommandRegistrar[] = [
+  registerApprovalCommands,
+];
 
 /** Builds the program with every registered subcommand; exported for tests. */
 export function buildProgram(setExitCode: (code: number) => void): Command {
