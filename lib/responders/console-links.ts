@@ -67,7 +67,9 @@ export function regionOfArn(arn: string): string | undefined {
 export function executionLink(executionArn: string): string | undefined {
   const region = regionOfArn(executionArn);
   if (region === undefined) return undefined;
-  return link(region, `/states/home?region=${region}#/v2/executions/details/${encodeURIComponent(executionArn)}`);
+  // The console reads the ARN verbatim from the fragment; only characters an ARN never holds are escaped.
+  const arn = executionArn.replace(/[^A-Za-z0-9:_./-]/g, (c) => encodeURIComponent(c));
+  return link(region, `/states/home?region=${region}#/v2/executions/details/${arn}`);
 }
 
 /** One labelled link, ready for the alert. */

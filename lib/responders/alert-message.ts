@@ -1,0 +1,693 @@
+/**
+ * The alert a person on call reads: what was found, on what, where, how severe, what Firebreak did
+ * and did NOT do, what to do next, and where to click. Pure: input in, subject + message + message
+ * attributes out; `alert.ts` only publishes it.
+ *
+ * SNS limits shape it (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html): the subject is
+ * at most 100 printable ASCII characters without line breaks, the message at most 256 KiB, and a
+ * message attribute may not have an empty value.
+ */
+import { z } from 'zod';
+import type { Incident } from '../incident/model';
+import { ACTIONS } from '../playbooks/actions';
+import { consoleLinks } from './console-links';
+import type { ConsoleLink } from './console-links';
+import { executionContextSchema, responderModeSchema } from './model';
+import { incidentSchema } from './responder-input';
+
+// ---------------------------------------------------------------------------------------------
+// Input
+// ---------------------------------------------------------------------------------------------
+
+export const ALERT_KINDS = ['report', 'failure', 'invalid-event', 'approval-request', 'triage-only'] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+/** One timeline entry of another responder, read loosely: an unknown outcome is shown as it is. */
+const actionLikeSchema = z.looseObject({
+  api: z.string(),
+  target: z.string(),
+  outcome: z.string(),
+  detail: z.string().default(''),
+  at: z.string().optional(),
+});
+
+/** The result of an earlier step, read loosely: the alert must never be the step that fails on a newer result shape. */
+const resultLikeSchema = z.looseObject({
+  responder: z.string().optional(),
+  status: z.string().optional(),
+  mode: z.string().optional(),
+  idempotentReplay: z.boolean().optional(),
+  actions: z.array(actionLikeSchema).default([]),
+});
+
+const textLike = z.union([z.string(), z.array(z.string())]);
+
+/**
+ * What publish-alert receives. Permissive where the payload comes from other steps (results,
+ * unknown keys are dropped), strict where a mistake would mislead (kind, mode, approval).
+ */
+export const alertInputSchema = z
+  .object({
+    kind: z.enum(ALERT_KINDS),
+    incident: incidentSchema.optional(),
+    mode: responderModeSchema.optional(),
+    playbook: z.string().min(1).nullish(),
+    options: ACTIONS.notify.options.default({}),
+    execution: executionContextSchema.optional(),
+    results: z.record(z.string(), resultLikeSchema.nullable()).optional(),
+    failure: z
+      .looseObject({ step: z.string().default('unknown'), error: z.string().default('unknown error'), cause: z.string().nullish() })
+      .optional(),
+    rawEvent: z.unknown().optional(),
+    /** Why: the parse error of an invalid event, or why triage only alerts. */
+    reason: z.unknown().optional(),
+    /** Triage's reasons (the dispatcher's `alert-only` branch sends a list). */
+    reasons: textLike.optional(),
+    approval: z
+      .object({
+        taskToken: z.string().min(1),
+        waitingSteps: z.array(z.string()).default([]),
+        timeoutSeconds: z.number().int().positive(),
+      })
+      .optional(),
+  })
+  .superRefine((input, ctx) => {
+    if ((input.kind === 'report' || input.kind === 'approval-request' || input.kind === 'triage-only') && !input.incident) {
+      ctx.addIssue({ code: 'custom', path: ['incident'], message: `a ${input.kind} alert needs the incident` });
+    }
+    if (input.kind === 'failure' && !input.failure) {
+      ctx.addIssue({ code: 'custom', path: ['failure'], message: 'a failure alert needs { step, error, cause? }' });
+    }
+    if (input.kind === 'approval-request' && !input.approval) {
+      ctx.addIssue({ code: 'custom', path: ['approval'], message: 'an approval-request alert needs { taskToken, waitingSteps, timeoutSeconds }' });
+    }
+  });
+
+export type AlertInput = z.output<typeof alertInputSchema>;
+type ResultLike = z.output<typeof resultLikeSchema>;
+type ActionLike = z.output<typeof actionLikeSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Output
+// ---------------------------------------------------------------------------------------------
+
+export interface SnsMessageAttribute {
+  readonly DataType: 'String' | 'Number';
+  readonly StringValue: string;
+}
+
+export interface AlertMessage {
+  readonly subject: string;
+  readonly message: string;
+  readonly attributes: Readonly<Record<string, SnsMessageAttribute>>;
+}
+
+export const MAX_SUBJECT_LENGTH = 100;
+/** Far below SNS's 256 KiB: leaves room for attributes and for e-mail/SMS transports that add their own wrapping. */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+/** How many action lines the message lists before it counts the rest. */
+export const MAX_LISTED_ACTIONS = 60;
+export const RAW_EVENT_EXCERPT_BYTES = 2048;
+const MAX_LINE = 400;
+const MAX_BLOCK = 4000;
+
+// ---------------------------------------------------------------------------------------------
+// Text helpers
+// ---------------------------------------------------------------------------------------------
+
+// Letters NFKD does not decompose into ASCII.
+const TRANSLITERATIONS: Readonly<Record<string, string>> = {
+  ß: 'ss', æ: 'ae', Æ: 'AE', œ: 'oe', Œ: 'OE', ø: 'o', Ø: 'O', đ: 'd', Đ: 'D', ł: 'l', Ł: 'L',
+  þ: 'th', Þ: 'Th', ð: 'd', Ð: 'D', ı: 'i', ħ: 'h', Ħ: 'H',
+  '‘': "'", '’': "'", '‚': "'", '′': "'", '“': '"', '”': '"', '„': '"', '″': '"', '«': '"', '»': '"',
+  '‐': '-', '‑': '-', '‒': '-', '–': '-', '—': '-', '―': '-', '−': '-', '…': '...', '•': '*', '·': '.', '×': 'x',
+};
+
+/** Printable ASCII for an SNS subject: transliterated where it can be, dropped where it cannot, whitespace collapsed. */
+export function toPrintableAscii(text: string): string {
+  return text
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .replace(/[^\x20-\x7E]/g, (c) => (/\s/.test(c) ? ' ' : (TRANSLITERATIONS[c] ?? '')))
+    .replace(/ {2,}/g, ' ')
+    .trim();
+}
+
+/** A valid SNS subject: ≤ 100 printable ASCII characters, no line break, cut with `...`. */
+export function toSnsSubject(text: string): string {
+  const ascii = toPrintableAscii(text);
+  const subject = ascii.length === 0 ? 'Firebreak alert' : ascii;
+  if (subject.length <= MAX_SUBJECT_LENGTH) return subject;
+  return `${subject.slice(0, MAX_SUBJECT_LENGTH - 3).trimEnd()}...`;
+}
+
+/** Cuts to `max` code points, marking the cut. */
+function cut(text: string, max: number): string {
+  const chars = Array.from(text);
+  return chars.length <= max ? text : `${chars.slice(0, max - 3).join('')}...`;
+}
+
+/**
+ * One line of untrusted text: control characters and line breaks become spaces, so a title cannot
+ * forge a section of the alert (game-day events can be injected by anyone allowed to PutEvents).
+ */
+function oneLine(text: string, max = MAX_LINE): string {
+  return cut(text.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ').replace(/ {2,}/g, ' ').trim(), max);
+}
+
+/** Untrusted multi-line text, indented so that none of its lines can pass for a section heading. */
+function indentedBlock(text: string, max = MAX_BLOCK): string[] {
+  return cut(text, max)
+    .replace(/[^\P{Cc}\t\n\r]/gu, '')
+    .split(/\r?\n|\r/)
+    .map((line) => `    ${line}`);
+}
+
+/** The first `maxBytes` bytes of UTF-8 text, never splitting a character. */
+export function utf8Prefix(text: string, maxBytes: number): { text: string; truncated: boolean } {
+  if (Buffer.byteLength(text, 'utf8') <= maxBytes) return { text, truncated: false };
+  let bytes = 0;
+  let out = '';
+  for (const char of text) {
+    const size = Buffer.byteLength(char, 'utf8');
+    if (bytes + size > maxBytes) break;
+    bytes += size;
+    out += char;
+  }
+  return { text: out, truncated: true };
+}
+
+function stringify(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === undefined) return '';
+  try {
+    return JSON.stringify(value, null, 2) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** Reads a Lambda error cause (`{"errorType","errorMessage","trace"}` as a string) into one sentence. */
+export function describeCause(cause: string | null | undefined): string | undefined {
+  if (cause === undefined || cause === null || cause.trim() === '') return undefined;
+  try {
+    const parsed: unknown = JSON.parse(cause);
+    if (parsed !== null && typeof parsed === 'object') {
+      const { errorType, errorMessage } = parsed as { errorType?: unknown; errorMessage?: unknown };
+      if (typeof errorMessage === 'string') {
+        return typeof errorType === 'string' ? `${errorType}: ${errorMessage}` : errorMessage;
+      }
+    }
+  } catch {
+    // Not JSON: Step Functions' own causes are plain text.
+  }
+  return cause;
+}
+
+function rawEventField(rawEvent: unknown, field: string): string | undefined {
+  if (rawEvent === null || typeof rawEvent !== 'object' || Array.isArray(rawEvent)) return undefined;
+  const value = (rawEvent as Record<string, unknown>)[field];
+  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+}
+
+function reasonText(input: AlertInput): string | undefined {
+  const parts: string[] = [];
+  if (input.reason !== undefined && input.reason !== null) parts.push(stringify(input.reason));
+  if (typeof input.reasons === 'string') parts.push(input.reasons);
+  else if (Array.isArray(input.reasons)) parts.push(...input.reasons);
+  const text = parts.filter((p) => p.trim() !== '').join('\n');
+  return text === '' ? undefined : text;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the incident is about
+// ---------------------------------------------------------------------------------------------
+
+/** The id of the resource the incident concerns, for the subject (instance, access key, other). */
+function resourceId(incident: Incident): string | undefined {
+  const r = incident.resource;
+  switch (r.kind) {
+    case 'ec2-instance':
+      return r.instanceId;
+    case 'access-key':
+      return r.accessKeyId ?? r.userName;
+    case 'other':
+      return r.id ?? r.type;
+    default:
+      return alarmInstanceId(incident);
+  }
+}
+
+function alarmInstanceId(incident: Incident): string | undefined {
+  for (const metric of incident.alarm?.metrics ?? []) {
+    const id = metric.dimensions.InstanceId;
+    if (id !== undefined) return id;
+  }
+  return undefined;
+}
+
+function instanceIdOf(incident: Incident): string | undefined {
+  return incident.resource.kind === 'ec2-instance' ? incident.resource.instanceId : alarmInstanceId(incident);
+}
+
+function isGameDay(input: AlertInput): boolean {
+  return input.incident?.gameDay === true || rawEventField(input.rawEvent, 'source') === 'firebreak.gameday';
+}
+
+function isSample(incident: Incident | undefined): boolean {
+  return incident !== undefined && (incident.sample || incident.title.includes('[SAMPLE]'));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Subject
+// ---------------------------------------------------------------------------------------------
+
+const KIND_PREFIX: Readonly<Record<AlertKind, string>> = {
+  report: '',
+  failure: '[FAILED]',
+  'invalid-event': '[INVALID EVENT]',
+  'approval-request': '[APPROVAL NEEDED]',
+  'triage-only': '[NO ACTION]',
+};
+
+/**
+ * The subject: markers that change how a reader should take it (game day, dry-run, sample, kind)
+ * first, so truncation never drops them; then severity, finding type, resource and title.
+ */
+export function alertSubject(input: AlertInput): string {
+  const { incident } = input;
+  const prefix = [
+    isGameDay(input) ? '[GAME DAY]' : '',
+    input.mode === 'dry-run' ? '[DRY-RUN]' : '',
+    isSample(incident) ? '[SAMPLE]' : '',
+    KIND_PREFIX[input.kind],
+  ].join('');
+  let body: string;
+  if (incident === undefined) {
+    const source = rawEventField(input.rawEvent, 'source');
+    const detailType = rawEventField(input.rawEvent, 'detail-type');
+    const what = [source, detailType].filter((x) => x !== undefined).join(' ');
+    body =
+      input.kind === 'invalid-event'
+        ? `Firebreak could not parse an event${what ? ` (${what})` : ''}: ${reasonText(input) ?? 'no reason given'}`
+        : `Firebreak ${input.failure?.step ?? 'dispatch'} failed${what ? ` on ${what}` : ''}: ${input.failure?.error ?? 'unknown error'}`;
+  } else {
+    const on = resourceId(incident);
+    const title = incident.title.replace(/\[SAMPLE\]\s*/g, '').trim();
+    body = `${incident.severity.label}: ${incident.findingType}${on !== undefined ? ` on ${on}` : ''}${title !== '' ? ` - ${title}` : ''}`;
+  }
+  return toSnsSubject(`${prefix} ${body}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Message attributes
+// ---------------------------------------------------------------------------------------------
+
+function attributeValue(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const clean = oneLine(value, 256);
+  return clean === '' ? undefined : clean;
+}
+
+/**
+ * Message attributes subscribers can filter on (https://docs.aws.amazon.com/sns/latest/dg/sns-message-filtering.html).
+ * Attributes without a value are left out: SNS rejects an empty StringValue.
+ */
+export function alertAttributes(input: AlertInput): Record<string, SnsMessageAttribute> {
+  const { incident } = input;
+  const strings: Record<string, string | undefined> = {
+    severity: incident?.severity.label,
+    playbook: input.playbook ?? input.execution?.playbook ?? undefined,
+    account: incident?.account ?? rawEventField(input.rawEvent, 'account'),
+    incident_key: incident?.key,
+    mode: input.mode,
+    kind: input.kind,
+    source: incident?.source ?? rawEventField(input.rawEvent, 'source'),
+  };
+  const attributes: Record<string, SnsMessageAttribute> = {};
+  for (const [name, raw] of Object.entries(strings)) {
+    const value = attributeValue(raw);
+    if (value !== undefined) attributes[name] = { DataType: 'String', StringValue: value };
+  }
+  if (incident !== undefined && Number.isFinite(incident.severity.score)) {
+    attributes.severity_score = { DataType: 'Number', StringValue: String(incident.severity.score) };
+  }
+  return attributes;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Message body
+// ---------------------------------------------------------------------------------------------
+
+const OUTCOME_WORDS: Readonly<Record<string, string>> = {
+  done: 'done',
+  'already-done': 'already done (earlier run)',
+  'would-do': 'would have',
+  'would-be-denied': 'would have been DENIED (missing permission)',
+  skipped: 'skipped',
+};
+const NOT_DONE_OUTCOMES = new Set(['would-do', 'would-be-denied', 'skipped']);
+
+function actionLine(stepId: string, action: ActionLike): string {
+  const word = OUTCOME_WORDS[action.outcome] ?? action.outcome;
+  const detail = action.detail.trim() === '' ? '' : `: ${action.detail}`;
+  return `  - [${oneLine(stepId, 80)}] ${word}: ${oneLine(`${action.api} on ${action.target}${detail}`)}`;
+}
+
+/** Lists lines up to the budget shared by both action sections, then counts what was left out. */
+class ActionBudget {
+  private listed = 0;
+  constructor(private readonly max: number) {}
+  take(lines: readonly string[]): string[] {
+    const room = Math.max(0, this.max - this.listed);
+    const shown = lines.slice(0, room);
+    this.listed += shown.length;
+    const hidden = lines.length - shown.length;
+    return hidden > 0 ? [...shown, `  ... and ${hidden} more action(s), listed in the execution history.`] : shown;
+  }
+}
+
+interface StepSummary {
+  readonly stepId: string;
+  readonly result: ResultLike | null;
+}
+
+function stepSummaries(results: AlertInput['results']): StepSummary[] {
+  return Object.entries(results ?? {}).map(([stepId, result]) => ({ stepId, result }));
+}
+
+function stepHeadline(step: StepSummary): string {
+  if (step.result === null) return `  [${oneLine(step.stepId, 80)}] did not run`;
+  const { responder, status, idempotentReplay } = step.result;
+  const replay = idempotentReplay === true ? ' (already done by an earlier run: nothing changed)' : '';
+  return `  [${oneLine(step.stepId, 80)}] ${oneLine(responder ?? 'step', 80)}: ${oneLine(status ?? 'no status', 80)}${replay}`;
+}
+
+function ranResponder(steps: readonly StepSummary[], responder: string): StepSummary | undefined {
+  return steps.find((s) => s.result?.responder === responder);
+}
+
+function hasOutcome(steps: readonly StepSummary[], outcome: string): boolean {
+  return steps.some((s) => s.result?.actions.some((a) => a.outcome === outcome) === true);
+}
+
+function sectionWhatWasFound(incident: Incident): string[] {
+  const lines = ['WHAT WAS FOUND', `  ${oneLine(incident.findingType)}: ${oneLine(incident.title)}`];
+  if (incident.description !== undefined && incident.description.trim() !== '' && incident.description !== incident.title) {
+    lines.push(...indentedBlock(incident.description, 2000));
+  }
+  lines.push(`  Severity: ${incident.severity.label} (${incident.severity.score.toFixed(1)} of 10)`);
+  const gd = incident.guardDuty;
+  if (gd) {
+    const role = gd.resourceRole === 'TARGET' ? ', the resource is the TARGET (attacked)' : gd.resourceRole === 'ACTOR' ? ', the resource is the ACTOR (attacking)' : '';
+    lines.push(`  Source: GuardDuty finding ${oneLine(gd.findingId)}, seen ${gd.count} time(s)${role}`);
+    if (gd.actionType !== undefined) lines.push(`  Activity: ${oneLine(gd.actionType)}${gd.connectionDirection !== undefined ? ` (${oneLine(gd.connectionDirection)})` : ''}`);
+    if (gd.remoteIndicators.length > 0) lines.push(`  Indicators: ${oneLine(gd.remoteIndicators.join(', '))}`);
+  }
+  const alarm = incident.alarm;
+  if (alarm) {
+    lines.push(`  Source: CloudWatch ${alarm.kind} alarm "${oneLine(alarm.alarmName)}", ${alarm.previousState ?? '?'} -> ${alarm.state}`);
+    if (alarm.reason !== undefined) lines.push(`  Reason: ${oneLine(alarm.reason)}`);
+    if (alarm.alarmRule !== undefined) lines.push(`  Rule: ${oneLine(alarm.alarmRule)}`);
+  }
+  lines.push(`  First seen ${incident.times.created}, updated ${incident.times.updated}, received by Firebreak ${incident.times.received}`);
+  lines.push(`  Incident key: ${incident.key}`);
+  return lines;
+}
+
+function sectionOnWhat(incident: Incident): string[] {
+  const r = incident.resource;
+  const lines = ['ON WHAT'];
+  switch (r.kind) {
+    case 'ec2-instance': {
+      const facts = [r.instanceType, r.availabilityZone, r.instanceState, ...Object.entries(r.tags).filter(([k]) => k === 'Name').map(([k, v]) => `${k}=${v}`)]
+        .filter((x): x is string => x !== undefined && x !== '');
+      lines.push(`  EC2 instance ${oneLine(r.instanceId)}${facts.length > 0 ? ` (${oneLine(facts.join(', '))})` : ''}`);
+      if (r.instanceProfileArn !== undefined) lines.push(`  Instance profile: ${oneLine(r.instanceProfileArn)}`);
+      for (const eni of r.networkInterfaces.slice(0, 16)) {
+        const groups = eni.securityGroups.map((g) => [g.groupId, g.groupName ? `(${g.groupName})` : undefined].filter(Boolean).join(' ')).join(', ');
+        const parts = [eni.privateIpAddress, eni.publicIp ? `public ${eni.publicIp}` : undefined, eni.vpcId, eni.subnetId, groups ? `groups ${groups}` : undefined]
+          .filter((x): x is string => x !== undefined && x !== '');
+        lines.push(`  Network interface ${oneLine(eni.networkInterfaceId ?? '(id not in the finding)')}: ${oneLine(parts.join(', '))}`);
+      }
+      if (r.networkInterfaces.length > 16) lines.push(`  ... and ${r.networkInterfaces.length - 16} more network interface(s)`);
+      break;
+    }
+    case 'access-key':
+      lines.push(`  Access key ${oneLine(r.accessKeyId ?? '(id not in the finding)')} of ${oneLine(r.userType ?? 'principal')} ${oneLine(r.userName ?? r.principalId ?? '(unknown)')}`);
+      break;
+    case 'other':
+      lines.push(`  ${oneLine(r.type)} ${oneLine(r.id ?? '(id not in the finding)')}`);
+      break;
+    default: {
+      const instanceId = alarmInstanceId(incident);
+      lines.push(instanceId !== undefined ? `  EC2 instance ${oneLine(instanceId)} (from the alarm's InstanceId dimension)` : '  No specific resource named by the event.');
+    }
+  }
+  return lines;
+}
+
+function sectionWhere(account: string | undefined, region: string | undefined): string[] {
+  return ['WHERE', `  Account ${account ?? '(unknown)'}, region ${region ?? '(unknown)'}`];
+}
+
+function sectionDid(input: AlertInput, steps: readonly StepSummary[], budget: ActionBudget): string[] {
+  const mode = input.mode ?? 'unknown mode';
+  const header = `WHAT FIREBREAK DID${input.playbook ? ` (playbook ${oneLine(input.playbook, 80)}, ${mode})` : ` (${mode})`}`;
+  if (steps.length === 0) {
+    return [header, input.kind === 'triage-only' ? '  Nothing: no playbook step ran for this incident.' : '  Nothing yet: no step had finished.'];
+  }
+  const lines = [header];
+  let observed = 0;
+  const actionLines: string[] = [];
+  for (const step of steps) {
+    actionLines.push(stepHeadline(step));
+    for (const action of step.result?.actions ?? []) {
+      if (action.outcome === 'observed') observed += 1;
+      else if (!NOT_DONE_OUTCOMES.has(action.outcome)) actionLines.push(actionLine(step.stepId, action));
+    }
+  }
+  lines.push(...budget.take(actionLines));
+  if (observed > 0) lines.push(`  (${observed} read-only check(s) not listed.)`);
+  return lines;
+}
+
+function sectionDidNot(input: AlertInput, steps: readonly StepSummary[], budget: ActionBudget): string[] {
+  const lines = ['WHAT FIREBREAK DID NOT DO'];
+  if (input.mode === 'dry-run') lines.push('  - Dry-run: nothing was changed. "would have" lines are what enforce mode would do.');
+  if (isSample(input.incident)) lines.push('  - Sample finding: no resource was touched (its ids are placeholders).');
+  const notDone: string[] = [];
+  for (const step of steps) {
+    for (const action of step.result?.actions ?? []) {
+      if (NOT_DONE_OUTCOMES.has(action.outcome)) notDone.push(actionLine(step.stepId, action));
+    }
+  }
+  lines.push(...budget.take(notDone));
+  if (input.kind === 'failure' && input.failure) {
+    lines.push(`  - Step ${oneLine(input.failure.step, 80)} failed: the steps after it did not run.`);
+  }
+  if (input.kind === 'approval-request') lines.push('  - The waiting steps have not run: they need a human decision.');
+  const incident = input.incident;
+  if (incident !== undefined && instanceIdOf(incident) !== undefined && !isSample(incident)) {
+    const instanceId = oneLine(instanceIdOf(incident) ?? '');
+    if (ranResponder(steps, 'quarantine-instance') === undefined) lines.push(`  - Instance ${instanceId} was NOT isolated (no containment step ran).`);
+    if (ranResponder(steps, 'snapshot-volumes') === undefined) lines.push(`  - The volumes of ${instanceId} were NOT snapshotted (no evidence step ran).`);
+  }
+  lines.push('  - Firebreak never terminates instances, deletes resources or changes anything not listed above.');
+  return lines;
+}
+
+function sectionNext(input: AlertInput, steps: readonly StepSummary[]): string[] {
+  const advice: string[] = [];
+  // The playbook's own words come first: its author knows this kind of incident best.
+  if (input.options.advice !== undefined) advice.push(oneLine(input.options.advice, 2000));
+  const incident = input.incident;
+  const sample = isSample(incident);
+  if (isGameDay(input)) advice.push('Game day: compare this alert and the timeline with the scenario\'s expectations; this is an exercise, not a real incident.');
+  if (sample) advice.push('Sample finding: nothing to investigate. Archive it in GuardDuty once you have checked the alert reads well.');
+  switch (input.kind) {
+    case 'invalid-event':
+      advice.push('Find which producer sent this event (source and detail-type above). If it is a real finding in a shape Firebreak does not know, the parser needs updating; the event is kept in the unprocessable-events queue for a replay.');
+      break;
+    case 'failure':
+      advice.push(...failureAdvice(input));
+      break;
+    case 'approval-request':
+      advice.push('Decide now: approve to let the waiting steps run, reject to skip them (commands above).');
+      break;
+    case 'triage-only':
+      advice.push('Firebreak took no action. Decide whether this needs one: review the finding, and archive it or escalate.');
+      break;
+    case 'report':
+      break;
+  }
+  if (input.mode === 'dry-run' && input.kind !== 'invalid-event') {
+    advice.push('Dry-run: check the "would have" actions. Fix any "would have been DENIED" permission, then run a game day before switching the playbook to enforce.');
+  }
+  if (incident !== undefined && !sample && input.kind !== 'invalid-event') {
+    const quarantine = ranResponder(steps, 'quarantine-instance');
+    if (quarantine?.result?.actions.some((a) => a.outcome === 'done' || a.outcome === 'already-done') === true) {
+      advice.push('The instance is isolated: investigate from its snapshots, not by logging in. Then decide whether to rebuild it or release it from quarantine.');
+    } else if (instanceIdOf(incident) !== undefined && incident.severity.score >= 7 && input.mode !== 'dry-run') {
+      advice.push('The instance was not isolated by Firebreak: decide now whether to contain it by hand.');
+    }
+    const snapshot = ranResponder(steps, 'snapshot-volumes')?.result as (ResultLike & { instanceStoreVolumes?: { status?: string } }) | undefined;
+    if (snapshot?.instanceStoreVolumes?.status === 'present') {
+      advice.push('The instance has instance-store volumes that snapshots do not preserve: image them from inside the instance before it stops.');
+    }
+    if (incident.guardDuty !== undefined) advice.push('Review the finding in GuardDuty (link below) and archive it when the incident is closed.');
+  }
+  if (input.kind !== 'invalid-event' && hasOutcome(steps, 'would-be-denied')) advice.push('Some calls would be denied: add the missing IAM actions to the responder or member role.');
+  return ['WHAT TO DO NEXT', ...advice.map((a, i) => `  ${i + 1}. ${a}`)];
+}
+
+function failureAdvice(input: AlertInput): string[] {
+  const error = input.failure?.error ?? '';
+  const account = input.incident?.account ?? rawEventField(input.rawEvent, 'account');
+  const advice: string[] = [];
+  if (error === 'MemberRoleUnavailableError') {
+    advice.push(`Deploy (or repair) the Firebreak member-role stack in account ${account ?? '(see the cause)'}: Firebreak cannot act there without it.`);
+  } else if (error === 'ResponderAccessDeniedError') {
+    advice.push('Grant the IAM action named in the error to the responder (or member) role, then run the playbook again for this incident.');
+  } else if (error === 'TransientResponderError' || error.startsWith('Lambda.') || error === 'States.Timeout') {
+    advice.push('AWS kept throttling or timing out after every retry: run the playbook again for this incident once the API recovers.');
+  } else if (error === 'ResponderInputError') {
+    advice.push('The step received input it does not accept: this is a Firebreak bug or a playbook option error; the cause names the field.');
+  } else {
+    advice.push('Open the execution (link below): the failed step\'s input and error are in its history.');
+  }
+  if (input.incident !== undefined && instanceIdOf(input.incident) !== undefined && !isSample(input.incident)) {
+    advice.push('Until then the incident is only partly handled: contain the instance and preserve its volumes by hand if the steps above did not.');
+  }
+  return advice;
+}
+
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+function sectionApproval(input: AlertInput, now: Date): string[] {
+  const approval = input.approval;
+  if (approval === undefined) return [];
+  const token = shellQuote(approval.taskToken);
+  const deadline = new Date(now.getTime() + approval.timeoutSeconds * 1000).toISOString();
+  const steps = approval.waitingSteps.length > 0 ? approval.waitingSteps.map((s) => oneLine(s, 80)).join(', ') : '(the playbook\'s guarded steps)';
+  const region = input.execution?.executionArn?.split(':')[3];
+  const regionFlag = region ? ` --region ${region}` : '';
+  return [
+    'APPROVAL NEEDED',
+    `  Playbook ${oneLine(input.playbook ?? input.execution?.playbook ?? '(unknown)', 80)} is waiting for a decision before: ${steps}.`,
+    `  It waits ${approval.timeoutSeconds} s, until ${deadline}; then the playbook's timeout rule applies.`,
+    '  Approve:',
+    `    npx firebreak approve --token ${token}`,
+    '  Reject:',
+    `    npx firebreak reject --token ${token}`,
+    '  Or with the AWS CLI, in the account Firebreak runs in:',
+    `    aws stepfunctions send-task-success${regionFlag} --task-token ${token} --task-output '{"approved":true}'`,
+    `    aws stepfunctions send-task-success${regionFlag} --task-token ${token} --task-output '{"approved":false}'`,
+  ];
+}
+
+function sectionRefusal(input: AlertInput): string[] {
+  return ['WHY IT WAS REFUSED', ...indentedBlock(reasonText(input) ?? 'no reason given')];
+}
+
+function sectionRawEvent(input: AlertInput): string[] {
+  const raw = stringify(input.rawEvent);
+  const excerpt = utf8Prefix(raw, RAW_EVENT_EXCERPT_BYTES);
+  return [
+    excerpt.truncated ? `THE EVENT (first ${RAW_EVENT_EXCERPT_BYTES} bytes of ${Buffer.byteLength(raw, 'utf8')})` : 'THE EVENT',
+    ...indentedBlock(raw === '' ? '(empty)' : excerpt.text, RAW_EVENT_EXCERPT_BYTES),
+  ];
+}
+
+function sectionFailure(input: AlertInput): string[] {
+  const failure = input.failure;
+  if (failure === undefined) return [];
+  const cause = describeCause(failure.cause);
+  return [
+    'WHAT FAILED',
+    `  Step: ${oneLine(failure.step, 80)}`,
+    `  Error: ${oneLine(failure.error)}`,
+    ...(cause !== undefined ? ['  Cause:', ...indentedBlock(cause)] : []),
+  ];
+}
+
+function sectionLinks(links: readonly ConsoleLink[], account: string | undefined): string[] {
+  if (links.length === 0) return [];
+  return [
+    'LINKS',
+    ...links.map((l) => `  ${l.label}: ${l.url}`),
+    ...(account !== undefined ? [`  (The instance and its snapshots are in account ${account}; the execution is in the account Firebreak runs in.)`] : []),
+  ];
+}
+
+function sectionExecution(input: AlertInput, now: Date): string[] {
+  const lines = ['ABOUT THIS ALERT', `  Kind: ${input.kind}; mode: ${input.mode ?? 'unknown'}; sent ${now.toISOString()}`];
+  if (input.execution?.executionArn !== undefined) lines.push(`  Execution: ${oneLine(input.execution.executionArn)}`);
+  if (input.incident !== undefined) lines.push(`  Incident revision: ${oneLine(input.incident.revision)}`);
+  return lines;
+}
+
+function openingLines(input: AlertInput): string[] {
+  const lines: string[] = [];
+  const incident = input.incident;
+  switch (input.kind) {
+    case 'invalid-event':
+      lines.push('Firebreak received an event it could not parse into an incident. It took no action on it.');
+      break;
+    case 'failure':
+      lines.push(`Firebreak FAILED while handling ${incident ? `incident ${incident.key}` : 'an event'}: step ${oneLine(input.failure?.step ?? 'unknown', 80)} failed for good (retries exhausted or a final error).`);
+      break;
+    case 'approval-request':
+      lines.push(`Firebreak needs a human decision to continue on incident ${incident?.key ?? ''}.`);
+      break;
+    case 'triage-only':
+      lines.push(`Firebreak did not run a playbook for incident ${incident?.key ?? ''}${reasonText(input) ? `: ${oneLine(reasonText(input) ?? '', 600)}` : '.'}`);
+      break;
+    case 'report':
+      lines.push(`Firebreak handled incident ${incident?.key ?? ''}${input.playbook ? ` with playbook ${oneLine(input.playbook, 80)}` : ''}.`);
+      break;
+  }
+  if (isGameDay(input)) lines.push(`GAME DAY: this ${incident ? 'incident' : 'event'} was injected by a game day. It is an exercise.`);
+  if (input.mode === 'dry-run' && input.kind !== 'invalid-event') lines.push('DRY-RUN: Firebreak changed nothing; the actions below are what it WOULD have done.');
+  if (isSample(incident)) lines.push('SAMPLE: a GuardDuty sample finding with placeholder resources; nothing was touched.');
+  return lines;
+}
+
+/** Builds the subject, plain-text message and message attributes of one alert. */
+export function buildAlertMessage(input: AlertInput, context: { readonly now: Date }): AlertMessage {
+  const { incident } = input;
+  const steps = stepSummaries(input.results);
+  const budget = new ActionBudget(MAX_LISTED_ACTIONS);
+  const account = incident?.account ?? rawEventField(input.rawEvent, 'account');
+  const region = incident?.region ?? rawEventField(input.rawEvent, 'region');
+  const instanceId = incident !== undefined && !isSample(incident) ? instanceIdOf(incident) : undefined;
+  const links = consoleLinks({
+    ...(region !== undefined ? { region } : {}),
+    ...(incident?.guardDuty?.findingId !== undefined ? { findingId: incident.guardDuty.findingId } : {}),
+    ...(incident?.alarm?.alarmName !== undefined ? { alarmName: incident.alarm.alarmName } : {}),
+    ...(instanceId !== undefined ? { instanceId } : {}),
+    ...(input.execution?.executionArn !== undefined ? { executionArn: input.execution.executionArn } : {}),
+  });
+
+  const sections: string[][] = [openingLines(input)];
+  if (input.kind === 'approval-request') sections.push(sectionApproval(input, context.now));
+  if (input.kind === 'failure') sections.push(sectionFailure(input));
+  if (incident !== undefined) {
+    sections.push(sectionWhatWasFound(incident), sectionOnWhat(incident), sectionWhere(account, region));
+  } else {
+    if (input.kind === 'invalid-event') sections.push(sectionRefusal(input));
+    if (input.rawEvent !== undefined || input.kind === 'invalid-event') sections.push(sectionRawEvent(input));
+    if (account !== undefined || region !== undefined) sections.push(sectionWhere(account, region));
+  }
+  if (input.kind !== 'invalid-event') {
+    sections.push(sectionDid(input, steps, budget), sectionDidNot(input, steps, budget));
+  }
+  sections.push(sectionNext(input, steps), sectionLinks(links, incident?.account), sectionExecution(input, context.now));
+
+  const text = sections.filter((s) => s.length > 0).map((s) => s.join('\n')).join('\n\n');
+  const capped = utf8Prefix(text, MAX_MESSAGE_BYTES - 200);
+  const message = capped.truncated ? `${capped.text}\n\n[Message cut at ${MAX_MESSAGE_BYTES} bytes; the execution history has everything.]` : text;
+  return { subject: alertSubject(input), message, attributes: alertAttributes(input) };
+}

@@ -1,0 +1,153 @@
+/**
+ * publish-alert (communication): publishes the alert that `alert-message.ts` builds to the alert
+ * topic, in BOTH modes: a dry-run alert is how people see what enforce mode would have done.
+ *
+ * Not deduplicated: SNS standard topics have no deduplication, and a duplicate alert after a retried
+ * step is better than a lost one. Step Functions Standard runs each step once unless it is retried.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import type { ClientFactory } from '../aws/clients';
+import { awsErrorCode, toResponderError } from '../aws/errors';
+import { ActionLog } from './action-log';
+import type { AlertInput, AlertMessage } from './alert-message';
+import { alertInputSchema, buildAlertMessage } from './alert-message';
+import { ResponderAccessDeniedError, ResponderInputError, TransientResponderError } from './errors';
+import { incidentLoggerFrom } from './handler-logger';
+import type { IncidentLogger } from './logging';
+import type { ResponderResult } from './model';
+
+export const ALERT_RESPONDER_NAME = 'publish-alert';
+
+/** The incident key an alert without an incident (an unparseable event, a dispatch failure) is logged under. */
+export const NO_INCIDENT_KEY = 'no-incident';
+
+export type AlertStatus = 'published' | 'dry-run-published';
+
+export interface AlertResult extends ResponderResult<AlertStatus> {
+  readonly messageId: string;
+  readonly subject: string;
+}
+
+export interface AlertDeps {
+  readonly clients: ClientFactory;
+  readonly logger: IncidentLogger;
+  /** The alert topic (security account). */
+  readonly topicArn: string;
+  readonly now?: () => Date;
+}
+
+// SNS reports throttling as `Throttled` (ThrottledException) and a throttled or unavailable KMS key
+// behind an encrypted topic as KMSThrottlingException / KMSOptInRequired…
+// (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html#API_Publish_Errors).
+const SNS_TRANSIENT_CODES = new Set(['KMSThrottlingException', 'ThrottledException', 'Throttled', 'InternalErrorException', 'InternalError']);
+const SNS_DENIED_CODES = new Set(['AuthorizationErrorException', 'KMSAccessDeniedException']);
+
+/** Classifies an SNS Publish error for the state machine's Retry/Catch. */
+export function toAlertError(error: unknown): Error {
+  const code = awsErrorCode(error);
+  const message = error instanceof Error ? error.message : String(error);
+  if (code !== undefined && SNS_TRANSIENT_CODES.has(code)) {
+    return new TransientResponderError(`sns:Publish failed transiently (${code}): ${message}`, { cause: error });
+  }
+  if (code !== undefined && SNS_DENIED_CODES.has(code)) {
+    return new ResponderAccessDeniedError(`sns:Publish was denied (${code}): ${message}`, { cause: error });
+  }
+  return toResponderError(error, 'sns:Publish');
+}
+
+/** Validates a raw publish-alert payload; throws `ResponderInputError` naming each offending field. */
+export function parseAlertInput(raw: unknown): AlertInput {
+  const parsed = alertInputSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues
+      .map((issue) => `${['input', ...issue.path.map(String)].join('.')}: ${issue.message}`)
+      .join('; ');
+    throw new ResponderInputError(`Invalid alert input: ${issues}`, { cause: parsed.error });
+  }
+  return parsed.data;
+}
+
+/** The SNS Publish input for an alert (exported so tests and the game-day simulator can agree on it). */
+export function publishInput(topicArn: string, alert: AlertMessage): {
+  TopicArn: string;
+  Subject: string;
+  Message: string;
+  MessageAttributes: Record<string, { DataType: string; StringValue: string }>;
+} {
+  return {
+    TopicArn: topicArn,
+    Subject: alert.subject,
+    Message: alert.message,
+    MessageAttributes: Object.fromEntries(
+      Object.entries(alert.attributes).map(([name, a]) => [name, { DataType: a.DataType, StringValue: a.StringValue }]),
+    ),
+  };
+}
+
+/** Publishes the alert for an incident, a failure, an unparseable event or an approval request. */
+export async function publishAlert(input: AlertInput, deps: AlertDeps): Promise<AlertResult> {
+  const now = deps.now ?? (() => new Date());
+  const log = new ActionLog(now);
+  const alert = buildAlertMessage(input, { now: now() });
+  const incidentKey = input.incident?.key ?? NO_INCIDENT_KEY;
+
+  let messageId: string;
+  try {
+    const output = await deps.clients.sns().send(new PublishCommand(publishInput(deps.topicArn, alert)));
+    messageId = output.MessageId ?? '';
+  } catch (error) {
+    deps.logger.error('alert not published', { kind: input.kind, errorCode: awsErrorCode(error) });
+    throw toAlertError(error);
+  }
+
+  const dryRun = input.mode === 'dry-run';
+  log.record('sns:Publish', deps.topicArn, 'done', `Published the ${dryRun ? 'dry-run ' : ''}${input.kind} alert "${alert.subject}" (message ${messageId}).`);
+  deps.logger.info('alert published', { kind: input.kind, messageId, subject: alert.subject, bytes: Buffer.byteLength(alert.message, 'utf8') });
+  return {
+    responder: ALERT_RESPONDER_NAME,
+    incidentKey,
+    mode: input.mode ?? 'enforce',
+    status: dryRun ? 'dry-run-published' : 'published',
+    idempotentReplay: false,
+    actions: log.actions,
+    messageId,
+    subject: alert.subject,
+  };
+}
+
+/** What the publish-alert Lambda is built from. */
+export interface AlertHandlerDeps {
+  readonly clients: ClientFactory;
+  readonly logger: Logger | IncidentLogger;
+  readonly topicArn: string;
+  readonly now?: () => Date;
+}
+
+/** The publish-alert function was deployed without a usable ALERT_TOPIC_ARN. */
+export class AlertTopicNotConfiguredError extends Error {
+  override readonly name = 'AlertTopicNotConfiguredError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** The topic from the Lambda environment; a function deployed without it fails at cold start, not at the first incident. */
+export function alertTopicArnFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  const topicArn = env.ALERT_TOPIC_ARN;
+  if (topicArn === undefined || !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/.test(topicArn)) {
+    throw new AlertTopicNotConfiguredError(
+      `ALERT_TOPIC_ARN must be the ARN of the alert topic (arn:aws:sns:<region>:<account>:<name>); got ${topicArn === undefined ? 'nothing' : JSON.stringify(topicArn)}`,
+    );
+  }
+  return topicArn;
+}
+
+/** The publish-alert Lambda handler: parse the input, publish the alert, return the result. */
+export function createPublishAlertHandler(deps: AlertHandlerDeps): (event: unknown) => Promise<AlertResult> {
+  return async (event) => {
+    const input = parseAlertInput(event);
+    const logger = incidentLoggerFrom(deps.logger, input.incident?.key ?? NO_INCIDENT_KEY);
+    return publishAlert(input, { clients: deps.clients, logger, topicArn: deps.topicArn, ...(deps.now ? { now: deps.now } : {}) });
+  };
+}
