@@ -1,6 +1,6 @@
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AssumeRoleCommandOutput } from '@aws-sdk/client-sts';
-import { EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -20,6 +20,9 @@ import {
   ResponderInputError,
   TransientResponderError,
 } from '../../lib/responders/errors';
+import { silentLogger } from '../../lib/responders/logging';
+import { snapshotVolumes } from '../../lib/responders/snapshot';
+import { ec2Incident } from '../support/incidents';
 
 const SECURITY = '999988887777';
 const MEMBER = '111122223333';
@@ -27,6 +30,7 @@ const OTHER_MEMBER = '444455556666';
 const T0 = new Date('2025-06-01T12:00:00Z');
 
 const sts = mockClient(STSClient);
+const ec2 = mockClient(EC2Client);
 
 function credentialsExpiringAt(expiration: Date, id = 'ASIAMEMBER0000000001'): AssumeRoleCommandOutput {
   return {
@@ -78,10 +82,12 @@ function factory(overrides: Partial<MemberAccountClientFactoryOptions> = {}) {
 
 beforeEach(() => {
   sts.reset();
+  ec2.reset();
 });
 
 afterEach(() => {
   sts.reset();
+  ec2.reset();
 });
 
 describe('MemberAccountClientFactory', () => {
@@ -373,5 +379,44 @@ describe('clientFactoryFromEnvironment', () => {
         FIREBREAK_SECURITY_ACCOUNT_ID: '12345',
       }),
     ).toThrow(/12-digit/);
+  });
+});
+
+describe('a responder on a member-account finding', () => {
+  const memberIncident = ec2Incident({ account: MEMBER, region: 'eu-west-1' });
+
+  it('assumes the member role, then describes the instance in the finding region with that session', async () => {
+    sts.on(AssumeRoleCommand).resolves(credentialsExpiringAt(new Date(T0.getTime() + 15 * 60_000)));
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+    const { clients, ec2Configs } = factory();
+
+    const result = await snapshotVolumes(
+      { incident: memberIncident, mode: 'enforce', options: { tags: {} } },
+      { clients, logger: silentLogger, now: () => T0 },
+    );
+
+    expect(sts.commandCalls(AssumeRoleCommand)[0]!.args[0].input).toEqual({
+      RoleArn: 'arn:aws:iam::111122223333:role/FirebreakResponder',
+      RoleSessionName: 'firebreak-quarantine-instance',
+      DurationSeconds: 900,
+    });
+    expect(ec2Configs.map((config) => config.region)).toEqual(['eu-west-1']);
+    expect(ec2Configs[0]!.credentials).toBeDefined();
+    expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(1);
+    expect(result.status).toBe('not-found');
+  });
+
+  it('fails with MemberRoleUnavailableError, before any EC2 call, when the account has no member role', async () => {
+    sts.on(AssumeRoleCommand).rejects(sdkError('AccessDenied', 403));
+    const { clients } = factory();
+
+    const failure = await snapshotVolumes(
+      { incident: memberIncident, mode: 'enforce', options: { tags: {} } },
+      { clients, logger: silentLogger, now: () => T0 },
+    ).catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(MemberRoleUnavailableError);
+    expect((failure as MemberRoleUnavailableError).account).toBe(MEMBER);
+    expect(ec2.calls()).toHaveLength(0);
   });
 });
