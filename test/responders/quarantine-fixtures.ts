@@ -1,0 +1,228 @@
+/**
+ * An EC2 account as the containment responders see it, for aws-sdk-client-mock: one instance with
+ * its ENIs, profile association, attributes and volumes, and the Firebreak groups of its VPC.
+ * Every SDK client a test gets through `TestClientFactory` records the order of the calls and the
+ * longest chain of dependent calls (how many round trips one after another), without timers.
+ */
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  CreateTagsCommand,
+  DeleteTagsCommand,
+  DescribeIamInstanceProfileAssociationsCommand,
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  DescribeSecurityGroupsCommand,
+  DisassociateIamInstanceProfileCommand,
+  AssociateIamInstanceProfileCommand,
+  EC2Client,
+  ModifyInstanceAttributeCommand,
+  ModifyNetworkInterfaceAttributeCommand,
+  RevokeSecurityGroupEgressCommand,
+  RevokeSecurityGroupIngressCommand,
+} from '@aws-sdk/client-ec2';
+import type { Instance, IpPermission, SecurityGroup } from '@aws-sdk/client-ec2';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
+import type { AwsClientStub } from 'aws-sdk-client-mock';
+import type { AwsTarget, ClientFactory } from '../../lib/aws/clients';
+import { INSTANCE_ID, REGION } from '../support/incidents';
+
+export const VPC = 'vpc-0123456789abcdef0';
+export const OTHER_VPC = 'vpc-0fedcba9876543210';
+export const ENI_A = 'eni-0aaa1111bbbb2222c';
+export const ENI_B = 'eni-0bbb3333cccc4444d';
+export const APP_SG = 'sg-0app000000000000a';
+export const DB_SG = 'sg-0db00000000000000b';
+export const MON_SG = 'sg-0mon00000000000000c';
+export const UNTRACK_SG = 'sg-0untrack000000001';
+export const ISOLATION_SG = 'sg-0isolation0000002';
+export const PROFILE_ARN = 'arn:aws:iam::111122223333:instance-profile/web/web-server';
+export const ASSOCIATION_ID = 'iip-assoc-0123456789abcdef0';
+export const ROLE_NAME = 'web-server-role';
+export const ROOT_VOLUME = 'vol-0root000000000001';
+export const DATA_VOLUME = 'vol-0data000000000002';
+
+/** The EC2 commands that change something: a sample finding must reach none of them. */
+export const MUTATING_EC2_COMMANDS = [
+  ModifyInstanceAttributeCommand,
+  ModifyNetworkInterfaceAttributeCommand,
+  CreateSecurityGroupCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  RevokeSecurityGroupEgressCommand,
+  RevokeSecurityGroupIngressCommand,
+  DisassociateIamInstanceProfileCommand,
+  AssociateIamInstanceProfileCommand,
+  CreateTagsCommand,
+  DeleteTagsCommand,
+] as const;
+
+export interface InstanceShape {
+  readonly state?: string;
+  /** ENI id → groups; the first is the primary ENI. */
+  readonly enis?: readonly { readonly id: string; readonly groups: readonly string[]; readonly vpcId?: string }[];
+  /** Associated instance profile (undefined = none). */
+  readonly profileArn?: string | undefined;
+  readonly terminationProtection?: boolean;
+  readonly shutdownBehavior?: 'stop' | 'terminate';
+  readonly volumes?: readonly { readonly device: string; readonly volumeId: string; readonly deleteOnTermination: boolean }[];
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+export const DEFAULT_SHAPE: Required<Omit<InstanceShape, 'profileArn'>> & { profileArn: string | undefined } = {
+  state: 'running',
+  enis: [
+    { id: ENI_A, groups: [APP_SG] },
+    { id: ENI_B, groups: [DB_SG, MON_SG] },
+  ],
+  profileArn: PROFILE_ARN,
+  terminationProtection: false,
+  shutdownBehavior: 'terminate',
+  volumes: [
+    { device: '/dev/xvda', volumeId: ROOT_VOLUME, deleteOnTermination: true },
+    { device: '/dev/sdb', volumeId: DATA_VOLUME, deleteOnTermination: false },
+  ],
+  tags: { Name: 'web-1' },
+};
+
+/** The DescribeInstances view of a shape. */
+export function describedInstance(shape: InstanceShape = {}): Instance {
+  const s = { ...DEFAULT_SHAPE, ...shape };
+  return {
+    InstanceId: INSTANCE_ID,
+    State: { Name: s.state as 'running' },
+    VpcId: VPC,
+    NetworkInterfaces: s.enis.map((eni, index) => ({
+      NetworkInterfaceId: eni.id,
+      VpcId: eni.vpcId ?? VPC,
+      Attachment: { DeviceIndex: index },
+      Groups: eni.groups.map((g) => ({ GroupId: g, GroupName: g })),
+    })),
+    ...(s.profileArn ? { IamInstanceProfile: { Arn: s.profileArn, Id: 'AIPAEXAMPLE' } } : {}),
+    BlockDeviceMappings: s.volumes.map((v) => ({
+      DeviceName: v.device,
+      Ebs: { VolumeId: v.volumeId, DeleteOnTermination: v.deleteOnTermination, Status: 'attached' },
+    })),
+    Tags: Object.entries(s.tags).map(([Key, Value]) => ({ Key, Value })),
+  };
+}
+
+/** Answers the four describe calls for the shape. */
+export function givenInstance(ec2: AwsClientStub<EC2Client>, shape: InstanceShape = {}): void {
+  const s = { ...DEFAULT_SHAPE, ...shape };
+  ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [describedInstance(shape)] }] });
+  ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves({
+    IamInstanceProfileAssociations: s.profileArn
+      ? [{ AssociationId: ASSOCIATION_ID, InstanceId: INSTANCE_ID, State: 'associated', IamInstanceProfile: { Arn: s.profileArn, Id: 'AIPAEXAMPLE' } }]
+      : [],
+  });
+  ec2
+    .on(DescribeInstanceAttributeCommand, { Attribute: 'disableApiTermination' })
+    .resolves({ InstanceId: INSTANCE_ID, DisableApiTermination: { Value: s.terminationProtection } });
+  ec2
+    .on(DescribeInstanceAttributeCommand, { Attribute: 'instanceInitiatedShutdownBehavior' })
+    .resolves({ InstanceId: INSTANCE_ID, InstanceInitiatedShutdownBehavior: { Value: s.shutdownBehavior } });
+}
+
+const ALL_IN: IpPermission[] = [
+  { IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }], Ipv6Ranges: [{ CidrIpv6: '::/0' }] },
+];
+
+/** A ready Firebreak group as DescribeSecurityGroups shows it. */
+export function firebreakGroup(
+  purpose: 'untrack' | 'isolation',
+  overrides: Partial<SecurityGroup> = {},
+): SecurityGroup {
+  return {
+    GroupId: purpose === 'untrack' ? UNTRACK_SG : ISOLATION_SG,
+    GroupName: `firebreak-${purpose}`,
+    VpcId: VPC,
+    Tags: [
+      { Key: 'firebreak:managed', Value: 'true' },
+      { Key: 'firebreak:purpose', Value: purpose },
+    ],
+    IpPermissions: purpose === 'untrack' ? ALL_IN : [],
+    IpPermissionsEgress: purpose === 'untrack' ? [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] : [],
+    ...overrides,
+  };
+}
+
+/** Both groups exist (a VPC seen before), or neither (first incident in the VPC). */
+export function givenGroups(ec2: AwsClientStub<EC2Client>, groups: SecurityGroup[] = [firebreakGroup('untrack'), firebreakGroup('isolation')]): void {
+  ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: groups });
+}
+
+/** Every mutating call succeeds; CreateSecurityGroup returns the fixture group ids. */
+export function givenMutationsSucceed(ec2: AwsClientStub<EC2Client>): void {
+  for (const command of MUTATING_EC2_COMMANDS) ec2.on(command as typeof CreateTagsCommand).resolves({});
+  ec2.on(CreateSecurityGroupCommand, { GroupName: 'firebreak-untrack' }).resolves({ GroupId: UNTRACK_SG });
+  ec2.on(CreateSecurityGroupCommand, { GroupName: 'firebreak-isolation' }).resolves({ GroupId: ISOLATION_SG });
+  ec2.on(RevokeSecurityGroupEgressCommand).resolves({ Return: true });
+  ec2.on(AuthorizeSecurityGroupIngressCommand).resolves({ Return: true });
+}
+
+/** An SDK v3 service error as the SDK throws it. */
+export function sdkError(name: string, httpStatusCode = 400): Error {
+  return Object.assign(new Error(`${name}: simulated`), { name, $fault: 'client', $metadata: { httpStatusCode } });
+}
+
+/** The input of every call of one command, in call order. */
+export function inputsOf<I extends object>(
+  stub: { commandCalls: (command: never) => { args: [{ input: I }] }[] },
+  command: unknown,
+): I[] {
+  return stub.commandCalls(command as never).map((call) => call.args[0].input);
+}
+
+/**
+ * Hands out one client per service (intercepted by aws-sdk-client-mock), records the targets it was
+ * asked for, the order of calls (`sent`) and the longest chain of dependent EC2 calls (`ec2Depth`): each
+ * call starts at the depth reached when it is sent and ends one deeper, and answers on a later
+ * turn of the event loop so that concurrent calls overlap.
+ */
+export class TestClientFactory implements ClientFactory {
+  readonly targets: { service: string; target: AwsTarget }[] = [];
+  readonly sent: string[] = [];
+  /** Longest chain of dependent EC2 calls (the figure DESIGN's "What fast means" budgets). */
+  ec2Depth = 0;
+  private readonly ec2Client = this.instrument(new EC2Client({ region: REGION }), 'ec2');
+  private readonly iamClient = this.instrument(new IAMClient({ region: 'us-east-1' }), 'iam');
+
+  async ec2(target: AwsTarget): Promise<EC2Client> {
+    this.targets.push({ service: 'ec2', target });
+    return this.ec2Client;
+  }
+  async iam(target: AwsTarget): Promise<IAMClient> {
+    this.targets.push({ service: 'iam', target });
+    return this.iamClient;
+  }
+  sns(): SNSClient {
+    return new SNSClient({ region: REGION });
+  }
+  sfn(): SFNClient {
+    return new SFNClient({ region: REGION });
+  }
+  dynamodb(): DynamoDBClient {
+    return new DynamoDBClient({ region: REGION });
+  }
+
+  private instrument<C extends { send: (...args: never[]) => Promise<unknown> }>(client: C, service: string): C {
+    // Looked up on every call: aws-sdk-client-mock replaces the prototype's stub on reset().
+    const original = (command: { constructor: { name: string } }) =>
+      (Object.getPrototypeOf(client) as { send: (c: unknown) => Promise<unknown> }).send.call(client, command);
+    const instrumented = async (command: { constructor: { name: string } }) => {
+      this.sent.push(`${service}:${command.constructor.name.replace(/Command$/, '')}`);
+      const start = this.ec2Depth;
+      await new Promise((resolve) => setImmediate(resolve));
+      try {
+        return await original(command);
+      } finally {
+        if (service === 'ec2') this.ec2Depth = Math.max(this.ec2Depth, start + 1);
+      }
+    };
+    (client as unknown as { send: typeof instrumented }).send = instrumented;
+    return client;
+  }
+}

@@ -1,0 +1,779 @@
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  CreateTagsCommand,
+  DescribeIamInstanceProfileAssociationsCommand,
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  DescribeSecurityGroupsCommand,
+  DisassociateIamInstanceProfileCommand,
+  EC2Client,
+  ModifyInstanceAttributeCommand,
+  ModifyNetworkInterfaceAttributeCommand,
+  RevokeSecurityGroupEgressCommand,
+  RevokeSecurityGroupIngressCommand,
+} from '@aws-sdk/client-ec2';
+import { GetInstanceProfileCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Incident } from '../../lib/incident/model';
+import { ResponderAccessDeniedError, TransientResponderError } from '../../lib/responders/errors';
+import { silentLogger } from '../../lib/responders/logging';
+import type { ResponderMode } from '../../lib/responders/model';
+import type { QuarantineOptions } from '../../lib/responders/quarantine';
+import { quarantineInstance } from '../../lib/responders/quarantine';
+import type { QuarantineRecord } from '../../lib/responders/quarantine-records';
+import { InMemoryQuarantineRecordStore } from '../../lib/responders/quarantine-records';
+import type { ResponderInput } from '../../lib/responders/responder-input';
+import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident, ec2Resource } from '../support/incidents';
+import {
+  APP_SG,
+  ASSOCIATION_ID,
+  DB_SG,
+  ENI_A,
+  ENI_B,
+  ISOLATION_SG,
+  MON_SG,
+  MUTATING_EC2_COMMANDS,
+  OTHER_VPC,
+  PROFILE_ARN,
+  ROLE_NAME,
+  ROOT_VOLUME,
+  DATA_VOLUME,
+  TestClientFactory,
+  UNTRACK_SG,
+  VPC,
+  firebreakGroup,
+  givenGroups,
+  givenInstance,
+  givenMutationsSucceed,
+  inputsOf,
+  sdkError,
+} from './quarantine-fixtures';
+
+const ec2Mock = mockClient(EC2Client);
+const iamMock = mockClient(IAMClient);
+const NOW = new Date('2026-11-20T10:02:00.000Z');
+const KEY = ec2Incident().key;
+
+/** A record store that notes in the factory's call log when the record is written. */
+class RecordingStore extends InMemoryQuarantineRecordStore {
+  constructor(private readonly sent: string[]) {
+    super();
+  }
+  override async saveIfAbsent(record: QuarantineRecord): Promise<'saved' | 'exists'> {
+    this.sent.push('store:saveIfAbsent');
+    return super.saveIfAbsent(record);
+  }
+}
+
+let clients: TestClientFactory;
+let records: RecordingStore;
+
+function input(
+  overrides: { incident?: Partial<Incident>; mode?: ResponderMode; options?: Partial<QuarantineOptions> } = {},
+): ResponderInput<QuarantineOptions> {
+  return {
+    incident: ec2Incident(overrides.incident),
+    mode: overrides.mode ?? 'enforce',
+    options: { detachInstanceProfile: true, revokeRoleSessions: false, ...overrides.options },
+  };
+}
+
+function run(i: ResponderInput<QuarantineOptions> = input()) {
+  return quarantineInstance(i, { clients, logger: silentLogger, records, now: () => NOW });
+}
+
+function mutatingCallCount(): number {
+  return MUTATING_EC2_COMMANDS.reduce((n, command) => n + ec2Mock.commandCalls(command as never).length, 0);
+}
+
+const UNTRACK_DESCRIPTION = 'Firebreak: all traffic, so that flows become untracked';
+
+beforeEach(() => {
+  ec2Mock.reset();
+  iamMock.reset();
+  clients = new TestClientFactory();
+  records = new RecordingStore(clients.sent);
+  givenMutationsSucceed(ec2Mock);
+});
+
+afterEach(() => {
+  ec2Mock.reset();
+  iamMock.reset();
+});
+
+describe('quarantineInstance', () => {
+  describe('on a running instance with two ENIs in a VPC seen before', () => {
+    beforeEach(() => {
+      givenInstance(ec2Mock);
+      givenGroups(ec2Mock);
+    });
+
+    it('describes the instance, its profile association, its attributes and the VPC groups with exact inputs', async () => {
+      await run();
+      expect(inputsOf(ec2Mock, DescribeInstancesCommand)).toEqual([{ InstanceIds: [INSTANCE_ID] }]);
+      expect(inputsOf(ec2Mock, DescribeIamInstanceProfileAssociationsCommand)).toEqual([
+        { Filters: [{ Name: 'instance-id', Values: [INSTANCE_ID] }] },
+      ]);
+      expect(inputsOf(ec2Mock, DescribeInstanceAttributeCommand)).toEqual([
+        { InstanceId: INSTANCE_ID, Attribute: 'disableApiTermination' },
+        { InstanceId: INSTANCE_ID, Attribute: 'instanceInitiatedShutdownBehavior' },
+      ]);
+      expect(inputsOf(ec2Mock, DescribeSecurityGroupsCommand)).toEqual([
+        {
+          Filters: [
+            { Name: 'vpc-id', Values: [VPC] },
+            { Name: 'group-name', Values: ['firebreak-untrack', 'firebreak-isolation'] },
+          ],
+        },
+      ]);
+      expect(clients.targets).toEqual([{ service: 'ec2', target: { account: ACCOUNT, region: REGION } }]);
+    });
+
+    it('moves every ENI to the untrack group then to the isolation group, never only the primary one', async () => {
+      const result = await run();
+      const moves = inputsOf<{ NetworkInterfaceId: string }>(ec2Mock, ModifyNetworkInterfaceAttributeCommand);
+      expect(moves).toHaveLength(4);
+      for (const eni of [ENI_A, ENI_B]) {
+        expect(moves.filter((m) => m.NetworkInterfaceId === eni)).toEqual([
+          { NetworkInterfaceId: eni, Groups: [UNTRACK_SG] },
+          { NetworkInterfaceId: eni, Groups: [ISOLATION_SG] },
+        ]);
+      }
+      expect(result).toMatchObject({
+        status: 'quarantined',
+        idempotentReplay: false,
+        instanceId: INSTANCE_ID,
+        isolationGroupId: ISOLATION_SG,
+        untrackGroupId: UNTRACK_SG,
+        networkInterfaces: [
+          { id: ENI_A, groupsBefore: [APP_SG] },
+          { id: ENI_B, groupsBefore: [DB_SG, MON_SG] },
+        ],
+        instanceProfileArn: PROFILE_ARN,
+      });
+      expect(ec2Mock.commandCalls(CreateSecurityGroupCommand)).toHaveLength(0);
+      expect(ec2Mock.commandCalls(AuthorizeSecurityGroupIngressCommand)).toHaveLength(0);
+      expect(ec2Mock.commandCalls(RevokeSecurityGroupEgressCommand)).toHaveLength(0);
+    });
+
+    it('keeps the instance as evidence, one attribute per call, DeleteOnTermination off only where it was on', async () => {
+      await run();
+      expect(inputsOf(ec2Mock, ModifyInstanceAttributeCommand)).toEqual([
+        { InstanceId: INSTANCE_ID, DisableApiTermination: { Value: true } },
+        { InstanceId: INSTANCE_ID, InstanceInitiatedShutdownBehavior: { Value: 'stop' } },
+        { InstanceId: INSTANCE_ID, BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { DeleteOnTermination: false } }] },
+      ]);
+    });
+
+    it('takes the instance profile away and tags the instance with the incident key and status', async () => {
+      await run();
+      expect(inputsOf(ec2Mock, DisassociateIamInstanceProfileCommand)).toEqual([{ AssociationId: ASSOCIATION_ID }]);
+      expect(inputsOf(ec2Mock, CreateTagsCommand)).toEqual([
+        {
+          Resources: [INSTANCE_ID],
+          Tags: [
+            { Key: 'firebreak:incident', Value: KEY },
+            { Key: 'firebreak:status', Value: 'quarantined' },
+            { Key: 'firebreak:quarantined-at', Value: NOW.toISOString() },
+          ],
+        },
+      ]);
+      expect(iamMock.calls()).toHaveLength(0);
+    });
+
+    it('runs in the issue order: record, evidence, isolation, then credentials and tags', async () => {
+      await run();
+      const sent = clients.sent;
+      const first = (name: string) => sent.indexOf(name);
+      const last = (name: string) => sent.lastIndexOf(name);
+      const firstMutation = sent.findIndex((c) => !c.startsWith('ec2:Describe') && c !== 'store:saveIfAbsent');
+      expect(first('store:saveIfAbsent')).toBeLessThan(firstMutation);
+      expect(last('ec2:ModifyInstanceAttribute')).toBeLessThan(first('ec2:ModifyNetworkInterfaceAttribute'));
+      expect(last('ec2:ModifyNetworkInterfaceAttribute')).toBeLessThan(first('ec2:DisassociateIamInstanceProfile'));
+      expect(last('ec2:ModifyNetworkInterfaceAttribute')).toBeLessThan(first('ec2:CreateTags'));
+    });
+
+    it('records the pre-quarantine state: groups per ENI, profile, protections, volumes and firebreak tags', async () => {
+      const result = await run();
+      const expected: QuarantineRecord = {
+        account: ACCOUNT,
+        region: REGION,
+        instanceId: INSTANCE_ID,
+        incidentKey: KEY,
+        capturedAt: NOW.toISOString(),
+        networkInterfaces: [
+          { networkInterfaceId: ENI_A, groupIds: [APP_SG] },
+          { networkInterfaceId: ENI_B, groupIds: [DB_SG, MON_SG] },
+        ],
+        instanceProfileArn: PROFILE_ARN,
+        disableApiTermination: false,
+        shutdownBehavior: 'terminate',
+        deleteOnTermination: [
+          { deviceName: '/dev/xvda', volumeId: ROOT_VOLUME, deleteOnTermination: true },
+          { deviceName: '/dev/sdb', volumeId: DATA_VOLUME, deleteOnTermination: false },
+        ],
+        tags: {},
+      };
+      expect(result.preQuarantine).toEqual(expected);
+      expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({ ...expected, released: false });
+    });
+
+    it('needs at most 4 + 2 x ENIs sequential EC2 round trips, running independent calls concurrently', async () => {
+      await run();
+      expect(clients.ec2Depth).toBeLessThanOrEqual(4 + 2 * 2);
+      // describe, groups, evidence, untrack, isolation, credentials+tags: whatever the number of ENIs.
+      expect(clients.ec2Depth).toBe(6);
+    });
+
+    it('lists every action it took in the result, in order', async () => {
+      const result = await run();
+      expect(result.actions.map((a) => [a.api, a.target, a.outcome])).toEqual([
+        ['ec2:DescribeInstances', INSTANCE_ID, 'observed'],
+        ['firebreak:record-pre-quarantine-state', INSTANCE_ID, 'done'],
+        ['ec2:ModifyInstanceAttribute', INSTANCE_ID, 'done'],
+        ['ec2:ModifyInstanceAttribute', INSTANCE_ID, 'done'],
+        ['ec2:ModifyInstanceAttribute', INSTANCE_ID, 'done'],
+        ['ec2:DescribeSecurityGroups', VPC, 'already-done'],
+        ['ec2:ModifyNetworkInterfaceAttribute', ENI_A, 'done'],
+        ['ec2:ModifyNetworkInterfaceAttribute', ENI_A, 'done'],
+        ['ec2:ModifyNetworkInterfaceAttribute', ENI_B, 'done'],
+        ['ec2:ModifyNetworkInterfaceAttribute', ENI_B, 'done'],
+        ['ec2:DisassociateIamInstanceProfile', INSTANCE_ID, 'done'],
+        ['ec2:CreateTags', INSTANCE_ID, 'done'],
+      ]);
+      expect(result.actions.every((a) => a.at === NOW.toISOString())).toBe(true);
+    });
+  });
+
+  describe('isolation groups', () => {
+    it('creates both groups in a VPC seen for the first time, tagged as Firebreak’s, and sets their rules', async () => {
+      givenInstance(ec2Mock, { enis: [{ id: ENI_A, groups: [APP_SG] }] });
+      givenGroups(ec2Mock, []);
+      ec2Mock
+        .on(RevokeSecurityGroupEgressCommand, { IpPermissions: [{ IpProtocol: '-1', Ipv6Ranges: [{ CidrIpv6: '::/0' }] }] })
+        .rejects(sdkError('InvalidPermission.NotFound'));
+      const result = await run();
+      const tags = (purpose: string) => [
+        {
+          ResourceType: 'security-group',
+          Tags: [
+            { Key: 'Name', Value: `firebreak-${purpose}` },
+            { Key: 'firebreak:managed', Value: 'true' },
+            { Key: 'firebreak:purpose', Value: purpose },
+          ],
+        },
+      ];
+      expect(inputsOf(ec2Mock, CreateSecurityGroupCommand)).toEqual([
+        {
+          GroupName: 'firebreak-untrack',
+          Description: 'Firebreak containment: allows all traffic so that tracked connections become untracked before isolation',
+          VpcId: VPC,
+          TagSpecifications: tags('untrack'),
+        },
+        {
+          GroupName: 'firebreak-isolation',
+          Description: 'Firebreak containment: no inbound and no outbound rules, isolates quarantined instances',
+          VpcId: VPC,
+          TagSpecifications: tags('isolation'),
+        },
+      ]);
+      expect(inputsOf(ec2Mock, AuthorizeSecurityGroupIngressCommand)).toEqual([
+        {
+          GroupId: UNTRACK_SG,
+          IpPermissions: [
+            {
+              IpProtocol: '-1',
+              IpRanges: [{ CidrIp: '0.0.0.0/0', Description: UNTRACK_DESCRIPTION }],
+              Ipv6Ranges: [{ CidrIpv6: '::/0', Description: UNTRACK_DESCRIPTION }],
+            },
+          ],
+        },
+      ]);
+      // The exact default egress rule; the IPv6 one answers NotFound in an IPv4-only VPC, harmlessly.
+      expect(inputsOf(ec2Mock, RevokeSecurityGroupEgressCommand)).toEqual([
+        { GroupId: ISOLATION_SG, IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] },
+        { GroupId: ISOLATION_SG, IpPermissions: [{ IpProtocol: '-1', Ipv6Ranges: [{ CidrIpv6: '::/0' }] }] },
+      ]);
+      expect(inputsOf(ec2Mock, ModifyNetworkInterfaceAttributeCommand)).toEqual([
+        { NetworkInterfaceId: ENI_A, Groups: [UNTRACK_SG] },
+        { NetworkInterfaceId: ENI_A, Groups: [ISOLATION_SG] },
+      ]);
+      expect(result).toMatchObject({ status: 'quarantined', isolationGroupId: ISOLATION_SG, untrackGroupId: UNTRACK_SG });
+      // The groups are ready before the first ENI moves.
+      const sent = clients.sent;
+      expect(sent.lastIndexOf('ec2:RevokeSecurityGroupEgress')).toBeLessThan(sent.indexOf('ec2:ModifyNetworkInterfaceAttribute'));
+      expect(sent.lastIndexOf('ec2:AuthorizeSecurityGroupIngress')).toBeLessThan(sent.indexOf('ec2:ModifyNetworkInterfaceAttribute'));
+    });
+
+    it('sends each ENI to the groups of its own VPC: reused in one, created in the other', async () => {
+      const otherUntrack = 'sg-0otheruntrack00001';
+      const otherIsolation = 'sg-0otherisolation002';
+      givenInstance(ec2Mock, {
+        enis: [
+          { id: ENI_A, groups: [APP_SG] },
+          { id: ENI_B, groups: [DB_SG], vpcId: OTHER_VPC },
+        ],
+      });
+      givenGroups(ec2Mock);
+      ec2Mock.on(CreateSecurityGroupCommand, { GroupName: 'firebreak-untrack', VpcId: OTHER_VPC }).resolves({ GroupId: otherUntrack });
+      ec2Mock.on(CreateSecurityGroupCommand, { GroupName: 'firebreak-isolation', VpcId: OTHER_VPC }).resolves({ GroupId: otherIsolation });
+      await run();
+      expect(inputsOf(ec2Mock, DescribeSecurityGroupsCommand)).toEqual([
+        {
+          Filters: [
+            { Name: 'vpc-id', Values: [VPC, OTHER_VPC] },
+            { Name: 'group-name', Values: ['firebreak-untrack', 'firebreak-isolation'] },
+          ],
+        },
+      ]);
+      expect(inputsOf<{ VpcId: string }>(ec2Mock, CreateSecurityGroupCommand).map((c) => c.VpcId)).toEqual([OTHER_VPC, OTHER_VPC]);
+      const moves = inputsOf<{ NetworkInterfaceId: string }>(ec2Mock, ModifyNetworkInterfaceAttributeCommand);
+      expect(moves.filter((m) => m.NetworkInterfaceId === ENI_A)).toEqual([
+        { NetworkInterfaceId: ENI_A, Groups: [UNTRACK_SG] },
+        { NetworkInterfaceId: ENI_A, Groups: [ISOLATION_SG] },
+      ]);
+      expect(moves.filter((m) => m.NetworkInterfaceId === ENI_B)).toEqual([
+        { NetworkInterfaceId: ENI_B, Groups: [otherUntrack] },
+        { NetworkInterfaceId: ENI_B, Groups: [otherIsolation] },
+      ]);
+    });
+
+    it('reuses a group a concurrent run created first (InvalidGroup.Duplicate), found by describing again', async () => {
+      givenInstance(ec2Mock, { enis: [{ id: ENI_A, groups: [APP_SG] }] });
+      ec2Mock
+        .on(DescribeSecurityGroupsCommand)
+        .resolvesOnce({ SecurityGroups: [] })
+        .resolves({ SecurityGroups: [firebreakGroup('isolation')] });
+      ec2Mock.on(CreateSecurityGroupCommand, { GroupName: 'firebreak-isolation' }).rejects(sdkError('InvalidGroup.Duplicate'));
+      const result = await run();
+      expect(inputsOf(ec2Mock, DescribeSecurityGroupsCommand)).toEqual([
+        {
+          Filters: [
+            { Name: 'vpc-id', Values: [VPC] },
+            { Name: 'group-name', Values: ['firebreak-untrack', 'firebreak-isolation'] },
+          ],
+        },
+        {
+          Filters: [
+            { Name: 'vpc-id', Values: [VPC] },
+            { Name: 'group-name', Values: ['firebreak-isolation'] },
+          ],
+        },
+      ]);
+      // The other run's group is already rule-free: nothing to revoke on it.
+      expect(ec2Mock.commandCalls(RevokeSecurityGroupEgressCommand)).toHaveLength(0);
+      expect(inputsOf(ec2Mock, ModifyNetworkInterfaceAttributeCommand)).toEqual([
+        { NetworkInterfaceId: ENI_A, Groups: [UNTRACK_SG] },
+        { NetworkInterfaceId: ENI_A, Groups: [ISOLATION_SG] },
+      ]);
+      expect(result.status).toBe('quarantined');
+      expect(result.actions).toContainEqual(
+        expect.objectContaining({ api: 'ec2:CreateSecurityGroup', outcome: 'already-done', detail: expect.stringContaining('InvalidGroup.Duplicate') }),
+      );
+    });
+
+    it('revokes every rule found on an existing isolation group before using it', async () => {
+      givenInstance(ec2Mock, { enis: [{ id: ENI_A, groups: [APP_SG] }] });
+      givenGroups(ec2Mock, [
+        firebreakGroup('untrack'),
+        firebreakGroup('isolation', {
+          IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '10.0.0.0/8', Description: 'ssh' }] }],
+          IpPermissionsEgress: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }], Ipv6Ranges: [], PrefixListIds: [], UserIdGroupPairs: [] }],
+        }),
+      ]);
+      await run();
+      expect(inputsOf(ec2Mock, RevokeSecurityGroupEgressCommand)).toEqual([
+        { GroupId: ISOLATION_SG, IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] },
+      ]);
+      expect(inputsOf(ec2Mock, RevokeSecurityGroupIngressCommand)).toEqual([
+        { GroupId: ISOLATION_SG, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '10.0.0.0/8' }] }] },
+      ]);
+    });
+
+    it('adds the all-traffic ingress an existing untrack group lacks (a run interrupted after creating it)', async () => {
+      givenInstance(ec2Mock, { enis: [{ id: ENI_A, groups: [APP_SG] }] });
+      givenGroups(ec2Mock, [firebreakGroup('untrack', { IpPermissions: [] }), firebreakGroup('isolation')]);
+      await run();
+      expect(inputsOf(ec2Mock, AuthorizeSecurityGroupIngressCommand)).toEqual([
+        {
+          GroupId: UNTRACK_SG,
+          IpPermissions: [
+            {
+              IpProtocol: '-1',
+              IpRanges: [{ CidrIp: '0.0.0.0/0', Description: UNTRACK_DESCRIPTION }],
+              Ipv6Ranges: [{ CidrIpv6: '::/0', Description: UNTRACK_DESCRIPTION }],
+            },
+          ],
+        },
+      ]);
+    });
+
+    it('moves an ENI left in the untrack group by an interrupted run straight to isolation', async () => {
+      givenInstance(ec2Mock, { enis: [{ id: ENI_A, groups: [UNTRACK_SG] }, { id: ENI_B, groups: [DB_SG] }] });
+      givenGroups(ec2Mock);
+      await run();
+      expect(inputsOf<{ NetworkInterfaceId: string }>(ec2Mock, ModifyNetworkInterfaceAttributeCommand).filter((m) => m.NetworkInterfaceId === ENI_A)).toEqual([
+        { NetworkInterfaceId: ENI_A, Groups: [ISOLATION_SG] },
+      ]);
+    });
+  });
+
+  describe('instance states', () => {
+    it('quarantines a stopped instance all the same', async () => {
+      givenInstance(ec2Mock, { state: 'stopped' });
+      givenGroups(ec2Mock);
+      const result = await run();
+      expect(result.status).toBe('quarantined');
+      expect(ec2Mock.commandCalls(ModifyNetworkInterfaceAttributeCommand)).toHaveLength(4);
+      expect(ec2Mock.commandCalls(ModifyInstanceAttributeCommand)).toHaveLength(3);
+      expect(ec2Mock.commandCalls(DisassociateIamInstanceProfileCommand)).toHaveLength(1);
+    });
+
+    it.each(['terminated', 'shutting-down'])('reports a %s instance as terminated and changes nothing', async (state) => {
+      givenInstance(ec2Mock, { state });
+      givenGroups(ec2Mock);
+      const result = await run();
+      expect(result).toMatchObject({ status: 'terminated', instanceId: INSTANCE_ID, idempotentReplay: false });
+      expect(mutatingCallCount()).toBe(0);
+      expect(clients.sent).not.toContain('store:saveIfAbsent');
+    });
+
+    it.each(['InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed'])(
+      'reports %s as not-found, a result and not a crash',
+      async (code) => {
+        for (const command of [DescribeInstancesCommand, DescribeInstanceAttributeCommand] as const) {
+          ec2Mock.on(command as typeof DescribeInstancesCommand).rejects(sdkError(code));
+        }
+        ec2Mock.on(DescribeIamInstanceProfileAssociationsCommand).resolves({ IamInstanceProfileAssociations: [] });
+        const result = await run();
+        expect(result).toMatchObject({ status: 'not-found', instanceId: INSTANCE_ID });
+        expect(result.actions).toEqual([expect.objectContaining({ api: 'ec2:DescribeInstances', outcome: 'observed' })]);
+        expect(mutatingCallCount()).toBe(0);
+      },
+    );
+
+    it('reports an instance DescribeInstances does not list as not-found', async () => {
+      givenInstance(ec2Mock);
+      ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+      expect((await run()).status).toBe('not-found');
+      expect(mutatingCallCount()).toBe(0);
+    });
+
+    it('changes no volume attribute on an instance without EBS volumes, and says so', async () => {
+      givenInstance(ec2Mock, { volumes: [] });
+      givenGroups(ec2Mock);
+      const result = await run();
+      expect(inputsOf(ec2Mock, ModifyInstanceAttributeCommand)).toEqual([
+        { InstanceId: INSTANCE_ID, DisableApiTermination: { Value: true } },
+        { InstanceId: INSTANCE_ID, InstanceInitiatedShutdownBehavior: { Value: 'stop' } },
+      ]);
+      expect(result.actions).toContainEqual(expect.objectContaining({ outcome: 'already-done', detail: 'No EBS volume to keep' }));
+      expect(result.preQuarantine?.deleteOnTermination).toEqual([]);
+    });
+
+    it('skips the protections already in place', async () => {
+      givenInstance(ec2Mock, {
+        terminationProtection: true,
+        shutdownBehavior: 'stop',
+        volumes: [{ device: '/dev/xvda', volumeId: ROOT_VOLUME, deleteOnTermination: false }],
+      });
+      givenGroups(ec2Mock);
+      const result = await run();
+      expect(ec2Mock.commandCalls(ModifyInstanceAttributeCommand)).toHaveLength(0);
+      expect(result.actions.filter((a) => a.api === 'ec2:ModifyInstanceAttribute').map((a) => a.outcome)).toEqual([
+        'already-done',
+        'already-done',
+        'already-done',
+      ]);
+    });
+
+    it('refuses an incident about something other than an EC2 instance, without any call', async () => {
+      const result = await run(input({ incident: { resource: { kind: 'access-key', accessKeyId: 'AKIAEXAMPLE' } } }));
+      expect(result.status).toBe('not-an-instance');
+      expect(ec2Mock.calls()).toHaveLength(0);
+    });
+  });
+
+  describe('sample findings', () => {
+    it('makes no AWS call at all for a GuardDuty sample finding, not even a DryRun one', async () => {
+      givenInstance(ec2Mock);
+      givenGroups(ec2Mock);
+      for (const mode of ['enforce', 'dry-run'] as const) {
+        const result = await run(input({ mode, incident: { sample: true } }));
+        expect(result).toMatchObject({ status: 'skipped-sample', instanceId: INSTANCE_ID });
+      }
+      expect(mutatingCallCount()).toBe(0);
+      expect(ec2Mock.calls()).toHaveLength(0);
+      expect(iamMock.calls()).toHaveLength(0);
+      expect(clients.sent).toEqual([]);
+    });
+
+    it('treats a placeholder instance id (i-99999999) as a sample even when the flag is missing', async () => {
+      givenInstance(ec2Mock);
+      givenGroups(ec2Mock);
+      const result = await run(input({ incident: { sample: false, resource: ec2Resource({ instanceId: 'i-99999999' }) } }));
+      expect(result.status).toBe('skipped-sample');
+      expect(mutatingCallCount()).toBe(0);
+      expect(ec2Mock.calls()).toHaveLength(0);
+    });
+
+    it('acts on a real finding for the same instance (the gate must not block everything)', async () => {
+      givenInstance(ec2Mock);
+      givenGroups(ec2Mock);
+      expect((await run(input({ incident: { sample: false } }))).status).toBe('quarantined');
+      expect(mutatingCallCount()).toBeGreaterThan(0);
+    });
+  });
+
+  describe('idempotency', () => {
+    const quarantinedShape = {
+      enis: [
+        { id: ENI_A, groups: [ISOLATION_SG] },
+        { id: ENI_B, groups: [ISOLATION_SG] },
+      ],
+      profileArn: undefined,
+      terminationProtection: true,
+      shutdownBehavior: 'stop' as const,
+      volumes: [
+        { device: '/dev/xvda', volumeId: ROOT_VOLUME, deleteOnTermination: false },
+        { device: '/dev/sdb', volumeId: DATA_VOLUME, deleteOnTermination: false },
+      ],
+      tags: { Name: 'web-1', 'firebreak:incident': KEY, 'firebreak:status': 'quarantined', 'firebreak:quarantined-at': '2026-11-20T10:00:00.000Z' },
+    };
+
+    it('says already-quarantined and sends no mutating call on an instance already quarantined', async () => {
+      givenInstance(ec2Mock, quarantinedShape);
+      givenGroups(ec2Mock);
+      const result = await run();
+      expect(result).toMatchObject({ status: 'already-quarantined', idempotentReplay: true, isolationGroupId: ISOLATION_SG });
+      expect(mutatingCallCount()).toBe(0);
+      expect(clients.sent).not.toContain('store:saveIfAbsent');
+      expect(result.actions.map((a) => a.outcome)).toEqual(['observed', 'already-done']);
+    });
+
+    it('is not fooled by the tag alone: an ENI outside the isolation group is moved', async () => {
+      givenInstance(ec2Mock, { ...quarantinedShape, enis: [{ id: ENI_A, groups: [ISOLATION_SG] }, { id: ENI_B, groups: [DB_SG] }] });
+      givenGroups(ec2Mock);
+      const result = await run();
+      expect(result.status).toBe('quarantined');
+      expect(inputsOf(ec2Mock, ModifyNetworkInterfaceAttributeCommand)).toEqual([
+        { NetworkInterfaceId: ENI_B, Groups: [UNTRACK_SG] },
+        { NetworkInterfaceId: ENI_B, Groups: [ISOLATION_SG] },
+      ]);
+      // The quarantine in force keeps its tags.
+      expect(ec2Mock.commandCalls(CreateTagsCommand)).toHaveLength(0);
+    });
+
+    it('never overwrites the original record: a retry after an interrupted run reports the state before the first run', async () => {
+      givenInstance(ec2Mock);
+      givenGroups(ec2Mock);
+      ec2Mock.on(DisassociateIamInstanceProfileCommand).rejectsOnce(sdkError('RequestLimitExceeded', 503));
+      await expect(run()).rejects.toBeInstanceOf(TransientResponderError);
+      const original = await records.get(ACCOUNT, REGION, INSTANCE_ID);
+      expect(original?.networkInterfaces).toEqual([
+        { networkInterfaceId: ENI_A, groupIds: [APP_SG] },
+        { networkInterfaceId: ENI_B, groupIds: [DB_SG, MON_SG] },
+      ]);
+
+      // The retry sees the half-quarantined instance: isolated, protected, profile still there, not tagged.
+      ec2Mock.reset();
+      givenMutationsSucceed(ec2Mock);
+      givenGroups(ec2Mock);
+      givenInstance(ec2Mock, { ...quarantinedShape, profileArn: PROFILE_ARN, tags: { Name: 'web-1' } });
+      const retry = await run();
+      expect(retry.status).toBe('quarantined');
+      expect(retry.preQuarantine).toEqual(original);
+      expect(retry.networkInterfaces).toEqual([
+        { id: ENI_A, groupsBefore: [APP_SG] },
+        { id: ENI_B, groupsBefore: [DB_SG, MON_SG] },
+      ]);
+      expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual(original);
+      expect(ec2Mock.commandCalls(ModifyNetworkInterfaceAttributeCommand)).toHaveLength(0);
+      expect(ec2Mock.commandCalls(ModifyInstanceAttributeCommand)).toHaveLength(0);
+      expect(inputsOf(ec2Mock, DisassociateIamInstanceProfileCommand)).toEqual([{ AssociationId: ASSOCIATION_ID }]);
+      expect(retry.actions).toContainEqual(
+        expect.objectContaining({ api: 'firebreak:record-pre-quarantine-state', outcome: 'already-done' }),
+      );
+    });
+  });
+
+  describe('dry-run', () => {
+    beforeEach(() => {
+      givenInstance(ec2Mock);
+    });
+
+    it('makes the same describe calls and sends every mutating EC2 call with DryRun: true (DryRunOperation → would-do)', async () => {
+      givenGroups(ec2Mock);
+      for (const command of MUTATING_EC2_COMMANDS) ec2Mock.on(command as typeof CreateTagsCommand).rejects(sdkError('DryRunOperation', 412));
+      const result = await run(input({ mode: 'dry-run' }));
+      expect(result.status).toBe('dry-run');
+      expect(ec2Mock.commandCalls(DescribeInstancesCommand)).toHaveLength(1);
+      expect(ec2Mock.commandCalls(DescribeSecurityGroupsCommand)).toHaveLength(1);
+      expect(inputsOf(ec2Mock, ModifyInstanceAttributeCommand)).toEqual([
+        { InstanceId: INSTANCE_ID, DisableApiTermination: { Value: true }, DryRun: true },
+        { InstanceId: INSTANCE_ID, InstanceInitiatedShutdownBehavior: { Value: 'stop' }, DryRun: true },
+        { InstanceId: INSTANCE_ID, BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { DeleteOnTermination: false } }], DryRun: true },
+      ]);
+      const moves = inputsOf<{ NetworkInterfaceId: string }>(ec2Mock, ModifyNetworkInterfaceAttributeCommand);
+      for (const eni of [ENI_A, ENI_B]) {
+        expect(moves.filter((m) => m.NetworkInterfaceId === eni)).toEqual([
+          { NetworkInterfaceId: eni, Groups: [UNTRACK_SG], DryRun: true },
+          { NetworkInterfaceId: eni, Groups: [ISOLATION_SG], DryRun: true },
+        ]);
+      }
+      expect(inputsOf(ec2Mock, CreateTagsCommand)).toEqual([
+        expect.objectContaining({ Resources: [INSTANCE_ID], DryRun: true }),
+      ]);
+      // DisassociateIamInstanceProfile has no DryRun parameter: it must not be sent at all.
+      expect(ec2Mock.commandCalls(DisassociateIamInstanceProfileCommand)).toHaveLength(0);
+      expect(clients.sent).not.toContain('store:saveIfAbsent');
+      expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toBeUndefined();
+      const outcomes = result.actions.filter((a) => a.outcome !== 'observed' && a.outcome !== 'already-done');
+      expect(outcomes.every((a) => a.outcome === 'would-do')).toBe(true);
+      expect(result.actions).toContainEqual(
+        expect.objectContaining({ api: 'ec2:DisassociateIamInstanceProfile', outcome: 'would-do', detail: expect.stringContaining('not probed') }),
+      );
+      expect(result.actions).toContainEqual(expect.objectContaining({ api: 'firebreak:record-pre-quarantine-state', outcome: 'would-do' }));
+    });
+
+    it('reports the calls IAM would deny (UnauthorizedOperation → would-be-denied) and carries on', async () => {
+      givenGroups(ec2Mock);
+      ec2Mock.on(ModifyInstanceAttributeCommand).rejects(sdkError('DryRunOperation', 412));
+      ec2Mock.on(CreateTagsCommand).rejects(sdkError('DryRunOperation', 412));
+      ec2Mock.on(ModifyNetworkInterfaceAttributeCommand).rejects(sdkError('UnauthorizedOperation', 403));
+      const result = await run(input({ mode: 'dry-run' }));
+      expect(result.status).toBe('dry-run');
+      const byApi = (api: string) => result.actions.filter((a) => a.api === api).map((a) => a.outcome);
+      expect(byApi('ec2:ModifyNetworkInterfaceAttribute')).toEqual(['would-be-denied', 'would-be-denied', 'would-be-denied', 'would-be-denied']);
+      expect(byApi('ec2:ModifyInstanceAttribute')).toEqual(['would-do', 'would-do', 'would-do']);
+      expect(byApi('ec2:CreateTags')).toEqual(['would-do']);
+      expect(result.actions.find((a) => a.outcome === 'would-be-denied')?.detail).toContain('UnauthorizedOperation');
+    });
+
+    it('probes the group creation in a new VPC and reports the ENI moves as not probed', async () => {
+      givenGroups(ec2Mock, []);
+      for (const command of MUTATING_EC2_COMMANDS) ec2Mock.on(command as typeof CreateTagsCommand).rejects(sdkError('DryRunOperation', 412));
+      const result = await run(input({ mode: 'dry-run' }));
+      expect(inputsOf<{ GroupName: string; DryRun: boolean }>(ec2Mock, CreateSecurityGroupCommand).map((c) => [c.GroupName, c.DryRun])).toEqual([
+        ['firebreak-untrack', true],
+        ['firebreak-isolation', true],
+      ]);
+      expect(ec2Mock.commandCalls(ModifyNetworkInterfaceAttributeCommand)).toHaveLength(0);
+      expect(ec2Mock.commandCalls(AuthorizeSecurityGroupIngressCommand)).toHaveLength(0);
+      expect(ec2Mock.commandCalls(RevokeSecurityGroupEgressCommand)).toHaveLength(0);
+      const moves = result.actions.filter((a) => a.api === 'ec2:ModifyNetworkInterfaceAttribute');
+      expect(moves.map((a) => [a.target, a.outcome])).toEqual([
+        [ENI_A, 'would-do'],
+        [ENI_B, 'would-do'],
+      ]);
+      expect(moves.every((a) => a.detail.includes('not probed'))).toBe(true);
+      expect(result.isolationGroupId).toBeUndefined();
+    });
+  });
+
+  describe('errors', () => {
+    it('surfaces RequestLimitExceeded on a describe as the retryable TransientResponderError', async () => {
+      givenInstance(ec2Mock);
+      ec2Mock.on(DescribeInstancesCommand).rejects(sdkError('RequestLimitExceeded', 503));
+      await expect(run()).rejects.toBeInstanceOf(TransientResponderError);
+    });
+
+    it('surfaces RequestLimitExceeded on an ENI move as TransientResponderError', async () => {
+      givenInstance(ec2Mock);
+      givenGroups(ec2Mock);
+      ec2Mock.on(ModifyNetworkInterfaceAttributeCommand).rejects(sdkError('RequestLimitExceeded', 503));
+      const error = await run().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TransientResponderError);
+      expect((error as Error).message).toContain('ec2:ModifyNetworkInterfaceAttribute');
+    });
+
+    it('surfaces UnauthorizedOperation in enforce mode as the final ResponderAccessDeniedError', async () => {
+      givenInstance(ec2Mock);
+      givenGroups(ec2Mock);
+      ec2Mock.on(ModifyInstanceAttributeCommand).rejects(sdkError('UnauthorizedOperation', 403));
+      await expect(run()).rejects.toBeInstanceOf(ResponderAccessDeniedError);
+    });
+  });
+
+  describe('credentials', () => {
+    beforeEach(() => {
+      givenInstance(ec2Mock);
+      givenGroups(ec2Mock);
+      iamMock.on(GetInstanceProfileCommand).resolves({
+        InstanceProfile: {
+          InstanceProfileName: 'web-server',
+          InstanceProfileId: 'AIPAEXAMPLE',
+          Arn: PROFILE_ARN,
+          Path: '/web/',
+          CreateDate: new Date('2026-01-01T00:00:00Z'),
+          Roles: [
+            {
+              RoleName: ROLE_NAME,
+              RoleId: 'AROAEXAMPLE',
+              Arn: `arn:aws:iam::${ACCOUNT}:role/${ROLE_NAME}`,
+              Path: '/',
+              CreateDate: new Date('2026-01-01T00:00:00Z'),
+            },
+          ],
+        },
+      });
+      iamMock.on(PutRolePolicyCommand).resolves({});
+    });
+
+    it('with revokeRoleSessions, denies the role every session issued before now, then disassociates', async () => {
+      const result = await run(input({ options: { revokeRoleSessions: true } }));
+      expect(inputsOf(iamMock, GetInstanceProfileCommand)).toEqual([{ InstanceProfileName: 'web-server' }]);
+      expect(inputsOf<{ PolicyDocument: string }>(iamMock, PutRolePolicyCommand)).toEqual([
+        { RoleName: ROLE_NAME, PolicyName: 'FirebreakRevokeOlderSessions', PolicyDocument: expect.any(String) },
+      ]);
+      expect(JSON.parse(inputsOf<{ PolicyDocument: string }>(iamMock, PutRolePolicyCommand)[0]!.PolicyDocument)).toEqual({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'FirebreakRevokeOlderSessions',
+            Effect: 'Deny',
+            Action: ['*'],
+            Resource: ['*'],
+            Condition: { DateLessThan: { 'aws:TokenIssueTime': NOW.toISOString() } },
+          },
+        ],
+      });
+      expect(clients.sent.indexOf('iam:PutRolePolicy')).toBeLessThan(clients.sent.indexOf('ec2:DisassociateIamInstanceProfile'));
+      expect(clients.targets).toContainEqual({ service: 'iam', target: { account: ACCOUNT, region: REGION } });
+      expect(result.revokedRoleSessions).toEqual({
+        roleName: ROLE_NAME,
+        policyName: 'FirebreakRevokeOlderSessions',
+        issuedBefore: NOW.toISOString(),
+      });
+    });
+
+    it('leaves the role alone by default', async () => {
+      await run();
+      expect(iamMock.calls()).toHaveLength(0);
+    });
+
+    it('reads the role but does not write the deny in dry-run (IAM has no DryRun)', async () => {
+      for (const command of MUTATING_EC2_COMMANDS) ec2Mock.on(command as typeof CreateTagsCommand).rejects(sdkError('DryRunOperation', 412));
+      const result = await run(input({ mode: 'dry-run', options: { revokeRoleSessions: true } }));
+      expect(iamMock.commandCalls(GetInstanceProfileCommand)).toHaveLength(1);
+      expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+      expect(result.actions).toContainEqual(expect.objectContaining({ api: 'iam:PutRolePolicy', outcome: 'would-do' }));
+    });
+
+    it('keeps the profile when detachInstanceProfile is off, and says so', async () => {
+      const result = await run(input({ options: { detachInstanceProfile: false } }));
+      expect(ec2Mock.commandCalls(DisassociateIamInstanceProfileCommand)).toHaveLength(0);
+      expect(result.actions).toContainEqual(expect.objectContaining({ api: 'ec2:DisassociateIamInstanceProfile', outcome: 'skipped' }));
+      expect(result.instanceProfileArn).toBeUndefined();
+    });
+
+    it('has nothing to disassociate on an instance without a profile', async () => {
+      givenInstance(ec2Mock, { profileArn: undefined });
+      const result = await run();
+      expect(ec2Mock.commandCalls(DisassociateIamInstanceProfileCommand)).toHaveLength(0);
+      expect(result.preQuarantine?.instanceProfileArn).toBeUndefined();
+    });
+  });
+});
