@@ -1,0 +1,268 @@
+/**
+ * Triage: for one incident, which playbook runs (first match by priority) or none, in which mode,
+ * and why, in sentences a person on call can read. `triage` is pure; `createTriageHandler` is the
+ * Lambda's logic: it parses the raw event and never throws for a bad one (the dispatcher alerts
+ * and keeps it), but refuses a malformed routing table (a deployment bug).
+ *
+ * Gates that always hold, whatever the playbooks say:
+ * - an archived GuardDuty finding starts nothing (someone closed it);
+ * - an alarm whose new state is OK or INSUFFICIENT_DATA starts nothing;
+ * - a GuardDuty sample finding never runs in enforce (samples carry placeholder ids such as
+ *   i-99999999: https://docs.aws.amazon.com/guardduty/latest/ug/sample_findings.html);
+ * - the deploy-time `forceDryRun` runs everything in dry-run;
+ * - a finding outside the severity range of every playbook matching it gets at most an alert;
+ * - with no playbook at all: an alert when Medium or higher (≥ 4.0), otherwise nothing.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { z } from 'zod';
+import type { Incident } from '../incident/model';
+import { EventParseError, executionNameFor, parseEvent } from '../incident/parse';
+import { incidentLoggerFrom } from '../responders/handler-logger';
+import type { IncidentLogger } from '../responders/logging';
+import type { ResponderMode } from '../responders/model';
+import { firstMatchingGlob, matchesAnyGlob } from './glob';
+import type { PlaybookMatch } from './model';
+import type { RoutedPlaybook, RoutingTable } from './routing';
+import { byPriority, parseRoutingTable, RoutingTableError } from './routing';
+
+export type TriageOutcome = 'start-playbook' | 'alert-only' | 'ignore' | 'invalid';
+
+export interface TriageDecision {
+  readonly outcome: TriageOutcome;
+  readonly playbook: string | null;
+  readonly stateMachineArn: string | null;
+  /** Deterministic per incident revision: a duplicate delivery maps to the same name. */
+  readonly executionName: string | null;
+  /** The mode the playbook runs in; dry-run when nothing starts (nothing will be changed). */
+  readonly mode: ResponderMode;
+  /** Flattened action names of the chosen playbook (empty when none starts). */
+  readonly steps: string[];
+  /** Why, in human sentences, in the order the gates were applied. */
+  readonly reasons: string[];
+  readonly incident: Incident | null;
+  readonly error: { readonly message: string; readonly issues: { readonly path: string; readonly expected: string }[] } | null;
+}
+
+/** Findings at or above this score (Medium) are alerted even when no playbook matches them. */
+export const ALERT_THRESHOLD = 4.0;
+
+const DEFAULT_RANGE = { min: 0, max: 10 } as const;
+
+function score(value: number): string {
+  return value.toFixed(1);
+}
+
+/** The inclusive severity range of a match (0.0–10.0 when it sets none). */
+export function severityRangeOf(match: PlaybookMatch): { min: number; max: number } {
+  return match.severity ?? DEFAULT_RANGE;
+}
+
+/** True when the incident's score lies in the match's range (inclusive). */
+export function severityInRange(incident: Incident, match: PlaybookMatch): boolean {
+  const { min, max } = severityRangeOf(match);
+  return incident.severity.score >= min && incident.severity.score <= max;
+}
+
+/** True when every part of the match holds for the incident, severity aside. */
+export function matchesIgnoringSeverity(incident: Incident, match: PlaybookMatch): boolean {
+  if (!match.sources.includes(incident.source)) return false;
+  if (match.resourceKinds && !match.resourceKinds.includes(incident.resource.kind)) return false;
+  if (incident.source === 'guardduty') {
+    if (match.findingTypes && !matchesAnyGlob(match.findingTypes, incident.findingType)) return false;
+    if (match.resourceRole && incident.guardDuty?.resourceRole !== match.resourceRole) return false;
+    return true;
+  }
+  const alarm = incident.alarm;
+  if (alarm === undefined) return false;
+  if (match.alarmNames && !matchesAnyGlob(match.alarmNames, alarm.alarmName)) return false;
+  return (match.alarmStates ?? ['ALARM']).includes(alarm.state);
+}
+
+function describeIncident(incident: Incident): string {
+  const resource = incident.resource;
+  const on =
+    resource.kind === 'ec2-instance'
+      ? ` on EC2 instance ${resource.instanceId}`
+      : resource.kind === 'access-key'
+        ? ` on access key ${resource.accessKeyId ?? resource.userName ?? '(unknown)'}`
+        : resource.kind === 'other'
+          ? ` on ${resource.type}${resource.id ? ` ${resource.id}` : ''}`
+          : '';
+  const what = incident.source === 'guardduty' ? `GuardDuty finding ${incident.findingType}` : `CloudWatch alarm ${incident.alarm?.alarmName ?? ''}`;
+  return `${what}${on}`;
+}
+
+function severityText(incident: Incident): string {
+  return `${score(incident.severity.score)} (${incident.severity.label})`;
+}
+
+/** Why a playbook matched, in one sentence. */
+function matchReason(incident: Incident, playbook: RoutedPlaybook): string {
+  const { match } = playbook;
+  const parts: string[] = [];
+  if (incident.source === 'guardduty') {
+    const glob = match.findingTypes ? firstMatchingGlob(match.findingTypes, incident.findingType) : undefined;
+    parts.push(glob === undefined ? `any finding type (${incident.findingType})` : `finding type ${incident.findingType} matches "${glob}"`);
+    if (match.resourceRole) parts.push(`the resource is the ${match.resourceRole === 'TARGET' ? 'target' : 'actor'} (${match.resourceRole})`);
+  } else if (incident.alarm) {
+    const glob = match.alarmNames ? firstMatchingGlob(match.alarmNames, incident.alarm.alarmName) : undefined;
+    parts.push(glob === undefined ? `alarm ${incident.alarm.alarmName} is in ALARM` : `alarm ${incident.alarm.alarmName} matches "${glob}" and is in ALARM`);
+  }
+  const { min, max } = severityRangeOf(match);
+  parts.push(`severity ${severityText(incident)} is within ${score(min)}–${score(max)}`);
+  if (match.resourceKinds) parts.push(`the resource is an ${incident.resource.kind}`);
+  return `Playbook ${playbook.name} (priority ${playbook.priority}) matches: ${parts.join(', ')}.`;
+}
+
+function noStart(
+  outcome: 'alert-only' | 'ignore',
+  incident: Incident,
+  reasons: string[],
+  mode: ResponderMode = 'dry-run',
+): TriageDecision {
+  return { outcome, playbook: null, stateMachineArn: null, executionName: null, mode, steps: [], reasons, incident, error: null };
+}
+
+/** Decides what Firebreak does with one incident, given the deployed playbooks. Pure. */
+export function triage(incident: Incident, routing: RoutingTable): TriageDecision {
+  const reasons: string[] = [`Incident: ${describeIncident(incident)}, severity ${severityText(incident)}, in account ${incident.account} ${incident.region}.`];
+  if (incident.gameDay) reasons.push('Injected by a game day (source firebreak.gameday): it is handled like a real event.');
+
+  if (incident.guardDuty?.archived === true) {
+    reasons.push(`GuardDuty finding ${incident.guardDuty.findingId} is archived: someone already closed it, so Firebreak starts nothing.`);
+    return noStart('ignore', incident, reasons);
+  }
+  if (incident.alarm && incident.alarm.state !== 'ALARM') {
+    reasons.push(
+      incident.alarm.state === 'OK'
+        ? `Alarm ${incident.alarm.alarmName} went to OK: the condition cleared, so Firebreak starts nothing.`
+        : `Alarm ${incident.alarm.alarmName} went to INSUFFICIENT_DATA: nothing is known, so Firebreak starts nothing.`,
+    );
+    return noStart('ignore', incident, reasons);
+  }
+
+  // Alerts carry the deployment's mode: a sample or a dry-run deployment says so in the subject.
+  const gatedMode: ResponderMode = incident.sample || routing.settings.forceDryRun ? 'dry-run' : 'enforce';
+  const candidates = [...routing.playbooks].sort(byPriority).filter((playbook) => matchesIgnoringSeverity(incident, playbook.match));
+  const chosen = candidates.find((playbook) => severityInRange(incident, playbook.match));
+
+  for (const skipped of candidates) {
+    if (skipped === chosen) break;
+    const { min, max } = severityRangeOf(skipped.match);
+    reasons.push(
+      `Playbook ${skipped.name} (priority ${skipped.priority}) matches everything but the severity: ${severityText(incident)} is outside its range ${score(min)}–${score(max)}.`,
+    );
+  }
+
+  if (chosen === undefined) {
+    if (candidates.length > 0) {
+      const below = candidates.every((playbook) => incident.severity.score < severityRangeOf(playbook.match).min);
+      reasons.push(
+        below
+          ? 'The severity is below the range of every playbook that matches this incident: it gets an alert, and no playbook runs.'
+          : 'The severity is outside the range of every playbook that matches this incident: it gets an alert, and no playbook runs.',
+      );
+      return noStart('alert-only', incident, reasons, gatedMode);
+    }
+    if (incident.severity.score >= ALERT_THRESHOLD) {
+      reasons.push(`No playbook matches it; it is Medium or higher (${score(incident.severity.score)} ≥ ${score(ALERT_THRESHOLD)}), so people get an alert.`);
+      return noStart('alert-only', incident, reasons, gatedMode);
+    }
+    reasons.push(`No playbook matches it, and its severity is below Medium (${score(incident.severity.score)} < ${score(ALERT_THRESHOLD)}): Firebreak does nothing.`);
+    return noStart('ignore', incident, reasons);
+  }
+
+  reasons.push(matchReason(incident, chosen));
+  let mode: ResponderMode = chosen.mode;
+  if (chosen.mode === 'dry-run') reasons.push(`Playbook ${chosen.name} is set to dry-run: its steps check what they would do and change nothing.`);
+  if (incident.sample) {
+    mode = 'dry-run';
+    reasons.push('This is a GuardDuty sample finding (service.additionalInfo.sample): samples never run in enforce, so the playbook runs in dry-run.');
+  }
+  if (routing.settings.forceDryRun) {
+    mode = 'dry-run';
+    reasons.push('The deployment forces dry-run (forceDryRun): every playbook runs in dry-run.');
+  }
+  if (mode === 'enforce') reasons.push(`Mode enforce: the steps change resources (${chosen.steps.join(', ')}).`);
+
+  return {
+    outcome: 'start-playbook',
+    playbook: chosen.name,
+    stateMachineArn: chosen.stateMachineArn,
+    executionName: executionNameFor(incident),
+    mode,
+    steps: [...chosen.steps],
+    reasons,
+    incident,
+    error: null,
+  };
+}
+
+/** The decision for an event the parser refused: kept and alerted by the dispatcher, never dropped. */
+export function invalidEventDecision(error: EventParseError): TriageDecision {
+  return {
+    outcome: 'invalid',
+    playbook: null,
+    stateMachineArn: null,
+    executionName: null,
+    mode: 'dry-run',
+    steps: [],
+    reasons: [`The event is not one Firebreak can read: ${error.message}. It is kept and alerted, not dropped.`],
+    incident: null,
+    error: { message: error.message, issues: error.issues.map((issue) => ({ path: issue.path, expected: issue.expected })) },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lambda
+
+/** What the dispatcher sends the triage Lambda. */
+export interface TriageInput {
+  readonly event: unknown;
+  readonly routing: RoutingTable;
+  /** When the event reached Firebreak (ISO 8601); defaults to now. */
+  readonly receivedAt?: string;
+}
+
+const triageEnvelopeSchema = z.looseObject({
+  routing: z.unknown(),
+  receivedAt: z.iso.datetime({ offset: true }).optional(),
+});
+
+export interface TriageHandlerDependencies {
+  readonly logger: Logger | IncidentLogger;
+}
+
+/**
+ * The triage Lambda's logic. A bad event yields outcome `invalid` (never a throw: the dispatcher
+ * alerts and dead-letters it); a malformed routing table or input throws `RoutingTableError`.
+ */
+export function createTriageHandler(dependencies: TriageHandlerDependencies): (input: unknown) => Promise<TriageDecision> {
+  return async (input: unknown) => {
+    const envelope = triageEnvelopeSchema.safeParse(input);
+    if (!envelope.success) {
+      throw new RoutingTableError(`malformed triage input: ${envelope.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+    }
+    const routing = parseRoutingTable(envelope.data.routing);
+    const event = (input as { event?: unknown }).event;
+    const receivedAt = envelope.data.receivedAt === undefined ? undefined : new Date(envelope.data.receivedAt);
+    let incident: Incident;
+    try {
+      incident = parseEvent(event, receivedAt === undefined ? {} : { receivedAt });
+    } catch (error) {
+      // parseEvent promises EventParseError only; anything else is wrapped so no event is lost.
+      const refusal = error instanceof EventParseError ? error : new EventParseError([{ path: '(root)', expected: 'an event the parser can read' }], { cause: error });
+      const logger = incidentLoggerFrom(dependencies.logger, 'unparsed-event');
+      logger.warn('event refused', { issues: refusal.issues });
+      return invalidEventDecision(refusal);
+    }
+    const decision = triage(incident, routing);
+    incidentLoggerFrom(dependencies.logger, incident.key).info('triage decision', {
+      outcome: decision.outcome,
+      playbook: decision.playbook,
+      mode: decision.mode,
+      executionName: decision.executionName,
+    });
+    return decision;
+  };
+}
