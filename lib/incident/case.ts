@@ -18,12 +18,17 @@ export function camelKey(key: string): string {
   // A leading acronym (`ECSCluster`, `ID`) is lowered up to the start of the next word.
   let run = 1;
   while (run < key.length && isUpper(key.charCodeAt(run))) run += 1;
-  if (run === 1 || run === key.length) return key.slice(0, run).toLowerCase() + key.slice(run);
-  return key.slice(0, run - 1).toLowerCase() + key.slice(run - 1);
+  const nextWordStarts = run > 1 && run < key.length && isLower(key.charCodeAt(run));
+  const lowered = nextWordStarts ? run - 1 : run;
+  return key.slice(0, lowered).toLowerCase() + key.slice(lowered);
 }
 
 function isUpper(code: number): boolean {
   return code >= 65 && code <= 90;
+}
+
+function isLower(code: number): boolean {
+  return code >= 97 && code <= 122;
 }
 
 /** A copy of a JSON value with every object key in camelCase; a key already in camelCase wins over its PascalCase twin. */

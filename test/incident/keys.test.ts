@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { alarmKey, executionNameFor, findingKey } from '../../lib/incident/keys';
+import { parseEvent } from '../../lib/incident/parse';
+import { ec2Incident } from '../support/incidents';
+import { fixtureEvent, withField } from './events';
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
+const KEY = /^[A-Za-z0-9_-]{1,64}$/;
+
+describe('findingKey', () => {
+  it('prefixes a GuardDuty finding id unchanged', () => {
+    expect(findingKey('4ec5f3a1b2d94e8f9a0b1c2d3e4f5a6b')).toBe('gd-4ec5f3a1b2d94e8f9a0b1c2d3e4f5a6b');
+  });
+
+  it('sanitizes other ids and adds a hash of the original so that they cannot collide', () => {
+    expect(findingKey('a/b')).toBe(`gd-a-b-${sha256('a/b').slice(0, 16)}`);
+    expect(findingKey('a/b')).not.toBe(findingKey('a:b'));
+  });
+
+  it('keeps a key of at most 64 characters for an id too long to prefix', () => {
+    const id = 'f'.repeat(62);
+    expect(findingKey(id)).toBe(`gd-${'f'.repeat(40)}-${sha256(id).slice(0, 16)}`);
+    expect(findingKey(id)).toHaveLength(60);
+  });
+
+  it('always yields [A-Za-z0-9_-]{1,64}, distinct for distinct ids', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 300 }), fc.string({ minLength: 1, maxLength: 300 }), (a, b) => {
+        expect(findingKey(a)).toMatch(KEY);
+        if (a !== b) expect(findingKey(a)).not.toBe(findingKey(b));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('alarmKey', () => {
+  it('is cw- + 16 hex of sha256(account|region|alarmName) + the compact UTC state time', () => {
+    const hash = sha256('123456789012|us-east-1|ServerCpuTooHigh').slice(0, 16);
+    expect(alarmKey('123456789012', 'us-east-1', 'ServerCpuTooHigh', '2019-10-28T19:13:05.317Z')).toBe(`cw-${hash}-20191028T191305Z`);
+  });
+
+  it('differs by account and by region for the same alarm name', () => {
+    const key = alarmKey('123456789012', 'us-east-1', 'cpu', '2019-10-28T19:13:05.317Z');
+    expect(alarmKey('210987654321', 'us-east-1', 'cpu', '2019-10-28T19:13:05.317Z')).not.toBe(key);
+    expect(alarmKey('123456789012', 'eu-west-1', 'cpu', '2019-10-28T19:13:05.317Z')).not.toBe(key);
+  });
+});
+
+describe('executionNameFor', () => {
+  const event = fixtureEvent('guardduty-ec2-backdoor-c2activity-multi-eni.json');
+  const incident = parseEvent(event, { receivedAt: new Date('2026-04-01T12:00:00Z') });
+
+  it('is the key plus 12 hex of sha256(revision)', () => {
+    expect(executionNameFor(incident)).toBe(`gd-4ec5f3a1b2d94e8f9a0b1c2d3e4f5a6b-${sha256('2026-03-14T10:47:05.912Z#4').slice(0, 12)}`);
+  });
+
+  it('names a duplicate delivery (received later) the same', () => {
+    const duplicate = parseEvent(structuredClone(event), { receivedAt: new Date('2026-04-01T12:05:00Z') });
+    expect(executionNameFor(duplicate)).toBe(executionNameFor(incident));
+  });
+
+  it('names an update of the finding (count and updatedAt grow) differently, under the same key', () => {
+    const updated = parseEvent(
+      withField(withField(event, ['detail', 'service', 'count'], 5), ['detail', 'updatedAt'], '2026-03-14T11:02:09.000Z'),
+    );
+    expect(updated.key).toBe(incident.key);
+    expect(executionNameFor(updated)).not.toBe(executionNameFor(incident));
+    const recounted = parseEvent(withField(event, ['detail', 'service', 'count'], 5));
+    expect(executionNameFor(recounted)).not.toBe(executionNameFor(incident));
+  });
+
+  it('works on the test builders incidents too', () => {
+    expect(executionNameFor(ec2Incident())).toMatch(EXECUTION_NAME);
+  });
+
+  it('is 1–80 characters of [A-Za-z0-9_-] and deterministic for any key and revision, even hand-built ones', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), fc.string({ maxLength: 200 }), (key, revision) => {
+        const name = executionNameFor({ key, revision });
+        expect(name).toMatch(EXECUTION_NAME);
+        expect(executionNameFor({ key, revision })).toBe(name);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
