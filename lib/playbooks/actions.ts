@@ -39,6 +39,16 @@ const snapshotOptions = z
   })
   .strict();
 
+const releaseOptions = z
+  .object({
+    /**
+     * Re-associate the instance profile recorded at quarantine time (default true). Off when the
+     * investigation found the role itself compromised: the network comes back, the credentials do not.
+     */
+    restoreInstanceProfile: z.boolean().default(true),
+  })
+  .strict();
+
 const notifyOptions = z
   .object({
     /** What a human should do next, in the playbook's words. */
@@ -57,9 +67,13 @@ export const ACTIONS = {
       'ec2:DescribeInstances',
       'ec2:DescribeSecurityGroups',
       'ec2:DescribeIamInstanceProfileAssociations',
+      // DescribeInstances does not report termination protection or the shutdown behaviour.
+      'ec2:DescribeInstanceAttribute',
       'ec2:CreateSecurityGroup',
       'ec2:AuthorizeSecurityGroupIngress',
       'ec2:RevokeSecurityGroupEgress',
+      // Only to clear a rule someone added to an existing isolation group.
+      'ec2:RevokeSecurityGroupIngress',
       'ec2:ModifyNetworkInterfaceAttribute',
       'ec2:ModifyInstanceAttribute',
       'ec2:DisassociateIamInstanceProfile',
@@ -83,6 +97,26 @@ export const ACTIONS = {
       'ec2:CreateTags',
     ],
     mutates: false,
+  },
+  'release-instance': {
+    name: 'release-instance',
+    description:
+      'Release a quarantined EC2 instance: restore exactly its recorded groups per ENI, instance profile, protections and tags.',
+    options: releaseOptions,
+    responder: 'release-instance',
+    iamActions: [
+      'ec2:DescribeInstances',
+      'ec2:DescribeIamInstanceProfileAssociations',
+      'ec2:DescribeInstanceAttribute',
+      'ec2:ModifyNetworkInterfaceAttribute',
+      'ec2:ModifyInstanceAttribute',
+      'ec2:CreateTags',
+      'ec2:DeleteTags',
+    ],
+    mutates: true,
+    // Associating a profile passes its role to EC2.
+    optionalIamActions: (options) =>
+      options.restoreInstanceProfile === false ? [] : ['ec2:AssociateIamInstanceProfile', 'iam:PassRole'],
   },
   notify: {
     name: 'notify',
