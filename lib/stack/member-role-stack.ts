@@ -237,7 +237,7 @@ const SCOPES: readonly ActionScope[] = [
     effect: iam.Effect.DENY,
     actions: requestedOf('iam:PutRolePolicy', 'iam:DeleteRolePolicy'),
     resources: (arns) => [arns.memberRole],
-    why: 'A deny on one ARN.',
+    why: 'Not a finding: a Deny grants nothing.',
   },
 ];
 
@@ -266,6 +266,48 @@ export function responderRoleName(
     throw new Error(`Responder role name '${name}' is not a valid IAM role name (at most 64 of [\\w+=,.@-])`);
   }
   return name;
+}
+
+export interface GrantAssumeMemberRoleOptions {
+  /** The member role name, as deployed by `MemberRoleStack`. @default 'FirebreakResponder' */
+  readonly memberRoleName?: string;
+  /**
+   * The organization id (`o-…`). When set, the grant is limited with `aws:ResourceOrgID` to member
+   * roles in accounts of this organization, so a forged event naming an outside account cannot send
+   * a responder there. @default none: any account's role of that name
+   */
+  readonly organizationId?: string;
+}
+
+/**
+ * Lets a security-account responder role assume the member role in any member account (the
+ * account is the finding's, known only at run time), and acknowledges that wildcard for cdk-nag.
+ */
+export function grantAssumeMemberRole(responderRole: iam.IRole, options: GrantAssumeMemberRoleOptions = {}): void {
+  const memberRoleName = options.memberRoleName ?? DEFAULT_MEMBER_ROLE_NAME;
+  if (!Token.isUnresolved(memberRoleName) && !ROLE_NAME.test(memberRoleName)) {
+    throw new Error(`grantAssumeMemberRole: memberRoleName '${memberRoleName}' is not a valid IAM role name`);
+  }
+  if (options.organizationId !== undefined && !/^o-[a-z0-9]{10,32}$/.test(options.organizationId)) {
+    throw new Error(`grantAssumeMemberRole: organizationId must look like o-xxxxxxxxxx, got '${options.organizationId}'`);
+  }
+  const stack = Stack.of(responderRole);
+  const resource = `arn:${stack.partition}:iam::*:role/${memberRoleName}`;
+  responderRole.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'AssumeFirebreakMemberRole',
+      actions: ['sts:AssumeRole'],
+      resources: [resource],
+      ...(options.organizationId !== undefined
+        ? { conditions: { StringEquals: { 'aws:ResourceOrgID': options.organizationId } } }
+        : {}),
+    }),
+  );
+  Validations.of(responderRole).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::${nagResourceName(stack.resolve(resource))}]`,
+    reason:
+      'Responders act in the account of each finding, known only at run time; the grant names the one member role, whose trust policy admits only Firebreak responder roles.',
+  });
 }
 
 /** The role that Firebreak's responders in the security account assume to act in this member account. */

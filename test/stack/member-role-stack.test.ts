@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { App, Validations } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
+import { ACTION_NAMES, iamActionsForStep } from '../../lib/playbooks/actions';
 import type { Playbook, Step } from '../../lib/playbooks/model';
 import {
+  grantAssumeMemberRole,
   MemberRoleStack,
   type MemberRoleStackProps,
   memberRoleIamActions,
@@ -88,21 +90,14 @@ function everyAction(node: unknown): string[] {
 
 describe('memberRoleIamActions', () => {
   it('collects the EC2 and IAM actions of every step, sorted and without repeats, leaving security-account actions out', () => {
-    expect(memberRoleIamActions([CONTAIN_AND_PRESERVE])).toEqual([
-      'ec2:AuthorizeSecurityGroupIngress',
-      'ec2:CreateSecurityGroup',
-      'ec2:CreateSnapshots',
-      'ec2:CreateTags',
-      'ec2:DescribeIamInstanceProfileAssociations',
-      'ec2:DescribeInstanceTypes',
-      'ec2:DescribeInstances',
-      'ec2:DescribeSecurityGroups',
-      'ec2:DescribeSnapshots',
-      'ec2:DisassociateIamInstanceProfile',
-      'ec2:ModifyInstanceAttribute',
-      'ec2:ModifyNetworkInterfaceAttribute',
-      'ec2:RevokeSecurityGroupEgress',
-    ]);
+    const actions = memberRoleIamActions([CONTAIN_AND_PRESERVE]);
+
+    expect(actions).toEqual([...new Set(actions)].sort());
+    expect(actions).toEqual(
+      expect.arrayContaining(['ec2:DescribeInstances', 'ec2:ModifyNetworkInterfaceAttribute', 'ec2:CreateSnapshots']),
+    );
+    expect(actions.filter((action) => !/^(ec2|iam):/.test(action))).toEqual([]);
+    expect(actions).not.toContain('sns:Publish');
   });
 
   it('adds the IAM actions of options that need them (session revocation) only when a playbook switches them on', () => {
@@ -110,6 +105,19 @@ describe('memberRoleIamActions', () => {
     expect(memberRoleIamActions([REVOKING])).toEqual(
       expect.arrayContaining(['iam:GetInstanceProfile', 'iam:PutRolePolicy']),
     );
+  });
+});
+
+/** Every EC2/IAM action any registered playbook action can need, with every option switched on. */
+function everyRegisteredMemberAction(): string[] {
+  const everyOptionOn = { detachInstanceProfile: true, revokeRoleSessions: true, restoreInstanceProfile: true };
+  const actions = ACTION_NAMES.flatMap((name) => iamActionsForStep(name, everyOptionOn));
+  return [...new Set(actions.filter((action) => /^(ec2|iam):/.test(action)))].sort();
+}
+
+describe('MemberRoleStack scoping rules', () => {
+  it('has a scoping rule for every EC2/IAM action the action registry declares', () => {
+    expect(() => synthesize({ iamActions: everyRegisteredMemberAction() })).not.toThrow();
   });
 });
 
@@ -190,8 +198,24 @@ describe('MemberRoleStack trust policy', () => {
 });
 
 describe('MemberRoleStack permissions', () => {
-  it('grants exactly the shipped playbook actions, each on the narrowest resources its API allows', () => {
-    const { template } = synthesize();
+  it('grants exactly the containment and evidence actions, each on the narrowest resources its API allows', () => {
+    const { template } = synthesize({
+      iamActions: [
+        'ec2:DescribeInstances',
+        'ec2:DescribeSecurityGroups',
+        'ec2:DescribeIamInstanceProfileAssociations',
+        'ec2:DescribeInstanceTypes',
+        'ec2:DescribeSnapshots',
+        'ec2:CreateSecurityGroup',
+        'ec2:AuthorizeSecurityGroupIngress',
+        'ec2:RevokeSecurityGroupEgress',
+        'ec2:ModifyNetworkInterfaceAttribute',
+        'ec2:ModifyInstanceAttribute',
+        'ec2:DisassociateIamInstanceProfile',
+        'ec2:CreateSnapshots',
+        'ec2:CreateTags',
+      ],
+    });
 
     expect(permissionStatements(template)).toEqual([
       {
@@ -307,7 +331,7 @@ describe('MemberRoleStack permissions', () => {
 
   it('has no wildcard action anywhere in the template, trust policy included', () => {
     const { template } = synthesize({
-      iamActions: [...memberRoleIamActions([CONTAIN_AND_PRESERVE, REVOKING]), 'ec2:AssociateIamInstanceProfile'],
+      iamActions: [...everyRegisteredMemberAction(), 'ec2:AssociateIamInstanceProfile'],
       externalId: 'x-123',
     });
 
@@ -355,12 +379,7 @@ describe('MemberRoleStack under cdk-nag AwsSolutionsChecks', () => {
   it('synthesizes with zero unacknowledged findings for every action Firebreak knows how to scope', () => {
     const app = new App();
     new MemberRoleStack(app, 'FirebreakMemberRole', {
-      iamActions: [
-        ...memberRoleIamActions([CONTAIN_AND_PRESERVE, REVOKING]),
-        'ec2:AssociateIamInstanceProfile',
-        'ec2:DeleteTags',
-        'ec2:DeleteSecurityGroup',
-      ],
+      iamActions: [...everyRegisteredMemberAction(), 'ec2:AssociateIamInstanceProfile', 'ec2:DeleteSecurityGroup'],
       externalId: 'firebreak-org-7f3a',
     });
 
@@ -387,5 +406,51 @@ describe('responderRoleName', () => {
 
   it('refuses a name IAM would reject', () => {
     expect(() => responderRoleName('x'.repeat(60), 'eu-west-1')).toThrow(/not a valid IAM role name/);
+  });
+});
+
+describe('grantAssumeMemberRole', () => {
+  function securityStack() {
+    const app = new App();
+    const stack = new Stack(app, 'Firebreak');
+    const role = new iam.Role(stack, 'QuarantineRole', {
+      roleName: responderRoleName('quarantine-instance', 'eu-west-1'),
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    });
+    return { app, stack, role };
+  }
+
+  it('lets a responder role assume only the member role name, limited to the organization when given', () => {
+    const { stack, role } = securityStack();
+    grantAssumeMemberRole(role, { memberRoleName: 'OrgFirebreak', organizationId: 'o-a1b2c3d4e5' });
+
+    const policies = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'));
+    expect(policies.map((policy) => (policy.Properties as { PolicyDocument: unknown }).PolicyDocument)).toEqual([
+      {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'AssumeFirebreakMemberRole',
+            Effect: 'Allow',
+            Action: 'sts:AssumeRole',
+            Resource: { 'Fn::Join': ['', ['arn:', partition, ':iam::*:role/OrgFirebreak']] },
+            Condition: { StringEquals: { 'aws:ResourceOrgID': 'o-a1b2c3d4e5' } },
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('leaves no unacknowledged cdk-nag finding on the responder role', () => {
+    const { app, role } = securityStack();
+    grantAssumeMemberRole(role);
+
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it('refuses a malformed organization id', () => {
+    const { role } = securityStack();
+    expect(() => grantAssumeMemberRole(role, { organizationId: 'org-1' })).toThrow(/o-xxxxxxxxxx/);
   });
 });
