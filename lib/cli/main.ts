@@ -4,12 +4,14 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerApprovalCommands } from './approvals';
+import { registerPlaybookCommands } from './playbooks';
 
 export type CommandRegistrar = (program: Command, setExitCode: (code: number) => void) => void;
 
 // Each area adds its registrar here (one import + one entry).
 const registrars: CommandRegistrar[] = [
   registerApprovalCommands,
+  registerPlaybookCommands,
 ];
 
 /** Builds the program with every registered subcommand; exported for tests. */

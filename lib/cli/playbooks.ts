@@ -1,0 +1,217 @@
+/**
+ * `firebreak validate`, `firebreak simulate` and `firebreak schema`: check playbook files, show
+ * what Firebreak would do with one event, and regenerate the editors' JSON Schema. None of them
+ * calls an AWS API: simulation is triage over the local playbooks with placeholder ARNs.
+ *
+ * Exit codes: 0 all good; 1 invalid playbooks; 2 an unreadable or invalid event (or bad usage).
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import type { Incident } from '../incident/model';
+import { EventParseError, parseEventJson } from '../incident/parse';
+import type { PlaybookError } from '../playbooks/errors';
+import { formatPlaybookError } from '../playbooks/errors';
+import { playbookJsonSchemaText, PLAYBOOK_SCHEMA_FILE } from '../playbooks/json-schema';
+import { validatePlaybookPaths } from '../playbooks/loader';
+import type { Playbook, Step } from '../playbooks/model';
+import { routingTableFor } from '../playbooks/routing';
+import type { TriageDecision } from '../playbooks/triage';
+import { triage } from '../playbooks/triage';
+import type { CommandRegistrar } from './main';
+
+export const DEFAULT_PLAYBOOK_DIR = 'playbooks';
+
+function out(text = ''): void {
+  process.stdout.write(`${text}\n`);
+}
+
+function err(text: string): void {
+  process.stderr.write(`${text}\n`);
+}
+
+function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? '' : 's'}`;
+}
+
+/** `[quarantine-instance | snapshot-volumes] -> notify`: the shape of a playbook on one line. */
+export function stepsOnOneLine(steps: readonly Step[]): string {
+  const one = (step: Step): string => (step.kind === 'action' ? step.action : `[${step.branches.map(one).join(' | ')}]`);
+  return steps.map(one).join(' -> ');
+}
+
+function summaryLine(playbook: Playbook): string {
+  return `ok  ${playbook.file}: ${playbook.name} (priority ${playbook.priority}, ${playbook.mode}, ${playbook.match.sources.join('+')}): ${stepsOnOneLine(playbook.steps)}`;
+}
+
+function reportPlaybookErrors(errors: readonly PlaybookError[], fileCount: number): void {
+  for (const error of errors) err(formatPlaybookError(error));
+  const files = new Set(errors.map((error) => error.file)).size;
+  err(`${plural(errors.length, 'error')} in ${files} of ${plural(Math.max(fileCount, files), 'file')}.`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// validate
+
+async function validate(paths: readonly string[], setExitCode: (code: number) => void): Promise<void> {
+  const targets = paths.length > 0 ? paths : [DEFAULT_PLAYBOOK_DIR];
+  const { playbooks, errors } = await validatePlaybookPaths(targets);
+  const failed = new Set(errors.map((error) => error.file));
+  for (const playbook of playbooks) if (!failed.has(playbook.file)) out(summaryLine(playbook));
+  if (errors.length > 0) {
+    reportPlaybookErrors(errors, playbooks.length + [...failed].filter((file) => !playbooks.some((p) => p.file === file)).length);
+    setExitCode(1);
+    return;
+  }
+  out(`${plural(playbooks.length, 'playbook')} valid.`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// simulate
+
+interface SimulateOptions {
+  readonly event: string;
+  readonly json?: boolean;
+  readonly playbooks: string;
+}
+
+/** A step of the plan, as `--json` prints it (ids and options included, groups nested). */
+type PlannedStep =
+  | { readonly id: string; readonly action: string; readonly with: Readonly<Record<string, unknown>> }
+  | { readonly id: string; readonly parallel: PlannedStep[] };
+
+function planOf(steps: readonly Step[]): PlannedStep[] {
+  return steps.map((step) =>
+    step.kind === 'action' ? { id: step.id, action: step.action, with: step.with } : { id: step.id, parallel: planOf(step.branches) },
+  );
+}
+
+function optionsText(options: Readonly<Record<string, unknown>>): string {
+  const shown = Object.entries(options)
+    .filter(([, value]) => !(typeof value === 'string' && value.length > 40))
+    .map(([key, value]) => `${key}: ${JSON.stringify(value)}`);
+  return shown.length > 0 ? ` (${shown.join(', ')})` : '';
+}
+
+function planLines(steps: readonly Step[], indent: string): string[] {
+  return steps.flatMap((step, index) => {
+    const label = `${indent}${index + 1}. `;
+    if (step.kind === 'action') return [`${label}${step.id}: ${step.action}${optionsText(step.with)}`];
+    return [`${label}${step.id}: in parallel`, ...planLines(step.branches, `${indent}   `)];
+  });
+}
+
+function incidentLines(incident: Incident): string[] {
+  const resource = incident.resource;
+  const resourceText =
+    resource.kind === 'ec2-instance'
+      ? `EC2 instance ${resource.instanceId}${resource.networkInterfaces.length > 0 ? ` (${plural(resource.networkInterfaces.length, 'network interface')})` : ''}`
+      : resource.kind === 'access-key'
+        ? `access key ${resource.accessKeyId ?? '(unknown)'}${resource.userName ? ` of ${resource.userName}` : ''}`
+        : resource.kind === 'other'
+          ? `${resource.type}${resource.id ? ` ${resource.id}` : ''}`
+          : 'none';
+  const flags = [incident.sample ? 'GuardDuty SAMPLE finding' : '', incident.gameDay ? 'game-day injection' : ''].filter(Boolean);
+  return [
+    'Incident',
+    `  ${incident.source === 'guardduty' ? 'GuardDuty finding' : 'CloudWatch alarm'}: ${incident.findingType}${flags.length > 0 ? `  [${flags.join(', ')}]` : ''}`,
+    `  title:     ${incident.title}`,
+    `  severity:  ${incident.severity.score.toFixed(1)} ${incident.severity.label}`,
+    `  resource:  ${resourceText}`,
+    `  where:     account ${incident.account}, ${incident.region}`,
+    `  key:       ${incident.key} (revision ${incident.revision})`,
+  ];
+}
+
+function decisionLines(decision: TriageDecision, playbook: Playbook | undefined): string[] {
+  const lines = ['', 'Decision', `  outcome:   ${decision.outcome}`];
+  if (decision.playbook !== null) lines.push(`  playbook:  ${decision.playbook}${playbook ? ` (${playbook.file})` : ''}`);
+  lines.push(`  mode:      ${decision.mode}`);
+  if (decision.executionName !== null) lines.push(`  execution: ${decision.executionName}`);
+  lines.push('', 'Planned steps');
+  if (playbook !== undefined) lines.push(...planLines(playbook.steps, '  '));
+  else lines.push(decision.outcome === 'alert-only' ? '  (no playbook: the dispatcher sends an alert)' : '  (none)');
+  lines.push('', 'Reasons', ...decision.reasons.map((reason) => `  - ${reason}`));
+  lines.push('', 'Simulated: no AWS API was called.');
+  return lines;
+}
+
+async function simulate(options: SimulateOptions, setExitCode: (code: number) => void): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(options.event, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    err(`firebreak simulate: cannot read the event file ${options.event}: ${code === 'ENOENT' ? 'no such file' : error instanceof Error ? error.message : String(error)}`);
+    setExitCode(2);
+    return;
+  }
+  let incident: Incident;
+  try {
+    incident = parseEventJson(text);
+  } catch (error) {
+    if (!(error instanceof EventParseError)) throw error;
+    err(`firebreak simulate: ${options.event} is not an event Firebreak accepts:`);
+    for (const issue of error.issues) {
+      err(`  - ${issue.path}: expected ${issue.expected}${issue.received === undefined ? '' : `, received ${issue.received}`}`);
+    }
+    setExitCode(2);
+    return;
+  }
+
+  const { playbooks, errors } = await validatePlaybookPaths([options.playbooks]);
+  if (errors.length > 0) {
+    err(`firebreak simulate: the playbooks in ${options.playbooks} are invalid:`);
+    reportPlaybookErrors(errors, playbooks.length);
+    setExitCode(1);
+    return;
+  }
+  // Placeholder ARNs: simulation never starts anything, the shape only matters to --json readers.
+  const arns = Object.fromEntries(
+    playbooks.map((playbook) => [playbook.name, `arn:aws:states:${incident.region}:000000000000:stateMachine:firebreak-${playbook.name}`]),
+  );
+  const decision = triage(incident, routingTableFor(playbooks, arns, { forceDryRun: false }));
+  const playbook = playbooks.find((candidate) => candidate.name === decision.playbook);
+
+  if (options.json === true) {
+    out(JSON.stringify({ ...decision, plan: playbook ? planOf(playbook.steps) : [] }, null, 2));
+    return;
+  }
+  for (const line of [...incidentLines(incident), ...decisionLines(decision, playbook)]) out(line);
+}
+
+// ---------------------------------------------------------------------------------------------
+// schema
+
+async function schema(options: { write?: string | boolean }): Promise<void> {
+  const text = playbookJsonSchemaText();
+  if (options.write === undefined || options.write === false) {
+    process.stdout.write(text);
+    return;
+  }
+  const target = typeof options.write === 'string' ? options.write : `${DEFAULT_PLAYBOOK_DIR}/${PLAYBOOK_SCHEMA_FILE}`;
+  await writeFile(target, text, 'utf8');
+  out(`wrote ${target}`);
+}
+
+/** Registers validate, simulate and schema on the `firebreak` program. */
+export const registerPlaybookCommands: CommandRegistrar = (program: Command, setExitCode) => {
+  program
+    .command('validate')
+    .description('check playbook files and directories (default: playbooks/); exit 1 listing every error as file:line:col: message')
+    .argument('[paths...]', 'playbook files (.yaml, .yml) or directories of them')
+    .action(async (paths: string[]) => validate(paths, setExitCode));
+
+  program
+    .command('simulate')
+    .description('show the incident, the triage decision, the planned steps and the reasons for one event; calls no AWS API')
+    .requiredOption('--event <file>', 'event JSON: an EventBridge event, a GuardDuty finding (camelCase or PascalCase) or GetFindings output with one finding')
+    .option('--json', 'print one JSON object (outcome, playbook, mode, steps, reasons, incident, plan)')
+    .option('--playbooks <dir>', 'directory of playbooks to route with', DEFAULT_PLAYBOOK_DIR)
+    .action(async (options: SimulateOptions) => simulate(options, setExitCode));
+
+  program
+    .command('schema')
+    .description(`print the JSON Schema of playbook files, generated from the validator's own definitions`)
+    .option('--write [file]', `write it instead (default: ${DEFAULT_PLAYBOOK_DIR}/${PLAYBOOK_SCHEMA_FILE})`)
+    .action(async (options: { write?: string | boolean }) => schema(options));
+};
