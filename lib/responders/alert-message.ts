@@ -289,7 +289,7 @@ export function alertSubject(input: AlertInput): string {
     const what = [source, detailType].filter((x) => x !== undefined).join(' ');
     body =
       input.kind === 'invalid-event'
-        ? `Firebreak could not parse an event${what ? ` (${what})` : ''}: ${reasonText(input) ?? 'no reason given'}`
+        ? `Unparseable ${detailType ?? 'event'}${source !== undefined ? ` from ${source}` : ''}: ${reasonText(input) ?? 'no reason given'}`
         : `Firebreak ${input.failure?.step ?? 'dispatch'} failed${what ? ` on ${what}` : ''}: ${input.failure?.error ?? 'unknown error'}`;
   } else {
     const on = resourceId(incident);
@@ -459,15 +459,15 @@ function sectionDid(input: AlertInput, steps: readonly StepSummary[], budget: Ac
   }
   const lines = [header];
   let observed = 0;
-  const actionLines: string[] = [];
   for (const step of steps) {
-    actionLines.push(stepHeadline(step));
+    lines.push(stepHeadline(step));
+    const done: string[] = [];
     for (const action of step.result?.actions ?? []) {
       if (action.outcome === 'observed') observed += 1;
-      else if (!NOT_DONE_OUTCOMES.has(action.outcome)) actionLines.push(actionLine(step.stepId, action));
+      else if (!NOT_DONE_OUTCOMES.has(action.outcome)) done.push(actionLine(step.stepId, action));
     }
+    lines.push(...budget.take(done));
   }
-  lines.push(...budget.take(actionLines));
   if (observed > 0) lines.push(`  (${observed} read-only check(s) not listed.)`);
   return lines;
 }
@@ -476,13 +476,10 @@ function sectionDidNot(input: AlertInput, steps: readonly StepSummary[], budget:
   const lines = ['WHAT FIREBREAK DID NOT DO'];
   if (input.mode === 'dry-run') lines.push('  - Dry-run: nothing was changed. "would have" lines are what enforce mode would do.');
   if (isSample(input.incident)) lines.push('  - Sample finding: no resource was touched (its ids are placeholders).');
-  const notDone: string[] = [];
   for (const step of steps) {
-    for (const action of step.result?.actions ?? []) {
-      if (NOT_DONE_OUTCOMES.has(action.outcome)) notDone.push(actionLine(step.stepId, action));
-    }
+    const notDone = (step.result?.actions ?? []).filter((a) => NOT_DONE_OUTCOMES.has(a.outcome)).map((a) => actionLine(step.stepId, a));
+    lines.push(...budget.take(notDone));
   }
-  lines.push(...budget.take(notDone));
   if (input.kind === 'failure' && input.failure) {
     lines.push(`  - Step ${oneLine(input.failure.step, 80)} failed: the steps after it did not run.`);
   }

