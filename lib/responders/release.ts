@@ -1,0 +1,372 @@
+/**
+ * release-instance: the inverse of quarantine-instance, after an investigation. It puts the
+ * instance back exactly as the pre-quarantine record describes it (groups per ENI, instance
+ * profile, protections, Firebreak's tags), tags it released, and marks the record released.
+ * Without a record it changes nothing: guessing the original groups would be worse than leaving
+ * the instance isolated.
+ */
+import {
+  AssociateIamInstanceProfileCommand,
+  CreateTagsCommand,
+  DeleteTagsCommand,
+  ModifyInstanceAttributeCommand,
+  ModifyNetworkInterfaceAttributeCommand,
+} from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { z } from 'zod';
+import type { ClientFactory } from '../aws/clients';
+import { ACTIONS } from '../playbooks/actions';
+import { ActionLog } from './action-log';
+import type { ObservedInstance } from './instance-state';
+import { FIREBREAK_TAGS, isPlaceholderInstanceId, isTerminatedState, observeInstance } from './instance-state';
+import type { IncidentLogger } from './logging';
+import type { ResponderMode, ResponderResult } from './model';
+import type { PendingAction } from './pending-actions';
+import { mutateEc2, mutateUnprobed, recordAll, settleAll } from './pending-actions';
+import type { QuarantineRecord, QuarantineRecordStore } from './quarantine-records';
+import type { ResponderInput } from './responder-input';
+
+export const RELEASE_RESPONDER = 'release-instance';
+
+export const releaseOptionsSchema = ACTIONS['release-instance'].options;
+export type ReleaseOptions = z.output<typeof releaseOptionsSchema>;
+
+export type ReleaseStatus =
+  | 'released'
+  | 'already-released'
+  | 'dry-run'
+  | 'no-record'
+  | 'not-found'
+  | 'terminated'
+  | 'skipped-sample'
+  | 'not-an-instance';
+
+export interface ReleaseResult extends ResponderResult<ReleaseStatus> {
+  readonly instanceId?: string;
+  /** The ENIs put back (or that would be) in their recorded groups. */
+  readonly networkInterfaces: readonly { readonly id: string; readonly groupsRestored: readonly string[] }[];
+  /** The instance profile re-associated (or that would be). */
+  readonly instanceProfileArn?: string;
+  /** The record the instance was restored to. */
+  readonly preQuarantine?: QuarantineRecord;
+}
+
+export interface ReleaseDeps {
+  readonly clients: ClientFactory;
+  readonly logger: IncidentLogger;
+  readonly records: QuarantineRecordStore;
+  readonly now?: () => Date;
+}
+
+/** Firebreak's quarantine tags that release restores to their recorded value (or removes). */
+const RESTORED_TAGS = [FIREBREAK_TAGS.incident, FIREBREAK_TAGS.quarantinedAt] as const;
+
+const sameGroups = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && [...a].sort().every((g, i) => g === [...b].sort()[i]);
+
+/** What release must change to match the record (pure). */
+export interface ReleasePlan {
+  readonly networkInterfaces: readonly { readonly id: string; readonly from: readonly string[]; readonly to: readonly string[] }[];
+  /** Recorded ENIs in the right groups already, or no longer attached. */
+  readonly unchangedInterfaces: readonly { readonly id: string; readonly why: 'already' | 'detached' }[];
+  readonly disableApiTermination?: boolean;
+  readonly shutdownBehavior?: 'stop' | 'terminate';
+  readonly deleteOnTermination: readonly { readonly deviceName: string; readonly deleteOnTermination: boolean }[];
+  readonly profile:
+    | { readonly action: 'associate'; readonly arn: string }
+    | { readonly action: 'none'; readonly why: string; readonly outcome: 'already-done' | 'skipped' };
+  /** Tags to set (release markers plus recorded values) and tags to remove (absent before). */
+  readonly setTags: Readonly<Record<string, string>>;
+  readonly removeTags: readonly string[];
+}
+
+/** Compares the instance with its record and lists the changes that restore it (pure). */
+export function planRelease(
+  record: QuarantineRecord,
+  instance: ObservedInstance,
+  options: ReleaseOptions,
+  releasedAt: string,
+): ReleasePlan {
+  const networkInterfaces: { id: string; from: readonly string[]; to: readonly string[] }[] = [];
+  const unchangedInterfaces: { id: string; why: 'already' | 'detached' }[] = [];
+  for (const recorded of record.networkInterfaces) {
+    const current = instance.networkInterfaces.find((e) => e.networkInterfaceId === recorded.networkInterfaceId);
+    if (!current) unchangedInterfaces.push({ id: recorded.networkInterfaceId, why: 'detached' });
+    else if (sameGroups(current.groupIds, recorded.groupIds)) unchangedInterfaces.push({ id: recorded.networkInterfaceId, why: 'already' });
+    else networkInterfaces.push({ id: recorded.networkInterfaceId, from: current.groupIds, to: recorded.groupIds });
+  }
+
+  const deleteOnTermination = record.deleteOnTermination.flatMap((recorded) => {
+    const current = instance.ebsVolumes.find((v) => v.deviceName === recorded.deviceName);
+    // A volume replaced since (other id on the same device) is not the one recorded: leave it.
+    if (!current || (recorded.volumeId && current.volumeId && current.volumeId !== recorded.volumeId)) return [];
+    return current.deleteOnTermination === recorded.deleteOnTermination
+      ? []
+      : [{ deviceName: recorded.deviceName, deleteOnTermination: recorded.deleteOnTermination }];
+  });
+
+  const currentArn = instance.profileAssociation?.instanceProfileArn;
+  let profile: ReleasePlan['profile'];
+  if (!record.instanceProfileArn) {
+    profile = currentArn
+      ? { action: 'none', outcome: 'skipped', why: `No profile was associated before quarantine; ${currentArn} was associated since and is left as it is` }
+      : { action: 'none', outcome: 'already-done', why: 'No instance profile before quarantine, none now' };
+  } else if (currentArn === record.instanceProfileArn) {
+    profile = { action: 'none', outcome: 'already-done', why: `${currentArn} is associated already` };
+  } else if (currentArn) {
+    profile = {
+      action: 'none',
+      outcome: 'skipped',
+      why: `${currentArn} was associated since quarantine; it is not replaced by the recorded ${record.instanceProfileArn}`,
+    };
+  } else if (!options.restoreInstanceProfile) {
+    profile = {
+      action: 'none',
+      outcome: 'skipped',
+      why: `Option restoreInstanceProfile is off: ${record.instanceProfileArn} stays disassociated`,
+    };
+  } else {
+    profile = { action: 'associate', arn: record.instanceProfileArn };
+  }
+
+  const setTags: Record<string, string> = {
+    [FIREBREAK_TAGS.status]: 'released',
+    [FIREBREAK_TAGS.releasedAt]: releasedAt,
+  };
+  const removeTags: string[] = [];
+  for (const key of RESTORED_TAGS) {
+    const before = record.tags[key];
+    if (before !== undefined) {
+      if (instance.tags[key] !== before) setTags[key] = before;
+    } else if (instance.tags[key] !== undefined) {
+      removeTags.push(key);
+    }
+  }
+
+  return {
+    networkInterfaces,
+    unchangedInterfaces,
+    ...(instance.disableApiTermination !== record.disableApiTermination ? { disableApiTermination: record.disableApiTermination } : {}),
+    ...(instance.shutdownBehavior !== record.shutdownBehavior ? { shutdownBehavior: record.shutdownBehavior } : {}),
+    deleteOnTermination,
+    profile,
+    setTags,
+    removeTags,
+  };
+}
+
+/** Restores a quarantined instance to its recorded pre-quarantine state. */
+export async function releaseInstance(input: ResponderInput<ReleaseOptions>, deps: ReleaseDeps): Promise<ReleaseResult> {
+  const now = deps.now ?? (() => new Date());
+  const log = new ActionLog(now);
+  const { incident, mode, options } = input;
+  const logger = deps.logger;
+  const finish = (status: ReleaseStatus, extra: Partial<ReleaseResult> = {}): ReleaseResult => {
+    const result: ReleaseResult = {
+      responder: RELEASE_RESPONDER,
+      incidentKey: incident.key,
+      mode,
+      status,
+      idempotentReplay: status === 'already-released',
+      actions: log.actions,
+      networkInterfaces: [],
+      ...extra,
+    };
+    logger.info('release-instance finished', { status, instanceId: result.instanceId, actions: result.actions.length });
+    return result;
+  };
+
+  const resource = incident.resource;
+  if (resource.kind !== 'ec2-instance') {
+    log.record('firebreak:decide', resource.kind, 'skipped', `The incident concerns a ${resource.kind} resource, not an EC2 instance`);
+    return finish('not-an-instance');
+  }
+  const instanceId = resource.instanceId;
+  if (incident.sample || isPlaceholderInstanceId(instanceId)) {
+    log.record('firebreak:decide', instanceId, 'skipped', 'Sample finding or placeholder instance id: nothing is read or changed');
+    return finish('skipped-sample', { instanceId });
+  }
+  logger.info('release-instance started', { instanceId, mode, account: incident.account, region: incident.region });
+
+  const record = await deps.records.get(incident.account, incident.region, instanceId);
+  if (!record) {
+    log.record(
+      'firebreak:read-pre-quarantine-state',
+      instanceId,
+      'skipped',
+      'No pre-quarantine record for this instance: Firebreak did not quarantine it (or the record is gone); nothing changed',
+    );
+    return finish('no-record', { instanceId });
+  }
+  if (record.released) {
+    log.record(
+      'firebreak:read-pre-quarantine-state',
+      instanceId,
+      'already-done',
+      `Already released at ${record.releasedAt ?? 'an earlier run'} (by ${record.releasedBy ?? 'unknown'}); nothing changed`,
+    );
+    return finish('already-released', { instanceId, preQuarantine: record });
+  }
+  log.record(
+    'firebreak:read-pre-quarantine-state',
+    instanceId,
+    'observed',
+    `Pre-quarantine state recorded at ${record.capturedAt} by incident ${record.incidentKey}`,
+  );
+
+  const target = { account: incident.account, region: incident.region };
+  const ec2 = await deps.clients.ec2(target);
+  const observation = await observeInstance(ec2, instanceId);
+  if (!observation.found) {
+    log.record('ec2:DescribeInstances', instanceId, 'observed', observation.reason);
+    return finish('not-found', { instanceId, preQuarantine: record });
+  }
+  const instance = observation.instance;
+  log.record('ec2:DescribeInstances', instanceId, 'observed', `${instance.state}; ${instance.networkInterfaces.length} ENI(s)`);
+  if (isTerminatedState(instance.state)) {
+    log.record('firebreak:decide', instanceId, 'skipped', `The instance is ${instance.state}: there is nothing to release`);
+    return finish('terminated', { instanceId, preQuarantine: record });
+  }
+
+  const releasedAt = now().toISOString();
+  const plan = planRelease(record, instance, options, releasedAt);
+
+  // Network first: it is what the owners of the instance are waiting for.
+  recordAll(
+    log,
+    plan.unchangedInterfaces.map((e) => ({
+      api: 'ec2:ModifyNetworkInterfaceAttribute',
+      target: e.id,
+      outcome: e.why === 'already' ? ('already-done' as const) : ('skipped' as const),
+      detail: e.why === 'already' ? 'Already in its recorded groups' : 'No longer attached to the instance: not restored',
+    })),
+  );
+  const eniActions = await settleAll(plan.networkInterfaces.map((eni) => restoreGroups(ec2, mode, eni)));
+  recordAll(log, eniActions);
+
+  const [protections, profile, tags] = await settleAll([
+    restoreProtections(ec2, mode, instanceId, plan),
+    restoreProfile(ec2, mode, instanceId, plan),
+    restoreTags(ec2, mode, instanceId, plan),
+  ] as const);
+  recordAll(log, [...protections, profile, ...tags]);
+
+  if (mode === 'dry-run') {
+    log.record('firebreak:mark-released', instanceId, 'would-do', 'Would mark the pre-quarantine record released');
+  } else {
+    await deps.records.markReleased(incident.account, incident.region, instanceId, { releasedAt, releasedBy: incident.key });
+    log.record('firebreak:mark-released', instanceId, 'done', `Marked the pre-quarantine record released at ${releasedAt}`);
+  }
+
+  return finish(mode === 'dry-run' ? 'dry-run' : 'released', {
+    instanceId,
+    networkInterfaces: plan.networkInterfaces.map((e) => ({ id: e.id, groupsRestored: [...e.to] })),
+    ...(plan.profile.action === 'associate' ? { instanceProfileArn: plan.profile.arn } : {}),
+    preQuarantine: record,
+  });
+}
+
+async function restoreGroups(
+  ec2: EC2Client,
+  mode: ResponderMode,
+  eni: ReleasePlan['networkInterfaces'][number],
+): Promise<PendingAction> {
+  const moved = await mutateEc2(
+    mode,
+    'ec2:ModifyNetworkInterfaceAttribute',
+    eni.id,
+    `move ${eni.id} from ${eni.from.join(', ') || 'no group'} back to its recorded groups ${eni.to.join(', ')}`,
+    (dryRun) =>
+      ec2.send(
+        new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.id, Groups: [...eni.to], ...(dryRun ? { DryRun: true } : {}) }),
+      ),
+  );
+  return moved.action;
+}
+
+async function restoreProtections(ec2: EC2Client, mode: ResponderMode, instanceId: string, plan: ReleasePlan): Promise<PendingAction[]> {
+  const api = 'ec2:ModifyInstanceAttribute';
+  const modify = (what: string, attribute: Omit<ConstructorParameters<typeof ModifyInstanceAttributeCommand>[0], 'InstanceId'>) =>
+    mutateEc2(mode, api, instanceId, what, (dryRun) =>
+      ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: instanceId, ...attribute, ...(dryRun ? { DryRun: true } : {}) })),
+    ).then((r) => r.action);
+  const calls: Promise<PendingAction>[] = [];
+  if (plan.disableApiTermination !== undefined) {
+    calls.push(
+      modify(`set termination protection back to ${plan.disableApiTermination ? 'on' : 'off'}`, {
+        DisableApiTermination: { Value: plan.disableApiTermination },
+      }),
+    );
+  }
+  if (plan.shutdownBehavior !== undefined) {
+    calls.push(
+      modify(`set the instance-initiated shutdown behaviour back to ${plan.shutdownBehavior}`, {
+        InstanceInitiatedShutdownBehavior: { Value: plan.shutdownBehavior },
+      }),
+    );
+  }
+  if (plan.deleteOnTermination.length > 0) {
+    calls.push(
+      modify(
+        `set DeleteOnTermination back to ${plan.deleteOnTermination.map((d) => `${d.deleteOnTermination} on ${d.deviceName}`).join(', ')}`,
+        {
+          BlockDeviceMappings: plan.deleteOnTermination.map((d) => ({
+            DeviceName: d.deviceName,
+            Ebs: { DeleteOnTermination: d.deleteOnTermination },
+          })),
+        },
+      ),
+    );
+  }
+  const actions = await settleAll(calls);
+  return actions.length > 0
+    ? actions
+    : [{ api, target: instanceId, outcome: 'already-done', detail: 'Protections already as recorded' }];
+}
+
+async function restoreProfile(ec2: EC2Client, mode: ResponderMode, instanceId: string, plan: ReleasePlan): Promise<PendingAction> {
+  const api = 'ec2:AssociateIamInstanceProfile';
+  if (plan.profile.action === 'none') {
+    return { api, target: instanceId, outcome: plan.profile.outcome, detail: plan.profile.why };
+  }
+  const arn = plan.profile.arn;
+  const associated = await mutateUnprobed(mode, api, instanceId, `re-associate instance profile ${arn}`, () =>
+    ec2.send(new AssociateIamInstanceProfileCommand({ IamInstanceProfile: { Arn: arn }, InstanceId: instanceId })),
+  );
+  return associated.action;
+}
+
+async function restoreTags(ec2: EC2Client, mode: ResponderMode, instanceId: string, plan: ReleasePlan): Promise<PendingAction[]> {
+  const calls: Promise<PendingAction>[] = [
+    mutateEc2(
+      mode,
+      'ec2:CreateTags',
+      instanceId,
+      `tag the instance ${Object.entries(plan.setTags)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ')}`,
+      (dryRun) =>
+        ec2.send(
+          new CreateTagsCommand({
+            Resources: [instanceId],
+            Tags: Object.entries(plan.setTags).map(([Key, Value]) => ({ Key, Value })),
+            ...(dryRun ? { DryRun: true } : {}),
+          }),
+        ),
+    ).then((r) => r.action),
+  ];
+  if (plan.removeTags.length > 0) {
+    calls.push(
+      mutateEc2(mode, 'ec2:DeleteTags', instanceId, `remove ${plan.removeTags.join(', ')} (absent before quarantine)`, (dryRun) =>
+        ec2.send(
+          new DeleteTagsCommand({
+            Resources: [instanceId],
+            Tags: plan.removeTags.map((Key) => ({ Key })),
+            ...(dryRun ? { DryRun: true } : {}),
+          }),
+        ),
+      ).then((r) => r.action),
+    );
+  }
+  return settleAll(calls);
+}
