@@ -271,8 +271,10 @@ export function instanceStoreReport(
     totalSizeInGB,
     disks,
     detail:
-      `${instanceType ?? 'The instance type'} has ${volumeCount > 0 ? `up to ${volumeCount} instance-store volume(s) (${sizes}, ${totalSizeInGB} GB in all)` : 'instance-store storage'} that EBS snapshots cannot preserve; ` +
-      `image them from inside the instance before it stops, or their data is lost.${rootNote}`,
+      volumeCount > 0
+        ? `${instanceType ?? 'The instance type'} has up to ${volumeCount} instance-store volume(s) (${sizes}, ${totalSizeInGB} GB in all) that EBS snapshots cannot preserve; ` +
+          `image them from inside the instance before it stops, or their data is lost.${rootNote}`
+        : `The root device is instance store (instance-store-backed AMI): EBS snapshots cannot preserve the boot disk; image it from inside the instance before it stops, or its data is lost.`,
   };
 }
 

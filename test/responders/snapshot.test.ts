@@ -433,3 +433,17 @@ describe('createSnapshotVolumesHandler', () => {
     expect(ec2Mock.calls()).toHaveLength(0);
   });
 });
+
+describe('lambdas/snapshot-volumes', () => {
+  it('exports the Lambda handler and createHandler, which runs the real responder over injected clients', async () => {
+    const lambda = await import('../../lambdas/snapshot-volumes/index');
+    expect(typeof lambda.handler).toBe('function');
+    givenInstance(instance({ BlockDeviceMappings: [ROOT] }));
+    givenExistingSnapshots([{ SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'completed' }]);
+
+    const result = await lambda.createHandler({ clients, logger: silentLogger })({ incident: ec2Incident(), mode: 'enforce', options: {} });
+
+    expect(result.status).toBe('already-snapshotted');
+    expect(clients.targets).toEqual([{ account: ACCOUNT, region: REGION }]);
+  });
+});
