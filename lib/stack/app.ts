@@ -1,0 +1,133 @@
+/**
+ * Assembles the Firebreak CDK app from context: reads the configuration, loads the playbooks,
+ * builds the stack and registers cdk-nag. `bin/app.ts` (what `cdk.json` runs), the tests and the
+ * local game-day engine (`synthesizeDefinitions`) all build the app here, so they agree on what
+ * is deployed.
+ */
+import path from 'node:path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import type { CfnStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { loadPlaybookDirectory } from '../playbooks/loader';
+import type { Playbook } from '../playbooks/model';
+import { readFirebreakConfig } from './config';
+import { FIREBREAK_DEFAULTS, FirebreakStack } from './firebreak-stack';
+import { PROJECT_ROOT } from './responder-function';
+
+/** The stack id (and default CloudFormation stack name). */
+export const FIREBREAK_STACK_ID = 'Firebreak';
+
+/** CDK context that skips asset bundling for every stack (tests and definition synthesis). */
+export const SKIP_BUNDLING_CONTEXT = { 'aws:cdk:bundling-stacks': [] as string[] };
+
+export interface FirebreakAppOptions {
+  /** CDK context (the keys of docs/deploy.md, plus any CDK context such as SKIP_BUNDLING_CONTEXT). */
+  readonly context?: Record<string, unknown>;
+  /**
+   * The playbooks to deploy.
+   * @default loaded from the `playbooksDir` context key (relative to the repository root)
+   */
+  readonly playbooks?: readonly Playbook[];
+  /**
+   * Register cdk-nag's AWS Solutions checks (they run at synth and fail it on any unacknowledged finding).
+   * @default true
+   */
+  readonly nag?: boolean;
+  /**
+   * Run aws-cdk-lib's built-in CloudFormation template validation at synth (a WASM rules engine
+   * that takes seconds); turned off where only the definitions matter.
+   * @default true
+   */
+  readonly cfnValidation?: boolean;
+  /** Where the cloud assembly goes. @default the CDK default (cdk.out, or a temporary directory outside the CLI) */
+  readonly outdir?: string;
+}
+
+export interface FirebreakApp {
+  readonly app: App;
+  readonly stack: FirebreakStack;
+  readonly nag?: AwsSolutionsChecks;
+}
+
+/** Builds the app and its stack from context; loads the playbooks unless they are given. */
+export async function buildFirebreakApp(options: FirebreakAppOptions = {}): Promise<FirebreakApp> {
+  const app = new App({
+    ...(options.context ? { context: options.context } : {}),
+    ...(options.outdir ? { outdir: options.outdir } : {}),
+    builtinCloudFormationValidation: options.cfnValidation ?? true,
+  });
+  const config = readFirebreakConfig((key) => app.node.tryGetContext(key) as unknown);
+  const playbooks =
+    options.playbooks ??
+    (await loadPlaybookDirectory(path.resolve(PROJECT_ROOT, config.playbooksDir ?? FIREBREAK_DEFAULTS.playbooksDir)));
+
+  const stack = new FirebreakStack(app, FIREBREAK_STACK_ID, {
+    // Environment-agnostic unless the CLI knows the account: synth works offline, without credentials.
+    ...(process.env.CDK_DEFAULT_ACCOUNT && process.env.CDK_DEFAULT_REGION
+      ? { env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION } }
+      : {}),
+    playbooks,
+    ...(config.alertEmails ? { alertEmails: config.alertEmails } : {}),
+    ...(config.mode ? { mode: config.mode } : {}),
+    ...(config.forceDryRun !== undefined ? { forceDryRun: config.forceDryRun } : {}),
+    ...(config.protectedInstanceIds ? { protectedInstanceIds: config.protectedInstanceIds } : {}),
+    ...(config.protectedTagKey ? { protectedTagKey: config.protectedTagKey } : {}),
+    ...(config.memberRoleName ? { memberRoleName: config.memberRoleName } : {}),
+    ...(config.memberRoleExternalId ? { memberRoleExternalId: config.memberRoleExternalId } : {}),
+    ...(config.logRetentionDays ? { logRetentionDays: config.logRetentionDays } : {}),
+    ...(config.blastRadiusMax ? { blastRadiusMax: config.blastRadiusMax } : {}),
+    ...(config.blastRadiusWindowSeconds ? { blastRadiusWindowSeconds: config.blastRadiusWindowSeconds } : {}),
+    ...(config.reservedConcurrency ? { reservedConcurrency: config.reservedConcurrency } : {}),
+  });
+
+  if (options.nag === false) return { app, stack };
+  const nag = new AwsSolutionsChecks(app, { verbose: true });
+  Validations.of(app).addPlugins(nag);
+  return { app, stack, nag };
+}
+
+/** A deployed state machine's definition as the template carries it, before CloudFormation substitutes. */
+export interface SynthesizedDefinition {
+  /** The `DefinitionString` (ASL JSON with `${…}` placeholders). */
+  readonly definition: string;
+  /** `DefinitionSubstitutions` as the template has them (CloudFormation intrinsics for ARNs). */
+  readonly substitutions: Record<string, unknown>;
+}
+
+export interface SynthesizedDefinitions {
+  readonly dispatcher: SynthesizedDefinition;
+  /** By playbook name. */
+  readonly playbooks: Record<string, SynthesizedDefinition>;
+}
+
+/**
+ * The exact state machine definitions the app deploys, taken from the synthesized template
+ * (bundling and cdk-nag skipped: only the definitions matter). The local game-day engine runs
+ * these with aws-local-stepfunctions after replacing the placeholders (`applySubstitutions`).
+ */
+export async function synthesizeDefinitions(options: Omit<FirebreakAppOptions, 'nag'> = {}): Promise<SynthesizedDefinitions> {
+  const { app, stack } = await buildFirebreakApp({
+    ...options,
+    nag: false,
+    cfnValidation: false,
+    context: { ...options.context, ...SKIP_BUNDLING_CONTEXT },
+  });
+  const template = app.synth().getStackArtifact(stack.artifactId).template as {
+    Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  };
+  const definitionOf = (machine: { node: { defaultChild: unknown } }): SynthesizedDefinition => {
+    const logicalId = Stack.of(stack).getLogicalId(machine.node.defaultChild as CfnStateMachine);
+    const properties = template.Resources[logicalId]?.Properties;
+    if (!properties || typeof properties.DefinitionString !== 'string') {
+      throw new Error(`state machine ${logicalId} has no literal DefinitionString in the template`);
+    }
+    return {
+      definition: properties.DefinitionString,
+      substitutions: (properties.DefinitionSubstitutions ?? {}) as Record<string, unknown>,
+    };
+  };
+  return {
+    dispatcher: definitionOf(stack.dispatcher),
+    playbooks: Object.fromEntries([...stack.playbookStateMachines].map(([name, machine]) => [name, definitionOf(machine)])),
+  };
+}

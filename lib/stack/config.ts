@@ -1,0 +1,112 @@
+/**
+ * Deploy-time configuration, read from CDK context (`cdk.json` or `cdk deploy -c key=value`).
+ * Context values given on the command line arrive as strings, so lists accept JSON arrays or
+ * comma-separated text and booleans/numbers accept their string forms. Every problem names the key.
+ * The defaults live in `FIREBREAK_DEFAULTS` (lib/stack/firebreak-stack.ts); docs/deploy.md lists the keys.
+ */
+import { z } from 'zod';
+import { RESPONDER_MODES } from '../responders/model';
+
+/** The context keys Firebreak reads, in the order docs/deploy.md documents them. */
+export const CONTEXT_KEYS = [
+  'alertEmails',
+  'mode',
+  'forceDryRun',
+  'playbooksDir',
+  'protectedInstanceIds',
+  'protectedTagKey',
+  'memberRoleName',
+  'memberRoleExternalId',
+  'logRetentionDays',
+  'blastRadiusMax',
+  'blastRadiusWindowSeconds',
+  'reservedConcurrency',
+] as const;
+export type ContextKey = (typeof CONTEXT_KEYS)[number];
+
+/** A context value that cannot be used; names the key and what was expected. */
+export class FirebreakConfigError extends Error {
+  override readonly name = 'FirebreakConfigError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+const list = z.preprocess((value) => {
+  if (typeof value !== 'string') return value;
+  const text = value.trim();
+  if (text.startsWith('[')) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return value;
+    }
+  }
+  return text === '' ? [] : text.split(',').map((item) => item.trim());
+}, z.array(z.string().trim().min(1)));
+
+const bool = z.preprocess(
+  (value) => (value === 'true' ? true : value === 'false' ? false : value),
+  z.boolean({ error: 'expected true or false' }),
+);
+
+const integer = z.preprocess(
+  (value) => (typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value),
+  z.number().int().positive(),
+);
+
+/** CloudWatch Logs accepts only these retention periods (PutRetentionPolicy `retentionInDays`). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const INSTANCE_ID = /^i-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
+const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+
+const contextSchema = z.object({
+  alertEmails: list.pipe(z.array(z.string().regex(EMAIL, 'each entry must be an e-mail address'))).optional(),
+  mode: z.enum(RESPONDER_MODES).optional(),
+  forceDryRun: bool.optional(),
+  playbooksDir: z.string().min(1).optional(),
+  protectedInstanceIds: list
+    .pipe(z.array(z.string().regex(INSTANCE_ID, 'each entry must be an instance id such as i-0123456789abcdef0')))
+    .optional(),
+  protectedTagKey: z.string().trim().min(1).max(128, 'EC2 tag keys have at most 128 characters').optional(),
+  memberRoleName: z.string().regex(ROLE_NAME, 'an IAM role name (at most 64 of letters, digits and +=,.@_-)').optional(),
+  memberRoleExternalId: z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, '2-1224 characters of [\\w+=,.@:/-]').optional(),
+  logRetentionDays: integer
+    .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+      message: `one of the CloudWatch Logs retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,
+    })
+    .optional(),
+  blastRadiusMax: integer.optional(),
+  blastRadiusWindowSeconds: integer.optional(),
+  reservedConcurrency: integer.optional(),
+});
+
+/** The configuration as read; absent keys take the stack's defaults. */
+export type FirebreakConfig = z.output<typeof contextSchema>;
+
+/**
+ * Reads and checks every Firebreak context key through `getContext` (e.g.
+ * `(key) => app.node.tryGetContext(key)`); throws one FirebreakConfigError naming every bad key.
+ */
+export function readFirebreakConfig(getContext: (key: ContextKey) => unknown): FirebreakConfig {
+  const raw: Record<string, unknown> = {};
+  for (const key of CONTEXT_KEYS) {
+    const value = getContext(key);
+    // `cdk.json` may carry a key with a null value to document it without setting it.
+    if (value !== undefined && value !== null) raw[key] = value;
+  }
+  const parsed = contextSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const [key, ...rest] = issue.path.map(String);
+      const at = rest.length > 0 ? `${key}[${rest.join('.')}]` : key;
+      return `context "${at}": ${issue.message}`;
+    });
+    throw new FirebreakConfigError(`Invalid Firebreak configuration: ${problems.join('; ')}`, { cause: parsed.error });
+  }
+  return parsed.data;
+}

@@ -1,0 +1,556 @@
+/**
+ * The Firebreak stack, deployed into the security account, one per region:
+ *
+ *   EventBridge rules (GuardDuty findings, CloudWatch alarm state changes, game-day injections)
+ *     → dispatcher (Express state machine: triage Lambda, StartExecution under a deterministic name)
+ *       → one Standard state machine per playbook (compiled from playbooks/*.yaml)
+ *         → responder Lambdas (quarantine-instance, snapshot-volumes, publish-alert, …)
+ *
+ * plus the alert topic (KMS-encrypted), the state table (quarantine records, blast-radius slots),
+ * the undelivered-events dead-letter queue of every rule target and the unprocessable-events queue
+ * of the dispatcher, both alarmed to the alert topic so that nothing is lost without a page.
+ */
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Token, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Validations } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { ACTIONS, iamActionsForStep } from '../playbooks/actions';
+import { ALERT_RESPONDER, compilePlaybook } from '../playbooks/compile';
+import type { CompiledStateMachine } from '../playbooks/compile';
+import {
+  compileDispatcher,
+  INVALID_EVENT_QUEUE_PLACEHOLDER,
+  stateMachinePlaceholder,
+  TRIAGE_RESPONDER,
+} from '../playbooks/dispatcher';
+import { functionPlaceholder } from '../playbooks/compile';
+import type { Playbook } from '../playbooks/model';
+import { flattenSteps } from '../playbooks/model';
+import { routingTableFor } from '../playbooks/routing';
+import { BLAST_RADIUS_TTL_ATTRIBUTE } from '../responders/blast-radius';
+import type { ResponderMode } from '../responders/model';
+import { CompiledStateMachineConstruct } from './compiled-state-machine';
+import type { ResponderArns } from './iam-scopes';
+import { planResponderStatements } from './iam-scopes';
+import { DEFAULT_RESPONDER_ROLE_NAME_PREFIX, responderRoleName } from './member-role-stack';
+import { ResponderFunction } from './responder-function';
+
+/** Every default of the stack, in one place. */
+export const FIREBREAK_DEFAULTS = {
+  /** A first deployment proves its permissions without changing anything (issue 5: dry-run first). */
+  mode: 'dry-run' as ResponderMode,
+  forceDryRun: false,
+  playbooksDir: 'playbooks',
+  /** A year of responder and execution logs: incidents are investigated long after they are contained. */
+  logRetentionDays: 365,
+  /** GuardDuty Medium: findings below every playbook's range and this floor never reach the dispatcher. */
+  alertSeverityFloor: 4.0,
+  /** How long EventBridge keeps retrying delivery to the dispatcher before the event goes to the DLQ. */
+  eventMaxAge: Duration.hours(2),
+  eventRetryAttempts: 20,
+  /** SQS maximum: 14 days to look at an undelivered or unprocessable event. */
+  queueRetention: Duration.days(14),
+  /** Game-day injections use their own source: EventBridge refuses custom events whose source starts with `aws.`. */
+  gameDaySource: 'firebreak.gameday',
+} as const;
+
+/** Memory and timeout per responder; responders not listed use `default`. */
+const RESPONDER_SETTINGS: Readonly<Record<string, { memorySize: number; timeout: Duration; description: string }>> = {
+  [TRIAGE_RESPONDER]: { memorySize: 256, timeout: Duration.seconds(10), description: 'Firebreak triage: event → incident → playbook decision' },
+  [ALERT_RESPONDER]: { memorySize: 256, timeout: Duration.seconds(30), description: 'Firebreak publish-alert: actionable alerts to the alert topic' },
+  // Containment is on the critical path: more memory is more CPU, a shorter cold start.
+  'quarantine-instance': { memorySize: 512, timeout: Duration.seconds(120), description: 'Firebreak quarantine-instance: isolate every ENI, keep the instance as evidence' },
+  'release-instance': { memorySize: 512, timeout: Duration.seconds(120), description: 'Firebreak release-instance: restore a quarantined instance exactly' },
+  'snapshot-volumes': { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak snapshot-volumes: crash-consistent evidence snapshots' },
+  default: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak responder' },
+};
+
+/**
+ * State-table operations per responder, in the security account (the ACTIONS registry lists what
+ * a responder needs where it acts). Quarantine records are written once and updated; the
+ * containment guard takes blast-radius slots with conditional PutItem and reads them in a batch.
+ */
+const STATE_TABLE_ACTIONS: Readonly<Record<string, readonly string[]>> = {
+  'quarantine-instance': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  'release-instance': ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+  'containment-guard': ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
+};
+
+export interface FirebreakStackProps extends StackProps {
+  /** The playbooks to deploy; each becomes a Standard state machine. At least one. */
+  readonly playbooks: readonly Playbook[];
+  /**
+   * E-mail addresses subscribed to the alert topic (each must confirm the subscription).
+   * @default no subscription
+   */
+  readonly alertEmails?: readonly string[];
+  /**
+   * `dry-run` forces every playbook into dry-run (mutating EC2 calls are sent with DryRun: true);
+   * `enforce` lets each playbook's own `mode` apply.
+   * @default 'dry-run'
+   */
+  readonly mode?: ResponderMode;
+  /**
+   * Forces dry-run everywhere, like `mode: 'dry-run'`; conflicts with `mode: 'enforce'`.
+   * @default false
+   */
+  readonly forceDryRun?: boolean;
+  /**
+   * Instances that are never quarantined automatically (they get evidence and an alert).
+   * @default none
+   */
+  readonly protectedInstanceIds?: readonly string[];
+  /**
+   * Instances carrying this tag key are never quarantined automatically. Anyone with
+   * ec2:CreateTags can set it unless a service control policy guards the key.
+   * @default no tag-based protection
+   */
+  readonly protectedTagKey?: string;
+  /**
+   * Role assumed in member accounts (deploy lib/stack/member-role-stack.ts there).
+   * @default responders act in the security account only
+   */
+  readonly memberRoleName?: string;
+  /**
+   * `sts:ExternalId` the member roles require. Requires `memberRoleName`.
+   * @default none
+   */
+  readonly memberRoleExternalId?: string;
+  /**
+   * Retention of every log group, in days (a CloudWatch Logs retention period).
+   * @default 365
+   */
+  readonly logRetentionDays?: number;
+  /**
+   * Containments per account in the sliding window before the containment guard asks for approval.
+   * @default the containment guard's own default
+   */
+  readonly blastRadiusMax?: number;
+  /** @default the containment guard's own default */
+  readonly blastRadiusWindowSeconds?: number;
+  /**
+   * Reserved concurrency of each responder that calls EC2, capping the EC2 request rate of a
+   * finding storm. Off by default: new accounts have a concurrency quota of 10 and Lambda refuses
+   * reservations that leave less than 10 unreserved.
+   * @default no reservation
+   */
+  readonly reservedConcurrency?: number;
+}
+
+function pascal(name: string): string {
+  return name
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part[0]!.toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/** The lowest severity any GuardDuty-sourced playbook (or the default alert floor) acts on. */
+export function guardDutySeverityThreshold(playbooks: readonly Playbook[], floor: number = FIREBREAK_DEFAULTS.alertSeverityFloor): number {
+  const minimums = playbooks
+    .filter((playbook) => playbook.match.sources.includes('guardduty'))
+    .map((playbook) => playbook.match.severity?.min ?? 0);
+  return Math.min(floor, ...minimums);
+}
+
+/**
+ * The alarm-name filter for the CloudWatch rule: the union of the alarm playbooks' globs as
+ * EventBridge wildcard patterns, or undefined (no filter) when any alarm playbook takes every name.
+ */
+export function alarmNameFilter(playbooks: readonly Playbook[]): { wildcard: string }[] | undefined {
+  const alarmPlaybooks = playbooks.filter((playbook) => playbook.match.sources.includes('cloudwatch'));
+  if (alarmPlaybooks.some((playbook) => !playbook.match.alarmNames || playbook.match.alarmNames.includes('*'))) {
+    return undefined;
+  }
+  const globs = [...new Set(alarmPlaybooks.flatMap((playbook) => playbook.match.alarmNames ?? []))].sort();
+  // Same dialect: `*` is the only wildcard; EventBridge escapes a literal backslash as `\\`.
+  return globs.map((glob) => ({ wildcard: glob.replace(/\\/g, '\\\\') }));
+}
+
+/** The responders the deployed playbooks use, with the IAM actions each needs where it acts. */
+export function responderActions(playbooks: readonly Playbook[]): Map<string, Set<string>> {
+  const byResponder = new Map<string, Set<string>>([
+    [TRIAGE_RESPONDER, new Set()],
+    // Every playbook alerts its failures, whether or not it has a notify step.
+    [ALERT_RESPONDER, new Set(ACTIONS.notify.iamActions)],
+  ]);
+  for (const playbook of playbooks) {
+    for (const step of flattenSteps(playbook.steps)) {
+      const responder = ACTIONS[step.action].responder;
+      const actions = byResponder.get(responder) ?? new Set<string>();
+      for (const action of iamActionsForStep(step.action, step.with)) actions.add(action);
+      byResponder.set(responder, actions);
+    }
+  }
+  return byResponder;
+}
+
+/** True when a responder acts on resources in the incident's account (EC2, IAM): it may assume the member role. */
+function actsInIncidentAccount(actions: ReadonlySet<string>): boolean {
+  return [...actions].some((action) => action.startsWith('ec2:') || action.startsWith('iam:'));
+}
+
+/** Firebreak in one region of the security account. */
+export class FirebreakStack extends Stack {
+  public readonly alertKey: kms.Key;
+  public readonly alertTopic: sns.Topic;
+  public readonly stateTable: dynamodb.Table;
+  /** Events EventBridge could not deliver to the dispatcher (every rule target's DLQ). */
+  public readonly undeliveredEventsQueue: sqs.Queue;
+  /** Events the dispatcher could not handle: unparseable, or a dispatch failure; kept with the reason. */
+  public readonly unprocessableEventsQueue: sqs.Queue;
+  public readonly responders: ReadonlyMap<string, ResponderFunction>;
+  public readonly playbookStateMachines: ReadonlyMap<string, sfn.StateMachine>;
+  public readonly dispatcher: sfn.StateMachine;
+  public readonly rules: { readonly guardDuty: events.Rule; readonly cloudWatch?: events.Rule; readonly gameDay: events.Rule };
+  /** The compiled definitions, as deployed (before substitution). */
+  public readonly compiled: { readonly dispatcher: CompiledStateMachine; readonly playbooks: ReadonlyMap<string, CompiledStateMachine> };
+
+  constructor(scope: Construct, id: string, props: FirebreakStackProps) {
+    super(scope, id, {
+      ...props,
+      description: props.description ?? 'Firebreak: automated incident response for GuardDuty findings and CloudWatch alarms',
+    });
+    validateProps(props);
+    const mode = props.mode ?? FIREBREAK_DEFAULTS.mode;
+    const forceDryRun = (props.forceDryRun ?? FIREBREAK_DEFAULTS.forceDryRun) || mode === 'dry-run';
+    const logRetention = (props.logRetentionDays ?? FIREBREAK_DEFAULTS.logRetentionDays) as logs.RetentionDays;
+
+    // ---- Alerting: a customer-managed key, so that who can read alerts is decided in IAM/KMS.
+    this.alertKey = new kms.Key(this, 'AlertKey', {
+      description: 'Firebreak: encrypts the alert topic',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      policy: alertKeyPolicy(this),
+    });
+    this.alertTopic = new sns.Topic(this, 'AlertTopic', {
+      displayName: 'Firebreak alerts',
+      masterKey: this.alertKey,
+      enforceSSL: true,
+    });
+    for (const email of props.alertEmails ?? []) {
+      this.alertTopic.addSubscription(new subscriptions.EmailSubscription(email));
+    }
+
+    // ---- State: quarantine records (what release restores) and blast-radius slots.
+    this.stateTable = new dynamodb.Table(this, 'StateTable', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      timeToLiveAttribute: BLAST_RADIUS_TTL_ATTRIBUTE,
+      deletionProtection: true,
+      // The records are what a release restores instances from: never delete them with the stack.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // ---- Queues where events wait for a person instead of being lost.
+    this.undeliveredEventsQueue = this.keptEventsQueue(
+      'UndeliveredEventsQueue',
+      'the dead-letter queue of every EventBridge rule target: events EventBridge could not deliver to the dispatcher',
+    );
+    this.unprocessableEventsQueue = this.keptEventsQueue(
+      'UnprocessableEventsQueue',
+      'where the dispatcher keeps events it could not parse or dispatch, each with the reason',
+    );
+
+    // ---- Responders.
+    const arns: ResponderArns = {
+      ec2: (resourceType) => `arn:${Aws.PARTITION}:ec2:${Aws.REGION}:${Aws.ACCOUNT_ID}:${resourceType}/*`,
+      snapshots: `arn:${Aws.PARTITION}:ec2:${Aws.REGION}::snapshot/*`,
+      iam: (resourceType) => `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:${resourceType}/*`,
+      ownRoles: [
+        `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/${DEFAULT_RESPONDER_ROLE_NAME_PREFIX}*`,
+        `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/${this.stackName}-*`,
+      ],
+      alertTopic: this.alertTopic.topicArn,
+      alertKey: this.alertKey.keyArn,
+      stateTable: this.stateTable.tableArn,
+      ...(props.memberRoleName ? { memberRoles: `arn:${Aws.PARTITION}:iam::*:role/${props.memberRoleName}` } : {}),
+    };
+    const environment: Record<string, string> = {
+      POWERTOOLS_SERVICE_NAME: 'firebreak',
+      ALERT_TOPIC_ARN: this.alertTopic.topicArn,
+      FIREBREAK_STATE_TABLE: this.stateTable.tableName,
+      FIREBREAK_SECURITY_ACCOUNT_ID: Aws.ACCOUNT_ID,
+      FIREBREAK_PROTECTED_INSTANCE_IDS: (props.protectedInstanceIds ?? []).join(','),
+      ...(props.protectedTagKey ? { FIREBREAK_PROTECTED_TAG_KEY: props.protectedTagKey } : {}),
+      ...(props.memberRoleName ? { FIREBREAK_MEMBER_ROLE_NAME: props.memberRoleName } : {}),
+      ...(props.memberRoleExternalId ? { FIREBREAK_MEMBER_ROLE_EXTERNAL_ID: props.memberRoleExternalId } : {}),
+      ...(props.blastRadiusMax !== undefined ? { FIREBREAK_BLAST_RADIUS_MAX: String(props.blastRadiusMax) } : {}),
+      ...(props.blastRadiusWindowSeconds !== undefined
+        ? { FIREBREAK_BLAST_RADIUS_WINDOW_SECONDS: String(props.blastRadiusWindowSeconds) }
+        : {}),
+    };
+
+    const responders = new Map<string, ResponderFunction>();
+    for (const [responder, actions] of responderActions(props.playbooks)) {
+      const inIncidentAccount = actsInIncidentAccount(actions);
+      const needed = new Set([
+        ...actions,
+        ...(STATE_TABLE_ACTIONS[responder] ?? []),
+        ...(inIncidentAccount && props.memberRoleName ? ['sts:AssumeRole'] : []),
+      ]);
+      const settings = RESPONDER_SETTINGS[responder] ?? RESPONDER_SETTINGS.default!;
+      responders.set(
+        responder,
+        new ResponderFunction(this, `Responder${pascal(responder)}`, {
+          responder,
+          description: settings.description,
+          environment,
+          statements: planResponderStatements(needed, arns),
+          logRetention,
+          memorySize: settings.memorySize,
+          timeout: settings.timeout,
+          // Member roles trust responder roles by name (lib/stack/member-role-stack.ts).
+          ...(inIncidentAccount ? { roleName: responderRoleName(responder, Aws.REGION) } : {}),
+          ...(inIncidentAccount && props.reservedConcurrency !== undefined
+            ? { reservedConcurrentExecutions: props.reservedConcurrency }
+            : {}),
+        }),
+      );
+    }
+    this.responders = responders;
+    const fn = (responder: string) => {
+      const found = responders.get(responder);
+      if (!found) throw new Error(`no responder function ${responder}`);
+      return found.function;
+    };
+
+    // ---- Playbooks: one Standard state machine each (exactly once, 1-year executions, task tokens).
+    const playbookMachines = new Map<string, sfn.StateMachine>();
+    const compiledPlaybooks = new Map<string, CompiledStateMachine>();
+    for (const playbook of props.playbooks) {
+      const compiled = compilePlaybook(playbook);
+      compiledPlaybooks.set(playbook.name, compiled);
+      const used = compiled.substitutions.map((placeholder) => responderOfPlaceholder(placeholder, responders));
+      const machine = new CompiledStateMachineConstruct(this, `Playbook${pascal(playbook.name)}`, {
+        compiled,
+        type: sfn.StateMachineType.STANDARD,
+        ...this.nameIfValid(`${this.stackName}-${playbook.name}`),
+        comment: `Firebreak playbook ${playbook.name} (${playbook.file})`,
+        substitutions: Object.fromEntries(used.map((responder) => [functionPlaceholder(responder), fn(responder).functionArn])),
+        invokes: used.map(fn),
+        logRetention,
+      });
+      playbookMachines.set(playbook.name, machine.stateMachine);
+    }
+    this.playbookStateMachines = playbookMachines;
+
+    // ---- Dispatcher: Express, at-least-once in, exactly-once out by execution name.
+    const placeholders = Object.fromEntries(
+      props.playbooks.map((playbook) => [playbook.name, `\${${stateMachinePlaceholder(playbook.name)}}`]),
+    );
+    const dispatcherCompiled = compileDispatcher({
+      routing: routingTableFor(props.playbooks, placeholders, { forceDryRun }),
+      playbooks: props.playbooks.map((playbook) => playbook.name),
+      alertMode: forceDryRun ? 'dry-run' : 'enforce',
+    });
+    this.compiled = { dispatcher: dispatcherCompiled, playbooks: compiledPlaybooks };
+    const dispatcher = new CompiledStateMachineConstruct(this, 'Dispatcher', {
+      compiled: dispatcherCompiled,
+      type: sfn.StateMachineType.EXPRESS,
+      ...this.nameIfValid(`${this.stackName}-dispatcher`),
+      comment: 'Firebreak dispatcher: triage every event, start its playbook exactly once',
+      substitutions: {
+        [functionPlaceholder(TRIAGE_RESPONDER)]: fn(TRIAGE_RESPONDER).functionArn,
+        [functionPlaceholder(ALERT_RESPONDER)]: fn(ALERT_RESPONDER).functionArn,
+        [INVALID_EVENT_QUEUE_PLACEHOLDER]: this.unprocessableEventsQueue.queueUrl,
+        ...Object.fromEntries(
+          [...playbookMachines].map(([name, machine]) => [stateMachinePlaceholder(name), machine.stateMachineArn]),
+        ),
+      },
+      invokes: [fn(TRIAGE_RESPONDER), fn(ALERT_RESPONDER)],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'StartPlaybooks',
+          actions: ['states:StartExecution'],
+          resources: [...playbookMachines.values()].map((machine) => machine.stateMachineArn),
+        }),
+        new iam.PolicyStatement({
+          sid: 'KeepUnprocessableEvents',
+          actions: ['sqs:SendMessage'],
+          resources: [this.unprocessableEventsQueue.queueArn],
+        }),
+      ],
+      logRetention,
+    });
+    this.dispatcher = dispatcher.stateMachine;
+
+    // ---- Rules on the default bus: every target with retries and a dead-letter queue.
+    const target = () =>
+      new targets.SfnStateMachine(this.dispatcher, {
+        deadLetterQueue: this.undeliveredEventsQueue,
+        retryAttempts: FIREBREAK_DEFAULTS.eventRetryAttempts,
+        maxEventAge: FIREBREAK_DEFAULTS.eventMaxAge,
+      });
+    const guardDuty = new events.Rule(this, 'GuardDutyFindingsRule', {
+      description: 'GuardDuty findings at or above the lowest severity any playbook (or the default alert) acts on',
+      eventPattern: {
+        source: ['aws.guardduty'],
+        detailType: ['GuardDuty Finding'],
+        // Severity bands are numeric ranges (Medium is 4.0–6.9): match numerically, never by listed values.
+        detail: { severity: [{ numeric: ['>=', guardDutySeverityThreshold(props.playbooks)] }] },
+      },
+      targets: [target()],
+    });
+    let cloudWatch: events.Rule | undefined;
+    if (props.playbooks.some((playbook) => playbook.match.sources.includes('cloudwatch'))) {
+      const names = alarmNameFilter(props.playbooks);
+      cloudWatch = new events.Rule(this, 'CloudWatchAlarmsRule', {
+        description: 'CloudWatch alarms entering ALARM (OK and INSUFFICIENT_DATA start nothing, so they are filtered here)',
+        eventPattern: {
+          source: ['aws.cloudwatch'],
+          detailType: ['CloudWatch Alarm State Change'],
+          detail: { state: { value: ['ALARM'] }, ...(names ? { alarmName: names } : {}) },
+        },
+        targets: [target()],
+      });
+    }
+    const gameDay = new events.Rule(this, 'GameDayEventsRule', {
+      description: 'Game-day injections: every shape, unfiltered, so that rehearsals exercise triage itself',
+      eventPattern: {
+        source: [FIREBREAK_DEFAULTS.gameDaySource],
+        detailType: ['GuardDuty Finding', 'CloudWatch Alarm State Change'],
+      },
+      targets: [target()],
+    });
+    this.rules = { guardDuty, ...(cloudWatch ? { cloudWatch } : {}), gameDay };
+
+    // ---- Page a person when an event waits in a queue.
+    this.alarmOnKeptEvents('UndeliveredEventsAlarm', this.undeliveredEventsQueue, 'EventBridge could not deliver events to the Firebreak dispatcher');
+    this.alarmOnKeptEvents('UnprocessableEventsAlarm', this.unprocessableEventsQueue, 'The Firebreak dispatcher kept events it could not handle');
+
+    // ---- Outputs.
+    new CfnOutput(this, 'DispatcherArn', { value: this.dispatcher.stateMachineArn, description: 'The dispatcher state machine (Express)' });
+    for (const [name, machine] of playbookMachines) {
+      new CfnOutput(this, `Playbook${pascal(name)}Arn`, { value: machine.stateMachineArn, description: `Playbook ${name}` });
+    }
+    new CfnOutput(this, 'AlertTopicArn', { value: this.alertTopic.topicArn });
+    new CfnOutput(this, 'StateTableName', { value: this.stateTable.tableName });
+    new CfnOutput(this, 'UndeliveredEventsQueueUrl', { value: this.undeliveredEventsQueue.queueUrl });
+    new CfnOutput(this, 'UnprocessableEventsQueueUrl', { value: this.unprocessableEventsQueue.queueUrl });
+    new CfnOutput(this, 'EventBusName', { value: 'default', description: 'Where game-day events are put (source firebreak.gameday)' });
+    new CfnOutput(this, 'Mode', { value: forceDryRun ? 'dry-run' : 'enforce', description: 'dry-run: every playbook runs in dry-run' });
+  }
+
+  private nameIfValid(name: string): { stateMachineName?: string } {
+    // State machine names: 1-80 of [A-Za-z0-9_-] (tokens cannot be checked, so are left to CloudFormation).
+    return !Token.isUnresolved(name) && /^[A-Za-z0-9_-]{1,80}$/.test(name) ? { stateMachineName: name } : {};
+  }
+
+  private keptEventsQueue(id: string, purpose: string): sqs.Queue {
+    const queue = new sqs.Queue(this, id, {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: FIREBREAK_DEFAULTS.queueRetention,
+    });
+    Validations.of(queue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: `This queue is itself the last stop (${purpose}); a dead-letter queue behind it would only move the problem. Its depth is alarmed to the alert topic.`,
+    });
+    return queue;
+  }
+
+  private alarmOnKeptEvents(id: string, queue: sqs.Queue, what: string): void {
+    const alarm = new cloudwatch.Alarm(this, id, {
+      alarmDescription: `${what}; they are kept in ${queue.node.id} for up to 14 days.`,
+      metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.alertTopic));
+  }
+}
+
+function responderOfPlaceholder(placeholder: string, responders: ReadonlyMap<string, unknown>): string {
+  for (const responder of responders.keys()) {
+    if (functionPlaceholder(responder) === placeholder) return responder;
+  }
+  throw new Error(`no responder function for placeholder ${placeholder}`);
+}
+
+/**
+ * The alert key's policy. CDK's default grants `kms:*` to the account; this lists the actions
+ * instead, so that no statement anywhere in the stack grants a wildcard action. The account
+ * statement delegates to IAM (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam):
+ * the responder roles get kms:GenerateDataKey/kms:Decrypt on this key in their own policies, which
+ * is what publishing to an encrypted topic needs. CloudWatch alarms publish to the topic as a
+ * service and so are named here, for this account's alarms only.
+ */
+function alertKeyPolicy(stack: Stack): iam.PolicyDocument {
+  return new iam.PolicyDocument({
+    statements: [
+      new iam.PolicyStatement({
+        sid: 'AccountAdministersAndDelegatesToIam',
+        principals: [new iam.AccountRootPrincipal()],
+        actions: [
+          'kms:CancelKeyDeletion',
+          'kms:CreateAlias',
+          'kms:Decrypt',
+          'kms:DeleteAlias',
+          'kms:DescribeKey',
+          'kms:DisableKey',
+          'kms:DisableKeyRotation',
+          'kms:EnableKey',
+          'kms:EnableKeyRotation',
+          'kms:Encrypt',
+          'kms:GenerateDataKey',
+          'kms:GetKeyPolicy',
+          'kms:GetKeyRotationStatus',
+          'kms:ListGrants',
+          'kms:ListKeyRotations',
+          'kms:ListResourceTags',
+          'kms:PutKeyPolicy',
+          'kms:ReEncryptFrom',
+          'kms:ReEncryptTo',
+          'kms:RevokeGrant',
+          'kms:RotateKeyOnDemand',
+          'kms:ScheduleKeyDeletion',
+          'kms:TagResource',
+          'kms:UntagResource',
+          'kms:UpdateAlias',
+          'kms:UpdateKeyDescription',
+        ],
+        resources: ['*'],
+      }),
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublishToTheAlertTopic',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+    ],
+  });
+}
+
+function validateProps(props: FirebreakStackProps): void {
+  if (props.playbooks.length === 0) {
+    throw new Error('FirebreakStack: no playbooks to deploy; add at least one file to the playbooks directory');
+  }
+  const names = props.playbooks.map((playbook) => playbook.name);
+  const duplicate = names.find((name, index) => names.indexOf(name) !== index);
+  if (duplicate) throw new Error(`FirebreakStack: two playbooks are named "${duplicate}"`);
+  if (props.memberRoleExternalId !== undefined && props.memberRoleName === undefined) {
+    throw new Error('FirebreakStack: memberRoleExternalId is set but memberRoleName is not; set both or neither');
+  }
+  if (props.mode === 'enforce' && props.forceDryRun === true) {
+    throw new Error(
+      'FirebreakStack: mode "enforce" and forceDryRun true contradict each other; drop forceDryRun to enforce, or set mode "dry-run"',
+    );
+  }
+}

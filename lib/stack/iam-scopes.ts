@@ -1,0 +1,275 @@
+/**
+ * Least privilege for the responder functions in the security account. A responder's policy is
+ * exactly the union of `iamActionsForStep` over the deployed steps it runs, plus the security
+ * account services it uses (alert topic, its KMS key, the state table, the member roles); each
+ * action is granted on the narrowest resources its API authorizes on. An action without a scoping
+ * rule here fails the synth: nothing is ever granted on `*` by default.
+ *
+ * Resource types per EC2 API come from the EC2 Service Authorization Reference
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html).
+ * The ARNs pin this account and the stack's region: one Firebreak stack runs per region, and a
+ * finding from another account goes through that account's member role (lib/stack/member-role-stack.ts),
+ * whose scoping follows the same table with its own account.
+ */
+import { Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { IConstruct } from 'constructs';
+import { MANAGED_SECURITY_GROUP_TAG } from '../aws/member-accounts';
+
+/** ARN builders for the security account and the resources the stack created. */
+export interface ResponderArns {
+  /** Any resource of `resourceType` in this account and region. */
+  readonly ec2: (resourceType: string) => string;
+  /** EC2 snapshot ARNs carry no account id: `arn:aws:ec2:<region>::snapshot/<id>`. */
+  readonly snapshots: string;
+  readonly iam: (resourceType: string) => string;
+  /** Roles this deployment owns, which an iam:PutRolePolicy grant must never reach. */
+  readonly ownRoles: readonly string[];
+  readonly alertTopic: string;
+  readonly alertKey: string;
+  readonly stateTable: string;
+  /** The member role in every account, when cross-account response is configured. */
+  readonly memberRoles?: string;
+}
+
+/** A group of APIs that share resources and conditions, and why its resources are the narrowest possible. */
+interface ActionScope {
+  readonly sid: string;
+  readonly effect?: iam.Effect;
+  /** The requested actions this statement grants (empty: no statement). */
+  readonly actions: (requested: ReadonlySet<string>) => string[];
+  readonly resources: (arns: ResponderArns, requested: ReadonlySet<string>) => string[];
+  readonly conditions?: (requested: ReadonlySet<string>) => Record<string, Record<string, string | string[]>>;
+  /** Why each wildcard resource is unavoidable: the cdk-nag acknowledgment reason. */
+  readonly why: string;
+}
+
+const EC2_REFERENCE = 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html';
+
+/** `ec2:CreateTags` on what these create, only as part of creating it (TagSpecifications). */
+const CREATION_TAGGING = [
+  { createAction: 'CreateSecurityGroup', resourceType: 'security-group' },
+  { createAction: 'CreateSnapshots', resourceType: 'snapshot' },
+] as const;
+
+/** Actions that tag or untag the contained instance itself (quarantine and release do, snapshot does not). */
+const INSTANCE_CHANGING = ['ec2:ModifyInstanceAttribute', 'ec2:DisassociateIamInstanceProfile', 'ec2:AssociateIamInstanceProfile'];
+
+function requestedOf(...actions: string[]): (requested: ReadonlySet<string>) => string[] {
+  return (requested) => actions.filter((action) => requested.has(action));
+}
+
+function creationTagging(requested: ReadonlySet<string>) {
+  return requested.has('ec2:CreateTags')
+    ? CREATION_TAGGING.filter(({ createAction }) => requested.has(`ec2:${createAction}`))
+    : [];
+}
+
+function tagsInstances(requested: ReadonlySet<string>): boolean {
+  return INSTANCE_CHANGING.some((action) => requested.has(action));
+}
+
+/** One scope per group of APIs, in statement order. */
+const SCOPES: readonly ActionScope[] = [
+  {
+    sid: 'DescribeForContainmentAndEvidence',
+    actions: (requested) => [...requested].filter((action) => /^ec2:Describe[A-Za-z]+$/.test(action) && action !== 'ec2:DescribeInstanceAttribute').sort(),
+    resources: () => ['*'],
+    why: `EC2 Describe* list actions do not support resource-level permissions: the EC2 Service Authorization Reference lists no resource type for them (${EC2_REFERENCE}).`,
+  },
+  {
+    sid: 'ReadInstanceAttributes',
+    actions: requestedOf('ec2:DescribeInstanceAttribute'),
+    resources: (arns) => [arns.ec2('instance')],
+    why: 'The instance a finding names is known only at run time; DescribeInstanceAttribute authorizes on the instance.',
+  },
+  {
+    sid: 'MoveNetworkInterfacesBetweenGroups',
+    actions: requestedOf('ec2:ModifyNetworkInterfaceAttribute'),
+    resources: (arns) => [arns.ec2('network-interface'), arns.ec2('security-group')],
+    why: 'Containment moves every ENI of the instance a finding names (known only at run time) to the isolation groups; the API authorizes on the ENI and on each group.',
+  },
+  {
+    sid: 'ContainInstances',
+    actions: requestedOf('ec2:ModifyInstanceAttribute', 'ec2:DisassociateIamInstanceProfile', 'ec2:AssociateIamInstanceProfile'),
+    resources: (arns) => [arns.ec2('instance')],
+    why: 'The instance a finding names is known only at run time; these APIs authorize on the instance.',
+  },
+  {
+    sid: 'CreateIsolationGroups',
+    actions: requestedOf('ec2:CreateSecurityGroup'),
+    resources: (arns) => [arns.ec2('security-group'), arns.ec2('vpc')],
+    why: 'Isolation groups are created on first need in whatever VPC the contained instance lives in, with ids that cannot be known in advance.',
+  },
+  {
+    sid: 'ChangeRulesOfFirebreakGroupsOnly',
+    actions: requestedOf(
+      'ec2:AuthorizeSecurityGroupIngress',
+      'ec2:AuthorizeSecurityGroupEgress',
+      'ec2:RevokeSecurityGroupIngress',
+      'ec2:RevokeSecurityGroupEgress',
+    ),
+    resources: (arns) => [arns.ec2('security-group')],
+    // Only groups Firebreak created (tagged at creation; TagResourcesAtCreation forbids tagging an
+    // existing group) can have their rules changed: no application group can be opened.
+    conditions: () => ({
+      StringEquals: { [`aws:ResourceTag/${MANAGED_SECURITY_GROUP_TAG.key}`]: MANAGED_SECURITY_GROUP_TAG.value },
+    }),
+    why: `Isolation group ids are known only at run time; the aws:ResourceTag/${MANAGED_SECURITY_GROUP_TAG.key} condition limits the statement to the groups Firebreak created.`,
+  },
+  {
+    sid: 'SnapshotVolumesForEvidence',
+    actions: requestedOf('ec2:CreateSnapshots'),
+    resources: (arns) => [arns.ec2('instance'), arns.ec2('volume'), arns.snapshots],
+    why: 'Evidence covers every volume of the instance a finding names; new snapshot ids cannot be known in advance and snapshot ARNs carry no account id.',
+  },
+  {
+    sid: 'TagContainedInstances',
+    actions: (requested) => (tagsInstances(requested) ? requestedOf('ec2:CreateTags', 'ec2:DeleteTags')(requested) : []),
+    resources: (arns) => [arns.ec2('instance')],
+    why: 'Contained instances are tagged with the incident key and status; the instance is known only at run time.',
+  },
+  {
+    sid: 'TagResourcesAtCreation',
+    actions: (requested) => (creationTagging(requested).length > 0 ? ['ec2:CreateTags'] : []),
+    resources: (arns, requested) =>
+      creationTagging(requested).map(({ resourceType }) => (resourceType === 'snapshot' ? arns.snapshots : arns.ec2(resourceType))),
+    // https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html
+    conditions: (requested) => {
+      const createActions = creationTagging(requested).map(({ createAction }) => createAction);
+      return { StringEquals: { 'ec2:CreateAction': createActions.length === 1 ? createActions[0]! : createActions } };
+    },
+    why: 'Creation-time tags (TagSpecifications) on the isolation groups and evidence snapshots Firebreak creates; ec2:CreateAction forbids tagging an existing group or snapshot.',
+  },
+  {
+    sid: 'PassInstanceRolesBackToEc2',
+    actions: requestedOf('iam:PassRole'),
+    resources: (arns) => [arns.iam('role')],
+    // Release re-associates the instance profile recorded at quarantine time, whose role is only
+    // known then: the receiving service can be pinned, the role cannot.
+    conditions: () => ({ StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } }),
+    why: 'Release re-associates the instance profile recorded at quarantine time, whose role is known only then; iam:PassedToService limits the pass to EC2.',
+  },
+  {
+    sid: 'ReadInstanceProfiles',
+    actions: requestedOf('iam:GetInstanceProfile'),
+    resources: (arns) => [arns.iam('instance-profile')],
+    why: 'The instance profile of a contained instance is known only at run time.',
+  },
+  {
+    sid: 'RevokeInstanceRoleSessions',
+    actions: requestedOf('iam:PutRolePolicy', 'iam:DeleteRolePolicy'),
+    resources: (arns) => [arns.iam('role')],
+    why: 'Revoking sessions writes a deny-older-sessions inline policy on the role of the instance profile, known only at run time; DenyChangesToFirebreakRoles stops Firebreak roles from granting themselves more.',
+  },
+  {
+    // role/* above includes Firebreak's own roles: without the deny a responder could write itself an admin policy.
+    sid: 'DenyChangesToFirebreakRoles',
+    effect: iam.Effect.DENY,
+    actions: requestedOf('iam:PutRolePolicy', 'iam:DeleteRolePolicy'),
+    resources: (arns) => [...arns.ownRoles],
+    why: 'A deny.',
+  },
+  {
+    sid: 'PublishAlerts',
+    actions: requestedOf('sns:Publish'),
+    resources: (arns) => [arns.alertTopic],
+    why: 'One topic ARN.',
+  },
+  {
+    // SNS encrypts each message with a data key from the topic's key on the publisher's behalf
+    // (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#sns-what-permissions-for-sse).
+    sid: 'EncryptAlertsWithTheTopicKey',
+    actions: (requested) => (requested.has('sns:Publish') ? ['kms:Decrypt', 'kms:GenerateDataKey'] : []),
+    resources: (arns) => [arns.alertKey],
+    why: 'One key ARN.',
+  },
+  {
+    sid: 'KeepIncidentState',
+    actions: (requested) => [...requested].filter((action) => action.startsWith('dynamodb:')).sort(),
+    resources: (arns) => [arns.stateTable],
+    why: 'One table ARN.',
+  },
+  {
+    sid: 'ActInMemberAccounts',
+    actions: requestedOf('sts:AssumeRole'),
+    resources: (arns) => (arns.memberRoles ? [arns.memberRoles] : []),
+    why: 'Findings come from any member account of the organization; the role name is fixed at deploy time and the member role trusts only Firebreak responder roles (aws:PrincipalArn), so only the account is a wildcard.',
+  },
+];
+
+/** A statement with the wildcard resources it grants and why they cannot be narrower. */
+export interface PlannedStatement {
+  readonly statement: iam.PolicyStatement;
+  readonly wildcards: ReadonlyArray<{ readonly resource: string; readonly why: string }>;
+}
+
+/** Groups `actions` into scoped statements; throws on a wildcard action or one without a scoping rule. */
+export function planResponderStatements(actions: Iterable<string>, arns: ResponderArns): PlannedStatement[] {
+  const requested = new Set(actions);
+  for (const action of requested) {
+    if (action.includes('*')) throw new Error(`'${action}' is a wildcard action; list the exact actions a responder needs`);
+  }
+  const granted = new Set<string>();
+  const planned: PlannedStatement[] = [];
+  for (const scope of SCOPES) {
+    const scopeActions = scope.actions(requested);
+    const resources = scope.resources(arns, requested);
+    if (scopeActions.length === 0 || resources.length === 0) continue;
+    const effect = scope.effect ?? iam.Effect.ALLOW;
+    if (effect === iam.Effect.ALLOW) scopeActions.forEach((action) => granted.add(action));
+    planned.push({
+      statement: new iam.PolicyStatement({
+        sid: scope.sid,
+        effect,
+        actions: scopeActions,
+        resources,
+        ...(scope.conditions ? { conditions: scope.conditions(requested) } : {}),
+      }),
+      wildcards:
+        effect === iam.Effect.ALLOW
+          ? resources.filter((resource) => resource.includes('*')).map((resource) => ({ resource, why: scope.why }))
+          : [],
+    });
+  }
+  const ungranted = [...requested].filter((action) => !granted.has(action)).sort();
+  if (ungranted.length > 0) {
+    throw new Error(
+      `no scoping rule for ${ungranted.join(', ')}; add one to SCOPES in lib/stack/iam-scopes.ts rather than granting it on '*'`,
+    );
+  }
+  return planned;
+}
+
+/** How cdk-nag prints a resolved resource: `{ Ref: X }` becomes `<X>`, `Fn::GetAtt` becomes `<Id.Attr>`. */
+export function nagResourceName(resolved: unknown): string {
+  if (typeof resolved === 'string') return resolved.replace(/\$\{/g, '<').replace(/\}/g, '>');
+  if (typeof resolved === 'object' && resolved !== null) {
+    const record = resolved as Record<string, unknown>;
+    if (typeof record.Ref === 'string') return `<${record.Ref}>`;
+    const getAtt = record['Fn::GetAtt'];
+    if (Array.isArray(getAtt)) return `<${getAtt.map(nagResourceName).join('.')}>`;
+    const join = record['Fn::Join'];
+    if (Array.isArray(join) && typeof join[0] === 'string' && Array.isArray(join[1])) {
+      return (join[1] as unknown[]).map(nagResourceName).join(join[0]);
+    }
+  }
+  return JSON.stringify(resolved);
+}
+
+/**
+ * cdk-nag's AwsSolutions-IAM5 reports every wildcard resource of an Allow statement. Acknowledges
+ * each one individually on `scope`, with its reason: a new wildcard is a new, unacknowledged finding.
+ */
+export function acknowledgeWildcardResources(
+  scope: IConstruct,
+  wildcards: Iterable<{ readonly resource: string; readonly why: string }>,
+): void {
+  const stack = Stack.of(scope);
+  const reasons = new Map<string, Set<string>>();
+  for (const { resource, why } of wildcards) {
+    const finding = `AwsSolutions-IAM5[Resource::${nagResourceName(stack.resolve(resource))}]`;
+    reasons.set(finding, (reasons.get(finding) ?? new Set()).add(why));
+  }
+  for (const [id, whys] of reasons) Validations.of(scope).acknowledge({ id, reason: [...whys].join(' ') });
+}

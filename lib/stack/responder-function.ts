@@ -1,0 +1,134 @@
+/**
+ * One responder Lambda (`lambdas/<responder>/index.ts`): its own role with exactly the planned
+ * statements, its own log group with retention, X-Ray tracing, arm64 on nodejs22.x, bundled by the
+ * local esbuild (no Docker engine runs where Firebreak is built, see DESIGN.md).
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Duration } from 'aws-cdk-lib';
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { PlannedStatement } from './iam-scopes';
+import { acknowledgeWildcardResources } from './iam-scopes';
+
+/** The repository root: entry points, lock file and esbuild are resolved from it. */
+export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The entry point of a responder. */
+export function responderEntry(responder: string): string {
+  return fileURLToPath(new URL(`../../lambdas/${responder}/index.ts`, import.meta.url));
+}
+
+/**
+ * ESM output needs `require` for the few CommonJS dependencies esbuild inlines
+ * (https://github.com/evanw/esbuild/issues/1921).
+ */
+const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+
+export interface ResponderFunctionProps {
+  /** Folder under `lambdas/`. */
+  readonly responder: string;
+  readonly description: string;
+  readonly environment: Readonly<Record<string, string>>;
+  /** The function's permissions, from `planResponderStatements`. */
+  readonly statements: readonly PlannedStatement[];
+  readonly logRetention: logs.RetentionDays;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  /**
+   * A fixed role name, for roles that member-account roles trust by name.
+   * @default a name CloudFormation generates
+   */
+  readonly roleName?: string;
+  /** @default no reservation (shares the account's unreserved concurrency) */
+  readonly reservedConcurrentExecutions?: number;
+}
+
+/** A responder Lambda with its role and log group. */
+export class ResponderFunction extends Construct {
+  public readonly function: NodejsFunction;
+  public readonly role: iam.Role;
+  public readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: ResponderFunctionProps) {
+    super(scope, id);
+    const entry = responderEntry(props.responder);
+    if (!existsSync(entry)) {
+      throw new Error(`responder "${props.responder}" has no entry point at ${entry}`);
+    }
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      // Responder logs are part of the incident record: keep them when the stack goes.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // An explicit role instead of the default AWSLambdaBasicExecutionRole managed policy, whose
+    // logs:CreateLogGroup on `*` this function does not need: its log group exists already.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Firebreak ${props.responder} responder`,
+      ...(props.roleName ? { roleName: props.roleName } : {}),
+    });
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteOwnLogs',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+    for (const { statement } of props.statements) this.role.addToPrincipalPolicy(statement);
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry,
+      handler: 'handler',
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      ...(props.reservedConcurrentExecutions !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions }
+        : {}),
+      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: fileURLToPath(new URL('../../package-lock.json', import.meta.url)),
+      bundling: {
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        banner: ESM_REQUIRE_BANNER,
+        // Bundle the SDK clients too: the versions the tests ran against, tree-shaken to what the
+        // responder calls, instead of whatever the runtime ships.
+        externalModules: [],
+      },
+    });
+
+    Validations.of(this.function).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'nodejs22.x is the runtime Firebreak is built and tested for (esbuild target node22, Node 22 APIs); it is an ' +
+        'actively supported Lambda runtime (deprecation scheduled for 2027, https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html). ' +
+        'Moving to a newer runtime is a deliberate, tested change of one constant, not an automatic one.',
+    });
+
+    acknowledgeWildcardResources(this.role, [
+      ...props.statements.flatMap((planned) => planned.wildcards),
+      {
+        resource: '*',
+        why: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html); Lambda adds them for active tracing.',
+      },
+    ]);
+  }
+}

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import type { ContextKey } from '../../lib/stack/config';
+import { FirebreakConfigError, readFirebreakConfig } from '../../lib/stack/config';
+
+function read(context: Partial<Record<ContextKey, unknown>>) {
+  return readFirebreakConfig((key) => context[key]);
+}
+
+describe('readFirebreakConfig', () => {
+  it('returns nothing for absent or null keys, so the stack defaults apply', () => {
+    expect(read({})).toEqual({});
+    expect(read({ protectedTagKey: null, memberRoleName: null })).toEqual({});
+  });
+
+  it('reads values from cdk.json as they are typed', () => {
+    expect(
+      read({
+        alertEmails: ['oncall@example.com'],
+        mode: 'enforce',
+        forceDryRun: false,
+        playbooksDir: 'my-playbooks',
+        protectedInstanceIds: ['i-0123456789abcdef0'],
+        protectedTagKey: 'firebreak:protected',
+        memberRoleName: 'FirebreakResponder',
+        logRetentionDays: 90,
+        reservedConcurrency: 20,
+      }),
+    ).toEqual({
+      alertEmails: ['oncall@example.com'],
+      mode: 'enforce',
+      forceDryRun: false,
+      playbooksDir: 'my-playbooks',
+      protectedInstanceIds: ['i-0123456789abcdef0'],
+      protectedTagKey: 'firebreak:protected',
+      memberRoleName: 'FirebreakResponder',
+      logRetentionDays: 90,
+      reservedConcurrency: 20,
+    });
+  });
+
+  it('reads the strings `cdk deploy -c key=value` passes: comma lists, JSON lists, booleans and numbers', () => {
+    expect(
+      read({
+        alertEmails: 'oncall@example.com, secops@example.com',
+        protectedInstanceIds: '["i-0123456789abcdef0","i-0fedcba9876543210"]',
+        forceDryRun: 'true',
+        logRetentionDays: '30',
+      }),
+    ).toEqual({
+      alertEmails: ['oncall@example.com', 'secops@example.com'],
+      protectedInstanceIds: ['i-0123456789abcdef0', 'i-0fedcba9876543210'],
+      forceDryRun: true,
+      logRetentionDays: 30,
+    });
+    expect(read({ alertEmails: '' })).toEqual({ alertEmails: [] });
+  });
+
+  it('names every bad key and what it expected', () => {
+    let error: unknown;
+    try {
+      read({ mode: 'on', alertEmails: 'not-an-address', logRetentionDays: 42, protectedInstanceIds: 'i-123' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(FirebreakConfigError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/context "mode"/);
+    expect(message).toMatch(/context "alertEmails\[0\]": each entry must be an e-mail address/);
+    expect(message).toMatch(/context "logRetentionDays": one of the CloudWatch Logs retention periods/);
+    expect(message).toMatch(/context "protectedInstanceIds\[0\]": each entry must be an instance id/);
+  });
+
+  it('refuses a role name IAM would refuse', () => {
+    expect(() => read({ memberRoleName: 'role/with/slashes' })).toThrow(/context "memberRoleName"/);
+  });
+});

@@ -1,0 +1,79 @@
+import { Stack } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { ACTIONS, iamActionsForStep } from '../../lib/playbooks/actions';
+import type { ResponderArns } from '../../lib/stack/iam-scopes';
+import { nagResourceName, planResponderStatements } from '../../lib/stack/iam-scopes';
+
+const arns: ResponderArns = {
+  ec2: (type) => `arn:aws:ec2:eu-west-1:999988887777:${type}/*`,
+  snapshots: 'arn:aws:ec2:eu-west-1::snapshot/*',
+  iam: (type) => `arn:aws:iam::999988887777:${type}/*`,
+  ownRoles: ['arn:aws:iam::999988887777:role/firebreak-responder-*'],
+  alertTopic: 'arn:aws:sns:eu-west-1:999988887777:alerts',
+  alertKey: 'arn:aws:kms:eu-west-1:999988887777:key/1',
+  stateTable: 'arn:aws:dynamodb:eu-west-1:999988887777:table/state',
+};
+
+function plan(actions: string[], overrides: Partial<ResponderArns> = {}) {
+  return planResponderStatements(actions, { ...arns, ...overrides }).map(({ statement, wildcards }) => ({
+    json: statement.toStatementJson() as { Sid: string; Effect: string; Action: string | string[]; Resource: string | string[] },
+    wildcards,
+  }));
+}
+
+describe('planResponderStatements', () => {
+  it('grants every action of every registered action on a scoped statement (none left to "*" by default)', () => {
+    for (const name of Object.keys(ACTIONS) as (keyof typeof ACTIONS)[]) {
+      const actions = iamActionsForStep(name, { revokeRoleSessions: true });
+      const granted = plan(actions)
+        .filter(({ json }) => json.Effect === 'Allow')
+        .flatMap(({ json }) => (Array.isArray(json.Action) ? json.Action : [json.Action]));
+      // Publishing to the encrypted topic also needs its key: the one addition the plan makes.
+      const implied = actions.includes('sns:Publish') ? ['kms:Decrypt', 'kms:GenerateDataKey'] : [];
+      expect(new Set(granted)).toEqual(new Set([...actions, ...implied]));
+    }
+  });
+
+  it('puts only Describe list actions on Resource "*", with the reason why', () => {
+    const planned = plan(['ec2:DescribeInstances', 'ec2:DescribeSnapshots', 'ec2:CreateSnapshots', 'ec2:CreateTags']);
+    const star = planned.filter(({ json }) => json.Resource === '*');
+    expect(star.map(({ json }) => json.Action)).toEqual([['ec2:DescribeInstances', 'ec2:DescribeSnapshots']]);
+    expect(star[0]!.wildcards[0]!.why).toMatch(/do not support resource-level permissions/);
+  });
+
+  it('tags snapshots only while creating them, and never an instance, for the evidence responder', () => {
+    const planned = plan(['ec2:CreateSnapshots', 'ec2:CreateTags']);
+    const tagging = planned.filter(({ json }) => json.Action === 'ec2:CreateTags');
+    expect(tagging.map(({ json }) => json.Sid)).toEqual(['TagResourcesAtCreation']);
+    expect(tagging[0]!.json).toMatchObject({
+      Resource: 'arn:aws:ec2:eu-west-1::snapshot/*',
+      Condition: { StringEquals: { 'ec2:CreateAction': 'CreateSnapshots' } },
+    });
+  });
+
+  it('refuses a wildcard action', () => {
+    expect(() => plan(['ec2:Describe*'])).toThrow(/wildcard action/);
+  });
+
+  it('refuses an action it has no scoping rule for rather than granting it on "*"', () => {
+    expect(() => plan(['ec2:TerminateInstances'])).toThrow(/no scoping rule for ec2:TerminateInstances/);
+  });
+
+  it('grants sts:AssumeRole only when member roles are configured', () => {
+    expect(() => plan(['sts:AssumeRole'])).toThrow(/no scoping rule for sts:AssumeRole/);
+    expect(plan(['sts:AssumeRole'], { memberRoles: 'arn:aws:iam::*:role/FirebreakResponder' })[0]!.json).toMatchObject({
+      Action: 'sts:AssumeRole',
+      Resource: 'arn:aws:iam::*:role/FirebreakResponder',
+    });
+  });
+});
+
+describe('nagResourceName', () => {
+  it('prints a resolved ARN as cdk-nag does in its finding ids', () => {
+    const stack = new Stack();
+    expect(nagResourceName(stack.resolve(`arn:${stack.partition}:ec2:${stack.region}:${stack.account}:instance/*`))).toBe(
+      'arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*',
+    );
+    expect(nagResourceName({ 'Fn::GetAtt': ['Table', 'Arn'] })).toBe('<Table.Arn>');
+  });
+});
