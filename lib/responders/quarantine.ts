@@ -5,6 +5,7 @@
  * group); take its credentials away; tag it. The pre-quarantine state is recorded before the first
  * change so that release-instance can restore it exactly.
  */
+import type { Logger } from '@aws-lambda-powertools/logger';
 import {
   CreateTagsCommand,
   DisassociateIamInstanceProfileCommand,
@@ -27,12 +28,14 @@ import type {
 import { FIREBREAK_TAGS, firebreakTags, isPlaceholderInstanceId, isTerminatedState, observeInstance } from './instance-state';
 import type { EnsuredGroups, VpcGroups } from './isolation-groups';
 import { ensureVpcGroups, findVpcGroups, groupsReady } from './isolation-groups';
+import { incidentLoggerFrom } from './handler-logger';
 import type { IncidentLogger } from './logging';
 import type { ResponderMode, ResponderResult } from './model';
 import type { PendingAction } from './pending-actions';
 import { mutateEc2, mutateUnprobed, recordAll, settleAll } from './pending-actions';
 import type { QuarantineRecord, QuarantineRecordStore } from './quarantine-records';
 import type { ResponderInput } from './responder-input';
+import { parseResponderInput } from './responder-input';
 
 export const QUARANTINE_RESPONDER = 'quarantine-instance';
 
@@ -579,4 +582,22 @@ async function tagInstance(
     ),
   );
   return tagged.action;
+}
+
+/** What the quarantine-instance Lambda is built from (module-scope in Lambda, injected by the local game day). */
+export interface QuarantineHandlerDeps {
+  readonly clients: ClientFactory;
+  /** The module-scope Powertools logger (each invocation gets a child with the incident key), or any IncidentLogger. */
+  readonly logger: Logger | IncidentLogger;
+  readonly records: QuarantineRecordStore;
+  readonly now?: () => Date;
+}
+
+/** The Lambda handler: parse the state machine's payload, then quarantine. */
+export function createQuarantineInstanceHandler(deps: QuarantineHandlerDeps): (event: unknown) => Promise<QuarantineResult> {
+  return async (event) => {
+    const input = parseResponderInput(event, quarantineOptionsSchema);
+    const logger = incidentLoggerFrom(deps.logger, input.incident.key);
+    return quarantineInstance(input, { clients: deps.clients, logger, records: deps.records, ...(deps.now ? { now: deps.now } : {}) });
+  };
 }

@@ -5,6 +5,7 @@
  * Without a record it changes nothing: guessing the original groups would be worse than leaving
  * the instance isolated.
  */
+import type { Logger } from '@aws-lambda-powertools/logger';
 import {
   AssociateIamInstanceProfileCommand,
   CreateTagsCommand,
@@ -19,12 +20,14 @@ import { ACTIONS } from '../playbooks/actions';
 import { ActionLog } from './action-log';
 import type { ObservedInstance } from './instance-state';
 import { FIREBREAK_TAGS, isPlaceholderInstanceId, isTerminatedState, observeInstance } from './instance-state';
+import { incidentLoggerFrom } from './handler-logger';
 import type { IncidentLogger } from './logging';
 import type { ResponderMode, ResponderResult } from './model';
 import type { PendingAction } from './pending-actions';
 import { mutateEc2, mutateUnprobed, recordAll, settleAll } from './pending-actions';
 import type { QuarantineRecord, QuarantineRecordStore } from './quarantine-records';
 import type { ResponderInput } from './responder-input';
+import { parseResponderInput } from './responder-input';
 
 export const RELEASE_RESPONDER = 'release-instance';
 
@@ -369,4 +372,22 @@ async function restoreTags(ec2: EC2Client, mode: ResponderMode, instanceId: stri
     );
   }
   return settleAll(calls);
+}
+
+/** What the release-instance Lambda is built from (module-scope in Lambda, injected by the local game day). */
+export interface ReleaseHandlerDeps {
+  readonly clients: ClientFactory;
+  /** The module-scope Powertools logger (each invocation gets a child with the incident key), or any IncidentLogger. */
+  readonly logger: Logger | IncidentLogger;
+  readonly records: QuarantineRecordStore;
+  readonly now?: () => Date;
+}
+
+/** The Lambda handler: parse the state machine's payload, then release. */
+export function createReleaseInstanceHandler(deps: ReleaseHandlerDeps): (event: unknown) => Promise<ReleaseResult> {
+  return async (event) => {
+    const input = parseResponderInput(event, releaseOptionsSchema);
+    const logger = incidentLoggerFrom(deps.logger, input.incident.key);
+    return releaseInstance(input, { clients: deps.clients, logger, records: deps.records, ...(deps.now ? { now: deps.now } : {}) });
+  };
 }
