@@ -60,21 +60,27 @@ function editDistance(a: string, b: string): number {
 
 /**
  * The candidate closest to `input` (case-insensitive edit distance), when it is close enough to
- * be a plausible typo: at most a third of the longer word, and never more than 6 edits.
+ * be a plausible typo: at most a third of the longer word, and never more than 6 edits; failing
+ * that, a candidate that `input` truncates or extends.
  */
 export function closestName(input: string, candidates: readonly string[]): string | undefined {
   const lowered = input.toLowerCase();
-  // A truncated name ("quarantine" for "quarantine-instance") is a typo too, however far apart.
-  const extensions = candidates.filter((candidate) => lowered.length >= 3 && candidate.toLowerCase().startsWith(lowered));
-  if (extensions.length > 0) return [...extensions].sort((a, b) => a.length - b.length)[0];
   let best: { name: string; distance: number } | undefined;
   for (const candidate of candidates) {
-    const distance = editDistance(input.toLowerCase(), candidate.toLowerCase());
+    const distance = editDistance(lowered, candidate.toLowerCase());
     if (best === undefined || distance < best.distance) best = { name: candidate, distance };
   }
-  if (best === undefined) return undefined;
-  const limit = Math.min(6, Math.max(2, Math.ceil(Math.max(input.length, best.name.length) / 3)));
-  return best.distance <= limit ? best.name : undefined;
+  if (best !== undefined) {
+    const limit = Math.min(6, Math.max(2, Math.ceil(Math.max(input.length, best.name.length) / 3)));
+    if (best.distance <= limit) return best.name;
+  }
+  // A truncated or over-long name ("quarantine" for "quarantine-instance", "maximum" for "max")
+  // is a typo too, however many characters apart.
+  const prefixed = candidates.filter((candidate) => {
+    const other = candidate.toLowerCase();
+    return Math.min(lowered.length, other.length) >= 3 && (other.startsWith(lowered) || lowered.startsWith(other));
+  });
+  return [...prefixed].sort((a, b) => a.length - b.length)[0];
 }
 
 /** ` (did you mean 'x'?)` or the empty string. */

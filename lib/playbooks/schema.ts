@@ -28,8 +28,13 @@ export const RESOURCE_ROLES = ['TARGET', 'ACTOR'] as const;
  */
 export const STARTING_ALARM_STATES = ['ALARM'] as const;
 
-/** Actions whose responder acts on one EC2 instance, so the incident must concern one. */
-export const INSTANCE_ACTIONS: readonly ActionName[] = ['quarantine-instance', 'snapshot-volumes'];
+/**
+ * Actions whose responder acts on the incident's EC2 instance, so the incident must concern one:
+ * every action that needs EC2 permissions does (quarantine, snapshot, release).
+ */
+export const INSTANCE_ACTIONS: readonly ActionName[] = ACTION_NAMES.filter((name) =>
+  ACTIONS[name].iamActions.some((iamAction) => iamAction.startsWith('ec2:')),
+);
 
 // ---------------------------------------------------------------------------------------------
 // Words for zod issues

@@ -1,0 +1,204 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { formatPlaybookError, PlaybookValidationError } from '../../lib/playbooks/errors';
+import { describeMatchOverlap, loadPlaybookDirectory, loadPlaybookFile, validatePlaybookPaths } from '../../lib/playbooks/loader';
+import type { PlaybookMatch } from '../../lib/playbooks/model';
+
+const FIXTURES = 'test/fixtures/playbooks';
+
+async function tempDir(files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'firebreak-playbooks-'));
+  for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text, 'utf8');
+  return dir;
+}
+
+function playbook(name: string, priority: number, match: string): string {
+  return `name: ${name}\ndescription: d\npriority: ${priority}\nmode: enforce\nmatch:\n${match}\nsteps:\n  - action: notify\n`;
+}
+
+describe('loadPlaybookFile', () => {
+  it('turns a valid file into the model: ids defaulted, severity filled, options kept, lines recorded', async () => {
+    const loaded = await loadPlaybookFile(`${FIXTURES}/valid/contain-backdoor.yaml`);
+    expect(loaded).toEqual({
+      name: 'contain-backdoor',
+      description: 'Contain backdoor findings and alert twice.',
+      priority: 50,
+      mode: 'enforce',
+      match: {
+        sources: ['guardduty'],
+        findingTypes: ['Backdoor:EC2/*'],
+        severity: { min: 7, max: 10 },
+        resourceKinds: ['ec2-instance'],
+      },
+      steps: [
+        {
+          kind: 'parallel',
+          id: 'parallel',
+          line: 12,
+          branches: [
+            { kind: 'action', id: 'quarantine-instance', action: 'quarantine-instance', with: {}, line: 13 },
+            { kind: 'action', id: 'snapshot-volumes', action: 'snapshot-volumes', with: {}, line: 14 },
+          ],
+        },
+        { kind: 'action', id: 'notify', action: 'notify', with: {}, line: 15 },
+        { kind: 'action', id: 'notify-2', action: 'notify', with: { advice: 'Second alert.' }, line: 16 },
+      ],
+      file: `${FIXTURES}/valid/contain-backdoor.yaml`,
+    });
+  });
+
+  it('never gives a default id that an explicit id already holds', async () => {
+    const dir = await tempDir({
+      'ids.yaml': `name: ids
+description: d
+priority: 1
+mode: enforce
+match:
+  sources: [guardduty]
+steps:
+  - action: notify
+    id: notify-2
+  - action: notify
+  - action: notify
+`,
+    });
+    const loaded = await loadPlaybookFile(join(dir, 'ids.yaml'));
+    expect(loaded.steps.map((step) => step.id)).toEqual(['notify-2', 'notify', 'notify-3']);
+  });
+
+  it('throws PlaybookValidationError listing every problem with file, line and column', async () => {
+    const file = `${FIXTURES}/broken/invalid-options.yaml`;
+    const error = await loadPlaybookFile(file).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(PlaybookValidationError);
+    expect((error as PlaybookValidationError).errors.map(formatPlaybookError)).toEqual([
+      `${file}:14:7: 'revokeSessions' is not an option of quarantine-instance (did you mean 'revokeRoleSessions'?); its options are: detachInstanceProfile, revokeRoleSessions`,
+      `${file}:15:30: invalid option for quarantine-instance: 'detachInstanceProfile' must be true or false, not the text "yes"`,
+    ]);
+  });
+
+  it('says when the file does not exist', async () => {
+    const error = (await loadPlaybookFile(`${FIXTURES}/missing.yaml`).catch((caught: unknown) => caught)) as PlaybookValidationError;
+    expect(error.errors).toEqual([{ file: `${FIXTURES}/missing.yaml`, message: 'no such file or directory' }]);
+  });
+});
+
+describe('loadPlaybookDirectory', () => {
+  it('loads every .yaml and .yml file of the directory and ignores other files', async () => {
+    const loaded = await loadPlaybookDirectory(`${FIXTURES}/valid`);
+    expect(loaded.map((p) => p.name)).toEqual(['alert-everything', 'contain-backdoor']);
+  });
+
+  it('loads the shipped playbooks by default', async () => {
+    const loaded = await loadPlaybookDirectory();
+    expect(loaded.length).toBeGreaterThanOrEqual(6);
+    expect(loaded.every((p) => p.file.startsWith('playbooks/'))).toBe(true);
+  });
+
+  it('refuses a directory without playbooks', async () => {
+    await expect(loadPlaybookDirectory(`${FIXTURES}/empty`)).rejects.toThrow(`${FIXTURES}/empty: no playbook files (*.yaml, *.yml) in this directory`);
+  });
+});
+
+describe('validatePlaybookPaths', () => {
+  it('reports one error kind per broken fixture, each at the line its comment names', async () => {
+    const { playbooks, errors } = await validatePlaybookPaths([`${FIXTURES}/broken`]);
+    expect(playbooks).toEqual([]);
+    const at = (name: string) => errors.filter((error) => error.file === `${FIXTURES}/broken/${name}.yaml`).map((error) => [error.line, error.message]);
+    expect(at('unknown-action')).toEqual([[11, expect.stringContaining("unknown action 'quarantine' (did you mean 'quarantine-instance'?)")]]);
+    expect(at('misspelt-key')).toEqual([
+      [2, "missing required key 'priority'"],
+      [5, expect.stringContaining("unknown key 'prority' (did you mean 'priority'?)")],
+      [8, expect.stringContaining("unknown key 'findingtypes' (did you mean 'findingTypes'?)")],
+    ]);
+    expect(at('impossible-severity')).toEqual([[8, expect.stringContaining('impossible severity range: min 9.0 is greater than max 7.0')]]);
+    expect(at('severity-out-of-scale')).toEqual([[8, "severity max 12 is outside GuardDuty's 0.0–10.0 scale"]]);
+    expect(at('glob-matches-nothing')).toEqual([[10, expect.stringContaining("'Backdor:EC2/*' matches no GuardDuty finding type (did you mean 'Backdoor:EC2/*'?)")]]);
+    expect(at('invalid-options')).toEqual([
+      [14, expect.stringContaining("'revokeSessions' is not an option of quarantine-instance")],
+      [15, expect.stringContaining("'detachInstanceProfile' must be true or false")],
+    ]);
+    expect(at('duplicate-step-ids')).toEqual([[15, expect.stringContaining("duplicate step id 'contain'")]]);
+    expect(at('yaml-syntax')).toEqual([[8, expect.stringMatching(/^YAML syntax error/)]]);
+  });
+
+  it('refuses two playbooks with the same name, pointing at the second', async () => {
+    const { errors } = await validatePlaybookPaths([`${FIXTURES}/duplicate-names`]);
+    expect(errors).toEqual([
+      {
+        file: `${FIXTURES}/duplicate-names/second.yaml`,
+        line: 1,
+        column: 7,
+        message: `playbook name 'same-name' is already used by ${FIXTURES}/duplicate-names/first.yaml; names must be unique (each names a state machine)`,
+      },
+    ]);
+  });
+
+  it('refuses two playbooks that can match the same finding at the same priority, with an example', async () => {
+    const { errors } = await validatePlaybookPaths([`${FIXTURES}/overlap`]);
+    expect(errors).toEqual([
+      {
+        file: `${FIXTURES}/overlap/c2-medium-up.yaml`,
+        line: 4,
+        column: 11,
+        message:
+          `playbooks 'c2-medium-up' and 'backdoor-high' (${FIXTURES}/overlap/backdoor-high.yaml) can both match the same incident ` +
+          '(e.g. a GuardDuty finding Backdoor:EC2/C&CActivity.B at severity 7.0–10.0) at the same priority 100: give one a higher priority or narrow its match',
+      },
+    ]);
+  });
+
+  it('accepts the same overlapping pair at different priorities', async () => {
+    const dir = await tempDir({
+      'a.yaml': playbook('a', 100, '  sources: [guardduty]\n  findingTypes: ["Backdoor:EC2/*"]'),
+      'b.yaml': playbook('b', 101, '  sources: [guardduty]\n  findingTypes: ["*C&CActivity*"]'),
+    });
+    expect((await validatePlaybookPaths([dir])).errors).toEqual([]);
+  });
+
+  it('checks files and directories given together, once each', async () => {
+    const file = `${FIXTURES}/valid/alert-everything.yml`;
+    const { playbooks, errors } = await validatePlaybookPaths([file, `${FIXTURES}/valid`, file]);
+    expect(errors).toEqual([]);
+    expect(playbooks.map((p) => p.name)).toEqual(['alert-everything', 'contain-backdoor']);
+  });
+
+  it('keeps the valid playbooks of a mixed set and reports only the broken ones', async () => {
+    const { playbooks, errors } = await validatePlaybookPaths([`${FIXTURES}/valid`, `${FIXTURES}/broken/unknown-action.yaml`, 'no/such/dir']);
+    expect(playbooks.map((p) => p.name)).toEqual(['alert-everything', 'contain-backdoor']);
+    expect(errors.map((error) => error.file)).toEqual(['no/such/dir', `${FIXTURES}/broken/unknown-action.yaml`]);
+  });
+});
+
+describe('describeMatchOverlap', () => {
+  const backdoorHigh: PlaybookMatch = { sources: ['guardduty'], findingTypes: ['Backdoor:EC2/*'], severity: { min: 7, max: 10 } };
+
+  it('finds a common GuardDuty finding type in the common severity range', () => {
+    expect(describeMatchOverlap(backdoorHigh, { sources: ['guardduty'] })).toBe('GuardDuty finding Backdoor:EC2/C&CActivity.B at severity 7.0–10.0');
+  });
+
+  it('finds none when the finding types, severities, resource kinds or roles cannot meet', () => {
+    expect(describeMatchOverlap(backdoorHigh, { sources: ['guardduty'], findingTypes: ['Recon:EC2/*'] })).toBeUndefined();
+    expect(describeMatchOverlap(backdoorHigh, { sources: ['guardduty'], severity: { min: 4, max: 6.9 } })).toBeUndefined();
+    expect(
+      describeMatchOverlap({ ...backdoorHigh, resourceKinds: ['ec2-instance'] }, { sources: ['guardduty'], resourceKinds: ['access-key'] }),
+    ).toBeUndefined();
+    expect(
+      describeMatchOverlap({ ...backdoorHigh, resourceRole: 'TARGET' }, { ...backdoorHigh, resourceRole: 'ACTOR' }),
+    ).toBeUndefined();
+    expect(describeMatchOverlap(backdoorHigh, { sources: ['cloudwatch'] })).toBeUndefined();
+  });
+
+  it('compares alarm-name globs exactly', () => {
+    expect(describeMatchOverlap({ sources: ['cloudwatch'], alarmNames: ['firebreak-*'] }, { sources: ['cloudwatch'], alarmNames: ['*-cpu'] })).toBe(
+      "CloudWatch alarm named like both 'firebreak-*' and '*-cpu' at severity 0.0–10.0",
+    );
+    expect(
+      describeMatchOverlap({ sources: ['cloudwatch'], alarmNames: ['firebreak-*'] }, { sources: ['cloudwatch'], alarmNames: ['ops-*'] }),
+    ).toBeUndefined();
+    expect(describeMatchOverlap({ sources: ['cloudwatch'] }, { sources: ['cloudwatch'], alarmNames: ['ops-*'] })).toBe(
+      "CloudWatch alarm named like both '*' and 'ops-*' at severity 0.0–10.0",
+    );
+  });
+});

@@ -1,0 +1,221 @@
+import { describe, expect, it } from 'vitest';
+import type { PlaybookError } from '../../lib/playbooks/errors';
+import { closestName, formatPlaybookError, PlaybookValidationError } from '../../lib/playbooks/errors';
+import { parsePlaybookSource } from '../../lib/playbooks/loader';
+
+/** A valid playbook, with `replace` applied to its text to break one thing at a time. */
+const VALID = `name: contain-backdoor
+description: Contain backdoor findings.
+priority: 100
+mode: enforce
+match:
+  sources: [guardduty]
+  findingTypes: ["Backdoor:EC2/*"]
+  severity: { min: 7.0, max: 10.0 }
+  resourceKinds: [ec2-instance]
+steps:
+  - parallel:
+      - action: quarantine-instance
+        id: contain
+      - action: snapshot-volumes
+        id: preserve-evidence
+  - action: notify
+    with:
+      advice: Investigate.
+`;
+
+function errorsOf(text: string): PlaybookError[] {
+  return parsePlaybookSource(text, 'playbooks/test.yaml').errors;
+}
+
+function broken(from: string, to: string): PlaybookError[] {
+  expect(VALID).toContain(from);
+  return errorsOf(VALID.replace(from, to));
+}
+
+describe('playbook validation errors', () => {
+  it('accepts the valid playbook the other cases break', () => {
+    expect(errorsOf(VALID)).toEqual([]);
+  });
+
+  it('names an unknown action with a did-you-mean, at its line and column', () => {
+    expect(broken('action: notify', 'action: notfy')).toEqual([
+      {
+        file: 'playbooks/test.yaml',
+        line: 16,
+        column: 13,
+        message: "unknown action 'notfy' (did you mean 'notify'?); actions are: quarantine-instance, snapshot-volumes, release-instance, notify",
+      },
+    ]);
+  });
+
+  it('suggests the full name for a truncated action', () => {
+    expect(broken('action: quarantine-instance', 'action: quarantine')[0]?.message).toContain("did you mean 'quarantine-instance'?");
+  });
+
+  it('names a misspelt top-level key and the closest real key, at the key', () => {
+    const errors = broken('priority: 100', 'priorty: 100');
+    expect(errors).toContainEqual(
+      expect.objectContaining({ line: 3, column: 1, message: expect.stringContaining("unknown key 'priorty' (did you mean 'priority'?)") }),
+    );
+    expect(errors).toContainEqual(expect.objectContaining({ message: "missing required key 'priority'" }));
+  });
+
+  it('names misspelt keys inside match, severity and a step', () => {
+    expect(broken('resourceKinds:', 'resourceKind:')[0]).toMatchObject({
+      line: 9,
+      column: 3,
+      message: expect.stringContaining("unknown key 'resourceKind' (did you mean 'resourceKinds'?); match takes:"),
+    });
+    expect(broken('max: 10.0', 'maximum: 10.0')[0]?.message).toContain("unknown key 'maximum' (did you mean 'max'?)");
+    expect(broken('    with:', '    whit:')[0]).toMatchObject({ line: 17, message: expect.stringContaining("unknown key 'whit' (did you mean 'with'?)") });
+  });
+
+  it('refuses an impossible severity range: min above max', () => {
+    expect(broken('min: 7.0, max: 10.0', 'min: 9.0, max: 7.0')).toEqual([
+      expect.objectContaining({
+        line: 8,
+        column: 20,
+        message: 'impossible severity range: min 9.0 is greater than max 7.0, so no finding can match',
+      }),
+    ]);
+  });
+
+  it("refuses a severity bound outside GuardDuty's 0.0–10.0 scale, both ways", () => {
+    expect(broken('max: 10.0', 'max: 10.5')[0]?.message).toBe("severity max 10.5 is outside GuardDuty's 0.0–10.0 scale");
+    expect(broken('min: 7.0', 'min: -1')[0]?.message).toBe("severity min -1 is outside GuardDuty's 0.0–10.0 scale");
+    expect(broken('min: 7.0, max: 10.0', 'min: 0, max: 10')).toEqual([]);
+  });
+
+  it('refuses a finding-type glob that matches no GuardDuty finding type, suggesting the closest', () => {
+    expect(broken('"Backdoor:EC2/*"', '"Backdor:EC2/*"')).toEqual([
+      expect.objectContaining({
+        line: 7,
+        column: 18,
+        message: "finding-type glob 'Backdor:EC2/*' matches no GuardDuty finding type (did you mean 'Backdoor:EC2/*'?)",
+      }),
+    ]);
+    expect(broken('"Backdoor:EC2/*"', '"Backdoor:EC2/C&CActivity.B!DSN"')[0]?.message).toContain("did you mean 'Backdoor:EC2/C&CActivity.B!DNS'?");
+    expect(broken('"Backdoor:EC2/*"', '"*:EC2/*"')).toEqual([]);
+  });
+
+  it("refuses options an action does not take, per the action's own schema", () => {
+    const errors = broken('        id: contain\n', '        id: contain\n        with: { revokeSessions: true, detachInstanceProfile: "no" }\n');
+    expect(errors.map((error) => error.message)).toEqual([
+      "'revokeSessions' is not an option of quarantine-instance (did you mean 'revokeRoleSessions'?); its options are: detachInstanceProfile, revokeRoleSessions",
+      `invalid option for quarantine-instance: 'detachInstanceProfile' must be true or false, not the text "no"`,
+    ]);
+    expect(broken('advice: Investigate.', 'advice: ""')[0]?.message).toBe("invalid option for notify: 'advice' must not be empty");
+  });
+
+  it('refuses duplicate step ids, naming the line of the first use', () => {
+    expect(broken('id: preserve-evidence', 'id: contain')).toEqual([
+      expect.objectContaining({
+        line: 15,
+        column: 13,
+        message: "duplicate step id 'contain': step ids name the states of the compiled state machine and must be unique (first used on line 13)",
+      }),
+    ]);
+  });
+
+  it('refuses step ids that cannot be state names', () => {
+    expect(broken('id: contain', 'id: "contain it"')[0]?.message).toContain('may only use letters, digits and hyphens');
+    expect(broken('id: contain', `id: ${'a'.repeat(61)}`)[0]?.message).toBe('step id must be at most 60 characters long');
+  });
+
+  it('reports a YAML syntax error with its line', () => {
+    expect(broken('  sources: [guardduty]', '  sources: [guardduty')[0]).toMatchObject({
+      line: 7,
+      message: expect.stringMatching(/^YAML syntax error: /),
+    });
+    expect(errorsOf('name: a\nname: b\n')).toEqual([
+      expect.objectContaining({ line: 2, column: 1, message: 'YAML syntax error: Map keys must be unique' }),
+    ]);
+  });
+
+  it('reports every problem of a file in one pass, not only the first', () => {
+    const text = VALID.replace('priority: 100', 'priority: high').replace('"Backdoor:EC2/*"', '"Backdor:EC2/*"').replace('action: notify', 'action: page');
+    expect(errorsOf(text).map((error) => error.line)).toEqual([3, 7, 16]);
+  });
+
+  it('refuses an alarm state other than ALARM: returning to OK never starts a playbook', () => {
+    const errors = errorsOf(`name: alarm
+description: d
+priority: 1
+mode: enforce
+match:
+  sources: [cloudwatch]
+  alarmStates: [ALARM, OK]
+steps:
+  - action: notify
+`);
+    expect(errors).toEqual([expect.objectContaining({ line: 7, column: 24, message: expect.stringContaining('never starts a playbook when an alarm goes to OK') })]);
+  });
+
+  it('refuses GuardDuty keys without the guardduty source, and alarm keys without cloudwatch', () => {
+    const errors = errorsOf(`name: mixed
+description: d
+priority: 1
+mode: enforce
+match:
+  sources: [cloudwatch]
+  findingTypes: ["Recon:EC2/*"]
+  resourceRole: TARGET
+steps:
+  - action: notify
+`);
+    expect(errors.map((error) => error.message)).toEqual([
+      'findingTypes only applies to GuardDuty findings, but sources does not include guardduty',
+      'resourceRole only applies to GuardDuty findings, but sources does not include guardduty',
+    ]);
+  });
+
+  it('refuses an instance action in a playbook that can match incidents without an instance', () => {
+    expect(broken('  resourceKinds: [ec2-instance]\n', '')).toEqual([
+      expect.objectContaining({ line: 11, message: expect.stringContaining("action quarantine-instance acts on an EC2 instance") }),
+      expect.objectContaining({ line: 13, message: expect.stringContaining('action snapshot-volumes acts on an EC2 instance') }),
+    ]);
+  });
+
+  it('explains structural mistakes in words', () => {
+    expect(errorsOf('')[0]?.message).toBe('the file is empty: a playbook needs name, description, priority, mode, match and steps');
+    expect(errorsOf('- a list\n')[0]?.message).toBe('a playbook file must be a mapping with name, description, priority, mode, match and steps');
+    expect(broken('  - action: notify\n    with:\n      advice: Investigate.\n', '  - notify\n')[0]?.message).toBe(
+      `a step must be a mapping with 'action:' (or 'parallel:'), not the text "notify"`,
+    );
+    expect(broken('      - action: snapshot-volumes\n        id: preserve-evidence\n', '')[0]?.message).toBe(
+      'a parallel group needs at least two steps; put a single step directly in the list',
+    );
+    expect(broken('name: contain-backdoor', 'name: Contain_Backdoor')[0]?.message).toContain('must be kebab-case');
+    expect(broken('mode: enforce', 'mode: enforcing')[0]?.message).toContain("(did you mean 'enforce'?)");
+    expect(broken('priority: 100', 'priority: 10.5')[0]?.message).toBe('priority must be a whole number from 0 to 1000, not 10.5');
+  });
+});
+
+describe('formatPlaybookError and PlaybookValidationError', () => {
+  it('formats file:line:col: message, leaving out what is unknown', () => {
+    expect(formatPlaybookError({ file: 'a.yaml', line: 3, column: 7, message: 'bad' })).toBe('a.yaml:3:7: bad');
+    expect(formatPlaybookError({ file: 'a.yaml', line: 3, message: 'bad' })).toBe('a.yaml:3: bad');
+    expect(formatPlaybookError({ file: 'a.yaml', message: 'bad' })).toBe('a.yaml: bad');
+  });
+
+  it('carries every error, sorted by file and line, and lists them in its message', () => {
+    const error = new PlaybookValidationError([
+      { file: 'b.yaml', line: 1, column: 1, message: 'second' },
+      { file: 'a.yaml', line: 9, column: 1, message: 'first' },
+    ]);
+    expect(error.name).toBe('PlaybookValidationError');
+    expect(error).toBeInstanceOf(Error);
+    expect(error.errors.map((e) => e.message)).toEqual(['first', 'second']);
+    expect(error.message).toBe('a.yaml:9:1: first\nb.yaml:1:1: second');
+  });
+});
+
+describe('closestName', () => {
+  it('suggests near misses and truncations, and nothing for unrelated words', () => {
+    expect(closestName('prority', ['name', 'priority', 'mode'])).toBe('priority');
+    expect(closestName('NOTIFY', ['notify', 'snapshot-volumes'])).toBe('notify');
+    expect(closestName('snapshot', ['snapshot-volumes', 'notify'])).toBe('snapshot-volumes');
+    expect(closestName('page', ['quarantine-instance', 'snapshot-volumes'])).toBeUndefined();
+  });
+});
