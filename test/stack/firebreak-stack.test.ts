@@ -1,0 +1,555 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { ACTIONS, iamActionsForStep } from '../../lib/playbooks/actions';
+import { compilePlaybook } from '../../lib/playbooks/compile';
+import type { AslDefinition } from '../../lib/playbooks/compile';
+import { flattenSteps } from '../../lib/playbooks/model';
+import { guardDutySeverityThreshold } from '../../lib/stack/firebreak-stack';
+import { TRANSIENT_ERROR_NAMES } from '../../lib/responders/errors';
+import type { Statement } from './support';
+import {
+  action,
+  actionsOf,
+  ALARM,
+  allStatements,
+  COMPROMISED,
+  DEFAULT_ALERT,
+  logicalIdOf,
+  playbook,
+  resourcesOf,
+  statementsOfRole,
+  synthesize,
+} from './support';
+
+const partition = { Ref: 'AWS::Partition' };
+const region = { Ref: 'AWS::Region' };
+const account = { Ref: 'AWS::AccountId' };
+const ec2Arn = (type: string) => ({ 'Fn::Join': ['', ['arn:', partition, ':ec2:', region, ':', account, `:${type}/*`]] });
+const snapshotArn = { 'Fn::Join': ['', ['arn:', partition, ':ec2:', region, '::snapshot/*']] };
+
+/** The statements a responder role has beyond its own logs and X-Ray. */
+function responderStatements(template: ReturnType<typeof synthesize>['template'], responder: string): Statement[] {
+  const roleId = logicalIdOf(template, 'AWS::IAM::Role', `Responder${responder}Role`);
+  return statementsOfRole(template, roleId).filter(
+    (statement) => statement.Sid !== 'WriteOwnLogs' && !actionsOf(statement).every((a) => a.startsWith('xray:')),
+  );
+}
+
+function grantedActions(statements: readonly Statement[]): string[] {
+  return [...new Set(statements.filter((s) => s.Effect === 'Allow').flatMap(actionsOf))].sort();
+}
+
+describe('FirebreakStack event rules', () => {
+  it('matches GuardDuty findings numerically from the lowest severity any playbook or the Medium default acts on', () => {
+    const { template } = synthesize();
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.guardduty'],
+        'detail-type': ['GuardDuty Finding'],
+        detail: { severity: [{ numeric: ['>=', 4] }] },
+      },
+    });
+  });
+
+  it('lowers the GuardDuty threshold to the lowest playbook minimum below Medium, never raises it above Medium', () => {
+    const low = playbook('low-findings', [action('alert', 'notify')], { severity: { min: 2.5, max: 3.9 } });
+    synthesize({ playbooks: [COMPROMISED, low] }).template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.guardduty'], detail: { severity: [{ numeric: ['>=', 2.5] }] } },
+    });
+    expect(guardDutySeverityThreshold([COMPROMISED])).toBe(4);
+    // A GuardDuty playbook without a range takes everything.
+    expect(guardDutySeverityThreshold([playbook('all', [action('alert', 'notify')])])).toBe(0);
+    // Alarm playbooks do not lower the GuardDuty threshold.
+    expect(guardDutySeverityThreshold([ALARM])).toBe(4);
+  });
+
+  it('matches only CloudWatch alarms entering ALARM, filtered to the alarm playbooks’ names', () => {
+    const { template } = synthesize();
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.cloudwatch'],
+        'detail-type': ['CloudWatch Alarm State Change'],
+        detail: { state: { value: ['ALARM'] }, alarmName: [{ wildcard: 'firebreak-*' }, { wildcard: 'prod-*-cpu' }] },
+      },
+    });
+  });
+
+  it('takes every alarm name when an alarm playbook names none, and has no alarm rule without alarm playbooks', () => {
+    const anyAlarm = playbook('any-alarm', [action('alert', 'notify')], { sources: ['cloudwatch'] });
+    synthesize({ playbooks: [anyAlarm] }).template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.cloudwatch'], detail: { state: { value: ['ALARM'] }, alarmName: Match.absent() } },
+    });
+    const rules = resourcesOf(synthesize({ playbooks: [COMPROMISED] }).template, 'AWS::Events::Rule');
+    expect(Object.values(rules).map((rule) => (rule.Properties.EventPattern as { source: string[] }).source[0])).toEqual([
+      'aws.guardduty',
+      'firebreak.gameday',
+    ]);
+  });
+
+  it('matches game-day injections of both shapes, unfiltered', () => {
+    synthesize().template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['firebreak.gameday'],
+        'detail-type': ['GuardDuty Finding', 'CloudWatch Alarm State Change'],
+        detail: Match.absent(),
+      },
+    });
+  });
+
+  it('targets the dispatcher from every rule with a role, a retry policy and the dead-letter queue', () => {
+    const { template } = synthesize();
+    const dispatcher = logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'DispatcherStateMachine');
+    const dlq = logicalIdOf(template, 'AWS::SQS::Queue', 'UndeliveredEventsQueue');
+    const rules = Object.values(resourcesOf(template, 'AWS::Events::Rule'));
+    expect(rules).toHaveLength(3);
+    for (const rule of rules) {
+      expect(rule.Properties.Targets).toEqual([
+        {
+          Id: 'Target0',
+          Arn: { Ref: dispatcher },
+          RoleArn: { 'Fn::GetAtt': [expect.stringMatching(/^DispatcherStateMachineEventsRole/), 'Arn'] },
+          RetryPolicy: { MaximumEventAgeInSeconds: 7200, MaximumRetryAttempts: 20 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [dlq, 'Arn'] } },
+        },
+      ]);
+    }
+    // EventBridge may put undeliverable events in the DLQ, and only from these rules.
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: 'sqs:SendMessage',
+            Condition: { ArnEquals: { 'aws:SourceArn': Match.anyValue() } },
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('FirebreakStack IAM', () => {
+  it('grants no Allow statement a wildcard action, anywhere in the template', () => {
+    const { template } = synthesize({ memberRoleName: 'FirebreakResponder' });
+    const statements = allStatements(template);
+    expect(statements.length).toBeGreaterThan(20);
+    const wildcardAllows = statements.filter((s) => s.Effect === 'Allow' && actionsOf(s).some((a) => a.includes('*')));
+    expect(wildcardAllows).toEqual([]);
+    // The only wildcard actions are the TLS-only denies of the queues.
+    const wildcardDenies = statements.filter((s) => s.Effect === 'Deny' && actionsOf(s).some((a) => a.includes('*')));
+    for (const deny of wildcardDenies) {
+      expect(deny).toMatchObject({ Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+    }
+  });
+
+  it('grants quarantine-instance exactly the union of its steps’ IAM actions, plus its state-table records', () => {
+    const { template } = synthesize();
+    const expected = [
+      ...new Set([
+        ...iamActionsForStep('quarantine-instance', {}),
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+      ]),
+    ].sort();
+    expect(grantedActions(responderStatements(template, 'QuarantineInstance'))).toEqual(expected);
+  });
+
+  it('scopes each quarantine API to the resource types it authorizes on, in this account and region', () => {
+    const statements = responderStatements(synthesize().template, 'QuarantineInstance');
+    const bySid = Object.fromEntries(statements.map((statement) => [statement.Sid, statement]));
+    expect(bySid.DescribeForContainmentAndEvidence).toMatchObject({ Resource: '*' });
+    expect(actionsOf(bySid.DescribeForContainmentAndEvidence!).every((a) => a.startsWith('ec2:Describe'))).toBe(true);
+    expect(bySid.MoveNetworkInterfacesBetweenGroups).toEqual({
+      Sid: 'MoveNetworkInterfacesBetweenGroups',
+      Effect: 'Allow',
+      Action: 'ec2:ModifyNetworkInterfaceAttribute',
+      Resource: [ec2Arn('network-interface'), ec2Arn('security-group')],
+    });
+    expect(bySid.ChangeRulesOfFirebreakGroupsOnly).toMatchObject({
+      Resource: ec2Arn('security-group'),
+      Condition: { StringEquals: { 'aws:ResourceTag/firebreak:managed': 'true' } },
+    });
+    expect(bySid.TagResourcesAtCreation).toMatchObject({
+      Action: 'ec2:CreateTags',
+      Resource: ec2Arn('security-group'),
+      Condition: { StringEquals: { 'ec2:CreateAction': 'CreateSecurityGroup' } },
+    });
+    expect(bySid.TagContainedInstances).toMatchObject({ Action: 'ec2:CreateTags', Resource: ec2Arn('instance') });
+    expect(bySid.KeepIncidentState).toMatchObject({
+      Resource: { 'Fn::GetAtt': [expect.stringMatching(/^StateTable/), 'Arn'] },
+    });
+  });
+
+  it('grants snapshot-volumes CreateSnapshots on instance, volume and snapshot ARNs and tags only at creation', () => {
+    const statements = responderStatements(synthesize().template, 'SnapshotVolumes');
+    expect(grantedActions(statements)).toEqual([...new Set(iamActionsForStep('snapshot-volumes', {}))].sort());
+    const bySid = Object.fromEntries(statements.map((statement) => [statement.Sid, statement]));
+    expect(bySid.SnapshotVolumesForEvidence).toMatchObject({
+      Action: 'ec2:CreateSnapshots',
+      Resource: [ec2Arn('instance'), ec2Arn('volume'), snapshotArn],
+    });
+    expect(bySid.TagResourcesAtCreation).toMatchObject({
+      Resource: snapshotArn,
+      Condition: { StringEquals: { 'ec2:CreateAction': 'CreateSnapshots' } },
+    });
+    // Snapshot never tags an existing instance.
+    expect(bySid.TagContainedInstances).toBeUndefined();
+  });
+
+  it('grants publish-alert sns:Publish on the alert topic and the topic key, nothing else', () => {
+    const statements = responderStatements(synthesize().template, 'PublishAlert');
+    expect(statements).toEqual([
+      { Sid: 'PublishAlerts', Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: expect.stringMatching(/^AlertTopic/) } },
+      {
+        Sid: 'EncryptAlertsWithTheTopicKey',
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^AlertKey/), 'Arn'] },
+      },
+    ]);
+  });
+
+  it('grants triage nothing beyond its logs and traces', () => {
+    expect(responderStatements(synthesize().template, 'Triage')).toEqual([]);
+  });
+
+  it('lets each responder write only its own log group', () => {
+    const { template } = synthesize();
+    for (const responder of ['Triage', 'PublishAlert', 'QuarantineInstance', 'SnapshotVolumes']) {
+      const roleId = logicalIdOf(template, 'AWS::IAM::Role', `Responder${responder}Role`);
+      const logs = statementsOfRole(template, roleId).find((statement) => statement.Sid === 'WriteOwnLogs');
+      expect(logs).toEqual({
+        Sid: 'WriteOwnLogs',
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::Logs::LogGroup', `Responder${responder}Logs`), 'Arn'] },
+      });
+    }
+  });
+
+  it('adds role-session revocation only when a playbook asks for it, with a deny on Firebreak’s own roles', () => {
+    const without = grantedActions(responderStatements(synthesize().template, 'QuarantineInstance'));
+    expect(without).not.toContain('iam:PutRolePolicy');
+
+    const revoking = playbook('revoking', [action('contain', 'quarantine-instance', { revokeRoleSessions: true })]);
+    const statements = responderStatements(synthesize({ playbooks: [revoking] }).template, 'QuarantineInstance');
+    expect(grantedActions(statements)).toEqual(expect.arrayContaining(['iam:GetInstanceProfile', 'iam:PutRolePolicy']));
+    const deny = statements.find((statement) => statement.Sid === 'DenyChangesToFirebreakRoles');
+    expect(deny).toMatchObject({ Effect: 'Deny', Action: 'iam:PutRolePolicy' });
+    expect(JSON.stringify(deny?.Resource)).toContain(':role/firebreak-responder-*');
+    expect(JSON.stringify(deny?.Resource)).toContain(':role/Firebreak-*');
+  });
+
+  it('lets EC2 responders assume the member role in any account only when one is configured', () => {
+    const withoutMembers = responderStatements(synthesize().template, 'QuarantineInstance');
+    expect(grantedActions(withoutMembers)).not.toContain('sts:AssumeRole');
+
+    const { template } = synthesize({ memberRoleName: 'FirebreakResponder', memberRoleExternalId: 'firebreak-prod' });
+    const assume = responderStatements(template, 'QuarantineInstance').find((s) => s.Sid === 'ActInMemberAccounts');
+    expect(assume).toEqual({
+      Sid: 'ActInMemberAccounts',
+      Effect: 'Allow',
+      Action: 'sts:AssumeRole',
+      Resource: { 'Fn::Join': ['', ['arn:', partition, ':iam::*:role/FirebreakResponder']] },
+    });
+    expect(grantedActions(responderStatements(template, 'PublishAlert'))).not.toContain('sts:AssumeRole');
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder',
+          FIREBREAK_MEMBER_ROLE_EXTERNAL_ID: 'firebreak-prod',
+          FIREBREAK_SECURITY_ACCOUNT_ID: account,
+        }),
+      },
+    });
+  });
+
+  it('names the roles of responders that act in member accounts as the member role trusts them', () => {
+    const { template } = synthesize();
+    template.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: { 'Fn::Join': ['', ['firebreak-responder-', region, '-quarantine-instance']] },
+    });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: { 'Fn::Join': ['', ['firebreak-responder-', region, '-snapshot-volumes']] },
+    });
+    const publishRole = resourcesOf(template, 'AWS::IAM::Role')[logicalIdOf(template, 'AWS::IAM::Role', 'ResponderPublishAlertRole')];
+    expect(publishRole?.Properties.RoleName).toBeUndefined();
+  });
+
+  it('lets playbook state machines invoke exactly their responders, and the dispatcher start exactly the playbooks', () => {
+    const { template } = synthesize();
+    const fnArn = (responder: string) => ({
+      'Fn::GetAtt': [logicalIdOf(template, 'AWS::Lambda::Function', `Responder${responder}Function`), 'Arn'],
+    });
+    const role = (prefix: string) => logicalIdOf(template, 'AWS::IAM::Role', prefix);
+    const sid = (roleId: string, name: string) => statementsOfRole(template, roleId).find((s) => s.Sid === name);
+
+    expect(sid(role('PlaybookCompromisedEc2StateMachineRole'), 'InvokeResponders')?.Resource).toEqual([
+      fnArn('PublishAlert'),
+      fnArn('QuarantineInstance'),
+      fnArn('SnapshotVolumes'),
+    ]);
+    expect(sid(role('PlaybookDefaultAlertStateMachineRole'), 'InvokeResponders')?.Resource).toEqual(fnArn('PublishAlert'));
+    const dispatcherRole = role('DispatcherStateMachineRole');
+    expect(sid(dispatcherRole, 'InvokeResponders')?.Resource).toEqual([fnArn('Triage'), fnArn('PublishAlert')]);
+    expect(sid(dispatcherRole, 'StartPlaybooks')).toMatchObject({
+      Action: 'states:StartExecution',
+      Resource: ['CompromisedEc2', 'InstanceAlarm', 'DefaultAlert'].map((name) => ({
+        Ref: logicalIdOf(template, 'AWS::StepFunctions::StateMachine', `Playbook${name}StateMachine`),
+      })),
+    });
+    expect(sid(dispatcherRole, 'KeepUnprocessableEvents')).toMatchObject({
+      Action: 'sqs:SendMessage',
+      Resource: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::SQS::Queue', 'UnprocessableEventsQueue'), 'Arn'] },
+    });
+  });
+});
+
+describe('FirebreakStack state machines', () => {
+  it('deploys each playbook as a Standard state machine running exactly its compiled definition', () => {
+    const { template } = synthesize();
+    for (const [pb, prefix] of [
+      [COMPROMISED, 'PlaybookCompromisedEc2'],
+      [ALARM, 'PlaybookInstanceAlarm'],
+      [DEFAULT_ALERT, 'PlaybookDefaultAlert'],
+    ] as const) {
+      const compiled = compilePlaybook(pb);
+      const id = logicalIdOf(template, 'AWS::StepFunctions::StateMachine', `${prefix}StateMachine`);
+      const machine = resourcesOf(template, 'AWS::StepFunctions::StateMachine')[id]!.Properties;
+      expect(machine.StateMachineType).toBe('STANDARD');
+      expect(machine.StateMachineName).toBe(`Firebreak-${pb.name}`);
+      expect(machine.DefinitionString).toBe(JSON.stringify(compiled.definition));
+      expect(Object.keys(machine.DefinitionSubstitutions as object).sort()).toEqual([...compiled.substitutions].sort());
+      expect(machine.LoggingConfiguration).toEqual({
+        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [expect.stringMatching(new RegExp(`^${prefix}Logs`)), 'Arn'] } } }],
+        IncludeExecutionData: true,
+        Level: 'ALL',
+      });
+      expect(machine.TracingConfiguration).toEqual({ Enabled: true });
+    }
+  });
+
+  it('compiles every step of the compromised-instance playbook with its retry and its failure catch', () => {
+    const { template } = synthesize();
+    const id = logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'PlaybookCompromisedEc2StateMachine');
+    const definition = JSON.parse(resourcesOf(template, 'AWS::StepFunctions::StateMachine')[id]!.Properties.DefinitionString as string) as AslDefinition;
+    const branches = (definition.States.respond!.Branches as AslDefinition[]).map((branch) => branch.States);
+    const tasks = { contain: branches[0]!.contain!, evidence: branches[1]!.evidence!, alert: definition.States.alert! };
+    expect(Object.keys(tasks)).toEqual(flattenSteps(COMPROMISED.steps).map((step) => step.id));
+    for (const [stepId, task] of Object.entries(tasks)) {
+      expect(task.Retry).toEqual([
+        { ErrorEquals: [...TRANSIENT_ERROR_NAMES], IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 4, JitterStrategy: 'FULL' },
+      ]);
+      expect(task.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: `${stepId}-failure-alert` }]);
+    }
+  });
+
+  it('substitutes each function placeholder with its responder’s ARN', () => {
+    const { template } = synthesize();
+    const id = logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'PlaybookCompromisedEc2StateMachine');
+    expect(resourcesOf(template, 'AWS::StepFunctions::StateMachine')[id]!.Properties.DefinitionSubstitutions).toEqual({
+      Fn_publish_alert: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::Lambda::Function', 'ResponderPublishAlertFunction'), 'Arn'] },
+      Fn_quarantine_instance: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::Lambda::Function', 'ResponderQuarantineInstanceFunction'), 'Arn'] },
+      Fn_snapshot_volumes: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::Lambda::Function', 'ResponderSnapshotVolumesFunction'), 'Arn'] },
+    });
+  });
+
+  it('deploys the dispatcher as an Express state machine whose routing table names every playbook by substitution', () => {
+    const { template } = synthesize();
+    const id = logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'DispatcherStateMachine');
+    const machine = resourcesOf(template, 'AWS::StepFunctions::StateMachine')[id]!.Properties;
+    expect(machine.StateMachineType).toBe('EXPRESS');
+    expect(machine.LoggingConfiguration).toMatchObject({ IncludeExecutionData: true, Level: 'ALL' });
+    const definition = JSON.parse(machine.DefinitionString as string) as AslDefinition;
+    const routing = (definition.States.Triage!.Parameters as { Payload: { routing: { playbooks: { name: string; stateMachineArn: string }[]; settings: unknown } } }).Payload.routing;
+    expect(routing.playbooks.map((p) => [p.name, p.stateMachineArn])).toEqual([
+      ['compromised-ec2', '${Sm_compromised_ec2}'],
+      ['instance-alarm', '${Sm_instance_alarm}'],
+      ['default-alert', '${Sm_default_alert}'],
+    ]);
+    const substitutions = machine.DefinitionSubstitutions as Record<string, unknown>;
+    expect(substitutions.Sm_compromised_ec2).toEqual({
+      Ref: logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'PlaybookCompromisedEc2StateMachine'),
+    });
+    expect(substitutions.InvalidEventQueueUrl).toEqual({ Ref: logicalIdOf(template, 'AWS::SQS::Queue', 'UnprocessableEventsQueue') });
+  });
+
+  it('forces dry-run in the routing table by default (a first deployment), and not in enforce mode', () => {
+    const settingsOf = (props: Parameters<typeof synthesize>[0]) => {
+      const { template } = synthesize(props);
+      const id = logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'DispatcherStateMachine');
+      const definition = JSON.parse(resourcesOf(template, 'AWS::StepFunctions::StateMachine')[id]!.Properties.DefinitionString as string) as AslDefinition;
+      return (definition.States.Triage!.Parameters as { Payload: { routing: { settings: unknown } } }).Payload.routing.settings;
+    };
+    expect(settingsOf({})).toEqual({ forceDryRun: true });
+    expect(settingsOf({ mode: 'enforce' })).toEqual({ forceDryRun: false });
+    expect(settingsOf({ mode: 'dry-run' })).toEqual({ forceDryRun: true });
+  });
+});
+
+describe('FirebreakStack resources', () => {
+  it('encrypts the alert topic with a rotating customer-managed key and refuses non-TLS publishing', () => {
+    const { template } = synthesize({ alertEmails: ['oncall@example.com', 'secops@example.com'] });
+    const key = logicalIdOf(template, 'AWS::KMS::Key', 'AlertKey');
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [key, 'Arn'] } });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Action: 'sns:Publish', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    const subscriptions = Object.values(resourcesOf(template, 'AWS::SNS::Subscription'));
+    expect(subscriptions.map((s) => [s.Properties.Protocol, s.Properties.Endpoint])).toEqual([
+      ['email', 'oncall@example.com'],
+      ['email', 'secops@example.com'],
+    ]);
+  });
+
+  it('lets CloudWatch alarms of this account (and no other service) use the alert key', () => {
+    const { template } = synthesize();
+    const key = Object.values(resourcesOf(template, 'AWS::KMS::Key'))[0]!;
+    const statements = (key.Properties.KeyPolicy as { Statement: Statement[] }).Statement;
+    expect(statements.map((s) => s.Sid)).toEqual(['AccountAdministersAndDelegatesToIam', 'CloudWatchAlarmsPublishToTheAlertTopic']);
+    expect(statements[1]).toMatchObject({
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Condition: { StringEquals: { 'aws:SourceAccount': account } },
+    });
+  });
+
+  it('runs every responder on nodejs22.x, arm64, traced, with its own log group and the Firebreak environment', () => {
+    const { template } = synthesize({ protectedInstanceIds: ['i-0123456789abcdef0'], protectedTagKey: 'firebreak:protected' });
+    const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
+    expect(functions).toHaveLength(4);
+    for (const fn of functions) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogGroup: { Ref: expect.stringMatching(/^Responder.*Logs/) } },
+        Environment: {
+          Variables: {
+            NODE_OPTIONS: '--enable-source-maps',
+            POWERTOOLS_SERVICE_NAME: 'firebreak',
+            ALERT_TOPIC_ARN: { Ref: expect.stringMatching(/^AlertTopic/) },
+            FIREBREAK_STATE_TABLE: { Ref: expect.stringMatching(/^StateTable/) },
+            FIREBREAK_SECURITY_ACCOUNT_ID: account,
+            FIREBREAK_PROTECTED_INSTANCE_IDS: 'i-0123456789abcdef0',
+            FIREBREAK_PROTECTED_TAG_KEY: 'firebreak:protected',
+          },
+        },
+      });
+    }
+  });
+
+  it('deploys a function only for responders the playbooks use (plus triage and publish-alert)', () => {
+    const { template } = synthesize({ playbooks: [DEFAULT_ALERT] });
+    expect(Object.keys(resourcesOf(template, 'AWS::Lambda::Function')).map((id) => id.replace(/Function[0-9A-F]+$/, ''))).toEqual([
+      'ResponderTriage',
+      'ResponderPublishAlert',
+    ]);
+    expect(ACTIONS.notify.responder).toBe('publish-alert');
+  });
+
+  it('reserves concurrency for the EC2 responders only when configured', () => {
+    const reserved = (props: Parameters<typeof synthesize>[0]) =>
+      Object.fromEntries(
+        Object.entries(resourcesOf(synthesize(props).template, 'AWS::Lambda::Function')).map(([id, fn]) => [
+          id.replace(/Function[0-9A-F]+$/, ''),
+          fn.Properties.ReservedConcurrentExecutions,
+        ]),
+      );
+    expect(Object.values(reserved({})).every((value) => value === undefined)).toBe(true);
+    expect(reserved({ reservedConcurrency: 20 })).toEqual({
+      ResponderTriage: undefined,
+      ResponderPublishAlert: undefined,
+      ResponderQuarantineInstance: 20,
+      ResponderSnapshotVolumes: 20,
+    });
+  });
+
+  it('keeps log groups for the configured retention (a year by default) and retains them with the stack', () => {
+    const { template } = synthesize();
+    const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
+    expect(groups).toHaveLength(4 + 4);
+    for (const group of groups) {
+      expect(group).toMatchObject({ Properties: { RetentionInDays: 365 }, DeletionPolicy: 'Retain' });
+    }
+    const ninety = Object.values(resourcesOf(synthesize({ logRetentionDays: 90 }).template, 'AWS::Logs::LogGroup'));
+    expect(ninety.every((group) => group.Properties.RetentionInDays === 90)).toBe(true);
+  });
+
+  it('keeps state in a DynamoDB table with point-in-time recovery, encryption and the blast-radius TTL', () => {
+    const { template } = synthesize();
+    template.hasResource('AWS::DynamoDB::Table', {
+      Properties: {
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+        TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+        DeletionProtectionEnabled: true,
+      },
+      DeletionPolicy: 'Retain',
+    });
+  });
+
+  it('encrypts both kept-event queues, keeps messages 14 days and alarms as soon as one waits', () => {
+    const { template } = synthesize();
+    const queues = Object.values(resourcesOf(template, 'AWS::SQS::Queue'));
+    expect(queues).toHaveLength(2);
+    for (const queue of queues) {
+      expect(queue.Properties).toEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
+    }
+    const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(2);
+    for (const alarm of alarms) {
+      expect(alarm.Properties).toMatchObject({
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Namespace: 'AWS/SQS',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        AlarmActions: [{ Ref: expect.stringMatching(/^AlertTopic/) }],
+      });
+    }
+  });
+
+  it('outputs what operators and the game day need', () => {
+    const outputs = synthesize().template.toJSON().Outputs as Record<string, unknown>;
+    expect(Object.keys(outputs).sort()).toEqual(
+      [
+        'AlertTopicArn',
+        'DispatcherArn',
+        'EventBusName',
+        'Mode',
+        'PlaybookCompromisedEc2Arn',
+        'PlaybookDefaultAlertArn',
+        'PlaybookInstanceAlarmArn',
+        'StateTableName',
+        'UndeliveredEventsQueueUrl',
+        'UnprocessableEventsQueueUrl',
+      ].sort(),
+    );
+  });
+});
+
+describe('FirebreakStack props', () => {
+  it('refuses mode enforce together with forceDryRun, naming both', () => {
+    expect(() => synthesize({ mode: 'enforce', forceDryRun: true })).toThrow(/mode "enforce" and forceDryRun/);
+  });
+
+  it('refuses an external id without a member role name', () => {
+    expect(() => synthesize({ memberRoleExternalId: 'x-123' })).toThrow(/memberRoleExternalId is set but memberRoleName is not/);
+  });
+
+  it('refuses an empty playbook list and duplicate playbook names', () => {
+    expect(() => synthesize({ playbooks: [] })).toThrow(/no playbooks/);
+    expect(() => synthesize({ playbooks: [DEFAULT_ALERT, DEFAULT_ALERT] })).toThrow(/two playbooks are named "default-alert"/);
+  });
+});

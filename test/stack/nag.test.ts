@@ -1,0 +1,87 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { IConstruct } from 'constructs';
+import { describe, expect, it } from 'vitest';
+import { buildFirebreakApp, SKIP_BUNDLING_CONTEXT } from '../../lib/stack/app';
+import { action, ALARM, COMPROMISED, DEFAULT_ALERT, playbook } from './support';
+
+interface ValidationReport {
+  pluginReports: { pluginName: string; violations: { ruleName: string; severity: string }[] }[];
+}
+
+/** Every rail that adds a permission: member roles, role-session revocation, all responders. */
+const EVERYTHING = [
+  COMPROMISED,
+  ALARM,
+  DEFAULT_ALERT,
+  playbook('revoking', [action('contain', 'quarantine-instance', { revokeRoleSessions: true })], {}, 10),
+];
+
+async function synthesizeWithNag(mutate?: (stack: Stack) => void) {
+  const outdir = mkdtempSync(path.join(tmpdir(), 'firebreak-nag-'));
+  const { app, stack } = await buildFirebreakApp({
+    playbooks: EVERYTHING,
+    context: { ...SKIP_BUNDLING_CONTEXT, memberRoleName: 'FirebreakResponder', alertEmails: ['oncall@example.com'] },
+    cfnValidation: false,
+    outdir,
+  });
+  mutate?.(stack);
+  let error: unknown;
+  try {
+    app.synth();
+  } catch (caught) {
+    error = caught;
+  }
+  const report = JSON.parse(readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as ValidationReport;
+  const violations = report.pluginReports
+    .filter((plugin) => plugin.pluginName === 'AwsSolutions')
+    .flatMap((plugin) => plugin.violations);
+  return { app, error, violations };
+}
+
+function acknowledgments(root: IConstruct): { path: string; id: string; reason: string }[] {
+  return root.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) =>
+        Object.entries(entry.data as Record<string, unknown>).map(([id, reason]) => ({
+          path: construct.node.path,
+          id,
+          reason: typeof reason === 'string' ? reason : JSON.stringify(reason),
+        })),
+      ),
+  );
+}
+
+describe('cdk-nag AwsSolutions checks', () => {
+  it('synthesize with zero unacknowledged errors or warnings', async () => {
+    const { error, violations } = await synthesizeWithNag();
+    expect(violations).toEqual([]);
+    expect(error).toBeUndefined();
+  });
+
+  it('carry a reason on every acknowledgment, naming why the finding cannot be fixed', async () => {
+    const { app } = await synthesizeWithNag();
+    const acks = acknowledgments(app);
+    expect(acks.length).toBeGreaterThan(5);
+    for (const ack of acks) {
+      expect(ack.reason.length, `${ack.path} ${ack.id}`).toBeGreaterThan(60);
+    }
+    // Only the rules a reviewer expects to see acknowledged, each for a stated reason.
+    expect(new Set(acks.map((ack) => ack.id.replace(/\[.*$/, '').replace(/^.*::/, '')))).toEqual(
+      new Set(['AwsSolutions-IAM5', 'AwsSolutions-L1', 'AwsSolutions-SQS3']),
+    );
+  });
+
+  it('still fail the synth on a wildcard nobody justified (acknowledgments are per finding)', async () => {
+    const { error, violations } = await synthesizeWithNag((stack) => {
+      const role = stack.node.findAll().find((c): c is iam.Role => c instanceof iam.Role && c.node.path.includes('ResponderTriage'))!;
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::evidence/*'] }));
+    });
+    expect(violations.map((violation) => violation.ruleName)).toEqual(['AwsSolutions-IAM5[Resource::arn:aws:s3:::evidence/*]']);
+    expect(error).toBeInstanceOf(Error);
+  });
+});
