@@ -1,0 +1,575 @@
+/**
+ * The game-day environment builder: VPCs, subnets, security groups, instances with their ENIs,
+ * volumes and instance profile, IAM roles, topics, queues, buses and tables. Ids are AWS-shaped
+ * and deterministic; a mistake in the environment fails with SimulatorSetupError naming it.
+ */
+import type { IpPermission } from '@aws-sdk/client-ec2';
+import { instanceTypeSpec, knownInstanceTypes } from './ec2-catalog';
+import { newSecurityGroup } from './ec2-security-groups';
+import { SimulatorSetupError } from './errors';
+import { isWellFormedId } from './ids';
+import type {
+  InstanceRecord,
+  InstanceStateName,
+  KeyAttribute,
+  NetworkInterfaceRecord,
+  ProfileAssociationRecord,
+  RoleRecord,
+  RuleRecord,
+  SecurityGroupRecord,
+  SubnetRecord,
+  Tags,
+  VolumeRecord,
+  VpcRecord,
+} from './model';
+import type { SimWorld } from './world';
+
+export type TagMap = Readonly<Record<string, string>>;
+
+export interface VpcSpec {
+  readonly id?: string;
+  readonly account?: string;
+  readonly region?: string;
+  /** Default 10.0.0.0/16 (172.31.0.0/16 for a default VPC). */
+  readonly cidr?: string;
+  /** The region's default VPC (group names alone address it; CreateSecurityGroup without VpcId uses it). */
+  readonly isDefault?: boolean;
+  readonly tags?: TagMap;
+}
+
+export interface SubnetSpec {
+  readonly id?: string;
+  readonly vpcId: string;
+  /** Default `<region>a`. */
+  readonly availabilityZone?: string;
+  /** Default: the next /24 of the VPC. */
+  readonly cidr?: string;
+  readonly tags?: TagMap;
+}
+
+export interface SecurityGroupSpec {
+  readonly id?: string;
+  readonly vpcId: string;
+  readonly name: string;
+  readonly description?: string;
+  /** Inbound rules (default none). */
+  readonly ingress?: readonly IpPermission[];
+  /** Outbound rules; default: EC2's allow-all IPv4 rule. `[]` for a group with no outbound rule. */
+  readonly egress?: readonly IpPermission[];
+  readonly tags?: TagMap;
+}
+
+export interface RoleSpec {
+  readonly account?: string;
+  readonly name: string;
+  readonly path?: string;
+  /** Principals the trust policy allows: role ARNs, account ids or `arn:aws:iam::<acct>:root`. */
+  readonly trustedPrincipals?: readonly string[];
+  /** The trust policy's `sts:ExternalId` condition. */
+  readonly externalId?: string;
+  /** Inline policies by name (JSON documents). */
+  readonly inlinePolicies?: TagMap;
+}
+
+export interface InstanceProfileSpec {
+  readonly account?: string;
+  readonly name: string;
+  readonly path?: string;
+  /** The role in the profile (default: a role of the same name, created when missing). */
+  readonly roleName?: string;
+}
+
+export interface NetworkInterfaceSpec {
+  readonly id?: string;
+  /** Default: the VPC's default security group. */
+  readonly groupIds?: readonly string[];
+  /** Default: the next free address of the subnet. */
+  readonly privateIp?: string;
+  /** Default: the instance's subnet (another subnet must be in the same VPC and AZ). */
+  readonly subnetId?: string;
+  readonly description?: string;
+  /** Default: true for the primary interface, false for the others. */
+  readonly deleteOnTermination?: boolean;
+  readonly sourceDestCheck?: boolean;
+  readonly tags?: TagMap;
+}
+
+export interface VolumeSpec {
+  readonly id?: string;
+  /** Device name, e.g. /dev/xvda, /dev/sdf. */
+  readonly device: string;
+  readonly sizeGiB?: number;
+  /** Default: true for the boot volume, false for data volumes (EC2's defaults). */
+  readonly deleteOnTermination?: boolean;
+  /** The root volume (default: the first volume). */
+  readonly boot?: boolean;
+  readonly volumeType?: string;
+  readonly encrypted?: boolean;
+  readonly tags?: TagMap;
+}
+
+export interface InstanceSpec {
+  readonly id?: string;
+  readonly account?: string;
+  readonly region?: string;
+  /** Default: the region's default VPC (created when missing). */
+  readonly vpcId?: string;
+  /** Default: the VPC's first subnet (created when missing). */
+  readonly subnetId?: string;
+  /** Instance type from the simulator's catalog (default t3.micro). */
+  readonly type?: string;
+  /** Default running. A terminated instance has no ENIs, volumes or profile any more. */
+  readonly state?: InstanceStateName;
+  /** Network interfaces in device-index order (default: one, in the VPC's default group). */
+  readonly enis?: readonly NetworkInterfaceSpec[];
+  /** EBS volumes (default: one 8 GiB gp3 root at /dev/xvda). `[]`: no EBS volume (instance-store root). */
+  readonly volumes?: readonly VolumeSpec[];
+  /** Instance profile by ARN (created, with a role of the same name, when missing). */
+  readonly instanceProfileArn?: string;
+  /** Instance profile by name, in the instance's account. */
+  readonly instanceProfile?: string;
+  readonly tags?: TagMap;
+  readonly disableApiTermination?: boolean;
+  readonly disableApiStop?: boolean;
+  readonly shutdownBehavior?: 'stop' | 'terminate';
+  readonly imageId?: string;
+  readonly launchTime?: Date | string;
+}
+
+/** What the builder made for one instance. */
+export interface BuiltInstance {
+  readonly instanceId: string;
+  readonly account: string;
+  readonly region: string;
+  readonly vpcId: string;
+  readonly subnetId: string;
+  readonly networkInterfaceIds: readonly string[];
+  readonly volumeIds: readonly string[];
+  readonly associationId?: string;
+  readonly instanceProfileArn?: string;
+}
+
+export interface TableSpec {
+  readonly name: string;
+  readonly account?: string;
+  readonly region?: string;
+  /** Partition key name (type S) or name and type. */
+  readonly partitionKey: string | KeyAttribute;
+  readonly sortKey?: string | KeyAttribute;
+}
+
+export interface NamedResourceSpec {
+  readonly name: string;
+  readonly account?: string;
+  readonly region?: string;
+}
+
+const ROLE_ARN = /^arn:aws:iam::(\d{12}):role\/(?:[\w+=,.@/-]*\/)?([\w+=,.@-]+)$/;
+const PROFILE_ARN = /^arn:aws:iam::(\d{12}):instance-profile\/(?:[\w+=,.@/-]*\/)?([\w+=,.@-]+)$/;
+
+function toTags(map: TagMap | undefined): Tags {
+  return new Map(Object.entries(map ?? {}));
+}
+
+function ipToInt(ip: string): number {
+  return ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+}
+
+function intToIp(n: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
+}
+
+function parseCidr(cidr: string): { base: number; bits: number } {
+  const match = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(cidr);
+  if (!match) throw new SimulatorSetupError(`malformed CIDR block ${cidr}`);
+  return { base: ipToInt(match[1] as string), bits: Number(match[2]) };
+}
+
+export class EnvironmentBuilder {
+  constructor(private readonly world: SimWorld) {}
+
+  private account(account: string | undefined): string {
+    const value = account ?? this.world.options.defaultAccount;
+    if (!/^\d{12}$/.test(value)) throw new SimulatorSetupError(`account ids have 12 digits (got '${value}')`);
+    return value;
+  }
+
+  private region(region: string | undefined): string {
+    return region ?? this.world.options.defaultRegion;
+  }
+
+  private claimId(id: string | undefined, prefix: string, taken: (id: string) => boolean): string {
+    if (id === undefined) return this.world.ids.resourceId(prefix);
+    if (!isWellFormedId(id, prefix)) {
+      throw new SimulatorSetupError(`'${id}' is not a valid ${prefix}- id (${prefix}- followed by 8 or 17 hexadecimal digits)`);
+    }
+    if (taken(id)) throw new SimulatorSetupError(`the id ${id} is already used in the simulated account`);
+    this.world.ids.reserve(id);
+    return id;
+  }
+
+  addVpc(spec: VpcSpec = {}): VpcRecord {
+    const account = this.account(spec.account);
+    const region = this.region(spec.region);
+    const isDefault = spec.isDefault ?? false;
+    if (isDefault && [...this.world.vpcs.values()].some((v) => v.isDefault && v.account === account && v.region === region)) {
+      throw new SimulatorSetupError(`${account}/${region} already has a default VPC`);
+    }
+    const cidr = spec.cidr ?? (isDefault ? '172.31.0.0/16' : '10.0.0.0/16');
+    parseCidr(cidr);
+    const vpc: VpcRecord = {
+      id: this.claimId(spec.id, 'vpc', (id) => this.world.vpcs.has(id)),
+      account,
+      region,
+      cidr,
+      isDefault,
+      tags: toTags(spec.tags),
+      defaultGroupId: '',
+    };
+    this.world.vpcs.set(vpc.id, vpc);
+    // Every VPC has a "default" group: inbound from itself, outbound to everywhere
+    // (https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html).
+    const group = newSecurityGroup(this.world, { account, region, vpcId: vpc.id, name: 'default', description: 'default VPC security group' });
+    group.rules.unshift({ id: this.world.ids.resourceId('sgr'), egress: false, protocol: '-1', peer: { kind: 'group', value: group.id, userId: account } });
+    vpc.defaultGroupId = group.id;
+    return vpc;
+  }
+
+  /** The region's default VPC, created (with one subnet) when missing. */
+  defaultVpc(account: string, region: string): VpcRecord {
+    const existing = [...this.world.vpcs.values()].find((v) => v.isDefault && v.account === account && v.region === region);
+    if (existing) return existing;
+    const vpc = this.addVpc({ account, region, isDefault: true });
+    this.addSubnet({ vpcId: vpc.id, cidr: '172.31.0.0/20' });
+    return vpc;
+  }
+
+  addSubnet(spec: SubnetSpec): SubnetRecord {
+    const vpc = this.world.vpcs.get(spec.vpcId);
+    if (!vpc) throw new SimulatorSetupError(`subnet: VPC ${spec.vpcId} does not exist; add it with addVpc first`);
+    const siblings = [...this.world.subnets.values()].filter((s) => s.vpcId === vpc.id);
+    const { base } = parseCidr(vpc.cidr);
+    const cidr = spec.cidr ?? `${intToIp(base + (siblings.length + 1) * 256)}/24`;
+    parseCidr(cidr);
+    const subnet: SubnetRecord = {
+      id: this.claimId(spec.id, 'subnet', (id) => this.world.subnets.has(id)),
+      account: vpc.account,
+      region: vpc.region,
+      vpcId: vpc.id,
+      availabilityZone: spec.availabilityZone ?? `${vpc.region}a`,
+      cidr,
+      tags: toTags(spec.tags),
+      nextHost: 10,
+    };
+    this.world.subnets.set(subnet.id, subnet);
+    return subnet;
+  }
+
+  addSecurityGroup(spec: SecurityGroupSpec): SecurityGroupRecord {
+    const vpc = this.world.vpcs.get(spec.vpcId);
+    if (!vpc) throw new SimulatorSetupError(`security group ${spec.name}: VPC ${spec.vpcId} does not exist`);
+    const clash = [...this.world.securityGroups.values()].find((g) => g.vpcId === vpc.id && g.name.toLowerCase() === spec.name.toLowerCase());
+    if (clash) throw new SimulatorSetupError(`security group name '${spec.name}' is already used in ${vpc.id} (${clash.id})`);
+    const id = this.claimId(spec.id, 'sg', (candidate) => this.world.securityGroups.has(candidate));
+    const group = newSecurityGroup(this.world, {
+      id,
+      account: vpc.account,
+      region: vpc.region,
+      vpcId: vpc.id,
+      name: spec.name,
+      description: spec.description ?? spec.name,
+    });
+    if (spec.egress !== undefined) group.rules = [];
+    group.rules.push(...this.rules(group, spec.ingress ?? [], false), ...this.rules(group, spec.egress ?? [], true));
+    for (const [k, v] of toTags(spec.tags)) group.tags.set(k, v);
+    return group;
+  }
+
+  private rules(group: SecurityGroupRecord, permissions: readonly IpPermission[], egress: boolean): RuleRecord[] {
+    return permissions.flatMap((p) => {
+      const protocol = p.IpProtocol === undefined || p.IpProtocol === 'all' ? '-1' : p.IpProtocol.toLowerCase();
+      const ports = protocol === '-1' ? {} : { fromPort: p.FromPort ?? -1, toPort: p.ToPort ?? -1 };
+      const make = (peer: RuleRecord['peer'], description: string | undefined): RuleRecord => ({
+        id: this.world.ids.resourceId('sgr'),
+        egress,
+        protocol,
+        ...ports,
+        peer,
+        ...(description !== undefined ? { description } : {}),
+      });
+      return [
+        ...(p.IpRanges ?? []).map((r) => make({ kind: 'cidr4', value: r.CidrIp ?? '' }, r.Description)),
+        ...(p.Ipv6Ranges ?? []).map((r) => make({ kind: 'cidr6', value: r.CidrIpv6 ?? '' }, r.Description)),
+        ...(p.UserIdGroupPairs ?? []).map((r) => make({ kind: 'group', value: r.GroupId ?? '', userId: r.UserId ?? group.account }, r.Description)),
+        ...(p.PrefixListIds ?? []).map((r) => make({ kind: 'prefix-list', value: r.PrefixListId ?? '' }, r.Description)),
+      ];
+    });
+  }
+
+  addRole(spec: RoleSpec): RoleRecord {
+    const account = this.account(spec.account);
+    const path = spec.path ?? '/';
+    const arn = `arn:aws:iam::${account}:role${path}${spec.name}`;
+    if (this.world.roles.has(arn)) throw new SimulatorSetupError(`role ${arn} already exists`);
+    const role: RoleRecord = {
+      account,
+      name: spec.name,
+      id: `AROA${this.world.ids.upperAlnum(17)}`,
+      arn,
+      path,
+      trustedPrincipals: [...(spec.trustedPrincipals ?? [])],
+      ...(spec.externalId !== undefined ? { requiredExternalId: spec.externalId } : {}),
+      inlinePolicies: new Map(Object.entries(spec.inlinePolicies ?? {})),
+      createDate: this.world.now(),
+    };
+    this.world.roles.set(arn, role);
+    return role;
+  }
+
+  /** The role behind a role ARN, created (trusting nobody) when missing. */
+  roleForArn(principalArn: string): RoleRecord {
+    const existing = this.world.roles.get(principalArn);
+    if (existing) return existing;
+    const match = ROLE_ARN.exec(principalArn);
+    if (!match) throw new SimulatorSetupError(`'${principalArn}' is not an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)`);
+    const path = principalArn.slice(principalArn.indexOf(':role') + 5, principalArn.length - (match[2] as string).length);
+    return this.addRole({ account: match[1] as string, name: match[2] as string, path });
+  }
+
+  addInstanceProfile(spec: InstanceProfileSpec): { arn: string; id: string; name: string } {
+    const account = this.account(spec.account);
+    const path = spec.path ?? '/';
+    const arn = `arn:aws:iam::${account}:instance-profile${path}${spec.name}`;
+    if (this.world.instanceProfiles.has(arn)) throw new SimulatorSetupError(`instance profile ${arn} already exists`);
+    const roleName = spec.roleName ?? spec.name;
+    if (![...this.world.roles.values()].some((r) => r.account === account && r.name === roleName)) {
+      this.addRole({ account, name: roleName, trustedPrincipals: ['ec2.amazonaws.com'] });
+    }
+    const profile = { account, name: spec.name, id: `AIPA${this.world.ids.upperAlnum(17)}`, arn, path, roleNames: [roleName], createDate: this.world.now() };
+    this.world.instanceProfiles.set(arn, profile);
+    return { arn, id: profile.id, name: profile.name };
+  }
+
+  private profileFor(account: string, spec: InstanceSpec): { arn: string; id: string } | undefined {
+    if (spec.instanceProfileArn !== undefined) {
+      const existing = this.world.instanceProfiles.get(spec.instanceProfileArn);
+      if (existing) return existing;
+      const match = PROFILE_ARN.exec(spec.instanceProfileArn);
+      if (!match) throw new SimulatorSetupError(`'${spec.instanceProfileArn}' is not an instance profile ARN`);
+      if (match[1] !== account) throw new SimulatorSetupError(`instance profile ${spec.instanceProfileArn} is not in the instance's account ${account}`);
+      return this.addInstanceProfile({ account, name: match[2] as string });
+    }
+    if (spec.instanceProfile !== undefined) {
+      const existing = [...this.world.instanceProfiles.values()].find((p) => p.account === account && p.name === spec.instanceProfile);
+      return existing ?? this.addInstanceProfile({ account, name: spec.instanceProfile });
+    }
+    return undefined;
+  }
+
+  private nextIp(subnet: SubnetRecord): string {
+    const { base, bits } = parseCidr(subnet.cidr);
+    const size = 2 ** (32 - bits);
+    if (subnet.nextHost >= size - 1) throw new SimulatorSetupError(`subnet ${subnet.id} (${subnet.cidr}) has no free address left`);
+    const ip = intToIp(base + subnet.nextHost);
+    subnet.nextHost += 1;
+    return ip;
+  }
+
+  addInstance(spec: InstanceSpec = {}): BuiltInstance {
+    const world = this.world;
+    const account = this.account(spec.account);
+    const region = this.region(spec.region);
+    const type = spec.type ?? 't3.micro';
+    if (!instanceTypeSpec(type)) {
+      throw new SimulatorSetupError(`instance type ${type} is not in the simulator's catalog (${knownInstanceTypes().join(', ')})`);
+    }
+    let vpc: VpcRecord;
+    if (spec.vpcId !== undefined) {
+      const found = world.vpcs.get(spec.vpcId);
+      if (!found || found.account !== account || found.region !== region) {
+        throw new SimulatorSetupError(`instance: VPC ${spec.vpcId} does not exist in ${account}/${region}`);
+      }
+      vpc = found;
+    } else {
+      vpc = this.defaultVpc(account, region);
+    }
+    let subnet: SubnetRecord;
+    if (spec.subnetId !== undefined) {
+      const found = world.subnets.get(spec.subnetId);
+      if (!found || found.vpcId !== vpc.id) throw new SimulatorSetupError(`instance: subnet ${spec.subnetId} is not in ${vpc.id}`);
+      subnet = found;
+    } else {
+      subnet = [...world.subnets.values()].find((s) => s.vpcId === vpc.id) ?? this.addSubnet({ vpcId: vpc.id });
+    }
+    const instanceId = this.claimId(spec.id, 'i', (id) => world.instances.has(id));
+    const state = spec.state ?? 'running';
+    const terminated = state === 'terminated';
+    const volumeSpecs = spec.volumes ?? [{ device: '/dev/xvda', sizeGiB: 8, boot: true }];
+    const bootSpec = volumeSpecs.find((v) => v.boot === true) ?? volumeSpecs[0];
+    if (volumeSpecs.filter((v) => v.boot === true).length > 1) throw new SimulatorSetupError(`instance ${instanceId}: more than one boot volume`);
+    const devices = volumeSpecs.map((v) => v.device);
+    if (new Set(devices).size !== devices.length) throw new SimulatorSetupError(`instance ${instanceId}: two volumes at the same device`);
+    const now = world.now();
+    const launchTime = spec.launchTime !== undefined ? new Date(spec.launchTime).getTime() : now;
+
+    const instance: InstanceRecord = {
+      id: instanceId,
+      account,
+      region,
+      reservationId: world.ids.resourceId('r'),
+      imageId: spec.imageId ?? world.ids.resourceId('ami'),
+      instanceType: type,
+      availabilityZone: subnet.availabilityZone,
+      vpcId: vpc.id,
+      subnetId: subnet.id,
+      launchTime,
+      rootDeviceName: bootSpec?.device ?? '/dev/sda1',
+      rootDeviceType: bootSpec ? 'ebs' : 'instance-store',
+      state,
+      stateTransitionReason: '',
+      disableApiTermination: spec.disableApiTermination ?? false,
+      disableApiStop: spec.disableApiStop ?? false,
+      shutdownBehavior: spec.shutdownBehavior ?? 'stop',
+      tags: toTags(spec.tags),
+    };
+    const transitions: Partial<Record<InstanceStateName, InstanceStateName>> = { pending: 'running', stopping: 'stopped', 'shutting-down': 'terminated' };
+    const to = transitions[state];
+    if (to) instance.transition = { to, at: now + world.options.instanceTransitionMs };
+    if (state === 'stopped' || state === 'stopping' || terminated || state === 'shutting-down') {
+      instance.stateReason = { code: 'Client.UserInitiatedShutdown', message: 'Client.UserInitiatedShutdown: User initiated shutdown' };
+    }
+    if (terminated) instance.terminatedAt = now;
+
+    const networkInterfaceIds: string[] = [];
+    const volumeIds: string[] = [];
+    let association: ProfileAssociationRecord | undefined;
+    const profile = this.profileFor(account, spec);
+    if (!terminated) {
+      (spec.enis ?? [{}]).forEach((eniSpec, deviceIndex) => {
+        const eniSubnet = eniSpec.subnetId !== undefined ? world.subnets.get(eniSpec.subnetId) : subnet;
+        if (!eniSubnet || eniSubnet.vpcId !== vpc.id) {
+          throw new SimulatorSetupError(`instance ${instanceId}: ENI subnet ${String(eniSpec.subnetId)} is not in ${vpc.id}`);
+        }
+        if (eniSubnet.availabilityZone !== subnet.availabilityZone) {
+          throw new SimulatorSetupError(`instance ${instanceId}: every ENI must be in the instance's availability zone ${subnet.availabilityZone}`);
+        }
+        const groupIds = [...(eniSpec.groupIds ?? [vpc.defaultGroupId])];
+        for (const groupId of groupIds) {
+          const group = world.securityGroups.get(groupId);
+          if (!group || group.vpcId !== vpc.id) throw new SimulatorSetupError(`instance ${instanceId}: security group ${groupId} is not in ${vpc.id}`);
+        }
+        const eni: NetworkInterfaceRecord = {
+          id: this.claimId(eniSpec.id, 'eni', (id) => world.networkInterfaces.has(id)),
+          account,
+          region,
+          vpcId: vpc.id,
+          subnetId: eniSubnet.id,
+          availabilityZone: eniSubnet.availabilityZone,
+          privateIp: eniSpec.privateIp ?? this.nextIp(eniSubnet),
+          macAddress: `0e:${world.ids.hex(10).replace(/(..)(?!$)/g, '$1:')}`,
+          groupIds,
+          description: eniSpec.description ?? (deviceIndex === 0 ? '' : `secondary interface ${deviceIndex}`),
+          sourceDestCheck: eniSpec.sourceDestCheck ?? true,
+          attachment: {
+            attachmentId: world.ids.resourceId('eni-attach'),
+            instanceId,
+            deviceIndex,
+            deleteOnTermination: eniSpec.deleteOnTermination ?? deviceIndex === 0,
+            attachTime: launchTime,
+          },
+          tags: toTags(eniSpec.tags),
+        };
+        world.networkInterfaces.set(eni.id, eni);
+        networkInterfaceIds.push(eni.id);
+      });
+      for (const volumeSpec of volumeSpecs) {
+        const boot = volumeSpec === bootSpec;
+        const volume: VolumeRecord = {
+          id: this.claimId(volumeSpec.id, 'vol', (id) => world.volumes.has(id)),
+          account,
+          region,
+          availabilityZone: subnet.availabilityZone,
+          sizeGiB: volumeSpec.sizeGiB ?? 8,
+          volumeType: volumeSpec.volumeType ?? 'gp3',
+          encrypted: volumeSpec.encrypted ?? false,
+          createTime: launchTime,
+          state: 'in-use',
+          attachment: { instanceId, device: volumeSpec.device, deleteOnTermination: volumeSpec.deleteOnTermination ?? boot, attachTime: launchTime },
+          tags: toTags(volumeSpec.tags),
+        };
+        world.volumes.set(volume.id, volume);
+        volumeIds.push(volume.id);
+      }
+      if (profile) {
+        association = {
+          id: world.ids.resourceId('iip-assoc'),
+          account,
+          region,
+          instanceId,
+          profileArn: profile.arn,
+          profileId: profile.id,
+          state: 'associated',
+          timestamp: launchTime,
+        };
+        world.associations.set(association.id, association);
+      }
+    }
+    world.instances.set(instance.id, instance);
+    return {
+      instanceId,
+      account,
+      region,
+      vpcId: vpc.id,
+      subnetId: subnet.id,
+      networkInterfaceIds,
+      volumeIds,
+      ...(association ? { associationId: association.id, instanceProfileArn: association.profileArn } : {}),
+    };
+  }
+
+  addTopic(spec: NamedResourceSpec): string {
+    const account = this.account(spec.account);
+    const region = this.region(spec.region);
+    const arn = `arn:aws:sns:${region}:${account}:${spec.name}`;
+    if (this.world.topics.has(arn)) throw new SimulatorSetupError(`topic ${arn} already exists`);
+    this.world.topics.set(arn, { arn, name: spec.name, account, region, messages: [] });
+    return arn;
+  }
+
+  addQueue(spec: NamedResourceSpec): string {
+    const account = this.account(spec.account);
+    const region = this.region(spec.region);
+    const url = `https://sqs.${region}.amazonaws.com/${account}/${spec.name}`;
+    if (this.world.queues.has(url)) throw new SimulatorSetupError(`queue ${url} already exists`);
+    this.world.queues.set(url, { url, arn: `arn:aws:sqs:${region}:${account}:${spec.name}`, name: spec.name, account, region, messages: [] });
+    return url;
+  }
+
+  addEventBus(spec: NamedResourceSpec): string {
+    const account = this.account(spec.account);
+    const region = this.region(spec.region);
+    const arn = `arn:aws:events:${region}:${account}:event-bus/${spec.name}`;
+    if (this.world.eventBuses.has(arn)) throw new SimulatorSetupError(`event bus ${arn} already exists`);
+    this.world.eventBuses.set(arn, { arn, name: spec.name, account, region, events: [] });
+    return arn;
+  }
+
+  addTable(spec: TableSpec): string {
+    const account = this.account(spec.account);
+    const region = this.region(spec.region);
+    const arn = `arn:aws:dynamodb:${region}:${account}:table/${spec.name}`;
+    if (this.world.tables.has(arn)) throw new SimulatorSetupError(`table ${arn} already exists`);
+    const key = (k: string | KeyAttribute): KeyAttribute => (typeof k === 'string' ? { name: k, type: 'S' } : k);
+    this.world.tables.set(arn, {
+      arn,
+      name: spec.name,
+      account,
+      region,
+      partitionKey: key(spec.partitionKey),
+      ...(spec.sortKey !== undefined ? { sortKey: key(spec.sortKey) } : {}),
+      items: new Map(),
+      createdAt: this.world.now(),
+    });
+    return arn;
+  }
+}

@@ -1,0 +1,35 @@
+/** The simulated AWS account of the local game day: see simulated-aws.ts. */
+export { SimulatedAws } from './simulated-aws';
+export type { CallRecord, SimulatedClientFactory, SimulatedClientFactoryOptions } from './simulated-aws';
+export type { SimulatedAwsOptions } from './world';
+export type {
+  BuiltInstance,
+  InstanceProfileSpec,
+  InstanceSpec,
+  NamedResourceSpec,
+  NetworkInterfaceSpec,
+  RoleSpec,
+  SecurityGroupSpec,
+  SubnetSpec,
+  TableSpec,
+  TagMap,
+  VolumeSpec,
+  VpcSpec,
+} from './builder';
+export type { FaultSpec, InjectedFault } from './faults';
+export type { PermissionScope } from './permissions';
+export type { EventListener, TaskTokenAnswer, TaskTokenHandler, TaskTokenVerdict } from './messaging';
+export type { ApiHandler, ServiceName, SimCall } from './call';
+export { inputOf } from './call';
+export type {
+  InstanceState,
+  InterfaceState,
+  RuleState,
+  SecurityGroupState,
+  SnapshotState,
+  TagRecord,
+  VolumeState,
+} from './inspection';
+export type { AttributeValue, BusEvent, InstanceStateName, Item, PublishedMessage, QueuedMessage } from './model';
+export { SimulatedServiceError, SimulatorSetupError, SimulatorUnsupportedApiError } from './errors';
+export { knownInstanceTypes } from './ec2-catalog';

@@ -1,0 +1,270 @@
+/**
+ * The simulated account's state, as plain records. Every resource carries the account and region
+ * it lives in: a lookup from another account or region finds nothing, as in AWS.
+ */
+
+export type Tags = Map<string, string>;
+
+export type InstanceStateName = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
+
+/** State codes from https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_InstanceState.html */
+export const INSTANCE_STATE_CODES: Readonly<Record<InstanceStateName, number>> = {
+  pending: 0,
+  running: 16,
+  'shutting-down': 32,
+  terminated: 48,
+  stopping: 64,
+  stopped: 80,
+};
+
+export interface Located {
+  readonly account: string;
+  readonly region: string;
+}
+
+export interface VpcRecord extends Located {
+  readonly id: string;
+  readonly cidr: string;
+  readonly isDefault: boolean;
+  readonly tags: Tags;
+  defaultGroupId: string;
+}
+
+export interface SubnetRecord extends Located {
+  readonly id: string;
+  readonly vpcId: string;
+  readonly availabilityZone: string;
+  readonly cidr: string;
+  readonly tags: Tags;
+  /** Next host number handed out for a private IP. */
+  nextHost: number;
+}
+
+export type RulePeer =
+  | { readonly kind: 'cidr4'; readonly value: string }
+  | { readonly kind: 'cidr6'; readonly value: string }
+  | { readonly kind: 'group'; readonly value: string; readonly userId: string }
+  | { readonly kind: 'prefix-list'; readonly value: string };
+
+/** One security-group rule: one protocol/port range and one peer, as AWS stores them (sgr-...). */
+export interface RuleRecord {
+  readonly id: string;
+  readonly egress: boolean;
+  /** `-1` (all), `tcp`, `udp`, `icmp`, `icmpv6` or a protocol number. */
+  readonly protocol: string;
+  readonly fromPort?: number;
+  readonly toPort?: number;
+  readonly peer: RulePeer;
+  readonly description?: string;
+}
+
+export interface SecurityGroupRecord extends Located {
+  readonly id: string;
+  readonly vpcId: string;
+  readonly name: string;
+  readonly description: string;
+  rules: RuleRecord[];
+  readonly tags: Tags;
+}
+
+export interface EniAttachment {
+  readonly attachmentId: string;
+  readonly instanceId: string;
+  readonly deviceIndex: number;
+  deleteOnTermination: boolean;
+  readonly attachTime: number;
+}
+
+export interface NetworkInterfaceRecord extends Located {
+  readonly id: string;
+  readonly vpcId: string;
+  readonly subnetId: string;
+  readonly availabilityZone: string;
+  readonly privateIp: string;
+  readonly macAddress: string;
+  groupIds: string[];
+  description: string;
+  sourceDestCheck: boolean;
+  attachment?: EniAttachment;
+  readonly tags: Tags;
+}
+
+export interface VolumeAttachment {
+  readonly instanceId: string;
+  readonly device: string;
+  deleteOnTermination: boolean;
+  readonly attachTime: number;
+}
+
+export interface VolumeRecord extends Located {
+  readonly id: string;
+  readonly availabilityZone: string;
+  readonly sizeGiB: number;
+  readonly volumeType: string;
+  readonly encrypted: boolean;
+  readonly createTime: number;
+  state: 'available' | 'in-use' | 'deleted';
+  attachment?: VolumeAttachment;
+  readonly tags: Tags;
+}
+
+export interface SnapshotRecord extends Located {
+  readonly id: string;
+  readonly volumeId: string;
+  readonly volumeSize: number;
+  readonly description: string;
+  readonly startTime: number;
+  /** When the snapshot turns from `pending` to `completed` on the simulated clock. */
+  readonly completesAt: number;
+  readonly encrypted: boolean;
+  readonly tags: Tags;
+}
+
+export interface InstanceRecord extends Located {
+  readonly id: string;
+  readonly reservationId: string;
+  readonly imageId: string;
+  readonly instanceType: string;
+  readonly availabilityZone: string;
+  readonly vpcId: string;
+  readonly subnetId: string;
+  readonly launchTime: number;
+  readonly rootDeviceName: string;
+  readonly rootDeviceType: 'ebs' | 'instance-store';
+  state: InstanceStateName;
+  /** A transition in progress (stopping → stopped ...) and when it completes. */
+  transition?: { readonly to: InstanceStateName; readonly at: number };
+  stateTransitionReason: string;
+  stateReason?: { readonly code: string; readonly message: string };
+  /** When the instance reached `terminated` (it stays visible for a while, then disappears). */
+  terminatedAt?: number;
+  disableApiTermination: boolean;
+  disableApiStop: boolean;
+  shutdownBehavior: 'stop' | 'terminate';
+  readonly tags: Tags;
+}
+
+export type AssociationState = 'associating' | 'associated' | 'disassociating' | 'disassociated';
+
+export interface ProfileAssociationRecord extends Located {
+  readonly id: string;
+  readonly instanceId: string;
+  readonly profileArn: string;
+  readonly profileId: string;
+  state: AssociationState;
+  readonly timestamp: number;
+}
+
+export interface InstanceProfileRecord {
+  readonly account: string;
+  readonly name: string;
+  readonly id: string;
+  readonly arn: string;
+  readonly path: string;
+  roleNames: string[];
+  readonly createDate: number;
+}
+
+export interface RoleRecord {
+  readonly account: string;
+  readonly name: string;
+  readonly id: string;
+  readonly arn: string;
+  readonly path: string;
+  /** Principals allowed to assume the role: role/user ARNs, account ids or `arn:aws:iam::<account>:root`. */
+  trustedPrincipals: string[];
+  /** When set, AssumeRole must carry this ExternalId (the confused-deputy condition). */
+  requiredExternalId?: string;
+  readonly inlinePolicies: Map<string, string>;
+  readonly createDate: number;
+}
+
+export interface PublishedMessage {
+  readonly messageId: string;
+  readonly topicArn: string;
+  readonly subject?: string;
+  readonly message: string;
+  readonly messageAttributes: Record<string, { readonly dataType: string; readonly value: string }>;
+  readonly at: Date;
+  readonly publishedBy: string;
+}
+
+export interface TopicRecord extends Located {
+  readonly arn: string;
+  readonly name: string;
+  readonly messages: PublishedMessage[];
+}
+
+export interface QueuedMessage {
+  readonly messageId: string;
+  readonly queueUrl: string;
+  readonly body: string;
+  readonly messageAttributes: Record<string, { readonly dataType: string; readonly value: string }>;
+  readonly delaySeconds?: number;
+  readonly at: Date;
+}
+
+export interface QueueRecord extends Located {
+  readonly url: string;
+  readonly arn: string;
+  readonly name: string;
+  readonly messages: QueuedMessage[];
+}
+
+export interface BusEvent {
+  readonly eventId: string;
+  readonly eventBusName: string;
+  readonly source: string;
+  readonly detailType: string;
+  readonly detail: unknown;
+  readonly resources: readonly string[];
+  readonly time: Date;
+  readonly account: string;
+  readonly region: string;
+}
+
+export interface EventBusRecord extends Located {
+  readonly name: string;
+  readonly arn: string;
+  readonly events: BusEvent[];
+}
+
+/** A DynamoDB attribute value in the wire shape ({ S: 'x' }, { N: '1' }, ...). */
+export type AttributeValue =
+  | { readonly S: string }
+  | { readonly N: string }
+  | { readonly B: Uint8Array }
+  | { readonly BOOL: boolean }
+  | { readonly NULL: true }
+  | { readonly SS: readonly string[] }
+  | { readonly NS: readonly string[] }
+  | { readonly BS: readonly Uint8Array[] }
+  | { readonly L: readonly AttributeValue[] }
+  | { readonly M: Readonly<Record<string, AttributeValue>> };
+
+export type Item = Record<string, AttributeValue>;
+
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: 'S' | 'N' | 'B';
+}
+
+export interface TableRecord extends Located {
+  readonly name: string;
+  readonly arn: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  /** Items by their key (canonical JSON of the key attributes). */
+  readonly items: Map<string, Item>;
+  readonly createdAt: number;
+}
+
+/** The caller of an API: the role session whose credentials signed the request. */
+export interface CallerIdentity {
+  readonly account: string;
+  /** The IAM role (or user) ARN that permissions and trust are checked against. */
+  readonly principalArn: string;
+  /** The ARN GetCallerIdentity reports (`arn:aws:sts::<acct>:assumed-role/<role>/<session>`). */
+  readonly sessionArn: string;
+  readonly userId: string;
+}

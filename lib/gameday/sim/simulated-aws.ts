@@ -1,0 +1,689 @@
+/**
+ * The simulated AWS account of the local game day. It keeps the state of one or more accounts and
+ * regions and answers real SDK v3 clients with EC2's (and IAM's, SNS's, SQS's, STS's, DynamoDB's,
+ * EventBridge's, Step Functions') real behaviours and error codes. Responders get their clients
+ * from `clientFactory()` and cannot tell it from AWS: there is no branch for it in their code.
+ *
+ * Usage, in a game day:
+ *   const sim = new SimulatedAws({ seed: 'multi-eni' });
+ *   const vpc = sim.addVpc();
+ *   const web = sim.addSecurityGroup({ vpcId: vpc.id, name: 'web' });
+ *   const box = sim.addInstance({ vpcId: vpc.id, enis: [{ groupIds: [web] }, { groupIds: [web] }] });
+ *   const clients = sim.clientFactory();            // a lib/aws/clients ClientFactory
+ *   sim.injectFault({ api: 'ec2:ModifyNetworkInterfaceAttribute', error: 'RequestLimitExceeded', times: 2 });
+ *   ... run the pipeline with `clients` ...
+ *   sim.instance(box.instanceId), sim.calls(), sim.stateDigest()
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { AwsTarget, ClientFactory } from '../../aws/clients';
+import { MemberRoleUnavailableError } from '../../responders/errors';
+import { EnvironmentBuilder } from './builder';
+import type {
+  BuiltInstance,
+  InstanceProfileSpec,
+  InstanceSpec,
+  NamedResourceSpec,
+  RoleSpec,
+  SecurityGroupSpec,
+  SubnetSpec,
+  TableSpec,
+  VpcSpec,
+} from './builder';
+import { accessDenied, dryRunOperation } from './call';
+import type { ApiHandler, ServiceName, SimCall } from './call';
+import { dynamodbHandlers } from './dynamodb';
+import { ec2InstanceHandlers } from './ec2-instances';
+import { ec2NetworkHandlers } from './ec2-network';
+import { ec2SecurityGroupHandlers } from './ec2-security-groups';
+import { ec2StorageHandlers } from './ec2-storage';
+import { SimulatedServiceError, SimulatorSetupError, SimulatorUnsupportedApiError } from './errors';
+import { FaultQueue } from './faults';
+import type { FaultSpec, InjectedFault } from './faults';
+import { iamHandlers } from './iam';
+import {
+  instanceState,
+  interfaceState,
+  resourceState,
+  securityGroupState,
+  snapshotStates,
+  tagRecord,
+  volumeState,
+} from './inspection';
+import type { InstanceState, InterfaceState, SecurityGroupState, SnapshotState, VolumeState } from './inspection';
+import { ensureDefaultBus, eventBridgeHandlers, sfnHandlers, snsHandlers, sqsHandlers } from './messaging';
+import type { EventListener, TaskTokenHandler } from './messaging';
+import type { BusEvent, CallerIdentity, Item, PublishedMessage, QueuedMessage } from './model';
+import { PermissionTable } from './permissions';
+import type { PermissionScope } from './permissions';
+import { stsHandlers } from './sts';
+import { SERVICE_BY_CLIENT, simulatedRetryStrategy, wireClient } from './wire';
+import type { WirableClient, WireMode, WireRequest } from './wire';
+import { SimWorld } from './world';
+import type { SimulatedAwsOptions } from './world';
+
+/** One API call as the game-day timeline shows it (every SDK attempt is one record). */
+export interface CallRecord {
+  readonly seq: number;
+  /** Simulated time of the call. */
+  readonly at: Date;
+  readonly service: ServiceName;
+  /** `ec2:ModifyNetworkInterfaceAttribute`. */
+  readonly api: string;
+  readonly account: string;
+  readonly region: string;
+  /** The caller's session ARN (or `unknown` for credentials the simulator never issued). */
+  readonly caller: string;
+  readonly input: Readonly<Record<string, unknown>>;
+  readonly outcome: 'ok' | 'error';
+  readonly errorCode?: string;
+  readonly errorMessage?: string;
+  /** True when the request carried EC2's DryRun=true on the wire. */
+  readonly dryRun: boolean;
+  /** True when the answer was an injected fault. */
+  readonly injected: boolean;
+  /** SDK attempt number of this call (1 for the first try). */
+  readonly attempt: number;
+  readonly requestId: string;
+}
+
+export interface SimulatedClientFactoryOptions {
+  /** The role the responders run as (default `arn:aws:iam::<defaultAccount>:role/firebreak-responder`). */
+  readonly principal?: string;
+  /** Region of the security-account services: SNS, Step Functions, DynamoDB, SQS, EventBridge (default the sim's). */
+  readonly homeRegion?: string;
+  /**
+   * When set, another account is reached as the deployed stack reaches it: sts:AssumeRole into
+   * `arn:aws:iam::<account>:role/<memberRoleName>` (cached until it expires); a refusal surfaces as
+   * MemberRoleUnavailableError. When unset, every account is reached directly as the same role name.
+   */
+  readonly memberRoleName?: string;
+  readonly externalId?: string;
+  /** RoleSessionName for the member role (default `firebreak-responder`). */
+  readonly roleSessionName?: string;
+  /**
+   * `simulated` (default): the SDK's standard retry decisions (3 attempts, throttling and
+   * transient errors only) with the backoff taken on the simulated clock; `sdk`: the SDK's own
+   * strategy with its real, random sleeps.
+   */
+  readonly retry?: 'simulated' | 'sdk';
+  readonly maxAttempts?: number;
+  /** `fast` (default): successful first attempts skip the SDK's serialization and signing; `full`: every call takes the whole pipeline. */
+  readonly wire?: WireMode;
+}
+
+/** The ClientFactory of lib/aws/clients.ts, answered by the simulated account, plus the other clients a game day needs. */
+export interface SimulatedClientFactory extends ClientFactory {
+  readonly principal: string;
+  sts(target?: AwsTarget): Promise<STSClient>;
+  sqs(): SQSClient;
+  eventBridge(): EventBridgeClient;
+}
+
+type ClientKind = 'ec2' | 'iam' | 'sns' | 'sfn' | 'dynamodb' | 'sts' | 'sqs' | 'events';
+
+const CLIENT_CLASSES = {
+  ec2: EC2Client,
+  iam: IAMClient,
+  sns: SNSClient,
+  sfn: SFNClient,
+  dynamodb: DynamoDBClient,
+  sts: STSClient,
+  sqs: SQSClient,
+  events: EventBridgeClient,
+} as const;
+
+type ClientOf<K extends ClientKind> = InstanceType<(typeof CLIENT_CLASSES)[K]>;
+
+interface Session {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+  readonly expiresAt?: number;
+}
+
+const DEFAULT_RESPONDER_ROLE = 'firebreak-responder';
+
+/** The simulated AWS account (see the module comment). */
+export class SimulatedAws {
+  private readonly world: SimWorld;
+  private readonly builder: EnvironmentBuilder;
+  private readonly permissions = new PermissionTable();
+  private readonly faults = new FaultQueue();
+  private readonly callLog: CallRecord[] = [];
+  private readonly handlers = new Map<string, ApiHandler>();
+  private readonly customHandlers = new Map<string, ApiHandler>();
+  private readonly eventListeners: EventListener[] = [];
+  private taskTokenHandler: TaskTokenHandler | undefined;
+  private readonly baseSessions = new Map<string, Session>();
+
+  constructor(options: SimulatedAwsOptions = {}) {
+    this.world = new SimWorld(options);
+    this.builder = new EnvironmentBuilder(this.world);
+    const world = this.world;
+    const register = (service: ServiceName, handlers: Record<string, ApiHandler>) => {
+      for (const [action, handler] of Object.entries(handlers)) this.handlers.set(`${service}:${action}`, handler);
+    };
+    register('ec2', ec2InstanceHandlers(world));
+    register('ec2', ec2NetworkHandlers(world));
+    register('ec2', ec2SecurityGroupHandlers(world));
+    register('ec2', ec2StorageHandlers(world));
+    register('iam', iamHandlers(world));
+    register('sts', stsHandlers(world, (identity, expiresAt) => this.issue(identity, expiresAt)));
+    register('sns', snsHandlers(world));
+    register('sqs', sqsHandlers(world));
+    register('events', eventBridgeHandlers(world, () => this.eventListeners));
+    register('states', sfnHandlers(() => this.taskTokenHandler));
+    register('dynamodb', dynamodbHandlers(world));
+  }
+
+  // ---- clock -----------------------------------------------------------------------------------
+
+  /** The simulated time. */
+  now(): Date {
+    return new Date(this.world.now());
+  }
+
+  /** Moves simulated time forward (instance transitions and snapshots progress with it). */
+  advance(ms: number): void {
+    this.world.clock.advance(ms);
+    this.world.settle();
+  }
+
+  /** The default account and region of builder calls. */
+  get defaultAccount(): string {
+    return this.world.options.defaultAccount;
+  }
+
+  get defaultRegion(): string {
+    return this.world.options.defaultRegion;
+  }
+
+  // ---- environment builder ---------------------------------------------------------------------
+
+  /** Adds a VPC (with its `default` security group); returns its id and default group id. */
+  addVpc(spec: VpcSpec = {}): { readonly id: string; readonly defaultSecurityGroupId: string; readonly account: string; readonly region: string } {
+    const vpc = this.builder.addVpc(spec);
+    return { id: vpc.id, defaultSecurityGroupId: vpc.defaultGroupId, account: vpc.account, region: vpc.region };
+  }
+
+  /** Adds a subnet; returns its id. */
+  addSubnet(spec: SubnetSpec): string {
+    return this.builder.addSubnet(spec).id;
+  }
+
+  /** Adds a security group (default egress: allow all IPv4 unless `egress` is given); returns its id. */
+  addSecurityGroup(spec: SecurityGroupSpec): string {
+    return this.builder.addSecurityGroup(spec).id;
+  }
+
+  /** Adds an instance with its ENIs, EBS volumes and instance profile association. */
+  addInstance(spec: InstanceSpec = {}): BuiltInstance {
+    return this.builder.addInstance(spec);
+  }
+
+  /** Adds an IAM role (the member role, an instance role...); returns its ARN. */
+  addRole(spec: RoleSpec): string {
+    return this.builder.addRole(spec).arn;
+  }
+
+  /** Adds an instance profile (and its role when missing); returns its ARN and id. */
+  addInstanceProfile(spec: InstanceProfileSpec): { readonly arn: string; readonly id: string; readonly name: string } {
+    return this.builder.addInstanceProfile(spec);
+  }
+
+  /** Adds an SNS topic; returns its ARN. */
+  addTopic(spec: NamedResourceSpec): string {
+    return this.builder.addTopic(spec);
+  }
+
+  /** Adds an SQS queue; returns its URL. */
+  addQueue(spec: NamedResourceSpec): string {
+    return this.builder.addQueue(spec);
+  }
+
+  /** Adds a custom event bus; returns its ARN (the default bus always exists). */
+  addEventBus(spec: NamedResourceSpec): string {
+    return this.builder.addEventBus(spec);
+  }
+
+  /** Adds a DynamoDB table; returns its ARN. */
+  addTable(spec: TableSpec): string {
+    return this.builder.addTable(spec);
+  }
+
+  /**
+   * The instance shuts itself down (`shutdown -h` from its operating system): it stops, or
+   * terminates when its InstanceInitiatedShutdownBehavior is `terminate`
+   * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/terminating-instances.html#Using_ChangingInstanceInitiatedShutdownBehavior).
+   */
+  shutdownFromInside(instanceId: string): void {
+    const instance = this.world.instances.get(instanceId);
+    if (!instance) throw new SimulatorSetupError(`no instance ${instanceId}`);
+    if (instance.state !== 'running') throw new SimulatorSetupError(`instance ${instanceId} is ${instance.state}, not running`);
+    const terminate = instance.shutdownBehavior === 'terminate';
+    instance.state = terminate ? 'shutting-down' : 'stopping';
+    instance.transition = { to: terminate ? 'terminated' : 'stopped', at: this.world.now() + this.world.options.instanceTransitionMs };
+    instance.stateReason = { code: 'Client.InstanceInitiatedShutdown', message: 'Client.InstanceInitiatedShutdown: Instance initiated shutdown' };
+    this.world.settle();
+  }
+
+  // ---- identities and permissions --------------------------------------------------------------
+
+  /** Credentials for a role (created when missing), as the role's own session would hold them. */
+  credentialsFor(principalArn: string): { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken: string } {
+    const existing = this.baseSessions.get(principalArn);
+    if (existing) return existing;
+    const role = this.builder.roleForArn(principalArn);
+    const identity: CallerIdentity = {
+      account: role.account,
+      principalArn: role.arn,
+      sessionArn: `arn:aws:sts::${role.account}:assumed-role/${role.name}/firebreak-gameday`,
+      userId: `${role.id}:firebreak-gameday`,
+    };
+    const session = this.issue(identity, undefined);
+    this.baseSessions.set(principalArn, session);
+    return session;
+  }
+
+  private issue(identity: CallerIdentity, expiresAt: number | undefined): Session {
+    const session: Session = {
+      accessKeyId: `ASIA${this.world.ids.upperAlnum(16)}`,
+      secretAccessKey: this.world.ids.hex(40),
+      sessionToken: `FwoGZXIvYXdzE${this.world.ids.hex(48)}`,
+      ...(expiresAt !== undefined ? { expiresAt } : {}),
+    };
+    this.world.credentials.set(session.accessKeyId, { ...session, identity });
+    return session;
+  }
+
+  /** Denies IAM actions (`ec2:ModifyInstanceAttribute`, `ec2:*`) to a principal, an account, or everyone. */
+  denyActions(actions: readonly string[], scope?: PermissionScope): void {
+    this.permissions.deny(actions, scope);
+  }
+
+  /** Lifts earlier `denyActions` of exactly these actions. */
+  allowActions(actions: readonly string[], scope?: PermissionScope): void {
+    this.permissions.undeny(actions, scope);
+  }
+
+  /** Allows only these actions (anything else is denied); `undefined` lifts the restriction. */
+  restrictActions(actions: readonly string[] | undefined, scope?: PermissionScope): void {
+    this.permissions.allowOnly(actions, scope);
+  }
+
+  // ---- faults ----------------------------------------------------------------------------------
+
+  /** Answers the next `times` attempts of an API with an error (consumed in injection order). */
+  injectFault(spec: FaultSpec): InjectedFault {
+    return this.faults.inject(spec);
+  }
+
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
+  pendingFaults(): InjectedFault[] {
+    return this.faults.pending();
+  }
+
+  // ---- hooks -----------------------------------------------------------------------------------
+
+  /** Where SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat go (the engine running the state machines). */
+  onTaskToken(handler: TaskTokenHandler | undefined): void {
+    this.taskTokenHandler = handler;
+  }
+
+  /** Called for every event PutEvents accepts; returns the unsubscribe function. */
+  onEvent(listener: EventListener): () => void {
+    this.eventListeners.push(listener);
+    return () => {
+      const index = this.eventListeners.indexOf(listener);
+      if (index >= 0) this.eventListeners.splice(index, 1);
+    };
+  }
+
+  /**
+   * Answers one more API (`states:StartExecution`...) or replaces a built-in one. The handler gets
+   * the call (input, caller, account, region) after faults and permissions, and returns the output
+   * or throws a SimulatedServiceError.
+   */
+  defineApi(api: string, handler: ApiHandler): void {
+    if (!/^[a-z0-9-]+:[A-Za-z0-9]+$/.test(api)) throw new SimulatorSetupError(`'${api}' is not an API name like states:StartExecution`);
+    this.customHandlers.set(api, handler);
+  }
+
+  // ---- clients ---------------------------------------------------------------------------------
+
+  /** Wires any SDK v3 client whose credentials the simulator issued (credentialsFor, sts:AssumeRole). */
+  attach<C extends WirableClient>(client: C, options: { readonly wire?: WireMode } = {}): C {
+    return wireClient(
+      client,
+      {
+        answer: (request) => this.answer(request),
+        newRequestId: () => this.world.ids.uuid(),
+      },
+      options.wire ?? 'fast',
+    );
+  }
+
+  /** A new real SDK client of `kind`, signed as `principal`, in `region`, wired to the simulator. */
+  client<K extends ClientKind>(
+    kind: K,
+    options: {
+      readonly principal?: string;
+      readonly region?: string;
+      readonly retry?: 'simulated' | 'sdk';
+      readonly maxAttempts?: number;
+      readonly wire?: WireMode;
+    } = {},
+  ): ClientOf<K> {
+    const principal = options.principal ?? `arn:aws:iam::${this.defaultAccount}:role/${DEFAULT_RESPONDER_ROLE}`;
+    return this.clientWith(kind, this.credentialsFor(principal), options.region ?? this.defaultRegion, {
+      retry: options.retry ?? 'simulated',
+      maxAttempts: options.maxAttempts ?? 3,
+      wire: options.wire ?? 'fast',
+    });
+  }
+
+  private clientWith<K extends ClientKind>(
+    kind: K,
+    session: { accessKeyId: string; secretAccessKey: string; sessionToken: string },
+    region: string,
+    { retry, maxAttempts, wire }: { retry: 'simulated' | 'sdk'; maxAttempts: number; wire: WireMode },
+  ): ClientOf<K> {
+    const Client = CLIENT_CLASSES[kind];
+    const credentials = { accessKeyId: session.accessKeyId, secretAccessKey: session.secretAccessKey, sessionToken: session.sessionToken };
+    const config = {
+      region,
+      credentials,
+      maxAttempts,
+      ...(retry === 'simulated' ? { retryStrategy: simulatedRetryStrategy(this.world.clock, maxAttempts) } : {}),
+    };
+    const client = new Client(config) as ClientOf<K>;
+    return this.attach(client as unknown as WirableClient, { wire }) as unknown as ClientOf<K>;
+  }
+
+  /**
+   * The ClientFactory responders take (lib/aws/clients.ts), backed by the simulator, plus STS,
+   * SQS and EventBridge clients. Clients are cached per account and region.
+   */
+  clientFactory(options: SimulatedClientFactoryOptions = {}): SimulatedClientFactory {
+    const principal = options.principal ?? `arn:aws:iam::${this.defaultAccount}:role/${DEFAULT_RESPONDER_ROLE}`;
+    const home = this.builder.roleForArn(principal);
+    const homeRegion = options.homeRegion ?? this.defaultRegion;
+    const transport = { retry: options.retry ?? 'simulated', maxAttempts: options.maxAttempts ?? 3, wire: options.wire ?? 'fast' } as const;
+    const clients = new Map<string, object>();
+    const memberSessions = new Map<string, Session>();
+    const homeSession = () => this.credentialsFor(principal);
+
+    const cached = <K extends ClientKind>(kind: K, session: Session, region: string, key: string): ClientOf<K> => {
+      let client = clients.get(key) as ClientOf<K> | undefined;
+      if (!client) {
+        client = this.clientWith(kind, session, region, transport);
+        clients.set(key, client);
+      }
+      return client;
+    };
+
+    const sessionFor = async (account: string): Promise<{ session: Session; key: string }> => {
+      if (account === home.account) return { session: homeSession(), key: 'home' };
+      if (options.memberRoleName === undefined) {
+        return { session: this.credentialsFor(`arn:aws:iam::${account}:role${home.path}${home.name}`), key: `direct:${account}` };
+      }
+      const known = memberSessions.get(account);
+      if (known && (known.expiresAt === undefined || known.expiresAt > this.world.now() + 60_000)) {
+        return { session: known, key: `member:${account}:${known.accessKeyId}` };
+      }
+      const roleArn = `arn:aws:iam::${account}:role/${options.memberRoleName}`;
+      const sts = cached('sts', homeSession(), homeRegion, `sts:home:${homeRegion}`);
+      try {
+        const answer = await sts.send(
+          new AssumeRoleCommand({
+            RoleArn: roleArn,
+            RoleSessionName: options.roleSessionName ?? 'firebreak-responder',
+            ...(options.externalId !== undefined ? { ExternalId: options.externalId } : {}),
+          }),
+        );
+        const credentials = answer.Credentials;
+        if (!credentials?.AccessKeyId || !credentials.SecretAccessKey || !credentials.SessionToken) {
+          throw new Error('AssumeRole answered without credentials');
+        }
+        const session: Session = {
+          accessKeyId: credentials.AccessKeyId,
+          secretAccessKey: credentials.SecretAccessKey,
+          sessionToken: credentials.SessionToken,
+          ...(credentials.Expiration ? { expiresAt: credentials.Expiration.getTime() } : {}),
+        };
+        memberSessions.set(account, session);
+        return { session, key: `member:${account}:${session.accessKeyId}` };
+      } catch (error) {
+        throw new MemberRoleUnavailableError(
+          `cannot act in account ${account}: sts:AssumeRole into ${roleArn} failed (${error instanceof Error ? error.name : String(error)})`,
+          account,
+          options.memberRoleName,
+          { cause: error },
+        );
+      }
+    };
+
+    return {
+      principal,
+      ec2: async (target) => {
+        const { session, key } = await sessionFor(target.account);
+        return cached('ec2', session, target.region, `ec2:${key}:${target.region}`);
+      },
+      iam: async (target) => {
+        const { session, key } = await sessionFor(target.account);
+        return cached('iam', session, homeRegion, `iam:${key}`);
+      },
+      sts: async (target) => {
+        if (!target) return cached('sts', homeSession(), homeRegion, `sts:home:${homeRegion}`);
+        const { session, key } = await sessionFor(target.account);
+        return cached('sts', session, target.region, `sts:${key}:${target.region}`);
+      },
+      sns: () => cached('sns', homeSession(), homeRegion, 'sns'),
+      sfn: () => cached('sfn', homeSession(), homeRegion, 'sfn'),
+      dynamodb: () => cached('dynamodb', homeSession(), homeRegion, 'dynamodb'),
+      sqs: () => cached('sqs', homeSession(), homeRegion, 'sqs'),
+      eventBridge: () => cached('events', homeSession(), homeRegion, 'events'),
+    };
+  }
+
+  // ---- dispatch --------------------------------------------------------------------------------
+
+  private answer(request: WireRequest): object {
+    this.world.settle();
+    const service = SERVICE_BY_CLIENT[request.clientName] as ServiceName;
+    const action = request.commandName.replace(/Command$/, '');
+    const api = `${service}:${action}`;
+    const issued = this.world.credentials.get(request.accessKeyId);
+    const identity = issued?.identity;
+    const account = identity?.account ?? 'unknown';
+    const dryRun = service === 'ec2' && request.wireDryRun;
+    const base = {
+      seq: this.callLog.length + 1,
+      at: new Date(this.world.now()),
+      service,
+      api,
+      account,
+      region: request.region,
+      caller: identity?.sessionArn ?? 'unknown',
+      input: structuredClone(request.input) as Record<string, unknown>,
+      dryRun,
+      attempt: request.attempt,
+      requestId: request.requestId,
+    };
+    let injected = false;
+    try {
+      const handler = this.customHandlers.get(api) ?? this.handlers.get(api);
+      if (!handler) throw new SimulatorUnsupportedApiError(api, request.commandName);
+      if (!identity) throw unrecognizedCredentials(service);
+      if (issued.expiresAt !== undefined && issued.expiresAt <= this.world.now()) throw expiredCredentials(service);
+      const fault = this.faults.take(api, account, request.region, request.input);
+      if (fault) {
+        injected = true;
+        throw fault;
+      }
+      const permissions = this.permissions;
+      const call: SimCall = {
+        service,
+        action,
+        api,
+        input: request.input,
+        caller: identity,
+        account,
+        region: request.region,
+        dryRun,
+        authorize(iamAction: string, resource?: string) {
+          const reason = permissions.denialReason(identity, iamAction);
+          if (reason !== undefined) throw accessDenied(service, identity, iamAction, reason, resource);
+        },
+        dryRunGate() {
+          if (dryRun) throw dryRunOperation();
+        },
+      };
+      // "No permissions are required to perform this operation" (sts:GetCallerIdentity).
+      if (api !== 'sts:GetCallerIdentity') call.authorize(api, typeof request.input.RoleArn === 'string' ? request.input.RoleArn : undefined);
+      const output = handler(call);
+      this.callLog.push({ ...base, outcome: 'ok', injected });
+      return structuredClone(output);
+    } catch (error) {
+      const code = error instanceof SimulatedServiceError ? error.code : error instanceof Error ? error.name : 'Error';
+      const message = error instanceof Error ? error.message : String(error);
+      this.callLog.push({ ...base, outcome: 'error', errorCode: code, errorMessage: message, injected });
+      throw error;
+    }
+  }
+
+  // ---- inspection ------------------------------------------------------------------------------
+
+  /** Every call so far, in order (optionally only those of one API, e.g. `ec2:CreateSnapshots`). */
+  calls(filter?: { readonly api?: string; readonly service?: ServiceName; readonly outcome?: 'ok' | 'error' }): CallRecord[] {
+    return this.callLog.filter(
+      (c) =>
+        (filter?.api === undefined || c.api === filter.api) &&
+        (filter?.service === undefined || c.service === filter.service) &&
+        (filter?.outcome === undefined || c.outcome === filter.outcome),
+    );
+  }
+
+  /** An instance as it is now (undefined once it is gone). */
+  instance(id: string): InstanceState | undefined {
+    this.world.settle();
+    return instanceState(this.world, id);
+  }
+
+  networkInterface(id: string): InterfaceState | undefined {
+    this.world.settle();
+    return interfaceState(this.world, id);
+  }
+
+  volume(id: string): VolumeState | undefined {
+    this.world.settle();
+    return volumeState(this.world, id);
+  }
+
+  securityGroup(id: string): SecurityGroupState | undefined {
+    const group = this.world.securityGroups.get(id);
+    return group ? securityGroupState(group) : undefined;
+  }
+
+  /** The security groups of one VPC, by name (e.g. to find the isolation groups a responder created). */
+  securityGroupsInVpc(vpcId: string): SecurityGroupState[] {
+    return [...this.world.securityGroups.values()].filter((g) => g.vpcId === vpcId).map(securityGroupState);
+  }
+
+  /** Snapshots of one volume, oldest first. */
+  snapshotsForVolume(volumeId: string): SnapshotState[] {
+    return snapshotStates(this.world, volumeId);
+  }
+
+  /** Every snapshot, oldest first. */
+  snapshots(): SnapshotState[] {
+    return snapshotStates(this.world);
+  }
+
+  /** A role's inline policies (name → JSON document). */
+  roleInlinePolicies(roleArn: string): Readonly<Record<string, string>> | undefined {
+    const role = this.world.roles.get(roleArn);
+    return role ? Object.fromEntries(role.inlinePolicies) : undefined;
+  }
+
+  /** Messages published to one topic (or all topics). */
+  publishedMessages(topicArn?: string): PublishedMessage[] {
+    return [...this.world.topics.values()].filter((t) => topicArn === undefined || t.arn === topicArn).flatMap((t) => [...t.messages]);
+  }
+
+  /** Messages sent to one queue (or all queues). */
+  queueMessages(queueUrl?: string): QueuedMessage[] {
+    return [...this.world.queues.values()].filter((q) => queueUrl === undefined || q.url === queueUrl).flatMap((q) => [...q.messages]);
+  }
+
+  /** Events PutEvents accepted, on one bus (name or ARN) or all. */
+  busEvents(bus?: string): BusEvent[] {
+    ensureDefaultBus(this.world, this.defaultAccount, this.defaultRegion);
+    return [...this.world.eventBuses.values()].filter((b) => bus === undefined || b.name === bus || b.arn === bus).flatMap((b) => [...b.events]);
+  }
+
+  /** The items of a table (by name in the default account and region, or by ARN), in wire shape. */
+  tableItems(table: string): Item[] {
+    const record = [...this.world.tables.values()].find(
+      (t) => t.arn === table || (t.name === table && t.account === this.defaultAccount && t.region === this.defaultRegion),
+    );
+    if (!record) throw new SimulatorSetupError(`no table ${table}`);
+    return [...record.items.values()].map((item) => structuredClone(item));
+  }
+
+  /** Tags of any EC2 resource by id. */
+  tagsOf(resourceId: string): Readonly<Record<string, string>> | undefined {
+    const w = this.world;
+    const tags =
+      w.instances.get(resourceId)?.tags ??
+      w.volumes.get(resourceId)?.tags ??
+      w.snapshots.get(resourceId)?.tags ??
+      w.securityGroups.get(resourceId)?.tags ??
+      w.networkInterfaces.get(resourceId)?.tags ??
+      w.vpcs.get(resourceId)?.tags ??
+      w.subnets.get(resourceId)?.tags;
+    return tags ? tagRecord(tags) : undefined;
+  }
+
+  /** Every resource as plain, key-sorted data (no call log, messages or events). */
+  state(): unknown {
+    this.world.settle();
+    return resourceState(this.world);
+  }
+
+  /** A deterministic JSON digest of every resource, for "what must not have changed" comparisons. */
+  stateDigest(): string {
+    return JSON.stringify(this.state());
+  }
+
+  /** The permission table, for reports. */
+  describePermissions(): Record<string, { deny: string[]; allowOnly?: string[] }> {
+    return this.permissions.describe();
+  }
+}
+
+function unrecognizedCredentials(service: ServiceName): SimulatedServiceError {
+  if (service === 'ec2') return new SimulatedServiceError('AuthFailure', 'AWS was not able to validate the provided access credentials', 401);
+  if (service === 'iam' || service === 'sts' || service === 'sns') {
+    return new SimulatedServiceError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403);
+  }
+  return new SimulatedServiceError('UnrecognizedClientException', 'The security token included in the request is invalid.', 400);
+}
+
+function expiredCredentials(service: ServiceName): SimulatedServiceError {
+  if (service === 'ec2') return new SimulatedServiceError('RequestExpired', 'Request has expired.', 400);
+  if (service === 'iam' || service === 'sts' || service === 'sns') {
+    return new SimulatedServiceError('ExpiredToken', 'The security token included in the request is expired', 400);
+  }
+  return new SimulatedServiceError('ExpiredTokenException', 'The security token included in the request is expired', 400);
+}

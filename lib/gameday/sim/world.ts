@@ -1,0 +1,174 @@
+/**
+ * The simulated account's state container: every resource of every simulated account and region,
+ * the clock, the id source, and the time-driven transitions (an instance that is stopping becomes
+ * stopped, a pending snapshot completes, a terminated instance eventually disappears).
+ */
+import { SimClock } from './clock';
+import { IdSource } from './ids';
+import type {
+  CallerIdentity,
+  EventBusRecord,
+  InstanceProfileRecord,
+  InstanceRecord,
+  NetworkInterfaceRecord,
+  ProfileAssociationRecord,
+  QueueRecord,
+  RoleRecord,
+  SecurityGroupRecord,
+  SnapshotRecord,
+  SubnetRecord,
+  TableRecord,
+  TopicRecord,
+  VolumeRecord,
+  VpcRecord,
+} from './model';
+
+export interface SimulatedAwsOptions {
+  /** Seed of every generated id (default `firebreak`). */
+  readonly seed?: string;
+  /** Simulated time at start (default 2025-01-15T09:00:00Z). */
+  readonly start?: Date | string | number;
+  /** Account used when a builder call names none (default 111111111111). */
+  readonly defaultAccount?: string;
+  /** Region used when a builder call names none (default us-east-1). */
+  readonly defaultRegion?: string;
+  /** How long pending→running, stopping→stopped and shutting-down→terminated take (default 30 s). */
+  readonly instanceTransitionMs?: number;
+  /** How long a snapshot stays `pending` before `completed` (default 60 s). */
+  readonly snapshotCompletionMs?: number;
+  /**
+   * How long a terminated instance stays visible to DescribeInstances (default 1 h: "terminated
+   * instances remain visible for approximately one hour",
+   * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/terminating-instances.html).
+   */
+  readonly terminatedVisibleMs?: number;
+}
+
+export interface ResolvedOptions {
+  readonly seed: string;
+  readonly defaultAccount: string;
+  readonly defaultRegion: string;
+  readonly instanceTransitionMs: number;
+  readonly snapshotCompletionMs: number;
+  readonly terminatedVisibleMs: number;
+}
+
+/** Credentials the simulator issued, and whom they stand for. */
+export interface IssuedCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+  readonly identity: CallerIdentity;
+  /** Simulated epoch ms after which calls answer ExpiredToken; undefined: never. */
+  readonly expiresAt?: number;
+}
+
+export class SimWorld {
+  readonly options: ResolvedOptions;
+  readonly clock: SimClock;
+  readonly ids: IdSource;
+
+  readonly vpcs = new Map<string, VpcRecord>();
+  readonly subnets = new Map<string, SubnetRecord>();
+  readonly securityGroups = new Map<string, SecurityGroupRecord>();
+  readonly networkInterfaces = new Map<string, NetworkInterfaceRecord>();
+  readonly instances = new Map<string, InstanceRecord>();
+  readonly volumes = new Map<string, VolumeRecord>();
+  readonly snapshots = new Map<string, SnapshotRecord>();
+  readonly associations = new Map<string, ProfileAssociationRecord>();
+  /** By ARN. */
+  readonly instanceProfiles = new Map<string, InstanceProfileRecord>();
+  /** By ARN. */
+  readonly roles = new Map<string, RoleRecord>();
+  /** By ARN. */
+  readonly topics = new Map<string, TopicRecord>();
+  /** By URL. */
+  readonly queues = new Map<string, QueueRecord>();
+  /** By ARN. */
+  readonly eventBuses = new Map<string, EventBusRecord>();
+  /** By ARN. */
+  readonly tables = new Map<string, TableRecord>();
+  /** By access key id. */
+  readonly credentials = new Map<string, IssuedCredentials>();
+
+  constructor(options: SimulatedAwsOptions = {}) {
+    this.options = {
+      seed: options.seed ?? 'firebreak',
+      defaultAccount: options.defaultAccount ?? '111111111111',
+      defaultRegion: options.defaultRegion ?? 'us-east-1',
+      instanceTransitionMs: options.instanceTransitionMs ?? 30_000,
+      snapshotCompletionMs: options.snapshotCompletionMs ?? 60_000,
+      terminatedVisibleMs: options.terminatedVisibleMs ?? 3_600_000,
+    };
+    this.clock = new SimClock(options.start ?? '2025-01-15T09:00:00.000Z');
+    this.ids = new IdSource(this.options.seed);
+  }
+
+  now(): number {
+    return this.clock.nowMs();
+  }
+
+  /** Applies every time-driven transition due at the current simulated time. */
+  settle(): void {
+    const now = this.now();
+    for (const instance of [...this.instances.values()]) {
+      if (instance.transition && instance.transition.at <= now) {
+        const { to, at } = instance.transition;
+        delete instance.transition;
+        instance.state = to;
+        if (to === 'terminated') this.releaseTerminatedInstance(instance, at);
+      }
+      if (instance.state === 'terminated' && instance.terminatedAt !== undefined) {
+        if (instance.terminatedAt + this.options.terminatedVisibleMs <= now) this.instances.delete(instance.id);
+      }
+    }
+  }
+
+  /**
+   * What AWS does once an instance is terminated: EBS volumes with DeleteOnTermination are
+   * deleted, the others detached; network interfaces attached with DeleteOnTermination are
+   * deleted, the others detached; the instance profile association ends
+   * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/terminating-instances.html).
+   */
+  releaseTerminatedInstance(instance: InstanceRecord, at: number): void {
+    instance.terminatedAt = at;
+    for (const volume of [...this.volumes.values()]) {
+      if (volume.attachment?.instanceId !== instance.id) continue;
+      if (volume.attachment.deleteOnTermination) {
+        this.volumes.delete(volume.id);
+      } else {
+        delete volume.attachment;
+        volume.state = 'available';
+      }
+    }
+    for (const eni of [...this.networkInterfaces.values()]) {
+      if (eni.attachment?.instanceId !== instance.id) continue;
+      if (eni.attachment.deleteOnTermination) this.networkInterfaces.delete(eni.id);
+      else delete eni.attachment;
+    }
+    for (const association of [...this.associations.values()]) {
+      if (association.instanceId === instance.id) this.associations.delete(association.id);
+    }
+  }
+
+  /** The network interfaces attached to an instance, primary (device index 0) first. */
+  interfacesOf(instanceId: string): NetworkInterfaceRecord[] {
+    return [...this.networkInterfaces.values()]
+      .filter((eni) => eni.attachment?.instanceId === instanceId)
+      .sort((a, b) => (a.attachment?.deviceIndex ?? 0) - (b.attachment?.deviceIndex ?? 0));
+  }
+
+  /** The EBS volumes attached to an instance, in device-name order. */
+  volumesOf(instanceId: string): VolumeRecord[] {
+    return [...this.volumes.values()]
+      .filter((volume) => volume.attachment?.instanceId === instanceId)
+      .sort((a, b) => (a.attachment?.device ?? '').localeCompare(b.attachment?.device ?? ''));
+  }
+
+  /** The live (not disassociated) instance profile association of an instance. */
+  associationOf(instanceId: string): ProfileAssociationRecord | undefined {
+    return [...this.associations.values()].find(
+      (a) => a.instanceId === instanceId && (a.state === 'associated' || a.state === 'associating'),
+    );
+  }
+}
