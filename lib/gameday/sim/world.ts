@@ -158,11 +158,13 @@ export class SimWorld {
       .sort((a, b) => (a.attachment?.deviceIndex ?? 0) - (b.attachment?.deviceIndex ?? 0));
   }
 
-  /** The EBS volumes attached to an instance, in device-name order. */
+  /** The EBS volumes attached to an instance: the root device first, then by device name. */
   volumesOf(instanceId: string): VolumeRecord[] {
+    const root = this.instances.get(instanceId)?.rootDeviceName;
+    const rank = (volume: VolumeRecord) => (volume.attachment?.device === root ? '' : (volume.attachment?.device ?? ''));
     return [...this.volumes.values()]
       .filter((volume) => volume.attachment?.instanceId === instanceId)
-      .sort((a, b) => (a.attachment?.device ?? '').localeCompare(b.attachment?.device ?? ''));
+      .sort((a, b) => rank(a).localeCompare(rank(b)));
   }
 
   /** The live (not disassociated) instance profile association of an instance. */
