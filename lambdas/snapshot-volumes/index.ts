@@ -1,10 +1,11 @@
 /** snapshot-volumes Lambda: preserves the incident instance's EBS volumes as evidence (logic in lib/responders/snapshot.ts). */
-import { SameAccountClientFactory } from '../../lib/aws/clients';
+import { clientFactoryFromEnvironment } from '../../lib/aws/member-accounts';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { createSnapshotVolumesHandler } from '../../lib/responders/snapshot';
 
 const logger = createResponderLogger('snapshot-volumes');
-const clients = new SameAccountClientFactory();
+// The volumes live in the finding's account: through the member role when one is configured.
+const clients = clientFactoryFromEnvironment();
 
 /** Builds the handler over injected clients: the local game day runs exactly this with its simulated account. */
 export const createHandler = createSnapshotVolumesHandler;
