@@ -23,6 +23,8 @@ const THROTTLING_CODES = new Set([
   'ServiceUnavailable',
   'ServiceUnavailableException',
   'InternalError',
+  'InternalErrorException',
+  'KMSThrottlingException',
   'InternalFailure',
   'InternalServerError',
   'Unavailable',

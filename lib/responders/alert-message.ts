@@ -576,12 +576,13 @@ function sectionApproval(input: AlertInput, now: Date): string[] {
     `  Playbook ${oneLine(input.playbook ?? input.execution?.playbook ?? '(unknown)', 80)} is waiting for a decision before: ${steps}.`,
     `  It waits ${approval.timeoutSeconds} s, until ${deadline}; then the playbook's timeout rule applies.`,
     '  Approve:',
-    `    npx firebreak approve --token ${token}`,
+    `    npx firebreak approve${regionFlag} --token ${token}`,
     '  Reject:',
-    `    npx firebreak reject --token ${token}`,
+    `    npx firebreak reject${regionFlag} --token ${token}`,
     '  Or with the AWS CLI, in the account Firebreak runs in:',
     `    aws stepfunctions send-task-success${regionFlag} --task-token ${token} --task-output '{"approved":true}'`,
-    `    aws stepfunctions send-task-success${regionFlag} --task-token ${token} --task-output '{"approved":false}'`,
+    // A rejection must fail the task: a success with approved=false would be one typo from containment.
+    `    aws stepfunctions send-task-failure${regionFlag} --task-token ${token} --error Firebreak.ApprovalRejected --cause 'rejected by the on-call engineer'`,
   ];
 }
 

@@ -367,15 +367,19 @@ describe('buildAlertMessage: approval-request', () => {
   it('gives the exact approve and reject commands, CLI and AWS CLI', () => {
     const token = "'AQCEAAAAKgAAAAMAAAAAAAAAAd+token/with+chars='";
     const lines = section(message, 'APPROVAL NEEDED').split('\n').map((l) => l.trim());
-    expect(lines).toContain(`npx firebreak approve --token ${token}`);
-    expect(lines).toContain(`npx firebreak reject --token ${token}`);
+    expect(lines).toContain(`npx firebreak approve --region ${REGION} --token ${token}`);
+    expect(lines).toContain(`npx firebreak reject --region ${REGION} --token ${token}`);
     expect(lines).toContain(`aws stepfunctions send-task-success --region ${REGION} --task-token ${token} --task-output '{"approved":true}'`);
-    expect(lines).toContain(`aws stepfunctions send-task-success --region ${REGION} --task-token ${token} --task-output '{"approved":false}'`);
+    // Rejection fails the task with the error the playbook's Catch routes to the evidence-only path.
+    expect(lines).toContain(
+      `aws stepfunctions send-task-failure --region ${REGION} --task-token ${token} --error Firebreak.ApprovalRejected --cause 'rejected by the on-call engineer'`,
+    );
+    expect(message).not.toContain('"approved":false');
   });
 
   it('quotes a token safely for the shell even if it held a quote', () => {
     const input = { ...approval(), approval: { taskToken: "ab'cd", waitingSteps: [], timeoutSeconds: 60 } };
-    expect(buildAlertMessage(input, { now: NOW }).message).toContain(`npx firebreak approve --token 'ab'\\''cd'`);
+    expect(buildAlertMessage(input, { now: NOW }).message).toContain(`--token 'ab'\\''cd'`);
   });
 });
 
