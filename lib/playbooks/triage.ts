@@ -20,6 +20,7 @@ import { EventParseError, executionNameFor, parseEvent } from '../incident/parse
 import { incidentLoggerFrom } from '../responders/handler-logger';
 import type { IncidentLogger } from '../responders/logging';
 import type { ResponderMode } from '../responders/model';
+import { ACTIONS, isActionName } from './actions';
 import { firstMatchingGlob, matchesAnyGlob } from './glob';
 import type { PlaybookMatch } from './model';
 import type { RoutedPlaybook, RoutingTable } from './routing';
@@ -183,7 +184,14 @@ export function triage(incident: Incident, routing: RoutingTable): TriageDecisio
     mode = 'dry-run';
     reasons.push('The deployment forces dry-run (forceDryRun): every playbook runs in dry-run.');
   }
-  if (mode === 'enforce') reasons.push(`Mode enforce: the steps change resources (${chosen.steps.join(', ')}).`);
+  if (mode === 'enforce') {
+    const changing = [...new Set(chosen.steps.filter((step) => isActionName(step) && ACTIONS[step].mutates))];
+    reasons.push(
+      changing.length > 0
+        ? `Mode enforce: ${changing.join(', ')} will change resources.`
+        : 'Mode enforce (no step of this playbook changes resources).',
+    );
+  }
 
   return {
     outcome: 'start-playbook',

@@ -135,6 +135,7 @@ describe('triage gates (each must act when it should, and must not when it shoul
     const decision = triage(withSeverity(8, { sample: false }), table());
     expect(decision.mode).toBe('enforce');
     expect(decision.reasons.join(' ')).not.toContain('sample');
+    expect(decision.reasons.at(-1)).toBe('Mode enforce: quarantine-instance will change resources.');
   });
 
   it('starts nothing when an alarm goes to OK or INSUFFICIENT_DATA', () => {

@@ -1,0 +1,139 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseEventJson } from '../../lib/incident/parse';
+import { loadPlaybookDirectory } from '../../lib/playbooks/loader';
+import type { Playbook, Step } from '../../lib/playbooks/model';
+import { flattenSteps } from '../../lib/playbooks/model';
+import type { RoutingTable } from '../../lib/playbooks/routing';
+import { routingTableFor } from '../../lib/playbooks/routing';
+import type { TriageDecision } from '../../lib/playbooks/triage';
+import { triage } from '../../lib/playbooks/triage';
+
+const SHARED_EVENTS = resolve(import.meta.dirname, '../../../shared/events');
+const FIXTURE_EVENTS = resolve(import.meta.dirname, '../fixtures/events');
+
+let playbooks: Playbook[];
+let routing: RoutingTable;
+
+beforeAll(async () => {
+  playbooks = await loadPlaybookDirectory('playbooks');
+  routing = routingTableFor(playbooks, Object.fromEntries(playbooks.map((p) => [p.name, `arn:aws:states:eu-west-1:111122223333:stateMachine:${p.name}`])), {
+    forceDryRun: false,
+  });
+});
+
+async function decide(path: string): Promise<TriageDecision> {
+  return triage(parseEventJson(await readFile(path, 'utf8'), { receivedAt: new Date('2026-11-20T10:00:00Z') }), routing);
+}
+
+function shipped(name: string): Playbook {
+  const found = playbooks.find((p) => p.name === name);
+  if (found === undefined) throw new Error(`no shipped playbook ${name}`);
+  return found;
+}
+
+/** The shape of a playbook's steps: `[a | b] -> c`. */
+function shape(steps: readonly Step[]): string {
+  const one = (step: Step): string => (step.kind === 'action' ? step.action : `[${step.branches.map(one).join(' | ')}]`);
+  return steps.map(one).join(' -> ');
+}
+
+describe('the shipped playbooks', () => {
+  it('are the issue list, valid together (no duplicate name, no overlap at one priority)', () => {
+    expect(playbooks.map((p) => p.name).sort()).toEqual([
+      'cloudwatch-instance-alarm',
+      'compromised-ec2-instance',
+      'default-alert',
+      'ec2-reconnaissance',
+      'instance-credential-exfiltration',
+      'ssh-rdp-brute-force-source',
+      'ssh-rdp-brute-force-target',
+    ]);
+  });
+
+  it('each say why they do what they do, in comments and in the description', async () => {
+    for (const playbook of playbooks) {
+      const text = await readFile(playbook.file, 'utf8');
+      const comments = text.split('\n').filter((line) => /^\s*#/.test(line) && !line.includes('yaml-language-server'));
+      expect(comments.length, playbook.file).toBeGreaterThanOrEqual(3);
+      expect(playbook.description.length, playbook.file).toBeGreaterThan(150);
+    }
+  });
+
+  it('contain a compromised instance: quarantine and snapshot in parallel, then alert, for High and Critical only', () => {
+    const playbook = shipped('compromised-ec2-instance');
+    expect(shape(playbook.steps)).toBe('[quarantine-instance | snapshot-volumes] -> notify');
+    expect(playbook.match.severity).toEqual({ min: 7, max: 10 });
+    expect(playbook.match.findingTypes).toEqual(
+      expect.arrayContaining(['Backdoor:EC2/*', 'CryptoCurrency:EC2/*', 'Trojan:EC2/*', 'Impact:EC2/*', 'UnauthorizedAccess:EC2/TorClient', 'UnauthorizedAccess:EC2/MaliciousIPCaller.Custom']),
+    );
+  });
+
+  it('take credentials away on instance credential exfiltration', () => {
+    const playbook = shipped('instance-credential-exfiltration');
+    expect(shape(playbook.steps)).toBe('[quarantine-instance | snapshot-volumes] -> notify');
+    const quarantine = flattenSteps(playbook.steps).find((step) => step.action === 'quarantine-instance');
+    expect(quarantine?.with).toEqual({ revokeRoleSessions: true });
+  });
+
+  it('only alert, with advice, for reconnaissance and for a brute-force target', () => {
+    for (const name of ['ec2-reconnaissance', 'ssh-rdp-brute-force-target', 'default-alert']) {
+      const steps = flattenSteps(shipped(name).steps);
+      expect(steps.map((step) => step.action), name).toEqual(['notify']);
+      expect(String(steps[0]?.with.advice ?? '').length, name).toBeGreaterThan(100);
+    }
+  });
+
+  it('contain a brute-force source, and never on an alarm alone', () => {
+    expect(shape(shipped('ssh-rdp-brute-force-source').steps)).toBe('[quarantine-instance | snapshot-volumes] -> notify');
+    expect(shape(shipped('cloudwatch-instance-alarm').steps)).toBe('snapshot-volumes -> notify');
+  });
+});
+
+describe('real-format events through the shipped playbooks', () => {
+  const cases: [file: string, playbook: string | null, outcome: TriageDecision['outcome'], mode: TriageDecision['mode']][] = [
+    [`${SHARED_EVENTS}/guardduty-ec2-cryptocurrency-bitcointool-dns.json`, 'compromised-ec2-instance', 'start-playbook', 'enforce'],
+    [`${FIXTURE_EVENTS}/guardduty-ec2-backdoor-c2activity-multi-eni.json`, 'compromised-ec2-instance', 'start-playbook', 'enforce'],
+    [`${FIXTURE_EVENTS}/guardduty-ec2-trojan-dns-data-exfiltration.json`, 'compromised-ec2-instance', 'start-playbook', 'enforce'],
+    [`${FIXTURE_EVENTS}/gameday-ec2-cryptocurrency-bitcointool.json`, 'compromised-ec2-instance', 'start-playbook', 'enforce'],
+    [`${FIXTURE_EVENTS}/guardduty-getfindings-sample-backdoor-dns.json`, 'compromised-ec2-instance', 'start-playbook', 'dry-run'],
+    [`${SHARED_EVENTS}/guardduty-ec2-ssh-bruteforce-inbound.json`, 'ssh-rdp-brute-force-target', 'start-playbook', 'enforce'],
+    [`${FIXTURE_EVENTS}/guardduty-ec2-ssh-bruteforce-actor.json`, 'ssh-rdp-brute-force-source', 'start-playbook', 'enforce'],
+    [`${FIXTURE_EVENTS}/guardduty-iam-instance-credential-exfiltration-outside-aws.json`, 'instance-credential-exfiltration', 'start-playbook', 'enforce'],
+    [`${SHARED_EVENTS}/guardduty-ec2-recon-portprobe-unprotected-port.json`, 'ec2-reconnaissance', 'start-playbook', 'enforce'],
+    [`${SHARED_EVENTS}/cloudwatch-alarm-ec2-cpu.json`, 'cloudwatch-instance-alarm', 'start-playbook', 'enforce'],
+    [`${FIXTURE_EVENTS}/gameday-cloudwatch-alarm-ec2-cpu.json`, 'cloudwatch-instance-alarm', 'start-playbook', 'enforce'],
+    [`${SHARED_EVENTS}/cloudwatch-alarm-metric-math-ec2-network.json`, 'cloudwatch-instance-alarm', 'start-playbook', 'enforce'],
+    [`${SHARED_EVENTS}/guardduty-iam-accesskey-tor-ipcaller-sample.json`, 'default-alert', 'start-playbook', 'dry-run'],
+    [`${FIXTURE_EVENTS}/guardduty-attack-sequence-iam-compromised-credentials-critical.json`, 'default-alert', 'start-playbook', 'enforce'],
+    [`${FIXTURE_EVENTS}/guardduty-s3-exfiltration-anomalous-behavior.json`, 'default-alert', 'start-playbook', 'enforce'],
+    [`${SHARED_EVENTS}/guardduty-getfindings-pascalcase-recon-iamuser-userpermissions.json`, 'default-alert', 'start-playbook', 'enforce'],
+    [`${SHARED_EVENTS}/cloudwatch-alarm-composite-suppressor.json`, null, 'alert-only', 'enforce'],
+    [`${FIXTURE_EVENTS}/cloudwatch-alarm-no-dimensions.json`, null, 'alert-only', 'enforce'],
+    [`${FIXTURE_EVENTS}/cloudwatch-alarm-ec2-status-check-alarm-to-ok.json`, null, 'ignore', 'dry-run'],
+    [`${FIXTURE_EVENTS}/cloudwatch-alarm-anomaly-detection-insufficient-data.json`, null, 'ignore', 'dry-run'],
+  ];
+
+  it.each(cases)('%s → %s (%s, %s)', async (file, playbook, outcome, mode) => {
+    const decision = await decide(file);
+    expect({ playbook: decision.playbook, outcome: decision.outcome, mode: decision.mode }).toEqual({ playbook, outcome, mode });
+  });
+
+  it('runs the GuardDuty Backdoor C&C sample (i-99999999, scored Medium 5.0) as an alert in dry-run, not as containment', async () => {
+    // The sample in ../shared/events carries severity 5.0: below compromised-ec2-instance's High
+    // range, so the severity gate hands it to default-alert; the sample gate forces dry-run.
+    const decision = await decide(`${SHARED_EVENTS}/guardduty-ec2-backdoor-c2-dns-sample.json`);
+    expect(decision).toMatchObject({ outcome: 'start-playbook', playbook: 'default-alert', mode: 'dry-run', steps: ['notify'] });
+    expect(decision.reasons).toContain(
+      'Playbook compromised-ec2-instance (priority 100) matches everything but the severity: 5.0 (Medium) is outside its range 7.0–10.0.',
+    );
+    expect(decision.reasons.join(' ')).toContain('samples never run in enforce');
+  });
+
+  it('runs the same sample at its type default (High 8.0) through compromised-ec2-instance, in dry-run', async () => {
+    const decision = await decide(`${FIXTURE_EVENTS}/guardduty-getfindings-sample-backdoor-dns.json`);
+    expect(decision.incident?.resource).toMatchObject({ kind: 'ec2-instance', instanceId: 'i-99999999' });
+    expect(decision).toMatchObject({ playbook: 'compromised-ec2-instance', mode: 'dry-run', steps: ['quarantine-instance', 'snapshot-volumes', 'notify'] });
+  });
+});
