@@ -1,0 +1,168 @@
+/**
+ * Every shipped playbook (playbooks/*.yaml), as the CDK app synthesizes it, executed with
+ * aws-local-stepfunctions and its tasks stubbed: the happy path, a throttled step that succeeds on
+ * retry, a step that fails for good (alert, then FAILED), and a duplicate start through the dispatcher.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { AslDefinition } from '../../lib/playbooks/compile';
+import { applySubstitutions } from '../../lib/playbooks/compile';
+import { DISPATCHER_STATES, stateMachinePlaceholder } from '../../lib/playbooks/dispatcher';
+import { ACTIONS } from '../../lib/playbooks/actions';
+import { loadPlaybookDirectory } from '../../lib/playbooks/loader';
+import type { Playbook } from '../../lib/playbooks/model';
+import { flattenSteps } from '../../lib/playbooks/model';
+import type { SynthesizedDefinitions } from '../../lib/stack/app';
+import { synthesizeDefinitions } from '../../lib/stack/app';
+import { PROJECT_ROOT } from '../../lib/stack/responder-function';
+import { ec2Incident } from '../support/incidents';
+import type { ResponderStub } from './local-execution';
+import { namedError, runLocally } from './local-execution';
+
+const shipped = await loadPlaybookDirectory(`${PROJECT_ROOT}playbooks`);
+const incident = ec2Incident();
+const stateMachineArn = (name: string) => `arn:aws:states:eu-west-1:999988887777:stateMachine:Firebreak-${name}`;
+
+let definitions: SynthesizedDefinitions;
+beforeAll(async () => {
+  definitions = await synthesizeDefinitions();
+}, 120_000);
+
+/**
+ * The synthesized definition; function placeholders stay, as the local engine keeps them: each
+ * Lambda Task is stubbed by the responder its `${Fn_…}` placeholder names (see taskStates).
+ */
+function playbookDefinition(name: string): AslDefinition {
+  return JSON.parse(definitions.playbooks[name]!.definition) as AslDefinition;
+}
+
+function responderResult(responder: string) {
+  return { responder, incidentKey: incident.key, mode: 'enforce', status: 'done', idempotentReplay: false, actions: [] };
+}
+
+/** A stub for every responder the playbook uses; `override` replaces some. */
+function stubs(playbook: Playbook, override: Record<string, ResponderStub> = {}): Record<string, ResponderStub> {
+  const responders = new Set(['publish-alert', ...flattenSteps(playbook.steps).map((step) => ACTIONS[step.action].responder)]);
+  return Object.fromEntries([...responders].map((responder) => [responder, override[responder] ?? (() => responderResult(responder))]));
+}
+
+function callsPerResponder(playbook: Playbook): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const step of flattenSteps(playbook.steps)) {
+    const responder = ACTIONS[step.action].responder;
+    counts[responder] = (counts[responder] ?? 0) + 1;
+  }
+  return counts;
+}
+
+const input = (playbook: Playbook) => ({ incident, mode: 'enforce', playbook: playbook.name });
+
+describe('the shipped playbooks', () => {
+  it('are all deployed', () => {
+    expect(shipped.length).toBeGreaterThanOrEqual(6);
+    expect(Object.keys(definitions.playbooks).sort()).toEqual(shipped.map((playbook) => playbook.name).sort());
+  });
+});
+
+describe.each(shipped.map((playbook) => [playbook.name, playbook] as const))('shipped playbook %s, as synthesized', (_name, playbook) => {
+  const steps = flattenSteps(playbook.steps);
+  const first = steps[0]!;
+  const firstResponder = ACTIONS[first.action].responder;
+
+  it('happy path: runs every step once and reports every earlier result', async () => {
+    const run = await runLocally(playbookDefinition(playbook.name), input(playbook), { responders: stubs(playbook) });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(Object.fromEntries(Object.entries(run.calls).map(([responder, calls]) => [responder, calls.length]))).toEqual(
+      callsPerResponder(playbook),
+    );
+    expect(Object.keys((run.output as { results: object }).results).sort()).toEqual(steps.map((step) => step.id).sort());
+    const lastNotify = [...steps].reverse().find((step) => step.action === 'notify');
+    if (lastNotify) {
+      const report = run.calls['publish-alert']!.at(-1)!;
+      expect(report).toMatchObject({ kind: 'report', incident, playbook: playbook.name });
+      const earlier = steps.slice(0, steps.indexOf(lastNotify)).map((step) => step.id);
+      expect(Object.keys(report.results as object).sort()).toEqual(earlier.sort());
+    }
+  });
+
+  it(`a throttled step (${first.id} raising TransientResponderError twice) succeeds on retry`, async () => {
+    let throttled = 0;
+    const run = await runLocally(playbookDefinition(playbook.name), input(playbook), {
+      responders: stubs(playbook, {
+        [firstResponder]: (payload) => {
+          if (throttled < 2 && payload.kind !== 'failure') {
+            throttled += 1;
+            throw namedError('TransientResponderError', 'RequestLimitExceeded: Request limit exceeded.');
+          }
+          return responderResult(firstResponder);
+        },
+      }),
+    });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(throttled).toBe(2);
+    expect(run.calls[firstResponder]).toHaveLength(callsPerResponder(playbook)[firstResponder]! + 2);
+    expect((run.calls['publish-alert'] ?? []).filter((call) => call.kind === 'failure')).toEqual([]);
+  });
+
+  it(`a step failing for good (${first.id} raising ResponderFailedError) is alerted, then the execution FAILS`, async () => {
+    const run = await runLocally(playbookDefinition(playbook.name), input(playbook), {
+      responders: stubs(playbook, {
+        [firstResponder]: (payload) => {
+          if (payload.kind === 'failure') return responderResult('publish-alert');
+          throw namedError('ResponderFailedError', 'InvalidInstanceID.Malformed');
+        },
+      }),
+    });
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('ResponderFailedError');
+    const failures = (run.calls['publish-alert'] ?? []).filter((call) => call.kind === 'failure');
+    expect(failures).toEqual([
+      expect.objectContaining({
+        incident,
+        playbook: playbook.name,
+        failure: { step: first.id, error: 'ResponderFailedError', cause: 'InvalidInstanceID.Malformed' },
+      }),
+    ]);
+  });
+
+  it('a duplicate delivery through the dispatcher starts it once', async () => {
+    const synthesized = definitions.dispatcher;
+    const dispatcher = JSON.parse(
+      applySubstitutions(
+        synthesized.definition,
+        Object.fromEntries(shipped.map((p) => [stateMachinePlaceholder(p.name), stateMachineArn(p.name)])),
+      ),
+    ) as AslDefinition;
+    const started: string[] = [];
+    const triage: ResponderStub = (payload) => {
+      const routing = payload.routing as { playbooks: { name: string; stateMachineArn: string }[] };
+      const routed = routing.playbooks.find((p) => p.name === playbook.name)!;
+      return {
+        outcome: 'start-playbook',
+        playbook: playbook.name,
+        stateMachineArn: routed.stateMachineArn,
+        executionName: `${incident.key}-r1`,
+        mode: 'enforce',
+        steps: steps.map((step) => step.action),
+        reasons: ['matched'],
+        incident,
+        error: null,
+      };
+    };
+    const startExecution = (parameters: Record<string, unknown>) => {
+      const key = `${String(parameters.StateMachineArn)}/${String(parameters.Name)}`;
+      if (started.includes(key)) throw namedError('StepFunctions.ExecutionAlreadyExistsException', 'Execution Already Exists');
+      started.push(key);
+      return { ExecutionArn: key };
+    };
+    const deliver = () =>
+      runLocally(dispatcher, { source: 'aws.guardduty', 'detail-type': 'GuardDuty Finding', detail: {} }, {
+        responders: { triage, 'publish-alert': () => responderResult('publish-alert') },
+        tasks: { [DISPATCHER_STATES.startPlaybook]: startExecution },
+      });
+    const first = await deliver();
+    const second = await deliver();
+    expect([first.status, second.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    expect(started).toEqual([`${stateMachineArn(playbook.name)}/${incident.key}-r1`]);
+    expect(second.path.at(-1)).toBe(DISPATCHER_STATES.duplicateDelivery);
+  });
+});

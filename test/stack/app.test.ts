@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { compilePlaybook, taskStates } from '../../lib/playbooks/compile';
+import type { AslDefinition } from '../../lib/playbooks/compile';
+import { buildFirebreakApp, SKIP_BUNDLING_CONTEXT, synthesizeDefinitions } from '../../lib/stack/app';
+import { ec2Incident } from '../support/incidents';
+import { runLocally } from '../playbooks/local-execution';
+import { ALARM, COMPROMISED, DEFAULT_ALERT } from './support';
+
+describe('synthesizeDefinitions', () => {
+  it('returns the definitions and substitutions exactly as the template deploys them', async () => {
+    const definitions = await synthesizeDefinitions({ playbooks: [COMPROMISED, ALARM, DEFAULT_ALERT] });
+    expect(Object.keys(definitions.playbooks).sort()).toEqual(['compromised-ec2', 'default-alert', 'instance-alarm']);
+    expect(definitions.playbooks['compromised-ec2']!.definition).toBe(JSON.stringify(compilePlaybook(COMPROMISED).definition));
+    expect(Object.keys(definitions.playbooks['compromised-ec2']!.substitutions).sort()).toEqual([
+      'Fn_publish_alert',
+      'Fn_quarantine_instance',
+      'Fn_snapshot_volumes',
+    ]);
+    expect(Object.keys(definitions.dispatcher.substitutions).sort()).toEqual([
+      'Fn_publish_alert',
+      'Fn_triage',
+      'InvalidEventQueueUrl',
+      'Sm_compromised_ec2',
+      'Sm_default_alert',
+      'Sm_instance_alarm',
+    ]);
+  });
+
+  it('gives the local engine a definition it can run, each Lambda Task naming its responder by placeholder', async () => {
+    const definitions = await synthesizeDefinitions({ playbooks: [DEFAULT_ALERT] });
+    const definition = JSON.parse(definitions.playbooks['default-alert']!.definition) as AslDefinition;
+    expect(taskStates(definition)).toEqual([
+      { state: 'alert', resource: 'arn:aws:states:::lambda:invoke', functionPlaceholder: 'Fn_publish_alert' },
+      { state: 'alert-failure-alert', resource: 'arn:aws:states:::lambda:invoke', functionPlaceholder: 'Fn_publish_alert' },
+    ]);
+    const incident = ec2Incident();
+    const run = await runLocally(
+      definition,
+      { incident, mode: 'dry-run', playbook: 'default-alert' },
+      { responders: { 'publish-alert': () => ({ status: 'published' }) } },
+    );
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.calls['publish-alert']).toEqual([expect.objectContaining({ kind: 'report', incident, mode: 'dry-run' })]);
+  });
+});
+
+describe('buildFirebreakApp', () => {
+  it('reads the deployment mode and other settings from CDK context', async () => {
+    const outputsOf = async (context: Record<string, unknown>) => {
+      const { app, stack } = await buildFirebreakApp({
+        playbooks: [DEFAULT_ALERT],
+        nag: false,
+        cfnValidation: false,
+        context: { ...SKIP_BUNDLING_CONTEXT, ...context },
+      });
+      return app.synth().getStackArtifact(stack.artifactId).template as {
+        Outputs: Record<string, { Value: unknown }>;
+        Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+      };
+    };
+    expect((await outputsOf({})).Outputs.Mode!.Value).toBe('dry-run');
+    const enforced = await outputsOf({ mode: 'enforce', alertEmails: 'oncall@example.com', logRetentionDays: '30' });
+    expect(enforced.Outputs.Mode!.Value).toBe('enforce');
+    const resources = Object.values(enforced.Resources);
+    expect(resources.filter((r) => r.Type === 'AWS::SNS::Subscription').map((r) => r.Properties.Endpoint)).toEqual(['oncall@example.com']);
+    expect(resources.filter((r) => r.Type === 'AWS::Logs::LogGroup').every((r) => r.Properties.RetentionInDays === 30)).toBe(true);
+  });
+
+  it('refuses a bad context value before building anything', async () => {
+    await expect(buildFirebreakApp({ playbooks: [DEFAULT_ALERT], context: { mode: 'yes' } })).rejects.toThrow(/context "mode"/);
+  });
+
+  it('loads the shipped playbooks from playbooksDir when none are given', async () => {
+    const { stack } = await buildFirebreakApp({ nag: false, context: SKIP_BUNDLING_CONTEXT });
+    expect([...stack.playbookStateMachines.keys()]).toContain('compromised-ec2-instance');
+  });
+});
