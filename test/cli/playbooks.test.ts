@@ -1,0 +1,171 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { runCli } from '../../lib/cli/main';
+import { playbookJsonSchemaText } from '../../lib/playbooks/json-schema';
+
+const SHARED_EVENTS = resolve(import.meta.dirname, '../../../shared/events');
+const FIXTURE_EVENTS = resolve(import.meta.dirname, '../fixtures/events');
+const FIXTURE_PLAYBOOKS = 'test/fixtures/playbooks';
+
+let stdout: string[];
+let stderr: string[];
+
+beforeEach(() => {
+  stdout = [];
+  stderr = [];
+  const capture = (into: string[]) => (chunk: string | Uint8Array) => {
+    into.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    return true;
+  };
+  vi.spyOn(process.stdout, 'write').mockImplementation(capture(stdout) as typeof process.stdout.write);
+  vi.spyOn(process.stderr, 'write').mockImplementation(capture(stderr) as typeof process.stderr.write);
+  vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void stdout.push(`${args.join(' ')}\n`));
+  vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void stderr.push(`${args.join(' ')}\n`));
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+const run = (...args: string[]) => runCli(['node', 'firebreak', ...args]);
+const out = () => stdout.join('');
+const err = () => stderr.join('');
+
+describe('firebreak validate', () => {
+  it('checks playbooks/ by default: exit 0 and one summary line per file', async () => {
+    expect(await run('validate')).toBe(0);
+    const lines = out().trim().split('\n');
+    expect(lines.at(-1)).toBe('7 playbooks valid.');
+    expect(lines.slice(0, -1)).toHaveLength(7);
+    expect(lines).toContain(
+      'ok  playbooks/compromised-ec2-instance.yaml: compromised-ec2-instance (priority 100, enforce, guardduty): [quarantine-instance | snapshot-volumes] -> notify',
+    );
+    expect(err()).toBe('');
+  });
+
+  it('checks the files and directories given', async () => {
+    expect(await run('validate', `${FIXTURE_PLAYBOOKS}/valid/alert-everything.yml`, 'playbooks/compromised-ec2-instance.yaml')).toBe(0);
+    expect(out()).toContain('2 playbooks valid.');
+  });
+
+  it('exits 1 with every error as file:line:col: message', async () => {
+    expect(await run('validate', `${FIXTURE_PLAYBOOKS}/broken`)).toBe(1);
+    const errors = err().trim().split('\n');
+    expect(errors.at(-1)).toBe('11 errors in 8 of 8 files.');
+    for (const line of errors.slice(0, -1)) expect(line).toMatch(/^test\/fixtures\/playbooks\/broken\/[a-z-]+\.yaml:\d+:\d+: \S/);
+    expect(errors).toContain(
+      `${FIXTURE_PLAYBOOKS}/broken/unknown-action.yaml:11:13: unknown action 'quarantine' (did you mean 'quarantine-instance'?); actions are: quarantine-instance, snapshot-volumes, release-instance, notify`,
+    );
+    expect(out()).toBe('');
+  });
+
+  it('reports cross-file problems, and still lists the valid files', async () => {
+    expect(await run('validate', `${FIXTURE_PLAYBOOKS}/overlap`, `${FIXTURE_PLAYBOOKS}/duplicate-names`)).toBe(1);
+    expect(out()).toContain(`ok  ${FIXTURE_PLAYBOOKS}/overlap/backdoor-high.yaml`);
+    expect(err()).toContain(`${FIXTURE_PLAYBOOKS}/overlap/c2-medium-up.yaml:4:11: playbooks 'c2-medium-up' and 'backdoor-high'`);
+    expect(err()).toContain(`${FIXTURE_PLAYBOOKS}/duplicate-names/second.yaml:1:7: playbook name 'same-name' is already used`);
+  });
+
+  it('exits 1 for a path that does not exist', async () => {
+    expect(await run('validate', 'no/such/playbooks')).toBe(1);
+    expect(err()).toContain('no/such/playbooks: no such file or directory');
+  });
+});
+
+describe('firebreak simulate', () => {
+  it('--json prints exactly one JSON object: playbook, mode, flattened steps, reasons, incident, outcome', async () => {
+    expect(await run('simulate', '--event', `${FIXTURE_EVENTS}/guardduty-ec2-backdoor-c2activity-multi-eni.json`, '--json')).toBe(0);
+    const result = JSON.parse(out()) as Record<string, unknown>;
+    expect(result).toMatchObject({
+      outcome: 'start-playbook',
+      playbook: 'compromised-ec2-instance',
+      mode: 'enforce',
+      steps: ['quarantine-instance', 'snapshot-volumes', 'notify'],
+      incident: { findingType: 'Backdoor:EC2/C&CActivity.B', resource: { kind: 'ec2-instance', instanceId: 'i-0a1b2c3d4e5f60718' } },
+      plan: [
+        {
+          id: 'contain-and-preserve-evidence',
+          parallel: [
+            { id: 'contain', action: 'quarantine-instance', with: {} },
+            { id: 'preserve-evidence', action: 'snapshot-volumes', with: { tags: { 'firebreak:evidence': 'compromised-ec2-instance' } } },
+          ],
+        },
+        { id: 'alert', action: 'notify', with: { advice: expect.any(String) } },
+      ],
+    });
+    expect(result.reasons).toEqual(expect.arrayContaining([expect.stringContaining('Playbook compromised-ec2-instance (priority 100) matches')]));
+    expect(err()).toBe('');
+  });
+
+  it('--json says null and no steps when no playbook runs', async () => {
+    expect(await run('simulate', '--event', `${FIXTURE_EVENTS}/cloudwatch-alarm-ec2-status-check-alarm-to-ok.json`, '--json')).toBe(0);
+    expect(JSON.parse(out())).toMatchObject({ outcome: 'ignore', playbook: null, steps: [], mode: 'dry-run', plan: [] });
+  });
+
+  it('prints the incident, the decision, the planned steps with their parallel group, and the reasons', async () => {
+    expect(await run('simulate', '--event', `${FIXTURE_EVENTS}/guardduty-getfindings-sample-backdoor-dns.json`)).toBe(0);
+    const text = out();
+    expect(text).toContain('Incident\n  GuardDuty finding: Backdoor:EC2/C&CActivity.B!DNS  [GuardDuty SAMPLE finding]');
+    expect(text).toContain('  outcome:   start-playbook\n  playbook:  compromised-ec2-instance (playbooks/compromised-ec2-instance.yaml)\n  mode:      dry-run');
+    expect(text).toContain(
+      'Planned steps\n' +
+        '  1. contain-and-preserve-evidence: in parallel\n' +
+        '     1. contain: quarantine-instance\n' +
+        '     2. preserve-evidence: snapshot-volumes (tags: {"firebreak:evidence":"compromised-ec2-instance"})\n' +
+        '  2. alert: notify\n',
+    );
+    expect(text).toContain('Reasons\n  - Incident: GuardDuty finding Backdoor:EC2/C&CActivity.B!DNS on EC2 instance i-99999999');
+    expect(text).toContain('samples never run in enforce');
+    expect(text).toContain('Simulated: no AWS API was called.');
+  });
+
+  it('routes with the playbooks of --playbooks', async () => {
+    expect(await run('simulate', '--event', `${SHARED_EVENTS}/guardduty-ec2-cryptocurrency-bitcointool-dns.json`, '--json', '--playbooks', `${FIXTURE_PLAYBOOKS}/valid`)).toBe(0);
+    expect(JSON.parse(out())).toMatchObject({ playbook: 'alert-everything', mode: 'dry-run', steps: ['notify'] });
+  });
+
+  it('exits 2 with the parser issues on stderr for an invalid event', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'firebreak-simulate-'));
+    const file = join(dir, 'bad.json');
+    await writeFile(file, JSON.stringify({ source: 'aws.guardduty', 'detail-type': 'GuardDuty Finding', detail: { severity: 'high' } }));
+    expect(await run('simulate', '--event', file, '--json')).toBe(2);
+    expect(out()).toBe('');
+    expect(err()).toContain(`firebreak simulate: ${file} is not an event Firebreak accepts:\n  - detail`);
+  });
+
+  it('exits 2 for text that is not JSON, and for a file that cannot be read', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'firebreak-simulate-'));
+    await writeFile(join(dir, 'event.json'), '{ "source": ');
+    expect(await run('simulate', '--event', join(dir, 'event.json'))).toBe(2);
+    expect(err()).toContain('(root): expected JSON text');
+    stderr.length = 0;
+    expect(await run('simulate', '--event', join(dir, 'missing.json'))).toBe(2);
+    expect(err()).toBe(`firebreak simulate: cannot read the event file ${join(dir, 'missing.json')}: no such file\n`);
+  });
+
+  it('exits 1 when the playbooks it would route with are invalid', async () => {
+    expect(await run('simulate', '--event', `${SHARED_EVENTS}/cloudwatch-alarm-ec2-cpu.json`, '--playbooks', `${FIXTURE_PLAYBOOKS}/broken`)).toBe(1);
+    expect(err()).toContain('the playbooks in test/fixtures/playbooks/broken are invalid');
+  });
+
+  it('exits 2 when --event is missing', async () => {
+    expect(await run('simulate')).toBe(2);
+    expect(err()).toContain("required option '--event <file>' not specified");
+  });
+});
+
+describe('firebreak schema', () => {
+  it('prints the generated JSON Schema', async () => {
+    expect(await run('schema')).toBe(0);
+    expect(out()).toBe(playbookJsonSchemaText());
+  });
+
+  it('--write FILE writes it', async () => {
+    const file = join(await mkdtemp(join(tmpdir(), 'firebreak-schema-')), 'playbook.schema.json');
+    expect(await run('schema', '--write', file)).toBe(0);
+    expect(await readFile(file, 'utf8')).toBe(playbookJsonSchemaText());
+    expect(out()).toBe(`wrote ${file}\n`);
+  });
+});
