@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerApprovalCommands } from './approvals';
+import { registerGameDayCommands } from './gameday';
 import { registerPlaybookCommands } from './playbooks';
 
 export type CommandRegistrar = (program: Command, setExitCode: (code: number) => void) => void;
@@ -11,6 +12,7 @@ export type CommandRegistrar = (program: Command, setExitCode: (code: number) =>
 // Each area adds its registrar here (one import + one entry).
 const registrars: CommandRegistrar[] = [
   registerApprovalCommands,
+  registerGameDayCommands,
   registerPlaybookCommands,
 ];
 

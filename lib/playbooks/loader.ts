@@ -47,7 +47,8 @@ const PLAYBOOK_EXTENSIONS = new Set(['.yaml', '.yml']);
 // ---------------------------------------------------------------------------------------------
 // positions
 
-class SourceMap {
+/** Positions of a parsed YAML document's nodes (exported for the game-day scenario loader). */
+export class SourceMap {
   constructor(
     private readonly doc: Document,
     private readonly lines: LineCounter,

@@ -1,0 +1,163 @@
+/**
+ * `firebreak gameday list` and `firebreak gameday run`: rehearse the playbooks with the shipped
+ * scenarios (playbooks/scenarios/*.yaml), locally against the simulated account by default.
+ *
+ * Exit codes: 0 every expectation of every scenario holds; 1 an expectation failed (or a scenario
+ * could not run); 2 bad usage: an unknown scenario, an invalid scenario or playbook file, an
+ * unavailable backend.
+ */
+import '../polyfills';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { closestName, formatPlaybookError } from '../playbooks/errors';
+import { validatePlaybookPaths } from '../playbooks/loader';
+import type { Playbook } from '../playbooks/model';
+import { PROJECT_ROOT } from '../stack/responder-function';
+import type { GameDayBackend } from '../gameday/backend';
+import { createEndpointBackend, wallClockMs } from '../gameday/backend';
+import { renderJson, renderScenarioRun, renderSummary } from '../gameday/report';
+import type { ScenarioRun } from '../gameday/runner';
+import { runScenario } from '../gameday/runner';
+import type { Scenario } from '../gameday/scenario';
+import { validateScenarioDirectory } from '../gameday/scenario-loader';
+import { defaultTemplateDirectories, listTemplates } from '../gameday/templates';
+import type { CommandRegistrar } from './main';
+
+export const DEFAULT_SCENARIO_DIR = 'playbooks/scenarios';
+
+function out(text = ''): void {
+  process.stdout.write(`${text}\n`);
+}
+
+function err(text: string): void {
+  process.stderr.write(`${text}\n`);
+}
+
+interface Loaded {
+  readonly playbooks: Playbook[];
+  readonly scenarios: Scenario[];
+}
+
+interface DirectoryOptions {
+  readonly scenarios: string;
+  readonly playbooks: string;
+}
+
+/** Loads the playbooks and scenarios; prints every problem and returns undefined when any file is invalid. */
+async function load(options: DirectoryOptions): Promise<Loaded | undefined> {
+  const playbookDir = resolve(options.playbooks);
+  const { playbooks, errors } = await validatePlaybookPaths([playbookDir]);
+  if (errors.length > 0) {
+    for (const error of errors) err(formatPlaybookError(error));
+    err('The playbooks are invalid: fix them first (`firebreak validate`).');
+    return undefined;
+  }
+  const templates = [...(await listTemplates(defaultTemplateDirectories())).keys()];
+  const { scenarios, problems } = await validateScenarioDirectory(resolve(options.scenarios), { playbooks, templates });
+  if (problems.length > 0) {
+    for (const problem of problems) err(formatPlaybookError(problem));
+    err(`${problems.length} problem(s) in the scenario files.`);
+    return undefined;
+  }
+  return { playbooks, scenarios };
+}
+
+function firstSentence(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  const end = flat.search(/\.(\s|$)/);
+  return end >= 0 ? flat.slice(0, end + 1) : flat;
+}
+
+interface RunOptions extends DirectoryOptions {
+  readonly all?: boolean;
+  readonly json?: boolean;
+  readonly endpointUrl?: string;
+  readonly calls?: boolean;
+}
+
+/** Picks the scenarios named on the command line (all when none); undefined (after a message) for an unknown name. */
+function select(scenarios: readonly Scenario[], names: readonly string[], all: boolean | undefined): Scenario[] | undefined {
+  if (names.length === 0 || all) return [...scenarios];
+  const chosen: Scenario[] = [];
+  for (const name of names) {
+    const scenario = scenarios.find((candidate) => candidate.name === name);
+    if (!scenario) {
+      const suggestion = closestName(name, scenarios.map((candidate) => candidate.name));
+      err(`firebreak gameday: no scenario named '${name}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; \`firebreak gameday list\` lists them.`);
+      return undefined;
+    }
+    chosen.push(scenario);
+  }
+  return chosen;
+}
+
+function backendFor(options: RunOptions): (() => GameDayBackend) | undefined {
+  if (options.endpointUrl === undefined) return undefined;
+  const url = options.endpointUrl;
+  // Built per scenario: each scenario's environment is created, checked and cleaned up on its own.
+  return () => createEndpointBackend(url);
+}
+
+async function run(names: readonly string[], options: RunOptions, setExitCode: (code: number) => void): Promise<void> {
+  const loaded = await load(options);
+  if (!loaded) return setExitCode(2);
+  const chosen = select(loaded.scenarios, names, options.all);
+  if (!chosen) return setExitCode(2);
+  let makeBackend: (() => GameDayBackend) | undefined;
+  try {
+    makeBackend = backendFor(options);
+    makeBackend?.();
+  } catch (error) {
+    err(`firebreak gameday: ${error instanceof Error ? error.message : String(error)}`);
+    return setExitCode(2);
+  }
+  const color = !options.json && process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
+  const started = wallClockMs();
+  const runs: ScenarioRun[] = [];
+  for (const [index, scenario] of chosen.entries()) {
+    err(`[${index + 1}/${chosen.length}] ${scenario.name} …`);
+    const result = await runScenario(scenario, { playbooks: loaded.playbooks, ...(makeBackend ? { backend: makeBackend() } : {}) });
+    runs.push(result);
+    err(`[${index + 1}/${chosen.length}] ${scenario.name}: ${result.passed ? 'PASS' : 'FAIL'} (${result.wallMs.toFixed(0)} ms)`);
+    if (!options.json) {
+      out(renderScenarioRun(result, { color, calls: options.calls !== false }));
+      out();
+    }
+  }
+  const wallMs = wallClockMs() - started;
+  if (options.json) out(renderJson(runs, wallMs));
+  else out(renderSummary(runs, wallMs, { color }));
+  setExitCode(runs.every((result) => result.passed) ? 0 : 1);
+}
+
+/** Registers `firebreak gameday list|run`. */
+export const registerGameDayCommands: CommandRegistrar = (program: Command, setExitCode) => {
+  const gameday = program
+    .command('gameday')
+    .description('Rehearse the playbooks: inject findings into a simulated account (or an AWS-compatible endpoint) and check what Firebreak did.');
+  const dirs = (command: Command) =>
+    command
+      .option('--scenarios <dir>', 'scenario directory', resolve(PROJECT_ROOT, DEFAULT_SCENARIO_DIR))
+      .option('--playbooks <dir>', 'playbook directory (the deployment under test)', resolve(PROJECT_ROOT, 'playbooks'));
+
+  dirs(gameday.command('list').description('List the scenarios, one line each.')).action(async (options: DirectoryOptions) => {
+    const loaded = await load(options);
+    if (!loaded) return setExitCode(2);
+    const width = Math.max(...loaded.scenarios.map((scenario) => scenario.name.length), 8);
+    for (const scenario of loaded.scenarios) {
+      out(`${scenario.name.padEnd(width)}  ${(scenario.playbook ?? '(none)').padEnd(32)}  ${firstSentence(scenario.description)}`);
+    }
+    out(`${loaded.scenarios.length} scenario(s) in ${options.scenarios}`);
+  });
+
+  dirs(
+    gameday
+      .command('run')
+      .description('Run scenarios (all when none is named): timelines, time to containment, every expectation as PASS or FAIL.')
+      .argument('[scenario...]', 'scenario names (see `firebreak gameday list`)')
+      .option('--all', 'run every scenario')
+      .option('--json', 'print one JSON document instead of text')
+      .option('--no-calls', 'do not list the AWS calls of each task')
+      .option('--endpoint-url <url>', 'run against an AWS-compatible endpoint (LocalStack, moto, a test account) instead of the simulated account'),
+  ).action(async (names: string[], options: RunOptions) => run(names, options, setExitCode));
+};

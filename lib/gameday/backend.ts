@@ -1,0 +1,195 @@
+/**
+ * Where a game day's AWS side lives. The engine (state machines, real responder handlers) is the
+ * same everywhere; only the account behind the SDK clients changes:
+ *  - `LocalBackend` (local-backend.ts): the simulated account, the embedded default;
+ *  - an endpoint backend (`--endpoint-url URL`, LocalStack, moto or an isolated test account):
+ *    creates the environment there through the SDK, checks expectations with describe calls and
+ *    deletes what it created. See `createEndpointBackend` below for the hook.
+ *
+ * The contract is deliberately small: prepare the environment (→ the ids it got), hand out SDK
+ * clients per role, inspect the account for expectations, give the call log, clean up.
+ */
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { ClientFactory } from '../aws/clients';
+import type { EnvironmentDocument, SettingsDocument } from './scenario';
+
+/** Wall-clock time in epoch milliseconds with sub-millisecond precision (the timeline's wall column). */
+export function wallClockMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** The security-account resources every deployment has (alert topic, kept-events queue, state table). */
+export interface DeploymentResources {
+  readonly account: string;
+  readonly region: string;
+  readonly alertTopicArn: string;
+  readonly unprocessableEventsQueueUrl: string;
+  readonly stateTableName: string;
+}
+
+export interface ResolvedGroupRef {
+  readonly groupId: string;
+  readonly name: string;
+}
+
+export interface ResolvedNetworkInterface {
+  readonly networkInterfaceId: string;
+  readonly vpcId: string;
+  readonly subnetId: string;
+  readonly privateIp: string;
+  readonly groups: readonly ResolvedGroupRef[];
+}
+
+export interface ResolvedVolume {
+  readonly volumeId: string;
+  readonly device: string;
+}
+
+/** One instance of the scenario as the backend created it. */
+export interface ResolvedInstance {
+  readonly name: string;
+  readonly instanceId: string;
+  readonly account: string;
+  readonly region: string;
+  readonly vpcId: string;
+  readonly state: string;
+  readonly instanceType?: string;
+  readonly availabilityZone?: string;
+  readonly networkInterfaceIds: readonly string[];
+  readonly networkInterfaces: readonly ResolvedNetworkInterface[];
+  readonly volumes: readonly ResolvedVolume[];
+  readonly instanceProfileArn?: string;
+  readonly instanceProfileId?: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** Scenario names → the ids the backend gave them (and `${…}` references resolve against this). */
+export interface ResolvedEnvironment {
+  readonly account: string;
+  readonly region: string;
+  readonly vpcs: Readonly<Record<string, string>>;
+  readonly securityGroups: Readonly<Record<string, string>>;
+  readonly instances: Readonly<Record<string, ResolvedInstance>>;
+  readonly deployment: DeploymentResources;
+}
+
+/** An instance as the account describes it after the run. */
+export interface InspectedInstance {
+  readonly instanceId: string;
+  readonly state: string;
+  readonly terminationProtection: boolean;
+  readonly stopProtection: boolean;
+  readonly shutdownBehavior: string;
+  readonly instanceProfileArn?: string;
+  readonly tags: Readonly<Record<string, string>>;
+  /** In device order. */
+  readonly networkInterfaces: readonly { readonly networkInterfaceId: string; readonly groupIds: readonly string[] }[];
+  readonly volumes: readonly { readonly volumeId: string; readonly device: string; readonly snapshotIds: readonly string[] }[];
+}
+
+export interface PublishedAlert {
+  readonly subject?: string;
+  readonly message: string;
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly at: Date;
+}
+
+export interface KeptEvent {
+  readonly body: string;
+  readonly at: Date;
+}
+
+/** What expectations are checked against, read after (or before) a run. */
+export interface AccountInspection {
+  /** The scenario's instances by id (undefined once gone). */
+  readonly instances: Readonly<Record<string, InspectedInstance | undefined>>;
+  /** Every security group of the scenario's VPCs: id → name. */
+  readonly groupNames: Readonly<Record<string, string>>;
+  readonly alerts: readonly PublishedAlert[];
+  readonly keptEvents: readonly KeptEvent[];
+  /** Canonical JSON of each scenario resource (instance, group, VPC, ENI, volume) by id, for `unchanged`. */
+  readonly resources: Readonly<Record<string, string>>;
+  /** A digest of every resource of the account (not messages), for `accountUnchanged`. */
+  readonly digest: string;
+}
+
+/** One AWS call as the timeline and the expectations see it (every SDK attempt is one). */
+export interface GameDayCall {
+  readonly seq: number;
+  /** Backend time of the call (the simulated clock locally). */
+  readonly at: Date;
+  /** Wall-clock ms (performance.now()) when the call returned, when known. */
+  readonly wallMs?: number;
+  /** `ec2:ModifyNetworkInterfaceAttribute`. */
+  readonly api: string;
+  readonly account: string;
+  readonly region: string;
+  /** The role session that made it. */
+  readonly caller: string;
+  readonly input: Readonly<Record<string, unknown>>;
+  readonly outcome: 'ok' | 'error';
+  readonly errorCode?: string;
+  readonly dryRun: boolean;
+  readonly injected: boolean;
+  readonly attempt: number;
+}
+
+const READ_ONLY = /^(Describe|Get|List)/;
+
+/** True for a call that changed something: it succeeded, was not a DryRun and is not a Describe/Get/List. */
+export function isMutatingCall(call: Pick<GameDayCall, 'api' | 'dryRun' | 'outcome'>): boolean {
+  const action = call.api.split(':')[1] ?? '';
+  return call.outcome === 'ok' && !call.dryRun && !READ_ONLY.test(action);
+}
+
+/** The clients one role (a responder's, the dispatcher's) gets. */
+export interface GameDayClients extends ClientFactory {
+  sqs(): SQSClient;
+}
+
+export interface GameDayBackend {
+  /** `local` or `endpoint <url>`, for the report. */
+  readonly description: string;
+  /** Creates the environment (and the deployment's topic, queue and table); returns the ids it got. */
+  prepare(environment: EnvironmentDocument, settings: SettingsDocument): Promise<ResolvedEnvironment>;
+  /** SDK clients signed as `role` (a role name in the security account, e.g. `firebreak-responder-eu-west-1-quarantine-instance`). */
+  clients(role: string): GameDayClients;
+  /** The backend's clock (simulated locally: nothing reads the wall clock there). */
+  now(): Date;
+  /** Moves the backend's clock (locally: state-machine retry backoffs, approval timeouts); a no-op against a real endpoint. */
+  advance(ms: number): void;
+  /** Reads what expectations check. */
+  inspect(): Promise<AccountInspection>;
+  /** Every AWS call the responders and the dispatcher made so far. */
+  callLog(): readonly GameDayCall[];
+  /** Deletes what `prepare` created (nothing to do locally). */
+  cleanup(): Promise<void>;
+}
+
+/** The options a backend is made from (CLI flags). */
+export interface BackendOptions {
+  /** An AWS-compatible endpoint (LocalStack, moto, a test account): use the endpoint backend. */
+  readonly endpointUrl?: string;
+  /** Seed of the simulated account's ids (local only). */
+  readonly seed?: string;
+}
+
+/** The endpoint backend is not written yet (see `createEndpointBackend`). */
+export class EndpointBackendUnavailableError extends Error {
+  override readonly name = 'EndpointBackendUnavailableError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/**
+ * TODO(endpoint backend, issue 4): create the environment on `endpointUrl` through the SDK (VPC,
+ * subnets, groups, RunInstances with ENIs/volumes/profile/tags, SNS topic, SQS queue, DynamoDB
+ * table), wrap faults and denied actions as client middleware, inspect with Describe* calls, keep
+ * the call log through middleware, and delete everything in `cleanup()`. Until then it throws.
+ */
+export function createEndpointBackend(endpointUrl: string): GameDayBackend {
+  throw new EndpointBackendUnavailableError(
+    `the endpoint backend (--endpoint-url ${endpointUrl}) is not available in this build yet; run without --endpoint-url to use the local simulated account`,
+  );
+}

@@ -1,0 +1,31 @@
+/**
+ * The state machine definitions a game day runs: exactly what the CDK app synthesizes for the
+ * scenario's deployment settings (`synthesizeDefinitions`, bundling skipped). A synth takes a
+ * couple of seconds, so definitions are cached per distinct CDK context within a process.
+ */
+import type { Playbook } from '../playbooks/model';
+import type { SynthesizedDefinitions } from '../stack/app';
+import { synthesizeDefinitions } from '../stack/app';
+import type { SettingsDocument } from './scenario';
+
+/** The CDK context a scenario's settings stand for (only what changes the definitions). */
+export function deploymentContext(settings: Pick<SettingsDocument, 'mode' | 'forceDryRun'>): Record<string, unknown> {
+  // The stack refuses mode enforce with forceDryRun; forceDryRun means a dry-run deployment.
+  return settings.forceDryRun ? { mode: 'dry-run', forceDryRun: true } : { mode: settings.mode };
+}
+
+const cache = new Map<string, Promise<SynthesizedDefinitions>>();
+
+/** Synthesizes (once per context and playbook set) the dispatcher and playbook definitions. */
+export function definitionsFor(settings: Pick<SettingsDocument, 'mode' | 'forceDryRun'>, playbooks: readonly Playbook[]): Promise<SynthesizedDefinitions> {
+  const context = deploymentContext(settings);
+  const key = JSON.stringify({ context, playbooks: playbooks.map((playbook) => playbook.file) });
+  let definitions = cache.get(key);
+  if (!definitions) {
+    definitions = synthesizeDefinitions({ context, playbooks });
+    cache.set(key, definitions);
+    // A failed synth is not cached: the next scenario tries again and reports the same error itself.
+    definitions.catch(() => cache.delete(key));
+  }
+  return definitions;
+}

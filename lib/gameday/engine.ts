@@ -1,0 +1,619 @@
+/**
+ * The local game-day engine: the state machines the CDK app synthesizes (the Express dispatcher and
+ * one Standard machine per playbook), run with aws-local-stepfunctions, with every Lambda Task
+ * answered by the real responder handler over the game day's SDK clients.
+ *
+ * What the engine plays, so that the definitions behave as deployed:
+ * - Step Functions itself: deterministic execution names, `StartExecution` refusing a name already
+ *   used by the state machine (the dispatcher's Catch sees `StepFunctions.ExecutionAlreadyExistsException`,
+ *   as from the service integration: https://docs.aws.amazon.com/step-functions/latest/dg/connect-stepfunctions.html),
+ *   the context object (`$$.Execution.Id/Name`, `$$.StateMachine.Id/Name`, `$$.Task.Token`), task tokens;
+ * - the Lambda service: the optimized integration's `{ ExecutedVersion, Payload, StatusCode }` and, for a
+ *   function error, the error name with a JSON `{ errorType, errorMessage, trace }` cause
+ *   (https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html);
+ * - SQS and SNS integrations: sent through the game day's SDK clients (so they reach the simulated
+ *   account, its faults and its call log), errors named `SQS.<Code>Exception` / `SNS.<Code>Exception`.
+ * Retries do not sleep (retryIntervalOverrides 0) but each one is recorded, and the backend's clock
+ * moves by the retrier's nominal interval (before jitter), so simulated times read like the real ones.
+ */
+import '../polyfills';
+import { createHash } from 'node:crypto';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { StateMachine } from 'aws-local-stepfunctions';
+import type { AslDefinition, AslState } from '../playbooks/compile';
+import { applySubstitutions, functionPlaceholder, LAMBDA_INVOKE_RESOURCE, taskStates } from '../playbooks/compile';
+import { INVALID_EVENT_QUEUE_PLACEHOLDER, stateMachinePlaceholder } from '../playbooks/dispatcher';
+import type { SynthesizedDefinitions } from '../stack/app';
+import type { GameDayBackend, ResolvedEnvironment } from './backend';
+import { wallClockMs } from './backend';
+import type { LocalHandler } from './responders';
+import { buildLocalResponder, LOCAL_RESPONDERS } from './responders';
+import type { SettingsDocument } from './scenario';
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+export const WAIT_FOR_TASK_TOKEN_RESOURCE = `${LAMBDA_INVOKE_RESOURCE}.waitForTaskToken`;
+export const START_EXECUTION_RESOURCE = 'arn:aws:states:::states:startExecution';
+export const SQS_SEND_MESSAGE_RESOURCE = 'arn:aws:states:::sqs:sendMessage';
+export const SNS_PUBLISH_RESOURCE = 'arn:aws:states:::sns:publish';
+
+/** Error names the engine raises in state machines, as Step Functions would. */
+export const ENGINE_ERRORS = {
+  executionAlreadyExists: 'StepFunctions.ExecutionAlreadyExistsException',
+  approvalRejected: 'Firebreak.ApprovalRejected',
+  timeout: 'States.Timeout',
+  unsupportedTask: 'Firebreak.UnsupportedLocalTask',
+} as const;
+
+/** The role the dispatcher's service integrations (SQS, SNS) run as. */
+export const DISPATCHER_ROLE = 'firebreak-dispatcher';
+
+/** The role a responder's Lambda runs as (the stack's naming for responders that act in accounts). */
+export function responderRole(responder: string, region: string): string {
+  return `firebreak-responder-${region}-${responder}`;
+}
+
+/** The definitions cannot be run locally (an unknown placeholder, an unknown function). */
+export class LocalDeploymentError extends Error {
+  override readonly name = 'LocalDeploymentError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// approvals
+
+/** A `.waitForTaskToken` task waiting for a person. */
+export interface ApprovalRequest {
+  readonly executionArn: string;
+  readonly executionName: string;
+  readonly playbook?: string;
+  /** The waiting state. */
+  readonly state: string;
+  readonly taskToken: string;
+  /** What the state sent its function (the approval-request alert input). */
+  readonly payload: unknown;
+  /** The state's TimeoutSeconds (how long Step Functions waits), when set. */
+  readonly timeoutSeconds?: number;
+}
+
+export type ApprovalDecision =
+  | { readonly answer: 'approve'; readonly by: string; readonly output?: Json }
+  | { readonly answer: 'reject'; readonly by: string; readonly reason?: string }
+  | { readonly answer: 'timeout' };
+
+/** Answers approval requests (a scenario's `approvals:` list, a test, a person at a prompt). */
+export type ApprovalDesk = (request: ApprovalRequest) => ApprovalDecision | Promise<ApprovalDecision>;
+
+/** Nobody answers: every request times out, as an unattended request would. */
+export const NOBODY_ANSWERS: ApprovalDesk = () => ({ answer: 'timeout' });
+
+// ---------------------------------------------------------------------------------------------
+// records
+
+export type ExecutionKind = 'dispatcher' | 'playbook';
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+
+/** One state-machine event, stamped with both clocks. */
+export interface ExecutionEvent {
+  readonly type: string;
+  readonly state?: string;
+  readonly stateType?: string;
+  readonly wallMs: number;
+  readonly simAt: Date;
+  readonly error?: string;
+  readonly cause?: string;
+  /** For StateRetried: the retry number (1 for the first retry). */
+  readonly retry?: number;
+}
+
+/** One invocation of a Task state (each retry is another invocation). */
+export interface TaskInvocation {
+  readonly state: string;
+  readonly resource: string;
+  /** The responder, for Lambda tasks. */
+  readonly responder?: string;
+  /** The role whose calls belong to this task. */
+  readonly role: string;
+  readonly attempt: number;
+  readonly startWallMs: number;
+  readonly startSim: Date;
+  endWallMs?: number;
+  endSim?: Date;
+  /** Call-log sequence numbers [from, to) spanning the invocation (other tasks' calls may interleave). */
+  readonly fromSeq: number;
+  toSeq?: number;
+  /** The function's return value (Lambda) or the integration's answer. */
+  result?: unknown;
+  error?: { readonly name: string; readonly message: string };
+  /** For approval tasks: how it was answered. */
+  approval?: ApprovalDecision;
+}
+
+export interface ExecutionRecord {
+  readonly kind: ExecutionKind;
+  readonly executionArn: string;
+  readonly name: string;
+  readonly stateMachineArn: string;
+  readonly stateMachineName: string;
+  readonly playbook?: string;
+  readonly input: unknown;
+  /** The dispatcher execution that started it. */
+  readonly parentArn?: string;
+  readonly startWallMs: number;
+  readonly startSim: Date;
+  status: ExecutionStatus;
+  output?: unknown;
+  error?: string;
+  cause?: string;
+  endWallMs?: number;
+  endSim?: Date;
+  /** States entered, in order (always kept). */
+  readonly path: string[];
+  /** Every state-machine event (when the engine records events). */
+  readonly events: ExecutionEvent[];
+  readonly tasks: TaskInvocation[];
+  /** Playbook executions this dispatcher execution started. */
+  readonly started: string[];
+  readonly done: Promise<void>;
+}
+
+interface Deployed {
+  readonly arn: string;
+  readonly name: string;
+  readonly kind: ExecutionKind;
+  readonly playbook?: string;
+  readonly definition: AslDefinition;
+  readonly machine: StateMachine;
+  readonly tasks: ReadonlyMap<string, AslState>;
+  readonly retryable: readonly string[];
+}
+
+export interface LocalEngineOptions {
+  readonly backend: GameDayBackend;
+  /** From `synthesizeDefinitions`: exactly what the CDK app deploys. */
+  readonly definitions: SynthesizedDefinitions;
+  readonly environment: ResolvedEnvironment;
+  readonly settings: SettingsDocument;
+  /** Answers approval requests; default: nobody answers (timeout). */
+  readonly approvals?: ApprovalDesk;
+  /** Keep every state-machine event for the timeline (default true; a storm turns it off). */
+  readonly recordEvents?: boolean;
+  /** Keep finished executions in `executions()` (default true; a storm counts them instead). */
+  readonly retainExecutions?: boolean;
+  /** Called when an execution ends. */
+  readonly onExecutionEnd?: (record: ExecutionRecord) => void;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function namedError(name: string, message: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
+/** A service-integration error as Step Functions names it: `SQS.QueueDoesNotExistException`. */
+function integrationError(service: string, error: unknown): Error {
+  const code = error instanceof Error ? error.name : 'UnknownError';
+  const name = `${service}.${code.endsWith('Exception') ? code : `${code}Exception`}`;
+  return namedError(name, error instanceof Error ? error.message : String(error));
+}
+
+/** A Lambda function error as the optimized integration reports it: the type as name, a JSON cause. */
+function lambdaFunctionError(error: unknown): Error {
+  const errorType = error instanceof Error ? error.name : 'Error';
+  const errorMessage = error instanceof Error ? error.message : String(error);
+  const trace = error instanceof Error && error.stack ? error.stack.split('\n').slice(1, 6).map((line) => line.trim()) : [];
+  return namedError(errorType, JSON.stringify({ errorType, errorMessage, trace }));
+}
+
+/** Nominal wait of a retrier before its `count`-th retry (1-based), as Step Functions computes it before jitter. */
+export function nominalRetryDelayMs(retrier: Record<string, unknown>, count: number): number {
+  const interval = typeof retrier.IntervalSeconds === 'number' ? retrier.IntervalSeconds : 1;
+  const rate = typeof retrier.BackoffRate === 'number' ? retrier.BackoffRate : 2;
+  const max = typeof retrier.MaxDelaySeconds === 'number' ? retrier.MaxDelaySeconds : Number.POSITIVE_INFINITY;
+  return Math.min(interval * rate ** Math.max(0, count - 1), max) * 1000;
+}
+
+function retrierFor(state: AslState, errorName: string): number {
+  const retriers = (state.Retry as Record<string, unknown>[] | undefined) ?? [];
+  return retriers.findIndex((retrier) =>
+    ((retrier.ErrorEquals as string[] | undefined) ?? []).some((name) => name === errorName || name === 'States.ALL' || name === 'States.TaskFailed'),
+  );
+}
+
+function allStates(definition: AslDefinition): [string, AslState][] {
+  return Object.entries(definition.States).flatMap(([name, state]): [string, AslState][] => [
+    [name, state],
+    ...(state.Type === 'Parallel' ? (state.Branches as AslDefinition[]).flatMap(allStates) : []),
+  ]);
+}
+
+function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 12);
+}
+
+/** Runs the deployed state machines locally. One engine per scenario. */
+export class LocalEngine {
+  private readonly backend: GameDayBackend;
+  private readonly deployed = new Map<string, Deployed>();
+  private readonly functions = new Map<string, string>();
+  private readonly handlers = new Map<string, LocalHandler>();
+  private readonly usedNames = new Map<string, Set<string>>();
+  private readonly records: ExecutionRecord[] = [];
+  private readonly running = new Set<Promise<void>>();
+  private readonly lambdaEnvironment: Record<string, string>;
+  private readonly approvals: ApprovalDesk;
+  private readonly recordEvents: boolean;
+  private readonly retain: boolean;
+  private readonly onExecutionEnd?: (record: ExecutionRecord) => void;
+  private deliveries = 0;
+  readonly dispatcherArn: string;
+
+  constructor(options: LocalEngineOptions) {
+    const { environment, definitions, settings } = options;
+    this.backend = options.backend;
+    this.approvals = options.approvals ?? NOBODY_ANSWERS;
+    this.recordEvents = options.recordEvents ?? true;
+    this.retain = options.retainExecutions ?? true;
+    if (options.onExecutionEnd) this.onExecutionEnd = options.onExecutionEnd;
+    const { account, region } = environment.deployment;
+
+    const substitutions: Record<string, string> = { [INVALID_EVENT_QUEUE_PLACEHOLDER]: environment.deployment.unprocessableEventsQueueUrl };
+    for (const responder of LOCAL_RESPONDERS) {
+      const arn = `arn:aws:lambda:${region}:${account}:function:firebreak-${responder}`;
+      substitutions[functionPlaceholder(responder)] = arn;
+      this.functions.set(arn, responder);
+    }
+    const machineArn = (name: string) => `arn:aws:states:${region}:${account}:stateMachine:${name}`;
+    const playbookMachines = Object.keys(definitions.playbooks).map((playbook) => ({ playbook, name: `Firebreak-${playbook}` }));
+    for (const { playbook, name } of playbookMachines) substitutions[stateMachinePlaceholder(playbook)] = machineArn(name);
+    this.dispatcherArn = machineArn('Firebreak-dispatcher');
+
+    // What the stack gives every responder (lib/stack/firebreak-stack.ts), with the prepared resources.
+    const protectedIds = settings.protectedInstances.map((name) => environment.instances[name]?.instanceId ?? name);
+    this.lambdaEnvironment = {
+      POWERTOOLS_SERVICE_NAME: 'firebreak',
+      ALERT_TOPIC_ARN: environment.deployment.alertTopicArn,
+      FIREBREAK_STATE_TABLE: environment.deployment.stateTableName,
+      FIREBREAK_SECURITY_ACCOUNT_ID: account,
+      FIREBREAK_PROTECTED_INSTANCE_IDS: protectedIds.join(','),
+      ...(settings.protectedTagKey ? { FIREBREAK_PROTECTED_TAG_KEY: settings.protectedTagKey } : {}),
+      ...(settings.blastRadiusMax !== undefined ? { FIREBREAK_BLAST_RADIUS_MAX: String(settings.blastRadiusMax) } : {}),
+      ...(settings.blastRadiusWindowSeconds !== undefined ? { FIREBREAK_BLAST_RADIUS_WINDOW_SECONDS: String(settings.blastRadiusWindowSeconds) } : {}),
+    };
+
+    this.deploy(this.dispatcherArn, 'Firebreak-dispatcher', 'dispatcher', definitions.dispatcher.definition, substitutions);
+    for (const { playbook, name } of playbookMachines) {
+      this.deploy(machineArn(name), name, 'playbook', (definitions.playbooks[playbook] as { definition: string }).definition, substitutions, playbook);
+    }
+  }
+
+  /** The environment variables every local responder gets (as the stack sets them). */
+  get responderEnvironment(): Readonly<Record<string, string>> {
+    return this.lambdaEnvironment;
+  }
+
+  private deploy(arn: string, name: string, kind: ExecutionKind, definitionString: string, substitutions: Record<string, string>, playbook?: string): void {
+    const text = applySubstitutions(definitionString, substitutions);
+    const leftover = /\$\{([A-Za-z0-9_]+)\}/.exec(text);
+    if (leftover) throw new LocalDeploymentError(`state machine ${name}: no local value for the definition substitution \${${leftover[1]}}`);
+    const definition = JSON.parse(text) as AslDefinition;
+    const states = allStates(definition);
+    const tasks = new Map(states.filter(([, state]) => state.Type === 'Task'));
+    for (const reference of taskStates(definition)) {
+      if (reference.resource !== LAMBDA_INVOKE_RESOURCE && reference.resource !== WAIT_FOR_TASK_TOKEN_RESOURCE) continue;
+      const functionName = (tasks.get(reference.state)?.Parameters as Record<string, unknown> | undefined)?.FunctionName;
+      if (typeof functionName !== 'string' || !this.functions.has(functionName)) {
+        throw new LocalDeploymentError(`state machine ${name}: state ${reference.state} invokes ${String(functionName)}, which no local responder answers`);
+      }
+    }
+    const machine = new StateMachine(definition as never, { validationOptions: { checkArn: true, checkPaths: true } });
+    this.deployed.set(arn, {
+      arn,
+      name,
+      kind,
+      ...(playbook !== undefined ? { playbook } : {}),
+      definition,
+      machine,
+      tasks,
+      retryable: states.filter(([, state]) => Array.isArray(state.Retry)).map(([stateName]) => stateName),
+    });
+    this.usedNames.set(arn, new Set());
+  }
+
+  private handler(responder: string): LocalHandler {
+    let handler = this.handlers.get(responder);
+    if (!handler) {
+      handler = buildLocalResponder(responder, {
+        clients: this.backend.clients(responderRole(responder, this.region())),
+        environment: this.lambdaEnvironment,
+        now: () => this.backend.now(),
+      });
+      this.handlers.set(responder, handler);
+    }
+    return handler;
+  }
+
+  private region(): string {
+    return this.lambdaEnvironment.ALERT_TOPIC_ARN?.split(':')[3] ?? 'us-east-1';
+  }
+
+  /** Delivers one event to the dispatcher, as an EventBridge rule target would; resolves when the dispatcher execution ends. */
+  async deliver(event: unknown): Promise<ExecutionRecord> {
+    this.deliveries += 1;
+    // EventBridge names the execution itself (an id nobody chooses): a fresh, unique name per delivery.
+    const name = `delivery-${this.deliveries}-${shortHash(`${this.deliveries}:${JSON.stringify(event) ?? ''}`)}`;
+    const record = this.start(this.dispatcherArn, name, event);
+    await record.done;
+    return record;
+  }
+
+  /** Resolves when every execution started so far (and every one they start) has ended. */
+  async settle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running]);
+  }
+
+  /** Every execution, in start order (unless retention is off). */
+  executions(): readonly ExecutionRecord[] {
+    return this.records;
+  }
+
+  /** Starts an execution under `name`; throws ExecutionAlreadyExists when the machine already used it. */
+  start(stateMachineArn: string, name: string, input: unknown, parentArn?: string): ExecutionRecord {
+    const deployed = this.deployed.get(stateMachineArn);
+    if (!deployed) throw namedError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
+    const used = this.usedNames.get(stateMachineArn) as Set<string>;
+    if (used.has(name)) {
+      // https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html
+      throw namedError('ExecutionAlreadyExists', `Execution Already Exists: '${this.executionArn(deployed, name)}'`);
+    }
+    used.add(name);
+    const executionArn = this.executionArn(deployed, name);
+    let finish!: () => void;
+    const done = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const record: ExecutionRecord = {
+      kind: deployed.kind,
+      executionArn,
+      name,
+      stateMachineArn,
+      stateMachineName: deployed.name,
+      ...(deployed.playbook !== undefined ? { playbook: deployed.playbook } : {}),
+      input,
+      ...(parentArn !== undefined ? { parentArn } : {}),
+      startWallMs: wallClockMs(),
+      startSim: this.backend.now(),
+      status: 'RUNNING',
+      path: [],
+      events: [],
+      tasks: [],
+      started: [],
+      done,
+    };
+    if (this.retain) this.records.push(record);
+    const running = this.run(deployed, record).finally(() => {
+      finish();
+      this.onExecutionEnd?.(record);
+    });
+    const tracked = running.then(() => undefined);
+    this.running.add(tracked);
+    void tracked.finally(() => this.running.delete(tracked));
+    return record;
+  }
+
+  private executionArn(deployed: Deployed, name: string): string {
+    const [, partition, , region, account] = deployed.arn.split(':');
+    // Express executions carry a run id; Standard executions are addressed by name.
+    return deployed.kind === 'dispatcher'
+      ? `arn:${partition}:states:${region}:${account}:express:${deployed.name}:${name}:${shortHash(name)}`
+      : `arn:${partition}:states:${region}:${account}:execution:${deployed.name}:${name}`;
+  }
+
+  private async run(deployed: Deployed, record: ExecutionRecord): Promise<void> {
+    const attempts = new Map<string, number>();
+    const lastError = new Map<string, string>();
+    const retrierCounts = new Map<string, number[]>();
+    const taskHandlers: Record<string, (input: Json) => Promise<Json>> = {};
+    for (const [stateName, state] of deployed.tasks) {
+      taskHandlers[stateName] = async (parameters) => {
+        const attempt = (attempts.get(stateName) ?? 0) + 1;
+        attempts.set(stateName, attempt);
+        const previous = lastError.get(stateName);
+        if (attempt > 1 && previous !== undefined) {
+          // The library does not sleep (override 0): move the backend's clock as the real retry would.
+          const index = retrierFor(state, previous);
+          const counts = retrierCounts.get(stateName) ?? [];
+          counts[index] = (counts[index] ?? 0) + 1;
+          retrierCounts.set(stateName, counts);
+          const retrier = (state.Retry as Record<string, unknown>[] | undefined)?.[index];
+          if (retrier) this.backend.advance(nominalRetryDelayMs(retrier, counts[index] as number));
+        }
+        try {
+          const result = await this.runTask(deployed, record, stateName, state, parameters, attempt);
+          lastError.delete(stateName);
+          return result;
+        } catch (error) {
+          lastError.set(stateName, error instanceof Error ? error.name : 'Error');
+          throw error;
+        }
+      };
+    }
+    const execution = deployed.machine.run(record.input as Json, {
+      overrides: {
+        taskResourceLocalHandlers: taskHandlers,
+        retryIntervalOverrides: Object.fromEntries(deployed.retryable.map((state) => [state, 0])),
+      },
+      context: {
+        Execution: { Id: record.executionArn, Name: record.name, RoleArn: `arn:aws:iam::${deployed.arn.split(':')[4]}:role/firebreak-states` },
+        StateMachine: { Id: deployed.arn, Name: deployed.name },
+        Task: { Token: `${shortHash(record.executionArn)}.${Buffer.from(record.executionArn).toString('base64url')}` },
+      },
+    });
+    const collect = (async () => {
+      for await (const event of execution.eventLogs) {
+        const state = 'state' in event ? event.state : undefined;
+        if (event.type === 'StateEntered' && state) record.path.push(state.name);
+        if (!this.recordEvents) continue;
+        record.events.push({
+          type: event.type,
+          ...(state ? { state: state.name, stateType: state.type } : {}),
+          wallMs: event.timestamp,
+          simAt: this.backend.now(),
+          ...('Error' in event ? { error: String(event.Error) } : {}),
+          ...('Cause' in event ? { cause: typeof event.Cause === 'string' ? event.Cause : JSON.stringify(event.Cause) } : {}),
+          ...('retry' in event ? { retry: event.retry.attempt + 1 } : {}),
+        });
+      }
+    })();
+    try {
+      record.output = await execution.result;
+      record.status = 'SUCCEEDED';
+    } catch (error) {
+      record.status = 'FAILED';
+      const cause = (error as { cause?: unknown }).cause;
+      const failure = cause instanceof Error ? cause : error instanceof Error ? error : new Error(String(error));
+      record.error = failure.name;
+      record.cause = failure.message;
+    }
+    await collect;
+    record.endWallMs = wallClockMs();
+    record.endSim = this.backend.now();
+  }
+
+  private async runTask(
+    deployed: Deployed,
+    record: ExecutionRecord,
+    stateName: string,
+    state: AslState,
+    parameters: Json,
+    attempt: number,
+  ): Promise<Json> {
+    const resource = String(state.Resource);
+    const params = isRecord(parameters) ? parameters : {};
+    const responder = typeof params.FunctionName === 'string' ? this.functions.get(params.FunctionName) : undefined;
+    const role = responder !== undefined ? responderRole(responder, this.region()) : DISPATCHER_ROLE;
+    const invocation: TaskInvocation = {
+      state: stateName,
+      resource,
+      ...(responder !== undefined ? { responder } : {}),
+      role,
+      attempt,
+      startWallMs: wallClockMs(),
+      startSim: this.backend.now(),
+      fromSeq: this.backend.callLog().length + 1,
+    };
+    record.tasks.push(invocation);
+    const end = () => {
+      invocation.endWallMs = wallClockMs();
+      invocation.endSim = this.backend.now();
+      invocation.toSeq = this.backend.callLog().length + 1;
+    };
+    try {
+      const result = await this.dispatchTask(deployed, record, stateName, state, resource, params, responder, invocation);
+      invocation.result = result;
+      end();
+      return result;
+    } catch (error) {
+      invocation.error = { name: error instanceof Error ? error.name : 'Error', message: error instanceof Error ? error.message : String(error) };
+      end();
+      throw error;
+    }
+  }
+
+  private async dispatchTask(
+    deployed: Deployed,
+    record: ExecutionRecord,
+    stateName: string,
+    state: AslState,
+    resource: string,
+    params: Record<string, unknown>,
+    responder: string | undefined,
+    invocation: TaskInvocation,
+  ): Promise<Json> {
+    switch (resource) {
+      case LAMBDA_INVOKE_RESOURCE: {
+        const handler = this.handler(responder as string);
+        let payload: unknown;
+        try {
+          payload = await handler(structuredClone(params.Payload));
+        } catch (error) {
+          throw lambdaFunctionError(error);
+        }
+        return { ExecutedVersion: '$LATEST', Payload: (payload ?? null) as Json, StatusCode: 200 };
+      }
+      case WAIT_FOR_TASK_TOKEN_RESOURCE: {
+        // The function is invoked (it sends the approval request), then the task waits for the token.
+        const handler = this.handler(responder as string);
+        try {
+          await handler(structuredClone(params.Payload));
+        } catch (error) {
+          throw lambdaFunctionError(error);
+        }
+        const payload = params.Payload;
+        const token = isRecord(payload) && typeof payload.taskToken === 'string' ? payload.taskToken : `${record.executionArn}#${stateName}`;
+        const timeoutSeconds = typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : undefined;
+        const decision = await this.approvals({
+          executionArn: record.executionArn,
+          executionName: record.name,
+          ...(deployed.playbook !== undefined ? { playbook: deployed.playbook } : {}),
+          state: stateName,
+          taskToken: token,
+          payload,
+          ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+        });
+        invocation.approval = decision;
+        if (decision.answer === 'approve') {
+          return decision.output ?? { approved: true, by: decision.by, at: this.backend.now().toISOString() };
+        }
+        if (decision.answer === 'reject') {
+          throw namedError(ENGINE_ERRORS.approvalRejected, JSON.stringify({ by: decision.by, reason: decision.reason ?? 'rejected' }));
+        }
+        // Nobody answered: the clock runs to the state's timeout (a year, Step Functions' maximum, when unset).
+        this.backend.advance((timeoutSeconds ?? 31_536_000) * 1000);
+        throw namedError(ENGINE_ERRORS.timeout, `Nobody answered the approval request of ${stateName} within ${timeoutSeconds ?? 31_536_000} seconds`);
+      }
+      case START_EXECUTION_RESOURCE: {
+        const stateMachineArn = String(params.StateMachineArn);
+        const name = typeof params.Name === 'string' ? params.Name : `${record.name}-${record.started.length + 1}`;
+        const input = typeof params.Input === 'string' ? (JSON.parse(params.Input) as unknown) : (params.Input ?? {});
+        try {
+          const started = this.start(stateMachineArn, name, input, record.executionArn);
+          record.started.push(started.executionArn);
+          return { ExecutionArn: started.executionArn, StartDate: started.startSim.toISOString() };
+        } catch (error) {
+          throw integrationError('StepFunctions', error);
+        }
+      }
+      case SQS_SEND_MESSAGE_RESOURCE: {
+        const body = typeof params.MessageBody === 'string' ? params.MessageBody : JSON.stringify(params.MessageBody);
+        try {
+          const answer = await this.backend.clients(DISPATCHER_ROLE).sqs().send(new SendMessageCommand({ QueueUrl: String(params.QueueUrl), MessageBody: body }));
+          return { MessageId: answer.MessageId ?? null, MD5OfMessageBody: answer.MD5OfMessageBody ?? null };
+        } catch (error) {
+          throw integrationError('SQS', error);
+        }
+      }
+      case SNS_PUBLISH_RESOURCE: {
+        const message = typeof params.Message === 'string' ? params.Message : JSON.stringify(params.Message);
+        try {
+          const answer = await this.backend
+            .clients(DISPATCHER_ROLE)
+            .sns()
+            .send(new PublishCommand({ TopicArn: String(params.TopicArn), Message: message, ...(typeof params.Subject === 'string' ? { Subject: params.Subject } : {}) }));
+          return { MessageId: answer.MessageId ?? null };
+        } catch (error) {
+          throw integrationError('SNS', error);
+        }
+      }
+      default:
+        throw namedError(ENGINE_ERRORS.unsupportedTask, `the local engine cannot run ${resource} (state ${stateName})`);
+    }
+  }
+}

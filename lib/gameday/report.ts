@@ -1,0 +1,196 @@
+/**
+ * How a game day reads: per scenario, the timeline (simulated and wall time since injection, state,
+ * action, resource, result, AWS calls), the time to containment, then every expectation as PASS or
+ * FAIL with expected versus actual. `--json` gives the same content as one document.
+ */
+import type { GameDayCall } from './backend';
+import type { ScenarioRun } from './runner';
+import type { TimelineRow } from './timeline';
+
+export interface RenderOptions {
+  /** ANSI colours for PASS/FAIL (only on a terminal). */
+  readonly color?: boolean;
+  /** Show every AWS call a task made, not only the compressed list (default true). */
+  readonly calls?: boolean;
+}
+
+const ANSI = { green: '\u001b[32m', red: '\u001b[31m', dim: '\u001b[2m', bold: '\u001b[1m', reset: '\u001b[0m' } as const;
+
+function paint(text: string, colour: keyof typeof ANSI, enabled: boolean | undefined): string {
+  return enabled ? `${ANSI[colour]}${text}${ANSI.reset}` : text;
+}
+
+function pad(text: string, width: number): string {
+  const cut = text.length > width ? `${text.slice(0, width - 1)}…` : text;
+  return cut.padEnd(width);
+}
+
+/** `+1.250s`: simulated seconds since injection. */
+export function formatSim(ms: number): string {
+  return `+${(ms / 1000).toFixed(3)}s`;
+}
+
+/** `12.3ms`: wall milliseconds since injection. */
+export function formatWall(ms: number): string {
+  return `${ms.toFixed(1)}ms`;
+}
+
+function timelineLine(row: TimelineRow, options: RenderOptions): string[] {
+  const times = `${formatSim(row.simMs).padStart(9)} ${formatWall(row.wallMs).padStart(9)}`;
+  if (row.kind === 'action' || row.kind === 'call') {
+    const marker = row.kind === 'call' ? '✗' : '↳';
+    const what = `${marker} ${row.action}${row.resource ? ` ${row.resource}` : ''}: ${row.result}`;
+    return [`${times}  ${' '.repeat(20)} ${' '.repeat(26)}   ${what}${row.detail ? paint(` — ${row.detail}`, 'dim', options.color) : ''}`];
+  }
+  const head = `${times}  ${pad(row.execution, 20)} ${pad(row.state || '·', 26)} ${row.action}${row.resource ? ` ${row.resource}` : ''} → ${row.result}`;
+  const lines = [head];
+  if (row.kind === 'task') {
+    const calls = row.callCount ?? 0;
+    if (calls > 0 && options.calls !== false) lines.push(`${' '.repeat(70)}AWS calls (${calls}): ${row.calls ?? ''}`);
+    if (row.detail) lines.push(`${' '.repeat(70)}${paint(row.detail, 'dim', options.color)}`);
+  } else if (row.detail) {
+    lines.push(`${' '.repeat(70)}${paint(row.detail, 'dim', options.color)}`);
+  }
+  return lines;
+}
+
+function callSummary(calls: readonly GameDayCall[]): string {
+  if (calls.length === 0) return 'AWS calls: none';
+  const byService = new Map<string, number>();
+  for (const call of calls) {
+    const service = call.api.split(':')[0] ?? '?';
+    byService.set(service, (byService.get(service) ?? 0) + 1);
+  }
+  const errors = calls.filter((call) => call.outcome === 'error' && call.errorCode !== 'DryRunOperation');
+  const injected = errors.filter((call) => call.injected).length;
+  const dryRuns = calls.filter((call) => call.dryRun).length;
+  return (
+    `AWS calls: ${calls.length} (${[...byService].map(([service, count]) => `${service} ${count}`).join(', ')})` +
+    (dryRuns > 0 ? `, ${dryRuns} DryRun` : '') +
+    (errors.length > 0 ? `, ${errors.length} answered with an error${injected > 0 ? ` (${injected} injected)` : ''}` : '')
+  );
+}
+
+/** The text report of one scenario run. */
+export function renderScenarioRun(run: ScenarioRun, options: RenderOptions = {}): string {
+  const { scenario } = run;
+  const lines: string[] = [];
+  lines.push(paint(`━━ ${scenario.name} ━━ playbook under test: ${scenario.playbook ?? 'none'} (${run.backend})`, 'bold', options.color));
+  lines.push(...scenario.description.trim().split('\n').map((line) => `   ${line}`));
+  lines.push('');
+  if (run.timeline.length > 0) {
+    lines.push(`   ${'sim'.padStart(9)} ${'wall'.padStart(9)}  ${pad('execution', 20)} ${pad('state', 26)} action resource → result`);
+    for (const row of run.timeline) lines.push(...timelineLine(row, options).map((line) => ` ${line}`));
+    lines.push('');
+  }
+  for (const approval of run.approvals) {
+    const decision = approval.decision;
+    lines.push(`   approval ${approval.request.state}: ${decision.answer === 'timeout' ? 'nobody answered (timed out)' : `${decision.answer}d by ${decision.by}`}`);
+  }
+  if (run.containment) {
+    const wall = run.containment.wallMs !== undefined ? `, ${formatWall(run.containment.wallMs)} wall` : '';
+    lines.push(`   time to containment: ${(run.containment.simMs / 1000).toFixed(3)} s simulated${wall} (injection → last of ${run.containment.isolatedEnis} ENI(s) in the isolation group)`);
+  } else {
+    lines.push('   time to containment: no ENI was isolated');
+  }
+  lines.push(`   ${callSummary(run.calls)}`);
+  if (run.error) lines.push(paint(`   the scenario could not run: ${run.error}`, 'red', options.color));
+  lines.push('   expectations:');
+  for (const expectation of run.expectations) {
+    const mark = expectation.passed ? paint('PASS', 'green', options.color) : paint('FAIL', 'red', options.color);
+    lines.push(
+      expectation.passed
+        ? `   ${mark} ${expectation.name}: ${expectation.actual}`
+        : `   ${mark} ${expectation.name}: expected ${expectation.expected}, actual ${expectation.actual}`,
+    );
+  }
+  const failed = run.expectations.filter((expectation) => !expectation.passed).length;
+  const verdict = run.passed ? paint('PASS', 'green', options.color) : paint('FAIL', 'red', options.color);
+  lines.push(
+    `${verdict} ${scenario.name}: ${run.expectations.length - failed}/${run.expectations.length} expectations hold (${run.wallMs.toFixed(0)} ms wall, ${(run.simMs / 1000).toFixed(3)} s simulated)`,
+  );
+  return lines.join('\n');
+}
+
+/** The closing summary of a game day. */
+export function renderSummary(runs: readonly ScenarioRun[], wallMs: number, options: RenderOptions = {}): string {
+  const failed = runs.filter((run) => !run.passed);
+  const expectations = runs.reduce((total, run) => total + run.expectations.length, 0);
+  const failedExpectations = runs.reduce((total, run) => total + run.expectations.filter((expectation) => !expectation.passed).length, 0);
+  const lines = [
+    `Game day: ${runs.length - failed.length} of ${runs.length} scenario(s) passed, ${expectations - failedExpectations} of ${expectations} expectations hold, in ${(wallMs / 1000).toFixed(2)} s wall.`,
+  ];
+  for (const run of failed) lines.push(paint(`  FAIL ${run.scenario.name} (${run.scenario.file})`, 'red', options.color));
+  lines.push(`${runs.length - failed.length} passed, ${failed.length} failed`);
+  return lines.join('\n');
+}
+
+function jsonRun(run: ScenarioRun): Record<string, unknown> {
+  const byService: Record<string, number> = {};
+  for (const call of run.calls) {
+    const service = call.api.split(':')[0] ?? '?';
+    byService[service] = (byService[service] ?? 0) + 1;
+  }
+  return {
+    name: run.scenario.name,
+    file: run.scenario.file,
+    description: run.scenario.description.trim(),
+    playbook: run.scenario.playbook,
+    backend: run.backend,
+    passed: run.passed,
+    ...(run.error ? { error: run.error } : {}),
+    wallMs: Number(run.wallMs.toFixed(1)),
+    simMs: run.simMs,
+    containment: run.containment ?? null,
+    deliveries: run.deliveries.map((delivery) => ({
+      index: delivery.index,
+      injection: delivery.injection,
+      outcome: delivery.decision?.outcome ?? null,
+      playbook: delivery.decision?.playbook ?? null,
+      mode: delivery.decision?.mode ?? null,
+      executionName: delivery.decision?.executionName ?? null,
+      duplicate: delivery.duplicate,
+      dispatcherStatus: delivery.dispatcher.status,
+    })),
+    executions: run.executions.map((execution) => ({
+      playbook: execution.playbook ?? null,
+      name: execution.name,
+      executionArn: execution.executionArn,
+      status: execution.status,
+      ...(execution.error ? { error: execution.error } : {}),
+      path: execution.path,
+    })),
+    approvals: run.approvals.map((approval) => ({ state: approval.request.state, execution: approval.request.executionName, decision: approval.decision })),
+    calls: {
+      total: run.calls.length,
+      byService,
+      errors: run.calls
+        .filter((call) => call.outcome === 'error')
+        .map((call) => ({ seq: call.seq, api: call.api, errorCode: call.errorCode ?? null, attempt: call.attempt, injected: call.injected, dryRun: call.dryRun })),
+    },
+    timeline: run.timeline,
+    expectations: run.expectations,
+  };
+}
+
+/** One JSON document for the whole game day (what `--json` prints). */
+export function renderJson(runs: readonly ScenarioRun[], wallMs: number): string {
+  const failed = runs.filter((run) => !run.passed).length;
+  const expectations = runs.flatMap((run) => run.expectations);
+  return JSON.stringify(
+    {
+      passed: failed === 0,
+      summary: {
+        scenarios: runs.length,
+        passed: runs.length - failed,
+        failed,
+        expectations: expectations.length,
+        failedExpectations: expectations.filter((expectation) => !expectation.passed).length,
+        wallMs: Number(wallMs.toFixed(1)),
+      },
+      scenarios: runs.map(jsonRun),
+    },
+    null,
+    2,
+  );
+}

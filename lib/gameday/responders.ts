@@ -1,0 +1,70 @@
+/**
+ * The real responder handlers, built in-process for the local engine. Each entry is the same
+ * factory the Lambda's `index.ts` exports as `createHandler`, fed what the Lambda's module scope
+ * would build from its environment (the variables the stack sets), but with the game day's SDK
+ * clients and clock. The Lambda modules themselves are not imported: their module scope reads
+ * `process.env` and would fail (or talk to AWS) outside Lambda.
+ */
+import { createTriageHandler } from '../playbooks/triage';
+import { alertTopicArnFromEnv, createPublishAlertHandler } from '../responders/alert';
+import { createContainmentGuardHandler, readContainmentGuardConfig } from '../responders/containment-guard';
+import { silentLogger } from '../responders/logging';
+import { createQuarantineInstanceHandler } from '../responders/quarantine';
+import { DynamoDbQuarantineRecordStore } from '../responders/quarantine-records';
+import { createReleaseInstanceHandler } from '../responders/release';
+import { createSnapshotVolumesHandler } from '../responders/snapshot';
+import type { GameDayClients } from './backend';
+
+/** What a local responder is built from: the role's clients, the Lambda environment, the clock. */
+export interface LocalResponderRuntime {
+  readonly clients: GameDayClients;
+  /** The environment variables the stack gives every responder (ALERT_TOPIC_ARN, FIREBREAK_STATE_TABLE…). */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly now: () => Date;
+}
+
+/** A Lambda handler: its event in, its return value out (or a thrown error). */
+export type LocalHandler = (event: unknown) => Promise<unknown>;
+
+/** A responder with no local factory (a new responder this registry does not know yet). */
+export class UnknownResponderError extends Error {
+  override readonly name = 'UnknownResponderError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => LocalHandler>> = {
+  triage: () => createTriageHandler({ logger: silentLogger }),
+  'publish-alert': ({ clients, environment, now }) =>
+    createPublishAlertHandler({ clients, logger: silentLogger, topicArn: alertTopicArnFromEnv(environment), now }),
+  'snapshot-volumes': ({ clients, now }) => createSnapshotVolumesHandler({ clients, logger: silentLogger, now }),
+  'quarantine-instance': ({ clients, environment, now }) =>
+    createQuarantineInstanceHandler({
+      clients,
+      logger: silentLogger,
+      records: new DynamoDbQuarantineRecordStore(clients.dynamodb(), environment.FIREBREAK_STATE_TABLE ?? ''),
+      now,
+    }),
+  'release-instance': ({ clients, environment, now }) =>
+    createReleaseInstanceHandler({
+      clients,
+      logger: silentLogger,
+      records: new DynamoDbQuarantineRecordStore(clients.dynamodb(), environment.FIREBREAK_STATE_TABLE ?? ''),
+      now,
+    }),
+  'containment-guard': ({ clients, environment, now }) =>
+    createContainmentGuardHandler({ clients, logger: silentLogger, config: readContainmentGuardConfig(environment), now }),
+};
+
+/** Responders the local engine can run. */
+export const LOCAL_RESPONDERS: readonly string[] = Object.keys(FACTORIES);
+
+/** Builds the real handler of `responder` over the game day's clients. */
+export function buildLocalResponder(responder: string, runtime: LocalResponderRuntime): LocalHandler {
+  const factory = FACTORIES[responder];
+  if (!factory) {
+    throw new UnknownResponderError(`the local engine has no handler for responder '${responder}'; known: ${LOCAL_RESPONDERS.join(', ')}`);
+  }
+  return factory(runtime);
+}

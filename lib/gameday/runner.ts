@@ -1,0 +1,197 @@
+/**
+ * Runs one scenario end to end: prepare its environment on a backend, synthesize the deployment's
+ * state machines, inject its events through the dispatcher, wait for every execution, inspect the
+ * account, build the timeline and check every expectation.
+ */
+import type { Playbook } from '../playbooks/model';
+import type { TriageDecision } from '../playbooks/triage';
+import type { AccountInspection, GameDayBackend, GameDayCall, ResolvedEnvironment } from './backend';
+import { wallClockMs } from './backend';
+import { definitionsFor } from './definitions';
+import type { ApprovalDecision, ApprovalDesk, ApprovalRequest, ExecutionRecord } from './engine';
+import { LocalEngine } from './engine';
+import type { ExpectationResult } from './expectations';
+import { evaluateExpectations } from './expectations';
+import { LocalBackend } from './local-backend';
+import type { ApprovalDocument, Scenario } from './scenario';
+import { buildInjectedEvent, defaultTemplateDirectories } from './templates';
+import type { Containment, TimelineRow } from './timeline';
+import { buildTimeline, measureContainment } from './timeline';
+
+/** One delivery of an injected event to the dispatcher. */
+export interface DeliveryOutcome {
+  /** 1-based, in delivery order. */
+  readonly index: number;
+  /** Which `inject:` entry it came from (0-based). */
+  readonly injection: number;
+  readonly dispatcher: ExecutionRecord;
+  /** Triage's decision, when triage answered. */
+  readonly decision?: TriageDecision;
+  /** The dispatcher ended in DuplicateDelivery: the playbook had already started for this incident revision. */
+  readonly duplicate: boolean;
+}
+
+export interface ApprovalRecord {
+  readonly request: Omit<ApprovalRequest, 'payload'>;
+  readonly decision: ApprovalDecision;
+}
+
+/** Everything a scenario run produced. */
+export interface ScenarioRun {
+  readonly scenario: Scenario;
+  readonly backend: string;
+  readonly environment?: ResolvedEnvironment;
+  readonly deliveries: readonly DeliveryOutcome[];
+  readonly executions: readonly ExecutionRecord[];
+  readonly approvals: readonly ApprovalRecord[];
+  readonly calls: readonly GameDayCall[];
+  readonly before?: AccountInspection;
+  readonly after?: AccountInspection;
+  readonly timeline: readonly TimelineRow[];
+  readonly containment?: Containment;
+  readonly expectations: readonly ExpectationResult[];
+  /** Wall time of the whole scenario (prepare, synth when not cached, run, inspect), ms. */
+  readonly wallMs: number;
+  /** Simulated time from injection to the last execution's end, ms. */
+  readonly simMs: number;
+  /** A scenario that could not run at all (environment, template, engine). */
+  readonly error?: string;
+  readonly passed: boolean;
+}
+
+export interface RunScenarioOptions {
+  /** The deployed playbooks (loaded once by the caller). */
+  readonly playbooks: readonly Playbook[];
+  /** Default: a fresh LocalBackend seeded with the scenario's name. */
+  readonly backend?: GameDayBackend;
+  /** Where event templates are looked up. */
+  readonly templateDirectories?: readonly string[];
+}
+
+/** The scenario's `approvals:` answers, consumed in order (by step when one is named); unanswered requests time out. */
+export function scenarioApprovalDesk(answers: readonly ApprovalDocument[], log: ApprovalRecord[]): ApprovalDesk {
+  const remaining = [...answers];
+  return (request) => {
+    const index = remaining.findIndex((answer) => answer.step === undefined || answer.step === request.state);
+    const answer = index >= 0 ? remaining.splice(index, 1)[0] : undefined;
+    const decision: ApprovalDecision =
+      answer === undefined || answer.answer === 'timeout'
+        ? { answer: 'timeout' }
+        : answer.answer === 'approve'
+          ? { answer: 'approve', by: answer.by }
+          : { answer: 'reject', by: answer.by, reason: `rejected by ${answer.by} during the game day` };
+    const { payload: _payload, ...summary } = request;
+    log.push({ request: summary, decision });
+    return decision;
+  };
+}
+
+function decisionOf(dispatcher: ExecutionRecord): TriageDecision | undefined {
+  const triage = [...dispatcher.tasks].reverse().find((task) => task.responder === 'triage' && task.error === undefined);
+  const payload = (triage?.result as { Payload?: unknown } | undefined)?.Payload;
+  return payload && typeof payload === 'object' ? (payload as TriageDecision) : undefined;
+}
+
+/** Runs one scenario; never throws for a scenario problem (it becomes a failed run with `error`). */
+export async function runScenario(scenario: Scenario, options: RunScenarioOptions): Promise<ScenarioRun> {
+  const startedWall = wallClockMs();
+  const { environment: env, settings } = scenario;
+  const backend = options.backend ?? new LocalBackend({ seed: scenario.name, account: env.account, region: env.region });
+  const approvals: ApprovalRecord[] = [];
+  const deliveries: DeliveryOutcome[] = [];
+  let engine: LocalEngine | undefined;
+  let resolved: ResolvedEnvironment | undefined;
+  let before: AccountInspection | undefined;
+  let injectionWall = startedWall;
+  let injectionSim = backend.now();
+  try {
+    resolved = await backend.prepare(env, settings);
+    const environment = resolved;
+    before = await backend.inspect();
+    const definitions = await definitionsFor(settings, options.playbooks);
+    engine = new LocalEngine({
+      backend,
+      definitions,
+      environment,
+      settings,
+      approvals: scenarioApprovalDesk(scenario.approvals, approvals),
+    });
+    const directories = options.templateDirectories ?? defaultTemplateDirectories();
+    const planned: { injection: number; event: unknown }[] = [];
+    for (const [injection, entry] of scenario.inject.entries()) {
+      const event = await buildInjectedEvent(entry, environment, directories);
+      for (let copy = 0; copy < entry.deliveries; copy += 1) planned.push({ injection, event: structuredClone(event) });
+    }
+    const running = engine;
+    const deliver = async ({ injection, event }: { injection: number; event: unknown }, index: number) => {
+      const dispatcher = await running.deliver(event);
+      const decision = decisionOf(dispatcher);
+      deliveries.push({
+        index: index + 1,
+        injection,
+        dispatcher,
+        ...(decision ? { decision } : {}),
+        duplicate: dispatcher.path.includes('DuplicateDelivery'),
+      });
+    };
+    injectionWall = wallClockMs();
+    injectionSim = backend.now();
+    if (scenario.delivery === 'all-at-once') {
+      await Promise.all(planned.map((delivery, index) => deliver(delivery, index)));
+    } else {
+      for (const [index, delivery] of planned.entries()) {
+        await deliver(delivery, index);
+        // One by one: each delivery's playbook ends before the next arrives.
+        await running.settle();
+      }
+    }
+    await running.settle();
+    deliveries.sort((a, b) => a.index - b.index);
+    const after = await backend.inspect();
+    const calls = backend.callLog();
+    const executions = engine.executions().filter((record) => record.kind === 'playbook');
+    const containment = measureContainment(calls, after, injectionSim, injectionWall);
+    const timeline = buildTimeline({ executions: engine.executions(), calls, environment, injectionSim, injectionWall });
+    const expectations = evaluateExpectations(scenario, { environment, deliveries, executions, before, after, calls, ...(containment ? { containment } : {}) });
+    const lastEnd = Math.max(injectionSim.getTime(), ...engine.executions().map((record) => record.endSim?.getTime() ?? 0));
+    return {
+      scenario,
+      backend: backend.description,
+      environment,
+      deliveries,
+      executions,
+      approvals,
+      calls,
+      before,
+      after,
+      timeline,
+      ...(containment ? { containment } : {}),
+      expectations,
+      wallMs: wallClockMs() - startedWall,
+      simMs: lastEnd - injectionSim.getTime(),
+      passed: expectations.every((result) => result.passed),
+    };
+  } catch (error) {
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const calls = resolved ? backend.callLog() : [];
+    return {
+      scenario,
+      backend: backend.description,
+      ...(resolved ? { environment: resolved } : {}),
+      deliveries,
+      executions: engine?.executions().filter((record) => record.kind === 'playbook') ?? [],
+      approvals,
+      calls,
+      ...(before ? { before } : {}),
+      timeline:
+        engine && resolved ? buildTimeline({ executions: engine.executions(), calls, environment: resolved, injectionSim, injectionWall }) : [],
+      expectations: [{ name: 'the scenario runs', passed: false, expected: 'it runs to the end', actual: message }],
+      wallMs: wallClockMs() - startedWall,
+      simMs: 0,
+      error: message,
+      passed: false,
+    };
+  } finally {
+    await backend.cleanup();
+  }
+}

@@ -1,0 +1,277 @@
+/**
+ * Loads `playbooks/scenarios/*.yaml` into validated `Scenario`s, with every problem reported as
+ * `file:line:col: message` like playbooks are (the playbook loader's SourceMap and zod wording are
+ * reused). Beyond the schema, names are checked against each other: a group an ENI uses, the
+ * instance an injection aims at, the playbook and step ids an expectation names, the template.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import type { PlaybookError } from '../playbooks/errors';
+import { didYouMean, formatPlaybookError, sortPlaybookErrors } from '../playbooks/errors';
+import { SourceMap } from '../playbooks/loader';
+import type { Playbook, Step } from '../playbooks/model';
+import { describeZodIssue, valueAt } from '../playbooks/schema';
+import type { Scenario, ScenarioDocument } from './scenario';
+import { scenarioFileSchema } from './scenario';
+
+type ZodIssue = z.core.$ZodIssue;
+type Path = readonly PropertyKey[];
+
+/** A scenario problem: same shape (and `file:line:col` format) as a playbook problem. */
+export type ScenarioProblem = PlaybookError;
+
+/** One or more scenario files are invalid; `problems` lists every one. */
+export class ScenarioValidationError extends Error {
+  override readonly name = 'ScenarioValidationError';
+  readonly problems: readonly ScenarioProblem[];
+
+  constructor(problems: readonly ScenarioProblem[], options?: { cause?: unknown }) {
+    const sorted = sortPlaybookErrors(problems);
+    super(sorted.map(formatPlaybookError).join('\n'), options);
+    this.problems = sorted;
+  }
+}
+
+/** What cross-checks need to know besides the file itself. */
+export interface ScenarioContext {
+  /** The deployed playbooks (to check `playbook:` and step ids). */
+  readonly playbooks?: readonly Playbook[];
+  /** Template names available to `inject[].template`. */
+  readonly templates?: readonly string[];
+}
+
+const SCENARIO_EXTENSIONS = new Set(['.yaml', '.yml']);
+
+interface SchemaDef {
+  readonly type?: string;
+  readonly innerType?: unknown;
+  readonly element?: unknown;
+  readonly valueType?: unknown;
+  readonly shape?: Record<string, unknown>;
+  readonly in?: unknown;
+  readonly options?: readonly unknown[];
+}
+
+function defOf(schema: unknown): SchemaDef | undefined {
+  return (schema as { def?: SchemaDef } | undefined)?.def;
+}
+
+/** The keys an object schema at `path` accepts (unwrapping defaults, optionals, arrays, records). */
+function keysAt(schema: unknown, path: Path): string[] {
+  let current: unknown = schema;
+  const unwrap = () => {
+    for (let guard = 0; guard < 10; guard += 1) {
+      const def = defOf(current);
+      if (def?.innerType !== undefined) current = def.innerType;
+      else if (def?.type === 'pipe' && def.in !== undefined) current = def.in;
+      else break;
+    }
+  };
+  for (const segment of path) {
+    unwrap();
+    const def = defOf(current);
+    if (def?.type === 'object' && def.shape) current = def.shape[String(segment)];
+    else if (def?.type === 'array') current = def.element;
+    else if (def?.type === 'record') current = def.valueType;
+    else if (def?.type === 'union') current = def.options?.[0];
+    else return [];
+  }
+  unwrap();
+  const def = defOf(current);
+  return def?.type === 'object' && def.shape ? Object.keys(def.shape) : [];
+}
+
+function issueToProblems(issue: ZodIssue, raw: unknown, file: string, source: SourceMap): ScenarioProblem[] {
+  if (issue.code === 'unrecognized_keys') {
+    const keys = keysAt(scenarioFileSchema, issue.path);
+    return issue.keys.map((key) => ({
+      file,
+      ...source.locate([...issue.path, key], 'key'),
+      message: `unknown key '${key}'${didYouMean(key, keys)}${keys.length > 0 ? `; allowed here: ${keys.join(', ')}` : ''}`,
+    }));
+  }
+  if (issue.path.length === 0 && issue.code === 'invalid_type') {
+    return [{ file, line: 1, column: 1, message: 'a scenario file must be a mapping with name, description, playbook, inject and expect' }];
+  }
+  const input = valueAt(raw, issue.path);
+  return [{ file, ...source.locate(issue.path), message: describeZodIssue(issue, input) }];
+}
+
+function stepIds(steps: readonly Step[]): string[] {
+  return steps.flatMap((step) => [step.id, ...(step.kind === 'parallel' ? stepIds(step.branches) : [])]);
+}
+
+/** Name checks across the document (after the schema passed). */
+function crossCheck(document: ScenarioDocument, file: string, source: SourceMap, context: ScenarioContext): ScenarioProblem[] {
+  const problems: ScenarioProblem[] = [];
+  const at = (path: Path, message: string, where: 'value' | 'key' = 'value') => problems.push({ file, ...source.locate(path, where), message });
+  const env = document.environment;
+  const vpcs = Object.keys(env.vpcs);
+  const groups = Object.keys(env.securityGroups);
+  const instances = Object.keys(env.instances);
+
+  const checkVpc = (name: string | undefined, path: Path) => {
+    if (name !== undefined && !vpcs.includes(name)) at(path, `no VPC '${name}' in environment.vpcs${didYouMean(name, vpcs)}`);
+  };
+  const checkGroup = (name: string, path: Path) => {
+    if (!groups.includes(name) && name !== 'default') {
+      at(path, `no security group '${name}' in environment.securityGroups${didYouMean(name, groups)} (or 'default', the VPC's own)`);
+    }
+  };
+  const checkInstance = (name: string, path: Path, idsAllowed = false) => {
+    if (instances.includes(name)) return;
+    if (idsAllowed && /^(i|sg|vpc|eni|vol)-[0-9a-f]+$/.test(name)) return;
+    at(path, `no instance '${name}' in environment.instances${didYouMean(name, instances)}`);
+  };
+
+  for (const [name, group] of Object.entries(env.securityGroups)) {
+    checkVpc(group.vpc, ['environment', 'securityGroups', name, 'vpc']);
+    if (group.vpc === undefined && vpcs.length > 1) {
+      at(['environment', 'securityGroups', name], `security group '${name}' must name its vpc: the environment has ${vpcs.length} VPCs`, 'key');
+    }
+    for (const direction of ['ingress', 'egress'] as const) {
+      (group[direction] ?? []).forEach((rule, index) => {
+        if (rule.group !== undefined) checkGroup(rule.group, ['environment', 'securityGroups', name, direction, index, 'group']);
+        if (rule.protocol !== 'all' && rule.protocol !== 'icmp' && rule.ports === undefined) {
+          at(['environment', 'securityGroups', name, direction, index], `a ${rule.protocol} rule needs 'ports'`);
+        }
+      });
+    }
+  }
+  for (const [name, instance] of Object.entries(env.instances)) {
+    checkVpc(instance.vpc, ['environment', 'instances', name, 'vpc']);
+    if (instance.vpc === undefined && vpcs.length > 1) {
+      at(['environment', 'instances', name], `instance '${name}' must name its vpc: the environment has ${vpcs.length} VPCs`, 'key');
+    }
+    instance.enis?.forEach((eni, index) =>
+      eni.groups?.forEach((group, position) => checkGroup(group, ['environment', 'instances', name, 'enis', index, 'groups', position])),
+    );
+    const devices = (instance.volumes ?? []).map((volume) => volume.device);
+    devices.forEach((device, index) => {
+      if (devices.indexOf(device) !== index) at(['environment', 'instances', name, 'volumes', index, 'device'], `device ${device} is used twice`);
+    });
+  }
+  document.settings.protectedInstances.forEach((name, index) => checkInstance(name, ['settings', 'protectedInstances', index], true));
+
+  document.inject.forEach((entry, index) => {
+    if (entry.target !== undefined) checkInstance(entry.target, ['inject', index, 'target']);
+    if (entry.template !== undefined && context.templates !== undefined && !context.templates.includes(entry.template)) {
+      at(['inject', index, 'template'], `no event template '${entry.template}'${didYouMean(entry.template, context.templates)}`);
+    }
+  });
+
+  const playbook = document.playbook === null ? undefined : context.playbooks?.find((candidate) => candidate.name === document.playbook);
+  if (document.playbook !== null && context.playbooks !== undefined && playbook === undefined) {
+    const names = context.playbooks.map((candidate) => candidate.name);
+    at(['playbook'], `no playbook '${document.playbook}'${didYouMean(document.playbook, names)}; known: ${names.join(', ')}`);
+  }
+  const expect = document.expect;
+  if (expect.playbook !== undefined && expect.playbook !== null && context.playbooks !== undefined) {
+    const names = context.playbooks.map((candidate) => candidate.name);
+    if (!names.includes(expect.playbook)) at(['expect', 'playbook'], `no playbook '${expect.playbook}'${didYouMean(expect.playbook, names)}`);
+  }
+  if (playbook && expect.steps) {
+    const ids = stepIds(playbook.steps);
+    for (const id of Object.keys(expect.steps)) {
+      if (!ids.includes(id)) at(['expect', 'steps', id], `playbook ${playbook.name} has no step '${id}'${didYouMean(id, ids)}; its steps: ${ids.join(', ')}`, 'key');
+    }
+  }
+  for (const name of Object.keys(expect.instances ?? {})) checkInstance(name, ['expect', 'instances', name]);
+  for (const [name, expected] of Object.entries(expect.instances ?? {})) {
+    const declared = env.instances[name];
+    if (!declared) continue;
+    const devices = (declared.volumes ?? [{ device: '/dev/xvda' }]).map((volume) => volume.device);
+    for (const device of Object.keys(expected.snapshots ?? {})) {
+      if (!devices.includes(device)) {
+        at(['expect', 'instances', name, 'snapshots', device], `instance '${name}' has no volume at ${device}; its devices: ${devices.join(', ') || 'none'}`, 'key');
+      }
+    }
+    const enis = declared.enis?.length ?? 1;
+    if (expected.enis && expected.enis.length !== enis) {
+      at(['expect', 'instances', name, 'enis'], `instance '${name}' has ${enis} ENI(s); list the groups of each (${expected.enis.length} given)`);
+    }
+  }
+  (expect.unchanged ?? []).forEach((name, index) => {
+    if (![...instances, ...groups, ...vpcs].includes(name) && !/^(i|sg|vpc|eni|vol)-[0-9a-f]+$/.test(name)) {
+      at(['expect', 'unchanged', index], `no resource '${name}' in the environment${didYouMean(name, [...instances, ...groups, ...vpcs])}`);
+    }
+  });
+  document.approvals.forEach((approval, index) => {
+    if (approval.step !== undefined && playbook && !stepIds(playbook.steps).includes(approval.step)) {
+      at(['approvals', index, 'step'], `playbook ${playbook.name} has no step '${approval.step}'`);
+    }
+  });
+  return problems;
+}
+
+/** Validates one scenario's YAML text (no I/O; `file` only names it in problems). */
+export function parseScenarioSource(
+  text: string,
+  file: string,
+  context: ScenarioContext = {},
+): { scenario?: Scenario; problems: ScenarioProblem[] } {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return {
+      problems: doc.errors.map((error) => {
+        const { line, col } = lines.linePos(error.pos[0]);
+        return { file, line, column: col, message: `YAML syntax error: ${error.message}` };
+      }),
+    };
+  }
+  const source = new SourceMap(doc, lines);
+  const raw: unknown = doc.toJS();
+  const parsed = scenarioFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    return { problems: sortPlaybookErrors(parsed.error.issues.flatMap((issue) => issueToProblems(issue, raw, file, source))) };
+  }
+  const problems = crossCheck(parsed.data, file, source, context);
+  if (problems.length > 0) return { problems: sortPlaybookErrors(problems) };
+  return { scenario: { ...parsed.data, file }, problems: [] };
+}
+
+/** The scenario files of a directory, sorted. */
+export async function scenarioFilesIn(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile() && SCENARIO_EXTENSIONS.has(extname(entry.name).toLowerCase()))
+    .map((entry) => join(dir, entry.name))
+    .sort();
+}
+
+/** Validates every scenario of `dir`; never throws for a bad scenario (problems are returned). */
+export async function validateScenarioDirectory(
+  dir: string,
+  context: ScenarioContext = {},
+): Promise<{ scenarios: Scenario[]; problems: ScenarioProblem[] }> {
+  const scenarios: Scenario[] = [];
+  const problems: ScenarioProblem[] = [];
+  let files: string[];
+  try {
+    files = await scenarioFilesIn(dir);
+  } catch (error) {
+    return { scenarios, problems: [{ file: dir, message: `cannot read the scenario directory: ${(error as Error).message}` }] };
+  }
+  for (const file of files) {
+    const parsed = parseScenarioSource(await readFile(file, 'utf8'), file, context);
+    problems.push(...parsed.problems);
+    if (!parsed.scenario) continue;
+    const stem = basename(file, extname(file));
+    if (parsed.scenario.name !== stem) {
+      problems.push({ file, line: 1, column: 1, message: `the scenario is named '${parsed.scenario.name}' but its file is ${basename(file)}: name the file ${parsed.scenario.name}.yaml` });
+      continue;
+    }
+    scenarios.push(parsed.scenario);
+  }
+  return { scenarios, problems: sortPlaybookErrors(problems) };
+}
+
+/** Loads every scenario of `dir`; throws ScenarioValidationError listing every problem. */
+export async function loadScenarioDirectory(dir: string, context: ScenarioContext = {}): Promise<Scenario[]> {
+  const { scenarios, problems } = await validateScenarioDirectory(dir, context);
+  if (problems.length > 0) throw new ScenarioValidationError(problems);
+  return scenarios;
+}

@@ -1,0 +1,241 @@
+/**
+ * The game-day scenario file (`playbooks/scenarios/*.yaml`): the environment a rehearsal needs,
+ * the events it injects, and what must be true afterwards. Resources are named by the scenario
+ * (`web`, `web-tier`), never by id: the local simulator and an AWS-compatible endpoint assign their
+ * own ids, and the engine resolves names after the environment is prepared.
+ *
+ * The zod schema below is the single definition: the loader validates with it (every problem as
+ * file:line:col), and `playbooks/scenarios/scenario.schema.json` is generated from it.
+ */
+import { z } from 'zod';
+import { RESPONDER_MODES } from '../responders/model';
+
+const NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+/** Logical resource names: letters, digits, `-`, `_` and `.` (YAML keys people read). */
+const LOGICAL = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+const logicalName = (what: string) =>
+  z.string().regex(LOGICAL, `${what} must be a name of letters, digits, '.', '_' or '-'`);
+
+const tagMap = z.record(z.string().min(1).max(128), z.string().max(256));
+
+export const INSTANCE_STATES = ['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated'] as const;
+export const SHUTDOWN_BEHAVIOURS = ['stop', 'terminate'] as const;
+
+/** One security-group rule, in words: `{ protocol: tcp, ports: 443, cidr: 0.0.0.0/0 }`. */
+export const ruleSchema = z
+  .strictObject({
+    protocol: z.enum(['tcp', 'udp', 'icmp', 'all']).default('tcp').describe('IP protocol (all = every protocol, every port).'),
+    ports: z
+      .union([z.number().int().min(0).max(65535), z.string().regex(/^\d{1,5}-\d{1,5}$/, "a port range is written '8000-8100'")])
+      .optional()
+      .describe('A port or a range "from-to" (not for protocol all).'),
+    cidr: z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'a CIDR block such as 0.0.0.0/0 or ::/0').optional(),
+    group: logicalName('group').optional().describe('A security group of the scenario (by name) as the peer.'),
+    description: z.string().optional(),
+  })
+  .refine((rule) => (rule.cidr === undefined) !== (rule.group === undefined), { message: "a rule names either 'cidr' or 'group'" });
+export type RuleDocument = z.output<typeof ruleSchema>;
+
+export const vpcSchema = z.strictObject({
+  cidr: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'an IPv4 CIDR block such as 10.20.0.0/16').optional(),
+  tags: tagMap.optional(),
+});
+
+export const securityGroupSchema = z.strictObject({
+  vpc: logicalName('vpc').optional().describe('The VPC (default: the only VPC of the environment).'),
+  description: z.string().optional(),
+  ingress: z.array(ruleSchema).default([]),
+  egress: z.array(ruleSchema).optional().describe("Outbound rules; default: EC2's allow-all IPv4 rule. [] for none."),
+  tags: tagMap.optional(),
+});
+
+export const networkInterfaceSchema = z.strictObject({
+  groups: z.array(logicalName('group')).min(1).optional().describe("Security groups by name (default: the VPC's default group)."),
+  deleteOnTermination: z.boolean().optional(),
+});
+
+export const volumeSchema = z.strictObject({
+  device: z.string().regex(/^\/dev\/[a-z0-9]+$/, 'a device name such as /dev/xvda or /dev/sdf'),
+  sizeGiB: z.number().int().positive().optional(),
+  deleteOnTermination: z.boolean().optional().describe('Default: true for the boot volume, false for data volumes.'),
+  tags: tagMap.optional(),
+});
+
+export const instanceSchema = z.strictObject({
+  id: z
+    .string()
+    .regex(/^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/, 'an instance id such as i-0123456789abcdef0')
+    .optional()
+    .describe('A fixed id (local engine only; an endpoint assigns its own).'),
+  vpc: logicalName('vpc').optional(),
+  type: z.string().optional().describe('Instance type (default t3.micro).'),
+  state: z.enum(INSTANCE_STATES).default('running'),
+  enis: z.array(networkInterfaceSchema).min(1).optional().describe('Network interfaces in device order (default: one).'),
+  volumes: z.array(volumeSchema).optional().describe('EBS volumes (default: one 8 GiB root at /dev/xvda); [] for none.'),
+  instanceProfile: z.string().min(1).nullable().optional().describe('Instance profile name (null or absent: none).'),
+  tags: tagMap.optional(),
+  terminationProtection: z.boolean().optional(),
+  stopProtection: z.boolean().optional(),
+  shutdownBehavior: z.enum(SHUTDOWN_BEHAVIOURS).optional(),
+});
+export type InstanceDocument = z.output<typeof instanceSchema>;
+
+export const faultSchema = z.strictObject({
+  api: z
+    .string()
+    .regex(/^[a-z0-9-]+:[A-Za-z0-9*]+$/, 'an API name such as ec2:ModifyNetworkInterfaceAttribute')
+    .describe('The API to fail, IAM style (wildcards allowed: ec2:Modify*).'),
+  error: z.string().min(1).describe('The AWS error code to answer, e.g. RequestLimitExceeded, InternalError.'),
+  times: z.number().int().positive().default(1).describe('How many attempts fail before the API answers normally.'),
+  message: z.string().optional(),
+});
+export type FaultDocument = z.output<typeof faultSchema>;
+
+export const environmentSchema = z.strictObject({
+  account: z.string().regex(/^\d{12}$/, 'an account id has 12 digits').default('111122223333'),
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'a region such as eu-west-1').default('eu-west-1'),
+  vpcs: z.record(logicalName('vpc'), vpcSchema).default({}),
+  securityGroups: z.record(logicalName('security group'), securityGroupSchema).default({}),
+  instances: z.record(logicalName('instance'), instanceSchema).default({}),
+  faults: z.array(faultSchema).default([]).describe('Errors the account answers on request (throttling, 5xx...).'),
+  deniedActions: z
+    .array(z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9*]+$/, 'an IAM action such as ec2:ModifyInstanceAttribute'))
+    .default([])
+    .describe("IAM actions the responders' roles are denied."),
+});
+export type EnvironmentDocument = z.output<typeof environmentSchema>;
+
+export const settingsSchema = z.strictObject({
+  mode: z.enum(RESPONDER_MODES).default('enforce').describe('The deployment mode (CDK context "mode"); game days default to enforce.'),
+  forceDryRun: z.boolean().default(false).describe('CDK context "forceDryRun": every playbook runs in dry-run.'),
+  protectedInstances: z.array(z.string().min(1)).default([]).describe('Protected instances, by scenario name or id.'),
+  protectedTagKey: z.string().min(1).max(128).optional(),
+  blastRadiusMax: z.number().int().positive().optional(),
+  blastRadiusWindowSeconds: z.number().int().positive().optional(),
+});
+export type SettingsDocument = z.output<typeof settingsSchema>;
+
+export const injectionSchema = z
+  .strictObject({
+    template: z
+      .string()
+      .regex(/^[a-z0-9-]+$/, 'a template name: an event file name without .json (see `firebreak gameday templates`)')
+      .optional(),
+    event: z.record(z.string(), z.unknown()).optional().describe('A whole event, as EventBridge delivers it.'),
+    raw: z.string().optional().describe('Text that is not an event at all (the unparseable case).'),
+    target: logicalName('instance').optional().describe('Aim the finding or alarm at this instance of the environment.'),
+    set: z
+      .record(z.string().regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, 'a dotted path such as detail.severity'), z.unknown())
+      .default({})
+      .describe('Overrides by dotted path; "${instances.web.instanceId}" style references resolve against the environment.'),
+    deliveries: z.number().int().min(1).max(100).default(1).describe('How many times EventBridge delivers it (at least once!).'),
+  })
+  .refine((entry) => [entry.template, entry.event, entry.raw].filter((value) => value !== undefined).length === 1, {
+    message: "an injection has exactly one of 'template', 'event' or 'raw'",
+  });
+export type InjectionDocument = z.output<typeof injectionSchema>;
+
+export const APPROVAL_ANSWERS = ['approve', 'reject', 'timeout'] as const;
+export type ApprovalAnswer = (typeof APPROVAL_ANSWERS)[number];
+
+export const approvalSchema = z.strictObject({
+  step: z.string().min(1).optional().describe('The approval state it answers (default: the next request).'),
+  answer: z.enum(APPROVAL_ANSWERS),
+  by: z.string().min(1).default('gameday-engineer').describe('Who answers (recorded in the output).'),
+});
+export type ApprovalDocument = z.output<typeof approvalSchema>;
+
+export const STEP_STATUSES = ['succeeded', 'failed', 'skipped'] as const;
+export const TRIAGE_OUTCOMES = ['start-playbook', 'alert-only', 'ignore', 'invalid'] as const;
+
+const expectedInstanceSchema = z.strictObject({
+  state: z.enum(INSTANCE_STATES).optional(),
+  enis: z
+    .array(z.array(z.string().min(1)))
+    .optional()
+    .describe('Groups per ENI in device order: names, ids, or the symbols isolation / untrack.'),
+  terminationProtection: z.boolean().optional(),
+  stopProtection: z.boolean().optional(),
+  shutdownBehavior: z.enum(SHUTDOWN_BEHAVIOURS).optional(),
+  instanceProfile: z.string().min(1).nullable().optional().describe('Profile name, or null for none.'),
+  tags: z.record(z.string(), z.string().nullable()).optional().describe('Tag values; null: the tag must be absent.'),
+  snapshots: z.record(z.string().regex(/^\/dev\/[a-z0-9]+$/), z.number().int().min(0)).optional().describe('Snapshots per volume, by device.'),
+});
+
+export const expectationsSchema = z.strictObject({
+  outcome: z.enum(TRIAGE_OUTCOMES).optional().describe("Triage's outcome for every delivery."),
+  playbook: z.string().nullable().optional().describe('The playbook triage chose (null: none).'),
+  mode: z.enum(RESPONDER_MODES).optional(),
+  executions: z.number().int().min(0).optional().describe('Playbook executions started.'),
+  duplicates: z.number().int().min(0).optional().describe('Deliveries the dispatcher ended as duplicates.'),
+  status: z.enum(['succeeded', 'failed']).optional().describe('Status of every playbook execution.'),
+  steps: z
+    .record(
+      z.string().min(1),
+      z.strictObject({
+        status: z.enum(STEP_STATUSES).optional(),
+        retries: z.number().int().min(0).optional().describe('State-machine retries of the step.'),
+        result: z.string().min(1).optional().describe("The responder result's status (quarantined, already-quarantined...)."),
+      }),
+    )
+    .optional(),
+  instances: z.record(logicalName('instance'), expectedInstanceSchema).optional(),
+  alerts: z
+    .strictObject({
+      count: z.number().int().min(0).optional(),
+      subjectContains: z.union([z.string(), z.array(z.string())]).optional(),
+      attributes: z.record(z.string(), z.string()).optional(),
+      lines: z.array(z.string().min(1)).optional().describe('Text each found in the alert body.'),
+    })
+    .optional()
+    .describe('Alerts published; subject, attributes and lines must all hold for one same alert.'),
+  keptEvents: z
+    .strictObject({
+      count: z.number().int().min(0).optional(),
+      reason: z.string().optional(),
+      contains: z.array(z.string()).optional(),
+    })
+    .optional()
+    .describe('Events kept in the unprocessable-events queue.'),
+  unchanged: z.array(z.string().min(1)).optional().describe('Resources (by name or id) whose state must not have changed.'),
+  noMutatingCalls: z.boolean().optional().describe('No EC2 or IAM call changed anything (DryRun and reads are fine).'),
+  accountUnchanged: z.boolean().optional().describe("The account's whole state digest is the same before and after."),
+  calls: z
+    .array(
+      z.strictObject({
+        api: z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9*]+$/),
+        error: z.string().optional().describe('Only calls answered with this error code.'),
+        count: z.number().int().min(0).optional(),
+        atLeast: z.number().int().min(0).optional(),
+        atMost: z.number().int().min(0).optional(),
+      }),
+    )
+    .optional()
+    .describe('AWS calls made, from the call log (every SDK attempt counts).'),
+  containedWithinSeconds: z.number().positive().optional().describe('Simulated time from injection to the last ENI isolated.'),
+});
+export type ExpectationsDocument = z.output<typeof expectationsSchema>;
+
+export const scenarioFileSchema = z.strictObject({
+  name: z.string().regex(NAME, 'a scenario name is kebab-case (lowercase words joined by -)').max(64),
+  description: z.string().min(1),
+  playbook: z.string().regex(NAME).nullable().describe('The playbook under test (null: none should run).'),
+  tags: z.array(z.string().min(1)).default([]).describe('Free labels for listing (edge-case, approval...).'),
+  settings: settingsSchema.default(settingsSchema.parse({})),
+  environment: environmentSchema.default(environmentSchema.parse({})),
+  inject: z.array(injectionSchema).min(1),
+  delivery: z
+    .enum(['one-by-one', 'all-at-once'])
+    .default('one-by-one')
+    .describe('one-by-one: each delivery ends (with its playbook) before the next; all-at-once: concurrently.'),
+  approvals: z.array(approvalSchema).default([]).describe('Answers to approval requests, in order.'),
+  expect: expectationsSchema,
+});
+export type ScenarioDocument = z.output<typeof scenarioFileSchema>;
+
+/** A validated scenario and where it came from. */
+export interface Scenario extends ScenarioDocument {
+  /** Path of the file it was loaded from. */
+  readonly file: string;
+}

@@ -1,0 +1,175 @@
+/**
+ * Game-day events: real-format templates (EventBridge envelopes of GuardDuty findings and
+ * CloudWatch alarm state changes, or GetFindings output) turned into the event a scenario injects.
+ * A template is aimed at an instance of the prepared environment (its id, ENIs, groups, profile and
+ * tags replace the template's), then overridden by dotted path.
+ */
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { PROJECT_ROOT } from '../stack/responder-function';
+import type { ResolvedEnvironment, ResolvedInstance } from './backend';
+
+/** Where templates are looked for, first match wins: the repository's fixtures, then the shared copies of published events. */
+export function defaultTemplateDirectories(root: string = PROJECT_ROOT): string[] {
+  return [resolve(root, 'test/fixtures/events'), resolve(root, '../shared/events')].filter((dir) => existsSync(dir));
+}
+
+/** An unknown template, a path that cannot be set, a reference to nothing. */
+export class GameDayEventError extends Error {
+  override readonly name = 'GameDayEventError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Template names (file names without .json) by the file that holds each. */
+export async function listTemplates(directories: readonly string[] = defaultTemplateDirectories()): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  for (const dir of directories) {
+    for (const entry of (await readdir(dir)).sort()) {
+      if (!entry.endsWith('.json')) continue;
+      const name = entry.slice(0, -'.json'.length);
+      if (!found.has(name)) found.set(name, join(dir, entry));
+    }
+  }
+  return found;
+}
+
+/** Reads one template. */
+export async function loadTemplate(name: string, directories: readonly string[] = defaultTemplateDirectories()): Promise<Record<string, unknown>> {
+  const file = (await listTemplates(directories)).get(name);
+  if (file === undefined) throw new GameDayEventError(`no event template '${name}' in ${directories.join(', ')}`);
+  return JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** Replaces every occurrence of `from` in every string of `value` (ids in titles and descriptions). */
+function replaceEverywhere(value: unknown, from: string, to: string): unknown {
+  if (typeof value === 'string') return value.split(from).join(to);
+  if (Array.isArray(value)) return value.map((item) => replaceEverywhere(item, from, to));
+  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, replaceEverywhere(item, from, to)]));
+  return value;
+}
+
+function guardDutyInstanceDetails(instance: ResolvedInstance, previous: Json): Json {
+  return {
+    ...previous,
+    instanceId: instance.instanceId,
+    ...(instance.instanceType ? { instanceType: instance.instanceType } : {}),
+    ...(instance.availabilityZone ? { availabilityZone: instance.availabilityZone } : {}),
+    instanceState: instance.state,
+    iamInstanceProfile: instance.instanceProfileArn ? { arn: instance.instanceProfileArn, id: instance.instanceProfileId ?? 'AIPAGAMEDAYEXAMPLE' } : null,
+    networkInterfaces: instance.networkInterfaces.map((eni) => ({
+      ipv6Addresses: [],
+      networkInterfaceId: eni.networkInterfaceId,
+      privateIpAddress: eni.privateIp,
+      privateIpAddresses: [{ privateIpAddress: eni.privateIp }],
+      subnetId: eni.subnetId,
+      vpcId: eni.vpcId,
+      securityGroups: eni.groups.map((group) => ({ groupId: group.groupId, groupName: group.name })),
+    })),
+    tags: Object.entries(instance.tags).map(([key, value]) => ({ key, value })),
+  };
+}
+
+/** The instance id a template names, if any (GuardDuty instance details or an alarm's InstanceId dimension). */
+function templateInstanceId(event: Json): string | undefined {
+  const detail = isObject(event.detail) ? event.detail : undefined;
+  const details = isObject(detail?.resource) && isObject(detail.resource.instanceDetails) ? detail.resource.instanceDetails : undefined;
+  if (typeof details?.instanceId === 'string') return details.instanceId;
+  const text = JSON.stringify(event);
+  return /"InstanceId"\s*:\s*"(i-[0-9a-f]+)"/.exec(text)?.[1];
+}
+
+/**
+ * Aims an EventBridge-format event at an instance: the account, region, instance id (everywhere,
+ * titles included), and for GuardDuty the ENIs with their groups, the profile and the tags as the
+ * environment has them, as GuardDuty would report them.
+ */
+export function aimEventAt(event: Json, instance: ResolvedInstance): Json {
+  const original = templateInstanceId(event);
+  let aimed = structuredClone(event);
+  if (original !== undefined) aimed = replaceEverywhere(aimed, original, instance.instanceId) as Json;
+  const templateAccount = typeof aimed.account === 'string' ? aimed.account : undefined;
+  const templateRegion = typeof aimed.region === 'string' ? aimed.region : undefined;
+  if (templateAccount && templateAccount !== instance.account) aimed = replaceEverywhere(aimed, templateAccount, instance.account) as Json;
+  if (templateRegion && templateRegion !== instance.region) aimed = replaceEverywhere(aimed, templateRegion, instance.region) as Json;
+  aimed.account = instance.account;
+  aimed.region = instance.region;
+  const detail = aimed.detail;
+  if (isObject(detail) && isObject(detail.resource) && isObject(detail.resource.instanceDetails)) {
+    detail.resource.instanceDetails = guardDutyInstanceDetails(instance, detail.resource.instanceDetails);
+  }
+  return aimed;
+}
+
+/** Resolves `${instances.web.instanceId}`-style references against the prepared environment. */
+export function resolveReferences(value: unknown, environment: ResolvedEnvironment): unknown {
+  if (typeof value === 'string') {
+    const whole = /^\$\{([^}]+)\}$/.exec(value);
+    if (whole) return lookup(whole[1] as string, environment);
+    return value.replace(/\$\{([^}]+)\}/g, (_match, path: string) => String(lookup(path, environment)));
+  }
+  if (Array.isArray(value)) return value.map((item) => resolveReferences(item, environment));
+  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, resolveReferences(item, environment)]));
+  return value;
+}
+
+function lookup(path: string, environment: ResolvedEnvironment): unknown {
+  let current: unknown = environment;
+  for (const segment of path.split('.')) {
+    if (current === null || typeof current !== 'object' || !(segment in current)) {
+      throw new GameDayEventError(`\${${path}} refers to nothing in the prepared environment (at '${segment}')`);
+    }
+    current = (current as Record<string, unknown>)[segment];
+  }
+  return current;
+}
+
+/** Sets `value` at a dotted path (`detail.service.additionalInfo.sample`), creating objects on the way; numeric segments index arrays. */
+export function setPath(target: Json, path: string, value: unknown): void {
+  const segments = path.split('.');
+  let current: unknown = target;
+  segments.forEach((segment, index) => {
+    const last = index === segments.length - 1;
+    if (Array.isArray(current)) {
+      const position = Number(segment);
+      if (!Number.isInteger(position) || position < 0) throw new GameDayEventError(`'${path}': '${segment}' indexes a list, so it must be a number`);
+      if (last) current[position] = value;
+      else {
+        current[position] ??= {};
+        current = current[position];
+      }
+      return;
+    }
+    if (!isObject(current)) throw new GameDayEventError(`'${path}': cannot set '${segment}' inside a ${current === null ? 'null' : typeof current}`);
+    if (last) current[segment] = value;
+    else {
+      if (current[segment] === undefined || current[segment] === null) current[segment] = {};
+      current = current[segment];
+    }
+  });
+}
+
+/** What one injection makes: the event to deliver (a JSON value; raw text stays a string). */
+export async function buildInjectedEvent(
+  injection: { template?: string; event?: Json; raw?: string; target?: string; set: Readonly<Record<string, unknown>> },
+  environment: ResolvedEnvironment,
+  directories: readonly string[] = defaultTemplateDirectories(),
+): Promise<unknown> {
+  if (injection.raw !== undefined) return injection.raw;
+  let event: Json = injection.template !== undefined ? await loadTemplate(injection.template, directories) : structuredClone(injection.event ?? {});
+  if (injection.target !== undefined) {
+    const instance = environment.instances[injection.target];
+    if (!instance) throw new GameDayEventError(`the injection aims at '${injection.target}', which the environment does not have`);
+    event = aimEventAt(event, instance);
+  }
+  for (const [path, value] of Object.entries(injection.set)) setPath(event, path, resolveReferences(value, environment));
+  return event;
+}

@@ -1,0 +1,222 @@
+/**
+ * The game-day timeline: what happened after the injection, in order, with two clocks — simulated
+ * time (what the incident would have taken in AWS, retry backoffs included) and wall time on this
+ * machine — from the state machines' events, the responders' own action records and the AWS call log.
+ */
+import type { ResponderAction } from '../responders/model';
+import { ISOLATION_GROUP_NAME, UNTRACK_GROUP_NAME } from '../responders/isolation-groups';
+import type { AccountInspection, GameDayCall, ResolvedEnvironment } from './backend';
+import type { ExecutionRecord, TaskInvocation } from './engine';
+
+export type TimelineRowKind = 'execution' | 'state' | 'task' | 'action' | 'call' | 'retry' | 'caught';
+
+/** One line of the timeline. */
+export interface TimelineRow {
+  /** Simulated ms since the injection. */
+  readonly simMs: number;
+  /** Wall ms since the injection. */
+  readonly wallMs: number;
+  readonly kind: TimelineRowKind;
+  /** `dispatcher#1`, or the playbook (with `#n` when it ran more than once). */
+  readonly execution: string;
+  readonly state: string;
+  /** The responder, the API, or the state-machine event. */
+  readonly action: string;
+  readonly resource: string;
+  readonly result: string;
+  readonly detail?: string;
+  /** AWS calls a task made, compressed (`ec2:DescribeInstances, ec2:ModifyNetworkInterfaceAttribute ×4`). */
+  readonly calls?: string;
+  /** How many AWS calls a task made (every attempt counts). */
+  readonly callCount?: number;
+}
+
+/** Time to containment: injection → the last ENI moved to the isolation group. */
+export interface Containment {
+  readonly simMs: number;
+  readonly wallMs?: number;
+  /** ENIs moved to the isolation group. */
+  readonly isolatedEnis: number;
+}
+
+interface TimelineInput {
+  readonly executions: readonly ExecutionRecord[];
+  readonly calls: readonly GameDayCall[];
+  readonly environment: ResolvedEnvironment;
+  readonly injectionSim: Date;
+  readonly injectionWall: number;
+}
+
+/** `a, b ×3, c`: APIs in first-call order with their counts. */
+export function compressCalls(calls: readonly GameDayCall[]): string {
+  const counts = new Map<string, number>();
+  for (const call of calls) counts.set(call.api, (counts.get(call.api) ?? 0) + 1);
+  return [...counts].map(([api, count]) => (count > 1 ? `${api} ×${count}` : api)).join(', ');
+}
+
+function callsOf(task: TaskInvocation, calls: readonly GameDayCall[]): GameDayCall[] {
+  const to = task.toSeq ?? Number.POSITIVE_INFINITY;
+  return calls.filter((call) => call.seq >= task.fromSeq && call.seq < to && call.caller.includes(`/${task.role}/`));
+}
+
+function isResponderResult(value: unknown): value is { status?: unknown; actions?: ResponderAction[] } {
+  return value !== null && typeof value === 'object';
+}
+
+function summarizeTask(task: TaskInvocation): { action: string; result: string; detail?: string; actions: readonly ResponderAction[] } {
+  const integration = task.resource.replace('arn:aws:states:::', '');
+  const action = task.responder ?? integration;
+  if (task.error) return { action, result: `error ${task.error.name}`, detail: task.error.message.slice(0, 300), actions: [] };
+  if (task.approval) {
+    const decision = task.approval;
+    return { action, result: decision.answer === 'timeout' ? 'approval timed out' : `${decision.answer}d by ${decision.by}`, actions: [] };
+  }
+  const payload = (task.result as { Payload?: unknown } | undefined)?.Payload;
+  if (task.responder === 'triage' && payload && typeof payload === 'object') {
+    const decision = payload as { outcome?: string; playbook?: string | null; mode?: string; reasons?: string[] };
+    const target = decision.playbook ? ` → ${decision.playbook} (${decision.mode ?? '?'})` : '';
+    return { action, result: `${decision.outcome ?? '?'}${target}`, detail: decision.reasons?.at(-1) ?? '', actions: [] };
+  }
+  if (task.responder !== undefined && isResponderResult(payload)) {
+    return { action, result: String(payload.status ?? 'ok'), actions: payload.actions ?? [] };
+  }
+  const answer = task.result as Record<string, unknown> | undefined;
+  if (answer?.ExecutionArn) return { action: 'states:StartExecution', result: `started ${String(answer.ExecutionArn).split(':').pop() ?? ''}`, actions: [] };
+  if (answer?.MessageId) return { action: integration, result: `sent ${String(answer.MessageId)}`, actions: [] };
+  return { action, result: 'ok', actions: [] };
+}
+
+/** Builds the timeline of a run, sorted by wall time (ties keep the recording order). */
+export function buildTimeline(input: TimelineInput): TimelineRow[] {
+  const { executions, calls, injectionSim, injectionWall } = input;
+  const sim = (at: Date | undefined) => (at ? at.getTime() - injectionSim.getTime() : 0);
+  const wall = (ms: number | undefined) => (ms === undefined ? 0 : Math.max(0, ms - injectionWall));
+  const rows: (TimelineRow & { order: number })[] = [];
+  let order = 0;
+  const push = (row: TimelineRow) => rows.push({ ...row, order: (order += 1) });
+
+  let dispatcherCount = 0;
+  const playbookRuns = new Map<string, number>();
+  const labels = new Map<string, string>();
+  for (const record of executions) {
+    if (record.kind === 'dispatcher') labels.set(record.executionArn, `dispatcher#${(dispatcherCount += 1)}`);
+    else {
+      const runs = (playbookRuns.get(record.playbook ?? '') ?? 0) + 1;
+      playbookRuns.set(record.playbook ?? '', runs);
+      labels.set(record.executionArn, runs === 1 ? (record.playbook ?? record.stateMachineName) : `${record.playbook ?? ''}#${runs}`);
+    }
+  }
+
+  for (const record of executions) {
+    const execution = labels.get(record.executionArn) ?? record.name;
+    push({
+      simMs: sim(record.startSim),
+      wallMs: wall(record.startWallMs),
+      kind: 'execution',
+      execution,
+      state: '',
+      action: 'ExecutionStarted',
+      resource: record.name,
+      result: record.kind === 'dispatcher' ? 'event delivered' : `started by ${labels.get(record.parentArn ?? '') ?? 'dispatcher'}`,
+    });
+    for (const event of record.events) {
+      if (event.type === 'StateRetried') {
+        push({ simMs: sim(event.simAt), wallMs: wall(event.wallMs), kind: 'retry', execution, state: event.state ?? '', action: 'StateRetried', resource: '', result: `retry #${event.retry ?? '?'}` });
+      } else if (event.type === 'StateCaught') {
+        push({ simMs: sim(event.simAt), wallMs: wall(event.wallMs), kind: 'caught', execution, state: event.state ?? '', action: 'StateCaught', resource: '', result: 'error caught' });
+      } else if (event.type === 'StateEntered' && event.stateType !== 'Task') {
+        push({ simMs: sim(event.simAt), wallMs: wall(event.wallMs), kind: 'state', execution, state: event.state ?? '', action: event.stateType ?? 'State', resource: '', result: 'entered' });
+      }
+    }
+    for (const task of record.tasks) {
+      const summary = summarizeTask(task);
+      const made = callsOf(task, calls);
+      push({
+        simMs: sim(task.endSim ?? task.startSim),
+        wallMs: wall(task.endWallMs ?? task.startWallMs),
+        kind: 'task',
+        execution,
+        state: task.state,
+        action: task.attempt > 1 ? `${summary.action} (attempt ${task.attempt})` : summary.action,
+        resource: '',
+        result: summary.result,
+        ...(summary.detail ? { detail: summary.detail } : {}),
+        calls: compressCalls(made),
+        callCount: made.length,
+      });
+      for (const action of summary.actions) {
+        push({
+          simMs: sim(new Date(action.at)),
+          wallMs: wall(task.endWallMs),
+          kind: 'action',
+          execution,
+          state: task.state,
+          action: action.api,
+          resource: action.target,
+          result: action.outcome,
+          detail: action.detail,
+        });
+      }
+      for (const call of made.filter((candidate) => candidate.outcome === 'error')) {
+        push({
+          simMs: sim(call.at),
+          wallMs: wall(call.wallMs ?? task.endWallMs),
+          kind: 'call',
+          execution,
+          state: task.state,
+          action: call.api,
+          resource: '',
+          result: `${call.errorCode ?? 'error'}${call.injected ? ' (injected)' : ''}`,
+          detail: `attempt ${call.attempt}${call.dryRun ? ', DryRun' : ''}`,
+        });
+      }
+    }
+    if (record.status !== 'RUNNING') {
+      push({
+        simMs: sim(record.endSim),
+        wallMs: wall(record.endWallMs),
+        kind: 'execution',
+        execution,
+        state: record.path.at(-1) ?? '',
+        action: record.status === 'SUCCEEDED' ? 'ExecutionSucceeded' : 'ExecutionFailed',
+        resource: record.name,
+        result: record.status === 'SUCCEEDED' ? 'SUCCEEDED' : `FAILED ${record.error ?? ''}`.trim(),
+        ...(record.cause && record.status === 'FAILED' ? { detail: record.cause.slice(0, 300) } : {}),
+      });
+    }
+  }
+  return rows
+    .sort((a, b) => a.wallMs - b.wallMs || a.order - b.order)
+    .map(({ order: _order, ...row }) => row);
+}
+
+/** Group display names: the scenario's own names, `isolation` / `untrack` for Firebreak's groups, else EC2's name or the id. */
+export function groupDisplayName(groupId: string, environment: ResolvedEnvironment, inspection: AccountInspection): string {
+  const declared = Object.entries(environment.securityGroups).find(([, id]) => id === groupId)?.[0];
+  if (declared) return declared;
+  const name = inspection.groupNames[groupId];
+  if (name === ISOLATION_GROUP_NAME) return 'isolation';
+  if (name === UNTRACK_GROUP_NAME) return 'untrack';
+  return name ?? groupId;
+}
+
+/** Injection → the last successful ModifyNetworkInterfaceAttribute that put an ENI in the isolation group alone. */
+export function measureContainment(
+  calls: readonly GameDayCall[],
+  after: AccountInspection,
+  injectionSim: Date,
+  injectionWall: number,
+): Containment | undefined {
+  const isolating = calls.filter((call) => {
+    if (call.api !== 'ec2:ModifyNetworkInterfaceAttribute' || call.outcome !== 'ok' || call.dryRun) return false;
+    const groups = call.input.Groups;
+    return Array.isArray(groups) && groups.length === 1 && after.groupNames[String(groups[0])] === ISOLATION_GROUP_NAME;
+  });
+  const last = isolating.at(-1);
+  if (!last) return undefined;
+  return {
+    simMs: last.at.getTime() - injectionSim.getTime(),
+    ...(last.wallMs !== undefined ? { wallMs: last.wallMs - injectionWall } : {}),
+    isolatedEnis: new Set(isolating.map((call) => String(call.input.NetworkInterfaceId))).size,
+  };
+}
