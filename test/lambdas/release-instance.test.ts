@@ -1,0 +1,62 @@
+import { AssociateIamInstanceProfileCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createHandler, handler } from '../../lambdas/release-instance/index';
+import { ResponderInputError } from '../../lib/responders/errors';
+import { silentLogger } from '../../lib/responders/logging';
+import { InMemoryQuarantineRecordStore } from '../../lib/responders/quarantine-records';
+import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';
+import { APP_SG, ENI_A, ISOLATION_SG, PROFILE_ARN, TestClientFactory, givenInstance, givenMutationsSucceed } from '../responders/quarantine-fixtures';
+
+const ec2Mock = mockClient(EC2Client);
+
+const event = (options: unknown = {}) =>
+  JSON.parse(JSON.stringify({ incident: ec2Incident({ key: 'release-1' }), mode: 'enforce', options })) as unknown;
+
+let records: InMemoryQuarantineRecordStore;
+
+beforeEach(async () => {
+  ec2Mock.reset();
+  givenMutationsSucceed(ec2Mock);
+  givenInstance(ec2Mock, { enis: [{ id: ENI_A, groups: [ISOLATION_SG] }], profileArn: undefined });
+  records = new InMemoryQuarantineRecordStore();
+  await records.saveIfAbsent({
+    account: ACCOUNT,
+    region: REGION,
+    instanceId: INSTANCE_ID,
+    incidentKey: ec2Incident().key,
+    capturedAt: '2026-11-20T10:02:00.000Z',
+    networkInterfaces: [{ networkInterfaceId: ENI_A, groupIds: [APP_SG] }],
+    instanceProfileArn: PROFILE_ARN,
+    disableApiTermination: false,
+    shutdownBehavior: 'terminate',
+    deleteOnTermination: [],
+    tags: {},
+  });
+});
+
+afterEach(() => {
+  ec2Mock.reset();
+});
+
+describe('release-instance Lambda', () => {
+  it('runs the real responder over injected clients and record store', async () => {
+    const run = createHandler({ clients: new TestClientFactory(), logger: silentLogger, records });
+    const result = await run(event());
+    expect(result).toMatchObject({ responder: 'release-instance', status: 'released', networkInterfaces: [{ id: ENI_A, groupsRestored: [APP_SG] }] });
+    expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.released).toBe(true);
+  });
+
+  it('defaults restoreInstanceProfile to true, and honours false', async () => {
+    const run = createHandler({ clients: new TestClientFactory(), logger: silentLogger, records });
+    await run(event({ restoreInstanceProfile: false }));
+    expect(ec2Mock.commandCalls(AssociateIamInstanceProfileCommand)).toHaveLength(0);
+  });
+
+  it('refuses a misspelt option, and the module-scope handler validates before touching AWS', async () => {
+    const run = createHandler({ clients: new TestClientFactory(), logger: silentLogger, records });
+    await expect(run(event({ restoreProfile: true }))).rejects.toBeInstanceOf(ResponderInputError);
+    await expect(handler({})).rejects.toBeInstanceOf(ResponderInputError);
+    expect(ec2Mock.calls()).toHaveLength(0);
+  });
+});
