@@ -1,11 +1,12 @@
 /**
- * DynamoDB tables: PutItem, GetItem, UpdateItem, DeleteItem, Query, Scan, DescribeTable, with
+ * DynamoDB tables: PutItem, GetItem, BatchGetItem, UpdateItem, DeleteItem, Query, Scan, DescribeTable, with
  * condition expressions evaluated atomically per item. The simulator answers one call at a time,
  * so two concurrent conditional writes behave as on DynamoDB: exactly one wins, the other gets
  * ConditionalCheckFailedException
  * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ConditionExpressions.html).
  */
 import type {
+  BatchGetItemCommandInput,
   DeleteItemCommandInput,
   DescribeTableCommandInput,
   GetItemCommandInput,
@@ -276,6 +277,36 @@ export function dynamodbHandlers(world: SimWorld): Record<string, ApiHandler> {
       const item = table.items.get(key);
       if (!item) return {};
       return { Item: projection ? project(item, projection) : structuredClone(item) };
+    },
+
+    /**
+     * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html — at most
+     * 100 keys, no duplicate key; missing items are simply absent from Responses. The simulator
+     * never leaves UnprocessedKeys (inject a fault to rehearse throttling).
+     */
+    BatchGetItem(call) {
+      const input = inputOf<BatchGetItemCommandInput>(call);
+      const requests = Object.entries(input.RequestItems ?? {});
+      const total = requests.reduce((n, [, request]) => n + (request.Keys?.length ?? 0), 0);
+      if (requests.length === 0 || total === 0) {
+        throw validationError("1 validation error detected: Value at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1");
+      }
+      if (total > 100) throw validationError('Too many items requested for the BatchGetItem call');
+      const Responses: Record<string, Item[]> = {};
+      for (const [tableName, request] of requests) {
+        if (request.AttributesToGet !== undefined) throw new SimulatorUnsupportedApiError(`${call.api} (legacy parameter AttributesToGet)`, 'BatchGetItemCommand');
+        const table = requireTable(world, call, tableName);
+        const keys = (request.Keys ?? []).map((key) => keyFromParameter(table, key as Item));
+        if (new Set(keys).size !== keys.length) throw validationError('Provided list of item keys contains duplicates');
+        const placeholders = placeholdersOf(request);
+        const projection = request.ProjectionExpression !== undefined ? parseProjection(request.ProjectionExpression, placeholders) : undefined;
+        placeholders.assertAllUsed();
+        Responses[tableName] = keys
+          .map((key) => table.items.get(key))
+          .filter((item): item is Item => item !== undefined)
+          .map((item) => (projection ? project(item, projection) : item));
+      }
+      return { Responses, UnprocessedKeys: {} };
     },
 
     /** https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html */

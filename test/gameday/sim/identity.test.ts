@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { GetInstanceProfileCommand, GetRolePolicyCommand, NoSuchEntityException, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { MemberRoleUnavailableError } from '../../../lib/responders/errors';
+import { SimulatedAws } from '../../../lib/gameday/sim';
+import { rejectionOf } from './fixtures';
+
+const SECURITY = '111111111111';
+const MEMBER = '222222222222';
+const RESPONDER = `arn:aws:iam::${SECURITY}:role/firebreak-responder`;
+
+describe('simulated identities: STS, IAM and permissions', () => {
+  // https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html
+  it('assumes a member role that trusts the caller and then acts in the member account', async () => {
+    const sim = new SimulatedAws({ defaultAccount: SECURITY });
+    sim.addRole({ account: MEMBER, name: 'FirebreakMember', trustedPrincipals: [RESPONDER] });
+    const box = sim.addInstance({ account: MEMBER });
+    const clients = sim.clientFactory({ memberRoleName: 'FirebreakMember' });
+
+    const ec2 = await clients.ec2({ account: MEMBER, region: 'us-east-1' });
+    const { Reservations } = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [box.instanceId] }));
+    const sts = await clients.sts({ account: MEMBER, region: 'us-east-1' });
+    const who = await sts.send(new GetCallerIdentityCommand({}));
+
+    expect(Reservations?.[0]?.Instances?.[0]?.InstanceId).toBe(box.instanceId);
+    expect(who.Arn).toBe(`arn:aws:sts::${MEMBER}:assumed-role/FirebreakMember/firebreak-responder`);
+    expect(sim.calls({ api: 'sts:AssumeRole' })).toEqual([
+      expect.objectContaining({ account: SECURITY, input: { RoleArn: `arn:aws:iam::${MEMBER}:role/FirebreakMember`, RoleSessionName: 'firebreak-responder' } }),
+    ]);
+  });
+
+  it('answers AccessDenied when the member role does not exist or does not trust the caller; the factory says MemberRoleUnavailableError', async () => {
+    const sim = new SimulatedAws({ defaultAccount: SECURITY });
+    sim.addRole({ account: MEMBER, name: 'TrustsSomeoneElse', trustedPrincipals: ['333333333333'] });
+    const sts = sim.clientFactory().sts();
+
+    const untrusted = await rejectionOf(
+      (await sts).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${MEMBER}:role/TrustsSomeoneElse`, RoleSessionName: 'firebreak' })),
+    );
+    const missing = await rejectionOf(sim.clientFactory({ memberRoleName: 'FirebreakMember' }).ec2({ account: MEMBER, region: 'us-east-1' }));
+
+    expect([untrusted.name, untrusted.$metadata?.httpStatusCode]).toEqual(['AccessDenied', 403]);
+    expect(untrusted.message).toBe(
+      `User: arn:aws:sts::${SECURITY}:assumed-role/firebreak-responder/firebreak-gameday is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::${MEMBER}:role/TrustsSomeoneElse`,
+    );
+    expect(missing).toBeInstanceOf(MemberRoleUnavailableError);
+    expect(missing).toMatchObject({ account: MEMBER, roleName: 'FirebreakMember' });
+  });
+
+  // The role's trust policy condition on sts:ExternalId (the confused-deputy guard):
+  // https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
+  it('requires the ExternalId the member role asks for', async () => {
+    const sim = new SimulatedAws({ defaultAccount: SECURITY });
+    sim.addRole({ account: MEMBER, name: 'FirebreakMember', trustedPrincipals: [SECURITY], externalId: 'firebreak-org' });
+    const sts = await sim.clientFactory().sts();
+    const assume = (ExternalId?: string) =>
+      sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${MEMBER}:role/FirebreakMember`, RoleSessionName: 'fb', ...(ExternalId ? { ExternalId } : {}) }));
+
+    const without = await rejectionOf(assume());
+    const answer = await assume('firebreak-org');
+
+    expect(without.name).toBe('AccessDenied');
+    expect(answer.Credentials?.AccessKeyId).toMatch(/^ASIA[A-Z0-9]{16}$/);
+  });
+
+  it('reuses an assumed member role until it is about to expire, then assumes it again', async () => {
+    const sim = new SimulatedAws({ defaultAccount: SECURITY });
+    sim.addRole({ account: MEMBER, name: 'FirebreakMember', trustedPrincipals: [RESPONDER] });
+    const clients = sim.clientFactory({ memberRoleName: 'FirebreakMember' });
+    const target = { account: MEMBER, region: 'us-east-1' };
+
+    const first = await clients.ec2(target);
+    const second = await clients.ec2(target);
+    sim.advance(3_600_000);
+    const third = await clients.ec2(target);
+
+    expect(second).toBe(first);
+    expect(third).not.toBe(first);
+    expect(sim.calls({ api: 'sts:AssumeRole' })).toHaveLength(2);
+  });
+
+  // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html (AuthFailure)
+  it('refuses a client whose credentials it never issued (AuthFailure), so nothing reaches it by accident', async () => {
+    const sim = new SimulatedAws();
+    const stranger = sim.attach(new EC2Client({ region: 'us-east-1', credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'x' } }));
+
+    const error = await rejectionOf(stranger.send(new DescribeInstancesCommand({})));
+
+    expect([error.name, error.$metadata?.httpStatusCode]).toEqual(['AuthFailure', 401]);
+  });
+
+  // https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetInstanceProfile.html,
+  // https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetRolePolicy.html (the document comes back URL-encoded)
+  it('reads an instance profile and its role, writes an inline deny policy and reads it back URL-encoded', async () => {
+    const sim = new SimulatedAws();
+    sim.addInstanceProfile({ name: 'web-profile', roleName: 'web-role' });
+    const iam = await sim.clientFactory().iam({ account: sim.defaultAccount, region: sim.defaultRegion });
+    const deny = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Deny', Action: '*', Resource: '*', Condition: { DateLessThan: { 'aws:TokenIssueTime': '2025-01-15T09:00:00Z' } } }],
+    });
+
+    const { InstanceProfile } = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: 'web-profile' }));
+    await iam.send(new PutRolePolicyCommand({ RoleName: 'web-role', PolicyName: 'firebreak-revoke-sessions', PolicyDocument: deny }));
+    const { PolicyDocument } = await iam.send(new GetRolePolicyCommand({ RoleName: 'web-role', PolicyName: 'firebreak-revoke-sessions' }));
+    const missing = await rejectionOf(iam.send(new GetInstanceProfileCommand({ InstanceProfileName: 'nope' })));
+    const malformed = await rejectionOf(iam.send(new PutRolePolicyCommand({ RoleName: 'web-role', PolicyName: 'p', PolicyDocument: '{' })));
+
+    expect(InstanceProfile?.Roles?.map((r) => r.RoleName)).toEqual(['web-role']);
+    expect(decodeURIComponent(PolicyDocument ?? '')).toBe(deny);
+    expect(missing).toBeInstanceOf(NoSuchEntityException);
+    expect(malformed.name).toBe('MalformedPolicyDocumentException');
+  });
+
+  // Each service's own denial: SNS AuthorizationError (https://docs.aws.amazon.com/sns/latest/api/CommonErrors.html)
+  it('denies an action to one principal only, with the service’s own error', async () => {
+    const sim = new SimulatedAws();
+    const topic = sim.addTopic({ name: 'alerts' });
+    const other = `arn:aws:iam::${sim.defaultAccount}:role/firebreak-triage`;
+    sim.denyActions(['sns:Publish'], { principal: RESPONDER });
+
+    const denied = await rejectionOf(sim.clientFactory().sns().send(new PublishCommand({ TopicArn: topic, Message: 'm' })));
+    await sim.clientFactory({ principal: other }).sns().send(new PublishCommand({ TopicArn: topic, Message: 'm' }));
+
+    expect([denied.name, denied.$metadata?.httpStatusCode]).toEqual(['AuthorizationErrorException', 403]);
+    expect(sim.publishedMessages(topic).map((m) => m.publishedBy)).toEqual([`arn:aws:sts::${sim.defaultAccount}:assumed-role/firebreak-triage/firebreak-gameday`]);
+  });
+});
