@@ -197,13 +197,13 @@ async function schema(options: { write?: string | boolean }): Promise<void> {
 export const registerPlaybookCommands: CommandRegistrar = (program: Command, setExitCode) => {
   program
     .command('validate')
-    .description('check playbook files and directories (default: playbooks/); exit 1 listing every error as file:line:col: message')
+    .description('Check playbook files and directories (default: playbooks/); exit 1 listing every error as file:line:col: message.')
     .argument('[paths...]', 'playbook files (.yaml, .yml) or directories of them')
     .action(async (paths: string[]) => validate(paths, setExitCode));
 
   program
     .command('simulate')
-    .description('show the incident, the triage decision, the planned steps and the reasons for one event; calls no AWS API')
+    .description('Show what Firebreak would do with one event: the incident, the decision, the planned steps and the reasons. Calls no AWS API.')
     .requiredOption('--event <file>', 'event JSON: an EventBridge event, a GuardDuty finding (camelCase or PascalCase) or GetFindings output with one finding')
     .option('--json', 'print one JSON object (outcome, playbook, mode, steps, reasons, incident, plan)')
     .option('--playbooks <dir>', 'directory of playbooks to route with', DEFAULT_PLAYBOOK_DIR)
@@ -211,7 +211,7 @@ export const registerPlaybookCommands: CommandRegistrar = (program: Command, set
 
   program
     .command('schema')
-    .description(`print the JSON Schema of playbook files, generated from the validator's own definitions`)
+    .description(`Print the JSON Schema of playbook files (editors complete and check playbooks with it), generated from the validator's own definitions.`)
     .option('--write [file]', `write it instead (default: ${DEFAULT_PLAYBOOK_DIR}/${PLAYBOOK_SCHEMA_FILE})`)
     .action(async (options: { write?: string | boolean }) => schema(options));
 };
