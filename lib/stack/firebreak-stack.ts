@@ -266,9 +266,11 @@ export class FirebreakStack extends Stack {
     );
 
     // ---- Responders.
+    // Any region: with a central Firebreak region (docs/organization.md) findings about this
+    // account's instances arrive from every region, and the responders act in the finding's region.
     const arns: ResponderArns = {
-      ec2: (resourceType) => `arn:${Aws.PARTITION}:ec2:${Aws.REGION}:${Aws.ACCOUNT_ID}:${resourceType}/*`,
-      snapshots: `arn:${Aws.PARTITION}:ec2:${Aws.REGION}::snapshot/*`,
+      ec2: (resourceType) => `arn:${Aws.PARTITION}:ec2:*:${Aws.ACCOUNT_ID}:${resourceType}/*`,
+      snapshots: `arn:${Aws.PARTITION}:ec2:*::snapshot/*`,
       iam: (resourceType) => `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:${resourceType}/*`,
       ownRoles: [
         `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/${DEFAULT_RESPONDER_ROLE_NAME_PREFIX}*`,

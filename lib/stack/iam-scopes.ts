@@ -7,9 +7,10 @@
  *
  * Resource types per EC2 API come from the EC2 Service Authorization Reference
  * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html).
- * The ARNs pin this account and the stack's region: one Firebreak stack runs per region, and a
- * finding from another account goes through that account's member role (lib/stack/member-role-stack.ts),
- * whose scoping follows the same table with its own account.
+ * The ARNs pin this account, not the region: responders act in the finding's region, which is not
+ * the stack's when one central region handles every region (docs/organization.md). A finding from
+ * another account goes through that account's member role (lib/stack/member-role-stack.ts), whose
+ * scoping follows the same rules with its own account.
  */
 import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -18,7 +19,7 @@ import { MANAGED_SECURITY_GROUP_TAG } from '../aws/member-accounts';
 
 /** ARN builders for the security account and the resources the stack created. */
 export interface ResponderArns {
-  /** Any resource of `resourceType` in this account and region. */
+  /** Any resource of `resourceType` in this account, any region. */
   readonly ec2: (resourceType: string) => string;
   /** EC2 snapshot ARNs carry no account id: `arn:aws:ec2:<region>::snapshot/<id>`. */
   readonly snapshots: string;

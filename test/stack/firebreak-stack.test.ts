@@ -24,8 +24,8 @@ import {
 const partition = { Ref: 'AWS::Partition' };
 const region = { Ref: 'AWS::Region' };
 const account = { Ref: 'AWS::AccountId' };
-const ec2Arn = (type: string) => ({ 'Fn::Join': ['', ['arn:', partition, ':ec2:', region, ':', account, `:${type}/*`]] });
-const snapshotArn = { 'Fn::Join': ['', ['arn:', partition, ':ec2:', region, '::snapshot/*']] };
+const ec2Arn = (type: string) => ({ 'Fn::Join': ['', ['arn:', partition, ':ec2:*:', account, `:${type}/*`]] });
+const snapshotArn = { 'Fn::Join': ['', ['arn:', partition, ':ec2:*::snapshot/*']] };
 
 /** The statements a responder role has beyond its own logs and X-Ray. */
 function responderStatements(template: ReturnType<typeof synthesize>['template'], responder: string): Statement[] {
@@ -156,7 +156,7 @@ describe('FirebreakStack IAM', () => {
     expect(grantedActions(responderStatements(template, 'QuarantineInstance'))).toEqual(expected);
   });
 
-  it('scopes each quarantine API to the resource types it authorizes on, in this account and region', () => {
+  it('scopes each quarantine API to the resource types it authorizes on, in this account', () => {
     const statements = responderStatements(synthesize().template, 'QuarantineInstance');
     const bySid = Object.fromEntries(statements.map((statement) => [statement.Sid, statement]));
     expect(bySid.DescribeForContainmentAndEvidence).toMatchObject({ Resource: '*' });
