@@ -7,7 +7,8 @@ import {
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { ConditionalCheckFailedException, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { SimulatedAws, SimulatedServiceError, SimulatorUnsupportedApiError, inputOf } from '../../../lib/gameday/sim';
 import { ACCOUNT, REGION, rejectionOf } from './fixtures';
 
