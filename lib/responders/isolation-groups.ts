@@ -228,6 +228,20 @@ async function createGroup(
   return { fresh: false, actions: [created.action] };
 }
 
+/** A rule that was not there to revoke (or already there to add): success, nothing changed. */
+const ABSENT = Symbol('absent');
+
+/**
+ * Revoking a rule that is not there: `InvalidPermission.NotFound` (a concurrent run revoked it),
+ * or `InvalidParameterValue` naming an IPv6 range when the group cannot hold one.
+ */
+function isAbsentRuleError(error: unknown): boolean {
+  const code = awsErrorCode(error);
+  if (code === 'InvalidPermission.NotFound') return true;
+  const message = error instanceof Error ? error.message : '';
+  return code === 'InvalidParameterValue' && /ipv6/i.test(message);
+}
+
 const notProbed = (api: string, target: string, detail: string): PendingAction => ({
   api,
   target,
@@ -265,12 +279,17 @@ async function ensureUntrack(ec2: EC2Client, mode: ResponderMode, vpc: VpcGroups
             }),
           );
         } catch (error) {
-          if (!dryRun && awsErrorCode(error) === 'InvalidPermission.Duplicate') return undefined;
+          // A concurrent run added it first.
+          if (!dryRun && awsErrorCode(error) === 'InvalidPermission.Duplicate') return ABSENT;
           throw error;
         }
       },
     );
-    actions.push(authorized.action);
+    actions.push(
+      authorized.output === ABSENT
+        ? { ...authorized.action, outcome: 'already-done', detail: `${UNTRACK_GROUP_NAME} already allows all inbound traffic (InvalidPermission.Duplicate)` }
+        : authorized.action,
+    );
   }
   return { groupId: group.groupId, actions };
 }
@@ -306,13 +325,13 @@ async function ensureIsolation(
           ? await ec2.send(new RevokeSecurityGroupEgressCommand(input))
           : await ec2.send(new RevokeSecurityGroupIngressCommand(input));
       } catch (error) {
-        const code = awsErrorCode(error);
-        // Already gone (a concurrent run revoked it), or an IPv6 rule in a VPC without IPv6.
-        if (!dryRun && (code === 'InvalidPermission.NotFound' || code === 'InvalidParameterValue')) return undefined;
+        if (!dryRun && isAbsentRuleError(error)) return ABSENT;
         throw error;
       }
     });
-    return revoked.action;
+    return revoked.output === ABSENT
+      ? { ...revoked.action, outcome: 'already-done', detail: `No such rule to ${detail} (already revoked, or no IPv6 in this VPC)` }
+      : revoked.action;
   };
   const calls: Promise<PendingAction>[] = [];
   if (fresh) {

@@ -301,6 +301,7 @@ describe('quarantineInstance', () => {
         { NetworkInterfaceId: ENI_A, Groups: [ISOLATION_SG] },
       ]);
       expect(result).toMatchObject({ status: 'quarantined', isolationGroupId: ISOLATION_SG, untrackGroupId: UNTRACK_SG });
+      expect(result.actions.filter((a) => a.api === 'ec2:RevokeSecurityGroupEgress').map((a) => a.outcome)).toEqual(['done', 'already-done']);
       // The groups are ready before the first ENI moves.
       const sent = clients.sent;
       expect(sent.lastIndexOf('ec2:RevokeSecurityGroupEgress')).toBeLessThan(sent.indexOf('ec2:ModifyNetworkInterfaceAttribute'));
