@@ -34,6 +34,8 @@ export interface VpcSpec {
   readonly cidr?: string;
   /** The region's default VPC (group names alone address it; CreateSecurityGroup without VpcId uses it). */
   readonly isDefault?: boolean;
+  /** An IPv6 block (e.g. 2600:1f18:abcd:1200::/56): new groups then also allow all IPv6 egress. */
+  readonly ipv6Cidr?: string;
   readonly tags?: TagMap;
 }
 
@@ -222,6 +224,7 @@ export class EnvironmentBuilder {
       account,
       region,
       cidr,
+      ...(spec.ipv6Cidr !== undefined ? { ipv6Cidr: spec.ipv6Cidr } : {}),
       isDefault,
       tags: toTags(spec.tags),
       defaultGroupId: '',
@@ -306,7 +309,7 @@ export class EnvironmentBuilder {
     });
   }
 
-  addRole(spec: RoleSpec): RoleRecord {
+  addRole(spec: RoleSpec, implicit = false): RoleRecord {
     const account = this.account(spec.account);
     const path = spec.path ?? '/';
     const arn = `arn:aws:iam::${account}:role${path}${spec.name}`;
@@ -321,6 +324,7 @@ export class EnvironmentBuilder {
       ...(spec.externalId !== undefined ? { requiredExternalId: spec.externalId } : {}),
       inlinePolicies: new Map(Object.entries(spec.inlinePolicies ?? {})),
       createDate: this.world.now(),
+      ...(implicit ? { implicit } : {}),
     };
     this.world.roles.set(arn, role);
     return role;
@@ -333,7 +337,7 @@ export class EnvironmentBuilder {
     const match = ROLE_ARN.exec(principalArn);
     if (!match) throw new SimulatorSetupError(`'${principalArn}' is not an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)`);
     const path = principalArn.slice(principalArn.indexOf(':role') + 5, principalArn.length - (match[2] as string).length);
-    return this.addRole({ account: match[1] as string, name: match[2] as string, path });
+    return this.addRole({ account: match[1] as string, name: match[2] as string, path }, true);
   }
 
   addInstanceProfile(spec: InstanceProfileSpec): { arn: string; id: string; name: string } {

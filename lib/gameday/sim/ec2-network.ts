@@ -136,6 +136,7 @@ export function ec2NetworkHandlers(world: SimWorld): Record<string, ApiHandler> 
         CidrBlock: v.cidr,
         InstanceTenancy: 'default',
         IsDefault: v.isDefault,
+        ...(v.ipv6Cidr !== undefined ? { Ipv6CidrBlockAssociationSet: [{ Ipv6CidrBlock: v.ipv6Cidr, Ipv6CidrBlockState: { State: 'associated' } }] } : {}),
         OwnerId: v.account,
         State: 'available',
         VpcId: v.id,

@@ -352,7 +352,11 @@ export function ec2SecurityGroupHandlers(world: SimWorld): Record<string, ApiHan
   };
 }
 
-/** A new group with EC2's default rules: allow all outbound IPv4 traffic, nothing inbound. */
+/**
+ * A new group with EC2's default rules: nothing inbound; all outbound IPv4 traffic, and all outbound
+ * IPv6 traffic when the VPC has an IPv6 block
+ * (https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html).
+ */
 export function newSecurityGroup(
   world: SimWorld,
   init: { account: string; region: string; vpcId: string; name: string; description: string; id?: string },
@@ -367,6 +371,9 @@ export function newSecurityGroup(
     rules: [{ id: world.ids.resourceId('sgr'), egress: true, protocol: '-1', peer: { kind: 'cidr4', value: '0.0.0.0/0' } }],
     tags: new Map(),
   };
+  if (world.vpcs.get(init.vpcId)?.ipv6Cidr !== undefined) {
+    group.rules.push({ id: world.ids.resourceId('sgr'), egress: true, protocol: '-1', peer: { kind: 'cidr6', value: '::/0' } });
+  }
   world.securityGroups.set(group.id, group);
   return group;
 }

@@ -223,7 +223,11 @@ export function resourceState(world: SimWorld): unknown {
     snapshots: snapshotStates(world).sort((a, b) => a.snapshotId.localeCompare(b.snapshotId)),
     instanceProfileAssociations: sortedById(world.associations.values(), (a) => a.id),
     instanceProfiles: sortedById(world.instanceProfiles.values(), (p) => p.arn),
-    roles: sortedById(world.roles.values(), (r) => r.arn).map((r) => ({
+    // Roles the simulator created for callers (the deployment's own roles) count once they change.
+    roles: sortedById(
+      [...world.roles.values()].filter((r) => !r.implicit || r.inlinePolicies.size > 0),
+      (r) => r.arn,
+    ).map(({ implicit: _implicit, ...r }) => ({
       ...r,
       inlinePolicies: Object.fromEntries([...r.inlinePolicies].sort(([a], [b]) => a.localeCompare(b))),
     })),

@@ -25,6 +25,8 @@ export interface Located {
 export interface VpcRecord extends Located {
   readonly id: string;
   readonly cidr: string;
+  /** The VPC's IPv6 block, when it has one (its groups then also get the IPv6 allow-all egress rule). */
+  readonly ipv6Cidr?: string;
   readonly isDefault: boolean;
   readonly tags: Tags;
   defaultGroupId: string;
@@ -177,6 +179,11 @@ export interface RoleRecord {
   requiredExternalId?: string;
   readonly inlinePolicies: Map<string, string>;
   readonly createDate: number;
+  /**
+   * Created on demand for a caller (the deployed stack's own roles, e.g. a responder's): part of
+   * the deployment, not of the account under test, so left out of the state digest while untouched.
+   */
+  readonly implicit?: boolean;
 }
 
 export interface PublishedMessage {

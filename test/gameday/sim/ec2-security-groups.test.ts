@@ -27,6 +27,24 @@ describe('simulated EC2 security groups', () => {
     ]);
   });
 
+  // Same page: in a VPC with an IPv6 block the default outbound rules also allow all IPv6 traffic.
+  it('also allows all IPv6 egress on a new group when the VPC has an IPv6 block, and both rules can be revoked', async () => {
+    const { sim, ec2 } = await ec2World();
+    const vpc = sim.addVpc({ ipv6Cidr: '2600:1f18:abcd:1200::/56' });
+    const { GroupId } = await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'isolation', Description: 'no traffic', VpcId: vpc.id }));
+    const group = GroupId as string;
+
+    const egress = sim.securityGroup(group)?.egress.map((rule) => [rule.protocol, rule.peer]);
+    await ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: group, IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
+    await ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: group, IpPermissions: [{ IpProtocol: '-1', Ipv6Ranges: [{ CidrIpv6: '::/0' }] }] }));
+
+    expect(egress).toEqual([
+      ['-1', '0.0.0.0/0'],
+      ['-1', '::/0'],
+    ]);
+    expect(sim.securityGroup(group)?.egress).toEqual([]);
+  });
+
   // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html
   // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html (InvalidGroup.Duplicate)
   it('refuses a second group of the same name in a VPC with InvalidGroup.Duplicate, and allows the name in another VPC', async () => {

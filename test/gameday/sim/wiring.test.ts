@@ -81,6 +81,16 @@ describe('simulated account wiring', () => {
     expect(sim.tagsOf(box.instanceId)).toEqual({ Name: 'web-1', 'firebreak:status': 'quarantined' });
   });
 
+  it("does not count the roles it creates for callers (the deployment's own roles) as a change of the account", async () => {
+    const { sim } = scenario('callers');
+    const initial = sim.stateDigest();
+
+    const ec2 = await sim.clientFactory({ principal: `arn:aws:iam::${ACCOUNT}:role/firebreak-snapshot-volumes` }).ec2({ account: ACCOUNT, region: REGION });
+    await ec2.send(new DescribeInstancesCommand({}));
+
+    expect(sim.stateDigest()).toBe(initial);
+  });
+
   it('answers the same through the full SDK pipeline (serialized and signed) as through the fast path', async () => {
     const answers = await Promise.all(
       (['fast', 'full'] as const).map(async (wire) => {
