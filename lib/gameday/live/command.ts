@@ -1,0 +1,431 @@
+/**
+ * `firebreak gameday inject`: a live game day against the deployed stack.
+ * - Template injection (default): a finding or alarm from the catalogue (./catalogue.ts), aimed at a
+ *   real instance, put on the stack's bus with source firebreak.gameday.
+ * - `--guardduty-samples TYPE,…`: GuardDuty's own sample findings (CreateSampleFindings); triage runs
+ *   them in dry-run.
+ * - `--watch`: follows the playbook executions it caused and prints their timeline and the time to
+ *   containment.
+ * Every AWS client is made by an injected factory, so tests drive the whole command with mocked clients.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { GuardDutyClient } from '@aws-sdk/client-guardduty';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { STSClient } from '@aws-sdk/client-sts';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { didYouMean } from '../../playbooks/errors';
+import {
+  callerIdentity,
+  createSampleFindings,
+  describeStack,
+  describeTargetInstance,
+  dispatcherLogGroup,
+  findDetector,
+  putGameDayEvent,
+  resolveRegion,
+} from './aws';
+import type { Where } from './aws';
+import { DEFAULT_TEMPLATE, LIVE_TEMPLATES, LIVE_TEMPLATE_NAMES, findLiveTemplate } from './catalogue';
+import { LiveSetupError, liveExitCodeFor } from './errors';
+import { formatContainment, formatEnding, formatTimelineRow, timelineHeader } from './format';
+import type { ExecutionReport } from './history';
+import type { Injection } from './injection';
+import { buildInjection, checkFindingType } from './injection';
+import { SAMPLE_NOTE, parseSampleTypes } from './samples';
+import type { DeployedStack } from './stack';
+import { requireEventBus, requirePlaybooks } from './stack';
+import type { WatchResult, WatchTarget } from './watch';
+import { watchExecutions } from './watch';
+
+/** The SDK clients of one run, all in the stack's region. */
+export interface LiveClients {
+  readonly sts: STSClient;
+  readonly cloudFormation: CloudFormationClient;
+  readonly eventBridge: EventBridgeClient;
+  readonly guardDuty: GuardDutyClient;
+  readonly sfn: SFNClient;
+  readonly ec2: EC2Client;
+}
+
+/** What the command needs from the outside world; tests replace every part. */
+export interface InjectDependencies {
+  readonly makeClients: (region?: string) => LiveClients;
+  readonly now: () => Date;
+  readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** 32 hex characters. */
+  readonly newFindingId: () => string;
+  readonly newEventId: () => string;
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+  /** Turns Ctrl-C into an abort while the watch runs; `dispose` restores the default. */
+  readonly interrupts: () => { readonly signal: AbortSignal; readonly dispose: () => void };
+}
+
+/** The flags, as commander hands them over. */
+export interface InjectFlags {
+  readonly template?: string;
+  readonly instance?: string;
+  readonly account?: string;
+  readonly region?: string;
+  readonly describe?: boolean;
+  readonly severity?: string;
+  readonly type?: string;
+  readonly eventBus?: string;
+  readonly stack: string;
+  readonly guarddutySamples?: string;
+  readonly watch?: boolean;
+  readonly timeout: string;
+  readonly dryRunOnly?: boolean;
+  readonly listTemplates?: boolean;
+}
+
+/** The stack name `npx cdk deploy` gives (lib/stack/app.ts FIREBREAK_STACK_ID). */
+export const DEFAULT_STACK_NAME = 'Firebreak';
+/** Default --timeout: a playbook waiting for approval can take longer; the execution goes on after the watch stops. */
+export const DEFAULT_WATCH_TIMEOUT_SECONDS = 900;
+/** Exit status when Ctrl-C stops the watch (128 + SIGINT). */
+export const INTERRUPTED_EXIT_CODE = 130;
+
+/** Real SDK clients, created only when the command runs. */
+export function defaultLiveClients(region?: string): LiveClients {
+  const config = region ? { region } : {};
+  return {
+    sts: new STSClient(config),
+    cloudFormation: new CloudFormationClient(config),
+    eventBridge: new EventBridgeClient(config),
+    guardDuty: new GuardDutyClient(config),
+    sfn: new SFNClient(config),
+    ec2: new EC2Client(config),
+  };
+}
+
+function sigintInterrupts(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onInterrupt = () => controller.abort();
+  // `once`: a second Ctrl-C falls back to Node's default and ends the process at once.
+  process.once('SIGINT', onInterrupt);
+  return { signal: controller.signal, dispose: () => process.off('SIGINT', onInterrupt) };
+}
+
+export const DEFAULT_INJECT_DEPENDENCIES: InjectDependencies = {
+  makeClients: defaultLiveClients,
+  now: () => new Date(),
+  sleep: async (ms, signal) => {
+    await delay(ms, undefined, signal ? { signal } : {});
+  },
+  newFindingId: () => randomBytes(16).toString('hex'),
+  newEventId: () => randomUUID(),
+  out: (line) => console.log(line),
+  err: (line) => console.error(line),
+  interrupts: sigintInterrupts,
+};
+
+const flagsSchema = z.object({
+  template: z.string().trim().min(1, 'give a template name').optional(),
+  instance: z
+    .string()
+    .trim()
+    .regex(/^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/, 'an EC2 instance id such as i-0123456789abcdef0')
+    .optional(),
+  account: z.string().trim().regex(/^\d{12}$/, 'a 12-digit AWS account id').optional(),
+  region: z.string().trim().regex(/^[a-z]{2}(?:-[a-z]+)+-\d+$/, 'a region such as eu-west-1').optional(),
+  describe: z.boolean().optional(),
+  severity: z.coerce.number({ error: 'a number from 1.0 to 10.0' }).min(1, 'a number from 1.0 to 10.0').max(10, 'a number from 1.0 to 10.0').optional(),
+  type: z.string().trim().min(1).optional(),
+  eventBus: z.string().trim().min(1, 'give the bus name or ARN').optional(),
+  stack: z.string().trim().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'a CloudFormation stack name'),
+  guarddutySamples: z.string().optional(),
+  watch: z.boolean().optional(),
+  timeout: z.coerce.number({ error: 'a whole number of seconds' }).int('a whole number of seconds').positive('a whole number of seconds above 0'),
+  dryRunOnly: z.boolean().optional(),
+});
+
+const FLAG_NAMES: Readonly<Record<string, string>> = {
+  eventBus: '--event-bus',
+  guarddutySamples: '--guardduty-samples',
+  dryRunOnly: '--dry-run-only',
+};
+
+type CheckedFlags = z.output<typeof flagsSchema>;
+
+/** Checks the flags before any AWS call: every problem is a LiveSetupError naming its flag. */
+export function checkFlags(flags: InjectFlags): CheckedFlags {
+  const parsed = flagsSchema.safeParse(flags);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '');
+      return `${FLAG_NAMES[key] ?? `--${key}`}: expected ${issue.message}`;
+    });
+    throw new LiveSetupError(problems.join('; '));
+  }
+  const checked = parsed.data;
+  if (checked.guarddutySamples !== undefined) {
+    const notForSamples = (
+      [
+        ['template', '--template'],
+        ['instance', '--instance'],
+        ['account', '--account'],
+        ['describe', '--describe'],
+        ['severity', '--severity'],
+        ['type', '--type'],
+        ['eventBus', '--event-bus'],
+      ] as const
+    )
+      .filter(([key]) => checked[key] !== undefined && checked[key] !== false)
+      .map(([, flag]) => flag);
+    if (notForSamples.length > 0) {
+      throw new LiveSetupError(
+        `--guardduty-samples asks GuardDuty for findings about placeholder resources, so ${notForSamples.join(', ')} do${notForSamples.length > 1 ? '' : 'es'} not apply: drop ${notForSamples.length > 1 ? 'them' : 'it'}, or drop --guardduty-samples to inject a template finding`,
+      );
+    }
+    return checked;
+  }
+  if (checked.template !== undefined && !findLiveTemplate(checked.template)) {
+    throw new LiveSetupError(`--template ${checked.template} is not in the catalogue${didYouMean(checked.template, LIVE_TEMPLATE_NAMES)}; the templates are: ${LIVE_TEMPLATE_NAMES.join(', ')}`);
+  }
+  if (checked.type !== undefined) checkFindingType(checked.type);
+  if (checked.instance === undefined) {
+    throw new LiveSetupError('--instance is required: name the real instance the game-day finding is about (e.g. --instance i-0123456789abcdef0), or pass --guardduty-samples TYPE');
+  }
+  return checked;
+}
+
+/** The catalogue, one template a line, for --list-templates and --help. */
+export function templateCatalogue(): string {
+  const width = Math.max(...LIVE_TEMPLATE_NAMES.map((name) => name.length));
+  return LIVE_TEMPLATES.map(
+    (template) => `  ${template.name.padEnd(width)}  ${template.summary}${template.name === DEFAULT_TEMPLATE ? ' (default)' : ''} → ${template.expectedPlaybook}`,
+  ).join('\n');
+}
+
+interface RunContext {
+  readonly deps: InjectDependencies;
+  readonly clients: LiveClients;
+  readonly where: Where;
+  readonly stack: DeployedStack;
+}
+
+async function printDispatcherLogs(context: RunContext, filter: string | undefined): Promise<void> {
+  const { deps, clients, stack, where } = context;
+  if (!stack.dispatcherArn) {
+    deps.out(`The dispatcher's runs are only in its CloudWatch Logs log group; stack ${stack.stackName} has no DispatcherArn output to find it by.`);
+    return;
+  }
+  const group = await dispatcherLogGroup(clients.sfn, stack.dispatcherArn);
+  if (!group) return;
+  const pattern = filter ? ` --filter-pattern '"${filter}"'` : '';
+  deps.out(
+    `The dispatcher is an Express state machine: Step Functions lists no history for its runs, they are only in CloudWatch Logs, log group ${group}:\n` +
+      `  aws logs filter-log-events --log-group-name ${group}${pattern} --region ${where.region}`,
+  );
+}
+
+function exitCodeOfWatch(result: WatchResult): number {
+  if (result.outcome === 'interrupted') return INTERRUPTED_EXIT_CODE;
+  if (result.outcome === 'timed-out') return 1;
+  return result.executions.every((report) => report.status === 'SUCCEEDED') ? 0 : 1;
+}
+
+async function watch(context: RunContext, target: WatchTarget, injectedAt: Date, timeoutSeconds: number, logFilter: string | undefined): Promise<number> {
+  const { deps, clients, stack } = context;
+  const playbooks = requirePlaybooks(stack);
+  const awaited =
+    target.kind === 'execution'
+      ? `the playbook execution named ${target.executionName}`
+      : `playbook executions of the sample findings (${target.findingTypes.join(', ')})`;
+  deps.out(`Watching ${awaited} in ${playbooks.length} playbook state machine${playbooks.length === 1 ? '' : 's'} (timeout ${timeoutSeconds} s; Ctrl-C stops watching, not the executions).`);
+  const interrupts = deps.interrupts();
+  let headerPrinted = false;
+  let result: WatchResult;
+  try {
+    result = await watchExecutions(clients.sfn, {
+      target,
+      playbooks,
+      injectedAt,
+      timeoutMs: timeoutSeconds * 1000,
+      now: deps.now,
+      sleep: deps.sleep,
+      signal: interrupts.signal,
+      onFound: (execution) => deps.out(`Found ${execution.playbook} execution ${execution.name}.`),
+      onRows: (rows) => {
+        if (!headerPrinted) deps.out(timelineHeader());
+        headerPrinted = true;
+        for (const row of rows) deps.out(formatTimelineRow(row));
+      },
+      onEnded: (report) => deps.out(formatEnding(report)),
+    });
+  } finally {
+    interrupts.dispose();
+  }
+  for (const report of result.executions) if (report.status !== 'RUNNING' || report.containment) deps.out(formatContainment(report.containment, report));
+  reportOutcome(context, target, result, timeoutSeconds, logFilter);
+  return exitCodeOfWatch(result);
+}
+
+function reportOutcome(context: RunContext, target: WatchTarget, result: WatchResult, timeoutSeconds: number, logFilter: string | undefined): void {
+  const { deps } = context;
+  const running = result.executions.filter((report) => report.status === 'RUNNING');
+  const follow = (reports: readonly ExecutionReport[]) =>
+    reports.map((report) => `  aws stepfunctions describe-execution --execution-arn ${report.executionArn}`).join('\n');
+  if (result.outcome === 'interrupted') {
+    deps.err(`Stopped watching (Ctrl-C). ${running.length > 0 ? `Still running in AWS:\n${follow(running)}` : 'Nothing seen was still running.'}`);
+    return;
+  }
+  if (result.outcome === 'timed-out') {
+    if (result.executions.length === 0) {
+      const what = target.kind === 'execution' ? `no playbook execution named ${target.executionName}` : 'no playbook execution of a requested sample finding';
+      deps.err(
+        `${what} started within ${timeoutSeconds} s. Triage may have sent an alert only or ignored the event (the dispatcher's log group says which${logFilter ? `: filter on "${logFilter}"` : ''}), ` +
+          'EventBridge may not have delivered it (look at the UndeliveredEventsQueueUrl queue of the stack), or GuardDuty has not published it yet.',
+      );
+      return;
+    }
+    const awaitedTypes = result.awaitedTypes.length > 0 ? ` No ended execution yet for: ${result.awaitedTypes.join(', ')} (these may only have been alerted).` : '';
+    deps.err(`Timed out after ${timeoutSeconds} s.${running.length > 0 ? ` Still running in AWS:\n${follow(running)}` : ''}${awaitedTypes}`);
+    return;
+  }
+  const failed = result.executions.filter((report) => report.status !== 'SUCCEEDED');
+  if (failed.length > 0) deps.err(`${failed.length} execution${failed.length === 1 ? '' : 's'} did not succeed: ${failed.map((report) => `${report.playbook} ${report.status}`).join(', ')}.`);
+}
+
+async function injectTemplate(context: RunContext, flags: CheckedFlags, identity: { account: string; partition: string }): Promise<number> {
+  const { deps, clients, stack, where } = context;
+  const template = findLiveTemplate(flags.template ?? DEFAULT_TEMPLATE);
+  if (!template || flags.instance === undefined) throw new LiveSetupError('--instance and a catalogue --template are required');
+  const instanceId = flags.instance;
+  const account = flags.account ?? identity.account;
+
+  if (stack.mode === 'enforce') {
+    if (flags.dryRunOnly) {
+      throw new LiveSetupError(`--dry-run-only: stack ${stack.stackName} runs in enforce (its Mode output), so nothing was injected; deploy it with -c forceDryRun=true to rehearse without changes`);
+    }
+    deps.err(`WARNING: stack ${stack.stackName} runs in ENFORCE: a playbook that matches will really act on ${instanceId} (quarantine, snapshots). Pass --dry-run-only to refuse this.`);
+  } else if (stack.mode === undefined && flags.dryRunOnly) {
+    throw new LiveSetupError(`--dry-run-only: stack ${stack.stackName} has no Mode output, so it cannot be shown to run in dry-run; nothing was injected`);
+  }
+
+  const eventBusName = requireEventBus(stack, flags.eventBus);
+  if (flags.describe && account !== identity.account) {
+    throw new LiveSetupError(
+      `--describe reads the instance with your credentials, in account ${identity.account}, but --account is ${account}: drop --describe (the finding then names only the instance, and the responders describe it in its own account) or aim at an instance of ${identity.account}`,
+    );
+  }
+  const described = flags.describe ? await describeTargetInstance(clients.ec2, instanceId, where) : undefined;
+  const now = deps.now();
+  const injection: Injection = buildInjection(
+    template,
+    { instanceId, account, region: where.region, partition: identity.partition, ...(described ? { described } : {}) },
+    { account: identity.account, region: where.region, eventBusName },
+    { findingId: deps.newFindingId(), eventId: deps.newEventId(), now },
+    { ...(flags.severity !== undefined ? { severity: flags.severity } : {}), ...(flags.type !== undefined ? { findingType: flags.type } : {}) },
+  );
+  const incident = injection.incident;
+  const enis = described ? `, ${described.networkInterfaces.length} ENI${described.networkInterfaces.length === 1 ? '' : 's'} from ec2:DescribeInstances` : '';
+  deps.out(
+    `Injecting ${template.name}: ${incident.findingType}, severity ${incident.severity.score} (${incident.severity.label}), about ${instanceId} in ${account}/${where.region}${enis}, on bus ${eventBusName}.`,
+  );
+  deps.out(`Incident ${incident.key}; its playbook execution will be named ${injection.executionName} (the shipped playbooks route it to ${template.expectedPlaybook}).`);
+  const eventId = await putGameDayEvent(clients.eventBridge, injection.entry);
+  deps.out(`Put on the bus at ${injection.injectedAt.toISOString()}: EventBridge event ${eventId}.`);
+  await printDispatcherLogs(context, incident.key);
+  if (!flags.watch) {
+    deps.out(`Not watching: rerun with --watch to follow it (each injection is a new finding), or find ${injection.executionName} in the Step Functions console.`);
+    return 0;
+  }
+  return watch(context, { kind: 'execution', executionName: injection.executionName }, injection.injectedAt, flags.timeout, incident.key);
+}
+
+async function injectSamples(context: RunContext, flags: CheckedFlags): Promise<number> {
+  const { deps, clients, where } = context;
+  const findingTypes = parseSampleTypes(flags.guarddutySamples ?? '');
+  const detectorId = await findDetector(clients.guardDuty, where);
+  const requestedAt = deps.now();
+  await createSampleFindings(clients.guardDuty, detectorId, findingTypes);
+  deps.out(`Asked GuardDuty (detector ${detectorId}) for sample findings at ${requestedAt.toISOString()}: ${findingTypes.join(', ')}.`);
+  deps.out(SAMPLE_NOTE);
+  await printDispatcherLogs(context, undefined);
+  if (!flags.watch) return 0;
+  return watch(context, { kind: 'samples', findingTypes }, requestedAt, flags.timeout, undefined);
+}
+
+/** Runs `firebreak gameday inject` and resolves to its exit status (never calls process.exit). */
+export async function runInject(flags: InjectFlags, deps: InjectDependencies = DEFAULT_INJECT_DEPENDENCIES): Promise<number> {
+  try {
+    if (flags.listTemplates) {
+      deps.out(templateCatalogue());
+      return 0;
+    }
+    const checked = checkFlags(flags);
+    const clients = deps.makeClients(checked.region);
+    const region = await resolveRegion(clients.sts);
+    const identity = await callerIdentity(clients.sts);
+    const where: Where = { region, account: identity.account };
+    const stack = await describeStack(clients.cloudFormation, checked.stack, where);
+    deps.out(`Stack ${stack.stackName} in ${region}/${identity.account}: mode ${stack.mode ?? 'unknown (no Mode output)'}; injecting as ${identity.arn}.`);
+    const context: RunContext = { deps, clients, where, stack };
+    return checked.guarddutySamples !== undefined ? await injectSamples(context, checked) : await injectTemplate(context, checked, identity);
+  } catch (error) {
+    deps.err(`firebreak gameday inject: ${error instanceof Error ? error.message : String(error)}`);
+    return liveExitCodeFor(error);
+  }
+}
+
+const HELP_AFTER = `
+Templates (--template NAME):
+${templateCatalogue()}
+
+Each injection is a new finding: a fresh finding id and updatedAt (a fresh state time for alarms), so
+its deterministic playbook execution name is new too. Step Functions refuses a reused execution name
+for 90 days, and Firebreak treats a repeated name as a duplicate delivery.
+
+Events are put with source firebreak.gameday (EventBridge refuses custom sources starting with "aws.")
+and detail-type "GuardDuty Finding" or "CloudWatch Alarm State Change". The bus, the playbook state
+machines and the mode come from the outputs of the deployed stack (--stack, default ${DEFAULT_STACK_NAME}).
+
+Exit status: 0 injected (and, with --watch, every execution succeeded); 1 AWS refused the injection, an
+execution failed, or --timeout passed; 2 something is missing (credentials, region, stack, output,
+GuardDuty detector, a valid flag); ${INTERRUPTED_EXIT_CODE} Ctrl-C while watching (the executions go on).
+
+Examples:
+  firebreak gameday inject --instance i-0123456789abcdef0 --region eu-west-1 --watch
+  firebreak gameday inject --template ssh-brute-force-actor --instance i-0123456789abcdef0 --describe --dry-run-only --watch
+  firebreak gameday inject --guardduty-samples "Backdoor:EC2/C&CActivity.B,Recon:EC2/PortProbeUnprotectedPort" --watch
+`;
+
+/** Builds the `inject` registrar over injected dependencies (tests pass mocked clients and a fake clock). */
+export function createInjectCommand(overrides: Partial<InjectDependencies> = {}): (gameday: Command, setExitCode: (code: number) => void) => void {
+  const deps: InjectDependencies = { ...DEFAULT_INJECT_DEPENDENCIES, ...overrides };
+  return (gameday, setExitCode) => {
+    gameday
+      .command('inject')
+      .description('Live game day: put a game-day finding on the deployed stack\'s bus (or ask GuardDuty for sample findings) and follow what Firebreak does.')
+      .option('--template <name>', `finding or alarm template from the catalogue (default ${DEFAULT_TEMPLATE}; see --list-templates)`)
+      .option('--instance <id>', 'the real instance the finding is about (i-…)')
+      .option('--account <id>', "the instance's account (default: the account of your credentials)")
+      .option('--region <region>', 'region of the deployed stack and the instance (default: AWS_REGION / profile)')
+      .option('--describe', "fill the finding's ENIs, VPC, groups, instance profile and tags from ec2:DescribeInstances")
+      .option('--severity <score>', "override the template's severity (GuardDuty's 1.0–10.0)")
+      .option('--type <findingType>', "override the template's GuardDuty finding type")
+      .option('--event-bus <name>', 'bus to put the event on (default: the stack output EventBusName)')
+      .option('--stack <name>', 'name of the deployed CloudFormation stack', DEFAULT_STACK_NAME)
+      .option('--guardduty-samples <types>', 'instead of a template: ask GuardDuty for sample findings of these types (comma-separated); they run in dry-run')
+      .option('--watch', 'follow the playbook executions it caused until they end, with their timeline and the time to containment')
+      .option('--timeout <seconds>', 'how long --watch follows before giving up', String(DEFAULT_WATCH_TIMEOUT_SECONDS))
+      .option('--dry-run-only', 'refuse to inject a template unless the stack runs in dry-run (its Mode output)')
+      .option('--list-templates', 'print the template catalogue and exit')
+      .addHelpText('after', HELP_AFTER)
+      .action(async (flags: InjectFlags) => {
+        setExitCode(await runInject(flags, deps));
+      });
+  };
+}
+
+/** Adds `inject` to the `gameday` command (lib/cli/gameday.ts calls this). */
+export function registerInjectCommand(gameday: Command, setExitCode: (code: number) => void): void {
+  createInjectCommand()(gameday, setExitCode);
+}

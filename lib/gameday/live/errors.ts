@@ -1,0 +1,34 @@
+/**
+ * The live game day's error vocabulary. Exit statuses follow the rest of the CLI: 2 when nothing
+ * was injected because something is missing (credentials, region, the deployed stack, one of its
+ * outputs, GuardDuty, a valid flag), 1 when AWS refused or failed the injection or the watch.
+ */
+
+/** Something the injection needs is missing or wrong; nothing was put on the bus. Exit 2. */
+export class LiveSetupError extends Error {
+  override readonly name = 'LiveSetupError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** EventBridge or GuardDuty answered, but refused the injection (a failed PutEvents entry, access denied). Exit 1. */
+export class InjectionRejectedError extends Error {
+  override readonly name = 'InjectionRejectedError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Following the executions failed for a reason other than a missing thing (throttling that outlasted retries, access denied). Exit 1. */
+export class WatchFailedError extends Error {
+  override readonly name = 'WatchFailedError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Exit status for an error of the live game day: 2 when nothing was injected for want of something, 1 otherwise. */
+export function liveExitCodeFor(error: unknown): number {
+  return error instanceof LiveSetupError ? 2 : 1;
+}

@@ -1,0 +1,125 @@
+/**
+ * What the live game day needs to know of the deployed stack, read from its CloudFormation outputs
+ * (lib/stack/firebreak-stack.ts declares them: EventBusName, DispatcherArn, Playbook<Name>Arn per
+ * playbook, Mode, …). Pure: the outputs come in as DescribeStacks returned them. The reading is
+ * tolerant (key case, a comma-separated PlaybookStateMachineArns list, a bus given as an ARN)
+ * because stacks deployed by older or newer versions name things slightly differently; what is
+ * really missing is named exactly, with what to do about it.
+ */
+import { LiveSetupError } from './errors';
+
+/** One CloudFormation stack output. */
+export interface StackOutput {
+  readonly key: string;
+  readonly value: string;
+  readonly description?: string;
+}
+
+/** A playbook's Standard state machine. */
+export interface DeployedPlaybook {
+  readonly name: string;
+  readonly stateMachineArn: string;
+}
+
+/** The deployed stack, as far as the outputs tell. */
+export interface DeployedStack {
+  readonly stackName: string;
+  readonly outputs: readonly StackOutput[];
+  readonly eventBusName?: string;
+  readonly dispatcherArn?: string;
+  readonly playbooks: readonly DeployedPlaybook[];
+  /** `dry-run` or `enforce` (the `Mode` output), when the stack says. */
+  readonly mode?: string;
+}
+
+/** The output keys this module reads. */
+export const OUTPUT_KEYS = {
+  eventBus: 'EventBusName',
+  dispatcher: 'DispatcherArn',
+  playbookList: 'PlaybookStateMachineArns',
+  mode: 'Mode',
+} as const;
+
+const PLAYBOOK_OUTPUT = /^Playbook(.+)Arn$/i;
+const STATE_MACHINE_ARN = /^arn:[\w-]+:states:[\w-]+:\d{12}:stateMachine:([A-Za-z0-9_-]{1,80})$/;
+
+function output(outputs: readonly StackOutput[], key: string): StackOutput | undefined {
+  return outputs.find((candidate) => candidate.key === key) ?? outputs.find((candidate) => candidate.key.toLowerCase() === key.toLowerCase());
+}
+
+/** `PlaybookCompromisedEc2InstanceArn` → `compromised-ec2-instance` when neither the description nor the ARN says better. */
+function kebab(pascal: string): string {
+  return pascal
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1-$2')
+    .toLowerCase();
+}
+
+/** The playbook name of a state machine: the output's "Playbook <name>" description, else the ARN's name less the stack prefix. */
+function playbookName(stackName: string, arn: string, description: string | undefined, keyPart: string | undefined): string {
+  const described = description ? /^Playbook\s+([a-z0-9][a-z0-9-]*)$/.exec(description.trim())?.[1] : undefined;
+  if (described) return described;
+  const machine = STATE_MACHINE_ARN.exec(arn)?.[1];
+  if (machine?.startsWith(`${stackName}-`)) return machine.slice(stackName.length + 1);
+  if (keyPart) return kebab(keyPart);
+  return machine ?? arn;
+}
+
+/** An event bus given as an ARN (`arn:aws:events:…:event-bus/NAME`) works as EventBusName too, but the name reads better. */
+function busName(value: string): string {
+  const match = /^arn:[\w-]+:events:[\w-]+:\d{12}:event-bus\/(.+)$/.exec(value);
+  return match?.[1] ?? value;
+}
+
+/** Reads the deployed stack's outputs. */
+export function readDeployedStack(stackName: string, outputs: readonly StackOutput[]): DeployedStack {
+  const playbooks = new Map<string, DeployedPlaybook>();
+  for (const candidate of outputs) {
+    if (candidate.key.toLowerCase() === OUTPUT_KEYS.playbookList.toLowerCase()) {
+      for (const arn of candidate.value.split(',').map((item) => item.trim()).filter(Boolean)) {
+        if (!playbooks.has(arn)) playbooks.set(arn, { name: playbookName(stackName, arn, undefined, undefined), stateMachineArn: arn });
+      }
+      continue;
+    }
+    const keyPart = PLAYBOOK_OUTPUT.exec(candidate.key)?.[1];
+    if (keyPart === undefined || !STATE_MACHINE_ARN.test(candidate.value)) continue;
+    if (!playbooks.has(candidate.value)) {
+      playbooks.set(candidate.value, { name: playbookName(stackName, candidate.value, candidate.description, keyPart), stateMachineArn: candidate.value });
+    }
+  }
+  const eventBus = output(outputs, OUTPUT_KEYS.eventBus)?.value;
+  const dispatcher = output(outputs, OUTPUT_KEYS.dispatcher)?.value;
+  const mode = output(outputs, OUTPUT_KEYS.mode)?.value;
+  return {
+    stackName,
+    outputs,
+    ...(eventBus ? { eventBusName: busName(eventBus) } : {}),
+    ...(dispatcher ? { dispatcherArn: dispatcher } : {}),
+    playbooks: [...playbooks.values()].sort((a, b) => a.name.localeCompare(b.name)),
+    ...(mode ? { mode } : {}),
+  };
+}
+
+function missingOutput(stack: DeployedStack, key: string, alternative: string): LiveSetupError {
+  const present = stack.outputs.map((candidate) => candidate.key).sort();
+  return new LiveSetupError(
+    `stack ${stack.stackName} has no output ${key} (its outputs: ${present.length ? present.join(', ') : 'none'}): redeploy it from this repository (\`npx cdk deploy\`) or ${alternative}`,
+  );
+}
+
+/** The bus to put game-day events on: `--event-bus`, else the EventBusName output. */
+export function requireEventBus(stack: DeployedStack, flag: string | undefined): string {
+  if (flag) return busName(flag);
+  if (stack.eventBusName) return stack.eventBusName;
+  throw missingOutput(stack, OUTPUT_KEYS.eventBus, 'pass --event-bus NAME (Firebreak\'s rules listen on the default bus)');
+}
+
+/** The playbook state machines to follow with --watch. */
+export function requirePlaybooks(stack: DeployedStack): readonly DeployedPlaybook[] {
+  if (stack.playbooks.length > 0) return stack.playbooks;
+  throw missingOutput(
+    stack,
+    'Playbook<Name>Arn (one per playbook state machine)',
+    'drop --watch and follow the executions in the Step Functions console',
+  );
+}
