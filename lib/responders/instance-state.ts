@@ -51,6 +51,8 @@ export interface ObservedInstance {
   readonly profileAssociation?: ObservedProfileAssociation;
   readonly disableApiTermination: boolean;
   readonly shutdownBehavior: 'stop' | 'terminate';
+  /** `ebs` or `instance-store` (an instance-store-backed instance cannot stop, only terminate). */
+  readonly rootDeviceType?: string;
   /** EBS volumes only (instance-store volumes have no `Ebs` block and nothing to protect). */
   readonly ebsVolumes: readonly ObservedVolume[];
   readonly tags: Readonly<Record<string, string>>;
@@ -116,6 +118,7 @@ export function toObservedInstance(
     disableApiTermination: attributes.disableApiTermination?.DisableApiTermination?.Value === true,
     // EC2's default is `stop`; only an explicit `terminate` is a risk to the evidence.
     shutdownBehavior: attributes.shutdownBehavior?.InstanceInitiatedShutdownBehavior?.Value === 'terminate' ? 'terminate' : 'stop',
+    ...(instance.RootDeviceType ? { rootDeviceType: instance.RootDeviceType } : {}),
     ebsVolumes,
     tags,
   };

@@ -89,7 +89,8 @@ export interface EvidencePlan {
 export function planEvidence(instance: ObservedInstance): EvidencePlan {
   return {
     enableTerminationProtection: !instance.disableApiTermination,
-    setShutdownToStop: instance.shutdownBehavior !== 'stop',
+    // An instance-store-backed instance cannot stop, so EC2 refuses `stop` as its shutdown behaviour.
+    setShutdownToStop: instance.shutdownBehavior !== 'stop' && instance.rootDeviceType !== 'instance-store',
     keepVolumes: instance.ebsVolumes.filter((v) => v.deleteOnTermination),
   };
 }
@@ -382,8 +383,15 @@ async function protectEvidence(ec2: EC2Client, mode: ResponderMode, instance: Ob
         InstanceInitiatedShutdownBehavior: { Value: 'stop' },
       }),
     );
-  } else {
+  } else if (instance.shutdownBehavior === 'stop') {
     already.push({ api, target: id, outcome: 'already-done', detail: 'Instance-initiated shutdown behaviour was already stop' });
+  } else {
+    already.push({
+      api,
+      target: id,
+      outcome: 'skipped',
+      detail: 'Instance-store-backed instance: it cannot stop, so its shutdown behaviour stays terminate (termination protection does not cover a shutdown from inside)',
+    });
   }
   if (plan.keepVolumes.length > 0) {
     calls.push(

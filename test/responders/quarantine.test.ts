@@ -43,6 +43,7 @@ import {
   TestClientFactory,
   UNTRACK_SG,
   VPC,
+  describedInstance,
   firebreakGroup,
   givenGroups,
   givenInstance,
@@ -472,6 +473,19 @@ describe('quarantineInstance', () => {
       ]);
       expect(result.actions).toContainEqual(expect.objectContaining({ outcome: 'already-done', detail: 'No EBS volume to keep' }));
       expect(result.preQuarantine?.deleteOnTermination).toEqual([]);
+    });
+
+    it('leaves the shutdown behaviour of an instance-store-backed instance alone (it cannot stop)', async () => {
+      givenInstance(ec2Mock, { volumes: [] });
+      givenGroups(ec2Mock);
+      ec2Mock
+        .on(DescribeInstancesCommand)
+        .resolves({ Reservations: [{ Instances: [{ ...describedInstance({ volumes: [] }), RootDeviceType: 'instance-store' }] }] });
+      const result = await run();
+      expect(inputsOf(ec2Mock, ModifyInstanceAttributeCommand)).toEqual([{ InstanceId: INSTANCE_ID, DisableApiTermination: { Value: true } }]);
+      expect(result.actions).toContainEqual(
+        expect.objectContaining({ api: 'ec2:ModifyInstanceAttribute', outcome: 'skipped', detail: expect.stringContaining('cannot stop') }),
+      );
     });
 
     it('skips the protections already in place', async () => {
