@@ -74,6 +74,7 @@ export async function buildFirebreakApp(options: FirebreakAppOptions = {}): Prom
     ...(config.protectedTagKey ? { protectedTagKey: config.protectedTagKey } : {}),
     ...(config.memberRoleName ? { memberRoleName: config.memberRoleName } : {}),
     ...(config.memberRoleExternalId ? { memberRoleExternalId: config.memberRoleExternalId } : {}),
+    ...(config.organizationId ? { organizationId: config.organizationId } : {}),
     ...(config.logRetentionDays ? { logRetentionDays: config.logRetentionDays } : {}),
     ...(config.blastRadiusMax ? { blastRadiusMax: config.blastRadiusMax } : {}),
     ...(config.blastRadiusWindowSeconds ? { blastRadiusWindowSeconds: config.blastRadiusWindowSeconds } : {}),

@@ -17,6 +17,7 @@ export const CONTEXT_KEYS = [
   'protectedTagKey',
   'memberRoleName',
   'memberRoleExternalId',
+  'organizationId',
   'logRetentionDays',
   'blastRadiusMax',
   'blastRadiusWindowSeconds',
@@ -75,6 +76,7 @@ const contextSchema = z.object({
   protectedTagKey: z.string().trim().min(1).max(128, 'EC2 tag keys have at most 128 characters').optional(),
   memberRoleName: z.string().regex(ROLE_NAME, 'an IAM role name (at most 64 of letters, digits and +=,.@_-)').optional(),
   memberRoleExternalId: z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, '2-1224 characters of [\\w+=,.@:/-]').optional(),
+  organizationId: z.string().regex(/^o-[a-z0-9]{10,32}$/, 'an organization id such as o-a1b2c3d4e5').optional(),
   logRetentionDays: integer
     .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
       message: `one of the CloudWatch Logs retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,

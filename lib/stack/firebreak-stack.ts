@@ -43,7 +43,7 @@ import type { ResponderMode } from '../responders/model';
 import { CompiledStateMachineConstruct } from './compiled-state-machine';
 import type { ResponderArns } from './iam-scopes';
 import { planResponderStatements } from './iam-scopes';
-import { DEFAULT_RESPONDER_ROLE_NAME_PREFIX, responderRoleName } from './member-role-stack';
+import { DEFAULT_RESPONDER_ROLE_NAME_PREFIX, grantAssumeMemberRole, responderRoleName } from './member-role-stack';
 import { ResponderFunction } from './responder-function';
 
 /** Every default of the stack, in one place. */
@@ -122,6 +122,13 @@ export interface FirebreakStackProps extends StackProps {
    * @default responders act in the security account only
    */
   readonly memberRoleName?: string;
+  /**
+   * The organization id (`o-…`): responders may assume member roles only in its accounts
+   * (`aws:ResourceOrgID`), so a forged event naming an outside account cannot send them there.
+   * Requires `memberRoleName`.
+   * @default any account's role of that name
+   */
+  readonly organizationId?: string;
   /**
    * `sts:ExternalId` the member roles require. Requires `memberRoleName`.
    * @default none
@@ -279,7 +286,6 @@ export class FirebreakStack extends Stack {
       alertTopic: this.alertTopic.topicArn,
       alertKey: this.alertKey.keyArn,
       stateTable: this.stateTable.tableArn,
-      ...(props.memberRoleName ? { memberRoles: `arn:${Aws.PARTITION}:iam::*:role/${props.memberRoleName}` } : {}),
     };
     const environment: Record<string, string> = {
       POWERTOOLS_SERVICE_NAME: 'firebreak',
@@ -299,15 +305,9 @@ export class FirebreakStack extends Stack {
     const responders = new Map<string, ResponderFunction>();
     for (const [responder, actions] of responderActions(props.playbooks)) {
       const inIncidentAccount = actsInIncidentAccount(actions);
-      const needed = new Set([
-        ...actions,
-        ...(STATE_TABLE_ACTIONS[responder] ?? []),
-        ...(inIncidentAccount && props.memberRoleName ? ['sts:AssumeRole'] : []),
-      ]);
+      const needed = new Set([...actions, ...(STATE_TABLE_ACTIONS[responder] ?? [])]);
       const settings = RESPONDER_SETTINGS[responder] ?? RESPONDER_SETTINGS.default!;
-      responders.set(
-        responder,
-        new ResponderFunction(this, `Responder${pascal(responder)}`, {
+      const fn = new ResponderFunction(this, `Responder${pascal(responder)}`, {
           responder,
           description: settings.description,
           environment,
@@ -320,8 +320,14 @@ export class FirebreakStack extends Stack {
           ...(inIncidentAccount && props.reservedConcurrency !== undefined
             ? { reservedConcurrentExecutions: props.reservedConcurrency }
             : {}),
-        }),
-      );
+      });
+      if (inIncidentAccount && props.memberRoleName) {
+        grantAssumeMemberRole(fn.role, {
+          memberRoleName: props.memberRoleName,
+          ...(props.organizationId ? { organizationId: props.organizationId } : {}),
+        });
+      }
+      responders.set(responder, fn);
     }
     this.responders = responders;
     const fn = (responder: string) => {
@@ -547,8 +553,10 @@ function validateProps(props: FirebreakStackProps): void {
   const names = props.playbooks.map((playbook) => playbook.name);
   const duplicate = names.find((name, index) => names.indexOf(name) !== index);
   if (duplicate) throw new Error(`FirebreakStack: two playbooks are named "${duplicate}"`);
-  if (props.memberRoleExternalId !== undefined && props.memberRoleName === undefined) {
-    throw new Error('FirebreakStack: memberRoleExternalId is set but memberRoleName is not; set both or neither');
+  for (const key of ['memberRoleExternalId', 'organizationId'] as const) {
+    if (props[key] !== undefined && props.memberRoleName === undefined) {
+      throw new Error(`FirebreakStack: ${key} is set but memberRoleName is not; set both or neither`);
+    }
   }
   if (props.mode === 'enforce' && props.forceDryRun === true) {
     throw new Error(

@@ -1,7 +1,7 @@
 /**
  * Least privilege for the responder functions in the security account. A responder's policy is
  * exactly the union of `iamActionsForStep` over the deployed steps it runs, plus the security
- * account services it uses (alert topic, its KMS key, the state table, the member roles); each
+ * account services it uses (alert topic, its KMS key, the state table); each
  * action is granted on the narrowest resources its API authorizes on. An action without a scoping
  * rule here fails the synth: nothing is ever granted on `*` by default.
  *
@@ -29,8 +29,6 @@ export interface ResponderArns {
   readonly alertTopic: string;
   readonly alertKey: string;
   readonly stateTable: string;
-  /** The member role in every account, when cross-account response is configured. */
-  readonly memberRoles?: string;
 }
 
 /** A group of APIs that share resources and conditions, and why its resources are the narrowest possible. */
@@ -190,12 +188,6 @@ const SCOPES: readonly ActionScope[] = [
     actions: (requested) => [...requested].filter((action) => action.startsWith('dynamodb:')).sort(),
     resources: (arns) => [arns.stateTable],
     why: 'One table ARN.',
-  },
-  {
-    sid: 'ActInMemberAccounts',
-    actions: requestedOf('sts:AssumeRole'),
-    resources: (arns) => (arns.memberRoles ? [arns.memberRoles] : []),
-    why: 'Findings come from any member account of the organization; the role name is fixed at deploy time and the member role trusts only Firebreak responder roles (aws:PrincipalArn), so only the account is a wildcard.',
   },
 ];
 

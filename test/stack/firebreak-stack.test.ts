@@ -246,13 +246,18 @@ describe('FirebreakStack IAM', () => {
     const withoutMembers = responderStatements(synthesize().template, 'QuarantineInstance');
     expect(grantedActions(withoutMembers)).not.toContain('sts:AssumeRole');
 
-    const { template } = synthesize({ memberRoleName: 'FirebreakResponder', memberRoleExternalId: 'firebreak-prod' });
-    const assume = responderStatements(template, 'QuarantineInstance').find((s) => s.Sid === 'ActInMemberAccounts');
+    const { template } = synthesize({
+      memberRoleName: 'FirebreakResponder',
+      memberRoleExternalId: 'firebreak-prod',
+      organizationId: 'o-a1b2c3d4e5',
+    });
+    const assume = responderStatements(template, 'QuarantineInstance').find((s) => s.Sid === 'AssumeFirebreakMemberRole');
     expect(assume).toEqual({
-      Sid: 'ActInMemberAccounts',
+      Sid: 'AssumeFirebreakMemberRole',
       Effect: 'Allow',
       Action: 'sts:AssumeRole',
       Resource: { 'Fn::Join': ['', ['arn:', partition, ':iam::*:role/FirebreakResponder']] },
+      Condition: { StringEquals: { 'aws:ResourceOrgID': 'o-a1b2c3d4e5' } },
     });
     expect(grantedActions(responderStatements(template, 'PublishAlert'))).not.toContain('sts:AssumeRole');
     template.hasResourceProperties('AWS::Lambda::Function', {
@@ -544,8 +549,9 @@ describe('FirebreakStack props', () => {
     expect(() => synthesize({ mode: 'enforce', forceDryRun: true })).toThrow(/mode "enforce" and forceDryRun/);
   });
 
-  it('refuses an external id without a member role name', () => {
+  it('refuses an external id or an organization id without a member role name', () => {
     expect(() => synthesize({ memberRoleExternalId: 'x-123' })).toThrow(/memberRoleExternalId is set but memberRoleName is not/);
+    expect(() => synthesize({ organizationId: 'o-a1b2c3d4e5' })).toThrow(/organizationId is set but memberRoleName is not/);
   });
 
   it('refuses an empty playbook list and duplicate playbook names', () => {
