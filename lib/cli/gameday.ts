@@ -17,7 +17,7 @@ import type { GameDayBackend } from '../gameday/backend';
 import { createEndpointBackend, wallClockMs } from '../gameday/backend';
 import { renderJson, renderScenarioRun, renderSummary } from '../gameday/report';
 import type { ScenarioRun } from '../gameday/runner';
-import { runScenario } from '../gameday/runner';
+import { runHolds, runScenario, verdictOf } from '../gameday/runner';
 import type { Scenario } from '../gameday/scenario';
 import { validateScenarioDirectory } from '../gameday/scenario-loader';
 import { defaultTemplateDirectories, listTemplates } from '../gameday/templates';
@@ -118,7 +118,7 @@ async function run(names: readonly string[], options: RunOptions, setExitCode: (
     err(`[${index + 1}/${chosen.length}] ${scenario.name} …`);
     const result = await runScenario(scenario, { playbooks: loaded.playbooks, ...(makeBackend ? { backend: makeBackend() } : {}) });
     runs.push(result);
-    err(`[${index + 1}/${chosen.length}] ${scenario.name}: ${result.passed ? 'PASS' : 'FAIL'} (${result.wallMs.toFixed(0)} ms)`);
+    err(`[${index + 1}/${chosen.length}] ${scenario.name}: ${verdictOf(result)} (${result.wallMs.toFixed(0)} ms)`);
     if (!options.json) {
       out(renderScenarioRun(result, { color, calls: options.calls !== false }));
       out();
@@ -127,7 +127,7 @@ async function run(names: readonly string[], options: RunOptions, setExitCode: (
   const wallMs = wallClockMs() - started;
   if (options.json) out(renderJson(runs, wallMs));
   else out(renderSummary(runs, wallMs, { color }));
-  setExitCode(runs.every((result) => result.passed) ? 0 : 1);
+  setExitCode(runs.every(runHolds) ? 0 : 1);
 }
 
 /** Registers `firebreak gameday list|run`. */

@@ -185,6 +185,12 @@ export interface LocalEngineOptions {
   readonly retainExecutions?: boolean;
   /** Called when an execution ends. */
   readonly onExecutionEnd?: (record: ExecutionRecord) => void;
+  /**
+   * Validate each definition with aws-local-stepfunctions' ASL validator first (default false: the
+   * compiler's tests and Step Functions at deploy time validate the same definitions; a bad path
+   * still fails at run time, as it would in the service).
+   */
+  readonly validateDefinitions?: boolean;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -234,6 +240,22 @@ function allStates(definition: AslDefinition): [string, AslState][] {
   ]);
 }
 
+// Validating a definition compiles aws-local-stepfunctions' JSON schemas (about half a second per
+// machine): each distinct definition is built once per process and reused (runs are independent).
+const machines = new Map<string, StateMachine>();
+function machineFor(text: string, definition: AslDefinition, validate: boolean): StateMachine {
+  const key = `${validate ? 'validated' : 'plain'}:${text}`;
+  let machine = machines.get(key);
+  if (!machine) {
+    machine = new StateMachine(
+      definition as never,
+      { validationOptions: validate ? { checkArn: true, checkPaths: true } : { noValidate: true } },
+    );
+    machines.set(key, machine);
+  }
+  return machine;
+}
+
 function shortHash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 12);
 }
@@ -253,6 +275,7 @@ export class LocalEngine {
   private readonly retain: boolean;
   private readonly onExecutionEnd?: (record: ExecutionRecord) => void;
   private deliveries = 0;
+  private readonly validate: boolean;
   readonly dispatcherArn: string;
 
   constructor(options: LocalEngineOptions) {
@@ -261,6 +284,7 @@ export class LocalEngine {
     this.approvals = options.approvals ?? NOBODY_ANSWERS;
     this.recordEvents = options.recordEvents ?? true;
     this.retain = options.retainExecutions ?? true;
+    this.validate = options.validateDefinitions ?? false;
     if (options.onExecutionEnd) this.onExecutionEnd = options.onExecutionEnd;
     const { account, region } = environment.deployment;
 
@@ -313,7 +337,7 @@ export class LocalEngine {
         throw new LocalDeploymentError(`state machine ${name}: state ${reference.state} invokes ${String(functionName)}, which no local responder answers`);
       }
     }
-    const machine = new StateMachine(definition as never, { validationOptions: { checkArn: true, checkPaths: true } });
+    const machine = machineFor(text, definition, this.validate);
     this.deployed.set(arn, {
       arn,
       name,

@@ -9,7 +9,7 @@ import { isMutatingCall } from './backend';
 import type { ExecutionRecord } from './engine';
 import type { Scenario } from './scenario';
 import type { Containment } from './timeline';
-import { groupDisplayName } from './timeline';
+import { groupDisplayName, normalizeGroupName } from './timeline';
 
 export interface ExpectationResult {
   /** What is checked, e.g. `instance web ENI 1 groups`. */
@@ -153,7 +153,7 @@ export function evaluateExpectations(scenario: Scenario, facts: RunFacts): Expec
     if (expected.enis !== undefined) {
       expected.enis.forEach((groups, index) => {
         const eni = state.networkInterfaces[index];
-        const want = [...new Set(groups.map((group) => (group.startsWith('sg-') ? groupDisplayName(group, environment, after) : group)))].sort();
+        const want = [...new Set(groups.map((group) => (group.startsWith('sg-') ? groupDisplayName(group, environment, after) : normalizeGroupName(group))))].sort();
         const have = eni ? [...new Set(eni.groupIds.map((group) => groupDisplayName(group, environment, after)))].sort() : [];
         results.push(
           result(

@@ -275,8 +275,10 @@ export class LocalBackend implements GameDayBackend {
     index(state.instances, 'instanceId');
     index(state.networkInterfaces, 'networkInterfaceId');
     index(state.volumes, 'volumeId');
-    // Firebreak's own state table (quarantine records, blast-radius slots) is not the account's resources.
-    const { tables: _tables, ...accountState } = state;
+    // Firebreak's own state table (quarantine records, blast-radius slots) and roles (created when a
+    // responder first signs a call) are not the account's resources.
+    const { tables: _tables, roles, ...accountState } = state;
+    const accountRoles = ((roles as { name?: string }[] | undefined) ?? []).filter((role) => !String(role.name).startsWith('firebreak-'));
     return {
       instances,
       groupNames,
@@ -288,7 +290,7 @@ export class LocalBackend implements GameDayBackend {
       })),
       keptEvents: sim.queueMessages(resolved.deployment.unprocessableEventsQueueUrl).map((message) => ({ body: message.body, at: message.at })),
       resources,
-      digest: JSON.stringify(accountState),
+      digest: JSON.stringify({ ...accountState, roles: accountRoles }),
     };
   }
 

@@ -5,6 +5,7 @@
  */
 import type { GameDayCall } from './backend';
 import type { ScenarioRun } from './runner';
+import { verdictOf } from './runner';
 import type { TimelineRow } from './timeline';
 
 export interface RenderOptions {
@@ -105,23 +106,29 @@ export function renderScenarioRun(run: ScenarioRun, options: RenderOptions = {})
     );
   }
   const failed = run.expectations.filter((expectation) => !expectation.passed).length;
-  const verdict = run.passed ? paint('PASS', 'green', options.color) : paint('FAIL', 'red', options.color);
+  const word = verdictOf(run);
+  const verdict = paint(word, word === 'FAIL' ? 'red' : word === 'PASS' ? 'green' : 'bold', options.color);
   lines.push(
     `${verdict} ${scenario.name}: ${run.expectations.length - failed}/${run.expectations.length} expectations hold (${run.wallMs.toFixed(0)} ms wall, ${(run.simMs / 1000).toFixed(3)} s simulated)`,
   );
+  if (word === 'PENDING') lines.push(`   pending, so it does not fail the game day: ${scenario.pending ?? ''}`);
+  if (word === 'NOW PASSES') lines.push(`   this pending scenario now passes: remove its 'pending:' line (${scenario.pending ?? ''})`);
   return lines.join('\n');
 }
 
 /** The closing summary of a game day. */
 export function renderSummary(runs: readonly ScenarioRun[], wallMs: number, options: RenderOptions = {}): string {
-  const failed = runs.filter((run) => !run.passed);
+  const failed = runs.filter((run) => verdictOf(run) === 'FAIL');
+  const pending = runs.filter((run) => verdictOf(run) === 'PENDING' || verdictOf(run) === 'NOW PASSES');
+  const passed = runs.length - failed.length - pending.length;
   const expectations = runs.reduce((total, run) => total + run.expectations.length, 0);
   const failedExpectations = runs.reduce((total, run) => total + run.expectations.filter((expectation) => !expectation.passed).length, 0);
   const lines = [
-    `Game day: ${runs.length - failed.length} of ${runs.length} scenario(s) passed, ${expectations - failedExpectations} of ${expectations} expectations hold, in ${(wallMs / 1000).toFixed(2)} s wall.`,
+    `Game day: ${passed} of ${runs.length} scenario(s) passed${pending.length > 0 ? `, ${pending.length} pending` : ''}, ${expectations - failedExpectations} of ${expectations} expectations hold, in ${(wallMs / 1000).toFixed(2)} s wall.`,
   ];
   for (const run of failed) lines.push(paint(`  FAIL ${run.scenario.name} (${run.scenario.file})`, 'red', options.color));
-  lines.push(`${runs.length - failed.length} passed, ${failed.length} failed`);
+  for (const run of pending) lines.push(`  ${verdictOf(run)} ${run.scenario.name}: ${run.scenario.pending ?? ''}`);
+  lines.push(`${passed} passed, ${failed.length} failed${pending.length > 0 ? `, ${pending.length} skipped` : ''}`);
   return lines.join('\n');
 }
 
@@ -138,6 +145,8 @@ function jsonRun(run: ScenarioRun): Record<string, unknown> {
     playbook: run.scenario.playbook,
     backend: run.backend,
     passed: run.passed,
+    verdict: verdictOf(run),
+    ...(run.scenario.pending !== undefined ? { pending: run.scenario.pending } : {}),
     ...(run.error ? { error: run.error } : {}),
     wallMs: Number(run.wallMs.toFixed(1)),
     simMs: run.simMs,
@@ -175,15 +184,17 @@ function jsonRun(run: ScenarioRun): Record<string, unknown> {
 
 /** One JSON document for the whole game day (what `--json` prints). */
 export function renderJson(runs: readonly ScenarioRun[], wallMs: number): string {
-  const failed = runs.filter((run) => !run.passed).length;
+  const failed = runs.filter((run) => verdictOf(run) === 'FAIL').length;
+  const pending = runs.filter((run) => run.scenario.pending !== undefined).length;
   const expectations = runs.flatMap((run) => run.expectations);
   return JSON.stringify(
     {
       passed: failed === 0,
       summary: {
         scenarios: runs.length,
-        passed: runs.length - failed,
+        passed: runs.length - failed - pending,
         failed,
+        pending,
         expectations: expectations.length,
         failedExpectations: expectations.filter((expectation) => !expectation.passed).length,
         wallMs: Number(wallMs.toFixed(1)),

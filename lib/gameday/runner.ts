@@ -68,6 +68,20 @@ export interface RunScenarioOptions {
   readonly templateDirectories?: readonly string[];
 }
 
+/** PASS, FAIL, or for a `pending:` scenario PENDING (fails as expected) / NOW PASSES (remove `pending:`). */
+export type Verdict = 'PASS' | 'FAIL' | 'PENDING' | 'NOW PASSES';
+
+/** The verdict of a run. */
+export function verdictOf(run: Pick<ScenarioRun, 'passed' | 'scenario'>): Verdict {
+  if (run.scenario.pending === undefined) return run.passed ? 'PASS' : 'FAIL';
+  return run.passed ? 'NOW PASSES' : 'PENDING';
+}
+
+/** True unless the run fails the game day (a pending scenario never does). */
+export function runHolds(run: Pick<ScenarioRun, 'passed' | 'scenario'>): boolean {
+  return run.passed || run.scenario.pending !== undefined;
+}
+
 /** The scenario's `approvals:` answers, consumed in order (by step when one is named); unanswered requests time out. */
 export function scenarioApprovalDesk(answers: readonly ApprovalDocument[], log: ApprovalRecord[]): ApprovalDesk {
   const remaining = [...answers];

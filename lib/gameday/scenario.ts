@@ -222,6 +222,13 @@ export const scenarioFileSchema = z.strictObject({
   description: z.string().min(1),
   playbook: z.string().regex(NAME).nullable().describe('The playbook under test (null: none should run).'),
   tags: z.array(z.string().min(1)).default([]).describe('Free labels for listing (edge-case, approval...).'),
+  pending: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Why this scenario cannot pass yet (a rail not built): it still runs and reports, its failures do not fail the game day, and it is flagged once it passes.',
+    ),
   settings: settingsSchema.default(settingsSchema.parse({})),
   environment: environmentSchema.default(environmentSchema.parse({})),
   inject: z.array(injectionSchema).min(1),

@@ -59,12 +59,19 @@ function callsOf(task: TaskInvocation, calls: readonly GameDayCall[]): GameDayCa
   return calls.filter((call) => call.seq >= task.fromSeq && call.seq < to && call.caller.includes(`/${task.role}/`));
 }
 
+/** Service integrations by the API they call. */
+const INTEGRATION_APIS: Readonly<Record<string, string>> = {
+  'arn:aws:states:::states:startExecution': 'states:StartExecution',
+  'arn:aws:states:::sqs:sendMessage': 'sqs:SendMessage',
+  'arn:aws:states:::sns:publish': 'sns:Publish',
+};
+
 function isResponderResult(value: unknown): value is { status?: unknown; actions?: ResponderAction[] } {
   return value !== null && typeof value === 'object';
 }
 
 function summarizeTask(task: TaskInvocation): { action: string; result: string; detail?: string; actions: readonly ResponderAction[] } {
-  const integration = task.resource.replace('arn:aws:states:::', '');
+  const integration = INTEGRATION_APIS[task.resource] ?? task.resource.replace('arn:aws:states:::', '');
   const action = task.responder ?? integration;
   if (task.error) return { action, result: `error ${task.error.name}`, detail: task.error.message.slice(0, 300), actions: [] };
   if (task.approval) {
@@ -81,19 +88,16 @@ function summarizeTask(task: TaskInvocation): { action: string; result: string; 
     return { action, result: String(payload.status ?? 'ok'), actions: payload.actions ?? [] };
   }
   const answer = task.result as Record<string, unknown> | undefined;
-  if (answer?.ExecutionArn) return { action: 'states:StartExecution', result: `started ${String(answer.ExecutionArn).split(':').pop() ?? ''}`, actions: [] };
+  if (answer?.ExecutionArn) return { action: integration, result: `started ${String(answer.ExecutionArn).split(':').pop() ?? ''}`, actions: [] };
   if (answer?.MessageId) return { action: integration, result: `sent ${String(answer.MessageId)}`, actions: [] };
   return { action, result: 'ok', actions: [] };
 }
 
-/** Builds the timeline of a run, sorted by wall time (ties keep the recording order). */
+/** Builds the timeline of a run: each execution in its own event order, executions merged by wall time. */
 export function buildTimeline(input: TimelineInput): TimelineRow[] {
   const { executions, calls, injectionSim, injectionWall } = input;
   const sim = (at: Date | undefined) => (at ? at.getTime() - injectionSim.getTime() : 0);
   const wall = (ms: number | undefined) => (ms === undefined ? 0 : Math.max(0, ms - injectionWall));
-  const rows: (TimelineRow & { order: number })[] = [];
-  let order = 0;
-  const push = (row: TimelineRow) => rows.push({ ...row, order: (order += 1) });
 
   let dispatcherCount = 0;
   const playbookRuns = new Map<string, number>();
@@ -107,31 +111,11 @@ export function buildTimeline(input: TimelineInput): TimelineRow[] {
     }
   }
 
-  for (const record of executions) {
-    const execution = labels.get(record.executionArn) ?? record.name;
-    push({
-      simMs: sim(record.startSim),
-      wallMs: wall(record.startWallMs),
-      kind: 'execution',
-      execution,
-      state: '',
-      action: 'ExecutionStarted',
-      resource: record.name,
-      result: record.kind === 'dispatcher' ? 'event delivered' : `started by ${labels.get(record.parentArn ?? '') ?? 'dispatcher'}`,
-    });
-    for (const event of record.events) {
-      if (event.type === 'StateRetried') {
-        push({ simMs: sim(event.simAt), wallMs: wall(event.wallMs), kind: 'retry', execution, state: event.state ?? '', action: 'StateRetried', resource: '', result: `retry #${event.retry ?? '?'}` });
-      } else if (event.type === 'StateCaught') {
-        push({ simMs: sim(event.simAt), wallMs: wall(event.wallMs), kind: 'caught', execution, state: event.state ?? '', action: 'StateCaught', resource: '', result: 'error caught' });
-      } else if (event.type === 'StateEntered' && event.stateType !== 'Task') {
-        push({ simMs: sim(event.simAt), wallMs: wall(event.wallMs), kind: 'state', execution, state: event.state ?? '', action: event.stateType ?? 'State', resource: '', result: 'entered' });
-      }
-    }
-    for (const task of record.tasks) {
-      const summary = summarizeTask(task);
-      const made = callsOf(task, calls);
-      push({
+  const taskRows = (execution: string, task: TaskInvocation): TimelineRow[] => {
+    const summary = summarizeTask(task);
+    const made = callsOf(task, calls);
+    const rows: TimelineRow[] = [
+      {
         simMs: sim(task.endSim ?? task.startSim),
         wallMs: wall(task.endWallMs ?? task.startWallMs),
         kind: 'task',
@@ -143,36 +127,65 @@ export function buildTimeline(input: TimelineInput): TimelineRow[] {
         ...(summary.detail ? { detail: summary.detail } : {}),
         calls: compressCalls(made),
         callCount: made.length,
+      },
+    ];
+    for (const action of summary.actions) {
+      rows.push({ simMs: sim(new Date(action.at)), wallMs: wall(task.endWallMs), kind: 'action', execution, state: task.state, action: action.api, resource: action.target, result: action.outcome, detail: action.detail });
+    }
+    for (const call of made.filter((candidate) => candidate.outcome === 'error')) {
+      rows.push({
+        simMs: sim(call.at),
+        wallMs: wall(task.endWallMs),
+        kind: 'call',
+        execution,
+        state: task.state,
+        action: call.api,
+        resource: '',
+        result: `${call.errorCode ?? 'error'}${call.injected ? ' (injected)' : ''}`,
+        detail: `attempt ${call.attempt}${call.dryRun ? ', DryRun' : ''}`,
       });
-      for (const action of summary.actions) {
-        push({
-          simMs: sim(new Date(action.at)),
-          wallMs: wall(task.endWallMs),
-          kind: 'action',
-          execution,
-          state: task.state,
-          action: action.api,
-          resource: action.target,
-          result: action.outcome,
-          detail: action.detail,
-        });
-      }
-      for (const call of made.filter((candidate) => candidate.outcome === 'error')) {
-        push({
-          simMs: sim(call.at),
-          wallMs: wall(call.wallMs ?? task.endWallMs),
-          kind: 'call',
-          execution,
-          state: task.state,
-          action: call.api,
-          resource: '',
-          result: `${call.errorCode ?? 'error'}${call.injected ? ' (injected)' : ''}`,
-          detail: `attempt ${call.attempt}${call.dryRun ? ', DryRun' : ''}`,
-        });
+    }
+    return rows;
+  };
+
+  const perExecution: TimelineRow[][] = executions.map((record) => {
+    const execution = labels.get(record.executionArn) ?? record.name;
+    const rows: TimelineRow[] = [
+      {
+        simMs: sim(record.startSim),
+        wallMs: wall(record.startWallMs),
+        kind: 'execution',
+        execution,
+        state: '',
+        action: 'ExecutionStarted',
+        resource: record.name,
+        result: record.kind === 'dispatcher' ? 'event delivered' : `started by ${labels.get(record.parentArn ?? '') ?? 'dispatcher'}`,
+      },
+    ];
+    // The k-th end (StateExited or StateFailed) of a Task state is its k-th invocation.
+    const ends = new Map<string, number>();
+    const invocations = (state: string) => record.tasks.filter((task) => task.state === state);
+    for (const event of record.events) {
+      const at = { simMs: sim(event.simAt), wallMs: wall(event.wallMs), execution, state: event.state ?? '' };
+      if (event.stateType === 'Task' && (event.type === 'StateExited' || event.type === 'StateFailed') && event.state) {
+        const index = ends.get(event.state) ?? 0;
+        ends.set(event.state, index + 1);
+        const task = invocations(event.state)[index];
+        if (task) rows.push(...taskRows(execution, task));
+      } else if (event.type === 'StateRetried') {
+        rows.push({ ...at, kind: 'retry', action: 'StateRetried', resource: '', result: `retry #${event.retry ?? '?'}` });
+      } else if (event.type === 'StateCaught') {
+        rows.push({ ...at, kind: 'caught', action: 'StateCaught', resource: '', result: 'error caught' });
+      } else if (event.type === 'StateEntered' && event.stateType !== 'Task') {
+        rows.push({ ...at, kind: 'state', action: event.stateType ?? 'State', resource: '', result: 'entered' });
       }
     }
+    // Invocations no event closed (events not recorded, or an execution cut short).
+    for (const [state, count] of new Map(record.tasks.map((task) => [task.state, invocations(task.state).length]))) {
+      for (const task of invocations(state).slice(ends.get(state) ?? 0, count)) rows.push(...taskRows(execution, task));
+    }
     if (record.status !== 'RUNNING') {
-      push({
+      rows.push({
         simMs: sim(record.endSim),
         wallMs: wall(record.endWallMs),
         kind: 'execution',
@@ -184,20 +197,38 @@ export function buildTimeline(input: TimelineInput): TimelineRow[] {
         ...(record.cause && record.status === 'FAILED' ? { detail: record.cause.slice(0, 300) } : {}),
       });
     }
+    return rows;
+  });
+
+  // Merge: each execution keeps its own order; the earliest head (by wall time) goes next.
+  const merged: TimelineRow[] = [];
+  const heads = perExecution.map(() => 0);
+  for (;;) {
+    let best = -1;
+    perExecution.forEach((rows, index) => {
+      const row = rows[heads[index] as number];
+      if (row === undefined) return;
+      const current = best >= 0 ? perExecution[best]?.[heads[best] as number] : undefined;
+      if (current === undefined || row.wallMs < current.wallMs) best = index;
+    });
+    if (best < 0) break;
+    merged.push(perExecution[best]?.[heads[best] as number] as TimelineRow);
+    heads[best] = (heads[best] as number) + 1;
   }
-  return rows
-    .sort((a, b) => a.wallMs - b.wallMs || a.order - b.order)
-    .map(({ order: _order, ...row }) => row);
+  return merged;
 }
 
 /** Group display names: the scenario's own names, `isolation` / `untrack` for Firebreak's groups, else EC2's name or the id. */
 export function groupDisplayName(groupId: string, environment: ResolvedEnvironment, inspection: AccountInspection): string {
   const declared = Object.entries(environment.securityGroups).find(([, id]) => id === groupId)?.[0];
-  if (declared) return declared;
-  const name = inspection.groupNames[groupId];
+  return normalizeGroupName(declared ?? inspection.groupNames[groupId] ?? groupId);
+}
+
+/** Firebreak's own groups read as `isolation` and `untrack`, whoever created them. */
+export function normalizeGroupName(name: string): string {
   if (name === ISOLATION_GROUP_NAME) return 'isolation';
   if (name === UNTRACK_GROUP_NAME) return 'untrack';
-  return name ?? groupId;
+  return name;
 }
 
 /** Injection → the last successful ModifyNetworkInterfaceAttribute that put an ENI in the isolation group alone. */
