@@ -16,6 +16,7 @@ import { DescribeStateMachineCommand, GetExecutionHistoryCommand, ListExecutions
 import type { STSClient } from '@aws-sdk/client-sts';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { awsErrorCode, isAccessDeniedAwsError } from '../../aws/errors';
+import { GAMEDAY_SOURCE } from '../../incident/schemas';
 import { InjectionRejectedError, LiveSetupError, WatchFailedError } from './errors';
 import type { DescribedInstance, GameDayEntry } from './injection';
 import type { DeployedStack } from './stack';
@@ -185,7 +186,7 @@ export async function putGameDayEvent(eventBridge: EventBridgeClient, entry: Gam
     const code = result?.ErrorCode ?? 'UnknownError';
     const hint =
       code === 'NotAuthorizedForSourceException'
-        ? ` (EventBridge refuses custom events whose source starts with "aws."; game-day events use ${entry.Source})`
+        ? ` (EventBridge refuses custom events whose source starts with "aws."; game-day events use ${GAMEDAY_SOURCE})`
         : code === 'AccessDeniedException'
           ? ` (your role needs events:PutEvents on the bus ${entry.EventBusName})`
           : '';
