@@ -16,6 +16,7 @@ import type {
   Snapshot,
   Volume,
 } from '@aws-sdk/client-ec2';
+import { instanceTypeSpec } from './ec2-catalog';
 import { tagList } from './ec2-common';
 import { INSTANCE_STATE_CODES } from './model';
 import type {
@@ -95,7 +96,7 @@ export function instanceView(world: SimWorld, instance: InstanceRecord): Instanc
   const association = terminated ? undefined : world.associationOf(instance.id);
   const view: Instance = {
     AmiLaunchIndex: 0,
-    Architecture: 'x86_64',
+    Architecture: instanceTypeSpec(instance.instanceType)?.architecture ?? 'x86_64',
     BlockDeviceMappings: terminated ? [] : blockDeviceMappings(world, instance),
     EbsOptimized: false,
     EnaSupport: true,

@@ -278,6 +278,21 @@ describe('simulated EC2 instances', () => {
     expect(sim.instance(box.instanceId)?.state).toBe('stopped');
   });
 
+  // https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/terminating-instances.html#Using_ChangingInstanceInitiatedShutdownBehavior
+  // (a shutdown from the operating system stops the instance, or terminates it when the behaviour is terminate)
+  it('follows InstanceInitiatedShutdownBehavior when the instance shuts itself down', async () => {
+    const { sim } = await ec2World({ instanceTransitionMs: 0 });
+    const keeps = sim.addInstance({ shutdownBehavior: 'stop' });
+    const vanishes = sim.addInstance({ shutdownBehavior: 'terminate' });
+
+    sim.shutdownFromInside(keeps.instanceId);
+    sim.shutdownFromInside(vanishes.instanceId);
+
+    expect(sim.instance(keeps.instanceId)?.state).toBe('stopped');
+    expect(sim.instance(vanishes.instanceId)?.state).toBe('terminated');
+    expect(sim.volume(vanishes.volumeIds[0] as string)).toBeUndefined();
+  });
+
   // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstanceTypes.html
   // https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/InstanceStorage.html
   it('tells which instance types have instance store volumes, and refuses an unknown type', async () => {

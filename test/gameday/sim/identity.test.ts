@@ -81,6 +81,27 @@ describe('simulated identities: STS, IAM and permissions', () => {
     expect(sim.calls({ api: 'sts:AssumeRole' })).toHaveLength(2);
   });
 
+  // https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html (DurationSeconds, default one hour)
+  it('refuses calls signed with assumed-role credentials after they expire', async () => {
+    const sim = new SimulatedAws({ defaultAccount: SECURITY });
+    const role = sim.addRole({ account: MEMBER, name: 'FirebreakMember', trustedPrincipals: [SECURITY] });
+    const sts = await sim.clientFactory().sts();
+    const { Credentials } = await sts.send(new AssumeRoleCommand({ RoleArn: role, RoleSessionName: 'fb', DurationSeconds: 900 }));
+    const member = sim.attach(
+      new EC2Client({
+        region: 'us-east-1',
+        credentials: { accessKeyId: Credentials?.AccessKeyId ?? '', secretAccessKey: Credentials?.SecretAccessKey ?? '', sessionToken: Credentials?.SessionToken ?? '' },
+      }),
+    );
+
+    await member.send(new DescribeInstancesCommand({}));
+    sim.advance(900_000);
+    const expired = await rejectionOf(member.send(new DescribeInstancesCommand({})));
+
+    expect(expired.name).toBe('RequestExpired');
+    expect(sim.calls({ api: 'ec2:DescribeInstances' }).map((c) => c.account)).toEqual([MEMBER, MEMBER]);
+  });
+
   // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html (AuthFailure)
   it('refuses a client whose credentials it never issued (AuthFailure), so nothing reaches it by accident', async () => {
     const sim = new SimulatedAws();
