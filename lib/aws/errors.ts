@@ -41,6 +41,8 @@ const ACCESS_DENIED_CODES = new Set([
   'AccessDeniedException',
   'AuthFailure',
   'AuthorizationError',
+  // SDK v3 names query-protocol modeled errors after the exception class (SNS, IAM).
+  'AuthorizationErrorException',
   'InvalidClientTokenId',
   'ExpiredToken',
 ]);

@@ -33,3 +33,13 @@ describe('toResponderError', () => {
     expect(toResponderError('boom', 'x')).toBeInstanceOf(ResponderFailedError);
   });
 });
+
+describe('toResponderError for query-protocol services', () => {
+  it('treats SNS AuthorizationErrorException (the SDK v3 class name) as access denied', () => {
+    const error = Object.assign(new Error('not authorized'), {
+      name: 'AuthorizationErrorException',
+      $metadata: { httpStatusCode: 403 },
+    });
+    expect(toResponderError(error, 'sns:Publish')).toBeInstanceOf(ResponderAccessDeniedError);
+  });
+});
