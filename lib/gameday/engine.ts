@@ -581,7 +581,14 @@ export class LocalEngine {
           throw lambdaFunctionError(error);
         }
         const payload = params.Payload;
-        const token = isRecord(payload) && typeof payload.taskToken === 'string' ? payload.taskToken : `${record.executionArn}#${stateName}`;
+        // The token travels in the payload (`taskToken.$: $$.Task.Token`, at the top or in `approval`).
+        const approval = isRecord(payload) && isRecord(payload.approval) ? payload.approval : undefined;
+        const token =
+          isRecord(payload) && typeof payload.taskToken === 'string'
+            ? payload.taskToken
+            : typeof approval?.taskToken === 'string'
+              ? approval.taskToken
+              : `${record.executionArn}#${stateName}`;
         const timeoutSeconds = typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : undefined;
         const decision = await this.approvals({
           executionArn: record.executionArn,

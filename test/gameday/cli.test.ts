@@ -1,0 +1,155 @@
+/**
+ * `firebreak gameday list|run` through runCli: exit codes, the expected-versus-actual line of a
+ * failing expectation, the JSON document, and the suggestion for an unknown scenario.
+ */
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runCli } from '../../lib/cli/main';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const SHIPPED = resolve(ROOT, 'playbooks/scenarios');
+let dir: string;
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout += String(chunk);
+    return true;
+  });
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
+    return true;
+  });
+  try {
+    const code = await runCli(['node', 'firebreak', 'gameday', ...args]);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'firebreak-gameday-'));
+  await copyFile(join(SHIPPED, 'ec2-throttled-twice.yaml'), join(dir, 'ec2-throttled-twice.yaml'));
+  // The same scenario with one wrong expectation: the ENI must be back in web-tier (it is isolated).
+  const wrong = (await readFile(join(SHIPPED, 'ec2-throttled-twice.yaml'), 'utf8'))
+    .replace('name: ec2-throttled-twice', 'name: wrong-expectation')
+    .replace('        - [isolation]', '        - [web-tier]');
+  await writeFile(join(dir, 'wrong-expectation.yaml'), wrong);
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('firebreak gameday run', () => {
+  it('exits 0 and prints the timeline, time to containment and every expectation as PASS when they all hold', async () => {
+    const { code, stdout } = await cli('run', 'ec2-throttled-twice', '--scenarios', dir);
+    expect(code).toBe(0);
+    expect(stdout).toContain('━━ ec2-throttled-twice ━━');
+    expect(stdout).toMatch(/dispatcher#1\s+Triage\s+triage → start-playbook → compromised-ec2-instance \(enforce\)/);
+    expect(stdout).toMatch(/✗ ec2:ModifyNetworkInterfaceAttribute: RequestLimitExceeded \(injected\)/);
+    expect(stdout).toMatch(/time to containment: \d+\.\d{3} s simulated, [\d.]+ms wall/);
+    expect(stdout).toContain('PASS calls to ec2:ModifyNetworkInterfaceAttribute answered RequestLimitExceeded: 2');
+    expect(stdout).not.toContain('FAIL');
+    expect(stdout.trimEnd().split('\n').at(-1)).toBe('1 passed, 0 failed');
+  });
+
+  it('exits 1 with a clear expected-versus-actual line when an expectation does not hold', async () => {
+    const { code, stdout } = await cli('run', 'wrong-expectation', '--scenarios', dir);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/ {3}FAIL instance web ENI 1 \(eni-[0-9a-f]+\) groups: expected \[web-tier\], actual \[isolation\]\n/);
+    expect(stdout).toMatch(/^FAIL wrong-expectation: \d+\/\d+ expectations hold/m);
+    expect(stdout.trimEnd().split('\n').at(-1)).toBe('0 passed, 1 failed');
+  });
+
+  it('runs every scenario when none is named, and fails the game day if any fails', async () => {
+    const { code, stdout, stderr } = await cli('run', '--scenarios', dir);
+    expect(code).toBe(1);
+    expect(stderr).toContain('[1/2] ec2-throttled-twice');
+    expect(stderr).toContain('[2/2] wrong-expectation: FAIL');
+    expect(stdout).toContain('Game day: 1 of 2 scenario(s) passed');
+  });
+
+  it('--json prints one JSON document with the same content', async () => {
+    const { code, stdout } = await cli('run', '--all', '--json', '--scenarios', dir);
+    expect(code).toBe(1);
+    const document = JSON.parse(stdout) as {
+      passed: boolean;
+      summary: Record<string, number>;
+      scenarios: {
+        name: string;
+        passed: boolean;
+        verdict: string;
+        containment: { simMs: number; isolatedEnis: number } | null;
+        deliveries: { outcome: string; playbook: string; duplicate: boolean }[];
+        executions: { playbook: string; status: string }[];
+        calls: { total: number; errors: { api: string; errorCode: string; injected: boolean }[] };
+        timeline: { execution: string; state: string; action: string; result: string; simMs: number; wallMs: number }[];
+        expectations: { name: string; passed: boolean; expected: string; actual: string }[];
+      }[];
+    };
+    expect(document.passed).toBe(false);
+    expect(document.summary).toMatchObject({ scenarios: 2, passed: 1, failed: 1, pending: 0 });
+    const [ok, wrong] = document.scenarios;
+    expect(ok).toMatchObject({
+      name: 'ec2-throttled-twice',
+      passed: true,
+      verdict: 'PASS',
+      containment: { isolatedEnis: 1 },
+      deliveries: [{ outcome: 'start-playbook', playbook: 'compromised-ec2-instance', duplicate: false }],
+      executions: [{ playbook: 'compromised-ec2-instance', status: 'SUCCEEDED' }],
+    });
+    expect(ok?.calls.errors.filter((call) => call.errorCode === 'RequestLimitExceeded')).toEqual([
+      expect.objectContaining({ api: 'ec2:ModifyNetworkInterfaceAttribute', injected: true }),
+      expect.objectContaining({ api: 'ec2:ModifyNetworkInterfaceAttribute', injected: true }),
+    ]);
+    expect(ok?.timeline).toContainEqual(expect.objectContaining({ execution: 'compromised-ec2-instance', state: 'contain', action: 'quarantine-instance', result: 'quarantined' }));
+    expect(wrong?.verdict).toBe('FAIL');
+    expect(wrong?.expectations).toContainEqual(expect.objectContaining({ passed: false, expected: '[web-tier]', actual: '[isolation]' }));
+  });
+
+  it('exits 2 and suggests the closest name for an unknown scenario', async () => {
+    const { code, stderr, stdout } = await cli('run', 'ec2-throttled-twise', '--scenarios', dir);
+    expect(code).toBe(2);
+    expect(stderr).toContain("no scenario named 'ec2-throttled-twise' (did you mean 'ec2-throttled-twice'?)");
+    expect(stdout).toBe('');
+  });
+
+  it('exits 2 naming file, line and column when a scenario file is invalid', async () => {
+    const bad = await mkdtemp(join(tmpdir(), 'firebreak-gameday-bad-'));
+    try {
+      await writeFile(join(bad, 'broken.yaml'), 'name: broken\ndescription: x\nplaybook: null\ninject:\n  - raw: x\nexpect:\n  executons: 0\n');
+      const { code, stderr } = await cli('run', '--scenarios', bad);
+      expect(code).toBe(2);
+      expect(stderr).toContain(`${join(bad, 'broken.yaml')}:7:3: unknown key 'executons' (did you mean 'executions'?)`);
+    } finally {
+      await rm(bad, { recursive: true, force: true });
+    }
+  });
+
+  it('exits 2 with the reason when the endpoint backend is asked for and unavailable', async () => {
+    const { code, stderr } = await cli('run', 'ec2-throttled-twice', '--scenarios', dir, '--endpoint-url', 'http://localhost:4566');
+    expect(code).toBe(2);
+    expect(stderr).toContain('--endpoint-url http://localhost:4566');
+  });
+});
+
+describe('firebreak gameday list', () => {
+  it('prints one line per scenario with its playbook and first sentence', async () => {
+    const { code, stdout } = await cli('list');
+    expect(code).toBe(0);
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines.at(-1)).toMatch(/^\d+ scenario\(s\) in /);
+    expect(lines).toContainEqual(expect.stringMatching(/^duplicate-delivery\s+compromised-ec2-instance\s+EventBridge delivers at least once: /));
+    expect(lines).toContainEqual(expect.stringMatching(/^alarm-back-to-ok\s+\(none\)\s+A status-check alarm/));
+  });
+});

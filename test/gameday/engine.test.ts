@@ -1,0 +1,173 @@
+/**
+ * The local engine plays Step Functions around the synthesized definitions: exactly-once starts by
+ * execution name, the Lambda integration's error shape, retries that move the simulated clock, and
+ * approval tasks answered from the scenario.
+ */
+import { resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { definitionsFor } from '../../lib/gameday/definitions';
+import type { ApprovalDecision, ApprovalRequest } from '../../lib/gameday/engine';
+import { ENGINE_ERRORS, LocalEngine, nominalRetryDelayMs } from '../../lib/gameday/engine';
+import { LocalBackend } from '../../lib/gameday/local-backend';
+import { environmentSchema, settingsSchema } from '../../lib/gameday/scenario';
+import { aimEventAt, loadTemplate } from '../../lib/gameday/templates';
+import type { Playbook } from '../../lib/playbooks/model';
+import { loadPlaybookDirectory } from '../../lib/playbooks/loader';
+import type { SynthesizedDefinitions } from '../../lib/stack/app';
+import { ec2Incident } from '../support/incidents';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const settings = settingsSchema.parse({});
+let playbooks: Playbook[];
+let definitions: SynthesizedDefinitions;
+
+beforeAll(async () => {
+  playbooks = await loadPlaybookDirectory(resolve(ROOT, 'playbooks'));
+  definitions = await definitionsFor(settings, playbooks);
+});
+
+async function webServer(faults: unknown[] = []) {
+  const backend = new LocalBackend({ seed: 'engine-test' });
+  const environment = await backend.prepare(
+    environmentSchema.parse({ securityGroups: { 'web-tier': {} }, instances: { web: { enis: [{ groups: ['web-tier'] }] } }, faults }),
+    settings,
+  );
+  return { backend, environment };
+}
+
+describe('LocalEngine', () => {
+  it('starts one playbook execution for two deliveries of the same finding: the second ends in DuplicateDelivery', async () => {
+    const { backend, environment } = await webServer();
+    const engine = new LocalEngine({ backend, definitions, environment, settings });
+    const event = aimEventAt(await loadTemplate('guardduty-ec2-backdoor-c2activity-multi-eni'), environment.instances.web!);
+    const first = await engine.deliver(event);
+    await engine.settle();
+    const second = await engine.deliver(structuredClone(event));
+    await engine.settle();
+
+    const playbookRuns = engine.executions().filter((record) => record.kind === 'playbook');
+    expect(playbookRuns.map((record) => [record.playbook, record.status])).toEqual([['compromised-ec2-instance', 'SUCCEEDED']]);
+    expect(first.started).toEqual([playbookRuns[0]!.executionArn]);
+    expect(first.path.at(-1)).toBe('StartPlaybook');
+    expect(second.path.slice(-2)).toEqual(['StartPlaybook', 'DuplicateDelivery']);
+    expect(second.status).toBe('SUCCEEDED');
+    const refused = second.tasks.find((task) => task.state === 'StartPlaybook');
+    expect(refused?.error?.name).toBe(ENGINE_ERRORS.executionAlreadyExists);
+    expect(backend.callLog().filter((call) => call.api === 'ec2:CreateSnapshots')).toHaveLength(1);
+  });
+
+  it('names the playbook execution deterministically (execution name from triage) and fills the context object', async () => {
+    const { backend, environment } = await webServer();
+    const engine = new LocalEngine({ backend, definitions, environment, settings });
+    await engine.deliver(aimEventAt(await loadTemplate('guardduty-ec2-backdoor-c2activity-multi-eni'), environment.instances.web!));
+    await engine.settle();
+    const run = engine.executions().find((record) => record.kind === 'playbook')!;
+    expect(run.name).toMatch(/^gd-4ec5f3a1b2d94e8f9a0b1c2d3e4f5a6b-[0-9a-f]+$/);
+    expect(run.executionArn).toBe(`arn:aws:states:eu-west-1:111122223333:execution:Firebreak-compromised-ec2-instance:${run.name}`);
+    // The responders got $$.Execution.Id and $$.StateMachine.Id through their payload.
+    const alert = run.tasks.find((task) => task.state === 'alert');
+    expect(alert?.result).toMatchObject({ StatusCode: 200, ExecutedVersion: '$LATEST' });
+    const published = (await backend.inspect()).alerts[0]!;
+    expect(published.message).toContain(run.name);
+  });
+
+  it('retries a transient responder failure through the state machine, recording each retry and moving the simulated clock', async () => {
+    // Five throttles: the SDK's three attempts fail, the responder raises a transient error, the
+    // state machine retries the step; the second invocation's SDK attempts absorb the rest.
+    const { backend, environment } = await webServer([{ api: 'ec2:DescribeInstances', error: 'RequestLimitExceeded', times: 5 }]);
+    const engine = new LocalEngine({ backend, definitions, environment, settings });
+    const before = backend.now().getTime();
+    await engine.deliver(aimEventAt(await loadTemplate('guardduty-ec2-backdoor-c2activity-multi-eni'), environment.instances.web!));
+    await engine.settle();
+    const run = engine.executions().find((record) => record.kind === 'playbook')!;
+    expect(run.status).toBe('SUCCEEDED');
+    const retried = run.events.filter((event) => event.type === 'StateRetried').map((event) => event.state);
+    expect(retried.length).toBeGreaterThan(0);
+    const attempts = run.tasks.filter((task) => retried.includes(task.state)).map((task) => task.attempt);
+    expect(Math.max(...attempts)).toBe(2);
+    // The retrier's nominal 2 s interval (before jitter) passed on the simulated clock, plus the SDK backoffs.
+    expect(backend.now().getTime() - before).toBeGreaterThanOrEqual(2000);
+  });
+
+  it('computes a retrier wait as IntervalSeconds × BackoffRate^(n-1), capped by MaxDelaySeconds', () => {
+    expect(nominalRetryDelayMs({ IntervalSeconds: 2, BackoffRate: 2 }, 1)).toBe(2000);
+    expect(nominalRetryDelayMs({ IntervalSeconds: 2, BackoffRate: 2 }, 3)).toBe(8000);
+    expect(nominalRetryDelayMs({ IntervalSeconds: 2, BackoffRate: 2, MaxDelaySeconds: 5 }, 3)).toBe(5000);
+    expect(nominalRetryDelayMs({}, 1)).toBe(1000);
+  });
+});
+
+describe('LocalEngine approvals (.waitForTaskToken)', () => {
+  const approvalPlaybook = JSON.stringify({
+    StartAt: 'approve-containment',
+    States: {
+      'approve-containment': {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+        TimeoutSeconds: 3600,
+        Parameters: {
+          FunctionName: '${Fn_publish_alert}',
+          Payload: {
+            kind: 'approval-request',
+            'incident.$': '$.incident',
+            mode: 'enforce',
+            playbook: 'approval-test',
+            options: {},
+            approval: { 'taskToken.$': '$$.Task.Token', waitingSteps: ['contain'], timeoutSeconds: 3600 },
+          },
+        },
+        ResultPath: '$.approval',
+        Catch: [
+          { ErrorEquals: ['Firebreak.ApprovalRejected'], ResultPath: '$.rejected', Next: 'rejected' },
+          { ErrorEquals: ['States.Timeout'], ResultPath: '$.timedOut', Next: 'timed-out' },
+        ],
+        Next: 'approved',
+      },
+      approved: { Type: 'Succeed' },
+      rejected: { Type: 'Succeed' },
+      'timed-out': { Type: 'Succeed' },
+    },
+  });
+
+  async function runApproval(decision: ApprovalDecision) {
+    const { backend, environment } = await webServer();
+    const requests: ApprovalRequest[] = [];
+    const engine = new LocalEngine({
+      backend,
+      definitions: { ...definitions, playbooks: { ...definitions.playbooks, 'approval-test': { definition: approvalPlaybook, substitutions: {} } } },
+      environment,
+      settings,
+      validateDefinitions: true,
+      approvals: (request) => {
+        requests.push(request);
+        return decision;
+      },
+    });
+    const before = backend.now().getTime();
+    const record = engine.start('arn:aws:states:eu-west-1:111122223333:stateMachine:Firebreak-approval-test', 'approval-1', { incident: ec2Incident() });
+    await record.done;
+    return { record, requests, backend, elapsed: backend.now().getTime() - before };
+  }
+
+  it('sends the approval request (the function runs), then continues with the approval when approved', async () => {
+    const { record, requests, backend } = await runApproval({ answer: 'approve', by: 'alice' });
+    expect(record.path).toEqual(['approve-containment', 'approved']);
+    expect(record.output).toMatchObject({ approval: { approved: true, by: 'alice' } });
+    expect(requests).toEqual([expect.objectContaining({ state: 'approve-containment', playbook: 'approval-test', timeoutSeconds: 3600 })]);
+    expect(requests[0]!.taskToken).not.toBe('');
+    expect((await backend.inspect()).alerts.map((alert) => alert.subject)).toEqual([expect.stringContaining('APPROVAL')]);
+  });
+
+  it("fails the task with Firebreak.ApprovalRejected when rejected, so the playbook's Catch decides", async () => {
+    const { record } = await runApproval({ answer: 'reject', by: 'bob', reason: 'production freeze' });
+    expect(record.path).toEqual(['approve-containment', 'rejected']);
+    expect(record.output).toMatchObject({ rejected: { Error: 'Firebreak.ApprovalRejected' } });
+  });
+
+  it('fails the task with States.Timeout when nobody answers, after the state timeout on the simulated clock', async () => {
+    const { record, elapsed } = await runApproval({ answer: 'timeout' });
+    expect(record.path).toEqual(['approve-containment', 'timed-out']);
+    expect(record.output).toMatchObject({ timedOut: { Error: 'States.Timeout' } });
+    expect(elapsed).toBeGreaterThanOrEqual(3_600_000);
+  });
+});

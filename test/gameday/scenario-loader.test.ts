@@ -1,0 +1,119 @@
+/**
+ * Scenario files are validated like playbooks: every problem with its file, line and column, in
+ * words, and names checked against each other (groups, instances, templates, playbooks, steps).
+ */
+import { describe, expect, it } from 'vitest';
+import { parseScenarioSource } from '../../lib/gameday/scenario-loader';
+import { formatPlaybookError } from '../../lib/playbooks/errors';
+import type { Playbook } from '../../lib/playbooks/model';
+
+const playbook: Playbook = {
+  name: 'compromised-ec2-instance',
+  description: 'x',
+  match: { sources: ['guardduty'] },
+  priority: 100,
+  mode: 'enforce',
+  file: 'playbooks/compromised-ec2-instance.yaml',
+  steps: [
+    {
+      kind: 'parallel',
+      id: 'contain-and-preserve-evidence',
+      branches: [
+        { kind: 'action', id: 'contain', action: 'quarantine-instance', with: {} },
+        { kind: 'action', id: 'preserve-evidence', action: 'snapshot-volumes', with: {} },
+      ],
+    },
+    { kind: 'action', id: 'alert', action: 'notify', with: {} },
+  ],
+};
+const context = { playbooks: [playbook], templates: ['guardduty-ec2-backdoor-c2activity-multi-eni'] };
+
+const VALID = `name: multi-eni
+description: Two ENIs.
+playbook: compromised-ec2-instance
+environment:
+  securityGroups:
+    web-tier: {}
+  instances:
+    web:
+      enis:
+        - groups: [web-tier]
+inject:
+  - template: guardduty-ec2-backdoor-c2activity-multi-eni
+    target: web
+expect:
+  executions: 1
+  steps:
+    contain: { status: succeeded }
+  instances:
+    web:
+      enis: [[isolation]]
+`;
+
+function problems(text: string): string[] {
+  return parseScenarioSource(text, 'scenarios/s.yaml', context).problems.map(formatPlaybookError);
+}
+
+describe('parseScenarioSource', () => {
+  it('accepts a valid scenario and fills the defaults (account, region, enforce, one-by-one)', () => {
+    const { scenario, problems: found } = parseScenarioSource(VALID, 'scenarios/s.yaml', context);
+    expect(found).toEqual([]);
+    expect(scenario).toMatchObject({
+      name: 'multi-eni',
+      file: 'scenarios/s.yaml',
+      delivery: 'one-by-one',
+      settings: { mode: 'enforce', forceDryRun: false },
+      environment: { account: '111122223333', region: 'eu-west-1' },
+      inject: [{ deliveries: 1, set: {} }],
+    });
+  });
+
+  it('names an unknown key at its line and column, with the closest known key', () => {
+    expect(problems(VALID.replace('  executions: 1', '  executons: 1'))).toEqual([
+      "scenarios/s.yaml:15:3: unknown key 'executons' (did you mean 'executions'?); allowed here: " +
+        'outcome, playbook, mode, executions, duplicates, status, steps, instances, alerts, keptEvents, unchanged, noMutatingCalls, accountUnchanged, calls, containedWithinSeconds',
+    ]);
+  });
+
+  it('points at a wrong value with what was expected', () => {
+    expect(problems(VALID.replace('contain: { status: succeeded }', 'contain: { status: done }'))).toEqual([
+      "scenarios/s.yaml:17:24: 'status' cannot be the text \"done\"; expected one of: succeeded, failed, skipped",
+    ]);
+  });
+
+  it('refuses a group, instance, template, playbook or step that does not exist, at the line that names it', () => {
+    const text = VALID.replace('groups: [web-tier]', 'groups: [web-teir]')
+      .replace('target: web', 'target: webb')
+      .replace('template: guardduty-ec2-backdoor-c2activity-multi-eni', 'template: guardduty-backdoor')
+      .replace('playbook: compromised-ec2-instance', 'playbook: compromised-ec2')
+      .replace('contain: { status', 'contian: { status');
+    expect(problems(text)).toEqual([
+      expect.stringMatching(/^scenarios\/s\.yaml:3:11: no playbook 'compromised-ec2' \(did you mean 'compromised-ec2-instance'\?\)/),
+      "scenarios/s.yaml:10:20: no security group 'web-teir' in environment.securityGroups (did you mean 'web-tier'?) (or 'default', the VPC's own)",
+      "scenarios/s.yaml:12:15: no event template 'guardduty-backdoor'",
+      "scenarios/s.yaml:13:13: no instance 'webb' in environment.instances (did you mean 'web'?)",
+    ]);
+  });
+
+  it('refuses a step id the playbook does not have', () => {
+    expect(problems(VALID.replace('contain: { status', 'contian: { status'))).toEqual([
+      "scenarios/s.yaml:17:5: playbook compromised-ec2-instance has no step 'contian' (did you mean 'contain'?); its steps: contain-and-preserve-evidence, contain, preserve-evidence, alert",
+    ]);
+  });
+
+  it('asks for exactly one of template, event or raw in an injection', () => {
+    expect(problems(VALID.replace('    target: web\n', '    target: web\n    raw: hello\n'))).toEqual([
+      "scenarios/s.yaml:12:5: an injection has exactly one of 'template', 'event' or 'raw'",
+    ]);
+  });
+
+  it('reports a YAML syntax error with its position', () => {
+    expect(problems('name: [unclosed\n')).toEqual([expect.stringMatching(/^scenarios\/s\.yaml:\d+:\d+: YAML syntax error: /)]);
+  });
+
+  it('asks for the groups of every ENI when an expectation lists a different number', () => {
+    expect(problems(VALID.replace('enis: [[isolation]]', 'enis: [[isolation], [isolation]]'))).toEqual([
+      "scenarios/s.yaml:20:13: instance 'web' has 1 ENI(s); list the groups of each (2 given)",
+    ]);
+  });
+});
