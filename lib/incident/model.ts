@@ -4,8 +4,11 @@
  * Plain data only: it crosses Step Functions payloads as JSON.
  */
 
-/** Where the event came from. */
-export type IncidentSource = 'guardduty' | 'cloudwatch';
+/**
+ * Where the event came from. `firebreak` is a request Firebreak makes of itself (a release started
+ * by `firebreak release`), never an event from the bus: triage and routing see only the other two.
+ */
+export type IncidentSource = 'guardduty' | 'cloudwatch' | 'firebreak';
 
 /** GuardDuty's published bands; alarms are scored by `alarmSeverity` in the parser. */
 export type SeverityLabel = 'Informational' | 'Low' | 'Medium' | 'High' | 'Critical';

@@ -101,7 +101,8 @@ export const incidentSchema = z.looseObject({
     .max(64)
     .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "-" or "_"'),
   revision: z.string().min(1),
-  source: z.enum(['guardduty', 'cloudwatch']),
+  // `firebreak`: a release requested with `firebreak release` (lib/cli/release.ts).
+  source: z.enum(['guardduty', 'cloudwatch', 'firebreak']),
   findingType: z.string().min(1),
   title: z.string(),
   description: z.string().optional(),
