@@ -32,7 +32,7 @@ import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import type { ResponderInput } from './responder-input';
 import { parseResponderInput } from './responder-input';
-import { isPlaceholderInstanceId } from './snapshot';
+import { isPlaceholderInstanceId } from './instance-state';
 
 export const CONTAINMENT_GUARD_RESPONDER = 'containment-guard';
 

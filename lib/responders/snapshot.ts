@@ -28,6 +28,7 @@ import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import type { ResponderInput } from './responder-input';
 import { parseResponderInput } from './responder-input';
+import { isPlaceholderInstanceId } from './instance-state';
 
 export const SNAPSHOT_RESPONDER = 'snapshot-volumes';
 
@@ -111,17 +112,6 @@ export interface SnapshotPlan {
 // ---------------------------------------------------------------------------------------------
 // Pure decisions
 // ---------------------------------------------------------------------------------------------
-
-const INSTANCE_ID_FORMAT = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
-
-/**
- * True for ids that cannot name a real instance: GuardDuty sample findings use `i-99999999`
- * (https://docs.aws.amazon.com/guardduty/latest/ug/sample_findings.html), and anything outside EC2's
- * id format would only earn an InvalidInstanceID.Malformed.
- */
-export function isPlaceholderInstanceId(instanceId: string): boolean {
-  return !INSTANCE_ID_FORMAT.test(instanceId) || /^i-(?:0+|9+)$/.test(instanceId);
-}
 
 /** Cuts `text` to `max` characters (code points), ending with `...` when it was cut. */
 export function truncateText(text: string, max: number): string {

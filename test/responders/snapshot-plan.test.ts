@@ -1,11 +1,11 @@
 // The pure decisions of snapshot-volumes, tested without any SDK mock.
+import { isPlaceholderInstanceId } from '../../lib/responders/instance-state';
 import { describe, expect, it } from 'vitest';
 import {
   attachedEbsVolumes,
   evidenceSnapshotDescription,
   evidenceSnapshotTags,
   instanceStoreReport,
-  isPlaceholderInstanceId,
   planEvidenceSnapshots,
   truncateText,
 } from '../../lib/responders/snapshot';
