@@ -183,6 +183,7 @@ export function checkFlags(flags: InjectFlags): CheckedFlags {
         `--guardduty-samples asks GuardDuty for findings about placeholder resources, so ${notForSamples.join(', ')} do${notForSamples.length > 1 ? '' : 'es'} not apply: drop ${notForSamples.length > 1 ? 'them' : 'it'}, or drop --guardduty-samples to inject a template finding`,
       );
     }
+    parseSampleTypes(checked.guarddutySamples);
     return checked;
   }
   if (checked.template !== undefined && !findLiveTemplate(checked.template)) {
@@ -310,6 +311,8 @@ async function injectTemplate(context: RunContext, flags: CheckedFlags, identity
   }
 
   const eventBusName = requireEventBus(stack, flags.eventBus);
+  // What --watch needs is checked before anything is put on the bus: a missing output must not leave a half-done rehearsal.
+  if (flags.watch) requirePlaybooks(stack);
   if (flags.describe && account !== identity.account) {
     throw new LiveSetupError(
       `--describe reads the instance with your credentials, in account ${identity.account}, but --account is ${account}: drop --describe (the finding then names only the instance, and the responders describe it in its own account) or aim at an instance of ${identity.account}`,
@@ -343,6 +346,7 @@ async function injectTemplate(context: RunContext, flags: CheckedFlags, identity
 async function injectSamples(context: RunContext, flags: CheckedFlags): Promise<number> {
   const { deps, clients, where } = context;
   const findingTypes = parseSampleTypes(flags.guarddutySamples ?? '');
+  if (flags.watch) requirePlaybooks(context.stack);
   const detectorId = await findDetector(clients.guardDuty, where);
   const requestedAt = deps.now();
   await createSampleFindings(clients.guardDuty, detectorId, findingTypes);

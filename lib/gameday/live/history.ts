@@ -166,10 +166,12 @@ export function executionReport(
         };
       }
       startedAtMs = since(event);
+      // The execution name (up to 80 characters) is printed when the execution is found; the row shows what it is about.
+      const resource = record(given?.resource);
       push(event, {
         state: '',
         action: 'ExecutionStarted',
-        resource: execution.name,
+        resource: text(resource?.instanceId) ?? '',
         result: `started${mode ? ` in ${mode}` : ''}${incident?.sample ? ' (sample finding)' : ''}`,
       });
       continue;
@@ -183,7 +185,7 @@ export function executionReport(
       push(event, {
         state: '',
         action: type,
-        resource: execution.name,
+        resource: '',
         result: `${status}${error ? ` ${error}` : ''}`,
         ...(cause ? { detail: cause.slice(0, DETAIL_MAX) } : {}),
       });

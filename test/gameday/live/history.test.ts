@@ -14,7 +14,7 @@ describe('executionReport', () => {
     const report = executionReport(EXECUTION, containedHistory(), INJECTED_AT);
 
     expect(report.rows.map(({ atMs, state, action, resource, result }) => [atMs, state, action, resource, result])).toEqual([
-      [1_200, '', 'ExecutionStarted', EXECUTION.name, 'started in enforce'],
+      [1_200, '', 'ExecutionStarted', 'i-0123456789abcdef0', 'started in enforce'],
       [1_250, 'contain-and-preserve-evidence', 'Parallel', '', 'entered'],
       [2_500, 'quarantine-instance', 'quarantine-instance', '', 'error TransientResponderError'],
       [5_100, 'snapshot-volumes', 'snapshot-volumes', 'i-0123456789abcdef0', 'snapshotted'],
@@ -22,7 +22,7 @@ describe('executionReport', () => {
       [6_400, 'quarantine-instance', 'quarantine-instance (attempt 2)', 'i-0123456789abcdef0', 'quarantined'],
       [6_400, 'quarantine-instance', 'ec2:ModifyNetworkInterfaceAttribute', 'eni-0f1e2d3c4b5a69788', 'done'],
       [7_300, 'notify', 'publish-alert', '', 'published'],
-      [7_320, '', 'ExecutionSucceeded', EXECUTION.name, 'SUCCEEDED'],
+      [7_320, '', 'ExecutionSucceeded', '', 'SUCCEEDED'],
     ]);
     expect(report.rows.every((row) => row.execution === 'compromised-ec2-instance')).toBe(true);
     expect(report.rows[2]?.detail).toBe('ec2:DescribeInstances answered RequestLimitExceeded');

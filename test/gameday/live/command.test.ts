@@ -1,0 +1,447 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import type { Output } from '@aws-sdk/client-cloudformation';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { CreateSampleFindingsCommand, GuardDutyClient, ListDetectorsCommand } from '@aws-sdk/client-guardduty';
+import { DescribeStateMachineCommand, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { Command, CommanderError } from 'commander';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { findLiveTemplate } from '../../../lib/gameday/live/catalogue';
+import { createInjectCommand, registerInjectCommand } from '../../../lib/gameday/live/command';
+import type { InjectDependencies, LiveClients } from '../../../lib/gameday/live/command';
+import { buildInjection } from '../../../lib/gameday/live/injection';
+import { INJECTED_AT, at, containedHistory, failedHistory } from './histories';
+
+const REGION = 'eu-west-1';
+const ACCOUNT = '111122223333';
+const CALLER = 'arn:aws:sts::111122223333:assumed-role/GameDay/alice';
+const FINDING_ID = '9f8e7d6c5b4a39281706f5e4d3c2b1a0';
+const EVENT_ID = '0b6f4e2a-3c1d-4e5f-8a9b-7c6d5e4f3a2b';
+const INSTANCE = 'i-0123456789abcdef0';
+const machine = (name: string) => `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:Firebreak-${name}`;
+const DISPATCHER = machine('dispatcher');
+const COMPROMISED = machine('compromised-ec2-instance');
+
+const OUTPUTS: Output[] = [
+  { OutputKey: 'DispatcherArn', OutputValue: DISPATCHER },
+  { OutputKey: 'PlaybookCompromisedEc2InstanceArn', OutputValue: COMPROMISED, Description: 'Playbook compromised-ec2-instance' },
+  { OutputKey: 'EventBusName', OutputValue: 'default' },
+  { OutputKey: 'Mode', OutputValue: 'dry-run' },
+];
+
+/** The execution name the default template gets with this test's finding id and clock. */
+const EXECUTION_NAME = buildInjection(
+  findLiveTemplate('backdoor-c2')!,
+  { instanceId: INSTANCE, account: ACCOUNT, region: REGION, partition: 'aws' },
+  { account: ACCOUNT, region: REGION, eventBusName: 'default' },
+  { findingId: FINDING_ID, eventId: EVENT_ID, now: INJECTED_AT },
+).executionName;
+
+const sts = mockClient(STSClient);
+const cloudFormation = mockClient(CloudFormationClient);
+const eventBridge = mockClient(EventBridgeClient);
+const guardDuty = mockClient(GuardDutyClient);
+const sfn = mockClient(SFNClient);
+const ec2 = mockClient(EC2Client);
+const mocks = [sts, cloudFormation, eventBridge, guardDuty, sfn, ec2];
+
+const awsError = (name: string, message = name) => Object.assign(new Error(message), { name });
+
+function stackWith(outputs: Output[]): void {
+  cloudFormation.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'Firebreak', StackStatus: 'CREATE_COMPLETE', CreationTime: new Date(), Outputs: outputs }] });
+}
+
+beforeEach(() => {
+  mocks.forEach((mock) => mock.reset());
+  sts.on(GetCallerIdentityCommand).resolves({ Account: ACCOUNT, Arn: CALLER, UserId: 'AROA:alice' });
+  stackWith(OUTPUTS);
+  eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '11111111-2222-3333-4444-555555555555' }] });
+  sfn.on(DescribeStateMachineCommand).rejects(awsError('AccessDeniedException'));
+});
+afterEach(() => mocks.forEach((mock) => mock.reset()));
+
+interface Run {
+  readonly code: number;
+  readonly out: string;
+  readonly err: string;
+  readonly regions: (string | undefined)[];
+  readonly sleeps: number[];
+}
+
+/** Runs `firebreak gameday inject ARGS` through commander as lib/cli/main.ts would, with mocked clients and a fake clock. */
+async function run(args: string[], overrides: Partial<InjectDependencies> = {}, clients?: Partial<LiveClients>): Promise<Run> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const regions: (string | undefined)[] = [];
+  const sleeps: number[] = [];
+  let nowMs = INJECTED_AT.getTime();
+  let code = 0;
+  const deps: Partial<InjectDependencies> = {
+    makeClients: (region) => {
+      regions.push(region);
+      return {
+        sts: new STSClient({ region: region ?? REGION }),
+        cloudFormation: new CloudFormationClient({ region: REGION }),
+        eventBridge: new EventBridgeClient({ region: REGION }),
+        guardDuty: new GuardDutyClient({ region: REGION }),
+        sfn: new SFNClient({ region: REGION }),
+        ec2: new EC2Client({ region: REGION }),
+        ...clients,
+      };
+    },
+    now: () => new Date(nowMs),
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      nowMs += ms;
+    },
+    newFindingId: () => FINDING_ID,
+    newEventId: () => EVENT_ID,
+    out: (line) => out.push(line),
+    err: (line) => err.push(line),
+    interrupts: () => ({ signal: new AbortController().signal, dispose: () => undefined }),
+    ...overrides,
+  };
+  const program = new Command('firebreak')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => out.push(text), writeErr: (text) => err.push(text) });
+  const gameday = program.command('gameday');
+  createInjectCommand(deps)(gameday, (exitCode) => {
+    code = Math.max(code, exitCode);
+  });
+  try {
+    await program.parseAsync(['gameday', 'inject', ...args], { from: 'user' });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    code = error.exitCode === 0 ? 0 : 2;
+  }
+  return { code, out: out.join('\n'), err: err.join('\n'), regions, sleeps };
+}
+
+const putInputs = () => eventBridge.commandCalls(PutEventsCommand).map((call) => call.args[0].input);
+
+function executionsAppear(history = containedHistory({ mode: 'dry-run' })): void {
+  sfn
+    .on(ListExecutionsCommand, { stateMachineArn: COMPROMISED })
+    .resolves({
+      executions: [{ executionArn: `${COMPROMISED.replace(':stateMachine:', ':execution:')}:${EXECUTION_NAME}`, stateMachineArn: COMPROMISED, name: EXECUTION_NAME, status: 'RUNNING', startDate: at(1_200) }],
+    })
+    .on(GetExecutionHistoryCommand)
+    .resolves({ events: history });
+}
+
+describe('firebreak gameday inject (template)', () => {
+  it('puts the finding on the bus from the stack outputs, says the execution name, and exits 0', async () => {
+    const result = await run(['--instance', INSTANCE]);
+
+    expect(result.code).toBe(0);
+    expect(putInputs()).toHaveLength(1);
+    const entry = putInputs()[0]!.Entries![0]!;
+    expect(entry).toMatchObject({ Source: 'firebreak.gameday', DetailType: 'GuardDuty Finding', EventBusName: 'default', Resources: [], Time: new Date('2026-11-20T10:15:30.000Z') });
+    expect(JSON.parse(entry.Detail!)).toMatchObject({ id: FINDING_ID, type: 'Backdoor:EC2/C&CActivity.B', accountId: ACCOUNT, resource: { instanceDetails: { instanceId: INSTANCE } } });
+    expect(result.out).toContain(`Stack Firebreak in ${REGION}/${ACCOUNT}: mode dry-run; injecting as ${CALLER}.`);
+    expect(result.out).toContain(`its playbook execution will be named ${EXECUTION_NAME} (the shipped playbooks route it to compromised-ec2-instance)`);
+    expect(result.out).toContain('EventBridge event 11111111-2222-3333-4444-555555555555');
+    expect(result.out).toContain(`aws logs filter-log-events --log-group-name /aws/vendedlogs/states/Firebreak-dispatcher --filter-pattern '"gd-${FINDING_ID}"' --region ${REGION}`);
+    expect(cloudFormation.commandCalls(DescribeStacksCommand)[0]?.args[0].input).toEqual({ StackName: 'Firebreak' });
+  });
+
+  it('passes --region to the clients and --stack to CloudFormation, and puts on --event-bus', async () => {
+    const result = await run(['--instance', INSTANCE, '--region', 'eu-central-1', '--stack', 'Firebreak-Staging', '--event-bus', 'security']);
+
+    expect(result.code).toBe(0);
+    expect(result.regions).toEqual(['eu-central-1']);
+    expect(cloudFormation.commandCalls(DescribeStacksCommand)[0]?.args[0].input).toEqual({ StackName: 'Firebreak-Staging' });
+    expect(putInputs()[0]?.Entries?.[0]?.EventBusName).toBe('security');
+  });
+
+  it('applies --template, --severity, --type and --account to the finding', async () => {
+    const result = await run(['--template', 'ssh-brute-force-actor', '--instance', INSTANCE, '--severity', '7.5', '--type', 'UnauthorizedAccess:EC2/RDPBruteForce', '--account', '444455556666']);
+
+    expect(result.code).toBe(0);
+    expect(JSON.parse(putInputs()[0]!.Entries![0]!.Detail!)).toMatchObject({
+      type: 'UnauthorizedAccess:EC2/RDPBruteForce',
+      severity: 7.5,
+      accountId: '444455556666',
+      service: { resourceRole: 'ACTOR' },
+    });
+  });
+
+  it('fills the finding from ec2:DescribeInstances with --describe', async () => {
+    ec2.on(DescribeInstancesCommand).resolves({
+      Reservations: [{ Instances: [{ InstanceId: INSTANCE, NetworkInterfaces: [{ NetworkInterfaceId: 'eni-0f1e2d3c4b5a69788', PrivateIpAddress: '10.0.1.5', VpcId: 'vpc-1', Groups: [{ GroupId: 'sg-a', GroupName: 'web' }] }] }] }],
+    });
+
+    const result = await run(['--instance', INSTANCE, '--describe']);
+
+    expect(result.code).toBe(0);
+    expect(ec2.commandCalls(DescribeInstancesCommand)[0]?.args[0].input).toEqual({ InstanceIds: [INSTANCE] });
+    expect(JSON.parse(putInputs()[0]!.Entries![0]!.Detail!).resource.instanceDetails.networkInterfaces).toEqual([
+      expect.objectContaining({ networkInterfaceId: 'eni-0f1e2d3c4b5a69788', vpcId: 'vpc-1', securityGroups: [{ groupId: 'sg-a', groupName: 'web' }] }),
+    ]);
+    expect(result.out).toContain('1 ENI from ec2:DescribeInstances');
+  });
+
+  it('refuses --describe of an instance in another account than the credentials, before injecting', async () => {
+    const result = await run(['--instance', INSTANCE, '--describe', '--account', '444455556666']);
+
+    expect(result.code).toBe(2);
+    expect(result.err).toMatch(/--describe reads the instance with your credentials, in account 111122223333, but --account is 444455556666/);
+    expect(putInputs()).toEqual([]);
+  });
+
+  it('with --watch, prints the timeline and the dry-run containment, and exits 0 when the execution succeeded', async () => {
+    executionsAppear();
+
+    const result = await run(['--instance', INSTANCE, '--watch']);
+
+    expect(result.code).toBe(0);
+    expect(result.out).toContain(`Watching the playbook execution named ${EXECUTION_NAME} in 1 playbook state machine (timeout 900 s`);
+    expect(result.out).toMatch(/time\s+execution\s+state\s+action\s+resource\s+result/);
+    expect(result.out).toMatch(/\+6\.4s\s+compromised-ec2-instance\s+quarantine-instance\s+quarantine-instance \(attempt 2\)\s+i-0123456789abcdef0\s+dry-run/);
+    expect(result.out).toContain(`compromised-ec2-instance ${EXECUTION_NAME} ended SUCCEEDED 7.3 s after the injection, mode dry-run`);
+    expect(result.out).toContain('Dry-run: quarantine-instance would have contained i-0123456789abcdef0 6.4 s after the injection; nothing was changed.');
+    expect(sfn.commandCalls(ListExecutionsCommand)[0]?.args[0].input).toEqual({ stateMachineArn: COMPROMISED, maxResults: 100 });
+  });
+
+  it('with --watch on an enforce stack, warns before injecting and prints the time to containment', async () => {
+    stackWith(OUTPUTS.map((output) => (output.OutputKey === 'Mode' ? { ...output, OutputValue: 'enforce' } : output)));
+    executionsAppear(containedHistory({ mode: 'enforce' }));
+
+    const result = await run(['--instance', INSTANCE, '--watch']);
+
+    expect(result.code).toBe(0);
+    expect(result.err).toContain(`WARNING: stack Firebreak runs in ENFORCE: a playbook that matches will really act on ${INSTANCE}`);
+    expect(result.out).toContain('Time to containment: 6.4 s (injection → quarantine-instance quarantined i-0123456789abcdef0).');
+  });
+
+  it('exits 1 when the execution failed', async () => {
+    executionsAppear(failedHistory());
+
+    const result = await run(['--instance', INSTANCE, '--watch']);
+
+    expect(result.code).toBe(1);
+    expect(result.err).toContain('1 execution did not succeed: compromised-ec2-instance FAILED.');
+  });
+
+  it('exits 1 at --timeout when no execution started, and says where to look', async () => {
+    sfn.on(ListExecutionsCommand).resolves({ executions: [] });
+
+    const result = await run(['--instance', INSTANCE, '--watch', '--timeout', '20']);
+
+    expect(result.code).toBe(1);
+    expect(result.sleeps.reduce((sum, ms) => sum + ms, 0)).toBe(20_000);
+    expect(result.err).toContain(`no playbook execution named ${EXECUTION_NAME} started within 20 s. Triage may have sent an alert only or ignored the event`);
+    expect(result.err).toContain('UndeliveredEventsQueueUrl');
+  });
+
+  it('exits 130 on Ctrl-C while watching and says the executions go on', async () => {
+    const controller = new AbortController();
+    let disposed = false;
+    sfn.on(ListExecutionsCommand).resolves({ executions: [] });
+
+    const result = await run(['--instance', INSTANCE, '--watch'], {
+      interrupts: () => ({ signal: controller.signal, dispose: () => (disposed = true) }),
+      sleep: async () => controller.abort(),
+    });
+
+    expect(result.code).toBe(130);
+    expect(result.err).toContain('Stopped watching (Ctrl-C).');
+    expect(disposed).toBe(true);
+  });
+});
+
+describe('firebreak gameday inject: what is missing', () => {
+  it('exits 2 without AWS credentials, naming AWS_PROFILE and AWS_ACCESS_KEY_ID', async () => {
+    sts.on(GetCallerIdentityCommand).rejects(awsError('CredentialsProviderError', 'Could not load credentials from any providers'));
+
+    const result = await run(['--instance', INSTANCE]);
+
+    expect(result.code).toBe(2);
+    expect(result.err).toMatch(/^firebreak gameday inject: no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/);
+    expect(putInputs()).toEqual([]);
+  });
+
+  it('exits 2 without a region, naming --region and AWS_REGION', async () => {
+    const result = await run(['--instance', INSTANCE], {}, { sts: new STSClient({ region: () => Promise.reject(new Error('Region is missing')) }) });
+
+    expect(result.code).toBe(2);
+    expect(result.err).toBe('firebreak gameday inject: no AWS region: pass --region (the region the Firebreak stack is deployed in) or set AWS_REGION');
+  });
+
+  it('exits 2 when the stack is not deployed, naming region, account, the deploy command and --stack', async () => {
+    cloudFormation.on(DescribeStacksCommand).rejects(awsError('ValidationError', 'Stack with id Firebreak does not exist'));
+
+    const result = await run(['--instance', INSTANCE]);
+
+    expect(result.code).toBe(2);
+    expect(result.err).toBe(
+      'firebreak gameday inject: stack Firebreak not found in eu-west-1/111122223333: deploy it with `npx cdk deploy` or pass --stack NAME (and --region) of the deployed one',
+    );
+    expect(putInputs()).toEqual([]);
+  });
+
+  it('exits 2 naming the missing EventBusName output', async () => {
+    stackWith(OUTPUTS.filter((output) => output.OutputKey !== 'EventBusName'));
+
+    const result = await run(['--instance', INSTANCE]);
+
+    expect(result.code).toBe(2);
+    expect(result.err).toContain('stack Firebreak has no output EventBusName');
+    expect(putInputs()).toEqual([]);
+  });
+
+  it('exits 2 naming the missing playbook outputs with --watch, before anything is put on the bus', async () => {
+    stackWith(OUTPUTS.filter((output) => output.OutputKey !== 'PlaybookCompromisedEc2InstanceArn'));
+
+    const result = await run(['--instance', INSTANCE, '--watch']);
+
+    expect(result.code).toBe(2);
+    expect(result.err).toContain('stack Firebreak has no output Playbook<Name>Arn');
+    expect(putInputs()).toEqual([]);
+  });
+
+  it('exits 1 with the code and message of an entry EventBridge refused', async () => {
+    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'AccessDeniedException', ErrorMessage: 'not authorized' }] });
+
+    const result = await run(['--instance', INSTANCE]);
+
+    expect(result.code).toBe(1);
+    expect(result.err).toContain('EventBridge refused the game-day event on bus default: AccessDeniedException: not authorized (your role needs events:PutEvents on the bus default)');
+  });
+
+  it('--dry-run-only refuses an enforce stack with exit 2 and injects nothing; it lets a dry-run stack through', async () => {
+    stackWith(OUTPUTS.map((output) => (output.OutputKey === 'Mode' ? { ...output, OutputValue: 'enforce' } : output)));
+    const refused = await run(['--instance', INSTANCE, '--dry-run-only']);
+    stackWith(OUTPUTS);
+    const allowed = await run(['--instance', INSTANCE, '--dry-run-only']);
+
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain('--dry-run-only: stack Firebreak runs in enforce (its Mode output), so nothing was injected');
+    expect(allowed.code).toBe(0);
+    expect(putInputs()).toHaveLength(1);
+  });
+
+  it('exits 2 without --instance, before any AWS call', async () => {
+    const result = await run([]);
+
+    expect(result.code).toBe(2);
+    expect(result.err).toContain('--instance is required');
+    expect(result.regions).toEqual([]);
+  });
+
+  it('exits 2 on a malformed --instance, --account, --severity or --timeout, naming each flag', async () => {
+    const result = await run(['--instance', 'web-1', '--account', '1234', '--severity', 'high', '--timeout', '0']);
+
+    expect(result.code).toBe(2);
+    expect(result.err).toBe(
+      'firebreak gameday inject: --instance: expected an EC2 instance id such as i-0123456789abcdef0; --account: expected a 12-digit AWS account id; --severity: expected a number from 1.0 to 10.0; --timeout: expected a whole number of seconds above 0',
+    );
+  });
+
+  it('exits 2 on an unknown template, suggesting the closest', async () => {
+    const result = await run(['--template', 'backdoor-c3', '--instance', INSTANCE]);
+
+    expect(result.code).toBe(2);
+    expect(result.err).toContain("--template backdoor-c3 is not in the catalogue (did you mean 'backdoor-c2'?)");
+  });
+
+  it("exits 2 on a typo in a flag with commander's suggestion", async () => {
+    const result = await run(['--tempalte', 'backdoor-c2', '--instance', INSTANCE]);
+
+    expect(result.code).toBe(2);
+    expect(result.err).toContain("error: unknown option '--tempalte'");
+    expect(result.err).toContain('(Did you mean --template?)');
+  });
+});
+
+describe('firebreak gameday inject --guardduty-samples', () => {
+  const TYPES = 'Backdoor:EC2/C&CActivity.B,Recon:EC2/PortProbeUnprotectedPort';
+
+  beforeEach(() => {
+    guardDuty.on(ListDetectorsCommand).resolves({ DetectorIds: ['12abc34d567e8fa901bc2d34e56789f0'] });
+    guardDuty.on(CreateSampleFindingsCommand).resolves({});
+  });
+
+  it('asks the detector for samples of the types, says they run in dry-run, and exits 0', async () => {
+    const result = await run(['--guardduty-samples', TYPES]);
+
+    expect(result.code).toBe(0);
+    expect(guardDuty.commandCalls(CreateSampleFindingsCommand).map((call) => call.args[0].input)).toEqual([
+      { DetectorId: '12abc34d567e8fa901bc2d34e56789f0', FindingTypes: ['Backdoor:EC2/C&CActivity.B', 'Recon:EC2/PortProbeUnprotectedPort'] },
+    ]);
+    expect(result.out).toContain("Firebreak's triage runs any playbook they match in dry-run, whatever the stack's mode");
+    expect(putInputs()).toEqual([]);
+  });
+
+  it('with --watch, follows the sample executions by time and type', async () => {
+    const name = 'gd-sample00000000000000000000000000-0a1b2c3d4e5f';
+    sfn
+      .on(ListExecutionsCommand, { stateMachineArn: COMPROMISED })
+      .resolves({ executions: [{ executionArn: `${COMPROMISED}:${name}`, stateMachineArn: COMPROMISED, name, status: 'SUCCEEDED', startDate: at(90_000) }] })
+      .on(GetExecutionHistoryCommand)
+      .resolves({ events: containedHistory({ mode: 'dry-run', sample: true }) });
+
+    const result = await run(['--guardduty-samples', 'Backdoor:EC2/C&CActivity.B', '--watch']);
+
+    expect(result.code).toBe(0);
+    expect(result.out).toContain(`Found compromised-ec2-instance execution ${name}.`);
+    expect(result.out).toContain('started in dry-run (sample finding)');
+  });
+
+  it('exits 2 when GuardDuty is not enabled in the region', async () => {
+    guardDuty.on(ListDetectorsCommand).resolves({ DetectorIds: [] });
+
+    const result = await run(['--guardduty-samples', TYPES]);
+
+    expect(result.code).toBe(2);
+    expect(result.err).toContain('GuardDuty is not enabled in eu-west-1/111122223333 (ListDetectors returned no detector)');
+    expect(guardDuty.commandCalls(CreateSampleFindingsCommand)).toEqual([]);
+  });
+
+  it('exits 2 on an unknown finding type, suggesting the closest, before any AWS call', async () => {
+    const result = await run(['--guardduty-samples', 'Backdoor:EC2/C&CActivity.B,Recon:EC2/PortProbeUnprotected']);
+
+    expect(result.code).toBe(2);
+    expect(result.err).toContain("Recon:EC2/PortProbeUnprotected is not a GuardDuty finding type (did you mean 'Recon:EC2/PortProbeUnprotectedPort'?)");
+    expect(result.regions).toEqual([]);
+  });
+
+  it('exits 2 when template flags are mixed in', async () => {
+    const result = await run(['--guardduty-samples', TYPES, '--instance', INSTANCE, '--template', 'cryptocurrency']);
+
+    expect(result.code).toBe(2);
+    expect(result.err).toContain('--guardduty-samples asks GuardDuty for findings about placeholder resources, so --template, --instance do not apply');
+  });
+});
+
+describe('firebreak gameday inject --help and --list-templates', () => {
+  it('says every injection gets a fresh finding id and updatedAt, hence a new execution name', async () => {
+    const result = await run(['--help']);
+
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('Each injection is a new finding: a fresh finding id and updatedAt');
+    expect(result.out).toContain('deterministic playbook execution name is new too');
+    expect(result.out).toMatch(/backdoor-c2\s+Backdoor:EC2\/C&CActivity\.B/);
+  });
+
+  it('lists the catalogue without any AWS call', async () => {
+    const result = await run(['--list-templates']);
+
+    expect(result.code).toBe(0);
+    expect(result.out.split('\n')).toHaveLength(8);
+    expect(result.out).toMatch(/recon-port-probe\s+Recon:EC2\/PortProbeUnprotectedPort .* → ec2-reconnaissance/);
+    expect(result.regions).toEqual([]);
+  });
+});
+
+describe('registerInjectCommand', () => {
+  it('adds inject to the gameday command it is given', () => {
+    const gameday = new Command('gameday');
+    registerInjectCommand(gameday, () => undefined);
+
+    expect(gameday.commands.map((command) => command.name())).toEqual(['inject']);
+  });
+});
