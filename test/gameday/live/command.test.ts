@@ -265,7 +265,7 @@ describe('firebreak gameday inject: what is missing', () => {
   });
 
   it('exits 2 without a region, naming --region and AWS_REGION', async () => {
-    const result = await run(['--instance', INSTANCE], {}, { sts: new STSClient({ region: () => Promise.reject(new Error('Region is missing')) }) });
+    const result = await run(['--instance', INSTANCE], {}, { sts: new STSClient({ region: (): Promise<string> => Promise.reject(new Error('Region is missing')) }) });
 
     expect(result.code).toBe(2);
     expect(result.err).toBe('firebreak gameday inject: no AWS region: pass --region (the region the Firebreak stack is deployed in) or set AWS_REGION');
