@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { registerApprovalCommands } from './approvals';
 import { registerGameDayCommands } from './gameday';
 import { registerPlaybookCommands } from './playbooks';
+import { registerReleaseCommands } from './release';
 
 export type CommandRegistrar = (program: Command, setExitCode: (code: number) => void) => void;
 
@@ -14,6 +15,7 @@ const registrars: CommandRegistrar[] = [
   registerApprovalCommands,
   registerGameDayCommands,
   registerPlaybookCommands,
+  registerReleaseCommands,
 ];
 
 /** Builds the program with every registered subcommand; exported for tests. */

@@ -1,0 +1,325 @@
+/**
+ * `firebreak release`: after an investigation, start the release playbook
+ * (playbooks/release-instance.yaml) for one quarantined instance. Its release-instance responder
+ * reads the pre-quarantine record from the state table, puts the instance back exactly as recorded
+ * (groups per ENI, instance profile, protections, Firebreak's tags) and marks the record released;
+ * the execution's input keeps who asked and why, for the incident timeline.
+ *
+ * The playbook runs where Firebreak is deployed (the security account), and the responder acts in
+ * the instance's account through the member role, as for a quarantine. Every AWS client is made by
+ * an injected factory, so tests drive the whole command with mocked clients and a fake clock.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { STSClient } from '@aws-sdk/client-sts';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { callerIdentity, describeStack } from '../gameday/live/aws';
+import { DEFAULT_STACK_NAME } from '../gameday/live/command';
+import { LiveSetupError } from '../gameday/live/errors';
+import { describeInstanceToRelease, startReleaseExecution, watchReleaseExecution } from '../release/aws';
+import { ReleaseSetupError, releaseExitCodeFor } from '../release/errors';
+import type { ReleaseStateMachine } from '../release/request';
+import {
+  INCIDENT_KEY_PATTERN,
+  INCIDENT_TAG,
+  INSTANCE_ID_PATTERN,
+  RELEASE_OUTPUT_KEY,
+  RELEASE_PLAYBOOK,
+  STATE_MACHINE_ARN_PATTERN,
+  buildReleaseRequest,
+  checkReleasableInstanceId,
+  incidentKeyFromTags,
+  releaseStateMachineOf,
+} from '../release/request';
+import { formatReleaseOutcome, releaseOutcomesOf } from '../release/result';
+import { executionLink, regionOfArn } from '../responders/console-links';
+import type { ResponderMode } from '../responders/model';
+import type { CommandRegistrar } from './main';
+
+/** The SDK clients of one region. */
+export interface ReleaseClients {
+  readonly sts: STSClient;
+  readonly cloudFormation: CloudFormationClient;
+  readonly ec2: EC2Client;
+  readonly sfn: SFNClient;
+}
+
+/** What the command needs from the outside world; tests replace every part. */
+export interface ReleaseDependencies {
+  /** Clients for a region; without one, the SDK's default chain (AWS_REGION, the profile). */
+  readonly makeClients: (region?: string) => ReleaseClients;
+  readonly now: () => Date;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+}
+
+/** The flags, as commander hands them over. */
+export interface ReleaseFlags {
+  readonly instance: string;
+  readonly account?: string;
+  readonly region?: string;
+  readonly stack: string;
+  readonly stackRegion?: string;
+  readonly stateMachineArn?: string;
+  readonly incident?: string;
+  readonly dryRun?: boolean;
+  readonly watch?: boolean;
+  readonly timeout: string;
+  readonly reason?: string;
+}
+
+/** Default --timeout of --watch: a release is a handful of EC2 calls, but the responder retries throttling with backoff. */
+export const DEFAULT_RELEASE_TIMEOUT_SECONDS = 600;
+/** Between two DescribeExecution calls while watching (well under the API's throttling bucket). */
+export const WATCH_INTERVAL_MS = 2000;
+const MAX_REASON = 1000;
+
+/** Real SDK clients, created only when the command runs. */
+export function defaultReleaseClients(region?: string): ReleaseClients {
+  const config = region ? { region } : {};
+  return { sts: new STSClient(config), cloudFormation: new CloudFormationClient(config), ec2: new EC2Client(config), sfn: new SFNClient(config) };
+}
+
+export const DEFAULT_RELEASE_DEPENDENCIES: ReleaseDependencies = {
+  makeClients: defaultReleaseClients,
+  now: () => new Date(),
+  sleep: async (ms) => {
+    await delay(ms);
+  },
+  out: (line) => console.log(line),
+  err: (line) => console.error(line),
+};
+
+const region = z.string().trim().regex(/^[a-z]{2}(?:-[a-z]+)+-\d+$/, 'a region such as eu-west-1');
+const flagsSchema = z.object({
+  instance: z.string().trim().regex(INSTANCE_ID_PATTERN, 'an EC2 instance id such as i-0123456789abcdef0'),
+  account: z.string().trim().regex(/^\d{12}$/, 'a 12-digit AWS account id').optional(),
+  region: region.optional(),
+  stack: z.string().trim().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'a CloudFormation stack name'),
+  stackRegion: region.optional(),
+  stateMachineArn: z.string().trim().regex(STATE_MACHINE_ARN_PATTERN, 'a state machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME)').optional(),
+  incident: z.string().trim().regex(INCIDENT_KEY_PATTERN, 'an incident key: letters, digits, "-" or "_", at most 64').optional(),
+  dryRun: z.boolean().optional(),
+  watch: z.boolean().optional(),
+  timeout: z.coerce.number({ error: 'a whole number of seconds' }).int('a whole number of seconds').positive('a whole number of seconds above 0'),
+  reason: z.string().trim().min(1, 'some text (or drop --reason)').max(MAX_REASON, `at most ${MAX_REASON} characters`).optional(),
+});
+type CheckedFlags = z.output<typeof flagsSchema>;
+
+const FLAG_NAMES: Readonly<Record<string, string>> = {
+  stackRegion: '--stack-region',
+  stateMachineArn: '--state-machine-arn',
+  dryRun: '--dry-run',
+};
+
+/** Checks the flags before any AWS call: every problem is a ReleaseSetupError naming its flag. */
+export function checkReleaseFlags(flags: ReleaseFlags): CheckedFlags {
+  const parsed = flagsSchema.safeParse(flags);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '');
+      return `${FLAG_NAMES[key] ?? `--${key}`}: expected ${issue.message}`;
+    });
+    throw new ReleaseSetupError(problems.join('; '));
+  }
+  checkReleasableInstanceId(parsed.data.instance);
+  if (parsed.data.stateMachineArn !== undefined && parsed.data.stackRegion !== undefined) {
+    throw new ReleaseSetupError('--stack-region only says where to read the stack, and --state-machine-arn skips the stack: drop --stack-region');
+  }
+  return parsed.data;
+}
+
+/** The region to work in: --region, else the SDK's (AWS_REGION, the profile), else a ReleaseSetupError. */
+async function resolveInstanceRegion(flag: string | undefined, clients: ReleaseClients): Promise<string> {
+  if (flag) return flag;
+  try {
+    const configured = await clients.sts.config.region();
+    if (configured) return configured;
+  } catch (error) {
+    if (!/region is missing/i.test(error instanceof Error ? error.message : String(error))) throw error;
+  }
+  throw new ReleaseSetupError("no AWS region: pass --region (the instance's region) or set AWS_REGION");
+}
+
+/** Clients made once per region for the whole run. */
+function clientsByRegion(make: (region?: string) => ReleaseClients): (region: string) => ReleaseClients {
+  const made = new Map<string, ReleaseClients>();
+  return (wanted) => {
+    const existing = made.get(wanted);
+    if (existing) return existing;
+    const clients = make(wanted);
+    made.set(wanted, clients);
+    return clients;
+  };
+}
+
+interface Target {
+  readonly stateMachine: ReleaseStateMachine;
+  /** The deployment's mode (the stack's Mode output), when the stack was read. */
+  readonly deployedMode?: string;
+}
+
+/** The release state machine: --state-machine-arn, else the deployed stack's output. */
+async function findReleaseStateMachine(flags: CheckedFlags, clientsIn: (region: string) => ReleaseClients, instanceRegion: string, account: string): Promise<Target> {
+  if (flags.stateMachineArn) return { stateMachine: { stateMachineArn: flags.stateMachineArn, from: '--state-machine-arn' } };
+  const stackRegion = flags.stackRegion ?? instanceRegion;
+  const where = { region: stackRegion, account };
+  let stack;
+  try {
+    stack = await describeStack(clientsIn(stackRegion).cloudFormation, flags.stack, where);
+  } catch (error) {
+    if (!(error instanceof LiveSetupError)) throw error;
+    throw new ReleaseSetupError(
+      `${error.message}${stackRegion === instanceRegion ? ' (pass --stack-region when Firebreak is deployed in another region than the instance)' : ''}; or pass --state-machine-arn ARN of the release state machine`,
+      { cause: error },
+    );
+  }
+  const stateMachine = releaseStateMachineOf(stack, `${stackRegion}/${account}`);
+  return { stateMachine, ...(stack.mode ? { deployedMode: stack.mode } : {}) };
+}
+
+/** Runs `firebreak release` and resolves to its exit status (never calls process.exit). */
+export async function runRelease(flags: ReleaseFlags, deps: ReleaseDependencies = DEFAULT_RELEASE_DEPENDENCIES): Promise<number> {
+  try {
+    const checked = checkReleaseFlags(flags);
+    const instanceId = checked.instance;
+    const clientsIn = clientsByRegion(deps.makeClients);
+    const instanceRegion = await resolveInstanceRegion(checked.region, checked.region ? clientsIn(checked.region) : deps.makeClients());
+    const identity = await callerIdentity(clientsIn(instanceRegion).sts);
+    const account = checked.account ?? identity.account;
+
+    const target = await findReleaseStateMachine(checked, clientsIn, instanceRegion, identity.account);
+    const stateMachineArn = target.stateMachine.stateMachineArn;
+    let mode: ResponderMode = checked.dryRun ? 'dry-run' : 'enforce';
+    if (!checked.dryRun && target.deployedMode === 'dry-run') {
+      // A deployment still in dry-run changes nothing on its own; a release started from it does not either.
+      mode = 'dry-run';
+      deps.err(`Stack ${checked.stack} runs in dry-run (its Mode output), so the release runs in dry-run too: it reports what it would restore and changes nothing.`);
+    }
+
+    let incidentKey = checked.incident;
+    let tags: Readonly<Record<string, string>> | undefined;
+    if (incidentKey === undefined) {
+      if (account !== identity.account) {
+        throw new ReleaseSetupError(
+          `${instanceId} is in account ${account}, but your credentials are for ${identity.account}: the incident key is read from the instance's ${INCIDENT_TAG} tag, which needs credentials that can describe the instance; pass --incident KEY (the key is in the quarantine alert) and run with credentials for the Firebreak stack`,
+        );
+      }
+      const instance = await describeInstanceToRelease(clientsIn(instanceRegion).ec2, instanceId, { region: instanceRegion, account });
+      tags = instance.tags;
+      incidentKey = incidentKeyFromTags(instanceId, instance.tags);
+      if (instance.state === 'terminated' || instance.state === 'shutting-down') {
+        deps.err(`${instanceId} is ${instance.state}: the release playbook will record that there is nothing to release.`);
+      }
+    }
+
+    const request = buildReleaseRequest({
+      instanceId,
+      account,
+      region: instanceRegion,
+      incidentKey,
+      mode,
+      requestedBy: identity.arn || 'unknown',
+      ...(checked.reason ? { reason: checked.reason } : {}),
+      at: deps.now(),
+      ...(tags ? { tags } : {}),
+    });
+    deps.out(
+      `Releasing ${instanceId} in ${account}/${instanceRegion} (incident ${incidentKey}, mode ${mode}) as ${request.input.requestedBy}: starting ${stateMachineArn} (from ${target.stateMachine.from}) as ${request.executionName}.`,
+    );
+    const sfnRegion = regionOfArn(stateMachineArn) ?? instanceRegion;
+    const sfn = clientsIn(sfnRegion).sfn;
+    const started = await startReleaseExecution(sfn, stateMachineArn, request);
+    deps.out(`Started: ${started.executionArn}`);
+    const link = executionLink(started.executionArn);
+    if (link) deps.out(`Console: ${link}`);
+    if (!checked.watch) {
+      deps.out(`Not watching: rerun with --watch, or follow it with \`aws stepfunctions describe-execution --execution-arn ${started.executionArn} --region ${sfnRegion}\`.`);
+      return 0;
+    }
+    return await watch(deps, sfn, started.executionArn, sfnRegion, checked.timeout);
+  } catch (error) {
+    deps.err(`firebreak release: ${error instanceof Error ? error.message : String(error)}`);
+    return releaseExitCodeFor(error);
+  }
+}
+
+async function watch(deps: ReleaseDependencies, sfn: SFNClient, executionArn: string, sfnRegion: string, timeoutSeconds: number): Promise<number> {
+  deps.out(`Watching the release (timeout ${timeoutSeconds} s; Ctrl-C stops watching, not the release).`);
+  const watched = await watchReleaseExecution(sfn, executionArn, {
+    now: deps.now,
+    sleep: deps.sleep,
+    timeoutMs: timeoutSeconds * 1000,
+    intervalMs: WATCH_INTERVAL_MS,
+  });
+  if (watched.kind === 'timed-out') {
+    deps.err(
+      `Timed out after ${timeoutSeconds} s; the release is still running in AWS: \`aws stepfunctions describe-execution --execution-arn ${executionArn} --region ${sfnRegion}\`.`,
+    );
+    return 1;
+  }
+  deps.out(`The release execution ended ${watched.status}.`);
+  const outcomes = watched.status === 'SUCCEEDED' ? releaseOutcomesOf(watched.output) : [];
+  for (const outcome of outcomes) for (const line of formatReleaseOutcome(outcome)) deps.out(line);
+  if (watched.status === 'SUCCEEDED') {
+    if (outcomes.length === 0) deps.out(`Its output holds no ${RELEASE_PLAYBOOK} result: see the execution in the console for what the playbook did.`);
+    return 0;
+  }
+  const cause = watched.cause ? `: ${watched.cause.length > 1000 ? `${watched.cause.slice(0, 1000)}…` : watched.cause}` : '';
+  deps.err(`The release did not succeed (${watched.status}${watched.error ? `, ${watched.error}` : ''})${cause}. The playbook alerted its failure; see the execution for which step failed.`);
+  return 1;
+}
+
+const HELP_AFTER = `
+What it does: starts the release playbook (${RELEASE_PLAYBOOK}) of the deployed stack for one
+instance. The responder restores exactly the state recorded before quarantine (security groups
+of each ENI, instance profile, termination protection, shutdown behaviour, DeleteOnTermination,
+Firebreak's tags), tags the instance firebreak:status=released and marks the record released.
+Without a record it changes nothing.
+
+The incident key comes from --incident, else from the instance's ${INCIDENT_TAG} tag (read with
+your credentials: for an instance in another account, pass --incident). The state machine comes
+from --state-machine-arn, else from the stack output ${RELEASE_OUTPUT_KEY} (or the per-playbook
+output of ${RELEASE_PLAYBOOK}) of --stack in --stack-region (default: --region).
+
+Exit status: 0 started (with --watch: the release execution SUCCEEDED); 1 Step Functions refused
+the start, the execution did not succeed, or --timeout passed; 2 nothing was started because
+something is missing or wrong (a flag, credentials, region, stack or output, incident key).
+
+Examples:
+  firebreak release --instance i-0123456789abcdef0 --region eu-west-1 --dry-run --watch
+  firebreak release --instance i-0123456789abcdef0 --account 111122223333 --region eu-west-1 \\
+    --incident gd-6ac3f0e9a1b2 --reason "INC-4711: credentials rotated, image rebuilt" --watch
+`;
+
+/** Builds the release registrar over injected dependencies (tests pass mocked clients and a fake clock). */
+export function createReleaseCommand(overrides: Partial<ReleaseDependencies> = {}): CommandRegistrar {
+  const deps: ReleaseDependencies = { ...DEFAULT_RELEASE_DEPENDENCIES, ...overrides };
+  return (program: Command, setExitCode) => {
+    program
+      .command('release')
+      .description('After an investigation, restore a quarantined instance to its recorded pre-quarantine state (through the release playbook).')
+      .requiredOption('--instance <id>', 'the quarantined instance (i-…)')
+      .option('--account <id>', "the instance's account (default: the account of your credentials)")
+      .option('--region <region>', "the instance's region (default: AWS_REGION / profile)")
+      .option('--stack <name>', 'name of the deployed Firebreak stack', DEFAULT_STACK_NAME)
+      .option('--stack-region <region>', 'region of the Firebreak stack when it is not the instance\'s (default: --region)')
+      .option('--state-machine-arn <arn>', 'the release state machine, instead of reading the stack outputs')
+      .option('--incident <key>', `the incident that quarantined it (default: the instance's ${INCIDENT_TAG} tag)`)
+      .option('--dry-run', 'only report what the release would restore; change nothing')
+      .option('--watch', 'follow the release until it ends and print what was restored')
+      .option('--timeout <seconds>', 'how long --watch follows before giving up', String(DEFAULT_RELEASE_TIMEOUT_SECONDS))
+      .option('--reason <text>', 'why the instance may go back into service, for the incident timeline')
+      .addHelpText('after', HELP_AFTER)
+      .action(async (flags: ReleaseFlags) => {
+        setExitCode(await runRelease(flags, deps));
+      });
+  };
+}
+
+/** The registrar lib/cli/main.ts lists: `firebreak release`. */
+export const registerReleaseCommands: CommandRegistrar = createReleaseCommand();

@@ -1,0 +1,140 @@
+/**
+ * Thin AWS adapters of `firebreak release`: each takes an injected SDK v3 client, makes one kind of
+ * call and turns AWS's answer into plain data, or into an error that says what is missing (exit 2)
+ * or what AWS refused (exit 1).
+ */
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import type { ExecutionStatus, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { awsErrorCode, isAccessDeniedAwsError } from '../aws/errors';
+import { credentialsProblem } from '../gameday/live/aws';
+import { ReleaseFailedError, ReleaseSetupError } from './errors';
+import type { ReleaseRequest } from './request';
+
+/** Where a call was made, for messages. */
+export interface Where {
+  readonly region: string;
+  readonly account: string;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** What ec2:DescribeInstances says of the instance to release. */
+export interface InstanceToRelease {
+  readonly state?: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** ec2:DescribeInstances of the instance: its state and tags, or a ReleaseSetupError when it cannot be read. */
+export async function describeInstanceToRelease(ec2: EC2Client, instanceId: string, where: Where): Promise<InstanceToRelease> {
+  try {
+    const answer = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+    const instance = answer.Reservations?.flatMap((reservation) => reservation.Instances ?? []).find((item) => item.InstanceId === instanceId);
+    if (instance) {
+      return {
+        ...(instance.State?.Name ? { state: instance.State.Name } : {}),
+        tags: Object.fromEntries((instance.Tags ?? []).flatMap((tag) => (tag.Key ? [[tag.Key, tag.Value ?? '']] : []))),
+      };
+    }
+  } catch (error) {
+    const problem = credentialsProblem(error);
+    if (problem) throw problem;
+    const code = awsErrorCode(error) ?? 'UnknownError';
+    if (isAccessDeniedAwsError(error)) {
+      throw new ReleaseSetupError(
+        `not allowed to call ec2:DescribeInstances in ${where.region}/${where.account} (${code}), which reads the instance's incident tag: pass --incident KEY (the key is in the quarantine alert), or use a role with ec2:DescribeInstances`,
+        { cause: error },
+      );
+    }
+    if (code !== 'InvalidInstanceID.NotFound' && code !== 'InvalidInstanceID.Malformed') {
+      throw new ReleaseFailedError(`ec2:DescribeInstances failed (${code}): ${messageOf(error)}`, { cause: error });
+    }
+  }
+  throw new ReleaseSetupError(`instance ${instanceId} not found in ${where.region}/${where.account}: check --instance, --region and --account`);
+}
+
+/** What StartExecution answered. */
+export interface StartedRelease {
+  readonly executionArn: string;
+  readonly startDate?: Date;
+}
+
+/** states:StartExecution of the release state machine with the request's name and input. */
+export async function startReleaseExecution(sfn: SFNClient, stateMachineArn: string, request: ReleaseRequest): Promise<StartedRelease> {
+  let answer;
+  try {
+    answer = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: request.executionName, input: JSON.stringify(request.input) }));
+  } catch (error) {
+    const problem = credentialsProblem(error);
+    if (problem) throw problem;
+    const code = awsErrorCode(error) ?? 'UnknownError';
+    if (code === 'StateMachineDoesNotExist' || code === 'InvalidArn' || code === 'StateMachineDeleting') {
+      throw new ReleaseSetupError(
+        `the release state machine ${stateMachineArn} cannot be started (${code}): check --state-machine-arn, or redeploy the stack (\`npx cdk deploy\`) and let the command read its output`,
+        { cause: error },
+      );
+    }
+    if (code === 'ExecutionAlreadyExists') {
+      // Same name, other input (or the execution has ended): Step Functions keeps a name for 90 days.
+      throw new ReleaseFailedError(
+        `a release execution named ${request.executionName} already exists with other input: a release of this instance was asked for in the same second; wait a second and run again, or follow that one`,
+        { cause: error },
+      );
+    }
+    if (isAccessDeniedAwsError(error)) {
+      throw new ReleaseFailedError(`not allowed to start the release (${code}): your role needs states:StartExecution on ${stateMachineArn}`, { cause: error });
+    }
+    throw new ReleaseFailedError(`states:StartExecution failed (${code}): ${messageOf(error)}`, { cause: error });
+  }
+  if (!answer.executionArn) throw new ReleaseFailedError('states:StartExecution answered without an execution ARN');
+  return { executionArn: answer.executionArn, ...(answer.startDate ? { startDate: new Date(answer.startDate) } : {}) };
+}
+
+/** How a watched release execution ended, or that the watch gave up first. */
+export type WatchedRelease =
+  | { readonly kind: 'ended'; readonly status: ExecutionStatus; readonly output?: string; readonly error?: string; readonly cause?: string }
+  | { readonly kind: 'timed-out' };
+
+export interface WatchReleaseOptions {
+  readonly now: () => Date;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly timeoutMs: number;
+  /** Between two DescribeExecution calls. */
+  readonly intervalMs: number;
+}
+
+// Still going: RUNNING, or PENDING_REDRIVE (a redrive was asked for and the execution restarts).
+const NOT_ENDED = new Set<string>(['RUNNING', 'PENDING_REDRIVE']);
+
+/** Polls states:DescribeExecution until the execution ends or `timeoutMs` passes. */
+export async function watchReleaseExecution(sfn: SFNClient, executionArn: string, options: WatchReleaseOptions): Promise<WatchedRelease> {
+  const deadline = options.now().getTime() + options.timeoutMs;
+  for (;;) {
+    let answer;
+    try {
+      answer = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    } catch (error) {
+      const problem = credentialsProblem(error);
+      const code = awsErrorCode(error) ?? 'UnknownError';
+      throw new ReleaseFailedError(
+        `${problem ? problem.message : isAccessDeniedAwsError(error) ? `not allowed to call states:DescribeExecution (${code}): your role needs it on the release executions` : `states:DescribeExecution failed (${code}): ${messageOf(error)}`}; the release goes on without the watch`,
+        { cause: error },
+      );
+    }
+    const status = answer.status ?? 'RUNNING';
+    if (!NOT_ENDED.has(status)) {
+      return {
+        kind: 'ended',
+        status,
+        ...(answer.output !== undefined ? { output: answer.output } : {}),
+        ...(answer.error !== undefined ? { error: answer.error } : {}),
+        ...(answer.cause !== undefined ? { cause: answer.cause } : {}),
+      };
+    }
+    if (options.now().getTime() + options.intervalMs > deadline) return { kind: 'timed-out' };
+    await options.sleep(options.intervalMs);
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * The release request, pure: which state machine releases, under which execution name, with which
+ * input. The release playbook (playbooks/release-instance.yaml, trigger manual) is a Standard state
+ * machine like every playbook; `firebreak release` starts it directly, without EventBridge or the
+ * dispatcher, with an incident that Firebreak raises itself (source `firebreak`) naming the
+ * instance, so that the responders, the alert and the timeline treat a release like any incident.
+ */
+import type { Incident } from '../incident/model';
+import type { DeployedStack } from '../gameday/live/stack';
+import { FIREBREAK_TAGS, isPlaceholderInstanceId } from '../responders/instance-state';
+import type { ResponderMode } from '../responders/model';
+import { ReleaseSetupError } from './errors';
+
+/** The playbook `firebreak release` starts (playbooks/release-instance.yaml). */
+export const RELEASE_PLAYBOOK = 'release-instance';
+
+/**
+ * The stack output naming the release playbook's state machine. Stacks that only declare one
+ * `Playbook<Name>Arn` output per playbook are read too (`PlaybookReleaseInstanceArn`).
+ */
+export const RELEASE_OUTPUT_KEY = 'ReleaseStateMachineArn';
+
+/** The finding type of a release incident: not a GuardDuty type, so no playbook routes it. */
+export const RELEASE_FINDING_TYPE = 'Firebreak:Release';
+
+/** The instance tag quarantine writes the incident key to (release restores it to its recorded value). */
+export const INCIDENT_TAG = FIREBREAK_TAGS.incident;
+
+/** An EC2 instance id: `i-` and 8 or 17 hex digits. */
+export const INSTANCE_ID_PATTERN = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+/** The incident key format the responders accept (lib/responders/responder-input.ts). */
+export const INCIDENT_KEY_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** A state machine ARN: `arn:<partition>:states:<region>:<account>:stateMachine:<name>`. */
+export const STATE_MACHINE_ARN_PATTERN = /^arn:[\w-]+:states:[a-z]{2}(?:-[a-z]+)+-\d+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/;
+
+/** What the release playbook's execution starts with: the compiled playbook reads `incident` and `mode`. */
+export interface ReleaseExecutionInput {
+  readonly incident: Incident;
+  readonly mode: ResponderMode;
+  readonly playbook: typeof RELEASE_PLAYBOOK;
+  /** ARN of the person (or role) who asked, from STS. */
+  readonly requestedBy: string;
+  /** Why, in the requester's words; null when none was given (always present, so a JSONPath to it never fails). */
+  readonly reason: string | null;
+}
+
+/** Everything a release request is made from, checked already. */
+export interface ReleaseRequestParts {
+  readonly instanceId: string;
+  readonly account: string;
+  readonly region: string;
+  readonly incidentKey: string;
+  readonly mode: ResponderMode;
+  readonly requestedBy: string;
+  readonly reason?: string;
+  /** When the release was asked for. */
+  readonly at: Date;
+  /** The instance's tags, when they were read (for the alert). */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/** The request: the execution name and input of StartExecution. */
+export interface ReleaseRequest {
+  readonly executionName: string;
+  readonly input: ReleaseExecutionInput;
+}
+
+/** `2026-11-20T10:15:30.123Z` → `20261120T101530Z` (an execution name may not hold ':' or '.'). */
+function compactTime(at: Date): string {
+  return at.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+}
+
+/** The same instant, to the second. */
+function toSecond(at: Date): Date {
+  return new Date(Math.floor(at.getTime() / 1000) * 1000);
+}
+
+/**
+ * `release-<instance>-<UTC second>`, at most 44 characters (the limit is 80). Step Functions
+ * answers a StartExecution with the name and input of an execution that is still running with that
+ * same execution, rather than a second one
+ * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html), so a
+ * request sent twice within the same second starts one release.
+ */
+export function releaseExecutionName(instanceId: string, at: Date): string {
+  return `release-${instanceId}-${compactTime(at)}`;
+}
+
+/** Builds the release execution's name and input (pure; times are to the second, see releaseExecutionName). */
+export function buildReleaseRequest(parts: ReleaseRequestParts): ReleaseRequest {
+  const at = toSecond(parts.at);
+  const time = at.toISOString();
+  const executionName = releaseExecutionName(parts.instanceId, at);
+  const incident: Incident = {
+    key: parts.incidentKey,
+    revision: executionName,
+    source: 'firebreak',
+    findingType: RELEASE_FINDING_TYPE,
+    title: `Release of ${parts.instanceId} requested by ${parts.requestedBy}`,
+    ...(parts.reason ? { description: parts.reason } : {}),
+    severity: { score: 0, label: 'Informational' },
+    account: parts.account,
+    region: parts.region,
+    resource: { kind: 'ec2-instance', instanceId: parts.instanceId, networkInterfaces: [], tags: { ...(parts.tags ?? {}) } },
+    sample: false,
+    gameDay: false,
+    times: { created: time, updated: time, received: time },
+  };
+  return {
+    executionName,
+    input: {
+      incident,
+      mode: parts.mode,
+      playbook: RELEASE_PLAYBOOK,
+      requestedBy: parts.requestedBy,
+      reason: parts.reason ?? null,
+    },
+  };
+}
+
+/** Refuses a GuardDuty sample's placeholder id (i-99999999): there is no such instance to release. */
+export function checkReleasableInstanceId(instanceId: string): void {
+  if (isPlaceholderInstanceId(instanceId)) {
+    throw new ReleaseSetupError(
+      `--instance ${instanceId} is a placeholder id of GuardDuty sample findings: samples never quarantine anything, so there is nothing to release`,
+    );
+  }
+}
+
+/**
+ * The incident key from the instance's `firebreak:incident` tag, or a ReleaseSetupError saying
+ * why there is none and to pass --incident.
+ */
+export function incidentKeyFromTags(instanceId: string, tags: Readonly<Record<string, string>>): string {
+  const key = tags[INCIDENT_TAG];
+  if (key === undefined) {
+    // Release puts the tags back as they were before quarantine, so a released instance has no incident tag any more.
+    const released = tags[FIREBREAK_TAGS.status] === 'released';
+    throw new ReleaseSetupError(
+      released
+        ? `${instanceId} has no ${INCIDENT_TAG} tag and is tagged ${FIREBREAK_TAGS.status}=released${tags[FIREBREAK_TAGS.releasedAt] ? ` at ${tags[FIREBREAK_TAGS.releasedAt]}` : ''}: it looks released already; pass --incident KEY to run the release playbook anyway (it reports already-released if so)`
+        : `${instanceId} has no ${INCIDENT_TAG} tag, so the incident that quarantined it is unknown: pass --incident KEY (the key is in the quarantine alert)`,
+    );
+  }
+  if (!INCIDENT_KEY_PATTERN.test(key)) {
+    throw new ReleaseSetupError(
+      `the ${INCIDENT_TAG} tag of ${instanceId} is "${key}", which is not an incident key (letters, digits, "-" or "_", at most 64): pass --incident KEY (the key is in the quarantine alert)`,
+    );
+  }
+  return key;
+}
+
+/** Where the release state machine's ARN came from, for the message. */
+export interface ReleaseStateMachine {
+  readonly stateMachineArn: string;
+  /** The output key it was read from, or `--state-machine-arn`. */
+  readonly from: string;
+}
+
+/**
+ * The release playbook's state machine in the deployed stack: the ReleaseStateMachineArn output,
+ * else the per-playbook output of `release-instance`; a ReleaseSetupError naming both otherwise.
+ */
+export function releaseStateMachineOf(stack: DeployedStack, where: string): ReleaseStateMachine {
+  const lower = RELEASE_OUTPUT_KEY.toLowerCase();
+  const output = stack.outputs.find((candidate) => candidate.key === RELEASE_OUTPUT_KEY) ?? stack.outputs.find((candidate) => candidate.key.toLowerCase() === lower);
+  if (output) {
+    if (STATE_MACHINE_ARN_PATTERN.test(output.value)) return { stateMachineArn: output.value, from: `output ${output.key}` };
+    throw new ReleaseSetupError(
+      `output ${output.key} of stack ${stack.stackName} in ${where} is "${output.value}", not a state machine ARN: redeploy the stack, or pass --state-machine-arn ARN of the release state machine`,
+    );
+  }
+  const playbook = stack.playbooks.find((candidate) => candidate.name === RELEASE_PLAYBOOK);
+  if (playbook) {
+    const key = stack.outputs.find((candidate) => candidate.value === playbook.stateMachineArn)?.key ?? 'PlaybookStateMachineArns';
+    return { stateMachineArn: playbook.stateMachineArn, from: `output ${key}` };
+  }
+  const present = stack.outputs.map((candidate) => candidate.key).sort();
+  throw new ReleaseSetupError(
+    `stack ${stack.stackName} in ${where} has no release playbook: no output ${RELEASE_OUTPUT_KEY} nor Playbook<Name>Arn of ${RELEASE_PLAYBOOK} (its outputs: ${present.length ? present.join(', ') : 'none'}); deploy playbooks/${RELEASE_PLAYBOOK}.yaml with \`npx cdk deploy\`, or pass --state-machine-arn ARN of the release state machine`,
+  );
+}

@@ -1,0 +1,113 @@
+/**
+ * What a finished release execution says, pure: the release-instance result read from the
+ * execution's output and turned into lines for the person who asked. A compiled playbook keeps each
+ * step's responder result at `$.results.<stepId>.result` (lib/playbooks/compile.ts), so the
+ * release is found by its responder name, whatever the step is called.
+ */
+import { z } from 'zod';
+import { RELEASE_RESPONDER } from '../responders/release';
+import type { ReleaseStatus } from '../responders/release';
+
+const actionSchema = z.looseObject({
+  api: z.string(),
+  target: z.string(),
+  outcome: z.string(),
+  detail: z.string(),
+});
+
+const releaseResultSchema = z.looseObject({
+  responder: z.literal(RELEASE_RESPONDER),
+  incidentKey: z.string().optional(),
+  mode: z.string().optional(),
+  status: z.string(),
+  actions: z.array(actionSchema).default([]),
+  instanceId: z.string().optional(),
+  networkInterfaces: z.array(z.looseObject({ id: z.string(), groupsRestored: z.array(z.string()) })).default([]),
+  instanceProfileArn: z.string().optional(),
+  preQuarantine: z
+    .looseObject({
+      incidentKey: z.string().optional(),
+      capturedAt: z.string().optional(),
+      account: z.string().optional(),
+      region: z.string().optional(),
+      releasedAt: z.string().optional(),
+      releasedBy: z.string().optional(),
+    })
+    .optional(),
+});
+
+/** One release-instance result found in an execution's output. */
+export type ReleaseOutcome = z.output<typeof releaseResultSchema> & { readonly step: string };
+
+/** The release-instance results in a release execution's output (JSON text), in step order; [] when there are none. */
+export function releaseOutcomesOf(output: string | undefined): ReleaseOutcome[] {
+  if (!output) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(output);
+  } catch {
+    return [];
+  }
+  const results = z.looseObject({ results: z.record(z.string(), z.unknown()) }).safeParse(parsed);
+  if (!results.success) return [];
+  return Object.entries(results.data.results).flatMap(([step, entry]) => {
+    const wrapped = z.looseObject({ result: releaseResultSchema }).safeParse(entry);
+    return wrapped.success ? [{ ...wrapped.data.result, step }] : [];
+  });
+}
+
+const KNOWN_STATUSES: readonly ReleaseStatus[] = [
+  'released',
+  'already-released',
+  'dry-run',
+  'no-record',
+  'not-found',
+  'terminated',
+  'skipped-sample',
+  'not-an-instance',
+];
+
+/** One sentence on what the release did, by its status. */
+export function releaseSummary(outcome: ReleaseOutcome): string {
+  const instance = outcome.instanceId ?? 'the instance';
+  const record = outcome.preQuarantine;
+  const recorded = record?.capturedAt ? ` recorded at ${record.capturedAt}${record.incidentKey ? ` by incident ${record.incidentKey}` : ''}` : '';
+  const restored = [
+    ...outcome.networkInterfaces.map((eni) => `${eni.id} → ${eni.groupsRestored.join(', ')}`),
+    ...(outcome.instanceProfileArn ? [`instance profile ${outcome.instanceProfileArn}`] : []),
+  ];
+  const status = outcome.status as ReleaseStatus;
+  if (!KNOWN_STATUSES.includes(status)) return `Release ended with status ${outcome.status}: see the actions above.`;
+  switch (status) {
+    case 'released':
+      return `Released: ${instance} is back to its pre-quarantine state${recorded}${restored.length ? ` (${restored.join('; ')}; protections and tags as above)` : ' (protections and tags as above)'}; the record is marked released.`;
+    case 'dry-run':
+      return `Dry run: nothing was changed. The lines above are what a release would do${restored.length ? ` (${restored.join('; ')})` : ''}; would-be-denied means the responder's role lacks that permission.`;
+    case 'already-released':
+      return `Already released${record?.releasedAt ? ` at ${record.releasedAt}` : ''}${record?.releasedBy ? ` by ${record.releasedBy}` : ''}: nothing was changed.`;
+    case 'no-record':
+      return `No pre-quarantine record for ${instance}: Firebreak did not quarantine it in this account and region (check --account and --region), so nothing was changed; restore it by hand if someone else isolated it.`;
+    case 'not-found':
+      return `${instance} was not found in its account and region: nothing was changed (check --instance, --account and --region); the record stays unreleased.`;
+    case 'terminated':
+      return `${instance} is terminated (or shutting down): there is nothing to release; the record stays unreleased.`;
+    case 'skipped-sample':
+      return `${instance} is a sample placeholder: nothing was read or changed.`;
+    case 'not-an-instance':
+      return 'The incident does not name an EC2 instance: nothing was changed.';
+  }
+}
+
+/** The lines printed for one release result: a header, one line per action, the summary. */
+export function formatReleaseOutcome(outcome: ReleaseOutcome): string[] {
+  const apiWidth = Math.max(0, ...outcome.actions.map((action) => action.api.length));
+  const targetWidth = Math.max(0, ...outcome.actions.map((action) => action.target.length));
+  const outcomeWidth = Math.max(0, ...outcome.actions.map((action) => action.outcome.length));
+  return [
+    `Release (step ${outcome.step}): status ${outcome.status}${outcome.mode ? `, mode ${outcome.mode}` : ''}`,
+    ...outcome.actions.map(
+      (action) => `  ${action.outcome.padEnd(outcomeWidth)}  ${action.api.padEnd(apiWidth)}  ${action.target.padEnd(targetWidth)}  ${action.detail}`,
+    ),
+    releaseSummary(outcome),
+  ];
+}
