@@ -303,9 +303,11 @@ async function injectTemplate(context: RunContext, flags: CheckedFlags, identity
 
   if (stack.mode === 'enforce') {
     if (flags.dryRunOnly) {
-      throw new LiveSetupError(`--dry-run-only: stack ${stack.stackName} runs in enforce (its Mode output), so nothing was injected; deploy it with -c forceDryRun=true to rehearse without changes`);
+      throw new LiveSetupError(`--dry-run-only: stack ${stack.stackName} runs in enforce (its Mode output), so nothing was injected; deploy it with -c mode=dry-run to rehearse without changes`);
     }
-    deps.err(`WARNING: stack ${stack.stackName} runs in ENFORCE: a playbook that matches will really act on ${instanceId} (quarantine, snapshots). Pass --dry-run-only to refuse this.`);
+    deps.err(
+      `WARNING: stack ${stack.stackName} runs in ENFORCE: a playbook that matches will really act on ${instanceId} (quarantine, snapshots) unless its own mode is dry-run. Pass --dry-run-only to refuse this.`,
+    );
   } else if (stack.mode === undefined && flags.dryRunOnly) {
     throw new LiveSetupError(`--dry-run-only: stack ${stack.stackName} has no Mode output, so it cannot be shown to run in dry-run; nothing was injected`);
   }
