@@ -162,6 +162,8 @@ export interface GameDayBackend {
   inspect(): Promise<AccountInspection>;
   /** Every AWS call the responders and the dispatcher made so far. */
   callLog(): readonly GameDayCall[];
+  /** How many calls `callLog()` holds (cheap: the engine asks around every task). */
+  callCount(): number;
   /** Deletes what `prepare` created (nothing to do locally). */
   cleanup(): Promise<void>;
 }

@@ -531,13 +531,14 @@ export class LocalEngine {
       attempt,
       startWallMs: wallClockMs(),
       startSim: this.backend.now(),
-      fromSeq: this.backend.callLog().length + 1,
+      // Call attribution is for the timeline; a storm (no events recorded) skips it.
+      fromSeq: this.recordEvents ? this.backend.callCount() + 1 : 0,
     };
     record.tasks.push(invocation);
     const end = () => {
       invocation.endWallMs = wallClockMs();
       invocation.endSim = this.backend.now();
-      invocation.toSeq = this.backend.callLog().length + 1;
+      if (this.recordEvents) invocation.toSeq = this.backend.callCount() + 1;
     };
     try {
       const result = await this.dispatchTask(deployed, record, stateName, state, resource, params, responder, invocation);

@@ -88,6 +88,7 @@ export class LocalBackend implements GameDayBackend {
       const vpc = sim.addVpc({ ...('cidr' in spec && spec.cidr ? { cidr: spec.cidr } : {}), tags: { Name: name, ...('tags' in spec ? spec.tags : {}) } });
       vpcs[name] = vpc.id;
       defaultGroups[name] = vpc.defaultSecurityGroupId;
+      if ('subnet' in spec && spec.subnet) sim.addSubnet({ vpcId: vpc.id, cidr: spec.subnet });
     }
     const onlyVpc = Object.keys(vpcs)[0] as string;
     const groups: Record<string, string> = {};
@@ -292,6 +293,10 @@ export class LocalBackend implements GameDayBackend {
       resources,
       digest: JSON.stringify({ ...accountState, roles: accountRoles }),
     };
+  }
+
+  callCount(): number {
+    return this.sim.calls().length - this.baseline;
   }
 
   callLog(): readonly GameDayCall[] {

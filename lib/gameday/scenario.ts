@@ -39,6 +39,11 @@ export type RuleDocument = z.output<typeof ruleSchema>;
 
 export const vpcSchema = z.strictObject({
   cidr: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'an IPv4 CIDR block such as 10.20.0.0/16').optional(),
+  subnet: z
+    .string()
+    .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'an IPv4 CIDR block such as 10.20.0.0/20')
+    .optional()
+    .describe("The instances' subnet (default: the VPC's first /24)."),
   tags: tagMap.optional(),
 });
 
