@@ -1,5 +1,5 @@
 /**
- * `firebreak gameday list` and `firebreak gameday run`: rehearse the playbooks with the shipped
+ * `firebreak gameday list`, `run` and `schema` (and `inject`, from lib/gameday/live): rehearse the playbooks with the shipped
  * scenarios (playbooks/scenarios/*.yaml), locally against the simulated account by default.
  *
  * Exit codes: 0 every expectation of every scenario holds; 1 an expectation failed (or a scenario
@@ -7,7 +7,8 @@
  * unavailable backend.
  */
 import '../polyfills';
-import { resolve } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { closestName, formatPlaybookError } from '../playbooks/errors';
 import { validatePlaybookPaths } from '../playbooks/loader';
@@ -19,7 +20,9 @@ import { renderJson, renderScenarioRun, renderSummary } from '../gameday/report'
 import type { ScenarioRun } from '../gameday/runner';
 import { runHolds, runScenario, verdictOf } from '../gameday/runner';
 import type { Scenario } from '../gameday/scenario';
+import { SCENARIO_SCHEMA_FILE, scenarioJsonSchemaText } from '../gameday/scenario-json-schema';
 import { validateScenarioDirectory } from '../gameday/scenario-loader';
+import { registerInjectCommand } from '../gameday/live/command';
 import { defaultTemplateDirectories, listTemplates } from '../gameday/templates';
 import type { CommandRegistrar } from './main';
 
@@ -149,6 +152,20 @@ export const registerGameDayCommands: CommandRegistrar = (program: Command, setE
     }
     out(`${loaded.scenarios.length} scenario(s) in ${options.scenarios}`);
   });
+
+  // Live game day (lib/gameday/live): `firebreak gameday inject [--watch]`.
+  registerInjectCommand(gameday, setExitCode);
+
+  gameday
+    .command('schema')
+    .description(`Print the JSON Schema of scenario files (--write: regenerate ${DEFAULT_SCENARIO_DIR}/${SCENARIO_SCHEMA_FILE}).`)
+    .option('--write', 'write the shipped schema file instead of printing it')
+    .action(async (options: { write?: boolean }) => {
+      if (!options.write) return out(scenarioJsonSchemaText().trimEnd());
+      const file = join(PROJECT_ROOT, DEFAULT_SCENARIO_DIR, SCENARIO_SCHEMA_FILE);
+      await writeFile(file, scenarioJsonSchemaText());
+      out(`wrote ${file}`);
+    });
 
   dirs(
     gameday
