@@ -117,7 +117,7 @@ export async function describeStack(cloudFormation: CloudFormationClient, stackN
       ? [{ key: output.OutputKey, value: output.OutputValue, ...(output.Description ? { description: output.Description } : {}) }]
       : [],
   );
-  return readDeployedStack(stack.StackName ?? stackName, outputs);
+  return readDeployedStack(stack.StackName ?? stackName, outputs, stack.StackStatus);
 }
 
 function describedFrom(instance: Instance): DescribedInstance {

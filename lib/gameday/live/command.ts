@@ -259,6 +259,7 @@ async function watch(context: RunContext, target: WatchTarget, injectedAt: Date,
         for (const row of rows) deps.out(formatTimelineRow(row));
       },
       onEnded: (report) => deps.out(formatEnding(report)),
+      onNotice: (text) => deps.err(text),
     });
   } finally {
     interrupts.dispose();

@@ -30,6 +30,8 @@ export interface DeployedStack {
   readonly playbooks: readonly DeployedPlaybook[];
   /** `dry-run` or `enforce` (the `Mode` output), when the stack says. */
   readonly mode?: string;
+  /** CloudFormation's StackStatus (a stack being created or rolled back may lack outputs). */
+  readonly status?: string;
 }
 
 /** The output keys this module reads. */
@@ -72,7 +74,7 @@ function busName(value: string): string {
 }
 
 /** Reads the deployed stack's outputs. */
-export function readDeployedStack(stackName: string, outputs: readonly StackOutput[]): DeployedStack {
+export function readDeployedStack(stackName: string, outputs: readonly StackOutput[], status?: string): DeployedStack {
   const playbooks = new Map<string, DeployedPlaybook>();
   for (const candidate of outputs) {
     if (candidate.key.toLowerCase() === OUTPUT_KEYS.playbookList.toLowerCase()) {
@@ -97,13 +99,15 @@ export function readDeployedStack(stackName: string, outputs: readonly StackOutp
     ...(dispatcher ? { dispatcherArn: dispatcher } : {}),
     playbooks: [...playbooks.values()].sort((a, b) => a.name.localeCompare(b.name)),
     ...(mode ? { mode } : {}),
+    ...(status ? { status } : {}),
   };
 }
 
 function missingOutput(stack: DeployedStack, key: string, alternative: string): LiveSetupError {
   const present = stack.outputs.map((candidate) => candidate.key).sort();
+  const settled = stack.status === undefined || /^(CREATE|UPDATE|IMPORT)_COMPLETE$/.test(stack.status);
   return new LiveSetupError(
-    `stack ${stack.stackName} has no output ${key} (its outputs: ${present.length ? present.join(', ') : 'none'}): redeploy it from this repository (\`npx cdk deploy\`) or ${alternative}`,
+    `stack ${stack.stackName} has no output ${key} (its outputs: ${present.length ? present.join(', ') : 'none'}${settled ? '' : `; stack status ${stack.status}`}): redeploy it from this repository (\`npx cdk deploy\`) or ${alternative}`,
   );
 }
 

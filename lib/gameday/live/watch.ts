@@ -11,8 +11,10 @@
  * - GuardDuty samples: their ids are GuardDuty's, unknown in advance, so the ones started after the
  *   request whose input incident is a sample of a requested type.
  */
-import type { ExecutionListItem, SFNClient } from '@aws-sdk/client-sfn';
+import type { ExecutionListItem, HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
+import { isTransientAwsError } from '../../aws/errors';
 import { listExecutionsSince, readExecutionHistory } from './aws';
+import { WatchFailedError } from './errors';
 import type { ExecutionReport, LiveTimelineRow } from './history';
 import { executionReport } from './history';
 import type { DeployedPlaybook } from './stack';
@@ -34,6 +36,8 @@ export interface WatchOptions {
   readonly onRows?: (rows: readonly LiveTimelineRow[]) => void;
   /** An execution was found (once each). */
   readonly onFound?: (execution: { readonly name: string; readonly playbook: string; readonly executionArn: string }) => void;
+  /** Something worth saying that does not end the watch (a poll lost to throttling). */
+  readonly onNotice?: (text: string) => void;
   /** An execution ended (once each). */
   readonly onEnded?: (report: ExecutionReport) => void;
 }
@@ -75,6 +79,7 @@ export async function watchExecutions(sfn: SFNClient, options: WatchOptions): Pr
   const since = new Date(injectedAt.getTime() - (target.kind === 'execution' ? CLOCK_SKEW_MS.execution : CLOCK_SKEW_MS.samples));
   const tracked = new Map<string, Tracked>();
   const notOurs = new Set<string>();
+  const histories = new Map<string, HistoryEvent[]>();
   let delay: number = POLL_BACKOFF.initialMs;
 
   const result = (outcome: WatchResult['outcome']): WatchResult => {
@@ -87,20 +92,31 @@ export async function watchExecutions(sfn: SFNClient, options: WatchOptions): Pr
   for (;;) {
     if (signal?.aborted) return result('interrupted');
 
-    for (const playbook of playbooks) {
-      const listed = await listExecutionsSince(sfn, playbook.stateMachineArn, since);
-      for (const item of listed) {
-        if (!item.executionArn || !item.name || tracked.has(item.executionArn) || notOurs.has(item.executionArn)) continue;
-        if (target.kind === 'execution' && item.name !== target.executionName) continue;
-        tracked.set(item.executionArn, { item: { ...item, executionArn: item.executionArn, name: item.name }, playbook: playbook.name, printed: 0, ended: false });
+    try {
+      // A name match is unique (one execution per name), so once found there is nothing more to list.
+      const listing = target.kind === 'samples' || tracked.size === 0 ? playbooks : [];
+      for (const playbook of listing) {
+        const listed = await listExecutionsSince(sfn, playbook.stateMachineArn, since);
+        for (const item of listed) {
+          if (!item.executionArn || !item.name || tracked.has(item.executionArn) || notOurs.has(item.executionArn)) continue;
+          if (target.kind === 'execution' && item.name !== target.executionName) continue;
+          tracked.set(item.executionArn, { item: { ...item, executionArn: item.executionArn, name: item.name }, playbook: playbook.name, printed: 0, ended: false });
+        }
       }
+      histories.clear();
+      for (const [arn, entry] of tracked) if (!entry.ended) histories.set(arn, await readExecutionHistory(sfn, arn));
+    } catch (error) {
+      // Throttling that outlasted the SDK's own retries costs one poll, not the watch.
+      if (!(error instanceof WatchFailedError && isTransientAwsError(error.cause))) throw error;
+      options.onNotice?.(`${error.message}; trying again at the next poll`);
+      histories.clear();
     }
 
     const fresh: LiveTimelineRow[] = [];
     const endedNow: ExecutionReport[] = [];
     for (const [arn, entry] of tracked) {
-      if (entry.ended) continue;
-      const events = await readExecutionHistory(sfn, arn);
+      const events = histories.get(arn);
+      if (entry.ended || events === undefined) continue;
       const report = executionReport({ executionArn: arn, name: entry.item.name, playbook: entry.playbook }, events, injectedAt);
       if (!entry.report) {
         if (!isOurs(target, report)) {

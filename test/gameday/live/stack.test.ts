@@ -75,6 +75,12 @@ describe('requireEventBus', () => {
       ),
     );
   });
+
+  it('adds the stack status when the stack is not settled (a rollback leaves outputs out)', () => {
+    expect(() => requireEventBus(readDeployedStack('Firebreak', [], 'ROLLBACK_COMPLETE'), undefined)).toThrow(
+      /has no output EventBusName \(its outputs: none; stack status ROLLBACK_COMPLETE\)/,
+    );
+  });
 });
 
 describe('requirePlaybooks', () => {

@@ -88,16 +88,42 @@ describe('watchExecutions, for a template injection', () => {
     expect(watch.rows).toEqual(executionReport({ executionArn: ours, name: NAME, playbook: 'compromised-ec2-instance' }, full, INJECTED_AT).rows);
     expect(watch.found).toEqual([NAME]);
     expect(watch.ended).toEqual([`${NAME} SUCCEEDED`]);
-    // Never reads the history of an execution it can tell is not ours by name.
+    // Never reads the history of an execution it can tell is not ours by name, and stops listing once the name is found.
     expect(historyInputs()).toEqual([ours, ours]);
     expect(sfn.commandCalls(ListExecutionsCommand).map((call) => call.args[0].input.stateMachineArn)).toEqual([
       machine('compromised-ec2-instance'),
       machine('ec2-reconnaissance'),
       machine('compromised-ec2-instance'),
       machine('ec2-reconnaissance'),
-      machine('compromised-ec2-instance'),
-      machine('ec2-reconnaissance'),
     ]);
+  });
+
+  it('loses only one poll to throttling that outlasted the SDK retries, and says so', async () => {
+    const notices: string[] = [];
+    sfn
+      .on(ListExecutionsCommand)
+      .resolves({ executions: [] })
+      .on(ListExecutionsCommand, { stateMachineArn: machine('compromised-ec2-instance') })
+      .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }))
+      .resolves({ executions: [listed('compromised-ec2-instance', NAME, 1_000)] })
+      .on(GetExecutionHistoryCommand)
+      .resolves({ events: containedHistory() });
+
+    const result = await watchExecutions(
+      new SFNClient({ region: 'eu-west-1' }),
+      options({ target: { kind: 'execution', executionName: NAME }, onNotice: (text) => notices.push(text) }),
+    );
+
+    expect(result.outcome).toBe('ended');
+    expect(notices).toEqual(['states:ListExecutions failed (ThrottlingException): Rate exceeded; trying again at the next poll']);
+  });
+
+  it('ends the watch on a refusal that another poll will not fix (access denied)', async () => {
+    sfn.on(ListExecutionsCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
+
+    await expect(
+      watchExecutions(new SFNClient({ region: 'eu-west-1' }), options({ target: { kind: 'execution', executionName: NAME } })),
+    ).rejects.toThrow('not allowed to call states:ListExecutions (AccessDeniedException): your role needs states:ListExecutions');
   });
 
   it('stops reading the history of an execution once it ended', async () => {
