@@ -114,6 +114,9 @@ async function run(names: readonly string[], options: RunOptions, setExitCode: (
     err(`firebreak gameday: ${error instanceof Error ? error.message : String(error)}`);
     return setExitCode(2);
   }
+  // The simulated account's SDK clients never reach AWS: the SDK's Node-version notice would only
+  // interleave with the report (an endpoint run keeps it).
+  if (!makeBackend) process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const color = !options.json && process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
   const started = wallClockMs();
   const runs: ScenarioRun[] = [];
