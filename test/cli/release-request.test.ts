@@ -1,0 +1,180 @@
+import { describe, expect, it } from 'vitest';
+import type { DeployedStack } from '../../lib/gameday/live/stack';
+import { readDeployedStack } from '../../lib/gameday/live/stack';
+import { ReleaseSetupError } from '../../lib/release/errors';
+import {
+  RELEASE_OUTPUT_KEY,
+  buildReleaseRequest,
+  incidentKeyFromTags,
+  releaseExecutionName,
+  releaseStateMachineOf,
+} from '../../lib/release/request';
+import { releaseOptionsSchema } from '../../lib/responders/release';
+import { parseResponderInput } from '../../lib/responders/responder-input';
+
+const INSTANCE = 'i-0123456789abcdef0';
+const AT = new Date('2026-11-20T10:15:30.789Z');
+const CALLER = 'arn:aws:sts::999988887777:assumed-role/IncidentResponder/alice';
+const RELEASE_ARN = 'arn:aws:states:eu-west-1:999988887777:stateMachine:Firebreak-release-instance';
+
+const parts = {
+  instanceId: INSTANCE,
+  account: '111122223333',
+  region: 'eu-west-1',
+  incidentKey: 'gd-6ac3f0e9a1b2c3d4',
+  mode: 'enforce' as const,
+  requestedBy: CALLER,
+  at: AT,
+};
+
+describe('releaseExecutionName', () => {
+  it('is release-<instance>-<UTC second>, within the 80 characters and the characters Step Functions allows', () => {
+    const name = releaseExecutionName(INSTANCE, AT);
+
+    expect(name).toBe('release-i-0123456789abcdef0-20261120T101530Z');
+    expect(name.length).toBeLessThanOrEqual(80);
+    expect(name).toMatch(/^[A-Za-z0-9_-]+$/);
+  });
+
+  it('is the same within one second and differs the next second (the idempotency key of a double submit)', () => {
+    expect(releaseExecutionName(INSTANCE, new Date('2026-11-20T10:15:30.001Z'))).toBe(releaseExecutionName(INSTANCE, AT));
+    expect(releaseExecutionName(INSTANCE, new Date('2026-11-20T10:15:31.000Z'))).not.toBe(releaseExecutionName(INSTANCE, AT));
+  });
+});
+
+describe('buildReleaseRequest', () => {
+  it('builds the execution input: a firebreak incident naming the instance, the mode, the playbook, who and why', () => {
+    const request = buildReleaseRequest({ ...parts, reason: 'INC-4711: image rebuilt', tags: { Name: 'web-1', 'firebreak:incident': 'gd-6ac3f0e9a1b2c3d4' } });
+
+    expect(request).toEqual({
+      executionName: 'release-i-0123456789abcdef0-20261120T101530Z',
+      input: {
+        incident: {
+          key: 'gd-6ac3f0e9a1b2c3d4',
+          revision: 'release-i-0123456789abcdef0-20261120T101530Z',
+          source: 'firebreak',
+          findingType: 'Firebreak:Release',
+          title: `Release of ${INSTANCE} requested by ${CALLER}`,
+          description: 'INC-4711: image rebuilt',
+          severity: { score: 0, label: 'Informational' },
+          account: '111122223333',
+          region: 'eu-west-1',
+          resource: {
+            kind: 'ec2-instance',
+            instanceId: INSTANCE,
+            networkInterfaces: [],
+            tags: { Name: 'web-1', 'firebreak:incident': 'gd-6ac3f0e9a1b2c3d4' },
+          },
+          sample: false,
+          gameDay: false,
+          times: { created: '2026-11-20T10:15:30.000Z', updated: '2026-11-20T10:15:30.000Z', received: '2026-11-20T10:15:30.000Z' },
+        },
+        mode: 'enforce',
+        playbook: 'release-instance',
+        requestedBy: CALLER,
+        reason: 'INC-4711: image rebuilt',
+      },
+    });
+  });
+
+  it('keeps reason present as null when none is given, and gives no description', () => {
+    const { input } = buildReleaseRequest({ ...parts, mode: 'dry-run' });
+
+    expect(input.reason).toBeNull();
+    expect(input.mode).toBe('dry-run');
+    expect('description' in input.incident).toBe(false);
+    expect(input.incident.resource).toEqual({ kind: 'ec2-instance', instanceId: INSTANCE, networkInterfaces: [], tags: {} });
+  });
+
+  it('builds an incident the release-instance responder accepts, as the playbook hands it over', () => {
+    const { input } = buildReleaseRequest({ ...parts, reason: 'done' });
+
+    const parsed = parseResponderInput({ incident: input.incident, mode: input.mode, options: {} }, releaseOptionsSchema);
+
+    expect(parsed.incident).toEqual(input.incident);
+    expect(parsed.options).toEqual({ restoreInstanceProfile: true });
+  });
+});
+
+describe('incidentKeyFromTags', () => {
+  it("reads the key quarantine wrote to the instance's firebreak:incident tag", () => {
+    expect(incidentKeyFromTags(INSTANCE, { 'firebreak:incident': 'gd-6ac3f0e9a1b2c3d4', Name: 'web-1' })).toBe('gd-6ac3f0e9a1b2c3d4');
+  });
+
+  it('asks for --incident when the instance has no incident tag', () => {
+    expect(() => incidentKeyFromTags(INSTANCE, { Name: 'web-1' })).toThrow(
+      new ReleaseSetupError(`${INSTANCE} has no firebreak:incident tag, so the incident that quarantined it is unknown: pass --incident KEY (the key is in the quarantine alert)`),
+    );
+  });
+
+  it('says the instance looks released already when release has taken the incident tag away', () => {
+    expect(() =>
+      incidentKeyFromTags(INSTANCE, { 'firebreak:status': 'released', 'firebreak:released-at': '2026-11-19T08:00:00.000Z' }),
+    ).toThrow(
+      new ReleaseSetupError(
+        `${INSTANCE} has no firebreak:incident tag and is tagged firebreak:status=released at 2026-11-19T08:00:00.000Z: it looks released already; pass --incident KEY to run the release playbook anyway (it reports already-released if so)`,
+      ),
+    );
+  });
+
+  it('refuses a tag value that is not an incident key (anyone with ec2:CreateTags can write it)', () => {
+    expect(() => incidentKeyFromTags(INSTANCE, { 'firebreak:incident': 'not a key!' })).toThrow(/is "not a key!", which is not an incident key.*pass --incident KEY/);
+  });
+});
+
+describe('releaseStateMachineOf', () => {
+  const stack = (outputs: { key: string; value: string; description?: string }[]): DeployedStack => readDeployedStack('Firebreak', outputs);
+
+  it(`reads the ${RELEASE_OUTPUT_KEY} output first`, () => {
+    const found = releaseStateMachineOf(
+      stack([
+        { key: 'PlaybookReleaseInstanceArn', value: `${RELEASE_ARN}-old`, description: 'Playbook release-instance' },
+        { key: RELEASE_OUTPUT_KEY, value: RELEASE_ARN },
+      ]),
+      'eu-west-1/999988887777',
+    );
+
+    expect(found).toEqual({ stateMachineArn: RELEASE_ARN, from: `output ${RELEASE_OUTPUT_KEY}` });
+  });
+
+  it('reads the output key whatever its case', () => {
+    expect(releaseStateMachineOf(stack([{ key: 'releaseStateMachineARN', value: RELEASE_ARN }]), 'eu-west-1/999988887777')).toEqual({
+      stateMachineArn: RELEASE_ARN,
+      from: 'output releaseStateMachineARN',
+    });
+  });
+
+  it('falls back to the per-playbook output of release-instance, not another playbook', () => {
+    const found = releaseStateMachineOf(
+      stack([
+        { key: 'PlaybookCompromisedEc2InstanceArn', value: 'arn:aws:states:eu-west-1:999988887777:stateMachine:Firebreak-compromised-ec2-instance', description: 'Playbook compromised-ec2-instance' },
+        { key: 'PlaybookReleaseInstanceArn', value: RELEASE_ARN, description: 'Playbook release-instance' },
+      ]),
+      'eu-west-1/999988887777',
+    );
+
+    expect(found).toEqual({ stateMachineArn: RELEASE_ARN, from: 'output PlaybookReleaseInstanceArn' });
+  });
+
+  it('names the missing outputs, the stack and --state-machine-arn when the stack has no release playbook', () => {
+    expect(() =>
+      releaseStateMachineOf(
+        stack([
+          { key: 'DispatcherArn', value: 'arn:aws:states:eu-west-1:999988887777:stateMachine:Firebreak-dispatcher' },
+          { key: 'Mode', value: 'enforce' },
+        ]),
+        'eu-west-1/999988887777',
+      ),
+    ).toThrow(
+      new ReleaseSetupError(
+        'stack Firebreak in eu-west-1/999988887777 has no release playbook: no output ReleaseStateMachineArn nor Playbook<Name>Arn of release-instance (its outputs: DispatcherArn, Mode); deploy playbooks/release-instance.yaml with `npx cdk deploy`, or pass --state-machine-arn ARN of the release state machine',
+      ),
+    );
+  });
+
+  it('refuses an output that is not a state machine ARN rather than starting something else', () => {
+    expect(() => releaseStateMachineOf(stack([{ key: RELEASE_OUTPUT_KEY, value: 'release-instance' }]), 'eu-west-1/999988887777')).toThrow(
+      /output ReleaseStateMachineArn of stack Firebreak in eu-west-1\/999988887777 is "release-instance", not a state machine ARN/,
+    );
+  });
+});
