@@ -51,17 +51,30 @@ function listOrNothing(values: readonly unknown[]): unknown {
   return distinct.length === 1 ? distinct[0] : distinct.join(' / ');
 }
 
+/**
+ * The states that stand for a step: its own state, or its variants on a guarded playbook's paths
+ * (`BeforeApproval-<id>`, `TimedOut-<id>`…: a CamelCase prefix the compiler adds).
+ */
+function statesOfStep(execution: ExecutionRecord, step: string): string[] {
+  const names = new Set([...execution.path, ...execution.tasks.map((task) => task.state)]);
+  return [...names].filter((name) => name === step || (name.endsWith(`-${step}`) && /^[A-Z][A-Za-z]*-/.test(name)));
+}
+
 /** Succeeded, failed or skipped, from the execution's events. */
-function stepStatus(execution: ExecutionRecord, step: string): { status: 'succeeded' | 'failed' | 'skipped'; retries: number } {
-  const events = execution.events.filter((event) => event.state === step);
+function stepStatus(execution: ExecutionRecord, step: string): { status: 'succeeded' | 'failed' | 'skipped'; retries: number; state?: string } {
+  const states = statesOfStep(execution, step);
+  const events = execution.events.filter((event) => event.state !== undefined && states.includes(event.state));
   const retries = events.filter((event) => event.type === 'StateRetried').length;
-  if (!execution.path.includes(step)) return { status: 'skipped', retries };
-  if (events.some((event) => event.type === 'StateExited')) return { status: 'succeeded', retries };
-  return { status: 'failed', retries };
+  const entered = states.find((state) => execution.path.includes(state));
+  if (entered === undefined) return { status: 'skipped', retries };
+  const label = entered === step ? {} : { state: entered };
+  if (events.some((event) => event.type === 'StateExited')) return { status: 'succeeded', retries, ...label };
+  return { status: 'failed', retries, ...label };
 }
 
 function stepResult(execution: ExecutionRecord, step: string): string | undefined {
-  const task = [...execution.tasks].reverse().find((candidate) => candidate.state === step && candidate.error === undefined);
+  const states = statesOfStep(execution, step);
+  const task = [...execution.tasks].reverse().find((candidate) => states.includes(candidate.state) && candidate.error === undefined);
   const payload = (task?.result as { Payload?: { status?: unknown } } | undefined)?.Payload;
   return payload?.status === undefined ? undefined : String(payload.status);
 }
@@ -131,7 +144,8 @@ export function evaluateExpectations(scenario: Scenario, facts: RunFacts): Expec
     for (const [index, execution] of facts.executions.entries()) {
       const label = facts.executions.length > 1 ? `step ${step} (execution ${index + 1})` : `step ${step}`;
       const actual = stepStatus(execution, step);
-      if (expected.status !== undefined) results.push(result(`${label} status`, actual.status === expected.status, expected.status, actual.status));
+      const shown = actual.state ? `${actual.status} (as ${actual.state})` : actual.status;
+      if (expected.status !== undefined) results.push(result(`${label} status`, actual.status === expected.status, expected.status, shown));
       if (expected.retries !== undefined) results.push(result(`${label} retries`, actual.retries === expected.retries, expected.retries, actual.retries));
       if (expected.result !== undefined) {
         const status = stepResult(execution, step);

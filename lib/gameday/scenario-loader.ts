@@ -175,7 +175,8 @@ function crossCheck(document: ScenarioDocument, file: string, source: SourceMap,
   if (playbook && expect.steps) {
     const ids = stepIds(playbook.steps);
     for (const id of Object.keys(expect.steps)) {
-      if (!ids.includes(id)) at(['expect', 'steps', id], `playbook ${playbook.name} has no step '${id}'${didYouMean(id, ids)}; its steps: ${ids.join(', ')}`, 'key');
+      // A CamelCase key names a state the compiler generates (Guard, WaitForApproval…), not a step.
+      if (!ids.includes(id) && !/^[A-Z]/.test(id)) at(['expect', 'steps', id], `playbook ${playbook.name} has no step '${id}'${didYouMean(id, ids)}; its steps: ${ids.join(', ')}`, 'key');
     }
   }
   for (const name of Object.keys(expect.instances ?? {})) checkInstance(name, ['expect', 'instances', name]);

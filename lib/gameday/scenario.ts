@@ -177,7 +177,7 @@ export const expectationsSchema = z.strictObject({
   status: z.enum(['succeeded', 'failed']).optional().describe('Status of every playbook execution.'),
   steps: z
     .record(
-      z.string().min(1),
+      z.string().min(1).describe('A step id of the playbook, or a generated state name (Guard, WaitForApproval…).'),
       z.strictObject({
         status: z.enum(STEP_STATUSES).optional(),
         retries: z.number().int().min(0).optional().describe('State-machine retries of the step.'),
