@@ -78,9 +78,9 @@ export async function startReleaseExecution(sfn: SFNClient, stateMachineArn: str
       );
     }
     if (code === 'ExecutionAlreadyExists') {
-      // Same name, other input (or the execution has ended): Step Functions keeps a name for 90 days.
+      // Same name with other input, or an execution of that name has ended: Step Functions keeps a name for 90 days.
       throw new ReleaseFailedError(
-        `a release execution named ${request.executionName} already exists with other input: a release of this instance was asked for in the same second; wait a second and run again, or follow that one`,
+        `a release execution named ${request.executionName} already exists: a release of this instance was asked for in the same second (with other flags); wait a second and run again, or follow that execution`,
         { cause: error },
       );
     }
