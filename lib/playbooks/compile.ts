@@ -13,13 +13,34 @@
  * - every Task retries the responders' transient errors with backoff and catches everything else:
  *   a failure alert (publish-alert, kind `failure`) then a Fail state, so the execution ends FAILED.
  *
+ * Guarded playbooks (docs/safety-rails.md): an automatic playbook with a step that changes
+ * resources (`ACTIONS[x].mutates`) starts with the containment guard, then branches on its answer:
+ *
+ *   Guard (containment-guard, result at $.results.Guard.result) → GuardDecision (Choice on its status)
+ *     proceed        → the steps as written
+ *     needs-approval → BeforeApproval-<evidence steps> → WaitForApproval (task token, the playbook's
+ *                      timeout) → ApprovalGiven (Choice: $.approval.approved == true)
+ *                        approved         → Approved-<changing steps and notify steps>
+ *                        rejected / not approved → Rejected-<notify steps>
+ *                        States.Timeout   → TimedOut-<notify steps> (onTimeout evidence-only)
+ *                                           or TimedOut-<changing steps and notify steps> (contain)
+ *     anything else  → EvidenceOnly-<the steps without the changing ones> (fail closed)
+ *
+ * Every variant is the playbook's own steps filtered (parallel groups keep the branches left; a
+ * group left with one branch becomes that step), with state names prefixed so they stay unique;
+ * results keep the step ids, so a notify step reads `$.results.<id>` whichever way it came.
+ * Notify steps on the guarded variants also receive the guard's reasons (`reasons`) and a sentence
+ * on the path taken (`reason`), so the alert says why containment did not run, or who let it run.
+ *
  * Cost (https://aws.amazon.com/step-functions/pricing/): Standard workflows bill per state
- * transition, retries included. The happy path therefore uses no Pass/Choice glue: one transition
- * per step (plus one per Parallel), and the failure path's states only run when a step fails.
+ * transition, retries included. The happy path therefore uses no Pass glue: one transition per step
+ * (plus one per Parallel), two for the guard (its Task and its Choice), and the failure and approval
+ * paths' states only run when they are taken.
  */
 import { TRANSIENT_ERROR_NAMES } from '../responders/errors';
 import { ACTIONS } from './actions';
-import type { ActionStep, ParallelStep, Playbook, Step } from './model';
+import type { ActionStep, ParallelStep, Playbook, PlaybookApproval, Step } from './model';
+import { approvalOf, flattenSteps, isAutomatic } from './model';
 
 /** One ASL state, as emitted (JSONPath fields only). */
 export type AslState = { readonly Type: string } & Readonly<Record<string, unknown>>;
@@ -71,6 +92,75 @@ export const ALERT_RESPONDER = 'publish-alert';
 /** The Fail state every top-level failure alert leads to. */
 export const PLAYBOOK_FAILED_STATE = 'playbook-failed';
 
+/** The responder of the guard state (lambdas/containment-guard). */
+export const GUARD_RESPONDER = 'containment-guard';
+/** The guard's Task state; its result is kept like a step's, at `$.results.Guard.result`. */
+export const GUARD_STATE = 'Guard';
+/** The Choice on the guard's status. */
+export const GUARD_DECISION_STATE = 'GuardDecision';
+/** The task-token wait for a person's answer (publish-alert sends the approval request). */
+export const APPROVAL_WAIT_STATE = 'WaitForApproval';
+/** The Choice that lets only an explicit `"approved": true` through. */
+export const APPROVAL_GIVEN_STATE = 'ApprovalGiven';
+/** The callback integration: the function is invoked with `$$.Task.Token`, then the state waits for SendTaskSuccess/Failure. */
+export const WAIT_FOR_TASK_TOKEN_RESOURCE = `${LAMBDA_INVOKE_RESOURCE}.waitForTaskToken`;
+/** The error `firebreak reject` sends with SendTaskFailure (same value as lib/cli/approvals.ts). */
+export const APPROVAL_REJECTED_ERROR = 'Firebreak.ApprovalRejected';
+
+/** State-name prefixes of the guarded variants of a playbook's steps. */
+export const GUARDED_PATH_PREFIXES = {
+  evidenceOnly: 'EvidenceOnly-',
+  beforeApproval: 'BeforeApproval-',
+  approved: 'Approved-',
+  rejected: 'Rejected-',
+  timedOut: 'TimedOut-',
+} as const;
+
+const GENERATED_NAMES = [
+  GUARD_STATE,
+  GUARD_DECISION_STATE,
+  APPROVAL_WAIT_STATE,
+  APPROVAL_GIVEN_STATE,
+  PLAYBOOK_FAILED_STATE,
+  ...Object.values(GUARDED_PATH_PREFIXES).map((prefix) => prefix.slice(0, -1)),
+];
+
+/** True when a step id would clash with a state the compiler generates (the schema refuses such ids). */
+export function isGeneratedStateName(id: string): boolean {
+  return GENERATED_NAMES.some((name) => id === name || id.startsWith(`${name}-`));
+}
+
+/** True when the step's action changes resources (what the safety rails guard). */
+export function changesResources(step: ActionStep): boolean {
+  return ACTIONS[step.action].mutates;
+}
+
+function alerts(step: ActionStep): boolean {
+  return ACTIONS[step.action].responder === ALERT_RESPONDER;
+}
+
+/**
+ * True when the compiled playbook starts with the containment guard: it is routed automatically
+ * and one of its steps changes resources. A `trigger: manual` playbook (release) is started by a
+ * person, which is the decision the rails exist to ask for, so it is not guarded.
+ */
+export function isGuardedPlaybook(playbook: Pick<Playbook, 'steps' | 'trigger'>): boolean {
+  return isAutomatic(playbook) && flattenSteps(playbook.steps).some(changesResources);
+}
+
+/**
+ * The steps `keep` accepts, in order. A parallel group keeps the branches that still hold a step;
+ * a group left with one branch becomes that step, a group left with none disappears.
+ */
+export function keepSteps(steps: readonly Step[], keep: (step: ActionStep) => boolean): Step[] {
+  return steps.flatMap((step): Step[] => {
+    if (step.kind === 'action') return keep(step) ? [step] : [];
+    const branches = keepSteps(step.branches, keep);
+    if (branches.length <= 1) return branches;
+    return [{ ...step, branches }];
+  });
+}
+
 /** ASL limits state names to 80 characters (https://states-language.net/spec.html#states-fields). */
 const MAX_STATE_NAME_LENGTH = 80;
 const STEP_ID_PATTERN = /^[A-Za-z0-9_-]+$/;
@@ -80,7 +170,7 @@ export function functionPlaceholder(responder: string): string {
   return `Fn_${responder.replace(/[^A-Za-z0-9]/g, '_')}`;
 }
 
-/** The state that alerts a failure of `stepId`. */
+/** The state that alerts a failure of `stepId` (a state name: prefixed on the guarded variants). */
 export function failureAlertStateName(stepId: string): string {
   return `${stepId}-failure-alert`;
 }
@@ -125,6 +215,23 @@ function assertLiteralOptions(value: unknown, where: string, playbook: string): 
   }
 }
 
+/** Where a sequence of states is compiled, and what its states add to their payloads. */
+interface ChainScope {
+  /** Inside a Parallel branch: failures end the branch with its own Fail state. */
+  readonly inBranch: boolean;
+  /** Prepended to every state name of the chain; result keys stay the step ids. */
+  readonly prefix: string;
+  /** Where the chain's last step goes; none: it ends the execution. */
+  readonly then?: string;
+  /** Extra fields of the report alerts of the chain's notify steps (why this path was taken). */
+  readonly report?: Readonly<Record<string, unknown>>;
+}
+
+const TOP: ChainScope = { inBranch: false, prefix: '' };
+
+/** The guard's result, once it has run. */
+const GUARD_RESULT = `$.results.${GUARD_STATE}.result`;
+
 class PlaybookCompiler {
   private readonly stateNames = new Set<string>();
   private readonly responders = new Set<string>([ALERT_RESPONDER]);
@@ -137,7 +244,9 @@ class PlaybookCompiler {
       throw new PlaybookCompileError(`playbook "${playbook.name}" has no steps`, playbook.name);
     }
     const states: Record<string, AslState> = {};
-    const { startAt } = this.compileSequence(playbook.steps, states, [], { inBranch: false });
+    const startAt = isGuardedPlaybook(playbook)
+      ? this.compileGuarded(states)
+      : this.compileSequence(playbook.steps, states, [], TOP).startAt;
     this.claim(PLAYBOOK_FAILED_STATE);
     states[PLAYBOOK_FAILED_STATE] = failWithCaughtError();
     const firstLine = playbook.description.split('\n')[0]?.trim() ?? '';
@@ -151,24 +260,201 @@ class PlaybookCompiler {
     };
   }
 
+  /** The guard, its decision and every guarded variant of the steps; returns the start state. */
+  private compileGuarded(states: Record<string, AslState>): string {
+    const { playbook } = this;
+    const approval = approvalOf(playbook);
+    const steps = playbook.steps;
+    const changing = flattenSteps(steps).filter(changesResources).map((step) => step.id);
+    const waiting = changing.join(', ');
+    const evidenceOnly = keepSteps(steps, (step) => !changesResources(step));
+    const beforeApproval = keepSteps(steps, (step) => !changesResources(step) && !alerts(step));
+    const afterApproval = keepSteps(steps, (step) => changesResources(step) || alerts(step));
+    const alertsOnly = keepSteps(steps, alerts);
+    const timedOut = approval.onTimeout === 'contain' ? afterApproval : alertsOnly;
+    if (alertsOnly.length === 0) {
+      throw new PlaybookCompileError(
+        `playbook "${playbook.name}" changes resources but has no notify step: when the safety rails skip ${waiting}, its alert is how people learn why`,
+        playbook.name,
+      );
+    }
+    const P = GUARDED_PATH_PREFIXES;
+    const start = (prefix: string, chain: readonly Step[]) => `${prefix}${(chain[0] as Step).id}`;
+    const approvalStart = beforeApproval.length > 0 ? start(P.beforeApproval, beforeApproval) : APPROVAL_WAIT_STATE;
+
+    this.compileGuardTask(states, approval);
+    this.claim(GUARD_DECISION_STATE);
+    states[GUARD_DECISION_STATE] = {
+      Type: 'Choice',
+      Comment:
+        'proceed: the steps as written. needs-approval: evidence first, then a person decides. Anything else (evidence-only, or a status this playbook does not know): evidence only, never containment.',
+      Choices: [
+        { Variable: `${GUARD_RESULT}.status`, StringEquals: 'proceed', Next: (steps[0] as Step).id },
+        { Variable: `${GUARD_RESULT}.status`, StringEquals: 'needs-approval', Next: approvalStart },
+      ],
+      Default: start(P.evidenceOnly, evidenceOnly),
+    };
+
+    const guardOnly = [GUARD_STATE];
+    this.compileSequence(steps, states, guardOnly, TOP);
+    const guardReasons = { 'reasons.$': `${GUARD_RESULT}.reasons` };
+    this.compileSequence(evidenceOnly, states, guardOnly, {
+      ...TOP,
+      prefix: P.evidenceOnly,
+      report: {
+        ...guardReasons,
+        reason: `The containment guard answered evidence-only: ${waiting} did not run, the other steps did. The reasons below say why.`,
+      },
+    });
+    const afterEvidence =
+      beforeApproval.length > 0
+        ? this.compileSequence(beforeApproval, states, guardOnly, { ...TOP, prefix: P.beforeApproval, then: APPROVAL_WAIT_STATE }).available
+        : guardOnly;
+    const outcome = (summary: string) => ({ ...guardReasons, reason: { summary, 'approval.$': '$.approval' } });
+    this.compileApprovalWait(states, approval, changing, afterEvidence, {
+      approved: start(P.approved, afterApproval),
+      rejected: start(P.rejected, alertsOnly),
+      timedOut: start(P.timedOut, timedOut),
+    });
+    this.compileSequence(afterApproval, states, afterEvidence, {
+      ...TOP,
+      prefix: P.approved,
+      report: outcome(`A person approved (firebreak approve): ${waiting} ran after the evidence steps.`),
+    });
+    this.compileSequence(alertsOnly, states, afterEvidence, {
+      ...TOP,
+      prefix: P.rejected,
+      report: outcome(
+        `Not approved: a person rejected the request (${APPROVAL_REJECTED_ERROR}), or answered without "approved": true. ${waiting} did not run; the evidence was kept. The approval record says who and why.`,
+      ),
+    });
+    this.compileSequence(timedOut, states, afterEvidence, {
+      ...TOP,
+      prefix: P.timedOut,
+      report: outcome(
+        approval.onTimeout === 'contain'
+          ? `Nobody answered the approval request within ${approval.timeoutSeconds} s, and this playbook's onTimeout is contain: ${waiting} ran WITHOUT approval.`
+          : `Nobody answered the approval request within ${approval.timeoutSeconds} s, so ${waiting} did not run (onTimeout: evidence-only); the evidence was kept. Decide now whether to contain by hand.`,
+      ),
+    });
+    return GUARD_STATE;
+  }
+
+  private compileGuardTask(states: Record<string, AslState>, approval: PlaybookApproval): void {
+    this.responders.add(GUARD_RESPONDER);
+    this.claim(GUARD_STATE);
+    states[GUARD_STATE] = {
+      Type: 'Task',
+      Comment:
+        'containment-guard: the safety rails (sample finding, protected instance, approval, blast radius) before any step that changes resources.',
+      Resource: LAMBDA_INVOKE_RESOURCE,
+      Parameters: {
+        FunctionName: `\${${functionPlaceholder(GUARD_RESPONDER)}}`,
+        Payload: {
+          'incident.$': '$.incident',
+          'mode.$': '$.mode',
+          options: { requireApproval: approval.required },
+          execution: executionContext(this.playbook.name),
+        },
+      },
+      ResultSelector: { 'result.$': '$.Payload' },
+      ResultPath: `$.results.${GUARD_STATE}`,
+      Retry: [TRANSIENT_RETRY],
+      // A guard that cannot decide never lets containment through: alert and fail.
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: failureAlertStateName(GUARD_STATE) }],
+      Next: GUARD_DECISION_STATE,
+    };
+    this.compileFailureAlert(states, GUARD_STATE, [], TOP);
+  }
+
+  /**
+   * The task-token wait. publish-alert sends the approval request with `$$.Task.Token`; the state
+   * then waits until SendTaskSuccess (its output lands at `$.approval`), SendTaskFailure, or the
+   * timeout. Its Retry lists only the transient errors: a States.ALL retrier would also match
+   * States.Timeout and restart the wait (a new request) instead of applying the timeout policy.
+   * Rejection and timeout put their error at `$.approval` too, so every later state can read it.
+   */
+  private compileApprovalWait(
+    states: Record<string, AslState>,
+    approval: PlaybookApproval,
+    waitingSteps: readonly string[],
+    available: readonly string[],
+    next: { readonly approved: string; readonly rejected: string; readonly timedOut: string },
+  ): void {
+    const { playbook } = this;
+    this.claim(APPROVAL_WAIT_STATE);
+    states[APPROVAL_WAIT_STATE] = {
+      Type: 'Task',
+      Comment: `Wait up to ${approval.timeoutSeconds} s for a person to approve or reject ${waitingSteps.join(', ')} (firebreak approve / reject).`,
+      Resource: WAIT_FOR_TASK_TOKEN_RESOURCE,
+      Parameters: {
+        FunctionName: `\${${functionPlaceholder(ALERT_RESPONDER)}}`,
+        Payload: {
+          kind: 'approval-request',
+          'incident.$': '$.incident',
+          'mode.$': '$.mode',
+          playbook: playbook.name,
+          options: {},
+          execution: executionContext(playbook.name),
+          results: resultsSoFar(available),
+          'reasons.$': `${GUARD_RESULT}.reasons`,
+          approval: {
+            'taskToken.$': '$$.Task.Token',
+            waitingSteps: [...waitingSteps],
+            timeoutSeconds: approval.timeoutSeconds,
+          },
+        },
+      },
+      TimeoutSeconds: approval.timeoutSeconds,
+      ResultPath: '$.approval',
+      Retry: [TRANSIENT_RETRY],
+      Catch: [
+        { ErrorEquals: [APPROVAL_REJECTED_ERROR], ResultPath: '$.approval', Next: next.rejected },
+        { ErrorEquals: ['States.Timeout'], ResultPath: '$.approval', Next: next.timedOut },
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: failureAlertStateName(APPROVAL_WAIT_STATE) },
+      ],
+      Next: APPROVAL_GIVEN_STATE,
+    };
+    this.compileFailureAlert(states, APPROVAL_WAIT_STATE, available, TOP);
+    this.claim(APPROVAL_GIVEN_STATE);
+    states[APPROVAL_GIVEN_STATE] = {
+      Type: 'Choice',
+      Comment:
+        'Only an explicit "approved": true contains: a hand-written SendTaskSuccess without it (or with false) is treated as a rejection.',
+      Choices: [
+        {
+          // IsPresent first: a Choice on a path that does not exist fails the execution.
+          And: [
+            { Variable: '$.approval.approved', IsPresent: true },
+            { Variable: '$.approval.approved', IsBoolean: true },
+            { Variable: '$.approval.approved', BooleanEquals: true },
+          ],
+          Next: next.approved,
+        },
+      ],
+      Default: next.rejected,
+    };
+  }
+
   /** Compiles steps in order into `states`; returns the first state and the result ids available after. */
   private compileSequence(
     steps: readonly Step[],
     states: Record<string, AslState>,
     available: readonly string[],
-    scope: { inBranch: boolean },
+    scope: ChainScope,
   ): { startAt: string; available: string[] } {
     let current = [...available];
     steps.forEach((step, index) => {
-      const next = steps[index + 1]?.id;
+      const following = steps[index + 1];
+      const next = following ? `${scope.prefix}${following.id}` : scope.then;
       current =
         step.kind === 'action'
           ? this.compileAction(step, next, states, current, scope)
-          : this.compileParallel(step, next, states, current);
+          : this.compileParallel(step, next, states, current, scope);
     });
     const first = steps[0];
     if (!first) throw new PlaybookCompileError(`an empty step list in "${this.playbook.name}"`, this.playbook.name);
-    return { startAt: first.id, available: current };
+    return { startAt: `${scope.prefix}${first.id}`, available: current };
   }
 
   private compileAction(
@@ -176,14 +462,15 @@ class PlaybookCompiler {
     next: string | undefined,
     states: Record<string, AslState>,
     available: readonly string[],
-    scope: { inBranch: boolean },
+    scope: ChainScope,
   ): string[] {
     const { playbook } = this;
     this.checkStepId(step);
     assertLiteralOptions(step.with, `steps.${step.id}.with`, playbook.name);
     const responder = ACTIONS[step.action].responder;
     this.responders.add(responder);
-    this.claim(step.id);
+    const name = `${scope.prefix}${step.id}`;
+    this.claim(name);
 
     const payload: Record<string, unknown> = {
       'incident.$': '$.incident',
@@ -193,12 +480,10 @@ class PlaybookCompiler {
     };
     if (responder === ALERT_RESPONDER) {
       // The report alert says what every earlier step did or would have done.
-      Object.assign(payload, { kind: 'report', playbook: playbook.name, results: resultsSoFar(available) });
+      Object.assign(payload, { kind: 'report', playbook: playbook.name, results: resultsSoFar(available), ...scope.report });
     }
 
-    const alertState = failureAlertStateName(step.id);
-    const failState = scope.inBranch ? branchFailedStateName(step.id) : PLAYBOOK_FAILED_STATE;
-    states[step.id] = {
+    states[name] = {
       Type: 'Task',
       Comment: `${step.action}: ${ACTIONS[step.action].description}`,
       Resource: LAMBDA_INVOKE_RESOURCE,
@@ -206,14 +491,22 @@ class PlaybookCompiler {
       ResultSelector: { 'result.$': '$.Payload' },
       ResultPath: `$.results.${step.id}`,
       Retry: [TRANSIENT_RETRY],
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: alertState }],
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: failureAlertStateName(name) }],
       ...(next ? { Next: next } : { End: true }),
     };
+    this.compileFailureAlert(states, name, available, scope);
+    return [...available, step.id];
+  }
 
+  /** The failure alert of state `name` (and, inside a branch, the Fail state that ends the branch). */
+  private compileFailureAlert(states: Record<string, AslState>, name: string, available: readonly string[], scope: ChainScope): void {
+    const { playbook } = this;
+    const alertState = failureAlertStateName(name);
+    const failState = scope.inBranch ? branchFailedStateName(name) : PLAYBOOK_FAILED_STATE;
     this.claim(alertState);
     states[alertState] = {
       Type: 'Task',
-      Comment: `Alert that step ${step.id} failed for good, with the incident and the error.`,
+      Comment: `Alert that ${name} failed for good, with the incident and the error.`,
       Resource: LAMBDA_INVOKE_RESOURCE,
       Parameters: {
         FunctionName: `\${${functionPlaceholder(ALERT_RESPONDER)}}`,
@@ -225,7 +518,7 @@ class PlaybookCompiler {
           options: {},
           execution: executionContext(playbook.name),
           results: resultsSoFar(available),
-          failure: { step: step.id, 'error.$': '$.failure.Error', 'cause.$': '$.failure.Cause' },
+          failure: { step: name, 'error.$': '$.failure.Error', 'cause.$': '$.failure.Cause' },
         },
       },
       // The execution fails either way; the alert's own result is not worth keeping.
@@ -242,7 +535,6 @@ class PlaybookCompiler {
       this.claim(failState);
       states[failState] = failWithCaughtError();
     }
-    return [...available, step.id];
   }
 
   private compileParallel(
@@ -250,12 +542,14 @@ class PlaybookCompiler {
     next: string | undefined,
     states: Record<string, AslState>,
     available: readonly string[],
+    scope: ChainScope,
   ): string[] {
     this.checkStepId(step);
     if (step.branches.length === 0) {
       throw new PlaybookCompileError(`steps.${step.id}: a parallel group needs at least one branch`, this.playbook.name);
     }
-    this.claim(step.id);
+    const name = `${scope.prefix}${step.id}`;
+    this.claim(name);
     const branches: AslDefinition[] = [];
     // Each branch starts from the Parallel state's input (the results so far) and adds its own.
     const selector: Record<string, string> = Object.fromEntries(
@@ -263,11 +557,12 @@ class PlaybookCompiler {
     );
     step.branches.forEach((branch, index) => {
       const branchStates: Record<string, AslState> = {};
-      const compiled = this.compileSequence([branch], branchStates, available, { inBranch: true });
+      const branchScope: ChainScope = { inBranch: true, prefix: scope.prefix, ...(scope.report ? { report: scope.report } : {}) };
+      const compiled = this.compileSequence([branch], branchStates, available, branchScope);
       branches.push({ StartAt: compiled.startAt, States: branchStates });
       for (const id of compiled.available.slice(available.length)) selector[`${id}.$`] = `$[${index}].results.${id}`;
     });
-    states[step.id] = {
+    states[name] = {
       Type: 'Parallel',
       Comment: 'Independent steps run side by side: containment never waits for evidence or alerting.',
       Branches: branches,
@@ -297,7 +592,7 @@ class PlaybookCompiler {
     }
     if (this.stateNames.has(stateName)) {
       throw new PlaybookCompileError(
-        `state name "${stateName}" is used twice: step ids must be unique across the playbook and may not end in "-failure-alert" or "-failed"`,
+        `state name "${stateName}" is used twice: step ids must be unique across the playbook, may not end in "-failure-alert" or "-failed", and may not be a name the compiler generates (${GENERATED_NAMES.join(', ')}, or one of them followed by "-")`,
         this.playbook.name,
       );
     }

@@ -7,7 +7,15 @@
  */
 import { z } from 'zod';
 import { ACTION_NAMES, ACTIONS } from './actions';
-import { actionStepSchema, parallelStepSchema, playbookFileSchema, playbookMatchSchema, severityRangeSchema, stepSchema } from './schema';
+import {
+  actionStepSchema,
+  approvalSchema,
+  parallelStepSchema,
+  playbookFileSchema,
+  playbookMatchSchema,
+  severityRangeSchema,
+  stepSchema,
+} from './schema';
 
 export const PLAYBOOK_SCHEMA_FILE = 'playbook.schema.json';
 export const PLAYBOOK_SCHEMA_ID = 'https://firebreak.dev/schemas/playbook.schema.json';
@@ -29,6 +37,7 @@ export function playbookJsonSchema(): JsonSchema {
   names.add(parallelStepSchema, { id: 'parallelStep' });
   names.add(playbookMatchSchema, { id: 'match' });
   names.add(severityRangeSchema, { id: 'severityRange' });
+  names.add(approvalSchema, { id: 'approval' });
 
   const generated = z.toJSONSchema(playbookFileSchema, {
     io: 'input',

@@ -10,6 +10,7 @@ import type { Document, Node as YamlNode } from 'yaml';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { ActionStep, ParallelStep, Playbook, PlaybookMatch, Step } from './model';
+import { DEFAULT_APPROVAL, isAutomatic } from './model';
 import type { PlaybookError } from './errors';
 import { didYouMean, PlaybookValidationError, sortPlaybookErrors } from './errors';
 import { KNOWN_FINDING_TYPES } from './finding-types';
@@ -17,6 +18,7 @@ import { globsOverlap, matchesAnyGlob } from './glob';
 import type { PlaybookFileDocument, StepDocument } from './schema';
 import {
   actionStepSchema,
+  approvalSchema,
   describeZodIssue,
   objectKeys,
   parallelStepSchema,
@@ -129,6 +131,7 @@ function isStepPath(path: Path): boolean {
 function allowedKeys(path: Path, raw: unknown): { keys: string[]; place: string } {
   if (path.length === 0) return { keys: objectKeys(playbookFileSchema), place: 'a playbook has' };
   if (path.length === 1 && path[0] === 'match') return { keys: objectKeys(playbookMatchSchema), place: 'match takes' };
+  if (path.length === 1 && path[0] === 'approval') return { keys: objectKeys(approvalSchema), place: 'approval takes' };
   if (path.length === 2 && path[0] === 'match' && path[1] === 'severity') {
     return { keys: objectKeys(severityRangeSchema), place: 'severity takes' };
   }
@@ -270,6 +273,8 @@ function parseSource(text: string, file: string): ParsedSource {
     mode: document.mode,
     steps: toSteps(document.steps, source),
     file,
+    approval: document.approval ?? DEFAULT_APPROVAL,
+    trigger: document.trigger ?? 'automatic',
   };
   const namePosition = source.locate(['name']);
   const priorityPosition = source.locate(['priority']);
@@ -342,8 +347,10 @@ function crossCheck(loaded: readonly LoadedPlaybook[]): PlaybookError[] {
       message: `playbook name '${entry.playbook.name}' is already used by ${first.playbook.file}; names must be unique (each names a state machine)`,
     });
   }
-  loaded.forEach((b, index) => {
-    for (const a of loaded.slice(0, index)) {
+  // Manual playbooks (release) are never routed to, so they cannot compete with anything.
+  const routed = loaded.filter((entry) => isAutomatic(entry.playbook));
+  routed.forEach((b, index) => {
+    for (const a of routed.slice(0, index)) {
       if (a.playbook.priority !== b.playbook.priority || a.playbook.name === b.playbook.name) continue;
       const overlap = describeMatchOverlap(a.playbook.match, b.playbook.match);
       if (overlap === undefined) continue;

@@ -50,6 +50,30 @@ export interface ParallelStep {
 
 export type Step = ActionStep | ParallelStep;
 
+/** What a guarded playbook does when nobody answers its approval request in time. */
+export const APPROVAL_TIMEOUT_POLICIES = ['evidence-only', 'contain'] as const;
+export type ApprovalTimeoutPolicy = (typeof APPROVAL_TIMEOUT_POLICIES)[number];
+
+/** A playbook's approval rail (docs/safety-rails.md). */
+export interface PlaybookApproval {
+  /** A person must approve before the resource-changing steps run (default false). */
+  readonly required: boolean;
+  /** How long the execution waits for an answer, 60–86400 s (default 3600). */
+  readonly timeoutSeconds: number;
+  /**
+   * Nobody answered in time: `evidence-only` skips the resource-changing steps and alerts again
+   * (the default); `contain` runs them anyway and says so in the alert.
+   */
+  readonly onTimeout: ApprovalTimeoutPolicy;
+}
+
+/** The approval rail of a playbook that sets none. */
+export const DEFAULT_APPROVAL: PlaybookApproval = { required: false, timeoutSeconds: 3600, onTimeout: 'evidence-only' };
+
+/** `automatic`: triage routes incidents to it. `manual`: only a person starts it (e.g. `firebreak release`). */
+export const PLAYBOOK_TRIGGERS = ['automatic', 'manual'] as const;
+export type PlaybookTrigger = (typeof PLAYBOOK_TRIGGERS)[number];
+
 export interface Playbook {
   /** kebab-case, unique; names the state machine. */
   readonly name: string;
@@ -61,6 +85,20 @@ export interface Playbook {
   readonly steps: readonly Step[];
   /** Path of the file it was loaded from. */
   readonly file: string;
+  /** The approval rail; the loader always sets it. @default DEFAULT_APPROVAL */
+  readonly approval?: PlaybookApproval;
+  /** Who starts it; the loader always sets it. @default 'automatic' */
+  readonly trigger?: PlaybookTrigger;
+}
+
+/** The playbook's approval rail, defaults filled in. */
+export function approvalOf(playbook: Pick<Playbook, 'approval'>): PlaybookApproval {
+  return playbook.approval ?? DEFAULT_APPROVAL;
+}
+
+/** True when triage may route incidents to the playbook (it is not `trigger: manual`). */
+export function isAutomatic(playbook: Pick<Playbook, 'trigger'>): boolean {
+  return (playbook.trigger ?? 'automatic') === 'automatic';
 }
 
 /** Every action step of a playbook, in execution order, parallel branches flattened left to right. */

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { ResponderMode } from '../responders/model';
 import { responderModeSchema } from '../responders/model';
 import type { Playbook, PlaybookMatch } from './model';
-import { flattenSteps } from './model';
+import { flattenSteps, isAutomatic } from './model';
 import { INCIDENT_SOURCES, PLAYBOOK_NAME_PATTERN, RESOURCE_KINDS, RESOURCE_ROLES, STARTING_ALARM_STATES } from './schema';
 
 export interface RoutedPlaybook {
@@ -80,13 +80,16 @@ export function parseRoutingTable(input: unknown): RoutingTable {
   return { playbooks: [...result.data.playbooks].sort(byPriority), settings: result.data.settings };
 }
 
-/** Builds the routing table for the given playbooks; every playbook needs its state machine ARN. */
+/**
+ * Builds the routing table for the given playbooks; every automatic playbook needs its state
+ * machine ARN. `trigger: manual` playbooks (release) are left out: triage never starts them.
+ */
 export function routingTableFor(
   playbooks: readonly Playbook[],
   stateMachineArns: Readonly<Record<string, string>>,
   settings: TriageSettings,
 ): RoutingTable {
-  const routed = playbooks.map((playbook): RoutedPlaybook => {
+  const routed = playbooks.filter(isAutomatic).map((playbook): RoutedPlaybook => {
     const stateMachineArn = Object.hasOwn(stateMachineArns, playbook.name) ? stateMachineArns[playbook.name] : undefined;
     if (stateMachineArn === undefined || stateMachineArn === '') {
       throw new RoutingTableError(`no state machine ARN for playbook '${playbook.name}'`);

@@ -9,15 +9,23 @@ import type { ResourceKind } from '../incident/model';
 import { responderModeSchema } from '../responders/model';
 import type { ActionName } from './actions';
 import { ACTION_NAMES, ACTIONS } from './actions';
+import { isGeneratedStateName } from './compile';
 import { didYouMean } from './errors';
 import { findingTypesMatching, KNOWN_FINDING_TYPES } from './finding-types';
+import { APPROVAL_TIMEOUT_POLICIES, DEFAULT_APPROVAL, PLAYBOOK_TRIGGERS } from './model';
 
 export const PLAYBOOK_NAME_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 export const MAX_PLAYBOOK_NAME_LENGTH = 64;
-/** Step ids become Step Functions state names: kept to a safe alphabet and well under 80 chars. */
+/**
+ * Step ids become Step Functions state names: kept to a safe alphabet and short enough that the
+ * longest generated name (`BeforeApproval-<id>-failure-alert`) stays within ASL's 80 characters.
+ */
 export const STEP_ID_PATTERN = /^[A-Za-z0-9-]+$/;
-export const MAX_STEP_ID_LENGTH = 60;
+export const MAX_STEP_ID_LENGTH = 50;
 export const MAX_PRIORITY = 1000;
+/** Approval waits: at least a minute (a person must be able to read the alert), at most a day. */
+export const MIN_APPROVAL_TIMEOUT_SECONDS = 60;
+export const MAX_APPROVAL_TIMEOUT_SECONDS = 86_400;
 
 export const INCIDENT_SOURCES = ['guardduty', 'cloudwatch'] as const;
 export const RESOURCE_KINDS = ['ec2-instance', 'access-key', 'other', 'none'] as const satisfies readonly ResourceKind[];
@@ -274,6 +282,10 @@ const stepIdSchema = z
       `step id ${typeName(issue.input)} may only use letters, digits and hyphens: it becomes a Step Functions state name`),
   })
   .max(MAX_STEP_ID_LENGTH, { error: `step id must be at most ${MAX_STEP_ID_LENGTH} characters long` })
+  .refine((id) => !isGeneratedStateName(id), {
+    error: (issue) =>
+      `step id '${String(issue.input)}' is reserved for the states Firebreak adds around resource-changing steps (Guard, the approval wait, EvidenceOnly-…, Approved-…): choose another id`,
+  })
   .describe('Unique name of the step in this playbook (becomes the state name). Default: the action name, then -2, -3… when repeated.');
 
 function optionKeysOf(action: ActionName): string[] {
@@ -352,9 +364,53 @@ export const stepSchema: z.ZodType<StepDocument> = z.union([actionStepSchema, pa
 export const STEP_UNION_BRANCH = { action: 0, parallel: 1 } as const;
 
 // ---------------------------------------------------------------------------------------------
+// approval: and trigger:
+
+const approvalTimeoutMessage = unlessMissing(
+  (issue) =>
+    `approval timeoutSeconds must be a whole number of seconds from ${MIN_APPROVAL_TIMEOUT_SECONDS} to ${MAX_APPROVAL_TIMEOUT_SECONDS} (a day), not ${String(issue.input)}`,
+);
+
+export const approvalSchema = z
+  .strictObject({
+    required: z
+      .boolean({ error: unlessMissing((issue) => `approval required must be true or false, not ${typeName(issue.input)}`) })
+      .default(DEFAULT_APPROVAL.required)
+      .describe('true: a person must approve (firebreak approve) before the resource-changing steps run. Default false: only the blast-radius limit asks for approval.'),
+    timeoutSeconds: z
+      .number({ error: approvalTimeoutMessage })
+      .int({ error: approvalTimeoutMessage })
+      .min(MIN_APPROVAL_TIMEOUT_SECONDS, { error: approvalTimeoutMessage })
+      .max(MAX_APPROVAL_TIMEOUT_SECONDS, { error: approvalTimeoutMessage })
+      .default(DEFAULT_APPROVAL.timeoutSeconds)
+      .describe(`How long the execution waits for an answer, ${MIN_APPROVAL_TIMEOUT_SECONDS}–${MAX_APPROVAL_TIMEOUT_SECONDS} s. Default ${DEFAULT_APPROVAL.timeoutSeconds} (an hour).`),
+    onTimeout: z
+      .enum(APPROVAL_TIMEOUT_POLICIES, {
+        error: unlessMissing((issue) =>
+          `approval onTimeout cannot be ${typeName(issue.input)}${didYouMean(String(issue.input), APPROVAL_TIMEOUT_POLICIES)}; expected one of: ${APPROVAL_TIMEOUT_POLICIES.join(', ')}`),
+      })
+      .default(DEFAULT_APPROVAL.onTimeout)
+      .describe(
+        'When nobody answers in time. evidence-only (default): keep the evidence, skip the resource-changing steps, alert again. contain: run them anyway, and say so in the alert.',
+      ),
+  })
+  .describe(
+    'The approval rail: whether a person must approve the resource-changing steps, how long to wait, and what happens when nobody answers. The blast-radius limit asks for approval with these same settings.',
+  );
+
+export type ApprovalDocument = z.input<typeof approvalSchema>;
+
+export const triggerSchema = z
+  .enum(PLAYBOOK_TRIGGERS, {
+    error: unlessMissing((issue) =>
+      `trigger cannot be ${typeName(issue.input)}${didYouMean(String(issue.input), PLAYBOOK_TRIGGERS)}; expected one of: ${PLAYBOOK_TRIGGERS.join(', ')}`),
+  })
+  .describe('automatic (default): triage routes matching incidents to it. manual: only a person starts it (firebreak release); triage never does.');
+
+// ---------------------------------------------------------------------------------------------
 // the file
 
-export const PLAYBOOK_KEYS = ['name', 'description', 'priority', 'mode', 'match', 'steps'] as const;
+export const PLAYBOOK_KEYS = ['name', 'description', 'priority', 'mode', 'trigger', 'approval', 'match', 'steps'] as const;
 
 /**
  * Visits every step-like mapping of a possibly invalid document. The cross-field checks below run
@@ -369,6 +425,18 @@ function visitRawSteps(steps: unknown, path: (string | number)[], visit: (step: 
     visit(step, stepPath);
     visitRawSteps(step.parallel, [...stepPath, 'parallel'], visit);
   });
+}
+
+/** True when every raw step is a known action or a parallel group of such steps. */
+function everyStepWellFormed(steps: unknown): boolean {
+  return (
+    Array.isArray(steps) &&
+    steps.every(
+      (step: unknown) =>
+        isRecord(step) &&
+        (step.parallel !== undefined ? everyStepWellFormed(step.parallel) : typeof step.action === 'string' && Object.hasOwn(ACTIONS, step.action)),
+    )
+  );
 }
 
 export const playbookFileSchema = z
@@ -393,6 +461,8 @@ export const playbookFileSchema = z
       .max(MAX_PRIORITY, { error: unlessMissing((issue) => `priority must be a whole number from 0 to ${MAX_PRIORITY}, not ${String(issue.input)}`) })
       .describe('When several playbooks match one incident, the highest priority runs (0–1000).'),
     mode: responderModeSchema.describe('enforce: responders change resources. dry-run: they only check, with EC2 DryRun, what they would do.'),
+    trigger: triggerSchema.optional(),
+    approval: approvalSchema.optional(),
     match: playbookMatchSchema,
     steps: z
       .array(stepSchema)
@@ -405,7 +475,16 @@ export const playbookFileSchema = z
     const kinds = match.resourceKinds;
     const onlyInstances = Array.isArray(kinds) && kinds.length > 0 && kinds.every((kind) => kind === 'ec2-instance');
     const firstUse = new Map<string, (string | number)[]>();
+    let changesResources = false;
+    let alerts = false;
+    // A misspelt action or a malformed step is reported as such; it must not also read as a missing notify step.
+    const everyActionKnown = everyStepWellFormed(file.steps);
     visitRawSteps(file.steps, ['steps'], (step, path) => {
+      if (typeof step.action === 'string' && Object.hasOwn(ACTIONS, step.action)) {
+        const definition = ACTIONS[step.action as ActionName];
+        changesResources ||= definition.mutates;
+        alerts ||= definition.responder === ACTIONS.notify.responder;
+      }
       if (typeof step.id === 'string') {
         const earlier = firstUse.get(step.id);
         if (earlier === undefined) firstUse.set(step.id, path);
@@ -427,6 +506,32 @@ export const playbookFileSchema = z
         });
       }
     });
+    const manual = file.trigger === 'manual';
+    if (file.approval !== undefined && manual) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['approval'],
+        message:
+          "approval does not apply to a 'trigger: manual' playbook: a person starts it, which is the decision approval asks for; remove approval or the trigger",
+        params: { at: 'key' },
+      });
+    } else if (file.approval !== undefined && !changesResources && Array.isArray(file.steps)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['approval'],
+        message: 'approval guards the steps that change resources, and this playbook has none: remove approval',
+        params: { at: 'key' },
+      });
+    }
+    if (changesResources && !alerts && !manual && everyActionKnown) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['steps'],
+        message:
+          'a playbook with steps that change resources needs a notify step: when the safety rails skip those steps (protected instance, blast radius, rejected approval), its alert is how people learn why',
+        params: { at: 'key' },
+      });
+    }
   }, ALWAYS);
 
 export type PlaybookFileDocument = z.infer<typeof playbookFileSchema>;

@@ -11,6 +11,7 @@ import type { ActionStep, Playbook, Step } from '../../lib/playbooks/model';
 import { TRANSIENT_ERROR_NAMES } from '../../lib/responders/errors';
 import { ec2Incident } from '../support/incidents';
 import { EXECUTION_ARN, namedError, runLocally, STATE_MACHINE_ARN } from './local-execution';
+import { guardResult } from './guarded-fixtures';
 
 function action(id: string, name: ActionStep['action'], options: Record<string, unknown> = {}): ActionStep {
   return { kind: 'action', id, action: name, with: options };
@@ -41,6 +42,8 @@ const compromised = playbook([
 
 const incident = ec2Incident();
 const input = { incident, mode: 'enforce', playbook: 'compromised-ec2' };
+/** The containment guard letting containment proceed (guarded-playbooks.test.ts covers its other answers). */
+const proceed = guardResult('proceed', ['Blast radius: containment 1 of 5 in account 111122223333 within 3600 s (1 h).']);
 
 function stateOf(definition: AslDefinition, name: string): AslState {
   const state = definition.States[name];
@@ -113,7 +116,11 @@ describe('compilePlaybook', () => {
           kind: 'report',
           playbook: 'compromised-ec2',
           options: { advice: 'Rotate the credentials the instance could reach.' },
-          results: { 'contain.$': '$.results.contain.result', 'evidence.$': '$.results.evidence.result' },
+          results: {
+            'Guard.$': '$.results.Guard.result',
+            'contain.$': '$.results.contain.result',
+            'evidence.$': '$.results.evidence.result',
+          },
         },
       },
     });
@@ -124,7 +131,7 @@ describe('compilePlaybook', () => {
     const parallel = stateOf(definition, 'contain-and-preserve');
     expect(parallel).toMatchObject({
       Type: 'Parallel',
-      ResultSelector: { 'contain.$': '$[0].results.contain', 'evidence.$': '$[1].results.evidence' },
+      ResultSelector: { 'Guard.$': '$[0].results.Guard', 'contain.$': '$[0].results.contain', 'evidence.$': '$[1].results.evidence' },
       ResultPath: '$.results',
       Next: 'notify',
     });
@@ -142,6 +149,7 @@ describe('compilePlaybook', () => {
 
   it('lists the function placeholders it uses, publish-alert always included for failure alerts', () => {
     expect(compilePlaybook(compromised).substitutions).toEqual([
+      'Fn_containment_guard',
       'Fn_publish_alert',
       'Fn_quarantine_instance',
       'Fn_snapshot_volumes',
@@ -164,12 +172,30 @@ describe('compilePlaybook', () => {
     collect(definition);
     expect(new Set(names).size).toBe(names.length);
     expect(taskStates(definition).map((task) => task.state)).toEqual([
+      'Guard',
+      'Guard-failure-alert',
       'contain',
       'contain-failure-alert',
       'evidence',
       'evidence-failure-alert',
       'notify',
       'notify-failure-alert',
+      'EvidenceOnly-evidence',
+      'EvidenceOnly-evidence-failure-alert',
+      'EvidenceOnly-notify',
+      'EvidenceOnly-notify-failure-alert',
+      'BeforeApproval-evidence',
+      'BeforeApproval-evidence-failure-alert',
+      'WaitForApproval',
+      'WaitForApproval-failure-alert',
+      'Approved-contain',
+      'Approved-contain-failure-alert',
+      'Approved-notify',
+      'Approved-notify-failure-alert',
+      'Rejected-notify',
+      'Rejected-notify-failure-alert',
+      'TimedOut-notify',
+      'TimedOut-notify-failure-alert',
     ]);
   });
 
@@ -223,6 +249,7 @@ describe('a compiled playbook executed with aws-local-stepfunctions', () => {
   it('happy path: contains and preserves side by side, then reports both results in one alert', async () => {
     const run = await runLocally(definition, input, {
       responders: {
+        'containment-guard': () => proceed,
         'quarantine-instance': () => result('quarantine-instance', 'quarantined'),
         'snapshot-volumes': () => result('snapshot-volumes', 'snapshotted'),
         'publish-alert': () => ({ messageId: 'm-1' }),
@@ -242,6 +269,7 @@ describe('a compiled playbook executed with aws-local-stepfunctions', () => {
         options: { advice: 'Rotate the credentials the instance could reach.' },
         execution,
         results: {
+          Guard: proceed,
           contain: result('quarantine-instance', 'quarantined'),
           evidence: result('snapshot-volumes', 'snapshotted'),
         },
@@ -260,6 +288,7 @@ describe('a compiled playbook executed with aws-local-stepfunctions', () => {
     let attempts = 0;
     const run = await runLocally(definition, input, {
       responders: {
+        'containment-guard': () => proceed,
         'quarantine-instance': () => {
           attempts += 1;
           if (attempts <= 2) throw namedError('TransientResponderError', 'RequestLimitExceeded');
@@ -277,6 +306,7 @@ describe('a compiled playbook executed with aws-local-stepfunctions', () => {
   it('a transient error that never clears is retried 4 times, then alerted as a failure', async () => {
     const run = await runLocally(definition, input, {
       responders: {
+        'containment-guard': () => proceed,
         'quarantine-instance': () => {
           throw namedError('TransientResponderError', 'RequestLimitExceeded');
         },
@@ -292,6 +322,7 @@ describe('a compiled playbook executed with aws-local-stepfunctions', () => {
   it('a step failing for good (ResponderFailedError) alerts the failure with the incident, step and error, then FAILS', async () => {
     const run = await runLocally(definition, input, {
       responders: {
+        'containment-guard': () => proceed,
         'quarantine-instance': () => {
           throw namedError('ResponderFailedError', 'InvalidGroup.NotFound: the isolation group vanished');
         },
@@ -311,7 +342,8 @@ describe('a compiled playbook executed with aws-local-stepfunctions', () => {
         playbook: 'compromised-ec2',
         options: {},
         execution,
-        results: {},
+        // The guard's answer is the one result the failed branch had (the Parallel's input).
+        results: { Guard: proceed },
         failure: {
           step: 'contain',
           error: 'ResponderFailedError',
@@ -323,9 +355,12 @@ describe('a compiled playbook executed with aws-local-stepfunctions', () => {
   });
 
   it('a later top-level step failing alerts with the results of the steps that did run', async () => {
-    const sequential = compilePlaybook(playbook([action('evidence', 'snapshot-volumes'), action('contain', 'quarantine-instance')]));
+    const sequential = compilePlaybook(
+      playbook([action('evidence', 'snapshot-volumes'), action('contain', 'quarantine-instance'), action('notify', 'notify')]),
+    );
     const run = await runLocally(sequential.definition, input, {
       responders: {
+        'containment-guard': () => proceed,
         'snapshot-volumes': () => result('snapshot-volumes', 'snapshotted'),
         'quarantine-instance': () => {
           throw namedError('ResponderAccessDeniedError', 'not authorized to perform ec2:ModifyNetworkInterfaceAttribute');
@@ -335,11 +370,11 @@ describe('a compiled playbook executed with aws-local-stepfunctions', () => {
     });
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('ResponderAccessDeniedError');
-    expect(run.path).toEqual(['evidence', 'contain', 'contain-failure-alert', 'playbook-failed']);
+    expect(run.path).toEqual(['Guard', 'GuardDecision', 'evidence', 'contain', 'contain-failure-alert', 'playbook-failed']);
     expect(run.calls['publish-alert']).toEqual([
       expect.objectContaining({
         kind: 'failure',
-        results: { evidence: result('snapshot-volumes', 'snapshotted') },
+        results: { Guard: proceed, evidence: result('snapshot-volumes', 'snapshotted') },
         failure: expect.objectContaining({ step: 'contain', error: 'ResponderAccessDeniedError' }) as unknown,
       }),
     ]);
@@ -348,6 +383,7 @@ describe('a compiled playbook executed with aws-local-stepfunctions', () => {
   it('still ends FAILED with the step error when the failure alert itself cannot be published', async () => {
     const run = await runLocally(definition, input, {
       responders: {
+        'containment-guard': () => proceed,
         'quarantine-instance': () => {
           throw namedError('ResponderFailedError', 'boom');
         },

@@ -76,4 +76,14 @@ describe('the playbook JSON Schema', () => {
     expect(validateWithSchema({ ...base, match: { sources: ['guardduty'], severity: { min: 11 } } })).toBe(false);
     expect(validateWithSchema({ ...base, match: { sources: ['cloudwatch'], alarmStates: ['OK'] } })).toBe(false);
   });
+
+  it('offers approval: (timeout bounded to a minute–a day, onTimeout listed) and trigger:', () => {
+    expect(validateWithSchema({ ...base, trigger: 'manual' })).toBe(true);
+    expect(validateWithSchema({ ...base, trigger: 'sometimes' })).toBe(false);
+    expect(validateWithSchema({ ...base, approval: { required: true, timeoutSeconds: 900, onTimeout: 'contain' } })).toBe(true);
+    expect(validateWithSchema({ ...base, approval: { timeoutSeconds: 59 } })).toBe(false);
+    expect(validateWithSchema({ ...base, approval: { timeoutSeconds: 86_401 } })).toBe(false);
+    expect(validateWithSchema({ ...base, approval: { onTimeout: 'page-someone' } })).toBe(false);
+    expect(validateWithSchema({ ...base, approval: { requierd: true } })).toBe(false);
+  });
 });

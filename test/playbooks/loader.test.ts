@@ -46,6 +46,8 @@ describe('loadPlaybookFile', () => {
         { kind: 'action', id: 'notify-2', action: 'notify', with: { advice: 'Second alert.' }, line: 16 },
       ],
       file: `${FIXTURES}/valid/contain-backdoor.yaml`,
+      approval: { required: false, timeoutSeconds: 3600, onTimeout: 'evidence-only' },
+      trigger: 'automatic',
     });
   });
 
@@ -155,6 +157,17 @@ describe('validatePlaybookPaths', () => {
       'b.yaml': playbook('b', 101, '  sources: [guardduty]\n  findingTypes: ["*C&CActivity*"]'),
     });
     expect((await validatePlaybookPaths([dir])).errors).toEqual([]);
+  });
+
+  it('never reports a manual playbook as overlapping: triage does not route to it', async () => {
+    const match = '  sources: [guardduty]\n  findingTypes: ["Backdoor:EC2/*"]';
+    const overlapping = await tempDir({ 'a.yaml': playbook('a', 100, match), 'b.yaml': playbook('b', 100, match) });
+    expect((await validatePlaybookPaths([overlapping])).errors).toHaveLength(1);
+    const manual = await tempDir({
+      'a.yaml': playbook('a', 100, match),
+      'b.yaml': playbook('b', 100, match).replace('mode: enforce', 'mode: enforce\ntrigger: manual'),
+    });
+    expect((await validatePlaybookPaths([manual])).errors).toEqual([]);
   });
 
   it('checks files and directories given together, once each', async () => {

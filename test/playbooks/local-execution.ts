@@ -1,6 +1,9 @@
 /**
  * Runs a compiled definition with aws-local-stepfunctions, every Task stubbed: Lambda Tasks by the
  * responder their `${Fn_…}` placeholder names, other Tasks (SQS, StartExecution) by state name.
+ * A `.waitForTaskToken` Lambda Task calls its responder stub (the approval request), then the
+ * `answer` stub plays the person: what it returns is the SendTaskSuccess output (not wrapped in
+ * `Payload`), what it throws is SendTaskFailure (or `States.Timeout`).
  * Retries do not wait (retryIntervalOverrides 0), so no test depends on time.
  */
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
@@ -9,6 +12,7 @@ import { taskStates } from '../../lib/playbooks/compile';
 
 export const EXECUTION_ARN = 'arn:aws:states:eu-west-1:999988887777:execution:firebreak-compromised-ec2:gd-1-rev';
 export const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:999988887777:stateMachine:firebreak-compromised-ec2';
+export const TASK_TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAfake-task-token';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 /** A stubbed responder: receives the Lambda payload, returns (or throws) like the handler would. */
@@ -21,6 +25,8 @@ export interface LocalRunOptions {
   readonly responders?: Readonly<Record<string, ResponderStub>>;
   /** Stubs by state name for Tasks that are not Lambda invocations. */
   readonly tasks?: Readonly<Record<string, TaskStub>>;
+  /** The person answering a `.waitForTaskToken` Task: receives the payload sent, returns or throws the answer. */
+  readonly answer?: ResponderStub;
 }
 
 export interface LocalRunOutcome {
@@ -66,13 +72,20 @@ export async function runLocally(
     retries[task.state] = 0;
     if (task.functionPlaceholder) {
       const responder = responderOf(task.functionPlaceholder);
+      const callback = task.resource.endsWith('.waitForTaskToken');
       handlers[task.state] = async (parameters) => {
         const payload = (parameters as { Payload: Record<string, unknown> }).Payload;
         (calls[responder] ??= []).push(payload);
         const stub = options.responders?.[responder];
         if (!stub) throw new Error(`no stub for responder ${responder} (state ${task.state})`);
+        const returned = (await stub(payload)) as Json;
+        if (callback) {
+          // The function's return value is ignored: the task's result is the answer sent with the token.
+          if (!options.answer) throw new Error(`no answer stub for the callback task ${task.state}`);
+          return (await options.answer(payload)) as Json;
+        }
         // The optimized Lambda integration wraps the function's return value in `Payload`.
-        return { Payload: (await stub(payload)) as Json, StatusCode: 200 };
+        return { Payload: returned, StatusCode: 200 };
       };
     } else {
       handlers[task.state] = async (parameters) => {
@@ -95,6 +108,8 @@ export async function runLocally(
         // StartTime: aws-local-stepfunctions always sets it to the real start time.
       },
       StateMachine: { Id: STATE_MACHINE_ARN, Name: 'firebreak-compromised-ec2' },
+      // Step Functions sets $$.Task.Token in callback tasks; one token for the whole run is enough here.
+      Task: { Token: TASK_TOKEN },
     },
   });
 

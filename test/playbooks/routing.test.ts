@@ -46,6 +46,14 @@ describe('routingTableFor', () => {
     expect(table.settings).toEqual({ forceDryRun: true });
   });
 
+  it('leaves trigger: manual playbooks out (triage never starts them), and needs no ARN for them', () => {
+    const release = playbook('release', 500, { trigger: 'manual' });
+    const table = routingTableFor([release, playbook('contain', 10)], { contain: arn('contain') }, { forceDryRun: false });
+    expect(table.playbooks.map((p) => p.name)).toEqual(['contain']);
+    const automatic = routingTableFor([{ ...release, trigger: 'automatic' }], { release: arn('release') }, { forceDryRun: false });
+    expect(automatic.playbooks.map((p) => p.name)).toEqual(['release']);
+  });
+
   it('refuses a playbook without a state machine ARN', () => {
     expect(() => routingTableFor([playbook('orphan', 1)], {}, { forceDryRun: false })).toThrow(
       new RoutingTableError("no state machine ARN for playbook 'orphan'"),

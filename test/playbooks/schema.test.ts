@@ -120,7 +120,69 @@ describe('playbook validation errors', () => {
 
   it('refuses step ids that cannot be state names', () => {
     expect(broken('id: contain', 'id: "contain it"')[0]?.message).toContain('may only use letters, digits and hyphens');
-    expect(broken('id: contain', `id: ${'a'.repeat(61)}`)[0]?.message).toBe('step id must be at most 60 characters long');
+    // 50, so that the longest generated name (BeforeApproval-<id>-failure-alert) fits ASL's 80 characters.
+    expect(broken('id: contain', `id: ${'a'.repeat(51)}`)[0]?.message).toBe('step id must be at most 50 characters long');
+    expect(errorsOf(VALID.replace('id: contain', `id: ${'a'.repeat(50)}`))).toEqual([]);
+  });
+
+  it('refuses step ids the compiler generates around resource-changing steps, and accepts look-alikes', () => {
+    for (const id of ['Guard', 'GuardDecision', 'WaitForApproval', 'ApprovalGiven', 'EvidenceOnly-contain', 'Approved-x', 'playbook-failed']) {
+      expect(broken('id: contain', `id: ${id}`)[0]?.message, id).toContain('is reserved for the states Firebreak adds');
+    }
+    for (const id of ['guard', 'Guardian', 'approved', 'evidence-only']) expect(errorsOf(VALID.replace('id: contain', `id: ${id}`)), id).toEqual([]);
+  });
+
+  it('reads approval: with its defaults, and trigger: manual', () => {
+    const approval = parsePlaybookSource(VALID.replace('mode: enforce', 'mode: enforce\napproval:\n  required: true'), 'p.yaml');
+    expect(approval.playbook).toMatchObject({ trigger: 'automatic', approval: { required: true, timeoutSeconds: 3600, onTimeout: 'evidence-only' } });
+    const plain = parsePlaybookSource(VALID, 'p.yaml');
+    expect(plain.playbook).toMatchObject({ trigger: 'automatic', approval: { required: false, timeoutSeconds: 3600, onTimeout: 'evidence-only' } });
+    const custom = parsePlaybookSource(
+      VALID.replace('mode: enforce', 'mode: enforce\napproval: { timeoutSeconds: 900, onTimeout: contain }'),
+      'p.yaml',
+    );
+    expect(custom.playbook?.approval).toEqual({ required: false, timeoutSeconds: 900, onTimeout: 'contain' });
+  });
+
+  it('refuses an approval timeout outside a minute to a day, and an unknown onTimeout, in words', () => {
+    const withApproval = (approval: string) => errorsOf(VALID.replace('mode: enforce', `mode: enforce\napproval: ${approval}`));
+    expect(withApproval('{ timeoutSeconds: 59 }')[0]).toMatchObject({
+      line: 5,
+      message: 'approval timeoutSeconds must be a whole number of seconds from 60 to 86400 (a day), not 59',
+    });
+    expect(withApproval('{ timeoutSeconds: 86401 }')[0]?.message).toContain('not 86401');
+    expect(withApproval('{ timeoutSeconds: 60 }')).toEqual([]);
+    expect(withApproval('{ timeoutSeconds: 86400 }')).toEqual([]);
+    expect(withApproval('{ onTimeout: contian }')[0]?.message).toBe(
+      "approval onTimeout cannot be the text \"contian\" (did you mean 'contain'?); expected one of: evidence-only, contain",
+    );
+    expect(withApproval('{ required: yes }')[0]?.message).toBe('approval required must be true or false, not the text "yes"');
+    expect(withApproval('{ timeoutSecond: 60 }')[0]?.message).toContain("unknown key 'timeoutSecond' (did you mean 'timeoutSeconds'?); approval takes: required, timeoutSeconds, onTimeout");
+  });
+
+  it('refuses approval where it guards nothing: a playbook without resource-changing steps, or a manual one', () => {
+    const alertOnly = `name: alert-only\ndescription: d\npriority: 1\nmode: enforce\napproval: { required: true }\nmatch:\n  sources: [guardduty]\nsteps:\n  - action: notify\n`;
+    expect(errorsOf(alertOnly)).toEqual([
+      expect.objectContaining({ line: 5, column: 1, message: 'approval guards the steps that change resources, and this playbook has none: remove approval' }),
+    ]);
+    expect(broken('mode: enforce', 'mode: enforce\ntrigger: manual\napproval: { required: true }')).toEqual([
+      expect.objectContaining({ line: 6, message: expect.stringContaining("approval does not apply to a 'trigger: manual' playbook") }),
+    ]);
+  });
+
+  it('refuses a playbook that changes resources without a notify step, unless a person starts it', () => {
+    const silent = VALID.replace('  - action: notify\n    with:\n      advice: Investigate.\n', '');
+    expect(silent).not.toContain('notify');
+    expect(errorsOf(silent)).toEqual([
+      expect.objectContaining({ line: 10, message: expect.stringContaining('needs a notify step') }),
+    ]);
+    expect(errorsOf(silent.replace('mode: enforce', 'mode: enforce\ntrigger: manual'))).toEqual([]);
+  });
+
+  it('refuses an unknown trigger with a did-you-mean', () => {
+    expect(broken('mode: enforce', 'mode: enforce\ntrigger: manaul')[0]?.message).toBe(
+      "trigger cannot be the text \"manaul\" (did you mean 'manual'?); expected one of: automatic, manual",
+    );
   });
 
   it('reports a YAML syntax error with its line', () => {

@@ -3,8 +3,9 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AlarmState, Incident } from '../../lib/incident/model';
 import { executionNameFor } from '../../lib/incident/parse';
+import type { Playbook } from '../../lib/playbooks/model';
 import type { RoutedPlaybook, RoutingTable } from '../../lib/playbooks/routing';
-import { RoutingTableError } from '../../lib/playbooks/routing';
+import { RoutingTableError, routingTableFor } from '../../lib/playbooks/routing';
 import { createTriageHandler, matchesIgnoringSeverity, triage } from '../../lib/playbooks/triage';
 import type { IncidentLogger } from '../../lib/responders/logging';
 import { silentLogger } from '../../lib/responders/logging';
@@ -270,5 +271,33 @@ describe('createTriageHandler', () => {
       ['info', 'triage decision'],
     ]);
     expect(lines[1]?.extra[0]).toMatchObject({ outcome: 'start-playbook', playbook: 'brute-force-target' });
+  });
+});
+
+describe('triage and trigger: manual playbooks', () => {
+  const release: Playbook = {
+    name: 'release-instance',
+    description: 'Release a quarantined instance.',
+    match: { sources: ['guardduty', 'cloudwatch'], resourceKinds: ['ec2-instance'] },
+    priority: 1000,
+    mode: 'enforce',
+    steps: [
+      { kind: 'action', id: 'release', action: 'release-instance', with: {} },
+      { kind: 'action', id: 'alert', action: 'notify', with: {} },
+    ],
+    file: 'playbooks/release-instance.yaml',
+    trigger: 'manual',
+  };
+  const arns = { 'release-instance': 'arn:aws:states:eu-west-1:111122223333:stateMachine:release' };
+
+  it('never routes an incident to a manual playbook, even one that matches it at the highest priority', () => {
+    const decision = triage(withSeverity(8), routingTableFor([release], arns, { forceDryRun: false }));
+    expect(decision.outcome).toBe('alert-only');
+    expect(decision.playbook).toBeNull();
+  });
+
+  it('routes the same playbook when it is automatic (the check above can fail)', () => {
+    const decision = triage(withSeverity(8), routingTableFor([{ ...release, trigger: 'automatic' }], arns, { forceDryRun: false }));
+    expect(decision).toMatchObject({ outcome: 'start-playbook', playbook: 'release-instance' });
   });
 });
