@@ -383,6 +383,11 @@ export class LocalEngine {
     while (this.running.size > 0) await Promise.all([...this.running]);
   }
 
+  /** The local ARN of a playbook's state machine, if that playbook is deployed. */
+  stateMachineArnOf(playbook: string): string | undefined {
+    return [...this.deployed.values()].find((deployed) => deployed.playbook === playbook)?.arn;
+  }
+
   /** Every execution, in start order (unless retention is off). */
   executions(): readonly ExecutionRecord[] {
     return this.records;

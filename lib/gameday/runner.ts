@@ -4,6 +4,7 @@
  * account, build the timeline and check every expectation.
  */
 import type { Playbook } from '../playbooks/model';
+import { buildReleaseRequest, incidentKeyFromTags, RELEASE_PLAYBOOK } from '../release/request';
 import type { TriageDecision } from '../playbooks/triage';
 import type { AccountInspection, GameDayBackend, GameDayCall, ResolvedEnvironment } from './backend';
 import { wallClockMs } from './backend';
@@ -100,6 +101,36 @@ export function scenarioApprovalDesk(answers: readonly ApprovalDocument[], log: 
   };
 }
 
+/**
+ * Starts the release-instance playbook for an instance of the environment as `firebreak release`
+ * does (lib/release/request.ts): the incident key from the instance's firebreak:incident tag.
+ */
+async function startRelease(
+  engine: LocalEngine,
+  backend: GameDayBackend,
+  environment: ResolvedEnvironment,
+  release: { target: string; reason?: string },
+  mode: 'enforce' | 'dry-run',
+): Promise<void> {
+  const instance = environment.instances[release.target];
+  const stateMachineArn = engine.stateMachineArnOf(RELEASE_PLAYBOOK);
+  if (!instance) throw new Error(`release: no instance '${release.target}' in the environment`);
+  if (!stateMachineArn) throw new Error(`release: no ${RELEASE_PLAYBOOK} playbook is deployed (add playbooks/${RELEASE_PLAYBOOK}.yaml)`);
+  const tags = (await backend.inspect()).instances[instance.instanceId]?.tags ?? {};
+  const request = buildReleaseRequest({
+    instanceId: instance.instanceId,
+    account: instance.account,
+    region: instance.region,
+    incidentKey: incidentKeyFromTags(instance.instanceId, tags),
+    mode,
+    requestedBy: `arn:aws:sts::${instance.account}:assumed-role/gameday-engineer/gameday`,
+    ...(release.reason !== undefined ? { reason: release.reason } : {}),
+    at: backend.now(),
+    tags,
+  });
+  await engine.start(stateMachineArn, request.executionName, request.input).done;
+}
+
 function decisionOf(dispatcher: ExecutionRecord): TriageDecision | undefined {
   const triage = [...dispatcher.tasks].reverse().find((task) => task.responder === 'triage' && task.error === undefined);
   const payload = (triage?.result as { Payload?: unknown } | undefined)?.Payload;
@@ -131,13 +162,22 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       approvals: scenarioApprovalDesk(scenario.approvals, approvals),
     });
     const directories = options.templateDirectories ?? defaultTemplateDirectories();
-    const planned: { injection: number; event: unknown }[] = [];
+    const planned: { injection: number; event?: unknown; release?: { target: string; reason?: string } }[] = [];
     for (const [injection, entry] of scenario.inject.entries()) {
+      if (entry.release !== undefined) {
+        planned.push({ injection, release: { target: entry.release, ...(entry.reason !== undefined ? { reason: entry.reason } : {}) } });
+        continue;
+      }
       const event = await buildInjectedEvent(entry, environment, directories);
       for (let copy = 0; copy < entry.deliveries; copy += 1) planned.push({ injection, event: structuredClone(event) });
     }
     const running = engine;
-    const deliver = async ({ injection, event }: { injection: number; event: unknown }, index: number) => {
+    const mode = settings.forceDryRun || settings.mode === 'dry-run' ? 'dry-run' : 'enforce';
+    const deliver = async ({ injection, event, release }: (typeof planned)[number], index: number) => {
+      if (release) {
+        await startRelease(running, backend, environment, release, mode);
+        return;
+      }
       const dispatcher = await running.deliver(event);
       const decision = decisionOf(dispatcher);
       deliveries.push({

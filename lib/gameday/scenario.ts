@@ -129,6 +129,10 @@ export const injectionSchema = z
       .optional(),
     event: z.record(z.string(), z.unknown()).optional().describe('A whole event, as EventBridge delivers it.'),
     raw: z.string().optional().describe('Text that is not an event at all (the unparseable case).'),
+    release: logicalName('instance')
+      .optional()
+      .describe('Not an event: start the release-instance playbook for this instance, as `firebreak release` does.'),
+    reason: z.string().min(1).optional().describe('The reason a release gives.'),
     target: logicalName('instance').optional().describe('Aim the finding or alarm at this instance of the environment.'),
     set: z
       .record(z.string().regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, 'a dotted path such as detail.severity'), z.unknown())
@@ -136,8 +140,8 @@ export const injectionSchema = z
       .describe('Overrides by dotted path; "${instances.web.instanceId}" style references resolve against the environment.'),
     deliveries: z.number().int().min(1).max(100).default(1).describe('How many times EventBridge delivers it (at least once!).'),
   })
-  .refine((entry) => [entry.template, entry.event, entry.raw].filter((value) => value !== undefined).length === 1, {
-    message: "an injection has exactly one of 'template', 'event' or 'raw'",
+  .refine((entry) => [entry.template, entry.event, entry.raw, entry.release].filter((value) => value !== undefined).length === 1, {
+    message: "an injection has exactly one of 'template', 'event', 'raw' or 'release'",
   });
 export type InjectionDocument = z.output<typeof injectionSchema>;
 
