@@ -47,6 +47,8 @@ import { SimulatedServiceError, SimulatorSetupError, SimulatorUnsupportedApiErro
 import { FaultQueue } from './faults';
 import type { FaultSpec, InjectedFault } from './faults';
 import { iamHandlers } from './iam';
+import { dynamodbProvisioningHandlers, iamProvisioningHandlers, messagingProvisioningHandlers } from './account-provisioning';
+import { ec2ProvisioningHandlers } from './ec2-provisioning';
 import {
   instanceState,
   interfaceState,
@@ -181,6 +183,13 @@ export class SimulatedAws {
     register('events', eventBridgeHandlers(world, () => this.eventListeners));
     register('states', sfnHandlers(() => this.taskTokenHandler));
     register('dynamodb', dynamodbHandlers(world));
+    // Creating and deleting environments (the endpoint game-day backend, pointed at the simulator).
+    register('ec2', ec2ProvisioningHandlers(world));
+    register('iam', iamProvisioningHandlers(world));
+    const messaging = messagingProvisioningHandlers(world);
+    register('sns', messaging.sns);
+    register('sqs', messaging.sqs);
+    register('dynamodb', dynamodbProvisioningHandlers(world));
   }
 
   // ---- clock -----------------------------------------------------------------------------------
