@@ -12,6 +12,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { ClientFactory } from '../aws/clients';
 import type { EnvironmentDocument, SettingsDocument } from './scenario';
+import { EndpointBackend } from './endpoint-backend';
 
 /** Wall-clock time in epoch milliseconds with sub-millisecond precision (the timeline's wall column). */
 export function wallClockMs(): number {
@@ -185,13 +186,11 @@ export class EndpointBackendUnavailableError extends Error {
 }
 
 /**
- * TODO(endpoint backend, issue 4): create the environment on `endpointUrl` through the SDK (VPC,
- * subnets, groups, RunInstances with ENIs/volumes/profile/tags, SNS topic, SQS queue, DynamoDB
- * table), wrap faults and denied actions as client middleware, inspect with Describe* calls, keep
- * the call log through middleware, and delete everything in `cleanup()`. Until then it throws.
+ * The `--endpoint-url` backend (lib/gameday/endpoint-backend.ts): creates the environment on
+ * `endpointUrl` through the SDK, applies faults and denied actions in the client, inspects with
+ * Describe* calls and deletes what it created. Throws EndpointBackendUnavailableError for a URL it
+ * cannot use. The AMI comes from FIREBREAK_GAMEDAY_IMAGE_ID when set.
  */
 export function createEndpointBackend(endpointUrl: string): GameDayBackend {
-  throw new EndpointBackendUnavailableError(
-    `the endpoint backend (--endpoint-url ${endpointUrl}) is not available in this build yet; run without --endpoint-url to use the local simulated account`,
-  );
+  return new EndpointBackend({ endpointUrl });
 }
