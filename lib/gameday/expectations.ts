@@ -60,7 +60,7 @@ function statesOfStep(execution: ExecutionRecord, step: string): string[] {
   return [...names].filter((name) => name === step || (name.endsWith(`-${step}`) && /^[A-Z][A-Za-z]*-/.test(name)));
 }
 
-/** Succeeded, failed or skipped, from the execution's events. */
+/** Succeeded, failed (its last try ended in an error, caught or not) or skipped (never entered), in one execution. */
 function stepStatus(execution: ExecutionRecord, step: string): { status: 'succeeded' | 'failed' | 'skipped'; retries: number; state?: string } {
   const states = statesOfStep(execution, step);
   const events = execution.events.filter((event) => event.state !== undefined && states.includes(event.state));
@@ -68,8 +68,10 @@ function stepStatus(execution: ExecutionRecord, step: string): { status: 'succee
   const entered = states.find((state) => execution.path.includes(state));
   if (entered === undefined) return { status: 'skipped', retries };
   const label = entered === step ? {} : { state: entered };
-  if (events.some((event) => event.type === 'StateExited')) return { status: 'succeeded', retries, ...label };
-  return { status: 'failed', retries, ...label };
+  const lastTry = [...execution.tasks].reverse().find((task) => task.state === entered);
+  if (lastTry) return { status: lastTry.error ? 'failed' : 'succeeded', retries, ...label };
+  const last = [...events].reverse().find((event) => event.type === 'StateExited' || event.type === 'StateFailed');
+  return { status: last?.type === 'StateExited' ? 'succeeded' : 'failed', retries, ...label };
 }
 
 function stepResult(execution: ExecutionRecord, step: string): string | undefined {
@@ -136,21 +138,31 @@ export function evaluateExpectations(scenario: Scenario, facts: RunFacts): Expec
     const passed = facts.executions.length > 0 && facts.executions.every((execution) => execution.status.toLowerCase() === expect.status);
     results.push(result('playbook execution status', passed, expect.status, statuses.length === 0 ? '(no playbook execution)' : statuses.join(', ')));
   }
+  // A step is judged over the executions that entered it: `skipped` means none did; with several
+  // executions (concurrent incidents), every one that entered it must match.
   for (const [step, expected] of Object.entries(expect.steps ?? {})) {
+    const label = `step ${step}`;
     if (facts.executions.length === 0) {
-      results.push(result(`step ${step}`, false, expected, '(no playbook execution)'));
+      results.push(result(label, false, expected, '(no playbook execution)'));
       continue;
     }
-    for (const [index, execution] of facts.executions.entries()) {
-      const label = facts.executions.length > 1 ? `step ${step} (execution ${index + 1})` : `step ${step}`;
-      const actual = stepStatus(execution, step);
-      const shown = actual.state ? `${actual.status} (as ${actual.state})` : actual.status;
-      if (expected.status !== undefined) results.push(result(`${label} status`, actual.status === expected.status, expected.status, shown));
-      if (expected.retries !== undefined) results.push(result(`${label} retries`, actual.retries === expected.retries, expected.retries, actual.retries));
-      if (expected.result !== undefined) {
-        const status = stepResult(execution, step);
-        results.push(result(`${label} result`, status === expected.result, expected.result, status ?? '(no result)'));
-      }
+    const statuses = facts.executions.map((execution) => stepStatus(execution, step));
+    const ran = statuses.filter((status) => status.status !== 'skipped');
+    const many = facts.executions.length > 1;
+    const shown = (items: readonly string[]) => (many ? items.map((item, index) => `#${index + 1} ${item}`).join(', ') : (items[0] ?? ''));
+    if (expected.status !== undefined) {
+      const passed = expected.status === 'skipped' ? ran.length === 0 : ran.length > 0 && ran.every((status) => status.status === expected.status);
+      results.push(result(`${label} status`, passed, expected.status, shown(statuses.map((status) => (status.state ? `${status.status} (as ${status.state})` : status.status)))));
+    }
+    if (expected.retries !== undefined) {
+      const retries = statuses.reduce((total, status) => total + status.retries, 0);
+      results.push(result(`${label} retries`, retries === expected.retries, expected.retries, retries));
+    }
+    if (expected.result !== undefined) {
+      const outcomes = facts.executions.map((execution) => stepResult(execution, step));
+      const produced = outcomes.filter((outcome) => outcome !== undefined);
+      const passed = produced.length > 0 && produced.every((outcome) => outcome === expected.result);
+      results.push(result(`${label} result`, passed, expected.result, shown(outcomes.map((outcome) => outcome ?? '(no result)'))));
     }
   }
 

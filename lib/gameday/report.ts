@@ -86,7 +86,7 @@ export function renderScenarioRun(run: ScenarioRun, options: RenderOptions = {})
   }
   for (const approval of run.approvals) {
     const decision = approval.decision;
-    lines.push(`   approval ${approval.request.state}: ${decision.answer === 'timeout' ? 'nobody answered (timed out)' : `${decision.answer}d by ${decision.by}`}`);
+    lines.push(`   approval ${approval.request.state}: ${decision.answer === 'timeout' ? 'nobody answered (timed out)' : `${decision.answer === 'approve' ? 'approved' : 'rejected'} by ${decision.by}`}`);
   }
   if (run.containment) {
     const wall = run.containment.wallMs !== undefined ? `, ${formatWall(run.containment.wallMs)} wall` : '';

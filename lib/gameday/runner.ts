@@ -6,6 +6,7 @@
 import type { Playbook } from '../playbooks/model';
 import { buildReleaseRequest, incidentKeyFromTags, RELEASE_PLAYBOOK } from '../release/request';
 import type { TriageDecision } from '../playbooks/triage';
+import type { SynthesizedDefinitions } from '../stack/app';
 import type { AccountInspection, GameDayBackend, GameDayCall, ResolvedEnvironment } from './backend';
 import { wallClockMs } from './backend';
 import { definitionsFor } from './definitions';
@@ -67,6 +68,8 @@ export interface RunScenarioOptions {
   readonly backend?: GameDayBackend;
   /** Where event templates are looked up. */
   readonly templateDirectories?: readonly string[];
+  /** The state machine definitions to run; default: what the CDK app synthesizes for the scenario's settings. */
+  readonly definitions?: SynthesizedDefinitions;
 }
 
 /** PASS, FAIL, or for a `pending:` scenario PENDING (fails as expected) / NOW PASSES (remove `pending:`). */
@@ -153,7 +156,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     resolved = await backend.prepare(env, settings);
     const environment = resolved;
     before = await backend.inspect();
-    const definitions = await definitionsFor(settings, options.playbooks);
+    const definitions = options.definitions ?? (await definitionsFor(settings, options.playbooks));
     engine = new LocalEngine({
       backend,
       definitions,

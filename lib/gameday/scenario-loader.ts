@@ -201,8 +201,8 @@ function crossCheck(document: ScenarioDocument, file: string, source: SourceMap,
     }
   });
   document.approvals.forEach((approval, index) => {
-    if (approval.step !== undefined && playbook && !stepIds(playbook.steps).includes(approval.step)) {
-      at(['approvals', index, 'step'], `playbook ${playbook.name} has no step '${approval.step}'`);
+    if (approval.step !== undefined && playbook && !stepIds(playbook.steps).includes(approval.step) && !/^[A-Z]/.test(approval.step)) {
+      at(['approvals', index, 'step'], `playbook ${playbook.name} has no step '${approval.step}' (approval states are named like WaitForApproval)`);
     }
   });
   return problems;

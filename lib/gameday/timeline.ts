@@ -76,7 +76,7 @@ function summarizeTask(task: TaskInvocation): { action: string; result: string; 
   if (task.error) return { action, result: `error ${task.error.name}`, detail: task.error.message.slice(0, 300), actions: [] };
   if (task.approval) {
     const decision = task.approval;
-    return { action, result: decision.answer === 'timeout' ? 'approval timed out' : `${decision.answer}d by ${decision.by}`, actions: [] };
+    return { action, result: decision.answer === 'timeout' ? 'approval timed out' : `${decision.answer === 'approve' ? 'approved' : 'rejected'} by ${decision.by}`, actions: [] };
   }
   const payload = (task.result as { Payload?: unknown } | undefined)?.Payload;
   if (task.responder === 'triage' && payload && typeof payload === 'object') {
@@ -159,7 +159,12 @@ export function buildTimeline(input: TimelineInput): TimelineRow[] {
         state: '',
         action: 'ExecutionStarted',
         resource: record.name,
-        result: record.kind === 'dispatcher' ? 'event delivered' : `started by ${labels.get(record.parentArn ?? '') ?? 'dispatcher'}`,
+        result:
+          record.kind === 'dispatcher'
+            ? 'event delivered'
+            : record.parentArn
+              ? `started by ${labels.get(record.parentArn) ?? 'dispatcher'}`
+              : 'started directly (StartExecution, as firebreak release does)',
       },
     ];
     // The k-th end (StateExited or StateFailed) of a Task state is its k-th invocation.
