@@ -57,7 +57,9 @@ import {
   CreateRoleCommand,
   DeleteInstanceProfileCommand,
   DeleteRoleCommand,
+  DeleteRolePolicyCommand,
   IAMClient,
+  ListRolePoliciesCommand,
   IAMServiceException,
   RemoveRoleFromInstanceProfileCommand,
 } from '@aws-sdk/client-iam';
@@ -212,8 +214,9 @@ export function runInstancesInput(args: {
       ...(eni.groups ? { Groups: eni.groups.map(args.groupId) } : {}),
       ...(eni.deleteOnTermination !== undefined ? { DeleteOnTermination: eni.deleteOnTermination } : {}),
     })),
-    // No volumes listed (or none at all): the AMI's own root volume. An endpoint cannot launch an
-    // EBS-backed AMI without its root volume, so `volumes: []` is not reproducible there.
+    // No volumes listed: the AMI's own root volume. `volumes: []` suppresses the AMI's root device
+    // (NoDevice), which only an instance-store AMI allows on AWS (FIREBREAK_GAMEDAY_IMAGE_ID).
+    ...(spec.volumes?.length === 0 ? { BlockDeviceMappings: [{ DeviceName: '/dev/xvda', NoDevice: '' }] } : {}),
     ...(spec.volumes && spec.volumes.length > 0
       ? {
           BlockDeviceMappings: spec.volumes.map((volume) => ({
@@ -253,6 +256,7 @@ function errorText(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
+/** The error's code as the SDK names it (IAM's modeled codes carry an `Exception` suffix: EntityAlreadyExistsException). */
 function errorCode(error: unknown): string {
   return error instanceof Error ? error.name : 'Error';
 }
@@ -627,7 +631,7 @@ export class EndpointBackend implements GameDayBackend {
       await iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: EC2_TRUST_POLICY, Description: `firebreak game day ${this.runId}` }));
       this.created.push({ kind: 'role', id: name });
     } catch (error) {
-      if (errorCode(error) !== 'EntityAlreadyExists') throw error;
+      if (!errorCode(error).startsWith('EntityAlreadyExists')) throw error;
     }
     try {
       await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: name }));
@@ -635,7 +639,7 @@ export class EndpointBackend implements GameDayBackend {
       await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }));
     } catch (error) {
       // An existing profile (a previous run, a shared account) is used as it is and left alone.
-      if (errorCode(error) !== 'EntityAlreadyExists') throw error;
+      if (!errorCode(error).startsWith('EntityAlreadyExists')) throw error;
     }
   }
 
@@ -872,12 +876,19 @@ export class EndpointBackend implements GameDayBackend {
       for (const name of of('instance-profile')) {
         await attempt(`instance profile ${name}`, async () => {
           await client.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: name })).catch((error: unknown) => {
-            if (errorCode(error) !== 'NoSuchEntity') throw error;
+            if (!errorCode(error).startsWith('NoSuchEntity')) throw error;
           });
           await client.send(new DeleteInstanceProfileCommand({ InstanceProfileName: name }));
         });
       }
-      for (const name of of('role')) await attempt(`role ${name}`, () => client.send(new DeleteRoleCommand({ RoleName: name })));
+      for (const name of of('role')) {
+        await attempt(`role ${name}`, async () => {
+          // Revoking the role's sessions (a responder) leaves an inline deny policy on it.
+          const policies = await client.send(new ListRolePoliciesCommand({ RoleName: name }));
+          for (const policy of policies.PolicyNames ?? []) await client.send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: policy }));
+          await client.send(new DeleteRoleCommand({ RoleName: name }));
+        });
+      }
     }
     for (const name of of('table')) await attempt(name, () => admin.dynamodb().send(new DeleteTableCommand({ TableName: name })));
     for (const url of of('queue')) await attempt(url, () => admin.sqs().send(new DeleteQueueCommand({ QueueUrl: url })));

@@ -37,6 +37,9 @@ import { SimulatorSetupError } from './errors';
 import type { InstanceRecord } from './model';
 import type { SimWorld } from './world';
 
+/** The root device of the AMIs the simulator pretends to launch. */
+const AMI_ROOT_DEVICE = '/dev/xvda';
+
 function tagMap(tags: readonly Tag[]): TagMap | undefined {
   if (tags.length === 0) return undefined;
   return Object.fromEntries(tags.map((tag) => [tag.Key ?? '', tag.Value ?? '']));
@@ -197,6 +200,7 @@ export function ec2ProvisioningHandlers(world: SimWorld): Record<string, ApiHand
           ...(volumeTags ? { tags: volumeTags } : {}),
         };
       });
+      const suppressesRoot = input.BlockDeviceMappings?.some((mapping) => mapping.NoDevice !== undefined && mapping.DeviceName === AMI_ROOT_DEVICE) === true;
       call.dryRunGate();
       const tags = tagMap(instanceTags);
       const built = asAnswer(() =>
@@ -208,8 +212,10 @@ export function ec2ProvisioningHandlers(world: SimWorld): Record<string, ApiHand
           imageId: input.ImageId as string,
           ...(input.InstanceType !== undefined ? { type: input.InstanceType } : {}),
           enis: eniSpecs,
-          // No mapping at all: the AMI's own root volume (8 GiB at /dev/xvda here).
-          ...(volumes !== undefined && volumes.length > 0 ? { volumes } : {}),
+          // No mapping: the AMI's own root volume (8 GiB at /dev/xvda here); NoDevice on it
+          // suppresses it ("Suppresses the specified device included in the block device mapping
+          // of the AMI": https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_BlockDeviceMapping.html).
+          ...(volumes !== undefined && (volumes.length > 0 || suppressesRoot) ? { volumes } : {}),
           ...(profileArn !== undefined ? { instanceProfileArn: profileArn } : {}),
           ...(tags ? { tags } : {}),
           ...(input.DisableApiTermination !== undefined ? { disableApiTermination: input.DisableApiTermination } : {}),

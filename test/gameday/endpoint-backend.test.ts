@@ -1,0 +1,323 @@
+/**
+ * The endpoint backend (`--endpoint-url`) end to end, with a SimulatedAws acting as the endpoint:
+ * every SDK request the backend and the responders make is answered by the simulator through
+ * `configureClient` (sim.attach, full wiring), so the creation, the pipeline, the Describe-based
+ * inspection and the cleanup all go through real SDK clients, and no socket is opened.
+ */
+import { resolve } from 'node:path';
+import type { RetryStrategyV2 } from '@smithy/types';
+import { describe, expect, it } from 'vitest';
+import { createEndpointBackend, EndpointBackendUnavailableError } from '../../lib/gameday/backend';
+import {
+  createSecurityGroupInput,
+  defaultSubnetCidr,
+  EndpointBackend,
+  ipPermission,
+  runInstancesInput,
+} from '../../lib/gameday/endpoint-backend';
+import type { EndpointBackendOptions } from '../../lib/gameday/endpoint-backend';
+import { runScenario } from '../../lib/gameday/runner';
+import type { ScenarioRun } from '../../lib/gameday/runner';
+import { environmentSchema } from '../../lib/gameday/scenario';
+import { loadScenarioDirectory } from '../../lib/gameday/scenario-loader';
+import { SimulatedAws } from '../../lib/gameday/sim';
+import { defaultTemplateDirectories, listTemplates } from '../../lib/gameday/templates';
+import { loadPlaybookDirectory } from '../../lib/playbooks/loader';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const playbooks = await loadPlaybookDirectory(resolve(ROOT, 'playbooks'));
+const templates = [...(await listTemplates(defaultTemplateDirectories(ROOT))).keys()];
+const scenarios = await loadScenarioDirectory(resolve(ROOT, 'playbooks/scenarios'), { playbooks, templates });
+const ACCOUNT = '111122223333';
+
+/** The SDK's standard retry decisions without its real sleeps (the test must not wait on backoff). */
+function noSleepRetry(maxAttempts = 3): RetryStrategyV2 {
+  const token = (count: number) => ({ getRetryCount: () => count, getRetryDelay: () => 0, getRetryCost: () => undefined });
+  return {
+    acquireInitialRetryToken: async () => token(0),
+    refreshRetryTokenForRetry: async (previous, info) => {
+      const retryable = info.errorType === 'THROTTLING' || info.errorType === 'TRANSIENT';
+      if (!retryable || previous.getRetryCount() + 1 >= maxAttempts) throw new Error('No retry token available');
+      return token(previous.getRetryCount() + 1);
+    },
+    recordSuccess: () => undefined,
+  };
+}
+
+/** An endpoint backend whose every request the simulator answers. */
+function backendOverSimulator(overrides: Partial<EndpointBackendOptions> = {}): { backend: EndpointBackend; sim: SimulatedAws; problems: string[] } {
+  // Instance transitions complete at once: the endpoint backend waits with real polls, and the simulator's clock never moves.
+  const sim = new SimulatedAws({ seed: 'endpoint-backend', defaultAccount: ACCOUNT, defaultRegion: 'eu-west-1', instanceTransitionMs: 0 });
+  const problems: string[] = [];
+  const backend = new EndpointBackend({
+    endpointUrl: 'http://localhost:4566',
+    runId: 'test01',
+    clientConfig: { credentials: sim.credentialsFor(`arn:aws:iam::${ACCOUNT}:role/gameday-endpoint`), retryStrategy: noSleepRetry() },
+    configureClient: (client) => {
+      sim.attach(client, { wire: 'full' });
+    },
+    pollIntervalMs: 0,
+    waitTimeoutMs: 5_000,
+    report: (line) => problems.push(line),
+    ...overrides,
+  });
+  return { backend, sim, problems };
+}
+
+function scenarioNamed(name: string) {
+  const scenario = scenarios.find((candidate) => candidate.name === name);
+  if (!scenario) throw new Error(`no shipped scenario ${name}`);
+  return scenario;
+}
+
+function failures(run: ScenarioRun): string[] {
+  return run.expectations.filter((result) => !result.passed).map((result) => `${result.name}: expected ${result.expected}, actual ${result.actual}`);
+}
+
+/** What is left of the scenario in the simulated account after cleanup (game-day resources only). */
+function leftovers(sim: SimulatedAws): Record<string, number> {
+  const state = sim.state() as Record<string, unknown[] | undefined>;
+  const count = (key: string, keep: (item: Record<string, unknown>) => boolean = () => true) =>
+    ((state[key] ?? []) as Record<string, unknown>[]).filter(keep).length;
+  return {
+    vpcs: count('vpcs'),
+    subnets: count('subnets'),
+    securityGroups: count('securityGroups'),
+    networkInterfaces: count('networkInterfaces'),
+    volumes: count('volumes', (volume) => volume.state !== 'deleted'),
+    snapshots: sim.snapshots().length,
+    instances: count('instances', (instance) => instance.state !== 'terminated'),
+    topics: count('topics'),
+    queues: count('queues'),
+    tables: count('tables'),
+    instanceProfiles: count('instanceProfiles'),
+  };
+}
+
+const NOTHING_LEFT = {
+  vpcs: 0,
+  subnets: 0,
+  securityGroups: 0,
+  networkInterfaces: 0,
+  volumes: 0,
+  snapshots: 0,
+  instances: 0,
+  topics: 0,
+  queues: 0,
+  tables: 0,
+  instanceProfiles: 0,
+};
+
+describe('endpoint backend against the simulator as the endpoint', () => {
+  it('runs compromised-instance-multi-eni: every expectation holds, and cleanup deletes what it created', async () => {
+    const { backend, sim, problems } = backendOverSimulator();
+    const run = await runScenario(scenarioNamed('compromised-instance-multi-eni'), { playbooks, backend });
+    expect(run.error).toBeUndefined();
+    expect(failures(run)).toEqual([]);
+    expect(run.backend).toBe('endpoint http://localhost:4566');
+    // The environment was built through the SDK, not the builder.
+    expect(sim.calls({ api: 'ec2:RunInstances', outcome: 'ok' })).toHaveLength(2);
+    expect(sim.calls({ api: 'ec2:CreateVpc', outcome: 'ok' })).toHaveLength(1);
+    expect(backend.createdResources().map((resource) => resource.kind)).toEqual([
+      'vpc',
+      'subnet',
+      'security-group',
+      'security-group',
+      'security-group',
+      'role',
+      'instance-profile',
+      'instance',
+      'instance',
+      'topic',
+      'queue',
+      'queue',
+      'table',
+    ]);
+    // The responders' calls are in the call log, the backend's own setup and inspection calls are not.
+    const apis = new Set(run.calls.map((call) => call.api));
+    expect(apis.has('ec2:ModifyNetworkInterfaceAttribute')).toBe(true);
+    expect(apis.has('ec2:RunInstances')).toBe(false);
+    expect(apis.has('sqs:ReceiveMessage')).toBe(false);
+    expect(backend.cleanupReport().failed).toEqual([]);
+    expect(problems).toEqual([]);
+    expect(leftovers(sim)).toEqual(NOTHING_LEFT);
+  });
+
+  it('runs duplicate-delivery: one playbook run, one alert read back through the subscribed queue, nothing left', async () => {
+    const { backend, sim } = backendOverSimulator();
+    const run = await runScenario(scenarioNamed('duplicate-delivery'), { playbooks, backend });
+    expect(run.error).toBeUndefined();
+    expect(failures(run)).toEqual([]);
+    expect(run.expectations.map((result) => result.name)).toEqual(expect.arrayContaining([expect.stringMatching(/alert/)]));
+    expect(backend.cleanupReport().failed).toEqual([]);
+    expect(leftovers(sim)).toEqual(NOTHING_LEFT);
+  });
+
+  for (const scenario of scenarios.filter((candidate) => candidate.pending === undefined)) {
+    it(`${scenario.name}: every expectation holds through the endpoint backend and cleanup leaves nothing behind`, async () => {
+      const { backend, sim } = backendOverSimulator();
+      const run = await runScenario(scenario, { playbooks, backend });
+      expect(run.error).toBeUndefined();
+      expect(failures(run)).toEqual([]);
+      expect(backend.cleanupReport().failed).toEqual([]);
+      expect(leftovers(sim)).toEqual(NOTHING_LEFT);
+    });
+  }
+
+  it('applies an injected throttling fault in the client: the SDK retries it and the call log marks the injected attempts', async () => {
+    const { backend } = backendOverSimulator();
+    const run = await runScenario(scenarioNamed('ec2-throttled-twice'), { playbooks, backend });
+    expect(run.error).toBeUndefined();
+    expect(failures(run)).toEqual([]);
+    const injected = run.calls.filter((call) => call.injected);
+    expect(injected.length).toBe(2);
+    expect(injected.every((call) => call.errorCode === 'RequestLimitExceeded')).toBe(true);
+    expect(injected.map((call) => call.attempt)).toEqual([1, 2]);
+  });
+
+  it('fails a scenario with a wrong expectation with an expected-versus-actual line (the endpoint does not hide failures)', async () => {
+    const { backend } = backendOverSimulator();
+    const scenario = scenarioNamed('duplicate-delivery');
+    const wrong = { ...scenario, expect: { ...scenario.expect, executions: 2 } };
+    const run = await runScenario(wrong, { playbooks, backend });
+    expect(failures(run).some((line) => line.includes('expected 2'))).toBe(true);
+  });
+
+  it('reports what cleanup could not delete instead of throwing', async () => {
+    const { backend, sim, problems } = backendOverSimulator();
+    const scenario = scenarioNamed('duplicate-delivery');
+    await backend.prepare(scenario.environment, scenario.settings);
+    sim.denyActions(['ec2:DeleteVpc']);
+    await expect(backend.cleanup()).resolves.toBeUndefined();
+    expect(backend.cleanupReport().failed.map((problem) => problem.resource)).toEqual([backend.createdResources()[0]?.id]);
+    expect(problems[0]).toContain('could not delete 1 resource(s)');
+  });
+
+  it('names the missing credentials when the default provider chain has none', async () => {
+    const { backend } = backendOverSimulator({
+      clientConfig: {
+        credentials: async () => {
+          throw Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
+        },
+      },
+    });
+    const scenario = scenarioNamed('duplicate-delivery');
+    await expect(backend.prepare(scenario.environment, scenario.settings)).rejects.toThrow(/AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);
+  });
+});
+
+describe('createEndpointBackend', () => {
+  it('refuses a URL it cannot use, with the LocalStack example', () => {
+    expect(() => createEndpointBackend('localhost')).toThrow(EndpointBackendUnavailableError);
+    expect(() => createEndpointBackend('localhost')).toThrow(/http:\/\/localhost:4566/);
+  });
+
+  it('describes itself by its URL', () => {
+    expect(createEndpointBackend('http://localhost:4566').description).toBe('endpoint http://localhost:4566');
+  });
+});
+
+describe('inputs built from a scenario environment', () => {
+  const environment = environmentSchema.parse({
+    vpcs: { prod: { cidr: '10.20.0.0/16' } },
+    securityGroups: {
+      'web-tier': { ingress: [{ protocol: 'tcp', ports: 443, cidr: '0.0.0.0/0', description: 'https' }], tags: { Team: 'payments' } },
+      'data-replication': { description: 'replication', ingress: [{ ports: '5432-5433', group: 'web-tier' }] },
+    },
+    instances: {
+      web: {
+        type: 'm5.xlarge',
+        enis: [{ groups: ['web-tier'] }, { groups: ['data-replication'], deleteOnTermination: false }],
+        volumes: [{ device: '/dev/xvda', sizeGiB: 8 }, { device: '/dev/sdf', sizeGiB: 100, deleteOnTermination: true }],
+        instanceProfile: 'web-app-profile',
+        tags: { Environment: 'production' },
+        terminationProtection: true,
+        shutdownBehavior: 'terminate',
+      },
+      bare: {},
+    },
+  });
+  const ids: Record<string, string> = { 'web-tier': 'sg-0aaaaaaaaaaaaaaaa', 'data-replication': 'sg-0bbbbbbbbbbbbbbbb' };
+  const groupId = (name: string) => ids[name] ?? 'sg-unknown';
+
+  it('CreateSecurityGroup carries the name, a description, the VPC and the tags plus the run marker', () => {
+    const group = environment.securityGroups['web-tier'];
+    if (!group) throw new Error('fixture');
+    expect(createSecurityGroupInput('web-tier', group, 'vpc-0123456789abcdef0', 'run42')).toEqual({
+      GroupName: 'web-tier',
+      Description: 'firebreak game day run42: web-tier',
+      VpcId: 'vpc-0123456789abcdef0',
+      TagSpecifications: [{ ResourceType: 'security-group', Tags: [{ Key: 'Team', Value: 'payments' }, { Key: 'firebreak:gameday', Value: 'run42' }] }],
+    });
+  });
+
+  it('rules become IpPermissions: a port range with a group peer in the account, a CIDR with its description', () => {
+    const replication = environment.securityGroups['data-replication'];
+    const web = environment.securityGroups['web-tier'];
+    if (!replication || !web) throw new Error('fixture');
+    expect(replication.ingress.map((rule) => ipPermission(rule, groupId, ACCOUNT))).toEqual([
+      { IpProtocol: 'tcp', FromPort: 5432, ToPort: 5433, UserIdGroupPairs: [{ GroupId: 'sg-0aaaaaaaaaaaaaaaa', UserId: ACCOUNT }] },
+    ]);
+    expect(web.ingress.map((rule) => ipPermission(rule, groupId, ACCOUNT))).toEqual([
+      { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '0.0.0.0/0', Description: 'https' }] },
+    ]);
+    expect(ipPermission({ protocol: 'all', cidr: '::/0' }, groupId, ACCOUNT)).toEqual({ IpProtocol: '-1', Ipv6Ranges: [{ CidrIpv6: '::/0' }] });
+    expect(ipPermission({ protocol: 'icmp', cidr: '10.0.0.0/8' }, groupId, ACCOUNT)).toEqual({
+      IpProtocol: 'icmp',
+      FromPort: -1,
+      ToPort: -1,
+      IpRanges: [{ CidrIp: '10.0.0.0/8' }],
+    });
+  });
+
+  it('RunInstances: ENIs by device index with their groups, volumes, profile, tags and protections', () => {
+    const web = environment.instances.web;
+    if (!web) throw new Error('fixture');
+    expect(runInstancesInput({ name: 'web', spec: web, subnetId: 'subnet-0123456789abcdef0', groupId, imageId: 'ami-0123456789abcdef0' })).toEqual({
+      ImageId: 'ami-0123456789abcdef0',
+      InstanceType: 'm5.xlarge',
+      MinCount: 1,
+      MaxCount: 1,
+      NetworkInterfaces: [
+        { DeviceIndex: 0, SubnetId: 'subnet-0123456789abcdef0', Groups: ['sg-0aaaaaaaaaaaaaaaa'] },
+        { DeviceIndex: 1, SubnetId: 'subnet-0123456789abcdef0', Groups: ['sg-0bbbbbbbbbbbbbbbb'], DeleteOnTermination: false },
+      ],
+      BlockDeviceMappings: [
+        { DeviceName: '/dev/xvda', Ebs: { VolumeSize: 8, VolumeType: 'gp3' } },
+        { DeviceName: '/dev/sdf', Ebs: { VolumeSize: 100, VolumeType: 'gp3', DeleteOnTermination: true } },
+      ],
+      IamInstanceProfile: { Name: 'web-app-profile' },
+      TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Name', Value: 'web' }, { Key: 'Environment', Value: 'production' }] }],
+      DisableApiTermination: true,
+      InstanceInitiatedShutdownBehavior: 'terminate',
+    });
+  });
+
+  it("RunInstances for a bare instance: one ENI in the VPC's default group, the AMI's root volume, t3.micro", () => {
+    const bare = environment.instances.bare;
+    if (!bare) throw new Error('fixture');
+    expect(runInstancesInput({ name: 'bare', spec: bare, subnetId: 'subnet-0123456789abcdef0', groupId, imageId: 'ami-1' })).toEqual({
+      ImageId: 'ami-1',
+      InstanceType: 't3.micro',
+      MinCount: 1,
+      MaxCount: 1,
+      NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: 'subnet-0123456789abcdef0' }],
+      TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Name', Value: 'bare' }] }],
+    });
+  });
+
+  it('RunInstances for `volumes: []` suppresses the AMI root device (NoDevice)', () => {
+    const spec = environmentSchema.parse({ instances: { store: { volumes: [] } } }).instances.store;
+    if (!spec) throw new Error('fixture');
+    expect(runInstancesInput({ name: 'store', spec, subnetId: 'subnet-1', groupId, imageId: 'ami-1' }).BlockDeviceMappings).toEqual([
+      { DeviceName: '/dev/xvda', NoDevice: '' },
+    ]);
+  });
+
+  it('the default subnet is the VPC’s first /24 after its base address', () => {
+    expect(defaultSubnetCidr('10.20.0.0/16')).toBe('10.20.1.0/24');
+    expect(defaultSubnetCidr('10.0.0.0/16')).toBe('10.0.1.0/24');
+    expect(defaultSubnetCidr('172.31.255.0/16')).toBe('172.32.0.0/24');
+  });
+
+});
