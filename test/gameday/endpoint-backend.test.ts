@@ -175,6 +175,20 @@ describe('endpoint backend against the simulator as the endpoint', () => {
     expect(injected.map((call) => call.attempt)).toEqual([1, 2]);
   });
 
+  it('applies denied actions in the client: the responder gets UnauthorizedOperation and the endpoint never sees the call', async () => {
+    const { backend, sim } = backendOverSimulator();
+    const scenario = scenarioNamed('compromised-instance-multi-eni');
+    const denied = { ...scenario, environment: { ...scenario.environment, deniedActions: ['ec2:ModifyInstanceAttribute'] } };
+    const run = await runScenario(denied, { playbooks, backend });
+    const refused = run.calls.filter((call) => call.api === 'ec2:ModifyInstanceAttribute');
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.every((call) => call.outcome === 'error' && call.errorCode === 'UnauthorizedOperation' && !call.injected)).toBe(true);
+    // Only the backend's own cleanup (taking the protections off) reached the endpoint.
+    const reached = sim.calls({ api: 'ec2:ModifyInstanceAttribute' }).map((call) => Object.keys(call.input).filter((key) => key !== 'InstanceId'));
+    expect(reached.every((keys) => keys.length === 1 && (keys[0] === 'DisableApiTermination' || keys[0] === 'DisableApiStop'))).toBe(true);
+    expect(sim.calls({ api: 'ec2:ModifyInstanceAttribute' }).every((call) => call.input.DisableApiTermination === undefined || (call.input.DisableApiTermination as { Value?: boolean }).Value === false)).toBe(true);
+  });
+
   it('fails a scenario with a wrong expectation with an expected-versus-actual line (the endpoint does not hide failures)', async () => {
     const { backend } = backendOverSimulator();
     const scenario = scenarioNamed('duplicate-delivery');
