@@ -1,8 +1,8 @@
 /**
  * Assembles the Firebreak CDK app from context: reads the configuration, loads the playbooks,
- * builds the stack and registers cdk-nag. `bin/app.ts` (what `cdk.json` runs), the tests and the
- * local game-day engine (`synthesizeDefinitions`) all build the app here, so they agree on what
- * is deployed.
+ * builds both stacks (Firebreak for the security account, FirebreakMemberRole for every member
+ * account) and registers cdk-nag. `bin/app.ts` (what `cdk.json` runs), the tests and the local
+ * game-day engine (`synthesizeDefinitions`) all build the app here, so they agree on what is deployed.
  */
 import path from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
@@ -12,10 +12,14 @@ import { loadPlaybookDirectory } from '../playbooks/loader';
 import type { Playbook } from '../playbooks/model';
 import { readFirebreakConfig } from './config';
 import { FIREBREAK_DEFAULTS, FirebreakStack } from './firebreak-stack';
+import { MemberRoleStack, memberRoleIamActions } from './member-role-stack';
 import { PROJECT_ROOT } from './responder-function';
 
 /** The stack id (and default CloudFormation stack name). */
 export const FIREBREAK_STACK_ID = 'Firebreak';
+
+/** The member-role stack id: `npx cdk deploy FirebreakMemberRole` in a member account, or its template as a StackSet. */
+export const MEMBER_ROLE_STACK_ID = 'FirebreakMemberRole';
 
 /** CDK context that skips asset bundling for every stack (tests and definition synthesis). */
 export const SKIP_BUNDLING_CONTEXT = { 'aws:cdk:bundling-stacks': [] as string[] };
@@ -41,11 +45,18 @@ export interface FirebreakAppOptions {
   readonly cfnValidation?: boolean;
   /** Where the cloud assembly goes. @default the CDK default (cdk.out, or a temporary directory outside the CLI) */
   readonly outdir?: string;
+  /**
+   * Also build the member-role stack (skipped anyway when no deployed step acts in member accounts).
+   * @default true
+   */
+  readonly memberRoleStack?: boolean;
 }
 
 export interface FirebreakApp {
   readonly app: App;
   readonly stack: FirebreakStack;
+  /** The member-role stack, when built. */
+  readonly memberRole?: MemberRoleStack;
   readonly nag?: AwsSolutionsChecks;
 }
 
@@ -81,10 +92,24 @@ export async function buildFirebreakApp(options: FirebreakAppOptions = {}): Prom
     ...(config.reservedConcurrency ? { reservedConcurrency: config.reservedConcurrency } : {}),
   });
 
-  if (options.nag === false) return { app, stack };
+  // Environment-agnostic on purpose: the same template goes to every member account (StackSets
+  // included), the security account arriving as the SecurityAccountId parameter unless configured.
+  const memberActions = memberRoleIamActions(playbooks);
+  const memberRole =
+    options.memberRoleStack === false || memberActions.length === 0
+      ? undefined
+      : new MemberRoleStack(app, MEMBER_ROLE_STACK_ID, {
+          iamActions: memberActions,
+          ...(config.securityAccountId ? { securityAccountId: config.securityAccountId } : {}),
+          ...(config.memberRoleName ? { roleName: config.memberRoleName } : {}),
+          ...(config.memberRoleExternalId ? { externalId: config.memberRoleExternalId } : {}),
+        });
+
+  const built = { app, stack, ...(memberRole ? { memberRole } : {}) };
+  if (options.nag === false) return built;
   const nag = new AwsSolutionsChecks(app, { verbose: true });
   Validations.of(app).addPlugins(nag);
-  return { app, stack, nag };
+  return { ...built, nag };
 }
 
 /** A deployed state machine's definition as the template carries it, before CloudFormation substitutes. */
@@ -111,6 +136,7 @@ export async function synthesizeDefinitions(options: Omit<FirebreakAppOptions, '
     ...options,
     nag: false,
     cfnValidation: false,
+    memberRoleStack: false,
     context: { ...options.context, ...SKIP_BUNDLING_CONTEXT },
   });
   const template = app.synth().getStackArtifact(stack.artifactId).template as {

@@ -18,6 +18,7 @@ export const CONTEXT_KEYS = [
   'memberRoleName',
   'memberRoleExternalId',
   'organizationId',
+  'securityAccountId',
   'logRetentionDays',
   'blastRadiusMax',
   'blastRadiusWindowSeconds',
@@ -77,13 +78,18 @@ const contextSchema = z.object({
   memberRoleName: z.string().regex(ROLE_NAME, 'an IAM role name (at most 64 of letters, digits and +=,.@_-)').optional(),
   memberRoleExternalId: z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, '2-1224 characters of [\\w+=,.@:/-]').optional(),
   organizationId: z.string().regex(/^o-[a-z0-9]{10,32}$/, 'an organization id such as o-a1b2c3d4e5').optional(),
+  // Context from the command line arrives as a string; an account id is never a number (leading zeros).
+  securityAccountId: z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id (the Firebreak security account)').optional(),
   logRetentionDays: integer
     .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
       message: `one of the CloudWatch Logs retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,
     })
     .optional(),
-  blastRadiusMax: integer.optional(),
-  blastRadiusWindowSeconds: integer.optional(),
+  // One BatchGetItem reads every slot of an account: the limiter refuses more than 100.
+  blastRadiusMax: integer.pipe(z.number().max(100, 'at most 100 (the blast-radius limiter reads every slot with one BatchGetItem)')).optional(),
+  blastRadiusWindowSeconds: integer
+    .pipe(z.number().min(60, 'at least 60 seconds').max(604_800, 'at most 604800 seconds (a week)'))
+    .optional(),
   reservedConcurrency: integer.optional(),
 });
 

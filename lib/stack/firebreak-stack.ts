@@ -26,7 +26,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ACTIONS, iamActionsForStep } from '../playbooks/actions';
-import { ALERT_RESPONDER, compilePlaybook } from '../playbooks/compile';
+import { ALERT_RESPONDER, compilePlaybook, GUARD_RESPONDER, isGuardedPlaybook } from '../playbooks/compile';
 import type { CompiledStateMachine } from '../playbooks/compile';
 import {
   compileDispatcher,
@@ -36,9 +36,11 @@ import {
 } from '../playbooks/dispatcher';
 import { functionPlaceholder } from '../playbooks/compile';
 import type { Playbook } from '../playbooks/model';
-import { flattenSteps } from '../playbooks/model';
+import { flattenSteps, isAutomatic } from '../playbooks/model';
 import { routingTableFor } from '../playbooks/routing';
+import { APPROVAL_IAM_ACTIONS } from '../cli/approvals';
 import { BLAST_RADIUS_TTL_ATTRIBUTE } from '../responders/blast-radius';
+import { CONTAINMENT_GUARD_IAM_ACTIONS } from '../responders/containment-guard';
 import type { ResponderMode } from '../responders/model';
 import { CompiledStateMachineConstruct } from './compiled-state-machine';
 import type { ResponderArns } from './iam-scopes';
@@ -73,18 +75,22 @@ const RESPONDER_SETTINGS: Readonly<Record<string, { memorySize: number; timeout:
   'quarantine-instance': { memorySize: 512, timeout: Duration.seconds(120), description: 'Firebreak quarantine-instance: isolate every ENI, keep the instance as evidence' },
   'release-instance': { memorySize: 512, timeout: Duration.seconds(120), description: 'Firebreak release-instance: restore a quarantined instance exactly' },
   'snapshot-volumes': { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak snapshot-volumes: crash-consistent evidence snapshots' },
+  // On the critical path before containment: one DescribeInstances and two DynamoDB calls.
+  [GUARD_RESPONDER]: { memorySize: 256, timeout: Duration.seconds(30), description: 'Firebreak containment-guard: protected instances, approval and blast radius before containment' },
   default: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak responder' },
 };
 
 /**
- * State-table operations per responder, in the security account (the ACTIONS registry lists what
- * a responder needs where it acts). Quarantine records are written once and updated; the
- * containment guard takes blast-radius slots with conditional PutItem and reads them in a batch.
+ * State-table access per responder, in the security account (the ACTIONS registry lists what a
+ * responder needs where it acts): the operations, and the partition keys of the only items it may
+ * touch (`dynamodb:LeadingKeys`). Quarantine records (`quarantine#<account>#<region>#<instance>`)
+ * are written once and updated; the containment guard takes blast-radius slots
+ * (`blast#<account>#<slot>`) with conditional PutItem and reads them in a batch.
  */
-const STATE_TABLE_ACTIONS: Readonly<Record<string, readonly string[]>> = {
-  'quarantine-instance': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-  'release-instance': ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-  'containment-guard': ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
+export const STATE_TABLE_ACCESS: Readonly<Record<string, { readonly actions: readonly string[]; readonly keys: readonly string[] }>> = {
+  'quarantine-instance': { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], keys: ['quarantine#*'] },
+  'release-instance': { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], keys: ['quarantine#*'] },
+  [GUARD_RESPONDER]: { actions: CONTAINMENT_GUARD_IAM_ACTIONS.stateTable, keys: ['blast#*'] },
 };
 
 export interface FirebreakStackProps extends StackProps {
@@ -144,7 +150,10 @@ export interface FirebreakStackProps extends StackProps {
    * @default the containment guard's own default
    */
   readonly blastRadiusMax?: number;
-  /** @default the containment guard's own default */
+  /**
+   * Length of the blast-radius sliding window, in seconds.
+   * @default the containment guard's own default
+   */
   readonly blastRadiusWindowSeconds?: number;
   /**
    * Reserved concurrency of each responder that calls EC2, capping the EC2 request rate of a
@@ -192,6 +201,8 @@ export function responderActions(playbooks: readonly Playbook[]): Map<string, Se
     // Every playbook alerts its failures, whether or not it has a notify step.
     [ALERT_RESPONDER, new Set(ACTIONS.notify.iamActions)],
   ]);
+  // The guard reads the instance's current tags where it lives (protected tag key).
+  if (playbooks.some(isGuardedPlaybook)) byResponder.set(GUARD_RESPONDER, new Set(CONTAINMENT_GUARD_IAM_ACTIONS.targetAccount));
   for (const playbook of playbooks) {
     for (const step of flattenSteps(playbook.steps)) {
       const responder = ACTIONS[step.action].responder;
@@ -219,6 +230,10 @@ export class FirebreakStack extends Stack {
   public readonly unprocessableEventsQueue: sqs.Queue;
   public readonly responders: ReadonlyMap<string, ResponderFunction>;
   public readonly playbookStateMachines: ReadonlyMap<string, sfn.StateMachine>;
+  /** The `trigger: manual` playbook that releases instances (`firebreak release` starts it), if one is deployed. */
+  public readonly releaseStateMachine?: sfn.StateMachine;
+  /** Lets people answer approval requests (SendTaskSuccess/SendTaskFailure on the guarded playbooks), when any playbook is guarded. */
+  public readonly approverPolicy?: iam.ManagedPolicy;
   public readonly dispatcher: sfn.StateMachine;
   public readonly rules: { readonly guardDuty: events.Rule; readonly cloudWatch?: events.Rule; readonly gameDay: events.Rule };
   /** The compiled definitions, as deployed (before substitution). */
@@ -305,13 +320,14 @@ export class FirebreakStack extends Stack {
     const responders = new Map<string, ResponderFunction>();
     for (const [responder, actions] of responderActions(props.playbooks)) {
       const inIncidentAccount = actsInIncidentAccount(actions);
-      const needed = new Set([...actions, ...(STATE_TABLE_ACTIONS[responder] ?? [])]);
+      const stateTable = STATE_TABLE_ACCESS[responder];
+      const needed = new Set([...actions, ...(stateTable?.actions ?? [])]);
       const settings = RESPONDER_SETTINGS[responder] ?? RESPONDER_SETTINGS.default!;
       const fn = new ResponderFunction(this, `Responder${pascal(responder)}`, {
           responder,
           description: settings.description,
           environment,
-          statements: planResponderStatements(needed, arns),
+          statements: planResponderStatements(needed, arns, stateTable ? { stateTableKeys: stateTable.keys } : {}),
           logRetention,
           memorySize: settings.memorySize,
           timeout: settings.timeout,
@@ -355,14 +371,35 @@ export class FirebreakStack extends Stack {
       playbookMachines.set(playbook.name, machine.stateMachine);
     }
     this.playbookStateMachines = playbookMachines;
+    const release = releasePlaybook(props.playbooks);
+    if (release) this.releaseStateMachine = playbookMachines.get(release.name);
 
-    // ---- Dispatcher: Express, at-least-once in, exactly-once out by execution name.
+    // ---- Approvals: who may answer is decided in IAM. Task-token answers are authorized on the
+    // state machine whose execution waits (https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html#connect-wait-token).
+    const guarded = props.playbooks.filter(isGuardedPlaybook).map((playbook) => playbookMachines.get(playbook.name)!);
+    if (guarded.length > 0) {
+      this.approverPolicy = new iam.ManagedPolicy(this, 'ApproverPolicy', {
+        description:
+          'Firebreak: answer approval requests (firebreak approve / reject) of the guarded playbooks. Attach to the on-call role only.',
+        statements: [
+          new iam.PolicyStatement({
+            sid: 'AnswerFirebreakApprovalRequests',
+            actions: [...APPROVAL_IAM_ACTIONS],
+            resources: guarded.map((machine) => machine.stateMachineArn),
+          }),
+        ],
+      });
+    }
+
+    // ---- Dispatcher: Express, at-least-once in, exactly-once out by execution name. It never
+    // starts a manual playbook (release): not routed by triage, and not in its IAM policy either.
+    const routed = props.playbooks.filter(isAutomatic);
     const placeholders = Object.fromEntries(
-      props.playbooks.map((playbook) => [playbook.name, `\${${stateMachinePlaceholder(playbook.name)}}`]),
+      routed.map((playbook) => [playbook.name, `\${${stateMachinePlaceholder(playbook.name)}}`]),
     );
     const dispatcherCompiled = compileDispatcher({
-      routing: routingTableFor(props.playbooks, placeholders, { forceDryRun }),
-      playbooks: props.playbooks.map((playbook) => playbook.name),
+      routing: routingTableFor(routed, placeholders, { forceDryRun }),
+      playbooks: routed.map((playbook) => playbook.name),
       alertMode: forceDryRun ? 'dry-run' : 'enforce',
     });
     this.compiled = { dispatcher: dispatcherCompiled, playbooks: compiledPlaybooks };
@@ -376,7 +413,7 @@ export class FirebreakStack extends Stack {
         [functionPlaceholder(ALERT_RESPONDER)]: fn(ALERT_RESPONDER).functionArn,
         [INVALID_EVENT_QUEUE_PLACEHOLDER]: this.unprocessableEventsQueue.queueUrl,
         ...Object.fromEntries(
-          [...playbookMachines].map(([name, machine]) => [stateMachinePlaceholder(name), machine.stateMachineArn]),
+          routed.map(({ name }) => [stateMachinePlaceholder(name), playbookMachines.get(name)!.stateMachineArn]),
         ),
       },
       invokes: [fn(TRIAGE_RESPONDER), fn(ALERT_RESPONDER)],
@@ -384,7 +421,7 @@ export class FirebreakStack extends Stack {
         new iam.PolicyStatement({
           sid: 'StartPlaybooks',
           actions: ['states:StartExecution'],
-          resources: [...playbookMachines.values()].map((machine) => machine.stateMachineArn),
+          resources: routed.map(({ name }) => playbookMachines.get(name)!.stateMachineArn),
         }),
         new iam.PolicyStatement({
           sid: 'KeepUnprocessableEvents',
@@ -445,6 +482,19 @@ export class FirebreakStack extends Stack {
     for (const [name, machine] of playbookMachines) {
       new CfnOutput(this, `Playbook${pascal(name)}Arn`, { value: machine.stateMachineArn, description: `Playbook ${name}` });
     }
+    if (release && this.releaseStateMachine) {
+      new CfnOutput(this, 'ReleaseStateMachineArn', {
+        value: this.releaseStateMachine.stateMachineArn,
+        description: `The release playbook (${release.name}): firebreak release starts it with { incident, mode, playbook }`,
+      });
+      new CfnOutput(this, 'ReleasePlaybookName', { value: release.name, description: 'The release playbook name (the playbook field of its input)' });
+    }
+    if (this.approverPolicy) {
+      new CfnOutput(this, 'ApproverPolicyArn', {
+        value: this.approverPolicy.managedPolicyArn,
+        description: 'Attach to the on-call role: lets it answer approval requests (firebreak approve / reject)',
+      });
+    }
     new CfnOutput(this, 'AlertTopicArn', { value: this.alertTopic.topicArn });
     new CfnOutput(this, 'StateTableName', { value: this.stateTable.tableName });
     new CfnOutput(this, 'UndeliveredEventsQueueUrl', { value: this.undeliveredEventsQueue.queueUrl });
@@ -482,6 +532,17 @@ export class FirebreakStack extends Stack {
     });
     alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.alertTopic));
   }
+}
+
+/**
+ * The release playbook: the one `trigger: manual` playbook whose steps release an instance (the
+ * one named `release-instance` when there are several); undefined when none is deployed.
+ */
+export function releasePlaybook(playbooks: readonly Playbook[]): Playbook | undefined {
+  const candidates = playbooks.filter(
+    (playbook) => !isAutomatic(playbook) && flattenSteps(playbook.steps).some((step) => step.action === 'release-instance'),
+  );
+  return candidates.length === 1 ? candidates[0] : candidates.find((playbook) => playbook.name === 'release-instance');
 }
 
 function responderOfPlaceholder(placeholder: string, responders: ReadonlyMap<string, unknown>): string {
@@ -557,6 +618,18 @@ function validateProps(props: FirebreakStackProps): void {
     if (props[key] !== undefined && props.memberRoleName === undefined) {
       throw new Error(`FirebreakStack: ${key} is set but memberRoleName is not; set both or neither`);
     }
+  }
+  if (props.blastRadiusMax !== undefined && (!Number.isInteger(props.blastRadiusMax) || props.blastRadiusMax < 1 || props.blastRadiusMax > 100)) {
+    // One BatchGetItem reads every slot of an account: the limiter refuses more than 100.
+    throw new Error(`FirebreakStack: blastRadiusMax must be a whole number from 1 to 100, got ${props.blastRadiusMax}`);
+  }
+  if (
+    props.blastRadiusWindowSeconds !== undefined &&
+    (!Number.isInteger(props.blastRadiusWindowSeconds) || props.blastRadiusWindowSeconds < 60 || props.blastRadiusWindowSeconds > 604_800)
+  ) {
+    throw new Error(
+      `FirebreakStack: blastRadiusWindowSeconds must be a whole number of seconds from 60 to 604800 (a week), got ${props.blastRadiusWindowSeconds}`,
+    );
   }
   if (props.mode === 'enforce' && props.forceDryRun === true) {
     throw new Error(

@@ -1,34 +1,52 @@
 /**
- * Least privilege for the responder functions in the security account. A responder's policy is
- * exactly the union of `iamActionsForStep` over the deployed steps it runs, plus the security
- * account services it uses (alert topic, its KMS key, the state table); each
- * action is granted on the narrowest resources its API authorizes on. An action without a scoping
- * rule here fails the synth: nothing is ever granted on `*` by default.
+ * Least privilege, in one place, for both stacks: the responder roles in the security account
+ * (lib/stack/firebreak-stack.ts) and the member role every member account deploys
+ * (lib/stack/member-role-stack.ts). A role's policy is exactly the union of `iamActionsForStep`
+ * over the deployed steps it serves (plus, for a responder, the security-account services it uses:
+ * the alert topic, its KMS key, the state table); each action is granted on the narrowest
+ * resources its API authorizes on. An action without a scoping rule here fails the synth: nothing
+ * is ever granted on `*` by default.
  *
  * Resource types per EC2 API come from the EC2 Service Authorization Reference
  * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html).
- * The ARNs pin this account, not the region: responders act in the finding's region, which is not
- * the stack's when one central region handles every region (docs/organization.md). A finding from
- * another account goes through that account's member role (lib/stack/member-role-stack.ts), whose
- * scoping follows the same rules with its own account.
+ * The ARNs pin the account the role lives in, not the region: responders act in the finding's
+ * region, which is not the stack's when one central region handles every region (docs/organization.md).
  */
 import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 import { MANAGED_SECURITY_GROUP_TAG } from '../aws/member-accounts';
 
-/** ARN builders for the security account and the resources the stack created. */
-export interface ResponderArns {
+/** Where a role's statements point: ARN builders for the account the role lives in. */
+export interface ScopeArns {
   /** Any resource of `resourceType` in this account, any region. */
   readonly ec2: (resourceType: string) => string;
   /** EC2 snapshot ARNs carry no account id: `arn:aws:ec2:<region>::snapshot/<id>`. */
   readonly snapshots: string;
   readonly iam: (resourceType: string) => string;
-  /** Roles this deployment owns, which an iam:PutRolePolicy grant must never reach. */
+  /** Roles an iam:PutRolePolicy grant must never reach: Firebreak's own (the role itself included). */
   readonly ownRoles: readonly string[];
+  /** Security-account resources; a member role has none, so their actions find no scope there. */
+  readonly alertTopic?: string;
+  readonly alertKey?: string;
+  readonly stateTable?: string;
+}
+
+/** ARN builders for the security account and the resources the Firebreak stack created. */
+export interface ResponderArns extends ScopeArns {
   readonly alertTopic: string;
   readonly alertKey: string;
   readonly stateTable: string;
+}
+
+/** How a role's statements are narrowed beyond the actions it needs. */
+export interface ScopeOptions {
+  /**
+   * The partition-key patterns of the state-table items the role may touch
+   * (`dynamodb:LeadingKeys`, e.g. `blast#*`): each responder owns its own kind of item.
+   * @default every item of the table
+   */
+  readonly stateTableKeys?: readonly string[];
 }
 
 /** A group of APIs that share resources and conditions, and why its resources are the narrowest possible. */
@@ -37,8 +55,12 @@ interface ActionScope {
   readonly effect?: iam.Effect;
   /** The requested actions this statement grants (empty: no statement). */
   readonly actions: (requested: ReadonlySet<string>) => string[];
-  readonly resources: (arns: ResponderArns, requested: ReadonlySet<string>) => string[];
-  readonly conditions?: (requested: ReadonlySet<string>) => Record<string, Record<string, string | string[]>>;
+  /** The resources (empty: no statement, so its actions stay ungranted and the plan fails). */
+  readonly resources: (arns: ScopeArns, requested: ReadonlySet<string>) => string[];
+  readonly conditions?: (
+    requested: ReadonlySet<string>,
+    options: ScopeOptions,
+  ) => Record<string, Record<string, string | string[]>> | undefined;
   /** Why each wildcard resource is unavoidable: the cdk-nag acknowledgment reason. */
   readonly why: string;
 }
@@ -46,19 +68,28 @@ interface ActionScope {
 const EC2_REFERENCE = 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html';
 
 /** `ec2:CreateTags` on what these create, only as part of creating it (TagSpecifications). */
-const CREATION_TAGGING = [
+const CREATION_TAGGING: ReadonlyArray<{ createAction: string; resourceType: 'security-group' | 'snapshot' }> = [
   { createAction: 'CreateSecurityGroup', resourceType: 'security-group' },
   { createAction: 'CreateSnapshots', resourceType: 'snapshot' },
-] as const;
+  { createAction: 'CreateSnapshot', resourceType: 'snapshot' },
+];
 
-/** Actions that tag or untag the contained instance itself (quarantine and release do, snapshot does not). */
-const INSTANCE_CHANGING = ['ec2:ModifyInstanceAttribute', 'ec2:DisassociateIamInstanceProfile', 'ec2:AssociateIamInstanceProfile'];
+/** Actions that change the contained instance itself: only a role with one of them tags instances (quarantine, release; never snapshot). */
+const INSTANCE_CHANGING = [
+  'ec2:ModifyInstanceAttribute',
+  'ec2:DisassociateIamInstanceProfile',
+  'ec2:AssociateIamInstanceProfile',
+  'ec2:ReplaceIamInstanceProfileAssociation',
+];
+
+/** EC2 actions that need iam:PassRole on the role of the instance profile they associate. */
+const NEEDS_PASS_ROLE = new Set(['ec2:AssociateIamInstanceProfile', 'ec2:ReplaceIamInstanceProfileAssociation']);
 
 function requestedOf(...actions: string[]): (requested: ReadonlySet<string>) => string[] {
   return (requested) => actions.filter((action) => requested.has(action));
 }
 
-function creationTagging(requested: ReadonlySet<string>) {
+function creationTagging(requested: ReadonlySet<string>): typeof CREATION_TAGGING {
   return requested.has('ec2:CreateTags')
     ? CREATION_TAGGING.filter(({ createAction }) => requested.has(`ec2:${createAction}`))
     : [];
@@ -68,11 +99,20 @@ function tagsInstances(requested: ReadonlySet<string>): boolean {
   return INSTANCE_CHANGING.some((action) => requested.has(action));
 }
 
+function oneOrMany(values: readonly string[]): string | string[] {
+  return values.length === 1 ? values[0]! : [...values];
+}
+
+function present(value: string | undefined): string[] {
+  return value === undefined ? [] : [value];
+}
+
 /** One scope per group of APIs, in statement order. */
 const SCOPES: readonly ActionScope[] = [
   {
     sid: 'DescribeForContainmentAndEvidence',
-    actions: (requested) => [...requested].filter((action) => /^ec2:Describe[A-Za-z]+$/.test(action) && action !== 'ec2:DescribeInstanceAttribute').sort(),
+    actions: (requested) =>
+      [...requested].filter((action) => /^ec2:Describe[A-Za-z]+$/.test(action) && action !== 'ec2:DescribeInstanceAttribute').sort(),
     resources: () => ['*'],
     why: `EC2 Describe* list actions do not support resource-level permissions: the EC2 Service Authorization Reference lists no resource type for them (${EC2_REFERENCE}).`,
   },
@@ -86,11 +126,11 @@ const SCOPES: readonly ActionScope[] = [
     sid: 'MoveNetworkInterfacesBetweenGroups',
     actions: requestedOf('ec2:ModifyNetworkInterfaceAttribute'),
     resources: (arns) => [arns.ec2('network-interface'), arns.ec2('security-group')],
-    why: 'Containment moves every ENI of the instance a finding names (known only at run time) to the isolation groups; the API authorizes on the ENI and on each group.',
+    why: 'Containment moves every ENI of the instance a finding names (known only at run time) to the isolation groups, and release moves it back to its recorded groups; the API authorizes on the ENI and on each group.',
   },
   {
     sid: 'ContainInstances',
-    actions: requestedOf('ec2:ModifyInstanceAttribute', 'ec2:DisassociateIamInstanceProfile', 'ec2:AssociateIamInstanceProfile'),
+    actions: requestedOf(...INSTANCE_CHANGING),
     resources: (arns) => [arns.ec2('instance')],
     why: 'The instance a finding names is known only at run time; these APIs authorize on the instance.',
   },
@@ -107,6 +147,7 @@ const SCOPES: readonly ActionScope[] = [
       'ec2:AuthorizeSecurityGroupEgress',
       'ec2:RevokeSecurityGroupIngress',
       'ec2:RevokeSecurityGroupEgress',
+      'ec2:DeleteSecurityGroup',
     ),
     resources: (arns) => [arns.ec2('security-group')],
     // Only groups Firebreak created (tagged at creation; TagResourcesAtCreation forbids tagging an
@@ -118,26 +159,32 @@ const SCOPES: readonly ActionScope[] = [
   },
   {
     sid: 'SnapshotVolumesForEvidence',
-    actions: requestedOf('ec2:CreateSnapshots'),
-    resources: (arns) => [arns.ec2('instance'), arns.ec2('volume'), arns.snapshots],
+    actions: requestedOf('ec2:CreateSnapshots', 'ec2:CreateSnapshot'),
+    resources: (arns, requested) => [
+      ...(requested.has('ec2:CreateSnapshots') ? [arns.ec2('instance')] : []),
+      arns.ec2('volume'),
+      arns.snapshots,
+    ],
     why: 'Evidence covers every volume of the instance a finding names; new snapshot ids cannot be known in advance and snapshot ARNs carry no account id.',
   },
   {
     sid: 'TagContainedInstances',
     actions: (requested) => (tagsInstances(requested) ? requestedOf('ec2:CreateTags', 'ec2:DeleteTags')(requested) : []),
     resources: (arns) => [arns.ec2('instance')],
-    why: 'Contained instances are tagged with the incident key and status; the instance is known only at run time.',
+    why: 'Contained instances are tagged with the incident key and status (release restores their tags); the instance is known only at run time.',
   },
   {
     sid: 'TagResourcesAtCreation',
     actions: (requested) => (creationTagging(requested).length > 0 ? ['ec2:CreateTags'] : []),
-    resources: (arns, requested) =>
-      creationTagging(requested).map(({ resourceType }) => (resourceType === 'snapshot' ? arns.snapshots : arns.ec2(resourceType))),
+    resources: (arns, requested) => [
+      ...new Set(
+        creationTagging(requested).map(({ resourceType }) => (resourceType === 'snapshot' ? arns.snapshots : arns.ec2(resourceType))),
+      ),
+    ],
     // https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html
-    conditions: (requested) => {
-      const createActions = creationTagging(requested).map(({ createAction }) => createAction);
-      return { StringEquals: { 'ec2:CreateAction': createActions.length === 1 ? createActions[0]! : createActions } };
-    },
+    conditions: (requested) => ({
+      StringEquals: { 'ec2:CreateAction': oneOrMany(creationTagging(requested).map(({ createAction }) => createAction)) },
+    }),
     why: 'Creation-time tags (TagSpecifications) on the isolation groups and evidence snapshots Firebreak creates; ec2:CreateAction forbids tagging an existing group or snapshot.',
   },
   {
@@ -159,20 +206,20 @@ const SCOPES: readonly ActionScope[] = [
     sid: 'RevokeInstanceRoleSessions',
     actions: requestedOf('iam:PutRolePolicy', 'iam:DeleteRolePolicy'),
     resources: (arns) => [arns.iam('role')],
-    why: 'Revoking sessions writes a deny-older-sessions inline policy on the role of the instance profile, known only at run time; DenyChangesToFirebreakRoles stops Firebreak roles from granting themselves more.',
+    why: 'Revoking sessions writes a deny-older-sessions inline policy on the role of the instance profile, known only at run time; IAM offers no condition key on policy content, so DenyChangesToFirebreakRoles stops Firebreak roles from granting themselves more.',
   },
   {
-    // role/* above includes Firebreak's own roles: without the deny a responder could write itself an admin policy.
+    // role/* above includes Firebreak's own roles: without the deny a role could write itself an admin policy.
     sid: 'DenyChangesToFirebreakRoles',
     effect: iam.Effect.DENY,
     actions: requestedOf('iam:PutRolePolicy', 'iam:DeleteRolePolicy'),
     resources: (arns) => [...arns.ownRoles],
-    why: 'A deny.',
+    why: 'Not a finding: a Deny grants nothing.',
   },
   {
     sid: 'PublishAlerts',
     actions: requestedOf('sns:Publish'),
-    resources: (arns) => [arns.alertTopic],
+    resources: (arns) => present(arns.alertTopic),
     why: 'One topic ARN.',
   },
   {
@@ -180,13 +227,19 @@ const SCOPES: readonly ActionScope[] = [
     // (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#sns-what-permissions-for-sse).
     sid: 'EncryptAlertsWithTheTopicKey',
     actions: (requested) => (requested.has('sns:Publish') ? ['kms:Decrypt', 'kms:GenerateDataKey'] : []),
-    resources: (arns) => [arns.alertKey],
+    resources: (arns) => present(arns.alertKey),
     why: 'One key ARN.',
   },
   {
     sid: 'KeepIncidentState',
     actions: (requested) => [...requested].filter((action) => action.startsWith('dynamodb:')).sort(),
-    resources: (arns) => [arns.stateTable],
+    resources: (arns) => present(arns.stateTable),
+    // Fine-grained access control: a responder reads and writes only its own kind of item
+    // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html).
+    conditions: (_requested, options) =>
+      options.stateTableKeys === undefined || options.stateTableKeys.length === 0
+        ? undefined
+        : { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': oneOrMany(options.stateTableKeys) } },
     why: 'One table ARN.',
   },
 ];
@@ -197,12 +250,16 @@ export interface PlannedStatement {
   readonly wildcards: ReadonlyArray<{ readonly resource: string; readonly why: string }>;
 }
 
-/** Groups `actions` into scoped statements; throws on a wildcard action or one without a scoping rule. */
-export function planResponderStatements(actions: Iterable<string>, arns: ResponderArns): PlannedStatement[] {
+/**
+ * Groups `actions` into scoped statements; throws on a wildcard action or one without a scoping
+ * rule. Associating an instance profile adds the iam:PassRole it needs.
+ */
+export function planStatements(actions: Iterable<string>, arns: ScopeArns, options: ScopeOptions = {}): PlannedStatement[] {
   const requested = new Set(actions);
   for (const action of requested) {
     if (action.includes('*')) throw new Error(`'${action}' is a wildcard action; list the exact actions a responder needs`);
   }
+  if ([...requested].some((action) => NEEDS_PASS_ROLE.has(action))) requested.add('iam:PassRole');
   const granted = new Set<string>();
   const planned: PlannedStatement[] = [];
   for (const scope of SCOPES) {
@@ -211,13 +268,14 @@ export function planResponderStatements(actions: Iterable<string>, arns: Respond
     if (scopeActions.length === 0 || resources.length === 0) continue;
     const effect = scope.effect ?? iam.Effect.ALLOW;
     if (effect === iam.Effect.ALLOW) scopeActions.forEach((action) => granted.add(action));
+    const conditions = scope.conditions?.(requested, options);
     planned.push({
       statement: new iam.PolicyStatement({
         sid: scope.sid,
         effect,
         actions: scopeActions,
         resources,
-        ...(scope.conditions ? { conditions: scope.conditions(requested) } : {}),
+        ...(conditions ? { conditions } : {}),
       }),
       wildcards:
         effect === iam.Effect.ALLOW
@@ -232,6 +290,11 @@ export function planResponderStatements(actions: Iterable<string>, arns: Respond
     );
   }
   return planned;
+}
+
+/** The statements of a security-account responder role (see `planStatements`). */
+export function planResponderStatements(actions: Iterable<string>, arns: ResponderArns, options: ScopeOptions = {}): PlannedStatement[] {
+  return planStatements(actions, arns, options);
 }
 
 /** How cdk-nag prints a resolved resource: `{ Ref: X }` becomes `<X>`, `Fn::GetAtt` becomes `<Id.Attr>`. */

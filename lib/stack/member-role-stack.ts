@@ -6,8 +6,10 @@
  * deploy the same template to accounts that were never CDK-bootstrapped.
  *
  * The role grants exactly the IAM actions of the deployed playbooks' steps that run in the member
- * account (EC2 and IAM; SNS, Step Functions and DynamoDB stay in the security account), each scoped
- * as narrowly as its API allows. See docs/organization.md for the topology and the blast radius.
+ * account (EC2 and IAM; SNS, Step Functions and DynamoDB stay in the security account), and the
+ * containment guard's ec2:DescribeInstances when a playbook is guarded, each scoped as narrowly as
+ * its API allows by the rules the security account's responder roles use too (lib/stack/iam-scopes.ts).
+ * See docs/organization.md for the topology and the blast radius.
  */
 import {
   CfnOutput,
@@ -21,10 +23,14 @@ import {
 } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import { DEFAULT_MEMBER_ROLE_NAME, MANAGED_SECURITY_GROUP_TAG } from '../aws/member-accounts';
+import { DEFAULT_MEMBER_ROLE_NAME } from '../aws/member-accounts';
 import { iamActionsForStep } from '../playbooks/actions';
+import { isGuardedPlaybook } from '../playbooks/compile';
 import { flattenSteps } from '../playbooks/model';
 import type { Playbook } from '../playbooks/model';
+import { CONTAINMENT_GUARD_IAM_ACTIONS } from '../responders/containment-guard';
+import type { ScopeArns } from './iam-scopes';
+import { acknowledgeWildcardResources, nagResourceName, planStatements } from './iam-scopes';
 
 /** Responder roles in the security account are named with this prefix (see `responderRoleName`). */
 export const DEFAULT_RESPONDER_ROLE_NAME_PREFIX = 'firebreak-responder-';
@@ -76,174 +82,13 @@ export interface MemberRoleStackProps extends StackProps {
   readonly externalId?: string;
 }
 
-/** Where the member role's statements point: ARN builders for this (member) account. */
-interface MemberArns {
-  /** Any resource of `resourceType` in this account, any region. */
-  readonly ec2: (resourceType: string) => string;
-  /** EC2 snapshot ARNs have an empty account field: `arn:aws:ec2:<region>::snapshot/<id>`. */
-  readonly snapshots: string;
-  readonly iam: (resourceType: string) => string;
-  /** The member role itself. */
-  readonly memberRole: string;
-}
-
-/** A group of APIs that share resources and conditions, and why its resources are the narrowest possible. */
-interface ActionScope {
-  readonly sid: string;
-  readonly effect?: iam.Effect;
-  /** The requested actions this statement grants (empty: no statement). */
-  readonly actions: (requested: ReadonlySet<string>) => string[];
-  readonly resources: (arns: MemberArns, requested: ReadonlySet<string>) => string[];
-  readonly conditions?: (requested: ReadonlySet<string>) => Record<string, Record<string, string | string[]>>;
-  /** Why each wildcard resource is unavoidable: the cdk-nag acknowledgment reason. */
-  readonly why: string;
-}
-
-const EC2_ACTION_REFERENCE =
-  'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html';
-
-/** `ec2:CreateTags` is allowed on what these actions create, only as part of creating it. */
-const CREATION_TAGGING: ReadonlyArray<{ createAction: string; resourceType: 'security-group' | 'snapshot' }> = [
-  { createAction: 'CreateSecurityGroup', resourceType: 'security-group' },
-  { createAction: 'CreateSnapshots', resourceType: 'snapshot' },
-  { createAction: 'CreateSnapshot', resourceType: 'snapshot' },
-];
-
-/** EC2 actions that need iam:PassRole on the role of the instance profile they associate. */
-const NEEDS_PASS_ROLE = new Set(['ec2:AssociateIamInstanceProfile', 'ec2:ReplaceIamInstanceProfileAssociation']);
-
-function requestedOf(...actions: string[]): (requested: ReadonlySet<string>) => string[] {
-  return (requested) => actions.filter((action) => requested.has(action));
-}
-
-function creationTagging(requested: ReadonlySet<string>): typeof CREATION_TAGGING {
-  return requested.has('ec2:CreateTags')
-    ? CREATION_TAGGING.filter(({ createAction }) => requested.has(`ec2:${createAction}`))
-    : [];
-}
-
-function oneOrMany(values: readonly string[]): string | string[] {
-  return values.length === 1 ? values[0]! : [...values];
-}
-
 /**
- * One scope per group of EC2/IAM APIs, in statement order. The resource types each API authorizes
- * on come from the EC2 Service Authorization Reference (EC2_ACTION_REFERENCE). Regions are `*`
- * because one role in the account serves Firebreak in every region; the account is always this one.
+ * The IAM actions the member role needs for `playbooks`: their steps' EC2 and IAM actions, and the
+ * containment guard's (it reads the instance's tags) when one of them is guarded; sorted, without repeats.
  */
-const SCOPES: readonly ActionScope[] = [
-  {
-    sid: 'DescribeForTriageAndEvidence',
-    actions: (requested) => [...requested].filter((action) => /^ec2:Describe[A-Za-z]+$/.test(action)).sort(),
-    resources: () => ['*'],
-    why: `EC2 Describe* actions do not support resource-level permissions: the EC2 Service Authorization Reference lists no resource type for them (${EC2_ACTION_REFERENCE}).`,
-  },
-  {
-    sid: 'MoveNetworkInterfacesBetweenGroups',
-    actions: requestedOf('ec2:ModifyNetworkInterfaceAttribute'),
-    resources: (arns) => [arns.ec2('network-interface'), arns.ec2('security-group')],
-    why: 'Containment moves every ENI of the instance a finding names (known only at run time) to the isolation groups, and release moves it back to its recorded groups; the API authorizes on the ENI and on each group.',
-  },
-  {
-    sid: 'ContainInstances',
-    actions: requestedOf(
-      'ec2:ModifyInstanceAttribute',
-      'ec2:DisassociateIamInstanceProfile',
-      'ec2:AssociateIamInstanceProfile',
-      'ec2:ReplaceIamInstanceProfileAssociation',
-    ),
-    resources: (arns) => [arns.ec2('instance')],
-    why: 'The instance a finding names is known only at run time; these APIs authorize on the instance.',
-  },
-  {
-    sid: 'CreateIsolationGroups',
-    actions: requestedOf('ec2:CreateSecurityGroup'),
-    resources: (arns) => [arns.ec2('security-group'), arns.ec2('vpc')],
-    why: 'Isolation groups are created on first need in whatever VPC the contained instance lives in, with ids that cannot be known in advance.',
-  },
-  {
-    sid: 'ChangeRulesOfFirebreakGroupsOnly',
-    actions: requestedOf(
-      'ec2:AuthorizeSecurityGroupIngress',
-      'ec2:AuthorizeSecurityGroupEgress',
-      'ec2:RevokeSecurityGroupIngress',
-      'ec2:RevokeSecurityGroupEgress',
-      'ec2:DeleteSecurityGroup',
-    ),
-    resources: (arns) => [arns.ec2('security-group')],
-    // Only groups Firebreak created (tagged at creation, see TagResourcesAtCreation, which forbids
-    // tagging existing groups) can have their rules changed: no application group can be opened.
-    conditions: () => ({
-      StringEquals: { [`aws:ResourceTag/${MANAGED_SECURITY_GROUP_TAG.key}`]: MANAGED_SECURITY_GROUP_TAG.value },
-    }),
-    why: `Isolation group ids are known only at run time; the aws:ResourceTag/${MANAGED_SECURITY_GROUP_TAG.key} condition limits the statement to the groups Firebreak created.`,
-  },
-  {
-    sid: 'SnapshotVolumesForEvidence',
-    actions: requestedOf('ec2:CreateSnapshots', 'ec2:CreateSnapshot'),
-    resources: (arns, requested) => [
-      ...(requested.has('ec2:CreateSnapshots') ? [arns.ec2('instance')] : []),
-      arns.ec2('volume'),
-      arns.snapshots,
-    ],
-    why: 'Evidence covers every volume of the instance a finding names; new snapshot ids cannot be known in advance and snapshot ARNs carry no account id.',
-  },
-  {
-    sid: 'TagContainedInstances',
-    actions: requestedOf('ec2:CreateTags', 'ec2:DeleteTags'),
-    resources: (arns) => [arns.ec2('instance')],
-    why: 'Contained instances are tagged with the incident key and status (release restores their tags); the instance is known only at run time.',
-  },
-  {
-    sid: 'TagResourcesAtCreation',
-    actions: (requested) => (creationTagging(requested).length > 0 ? ['ec2:CreateTags'] : []),
-    resources: (arns, requested) => [
-      ...new Set(
-        creationTagging(requested).map(({ resourceType }) =>
-          resourceType === 'snapshot' ? arns.snapshots : arns.ec2(resourceType),
-        ),
-      ),
-    ],
-    // https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html
-    conditions: (requested) => ({
-      StringEquals: { 'ec2:CreateAction': oneOrMany(creationTagging(requested).map(({ createAction }) => createAction)) },
-    }),
-    why: 'Creation-time tags (TagSpecifications) on the isolation groups and evidence snapshots Firebreak creates; ec2:CreateAction forbids tagging an existing group or snapshot.',
-  },
-  {
-    sid: 'PassInstanceRolesBackToEc2',
-    actions: requestedOf('iam:PassRole'),
-    resources: (arns) => [arns.iam('role')],
-    // AssociateIamInstanceProfile (release) needs iam:PassRole on the profile's role, which is only
-    // known from the quarantine record: the service can be pinned, the role cannot.
-    conditions: () => ({ StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } }),
-    why: 'Release re-associates the instance profile recorded at quarantine time, whose role is known only then; iam:PassedToService limits the pass to EC2.',
-  },
-  {
-    sid: 'ReadInstanceProfiles',
-    actions: requestedOf('iam:GetInstanceProfile'),
-    resources: (arns) => [arns.iam('instance-profile')],
-    why: 'The instance profile of a contained instance is known only at run time.',
-  },
-  {
-    sid: 'RevokeInstanceRoleSessions',
-    actions: requestedOf('iam:PutRolePolicy', 'iam:DeleteRolePolicy'),
-    resources: (arns) => [arns.iam('role')],
-    why: 'Revoking sessions writes a deny-older-sessions inline policy on the role of the instance profile, known only at run time; IAM offers no condition key on policy content, so DenyChangesToThisRole stops the role from granting itself more.',
-  },
-  {
-    // role/* above includes this very role: without the deny a session could write itself an admin policy.
-    sid: 'DenyChangesToThisRole',
-    effect: iam.Effect.DENY,
-    actions: requestedOf('iam:PutRolePolicy', 'iam:DeleteRolePolicy'),
-    resources: (arns) => [arns.memberRole],
-    why: 'Not a finding: a Deny grants nothing.',
-  },
-];
-
-/** The IAM actions the member role needs for `playbooks`: their steps' EC2 and IAM actions, sorted, without repeats. */
 export function memberRoleIamActions(playbooks: readonly Playbook[]): string[] {
   const actions = new Set<string>();
+  if (playbooks.some(isGuardedPlaybook)) CONTAINMENT_GUARD_IAM_ACTIONS.targetAccount.forEach((action) => actions.add(action));
   for (const playbook of playbooks) {
     for (const step of flattenSteps(playbook.steps)) {
       for (const action of iamActionsForStep(step.action, step.with)) {
@@ -357,11 +202,12 @@ export class MemberRoleStack extends Stack {
       ...(props.externalId !== undefined ? { StringEquals: { 'sts:ExternalId': props.externalId } } : {}),
     };
 
-    const arns: MemberArns = {
+    // No security-account resources: an SNS or DynamoDB action finds no scope here (and is refused above).
+    const arns: ScopeArns = {
       ec2: (resourceType) => `arn:${this.partition}:ec2:*:${this.account}:${resourceType}/*`,
       snapshots: `arn:${this.partition}:ec2:*::snapshot/*`,
       iam: (resourceType) => `arn:${this.partition}:iam::${this.account}:${resourceType}/*`,
-      memberRole: `arn:${this.partition}:iam::${this.account}:role/${roleName}`,
+      ownRoles: [`arn:${this.partition}:iam::${this.account}:role/${roleName}`],
     };
     const planned = planStatements(props.iamActions, arns);
     this.statements = planned.map((entry) => entry.statement);
@@ -375,7 +221,9 @@ export class MemberRoleStack extends Stack {
       inlinePolicies: { FirebreakResponse: new iam.PolicyDocument({ statements: [...this.statements] }) },
     });
 
-    acknowledgeUnavoidableWildcards(this.role, planned);
+    // Each wildcard is the narrowest the API allows; each is acknowledged with its scope's reason,
+    // so a new wildcard appears as a new, unacknowledged cdk-nag finding.
+    acknowledgeWildcardResources(this.role, planned.flatMap((entry) => entry.wildcards));
 
     new CfnOutput(this, 'MemberRoleArn', {
       value: this.role.roleArn,
@@ -410,18 +258,7 @@ function validateProps(props: MemberRoleStackProps, roleName: string): void {
   if (props.iamActions.length === 0) {
     throw new Error('MemberRoleStack: iamActions is empty; compute it with memberRoleIamActions(playbooks)');
   }
-}
-
-interface PlannedStatement {
-  readonly statement: iam.PolicyStatement;
-  /** The resources of an Allow statement, with why they cannot be narrower. */
-  readonly wildcards: ReadonlyArray<{ resource: string; why: string }>;
-}
-
-/** Groups `iamActions` into scoped statements; refuses any action it has no scoping rule for. */
-function planStatements(iamActions: readonly string[], arns: MemberArns): PlannedStatement[] {
-  const requested = new Set(iamActions);
-  for (const action of requested) {
+  for (const action of props.iamActions) {
     if (action.includes('*')) {
       throw new Error(`MemberRoleStack: '${action}' is a wildcard action; list the exact actions the playbooks need`);
     }
@@ -431,68 +268,4 @@ function planStatements(iamActions: readonly string[], arns: MemberArns): Planne
       );
     }
   }
-  if ([...requested].some((action) => NEEDS_PASS_ROLE.has(action))) requested.add('iam:PassRole');
-
-  const granted = new Set<string>();
-  const planned: PlannedStatement[] = [];
-  for (const scope of SCOPES) {
-    const actions = scope.actions(requested);
-    if (actions.length === 0) continue;
-    const effect = scope.effect ?? iam.Effect.ALLOW;
-    if (effect === iam.Effect.ALLOW) actions.forEach((action) => granted.add(action));
-    const resources = scope.resources(arns, requested);
-    planned.push({
-      statement: new iam.PolicyStatement({
-        sid: scope.sid,
-        effect,
-        actions,
-        resources,
-        ...(scope.conditions ? { conditions: scope.conditions(requested) } : {}),
-      }),
-      wildcards: effect === iam.Effect.ALLOW ? resources.map((resource) => ({ resource, why: scope.why })) : [],
-    });
-  }
-  const ungranted = [...requested].filter((action) => !granted.has(action)).sort();
-  if (ungranted.length > 0) {
-    throw new Error(
-      `MemberRoleStack: no scoping rule for ${ungranted.join(', ')}; add one to SCOPES in lib/stack/member-role-stack.ts rather than granting it on '*'`,
-    );
-  }
-  return planned;
-}
-
-/**
- * cdk-nag's AwsSolutions-IAM5 reports every wildcard resource. Each one here is the narrowest the
- * API allows (the incident's resource ids are known only at run time), so each is acknowledged
- * individually with the reason from its scope; a new wildcard appears as a new, unacknowledged finding.
- */
-function acknowledgeUnavoidableWildcards(role: iam.Role, planned: readonly PlannedStatement[]): void {
-  const stack = Stack.of(role);
-  const reasons = new Map<string, string[]>();
-  for (const { wildcards } of planned) {
-    for (const { resource, why } of wildcards) {
-      const finding = `Resource::${nagResourceName(stack.resolve(resource))}`;
-      reasons.set(finding, [...(reasons.get(finding) ?? []), why]);
-    }
-  }
-  for (const [finding, whys] of reasons) {
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[${finding}]`,
-      reason: [...new Set(whys)].join(' '),
-    });
-  }
-}
-
-/** How cdk-nag prints a resolved resource: intrinsic references become `<Logical::Id>`. */
-function nagResourceName(resolved: unknown): string {
-  if (typeof resolved === 'string') return resolved;
-  if (typeof resolved === 'object' && resolved !== null) {
-    const record = resolved as Record<string, unknown>;
-    if (typeof record.Ref === 'string') return `<${record.Ref}>`;
-    const join = record['Fn::Join'];
-    if (Array.isArray(join) && typeof join[0] === 'string' && Array.isArray(join[1])) {
-      return (join[1] as unknown[]).map(nagResourceName).join(join[0]);
-    }
-  }
-  return JSON.stringify(resolved);
 }

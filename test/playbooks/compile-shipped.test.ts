@@ -5,16 +5,17 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AslDefinition } from '../../lib/playbooks/compile';
-import { applySubstitutions } from '../../lib/playbooks/compile';
+import { applySubstitutions, GUARD_RESPONDER, GUARD_STATE, isGuardedPlaybook } from '../../lib/playbooks/compile';
 import { DISPATCHER_STATES, stateMachinePlaceholder } from '../../lib/playbooks/dispatcher';
 import { ACTIONS } from '../../lib/playbooks/actions';
 import { loadPlaybookDirectory } from '../../lib/playbooks/loader';
 import type { Playbook } from '../../lib/playbooks/model';
-import { flattenSteps } from '../../lib/playbooks/model';
+import { flattenSteps, isAutomatic } from '../../lib/playbooks/model';
 import type { SynthesizedDefinitions } from '../../lib/stack/app';
 import { synthesizeDefinitions } from '../../lib/stack/app';
 import { PROJECT_ROOT } from '../../lib/stack/responder-function';
 import { ec2Incident } from '../support/incidents';
+import { guardResult } from './guarded-fixtures';
 import type { ResponderStub } from './local-execution';
 import { namedError, runLocally } from './local-execution';
 
@@ -39,14 +40,18 @@ function responderResult(responder: string) {
   return { responder, incidentKey: incident.key, mode: 'enforce', status: 'done', idempotentReplay: false, actions: [] };
 }
 
-/** A stub for every responder the playbook uses; `override` replaces some. */
+/** A stub for every responder the playbook uses (the guard lets containment proceed); `override` replaces some. */
 function stubs(playbook: Playbook, override: Record<string, ResponderStub> = {}): Record<string, ResponderStub> {
   const responders = new Set(['publish-alert', ...flattenSteps(playbook.steps).map((step) => ACTIONS[step.action].responder)]);
-  return Object.fromEntries([...responders].map((responder) => [responder, override[responder] ?? (() => responderResult(responder))]));
+  const proceed = () => guardResult('proceed', ['Blast radius: containment 1 of 5.']);
+  return {
+    ...Object.fromEntries([...responders].map((responder) => [responder, override[responder] ?? (() => responderResult(responder))])),
+    ...(isGuardedPlaybook(playbook) ? { [GUARD_RESPONDER]: override[GUARD_RESPONDER] ?? proceed } : {}),
+  };
 }
 
 function callsPerResponder(playbook: Playbook): Record<string, number> {
-  const counts: Record<string, number> = {};
+  const counts: Record<string, number> = isGuardedPlaybook(playbook) ? { [GUARD_RESPONDER]: 1 } : {};
   for (const step of flattenSteps(playbook.steps)) {
     const responder = ACTIONS[step.action].responder;
     counts[responder] = (counts[responder] ?? 0) + 1;
@@ -74,12 +79,14 @@ describe.each(shipped.map((playbook) => [playbook.name, playbook] as const))('sh
     expect(Object.fromEntries(Object.entries(run.calls).map(([responder, calls]) => [responder, calls.length]))).toEqual(
       callsPerResponder(playbook),
     );
-    expect(Object.keys((run.output as { results: object }).results).sort()).toEqual(steps.map((step) => step.id).sort());
+    // A guarded playbook keeps the guard's answer with the step results, and every alert shows it.
+    const guard = isGuardedPlaybook(playbook) ? [GUARD_STATE] : [];
+    expect(Object.keys((run.output as { results: object }).results).sort()).toEqual([...guard, ...steps.map((step) => step.id)].sort());
     const lastNotify = [...steps].reverse().find((step) => step.action === 'notify');
     if (lastNotify) {
       const report = run.calls['publish-alert']!.at(-1)!;
       expect(report).toMatchObject({ kind: 'report', incident, playbook: playbook.name });
-      const earlier = steps.slice(0, steps.indexOf(lastNotify)).map((step) => step.id);
+      const earlier = [...guard, ...steps.slice(0, steps.indexOf(lastNotify)).map((step) => step.id)];
       expect(Object.keys(report.results as object).sort()).toEqual(earlier.sort());
     }
   });
@@ -124,7 +131,12 @@ describe.each(shipped.map((playbook) => [playbook.name, playbook] as const))('sh
     ]);
   });
 
-  it('a duplicate delivery through the dispatcher starts it once', async () => {
+  it.runIf(!isAutomatic(playbook))('is left out of the dispatcher: triage never starts a manual playbook', () => {
+    expect(definitions.dispatcher.definition).not.toContain(stateMachinePlaceholder(playbook.name));
+    expect(Object.keys(definitions.dispatcher.substitutions)).not.toContain(stateMachinePlaceholder(playbook.name));
+  });
+
+  it.runIf(isAutomatic(playbook))('a duplicate delivery through the dispatcher starts it once', async () => {
     const synthesized = definitions.dispatcher;
     const dispatcher = JSON.parse(
       applySubstitutions(

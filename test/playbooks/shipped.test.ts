@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -47,6 +48,7 @@ describe('the shipped playbooks', () => {
       'default-alert',
       'ec2-reconnaissance',
       'instance-credential-exfiltration',
+      'release-instance',
       'ssh-rdp-brute-force-source',
       'ssh-rdp-brute-force-target',
     ]);
@@ -88,6 +90,22 @@ describe('the shipped playbooks', () => {
   it('contain a brute-force source, and never on an alarm alone', () => {
     expect(shape(shipped('ssh-rdp-brute-force-source').steps)).toBe('[quarantine-instance | snapshot-volumes] -> notify');
     expect(shape(shipped('cloudwatch-instance-alarm').steps)).toBe('snapshot-volumes -> notify');
+  });
+
+  it('state what happens when nobody answers an approval request, on every playbook that contains', () => {
+    for (const name of ['compromised-ec2-instance', 'instance-credential-exfiltration', 'ssh-rdp-brute-force-source']) {
+      expect(shipped(name).approval, name).toEqual({ required: false, timeoutSeconds: 3600, onTimeout: 'evidence-only' });
+      expect(readFileSync(shipped(name).file, 'utf8'), name).toContain('\napproval:\n  required: false\n  timeoutSeconds: 3600\n  onTimeout: evidence-only\n');
+    }
+  });
+
+  it('release an instance only when a person asks: trigger manual, release then alert, never routed by triage', async () => {
+    const release = shipped('release-instance');
+    expect(release.trigger).toBe('manual');
+    expect(shape(release.steps)).toBe('release-instance -> notify');
+    expect(flattenSteps(release.steps).map((step) => step.id)).toEqual(['release', 'alert']);
+    expect(routing.playbooks.map((p) => p.name)).not.toContain('release-instance');
+    expect(playbooks.filter((p) => p.trigger === 'manual').map((p) => p.name)).toEqual(['release-instance']);
   });
 });
 

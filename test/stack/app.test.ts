@@ -1,3 +1,4 @@
+import { Stack, Token } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { compilePlaybook, taskStates } from '../../lib/playbooks/compile';
 import type { AslDefinition } from '../../lib/playbooks/compile';
@@ -12,6 +13,7 @@ describe('synthesizeDefinitions', () => {
     expect(Object.keys(definitions.playbooks).sort()).toEqual(['compromised-ec2', 'default-alert', 'instance-alarm']);
     expect(definitions.playbooks['compromised-ec2']!.definition).toBe(JSON.stringify(compilePlaybook(COMPROMISED).definition));
     expect(Object.keys(definitions.playbooks['compromised-ec2']!.substitutions).sort()).toEqual([
+      'Fn_containment_guard',
       'Fn_publish_alert',
       'Fn_quarantine_instance',
       'Fn_snapshot_volumes',
@@ -73,5 +75,43 @@ describe('buildFirebreakApp', () => {
   it('loads the shipped playbooks from playbooksDir when none are given', async () => {
     const { stack } = await buildFirebreakApp({ nag: false, context: SKIP_BUNDLING_CONTEXT });
     expect([...stack.playbookStateMachines.keys()]).toContain('compromised-ec2-instance');
+  });
+
+  it('builds the member-role stack beside it, environment-agnostic, with the playbooks\' member actions and the guard\'s', async () => {
+    const { app, stack, memberRole } = await buildFirebreakApp({
+      playbooks: [COMPROMISED, DEFAULT_ALERT],
+      nag: false,
+      cfnValidation: false,
+      context: { ...SKIP_BUNDLING_CONTEXT, memberRoleName: 'OrgFirebreak', memberRoleExternalId: 'firebreak-org' },
+    });
+    expect(memberRole?.stackName).toBe('FirebreakMemberRole');
+    expect(memberRole?.account).toBe(Stack.of(stack).account);
+    expect(Token.isUnresolved(memberRole?.account)).toBe(true);
+    const template = app.synth().getStackArtifact(memberRole!.artifactId).template as {
+      Parameters: Record<string, unknown>;
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    };
+    expect(Object.keys(template.Parameters)).toEqual(['SecurityAccountId']);
+    const role = Object.values(template.Resources).find((resource) => resource.Type === 'AWS::IAM::Role')!;
+    expect(role.Properties.RoleName).toBe('OrgFirebreak');
+    expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toContain('"sts:ExternalId":"firebreak-org"');
+    const actions = JSON.stringify(role.Properties.Policies);
+    for (const action of ['ec2:DescribeInstances', 'ec2:ModifyNetworkInterfaceAttribute', 'ec2:CreateSnapshots']) expect(actions).toContain(action);
+  });
+
+  it('takes the security account from context when given, and builds no member stack when nothing acts in member accounts', async () => {
+    const configured = await buildFirebreakApp({
+      playbooks: [COMPROMISED],
+      nag: false,
+      cfnValidation: false,
+      context: { ...SKIP_BUNDLING_CONTEXT, securityAccountId: '999988887777' },
+    });
+    const template = configured.app.synth().getStackArtifact(configured.memberRole!.artifactId).template as { Parameters?: object };
+    expect(template.Parameters ?? {}).toEqual({});
+    const alertsOnly = await buildFirebreakApp({ playbooks: [DEFAULT_ALERT], nag: false, cfnValidation: false, context: SKIP_BUNDLING_CONTEXT });
+    expect(alertsOnly.memberRole).toBeUndefined();
+    await expect(buildFirebreakApp({ playbooks: [DEFAULT_ALERT], context: { securityAccountId: '1234' } })).rejects.toThrow(
+      /context "securityAccountId": a 12-digit AWS account id/,
+    );
   });
 });

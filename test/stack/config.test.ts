@@ -73,4 +73,18 @@ describe('readFirebreakConfig', () => {
   it('refuses a role name IAM would refuse', () => {
     expect(() => read({ memberRoleName: 'role/with/slashes' })).toThrow(/context "memberRoleName"/);
   });
+
+  it('bounds the blast radius as the limiter does: 1–100 containments, a window of a minute to a week', () => {
+    expect(read({ blastRadiusMax: '100', blastRadiusWindowSeconds: '60' })).toEqual({ blastRadiusMax: 100, blastRadiusWindowSeconds: 60 });
+    expect(read({ blastRadiusMax: 1, blastRadiusWindowSeconds: 604_800 })).toEqual({ blastRadiusMax: 1, blastRadiusWindowSeconds: 604_800 });
+    expect(() => read({ blastRadiusMax: 101 })).toThrow(/context "blastRadiusMax": at most 100/);
+    expect(() => read({ blastRadiusMax: 0 })).toThrow(/context "blastRadiusMax"/);
+    expect(() => read({ blastRadiusWindowSeconds: 59 })).toThrow(/context "blastRadiusWindowSeconds": at least 60 seconds/);
+    expect(() => read({ blastRadiusWindowSeconds: 604_801 })).toThrow(/context "blastRadiusWindowSeconds": at most 604800 seconds/);
+  });
+
+  it('reads the security account the member-role stack trusts, as text (account ids keep their leading zeros)', () => {
+    expect(read({ securityAccountId: '012345678901' })).toEqual({ securityAccountId: '012345678901' });
+    expect(() => read({ securityAccountId: 12345678901 })).toThrow(/context "securityAccountId"/);
+  });
 });

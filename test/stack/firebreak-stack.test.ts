@@ -4,7 +4,9 @@ import { ACTIONS, iamActionsForStep } from '../../lib/playbooks/actions';
 import { compilePlaybook } from '../../lib/playbooks/compile';
 import type { AslDefinition } from '../../lib/playbooks/compile';
 import { flattenSteps } from '../../lib/playbooks/model';
-import { guardDutySeverityThreshold } from '../../lib/stack/firebreak-stack';
+import { guardDutySeverityThreshold, releasePlaybook, STATE_TABLE_ACCESS } from '../../lib/stack/firebreak-stack';
+import { blastRadiusSlotKey } from '../../lib/responders/blast-radius';
+import { quarantineRecordKey } from '../../lib/responders/quarantine-records';
 import { TRANSIENT_ERROR_NAMES } from '../../lib/responders/errors';
 import type { Statement } from './support';
 import {
@@ -233,7 +235,7 @@ describe('FirebreakStack IAM', () => {
     const without = grantedActions(responderStatements(synthesize().template, 'QuarantineInstance'));
     expect(without).not.toContain('iam:PutRolePolicy');
 
-    const revoking = playbook('revoking', [action('contain', 'quarantine-instance', { revokeRoleSessions: true })]);
+    const revoking = playbook('revoking', [action('contain', 'quarantine-instance', { revokeRoleSessions: true }), action('alert', 'notify')]);
     const statements = responderStatements(synthesize({ playbooks: [revoking] }).template, 'QuarantineInstance');
     expect(grantedActions(statements)).toEqual(expect.arrayContaining(['iam:GetInstanceProfile', 'iam:PutRolePolicy']));
     const deny = statements.find((statement) => statement.Sid === 'DenyChangesToFirebreakRoles');
@@ -292,6 +294,7 @@ describe('FirebreakStack IAM', () => {
     const sid = (roleId: string, name: string) => statementsOfRole(template, roleId).find((s) => s.Sid === name);
 
     expect(sid(role('PlaybookCompromisedEc2StateMachineRole'), 'InvokeResponders')?.Resource).toEqual([
+      fnArn('ContainmentGuard'),
       fnArn('PublishAlert'),
       fnArn('QuarantineInstance'),
       fnArn('SnapshotVolumes'),
@@ -355,6 +358,7 @@ describe('FirebreakStack state machines', () => {
     const { template } = synthesize();
     const id = logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'PlaybookCompromisedEc2StateMachine');
     expect(resourcesOf(template, 'AWS::StepFunctions::StateMachine')[id]!.Properties.DefinitionSubstitutions).toEqual({
+      Fn_containment_guard: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::Lambda::Function', 'ResponderContainmentGuardFunction'), 'Arn'] },
       Fn_publish_alert: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::Lambda::Function', 'ResponderPublishAlertFunction'), 'Arn'] },
       Fn_quarantine_instance: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::Lambda::Function', 'ResponderQuarantineInstanceFunction'), 'Arn'] },
       Fn_snapshot_volumes: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::Lambda::Function', 'ResponderSnapshotVolumesFunction'), 'Arn'] },
@@ -429,7 +433,8 @@ describe('FirebreakStack resources', () => {
   it('runs every responder on nodejs22.x, arm64, traced, with its own log group and the Firebreak environment', () => {
     const { template } = synthesize({ protectedInstanceIds: ['i-0123456789abcdef0'], protectedTagKey: 'firebreak:protected' });
     const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
-    expect(functions).toHaveLength(4);
+    // triage, publish-alert, quarantine-instance, snapshot-volumes and the containment guard.
+    expect(functions).toHaveLength(5);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -475,13 +480,15 @@ describe('FirebreakStack resources', () => {
       ResponderPublishAlert: undefined,
       ResponderQuarantineInstance: 20,
       ResponderSnapshotVolumes: 20,
+      ResponderContainmentGuard: 20,
     });
   });
 
   it('keeps log groups for the configured retention (a year by default) and retains them with the stack', () => {
     const { template } = synthesize();
     const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
-    expect(groups).toHaveLength(4 + 4);
+    // Five responders (the containment guard included) and four state machines.
+    expect(groups).toHaveLength(5 + 4);
     for (const group of groups) {
       expect(group).toMatchObject({ Properties: { RetentionInDays: 365 }, DeletionPolicy: 'Retain' });
     }
@@ -530,6 +537,7 @@ describe('FirebreakStack resources', () => {
     expect(Object.keys(outputs).sort()).toEqual(
       [
         'AlertTopicArn',
+        'ApproverPolicyArn',
         'DispatcherArn',
         'EventBusName',
         'Mode',
@@ -557,5 +565,123 @@ describe('FirebreakStack props', () => {
   it('refuses an empty playbook list and duplicate playbook names', () => {
     expect(() => synthesize({ playbooks: [] })).toThrow(/no playbooks/);
     expect(() => synthesize({ playbooks: [DEFAULT_ALERT, DEFAULT_ALERT] })).toThrow(/two playbooks are named "default-alert"/);
+  });
+});
+
+/** The shipped release playbook's shape: started by a person, release then alert. */
+const RELEASE = {
+  ...playbook('release-instance', [action('release', 'release-instance'), action('alert', 'notify')], { resourceKinds: ['ec2-instance'] }, 0),
+  trigger: 'manual' as const,
+};
+const tableArn = { 'Fn::GetAtt': [expect.stringMatching(/^StateTable/), 'Arn'] };
+
+describe('FirebreakStack safety rails', () => {
+  it('deploys the containment guard only when an automatic playbook changes resources', () => {
+    const functions = (props: Parameters<typeof synthesize>[0]) =>
+      Object.keys(resourcesOf(synthesize(props).template, 'AWS::Lambda::Function')).map((id) => id.replace(/Function[0-9A-F]+$/, ''));
+    expect(functions({})).toContain('ResponderContainmentGuard');
+    expect(functions({ playbooks: [ALARM, DEFAULT_ALERT] })).not.toContain('ResponderContainmentGuard');
+    // A manual playbook is not guarded: release-instance is deployed, the guard is not.
+    expect(functions({ playbooks: [DEFAULT_ALERT, RELEASE] })).toEqual(['ResponderTriage', 'ResponderPublishAlert', 'ResponderReleaseInstance']);
+  });
+
+  it('grants the guard DescribeInstances and only the blast-radius items of the state table, and names its role for member roles', () => {
+    const { template } = synthesize({ memberRoleName: 'FirebreakResponder' });
+    const statements = responderStatements(template, 'ContainmentGuard');
+    expect(grantedActions(statements)).toEqual(['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'ec2:DescribeInstances', 'sts:AssumeRole']);
+    const bySid = Object.fromEntries(statements.map((statement) => [statement.Sid, statement]));
+    expect(bySid.DescribeForContainmentAndEvidence).toEqual({
+      Sid: 'DescribeForContainmentAndEvidence',
+      Effect: 'Allow',
+      Action: 'ec2:DescribeInstances',
+      Resource: '*',
+    });
+    expect(bySid.KeepIncidentState).toEqual({
+      Sid: 'KeepIncidentState',
+      Effect: 'Allow',
+      Action: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
+      Resource: tableArn,
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'blast#*' } },
+    });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: { 'Fn::Join': ['', ['firebreak-responder-', region, '-containment-guard']] },
+    });
+  });
+
+  it('keeps each responder to its own kind of state-table item, by the keys the responders really write', () => {
+    expect(blastRadiusSlotKey('111122223333', 0)).toMatch(new RegExp(`^${STATE_TABLE_ACCESS['containment-guard']!.keys[0]!.replace('*', '.*')}$`));
+    const record = quarantineRecordKey('111122223333', 'eu-west-1', 'i-0abc1234def567890');
+    for (const responder of ['quarantine-instance', 'release-instance']) {
+      expect(record).toMatch(new RegExp(`^${STATE_TABLE_ACCESS[responder]!.keys[0]!.replace('*', '.*')}$`));
+    }
+    const quarantine = responderStatements(synthesize().template, 'QuarantineInstance').find((statement) => statement.Sid === 'KeepIncidentState');
+    expect(quarantine?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'quarantine#*' } });
+  });
+
+  it('gives the guard the deploy-time rails in its environment', () => {
+    const { template } = synthesize({
+      protectedInstanceIds: ['i-0123456789abcdef0', 'i-0fedcba9876543210'],
+      protectedTagKey: 'firebreak:protected',
+      blastRadiusMax: 3,
+      blastRadiusWindowSeconds: 1800,
+    });
+    const guard = resourcesOf(template, 'AWS::Lambda::Function')[logicalIdOf(template, 'AWS::Lambda::Function', 'ResponderContainmentGuardFunction')]!;
+    expect((guard.Properties.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
+      FIREBREAK_PROTECTED_INSTANCE_IDS: 'i-0123456789abcdef0,i-0fedcba9876543210',
+      FIREBREAK_PROTECTED_TAG_KEY: 'firebreak:protected',
+      FIREBREAK_BLAST_RADIUS_MAX: '3',
+      FIREBREAK_BLAST_RADIUS_WINDOW_SECONDS: '1800',
+      FIREBREAK_STATE_TABLE: { Ref: expect.stringMatching(/^StateTable/) },
+    });
+  });
+
+  it('refuses a blast radius the limiter would refuse at run time, naming the prop', () => {
+    expect(() => synthesize({ blastRadiusMax: 101 })).toThrow(/blastRadiusMax must be a whole number from 1 to 100, got 101/);
+    expect(() => synthesize({ blastRadiusMax: 0 })).toThrow(/blastRadiusMax/);
+    expect(() => synthesize({ blastRadiusMax: 100, blastRadiusWindowSeconds: 60 })).not.toThrow();
+    expect(() => synthesize({ blastRadiusWindowSeconds: 59 })).toThrow(/blastRadiusWindowSeconds must be a whole number of seconds from 60 to 604800/);
+  });
+
+  it('offers an ApproverPolicy: SendTaskSuccess and SendTaskFailure on exactly the guarded playbooks', () => {
+    const { template } = synthesize({ playbooks: [COMPROMISED, ALARM, DEFAULT_ALERT, RELEASE] });
+    const policies = Object.values(resourcesOf(template, 'AWS::IAM::ManagedPolicy'));
+    expect(policies).toHaveLength(1);
+    expect((policies[0]!.Properties.PolicyDocument as { Statement: Statement[] }).Statement).toEqual([
+      {
+        Sid: 'AnswerFirebreakApprovalRequests',
+        Effect: 'Allow',
+        Action: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+        Resource: { Ref: logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'PlaybookCompromisedEc2StateMachine') },
+      },
+    ]);
+    expect(template.toJSON().Outputs.ApproverPolicyArn).toEqual({ Description: expect.any(String) as unknown, Value: { Ref: expect.stringMatching(/^ApproverPolicy/) } });
+    expect(resourcesOf(synthesize({ playbooks: [ALARM, DEFAULT_ALERT] }).template, 'AWS::IAM::ManagedPolicy')).toEqual({});
+  });
+
+  it('deploys the release playbook for firebreak release, with its ARN as an output, and never lets the dispatcher start it', () => {
+    const { template } = synthesize({ playbooks: [COMPROMISED, DEFAULT_ALERT, RELEASE] });
+    const release = logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'PlaybookReleaseInstanceStateMachine');
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.ReleaseStateMachineArn?.Value).toEqual({ Ref: release });
+    expect(outputs.ReleasePlaybookName?.Value).toBe('release-instance');
+    expect(outputs.PlaybookReleaseInstanceArn?.Value).toEqual({ Ref: release });
+    const dispatcherRole = logicalIdOf(template, 'AWS::IAM::Role', 'DispatcherStateMachineRole');
+    const start = statementsOfRole(template, dispatcherRole).find((statement) => statement.Sid === 'StartPlaybooks');
+    expect(JSON.stringify(start?.Resource)).not.toContain(release);
+    const dispatcher = resourcesOf(template, 'AWS::StepFunctions::StateMachine')[logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'DispatcherStateMachine')]!;
+    expect(dispatcher.Properties.DefinitionString).not.toContain('release-instance');
+    expect(Object.keys(dispatcher.Properties.DefinitionSubstitutions as object)).not.toContain('Sm_release_instance');
+    // Release needs its records, not the blast-radius slots.
+    const keep = responderStatements(template, 'ReleaseInstance').find((statement) => statement.Sid === 'KeepIncidentState');
+    expect(keep).toMatchObject({ Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'quarantine#*' } } });
+    expect(synthesize().template.toJSON().Outputs.ReleaseStateMachineArn).toBeUndefined();
+  });
+
+  it('picks the one manual playbook that releases instances as the release playbook', () => {
+    expect(releasePlaybook([COMPROMISED, RELEASE])?.name).toBe('release-instance');
+    expect(releasePlaybook([COMPROMISED, { ...RELEASE, trigger: 'automatic' }])).toBeUndefined();
+    const other = { ...RELEASE, name: 'release-keep-profile' };
+    expect(releasePlaybook([other])?.name).toBe('release-keep-profile');
+    expect(releasePlaybook([other, RELEASE])?.name).toBe('release-instance');
   });
 });

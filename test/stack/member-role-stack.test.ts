@@ -7,6 +7,8 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { ACTION_NAMES, iamActionsForStep } from '../../lib/playbooks/actions';
 import type { Playbook, Step } from '../../lib/playbooks/model';
+import { CONTAINMENT_GUARD_IAM_ACTIONS } from '../../lib/responders/containment-guard';
+import { planStatements } from '../../lib/stack/iam-scopes';
 import {
   grantAssumeMemberRole,
   MemberRoleStack,
@@ -89,6 +91,11 @@ function everyAction(node: unknown): string[] {
 }
 
 describe('memberRoleIamActions', () => {
+  it("includes what the containment guard does in member accounts (it reads the instance's tags) for guarded playbooks", () => {
+    expect(CONTAINMENT_GUARD_IAM_ACTIONS.targetAccount).toEqual(['ec2:DescribeInstances']);
+    expect(memberRoleIamActions([CONTAIN_AND_PRESERVE])).toEqual(expect.arrayContaining([...CONTAINMENT_GUARD_IAM_ACTIONS.targetAccount]));
+  });
+
   it('collects the EC2 and IAM actions of every step, sorted and without repeats, leaving security-account actions out', () => {
     const actions = memberRoleIamActions([CONTAIN_AND_PRESERVE]);
 
@@ -219,7 +226,7 @@ describe('MemberRoleStack permissions', () => {
 
     expect(permissionStatements(template)).toEqual([
       {
-        Sid: 'DescribeForTriageAndEvidence',
+        Sid: 'DescribeForContainmentAndEvidence',
         Effect: 'Allow',
         Action: [
           'ec2:DescribeIamInstanceProfileAssociations',
@@ -314,7 +321,7 @@ describe('MemberRoleStack permissions', () => {
       Resource: iamArn('role/*'),
     });
     expect(statements.at(-1)).toEqual({
-      Sid: 'DenyChangesToThisRole',
+      Sid: 'DenyChangesToFirebreakRoles',
       Effect: 'Deny',
       Action: 'iam:PutRolePolicy',
       Resource: iamArn('role/FirebreakResponder'),
@@ -322,11 +329,29 @@ describe('MemberRoleStack permissions', () => {
   });
 
   it('tags only instances, never groups or snapshots after creation, when nothing is created', () => {
-    const { template } = synthesize({ iamActions: ['ec2:CreateTags'] });
+    const { template } = synthesize({ iamActions: ['ec2:CreateTags', 'ec2:ModifyInstanceAttribute'] });
 
     expect(permissionStatements(template)).toEqual([
+      { Sid: 'ContainInstances', Effect: 'Allow', Action: 'ec2:ModifyInstanceAttribute', Resource: ec2Arn('instance') },
       { Sid: 'TagContainedInstances', Effect: 'Allow', Action: 'ec2:CreateTags', Resource: ec2Arn('instance') },
     ]);
+  });
+
+  it('refuses ec2:CreateTags that neither tags a contained instance nor a resource being created', () => {
+    expect(() => synthesize({ iamActions: ['ec2:CreateTags'] })).toThrow(/no scoping rule for ec2:CreateTags/);
+  });
+
+  it('scopes its actions by the same rules as the security account responder roles (one source: iam-scopes.ts)', () => {
+    const actions = everyRegisteredMemberAction();
+    const { template } = synthesize({ iamActions: actions });
+    const stack = new Stack(new App(), 'Same');
+    const planned = planStatements(actions, {
+      ec2: (type) => `arn:${stack.partition}:ec2:*:${stack.account}:${type}/*`,
+      snapshots: `arn:${stack.partition}:ec2:*::snapshot/*`,
+      iam: (type) => `arn:${stack.partition}:iam::${stack.account}:${type}/*`,
+      ownRoles: [`arn:${stack.partition}:iam::${stack.account}:role/FirebreakResponder`],
+    });
+    expect(permissionStatements(template)).toEqual(planned.map(({ statement }) => stack.resolve(statement.toStatementJson())));
   });
 
   it('has no wildcard action anywhere in the template, trust policy included', () => {

@@ -18,7 +18,8 @@ const EVERYTHING = [
   COMPROMISED,
   ALARM,
   DEFAULT_ALERT,
-  playbook('revoking', [action('contain', 'quarantine-instance', { revokeRoleSessions: true })], {}, 10),
+  playbook('revoking', [action('contain', 'quarantine-instance', { revokeRoleSessions: true }), action('alert', 'notify')], {}, 10),
+  playbook('release', [action('release', 'release-instance'), action('alert', 'notify')], { resourceKinds: ['ec2-instance'] }, 0),
 ];
 
 async function synthesizeWithNag(mutate?: (stack: Stack) => void) {
