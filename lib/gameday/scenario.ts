@@ -116,7 +116,7 @@ export const settingsSchema = z.strictObject({
   forceDryRun: z.boolean().default(false).describe('CDK context "forceDryRun": every playbook runs in dry-run.'),
   protectedInstances: z.array(z.string().min(1)).default([]).describe('Protected instances, by scenario name or id.'),
   protectedTagKey: z.string().min(1).max(128).optional(),
-  blastRadiusMax: z.number().int().positive().optional(),
+  blastRadiusMax: z.number().int().min(1).max(100).optional().describe('Containments per account in the window (the guard reads at most 100 slots).'),
   blastRadiusWindowSeconds: z.number().int().positive().optional(),
 });
 export type SettingsDocument = z.output<typeof settingsSchema>;

@@ -29,7 +29,11 @@ const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 }, 50);
 
+// The deployment's defaults, rails included: past the blast-radius limit (5 containments an hour)
+// each incident waits for approval, and the bench's on-call engineer approves every request, so
+// every instance ends contained and the approval path is part of the measurement.
 const settings = settingsSchema.parse({});
+let approvals = 0;
 const playbooks = await loadPlaybookDirectory(resolve(ROOT, 'playbooks'));
 const definitions = await definitionsFor(settings, playbooks);
 
@@ -68,7 +72,19 @@ const onExecutionEnd = (record: ExecutionRecord) => {
     if (record.status !== 'SUCCEEDED') ended.playbookFailed += 1;
   }
 };
-const engine = new LocalEngine({ backend, definitions, environment, settings, recordEvents: false, retainExecutions: false, onExecutionEnd });
+const engine = new LocalEngine({
+  backend,
+  definitions,
+  environment,
+  settings,
+  recordEvents: false,
+  retainExecutions: false,
+  onExecutionEnd,
+  approvals: () => {
+    approvals += 1;
+    return { answer: 'approve', by: 'storm-bench' };
+  },
+});
 
 const start = wallClockMs();
 let next = 0;
@@ -97,7 +113,8 @@ const checks = [
   [`exactly ${INSTANCES} playbook runs`, ended.playbook === INSTANCES && ended.playbookFailed === 0],
   [`${deliveries.length - INSTANCES} duplicates refused by execution name`, ended.duplicates === deliveries.length - INSTANCES],
   [`every instance isolated (${INSTANCES})`, isolated === INSTANCES],
-  [`one alert per incident (${INSTANCES})`, after.alerts.length === INSTANCES],
+  // One report per incident, plus one approval request per incident held back by the blast radius.
+  [`one report per incident (${INSTANCES}) and one approval request each past the limit (${approvals})`, after.alerts.length === INSTANCES + approvals],
 ] as const;
 
 console.log(`Finding storm: ${deliveries.length} deliveries (${INSTANCES} instances × ${COPIES}), ${CONCURRENCY} in flight, local engine`);
@@ -107,5 +124,6 @@ console.log(`  throughput:  ${((deliveries.length / wallMs) * 1000).toFixed(0)} 
 console.log(`  AWS calls:   ${calls} (${((calls / wallMs) * 1000).toFixed(0)}/s)`);
 console.log(`  peak memory: ${(peakRss / 1024 / 1024).toFixed(0)} MiB RSS`);
 console.log(`  playbook runs: ${ended.playbook} (${ended.playbookFailed} failed), duplicates: ${ended.duplicates}, dispatcher executions: ${ended.dispatcher} (${ended.dispatcherFailed} failed)`);
+console.log(`  approvals asked past the blast-radius limit (all granted): ${approvals}`);
 for (const [what, ok] of checks) console.log(`  ${ok ? 'ok  ' : 'FAIL'} ${what}`);
 process.exitCode = checks.every(([, ok]) => ok) ? 0 : 1;
