@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   CreateTagsCommand,
+  DescribeImagesCommand,
   DescribeInstancesCommand,
   EC2ServiceException,
   ModifyNetworkInterfaceAttributeCommand,
-  RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { ConditionalCheckFailedException, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -25,11 +25,11 @@ describe('simulated account wiring', () => {
     const { sim } = scenario('unsupported');
     const ec2 = await sim.clientFactory().ec2({ account: ACCOUNT, region: REGION });
 
-    const error = await rejectionOf(ec2.send(new RunInstancesCommand({ ImageId: 'ami-12345678', MinCount: 1, MaxCount: 1 })));
+    const error = await rejectionOf(ec2.send(new DescribeImagesCommand({ ImageIds: ['ami-12345678'] })));
 
     expect(error).toBeInstanceOf(SimulatorUnsupportedApiError);
-    expect(error.message).toContain('ec2:RunInstances (RunInstancesCommand)');
-    expect(sim.calls()).toEqual([expect.objectContaining({ api: 'ec2:RunInstances', outcome: 'error', errorCode: 'SimulatorUnsupportedApiError' })]);
+    expect(error.message).toContain('ec2:DescribeImages (DescribeImagesCommand)');
+    expect(sim.calls()).toEqual([expect.objectContaining({ api: 'ec2:DescribeImages', outcome: 'error', errorCode: 'SimulatorUnsupportedApiError' })]);
   });
 
   // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html — EC2 errors reach SDK v3 as
