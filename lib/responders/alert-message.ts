@@ -210,9 +210,33 @@ function rawEventField(rawEvent: unknown, field: string): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value : undefined;
 }
 
+/**
+ * Triage hands the dispatcher its parse error as `{ message, issues }`: people read the message and
+ * one line per issue, never the JSON.
+ */
+function readableReason(reason: unknown): string {
+  if (typeof reason === 'object' && reason !== null && typeof (reason as { message?: unknown }).message === 'string') {
+    const { message, issues } = reason as { message: string; issues?: unknown };
+    const lines = Array.isArray(issues)
+      ? issues.flatMap((issue: unknown) => {
+          if (typeof issue !== 'object' || issue === null) return [];
+          const { path, expected } = issue as { path?: unknown; expected?: unknown };
+          return typeof path === 'string' && typeof expected === 'string' ? [`- ${path}: expected ${expected}`] : [];
+        })
+      : [];
+    return [message, ...lines].join('\n');
+  }
+  return stringify(reason);
+}
+
+/** The first line of the reason, for the subject. */
+function reasonHeadline(input: AlertInput): string | undefined {
+  return reasonText(input)?.split('\n')[0];
+}
+
 function reasonText(input: AlertInput): string | undefined {
   const parts: string[] = [];
-  if (input.reason !== undefined && input.reason !== null) parts.push(stringify(input.reason));
+  if (input.reason !== undefined && input.reason !== null) parts.push(readableReason(input.reason));
   if (typeof input.reasons === 'string') parts.push(input.reasons);
   else if (Array.isArray(input.reasons)) parts.push(...input.reasons);
   const text = parts.filter((p) => p.trim() !== '').join('\n');
@@ -289,7 +313,7 @@ export function alertSubject(input: AlertInput): string {
     const what = [source, detailType].filter((x) => x !== undefined).join(' ');
     body =
       input.kind === 'invalid-event'
-        ? `Unparseable ${detailType ?? 'event'}${source !== undefined ? ` from ${source}` : ''}: ${reasonText(input) ?? 'no reason given'}`
+        ? `Unparseable ${detailType ?? 'event'}${source !== undefined ? ` from ${source}` : ''}: ${reasonHeadline(input) ?? 'no reason given'}`
         : `Firebreak ${input.failure?.step ?? 'dispatch'} failed${what ? ` on ${what}` : ''}: ${input.failure?.error ?? 'unknown error'}`;
   } else {
     const on = resourceId(incident);

@@ -336,6 +336,28 @@ describe('buildAlertMessage: invalid-event', () => {
     expect(message).not.toContain('WHAT FIREBREAK DID');
   });
 
+  it("reads triage's structured parse error as sentences, never as JSON", () => {
+    const structured = parse({
+      kind: 'invalid-event',
+      mode: 'enforce',
+      rawEvent,
+      reason: {
+        message: 'detail.type: expected a GuardDuty finding type',
+        issues: [
+          { path: 'detail.type', expected: 'a GuardDuty finding type' },
+          { path: 'detail.severity', expected: 'a number from 0 to 10' },
+        ],
+      },
+    });
+    const built = buildAlertMessage(structured, { now: NOW });
+    expect(built.subject).toBe('[GAME DAY][INVALID EVENT] Unparseable GuardDuty Finding from firebreak.gameday: detail.type: expe...');
+    expect(built.subject).not.toContain('{');
+    const why = section(built.message, 'WHY IT WAS REFUSED');
+    expect(why).toContain('detail.type: expected a GuardDuty finding type');
+    expect(why).toContain('- detail.severity: expected a number from 0 to 10');
+    expect(why).not.toContain('"issues"');
+  });
+
   it('shows an event that is not even JSON as it came', () => {
     const { message: text } = buildAlertMessage(parse({ kind: 'invalid-event', mode: 'enforce', rawEvent: '<xml>nope</xml>', reason: 'not JSON' }), { now: NOW });
     expect(section(text, 'THE EVENT')).toContain('<xml>nope</xml>');
