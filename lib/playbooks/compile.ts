@@ -215,6 +215,13 @@ function assertLiteralOptions(value: unknown, where: string, playbook: string): 
   }
 }
 
+/**
+ * Which guarded path a report alert comes from (`reason.outcome` of its payload): the alert says
+ * why containment did not run, or who let it run. `approval` (the answer, or the rejection's
+ * `{ Error, Cause }`) accompanies every outcome but evidence-only.
+ */
+export type GuardedOutcome = 'evidence-only' | 'approved' | 'rejected' | 'timed-out' | 'timed-out-contained';
+
 /** Where a sequence of states is compiled, and what its states add to their payloads. */
 interface ChainScope {
   /** Inside a Parallel branch: failures end the branch with its own Fail state. */
@@ -303,14 +310,20 @@ class PlaybookCompiler {
       prefix: P.evidenceOnly,
       report: {
         ...guardReasons,
-        reason: `The containment guard answered evidence-only: ${waiting} did not run, the other steps did. The reasons below say why.`,
+        reason: {
+          outcome: 'evidence-only',
+          summary: `The containment guard answered evidence-only: ${waiting} did not run, the other steps did. The reasons say why.`,
+        },
       },
     });
     const afterEvidence =
       beforeApproval.length > 0
         ? this.compileSequence(beforeApproval, states, guardOnly, { ...TOP, prefix: P.beforeApproval, then: APPROVAL_WAIT_STATE }).available
         : guardOnly;
-    const outcome = (summary: string) => ({ ...guardReasons, reason: { summary, 'approval.$': '$.approval' } });
+    const outcome = (name: GuardedOutcome, summary: string) => ({
+      ...guardReasons,
+      reason: { outcome: name, summary, 'approval.$': '$.approval' },
+    });
     this.compileApprovalWait(states, approval, changing, afterEvidence, {
       approved: start(P.approved, afterApproval),
       rejected: start(P.rejected, alertsOnly),
@@ -319,12 +332,13 @@ class PlaybookCompiler {
     this.compileSequence(afterApproval, states, afterEvidence, {
       ...TOP,
       prefix: P.approved,
-      report: outcome(`A person approved (firebreak approve): ${waiting} ran after the evidence steps.`),
+      report: outcome('approved', `A person approved (firebreak approve): ${waiting} ran after the evidence steps.`),
     });
     this.compileSequence(alertsOnly, states, afterEvidence, {
       ...TOP,
       prefix: P.rejected,
       report: outcome(
+        'rejected',
         `Not approved: a person rejected the request (${APPROVAL_REJECTED_ERROR}), or answered without "approved": true. ${waiting} did not run; the evidence was kept. The approval record says who and why.`,
       ),
     });
@@ -332,6 +346,7 @@ class PlaybookCompiler {
       ...TOP,
       prefix: P.timedOut,
       report: outcome(
+        approval.onTimeout === 'contain' ? 'timed-out-contained' : 'timed-out',
         approval.onTimeout === 'contain'
           ? `Nobody answered the approval request within ${approval.timeoutSeconds} s, and this playbook's onTimeout is contain: ${waiting} ran WITHOUT approval.`
           : `Nobody answered the approval request within ${approval.timeoutSeconds} s, so ${waiting} did not run (onTimeout: evidence-only); the evidence was kept. Decide now whether to contain by hand.`,

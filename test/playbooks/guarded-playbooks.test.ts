@@ -196,7 +196,7 @@ describe('a guarded playbook, as compiled', () => {
           options: { advice: 'Investigate from the snapshots.' },
           results: { 'Guard.$': '$.results.Guard.result', 'evidence.$': '$.results.evidence.result' },
           'reasons.$': '$.results.Guard.result.reasons',
-          reason: expect.stringContaining('contain did not run') as unknown,
+          reason: { outcome: 'evidence-only', summary: expect.stringContaining('contain did not run') as unknown },
         },
       },
       End: true,
@@ -356,7 +356,7 @@ describe('a guarded playbook executed with aws-local-stepfunctions', () => {
       expect.objectContaining({
         kind: 'report',
         reasons: [PROTECTED_REASON],
-        reason: expect.stringContaining('The containment guard answered evidence-only') as unknown,
+        reason: { outcome: 'evidence-only', summary: expect.stringContaining('The containment guard answered evidence-only') as unknown },
         results: { Guard: expect.objectContaining({ status: 'evidence-only' }) as unknown, evidence: result('snapshot-volumes', 'snapshotted') },
       }),
     ]);
@@ -383,7 +383,7 @@ describe('a guarded playbook executed with aws-local-stepfunctions', () => {
       kind: 'report',
       results: { Guard: needsApproval, evidence: result('snapshot-volumes', 'snapshotted'), contain: result('quarantine-instance', 'quarantined') },
       reasons: [BLAST_RADIUS_REASON],
-      reason: { summary: expect.stringContaining('A person approved') as unknown, approval: APPROVED },
+      reason: { outcome: 'approved', summary: expect.stringContaining('A person approved') as unknown, approval: APPROVED },
     });
     expect(run.output).toMatchObject({ approval: APPROVED });
   });
@@ -401,7 +401,11 @@ describe('a guarded playbook executed with aws-local-stepfunctions', () => {
     expect(run.calls['quarantine-instance']).toBeUndefined();
     expect(run.calls['publish-alert']!.at(-1)).toMatchObject({
       kind: 'report',
-      reason: { summary: expect.stringContaining('Not approved') as unknown, approval: { Error: 'Firebreak.ApprovalRejected', Cause: cause } },
+      reason: {
+        outcome: 'rejected',
+        summary: expect.stringContaining('Not approved') as unknown,
+        approval: { Error: 'Firebreak.ApprovalRejected', Cause: cause },
+      },
       results: { evidence: result('snapshot-volumes', 'snapshotted') },
     });
   });
@@ -427,7 +431,11 @@ describe('a guarded playbook executed with aws-local-stepfunctions', () => {
     expect(run.calls['quarantine-instance']).toBeUndefined();
     expect(run.calls['publish-alert']!.map((call) => call.kind)).toEqual(['approval-request', 'report']);
     expect(run.calls['publish-alert']!.at(-1)).toMatchObject({
-      reason: { summary: expect.stringContaining('Nobody answered the approval request within 3600 s') as unknown, approval: { Error: 'States.Timeout' } },
+      reason: {
+        outcome: 'timed-out',
+        summary: expect.stringContaining('Nobody answered the approval request within 3600 s') as unknown,
+        approval: { Error: 'States.Timeout' },
+      },
     });
   });
 
@@ -445,7 +453,7 @@ describe('a guarded playbook executed with aws-local-stepfunctions', () => {
     expect(run.calls['quarantine-instance']).toHaveLength(1);
     expect(run.calls['publish-alert']!.at(-1)).toMatchObject({
       results: { contain: result('quarantine-instance', 'quarantined') },
-      reason: { summary: expect.stringContaining('ran WITHOUT approval') as unknown },
+      reason: { outcome: 'timed-out-contained', summary: expect.stringContaining('ran WITHOUT approval') as unknown },
     });
   });
 
