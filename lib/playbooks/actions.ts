@@ -34,8 +34,24 @@ const quarantineOptions = z
 
 const snapshotOptions = z
   .object({
-    /** Extra tags for the evidence snapshots. */
-    tags: z.record(z.string(), z.string()).default({}),
+    /**
+     * Extra tags for the evidence snapshots. EC2 tag rules apply (keys 1–128 characters, values up
+     * to 256, `aws:` reserved); `firebreak:` keys are Firebreak's own evidence markers and a playbook
+     * must not override them.
+     */
+    tags: z
+      .record(
+        z
+          .string()
+          .min(1)
+          .max(128)
+          .refine((key) => !key.toLowerCase().startsWith('aws:'), { message: 'tag keys starting with aws: are reserved by AWS' })
+          .refine((key) => !key.startsWith('firebreak:'), {
+            message: 'tag keys starting with firebreak: are set by Firebreak itself (incident, instance, finding type, evidence)',
+          }),
+        z.string().max(256),
+      )
+      .default({}),
   })
   .strict();
 

@@ -109,6 +109,12 @@ export function describeZodIssue(issue: ZodIssue, input: unknown): string {
   if (!isDefaultZodMessage(issue.message)) return issue.message;
   const key = keyName(issue.path);
   switch (issue.code) {
+    case 'invalid_key': {
+      // A record key failed its own schema (e.g. a reserved tag prefix): say which key and why.
+      // zod puts the offending key at the end of the path.
+      const why = issue.issues.map((inner) => (isDefaultZodMessage(inner.message) ? describeZodIssue(inner, key) : inner.message));
+      return `key '${key}' is not allowed: ${why.join('; ')}`;
+    }
     case 'invalid_type':
       if (input === undefined) return `missing required key '${key}'`;
       return `'${key}' must be ${expectedName(issue.expected)}, not ${typeName(input)}`;

@@ -91,7 +91,7 @@ describe('firebreak simulate', () => {
           id: 'contain-and-preserve-evidence',
           parallel: [
             { id: 'contain', action: 'quarantine-instance', with: {} },
-            { id: 'preserve-evidence', action: 'snapshot-volumes', with: { tags: { 'firebreak:evidence': 'compromised-ec2-instance' } } },
+            { id: 'preserve-evidence', action: 'snapshot-volumes', with: { tags: { 'evidence-collected-by': 'compromised-ec2-instance' } } },
           ],
         },
         { id: 'alert', action: 'notify', with: { advice: expect.any(String) } },
@@ -115,7 +115,7 @@ describe('firebreak simulate', () => {
       'Planned steps\n' +
         '  1. contain-and-preserve-evidence: in parallel\n' +
         '     1. contain: quarantine-instance\n' +
-        '     2. preserve-evidence: snapshot-volumes (tags: {"firebreak:evidence":"compromised-ec2-instance"})\n' +
+        '     2. preserve-evidence: snapshot-volumes (tags: {"evidence-collected-by":"compromised-ec2-instance"})\n' +
         '  2. alert: notify\n',
     );
     expect(text).toContain('Reasons\n  - Incident: GuardDuty finding Backdoor:EC2/C&CActivity.B!DNS on EC2 instance i-99999999');

@@ -49,6 +49,19 @@ describe('playbook validation errors', () => {
     ]);
   });
 
+  it("refuses snapshot tags that would override Firebreak's evidence markers or AWS's reserved prefix, naming the key", () => {
+    const withTags = (key: string) =>
+      broken('        id: preserve-evidence\n', `        id: preserve-evidence\n        with:\n          tags:\n            ${key}: x\n`);
+    expect(withTags('firebreak:evidence')).toEqual([
+      expect.objectContaining({
+        line: 18,
+        message: expect.stringContaining("key 'firebreak:evidence' is not allowed: tag keys starting with firebreak: are set by Firebreak itself"),
+      }),
+    ]);
+    expect(withTags('aws:owner')[0]?.message).toContain("key 'aws:owner' is not allowed: tag keys starting with aws: are reserved by AWS");
+    expect(withTags('evidence-collected-by')).toEqual([]);
+  });
+
   it('suggests the full name for a truncated action', () => {
     expect(broken('action: quarantine-instance', 'action: quarantine')[0]?.message).toContain("did you mean 'quarantine-instance'?");
   });
