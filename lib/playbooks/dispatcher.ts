@@ -16,7 +16,9 @@
  * Nothing is dropped silently: an event triage finds invalid, and any event the dispatcher fails
  * to handle (triage crash, StartExecution refused), is sent with its reason to the unprocessable
  * events queue and alerted, and the execution ends FAILED so that the dispatcher's
- * `ExecutionsFailed` metric counts it.
+ * `ExecutionsFailed` metric counts it. That holds for an execution input that is not a JSON object
+ * too (a string or number from an input transformer, an array from a manual StartExecution):
+ * triage finds it invalid, and no state writes into the input.
  */
 import type { ResponderMode } from '../responders/model';
 import type { AslDefinition, AslState, CompiledStateMachine } from './compile';
@@ -36,6 +38,7 @@ export function stateMachinePlaceholder(playbook: string): string {
 /** State names of the dispatcher, for tests and the local engine's task overrides. */
 export const DISPATCHER_STATES = {
   triage: 'Triage',
+  triageFailed: 'TriageFailed',
   route: 'RouteDecision',
   startPlaybook: 'StartPlaybook',
   duplicateDelivery: 'DuplicateDelivery',
@@ -117,6 +120,9 @@ function keepEventTask(comment: string, body: Record<string, unknown>, next: str
 /** Compiles the dispatcher's Express state machine definition. */
 export function compileDispatcher(options: DispatcherOptions): CompiledStateMachine {
   const dispatchFailureCatch = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.dispatchError', Next: STATES.keepUndispatchedEvent }];
+  // Every state reads the event from the context object, never from the state input: the execution
+  // input may be any JSON value (a string or a number from an input transformer or a manual
+  // StartExecution), and only an object can take a `ResultPath` below `$`.
   const rawEvent = '$$.Execution.Input';
 
   const states: Record<string, AslState> = {
@@ -128,11 +134,22 @@ export function compileDispatcher(options: DispatcherOptions): CompiledStateMach
         FunctionName: `\${${functionPlaceholder(TRIAGE_RESPONDER)}}`,
         Payload: { 'event.$': '$', routing: options.routing, 'receivedAt.$': '$$.Execution.StartTime' },
       },
-      ResultSelector: { 'decision.$': '$.Payload' },
-      ResultPath: '$.triage',
+      // No ResultPath, here and in the Catch: the result replaces the input (the default, `$`)
+      // rather than being written into it. A ResultPath below `$` on an input that is not an object
+      // fails with States.ResultPathMatchFailure, and so would the Catch's
+      // (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultpath.html).
+      // From here on the state data is always an object, at no extra transition. (An explicit
+      // `ResultPath: '$'` would mean the same, but aws-local-stepfunctions 3.0 mishandles it.)
+      ResultSelector: { triage: { 'decision.$': '$.Payload' } },
       Retry: [quickRetry(LAMBDA_TRANSIENT)],
-      Catch: dispatchFailureCatch,
+      Catch: [{ ErrorEquals: ['States.ALL'], Next: STATES.triageFailed }],
       Next: STATES.route,
+    },
+    [STATES.triageFailed]: {
+      Type: 'Pass',
+      Comment: 'Triage failed: put its error where every dispatch failure has it, then keep and alert the event.',
+      Parameters: { 'dispatchError.$': '$' },
+      Next: STATES.keepUndispatchedEvent,
     },
     [STATES.route]: {
       Type: 'Choice',

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AslDefinition } from '../../lib/playbooks/compile';
+import { createTriageHandler } from '../../lib/playbooks/triage';
+import { silentLogger } from '../../lib/responders/logging';
 import {
   compileDispatcher,
   DISPATCHER_STATES as S,
@@ -62,9 +64,18 @@ describe('compileDispatcher', () => {
         FunctionName: '${Fn_triage}',
         Payload: { 'event.$': '$', routing, 'receivedAt.$': '$$.Execution.StartTime' },
       },
-      ResultSelector: { 'decision.$': '$.Payload' },
-      ResultPath: '$.triage',
+      // Replaces the input rather than writing into it: the input may be a string, a number, an array.
+      ResultSelector: { triage: { 'decision.$': '$.Payload' } },
+      Catch: [{ ErrorEquals: ['States.ALL'], Next: S.triageFailed }],
     });
+    expect(definition.States[S.triage]).not.toHaveProperty('ResultPath');
+    expect((definition.States[S.triage]!.Catch as object[])[0]).not.toHaveProperty('ResultPath');
+  });
+
+  it('reads the event from the context object only, never from the state data', () => {
+    const text = JSON.stringify(definition);
+    expect(text).not.toMatch(/"\$\.event/);
+    expect(text.match(/"\$\$\.Execution\.Input"/g)).toHaveLength(4);
   });
 
   it('starts the playbook request-response (Express cannot .sync) under the decided execution name', () => {
@@ -103,6 +114,8 @@ describe('the dispatcher executed with aws-local-stepfunctions', () => {
     const started: TaskStub = () => ({ ExecutionArn: `${PLAYBOOK_ARN}:x`, StartDate: '2026-11-20T10:01:01Z' });
     const run = await dispatch(() => decision(), { [S.startPlaybook]: started });
     expect(run.status).toBe('SUCCEEDED');
+    // Three states, as before the dispatcher accepted inputs that are not objects.
+    expect(run.path).toEqual([S.triage, S.route, S.startPlaybook]);
     expect(run.calls.triage).toEqual([{ event, routing, receivedAt: expect.stringMatching(ISO_TIME) as unknown }]);
     expect(run.taskCalls[S.startPlaybook]).toEqual([
       {
@@ -192,6 +205,7 @@ describe('the dispatcher executed with aws-local-stepfunctions', () => {
     });
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('TypeError');
+    expect(run.path).toEqual([S.triage, S.triageFailed, S.keepUndispatchedEvent, S.alertDispatchFailure, S.dispatchFailed]);
     expect(run.taskCalls[S.keepUndispatchedEvent]).toEqual([
       {
         QueueUrl: '${InvalidEventQueueUrl}',
@@ -258,5 +272,65 @@ describe('the dispatcher executed with aws-local-stepfunctions', () => {
     );
     expect(run.status).toBe('FAILED');
     expect(run.calls['publish-alert']).toEqual([expect.objectContaining({ kind: 'invalid-event', rawEvent: event })]);
+  });
+});
+
+describe('the dispatcher on an execution input that is not a JSON object', () => {
+  // An input transformer or a manual StartExecution can hand the dispatcher any JSON value.
+  const triageHandler = createTriageHandler({ logger: silentLogger });
+  const emptyRouting = { playbooks: [], settings: { forceDryRun: false } };
+  const compiled = compileDispatcher({ routing: emptyRouting, playbooks: [], alertMode: 'dry-run' });
+
+  const inputs: [string, unknown][] = [
+    ['a JSON string', 'GuardDuty finding 9f8e7d6c (forwarded as text)'],
+    ['a JSON number', 42],
+    ['a JSON array', [event]],
+  ];
+
+  it.each(inputs)('%s is parsed by triage, kept with the reason, alerted, and the execution ends FAILED', async (_, input) => {
+    const run = await runLocally(compiled.definition, input, {
+      responders: { triage: (payload) => triageHandler(payload), 'publish-alert': alertOk },
+      tasks: { [S.keepInvalidEvent]: kept, [S.keepUndispatchedEvent]: kept },
+    });
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe(INVALID_EVENT_ERROR);
+    expect(run.path).toEqual([S.triage, S.route, S.keepInvalidEvent, S.alertInvalidEvent, S.invalidEvent]);
+    expect(run.calls.triage).toEqual([{ event: input, routing: emptyRouting, receivedAt: expect.stringMatching(ISO_TIME) as unknown }]);
+    const error = { message: expect.any(String) as unknown, issues: expect.arrayContaining([expect.objectContaining({ path: '(root)' })]) as unknown };
+    expect(run.taskCalls[S.keepInvalidEvent]).toEqual([
+      {
+        QueueUrl: '${InvalidEventQueueUrl}',
+        MessageBody: { reason: 'invalid-event', error, event: input, receivedAt: run.calls.triage![0]!.receivedAt },
+      },
+    ]);
+    expect(run.calls['publish-alert']).toEqual([{ kind: 'invalid-event', mode: 'dry-run', options: {}, rawEvent: input, reason: error }]);
+  });
+
+  it.each(inputs)('%s is kept and alerted as a dispatch failure when triage crashes on it', async (_, input) => {
+    const run = await runLocally(compiled.definition, input, {
+      responders: {
+        triage: () => {
+          throw namedError('Lambda.Unknown', 'Unhandled');
+        },
+        'publish-alert': alertOk,
+      },
+      tasks: { [S.keepInvalidEvent]: kept, [S.keepUndispatchedEvent]: kept },
+    });
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('Lambda.Unknown');
+    expect(run.taskCalls[S.keepUndispatchedEvent]).toEqual([
+      {
+        QueueUrl: '${InvalidEventQueueUrl}',
+        MessageBody: {
+          reason: 'dispatch-failed',
+          error: { Error: 'Lambda.Unknown', Cause: 'Unhandled' },
+          event: input,
+          receivedAt: expect.stringMatching(ISO_TIME) as unknown,
+        },
+      },
+    ]);
+    expect(run.calls['publish-alert']).toEqual([
+      { kind: 'failure', mode: 'dry-run', options: {}, rawEvent: input, failure: { step: 'dispatch', error: 'Lambda.Unknown', cause: 'Unhandled' } },
+    ]);
   });
 });
