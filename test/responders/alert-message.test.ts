@@ -405,6 +405,269 @@ describe('buildAlertMessage: approval-request', () => {
   });
 });
 
+// The guarded variants of a compiled playbook (lib/playbooks/compile.ts) hand the notify step the
+// guard's result in `results.Guard`, its reasons in `reasons`, and the path taken in `reason`.
+const PROTECTED_REASON = `Instance ${INSTANCE_ID} is protected: it is in the deploy-time list of protected instances (FIREBREAK_PROTECTED_INSTANCE_IDS), so Firebreak collects evidence and alerts instead of containing it.`;
+const BLAST_RADIUS_REASON = `Blast radius reached: 5 of 5 automatic containments already made in account ${ACCOUNT} within the last 3600 s (1 h); a person must approve any further containment.`;
+const ISOLATION_ADVICE =
+  'The instance is isolated and its volumes are snapshotted; do not terminate it. Investigate from the snapshots, rotate any credentials it held. Release it with npx firebreak release.';
+
+function guardResult(overrides: Record<string, unknown> = {}) {
+  return {
+    responder: 'containment-guard',
+    incidentKey: ec2Incident().key,
+    mode: 'enforce',
+    status: 'evidence-only',
+    idempotentReplay: false,
+    actions: [action('firebreak:containment-guard', INSTANCE_ID, 'observed', `evidence-only: ${PROTECTED_REASON}`)],
+    reasons: [PROTECTED_REASON],
+    protected: true,
+    protectedBy: 'instance-id',
+    instanceId: INSTANCE_ID,
+    blastRadius: { evaluated: false, granted: false, slotTaken: false, used: null, limit: 5, windowSeconds: 3600 },
+    ...overrides,
+  };
+}
+
+const BLAST_RADIUS_GUARD = guardResult({
+  status: 'needs-approval',
+  reasons: [BLAST_RADIUS_REASON],
+  protected: false,
+  protectedBy: undefined,
+  actions: [action('firebreak:blast-radius', ACCOUNT, 'skipped', BLAST_RADIUS_REASON)],
+  blastRadius: { evaluated: true, granted: false, slotTaken: false, used: 5, limit: 5, windowSeconds: 3600, activeIncidents: ['gd-1'] },
+});
+
+/** A report alert from a guarded variant: `reason.outcome` names the path, the guard's reasons come along. */
+function guardedReport(outcome: string, summary: string, extra: Record<string, unknown> = {}, guard: Record<string, unknown> = guardResult()): AlertInput {
+  return report({
+    options: { advice: ISOLATION_ADVICE },
+    results: { Guard: guard, evidence: SNAPSHOTTED },
+    reasons: guard.reasons,
+    reason: { outcome, summary, ...extra },
+  });
+}
+
+const EVIDENCE_ONLY_SUMMARY = 'The containment guard answered evidence-only: contain did not run, the other steps did. The reasons say why.';
+const REJECTED_SUMMARY =
+  'Not approved: a person rejected the request (Firebreak.ApprovalRejected), or answered without "approved": true. contain did not run; the evidence was kept. The approval record says who and why.';
+const TIMED_OUT_SUMMARY =
+  'Nobody answered the approval request within 900 s, so contain did not run (onTimeout: evidence-only); the evidence was kept. Decide now whether to contain by hand.';
+const APPROVER = 'arn:aws:sts::111122223333:assumed-role/OnCall/ana';
+
+describe('buildAlertMessage: containment decision of a guarded playbook', () => {
+  describe('evidence-only on a protected instance', () => {
+    const { subject, message } = buildAlertMessage(guardedReport('evidence-only', EVIDENCE_ONLY_SUMMARY), { now: NOW });
+
+    it('marks the subject NOT CONTAINED: protected, within the SNS limit', () => {
+      expect(subject.startsWith('[NOT CONTAINED: protected] High: Backdoor:EC2/C&CActivity.B!DNS on i-0abc1234def567890')).toBe(true);
+      expect(subject.length).toBeLessThanOrEqual(100);
+    });
+
+    it('says near the top that the instance is protected and was not isolated, with the guard reason as a line', () => {
+      const decision = section(message, 'CONTAINMENT DECISION');
+      expect(message.indexOf('CONTAINMENT DECISION')).toBeLessThan(message.indexOf('WHAT WAS FOUND'));
+      expect(decision).toContain(`Instance ${INSTANCE_ID} is PROTECTED (it is in the deployment's list of protected instances)`);
+      expect(decision).toContain('It was NOT isolated');
+      expect(decision).toContain(`  Path: ${EVIDENCE_ONLY_SUMMARY}`);
+      expect(decision.split('\n')).toContain(`  - ${PROTECTED_REASON}`);
+    });
+
+    it('says in "did not do" that the instance was not isolated and why', () => {
+      expect(section(message, 'WHAT FIREBREAK DID NOT DO')).toContain(
+        `- Instance ${INSTANCE_ID} was NOT isolated: it is protected, and Firebreak never contains a protected instance automatically.`,
+      );
+    });
+
+    it("drops the playbook's sentence claiming isolation and keeps the rest as advice for containing by hand", () => {
+      const next = section(message, 'WHAT TO DO NEXT');
+      expect(next).toContain('1. Instance i-0abc1234def567890 is protected, so Firebreak left it running and connected');
+      expect(next).toContain('2. If you contain it by hand: Investigate from the snapshots, rotate any credentials it held. Release it with npx firebreak release.');
+      expect(next).not.toMatch(/is isolated/);
+      expect(next).not.toContain('decide now whether to contain it by hand');
+    });
+  });
+
+  it('reads the decision from the guard result in results alone (no reasons or reason passed)', () => {
+    const input = report({ results: { Guard: guardResult({ protectedBy: 'instance-tag' }), evidence: SNAPSHOTTED } });
+    const { subject, message } = buildAlertMessage(input, { now: NOW });
+    expect(subject.startsWith('[NOT CONTAINED: protected] ')).toBe(true);
+    expect(section(message, 'CONTAINMENT DECISION')).toContain('is PROTECTED (it carries the protected tag)');
+  });
+
+  it('says evidence only, without "protected", when the guard held containment back for another reason', () => {
+    const unverifiable = 'Instance i-0abc1234def567890 could not be described (InvalidInstanceID.NotFound): treated as protected.';
+    const guard = guardResult({ protected: false, protectedBy: undefined, reasons: [unverifiable] });
+    const { subject, message } = buildAlertMessage(guardedReport('evidence-only', EVIDENCE_ONLY_SUMMARY, {}, guard), { now: NOW });
+    expect(subject.startsWith('[NOT CONTAINED: evidence only] ')).toBe(true);
+    expect(section(message, 'CONTAINMENT DECISION')).toContain('The containment guard answered evidence-only: Instance i-0abc1234def567890 was NOT isolated');
+    expect(section(message, 'CONTAINMENT DECISION')).toContain(`  - ${unverifiable}`);
+    expect(section(message, 'WHAT FIREBREAK DID NOT DO')).toContain('was NOT isolated: the containment guard answered evidence-only');
+  });
+
+  it('asks for approval because the blast-radius limit is reached, and says nothing is isolated yet', () => {
+    const input = parse({
+      kind: 'approval-request',
+      incident: ec2Incident(),
+      mode: 'enforce',
+      playbook: 'compromised-ec2',
+      options: {},
+      execution: EXECUTION,
+      results: { Guard: BLAST_RADIUS_GUARD, evidence: SNAPSHOTTED },
+      reasons: BLAST_RADIUS_GUARD.reasons,
+      approval: { taskToken: 'token', waitingSteps: ['contain'], timeoutSeconds: 900 },
+    });
+    const { subject, message } = buildAlertMessage(input, { now: NOW });
+    expect(subject.startsWith('[APPROVAL NEEDED: blast radius] High: ')).toBe(true);
+    const decision = section(message, 'CONTAINMENT DECISION');
+    expect(decision).toContain('Blast-radius limit reached (5 of 5 automatic containments in this account within the last 3600 s)');
+    expect(decision).toContain(`  - ${BLAST_RADIUS_REASON}`);
+    expect(section(message, 'WHAT FIREBREAK DID NOT DO')).toContain(
+      `Instance ${INSTANCE_ID} was NOT isolated: the blast-radius limit is reached, so containment waits for a person's approval.`,
+    );
+    expect(section(message, 'WHAT TO DO NEXT')).not.toContain('contain it by hand');
+  });
+
+  it('asks for approval without a subject marker when the playbook itself requires approval', () => {
+    const guard = guardResult({
+      status: 'needs-approval',
+      protected: false,
+      protectedBy: undefined,
+      reasons: ['The playbook requires a person to approve before it changes resources.'],
+      blastRadius: { evaluated: true, granted: true, slotTaken: false, used: 1, limit: 5, windowSeconds: 3600 },
+    });
+    const input = { ...approval(), results: { Guard: guard }, reasons: guard.reasons };
+    const { subject, message } = buildAlertMessage(input, { now: NOW });
+    expect(subject.startsWith('[APPROVAL NEEDED] High: ')).toBe(true);
+    expect(section(message, 'CONTAINMENT DECISION')).toContain('This playbook requires a person to approve: containment waits');
+  });
+
+  it('names who rejected containment and their note, and says the instance was not isolated', () => {
+    const rejection = { Error: 'Firebreak.ApprovalRejected', Cause: JSON.stringify({ by: APPROVER, at: '2026-11-20T10:10:00.000Z', reason: 'known load test' }) };
+    const { subject, message } = buildAlertMessage(
+      guardedReport('rejected', REJECTED_SUMMARY, { approval: rejection }, BLAST_RADIUS_GUARD),
+      { now: NOW },
+    );
+    expect(subject.startsWith('[NOT CONTAINED: rejected] High: ')).toBe(true);
+    expect(section(message, 'CONTAINMENT DECISION')).toContain(
+      `Containment was REJECTED by ${APPROVER} at 2026-11-20T10:10:00.000Z ("known load test"). Instance ${INSTANCE_ID} was NOT isolated`,
+    );
+    expect(section(message, 'WHAT FIREBREAK DID NOT DO')).toContain(`was NOT isolated: containment was rejected by ${APPROVER}.`);
+    const next = section(message, 'WHAT TO DO NEXT');
+    expect(next).toContain('1. Containment was not approved, so the instance is still running and connected');
+    expect(next).not.toMatch(/is isolated/);
+  });
+
+  it('reads a hand-written rejection cause as plain text', () => {
+    const rejection = { Error: 'Firebreak.ApprovalRejected', Cause: 'rejected by the on-call engineer' };
+    const { message } = buildAlertMessage(guardedReport('rejected', REJECTED_SUMMARY, { approval: rejection }), { now: NOW });
+    expect(section(message, 'CONTAINMENT DECISION')).toContain('Containment was REJECTED ("rejected by the on-call engineer").');
+  });
+
+  it('treats an answer without "approved": true as not approved, naming who sent it', () => {
+    const { message } = buildAlertMessage(
+      guardedReport('rejected', REJECTED_SUMMARY, { approval: { approved: false, by: APPROVER } }),
+      { now: NOW },
+    );
+    expect(section(message, 'CONTAINMENT DECISION')).toContain(`Containment was not approved: the answer by ${APPROVER} did not say "approved": true.`);
+    expect(section(message, 'WHAT FIREBREAK DID NOT DO')).toContain(`was NOT isolated: containment was not approved by ${APPROVER}.`);
+  });
+
+  it('says nobody answered within the timeout, and that the instance was not isolated', () => {
+    const timeout = { Error: 'States.Timeout', Cause: '' };
+    const { subject, message } = buildAlertMessage(guardedReport('timed-out', TIMED_OUT_SUMMARY, { approval: timeout }, BLAST_RADIUS_GUARD), { now: NOW });
+    expect(subject.startsWith('[NOT CONTAINED: no answer] High: ')).toBe(true);
+    expect(section(message, 'CONTAINMENT DECISION')).toContain(
+      `Nobody answered the approval request within 900 s: evidence only (onTimeout: evidence-only). Instance ${INSTANCE_ID} was NOT isolated.`,
+    );
+    expect(section(message, 'WHAT FIREBREAK DID NOT DO')).toContain('was NOT isolated: nobody answered the approval request within 900 s.');
+    expect(section(message, 'WHAT TO DO NEXT')).toContain('1. Nobody answered the approval request in time: the instance is still running and connected. Decide now');
+  });
+
+  it('says containment ran without approval when the timeout rule is contain, and keeps the playbook advice whole', () => {
+    const summary = "Nobody answered the approval request within 900 s, and this playbook's onTimeout is contain: contain ran WITHOUT approval.";
+    const input = report({
+      options: { advice: ISOLATION_ADVICE },
+      results: { Guard: BLAST_RADIUS_GUARD, evidence: SNAPSHOTTED, contain: QUARANTINED },
+      reasons: BLAST_RADIUS_GUARD.reasons,
+      reason: { outcome: 'timed-out-contained', summary, approval: { Error: 'States.Timeout', Cause: '' } },
+    });
+    const { subject, message } = buildAlertMessage(input, { now: NOW });
+    expect(subject.startsWith('[CONTAINED WITHOUT APPROVAL] High: ')).toBe(true);
+    expect(section(message, 'CONTAINMENT DECISION')).toContain('the steps that change resources ran WITHOUT approval');
+    expect(section(message, 'WHAT TO DO NEXT')).toContain(`1. ${ISOLATION_ADVICE}`);
+    expect(section(message, 'WHAT FIREBREAK DID NOT DO')).not.toContain('was NOT isolated');
+  });
+
+  it('names who approved containment, with no subject marker and the playbook advice whole', () => {
+    const input = report({
+      options: { advice: ISOLATION_ADVICE },
+      results: { Guard: BLAST_RADIUS_GUARD, evidence: SNAPSHOTTED, contain: QUARANTINED },
+      reasons: BLAST_RADIUS_GUARD.reasons,
+      reason: {
+        outcome: 'approved',
+        summary: 'A person approved (firebreak approve): contain ran after the evidence steps.',
+        approval: { approved: true, by: APPROVER, at: '2026-11-20T10:10:00.000Z', comment: 'go' },
+      },
+    });
+    const { subject, message } = buildAlertMessage(input, { now: NOW });
+    expect(subject.startsWith('High: ')).toBe(true);
+    expect(section(message, 'CONTAINMENT DECISION')).toContain(`Containment was APPROVED by ${APPROVER} at 2026-11-20T10:10:00.000Z ("go")`);
+    expect(section(message, 'WHAT TO DO NEXT')).toContain(`1. ${ISOLATION_ADVICE}`);
+  });
+
+  it('omits the playbook advice entirely when every sentence of it claims a containment', () => {
+    const input = report({
+      options: { advice: 'The instance is isolated. Its role sessions are revoked.' },
+      results: { Guard: guardResult(), evidence: SNAPSHOTTED },
+      reason: { outcome: 'evidence-only', summary: EVIDENCE_ONLY_SUMMARY },
+    });
+    const next = section(buildAlertMessage(input, { now: NOW }).message, 'WHAT TO DO NEXT');
+    expect(next).not.toContain('If you contain it by hand');
+    expect(next).not.toMatch(/isolated\.|revoked/);
+  });
+
+  it('says the changing steps did not run for an incident on no instance', () => {
+    const incident = ec2Incident({ resource: { kind: 'access-key', accessKeyId: 'AKIAEXAMPLE', userName: 'ci', userType: 'IAMUser' } });
+    const input = report({
+      incident,
+      results: { Guard: guardResult({ protected: false, protectedBy: undefined, instanceId: undefined, reasons: ['No instance to protect.'] }) },
+      reason: { outcome: 'evidence-only', summary: EVIDENCE_ONLY_SUMMARY },
+    });
+    const { message } = buildAlertMessage(input, { now: NOW });
+    expect(section(message, 'WHAT FIREBREAK DID NOT DO')).toContain('- The steps that change resources did NOT run: the containment guard answered evidence-only');
+  });
+
+  it('says the guard let the playbook run as written on the proceed path, with no subject marker', () => {
+    const guard = guardResult({
+      status: 'proceed',
+      protected: false,
+      protectedBy: undefined,
+      reasons: [`Blast radius: containment 1 of 5 in account ${ACCOUNT} within 3600 s (1 h).`],
+    });
+    const { subject, message } = buildAlertMessage(report({ results: { Guard: guard, contain: QUARANTINED, evidence: SNAPSHOTTED } }), { now: NOW });
+    expect(subject.startsWith('High: ')).toBe(true);
+    expect(section(message, 'CONTAINMENT DECISION')).toContain('The containment guard let the playbook run as written');
+    expect(section(message, 'WHAT TO DO NEXT')).toContain('The instance is isolated: investigate from its snapshots');
+  });
+
+  it('keeps every marker first on a game-day dry-run, so that cutting the subject at 100 characters drops only the end', () => {
+    const input = report({
+      incident: ec2Incident({ gameDay: true }),
+      mode: 'dry-run',
+      results: { Guard: guardResult() },
+      reason: { outcome: 'evidence-only', summary: EVIDENCE_ONLY_SUMMARY },
+    });
+    const { subject } = buildAlertMessage(input, { now: NOW });
+    expect(subject).toBe('[GAME DAY][DRY-RUN][NOT CONTAINED: protected] High: Backdoor:EC2/C&CActivity.B!DNS on i-0abc1234d...');
+    expect(subject).toHaveLength(100);
+  });
+
+  it('adds no decision section to the report of an unguarded playbook', () => {
+    expect(buildAlertMessage(report(), { now: NOW }).message).not.toContain('CONTAINMENT DECISION');
+  });
+});
+
 describe('alertInputSchema', () => {
   it('refuses a report without its incident, naming the field', () => {
     const parsed = alertInputSchema.safeParse({ kind: 'report', mode: 'enforce', options: {} });
