@@ -6,6 +6,8 @@
  * Shape of a compiled playbook (JSONPath only: the local engine, aws-local-stepfunctions, supports
  * neither JSONata nor `Assign`):
  * - execution input `{ incident, mode, playbook, decision? }` (what the dispatcher starts it with);
+ *   a `trigger: manual` playbook's is `{ incident, mode, playbook, requestedBy, reason }` (what
+ *   `firebreak release` starts it with; reason may be null), and its steps get both as `request`;
  * - each action step is a Task on the optimized Lambda integration whose `FunctionName` is a
  *   `${Fn_<responder>}` definition substitution, and whose result lands in `$.results.<stepId>.result`;
  * - `parallel:` becomes a Parallel state; its ResultSelector folds the branch outputs (an array)
@@ -493,6 +495,11 @@ class PlaybookCompiler {
       options: step.with,
       execution: executionContext(playbook.name),
     };
+    if (!isAutomatic(playbook)) {
+      // Who asked, for the record (release-instance stores it). Manual playbooks only: an automatic
+      // playbook's input has no such fields, and a JSONPath to a missing field fails the state.
+      payload.request = { 'requestedBy.$': '$.requestedBy', 'reason.$': '$.reason' };
+    }
     if (responder === ALERT_RESPONDER) {
       // The report alert says what every earlier step did or would have done.
       Object.assign(payload, { kind: 'report', playbook: playbook.name, results: resultsSoFar(available), ...scope.report });

@@ -37,8 +37,20 @@ export interface QuarantineRecord {
   /** Set by `release-instance` once the instance is back to the recorded state. */
   readonly released?: boolean;
   readonly releasedAt?: string;
-  /** The incident (or release request) key that released it. */
+  /**
+   * Who released it: the person who ran `firebreak release` (their IAM ARN), or the release
+   * incident's key when the release was started without one.
+   */
   readonly releasedBy?: string;
+  /** The reason they gave for the release, if any. */
+  readonly releaseReason?: string;
+}
+
+/** What `markReleased` records. */
+export interface ReleaseMark {
+  readonly releasedAt: string;
+  readonly releasedBy: string;
+  readonly releaseReason?: string;
 }
 
 /** Where pre-quarantine records live. Implementations must make `saveIfAbsent` atomic. */
@@ -55,7 +67,7 @@ export interface QuarantineRecordStore {
     account: string,
     region: string,
     instanceId: string,
-    release: { readonly releasedAt: string; readonly releasedBy: string },
+    release: ReleaseMark,
   ): Promise<void>;
 }
 
@@ -81,6 +93,7 @@ const quarantineRecordSchema = z.object({
   released: z.boolean().optional(),
   releasedAt: z.string().optional(),
   releasedBy: z.string().optional(),
+  releaseReason: z.string().optional(),
 });
 
 /** Checks a record read back from storage (another version may have written it). */
@@ -114,12 +127,13 @@ export class InMemoryQuarantineRecordStore implements QuarantineRecordStore {
     account: string,
     region: string,
     instanceId: string,
-    release: { readonly releasedAt: string; readonly releasedBy: string },
+    release: ReleaseMark,
   ): Promise<void> {
     const key = quarantineRecordKey(account, region, instanceId);
     const existing = this.records.get(key);
     if (!existing) throw new ResponderFailedError(`No quarantine record for ${instanceId} in ${account}/${region}`);
-    this.records.set(key, { ...existing, released: true, ...release });
+    const { releasedAt, releasedBy, releaseReason } = release;
+    this.records.set(key, { ...existing, released: true, releasedAt, releasedBy, ...(releaseReason !== undefined ? { releaseReason } : {}) });
   }
 }
 
@@ -194,6 +208,7 @@ export class DynamoDbQuarantineRecordStore implements QuarantineRecordStore {
       released,
       ...(item.releasedAt?.S !== undefined ? { releasedAt: item.releasedAt.S } : {}),
       ...(item.releasedBy?.S !== undefined ? { releasedBy: item.releasedBy.S } : {}),
+      ...(item.releaseReason?.S !== undefined ? { releaseReason: item.releaseReason.S } : {}),
     };
   }
 
@@ -201,19 +216,24 @@ export class DynamoDbQuarantineRecordStore implements QuarantineRecordStore {
     account: string,
     region: string,
     instanceId: string,
-    release: { readonly releasedAt: string; readonly releasedBy: string },
+    release: ReleaseMark,
   ): Promise<void> {
+    // No reason, no attribute: a re-quarantine replaces the whole item (PutItem), so none is left over.
+    // Bare attribute names only because none of these is a reserved word (`release` is, and so is
+    // `by`: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ReservedWords.html).
+    const reason = release.releaseReason;
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.table(),
           Key: { pk: { S: quarantineRecordKey(account, region, instanceId) } },
-          UpdateExpression: 'SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy',
+          UpdateExpression: `SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy${reason !== undefined ? ', releaseReason = :releaseReason' : ''}`,
           ConditionExpression: 'attribute_exists(pk)',
           ExpressionAttributeValues: {
             ':true': { BOOL: true },
             ':releasedAt': { S: release.releasedAt },
             ':releasedBy': { S: release.releasedBy },
+            ...(reason !== undefined ? { ':releaseReason': { S: reason } } : {}),
           },
         }),
       );

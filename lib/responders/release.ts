@@ -3,7 +3,8 @@
  * instance back exactly as the pre-quarantine record describes it (groups per ENI, instance
  * profile, protections, Firebreak's tags), tags it released, and marks the record released.
  * Without a record it changes nothing: guessing the original groups would be worse than leaving
- * the instance isolated.
+ * the instance isolated. The record keeps who released the instance and why: the person and reason
+ * of `firebreak release` (the playbook's `request`), or the release incident's key without one.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import {
@@ -52,6 +53,10 @@ export interface ReleaseResult extends ResponderResult<ReleaseStatus> {
   readonly instanceProfileArn?: string;
   /** The record the instance was restored to. */
   readonly preQuarantine?: QuarantineRecord;
+  /** Who the record says released the instance (released), or would say (dry-run). */
+  readonly releasedBy?: string;
+  /** The reason recorded with the release, when the person gave one. */
+  readonly releaseReason?: string;
 }
 
 export interface ReleaseDeps {
@@ -206,7 +211,7 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
       'firebreak:read-pre-quarantine-state',
       instanceId,
       'already-done',
-      `Already released at ${record.releasedAt ?? 'an earlier run'} (by ${record.releasedBy ?? 'unknown'}); nothing changed`,
+      `Already released at ${record.releasedAt ?? 'an earlier run'} (by ${record.releasedBy ?? 'unknown'}${record.releaseReason !== undefined ? `, reason: ${record.releaseReason}` : ''}); nothing changed`,
     );
     return finish('already-released', { instanceId, preQuarantine: record });
   }
@@ -233,6 +238,9 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
 
   const releasedAt = now().toISOString();
   const plan = planRelease(record, instance, options, releasedAt);
+  const releasedBy = input.request?.requestedBy ?? incident.key;
+  const releaseReason = input.request?.reason ?? undefined;
+  const byWhom = `by ${releasedBy}${releaseReason !== undefined ? `, reason: ${releaseReason}` : ', no reason given'}`;
 
   // Network first: it is what the owners of the instance are waiting for.
   recordAll(
@@ -255,10 +263,14 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
   recordAll(log, [...protections, profile, ...tags]);
 
   if (mode === 'dry-run') {
-    log.record('firebreak:mark-released', instanceId, 'would-do', 'Would mark the pre-quarantine record released');
+    log.record('firebreak:mark-released', instanceId, 'would-do', `Would mark the pre-quarantine record released ${byWhom}`);
   } else {
-    await deps.records.markReleased(incident.account, incident.region, instanceId, { releasedAt, releasedBy: incident.key });
-    log.record('firebreak:mark-released', instanceId, 'done', `Marked the pre-quarantine record released at ${releasedAt}`);
+    await deps.records.markReleased(incident.account, incident.region, instanceId, {
+      releasedAt,
+      releasedBy,
+      ...(releaseReason !== undefined ? { releaseReason } : {}),
+    });
+    log.record('firebreak:mark-released', instanceId, 'done', `Marked the pre-quarantine record released at ${releasedAt} ${byWhom}`);
   }
 
   return finish(mode === 'dry-run' ? 'dry-run' : 'released', {
@@ -266,6 +278,8 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
     networkInterfaces: plan.networkInterfaces.map((e) => ({ id: e.id, groupsRestored: [...e.to] })),
     ...(plan.profile.action === 'associate' ? { instanceProfileArn: plan.profile.arn } : {}),
     preQuarantine: record,
+    releasedBy,
+    ...(releaseReason !== undefined ? { releaseReason } : {}),
   });
 }
 

@@ -1,6 +1,6 @@
 /**
  * What a playbook state machine sends every responder Lambda: the incident, the mode, the step's
- * options and the execution context. The payload crosses a trust boundary (Step Functions JSON,
+ * options and the execution context (and, for a manual playbook, who asked for it). The payload crosses a trust boundary (Step Functions JSON,
  * the CLI, the local game day), so it is validated here before any AWS call; each responder passes
  * the zod schema of its own options.
  */
@@ -127,6 +127,22 @@ type _IncidentSchemaMatchesModel = z.output<typeof incidentSchema> extends Incid
 const _incidentSchemaMatchesModel: _IncidentSchemaMatchesModel = true;
 void _incidentSchemaMatchesModel;
 
+/**
+ * Who started a manual playbook (`firebreak release`) and why: the compiler passes it to the steps
+ * of `trigger: manual` playbooks only; automatic playbooks are started by the dispatcher, not a person.
+ */
+export const responderRequestSchema = z
+  .object({
+    /** The IAM identity (ARN) of the person who asked. */
+    requestedBy: z.string().min(1),
+    /** Their reason, or null when they gave none. */
+    reason: z.string().nullish(),
+  })
+  .strict();
+
+/** Who asked for a manual playbook, and why. */
+export type ResponderRequest = z.output<typeof responderRequestSchema>;
+
 /** The envelope every responder receives; `options` is checked by the responder's own schema. */
 export const responderInputSchema = z
   .object({
@@ -134,6 +150,7 @@ export const responderInputSchema = z
     mode: responderModeSchema,
     options: z.record(z.string(), z.unknown()).default({}),
     execution: executionContextSchema.optional(),
+    request: responderRequestSchema.optional(),
   })
   .strict();
 
@@ -143,6 +160,8 @@ export interface ResponderInput<O> {
   readonly mode: ResponderMode;
   readonly options: O;
   readonly execution?: ExecutionContext;
+  /** Present for the steps of a manual playbook: who started it and why. */
+  readonly request?: ResponderRequest;
 }
 
 function describeIssues(prefix: string, error: z.ZodError): string {
@@ -171,11 +190,12 @@ export function parseResponderInput<S extends z.ZodType>(raw: unknown, optionsSc
       cause: options.error,
     });
   }
-  const { incident, mode, execution } = envelope.data;
+  const { incident, mode, execution, request } = envelope.data;
   return {
     incident,
     mode,
     options: options.data as z.output<S>,
     ...(execution ? { execution } : {}),
+    ...(request ? { request } : {}),
   };
 }

@@ -59,7 +59,12 @@ function callsPerResponder(playbook: Playbook): Record<string, number> {
   return counts;
 }
 
-const input = (playbook: Playbook) => ({ incident, mode: 'enforce', playbook: playbook.name });
+const REQUESTED_BY = 'arn:aws:sts::111122223333:assumed-role/incident-responder/alice';
+/** What the dispatcher starts an automatic playbook with; what `firebreak release` starts a manual one with. */
+const input = (playbook: Playbook) =>
+  isAutomatic(playbook)
+    ? { incident, mode: 'enforce', playbook: playbook.name }
+    : { incident, mode: 'enforce', playbook: playbook.name, requestedBy: REQUESTED_BY, reason: null };
 
 describe('the shipped playbooks', () => {
   it('are all deployed', () => {
@@ -129,6 +134,16 @@ describe.each(shipped.map((playbook) => [playbook.name, playbook] as const))('sh
         failure: { step: first.id, error: 'ResponderFailedError', cause: 'InvalidInstanceID.Malformed' },
       }),
     ]);
+  });
+
+  it('passes who asked (request) to the steps of a manual playbook only', async () => {
+    const run = await runLocally(playbookDefinition(playbook.name), input(playbook), { responders: stubs(playbook) });
+    const stepCalls = Object.values(run.calls).flat();
+    expect(stepCalls.length).toBeGreaterThan(0);
+    for (const call of stepCalls) {
+      if (isAutomatic(playbook)) expect(call).not.toHaveProperty('request');
+      else expect(call.request).toEqual({ requestedBy: REQUESTED_BY, reason: null });
+    }
   });
 
   it.runIf(!isAutomatic(playbook))('is left out of the dispatcher: triage never starts a manual playbook', () => {

@@ -101,6 +101,19 @@ describe('compilePlaybook', () => {
     expect(stateOf(definition, 'notify')).toMatchObject({ End: true });
   });
 
+  it('passes a manual playbook\'s steps who started it and why (request), read from the execution input', () => {
+    const { definition } = compilePlaybook(
+      playbook([action('release', 'release-instance', { restoreInstanceProfile: true }), action('alert', 'notify')], { trigger: 'manual' }),
+    );
+    for (const name of ['release', 'alert']) {
+      expect((stateOf(definition, name).Parameters as { Payload: object }).Payload).toMatchObject({
+        request: { 'requestedBy.$': '$.requestedBy', 'reason.$': '$.reason' },
+      });
+    }
+    // Automatic playbooks have no such input: a path to a missing field would fail the state.
+    expect(JSON.stringify(compilePlaybook(compromised).definition)).not.toContain('requestedBy');
+  });
+
   it('retries exactly the error names the responders declare transient', () => {
     expect(TRANSIENT_RETRY.ErrorEquals).toEqual([...TRANSIENT_ERROR_NAMES]);
     expect(TRANSIENT_RETRY.ErrorEquals).toContain('TransientResponderError');
@@ -282,6 +295,30 @@ describe('a compiled playbook executed with aws-local-stepfunctions', () => {
         notify: { result: { messageId: 'm-1' } },
       },
     });
+  });
+
+  it('a manual playbook (also inside a parallel group) hands every step the person and reason it was started with', async () => {
+    const manual = compilePlaybook(
+      playbook(
+        [
+          { kind: 'parallel', id: 'both', branches: [action('release', 'release-instance'), action('evidence', 'snapshot-volumes')] },
+          action('alert', 'notify'),
+        ],
+        { trigger: 'manual' },
+      ),
+    );
+    const request = { requestedBy: 'arn:aws:sts::111122223333:assumed-role/incident-responder/alice', reason: 'investigation closed: false positive' };
+    const run = await runLocally(manual.definition, { ...input, ...request }, {
+      responders: {
+        'release-instance': () => result('release-instance'),
+        'snapshot-volumes': () => result('snapshot-volumes'),
+        'publish-alert': () => result('publish-alert'),
+      },
+    });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.calls['release-instance']).toEqual([{ incident, mode: 'enforce', options: {}, execution, request }]);
+    expect(run.calls['snapshot-volumes']![0]!.request).toEqual(request);
+    expect(run.calls['publish-alert']![0]!.request).toEqual(request);
   });
 
   it('a throttled step (TransientResponderError twice) succeeds on retry without a failure alert', async () => {

@@ -340,7 +340,10 @@ describe('a guarded playbook executed with aws-local-stepfunctions', () => {
     expect(run.path).toEqual(['Guard', 'GuardDecision', 'respond', 'contain', 'evidence', 'alert']);
     expect(run.calls['containment-guard']).toEqual([{ incident, mode: 'enforce', options: { requireApproval: false }, execution }]);
     expect(run.calls['quarantine-instance']).toHaveLength(1);
-    const unguarded = await runLocally(compiled(playbook(STEPS, { trigger: 'manual' })), input, { responders: responders(guardResult('proceed', [])) });
+    // A manual playbook's input also says who started it (firebreak release).
+    const manualInput = { ...input, requestedBy: 'arn:aws:iam::111122223333:user/alice', reason: null };
+    const unguarded = await runLocally(compiled(playbook(STEPS, { trigger: 'manual' })), manualInput, { responders: responders(guardResult('proceed', [])) });
+    expect(unguarded.status).toBe('SUCCEEDED');
     expect(run.path.length - unguarded.path.length).toBe(2);
   });
 

@@ -91,6 +91,7 @@ describe('DynamoDbQuarantineRecordStore', () => {
           released: { BOOL: true },
           releasedAt: { S: '2026-11-27T16:30:00.000Z' },
           releasedBy: { S: 'release-1' },
+          releaseReason: { S: 'false positive' },
           record: { S: JSON.stringify({ ...RECORD, released: false }) },
         },
       });
@@ -99,6 +100,7 @@ describe('DynamoDbQuarantineRecordStore', () => {
         released: true,
         releasedAt: '2026-11-27T16:30:00.000Z',
         releasedBy: 'release-1',
+        releaseReason: 'false positive',
       });
       expect(inputsOf(dynamoMock, GetItemCommand)).toEqual([{ TableName: TABLE, Key: { pk: { S: PK } }, ConsistentRead: true }]);
     });
@@ -131,6 +133,29 @@ describe('DynamoDbQuarantineRecordStore', () => {
             ':true': { BOOL: true },
             ':releasedAt': { S: '2026-11-27T16:30:00.000Z' },
             ':releasedBy': { S: 'release-1' },
+          },
+        },
+      ]);
+    });
+
+    it('also sets the reason given for the release', async () => {
+      dynamoMock.on(UpdateItemCommand).resolves({});
+      await store.markReleased(ACCOUNT, REGION, INSTANCE_ID, {
+        releasedAt: '2026-11-27T16:30:00.000Z',
+        releasedBy: 'arn:aws:iam::111122223333:user/alice',
+        releaseReason: 'false positive',
+      });
+      expect(inputsOf(dynamoMock, UpdateItemCommand)).toEqual([
+        {
+          TableName: TABLE,
+          Key: { pk: { S: PK } },
+          UpdateExpression: 'SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy, releaseReason = :releaseReason',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: {
+            ':true': { BOOL: true },
+            ':releasedAt': { S: '2026-11-27T16:30:00.000Z' },
+            ':releasedBy': { S: 'arn:aws:iam::111122223333:user/alice' },
+            ':releaseReason': { S: 'false positive' },
           },
         },
       ]);

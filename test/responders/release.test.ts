@@ -7,6 +7,7 @@ import {
   ModifyInstanceAttributeCommand,
   ModifyNetworkInterfaceAttributeCommand,
 } from '@aws-sdk/client-ec2';
+import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Incident } from '../../lib/incident/model';
@@ -15,10 +16,10 @@ import { silentLogger } from '../../lib/responders/logging';
 import type { ResponderMode } from '../../lib/responders/model';
 import { quarantineInstance } from '../../lib/responders/quarantine';
 import type { QuarantineRecord } from '../../lib/responders/quarantine-records';
-import { InMemoryQuarantineRecordStore } from '../../lib/responders/quarantine-records';
+import { DynamoDbQuarantineRecordStore, InMemoryQuarantineRecordStore, quarantineRecordKey } from '../../lib/responders/quarantine-records';
 import type { ReleaseOptions } from '../../lib/responders/release';
 import { releaseInstance } from '../../lib/responders/release';
-import type { ResponderInput } from '../../lib/responders/responder-input';
+import type { ResponderInput, ResponderRequest } from '../../lib/responders/responder-input';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident, ec2Resource } from '../support/incidents';
 import type { InstanceShape } from './quarantine-fixtures';
 import {
@@ -45,6 +46,9 @@ const QUARANTINED_AT = '2026-11-20T10:02:00.000Z';
 const NOW = new Date('2026-11-27T16:30:00.000Z');
 const QUARANTINE_KEY = ec2Incident().key;
 const RELEASE_KEY = 'release-i-0abc1234def567890-20261127';
+/** Who ran `firebreak release`, and why (the manual playbook passes it to the step as `request`). */
+const ALICE = 'arn:aws:sts::111122223333:assumed-role/incident-responder/alice';
+const REQUEST: ResponderRequest = { requestedBy: ALICE, reason: 'Investigation closed: the traffic was a scheduled scan' };
 
 /** What quarantine recorded for the default fixture instance. */
 const RECORD: QuarantineRecord = {
@@ -92,12 +96,13 @@ let clients: TestClientFactory;
 let records: InMemoryQuarantineRecordStore;
 
 function input(
-  overrides: { incident?: Partial<Incident>; mode?: ResponderMode; options?: Partial<ReleaseOptions> } = {},
+  overrides: { incident?: Partial<Incident>; mode?: ResponderMode; options?: Partial<ReleaseOptions>; request?: ResponderRequest } = {},
 ): ResponderInput<ReleaseOptions> {
   return {
     incident: ec2Incident({ key: RELEASE_KEY, ...overrides.incident }),
     mode: overrides.mode ?? 'enforce',
     options: { restoreInstanceProfile: true, ...overrides.options },
+    ...(overrides.request ? { request: overrides.request } : {}),
   };
 }
 
@@ -179,14 +184,55 @@ describe('releaseInstance', () => {
       ]);
     });
 
-    it('records that it released the instance, and by which request', async () => {
-      await release();
+    it('records who released the instance and why, and says so in its result and last action', async () => {
+      const result = await release(input({ request: REQUEST }));
+      expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({
+        ...RECORD,
+        released: true,
+        releasedAt: NOW.toISOString(),
+        releasedBy: ALICE,
+        releaseReason: REQUEST.reason,
+      });
+      expect(result).toMatchObject({ status: 'released', releasedBy: ALICE, releaseReason: REQUEST.reason });
+      expect(result.actions.at(-1)).toEqual({
+        api: 'firebreak:mark-released',
+        target: INSTANCE_ID,
+        outcome: 'done',
+        detail: `Marked the pre-quarantine record released at ${NOW.toISOString()} by ${ALICE}, reason: ${REQUEST.reason}`,
+        at: expect.any(String) as unknown,
+      });
+    });
+
+    it('records no reason when the person gave none', async () => {
+      const result = await release(input({ request: { requestedBy: ALICE, reason: null } }));
+      const stored = await records.get(ACCOUNT, REGION, INSTANCE_ID);
+      expect(stored).toMatchObject({ released: true, releasedBy: ALICE });
+      expect(stored).not.toHaveProperty('releaseReason');
+      expect(result).not.toHaveProperty('releaseReason');
+      expect(result.actions.at(-1)?.detail).toMatch(new RegExp(`by ${ALICE}, no reason given$`));
+    });
+
+    it('records the release incident key as releasedBy when the input says no person', async () => {
+      const result = await release();
       expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({
         ...RECORD,
         released: true,
         releasedAt: NOW.toISOString(),
         releasedBy: RELEASE_KEY,
       });
+      expect(result.releasedBy).toBe(RELEASE_KEY);
+    });
+
+    it('says who released it, and why, when asked again', async () => {
+      await release(input({ request: REQUEST }));
+      const again = await release(input({ request: { requestedBy: 'arn:aws:iam::111122223333:user/bob', reason: null } }));
+      expect(again.actions).toEqual([
+        expect.objectContaining({
+          api: 'firebreak:read-pre-quarantine-state',
+          outcome: 'already-done',
+          detail: `Already released at ${NOW.toISOString()} (by ${ALICE}, reason: ${REQUEST.reason}); nothing changed`,
+        }),
+      ]);
     });
 
     it('changes nothing the second time and says so', async () => {
@@ -348,7 +394,9 @@ describe('releaseInstance', () => {
       expect(result.actions).toContainEqual(
         expect.objectContaining({ api: 'ec2:AssociateIamInstanceProfile', outcome: 'would-do', detail: expect.stringContaining('not probed') }),
       );
-      expect(result.actions).toContainEqual(expect.objectContaining({ api: 'firebreak:mark-released', outcome: 'would-do' }));
+      expect(result.actions).toContainEqual(
+        expect.objectContaining({ api: 'firebreak:mark-released', outcome: 'would-do', detail: 'Would mark the pre-quarantine record released by release-i-0abc1234def567890-20261127, no reason given' }),
+      );
       expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.released).toBe(false);
     });
 
@@ -361,5 +409,47 @@ describe('releaseInstance', () => {
         'would-be-denied',
       ]);
     });
+  });
+});
+
+describe('releaseInstance with the DynamoDB record store', () => {
+  const dynamoMock = mockClient(DynamoDBClient);
+  const TABLE = 'firebreak-state';
+
+  beforeEach(() => {
+    dynamoMock.reset();
+    givenInstance(ec2Mock, QUARANTINED);
+    dynamoMock.on(GetItemCommand).resolves({
+      Item: {
+        pk: { S: quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID) },
+        released: { BOOL: false },
+        record: { S: JSON.stringify({ ...RECORD, released: false }) },
+      },
+    });
+    dynamoMock.on(UpdateItemCommand).resolves({});
+  });
+
+  afterEach(() => {
+    dynamoMock.reset();
+  });
+
+  it('marks the record released by the person, with their reason, in one conditional UpdateItem', async () => {
+    const store = new DynamoDbQuarantineRecordStore(new DynamoDBClient({ region: REGION }), TABLE);
+    const result = await releaseInstance(input({ request: REQUEST }), { clients, logger: silentLogger, records: store, now: () => NOW });
+    expect(result.status).toBe('released');
+    expect(inputsOf(dynamoMock, UpdateItemCommand)).toEqual([
+      {
+        TableName: TABLE,
+        Key: { pk: { S: quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID) } },
+        UpdateExpression: 'SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy, releaseReason = :releaseReason',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: {
+          ':true': { BOOL: true },
+          ':releasedAt': { S: NOW.toISOString() },
+          ':releasedBy': { S: ALICE },
+          ':releaseReason': { S: REQUEST.reason },
+        },
+      },
+    ]);
   });
 });

@@ -29,6 +29,19 @@ describe('parseResponderInput', () => {
     });
   });
 
+  it('passes on who started a manual playbook and why (request), the reason null when none was given', () => {
+    const requestedBy = 'arn:aws:sts::111122223333:assumed-role/incident-responder/alice';
+    const base = { incident: ec2Incident(), mode: 'enforce', options: {} };
+    expect(parseResponderInput({ ...base, request: { requestedBy, reason: 'false positive' } }, options).request).toEqual({
+      requestedBy,
+      reason: 'false positive',
+    });
+    expect(parseResponderInput({ ...base, request: { requestedBy, reason: null } }, options).request).toEqual({ requestedBy, reason: null });
+    expect(parseResponderInput(base, options)).not.toHaveProperty('request');
+    expect(errorOf(() => parseResponderInput({ ...base, request: { requestedBy: '' } }, options)).message).toContain('input.request.requestedBy');
+    expect(errorOf(() => parseResponderInput({ ...base, request: { requestedBy, by: 'x' } }, options))).toBeInstanceOf(ResponderInputError);
+  });
+
   it('treats missing options as empty, so the responder defaults apply', () => {
     expect(parseResponderInput({ incident: ec2Incident(), mode: 'enforce' }, options).options).toEqual({ detach: true });
   });
