@@ -5,7 +5,6 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../lib/cli/main';
 import { playbookJsonSchemaText } from '../../lib/playbooks/json-schema';
 
-const SHARED_EVENTS = resolve(import.meta.dirname, '../../../shared/events');
 const FIXTURE_EVENTS = resolve(import.meta.dirname, '../fixtures/events');
 const FIXTURE_PLAYBOOKS = 'test/fixtures/playbooks';
 
@@ -124,7 +123,7 @@ describe('firebreak simulate', () => {
   });
 
   it('routes with the playbooks of --playbooks', async () => {
-    expect(await run('simulate', '--event', `${SHARED_EVENTS}/guardduty-ec2-cryptocurrency-bitcointool-dns.json`, '--json', '--playbooks', `${FIXTURE_PLAYBOOKS}/valid`)).toBe(0);
+    expect(await run('simulate', '--event', `${FIXTURE_EVENTS}/guardduty-ec2-trojan-dns-data-exfiltration.json`, '--json', '--playbooks', `${FIXTURE_PLAYBOOKS}/valid`)).toBe(0);
     expect(JSON.parse(out())).toMatchObject({ playbook: 'alert-everything', mode: 'dry-run', steps: ['notify'] });
   });
 
@@ -148,7 +147,7 @@ describe('firebreak simulate', () => {
   });
 
   it('exits 1 when the playbooks it would route with are invalid', async () => {
-    expect(await run('simulate', '--event', `${SHARED_EVENTS}/cloudwatch-alarm-ec2-cpu.json`, '--playbooks', `${FIXTURE_PLAYBOOKS}/broken`)).toBe(1);
+    expect(await run('simulate', '--event', `${FIXTURE_EVENTS}/gameday-cloudwatch-alarm-ec2-cpu.json`, '--playbooks', `${FIXTURE_PLAYBOOKS}/broken`)).toBe(1);
     expect(err()).toContain('the playbooks in test/fixtures/playbooks/broken are invalid');
   });
 

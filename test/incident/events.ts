@@ -1,9 +1,11 @@
 /** Loads real-format events for the parser tests: the shared published ones and our own fixtures. */
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { SHARED_EVENTS_DIR } from '../support/shared-events';
+
+export { HAS_SHARED_EVENTS, SHARED_EVENTS_DIR } from '../support/shared-events';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
-export const SHARED_EVENTS_DIR = path.resolve(repoRoot, '../shared/events');
 export const FIXTURE_EVENTS_DIR = path.resolve(repoRoot, 'test/fixtures/events');
 
 /** The parsed JSON of `<dir>/<name>`. */
@@ -11,6 +13,7 @@ export function loadEvent(dir: string, name: string): unknown {
   return JSON.parse(readFileSync(path.join(dir, name), 'utf8')) as unknown;
 }
 
+/** Reads ../shared/events/<name>: only inside a test guarded by HAS_SHARED_EVENTS. */
 export const sharedEvent = (name: string): unknown => loadEvent(SHARED_EVENTS_DIR, name);
 export const fixtureEvent = (name: string): unknown => loadEvent(FIXTURE_EVENTS_DIR, name);
 

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventParseError, parseEvent, parseEventJson, parseEvents } from '../../lib/incident/parse';
 import type { Incident } from '../../lib/incident/model';
-import { FIXTURE_EVENTS_DIR, SHARED_EVENTS_DIR, eventFiles, fieldAt, loadEvent, toPascalCase, withField } from './events';
+import { FIXTURE_EVENTS_DIR, HAS_SHARED_EVENTS, SHARED_EVENTS_DIR, eventFiles, fieldAt, loadEvent, toPascalCase, withField } from './events';
 import type { FieldPath } from './events';
 
 const receivedAt = new Date('2026-04-01T12:00:00.000Z');
@@ -45,8 +45,9 @@ function assertWellFormed(incident: Incident): void {
   expect(JSON.parse(JSON.stringify(incident))).toEqual(incident);
 }
 
+// Our fixtures always; the published events in ../shared/events too where that folder exists.
 const realEvents: readonly { readonly name: string; readonly event: unknown }[] = [
-  ...eventFiles(SHARED_EVENTS_DIR).map((name) => ({ name, event: loadEvent(SHARED_EVENTS_DIR, name) })),
+  ...(HAS_SHARED_EVENTS ? eventFiles(SHARED_EVENTS_DIR) : []).map((name) => ({ name, event: loadEvent(SHARED_EVENTS_DIR, name) })),
   ...eventFiles(FIXTURE_EVENTS_DIR).map((name) => ({ name, event: loadEvent(FIXTURE_EVENTS_DIR, name) })),
 ];
 

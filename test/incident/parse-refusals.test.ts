@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EventParseError, parseEvent, parseEventJson, parseEvents } from '../../lib/incident/parse';
-import { fieldAt, fixtureEvent, sharedEvent, toPascalCase, withField } from './events';
+import { fieldAt, fixtureEvent, toPascalCase, withField } from './events';
 
 const receivedAt = new Date('2026-04-01T12:00:00.000Z');
 
@@ -19,7 +19,7 @@ const refuse = (input: unknown): EventParseError => refusal(() => parseEvent(inp
 
 const guardDutyEvent = fixtureEvent('guardduty-ec2-backdoor-c2activity-multi-eni.json');
 const finding = fieldAt(guardDutyEvent, ['detail']);
-const alarmEvent = sharedEvent('cloudwatch-alarm-ec2-cpu.json');
+const alarmEvent = fixtureEvent('cloudwatch-alarm-ec2-status-check-alarm-to-ok.json');
 
 describe('EventParseError', () => {
   it('is an Error named EventParseError whose message names the field path, the expectation and what was found', () => {
