@@ -28,7 +28,8 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
 import type { AwsTarget, ClientFactory } from '../../lib/aws/clients';
-import { INSTANCE_ID, REGION } from '../support/incidents';
+import type { QuarantineRecord } from '../../lib/responders/quarantine-records';
+import { ACCOUNT, INSTANCE_ID, REGION } from '../support/incidents';
 
 export const VPC = 'vpc-0123456789abcdef0';
 export const OTHER_VPC = 'vpc-0fedcba9876543210';
@@ -86,6 +87,32 @@ export const DEFAULT_SHAPE: Required<Omit<InstanceShape, 'profileArn'>> & { prof
   ],
   tags: { Name: 'web-1' },
 };
+
+/**
+ * What quarantine records for `DEFAULT_SHAPE` (groups per ENI, profile, protections, volumes, no
+ * firebreak tags yet): the quarantine tests expect it, the release tests restore from it.
+ */
+export function recordOfDefaultInstance(incidentKey: string, capturedAt: string): QuarantineRecord {
+  return {
+    account: ACCOUNT,
+    region: REGION,
+    instanceId: INSTANCE_ID,
+    incidentKey,
+    capturedAt,
+    networkInterfaces: [
+      { networkInterfaceId: ENI_A, groupIds: [APP_SG] },
+      { networkInterfaceId: ENI_B, groupIds: [DB_SG, MON_SG] },
+    ],
+    instanceProfileArn: PROFILE_ARN,
+    disableApiTermination: false,
+    shutdownBehavior: 'terminate',
+    deleteOnTermination: [
+      { deviceName: '/dev/xvda', volumeId: ROOT_VOLUME, deleteOnTermination: true },
+      { deviceName: '/dev/sdb', volumeId: DATA_VOLUME, deleteOnTermination: false },
+    ],
+    tags: {},
+  };
+}
 
 /** The DescribeInstances view of a shape. */
 export function describedInstance(shape: InstanceShape = {}): Instance {

@@ -50,6 +50,7 @@ import {
   givenMutationsSucceed,
   inputsOf,
   sdkError,
+  recordOfDefaultInstance,
 } from './quarantine-fixtures';
 
 const ec2Mock = mockClient(EC2Client);
@@ -198,25 +199,7 @@ describe('quarantineInstance', () => {
 
     it('records the pre-quarantine state: groups per ENI, profile, protections, volumes and firebreak tags', async () => {
       const result = await run();
-      const expected: QuarantineRecord = {
-        account: ACCOUNT,
-        region: REGION,
-        instanceId: INSTANCE_ID,
-        incidentKey: KEY,
-        capturedAt: NOW.toISOString(),
-        networkInterfaces: [
-          { networkInterfaceId: ENI_A, groupIds: [APP_SG] },
-          { networkInterfaceId: ENI_B, groupIds: [DB_SG, MON_SG] },
-        ],
-        instanceProfileArn: PROFILE_ARN,
-        disableApiTermination: false,
-        shutdownBehavior: 'terminate',
-        deleteOnTermination: [
-          { deviceName: '/dev/xvda', volumeId: ROOT_VOLUME, deleteOnTermination: true },
-          { deviceName: '/dev/sdb', volumeId: DATA_VOLUME, deleteOnTermination: false },
-        ],
-        tags: {},
-      };
+      const expected = recordOfDefaultInstance(KEY, NOW.toISOString());
       expect(result.preQuarantine).toEqual(expected);
       expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({ ...expected, released: false });
     });

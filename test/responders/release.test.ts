@@ -38,6 +38,7 @@ import {
   givenInstance,
   givenMutationsSucceed,
   inputsOf,
+  recordOfDefaultInstance,
   sdkError,
 } from './quarantine-fixtures';
 
@@ -51,25 +52,7 @@ const ALICE = 'arn:aws:sts::111122223333:assumed-role/incident-responder/alice';
 const REQUEST: ResponderRequest = { requestedBy: ALICE, reason: 'Investigation closed: the traffic was a scheduled scan' };
 
 /** What quarantine recorded for the default fixture instance. */
-const RECORD: QuarantineRecord = {
-  account: ACCOUNT,
-  region: REGION,
-  instanceId: INSTANCE_ID,
-  incidentKey: QUARANTINE_KEY,
-  capturedAt: QUARANTINED_AT,
-  networkInterfaces: [
-    { networkInterfaceId: ENI_A, groupIds: [APP_SG] },
-    { networkInterfaceId: ENI_B, groupIds: [DB_SG, MON_SG] },
-  ],
-  instanceProfileArn: PROFILE_ARN,
-  disableApiTermination: false,
-  shutdownBehavior: 'terminate',
-  deleteOnTermination: [
-    { deviceName: '/dev/xvda', volumeId: ROOT_VOLUME, deleteOnTermination: true },
-    { deviceName: '/dev/sdb', volumeId: DATA_VOLUME, deleteOnTermination: false },
-  ],
-  tags: {},
-};
+const RECORD: QuarantineRecord = recordOfDefaultInstance(QUARANTINE_KEY, QUARANTINED_AT);
 
 /** The fixture instance as quarantine leaves it. */
 const QUARANTINED: InstanceShape = {
