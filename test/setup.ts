@@ -1,5 +1,3 @@
-// aws-local-stepfunctions targets Node 22 and calls Promise.withResolvers; Node 20 lacks it.
-import '../lib/polyfills';
 // Tests never reach AWS: make sure no SDK client can pick up ambient credentials or a region.
 process.env.AWS_REGION ??= 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID ??= 'AKIAFIREBREAKTEST000';

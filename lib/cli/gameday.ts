@@ -6,7 +6,6 @@
  * could not run); 2 bad usage: an unknown scenario, an invalid scenario or playbook file, an
  * unavailable backend.
  */
-import '../polyfills';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';

@@ -16,7 +16,6 @@
  * Retries do not sleep (retryIntervalOverrides 0) but each one is recorded, and the backend's clock
  * moves by the retrier's nominal interval (before jitter), so simulated times read like the real ones.
  */
-import '../polyfills';
 import { createHash } from 'node:crypto';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';

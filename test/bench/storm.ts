@@ -7,7 +7,6 @@
  *
  * Options: STORM_INSTANCES (1000), STORM_COPIES (10), STORM_CONCURRENCY (200).
  */
-import '../../lib/polyfills';
 import { resolve } from 'node:path';
 import { resourceUsage } from 'node:process';
 import { wallClockMs } from '../../lib/gameday/backend';
