@@ -1,0 +1,53 @@
+/**
+ * The security contracts of a Firebreak deployment, written once (docs/security.md explains each):
+ * environment variables the stack sets and the responders read, tag keys Firebreak reads or
+ * writes, and the partition-key prefixes of the state table, which IAM scopes per role with
+ * `dynamodb:LeadingKeys`. Every module that needs one of these imports it from here, including
+ * the stack's IAM conditions, so a rename cannot leave a policy pointing at the old name.
+ */
+
+/** Environment variables the stack sets on every responder (the deployment's own facts, never the input's). */
+export const SECURITY_ENV = {
+  /**
+   * The deployment's mode ceiling: `dry-run` or `enforce`. A responder's effective mode is
+   * `dry-run` unless both this and its input say `enforce` (dry-run always wins).
+   */
+  mode: 'FIREBREAK_MODE',
+  /** The 12-digit account id of the security account Firebreak is deployed in. */
+  securityAccountId: 'FIREBREAK_SECURITY_ACCOUNT_ID',
+  /** Comma-separated account ids served besides the security account (the allowlist). */
+  servedAccountIds: 'FIREBREAK_SERVED_ACCOUNT_IDS',
+  /** The organization id (`o-…`) whose accounts are served through the member role. */
+  organizationId: 'FIREBREAK_ORGANIZATION_ID',
+  /** `true` when the deployment accepts game-day injections (on the game-day bus only). */
+  gameDayEnabled: 'FIREBREAK_GAMEDAY_ENABLED',
+} as const;
+
+/** Tag keys Firebreak reads from EC2 at the time of action (never from the event). */
+export const SECURITY_TAGS = {
+  /**
+   * A game-day incident changes an instance only when it carries this tag with value `true`,
+   * read from EC2 when the responder acts.
+   */
+  gameDayTarget: { key: 'firebreak:gameday-target', value: 'true' },
+} as const;
+
+/** Incident keys of game-day injections start with this, so they never collide with a real finding's execution name. */
+export const GAMEDAY_INCIDENT_KEY_PREFIX = 'gameday-';
+
+/**
+ * Partition-key prefixes of the state table. IAM scopes each role to the prefixes it may touch
+ * (`dynamodb:LeadingKeys` with `<prefix>*`).
+ */
+export const STATE_KEY_PREFIX = {
+  /** Pre-quarantine records, written by quarantine-instance, read and marked released by release-instance. */
+  quarantine: 'quarantine#',
+  /** Blast-radius slots of real incidents, taken by the containment guard. */
+  blastRadius: 'blast#',
+  /** Blast-radius slots of game-day incidents: a drill never consumes the real allowance. */
+  gameDayBlastRadius: 'blast-gameday#',
+  /** Containment grants: written only by the containment guard, read by the mutating responders. */
+  grant: 'grant#',
+  /** Pending approvals (the task token, never shown to a person): written by publish-alert, read by the approval function. */
+  approval: 'approval#',
+} as const;
