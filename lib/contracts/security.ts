@@ -51,3 +51,30 @@ export const STATE_KEY_PREFIX = {
   /** Pending approvals (the task token, never shown to a person): written by publish-alert, read by the approval function. */
   approval: 'approval#',
 } as const;
+
+/** The accounts a deployment serves, read from its own environment. */
+export interface ServedAccounts {
+  /** The security account (where Firebreak runs). */
+  readonly securityAccountId: string;
+  /** Accounts served besides it, by id. */
+  readonly allowlist: readonly string[];
+  /** With an organization id, any account of that organization is served through the member role (`aws:ResourceOrgID` on sts:AssumeRole). */
+  readonly organizationId?: string;
+  /** Whether member roles are configured: without them only the security account can be acted upon. */
+  readonly memberRoles: boolean;
+}
+
+/**
+ * Why an incident's account is not served, or undefined when it is. The security account is
+ * always served; another account only with member roles and either the allowlist or the
+ * organization (where STS itself refuses accounts outside it).
+ */
+export function unservedAccountReason(account: string, served: ServedAccounts): string | undefined {
+  if (account === served.securityAccountId) return undefined;
+  if (!served.memberRoles) {
+    return `account ${account} is not the security account (${served.securityAccountId}) and no member role is configured, so Firebreak cannot act there`;
+  }
+  if (served.allowlist.includes(account)) return undefined;
+  if (served.organizationId !== undefined) return undefined;
+  return `account ${account} is neither the security account nor in the served-account allowlist`;
+}
