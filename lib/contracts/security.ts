@@ -78,3 +78,47 @@ export function unservedAccountReason(account: string, served: ServedAccounts): 
   if (served.organizationId !== undefined) return undefined;
   return `account ${account} is neither the security account nor in the served-account allowlist`;
 }
+
+/**
+ * A containment grant (`grant#<executionArn>`): the containment guard's clearance for one
+ * execution to change one instance. Only the guard's role may write `grant#` items; a mutating
+ * responder acts only when the grant for its execution matches its incident and instance.
+ */
+export interface ContainmentGrant {
+  readonly pk: string;
+  readonly executionArn: string;
+  /** The playbook, from the execution's verified state machine (never from the input). */
+  readonly playbook: string;
+  readonly incidentKey: string;
+  readonly account: string;
+  readonly region: string;
+  readonly instanceId: string;
+  readonly gameDay: boolean;
+  /** The effective mode the guard decided (the deployment's ceiling applied). */
+  readonly mode: 'dry-run' | 'enforce';
+  /** `proceed`: act now; `awaiting-approval`: act only once the approval record says approved (or the timeout rule allows). */
+  readonly status: 'proceed' | 'awaiting-approval';
+  /** For `awaiting-approval`: when the wait ends, and what the playbook does then (from the deployment, not the input). */
+  readonly approvalDeadline?: string;
+  readonly onTimeout?: 'evidence-only' | 'contain';
+  readonly grantedAt: string;
+  /** DynamoDB TTL (epoch seconds). */
+  readonly expiresAt: number;
+}
+
+/**
+ * A pending or answered approval (`approval#<executionArn>`). publish-alert writes the request
+ * (with the task token, which is never shown to a person); only the approval function writes the
+ * decision, with the approver's identity as AWS authenticated it.
+ */
+export interface ApprovalRecord {
+  readonly pk: string;
+  readonly executionArn: string;
+  readonly incidentKey: string;
+  readonly requestedAt: string;
+  readonly decision?: 'approved' | 'rejected';
+  /** The IAM principal ARN AWS authenticated for the answer (never a field of a request body). */
+  readonly decidedBy?: string;
+  readonly decidedAt?: string;
+  readonly reason?: string;
+}
