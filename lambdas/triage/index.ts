@@ -6,4 +6,4 @@ const logger = createResponderLogger('triage');
 
 /** Builds the handler over an injected logger: the local game day runs exactly this. */
 export const createHandler = createTriageHandler;
-export const handler = createHandler({ logger });
+export const handler = createHandler({ logger, environment: process.env });

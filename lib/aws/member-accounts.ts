@@ -23,11 +23,8 @@ import { MemberRoleUnavailableError, ResponderFailedError, ResponderInputError }
 /** The default name of the role the member-role stack creates in every member account. */
 export const DEFAULT_MEMBER_ROLE_NAME = 'FirebreakResponder';
 
-/**
- * The tag Firebreak puts on the isolation groups it creates (at creation, in TagSpecifications).
- * The member role may change the rules of, or delete, only groups carrying it.
- */
-export const MANAGED_SECURITY_GROUP_TAG = { key: 'firebreak:managed', value: 'true' } as const;
+/** Defined once in the contracts; re-exported here for the IAM scopes that import it from this module. */
+export { MANAGED_SECURITY_GROUP_TAG } from '../contracts/security';
 
 /** STS AssumeRole accepts 900..43200 s, but role chaining (a Lambda role assuming another role) caps it at 1 hour. */
 const MIN_SESSION_SECONDS = 900;

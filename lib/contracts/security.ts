@@ -21,6 +21,8 @@ export const SECURITY_ENV = {
   organizationId: 'FIREBREAK_ORGANIZATION_ID',
   /** `true` when the deployment accepts game-day injections (on the game-day bus only). */
   gameDayEnabled: 'FIREBREAK_GAMEDAY_ENABLED',
+  /** The member role's name in every served account; unset when only the security account is served. */
+  memberRoleName: 'FIREBREAK_MEMBER_ROLE_NAME',
 } as const;
 
 /** Tag keys Firebreak reads from EC2 at the time of action (never from the event). */
@@ -31,6 +33,13 @@ export const SECURITY_TAGS = {
    */
   gameDayTarget: { key: 'firebreak:gameday-target', value: 'true' },
 } as const;
+
+/**
+ * The tag Firebreak puts on the security groups it creates (at creation, in TagSpecifications).
+ * The member role may change the rules of, or delete, only groups carrying it, and the quarantine
+ * recognises its isolation groups by it (together with their exact rules).
+ */
+export const MANAGED_SECURITY_GROUP_TAG = { key: 'firebreak:managed', value: 'true' } as const;
 
 /** Incident keys of game-day injections start with this, so they never collide with a real finding's execution name. */
 export const GAMEDAY_INCIDENT_KEY_PREFIX = 'gameday-';
@@ -77,6 +86,31 @@ export function unservedAccountReason(account: string, served: ServedAccounts): 
   if (served.allowlist.includes(account)) return undefined;
   if (served.organizationId !== undefined) return undefined;
   return `account ${account} is neither the security account nor in the served-account allowlist`;
+}
+
+const ACCOUNT_ID = /^\d{12}$/;
+const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
+
+/**
+ * The served accounts as the deployment's environment states them, or why they cannot be read
+ * (then nothing may be acted upon: a deployment that cannot name its own account serves none).
+ */
+export function servedAccountsFromEnvironment(
+  env: Readonly<Record<string, string | undefined>>,
+): { readonly served: ServedAccounts } | { readonly problem: string } {
+  const securityAccountId = env[SECURITY_ENV.securityAccountId]?.trim() ?? '';
+  if (!ACCOUNT_ID.test(securityAccountId)) {
+    return { problem: `${SECURITY_ENV.securityAccountId} is ${securityAccountId === '' ? 'not set' : 'not a 12-digit account id'}, so the deployment cannot tell which accounts it serves` };
+  }
+  const allowlist = (env[SECURITY_ENV.servedAccountIds] ?? '').split(',').map((id) => id.trim()).filter((id) => id !== '');
+  const badAccount = allowlist.find((id) => !ACCOUNT_ID.test(id));
+  if (badAccount !== undefined) return { problem: `${SECURITY_ENV.servedAccountIds} holds ${JSON.stringify(badAccount.slice(0, 40))}, not a 12-digit account id` };
+  const organizationId = env[SECURITY_ENV.organizationId]?.trim() ?? '';
+  if (organizationId !== '' && !ORGANIZATION_ID.test(organizationId)) {
+    return { problem: `${SECURITY_ENV.organizationId} is not an organization id (o- and 10 to 32 lowercase letters or digits)` };
+  }
+  const memberRoles = (env[SECURITY_ENV.memberRoleName]?.trim() ?? '') !== '';
+  return { served: { securityAccountId, allowlist, ...(organizationId !== '' ? { organizationId } : {}), memberRoles } };
 }
 
 /**

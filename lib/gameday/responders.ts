@@ -35,7 +35,7 @@ export class UnknownResponderError extends Error {
 }
 
 const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => LocalHandler>> = {
-  triage: () => createTriageHandler({ logger: silentLogger }),
+  triage: ({ environment }) => createTriageHandler({ logger: silentLogger, environment }),
   'publish-alert': ({ clients, environment, now }) =>
     createPublishAlertHandler({ clients, logger: silentLogger, topicArn: alertTopicArnFromEnv(environment), now }),
   'snapshot-volumes': ({ clients, now }) => createSnapshotVolumesHandler({ clients, logger: silentLogger, now }),

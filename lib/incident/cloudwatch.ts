@@ -6,7 +6,7 @@ import type { AlarmContext, Incident, IncidentResource } from './model';
 import type { AlarmDetail } from './schemas';
 import { ACCOUNT_PATTERN, REGION_PATTERN } from './schemas';
 import { alarmSeverity } from './severity';
-import { alarmKey } from './keys';
+import { alarmKey, incidentKey } from './keys';
 import type { RawIssue, ReadContext } from './reading';
 import { RawIssuesError, clip, orUndefined, toRecord, withoutUndefined } from './reading';
 
@@ -53,7 +53,7 @@ export function alarmToIncident(detail: AlarmDetail, context: ReadContext): Inci
   });
 
   return withoutUndefined({
-    key: alarmKey(account, region, detail.alarmName, stateChangedAt),
+    key: incidentKey(alarmKey(account, region, detail.alarmName, stateChangedAt), context.gameDay),
     revision: stateChangedAt,
     source: 'cloudwatch' as const,
     findingType: `CloudWatch:Alarm/${state}`,

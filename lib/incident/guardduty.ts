@@ -13,7 +13,7 @@ import type {
 import type { GuardDutyFinding } from './schemas';
 import { ACCOUNT_PATTERN, REGION_PATTERN } from './schemas';
 import { severityOf } from './severity';
-import { findingKey } from './keys';
+import { findingKey, incidentKey } from './keys';
 import { toIsoTime } from './time';
 import type { PathSegment, RawIssue, ReadContext } from './reading';
 import { RawIssuesError, clip, firstText, isRecord, orUndefined, toRecord, valueAt, withoutUndefined } from './reading';
@@ -57,7 +57,7 @@ export function findingToIncident(finding: GuardDutyFinding, raw: unknown, conte
   });
 
   return withoutUndefined({
-    key: findingKey(finding.id),
+    key: incidentKey(findingKey(finding.id), context.gameDay),
     revision: `${updatedIso ?? String(finding.updatedAt)}#${count}`,
     source: 'guardduty' as const,
     findingType: finding.type,
@@ -69,6 +69,7 @@ export function findingToIncident(finding: GuardDutyFinding, raw: unknown, conte
     resource: resourceOf(finding, valueAt(raw, ['resource'])),
     sample: isSampleFinding(service?.additionalInfo, finding.title),
     gameDay: context.gameDay,
+    envelope: context.gameDay ? disagreeingEnvelope(context, account, region) : undefined,
     times: { created, updated, received: context.received },
     guardDuty,
   });
@@ -99,6 +100,18 @@ function pickAccountOrRegion(
     return undefined;
   }
   return value;
+}
+
+/** The envelope's account and region when either differs from what the finding claims (see `Incident.envelope`). */
+function disagreeingEnvelope(context: ReadContext, account: string, region: string): Incident['envelope'] {
+  const envelopeAccount = context.envelope?.account ?? undefined;
+  const envelopeRegion = context.envelope?.region ?? undefined;
+  const differs = (envelopeAccount !== undefined && envelopeAccount !== account) || (envelopeRegion !== undefined && envelopeRegion !== region);
+  if (!differs) return undefined;
+  return withoutUndefined({
+    account: envelopeAccount === undefined ? undefined : clip(envelopeAccount, 64),
+    region: envelopeRegion === undefined ? undefined : clip(envelopeRegion, 64),
+  });
 }
 
 function resourceRoleOf(role: string | null | undefined): 'TARGET' | 'ACTOR' | undefined {

@@ -8,6 +8,7 @@
  * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html).
  */
 import { createHash } from 'node:crypto';
+import { GAMEDAY_INCIDENT_KEY_PREFIX } from '../contracts/security';
 import type { Incident } from './model';
 import { compactUtc } from './time';
 
@@ -38,6 +39,26 @@ export function findingKey(findingId: string): string {
  */
 export function alarmKey(account: string, region: string, alarmName: string, stateChangedAt: string): string {
   return `cw-${sha256Hex(`${account}|${region}|${alarmName}`).slice(0, 16)}-${compactUtc(stateChangedAt)}`;
+}
+
+/**
+ * The key of an incident from its base key (`findingKey` or `alarmKey`): a game-day injection's key
+ * starts with `gameday-`, so a game-day copy of a real finding (same id, same update time) can
+ * never take that finding's execution name first and make GuardDuty's own event look like a
+ * duplicate delivery. No real key starts with it (they start with `gd-` or `cw-`). A prefixed key
+ * too long for 64 characters keeps its head and a hash of the whole base key.
+ */
+export function incidentKey(baseKey: string, gameDay: boolean): string {
+  if (!gameDay) return baseKey;
+  const prefixed = `${GAMEDAY_INCIDENT_KEY_PREFIX}${baseKey}`;
+  if (prefixed.length <= KEY_MAX) return prefixed;
+  const hash = sha256Hex(baseKey).slice(0, 16);
+  return `${GAMEDAY_INCIDENT_KEY_PREFIX}${baseKey.slice(0, KEY_MAX - GAMEDAY_INCIDENT_KEY_PREFIX.length - hash.length - 1)}-${hash}`;
+}
+
+/** True for the key of a game-day injection. */
+export function isGameDayKey(key: string): boolean {
+  return key.startsWith(GAMEDAY_INCIDENT_KEY_PREFIX);
 }
 
 /**

@@ -120,6 +120,13 @@ export interface Incident {
   readonly sample: boolean;
   /** Injected by a game day (event source `firebreak.gameday`). */
   readonly gameDay: boolean;
+  /**
+   * Game-day injections only, when the EventBridge envelope disagrees with the finding: the
+   * envelope's account and region (the account that put the event on the game-day bus) against
+   * the finding's claim (`account`, `region` above). GuardDuty's own events differ legitimately (a
+   * delegated administrator receives its members' findings), so they do not set it.
+   */
+  readonly envelope?: { readonly account?: string; readonly region?: string };
   readonly times: IncidentTimes;
   readonly guardDuty?: GuardDutyContext;
   readonly alarm?: AlarmContext;

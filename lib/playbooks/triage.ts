@@ -11,10 +11,18 @@
  *   i-99999999: https://docs.aws.amazon.com/guardduty/latest/ug/sample_findings.html);
  * - the deploy-time `forceDryRun` runs everything in dry-run;
  * - a finding outside the severity range of every playbook matching it gets at most an alert;
- * - with no playbook at all: an alert when Medium or higher (≥ 4.0), otherwise nothing.
+ * - with no playbook at all: an alert when Medium or higher (≥ 4.0), otherwise nothing;
+ * - the boundary (docs/security.md): an incident with a malformed id (instance, network interface,
+ *   VPC, subnet, security group, account, region) or a placeholder instance id on a finding that
+ *   is not marked as a sample gets an alert and no playbook; so does an incident of an account the
+ *   deployment does not serve (`unservedAccountReason`), whenever it would otherwise start a
+ *   playbook or alert.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
+import type { ServedAccounts } from '../contracts/security';
+import { servedAccountsFromEnvironment, unservedAccountReason } from '../contracts/security';
+import { describeIdentifierIssue, identifierIssues } from '../incident/identifiers';
 import type { Incident } from '../incident/model';
 import { EventParseError, executionNameFor, parseEvent } from '../incident/parse';
 import { incidentLoggerFrom } from '../responders/handler-logger';
@@ -124,10 +132,38 @@ function noStart(
   return { outcome, playbook: null, stateMachineArn: null, executionName: null, mode, steps: [], reasons, incident, error: null };
 }
 
-/** Decides what Firebreak does with one incident, given the deployed playbooks. Pure. */
-export function triage(incident: Incident, routing: RoutingTable): TriageDecision {
+/**
+ * What triage knows of its own deployment (never of the event): the accounts it serves, as read
+ * from its environment, or why they could not be read. Absent, the served-account gate is off
+ * (unit tests of routing); the triage Lambda always passes it.
+ */
+export interface TriageDeployment {
+  readonly servedAccounts?: { readonly served: ServedAccounts } | { readonly problem: string };
+}
+
+/** Why this incident's account may not be acted upon, or undefined when it may. */
+function accountRefusal(incident: Incident, deployment: TriageDeployment): string | undefined {
+  const accounts = deployment.servedAccounts;
+  if (accounts === undefined) return undefined;
+  if ('problem' in accounts) return `The deployment's served accounts cannot be read (${accounts.problem}): Firebreak acts in no account until that is fixed, and only alerts.`;
+  const reason = unservedAccountReason(incident.account, accounts.served);
+  return reason === undefined ? undefined : `Refused: ${reason}. Firebreak acts only in the accounts this deployment serves, so it starts no playbook and only alerts.`;
+}
+
+/** For a game day, who put the event on the bus against what the finding claims, when they differ. */
+function envelopeNote(incident: Incident): string | undefined {
+  const envelope = incident.envelope;
+  if (!incident.gameDay || envelope === undefined) return undefined;
+  const put = [envelope.account !== undefined ? `account ${envelope.account}` : undefined, envelope.region].filter((x) => x !== undefined).join(', ');
+  return `Game day: the event was put on the bus from ${put || 'an unnamed account'} (its envelope), but the finding claims account ${incident.account}, ${incident.region}; Firebreak goes by the finding's claim only within the accounts it serves.`;
+}
+
+/** Decides what Firebreak does with one incident, given the deployed playbooks and the deployment's served accounts. Pure. */
+export function triage(incident: Incident, routing: RoutingTable, deployment: TriageDeployment = {}): TriageDecision {
   const reasons: string[] = [`Incident: ${describeIncident(incident)}, severity ${severityText(incident)}, in account ${incident.account} ${incident.region}.`];
   if (incident.gameDay) reasons.push('Injected by a game day (source firebreak.gameday): it is handled like a real event.');
+  const note = envelopeNote(incident);
+  if (note !== undefined) reasons.push(note);
 
   if (incident.guardDuty?.archived === true) {
     reasons.push(`GuardDuty finding ${incident.guardDuty.findingId} is archived: someone already closed it, so Firebreak starts nothing.`);
@@ -144,6 +180,30 @@ export function triage(incident: Incident, routing: RoutingTable): TriageDecisio
 
   // Alerts carry the deployment's mode: a sample or a dry-run deployment says so in the subject.
   const gatedMode: ResponderMode = incident.sample || routing.settings.forceDryRun ? 'dry-run' : 'enforce';
+
+  // The boundary: an id that cannot be acted on is a forged or broken event, alerted whatever its severity.
+  const badIds = identifierIssues(incident);
+  if (badIds.length > 0) {
+    reasons.push(
+      `Refused at the boundary: ${badIds.map(describeIdentifierIssue).join('; ')}. No playbook runs for an incident whose ids cannot name real resources; people get this alert instead.`,
+    );
+    return noStart('alert-only', incident, reasons, gatedMode);
+  }
+
+  const routed = route(incident, routing, reasons, gatedMode);
+  const refusal = accountRefusal(incident, deployment);
+  if (refusal === undefined) return routed;
+  if (routed.outcome === 'ignore') return { ...routed, reasons: [...routed.reasons, `Also: ${refusal}`] };
+  return noStart('alert-only', incident, [
+    ...reasons,
+    ...(routed.playbook !== null ? [`Playbook ${routed.playbook} matches this incident; it does not run.`] : []),
+    refusal,
+  ], gatedMode);
+}
+
+/** Picks the playbook (or an alert, or nothing) for an incident past the gates. Pure; `reasons` so far are copied, not changed. */
+function route(incident: Incident, routing: RoutingTable, reasonsSoFar: readonly string[], gatedMode: ResponderMode): TriageDecision {
+  const reasons = [...reasonsSoFar];
   const candidates = [...routing.playbooks].sort(byPriority).filter((playbook) => matchesIgnoringSeverity(incident, playbook.match));
   const chosen = candidates.find((playbook) => severityInRange(incident, playbook.match));
 
@@ -239,6 +299,12 @@ const triageEnvelopeSchema = z.looseObject({
 
 export interface TriageHandlerDependencies {
   readonly logger: Logger | IncidentLogger;
+  /**
+   * The triage Lambda's environment (the stack's variables): FIREBREAK_SECURITY_ACCOUNT_ID,
+   * FIREBREAK_SERVED_ACCOUNT_IDS, FIREBREAK_ORGANIZATION_ID, FIREBREAK_MEMBER_ROLE_NAME. Without a
+   * readable security account id every incident is refused (alerted, never acted upon).
+   */
+  readonly environment: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -246,6 +312,8 @@ export interface TriageHandlerDependencies {
  * alerts and dead-letters it); a malformed routing table or input throws `RoutingTableError`.
  */
 export function createTriageHandler(dependencies: TriageHandlerDependencies): (input: unknown) => Promise<TriageDecision> {
+  // Read once: the environment is the deployment's, fixed for the life of the function.
+  const deployment: TriageDeployment = { servedAccounts: servedAccountsFromEnvironment(dependencies.environment) };
   return async (input: unknown) => {
     const envelope = triageEnvelopeSchema.safeParse(input);
     if (!envelope.success) {
@@ -264,7 +332,7 @@ export function createTriageHandler(dependencies: TriageHandlerDependencies): (i
       logger.warn('event refused', { issues: refusal.issues });
       return invalidEventDecision(refusal);
     }
-    const decision = triage(incident, routing);
+    const decision = triage(incident, routing, deployment);
     incidentLoggerFrom(dependencies.logger, incident.key).info('triage decision', {
       outcome: decision.outcome,
       playbook: decision.playbook,

@@ -64,18 +64,8 @@ export type InstanceObservation =
 
 const NOT_FOUND_CODES = new Set(['InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed']);
 
-/** EC2 instance ids: `i-` and 8 (older) or 17 lowercase hex digits. */
-const INSTANCE_ID_FORMAT = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
-
-/**
- * True for ids that cannot name a real instance and so must never reach a mutating call: GuardDuty
- * sample findings use placeholders whose hex digits are all one character (`i-99999999`,
- * https://docs.aws.amazon.com/guardduty/latest/ug/sample_findings.html), and anything outside EC2's
- * id format would only earn an InvalidInstanceID.Malformed.
- */
-export function isPlaceholderInstanceId(instanceId: string): boolean {
-  return !INSTANCE_ID_FORMAT.test(instanceId) || /^i-([0-9a-f])\1{7}(\1{9})?$/.test(instanceId);
-}
+// One definition of the id rules, shared with triage (which refuses these ids at the boundary).
+export { isPlaceholderInstanceId } from '../incident/identifiers';
 
 /** True for the states in which an instance is gone or going, and so cannot be contained. */
 export function isTerminatedState(state: string): boolean {

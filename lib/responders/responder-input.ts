@@ -117,6 +117,7 @@ export const incidentSchema = z.looseObject({
   ]),
   sample: z.boolean(),
   gameDay: z.boolean(),
+  envelope: z.object({ account: z.string().optional(), region: z.string().optional() }).optional(),
   times: z.looseObject({ created: isoTime, updated: isoTime, received: isoTime }),
   guardDuty: guardDutyContextSchema.optional(),
   alarm: alarmContextSchema.optional(),

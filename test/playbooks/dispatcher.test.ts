@@ -277,7 +277,7 @@ describe('the dispatcher executed with aws-local-stepfunctions', () => {
 
 describe('the dispatcher on an execution input that is not a JSON object', () => {
   // An input transformer or a manual StartExecution can hand the dispatcher any JSON value.
-  const triageHandler = createTriageHandler({ logger: silentLogger });
+  const triageHandler = createTriageHandler({ logger: silentLogger, environment: { FIREBREAK_SECURITY_ACCOUNT_ID: '111122223333' } });
   const emptyRouting = { playbooks: [], settings: { forceDryRun: false } };
   const compiled = compileDispatcher({ routing: emptyRouting, playbooks: [], alertMode: 'dry-run' });
 

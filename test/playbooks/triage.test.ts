@@ -211,9 +211,12 @@ describe('triage gates (each must act when it should, and must not when it shoul
   });
 });
 
+/** The triage Lambda's environment as the stack sets it: the fixtures' account is the security account. */
+const SECURITY_ENVIRONMENT = { FIREBREAK_SECURITY_ACCOUNT_ID: '111122223333' };
+
 describe('createTriageHandler', () => {
   const routing = JSON.parse(JSON.stringify(table())) as unknown;
-  const handler = createTriageHandler({ logger: silentLogger });
+  const handler = createTriageHandler({ logger: silentLogger, environment: SECURITY_ENVIRONMENT });
 
   it('turns any unreadable event into an invalid decision carrying the issues, never a throw', async () => {
     const hostile: unknown[] = [
@@ -262,7 +265,7 @@ describe('createTriageHandler', () => {
       (message: string, ...extra: Record<string, unknown>[]) =>
         lines.push({ level, message, extra });
     const logger: IncidentLogger = { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
-    const logged = createTriageHandler({ logger });
+    const logged = createTriageHandler({ logger, environment: SECURITY_ENVIRONMENT });
     await logged({ event: 'nonsense', routing });
     const event = JSON.parse(await readFile(resolve(FIXTURE_EVENTS, 'guardduty-ec2-ssh-bruteforce-actor.json'), 'utf8')) as unknown;
     await logged({ event, routing });

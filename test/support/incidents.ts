@@ -17,7 +17,7 @@ export function ec2Resource(overrides: Partial<Ec2InstanceResource> = {}): Ec2In
         privateIpAddress: '10.0.1.10',
         subnetId: 'subnet-0123456789abcdef0',
         vpcId: 'vpc-0123456789abcdef0',
-        securityGroups: [{ groupId: 'sg-0app000000000000a', groupName: 'app' }],
+        securityGroups: [{ groupId: 'sg-0a0a000000000000a', groupName: 'app' }],
       },
     ],
     tags: { Name: 'web-1' },
