@@ -16,7 +16,9 @@
  * Nothing is dropped silently: an event triage finds invalid, and any event the dispatcher fails
  * to handle (triage crash, StartExecution refused), is sent with its reason to the unprocessable
  * events queue and alerted, and the execution ends FAILED so that the dispatcher's
- * `ExecutionsFailed` metric counts it. That holds for an execution input that is not a JSON object
+ * `ExecutionsFailed` metric counts it. When the alert of an alert-only decision cannot be published,
+ * the event and triage's reasons are kept in the same queue with the alert's error and the
+ * execution ends FAILED too: a decision nobody was told of is never a success. That holds for an execution input that is not a JSON object
  * too (a string or number from an input transformer, an array from a manual StartExecution):
  * triage finds it invalid, and no state writes into the input.
  */
@@ -43,6 +45,8 @@ export const DISPATCHER_STATES = {
   startPlaybook: 'StartPlaybook',
   duplicateDelivery: 'DuplicateDelivery',
   alertOnly: 'AlertTriageOnly',
+  keepUnalertedEvent: 'KeepUnalertedEvent',
+  alertFailed: 'AlertFailed',
   ignored: 'Ignored',
   keepInvalidEvent: 'KeepInvalidEvent',
   alertInvalidEvent: 'AlertInvalidEvent',
@@ -55,6 +59,9 @@ export const DISPATCHER_STATES = {
 
 /** Error of the Fail state that ends the dispatch of an invalid event (after it was kept and alerted). */
 export const INVALID_EVENT_ERROR = 'Firebreak.InvalidEvent';
+
+/** Error of the Fail state that ends an alert-only dispatch whose alert could not be published (after the event was kept). */
+export const ALERT_FAILED_ERROR = 'Firebreak.AlertFailed';
 
 /** What `compileDispatcher` needs to know. */
 export interface DispatcherOptions {
@@ -88,8 +95,8 @@ const quickRetry = (errors: readonly string[]) => ({
   JitterStrategy: 'FULL',
 });
 
-/** A publish-alert Task; `next` is where it goes whether the alert succeeds or not. */
-function alertTask(comment: string, payload: Record<string, unknown>, next: string): AslState {
+/** A publish-alert Task; `next` is where it goes when the alert succeeds, `onFailure` (default: `next` too) when it fails for good. */
+function alertTask(comment: string, payload: Record<string, unknown>, next: string, onFailure = next): AslState {
   return {
     Type: 'Task',
     Comment: comment,
@@ -97,7 +104,7 @@ function alertTask(comment: string, payload: Record<string, unknown>, next: stri
     Parameters: { FunctionName: `\${${functionPlaceholder(ALERT_RESPONDER)}}`, Payload: payload },
     ResultPath: null,
     Retry: [quickRetry(LAMBDA_TRANSIENT)],
-    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.alertFailure', Next: next }],
+    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.alertFailure', Next: onFailure }],
     Next: next,
   };
 }
@@ -210,7 +217,25 @@ export function compileDispatcher(options: DispatcherOptions): CompiledStateMach
         'reasons.$': `${DECISION}.reasons`,
       },
       STATES.ignored,
+      STATES.keepUnalertedEvent,
     ),
+    [STATES.keepUnalertedEvent]: keepEventTask(
+      'The alert of an alert-only decision failed: keep the event with the reasons nobody was told, and the alert error.',
+      {
+        reason: 'alert-failed',
+        'reasons.$': `${DECISION}.reasons`,
+        'error.$': '$.alertFailure',
+        'event.$': rawEvent,
+        'receivedAt.$': '$$.Execution.StartTime',
+      },
+      STATES.alertFailed,
+    ),
+    [STATES.alertFailed]: {
+      Type: 'Fail',
+      Comment: 'Nobody was told: FAILED, so the dispatcher ExecutionsFailed alarm fires; the event is in the unprocessable-events queue.',
+      Error: ALERT_FAILED_ERROR,
+      Cause: 'The alert of an alert-only decision could not be published; the event and the reasons were kept in the unprocessable-events queue.',
+    },
     [STATES.ignored]: { Type: 'Succeed', Comment: 'Nothing to do for this event (e.g. an alarm returning to OK).' },
     [STATES.keepInvalidEvent]: keepEventTask(
       'Keep the event that cannot be parsed, with the reason, for a person to look at.',

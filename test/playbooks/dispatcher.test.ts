@@ -5,6 +5,7 @@ import { silentLogger } from '../../lib/responders/logging';
 import {
   compileDispatcher,
   DISPATCHER_STATES as S,
+  ALERT_FAILED_ERROR,
   INVALID_EVENT_ERROR,
   stateMachinePlaceholder,
 } from '../../lib/playbooks/dispatcher';
@@ -75,7 +76,7 @@ describe('compileDispatcher', () => {
   it('reads the event from the context object only, never from the state data', () => {
     const text = JSON.stringify(definition);
     expect(text).not.toMatch(/"\$\.event/);
-    expect(text.match(/"\$\$\.Execution\.Input"/g)).toHaveLength(4);
+    expect(text.match(/"\$\$\.Execution\.Input"/g)).toHaveLength(5);
   });
 
   it('starts the playbook request-response (Express cannot .sync) under the decided execution name', () => {
@@ -106,7 +107,7 @@ describe('the dispatcher executed with aws-local-stepfunctions', () => {
   ) {
     return runLocally(definition as AslDefinition, event, {
       responders: { triage, 'publish-alert': alert },
-      tasks: { [S.keepInvalidEvent]: kept, [S.keepUndispatchedEvent]: kept, ...tasks },
+      tasks: { [S.keepInvalidEvent]: kept, [S.keepUndispatchedEvent]: kept, [S.keepUnalertedEvent]: kept, ...tasks },
     });
   }
 
@@ -167,6 +168,62 @@ describe('the dispatcher executed with aws-local-stepfunctions', () => {
         reasons: ['below every playbook'],
       },
     ]);
+  });
+
+  it('alert-only whose alert fails for good: keeps the event with the reasons and the alert error, and ends FAILED (never a silent success)', async () => {
+    const run = await dispatch(
+      () => decision({ outcome: 'alert-only', playbook: null, stateMachineArn: null, executionName: null, reasons: ['account 444455556666 is not served'] }),
+      {},
+      () => {
+        throw namedError('KMS.DisabledException', 'The alert topic key is disabled');
+      },
+    );
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe(ALERT_FAILED_ERROR);
+    expect(run.path).toEqual([S.triage, S.route, S.alertOnly, S.keepUnalertedEvent, S.alertFailed]);
+    expect(run.taskCalls[S.keepUnalertedEvent]).toEqual([
+      {
+        QueueUrl: '${InvalidEventQueueUrl}',
+        MessageBody: {
+          reason: 'alert-failed',
+          reasons: ['account 444455556666 is not served'],
+          error: { Error: 'KMS.DisabledException', Cause: 'The alert topic key is disabled' },
+          event,
+          receivedAt: run.calls.triage![0]!.receivedAt,
+        },
+      },
+    ]);
+    expect(run.taskCalls[S.startPlaybook]).toBeUndefined();
+  });
+
+  it('alert-only whose alert fails and whose queue refuses too still ends FAILED', async () => {
+    const run = await dispatch(
+      () => decision({ outcome: 'alert-only', playbook: null, stateMachineArn: null, executionName: null }),
+      {
+        [S.keepUnalertedEvent]: () => {
+          throw namedError('SQS.AmazonSQSException', 'Access to the resource is denied');
+        },
+      },
+      () => {
+        throw namedError('Lambda.Unknown', 'Unhandled');
+      },
+    );
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe(ALERT_FAILED_ERROR);
+  });
+
+  it('invalid event whose alert fails: the event was kept first, and the execution still ends FAILED', async () => {
+    const run = await dispatch(
+      () => decision({ outcome: 'invalid', incident: null, playbook: null, error: 'detail.severity: expected a number' }),
+      {},
+      () => {
+        throw namedError('Lambda.Unknown', 'Unhandled');
+      },
+    );
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe(INVALID_EVENT_ERROR);
+    expect(run.path).toEqual([S.triage, S.route, S.keepInvalidEvent, S.alertInvalidEvent, S.invalidEvent]);
+    expect(run.taskCalls[S.keepInvalidEvent]).toHaveLength(1);
   });
 
   it('ignore (e.g. an alarm returning to OK): ends without starting or alerting anything', async () => {

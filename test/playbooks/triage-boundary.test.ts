@@ -25,7 +25,7 @@ const ROUTING: RoutingTable = { playbooks: [CONTAIN], settings: { forceDryRun: f
 /** Served: the security account only (no member role). */
 const SECURITY_ONLY: TriageDeployment = deployment({ FIREBREAK_SECURITY_ACCOUNT_ID: ACCOUNT });
 
-function deployment(environment: Record<string, string>): TriageDeployment {
+function deployment(environment: Record<string, string | undefined>): TriageDeployment {
   return { servedAccounts: servedAccountsFromEnvironment(environment) };
 }
 
@@ -223,7 +223,7 @@ describe('game-day incidents: their own key namespace and envelope', () => {
   it('prefixes game-day alarm keys too, and keeps every key within 64 characters', () => {
     const alarm = fixtureEvent('gameday-cloudwatch-alarm-ec2-cpu.json');
     expect(parseEvent(alarm).key.startsWith(GAMEDAY_INCIDENT_KEY_PREFIX)).toBe(true);
-    const long = clone(forged) as { detail: { id: string } };
+    const long = clone(forged) as unknown as { detail: { id: string } };
     long.detail.id = 'f'.repeat(62);
     const key = parseEvent(long).key;
     expect(key.startsWith(GAMEDAY_INCIDENT_KEY_PREFIX)).toBe(true);
@@ -231,7 +231,7 @@ describe('game-day incidents: their own key namespace and envelope', () => {
   });
 
   it('notes, for a game day, which account put the event on the bus and which the finding claims', () => {
-    const claimed = clone(forged) as { account: string; detail: { accountId: string } };
+    const claimed = clone(forged) as unknown as { account: string };
     claimed.account = '999988887777';
     const incident = parseEvent(claimed);
     expect(incident.envelope).toEqual({ account: '999988887777', region: 'eu-west-1' });

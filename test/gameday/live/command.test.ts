@@ -144,7 +144,7 @@ describe('firebreak gameday inject (template)', () => {
     expect(result.out).toContain(`Stack Firebreak in ${REGION}/${ACCOUNT}: mode dry-run; injecting as ${CALLER}.`);
     expect(result.out).toContain(`its playbook execution will be named ${EXECUTION_NAME} (the shipped playbooks route it to compromised-ec2-instance)`);
     expect(result.out).toContain('EventBridge event 11111111-2222-3333-4444-555555555555');
-    expect(result.out).toContain(`aws logs filter-log-events --log-group-name /aws/vendedlogs/states/Firebreak-dispatcher --filter-pattern '"gd-${FINDING_ID}"' --region ${REGION}`);
+    expect(result.out).toContain(`aws logs filter-log-events --log-group-name /aws/vendedlogs/states/Firebreak-dispatcher --filter-pattern '"gameday-gd-${FINDING_ID}"' --region ${REGION}`);
     expect(cloudFormation.commandCalls(DescribeStacksCommand)[0]?.args[0].input).toEqual({ StackName: 'Firebreak' });
   });
 

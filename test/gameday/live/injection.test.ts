@@ -146,11 +146,11 @@ describe('buildInjection', () => {
     });
   });
 
-  it('gives the execution name the parser derives from the delivered event (gd-<finding id>-<revision hash>)', () => {
+  it('gives the execution name the parser derives from the delivered event (gameday-gd-<finding id>-<revision hash>: the game-day namespace)', () => {
     const injection = buildInjection(template('cryptocurrency'), target, bus, ids());
 
     expect(injection.executionName).toBe(executionNameFor(parseEvent(injection.event)));
-    expect(injection.executionName).toMatch(new RegExp(`^gd-${FINDING_ID}-[0-9a-f]{12}$`));
+    expect(injection.executionName).toMatch(new RegExp(`^gameday-gd-${FINDING_ID}-[0-9a-f]{12}$`));
   });
 
   it('gives a new execution name to every injection: a new finding id or a new updatedAt is enough', () => {
