@@ -16,6 +16,7 @@ import { consoleLinks } from './console-links';
 import type { ConsoleLink } from './console-links';
 import { executionContextSchema, responderModeSchema } from './model';
 import { incidentSchema } from './responder-input';
+import { neutralizeText, quoteUntrusted } from './untrusted-text';
 
 // ---------------------------------------------------------------------------------------------
 // Input
@@ -150,18 +151,26 @@ function cut(text: string, max: number): string {
 }
 
 /**
- * One line of untrusted text: control characters and line breaks become spaces, so a title cannot
- * forge a section of the alert (game-day events can be injected by anyone allowed to PutEvents).
+ * One line of text that may hold untrusted parts (ids, names, tags, reasons quoting them, action
+ * details naming what EC2 said): neutralized (untrusted-text.ts: no format or control character,
+ * links defanged, chat markup inert) and on one line, so it cannot forge a section of the alert.
  */
 function oneLine(text: string, max = MAX_LINE): string {
-  return cut(text.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ').replace(/ {2,}/g, ' ').trim(), max);
+  return neutralizeText(text, max);
 }
 
-/** Untrusted multi-line text, indented so that none of its lines can pass for a section heading. */
+/**
+ * One line of the deployment's own words (a playbook's advice): only line breaks and control
+ * characters go, so a runbook link the playbook's author wrote stays a link.
+ */
+function ownLine(text: string, max = MAX_LINE): string {
+  return cut(text.replace(/[\p{Cc}\p{Cf}\u2028\u2029]+/gu, ' ').replace(/ {2,}/g, ' ').trim(), max);
+}
+
+/** Untrusted multi-line text, neutralized and indented so that none of its lines can pass for a section heading. */
 function indentedBlock(text: string, max = MAX_BLOCK): string[] {
-  return cut(text, max)
-    .replace(/[^\P{Cc}\t\n\r]/gu, '')
-    .split(/\r?\n|\r/)
+  return neutralizeText(text, max, { multiline: true })
+    .split('\n')
     .map((line) => `    ${line}`);
 }
 
@@ -562,7 +571,8 @@ export function alertSubject(input: AlertInput): string {
     const title = incident.title.replace(/\[SAMPLE\]\s*/g, '').trim();
     body = `${incident.severity.label}: ${incident.findingType}${on !== undefined ? ` on ${on}` : ''}${title !== '' ? ` - ${title}` : ''}`;
   }
-  return toSnsSubject(`${prefix} ${body}`);
+  // Neutralized after the ASCII transliteration, which would otherwise turn a fullwidth ｈｔｔｐ:// back into a link.
+  return toSnsSubject(neutralizeText(toPrintableAscii(`${prefix} ${body}`), 4 * MAX_SUBJECT_LENGTH));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -658,9 +668,11 @@ function hasOutcome(steps: readonly StepSummary[], outcome: string): boolean {
 }
 
 function sectionWhatWasFound(incident: Incident): string[] {
-  const lines = ['WHAT WAS FOUND', `  ${oneLine(incident.findingType)}: ${oneLine(incident.title)}`];
+  // The finding's own words are quoted and attributed: they are evidence of what it says, not facts.
+  const by = incident.source === 'cloudwatch' ? 'reported by the alarm' : 'reported by the finding';
+  const lines = ['WHAT WAS FOUND', `  ${oneLine(incident.findingType)}, ${by} as: ${quoteUntrusted(incident.title, MAX_LINE)}`];
   if (incident.description !== undefined && incident.description.trim() !== '' && incident.description !== incident.title) {
-    lines.push(...indentedBlock(incident.description, 2000));
+    lines.push(`  Description, ${by} (quoted, not checked):`, ...indentedBlock(incident.description, 2000));
   }
   lines.push(`  Severity: ${incident.severity.label} (${incident.severity.score.toFixed(1)} of 10)`);
   const gd = incident.guardDuty;
@@ -668,42 +680,88 @@ function sectionWhatWasFound(incident: Incident): string[] {
     const role = gd.resourceRole === 'TARGET' ? ', the resource is the TARGET (attacked)' : gd.resourceRole === 'ACTOR' ? ', the resource is the ACTOR (attacking)' : '';
     lines.push(`  Source: GuardDuty finding ${oneLine(gd.findingId)}, seen ${gd.count} time(s)${role}`);
     if (gd.actionType !== undefined) lines.push(`  Activity: ${oneLine(gd.actionType)}${gd.connectionDirection !== undefined ? ` (${oneLine(gd.connectionDirection)})` : ''}`);
-    if (gd.remoteIndicators.length > 0) lines.push(`  Indicators: ${oneLine(gd.remoteIndicators.join(', '))}`);
+    if (gd.remoteIndicators.length > 0) lines.push(`  Indicators, ${by} (defanged): ${oneLine(gd.remoteIndicators.join(', '))}`);
   }
   const alarm = incident.alarm;
   if (alarm) {
-    lines.push(`  Source: CloudWatch ${alarm.kind} alarm "${oneLine(alarm.alarmName)}", ${alarm.previousState ?? '?'} -> ${alarm.state}`);
-    if (alarm.reason !== undefined) lines.push(`  Reason: ${oneLine(alarm.reason)}`);
-    if (alarm.alarmRule !== undefined) lines.push(`  Rule: ${oneLine(alarm.alarmRule)}`);
+    lines.push(`  Source: CloudWatch ${alarm.kind} alarm ${quoteUntrusted(alarm.alarmName, 255)}, ${alarm.previousState ?? '?'} -> ${alarm.state}`);
+    if (alarm.reason !== undefined) lines.push(`  Reason, reported by the alarm: ${quoteUntrusted(alarm.reason, MAX_LINE)}`);
+    if (alarm.alarmRule !== undefined) lines.push(`  Rule: ${quoteUntrusted(alarm.alarmRule, MAX_LINE)}`);
   }
   lines.push(`  First seen ${incident.times.created}, updated ${incident.times.updated}, received by Firebreak ${incident.times.received}`);
   lines.push(`  Incident key: ${incident.key}`);
   return lines;
 }
 
-function sectionOnWhat(incident: Incident): string[] {
+/** What quarantine-instance observed from EC2 before it changed anything (its pre-quarantine record), read loosely. */
+const observedInstanceSchema = z.looseObject({
+  instanceId: z.string(),
+  capturedAt: z.string().optional(),
+  networkInterfaces: z.array(z.looseObject({ networkInterfaceId: z.string(), groupIds: z.array(z.string()).default([]) })).default([]),
+  instanceProfileArn: z.string().optional(),
+  tags: z.record(z.string(), z.string()).default({}),
+});
+type ObservedInstanceLike = z.output<typeof observedInstanceSchema>;
+
+/** The instance as a responder observed it from EC2 (the quarantine's pre-quarantine record), if one did. */
+function observedInstance(steps: readonly StepSummary[], instanceId: string): ObservedInstanceLike | undefined {
+  for (const step of steps) {
+    const parsed = observedInstanceSchema.safeParse((step.result as { preQuarantine?: unknown } | null)?.preQuarantine);
+    if (parsed.success && parsed.data.instanceId === instanceId) return parsed.data;
+  }
+  return undefined;
+}
+
+const MAX_TAGS_SHOWN = 20;
+
+function tagsText(tags: Readonly<Record<string, string>>): string {
+  const entries = Object.entries(tags);
+  const shown = entries.slice(0, MAX_TAGS_SHOWN).map(([key, value]) => `${quoteUntrusted(key, 128)}=${quoteUntrusted(value, 256)}`);
+  return `${shown.join(', ')}${entries.length > MAX_TAGS_SHOWN ? `, and ${entries.length - MAX_TAGS_SHOWN} more` : ''}`;
+}
+
+function sectionOnWhat(incident: Incident, steps: readonly StepSummary[]): string[] {
   const r = incident.resource;
   const lines = ['ON WHAT'];
   switch (r.kind) {
     case 'ec2-instance': {
-      const facts = [r.instanceType, r.availabilityZone, r.instanceState, ...Object.entries(r.tags).filter(([k]) => k === 'Name').map(([k, v]) => `${k}=${v}`)]
-        .filter((x): x is string => x !== undefined && x !== '');
-      lines.push(`  EC2 instance ${oneLine(r.instanceId)}${facts.length > 0 ? ` (${oneLine(facts.join(', '))})` : ''}`);
-      if (r.instanceProfileArn !== undefined) lines.push(`  Instance profile: ${oneLine(r.instanceProfileArn)}`);
+      const observed = observedInstance(steps, r.instanceId);
+      const facts = [r.instanceType, r.availabilityZone, r.instanceState].filter((x): x is string => x !== undefined && x !== '');
+      lines.push(`  EC2 instance ${oneLine(r.instanceId)}${facts.length > 0 ? ` (${oneLine(facts.join(', '))}, claimed by the finding)` : ''}`);
+      if (observed !== undefined) {
+        // Facts a responder read from EC2 itself win over what the finding says.
+        lines.push(`  Observed from EC2 by quarantine-instance${observed.capturedAt !== undefined ? ` at ${oneLine(observed.capturedAt, 40)}` : ''}, before any change:`);
+        lines.push(`    Instance profile: ${observed.instanceProfileArn !== undefined ? oneLine(observed.instanceProfileArn) : 'none'}`);
+        for (const eni of observed.networkInterfaces.slice(0, 16)) {
+          lines.push(`    Network interface ${oneLine(eni.networkInterfaceId)}: security groups ${oneLine(eni.groupIds.join(', ') || 'none')}`);
+        }
+        if (Object.keys(observed.tags).length > 0) lines.push(`    Tags: ${oneLine(tagsText(observed.tags), 4000)}`);
+      }
+      const claimed: string[] = [];
+      if (observed === undefined && r.instanceProfileArn !== undefined) claimed.push(`    Instance profile: ${oneLine(r.instanceProfileArn)}`);
       for (const eni of r.networkInterfaces.slice(0, 16)) {
-        const groups = eni.securityGroups.map((g) => [g.groupId, g.groupName ? `(${g.groupName})` : undefined].filter(Boolean).join(' ')).join(', ');
+        const groups = observed === undefined ? eni.securityGroups.map((g) => [g.groupId, g.groupName ? `(${g.groupName})` : undefined].filter(Boolean).join(' ')).join(', ') : '';
         const parts = [eni.privateIpAddress, eni.publicIp ? `public ${eni.publicIp}` : undefined, eni.vpcId, eni.subnetId, groups ? `groups ${groups}` : undefined]
           .filter((x): x is string => x !== undefined && x !== '');
-        lines.push(`  Network interface ${oneLine(eni.networkInterfaceId ?? '(id not in the finding)')}: ${oneLine(parts.join(', '))}`);
+        claimed.push(`    Network interface ${oneLine(eni.networkInterfaceId ?? '(id not in the finding)')}: ${oneLine(parts.join(', '))}`);
       }
-      if (r.networkInterfaces.length > 16) lines.push(`  ... and ${r.networkInterfaces.length - 16} more network interface(s)`);
+      if (r.networkInterfaces.length > 16) claimed.push(`    ... and ${r.networkInterfaces.length - 16} more network interface(s)`);
+      if (observed === undefined && Object.keys(r.tags).length > 0) claimed.push(`    Tags: ${oneLine(tagsText(r.tags), 4000)}`);
+      if (claimed.length > 0) {
+        lines.push(
+          observed === undefined
+            ? '  Claimed by the finding (no responder observed the instance from EC2, so none of this was checked):'
+            : '  Claimed by the finding (addresses; not checked):',
+          ...claimed,
+        );
+      }
       break;
     }
     case 'access-key':
-      lines.push(`  Access key ${oneLine(r.accessKeyId ?? '(id not in the finding)')} of ${oneLine(r.userType ?? 'principal')} ${oneLine(r.userName ?? r.principalId ?? '(unknown)')}`);
+      lines.push(`  Access key ${oneLine(r.accessKeyId ?? '(id not in the finding)')} of ${oneLine(r.userType ?? 'principal')} ${quoteUntrusted(r.userName ?? r.principalId ?? '(unknown)', 128)}, claimed by the finding`);
       break;
     case 'other':
-      lines.push(`  ${oneLine(r.type)} ${oneLine(r.id ?? '(id not in the finding)')}`);
+      lines.push(`  ${oneLine(r.type)} ${oneLine(r.id ?? '(id not in the finding)')}, claimed by the finding`);
       break;
     default: {
       const instanceId = alarmInstanceId(incident);
@@ -713,8 +771,16 @@ function sectionOnWhat(incident: Incident): string[] {
   return lines;
 }
 
-function sectionWhere(account: string | undefined, region: string | undefined): string[] {
-  return ['WHERE', `  Account ${account ?? '(unknown)'}, region ${region ?? '(unknown)'}`];
+function sectionWhere(account: string | undefined, region: string | undefined, incident?: Incident): string[] {
+  const lines = ['WHERE', `  Account ${oneLine(account ?? '(unknown)', 40)}, region ${oneLine(region ?? '(unknown)', 40)}`];
+  const envelope = incident?.gameDay === true ? incident.envelope : undefined;
+  if (envelope !== undefined) {
+    const from = [envelope.account !== undefined ? `account ${oneLine(envelope.account, 40)}` : undefined, envelope.region !== undefined ? oneLine(envelope.region, 40) : undefined]
+      .filter((x) => x !== undefined)
+      .join(', ');
+    lines.push(`  GAME DAY: the event was put on the bus from ${from || 'an unnamed account'} (its envelope); the account and region above are what the finding claims.`);
+  }
+  return lines;
 }
 
 function sectionDid(input: AlertInput, steps: readonly StepSummary[], budget: ActionBudget): string[] {
@@ -779,7 +845,7 @@ function sectionNext(input: AlertInput, steps: readonly StepSummary[], decision:
   // Otherwise the playbook's own words come first: its author knows this kind of incident best.
   if (input.options.advice !== undefined) {
     const playbookAdvice = notContained ? adviceWithoutContainment(input.options.advice) : input.options.advice;
-    if (playbookAdvice !== undefined) advice.push(oneLine(playbookAdvice, 2000));
+    if (playbookAdvice !== undefined) advice.push(ownLine(playbookAdvice, 2000));
   }
   const incident = input.incident;
   const sample = isSample(incident);
@@ -957,7 +1023,7 @@ export function buildAlertMessage(input: AlertInput, context: { readonly now: Da
   if (input.kind === 'approval-request') sections.push(sectionApproval(input, context.now));
   if (input.kind === 'failure') sections.push(sectionFailure(input));
   if (incident !== undefined) {
-    sections.push(sectionWhatWasFound(incident), sectionOnWhat(incident), sectionWhere(account, region));
+    sections.push(sectionWhatWasFound(incident), sectionOnWhat(incident, steps), sectionWhere(account, region, incident));
   } else {
     if (input.kind === 'invalid-event') sections.push(sectionRefusal(input));
     if (input.rawEvent !== undefined || input.kind === 'invalid-event') sections.push(sectionRawEvent(input));

@@ -165,12 +165,15 @@ describe('buildAlertMessage: report', () => {
   const { message } = buildAlertMessage(report(), { now: NOW });
 
   it('says what was found, on what, where and how severe', () => {
-    expect(message).toContain('Backdoor:EC2/C&CActivity.B!DNS: EC2 instance i-0abc1234def567890 is querying a domain name');
+    // Issue 8: the finding's words are quoted and attributed, its claims labelled, indicators defanged.
+    expect(message).toContain('Backdoor:EC2/C&CActivity.B!DNS, reported by the finding as: "EC2 instance i-0abc1234def567890 is querying a domain name');
     expect(message).toContain('Severity: High (8.0 of 10)');
-    expect(message).toContain('EC2 instance i-0abc1234def567890 (m5.large, eu-west-1a, Name=web-1)');
+    expect(message).toContain('EC2 instance i-0abc1234def567890 (m5.large, eu-west-1a, claimed by the finding)');
+    expect(message).toContain('Claimed by the finding (no responder observed the instance from EC2, so none of this was checked):');
     expect(message).toContain('Network interface eni-0aaa1111bbbb2222c: 10.0.1.10, vpc-0123456789abcdef0');
+    expect(message).toContain('Tags: "Name"="web-1"');
     expect(message).toContain(`Account ${ACCOUNT}, region ${REGION}`);
-    expect(message).toContain('Indicators: guarddutyc2activityb.com');
+    expect(message).toContain('Indicators, reported by the finding (defanged): guarddutyc2activityb[.]com');
   });
 
   it('lists what each step did, grouped by step with resource ids, leaving read-only checks out', () => {
@@ -358,9 +361,9 @@ describe('buildAlertMessage: invalid-event', () => {
     expect(why).not.toContain('"issues"');
   });
 
-  it('shows an event that is not even JSON as it came', () => {
+  it('shows an event that is not even JSON as it came, its markup made inert (issue 8: untrusted text)', () => {
     const { message: text } = buildAlertMessage(parse({ kind: 'invalid-event', mode: 'enforce', rawEvent: '<xml>nope</xml>', reason: 'not JSON' }), { now: NOW });
-    expect(section(text, 'THE EVENT')).toContain('<xml>nope</xml>');
+    expect(section(text, 'THE EVENT')).toContain('‹xml›nope‹/xml›');
   });
 });
 

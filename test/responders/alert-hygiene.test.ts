@@ -1,0 +1,219 @@
+// Issue 8, point 7: alerts repeat attacker-controlled text. Each attack string is tried in the
+// fields an attacker writes (title, description, tags, alarm name and reason, indicators, the raw
+// event of an invalid one) and must come out inert; facts are shown as observed where observed.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { AlertInput } from '../../lib/responders/alert-message';
+import { alertInputSchema, buildAlertMessage } from '../../lib/responders/alert-message';
+import { neutralizeText, quoteUntrusted } from '../../lib/responders/untrusted-text';
+import { INSTANCE_ID, ec2Incident, ec2Resource } from '../support/incidents';
+
+const NOW = new Date('2026-11-20T10:03:00.000Z');
+/** What must never reach a person's screen from untrusted text. */
+const FORMAT_OR_CONTROL = /[\p{Cf}\p{Cs}\u2028\u2029]|[^\P{Cc}\n]/u;
+const LIVE_LINK = /https?:\/\//i;
+
+function parse(raw: Record<string, unknown>): AlertInput {
+  return alertInputSchema.parse(JSON.parse(JSON.stringify(raw)));
+}
+
+function report(incident = ec2Incident(), results: Record<string, unknown> = {}): AlertInput {
+  return parse({ kind: 'report', incident, mode: 'enforce', playbook: 'compromised-ec2', options: {}, results });
+}
+
+/** The message without its LINKS section, where Firebreak's own console links live. */
+function withoutOwnLinks(message: string): string {
+  const lines = message.split('\n');
+  const start = lines.indexOf('LINKS');
+  if (start < 0) return message;
+  const end = lines.findIndex((line, index) => index > start && line === '');
+  return [...lines.slice(0, start), ...(end < 0 ? [] : lines.slice(end))].join('\n');
+}
+
+const ATTACKS = {
+  'RLO (U+202E) reversing a file name': { text: 'invoice\u202Efdp.exe', gone: ['\u202E'], shown: 'invoicefdp.exe' },
+  'ZWSP (U+200B) hiding inside a word': { text: 'ad\u200Bmin\u2066x\u2069', gone: ['\u200B', '\u2066', '\u2069'], shown: 'adminx' },
+  'a link': { text: 'update at https://evil.example.com/login now', gone: ['https://', 'evil.example.com'], shown: 'hxxps://evil[.]example[.]com/login' },
+  'a Slack mention': { text: '<!channel> <@U024BE7LH> see <http://x.io|the fix>', gone: ['<!channel>', '<@U024BE7LH>', '<http'], shown: '‹!channel› ‹(at)U024BE7LH›' },
+  'a plain mention': { text: '@here @everyone @channel', gone: ['@here', '@everyone', '@channel'], shown: '(at)here (at)everyone (at)channel' },
+  'a markdown link and image': { text: '[reset password](https://evil.io/r) ![x](http://t.co/p.png)', gone: ['](', 'https://', 'http://'], shown: '[reset password] (hxxps://evil[.]io/r)' },
+  'an HTML tag': { text: '<img src=x onerror=alert(1)><a href="hxxp">x</a>', gone: ['<img', '<a ', '</a>'], shown: '‹img src=x onerror=alert(1)›' },
+} as const;
+
+describe('neutralizeText', () => {
+  for (const [name, attack] of Object.entries(ATTACKS)) {
+    it(`makes ${name} inert`, () => {
+      const out = neutralizeText(attack.text, 400);
+      for (const bad of attack.gone) expect(out).not.toContain(bad);
+      expect(out).toContain(attack.shown);
+    });
+  }
+
+  it('leaves ordinary finding text readable: finding types, event sources, field paths, instance types, paths', () => {
+    for (const text of ['Backdoor:EC2/C&CActivity.B!DNS', 'UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS', 'aws.guardduty', 'detail.severity', 'm5.large', '/usr/bin/python3.11 -c x']) {
+      expect(neutralizeText(text, 400)).toBe(text);
+    }
+  });
+
+  it('defangs any scheme, IP hosts, and bare domains, and caps the length', () => {
+    expect(neutralizeText('ftp://files.example.org HTTP://10.0.0.1:8080/x', 400)).toBe('ftp[:]//files[.]example[.]org hxxp://10[.]0[.]0[.]1:8080/x');
+    expect(neutralizeText('a'.repeat(50), 10)).toBe('aaaaaaa...');
+  });
+
+  it('quotes untrusted text so that its own quotes cannot end the quotation', () => {
+    expect(quoteUntrusted('x" and Firebreak says "all clear', 100)).toBe('"x\' and Firebreak says \'all clear"');
+  });
+
+  it('property: no format or control character and no http(s):// survives, whatever the text', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 300 }), fc.boolean(), (text, multiline) => {
+        const out = neutralizeText(text, 1000, { multiline });
+        expect(out).not.toMatch(multiline ? FORMAT_OR_CONTROL : /[\p{Cf}\p{Cc}\p{Cs}\u2028\u2029]/u);
+        expect(out).not.toMatch(LIVE_LINK);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('property: even text built from link and invisible fragments comes out without a live link', () => {
+    const fragment = fc.constantFrom('h', 't', 'p', 's', ':', '/', 'http', 'https://', 'HTTP://', '\u200B', '\u202E', '\u00AD', 'x', '.', 'com', '@', '<', '>', '\n', 'ｈｔｔｐ');
+    fc.assert(
+      fc.property(fc.array(fragment, { maxLength: 30 }), (parts) => {
+        expect(neutralizeText(parts.join(''), 1000)).not.toMatch(LIVE_LINK);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('buildAlertMessage: untrusted text in subject and body', () => {
+  for (const [name, attack] of Object.entries(ATTACKS)) {
+    it(`${name} in the title, description, tags and indicators: inert in subject and body, quoted as the finding's`, () => {
+      const base = ec2Incident();
+      const incident = ec2Incident({
+        title: attack.text,
+        description: `Reported: ${attack.text}`,
+        resource: ec2Resource({ tags: { Name: attack.text, [attack.text]: 'x' } }),
+        guardDuty: { ...base.guardDuty!, remoteIndicators: [attack.text] },
+      });
+      const { subject, message } = buildAlertMessage(report(incident), { now: NOW });
+      const body = withoutOwnLinks(message);
+      for (const bad of attack.gone) {
+        expect(subject).not.toContain(bad);
+        expect(body).not.toContain(bad);
+      }
+      expect(body).toContain(`reported by the finding as: "${neutralizeText(attack.text, 400).replace(/"/g, "'")}"`);
+      expect(body).toContain('Description, reported by the finding (quoted, not checked):');
+    });
+  }
+
+  it('neutralizes an alarm name and reason (alarm names are up to 255 characters of almost anything)', () => {
+    const incident = ec2Incident({
+      source: 'cloudwatch',
+      findingType: 'CloudWatch:Alarm/ALARM',
+      title: 'CloudWatch alarm "<!here> cpu" is ALARM',
+      guardDuty: undefined,
+      alarm: { alarmName: '<!here> cpu \u202Ehigh https://x.io', kind: 'metric', state: 'ALARM', reason: '@channel see https://evil.io', metrics: [] },
+    });
+    const { subject, message } = buildAlertMessage(report(incident), { now: NOW });
+    const body = withoutOwnLinks(message);
+    for (const text of [subject, body]) {
+      expect(text).not.toContain('<!here>');
+      expect(text).not.toContain('@channel');
+      expect(text).not.toMatch(LIVE_LINK);
+      expect(text).not.toContain('\u202E');
+    }
+    expect(body).toContain('Reason, reported by the alarm: "(at)channel see hxxps://evil[.]io"');
+  });
+
+  it('neutralizes the excerpt of an invalid event', () => {
+    const { message } = buildAlertMessage(
+      parse({ kind: 'invalid-event', mode: 'enforce', rawEvent: { source: 'x', detail: '<!channel> https://evil.io \u200B' }, reason: 'no' }),
+      { now: NOW },
+    );
+    expect(message).not.toContain('<!channel>');
+    expect(message).not.toMatch(LIVE_LINK);
+    expect(message).not.toContain('\u200B');
+  });
+
+  it('keeps its own console links live (the check above can fail)', () => {
+    const { message } = buildAlertMessage(report(), { now: NOW });
+    expect(message).toMatch(/GuardDuty finding: https:\/\/eu-west-1\.console\.aws\.amazon\.com\//);
+  });
+
+  it('property: whatever the finding says, subject and body carry no format/control character and no live link of its', () => {
+    const text = fc.string({ unit: 'binary', maxLength: 120 });
+    fc.assert(
+      fc.property(text, text, text, text, text, (title, description, tagKey, tagValue, indicator) => {
+        const base = ec2Incident();
+        const incident = ec2Incident({
+          title,
+          description,
+          findingType: `Backdoor:EC2/${title}`,
+          resource: ec2Resource({ tags: { [tagKey]: tagValue } }),
+          guardDuty: { ...base.guardDuty!, remoteIndicators: [indicator] },
+        });
+        const { subject, message } = buildAlertMessage(report(incident), { now: NOW });
+        expect(subject).toMatch(/^[\x20-\x7E]{1,100}$/);
+        expect(subject).not.toMatch(LIVE_LINK);
+        const body = withoutOwnLinks(message);
+        expect(body).not.toMatch(FORMAT_OR_CONTROL);
+        expect(body).not.toMatch(LIVE_LINK);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('buildAlertMessage: facts observed from EC2 against facts the finding claims', () => {
+  const observed = {
+    responder: 'quarantine-instance',
+    status: 'quarantined',
+    actions: [],
+    preQuarantine: {
+      account: '111122223333',
+      region: 'eu-west-1',
+      instanceId: INSTANCE_ID,
+      incidentKey: 'gd-x',
+      capturedAt: '2026-11-20T10:02:00.000Z',
+      networkInterfaces: [{ networkInterfaceId: 'eni-0aaa1111bbbb2222c', groupIds: ['sg-0b0b000000000000b'] }],
+      instanceProfileArn: 'arn:aws:iam::111122223333:instance-profile/real-profile',
+      disableApiTermination: false,
+      shutdownBehavior: 'stop',
+      deleteOnTermination: [],
+      tags: { Name: 'web-1', owner: 'payments' },
+    },
+  };
+  // The finding claims another profile and group than EC2 has.
+  const claiming = ec2Incident({ resource: ec2Resource({ instanceProfileArn: 'arn:aws:iam::111122223333:instance-profile/claimed-admin' }) });
+
+  it('shows profile, groups and tags as observed from EC2 when quarantine observed them, not the finding\'s claims', () => {
+    const { message } = buildAlertMessage(report(claiming, { contain: observed }), { now: NOW });
+    expect(message).toContain('Observed from EC2 by quarantine-instance at 2026-11-20T10:02:00.000Z, before any change:');
+    expect(message).toContain('    Instance profile: arn:aws:iam::111122223333:instance-profile/real-profile');
+    expect(message).toContain('    Network interface eni-0aaa1111bbbb2222c: security groups sg-0b0b000000000000b');
+    expect(message).toContain('    Tags: "Name"="web-1", "owner"="payments"');
+    expect(message).not.toContain('claimed-admin');
+    expect(message).not.toContain('sg-0a0a000000000000a');
+    expect(message).toContain('Claimed by the finding (addresses; not checked):');
+  });
+
+  it('labels profile, groups and tags as claimed by the finding when no responder observed them', () => {
+    const { message } = buildAlertMessage(report(claiming), { now: NOW });
+    expect(message).not.toContain('Observed from EC2');
+    expect(message).toContain('Claimed by the finding (no responder observed the instance from EC2, so none of this was checked):');
+    expect(message).toContain('    Instance profile: arn:aws:iam::111122223333:instance-profile/claimed-admin');
+    expect(message).toContain('groups sg-0a0a000000000000a (app)');
+  });
+
+  it('ignores an observation of another instance', () => {
+    const other = { ...observed, preQuarantine: { ...observed.preQuarantine, instanceId: 'i-0fff0000000000000' } };
+    expect(buildAlertMessage(report(claiming, { contain: other }), { now: NOW }).message).not.toContain('Observed from EC2');
+  });
+
+  it('says, for a game day, which account put the event on the bus and which the finding claims', () => {
+    const incident = ec2Incident({ gameDay: true, envelope: { account: '999988887777' } });
+    const { message } = buildAlertMessage(report(incident), { now: NOW });
+    expect(message).toContain('GAME DAY: the event was put on the bus from account 999988887777 (its envelope); the account and region above are what the finding claims.');
+  });
+});
