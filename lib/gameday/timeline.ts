@@ -4,7 +4,7 @@
  * machine — from the state machines' events, the responders' own action records and the AWS call log.
  */
 import type { ResponderAction } from '../responders/model';
-import { ISOLATION_GROUP_NAME, UNTRACK_GROUP_NAME } from '../responders/isolation-groups';
+import { purposeOfGroupName } from '../responders/isolation-groups';
 import type { AccountInspection, GameDayCall, ResolvedEnvironment } from './backend';
 import type { ExecutionRecord, TaskInvocation } from './engine';
 
@@ -229,11 +229,9 @@ export function groupDisplayName(groupId: string, environment: ResolvedEnvironme
   return normalizeGroupName(declared ?? inspection.groupNames[groupId] ?? groupId);
 }
 
-/** Firebreak's own groups read as `isolation` and `untrack`, whoever created them. */
+/** Firebreak's own groups (plain or suffixed names) read as `isolation` and `untrack`, whoever created them. */
 export function normalizeGroupName(name: string): string {
-  if (name === ISOLATION_GROUP_NAME) return 'isolation';
-  if (name === UNTRACK_GROUP_NAME) return 'untrack';
-  return name;
+  return purposeOfGroupName(name) ?? name;
 }
 
 /** Injection → the last successful ModifyNetworkInterfaceAttribute that put an ENI in the isolation group alone. */
@@ -246,7 +244,7 @@ export function measureContainment(
   const isolating = calls.filter((call) => {
     if (call.api !== 'ec2:ModifyNetworkInterfaceAttribute' || call.outcome !== 'ok' || call.dryRun) return false;
     const groups = call.input.Groups;
-    return Array.isArray(groups) && groups.length === 1 && after.groupNames[String(groups[0])] === ISOLATION_GROUP_NAME;
+    return Array.isArray(groups) && groups.length === 1 && purposeOfGroupName(after.groupNames[String(groups[0])] ?? '') === 'isolation';
   });
   const last = isolating.at(-1);
   if (!last) return undefined;

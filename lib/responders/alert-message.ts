@@ -14,7 +14,7 @@ import type { GuardedOutcome } from '../playbooks/compile';
 import { GUARD_RESPONDER, GUARD_STATE } from '../playbooks/compile';
 import { consoleLinks } from './console-links';
 import type { ConsoleLink } from './console-links';
-import { executionContextSchema, responderModeSchema } from './model';
+import { executionContextSchema, IMPOSTOR_GROUP_ACTION, responderModeSchema } from './model';
 import { incidentSchema } from './responder-input';
 import { neutralizeText, quoteUntrusted } from './untrusted-text';
 
@@ -999,6 +999,16 @@ function openingLines(input: AlertInput): string[] {
   if (isGameDay(input)) lines.push(`GAME DAY: this ${incident ? 'incident' : 'event'} was injected by a game day. It is an exercise.`);
   if (input.mode === 'dry-run' && input.kind !== 'invalid-event') lines.push('DRY-RUN: Firebreak changed nothing; the actions below are what it WOULD have done.');
   if (isSample(incident)) lines.push('SAMPLE: a GuardDuty sample finding with placeholder resources; nothing was touched.');
+  // Someone created a group named like Firebreak's: isolation did not use it, but people must know it exists.
+  const impostors = new Map<string, string>();
+  for (const step of stepSummaries(input.results)) {
+    for (const action of step.result?.actions ?? []) {
+      if (action.api === IMPOSTOR_GROUP_ACTION) impostors.set(action.target, action.detail);
+    }
+  }
+  for (const [groupId, detail] of impostors) {
+    lines.push(`WARNING: ${oneLine(detail || `impostor security group ${groupId}`, 600)}. Find out who created it: a group named like Firebreak's isolation groups is a sign of someone preparing to defeat containment.`);
+  }
   return lines;
 }
 

@@ -13,8 +13,18 @@
  * stay tracked whatever the rules. For that one round trip the ENI is open to all inbound traffic:
  * the price of cutting the attacker's live sessions.
  *
- * This module holds the pure decisions (is a group healthy, which rules to add or revoke) and the
- * find-or-create adapter.
+ * This module holds the pure decisions (is a group Firebreak's, is it healthy, which rules to add
+ * or revoke) and the find-or-create adapter.
+ *
+ * Impostors: anyone allowed to create security groups in a VPC can create one named
+ * `firebreak-isolation` first, with a rule of their choosing; reused by name, it would keep the
+ * "isolated" instance reachable (or make every isolation in the VPC fail). A group is therefore
+ * Firebreak's only when it carries the `firebreak:managed` tag Firebreak sets at creation AND holds
+ * no rule Firebreak would not set (isolation: none, or only EC2's default egress that Firebreak is
+ * about to revoke; untrack: only the allow-all rules). Anything else named like ours is an
+ * impostor: never used, never changed, and reported (`IMPOSTOR_GROUP_ACTION`, naming its id).
+ * Firebreak then creates its own group as `<name>-<8 random hex>`, a name nobody can take first,
+ * and finds it again later by that pattern (and the same checks).
  */
 import {
   AuthorizeSecurityGroupIngressCommand,
@@ -24,8 +34,11 @@ import {
   RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
 import type { EC2Client, IpPermission, SecurityGroup } from '@aws-sdk/client-ec2';
+import { randomBytes } from 'node:crypto';
 import { awsErrorCode } from '../aws/errors';
 import { sendReadOnly } from '../aws/mutating';
+import { MANAGED_SECURITY_GROUP_TAG } from '../contracts/security';
+import { IMPOSTOR_GROUP_ACTION } from './model';
 import type { ResponderMode } from './model';
 import type { PendingAction } from './pending-actions';
 import { mutateEc2, settleAll } from './pending-actions';
@@ -36,6 +49,20 @@ export const ISOLATION_GROUP_NAME = 'firebreak-isolation';
 export type GroupPurpose = 'untrack' | 'isolation';
 
 const GROUP_NAMES: Record<GroupPurpose, string> = { untrack: UNTRACK_GROUP_NAME, isolation: ISOLATION_GROUP_NAME };
+
+/** The names Firebreak gives its groups: the plain one, or `<plain>-<8 hex>` when an impostor holds the plain one. */
+const GROUP_NAME_PATTERN = /^(firebreak-untrack|firebreak-isolation)(?:-[0-9a-f]{8})?$/;
+
+/** The purpose a group name stands for, if it is one of Firebreak's names (says nothing of who created the group). */
+export function purposeOfGroupName(name: string): GroupPurpose | undefined {
+  const plain = GROUP_NAME_PATTERN.exec(name)?.[1];
+  return plain === UNTRACK_GROUP_NAME ? 'untrack' : plain === ISOLATION_GROUP_NAME ? 'isolation' : undefined;
+}
+
+/** A fresh name suffix: 8 random hex digits (4 bytes), so an impostor cannot take the name first. */
+function randomSuffix(): string {
+  return randomBytes(4).toString('hex');
+}
 
 // Security group descriptions accept only a-zA-Z0-9, spaces and ._-:/()#,@[]+=&;{}!$*
 const GROUP_DESCRIPTIONS: Record<GroupPurpose, string> = {
@@ -50,21 +77,79 @@ export const DEFAULT_IPV6_EGRESS: IpPermission = { IpProtocol: '-1', Ipv6Ranges:
 
 const UNTRACK_RULE_DESCRIPTION = 'Firebreak: all traffic, so that flows become untracked';
 
-/** A Firebreak group as found in a VPC. */
+/** A Firebreak group as found in a VPC (tagged, and holding no rule Firebreak would not set). */
 export interface FoundGroup {
   readonly groupId: string;
   readonly vpcId: string;
   readonly purpose: GroupPurpose;
-  /** Carries the `firebreak:managed` tag (a group someone else named like ours does not). */
+  /** The group's name (the plain one, or the plain one and a suffix). */
+  readonly groupName?: string;
+  /** Carries the `firebreak:managed` tag (always true for a group Firebreak recognises as its own). */
   readonly managed: boolean;
   readonly ingress: readonly IpPermission[];
   readonly egress: readonly IpPermission[];
+}
+
+/** A group named like one of Firebreak's that is not Firebreak's. */
+export interface ImpostorGroup {
+  readonly groupId: string;
+  readonly groupName: string;
+  readonly vpcId: string;
+  readonly purpose: GroupPurpose;
+  /** Why it is not Firebreak's, completing "it …". */
+  readonly why: string;
 }
 
 export interface VpcGroups {
   readonly vpcId: string;
   readonly untrack?: FoundGroup;
   readonly isolation?: FoundGroup;
+  /** Groups named like Firebreak's that are not: ignored, never used or changed, reported. */
+  readonly impostors?: readonly ImpostorGroup[];
+}
+
+/** One rule per protocol, port range and peer, as a comparable key (descriptions ignored). */
+function ruleKeys(permissions: readonly IpPermission[]): string[] {
+  return permissions.flatMap((permission) => {
+    const protocol = permission.IpProtocol ?? '-1';
+    const ports = protocol === '-1' ? '' : `${permission.FromPort ?? ''}-${permission.ToPort ?? ''}`;
+    const head = `${protocol}|${ports}`;
+    const peers = [
+      ...(permission.IpRanges ?? []).map((r) => `cidr ${r.CidrIp ?? '?'}`),
+      ...(permission.Ipv6Ranges ?? []).map((r) => `cidr ${r.CidrIpv6 ?? '?'}`),
+      ...(permission.PrefixListIds ?? []).map((p) => `prefix-list ${p.PrefixListId ?? '?'}`),
+      ...(permission.UserIdGroupPairs ?? []).map((g) => `group ${g.GroupId ?? g.GroupName ?? '?'}`),
+    ];
+    return (peers.length > 0 ? peers : ['no peer']).map((peer) => `${head}|${peer}`);
+  });
+}
+
+/** All traffic from or to anywhere, IPv4 and IPv6: the only rules Firebreak (or EC2, by default) puts on its groups. */
+const ALL_TRAFFIC_RULES = new Set(['-1||cidr 0.0.0.0/0', '-1||cidr ::/0']);
+
+function describeRuleKey(key: string): string {
+  const [protocol, ports, peer] = key.split('|');
+  return `${protocol === '-1' ? 'all traffic' : `${protocol}${ports ? ` ${ports}` : ''}`} ${peer ?? ''}`.trim();
+}
+
+/**
+ * Why a group named like Firebreak's is not Firebreak's, or undefined when it is: it must carry
+ * the managed tag and hold only rules Firebreak sets or EC2 adds at creation (the isolation group:
+ * no ingress, at most the default all-traffic egress that Firebreak revokes; the untrack group:
+ * at most the all-traffic rules in and out). Pure.
+ */
+export function impostorReason(group: Pick<SecurityGroup, 'Tags' | 'IpPermissions' | 'IpPermissionsEgress'>, purpose: GroupPurpose): string | undefined {
+  const tagged = (group.Tags ?? []).some((t) => t.Key === MANAGED_SECURITY_GROUP_TAG.key && t.Value === MANAGED_SECURITY_GROUP_TAG.value);
+  if (!tagged) return `lacks the ${MANAGED_SECURITY_GROUP_TAG.key}=${MANAGED_SECURITY_GROUP_TAG.value} tag Firebreak puts on its groups when it creates them`;
+  const ingress = ruleKeys(group.IpPermissions ?? []);
+  const egress = ruleKeys(group.IpPermissionsEgress ?? []);
+  const foreign = [
+    ...(purpose === 'isolation' ? ingress : ingress.filter((key) => !ALL_TRAFFIC_RULES.has(key))).map((key) => `inbound ${describeRuleKey(key)}`),
+    ...egress.filter((key) => !ALL_TRAFFIC_RULES.has(key)).map((key) => `outbound ${describeRuleKey(key)}`),
+  ];
+  if (foreign.length === 0) return undefined;
+  const listed = foreign.slice(0, 3).join('; ');
+  return `carries the ${MANAGED_SECURITY_GROUP_TAG.key} tag but holds ${foreign.length} rule(s) Firebreak never sets (${listed}${foreign.length > 3 ? '; …' : ''})`;
 }
 
 /** The ingress the untrack group still lacks (all protocols from 0.0.0.0/0 and ::/0), if any. */
@@ -110,20 +195,45 @@ export function groupsReady(groups: VpcGroups): boolean {
   );
 }
 
-function toFoundGroup(group: SecurityGroup): FoundGroup | undefined {
-  const purpose = group.GroupName === UNTRACK_GROUP_NAME ? 'untrack' : group.GroupName === ISOLATION_GROUP_NAME ? 'isolation' : undefined;
+type ClassifiedGroup = { readonly kind: 'firebreak'; readonly group: FoundGroup } | { readonly kind: 'impostor'; readonly group: ImpostorGroup };
+
+function classifyGroup(group: SecurityGroup): ClassifiedGroup | undefined {
+  const name = group.GroupName ?? '';
+  const purpose = purposeOfGroupName(name);
   if (!purpose || !group.GroupId || !group.VpcId) return undefined;
+  const why = impostorReason(group, purpose);
+  if (why !== undefined) return { kind: 'impostor', group: { groupId: group.GroupId, groupName: name, vpcId: group.VpcId, purpose, why } };
   return {
-    groupId: group.GroupId,
-    vpcId: group.VpcId,
-    purpose,
-    managed: (group.Tags ?? []).some((t) => t.Key === 'firebreak:managed' && t.Value === 'true'),
-    ingress: group.IpPermissions ?? [],
-    egress: group.IpPermissionsEgress ?? [],
+    kind: 'firebreak',
+    group: {
+      groupId: group.GroupId,
+      vpcId: group.VpcId,
+      purpose,
+      groupName: name,
+      managed: true,
+      ingress: group.IpPermissions ?? [],
+      egress: group.IpPermissionsEgress ?? [],
+    },
   };
 }
 
-/** Finds Firebreak's groups in the given VPCs with one DescribeSecurityGroups call. */
+/** Of two groups of Firebreak's for one purpose (a race created both), the plain-named one, else the lower id: every run picks the same. */
+function preferred(current: FoundGroup | undefined, candidate: FoundGroup): FoundGroup {
+  if (current === undefined) return candidate;
+  const plain = (g: FoundGroup) => g.groupName === GROUP_NAMES[g.purpose];
+  if (plain(current) !== plain(candidate)) return plain(current) ? current : candidate;
+  return current.groupId <= candidate.groupId ? current : candidate;
+}
+
+/** The DescribeSecurityGroups name filter: both plain names and their suffixed forms. */
+function nameFilter(names: readonly string[]): string[] {
+  return names.flatMap((name) => (name === UNTRACK_GROUP_NAME || name === ISOLATION_GROUP_NAME ? [name, `${name}-*`] : [name]));
+}
+
+/**
+ * Finds Firebreak's groups in the given VPCs with one DescribeSecurityGroups call, telling them
+ * apart from impostors (groups named like them that are not Firebreak's).
+ */
 export async function findVpcGroups(
   ec2: EC2Client,
   vpcIds: readonly string[],
@@ -136,17 +246,33 @@ export async function findVpcGroups(
       new DescribeSecurityGroupsCommand({
         Filters: [
           { Name: 'vpc-id', Values: [...vpcIds] },
-          { Name: 'group-name', Values: [...names] },
+          { Name: 'group-name', Values: nameFilter(names) },
         ],
       }),
     ),
   );
   for (const described of output.SecurityGroups ?? []) {
-    const group = toFoundGroup(described);
-    const current = group ? result.get(group.vpcId) : undefined;
-    if (group && current) result.set(group.vpcId, { ...current, [group.purpose]: group });
+    const classified = classifyGroup(described);
+    const current = classified ? result.get(classified.group.vpcId) : undefined;
+    if (!classified || !current) continue;
+    if (classified.kind === 'impostor') {
+      result.set(current.vpcId, { ...current, impostors: [...(current.impostors ?? []), classified.group] });
+    } else {
+      const { purpose } = classified.group;
+      result.set(current.vpcId, { ...current, [purpose]: preferred(current[purpose], classified.group) });
+    }
   }
   return result;
+}
+
+/** The action that reports an impostor: listed in the alert, naming the group. */
+export function impostorAction(impostor: ImpostorGroup): PendingAction {
+  return {
+    api: IMPOSTOR_GROUP_ACTION,
+    target: impostor.groupId,
+    outcome: 'skipped',
+    detail: `IMPOSTOR security group ${impostor.groupId} named ${impostor.groupName} in ${impostor.vpcId}: it ${impostor.why}. Firebreak did not use or change it, and isolates with an ${impostor.purpose} group of its own`,
+  };
 }
 
 /** What `ensureVpcGroups` established: group ids (undefined in dry-run when not created) and its actions. */
@@ -157,75 +283,117 @@ export interface EnsuredGroups {
   readonly actions: readonly PendingAction[];
 }
 
+/** How groups are named when they must be created; `newSuffix` is injectable for exact-input tests. */
+export interface GroupNaming {
+  /** 8 lowercase hex digits for a suffixed name (default: random). */
+  readonly newSuffix?: () => string;
+}
+
+/** The name to create a group under: the plain one, unless a group (an impostor) already holds it. */
+function nameToCreate(vpc: VpcGroups, purpose: GroupPurpose, naming: GroupNaming): string {
+  const plain = GROUP_NAMES[purpose];
+  const taken = (vpc.impostors ?? []).some((impostor) => impostor.groupName.toLowerCase() === plain);
+  return taken ? `${plain}-${(naming.newSuffix ?? randomSuffix)()}` : plain;
+}
+
 async function createGroup(
   ec2: EC2Client,
   mode: ResponderMode,
   vpcId: string,
   purpose: GroupPurpose,
+  firstName: string,
+  naming: GroupNaming,
 ): Promise<{ group?: FoundGroup; fresh: boolean; actions: PendingAction[] }> {
-  const name = GROUP_NAMES[purpose];
-  const created = await mutateEc2(
-    mode,
-    'ec2:CreateSecurityGroup',
-    vpcId,
-    `create the ${name} security group in ${vpcId}`,
-    async (dryRun) => {
-      try {
-        const output = await ec2.send(
-          new CreateSecurityGroupCommand({
-            GroupName: name,
-            Description: GROUP_DESCRIPTIONS[purpose],
-            VpcId: vpcId,
-            TagSpecifications: [
-              {
-                ResourceType: 'security-group',
-                Tags: [
-                  { Key: 'Name', Value: name },
-                  { Key: 'firebreak:managed', Value: 'true' },
-                  { Key: 'firebreak:purpose', Value: purpose },
-                ],
-              },
-            ],
-            ...(dryRun ? { DryRun: true } : {}),
-          }),
-        );
-        return { groupId: output.GroupId, raced: false };
-      } catch (error) {
-        // A concurrent quarantine in the same VPC created it between our describe and this call.
-        if (!dryRun && awsErrorCode(error) === 'InvalidGroup.Duplicate') return { groupId: undefined, raced: true };
-        throw error;
-      }
-    },
-  );
-  if (created.output?.raced) {
-    const found = (await findVpcGroups(ec2, [vpcId], [name])).get(vpcId)?.[purpose];
-    if (!found) throw new Error(`EC2 said ${name} exists in ${vpcId} but DescribeSecurityGroups does not show it`);
-    return {
-      group: found,
-      fresh: false,
-      actions: [
-        {
-          api: 'ec2:CreateSecurityGroup',
-          target: vpcId,
-          outcome: 'already-done',
-          detail: `${name} was created concurrently by another run (InvalidGroup.Duplicate); reusing ${found.groupId}`,
-        },
-      ],
-    };
-  }
-  if (created.output?.groupId) {
-    const fresh: FoundGroup = {
-      groupId: created.output.groupId,
+  const actions: PendingAction[] = [];
+  let name = firstName;
+  // At most two attempts: a second only when an impostor took the name between describe and create.
+  for (let attempt = 1; ; attempt += 1) {
+    const groupName = name;
+    const created = await mutateEc2(
+      mode,
+      'ec2:CreateSecurityGroup',
       vpcId,
-      purpose,
-      managed: true,
-      ingress: [],
-      // EC2 gives every new VPC group the default all-out egress rule(s).
-      egress: purpose === 'isolation' ? [DEFAULT_IPV4_EGRESS, DEFAULT_IPV6_EGRESS] : [DEFAULT_IPV4_EGRESS],
-    };
-    return { group: fresh, fresh: true, actions: [{ ...created.action, detail: `${created.action.detail}: ${fresh.groupId}` }] };
+      `create the ${groupName} security group in ${vpcId}`,
+      async (dryRun) => {
+        try {
+          const output = await ec2.send(
+            new CreateSecurityGroupCommand({
+              GroupName: groupName,
+              Description: GROUP_DESCRIPTIONS[purpose],
+              VpcId: vpcId,
+              TagSpecifications: [
+                {
+                  ResourceType: 'security-group',
+                  Tags: [
+                    { Key: 'Name', Value: groupName },
+                    { Key: MANAGED_SECURITY_GROUP_TAG.key, Value: MANAGED_SECURITY_GROUP_TAG.value },
+                    { Key: 'firebreak:purpose', Value: purpose },
+                  ],
+                },
+              ],
+              ...(dryRun ? { DryRun: true } : {}),
+            }),
+          );
+          return { groupId: output.GroupId, raced: false };
+        } catch (error) {
+          // A concurrent quarantine in the same VPC created it between our describe and this call.
+          if (!dryRun && awsErrorCode(error) === 'InvalidGroup.Duplicate') return { groupId: undefined, raced: true };
+          throw error;
+        }
+      },
+    );
+    if (created.output?.raced) {
+      const found = (await findVpcGroups(ec2, [vpcId], [groupName])).get(vpcId);
+      const ours = found?.[purpose];
+      if (ours && ours.groupName === groupName) {
+        return {
+          group: ours,
+          fresh: false,
+          actions: [
+            ...actions,
+            {
+              api: 'ec2:CreateSecurityGroup',
+              target: vpcId,
+              outcome: 'already-done',
+              detail: `${groupName} was created concurrently by another run (InvalidGroup.Duplicate); reusing ${ours.groupId}`,
+            },
+          ],
+        };
+      }
+      if (attempt < 2) {
+        // An impostor took the name after our describe, or holds it in another case (EC2 names are
+        // unique regardless of case, its filters are not): a suffixed name of our own instead.
+        const impostor = found?.impostors?.find((candidate) => candidate.groupName === groupName);
+        actions.push(
+          impostor
+            ? impostorAction(impostor)
+            : {
+                api: IMPOSTOR_GROUP_ACTION,
+                target: vpcId,
+                outcome: 'skipped',
+                detail: `The name ${groupName} is taken in ${vpcId} by a group that is not Firebreak's (EC2 answered InvalidGroup.Duplicate; names are unique regardless of case). Firebreak did not use it, and isolates with a group of its own`,
+              },
+        );
+        name = `${GROUP_NAMES[purpose]}-${(naming.newSuffix ?? randomSuffix)()}`;
+        continue;
+      }
+      throw new Error(`EC2 said ${groupName} exists in ${vpcId} but DescribeSecurityGroups shows no group of Firebreak's under that name`);
+    }
+    if (created.output?.groupId) {
+      const fresh: FoundGroup = {
+        groupId: created.output.groupId,
+        vpcId,
+        purpose,
+        groupName,
+        managed: true,
+        ingress: [],
+        // EC2 gives every new VPC group the default all-out egress rule(s).
+        egress: purpose === 'isolation' ? [DEFAULT_IPV4_EGRESS, DEFAULT_IPV6_EGRESS] : [DEFAULT_IPV4_EGRESS],
+      };
+      return { group: fresh, fresh: true, actions: [...actions, { ...created.action, detail: `${created.action.detail}: ${fresh.groupId}` }] };
+    }
+    return { fresh: false, actions: [...actions, created.action] };
   }
-  return { fresh: false, actions: [created.action] };
 }
 
 /** A rule that was not there to revoke (or already there to add): success, nothing changed. */
@@ -250,11 +418,16 @@ const notProbed = (api: string, target: string, detail: string): PendingAction =
 });
 
 /** Brings the untrack group to "all traffic in", creating it if needed. */
-async function ensureUntrack(ec2: EC2Client, mode: ResponderMode, vpc: VpcGroups): Promise<{ groupId?: string; actions: PendingAction[] }> {
+async function ensureUntrack(
+  ec2: EC2Client,
+  mode: ResponderMode,
+  vpc: VpcGroups,
+  naming: GroupNaming,
+): Promise<{ groupId?: string; actions: PendingAction[] }> {
   const actions: PendingAction[] = [];
   let group = vpc.untrack;
   if (!group) {
-    const created = await createGroup(ec2, mode, vpc.vpcId, 'untrack');
+    const created = await createGroup(ec2, mode, vpc.vpcId, 'untrack', nameToCreate(vpc, 'untrack', naming), naming);
     actions.push(...created.actions);
     if (!created.group) {
       actions.push(notProbed('ec2:AuthorizeSecurityGroupIngress', vpc.vpcId, `allow all inbound traffic in ${UNTRACK_GROUP_NAME}`));
@@ -299,12 +472,13 @@ async function ensureIsolation(
   ec2: EC2Client,
   mode: ResponderMode,
   vpc: VpcGroups,
+  naming: GroupNaming,
 ): Promise<{ groupId?: string; actions: PendingAction[] }> {
   const actions: PendingAction[] = [];
   let group = vpc.isolation;
   let fresh = false;
   if (!group) {
-    const created = await createGroup(ec2, mode, vpc.vpcId, 'isolation');
+    const created = await createGroup(ec2, mode, vpc.vpcId, 'isolation', nameToCreate(vpc, 'isolation', naming), naming);
     actions.push(...created.actions);
     if (!created.group) {
       actions.push(notProbed('ec2:RevokeSecurityGroupEgress', vpc.vpcId, `revoke the default egress rule of ${ISOLATION_GROUP_NAME}`));
@@ -371,19 +545,11 @@ async function ensureIsolation(
 /**
  * Makes sure both groups exist and hold the right rules in one VPC: no call at all when they are
  * ready (the common case on a VPC seen before), otherwise the two groups are set up concurrently.
+ * Impostors are reported and left alone; a group Firebreak needs whose name an impostor holds is
+ * created under a suffixed name.
  */
-export async function ensureVpcGroups(ec2: EC2Client, mode: ResponderMode, vpc: VpcGroups): Promise<EnsuredGroups> {
-  const notes: PendingAction[] = [];
-  for (const group of [vpc.untrack, vpc.isolation]) {
-    if (group && !group.managed) {
-      notes.push({
-        api: 'ec2:DescribeSecurityGroups',
-        target: group.groupId,
-        outcome: 'observed',
-        detail: `${GROUP_NAMES[group.purpose]} (${group.groupId}) lacks the firebreak:managed tag: someone else may have created it; its rules are checked all the same`,
-      });
-    }
-  }
+export async function ensureVpcGroups(ec2: EC2Client, mode: ResponderMode, vpc: VpcGroups, naming: GroupNaming = {}): Promise<EnsuredGroups> {
+  const notes: PendingAction[] = (vpc.impostors ?? []).map(impostorAction);
   if (groupsReady(vpc)) {
     return {
       vpcId: vpc.vpcId,
@@ -395,12 +561,12 @@ export async function ensureVpcGroups(ec2: EC2Client, mode: ResponderMode, vpc: 
           api: 'ec2:DescribeSecurityGroups',
           target: vpc.vpcId,
           outcome: 'already-done',
-          detail: `Reusing ${UNTRACK_GROUP_NAME} (${vpc.untrack?.groupId}) and ${ISOLATION_GROUP_NAME} (${vpc.isolation?.groupId}) in ${vpc.vpcId}`,
+          detail: `Reusing ${vpc.untrack?.groupName ?? UNTRACK_GROUP_NAME} (${vpc.untrack?.groupId}) and ${vpc.isolation?.groupName ?? ISOLATION_GROUP_NAME} (${vpc.isolation?.groupId}) in ${vpc.vpcId}`,
         },
       ],
     };
   }
-  const [untrack, isolation] = await settleAll([ensureUntrack(ec2, mode, vpc), ensureIsolation(ec2, mode, vpc)] as const);
+  const [untrack, isolation] = await settleAll([ensureUntrack(ec2, mode, vpc, naming), ensureIsolation(ec2, mode, vpc, naming)] as const);
   return {
     vpcId: vpc.vpcId,
     ...(untrack.groupId ? { untrackGroupId: untrack.groupId } : {}),

@@ -16,6 +16,12 @@ export const responderModeSchema = z.enum(RESPONDER_MODES);
  * - skipped: deliberately not done (sample finding, protected instance, not applicable); `detail` says why.
  * - observed: a read-only call whose answer matters to the record (describe).
  */
+/**
+ * The `api` of the action a responder records when it finds a security group named like
+ * Firebreak's that is not Firebreak's (an impostor): the alert lists it, naming the group.
+ */
+export const IMPOSTOR_GROUP_ACTION = 'firebreak:ignore-impostor-group';
+
 export type ActionOutcome = 'done' | 'already-done' | 'would-do' | 'would-be-denied' | 'skipped' | 'observed';
 
 export interface ResponderAction {

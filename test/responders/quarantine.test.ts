@@ -126,7 +126,7 @@ describe('quarantineInstance', () => {
         {
           Filters: [
             { Name: 'vpc-id', Values: [VPC] },
-            { Name: 'group-name', Values: ['firebreak-untrack', 'firebreak-isolation'] },
+            { Name: 'group-name', Values: ['firebreak-untrack', 'firebreak-untrack-*', 'firebreak-isolation', 'firebreak-isolation-*'] },
           ],
         },
       ]);
@@ -309,7 +309,7 @@ describe('quarantineInstance', () => {
         {
           Filters: [
             { Name: 'vpc-id', Values: [VPC, OTHER_VPC] },
-            { Name: 'group-name', Values: ['firebreak-untrack', 'firebreak-isolation'] },
+            { Name: 'group-name', Values: ['firebreak-untrack', 'firebreak-untrack-*', 'firebreak-isolation', 'firebreak-isolation-*'] },
           ],
         },
       ]);
@@ -337,13 +337,13 @@ describe('quarantineInstance', () => {
         {
           Filters: [
             { Name: 'vpc-id', Values: [VPC] },
-            { Name: 'group-name', Values: ['firebreak-untrack', 'firebreak-isolation'] },
+            { Name: 'group-name', Values: ['firebreak-untrack', 'firebreak-untrack-*', 'firebreak-isolation', 'firebreak-isolation-*'] },
           ],
         },
         {
           Filters: [
             { Name: 'vpc-id', Values: [VPC] },
-            { Name: 'group-name', Values: ['firebreak-isolation'] },
+            { Name: 'group-name', Values: ['firebreak-isolation', 'firebreak-isolation-*'] },
           ],
         },
       ]);
@@ -359,7 +359,7 @@ describe('quarantineInstance', () => {
       );
     });
 
-    it('revokes every rule found on an existing isolation group before using it', async () => {
+    it('ignores a tagged isolation group holding rules Firebreak never sets (issue 8: an impostor), creating its own instead', async () => {
       givenInstance(ec2Mock, { enis: [{ id: ENI_A, groups: [APP_SG] }] });
       givenGroups(ec2Mock, [
         firebreakGroup('untrack'),
@@ -368,13 +368,35 @@ describe('quarantineInstance', () => {
           IpPermissionsEgress: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }], Ipv6Ranges: [], PrefixListIds: [], UserIdGroupPairs: [] }],
         }),
       ]);
+      ec2Mock.on(CreateSecurityGroupCommand).resolves({ GroupId: 'sg-0own0000000000003' });
+      const result = await run();
+      // Before issue 8 its rules were revoked and the group used: an attacker's group, trusted by its name.
+      expect(ec2Mock.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(0);
+      expect(inputsOf(ec2Mock, CreateSecurityGroupCommand)).toEqual([
+        expect.objectContaining({ GroupName: expect.stringMatching(/^firebreak-isolation-[0-9a-f]{8}$/) as unknown, VpcId: VPC }),
+      ]);
+      expect(inputsOf(ec2Mock, RevokeSecurityGroupEgressCommand).map((c) => (c as { GroupId: string }).GroupId)).toEqual(['sg-0own0000000000003', 'sg-0own0000000000003']);
+      expect(inputsOf(ec2Mock, ModifyNetworkInterfaceAttributeCommand)).toEqual([
+        { NetworkInterfaceId: ENI_A, Groups: [UNTRACK_SG] },
+        { NetworkInterfaceId: ENI_A, Groups: ['sg-0own0000000000003'] },
+      ]);
+      expect(result.actions).toContainEqual(
+        expect.objectContaining({ api: 'firebreak:ignore-impostor-group', target: ISOLATION_SG, outcome: 'skipped', detail: expect.stringContaining('holds 1 rule(s) Firebreak never sets (inbound tcp 22-22 cidr 10.0.0.0/8)') }),
+      );
+    });
+
+    it('revokes the default egress left on its own isolation group by an interrupted run, and uses it', async () => {
+      givenInstance(ec2Mock, { enis: [{ id: ENI_A, groups: [APP_SG] }] });
+      givenGroups(ec2Mock, [
+        firebreakGroup('untrack'),
+        firebreakGroup('isolation', { IpPermissionsEgress: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }], Ipv6Ranges: [], PrefixListIds: [], UserIdGroupPairs: [] }] }),
+      ]);
       await run();
       expect(inputsOf(ec2Mock, RevokeSecurityGroupEgressCommand)).toEqual([
         { GroupId: ISOLATION_SG, IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] },
       ]);
-      expect(inputsOf(ec2Mock, RevokeSecurityGroupIngressCommand)).toEqual([
-        { GroupId: ISOLATION_SG, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '10.0.0.0/8' }] }] },
-      ]);
+      expect(ec2Mock.commandCalls(CreateSecurityGroupCommand)).toHaveLength(0);
+      expect(inputsOf(ec2Mock, ModifyNetworkInterfaceAttributeCommand).at(-1)).toEqual({ NetworkInterfaceId: ENI_A, Groups: [ISOLATION_SG] });
     });
 
     it('adds the all-traffic ingress an existing untrack group lacks (a run interrupted after creating it)', async () => {
