@@ -712,6 +712,11 @@ function observedInstance(steps: readonly StepSummary[], instanceId: string): Ob
   return undefined;
 }
 
+/** The responder whose timeline holds an action. */
+function describedBy(steps: readonly StepSummary[], action: ActionLike): string {
+  return steps.find((step) => step.result?.actions.includes(action) === true)?.result?.responder ?? 'a responder';
+}
+
 const MAX_TAGS_SHOWN = 20;
 
 function tagsText(tags: Readonly<Record<string, string>>): string {
@@ -728,6 +733,10 @@ function sectionOnWhat(incident: Incident, steps: readonly StepSummary[]): strin
       const observed = observedInstance(steps, r.instanceId);
       const facts = [r.instanceType, r.availabilityZone, r.instanceState].filter((x): x is string => x !== undefined && x !== '');
       lines.push(`  EC2 instance ${oneLine(r.instanceId)}${facts.length > 0 ? ` (${oneLine(facts.join(', '))}, claimed by the finding)` : ''}`);
+      const described = steps
+        .flatMap((step) => step.result?.actions ?? [])
+        .find((a) => a.api === 'ec2:DescribeInstances' && a.outcome === 'observed' && a.target === r.instanceId);
+      if (described !== undefined && described.detail.trim() !== '') lines.push(`  As EC2 described it to ${oneLine(describedBy(steps, described), 80)}: ${oneLine(described.detail)}`);
       if (observed !== undefined) {
         // Facts a responder read from EC2 itself win over what the finding says.
         lines.push(`  Observed from EC2 by quarantine-instance${observed.capturedAt !== undefined ? ` at ${oneLine(observed.capturedAt, 40)}` : ''}, before any change:`);

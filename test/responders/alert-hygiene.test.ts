@@ -169,7 +169,7 @@ describe('buildAlertMessage: facts observed from EC2 against facts the finding c
   const observed = {
     responder: 'quarantine-instance',
     status: 'quarantined',
-    actions: [],
+    actions: [{ api: 'ec2:DescribeInstances', target: INSTANCE_ID, outcome: 'observed', detail: 'running; 1 ENI(s) in vpc-0123456789abcdef0; instance profile arn:aws:iam::111122223333:instance-profile/real-profile' }],
     preQuarantine: {
       account: '111122223333',
       region: 'eu-west-1',
@@ -189,6 +189,7 @@ describe('buildAlertMessage: facts observed from EC2 against facts the finding c
 
   it('shows profile, groups and tags as observed from EC2 when quarantine observed them, not the finding\'s claims', () => {
     const { message } = buildAlertMessage(report(claiming, { contain: observed }), { now: NOW });
+    expect(message).toContain('As EC2 described it to quarantine-instance: running; 1 ENI(s) in vpc-0123456789abcdef0;');
     expect(message).toContain('Observed from EC2 by quarantine-instance at 2026-11-20T10:02:00.000Z, before any change:');
     expect(message).toContain('    Instance profile: arn:aws:iam::111122223333:instance-profile/real-profile');
     expect(message).toContain('    Network interface eni-0aaa1111bbbb2222c: security groups sg-0b0b000000000000b');
