@@ -8,6 +8,7 @@
  * message attribute may not have an empty value.
  */
 import { z } from 'zod';
+import { isWellFormedInstanceId } from '../incident/identifiers';
 import type { Incident } from '../incident/model';
 import { ACTIONS } from '../playbooks/actions';
 import type { GuardedOutcome } from '../playbooks/compile';
@@ -1028,7 +1029,9 @@ export function buildAlertMessage(input: AlertInput, context: { readonly now: Da
   const budget = new ActionBudget(MAX_LISTED_ACTIONS);
   const account = incident?.account ?? rawEventField(input.rawEvent, 'account');
   const region = incident?.region ?? rawEventField(input.rawEvent, 'region');
-  const instanceId = incident !== undefined && !isSample(incident) ? instanceIdOf(incident) : undefined;
+  // No console link is built from an id that is not an instance id (triage refused it; the link would carry attacker text).
+  const claimedInstanceId = incident !== undefined && !isSample(incident) ? instanceIdOf(incident) : undefined;
+  const instanceId = claimedInstanceId !== undefined && isWellFormedInstanceId(claimedInstanceId) ? claimedInstanceId : undefined;
   const links = consoleLinks({
     ...(region !== undefined ? { region } : {}),
     ...(incident?.guardDuty?.findingId !== undefined ? { findingId: incident.guardDuty.findingId } : {}),

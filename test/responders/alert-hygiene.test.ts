@@ -136,6 +136,13 @@ describe('buildAlertMessage: untrusted text in subject and body', () => {
     expect(message).not.toContain('\u200B');
   });
 
+  it('builds no console link from an instance id triage refused as malformed', () => {
+    const incident = ec2Incident({ resource: ec2Resource({ instanceId: 'i-0abc; rm -rf /' }) });
+    const { message } = buildAlertMessage(parse({ kind: 'triage-only', incident, mode: 'enforce', options: {}, reasons: ['Refused at the boundary'] }), { now: NOW });
+    expect(message).not.toContain('EC2 instance: https://');
+    expect(message).toContain('GuardDuty finding: https://');
+  });
+
   it('keeps its own console links live (the check above can fail)', () => {
     const { message } = buildAlertMessage(report(), { now: NOW });
     expect(message).toMatch(/GuardDuty finding: https:\/\/eu-west-1\.console\.aws\.amazon\.com\//);
