@@ -1,6 +1,15 @@
 #!/usr/bin/env node
 // `firebreak` command: runs the TypeScript CLI through tsx so a clone needs no build step.
-import { register } from 'tsx/esm/api';
-
+// Firebreak runs on the Lambda runtime's Node (22), which `npm ci` installs into the project:
+// `npx firebreak` and the npm scripts find it first on their PATH; a bare `node` may be older.
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 22) {
+  console.error(
+    `firebreak: needs Node.js 22 (the Lambda runtime's), this is ${process.version}. ` +
+      'Run it through npm, which uses the Node the project installs: npx firebreak … or npm run firebreak -- …',
+  );
+  process.exit(2);
+}
+const { register } = await import('tsx/esm/api');
 register();
 await import('./firebreak.ts');
