@@ -23,6 +23,12 @@ export const SECURITY_ENV = {
   gameDayEnabled: 'FIREBREAK_GAMEDAY_ENABLED',
   /** The member role's name in every served account; unset when only the security account is served. */
   memberRoleName: 'FIREBREAK_MEMBER_ROLE_NAME',
+  /**
+   * The ARN of the KMS HMAC key (HMAC_256) that seals pre-quarantine records: quarantine-instance
+   * MACs each record with it (kms:GenerateMac), release-instance verifies the MAC before it restores
+   * anything (kms:VerifyMac). Set on those two responders only.
+   */
+  recordKey: 'FIREBREAK_RECORD_KEY_ARN',
 } as const;
 
 /** Tag keys Firebreak reads from EC2 at the time of action (never from the event). */

@@ -24,6 +24,9 @@ const releaseResultSchema = z.looseObject({
   instanceId: z.string().optional(),
   networkInterfaces: z.array(z.looseObject({ id: z.string(), groupsRestored: z.array(z.string()) })).default([]),
   instanceProfileArn: z.string().optional(),
+  refusal: z.string().optional(),
+  releasedBy: z.string().optional(),
+  requestedBy: z.string().optional(),
   preQuarantine: z
     .looseObject({
       incidentKey: z.string().optional(),
@@ -65,6 +68,7 @@ const KNOWN_STATUSES: readonly ReleaseStatus[] = [
   'terminated',
   'skipped-sample',
   'not-an-instance',
+  'refused',
 ];
 
 /** One sentence on what the release did, by its status. */
@@ -95,6 +99,8 @@ export function releaseSummary(outcome: ReleaseOutcome): string {
       return `${instance} is a sample placeholder: nothing was read or changed.`;
     case 'not-an-instance':
       return 'The incident does not name an EC2 instance: nothing was changed.';
+    case 'refused':
+      return `Release REFUSED: ${outcome.refusal ?? 'see the actions above'}. Nothing was changed; the instance stays quarantined.`;
   }
 }
 

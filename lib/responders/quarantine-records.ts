@@ -10,6 +10,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { ResponderFailedError } from './errors';
+import type { RecordSeal } from './record-integrity';
+import { RECORD_MAC_ALGORITHM, RECORD_SEAL_SCHEME } from './record-integrity';
 
 /** The instance's state before quarantine, as captured by `quarantine-instance`. */
 export interface QuarantineRecord {
@@ -34,14 +36,18 @@ export interface QuarantineRecord {
   }[];
   /** Values of the instance's `firebreak:*` tags at capture time (absent key = tag absent). */
   readonly tags: Readonly<Record<string, string>>;
+  /**
+   * The MAC quarantine put on the record (record-integrity.ts); release refuses a record without
+   * one, or whose MAC does not match its fields.
+   */
+  readonly seal?: RecordSeal;
   /** Set by `release-instance` once the instance is back to the recorded state. */
   readonly released?: boolean;
   readonly releasedAt?: string;
-  /**
-   * Who released it: the person who ran `firebreak release` (their IAM ARN), or the release
-   * incident's key when the release was started without one.
-   */
+  /** Who released it: the IAM principal that approved the release, as AWS authenticated it (the approval record). */
   readonly releasedBy?: string;
+  /** Who asked for the release (`requestedBy` of the release input): a claim, kept for the timeline. */
+  readonly releaseRequestedBy?: string;
   /** The reason they gave for the release, if any. */
   readonly releaseReason?: string;
 }
@@ -49,7 +55,10 @@ export interface QuarantineRecord {
 /** What `markReleased` records. */
 export interface ReleaseMark {
   readonly releasedAt: string;
+  /** The approver. */
   readonly releasedBy: string;
+  /** Who asked, as the release input claims. */
+  readonly releaseRequestedBy?: string;
   readonly releaseReason?: string;
 }
 
@@ -90,9 +99,18 @@ const quarantineRecordSchema = z.object({
     z.object({ deviceName: z.string(), volumeId: z.string().optional(), deleteOnTermination: z.boolean() }),
   ),
   tags: z.record(z.string(), z.string()),
+  seal: z
+    .object({
+      scheme: z.literal(RECORD_SEAL_SCHEME),
+      algorithm: z.literal(RECORD_MAC_ALGORITHM),
+      keyId: z.string(),
+      mac: z.string().min(1),
+    })
+    .optional(),
   released: z.boolean().optional(),
   releasedAt: z.string().optional(),
   releasedBy: z.string().optional(),
+  releaseRequestedBy: z.string().optional(),
   releaseReason: z.string().optional(),
 });
 
@@ -132,8 +150,15 @@ export class InMemoryQuarantineRecordStore implements QuarantineRecordStore {
     const key = quarantineRecordKey(account, region, instanceId);
     const existing = this.records.get(key);
     if (!existing) throw new ResponderFailedError(`No quarantine record for ${instanceId} in ${account}/${region}`);
-    const { releasedAt, releasedBy, releaseReason } = release;
-    this.records.set(key, { ...existing, released: true, releasedAt, releasedBy, ...(releaseReason !== undefined ? { releaseReason } : {}) });
+    const { releasedAt, releasedBy, releaseRequestedBy, releaseReason } = release;
+    this.records.set(key, {
+      ...existing,
+      released: true,
+      releasedAt,
+      releasedBy,
+      ...(releaseRequestedBy !== undefined ? { releaseRequestedBy } : {}),
+      ...(releaseReason !== undefined ? { releaseReason } : {}),
+    });
   }
 }
 
@@ -208,6 +233,7 @@ export class DynamoDbQuarantineRecordStore implements QuarantineRecordStore {
       released,
       ...(item.releasedAt?.S !== undefined ? { releasedAt: item.releasedAt.S } : {}),
       ...(item.releasedBy?.S !== undefined ? { releasedBy: item.releasedBy.S } : {}),
+      ...(item.releaseRequestedBy?.S !== undefined ? { releaseRequestedBy: item.releaseRequestedBy.S } : {}),
       ...(item.releaseReason?.S !== undefined ? { releaseReason: item.releaseReason.S } : {}),
     };
   }
@@ -222,17 +248,19 @@ export class DynamoDbQuarantineRecordStore implements QuarantineRecordStore {
     // Bare attribute names only because none of these is a reserved word (`release` is, and so is
     // `by`: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ReservedWords.html).
     const reason = release.releaseReason;
+    const requestedBy = release.releaseRequestedBy;
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.table(),
           Key: { pk: { S: quarantineRecordKey(account, region, instanceId) } },
-          UpdateExpression: `SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy${reason !== undefined ? ', releaseReason = :releaseReason' : ''}`,
+          UpdateExpression: `SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy${requestedBy !== undefined ? ', releaseRequestedBy = :releaseRequestedBy' : ''}${reason !== undefined ? ', releaseReason = :releaseReason' : ''}`,
           ConditionExpression: 'attribute_exists(pk)',
           ExpressionAttributeValues: {
             ':true': { BOOL: true },
             ':releasedAt': { S: release.releasedAt },
             ':releasedBy': { S: release.releasedBy },
+            ...(requestedBy !== undefined ? { ':releaseRequestedBy': { S: requestedBy } } : {}),
             ...(reason !== undefined ? { ':releaseReason': { S: reason } } : {}),
           },
         }),

@@ -34,6 +34,8 @@ import type { ResponderMode, ResponderResult } from './model';
 import type { PendingAction } from './pending-actions';
 import { mutateEc2, mutateUnprobed, recordAll, settleAll } from './pending-actions';
 import type { QuarantineRecord, QuarantineRecordStore } from './quarantine-records';
+import type { RecordSealer } from './record-integrity';
+import { TransientResponderError } from './errors';
 import type { ResponderInput } from './responder-input';
 import { parseResponderInput } from './responder-input';
 
@@ -74,6 +76,11 @@ export interface QuarantineDeps {
   readonly clients: ClientFactory;
   readonly logger: IncidentLogger;
   readonly records: QuarantineRecordStore;
+  /**
+   * Seals the pre-quarantine record with the deployment's KMS HMAC key (record-integrity.ts).
+   * @default none: the record is saved unsealed, and release refuses to restore from it
+   */
+  readonly sealer?: RecordSealer;
   readonly now?: () => Date;
 }
 
@@ -286,7 +293,7 @@ export async function quarantineInstance(
 
   // The record is written before the first change, and only once per quarantine (see the store).
   const captured = capturePreQuarantineRecord(instance, { ...target, incidentKey: incident.key }, now().toISOString());
-  const preQuarantine = await saveRecord(mode, deps.records, captured, log, logger);
+  const preQuarantine = await saveRecord(mode, deps.records, captured, log, logger, deps.sealer);
 
   // 2. Evidence, and (independent of the instance) the isolation groups, concurrently.
   const [evidenceActions, ensured] = await settleAll([
@@ -330,16 +337,18 @@ async function saveRecord(
   captured: QuarantineRecord,
   log: ActionLog,
   logger: IncidentLogger,
+  sealer: RecordSealer | undefined,
 ): Promise<QuarantineRecord> {
   const api = 'firebreak:record-pre-quarantine-state';
   if (mode === 'dry-run') {
-    log.record(api, captured.instanceId, 'would-do', 'Would record the pre-quarantine state (groups per ENI, profile, protections, tags) for release');
+    log.record(api, captured.instanceId, 'would-do', 'Would record the pre-quarantine state (groups per ENI, profile, protections, tags), sealed with the record key, for release');
     return captured;
   }
-  const saved = await records.saveIfAbsent(captured);
+  const sealed = await sealRecord(captured, log, logger, sealer);
+  const saved = await records.saveIfAbsent(sealed);
   if (saved === 'saved') {
     log.record(api, captured.instanceId, 'done', 'Recorded the pre-quarantine state (groups per ENI, profile, protections, tags) for release');
-    return captured;
+    return sealed;
   }
   const original = await records.get(captured.account, captured.region, captured.instanceId);
   if (original && original.incidentKey !== captured.incidentKey) {
@@ -355,6 +364,36 @@ async function saveRecord(
     `Kept the pre-quarantine state recorded at ${original?.capturedAt ?? 'an earlier run'} (incident ${original?.incidentKey ?? 'unknown'}): a later run never overwrites the original`,
   );
   return original ?? captured;
+}
+
+/**
+ * The record with its MAC (kms:GenerateMac), before it is saved. Containment matters more than a
+ * later release: when the key cannot seal (disabled, denied, not configured) the record is saved
+ * unsealed, the action log says so, and release will refuse to restore from it (the instance is
+ * then released by hand). Throttling is retried by the state machine: nothing has changed yet.
+ */
+async function sealRecord(
+  record: QuarantineRecord,
+  log: ActionLog,
+  logger: IncidentLogger,
+  sealer: RecordSealer | undefined,
+): Promise<QuarantineRecord> {
+  const api = 'kms:GenerateMac';
+  if (!sealer) {
+    log.record(api, record.instanceId, 'skipped', 'No record key configured: the record is saved unsealed, and release will refuse to restore from it');
+    return record;
+  }
+  try {
+    const seal = await sealer.seal(record);
+    log.record(api, record.instanceId, 'done', `Sealed the pre-quarantine record with key ${seal.keyId} (${seal.algorithm}), so release can tell it was not changed`);
+    return { ...record, seal };
+  } catch (error) {
+    if (error instanceof TransientResponderError) throw error;
+    const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    logger.warn('The pre-quarantine record could not be sealed; it is saved unsealed and release will refuse it', { error: why });
+    log.record(api, record.instanceId, 'skipped', `Could not seal the record (${why}): saved unsealed, so release will refuse to restore from it`);
+    return record;
+  }
 }
 
 /**
@@ -598,6 +637,8 @@ export interface QuarantineHandlerDeps {
   /** The module-scope Powertools logger (each invocation gets a child with the incident key), or any IncidentLogger. */
   readonly logger: Logger | IncidentLogger;
   readonly records: QuarantineRecordStore;
+  /** @default none: records are saved unsealed */
+  readonly sealer?: RecordSealer;
   readonly now?: () => Date;
 }
 
@@ -606,6 +647,12 @@ export function createQuarantineInstanceHandler(deps: QuarantineHandlerDeps): (e
   return async (event) => {
     const input = parseResponderInput(event, quarantineOptionsSchema);
     const logger = incidentLoggerFrom(deps.logger, input.incident.key);
-    return quarantineInstance(input, { clients: deps.clients, logger, records: deps.records, ...(deps.now ? { now: deps.now } : {}) });
+    return quarantineInstance(input, {
+      clients: deps.clients,
+      logger,
+      records: deps.records,
+      ...(deps.sealer ? { sealer: deps.sealer } : {}),
+      ...(deps.now ? { now: deps.now } : {}),
+    });
   };
 }

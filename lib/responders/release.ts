@@ -3,20 +3,29 @@
  * instance back exactly as the pre-quarantine record describes it (groups per ENI, instance
  * profile, protections, Firebreak's tags), tags it released, and marks the record released.
  * Without a record it changes nothing: guessing the original groups would be worse than leaving
- * the instance isolated. The record keeps who released the instance and why: the person and reason
- * of `firebreak release` (the playbook's `request`), or the release incident's key without one.
+ * the instance isolated.
+ *
+ * Before it changes anything it checks, and refuses (changing nothing, saying why) when one fails:
+ * the record's MAC (record-integrity.ts: a record changed in the table is not restored from), that
+ * the record is this instance's, that its instance profile belongs to the instance's account and
+ * each recorded security group to the instance's account and the ENI's VPC (read from EC2), and
+ * that the execution was cleared by the guard and approved (release-clearance.ts). It restores
+ * only what the verified record holds. The record keeps who released the instance: the approver,
+ * as AWS authenticated them; the `requestedBy` of the input is kept beside it as a claim.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import {
   AssociateIamInstanceProfileCommand,
   CreateTagsCommand,
   DeleteTagsCommand,
+  DescribeSecurityGroupsCommand,
   ModifyInstanceAttributeCommand,
   ModifyNetworkInterfaceAttributeCommand,
 } from '@aws-sdk/client-ec2';
-import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client, SecurityGroup } from '@aws-sdk/client-ec2';
 import type { z } from 'zod';
 import type { ClientFactory } from '../aws/clients';
+import { awsErrorCode, toResponderError } from '../aws/errors';
 import { ACTIONS } from '../playbooks/actions';
 import { ActionLog } from './action-log';
 import type { ObservedInstance } from './instance-state';
@@ -27,6 +36,8 @@ import type { ResponderMode, ResponderResult } from './model';
 import type { PendingAction } from './pending-actions';
 import { mutateEc2, mutateUnprobed, recordAll, settleAll } from './pending-actions';
 import type { QuarantineRecord, QuarantineRecordStore } from './quarantine-records';
+import type { RecordSealer } from './record-integrity';
+import type { ReleaseClearance } from './release-clearance';
 import type { ResponderInput } from './responder-input';
 import { parseResponderInput } from './responder-input';
 
@@ -43,7 +54,8 @@ export type ReleaseStatus =
   | 'not-found'
   | 'terminated'
   | 'skipped-sample'
-  | 'not-an-instance';
+  | 'not-an-instance'
+  | 'refused';
 
 export interface ReleaseResult extends ResponderResult<ReleaseStatus> {
   readonly instanceId?: string;
@@ -53,8 +65,12 @@ export interface ReleaseResult extends ResponderResult<ReleaseStatus> {
   readonly instanceProfileArn?: string;
   /** The record the instance was restored to. */
   readonly preQuarantine?: QuarantineRecord;
-  /** Who the record says released the instance (released), or would say (dry-run). */
+  /** Who the record says released the instance (released), or would say (dry-run): the approver. */
   readonly releasedBy?: string;
+  /** Who asked for the release, as the input claims (shown as a claim, never as the releaser). */
+  readonly requestedBy?: string;
+  /** Why nothing was changed, when the status is `refused`. */
+  readonly refusal?: string;
   /** The reason recorded with the release, when the person gave one. */
   readonly releaseReason?: string;
 }
@@ -63,6 +79,10 @@ export interface ReleaseDeps {
   readonly clients: ClientFactory;
   readonly logger: IncidentLogger;
   readonly records: QuarantineRecordStore;
+  /** Verifies the record's MAC. @default none: every record is refused (it cannot be verified) */
+  readonly sealer?: RecordSealer;
+  /** The guard's grant and the approval. @default none: every release is refused */
+  readonly clearance?: ReleaseClearance;
   readonly now?: () => Date;
 }
 
@@ -221,6 +241,30 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
     'observed',
     `Pre-quarantine state recorded at ${record.capturedAt} by incident ${record.incidentKey}`,
   );
+  const requestedBy = input.request?.requestedBy;
+  const refuse = (api: string, target: string, why: string): ReleaseResult => {
+    log.record(api, target, 'skipped', `Refused: ${why}; nothing changed`);
+    logger.warn('release-instance refused', { instanceId, refusal: why });
+    return finish('refused', { instanceId, refusal: why, ...(requestedBy !== undefined ? { requestedBy } : {}) });
+  };
+
+  // 1. The record is what Firebreak wrote (its MAC), and it is this instance's.
+  const verdict = deps.sealer
+    ? await deps.sealer.verify(record)
+    : { valid: false as const, reason: 'no record key is configured, so the record cannot be verified' };
+  if (!verdict.valid) return refuse('kms:VerifyMac', instanceId, `the pre-quarantine record failed its integrity check (${verdict.reason})`);
+  log.record('kms:VerifyMac', instanceId, 'observed', 'The pre-quarantine record carries a valid MAC of the record key: it is what quarantine-instance wrote');
+  const foreign = recordTargetMismatch(record, incident.account, incident.region, instanceId);
+  if (foreign !== undefined) return refuse('firebreak:check-record', instanceId, foreign);
+  const profileProblem = record.instanceProfileArn !== undefined ? foreignProfile(record.instanceProfileArn, incident.account) : undefined;
+  if (profileProblem !== undefined) return refuse('firebreak:check-record', instanceId, profileProblem);
+
+  // 2. A person approved this execution (and the guard cleared it): the approver is the releaser.
+  const clearance = deps.clearance
+    ? await deps.clearance.check(input, record)
+    : { cleared: false as const, reason: 'no approval check is configured' };
+  if (!clearance.cleared) return refuse('firebreak:check-approval', instanceId, `the release is not approved (${clearance.reason})`);
+  log.record('firebreak:check-approval', clearance.executionArn, 'observed', `Approved by ${clearance.approvedBy} at ${clearance.approvedAt}`);
 
   const target = { account: incident.account, region: incident.region };
   const ec2 = await deps.clients.ec2(target);
@@ -236,11 +280,15 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
     return finish('terminated', { instanceId, preQuarantine: record });
   }
 
+  // 3. Every recorded group that would be restored belongs to the instance's account and the ENI's VPC.
+  const groupProblem = await checkRecordedGroups(ec2, record, instance, incident.account);
+  if (groupProblem !== undefined) return refuse('ec2:DescribeSecurityGroups', instanceId, groupProblem);
+
   const releasedAt = now().toISOString();
   const plan = planRelease(record, instance, options, releasedAt);
-  const releasedBy = input.request?.requestedBy ?? incident.key;
+  const releasedBy = clearance.approvedBy;
   const releaseReason = input.request?.reason ?? undefined;
-  const byWhom = `by ${releasedBy}${releaseReason !== undefined ? `, reason: ${releaseReason}` : ', no reason given'}`;
+  const byWhom = `by ${releasedBy} (approver)${requestedBy !== undefined ? `, requested by ${requestedBy} (as the request claims)` : ''}${releaseReason !== undefined ? `, reason: ${releaseReason}` : ', no reason given'}`;
 
   // Network first: it is what the owners of the instance are waiting for.
   recordAll(
@@ -268,6 +316,7 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
     await deps.records.markReleased(incident.account, incident.region, instanceId, {
       releasedAt,
       releasedBy,
+      ...(requestedBy !== undefined ? { releaseRequestedBy: requestedBy } : {}),
       ...(releaseReason !== undefined ? { releaseReason } : {}),
     });
     log.record('firebreak:mark-released', instanceId, 'done', `Marked the pre-quarantine record released at ${releasedAt} ${byWhom}`);
@@ -279,8 +328,60 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
     ...(plan.profile.action === 'associate' ? { instanceProfileArn: plan.profile.arn } : {}),
     preQuarantine: record,
     releasedBy,
+    ...(requestedBy !== undefined ? { requestedBy } : {}),
     ...(releaseReason !== undefined ? { releaseReason } : {}),
   });
+}
+
+/** Why the record is not this instance's (pure), or undefined. */
+export function recordTargetMismatch(record: QuarantineRecord, account: string, region: string, instanceId: string): string | undefined {
+  if (record.account === account && record.region === region && record.instanceId === instanceId) return undefined;
+  return `the record is for ${record.instanceId} in ${record.account}/${record.region}, not ${instanceId} in ${account}/${region}`;
+}
+
+const INSTANCE_PROFILE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):instance-profile\/[\w+=,.@/-]+$/;
+
+/** Why the recorded instance profile may not be associated with an instance of `account` (pure), or undefined. */
+export function foreignProfile(profileArn: string, account: string): string | undefined {
+  const owner = INSTANCE_PROFILE_ARN.exec(profileArn)?.[1];
+  if (owner === undefined) return `the recorded instance profile ${profileArn} is not an instance profile ARN`;
+  return owner === account ? undefined : `the recorded instance profile ${profileArn} belongs to account ${owner}, not the instance's account ${account}`;
+}
+
+/**
+ * ec2:DescribeSecurityGroups of every group release would put an attached ENI back into: each must
+ * exist, be owned by the instance's account and live in that ENI's VPC.
+ */
+async function checkRecordedGroups(ec2: EC2Client, record: QuarantineRecord, instance: ObservedInstance, account: string): Promise<string | undefined> {
+  const wanted = new Map<string, string>();
+  for (const recorded of record.networkInterfaces) {
+    const current = instance.networkInterfaces.find((eni) => eni.networkInterfaceId === recorded.networkInterfaceId);
+    if (!current) continue;
+    for (const groupId of recorded.groupIds) {
+      const vpc = current.vpcId ?? '';
+      const already = wanted.get(groupId);
+      if (already !== undefined && already !== vpc) return `the recorded group ${groupId} is recorded for ENIs of two VPCs (${already}, ${vpc})`;
+      wanted.set(groupId, vpc);
+    }
+  }
+  if (wanted.size === 0) return undefined;
+  let groups: SecurityGroup[];
+  try {
+    ({ SecurityGroups: groups = [] } = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [...wanted.keys()].sort() })));
+  } catch (error) {
+    const code = awsErrorCode(error);
+    if (code === 'InvalidGroup.NotFound' || code === 'InvalidGroupId.Malformed') {
+      return `a recorded security group does not exist in ${account}/${record.region} (${code}): ${error instanceof Error ? error.message : String(error)}`;
+    }
+    throw toResponderError(error, 'ec2:DescribeSecurityGroups');
+  }
+  for (const [groupId, vpc] of wanted) {
+    const group = groups.find((candidate) => candidate.GroupId === groupId);
+    if (!group) return `the recorded security group ${groupId} does not exist in ${account}/${record.region}`;
+    if (group.OwnerId !== account) return `the recorded security group ${groupId} belongs to account ${group.OwnerId ?? 'unknown'}, not the instance's account ${account}`;
+    if (group.VpcId !== vpc) return `the recorded security group ${groupId} is in ${group.VpcId ?? 'no VPC'}, not the ENI's VPC ${vpc || 'unknown'}`;
+  }
+  return undefined;
 }
 
 async function restoreGroups(
@@ -394,6 +495,8 @@ export interface ReleaseHandlerDeps {
   /** The module-scope Powertools logger (each invocation gets a child with the incident key), or any IncidentLogger. */
   readonly logger: Logger | IncidentLogger;
   readonly records: QuarantineRecordStore;
+  readonly sealer?: RecordSealer;
+  readonly clearance?: ReleaseClearance;
   readonly now?: () => Date;
 }
 
@@ -402,6 +505,13 @@ export function createReleaseInstanceHandler(deps: ReleaseHandlerDeps): (event: 
   return async (event) => {
     const input = parseResponderInput(event, releaseOptionsSchema);
     const logger = incidentLoggerFrom(deps.logger, input.incident.key);
-    return releaseInstance(input, { clients: deps.clients, logger, records: deps.records, ...(deps.now ? { now: deps.now } : {}) });
+    return releaseInstance(input, {
+      clients: deps.clients,
+      logger,
+      records: deps.records,
+      ...(deps.sealer ? { sealer: deps.sealer } : {}),
+      ...(deps.clearance ? { clearance: deps.clearance } : {}),
+      ...(deps.now ? { now: deps.now } : {}),
+    });
   };
 }

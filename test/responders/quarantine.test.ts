@@ -52,6 +52,7 @@ import {
   sdkError,
   recordOfDefaultInstance,
 } from './quarantine-fixtures';
+import { TEST_SEALER, TestRecordSealer, sealed } from '../support/record-sealer';
 
 const ec2Mock = mockClient(EC2Client);
 const iamMock = mockClient(IAMClient);
@@ -83,7 +84,7 @@ function input(
 }
 
 function run(i: ResponderInput<QuarantineOptions> = input()) {
-  return quarantineInstance(i, { clients, logger: silentLogger, records, now: () => NOW });
+  return quarantineInstance(i, { clients, logger: silentLogger, records, sealer: TEST_SEALER, now: () => NOW });
 }
 
 function mutatingCallCount(): number {
@@ -199,7 +200,7 @@ describe('quarantineInstance', () => {
 
     it('records the pre-quarantine state: groups per ENI, profile, protections, volumes and firebreak tags', async () => {
       const result = await run();
-      const expected = recordOfDefaultInstance(KEY, NOW.toISOString());
+      const expected = await sealed(recordOfDefaultInstance(KEY, NOW.toISOString()));
       expect(result.preQuarantine).toEqual(expected);
       expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({ ...expected, released: false });
     });
@@ -215,6 +216,7 @@ describe('quarantineInstance', () => {
       const result = await run();
       expect(result.actions.map((a) => [a.api, a.target, a.outcome])).toEqual([
         ['ec2:DescribeInstances', INSTANCE_ID, 'observed'],
+        ['kms:GenerateMac', INSTANCE_ID, 'done'],
         ['firebreak:record-pre-quarantine-state', INSTANCE_ID, 'done'],
         ['ec2:ModifyInstanceAttribute', INSTANCE_ID, 'done'],
         ['ec2:ModifyInstanceAttribute', INSTANCE_ID, 'done'],
@@ -795,5 +797,42 @@ describe('quarantineInstance', () => {
       expect(ec2Mock.commandCalls(DisassociateIamInstanceProfileCommand)).toHaveLength(0);
       expect(result.preQuarantine?.instanceProfileArn).toBeUndefined();
     });
+  });
+});
+
+describe('quarantineInstance seals the pre-quarantine record (issue 8: records that cannot be forged)', () => {
+  beforeEach(() => {
+    givenInstance(ec2Mock);
+    givenGroups(ec2Mock);
+  });
+
+  it('saves the record with a MAC of the record key over its fields, before the first change', async () => {
+    await run();
+    const stored = await records.get(ACCOUNT, REGION, INSTANCE_ID);
+    expect(stored?.seal).toEqual(await TEST_SEALER.seal(stored!));
+    expect(await TEST_SEALER.verify(stored!)).toEqual({ valid: true });
+  });
+
+  it('still contains when the key cannot seal (disabled, denied), saving the record unsealed so release refuses it', async () => {
+    const broken = new TestRecordSealer();
+    broken.seal = async () => {
+      throw Object.assign(new Error('key is disabled'), { name: 'DisabledException' });
+    };
+    const result = await quarantineInstance(input(), { clients, logger: silentLogger, records, sealer: broken, now: () => NOW });
+    expect(result.status).toBe('quarantined');
+    expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.seal).toBeUndefined();
+    expect(result.actions).toContainEqual(expect.objectContaining({ api: 'kms:GenerateMac', outcome: 'skipped', detail: expect.stringContaining('release will refuse') }));
+  });
+
+  it('does not call the key in dry-run (nothing is saved)', async () => {
+    const spy = new TestRecordSealer();
+    let sealed = 0;
+    spy.seal = async (record) => {
+      sealed += 1;
+      return TEST_SEALER.seal(record);
+    };
+    for (const command of MUTATING_EC2_COMMANDS) ec2Mock.on(command as never).rejects(sdkError('DryRunOperation', 412));
+    await quarantineInstance(input({ mode: 'dry-run' }), { clients, logger: silentLogger, records, sealer: spy, now: () => NOW });
+    expect(sealed).toBe(0);
   });
 });

@@ -3,6 +3,7 @@ import {
   CreateTagsCommand,
   DeleteTagsCommand,
   DescribeInstancesCommand,
+  DescribeSecurityGroupsCommand,
   EC2Client,
   ModifyInstanceAttributeCommand,
   ModifyNetworkInterfaceAttributeCommand,
@@ -19,8 +20,10 @@ import type { QuarantineRecord } from '../../lib/responders/quarantine-records';
 import { DynamoDbQuarantineRecordStore, InMemoryQuarantineRecordStore, quarantineRecordKey } from '../../lib/responders/quarantine-records';
 import type { ReleaseOptions } from '../../lib/responders/release';
 import { releaseInstance } from '../../lib/responders/release';
+import type { ReleaseClearance } from '../../lib/responders/release-clearance';
 import type { ResponderInput, ResponderRequest } from '../../lib/responders/responder-input';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident, ec2Resource } from '../support/incidents';
+import { TEST_SEALER, sealed } from '../support/record-sealer';
 import type { InstanceShape } from './quarantine-fixtures';
 import {
   APP_SG,
@@ -33,6 +36,7 @@ import {
   MUTATING_EC2_COMMANDS,
   PROFILE_ARN,
   ROOT_VOLUME,
+  VPC,
   TestClientFactory,
   givenGroups,
   givenInstance,
@@ -51,8 +55,18 @@ const RELEASE_KEY = 'release-i-0abc1234def567890-20261127';
 const ALICE = 'arn:aws:sts::111122223333:assumed-role/incident-responder/alice';
 const REQUEST: ResponderRequest = { requestedBy: ALICE, reason: 'Investigation closed: the traffic was a scheduled scan' };
 
-/** What quarantine recorded for the default fixture instance. */
-const RECORD: QuarantineRecord = recordOfDefaultInstance(QUARANTINE_KEY, QUARANTINED_AT);
+/** Who approved the release through the approval function: the releaser the record keeps. */
+const CAROL = 'arn:aws:sts::111122223333:assumed-role/on-call/carol';
+const APPROVED_AT = '2026-11-27T16:29:00.000Z';
+const EXECUTION_ARN = `arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:${RELEASE_KEY}`;
+
+/** What quarantine recorded (and sealed) for the default fixture instance. */
+const RECORD: QuarantineRecord = await sealed(recordOfDefaultInstance(QUARANTINE_KEY, QUARANTINED_AT));
+
+/** The guard cleared the execution and Carol approved it. */
+const APPROVED: ReleaseClearance = {
+  check: async () => ({ cleared: true, approvedBy: CAROL, approvedAt: APPROVED_AT, executionArn: EXECUTION_ARN }),
+};
 
 /** The fixture instance as quarantine leaves it. */
 const QUARANTINED: InstanceShape = {
@@ -89,8 +103,15 @@ function input(
   };
 }
 
-function release(i: ResponderInput<ReleaseOptions> = input()) {
-  return releaseInstance(i, { clients, logger: silentLogger, records, now: () => NOW });
+function release(i: ResponderInput<ReleaseOptions> = input(), clearance: ReleaseClearance = APPROVED) {
+  return releaseInstance(i, { clients, logger: silentLogger, records, sealer: TEST_SEALER, clearance, now: () => NOW });
+}
+
+/** EC2's answer for the recorded groups: the instance's account, the fixture VPC. */
+function givenRecordedGroups(owner = ACCOUNT, vpcId = VPC): void {
+  ec2Mock.on(DescribeSecurityGroupsCommand).resolves({
+    SecurityGroups: [APP_SG, DB_SG, MON_SG].map((GroupId) => ({ GroupId, OwnerId: owner, VpcId: vpcId, GroupName: GroupId })),
+  });
 }
 
 function mutatingCallCount(): number {
@@ -102,6 +123,7 @@ beforeEach(async () => {
   clients = new TestClientFactory();
   records = new InMemoryQuarantineRecordStore();
   givenMutationsSucceed(ec2Mock);
+  givenRecordedGroups();
 });
 
 afterEach(() => {
@@ -167,21 +189,22 @@ describe('releaseInstance', () => {
       ]);
     });
 
-    it('records who released the instance and why, and says so in its result and last action', async () => {
+    it('records the approver as the releaser and the requester only as a claim (issue 8: not a field of the input)', async () => {
       const result = await release(input({ request: REQUEST }));
       expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({
         ...RECORD,
         released: true,
         releasedAt: NOW.toISOString(),
-        releasedBy: ALICE,
+        releasedBy: CAROL,
+        releaseRequestedBy: ALICE,
         releaseReason: REQUEST.reason,
       });
-      expect(result).toMatchObject({ status: 'released', releasedBy: ALICE, releaseReason: REQUEST.reason });
+      expect(result).toMatchObject({ status: 'released', releasedBy: CAROL, requestedBy: ALICE, releaseReason: REQUEST.reason });
       expect(result.actions.at(-1)).toEqual({
         api: 'firebreak:mark-released',
         target: INSTANCE_ID,
         outcome: 'done',
-        detail: `Marked the pre-quarantine record released at ${NOW.toISOString()} by ${ALICE}, reason: ${REQUEST.reason}`,
+        detail: `Marked the pre-quarantine record released at ${NOW.toISOString()} by ${CAROL} (approver), requested by ${ALICE} (as the request claims), reason: ${REQUEST.reason}`,
         at: expect.any(String) as unknown,
       });
     });
@@ -189,21 +212,22 @@ describe('releaseInstance', () => {
     it('records no reason when the person gave none', async () => {
       const result = await release(input({ request: { requestedBy: ALICE, reason: null } }));
       const stored = await records.get(ACCOUNT, REGION, INSTANCE_ID);
-      expect(stored).toMatchObject({ released: true, releasedBy: ALICE });
+      expect(stored).toMatchObject({ released: true, releasedBy: CAROL });
       expect(stored).not.toHaveProperty('releaseReason');
       expect(result).not.toHaveProperty('releaseReason');
-      expect(result.actions.at(-1)?.detail).toMatch(new RegExp(`by ${ALICE}, no reason given$`));
+      expect(result.actions.at(-1)?.detail).toMatch(/, no reason given$/);
     });
 
-    it('records the release incident key as releasedBy when the input says no person', async () => {
+    it('records the approver as releasedBy when the input names no requester', async () => {
       const result = await release();
       expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({
         ...RECORD,
         released: true,
         releasedAt: NOW.toISOString(),
-        releasedBy: RELEASE_KEY,
+        releasedBy: CAROL,
       });
-      expect(result.releasedBy).toBe(RELEASE_KEY);
+      expect(result.releasedBy).toBe(CAROL);
+      expect(result).not.toHaveProperty('requestedBy');
     });
 
     it('says who released it, and why, when asked again', async () => {
@@ -213,7 +237,7 @@ describe('releaseInstance', () => {
         expect.objectContaining({
           api: 'firebreak:read-pre-quarantine-state',
           outcome: 'already-done',
-          detail: `Already released at ${NOW.toISOString()} (by ${ALICE}, reason: ${REQUEST.reason}); nothing changed`,
+          detail: `Already released at ${NOW.toISOString()} (by ${CAROL}, reason: ${REQUEST.reason}); nothing changed`,
         }),
       ]);
     });
@@ -242,7 +266,7 @@ describe('releaseInstance', () => {
 
   it('restores the firebreak tags an instance had before quarantine instead of removing them', async () => {
     const tags = { 'firebreak:incident': 'gd-older', 'firebreak:quarantined-at': '2026-01-01T00:00:00.000Z', 'firebreak:status': 'released' };
-    await records.saveIfAbsent({ ...RECORD, tags });
+    await records.saveIfAbsent(await sealed({ ...RECORD, tags }));
     givenInstance(ec2Mock, QUARANTINED);
     await release();
     expect(inputsOf(ec2Mock, CreateTagsCommand)).toEqual([
@@ -265,11 +289,12 @@ describe('releaseInstance', () => {
     givenGroups(ec2Mock);
     await quarantineInstance(
       { incident: ec2Incident(), mode: 'enforce', options: { detachInstanceProfile: true, revokeRoleSessions: false } },
-      { clients, logger: silentLogger, records, now: () => new Date(QUARANTINED_AT) },
+      { clients, logger: silentLogger, records, sealer: TEST_SEALER, now: () => new Date(QUARANTINED_AT) },
     );
     const quarantineProtections = inputsOf(ec2Mock, ModifyInstanceAttributeCommand);
     ec2Mock.reset();
     givenMutationsSucceed(ec2Mock);
+    givenRecordedGroups();
     givenInstance(ec2Mock, QUARANTINED);
     await release();
     const moves = inputsOf<{ NetworkInterfaceId: string; Groups: string[] }>(ec2Mock, ModifyNetworkInterfaceAttributeCommand);
@@ -378,7 +403,7 @@ describe('releaseInstance', () => {
         expect.objectContaining({ api: 'ec2:AssociateIamInstanceProfile', outcome: 'would-do', detail: expect.stringContaining('not probed') }),
       );
       expect(result.actions).toContainEqual(
-        expect.objectContaining({ api: 'firebreak:mark-released', outcome: 'would-do', detail: 'Would mark the pre-quarantine record released by release-i-0abc1234def567890-20261127, no reason given' }),
+        expect.objectContaining({ api: 'firebreak:mark-released', outcome: 'would-do', detail: `Would mark the pre-quarantine record released by ${CAROL} (approver), no reason given` }),
       );
       expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.released).toBe(false);
     });
@@ -416,23 +441,131 @@ describe('releaseInstance with the DynamoDB record store', () => {
     dynamoMock.reset();
   });
 
-  it('marks the record released by the person, with their reason, in one conditional UpdateItem', async () => {
+  it('marks the record released by the approver, requested by the person, with their reason, in one conditional UpdateItem', async () => {
     const store = new DynamoDbQuarantineRecordStore(new DynamoDBClient({ region: REGION }), TABLE);
-    const result = await releaseInstance(input({ request: REQUEST }), { clients, logger: silentLogger, records: store, now: () => NOW });
+    const result = await releaseInstance(input({ request: REQUEST }), {
+      clients,
+      logger: silentLogger,
+      records: store,
+      sealer: TEST_SEALER,
+      clearance: APPROVED,
+      now: () => NOW,
+    });
     expect(result.status).toBe('released');
     expect(inputsOf(dynamoMock, UpdateItemCommand)).toEqual([
       {
         TableName: TABLE,
         Key: { pk: { S: quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID) } },
-        UpdateExpression: 'SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy, releaseReason = :releaseReason',
+        UpdateExpression:
+          'SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy, releaseRequestedBy = :releaseRequestedBy, releaseReason = :releaseReason',
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeValues: {
           ':true': { BOOL: true },
           ':releasedAt': { S: NOW.toISOString() },
-          ':releasedBy': { S: ALICE },
+          ':releasedBy': { S: CAROL },
+          ':releaseRequestedBy': { S: ALICE },
           ':releaseReason': { S: REQUEST.reason },
         },
       },
     ]);
+  });
+});
+
+describe('releaseInstance refuses what it cannot trust, and changes nothing (issue 8: records that cannot be forged)', () => {
+  const ATTACKER_PROFILE = 'arn:aws:iam::111122223333:instance-profile/Administrator';
+
+  async function refusedWith(stored: QuarantineRecord, reason: RegExp, clearance: ReleaseClearance = APPROVED) {
+    await records.saveIfAbsent(stored);
+    givenInstance(ec2Mock, QUARANTINED);
+    const result = await release(input({ request: REQUEST }), clearance);
+    expect(result.status).toBe('refused');
+    expect(result.refusal).toMatch(reason);
+    expect(mutatingCallCount()).toBe(0);
+    expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toMatchObject({ released: false });
+    expect(result.actions.at(-1)).toMatchObject({ outcome: 'skipped', detail: expect.stringMatching(/^Refused: .*; nothing changed$/) });
+    return result;
+  }
+
+  it('refuses a record whose instance profile was changed in the table', async () => {
+    await refusedWith({ ...RECORD, instanceProfileArn: ATTACKER_PROFILE }, /failed its integrity check .*MAC does not match/);
+    expect(ec2Mock.commandCalls(DescribeInstancesCommand)).toHaveLength(0);
+  });
+
+  it('refuses a record with a security group added in the table', async () => {
+    const tampered: QuarantineRecord = {
+      ...RECORD,
+      networkInterfaces: RECORD.networkInterfaces.map((eni, i) => (i === 0 ? { ...eni, groupIds: [...eni.groupIds, 'sg-0open00000000000ff'] } : eni)),
+    };
+    await refusedWith(tampered, /failed its integrity check/);
+  });
+
+  it('refuses a record without a MAC', async () => {
+    const { seal: _seal, ...unsealed } = RECORD;
+    await refusedWith(unsealed, /carries no MAC/);
+  });
+
+  it('refuses when no record key is configured (nothing can be verified)', async () => {
+    await records.saveIfAbsent(RECORD);
+    givenInstance(ec2Mock, QUARANTINED);
+    const result = await releaseInstance(input(), { clients, logger: silentLogger, records, clearance: APPROVED, now: () => NOW });
+    expect(result).toMatchObject({ status: 'refused', refusal: expect.stringContaining('no record key is configured') });
+    expect(mutatingCallCount()).toBe(0);
+  });
+
+  it('refuses a sealed record whose security group belongs to another account', async () => {
+    await records.saveIfAbsent(RECORD);
+    givenInstance(ec2Mock, QUARANTINED);
+    givenRecordedGroups('444455556666');
+    const result = await release(input());
+    expect(result).toMatchObject({ status: 'refused', refusal: expect.stringMatching(/belongs to account 444455556666, not the instance's account 111122223333/) });
+    expect(inputsOf(ec2Mock, DescribeSecurityGroupsCommand)).toEqual([{ GroupIds: [APP_SG, DB_SG, MON_SG].sort() }]);
+    expect(mutatingCallCount()).toBe(0);
+  });
+
+  it('refuses a sealed record whose security group is in another VPC than the ENI', async () => {
+    await records.saveIfAbsent(RECORD);
+    givenInstance(ec2Mock, QUARANTINED);
+    givenRecordedGroups(ACCOUNT, 'vpc-0other0000000000');
+    const result = await release(input());
+    expect(result).toMatchObject({ status: 'refused', refusal: expect.stringMatching(/is in vpc-0other0000000000, not the ENI's VPC/) });
+    expect(mutatingCallCount()).toBe(0);
+  });
+
+  it('refuses a sealed record whose instance profile belongs to another account', async () => {
+    await refusedWith(await sealed({ ...RECORD, instanceProfileArn: 'arn:aws:iam::444455556666:instance-profile/web' }), /belongs to account 444455556666/);
+  });
+
+  it('refuses a sealed record of another instance', async () => {
+    await records.saveIfAbsent(await sealed({ ...RECORD }));
+    // Stored under this instance's key, but sealed for another one (a copied item).
+    const copied = await sealed({ ...RECORD, instanceId: 'i-0fff1234def567890' });
+    const store = new InMemoryQuarantineRecordStore();
+    await store.saveIfAbsent({ ...copied });
+    const get = store.get.bind(store);
+    const result = await releaseInstance(input(), {
+      clients,
+      logger: silentLogger,
+      records: { ...store, saveIfAbsent: store.saveIfAbsent.bind(store), markReleased: store.markReleased.bind(store), get: () => get(ACCOUNT, REGION, 'i-0fff1234def567890') },
+      sealer: TEST_SEALER,
+      clearance: APPROVED,
+      now: () => NOW,
+    });
+    expect(result).toMatchObject({ status: 'refused', refusal: expect.stringContaining('the record is for i-0fff1234def567890') });
+    expect(mutatingCallCount()).toBe(0);
+  });
+
+  it('refuses a release nobody approved, and names the requester only as a claim', async () => {
+    const result = await refusedWith(RECORD, /not approved \(nobody has approved/, {
+      check: async () => ({ cleared: false, reason: `nobody has approved ${EXECUTION_ARN}` }),
+    });
+    expect(result.requestedBy).toBe(ALICE);
+    expect(result).not.toHaveProperty('releasedBy');
+  });
+
+  it('refuses without an approval check', async () => {
+    await records.saveIfAbsent(RECORD);
+    givenInstance(ec2Mock, QUARANTINED);
+    const result = await releaseInstance(input(), { clients, logger: silentLogger, records, sealer: TEST_SEALER, now: () => NOW });
+    expect(result).toMatchObject({ status: 'refused', refusal: expect.stringContaining('no approval check is configured') });
   });
 });

@@ -1,0 +1,194 @@
+/**
+ * Approval records (`approval#<executionArn>`, ApprovalRecord in lib/contracts/security.ts). The
+ * task token of a waiting playbook never reaches a person: publish-alert stores it here with the
+ * request, and only the approval function (lib/responders/approval.ts) reads it back, records who
+ * answered (as AWS authenticated them) and sends it to Step Functions. One answer only: the
+ * decision is written with a condition that there is none yet.
+ */
+import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { ApprovalRecord } from '../contracts/security';
+import { STATE_KEY_PREFIX } from '../contracts/security';
+import { awsErrorCode, toResponderError } from '../aws/errors';
+import { ResponderFailedError } from './errors';
+
+/** The partition key of an execution's approval record. */
+export function approvalRecordKey(executionArn: string): string {
+  return `${STATE_KEY_PREFIX.approval}${executionArn}`;
+}
+
+/** A request as publish-alert stores it: the shared record plus what the approval function needs. */
+export interface PendingApproval extends ApprovalRecord {
+  /** The task token of the waiting state. Never shown to a person, never logged. */
+  readonly taskToken: string;
+  readonly playbook: string;
+  readonly account: string;
+  readonly region: string;
+  /** The instance the waiting steps would change, when there is one (the approval function refuses its own role as approver). */
+  readonly instanceId?: string;
+  readonly waitingSteps: readonly string[];
+  readonly timeoutSeconds: number;
+}
+
+/** A decision to record. */
+export interface ApprovalDecision {
+  readonly decision: 'approved' | 'rejected';
+  readonly decidedBy: string;
+  readonly decidedAt: string;
+  readonly reason?: string;
+}
+
+/** Where approval records live. */
+export interface ApprovalStore {
+  /** Stores a new request; `exists` when the execution already has one (a retried alert keeps the first). */
+  putRequest(request: PendingApproval): Promise<'stored' | 'exists'>;
+  get(executionArn: string): Promise<PendingApproval | undefined>;
+  /** Records the decision unless one is recorded already (`already-decided` then). */
+  decide(executionArn: string, decision: ApprovalDecision): Promise<'recorded' | 'already-decided'>;
+}
+
+const s = (value: string): AttributeValue => ({ S: value });
+
+function itemOf(request: PendingApproval): Record<string, AttributeValue> {
+  return {
+    pk: s(approvalRecordKey(request.executionArn)),
+    executionArn: s(request.executionArn),
+    incidentKey: s(request.incidentKey),
+    requestedAt: s(request.requestedAt),
+    taskToken: s(request.taskToken),
+    playbook: s(request.playbook),
+    account: s(request.account),
+    region: s(request.region),
+    ...(request.instanceId !== undefined ? { instanceId: s(request.instanceId) } : {}),
+    waitingSteps: { L: request.waitingSteps.map(s) },
+    timeoutSeconds: { N: String(request.timeoutSeconds) },
+  };
+}
+
+function text(item: Record<string, AttributeValue>, name: string): string | undefined {
+  return item[name]?.S;
+}
+
+function recordOf(item: Record<string, AttributeValue>): PendingApproval {
+  const required = (name: string) => {
+    const value = text(item, name);
+    if (value === undefined) throw new ResponderFailedError(`Approval record ${text(item, 'pk') ?? '?'} has no ${name}`);
+    return value;
+  };
+  const decision = text(item, 'decision');
+  if (decision !== undefined && decision !== 'approved' && decision !== 'rejected') {
+    throw new ResponderFailedError(`Approval record ${required('pk')} has an unknown decision ${JSON.stringify(decision)}`);
+  }
+  const optional = (name: 'instanceId' | 'decidedBy' | 'decidedAt' | 'reason') => {
+    const value = text(item, name);
+    return value !== undefined ? { [name]: value } : {};
+  };
+  return {
+    pk: required('pk'),
+    executionArn: required('executionArn'),
+    incidentKey: required('incidentKey'),
+    requestedAt: required('requestedAt'),
+    taskToken: required('taskToken'),
+    playbook: required('playbook'),
+    account: required('account'),
+    region: required('region'),
+    waitingSteps: (item.waitingSteps?.L ?? []).flatMap((entry) => (entry.S !== undefined ? [entry.S] : [])),
+    timeoutSeconds: Number(item.timeoutSeconds?.N ?? '0'),
+    ...optional('instanceId'),
+    ...(decision !== undefined ? { decision } : {}),
+    ...optional('decidedBy'),
+    ...optional('decidedAt'),
+    ...optional('reason'),
+  };
+}
+
+/** The state-table adapter. */
+export class DynamoDbApprovalStore implements ApprovalStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  async putRequest(request: PendingApproval): Promise<'stored' | 'exists'> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table(),
+          Item: itemOf(request),
+          // Never replaces a request: neither a retried alert nor anyone else can swap the token or
+          // erase a decision.
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return 'stored';
+    } catch (error) {
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'exists';
+      throw toResponderError(error, 'dynamodb:PutItem');
+    }
+  }
+
+  async get(executionArn: string): Promise<PendingApproval | undefined> {
+    let item;
+    try {
+      ({ Item: item } = await this.client.send(
+        new GetItemCommand({ TableName: this.table(), Key: { pk: s(approvalRecordKey(executionArn)) }, ConsistentRead: true }),
+      ));
+    } catch (error) {
+      throw toResponderError(error, 'dynamodb:GetItem');
+    }
+    return item ? recordOf(item) : undefined;
+  }
+
+  async decide(executionArn: string, decision: ApprovalDecision): Promise<'recorded' | 'already-decided'> {
+    const reason = decision.reason;
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table(),
+          Key: { pk: s(approvalRecordKey(executionArn)) },
+          UpdateExpression: `SET decision = :decision, decidedBy = :decidedBy, decidedAt = :decidedAt${reason !== undefined ? ', reason = :reason' : ''}`,
+          // One answer only, and only to a request publish-alert stored.
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(decision)',
+          ExpressionAttributeValues: {
+            ':decision': s(decision.decision),
+            ':decidedBy': s(decision.decidedBy),
+            ':decidedAt': s(decision.decidedAt),
+            ...(reason !== undefined ? { ':reason': s(reason) } : {}),
+          },
+        }),
+      );
+      return 'recorded';
+    } catch (error) {
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'already-decided';
+      throw toResponderError(error, 'dynamodb:UpdateItem');
+    }
+  }
+
+  private table(): string {
+    if (!this.tableName) throw new ResponderFailedError('No state table configured: set FIREBREAK_STATE_TABLE to the DynamoDB table name');
+    return this.tableName;
+  }
+}
+
+/** In-process store with the same semantics (tests). */
+export class InMemoryApprovalStore implements ApprovalStore {
+  readonly records = new Map<string, PendingApproval>();
+
+  async putRequest(request: PendingApproval): Promise<'stored' | 'exists'> {
+    if (this.records.has(request.executionArn)) return 'exists';
+    this.records.set(request.executionArn, structuredClone({ ...request, pk: approvalRecordKey(request.executionArn) }));
+    return 'stored';
+  }
+
+  async get(executionArn: string): Promise<PendingApproval | undefined> {
+    const record = this.records.get(executionArn);
+    return record ? structuredClone(record) : undefined;
+  }
+
+  async decide(executionArn: string, decision: ApprovalDecision): Promise<'recorded' | 'already-decided'> {
+    const record = this.records.get(executionArn);
+    if (!record || record.decision !== undefined) return 'already-decided';
+    this.records.set(executionArn, { ...record, ...decision });
+    return 'recorded';
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * May this execution release this instance, and who decided it? A release runs only inside a
+ * release playbook execution that the containment guard cleared (its grant, lib/responders/grants.ts)
+ * and that a person approved through the approval function (its approval record). The releaser
+ * recorded is that approver, as AWS authenticated them, never the `requestedBy` of the input.
+ *
+ * Invoking release-instance directly, or replaying the execution ARN of an old approved release,
+ * does not pass: the approval must name this incident and instance and be younger than the
+ * quarantine it ends.
+ */
+import type { ResponderInput } from './responder-input';
+import type { ApprovalStore } from './approval-records';
+import type { QuarantineRecord } from './quarantine-records';
+
+/** The answer of a clearance check. */
+export type ReleaseClearanceVerdict =
+  | { readonly cleared: true; readonly approvedBy: string; readonly approvedAt: string; readonly executionArn: string }
+  | { readonly cleared: false; readonly reason: string };
+
+/** What release asks before it changes anything. */
+export interface ReleaseClearance {
+  check(input: ResponderInput<unknown>, record: QuarantineRecord): Promise<ReleaseClearanceVerdict>;
+}
+
+/**
+ * The containment guard's grant check (helper B's lib/responders/grants.ts): undefined when the
+ * grant of `executionArn` matches the target, else why not.
+ */
+export type GrantCheck = (
+  executionArn: string,
+  target: { readonly incidentKey: string; readonly account: string; readonly region: string; readonly instanceId: string },
+) => Promise<string | undefined>;
+
+/** Clearance from the guard's grant and the approval record of the execution. */
+export class ApprovalReleaseClearance implements ReleaseClearance {
+  constructor(
+    private readonly approvals: ApprovalStore,
+    /** The guard's grant check; wired by the stack once the guard writes grants. */
+    private readonly grantCheck?: GrantCheck,
+  ) {}
+
+  async check(input: ResponderInput<unknown>, record: QuarantineRecord): Promise<ReleaseClearanceVerdict> {
+    const executionArn = input.execution?.executionArn;
+    const { incident } = input;
+    const instanceId = record.instanceId;
+    if (executionArn === undefined) {
+      return { cleared: false, reason: 'the input names no playbook execution: release runs only inside an approved release-instance execution' };
+    }
+    if (this.grantCheck) {
+      const refused = await this.grantCheck(executionArn, { incidentKey: incident.key, account: incident.account, region: incident.region, instanceId });
+      if (refused !== undefined) return { cleared: false, reason: `the containment guard did not clear ${executionArn}: ${refused}` };
+    }
+    const approval = await this.approvals.get(executionArn);
+    if (!approval) return { cleared: false, reason: `no approval was requested for ${executionArn}` };
+    if (approval.decision !== 'approved' || approval.decidedBy === undefined || approval.decidedAt === undefined) {
+      return {
+        cleared: false,
+        reason:
+          approval.decision === 'rejected'
+            ? `the release was rejected by ${approval.decidedBy ?? 'unknown'}${approval.reason ? ` (${approval.reason})` : ''}`
+            : `nobody has approved ${executionArn}`,
+      };
+    }
+    if (approval.incidentKey !== incident.key || (approval.instanceId !== undefined && approval.instanceId !== instanceId)) {
+      return {
+        cleared: false,
+        reason: `the approval of ${executionArn} is for incident ${approval.incidentKey}${approval.instanceId ? ` and ${approval.instanceId}` : ''}, not ${incident.key} and ${instanceId}`,
+      };
+    }
+    if (Date.parse(approval.decidedAt) < Date.parse(record.capturedAt)) {
+      return {
+        cleared: false,
+        reason: `the approval by ${approval.decidedBy} (${approval.decidedAt}) is older than the quarantine it would end (${record.capturedAt})`,
+      };
+    }
+    return { cleared: true, approvedBy: approval.decidedBy, approvedAt: approval.decidedAt, executionArn };
+  }
+}
