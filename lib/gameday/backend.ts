@@ -9,6 +9,7 @@
  * The contract is deliberately small: prepare the environment (→ the ids it got), hand out SDK
  * clients per role, inspect the account for expectations, give the call log, clean up.
  */
+import type { KMSClient } from '@aws-sdk/client-kms';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { ClientFactory } from '../aws/clients';
 import type { EnvironmentDocument, SettingsDocument } from './scenario';
@@ -26,6 +27,8 @@ export interface DeploymentResources {
   readonly alertTopicArn: string;
   readonly unprocessableEventsQueueUrl: string;
   readonly stateTableName: string;
+  /** The KMS HMAC key that seals pre-quarantine records; '' when the backend could not create one (release then refuses every record). */
+  readonly recordKeyArn: string;
 }
 
 export interface ResolvedGroupRef {
@@ -146,6 +149,8 @@ export function isMutatingCall(call: Pick<GameDayCall, 'api' | 'dryRun' | 'outco
 /** The clients one role (a responder's, the dispatcher's) gets. */
 export interface GameDayClients extends ClientFactory {
   sqs(): SQSClient;
+  /** KMS in the security account (the record key). */
+  kms(): KMSClient;
 }
 
 export interface GameDayBackend {

@@ -63,6 +63,7 @@ import {
   IAMServiceException,
   RemoveRoleFromInstanceProfileCommand,
 } from '@aws-sdk/client-iam';
+import { CreateKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { SFNClient, SFNServiceException } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand, DeleteTopicCommand, SNSClient, SNSServiceException, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, SQSServiceException } from '@aws-sdk/client-sqs';
@@ -97,7 +98,7 @@ export interface EndpointClientConfig {
 }
 
 /** Any SDK v3 client the backend makes (what `configureClient` receives). */
-export type EndpointSdkClient = EC2Client | IAMClient | SNSClient | SQSClient | DynamoDBClient | SFNClient | STSClient;
+export type EndpointSdkClient = EC2Client | IAMClient | SNSClient | SQSClient | DynamoDBClient | SFNClient | STSClient | KMSClient;
 
 export interface EndpointBackendOptions {
   /** The AWS-compatible endpoint (LocalStack `http://localhost:4566`, a moto server, or an AWS service endpoint). */
@@ -132,7 +133,8 @@ export interface CreatedResource {
     | 'instance-profile'
     | 'topic'
     | 'queue'
-    | 'table';
+    | 'table'
+    | 'key';
   readonly id: string;
 }
 
@@ -432,6 +434,7 @@ export class EndpointBackend implements GameDayBackend {
       sfn: () => get('states', SFNClient),
       dynamodb: () => get('dynamodb', DynamoDBClient),
       sqs: () => get('sqs', SQSClient),
+      kms: () => get('kms', KMSClient),
       sts: () => get('sts', STSClient),
     };
   }
@@ -689,7 +692,28 @@ export class EndpointBackend implements GameDayBackend {
       const table = await admin.dynamodb().send(new DescribeTableCommand({ TableName: stateTableName }));
       return table.Table?.TableStatus === 'ACTIVE' ? true : undefined;
     });
-    return { account: this.account, region: this.region, alertTopicArn, unprocessableEventsQueueUrl, stateTableName };
+    return { account: this.account, region: this.region, alertTopicArn, unprocessableEventsQueueUrl, stateTableName, recordKeyArn: await this.createRecordKey(prefix) };
+  }
+
+  /**
+   * The HMAC key that seals pre-quarantine records. An endpoint without KMS HMAC keys (an old
+   * LocalStack or moto) still runs the game day: quarantine then saves unsealed records, release
+   * refuses them, and the report says why.
+   */
+  private async createRecordKey(prefix: string): Promise<string> {
+    try {
+      const key = await this.adminClients().kms().send(
+        new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC', Description: `${prefix}: seals pre-quarantine records` }),
+      );
+      const arn = key.KeyMetadata?.Arn ?? '';
+      if (arn) this.created.push({ kind: 'key', id: arn });
+      return arn;
+    } catch (error) {
+      (this.options.report ?? ((line: string) => process.stderr.write(`${line}\n`)))(
+        `the endpoint could not create a KMS HMAC key (${errorCode(error)}): quarantine records stay unsealed and release refuses them`,
+      );
+      return '';
+    }
   }
 
   /** Every message of a queue not read yet (each read hides it for 12 hours, the longest visibility timeout). */
@@ -893,6 +917,7 @@ export class EndpointBackend implements GameDayBackend {
     for (const name of of('table')) await attempt(name, () => admin.dynamodb().send(new DeleteTableCommand({ TableName: name })));
     for (const url of of('queue')) await attempt(url, () => admin.sqs().send(new DeleteQueueCommand({ QueueUrl: url })));
     for (const arn of of('topic')) await attempt(arn, () => admin.sns().send(new DeleteTopicCommand({ TopicArn: arn })));
+    for (const arn of of('key')) await attempt(arn, () => admin.kms().send(new ScheduleKeyDeletionCommand({ KeyId: arn, PendingWindowInDays: 7 })));
     this.lastCleanup = { deleted, failed };
     if (failed.length > 0) {
       const report = this.options.report ?? ((line: string) => process.stderr.write(`${line}\n`));

@@ -29,6 +29,7 @@ import { wallClockMs } from './backend';
 import type { LocalHandler } from './responders';
 import { buildLocalResponder, LOCAL_RESPONDERS } from './responders';
 import type { SettingsDocument } from './scenario';
+import { SECURITY_ENV } from '../contracts/security';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -305,6 +306,7 @@ export class LocalEngine {
       ALERT_TOPIC_ARN: environment.deployment.alertTopicArn,
       FIREBREAK_STATE_TABLE: environment.deployment.stateTableName,
       FIREBREAK_SECURITY_ACCOUNT_ID: account,
+      [SECURITY_ENV.recordKey]: environment.deployment.recordKeyArn,
       FIREBREAK_PROTECTED_INSTANCE_IDS: protectedIds.join(','),
       ...(settings.protectedTagKey ? { FIREBREAK_PROTECTED_TAG_KEY: settings.protectedTagKey } : {}),
       ...(settings.blastRadiusMax !== undefined ? { FIREBREAK_BLAST_RADIUS_MAX: String(settings.blastRadiusMax) } : {}),

@@ -173,6 +173,7 @@ export class LocalBackend implements GameDayBackend {
       alertTopicArn: sim.addTopic({ name: LOCAL_DEPLOYMENT_NAMES.alertTopic }),
       unprocessableEventsQueueUrl: sim.addQueue({ name: LOCAL_DEPLOYMENT_NAMES.unprocessableEventsQueue }),
       stateTableName: LOCAL_DEPLOYMENT_NAMES.stateTable,
+      recordKeyArn: sim.addHmacKey({ description: 'Firebreak: seals pre-quarantine records' }),
     };
     sim.addTable({ name: LOCAL_DEPLOYMENT_NAMES.stateTable, partitionKey: 'pk' });
     this.baseline = sim.calls().length;
@@ -222,6 +223,7 @@ export class LocalBackend implements GameDayBackend {
       sfn: () => time(inner.sfn()),
       dynamodb: () => time(inner.dynamodb()),
       sqs: () => time(inner.sqs()),
+      kms: () => time(inner.kms()),
     };
   }
 

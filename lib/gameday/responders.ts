@@ -12,6 +12,10 @@ import { silentLogger } from '../responders/logging';
 import { createQuarantineInstanceHandler } from '../responders/quarantine';
 import { DynamoDbQuarantineRecordStore } from '../responders/quarantine-records';
 import { createReleaseInstanceHandler } from '../responders/release';
+import { ApprovalReleaseClearance } from '../responders/release-clearance';
+import { DynamoDbApprovalStore } from '../responders/approval-records';
+import { KmsRecordSealer } from '../responders/record-integrity';
+import { SECURITY_ENV } from '../contracts/security';
 import { createSnapshotVolumesHandler } from '../responders/snapshot';
 import type { GameDayClients } from './backend';
 
@@ -44,6 +48,7 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
       clients,
       logger: silentLogger,
       records: new DynamoDbQuarantineRecordStore(clients.dynamodb(), environment.FIREBREAK_STATE_TABLE ?? ''),
+      ...(environment[SECURITY_ENV.recordKey] ? { sealer: new KmsRecordSealer(clients.kms(), environment[SECURITY_ENV.recordKey] ?? '') } : {}),
       now,
     }),
   'release-instance': ({ clients, environment, now }) =>
@@ -51,6 +56,8 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
       clients,
       logger: silentLogger,
       records: new DynamoDbQuarantineRecordStore(clients.dynamodb(), environment.FIREBREAK_STATE_TABLE ?? ''),
+      ...(environment[SECURITY_ENV.recordKey] ? { sealer: new KmsRecordSealer(clients.kms(), environment[SECURITY_ENV.recordKey] ?? '') } : {}),
+      clearance: new ApprovalReleaseClearance(new DynamoDbApprovalStore(clients.dynamodb(), environment.FIREBREAK_STATE_TABLE ?? '')),
       now,
     }),
   'containment-guard': ({ clients, environment, now }) =>

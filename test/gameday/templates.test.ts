@@ -38,6 +38,7 @@ const environment: ResolvedEnvironment = {
     region: web.region,
     alertTopicArn: `arn:aws:sns:${web.region}:${web.account}:firebreak-alerts`,
     unprocessableEventsQueueUrl: `https://sqs.${web.region}.amazonaws.com/${web.account}/q`,
+    recordKeyArn: `arn:aws:kms:${web.region}:${web.account}:key/00000000-0000-4000-8000-000000000000`,
     stateTableName: 'firebreak-state',
   },
 };

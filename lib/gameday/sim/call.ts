@@ -6,7 +6,7 @@ import { SimulatedServiceError } from './errors';
 import type { CallerIdentity } from './model';
 
 /** Services the simulated account answers, by their IAM prefix. */
-export type ServiceName = 'ec2' | 'iam' | 'sns' | 'sqs' | 'sts' | 'dynamodb' | 'states' | 'events';
+export type ServiceName = 'ec2' | 'iam' | 'sns' | 'sqs' | 'sts' | 'dynamodb' | 'states' | 'events' | 'kms';
 
 export interface SimCall {
   readonly service: ServiceName;
@@ -61,6 +61,7 @@ export function accessDenied(
     case 'dynamodb':
     case 'states':
     case 'events':
+    case 'kms':
       return new SimulatedServiceError(
         'AccessDeniedException',
         `User: ${caller.sessionArn} is not authorized to perform: ${action}${on} ${reason}`,

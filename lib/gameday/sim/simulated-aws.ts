@@ -18,6 +18,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -47,6 +48,7 @@ import { SimulatedServiceError, SimulatorSetupError, SimulatorUnsupportedApiErro
 import { FaultQueue } from './faults';
 import type { FaultSpec, InjectedFault } from './faults';
 import { iamHandlers } from './iam';
+import { addHmacKey, kmsHandlers } from './kms';
 import { dynamodbProvisioningHandlers, iamProvisioningHandlers, messagingProvisioningHandlers } from './account-provisioning';
 import { ec2ProvisioningHandlers } from './ec2-provisioning';
 import {
@@ -126,9 +128,11 @@ export interface SimulatedClientFactory extends ClientFactory {
   sts(target?: AwsTarget): Promise<STSClient>;
   sqs(): SQSClient;
   eventBridge(): EventBridgeClient;
+  /** KMS in the security account (the record key). */
+  kms(): KMSClient;
 }
 
-type ClientKind = 'ec2' | 'iam' | 'sns' | 'sfn' | 'dynamodb' | 'sts' | 'sqs' | 'events';
+type ClientKind = 'ec2' | 'iam' | 'sns' | 'sfn' | 'dynamodb' | 'sts' | 'sqs' | 'events' | 'kms';
 
 const CLIENT_CLASSES = {
   ec2: EC2Client,
@@ -139,6 +143,7 @@ const CLIENT_CLASSES = {
   sts: STSClient,
   sqs: SQSClient,
   events: EventBridgeClient,
+  kms: KMSClient,
 } as const;
 
 type ClientOf<K extends ClientKind> = InstanceType<(typeof CLIENT_CLASSES)[K]>;
@@ -183,6 +188,7 @@ export class SimulatedAws {
     register('events', eventBridgeHandlers(world, () => this.eventListeners));
     register('states', sfnHandlers(() => this.taskTokenHandler));
     register('dynamodb', dynamodbHandlers(world));
+    register('kms', kmsHandlers(world));
     // Creating and deleting environments (the endpoint game-day backend, pointed at the simulator).
     register('ec2', ec2ProvisioningHandlers(world));
     register('iam', iamProvisioningHandlers(world));
@@ -245,6 +251,11 @@ export class SimulatedAws {
   /** Adds an instance profile (and its role when missing); returns its ARN and id. */
   addInstanceProfile(spec: InstanceProfileSpec): { readonly arn: string; readonly id: string; readonly name: string } {
     return this.builder.addInstanceProfile(spec);
+  }
+
+  /** Adds a KMS HMAC_256 key (GENERATE_VERIFY_MAC, a secret of its own); returns its ARN. */
+  addHmacKey(spec: { readonly account?: string; readonly region?: string; readonly description?: string } = {}): string {
+    return addHmacKey(this.world, spec).arn;
   }
 
   /** Adds an SNS topic; returns its ARN. */
@@ -498,6 +509,7 @@ export class SimulatedAws {
         return cached('sts', session, target.region, `sts:${key}:${target.region}`);
       },
       sns: () => cached('sns', homeSession(), homeRegion, 'sns'),
+      kms: () => cached('kms', homeSession(), homeRegion, 'kms'),
       sfn: () => cached('sfn', homeSession(), homeRegion, 'sfn'),
       dynamodb: () => cached('dynamodb', homeSession(), homeRegion, 'dynamodb'),
       sqs: () => cached('sqs', homeSession(), homeRegion, 'sqs'),

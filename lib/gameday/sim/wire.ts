@@ -42,6 +42,7 @@ export const SERVICE_BY_CLIENT: Readonly<Record<string, ServiceName>> = {
   DynamoDBClient: 'dynamodb',
   SFNClient: 'states',
   EventBridgeClient: 'events',
+  KMSClient: 'kms',
 };
 
 /** One command as it reaches the simulator. */
@@ -128,9 +129,10 @@ export function errorAnswer(service: ServiceName, error: SimulatedServiceError, 
     case 'dynamodb':
     case 'states':
     case 'events':
+    case 'kms':
       return {
         statusCode: status,
-        headers: { 'content-type': service === 'events' ? 'application/x-amz-json-1.1' : 'application/x-amz-json-1.0', 'x-amzn-requestid': requestId },
+        headers: { 'content-type': service === 'events' || service === 'kms' ? 'application/x-amz-json-1.1' : 'application/x-amz-json-1.0', 'x-amzn-requestid': requestId },
         body: encoder.encode(jsonBody({ __type: error.code, message: error.message, ...error.extra })),
       };
   }

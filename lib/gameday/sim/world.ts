@@ -63,6 +63,8 @@ export interface IssuedCredentials {
   readonly expiresAt?: number;
 }
 
+import type { KmsKeyRecord } from './kms';
+
 export class SimWorld {
   readonly options: ResolvedOptions;
   readonly clock: SimClock;
@@ -90,6 +92,8 @@ export class SimWorld {
   readonly tables = new Map<string, TableRecord>();
   /** By access key id. */
   readonly credentials = new Map<string, IssuedCredentials>();
+  /** KMS HMAC keys, by ARN. */
+  readonly kmsKeys = new Map<string, KmsKeyRecord>();
 
   constructor(options: SimulatedAwsOptions = {}) {
     this.options = {
