@@ -2,6 +2,7 @@
 import { SameAccountClientFactory } from '../../lib/aws/clients';
 import { alertTopicArnFromEnv, createPublishAlertHandler } from '../../lib/responders/alert';
 import { createResponderLogger } from '../../lib/responders/logging';
+import { DynamoDbApprovalStore } from '../../lib/responders/approval-records';
 
 const logger = createResponderLogger('publish-alert');
 const clients = new SameAccountClientFactory();
@@ -10,4 +11,5 @@ const topicArn = alertTopicArnFromEnv();
 
 /** Builds the handler over injected clients and topic: the local game day runs exactly this. */
 export const createHandler = createPublishAlertHandler;
-export const handler = createHandler({ clients, logger, topicArn });
+const approvals = new DynamoDbApprovalStore(clients.dynamodb(), process.env.FIREBREAK_STATE_TABLE ?? '');
+export const handler = createHandler({ clients, logger, topicArn, approvals });

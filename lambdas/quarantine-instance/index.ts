@@ -3,11 +3,17 @@ import { clientFactoryFromEnvironment } from '../../lib/aws/member-accounts';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { createQuarantineInstanceHandler } from '../../lib/responders/quarantine';
 import { DynamoDbQuarantineRecordStore } from '../../lib/responders/quarantine-records';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { SECURITY_ENV } from '../../lib/contracts/security';
+import { KmsRecordSealer } from '../../lib/responders/record-integrity';
 
 const logger = createResponderLogger('quarantine-instance');
 const clients = clientFactoryFromEnvironment();
 const records = new DynamoDbQuarantineRecordStore(clients.dynamodb(), process.env.FIREBREAK_STATE_TABLE ?? '');
+// Seals the pre-quarantine record (kms:GenerateMac); without the key the record is saved unsealed.
+const recordKey = process.env[SECURITY_ENV.recordKey];
+const sealer = recordKey ? new KmsRecordSealer(new KMSClient({}), recordKey) : undefined;
 
 /** Builds the handler over injected clients and record store: the local game day runs exactly this. */
 export const createHandler = createQuarantineInstanceHandler;
-export const handler = createHandler({ clients, logger, records });
+export const handler = createHandler({ clients, logger, records, ...(sealer ? { sealer } : {}) });

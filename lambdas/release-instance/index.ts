@@ -3,11 +3,20 @@ import { clientFactoryFromEnvironment } from '../../lib/aws/member-accounts';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { DynamoDbQuarantineRecordStore } from '../../lib/responders/quarantine-records';
 import { createReleaseInstanceHandler } from '../../lib/responders/release';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { SECURITY_ENV } from '../../lib/contracts/security';
+import { DynamoDbApprovalStore } from '../../lib/responders/approval-records';
+import { KmsRecordSealer } from '../../lib/responders/record-integrity';
+import { ApprovalReleaseClearance } from '../../lib/responders/release-clearance';
 
 const logger = createResponderLogger('release-instance');
 const clients = clientFactoryFromEnvironment();
 const records = new DynamoDbQuarantineRecordStore(clients.dynamodb(), process.env.FIREBREAK_STATE_TABLE ?? '');
+// The record key is the deployment's (never the record's): kms:VerifyMac before anything changes.
+const sealer = new KmsRecordSealer(new KMSClient({}), process.env[SECURITY_ENV.recordKey] ?? '');
+// The approval of this execution (and, once the guard writes grants, its grant: lib/responders/grants.ts).
+const clearance = new ApprovalReleaseClearance(new DynamoDbApprovalStore(clients.dynamodb(), process.env.FIREBREAK_STATE_TABLE ?? ''));
 
 /** Builds the handler over injected clients and record store: the local game day runs exactly this. */
 export const createHandler = createReleaseInstanceHandler;
-export const handler = createHandler({ clients, logger, records });
+export const handler = createHandler({ clients, logger, records, sealer, clearance });

@@ -30,6 +30,10 @@ import type { LocalHandler } from './responders';
 import { buildLocalResponder, LOCAL_RESPONDERS } from './responders';
 import type { SettingsDocument } from './scenario';
 import { SECURITY_ENV } from '../contracts/security';
+import { DynamoDbApprovalStore } from '../responders/approval-records';
+import type { ApprovalExecutions, ApprovalResponse } from '../responders/approval';
+import { answerApproval } from '../responders/approval';
+import { silentLogger } from '../responders/logging';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -48,6 +52,16 @@ export const ENGINE_ERRORS = {
 
 /** The role the dispatcher's service integrations (SQS, SNS) run as. */
 export const DISPATCHER_ROLE = 'firebreak-dispatcher';
+
+/** The role the approval function runs as. */
+export const APPROVAL_ROLE = 'firebreak-approval';
+/** The role of game-day approvers: a scenario's `by: alice` answers as `assumed-role/<this>/alice`. */
+export const GAMEDAY_APPROVER_ROLE = 'firebreak-gameday-approver';
+
+/** The identity AWS would authenticate for a game-day approver (an ARN is kept as it is). */
+export function gameDayApproverArn(by: string, account: string): string {
+  return by.startsWith('arn:') ? by : `arn:aws:sts::${account}:assumed-role/${GAMEDAY_APPROVER_ROLE}/${by.replace(/[^\w+=,.@-]/g, '-')}`;
+}
 
 /** The role a responder's Lambda runs as (the stack's naming for responders that act in accounts). */
 export function responderRole(responder: string, region: string): string {
@@ -130,6 +144,8 @@ export interface TaskInvocation {
   error?: { readonly name: string; readonly message: string };
   /** For approval tasks: how it was answered. */
   approval?: ApprovalDecision;
+  /** For approval tasks answered by a person: what the approval function said (it may refuse). */
+  approvalResponse?: ApprovalResponse;
 }
 
 export interface ExecutionRecord {
@@ -276,6 +292,10 @@ export class LocalEngine {
   private readonly onExecutionEnd?: (record: ExecutionRecord) => void;
   private deliveries = 0;
   private readonly validate: boolean;
+  /** Every execution by ARN (the approval function describes them). */
+  private readonly byArn = new Map<string, ExecutionRecord>();
+  /** Task tokens of approval states waiting now, and the answer the approval function sent each. */
+  private readonly waitingTokens = new Map<string, { kind: 'success'; output: string } | { kind: 'failure'; error: string; cause: string } | undefined>();
   readonly dispatcherArn: string;
 
   constructor(options: LocalEngineOptions) {
@@ -365,6 +385,48 @@ export class LocalEngine {
     return handler;
   }
 
+  /** The approval function's handler over the game day's state table and this engine's executions. */
+  private async answerThroughApprovalFunction(executionArn: string, decision: Exclude<ApprovalDecision, { answer: 'timeout' }>): Promise<ApprovalResponse> {
+    const account = this.lambdaEnvironment.FIREBREAK_SECURITY_ACCOUNT_ID ?? '111122223333';
+    const executions: ApprovalExecutions = {
+      describe: async (arn) => {
+        const found = this.byArn.get(arn);
+        return found ? { status: found.status, stateMachineArn: found.stateMachineArn, input: JSON.stringify(found.input) } : undefined;
+      },
+      sendSuccess: async (taskToken, output) => {
+        if (!this.waitingTokens.has(taskToken) || this.waitingTokens.get(taskToken) !== undefined) return 'closed';
+        this.waitingTokens.set(taskToken, { kind: 'success', output });
+        return 'sent';
+      },
+      sendFailure: async (taskToken, error, cause) => {
+        if (!this.waitingTokens.has(taskToken) || this.waitingTokens.get(taskToken) !== undefined) return 'closed';
+        this.waitingTokens.set(taskToken, { kind: 'failure', error, cause });
+        return 'sent';
+      },
+    };
+    const clients = this.backend.clients(APPROVAL_ROLE);
+    const event = {
+      version: '2.0',
+      requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn: gameDayApproverArn(decision.by, account) } } },
+      body: JSON.stringify({
+        executionArn,
+        decision: decision.answer,
+        ...(decision.answer === 'reject' && decision.reason !== undefined ? { reason: decision.reason } : {}),
+      }),
+      isBase64Encoded: false,
+    };
+    return answerApproval(event, {
+      store: new DynamoDbApprovalStore(clients.dynamodb(), this.lambdaEnvironment.FIREBREAK_STATE_TABLE ?? ''),
+      executions,
+      config: {
+        stateMachineArns: [...this.deployed.values()].filter((deployed) => deployed.kind === 'playbook').map((deployed) => deployed.arn),
+        deniedRolePrefixes: ['firebreak-responder-'],
+      },
+      logger: silentLogger,
+      now: () => this.backend.now(),
+    });
+  }
+
   private region(): string {
     return this.lambdaEnvironment.ALERT_TOPIC_ARN?.split(':')[3] ?? 'us-east-1';
   }
@@ -428,6 +490,7 @@ export class LocalEngine {
       done,
     };
     if (this.retain) this.records.push(record);
+    this.byArn.set(executionArn, record);
     const running = this.run(deployed, record).finally(() => {
       finish();
       this.onExecutionEnd?.(record);
@@ -607,13 +670,22 @@ export class LocalEngine {
           ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
         });
         invocation.approval = decision;
-        if (decision.answer === 'approve') {
-          return decision.output ?? { approved: true, by: decision.by, at: this.backend.now().toISOString() };
+        if (decision.answer !== 'timeout') {
+          // A person answers through the approval function, as deployed: it records who answered
+          // (the identity AWS would authenticate) and sends the token back, or refuses.
+          this.waitingTokens.set(token, undefined);
+          try {
+            const response = await this.answerThroughApprovalFunction(record.executionArn, decision);
+            invocation.approvalResponse = response;
+            const sent = this.waitingTokens.get(token);
+            if (sent?.kind === 'success') return JSON.parse(sent.output) as Json;
+            if (sent?.kind === 'failure') throw namedError(sent.error, sent.cause);
+          } finally {
+            this.waitingTokens.delete(token);
+          }
         }
-        if (decision.answer === 'reject') {
-          throw namedError(ENGINE_ERRORS.approvalRejected, JSON.stringify({ by: decision.by, reason: decision.reason ?? 'rejected' }));
-        }
-        // Nobody answered: the clock runs to the state's timeout (a year, Step Functions' maximum, when unset).
+        // Nobody answered (or the approval function refused the answer): the clock runs to the
+        // state's timeout (a year, Step Functions' maximum, when unset).
         this.backend.advance((timeoutSeconds ?? 31_536_000) * 1000);
         throw namedError(ENGINE_ERRORS.timeout, `Nobody answered the approval request of ${stateName} within ${timeoutSeconds ?? 31_536_000} seconds`);
       }

@@ -41,7 +41,13 @@ export class UnknownResponderError extends Error {
 const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => LocalHandler>> = {
   triage: ({ environment }) => createTriageHandler({ logger: silentLogger, environment }),
   'publish-alert': ({ clients, environment, now }) =>
-    createPublishAlertHandler({ clients, logger: silentLogger, topicArn: alertTopicArnFromEnv(environment), now }),
+    createPublishAlertHandler({
+      clients,
+      logger: silentLogger,
+      topicArn: alertTopicArnFromEnv(environment),
+      approvals: new DynamoDbApprovalStore(clients.dynamodb(), environment.FIREBREAK_STATE_TABLE ?? ''),
+      now,
+    }),
   'snapshot-volumes': ({ clients, now }) => createSnapshotVolumesHandler({ clients, logger: silentLogger, now }),
   'quarantine-instance': ({ clients, environment, now }) =>
     createQuarantineInstanceHandler({

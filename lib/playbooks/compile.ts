@@ -142,12 +142,21 @@ function alerts(step: ActionStep): boolean {
 }
 
 /**
- * True when the compiled playbook starts with the containment guard: it is routed automatically
- * and one of its steps changes resources. A `trigger: manual` playbook (release) is started by a
- * person, which is the decision the rails exist to ask for, so it is not guarded.
+ * True when the compiled playbook starts with the containment guard: one of its steps changes
+ * resources. That includes `trigger: manual` playbooks (release): whoever starts an execution is
+ * only a claim (issue 8), so a release goes through the guard and a person's approval too.
  */
 export function isGuardedPlaybook(playbook: Pick<Playbook, 'steps' | 'trigger'>): boolean {
-  return isAutomatic(playbook) && flattenSteps(playbook.steps).some(changesResources);
+  return flattenSteps(playbook.steps).some(changesResources);
+}
+
+/**
+ * The kind of rails a guarded playbook gets (FIREBREAK_PLAYBOOK_RAILS, read by the guard):
+ * `release` for a playbook that releases instances (approval always, no protection or blast-radius
+ * check: it undoes a containment), `contain` for the others.
+ */
+export function guardedPlaybookKind(playbook: Pick<Playbook, 'steps'>): 'contain' | 'release' {
+  return flattenSteps(playbook.steps).some((step) => step.action === 'release-instance') ? 'release' : 'contain';
 }
 
 /**
@@ -251,6 +260,12 @@ class PlaybookCompiler {
     const { playbook } = this;
     if (playbook.steps.length === 0) {
       throw new PlaybookCompileError(`playbook "${playbook.name}" has no steps`, playbook.name);
+    }
+    if (!isAutomatic(playbook) && isGuardedPlaybook(playbook) && !approvalOf(playbook).required) {
+      throw new PlaybookCompileError(
+        `playbook "${playbook.name}" is started by hand and changes resources: it must require approval (approval: { required: true }), so that the identity recorded is the approver's, not a field of the input`,
+        playbook.name,
+      );
     }
     const states: Record<string, AslState> = {};
     const startAt = isGuardedPlaybook(playbook)
@@ -372,6 +387,7 @@ class PlaybookCompiler {
           'mode.$': '$.mode',
           options: { requireApproval: approval.required },
           execution: executionContext(this.playbook.name),
+          ...this.requestField(),
         },
       },
       ResultSelector: { 'result.$': '$.Payload' },
@@ -415,6 +431,7 @@ class PlaybookCompiler {
           execution: executionContext(playbook.name),
           results: resultsSoFar(available),
           'reasons.$': `${GUARD_RESULT}.reasons`,
+          ...this.requestField(),
           approval: {
             'taskToken.$': '$$.Task.Token',
             waitingSteps: [...waitingSteps],
@@ -451,6 +468,15 @@ class PlaybookCompiler {
       ],
       Default: next.rejected,
     };
+  }
+
+  /**
+   * Who asked, for the record (release-instance keeps it beside the approver, as a claim). Manual
+   * playbooks only: an automatic playbook's input has no such fields, and a JSONPath to a missing
+   * field fails the state.
+   */
+  private requestField(): { request?: Record<string, string> } {
+    return isAutomatic(this.playbook) ? {} : { request: { 'requestedBy.$': '$.requestedBy', 'reason.$': '$.reason' } };
   }
 
   /** Compiles steps in order into `states`; returns the first state and the result ids available after. */
@@ -495,11 +521,7 @@ class PlaybookCompiler {
       options: step.with,
       execution: executionContext(playbook.name),
     };
-    if (!isAutomatic(playbook)) {
-      // Who asked, for the record (release-instance stores it). Manual playbooks only: an automatic
-      // playbook's input has no such fields, and a JSONPath to a missing field fails the state.
-      payload.request = { 'requestedBy.$': '$.requestedBy', 'reason.$': '$.reason' };
-    }
+    Object.assign(payload, this.requestField());
     if (responder === ALERT_RESPONDER) {
       // The report alert says what every earlier step did or would have done.
       Object.assign(payload, { kind: 'report', playbook: playbook.name, results: resultsSoFar(available), ...scope.report });

@@ -513,12 +513,15 @@ export const playbookFileSchema = z
       }
     });
     const manual = file.trigger === 'manual';
-    if (file.approval !== undefined && manual) {
+    const approvalRequired = typeof file.approval === 'object' && file.approval !== null && (file.approval as { required?: unknown }).required === true;
+    if (manual && changesResources && everyActionKnown && !approvalRequired) {
+      // Issue 8: whoever starts a manual playbook is only a claim (any caller of StartExecution);
+      // the release goes through the guard and a person's approval, whose identity is recorded.
       ctx.addIssue({
         code: 'custom',
-        path: ['approval'],
+        path: file.approval !== undefined ? ['approval'] : ['trigger'],
         message:
-          "approval does not apply to a 'trigger: manual' playbook: a person starts it, which is the decision approval asks for; remove approval or the trigger",
+          "a 'trigger: manual' playbook that changes resources runs only after a person approves it through the approval function: add 'approval: { required: true }'",
         params: { at: 'key' },
       });
     } else if (file.approval !== undefined && !changesResources && Array.isArray(file.steps)) {
@@ -529,7 +532,7 @@ export const playbookFileSchema = z
         params: { at: 'key' },
       });
     }
-    if (changesResources && !alerts && !manual && everyActionKnown) {
+    if (changesResources && !alerts && everyActionKnown) {
       ctx.addIssue({
         code: 'custom',
         path: ['steps'],

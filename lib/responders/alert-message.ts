@@ -925,23 +925,22 @@ function shellQuote(value: string): string {
 function sectionApproval(input: AlertInput, now: Date): string[] {
   const approval = input.approval;
   if (approval === undefined) return [];
-  const token = shellQuote(approval.taskToken);
+  // The task token stays out of the alert (issue 8): publish-alert stored it in the state table,
+  // and only the approval function sends it, after recording who answered.
   const deadline = new Date(now.getTime() + approval.timeoutSeconds * 1000).toISOString();
   const steps = approval.waitingSteps.length > 0 ? approval.waitingSteps.map((s) => oneLine(s, 80)).join(', ') : '(the playbook\'s guarded steps)';
-  const region = input.execution?.executionArn?.split(':')[3];
-  const regionFlag = region ? ` --region ${region}` : '';
+  const executionArn = input.execution?.executionArn;
+  const execution = executionArn !== undefined ? shellQuote(oneLine(executionArn, 300)) : '<the execution ARN of this playbook run>';
   return [
     'APPROVAL NEEDED',
     `  Playbook ${oneLine(input.playbook ?? input.execution?.playbook ?? '(unknown)', 80)} is waiting for a decision before: ${steps}.`,
     `  It waits ${approval.timeoutSeconds} s, until ${deadline}; then the playbook's timeout rule applies.`,
-    '  Approve:',
-    `    npx firebreak approve${regionFlag} --token ${token}`,
+    `  Execution: ${executionArn !== undefined ? oneLine(executionArn, 300) : '(unknown)'}`,
+    '  Approve (with credentials that carry the stack\'s ApproverPolicy; your identity is recorded):',
+    `    npx firebreak approve --execution ${execution}`,
     '  Reject:',
-    `    npx firebreak reject${regionFlag} --token ${token}`,
-    '  Or with the AWS CLI, in the account Firebreak runs in:',
-    `    aws stepfunctions send-task-success${regionFlag} --task-token ${token} --task-output '{"approved":true}'`,
-    // A rejection must fail the task: a success with approved=false would be one typo from containment.
-    `    aws stepfunctions send-task-failure${regionFlag} --task-token ${token} --error Firebreak.ApprovalRejected --cause 'rejected by the on-call engineer'`,
+    `    npx firebreak reject --execution ${execution} --reason "..."`,
+    '  One answer only; the instance\'s own role cannot answer.',
   ];
 }
 

@@ -16,6 +16,8 @@ import { ResponderAccessDeniedError, ResponderInputError, TransientResponderErro
 import { incidentLoggerFrom } from './handler-logger';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
+import type { ApprovalStore } from './approval-records';
+import { ResponderFailedError } from './errors';
 
 export const ALERT_RESPONDER_NAME = 'publish-alert';
 
@@ -34,6 +36,8 @@ export interface AlertDeps {
   readonly logger: IncidentLogger;
   /** The alert topic (security account). */
   readonly topicArn: string;
+  /** Where approval requests keep their task token (approval#<executionArn>). Required for approval-request alerts. */
+  readonly approvals?: ApprovalStore;
   readonly now?: () => Date;
 }
 
@@ -91,6 +95,7 @@ export async function publishAlert(input: AlertInput, deps: AlertDeps): Promise<
   const log = new ActionLog(now);
   const alert = buildAlertMessage(input, { now: now() });
   const incidentKey = input.incident?.key ?? NO_INCIDENT_KEY;
+  if (input.kind === 'approval-request') await storeApprovalRequest(input, deps, now(), log);
 
   let messageId: string;
   try {
@@ -116,11 +121,49 @@ export async function publishAlert(input: AlertInput, deps: AlertDeps): Promise<
   };
 }
 
+/**
+ * Keeps the task token out of the alert: the request, with its token, goes to approval#<executionArn>
+ * (a conditional put: a retried alert keeps the first request), where only the approval function
+ * reads it. Stored before the alert goes out, so nobody can answer a request that is not there.
+ */
+async function storeApprovalRequest(input: AlertInput, deps: AlertDeps, at: Date, log: ActionLog): Promise<void> {
+  const executionArn = input.execution?.executionArn;
+  const approval = input.approval;
+  const incident = input.incident;
+  if (!deps.approvals) throw new ResponderFailedError('No approval store configured: publish-alert cannot keep the task token of an approval request');
+  if (executionArn === undefined || approval === undefined || incident === undefined) {
+    throw new ResponderInputError('An approval request needs the execution ARN, the approval and the incident');
+  }
+  const resource = incident.resource;
+  const stored = await deps.approvals.putRequest({
+    pk: '',
+    executionArn,
+    incidentKey: incident.key,
+    requestedAt: at.toISOString(),
+    taskToken: approval.taskToken,
+    playbook: input.playbook ?? input.execution?.playbook ?? 'unknown',
+    account: incident.account,
+    region: incident.region,
+    ...(resource.kind === 'ec2-instance' ? { instanceId: resource.instanceId } : {}),
+    waitingSteps: approval.waitingSteps,
+    timeoutSeconds: approval.timeoutSeconds,
+  });
+  log.record(
+    'dynamodb:PutItem',
+    executionArn,
+    stored === 'stored' ? 'done' : 'already-done',
+    stored === 'stored'
+      ? 'Stored the approval request (its task token stays in the state table; only the approval function reads it)'
+      : 'The approval request of this execution was stored already (a retried alert); kept the first',
+  );
+}
+
 /** What the publish-alert Lambda is built from. */
 export interface AlertHandlerDeps {
   readonly clients: ClientFactory;
   readonly logger: Logger | IncidentLogger;
   readonly topicArn: string;
+  readonly approvals?: ApprovalStore;
   readonly now?: () => Date;
 }
 
@@ -148,6 +191,12 @@ export function createPublishAlertHandler(deps: AlertHandlerDeps): (event: unkno
   return async (event) => {
     const input = parseAlertInput(event);
     const logger = incidentLoggerFrom(deps.logger, input.incident?.key ?? NO_INCIDENT_KEY);
-    return publishAlert(input, { clients: deps.clients, logger, topicArn: deps.topicArn, ...(deps.now ? { now: deps.now } : {}) });
+    return publishAlert(input, {
+      clients: deps.clients,
+      logger,
+      topicArn: deps.topicArn,
+      ...(deps.approvals ? { approvals: deps.approvals } : {}),
+      ...(deps.now ? { now: deps.now } : {}),
+    });
   };
 }

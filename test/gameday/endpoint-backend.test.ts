@@ -132,9 +132,13 @@ describe('endpoint backend against the simulator as the endpoint', () => {
       'queue',
       'queue',
       'table',
+      // The record key (HMAC_256), scheduled for deletion at cleanup.
+      'key',
     ]);
     // The responders' calls are in the call log, the backend's own setup and inspection calls are not.
     const apis = new Set(run.calls.map((call) => call.api));
+    // Quarantine sealed its record with the key the backend created on the endpoint.
+    expect(apis.has('kms:GenerateMac')).toBe(true);
     expect(apis.has('ec2:ModifyNetworkInterfaceAttribute')).toBe(true);
     expect(apis.has('ec2:RunInstances')).toBe(false);
     expect(apis.has('sqs:ReceiveMessage')).toBe(false);

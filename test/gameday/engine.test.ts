@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { definitionsFor } from '../../lib/gameday/definitions';
 import type { ApprovalDecision, ApprovalRequest } from '../../lib/gameday/engine';
-import { ENGINE_ERRORS, LocalEngine, nominalRetryDelayMs } from '../../lib/gameday/engine';
+import { ENGINE_ERRORS, LocalEngine, gameDayApproverArn, nominalRetryDelayMs } from '../../lib/gameday/engine';
 import { LocalBackend } from '../../lib/gameday/local-backend';
 import { environmentSchema, settingsSchema } from '../../lib/gameday/scenario';
 import { aimEventAt, loadTemplate } from '../../lib/gameday/templates';
@@ -113,6 +113,7 @@ describe('LocalEngine approvals (.waitForTaskToken)', () => {
             mode: 'enforce',
             playbook: 'approval-test',
             options: {},
+            execution: { 'executionArn.$': '$$.Execution.Id' },
             approval: { 'taskToken.$': '$$.Task.Token', waitingSteps: ['contain'], timeoutSeconds: 3600 },
           },
         },
@@ -149,10 +150,11 @@ describe('LocalEngine approvals (.waitForTaskToken)', () => {
     return { record, requests, backend, elapsed: backend.now().getTime() - before };
   }
 
-  it('sends the approval request (the function runs), then continues with the approval when approved', async () => {
+  it('sends the approval request (the function runs), then continues with the approval the approval function sent when approved', async () => {
     const { record, requests, backend } = await runApproval({ answer: 'approve', by: 'alice' });
     expect(record.path).toEqual(['approve-containment', 'approved']);
-    expect(record.output).toMatchObject({ approval: { approved: true, by: 'alice' } });
+    const alice = gameDayApproverArn('alice', '111122223333');
+    expect(record.output).toMatchObject({ approval: { approved: true, approvedBy: alice, by: alice } });
     expect(requests).toEqual([expect.objectContaining({ state: 'approve-containment', playbook: 'approval-test', timeoutSeconds: 3600 })]);
     expect(requests[0]!.taskToken).not.toBe('');
     expect((await backend.inspect()).alerts.map((alert) => alert.subject)).toEqual([expect.stringContaining('APPROVAL')]);
@@ -162,6 +164,10 @@ describe('LocalEngine approvals (.waitForTaskToken)', () => {
     const { record } = await runApproval({ answer: 'reject', by: 'bob', reason: 'production freeze' });
     expect(record.path).toEqual(['approve-containment', 'rejected']);
     expect(record.output).toMatchObject({ rejected: { Error: 'Firebreak.ApprovalRejected' } });
+    expect(JSON.parse((record.output as { rejected: { Cause: string } }).rejected.Cause)).toMatchObject({
+      by: gameDayApproverArn('bob', '111122223333'),
+      reason: 'production freeze',
+    });
   });
 
   it('fails the task with States.Timeout when nobody answers, after the state timeout on the simulated clock', async () => {

@@ -101,11 +101,14 @@ describe('compilePlaybook', () => {
     expect(stateOf(definition, 'notify')).toMatchObject({ End: true });
   });
 
-  it('passes a manual playbook\'s steps who started it and why (request), read from the execution input', () => {
+  it('passes a manual playbook\'s steps, guard and approval request who started it and why (request), read from the execution input', () => {
     const { definition } = compilePlaybook(
-      playbook([action('release', 'release-instance', { restoreInstanceProfile: true }), action('alert', 'notify')], { trigger: 'manual' }),
+      playbook([action('release', 'release-instance', { restoreInstanceProfile: true }), action('alert', 'notify')], {
+        trigger: 'manual',
+        approval: { required: true, timeoutSeconds: 3600, onTimeout: 'evidence-only' },
+      }),
     );
-    for (const name of ['release', 'alert']) {
+    for (const name of ['release', 'alert', 'Guard', 'WaitForApproval', 'Approved-release', 'Approved-alert']) {
       expect((stateOf(definition, name).Parameters as { Payload: object }).Payload).toMatchObject({
         request: { 'requestedBy.$': '$.requestedBy', 'reason.$': '$.reason' },
       });
@@ -304,12 +307,13 @@ describe('a compiled playbook executed with aws-local-stepfunctions', () => {
           { kind: 'parallel', id: 'both', branches: [action('release', 'release-instance'), action('evidence', 'snapshot-volumes')] },
           action('alert', 'notify'),
         ],
-        { trigger: 'manual' },
+        { trigger: 'manual', approval: { required: true, timeoutSeconds: 3600, onTimeout: 'evidence-only' } },
       ),
     );
     const request = { requestedBy: 'arn:aws:sts::111122223333:assumed-role/incident-responder/alice', reason: 'investigation closed: false positive' };
     const run = await runLocally(manual.definition, { ...input, ...request }, {
       responders: {
+        'containment-guard': () => proceed,
         'release-instance': () => result('release-instance'),
         'snapshot-volumes': () => result('snapshot-volumes'),
         'publish-alert': () => result('publish-alert'),
@@ -317,6 +321,7 @@ describe('a compiled playbook executed with aws-local-stepfunctions', () => {
     });
     expect(run.status).toBe('SUCCEEDED');
     expect(run.calls['release-instance']).toEqual([{ incident, mode: 'enforce', options: {}, execution, request }]);
+    expect(run.calls['containment-guard']![0]!.request).toEqual(request);
     expect(run.calls['snapshot-volumes']![0]!.request).toEqual(request);
     expect(run.calls['publish-alert']![0]!.request).toEqual(request);
   });

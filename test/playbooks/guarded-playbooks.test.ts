@@ -108,10 +108,10 @@ const needsApproval = guardResult('needs-approval', [BLAST_RADIUS_REASON]);
 const APPROVED = { approved: true, by: 'arn:aws:sts::999988887777:assumed-role/OnCall/ana', at: '2026-11-20T10:05:00.000Z', comment: 'checked' };
 
 describe('isGuardedPlaybook and keepSteps', () => {
-  it('guards automatic playbooks with a resource-changing step, and no other', () => {
+  it('guards every playbook with a resource-changing step, manual ones (release) included since issue 8, and no other', () => {
     expect(isGuardedPlaybook(COMPROMISED)).toBe(true);
     expect(isGuardedPlaybook(playbook([action('evidence', 'snapshot-volumes'), action('alert', 'notify')]))).toBe(false);
-    expect(isGuardedPlaybook(playbook([action('release', 'release-instance'), action('alert', 'notify')], { trigger: 'manual' }))).toBe(false);
+    expect(isGuardedPlaybook(playbook([action('release', 'release-instance'), action('alert', 'notify')], { trigger: 'manual' }))).toBe(true);
     expect(isGuardedPlaybook(playbook([action('release', 'release-instance'), action('alert', 'notify')], { trigger: 'automatic' }))).toBe(true);
   });
 
@@ -304,13 +304,19 @@ describe('a guarded playbook, as compiled', () => {
     });
   });
 
-  it('leaves playbooks that change nothing, and manual playbooks, exactly as written', () => {
+  it('leaves playbooks that change nothing exactly as written, and guards a manual release behind an approval (issue 8)', () => {
     const alertOnly = compiled(playbook([action('evidence', 'snapshot-volumes'), action('alert', 'notify')]));
     expect(alertOnly.StartAt).toBe('evidence');
     expect(taskStates(alertOnly).map((task) => task.state)).not.toContain('Guard');
-    const release = compilePlaybook(playbook([action('release', 'release-instance'), action('alert', 'notify')], { trigger: 'manual' }));
-    expect(release.definition.StartAt).toBe('release');
-    expect(release.substitutions).toEqual(['Fn_publish_alert', 'Fn_release_instance']);
+    const release = compilePlaybook(
+      playbook([action('release', 'release-instance'), action('alert', 'notify')], {
+        trigger: 'manual',
+        approval: { required: true, timeoutSeconds: 3600, onTimeout: 'evidence-only' },
+      }),
+    );
+    expect(release.definition.StartAt).toBe('Guard');
+    expect(taskStates(release.definition).map((task) => task.state)).toEqual(expect.arrayContaining(['Guard', 'WaitForApproval', 'Approved-release']));
+    expect(release.substitutions).toEqual(['Fn_containment_guard', 'Fn_publish_alert', 'Fn_release_instance']);
   });
 
   it('keeps every generated state name within ASL’s 80 characters for the longest step id the schema allows', () => {
@@ -340,11 +346,8 @@ describe('a guarded playbook executed with aws-local-stepfunctions', () => {
     expect(run.path).toEqual(['Guard', 'GuardDecision', 'respond', 'contain', 'evidence', 'alert']);
     expect(run.calls['containment-guard']).toEqual([{ incident, mode: 'enforce', options: { requireApproval: false }, execution }]);
     expect(run.calls['quarantine-instance']).toHaveLength(1);
-    // A manual playbook's input also says who started it (firebreak release).
-    const manualInput = { ...input, requestedBy: 'arn:aws:iam::111122223333:user/alice', reason: null };
-    const unguarded = await runLocally(compiled(playbook(STEPS, { trigger: 'manual' })), manualInput, { responders: responders(guardResult('proceed', [])) });
-    expect(unguarded.status).toBe('SUCCEEDED');
-    expect(run.path.length - unguarded.path.length).toBe(2);
+    // The unguarded playbook would enter respond, contain, evidence, alert: the guard adds two.
+    expect(run.path.length - ['respond', 'contain', 'evidence', 'alert'].length).toBe(2);
   });
 
   it('protected instance (evidence-only): snapshots and alerts why, and never calls quarantine-instance', async () => {

@@ -173,23 +173,32 @@ describe('playbook validation errors', () => {
     expect(withApproval('{ timeoutSecond: 60 }')[0]?.message).toContain("unknown key 'timeoutSecond' (did you mean 'timeoutSeconds'?); approval takes: required, timeoutSeconds, onTimeout");
   });
 
-  it('refuses approval where it guards nothing: a playbook without resource-changing steps, or a manual one', () => {
+  it('refuses approval where it guards nothing: a playbook without resource-changing steps', () => {
     const alertOnly = `name: alert-only\ndescription: d\npriority: 1\nmode: enforce\napproval: { required: true }\nmatch:\n  sources: [guardduty]\nsteps:\n  - action: notify\n`;
     expect(errorsOf(alertOnly)).toEqual([
       expect.objectContaining({ line: 5, column: 1, message: 'approval guards the steps that change resources, and this playbook has none: remove approval' }),
     ]);
-    expect(broken('mode: enforce', 'mode: enforce\ntrigger: manual\napproval: { required: true }')).toEqual([
-      expect.objectContaining({ line: 6, message: expect.stringContaining("approval does not apply to a 'trigger: manual' playbook") }),
+  });
+
+  it('requires approval of a manual playbook that changes resources: whoever starts it is only a claim (issue 8)', () => {
+    expect(broken('mode: enforce', 'mode: enforce\ntrigger: manual\napproval: { required: true }')).toEqual([]);
+    expect(broken('mode: enforce', 'mode: enforce\ntrigger: manual')).toEqual([
+      expect.objectContaining({ line: 5, message: expect.stringContaining("add 'approval: { required: true }'") }),
+    ]);
+    expect(broken('mode: enforce', 'mode: enforce\ntrigger: manual\napproval: { required: false }')).toEqual([
+      expect.objectContaining({ line: 6, message: expect.stringContaining("add 'approval: { required: true }'") }),
     ]);
   });
 
-  it('refuses a playbook that changes resources without a notify step, unless a person starts it', () => {
+  it('refuses a playbook that changes resources without a notify step, manual or not', () => {
     const silent = VALID.replace('  - action: notify\n    with:\n      advice: Investigate.\n', '');
     expect(silent).not.toContain('notify');
     expect(errorsOf(silent)).toEqual([
       expect.objectContaining({ line: 10, message: expect.stringContaining('needs a notify step') }),
     ]);
-    expect(errorsOf(silent.replace('mode: enforce', 'mode: enforce\ntrigger: manual'))).toEqual([]);
+    expect(errorsOf(silent.replace('mode: enforce', 'mode: enforce\ntrigger: manual\napproval: { required: true }'))).toEqual([
+      expect.objectContaining({ message: expect.stringContaining('needs a notify step') }),
+    ]);
   });
 
   it('refuses an unknown trigger with a did-you-mean', () => {

@@ -389,22 +389,20 @@ describe('buildAlertMessage: approval-request', () => {
     expect(section_).toContain('until 2026-11-20T11:03:00.000Z');
   });
 
-  it('gives the exact approve and reject commands, CLI and AWS CLI', () => {
-    const token = "'AQCEAAAAKgAAAAMAAAAAAAAAAd+token/with+chars='";
+  it('names the execution and gives the exact firebreak approve / reject commands, by execution', () => {
     const lines = section(message, 'APPROVAL NEEDED').split('\n').map((l) => l.trim());
-    expect(lines).toContain(`npx firebreak approve --region ${REGION} --token ${token}`);
-    expect(lines).toContain(`npx firebreak reject --region ${REGION} --token ${token}`);
-    expect(lines).toContain(`aws stepfunctions send-task-success --region ${REGION} --task-token ${token} --task-output '{"approved":true}'`);
-    // Rejection fails the task with the error the playbook's Catch routes to the evidence-only path.
-    expect(lines).toContain(
-      `aws stepfunctions send-task-failure --region ${REGION} --task-token ${token} --error Firebreak.ApprovalRejected --cause 'rejected by the on-call engineer'`,
-    );
+    expect(lines).toContain(`Execution: ${EXECUTION.executionArn}`);
+    expect(lines).toContain(`npx firebreak approve --execution '${EXECUTION.executionArn}'`);
+    expect(lines).toContain(`npx firebreak reject --execution '${EXECUTION.executionArn}' --reason "..."`);
     expect(message).not.toContain('"approved":false');
   });
 
-  it('quotes a token safely for the shell even if it held a quote', () => {
-    const input = { ...approval(), approval: { taskToken: "ab'cd", waitingSteps: [], timeoutSeconds: 60 } };
-    expect(buildAlertMessage(input, { now: NOW }).message).toContain(`--token 'ab'\\''cd'`);
+  it('never carries the task token, nor a command that would need it (issue 8: tokens do not travel)', () => {
+    const { message: text, subject } = buildAlertMessage(approval(), { now: NOW });
+    for (const shown of [text, subject]) {
+      expect(shown).not.toContain('AQCEAAAAKgAAAAMAAAAAAAAAAd');
+      expect(shown).not.toMatch(/--token|task-token|send-task-success|send-task-failure/);
+    }
   });
 });
 

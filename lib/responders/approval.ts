@@ -1,0 +1,286 @@
+/**
+ * The approval function: the one place a waiting playbook is answered. People call it through its
+ * Lambda Function URL (AuthType AWS_IAM: AWS authenticates the SigV4-signed request and IAM decides
+ * who may invoke it, through ApproverPolicy), with `{ executionArn, decision, reason? }`. It
+ *
+ * 1. takes the approver from `requestContext.authorizer.iam.userArn`, which AWS fills in from the
+ *    signature: never from the request body;
+ * 2. loads `approval#<executionArn>` (the request publish-alert stored, with the task token);
+ * 3. checks the execution is one of this deployment's playbooks, still RUNNING, and of the same
+ *    incident as the request;
+ * 4. refuses an approver that is the incident instance's own role session (EC2 names instance
+ *    profile sessions after the instance id) or one of Firebreak's own roles;
+ * 5. records decision, decidedBy, decidedAt and reason with a conditional update (one answer only);
+ * 6. then sends the token: SendTaskSuccess `{ approved: true, approvedBy }` or SendTaskFailure
+ *    `Firebreak.ApprovalRejected`. Only this function's role may call either.
+ *
+ * The token is never logged and never returned.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { z } from 'zod';
+import { awsErrorCode, toResponderError } from '../aws/errors';
+import type { ApprovalStore, PendingApproval } from './approval-records';
+import type { IncidentLogger } from './logging';
+
+/** The error a rejection raises in the execution; the compiled approval state's Catch routes it to the rejected path. */
+export const APPROVAL_REJECTED_ERROR = 'Firebreak.ApprovalRejected';
+
+/** What SendTaskSuccess hands the waiting execution (the approval state's output, `$.approval`). */
+export interface ApprovalAnswer {
+  readonly approved: true;
+  /** The approver as AWS authenticated them. */
+  readonly approvedBy: string;
+  /** Same as approvedBy (the alert reads `by`). */
+  readonly by: string;
+  readonly at: string;
+  readonly comment?: string;
+}
+
+/** What SendTaskFailure puts in the execution's `Cause` (JSON). */
+export interface RejectionCause {
+  readonly by: string;
+  readonly at: string;
+  readonly reason?: string;
+}
+
+/** The answer a person sends (the Function URL's body). */
+export const approvalRequestBodySchema = z
+  .object({
+    executionArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9_-]{1,80}:[A-Za-z0-9_-]{1,80}$/, 'a Step Functions execution ARN'),
+    decision: z.enum(['approve', 'reject']),
+    reason: z.string().trim().min(1).max(1000).optional(),
+  })
+  .strict();
+export type ApprovalRequestBody = z.output<typeof approvalRequestBodySchema>;
+
+/** What the function answers (the Function URL's JSON body). */
+export interface ApprovalResponse {
+  readonly statusCode: 200 | 400 | 401 | 403 | 404 | 409 | 502;
+  readonly outcome: 'approved' | 'rejected' | 'refused';
+  readonly message: string;
+  readonly executionArn?: string;
+  readonly decidedBy?: string;
+  readonly decidedAt?: string;
+}
+
+/** What the approval function needs to know of an execution, and how it answers one. */
+export interface ApprovalExecutions {
+  /** Status, state machine and input of the execution; undefined when it does not exist. */
+  describe(executionArn: string): Promise<{ readonly status: string; readonly stateMachineArn: string; readonly input?: string } | undefined>;
+  /** `closed` when the task no longer waits (answered, timed out, execution ended). */
+  sendSuccess(taskToken: string, output: string): Promise<'sent' | 'closed'>;
+  sendFailure(taskToken: string, error: string, cause: string): Promise<'sent' | 'closed'>;
+}
+
+const CLOSED_TASK_CODES = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
+
+/** Step Functions adapter: DescribeExecution, SendTaskSuccess, SendTaskFailure. */
+export class SfnApprovalExecutions implements ApprovalExecutions {
+  constructor(private readonly sfn: SFNClient) {}
+
+  async describe(executionArn: string) {
+    try {
+      const answer = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
+      return {
+        status: answer.status ?? 'UNKNOWN',
+        stateMachineArn: answer.stateMachineArn ?? '',
+        ...(answer.input !== undefined ? { input: answer.input } : {}),
+      };
+    } catch (error) {
+      if (awsErrorCode(error) === 'ExecutionDoesNotExist') return undefined;
+      throw toResponderError(error, 'states:DescribeExecution');
+    }
+  }
+
+  async sendSuccess(taskToken: string, output: string): Promise<'sent' | 'closed'> {
+    return this.send('states:SendTaskSuccess', () => this.sfn.send(new SendTaskSuccessCommand({ taskToken, output })));
+  }
+
+  async sendFailure(taskToken: string, error: string, cause: string): Promise<'sent' | 'closed'> {
+    return this.send('states:SendTaskFailure', () => this.sfn.send(new SendTaskFailureCommand({ taskToken, error, cause })));
+  }
+
+  private async send(api: string, call: () => Promise<unknown>): Promise<'sent' | 'closed'> {
+    try {
+      await call();
+      return 'sent';
+    } catch (error) {
+      if (CLOSED_TASK_CODES.has(awsErrorCode(error) ?? '')) return 'closed';
+      throw toResponderError(error, api);
+    }
+  }
+}
+
+/** The deployment's facts the function checks answers against (its environment). */
+export interface ApprovalConfig {
+  /** State machines whose executions may be answered (the deployment's guarded playbooks). */
+  readonly stateMachineArns: readonly string[];
+  /** Role-name prefixes of Firebreak's own roles: their sessions never approve. */
+  readonly deniedRolePrefixes: readonly string[];
+}
+
+/** Reads FIREBREAK_APPROVAL_STATE_MACHINES (comma-separated ARNs) and FIREBREAK_DENIED_APPROVER_ROLE_PREFIXES. */
+export function readApprovalConfig(env: Readonly<Record<string, string | undefined>> = process.env): ApprovalConfig {
+  const list = (name: string) => (env[name] ?? '').split(',').map((value) => value.trim()).filter((value) => value !== '');
+  return { stateMachineArns: list('FIREBREAK_APPROVAL_STATE_MACHINES'), deniedRolePrefixes: list('FIREBREAK_DENIED_APPROVER_ROLE_PREFIXES') };
+}
+
+export interface ApprovalDeps {
+  readonly store: ApprovalStore;
+  readonly executions: ApprovalExecutions;
+  readonly config: ApprovalConfig;
+  readonly logger: IncidentLogger | Logger;
+  readonly now?: () => Date;
+}
+
+/** The Function URL event (payload format 2.0), as far as the function reads it. */
+export const functionUrlEventSchema = z.looseObject({
+  body: z.string().optional(),
+  isBase64Encoded: z.boolean().optional(),
+  requestContext: z.looseObject({
+    http: z.looseObject({ method: z.string() }).optional(),
+    authorizer: z.looseObject({ iam: z.looseObject({ userArn: z.string().min(1) }).optional() }).optional(),
+  }),
+});
+
+/** An assumed-role session ARN's parts: `arn:aws:sts::123:assumed-role/<role>/<session>`. */
+export function sessionOf(principalArn: string): { readonly account: string; readonly role: string; readonly session: string } | undefined {
+  const match = /^arn:aws[a-z-]*:sts::(\d{12}):assumed-role\/([\w+=,.@-]+)\/([\w+=,.@-]+)$/.exec(principalArn);
+  return match ? { account: match[1] as string, role: match[2] as string, session: match[3] as string } : undefined;
+}
+
+/** Why `approver` may not answer `request` (pure), or undefined. */
+export function approverRefusal(approver: string, request: Pick<PendingApproval, 'instanceId'>, config: Pick<ApprovalConfig, 'deniedRolePrefixes'>): string | undefined {
+  const session = sessionOf(approver);
+  if (session === undefined) return undefined;
+  // EC2 names the sessions of instance profile credentials after the instance
+  // (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_switch-role-ec2.html).
+  if (request.instanceId !== undefined && session.session === request.instanceId) {
+    return `${approver} is a session of the instance this request is about (${request.instanceId}): an instance never approves or rejects its own containment or release`;
+  }
+  const denied = config.deniedRolePrefixes.find((prefix) => session.role.startsWith(prefix));
+  if (denied !== undefined) return `${approver} is one of Firebreak's own roles (${denied}*): only people answer approval requests`;
+  return undefined;
+}
+
+function refused(statusCode: ApprovalResponse['statusCode'], message: string, executionArn?: string): ApprovalResponse {
+  return { statusCode, outcome: 'refused', message, ...(executionArn !== undefined ? { executionArn } : {}) };
+}
+
+function incidentKeyOf(input: string | undefined): string | undefined {
+  if (input === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(input) as { incident?: { key?: unknown } };
+    return typeof parsed.incident?.key === 'string' ? parsed.incident.key : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Answers one approval request (pure of AWS: the store and the executions are injected). */
+export async function answerApproval(event: unknown, deps: ApprovalDeps): Promise<ApprovalResponse> {
+  const now = deps.now ?? (() => new Date());
+  const parsedEvent = functionUrlEventSchema.safeParse(event);
+  const approver = parsedEvent.success ? parsedEvent.data.requestContext.authorizer?.iam?.userArn : undefined;
+  if (!parsedEvent.success || approver === undefined) {
+    return refused(401, 'the request carries no IAM identity: call the Function URL with a SigV4-signed request (firebreak approve / reject)');
+  }
+  const method = parsedEvent.data.requestContext.http?.method;
+  if (method !== undefined && method !== 'POST') return refused(400, `use POST, not ${method}`);
+  let body: ApprovalRequestBody;
+  try {
+    const raw = parsedEvent.data.body ?? '';
+    const text = parsedEvent.data.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+    const parsed = approvalRequestBodySchema.safeParse(JSON.parse(text));
+    if (!parsed.success) return refused(400, `bad request: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
+    body = parsed.data;
+  } catch {
+    return refused(400, 'bad request: the body is not JSON { executionArn, decision, reason? }');
+  }
+  const { executionArn } = body;
+  const log = (message: string, extra: Record<string, unknown>) => deps.logger.info(message, { executionArn, approver, decision: body.decision, ...extra });
+
+  const request = await deps.store.get(executionArn);
+  if (!request) {
+    log('approval refused: unknown execution', {});
+    return refused(404, `no approval request is recorded for ${executionArn}: check the ARN in the alert`, executionArn);
+  }
+  if (request.decision !== undefined) {
+    log('approval refused: already answered', { decidedBy: request.decidedBy });
+    return refused(409, `${executionArn} was already ${request.decision} by ${request.decidedBy ?? 'unknown'} at ${request.decidedAt ?? 'an earlier time'}: one answer only`, executionArn);
+  }
+  const execution = await deps.executions.describe(executionArn);
+  if (!execution) return refused(404, `${executionArn} does not exist`, executionArn);
+  if (!deps.config.stateMachineArns.includes(execution.stateMachineArn)) {
+    log('approval refused: not a playbook of this deployment', { stateMachineArn: execution.stateMachineArn });
+    return refused(403, `${executionArn} is not an execution of this deployment's playbooks`, executionArn);
+  }
+  if (execution.status !== 'RUNNING') {
+    return refused(409, `${executionArn} is ${execution.status}: it no longer waits for an answer`, executionArn);
+  }
+  const executionIncident = incidentKeyOf(execution.input);
+  if (executionIncident !== request.incidentKey) {
+    log('approval refused: request and execution disagree', { recordIncident: request.incidentKey, executionIncident });
+    return refused(409, `the approval request names incident ${request.incidentKey}, but ${executionArn} runs ${executionIncident ?? 'another incident'}: the request was not written by this execution`, executionArn);
+  }
+  const refusal = approverRefusal(approver, request, deps.config);
+  if (refusal !== undefined) {
+    log('approval refused: approver', { refusal });
+    return refused(403, refusal, executionArn);
+  }
+
+  const decidedAt = now().toISOString();
+  const decision = body.decision === 'approve' ? 'approved' : 'rejected';
+  const recorded = await deps.store.decide(executionArn, {
+    decision,
+    decidedBy: approver,
+    decidedAt,
+    ...(body.reason !== undefined ? { reason: body.reason } : {}),
+  });
+  if (recorded === 'already-decided') {
+    const now2 = await deps.store.get(executionArn);
+    return refused(409, `${executionArn} was answered meanwhile by ${now2?.decidedBy ?? 'someone else'}: one answer only`, executionArn);
+  }
+  const sent =
+    decision === 'approved'
+      ? await deps.executions.sendSuccess(
+          request.taskToken,
+          JSON.stringify({ approved: true, approvedBy: approver, by: approver, at: decidedAt, ...(body.reason !== undefined ? { comment: body.reason } : {}) } satisfies ApprovalAnswer),
+        )
+      : await deps.executions.sendFailure(
+          request.taskToken,
+          APPROVAL_REJECTED_ERROR,
+          JSON.stringify({ by: approver, at: decidedAt, ...(body.reason !== undefined ? { reason: body.reason } : {}) } satisfies RejectionCause),
+        );
+  log('approval answered', { sent });
+  if (sent === 'closed') {
+    return refused(409, `recorded ${decision} by ${approver}, but ${executionArn} no longer waits (it timed out or ended meanwhile): the playbook followed its timeout rule`, executionArn);
+  }
+  return {
+    statusCode: 200,
+    outcome: decision,
+    message: decision === 'approved' ? 'Approved: the playbook resumes its waiting steps.' : `Rejected: the playbook takes its rejected path (${APPROVAL_REJECTED_ERROR}).`,
+    executionArn,
+    decidedBy: approver,
+    decidedAt,
+  };
+}
+
+/** The Function URL response (payload format 2.0). */
+export interface FunctionUrlResult {
+  readonly statusCode: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** The Lambda handler: the Function URL event in, a JSON response out. */
+export function createApprovalHandler(deps: ApprovalDeps): (event: unknown) => Promise<FunctionUrlResult> {
+  return async (event) => {
+    const { statusCode, ...body } = await answerApproval(event, deps);
+    return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+  };
+}
