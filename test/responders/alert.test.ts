@@ -16,6 +16,7 @@ import {
 import { buildAlertMessage } from '../../lib/responders/alert-message';
 import { ResponderAccessDeniedError, ResponderFailedError, ResponderInputError, TransientResponderError } from '../../lib/responders/errors';
 import { silentLogger } from '../../lib/responders/logging';
+import { InMemoryApprovalStore } from '../../lib/responders/approval-records';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';
 
 const snsMock = mockClient(SNSClient);
@@ -221,5 +222,56 @@ describe('lambdas/publish-alert', () => {
     const handler = module.createHandler(deps());
     await handler(REPORT);
     expect(snsMock.commandCalls(PublishCommand)[0]!.args[0].input.TopicArn).toBe(TOPIC_ARN);
+  });
+});
+
+describe('publishAlert: approval requests keep their token out of the alert (issue 8)', () => {
+  const EXECUTION_ARN = 'arn:aws:states:eu-west-1:999988887777:execution:Firebreak-compromised-ec2:gd-1';
+  const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAd+secret-token=';
+  const REQUEST = {
+    kind: 'approval-request',
+    incident: ec2Incident(),
+    mode: 'enforce',
+    playbook: 'compromised-ec2',
+    options: {},
+    execution: { executionArn: EXECUTION_ARN, playbook: 'compromised-ec2' },
+    approval: { taskToken: TOKEN, waitingSteps: ['contain'], timeoutSeconds: 900 },
+  };
+
+  beforeEach(() => {
+    snsMock.reset();
+    snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  });
+
+  it('stores the request with its token in approval#<executionArn> before publishing, and publishes no token', async () => {
+    const approvals = new InMemoryApprovalStore();
+    const result = await publishAlert(parseAlertInput(REQUEST), { ...deps(), approvals });
+    expect(await approvals.get(EXECUTION_ARN)).toMatchObject({
+      executionArn: EXECUTION_ARN,
+      incidentKey: ec2Incident().key,
+      taskToken: TOKEN,
+      instanceId: INSTANCE_ID,
+      account: ACCOUNT,
+      requestedAt: NOW.toISOString(),
+      waitingSteps: ['contain'],
+      timeoutSeconds: 900,
+    });
+    const published = snsMock.commandCalls(PublishCommand)[0]!.args[0].input;
+    expect(JSON.stringify(published)).not.toContain(TOKEN);
+    expect(published.Message).toContain(`firebreak approve --execution '${EXECUTION_ARN}'`);
+    expect(result.actions[0]).toMatchObject({ api: 'dynamodb:PutItem', target: EXECUTION_ARN, outcome: 'done' });
+  });
+
+  it('keeps the first request when a retried alert stores it again', async () => {
+    const approvals = new InMemoryApprovalStore();
+    await publishAlert(parseAlertInput(REQUEST), { ...deps(), approvals });
+    const again = await publishAlert(parseAlertInput({ ...REQUEST, approval: { ...REQUEST.approval, taskToken: 'other' } }), { ...deps(), approvals });
+    expect((await approvals.get(EXECUTION_ARN))?.taskToken).toBe(TOKEN);
+    expect(again.actions[0]).toMatchObject({ outcome: 'already-done' });
+  });
+
+  it('refuses to ask for approval without a store: no alert could be answered', async () => {
+    await expect(publishAlert(parseAlertInput(REQUEST), deps())).rejects.toBeInstanceOf(ResponderFailedError);
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
   });
 });

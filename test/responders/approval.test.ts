@@ -1,0 +1,280 @@
+import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeExecutionCommand, SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { ApprovalExecutions } from '../../lib/responders/approval';
+import { SfnApprovalExecutions, answerApproval, approverRefusal, createApprovalHandler } from '../../lib/responders/approval';
+import type { PendingApproval } from '../../lib/responders/approval-records';
+import { DynamoDbApprovalStore, InMemoryApprovalStore, approvalRecordKey } from '../../lib/responders/approval-records';
+import { silentLogger } from '../../lib/responders/logging';
+import { ApprovalReleaseClearance } from '../../lib/responders/release-clearance';
+import { INSTANCE_ID, ec2Incident } from '../support/incidents';
+import { recordOfDefaultInstance, sdkError } from './quarantine-fixtures';
+
+const MACHINE = 'arn:aws:states:eu-west-1:111122223333:stateMachine:Firebreak-release-instance';
+const EXECUTION = 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:release-i-0abc1234def567890-20261127T163000Z';
+const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAd+token/with+chars=';
+const CAROL = 'arn:aws:sts::111122223333:assumed-role/on-call/carol';
+const DAVE = 'arn:aws:sts::111122223333:assumed-role/on-call/dave';
+const NOW = new Date('2026-11-27T16:31:00.000Z');
+const INCIDENT_KEY = 'gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d';
+
+const REQUEST: PendingApproval = {
+  pk: approvalRecordKey(EXECUTION),
+  executionArn: EXECUTION,
+  incidentKey: INCIDENT_KEY,
+  requestedAt: '2026-11-27T16:30:00.000Z',
+  taskToken: TOKEN,
+  playbook: 'release-instance',
+  account: '111122223333',
+  region: 'eu-west-1',
+  instanceId: INSTANCE_ID,
+  waitingSteps: ['release'],
+  timeoutSeconds: 3600,
+};
+
+function event(approver: string | undefined, body: unknown): unknown {
+  return {
+    version: '2.0',
+    requestContext: { http: { method: 'POST' }, ...(approver ? { authorizer: { iam: { userArn: approver } } } : {}) },
+    body: JSON.stringify(body),
+    isBase64Encoded: false,
+  };
+}
+
+class FakeExecutions implements ApprovalExecutions {
+  status = 'RUNNING';
+  readonly sent: unknown[] = [];
+  async describe(arn: string) {
+    return arn === EXECUTION ? { status: this.status, stateMachineArn: MACHINE, input: JSON.stringify({ incident: { key: INCIDENT_KEY } }) } : undefined;
+  }
+  async sendSuccess(taskToken: string, output: string) {
+    this.sent.push({ success: taskToken, output: JSON.parse(output) as unknown });
+    return 'sent' as const;
+  }
+  async sendFailure(taskToken: string, error: string, cause: string) {
+    this.sent.push({ failure: taskToken, error, cause: JSON.parse(cause) as unknown });
+    return 'sent' as const;
+  }
+}
+
+let store: InMemoryApprovalStore;
+let executions: FakeExecutions;
+const answer = (approver: string | undefined, body: unknown) =>
+  answerApproval(event(approver, body), {
+    store,
+    executions,
+    config: { stateMachineArns: [MACHINE], deniedRolePrefixes: ['firebreak-responder-'] },
+    logger: silentLogger,
+    now: () => NOW,
+  });
+
+beforeEach(async () => {
+  store = new InMemoryApprovalStore();
+  executions = new FakeExecutions();
+  await store.putRequest(REQUEST);
+});
+
+describe('answerApproval', () => {
+  it('approves: records the approver AWS authenticated, then sends SendTaskSuccess { approved: true, approvedBy }', async () => {
+    const response = await answer(CAROL, { executionArn: EXECUTION, decision: 'approve', reason: 'investigation closed' });
+    expect(response).toEqual({
+      statusCode: 200,
+      outcome: 'approved',
+      message: expect.any(String) as unknown,
+      executionArn: EXECUTION,
+      decidedBy: CAROL,
+      decidedAt: NOW.toISOString(),
+    });
+    expect(await store.get(EXECUTION)).toMatchObject({ decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString(), reason: 'investigation closed' });
+    expect(executions.sent).toEqual([
+      { success: TOKEN, output: { approved: true, approvedBy: CAROL, by: CAROL, at: NOW.toISOString(), comment: 'investigation closed' } },
+    ]);
+    expect(JSON.stringify(response)).not.toContain(TOKEN);
+  });
+
+  it('rejects: records the decision, then sends SendTaskFailure Firebreak.ApprovalRejected with who and why', async () => {
+    const response = await answer(CAROL, { executionArn: EXECUTION, decision: 'reject', reason: 'not yet' });
+    expect(response).toMatchObject({ statusCode: 200, outcome: 'rejected', decidedBy: CAROL });
+    expect(executions.sent).toEqual([{ failure: TOKEN, error: 'Firebreak.ApprovalRejected', cause: { by: CAROL, at: NOW.toISOString(), reason: 'not yet' } }]);
+  });
+
+  it('refuses a second answer: one answer only, the first stands and no second token is sent', async () => {
+    await answer(CAROL, { executionArn: EXECUTION, decision: 'approve' });
+    const second = await answer(DAVE, { executionArn: EXECUTION, decision: 'reject' });
+    expect(second).toMatchObject({ statusCode: 409, outcome: 'refused', message: expect.stringContaining(`already approved by ${CAROL}`) });
+    expect(executions.sent).toHaveLength(1);
+    expect(await store.get(EXECUTION)).toMatchObject({ decision: 'approved', decidedBy: CAROL });
+  });
+
+  it('refuses an unknown execution', async () => {
+    const other = EXECUTION.replace('20261127T163000Z', '20261127T163001Z');
+    expect(await answer(CAROL, { executionArn: other, decision: 'approve' })).toMatchObject({ statusCode: 404, outcome: 'refused' });
+    expect(executions.sent).toHaveLength(0);
+  });
+
+  it('refuses an execution that no longer waits, and one of another state machine', async () => {
+    executions.status = 'TIMED_OUT';
+    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'approve' })).toMatchObject({ statusCode: 409, message: expect.stringContaining('TIMED_OUT') });
+    executions.status = 'RUNNING';
+    const foreign = await answerApproval(event(CAROL, { executionArn: EXECUTION, decision: 'approve' }), {
+      store,
+      executions,
+      config: { stateMachineArns: ['arn:aws:states:eu-west-1:111122223333:stateMachine:other'], deniedRolePrefixes: [] },
+      logger: silentLogger,
+    });
+    expect(foreign).toMatchObject({ statusCode: 403 });
+    expect(executions.sent).toHaveLength(0);
+    expect((await store.get(EXECUTION))?.decision).toBeUndefined();
+  });
+
+  it("refuses the incident instance's own role session, and Firebreak's roles, as approvers (nothing recorded, nothing sent)", async () => {
+    const instanceSession = `arn:aws:sts::111122223333:assumed-role/web-app-role/${INSTANCE_ID}`;
+    expect(await answer(instanceSession, { executionArn: EXECUTION, decision: 'reject' })).toMatchObject({
+      statusCode: 403,
+      message: expect.stringContaining('session of the instance'),
+    });
+    expect(await answer('arn:aws:sts::111122223333:assumed-role/firebreak-responder-eu-west-1-quarantine-instance/x', { executionArn: EXECUTION, decision: 'approve' })).toMatchObject({
+      statusCode: 403,
+    });
+    expect(executions.sent).toHaveLength(0);
+    expect((await store.get(EXECUTION))?.decision).toBeUndefined();
+  });
+
+  it('refuses a request without an IAM identity, a bad body, and a body naming its own approver (ignored: the identity is AWS’s)', async () => {
+    expect(await answer(undefined, { executionArn: EXECUTION, decision: 'approve' })).toMatchObject({ statusCode: 401 });
+    expect(await answer(CAROL, { executionArn: 'nope', decision: 'approve' })).toMatchObject({ statusCode: 400 });
+    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'approve', approvedBy: 'arn:aws:iam::111122223333:user/admin' })).toMatchObject({ statusCode: 400 });
+    expect(executions.sent).toHaveLength(0);
+  });
+
+  it('refuses a request record that another execution did not write (incident keys disagree)', async () => {
+    store.records.set(EXECUTION, { ...REQUEST, incidentKey: 'gd-someone-else' });
+    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'approve' })).toMatchObject({ statusCode: 409, message: expect.stringContaining('not written by this execution') });
+  });
+
+  it('answers as a Function URL response with a JSON body', async () => {
+    const handler = createApprovalHandler({ store, executions, config: { stateMachineArns: [MACHINE], deniedRolePrefixes: [] }, logger: silentLogger, now: () => NOW });
+    const response = await handler(event(CAROL, { executionArn: EXECUTION, decision: 'approve' }));
+    expect(response.statusCode).toBe(200);
+    expect(response.headers).toEqual({ 'content-type': 'application/json' });
+    expect(JSON.parse(response.body)).toMatchObject({ outcome: 'approved', decidedBy: CAROL });
+  });
+});
+
+describe('approverRefusal', () => {
+  it('lets people and unknown shapes through, refuses the instance session and Firebreak roles', () => {
+    expect(approverRefusal('arn:aws:iam::111122223333:user/alice', { instanceId: INSTANCE_ID }, { deniedRolePrefixes: ['firebreak-'] })).toBeUndefined();
+    expect(approverRefusal(CAROL, { instanceId: INSTANCE_ID }, { deniedRolePrefixes: ['firebreak-'] })).toBeUndefined();
+    expect(approverRefusal(`arn:aws:sts::111122223333:assumed-role/any/${INSTANCE_ID}`, { instanceId: INSTANCE_ID }, { deniedRolePrefixes: [] })).toMatch(/session of the instance/);
+  });
+});
+
+describe('SfnApprovalExecutions', () => {
+  const sfn = mockClient(SFNClient);
+  beforeEach(() => sfn.reset());
+
+  it('describes with DescribeExecution and answers with SendTaskSuccess / SendTaskFailure, exact inputs', async () => {
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', stateMachineArn: MACHINE, input: '{}' });
+    sfn.on(SendTaskSuccessCommand).resolves({});
+    sfn.on(SendTaskFailureCommand).resolves({});
+    const executions = new SfnApprovalExecutions(new SFNClient({ region: 'eu-west-1' }));
+    expect(await executions.describe(EXECUTION)).toEqual({ status: 'RUNNING', stateMachineArn: MACHINE, input: '{}' });
+    expect(await executions.sendSuccess(TOKEN, '{"approved":true}')).toBe('sent');
+    expect(await executions.sendFailure(TOKEN, 'Firebreak.ApprovalRejected', '{"by":"x"}')).toBe('sent');
+    expect(sfn.commandCalls(DescribeExecutionCommand).map((c) => c.args[0].input)).toEqual([{ executionArn: EXECUTION }]);
+    expect(sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input)).toEqual([{ taskToken: TOKEN, output: '{"approved":true}' }]);
+    expect(sfn.commandCalls(SendTaskFailureCommand).map((c) => c.args[0].input)).toEqual([
+      { taskToken: TOKEN, error: 'Firebreak.ApprovalRejected', cause: '{"by":"x"}' },
+    ]);
+  });
+
+  it('says closed when the task no longer waits, and undefined for an unknown execution', async () => {
+    sfn.on(SendTaskSuccessCommand).rejects(sdkError('TaskTimedOut'));
+    sfn.on(DescribeExecutionCommand).rejects(sdkError('ExecutionDoesNotExist'));
+    const executions = new SfnApprovalExecutions(new SFNClient({ region: 'eu-west-1' }));
+    expect(await executions.sendSuccess(TOKEN, '{}')).toBe('closed');
+    expect(await executions.describe(EXECUTION)).toBeUndefined();
+  });
+});
+
+describe('DynamoDbApprovalStore', () => {
+  const dynamodb = mockClient(DynamoDBClient);
+  const TABLE = 'firebreak-state';
+  beforeEach(() => dynamodb.reset());
+
+  it('stores a request once (conditional put), with the token in the item only', async () => {
+    dynamodb.on(PutItemCommand).resolves({});
+    await new DynamoDbApprovalStore(new DynamoDBClient({ region: 'eu-west-1' }), TABLE).putRequest(REQUEST);
+    expect(dynamodb.commandCalls(PutItemCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        TableName: TABLE,
+        Item: {
+          pk: { S: `approval#${EXECUTION}` },
+          executionArn: { S: EXECUTION },
+          incidentKey: { S: INCIDENT_KEY },
+          requestedAt: { S: REQUEST.requestedAt },
+          taskToken: { S: TOKEN },
+          playbook: { S: 'release-instance' },
+          account: { S: '111122223333' },
+          region: { S: 'eu-west-1' },
+          instanceId: { S: INSTANCE_ID },
+          waitingSteps: { L: [{ S: 'release' }] },
+          timeoutSeconds: { N: '3600' },
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    ]);
+  });
+
+  it('records one decision with a conditional update, and says already-decided when one exists', async () => {
+    dynamodb.on(UpdateItemCommand).resolvesOnce({}).rejects(sdkError('ConditionalCheckFailedException'));
+    const store = new DynamoDbApprovalStore(new DynamoDBClient({ region: 'eu-west-1' }), TABLE);
+    const decision = { decision: 'approved' as const, decidedBy: CAROL, decidedAt: NOW.toISOString(), reason: 'ok' };
+    expect(await store.decide(EXECUTION, decision)).toBe('recorded');
+    expect(await store.decide(EXECUTION, decision)).toBe('already-decided');
+    expect(dynamodb.commandCalls(UpdateItemCommand)[0]!.args[0].input).toEqual({
+      TableName: TABLE,
+      Key: { pk: { S: `approval#${EXECUTION}` } },
+      UpdateExpression: 'SET decision = :decision, decidedBy = :decidedBy, decidedAt = :decidedAt, reason = :reason',
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(decision)',
+      ExpressionAttributeValues: {
+        ':decision': { S: 'approved' },
+        ':decidedBy': { S: CAROL },
+        ':decidedAt': { S: NOW.toISOString() },
+        ':reason': { S: 'ok' },
+      },
+    });
+  });
+
+  it('reads a request back with a consistent GetItem', async () => {
+    dynamodb.on(GetItemCommand).resolves({});
+    expect(await new DynamoDbApprovalStore(new DynamoDBClient({ region: 'eu-west-1' }), TABLE).get(EXECUTION)).toBeUndefined();
+    expect(dynamodb.commandCalls(GetItemCommand)[0]!.args[0].input).toEqual({ TableName: TABLE, Key: { pk: { S: `approval#${EXECUTION}` } }, ConsistentRead: true });
+  });
+});
+
+describe('ApprovalReleaseClearance', () => {
+  const record = recordOfDefaultInstance(INCIDENT_KEY, '2026-11-20T10:02:00.000Z');
+  const input = (executionArn?: string) => ({
+    incident: ec2Incident({ key: INCIDENT_KEY }),
+    mode: 'enforce' as const,
+    options: {},
+    ...(executionArn ? { execution: { executionArn } } : {}),
+  });
+
+  it('clears an approved execution of this incident and instance, naming the approver', async () => {
+    await store.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString() });
+    expect(await new ApprovalReleaseClearance(store).check(input(EXECUTION), record)).toEqual({ cleared: true, approvedBy: CAROL, approvedAt: NOW.toISOString(), executionArn: EXECUTION });
+  });
+
+  it('refuses no execution, no approval, a rejection, an old approval (a replay) and a failed grant', async () => {
+    const clearance = new ApprovalReleaseClearance(store);
+    expect(await clearance.check(input(), record)).toMatchObject({ cleared: false });
+    expect(await clearance.check(input(EXECUTION), record)).toMatchObject({ cleared: false, reason: expect.stringContaining('nobody has approved') });
+    await store.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: '2026-11-01T00:00:00.000Z' });
+    expect(await clearance.check(input(EXECUTION), record)).toMatchObject({ cleared: false, reason: expect.stringContaining('older than the quarantine') });
+    const withGrant = new ApprovalReleaseClearance(store, async () => 'no grant for this execution');
+    expect(await withGrant.check(input(EXECUTION), record)).toMatchObject({ cleared: false, reason: expect.stringContaining('no grant') });
+  });
+});
