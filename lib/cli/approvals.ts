@@ -1,246 +1,238 @@
 /**
- * `firebreak approve` and `firebreak reject`: answer a playbook that waits for approval. The
- * compiled approval state is a `lambda:invoke.waitForTaskToken` Task; the alert it sends carries the
- * task token, and the execution resumes when someone calls SendTaskSuccess (approved) or
- * SendTaskFailure (rejected) with it
- * (https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html#connect-wait-token).
- * The answer records who gave it (the caller's ARN from STS) and when, for the incident timeline.
+ * `firebreak approve` and `firebreak reject`: answer a playbook that waits for approval, by its
+ * execution ARN (the alert names it; the task token never leaves the state table). The answer goes
+ * to the deployment's approval function through its Function URL (AuthType AWS_IAM), signed with
+ * SigV4 (service `lambda`) with the caller's AWS credentials: AWS authenticates who answers, the
+ * function records that identity and only then sends the token to Step Functions
+ * (lib/responders/approval.ts). The URL comes from the stack output ApprovalFunctionUrl, or --url.
  */
-import { SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { STSClient } from '@aws-sdk/client-sts';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { AwsCredentialIdentity } from '@smithy/types';
 import type { Command } from 'commander';
-import { z } from 'zod';
-import { awsErrorCode, isAccessDeniedAwsError } from '../aws/errors';
+import { describeStack } from '../gameday/live/aws';
+import { DEFAULT_STACK_NAME } from '../gameday/live/command';
+import { LiveSetupError } from '../gameday/live/errors';
+import { APPROVAL_REJECTED_ERROR, APPROVAL_URL_OUTPUT_KEY, approvalRequestBodySchema } from '../responders/approval';
 import type { CommandRegistrar } from './main';
 
-/** The error a rejection raises in the execution; the approval state's Catch routes it to the rejected path. */
-export const APPROVAL_REJECTED_ERROR = 'Firebreak.ApprovalRejected';
+export { APPROVAL_REJECTED_ERROR };
 
-/** IAM actions a person needs to answer approvals (sts:GetCallerIdentity needs no permission). */
-export const APPROVAL_IAM_ACTIONS = ['states:SendTaskSuccess', 'states:SendTaskFailure'] as const;
+/**
+ * IAM actions a person needs to answer approvals: invoking the approval function's URL. Since
+ * October 2025 a new Function URL needs both actions (https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html).
+ */
+export const APPROVER_IAM_ACTIONS = ['lambda:InvokeFunctionUrl', 'lambda:InvokeFunction'] as const;
 
-/** What SendTaskSuccess hands the waiting execution (the approval state's output). */
-export interface ApprovalAnswer {
-  readonly approved: true;
-  /** ARN of the person (or role) who approved, or 'unknown' when STS could not say. */
-  readonly by: string;
-  /** ISO 8601 time of the answer. */
-  readonly at: string;
+/** Nothing was sent: a flag, the credentials, the stack output. Exit 2. */
+export class ApprovalSetupError extends Error {
+  override readonly name = 'ApprovalSetupError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** AWS refused the signed request (the caller lacks ApproverPolicy), or the approval function refused the answer. Exit 1. */
+export class ApprovalRefusedError extends Error {
+  override readonly name = 'ApprovalRefusedError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** What the approval function answered. */
+export interface ApprovalOutcome {
+  readonly outcome: 'approved' | 'rejected';
+  readonly executionArn: string;
+  readonly decidedBy: string;
+  readonly decidedAt: string;
+  readonly message: string;
+}
+
+/** Exit status for an approval error: 2 when nothing could be sent, 1 otherwise. */
+export function exitCodeFor(error: unknown): number {
+  return error instanceof ApprovalSetupError ? 2 : 1;
+}
+
+/** What the commands need from the outside world; tests replace every part. */
+export interface ApprovalCliDependencies {
+  readonly cloudFormation: (region: string) => CloudFormationClient;
+  /** The caller's credentials (the SDK's default chain). */
+  readonly credentials: (region: string) => Promise<AwsCredentialIdentity>;
+  readonly fetch: (url: string, init: { method: string; headers: Record<string, string>; body: string }) => Promise<{ status: number; text(): Promise<string> }>;
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+}
+
+export const DEFAULT_APPROVAL_CLI_DEPENDENCIES: ApprovalCliDependencies = {
+  cloudFormation: (region) => new CloudFormationClient({ region }),
+  credentials: async (region) => {
+    // The SDK's default provider chain (environment, profile, SSO, instance role), as any client resolves it.
+    const resolve = new STSClient({ region }).config.credentials;
+    return resolve();
+  },
+  fetch: async (url, init) => fetch(url, init),
+  out: (line) => console.log(line),
+  err: (line) => console.error(line),
+};
+
+/** The flags of approve / reject. */
+export interface ApprovalFlags {
+  readonly execution: string;
+  readonly url?: string;
+  readonly stack: string;
+  readonly reason?: string;
   readonly comment?: string;
 }
 
-/** What SendTaskFailure puts in the execution's `Cause` (JSON). */
-export interface RejectionCause {
-  readonly by: string;
-  readonly at: string;
-  readonly reason?: string;
+const FUNCTION_URL = /^https:\/\/[a-z0-9]+\.lambda-url\.([a-z0-9-]+)\.on\.aws\/?$/;
+
+/** The region of an execution ARN. */
+function regionOf(executionArn: string): string {
+  return executionArn.split(':')[3] as string;
 }
 
-/** The request is no longer waiting: answered already, timed out, or never existed. Exit 1. */
-export class ApprovalRequestClosedError extends Error {
-  override readonly name = 'ApprovalRequestClosedError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+/** The approval function's URL: --url, else the stack's ApprovalFunctionUrl output in the execution's region. */
+export async function approvalFunctionUrl(flags: Pick<ApprovalFlags, 'url' | 'stack'>, region: string, deps: Pick<ApprovalCliDependencies, 'cloudFormation'>): Promise<string> {
+  if (flags.url !== undefined) {
+    if (!FUNCTION_URL.test(flags.url)) throw new ApprovalSetupError(`--url ${flags.url} is not a Lambda Function URL (https://<id>.lambda-url.<region>.on.aws/)`);
+    return flags.url;
   }
-}
-
-/** No usable AWS credentials or region: the answer was never sent. Exit 2. */
-export class ApprovalCredentialsError extends Error {
-  override readonly name = 'ApprovalCredentialsError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  let stack;
+  try {
+    stack = await describeStack(deps.cloudFormation(region), flags.stack, { region, account: 'this account' });
+  } catch (error) {
+    if (error instanceof LiveSetupError) throw new ApprovalSetupError(`${error.message}; or pass --url (the stack output ${APPROVAL_URL_OUTPUT_KEY})`, { cause: error });
+    throw error;
   }
-}
-
-/** Step Functions refused or failed the answer for another reason (permissions, throttling). Exit 1. */
-export class ApprovalFailedError extends Error {
-  override readonly name = 'ApprovalFailedError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  const output = stack.outputs.find((candidate) => candidate.key === APPROVAL_URL_OUTPUT_KEY);
+  if (!output || !FUNCTION_URL.test(output.value)) {
+    throw new ApprovalSetupError(
+      `stack ${flags.stack} in ${region} has no output ${APPROVAL_URL_OUTPUT_KEY} (the approval function's URL): deploy the current Firebreak (\`npx cdk deploy\`), or pass --url`,
+    );
   }
+  return output.value;
 }
 
-// SendTaskSuccess/SendTaskFailure limits: token 1–2048 characters, cause up to 32,768
-// (https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskFailure.html).
-const MAX_TOKEN = 2048;
-const MAX_TEXT = 4000;
-
-export const taskTokenSchema = z
-  .string()
-  .trim()
-  .min(1, 'the task token is empty: copy it from the approval alert')
-  .max(MAX_TOKEN, `a task token has at most ${MAX_TOKEN} characters: check the copy from the approval alert`);
-const noteSchema = z.string().trim().max(MAX_TEXT, `at most ${MAX_TEXT} characters`).optional();
-
-const CLOSED_CODES = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
-const EXPIRED_CODES = new Set(['ExpiredToken', 'ExpiredTokenException', 'RequestExpired']);
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/** The SigV4-signed POST of an answer to the Function URL (service `lambda`), as plain request parts. */
+export async function signedAnswer(
+  url: string,
+  body: string,
+  region: string,
+  credentials: AwsCredentialIdentity,
+  signingDate?: Date,
+): Promise<{ method: string; headers: Record<string, string>; body: string }> {
+  const { hostname, pathname } = new URL(url);
+  const signer = new SignatureV4({ service: 'lambda', region, credentials, sha256: Sha256 });
+  const signed = await signer.sign(
+    { method: 'POST', protocol: 'https:', hostname, path: pathname || '/', query: {}, headers: { host: hostname, 'content-type': 'application/json' }, body },
+    signingDate ? { signingDate } : {},
+  );
+  return { method: 'POST', headers: signed.headers, body };
 }
 
-/** The credentials or region problem behind `error`, or undefined when it is something else. */
-function credentialsProblem(error: unknown): ApprovalCredentialsError | undefined {
-  const code = awsErrorCode(error);
-  if (code === 'CredentialsProviderError') {
-    return new ApprovalCredentialsError(
+/** Sends one answer and returns what the approval function says; throws what stops it. */
+export async function answer(
+  decision: 'approve' | 'reject',
+  flags: ApprovalFlags,
+  deps: ApprovalCliDependencies,
+  signingDate?: Date,
+): Promise<ApprovalOutcome> {
+  const note = decision === 'approve' ? flags.comment : flags.reason;
+  const parsed = approvalRequestBodySchema.safeParse({ executionArn: flags.execution, decision, ...(note !== undefined ? { reason: note } : {}) });
+  if (!parsed.success) {
+    throw new ApprovalSetupError(
+      parsed.error.issues.map((issue) => `${issue.path[0] === 'executionArn' ? '--execution' : issue.path[0] === 'reason' ? (decision === 'approve' ? '--comment' : '--reason') : String(issue.path[0])}: ${issue.message}`).join('; '),
+    );
+  }
+  const region = regionOf(parsed.data.executionArn);
+  const url = await approvalFunctionUrl(flags, region, deps);
+  let credentials: AwsCredentialIdentity;
+  try {
+    credentials = await deps.credentials(region);
+  } catch (error) {
+    throw new ApprovalSetupError(
       'no AWS credentials found: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or run `aws sso login`, then answer again',
       { cause: error },
     );
   }
-  if (code !== undefined && EXPIRED_CODES.has(code)) {
-    return new ApprovalCredentialsError(
-      `the AWS credentials have expired (${code}): refresh them (for example \`aws sso login\`), then answer again`,
-      { cause: error },
-    );
-  }
-  if (/region is missing/i.test(messageOf(error))) {
-    return new ApprovalCredentialsError(
-      'no AWS region: pass --region (the region of the playbook execution, as the alert shows it) or set AWS_REGION',
-      { cause: error },
-    );
-  }
-  return undefined;
-}
-
-/** Who is answering: the caller's ARN, or 'unknown' when STS fails for a reason other than missing credentials. */
-export async function callerIdentity(sts: STSClient): Promise<string> {
+  const body = JSON.stringify(parsed.data);
+  const request = await signedAnswer(url, body, region, credentials, signingDate);
+  const response = await deps.fetch(url, request);
+  const text = await response.text();
+  let json: Record<string, unknown> = {};
   try {
-    const identity = await sts.send(new GetCallerIdentityCommand({}));
-    return identity.Arn ?? 'unknown';
-  } catch (error) {
-    const problem = credentialsProblem(error);
-    if (problem) throw problem;
-    return 'unknown';
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // Not the function's JSON: AWS itself answered.
   }
-}
-
-function answerError(error: unknown, api: string): Error {
-  const problem = credentialsProblem(error);
-  if (problem) return problem;
-  const code = awsErrorCode(error) ?? 'UnknownError';
-  if (CLOSED_CODES.has(code)) {
-    return new ApprovalRequestClosedError(
-      `this approval request has already been answered or has timed out (${code}); the playbook has moved on, see its execution for what it did`,
-      { cause: error },
+  if (response.status === 403 && json.outcome === undefined) {
+    throw new ApprovalRefusedError(
+      `AWS denied the request (403 ${typeof json.Message === 'string' ? json.Message : 'Forbidden'}): your identity needs the stack's ApproverPolicy (lambda:InvokeFunctionUrl and lambda:InvokeFunction on the approval function), and the credentials must be for the account Firebreak runs in`,
     );
   }
-  if (isAccessDeniedAwsError(error)) {
-    return new ApprovalFailedError(
-      `not allowed to answer approvals (${code}): your role needs ${api} on the playbook's state machine`,
-      { cause: error },
-    );
+  if (response.status !== 200 || (json.outcome !== 'approved' && json.outcome !== 'rejected')) {
+    const message = typeof json.message === 'string' ? json.message : text.slice(0, 500) || `HTTP ${response.status}`;
+    throw new ApprovalRefusedError(`the approval function refused the answer (${response.status}): ${message}`);
   }
-  return new ApprovalFailedError(`${api} failed (${code}): ${messageOf(error)}`, { cause: error });
+  return {
+    outcome: json.outcome,
+    executionArn: String(json.executionArn ?? parsed.data.executionArn),
+    decidedBy: String(json.decidedBy ?? 'unknown'),
+    decidedAt: String(json.decidedAt ?? ''),
+    message: String(json.message ?? ''),
+  };
 }
 
-/** Approves the waiting step: SendTaskSuccess with who, when and the comment. */
-export async function approveTask(
-  sfn: SFNClient,
-  sts: STSClient,
-  token: string,
-  comment?: string,
-  now: () => Date = () => new Date(),
-): Promise<ApprovalAnswer> {
-  const by = await callerIdentity(sts);
-  const answer: ApprovalAnswer = { approved: true, by, at: now().toISOString(), ...(comment ? { comment } : {}) };
-  try {
-    await sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify(answer) }));
-  } catch (error) {
-    throw answerError(error, 'states:SendTaskSuccess');
-  }
-  return answer;
-}
+const HELP_AFTER = `
+The alert of a waiting playbook names its execution ARN and these commands. Your answer is sent,
+signed with your AWS credentials (SigV4), to the deployment's approval function (stack output
+${APPROVAL_URL_OUTPUT_KEY}); AWS authenticates you and the function records your identity, then
+resumes the playbook. One answer only; the instance under investigation cannot answer for itself.
+Your identity needs the stack's ApproverPolicy.
 
-/** Rejects the waiting step: SendTaskFailure with error Firebreak.ApprovalRejected and who, when, why as the cause. */
-export async function rejectTask(
-  sfn: SFNClient,
-  sts: STSClient,
-  token: string,
-  reason?: string,
-  now: () => Date = () => new Date(),
-): Promise<RejectionCause> {
-  const by = await callerIdentity(sts);
-  const cause: RejectionCause = { by, at: now().toISOString(), ...(reason ? { reason } : {}) };
-  try {
-    await sfn.send(
-      new SendTaskFailureCommand({ taskToken: token, error: APPROVAL_REJECTED_ERROR, cause: JSON.stringify(cause) }),
-    );
-  } catch (error) {
-    throw answerError(error, 'states:SendTaskFailure');
-  }
-  return cause;
-}
+Exit status: 0 answered; 1 refused (by AWS or the approval function: already answered, timed out,
+not allowed); 2 nothing was sent (a flag, credentials, the stack output).
+`;
 
-/** Exit status for an approval error: 2 when nothing could be sent (input, credentials), 1 otherwise. */
-export function exitCodeFor(error: unknown): number {
-  return error instanceof ApprovalCredentialsError || error instanceof z.ZodError ? 2 : 1;
-}
-
-export interface ApprovalClients {
-  readonly sfn: SFNClient;
-  readonly sts: STSClient;
-}
-
-/** Real SDK clients, created only when a command runs. */
-export function defaultApprovalClients(region?: string): ApprovalClients {
-  const config = region ? { region } : {};
-  return { sfn: new SFNClient(config), sts: new STSClient(config) };
-}
-
-function parseInput(options: { token: string; note?: string }, noteName: string): { token: string; note?: string } {
-  const token = taskTokenSchema.safeParse(options.token);
-  if (!token.success) throw new z.ZodError(token.error.issues.map((issue) => ({ ...issue, path: ['--token'] })));
-  const note = noteSchema.safeParse(options.note);
-  if (!note.success) throw new z.ZodError(note.error.issues.map((issue) => ({ ...issue, path: [noteName] })));
-  return { token: token.data, ...(note.data ? { note: note.data } : {}) };
-}
-
-function report(command: string, error: unknown, setExitCode: (code: number) => void): void {
-  const message =
-    error instanceof z.ZodError
-      ? error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')
-      : messageOf(error);
-  console.error(`firebreak ${command}: ${message}`);
-  setExitCode(exitCodeFor(error));
-}
-
-/** Builds the approve/reject registrar over a client maker (tests and the game day inject theirs). */
-export function createApprovalCommands(makeClients: (region?: string) => ApprovalClients = defaultApprovalClients): CommandRegistrar {
+/** Builds the approve/reject registrar over injected dependencies (tests pass theirs). */
+export function createApprovalCommands(overrides: Partial<ApprovalCliDependencies> = {}): CommandRegistrar {
+  const deps: ApprovalCliDependencies = { ...DEFAULT_APPROVAL_CLI_DEPENDENCIES, ...overrides };
+  const run = async (decision: 'approve' | 'reject', flags: ApprovalFlags, setExitCode: (code: number) => void) => {
+    try {
+      const outcome = await answer(decision, flags, deps);
+      deps.out(
+        outcome.outcome === 'approved'
+          ? `Approved by ${outcome.decidedBy} at ${outcome.decidedAt}: the playbook resumes its waiting steps.`
+          : `Rejected by ${outcome.decidedBy} at ${outcome.decidedAt}: the playbook takes its rejected path (${APPROVAL_REJECTED_ERROR}).`,
+      );
+    } catch (error) {
+      deps.err(`firebreak ${decision}: ${error instanceof Error ? error.message : String(error)}`);
+      setExitCode(exitCodeFor(error));
+    }
+  };
   return (program: Command, setExitCode) => {
     program
       .command('approve')
-      .description('Approve a playbook waiting for approval: its containment steps run.')
-      .requiredOption('--token <token>', 'the task token from the approval alert')
+      .description('Approve a playbook waiting for approval (by its execution ARN): its waiting steps run.')
+      .requiredOption('--execution <arn>', 'the execution ARN from the approval alert')
       .option('--comment <text>', 'why, for the incident timeline')
-      .option('--region <region>', 'region of the playbook execution (default: AWS_REGION / profile)')
-      .action(async (options: { token: string; comment?: string; region?: string }) => {
-        try {
-          const input = parseInput({ token: options.token, ...(options.comment !== undefined ? { note: options.comment } : {}) }, '--comment');
-          const { sfn, sts } = makeClients(options.region);
-          const answer = await approveTask(sfn, sts, input.token, input.note);
-          console.log(`Approved by ${answer.by} at ${answer.at}: the playbook resumes its containment steps.`);
-        } catch (error) {
-          report('approve', error, setExitCode);
-        }
-      });
+      .option('--stack <name>', 'name of the deployed Firebreak stack (its ApprovalFunctionUrl output)', DEFAULT_STACK_NAME)
+      .option('--url <url>', "the approval function's URL, instead of reading the stack output")
+      .addHelpText('after', HELP_AFTER)
+      .action(async (flags: ApprovalFlags) => run('approve', flags, setExitCode));
 
     program
       .command('reject')
-      .description('Reject a playbook waiting for approval: its containment steps do not run.')
-      .requiredOption('--token <token>', 'the task token from the approval alert')
+      .description('Reject a playbook waiting for approval (by its execution ARN): its waiting steps do not run.')
+      .requiredOption('--execution <arn>', 'the execution ARN from the approval alert')
       .option('--reason <text>', 'why, for the incident timeline')
-      .option('--region <region>', 'region of the playbook execution (default: AWS_REGION / profile)')
-      .action(async (options: { token: string; reason?: string; region?: string }) => {
-        try {
-          const input = parseInput({ token: options.token, ...(options.reason !== undefined ? { note: options.reason } : {}) }, '--reason');
-          const { sfn, sts } = makeClients(options.region);
-          const cause = await rejectTask(sfn, sts, input.token, input.note);
-          console.log(`Rejected by ${cause.by} at ${cause.at}: the playbook takes its rejected path (${APPROVAL_REJECTED_ERROR}).`);
-        } catch (error) {
-          report('reject', error, setExitCode);
-        }
-      });
+      .option('--stack <name>', 'name of the deployed Firebreak stack (its ApprovalFunctionUrl output)', DEFAULT_STACK_NAME)
+      .option('--url <url>', "the approval function's URL, instead of reading the stack output")
+      .addHelpText('after', HELP_AFTER)
+      .action(async (flags: ApprovalFlags) => run('reject', flags, setExitCode));
   };
 }
 

@@ -235,6 +235,10 @@ export async function runRelease(flags: ReleaseFlags, deps: ReleaseDependencies 
     const sfn = clientsIn(sfnRegion).sfn;
     const started = await startReleaseExecution(sfn, stateMachineArn, request);
     deps.out(`Started: ${started.executionArn}`);
+    // The release playbook is guarded: nothing is restored until a person approves it (issue 8).
+    deps.out(
+      `It waits for approval: \`npx firebreak approve --execution ${started.executionArn}\` (or reject --reason "..."); the approver, not the requester, is recorded as the releaser.`,
+    );
     const link = executionLink(started.executionArn);
     if (link) deps.out(`Console: ${link}`);
     if (!checked.watch) {
@@ -266,6 +270,8 @@ async function watch(deps: ReleaseDependencies, sfn: SFNClient, executionArn: st
   const outcomes = watched.status === 'SUCCEEDED' ? releaseOutcomesOf(watched.output) : [];
   for (const outcome of outcomes) for (const line of formatReleaseOutcome(outcome)) deps.out(line);
   if (watched.status === 'SUCCEEDED') {
+    // A refused release changed nothing: the instance stays quarantined, and the exit status says so.
+    if (outcomes.some((outcome) => outcome.status === 'refused')) return 1;
     if (outcomes.length === 0) deps.out(`Its output holds no ${RELEASE_PLAYBOOK} result: see the execution in the console for what the playbook did.`);
     return 0;
   }

@@ -24,6 +24,9 @@ import { awsErrorCode, toResponderError } from '../aws/errors';
 import type { ApprovalStore, PendingApproval } from './approval-records';
 import type { IncidentLogger } from './logging';
 
+/** The stack output holding the approval function's URL (the CLI reads it). */
+export const APPROVAL_URL_OUTPUT_KEY = 'ApprovalFunctionUrl';
+
 /** The error a rejection raises in the execution; the compiled approval state's Catch routes it to the rejected path. */
 export const APPROVAL_REJECTED_ERROR = 'Firebreak.ApprovalRejected';
 

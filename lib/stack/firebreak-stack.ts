@@ -38,10 +38,11 @@ import { functionPlaceholder } from '../playbooks/compile';
 import type { Playbook } from '../playbooks/model';
 import { flattenSteps, isAutomatic } from '../playbooks/model';
 import { routingTableFor } from '../playbooks/routing';
-import { APPROVAL_IAM_ACTIONS } from '../cli/approvals';
+import { SECURITY_ENV, STATE_KEY_PREFIX } from '../contracts/security';
 import { BLAST_RADIUS_TTL_ATTRIBUTE } from '../responders/blast-radius';
 import { CONTAINMENT_GUARD_IAM_ACTIONS } from '../responders/containment-guard';
 import type { ResponderMode } from '../responders/model';
+import { Approvals, RecordKey, grantStateItems } from './approvals';
 import { CompiledStateMachineConstruct } from './compiled-state-machine';
 import type { ResponderArns } from './iam-scopes';
 import { planResponderStatements } from './iam-scopes';
@@ -232,8 +233,12 @@ export class FirebreakStack extends Stack {
   public readonly playbookStateMachines: ReadonlyMap<string, sfn.StateMachine>;
   /** The `trigger: manual` playbook that releases instances (`firebreak release` starts it), if one is deployed. */
   public readonly releaseStateMachine?: sfn.StateMachine;
-  /** Lets people answer approval requests (SendTaskSuccess/SendTaskFailure on the guarded playbooks), when any playbook is guarded. */
+  /** Lets people answer approval requests (the approval function's URL), when any playbook is guarded. */
   public readonly approverPolicy?: iam.ManagedPolicy;
+  /** The approval function and its URL, when any playbook is guarded. */
+  public readonly approvals?: Approvals;
+  /** The HMAC key that seals pre-quarantine records, when a playbook quarantines. */
+  public readonly recordKey?: RecordKey;
   public readonly dispatcher: sfn.StateMachine;
   public readonly rules: { readonly guardDuty: events.Rule; readonly cloudWatch?: events.Rule; readonly gameDay: events.Rule };
   /** The compiled definitions, as deployed (before substitution). */
@@ -374,21 +379,28 @@ export class FirebreakStack extends Stack {
     const release = releasePlaybook(props.playbooks);
     if (release) this.releaseStateMachine = playbookMachines.get(release.name);
 
-    // ---- Approvals: who may answer is decided in IAM. Task-token answers are authorized on the
-    // state machine whose execution waits (https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html#connect-wait-token).
+    // ---- Approvals (lib/stack/approvals.ts): only the approval function answers waiting playbooks.
     const guarded = props.playbooks.filter(isGuardedPlaybook).map((playbook) => playbookMachines.get(playbook.name)!);
     if (guarded.length > 0) {
-      this.approverPolicy = new iam.ManagedPolicy(this, 'ApproverPolicy', {
-        description:
-          'Firebreak: answer approval requests (firebreak approve / reject) of the guarded playbooks. Attach to the on-call role only.',
-        statements: [
-          new iam.PolicyStatement({
-            sid: 'AnswerFirebreakApprovalRequests',
-            actions: [...APPROVAL_IAM_ACTIONS],
-            resources: guarded.map((machine) => machine.stateMachineArn),
-          }),
-        ],
+      this.approvals = new Approvals(this, 'Approvals', {
+        stateTable: this.stateTable,
+        guardedPlaybooks: guarded,
+        deniedApproverRolePrefixes: [DEFAULT_RESPONDER_ROLE_NAME_PREFIX, `${this.stackName}-`],
+        logRetention,
+        environment,
       });
+      this.approverPolicy = this.approvals.approverPolicy;
+      grantStateItems(responders.get(ALERT_RESPONDER)!.role, this.stateTable, 'StoreApprovalRequests', ['dynamodb:PutItem'], STATE_KEY_PREFIX.approval);
+      const releaser = responders.get('release-instance');
+      if (releaser) grantStateItems(releaser.role, this.stateTable, 'ReadApprovals', ['dynamodb:GetItem'], STATE_KEY_PREFIX.approval);
+    }
+
+    // ---- Record integrity (lib/stack/approvals.ts): quarantine seals, release verifies.
+    const sealer = responders.get('quarantine-instance');
+    const verifier = responders.get('release-instance');
+    if (sealer || verifier) {
+      this.recordKey = new RecordKey(this, 'RecordKey', { sealers: sealer ? [sealer.role] : [], verifiers: verifier ? [verifier.role] : [] });
+      for (const holder of [sealer, verifier]) holder?.function.addEnvironment(SECURITY_ENV.recordKey, this.recordKey.key.keyArn);
     }
 
     // ---- Dispatcher: Express, at-least-once in, exactly-once out by execution name. It never
@@ -488,12 +500,6 @@ export class FirebreakStack extends Stack {
         description: `The release playbook (${release.name}): firebreak release starts it with { incident, mode, playbook }`,
       });
       new CfnOutput(this, 'ReleasePlaybookName', { value: release.name, description: 'The release playbook name (the playbook field of its input)' });
-    }
-    if (this.approverPolicy) {
-      new CfnOutput(this, 'ApproverPolicyArn', {
-        value: this.approverPolicy.managedPolicyArn,
-        description: 'Attach to the on-call role: lets it answer approval requests (firebreak approve / reject)',
-      });
     }
     new CfnOutput(this, 'AlertTopicArn', { value: this.alertTopic.topicArn });
     new CfnOutput(this, 'StateTableName', { value: this.stateTable.tableName });

@@ -82,6 +82,21 @@ const INSTANCE_CHANGING = [
   'ec2:ReplaceIamInstanceProfileAssociation',
 ];
 
+/**
+ * Role-name patterns an instance profile restored by release may never carry (the part after
+ * `role/`): administrator and break-glass roles by their usual names, IAM Identity Center roles,
+ * AWS Organizations' account-access role.
+ */
+export const PRIVILEGED_ROLE_PATTERNS = [
+  '*Admin*',
+  '*admin*',
+  '*BreakGlass*',
+  '*breakglass*',
+  '*break-glass*',
+  'OrganizationAccountAccessRole',
+  'aws-reserved/*',
+] as const;
+
 /** EC2 actions that need iam:PassRole on the role of the instance profile they associate. */
 const NEEDS_PASS_ROLE = new Set(['ec2:AssociateIamInstanceProfile', 'ec2:ReplaceIamInstanceProfileAssociation']);
 
@@ -195,6 +210,15 @@ const SCOPES: readonly ActionScope[] = [
     // known then: the receiving service can be pinned, the role cannot.
     conditions: () => ({ StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } }),
     why: 'Release re-associates the instance profile recorded at quarantine time, whose role is known only then; iam:PassedToService limits the pass to EC2.',
+  },
+  {
+    // Release re-associates the recorded profile (its MAC checked first): whatever the record says,
+    // the role never hands EC2 Firebreak's own roles, an administrator's or a break-glass role.
+    sid: 'DenyPassingPrivilegedRoles',
+    effect: iam.Effect.DENY,
+    actions: requestedOf('iam:PassRole'),
+    resources: (arns) => [...arns.ownRoles, ...PRIVILEGED_ROLE_PATTERNS.map((pattern) => arns.iam('role').replace(/\*$/, pattern))],
+    why: 'Not a finding: a Deny grants nothing.',
   },
   {
     sid: 'ReadInstanceProfiles',

@@ -1,215 +1,175 @@
-import {
-  InvalidToken,
-  SFNClient,
-  SendTaskFailureCommand,
-  SendTaskSuccessCommand,
-  TaskDoesNotExist,
-  TaskTimedOut,
-} from '@aws-sdk/client-sfn';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { createHash, createHmac } from 'node:crypto';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Command } from 'commander';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  APPROVAL_REJECTED_ERROR,
-  ApprovalCredentialsError,
-  ApprovalFailedError,
-  ApprovalRequestClosedError,
-  approveTask,
-  createApprovalCommands,
-  rejectTask,
-} from '../../lib/cli/approvals';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { ApprovalCliDependencies } from '../../lib/cli/approvals';
+import { ApprovalRefusedError, ApprovalSetupError, answer, createApprovalCommands, signedAnswer } from '../../lib/cli/approvals';
 import { buildProgram } from '../../lib/cli/main';
 
-const sfnMock = mockClient(SFNClient);
-const stsMock = mockClient(STSClient);
-
-const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAe0wJ7Jc+firebreak-test-token==';
-const CALLER = 'arn:aws:sts::999988887777:assumed-role/IncidentResponder/alice@example.com';
+const EXECUTION = 'arn:aws:states:eu-west-1:999988887777:execution:Firebreak-compromised-ec2-instance:gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d';
+const URL_ = 'https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws/';
+const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'session-token' };
+const CALLER = 'arn:aws:sts::999988887777:assumed-role/IncidentResponder/alice';
 const AT = new Date('2026-11-20T10:15:00.000Z');
-const now = () => AT;
 
-const sfn = () => new SFNClient({ region: 'eu-west-1' });
-const sts = () => new STSClient({ region: 'eu-west-1' });
+const cloudFormation = mockClient(CloudFormationClient);
 
-const successInputs = () => sfnMock.commandCalls(SendTaskSuccessCommand).map((call) => call.args[0].input);
-const failureInputs = () => sfnMock.commandCalls(SendTaskFailureCommand).map((call) => call.args[0].input);
-
-function noCredentials(): Error {
-  return Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
+interface Sent {
+  url: string;
+  init: { method: string; headers: Record<string, string>; body: string };
 }
 
+function deps(response: { status: number; body: unknown }, sent: Sent[], overrides: Partial<ApprovalCliDependencies> = {}): ApprovalCliDependencies {
+  return {
+    cloudFormation: (region) => new CloudFormationClient({ region }),
+    credentials: async () => CREDENTIALS,
+    fetch: async (url, init) => {
+      sent.push({ url, init });
+      return { status: response.status, text: async () => (typeof response.body === 'string' ? response.body : JSON.stringify(response.body)) };
+    },
+    out: () => undefined,
+    err: () => undefined,
+    ...overrides,
+  };
+}
+
+const APPROVED = { outcome: 'approved', executionArn: EXECUTION, decidedBy: CALLER, decidedAt: AT.toISOString(), message: 'Approved: the playbook resumes its waiting steps.' };
+
 beforeEach(() => {
-  sfnMock.reset();
-  stsMock.reset();
-  stsMock.on(GetCallerIdentityCommand).resolves({ Arn: CALLER, Account: '999988887777', UserId: 'AROAEXAMPLE:alice' });
-  sfnMock.on(SendTaskSuccessCommand).resolves({});
-  sfnMock.on(SendTaskFailureCommand).resolves({});
-});
-afterEach(() => {
-  sfnMock.reset();
-  stsMock.reset();
-  vi.restoreAllMocks();
-});
-
-describe('approveTask', () => {
-  it('sends SendTaskSuccess with who (the STS caller ARN), when and the comment', async () => {
-    const answer = await approveTask(sfn(), sts(), TOKEN, 'looked at the flow logs, go', now);
-
-    expect(stsMock.commandCalls(GetCallerIdentityCommand).map((call) => call.args[0].input)).toEqual([{}]);
-    expect(successInputs()).toEqual([
+  cloudFormation.reset();
+  cloudFormation.on(DescribeStacksCommand).resolves({
+    Stacks: [
       {
-        taskToken: TOKEN,
-        output: JSON.stringify({ approved: true, by: CALLER, at: '2026-11-20T10:15:00.000Z', comment: 'looked at the flow logs, go' }),
+        StackName: 'Firebreak',
+        StackStatus: 'UPDATE_COMPLETE',
+        CreationTime: AT,
+        Outputs: [{ OutputKey: 'ApprovalFunctionUrl', OutputValue: URL_ }],
       },
-    ]);
-    expect(answer).toEqual({ approved: true, by: CALLER, at: '2026-11-20T10:15:00.000Z', comment: 'looked at the flow logs, go' });
-  });
-
-  it('leaves the comment out when none is given', async () => {
-    await approveTask(sfn(), sts(), TOKEN, undefined, now);
-
-    expect(successInputs()).toEqual([
-      { taskToken: TOKEN, output: JSON.stringify({ approved: true, by: CALLER, at: '2026-11-20T10:15:00.000Z' }) },
-    ]);
-  });
-
-  it("records 'unknown' as the approver when STS fails for a reason other than credentials, and still answers", async () => {
-    stsMock.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
-
-    const answer = await approveTask(sfn(), sts(), TOKEN, undefined, now);
-
-    expect(answer.by).toBe('unknown');
-    expect(successInputs()).toHaveLength(1);
-  });
-
-  it.each([
-    ['TaskTimedOut', () => new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} })],
-    ['TaskDoesNotExist', () => new TaskDoesNotExist({ message: 'Task does not exist', $metadata: {} })],
-    ['InvalidToken', () => new InvalidToken({ message: 'Invalid Token', $metadata: {} })],
-  ])('turns %s into ApprovalRequestClosedError with a clear message', async (_name, error) => {
-    sfnMock.on(SendTaskSuccessCommand).rejects(error());
-
-    const answering = approveTask(sfn(), sts(), TOKEN, undefined, now);
-
-    await expect(answering).rejects.toBeInstanceOf(ApprovalRequestClosedError);
-    await expect(answering).rejects.toThrow('this approval request has already been answered or has timed out');
-  });
-
-  it('sends nothing to Step Functions when there are no credentials, and says what to set', async () => {
-    stsMock.on(GetCallerIdentityCommand).rejects(noCredentials());
-
-    const answering = approveTask(sfn(), sts(), TOKEN, undefined, now);
-
-    await expect(answering).rejects.toBeInstanceOf(ApprovalCredentialsError);
-    await expect(answering).rejects.toThrow(/^no AWS credentials found: set AWS_PROFILE/);
-    expect(sfnMock.calls()).toHaveLength(0);
-  });
-
-  it('names the missing IAM action when Step Functions denies the answer', async () => {
-    sfnMock.on(SendTaskSuccessCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
-
-    const answering = approveTask(sfn(), sts(), TOKEN, undefined, now);
-
-    await expect(answering).rejects.toBeInstanceOf(ApprovalFailedError);
-    await expect(answering).rejects.toThrow(/states:SendTaskSuccess/);
+    ],
   });
 });
 
-describe('rejectTask', () => {
-  it('sends SendTaskFailure with error Firebreak.ApprovalRejected and who, when, why as the JSON cause', async () => {
-    const cause = await rejectTask(sfn(), sts(), TOKEN, 'this host is the payment gateway, page its owner', now);
+describe('signedAnswer', () => {
+  it('signs a POST to the Function URL with SigV4 for service lambda in the execution region (verifiable signature)', async () => {
+    const body = JSON.stringify({ executionArn: EXECUTION, decision: 'approve' });
+    const request = await signedAnswer(URL_, body, 'eu-west-1', CREDENTIALS, AT);
+    expect(request.method).toBe('POST');
+    expect(request.body).toBe(body);
+    const host = new URL(URL_).hostname;
+    expect(request.headers).toMatchObject({
+      host,
+      'content-type': 'application/json',
+      'x-amz-date': '20261120T101500Z',
+      'x-amz-security-token': 'session-token',
+      'x-amz-content-sha256': createHash('sha256').update(body).digest('hex'),
+    });
+    const authorization = request.headers.authorization!;
+    expect(authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/20261120\/eu-west-1\/lambda\/aws4_request, SignedHeaders=[a-z0-9;-]+, Signature=[0-9a-f]{64}$/);
+    // Recompute the signature as AWS does, from the signed headers.
+    const signedHeaders = /SignedHeaders=([^,]+)/.exec(authorization)![1]!.split(';');
+    const canonical = [
+      'POST',
+      '/',
+      '',
+      ...signedHeaders.map((name) => `${name}:${request.headers[name]!.trim()}`),
+      '',
+      signedHeaders.join(';'),
+      createHash('sha256').update(body).digest('hex'),
+    ].join('\n');
+    const scope = '20261120/eu-west-1/lambda/aws4_request';
+    const toSign = ['AWS4-HMAC-SHA256', '20261120T101500Z', scope, createHash('sha256').update(canonical).digest('hex')].join('\n');
+    let key: Buffer = createHmac('sha256', `AWS4${CREDENTIALS.secretAccessKey}`).update('20261120').digest();
+    for (const part of ['eu-west-1', 'lambda', 'aws4_request']) key = createHmac('sha256', key).update(part).digest();
+    expect(authorization.endsWith(`Signature=${createHmac('sha256', key).update(toSign).digest('hex')}`)).toBe(true);
+  });
+});
 
-    expect(failureInputs()).toEqual([
-      {
-        taskToken: TOKEN,
-        error: 'Firebreak.ApprovalRejected',
-        cause: JSON.stringify({ by: CALLER, at: '2026-11-20T10:15:00.000Z', reason: 'this host is the payment gateway, page its owner' }),
-      },
-    ]);
-    expect(APPROVAL_REJECTED_ERROR).toBe('Firebreak.ApprovalRejected');
-    expect(cause).toEqual({ by: CALLER, at: '2026-11-20T10:15:00.000Z', reason: 'this host is the payment gateway, page its owner' });
-    expect(successInputs()).toEqual([]);
+describe('answer', () => {
+  it('approves: reads the URL from the stack output, posts { executionArn, decision, reason } signed, returns who AWS says answered', async () => {
+    const sent: Sent[] = [];
+    const outcome = await answer('approve', { execution: EXECUTION, stack: 'Firebreak', comment: 'checked the flow logs' }, deps({ status: 200, body: APPROVED }, sent), AT);
+    expect(cloudFormation.commandCalls(DescribeStacksCommand).map((call) => call.args[0].input)).toEqual([{ StackName: 'Firebreak' }]);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.url).toBe(URL_);
+    expect(JSON.parse(sent[0]!.init.body)).toEqual({ executionArn: EXECUTION, decision: 'approve', reason: 'checked the flow logs' });
+    expect(sent[0]!.init.headers.authorization).toContain('/eu-west-1/lambda/aws4_request');
+    expect(outcome).toMatchObject({ outcome: 'approved', decidedBy: CALLER });
   });
 
-  it('turns a timed-out request into ApprovalRequestClosedError', async () => {
-    sfnMock.on(SendTaskFailureCommand).rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} }));
+  it('rejects with the reason, to --url without reading the stack', async () => {
+    const sent: Sent[] = [];
+    await answer('reject', { execution: EXECUTION, stack: 'Firebreak', url: URL_, reason: 'false positive' }, deps({ status: 200, body: { ...APPROVED, outcome: 'rejected' } }, sent), AT);
+    expect(cloudFormation.calls()).toHaveLength(0);
+    expect(JSON.parse(sent[0]!.init.body)).toEqual({ executionArn: EXECUTION, decision: 'reject', reason: 'false positive' });
+  });
 
-    await expect(rejectTask(sfn(), sts(), TOKEN, undefined, now)).rejects.toBeInstanceOf(ApprovalRequestClosedError);
+  it('says clearly when AWS denies the signed request: the ApproverPolicy is missing', async () => {
+    const sent: Sent[] = [];
+    await expect(answer('approve', { execution: EXECUTION, stack: 'Firebreak' }, deps({ status: 403, body: { Message: 'Forbidden' } }, sent))).rejects.toThrow(
+      /AWS denied the request .*ApproverPolicy/,
+    );
+  });
+
+  it("passes the approval function's refusal on (already answered, not waiting, the instance's own role)", async () => {
+    const refusal = { outcome: 'refused', message: `${EXECUTION} was already approved by ${CALLER}: one answer only` };
+    await expect(answer('reject', { execution: EXECUTION, stack: 'Firebreak' }, deps({ status: 409, body: refusal }, []))).rejects.toThrow(
+      new ApprovalRefusedError(`the approval function refused the answer (409): ${refusal.message}`),
+    );
+  });
+
+  it('sends nothing without credentials, without the stack output, or with a malformed execution ARN', async () => {
+    const sent: Sent[] = [];
+    const noCredentials = deps({ status: 200, body: APPROVED }, sent, {
+      credentials: async () => {
+        throw Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
+      },
+    });
+    await expect(answer('approve', { execution: EXECUTION, stack: 'Firebreak' }, noCredentials)).rejects.toThrow(/no AWS credentials found/);
+    cloudFormation.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'Firebreak', StackStatus: 'UPDATE_COMPLETE', CreationTime: AT, Outputs: [] }] });
+    await expect(answer('approve', { execution: EXECUTION, stack: 'Firebreak' }, deps({ status: 200, body: APPROVED }, sent))).rejects.toThrow(
+      /has no output ApprovalFunctionUrl/,
+    );
+    await expect(answer('approve', { execution: 'arn:aws:states:nope', stack: 'Firebreak' }, deps({ status: 200, body: APPROVED }, sent))).rejects.toBeInstanceOf(
+      ApprovalSetupError,
+    );
+    expect(sent).toHaveLength(0);
   });
 });
 
 describe('firebreak approve / reject commands', () => {
-  function run(argv: string[]) {
+  async function run(argv: string[], response: { status: number; body: unknown }) {
     const program = new Command('firebreak').exitOverride();
     let exitCode = 0;
-    const regions: (string | undefined)[] = [];
-    createApprovalCommands((region) => {
-      regions.push(region);
-      return { sfn: sfn(), sts: sts() };
-    })(program, (code) => {
+    const lines: string[] = [];
+    const errors: string[] = [];
+    const sent: Sent[] = [];
+    createApprovalCommands({ ...deps(response, sent), out: (line) => void lines.push(line), err: (line) => void errors.push(line) })(program, (code) => {
       exitCode = Math.max(exitCode, code);
     });
-    const errors: string[] = [];
-    const lines: string[] = [];
-    vi.spyOn(console, 'error').mockImplementation((line: unknown) => void errors.push(String(line)));
-    vi.spyOn(console, 'log').mockImplementation((line: unknown) => void lines.push(String(line)));
-    return program
-      .parseAsync(['node', 'firebreak', ...argv])
-      .then(() => ({ exitCode, errors, lines, regions }));
+    await program.parseAsync(['node', 'firebreak', ...argv]);
+    return { exitCode, lines, errors, sent };
   }
 
-  it('approve: answers with the token and comment in the given region and exits 0', async () => {
-    const { exitCode, lines, regions } = await run(['approve', '--token', ` ${TOKEN} `, '--comment', 'go', '--region', 'eu-west-1']);
-
+  it('approve --execution: exits 0 and says who approved', async () => {
+    const { exitCode, lines, sent } = await run(['approve', '--execution', EXECUTION], { status: 200, body: APPROVED });
     expect(exitCode).toBe(0);
-    expect(regions).toEqual(['eu-west-1']);
-    expect(successInputs()).toHaveLength(1);
-    expect(successInputs()[0]!.taskToken).toBe(TOKEN);
-    expect(JSON.parse(successInputs()[0]!.output!)).toMatchObject({ approved: true, by: CALLER, comment: 'go' });
+    expect(sent).toHaveLength(1);
     expect(lines.join('\n')).toContain(`Approved by ${CALLER}`);
   });
 
-  it('reject: answers with the reason and exits 0', async () => {
-    const { exitCode } = await run(['reject', '--token', TOKEN, '--reason', 'false positive']);
-
-    expect(exitCode).toBe(0);
-    expect(failureInputs()).toHaveLength(1);
-    expect(JSON.parse(failureInputs()[0]!.cause!)).toMatchObject({ by: CALLER, reason: 'false positive' });
+  it('reject --execution --reason: exits 1 with the reason when refused, 2 when nothing was sent', async () => {
+    expect((await run(['reject', '--execution', EXECUTION, '--reason', 'x'], { status: 409, body: { outcome: 'refused', message: 'no longer waits' } })).exitCode).toBe(1);
+    const bad = await run(['reject', '--execution', 'not-an-arn'], { status: 200, body: APPROVED });
+    expect(bad.exitCode).toBe(2);
+    expect(bad.errors.join('\n')).toContain('firebreak reject: --execution');
+    expect(bad.sent).toHaveLength(0);
   });
 
-  it('exits 1 with the clear message when the request was already answered or timed out', async () => {
-    sfnMock.on(SendTaskSuccessCommand).rejects(new TaskDoesNotExist({ message: 'Task does not exist', $metadata: {} }));
-
-    const { exitCode, errors } = await run(['approve', '--token', TOKEN]);
-
-    expect(exitCode).toBe(1);
-    expect(errors.join('\n')).toContain('firebreak approve: this approval request has already been answered or has timed out');
-  });
-
-  it('exits 2 naming what is missing when there are no credentials', async () => {
-    stsMock.on(GetCallerIdentityCommand).rejects(noCredentials());
-
-    const { exitCode, errors } = await run(['reject', '--token', TOKEN]);
-
-    expect(exitCode).toBe(2);
-    expect(errors.join('\n')).toContain('firebreak reject: no AWS credentials found: set AWS_PROFILE');
-    expect(sfnMock.calls()).toHaveLength(0);
-  });
-
-  it('exits 2 without calling AWS when the token is blank or too long', async () => {
-    const blank = await run(['approve', '--token', '   ']);
-    expect(blank.exitCode).toBe(2);
-    expect(blank.errors.join('\n')).toContain('--token: the task token is empty');
-
-    const long = await run(['approve', '--token', 'x'.repeat(2049)]);
-    expect(long.exitCode).toBe(2);
-    expect(sfnMock.calls()).toHaveLength(0);
-    expect(stsMock.calls()).toHaveLength(0);
-  });
-
-  it('is registered in the firebreak program', () => {
-    const names = buildProgram(() => undefined).commands.map((command) => command.name());
-    expect(names).toEqual(expect.arrayContaining(['approve', 'reject']));
+  it('no longer takes a task token: the alert never shows one', () => {
+    const program = buildProgram(() => undefined);
+    const approve = program.commands.find((command) => command.name() === 'approve')!;
+    expect(approve.options.map((option) => option.long)).not.toContain('--token');
+    expect(approve.options.map((option) => option.long)).toContain('--execution');
   });
 });

@@ -200,7 +200,7 @@ describe('FirebreakStack IAM', () => {
     expect(bySid.TagContainedInstances).toBeUndefined();
   });
 
-  it('grants publish-alert sns:Publish on the alert topic and the topic key, nothing else', () => {
+  it('grants publish-alert sns:Publish on the alert topic and the topic key, and PutItem of approval requests only, nothing else', () => {
     const statements = responderStatements(synthesize().template, 'PublishAlert');
     expect(statements).toEqual([
       { Sid: 'PublishAlerts', Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: expect.stringMatching(/^AlertTopic/) } },
@@ -209,6 +209,13 @@ describe('FirebreakStack IAM', () => {
         Effect: 'Allow',
         Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
         Resource: { 'Fn::GetAtt': [expect.stringMatching(/^AlertKey/), 'Arn'] },
+      },
+      {
+        Sid: 'StoreApprovalRequests',
+        Effect: 'Allow',
+        Action: 'dynamodb:PutItem',
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^StateTable/), 'Arn'] },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'approval#*' } },
       },
     ]);
   });
@@ -433,15 +440,15 @@ describe('FirebreakStack resources', () => {
   it('runs every responder on nodejs22.x, arm64, traced, with its own log group and the Firebreak environment', () => {
     const { template } = synthesize({ protectedInstanceIds: ['i-0123456789abcdef0'], protectedTagKey: 'firebreak:protected' });
     const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
-    // triage, publish-alert, quarantine-instance, snapshot-volumes and the containment guard.
-    expect(functions).toHaveLength(5);
+    // triage, publish-alert, quarantine-instance, snapshot-volumes, the containment guard and the approval function.
+    expect(functions).toHaveLength(6);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
         TracingConfig: { Mode: 'Active' },
-        LoggingConfig: { LogGroup: { Ref: expect.stringMatching(/^Responder.*Logs/) } },
+        LoggingConfig: { LogGroup: { Ref: expect.stringMatching(/^(Responder|Approvals).*Logs/) } },
         Environment: {
           Variables: {
             NODE_OPTIONS: '--enable-source-maps',
@@ -487,8 +494,8 @@ describe('FirebreakStack resources', () => {
   it('keeps log groups for the configured retention (a year by default) and retains them with the stack', () => {
     const { template } = synthesize();
     const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
-    // Five responders (the containment guard included) and four state machines.
-    expect(groups).toHaveLength(5 + 4);
+    // Five responders (the containment guard included), the approval function and four state machines.
+    expect(groups).toHaveLength(5 + 1 + 4);
     for (const group of groups) {
       expect(group).toMatchObject({ Properties: { RetentionInDays: 365 }, DeletionPolicy: 'Retain' });
     }
@@ -537,6 +544,7 @@ describe('FirebreakStack resources', () => {
     expect(Object.keys(outputs).sort()).toEqual(
       [
         'AlertTopicArn',
+        'ApprovalFunctionUrl',
         'ApproverPolicyArn',
         'DispatcherArn',
         'EventBusName',
@@ -572,17 +580,24 @@ describe('FirebreakStack props', () => {
 const RELEASE = {
   ...playbook('release-instance', [action('release', 'release-instance'), action('alert', 'notify')], { resourceKinds: ['ec2-instance'] }, 0),
   trigger: 'manual' as const,
+  approval: { required: true, timeoutSeconds: 3600, onTimeout: 'evidence-only' as const },
 };
 const tableArn = { 'Fn::GetAtt': [expect.stringMatching(/^StateTable/), 'Arn'] };
 
 describe('FirebreakStack safety rails', () => {
-  it('deploys the containment guard only when an automatic playbook changes resources', () => {
+  it('deploys the containment guard and the approval function only when a playbook changes resources, the manual release included (issue 8)', () => {
     const functions = (props: Parameters<typeof synthesize>[0]) =>
       Object.keys(resourcesOf(synthesize(props).template, 'AWS::Lambda::Function')).map((id) => id.replace(/Function[0-9A-F]+$/, ''));
     expect(functions({})).toContain('ResponderContainmentGuard');
     expect(functions({ playbooks: [ALARM, DEFAULT_ALERT] })).not.toContain('ResponderContainmentGuard');
-    // A manual playbook is not guarded: release-instance is deployed, the guard is not.
-    expect(functions({ playbooks: [DEFAULT_ALERT, RELEASE] })).toEqual(['ResponderTriage', 'ResponderPublishAlert', 'ResponderReleaseInstance']);
+    expect(functions({ playbooks: [ALARM, DEFAULT_ALERT] })).not.toContain('Approvals');
+    expect(functions({ playbooks: [DEFAULT_ALERT, RELEASE] })).toEqual([
+      'ResponderTriage',
+      'ResponderPublishAlert',
+      'ResponderContainmentGuard',
+      'ResponderReleaseInstance',
+      'Approvals',
+    ]);
   });
 
   it('grants the guard DescribeInstances and only the blast-radius items of the state table, and names its role for member roles', () => {
@@ -642,20 +657,107 @@ describe('FirebreakStack safety rails', () => {
     expect(() => synthesize({ blastRadiusWindowSeconds: 59 })).toThrow(/blastRadiusWindowSeconds must be a whole number of seconds from 60 to 604800/);
   });
 
-  it('offers an ApproverPolicy: SendTaskSuccess and SendTaskFailure on exactly the guarded playbooks', () => {
+  it('offers an ApproverPolicy that may only call the approval function through its AWS_IAM URL (issue 8: no SendTaskSuccess for people)', () => {
     const { template } = synthesize({ playbooks: [COMPROMISED, ALARM, DEFAULT_ALERT, RELEASE] });
     const policies = Object.values(resourcesOf(template, 'AWS::IAM::ManagedPolicy'));
     expect(policies).toHaveLength(1);
+    const approvalFunction = { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::Lambda::Function', 'ApprovalsFunction'), 'Arn'] };
     expect((policies[0]!.Properties.PolicyDocument as { Statement: Statement[] }).Statement).toEqual([
       {
-        Sid: 'AnswerFirebreakApprovalRequests',
+        Sid: 'CallTheApprovalFunctionUrl',
         Effect: 'Allow',
-        Action: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
-        Resource: { Ref: logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'PlaybookCompromisedEc2StateMachine') },
+        Action: 'lambda:InvokeFunctionUrl',
+        Resource: approvalFunction,
+        Condition: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
+      },
+      {
+        Sid: 'InvokeTheApprovalFunctionThroughItsUrlOnly',
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: approvalFunction,
+        Condition: { Bool: { 'lambda:InvokedViaFunctionUrl': 'true' } },
       },
     ]);
-    expect(template.toJSON().Outputs.ApproverPolicyArn).toEqual({ Description: expect.any(String) as unknown, Value: { Ref: expect.stringMatching(/^ApproverPolicy/) } });
+    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM', TargetFunctionArn: approvalFunction });
+    expect(template.toJSON().Outputs.ApproverPolicyArn).toEqual({ Description: expect.any(String) as unknown, Value: { Ref: expect.stringMatching(/^ApprovalsApproverPolicy/) } });
+    expect(template.toJSON().Outputs.ApprovalFunctionUrl.Value).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ApprovalsFunctionFunctionUrl/), 'FunctionUrl'] });
     expect(resourcesOf(synthesize({ playbooks: [ALARM, DEFAULT_ALERT] }).template, 'AWS::IAM::ManagedPolicy')).toEqual({});
+  });
+
+  it('gives only the approval function states:SendTaskSuccess/SendTaskFailure, approval# items, and DescribeExecution on the guarded playbooks', () => {
+    const { template } = synthesize({ playbooks: [COMPROMISED, ALARM, DEFAULT_ALERT, RELEASE] });
+    const roles = Object.keys(resourcesOf(template, 'AWS::IAM::Role'));
+    const holders = roles.filter((role) => JSON.stringify(statementsOfRole(template, role)).includes('states:SendTask'));
+    expect(holders).toEqual([logicalIdOf(template, 'AWS::IAM::Role', 'ApprovalsFunctionRole')]);
+    const statements = statementsOfRole(template, holders[0]!).filter((statement) => statement.Sid !== 'WriteOwnLogs' && !String(statement.Action).startsWith('xray:'));
+    const bySid = Object.fromEntries(statements.map((statement) => [statement.Sid, statement]));
+    expect(bySid.ReadAndDecideApprovalRequests).toEqual({
+      Sid: 'ReadAndDecideApprovalRequests',
+      Effect: 'Allow',
+      Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      Resource: tableArn,
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'approval#*' } },
+    });
+    expect(bySid.AnswerWaitingPlaybooks).toEqual({ Sid: 'AnswerWaitingPlaybooks', Effect: 'Allow', Action: ['states:SendTaskFailure', 'states:SendTaskSuccess'], Resource: '*' });
+    const described = JSON.stringify(bySid.DescribeWaitingPlaybookExecutions);
+    expect(described).toContain('states:DescribeExecution');
+    expect(described).toContain(':execution:');
+    expect(described).toContain(logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'PlaybookCompromisedEc2StateMachine'));
+    expect(described).toContain(logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'PlaybookReleaseInstanceStateMachine'));
+    expect(described).not.toContain(logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'PlaybookDefaultAlertStateMachine'));
+    for (const machine of Object.keys(resourcesOf(template, 'AWS::StepFunctions::StateMachine'))) {
+      const role = logicalIdOf(template, 'AWS::IAM::Role', `${machine.replace(/StateMachine[0-9A-F]+$/, '')}StateMachineRole`);
+      expect(JSON.stringify(statementsOfRole(template, role))).not.toContain('states:SendTask');
+    }
+  });
+
+  it('seals records with an HMAC key only quarantine may GenerateMac with and only release may VerifyMac with (issue 8)', () => {
+    const { template } = synthesize({ playbooks: [COMPROMISED, DEFAULT_ALERT, RELEASE] });
+    const keys = Object.entries(resourcesOf(template, 'AWS::KMS::Key')).filter(([, key]) => key.Properties.KeySpec === 'HMAC_256');
+    expect(keys).toHaveLength(1);
+    const [keyId, key] = keys[0]!;
+    expect(key).toMatchObject({ DeletionPolicy: 'Retain', Properties: { KeyUsage: 'GENERATE_VERIFY_MAC' } });
+    const statements = (key.Properties.KeyPolicy as { Statement: Statement[] }).Statement;
+    const bySid = Object.fromEntries(statements.map((statement) => [statement.Sid, statement]));
+    const roleArn = (name: string) => ({ 'Fn::GetAtt': [logicalIdOf(template, 'AWS::IAM::Role', name), 'Arn'] });
+    expect(bySid.QuarantineSealsRecords).toEqual({
+      Sid: 'QuarantineSealsRecords',
+      Effect: 'Allow',
+      Principal: { AWS: roleArn('ResponderQuarantineInstanceRole') },
+      Action: 'kms:GenerateMac',
+      Resource: '*',
+      Condition: { StringEquals: { 'kms:MacAlgorithm': 'HMAC_SHA_256' } },
+    });
+    expect(bySid.ReleaseVerifiesRecords).toMatchObject({ Principal: { AWS: roleArn('ResponderReleaseInstanceRole') }, Action: 'kms:VerifyMac' });
+    expect(JSON.stringify(bySid.AccountAdministersTheKey)).not.toMatch(/GenerateMac|VerifyMac|Decrypt|"kms:\*"/);
+    expect(statements.map((statement) => statement.Sid).sort()).toEqual(['AccountAdministersTheKey', 'QuarantineSealsRecords', 'ReleaseVerifiesRecords']);
+    for (const fn of ['ResponderQuarantineInstance', 'ResponderReleaseInstance']) {
+      const id = logicalIdOf(template, 'AWS::Lambda::Function', `${fn}Function`);
+      expect(resourcesOf(template, 'AWS::Lambda::Function')[id]!.Properties).toMatchObject({
+        Environment: { Variables: { FIREBREAK_RECORD_KEY_ARN: { 'Fn::GetAtt': [keyId, 'Arn'] } } },
+      });
+    }
+    const publish = resourcesOf(template, 'AWS::Lambda::Function')[logicalIdOf(template, 'AWS::Lambda::Function', 'ResponderPublishAlertFunction')]!;
+    expect(JSON.stringify(publish.Properties.Environment)).not.toContain('FIREBREAK_RECORD_KEY_ARN');
+  });
+
+  it('lets release read approvals but never write them, and never pass Firebreak, administrator or break-glass roles to EC2', () => {
+    const { template } = synthesize({ playbooks: [COMPROMISED, DEFAULT_ALERT, RELEASE] });
+    const statements = responderStatements(template, 'ReleaseInstance');
+    const bySid = Object.fromEntries(statements.map((statement) => [statement.Sid, statement]));
+    expect(bySid.ReadApprovals).toEqual({
+      Sid: 'ReadApprovals',
+      Effect: 'Allow',
+      Action: 'dynamodb:GetItem',
+      Resource: tableArn,
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'approval#*' } },
+    });
+    expect(bySid.PassInstanceRolesBackToEc2).toMatchObject({ Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } } });
+    const deny = JSON.stringify(bySid.DenyPassingPrivilegedRoles);
+    expect(bySid.DenyPassingPrivilegedRoles).toMatchObject({ Effect: 'Deny', Action: 'iam:PassRole' });
+    for (const pattern of ['role/firebreak-responder-*', ':role/*Admin*', ':role/*BreakGlass*', ':role/*break-glass*', ':role/OrganizationAccountAccessRole', ':role/aws-reserved/*']) {
+      expect(deny).toContain(pattern);
+    }
   });
 
   it('deploys the release playbook for firebreak release, with its ARN as an output, and never lets the dispatcher start it', () => {

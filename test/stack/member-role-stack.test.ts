@@ -284,10 +284,17 @@ describe('MemberRoleStack permissions', () => {
     ]);
   });
 
-  it('adds iam:PassRole pinned to EC2 when release re-associates instance profiles', () => {
+  it('adds iam:PassRole pinned to EC2 when release re-associates instance profiles, never for its own, administrator or break-glass roles', () => {
     const { template } = synthesize({ iamActions: ['ec2:AssociateIamInstanceProfile'] });
 
-    expect(permissionStatements(template)).toEqual([
+    const statements = permissionStatements(template) as { Sid?: string; Resource?: unknown }[];
+    const deny = statements.find((statement) => statement.Sid === 'DenyPassingPrivilegedRoles');
+    expect(deny).toMatchObject({ Effect: 'Deny', Action: 'iam:PassRole' });
+    const denied = JSON.stringify(deny?.Resource);
+    for (const pattern of ['*Admin*', '*admin*', '*BreakGlass*', '*breakglass*', '*break-glass*', 'OrganizationAccountAccessRole', 'aws-reserved/*']) {
+      expect(denied).toContain(`:role/${pattern}`);
+    }
+    expect(statements.filter((statement) => statement.Sid !== 'DenyPassingPrivilegedRoles')).toEqual([
       {
         Sid: 'ContainInstances',
         Effect: 'Allow',

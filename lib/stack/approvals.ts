@@ -1,0 +1,221 @@
+/**
+ * Approvals and record integrity, the stack's side (docs/security.md, issue 8):
+ *
+ * - `Approvals`: the approval function (lambdas/approval) behind a Function URL with AuthType
+ *   AWS_IAM, the only role in the deployment with states:SendTaskSuccess/SendTaskFailure; it reads
+ *   and decides `approval#` items only, and describes only executions of the guarded playbooks.
+ *   `ApproverPolicy` lets people invoke that URL and nothing else.
+ * - `RecordKey`: the KMS HMAC key that seals pre-quarantine records. Its key policy, not IAM,
+ *   decides who may use it: kms:GenerateMac for quarantine-instance's role only, kms:VerifyMac for
+ *   release-instance's role only; the account administers the key but cannot MAC with it.
+ * - `grantStateItems`: one more state-table statement for a role, limited to its own item prefix
+ *   (publish-alert puts approval requests, release reads approvals).
+ */
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { APPROVER_IAM_ACTIONS } from '../cli/approvals';
+import { STATE_KEY_PREFIX } from '../contracts/security';
+import { APPROVAL_URL_OUTPUT_KEY } from '../responders/approval';
+import type { PlannedStatement } from './iam-scopes';
+import { ResponderFunction } from './responder-function';
+
+/** The approval function's folder under lambdas/. */
+export const APPROVAL_FUNCTION = 'approval';
+
+export interface ApprovalsProps {
+  /** The state table holding `approval#` items. */
+  readonly stateTable: dynamodb.ITable;
+  /** The guarded playbooks: the only executions the function may describe and answer. */
+  readonly guardedPlaybooks: readonly sfn.StateMachine[];
+  /** Role-name prefixes of Firebreak's own roles: their sessions are refused as approvers. */
+  readonly deniedApproverRolePrefixes: readonly string[];
+  readonly logRetention: logs.RetentionDays;
+  /** Variables every Firebreak function gets (POWERTOOLS_SERVICE_NAME, FIREBREAK_STATE_TABLE…). */
+  readonly environment: Readonly<Record<string, string>>;
+}
+
+/** The approval function, its Function URL, and the policy that lets people call it. */
+export class Approvals extends Construct {
+  public readonly function: ResponderFunction;
+  public readonly url: lambda.FunctionUrl;
+  /** Attach to the on-call role: it may invoke the approval function's URL, nothing else. */
+  public readonly approverPolicy: iam.ManagedPolicy;
+
+  constructor(scope: Construct, id: string, props: ApprovalsProps) {
+    super(scope, id);
+    const executions = props.guardedPlaybooks.map(
+      (machine) => `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${machine.stateMachineName}:*`,
+    );
+    const statements: PlannedStatement[] = [
+      {
+        statement: new iam.PolicyStatement({
+          sid: 'ReadAndDecideApprovalRequests',
+          actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+          resources: [props.stateTable.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': `${STATE_KEY_PREFIX.approval}*` } },
+        }),
+        wildcards: [],
+      },
+      {
+        statement: new iam.PolicyStatement({ sid: 'DescribeWaitingPlaybookExecutions', actions: ['states:DescribeExecution'], resources: executions }),
+        wildcards: executions.map((resource) => ({
+          resource,
+          why: 'The execution waiting for approval is known only at run time; the statement names each guarded playbook of this deployment.',
+        })),
+      },
+      {
+        statement: new iam.PolicyStatement({ sid: 'AnswerWaitingPlaybooks', actions: ['states:SendTaskFailure', 'states:SendTaskSuccess'], resources: ['*'] }),
+        wildcards: [
+          {
+            resource: '*',
+            why: 'states:SendTaskSuccess and SendTaskFailure support no resource-level permissions (the Service Authorization Reference lists no resource type for them: the task token names the task). This role is the only one in the deployment that holds them, and the function sends only tokens it read from approval requests of executions it verified.',
+          },
+        ],
+      },
+    ];
+    this.function = new ResponderFunction(this, 'Function', {
+      responder: APPROVAL_FUNCTION,
+      description: 'Firebreak approval: records who approved or rejected a waiting playbook (as AWS authenticated them), then answers it',
+      environment: {
+        ...props.environment,
+        FIREBREAK_APPROVAL_STATE_MACHINES: props.guardedPlaybooks.map((machine) => machine.stateMachineArn).join(','),
+        FIREBREAK_DENIED_APPROVER_ROLE_PREFIXES: props.deniedApproverRolePrefixes.join(','),
+      },
+      statements,
+      logRetention: props.logRetention,
+      memorySize: 256,
+      timeout: Duration.seconds(15),
+    });
+    // AWS authenticates every request (SigV4) and IAM authorizes it: the approver's identity is
+    // AWS's, never a field of the body (https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html).
+    this.url = this.function.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
+
+    const functionArn = this.function.function.functionArn;
+    this.approverPolicy = new iam.ManagedPolicy(this, 'ApproverPolicy', {
+      description:
+        'Firebreak: answer approval requests (firebreak approve / reject --execution ARN) through the approval function. Attach to the on-call role only.',
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'CallTheApprovalFunctionUrl',
+          actions: [APPROVER_IAM_ACTIONS[0]],
+          resources: [functionArn],
+          conditions: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
+        }),
+        new iam.PolicyStatement({
+          // Since October 2025 a new Function URL also needs lambda:InvokeFunction; the condition
+          // keeps it to calls through the URL.
+          sid: 'InvokeTheApprovalFunctionThroughItsUrlOnly',
+          actions: [APPROVER_IAM_ACTIONS[1]],
+          resources: [functionArn],
+          conditions: { Bool: { 'lambda:InvokedViaFunctionUrl': 'true' } },
+        }),
+      ],
+    });
+
+    new CfnOutput(Stack.of(this), APPROVAL_URL_OUTPUT_KEY, {
+      value: this.url.url,
+      description: 'The approval function (AuthType AWS_IAM): firebreak approve / reject --execution ARN sign their answer to it',
+    });
+    new CfnOutput(Stack.of(this), 'ApproverPolicyArn', {
+      value: this.approverPolicy.managedPolicyArn,
+      description: 'Attach to the on-call role: lets it answer approval requests (firebreak approve / reject)',
+    });
+  }
+}
+
+export interface RecordKeyProps {
+  /** Roles that seal records (quarantine-instance): kms:GenerateMac only. */
+  readonly sealers: readonly iam.IRole[];
+  /** Roles that verify records (release-instance): kms:VerifyMac only. */
+  readonly verifiers: readonly iam.IRole[];
+}
+
+/** The KMS HMAC key that seals pre-quarantine records. */
+export class RecordKey extends Construct {
+  public readonly key: kms.Key;
+
+  constructor(scope: Construct, id: string, props: RecordKeyProps) {
+    super(scope, id);
+    const macAlgorithm = { StringEquals: { 'kms:MacAlgorithm': 'HMAC_SHA_256' } };
+    const statements = [
+      new iam.PolicyStatement({
+        // Administration only: no statement delegates GenerateMac or VerifyMac to IAM, so no identity
+        // policy in the account can grant them; only the named roles below may MAC.
+        sid: 'AccountAdministersTheKey',
+        principals: [new iam.AccountRootPrincipal()],
+        actions: [
+          'kms:CancelKeyDeletion',
+          'kms:CreateAlias',
+          'kms:DeleteAlias',
+          'kms:DescribeKey',
+          'kms:DisableKey',
+          'kms:EnableKey',
+          'kms:GetKeyPolicy',
+          'kms:ListGrants',
+          'kms:ListResourceTags',
+          'kms:PutKeyPolicy',
+          'kms:RevokeGrant',
+          'kms:ScheduleKeyDeletion',
+          'kms:TagResource',
+          'kms:UntagResource',
+          'kms:UpdateAlias',
+          'kms:UpdateKeyDescription',
+        ],
+        resources: ['*'],
+      }),
+    ];
+    if (props.sealers.length > 0) {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'QuarantineSealsRecords',
+          principals: props.sealers.map((role) => new iam.ArnPrincipal(role.roleArn)),
+          actions: ['kms:GenerateMac'],
+          resources: ['*'],
+          conditions: macAlgorithm,
+        }),
+      );
+    }
+    if (props.verifiers.length > 0) {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'ReleaseVerifiesRecords',
+          principals: props.verifiers.map((role) => new iam.ArnPrincipal(role.roleArn)),
+          actions: ['kms:VerifyMac'],
+          resources: ['*'],
+          conditions: macAlgorithm,
+        }),
+      );
+    }
+    this.key = new kms.Key(this, 'Key', {
+      description: 'Firebreak: seals pre-quarantine records (HMAC); quarantine MACs, release verifies',
+      keySpec: kms.KeySpec.HMAC_256,
+      keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
+      // Records sealed with it are what releases restore from: never delete it with the stack.
+      removalPolicy: RemovalPolicy.RETAIN,
+      policy: new iam.PolicyDocument({ statements }),
+    });
+    Validations.of(this.key).acknowledge({
+      id: 'AwsSolutions-KMS5',
+      reason:
+        'KMS does not support automatic rotation of HMAC keys (https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html): it is an HMAC_256 key used only for GenerateMac/VerifyMac of pre-quarantine records.',
+    });
+  }
+}
+
+/** One more state-table statement for `role`: `actions` on the items whose key starts with `prefix`. */
+export function grantStateItems(role: iam.IRole, table: dynamodb.ITable, sid: string, actions: readonly string[], prefix: string): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid,
+      actions: [...actions],
+      resources: [table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': `${prefix}*` } },
+    }),
+  );
+}
