@@ -25,6 +25,12 @@ export interface CompiledStateMachineProps {
   /** Further permissions (StartExecution, SendMessage…). */
   readonly statements?: readonly iam.PolicyStatement[];
   readonly logRetention: logs.RetentionDays;
+  /**
+   * Log each event's input and output. Off for playbooks that wait for approval: the waiting
+   * state's parameters carry the task token (docs/security.md).
+   * @default true
+   */
+  readonly includeExecutionData?: boolean;
 }
 
 /** A Step Functions state machine running a compiled definition. */
@@ -56,7 +62,7 @@ export class CompiledStateMachineConstruct extends Construct {
       stateMachineType: props.type,
       definitionBody: sfn.DefinitionBody.fromString(JSON.stringify(props.compiled.definition)),
       definitionSubstitutions: { ...props.substitutions },
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: props.includeExecutionData ?? true },
       tracingEnabled: true,
     });
 

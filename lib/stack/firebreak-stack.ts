@@ -372,6 +372,9 @@ export class FirebreakStack extends Stack {
         substitutions: Object.fromEntries(used.map((responder) => [functionPlaceholder(responder), fn(responder).functionArn])),
         invokes: used.map(fn),
         logRetention,
+        // A playbook that can wait for approval hands publish-alert its task token: keep event
+        // data (and so the token) out of its logs. The execution history still has it (docs/security.md).
+        ...(isGuardedPlaybook(playbook) ? { includeExecutionData: false } : {}),
       });
       playbookMachines.set(playbook.name, machine.stateMachine);
     }

@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ACTIONS, iamActionsForStep } from '../../lib/playbooks/actions';
-import { compilePlaybook } from '../../lib/playbooks/compile';
+import { compilePlaybook, isGuardedPlaybook } from '../../lib/playbooks/compile';
 import type { AslDefinition } from '../../lib/playbooks/compile';
 import { flattenSteps } from '../../lib/playbooks/model';
 import { guardDutySeverityThreshold, releasePlaybook, STATE_TABLE_ACCESS } from '../../lib/stack/firebreak-stack';
@@ -339,7 +339,8 @@ describe('FirebreakStack state machines', () => {
       expect(Object.keys(machine.DefinitionSubstitutions as object).sort()).toEqual([...compiled.substitutions].sort());
       expect(machine.LoggingConfiguration).toEqual({
         Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [expect.stringMatching(new RegExp(`^${prefix}Logs`)), 'Arn'] } } }],
-        IncludeExecutionData: true,
+        // Playbooks that can wait for approval keep the task token out of their logs (issue 8).
+        IncludeExecutionData: !isGuardedPlaybook(pb),
         Level: 'ALL',
       });
       expect(machine.TracingConfiguration).toEqual({ Enabled: true });
@@ -709,6 +710,15 @@ describe('FirebreakStack safety rails', () => {
       const role = logicalIdOf(template, 'AWS::IAM::Role', `${machine.replace(/StateMachine[0-9A-F]+$/, '')}StateMachineRole`);
       expect(JSON.stringify(statementsOfRole(template, role))).not.toContain('states:SendTask');
     }
+  });
+
+  it('keeps execution data (and so the task token of an approval wait) out of the logs of playbooks that can wait for approval', () => {
+    const { template } = synthesize({ playbooks: [COMPROMISED, DEFAULT_ALERT, RELEASE] });
+    const machines = resourcesOf(template, 'AWS::StepFunctions::StateMachine');
+    const logging = (id: string) => (machines[logicalIdOf(template, 'AWS::StepFunctions::StateMachine', id)]!.Properties.LoggingConfiguration as { IncludeExecutionData: boolean; Level: string });
+    expect(logging('PlaybookCompromisedEc2StateMachine')).toMatchObject({ IncludeExecutionData: false, Level: 'ALL' });
+    expect(logging('PlaybookReleaseInstanceStateMachine')).toMatchObject({ IncludeExecutionData: false, Level: 'ALL' });
+    expect(logging('PlaybookDefaultAlertStateMachine')).toMatchObject({ IncludeExecutionData: true });
   });
 
   it('seals records with an HMAC key only quarantine may GenerateMac with and only release may VerifyMac with (issue 8)', () => {
