@@ -2,6 +2,7 @@
 import { clientFactoryFromEnvironment } from '../../lib/aws/member-accounts';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { createQuarantineInstanceHandler } from '../../lib/responders/quarantine';
+import { DynamoDbGrantStore } from '../../lib/responders/grants';
 import { DynamoDbQuarantineRecordStore } from '../../lib/responders/quarantine-records';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SECURITY_ENV } from '../../lib/contracts/security';
@@ -13,7 +14,9 @@ const records = new DynamoDbQuarantineRecordStore(clients.dynamodb(), process.en
 // Seals the pre-quarantine record (kms:GenerateMac); without the key the record is saved unsealed.
 const recordKey = process.env[SECURITY_ENV.recordKey];
 const sealer = recordKey ? new KmsRecordSealer(new KMSClient({}), recordKey) : undefined;
+// The containment guard's grants: this function acts only for executions the guard cleared.
+const grants = new DynamoDbGrantStore(clients.dynamodb(), process.env.FIREBREAK_STATE_TABLE ?? '');
 
 /** Builds the handler over injected clients and record store: the local game day runs exactly this. */
 export const createHandler = createQuarantineInstanceHandler;
-export const handler = createHandler({ clients, logger, records, ...(sealer ? { sealer } : {}) });
+export const handler = createHandler({ clients, logger, records, grants, ...(sealer ? { sealer } : {}) });

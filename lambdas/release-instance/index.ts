@@ -1,6 +1,7 @@
 /** release-instance Lambda: restores a quarantined instance to its recorded state (logic in lib/responders/release.ts). */
 import { clientFactoryFromEnvironment } from '../../lib/aws/member-accounts';
 import { createResponderLogger } from '../../lib/responders/logging';
+import { DynamoDbGrantStore, releaseGrantCheck } from '../../lib/responders/grants';
 import { DynamoDbQuarantineRecordStore } from '../../lib/responders/quarantine-records';
 import { createReleaseInstanceHandler } from '../../lib/responders/release';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -14,8 +15,12 @@ const clients = clientFactoryFromEnvironment();
 const records = new DynamoDbQuarantineRecordStore(clients.dynamodb(), process.env.FIREBREAK_STATE_TABLE ?? '');
 // The record key is the deployment's (never the record's): kms:VerifyMac before anything changes.
 const sealer = new KmsRecordSealer(new KMSClient({}), process.env[SECURITY_ENV.recordKey] ?? '');
-// The approval of this execution (and, once the guard writes grants, its grant: lib/responders/grants.ts).
-const clearance = new ApprovalReleaseClearance(new DynamoDbApprovalStore(clients.dynamodb(), process.env.FIREBREAK_STATE_TABLE ?? ''));
+// The guard's grant of this execution (lib/responders/grants.ts) and its approval.
+const grants = new DynamoDbGrantStore(clients.dynamodb(), process.env.FIREBREAK_STATE_TABLE ?? '');
+const clearance = new ApprovalReleaseClearance(
+  new DynamoDbApprovalStore(clients.dynamodb(), process.env.FIREBREAK_STATE_TABLE ?? ''),
+  releaseGrantCheck(grants),
+);
 
 /** Builds the handler over injected clients and record store: the local game day runs exactly this. */
 export const createHandler = createReleaseInstanceHandler;

@@ -18,7 +18,9 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { SameAccountClientFactory, type AwsTarget, type ClientFactory } from './clients';
 import { awsErrorCode, toResponderError } from './errors';
-import { MemberRoleUnavailableError, ResponderFailedError, ResponderInputError } from '../responders/errors';
+import { MemberRoleUnavailableError, ResponderFailedError, ResponderInputError, UnservedAccountError } from '../responders/errors';
+import type { ServedAccounts } from '../contracts/security';
+import { servedAccountsFromEnvironment, unservedAccountReason } from '../contracts/security';
 
 /** The default name of the role the member-role stack creates in every member account. */
 export const DEFAULT_MEMBER_ROLE_NAME = 'FirebreakResponder';
@@ -289,9 +291,65 @@ const environmentSchema = z.object({
 });
 
 /**
+ * The accounts a deployment serves, from its environment (the contracts' one reading of
+ * SECURITY_ENV); throws a TypeError naming the problem. Without FIREBREAK_SECURITY_ACCOUNT_ID no
+ * account can be told apart, so a responder must not start.
+ */
+export function requireServedAccounts(env: Readonly<Record<string, string | undefined>> = process.env): ServedAccounts {
+  const read = servedAccountsFromEnvironment(env);
+  if ('problem' in read) throw new TypeError(`Invalid Firebreak environment: ${read.problem}`);
+  return read.served;
+}
+
+/** Throws UnservedAccountError unless the deployment serves `account` (see `unservedAccountReason`). */
+export function assertServedAccount(account: string, served: ServedAccounts): void {
+  const reason = unservedAccountReason(account, served);
+  if (reason !== undefined) {
+    throw new UnservedAccountError(`Firebreak refuses to act for this incident: ${reason}. No call was made in account ${account}.`, account);
+  }
+}
+
+/**
+ * A ClientFactory that hands out EC2 and IAM clients only for the accounts the deployment serves:
+ * for any other account it throws UnservedAccountError before a client exists, so no call is ever
+ * made there, and an incident of another account never falls back to the security account's own
+ * credentials. Security-account services (SNS, Step Functions, DynamoDB) pass through.
+ */
+export class ServedAccountClientFactory implements ClientFactory {
+  constructor(
+    private readonly inner: ClientFactory,
+    readonly served: ServedAccounts,
+  ) {}
+
+  async ec2(target: AwsTarget): Promise<EC2Client> {
+    assertServedAccount(target.account, this.served);
+    return this.inner.ec2(target);
+  }
+
+  async iam(target: AwsTarget): Promise<IAMClient> {
+    assertServedAccount(target.account, this.served);
+    return this.inner.iam(target);
+  }
+
+  sns(): SNSClient {
+    return this.inner.sns();
+  }
+
+  sfn(): SFNClient {
+    return this.inner.sfn();
+  }
+
+  dynamodb(): DynamoDBClient {
+    return this.inner.dynamodb();
+  }
+}
+
+/**
  * The client factory a Lambda entry point should use: member accounts through the member role when
- * `FIREBREAK_MEMBER_ROLE_NAME` is set (with `FIREBREAK_SECURITY_ACCOUNT_ID` and optionally
- * `FIREBREAK_MEMBER_ROLE_EXTERNAL_ID`), otherwise the function's own credentials for every target.
+ * `FIREBREAK_MEMBER_ROLE_NAME` is set (with optionally `FIREBREAK_MEMBER_ROLE_EXTERNAL_ID`),
+ * otherwise the function's own credentials for the security account only. Either way only the
+ * served accounts (`requireServedAccounts`) get a client; FIREBREAK_SECURITY_ACCOUNT_ID is
+ * required.
  */
 export function clientFactoryFromEnvironment(env: NodeJS.ProcessEnv = process.env): ClientFactory {
   const parsed = environmentSchema.safeParse(env);
@@ -299,21 +357,25 @@ export function clientFactoryFromEnvironment(env: NodeJS.ProcessEnv = process.en
     throw new TypeError(`Invalid Firebreak environment: ${z.prettifyError(parsed.error)}`);
   }
   const config = parsed.data;
-  if (config.FIREBREAK_MEMBER_ROLE_NAME === undefined) {
-    return new SameAccountClientFactory(config.AWS_REGION);
-  }
-  if (config.FIREBREAK_SECURITY_ACCOUNT_ID === undefined) {
+  if (config.FIREBREAK_MEMBER_ROLE_NAME !== undefined && config.FIREBREAK_SECURITY_ACCOUNT_ID === undefined) {
     throw new TypeError(
       'FIREBREAK_MEMBER_ROLE_NAME is set but FIREBREAK_SECURITY_ACCOUNT_ID is not: the responder cannot tell its own account from member accounts',
     );
   }
-  return new MemberAccountClientFactory({
-    securityAccountId: config.FIREBREAK_SECURITY_ACCOUNT_ID,
-    memberRoleName: config.FIREBREAK_MEMBER_ROLE_NAME,
-    homeRegion: config.AWS_REGION,
-    ...(config.FIREBREAK_MEMBER_ROLE_EXTERNAL_ID !== undefined
-      ? { externalId: config.FIREBREAK_MEMBER_ROLE_EXTERNAL_ID }
-      : {}),
-    ...(config.AWS_LAMBDA_FUNCTION_NAME !== undefined ? { sessionName: config.AWS_LAMBDA_FUNCTION_NAME } : {}),
-  });
+  const served = requireServedAccounts(env);
+  if (config.FIREBREAK_MEMBER_ROLE_NAME === undefined) {
+    return new ServedAccountClientFactory(new SameAccountClientFactory(config.AWS_REGION), served);
+  }
+  return new ServedAccountClientFactory(
+    new MemberAccountClientFactory({
+      securityAccountId: served.securityAccountId,
+      memberRoleName: config.FIREBREAK_MEMBER_ROLE_NAME,
+      homeRegion: config.AWS_REGION,
+      ...(config.FIREBREAK_MEMBER_ROLE_EXTERNAL_ID !== undefined
+        ? { externalId: config.FIREBREAK_MEMBER_ROLE_EXTERNAL_ID }
+        : {}),
+      ...(config.AWS_LAMBDA_FUNCTION_NAME !== undefined ? { sessionName: config.AWS_LAMBDA_FUNCTION_NAME } : {}),
+    }),
+    served,
+  );
 }

@@ -29,7 +29,29 @@ export const SECURITY_ENV = {
    * anything (kms:VerifyMac). Set on those two responders only.
    */
   recordKey: 'FIREBREAK_RECORD_KEY_ARN',
+  /**
+   * The CloudFormation stack name: the containment guard accepts only executions of state
+   * machines named `<stackName>-<playbook>` (set on the guard).
+   */
+  stackName: 'FIREBREAK_STACK_NAME',
+  /**
+   * JSON `{ "<playbook>": PlaybookRails }` the stack writes from the compiled playbooks (set on the
+   * guard): approval, timeout and kind per playbook come from here, never from the Lambda input.
+   */
+  playbookRails: 'FIREBREAK_PLAYBOOK_RAILS',
 } as const;
+
+/** The rails of one deployed playbook, as the stack writes them into FIREBREAK_PLAYBOOK_RAILS. */
+export interface PlaybookRails {
+  /** A person must approve before the resource-changing steps run. */
+  readonly approvalRequired: boolean;
+  /** What the playbook does when nobody answers in time. */
+  readonly onTimeout: 'evidence-only' | 'contain';
+  /** How long the playbook waits for an answer. */
+  readonly timeoutSeconds: number;
+  /** `contain` (quarantine-instance) or `release` (release-instance): a grant of one kind never authorizes the other. */
+  readonly kind: 'contain' | 'release';
+}
 
 /** Tag keys Firebreak reads from EC2 at the time of action (never from the event). */
 export const SECURITY_TAGS = {
@@ -133,6 +155,8 @@ export interface ContainmentGrant {
   readonly account: string;
   readonly region: string;
   readonly instanceId: string;
+  /** What the grant allows: a `contain` grant never authorizes a release, nor the reverse. */
+  readonly kind: 'contain' | 'release';
   readonly gameDay: boolean;
   /** The effective mode the guard decided (the deployment's ceiling applied). */
   readonly mode: 'dry-run' | 'enforce';

@@ -153,7 +153,27 @@ export interface GameDayClients extends ClientFactory {
   kms(): KMSClient;
 }
 
+/** A Step Functions execution as DescribeExecution reports it (what the engine knows of its own executions). */
+export interface DescribedExecution {
+  readonly executionArn: string;
+  readonly stateMachineArn: string;
+  readonly name: string;
+  readonly status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  /** The execution input, as JSON text. */
+  readonly input: string;
+  readonly startDate: Date;
+  readonly stopDate?: Date;
+}
+
+/** Looks an execution up by ARN (undefined: it does not exist). */
+export type ExecutionDirectory = (executionArn: string) => DescribedExecution | undefined;
+
 export interface GameDayBackend {
+  /**
+   * Makes `states:DescribeExecution` answer from the engine's executions (the containment guard
+   * verifies the execution it clears), behind the backend's call log, faults and permissions.
+   */
+  serveExecutions?(directory: ExecutionDirectory): void;
   /** `local` or `endpoint <url>`, for the report. */
   readonly description: string;
   /** Creates the environment (and the deployment's topic, queue and table); returns the ids it got. */

@@ -72,6 +72,7 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, FinalizeRequ
 import type {
   AccountInspection,
   DeploymentResources,
+  ExecutionDirectory,
   GameDayBackend,
   GameDayCall,
   GameDayClients,
@@ -88,7 +89,7 @@ import { matchesAction } from './sim/permissions';
 import { FaultQueue } from './sim/faults';
 import { accessDenied } from './sim/call';
 import type { ServiceName } from './sim/call';
-import type { SimulatedServiceError } from './sim/errors';
+import { SimulatedServiceError } from './sim/errors';
 
 /** The SDK client configuration the endpoint backend lets a caller add (tests: credentials, a retry strategy without sleeps). */
 export interface EndpointClientConfig {
@@ -296,6 +297,8 @@ export class EndpointBackend implements GameDayBackend {
   private readonly calls: GameDayCall[] = [];
   private readonly faults = new FaultQueue();
   private denied: readonly string[] = [];
+  /** The engine's executions: DescribeExecution is answered from them (the endpoint does not run the state machines). */
+  private executions?: ExecutionDirectory;
   private readonly roleClients = new Map<string, GameDayClients>();
   private admin?: GameDayClients & { sts(): STSClient };
   private readonly created: CreatedResource[] = [];
@@ -402,6 +405,21 @@ export class EndpointBackend implements GameDayBackend {
         log('error', answer.code);
         throw sdkError(service, answer, attempt);
       }
+      if (api === 'states:DescribeExecution' && this.executions !== undefined) {
+        // The state machines run in the engine, not at the endpoint: answer as Step Functions would.
+        const executionArn = String(input.executionArn ?? '');
+        const execution = this.executions(executionArn);
+        if (!execution) {
+          log('error', 'ExecutionDoesNotExist');
+          throw sdkError(service, new SimulatedServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`, 400), attempt);
+        }
+        log('ok');
+        const { stopDate, ...described } = execution;
+        return {
+          output: { ...described, ...(stopDate !== undefined ? { stopDate } : {}), inputDetails: { included: true }, $metadata: { httpStatusCode: 200, attempts: attempt } },
+          response: { statusCode: 200, headers: {} },
+        } as never;
+      }
       try {
         const result = await next(args);
         log('ok');
@@ -443,6 +461,10 @@ export class EndpointBackend implements GameDayBackend {
   private adminClients(): GameDayClients & { sts(): STSClient } {
     this.admin ??= this.factory(undefined);
     return this.admin;
+  }
+
+  serveExecutions(directory: ExecutionDirectory): void {
+    this.executions = directory;
   }
 
   clients(role: string): GameDayClients {

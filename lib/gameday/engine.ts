@@ -24,7 +24,7 @@ import type { AslDefinition, AslState } from '../playbooks/compile';
 import { applySubstitutions, functionPlaceholder, LAMBDA_INVOKE_RESOURCE, taskStates } from '../playbooks/compile';
 import { INVALID_EVENT_QUEUE_PLACEHOLDER, stateMachinePlaceholder } from '../playbooks/dispatcher';
 import type { SynthesizedDefinitions } from '../stack/app';
-import type { GameDayBackend, ResolvedEnvironment } from './backend';
+import type { DescribedExecution, GameDayBackend, ResolvedEnvironment } from './backend';
 import { wallClockMs } from './backend';
 import type { LocalHandler } from './responders';
 import { buildLocalResponder, LOCAL_RESPONDERS } from './responders';
@@ -55,6 +55,9 @@ export const DISPATCHER_ROLE = 'firebreak-dispatcher';
 
 /** The role the approval function runs as. */
 export const APPROVAL_ROLE = 'firebreak-approval';
+
+/** The stack name the local state machines carry (`Firebreak-<playbook>`), as the default deployment's. */
+export const LOCAL_STACK_NAME = 'Firebreak';
 /** The role of game-day approvers: a scenario's `by: alice` answers as `assumed-role/<this>/alice`. */
 export const GAMEDAY_APPROVER_ROLE = 'firebreak-gameday-approver';
 
@@ -294,6 +297,7 @@ export class LocalEngine {
   private readonly validate: boolean;
   /** Every execution by ARN (the approval function describes them). */
   private readonly byArn = new Map<string, ExecutionRecord>();
+  private readonly templateEnvironments: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** Task tokens of approval states waiting now, and the answer the approval function sent each. */
   private readonly waitingTokens = new Map<string, { kind: 'success'; output: string } | { kind: 'failure'; error: string; cause: string } | undefined>();
   readonly dispatcherArn: string;
@@ -315,14 +319,20 @@ export class LocalEngine {
       this.functions.set(arn, responder);
     }
     const machineArn = (name: string) => `arn:aws:states:${region}:${account}:stateMachine:${name}`;
-    const playbookMachines = Object.keys(definitions.playbooks).map((playbook) => ({ playbook, name: `Firebreak-${playbook}` }));
+    const playbookMachines = Object.keys(definitions.playbooks).map((playbook) => ({ playbook, name: `${LOCAL_STACK_NAME}-${playbook}` }));
     for (const { playbook, name } of playbookMachines) substitutions[stateMachinePlaceholder(playbook)] = machineArn(name);
-    this.dispatcherArn = machineArn('Firebreak-dispatcher');
+    this.dispatcherArn = machineArn(`${LOCAL_STACK_NAME}-dispatcher`);
+    this.templateEnvironments = definitions.environments ?? {};
 
     // What the stack gives every responder (lib/stack/firebreak-stack.ts), with the prepared resources.
     const protectedIds = settings.protectedInstances.map((name) => environment.instances[name]?.instanceId ?? name);
     this.lambdaEnvironment = {
       POWERTOOLS_SERVICE_NAME: 'firebreak',
+      AWS_REGION: region,
+      // The deployment's mode ceiling, as the stack writes it (forceDryRun or mode dry-run: dry-run).
+      [SECURITY_ENV.mode]: settings.forceDryRun || settings.mode === 'dry-run' ? 'dry-run' : 'enforce',
+      // The local state machines are named `<stack>-<playbook>` like the deployed ones.
+      [SECURITY_ENV.stackName]: LOCAL_STACK_NAME,
       ALERT_TOPIC_ARN: environment.deployment.alertTopicArn,
       FIREBREAK_STATE_TABLE: environment.deployment.stateTableName,
       FIREBREAK_SECURITY_ACCOUNT_ID: account,
@@ -333,7 +343,9 @@ export class LocalEngine {
       ...(settings.blastRadiusWindowSeconds !== undefined ? { FIREBREAK_BLAST_RADIUS_WINDOW_SECONDS: String(settings.blastRadiusWindowSeconds) } : {}),
     };
 
-    this.deploy(this.dispatcherArn, 'Firebreak-dispatcher', 'dispatcher', definitions.dispatcher.definition, substitutions);
+    this.deploy(this.dispatcherArn, `${LOCAL_STACK_NAME}-dispatcher`, 'dispatcher', definitions.dispatcher.definition, substitutions);
+    // The containment guard verifies the executions it clears: DescribeExecution answers from these.
+    options.backend.serveExecutions?.((executionArn) => this.describeExecution(executionArn));
     for (const { playbook, name } of playbookMachines) {
       this.deploy(machineArn(name), name, 'playbook', (definitions.playbooks[playbook] as { definition: string }).definition, substitutions, playbook);
     }
@@ -342,6 +354,42 @@ export class LocalEngine {
   /** The environment variables every local responder gets (as the stack sets them). */
   get responderEnvironment(): Readonly<Record<string, string>> {
     return this.lambdaEnvironment;
+  }
+
+  /**
+   * The environment of one responder: the literal variables the synthesized stack gives its
+   * function (FIREBREAK_PLAYBOOK_RAILS on the guard, FIREBREAK_MODE…), with the game day's own
+   * resources and settings over them.
+   */
+  environmentOf(responder: string): Readonly<Record<string, string>> {
+    return { ...this.templateEnvironments[responder], ...this.lambdaEnvironment };
+  }
+
+  /** One execution as DescribeExecution reports it, if the engine started it. */
+  describeExecution(executionArn: string): DescribedExecution | undefined {
+    const record = this.byArn.get(executionArn);
+    if (!record) return undefined;
+    return {
+      executionArn: record.executionArn,
+      stateMachineArn: record.stateMachineArn,
+      name: record.name,
+      status: record.status,
+      input: JSON.stringify(record.input ?? {}),
+      startDate: record.startSim,
+      ...(record.endSim !== undefined ? { stopDate: record.endSim } : {}),
+    };
+  }
+
+  /**
+   * Invokes a responder's Lambda directly, as anyone with lambda:InvokeFunction could (no state
+   * machine around it): the attack the rails at the point of action must withstand.
+   */
+  async invokeDirectly(responder: string, payload: unknown): Promise<{ readonly result?: unknown; readonly error?: { readonly name: string; readonly message: string } }> {
+    try {
+      return { result: await this.handler(responder)(structuredClone(payload)) };
+    } catch (error) {
+      return { error: { name: error instanceof Error ? error.name : 'Error', message: error instanceof Error ? error.message : String(error) } };
+    }
   }
 
   private deploy(arn: string, name: string, kind: ExecutionKind, definitionString: string, substitutions: Record<string, string>, playbook?: string): void {
@@ -377,7 +425,7 @@ export class LocalEngine {
     if (!handler) {
       handler = buildLocalResponder(responder, {
         clients: this.backend.clients(responderRole(responder, this.region())),
-        environment: this.lambdaEnvironment,
+        environment: this.environmentOf(responder),
         now: () => this.backend.now(),
       });
       this.handlers.set(responder, handler);
@@ -493,6 +541,7 @@ export class LocalEngine {
     this.byArn.set(executionArn, record);
     const running = this.run(deployed, record).finally(() => {
       finish();
+      if (!this.retain) this.byArn.delete(executionArn);
       this.onExecutionEnd?.(record);
     });
     const tracked = running.then(() => undefined);

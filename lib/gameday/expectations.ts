@@ -29,6 +29,8 @@ export interface RunFacts {
   readonly after: AccountInspection;
   readonly calls: readonly GameDayCall[];
   readonly containment?: Containment;
+  /** Responders invoked directly by `invoke:` injections. */
+  readonly invocations?: readonly { readonly responder: string; readonly result?: unknown; readonly error?: { readonly name: string; readonly message: string } }[];
 }
 
 function show(value: unknown): string {
@@ -323,6 +325,29 @@ export function evaluateExpectations(scenario: Scenario, facts: RunFacts): Expec
       (spec.atMost === undefined || count <= spec.atMost) &&
       (bounds.length > 0 || count > 0);
     results.push(result(name, passed, bounds.length > 0 ? bounds.join(' and ') : 'at least 1', count));
+  }
+
+  if (expect.invocations !== undefined) {
+    const spec = expect.invocations;
+    const invoked = facts.invocations ?? [];
+    const statusOf = (invocation: (typeof invoked)[number]) =>
+      invocation.error ? `error ${invocation.error.name}` : String((invocation.result as { status?: unknown } | undefined)?.status ?? '(no status)');
+    if (spec.count !== undefined) results.push(result('responders invoked directly', invoked.length === spec.count, spec.count, invoked.length));
+    if (spec.result !== undefined) {
+      const statuses = invoked.map(statusOf);
+      results.push(result('direct invocation result', sameValues(statuses, spec.result), spec.result, listOrNothing(statuses)));
+    }
+    if (spec.error !== undefined) {
+      const errors = invoked.map((invocation) => invocation.error?.name ?? 'no error');
+      results.push(result('direct invocation error', sameValues(errors, spec.error), spec.error, listOrNothing(errors)));
+    }
+    for (const text of spec.contains ?? []) {
+      const bodies = invoked.map((invocation) => JSON.stringify(invocation.error ?? invocation.result ?? null));
+      const missing = bodies.filter((body) => !body.includes(text)).length;
+      results.push(
+        result(`direct invocations mention "${text}"`, bodies.length > 0 && missing === 0, 'in every one', bodies.length === 0 ? '(no invocation)' : missing === 0 ? 'in every one' : `missing in ${missing}`),
+      );
+    }
   }
 
   if (expect.containedWithinSeconds !== undefined) {

@@ -7,9 +7,11 @@ import type { IpPermission } from '@aws-sdk/client-ec2';
 import type { InitializeMiddleware } from '@smithy/types';
 import { SimulatedAws } from './sim';
 import type { InstanceSpec, SimulatedClientFactory } from './sim';
+import { SimulatedServiceError } from './sim/errors';
 import type {
   AccountInspection,
   DeploymentResources,
+  ExecutionDirectory,
   GameDayBackend,
   GameDayCall,
   GameDayClients,
@@ -179,6 +181,26 @@ export class LocalBackend implements GameDayBackend {
     this.baseline = sim.calls().length;
     this.resolved = { account, region, vpcs, securityGroups: groups, instances, deployment };
     return this.resolved;
+  }
+
+  serveExecutions(directory: ExecutionDirectory): void {
+    // https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html
+    this.sim.defineApi('states:DescribeExecution', (call) => {
+      const executionArn = String(call.input.executionArn ?? '');
+      if (!/^arn:[\w-]+:states:/.test(executionArn)) throw new SimulatedServiceError('InvalidArn', `Invalid Arn: '${executionArn}'`, 400);
+      const execution = directory(executionArn);
+      if (!execution) throw new SimulatedServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`, 400);
+      return {
+        executionArn: execution.executionArn,
+        stateMachineArn: execution.stateMachineArn,
+        name: execution.name,
+        status: execution.status,
+        startDate: execution.startDate,
+        ...(execution.stopDate !== undefined ? { stopDate: execution.stopDate } : {}),
+        input: execution.input,
+        inputDetails: { included: true },
+      };
+    });
   }
 
   clients(role: string): GameDayClients {

@@ -5,9 +5,12 @@
  * clients and clock. The Lambda modules themselves are not imported: their module scope reads
  * `process.env` and would fail (or talk to AWS) outside Lambda.
  */
+import type { ClientFactory } from '../aws/clients';
+import { ServedAccountClientFactory, requireServedAccounts } from '../aws/member-accounts';
 import { createTriageHandler } from '../playbooks/triage';
 import { alertTopicArnFromEnv, createPublishAlertHandler } from '../responders/alert';
 import { createContainmentGuardHandler, readContainmentGuardConfig } from '../responders/containment-guard';
+import { DynamoDbGrantStore, releaseGrantCheck } from '../responders/grants';
 import { silentLogger } from '../responders/logging';
 import { createQuarantineInstanceHandler } from '../responders/quarantine';
 import { DynamoDbQuarantineRecordStore } from '../responders/quarantine-records';
@@ -38,6 +41,19 @@ export class UnknownResponderError extends Error {
   }
 }
 
+/** The state table of the deployment (FIREBREAK_STATE_TABLE). */
+function stateTable(environment: Readonly<Record<string, string>>): string {
+  return environment.FIREBREAK_STATE_TABLE ?? '';
+}
+
+/**
+ * The clients a responder that acts in the incident's account gets: only the accounts the
+ * deployment serves, as in Lambda (lib/aws/member-accounts.ts clientFactoryFromEnvironment).
+ */
+function servedClients(clients: GameDayClients, environment: Readonly<Record<string, string>>): ClientFactory {
+  return new ServedAccountClientFactory(clients, requireServedAccounts(environment));
+}
+
 const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => LocalHandler>> = {
   triage: ({ environment }) => createTriageHandler({ logger: silentLogger, environment }),
   'publish-alert': ({ clients, environment, now }) =>
@@ -46,28 +62,42 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
       logger: silentLogger,
       topicArn: alertTopicArnFromEnv(environment),
       approvals: new DynamoDbApprovalStore(clients.dynamodb(), environment.FIREBREAK_STATE_TABLE ?? ''),
+      environment,
       now,
     }),
-  'snapshot-volumes': ({ clients, now }) => createSnapshotVolumesHandler({ clients, logger: silentLogger, now }),
+  'snapshot-volumes': ({ clients, environment, now }) =>
+    createSnapshotVolumesHandler({ clients: servedClients(clients, environment), logger: silentLogger, environment, now }),
   'quarantine-instance': ({ clients, environment, now }) =>
     createQuarantineInstanceHandler({
-      clients,
+      clients: servedClients(clients, environment),
       logger: silentLogger,
-      records: new DynamoDbQuarantineRecordStore(clients.dynamodb(), environment.FIREBREAK_STATE_TABLE ?? ''),
+      records: new DynamoDbQuarantineRecordStore(clients.dynamodb(), stateTable(environment)),
       ...(environment[SECURITY_ENV.recordKey] ? { sealer: new KmsRecordSealer(clients.kms(), environment[SECURITY_ENV.recordKey] ?? '') } : {}),
+      grants: new DynamoDbGrantStore(clients.dynamodb(), stateTable(environment)),
+      environment,
       now,
     }),
   'release-instance': ({ clients, environment, now }) =>
     createReleaseInstanceHandler({
-      clients,
+      clients: servedClients(clients, environment),
       logger: silentLogger,
-      records: new DynamoDbQuarantineRecordStore(clients.dynamodb(), environment.FIREBREAK_STATE_TABLE ?? ''),
+      records: new DynamoDbQuarantineRecordStore(clients.dynamodb(), stateTable(environment)),
       ...(environment[SECURITY_ENV.recordKey] ? { sealer: new KmsRecordSealer(clients.kms(), environment[SECURITY_ENV.recordKey] ?? '') } : {}),
-      clearance: new ApprovalReleaseClearance(new DynamoDbApprovalStore(clients.dynamodb(), environment.FIREBREAK_STATE_TABLE ?? '')),
+      // The guard's release grant of the execution (lib/responders/grants.ts), then its approval.
+      clearance: new ApprovalReleaseClearance(
+        new DynamoDbApprovalStore(clients.dynamodb(), stateTable(environment)),
+        releaseGrantCheck(new DynamoDbGrantStore(clients.dynamodb(), stateTable(environment)), now),
+      ),
+      environment,
       now,
     }),
   'containment-guard': ({ clients, environment, now }) =>
-    createContainmentGuardHandler({ clients, logger: silentLogger, config: readContainmentGuardConfig(environment), now }),
+    createContainmentGuardHandler({
+      clients: servedClients(clients, environment),
+      logger: silentLogger,
+      config: readContainmentGuardConfig(environment),
+      now,
+    }),
 };
 
 /** Responders the local engine can run. */

@@ -3,6 +3,8 @@
  * state machines, inject its events through the dispatcher, wait for every execution, inspect the
  * account, build the timeline and check every expectation.
  */
+import type { Incident } from '../incident/model';
+import { parseEvent } from '../incident/parse';
 import type { Playbook } from '../playbooks/model';
 import { buildReleaseRequest, incidentKeyFromTags, RELEASE_PLAYBOOK } from '../release/request';
 import type { TriageDecision } from '../playbooks/triage';
@@ -11,7 +13,7 @@ import type { AccountInspection, GameDayBackend, GameDayCall, ResolvedEnvironmen
 import { wallClockMs } from './backend';
 import { definitionsFor } from './definitions';
 import type { ApprovalDecision, ApprovalDesk, ApprovalRequest, ExecutionRecord } from './engine';
-import { LocalEngine } from './engine';
+import { LOCAL_STACK_NAME, LocalEngine } from './engine';
 import type { ExpectationResult } from './expectations';
 import { evaluateExpectations } from './expectations';
 import { LocalBackend } from './local-backend';
@@ -33,6 +35,16 @@ export interface DeliveryOutcome {
   readonly duplicate: boolean;
 }
 
+/** A responder invoked directly by an `invoke:` injection, and what it answered. */
+export interface DirectInvocation {
+  /** Which `inject:` entry it came from (0-based). */
+  readonly injection: number;
+  readonly responder: string;
+  readonly payload: unknown;
+  readonly result?: unknown;
+  readonly error?: { readonly name: string; readonly message: string };
+}
+
 export interface ApprovalRecord {
   readonly request: Omit<ApprovalRequest, 'payload'>;
   readonly decision: ApprovalDecision;
@@ -46,6 +58,8 @@ export interface ScenarioRun {
   readonly deliveries: readonly DeliveryOutcome[];
   readonly executions: readonly ExecutionRecord[];
   readonly approvals: readonly ApprovalRecord[];
+  /** Responders invoked directly (`invoke:` injections). */
+  readonly invocations: readonly DirectInvocation[];
   readonly calls: readonly GameDayCall[];
   readonly before?: AccountInspection;
   readonly after?: AccountInspection;
@@ -134,6 +148,16 @@ async function startRelease(
   await engine.start(stateMachineArn, request.executionName, request.input).done;
 }
 
+/** The incident an `invoke:` or `start:` injection carries: its event, parsed as triage parses it. */
+function incidentOf(event: unknown): Incident {
+  return parseEvent(event);
+}
+
+/** An execution ARN of the deployment's playbook that was never started (what a forger would name). */
+function forgedExecutionArn(environment: ResolvedEnvironment, playbook: string, index: number): string {
+  return `arn:aws:states:${environment.region}:${environment.account}:execution:${LOCAL_STACK_NAME}-${playbook}:forged-${index}`;
+}
+
 function decisionOf(dispatcher: ExecutionRecord): TriageDecision | undefined {
   const triage = [...dispatcher.tasks].reverse().find((task) => task.responder === 'triage' && task.error === undefined);
   const payload = (triage?.result as { Payload?: unknown } | undefined)?.Payload;
@@ -147,6 +171,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   const backend = options.backend ?? new LocalBackend({ seed: scenario.name, account: env.account, region: env.region });
   const approvals: ApprovalRecord[] = [];
   const deliveries: DeliveryOutcome[] = [];
+  const invocations: DirectInvocation[] = [];
   let engine: LocalEngine | undefined;
   let resolved: ResolvedEnvironment | undefined;
   let before: AccountInspection | undefined;
@@ -165,20 +190,61 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       approvals: scenarioApprovalDesk(scenario.approvals, approvals),
     });
     const directories = options.templateDirectories ?? defaultTemplateDirectories();
-    const planned: { injection: number; event?: unknown; release?: { target: string; reason?: string } }[] = [];
+    const planned: {
+      injection: number;
+      event?: unknown;
+      release?: { target: string; reason?: string };
+      direct?: { kind: 'invoke' | 'start'; name: string; mode: 'enforce' | 'dry-run'; execution: 'none' | 'forged' | 'previous' };
+    }[] = [];
     for (const [injection, entry] of scenario.inject.entries()) {
       if (entry.release !== undefined) {
         planned.push({ injection, release: { target: entry.release, ...(entry.reason !== undefined ? { reason: entry.reason } : {}) } });
         continue;
       }
       const event = await buildInjectedEvent(entry, environment, directories);
+      if (entry.invoke !== undefined || entry.start !== undefined) {
+        const kind = entry.invoke !== undefined ? 'invoke' : 'start';
+        planned.push({
+          injection,
+          event,
+          direct: { kind, name: (entry.invoke ?? entry.start) as string, mode: entry.mode ?? 'enforce', execution: entry.execution ?? 'none' },
+        });
+        continue;
+      }
       for (let copy = 0; copy < entry.deliveries; copy += 1) planned.push({ injection, event: structuredClone(event) });
     }
     const running = engine;
     const mode = settings.forceDryRun || settings.mode === 'dry-run' ? 'dry-run' : 'enforce';
-    const deliver = async ({ injection, event, release }: (typeof planned)[number], index: number) => {
+    const deliver = async ({ injection, event, release, direct }: (typeof planned)[number], index: number) => {
       if (release) {
         await startRelease(running, backend, environment, release, mode);
+        return;
+      }
+      if (direct?.kind === 'start') {
+        // StartExecution on the playbook itself: no triage, no dispatcher, the input the caller chose.
+        const incident = incidentOf(event);
+        const stateMachineArn = running.stateMachineArnOf(direct.name);
+        if (!stateMachineArn) throw new Error(`start: no ${direct.name} playbook is deployed`);
+        await running.start(stateMachineArn, `direct-${index + 1}-${incident.key}`.slice(0, 80), { incident, mode: direct.mode, playbook: direct.name }).done;
+        return;
+      }
+      if (direct?.kind === 'invoke') {
+        const incident = incidentOf(event);
+        const playbook = scenario.playbook ?? 'compromised-ec2-instance';
+        const previous = running.executions().filter((record) => record.kind === 'playbook').at(-1);
+        const executionArn =
+          direct.execution === 'forged'
+            ? forgedExecutionArn(environment, playbook, index + 1)
+            : direct.execution === 'previous'
+              ? previous?.executionArn
+              : undefined;
+        const payload = {
+          incident,
+          mode: direct.mode,
+          options: {},
+          ...(executionArn !== undefined ? { execution: { executionArn, playbook } } : {}),
+        };
+        invocations.push({ injection, responder: direct.name, payload, ...(await running.invokeDirectly(direct.name, payload)) });
         return;
       }
       const dispatcher = await running.deliver(event);
@@ -209,7 +275,16 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     const executions = engine.executions().filter((record) => record.kind === 'playbook');
     const containment = measureContainment(calls, after, injectionSim, injectionWall);
     const timeline = buildTimeline({ executions: engine.executions(), calls, environment, injectionSim, injectionWall });
-    const expectations = evaluateExpectations(scenario, { environment, deliveries, executions, before, after, calls, ...(containment ? { containment } : {}) });
+    const expectations = evaluateExpectations(scenario, {
+      environment,
+      deliveries,
+      executions,
+      before,
+      after,
+      calls,
+      invocations,
+      ...(containment ? { containment } : {}),
+    });
     const lastEnd = Math.max(injectionSim.getTime(), ...engine.executions().map((record) => record.endSim?.getTime() ?? 0));
     return {
       scenario,
@@ -218,6 +293,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       deliveries,
       executions,
       approvals,
+      invocations,
       calls,
       before,
       after,
@@ -238,6 +314,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       deliveries,
       executions: engine?.executions().filter((record) => record.kind === 'playbook') ?? [],
       approvals,
+      invocations,
       calls,
       ...(before ? { before } : {}),
       timeline:

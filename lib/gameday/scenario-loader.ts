@@ -161,6 +161,10 @@ function crossCheck(document: ScenarioDocument, file: string, source: SourceMap,
     if (entry.template !== undefined && context.templates !== undefined && !context.templates.includes(entry.template)) {
       at(['inject', index, 'template'], `no event template '${entry.template}'${didYouMean(entry.template, context.templates)}`);
     }
+    if (entry.start !== undefined && context.playbooks !== undefined && !context.playbooks.some((candidate) => candidate.name === entry.start)) {
+      const names = context.playbooks.map((candidate) => candidate.name);
+      at(['inject', index, 'start'], `no playbook '${entry.start}'${didYouMean(entry.start, names)}`);
+    }
   });
 
   const playbook = document.playbook === null ? undefined : context.playbooks?.find((candidate) => candidate.name === document.playbook);

@@ -139,10 +139,37 @@ export const injectionSchema = z
       .default({})
       .describe('Overrides by dotted path; "${instances.web.instanceId}" style references resolve against the environment.'),
     deliveries: z.number().int().min(1).max(100).default(1).describe('How many times EventBridge delivers it (at least once!).'),
+    invoke: z
+      .string()
+      .regex(/^[a-z0-9-]+$/)
+      .optional()
+      .describe(
+        'Not a delivery: invoke this responder Lambda directly (as anyone with lambda:InvokeFunction could), with the incident parsed from the template or event.',
+      ),
+    start: z
+      .string()
+      .regex(NAME)
+      .optional()
+      .describe('Not a delivery: start this playbook directly (states:StartExecution, bypassing triage and the dispatcher), with the incident parsed from the template or event.'),
+    mode: z.enum(RESPONDER_MODES).optional().describe("The mode an 'invoke' or 'start' input claims (default enforce)."),
+    execution: z
+      .enum(['none', 'forged', 'previous'])
+      .optional()
+      .describe(
+        "For 'invoke': the execution the input names. none (default): no execution; forged: an execution ARN of the deployment's playbook that was never started; previous: the last playbook execution of this scenario.",
+      ),
   })
   .refine((entry) => [entry.template, entry.event, entry.raw, entry.release].filter((value) => value !== undefined).length === 1, {
     message: "an injection has exactly one of 'template', 'event', 'raw' or 'release'",
-  });
+  })
+  .refine((entry) => entry.invoke === undefined || entry.start === undefined, { message: "an injection has at most one of 'invoke' or 'start'" })
+  .refine((entry) => (entry.invoke === undefined && entry.start === undefined) || entry.template !== undefined || entry.event !== undefined, {
+    message: "'invoke' and 'start' take their incident from a 'template' or an 'event'",
+  })
+  .refine((entry) => entry.invoke !== undefined || entry.start !== undefined || (entry.mode === undefined && entry.execution === undefined), {
+    message: "'mode' and 'execution' belong to an 'invoke' (or, for mode, a 'start') injection",
+  })
+  .refine((entry) => entry.execution === undefined || entry.invoke !== undefined, { message: "'execution' belongs to an 'invoke' injection" });
 export type InjectionDocument = z.output<typeof injectionSchema>;
 
 export const APPROVAL_ANSWERS = ['approve', 'reject', 'timeout'] as const;
@@ -223,6 +250,15 @@ export const expectationsSchema = z.strictObject({
     .optional()
     .describe('AWS calls made, from the call log (every SDK attempt counts).'),
   containedWithinSeconds: z.number().positive().optional().describe('Simulated time from injection to the last ENI isolated.'),
+  invocations: z
+    .strictObject({
+      count: z.number().int().min(0).optional(),
+      result: z.string().min(1).optional().describe("Every direct invocation's result status (refused, dry-run, evidence-only...)."),
+      error: z.string().min(1).optional().describe('Every direct invocation failed with this error name.'),
+      contains: z.array(z.string().min(1)).optional().describe('Text found in every direct invocation result (its reasons, refusal, actions).'),
+    })
+    .optional()
+    .describe("What the responders invoked directly ('invoke' injections) answered."),
 });
 export type ExpectationsDocument = z.output<typeof expectationsSchema>;
 

@@ -10,6 +10,8 @@ import { PublishCommand } from '@aws-sdk/client-sns';
 import type { ClientFactory } from '../aws/clients';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { ActionLog } from './action-log';
+import type { DeploymentEnvironment } from './effective-mode';
+import { effectiveMode } from './effective-mode';
 import type { AlertInput, AlertMessage } from './alert-message';
 import { alertInputSchema, buildAlertMessage } from './alert-message';
 import { ResponderAccessDeniedError, ResponderInputError, TransientResponderError } from './errors';
@@ -38,6 +40,8 @@ export interface AlertDeps {
   readonly topicArn: string;
   /** Where approval requests keep their task token (approval#<executionArn>). Required for approval-request alerts. */
   readonly approvals?: ApprovalStore;
+  /** The deployment's environment (FIREBREAK_MODE): an alert never claims enforce for a dry-run deployment. @default process.env */
+  readonly environment?: DeploymentEnvironment;
   readonly now?: () => Date;
 }
 
@@ -90,7 +94,10 @@ export function publishInput(topicArn: string, alert: AlertMessage): {
 }
 
 /** Publishes the alert for an incident, a failure, an unparseable event or an approval request. */
-export async function publishAlert(input: AlertInput, deps: AlertDeps): Promise<AlertResult> {
+export async function publishAlert(claimed: AlertInput, deps: AlertDeps): Promise<AlertResult> {
+  // The mode the alert shows is the one the responders ran in: the deployment's ceiling applied.
+  const shownMode = claimed.mode === undefined ? undefined : effectiveMode(claimed.mode, deps.environment ?? process.env).mode;
+  const input: AlertInput = shownMode === claimed.mode ? claimed : { ...claimed, mode: shownMode };
   const now = deps.now ?? (() => new Date());
   const log = new ActionLog(now);
   const alert = buildAlertMessage(input, { now: now() });
@@ -164,6 +171,8 @@ export interface AlertHandlerDeps {
   readonly logger: Logger | IncidentLogger;
   readonly topicArn: string;
   readonly approvals?: ApprovalStore;
+  /** @default process.env */
+  readonly environment?: DeploymentEnvironment;
   readonly now?: () => Date;
 }
 
@@ -196,6 +205,7 @@ export function createPublishAlertHandler(deps: AlertHandlerDeps): (event: unkno
       logger,
       topicArn: deps.topicArn,
       ...(deps.approvals ? { approvals: deps.approvals } : {}),
+      ...(deps.environment ? { environment: deps.environment } : {}),
       ...(deps.now ? { now: deps.now } : {}),
     });
   };

@@ -17,6 +17,7 @@
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetItemCommand, ConditionalCheckFailedException, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { toResponderError } from '../aws/errors';
+import { STATE_KEY_PREFIX } from '../contracts/security';
 import { TransientResponderError } from './errors';
 
 /** How many automatic containments an account may have in one window. */
@@ -78,12 +79,18 @@ export interface BlastRadiusDenial {
 
 export type BlastRadiusDecision = BlastRadiusGrant | BlastRadiusDenial;
 
+/**
+ * Which allowance a containment counts against: `real` incidents (`blast#`), or game-day drills
+ * (`blast-gameday#`), so that injected events never use up the allowance a real compromise needs.
+ */
+export type BlastRadiusPool = 'real' | 'gameday';
+
 /** The blast-radius counter as responders see it. */
 export interface BlastRadiusLimiter {
   /** Takes a slot for the incident (or confirms the one it holds); denies when all are held. */
-  acquire(account: string, incidentKey: string, now: Date): Promise<BlastRadiusDecision>;
+  acquire(account: string, incidentKey: string, now: Date, pool?: BlastRadiusPool): Promise<BlastRadiusDecision>;
   /** What `acquire` would answer, without taking a slot (dry-run, approval-gated playbooks). */
-  preview(account: string, incidentKey: string, now: Date): Promise<BlastRadiusDecision>;
+  preview(account: string, incidentKey: string, now: Date, pool?: BlastRadiusPool): Promise<BlastRadiusDecision>;
 }
 
 /** Throws a RangeError unless the policy is usable (N in 1–100, W ≥ 1, both integers). */
@@ -97,9 +104,9 @@ export function assertBlastRadiusPolicy(policy: BlastRadiusPolicy): void {
   }
 }
 
-/** The partition key of one slot. */
-export function blastRadiusSlotKey(account: string, slot: number): string {
-  return `blast#${account}#${slot}`;
+/** The partition key of one slot: `blast#<account>#<slot>`, or `blast-gameday#…` in the game-day pool. */
+export function blastRadiusSlotKey(account: string, slot: number, pool: BlastRadiusPool = 'real'): string {
+  return `${pool === 'gameday' ? STATE_KEY_PREFIX.gameDayBlastRadius : STATE_KEY_PREFIX.blastRadius}${account}#${slot}`;
 }
 
 /** FNV-1a over the incident key, mod N: where the incident starts looking, so concurrent incidents spread over the slots. */
@@ -209,9 +216,9 @@ export class DynamoDbBlastRadiusLimiter implements BlastRadiusLimiter {
     this.policy = { maxContainments: policy.maxContainments, windowSeconds: policy.windowSeconds };
   }
 
-  async preview(account: string, incidentKey: string, now: Date): Promise<BlastRadiusDecision> {
+  async preview(account: string, incidentKey: string, now: Date, pool: BlastRadiusPool = 'real'): Promise<BlastRadiusDecision> {
     const nowSeconds = epochSeconds(now);
-    const plan = planAcquisition(await this.readHolds(account), incidentKey, nowSeconds, this.policy.maxContainments);
+    const plan = planAcquisition(await this.readHolds(account, pool), incidentKey, nowSeconds, this.policy.maxContainments);
     switch (plan.kind) {
       case 'already-held':
         return grant(plan.hold, true, plan.active, this.policy);
@@ -224,16 +231,16 @@ export class DynamoDbBlastRadiusLimiter implements BlastRadiusLimiter {
     }
   }
 
-  async acquire(account: string, incidentKey: string, now: Date): Promise<BlastRadiusDecision> {
+  async acquire(account: string, incidentKey: string, now: Date, pool: BlastRadiusPool = 'real'): Promise<BlastRadiusDecision> {
     const nowSeconds = epochSeconds(now);
-    const plan = planAcquisition(await this.readHolds(account), incidentKey, nowSeconds, this.policy.maxContainments);
+    const plan = planAcquisition(await this.readHolds(account, pool), incidentKey, nowSeconds, this.policy.maxContainments);
     if (plan.kind === 'already-held') return grant(plan.hold, true, plan.active, this.policy);
     if (plan.kind === 'full') return denial(plan.active, this.policy, nowSeconds);
 
     // Holds learnt since the read (from failed conditions), by slot.
     const known = new Map(plan.active.map((hold) => [hold.slot, hold]));
     for (const slot of plan.order) {
-      const attempt = await this.tryTakeSlot(account, slot, incidentKey, now, nowSeconds);
+      const attempt = await this.tryTakeSlot(account, slot, incidentKey, now, nowSeconds, pool);
       if (attempt.taken) {
         const previous = attempt.previous;
         // A concurrent run of the same incident took the slot first: still one slot for one incident.
@@ -257,6 +264,7 @@ export class DynamoDbBlastRadiusLimiter implements BlastRadiusLimiter {
     incidentKey: string,
     now: Date,
     nowSeconds: number,
+    pool: BlastRadiusPool,
   ): Promise<
     | { readonly taken: true; readonly hold: ContainmentHold; readonly previous?: ContainmentHold }
     | { readonly taken: false; readonly holder?: ContainmentHold }
@@ -268,7 +276,7 @@ export class DynamoDbBlastRadiusLimiter implements BlastRadiusLimiter {
         new PutItemCommand({
           TableName: this.tableName,
           Item: {
-            pk: { S: blastRadiusSlotKey(account, slot) },
+            pk: { S: blastRadiusSlotKey(account, slot, pool) },
             expiresAt: { N: String(expiresAt) },
             incidentKey: { S: incidentKey },
             acquiredAt: { S: acquiredAt },
@@ -294,8 +302,8 @@ export class DynamoDbBlastRadiusLimiter implements BlastRadiusLimiter {
   }
 
   /** Every slot of the account, read consistently (a stale replica could hide a fresh hold). */
-  private async readHolds(account: string): Promise<ContainmentHold[]> {
-    const keys = Array.from({ length: this.policy.maxContainments }, (_, slot) => blastRadiusSlotKey(account, slot));
+  private async readHolds(account: string, pool: BlastRadiusPool): Promise<ContainmentHold[]> {
+    const keys = Array.from({ length: this.policy.maxContainments }, (_, slot) => blastRadiusSlotKey(account, slot, pool));
     let output;
     try {
       output = await this.client.send(

@@ -8,19 +8,33 @@
  *   radius is reached); collect evidence and ask for approval instead of containing;
  * - `proceed`: contain.
  *
- * The guard itself never changes an instance. Its only write is the blast-radius slot it takes in
- * enforce mode when it answers `proceed` (see blast-radius.ts); in dry-run it evaluates every rule
- * and reports what would happen without taking a slot.
+ * The guard itself never changes an instance. It first verifies the execution it is asked about
+ * (states:DescribeExecution: RUNNING, a state machine of this deployment's playbooks, the same
+ * incident in its input), takes the playbook and its rails from the deployment
+ * (FIREBREAK_PLAYBOOK_RAILS), never from its input, and then writes a containment grant
+ * (`grant#<executionArn>`, grants.ts) for `proceed` and `needs-approval`: the mutating responders act
+ * only under that grant. Its other write is the blast-radius slot it takes in enforce mode when it
+ * answers `proceed` (see blast-radius.ts), in the game-day pool for game-day incidents; in dry-run
+ * it evaluates every rule and reports what would happen without taking a slot.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { EC2Client, Instance } from '@aws-sdk/client-ec2';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import type { ClientFactory } from '../aws/clients';
 import { awsErrorCode, toResponderError } from '../aws/errors';
+import { assertServedAccount, requireServedAccounts } from '../aws/member-accounts';
+import type { ContainmentGrant, PlaybookRails, ServedAccounts } from '../contracts/security';
+import { SECURITY_ENV, SECURITY_TAGS } from '../contracts/security';
 import type { Incident } from '../incident/model';
 import { ActionLog } from './action-log';
-import type { BlastRadiusDecision, BlastRadiusLimiter, BlastRadiusPolicy } from './blast-radius';
+import type { DeploymentEnvironment, EffectiveMode } from './effective-mode';
+import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
+import { isGameDayIncident, isGameDayTarget } from './game-day';
+import type { GrantWriter } from './grants';
+import { DynamoDbGrantStore, GRANT_VALIDITY_SECONDS, grantKey } from './grants';
+import type { BlastRadiusDecision, BlastRadiusLimiter, BlastRadiusPolicy, BlastRadiusPool } from './blast-radius';
 import {
   BLAST_RADIUS_IAM_ACTIONS,
   DEFAULT_BLAST_RADIUS_POLICY,
@@ -29,21 +43,24 @@ import {
 } from './blast-radius';
 import { incidentLoggerFrom } from './handler-logger';
 import type { IncidentLogger } from './logging';
-import type { ResponderResult } from './model';
+import type { ResponderMode, ResponderResult } from './model';
 import type { ResponderInput } from './responder-input';
-import { parseResponderInput } from './responder-input';
+import { incidentSchema, parseResponderInput } from './responder-input';
 import { isPlaceholderInstanceId } from './instance-state';
+import { ResponderFailedError } from './errors';
 
 export const CONTAINMENT_GUARD_RESPONDER = 'containment-guard';
 
 /**
  * IAM actions the guard needs: `ec2:DescribeInstances` where the instance lives (member role or the
- * security account's own role; only when a protected tag key is configured), and the blast-radius
- * table actions in the security account.
+ * security account's own role; only when a protected tag key is configured, or for a game-day
+ * incident), `states:DescribeExecution` on this deployment's playbook executions, and the
+ * blast-radius and grant table actions in the security account.
  */
 export const CONTAINMENT_GUARD_IAM_ACTIONS = {
   targetAccount: ['ec2:DescribeInstances'],
-  stateTable: [...BLAST_RADIUS_IAM_ACTIONS],
+  securityAccount: ['states:DescribeExecution'],
+  stateTable: [...new Set([...BLAST_RADIUS_IAM_ACTIONS, 'dynamodb:PutItem', 'dynamodb:GetItem'])],
 } as const;
 
 /** Options the compiled playbook passes to the guard step. */
@@ -58,8 +75,11 @@ export type ContainmentGuardInput = ResponderInput<ContainmentGuardOptions>;
 
 export type GuardStatus = 'proceed' | 'needs-approval' | 'evidence-only';
 
-/** Which rule made an instance protected. */
-export type ProtectionRule = 'instance-id' | 'instance-tag' | 'finding-tag';
+/**
+ * Which rule made an instance protected. The finding's tags are never trusted: they are whatever
+ * the instance (or its attacker) had set, reported back; only EC2's current tags count.
+ */
+export type ProtectionRule = 'instance-id' | 'instance-tag';
 
 /** The blast-radius part of a guard result. */
 export interface GuardBlastRadius {
@@ -79,6 +99,26 @@ export interface GuardBlastRadius {
   readonly retryAfter?: string;
 }
 
+/** What the guard verified about the execution it was asked about. */
+export interface GuardExecution {
+  /** True when DescribeExecution showed a RUNNING execution of this deployment's playbook for this incident. */
+  readonly verified: boolean;
+  readonly executionArn?: string;
+  /** The playbook, from the verified state machine (never from the input). */
+  readonly playbook?: string;
+  readonly kind?: PlaybookRails['kind'];
+}
+
+/** The grant the guard wrote (or found) for the execution. */
+export interface GuardGrant {
+  readonly key: string;
+  readonly status: ContainmentGrant['status'];
+  readonly mode: ResponderMode;
+  readonly expiresAt: number;
+  /** False when a grant already existed for the execution (a retry): its decision stands. */
+  readonly written: boolean;
+}
+
 export interface GuardResult extends ResponderResult<GuardStatus> {
   /** Every rule that shaped the decision, in words fit for the alert. */
   readonly reasons: readonly string[];
@@ -86,22 +126,40 @@ export interface GuardResult extends ResponderResult<GuardStatus> {
   readonly protectedBy?: ProtectionRule;
   readonly instanceId?: string;
   readonly blastRadius: GuardBlastRadius;
+  readonly execution: GuardExecution;
+  /** Present when the guard cleared the execution (proceed, or needs-approval). */
+  readonly grant?: GuardGrant;
+  /** True for a game-day incident (its blast-radius slots are counted apart: blast-gameday#). */
+  readonly gameDay: boolean;
 }
 
 /** Deploy-time configuration of the rails. */
 export interface ContainmentGuardConfig {
   /** Instances never contained automatically. */
   readonly protectedInstanceIds: readonly string[];
-  /** An instance carrying a tag with this KEY (any value) is never contained automatically. */
+  /** An instance carrying a tag with this KEY (any value) in EC2 now is never contained automatically. */
   readonly protectedTagKey?: string;
   readonly blastRadius: BlastRadiusPolicy;
-  /** The Firebreak state table holding the blast-radius slots. */
+  /** The Firebreak state table holding the blast-radius slots and the grants. */
   readonly stateTable?: string;
+  /** The security account (FIREBREAK_SECURITY_ACCOUNT_ID): executions must run there. */
+  readonly securityAccountId?: string;
+  /** The guard's own region (AWS_REGION): executions must run there. */
+  readonly region?: string;
+  /** The stack name (FIREBREAK_STACK_NAME): playbook state machines are `<stackName>-<playbook>`. */
+  readonly stackName?: string;
+  /** Rails per deployed playbook (FIREBREAK_PLAYBOOK_RAILS). Without them no execution can be verified. */
+  readonly rails: Readonly<Record<string, PlaybookRails>>;
+  /** The accounts the deployment serves; an incident of any other is refused (UnservedAccountError). */
+  readonly servedAccounts?: ServedAccounts;
+  /** The deployment's mode ceiling, read with the rest (FIREBREAK_MODE). @default process.env at decision time */
+  readonly environment?: DeploymentEnvironment;
 }
 
 export interface ContainmentGuardDeps {
-  readonly clients: Pick<ClientFactory, 'ec2'>;
+  readonly clients: Pick<ClientFactory, 'ec2' | 'sfn'>;
   readonly limiter: BlastRadiusLimiter;
+  readonly grants: GrantWriter;
   readonly config: ContainmentGuardConfig;
   readonly logger: IncidentLogger;
   /** @default () => new Date() */
@@ -122,6 +180,16 @@ const positiveInteger = (name: string, fallback: number) =>
     .transform(Number)
     .optional()
     .transform((value) => value ?? fallback);
+
+/** One playbook's rails as the stack writes them (lib/contracts/security.ts PlaybookRails). */
+export const playbookRailsSchema = z
+  .object({
+    approvalRequired: z.boolean(),
+    onTimeout: z.enum(['evidence-only', 'contain']),
+    timeoutSeconds: z.number().int().positive(),
+    kind: z.enum(['contain', 'release']),
+  })
+  .strict();
 
 const guardEnvironmentSchema = z.object({
   // A misspelt id would silently unprotect an instance, so every id must look like one.
@@ -146,12 +214,33 @@ const guardEnvironmentSchema = z.object({
     .trim()
     .optional()
     .transform((name) => (name === '' ? undefined : name)),
+  FIREBREAK_STACK_NAME: z
+    .string()
+    .trim()
+    .optional()
+    .transform((name) => (name === '' ? undefined : name)),
+  AWS_REGION: z.string().trim().min(1).optional(),
+  FIREBREAK_PLAYBOOK_RAILS: z
+    .string()
+    .optional()
+    .transform((text, context) => {
+      if (text === undefined || text.trim() === '') return {};
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        context.addIssue({ code: 'custom', message: 'FIREBREAK_PLAYBOOK_RAILS is not JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.record(z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/), playbookRailsSchema)),
 });
 
 /**
  * Reads the rails' configuration from the Lambda environment (FIREBREAK_PROTECTED_INSTANCE_IDS,
  * FIREBREAK_PROTECTED_TAG_KEY, FIREBREAK_BLAST_RADIUS_MAX (5), FIREBREAK_BLAST_RADIUS_WINDOW_SECONDS
- * (3600), FIREBREAK_STATE_TABLE); throws a TypeError naming every bad variable.
+ * (3600), FIREBREAK_STATE_TABLE, FIREBREAK_SECURITY_ACCOUNT_ID and the served accounts, AWS_REGION,
+ * FIREBREAK_STACK_NAME, FIREBREAK_PLAYBOOK_RAILS, FIREBREAK_MODE); throws a TypeError naming every
+ * bad variable.
  */
 export function readContainmentGuardConfig(env: NodeJS.ProcessEnv = process.env): ContainmentGuardConfig {
   const parsed = guardEnvironmentSchema.safeParse(env);
@@ -173,11 +262,18 @@ export function readContainmentGuardConfig(env: NodeJS.ProcessEnv = process.env)
       { cause: error },
     );
   }
+  // Served accounts need the security account id; without it, no execution verifies either.
+  const servedAccounts = env[SECURITY_ENV.securityAccountId] !== undefined ? requireServedAccounts(env) : undefined;
   return {
     protectedInstanceIds: values.FIREBREAK_PROTECTED_INSTANCE_IDS,
     ...(values.FIREBREAK_PROTECTED_TAG_KEY !== undefined ? { protectedTagKey: values.FIREBREAK_PROTECTED_TAG_KEY } : {}),
     blastRadius,
     ...(values.FIREBREAK_STATE_TABLE !== undefined ? { stateTable: values.FIREBREAK_STATE_TABLE } : {}),
+    ...(servedAccounts !== undefined ? { servedAccounts, securityAccountId: servedAccounts.securityAccountId } : {}),
+    ...(values.AWS_REGION !== undefined ? { region: values.AWS_REGION } : {}),
+    ...(values.FIREBREAK_STACK_NAME !== undefined ? { stackName: values.FIREBREAK_STACK_NAME } : {}),
+    rails: values.FIREBREAK_PLAYBOOK_RAILS,
+    environment: env,
   };
 }
 
@@ -191,13 +287,14 @@ export type ProtectionVerdict =
   | { readonly protected: true; readonly rule: ProtectionRule; readonly reason: string };
 
 /**
- * Protection by id or by the protected tag KEY (any value, exact case as EC2 keys are
- * case-sensitive), on the instance's current tags or, failing that, on the tags the finding saw.
+ * Protection by id (the deployment's list) or by the protected tag KEY (any value, exact case as
+ * EC2 keys are case-sensitive) on the instance's CURRENT tags, as EC2 describes them now. The tags
+ * a finding reports are never consulted: anyone who can tag the instance (often the instance's own
+ * role) could otherwise exempt it, and the finding's copy may be stale.
  */
 export function protectionOf(
   instanceId: string,
   config: Pick<ContainmentGuardConfig, 'protectedInstanceIds' | 'protectedTagKey'>,
-  findingTags: Readonly<Record<string, string>>,
   currentTags?: Readonly<Record<string, string>>,
 ): ProtectionVerdict {
   if (config.protectedInstanceIds.includes(instanceId)) {
@@ -214,13 +311,6 @@ export function protectionOf(
       protected: true,
       rule: 'instance-tag',
       reason: `Instance ${instanceId} is protected: it carries the tag ${key}=${JSON.stringify(currentTags[key])} now, so Firebreak collects evidence and alerts instead of containing it.`,
-    };
-  }
-  if (Object.hasOwn(findingTags, key)) {
-    return {
-      protected: true,
-      rule: 'finding-tag',
-      reason: `Instance ${instanceId} is protected: the finding shows the tag ${key}=${JSON.stringify(findingTags[key])}, so Firebreak collects evidence and alerts instead of containing it.`,
     };
   }
   return { protected: false };
@@ -311,16 +401,112 @@ async function describeInstance(ec2: EC2Client, instanceId: string): Promise<Ins
   }
 }
 
+/** What DescribeExecution established about the execution the guard was asked about. */
+type ExecutionCheck =
+  | {
+      readonly verified: true;
+      readonly executionArn: string;
+      readonly playbook: string;
+      readonly rails: PlaybookRails;
+      readonly inputMode?: ResponderMode;
+      /** What the execution's own input says (a caller of the Lambda cannot lower these). */
+      readonly gameDay: boolean;
+      readonly sample: boolean;
+    }
+  | { readonly verified: false; readonly executionArn?: string; readonly reason: string };
+
+const STATE_MACHINE_ARN = /^arn:([\w-]+):states:([a-z0-9-]+):(\d{12}):stateMachine:([A-Za-z0-9_-]{1,80})$/;
+
+/**
+ * Verifies with states:DescribeExecution that `executionArn` is a RUNNING execution of one of this
+ * deployment's playbook state machines (`<stackName>-<playbook>`, in the security account and the
+ * guard's region) and that its input names the same incident (key, account, region, instance).
+ * IAM lets the guard describe only `<stackName>-*` executions, so any other ARN is denied and
+ * treated as not verified. Throws only on transient errors (the state machine retries).
+ */
+export async function verifyExecution(
+  executionArn: string | undefined,
+  incident: Incident,
+  deps: Pick<ContainmentGuardDeps, 'clients' | 'config'>,
+): Promise<ExecutionCheck> {
+  const { config } = deps;
+  if (executionArn === undefined) {
+    return { verified: false, reason: 'The guard was invoked without a playbook execution (no execution ARN in its input): no containment grant is possible; evidence and an alert only.' };
+  }
+  const refuse = (why: string): ExecutionCheck => ({
+    verified: false,
+    executionArn,
+    reason: `Execution ${executionArn} is not one this guard can clear (${why}): no containment grant; evidence and an alert only.`,
+  });
+  if (config.stackName === undefined || config.securityAccountId === undefined || config.region === undefined || Object.keys(config.rails).length === 0) {
+    return refuse(`the deployment's ${SECURITY_ENV.stackName}, ${SECURITY_ENV.securityAccountId}, AWS_REGION or ${SECURITY_ENV.playbookRails} is not set on the guard`);
+  }
+  let output;
+  try {
+    output = await deps.clients.sfn().send(new DescribeExecutionCommand({ executionArn }));
+  } catch (error) {
+    const code = awsErrorCode(error);
+    if (code === 'ExecutionDoesNotExist' || code === 'InvalidArn' || code === 'AccessDeniedException' || code === 'AccessDenied') {
+      return refuse(`states:DescribeExecution answered ${code}`);
+    }
+    throw toResponderError(error, 'states:DescribeExecution');
+  }
+  if (output.status !== 'RUNNING') return refuse(`its status is ${output.status ?? 'unknown'}, not RUNNING`);
+  const machine = STATE_MACHINE_ARN.exec(output.stateMachineArn ?? '');
+  if (!machine) return refuse(`its state machine ARN ${output.stateMachineArn ?? '(none)'} is not a state machine ARN`);
+  const [, , region, account, name] = machine as unknown as [string, string, string, string, string];
+  if (account !== config.securityAccountId || region !== config.region) {
+    return refuse(`its state machine runs in ${account}/${region}, not in this deployment's ${config.securityAccountId}/${config.region}`);
+  }
+  const prefix = `${config.stackName}-`;
+  const playbook = name.startsWith(prefix) ? name.slice(prefix.length) : undefined;
+  const rails = playbook !== undefined && Object.hasOwn(config.rails, playbook) ? config.rails[playbook] : undefined;
+  if (playbook === undefined || rails === undefined) return refuse(`its state machine ${name} is not one of this deployment's guarded playbooks`);
+  let executionInput: unknown;
+  try {
+    executionInput = JSON.parse(output.input ?? '');
+  } catch {
+    return refuse('its input is not JSON');
+  }
+  const claimed = incidentSchema.safeParse((executionInput as { incident?: unknown } | null)?.incident);
+  if (!claimed.success) return refuse('its input carries no incident');
+  const theirs = claimed.data;
+  const theirInstance = theirs.resource.kind === 'ec2-instance' ? theirs.resource.instanceId : undefined;
+  const ourInstance = incident.resource.kind === 'ec2-instance' ? incident.resource.instanceId : undefined;
+  const differences = [
+    theirs.key !== incident.key ? `incident ${theirs.key}, not ${incident.key}` : undefined,
+    theirs.account !== incident.account ? `account ${theirs.account}, not ${incident.account}` : undefined,
+    theirs.region !== incident.region ? `region ${theirs.region}, not ${incident.region}` : undefined,
+    theirInstance !== ourInstance ? `instance ${theirInstance ?? 'none'}, not ${ourInstance ?? 'none'}` : undefined,
+  ].filter((d): d is string => d !== undefined);
+  if (differences.length > 0) return refuse(`its input names ${differences.join(', ')}`);
+  const inputMode = (executionInput as { mode?: unknown }).mode;
+  return {
+    verified: true,
+    executionArn,
+    playbook,
+    rails,
+    ...(inputMode === 'enforce' || inputMode === 'dry-run' ? { inputMode } : {}),
+    gameDay: isGameDayIncident(theirs),
+    sample: theirs.sample,
+  };
+}
+
 /** Evaluates every rail for one incident and says whether its containment may proceed. */
 export async function guardContainment(input: ContainmentGuardInput, deps: ContainmentGuardDeps): Promise<GuardResult> {
-  const { incident, mode, options } = input;
+  const { incident, options } = input;
   const now = deps.now ?? (() => new Date());
   const log = new ActionLog(now);
   const logger = deps.logger;
   const policy = deps.config.blastRadius;
+  const environment = deps.config.environment ?? process.env;
   const reasons: string[] = [];
   const resource = incident.resource;
   const instanceId = resource.kind === 'ec2-instance' ? resource.instanceId : undefined;
+  let gameDay = isGameDayIncident(incident);
+  let effective: EffectiveMode = effectiveMode(input.mode, environment);
+  let execution: GuardExecution = { verified: false };
+  let grant: GuardGrant | undefined;
 
   const finish = (
     status: GuardStatus,
@@ -332,68 +518,155 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
     const result: GuardResult = {
       responder: CONTAINMENT_GUARD_RESPONDER,
       incidentKey: incident.key,
-      mode,
+      mode: effective.mode,
       status,
       idempotentReplay,
       actions: log.actions,
+      ...forcedDryRunField(effective),
       reasons,
       protected: protection.protected,
       ...(protection.protected ? { protectedBy: protection.rule } : {}),
       ...(instanceId !== undefined ? { instanceId } : {}),
       blastRadius,
+      execution,
+      ...(grant !== undefined ? { grant } : {}),
+      gameDay,
     };
-    logger.info('containment-guard decided', { status, reasons, mode, blastRadius });
+    logger.info('containment-guard decided', { status, reasons, mode: effective.mode, blastRadius, execution, grant });
     return result;
   };
 
+  // 1. Which execution asks, and what the deployment says its playbook's rails are.
+  const checked = await verifyExecution(input.execution?.executionArn, incident, deps);
+  if (!checked.verified) {
+    log.record('states:DescribeExecution', checked.executionArn ?? incident.key, 'skipped', checked.reason);
+    reasons.push(checked.reason);
+    recordEffectiveMode(log, instanceId ?? incident.key, effective);
+    execution = { verified: false, ...(checked.executionArn !== undefined ? { executionArn: checked.executionArn } : {}) };
+    return finish('evidence-only', notEvaluated(policy));
+  }
+  const { rails, playbook } = checked;
+  // The Lambda input may only make the decision stricter than the verified execution's input: a
+  // direct invocation naming a real game-day execution cannot drop its game-day (or sample) flag.
+  gameDay = gameDay || checked.gameDay;
+  const pool: BlastRadiusPool = gameDay ? 'gameday' : 'real';
+  const sample = incident.sample || checked.sample;
+  execution = { verified: true, executionArn: checked.executionArn, playbook, kind: rails.kind };
+  log.record('states:DescribeExecution', checked.executionArn, 'observed', `RUNNING execution of playbook ${playbook} (${rails.kind}) for incident ${incident.key}.`);
+  if (checked.inputMode === 'dry-run') {
+    effective = effectiveMode(input.mode, environment, { mode: 'dry-run', why: 'the execution was started in dry-run' });
+  }
+  recordEffectiveMode(log, instanceId ?? incident.key, effective);
+  const mode = effective.mode;
+
+  // 2. An account the deployment does not serve: refused, never acted upon elsewhere.
+  if (deps.config.servedAccounts !== undefined) assertServedAccount(incident.account, deps.config.servedAccounts);
+
   // A sample names placeholder resources and must never lead to a change, nor to an AWS call that
   // CloudTrail would record as if an incident had happened.
-  if (incident.sample || (instanceId !== undefined && isPlaceholderInstanceId(instanceId))) {
+  if (sample || (instanceId !== undefined && isPlaceholderInstanceId(instanceId))) {
     reasons.push(
-      incident.sample
+      sample
         ? 'GuardDuty sample finding: Firebreak never changes resources for a sample; evidence and an alert only.'
         : `Instance id ${instanceId} is a placeholder, not a real instance: evidence and an alert only.`,
     );
     return finish('evidence-only', notEvaluated(policy));
   }
 
+  const approvalRequired = rails.approvalRequired || options.requireApproval;
+  const clear = async (status: 'proceed' | 'needs-approval'): Promise<GuardGrant | undefined> => {
+    if (instanceId === undefined) return undefined;
+    const at = now();
+    const deadline = status === 'needs-approval' ? new Date(at.getTime() + rails.timeoutSeconds * 1000) : undefined;
+    const actionableAt = deadline ?? at;
+    const candidate: ContainmentGrant = {
+      pk: grantKey(checked.executionArn),
+      executionArn: checked.executionArn,
+      playbook,
+      incidentKey: incident.key,
+      account: incident.account,
+      region: incident.region,
+      instanceId,
+      kind: rails.kind,
+      gameDay,
+      mode,
+      status: status === 'proceed' ? 'proceed' : 'awaiting-approval',
+      ...(deadline !== undefined ? { approvalDeadline: deadline.toISOString(), onTimeout: rails.onTimeout } : {}),
+      grantedAt: at.toISOString(),
+      expiresAt: Math.floor(actionableAt.getTime() / 1000) + GRANT_VALIDITY_SECONDS,
+    };
+    const stored = await deps.grants.putIfAbsent(candidate);
+    const g = stored.grant;
+    if (g.incidentKey !== candidate.incidentKey || g.instanceId !== candidate.instanceId || g.account !== candidate.account || g.region !== candidate.region || g.kind !== candidate.kind) {
+      throw new ResponderFailedError(`The grant of ${checked.executionArn} already exists for another incident or instance (${g.incidentKey}, ${g.instanceId}); refusing to clear this one`);
+    }
+    log.record(
+      'firebreak:grant',
+      g.pk,
+      stored.written ? 'done' : 'already-done',
+      stored.written
+        ? `Granted ${g.kind} of ${instanceId} to execution ${g.executionArn} (${g.status}, ${g.mode}, until ${new Date(g.expiresAt * 1000).toISOString()}).`
+        : `A grant for execution ${g.executionArn} already exists (${g.status}, written ${g.grantedAt}): its decision stands.`,
+    );
+    return { key: g.pk, status: g.status, mode: g.mode, expiresAt: g.expiresAt, written: stored.written };
+  };
+  // A retried guard finds the grant it wrote; the stored decision is the one the responders will read.
+  const decide = async (status: 'proceed' | 'needs-approval'): Promise<GuardStatus> => {
+    grant = await clear(status);
+    if (grant === undefined) return status;
+    return grant.status === 'proceed' ? 'proceed' : 'needs-approval';
+  };
+
+  // 3. Where the instance is read from EC2 (protection by tag, game-day opt-in): never the finding's copy.
   if (resource.kind === 'ec2-instance') {
-    const protection = await checkProtection(incident, resource.instanceId, resource.tags, deps, log, reasons);
-    if (protection === 'unverifiable') return finish('evidence-only', notEvaluated(policy));
-    if (protection === 'terminated') return finish('proceed', notEvaluated(policy));
-    if (protection.protected) {
-      reasons.push(protection.reason);
-      return finish('evidence-only', notEvaluated(policy), protection);
+    const looked = await lookAtInstance(incident, resource.instanceId, rails.kind, gameDay, deps, log, reasons);
+    if (looked === 'unverifiable' || looked === 'not-a-target') return finish('evidence-only', notEvaluated(policy));
+    if (looked === 'terminated') return finish(await decide('proceed'), notEvaluated(policy));
+    if (looked.protected) {
+      reasons.push(looked.reason);
+      return finish('evidence-only', notEvaluated(policy), looked);
     }
   }
 
+  // 4. A release restores what a contained instance had: it takes no blast-radius slot, and a
+  // person's approval (when the playbook requires it) is the rail.
+  if (rails.kind === 'release') {
+    if (approvalRequired) {
+      reasons.push(`The ${playbook} playbook requires a person to approve before it changes resources.`);
+      return finish(await decide('needs-approval'), notEvaluated(policy));
+    }
+    reasons.push(`The ${playbook} playbook releases without approval (this deployment's rails).`);
+    return finish(await decide('proceed'), notEvaluated(policy));
+  }
+
   const at = now();
-  if (options.requireApproval || mode === 'dry-run') {
+  const where = gameDay ? `${incident.account} (game-day pool)` : incident.account;
+  if (approvalRequired || mode === 'dry-run') {
     // Blast-radius slots count automatic containments: an approved one is a person's decision, and
     // a dry-run changes nothing, so neither takes a slot; the preview still tells the alert where
     // the account stands.
-    const preview = await deps.limiter.preview(incident.account, incident.key, at);
+    const preview = await deps.limiter.preview(incident.account, incident.key, at, pool);
     log.record(
       'firebreak:blast-radius',
       incident.account,
       'observed',
-      `${blastRadiusReason(incident.account, preview, true)} No slot taken (${options.requireApproval ? 'approval required' : 'dry-run'}).`,
+      `${blastRadiusReason(where, preview, true)} No slot taken (${approvalRequired ? 'approval required' : 'dry-run'}).`,
     );
-    reasons.push(blastRadiusReason(incident.account, preview, true));
-    if (options.requireApproval) {
+    reasons.push(blastRadiusReason(where, preview, true));
+    if (approvalRequired) {
       reasons.unshift('The playbook requires a person to approve before it changes resources.');
-      return finish('needs-approval', blastRadiusSummary(preview, false));
+      return finish(await decide('needs-approval'), blastRadiusSummary(preview, false));
     }
     reasons.push('Dry-run: no blast-radius slot taken; this is what an enforce run would decide.');
-    return finish(preview.granted ? 'proceed' : 'needs-approval', blastRadiusSummary(preview, false));
+    return finish(await decide(preview.granted ? 'proceed' : 'needs-approval'), blastRadiusSummary(preview, false));
   }
 
-  const decision = await deps.limiter.acquire(incident.account, incident.key, at);
-  const reason = blastRadiusReason(incident.account, decision, false);
+  const decision = await deps.limiter.acquire(incident.account, incident.key, at, pool);
+  const reason = blastRadiusReason(where, decision, false);
   reasons.push(reason);
   if (!decision.granted) {
     log.record('firebreak:blast-radius', incident.account, 'skipped', reason);
-    return finish('needs-approval', blastRadiusSummary(decision, false));
+    return finish(await decide('needs-approval'), blastRadiusSummary(decision, false));
   }
   log.record(
     'firebreak:blast-radius',
@@ -401,43 +674,57 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
     decision.alreadyHeld ? 'already-done' : 'done',
     reason,
   );
-  return finish('proceed', blastRadiusSummary(decision, true), { protected: false }, decision.alreadyHeld);
+  return finish(await decide('proceed'), blastRadiusSummary(decision, true), { protected: false }, decision.alreadyHeld);
 }
 
 /**
- * Protection of an EC2 instance. The configured list and the finding's tags need no call; the
- * instance's current tags are read only when a protected tag key is configured. An instance that
- * cannot be described cannot be verified and is therefore treated as protected.
+ * Reads the instance from EC2 when a rule needs its current tags: the protected tag key (contain
+ * only), or the game-day opt-in tag (any game-day incident). The configured id list needs no call.
+ * An instance that cannot be described cannot be verified and is treated as protected.
  */
-async function checkProtection(
+async function lookAtInstance(
   incident: Incident,
   instanceId: string,
-  findingTags: Readonly<Record<string, string>>,
+  kind: PlaybookRails['kind'],
+  gameDay: boolean,
   deps: ContainmentGuardDeps,
   log: ActionLog,
   reasons: string[],
-): Promise<ProtectionVerdict | 'unverifiable' | 'terminated'> {
+): Promise<ProtectionVerdict | 'unverifiable' | 'terminated' | 'not-a-target'> {
   const { config } = deps;
-  const withoutCurrentTags = protectionOf(instanceId, config, findingTags);
-  if (withoutCurrentTags.protected || config.protectedTagKey === undefined) return withoutCurrentTags;
+  const byList = kind === 'contain' ? protectionOf(instanceId, config) : ({ protected: false } as const);
+  if (byList.protected) return byList;
+  const needsTags = (kind === 'contain' && config.protectedTagKey !== undefined) || gameDay;
+  if (!needsTags) return byList;
 
   const ec2 = await deps.clients.ec2({ account: incident.account, region: incident.region });
   const lookup = await describeInstance(ec2, instanceId);
   if (!lookup.found) {
-    const reason = `Instance ${instanceId} could not be described in ${incident.account}/${incident.region} (${lookup.code}): its current tags, and so its protection, cannot be verified; evidence and an alert only.`;
+    const reason = `Instance ${instanceId} could not be described in ${incident.account}/${incident.region} (${lookup.code}): its current tags, and so its ${gameDay ? 'game-day opt-in' : 'protection'}, cannot be verified; evidence and an alert only.`;
     log.record('ec2:DescribeInstances', instanceId, 'observed', reason);
     reasons.push(reason);
     return 'unverifiable';
   }
+  const currentTags = tagsOf(lookup.instance);
+  if (gameDay && !isGameDayTarget(currentTags)) {
+    const { key, value } = SECURITY_TAGS.gameDayTarget;
+    const reason = `Game-day incident: instance ${instanceId} does not carry the tag ${key}=${value} in EC2 now, so a drill may not change it; evidence and an alert only (no blast-radius slot taken).`;
+    log.record('ec2:DescribeInstances', instanceId, 'observed', reason);
+    reasons.push(reason);
+    return 'not-a-target';
+  }
   const state = lookup.instance.State?.Name;
   if (state === 'terminated') {
-    const reason = `Instance ${instanceId} is terminated: nothing to contain, so no blast-radius slot is taken.`;
+    const reason = `Instance ${instanceId} is terminated: nothing to ${kind}, so no blast-radius slot is taken.`;
     log.record('ec2:DescribeInstances', instanceId, 'observed', reason);
     reasons.push(reason);
     return 'terminated';
   }
-  const currentTags = tagsOf(lookup.instance);
-  const verdict = protectionOf(instanceId, config, findingTags, currentTags);
+  if (kind !== 'contain' || config.protectedTagKey === undefined) {
+    log.record('ec2:DescribeInstances', instanceId, 'observed', `Read the current tags of ${instanceId}: it is a game-day target.`);
+    return { protected: false };
+  }
+  const verdict = protectionOf(instanceId, config, currentTags);
   log.record(
     'ec2:DescribeInstances',
     instanceId,
@@ -460,6 +747,8 @@ export interface ContainmentGuardHandlerDeps {
   readonly config?: ContainmentGuardConfig;
   /** @default a DynamoDbBlastRadiusLimiter over clients.dynamodb() and config.stateTable */
   readonly limiter?: BlastRadiusLimiter;
+  /** @default a DynamoDbGrantStore over clients.dynamodb() and config.stateTable */
+  readonly grants?: GrantWriter;
   readonly now?: () => Date;
 }
 
@@ -467,21 +756,25 @@ export interface ContainmentGuardHandlerDeps {
 export function createContainmentGuardHandler(deps: ContainmentGuardHandlerDeps): (event: unknown) => Promise<GuardResult> {
   const config = deps.config ?? readContainmentGuardConfig(process.env);
   let limiter = deps.limiter;
-  if (limiter === undefined) {
+  let grants = deps.grants;
+  if (limiter === undefined || grants === undefined) {
     if (config.stateTable === undefined) {
       throw new TypeError(
-        'Invalid containment-guard configuration: FIREBREAK_STATE_TABLE is not set, so the blast-radius counter has no table',
+        'Invalid containment-guard configuration: FIREBREAK_STATE_TABLE is not set, so the blast-radius counter and the grants have no table',
       );
     }
-    limiter = new DynamoDbBlastRadiusLimiter(deps.clients.dynamodb(), config.stateTable, config.blastRadius);
+    limiter ??= new DynamoDbBlastRadiusLimiter(deps.clients.dynamodb(), config.stateTable, config.blastRadius);
+    grants ??= new DynamoDbGrantStore(deps.clients.dynamodb(), config.stateTable);
   }
   const guardLimiter = limiter;
+  const guardGrants = grants;
   return async (event) => {
     const input = parseResponderInput(event, containmentGuardOptionsSchema);
     const logger = incidentLoggerFrom(deps.logger, input.incident.key);
     return guardContainment(input, {
       clients: deps.clients,
       limiter: guardLimiter,
+      grants: guardGrants,
       config,
       logger,
       ...(deps.now ? { now: deps.now } : {}),

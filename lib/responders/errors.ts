@@ -41,6 +41,22 @@ export class MemberRoleUnavailableError extends Error {
   }
 }
 
+/**
+ * The incident's account is not one this deployment serves (its own account, the allowlist, or the
+ * organization through the member role). Final: the responder made no call there, and never falls
+ * back to the security account's own credentials for another account's incident.
+ */
+export class UnservedAccountError extends Error {
+  override readonly name = 'UnservedAccountError';
+  constructor(
+    message: string,
+    readonly account: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** Any other AWS error that retrying will not cure. Final. */
 export class ResponderFailedError extends Error {
   override readonly name = 'ResponderFailedError';

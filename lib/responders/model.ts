@@ -44,6 +44,8 @@ export interface ResponderResult<TStatus extends string = string> {
   /** True when the run changed nothing because everything was already done. */
   readonly idempotentReplay: boolean;
   readonly actions: readonly ResponderAction[];
+  /** Set when the input asked for enforce and the deployment (or the containment grant) made it dry-run. */
+  readonly forcedDryRun?: { readonly requested: 'enforce'; readonly reason: string };
 }
 
 /** Context a state machine passes to every responder, for logs and alert links. */

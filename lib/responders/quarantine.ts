@@ -19,6 +19,11 @@ import type { ClientFactory } from '../aws/clients';
 import { sendReadOnly } from '../aws/mutating';
 import { ACTIONS } from '../playbooks/actions';
 import { ActionLog } from './action-log';
+import type { DeploymentEnvironment, EffectiveMode } from './effective-mode';
+import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
+import { gameDayRefusal } from './game-day';
+import type { GrantReader, GrantRefusalCode } from './grants';
+import { checkContainmentGrant } from './grants';
 import type {
   InstanceObservation,
   ObservedInstance,
@@ -55,7 +60,14 @@ export type QuarantineStatus =
   | 'not-found'
   | 'terminated'
   | 'skipped-sample'
-  | 'not-an-instance';
+  | 'not-an-instance'
+  | 'refused';
+
+/** Why a mutating responder refused to act (no matching containment grant, not a game-day target). */
+export interface ResponderRefusal {
+  readonly code: GrantRefusalCode | 'not-a-gameday-target';
+  readonly reason: string;
+}
 
 export interface QuarantineResult extends ResponderResult<QuarantineStatus> {
   readonly instanceId?: string;
@@ -70,6 +82,8 @@ export interface QuarantineResult extends ResponderResult<QuarantineStatus> {
   readonly revokedRoleSessions?: { readonly roleName: string; readonly policyName: string; readonly issuedBefore: string };
   /** The recorded pre-quarantine state (the original one on a second run). */
   readonly preQuarantine?: QuarantineRecord;
+  /** Set with status `refused`: why nothing was changed. */
+  readonly refusal?: ResponderRefusal;
 }
 
 export interface QuarantineDeps {
@@ -81,6 +95,10 @@ export interface QuarantineDeps {
    * @default none: the record is saved unsealed, and release refuses to restore from it
    */
   readonly sealer?: RecordSealer;
+  /** Where the containment guard's grants (and approvals) are read. */
+  readonly grants: GrantReader;
+  /** The deployment's environment (FIREBREAK_MODE). @default process.env */
+  readonly environment?: DeploymentEnvironment;
   readonly now?: () => Date;
 }
 
@@ -207,17 +225,21 @@ export async function quarantineInstance(
 ): Promise<QuarantineResult> {
   const now = deps.now ?? (() => new Date());
   const log = new ActionLog(now);
-  const { incident, mode, options } = input;
+  const { incident, options } = input;
   const logger = deps.logger;
+  const environment = deps.environment ?? process.env;
+  // The input's mode is a claim: the deployment (and below, the grant) can only lower it.
+  let effective: EffectiveMode = effectiveMode(input.mode, environment);
   const finish = (status: QuarantineStatus, extra: Partial<QuarantineResult> = {}): QuarantineResult => {
     const result: QuarantineResult = {
       responder: QUARANTINE_RESPONDER,
       incidentKey: incident.key,
-      mode,
+      mode: effective.mode,
       status,
       idempotentReplay: status === 'already-quarantined',
       actions: log.actions,
       networkInterfaces: [],
+      ...forcedDryRunField(effective),
       ...extra,
     };
     logger.info('quarantine-instance finished', { status, instanceId: result.instanceId, actions: result.actions.length });
@@ -244,6 +266,24 @@ export async function quarantineInstance(
     return finish('skipped-sample', { instanceId });
   }
 
+  // 0. The containment guard's grant for THIS execution, before any call in the incident's account:
+  // invoked directly (no execution, a forged or another incident's one), the responder does nothing.
+  const grant = await checkContainmentGrant(
+    { executionArn: input.execution?.executionArn, incident, instanceId, kind: 'contain' },
+    deps.grants,
+    now(),
+  );
+  if (!grant.allowed) {
+    log.record('firebreak:check-grant', instanceId, 'skipped', grant.reason);
+    logger.warn('quarantine-instance refused: no matching containment grant', { code: grant.code, executionArn: input.execution?.executionArn });
+    recordEffectiveMode(log, instanceId, effective);
+    return finish('refused', { instanceId, refusal: { code: grant.code, reason: grant.reason } });
+  }
+  log.record('firebreak:check-grant', instanceId, 'observed', grant.reason);
+  effective = effectiveMode(input.mode, environment, { mode: grant.mode, why: 'the containment guard cleared this execution for dry-run only' });
+  recordEffectiveMode(log, instanceId, effective);
+  const mode = effective.mode;
+
   logger.info('quarantine-instance started', { instanceId, mode, account: incident.account, region: incident.region });
   const target = { account: incident.account, region: incident.region };
   const ec2 = await deps.clients.ec2(target);
@@ -259,6 +299,13 @@ export async function quarantineInstance(
   if (isTerminatedState(instance.state)) {
     log.record('firebreak:decide', instanceId, 'skipped', `The instance is ${instance.state}: there is nothing left to contain`);
     return finish('terminated', { instanceId });
+  }
+  // A drill changes only instances that opted in, as EC2 says now (never as the event says).
+  // The grant's game-day flag counts too: the guard judged the verified execution, not this input.
+  const notATarget = gameDayRefusal({ key: incident.key, gameDay: incident.gameDay || grant.grant.gameDay }, instanceId, instance.tags);
+  if (notATarget !== undefined) {
+    log.record('firebreak:check-gameday-target', instanceId, 'skipped', notATarget);
+    return finish('refused', { instanceId, refusal: { code: 'not-a-gameday-target', reason: notATarget } });
   }
 
   const vpcIds = [...new Set(instance.networkInterfaces.flatMap((e) => (e.vpcId ? [e.vpcId] : [])))];
@@ -639,6 +686,9 @@ export interface QuarantineHandlerDeps {
   readonly records: QuarantineRecordStore;
   /** @default none: records are saved unsealed */
   readonly sealer?: RecordSealer;
+  readonly grants: GrantReader;
+  /** @default process.env */
+  readonly environment?: DeploymentEnvironment;
   readonly now?: () => Date;
 }
 
@@ -652,6 +702,8 @@ export function createQuarantineInstanceHandler(deps: QuarantineHandlerDeps): (e
       logger,
       records: deps.records,
       ...(deps.sealer ? { sealer: deps.sealer } : {}),
+      grants: deps.grants,
+      ...(deps.environment ? { environment: deps.environment } : {}),
       ...(deps.now ? { now: deps.now } : {}),
     });
   };

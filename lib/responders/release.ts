@@ -28,6 +28,9 @@ import type { ClientFactory } from '../aws/clients';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { ACTIONS } from '../playbooks/actions';
 import { ActionLog } from './action-log';
+import type { DeploymentEnvironment } from './effective-mode';
+import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
+import { gameDayRefusal } from './game-day';
 import type { ObservedInstance } from './instance-state';
 import { FIREBREAK_TAGS, isPlaceholderInstanceId, isTerminatedState, observeInstance } from './instance-state';
 import { incidentLoggerFrom } from './handler-logger';
@@ -83,6 +86,8 @@ export interface ReleaseDeps {
   readonly sealer?: RecordSealer;
   /** The guard's grant and the approval. @default none: every release is refused */
   readonly clearance?: ReleaseClearance;
+  /** The deployment's environment (FIREBREAK_MODE). @default process.env */
+  readonly environment?: DeploymentEnvironment;
   readonly now?: () => Date;
 }
 
@@ -187,8 +192,11 @@ export function planRelease(
 export async function releaseInstance(input: ResponderInput<ReleaseOptions>, deps: ReleaseDeps): Promise<ReleaseResult> {
   const now = deps.now ?? (() => new Date());
   const log = new ActionLog(now);
-  const { incident, mode, options } = input;
+  const { incident, options } = input;
   const logger = deps.logger;
+  // The input's mode is a claim: the deployment's FIREBREAK_MODE can only lower it (issue 8).
+  const effective = effectiveMode(input.mode, deps.environment ?? process.env);
+  const mode = effective.mode;
   const finish = (status: ReleaseStatus, extra: Partial<ReleaseResult> = {}): ReleaseResult => {
     const result: ReleaseResult = {
       responder: RELEASE_RESPONDER,
@@ -198,6 +206,7 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
       idempotentReplay: status === 'already-released',
       actions: log.actions,
       networkInterfaces: [],
+      ...forcedDryRunField(effective),
       ...extra,
     };
     logger.info('release-instance finished', { status, instanceId: result.instanceId, actions: result.actions.length });
@@ -210,6 +219,7 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
     return finish('not-an-instance');
   }
   const instanceId = resource.instanceId;
+  recordEffectiveMode(log, instanceId, effective);
   if (incident.sample || isPlaceholderInstanceId(instanceId)) {
     log.record('firebreak:decide', instanceId, 'skipped', 'Sample finding or placeholder instance id: nothing is read or changed');
     return finish('skipped-sample', { instanceId });
@@ -279,6 +289,9 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
     log.record('firebreak:decide', instanceId, 'skipped', `The instance is ${instance.state}: there is nothing to release`);
     return finish('terminated', { instanceId, preQuarantine: record });
   }
+  // A drill releases only instances that opted in, as EC2 says now (issue 8).
+  const notATarget = gameDayRefusal(incident, instanceId, instance.tags);
+  if (notATarget !== undefined) return refuse('firebreak:check-gameday-target', instanceId, notATarget);
 
   // 3. Every recorded group that would be restored belongs to the instance's account and the ENI's VPC.
   const groupProblem = await checkRecordedGroups(ec2, record, instance, incident.account);
@@ -497,6 +510,8 @@ export interface ReleaseHandlerDeps {
   readonly records: QuarantineRecordStore;
   readonly sealer?: RecordSealer;
   readonly clearance?: ReleaseClearance;
+  /** The deployment's environment (FIREBREAK_MODE). @default process.env */
+  readonly environment?: DeploymentEnvironment;
   readonly now?: () => Date;
 }
 
@@ -511,6 +526,7 @@ export function createReleaseInstanceHandler(deps: ReleaseHandlerDeps): (event: 
       records: deps.records,
       ...(deps.sealer ? { sealer: deps.sealer } : {}),
       ...(deps.clearance ? { clearance: deps.clearance } : {}),
+      ...(deps.environment ? { environment: deps.environment } : {}),
       ...(deps.now ? { now: deps.now } : {}),
     });
   };

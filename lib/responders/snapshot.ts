@@ -23,6 +23,9 @@ import { sendMutating, sendReadOnly } from '../aws/mutating';
 import type { Incident } from '../incident/model';
 import { ACTIONS } from '../playbooks/actions';
 import { ActionLog } from './action-log';
+import { gameDayRefusal } from './game-day';
+import type { DeploymentEnvironment } from './effective-mode';
+import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
 import { incidentLoggerFrom } from './handler-logger';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
@@ -52,7 +55,8 @@ export type SnapshotStatus =
   | 'no-ebs-volumes'
   | 'not-found'
   | 'skipped-sample'
-  | 'not-an-instance';
+  | 'not-an-instance'
+  | 'refused';
 
 /** One evidence snapshot of one EBS volume. */
 export interface EvidenceSnapshot {
@@ -90,6 +94,8 @@ export interface SnapshotResult extends ResponderResult<SnapshotStatus> {
 export interface SnapshotDeps {
   readonly clients: ClientFactory;
   readonly logger: IncidentLogger;
+  /** The deployment's environment (FIREBREAK_MODE). @default process.env */
+  readonly environment?: DeploymentEnvironment;
   readonly now?: () => Date;
 }
 
@@ -282,15 +288,19 @@ type Outcome = Pick<SnapshotResult, 'status' | 'snapshots'> &
 
 /** Preserves the incident's instance volumes as evidence snapshots (or says, in dry-run, whether it could). */
 export async function snapshotVolumes(input: SnapshotInput, deps: SnapshotDeps): Promise<SnapshotResult> {
-  const { incident, mode } = input;
+  const { incident } = input;
   const log = new ActionLog(deps.now);
   const logger = deps.logger;
+  // The input's mode is a claim: the deployment's FIREBREAK_MODE can only lower it.
+  const effective = effectiveMode(input.mode, deps.environment ?? process.env);
+  const mode = effective.mode;
   const finish = (outcome: Outcome): SnapshotResult => {
     const result: SnapshotResult = {
       responder: SNAPSHOT_RESPONDER,
       incidentKey: incident.key,
       mode,
       idempotentReplay: outcome.idempotentReplay ?? false,
+      ...forcedDryRunField(effective),
       actions: log.actions,
       status: outcome.status,
       snapshots: outcome.snapshots,
@@ -307,6 +317,7 @@ export async function snapshotVolumes(input: SnapshotInput, deps: SnapshotDeps):
     return finish({ status: 'not-an-instance', snapshots: [] });
   }
   const instanceId = resource.instanceId;
+  recordEffectiveMode(log, instanceId, effective);
 
   // Sample findings name placeholder resources; even a DryRun call would put them in CloudTrail as
   // if an incident had happened, so a sample stops before any AWS call.
@@ -327,6 +338,15 @@ export async function snapshotVolumes(input: SnapshotInput, deps: SnapshotDeps):
         : `Instance ${instanceId} is terminated: its volumes are gone or detached, nothing to snapshot.`;
     log.record('ec2:DescribeInstances', instanceId, 'observed', detail);
     return finish({ status: 'not-found', snapshots: [], instanceId });
+  }
+
+  // A drill snapshots only instances that opted in, as EC2 says now: a forged game-day event must
+  // not copy a production instance's disks.
+  const currentTags = Object.fromEntries((instance.Tags ?? []).flatMap((tag) => (tag.Key !== undefined ? [[tag.Key, tag.Value ?? '']] : [])));
+  const notATarget = gameDayRefusal(incident, instanceId, currentTags);
+  if (notATarget !== undefined) {
+    log.record('firebreak:check-gameday-target', instanceId, 'skipped', notATarget);
+    return finish({ status: 'refused', snapshots: [], instanceId });
   }
 
   const volumes = attachedEbsVolumes(instance);
@@ -488,6 +508,8 @@ async function findEvidenceSnapshots(ec2: EC2Client, incidentKey: string, instan
 export interface SnapshotHandlerDeps {
   readonly clients: ClientFactory;
   readonly logger: Logger | IncidentLogger;
+  /** @default process.env */
+  readonly environment?: DeploymentEnvironment;
   readonly now?: () => Date;
 }
 
@@ -496,6 +518,11 @@ export function createSnapshotVolumesHandler(deps: SnapshotHandlerDeps): (event:
   return async (event) => {
     const input = parseResponderInput(event, snapshotOptionsSchema);
     const logger = incidentLoggerFrom(deps.logger, input.incident.key);
-    return snapshotVolumes(input, { clients: deps.clients, logger, ...(deps.now ? { now: deps.now } : {}) });
+    return snapshotVolumes(input, {
+      clients: deps.clients,
+      logger,
+      ...(deps.environment ? { environment: deps.environment } : {}),
+      ...(deps.now ? { now: deps.now } : {}),
+    });
   };
 }

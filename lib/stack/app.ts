@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { CfnStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadPlaybookDirectory } from '../playbooks/loader';
@@ -124,6 +125,11 @@ export interface SynthesizedDefinitions {
   readonly dispatcher: SynthesizedDefinition;
   /** By playbook name. */
   readonly playbooks: Record<string, SynthesizedDefinition>;
+  /**
+   * The literal environment variables of each responder function, by responder (values that are
+   * CloudFormation references, such as the topic ARN, are left out: the game day supplies its own).
+   */
+  readonly environments?: Record<string, Record<string, string>>;
 }
 
 /**
@@ -153,8 +159,14 @@ export async function synthesizeDefinitions(options: Omit<FirebreakAppOptions, '
       substitutions: (properties.DefinitionSubstitutions ?? {}) as Record<string, unknown>,
     };
   };
+  const environmentOf = (fn: { node: { defaultChild: unknown } }): Record<string, string> => {
+    const logicalId = Stack.of(stack).getLogicalId(fn.node.defaultChild as CfnFunction);
+    const variables = (template.Resources[logicalId]?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+    return Object.fromEntries(Object.entries(variables).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  };
   return {
     dispatcher: definitionOf(stack.dispatcher),
     playbooks: Object.fromEntries([...stack.playbookStateMachines].map(([name, machine]) => [name, definitionOf(machine)])),
+    environments: Object.fromEntries([...stack.responders].map(([responder, fn]) => [responder, environmentOf(fn.function)])),
   };
 }

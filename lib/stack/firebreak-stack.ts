@@ -41,6 +41,7 @@ import { routingTableFor } from '../playbooks/routing';
 import { SECURITY_ENV, STATE_KEY_PREFIX } from '../contracts/security';
 import { BLAST_RADIUS_TTL_ATTRIBUTE } from '../responders/blast-radius';
 import { CONTAINMENT_GUARD_IAM_ACTIONS } from '../responders/containment-guard';
+import { playbookRailsFor } from '../playbooks/rails';
 import type { ResponderMode } from '../responders/model';
 import { Approvals, RecordKey, grantStateItems } from './approvals';
 import { CompiledStateMachineConstruct } from './compiled-state-machine';
@@ -88,10 +89,24 @@ const RESPONDER_SETTINGS: Readonly<Record<string, { memorySize: number; timeout:
  * are written once and updated; the containment guard takes blast-radius slots
  * (`blast#<account>#<slot>`) with conditional PutItem and reads them in a batch.
  */
-export const STATE_TABLE_ACCESS: Readonly<Record<string, { readonly actions: readonly string[]; readonly keys: readonly string[] }>> = {
-  'quarantine-instance': { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], keys: ['quarantine#*'] },
-  'release-instance': { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], keys: ['quarantine#*'] },
-  [GUARD_RESPONDER]: { actions: CONTAINMENT_GUARD_IAM_ACTIONS.stateTable, keys: ['blast#*'] },
+export const STATE_TABLE_ACCESS: Readonly<
+  Record<string, { readonly actions: readonly string[]; readonly keys: readonly string[]; readonly readOnlyKeys?: readonly string[] }>
+> = {
+  // The mutating responders only READ grants and approvals (GetItem): only the guard writes grants.
+  'quarantine-instance': {
+    actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    keys: [`${STATE_KEY_PREFIX.quarantine}*`],
+    readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
+  },
+  'release-instance': {
+    actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    keys: [`${STATE_KEY_PREFIX.quarantine}*`],
+    readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
+  },
+  [GUARD_RESPONDER]: {
+    actions: CONTAINMENT_GUARD_IAM_ACTIONS.stateTable,
+    keys: [`${STATE_KEY_PREFIX.blastRadius}*`, `${STATE_KEY_PREFIX.gameDayBlastRadius}*`, `${STATE_KEY_PREFIX.grant}*`],
+  },
 };
 
 export interface FirebreakStackProps extends StackProps {
@@ -203,7 +218,10 @@ export function responderActions(playbooks: readonly Playbook[]): Map<string, Se
     [ALERT_RESPONDER, new Set(ACTIONS.notify.iamActions)],
   ]);
   // The guard reads the instance's current tags where it lives (protected tag key).
-  if (playbooks.some(isGuardedPlaybook)) byResponder.set(GUARD_RESPONDER, new Set(CONTAINMENT_GUARD_IAM_ACTIONS.targetAccount));
+  // It also verifies, in the security account, the execution it clears (states:DescribeExecution).
+  if (playbooks.some(isGuardedPlaybook)) {
+    byResponder.set(GUARD_RESPONDER, new Set([...CONTAINMENT_GUARD_IAM_ACTIONS.targetAccount, ...CONTAINMENT_GUARD_IAM_ACTIONS.securityAccount]));
+  }
   for (const playbook of playbooks) {
     for (const step of flattenSteps(playbook.steps)) {
       const responder = ACTIONS[step.action].responder;
@@ -306,6 +324,8 @@ export class FirebreakStack extends Stack {
       alertTopic: this.alertTopic.topicArn,
       alertKey: this.alertKey.keyArn,
       stateTable: this.stateTable.tableArn,
+      // The guard verifies executions of this stack's playbooks only (state machines `<stackName>-<playbook>`).
+      playbookExecutions: `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${this.stackName}-*:*`,
     };
     const environment: Record<string, string> = {
       POWERTOOLS_SERVICE_NAME: 'firebreak',
@@ -331,8 +351,20 @@ export class FirebreakStack extends Stack {
       const fn = new ResponderFunction(this, `Responder${pascal(responder)}`, {
           responder,
           description: settings.description,
-          environment,
-          statements: planResponderStatements(needed, arns, stateTable ? { stateTableKeys: stateTable.keys } : {}),
+          environment:
+            responder === GUARD_RESPONDER
+              ? {
+                  ...environment,
+                  // The guard's rails per playbook come from the deployment, never from its input.
+                  [SECURITY_ENV.stackName]: this.stackName,
+                  [SECURITY_ENV.playbookRails]: JSON.stringify(playbookRailsFor(props.playbooks)),
+                }
+              : environment,
+          statements: planResponderStatements(
+            needed,
+            arns,
+            stateTable ? { stateTableKeys: stateTable.keys, ...(stateTable.readOnlyKeys ? { stateTableReadOnlyKeys: stateTable.readOnlyKeys } : {}) } : {},
+          ),
           logRetention,
           memorySize: settings.memorySize,
           timeout: settings.timeout,

@@ -30,6 +30,8 @@ export interface ScopeArns {
   readonly alertTopic?: string;
   readonly alertKey?: string;
   readonly stateTable?: string;
+  /** Executions of this deployment's playbook state machines (the guard verifies them). */
+  readonly playbookExecutions?: string;
 }
 
 /** ARN builders for the security account and the resources the Firebreak stack created. */
@@ -47,6 +49,12 @@ export interface ScopeOptions {
    * @default every item of the table
    */
   readonly stateTableKeys?: readonly string[];
+  /**
+   * Partition-key patterns the role may only READ (GetItem), such as the containment grants and
+   * approvals a mutating responder checks but must never write.
+   * @default none
+   */
+  readonly stateTableReadOnlyKeys?: readonly string[];
 }
 
 /** A group of APIs that share resources and conditions, and why its resources are the narrowest possible. */
@@ -63,6 +71,8 @@ interface ActionScope {
   ) => Record<string, Record<string, string | string[]>> | undefined;
   /** Why each wildcard resource is unavoidable: the cdk-nag acknowledgment reason. */
   readonly why: string;
+  /** Whether the scope applies to this role at all (default: always). */
+  readonly applies?: (options: ScopeOptions) => boolean;
 }
 
 const EC2_REFERENCE = 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html';
@@ -266,6 +276,22 @@ const SCOPES: readonly ActionScope[] = [
         : { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': oneOrMany(options.stateTableKeys) } },
     why: 'One table ARN.',
   },
+  {
+    // A second, read-only statement: the grants and approvals a mutating responder checks. Only
+    // GetItem: a responder that could write `grant#` items could clear itself.
+    sid: 'ReadContainmentGrants',
+    applies: (options) => (options.stateTableReadOnlyKeys ?? []).length > 0,
+    actions: (requested) => (requested.has('dynamodb:GetItem') ? ['dynamodb:GetItem'] : []),
+    resources: (arns) => present(arns.stateTable),
+    conditions: (_requested, options) => ({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': oneOrMany(options.stateTableReadOnlyKeys ?? []) } }),
+    why: 'One table ARN.',
+  },
+  {
+    sid: 'VerifyPlaybookExecutions',
+    actions: requestedOf('states:DescribeExecution'),
+    resources: (arns) => present(arns.playbookExecutions),
+    why: "The execution the containment guard clears is known only at run time; the ARN pattern admits only executions of this stack's playbook state machines (<stackName>-<playbook>).",
+  },
 ];
 
 /** A statement with the wildcard resources it grants and why they cannot be narrower. */
@@ -287,6 +313,7 @@ export function planStatements(actions: Iterable<string>, arns: ScopeArns, optio
   const granted = new Set<string>();
   const planned: PlannedStatement[] = [];
   for (const scope of SCOPES) {
+    if (scope.applies !== undefined && !scope.applies(options)) continue;
     const scopeActions = scope.actions(requested);
     const resources = scope.resources(arns, requested);
     if (scopeActions.length === 0 || resources.length === 0) continue;

@@ -4,11 +4,11 @@ import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SameAccountClientFactory } from '../../lib/aws/clients';
 import {
   MemberAccountClientFactory,
   type MemberAccountClientFactoryOptions,
   type TargetClientConfig,
+  ServedAccountClientFactory,
   clientFactoryFromEnvironment,
   memberRoleArn,
   partitionForRegion,
@@ -19,6 +19,7 @@ import {
   ResponderFailedError,
   ResponderInputError,
   TransientResponderError,
+  UnservedAccountError,
 } from '../../lib/responders/errors';
 import { silentLogger } from '../../lib/responders/logging';
 import { snapshotVolumes } from '../../lib/responders/snapshot';
@@ -342,8 +343,44 @@ describe('roleSessionName', () => {
 });
 
 describe('clientFactoryFromEnvironment', () => {
-  it('uses the function credentials everywhere when no member role is configured', () => {
-    expect(clientFactoryFromEnvironment({ AWS_REGION: 'eu-west-1' })).toBeInstanceOf(SameAccountClientFactory);
+  // Issue 8: without a member role, another account's incident is never acted upon in the security account.
+  it('without a member role, serves the security account only, with the function credentials', async () => {
+    const clients = clientFactoryFromEnvironment({ AWS_REGION: 'eu-west-1', FIREBREAK_SECURITY_ACCOUNT_ID: SECURITY });
+    expect(clients).toBeInstanceOf(ServedAccountClientFactory);
+    expect(await clients.ec2({ account: SECURITY, region: 'eu-west-1' })).toBeInstanceOf(EC2Client);
+    await expect(clients.ec2({ account: MEMBER, region: 'eu-west-1' })).rejects.toMatchObject({
+      name: 'UnservedAccountError',
+      account: MEMBER,
+      message: expect.stringContaining(`account ${MEMBER} is not the security account (${SECURITY}) and no member role is configured`) as unknown,
+    });
+    await expect(clients.iam({ account: MEMBER, region: 'eu-west-1' })).rejects.toBeInstanceOf(UnservedAccountError);
+  });
+
+  it('refuses to build without FIREBREAK_SECURITY_ACCOUNT_ID: it could not tell which account it may act in', () => {
+    expect(() => clientFactoryFromEnvironment({ AWS_REGION: 'eu-west-1' })).toThrow(/FIREBREAK_SECURITY_ACCOUNT_ID is not set/);
+  });
+
+  it('with a member role, serves the allowlist or the organization, and refuses any other account before assuming a role', async () => {
+    sts.on(AssumeRoleCommand).resolves(credentialsExpiringAt(new Date(Date.now() + 60 * 60_000)));
+    const base = { AWS_REGION: 'eu-west-1', FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder', FIREBREAK_SECURITY_ACCOUNT_ID: SECURITY };
+    const allowlisted = clientFactoryFromEnvironment({ ...base, FIREBREAK_SERVED_ACCOUNT_IDS: MEMBER });
+    await allowlisted.ec2({ account: MEMBER, region: 'eu-west-1' });
+    await expect(allowlisted.ec2({ account: OTHER_MEMBER, region: 'eu-west-1' })).rejects.toBeInstanceOf(UnservedAccountError);
+    expect(sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input.RoleArn)).toEqual([`arn:aws:iam::${MEMBER}:role/FirebreakResponder`]);
+    const organization = clientFactoryFromEnvironment({ ...base, FIREBREAK_ORGANIZATION_ID: 'o-a1b2c3d4e5' });
+    await organization.ec2({ account: OTHER_MEMBER, region: 'eu-west-1' });
+    expect(() => clientFactoryFromEnvironment({ ...base, FIREBREAK_SERVED_ACCOUNT_IDS: '12345' })).toThrow(/not a 12-digit account id/);
+  });
+
+  it('an incident of another account with no member role: the responder makes no EC2 call at all and fails with the reason', async () => {
+    const clients = clientFactoryFromEnvironment({ AWS_REGION: 'eu-west-1', FIREBREAK_SECURITY_ACCOUNT_ID: SECURITY });
+    const error = await snapshotVolumes(
+      { incident: ec2Incident({ account: MEMBER, region: 'eu-west-1' }), mode: 'enforce', options: { tags: {} } },
+      { clients, logger: silentLogger, environment: { FIREBREAK_MODE: 'enforce' } },
+    ).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(UnservedAccountError);
+    expect((error as Error).message).toContain('no member role is configured');
+    expect(ec2.calls()).toHaveLength(0);
   });
 
   it('assumes the configured member role, with the external id, when FIREBREAK_MEMBER_ROLE_NAME is set', async () => {
@@ -356,8 +393,19 @@ describe('clientFactoryFromEnvironment', () => {
       FIREBREAK_MEMBER_ROLE_EXTERNAL_ID: 'ext-123',
     });
 
-    expect(clients).toBeInstanceOf(MemberAccountClientFactory);
-    await clients.ec2({ account: MEMBER, region: 'eu-west-1' });
+    expect(clients).toBeInstanceOf(ServedAccountClientFactory);
+    expect((clients as ServedAccountClientFactory).served).toEqual({ securityAccountId: SECURITY, allowlist: [], memberRoles: true });
+    // Neither an allowlist nor an organization: no member account is served.
+    await expect(clients.ec2({ account: MEMBER, region: 'eu-west-1' })).rejects.toBeInstanceOf(UnservedAccountError);
+    const served = clientFactoryFromEnvironment({
+      AWS_REGION: 'eu-west-1',
+      AWS_LAMBDA_FUNCTION_NAME: 'Firebreak-QuarantineInstance',
+      FIREBREAK_MEMBER_ROLE_NAME: 'OrgFirebreak',
+      FIREBREAK_SECURITY_ACCOUNT_ID: SECURITY,
+      FIREBREAK_MEMBER_ROLE_EXTERNAL_ID: 'ext-123',
+      FIREBREAK_SERVED_ACCOUNT_IDS: MEMBER,
+    });
+    await served.ec2({ account: MEMBER, region: 'eu-west-1' });
     expect(sts.commandCalls(AssumeRoleCommand)[0]!.args[0].input).toEqual({
       RoleArn: 'arn:aws:iam::111122223333:role/OrgFirebreak',
       RoleSessionName: 'firebreak-Firebreak-QuarantineInstance',

@@ -71,8 +71,14 @@ describe('parseScenarioSource', () => {
   it('names an unknown key at its line and column, with the closest known key', () => {
     expect(problems(VALID.replace('  executions: 1', '  executons: 1'))).toEqual([
       "scenarios/s.yaml:15:3: unknown key 'executons' (did you mean 'executions'?); allowed here: " +
-        'outcome, playbook, mode, executions, duplicates, status, steps, instances, alerts, keptEvents, unchanged, noMutatingCalls, accountUnchanged, calls, containedWithinSeconds',
+        'outcome, playbook, mode, executions, duplicates, status, steps, instances, alerts, keptEvents, unchanged, noMutatingCalls, accountUnchanged, calls, containedWithinSeconds, invocations',
     ]);
+  });
+
+  it("checks the direct 'invoke' and 'start' injections: an incident source, a known playbook, execution only with invoke", () => {
+    expect(problems(VALID.replace('target: web', 'target: web\n    execution: forged')).join('\n')).toContain("'execution' belongs to an 'invoke' injection");
+    expect(problems(VALID.replace('target: web', 'target: web\n    start: no-such-playbook')).join('\n')).toContain("no playbook 'no-such-playbook'");
+    expect(problems(VALID.replace('target: web', 'target: web\n    invoke: quarantine-instance\n    execution: previous'))).toEqual([]);
   });
 
   it('points at a wrong value with what was expected', () => {

@@ -6,6 +6,7 @@ import { createHandler, handler } from '../../lambdas/quarantine-instance/index'
 import { ResponderInputError } from '../../lib/responders/errors';
 import { silentLogger } from '../../lib/responders/logging';
 import { InMemoryQuarantineRecordStore } from '../../lib/responders/quarantine-records';
+import { EXECUTION, storeGranting } from '../support/grants';
 import { ec2Incident } from '../support/incidents';
 import { TestClientFactory, givenGroups, givenInstance, givenMutationsSucceed } from '../responders/quarantine-fixtures';
 
@@ -13,7 +14,9 @@ const ec2Mock = mockClient(EC2Client);
 
 /** The payload exactly as a state machine delivers it: plain JSON. */
 const event = (overrides: Record<string, unknown> = {}) =>
-  JSON.parse(JSON.stringify({ incident: ec2Incident(), mode: 'enforce', options: {}, execution: { playbook: 'contain-ec2' }, ...overrides })) as unknown;
+  JSON.parse(JSON.stringify({ incident: ec2Incident(), mode: 'enforce', options: {}, execution: EXECUTION, ...overrides })) as unknown;
+/** The grant the guard writes for the execution. */
+const grants = storeGranting(ec2Incident(), new Date());
 
 beforeEach(() => {
   ec2Mock.reset();
@@ -30,7 +33,7 @@ afterEach(() => {
 describe('quarantine-instance Lambda', () => {
   it('runs the real responder over injected clients and record store (what the local game day does)', async () => {
     const records = new InMemoryQuarantineRecordStore();
-    const run = createHandler({ clients: new TestClientFactory(), logger: silentLogger, records });
+    const run = createHandler({ clients: new TestClientFactory(), logger: silentLogger, records, grants });
     const result = await run(event());
     expect(result).toMatchObject({ responder: 'quarantine-instance', status: 'quarantined', mode: 'enforce' });
     expect(ec2Mock.commandCalls(ModifyNetworkInterfaceAttributeCommand)).toHaveLength(4);
@@ -38,14 +41,14 @@ describe('quarantine-instance Lambda', () => {
   });
 
   it('applies the option defaults from the action registry (detach the profile, keep the role sessions)', async () => {
-    const run = createHandler({ clients: new TestClientFactory(), logger: silentLogger, records: new InMemoryQuarantineRecordStore() });
+    const run = createHandler({ clients: new TestClientFactory(), logger: silentLogger, records: new InMemoryQuarantineRecordStore(), grants });
     const result = await run(event({ options: undefined }));
     expect(result.instanceProfileArn).toBeDefined();
     expect(result.revokedRoleSessions).toBeUndefined();
   });
 
   it('refuses a malformed payload before any AWS call, naming the field', async () => {
-    const run = createHandler({ clients: new TestClientFactory(), logger: silentLogger, records: new InMemoryQuarantineRecordStore() });
+    const run = createHandler({ clients: new TestClientFactory(), logger: silentLogger, records: new InMemoryQuarantineRecordStore(), grants });
     await expect(run(event({ options: { revokeRoleSesions: true } }))).rejects.toThrow(/input\.options/);
     await expect(run(event({ mode: 'yes' }))).rejects.toBeInstanceOf(ResponderInputError);
     expect(ec2Mock.calls()).toHaveLength(0);
@@ -63,7 +66,7 @@ describe('quarantine-instance Lambda', () => {
       return true;
     }) as typeof process.stdout.write);
     const logger = new Logger({ serviceName: 'quarantine-instance', logLevel: 'DEBUG' });
-    const run = createHandler({ clients: new TestClientFactory(), logger, records: new InMemoryQuarantineRecordStore() });
+    const run = createHandler({ clients: new TestClientFactory(), logger, records: new InMemoryQuarantineRecordStore(), grants });
     await run(event());
     const records = lines.join('').split('\n').filter((l) => l.trim().startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(records.length).toBeGreaterThan(0);

@@ -18,6 +18,8 @@ export function guardResult(status: GuardStatus, reasons: readonly string[], ove
     protected: false,
     instanceId: 'i-0abc1234def567890',
     blastRadius: { evaluated: true, granted: status === 'proceed', slotTaken: status === 'proceed', used: 1, limit: 5, windowSeconds: 3600 },
+    execution: { verified: true, playbook: 'compromised-ec2-instance', kind: 'contain' },
+    gameDay: false,
     ...overrides,
   };
 }

@@ -124,6 +124,14 @@ describe('publishAlert', () => {
     expect(result.status).toBe('dry-run-published');
   });
 
+  it('never claims enforce for a dry-run deployment: an enforce input is shown as the dry-run it was (issue 8)', async () => {
+    const result = await publishAlert(parseAlertInput({ ...REPORT, mode: 'enforce' }), { ...deps(), environment: { FIREBREAK_MODE: 'dry-run' } });
+    const sent = snsMock.commandCalls(PublishCommand)[0]!.args[0].input;
+    expect(sent.Subject!.startsWith('[DRY-RUN]')).toBe(true);
+    expect(sent.MessageAttributes!.mode).toEqual({ DataType: 'String', StringValue: 'dry-run' });
+    expect(result).toMatchObject({ mode: 'dry-run', status: 'dry-run-published' });
+  });
+
   it('sends a subject of at most 100 printable ASCII characters for a 300-character non-ASCII title', async () => {
     const title = `Instância ${INSTANCE_ID} comunicando com servidor de comando e controle — 攻撃者 🚨\n`.repeat(6).slice(0, 300);
     await publishAlert(parseAlertInput({ ...REPORT, incident: ec2Incident({ title }) }), deps());

@@ -5,6 +5,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, BatchGetItemCommandInput, PutItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { Instance } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -19,7 +20,9 @@ import {
 } from '../../lib/responders/containment-guard';
 import type { ContainmentGuardConfig, GuardResult } from '../../lib/responders/containment-guard';
 import { ResponderInputError, TransientResponderError } from '../../lib/responders/errors';
+import { InMemoryGrantStore } from '../../lib/responders/grants';
 import { silentLogger } from '../../lib/responders/logging';
+import { EXECUTION } from '../support/grants';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident, ec2Resource } from '../support/incidents';
 
 const TABLE = 'firebreak-state';
@@ -31,6 +34,28 @@ const MAX = 3;
 
 const ec2 = mockClient(EC2Client);
 const ddb = mockClient(DynamoDBClient);
+const sfn = mockClient(SFNClient);
+
+/** The deployment's rails for the playbook the test executions belong to. */
+const RAILS = {
+  'compromised-ec2-instance': { approvalRequired: false, onTimeout: 'evidence-only', timeoutSeconds: 3600, kind: 'contain' },
+  'release-instance': { approvalRequired: true, onTimeout: 'evidence-only', timeoutSeconds: 3600, kind: 'release' },
+} as const;
+
+/** DescribeExecution answers: a RUNNING execution of the deployment's playbook, started for `running`. */
+function executionRuns(running: Incident, mode: 'enforce' | 'dry-run' = 'enforce', overrides: Record<string, unknown> = {}): void {
+  sfn.on(DescribeExecutionCommand).resolves({
+    executionArn: EXECUTION.executionArn,
+    stateMachineArn: EXECUTION.stateMachineArn,
+    name: EXECUTION.executionName,
+    status: 'RUNNING',
+    startDate: NOW,
+    input: JSON.stringify({ incident: running, mode, playbook: 'compromised-ec2-instance' }),
+    ...overrides,
+  });
+}
+
+let grants: InMemoryGrantStore;
 
 /** A factory that records which account and region each EC2 client was asked for. */
 function clientFactory(): ClientFactory & { ec2Targets: AwsTarget[] } {
@@ -47,9 +72,7 @@ function clientFactory(): ClientFactory & { ec2Targets: AwsTarget[] } {
     sns: () => {
       throw new Error('the guard never needs SNS');
     },
-    sfn: () => {
-      throw new Error('the guard never needs Step Functions');
-    },
+    sfn: () => new SFNClient({ region: REGION }),
     dynamodb: () => new DynamoDBClient({ region: 'us-east-1' }),
   };
 }
@@ -60,6 +83,12 @@ function config(overrides: Partial<ContainmentGuardConfig> = {}): ContainmentGua
     protectedTagKey: TAG_KEY,
     blastRadius: { maxContainments: MAX, windowSeconds: WINDOW },
     stateTable: TABLE,
+    securityAccountId: ACCOUNT,
+    region: REGION,
+    stackName: 'Firebreak',
+    rails: RAILS,
+    servedAccounts: { securityAccountId: ACCOUNT, allowlist: [], memberRoles: false },
+    environment: { FIREBREAK_MODE: 'enforce' },
     ...overrides,
   };
 }
@@ -73,13 +102,15 @@ function runGuard(
     clients,
     logger: silentLogger,
     config: options.config ?? config(),
+    grants,
     now: () => NOW,
   });
+  executionRuns(incident, options.mode ?? 'enforce');
   return handler({
     incident,
     mode: options.mode ?? 'enforce',
     options: options.requireApproval === undefined ? {} : { requireApproval: options.requireApproval },
-    execution: { executionName: 'exec-1', playbook: 'compromised-ec2-instance' },
+    execution: EXECUTION,
   }).then((result) => ({ result, clients }));
 }
 
@@ -146,11 +177,14 @@ const putInputs = () => ddb.commandCalls(PutItemCommand).map((call) => call.args
 beforeEach(() => {
   ec2.reset();
   ddb.reset();
+  sfn.reset();
   ddb.on(PutItemCommand).resolves({});
+  grants = new InMemoryGrantStore();
 });
 afterEach(() => {
   ec2.reset();
   ddb.reset();
+  sfn.reset();
 });
 
 describe('containment-guard: proceed', () => {
@@ -183,8 +217,10 @@ describe('containment-guard: proceed', () => {
       instanceId: INSTANCE_ID,
     });
     expect(result.actions.map((a) => [a.api, a.outcome])).toEqual([
+      ['states:DescribeExecution', 'observed'],
       ['ec2:DescribeInstances', 'observed'],
       ['firebreak:blast-radius', 'done'],
+      ['firebreak:grant', 'done'],
       ['firebreak:containment-guard', 'observed'],
     ]);
     expect(result.actions.every((a) => a.at === NOW.toISOString())).toBe(true);
@@ -283,14 +319,17 @@ describe('containment-guard: protected by tag key', () => {
     expect(ddb.calls()).toHaveLength(0);
   });
 
-  it('protects on the finding tags alone, without describing the instance', async () => {
+  // Issue 8: the finding's tags are whatever the instance (or its attacker) set; only EC2's count.
+  it("never trusts the finding's tags: a protection tag the finding shows but EC2 does not have protects nothing", async () => {
+    describes(instance());
     const tagged = ec2Incident({ resource: ec2Resource({ tags: { Name: 'db-1', [TAG_KEY]: 'true' } }) });
 
+    slotsHold();
     const { result } = await runGuard(tagged);
 
-    expect(result.status).toBe('evidence-only');
-    expect(result.protectedBy).toBe('finding-tag');
-    expect(ec2.calls()).toHaveLength(0);
+    expect(result.status).toBe('proceed');
+    expect(result.protected).toBe(false);
+    expect(describeInputs()).toEqual([{ InstanceIds: [INSTANCE_ID] }]);
   });
 
   it.each([
@@ -498,7 +537,7 @@ describe('containment-guard: other resources', () => {
 
 describe('containment-guard: input', () => {
   it('refuses unknown or mistyped options with ResponderInputError naming the field', async () => {
-    const handler = createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config() });
+    const handler = createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(), grants });
     await expect(handler({ incident, mode: 'enforce', options: { requireApproval: 'yes' } })).rejects.toThrow(
       /input\.options\.requireApproval/,
     );
@@ -510,6 +549,9 @@ describe('containment-guard: input', () => {
   it('refuses to build a handler without a state table for the blast-radius counter', () => {
     expect(() =>
       createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ stateTable: undefined }) }),
+    ).toThrow(/FIREBREAK_STATE_TABLE is not set/);
+    expect(() =>
+      createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ stateTable: undefined }), grants }),
     ).toThrow(/FIREBREAK_STATE_TABLE is not set/);
   });
 
@@ -532,12 +574,14 @@ describe('containment-guard: input', () => {
       logger: silentLogger,
       config: config({ stateTable: undefined }),
       limiter,
+      grants,
       now: () => NOW,
     });
+    executionRuns(incident);
 
-    const result = await handler({ incident, mode: 'enforce', options: {} });
+    const result = await handler({ incident, mode: 'enforce', options: {}, execution: EXECUTION });
 
-    expect(limiter.acquire).toHaveBeenCalledWith(ACCOUNT, incident.key, NOW);
+    expect(limiter.acquire).toHaveBeenCalledWith(ACCOUNT, incident.key, NOW, 'real');
     expect(result.status).toBe('needs-approval');
     expect(result.reasons[0]).toContain('1 of 1 automatic containments already made in account 111122223333 within the last 60 s (1 min)');
   });
@@ -546,15 +590,16 @@ describe('containment-guard: input', () => {
 describe('protectionOf', () => {
   const base = { protectedInstanceIds: [] as string[], protectedTagKey: TAG_KEY };
 
-  it('prefers the id rule, then the current tags, then the finding tags', () => {
-    expect(protectionOf(INSTANCE_ID, { ...base, protectedInstanceIds: [INSTANCE_ID] }, {}, { [TAG_KEY]: 'x' })).toMatchObject({ rule: 'instance-id' });
-    expect(protectionOf(INSTANCE_ID, base, { [TAG_KEY]: 'x' }, { [TAG_KEY]: 'x' })).toMatchObject({ rule: 'instance-tag' });
-    expect(protectionOf(INSTANCE_ID, base, { [TAG_KEY]: 'x' }, {})).toMatchObject({ rule: 'finding-tag' });
+  it('prefers the id rule, then the current tags (EC2 now); there is no rule on the finding tags', () => {
+    expect(protectionOf(INSTANCE_ID, { ...base, protectedInstanceIds: [INSTANCE_ID] }, { [TAG_KEY]: 'x' })).toMatchObject({ rule: 'instance-id' });
+    expect(protectionOf(INSTANCE_ID, base, { [TAG_KEY]: 'x' })).toMatchObject({ rule: 'instance-tag' });
+    expect(protectionOf(INSTANCE_ID, base, {})).toEqual({ protected: false });
+    expect(protectionOf(INSTANCE_ID, base)).toEqual({ protected: false });
   });
 
   it('does not protect without a matching id or key', () => {
-    expect(protectionOf(INSTANCE_ID, base, { Name: TAG_KEY }, { Name: 'web' })).toEqual({ protected: false });
-    expect(protectionOf(INSTANCE_ID, { protectedInstanceIds: [] }, { [TAG_KEY]: 'x' }, { [TAG_KEY]: 'x' })).toEqual({ protected: false });
+    expect(protectionOf(INSTANCE_ID, base, { Name: 'web' })).toEqual({ protected: false });
+    expect(protectionOf(INSTANCE_ID, { protectedInstanceIds: [] }, { [TAG_KEY]: 'x' })).toEqual({ protected: false });
   });
 });
 
@@ -574,6 +619,8 @@ describe('readContainmentGuardConfig', () => {
     expect(readContainmentGuardConfig({})).toEqual({
       protectedInstanceIds: [],
       blastRadius: { maxContainments: 5, windowSeconds: 3600 },
+      rails: {},
+      environment: {},
     });
   });
 
@@ -586,12 +633,32 @@ describe('readContainmentGuardConfig', () => {
         FIREBREAK_BLAST_RADIUS_WINDOW_SECONDS: '900',
         FIREBREAK_STATE_TABLE: 'firebreak-state',
       }),
-    ).toEqual({
+    ).toMatchObject({
       protectedInstanceIds: ['i-0abc1234def567890', 'i-12345678'],
       protectedTagKey: 'firebreak:protected',
       blastRadius: { maxContainments: 3, windowSeconds: 900 },
       stateTable: 'firebreak-state',
     });
+  });
+
+  it("reads the deployment's facts the execution check needs: account, region, stack name, rails per playbook, served accounts", () => {
+    const env = {
+      FIREBREAK_SECURITY_ACCOUNT_ID: ACCOUNT,
+      AWS_REGION: REGION,
+      FIREBREAK_STACK_NAME: 'Firebreak',
+      FIREBREAK_PLAYBOOK_RAILS: JSON.stringify(RAILS),
+      FIREBREAK_SERVED_ACCOUNT_IDS: '444455556666',
+      FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder',
+    };
+    expect(readContainmentGuardConfig(env)).toMatchObject({
+      securityAccountId: ACCOUNT,
+      region: REGION,
+      stackName: 'Firebreak',
+      rails: RAILS,
+      servedAccounts: { securityAccountId: ACCOUNT, allowlist: ['444455556666'], memberRoles: true },
+    });
+    expect(() => readContainmentGuardConfig({ FIREBREAK_PLAYBOOK_RAILS: '{"x": {"approvalRequired": "no"}}' })).toThrow(/FIREBREAK_PLAYBOOK_RAILS/);
+    expect(() => readContainmentGuardConfig({ FIREBREAK_PLAYBOOK_RAILS: 'not json' })).toThrow(/not JSON/);
   });
 
   it.each([
@@ -601,5 +668,181 @@ describe('readContainmentGuardConfig', () => {
     [{ FIREBREAK_BLAST_RADIUS_WINDOW_SECONDS: '-60' }, /FIREBREAK_BLAST_RADIUS_WINDOW_SECONDS must be a whole number/],
   ])('refuses %j loudly rather than guarding with a wrong rule', (env, message) => {
     expect(() => readContainmentGuardConfig(env)).toThrow(message);
+  });
+});
+
+describe('containment-guard: the execution it clears (issue 8)', () => {
+  function guard(overrides: Partial<ContainmentGuardConfig> = {}) {
+    return createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(overrides), grants, now: () => NOW });
+  }
+  const payload = (execution: Record<string, unknown> | null = EXECUTION, mode: 'enforce' | 'dry-run' = 'enforce') => ({
+    incident,
+    mode,
+    options: {},
+    ...(execution ? { execution } : {}),
+  });
+
+  function expectNothingCleared(result: GuardResult): void {
+    expect(result.status).toBe('evidence-only');
+    expect(result.execution.verified).toBe(false);
+    expect(result.grant).toBeUndefined();
+    expect(grants.grants.size).toBe(0);
+    expect(ddb.calls()).toHaveLength(0);
+    expect(ec2.calls()).toHaveLength(0);
+  }
+
+  it('verifies the execution with DescribeExecution, then writes the grant the mutating responders read', async () => {
+    describes(instance());
+    slotsHold();
+    executionRuns(incident);
+    const result = await guard()(payload());
+    expect(sfn.commandCalls(DescribeExecutionCommand).map((call) => call.args[0].input)).toEqual([{ executionArn: EXECUTION.executionArn }]);
+    expect(result).toMatchObject({
+      status: 'proceed',
+      execution: { verified: true, executionArn: EXECUTION.executionArn, playbook: 'compromised-ec2-instance', kind: 'contain' },
+      grant: { status: 'proceed', mode: 'enforce', written: true },
+    });
+    expect(grants.grants.get(EXECUTION.executionArn)).toEqual({
+      pk: `grant#${EXECUTION.executionArn}`,
+      executionArn: EXECUTION.executionArn,
+      playbook: 'compromised-ec2-instance',
+      incidentKey: incident.key,
+      account: ACCOUNT,
+      region: REGION,
+      instanceId: INSTANCE_ID,
+      kind: 'contain',
+      gameDay: false,
+      mode: 'enforce',
+      status: 'proceed',
+      grantedAt: NOW.toISOString(),
+      expiresAt: NOW_S + 900,
+    });
+  });
+
+  it('invoked without an execution (directly), clears nothing', async () => {
+    expectNothingCleared(await guard()(payload(null)));
+    expect(sfn.calls()).toHaveLength(0);
+  });
+
+  it.each([
+    ['an execution that does not exist', () => sfn.on(DescribeExecutionCommand).rejects(Object.assign(new Error('Execution Does Not Exist'), { name: 'ExecutionDoesNotExist' }))],
+    ["another stack's execution (IAM denies the describe)", () => sfn.on(DescribeExecutionCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }))],
+    ['a finished execution', () => executionRuns(incident, 'enforce', { status: 'SUCCEEDED' })],
+    ["a state machine that is not the deployment's", () => executionRuns(incident, 'enforce', { stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:Other-compromised-ec2-instance` })],
+    ['a playbook without rails in this deployment', () => executionRuns(incident, 'enforce', { stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:Firebreak-handmade` })],
+    ['a state machine in another account', () => executionRuns(incident, 'enforce', { stateMachineArn: `arn:aws:states:${REGION}:444455556666:stateMachine:Firebreak-compromised-ec2-instance` })],
+    ['an execution started for another instance (a replayed guard)', () => executionRuns(ec2Incident({ resource: ec2Resource({ instanceId: 'i-0fff0000aaaa11112' }) }))],
+    ['an execution started for another incident', () => executionRuns(ec2Incident({ key: 'gd-someotherfinding' }))],
+  ])('clears nothing for %s', async (_what, given) => {
+    given();
+    const result = await guard()(payload());
+    expectNothingCleared(result);
+    expect(result.reasons[0]).toContain('is not one this guard can clear');
+  });
+
+  it('clears nothing when the deployment did not tell it its rails (fails closed)', async () => {
+    executionRuns(incident);
+    expectNothingCleared(await guard({ rails: {} })(payload()));
+  });
+
+  it('surfaces a throttled DescribeExecution as the retryable TransientResponderError', async () => {
+    sfn.on(DescribeExecutionCommand).rejects(Object.assign(new Error('slow down'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
+    await expect(guard()(payload())).rejects.toBeInstanceOf(TransientResponderError);
+  });
+
+  it('takes approval from the deployment rails, not from its input: the grant waits for a person', async () => {
+    describes(instance());
+    slotsHold();
+    executionRuns(incident);
+    const rails = { 'compromised-ec2-instance': { ...RAILS['compromised-ec2-instance'], approvalRequired: true, onTimeout: 'contain' as const, timeoutSeconds: 600 } };
+    const result = await guard({ rails })({ ...payload(), options: { requireApproval: false } });
+    expect(result.status).toBe('needs-approval');
+    expect(putInputs()).toHaveLength(0);
+    expect(grants.grants.get(EXECUTION.executionArn)).toMatchObject({
+      status: 'awaiting-approval',
+      approvalDeadline: new Date(NOW.getTime() + 600_000).toISOString(),
+      onTimeout: 'contain',
+      expiresAt: NOW_S + 600 + 900,
+    });
+  });
+
+  it('a second run for the same execution keeps the grant in force (its decision stands)', async () => {
+    describes(instance());
+    slotsHold();
+    executionRuns(incident);
+    await guard()(payload());
+    const again = await guard()(payload());
+    expect(again.grant).toMatchObject({ status: 'proceed', written: false });
+    expect(again.actions).toContainEqual(expect.objectContaining({ api: 'firebreak:grant', outcome: 'already-done' }));
+  });
+
+  it('in a dry-run deployment, an enforce input is judged as dry-run: no slot taken, a dry-run grant', async () => {
+    describes(instance());
+    slotsHold();
+    executionRuns(incident);
+    const result = await guard({ environment: { FIREBREAK_MODE: 'dry-run' } })(payload());
+    expect(result).toMatchObject({ mode: 'dry-run', status: 'proceed', forcedDryRun: { requested: 'enforce' }, grant: { mode: 'dry-run' } });
+    expect(putInputs()).toHaveLength(0);
+  });
+
+  it('an execution started in dry-run stays dry-run whatever the Lambda input says', async () => {
+    describes(instance());
+    slotsHold();
+    executionRuns(incident, 'dry-run');
+    const result = await guard()(payload());
+    expect(result.grant?.mode).toBe('dry-run');
+    expect(putInputs()).toHaveLength(0);
+  });
+
+  it('clears a release without a blast-radius slot, waiting for the approval its rails require', async () => {
+    executionRuns(incident, 'enforce', { stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:Firebreak-release-instance` });
+    const result = await guard({ protectedTagKey: undefined })(payload());
+    expect(result).toMatchObject({ status: 'needs-approval', execution: { playbook: 'release-instance', kind: 'release' } });
+    expect(grants.grants.get(EXECUTION.executionArn)).toMatchObject({ kind: 'release', status: 'awaiting-approval' });
+    expect(ddb.calls()).toHaveLength(0);
+  });
+});
+
+describe('containment-guard: game days and served accounts (issue 8)', () => {
+  const drill = ec2Incident({ key: 'gameday-7ab9d1b3c0e24f8a', gameDay: true, resource: ec2Resource({ tags: { 'firebreak:gameday-target': 'true' } }) });
+
+  it("answers evidence-only for a game-day incident on an instance EC2 does not show opted in, taking no slot (the event's tag is ignored)", async () => {
+    describes(instance());
+    const { result } = await runGuard(drill, { config: config({ protectedTagKey: undefined }) });
+    expect(result).toMatchObject({ status: 'evidence-only', gameDay: true });
+    expect(result.reasons[0]).toContain('firebreak:gameday-target=true');
+    expect(ddb.calls()).toHaveLength(0);
+    expect(grants.grants.size).toBe(0);
+  });
+
+  it("a direct invocation naming a real game-day execution cannot drop its game-day flag: the execution's input decides", async () => {
+    describes(instance());
+    const drillLike = ec2Incident({ key: 'gd-7ab9d1b3c0e24f8a', gameDay: true });
+    const handler = createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ protectedTagKey: undefined }), grants, now: () => NOW });
+    executionRuns(drillLike);
+    const result = await handler({ incident: { ...drillLike, gameDay: false }, mode: 'enforce', options: {}, execution: EXECUTION });
+    expect(result).toMatchObject({ status: 'evidence-only', gameDay: true });
+    expect(grants.grants.size).toBe(0);
+  });
+
+  it('counts a game-day containment in the blast-gameday# pool, never in the real allowance', async () => {
+    describes(instance({ Tags: [{ Key: 'firebreak:gameday-target', Value: 'true' }] }));
+    slotsHold();
+    const { result } = await runGuard(drill, { config: config({ protectedTagKey: undefined }) });
+    expect(result.status).toBe('proceed');
+    expect(readInputs()[0]!.RequestItems![TABLE]!.Keys!.map((key) => key.pk!.S)).toEqual([0, 1, 2].map((slot) => `blast-gameday#${ACCOUNT}#${slot}`));
+    expect(putInputs().map((put) => put.Item!.pk!.S)).toEqual([expect.stringMatching(/^blast-gameday#111122223333#\d$/)]);
+    expect(grants.grants.get(EXECUTION.executionArn)).toMatchObject({ gameDay: true });
+  });
+
+  it('refuses an incident of an account the deployment does not serve: UnservedAccountError, no EC2 call, no slot', async () => {
+    const elsewhere = ec2Incident({ account: '444455556666' });
+    await expect(runGuard(elsewhere)).rejects.toMatchObject({
+      name: 'UnservedAccountError',
+      message: expect.stringContaining('no member role is configured') as unknown,
+    });
+    expect(ec2.calls()).toHaveLength(0);
+    expect(ddb.calls()).toHaveLength(0);
+    expect(grants.grants.size).toBe(0);
   });
 });

@@ -25,6 +25,7 @@ import { quarantineInstance } from '../../lib/responders/quarantine';
 import type { QuarantineRecord } from '../../lib/responders/quarantine-records';
 import { InMemoryQuarantineRecordStore } from '../../lib/responders/quarantine-records';
 import type { ResponderInput } from '../../lib/responders/responder-input';
+import { EXECUTION, storeGranting } from '../support/grants';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident, ec2Resource } from '../support/incidents';
 import {
   APP_SG,
@@ -80,11 +81,13 @@ function input(
     incident: ec2Incident(overrides.incident),
     mode: overrides.mode ?? 'enforce',
     options: { detachInstanceProfile: true, revokeRoleSessions: false, ...overrides.options },
+    execution: EXECUTION,
   };
 }
 
+/** Runs quarantine for an execution the guard cleared (a grant matching the input's incident and instance). */
 function run(i: ResponderInput<QuarantineOptions> = input()) {
-  return quarantineInstance(i, { clients, logger: silentLogger, records, sealer: TEST_SEALER, now: () => NOW });
+  return quarantineInstance(i, { clients, logger: silentLogger, records, sealer: TEST_SEALER, grants: storeGranting(i.incident, NOW), now: () => NOW });
 }
 
 function mutatingCallCount(): number {
@@ -215,6 +218,7 @@ describe('quarantineInstance', () => {
     it('lists every action it took in the result, in order', async () => {
       const result = await run();
       expect(result.actions.map((a) => [a.api, a.target, a.outcome])).toEqual([
+        ['firebreak:check-grant', INSTANCE_ID, 'observed'],
         ['ec2:DescribeInstances', INSTANCE_ID, 'observed'],
         ['kms:GenerateMac', INSTANCE_ID, 'done'],
         ['firebreak:record-pre-quarantine-state', INSTANCE_ID, 'done'],
@@ -458,7 +462,10 @@ describe('quarantineInstance', () => {
         ec2Mock.on(DescribeIamInstanceProfileAssociationsCommand).resolves({ IamInstanceProfileAssociations: [] });
         const result = await run();
         expect(result).toMatchObject({ status: 'not-found', instanceId: INSTANCE_ID });
-        expect(result.actions).toEqual([expect.objectContaining({ api: 'ec2:DescribeInstances', outcome: 'observed' })]);
+        expect(result.actions).toEqual([
+          expect.objectContaining({ api: 'firebreak:check-grant', outcome: 'observed' }),
+          expect.objectContaining({ api: 'ec2:DescribeInstances', outcome: 'observed' }),
+        ]);
         expect(mutatingCallCount()).toBe(0);
       },
     );
@@ -572,7 +579,7 @@ describe('quarantineInstance', () => {
       expect(result).toMatchObject({ status: 'already-quarantined', idempotentReplay: true, isolationGroupId: ISOLATION_SG });
       expect(mutatingCallCount()).toBe(0);
       expect(clients.sent).not.toContain('store:saveIfAbsent');
-      expect(result.actions.map((a) => a.outcome)).toEqual(['observed', 'already-done']);
+      expect(result.actions.map((a) => a.outcome)).toEqual(['observed', 'observed', 'already-done']);
     });
 
     it('is not fooled by the tag alone: an ENI outside the isolation group is moved', async () => {
@@ -818,7 +825,7 @@ describe('quarantineInstance seals the pre-quarantine record (issue 8: records t
     broken.seal = async () => {
       throw Object.assign(new Error('key is disabled'), { name: 'DisabledException' });
     };
-    const result = await quarantineInstance(input(), { clients, logger: silentLogger, records, sealer: broken, now: () => NOW });
+    const result = await quarantineInstance(input(), { clients, logger: silentLogger, records, sealer: broken, grants: storeGranting(ec2Incident(), NOW), now: () => NOW });
     expect(result.status).toBe('quarantined');
     expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.seal).toBeUndefined();
     expect(result.actions).toContainEqual(expect.objectContaining({ api: 'kms:GenerateMac', outcome: 'skipped', detail: expect.stringContaining('release will refuse') }));
@@ -832,7 +839,7 @@ describe('quarantineInstance seals the pre-quarantine record (issue 8: records t
       return TEST_SEALER.seal(record);
     };
     for (const command of MUTATING_EC2_COMMANDS) ec2Mock.on(command as never).rejects(sdkError('DryRunOperation', 412));
-    await quarantineInstance(input({ mode: 'dry-run' }), { clients, logger: silentLogger, records, sealer: spy, now: () => NOW });
+    await quarantineInstance(input({ mode: 'dry-run' }), { clients, logger: silentLogger, records, sealer: spy, grants: storeGranting(ec2Incident(), NOW), now: () => NOW });
     expect(sealed).toBe(0);
   });
 });

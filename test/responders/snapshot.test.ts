@@ -295,7 +295,38 @@ describe('snapshotVolumes', () => {
     });
   });
 
+  describe('game days (issue 8)', () => {
+    it('snapshots nothing for a game-day incident on an instance EC2 does not show opted in', async () => {
+      givenInstance(instance());
+      const result = await run(input({ incident: { key: 'gameday-7ab9d1b3', gameDay: true } }));
+      expect(result).toMatchObject({ status: 'refused', snapshots: [] });
+      expect(ec2Mock.commandCalls(CreateSnapshotsCommand)).toHaveLength(0);
+      expect(result.actions).toContainEqual(expect.objectContaining({ api: 'firebreak:check-gameday-target', outcome: 'skipped' }));
+    });
+
+    it('snapshots a game-day target tagged firebreak:gameday-target=true in EC2', async () => {
+      givenInstance(instance({ Tags: [{ Key: 'firebreak:gameday-target', Value: 'true' }] }));
+      ec2Mock.on(CreateSnapshotsCommand).resolves({ Snapshots: [] });
+      await run(input({ incident: { key: 'gameday-7ab9d1b3', gameDay: true } }));
+      expect(ec2Mock.commandCalls(CreateSnapshotsCommand)).toHaveLength(1);
+    });
+  });
+
   describe('dry-run', () => {
+    it('in a dry-run deployment, sends CreateSnapshots with DryRun even when its input says enforce, and says why', async () => {
+      givenInstance(instance());
+      ec2Mock.on(CreateSnapshotsCommand).rejects(sdkError('DryRunOperation', 412));
+      const result = await snapshotVolumes(input({ mode: 'enforce' }), {
+        clients,
+        logger: silentLogger,
+        environment: { FIREBREAK_MODE: 'dry-run' },
+        now: () => NOW,
+      });
+      expect(result).toMatchObject({ mode: 'dry-run', forcedDryRun: { requested: 'enforce' } });
+      expect(ec2Mock.commandCalls(CreateSnapshotsCommand).map((call) => call.args[0].input.DryRun)).toEqual([true]);
+      expect(result.actions).toContainEqual(expect.objectContaining({ api: 'firebreak:effective-mode', outcome: 'skipped' }));
+    });
+
     it('sends CreateSnapshots with DryRun and reports would-do when EC2 answers DryRunOperation', async () => {
       givenInstance(instance());
       ec2Mock.on(CreateSnapshotsCommand).rejects(sdkError('DryRunOperation', 412));

@@ -6,6 +6,8 @@ import type { AslDefinition } from '../../lib/playbooks/compile';
 import { flattenSteps } from '../../lib/playbooks/model';
 import { guardDutySeverityThreshold, releasePlaybook, STATE_TABLE_ACCESS } from '../../lib/stack/firebreak-stack';
 import { blastRadiusSlotKey } from '../../lib/responders/blast-radius';
+import { grantKey } from '../../lib/responders/grants';
+import { playbookRailsFor } from '../../lib/playbooks/rails';
 import { quarantineRecordKey } from '../../lib/responders/quarantine-records';
 import { TRANSIENT_ERROR_NAMES } from '../../lib/responders/errors';
 import type { Statement } from './support';
@@ -601,10 +603,17 @@ describe('FirebreakStack safety rails', () => {
     ]);
   });
 
-  it('grants the guard DescribeInstances and only the blast-radius items of the state table, and names its role for member roles', () => {
+  it('grants the guard DescribeInstances, DescribeExecution on this stack\'s playbook executions, and only the blast-radius and grant items of the state table', () => {
     const { template } = synthesize({ memberRoleName: 'FirebreakResponder' });
     const statements = responderStatements(template, 'ContainmentGuard');
-    expect(grantedActions(statements)).toEqual(['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'ec2:DescribeInstances', 'sts:AssumeRole']);
+    expect(grantedActions(statements)).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'ec2:DescribeInstances',
+      'states:DescribeExecution',
+      'sts:AssumeRole',
+    ]);
     const bySid = Object.fromEntries(statements.map((statement) => [statement.Sid, statement]));
     expect(bySid.DescribeForContainmentAndEvidence).toEqual({
       Sid: 'DescribeForContainmentAndEvidence',
@@ -615,9 +624,15 @@ describe('FirebreakStack safety rails', () => {
     expect(bySid.KeepIncidentState).toEqual({
       Sid: 'KeepIncidentState',
       Effect: 'Allow',
-      Action: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
+      Action: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
       Resource: tableArn,
-      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'blast#*' } },
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['blast#*', 'blast-gameday#*', 'grant#*'] } },
+    });
+    expect(bySid.VerifyPlaybookExecutions).toEqual({
+      Sid: 'VerifyPlaybookExecutions',
+      Effect: 'Allow',
+      Action: 'states:DescribeExecution',
+      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:', region, ':', { Ref: 'AWS::AccountId' }, ':execution:Firebreak-*:*']] },
     });
     template.hasResourceProperties('AWS::IAM::Role', {
       RoleName: { 'Fn::Join': ['', ['firebreak-responder-', region, '-containment-guard']] },
@@ -632,6 +647,35 @@ describe('FirebreakStack safety rails', () => {
     }
     const quarantine = responderStatements(synthesize().template, 'QuarantineInstance').find((statement) => statement.Sid === 'KeepIncidentState');
     expect(quarantine?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'quarantine#*' } });
+  });
+
+  it('lets the mutating responders only READ grants and approvals: only the guard can write a grant', () => {
+    const { template } = synthesize({ playbooks: [COMPROMISED, DEFAULT_ALERT, RELEASE] });
+    for (const responder of ['QuarantineInstance', 'ReleaseInstance']) {
+      const statements = responderStatements(template, responder);
+      expect(statements.find((statement) => statement.Sid === 'ReadContainmentGrants')).toEqual({
+        Sid: 'ReadContainmentGrants',
+        Effect: 'Allow',
+        Action: 'dynamodb:GetItem',
+        Resource: tableArn,
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['grant#*', 'approval#*'] } },
+      });
+      const writes = statements.filter((statement) => JSON.stringify(statement.Action).match(/PutItem|UpdateItem/));
+      expect(writes.map((statement) => statement.Condition)).toEqual([{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'quarantine#*' } }]);
+    }
+    expect(grantKey('arn:aws:states:eu-west-1:111122223333:execution:Firebreak-x:y')).toMatch(/^grant#/);
+  });
+
+  it("writes the deployment's rails per playbook into the guard's environment, never anywhere a caller could set them", () => {
+    const { template } = synthesize({ playbooks: [COMPROMISED, ALARM, DEFAULT_ALERT, RELEASE] });
+    const functions = resourcesOf(template, 'AWS::Lambda::Function');
+    const guard = functions[logicalIdOf(template, 'AWS::Lambda::Function', 'ResponderContainmentGuardFunction')]!;
+    const variables = (guard.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables.FIREBREAK_STACK_NAME).toBe('Firebreak');
+    expect(JSON.parse(variables.FIREBREAK_PLAYBOOK_RAILS as string)).toEqual(playbookRailsFor([COMPROMISED, ALARM, DEFAULT_ALERT, RELEASE]));
+    expect(Object.keys(JSON.parse(variables.FIREBREAK_PLAYBOOK_RAILS as string) as object).sort()).toEqual([COMPROMISED.name, RELEASE.name].sort());
+    const quarantine = functions[logicalIdOf(template, 'AWS::Lambda::Function', 'ResponderQuarantineInstanceFunction')]!;
+    expect((quarantine.Properties.Environment as { Variables: Record<string, unknown> }).Variables.FIREBREAK_PLAYBOOK_RAILS).toBeUndefined();
   });
 
   it('gives the guard the deploy-time rails in its environment', () => {

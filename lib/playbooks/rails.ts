@@ -1,0 +1,34 @@
+/**
+ * The rails of each deployed playbook, as the containment guard reads them from its environment
+ * (SECURITY_ENV.playbookRails, written by the stack): whether a person must approve, how long the
+ * execution waits and what happens then, and whether the playbook contains or releases. They come
+ * from the deployment's compiled playbooks, so a caller cannot choose them in a Lambda input.
+ */
+import type { PlaybookRails } from '../contracts/security';
+import { ACTIONS } from './actions';
+import { changesResources } from './compile';
+import type { Playbook } from './model';
+import { approvalOf, flattenSteps } from './model';
+
+/** The rails of one playbook, or undefined when it changes no resource (the guard never clears it). */
+export function railsOf(playbook: Playbook): PlaybookRails | undefined {
+  const steps = flattenSteps(playbook.steps);
+  if (!steps.some(changesResources)) return undefined;
+  const approval = approvalOf(playbook);
+  return {
+    approvalRequired: approval.required,
+    onTimeout: approval.onTimeout,
+    timeoutSeconds: approval.timeoutSeconds,
+    kind: steps.some((step) => ACTIONS[step.action].responder === 'release-instance') ? 'release' : 'contain',
+  };
+}
+
+/** `{ "<playbook>": PlaybookRails }` for every playbook that changes resources. */
+export function playbookRailsFor(playbooks: readonly Playbook[]): Record<string, PlaybookRails> {
+  const rails: Record<string, PlaybookRails> = {};
+  for (const playbook of playbooks) {
+    const own = railsOf(playbook);
+    if (own !== undefined) rails[playbook.name] = own;
+  }
+  return rails;
+}

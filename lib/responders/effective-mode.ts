@@ -1,0 +1,91 @@
+/**
+ * The effective mode of a responder: `enforce` only when BOTH its input and its deployment say
+ * enforce. The input (a Step Functions payload, or whatever a caller with lambda:InvokeFunction
+ * sends) is a claim; the deployment's mode is the environment the stack wrote (FIREBREAK_MODE).
+ * A missing or unreadable FIREBREAK_MODE counts as dry-run: a misconfigured deployment must fail
+ * safe, never into enforce.
+ */
+import { SECURITY_ENV } from '../contracts/security';
+import type { ActionLog } from './action-log';
+import type { ResponderMode } from './model';
+
+/** What the deployment's environment says about its mode. */
+export type DeploymentMode = ResponderMode | 'unset' | 'invalid';
+
+export interface EffectiveMode {
+  /** The mode the responder acts in. */
+  readonly mode: ResponderMode;
+  /** The mode the input asked for. */
+  readonly requested: ResponderMode;
+  /** The deployment's ceiling as read from FIREBREAK_MODE. */
+  readonly deployment: DeploymentMode;
+  /** True when the input asked for enforce and a ceiling (deployment or grant) made it dry-run. */
+  readonly forcedDryRun: boolean;
+  /** Why, in words fit for the alert (set when forcedDryRun). */
+  readonly reason?: string;
+}
+
+/** The environment a responder reads its deployment's facts from (process.env in Lambda). */
+export type DeploymentEnvironment = Readonly<Record<string, string | undefined>>;
+
+/** FIREBREAK_MODE as the deployment set it: `enforce`, `dry-run`, or unset/invalid (both mean dry-run). */
+export function deploymentModeOf(env: DeploymentEnvironment): DeploymentMode {
+  const raw = env[SECURITY_ENV.mode];
+  if (raw === undefined || raw.trim() === '') return 'unset';
+  const value = raw.trim();
+  return value === 'enforce' || value === 'dry-run' ? value : 'invalid';
+}
+
+function deploymentSentence(deployment: DeploymentMode, env: DeploymentEnvironment): string {
+  switch (deployment) {
+    case 'dry-run':
+      return `this deployment runs in dry-run (${SECURITY_ENV.mode}=dry-run)`;
+    case 'unset':
+      return `${SECURITY_ENV.mode} is not set on this function, and a deployment that does not say enforce is dry-run`;
+    case 'invalid':
+      return `${SECURITY_ENV.mode} is ${JSON.stringify(env[SECURITY_ENV.mode])}, not enforce or dry-run, so the deployment counts as dry-run`;
+    case 'enforce':
+      return 'the deployment allows enforce';
+  }
+}
+
+/**
+ * The mode a responder acts in: the input's, unless the deployment (or an extra `ceiling`, such as
+ * the mode a containment grant was issued in) says dry-run. Dry-run always wins.
+ */
+export function effectiveMode(
+  inputMode: ResponderMode,
+  env: DeploymentEnvironment = process.env,
+  ceiling?: { readonly mode: ResponderMode; readonly why: string },
+): EffectiveMode {
+  const deployment = deploymentModeOf(env);
+  const base = { requested: inputMode, deployment };
+  if (inputMode === 'dry-run') return { ...base, mode: 'dry-run', forcedDryRun: false };
+  if (deployment !== 'enforce') {
+    return {
+      ...base,
+      mode: 'dry-run',
+      forcedDryRun: true,
+      reason: `The input asked for enforce, but ${deploymentSentence(deployment, env)}: running as dry-run, nothing is changed.`,
+    };
+  }
+  if (ceiling?.mode === 'dry-run') {
+    return {
+      ...base,
+      mode: 'dry-run',
+      forcedDryRun: true,
+      reason: `The input asked for enforce, but ${ceiling.why}: running as dry-run, nothing is changed.`,
+    };
+  }
+  return { ...base, mode: 'enforce', forcedDryRun: false };
+}
+
+/** Records in the action log that the deployment forced dry-run (no entry when it did not). */
+export function recordEffectiveMode(log: ActionLog, target: string, mode: EffectiveMode): void {
+  if (mode.forcedDryRun && mode.reason !== undefined) log.record('firebreak:effective-mode', target, 'skipped', mode.reason);
+}
+
+/** The part of a responder result that says the deployment forced dry-run (empty when it did not). */
+export function forcedDryRunField(mode: EffectiveMode): { readonly forcedDryRun?: { readonly requested: 'enforce'; readonly reason: string } } {
+  return mode.forcedDryRun && mode.reason !== undefined ? { forcedDryRun: { requested: 'enforce', reason: mode.reason } } : {};
+}

@@ -1,0 +1,387 @@
+/**
+ * Containment grants: the rails enforced where the action happens. The containment guard, after
+ * its rails, writes `grant#<executionArn>` (a `ContainmentGrant`) for the execution it verified
+ * with states:DescribeExecution. quarantine-instance and release-instance act only when the grant
+ * of THEIR execution matches their incident, account, region and instance (and the kind of
+ * change); for an `awaiting-approval` grant they also need `approval#<executionArn>` saying
+ * `approved` (or the deadline passed and the playbook's onTimeout is `contain`). A responder
+ * invoked directly (no execution, a forged one, or another incident's) finds no matching grant,
+ * changes nothing and says why.
+ *
+ * Who may write what is IAM's job (lib/stack/firebreak-stack.ts, `dynamodb:LeadingKeys`): only the
+ * guard's role may PutItem `grant#*`; the mutating responders may only GetItem `grant#*` and
+ * `approval#*`. This module is the store (DynamoDB, or in memory for tests) and the pure check.
+ */
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { ApprovalRecord, ContainmentGrant } from '../contracts/security';
+import { STATE_KEY_PREFIX } from '../contracts/security';
+import { awsErrorCode, toResponderError } from '../aws/errors';
+import { BLAST_RADIUS_TTL_ATTRIBUTE } from './blast-radius';
+import { ResponderFailedError } from './errors';
+import type { ResponderMode } from './model';
+
+/** The state-table key of an execution's grant. */
+export function grantKey(executionArn: string): string {
+  return `${STATE_KEY_PREFIX.grant}${executionArn}`;
+}
+
+/** The state-table key of an execution's approval record. */
+export function approvalKey(executionArn: string): string {
+  return `${STATE_KEY_PREFIX.approval}${executionArn}`;
+}
+
+/**
+ * How long a grant stays usable after it becomes actionable (granted, or the approval deadline):
+ * long enough for the playbook's retries of the step (Lambda runs at most 15 minutes), short enough
+ * that an old execution's grant cannot be replayed later.
+ */
+export const GRANT_VALIDITY_SECONDS = 900;
+
+/** IAM actions on the state table: the guard writes grants; the mutating responders read grants and approvals. */
+export const GRANT_IAM_ACTIONS = {
+  writer: ['dynamodb:PutItem', 'dynamodb:GetItem'],
+  reader: ['dynamodb:GetItem'],
+} as const;
+
+/** The guard's side of the store. */
+export interface GrantWriter {
+  /**
+   * Writes the grant unless one exists for the execution (conditional put: a grant, once written,
+   * is never replaced); answers with the grant in force.
+   */
+  putIfAbsent(grant: ContainmentGrant): Promise<{ readonly written: boolean; readonly grant: ContainmentGrant }>;
+}
+
+/** The mutating responders' side of the store. */
+export interface GrantReader {
+  getGrant(executionArn: string): Promise<ContainmentGrant | undefined>;
+  getApproval(executionArn: string): Promise<ApprovalRecord | undefined>;
+}
+
+export type GrantStore = GrantWriter & GrantReader;
+
+// ---------------------------------------------------------------------------------------------
+// The check (pure)
+// ---------------------------------------------------------------------------------------------
+
+/** What a mutating responder asks: may it change `instanceId` for `incident`, in this execution? */
+export interface GrantRequest {
+  /** The execution the responder was invoked for (from its input: a claim, checked against the grant). */
+  readonly executionArn?: string;
+  readonly incident: { readonly key: string; readonly account: string; readonly region: string };
+  readonly instanceId: string;
+  readonly kind: ContainmentGrant['kind'];
+}
+
+/** Why a responder refused to act. */
+export type GrantRefusalCode =
+  | 'no-execution'
+  | 'no-grant'
+  | 'expired'
+  | 'mismatch'
+  | 'wrong-kind'
+  | 'awaiting-approval'
+  | 'rejected';
+
+export type GrantCheck =
+  | {
+      readonly allowed: true;
+      readonly grant: ContainmentGrant;
+      /** The mode the guard granted (the deployment's ceiling applied): a further ceiling on the responder. */
+      readonly mode: ResponderMode;
+      /** One sentence for the action log. */
+      readonly reason: string;
+      /** The approver, when an approval made the grant actionable. */
+      readonly approvedBy?: string;
+    }
+  | { readonly allowed: false; readonly code: GrantRefusalCode; readonly reason: string; readonly grant?: ContainmentGrant };
+
+/** Decides from the grant and approval records (pure: the store reads them). */
+export function evaluateGrant(
+  request: GrantRequest,
+  grant: ContainmentGrant | undefined,
+  approval: ApprovalRecord | undefined,
+  now: Date,
+): GrantCheck {
+  const what = request.kind === 'contain' ? 'contain' : 'release';
+  const nothing = 'nothing was changed';
+  if (request.executionArn === undefined) {
+    return {
+      allowed: false,
+      code: 'no-execution',
+      reason: `Refused to ${what} ${request.instanceId}: the input names no playbook execution, so no containment grant can apply (invoked directly?); ${nothing}.`,
+    };
+  }
+  if (grant === undefined) {
+    return {
+      allowed: false,
+      code: 'no-grant',
+      reason: `Refused to ${what} ${request.instanceId}: the containment guard wrote no grant for execution ${request.executionArn} (not cleared by the guard, or not a playbook execution of this deployment); ${nothing}.`,
+    };
+  }
+  const mismatches = [
+    grant.incidentKey !== request.incident.key ? `incident ${grant.incidentKey}, not ${request.incident.key}` : undefined,
+    grant.account !== request.incident.account ? `account ${grant.account}, not ${request.incident.account}` : undefined,
+    grant.region !== request.incident.region ? `region ${grant.region}, not ${request.incident.region}` : undefined,
+    grant.instanceId !== request.instanceId ? `instance ${grant.instanceId}, not ${request.instanceId}` : undefined,
+  ].filter((m): m is string => m !== undefined);
+  if (mismatches.length > 0) {
+    return {
+      allowed: false,
+      code: 'mismatch',
+      grant,
+      reason: `Refused to ${what} ${request.instanceId}: the grant of execution ${request.executionArn} is for ${mismatches.join(', ')}; ${nothing}.`,
+    };
+  }
+  if (grant.kind !== request.kind) {
+    return {
+      allowed: false,
+      code: 'wrong-kind',
+      grant,
+      reason: `Refused to ${what} ${request.instanceId}: the grant of execution ${request.executionArn} allows ${grant.kind}, not ${what}; ${nothing}.`,
+    };
+  }
+  const nowSeconds = Math.floor(now.getTime() / 1000);
+  if (grant.expiresAt <= nowSeconds) {
+    return {
+      allowed: false,
+      code: 'expired',
+      grant,
+      reason: `Refused to ${what} ${request.instanceId}: the grant of execution ${request.executionArn} expired at ${new Date(grant.expiresAt * 1000).toISOString()}; ${nothing}.`,
+    };
+  }
+  if (grant.status === 'proceed') {
+    return {
+      allowed: true,
+      grant,
+      mode: grant.mode,
+      reason: `Cleared by the containment guard at ${grant.grantedAt} for ${grant.playbook} (grant of execution ${grant.executionArn}, ${grant.mode}).`,
+    };
+  }
+  // awaiting-approval: a person decides, or the deadline passes under onTimeout contain.
+  if (approval?.decision === 'approved' && (approval.incidentKey === undefined || approval.incidentKey === grant.incidentKey)) {
+    return {
+      allowed: true,
+      grant,
+      mode: grant.mode,
+      ...(approval.decidedBy !== undefined ? { approvedBy: approval.decidedBy } : {}),
+      reason: `Approved by ${approval.decidedBy ?? 'an approver'}${approval.decidedAt !== undefined ? ` at ${approval.decidedAt}` : ''} (grant of execution ${grant.executionArn}, ${grant.mode}).`,
+    };
+  }
+  if (approval?.decision === 'rejected') {
+    return {
+      allowed: false,
+      code: 'rejected',
+      grant,
+      reason: `Refused to ${what} ${request.instanceId}: ${approval.decidedBy ?? 'an approver'} rejected it${approval.reason !== undefined ? ` (${approval.reason})` : ''}; ${nothing}.`,
+    };
+  }
+  const deadline = grant.approvalDeadline !== undefined ? Date.parse(grant.approvalDeadline) : Number.NaN;
+  if (grant.onTimeout === 'contain' && Number.isFinite(deadline) && now.getTime() >= deadline) {
+    return {
+      allowed: true,
+      grant,
+      mode: grant.mode,
+      reason: `Nobody answered the approval request by ${grant.approvalDeadline}, and the playbook's onTimeout is contain (grant of execution ${grant.executionArn}, ${grant.mode}).`,
+    };
+  }
+  return {
+    allowed: false,
+    code: 'awaiting-approval',
+    grant,
+    reason: `Refused to ${what} ${request.instanceId}: the grant of execution ${request.executionArn} waits for a person's approval${grant.approvalDeadline !== undefined ? ` (until ${grant.approvalDeadline})` : ''}, and none is recorded; ${nothing}.`,
+  };
+}
+
+/** Reads the grant (and, when it waits for one, the approval) and decides. */
+export async function checkContainmentGrant(request: GrantRequest, reader: GrantReader, now: Date): Promise<GrantCheck> {
+  if (request.executionArn === undefined) return evaluateGrant(request, undefined, undefined, now);
+  const grant = await reader.getGrant(request.executionArn);
+  const approval = grant?.status === 'awaiting-approval' ? await reader.getApproval(request.executionArn) : undefined;
+  return evaluateGrant(request, grant, approval, now);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stores
+// ---------------------------------------------------------------------------------------------
+
+function grantItem(grant: ContainmentGrant): Record<string, AttributeValue> {
+  return {
+    pk: { S: grantKey(grant.executionArn) },
+    executionArn: { S: grant.executionArn },
+    playbook: { S: grant.playbook },
+    incidentKey: { S: grant.incidentKey },
+    account: { S: grant.account },
+    region: { S: grant.region },
+    instanceId: { S: grant.instanceId },
+    kind: { S: grant.kind },
+    gameDay: { BOOL: grant.gameDay },
+    mode: { S: grant.mode },
+    status: { S: grant.status },
+    ...(grant.approvalDeadline !== undefined ? { approvalDeadline: { S: grant.approvalDeadline } } : {}),
+    ...(grant.onTimeout !== undefined ? { onTimeout: { S: grant.onTimeout } } : {}),
+    grantedAt: { S: grant.grantedAt },
+    expiresAt: { N: String(grant.expiresAt) },
+    [BLAST_RADIUS_TTL_ATTRIBUTE]: { N: String(grant.expiresAt) },
+  };
+}
+
+function text(item: Record<string, AttributeValue>, name: string): string {
+  const value = item[name]?.S;
+  if (value === undefined) throw new ResponderFailedError(`State-table item ${item.pk?.S ?? '?'} has no "${name}" attribute`);
+  return value;
+}
+
+function oneOf<T extends string>(item: Record<string, AttributeValue>, name: string, values: readonly T[]): T {
+  const value = text(item, name);
+  if (!(values as readonly string[]).includes(value)) {
+    throw new ResponderFailedError(`State-table item ${item.pk?.S ?? '?'} has ${name}=${JSON.stringify(value)}, not one of ${values.join(', ')}`);
+  }
+  return value as T;
+}
+
+/** A grant item back into a grant; throws ResponderFailedError on an item that is not one (fail closed). */
+export function grantFromItem(item: Record<string, AttributeValue>): ContainmentGrant {
+  const expiresAt = Number(item.expiresAt?.N);
+  if (!Number.isFinite(expiresAt)) throw new ResponderFailedError(`Grant ${item.pk?.S ?? '?'} has no readable expiresAt`);
+  const onTimeout = item.onTimeout?.S;
+  return {
+    pk: text(item, 'pk'),
+    executionArn: text(item, 'executionArn'),
+    playbook: text(item, 'playbook'),
+    incidentKey: text(item, 'incidentKey'),
+    account: text(item, 'account'),
+    region: text(item, 'region'),
+    instanceId: text(item, 'instanceId'),
+    kind: oneOf(item, 'kind', ['contain', 'release'] as const),
+    gameDay: item.gameDay?.BOOL === true,
+    mode: oneOf(item, 'mode', ['enforce', 'dry-run'] as const),
+    status: oneOf(item, 'status', ['proceed', 'awaiting-approval'] as const),
+    ...(item.approvalDeadline?.S !== undefined ? { approvalDeadline: item.approvalDeadline.S } : {}),
+    ...(onTimeout === 'contain' || onTimeout === 'evidence-only' ? { onTimeout } : {}),
+    grantedAt: text(item, 'grantedAt'),
+    expiresAt,
+  };
+}
+
+/** An approval item back into an approval record (only the fields the check reads are required). */
+export function approvalFromItem(item: Record<string, AttributeValue>): ApprovalRecord {
+  const decision = item.decision?.S;
+  return {
+    pk: text(item, 'pk'),
+    executionArn: item.executionArn?.S ?? text(item, 'pk').slice(STATE_KEY_PREFIX.approval.length),
+    incidentKey: item.incidentKey?.S ?? '',
+    requestedAt: item.requestedAt?.S ?? '',
+    ...(decision === 'approved' || decision === 'rejected' ? { decision } : {}),
+    ...(item.decidedBy?.S !== undefined ? { decidedBy: item.decidedBy.S } : {}),
+    ...(item.decidedAt?.S !== undefined ? { decidedAt: item.decidedAt.S } : {}),
+    ...(item.reason?.S !== undefined ? { reason: item.reason.S } : {}),
+  };
+}
+
+/** The grant store over the Firebreak state table. */
+export class DynamoDbGrantStore implements GrantStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** The table, checked at first use (a Lambda module builds the store at cold start, before any event). */
+  private table(): string {
+    if (this.tableName === '') throw new ResponderFailedError('The grant store has no state table name (FIREBREAK_STATE_TABLE is not set)');
+    return this.tableName;
+  }
+
+  async putIfAbsent(grant: ContainmentGrant): Promise<{ readonly written: boolean; readonly grant: ContainmentGrant }> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table(),
+          Item: grantItem(grant),
+          // Once written, a grant is never replaced: a second guard run for the same execution (a
+          // retry, or someone invoking the guard by hand) gets the decision already in force.
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { written: true, grant };
+    } catch (error) {
+      if (awsErrorCode(error) !== 'ConditionalCheckFailedException') throw toResponderError(error, 'dynamodb:PutItem');
+      const old = (error as { Item?: Record<string, AttributeValue> }).Item;
+      const existing = old ? grantFromItem(old) : await this.getGrant(grant.executionArn);
+      if (!existing) throw new ResponderFailedError(`The grant of ${grant.executionArn} exists but cannot be read back`, { cause: error });
+      return { written: false, grant: existing };
+    }
+  }
+
+  async getGrant(executionArn: string): Promise<ContainmentGrant | undefined> {
+    const item = await this.read(grantKey(executionArn));
+    return item ? grantFromItem(item) : undefined;
+  }
+
+  async getApproval(executionArn: string): Promise<ApprovalRecord | undefined> {
+    const item = await this.read(approvalKey(executionArn));
+    return item ? approvalFromItem(item) : undefined;
+  }
+
+  private async read(pk: string): Promise<Record<string, AttributeValue> | undefined> {
+    try {
+      const { Item } = await this.client.send(
+        // Consistent: the guard wrote the grant a moment ago, and an approval may have just been recorded.
+        new GetItemCommand({ TableName: this.table(), Key: { pk: { S: pk } }, ConsistentRead: true }),
+      );
+      return Item;
+    } catch (error) {
+      throw toResponderError(error, 'dynamodb:GetItem');
+    }
+  }
+}
+
+/** An in-memory grant store (tests, tools). */
+export class InMemoryGrantStore implements GrantStore {
+  readonly grants = new Map<string, ContainmentGrant>();
+  readonly approvals = new Map<string, ApprovalRecord>();
+
+  async putIfAbsent(grant: ContainmentGrant): Promise<{ readonly written: boolean; readonly grant: ContainmentGrant }> {
+    const existing = this.grants.get(grant.executionArn);
+    if (existing) return { written: false, grant: existing };
+    this.grants.set(grant.executionArn, grant);
+    return { written: true, grant };
+  }
+
+  async getGrant(executionArn: string): Promise<ContainmentGrant | undefined> {
+    return this.grants.get(executionArn);
+  }
+
+  async getApproval(executionArn: string): Promise<ApprovalRecord | undefined> {
+    return this.approvals.get(executionArn);
+  }
+}
+
+/**
+ * The grant check in the shape release's clearance takes (lib/responders/release-clearance.ts
+ * `GrantCheck`): undefined when the guard's `release` grant of the execution matches the target
+ * (approved when it waits for approval), else why not.
+ */
+export function releaseGrantCheck(
+  reader: GrantReader,
+  now: () => Date = () => new Date(),
+): (
+  executionArn: string,
+  target: { readonly incidentKey: string; readonly account: string; readonly region: string; readonly instanceId: string },
+) => Promise<string | undefined> {
+  return async (executionArn, target) => {
+    const check = await checkContainmentGrant(
+      {
+        executionArn,
+        incident: { key: target.incidentKey, account: target.account, region: target.region },
+        instanceId: target.instanceId,
+        kind: 'release',
+      },
+      reader,
+      now(),
+    );
+    return check.allowed ? undefined : check.reason;
+  };
+}

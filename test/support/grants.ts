@@ -1,0 +1,46 @@
+/** Containment grants in tests: what the guard would have written for an execution. */
+import type { ContainmentGrant } from '../../lib/contracts/security';
+import type { Incident } from '../../lib/incident/model';
+import { GRANT_VALIDITY_SECONDS, InMemoryGrantStore, grantKey } from '../../lib/responders/grants';
+
+/** A playbook execution of the default deployment (stack `Firebreak`). */
+export const EXECUTION_ARN = 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-compromised-ec2-instance:gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d-0a1b2c3d4e5f';
+export const EXECUTION = {
+  executionArn: EXECUTION_ARN,
+  executionName: 'gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d-0a1b2c3d4e5f',
+  playbook: 'compromised-ec2-instance',
+  stateMachineArn: 'arn:aws:states:eu-west-1:111122223333:stateMachine:Firebreak-compromised-ec2-instance',
+};
+
+/** The grant the guard writes for `incident`'s instance, valid from `at` (a proceed grant unless overridden). */
+export function grantFor(
+  incident: Incident,
+  at: Date,
+  overrides: Partial<ContainmentGrant> = {},
+): ContainmentGrant {
+  const executionArn = overrides.executionArn ?? EXECUTION_ARN;
+  return {
+    pk: grantKey(executionArn),
+    executionArn,
+    playbook: 'compromised-ec2-instance',
+    incidentKey: incident.key,
+    account: incident.account,
+    region: incident.region,
+    instanceId: incident.resource.kind === 'ec2-instance' ? incident.resource.instanceId : 'none',
+    kind: 'contain',
+    gameDay: incident.gameDay,
+    mode: 'enforce',
+    status: 'proceed',
+    grantedAt: at.toISOString(),
+    expiresAt: Math.floor(at.getTime() / 1000) + GRANT_VALIDITY_SECONDS,
+    ...overrides,
+  };
+}
+
+/** A store holding the grant for `incident`. */
+export function storeGranting(incident: Incident, at: Date, overrides: Partial<ContainmentGrant> = {}): InMemoryGrantStore {
+  const store = new InMemoryGrantStore();
+  const grant = grantFor(incident, at, overrides);
+  store.grants.set(grant.executionArn, grant);
+  return store;
+}
