@@ -166,6 +166,11 @@ export interface NamedResourceSpec {
   readonly region?: string;
 }
 
+export interface TopicSpec extends NamedResourceSpec {
+  /** The topic's KMS key ARN (server-side encryption). */
+  readonly kmsKeyArn?: string;
+}
+
 const ROLE_ARN = /^arn:aws:iam::(\d{12}):role\/(?:[\w+=,.@/-]*\/)?([\w+=,.@-]+)$/;
 const PROFILE_ARN = /^arn:aws:iam::(\d{12}):instance-profile\/(?:[\w+=,.@/-]*\/)?([\w+=,.@-]+)$/;
 
@@ -531,12 +536,12 @@ export class EnvironmentBuilder {
     };
   }
 
-  addTopic(spec: NamedResourceSpec): string {
+  addTopic(spec: TopicSpec): string {
     const account = this.account(spec.account);
     const region = this.region(spec.region);
     const arn = `arn:aws:sns:${region}:${account}:${spec.name}`;
     if (this.world.topics.has(arn)) throw new SimulatorSetupError(`topic ${arn} already exists`);
-    this.world.topics.set(arn, { arn, name: spec.name, account, region, messages: [] });
+    this.world.topics.set(arn, { arn, name: spec.name, account, region, messages: [], ...(spec.kmsKeyArn !== undefined ? { kmsKeyArn: spec.kmsKeyArn } : {}) });
     return arn;
   }
 

@@ -38,16 +38,20 @@ export function accessDenied(
   action: string,
   reason: string,
   resource?: string,
+  decision?: Readonly<Record<string, unknown>>,
 ): SimulatedServiceError {
   const on = resource ? ` on resource: ${resource}` : '';
   switch (service) {
-    case 'ec2':
-      // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html (UnauthorizedOperation)
+    case 'ec2': {
+      // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html (UnauthorizedOperation).
+      // EC2 encodes the decision (sts:DecodeAuthorizationMessage reads it); here it is base64 JSON.
+      const encoded = decision ? ` Encoded authorization failure message: ${Buffer.from(JSON.stringify(decision)).toString('base64url')}` : '';
       return new SimulatedServiceError(
         'UnauthorizedOperation',
-        `You are not authorized to perform this operation. User: ${caller.sessionArn} is not authorized to perform: ${action}${on} ${reason}.`,
+        `You are not authorized to perform this operation. User: ${caller.sessionArn} is not authorized to perform: ${action}${on} ${reason}.${encoded}`,
         403,
       );
+    }
     case 'sns':
       return new SimulatedServiceError(
         'AuthorizationError',

@@ -134,6 +134,17 @@ function resolveProfile(world: SimWorld, call: SimCall, spec: IamInstanceProfile
   return profile;
 }
 
+/**
+ * Associating an instance profile passes its role to EC2: the caller needs iam:PassRole on it
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_switch-role-ec2.html#roles-usingrole-ec2instance-permissions).
+ */
+function authorizePassRoles(world: SimWorld, call: SimCall, profile: InstanceProfileRecord): void {
+  for (const roleName of profile.roleNames) {
+    const role = [...world.roles.values()].find((candidate) => candidate.account === profile.account && candidate.name === roleName);
+    call.authorize('iam:PassRole', role?.arn ?? `arn:aws:iam::${profile.account}:role/${roleName}`);
+  }
+}
+
 function requireAssociation(world: SimWorld, call: SimCall, id: unknown): ProfileAssociationRecord {
   if (typeof id !== 'string' || id === '') throw missingParameter('AssociationId');
   const association = world.associations.get(id);
@@ -468,6 +479,7 @@ export function ec2InstanceHandlers(world: SimWorld): Record<string, ApiHandler>
       const input = inputOf<AssociateIamInstanceProfileCommandInput>(call);
       const instance = requireInstance(world, call, input.InstanceId);
       const profile = resolveProfile(world, call, input.IamInstanceProfile);
+      authorizePassRoles(world, call, profile);
       requireLiveInstance(instance);
       if (world.associationOf(instance.id)) {
         throw ec2Error('IncorrectState', `There is an existing association for instance ${instance.id}`);
@@ -503,6 +515,7 @@ export function ec2InstanceHandlers(world: SimWorld): Record<string, ApiHandler>
       const input = inputOf<ReplaceIamInstanceProfileAssociationCommandInput>(call);
       const previous = requireAssociation(world, call, input.AssociationId);
       const profile = resolveProfile(world, call, input.IamInstanceProfile);
+      authorizePassRoles(world, call, profile);
       world.associations.delete(previous.id);
       const association: ProfileAssociationRecord = {
         id: world.ids.resourceId('iip-assoc'),

@@ -46,6 +46,12 @@ export function snsHandlers(world: SimWorld): Record<string, ApiHandler> {
       if (!topic || topic.account !== call.account || topic.region !== call.region) {
         throw new SimulatedServiceError('NotFound', 'Topic does not exist', 404);
       }
+      // SNS encrypts each message with a data key from the topic's KMS key on the publisher's behalf
+      // (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#sns-what-permissions-for-sse).
+      if (topic.kmsKeyArn !== undefined) {
+        call.authorize('kms:GenerateDataKey', topic.kmsKeyArn);
+        call.authorize('kms:Decrypt', topic.kmsKeyArn);
+      }
       const message = input.Message ?? '';
       if (message === '') throw invalidParameter('Empty message');
       if (input.Subject !== undefined) checkSubject(input.Subject);

@@ -199,6 +199,8 @@ export interface PublishedMessage {
 export interface TopicRecord extends Located {
   readonly arn: string;
   readonly name: string;
+  /** The topic's KMS key (server-side encryption): publishers need kms:GenerateDataKey and kms:Decrypt on it. */
+  readonly kmsKeyArn?: string;
   readonly messages: PublishedMessage[];
 }
 

@@ -35,8 +35,13 @@ import type {
   SecurityGroupSpec,
   SubnetSpec,
   TableSpec,
+  TopicSpec,
   VpcSpec,
 } from './builder';
+import { requestContexts } from './authorization';
+import type { IamCatalog } from './iam-catalog';
+import { evaluatePolicies } from './iam-policy';
+import type { PolicyDocument } from './iam-policy';
 import { accessDenied, dryRunOperation } from './call';
 import type { ApiHandler, ServiceName, SimCall } from './call';
 import { dynamodbHandlers } from './dynamodb';
@@ -71,6 +76,23 @@ import { SERVICE_BY_CLIENT, simulatedRetryStrategy, wireClient } from './wire';
 import type { WirableClient, WireMode, WireRequest } from './wire';
 import { SimWorld } from './world';
 import type { SimulatedAwsOptions } from './world';
+
+/** Something the simulated account could not rehearse faithfully for one call (reported, never silent). */
+export interface AuthorizationFinding {
+  readonly kind: 'unevaluated-condition';
+  /** The role whose policy holds the condition. */
+  readonly principal: string;
+  /** The IAM action authorized (the API, or a dependent action such as ec2:CreateTags). */
+  readonly action: string;
+  readonly resource: string;
+  /** The condition key AWS would supply but the simulated account cannot compute. */
+  readonly key: string;
+}
+
+/** Identity policies the simulated account enforces for one role. */
+export interface EnforcedPolicies {
+  readonly documents: readonly PolicyDocument[];
+}
 
 /** One API call as the game-day timeline shows it (every SDK attempt is one record). */
 export interface CallRecord {
@@ -169,6 +191,11 @@ export class SimulatedAws {
   private readonly eventListeners: EventListener[] = [];
   private taskTokenHandler: TaskTokenHandler | undefined;
   private readonly baseSessions = new Map<string, Session>();
+  private readonly identityPolicies = new Map<string, EnforcedPolicies>();
+  private readonly findings: AuthorizationFinding[] = [];
+  private readonly findingKeys = new Set<string>();
+  private catalog: IamCatalog | undefined;
+  private organizationId: string | undefined;
 
   constructor(options: SimulatedAwsOptions = {}) {
     this.world = new SimWorld(options);
@@ -258,8 +285,8 @@ export class SimulatedAws {
     return addHmacKey(this.world, spec).arn;
   }
 
-  /** Adds an SNS topic; returns its ARN. */
-  addTopic(spec: NamedResourceSpec): string {
+  /** Adds an SNS topic (with its KMS key when encrypted); returns its ARN. */
+  addTopic(spec: TopicSpec): string {
     return this.builder.addTopic(spec);
   }
 
@@ -336,6 +363,54 @@ export class SimulatedAws {
   /** Allows only these actions (anything else is denied); `undefined` lifts the restriction. */
   restrictActions(actions: readonly string[] | undefined, scope?: PermissionScope): void {
     this.permissions.allowOnly(actions, scope);
+  }
+
+  /**
+   * Enforces identity policies for a role (by role ARN): from now on each of its calls is
+   * evaluated against them as IAM would (action, resource ARN, condition keys; an explicit Deny
+   * wins; nothing allowed is denied), with the catalog giving each action's resource types and
+   * condition keys. Roles without policies keep the permissive default (plus `denyActions`).
+   */
+  enforceIdentityPolicies(principalArn: string, documents: readonly PolicyDocument[], catalog: IamCatalog): void {
+    this.catalog = catalog;
+    this.identityPolicies.set(principalArn, { documents: [...documents] });
+  }
+
+  /** The organization every simulated account belongs to (`aws:ResourceOrgID`, `aws:PrincipalOrgID`). */
+  setOrganization(organizationId: string | undefined): void {
+    this.organizationId = organizationId;
+  }
+
+  /** Conditions the simulated account could not evaluate, one per principal, action and key. */
+  authorizationFindings(): readonly AuthorizationFinding[] {
+    return this.findings;
+  }
+
+  private evaluateIdentityPolicies(service: ServiceName, call: Omit<SimCall, 'authorize' | 'dryRunGate'>, iamAction: string, resourceHint: string | undefined): void {
+    const policies = this.identityPolicies.get(call.caller.principalArn);
+    const catalog = this.catalog;
+    if (!policies || !catalog) return;
+    const contexts = requestContexts(iamAction, call, this.world, catalog, { now: this.world.now(), ...(this.organizationId !== undefined ? { organizationId: this.organizationId } : {}) }, resourceHint);
+    for (const { context } of contexts) {
+      const result = evaluatePolicies(policies.documents, context);
+      for (const key of result.unevaluated) {
+        const id = `${call.caller.principalArn}|${context.action}|${key}`;
+        if (this.findingKeys.has(id)) continue;
+        this.findingKeys.add(id);
+        this.findings.push({ kind: 'unevaluated-condition', principal: call.caller.principalArn, action: context.action, resource: context.resource, key });
+      }
+      if (result.decision === 'allow') continue;
+      const reason =
+        result.decision === 'explicit-deny'
+          ? `with an explicit deny in an identity-based policy (${result.statement ?? 'a statement'})`
+          : `because no identity-based policy allows the ${context.action} action`;
+      throw accessDenied(service, call.caller, context.action, reason, context.resource, {
+        allowed: false,
+        explicitDeny: result.decision === 'explicit-deny',
+        ...(result.statement !== undefined ? { matchedStatement: result.statement } : {}),
+        context: { principal: call.caller.principalArn, action: context.action, resource: context.resource },
+      });
+    }
   }
 
   // ---- faults ----------------------------------------------------------------------------------
@@ -553,6 +628,8 @@ export class SimulatedAws {
         throw fault;
       }
       const permissions = this.permissions;
+      const evaluate = (iamAction: string, resource: string | undefined) => this.evaluateIdentityPolicies(service, facts, iamAction, resource);
+      const facts = { service, action, api, input: request.input, caller: identity, account, region: request.region, dryRun };
       const call: SimCall = {
         service,
         action,
@@ -565,6 +642,7 @@ export class SimulatedAws {
         authorize(iamAction: string, resource?: string) {
           const reason = permissions.denialReason(identity, iamAction);
           if (reason !== undefined) throw accessDenied(service, identity, iamAction, reason, resource);
+          evaluate(iamAction, resource);
         },
         dryRunGate() {
           if (dryRun) throw dryRunOperation();

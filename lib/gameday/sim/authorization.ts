@@ -1,0 +1,458 @@
+/**
+ * What IAM sees for one call to the simulated account: for each IAM action the call needs, the
+ * resources it authorizes on (their ARNs, built from the request parameters and the account's
+ * state) and the condition keys of each (tags, `ec2:Vpc`, `ec2:CreateAction`, `aws:RequestTag/*`,
+ * `dynamodb:LeadingKeys`, `iam:PassedToService`, `aws:ResourceOrgID`…).
+ *
+ * Resources come only from the parameters the call names (an ENI and the groups it moves to,
+ * the instance of an association…), kept when the IAM catalog lists that resource type for the
+ * action; an action without resource-level permissions authorizes on `*`. Keys the context builds
+ * are checked against the catalog: a key AWS would supply for the action but that is not built
+ * here is *unevaluated*, and the caller reports it.
+ */
+import type { IamCatalog } from './iam-catalog';
+import type { RequestContext } from './iam-policy';
+import type { CallerIdentity, Tags } from './model';
+import type { SimWorld } from './world';
+
+/** One resource of one authorization and its condition keys. */
+export interface AuthorizationTarget {
+  /** The catalog's resource type (`instance`), or undefined for `*`. */
+  readonly resourceType?: string;
+  readonly arn: string;
+  readonly keys: Record<string, string[]>;
+  /** Key families known completely (absent means absent): `aws:ResourceTag/`, `aws:RequestTag/`… */
+  readonly complete: readonly string[];
+}
+
+export interface AuthorizationCall {
+  /** The API the caller invoked, e.g. `CreateSecurityGroup` (a dependent action is authorized as part of it). */
+  readonly action: string;
+  readonly input: Readonly<Record<string, unknown>>;
+  readonly caller: CallerIdentity;
+  readonly account: string;
+  readonly region: string;
+}
+
+export interface AuthorizationOptions {
+  /** The organization every simulated account belongs to (`aws:ResourceOrgID`, `aws:PrincipalOrgID`), when modelled. */
+  readonly organizationId?: string;
+  /** Simulated now, for aws:CurrentTime / aws:EpochTime. */
+  readonly now: number;
+}
+
+type Record2 = Record<string, string[]>;
+
+function tagKeys(prefixes: readonly string[], tags: Tags | Readonly<Record<string, string>> | undefined): Record2 {
+  const keys: Record2 = {};
+  const entries = tags instanceof Map ? [...tags.entries()] : Object.entries(tags ?? {});
+  for (const [key, value] of entries) for (const prefix of prefixes) keys[`${prefix}${key}`] = [value];
+  return keys;
+}
+
+function requestTags(tags: readonly { Key?: string; Value?: string }[]): { keys: Record2; complete: string[] } {
+  const keys: Record2 = {};
+  for (const tag of tags) if (tag.Key !== undefined) keys[`aws:RequestTag/${tag.Key}`] = [tag.Value ?? ''];
+  keys['aws:TagKeys'] = tags.map((tag) => tag.Key ?? '').filter(Boolean);
+  return { keys, complete: ['aws:RequestTag/', 'aws:TagKeys'] };
+}
+
+function tagSpecificationsFor(input: Readonly<Record<string, unknown>>, resourceType: string): { Key?: string; Value?: string }[] {
+  const specs = (input.TagSpecifications as { ResourceType?: string; Tags?: { Key?: string; Value?: string }[] }[] | undefined) ?? [];
+  return specs.filter((spec) => spec.ResourceType === resourceType).flatMap((spec) => spec.Tags ?? []);
+}
+
+/** Builds EC2 resource targets from ids and the account's state. */
+class Ec2Targets {
+  constructor(
+    private readonly world: SimWorld,
+    private readonly account: string,
+    private readonly region: string,
+  ) {}
+
+  private arn(type: string, id: string): string {
+    return type === 'snapshot' ? `arn:aws:ec2:${this.region}::snapshot/${id}` : `arn:aws:ec2:${this.region}:${this.account}:${type}/${id}`;
+  }
+
+  private vpcArn(vpcId: string): string {
+    return this.arn('vpc', vpcId);
+  }
+
+  private tagged(type: string, id: string, tags: Tags | undefined, keys: Record2): AuthorizationTarget {
+    return {
+      resourceType: type,
+      arn: this.arn(type, id),
+      keys: { ...tagKeys(['aws:ResourceTag/', 'ec2:ResourceTag/'], tags), ...keys },
+      complete: ['aws:ResourceTag/', 'ec2:ResourceTag/'],
+    };
+  }
+
+  instance(id: string): AuthorizationTarget {
+    const instance = this.world.instances.get(id);
+    const association = [...this.world.associations.values()].find((a) => a.instanceId === id && a.state === 'associated');
+    return this.tagged('instance', id, instance?.tags, {
+      'ec2:InstanceID': [id],
+      ...(instance ? { 'ec2:InstanceType': [instance.instanceType], 'ec2:AvailabilityZone': [instance.availabilityZone], 'ec2:RootDeviceType': [instance.rootDeviceType], 'ec2:Tenancy': ['default'] } : {}),
+      ...(association ? { 'ec2:InstanceProfile': [association.profileArn] } : {}),
+    });
+  }
+
+  networkInterface(id: string): AuthorizationTarget {
+    const eni = this.world.networkInterfaces.get(id);
+    return this.tagged('network-interface', id, eni?.tags, {
+      'ec2:NetworkInterfaceID': [id],
+      ...(eni ? { 'ec2:Vpc': [this.vpcArn(eni.vpcId)], 'ec2:Subnet': [this.arn('subnet', eni.subnetId)], 'ec2:AvailabilityZone': [eni.availabilityZone] } : {}),
+    });
+  }
+
+  securityGroup(id: string): AuthorizationTarget {
+    const group = this.world.securityGroups.get(id);
+    return this.tagged('security-group', id, group?.tags, {
+      'ec2:SecurityGroupID': [id],
+      ...(group ? { 'ec2:Vpc': [this.vpcArn(group.vpcId)] } : {}),
+    });
+  }
+
+  volume(id: string): AuthorizationTarget {
+    const volume = this.world.volumes.get(id);
+    return this.tagged('volume', id, volume?.tags, {
+      'ec2:VolumeID': [id],
+      ...(volume
+        ? { 'ec2:VolumeSize': [String(volume.sizeGiB)], 'ec2:VolumeType': [volume.volumeType], 'ec2:Encrypted': [String(volume.encrypted)], 'ec2:AvailabilityZone': [volume.availabilityZone] }
+        : {}),
+    });
+  }
+
+  snapshot(id: string): AuthorizationTarget {
+    const snapshot = this.world.snapshots.get(id);
+    return this.tagged('snapshot', id, snapshot?.tags, {
+      'ec2:SnapshotID': [id],
+      ...(snapshot ? { 'ec2:VolumeSize': [String(snapshot.volumeSize)], 'ec2:ParentVolume': [this.arn('volume', snapshot.volumeId)], 'ec2:Encrypted': [String(snapshot.encrypted)], 'ec2:Owner': [snapshot.account] } : {}),
+    });
+  }
+
+  vpc(id: string): AuthorizationTarget {
+    return this.tagged('vpc', id, this.world.vpcs.get(id)?.tags, { 'ec2:VpcID': [id], 'ec2:Tenancy': ['default'] });
+  }
+
+  subnet(id: string): AuthorizationTarget {
+    const subnet = this.world.subnets.get(id);
+    return this.tagged('subnet', id, subnet?.tags, { 'ec2:SubnetID': [id], ...(subnet ? { 'ec2:Vpc': [this.vpcArn(subnet.vpcId)] } : {}) });
+  }
+
+  /** A resource the call creates: its ARN with `*` for the id AWS has not assigned yet, and its request tags. */
+  created(type: string, tags: { Key?: string; Value?: string }[], extra: Record2 = {}): AuthorizationTarget {
+    const request = requestTags(tags);
+    return { resourceType: type, arn: this.arn(type, '*'), keys: { ...request.keys, ...extra }, complete: request.complete };
+  }
+
+  byId(id: string): AuthorizationTarget | undefined {
+    if (id.startsWith('i-')) return this.instance(id);
+    if (id.startsWith('eni-')) return this.networkInterface(id);
+    if (id.startsWith('sg-')) return this.securityGroup(id);
+    if (id.startsWith('vol-')) return this.volume(id);
+    if (id.startsWith('snap-')) return this.snapshot(id);
+    if (id.startsWith('vpc-')) return this.vpc(id);
+    if (id.startsWith('subnet-')) return this.subnet(id);
+    return undefined;
+  }
+
+  /** The volumes CreateSnapshots takes from an instance. */
+  volumesOf(instanceId: string, excludeBoot: boolean, excludeData: boolean): string[] {
+    const instance = this.world.instances.get(instanceId);
+    return [...this.world.volumes.values()]
+      .filter((volume) => volume.attachment?.instanceId === instanceId)
+      .filter((volume) => {
+        const boot = volume.attachment?.device === instance?.rootDeviceName;
+        return boot ? !excludeBoot : !excludeData;
+      })
+      .map((volume) => volume.id);
+  }
+}
+
+const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : typeof value === 'string' ? [value] : []);
+
+/** EC2: the resources each API names. */
+function ec2Targets(action: string, call: AuthorizationCall, world: SimWorld): AuthorizationTarget[] | undefined {
+  const ec2 = new Ec2Targets(world, call.account, call.region);
+  const input = call.input;
+  const dependent = action !== call.action;
+  if (action === 'CreateTags' && dependent) {
+    // Tagging as part of creating (TagSpecifications): authorized on the new resource, with ec2:CreateAction.
+    const specs = (input.TagSpecifications as { ResourceType?: string; Tags?: { Key?: string; Value?: string }[] }[] | undefined) ?? [];
+    const types = [...new Set(specs.map((spec) => spec.ResourceType).filter((type): type is string => type !== undefined))];
+    if (types.length === 0 && call.action === 'CreateSnapshots' && input.CopyTagsFromSource === 'volume') types.push('snapshot');
+    return types.map((type) => ec2.created(type, tagSpecificationsFor(input, type), { 'ec2:CreateAction': [call.action] }));
+  }
+  switch (action) {
+    case 'ModifyNetworkInterfaceAttribute':
+      return [ec2.networkInterface(String(input.NetworkInterfaceId)), ...strings(input.Groups).map((id) => ec2.securityGroup(id))];
+    case 'ModifyInstanceAttribute':
+      return [
+        ec2.instance(String(input.InstanceId)),
+        ...strings(input.Groups).map((id) => ec2.securityGroup(id)),
+      ];
+    case 'DescribeInstanceAttribute':
+    case 'AssociateIamInstanceProfile':
+    case 'StopInstances':
+    case 'StartInstances':
+    case 'TerminateInstances':
+      return strings(input.InstanceIds ?? input.InstanceId).map((id) => ec2.instance(id));
+    case 'DisassociateIamInstanceProfile':
+    case 'ReplaceIamInstanceProfileAssociation': {
+      const association = world.associations.get(String(input.AssociationId));
+      return association ? [ec2.instance(association.instanceId)] : [];
+    }
+    case 'CreateSecurityGroup':
+      return [ec2.created('security-group', tagSpecificationsFor(input, 'security-group')), ...strings(input.VpcId).map((id) => ec2.vpc(id))];
+    case 'AuthorizeSecurityGroupIngress':
+    case 'AuthorizeSecurityGroupEgress':
+    case 'RevokeSecurityGroupIngress':
+    case 'RevokeSecurityGroupEgress':
+    case 'DeleteSecurityGroup':
+      return strings(input.GroupId).map((id) => ec2.securityGroup(id));
+    case 'CreateSnapshots': {
+      const source = (input.InstanceSpecification ?? {}) as { InstanceId?: string; ExcludeBootVolume?: boolean; ExcludeDataVolumeIds?: string[] };
+      const instanceId = String(source.InstanceId);
+      const excluded = new Set(source.ExcludeDataVolumeIds ?? []);
+      const volumes = ec2.volumesOf(instanceId, source.ExcludeBootVolume === true, false).filter((id) => !excluded.has(id));
+      return [ec2.instance(instanceId), ...volumes.map((id) => ec2.volume(id)), ec2.created('snapshot', tagSpecificationsFor(input, 'snapshot'))];
+    }
+    case 'CreateSnapshot':
+      return [ec2.volume(String(input.VolumeId)), ec2.created('snapshot', tagSpecificationsFor(input, 'snapshot'))];
+    case 'CreateTags':
+    case 'DeleteTags': {
+      const tags = (input.Tags as { Key?: string; Value?: string }[] | undefined) ?? [];
+      const request = requestTags(tags);
+      return strings(input.Resources).flatMap((id) => {
+        const target = ec2.byId(id);
+        return target ? [{ ...target, keys: { ...target.keys, ...request.keys }, complete: [...target.complete, ...request.complete] }] : [];
+      });
+    }
+    default:
+      return undefined;
+  }
+}
+
+function roleTarget(world: SimWorld, account: string, roleName: string | undefined, arn?: string): AuthorizationTarget {
+  const role = arn !== undefined ? world.roles.get(arn) : [...world.roles.values()].find((r) => r.account === account && r.name === roleName);
+  return {
+    resourceType: 'role',
+    arn: role?.arn ?? arn ?? `arn:aws:iam::${account}:role/${roleName ?? ''}`,
+    keys: { 'aws:ResourceAccount': [role?.account ?? account] },
+    complete: ['aws:ResourceTag/', 'iam:ResourceTag/'],
+  };
+}
+
+/** The partition key values a DynamoDB request touches (`dynamodb:LeadingKeys`). */
+function leadingKeys(world: SimWorld, tableArn: string, keys: readonly Record<string, unknown>[]): string[] {
+  const table = world.tables.get(tableArn);
+  if (!table) return [];
+  return keys
+    .map((key) => key[table.partitionKey.name] as Record<string, string> | undefined)
+    .map((value) => (value ? (value.S ?? value.N ?? '') : ''))
+    .filter((value) => value !== '');
+}
+
+function tableTarget(world: SimWorld, call: AuthorizationCall, tableName: string, keys: readonly Record<string, unknown>[] | undefined): AuthorizationTarget {
+  const arn = tableName.startsWith('arn:') ? tableName : `arn:aws:dynamodb:${call.region}:${call.account}:table/${tableName}`;
+  return {
+    resourceType: 'table',
+    arn,
+    keys: keys === undefined ? {} : { 'dynamodb:LeadingKeys': leadingKeys(world, arn, keys) },
+    // A request without key values (Scan, a Query this model does not parse) has no LeadingKeys.
+    complete: keys === undefined ? [] : ['dynamodb:LeadingKeys'],
+  };
+}
+
+function dynamodbTargets(action: string, call: AuthorizationCall, world: SimWorld): AuthorizationTarget[] | undefined {
+  const input = call.input;
+  switch (action) {
+    case 'GetItem':
+    case 'DeleteItem':
+    case 'UpdateItem':
+      return [tableTarget(world, call, String(input.TableName), [(input.Key ?? {}) as Record<string, unknown>])];
+    case 'PutItem':
+      return [tableTarget(world, call, String(input.TableName), [(input.Item ?? {}) as Record<string, unknown>])];
+    case 'BatchGetItem':
+      return Object.entries((input.RequestItems ?? {}) as Record<string, { Keys?: Record<string, unknown>[] }>).map(([table, request]) =>
+        tableTarget(world, call, table, request.Keys ?? []),
+      );
+    case 'BatchWriteItem':
+      return Object.entries((input.RequestItems ?? {}) as Record<string, { PutRequest?: { Item?: Record<string, unknown> }; DeleteRequest?: { Key?: Record<string, unknown> } }[]>).map(
+        ([table, requests]) => tableTarget(world, call, table, requests.map((request) => request.PutRequest?.Item ?? request.DeleteRequest?.Key ?? {})),
+      );
+    case 'TransactWriteItems': {
+      const items = (input.TransactItems ?? []) as Record<string, { TableName?: string; Key?: Record<string, unknown>; Item?: Record<string, unknown> }>[];
+      return items.flatMap((item) => Object.values(item)).map((operation) => tableTarget(world, call, String(operation.TableName), [operation.Key ?? operation.Item ?? {}]));
+    }
+    case 'Query':
+    case 'Scan':
+    case 'DescribeTable':
+    case 'CreateTable':
+    case 'DeleteTable':
+      return [tableTarget(world, call, String(input.TableName), undefined)];
+    default:
+      return undefined;
+  }
+}
+
+function queueArnOf(world: SimWorld, url: string): string {
+  const queue = world.queues.get(url);
+  if (queue) return queue.arn;
+  const match = /^https?:\/\/[^/]+\/(\d{12})\/([^/?]+)/.exec(url);
+  return match ? `arn:aws:sqs:${url.split('.')[1] ?? ''}:${match[1]}:${match[2]}` : url;
+}
+
+/**
+ * The targets of `action` (the call's own API, or a dependent one it authorizes: ec2:CreateTags
+ * for TagSpecifications, iam:PassRole for an association, kms:* for an encrypted topic).
+ * Undefined: this model does not know the API's resources (the call authorizes on `*`).
+ */
+export function authorizationTargets(iamAction: string, call: AuthorizationCall, world: SimWorld, resourceHint?: string): AuthorizationTarget[] | undefined {
+  const [service, action = ''] = iamAction.split(':') as [string, string | undefined];
+  const input = call.input;
+  switch (service) {
+    case 'ec2':
+      return ec2Targets(action, call, world);
+    case 'iam':
+      switch (action) {
+        case 'PassRole': {
+          const role = roleTarget(world, call.account, undefined, resourceHint);
+          const passedTo = call.action.endsWith('IamInstanceProfile') || call.action.endsWith('InstanceProfileAssociation') || call.action === 'RunInstances' ? 'ec2.amazonaws.com' : undefined;
+          return [{ ...role, keys: { ...role.keys, ...(passedTo ? { 'iam:PassedToService': [passedTo] } : {}) }, complete: [...role.complete, 'iam:PassedToService'] }];
+        }
+        case 'GetInstanceProfile':
+        case 'DeleteInstanceProfile':
+        case 'AddRoleToInstanceProfile':
+        case 'RemoveRoleFromInstanceProfile': {
+          const profile = [...world.instanceProfiles.values()].find((p) => p.account === call.account && p.name === input.InstanceProfileName);
+          return [{ resourceType: 'instance-profile', arn: profile?.arn ?? `arn:aws:iam::${call.account}:instance-profile/${String(input.InstanceProfileName)}`, keys: {}, complete: [] }];
+        }
+        case 'PutRolePolicy':
+        case 'DeleteRolePolicy':
+        case 'GetRolePolicy':
+        case 'ListRolePolicies':
+        case 'GetRole':
+          return [roleTarget(world, call.account, String(input.RoleName))];
+        default:
+          return undefined;
+      }
+    case 'sts':
+      if (action === 'AssumeRole') {
+        const role = roleTarget(world, call.account, undefined, String(input.RoleArn));
+        const account = /^arn:aws:iam::(\d{12}):/.exec(String(input.RoleArn))?.[1] ?? call.account;
+        return [
+          {
+            ...role,
+            keys: {
+              ...role.keys,
+              'aws:ResourceAccount': [account],
+              ...(input.ExternalId !== undefined ? { 'sts:ExternalId': [String(input.ExternalId)] } : {}),
+              ...(input.RoleSessionName !== undefined ? { 'sts:RoleSessionName': [String(input.RoleSessionName)] } : {}),
+            },
+            complete: [...role.complete, 'sts:ExternalId', 'sts:RoleSessionName', 'aws:RequestTag/', 'aws:TagKeys', 'sts:TransitiveTagKeys', 'sts:SourceIdentity'],
+          },
+        ];
+      }
+      return undefined;
+    case 'dynamodb':
+      return dynamodbTargets(action, call, world);
+    case 'sns':
+      if (action === 'Publish') return [{ resourceType: 'topic', arn: String(input.TopicArn ?? input.TargetArn), keys: {}, complete: [] }];
+      return undefined;
+    case 'sqs':
+      if (typeof input.QueueUrl === 'string') return [{ resourceType: 'queue', arn: queueArnOf(world, input.QueueUrl), keys: {}, complete: [] }];
+      return undefined;
+    case 'states':
+      if (typeof input.StateMachineArn === 'string') return [{ resourceType: 'stateMachine', arn: input.StateMachineArn, keys: {}, complete: [] }];
+      if (typeof input.executionArn === 'string') return [{ resourceType: 'execution', arn: input.executionArn, keys: {}, complete: [] }];
+      return undefined;
+    case 'events':
+      if (action === 'PutEvents') {
+        const buses = [...new Set(((input.Entries ?? []) as { EventBusName?: string }[]).map((entry) => entry.EventBusName ?? 'default'))];
+        return buses.map((bus) => ({
+          resourceType: 'event-bus',
+          arn: bus.startsWith('arn:') ? bus : `arn:aws:events:${call.region}:${call.account}:event-bus/${bus}`,
+          keys: {},
+          complete: [],
+        }));
+      }
+      return undefined;
+    case 'kms': {
+      const key = resourceHint ?? (typeof input.KeyId === 'string' ? input.KeyId : undefined);
+      if (key === undefined) return undefined;
+      const arn = key.startsWith('arn:') ? key : `arn:aws:kms:${call.region}:${call.account}:key/${key}`;
+      return [{ resourceType: 'key', arn, keys: {}, complete: [] }];
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Keys every request carries (the principal, the region, time, transport). */
+export function globalKeys(call: AuthorizationCall, options: AuthorizationOptions): Record2 {
+  const now = options.now;
+  return {
+    'aws:PrincipalArn': [call.caller.principalArn],
+    'aws:PrincipalAccount': [call.caller.account],
+    'aws:PrincipalType': ['AssumedRole'],
+    'aws:userid': [call.caller.userId],
+    'aws:RequestedRegion': [call.region],
+    'aws:CurrentTime': [new Date(now).toISOString()],
+    'aws:EpochTime': [String(Math.floor(now / 1000))],
+    'aws:SecureTransport': ['true'],
+    'aws:ViaAWSService': ['false'],
+    ...(options.organizationId !== undefined ? { 'aws:PrincipalOrgID': [options.organizationId] } : {}),
+  };
+}
+
+/** Global key families this model computes completely (absent when not in the context). */
+const COMPLETE_GLOBAL = ['aws:PrincipalTag/', 'aws:CalledVia', 'aws:SourceArn', 'aws:SourceAccount', 'aws:SourceVpc', 'aws:SourceVpce', 'aws:SourceOrgID', 'aws:SourceOrgPaths', 'aws:FederatedProvider', 'aws:TokenIssueTime', 'aws:MultiFactorAuth'];
+
+/**
+ * The request contexts of one IAM action of a call: one per target resource (or one on `*`), each
+ * with the global keys, the target's keys and the account's organization.
+ */
+export function requestContexts(
+  iamAction: string,
+  call: AuthorizationCall,
+  world: SimWorld,
+  catalog: IamCatalog,
+  options: AuthorizationOptions,
+  resourceHint?: string,
+): { context: RequestContext; resourceType?: string }[] {
+  const catalogued = catalog.action(iamAction);
+  const types = new Set((catalogued?.resourceTypes ?? []).map((type) => type.name));
+  const built = types.size === 0 ? [] : (authorizationTargets(iamAction, call, world, resourceHint) ?? []);
+  const kept = built.filter((target) => target.resourceType !== undefined && types.has(target.resourceType));
+  const targets: AuthorizationTarget[] = kept.length > 0 ? kept : [{ arn: types.size === 0 ? '*' : (resourceHint ?? '*'), keys: {}, complete: [] }];
+  const base = globalKeys(call, options);
+  return targets.map((target) => {
+    const resourceAccount = /^arn:aws:[^:]+:[^:]*:(\d{12}):/.exec(target.arn)?.[1];
+    const keys: Record2 = {
+      ...base,
+      ...(iamAction.startsWith('ec2:') ? { 'ec2:Region': [call.region] } : {}),
+      ...(resourceAccount !== undefined ? { 'aws:ResourceAccount': [resourceAccount] } : {}),
+      ...(resourceAccount !== undefined && options.organizationId !== undefined ? { 'aws:ResourceOrgID': [options.organizationId] } : {}),
+      ...target.keys,
+    };
+    const complete = [...COMPLETE_GLOBAL, ...target.complete];
+    const lowerKeys = new Set(Object.keys(keys).map((key) => key.toLowerCase()));
+    return {
+      ...(target.resourceType !== undefined ? { resourceType: target.resourceType } : {}),
+      context: {
+        action: catalogued?.name ?? iamAction,
+        resource: target.arn,
+        keys,
+        evaluable: (key: string) => {
+          const lower = key.toLowerCase();
+          if (lowerKeys.has(lower)) return true;
+          if (complete.some((prefix) => lower.startsWith(prefix.toLowerCase()))) return true;
+          // A key AWS would not supply here is simply absent, as in AWS.
+          return !catalog.supplies(iamAction, target.resourceType, key);
+        },
+      },
+    };
+  });
+}

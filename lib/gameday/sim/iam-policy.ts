@@ -1,0 +1,258 @@
+/**
+ * IAM identity-policy evaluation, as the IAM policy evaluation logic describes it for one principal
+ * in one account (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html):
+ * an explicit Deny in any statement wins, then any Allow, else the implicit deny. Pure: the
+ * request context (action, resource ARN, condition keys) is built by the caller.
+ *
+ * Covered: Action/NotAction, Resource/NotResource, IAM wildcards (`*`, `?`; case-insensitive for
+ * actions, case-sensitive for resources), the condition operators String*, Arn*, Numeric*, Date*,
+ * Bool, Null, their IfExists forms and the ForAllValues/ForAnyValue set qualifiers. A condition key
+ * the caller says AWS would supply but the context cannot compute is *unevaluated*: the condition is
+ * taken as holding (so the decision is the policy author's intent) and the key is returned in
+ * `unevaluated`, so the game day reports it instead of allowing silently.
+ */
+
+/** One statement of an identity policy, as IAM's JSON grammar spells it. */
+export interface PolicyStatement {
+  readonly Sid?: string;
+  readonly Effect: 'Allow' | 'Deny';
+  readonly Action?: string | readonly string[];
+  readonly NotAction?: string | readonly string[];
+  readonly Resource?: string | readonly string[];
+  readonly NotResource?: string | readonly string[];
+  readonly Condition?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+}
+
+export interface PolicyDocument {
+  readonly Version?: string;
+  readonly Statement: PolicyStatement | readonly PolicyStatement[];
+}
+
+/** The request context of one authorization: what IAM sees for one action on one resource. */
+export interface RequestContext {
+  /** `ec2:ModifyNetworkInterfaceAttribute`. */
+  readonly action: string;
+  /** The resource ARN the call targets (`*` for actions without resource-level permissions). */
+  readonly resource: string;
+  /** Condition keys present in the request, by name (any case); values are strings. */
+  readonly keys: Readonly<Record<string, readonly string[]>>;
+  /**
+   * True when the key can be judged absent when it is not in `keys` (AWS would not supply it for
+   * this action, or the context builder knows the full set, e.g. every tag of the resource).
+   * False: AWS would supply it but the simulator cannot compute it (an unevaluated condition).
+   * @default every key is evaluable
+   */
+  readonly evaluable?: (key: string) => boolean;
+}
+
+export type PolicyDecision = 'allow' | 'explicit-deny' | 'implicit-deny';
+
+export interface PolicyEvaluation {
+  readonly decision: PolicyDecision;
+  /** The Sid (or index) of the statement that decided, when one did. */
+  readonly statement?: string;
+  /** Condition keys that decided a statement without being evaluated (see the module comment). */
+  readonly unevaluated: readonly string[];
+}
+
+function list(value: string | readonly string[] | undefined): readonly string[] {
+  if (value === undefined) return [];
+  return typeof value === 'string' ? [value] : value;
+}
+
+const patternCache = new Map<string, RegExp>();
+
+/** An IAM wildcard pattern (`*` any run, `?` one character) as an anchored regular expression. */
+function wildcard(pattern: string, caseInsensitive: boolean): RegExp {
+  const key = `${caseInsensitive ? 'i' : 's'}:${pattern}`;
+  let regex = patternCache.get(key);
+  if (!regex) {
+    const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    regex = new RegExp(`^${body}$`, caseInsensitive ? 'is' : 's');
+    patternCache.set(key, regex);
+  }
+  return regex;
+}
+
+/** True when an IAM action pattern (`ec2:Describe*`) names `action`; action names are case-insensitive. */
+export function actionMatches(pattern: string, action: string): boolean {
+  return pattern === '*' || wildcard(pattern, true).test(action);
+}
+
+/** True when an IAM Resource pattern names `arn`; wildcards may span the ARN's colons, case matters. */
+export function resourceMatches(pattern: string, arn: string): boolean {
+  return pattern === '*' || wildcard(pattern, false).test(arn);
+}
+
+/** ArnLike: each of the six colon-separated parts is matched on its own (the resource part keeps its colons). */
+function arnLike(pattern: string, arn: string): boolean {
+  const split = (text: string) => {
+    const parts = text.split(':');
+    return parts.length <= 6 ? parts : [...parts.slice(0, 5), parts.slice(5).join(':')];
+  };
+  const p = split(pattern);
+  const a = split(arn);
+  if (p.length !== a.length) return false;
+  return p.every((part, index) => wildcard(part, false).test(a[index] as string));
+}
+
+function toStrings(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(toStrings);
+  if (value === null || value === undefined) return [];
+  return [String(value)];
+}
+
+type Comparison = (policyValue: string, requestValue: string) => boolean;
+
+function numeric(compare: (a: number, b: number) => boolean): Comparison {
+  return (policy, request) => {
+    const a = Number(request);
+    const b = Number(policy);
+    return !Number.isNaN(a) && !Number.isNaN(b) && compare(a, b);
+  };
+}
+
+function date(compare: (a: number, b: number) => boolean): Comparison {
+  const parse = (text: string) => (/^\d+$/.test(text) ? Number(text) * 1000 : Date.parse(text));
+  return (policy, request) => {
+    const a = parse(request);
+    const b = parse(policy);
+    return !Number.isNaN(a) && !Number.isNaN(b) && compare(a, b);
+  };
+}
+
+/** Base operators: the comparison and whether the operator is a negation (…Not…). */
+const OPERATORS: Readonly<Record<string, { readonly compare: Comparison; readonly negated: boolean }>> = {
+  stringequals: { compare: (p, r) => p === r, negated: false },
+  stringnotequals: { compare: (p, r) => p === r, negated: true },
+  stringequalsignorecase: { compare: (p, r) => p.toLowerCase() === r.toLowerCase(), negated: false },
+  stringnotequalsignorecase: { compare: (p, r) => p.toLowerCase() === r.toLowerCase(), negated: true },
+  stringlike: { compare: (p, r) => wildcard(p, false).test(r), negated: false },
+  stringnotlike: { compare: (p, r) => wildcard(p, false).test(r), negated: true },
+  arnequals: { compare: (p, r) => p === r, negated: false },
+  arnnotequals: { compare: (p, r) => p === r, negated: true },
+  arnlike: { compare: arnLike, negated: false },
+  arnnotlike: { compare: arnLike, negated: true },
+  numericequals: { compare: numeric((a, b) => a === b), negated: false },
+  numericnotequals: { compare: numeric((a, b) => a === b), negated: true },
+  numericlessthan: { compare: numeric((a, b) => a < b), negated: false },
+  numericlessthanequals: { compare: numeric((a, b) => a <= b), negated: false },
+  numericgreaterthan: { compare: numeric((a, b) => a > b), negated: false },
+  numericgreaterthanequals: { compare: numeric((a, b) => a >= b), negated: false },
+  dateequals: { compare: date((a, b) => a === b), negated: false },
+  datenotequals: { compare: date((a, b) => a === b), negated: true },
+  datelessthan: { compare: date((a, b) => a < b), negated: false },
+  datelessthanequals: { compare: date((a, b) => a <= b), negated: false },
+  dategreaterthan: { compare: date((a, b) => a > b), negated: false },
+  dategreaterthanequals: { compare: date((a, b) => a >= b), negated: false },
+  bool: { compare: (p, r) => p.toLowerCase() === r.toLowerCase(), negated: false },
+  binaryequals: { compare: (p, r) => p === r, negated: false },
+  ipaddress: { compare: (p, r) => p === r, negated: false },
+};
+
+/** A condition operator IAM does not know: the statement is refused by IAM at write time; here it throws. */
+export class UnknownConditionOperatorError extends Error {
+  override readonly name = 'UnknownConditionOperatorError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+function lookup(keys: RequestContext['keys'], name: string): readonly string[] | undefined {
+  if (name in keys) return keys[name];
+  const lower = name.toLowerCase();
+  const found = Object.keys(keys).find((key) => key.toLowerCase() === lower);
+  return found === undefined ? undefined : keys[found];
+}
+
+/** Evaluates one `operator: { key: values }` block entry. */
+function conditionHolds(
+  operatorName: string,
+  key: string,
+  policyValues: readonly string[],
+  context: RequestContext,
+  unevaluated: Set<string>,
+): boolean {
+  let rest = operatorName;
+  let qualifier: 'all' | 'any' | undefined;
+  if (/^forallvalues:/i.test(rest)) {
+    qualifier = 'all';
+    rest = rest.slice('ForAllValues:'.length);
+  } else if (/^foranyvalue:/i.test(rest)) {
+    qualifier = 'any';
+    rest = rest.slice('ForAnyValue:'.length);
+  }
+  let ifExists = false;
+  if (/ifexists$/i.test(rest)) {
+    ifExists = true;
+    rest = rest.slice(0, -'IfExists'.length);
+  }
+  const base = rest.toLowerCase();
+  const values = lookup(context.keys, key);
+  if (values === undefined && context.evaluable && !context.evaluable(key)) {
+    unevaluated.add(key);
+    return true;
+  }
+  if (base === 'null') {
+    const wantAbsent = policyValues.some((value) => value.toLowerCase() === 'true');
+    const absent = values === undefined || values.length === 0;
+    return wantAbsent ? absent : !absent;
+  }
+  const operator = OPERATORS[base];
+  if (!operator) throw new UnknownConditionOperatorError(`unknown IAM condition operator '${operatorName}'`);
+  const matchesOne = (requestValue: string) => policyValues.some((policyValue) => operator.compare(policyValue, requestValue));
+  if (qualifier === 'all') {
+    // "ForAllValues … returns true if there's no key in the request or the key value resolves to an empty data set."
+    if (values === undefined || values.length === 0) return true;
+    return values.every((value) => (operator.negated ? !matchesOne(value) : matchesOne(value)));
+  }
+  if (qualifier === 'any') {
+    if (values === undefined || values.length === 0) return false;
+    return values.some((value) => (operator.negated ? !matchesOne(value) : matchesOne(value)));
+  }
+  if (values === undefined || values.length === 0) return ifExists || operator.negated;
+  // A single-valued key: positive operators need a match, negated ones need none.
+  return operator.negated ? !values.some(matchesOne) : values.some(matchesOne);
+}
+
+function statementApplies(statement: PolicyStatement, context: RequestContext, unevaluated: Set<string>): boolean {
+  const actions = list(statement.Action);
+  const notActions = list(statement.NotAction);
+  if (statement.Action !== undefined && !actions.some((pattern) => actionMatches(pattern, context.action))) return false;
+  if (statement.NotAction !== undefined && notActions.some((pattern) => actionMatches(pattern, context.action))) return false;
+  const resources = list(statement.Resource);
+  const notResources = list(statement.NotResource);
+  if (statement.Resource !== undefined && !resources.some((pattern) => resourceMatches(pattern, context.resource))) return false;
+  if (statement.NotResource !== undefined && notResources.some((pattern) => resourceMatches(pattern, context.resource))) return false;
+  const local = new Set<string>();
+  for (const [operator, block] of Object.entries(statement.Condition ?? {})) {
+    for (const [key, value] of Object.entries(block)) {
+      if (!conditionHolds(operator, key, toStrings(value), context, local)) return false;
+    }
+  }
+  local.forEach((key) => unevaluated.add(key));
+  return true;
+}
+
+/** The statements of some policy documents, flattened. */
+export function statementsOf(documents: readonly PolicyDocument[]): PolicyStatement[] {
+  return documents.flatMap((document) => (Array.isArray(document.Statement) ? [...(document.Statement as PolicyStatement[])] : [document.Statement as PolicyStatement]));
+}
+
+/** Evaluates identity policies for one request (explicit Deny, then Allow, else implicit deny). */
+export function evaluatePolicies(documents: readonly PolicyDocument[], context: RequestContext): PolicyEvaluation {
+  const statements = statementsOf(documents);
+  const unevaluated = new Set<string>();
+  const name = (statement: PolicyStatement, index: number) => statement.Sid ?? `statement ${index + 1}`;
+  let allowedBy: string | undefined;
+  for (const [index, statement] of statements.entries()) {
+    const seen = new Set<string>();
+    if (!statementApplies(statement, context, seen)) continue;
+    seen.forEach((key) => unevaluated.add(key));
+    if (statement.Effect === 'Deny') return { decision: 'explicit-deny', statement: name(statement, index), unevaluated: [...unevaluated] };
+    allowedBy ??= name(statement, index);
+  }
+  return allowedBy !== undefined
+    ? { decision: 'allow', statement: allowedBy, unevaluated: [...unevaluated] }
+    : { decision: 'implicit-deny', unevaluated: [...unevaluated] };
+}
