@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import type { CfnElement } from 'aws-cdk-lib';
 import type { CfnStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadPlaybookDirectory } from '../playbooks/loader';
@@ -130,6 +131,40 @@ export interface SynthesizedDefinitions {
    * CloudFormation references, such as the topic ARN, are left out: the game day supplies its own).
    */
   readonly environments?: Record<string, Record<string, string>>;
+  /**
+   * The synthesized templates themselves (roles, policies, event rules), for a game day that
+   * rehearses IAM and event patterns as deployed. Absent in hand-made definitions.
+   */
+  readonly deployment?: SynthesizedDeployment;
+}
+
+/** A CloudFormation template as the CDK synthesizes it. */
+export interface CfnTemplate {
+  readonly Resources: Record<string, { readonly Type: string; readonly Properties?: Record<string, unknown> }>;
+  readonly Parameters?: Record<string, unknown>;
+}
+
+/** The logical ids of what the game day maps to its own resources. */
+export interface DeploymentLogicalIds {
+  readonly alertTopic: string;
+  readonly alertKey: string;
+  readonly stateTable: string;
+  readonly unprocessableEventsQueue: string;
+  readonly undeliveredEventsQueue: string;
+  readonly dispatcher: { readonly stateMachine: string; readonly role: string };
+  /** By responder name. */
+  readonly responders: Record<string, { readonly function: string; readonly role: string; readonly logGroup: string }>;
+  /** By playbook name. */
+  readonly playbooks: Record<string, { readonly stateMachine: string; readonly role: string }>;
+  /** The member role in the member-role template, when one is synthesized. */
+  readonly memberRole?: string;
+}
+
+/** The deployed templates and where Firebreak's resources sit in them. */
+export interface SynthesizedDeployment {
+  readonly template: CfnTemplate;
+  readonly memberRoleTemplate?: CfnTemplate;
+  readonly logicalIds: DeploymentLogicalIds;
 }
 
 /**
@@ -138,16 +173,18 @@ export interface SynthesizedDefinitions {
  * these with aws-local-stepfunctions after replacing the placeholders (`applySubstitutions`).
  */
 export async function synthesizeDefinitions(options: Omit<FirebreakAppOptions, 'nag'> = {}): Promise<SynthesizedDefinitions> {
-  const { app, stack } = await buildFirebreakApp({
+  const built = await buildFirebreakApp({
     ...options,
     nag: false,
     cfnValidation: false,
-    memberRoleStack: false,
     context: { ...options.context, ...SKIP_BUNDLING_CONTEXT },
   });
-  const template = app.synth().getStackArtifact(stack.artifactId).template as {
-    Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
-  };
+  const { app, stack } = built;
+  const assembly = app.synth();
+  const template = assembly.getStackArtifact(stack.artifactId).template as CfnTemplate;
+  const memberRoleTemplate = built.memberRole ? (assembly.getStackArtifact(built.memberRole.artifactId).template as CfnTemplate) : undefined;
+  const idOf = (construct: { node: { defaultChild?: unknown } }, within: Stack = stack): string =>
+    within.getLogicalId(construct.node.defaultChild as CfnElement);
   const definitionOf = (machine: { node: { defaultChild: unknown } }): SynthesizedDefinition => {
     const logicalId = Stack.of(stack).getLogicalId(machine.node.defaultChild as CfnStateMachine);
     const properties = template.Resources[logicalId]?.Properties;
@@ -164,9 +201,23 @@ export async function synthesizeDefinitions(options: Omit<FirebreakAppOptions, '
     const variables = (template.Resources[logicalId]?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
     return Object.fromEntries(Object.entries(variables).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
   };
+  const logicalIds: DeploymentLogicalIds = {
+    alertTopic: idOf(stack.alertTopic),
+    alertKey: idOf(stack.alertKey),
+    stateTable: idOf(stack.stateTable),
+    unprocessableEventsQueue: idOf(stack.unprocessableEventsQueue),
+    undeliveredEventsQueue: idOf(stack.undeliveredEventsQueue),
+    dispatcher: { stateMachine: idOf(stack.dispatcher), role: idOf(stack.dispatcher.role) },
+    responders: Object.fromEntries(
+      [...stack.responders].map(([name, responder]) => [name, { function: idOf(responder.function), role: idOf(responder.role), logGroup: idOf(responder.logGroup) }]),
+    ),
+    playbooks: Object.fromEntries([...stack.playbookStateMachines].map(([name, machine]) => [name, { stateMachine: idOf(machine), role: idOf(machine.role) }])),
+    ...(built.memberRole ? { memberRole: idOf(built.memberRole.role, built.memberRole) } : {}),
+  };
   return {
     dispatcher: definitionOf(stack.dispatcher),
     playbooks: Object.fromEntries([...stack.playbookStateMachines].map(([name, machine]) => [name, definitionOf(machine)])),
     environments: Object.fromEntries([...stack.responders].map(([responder, fn]) => [responder, environmentOf(fn.function)])),
+    deployment: { template, ...(memberRoleTemplate ? { memberRoleTemplate } : {}), logicalIds },
   };
 }

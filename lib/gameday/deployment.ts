@@ -1,0 +1,269 @@
+/**
+ * The deployed stack as the local game day rehearses it: the identity policies of every role and
+ * the EventBridge rules that feed the dispatcher, read from the synthesized templates
+ * (`synthesizeDefinitions`) with their CloudFormation intrinsics resolved to the game day's own
+ * resources (the alert topic and key, the state table, the queues, the local function and state
+ * machine ARNs). Also the local names of those resources, in one place for the engine and the backend.
+ */
+import type { CfnTemplate, DeploymentLogicalIds, SynthesizedDeployment } from '../stack/app';
+import type { PolicyDocument, PolicyStatement } from './sim/iam-policy';
+
+/** The role the dispatcher's service integrations (SQS, SNS) run as. */
+export const DISPATCHER_ROLE = 'firebreak-dispatcher';
+
+/** The role a responder's Lambda runs as (the stack's naming for responders that act in accounts). */
+export function responderRole(responder: string, region: string): string {
+  return `firebreak-responder-${region}-${responder}`;
+}
+
+/** The role a playbook's state machine runs as (lambda:InvokeFunction of its responders). */
+export function playbookRole(playbook: string): string {
+  return `firebreak-states-${playbook}`;
+}
+
+/** The local ARN of a responder's function. */
+export function localFunctionArn(region: string, account: string, responder: string): string {
+  return `arn:aws:lambda:${region}:${account}:function:firebreak-${responder}`;
+}
+
+/** The local ARN of a state machine (`Firebreak-dispatcher`, `Firebreak-<playbook>`). */
+export function localStateMachineArn(region: string, account: string, name: string): string {
+  return `arn:aws:states:${region}:${account}:stateMachine:${name}`;
+}
+
+export const DISPATCHER_MACHINE = 'Firebreak-dispatcher';
+
+export function playbookMachineName(playbook: string): string {
+  return `Firebreak-${playbook}`;
+}
+
+/** The definitions cannot be mapped to local resources (an intrinsic the game day cannot resolve). */
+export class DeploymentTemplateError extends Error {
+  override readonly name = 'DeploymentTemplateError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** The game day's own resources the template's references resolve to. */
+export interface LocalDeploymentResources {
+  readonly account: string;
+  readonly region: string;
+  readonly alertTopicArn: string;
+  readonly alertKeyArn?: string;
+  readonly stateTableName: string;
+  readonly unprocessableEventsQueueUrl: string;
+  /** The member accounts' member role name, when the deployment has one. */
+  readonly memberRoleName?: string;
+}
+
+interface Resolved {
+  readonly ref: string;
+  readonly arn: string;
+}
+
+function queueArn(region: string, account: string, url: string): string {
+  return `arn:aws:sqs:${region}:${account}:${url.split('/').pop() ?? url}`;
+}
+
+/** Ref / Arn of every logical id the game day knows, for one template. */
+function localValues(ids: DeploymentLogicalIds, local: LocalDeploymentResources): Map<string, Resolved> {
+  const { account, region } = local;
+  const values = new Map<string, Resolved>();
+  const keyArn = local.alertKeyArn ?? `arn:aws:kms:${region}:${account}:key/00000000-0000-4000-8000-000000000000`;
+  values.set(ids.alertTopic, { ref: local.alertTopicArn, arn: local.alertTopicArn });
+  values.set(ids.alertKey, { ref: keyArn.split('/').pop() ?? keyArn, arn: keyArn });
+  values.set(ids.stateTable, { ref: local.stateTableName, arn: `arn:aws:dynamodb:${region}:${account}:table/${local.stateTableName}` });
+  values.set(ids.unprocessableEventsQueue, { ref: local.unprocessableEventsQueueUrl, arn: queueArn(region, account, local.unprocessableEventsQueueUrl) });
+  const undelivered = `https://sqs.${region}.amazonaws.com/${account}/firebreak-undelivered-events`;
+  values.set(ids.undeliveredEventsQueue, { ref: undelivered, arn: queueArn(region, account, undelivered) });
+  const dispatcherArn = localStateMachineArn(region, account, DISPATCHER_MACHINE);
+  values.set(ids.dispatcher.stateMachine, { ref: dispatcherArn, arn: dispatcherArn });
+  values.set(ids.dispatcher.role, { ref: DISPATCHER_ROLE, arn: `arn:aws:iam::${account}:role/${DISPATCHER_ROLE}` });
+  for (const [responder, logical] of Object.entries(ids.responders)) {
+    const role = responderRole(responder, region);
+    values.set(logical.function, { ref: `firebreak-${responder}`, arn: localFunctionArn(region, account, responder) });
+    values.set(logical.role, { ref: role, arn: `arn:aws:iam::${account}:role/${role}` });
+    const logGroup = `/aws/lambda/firebreak-${responder}`;
+    values.set(logical.logGroup, { ref: logGroup, arn: `arn:aws:logs:${region}:${account}:log-group:${logGroup}:*` });
+  }
+  for (const [playbook, logical] of Object.entries(ids.playbooks)) {
+    const arn = localStateMachineArn(region, account, playbookMachineName(playbook));
+    values.set(logical.stateMachine, { ref: arn, arn });
+    const role = playbookRole(playbook);
+    values.set(logical.role, { ref: role, arn: `arn:aws:iam::${account}:role/${role}` });
+  }
+  return values;
+}
+
+/** Resolves the CloudFormation intrinsics the CDK emits (Ref, Fn::GetAtt, Fn::Join, Fn::Sub, Fn::Select, Fn::Split). */
+export function resolveIntrinsics(value: unknown, lookup: (logicalId: string, attribute: 'Ref' | string) => string): unknown {
+  if (Array.isArray(value)) return value.map((item) => resolveIntrinsics(item, lookup));
+  if (value === null || typeof value !== 'object') return value;
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length === 1) {
+    const [name, argument] = entries[0] as [string, unknown];
+    switch (name) {
+      case 'Ref':
+        return lookup(String(argument), 'Ref');
+      case 'Fn::GetAtt': {
+        const [id, attribute] = Array.isArray(argument) ? argument : String(argument).split('.');
+        return lookup(String(id), String(attribute));
+      }
+      case 'Fn::Join': {
+        const [separator, parts] = argument as [string, unknown[]];
+        return (resolveIntrinsics(parts, lookup) as unknown[]).map(String).join(separator);
+      }
+      case 'Fn::Select': {
+        const [index, list] = argument as [number | string, unknown];
+        return (resolveIntrinsics(list, lookup) as unknown[])[Number(index)];
+      }
+      case 'Fn::Split': {
+        const [separator, text] = argument as [string, unknown];
+        return String(resolveIntrinsics(text, lookup)).split(separator);
+      }
+      case 'Fn::Sub': {
+        const [text, variables] = Array.isArray(argument) ? (argument as [string, Record<string, unknown>]) : [String(argument), {}];
+        const resolvedVariables = resolveIntrinsics(variables, lookup) as Record<string, unknown>;
+        return text.replace(/\$\{([^}!]+)\}/g, (_match, reference: string) => {
+          if (reference in resolvedVariables) return String(resolvedVariables[reference]);
+          const [id, attribute] = reference.split('.');
+          return lookup(id as string, attribute ?? 'Ref');
+        });
+      }
+      default:
+        if (name.startsWith('Fn::')) throw new DeploymentTemplateError(`the game day cannot resolve ${name} in the synthesized template`);
+    }
+  }
+  return Object.fromEntries(entries.map(([key, item]) => [key, resolveIntrinsics(item, lookup)]));
+}
+
+function lookupIn(template: CfnTemplate, values: Map<string, Resolved>, local: LocalDeploymentResources, parameters: Record<string, string> = {}) {
+  return (id: string, attribute: string): string => {
+    switch (id) {
+      case 'AWS::Partition':
+        return 'aws';
+      case 'AWS::AccountId':
+        return local.account;
+      case 'AWS::Region':
+        return local.region;
+      case 'AWS::URLSuffix':
+        return 'amazonaws.com';
+      case 'AWS::StackName':
+        return 'Firebreak';
+      default:
+        break;
+    }
+    if (id in parameters) return parameters[id] as string;
+    const known = values.get(id);
+    if (known) return attribute === 'Ref' ? known.ref : known.arn;
+    // Anything else (log delivery, tracing…) is never called locally: an ARN nothing matches.
+    const type = template.Resources[id]?.Type ?? 'unknown';
+    return `arn:aws:cloudformation:${local.region}:${local.account}:unresolved/${type}/${id}/${attribute}`;
+  };
+}
+
+function documentsOfRole(template: CfnTemplate, roleLogicalId: string): PolicyDocument[] {
+  const role = template.Resources[roleLogicalId];
+  const inline = ((role?.Properties?.Policies ?? []) as { PolicyDocument: PolicyDocument }[]).map((policy) => policy.PolicyDocument);
+  const attached = Object.values(template.Resources)
+    .filter((resource) => resource.Type === 'AWS::IAM::Policy')
+    .filter((resource) => ((resource.Properties?.Roles ?? []) as unknown[]).some((ref) => (ref as { Ref?: string }).Ref === roleLogicalId))
+    .map((resource) => resource.Properties?.PolicyDocument as PolicyDocument);
+  return [...inline, ...attached];
+}
+
+/** The identity policies of each local role (by role name), resolved. */
+export interface DeployedPolicies {
+  /** Security-account roles by local role name: responders, the dispatcher, each playbook's state machine. */
+  readonly roles: ReadonlyMap<string, readonly PolicyDocument[]>;
+  /** The member role's policies (for any member account), when the deployment has a member role. */
+  readonly memberRole?: { readonly name: string; readonly documents: readonly PolicyDocument[] };
+}
+
+/** Reads and resolves every role's identity policies from the synthesized templates. */
+export function deployedPolicies(deployment: SynthesizedDeployment, local: LocalDeploymentResources): DeployedPolicies {
+  const ids = deployment.logicalIds;
+  const values = localValues(ids, local);
+  const lookup = lookupIn(deployment.template, values, local);
+  const resolve = (documents: PolicyDocument[]) => documents.map((document) => resolveIntrinsics(document, lookup) as PolicyDocument);
+  const roles = new Map<string, readonly PolicyDocument[]>();
+  for (const [responder, logical] of Object.entries(ids.responders)) roles.set(responderRole(responder, local.region), resolve(documentsOfRole(deployment.template, logical.role)));
+  roles.set(DISPATCHER_ROLE, resolve(documentsOfRole(deployment.template, ids.dispatcher.role)));
+  for (const [playbook, logical] of Object.entries(ids.playbooks)) roles.set(playbookRole(playbook), resolve(documentsOfRole(deployment.template, logical.role)));
+  let memberRole: DeployedPolicies['memberRole'];
+  if (deployment.memberRoleTemplate && ids.memberRole) {
+    const template = deployment.memberRoleTemplate;
+    const name = String(template.Resources[ids.memberRole]?.Properties?.RoleName ?? local.memberRoleName ?? 'FirebreakResponder');
+    // The member template is account-agnostic: AWS::AccountId is the member account, resolved per account by the caller.
+    memberRole = { name, documents: documentsOfRole(template, ids.memberRole) };
+  }
+  return { roles, ...(memberRole ? { memberRole } : {}) };
+}
+
+/** The member role's policies resolved for one member account. */
+export function memberRolePolicies(deployment: SynthesizedDeployment, local: LocalDeploymentResources, memberAccount: string): readonly PolicyDocument[] {
+  const ids = deployment.logicalIds;
+  if (!deployment.memberRoleTemplate || !ids.memberRole) return [];
+  const member = { ...local, account: memberAccount };
+  const lookup = lookupIn(deployment.memberRoleTemplate, new Map(), member, { SecurityAccountId: local.account });
+  return documentsOfRole(deployment.memberRoleTemplate, ids.memberRole).map((document) => resolveIntrinsics(document, lookup) as PolicyDocument);
+}
+
+/** Removes the statements with these Sids from a role's documents; returns the new documents and what was not found. */
+export function withoutStatements(documents: readonly PolicyDocument[], sids: readonly string[]): { documents: PolicyDocument[]; missing: string[] } {
+  const found = new Set<string>();
+  const kept = documents.map((document) => {
+    const statements = (Array.isArray(document.Statement) ? document.Statement : [document.Statement]) as PolicyStatement[];
+    return {
+      ...document,
+      Statement: statements.filter((statement) => {
+        if (statement.Sid !== undefined && sids.includes(statement.Sid)) {
+          found.add(statement.Sid);
+          return false;
+        }
+        return true;
+      }),
+    };
+  });
+  return { documents: kept, missing: sids.filter((sid) => !found.has(sid)) };
+}
+
+/** The Sids of a role's statements (for messages). */
+export function statementSids(documents: readonly PolicyDocument[]): string[] {
+  return documents.flatMap((document) => (Array.isArray(document.Statement) ? document.Statement : [document.Statement]) as PolicyStatement[]).flatMap((statement) => (statement.Sid ? [statement.Sid] : []));
+}
+
+/** One EventBridge rule that delivers to the dispatcher. */
+export interface DeployedRule {
+  /** The rule's logical id (its name when deployed is generated from it). */
+  readonly name: string;
+  /** The bus it is on: `default` or a custom bus name. */
+  readonly bus: string;
+  readonly pattern: Record<string, unknown>;
+  readonly description?: string;
+}
+
+/** The template's rules that target the dispatcher, with their bus and pattern. */
+export function deployedRules(deployment: SynthesizedDeployment): DeployedRule[] {
+  const { template, logicalIds } = deployment;
+  const busName = (reference: unknown): string => {
+    if (reference === undefined) return 'default';
+    if (typeof reference === 'string') return reference.startsWith('arn:') ? (reference.split('/').pop() ?? reference) : reference;
+    const id = (reference as { Ref?: string; 'Fn::GetAtt'?: [string, string] }).Ref ?? (reference as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt']?.[0];
+    const bus = id !== undefined ? template.Resources[id] : undefined;
+    if (bus?.Type === 'AWS::Events::EventBus' && typeof bus.Properties?.Name === 'string') return bus.Properties.Name;
+    throw new DeploymentTemplateError(`an event rule is on a bus the game day cannot name (${JSON.stringify(reference)})`);
+  };
+  const targetsDispatcher = (targets: unknown): boolean =>
+    ((targets ?? []) as { Arn?: unknown }[]).some((target) => JSON.stringify(target.Arn ?? null).includes(`"${logicalIds.dispatcher.stateMachine}"`));
+  return Object.entries(template.Resources)
+    .filter(([, resource]) => resource.Type === 'AWS::Events::Rule')
+    .filter(([, resource]) => resource.Properties?.State !== 'DISABLED' && targetsDispatcher(resource.Properties?.Targets))
+    .map(([name, resource]) => {
+      const pattern = resource.Properties?.EventPattern;
+      const parsed = typeof pattern === 'string' ? (JSON.parse(pattern) as Record<string, unknown>) : (pattern as Record<string, unknown>);
+      const description = resource.Properties?.Description;
+      return { name, bus: busName(resource.Properties?.EventBusName), pattern: parsed, ...(typeof description === 'string' ? { description } : {}) };
+    });
+}
