@@ -12,6 +12,7 @@
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { ClientFactory } from '../aws/clients';
+import type { PolicyDocument } from './sim/iam-policy';
 import type { EnvironmentDocument, SettingsDocument } from './scenario';
 import { EndpointBackend } from './endpoint-backend';
 
@@ -29,6 +30,16 @@ export interface DeploymentResources {
   readonly stateTableName: string;
   /** The KMS HMAC key that seals pre-quarantine records; '' when the backend could not create one (release then refuses every record). */
   readonly recordKeyArn: string;
+  /** The alert topic's KMS key, when the backend encrypts the topic as the stack does. */
+  readonly alertKeyArn?: string;
+}
+
+/** Something the backend could not rehearse faithfully (an IAM condition it could not evaluate…). */
+export interface RehearsalFinding {
+  /** `unevaluated condition`. */
+  readonly kind: string;
+  /** One line: what, where, and what it means for the result. */
+  readonly message: string;
 }
 
 export interface ResolvedGroupRef {
@@ -192,6 +203,13 @@ export interface GameDayBackend {
   callCount(): number;
   /** Deletes what `prepare` created (nothing to do locally). */
   cleanup(): Promise<void>;
+  /**
+   * Enforces the deployed identity policies (by local role name, as `clients(role)` signs) on
+   * every call from now on. Optional: an AWS-compatible endpoint enforces its own IAM, or none.
+   */
+  enforceIdentityPolicies?(policies: ReadonlyMap<string, readonly PolicyDocument[]>): Promise<void>;
+  /** What the backend could not rehearse faithfully so far (reported with the run). */
+  findings?(): readonly RehearsalFinding[];
 }
 
 /** The options a backend is made from (CLI flags). */

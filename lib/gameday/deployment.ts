@@ -6,6 +6,7 @@
  * machine ARNs). Also the local names of those resources, in one place for the engine and the backend.
  */
 import type { CfnTemplate, DeploymentLogicalIds, SynthesizedDeployment } from '../stack/app';
+import { patternMismatch } from './event-patterns';
 import type { PolicyDocument, PolicyStatement } from './sim/iam-policy';
 
 /** The role the dispatcher's service integrations (SQS, SNS) run as. */
@@ -173,6 +174,10 @@ function documentsOfRole(template: CfnTemplate, roleLogicalId: string): PolicyDo
   return [...inline, ...attached];
 }
 
+function isRecordLike(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
 /** The identity policies of each local role (by role name), resolved. */
 export interface DeployedPolicies {
   /** Security-account roles by local role name: responders, the dispatcher, each playbook's state machine. */
@@ -236,34 +241,76 @@ export function statementSids(documents: readonly PolicyDocument[]): string[] {
 
 /** One EventBridge rule that delivers to the dispatcher. */
 export interface DeployedRule {
-  /** The rule's logical id (its name when deployed is generated from it). */
+  /** The rule's construct id (`GuardDutyFindingsRule`): its logical id without the CDK's hash. */
   readonly name: string;
+  readonly logicalId: string;
   /** The bus it is on: `default` or a custom bus name. */
   readonly bus: string;
   readonly pattern: Record<string, unknown>;
   readonly description?: string;
 }
 
-/** The template's rules that target the dispatcher, with their bus and pattern. */
-export function deployedRules(deployment: SynthesizedDeployment): DeployedRule[] {
+/** The template's rules that target the dispatcher, with their bus and pattern (intrinsics resolved for `local`). */
+export function deployedRules(deployment: SynthesizedDeployment, local: LocalDeploymentResources): DeployedRule[] {
   const { template, logicalIds } = deployment;
+  const lookup = lookupIn(template, localValues(logicalIds, local), local);
   const busName = (reference: unknown): string => {
     if (reference === undefined) return 'default';
-    if (typeof reference === 'string') return reference.startsWith('arn:') ? (reference.split('/').pop() ?? reference) : reference;
-    const id = (reference as { Ref?: string; 'Fn::GetAtt'?: [string, string] }).Ref ?? (reference as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt']?.[0];
+    const id = isRecordLike(reference) ? ((reference.Ref as string | undefined) ?? (reference['Fn::GetAtt'] as string[] | undefined)?.[0]) : undefined;
     const bus = id !== undefined ? template.Resources[id] : undefined;
-    if (bus?.Type === 'AWS::Events::EventBus' && typeof bus.Properties?.Name === 'string') return bus.Properties.Name;
-    throw new DeploymentTemplateError(`an event rule is on a bus the game day cannot name (${JSON.stringify(reference)})`);
+    if (bus?.Type === 'AWS::Events::EventBus') return String(resolveIntrinsics(bus.Properties?.Name, lookup));
+    const resolved = String(resolveIntrinsics(reference, lookup));
+    return resolved.startsWith('arn:') ? (resolved.split('/').pop() ?? resolved) : resolved;
   };
   const targetsDispatcher = (targets: unknown): boolean =>
     ((targets ?? []) as { Arn?: unknown }[]).some((target) => JSON.stringify(target.Arn ?? null).includes(`"${logicalIds.dispatcher.stateMachine}"`));
   return Object.entries(template.Resources)
     .filter(([, resource]) => resource.Type === 'AWS::Events::Rule')
     .filter(([, resource]) => resource.Properties?.State !== 'DISABLED' && targetsDispatcher(resource.Properties?.Targets))
-    .map(([name, resource]) => {
+    .map(([logicalId, resource]) => {
       const pattern = resource.Properties?.EventPattern;
-      const parsed = typeof pattern === 'string' ? (JSON.parse(pattern) as Record<string, unknown>) : (pattern as Record<string, unknown>);
+      const parsed = typeof pattern === 'string' ? (JSON.parse(pattern) as Record<string, unknown>) : (resolveIntrinsics(pattern, lookup) as Record<string, unknown>);
       const description = resource.Properties?.Description;
-      return { name, bus: busName(resource.Properties?.EventBusName), pattern: parsed, ...(typeof description === 'string' ? { description } : {}) };
+      return {
+        name: logicalId.replace(/[0-9A-F]{8}$/, ''),
+        logicalId,
+        bus: busName(resource.Properties?.EventBusName),
+        pattern: parsed,
+        ...(typeof description === 'string' ? { description } : {}),
+      };
     });
+}
+
+/** How EventBridge routed one event: the rules on its bus that matched, and why each other rule did not. */
+export interface EventRouting {
+  readonly bus: string;
+  /** Rules that deliver it (EventBridge delivers once per matching rule). */
+  readonly matched: readonly string[];
+  /** The other rules of that bus, with the first field that failed. */
+  readonly refused: readonly { readonly rule: string; readonly reason: string }[];
+}
+
+/**
+ * The bus an injected event is put on when the scenario does not say: AWS services deliver their
+ * events (`aws.*` sources) to the default bus; anything else is put where a rule expects its
+ * source (the game-day rule's bus), else on the default bus.
+ */
+export function busFor(event: unknown, rules: readonly DeployedRule[]): string {
+  const source = event !== null && typeof event === 'object' ? (event as { source?: unknown }).source : undefined;
+  if (typeof source !== 'string' || source.startsWith('aws.')) return 'default';
+  const expecting = rules.find((rule) => rule.bus !== 'default' && Array.isArray(rule.pattern.source) && rule.pattern.source.includes(source));
+  return expecting?.bus ?? 'default';
+}
+
+/** Routes one event put on `bus` through the rules (pure). */
+export function routeEvent(event: unknown, bus: string, rules: readonly DeployedRule[]): EventRouting {
+  const matched: string[] = [];
+  const refused: { rule: string; reason: string }[] = [];
+  for (const rule of rules) {
+    if (rule.bus !== bus) continue;
+    const reason = patternMismatch(rule.pattern, event);
+    if (reason === undefined) matched.push(rule.name);
+    else refused.push({ rule: rule.name, reason });
+  }
+  return { bus, matched, refused };
 }

@@ -26,6 +26,7 @@ import { INVALID_EVENT_QUEUE_PLACEHOLDER, stateMachinePlaceholder } from '../pla
 import type { SynthesizedDefinitions } from '../stack/app';
 import type { DescribedExecution, GameDayBackend, ResolvedEnvironment } from './backend';
 import { wallClockMs } from './backend';
+import { DISPATCHER_MACHINE, DISPATCHER_ROLE, localFunctionArn, localStateMachineArn, playbookMachineName, responderRole } from './deployment';
 import type { LocalHandler } from './responders';
 import { buildLocalResponder, LOCAL_RESPONDERS } from './responders';
 import type { SettingsDocument } from './scenario';
@@ -50,8 +51,7 @@ export const ENGINE_ERRORS = {
   unsupportedTask: 'Firebreak.UnsupportedLocalTask',
 } as const;
 
-/** The role the dispatcher's service integrations (SQS, SNS) run as. */
-export const DISPATCHER_ROLE = 'firebreak-dispatcher';
+export { DISPATCHER_ROLE, responderRole } from './deployment';
 
 /** The role the approval function runs as. */
 export const APPROVAL_ROLE = 'firebreak-approval';
@@ -64,11 +64,6 @@ export const GAMEDAY_APPROVER_ROLE = 'firebreak-gameday-approver';
 /** The identity AWS would authenticate for a game-day approver (an ARN is kept as it is). */
 export function gameDayApproverArn(by: string, account: string): string {
   return by.startsWith('arn:') ? by : `arn:aws:sts::${account}:assumed-role/${GAMEDAY_APPROVER_ROLE}/${by.replace(/[^\w+=,.@-]/g, '-')}`;
-}
-
-/** The role a responder's Lambda runs as (the stack's naming for responders that act in accounts). */
-export function responderRole(responder: string, region: string): string {
-  return `firebreak-responder-${region}-${responder}`;
 }
 
 /** The definitions cannot be run locally (an unknown placeholder, an unknown function). */
@@ -314,14 +309,14 @@ export class LocalEngine {
 
     const substitutions: Record<string, string> = { [INVALID_EVENT_QUEUE_PLACEHOLDER]: environment.deployment.unprocessableEventsQueueUrl };
     for (const responder of LOCAL_RESPONDERS) {
-      const arn = `arn:aws:lambda:${region}:${account}:function:firebreak-${responder}`;
+      const arn = localFunctionArn(region, account, responder);
       substitutions[functionPlaceholder(responder)] = arn;
       this.functions.set(arn, responder);
     }
-    const machineArn = (name: string) => `arn:aws:states:${region}:${account}:stateMachine:${name}`;
-    const playbookMachines = Object.keys(definitions.playbooks).map((playbook) => ({ playbook, name: `${LOCAL_STACK_NAME}-${playbook}` }));
+    const machineArn = (name: string) => localStateMachineArn(region, account, name);
+    const playbookMachines = Object.keys(definitions.playbooks).map((playbook) => ({ playbook, name: playbookMachineName(playbook) }));
     for (const { playbook, name } of playbookMachines) substitutions[stateMachinePlaceholder(playbook)] = machineArn(name);
-    this.dispatcherArn = machineArn(`${LOCAL_STACK_NAME}-dispatcher`);
+    this.dispatcherArn = machineArn(DISPATCHER_MACHINE);
     this.templateEnvironments = definitions.environments ?? {};
 
     // What the stack gives every responder (lib/stack/firebreak-stack.ts), with the prepared resources.
@@ -343,7 +338,7 @@ export class LocalEngine {
       ...(settings.blastRadiusWindowSeconds !== undefined ? { FIREBREAK_BLAST_RADIUS_WINDOW_SECONDS: String(settings.blastRadiusWindowSeconds) } : {}),
     };
 
-    this.deploy(this.dispatcherArn, `${LOCAL_STACK_NAME}-dispatcher`, 'dispatcher', definitions.dispatcher.definition, substitutions);
+    this.deploy(this.dispatcherArn, DISPATCHER_MACHINE, 'dispatcher', definitions.dispatcher.definition, substitutions);
     // The containment guard verifies the executions it clears: DescribeExecution answers from these.
     options.backend.serveExecutions?.((executionArn) => this.describeExecution(executionArn));
     for (const { playbook, name } of playbookMachines) {

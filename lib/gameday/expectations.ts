@@ -31,6 +31,8 @@ export interface RunFacts {
   readonly containment?: Containment;
   /** Responders invoked directly by `invoke:` injections. */
   readonly invocations?: readonly { readonly responder: string; readonly result?: unknown; readonly error?: { readonly name: string; readonly message: string } }[];
+  /** How EventBridge routed each injected event (rules matched on its bus). */
+  readonly routings?: readonly { readonly matched: readonly string[] }[];
 }
 
 function show(value: unknown): string {
@@ -348,6 +350,14 @@ export function evaluateExpectations(scenario: Scenario, facts: RunFacts): Expec
         result(`direct invocations mention "${text}"`, bodies.length > 0 && missing === 0, 'in every one', bodies.length === 0 ? '(no invocation)' : missing === 0 ? 'in every one' : `missing in ${missing}`),
       );
     }
+  }
+  if (expect.notDelivered !== undefined) {
+    const dropped = (facts.routings ?? []).filter((routing) => routing.matched.length === 0).length;
+    results.push(result('injected events no rule delivered', dropped === expect.notDelivered, expect.notDelivered, dropped));
+  }
+  for (const [rule, expected] of Object.entries(expect.deliveredBy ?? {})) {
+    const count = (facts.routings ?? []).filter((routing) => routing.matched.includes(rule)).length;
+    results.push(result(`events delivered by ${rule}`, count === expected, expected, count));
   }
 
   if (expect.containedWithinSeconds !== undefined) {

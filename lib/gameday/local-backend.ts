@@ -21,12 +21,17 @@ import type {
 } from './backend';
 import { wallClockMs } from './backend';
 import type { EnvironmentDocument, RuleDocument, SettingsDocument } from './scenario';
+import { loadIamCatalog } from './sim/iam-catalog';
+import type { PolicyDocument } from './sim/iam-policy';
+import type { RehearsalFinding } from './backend';
 
 /** Names the deployment's own resources get in the simulated security account. */
 export const LOCAL_DEPLOYMENT_NAMES = {
   alertTopic: 'firebreak-alerts',
   unprocessableEventsQueue: 'firebreak-unprocessable-events',
   stateTable: 'firebreak-state',
+  /** The alert topic's key (a fixed key id: the simulated account has no KMS service of its own). */
+  alertKeyId: '0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9',
 } as const;
 
 /** A mistake in the scenario's environment that only shows when it is built (a group used before it is declared). */
@@ -169,10 +174,12 @@ export class LocalBackend implements GameDayBackend {
     }
     if (environment.deniedActions.length > 0) sim.denyActions(environment.deniedActions);
 
+    const alertKeyArn = `arn:aws:kms:${region}:${account}:key/${LOCAL_DEPLOYMENT_NAMES.alertKeyId}`;
     const deployment: DeploymentResources = {
       account,
       region,
-      alertTopicArn: sim.addTopic({ name: LOCAL_DEPLOYMENT_NAMES.alertTopic }),
+      alertKeyArn,
+      alertTopicArn: sim.addTopic({ name: LOCAL_DEPLOYMENT_NAMES.alertTopic, kmsKeyArn: alertKeyArn }),
       unprocessableEventsQueueUrl: sim.addQueue({ name: LOCAL_DEPLOYMENT_NAMES.unprocessableEventsQueue }),
       stateTableName: LOCAL_DEPLOYMENT_NAMES.stateTable,
       recordKeyArn: sim.addHmacKey({ description: 'Firebreak: seals pre-quarantine records' }),
@@ -342,6 +349,22 @@ export class LocalBackend implements GameDayBackend {
         attempt: call.attempt,
       };
     });
+  }
+
+  async enforceIdentityPolicies(policies: ReadonlyMap<string, readonly PolicyDocument[]>): Promise<void> {
+    const catalog = await loadIamCatalog();
+    for (const [role, documents] of policies) {
+      this.sim.enforceIdentityPolicies(`arn:aws:iam::${this.sim.defaultAccount}:role/${role}`, documents, catalog);
+    }
+  }
+
+  findings(): readonly RehearsalFinding[] {
+    return this.sim.authorizationFindings().map((finding) => ({
+      kind: 'unevaluated condition',
+      message:
+        `${finding.key} in the policy of ${finding.principal.split('/').pop() ?? finding.principal} for ${finding.action} on ${finding.resource}: ` +
+        'AWS supplies this key but the simulated account cannot compute it; the condition was taken as holding',
+    }));
   }
 
   async cleanup(): Promise<void> {

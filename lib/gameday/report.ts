@@ -95,6 +95,11 @@ export function renderScenarioRun(run: ScenarioRun, options: RenderOptions = {})
     lines.push('   time to containment: no ENI was isolated');
   }
   lines.push(`   ${callSummary(run.calls)}`);
+  const dropped = run.routings.filter((routing) => routing.matched.length === 0).length;
+  if (run.routings.length > 0) {
+    lines.push(`   EventBridge: ${run.routings.length - dropped} of ${run.routings.length} injected event(s) delivered by the deployed rules${dropped > 0 ? `, ${dropped} not delivered (no rule matched)` : ''}`);
+  }
+  for (const finding of run.findings) lines.push(paint(`   ${finding.kind}: ${finding.message}`, 'bold', options.color));
   if (run.error) lines.push(paint(`   the scenario could not run: ${run.error}`, 'red', options.color));
   lines.push('   expectations:');
   for (const expectation of run.expectations) {
@@ -160,7 +165,10 @@ function jsonRun(run: ScenarioRun): Record<string, unknown> {
       executionName: delivery.decision?.executionName ?? null,
       duplicate: delivery.duplicate,
       dispatcherStatus: delivery.dispatcher.status,
+      rule: delivery.rule ?? null,
     })),
+    routings: run.routings.map((routing) => ({ injection: routing.injection, bus: routing.bus, matched: routing.matched, refused: routing.refused })),
+    findings: run.findings,
     executions: run.executions.map((execution) => ({
       playbook: execution.playbook ?? null,
       name: execution.name,

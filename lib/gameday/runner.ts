@@ -9,7 +9,11 @@ import type { Playbook } from '../playbooks/model';
 import { buildReleaseRequest, incidentKeyFromTags, RELEASE_PLAYBOOK } from '../release/request';
 import type { TriageDecision } from '../playbooks/triage';
 import type { SynthesizedDefinitions } from '../stack/app';
-import type { AccountInspection, GameDayBackend, GameDayCall, ResolvedEnvironment } from './backend';
+import type { AccountInspection, GameDayBackend, GameDayCall, RehearsalFinding, ResolvedEnvironment } from './backend';
+import { busFor, deployedPolicies, deployedRules, routeEvent, statementSids, withoutStatements } from './deployment';
+import type { DeployedRule, EventRouting, LocalDeploymentResources } from './deployment';
+import type { PolicyDocument } from './sim/iam-policy';
+import { didYouMean } from '../playbooks/errors';
 import { wallClockMs } from './backend';
 import { definitionsFor } from './definitions';
 import type { ApprovalDecision, ApprovalDesk, ApprovalRequest, ExecutionRecord } from './engine';
@@ -33,6 +37,16 @@ export interface DeliveryOutcome {
   readonly decision?: TriageDecision;
   /** The dispatcher ended in DuplicateDelivery: the playbook had already started for this incident revision. */
   readonly duplicate: boolean;
+  /** The EventBridge rule that delivered it (undefined: delivered directly, e.g. raw text). */
+  readonly rule?: string;
+}
+
+/** How EventBridge routed one injected copy of an event. */
+export interface RoutingRecord extends EventRouting {
+  /** Which `inject:` entry it came from (0-based). */
+  readonly injection: number;
+  readonly at: Date;
+  readonly wallMs: number;
 }
 
 /** A responder invoked directly by an `invoke:` injection, and what it answered. */
@@ -66,6 +80,10 @@ export interface ScenarioRun {
   readonly timeline: readonly TimelineRow[];
   readonly containment?: Containment;
   readonly expectations: readonly ExpectationResult[];
+  /** How EventBridge routed each injected event (empty when the definitions carry no rules). */
+  readonly routings: readonly RoutingRecord[];
+  /** What the backend could not rehearse faithfully (unevaluated IAM conditions…). */
+  readonly findings: readonly RehearsalFinding[];
   /** Wall time of the whole scenario (prepare, synth when not cached, run, inspect), ms. */
   readonly wallMs: number;
   /** Simulated time from injection to the last execution's end, ms. */
@@ -158,6 +176,32 @@ function forgedExecutionArn(environment: ResolvedEnvironment, playbook: string, 
   return `arn:aws:states:${environment.region}:${environment.account}:execution:${LOCAL_STACK_NAME}-${playbook}:forged-${index}`;
 }
 
+/** The role a `removedStatements` entry names, as the local role name the backend signs with. */
+function localRoleOf(role: string, region: string, policies: ReadonlyMap<string, readonly PolicyDocument[]>): string | undefined {
+  const candidates = [role === 'dispatcher' ? 'firebreak-dispatcher' : undefined, role.startsWith('playbook:') ? `firebreak-states-${role.slice('playbook:'.length)}` : undefined, `firebreak-responder-${region}-${role}`];
+  return candidates.find((candidate) => candidate !== undefined && policies.has(candidate));
+}
+
+/** The deployed policies with the scenario's `removedStatements` taken out; throws for a role or Sid the template does not have. */
+function scenarioPolicies(
+  scenario: Scenario,
+  policies: ReadonlyMap<string, readonly PolicyDocument[]>,
+  region: string,
+): Map<string, readonly PolicyDocument[]> {
+  const result = new Map(policies);
+  for (const { role, sid } of scenario.environment.removedStatements) {
+    const local = localRoleOf(role, region, result);
+    if (local === undefined) throw new Error(`environment.removedStatements: the synthesized templates have no role '${role}' for this deployment`);
+    const { documents, missing } = withoutStatements(result.get(local) ?? [], [sid]);
+    if (missing.length > 0) {
+      const sids = statementSids(result.get(local) ?? []);
+      throw new Error(`environment.removedStatements: role '${role}' has no statement '${sid}' in the synthesized template${didYouMean(sid, sids)}; its statements: ${sids.join(', ')}`);
+    }
+    result.set(local, documents);
+  }
+  return result;
+}
+
 function decisionOf(dispatcher: ExecutionRecord): TriageDecision | undefined {
   const triage = [...dispatcher.tasks].reverse().find((task) => task.responder === 'triage' && task.error === undefined);
   const payload = (triage?.result as { Payload?: unknown } | undefined)?.Payload;
@@ -172,6 +216,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   const approvals: ApprovalRecord[] = [];
   const deliveries: DeliveryOutcome[] = [];
   const invocations: DirectInvocation[] = [];
+  const routings: RoutingRecord[] = [];
   let engine: LocalEngine | undefined;
   let resolved: ResolvedEnvironment | undefined;
   let before: AccountInspection | undefined;
@@ -182,6 +227,21 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     const environment = resolved;
     before = await backend.inspect();
     const definitions = options.definitions ?? (await definitionsFor(settings, options.playbooks));
+    const local: LocalDeploymentResources = {
+      account: environment.deployment.account,
+      region: environment.deployment.region,
+      alertTopicArn: environment.deployment.alertTopicArn,
+      ...(environment.deployment.alertKeyArn !== undefined ? { alertKeyArn: environment.deployment.alertKeyArn } : {}),
+      stateTableName: environment.deployment.stateTableName,
+      unprocessableEventsQueueUrl: environment.deployment.unprocessableEventsQueueUrl,
+    };
+    // Rehearse what is deployed: the roles' identity policies and the rules' patterns, from the synthesized templates.
+    const rules: readonly DeployedRule[] | undefined = definitions.deployment ? deployedRules(definitions.deployment, local) : undefined;
+    if (definitions.deployment && backend.enforceIdentityPolicies) {
+      await backend.enforceIdentityPolicies(scenarioPolicies(scenario, deployedPolicies(definitions.deployment, local).roles, local.region));
+    } else if (scenario.environment.removedStatements.length > 0) {
+      throw new Error(`environment.removedStatements needs a backend that enforces the deployed policies; ${backend.description} does not`);
+    }
     engine = new LocalEngine({
       backend,
       definitions,
@@ -193,6 +253,8 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     const planned: {
       injection: number;
       event?: unknown;
+      raw?: boolean;
+      bus?: string;
       release?: { target: string; reason?: string };
       direct?: { kind: 'invoke' | 'start'; name: string; mode: 'enforce' | 'dry-run'; execution: 'none' | 'forged' | 'previous' };
     }[] = [];
@@ -211,11 +273,13 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         });
         continue;
       }
-      for (let copy = 0; copy < entry.deliveries; copy += 1) planned.push({ injection, event: structuredClone(event) });
+      for (let copy = 0; copy < entry.deliveries; copy += 1) {
+        planned.push({ injection, event: structuredClone(event), ...(entry.raw !== undefined ? { raw: true } : {}), ...(entry.bus !== undefined ? { bus: entry.bus } : {}) });
+      }
     }
     const running = engine;
     const mode = settings.forceDryRun || settings.mode === 'dry-run' ? 'dry-run' : 'enforce';
-    const deliver = async ({ injection, event, release, direct }: (typeof planned)[number], index: number) => {
+    const deliver = async ({ injection, event, raw, bus, release, direct }: (typeof planned)[number], index: number) => {
       if (release) {
         await startRelease(running, backend, environment, release, mode);
         return;
@@ -247,15 +311,28 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         invocations.push({ injection, responder: direct.name, payload, ...(await running.invokeDirectly(direct.name, payload)) });
         return;
       }
-      const dispatcher = await running.deliver(event);
-      const decision = decisionOf(dispatcher);
-      deliveries.push({
-        index: index + 1,
-        injection,
-        dispatcher,
-        ...(decision ? { decision } : {}),
-        duplicate: dispatcher.path.includes('DuplicateDelivery'),
-      });
+      // EventBridge delivers an event once per rule of its bus whose pattern matches, and never
+      // delivers text: a raw injection goes straight to the dispatcher, as documented.
+      let targets: (string | undefined)[] = [undefined];
+      if (rules && !raw) {
+        const routing = routeEvent(event, bus ?? busFor(event, rules), rules);
+        routings.push({ ...routing, injection, at: backend.now(), wallMs: wallClockMs() });
+        targets = [...routing.matched];
+      }
+      await Promise.all(
+        targets.map(async (rule) => {
+          const dispatcher = await running.deliver(event);
+          const decision = decisionOf(dispatcher);
+          deliveries.push({
+            index: index + 1,
+            injection,
+            dispatcher,
+            ...(decision ? { decision } : {}),
+            duplicate: dispatcher.path.includes('DuplicateDelivery'),
+            ...(rule !== undefined ? { rule } : {}),
+          });
+        }),
+      );
     };
     injectionWall = wallClockMs();
     injectionSim = backend.now();
@@ -274,7 +351,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     const calls = backend.callLog();
     const executions = engine.executions().filter((record) => record.kind === 'playbook');
     const containment = measureContainment(calls, after, injectionSim, injectionWall);
-    const timeline = buildTimeline({ executions: engine.executions(), calls, environment, injectionSim, injectionWall });
+    const timeline = buildTimeline({ executions: engine.executions(), calls, environment, injectionSim, injectionWall, routings });
     const expectations = evaluateExpectations(scenario, {
       environment,
       deliveries,
@@ -283,6 +360,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       after,
       calls,
       invocations,
+      routings,
       ...(containment ? { containment } : {}),
     });
     const lastEnd = Math.max(injectionSim.getTime(), ...engine.executions().map((record) => record.endSim?.getTime() ?? 0));
@@ -300,6 +378,8 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       timeline,
       ...(containment ? { containment } : {}),
       expectations,
+      routings,
+      findings: backend.findings?.() ?? [],
       wallMs: wallClockMs() - startedWall,
       simMs: lastEnd - injectionSim.getTime(),
       passed: expectations.every((result) => result.passed),
@@ -318,8 +398,10 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       calls,
       ...(before ? { before } : {}),
       timeline:
-        engine && resolved ? buildTimeline({ executions: engine.executions(), calls, environment: resolved, injectionSim, injectionWall }) : [],
+        engine && resolved ? buildTimeline({ executions: engine.executions(), calls, environment: resolved, injectionSim, injectionWall, routings }) : [],
       expectations: [{ name: 'the scenario runs', passed: false, expected: 'it runs to the end', actual: message }],
+      routings,
+      findings: resolved ? (backend.findings?.() ?? []) : [],
       wallMs: wallClockMs() - startedWall,
       simMs: 0,
       error: message,

@@ -108,6 +108,18 @@ export const environmentSchema = z.strictObject({
     .array(z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9*]+$/, 'an IAM action such as ec2:ModifyInstanceAttribute'))
     .default([])
     .describe("IAM actions the responders' roles are denied."),
+  removedStatements: z
+    .array(
+      z.strictObject({
+        role: z
+          .string()
+          .min(1)
+          .describe('The role: a responder (quarantine-instance, snapshot-volumes…), dispatcher, a playbook state machine as playbook:<name>, or member-role.'),
+        sid: z.string().regex(/^[A-Za-z0-9]+$/, 'a statement Sid such as ContainInstances').describe("The statement's Sid in the synthesized policy."),
+      }),
+    )
+    .default([])
+    .describe("Statements taken out of the synthesized roles' policies for this run: a grant that is missing, rehearsed."),
 });
 export type EnvironmentDocument = z.output<typeof environmentSchema>;
 
@@ -158,6 +170,11 @@ export const injectionSchema = z
       .describe(
         "For 'invoke': the execution the input names. none (default): no execution; forged: an execution ARN of the deployment's playbook that was never started; previous: the last playbook execution of this scenario.",
       ),
+    bus: z
+      .string()
+      .regex(/^[A-Za-z0-9._\-/]{1,256}$/, 'an event bus name such as default')
+      .optional()
+      .describe("The bus the event is put on (default: 'default' for aws.* sources, where AWS services deliver; the game-day rule's bus for other sources)."),
   })
   .refine((entry) => [entry.template, entry.event, entry.raw, entry.release].filter((value) => value !== undefined).length === 1, {
     message: "an injection has exactly one of 'template', 'event', 'raw' or 'release'",
@@ -259,6 +276,11 @@ export const expectationsSchema = z.strictObject({
     })
     .optional()
     .describe("What the responders invoked directly ('invoke' injections) answered."),
+  notDelivered: z.number().int().min(0).optional().describe('Injected events no EventBridge rule delivered (no rule matched on their bus).'),
+  deliveredBy: z
+    .record(z.string().regex(/^[A-Za-z0-9]+$/), z.number().int().min(0))
+    .optional()
+    .describe('Deliveries per rule (GuardDutyFindingsRule, CloudWatchAlarmsRule, GameDayEventsRule…).'),
 });
 export type ExpectationsDocument = z.output<typeof expectationsSchema>;
 

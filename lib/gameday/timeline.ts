@@ -8,7 +8,7 @@ import { purposeOfGroupName } from '../responders/isolation-groups';
 import type { AccountInspection, GameDayCall, ResolvedEnvironment } from './backend';
 import type { ExecutionRecord, TaskInvocation } from './engine';
 
-export type TimelineRowKind = 'execution' | 'state' | 'task' | 'action' | 'call' | 'retry' | 'caught';
+export type TimelineRowKind = 'execution' | 'state' | 'task' | 'action' | 'call' | 'retry' | 'caught' | 'routing';
 
 /** One line of the timeline. */
 export interface TimelineRow {
@@ -45,6 +45,8 @@ interface TimelineInput {
   readonly environment: ResolvedEnvironment;
   readonly injectionSim: Date;
   readonly injectionWall: number;
+  /** How EventBridge routed each injected event (one row each). */
+  readonly routings?: readonly { readonly bus: string; readonly matched: readonly string[]; readonly refused: readonly { readonly rule: string; readonly reason: string }[]; readonly at: Date; readonly wallMs: number }[];
 }
 
 /** `a, b ×3, c`: APIs in first-call order with their counts. */
@@ -204,6 +206,22 @@ export function buildTimeline(input: TimelineInput): TimelineRow[] {
     }
     return rows;
   });
+
+  perExecution.unshift(
+    (input.routings ?? []).map((routing): TimelineRow => ({
+      simMs: sim(routing.at),
+      wallMs: wall(routing.wallMs),
+      kind: 'routing',
+      execution: 'eventbridge',
+      state: '',
+      action: 'PutEvents',
+      resource: `bus ${routing.bus}`,
+      result: routing.matched.length > 0 ? `delivered by ${routing.matched.join(', ')}` : 'not delivered: no rule matched',
+      ...(routing.matched.length === 0
+        ? { detail: routing.refused.length > 0 ? routing.refused.map(({ rule, reason }) => `${rule}: ${reason}`).join('; ') : `no rule targets the dispatcher on bus ${routing.bus}` }
+        : {}),
+    })),
+  );
 
   // Merge: each execution keeps its own order; the earliest head (by wall time) goes next.
   const merged: TimelineRow[] = [];

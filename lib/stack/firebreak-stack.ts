@@ -188,10 +188,13 @@ function pascal(name: string): string {
     .join('');
 }
 
-/** The lowest severity any GuardDuty-sourced playbook (or the default alert floor) acts on. */
+/**
+ * The lowest severity any GuardDuty-sourced playbook (or the default alert floor) acts on. Manual
+ * playbooks (`trigger: manual`, e.g. release) are never routed from events, so they do not count.
+ */
 export function guardDutySeverityThreshold(playbooks: readonly Playbook[], floor: number = FIREBREAK_DEFAULTS.alertSeverityFloor): number {
   const minimums = playbooks
-    .filter((playbook) => playbook.match.sources.includes('guardduty'))
+    .filter((playbook) => isAutomatic(playbook) && playbook.match.sources.includes('guardduty'))
     .map((playbook) => playbook.match.severity?.min ?? 0);
   return Math.min(floor, ...minimums);
 }
@@ -201,7 +204,7 @@ export function guardDutySeverityThreshold(playbooks: readonly Playbook[], floor
  * EventBridge wildcard patterns, or undefined (no filter) when any alarm playbook takes every name.
  */
 export function alarmNameFilter(playbooks: readonly Playbook[]): { wildcard: string }[] | undefined {
-  const alarmPlaybooks = playbooks.filter((playbook) => playbook.match.sources.includes('cloudwatch'));
+  const alarmPlaybooks = playbooks.filter((playbook) => isAutomatic(playbook) && playbook.match.sources.includes('cloudwatch'));
   if (alarmPlaybooks.some((playbook) => !playbook.match.alarmNames || playbook.match.alarmNames.includes('*'))) {
     return undefined;
   }

@@ -65,6 +65,10 @@ describe('FirebreakStack event rules', () => {
     expect(guardDutySeverityThreshold([playbook('all', [action('alert', 'notify')])])).toBe(0);
     // Alarm playbooks do not lower the GuardDuty threshold.
     expect(guardDutySeverityThreshold([ALARM])).toBe(4);
+    // Nor do manual playbooks (release): triage never routes an event to them.
+    const manual = { ...playbook('release-like', [action('alert', 'notify')]), trigger: 'manual' as const };
+    expect(guardDutySeverityThreshold([COMPROMISED, manual])).toBe(4);
+    expect(guardDutySeverityThreshold([COMPROMISED, { ...manual, trigger: 'automatic' as const }])).toBe(0);
   });
 
   it('matches only CloudWatch alarms entering ALARM, filtered to the alarm playbooks’ names', () => {
