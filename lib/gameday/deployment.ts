@@ -6,6 +6,8 @@
  * machine ARNs). Also the local names of those resources, in one place for the engine and the backend.
  */
 import type { CfnTemplate, DeploymentLogicalIds, SynthesizedDeployment } from '../stack/app';
+import { STATEMENT_SIDS } from '../stack/iam-scopes';
+import { LOCAL_RESPONDERS } from './responders';
 import { patternMismatch } from './event-patterns';
 import type { PolicyDocument, PolicyStatement } from './sim/iam-policy';
 
@@ -37,6 +39,23 @@ export const DISPATCHER_MACHINE = 'Firebreak-dispatcher';
 export function playbookMachineName(playbook: string): string {
   return `Firebreak-${playbook}`;
 }
+
+/**
+ * Every Sid the stacks give a statement: the scoping rules' and the few written elsewhere (each
+ * responder's logs, the member-role grant, the state machines' invocations and starts). A test
+ * checks the synthesized templates hold no other.
+ */
+export const KNOWN_STATEMENT_SIDS: readonly string[] = [
+  ...STATEMENT_SIDS,
+  'WriteOwnLogs',
+  'AssumeFirebreakMemberRole',
+  'InvokeResponders',
+  'StartPlaybooks',
+  'KeepUnprocessableEvents',
+];
+
+/** The roles a scenario's `removedStatements` may name (besides `playbook:<name>`). */
+export const REMOVABLE_ROLES: readonly string[] = [...LOCAL_RESPONDERS, 'dispatcher'];
 
 /** The definitions cannot be mapped to local resources (an intrinsic the game day cannot resolve). */
 export class DeploymentTemplateError extends Error {

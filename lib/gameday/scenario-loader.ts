@@ -15,6 +15,7 @@ import type { Playbook, Step } from '../playbooks/model';
 import { describeZodIssue, valueAt } from '../playbooks/schema';
 import type { Scenario, ScenarioDocument } from './scenario';
 import { scenarioFileSchema } from './scenario';
+import { KNOWN_STATEMENT_SIDS, REMOVABLE_ROLES } from './deployment';
 
 type ZodIssue = z.core.$ZodIssue;
 type Path = readonly PropertyKey[];
@@ -153,6 +154,23 @@ function crossCheck(document: ScenarioDocument, file: string, source: SourceMap,
       if (devices.indexOf(device) !== index) at(['environment', 'instances', name, 'volumes', index, 'device'], `device ${device} is used twice`);
     });
   }
+  env.removedStatements.forEach(({ role, sid }, index) => {
+    const playbookRole = role.startsWith('playbook:') ? role.slice('playbook:'.length) : undefined;
+    if (playbookRole !== undefined) {
+      const names = context.playbooks?.map((candidate) => candidate.name);
+      if (names !== undefined && !names.includes(playbookRole)) {
+        at(['environment', 'removedStatements', index, 'role'], `no playbook '${playbookRole}'${didYouMean(playbookRole, names)}`);
+      }
+    } else if (!REMOVABLE_ROLES.includes(role)) {
+      at(
+        ['environment', 'removedStatements', index, 'role'],
+        `no role '${role}'${didYouMean(role, REMOVABLE_ROLES)}; roles: ${REMOVABLE_ROLES.join(', ')}, or playbook:<name>`,
+      );
+    }
+    if (!KNOWN_STATEMENT_SIDS.includes(sid)) {
+      at(['environment', 'removedStatements', index, 'sid'], `no statement '${sid}' in Firebreak's policies${didYouMean(sid, KNOWN_STATEMENT_SIDS)}; Sids: ${KNOWN_STATEMENT_SIDS.join(', ')}`);
+    }
+  });
   document.settings.protectedInstances.forEach((name, index) => checkInstance(name, ['settings', 'protectedInstances', index], true));
 
   document.inject.forEach((entry, index) => {

@@ -380,3 +380,6 @@ export function acknowledgeWildcardResources(
   }
   for (const [id, whys] of reasons) Validations.of(scope).acknowledge({ id, reason: [...whys].join(' ') });
 }
+
+/** The Sids the scoping rules give their statements (game-day scenarios name them to remove one). */
+export const STATEMENT_SIDS: readonly string[] = SCOPES.map((scope) => scope.sid);
