@@ -208,6 +208,11 @@ export interface GameDayBackend {
    * every call from now on. Optional: an AWS-compatible endpoint enforces its own IAM, or none.
    */
   enforceIdentityPolicies?(policies: ReadonlyMap<string, readonly PolicyDocument[]>): Promise<void>;
+  /**
+   * Authorizes a call the engine makes itself as `role` (a state machine invoking a function,
+   * starting an execution): undefined when allowed, else the denial. Optional: absent, allowed.
+   */
+  authorizeServiceCall?(role: string, iamAction: string, resourceArn: string, input?: Readonly<Record<string, unknown>>): string | undefined;
   /** What the backend could not rehearse faithfully so far (reported with the run). */
   findings?(): readonly RehearsalFinding[];
 }

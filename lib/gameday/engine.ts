@@ -26,7 +26,7 @@ import { INVALID_EVENT_QUEUE_PLACEHOLDER, stateMachinePlaceholder } from '../pla
 import type { SynthesizedDefinitions } from '../stack/app';
 import type { DescribedExecution, GameDayBackend, ResolvedEnvironment } from './backend';
 import { wallClockMs } from './backend';
-import { DISPATCHER_MACHINE, DISPATCHER_ROLE, localFunctionArn, localStateMachineArn, playbookMachineName, responderRole } from './deployment';
+import { DISPATCHER_MACHINE, DISPATCHER_ROLE, localFunctionArn, localStateMachineArn, playbookMachineName, playbookRole, responderRole } from './deployment';
 import type { LocalHandler } from './responders';
 import { buildLocalResponder, LOCAL_RESPONDERS } from './responders';
 import type { SettingsDocument } from './scenario';
@@ -470,6 +470,17 @@ export class LocalEngine {
     });
   }
 
+  /** The role a state machine runs as: its service integrations and Lambda invocations are authorized as it. */
+  private machineRole(deployed: Deployed): string {
+    return deployed.kind === 'dispatcher' || deployed.playbook === undefined ? DISPATCHER_ROLE : playbookRole(deployed.playbook);
+  }
+
+  /** Throws the integration's access-denied error when the state machine's role may not make this call. */
+  private authorizeIntegration(deployed: Deployed, iamAction: string, resourceArn: string, errorName: string, input?: Record<string, unknown>): void {
+    const denial = this.backend.authorizeServiceCall?.(this.machineRole(deployed), iamAction, resourceArn, input);
+    if (denial !== undefined) throw namedError(errorName, denial);
+  }
+
   private region(): string {
     return this.lambdaEnvironment.ALERT_TOPIC_ARN?.split(':')[3] ?? 'us-east-1';
   }
@@ -635,7 +646,7 @@ export class LocalEngine {
     const resource = String(state.Resource);
     const params = isRecord(parameters) ? parameters : {};
     const responder = typeof params.FunctionName === 'string' ? this.functions.get(params.FunctionName) : undefined;
-    const role = responder !== undefined ? responderRole(responder, this.region()) : DISPATCHER_ROLE;
+    const role = responder !== undefined ? responderRole(responder, this.region()) : this.machineRole(deployed);
     const invocation: TaskInvocation = {
       state: stateName,
       resource,
@@ -677,6 +688,8 @@ export class LocalEngine {
   ): Promise<Json> {
     switch (resource) {
       case LAMBDA_INVOKE_RESOURCE: {
+        // https://docs.aws.amazon.com/step-functions/latest/dg/lambda-iam.html: the state machine's role needs lambda:InvokeFunction.
+        this.authorizeIntegration(deployed, 'lambda:InvokeFunction', String(params.FunctionName), 'Lambda.AWSLambdaException');
         const handler = this.handler(responder as string);
         let payload: unknown;
         try {
@@ -688,6 +701,7 @@ export class LocalEngine {
       }
       case WAIT_FOR_TASK_TOKEN_RESOURCE: {
         // The function is invoked (it sends the approval request), then the task waits for the token.
+        this.authorizeIntegration(deployed, 'lambda:InvokeFunction', String(params.FunctionName), 'Lambda.AWSLambdaException');
         const handler = this.handler(responder as string);
         try {
           await handler(structuredClone(params.Payload));
@@ -737,6 +751,7 @@ export class LocalEngine {
         const stateMachineArn = String(params.StateMachineArn);
         const name = typeof params.Name === 'string' ? params.Name : `${record.name}-${record.started.length + 1}`;
         const input = typeof params.Input === 'string' ? (JSON.parse(params.Input) as unknown) : (params.Input ?? {});
+        this.authorizeIntegration(deployed, 'states:StartExecution', stateMachineArn, 'StepFunctions.AccessDeniedException', { StateMachineArn: stateMachineArn });
         try {
           const started = this.start(stateMachineArn, name, input, record.executionArn);
           record.started.push(started.executionArn);
@@ -748,7 +763,7 @@ export class LocalEngine {
       case SQS_SEND_MESSAGE_RESOURCE: {
         const body = typeof params.MessageBody === 'string' ? params.MessageBody : JSON.stringify(params.MessageBody);
         try {
-          const answer = await this.backend.clients(DISPATCHER_ROLE).sqs().send(new SendMessageCommand({ QueueUrl: String(params.QueueUrl), MessageBody: body }));
+          const answer = await this.backend.clients(this.machineRole(deployed)).sqs().send(new SendMessageCommand({ QueueUrl: String(params.QueueUrl), MessageBody: body }));
           return { MessageId: answer.MessageId ?? null, MD5OfMessageBody: answer.MD5OfMessageBody ?? null };
         } catch (error) {
           throw integrationError('SQS', error);
@@ -758,7 +773,7 @@ export class LocalEngine {
         const message = typeof params.Message === 'string' ? params.Message : JSON.stringify(params.Message);
         try {
           const answer = await this.backend
-            .clients(DISPATCHER_ROLE)
+            .clients(this.machineRole(deployed))
             .sns()
             .send(new PublishCommand({ TopicArn: String(params.TopicArn), Message: message, ...(typeof params.Subject === 'string' ? { Subject: params.Subject } : {}) }));
           return { MessageId: answer.MessageId ?? null };

@@ -358,6 +358,10 @@ export class LocalBackend implements GameDayBackend {
     }
   }
 
+  authorizeServiceCall(role: string, iamAction: string, resourceArn: string, input?: Readonly<Record<string, unknown>>): string | undefined {
+    return this.sim.authorizeServiceCall(`arn:aws:iam::${this.sim.defaultAccount}:role/${role}`, iamAction, resourceArn, input);
+  }
+
   findings(): readonly RehearsalFinding[] {
     return this.sim.authorizationFindings().map((finding) => ({
       kind: 'unevaluated condition',

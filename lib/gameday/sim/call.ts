@@ -66,6 +66,8 @@ export function accessDenied(
     case 'states':
     case 'events':
     case 'kms':
+    default:
+      // JSON-protocol services (and Lambda, whose invocations the engine authorizes itself).
       return new SimulatedServiceError(
         'AccessDeniedException',
         `User: ${caller.sessionArn} is not authorized to perform: ${action}${on} ${reason}`,

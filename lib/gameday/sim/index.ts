@@ -1,6 +1,9 @@
 /** The simulated AWS account of the local game day: see simulated-aws.ts. */
 export { SimulatedAws } from './simulated-aws';
-export type { CallRecord, SimulatedClientFactory, SimulatedClientFactoryOptions } from './simulated-aws';
+export type { AuthorizationFinding, CallRecord, SimulatedClientFactory, SimulatedClientFactoryOptions } from './simulated-aws';
+export type { PolicyDocument, PolicyStatement } from './iam-policy';
+export type { IamCatalog } from './iam-catalog';
+export { loadIamCatalog } from './iam-catalog';
 export type { SimulatedAwsOptions } from './world';
 export type {
   BuiltInstance,

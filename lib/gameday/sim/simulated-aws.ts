@@ -386,6 +386,25 @@ export class SimulatedAws {
     return this.findings;
   }
 
+  /**
+   * Authorizes a call made outside the SDK clients (a state machine's own Lambda invocations and
+   * StartExecution, which the engine plays): undefined when allowed, else the AccessDenied message.
+   */
+  authorizeServiceCall(principalArn: string, iamAction: string, resourceArn: string, input: Readonly<Record<string, unknown>> = {}): string | undefined {
+    const [service] = iamAction.split(':') as [ServiceName];
+    const account = /^arn:aws:iam::(\d{12}):/.exec(principalArn)?.[1] ?? this.defaultAccount;
+    const name = principalArn.split('/').pop() ?? principalArn;
+    const caller: CallerIdentity = { account, principalArn, sessionArn: `arn:aws:sts::${account}:assumed-role/${name}/firebreak-gameday`, userId: `AROA${name}:firebreak-gameday` };
+    const region = resourceArn.split(':')[3] || this.defaultRegion;
+    try {
+      this.evaluateIdentityPolicies(service, { service, action: iamAction.split(':')[1] ?? '', api: iamAction, input, caller, account, region, dryRun: false }, iamAction, resourceArn);
+      return undefined;
+    } catch (error) {
+      if (error instanceof SimulatedServiceError) return error.message;
+      throw error;
+    }
+  }
+
   private evaluateIdentityPolicies(service: ServiceName, call: Omit<SimCall, 'authorize' | 'dryRunGate'>, iamAction: string, resourceHint: string | undefined): void {
     const policies = this.identityPolicies.get(call.caller.principalArn);
     const catalog = this.catalog;

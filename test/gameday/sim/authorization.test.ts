@@ -1,0 +1,209 @@
+/**
+ * The simulated account evaluates each call against the identity policies of the role that makes
+ * it: the resource ARNs the call names, the condition keys of those resources and of the request,
+ * and each service's own denial (through the real SDK deserializers).
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  AssociateIamInstanceProfileCommand,
+  CreateSecurityGroupCommand,
+  DescribeInstancesCommand,
+  DisassociateIamInstanceProfileCommand,
+  DescribeIamInstanceProfileAssociationsCommand,
+  ModifyNetworkInterfaceAttributeCommand,
+  RevokeSecurityGroupEgressCommand,
+} from '@aws-sdk/client-ec2';
+import { PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { AssumeRoleCommand } from '@aws-sdk/client-sts';
+import { SimulatedAws } from '../../../lib/gameday/sim';
+import { loadIamCatalog } from '../../../lib/gameday/sim/iam-catalog';
+import type { IamCatalog } from '../../../lib/gameday/sim/iam-catalog';
+import type { PolicyStatement } from '../../../lib/gameday/sim/iam-policy';
+import { rejectionOf } from './fixtures';
+
+const ACCOUNT = '111122223333';
+const REGION = 'eu-west-1';
+const ROLE = `arn:aws:iam::${ACCOUNT}:role/firebreak-responder-${REGION}-quarantine-instance`;
+const ec2Arn = (type: string) => `arn:aws:ec2:*:${ACCOUNT}:${type}/*`;
+
+let catalog: IamCatalog;
+beforeAll(async () => {
+  catalog = await loadIamCatalog();
+});
+
+function world(statements: PolicyStatement[]) {
+  const sim = new SimulatedAws({ seed: 'authorization', defaultAccount: ACCOUNT, defaultRegion: REGION });
+  const vpc = sim.addVpc();
+  const app = sim.addSecurityGroup({ vpcId: vpc.id, name: 'web-tier' });
+  const managed = sim.addSecurityGroup({ vpcId: vpc.id, name: 'firebreak-isolation', tags: { 'firebreak:managed': 'true' } });
+  const box = sim.addInstance({ vpcId: vpc.id, enis: [{ groupIds: [app] }], instanceProfile: 'web-app' });
+  sim.enforceIdentityPolicies(ROLE, [{ Version: '2012-10-17', Statement: statements }], catalog);
+  const clients = sim.clientFactory({ principal: ROLE });
+  return { sim, vpc, app, managed, box, clients, ec2: () => clients.ec2({ account: ACCOUNT, region: REGION }) };
+}
+
+describe('identity policies in the simulated account', () => {
+  it('authorizes ModifyNetworkInterfaceAttribute on the ENI and on every group it names; a resource outside the grant is UnauthorizedOperation with an encoded message', async () => {
+    const allowed = world([{ Effect: 'Allow', Action: 'ec2:ModifyNetworkInterfaceAttribute', Resource: [ec2Arn('network-interface'), ec2Arn('security-group')] }]);
+    const ec2 = await allowed.ec2();
+    const eni = allowed.box.networkInterfaceIds[0] as string;
+    await ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni, Groups: [allowed.managed] }));
+    expect(allowed.sim.networkInterface(eni)?.groupIds).toEqual([allowed.managed]);
+
+    const enisOnly = world([{ Effect: 'Allow', Action: 'ec2:ModifyNetworkInterfaceAttribute', Resource: ec2Arn('network-interface') }]);
+    const refused = await rejectionOf(
+      (await enisOnly.ec2()).send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: enisOnly.box.networkInterfaceIds[0], Groups: [enisOnly.managed] })),
+    );
+    expect(refused.name).toBe('UnauthorizedOperation');
+    expect(refused.$metadata?.httpStatusCode).toBe(403);
+    expect(refused.message).toContain(`on resource: arn:aws:ec2:${REGION}:${ACCOUNT}:security-group/${enisOnly.managed}`);
+    expect(refused.message).toMatch(/because no identity-based policy allows the ec2:ModifyNetworkInterfaceAttribute action\. Encoded authorization failure message: [A-Za-z0-9_-]+$/);
+  });
+
+  it('reads aws:ResourceTag from the group itself: Firebreak may change its own groups, never an application group', async () => {
+    const { ec2, app, managed } = world([
+      {
+        Effect: 'Allow',
+        Action: 'ec2:RevokeSecurityGroupEgress',
+        Resource: ec2Arn('security-group'),
+        Condition: { StringEquals: { 'aws:ResourceTag/firebreak:managed': 'true' } },
+      },
+    ]);
+    const client = await ec2();
+    const egress = [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }];
+    await client.send(new RevokeSecurityGroupEgressCommand({ GroupId: managed, IpPermissions: egress }));
+    const refused = await rejectionOf(client.send(new RevokeSecurityGroupEgressCommand({ GroupId: app, IpPermissions: egress })));
+    expect(refused.name).toBe('UnauthorizedOperation');
+  });
+
+  it('authorizes creation-time tags as ec2:CreateTags on the new resource with ec2:CreateAction', async () => {
+    const create = { Effect: 'Allow', Action: 'ec2:CreateSecurityGroup', Resource: [ec2Arn('security-group'), ec2Arn('vpc')] } as const;
+    const tagging = {
+      Effect: 'Allow',
+      Action: 'ec2:CreateTags',
+      Resource: ec2Arn('security-group'),
+      Condition: { StringEquals: { 'ec2:CreateAction': 'CreateSecurityGroup' } },
+    } as const;
+    const input = (vpcId: string) =>
+      new CreateSecurityGroupCommand({
+        GroupName: 'firebreak-isolation-2',
+        Description: 'isolation',
+        VpcId: vpcId,
+        TagSpecifications: [{ ResourceType: 'security-group', Tags: [{ Key: 'firebreak:managed', Value: 'true' }] }],
+      });
+    const withTagging = world([create, tagging]);
+    await (await withTagging.ec2()).send(input(withTagging.vpc.id));
+
+    const without = world([create]);
+    const refused = await rejectionOf((await without.ec2()).send(input(without.vpc.id)));
+    expect(refused.name).toBe('UnauthorizedOperation');
+    expect(refused.message).toContain('ec2:CreateTags');
+  });
+
+  it('needs iam:PassRole (to EC2) on the profile’s role to associate it', async () => {
+    const base: PolicyStatement[] = [
+      { Effect: 'Allow', Action: ['ec2:AssociateIamInstanceProfile', 'ec2:DisassociateIamInstanceProfile'], Resource: ec2Arn('instance') },
+      { Effect: 'Allow', Action: 'ec2:DescribeIamInstanceProfileAssociations', Resource: '*' },
+    ];
+    const detach = async (w: ReturnType<typeof world>) => {
+      const client = await w.ec2();
+      const { IamInstanceProfileAssociations } = await client.send(new DescribeIamInstanceProfileAssociationsCommand({}));
+      await client.send(new DisassociateIamInstanceProfileCommand({ AssociationId: IamInstanceProfileAssociations?.[0]?.AssociationId }));
+      return client;
+    };
+    const toEc2 = world([...base, { Effect: 'Allow', Action: 'iam:PassRole', Resource: `arn:aws:iam::${ACCOUNT}:role/*`, Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } } }]);
+    await (await detach(toEc2)).send(new AssociateIamInstanceProfileCommand({ InstanceId: toEc2.box.instanceId, IamInstanceProfile: { Name: 'web-app' } }));
+
+    const toLambda = world([...base, { Effect: 'Allow', Action: 'iam:PassRole', Resource: '*', Condition: { StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } } }]);
+    const client = await detach(toLambda);
+    const refused = await rejectionOf(client.send(new AssociateIamInstanceProfileCommand({ InstanceId: toLambda.box.instanceId, IamInstanceProfile: { Name: 'web-app' } })));
+    expect(refused.name).toBe('UnauthorizedOperation');
+    expect(refused.message).toContain(`iam:PassRole on resource: arn:aws:iam::${ACCOUNT}:role/web-app`);
+  });
+
+  it('lets an explicit Deny win (IAM answers AccessDenied naming the statement)', async () => {
+    const { sim, clients } = world([
+      { Effect: 'Allow', Action: 'iam:PutRolePolicy', Resource: `arn:aws:iam::${ACCOUNT}:role/*` },
+      { Sid: 'DenyChangesToFirebreakRoles', Effect: 'Deny', Action: 'iam:PutRolePolicy', Resource: `arn:aws:iam::${ACCOUNT}:role/firebreak-responder-*` },
+    ]);
+    sim.addRole({ account: ACCOUNT, name: 'firebreak-responder-x', trustedPrincipals: [] });
+    const iam = await clients.iam({ account: ACCOUNT, region: REGION });
+    await iam.send(new PutRolePolicyCommand({ RoleName: 'web-app', PolicyName: 'deny-old', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }] }) }));
+    const refused = await rejectionOf(iam.send(new PutRolePolicyCommand({ RoleName: 'firebreak-responder-x', PolicyName: 'admin', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }) })));
+    expect(refused.name).toBe('AccessDenied');
+    expect(refused.message).toContain('explicit deny in an identity-based policy (DenyChangesToFirebreakRoles)');
+  });
+
+  it('checks dynamodb:LeadingKeys against the partition keys the request touches (AccessDeniedException)', async () => {
+    const table = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/firebreak-state`;
+    const { sim, clients } = world([
+      { Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: table, Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'blast#*' } } },
+    ]);
+    sim.addTable({ name: 'firebreak-state', partitionKey: 'pk' });
+    await clients.dynamodb().send(new PutItemCommand({ TableName: 'firebreak-state', Item: { pk: { S: 'blast#111122223333#1' } } }));
+    const refused = await rejectionOf(clients.dynamodb().send(new PutItemCommand({ TableName: 'firebreak-state', Item: { pk: { S: 'quarantine#x' } } })));
+    expect(refused.name).toBe('AccessDeniedException');
+  });
+
+  it('publishing to an encrypted topic needs the topic key (SNS answers AuthorizationError)', async () => {
+    const key = `arn:aws:kms:${REGION}:${ACCOUNT}:key/0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9`;
+    const publish = { Effect: 'Allow', Action: 'sns:Publish', Resource: `arn:aws:sns:${REGION}:${ACCOUNT}:alerts` } as const;
+    const withKey = world([publish, { Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: key }]);
+    const topic = withKey.sim.addTopic({ name: 'alerts', kmsKeyArn: key });
+    await withKey.clients.sns().send(new PublishCommand({ TopicArn: topic, Message: 'hello' }));
+
+    const withoutKey = world([publish]);
+    const other = withoutKey.sim.addTopic({ name: 'alerts', kmsKeyArn: key });
+    const refused = await rejectionOf(withoutKey.clients.sns().send(new PublishCommand({ TopicArn: other, Message: 'hello' })));
+    // SNS's AuthorizationError, as the SDK v3 names its exception class.
+    expect(refused.name).toBe('AuthorizationErrorException');
+    expect(refused.message).toContain('kms:GenerateDataKey');
+  });
+
+  it('reports a condition key it cannot evaluate (aws:ResourceOrgID without an organization) instead of judging it silently', async () => {
+    const statement = {
+      Sid: 'AssumeFirebreakMemberRole',
+      Effect: 'Allow',
+      Action: 'sts:AssumeRole',
+      Resource: 'arn:aws:iam::*:role/FirebreakResponder',
+      Condition: { StringEquals: { 'aws:ResourceOrgID': 'o-a1b2c3d4e5' } },
+    } as const;
+    const unknownOrg = world([statement]);
+    unknownOrg.sim.addRole({ account: '444455556666', name: 'FirebreakResponder', trustedPrincipals: [ROLE] });
+    const sts = await unknownOrg.clients.sts();
+    await sts.send(new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::444455556666:role/FirebreakResponder', RoleSessionName: 'firebreak' }));
+    expect(unknownOrg.sim.authorizationFindings()).toEqual([
+      expect.objectContaining({ kind: 'unevaluated-condition', key: 'aws:ResourceOrgID', action: 'sts:AssumeRole', principal: ROLE }),
+    ]);
+
+    const otherOrg = world([statement]);
+    otherOrg.sim.setOrganization('o-zzzzzzzzzz');
+    otherOrg.sim.addRole({ account: '444455556666', name: 'FirebreakResponder', trustedPrincipals: [ROLE] });
+    const refused = await rejectionOf(
+      (await otherOrg.clients.sts()).send(new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::444455556666:role/FirebreakResponder', RoleSessionName: 'firebreak' })),
+    );
+    expect(refused.name).toBe('AccessDenied');
+    expect(otherOrg.sim.authorizationFindings()).toEqual([]);
+  });
+
+  it('leaves roles without policies permissive, and deniedActions still deny on top of policies', async () => {
+    const sim = new SimulatedAws({ seed: 'authorization', defaultAccount: ACCOUNT, defaultRegion: REGION });
+    const box = sim.addInstance();
+    const ec2 = await sim.clientFactory().ec2({ account: ACCOUNT, region: REGION });
+    await ec2.send(new DescribeInstancesCommand({ InstanceIds: [box.instanceId] }));
+
+    const enforced = world([{ Effect: 'Allow', Action: 'ec2:DescribeInstances', Resource: '*' }]);
+    enforced.sim.denyActions(['ec2:DescribeInstances']);
+    const refused = await rejectionOf((await enforced.ec2()).send(new DescribeInstancesCommand({})));
+    expect(refused.name).toBe('UnauthorizedOperation');
+  });
+
+  it('authorizes the calls a state machine makes itself (lambda:InvokeFunction) as its role', () => {
+    const fn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:firebreak-triage`;
+    const { sim } = world([{ Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: fn }]);
+    expect(sim.authorizeServiceCall(ROLE, 'lambda:InvokeFunction', fn)).toBeUndefined();
+    expect(sim.authorizeServiceCall(ROLE, 'lambda:InvokeFunction', `${fn}-other`)).toMatch(/not authorized to perform: lambda:InvokeFunction/);
+  });
+});
