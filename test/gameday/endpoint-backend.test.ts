@@ -157,7 +157,8 @@ describe('endpoint backend against the simulator as the endpoint', () => {
     expect(leftovers(sim)).toEqual(NOTHING_LEFT);
   });
 
-  for (const scenario of scenarios.filter((candidate) => candidate.pending === undefined)) {
+  // Removing a statement from a deployed role needs the local simulated account: an endpoint enforces its own IAM (or none).
+  for (const scenario of scenarios.filter((candidate) => candidate.pending === undefined && candidate.environment.removedStatements.length === 0)) {
     it(`${scenario.name}: every expectation holds through the endpoint backend and cleanup leaves nothing behind`, async () => {
       const { backend, sim } = backendOverSimulator();
       const run = await runScenario(scenario, { playbooks, backend });

@@ -71,7 +71,7 @@ describe('parseScenarioSource', () => {
   it('names an unknown key at its line and column, with the closest known key', () => {
     expect(problems(VALID.replace('  executions: 1', '  executons: 1'))).toEqual([
       "scenarios/s.yaml:15:3: unknown key 'executons' (did you mean 'executions'?); allowed here: " +
-        'outcome, playbook, mode, executions, duplicates, status, steps, instances, alerts, keptEvents, unchanged, noMutatingCalls, accountUnchanged, calls, containedWithinSeconds, invocations',
+        'outcome, playbook, mode, executions, duplicates, status, steps, instances, alerts, keptEvents, unchanged, noMutatingCalls, accountUnchanged, calls, containedWithinSeconds, invocations, notDelivered, deliveredBy',
     ]);
   });
 
@@ -120,6 +120,20 @@ describe('parseScenarioSource', () => {
   it('asks for the groups of every ENI when an expectation lists a different number', () => {
     expect(problems(VALID.replace('enis: [[isolation]]', 'enis: [[isolation], [isolation]]'))).toEqual([
       "scenarios/s.yaml:20:13: instance 'web' has 1 ENI(s); list the groups of each (2 given)",
+    ]);
+  });
+
+  it('checks removedStatements: the role and the statement Sid, at the line that names them', () => {
+    const text = VALID.replace(
+      '        - groups: [web-tier]\n',
+      '        - groups: [web-tier]\n  removedStatements:\n    - { role: quarantine-instanse, sid: ContainInstances }\n    - { role: quarantine-instance, sid: ContainInstance }\n    - { role: playbook:compromised-ec2-instance, sid: InvokeResponders }\n',
+    );
+    expect(problems(text)).toEqual([
+      expect.stringMatching(/^scenarios\/s\.yaml:12:15: no role 'quarantine-instanse' \(did you mean 'quarantine-instance'\?\); roles: .*dispatcher, or playbook:<name>$/),
+      expect.stringMatching(/^scenarios\/s\.yaml:13:41: no statement 'ContainInstance' in Firebreak's policies \(did you mean 'ContainInstances'\?\)/),
+    ]);
+    expect(problems(text.replace('sid: ContainInstances }', 'sid: Contain-Instances }'))).toEqual([
+      expect.stringMatching(/^scenarios\/s\.yaml:12:41: a statement Sid such as ContainInstances/),
     ]);
   });
 });

@@ -30,6 +30,10 @@ describe('shipped game-day scenarios', () => {
       expect(run.error).toBeUndefined();
       expect(failures(run)).toEqual([]);
       expect(run.expectations.length).toBeGreaterThan(0);
+      // IAM and event patterns are rehearsed as deployed: every injected event went through the
+      // synthesized rules, and every condition of the synthesized policies was evaluated.
+      expect(run.routings.length).toBeGreaterThan(0);
+      expect(run.findings).toEqual([]);
     });
   }
 

@@ -1,0 +1,133 @@
+/**
+ * The game day reads the deployed roles' policies and the dispatcher's rules from the synthesized
+ * templates, resolved to its own resources, and routes events through those rules as EventBridge does.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  busFor,
+  deployedPolicies,
+  deployedRules,
+  KNOWN_STATEMENT_SIDS,
+  memberRolePolicies,
+  resolveIntrinsics,
+  routeEvent,
+  statementSids,
+  withoutStatements,
+} from '../../lib/gameday/deployment';
+import type { DeployedRule, LocalDeploymentResources } from '../../lib/gameday/deployment';
+import type { PolicyStatement } from '../../lib/gameday/sim/iam-policy';
+import { synthesizeDefinitions } from '../../lib/stack/app';
+import type { SynthesizedDeployment } from '../../lib/stack/app';
+
+const LOCAL: LocalDeploymentResources = {
+  account: '111122223333',
+  region: 'eu-west-1',
+  alertTopicArn: 'arn:aws:sns:eu-west-1:111122223333:firebreak-alerts',
+  alertKeyArn: 'arn:aws:kms:eu-west-1:111122223333:key/0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9',
+  stateTableName: 'firebreak-state',
+  unprocessableEventsQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/111122223333/firebreak-unprocessable-events',
+};
+
+let deployment: SynthesizedDeployment;
+beforeAll(async () => {
+  const definitions = await synthesizeDefinitions({ context: { mode: 'enforce' } });
+  deployment = definitions.deployment as SynthesizedDeployment;
+}, 60_000);
+
+const statements = (documents: readonly { Statement: unknown }[]) => documents.flatMap((document) => document.Statement as PolicyStatement[]);
+
+describe('deployedPolicies', () => {
+  it('gives every responder, the dispatcher and each playbook machine its synthesized policy, resolved to the game day’s resources', () => {
+    const { roles } = deployedPolicies(deployment, LOCAL);
+    expect([...roles.keys()]).toEqual(
+      expect.arrayContaining([
+        'firebreak-responder-eu-west-1-quarantine-instance',
+        'firebreak-responder-eu-west-1-publish-alert',
+        'firebreak-dispatcher',
+        'firebreak-states-compromised-ec2-instance',
+      ]),
+    );
+    const quarantine = statements(roles.get('firebreak-responder-eu-west-1-quarantine-instance') ?? []);
+    expect(quarantine).toContainEqual(
+      expect.objectContaining({ Sid: 'ContainInstances', Resource: 'arn:aws:ec2:*:111122223333:instance/*' }),
+    );
+    expect(quarantine).toContainEqual(expect.objectContaining({ Sid: 'KeepIncidentState', Resource: 'arn:aws:dynamodb:eu-west-1:111122223333:table/firebreak-state' }));
+    const alert = statements(roles.get('firebreak-responder-eu-west-1-publish-alert') ?? []);
+    expect(alert).toContainEqual(expect.objectContaining({ Sid: 'PublishAlerts', Resource: LOCAL.alertTopicArn }));
+    expect(alert).toContainEqual(expect.objectContaining({ Sid: 'EncryptAlertsWithTheTopicKey', Resource: LOCAL.alertKeyArn }));
+    const dispatcher = statements(roles.get('firebreak-dispatcher') ?? []);
+    expect(dispatcher).toContainEqual(
+      expect.objectContaining({ Sid: 'StartPlaybooks', Resource: expect.arrayContaining(['arn:aws:states:eu-west-1:111122223333:stateMachine:Firebreak-compromised-ec2-instance']) }),
+    );
+    // Nothing is left unresolved.
+    expect(JSON.stringify([...roles.values()])).not.toMatch(/Fn::|"Ref"/);
+  });
+
+  it('knows every Sid the templates use (removedStatements are checked against this list at load time)', () => {
+    const all = [deployment.template, deployment.memberRoleTemplate].flatMap((template) =>
+      Object.values(template?.Resources ?? {}).flatMap((resource) => {
+        const documents = [
+          ...(resource.Type === 'AWS::IAM::Policy' ? [resource.Properties?.PolicyDocument] : []),
+          ...((resource.Properties?.Policies as { PolicyDocument: unknown }[] | undefined) ?? []).map((policy) => policy.PolicyDocument),
+        ] as { Statement: PolicyStatement[] }[];
+        return statementSids(documents);
+      }),
+    );
+    expect(all.length).toBeGreaterThan(10);
+    expect([...new Set(all)].filter((sid) => !KNOWN_STATEMENT_SIDS.includes(sid))).toEqual([]);
+  });
+
+  it('resolves the member role’s policy for a member account, trusting the security account', () => {
+    const documents = memberRolePolicies(deployment, LOCAL, '444455556666');
+    expect(statements(documents)).toContainEqual(expect.objectContaining({ Sid: 'ContainInstances', Resource: 'arn:aws:ec2:*:444455556666:instance/*' }));
+  });
+
+  it('takes a statement out by Sid and says which Sids it did not find', () => {
+    const { roles } = deployedPolicies(deployment, LOCAL);
+    const quarantine = roles.get('firebreak-responder-eu-west-1-quarantine-instance') ?? [];
+    const { documents, missing } = withoutStatements(quarantine, ['ContainInstances', 'NoSuchSid']);
+    expect(statementSids(documents)).not.toContain('ContainInstances');
+    expect(statementSids(documents)).toContain('MoveNetworkInterfacesBetweenGroups');
+    expect(missing).toEqual(['NoSuchSid']);
+  });
+});
+
+describe('deployedRules and routeEvent', () => {
+  it('reads the rules that target the dispatcher with their bus and pattern', () => {
+    const rules = deployedRules(deployment, LOCAL);
+    expect(rules.map((rule) => rule.name).sort()).toEqual(['CloudWatchAlarmsRule', 'GameDayEventsRule', 'GuardDutyFindingsRule']);
+    const guardDuty = rules.find((rule) => rule.name === 'GuardDutyFindingsRule');
+    expect(guardDuty?.pattern).toMatchObject({ source: ['aws.guardduty'], detail: { severity: [{ numeric: ['>=', 1] }] } });
+  });
+
+  const rules: DeployedRule[] = [
+    { name: 'Findings', logicalId: 'Findings1', bus: 'default', pattern: { source: ['aws.guardduty'], detail: { severity: [{ numeric: ['>=', 4] }] } } },
+    { name: 'GameDay', logicalId: 'GameDay1', bus: 'firebreak-gameday', pattern: { source: ['firebreak.gameday'] } },
+  ];
+
+  it('puts aws.* events on the default bus and others where a rule expects their source', () => {
+    expect(busFor({ source: 'aws.guardduty' }, rules)).toBe('default');
+    expect(busFor({ source: 'firebreak.gameday' }, rules)).toBe('firebreak-gameday');
+    expect(busFor({ source: 'acme.forwarder' }, rules)).toBe('default');
+    expect(busFor('not an event', rules)).toBe('default');
+  });
+
+  it('delivers through every matching rule of the bus, and says why each other rule refused', () => {
+    expect(routeEvent({ source: 'aws.guardduty', detail: { severity: 8 } }, 'default', rules)).toEqual({ bus: 'default', matched: ['Findings'], refused: [] });
+    expect(routeEvent({ source: 'aws.guardduty', detail: { severity: 2 } }, 'default', rules)).toEqual({
+      bus: 'default',
+      matched: [],
+      refused: [{ rule: 'Findings', reason: 'detail.severity: 2 does not match [{"numeric":[">=",4]}]' }],
+    });
+    // A game-day event put on the default bus reaches no rule once the game-day rule has a bus of its own.
+    expect(routeEvent({ source: 'firebreak.gameday' }, 'default', rules).matched).toEqual([]);
+  });
+
+  it('resolves CloudFormation intrinsics', () => {
+    const lookup = (id: string, attribute: string) => `${id}.${attribute}`;
+    expect(resolveIntrinsics({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':x']] }, lookup)).toBe('arn:AWS::Partition.Ref:x');
+    expect(resolveIntrinsics({ 'Fn::Sub': 'arn:${AWS::Partition}:sns:${Topic.Name}' }, lookup)).toBe('arn:AWS::Partition.Ref:sns:Topic.Name');
+    expect(resolveIntrinsics({ 'Fn::Select': [1, { 'Fn::Split': ['/', 'a/b/c'] }] }, lookup)).toBe('b');
+    expect(() => resolveIntrinsics({ 'Fn::ImportValue': 'x' }, lookup)).toThrow(/cannot resolve Fn::ImportValue/);
+  });
+});
