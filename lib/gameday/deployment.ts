@@ -317,8 +317,11 @@ export interface EventRouting {
 export function busFor(event: unknown, rules: readonly DeployedRule[]): string {
   const source = event !== null && typeof event === 'object' ? (event as { source?: unknown }).source : undefined;
   if (typeof source !== 'string' || source.startsWith('aws.')) return 'default';
-  const expecting = rules.find((rule) => rule.bus !== 'default' && Array.isArray(rule.pattern.source) && rule.pattern.source.includes(source));
-  return expecting?.bus ?? 'default';
+  const custom = rules.filter((rule) => rule.bus !== 'default');
+  // The bus of a rule that takes the whole event, else of one whose source matcher takes its source.
+  const matching = custom.find((rule) => patternMismatch(rule.pattern, event) === undefined);
+  const expecting = custom.find((rule) => rule.pattern.source === undefined || patternMismatch({ source: rule.pattern.source }, { source }) === undefined);
+  return matching?.bus ?? expecting?.bus ?? 'default';
 }
 
 /** Routes one event put on `bus` through the rules (pure). */
