@@ -24,6 +24,14 @@ export function playbookRole(playbook: string): string {
   return `firebreak-states-${playbook}`;
 }
 
+/**
+ * The local name of any other role of the template (an EventBridge target role…): its construct
+ * id, the logical id without the CDK's hash.
+ */
+export function templateRole(logicalId: string): string {
+  return `firebreak-cfn-${logicalId.replace(/[0-9A-F]{8}$/, '')}`;
+}
+
 /** The local ARN of a responder's function. */
 export function localFunctionArn(region: string, account: string, responder: string): string {
   return `arn:aws:lambda:${region}:${account}:function:firebreak-${responder}`;
@@ -87,9 +95,15 @@ function queueArn(region: string, account: string, url: string): string {
 }
 
 /** Ref / Arn of every logical id the game day knows, for one template. */
-function localValues(ids: DeploymentLogicalIds, local: LocalDeploymentResources): Map<string, Resolved> {
+function localValues(ids: DeploymentLogicalIds, local: LocalDeploymentResources, template?: CfnTemplate): Map<string, Resolved> {
   const { account, region } = local;
   const values = new Map<string, Resolved>();
+  // Every other role keeps a name of its own (overwritten below for the roles the engine signs as).
+  for (const [logicalId, resource] of Object.entries(template?.Resources ?? {})) {
+    if (resource.Type !== 'AWS::IAM::Role') continue;
+    const role = templateRole(logicalId);
+    values.set(logicalId, { ref: role, arn: `arn:aws:iam::${account}:role/${role}` });
+  }
   const keyArn = local.alertKeyArn ?? `arn:aws:kms:${region}:${account}:key/00000000-0000-4000-8000-000000000000`;
   values.set(ids.alertTopic, { ref: local.alertTopicArn, arn: local.alertTopicArn });
   values.set(ids.alertKey, { ref: keyArn.split('/').pop() ?? keyArn, arn: keyArn });
@@ -208,10 +222,13 @@ export interface DeployedPolicies {
 /** Reads and resolves every role's identity policies from the synthesized templates. */
 export function deployedPolicies(deployment: SynthesizedDeployment, local: LocalDeploymentResources): DeployedPolicies {
   const ids = deployment.logicalIds;
-  const values = localValues(ids, local);
+  const values = localValues(ids, local, deployment.template);
   const lookup = lookupIn(deployment.template, values, local);
   const resolve = (documents: PolicyDocument[]) => documents.map((document) => resolveIntrinsics(document, lookup) as PolicyDocument);
   const roles = new Map<string, readonly PolicyDocument[]>();
+  for (const [logicalId, resource] of Object.entries(deployment.template.Resources)) {
+    if (resource.Type === 'AWS::IAM::Role') roles.set(values.get(logicalId)?.ref ?? templateRole(logicalId), resolve(documentsOfRole(deployment.template, logicalId)));
+  }
   for (const [responder, logical] of Object.entries(ids.responders)) roles.set(responderRole(responder, local.region), resolve(documentsOfRole(deployment.template, logical.role)));
   roles.set(DISPATCHER_ROLE, resolve(documentsOfRole(deployment.template, ids.dispatcher.role)));
   for (const [playbook, logical] of Object.entries(ids.playbooks)) roles.set(playbookRole(playbook), resolve(documentsOfRole(deployment.template, logical.role)));
@@ -267,12 +284,15 @@ export interface DeployedRule {
   readonly bus: string;
   readonly pattern: Record<string, unknown>;
   readonly description?: string;
+  /** The local role EventBridge assumes to start the dispatcher (the target's RoleArn), when the target names one. */
+  readonly targetRole?: string;
 }
 
 /** The template's rules that target the dispatcher, with their bus and pattern (intrinsics resolved for `local`). */
 export function deployedRules(deployment: SynthesizedDeployment, local: LocalDeploymentResources): DeployedRule[] {
   const { template, logicalIds } = deployment;
-  const lookup = lookupIn(template, localValues(logicalIds, local), local);
+  const values = localValues(logicalIds, local, template);
+  const lookup = lookupIn(template, values, local);
   const busName = (reference: unknown): string => {
     if (reference === undefined) return 'default';
     const id = isRecordLike(reference) ? ((reference.Ref as string | undefined) ?? (reference['Fn::GetAtt'] as string[] | undefined)?.[0]) : undefined;
@@ -290,7 +310,12 @@ export function deployedRules(deployment: SynthesizedDeployment, local: LocalDep
       const pattern = resource.Properties?.EventPattern;
       const parsed = typeof pattern === 'string' ? (JSON.parse(pattern) as Record<string, unknown>) : (resolveIntrinsics(pattern, lookup) as Record<string, unknown>);
       const description = resource.Properties?.Description;
+      const target = ((resource.Properties?.Targets ?? []) as { Arn?: unknown; RoleArn?: unknown }[]).find((candidate) =>
+        JSON.stringify(candidate.Arn ?? null).includes(`"${logicalIds.dispatcher.stateMachine}"`),
+      );
+      const roleArn = target?.RoleArn !== undefined ? String(resolveIntrinsics(target.RoleArn, lookup)) : undefined;
       return {
+        ...(roleArn !== undefined ? { targetRole: roleArn.split('/').pop() ?? roleArn } : {}),
         name: logicalId.replace(/[0-9A-F]{8}$/, ''),
         logicalId,
         bus: busName(resource.Properties?.EventBusName),

@@ -315,9 +315,18 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       // delivers text: a raw injection goes straight to the dispatcher, as documented.
       let targets: (string | undefined)[] = [undefined];
       if (rules && !raw) {
-        const routing = routeEvent(event, bus ?? busFor(event, rules), rules);
-        routings.push({ ...routing, injection, at: backend.now(), wallMs: wallClockMs() });
-        targets = [...routing.matched];
+        const routed = routeEvent(event, bus ?? busFor(event, rules), rules);
+        // EventBridge starts the dispatcher as the target's role: a rule whose role may not is a
+        // failed delivery (retried, then kept in the undelivered-events queue), not a delivery.
+        const refused = [...routed.refused];
+        const matched = routed.matched.filter((name) => {
+          const role = rules.find((rule) => rule.name === name)?.targetRole;
+          const denial = role === undefined ? undefined : backend.authorizeServiceCall?.(role, 'states:StartExecution', running.dispatcherArn);
+          if (denial !== undefined) refused.push({ rule: name, reason: `matched, but its target role cannot start the dispatcher (EventBridge retries, then keeps the event in the undelivered-events queue): ${denial}` });
+          return denial === undefined;
+        });
+        routings.push({ ...routed, matched, refused, injection, at: backend.now(), wallMs: wallClockMs() });
+        targets = [...matched];
       }
       await Promise.all(
         targets.map(async (rule) => {

@@ -98,6 +98,12 @@ describe('deployedRules and routeEvent', () => {
     expect(rules.map((rule) => rule.name).sort()).toEqual(['CloudWatchAlarmsRule', 'GameDayEventsRule', 'GuardDutyFindingsRule']);
     const guardDuty = rules.find((rule) => rule.name === 'GuardDutyFindingsRule');
     expect(guardDuty?.pattern).toMatchObject({ source: ['aws.guardduty'], detail: { severity: [{ numeric: ['>=', 1] }] } });
+    // EventBridge starts the dispatcher as the target's role, whose policy the game day has too.
+    expect(guardDuty?.targetRole).toBe('firebreak-cfn-DispatcherStateMachineEventsRole');
+    const eventsRole = statements(deployedPolicies(deployment, LOCAL).roles.get('firebreak-cfn-DispatcherStateMachineEventsRole') ?? []);
+    expect(eventsRole).toContainEqual(
+      expect.objectContaining({ Action: 'states:StartExecution', Resource: 'arn:aws:states:eu-west-1:111122223333:stateMachine:Firebreak-dispatcher' }),
+    );
   });
 
   const rules: DeployedRule[] = [

@@ -5,7 +5,9 @@
  */
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { LocalBackend } from '../../lib/gameday/local-backend';
 import { runScenario } from '../../lib/gameday/runner';
+import type { PolicyDocument } from '../../lib/gameday/sim/iam-policy';
 import type { Scenario } from '../../lib/gameday/scenario';
 import { loadScenarioDirectory } from '../../lib/gameday/scenario-loader';
 import { defaultTemplateDirectories, listTemplates } from '../../lib/gameday/templates';
@@ -48,5 +50,18 @@ describe('IAM rehearsed as deployed', () => {
   it('names a statement the synthesized role does not have, with the ones it has', async () => {
     const run = await runScenario(without('snapshot-volumes', 'ContainInstances'), { playbooks });
     expect(run.error).toMatch(/role 'snapshot-volumes' has no statement 'ContainInstances' in the synthesized template; its statements: WriteOwnLogs, DescribeForContainmentAndEvidence, SnapshotVolumesForEvidence/);
+  });
+
+  it('a rule whose target role cannot start the dispatcher delivers nothing (EventBridge would retry, then keep it in its DLQ)', async () => {
+    class WithoutEventsRole extends LocalBackend {
+      override async enforceIdentityPolicies(policies: ReadonlyMap<string, readonly PolicyDocument[]>): Promise<void> {
+        await super.enforceIdentityPolicies(new Map([...policies, ['firebreak-cfn-DispatcherStateMachineEventsRole', []]]));
+      }
+    }
+    const backend = new WithoutEventsRole({ seed: base.name, account: base.environment.account, region: base.environment.region });
+    const run = await runScenario(base, { playbooks, backend });
+    expect(run.deliveries).toEqual([]);
+    expect(run.routings[0]?.matched).toEqual([]);
+    expect(run.routings[0]?.refused).toContainEqual({ rule: 'GuardDutyFindingsRule', reason: expect.stringMatching(/target role cannot start the dispatcher.*states:StartExecution/) });
   });
 });
