@@ -207,7 +207,10 @@ export interface GameDayBackend {
    * Enforces the deployed identity policies (by local role name, as `clients(role)` signs) on
    * every call from now on. Optional: an AWS-compatible endpoint enforces its own IAM, or none.
    */
-  enforceIdentityPolicies?(policies: ReadonlyMap<string, readonly PolicyDocument[]>): Promise<void>;
+  enforceIdentityPolicies?(
+    policies: ReadonlyMap<string, readonly PolicyDocument[]>,
+    resourcePolicies?: readonly { readonly resourceArn: string; readonly document: PolicyDocument; readonly authoritative: boolean }[],
+  ): Promise<void>;
   /**
    * Authorizes a call the engine makes itself as `role` (a state machine invoking a function,
    * starting an execution): undefined when allowed, else the denial. Optional: absent, allowed.

@@ -19,6 +19,9 @@ export function responderRole(responder: string, region: string): string {
   return `firebreak-responder-${region}-${responder}`;
 }
 
+/** The role the approval function runs as. */
+export const APPROVAL_ROLE = 'firebreak-approval';
+
 /** The role a playbook's state machine runs as (lambda:InvokeFunction of its responders). */
 export function playbookRole(playbook: string): string {
   return `firebreak-states-${playbook}`;
@@ -60,10 +63,15 @@ export const KNOWN_STATEMENT_SIDS: readonly string[] = [
   'InvokeResponders',
   'StartPlaybooks',
   'KeepUnprocessableEvents',
+  'StoreApprovalRequests',
+  'ReadApprovals',
+  'ReadAndDecideApprovalRequests',
+  'DescribeWaitingPlaybookExecutions',
+  'AnswerWaitingPlaybooks',
 ];
 
 /** The roles a scenario's `removedStatements` may name (besides `playbook:<name>`). */
-export const REMOVABLE_ROLES: readonly string[] = [...LOCAL_RESPONDERS, 'dispatcher'];
+export const REMOVABLE_ROLES: readonly string[] = [...LOCAL_RESPONDERS, 'dispatcher', 'approval'];
 
 /** The definitions cannot be mapped to local resources (an intrinsic the game day cannot resolve). */
 export class DeploymentTemplateError extends Error {
@@ -81,6 +89,8 @@ export interface LocalDeploymentResources {
   readonly alertKeyArn?: string;
   readonly stateTableName: string;
   readonly unprocessableEventsQueueUrl: string;
+  /** The KMS key that seals pre-quarantine records, when the backend created one. */
+  readonly recordKeyArn?: string;
   /** The member accounts' member role name, when the deployment has one. */
   readonly memberRoleName?: string;
 }
@@ -120,6 +130,14 @@ function localValues(ids: DeploymentLogicalIds, local: LocalDeploymentResources,
     values.set(logical.role, { ref: role, arn: `arn:aws:iam::${account}:role/${role}` });
     const logGroup = `/aws/lambda/firebreak-${responder}`;
     values.set(logical.logGroup, { ref: logGroup, arn: `arn:aws:logs:${region}:${account}:log-group:${logGroup}:*` });
+  }
+  if (ids.recordKey !== undefined && local.recordKeyArn) {
+    values.set(ids.recordKey, { ref: local.recordKeyArn.split('/').pop() ?? local.recordKeyArn, arn: local.recordKeyArn });
+  }
+  if (ids.approvals) {
+    values.set(ids.approvals.function, { ref: 'firebreak-approval', arn: localFunctionArn(region, account, 'approval') });
+    values.set(ids.approvals.role, { ref: APPROVAL_ROLE, arn: `arn:aws:iam::${account}:role/${APPROVAL_ROLE}` });
+    values.set(ids.approvals.logGroup, { ref: '/aws/lambda/firebreak-approval', arn: `arn:aws:logs:${region}:${account}:log-group:/aws/lambda/firebreak-approval:*` });
   }
   for (const [playbook, logical] of Object.entries(ids.playbooks)) {
     const arn = localStateMachineArn(region, account, playbookMachineName(playbook));
@@ -240,6 +258,40 @@ export function deployedPolicies(deployment: SynthesizedDeployment, local: Local
     memberRole = { name, documents: documentsOfRole(template, ids.memberRole) };
   }
   return { roles, ...(memberRole ? { memberRole } : {}) };
+}
+
+/** A resource-based policy of the deployment, on a resource the game day has. */
+export interface DeployedResourcePolicy {
+  readonly resourceArn: string;
+  readonly document: PolicyDocument;
+  /**
+   * A KMS key policy: it decides on its own, and identity policies count only where it delegates
+   * to the account (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html).
+   */
+  readonly authoritative: boolean;
+}
+
+/** The key, queue and topic policies of the template, for the resources the game day maps (resolved). */
+export function deployedResourcePolicies(deployment: SynthesizedDeployment, local: LocalDeploymentResources): DeployedResourcePolicy[] {
+  const { template, logicalIds } = deployment;
+  const values = localValues(logicalIds, local, template);
+  const lookup = lookupIn(template, values, local);
+  const policies: DeployedResourcePolicy[] = [];
+  for (const [logicalId, resource] of Object.entries(template.Resources)) {
+    const properties = resource.Properties ?? {};
+    if (resource.Type === 'AWS::KMS::Key' && properties.KeyPolicy !== undefined && values.has(logicalId)) {
+      policies.push({ resourceArn: (values.get(logicalId) as Resolved).arn, document: resolveIntrinsics(properties.KeyPolicy, lookup) as PolicyDocument, authoritative: true });
+    }
+    const targets =
+      resource.Type === 'AWS::SQS::QueuePolicy' ? (properties.Queues as unknown[] | undefined) : resource.Type === 'AWS::SNS::TopicPolicy' ? (properties.Topics as unknown[] | undefined) : undefined;
+    for (const target of targets ?? []) {
+      const id = (target as { Ref?: string }).Ref;
+      const known = id !== undefined ? values.get(id) : undefined;
+      if (!known) continue;
+      policies.push({ resourceArn: known.arn, document: resolveIntrinsics(properties.PolicyDocument, lookup) as PolicyDocument, authoritative: false });
+    }
+  }
+  return policies;
 }
 
 /** The member role's policies resolved for one member account. */

@@ -26,7 +26,7 @@ import { INVALID_EVENT_QUEUE_PLACEHOLDER, stateMachinePlaceholder } from '../pla
 import type { SynthesizedDefinitions } from '../stack/app';
 import type { DescribedExecution, GameDayBackend, ResolvedEnvironment } from './backend';
 import { wallClockMs } from './backend';
-import { DISPATCHER_MACHINE, DISPATCHER_ROLE, localFunctionArn, localStateMachineArn, playbookMachineName, playbookRole, responderRole } from './deployment';
+import { APPROVAL_ROLE, DISPATCHER_MACHINE, DISPATCHER_ROLE, localFunctionArn, localStateMachineArn, playbookMachineName, playbookRole, responderRole } from './deployment';
 import type { LocalHandler } from './responders';
 import { buildLocalResponder, LOCAL_RESPONDERS } from './responders';
 import type { SettingsDocument } from './scenario';
@@ -53,8 +53,7 @@ export const ENGINE_ERRORS = {
 
 export { DISPATCHER_ROLE, responderRole } from './deployment';
 
-/** The role the approval function runs as. */
-export const APPROVAL_ROLE = 'firebreak-approval';
+export { APPROVAL_ROLE } from './deployment';
 
 /** The stack name the local state machines carry (`Firebreak-<playbook>`), as the default deployment's. */
 export const LOCAL_STACK_NAME = 'Firebreak';

@@ -351,11 +351,15 @@ export class LocalBackend implements GameDayBackend {
     });
   }
 
-  async enforceIdentityPolicies(policies: ReadonlyMap<string, readonly PolicyDocument[]>): Promise<void> {
+  async enforceIdentityPolicies(
+    policies: ReadonlyMap<string, readonly PolicyDocument[]>,
+    resourcePolicies: readonly { readonly resourceArn: string; readonly document: PolicyDocument; readonly authoritative: boolean }[] = [],
+  ): Promise<void> {
     const catalog = await loadIamCatalog();
     for (const [role, documents] of policies) {
       this.sim.enforceIdentityPolicies(`arn:aws:iam::${this.sim.defaultAccount}:role/${role}`, documents, catalog);
     }
+    for (const { resourceArn, document, authoritative } of resourcePolicies) this.sim.enforceResourcePolicy(resourceArn, document, authoritative);
   }
 
   authorizeServiceCall(role: string, iamAction: string, resourceArn: string, input?: Readonly<Record<string, unknown>>): string | undefined {

@@ -10,7 +10,7 @@ import { buildReleaseRequest, incidentKeyFromTags, RELEASE_PLAYBOOK } from '../r
 import type { TriageDecision } from '../playbooks/triage';
 import type { SynthesizedDefinitions } from '../stack/app';
 import type { AccountInspection, GameDayBackend, GameDayCall, RehearsalFinding, ResolvedEnvironment } from './backend';
-import { busFor, deployedPolicies, deployedRules, routeEvent, statementSids, withoutStatements } from './deployment';
+import { busFor, deployedPolicies, deployedResourcePolicies, deployedRules, routeEvent, statementSids, withoutStatements } from './deployment';
 import type { DeployedRule, EventRouting, LocalDeploymentResources } from './deployment';
 import type { PolicyDocument } from './sim/iam-policy';
 import { didYouMean } from '../playbooks/errors';
@@ -178,7 +178,7 @@ function forgedExecutionArn(environment: ResolvedEnvironment, playbook: string, 
 
 /** The role a `removedStatements` entry names, as the local role name the backend signs with. */
 function localRoleOf(role: string, region: string, policies: ReadonlyMap<string, readonly PolicyDocument[]>): string | undefined {
-  const candidates = [role === 'dispatcher' ? 'firebreak-dispatcher' : undefined, role.startsWith('playbook:') ? `firebreak-states-${role.slice('playbook:'.length)}` : undefined, `firebreak-responder-${region}-${role}`];
+  const candidates = [role === 'dispatcher' ? 'firebreak-dispatcher' : undefined, role === 'approval' ? 'firebreak-approval' : undefined, role.startsWith('playbook:') ? `firebreak-states-${role.slice('playbook:'.length)}` : undefined, `firebreak-responder-${region}-${role}`];
   return candidates.find((candidate) => candidate !== undefined && policies.has(candidate));
 }
 
@@ -234,11 +234,15 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       ...(environment.deployment.alertKeyArn !== undefined ? { alertKeyArn: environment.deployment.alertKeyArn } : {}),
       stateTableName: environment.deployment.stateTableName,
       unprocessableEventsQueueUrl: environment.deployment.unprocessableEventsQueueUrl,
+      ...(environment.deployment.recordKeyArn ? { recordKeyArn: environment.deployment.recordKeyArn } : {}),
     };
     // Rehearse what is deployed: the roles' identity policies and the rules' patterns, from the synthesized templates.
     const rules: readonly DeployedRule[] | undefined = definitions.deployment ? deployedRules(definitions.deployment, local) : undefined;
     if (definitions.deployment && backend.enforceIdentityPolicies) {
-      await backend.enforceIdentityPolicies(scenarioPolicies(scenario, deployedPolicies(definitions.deployment, local).roles, local.region));
+      await backend.enforceIdentityPolicies(
+        scenarioPolicies(scenario, deployedPolicies(definitions.deployment, local).roles, local.region),
+        deployedResourcePolicies(definitions.deployment, local),
+      );
     } else if (scenario.environment.removedStatements.length > 0) {
       throw new Error(`environment.removedStatements needs a backend that enforces the deployed policies; ${backend.description} does not`);
     }

@@ -124,6 +124,8 @@ export const ACTIONS = {
       'ec2:DescribeInstances',
       'ec2:DescribeIamInstanceProfileAssociations',
       'ec2:DescribeInstanceAttribute',
+      // Release checks that every recorded group exists in the ENI's VPC before it moves anything back.
+      'ec2:DescribeSecurityGroups',
       'ec2:ModifyNetworkInterfaceAttribute',
       'ec2:ModifyInstanceAttribute',
       'ec2:CreateTags',

@@ -158,6 +158,10 @@ export interface DeploymentLogicalIds {
   readonly playbooks: Record<string, { readonly stateMachine: string; readonly role: string }>;
   /** The member role in the member-role template, when one is synthesized. */
   readonly memberRole?: string;
+  /** The KMS key that seals pre-quarantine records, when deployed. */
+  readonly recordKey?: string;
+  /** The approval function, when any playbook is guarded. */
+  readonly approvals?: { readonly function: string; readonly role: string; readonly logGroup: string };
 }
 
 /** The deployed templates and where Firebreak's resources sit in them. */
@@ -213,6 +217,10 @@ export async function synthesizeDefinitions(options: Omit<FirebreakAppOptions, '
     ),
     playbooks: Object.fromEntries([...stack.playbookStateMachines].map(([name, machine]) => [name, { stateMachine: idOf(machine), role: idOf(machine.role) }])),
     ...(built.memberRole ? { memberRole: idOf(built.memberRole.role, built.memberRole) } : {}),
+    ...(stack.recordKey ? { recordKey: idOf(stack.recordKey.key) } : {}),
+    ...(stack.approvals
+      ? { approvals: { function: idOf(stack.approvals.function.function), role: idOf(stack.approvals.function.role), logGroup: idOf(stack.approvals.function.logGroup) } }
+      : {}),
   };
   return {
     dispatcher: definitionOf(stack.dispatcher),

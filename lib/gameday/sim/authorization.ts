@@ -383,7 +383,20 @@ export function authorizationTargets(iamAction: string, call: AuthorizationCall,
       const key = resourceHint ?? (typeof input.KeyId === 'string' ? input.KeyId : undefined);
       if (key === undefined) return undefined;
       const arn = key.startsWith('arn:') ? key : `arn:aws:kms:${call.region}:${call.account}:key/${key}`;
-      return [{ resourceType: 'key', arn, keys: {}, complete: [] }];
+      // A dependent KMS call (SNS encrypting a message) is made through that service.
+      const via: Record2 = call.action === 'Publish' ? { 'kms:ViaService': [`sns.${call.region}.amazonaws.com`] } : {};
+      return [
+        {
+          resourceType: 'key',
+          arn,
+          keys: {
+            'kms:CallerAccount': [call.caller.account],
+            ...(typeof input.MacAlgorithm === 'string' ? { 'kms:MacAlgorithm': [input.MacAlgorithm] } : {}),
+            ...via,
+          },
+          complete: ['kms:MacAlgorithm', 'kms:ViaService', 'kms:EncryptionContext', 'kms:RequestAlias', 'kms:GrantIsForAWSResource'],
+        },
+      ];
     }
     default:
       return undefined;

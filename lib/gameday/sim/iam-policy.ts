@@ -256,3 +256,60 @@ export function evaluatePolicies(documents: readonly PolicyDocument[], context: 
     ? { decision: 'allow', statement: allowedBy, unevaluated: [...unevaluated] }
     : { decision: 'implicit-deny', unevaluated: [...unevaluated] };
 }
+
+/** Who a resource-based policy is asked about: the calling role and its account. */
+export interface PolicyPrincipal {
+  readonly arn: string;
+  readonly account: string;
+}
+
+export interface ResourcePolicyEvaluation {
+  /** A Deny statement names the principal (or everyone) and applies. */
+  readonly deny: boolean;
+  /** An Allow names the principal itself (or everyone): it grants on its own. */
+  readonly direct: boolean;
+  /** An Allow names the principal's account: identity policies decide (KMS: the key delegates to IAM). */
+  readonly delegated: boolean;
+  readonly statement?: string;
+  readonly unevaluated: readonly string[];
+}
+
+function principalsOf(statement: PolicyStatement & { readonly Principal?: unknown }): string[] {
+  const principal = statement.Principal;
+  if (principal === '*') return ['*'];
+  if (principal !== null && typeof principal === 'object') {
+    const aws = (principal as { AWS?: unknown }).AWS;
+    return aws === undefined ? [] : toStrings(aws);
+  }
+  return [];
+}
+
+/** Evaluates a resource-based policy (key, queue, topic policy) for one principal's request. */
+export function evaluateResourcePolicy(document: PolicyDocument, context: RequestContext, principal: PolicyPrincipal): ResourcePolicyEvaluation {
+  const unevaluated = new Set<string>();
+  let deny = false;
+  let direct = false;
+  let delegated = false;
+  let decided: string | undefined;
+  for (const [index, statement] of statementsOf([document]).entries()) {
+    const names = principalsOf(statement);
+    const isDirect = names.some((name) => name === '*' || name === principal.arn);
+    const isAccount = names.some((name) => name === principal.account || name === `arn:aws:iam::${principal.account}:root`);
+    if (!isDirect && !isAccount) continue;
+    const seen = new Set<string>();
+    if (!statementApplies(statement, context, seen)) continue;
+    seen.forEach((key) => unevaluated.add(key));
+    const name = statement.Sid ?? `statement ${index + 1}`;
+    if (statement.Effect === 'Deny') {
+      deny = true;
+      decided = name;
+    } else if (isDirect) {
+      direct = true;
+      decided ??= name;
+    } else {
+      delegated = true;
+      decided ??= name;
+    }
+  }
+  return { deny, direct, delegated, ...(decided !== undefined ? { statement: decided } : {}), unevaluated: [...unevaluated] };
+}

@@ -40,7 +40,7 @@ import type {
 } from './builder';
 import { requestContexts } from './authorization';
 import type { IamCatalog } from './iam-catalog';
-import { evaluatePolicies } from './iam-policy';
+import { evaluatePolicies, evaluateResourcePolicy } from './iam-policy';
 import type { PolicyDocument } from './iam-policy';
 import { accessDenied, dryRunOperation } from './call';
 import type { ApiHandler, ServiceName, SimCall } from './call';
@@ -192,6 +192,7 @@ export class SimulatedAws {
   private taskTokenHandler: TaskTokenHandler | undefined;
   private readonly baseSessions = new Map<string, Session>();
   private readonly identityPolicies = new Map<string, EnforcedPolicies>();
+  private readonly resourcePolicies = new Map<string, { readonly document: PolicyDocument; readonly authoritative: boolean }>();
   private readonly findings: AuthorizationFinding[] = [];
   private readonly findingKeys = new Set<string>();
   private catalog: IamCatalog | undefined;
@@ -376,6 +377,16 @@ export class SimulatedAws {
     this.identityPolicies.set(principalArn, { documents: [...documents] });
   }
 
+  /**
+   * Enforces a resource-based policy (a KMS key policy, a queue or topic policy) for calls of the
+   * roles whose identity policies are enforced. A key policy is authoritative: it grants on its
+   * own, and identity policies count only where it delegates to the account; other resource
+   * policies add to identity policies in the same account. An explicit Deny in either wins.
+   */
+  enforceResourcePolicy(resourceArn: string, document: PolicyDocument, authoritative: boolean): void {
+    this.resourcePolicies.set(resourceArn, { document, authoritative });
+  }
+
   /** The organization every simulated account belongs to (`aws:ResourceOrgID`, `aws:PrincipalOrgID`). */
   setOrganization(organizationId: string | undefined): void {
     this.organizationId = organizationId;
@@ -411,7 +422,21 @@ export class SimulatedAws {
     if (!policies || !catalog) return;
     const contexts = requestContexts(iamAction, call, this.world, catalog, { now: this.world.now(), ...(this.organizationId !== undefined ? { organizationId: this.organizationId } : {}) }, resourceHint);
     for (const { context } of contexts) {
-      const result = evaluatePolicies(policies.documents, context);
+      const identity = evaluatePolicies(policies.documents, context);
+      const resourcePolicy = this.resourcePolicies.get(context.resource);
+      const onResource = resourcePolicy ? evaluateResourcePolicy(resourcePolicy.document, context, { arn: call.caller.principalArn, account: call.caller.account }) : undefined;
+      let result = identity;
+      if (resourcePolicy && onResource) {
+        const allowed = resourcePolicy.authoritative
+          ? onResource.direct || (onResource.delegated && identity.decision === 'allow')
+          : identity.decision === 'allow' || onResource.direct;
+        const explicit = identity.decision === 'explicit-deny' || onResource.deny;
+        result = {
+          decision: explicit ? 'explicit-deny' : allowed ? 'allow' : 'implicit-deny',
+          ...((explicit && identity.decision !== 'explicit-deny') || (allowed && identity.decision !== 'allow') ? (onResource.statement !== undefined ? { statement: onResource.statement } : {}) : identity.statement !== undefined ? { statement: identity.statement } : {}),
+          unevaluated: [...identity.unevaluated, ...onResource.unevaluated],
+        };
+      }
       for (const key of result.unevaluated) {
         const id = `${call.caller.principalArn}|${context.action}|${key}`;
         if (this.findingKeys.has(id)) continue;
@@ -421,8 +446,10 @@ export class SimulatedAws {
       if (result.decision === 'allow') continue;
       const reason =
         result.decision === 'explicit-deny'
-          ? `with an explicit deny in an identity-based policy (${result.statement ?? 'a statement'})`
-          : `because no identity-based policy allows the ${context.action} action`;
+          ? `with an explicit deny in ${identity.decision === 'explicit-deny' ? 'an identity-based' : 'a resource-based'} policy (${result.statement ?? 'a statement'})`
+          : resourcePolicy?.authoritative
+            ? `because no resource-based policy allows the ${context.action} action`
+            : `because no identity-based policy allows the ${context.action} action`;
       throw accessDenied(service, call.caller, context.action, reason, context.resource, {
         allowed: false,
         explicitDeny: result.decision === 'explicit-deny',

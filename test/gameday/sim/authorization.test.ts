@@ -15,6 +15,7 @@ import {
   RevokeSecurityGroupEgressCommand,
 } from '@aws-sdk/client-ec2';
 import { PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { GenerateMacCommand } from '@aws-sdk/client-kms';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { SimulatedAws } from '../../../lib/gameday/sim';
@@ -205,5 +206,29 @@ describe('identity policies in the simulated account', () => {
     const { sim } = world([{ Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: fn }]);
     expect(sim.authorizeServiceCall(ROLE, 'lambda:InvokeFunction', fn)).toBeUndefined();
     expect(sim.authorizeServiceCall(ROLE, 'lambda:InvokeFunction', `${fn}-other`)).toMatch(/not authorized to perform: lambda:InvokeFunction/);
+  });
+
+  it('a KMS key policy decides on its own: a role it names may MAC with no identity grant; an identity grant alone is not enough', async () => {
+    const sealer = world([]);
+    const key = sealer.sim.addHmacKey();
+    const keyPolicy = (principal: string) => ({
+      Version: '2012-10-17',
+      Statement: [
+        { Sid: 'AccountAdministersTheKey', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:DescribeKey', Resource: '*' },
+        { Sid: 'QuarantineSealsRecords', Effect: 'Allow', Principal: { AWS: principal }, Action: 'kms:GenerateMac', Resource: '*', Condition: { StringEquals: { 'kms:MacAlgorithm': 'HMAC_SHA_256' } } },
+      ],
+    });
+    const mac = (algorithm: 'HMAC_SHA_256' | 'HMAC_SHA_512' = 'HMAC_SHA_256') => new GenerateMacCommand({ KeyId: key, Message: new TextEncoder().encode('record'), MacAlgorithm: algorithm });
+    sealer.sim.enforceResourcePolicy(key, keyPolicy(ROLE), true);
+    await sealer.clients.kms().send(mac());
+    // The key policy's condition is evaluated too.
+    expect((await rejectionOf(sealer.clients.kms().send(mac('HMAC_SHA_512')))).name).toBe('AccessDeniedException');
+
+    const other = world([{ Effect: 'Allow', Action: 'kms:GenerateMac', Resource: '*' }]);
+    const otherKey = other.sim.addHmacKey();
+    other.sim.enforceResourcePolicy(otherKey, keyPolicy(`arn:aws:iam::${ACCOUNT}:role/someone-else`), true);
+    const refused = await rejectionOf(other.clients.kms().send(new GenerateMacCommand({ KeyId: otherKey, Message: new TextEncoder().encode('record'), MacAlgorithm: 'HMAC_SHA_256' })));
+    expect(refused.name).toBe('AccessDeniedException');
+    expect(refused.message).toContain('because no resource-based policy allows the kms:GenerateMac action');
   });
 });
