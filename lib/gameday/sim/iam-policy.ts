@@ -21,6 +21,9 @@ export interface PolicyStatement {
   readonly Resource?: string | readonly string[];
   readonly NotResource?: string | readonly string[];
   readonly Condition?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /** Resource-based policies only: who the statement is about. */
+  readonly Principal?: unknown;
+  readonly NotPrincipal?: unknown;
 }
 
 export interface PolicyDocument {
@@ -274,7 +277,7 @@ export interface ResourcePolicyEvaluation {
   readonly unevaluated: readonly string[];
 }
 
-function principalsOf(statement: PolicyStatement & { readonly Principal?: unknown }): string[] {
+function principalsOf(statement: PolicyStatement): string[] {
   const principal = statement.Principal;
   if (principal === '*') return ['*'];
   if (principal !== null && typeof principal === 'object') {

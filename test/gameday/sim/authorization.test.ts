@@ -21,7 +21,7 @@ import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { SimulatedAws } from '../../../lib/gameday/sim';
 import { loadIamCatalog } from '../../../lib/gameday/sim/iam-catalog';
 import type { IamCatalog } from '../../../lib/gameday/sim/iam-catalog';
-import type { PolicyStatement } from '../../../lib/gameday/sim/iam-policy';
+import type { PolicyDocument, PolicyStatement } from '../../../lib/gameday/sim/iam-policy';
 import { rejectionOf } from './fixtures';
 
 const ACCOUNT = '111122223333';
@@ -211,7 +211,7 @@ describe('identity policies in the simulated account', () => {
   it('a KMS key policy decides on its own: a role it names may MAC with no identity grant; an identity grant alone is not enough', async () => {
     const sealer = world([]);
     const key = sealer.sim.addHmacKey();
-    const keyPolicy = (principal: string) => ({
+    const keyPolicy = (principal: string): PolicyDocument => ({
       Version: '2012-10-17',
       Statement: [
         { Sid: 'AccountAdministersTheKey', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:DescribeKey', Resource: '*' },
