@@ -32,7 +32,8 @@ describe('shipped game-day scenarios', () => {
       expect(run.expectations.length).toBeGreaterThan(0);
       // IAM and event patterns are rehearsed as deployed: every injected event went through the
       // synthesized rules, and every condition of the synthesized policies was evaluated.
-      expect(run.routings.length).toBeGreaterThan(0);
+      const putsEvents = scenario.inject.some((entry) => entry.raw === undefined && entry.release === undefined && entry.invoke === undefined && entry.start === undefined);
+      if (putsEvents) expect(run.routings.length).toBeGreaterThan(0);
       expect(run.findings).toEqual([]);
     });
   }
