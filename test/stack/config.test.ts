@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ContextKey } from '../../lib/stack/config';
 import { FirebreakConfigError, readFirebreakConfig } from '../../lib/stack/config';
@@ -135,5 +136,13 @@ describe('readFirebreakConfig', () => {
     expect(() => read({ securityRegions: ['Ireland'] })).toThrow(/context "securityRegions\[0\]": each entry must be a region name/);
     expect(() => read({ keyAdminArns: [] })).toThrow(/context "keyAdminArns": name at least one key administrator/);
     expect(() => read({ privilegedRoleNamePatterns: ['role/Admin'] })).toThrow(/context "privilegedRoleNamePatterns\[0\]"/);
+  });
+
+  it('reads the shipped cdk.json: every documented key parses, game days are off and no member role is configured', () => {
+    const { context } = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> };
+    const config = readFirebreakConfig((key) => context[key]);
+    expect(config).toMatchObject({ mode: 'dry-run', gameDayPrincipals: [], servedAccountIds: [] });
+    expect(config.memberRoleName).toBeUndefined();
+    expect(config.keyAdminArns).toBeUndefined();
   });
 });
