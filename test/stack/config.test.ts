@@ -135,7 +135,7 @@ describe('readFirebreakConfig', () => {
     expect(() => read({ servedAccountIds: '1234' })).toThrow(/context "servedAccountIds\[0\]": each entry must be a 12-digit AWS account id/);
     expect(() => read({ securityRegions: ['Ireland'] })).toThrow(/context "securityRegions\[0\]": each entry must be a region name/);
     expect(() => read({ keyAdminArns: [] })).toThrow(/context "keyAdminArns": name at least one key administrator/);
-    expect(() => read({ privilegedRoleNamePatterns: ['role/Admin'] })).toThrow(/context "privilegedRoleNamePatterns\[0\]"/);
+    expect(() => read({ privilegedRoleNamePatterns: ['arn:aws:iam::111122223333:role/Admin'] })).toThrow(/context "privilegedRoleNamePatterns\[0\]"/);
   });
 
   it('reads the shipped cdk.json: every documented key parses, game days are off and no member role is configured', () => {

@@ -827,8 +827,9 @@ describe('FirebreakStack safety rails', () => {
       Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'approval#*' } },
     });
     expect(bySid.PassInstanceRolesBackToEc2).toMatchObject({ Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } } });
-    const deny = JSON.stringify(bySid.DenyPassingPrivilegedRoles);
-    expect(bySid.DenyPassingPrivilegedRoles).toMatchObject({ Effect: 'Deny', Action: 'iam:PassRole' });
+    // One Deny for the protected roles (lib/stack/iam-scopes.ts DenyProtectedRoles), PassRole included.
+    const deny = JSON.stringify(bySid.DenyProtectedRoles);
+    expect(bySid.DenyProtectedRoles).toMatchObject({ Effect: 'Deny', Action: 'iam:PassRole' });
     for (const pattern of ['role/firebreak-responder-*', ':role/*Admin*', ':role/*BreakGlass*', ':role/*break-glass*', ':role/OrganizationAccountAccessRole', ':role/aws-reserved/*']) {
       expect(deny).toContain(pattern);
     }

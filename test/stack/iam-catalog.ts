@@ -81,6 +81,8 @@ export function resolveIntrinsics(value: Json, resources: Resources): Json {
       const make = type ? ARN_BY_TYPE[type] : undefined;
       if (make) return make(name);
     }
+    // Names (of state machines, topics…) are the logical id in the samples, as in the ARNs above.
+    if (attribute === 'Name' || attribute === 'TopicName' || attribute === 'FunctionName') return name;
     throw new Error(`no sample value for Fn::GetAtt ${name}.${attribute} (${type ?? 'not a resource'})`);
   };
   const resolve = (node: Json): Json => {

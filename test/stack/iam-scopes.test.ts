@@ -85,8 +85,10 @@ describe('privilegedRoleArns', () => {
     ]);
   });
 
-  it('refuses a pattern that is not a role name with * wildcards', () => {
-    expect(() => privilegedRoleArns('arn:aws:iam::111122223333:role/', ['team/Admin'])).toThrow(/not a role name/);
+  it('keeps a pattern with a path where it says, and refuses one that is not a role name with * wildcards', () => {
+    expect(privilegedRoleArns('arn:aws:iam::111122223333:role/', ['aws-reserved/*'])).toEqual(['arn:aws:iam::111122223333:role/aws-reserved/*']);
+    expect(() => privilegedRoleArns('arn:aws:iam::111122223333:role/', ['Admin role'])).toThrow(/not a role name/);
+    expect(() => privilegedRoleArns('arn:aws:iam::111122223333:role/', ['arn:aws:iam::111122223333:role/Admin'])).toThrow(/not a role name/);
   });
 });
 
