@@ -448,6 +448,7 @@ describe('clientFactoryFromEnvironment', () => {
       FIREBREAK_MEMBER_ROLE_NAME: 'OrgFirebreak',
       FIREBREAK_SECURITY_ACCOUNT_ID: SECURITY,
       FIREBREAK_SESSION_REVOKER_ROLE_NAME: 'OrgRevoker',
+      FIREBREAK_SERVED_ACCOUNT_IDS: MEMBER,
     });
 
     await clients.iam({ account: MEMBER, region: 'eu-west-1' });
