@@ -16,6 +16,7 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
+import { SECURITY_ENV } from '../contracts/security';
 import { SameAccountClientFactory, type AwsTarget, type ClientFactory } from './clients';
 import { awsErrorCode, toResponderError } from './errors';
 import { MemberRoleUnavailableError, ResponderFailedError, ResponderInputError, UnservedAccountError } from '../responders/errors';
@@ -27,6 +28,12 @@ export const DEFAULT_MEMBER_ROLE_NAME = 'FirebreakResponder';
 
 /** Defined once in the contracts; re-exported here for the IAM scopes that import it from this module. */
 export { MANAGED_SECURITY_GROUP_TAG } from '../contracts/security';
+
+/**
+ * The default name of the member-account role that may write role policies (session revocation):
+ * separate from the member role, trusted by the quarantine-instance responder role alone.
+ */
+export const DEFAULT_SESSION_REVOKER_ROLE_NAME = 'FirebreakSessionRevoker';
 
 /** STS AssumeRole accepts 900..43200 s, but role chaining (a Lambda role assuming another role) caps it at 1 hour. */
 const MIN_SESSION_SECONDS = 900;
@@ -68,6 +75,12 @@ export interface MemberAccountClientFactoryOptions {
   readonly securityAccountId: string;
   /** Name of the role the member-role stack deploys in every member account. */
   readonly memberRoleName: string;
+  /**
+   * Name of the member-account role that may write role policies (session revocation): IAM clients
+   * for member accounts assume it instead of the member role, which cannot write role policies.
+   * @default IAM clients use the member role
+   */
+  readonly sessionRevokerRoleName?: string;
   /** Region of the security-account deployment (SNS, Step Functions, DynamoDB, STS). */
   readonly homeRegion: string;
   /** @default an STSClient in `homeRegion` (regional endpoint, same partition) */
@@ -160,7 +173,9 @@ export class MemberAccountClientFactory implements ClientFactory {
 
   async iam(target: AwsTarget): Promise<IAMClient> {
     // IAM is global; the target's region only picks the partition's endpoint and signs the call.
-    return this.clientFor(target, target.region, this.iamClients, this.makeIam);
+    // Responders call IAM in member accounts only to revoke role sessions, which only the
+    // session-revoker role may do (lib/stack/member-role-stack.ts).
+    return this.clientFor(target, target.region, this.iamClients, this.makeIam, this.options.sessionRevokerRoleName);
   }
 
   sns(): SNSClient {
@@ -179,13 +194,13 @@ export class MemberAccountClientFactory implements ClientFactory {
    * Credentials of the member role in `account`, from the cache while they are fresh. Throws
    * `MemberRoleUnavailableError` when the role is missing or does not trust the caller.
    */
-  async memberCredentials(account: string, region: string): Promise<MemberCredentials> {
-    const roleArn = memberRoleArn(account, region, this.options.memberRoleName);
+  async memberCredentials(account: string, region: string, roleName: string = this.options.memberRoleName): Promise<MemberCredentials> {
+    const roleArn = memberRoleArn(account, region, roleName);
     const cached = this.sessions.get(roleArn);
     if (cached && (cached.renewAt === undefined || this.now().getTime() < cached.renewAt)) {
       return cached.credentials;
     }
-    const session: CachedSession = { credentials: this.assumeMemberRole(account, roleArn) };
+    const session: CachedSession = { credentials: this.assumeMemberRole(account, roleArn, roleName) };
     this.sessions.set(roleArn, session);
     try {
       const credentials = await session.credentials;
@@ -203,6 +218,7 @@ export class MemberAccountClientFactory implements ClientFactory {
     region: string,
     clients: Map<string, C>,
     make: (config: TargetClientConfig) => C,
+    roleName: string = this.options.memberRoleName,
   ): Promise<C> {
     assertAccountId(target.account);
     const key = `${target.account}/${region}`;
@@ -216,19 +232,19 @@ export class MemberAccountClientFactory implements ClientFactory {
     }
     // Assume the role now, so a missing role fails here as MemberRoleUnavailableError rather than
     // inside the first EC2 call, where it would be reported as an ordinary access denial.
-    await this.memberCredentials(target.account, region);
+    await this.memberCredentials(target.account, region, roleName);
     let client = clients.get(key);
     if (!client) {
       // The client asks the cache whenever the SDK wants fresh credentials, so one client lives
       // across sessions instead of being rebuilt each time the role is assumed again.
-      client = make({ region, credentials: () => this.memberCredentials(target.account, region) });
+      client = make({ region, credentials: () => this.memberCredentials(target.account, region, roleName) });
       clients.set(key, client);
     }
     return client;
   }
 
-  private async assumeMemberRole(account: string, roleArn: string): Promise<MemberCredentials> {
-    const { memberRoleName, externalId } = this.options;
+  private async assumeMemberRole(account: string, roleArn: string, memberRoleName: string): Promise<MemberCredentials> {
+    const { externalId } = this.options;
     let response;
     try {
       response = await this.sts.send(
@@ -288,6 +304,7 @@ const environmentSchema = z.object({
     .regex(ACCOUNT_ID, 'FIREBREAK_SECURITY_ACCOUNT_ID must be a 12-digit account id')
     .optional(),
   FIREBREAK_MEMBER_ROLE_EXTERNAL_ID: z.string().min(1).optional(),
+  [SECURITY_ENV.sessionRevokerRoleName]: z.string().min(1).optional(),
 });
 
 /**
@@ -373,6 +390,9 @@ export function clientFactoryFromEnvironment(env: NodeJS.ProcessEnv = process.en
       homeRegion: config.AWS_REGION,
       ...(config.FIREBREAK_MEMBER_ROLE_EXTERNAL_ID !== undefined
         ? { externalId: config.FIREBREAK_MEMBER_ROLE_EXTERNAL_ID }
+        : {}),
+      ...(config[SECURITY_ENV.sessionRevokerRoleName] !== undefined
+        ? { sessionRevokerRoleName: config[SECURITY_ENV.sessionRevokerRoleName] }
         : {}),
       ...(config.AWS_LAMBDA_FUNCTION_NAME !== undefined ? { sessionName: config.AWS_LAMBDA_FUNCTION_NAME } : {}),
     }),

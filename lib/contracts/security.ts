@@ -39,6 +39,12 @@ export const SECURITY_ENV = {
    * guard): approval, timeout and kind per playbook come from here, never from the Lambda input.
    */
   playbookRails: 'FIREBREAK_PLAYBOOK_RAILS',
+  /**
+   * The member-account role that may write role policies (session revocation), separate from the
+   * member role and trusted by quarantine-instance alone; member-account IAM clients assume it.
+   * Set only when member roles are configured and a playbook revokes sessions.
+   */
+  sessionRevokerRoleName: 'FIREBREAK_SESSION_REVOKER_ROLE_NAME',
 } as const;
 
 /** The rails of one deployed playbook, as the stack writes them into FIREBREAK_PLAYBOOK_RAILS. */

@@ -8,10 +8,18 @@ import type { SynthesizedDefinitions } from '../stack/app';
 import { synthesizeDefinitions } from '../stack/app';
 import type { SettingsDocument } from './scenario';
 
-/** The CDK context a scenario's settings stand for (only what changes the definitions). */
+/**
+ * The game-day principal of the local deployment: game-day scenarios inject `firebreak.gameday`
+ * events, which a deployment accepts only with game days enabled (on its game-day bus, from named
+ * principals). The local engine delivers events to the dispatcher directly, as that bus's rule would.
+ */
+export const LOCAL_GAMEDAY_PRINCIPAL = 'arn:aws:iam::111122223333:role/firebreak-local-gameday';
+
+/** The CDK context a scenario's settings stand for (what changes the definitions and the responders' environment). */
 export function deploymentContext(settings: Pick<SettingsDocument, 'mode' | 'forceDryRun'>): Record<string, unknown> {
+  const gameDays = { gameDayPrincipals: [LOCAL_GAMEDAY_PRINCIPAL] };
   // The stack refuses mode enforce with forceDryRun; forceDryRun means a dry-run deployment.
-  return settings.forceDryRun ? { mode: 'dry-run', forceDryRun: true } : { mode: settings.mode };
+  return settings.forceDryRun ? { mode: 'dry-run', forceDryRun: true, ...gameDays } : { mode: settings.mode, ...gameDays };
 }
 
 const cache = new Map<string, Promise<SynthesizedDefinitions>>();

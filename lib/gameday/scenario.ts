@@ -280,7 +280,7 @@ export const expectationsSchema = z.strictObject({
   deliveredBy: z
     .record(z.string().regex(/^[A-Za-z0-9]+$/), z.number().int().min(0))
     .optional()
-    .describe('Deliveries per rule (GuardDutyFindingsRule, CloudWatchAlarmsRule, GameDayEventsRule…).'),
+    .describe('Deliveries per rule (GuardDutyFindingsRule, CloudWatchAlarmsRule, GameDayBusRule…).'),
 });
 export type ExpectationsDocument = z.output<typeof expectationsSchema>;
 

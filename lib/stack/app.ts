@@ -14,7 +14,7 @@ import { loadPlaybookDirectory } from '../playbooks/loader';
 import type { Playbook } from '../playbooks/model';
 import { readFirebreakConfig } from './config';
 import { FIREBREAK_DEFAULTS, FirebreakStack } from './firebreak-stack';
-import { MemberRoleStack, memberRoleIamActions } from './member-role-stack';
+import { MemberRoleStack, memberRoleIamActions, memberRoleResponders } from './member-role-stack';
 import { PROJECT_ROOT } from './responder-function';
 
 /** The stack id (and default CloudFormation stack name). */
@@ -88,6 +88,13 @@ export async function buildFirebreakApp(options: FirebreakAppOptions = {}): Prom
     ...(config.memberRoleName ? { memberRoleName: config.memberRoleName } : {}),
     ...(config.memberRoleExternalId ? { memberRoleExternalId: config.memberRoleExternalId } : {}),
     ...(config.organizationId ? { organizationId: config.organizationId } : {}),
+    ...(config.sessionRevokerRoleName ? { sessionRevokerRoleName: config.sessionRevokerRoleName } : {}),
+    ...(config.servedAccountIds ? { servedAccountIds: config.servedAccountIds } : {}),
+    ...(config.gameDayPrincipals ? { gameDayPrincipals: config.gameDayPrincipals } : {}),
+    ...(config.operationsEmails ? { operationsEmails: config.operationsEmails } : {}),
+    ...(config.alertSubscriberArns ? { alertSubscriberArns: config.alertSubscriberArns } : {}),
+    ...(config.keyAdminArns ? { keyAdminArns: config.keyAdminArns } : {}),
+    ...(config.privilegedRoleNamePatterns ? { privilegedRoleNamePatterns: config.privilegedRoleNamePatterns } : {}),
     ...(config.logRetentionDays ? { logRetentionDays: config.logRetentionDays } : {}),
     ...(config.blastRadiusMax ? { blastRadiusMax: config.blastRadiusMax } : {}),
     ...(config.blastRadiusWindowSeconds ? { blastRadiusWindowSeconds: config.blastRadiusWindowSeconds } : {}),
@@ -102,9 +109,13 @@ export async function buildFirebreakApp(options: FirebreakAppOptions = {}): Prom
       ? undefined
       : new MemberRoleStack(app, MEMBER_ROLE_STACK_ID, {
           iamActions: memberActions,
+          responders: memberRoleResponders(playbooks),
           ...(config.securityAccountId ? { securityAccountId: config.securityAccountId } : {}),
+          ...(config.securityRegions ? { securityRegions: config.securityRegions } : {}),
           ...(config.memberRoleName ? { roleName: config.memberRoleName } : {}),
+          ...(config.sessionRevokerRoleName ? { sessionRevokerRoleName: config.sessionRevokerRoleName } : {}),
           ...(config.memberRoleExternalId ? { externalId: config.memberRoleExternalId } : {}),
+          ...(config.privilegedRoleNamePatterns ? { privilegedRoleNamePatterns: config.privilegedRoleNamePatterns } : {}),
         });
 
   const built = { app, stack, ...(memberRole ? { memberRole } : {}) };

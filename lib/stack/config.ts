@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { RESPONDER_MODES } from '../responders/model';
+import { ROLE_NAME_PATTERN } from './iam-scopes';
 
 /** The context keys Firebreak reads, in the order docs/deploy.md documents them. */
 export const CONTEXT_KEYS = [
@@ -18,7 +19,15 @@ export const CONTEXT_KEYS = [
   'memberRoleName',
   'memberRoleExternalId',
   'organizationId',
+  'sessionRevokerRoleName',
   'securityAccountId',
+  'securityRegions',
+  'servedAccountIds',
+  'gameDayPrincipals',
+  'operationsEmails',
+  'alertSubscriberArns',
+  'keyAdminArns',
+  'privilegedRoleNamePatterns',
   'logRetentionDays',
   'blastRadiusMax',
   'blastRadiusWindowSeconds',
@@ -63,8 +72,12 @@ export const LOG_RETENTION_DAYS = [
 ] as const;
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** An IAM principal ARN: a user, a role or an account root (never a role session), `*` allowed in the name. */
+const PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(root|(user|role)\/[\w+=,.@/*-]+)$/;
+const PRINCIPAL_ARN_MESSAGE = 'each entry must be an IAM principal ARN such as arn:aws:iam::111122223333:role/GameDay (a role, a user or :root)';
 const INSTANCE_ID = /^i-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
 const contextSchema = z.object({
   alertEmails: list.pipe(z.array(z.string().regex(EMAIL, 'each entry must be an e-mail address'))).optional(),
@@ -78,8 +91,20 @@ const contextSchema = z.object({
   memberRoleName: z.string().regex(ROLE_NAME, 'an IAM role name (at most 64 of letters, digits and +=,.@_-)').optional(),
   memberRoleExternalId: z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, '2-1224 characters of [\\w+=,.@:/-]').optional(),
   organizationId: z.string().regex(/^o-[a-z0-9]{10,32}$/, 'an organization id such as o-a1b2c3d4e5').optional(),
+  sessionRevokerRoleName: z.string().regex(ROLE_NAME, 'an IAM role name (at most 64 of letters, digits and +=,.@_-)').optional(),
   // Context from the command line arrives as a string; an account id is never a number (leading zeros).
   securityAccountId: z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id (the Firebreak security account)').optional(),
+  securityRegions: list.pipe(z.array(z.string().regex(REGION, 'each entry must be a region name such as eu-west-1'))).optional(),
+  servedAccountIds: list.pipe(z.array(z.string().regex(/^\d{12}$/, 'each entry must be a 12-digit AWS account id'))).optional(),
+  gameDayPrincipals: list.pipe(z.array(z.string().regex(PRINCIPAL_ARN, PRINCIPAL_ARN_MESSAGE))).optional(),
+  operationsEmails: list.pipe(z.array(z.string().regex(EMAIL, 'each entry must be an e-mail address'))).optional(),
+  alertSubscriberArns: list.pipe(z.array(z.string().regex(PRINCIPAL_ARN, PRINCIPAL_ARN_MESSAGE))).optional(),
+  keyAdminArns: list
+    .pipe(z.array(z.string().regex(PRINCIPAL_ARN, PRINCIPAL_ARN_MESSAGE)).min(1, 'name at least one key administrator (omit the key for the account root user)'))
+    .optional(),
+  privilegedRoleNamePatterns: list
+    .pipe(z.array(z.string().regex(ROLE_NAME_PATTERN, 'each entry must be a role name, with optional * wildcards')))
+    .optional(),
   logRetentionDays: integer
     .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
       message: `one of the CloudWatch Logs retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,
@@ -91,6 +116,21 @@ const contextSchema = z.object({
     .pipe(z.number().min(60, 'at least 60 seconds').max(604_800, 'at most 604800 seconds (a week)'))
     .optional(),
   reservedConcurrency: integer.optional(),
+}).superRefine((config, context) => {
+  // Without the organization id, nothing confines the member-role grant (aws:ResourceOrgID) to the
+  // organization's accounts: a forged event naming an outside account would send responders there.
+  if (config.memberRoleName !== undefined && config.organizationId === undefined) {
+    context.addIssue({
+      code: 'custom',
+      path: ['organizationId'],
+      message: 'required when memberRoleName is set: member roles are assumed only in the organization (o-…) named here',
+    });
+  }
+  for (const key of ['organizationId', 'memberRoleExternalId', 'sessionRevokerRoleName'] as const) {
+    if (config[key] !== undefined && config.memberRoleName === undefined) {
+      context.addIssue({ code: 'custom', path: [key], message: 'only meaningful with memberRoleName; set both or neither' });
+    }
+  }
 });
 
 /** The configuration as read; absent keys take the stack's defaults. */

@@ -1,26 +1,28 @@
 /**
  * The Firebreak stack, deployed into the security account, one per region:
  *
- *   EventBridge rules (GuardDuty findings, CloudWatch alarm state changes, game-day injections)
+ *   EventBridge rules on the default bus (GuardDuty findings, CloudWatch alarm state changes), and
+ *   game-day injections on a bus of their own that only the named game-day principals may use
  *     → dispatcher (Express state machine: triage Lambda, StartExecution under a deterministic name)
  *       → one Standard state machine per playbook (compiled from playbooks/*.yaml)
  *         → responder Lambdas (quarantine-instance, snapshot-volumes, publish-alert, …)
  *
- * plus the alert topic (KMS-encrypted), the state table (quarantine records, blast-radius slots),
- * the undelivered-events dead-letter queue of every rule target and the unprocessable-events queue
- * of the dispatcher, both alarmed to the alert topic so that nothing is lost without a page.
+ * plus the alert topic and the operations topic (each with its own KMS key, lib/stack/alerting.ts),
+ * the state table (quarantine records, blast-radius slots), the undelivered-events dead-letter
+ * queue of every rule target and the unprocessable-events queue of the dispatcher (both retained
+ * with the stack), and alarms on both channels for every failed, timed-out or aborted execution,
+ * every responder error and every event waiting in a queue, so that nothing fails without a page.
  */
 import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Token, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Validations } from 'aws-cdk-lib';
@@ -38,15 +40,18 @@ import { functionPlaceholder } from '../playbooks/compile';
 import type { Playbook } from '../playbooks/model';
 import { flattenSteps, isAutomatic } from '../playbooks/model';
 import { routingTableFor } from '../playbooks/routing';
+import { DEFAULT_SESSION_REVOKER_ROLE_NAME } from '../aws/member-accounts';
 import { SECURITY_ENV, STATE_KEY_PREFIX } from '../contracts/security';
 import { BLAST_RADIUS_TTL_ATTRIBUTE } from '../responders/blast-radius';
 import { CONTAINMENT_GUARD_IAM_ACTIONS } from '../responders/containment-guard';
 import { playbookRailsFor } from '../playbooks/rails';
 import type { ResponderMode } from '../responders/model';
+import { accountRootArn, createAlertChannels, defaultDeploymentPrincipalArns } from './alerting';
 import { Approvals, RecordKey, grantStateItems } from './approvals';
 import { CompiledStateMachineConstruct } from './compiled-state-machine';
+import { GameDayBus } from './game-day-bus';
 import type { ResponderArns } from './iam-scopes';
-import { planResponderStatements } from './iam-scopes';
+import { DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS, planResponderStatements, privilegedRoleArns, ROLE_POLICY_WRITES } from './iam-scopes';
 import { DEFAULT_RESPONDER_ROLE_NAME_PREFIX, grantAssumeMemberRole, responderRoleName } from './member-role-stack';
 import { ResponderFunction } from './responder-function';
 
@@ -67,6 +72,10 @@ export const FIREBREAK_DEFAULTS = {
   queueRetention: Duration.days(14),
   /** Game-day injections use their own source: EventBridge refuses custom events whose source starts with `aws.`. */
   gameDaySource: 'firebreak.gameday',
+  /** The event shapes a game day may inject (what triage parses). */
+  gameDayDetailTypes: ['GuardDuty Finding', 'CloudWatch Alarm State Change'],
+  /** The game-day bus is named after the stack: `<stackName>-gameday`. */
+  gameDayBusSuffix: '-gameday',
 } as const;
 
 /** Memory and timeout per responder; responders not listed use `default`. */
@@ -147,10 +156,58 @@ export interface FirebreakStackProps extends StackProps {
   /**
    * The organization id (`o-…`): responders may assume member roles only in its accounts
    * (`aws:ResourceOrgID`), so a forged event naming an outside account cannot send them there.
-   * Requires `memberRoleName`.
-   * @default any account's role of that name
+   * Required whenever `memberRoleName` is set, and only then.
+   * @default none (and then no member role either)
    */
   readonly organizationId?: string;
+  /**
+   * The member-account role that may write role policies (session revocation), separate from the
+   * member role and trusted by quarantine-instance only. Requires `memberRoleName`.
+   * @default 'FirebreakSessionRevoker'
+   */
+  readonly sessionRevokerRoleName?: string;
+  /**
+   * Accounts served besides the security account (12-digit ids), the allowlist responders and
+   * triage read from `FIREBREAK_SERVED_ACCOUNT_IDS`.
+   * @default none: the security account, and with `organizationId` the organization's accounts
+   */
+  readonly servedAccountIds?: readonly string[];
+  /**
+   * IAM principal ARNs (users or roles, `*` allowed in the name) that may inject game-day events.
+   * When set, a bus `<stackName>-gameday` admits exactly these principals and its rule sends
+   * `firebreak.gameday` events to the dispatcher; when empty, the deployment accepts no game-day
+   * event at all (none is ever accepted on the default bus).
+   * @default none: game days off
+   */
+  readonly gameDayPrincipals?: readonly string[];
+  /**
+   * E-mail addresses subscribed to the operations topic, the second channel of every alarm.
+   * @default the alertEmails
+   */
+  readonly operationsEmails?: readonly string[];
+  /**
+   * IAM principal ARNs (patterns) that may subscribe to the alert and operations topics besides
+   * the CloudFormation deployment; every other principal is denied sns:Subscribe.
+   * @default none
+   */
+  readonly alertSubscriberArns?: readonly string[];
+  /**
+   * IAM principal ARNs (patterns) that may disable, schedule the deletion of, or rewrite the
+   * policy of the alert and operations keys; every other principal is denied.
+   * @default the account's root user
+   */
+  readonly keyAdminArns?: readonly string[];
+  /**
+   * The principals CloudFormation deploys the stack as; they may put the key policies.
+   * @default the CDK bootstrap's CloudFormation execution role of the stack synthesizer
+   */
+  readonly deploymentPrincipalArns?: readonly string[];
+  /**
+   * Administrator and break-glass role name patterns (IAM `*` wildcard): no responder may write a
+   * policy to, or pass, a matching role. Firebreak's own roles are always excluded as well.
+   * @default DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS
+   */
+  readonly privilegedRoleNamePatterns?: readonly string[];
   /**
    * `sts:ExternalId` the member roles require. Requires `memberRoleName`.
    * @default none
@@ -237,7 +294,7 @@ export function responderActions(playbooks: readonly Playbook[]): Map<string, Se
 }
 
 /** True when a responder acts on resources in the incident's account (EC2, IAM): it may assume the member role. */
-function actsInIncidentAccount(actions: ReadonlySet<string>): boolean {
+export function actsInIncidentAccount(actions: ReadonlySet<string>): boolean {
   return [...actions].some((action) => action.startsWith('ec2:') || action.startsWith('iam:'));
 }
 
@@ -245,6 +302,13 @@ function actsInIncidentAccount(actions: ReadonlySet<string>): boolean {
 export class FirebreakStack extends Stack {
   public readonly alertKey: kms.Key;
   public readonly alertTopic: sns.Topic;
+  /** The second channel: every alarm goes here too, encrypted with a key of its own. */
+  public readonly operationsKey: kms.Key;
+  public readonly operationsTopic: sns.Topic;
+  /** The game-day bus, when game days are enabled (gameDayPrincipals). */
+  public readonly gameDayBus?: events.EventBus;
+  /** The effective mode every responder gets as FIREBREAK_MODE: dry-run unless the deployment enforces. */
+  public readonly effectiveMode: ResponderMode;
   public readonly stateTable: dynamodb.Table;
   /** Events EventBridge could not deliver to the dispatcher (every rule target's DLQ). */
   public readonly undeliveredEventsQueue: sqs.Queue;
@@ -261,7 +325,13 @@ export class FirebreakStack extends Stack {
   /** The HMAC key that seals pre-quarantine records, when a playbook quarantines. */
   public readonly recordKey?: RecordKey;
   public readonly dispatcher: sfn.StateMachine;
-  public readonly rules: { readonly guardDuty: events.Rule; readonly cloudWatch?: events.Rule; readonly gameDay: events.Rule };
+  public readonly rules: { readonly guardDuty: events.Rule; readonly cloudWatch?: events.Rule; readonly gameDay?: events.Rule };
+  /** Lets `role` publish to the alert topic; every other principal is denied (CloudWatch alarms aside). */
+  public readonly allowAlertPublisher: (role: iam.IRole) => void;
+  /** Lets `role` publish to the operations topic; every other principal is denied (CloudWatch alarms aside). */
+  public readonly allowOperationsPublisher: (role: iam.IRole) => void;
+  /** Sends `alarm` to both the alert and the operations topic. */
+  public readonly alarmToBothChannels: (alarm: cloudwatch.Alarm) => void;
   /** The compiled definitions, as deployed (before substitution). */
   public readonly compiled: { readonly dispatcher: CompiledStateMachine; readonly playbooks: ReadonlyMap<string, CompiledStateMachine> };
 
@@ -274,22 +344,25 @@ export class FirebreakStack extends Stack {
     const mode = props.mode ?? FIREBREAK_DEFAULTS.mode;
     const forceDryRun = (props.forceDryRun ?? FIREBREAK_DEFAULTS.forceDryRun) || mode === 'dry-run';
     const logRetention = (props.logRetentionDays ?? FIREBREAK_DEFAULTS.logRetentionDays) as logs.RetentionDays;
+    this.effectiveMode = forceDryRun ? 'dry-run' : 'enforce';
+    const gameDayPrincipals = props.gameDayPrincipals ?? [];
 
-    // ---- Alerting: a customer-managed key, so that who can read alerts is decided in IAM/KMS.
-    this.alertKey = new kms.Key(this, 'AlertKey', {
-      description: 'Firebreak: encrypts the alert topic',
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-      policy: alertKeyPolicy(this),
+    // ---- Alerting: two channels, each with a customer-managed key of its own (lib/stack/alerting.ts).
+    const deploymentPrincipalArns = props.deploymentPrincipalArns ?? defaultDeploymentPrincipalArns(this) ?? [];
+    const channels = createAlertChannels(this, {
+      alertEmails: props.alertEmails ?? [],
+      operationsEmails: props.operationsEmails ?? props.alertEmails ?? [],
+      subscriberArns: props.alertSubscriberArns ?? [],
+      keyAdminArns: props.keyAdminArns ?? [accountRootArn()],
+      deploymentPrincipalArns,
     });
-    this.alertTopic = new sns.Topic(this, 'AlertTopic', {
-      displayName: 'Firebreak alerts',
-      masterKey: this.alertKey,
-      enforceSSL: true,
-    });
-    for (const email of props.alertEmails ?? []) {
-      this.alertTopic.addSubscription(new subscriptions.EmailSubscription(email));
-    }
+    this.alertKey = channels.alertKey;
+    this.alertTopic = channels.alertTopic;
+    this.operationsKey = channels.operationsKey;
+    this.operationsTopic = channels.operationsTopic;
+    this.allowAlertPublisher = channels.allowAlertPublisher;
+    this.allowOperationsPublisher = channels.allowOperationsPublisher;
+    this.alarmToBothChannels = channels.alarmToBothChannels;
 
     // ---- State: quarantine records (what release restores) and blast-radius slots.
     this.stateTable = new dynamodb.Table(this, 'StateTable', {
@@ -324,6 +397,10 @@ export class FirebreakStack extends Stack {
         `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/${DEFAULT_RESPONDER_ROLE_NAME_PREFIX}*`,
         `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/${this.stackName}-*`,
       ],
+      privilegedRoles: privilegedRoleArns(
+        `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/`,
+        props.privilegedRoleNamePatterns ?? DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS,
+      ),
       alertTopic: this.alertTopic.topicArn,
       alertKey: this.alertKey.keyArn,
       stateTable: this.stateTable.tableArn,
@@ -343,7 +420,17 @@ export class FirebreakStack extends Stack {
       ...(props.blastRadiusWindowSeconds !== undefined
         ? { FIREBREAK_BLAST_RADIUS_WINDOW_SECONDS: String(props.blastRadiusWindowSeconds) }
         : {}),
+      // The deployment's own facts (lib/contracts/security.ts), never the input's.
+      [SECURITY_ENV.mode]: this.effectiveMode,
+      [SECURITY_ENV.servedAccountIds]: (props.servedAccountIds ?? []).join(','),
+      ...(props.organizationId ? { [SECURITY_ENV.organizationId]: props.organizationId } : {}),
+      [SECURITY_ENV.gameDayEnabled]: String(gameDayPrincipals.length > 0),
     };
+    const revokesSessions = [...responderActions(props.playbooks).values()].some((actions) =>
+      ROLE_POLICY_WRITES.some((action) => actions.has(action)),
+    );
+    const sessionRevokerRoleName = props.sessionRevokerRoleName ?? DEFAULT_SESSION_REVOKER_ROLE_NAME;
+    if (props.memberRoleName && revokesSessions) environment[SECURITY_ENV.sessionRevokerRoleName] = sessionRevokerRoleName;
 
     const responders = new Map<string, ResponderFunction>();
     for (const [responder, actions] of responderActions(props.playbooks)) {
@@ -382,7 +469,17 @@ export class FirebreakStack extends Stack {
           memberRoleName: props.memberRoleName,
           ...(props.organizationId ? { organizationId: props.organizationId } : {}),
         });
+        // Only the responder that revokes sessions may reach the member account's role-policy writer.
+        if (ROLE_POLICY_WRITES.some((action) => actions.has(action))) {
+          grantAssumeMemberRole(fn.role, {
+            memberRoleName: sessionRevokerRoleName,
+            sid: 'AssumeFirebreakSessionRevokerRole',
+            ...(props.organizationId ? { organizationId: props.organizationId } : {}),
+          });
+        }
       }
+      if (actions.has('sns:Publish')) this.allowAlertPublisher(fn.role);
+      this.alarmToBothChannels(responderErrorsAlarm(fn.function, responder));
       responders.set(responder, fn);
     }
     this.responders = responders;
@@ -412,6 +509,7 @@ export class FirebreakStack extends Stack {
         ...(isGuardedPlaybook(playbook) ? { includeExecutionData: false } : {}),
       });
       playbookMachines.set(playbook.name, machine.stateMachine);
+      this.alarmOnExecutions(`Playbook${pascal(playbook.name)}`, machine.stateMachine, `playbook ${playbook.name}`);
     }
     this.playbookStateMachines = playbookMachines;
     const release = releasePlaybook(props.playbooks);
@@ -428,6 +526,7 @@ export class FirebreakStack extends Stack {
         environment,
       });
       this.approverPolicy = this.approvals.approverPolicy;
+      this.alarmToBothChannels(responderErrorsAlarm(this.approvals.function.function, 'approval'));
       grantStateItems(responders.get(ALERT_RESPONDER)!.role, this.stateTable, 'StoreApprovalRequests', ['dynamodb:PutItem'], STATE_KEY_PREFIX.approval);
       const releaser = responders.get('release-instance');
       if (releaser) grantStateItems(releaser.role, this.stateTable, 'ReadApprovals', ['dynamodb:GetItem'], STATE_KEY_PREFIX.approval);
@@ -482,8 +581,10 @@ export class FirebreakStack extends Stack {
       logRetention,
     });
     this.dispatcher = dispatcher.stateMachine;
+    this.alarmOnExecutions('Dispatcher', this.dispatcher, 'the dispatcher');
 
-    // ---- Rules on the default bus: every target with retries and a dead-letter queue.
+    // ---- Rules: every target with retries and a dead-letter queue. AWS services' own events on
+    // the default bus (EventBridge refuses custom events whose source starts with `aws.`).
     const target = () =>
       new targets.SfnStateMachine(this.dispatcher, {
         deadLetterQueue: this.undeliveredEventsQueue,
@@ -513,17 +614,22 @@ export class FirebreakStack extends Stack {
         targets: [target()],
       });
     }
-    const gameDay = new events.Rule(this, 'GameDayEventsRule', {
-      description: 'Game-day injections: every shape, unfiltered, so that rehearsals exercise triage itself',
-      eventPattern: {
-        source: [FIREBREAK_DEFAULTS.gameDaySource],
-        detailType: ['GuardDuty Finding', 'CloudWatch Alarm State Change'],
-      },
-      targets: [target()],
-    });
-    this.rules = { guardDuty, ...(cloudWatch ? { cloudWatch } : {}), gameDay };
+    // Game-day injections never on the default bus: a bus of their own, only for the named principals.
+    let gameDay: events.Rule | undefined;
+    if (gameDayPrincipals.length > 0) {
+      const bus = new GameDayBus(this, 'GameDayBus', {
+        eventBusName: `${this.stackName}${FIREBREAK_DEFAULTS.gameDayBusSuffix}`,
+        principals: gameDayPrincipals,
+        source: FIREBREAK_DEFAULTS.gameDaySource,
+        detailTypes: FIREBREAK_DEFAULTS.gameDayDetailTypes,
+        target: target(),
+      });
+      this.gameDayBus = bus.eventBus;
+      gameDay = bus.rule;
+    }
+    this.rules = { guardDuty, ...(cloudWatch ? { cloudWatch } : {}), ...(gameDay ? { gameDay } : {}) };
 
-    // ---- Page a person when an event waits in a queue.
+    // ---- Page a person (on both channels) when an event waits in a queue.
     this.alarmOnKeptEvents('UndeliveredEventsAlarm', this.undeliveredEventsQueue, 'EventBridge could not deliver events to the Firebreak dispatcher');
     this.alarmOnKeptEvents('UnprocessableEventsAlarm', this.unprocessableEventsQueue, 'The Firebreak dispatcher kept events it could not handle');
 
@@ -540,10 +646,23 @@ export class FirebreakStack extends Stack {
       new CfnOutput(this, 'ReleasePlaybookName', { value: release.name, description: 'The release playbook name (the playbook field of its input)' });
     }
     new CfnOutput(this, 'AlertTopicArn', { value: this.alertTopic.topicArn });
+    new CfnOutput(this, 'OperationsTopicArn', {
+      value: this.operationsTopic.topicArn,
+      description: 'The second channel: every Firebreak alarm (failed executions, responder errors, waiting events)',
+    });
     new CfnOutput(this, 'StateTableName', { value: this.stateTable.tableName });
     new CfnOutput(this, 'UndeliveredEventsQueueUrl', { value: this.undeliveredEventsQueue.queueUrl });
     new CfnOutput(this, 'UnprocessableEventsQueueUrl', { value: this.unprocessableEventsQueue.queueUrl });
-    new CfnOutput(this, 'EventBusName', { value: 'default', description: 'Where game-day events are put (source firebreak.gameday)' });
+    if (this.gameDayBus) {
+      new CfnOutput(this, 'GameDayEventBusName', {
+        value: this.gameDayBus.eventBusName,
+        description: 'Where game-day events are put (source firebreak.gameday); only the gameDayPrincipals may put them',
+      });
+    }
+    new CfnOutput(this, 'GameDaysEnabled', {
+      value: String(this.gameDayBus !== undefined),
+      description: 'false: this deployment accepts no game-day event (deploy with -c gameDayPrincipals=<principal ARN> to enable)',
+    });
     new CfnOutput(this, 'Mode', { value: forceDryRun ? 'dry-run' : 'enforce', description: 'dry-run: every playbook runs in dry-run' });
   }
 
@@ -555,12 +674,30 @@ export class FirebreakStack extends Stack {
   private keptEventsQueue(id: string, purpose: string): sqs.Queue {
     const queue = new sqs.Queue(this, id, {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
       retentionPeriod: FIREBREAK_DEFAULTS.queueRetention,
+      // The events kept here are the incident record of what was not handled: never delete them with the stack.
+      removalPolicy: RemovalPolicy.RETAIN,
     });
+    // enforceSSL would deny `sqs:*`; the same deny with every SQS action named keeps the stack free of wildcard actions.
+    queue.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyRequestsWithoutTls',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: [...SQS_QUEUE_ACTIONS],
+        resources: [queue.queueArn],
+        conditions: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    );
     Validations.of(queue).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: `This queue is itself the last stop (${purpose}); a dead-letter queue behind it would only move the problem. Its depth is alarmed to the alert topic.`,
+      reason: `This queue is itself the last stop (${purpose}); a dead-letter queue behind it would only move the problem. Its depth is alarmed to the alert and operations topics.`,
+    });
+    Validations.of(queue).acknowledge({
+      id: 'AwsSolutions-SQS4',
+      reason:
+        'The queue policy denies every SQS action on this queue without TLS (statement DenyRequestsWithoutTls, aws:SecureTransport false); ' +
+        'the actions are named instead of sqs:* so that no statement of the stack has a wildcard action, which the rule does not recognise.',
     });
     return queue;
   }
@@ -574,8 +711,64 @@ export class FirebreakStack extends Stack {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.alertTopic));
+    this.alarmToBothChannels(alarm);
   }
+
+  /** One alarm per way an execution can end badly (failed, timed out, aborted), to both channels. */
+  private alarmOnExecutions(id: string, machine: sfn.StateMachine, what: string): void {
+    const endings = [
+      ['Failed', machine.metricFailed({ period: Duration.minutes(1), statistic: 'Sum' }), 'failed'],
+      ['TimedOut', machine.metricTimedOut({ period: Duration.minutes(1), statistic: 'Sum' }), 'timed out'],
+      ['Aborted', machine.metricAborted({ period: Duration.minutes(1), statistic: 'Sum' }), 'was aborted'],
+    ] as const;
+    for (const [ending, metric, said] of endings) {
+      this.alarmToBothChannels(
+        new cloudwatch.Alarm(this, `${id}Executions${ending}Alarm`, {
+          alarmDescription: `An execution of Firebreak ${what} ${said}: an incident may be unhandled. Look at the execution history in the Step Functions console.`,
+          metric,
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    }
+  }
+}
+
+/** Every SQS action that applies to a queue (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html). */
+const SQS_QUEUE_ACTIONS = [
+  'sqs:AddPermission',
+  'sqs:CancelMessageMoveTask',
+  'sqs:ChangeMessageVisibility',
+  'sqs:CreateQueue',
+  'sqs:DeleteMessage',
+  'sqs:DeleteQueue',
+  'sqs:GetQueueAttributes',
+  'sqs:GetQueueUrl',
+  'sqs:ListDeadLetterSourceQueues',
+  'sqs:ListMessageMoveTasks',
+  'sqs:ListQueueTags',
+  'sqs:PurgeQueue',
+  'sqs:ReceiveMessage',
+  'sqs:RemovePermission',
+  'sqs:SendMessage',
+  'sqs:SetQueueAttributes',
+  'sqs:StartMessageMoveTask',
+  'sqs:TagQueue',
+  'sqs:UntagQueue',
+] as const;
+
+/** Alarms as soon as a responder Lambda reports an error (an unhandled failure, a timeout, a throttle retry exhausted). */
+function responderErrorsAlarm(fn: lambda.IFunction, responder: string): cloudwatch.Alarm {
+  return new cloudwatch.Alarm(fn.stack, `Responder${pascal(responder)}ErrorsAlarm`, {
+    alarmDescription: `The Firebreak ${responder} responder reported an error: a step may have failed. Look at its log group and the playbook executions.`,
+    metric: fn.metricErrors({ period: Duration.minutes(1), statistic: 'Sum' }),
+    threshold: 1,
+    evaluationPeriods: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
 }
 
 /**
@@ -596,61 +789,6 @@ function responderOfPlaceholder(placeholder: string, responders: ReadonlyMap<str
   throw new Error(`no responder function for placeholder ${placeholder}`);
 }
 
-/**
- * The alert key's policy. CDK's default grants `kms:*` to the account; this lists the actions
- * instead, so that no statement anywhere in the stack grants a wildcard action. The account
- * statement delegates to IAM (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam):
- * the responder roles get kms:GenerateDataKey/kms:Decrypt on this key in their own policies, which
- * is what publishing to an encrypted topic needs. CloudWatch alarms publish to the topic as a
- * service and so are named here, for this account's alarms only.
- */
-function alertKeyPolicy(stack: Stack): iam.PolicyDocument {
-  return new iam.PolicyDocument({
-    statements: [
-      new iam.PolicyStatement({
-        sid: 'AccountAdministersAndDelegatesToIam',
-        principals: [new iam.AccountRootPrincipal()],
-        actions: [
-          'kms:CancelKeyDeletion',
-          'kms:CreateAlias',
-          'kms:Decrypt',
-          'kms:DeleteAlias',
-          'kms:DescribeKey',
-          'kms:DisableKey',
-          'kms:DisableKeyRotation',
-          'kms:EnableKey',
-          'kms:EnableKeyRotation',
-          'kms:Encrypt',
-          'kms:GenerateDataKey',
-          'kms:GetKeyPolicy',
-          'kms:GetKeyRotationStatus',
-          'kms:ListGrants',
-          'kms:ListKeyRotations',
-          'kms:ListResourceTags',
-          'kms:PutKeyPolicy',
-          'kms:ReEncryptFrom',
-          'kms:ReEncryptTo',
-          'kms:RevokeGrant',
-          'kms:RotateKeyOnDemand',
-          'kms:ScheduleKeyDeletion',
-          'kms:TagResource',
-          'kms:UntagResource',
-          'kms:UpdateAlias',
-          'kms:UpdateKeyDescription',
-        ],
-        resources: ['*'],
-      }),
-      new iam.PolicyStatement({
-        sid: 'CloudWatchAlarmsPublishToTheAlertTopic',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
-      }),
-    ],
-  });
-}
-
 function validateProps(props: FirebreakStackProps): void {
   if (props.playbooks.length === 0) {
     throw new Error('FirebreakStack: no playbooks to deploy; add at least one file to the playbooks directory');
@@ -658,10 +796,20 @@ function validateProps(props: FirebreakStackProps): void {
   const names = props.playbooks.map((playbook) => playbook.name);
   const duplicate = names.find((name, index) => names.indexOf(name) !== index);
   if (duplicate) throw new Error(`FirebreakStack: two playbooks are named "${duplicate}"`);
-  for (const key of ['memberRoleExternalId', 'organizationId'] as const) {
+  for (const key of ['memberRoleExternalId', 'organizationId', 'sessionRevokerRoleName'] as const) {
     if (props[key] !== undefined && props.memberRoleName === undefined) {
       throw new Error(`FirebreakStack: ${key} is set but memberRoleName is not; set both or neither`);
     }
+  }
+  if (props.memberRoleName !== undefined && props.organizationId === undefined) {
+    // Without it, aws:ResourceOrgID cannot confine the member-role grant: a forged event naming an
+    // outside account's role of that name would send responders there.
+    throw new Error(
+      'FirebreakStack: memberRoleName is set but organizationId is not; member roles require the organization id (o-…), which confines sts:AssumeRole to its accounts',
+    );
+  }
+  for (const id of props.servedAccountIds ?? []) {
+    if (!/^\d{12}$/.test(id)) throw new Error(`FirebreakStack: servedAccountIds must be 12-digit account ids, got '${id}'`);
   }
   if (props.blastRadiusMax !== undefined && (!Number.isInteger(props.blastRadiusMax) || props.blastRadiusMax < 1 || props.blastRadiusMax > 100)) {
     // One BatchGetItem reads every slot of an account: the limiter refuses more than 100.

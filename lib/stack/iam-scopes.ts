@@ -24,8 +24,14 @@ export interface ScopeArns {
   /** EC2 snapshot ARNs carry no account id: `arn:aws:ec2:<region>::snapshot/<id>`. */
   readonly snapshots: string;
   readonly iam: (resourceType: string) => string;
-  /** Roles an iam:PutRolePolicy grant must never reach: Firebreak's own (the role itself included). */
+  /** Firebreak's own roles in this account (the role itself included): never written to, never passed. */
   readonly ownRoles: readonly string[];
+  /**
+   * Administrator and break-glass roles of this account, as role ARN patterns (see
+   * `privilegedRoleArns`): never written to, never passed, whatever a finding names.
+   * @default none
+   */
+  readonly privilegedRoles?: readonly string[];
   /** Security-account resources; a member role has none, so their actions find no scope there. */
   readonly alertTopic?: string;
   readonly alertKey?: string;
@@ -92,20 +98,52 @@ const INSTANCE_CHANGING = [
   'ec2:ReplaceIamInstanceProfileAssociation',
 ];
 
+/** The IAM actions that write a role's policy: session revocation, the most dangerous power Firebreak holds. */
+export const ROLE_POLICY_WRITES = ['iam:PutRolePolicy', 'iam:DeleteRolePolicy'] as const;
+
 /**
- * Role-name patterns an instance profile restored by release may never carry (the part after
- * `role/`): administrator and break-glass roles by their usual names, IAM Identity Center roles,
- * AWS Organizations' account-access role.
+ * Administrator and break-glass roles, by name pattern (IAM's `*` wildcard, matched
+ * case-sensitively as role ARNs are): Firebreak never writes a policy to them nor passes them to
+ * EC2, whatever a finding or a record names. `privilegedRoleNamePatterns` replaces the list.
  */
-export const PRIVILEGED_ROLE_PATTERNS = [
+export const DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS: readonly string[] = [
   '*Admin*',
   '*admin*',
+  '*ADMIN*',
   '*BreakGlass*',
+  '*Breakglass*',
   '*breakglass*',
   '*break-glass*',
+  '*Break-Glass*',
+  '*BREAK-GLASS*',
   'OrganizationAccountAccessRole',
+  'AWSControlTowerExecution',
+  'AWSReservedSSO_*',
+  // Every role IAM Identity Center (and other AWS-reserved paths) manages.
   'aws-reserved/*',
-] as const;
+];
+
+/** A role name pattern: the characters of an IAM role name, plus the `*` wildcard and an optional path (`aws-reserved/*`). */
+export const ROLE_NAME_PATTERN = /^[\w+=,.@*/-]{1,512}$/;
+
+/**
+ * Role ARN patterns for name patterns: each under the root path and under any path (SSO roles live
+ * under `/aws-reserved/sso.amazonaws.com/`), since a role ARN carries its path and IAM matches the
+ * whole ARN. `arnPrefix` is `arn:<partition>:iam::<account>:role/`.
+ */
+export function privilegedRoleArns(arnPrefix: string, patterns: readonly string[]): string[] {
+  const arns = new Set<string>();
+  for (const pattern of patterns) {
+    if (!ROLE_NAME_PATTERN.test(pattern)) {
+      throw new Error(`privileged role name pattern '${pattern}' is not a role name with optional * wildcards`);
+    }
+    arns.add(`${arnPrefix}${pattern}`);
+    // `*` also matches `/`, so a pattern starting with `*` covers every path already; a pattern
+    // with a path names where the role lives.
+    if (!pattern.startsWith('*') && !pattern.includes('/')) arns.add(`${arnPrefix}*/${pattern}`);
+  }
+  return [...arns];
+}
 
 /** EC2 actions that need iam:PassRole on the role of the instance profile they associate. */
 const NEEDS_PASS_ROLE = new Set(['ec2:AssociateIamInstanceProfile', 'ec2:ReplaceIamInstanceProfileAssociation']);
@@ -217,18 +255,11 @@ const SCOPES: readonly ActionScope[] = [
     actions: requestedOf('iam:PassRole'),
     resources: (arns) => [arns.iam('role')],
     // Release re-associates the instance profile recorded at quarantine time, whose role is only
-    // known then: the receiving service can be pinned, the role cannot.
+    // known then: the receiving service can be pinned, the role cannot. Release checks the record's
+    // MAC first, and whatever the record says, DenyProtectedRoles below keeps Firebreak's own,
+    // administrator and break-glass roles out of reach.
     conditions: () => ({ StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } }),
-    why: 'Release re-associates the instance profile recorded at quarantine time, whose role is known only then; iam:PassedToService limits the pass to EC2.',
-  },
-  {
-    // Release re-associates the recorded profile (its MAC checked first): whatever the record says,
-    // the role never hands EC2 Firebreak's own roles, an administrator's or a break-glass role.
-    sid: 'DenyPassingPrivilegedRoles',
-    effect: iam.Effect.DENY,
-    actions: requestedOf('iam:PassRole'),
-    resources: (arns) => [...arns.ownRoles, ...PRIVILEGED_ROLE_PATTERNS.map((pattern) => arns.iam('role').replace(/\*$/, pattern))],
-    why: 'Not a finding: a Deny grants nothing.',
+    why: 'Release re-associates the instance profile recorded at quarantine time, whose role is known only then; iam:PassedToService limits the pass to EC2 and DenyProtectedRoles excludes Firebreak\'s own, administrator and break-glass roles.',
   },
   {
     sid: 'ReadInstanceProfiles',
@@ -238,16 +269,18 @@ const SCOPES: readonly ActionScope[] = [
   },
   {
     sid: 'RevokeInstanceRoleSessions',
-    actions: requestedOf('iam:PutRolePolicy', 'iam:DeleteRolePolicy'),
+    actions: requestedOf(...ROLE_POLICY_WRITES),
     resources: (arns) => [arns.iam('role')],
-    why: 'Revoking sessions writes a deny-older-sessions inline policy on the role of the instance profile, known only at run time; IAM offers no condition key on policy content, so DenyChangesToFirebreakRoles stops Firebreak roles from granting themselves more.',
+    why: 'Revoking sessions writes a deny-older-sessions inline policy on the role of the instance profile, known only at run time; IAM offers no condition key on policy content, so DenyProtectedRoles keeps Firebreak\'s own, administrator and break-glass roles out of reach, and the responder writes only to the role it resolved from the quarantined instance\'s own instance profile.',
   },
   {
-    // role/* above includes Firebreak's own roles: without the deny a role could write itself an admin policy.
-    sid: 'DenyChangesToFirebreakRoles',
+    // role/* above includes Firebreak's own roles and the account's administrators: without the
+    // deny a role could write itself (or an admin role) a policy, or hand an admin role to an
+    // instance it controls. An explicit Deny wins over every Allow, in every policy.
+    sid: 'DenyProtectedRoles',
     effect: iam.Effect.DENY,
-    actions: requestedOf('iam:PutRolePolicy', 'iam:DeleteRolePolicy'),
-    resources: (arns) => [...arns.ownRoles],
+    actions: requestedOf('iam:PassRole', ...ROLE_POLICY_WRITES),
+    resources: (arns) => [...new Set([...arns.ownRoles, ...(arns.privilegedRoles ?? [])])],
     why: 'Not a finding: a Deny grants nothing.',
   },
   {

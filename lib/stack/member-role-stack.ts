@@ -1,7 +1,9 @@
 /**
  * The member-role stack: deployed into every member account of the organization (with `cdk deploy`
- * or as a CloudFormation StackSet), it creates the one role through which Firebreak's responders in
- * the security account act on EC2 there. The template is self-contained on purpose: no assets, no
+ * or as a CloudFormation StackSet), it creates the roles through which Firebreak's responders in
+ * the security account act there: the member role (EC2, and iam:PassRole for release), and, when a
+ * playbook revokes role sessions, a separate session-revoker role that alone may write a role
+ * policy. Each trusts exact responder role ARNs of the security account, never a name pattern. The template is self-contained on purpose: no assets, no
  * lookups, no account baked in at synth time, and no bootstrap-version rule, so that StackSets can
  * deploy the same template to accounts that were never CDK-bootstrapped.
  *
@@ -23,14 +25,21 @@ import {
 } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import { DEFAULT_MEMBER_ROLE_NAME } from '../aws/member-accounts';
-import { iamActionsForStep } from '../playbooks/actions';
-import { isGuardedPlaybook } from '../playbooks/compile';
+import { DEFAULT_MEMBER_ROLE_NAME, DEFAULT_SESSION_REVOKER_ROLE_NAME } from '../aws/member-accounts';
+import { ACTIONS, iamActionsForStep } from '../playbooks/actions';
+import { GUARD_RESPONDER, isGuardedPlaybook } from '../playbooks/compile';
 import { flattenSteps } from '../playbooks/model';
 import type { Playbook } from '../playbooks/model';
 import { CONTAINMENT_GUARD_IAM_ACTIONS } from '../responders/containment-guard';
 import type { ScopeArns } from './iam-scopes';
-import { acknowledgeWildcardResources, nagResourceName, planStatements } from './iam-scopes';
+import {
+  acknowledgeWildcardResources,
+  DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS,
+  nagResourceName,
+  planStatements,
+  privilegedRoleArns,
+  ROLE_POLICY_WRITES,
+} from './iam-scopes';
 
 /** Responder roles in the security account are named with this prefix (see `responderRoleName`). */
 export const DEFAULT_RESPONDER_ROLE_NAME_PREFIX = 'firebreak-responder-';
@@ -40,6 +49,10 @@ const MEMBER_ACCOUNT_SERVICES = ['ec2', 'iam'] as const;
 
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 const ACCOUNT_ID = /^\d{12}$/;
+/** An AWS region name such as eu-west-1 or us-gov-west-1. */
+export const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+/** The responder whose IAM client the session-revoker role serves (the only one that writes role policies). */
+export const SESSION_REVOKING_RESPONDER = 'quarantine-instance';
 /** sts:ExternalId: 2-1224 characters of `[\w+=,.@:/-]` (STS AssumeRole API reference). */
 const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 
@@ -62,18 +75,34 @@ export interface MemberRoleStackProps extends StackProps {
    */
   readonly roleName?: string;
   /**
-   * Only security-account roles whose name starts with this prefix may assume the member role.
-   * Conflicts with `responderRoleNames`.
+   * The security-account responders that act in member accounts (`memberRoleResponders(playbooks)`):
+   * the member role trusts exactly their roles, `<prefix><region>-<responder>` in each security region.
+   */
+  readonly responders: readonly string[];
+  /**
+   * The regions the Firebreak stack is deployed in (its responder role names carry the region).
+   * When omitted the template takes one region as the `SecurityRegion` parameter (StackSets).
+   * @default a CfnParameter `SecurityRegion`
+   */
+  readonly securityRegions?: readonly string[];
+  /**
+   * The prefix of the security-account responder role names (`responderRoleName`): exact names are
+   * built from it, never a wildcard.
    * @default 'firebreak-responder-'
    */
   readonly responderRoleNamePrefix?: string;
   /**
-   * Exact names of the security-account responder roles allowed to assume the member role
-   * (narrower than a prefix, but must be kept in step with the Firebreak stack). Conflicts with
-   * `responderRoleNamePrefix`.
-   * @default none: the prefix is used
+   * Name of the role that may write role policies (session revocation); created only when
+   * `iamActions` has iam:PutRolePolicy, trusted by quarantine-instance alone. Responders are
+   * configured with the same name (`FIREBREAK_SESSION_REVOKER_ROLE_NAME`).
+   * @default 'FirebreakSessionRevoker'
    */
-  readonly responderRoleNames?: readonly string[];
+  readonly sessionRevokerRoleName?: string;
+  /**
+   * Administrator and break-glass role name patterns: neither role may write a policy to, or pass, them.
+   * @default DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS
+   */
+  readonly privilegedRoleNamePatterns?: readonly string[];
   /**
    * Required as `sts:ExternalId` in the trust policy; responders send it
    * (`FIREBREAK_MEMBER_ROLE_EXTERNAL_ID`). Not a secret: a second, deploy-time agreed value.
@@ -122,6 +151,8 @@ export interface GrantAssumeMemberRoleOptions {
    * a responder there. @default none: any account's role of that name
    */
   readonly organizationId?: string;
+  /** The statement id. @default 'AssumeFirebreakMemberRole' */
+  readonly sid?: string;
 }
 
 /**
@@ -140,7 +171,7 @@ export function grantAssumeMemberRole(responderRole: iam.IRole, options: GrantAs
   const resource = `arn:${stack.partition}:iam::*:role/${memberRoleName}`;
   responderRole.addToPrincipalPolicy(
     new iam.PolicyStatement({
-      sid: 'AssumeFirebreakMemberRole',
+      sid: options.sid ?? 'AssumeFirebreakMemberRole',
       actions: ['sts:AssumeRole'],
       resources: [resource],
       ...(options.organizationId !== undefined
@@ -155,14 +186,33 @@ export function grantAssumeMemberRole(responderRole: iam.IRole, options: GrantAs
   });
 }
 
-/** The role that Firebreak's responders in the security account assume to act in this member account. */
+/** The responders a set of playbooks runs that act in member accounts (EC2 or IAM), the guard included when a playbook is guarded; sorted. */
+export function memberRoleResponders(playbooks: readonly Playbook[]): string[] {
+  const responders = new Set<string>();
+  if (playbooks.some(isGuardedPlaybook)) responders.add(GUARD_RESPONDER);
+  for (const playbook of playbooks) {
+    for (const step of flattenSteps(playbook.steps)) {
+      const actions = iamActionsForStep(step.action, step.with);
+      if (actions.some((action) => MEMBER_ACCOUNT_SERVICES.some((service) => action.startsWith(`${service}:`)))) {
+        responders.add(ACTIONS[step.action].responder);
+      }
+    }
+  }
+  return [...responders].sort();
+}
+
+/** The roles that Firebreak's responders in the security account assume to act in this member account. */
 export class MemberRoleStack extends Stack {
-  /** The member role. */
+  /** The member role: everything the responders do here except writing role policies. */
   public readonly role: iam.Role;
+  /** The session-revoker role (iam:PutRolePolicy), when a playbook revokes role sessions. */
+  public readonly sessionRevokerRole?: iam.Role;
   /** The security account id (a parameter reference when synthesized for StackSets). */
   public readonly securityAccountId: string;
-  /** The permission statements granted, in order (for review and tests). */
+  /** The permission statements of the member role, in order (for review and tests). */
   public readonly statements: readonly iam.PolicyStatement[];
+  /** The permission statements of the session-revoker role, in order (empty without it). */
+  public readonly sessionRevokerStatements: readonly iam.PolicyStatement[];
 
   constructor(scope: Construct, id: string, props: MemberRoleStackProps) {
     super(scope, id, {
@@ -185,37 +235,63 @@ export class MemberRoleStack extends Stack {
         constraintDescription: 'a 12-digit AWS account id',
       }).valueAsString;
 
-    const trustedRoleArns = (props.responderRoleNames ?? [
-      `${props.responderRoleNamePrefix ?? DEFAULT_RESPONDER_ROLE_NAME_PREFIX}*`,
-    ]).map((name) => `arn:${this.partition}:iam::${this.securityAccountId}:role/${name}`);
+    const regions: readonly string[] =
+      props.securityRegions ??
+      [
+        new CfnParameter(this, 'SecurityRegion', {
+          type: 'String',
+          description: 'The region of the Firebreak stack in the security account (its responder role names carry it)',
+          allowedPattern: REGION_NAME.source,
+          constraintDescription: 'a region name such as eu-west-1',
+        }).valueAsString,
+      ];
+    const prefix = props.responderRoleNamePrefix ?? DEFAULT_RESPONDER_ROLE_NAME_PREFIX;
+    const responderRoleArns = (responders: readonly string[]) =>
+      regions.flatMap((region) =>
+        responders.map((responder) => `arn:${this.partition}:iam::${this.securityAccountId}:role/${responderRoleName(responder, region, prefix)}`),
+      );
 
     // Trusting the account alone would let *any* principal in the security account that holds
     // sts:AssumeRole on `*` (an administrator, a CI role, another team's function) act as Firebreak
     // here. aws:PrincipalArn is the ARN of the calling role itself, never of a session name it can
-    // choose, so it narrows the trust to Firebreak's responder roles; sts:ExternalId, when set,
-    // is the AWS-recommended guard against a confused deputy being tricked into using its own
-    // permissions on another party's behalf.
+    // choose; compared with StringEquals against exact role ARNs, it admits exactly Firebreak's
+    // responder roles, not whoever can create a role with a matching name. sts:ExternalId, when
+    // set, is the AWS-recommended guard against a confused deputy.
     // https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
     // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn
-    const trustConditions: Record<string, Record<string, string | string[]>> = {
-      ArnLike: { 'aws:PrincipalArn': trustedRoleArns.length === 1 ? trustedRoleArns[0]! : trustedRoleArns },
-      ...(props.externalId !== undefined ? { StringEquals: { 'sts:ExternalId': props.externalId } } : {}),
-    };
+    const trustOf = (roleArns: readonly string[]) =>
+      new iam.AccountPrincipal(this.securityAccountId).withConditions({
+        StringEquals: {
+          'aws:PrincipalArn': roleArns.length === 1 ? roleArns[0]! : [...roleArns],
+          ...(props.externalId !== undefined ? { 'sts:ExternalId': props.externalId } : {}),
+        },
+      });
 
+    const revokerRoleName = props.sessionRevokerRoleName ?? DEFAULT_SESSION_REVOKER_ROLE_NAME;
+    const roleArn = (name: string) => `arn:${this.partition}:iam::${this.account}:role/${name}`;
+    const revokes = props.iamActions.some((action) => (ROLE_POLICY_WRITES as readonly string[]).includes(action));
     // No security-account resources: an SNS or DynamoDB action finds no scope here (and is refused above).
     const arns: ScopeArns = {
       ec2: (resourceType) => `arn:${this.partition}:ec2:*:${this.account}:${resourceType}/*`,
       snapshots: `arn:${this.partition}:ec2:*::snapshot/*`,
       iam: (resourceType) => `arn:${this.partition}:iam::${this.account}:${resourceType}/*`,
-      ownRoles: [`arn:${this.partition}:iam::${this.account}:role/${roleName}`],
+      ownRoles: [roleArn(roleName), ...(revokes ? [roleArn(revokerRoleName)] : [])],
+      privilegedRoles: privilegedRoleArns(
+        `arn:${this.partition}:iam::${this.account}:role/`,
+        props.privilegedRoleNamePatterns ?? DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS,
+      ),
     };
-    const planned = planStatements(props.iamActions, arns);
+
+    // Writing role policies is the widest power Firebreak holds: it lives in a role of its own, that
+    // only quarantine-instance may assume; the member role (every responder) never has it.
+    const memberActions = props.iamActions.filter((action) => !(ROLE_POLICY_WRITES as readonly string[]).includes(action));
+    const planned = planStatements(memberActions, arns);
     this.statements = planned.map((entry) => entry.statement);
 
     this.role = new iam.Role(this, 'MemberRole', {
       roleName,
       description: 'Assumed by Firebreak responders in the security account to contain EC2 instances and preserve evidence',
-      assumedBy: new iam.AccountPrincipal(this.securityAccountId).withConditions(trustConditions),
+      assumedBy: trustOf(responderRoleArns(props.responders)),
       // Responders need seconds; role chaining caps sessions at one hour anyway.
       maxSessionDuration: Duration.hours(1),
       inlinePolicies: { FirebreakResponse: new iam.PolicyDocument({ statements: [...this.statements] }) },
@@ -229,15 +305,59 @@ export class MemberRoleStack extends Stack {
       value: this.role.roleArn,
       description: 'The role Firebreak responders assume in this account',
     });
+
+    if (!revokes) {
+      this.sessionRevokerStatements = [];
+      return;
+    }
+    // The session-revoker role: the role policy writes, and reading the instance profile whose role
+    // they go to. Which role is the quarantined instance's own is decided by the responder (from
+    // the instance's profile association, read from EC2); IAM cannot express it, so this role is
+    // kept to non-Firebreak, non-privileged roles by DenyProtectedRoles, and trusted by
+    // quarantine-instance alone.
+    const revokerActions = [
+      ...props.iamActions.filter((action) => (ROLE_POLICY_WRITES as readonly string[]).includes(action)),
+      'iam:GetInstanceProfile',
+    ];
+    const revokerPlanned = planStatements(revokerActions, arns);
+    this.sessionRevokerStatements = revokerPlanned.map((entry) => entry.statement);
+    this.sessionRevokerRole = new iam.Role(this, 'SessionRevokerRole', {
+      roleName: revokerRoleName,
+      description: 'Assumed by the Firebreak quarantine-instance responder only, to revoke the sessions of a quarantined instance role',
+      assumedBy: trustOf(responderRoleArns([SESSION_REVOKING_RESPONDER])),
+      maxSessionDuration: Duration.hours(1),
+      inlinePolicies: { FirebreakSessionRevocation: new iam.PolicyDocument({ statements: [...this.sessionRevokerStatements] }) },
+    });
+    acknowledgeWildcardResources(this.sessionRevokerRole, revokerPlanned.flatMap((entry) => entry.wildcards));
+    new CfnOutput(this, 'SessionRevokerRoleArn', {
+      value: this.sessionRevokerRole.roleArn,
+      description: 'The role the Firebreak quarantine-instance responder assumes here to revoke role sessions',
+    });
   }
 }
 
 function validateProps(props: MemberRoleStackProps, roleName: string): void {
-  if (props.responderRoleNamePrefix !== undefined && props.responderRoleNames !== undefined) {
-    throw new Error('MemberRoleStack: responderRoleNamePrefix and responderRoleNames conflict; set one of them');
+  for (const [key, name] of [
+    ['roleName', roleName],
+    ['sessionRevokerRoleName', props.sessionRevokerRoleName],
+  ] as const) {
+    if (name !== undefined && !Token.isUnresolved(name) && !ROLE_NAME.test(name)) {
+      throw new Error(`MemberRoleStack: ${key} '${name}' is not a valid IAM role name`);
+    }
   }
-  if (!Token.isUnresolved(roleName) && !ROLE_NAME.test(roleName)) {
-    throw new Error(`MemberRoleStack: roleName '${roleName}' is not a valid IAM role name`);
+  if (props.sessionRevokerRoleName !== undefined && props.sessionRevokerRoleName === roleName) {
+    throw new Error('MemberRoleStack: roleName and sessionRevokerRoleName must differ: the session revoker is a role of its own');
+  }
+  if (props.responders.length === 0) {
+    throw new Error('MemberRoleStack: responders is empty; compute it with memberRoleResponders(playbooks)');
+  }
+  for (const region of props.securityRegions ?? []) {
+    if (!Token.isUnresolved(region) && !REGION_NAME.test(region)) {
+      throw new Error(`MemberRoleStack: securityRegions must be region names such as eu-west-1, got '${region}'`);
+    }
+  }
+  if (props.securityRegions?.length === 0) {
+    throw new Error('MemberRoleStack: securityRegions is empty; name the region(s) of the Firebreak stack, or omit it for the SecurityRegion parameter');
   }
   if (
     props.securityAccountId !== undefined &&
@@ -249,11 +369,8 @@ function validateProps(props: MemberRoleStackProps, roleName: string): void {
   if (props.externalId !== undefined && !EXTERNAL_ID.test(props.externalId)) {
     throw new Error('MemberRoleStack: externalId must be 2-1224 characters of [\\w+=,.@:/-]');
   }
-  if (props.responderRoleNamePrefix !== undefined && !/^[\w+=,.@/-]+$/.test(props.responderRoleNamePrefix)) {
+  if (props.responderRoleNamePrefix !== undefined && !/^[\w+=,.@-]+$/.test(props.responderRoleNamePrefix)) {
     throw new Error('MemberRoleStack: responderRoleNamePrefix must be a non-empty IAM role name prefix (no wildcard)');
-  }
-  if (props.responderRoleNames?.length === 0) {
-    throw new Error('MemberRoleStack: responderRoleNames must name at least one role');
   }
   if (props.iamActions.length === 0) {
     throw new Error('MemberRoleStack: iamActions is empty; compute it with memberRoleIamActions(playbooks)');

@@ -143,6 +143,33 @@ describe('MemberAccountClientFactory', () => {
     expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(1);
   });
 
+  it('builds IAM clients of member accounts from the session-revoker role, EC2 clients from the member role', async () => {
+    sts.on(AssumeRoleCommand).callsFake((input: { RoleArn: string }) =>
+      credentialsExpiringAt(new Date(T0.getTime() + 15 * 60_000), input.RoleArn.endsWith('/FirebreakSessionRevoker') ? 'ASIAREVOKER000000001' : 'ASIAMEMBER0000000001'),
+    );
+    const { clients, ec2Configs, iamConfigs } = factory({ sessionRevokerRoleName: 'FirebreakSessionRevoker' });
+
+    await clients.ec2({ account: MEMBER, region: 'eu-west-1' });
+    await clients.iam({ account: MEMBER, region: 'eu-west-1' });
+
+    // Writing a role policy is the session revoker's power alone (lib/stack/member-role-stack.ts).
+    expect(sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input.RoleArn)).toEqual([
+      'arn:aws:iam::111122223333:role/FirebreakResponder',
+      'arn:aws:iam::111122223333:role/FirebreakSessionRevoker',
+    ]);
+    await expect(ec2Configs[0]!.credentials!()).resolves.toMatchObject({ accessKeyId: 'ASIAMEMBER0000000001' });
+    await expect(iamConfigs[0]!.credentials!()).resolves.toMatchObject({ accessKeyId: 'ASIAREVOKER000000001' });
+  });
+
+  it('names the session-revoker role when it is missing in the member account', async () => {
+    sts.on(AssumeRoleCommand).rejects(sdkError('AccessDenied', 403));
+    const { clients } = factory({ sessionRevokerRoleName: 'FirebreakSessionRevoker' });
+
+    const error = await clients.iam({ account: MEMBER, region: 'eu-west-1' }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(MemberRoleUnavailableError);
+    expect((error as Error).message).toContain("The member role 'FirebreakSessionRevoker' is missing in account 111122223333");
+  });
+
   it('uses its own credentials in the security account and never calls AssumeRole there', async () => {
     const { clients, ec2Configs, iamConfigs } = factory();
 
@@ -412,6 +439,20 @@ describe('clientFactoryFromEnvironment', () => {
       DurationSeconds: 900,
       ExternalId: 'ext-123',
     });
+  });
+
+  it('takes the session-revoker role from FIREBREAK_SESSION_REVOKER_ROLE_NAME for IAM clients', async () => {
+    sts.on(AssumeRoleCommand).resolves(credentialsExpiringAt(new Date(Date.now() + 60 * 60_000)));
+    const clients = clientFactoryFromEnvironment({
+      AWS_REGION: 'eu-west-1',
+      FIREBREAK_MEMBER_ROLE_NAME: 'OrgFirebreak',
+      FIREBREAK_SECURITY_ACCOUNT_ID: SECURITY,
+      FIREBREAK_SESSION_REVOKER_ROLE_NAME: 'OrgRevoker',
+      FIREBREAK_SERVED_ACCOUNT_IDS: MEMBER,
+    });
+
+    await clients.iam({ account: MEMBER, region: 'eu-west-1' });
+    expect(sts.commandCalls(AssumeRoleCommand)[0]!.args[0].input.RoleArn).toBe('arn:aws:iam::111122223333:role/OrgRevoker');
   });
 
   it('refuses a member role without the security account id, which it needs to recognise its own account', () => {

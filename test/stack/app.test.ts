@@ -64,7 +64,11 @@ describe('buildFirebreakApp', () => {
     const enforced = await outputsOf({ mode: 'enforce', alertEmails: 'oncall@example.com', logRetentionDays: '30' });
     expect(enforced.Outputs.Mode!.Value).toBe('enforce');
     const resources = Object.values(enforced.Resources);
-    expect(resources.filter((r) => r.Type === 'AWS::SNS::Subscription').map((r) => r.Properties.Endpoint)).toEqual(['oncall@example.com']);
+    // The alert topic and the operations topic (which takes the alert e-mails when no operations e-mails are given).
+    expect(resources.filter((r) => r.Type === 'AWS::SNS::Subscription').map((r) => r.Properties.Endpoint)).toEqual([
+      'oncall@example.com',
+      'oncall@example.com',
+    ]);
     expect(resources.filter((r) => r.Type === 'AWS::Logs::LogGroup').every((r) => r.Properties.RetentionInDays === 30)).toBe(true);
   });
 
@@ -82,7 +86,7 @@ describe('buildFirebreakApp', () => {
       playbooks: [COMPROMISED, DEFAULT_ALERT],
       nag: false,
       cfnValidation: false,
-      context: { ...SKIP_BUNDLING_CONTEXT, memberRoleName: 'OrgFirebreak', memberRoleExternalId: 'firebreak-org' },
+      context: { ...SKIP_BUNDLING_CONTEXT, memberRoleName: 'OrgFirebreak', memberRoleExternalId: 'firebreak-org', organizationId: 'o-a1b2c3d4e5' },
     });
     expect(memberRole?.stackName).toBe('FirebreakMemberRole');
     expect(memberRole?.account).toBe(Stack.of(stack).account);
@@ -91,7 +95,7 @@ describe('buildFirebreakApp', () => {
       Parameters: Record<string, unknown>;
       Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
     };
-    expect(Object.keys(template.Parameters)).toEqual(['SecurityAccountId']);
+    expect(Object.keys(template.Parameters)).toEqual(['SecurityAccountId', 'SecurityRegion']);
     const role = Object.values(template.Resources).find((resource) => resource.Type === 'AWS::IAM::Role')!;
     expect(role.Properties.RoleName).toBe('OrgFirebreak');
     expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toContain('"sts:ExternalId":"firebreak-org"');
@@ -104,7 +108,7 @@ describe('buildFirebreakApp', () => {
       playbooks: [COMPROMISED],
       nag: false,
       cfnValidation: false,
-      context: { ...SKIP_BUNDLING_CONTEXT, securityAccountId: '999988887777' },
+      context: { ...SKIP_BUNDLING_CONTEXT, securityAccountId: '999988887777', securityRegions: 'eu-west-1' },
     });
     const template = configured.app.synth().getStackArtifact(configured.memberRole!.artifactId).template as { Parameters?: object };
     expect(template.Parameters ?? {}).toEqual({});

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ContextKey } from '../../lib/stack/config';
 import { FirebreakConfigError, readFirebreakConfig } from '../../lib/stack/config';
@@ -22,10 +23,12 @@ describe('readFirebreakConfig', () => {
         protectedInstanceIds: ['i-0123456789abcdef0'],
         protectedTagKey: 'firebreak:protected',
         memberRoleName: 'FirebreakResponder',
+        organizationId: 'o-a1b2c3d4e5',
         logRetentionDays: 90,
         reservedConcurrency: 20,
       }),
     ).toEqual({
+      organizationId: 'o-a1b2c3d4e5',
       alertEmails: ['oncall@example.com'],
       mode: 'enforce',
       forceDryRun: false,
@@ -86,5 +89,60 @@ describe('readFirebreakConfig', () => {
   it('reads the security account the member-role stack trusts, as text (account ids keep their leading zeros)', () => {
     expect(read({ securityAccountId: '012345678901' })).toEqual({ securityAccountId: '012345678901' });
     expect(() => read({ securityAccountId: 12345678901 })).toThrow(/context "securityAccountId"/);
+  });
+
+  it('requires organizationId whenever memberRoleName is set, naming both', () => {
+    expect(() => read({ memberRoleName: 'FirebreakResponder' })).toThrow(
+      /context "organizationId": required when memberRoleName is set/,
+    );
+    expect(() => read({ organizationId: 'o-a1b2c3d4e5' })).toThrow(/context "organizationId": only meaningful with memberRoleName/);
+    expect(() => read({ sessionRevokerRoleName: 'Revoker' })).toThrow(/context "sessionRevokerRoleName": only meaningful with memberRoleName/);
+    expect(read({ memberRoleName: 'FirebreakResponder', organizationId: 'o-a1b2c3d4e5', sessionRevokerRoleName: 'Revoker' })).toEqual({
+      memberRoleName: 'FirebreakResponder',
+      organizationId: 'o-a1b2c3d4e5',
+      sessionRevokerRoleName: 'Revoker',
+    });
+  });
+
+  it('reads the trust settings of issue 8 as lists, from cdk.json or the command line', () => {
+    expect(
+      read({
+        gameDayPrincipals: 'arn:aws:iam::111122223333:role/GameDay, arn:aws:iam::111122223333:role/aws-reserved/*/AWSReservedSSO_GameDay_*',
+        servedAccountIds: ['222233334444'],
+        securityRegions: 'eu-west-1,us-east-1',
+        operationsEmails: ['platform@example.com'],
+        alertSubscriberArns: ['arn:aws:iam::111122223333:user/chatops'],
+        keyAdminArns: ['arn:aws:iam::111122223333:root'],
+        privilegedRoleNamePatterns: '["*Admin*","BreakGlass"]',
+      }),
+    ).toEqual({
+      gameDayPrincipals: ['arn:aws:iam::111122223333:role/GameDay', 'arn:aws:iam::111122223333:role/aws-reserved/*/AWSReservedSSO_GameDay_*'],
+      servedAccountIds: ['222233334444'],
+      securityRegions: ['eu-west-1', 'us-east-1'],
+      operationsEmails: ['platform@example.com'],
+      alertSubscriberArns: ['arn:aws:iam::111122223333:user/chatops'],
+      keyAdminArns: ['arn:aws:iam::111122223333:root'],
+      privilegedRoleNamePatterns: ['*Admin*', 'BreakGlass'],
+    });
+  });
+
+  it('refuses principals that are not IAM principal ARNs, account ids that are not 12 digits, and an empty key-admin list', () => {
+    expect(() => read({ gameDayPrincipals: ['arn:aws:sts::111122223333:assumed-role/GameDay/alice'] })).toThrow(
+      /context "gameDayPrincipals\[0\]": each entry must be an IAM principal ARN/,
+    );
+    expect(() => read({ gameDayPrincipals: '111122223333' })).toThrow(/context "gameDayPrincipals\[0\]"/);
+    expect(() => read({ alertSubscriberArns: ['*'] })).toThrow(/context "alertSubscriberArns\[0\]"/);
+    expect(() => read({ servedAccountIds: '1234' })).toThrow(/context "servedAccountIds\[0\]": each entry must be a 12-digit AWS account id/);
+    expect(() => read({ securityRegions: ['Ireland'] })).toThrow(/context "securityRegions\[0\]": each entry must be a region name/);
+    expect(() => read({ keyAdminArns: [] })).toThrow(/context "keyAdminArns": name at least one key administrator/);
+    expect(() => read({ privilegedRoleNamePatterns: ['arn:aws:iam::111122223333:role/Admin'] })).toThrow(/context "privilegedRoleNamePatterns\[0\]"/);
+  });
+
+  it('reads the shipped cdk.json: every documented key parses, game days are off and no member role is configured', () => {
+    const { context } = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> };
+    const config = readFirebreakConfig((key) => context[key]);
+    expect(config).toMatchObject({ mode: 'dry-run', gameDayPrincipals: [], servedAccountIds: [] });
+    expect(config.memberRoleName).toBeUndefined();
+    expect(config.keyAdminArns).toBeUndefined();
   });
 });

@@ -87,15 +87,15 @@ describe('FirebreakStack event rules', () => {
     synthesize({ playbooks: [anyAlarm] }).template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { source: ['aws.cloudwatch'], detail: { state: { value: ['ALARM'] }, alarmName: Match.absent() } },
     });
+    // Issue 8: no game-day rule on the default bus any more; game days off by default.
     const rules = resourcesOf(synthesize({ playbooks: [COMPROMISED] }).template, 'AWS::Events::Rule');
-    expect(Object.values(rules).map((rule) => (rule.Properties.EventPattern as { source: string[] }).source[0])).toEqual([
-      'aws.guardduty',
-      'firebreak.gameday',
-    ]);
+    expect(Object.values(rules).map((rule) => (rule.Properties.EventPattern as { source: string[] }).source[0])).toEqual(['aws.guardduty']);
   });
 
-  it('matches game-day injections of both shapes, unfiltered', () => {
-    synthesize().template.hasResourceProperties('AWS::Events::Rule', {
+  it('matches game-day injections of both shapes, unfiltered, on the game-day bus only', () => {
+    const { template } = synthesize({ gameDayPrincipals: ['arn:aws:iam::123456789012:role/GameDay'] });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: { Ref: Match.stringLikeRegexp('^GameDayBus') },
       EventPattern: {
         source: ['firebreak.gameday'],
         'detail-type': ['GuardDuty Finding', 'CloudWatch Alarm State Change'],
@@ -108,7 +108,7 @@ describe('FirebreakStack event rules', () => {
     const { template } = synthesize();
     const dispatcher = logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'DispatcherStateMachine');
     const dlq = logicalIdOf(template, 'AWS::SQS::Queue', 'UndeliveredEventsQueue');
-    const rules = Object.values(resourcesOf(template, 'AWS::Events::Rule'));
+    const rules = Object.values(resourcesOf(synthesize({ gameDayPrincipals: ['arn:aws:iam::123456789012:role/GameDay'] }).template, 'AWS::Events::Rule'));
     expect(rules).toHaveLength(3);
     for (const rule of rules) {
       expect(rule.Properties.Targets).toEqual([
@@ -138,17 +138,15 @@ describe('FirebreakStack event rules', () => {
 });
 
 describe('FirebreakStack IAM', () => {
-  it('grants no Allow statement a wildcard action, anywhere in the template', () => {
-    const { template } = synthesize({ memberRoleName: 'FirebreakResponder' });
+  it('has no wildcard action in any statement, Allow or Deny, anywhere in the template', () => {
+    const { template } = synthesize({
+      memberRoleName: 'FirebreakResponder',
+      organizationId: 'o-a1b2c3d4e5',
+      gameDayPrincipals: ['arn:aws:iam::123456789012:role/GameDay'],
+    });
     const statements = allStatements(template);
     expect(statements.length).toBeGreaterThan(20);
-    const wildcardAllows = statements.filter((s) => s.Effect === 'Allow' && actionsOf(s).some((a) => a.includes('*')));
-    expect(wildcardAllows).toEqual([]);
-    // The only wildcard actions are the TLS-only denies of the queues.
-    const wildcardDenies = statements.filter((s) => s.Effect === 'Deny' && actionsOf(s).some((a) => a.includes('*')));
-    for (const deny of wildcardDenies) {
-      expect(deny).toMatchObject({ Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
-    }
+    expect(statements.filter((s) => actionsOf(s).some((a) => a.includes('*')))).toEqual([]);
   });
 
   it('grants quarantine-instance exactly the union of its steps’ IAM actions, plus its state-table records', () => {
@@ -244,17 +242,19 @@ describe('FirebreakStack IAM', () => {
     }
   });
 
-  it('adds role-session revocation only when a playbook asks for it, with a deny on Firebreak’s own roles', () => {
+  it('adds role-session revocation only when a playbook asks for it, with a deny on Firebreak’s own and privileged roles', () => {
     const without = grantedActions(responderStatements(synthesize().template, 'QuarantineInstance'));
     expect(without).not.toContain('iam:PutRolePolicy');
 
     const revoking = playbook('revoking', [action('contain', 'quarantine-instance', { revokeRoleSessions: true }), action('alert', 'notify')]);
     const statements = responderStatements(synthesize({ playbooks: [revoking] }).template, 'QuarantineInstance');
     expect(grantedActions(statements)).toEqual(expect.arrayContaining(['iam:GetInstanceProfile', 'iam:PutRolePolicy']));
-    const deny = statements.find((statement) => statement.Sid === 'DenyChangesToFirebreakRoles');
+    const deny = statements.find((statement) => statement.Sid === 'DenyProtectedRoles');
     expect(deny).toMatchObject({ Effect: 'Deny', Action: 'iam:PutRolePolicy' });
     expect(JSON.stringify(deny?.Resource)).toContain(':role/firebreak-responder-*');
     expect(JSON.stringify(deny?.Resource)).toContain(':role/Firebreak-*');
+    expect(JSON.stringify(deny?.Resource)).toContain(':role/*Admin*');
+    expect(JSON.stringify(deny?.Resource)).toContain(':role/*/OrganizationAccountAccessRole');
   });
 
   it('lets EC2 responders assume the member role in any account only when one is configured', () => {
@@ -426,7 +426,12 @@ describe('FirebreakStack resources', () => {
       },
     });
     const subscriptions = Object.values(resourcesOf(template, 'AWS::SNS::Subscription'));
-    expect(subscriptions.map((s) => [s.Properties.Protocol, s.Properties.Endpoint])).toEqual([
+    const alertTopic = logicalIdOf(template, 'AWS::SNS::Topic', 'AlertTopic');
+    expect(
+      subscriptions
+        .filter((s) => JSON.stringify(s.Properties.TopicArn) === JSON.stringify({ Ref: alertTopic }))
+        .map((s) => [s.Properties.Protocol, s.Properties.Endpoint]),
+    ).toEqual([
       ['email', 'oncall@example.com'],
       ['email', 'secops@example.com'],
     ]);
@@ -434,10 +439,16 @@ describe('FirebreakStack resources', () => {
 
   it('lets CloudWatch alarms of this account (and no other service) use the alert key', () => {
     const { template } = synthesize();
-    const key = Object.values(resourcesOf(template, 'AWS::KMS::Key'))[0]!;
+    const key = resourcesOf(template, 'AWS::KMS::Key')[logicalIdOf(template, 'AWS::KMS::Key', 'AlertKey')]!;
     const statements = (key.Properties.KeyPolicy as { Statement: Statement[] }).Statement;
-    expect(statements.map((s) => s.Sid)).toEqual(['AccountAdministersAndDelegatesToIam', 'CloudWatchAlarmsPublishToTheAlertTopic']);
-    expect(statements[1]).toMatchObject({
+    expect(statements.map((s) => s.Sid)).toEqual([
+      'AccountAdministersAndDelegatesToIam',
+      'OnlyKeyAdminsDisableOrDeleteTheKey',
+      'OnlyKeyAdminsAndTheDeploymentRewriteThePolicy',
+      'CloudWatchAlarmsPublishToTheTopic',
+    ]);
+    expect(statements.filter((s) => s.Effect === 'Allow' && JSON.stringify(s.Principal).includes('Service'))).toHaveLength(1);
+    expect(statements[3]).toMatchObject({
       Principal: { Service: 'cloudwatch.amazonaws.com' },
       Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
       Condition: { StringEquals: { 'aws:SourceAccount': account } },
@@ -526,14 +537,18 @@ describe('FirebreakStack resources', () => {
     });
   });
 
-  it('encrypts both kept-event queues, keeps messages 14 days and alarms as soon as one waits', () => {
+  it('encrypts both kept-event queues, keeps messages 14 days, retains them with the stack and alarms on both channels as soon as one waits', () => {
     const { template } = synthesize();
     const queues = Object.values(resourcesOf(template, 'AWS::SQS::Queue'));
     expect(queues).toHaveLength(2);
     for (const queue of queues) {
       expect(queue.Properties).toEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
+      // Issue 8: the events kept here outlive the stack.
+      expect(queue).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     }
-    const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm'));
+    const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).filter(
+      (alarm) => alarm.Properties.Namespace === 'AWS/SQS',
+    );
     expect(alarms).toHaveLength(2);
     for (const alarm of alarms) {
       expect(alarm.Properties).toMatchObject({
@@ -541,7 +556,7 @@ describe('FirebreakStack resources', () => {
         Namespace: 'AWS/SQS',
         Threshold: 1,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        AlarmActions: [{ Ref: expect.stringMatching(/^AlertTopic/) }],
+        AlarmActions: [{ Ref: expect.stringMatching(/^AlertTopic/) }, { Ref: expect.stringMatching(/^OperationsTopic/) }],
       });
     }
   });
@@ -554,8 +569,9 @@ describe('FirebreakStack resources', () => {
         'ApprovalFunctionUrl',
         'ApproverPolicyArn',
         'DispatcherArn',
-        'EventBusName',
+        'GameDaysEnabled',
         'Mode',
+        'OperationsTopicArn',
         'PlaybookCompromisedEc2Arn',
         'PlaybookDefaultAlertArn',
         'PlaybookInstanceAlarmArn',
@@ -575,6 +591,10 @@ describe('FirebreakStack props', () => {
   it('refuses an external id or an organization id without a member role name', () => {
     expect(() => synthesize({ memberRoleExternalId: 'x-123' })).toThrow(/memberRoleExternalId is set but memberRoleName is not/);
     expect(() => synthesize({ organizationId: 'o-a1b2c3d4e5' })).toThrow(/organizationId is set but memberRoleName is not/);
+  });
+
+  it('refuses a member role name without the organization id, naming both', () => {
+    expect(() => synthesize({ memberRoleName: 'FirebreakResponder' })).toThrow(/memberRoleName is set but organizationId is not/);
   });
 
   it('refuses an empty playbook list and duplicate playbook names', () => {
@@ -608,7 +628,7 @@ describe('FirebreakStack safety rails', () => {
   });
 
   it('grants the guard DescribeInstances, DescribeExecution on this stack\'s playbook executions, and only the blast-radius and grant items of the state table', () => {
-    const { template } = synthesize({ memberRoleName: 'FirebreakResponder' });
+    const { template } = synthesize({ memberRoleName: 'FirebreakResponder', organizationId: 'o-a1b2c3d4e5' });
     const statements = responderStatements(template, 'ContainmentGuard');
     expect(grantedActions(statements)).toEqual([
       'dynamodb:BatchGetItem',
@@ -811,8 +831,9 @@ describe('FirebreakStack safety rails', () => {
       Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'approval#*' } },
     });
     expect(bySid.PassInstanceRolesBackToEc2).toMatchObject({ Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } } });
-    const deny = JSON.stringify(bySid.DenyPassingPrivilegedRoles);
-    expect(bySid.DenyPassingPrivilegedRoles).toMatchObject({ Effect: 'Deny', Action: 'iam:PassRole' });
+    // One Deny for the protected roles (lib/stack/iam-scopes.ts DenyProtectedRoles), PassRole included.
+    const deny = JSON.stringify(bySid.DenyProtectedRoles);
+    expect(bySid.DenyProtectedRoles).toMatchObject({ Effect: 'Deny', Action: 'iam:PassRole' });
     for (const pattern of ['role/firebreak-responder-*', ':role/*Admin*', ':role/*BreakGlass*', ':role/*break-glass*', ':role/OrganizationAccountAccessRole', ':role/aws-reserved/*']) {
       expect(deny).toContain(pattern);
     }

@@ -2,7 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { ACTIONS, iamActionsForStep } from '../../lib/playbooks/actions';
 import type { ResponderArns } from '../../lib/stack/iam-scopes';
-import { nagResourceName, planResponderStatements } from '../../lib/stack/iam-scopes';
+import { nagResourceName, planResponderStatements, privilegedRoleArns } from '../../lib/stack/iam-scopes';
 
 const arns: ResponderArns = {
   ec2: (type) => `arn:aws:ec2:eu-west-1:999988887777:${type}/*`,
@@ -71,5 +71,39 @@ describe('nagResourceName', () => {
       'arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*',
     );
     expect(nagResourceName({ 'Fn::GetAtt': ['Table', 'Arn'] })).toBe('<Table.Arn>');
+  });
+});
+
+describe('privilegedRoleArns', () => {
+  it('covers each name under the root path and under any path, a leading * covering every path already', () => {
+    expect(privilegedRoleArns('arn:aws:iam::111122223333:role/', ['*Admin*', 'OrganizationAccountAccessRole', 'AWSReservedSSO_*'])).toEqual([
+      'arn:aws:iam::111122223333:role/*Admin*',
+      'arn:aws:iam::111122223333:role/OrganizationAccountAccessRole',
+      'arn:aws:iam::111122223333:role/*/OrganizationAccountAccessRole',
+      'arn:aws:iam::111122223333:role/AWSReservedSSO_*',
+      'arn:aws:iam::111122223333:role/*/AWSReservedSSO_*',
+    ]);
+  });
+
+  it('keeps a pattern with a path where it says, and refuses one that is not a role name with * wildcards', () => {
+    expect(privilegedRoleArns('arn:aws:iam::111122223333:role/', ['aws-reserved/*'])).toEqual(['arn:aws:iam::111122223333:role/aws-reserved/*']);
+    expect(() => privilegedRoleArns('arn:aws:iam::111122223333:role/', ['Admin role'])).toThrow(/not a role name/);
+    expect(() => privilegedRoleArns('arn:aws:iam::111122223333:role/', ['arn:aws:iam::111122223333:role/Admin'])).toThrow(/not a role name/);
+  });
+});
+
+describe('planResponderStatements and protected roles', () => {
+  it('denies role-policy writes and PassRole on Firebreak’s own and the privileged roles, in one Deny after the grants', () => {
+    const planned = plan(['iam:GetInstanceProfile', 'iam:PutRolePolicy', 'ec2:AssociateIamInstanceProfile'], {
+      privilegedRoles: ['arn:aws:iam::999988887777:role/*Admin*'],
+    });
+    const deny = planned.at(-1)!.json;
+    expect(deny).toEqual({
+      Sid: 'DenyProtectedRoles',
+      Effect: 'Deny',
+      Action: ['iam:PassRole', 'iam:PutRolePolicy'],
+      Resource: ['arn:aws:iam::999988887777:role/firebreak-responder-*', 'arn:aws:iam::999988887777:role/*Admin*'],
+    });
+    expect(planned.at(-1)!.wildcards).toEqual([]);
   });
 });

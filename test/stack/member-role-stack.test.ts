@@ -8,14 +8,18 @@ import { describe, expect, it } from 'vitest';
 import { ACTION_NAMES, iamActionsForStep } from '../../lib/playbooks/actions';
 import type { Playbook, Step } from '../../lib/playbooks/model';
 import { CONTAINMENT_GUARD_IAM_ACTIONS } from '../../lib/responders/containment-guard';
-import { planStatements } from '../../lib/stack/iam-scopes';
+import { DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS, planStatements, privilegedRoleArns } from '../../lib/stack/iam-scopes';
 import {
   grantAssumeMemberRole,
   MemberRoleStack,
   type MemberRoleStackProps,
   memberRoleIamActions,
+  memberRoleResponders,
   responderRoleName,
 } from '../../lib/stack/member-role-stack';
+import { resolveIntrinsics } from './iam-catalog';
+import type { LocatedStatement } from './iam-catalog';
+import { evaluate } from './policy-evaluation';
 
 const SECURITY = '999988887777';
 
@@ -60,25 +64,42 @@ const REVOKING = playbook('contain-and-revoke', [
   { kind: 'action', id: 'contain', action: 'quarantine-instance', with: { revokeRoleSessions: true } },
 ]);
 
+/** The responders of the shipped shape that act in member accounts. */
+const RESPONDERS = ['containment-guard', 'quarantine-instance', 'snapshot-volumes'];
+
 function synthesize(props: Partial<MemberRoleStackProps> = {}) {
   const app = new App();
   const stack = new MemberRoleStack(app, 'FirebreakMemberRole', {
     iamActions: memberRoleIamActions([CONTAIN_AND_PRESERVE]),
+    responders: RESPONDERS,
     ...props,
   });
   return { app, stack, template: Template.fromStack(stack) };
 }
 
-function roleProperties(template: Template): Record<string, unknown> {
-  const roles = Object.values(template.findResources('AWS::IAM::Role'));
+/** The properties of the member role (`MemberRole`) or the session-revoker role (`SessionRevokerRole`). */
+function roleProperties(template: Template, id: 'MemberRole' | 'SessionRevokerRole' = 'MemberRole'): Record<string, unknown> {
+  const roles = Object.entries(template.findResources('AWS::IAM::Role')).filter(([logicalId]) => logicalId.startsWith(id));
   expect(roles).toHaveLength(1);
-  return roles[0]!.Properties as Record<string, unknown>;
+  return roles[0]![1].Properties as Record<string, unknown>;
 }
 
-function permissionStatements(template: Template): unknown[] {
-  const policies = roleProperties(template).Policies as Array<{ PolicyDocument: { Statement: unknown[] } }>;
+function permissionStatements(template: Template, id: 'MemberRole' | 'SessionRevokerRole' = 'MemberRole'): unknown[] {
+  const policies = roleProperties(template, id).Policies as Array<{ PolicyDocument: { Statement: unknown[] } }>;
   expect(policies).toHaveLength(1);
   return policies[0]!.PolicyDocument.Statement;
+}
+
+/** A role's trust or permission statements, resolved with sample values (member account 123456789012). */
+function resolvedStatements(template: Template, id: 'MemberRole' | 'SessionRevokerRole', which: 'trust' | 'permissions'): LocatedStatement[] {
+  const properties = roleProperties(template, id);
+  const document = which === 'trust' ? properties.AssumeRolePolicyDocument : (properties.Policies as [{ PolicyDocument: unknown }])[0].PolicyDocument;
+  const resources = template.toJSON().Resources as Parameters<typeof resolveIntrinsics>[1];
+  return (resolveIntrinsics(document, resources) as { Statement: Record<string, unknown>[] }).Statement.map((statement) => ({
+    where: id,
+    statement,
+    ...(which === 'trust' ? { self: 'arn:aws:iam::123456789012:role/member' } : {}),
+  }));
 }
 
 /** Every `Action` value anywhere in the template, trust policy included. */
@@ -129,7 +150,7 @@ describe('MemberRoleStack scoping rules', () => {
 });
 
 describe('MemberRoleStack trust policy', () => {
-  it('trusts only the security account responder roles, by aws:PrincipalArn, with the account from a StackSet parameter', () => {
+  it('trusts exactly the responder role ARNs, by aws:PrincipalArn, with the account and region from StackSet parameters', () => {
     const { template } = synthesize();
 
     expect(roleProperties(template).AssumeRolePolicyDocument).toEqual({
@@ -140,67 +161,128 @@ describe('MemberRoleStack trust policy', () => {
           Action: 'sts:AssumeRole',
           Principal: { AWS: { 'Fn::Join': ['', ['arn:', partition, ':iam::', { Ref: 'SecurityAccountId' }, ':root']] } },
           Condition: {
-            ArnLike: {
-              'aws:PrincipalArn': {
-                'Fn::Join': ['', ['arn:', partition, ':iam::', { Ref: 'SecurityAccountId' }, ':role/firebreak-responder-*']],
-              },
+            StringEquals: {
+              'aws:PrincipalArn': RESPONDERS.map((responder) => ({
+                'Fn::Join': [
+                  '',
+                  ['arn:', partition, ':iam::', { Ref: 'SecurityAccountId' }, ':role/firebreak-responder-', { Ref: 'SecurityRegion' }, `-${responder}`],
+                ],
+              })),
             },
           },
         },
       ],
     });
     template.hasParameter('SecurityAccountId', { Type: 'String', AllowedPattern: '^\\d{12}$' });
+    template.hasParameter('SecurityRegion', { Type: 'String' });
   });
 
-  it('requires sts:ExternalId when one is configured, and takes the security account from props without a parameter', () => {
-    const { template } = synthesize({ securityAccountId: SECURITY, externalId: 'firebreak-org-7f3a' });
+  it('admits the responder roles and refuses every other principal of the security account, name look-alikes included', () => {
+    const { template } = synthesize({ securityAccountId: SECURITY, securityRegions: ['eu-west-1'] });
+    const trust = resolvedStatements(template, 'MemberRole', 'trust');
+    const assume = (principalArn: string) => evaluate(trust, { action: 'sts:AssumeRole', resource: 'arn:aws:iam::123456789012:role/member', principalArn });
 
-    expect(roleProperties(template).AssumeRolePolicyDocument).toEqual({
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Effect: 'Allow',
-          Action: 'sts:AssumeRole',
-          Principal: { AWS: { 'Fn::Join': ['', ['arn:', partition, `:iam::${SECURITY}:root`]] } },
-          Condition: {
-            ArnLike: {
-              'aws:PrincipalArn': { 'Fn::Join': ['', ['arn:', partition, `:iam::${SECURITY}:role/firebreak-responder-*`]] },
-            },
-            StringEquals: { 'sts:ExternalId': 'firebreak-org-7f3a' },
-          },
-        },
-      ],
-    });
-    expect(template.findParameters('SecurityAccountId')).toEqual({});
+    expect(assume(`arn:aws:iam::${SECURITY}:role/firebreak-responder-eu-west-1-quarantine-instance`)).toBe('allow');
+    expect(assume(`arn:aws:iam::${SECURITY}:role/firebreak-responder-eu-west-1-snapshot-volumes`)).toBe('allow');
+    // Issue 8: a prefix trusted anyone able to create a role named firebreak-responder-…
+    expect(assume(`arn:aws:iam::${SECURITY}:role/firebreak-responder-eu-west-1-anything`)).toBe('no-allow');
+    expect(assume(`arn:aws:iam::${SECURITY}:role/firebreak-responder-eu-west-1-quarantine-instance-2`)).toBe('no-allow');
+    expect(assume(`arn:aws:iam::${SECURITY}:role/firebreak-responder-us-east-1-quarantine-instance`)).toBe('no-allow');
+    expect(assume(`arn:aws:iam::${SECURITY}:role/Admin`)).toBe('no-allow');
+    expect(assume(`arn:aws:iam::210987654321:role/firebreak-responder-eu-west-1-quarantine-instance`)).toBe('no-allow');
   });
 
-  it('narrows the trust to exact responder role names when they are given', () => {
-    const { template } = synthesize({
-      securityAccountId: SECURITY,
-      responderRoleNames: ['fb-quarantine', 'fb-snapshot'],
-    });
+  it('requires sts:ExternalId when one is configured, and takes the account and regions from props without parameters', () => {
+    const { template } = synthesize({ securityAccountId: SECURITY, securityRegions: ['eu-west-1', 'us-east-1'], externalId: 'firebreak-org-7f3a' });
 
-    const trust = roleProperties(template).AssumeRolePolicyDocument as { Statement: Array<{ Condition: unknown }> };
+    const trust = roleProperties(template).AssumeRolePolicyDocument as { Statement: Array<{ Condition: unknown; Principal: unknown }> };
     expect(trust.Statement[0]!.Condition).toEqual({
-      ArnLike: {
-        'aws:PrincipalArn': [
-          { 'Fn::Join': ['', ['arn:', partition, `:iam::${SECURITY}:role/fb-quarantine`]] },
-          { 'Fn::Join': ['', ['arn:', partition, `:iam::${SECURITY}:role/fb-snapshot`]] },
-        ],
+      StringEquals: {
+        'aws:PrincipalArn': ['eu-west-1', 'us-east-1'].flatMap((region) =>
+          RESPONDERS.map((responder) => ({
+            'Fn::Join': ['', ['arn:', partition, `:iam::${SECURITY}:role/firebreak-responder-${region}-${responder}`]],
+          })),
+        ),
+        'sts:ExternalId': 'firebreak-org-7f3a',
       },
     });
+    expect(template.findParameters('*')).toEqual({});
   });
 
-  it('refuses a role name prefix and an exact list at the same time, naming both', () => {
-    expect(() => synthesize({ responderRoleNamePrefix: 'fb-', responderRoleNames: ['fb-quarantine'] })).toThrow(
-      /responderRoleNamePrefix and responderRoleNames/,
-    );
+  it('refuses a wildcard prefix, empty regions or responders, and a region that is no region', () => {
+    expect(() => synthesize({ responderRoleNamePrefix: 'fb-*' })).toThrow(/no wildcard/);
+    expect(() => synthesize({ securityRegions: [] })).toThrow(/securityRegions is empty/);
+    expect(() => synthesize({ securityRegions: ['europe'] })).toThrow(/region names such as eu-west-1/);
+    expect(() => synthesize({ responders: [] })).toThrow(/memberRoleResponders/);
   });
 
   it('names the role as configured and caps sessions at one hour', () => {
     const { template } = synthesize({ roleName: 'OrgFirebreak' });
 
     expect(roleProperties(template)).toMatchObject({ RoleName: 'OrgFirebreak', MaxSessionDuration: 3600 });
+  });
+});
+
+describe('memberRoleResponders', () => {
+  it('lists the responders that act in member accounts, the guard of guarded playbooks included, never publish-alert', () => {
+    expect(memberRoleResponders([CONTAIN_AND_PRESERVE])).toEqual(RESPONDERS);
+    expect(memberRoleResponders([REVOKING])).toEqual(['containment-guard', 'quarantine-instance']);
+  });
+});
+
+describe('MemberRoleStack session revocation: a role of its own', () => {
+  const { template } = synthesize({ iamActions: memberRoleIamActions([REVOKING, CONTAIN_AND_PRESERVE]), securityAccountId: SECURITY, securityRegions: ['eu-west-1'] });
+  const member = resolvedStatements(template, 'MemberRole', 'permissions');
+  const revoker = resolvedStatements(template, 'SessionRevokerRole', 'permissions');
+  const put = (statements: LocatedStatement[], roleName: string) =>
+    evaluate(statements, { action: 'iam:PutRolePolicy', resource: `arn:aws:iam::123456789012:role/${roleName}` });
+
+  it('never lets the member role (every responder) write a role policy', () => {
+    expect(put(member, 'web-app-instance-role')).toBe('no-allow');
+    expect(JSON.stringify(permissionStatements(template))).not.toContain('PutRolePolicy');
+  });
+
+  it('lets the session-revoker role write a role policy to an instance role, and never to Firebreak’s own, administrator or break-glass roles', () => {
+    expect(put(revoker, 'web-app-instance-role')).toBe('allow');
+    for (const name of [
+      'FirebreakResponder',
+      'FirebreakSessionRevoker',
+      'OrgAdmin',
+      'sysadmin',
+      'BreakGlass',
+      'break-glass-2',
+      'OrganizationAccountAccessRole',
+      'AWSControlTowerExecution',
+      'aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_AdministratorAccess_0123',
+      'aws-reserved/sso.amazonaws.com/AWSReservedSSO_Developer_0123',
+    ]) {
+      expect(put(revoker, name), name).toBe('explicit-deny');
+    }
+    expect(evaluate(revoker, { action: 'iam:GetInstanceProfile', resource: 'arn:aws:iam::123456789012:instance-profile/web' })).toBe('allow');
+    expect(evaluate(revoker, { action: 'ec2:ModifyInstanceAttribute', resource: 'arn:aws:ec2:eu-west-1:123456789012:instance/i-0abc' })).toBe('no-allow');
+  });
+
+  it('is trusted by quarantine-instance alone', () => {
+    const trust = resolvedStatements(template, 'SessionRevokerRole', 'trust');
+    const assume = (responder: string) =>
+      evaluate(trust, {
+        action: 'sts:AssumeRole',
+        resource: 'arn:aws:iam::123456789012:role/member',
+        principalArn: `arn:aws:iam::${SECURITY}:role/firebreak-responder-eu-west-1-${responder}`,
+      });
+    expect(assume('quarantine-instance')).toBe('allow');
+    expect(assume('snapshot-volumes')).toBe('no-allow');
+    expect(assume('containment-guard')).toBe('no-allow');
+    expect(roleProperties(template, 'SessionRevokerRole')).toMatchObject({ RoleName: 'FirebreakSessionRevoker', MaxSessionDuration: 3600 });
+  });
+
+  it('exists only when a playbook revokes sessions, under the configured name', () => {
+    expect(Object.keys(synthesize().template.findResources('AWS::IAM::Role'))).toEqual([expect.stringMatching(/^MemberRole/)]);
+    const named = synthesize({ iamActions: memberRoleIamActions([REVOKING]), sessionRevokerRoleName: 'OrgRevoker' }).template;
+    expect(roleProperties(named, 'SessionRevokerRole')).toMatchObject({ RoleName: 'OrgRevoker' });
+    expect(() => synthesize({ iamActions: memberRoleIamActions([REVOKING]), sessionRevokerRoleName: 'FirebreakResponder' })).toThrow(
+      /roleName and sessionRevokerRoleName must differ/,
+    );
   });
 });
 
@@ -284,17 +366,23 @@ describe('MemberRoleStack permissions', () => {
     ]);
   });
 
-  it('adds iam:PassRole pinned to EC2 when release re-associates instance profiles, never for its own, administrator or break-glass roles', () => {
+  it('adds iam:PassRole pinned to EC2 when release re-associates instance profiles, never for Firebreak’s own or privileged roles', () => {
     const { template } = synthesize({ iamActions: ['ec2:AssociateIamInstanceProfile'] });
 
-    const statements = permissionStatements(template) as { Sid?: string; Resource?: unknown }[];
-    const deny = statements.find((statement) => statement.Sid === 'DenyPassingPrivilegedRoles');
-    expect(deny).toMatchObject({ Effect: 'Deny', Action: 'iam:PassRole' });
-    const denied = JSON.stringify(deny?.Resource);
-    for (const pattern of ['*Admin*', '*admin*', '*BreakGlass*', '*breakglass*', '*break-glass*', 'OrganizationAccountAccessRole', 'aws-reserved/*']) {
-      expect(denied).toContain(`:role/${pattern}`);
+    const statements = resolvedStatements(template, 'MemberRole', 'permissions');
+    const pass = (name: string, service = 'ec2.amazonaws.com') =>
+      evaluate(statements, { action: 'iam:PassRole', resource: `arn:aws:iam::123456789012:role/${name}`, context: { 'iam:PassedToService': service } });
+    expect(pass('web-app-instance-role')).toBe('allow');
+    expect(pass('web-app-instance-role', 'lambda.amazonaws.com')).toBe('no-allow');
+    for (const name of ['FirebreakResponder', 'OrgAdmin', 'BreakGlass', 'OrganizationAccountAccessRole', 'aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_1']) {
+      expect(pass(name), name).toBe('explicit-deny');
     }
-    expect(statements.filter((statement) => statement.Sid !== 'DenyPassingPrivilegedRoles')).toEqual([
+    const deny = (permissionStatements(template) as { Sid?: string; Resource?: unknown }[]).find((statement) => statement.Sid === 'DenyProtectedRoles');
+    expect(deny).toMatchObject({ Effect: 'Deny', Action: 'iam:PassRole' });
+    for (const pattern of ['*Admin*', '*admin*', '*BreakGlass*', '*breakglass*', '*break-glass*', 'OrganizationAccountAccessRole', 'aws-reserved/*']) {
+      expect(JSON.stringify(deny?.Resource)).toContain(`:role/${pattern}`);
+    }
+    expect(permissionStatements(template).slice(0, 2)).toEqual([
       {
         Sid: 'ContainInstances',
         Effect: 'Allow',
@@ -311,10 +399,10 @@ describe('MemberRoleStack permissions', () => {
     ]);
   });
 
-  it('grants session revocation on instance roles but denies the member role any change to itself', () => {
+  it('grants session revocation on instance roles, in the session-revoker role only, never on Firebreak’s own roles', () => {
     const { template } = synthesize({ iamActions: memberRoleIamActions([REVOKING]) });
 
-    const statements = permissionStatements(template);
+    const statements = permissionStatements(template, 'SessionRevokerRole');
     expect(statements).toContainEqual({
       Sid: 'ReadInstanceProfiles',
       Effect: 'Allow',
@@ -327,12 +415,11 @@ describe('MemberRoleStack permissions', () => {
       Action: 'iam:PutRolePolicy',
       Resource: iamArn('role/*'),
     });
-    expect(statements.at(-1)).toEqual({
-      Sid: 'DenyChangesToFirebreakRoles',
-      Effect: 'Deny',
-      Action: 'iam:PutRolePolicy',
-      Resource: iamArn('role/FirebreakResponder'),
-    });
+    expect(statements.at(-1)).toMatchObject({ Sid: 'DenyProtectedRoles', Effect: 'Deny', Action: 'iam:PutRolePolicy' });
+    const denied = (statements.at(-1) as { Resource: unknown[] }).Resource;
+    expect(denied.slice(0, 2)).toEqual([iamArn('role/FirebreakResponder'), iamArn('role/FirebreakSessionRevoker')]);
+    expect(denied).toContainEqual(iamArn('role/*Admin*'));
+    expect(denied).toContainEqual(iamArn('role/*/OrganizationAccountAccessRole'));
   });
 
   it('tags only instances, never groups or snapshots after creation, when nothing is created', () => {
@@ -352,13 +439,19 @@ describe('MemberRoleStack permissions', () => {
     const actions = everyRegisteredMemberAction();
     const { template } = synthesize({ iamActions: actions });
     const stack = new Stack(new App(), 'Same');
-    const planned = planStatements(actions, {
-      ec2: (type) => `arn:${stack.partition}:ec2:*:${stack.account}:${type}/*`,
+    const arns = {
+      ec2: (type: string) => `arn:${stack.partition}:ec2:*:${stack.account}:${type}/*`,
       snapshots: `arn:${stack.partition}:ec2:*::snapshot/*`,
-      iam: (type) => `arn:${stack.partition}:iam::${stack.account}:${type}/*`,
-      ownRoles: [`arn:${stack.partition}:iam::${stack.account}:role/FirebreakResponder`],
-    });
-    expect(permissionStatements(template)).toEqual(planned.map(({ statement }) => stack.resolve(statement.toStatementJson())));
+      iam: (type: string) => `arn:${stack.partition}:iam::${stack.account}:${type}/*`,
+      ownRoles: ['FirebreakResponder', 'FirebreakSessionRevoker'].map((name) => `arn:${stack.partition}:iam::${stack.account}:role/${name}`),
+      privilegedRoles: privilegedRoleArns(`arn:${stack.partition}:iam::${stack.account}:role/`, DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS),
+    };
+    const resolvedPlan = (planned: ReturnType<typeof planStatements>) => planned.map(({ statement }) => stack.resolve(statement.toStatementJson()));
+    // The member role: everything but the role-policy writes; the session revoker: those and the profile read.
+    expect(permissionStatements(template)).toEqual(resolvedPlan(planStatements(actions.filter((a) => a !== 'iam:PutRolePolicy'), arns)));
+    expect(permissionStatements(template, 'SessionRevokerRole')).toEqual(
+      resolvedPlan(planStatements(['iam:PutRolePolicy', 'iam:GetInstanceProfile'], arns)),
+    );
   });
 
   it('has no wildcard action anywhere in the template, trust policy included', () => {
@@ -387,7 +480,7 @@ describe('MemberRoleStack for StackSets', () => {
     const { app, template } = synthesize();
 
     const json = template.toJSON() as Record<string, Record<string, unknown> | undefined>;
-    expect(Object.keys(json.Parameters ?? {})).toEqual(['SecurityAccountId']);
+    expect(Object.keys(json.Parameters ?? {})).toEqual(['SecurityAccountId', 'SecurityRegion']);
     expect(json.Rules).toBeUndefined();
     const assembly = app.synth();
     const assets = JSON.parse(
@@ -412,6 +505,7 @@ describe('MemberRoleStack under cdk-nag AwsSolutionsChecks', () => {
     const app = new App();
     new MemberRoleStack(app, 'FirebreakMemberRole', {
       iamActions: [...everyRegisteredMemberAction(), 'ec2:AssociateIamInstanceProfile', 'ec2:DeleteSecurityGroup'],
+      responders: RESPONDERS,
       externalId: 'firebreak-org-7f3a',
     });
 
@@ -420,7 +514,7 @@ describe('MemberRoleStack under cdk-nag AwsSolutionsChecks', () => {
 
   it('fails the synth on a wildcard nobody acknowledged, so the check above can fail', () => {
     const app = new App();
-    const stack = new MemberRoleStack(app, 'FirebreakMemberRole', { iamActions: ['ec2:DescribeInstances'] });
+    const stack = new MemberRoleStack(app, 'FirebreakMemberRole', { iamActions: ['ec2:DescribeInstances'], responders: RESPONDERS });
     stack.role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['ec2:TerminateInstances'], resources: ['arn:aws:ec2:*:*:instance/*'] }),
     );

@@ -179,6 +179,13 @@ export async function putGameDayEvent(eventBridge: EventBridgeClient, entry: Gam
   try {
     answer = await eventBridge.send(new PutEventsCommand({ Entries: [{ ...entry, Resources: [...entry.Resources] }] }));
   } catch (error) {
+    // The game-day bus denies every principal but the deployment's gameDayPrincipals, whatever IAM allows.
+    if (isAccessDeniedAwsError(error) && !credentialsProblem(error)) {
+      throw new InjectionRejectedError(
+        `not allowed to call events:PutEvents on bus ${entry.EventBusName} (${awsErrorCode(error) ?? 'AccessDenied'}): the game-day bus admits only the deployment's gameDayPrincipals, so your principal must be one of them (and hold events:PutEvents on the bus); nothing was injected`,
+        { cause: error },
+      );
+    }
     throw callError(error, 'events:PutEvents', rejectedError);
   }
   const result = answer.Entries?.[0];
@@ -188,7 +195,7 @@ export async function putGameDayEvent(eventBridge: EventBridgeClient, entry: Gam
       code === 'NotAuthorizedForSourceException'
         ? ` (EventBridge refuses custom events whose source starts with "aws."; game-day events use ${GAMEDAY_SOURCE})`
         : code === 'AccessDeniedException'
-          ? ` (your role needs events:PutEvents on the bus ${entry.EventBusName})`
+          ? ` (the game-day bus ${entry.EventBusName} admits only the deployment's gameDayPrincipals: your principal must be one of them and hold events:PutEvents on the bus)`
           : '';
     throw new InjectionRejectedError(
       `EventBridge refused the game-day event on bus ${entry.EventBusName}: ${code}${result?.ErrorMessage ? `: ${result.ErrorMessage}` : ''}${hint}; nothing was injected (FailedEntryCount ${answer.FailedEntryCount ?? 0})`,

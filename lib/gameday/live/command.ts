@@ -1,7 +1,8 @@
 /**
  * `firebreak gameday inject`: a live game day against the deployed stack.
  * - Template injection (default): a finding or alarm from the catalogue (./catalogue.ts), aimed at a
- *   real instance, put on the stack's bus with source firebreak.gameday.
+ *   real instance, put on the stack's game-day bus with source firebreak.gameday (the bus exists
+ *   only when the deployment names game-day principals; never the default bus).
  * - `--guardduty-samples TYPE,…`: GuardDuty's own sample findings (CreateSampleFindings); triage runs
  *   them in dry-run.
  * - `--watch`: follows the playbook executions it caused and prints their timeline and the time to
@@ -391,8 +392,11 @@ its deterministic playbook execution name is new too. Step Functions refuses a r
 for 90 days, and Firebreak treats a repeated name as a duplicate delivery.
 
 Events are put with source firebreak.gameday (EventBridge refuses custom sources starting with "aws.")
-and detail-type "GuardDuty Finding" or "CloudWatch Alarm State Change". The bus, the playbook state
-machines and the mode come from the outputs of the deployed stack (--stack, default ${DEFAULT_STACK_NAME}).
+and detail-type "GuardDuty Finding" or "CloudWatch Alarm State Change", on the deployment's game-day
+bus (its GameDayEventBusName output), never the default bus. That bus exists only when the stack was
+deployed with -c gameDayPrincipals=<principal ARNs>, and admits only those principals: inject with one
+of them. The playbook state machines and the mode also come from the outputs of the deployed stack
+(--stack, default ${DEFAULT_STACK_NAME}).
 
 Exit status: 0 injected (and, with --watch, every execution succeeded); 1 AWS refused the injection, an
 execution failed, or --timeout passed; 2 something is missing (credentials, region, stack, output,
@@ -418,7 +422,7 @@ export function createInjectCommand(overrides: Partial<InjectDependencies> = {})
       .option('--describe', "fill the finding's ENIs, VPC, groups, instance profile and tags from ec2:DescribeInstances")
       .option('--severity <score>', "override the template's severity (GuardDuty's 1.0–10.0)")
       .option('--type <findingType>', "override the template's GuardDuty finding type")
-      .option('--event-bus <name>', 'bus to put the event on (default: the stack output EventBusName)')
+      .option('--event-bus <name>', 'bus to put the event on (default: the stack output GameDayEventBusName; never the default bus)')
       .option('--stack <name>', 'name of the deployed CloudFormation stack', DEFAULT_STACK_NAME)
       .option('--guardduty-samples <types>', 'instead of a template: ask GuardDuty for sample findings of these types (comma-separated); they run in dry-run')
       .option('--watch', 'follow the playbook executions it caused until they end, with their timeline and the time to containment')

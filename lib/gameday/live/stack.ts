@@ -1,7 +1,8 @@
 /**
  * What the live game day needs to know of the deployed stack, read from its CloudFormation outputs
- * (lib/stack/firebreak-stack.ts declares them: EventBusName, DispatcherArn, Playbook<Name>Arn per
- * playbook, Mode, …). Pure: the outputs come in as DescribeStacks returned them. The reading is
+ * (lib/stack/firebreak-stack.ts declares them: GameDayEventBusName and GameDaysEnabled,
+ * DispatcherArn, Playbook<Name>Arn per playbook, Mode, …). Game-day events go only to the
+ * deployment's game-day bus, which exists only when the deployment names game-day principals. Pure: the outputs come in as DescribeStacks returned them. The reading is
  * tolerant (key case, a comma-separated PlaybookStateMachineArns list, a bus given as an ARN)
  * because stacks deployed by older or newer versions name things slightly differently; what is
  * really missing is named exactly, with what to do about it.
@@ -25,7 +26,10 @@ export interface DeployedPlaybook {
 export interface DeployedStack {
   readonly stackName: string;
   readonly outputs: readonly StackOutput[];
+  /** The game-day bus (GameDayEventBusName), when the deployment enables game days. */
   readonly eventBusName?: string;
+  /** The GameDaysEnabled output: false when the deployment accepts no game-day event. */
+  readonly gameDaysEnabled?: boolean;
   readonly dispatcherArn?: string;
   readonly playbooks: readonly DeployedPlaybook[];
   /** `dry-run` or `enforce` (the `Mode` output), when the stack says. */
@@ -36,7 +40,8 @@ export interface DeployedStack {
 
 /** The output keys this module reads. */
 export const OUTPUT_KEYS = {
-  eventBus: 'EventBusName',
+  eventBus: 'GameDayEventBusName',
+  gameDaysEnabled: 'GameDaysEnabled',
   dispatcher: 'DispatcherArn',
   playbookList: 'PlaybookStateMachineArns',
   mode: 'Mode',
@@ -92,10 +97,12 @@ export function readDeployedStack(stackName: string, outputs: readonly StackOutp
   const eventBus = output(outputs, OUTPUT_KEYS.eventBus)?.value;
   const dispatcher = output(outputs, OUTPUT_KEYS.dispatcher)?.value;
   const mode = output(outputs, OUTPUT_KEYS.mode)?.value;
+  const enabled = output(outputs, OUTPUT_KEYS.gameDaysEnabled)?.value.trim().toLowerCase();
   return {
     stackName,
     outputs,
     ...(eventBus ? { eventBusName: busName(eventBus) } : {}),
+    ...(enabled === 'true' || enabled === 'false' ? { gameDaysEnabled: enabled === 'true' } : {}),
     ...(dispatcher ? { dispatcherArn: dispatcher } : {}),
     playbooks: [...playbooks.values()].sort((a, b) => a.name.localeCompare(b.name)),
     ...(mode ? { mode } : {}),
@@ -111,11 +118,29 @@ function missingOutput(stack: DeployedStack, key: string, alternative: string): 
   );
 }
 
-/** The bus to put game-day events on: `--event-bus`, else the EventBusName output. */
+/** How to turn game days on, said wherever they are found off. */
+export const ENABLE_GAME_DAYS =
+  'redeploy it with the principals allowed to inject (`npx cdk deploy -c gameDayPrincipals=arn:aws:iam::<account>:role/<game-day role>`)';
+
+/**
+ * The bus to put game-day events on: `--event-bus`, else the GameDayEventBusName output. Refuses
+ * the default bus (Firebreak never accepts game-day events there) and says clearly when the
+ * deployment has game days off.
+ */
 export function requireEventBus(stack: DeployedStack, flag: string | undefined): string {
+  if (flag !== undefined && busName(flag) === 'default') {
+    throw new LiveSetupError(
+      `--event-bus default: Firebreak accepts no game-day event on the default bus (anyone with events:PutEvents there could forge one); drop --event-bus to use the stack's game-day bus${stack.eventBusName ? ` (${stack.eventBusName})` : ''}`,
+    );
+  }
+  if (stack.gameDaysEnabled === false && stack.eventBusName === undefined) {
+    throw new LiveSetupError(
+      `game days are not enabled in stack ${stack.stackName} (its GameDaysEnabled output is false, so it has no game-day bus and accepts no injection); nothing was injected: ${ENABLE_GAME_DAYS}`,
+    );
+  }
   if (flag) return busName(flag);
   if (stack.eventBusName) return stack.eventBusName;
-  throw missingOutput(stack, OUTPUT_KEYS.eventBus, 'pass --event-bus NAME (Firebreak\'s rules listen on the default bus)');
+  throw missingOutput(stack, OUTPUT_KEYS.eventBus, `pass --event-bus NAME (the deployment's game-day bus); if it has none, ${ENABLE_GAME_DAYS}`);
 }
 
 /** The playbook state machines to follow with --watch. */

@@ -44,7 +44,7 @@ const ENTRY: GameDayEntry = {
   Detail: '{"id":"9f8e7d6c5b4a39281706f5e4d3c2b1a0"}',
   Resources: [],
   Time: new Date('2026-11-20T10:15:30.000Z'),
-  EventBusName: 'default',
+  EventBusName: 'Firebreak-gameday',
 };
 
 describe('resolveRegion', () => {
@@ -97,7 +97,7 @@ describe('describeStack', () => {
           StackStatus: 'UPDATE_COMPLETE',
           CreationTime: new Date(),
           Outputs: [
-            { OutputKey: 'EventBusName', OutputValue: 'default' },
+            { OutputKey: 'GameDayEventBusName', OutputValue: 'Firebreak-gameday' },
             { OutputKey: 'Mode', OutputValue: 'dry-run' },
             { OutputKey: 'PlaybookEc2ReconnaissanceArn', OutputValue: 'arn:aws:states:eu-west-1:111122223333:stateMachine:Firebreak-ec2-reconnaissance', Description: 'Playbook ec2-reconnaissance' },
           ],
@@ -108,7 +108,7 @@ describe('describeStack', () => {
     const stack = await describeStack(new CloudFormationClient({ region: REGION }), 'Firebreak', WHERE);
 
     expect(cloudFormation.commandCalls(DescribeStacksCommand).map((call) => call.args[0].input)).toEqual([{ StackName: 'Firebreak' }]);
-    expect(stack).toMatchObject({ stackName: 'Firebreak', eventBusName: 'default', mode: 'dry-run', playbooks: [{ name: 'ec2-reconnaissance' }] });
+    expect(stack).toMatchObject({ stackName: 'Firebreak', eventBusName: 'Firebreak-gameday', mode: 'dry-run', playbooks: [{ name: 'ec2-reconnaissance' }] });
   });
 
   it('says the stack is not deployed there, where it looked, and how to deploy it', async () => {
@@ -202,7 +202,7 @@ describe('putGameDayEvent', () => {
             Detail: '{"id":"9f8e7d6c5b4a39281706f5e4d3c2b1a0"}',
             Resources: [],
             Time: new Date('2026-11-20T10:15:30.000Z'),
-            EventBusName: 'default',
+            EventBusName: 'Firebreak-gameday',
           },
         ],
       },
@@ -217,7 +217,7 @@ describe('putGameDayEvent', () => {
 
     await expect(putGameDayEvent(new EventBridgeClient({ region: REGION }), { ...ENTRY, Source: 'aws.guardduty' })).rejects.toThrow(
       new InjectionRejectedError(
-        'EventBridge refused the game-day event on bus default: NotAuthorizedForSourceException: Not authorized for the source. (EventBridge refuses custom events whose source starts with "aws."; game-day events use firebreak.gameday); nothing was injected (FailedEntryCount 1)',
+        'EventBridge refused the game-day event on bus Firebreak-gameday: NotAuthorizedForSourceException: Not authorized for the source. (EventBridge refuses custom events whose source starts with "aws."; game-day events use firebreak.gameday); nothing was injected (FailedEntryCount 1)',
       ),
     );
   });
@@ -226,7 +226,7 @@ describe('putGameDayEvent', () => {
     eventBridge.on(PutEventsCommand).resolves({ Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'try again' }] });
 
     await expect(putGameDayEvent(new EventBridgeClient({ region: REGION }), ENTRY)).rejects.toThrow(
-      'EventBridge refused the game-day event on bus default: InternalFailure: try again; nothing was injected (FailedEntryCount 0)',
+      'EventBridge refused the game-day event on bus Firebreak-gameday: InternalFailure: try again; nothing was injected (FailedEntryCount 0)',
     );
   });
 

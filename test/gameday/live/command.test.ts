@@ -27,7 +27,8 @@ const COMPROMISED = machine('compromised-ec2-instance');
 const OUTPUTS: Output[] = [
   { OutputKey: 'DispatcherArn', OutputValue: DISPATCHER },
   { OutputKey: 'PlaybookCompromisedEc2InstanceArn', OutputValue: COMPROMISED, Description: 'Playbook compromised-ec2-instance' },
-  { OutputKey: 'EventBusName', OutputValue: 'default' },
+  { OutputKey: 'GameDayEventBusName', OutputValue: 'Firebreak-gameday' },
+  { OutputKey: 'GameDaysEnabled', OutputValue: 'true' },
   { OutputKey: 'Mode', OutputValue: 'dry-run' },
 ];
 
@@ -35,7 +36,7 @@ const OUTPUTS: Output[] = [
 const EXECUTION_NAME = buildInjection(
   findLiveTemplate('backdoor-c2')!,
   { instanceId: INSTANCE, account: ACCOUNT, region: REGION, partition: 'aws' },
-  { account: ACCOUNT, region: REGION, eventBusName: 'default' },
+  { account: ACCOUNT, region: REGION, eventBusName: 'Firebreak-gameday' },
   { findingId: FINDING_ID, eventId: EVENT_ID, now: INJECTED_AT },
 ).executionName;
 
@@ -139,7 +140,7 @@ describe('firebreak gameday inject (template)', () => {
     expect(result.code).toBe(0);
     expect(putInputs()).toHaveLength(1);
     const entry = putInputs()[0]!.Entries![0]!;
-    expect(entry).toMatchObject({ Source: 'firebreak.gameday', DetailType: 'GuardDuty Finding', EventBusName: 'default', Resources: [], Time: new Date('2026-11-20T10:15:30.000Z') });
+    expect(entry).toMatchObject({ Source: 'firebreak.gameday', DetailType: 'GuardDuty Finding', EventBusName: 'Firebreak-gameday', Resources: [], Time: new Date('2026-11-20T10:15:30.000Z') });
     expect(JSON.parse(entry.Detail!)).toMatchObject({ id: FINDING_ID, type: 'Backdoor:EC2/C&CActivity.B', accountId: ACCOUNT, resource: { instanceDetails: { instanceId: INSTANCE } } });
     expect(result.out).toContain(`Stack Firebreak in ${REGION}/${ACCOUNT}: mode dry-run; injecting as ${CALLER}.`);
     expect(result.out).toContain(`its playbook execution will be named ${EXECUTION_NAME} (the shipped playbooks route it to compromised-ec2-instance)`);
@@ -283,13 +284,35 @@ describe('firebreak gameday inject: what is missing', () => {
     expect(putInputs()).toEqual([]);
   });
 
-  it('exits 2 naming the missing EventBusName output', async () => {
-    stackWith(OUTPUTS.filter((output) => output.OutputKey !== 'EventBusName'));
+  it('exits 2 naming the missing GameDayEventBusName output of an older stack', async () => {
+    stackWith(OUTPUTS.filter((output) => !output.OutputKey!.startsWith('GameDay')));
 
     const result = await run(['--instance', INSTANCE]);
 
     expect(result.code).toBe(2);
-    expect(result.err).toContain('stack Firebreak has no output EventBusName');
+    expect(result.err).toContain('stack Firebreak has no output GameDayEventBusName');
+    expect(putInputs()).toEqual([]);
+  });
+
+  it('exits 2 saying game days are not enabled in a deployment without game-day principals, and injects nothing', async () => {
+    stackWith([
+      ...OUTPUTS.filter((output) => !output.OutputKey!.startsWith('GameDay')),
+      { OutputKey: 'GameDaysEnabled', OutputValue: 'false' },
+    ]);
+
+    const result = await run(['--instance', INSTANCE]);
+
+    expect(result.code).toBe(2);
+    expect(result.err).toContain('firebreak gameday inject: game days are not enabled in stack Firebreak');
+    expect(result.err).toContain('-c gameDayPrincipals=');
+    expect(putInputs()).toEqual([]);
+  });
+
+  it('exits 2 on --event-bus default and injects nothing: Firebreak accepts no game-day event there', async () => {
+    const result = await run(['--instance', INSTANCE, '--event-bus', 'default']);
+
+    expect(result.code).toBe(2);
+    expect(result.err).toContain('Firebreak accepts no game-day event on the default bus');
     expect(putInputs()).toEqual([]);
   });
 
@@ -309,7 +332,20 @@ describe('firebreak gameday inject: what is missing', () => {
     const result = await run(['--instance', INSTANCE]);
 
     expect(result.code).toBe(1);
-    expect(result.err).toContain('EventBridge refused the game-day event on bus default: AccessDeniedException: not authorized (your role needs events:PutEvents on the bus default)');
+    expect(result.err).toContain(
+      "EventBridge refused the game-day event on bus Firebreak-gameday: AccessDeniedException: not authorized (the game-day bus Firebreak-gameday admits only the deployment's gameDayPrincipals: your principal must be one of them and hold events:PutEvents on the bus)",
+    );
+  });
+
+  it('exits 1 saying the principal must be a game-day principal when the bus policy denies the call', async () => {
+    eventBridge.on(PutEventsCommand).rejects(Object.assign(new Error('explicit deny in a resource-based policy'), { name: 'AccessDeniedException', $metadata: {} }));
+
+    const result = await run(['--instance', INSTANCE]);
+
+    expect(result.code).toBe(1);
+    expect(result.err).toContain(
+      "not allowed to call events:PutEvents on bus Firebreak-gameday (AccessDeniedException): the game-day bus admits only the deployment's gameDayPrincipals, so your principal must be one of them",
+    );
   });
 
   it('--dry-run-only refuses an enforce stack with exit 2 and injects nothing; it lets a dry-run stack through', async () => {

@@ -12,7 +12,8 @@ const DEPLOYED: StackOutput[] = [
   { key: 'PlaybookEc2ReconnaissanceArn', value: ARN('Firebreak-ec2-reconnaissance'), description: 'Playbook ec2-reconnaissance' },
   { key: 'AlertTopicArn', value: 'arn:aws:sns:eu-west-1:111122223333:Firebreak-AlertTopic' },
   { key: 'StateTableName', value: 'Firebreak-StateTable' },
-  { key: 'EventBusName', value: 'default', description: 'Where game-day events are put (source firebreak.gameday)' },
+  { key: 'GameDayEventBusName', value: 'Firebreak-gameday', description: 'Where game-day events are put (source firebreak.gameday)' },
+  { key: 'GameDaysEnabled', value: 'true' },
   { key: 'Mode', value: 'dry-run', description: 'dry-run: every playbook runs in dry-run' },
 ];
 
@@ -21,7 +22,8 @@ describe('readDeployedStack', () => {
     expect(readDeployedStack('Firebreak', DEPLOYED)).toEqual({
       stackName: 'Firebreak',
       outputs: DEPLOYED,
-      eventBusName: 'default',
+      eventBusName: 'Firebreak-gameday',
+      gameDaysEnabled: true,
       dispatcherArn: ARN('Firebreak-dispatcher'),
       playbooks: [
         { name: 'compromised-ec2-instance', stateMachineArn: ARN('Firebreak-compromised-ec2-instance') },
@@ -43,7 +45,7 @@ describe('readDeployedStack', () => {
   it('accepts a comma-separated PlaybookStateMachineArns output, a bus given as an ARN, and keys in another case', () => {
     const stack = readDeployedStack('Firebreak', [
       { key: 'PlaybookStateMachineArns', value: `${ARN('Firebreak-a')}, ${ARN('Firebreak-b')}` },
-      { key: 'eventbusname', value: 'arn:aws:events:eu-west-1:111122223333:event-bus/security' },
+      { key: 'gamedayeventbusname', value: 'arn:aws:events:eu-west-1:111122223333:event-bus/security' },
       { key: 'mode', value: 'enforce' },
     ]);
 
@@ -61,24 +63,49 @@ describe('readDeployedStack', () => {
 });
 
 describe('requireEventBus', () => {
-  it('prefers --event-bus over the output', () => {
+  /** A stack deployed without gameDayPrincipals: no bus, and it says so. */
+  const GAME_DAYS_OFF = DEPLOYED.filter((output) => output.key !== 'GameDayEventBusName').map((output) =>
+    output.key === 'GameDaysEnabled' ? { ...output, value: 'false' } : output,
+  );
+
+  it('takes the game-day bus from the output, and --event-bus over it', () => {
     expect(requireEventBus(readDeployedStack('Firebreak', DEPLOYED), 'security')).toBe('security');
-    expect(requireEventBus(readDeployedStack('Firebreak', DEPLOYED), undefined)).toBe('default');
+    expect(requireEventBus(readDeployedStack('Firebreak', DEPLOYED), undefined)).toBe('Firebreak-gameday');
   });
 
-  it('names the missing EventBusName output, the outputs there are, and what to do', () => {
-    const stack = readDeployedStack('Firebreak', DEPLOYED.filter((output) => output.key !== 'EventBusName'));
+  it('says clearly when the deployment has game days off, and how to turn them on', () => {
+    const stack = readDeployedStack('Firebreak', GAME_DAYS_OFF);
+
+    expect(stack.gameDaysEnabled).toBe(false);
+    expect(() => requireEventBus(stack, undefined)).toThrow(
+      new LiveSetupError(
+        'game days are not enabled in stack Firebreak (its GameDaysEnabled output is false, so it has no game-day bus and accepts no injection); nothing was injected: redeploy it with the principals allowed to inject (`npx cdk deploy -c gameDayPrincipals=arn:aws:iam::<account>:role/<game-day role>`)',
+      ),
+    );
+    expect(() => requireEventBus(stack, 'security')).toThrow(/game days are not enabled in stack Firebreak/);
+  });
+
+  it('refuses the default bus, where Firebreak accepts no game-day event', () => {
+    for (const flag of ['default', 'arn:aws:events:eu-west-1:111122223333:event-bus/default']) {
+      expect(() => requireEventBus(readDeployedStack('Firebreak', DEPLOYED), flag)).toThrow(
+        /--event-bus default: Firebreak accepts no game-day event on the default bus .*\(Firebreak-gameday\)/,
+      );
+    }
+  });
+
+  it('names the missing GameDayEventBusName output of an older stack, the outputs there are, and what to do', () => {
+    const stack = readDeployedStack('Firebreak', DEPLOYED.filter((output) => !output.key.startsWith('GameDay')));
 
     expect(() => requireEventBus(stack, undefined)).toThrow(
       new LiveSetupError(
-        "stack Firebreak has no output EventBusName (its outputs: AlertTopicArn, DispatcherArn, Mode, PlaybookCompromisedEc2InstanceArn, PlaybookEc2ReconnaissanceArn, StateTableName): redeploy it from this repository (`npx cdk deploy`) or pass --event-bus NAME (Firebreak's rules listen on the default bus)",
+        "stack Firebreak has no output GameDayEventBusName (its outputs: AlertTopicArn, DispatcherArn, Mode, PlaybookCompromisedEc2InstanceArn, PlaybookEc2ReconnaissanceArn, StateTableName): redeploy it from this repository (`npx cdk deploy`) or pass --event-bus NAME (the deployment's game-day bus); if it has none, redeploy it with the principals allowed to inject (`npx cdk deploy -c gameDayPrincipals=arn:aws:iam::<account>:role/<game-day role>`)",
       ),
     );
   });
 
   it('adds the stack status when the stack is not settled (a rollback leaves outputs out)', () => {
     expect(() => requireEventBus(readDeployedStack('Firebreak', [], 'ROLLBACK_COMPLETE'), undefined)).toThrow(
-      /has no output EventBusName \(its outputs: none; stack status ROLLBACK_COMPLETE\)/,
+      /has no output GameDayEventBusName \(its outputs: none; stack status ROLLBACK_COMPLETE\)/,
     );
   });
 });
