@@ -25,7 +25,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { Validations } from 'aws-cdk-lib';
+import { Annotations, Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ACTIONS, iamActionsForStep } from '../playbooks/actions';
 import { ALERT_RESPONDER, compilePlaybook, GUARD_RESPONDER, isGuardedPlaybook } from '../playbooks/compile';
@@ -341,6 +341,15 @@ export class FirebreakStack extends Stack {
       description: props.description ?? 'Firebreak: automated incident response for GuardDuty findings and CloudWatch alarms',
     });
     validateProps(props);
+    if (props.protectedTagKey !== undefined) {
+      // Anyone with ec2:CreateTags on an instance (often the instance's own role) can exempt it:
+      // only a service control policy on that tag key makes the rule safe (docs/security.md §B5).
+      Annotations.of(this).addWarningV2(
+        '@firebreak/protected-tag-key',
+        `protectedTagKey "${props.protectedTagKey}": any principal allowed ec2:CreateTags on an instance can exempt it from containment. ` +
+          'Deploy the service control policy of docs/security.md (B5) that reserves this tag key to named administrators, or use protectedInstanceIds instead.',
+      );
+    }
     const mode = props.mode ?? FIREBREAK_DEFAULTS.mode;
     const forceDryRun = (props.forceDryRun ?? FIREBREAK_DEFAULTS.forceDryRun) || mode === 'dry-run';
     const logRetention = (props.logRetentionDays ?? FIREBREAK_DEFAULTS.logRetentionDays) as logs.RetentionDays;

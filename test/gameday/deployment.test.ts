@@ -16,6 +16,7 @@ import {
 } from '../../lib/gameday/deployment';
 import type { DeployedRule, LocalDeploymentResources } from '../../lib/gameday/deployment';
 import type { PolicyStatement } from '../../lib/gameday/sim/iam-policy';
+import { LOCAL_GAMEDAY_PRINCIPAL } from '../../lib/gameday/definitions';
 import { synthesizeDefinitions } from '../../lib/stack/app';
 import type { SynthesizedDeployment } from '../../lib/stack/app';
 
@@ -30,7 +31,8 @@ const LOCAL: LocalDeploymentResources = {
 
 let deployment: SynthesizedDeployment;
 beforeAll(async () => {
-  const definitions = await synthesizeDefinitions({ context: { mode: 'enforce' } });
+  // The game day's own deployment: enforce, with game days enabled for its local principal.
+  const definitions = await synthesizeDefinitions({ context: { mode: 'enforce', gameDayPrincipals: [LOCAL_GAMEDAY_PRINCIPAL] } });
   deployment = definitions.deployment as SynthesizedDeployment;
 }, 60_000);
 

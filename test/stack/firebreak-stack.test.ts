@@ -1,4 +1,4 @@
-import { Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ACTIONS, iamActionsForStep } from '../../lib/playbooks/actions';
 import { compilePlaybook, isGuardedPlaybook } from '../../lib/playbooks/compile';
@@ -453,6 +453,13 @@ describe('FirebreakStack resources', () => {
       Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
       Condition: { StringEquals: { 'aws:SourceAccount': account } },
     });
+  });
+
+  it('warns at synth that tag-based protection is only safe with a service control policy, and only when it is configured', () => {
+    const withTag = Annotations.fromStack(synthesize({ protectedTagKey: 'firebreak:protected' }).stack);
+    withTag.hasWarning('/Firebreak', Match.stringLikeRegexp('protectedTagKey "firebreak:protected".*ec2:CreateTags.*service control policy'));
+    const withoutTag = Annotations.fromStack(synthesize({ protectedInstanceIds: ['i-0123456789abcdef0'] }).stack);
+    withoutTag.hasNoWarning('/Firebreak', Match.stringLikeRegexp('protectedTagKey'));
   });
 
   it('runs every responder on nodejs22.x, arm64, traced, with its own log group and the Firebreak environment', () => {
