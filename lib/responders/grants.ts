@@ -20,16 +20,15 @@ import { awsErrorCode, toResponderError } from '../aws/errors';
 import { BLAST_RADIUS_TTL_ATTRIBUTE } from './blast-radius';
 import { ResponderFailedError } from './errors';
 import type { ResponderMode } from './model';
+import { approvalRecordKey } from './approval-records';
 
 /** The state-table key of an execution's grant. */
 export function grantKey(executionArn: string): string {
   return `${STATE_KEY_PREFIX.grant}${executionArn}`;
 }
 
-/** The state-table key of an execution's approval record. */
-export function approvalKey(executionArn: string): string {
-  return `${STATE_KEY_PREFIX.approval}${executionArn}`;
-}
+/** The state-table key of an execution's approval record (one definition, in the approval store). */
+export const approvalKey = approvalRecordKey;
 
 /**
  * How long a grant stays usable after it becomes actionable (granted, or the approval deadline):
