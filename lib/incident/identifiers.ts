@@ -11,7 +11,7 @@
 import type { Incident } from './model';
 
 /** EC2 instance ids: `i-` and 8 (older) or 17 lowercase hex digits. */
-const INSTANCE_ID_FORMAT = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+export const INSTANCE_ID_FORMAT = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 
 /** Other EC2 resource ids that reach AWS calls (or alerts that people act on), by prefix. */
 const EC2_ID_FORMAT = {

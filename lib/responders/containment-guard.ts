@@ -48,6 +48,7 @@ import type { ResponderInput } from './responder-input';
 import { incidentSchema, parseResponderInput } from './responder-input';
 import { isPlaceholderInstanceId } from './instance-state';
 import { ResponderFailedError } from './errors';
+import { INSTANCE_ID_FORMAT } from '../incident/identifiers';
 
 export const CONTAINMENT_GUARD_RESPONDER = 'containment-guard';
 
@@ -170,7 +171,6 @@ export interface ContainmentGuardDeps {
 // Configuration
 // ---------------------------------------------------------------------------------------------
 
-const INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 
 const positiveInteger = (name: string, fallback: number) =>
   z
@@ -197,7 +197,7 @@ const guardEnvironmentSchema = z.object({
     .string()
     .optional()
     .transform((list) => (list ?? '').split(',').map((id) => id.trim()).filter((id) => id !== ''))
-    .pipe(z.array(z.string().regex(INSTANCE_ID, 'each protected instance id must look like i-0123456789abcdef0'))),
+    .pipe(z.array(z.string().regex(INSTANCE_ID_FORMAT, 'each protected instance id must look like i-0123456789abcdef0'))),
   FIREBREAK_PROTECTED_TAG_KEY: z
     .string()
     .trim()

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { RESPONDER_MODES } from '../responders/model';
 import { ROLE_NAME_PATTERN } from './iam-scopes';
+import { INSTANCE_ID_FORMAT } from '../incident/identifiers';
 
 /** The context keys Firebreak reads, in the order docs/deploy.md documents them. */
 export const CONTEXT_KEYS = [
@@ -75,7 +76,6 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 /** An IAM principal ARN: a user, a role or an account root (never a role session), `*` allowed in the name. */
 const PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(root|(user|role)\/[\w+=,.@/*-]+)$/;
 const PRINCIPAL_ARN_MESSAGE = 'each entry must be an IAM principal ARN such as arn:aws:iam::111122223333:role/GameDay (a role, a user or :root)';
-const INSTANCE_ID = /^i-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
@@ -85,7 +85,7 @@ const contextSchema = z.object({
   forceDryRun: bool.optional(),
   playbooksDir: z.string().min(1).optional(),
   protectedInstanceIds: list
-    .pipe(z.array(z.string().regex(INSTANCE_ID, 'each entry must be an instance id such as i-0123456789abcdef0')))
+    .pipe(z.array(z.string().regex(INSTANCE_ID_FORMAT, 'each entry must be an instance id such as i-0123456789abcdef0')))
     .optional(),
   protectedTagKey: z.string().trim().min(1).max(128, 'EC2 tag keys have at most 128 characters').optional(),
   memberRoleName: z.string().regex(ROLE_NAME, 'an IAM role name (at most 64 of letters, digits and +=,.@_-)').optional(),
