@@ -1,5 +1,5 @@
-/** triage Lambda: parses one event and picks the playbook, mode and reasons (logic in lib/playbooks/triage.ts). */
-import { createTriageHandler } from '../../lib/playbooks/triage';
+/** triage Lambda: parses one event and picks the playbook, mode and reasons (logic in lib/responders/triage-handler.ts and lib/playbooks/triage.ts). */
+import { createTriageHandler } from '../../lib/responders/triage-handler';
 import { createResponderLogger } from '../../lib/responders/logging';
 
 const logger = createResponderLogger('triage');

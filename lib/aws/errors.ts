@@ -8,7 +8,7 @@ import {
   ResponderAccessDeniedError,
   ResponderFailedError,
   TransientResponderError,
-} from '../responders/errors';
+} from '../contracts/responder-errors';
 
 const THROTTLING_CODES = new Set([
   'RequestLimitExceeded',

@@ -19,7 +19,7 @@ import { z } from 'zod';
 import { SECURITY_ENV } from '../contracts/security';
 import { SameAccountClientFactory, type AwsTarget, type ClientFactory } from './clients';
 import { awsErrorCode, toResponderError } from './errors';
-import { MemberRoleUnavailableError, ResponderFailedError, ResponderInputError, UnservedAccountError } from '../responders/errors';
+import { MemberRoleUnavailableError, ResponderFailedError, ResponderInputError, UnservedAccountError } from '../contracts/responder-errors';
 import type { ServedAccounts } from '../contracts/security';
 import { servedAccountsFromEnvironment, unservedAccountReason } from '../contracts/security';
 

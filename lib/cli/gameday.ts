@@ -21,9 +21,9 @@ import { runHolds, runScenario, verdictOf } from '../gameday/runner';
 import type { Scenario } from '../gameday/scenario';
 import { SCENARIO_SCHEMA_FILE, scenarioJsonSchemaText } from '../gameday/scenario-json-schema';
 import { validateScenarioDirectory } from '../gameday/scenario-loader';
-import { registerInjectCommand } from '../gameday/live/command';
+import { registerInjectCommand } from './gameday-inject';
 import { defaultTemplateDirectories, listTemplates } from '../gameday/templates';
-import type { CommandRegistrar } from './main';
+import type { CommandRegistrar } from './registrar';
 
 export const DEFAULT_SCENARIO_DIR = 'playbooks/scenarios';
 

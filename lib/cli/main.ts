@@ -7,8 +7,7 @@ import { registerApprovalCommands } from './approvals';
 import { registerGameDayCommands } from './gameday';
 import { registerPlaybookCommands } from './playbooks';
 import { registerReleaseCommands } from './release';
-
-export type CommandRegistrar = (program: Command, setExitCode: (code: number) => void) => void;
+import type { CommandRegistrar } from './registrar';
 
 // Each area adds its registrar here (one import + one entry).
 const registrars: CommandRegistrar[] = [

@@ -17,7 +17,7 @@ import type { Playbook, Step } from '../playbooks/model';
 import { routingTableFor } from '../playbooks/routing';
 import type { TriageDecision } from '../playbooks/triage';
 import { triage } from '../playbooks/triage';
-import type { CommandRegistrar } from './main';
+import type { CommandRegistrar } from './registrar';
 
 export const DEFAULT_PLAYBOOK_DIR = 'playbooks';
 

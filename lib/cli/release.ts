@@ -16,12 +16,12 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { callerIdentity, describeStack } from '../gameday/live/aws';
-import { DEFAULT_STACK_NAME } from '../gameday/live/command';
-import { LiveSetupError } from '../gameday/live/errors';
-import { describeInstanceToRelease, startReleaseExecution, watchReleaseExecution } from '../release/aws';
-import { ReleaseSetupError, releaseExitCodeFor } from '../release/errors';
-import type { ReleaseStateMachine } from '../release/request';
+import { callerIdentity, describeStack } from '../operator/aws';
+import { DEFAULT_STACK_NAME } from './gameday-inject';
+import { LiveSetupError } from '../operator/errors';
+import { describeInstanceToRelease, startReleaseExecution, watchReleaseExecution } from '../operator/release/aws';
+import { ReleaseSetupError, releaseExitCodeFor } from '../operator/release/errors';
+import type { ReleaseStateMachine } from '../operator/release/request';
 import {
   INCIDENT_KEY_PATTERN,
   INCIDENT_TAG,
@@ -33,11 +33,11 @@ import {
   checkReleasableInstanceId,
   incidentKeyFromTags,
   releaseStateMachineOf,
-} from '../release/request';
-import { formatReleaseOutcome, releaseOutcomesOf } from '../release/result';
+} from '../operator/release/request';
+import { formatReleaseOutcome, releaseOutcomesOf } from '../operator/release/result';
 import { executionLink, regionOfArn } from '../responders/console-links';
-import type { ResponderMode } from '../responders/model';
-import type { CommandRegistrar } from './main';
+import type { ResponderMode } from '../contracts/responder-mode';
+import type { CommandRegistrar } from './registrar';
 
 /** The SDK clients of one region. */
 export interface ReleaseClients {

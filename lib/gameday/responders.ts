@@ -7,7 +7,7 @@
  */
 import type { ClientFactory } from '../aws/clients';
 import { ServedAccountClientFactory, requireServedAccounts } from '../aws/member-accounts';
-import { createTriageHandler } from '../playbooks/triage';
+import { createTriageHandler } from '../responders/triage-handler';
 import { alertTopicArnFromEnv, createPublishAlertHandler } from '../responders/alert';
 import { createContainmentGuardHandler, readContainmentGuardConfig } from '../responders/containment-guard';
 import { DynamoDbGrantStore, releaseGrantCheck } from '../responders/grants';

@@ -6,7 +6,7 @@
 import type { Incident } from '../incident/model';
 import { parseEvent } from '../incident/parse';
 import type { Playbook } from '../playbooks/model';
-import { buildReleaseRequest, incidentKeyFromTags, RELEASE_PLAYBOOK } from '../release/request';
+import { buildReleaseRequest, incidentKeyFromTags, RELEASE_PLAYBOOK } from '../operator/release/request';
 import type { TriageDecision } from '../playbooks/triage';
 import type { SynthesizedDefinitions } from '../stack/app';
 import type { AccountInspection, GameDayBackend, GameDayCall, RehearsalFinding, ResolvedEnvironment } from './backend';
@@ -138,7 +138,7 @@ export function scenarioApprovalDesk(answers: readonly ApprovalDocument[], log: 
 
 /**
  * Starts the release-instance playbook for an instance of the environment as `firebreak release`
- * does (lib/release/request.ts): the incident key from the instance's firebreak:incident tag.
+ * does (lib/operator/release/request.ts): the incident key from the instance's firebreak:incident tag.
  */
 async function startRelease(
   engine: LocalEngine,

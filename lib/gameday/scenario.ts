@@ -8,7 +8,7 @@
  * file:line:col), and `playbooks/scenarios/scenario.schema.json` is generated from it.
  */
 import { z } from 'zod';
-import { RESPONDER_MODES } from '../responders/model';
+import { RESPONDER_MODES } from '../contracts/responder-mode';
 
 const NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 /** Logical resource names: letters, digits, `-`, `_` and `.` (YAML keys people read). */

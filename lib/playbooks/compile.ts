@@ -39,7 +39,7 @@
  * (plus one per Parallel), two for the guard (its Task and its Choice), and the failure and approval
  * paths' states only run when they are taken.
  */
-import { TRANSIENT_ERROR_NAMES } from '../responders/errors';
+import { TRANSIENT_ERROR_NAMES } from '../contracts/responder-errors';
 import { ACTIONS } from './actions';
 import type { ActionStep, ParallelStep, Playbook, PlaybookApproval, Step } from './model';
 import { approvalOf, flattenSteps, isAutomatic } from './model';
@@ -106,7 +106,7 @@ export const APPROVAL_WAIT_STATE = 'WaitForApproval';
 export const APPROVAL_GIVEN_STATE = 'ApprovalGiven';
 /** The callback integration: the function is invoked with `$$.Task.Token`, then the state waits for SendTaskSuccess/Failure. */
 export const WAIT_FOR_TASK_TOKEN_RESOURCE = `${LAMBDA_INVOKE_RESOURCE}.waitForTaskToken`;
-/** The error `firebreak reject` sends with SendTaskFailure (same value as lib/cli/approvals.ts). */
+/** The error `firebreak reject` sends with SendTaskFailure (same value as lib/operator/approvals.ts). */
 export const APPROVAL_REJECTED_ERROR = 'Firebreak.ApprovalRejected';
 
 /** State-name prefixes of the guarded variants of a playbook's steps. */

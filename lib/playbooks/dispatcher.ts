@@ -22,7 +22,7 @@
  * too (a string or number from an input transformer, an array from a manual StartExecution):
  * triage finds it invalid, and no state writes into the input.
  */
-import type { ResponderMode } from '../responders/model';
+import type { ResponderMode } from '../contracts/responder-mode';
 import type { AslDefinition, AslState, CompiledStateMachine } from './compile';
 import { ALERT_RESPONDER, functionPlaceholder, LAMBDA_INVOKE_RESOURCE } from './compile';
 

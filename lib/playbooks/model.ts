@@ -4,7 +4,7 @@
  * contract between the loader, triage, the compiler and the stack.
  */
 import type { AlarmState, IncidentSource, ResourceKind } from '../incident/model';
-import type { ResponderMode } from '../responders/model';
+import type { ResponderMode } from '../contracts/responder-mode';
 import type { ActionName } from './actions';
 
 export interface SeverityRange {

@@ -6,8 +6,8 @@
  * Lambda payload), so `parseRoutingTable` checks it with zod and refuses a malformed one loudly.
  */
 import { z } from 'zod';
-import type { ResponderMode } from '../responders/model';
-import { responderModeSchema } from '../responders/model';
+import type { ResponderMode } from '../contracts/responder-mode';
+import { responderModeSchema } from '../contracts/responder-mode';
 import type { Playbook, PlaybookMatch } from './model';
 import { flattenSteps, isAutomatic } from './model';
 import { INCIDENT_SOURCES, PLAYBOOK_NAME_PATTERN, RESOURCE_KINDS, RESOURCE_ROLES, STARTING_ALARM_STATES } from './schema';

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { ResourceKind } from '../incident/model';
-import { responderModeSchema } from '../responders/model';
+import { responderModeSchema } from '../contracts/responder-mode';
 import type { ActionName } from './actions';
 import { ACTION_NAMES, ACTIONS } from './actions';
 import { isGeneratedStateName } from './compile';

@@ -1,8 +1,7 @@
 /**
  * Triage: for one incident, which playbook runs (first match by priority) or none, in which mode,
- * and why, in sentences a person on call can read. `triage` is pure; `createTriageHandler` is the
- * Lambda's logic: it parses the raw event and never throws for a bad one (the dispatcher alerts
- * and keeps it), but refuses a malformed routing table (a deployment bug).
+ * and why, in sentences a person on call can read. Pure; the triage Lambda's handler
+ * (lib/responders/triage-handler.ts) parses the raw event and calls `triage`.
  *
  * Gates that always hold, whatever the playbooks say:
  * - an archived GuardDuty finding starts nothing (someone closed it);
@@ -18,21 +17,18 @@
  *   deployment does not serve (`unservedAccountReason`), whenever it would otherwise start a
  *   playbook or alert.
  */
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { z } from 'zod';
 import type { ServedAccounts } from '../contracts/security';
-import { servedAccountsFromEnvironment, unservedAccountReason } from '../contracts/security';
+import { unservedAccountReason } from '../contracts/security';
 import { describeIdentifierIssue, identifierIssues } from '../incident/identifiers';
 import type { Incident } from '../incident/model';
-import { EventParseError, executionNameFor, parseEvent } from '../incident/parse';
-import { incidentLoggerFrom } from '../responders/handler-logger';
-import type { IncidentLogger } from '../responders/logging';
-import type { ResponderMode } from '../responders/model';
+import type { EventParseError } from '../incident/parse';
+import { executionNameFor } from '../incident/parse';
+import type { ResponderMode } from '../contracts/responder-mode';
 import { ACTIONS, isActionName } from './actions';
 import { firstMatchingGlob, matchesAnyGlob } from './glob';
 import type { PlaybookMatch } from './model';
 import type { RoutedPlaybook, RoutingTable } from './routing';
-import { byPriority, parseRoutingTable, RoutingTableError } from './routing';
+import { byPriority } from './routing';
 
 export type TriageOutcome = 'start-playbook' | 'alert-only' | 'ignore' | 'invalid';
 
@@ -278,67 +274,5 @@ export function invalidEventDecision(error: EventParseError): TriageDecision {
     reasons: [`The event is not one Firebreak can read: ${error.message}. It is kept and alerted, not dropped.`],
     incident: null,
     error: { message: error.message, issues: error.issues.map((issue) => ({ path: issue.path, expected: issue.expected })) },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Lambda
-
-/** What the dispatcher sends the triage Lambda. */
-export interface TriageInput {
-  readonly event: unknown;
-  readonly routing: RoutingTable;
-  /** When the event reached Firebreak (ISO 8601); defaults to now. */
-  readonly receivedAt?: string;
-}
-
-const triageEnvelopeSchema = z.looseObject({
-  routing: z.unknown(),
-  receivedAt: z.iso.datetime({ offset: true }).optional(),
-});
-
-export interface TriageHandlerDependencies {
-  readonly logger: Logger | IncidentLogger;
-  /**
-   * The triage Lambda's environment (the stack's variables): FIREBREAK_SECURITY_ACCOUNT_ID,
-   * FIREBREAK_SERVED_ACCOUNT_IDS, FIREBREAK_ORGANIZATION_ID, FIREBREAK_MEMBER_ROLE_NAME. Without a
-   * readable security account id every incident is refused (alerted, never acted upon).
-   */
-  readonly environment: Readonly<Record<string, string | undefined>>;
-}
-
-/**
- * The triage Lambda's logic. A bad event yields outcome `invalid` (never a throw: the dispatcher
- * alerts and dead-letters it); a malformed routing table or input throws `RoutingTableError`.
- */
-export function createTriageHandler(dependencies: TriageHandlerDependencies): (input: unknown) => Promise<TriageDecision> {
-  // Read once: the environment is the deployment's, fixed for the life of the function.
-  const deployment: TriageDeployment = { servedAccounts: servedAccountsFromEnvironment(dependencies.environment) };
-  return async (input: unknown) => {
-    const envelope = triageEnvelopeSchema.safeParse(input);
-    if (!envelope.success) {
-      throw new RoutingTableError(`malformed triage input: ${envelope.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
-    }
-    const routing = parseRoutingTable(envelope.data.routing);
-    const event = (input as { event?: unknown }).event;
-    const receivedAt = envelope.data.receivedAt === undefined ? undefined : new Date(envelope.data.receivedAt);
-    let incident: Incident;
-    try {
-      incident = parseEvent(event, receivedAt === undefined ? {} : { receivedAt });
-    } catch (error) {
-      // parseEvent promises EventParseError only; anything else is wrapped so no event is lost.
-      const refusal = error instanceof EventParseError ? error : new EventParseError([{ path: '(root)', expected: 'an event the parser can read' }], { cause: error });
-      const logger = incidentLoggerFrom(dependencies.logger, 'unparsed-event');
-      logger.warn('event refused', { issues: refusal.issues });
-      return invalidEventDecision(refusal);
-    }
-    const decision = triage(incident, routing, deployment);
-    incidentLoggerFrom(dependencies.logger, incident.key).info('triage decision', {
-      outcome: decision.outcome,
-      playbook: decision.playbook,
-      mode: decision.mode,
-      executionName: decision.executionName,
-    });
-    return decision;
   };
 }

@@ -15,7 +15,8 @@ import type { GuardedOutcome } from '../playbooks/compile';
 import { GUARD_RESPONDER, GUARD_STATE } from '../playbooks/compile';
 import { consoleLinks } from './console-links';
 import type { ConsoleLink } from './console-links';
-import { executionContextSchema, IMPOSTOR_GROUP_ACTION, responderModeSchema } from './model';
+import { executionContextSchema, IMPOSTOR_GROUP_ACTION } from './model';
+import { responderModeSchema } from '../contracts/responder-mode';
 import { incidentSchema } from './responder-input';
 import { neutralizeText, quoteUntrusted } from './untrusted-text';
 

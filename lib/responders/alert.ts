@@ -14,12 +14,12 @@ import type { DeploymentEnvironment } from './effective-mode';
 import { effectiveMode } from './effective-mode';
 import type { AlertInput, AlertMessage } from './alert-message';
 import { alertInputSchema, buildAlertMessage } from './alert-message';
-import { ResponderAccessDeniedError, ResponderInputError, TransientResponderError } from './errors';
+import { ResponderAccessDeniedError, ResponderInputError, TransientResponderError } from '../contracts/responder-errors';
 import { incidentLoggerFrom } from './handler-logger';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import type { ApprovalStore } from './approval-records';
-import { ResponderFailedError } from './errors';
+import { ResponderFailedError } from '../contracts/responder-errors';
 
 export const ALERT_RESPONDER_NAME = 'publish-alert';
 

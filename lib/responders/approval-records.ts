@@ -10,7 +10,7 @@ import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ApprovalRecord } from '../contracts/security';
 import { STATE_KEY_PREFIX } from '../contracts/security';
 import { awsErrorCode, toResponderError } from '../aws/errors';
-import { ResponderFailedError } from './errors';
+import { ResponderFailedError } from '../contracts/responder-errors';
 
 /** The partition key of an execution's approval record. */
 export function approvalRecordKey(executionArn: string): string {

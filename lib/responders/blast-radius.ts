@@ -18,7 +18,7 @@ import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetItemCommand, ConditionalCheckFailedException, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { toResponderError } from '../aws/errors';
 import { STATE_KEY_PREFIX } from '../contracts/security';
-import { TransientResponderError } from './errors';
+import { TransientResponderError } from '../contracts/responder-errors';
 
 /** How many automatic containments an account may have in one window. */
 export interface BlastRadiusPolicy {

@@ -43,11 +43,12 @@ import {
 } from './blast-radius';
 import { incidentLoggerFrom } from './handler-logger';
 import type { IncidentLogger } from './logging';
-import type { ResponderMode, ResponderResult } from './model';
+import type { ResponderResult } from './model';
+import type { ResponderMode } from '../contracts/responder-mode';
 import type { ResponderInput } from './responder-input';
 import { incidentSchema, parseResponderInput } from './responder-input';
 import { isPlaceholderInstanceId } from './instance-state';
-import { ResponderFailedError } from './errors';
+import { ResponderFailedError } from '../contracts/responder-errors';
 import { INSTANCE_ID_FORMAT } from '../incident/identifiers';
 
 export const CONTAINMENT_GUARD_RESPONDER = 'containment-guard';

@@ -7,7 +7,7 @@
  */
 import { SECURITY_ENV } from '../contracts/security';
 import type { ActionLog } from './action-log';
-import type { ResponderMode } from './model';
+import type { ResponderMode } from '../contracts/responder-mode';
 
 /** What the deployment's environment says about its mode. */
 export type DeploymentMode = ResponderMode | 'unset' | 'invalid';

@@ -18,8 +18,8 @@ import type { ApprovalRecord, ContainmentGrant } from '../contracts/security';
 import { STATE_KEY_PREFIX } from '../contracts/security';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { BLAST_RADIUS_TTL_ATTRIBUTE } from './blast-radius';
-import { ResponderFailedError } from './errors';
-import type { ResponderMode } from './model';
+import { ResponderFailedError } from '../contracts/responder-errors';
+import type { ResponderMode } from '../contracts/responder-mode';
 import { approvalRecordKey } from './approval-records';
 
 /** The state-table key of an execution's grant. */

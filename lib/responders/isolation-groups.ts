@@ -36,10 +36,10 @@ import {
 import type { EC2Client, IpPermission, SecurityGroup } from '@aws-sdk/client-ec2';
 import { randomBytes } from 'node:crypto';
 import { awsErrorCode } from '../aws/errors';
-import { sendReadOnly } from '../aws/mutating';
+import { sendReadOnly } from './mutating';
 import { MANAGED_SECURITY_GROUP_TAG } from '../contracts/security';
 import { IMPOSTOR_GROUP_ACTION } from './model';
-import type { ResponderMode } from './model';
+import type { ResponderMode } from '../contracts/responder-mode';
 import type { PendingAction } from './pending-actions';
 import { mutateEc2, settleAll } from './pending-actions';
 

@@ -3,10 +3,8 @@
  * material of the incident timeline) and the shape of its result.
  */
 import { z } from 'zod';
+import type { ResponderMode } from '../contracts/responder-mode';
 
-export const RESPONDER_MODES = ['enforce', 'dry-run'] as const;
-export type ResponderMode = (typeof RESPONDER_MODES)[number];
-export const responderModeSchema = z.enum(RESPONDER_MODES);
 
 /**
  * - done: the change was made now.

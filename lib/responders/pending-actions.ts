@@ -4,7 +4,7 @@
  * leaves a call in flight when it fails.
  */
 import { toResponderError } from '../aws/errors';
-import { sendMutating } from '../aws/mutating';
+import { sendMutating } from './mutating';
 import type { ActionLog } from './action-log';
 import {
   MemberRoleUnavailableError,
@@ -12,8 +12,9 @@ import {
   ResponderFailedError,
   ResponderInputError,
   TransientResponderError,
-} from './errors';
-import type { ActionOutcome, ResponderMode } from './model';
+} from '../contracts/responder-errors';
+import type { ActionOutcome } from './model';
+import type { ResponderMode } from '../contracts/responder-mode';
 
 /** A timeline entry not yet stamped with its time (recorded in a fixed order once a phase ends). */
 export interface PendingAction {

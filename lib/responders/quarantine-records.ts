@@ -9,7 +9,7 @@ import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/clie
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { awsErrorCode, toResponderError } from '../aws/errors';
-import { ResponderFailedError } from './errors';
+import { ResponderFailedError } from '../contracts/responder-errors';
 import type { RecordSeal } from './record-integrity';
 import { RECORD_MAC_ALGORITHM, RECORD_SEAL_SCHEME } from './record-integrity';
 

@@ -20,7 +20,7 @@ import { createHash } from 'node:crypto';
 import { GenerateMacCommand, VerifyMacCommand } from '@aws-sdk/client-kms';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import { awsErrorCode, isTransientAwsError } from '../aws/errors';
-import { TransientResponderError } from './errors';
+import { TransientResponderError } from '../contracts/responder-errors';
 import type { QuarantineRecord } from './quarantine-records';
 
 /** The label of the serialization below; a new layout gets a new label. */

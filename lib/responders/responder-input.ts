@@ -6,9 +6,11 @@
  */
 import { z } from 'zod';
 import type { Incident } from '../incident/model';
-import { ResponderInputError } from './errors';
-import type { ExecutionContext, ResponderMode } from './model';
-import { executionContextSchema, responderModeSchema } from './model';
+import { ResponderInputError } from '../contracts/responder-errors';
+import type { ExecutionContext } from './model';
+import type { ResponderMode } from '../contracts/responder-mode';
+import { executionContextSchema } from './model';
+import { responderModeSchema } from '../contracts/responder-mode';
 
 const isoTime = z.string().min(1);
 

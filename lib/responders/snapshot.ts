@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { ClientFactory } from '../aws/clients';
 import { awsErrorCode, isTransientAwsError, toResponderError } from '../aws/errors';
-import { sendMutating, sendReadOnly } from '../aws/mutating';
+import { sendMutating, sendReadOnly } from './mutating';
 import type { Incident } from '../incident/model';
 import { ACTIONS } from '../playbooks/actions';
 import { ActionLog } from './action-log';

@@ -19,7 +19,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { APPROVER_IAM_ACTIONS } from '../cli/approvals';
+import { APPROVER_IAM_ACTIONS } from '../contracts/iam-actions';
 import { STATE_KEY_PREFIX } from '../contracts/security';
 import { APPROVAL_URL_OUTPUT_KEY } from '../responders/approval';
 import type { PlannedStatement } from './iam-scopes';

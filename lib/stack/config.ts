@@ -5,7 +5,7 @@
  * The defaults live in `FIREBREAK_DEFAULTS` (lib/stack/firebreak-stack.ts); docs/deploy.md lists the keys.
  */
 import { z } from 'zod';
-import { RESPONDER_MODES } from '../responders/model';
+import { RESPONDER_MODES } from '../contracts/responder-mode';
 import { ROLE_NAME_PATTERN } from './iam-scopes';
 import { INSTANCE_ID_FORMAT } from '../incident/identifiers';
 

@@ -45,7 +45,7 @@ import { SECURITY_ENV, STATE_KEY_PREFIX } from '../contracts/security';
 import { BLAST_RADIUS_TTL_ATTRIBUTE } from '../responders/blast-radius';
 import { CONTAINMENT_GUARD_IAM_ACTIONS } from '../responders/containment-guard';
 import { playbookRailsFor } from '../playbooks/rails';
-import type { ResponderMode } from '../responders/model';
+import type { ResponderMode } from '../contracts/responder-mode';
 import { accountRootArn, createAlertChannels, defaultDeploymentPrincipalArns } from './alerting';
 import { Approvals, RecordKey, grantStateItems } from './approvals';
 import { CompiledStateMachineConstruct } from './compiled-state-machine';

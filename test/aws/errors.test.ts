@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toResponderError } from '../../lib/aws/errors';
-import { ResponderAccessDeniedError, ResponderFailedError, TransientResponderError } from '../../lib/responders/errors';
+import { ResponderAccessDeniedError, ResponderFailedError, TransientResponderError } from '../../lib/contracts/responder-errors';
 
 function sdkError(name: string, httpStatusCode = 400): Error {
   return Object.assign(new Error(`${name} happened`), { name, $metadata: { httpStatusCode } });

@@ -20,7 +20,7 @@ import {
   ResponderInputError,
   TransientResponderError,
   UnservedAccountError,
-} from '../../lib/responders/errors';
+} from '../../lib/contracts/responder-errors';
 import { silentLogger } from '../../lib/responders/logging';
 import { snapshotVolumes } from '../../lib/responders/snapshot';
 import { ec2Incident } from '../support/incidents';

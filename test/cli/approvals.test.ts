@@ -3,8 +3,9 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { mockClient } from 'aws-sdk-client-mock';
 import { Command } from 'commander';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { ApprovalCliDependencies } from '../../lib/cli/approvals';
-import { ApprovalRefusedError, ApprovalSetupError, answer, createApprovalCommands, signedAnswer } from '../../lib/cli/approvals';
+import { createApprovalCommands } from '../../lib/cli/approvals';
+import type { ApprovalCliDependencies } from '../../lib/operator/approvals';
+import { ApprovalRefusedError, ApprovalSetupError, answer, signedAnswer } from '../../lib/operator/approvals';
 import { buildProgram } from '../../lib/cli/main';
 
 const EXECUTION = 'arn:aws:states:eu-west-1:999988887777:execution:Firebreak-compromised-ec2-instance:gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d';

@@ -14,7 +14,7 @@ import { environmentSchema, settingsSchema } from '../../lib/gameday/scenario';
 import { aimEventAt, loadTemplate } from '../../lib/gameday/templates';
 import type { Playbook } from '../../lib/playbooks/model';
 import { loadPlaybookDirectory } from '../../lib/playbooks/loader';
-import { RELEASE_PLAYBOOK, buildReleaseRequest } from '../../lib/release/request';
+import { RELEASE_PLAYBOOK, buildReleaseRequest } from '../../lib/operator/release/request';
 import { approvalRecordKey } from '../../lib/responders/approval-records';
 import { quarantineRecordKey } from '../../lib/responders/quarantine-records';
 import type { SynthesizedDefinitions } from '../../lib/stack/app';

@@ -3,7 +3,7 @@ import { EC2Client, ModifyNetworkInterfaceAttributeCommand } from '@aws-sdk/clie
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHandler, handler } from '../../lambdas/quarantine-instance/index';
-import { ResponderInputError } from '../../lib/responders/errors';
+import { ResponderInputError } from '../../lib/contracts/responder-errors';
 import { silentLogger } from '../../lib/responders/logging';
 import { InMemoryQuarantineRecordStore } from '../../lib/responders/quarantine-records';
 import { EXECUTION, storeGranting } from '../support/grants';

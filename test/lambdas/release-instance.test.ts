@@ -2,7 +2,7 @@ import { AssociateIamInstanceProfileCommand, DescribeSecurityGroupsCommand, EC2C
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler, handler } from '../../lambdas/release-instance/index';
-import { ResponderInputError } from '../../lib/responders/errors';
+import { ResponderInputError } from '../../lib/contracts/responder-errors';
 import { silentLogger } from '../../lib/responders/logging';
 import { InMemoryQuarantineRecordStore } from '../../lib/responders/quarantine-records';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';

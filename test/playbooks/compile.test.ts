@@ -8,7 +8,7 @@ import {
   TRANSIENT_RETRY,
 } from '../../lib/playbooks/compile';
 import type { ActionStep, Playbook, Step } from '../../lib/playbooks/model';
-import { TRANSIENT_ERROR_NAMES } from '../../lib/responders/errors';
+import { TRANSIENT_ERROR_NAMES } from '../../lib/contracts/responder-errors';
 import { ec2Incident } from '../support/incidents';
 import { EXECUTION_ARN, namedError, runLocally, STATE_MACHINE_ARN } from './local-execution';
 import { guardResult } from './guarded-fixtures';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AslDefinition } from '../../lib/playbooks/compile';
-import { createTriageHandler } from '../../lib/playbooks/triage';
+import { createTriageHandler } from '../../lib/responders/triage-handler';
 import { silentLogger } from '../../lib/responders/logging';
 import {
   compileDispatcher,

@@ -5,7 +5,8 @@ import { identifierIssues, isPlaceholderInstanceId } from '../../lib/incident/id
 import type { Incident } from '../../lib/incident/model';
 import { executionNameFor, parseEvent } from '../../lib/incident/parse';
 import type { RoutedPlaybook, RoutingTable } from '../../lib/playbooks/routing';
-import { createTriageHandler, triage } from '../../lib/playbooks/triage';
+import { triage } from '../../lib/playbooks/triage';
+import { createTriageHandler } from '../../lib/responders/triage-handler';
 import type { TriageDeployment } from '../../lib/playbooks/triage';
 import { isPlaceholderInstanceId as responderPlaceholderRule } from '../../lib/responders/instance-state';
 import { silentLogger } from '../../lib/responders/logging';

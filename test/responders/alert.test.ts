@@ -14,7 +14,7 @@ import {
   publishAlert,
 } from '../../lib/responders/alert';
 import { buildAlertMessage } from '../../lib/responders/alert-message';
-import { ResponderAccessDeniedError, ResponderFailedError, ResponderInputError, TransientResponderError } from '../../lib/responders/errors';
+import { ResponderAccessDeniedError, ResponderFailedError, ResponderInputError, TransientResponderError } from '../../lib/contracts/responder-errors';
 import { silentLogger } from '../../lib/responders/logging';
 import { InMemoryApprovalStore } from '../../lib/responders/approval-records';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';

@@ -16,7 +16,7 @@ import {
   startSlot,
 } from '../../lib/responders/blast-radius';
 import type { ContainmentHold } from '../../lib/responders/blast-radius';
-import { ResponderAccessDeniedError, ResponderFailedError, TransientResponderError } from '../../lib/responders/errors';
+import { ResponderAccessDeniedError, ResponderFailedError, TransientResponderError } from '../../lib/contracts/responder-errors';
 
 const TABLE = 'firebreak-state';
 const ACCOUNT = '111122223333';

@@ -19,7 +19,7 @@ import {
   readContainmentGuardConfig,
 } from '../../lib/responders/containment-guard';
 import type { ContainmentGuardConfig, GuardResult } from '../../lib/responders/containment-guard';
-import { ResponderInputError, TransientResponderError } from '../../lib/responders/errors';
+import { ResponderInputError, TransientResponderError } from '../../lib/contracts/responder-errors';
 import { InMemoryGrantStore } from '../../lib/responders/grants';
 import { silentLogger } from '../../lib/responders/logging';
 import { EXECUTION } from '../support/grants';

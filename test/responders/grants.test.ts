@@ -3,7 +3,7 @@ import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbGrantStore, approvalKey, grantFromItem, grantKey } from '../../lib/responders/grants';
-import { ResponderFailedError, TransientResponderError } from '../../lib/responders/errors';
+import { ResponderFailedError, TransientResponderError } from '../../lib/contracts/responder-errors';
 import { EXECUTION_ARN, grantFor } from '../support/grants';
 import { ec2Incident } from '../support/incidents';
 

@@ -1,7 +1,7 @@
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ResponderFailedError, TransientResponderError } from '../../lib/responders/errors';
+import { ResponderFailedError, TransientResponderError } from '../../lib/contracts/responder-errors';
 import type { QuarantineRecord } from '../../lib/responders/quarantine-records';
 import {
   DynamoDbQuarantineRecordStore,

@@ -17,9 +17,9 @@ import { GetInstanceProfileCommand, IAMClient, PutRolePolicyCommand } from '@aws
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Incident } from '../../lib/incident/model';
-import { ResponderAccessDeniedError, TransientResponderError } from '../../lib/responders/errors';
+import { ResponderAccessDeniedError, TransientResponderError } from '../../lib/contracts/responder-errors';
 import { silentLogger } from '../../lib/responders/logging';
-import type { ResponderMode } from '../../lib/responders/model';
+import type { ResponderMode } from '../../lib/contracts/responder-mode';
 import type { QuarantineOptions } from '../../lib/responders/quarantine';
 import { quarantineInstance } from '../../lib/responders/quarantine';
 import type { QuarantineRecord } from '../../lib/responders/quarantine-records';

@@ -1,7 +1,7 @@
 import { GenerateMacCommand, KMSClient, VerifyMacCommand } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { TransientResponderError } from '../../lib/responders/errors';
+import { TransientResponderError } from '../../lib/contracts/responder-errors';
 import {
   KmsRecordSealer,
   RECORD_SEAL_SCHEME,

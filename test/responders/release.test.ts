@@ -12,9 +12,9 @@ import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/clie
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Incident } from '../../lib/incident/model';
-import { TransientResponderError } from '../../lib/responders/errors';
+import { TransientResponderError } from '../../lib/contracts/responder-errors';
 import { silentLogger } from '../../lib/responders/logging';
-import type { ResponderMode } from '../../lib/responders/model';
+import type { ResponderMode } from '../../lib/contracts/responder-mode';
 import { quarantineInstance } from '../../lib/responders/quarantine';
 import type { QuarantineRecord } from '../../lib/responders/quarantine-records';
 import { DynamoDbQuarantineRecordStore, InMemoryQuarantineRecordStore, quarantineRecordKey } from '../../lib/responders/quarantine-records';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ResponderInputError } from '../../lib/responders/errors';
+import { ResponderInputError } from '../../lib/contracts/responder-errors';
 import { parseResponderInput } from '../../lib/responders/responder-input';
 import { ec2Incident } from '../support/incidents';
 

@@ -9,7 +9,7 @@ import { blastRadiusSlotKey } from '../../lib/responders/blast-radius';
 import { grantKey } from '../../lib/responders/grants';
 import { playbookRailsFor } from '../../lib/playbooks/rails';
 import { quarantineRecordKey } from '../../lib/responders/quarantine-records';
-import { TRANSIENT_ERROR_NAMES } from '../../lib/responders/errors';
+import { TRANSIENT_ERROR_NAMES } from '../../lib/contracts/responder-errors';
 import type { Statement } from './support';
 import {
   action,

@@ -4,7 +4,7 @@
  * The local game day's timeline (lib/gameday/timeline.ts) has the same columns; it exports no
  * formatter, hence this small one.
  */
-import type { ContainmentMeasure, ExecutionReport, LiveTimelineRow } from './history';
+import type { ContainmentMeasure, ExecutionReport, LiveTimelineRow } from '../../operator/history';
 
 /** `+4.2s`, `+1m05.0s`, `-0.3s` (negative when this machine's clock is ahead of AWS's). */
 export function formatOffset(ms: number): string {

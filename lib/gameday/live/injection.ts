@@ -16,7 +16,7 @@ import { ALARM_DETAIL_TYPE, GAMEDAY_SOURCE, GUARDDUTY_DETAIL_TYPE } from '../../
 import { didYouMean } from '../../playbooks/errors';
 import { KNOWN_FINDING_TYPES } from '../../playbooks/finding-types';
 import type { AlarmTemplate, FindingTemplate, LiveTemplate, TemplateContext } from './catalogue';
-import { LiveSetupError } from './errors';
+import { LiveSetupError } from '../../operator/errors';
 
 /** What `ec2:DescribeInstances` says of the target (`--describe`), in the words a finding uses. */
 export interface DescribedInstance {

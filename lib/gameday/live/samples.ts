@@ -8,7 +8,7 @@
  */
 import { didYouMean } from '../../playbooks/errors';
 import { KNOWN_FINDING_TYPES } from '../../playbooks/finding-types';
-import { LiveSetupError } from './errors';
+import { LiveSetupError } from '../../operator/errors';
 
 /** CreateSampleFindings accepts up to 50 types per call (FindingTypes, 0–50 items). */
 export const MAX_SAMPLE_TYPES = 50;

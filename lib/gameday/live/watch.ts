@@ -13,11 +13,11 @@
  */
 import type { ExecutionListItem, HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
 import { isTransientAwsError } from '../../aws/errors';
-import { listExecutionsSince, readExecutionHistory } from './aws';
-import { WatchFailedError } from './errors';
-import type { ExecutionReport, LiveTimelineRow } from './history';
-import { executionReport } from './history';
-import type { DeployedPlaybook } from './stack';
+import { listExecutionsSince, readExecutionHistory } from '../../operator/aws';
+import { WatchFailedError } from '../../operator/errors';
+import type { ExecutionReport, LiveTimelineRow } from '../../operator/history';
+import { executionReport } from '../../operator/history';
+import type { DeployedPlaybook } from '../../operator/stack';
 
 export type WatchTarget =
   | { readonly kind: 'execution'; readonly executionName: string }

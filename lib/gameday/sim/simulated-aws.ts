@@ -24,7 +24,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsTarget, ClientFactory } from '../../aws/clients';
-import { MemberRoleUnavailableError } from '../../responders/errors';
+import { MemberRoleUnavailableError } from '../../contracts/responder-errors';
 import { EnvironmentBuilder } from './builder';
 import type {
   BuiltInstance,

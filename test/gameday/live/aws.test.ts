@@ -6,20 +6,17 @@ import { DescribeStateMachineCommand, GetExecutionHistoryCommand, ListExecutions
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSampleFindings, describeTargetInstance, findDetector, putGameDayEvent } from '../../../lib/gameday/live/aws';
 import {
   MAX_LIST_PAGES,
   callerIdentity,
-  createSampleFindings,
   describeStack,
-  describeTargetInstance,
   dispatcherLogGroup,
-  findDetector,
   listExecutionsSince,
-  putGameDayEvent,
   readExecutionHistory,
   resolveRegion,
-} from '../../../lib/gameday/live/aws';
-import { InjectionRejectedError, LiveSetupError, WatchFailedError } from '../../../lib/gameday/live/errors';
+} from '../../../lib/operator/aws';
+import { InjectionRejectedError, LiveSetupError, WatchFailedError } from '../../../lib/operator/errors';
 import type { GameDayEntry } from '../../../lib/gameday/live/injection';
 import { at, containedHistory } from './histories';
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LIVE_TEMPLATES, LIVE_TEMPLATE_NAMES, findLiveTemplate } from '../../../lib/gameday/live/catalogue';
 import type { LiveTemplate } from '../../../lib/gameday/live/catalogue';
-import { LiveSetupError } from '../../../lib/gameday/live/errors';
+import { LiveSetupError } from '../../../lib/operator/errors';
 import { GAMEDAY_DETECTOR_ID, buildInjection, checkFindingType, gameDayAlarmName } from '../../../lib/gameday/live/injection';
 import type { DescribedInstance, InjectionBus, InjectionIds, InjectionTarget } from '../../../lib/gameday/live/injection';
 import { executionNameFor, parseEvent } from '../../../lib/incident/parse';

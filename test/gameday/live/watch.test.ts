@@ -1,9 +1,9 @@
 import { GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { LiveTimelineRow } from '../../../lib/gameday/live/history';
-import { executionReport } from '../../../lib/gameday/live/history';
-import type { DeployedPlaybook } from '../../../lib/gameday/live/stack';
+import type { LiveTimelineRow } from '../../../lib/operator/history';
+import { executionReport } from '../../../lib/operator/history';
+import type { DeployedPlaybook } from '../../../lib/operator/stack';
 import { POLL_BACKOFF, watchExecutions } from '../../../lib/gameday/live/watch';
 import type { WatchOptions } from '../../../lib/gameday/live/watch';
 import { INJECTED_AT, at, containedHistory, failedHistory, runningPart } from './histories';

@@ -3,7 +3,7 @@ import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetInstanceProfileCommand, GetRolePolicyCommand, NoSuchEntityException, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { MemberRoleUnavailableError } from '../../../lib/responders/errors';
+import { MemberRoleUnavailableError } from '../../../lib/contracts/responder-errors';
 import { SimulatedAws } from '../../../lib/gameday/sim';
 import { rejectionOf } from './fixtures';
 

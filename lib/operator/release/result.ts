@@ -5,8 +5,8 @@
  * release is found by its responder name, whatever the step is called.
  */
 import { z } from 'zod';
-import { RELEASE_RESPONDER } from '../responders/release';
-import type { ReleaseStatus } from '../responders/release';
+import { RELEASE_RESPONDER } from '../../responders/release';
+import type { ReleaseStatus } from '../../responders/release';
 
 const actionSchema = z.looseObject({
   api: z.string(),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { LiveSetupError } from '../../../lib/gameday/live/errors';
-import { readDeployedStack, requireEventBus, requirePlaybooks } from '../../../lib/gameday/live/stack';
-import type { StackOutput } from '../../../lib/gameday/live/stack';
+import { LiveSetupError } from '../../lib/operator/errors';
+import { readDeployedStack, requireEventBus, requirePlaybooks } from '../../lib/operator/stack';
+import type { StackOutput } from '../../lib/operator/stack';
 
 const ARN = (name: string) => `arn:aws:states:eu-west-1:111122223333:stateMachine:${name}`;
 

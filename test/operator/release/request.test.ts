@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import type { DeployedStack } from '../../lib/gameday/live/stack';
-import { readDeployedStack } from '../../lib/gameday/live/stack';
-import { ReleaseSetupError } from '../../lib/release/errors';
+import type { DeployedStack } from '../../../lib/operator/stack';
+import { readDeployedStack } from '../../../lib/operator/stack';
+import { ReleaseSetupError } from '../../../lib/operator/release/errors';
 import {
   RELEASE_OUTPUT_KEY,
   buildReleaseRequest,
   incidentKeyFromTags,
   releaseExecutionName,
   releaseStateMachineOf,
-} from '../../lib/release/request';
-import { releaseOptionsSchema } from '../../lib/responders/release';
-import { parseResponderInput } from '../../lib/responders/responder-input';
+} from '../../../lib/operator/release/request';
+import { releaseOptionsSchema } from '../../../lib/responders/release';
+import { parseResponderInput } from '../../../lib/responders/responder-input';
 
 const INSTANCE = 'i-0123456789abcdef0';
 const AT = new Date('2026-11-20T10:15:30.789Z');

@@ -5,10 +5,10 @@
  * dispatcher, with an incident that Firebreak raises itself (source `firebreak`) naming the
  * instance, so that the responders, the alert and the timeline treat a release like any incident.
  */
-import type { Incident } from '../incident/model';
-import type { DeployedStack } from '../gameday/live/stack';
-import { FIREBREAK_TAGS, isPlaceholderInstanceId } from '../responders/instance-state';
-import type { ResponderMode } from '../responders/model';
+import type { Incident } from '../../incident/model';
+import type { DeployedStack } from '../stack';
+import { FIREBREAK_TAGS, isPlaceholderInstanceId } from '../../responders/instance-state';
+import type { ResponderMode } from '../../contracts/responder-mode';
 import { ReleaseSetupError } from './errors';
 
 /** The playbook `firebreak release` starts (playbooks/release-instance.yaml). */

@@ -7,8 +7,8 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import type { ExecutionStatus, SFNClient } from '@aws-sdk/client-sfn';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { awsErrorCode, isAccessDeniedAwsError } from '../aws/errors';
-import { credentialsProblem } from '../gameday/live/aws';
+import { awsErrorCode, isAccessDeniedAwsError } from '../../aws/errors';
+import { credentialsProblem } from '../aws';
 import { ReleaseFailedError, ReleaseSetupError } from './errors';
 import type { ReleaseRequest } from './request';
 

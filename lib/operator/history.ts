@@ -12,7 +12,7 @@
  * Invoke response, whose `Payload` is the responder's own result (status, actions, instance).
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import { ACTIONS } from '../../playbooks/actions';
+import { ACTIONS } from '../playbooks/actions';
 
 /** One line of the live timeline; the same columns as the local game day's. */
 export interface LiveTimelineRow {
@@ -210,7 +210,7 @@ export function executionReport(
     if (type === 'TaskSucceeded') {
       const result = responderResult(event.taskSucceededEventDetails?.output);
       const responder = text(result?.responder);
-      // A task-token state's output is the answer sent back (lib/cli/approvals.ts), not a responder result.
+      // A task-token state's output is the answer sent back (lib/operator/approvals.ts), not a responder result.
       const approvedBy = result?.approved === true ? text(result.by) : undefined;
       const resultStatus = text(result?.status) ?? (approvedBy ? `approved by ${approvedBy}` : 'succeeded');
       const instanceId = text(result?.instanceId);

@@ -8,11 +8,11 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Command, CommanderError } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { findLiveTemplate } from '../../../lib/gameday/live/catalogue';
-import { createInjectCommand, registerInjectCommand } from '../../../lib/gameday/live/command';
-import type { InjectDependencies, LiveClients } from '../../../lib/gameday/live/command';
-import { buildInjection } from '../../../lib/gameday/live/injection';
-import { INJECTED_AT, at, containedHistory, failedHistory } from './histories';
+import { findLiveTemplate } from '../../lib/gameday/live/catalogue';
+import { createInjectCommand, registerInjectCommand } from '../../lib/cli/gameday-inject';
+import type { InjectDependencies, LiveClients } from '../../lib/cli/gameday-inject';
+import { buildInjection } from '../../lib/gameday/live/injection';
+import { INJECTED_AT, at, containedHistory, failedHistory } from '../gameday/live/histories';
 
 const REGION = 'eu-west-1';
 const ACCOUNT = '111122223333';

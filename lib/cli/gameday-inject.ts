@@ -19,29 +19,21 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { didYouMean } from '../../playbooks/errors';
-import {
-  callerIdentity,
-  createSampleFindings,
-  describeStack,
-  describeTargetInstance,
-  dispatcherLogGroup,
-  findDetector,
-  putGameDayEvent,
-  resolveRegion,
-} from './aws';
-import type { Where } from './aws';
-import { DEFAULT_TEMPLATE, LIVE_TEMPLATES, LIVE_TEMPLATE_NAMES, findLiveTemplate } from './catalogue';
-import { LiveSetupError, liveExitCodeFor } from './errors';
-import { formatContainment, formatEnding, formatTimelineRow, timelineHeader } from './format';
-import type { ExecutionReport } from './history';
-import type { Injection } from './injection';
-import { buildInjection, checkFindingType } from './injection';
-import { SAMPLE_NOTE, parseSampleTypes } from './samples';
-import type { DeployedStack } from './stack';
-import { requireEventBus, requirePlaybooks } from './stack';
-import type { WatchResult, WatchTarget } from './watch';
-import { watchExecutions } from './watch';
+import { didYouMean } from '../playbooks/errors';
+import { createSampleFindings, describeTargetInstance, findDetector, putGameDayEvent } from '../gameday/live/aws';
+import { callerIdentity, describeStack, dispatcherLogGroup, resolveRegion } from '../operator/aws';
+import type { Where } from '../operator/aws';
+import { DEFAULT_TEMPLATE, LIVE_TEMPLATES, LIVE_TEMPLATE_NAMES, findLiveTemplate } from '../gameday/live/catalogue';
+import { LiveSetupError, liveExitCodeFor } from '../operator/errors';
+import { formatContainment, formatEnding, formatTimelineRow, timelineHeader } from '../gameday/live/format';
+import type { ExecutionReport } from '../operator/history';
+import type { Injection } from '../gameday/live/injection';
+import { buildInjection, checkFindingType } from '../gameday/live/injection';
+import { SAMPLE_NOTE, parseSampleTypes } from '../gameday/live/samples';
+import type { DeployedStack } from '../operator/stack';
+import { requireEventBus, requirePlaybooks } from '../operator/stack';
+import type { WatchResult, WatchTarget } from '../gameday/live/watch';
+import { watchExecutions } from '../gameday/live/watch';
 
 /** The SDK clients of one run, all in the stack's region. */
 export interface LiveClients {

@@ -4,9 +4,9 @@
  * `UnauthorizedOperation` when IAM would deny it
  * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/CommonParameters.html).
  */
-import type { ResponderMode } from '../responders/model';
-import { ResponderFailedError } from '../responders/errors';
-import { awsErrorCode, toResponderError } from './errors';
+import type { ResponderMode } from '../contracts/responder-mode';
+import { ResponderFailedError } from '../contracts/responder-errors';
+import { awsErrorCode, toResponderError } from '../aws/errors';
 
 export type MutationOutcome<T> =
   | { readonly outcome: 'done'; readonly output: T }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { formatReleaseOutcome, releaseOutcomesOf, releaseSummary } from '../../lib/release/result';
-import type { ReleaseOutcome } from '../../lib/release/result';
-import type { ReleaseResult } from '../../lib/responders/release';
+import { formatReleaseOutcome, releaseOutcomesOf, releaseSummary } from '../../../lib/operator/release/result';
+import type { ReleaseOutcome } from '../../../lib/operator/release/result';
+import type { ReleaseResult } from '../../../lib/responders/release';
 
 const INSTANCE = 'i-0123456789abcdef0';
 const PROFILE = 'arn:aws:iam::111122223333:instance-profile/web';

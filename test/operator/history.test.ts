@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { formatContainment, formatDuration, formatEnding, formatOffset, formatTimelineRow, timelineHeader } from '../../../lib/gameday/live/format';
-import { executionReport } from '../../../lib/gameday/live/history';
-import { INJECTED_AT, at, containedHistory, failedHistory, runningPart } from './histories';
+import { formatContainment, formatDuration, formatEnding, formatOffset, formatTimelineRow, timelineHeader } from '../../lib/gameday/live/format';
+import { executionReport } from '../../lib/operator/history';
+import { INJECTED_AT, at, containedHistory, failedHistory, runningPart } from '../gameday/live/histories';
 
 const EXECUTION = {
   executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-compromised-ec2-instance:gd-9f8e7d6c5b4a39281706f5e4d3c2b1a0-0a1b2c3d4e5f',

@@ -5,7 +5,7 @@
  * execution did not succeed, or the watch gave up.
  */
 import { z } from 'zod';
-import { LiveSetupError } from '../gameday/live/errors';
+import { LiveSetupError } from '../errors';
 
 /** Something the release needs is missing or wrong; no execution was started. Exit 2. */
 export class ReleaseSetupError extends Error {
