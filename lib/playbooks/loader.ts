@@ -4,7 +4,7 @@
  * with the file, line and column of the node it concerns, in words. Loading never stops at the
  * first problem: a reviewer sees every error of every file in one run.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { Document, Node as YamlNode } from 'yaml';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
@@ -369,8 +369,8 @@ function crossCheck(loaded: readonly LoadedPlaybook[]): PlaybookError[] {
 // ---------------------------------------------------------------------------------------------
 // files
 
-async function playbookFilesIn(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
+function playbookFilesIn(dir: string): string[] {
+  const entries = readdirSync(dir, { withFileTypes: true });
   return entries
     .filter((entry) => entry.isFile() && PLAYBOOK_EXTENSIONS.has(extname(entry.name).toLowerCase()))
     .map((entry) => join(dir, entry.name))
@@ -386,15 +386,16 @@ function describeIoError(error: unknown): string {
 
 /**
  * Validates playbook files and directories (each directory: its `*.yaml`/`*.yml`, not its
- * subfolders) together, cross-file checks included. Never throws for a bad playbook.
+ * subfolders) together, cross-file checks included. Never throws for a bad playbook. Synchronous,
+ * for CDK constructs (a construct cannot wait); a few small files.
  */
-export async function validatePlaybookPaths(paths: readonly string[]): Promise<{ playbooks: Playbook[]; errors: PlaybookError[] }> {
+export function validatePlaybookPathsSync(paths: readonly string[]): { playbooks: Playbook[]; errors: PlaybookError[] } {
   const errors: PlaybookError[] = [];
   const files: string[] = [];
   for (const path of paths) {
     try {
-      if ((await stat(path)).isDirectory()) {
-        const found = await playbookFilesIn(path);
+      if (statSync(path).isDirectory()) {
+        const found = playbookFilesIn(path);
         if (found.length === 0) errors.push({ file: path, message: 'no playbook files (*.yaml, *.yml) in this directory' });
         files.push(...found);
       } else {
@@ -408,7 +409,7 @@ export async function validatePlaybookPaths(paths: readonly string[]): Promise<{
   for (const file of [...new Set(files)]) {
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = readFileSync(file, 'utf8');
     } catch (error) {
       errors.push({ file, message: describeIoError(error) });
       continue;
@@ -421,6 +422,11 @@ export async function validatePlaybookPaths(paths: readonly string[]): Promise<{
   return { playbooks: loaded.map((entry) => entry.playbook), errors: sortPlaybookErrors(errors) };
 }
 
+/** `validatePlaybookPathsSync`, for callers that await. */
+export async function validatePlaybookPaths(paths: readonly string[]): Promise<{ playbooks: Playbook[]; errors: PlaybookError[] }> {
+  return validatePlaybookPathsSync(paths);
+}
+
 /** Loads one playbook file; throws `PlaybookValidationError` listing every problem. */
 export async function loadPlaybookFile(path: string): Promise<Playbook> {
   const { playbooks, errors } = await validatePlaybookPaths([path]);
@@ -430,8 +436,13 @@ export async function loadPlaybookFile(path: string): Promise<Playbook> {
 }
 
 /** Loads every playbook of a directory (default `playbooks`), cross-file checks included; throws `PlaybookValidationError`. */
-export async function loadPlaybookDirectory(dir = 'playbooks'): Promise<Playbook[]> {
-  const { playbooks, errors } = await validatePlaybookPaths([dir]);
+export function loadPlaybookDirectorySync(dir = 'playbooks'): Playbook[] {
+  const { playbooks, errors } = validatePlaybookPathsSync([dir]);
   if (errors.length > 0) throw new PlaybookValidationError(errors);
   return playbooks;
+}
+
+/** `loadPlaybookDirectorySync`, for callers that await. */
+export async function loadPlaybookDirectory(dir = 'playbooks'): Promise<Playbook[]> {
+  return loadPlaybookDirectorySync(dir);
 }

@@ -13,16 +13,21 @@
  * own publishers publish (and CloudWatch alarms of this account), and only the deployment and the
  * configured subscribers subscribe. docs/security.md explains why each statement is lockout-safe.
  *
- * The resources are created directly in the stack (not under a construct of their own) so that the
- * logical ids of the alert key and topic stay what earlier versions deployed.
+ * `AlertChannels` also pages on both channels: `alarmOnExecutions`, `alarmOnErrors` and
+ * `alarmOnWaitingMessages` are the stack's three kinds of alarm.
  */
-import { Aws, DefaultStackSynthesizer, Fn, Lazy, RemovalPolicy, type Stack } from 'aws-cdk-lib';
-import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { Aws, DefaultStackSynthesizer, Duration, Fn, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { groupsOnly } from './logical-ids';
 
 /** The key actions that end a key's usefulness in one call: what only key administrators may do. */
 export const KEY_SWITCH_OFF_ACTIONS = ['kms:DisableKey', 'kms:ScheduleKeyDeletion', 'kms:PutKeyPolicy'] as const;
@@ -62,33 +67,6 @@ const ACCOUNT_KEY_ACTIONS = [
 
 /** CloudWatch alarms publish as the service; this is what they need of a topic and its key. */
 const CLOUDWATCH = 'cloudwatch.amazonaws.com';
-
-export interface AlertChannelsProps {
-  /** Subscribed to the alert topic. */
-  readonly alertEmails: readonly string[];
-  /** Subscribed to the operations topic. */
-  readonly operationsEmails: readonly string[];
-  /** Principals (IAM ARN patterns) allowed to sns:Subscribe besides the deployment. */
-  readonly subscriberArns: readonly string[];
-  /** Principals (IAM ARN patterns) allowed to disable, delete or rewrite the keys. */
-  readonly keyAdminArns: readonly string[];
-  /** The principals CloudFormation deploys as (the CDK execution role): they create the keys and subscriptions. */
-  readonly deploymentPrincipalArns: readonly string[];
-}
-
-/** The alert and operations channels of a stack. */
-export interface AlertChannels {
-  readonly alertKey: kms.Key;
-  readonly alertTopic: sns.Topic;
-  readonly operationsKey: kms.Key;
-  readonly operationsTopic: sns.Topic;
-  /** Lets `role` publish to the alert topic (every other principal is denied, CloudWatch alarms aside). */
-  allowAlertPublisher(role: iam.IRole): void;
-  /** Lets `role` publish to the operations topic (every other principal is denied, CloudWatch alarms aside). */
-  allowOperationsPublisher(role: iam.IRole): void;
-  /** Sends `alarm` to both channels: a disabled key or a broken topic silences at most one. */
-  alarmToBothChannels(alarm: cloudwatch.Alarm): void;
-}
 
 /**
  * The principals CloudFormation deploys this stack as: the CDK bootstrap's CloudFormation execution
@@ -209,59 +187,123 @@ function restrictTopic(topic: sns.Topic, publishers: string[], subscribers: read
   );
 }
 
-/** Creates the alert and operations channels in `stack`. */
-export function createAlertChannels(stack: Stack, props: AlertChannelsProps): AlertChannels {
-  if (props.deploymentPrincipalArns.length === 0) {
-    throw new Error('FirebreakStack: no deployment principal is known (the stack synthesizer has no CloudFormation execution role); set deploymentPrincipalArns');
+/** A one-minute sum: one failure is enough to page. */
+const EVERY_MINUTE = { period: Duration.minutes(1), statistic: 'Sum' } as const;
+
+export interface AlertChannelsProps {
+  /** Subscribed to the alert topic (each address confirms its subscription). */
+  readonly alertEmails: readonly string[];
+  /** Subscribed to the operations topic. */
+  readonly operationsEmails: readonly string[];
+  /** Principals (IAM ARN patterns) allowed to sns:Subscribe besides the deployment. */
+  readonly subscriberArns: readonly string[];
+  /** Principals (IAM ARN patterns) allowed to disable, delete or rewrite the keys; at least one. */
+  readonly keyAdminArns: readonly string[];
+  /**
+   * The principals CloudFormation deploys as (the CDK execution role): they create the keys and subscriptions.
+   * @default the stack synthesizer's CloudFormation execution role (`defaultDeploymentPrincipalArns`)
+   */
+  readonly deploymentPrincipalArns?: readonly string[];
+}
+
+/**
+ * The alert and operations channels (a topic and a key each), who may publish to them, and the
+ * alarms that page on both. Groups only: its resources keep the logical ids of the flat stack.
+ */
+export class AlertChannels extends Construct {
+  public readonly alertKey: kms.Key;
+  public readonly alertTopic: sns.Topic;
+  /** The second channel: every alarm goes here too, encrypted with a key of its own. */
+  public readonly operationsKey: kms.Key;
+  public readonly operationsTopic: sns.Topic;
+  private readonly alertPublishers: string[] = [];
+  private readonly operationsPublishers: string[] = [];
+
+  constructor(scope: Construct, id: string, props: AlertChannelsProps) {
+    super(scope, id);
+    groupsOnly(this);
+    const deploymentPrincipalArns = props.deploymentPrincipalArns ?? defaultDeploymentPrincipalArns(Stack.of(this)) ?? [];
+    if (deploymentPrincipalArns.length === 0) {
+      throw new Error('Firebreak: no deployment principal is known (the stack synthesizer has no CloudFormation execution role); set deploymentPrincipalArns');
+    }
+    if (props.keyAdminArns.length === 0) {
+      throw new Error('Firebreak: keyAdminArns is empty; name at least one key administrator (the default is the account root user)');
+    }
+    const subscribers = [...deploymentPrincipalArns, ...props.subscriberArns];
+    const channel = (name: string, what: string, displayName: string, publishers: string[], emails: readonly string[]) => {
+      // A customer-managed key, so that who can read alerts is decided in IAM/KMS.
+      const key = new kms.Key(this, `${name}Key`, {
+        description: `Firebreak: encrypts the ${what}`,
+        enableKeyRotation: true,
+        removalPolicy: RemovalPolicy.RETAIN,
+        policy: firebreakKeyPolicy({ keyAdminArns: props.keyAdminArns, deploymentPrincipalArns }),
+      });
+      const topic = new sns.Topic(this, `${name}Topic`, { displayName, masterKey: key, enforceSSL: true });
+      restrictTopic(topic, publishers, subscribers);
+      for (const email of emails) topic.addSubscription(new subscriptions.EmailSubscription(email));
+      return { key, topic };
+    };
+    ({ key: this.alertKey, topic: this.alertTopic } = channel('Alert', 'alert topic', 'Firebreak alerts', this.alertPublishers, props.alertEmails));
+    // A key of its own: disabling the alert key must not silence the alarms about it.
+    ({ key: this.operationsKey, topic: this.operationsTopic } = channel(
+      'Operations',
+      'operations topic (the second alert channel)',
+      'Firebreak operations',
+      this.operationsPublishers,
+      props.operationsEmails,
+    ));
   }
-  if (props.keyAdminArns.length === 0) {
-    throw new Error('FirebreakStack: keyAdminArns is empty; name at least one key administrator (the default is the account root user)');
+
+  /** Lets `role` publish to the alert topic (every other principal is denied, CloudWatch alarms aside). */
+  allowAlertPublisher(role: iam.IRole): void {
+    this.alertPublishers.push(role.roleArn);
   }
-  const keyPolicy = () => firebreakKeyPolicy(props);
-  const subscribers = [...props.deploymentPrincipalArns, ...props.subscriberArns];
 
-  // A customer-managed key, so that who can read alerts is decided in IAM/KMS.
-  const alertKey = new kms.Key(stack, 'AlertKey', {
-    description: 'Firebreak: encrypts the alert topic',
-    enableKeyRotation: true,
-    removalPolicy: RemovalPolicy.RETAIN,
-    policy: keyPolicy(),
-  });
-  const alertTopic = new sns.Topic(stack, 'AlertTopic', {
-    displayName: 'Firebreak alerts',
-    masterKey: alertKey,
-    enforceSSL: true,
-  });
-  // A key of its own: disabling the alert key must not silence the alarms about it.
-  const operationsKey = new kms.Key(stack, 'OperationsKey', {
-    description: 'Firebreak: encrypts the operations topic (the second alert channel)',
-    enableKeyRotation: true,
-    removalPolicy: RemovalPolicy.RETAIN,
-    policy: keyPolicy(),
-  });
-  const operationsTopic = new sns.Topic(stack, 'OperationsTopic', {
-    displayName: 'Firebreak operations',
-    masterKey: operationsKey,
-    enforceSSL: true,
-  });
+  /** Lets `role` publish to the operations topic (every other principal is denied, CloudWatch alarms aside). */
+  allowOperationsPublisher(role: iam.IRole): void {
+    this.operationsPublishers.push(role.roleArn);
+  }
 
-  const alertPublishers: string[] = [];
-  const operationsPublishers: string[] = [];
-  restrictTopic(alertTopic, alertPublishers, subscribers);
-  restrictTopic(operationsTopic, operationsPublishers, subscribers);
+  /** Sends `alarm` to both channels: a disabled key or a broken topic silences at most one. */
+  alarmToBothChannels(alarm: cloudwatch.Alarm): void {
+    alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.alertTopic), new cloudwatchActions.SnsAction(this.operationsTopic));
+  }
 
-  for (const email of props.alertEmails) alertTopic.addSubscription(new subscriptions.EmailSubscription(email));
-  for (const email of props.operationsEmails) operationsTopic.addSubscription(new subscriptions.EmailSubscription(email));
+  /** One alarm per way an execution of `machine` can end badly (failed, timed out, aborted), in `scope`. */
+  alarmOnExecutions(scope: Construct, id: string, machine: sfn.StateMachine, what: string): void {
+    const endings = [
+      ['Failed', machine.metricFailed(EVERY_MINUTE), 'failed'],
+      ['TimedOut', machine.metricTimedOut(EVERY_MINUTE), 'timed out'],
+      ['Aborted', machine.metricAborted(EVERY_MINUTE), 'was aborted'],
+    ] as const;
+    for (const [ending, metric, said] of endings) {
+      this.pageOn(scope, `${id}Executions${ending}Alarm`, metric,
+        `An execution of Firebreak ${what} ${said}: an incident may be unhandled. Look at the execution history in the Step Functions console.`);
+    }
+  }
 
-  return {
-    alertKey,
-    alertTopic,
-    operationsKey,
-    operationsTopic,
-    allowAlertPublisher: (role) => alertPublishers.push(role.roleArn),
-    allowOperationsPublisher: (role) => operationsPublishers.push(role.roleArn),
-    alarmToBothChannels: (alarm) => {
-      alarm.addAlarmAction(new cloudwatchActions.SnsAction(alertTopic), new cloudwatchActions.SnsAction(operationsTopic));
-    },
-  };
+  /** Pages as soon as `fn` reports an error (an unhandled failure, a timeout, a throttle retry exhausted). */
+  alarmOnErrors(scope: Construct, id: string, fn: lambda.IFunction, responder: string): void {
+    this.pageOn(scope, id, fn.metricErrors(EVERY_MINUTE),
+      `The Firebreak ${responder} responder reported an error: a step may have failed. Look at its log group and the playbook executions.`);
+  }
+
+  /** Pages as soon as a message waits in `queue` (`what` says how it got there). */
+  alarmOnWaitingMessages(scope: Construct, id: string, queue: sqs.IQueue, what: string, kept: string): void {
+    this.pageOn(scope, id, queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      `${what}; they are kept in ${kept} for up to 14 days.`);
+  }
+
+  private pageOn(scope: Construct, id: string, metric: cloudwatch.IMetric, alarmDescription: string): void {
+    this.alarmToBothChannels(
+      new cloudwatch.Alarm(scope, id, {
+        alarmDescription,
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+  }
 }

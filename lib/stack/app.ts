@@ -13,9 +13,10 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadPlaybookDirectory } from '../playbooks/loader';
 import type { Playbook } from '../playbooks/model';
 import { readFirebreakConfig } from './config';
-import { FIREBREAK_DEFAULTS, FirebreakStack } from './firebreak-stack';
+import { FIREBREAK_DEFAULTS } from './defaults';
+import { FirebreakStack } from './firebreak-stack';
 import { MemberRoleStack, memberRoleIamActions, memberRoleResponders } from './member-role-stack';
-import { PROJECT_ROOT } from './responder-function';
+import { PROJECT_ROOT } from './package-root';
 
 /** The stack id (and default CloudFormation stack name). */
 export const FIREBREAK_STACK_ID = 'Firebreak';
@@ -70,35 +71,19 @@ export async function buildFirebreakApp(options: FirebreakAppOptions = {}): Prom
     builtinCloudFormationValidation: options.cfnValidation ?? true,
   });
   const config = readFirebreakConfig((key) => app.node.tryGetContext(key) as unknown);
+  // The context keys are the construct's props (one schema checks both), but for the app's own:
+  // the playbook folder is the repository's, and the member-role stack's settings.
+  const { playbooksDir, securityAccountId, securityRegions, ...settings } = config;
   const playbooks =
-    options.playbooks ??
-    (await loadPlaybookDirectory(path.resolve(PROJECT_ROOT, config.playbooksDir ?? FIREBREAK_DEFAULTS.playbooksDir)));
+    options.playbooks ?? (await loadPlaybookDirectory(path.resolve(PROJECT_ROOT, playbooksDir ?? FIREBREAK_DEFAULTS.playbooksDir)));
 
   const stack = new FirebreakStack(app, FIREBREAK_STACK_ID, {
     // Environment-agnostic unless the CLI knows the account: synth works offline, without credentials.
     ...(process.env.CDK_DEFAULT_ACCOUNT && process.env.CDK_DEFAULT_REGION
       ? { env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION } }
       : {}),
+    ...settings,
     playbooks,
-    ...(config.alertEmails ? { alertEmails: config.alertEmails } : {}),
-    ...(config.mode ? { mode: config.mode } : {}),
-    ...(config.forceDryRun !== undefined ? { forceDryRun: config.forceDryRun } : {}),
-    ...(config.protectedInstanceIds ? { protectedInstanceIds: config.protectedInstanceIds } : {}),
-    ...(config.protectedTagKey ? { protectedTagKey: config.protectedTagKey } : {}),
-    ...(config.memberRoleName ? { memberRoleName: config.memberRoleName } : {}),
-    ...(config.memberRoleExternalId ? { memberRoleExternalId: config.memberRoleExternalId } : {}),
-    ...(config.organizationId ? { organizationId: config.organizationId } : {}),
-    ...(config.sessionRevokerRoleName ? { sessionRevokerRoleName: config.sessionRevokerRoleName } : {}),
-    ...(config.servedAccountIds ? { servedAccountIds: config.servedAccountIds } : {}),
-    ...(config.gameDayPrincipals ? { gameDayPrincipals: config.gameDayPrincipals } : {}),
-    ...(config.operationsEmails ? { operationsEmails: config.operationsEmails } : {}),
-    ...(config.alertSubscriberArns ? { alertSubscriberArns: config.alertSubscriberArns } : {}),
-    ...(config.keyAdminArns ? { keyAdminArns: config.keyAdminArns } : {}),
-    ...(config.privilegedRoleNamePatterns ? { privilegedRoleNamePatterns: config.privilegedRoleNamePatterns } : {}),
-    ...(config.logRetentionDays ? { logRetentionDays: config.logRetentionDays } : {}),
-    ...(config.blastRadiusMax ? { blastRadiusMax: config.blastRadiusMax } : {}),
-    ...(config.blastRadiusWindowSeconds ? { blastRadiusWindowSeconds: config.blastRadiusWindowSeconds } : {}),
-    ...(config.reservedConcurrency ? { reservedConcurrency: config.reservedConcurrency } : {}),
   });
 
   // Environment-agnostic on purpose: the same template goes to every member account (StackSets
@@ -110,8 +95,8 @@ export async function buildFirebreakApp(options: FirebreakAppOptions = {}): Prom
       : new MemberRoleStack(app, MEMBER_ROLE_STACK_ID, {
           iamActions: memberActions,
           responders: memberRoleResponders(playbooks),
-          ...(config.securityAccountId ? { securityAccountId: config.securityAccountId } : {}),
-          ...(config.securityRegions ? { securityRegions: config.securityRegions } : {}),
+          ...(securityAccountId ? { securityAccountId } : {}),
+          ...(securityRegions ? { securityRegions } : {}),
           ...(config.memberRoleName ? { roleName: config.memberRoleName } : {}),
           ...(config.sessionRevokerRoleName ? { sessionRevokerRoleName: config.sessionRevokerRoleName } : {}),
           ...(config.memberRoleExternalId ? { externalId: config.memberRoleExternalId } : {}),
@@ -194,14 +179,16 @@ export async function synthesizeDefinitions(options: Omit<FirebreakAppOptions, '
     cfnValidation: false,
     context: { ...options.context, ...SKIP_BUNDLING_CONTEXT },
   });
-  const { app, stack } = built;
+  const { app } = built;
+  const firebreak = built.stack.firebreak;
   const assembly = app.synth();
-  const template = assembly.getStackArtifact(stack.artifactId).template as CfnTemplate;
+  const artifactId = built.stack.artifactId;
+  const template = assembly.getStackArtifact(artifactId).template as CfnTemplate;
   const memberRoleTemplate = built.memberRole ? (assembly.getStackArtifact(built.memberRole.artifactId).template as CfnTemplate) : undefined;
-  const idOf = (construct: { node: { defaultChild?: unknown } }, within: Stack = stack): string =>
+  const idOf = (construct: { node: { defaultChild?: unknown } }, within: Stack = built.stack): string =>
     within.getLogicalId(construct.node.defaultChild as CfnElement);
   const definitionOf = (machine: { node: { defaultChild: unknown } }): SynthesizedDefinition => {
-    const logicalId = Stack.of(stack).getLogicalId(machine.node.defaultChild as CfnStateMachine);
+    const logicalId = built.stack.getLogicalId(machine.node.defaultChild as CfnStateMachine);
     const properties = template.Resources[logicalId]?.Properties;
     if (!properties || typeof properties.DefinitionString !== 'string') {
       throw new Error(`state machine ${logicalId} has no literal DefinitionString in the template`);
@@ -212,31 +199,31 @@ export async function synthesizeDefinitions(options: Omit<FirebreakAppOptions, '
     };
   };
   const environmentOf = (fn: { node: { defaultChild: unknown } }): Record<string, string> => {
-    const logicalId = Stack.of(stack).getLogicalId(fn.node.defaultChild as CfnFunction);
+    const logicalId = built.stack.getLogicalId(fn.node.defaultChild as CfnFunction);
     const variables = (template.Resources[logicalId]?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
     return Object.fromEntries(Object.entries(variables).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
   };
   const logicalIds: DeploymentLogicalIds = {
-    alertTopic: idOf(stack.alertTopic),
-    alertKey: idOf(stack.alertKey),
-    stateTable: idOf(stack.stateTable),
-    unprocessableEventsQueue: idOf(stack.unprocessableEventsQueue),
-    undeliveredEventsQueue: idOf(stack.undeliveredEventsQueue),
-    dispatcher: { stateMachine: idOf(stack.dispatcher), role: idOf(stack.dispatcher.role) },
+    alertTopic: idOf(firebreak.alertTopic),
+    alertKey: idOf(firebreak.alertKey),
+    stateTable: idOf(firebreak.stateTable),
+    unprocessableEventsQueue: idOf(firebreak.unprocessableEventsQueue),
+    undeliveredEventsQueue: idOf(firebreak.undeliveredEventsQueue),
+    dispatcher: { stateMachine: idOf(firebreak.dispatcher), role: idOf(firebreak.dispatcher.role) },
     responders: Object.fromEntries(
-      [...stack.responders].map(([name, responder]) => [name, { function: idOf(responder.function), role: idOf(responder.role), logGroup: idOf(responder.logGroup) }]),
+      [...firebreak.responders].map(([name, responder]) => [name, { function: idOf(responder.function), role: idOf(responder.role), logGroup: idOf(responder.logGroup) }]),
     ),
-    playbooks: Object.fromEntries([...stack.playbookStateMachines].map(([name, machine]) => [name, { stateMachine: idOf(machine), role: idOf(machine.role) }])),
+    playbooks: Object.fromEntries([...firebreak.playbookStateMachines].map(([name, machine]) => [name, { stateMachine: idOf(machine), role: idOf(machine.role) }])),
     ...(built.memberRole ? { memberRole: idOf(built.memberRole.role, built.memberRole) } : {}),
-    ...(stack.recordKey ? { recordKey: idOf(stack.recordKey.key) } : {}),
-    ...(stack.approvals
-      ? { approvals: { function: idOf(stack.approvals.function.function), role: idOf(stack.approvals.function.role), logGroup: idOf(stack.approvals.function.logGroup) } }
+    ...(firebreak.recordKey ? { recordKey: idOf(firebreak.recordKey.key) } : {}),
+    ...(firebreak.approvals
+      ? { approvals: { function: idOf(firebreak.approvals.function.function), role: idOf(firebreak.approvals.function.role), logGroup: idOf(firebreak.approvals.function.logGroup) } }
       : {}),
   };
   return {
-    dispatcher: definitionOf(stack.dispatcher),
-    playbooks: Object.fromEntries([...stack.playbookStateMachines].map(([name, machine]) => [name, definitionOf(machine)])),
-    environments: Object.fromEntries([...stack.responders].map(([responder, fn]) => [responder, environmentOf(fn.function)])),
+    dispatcher: definitionOf(firebreak.dispatcher),
+    playbooks: Object.fromEntries([...firebreak.playbookStateMachines].map(([name, machine]) => [name, definitionOf(machine)])),
+    environments: Object.fromEntries([...firebreak.responders].map(([responder, fn]) => [responder, environmentOf(fn.function)])),
     deployment: { template, ...(memberRoleTemplate ? { memberRoleTemplate } : {}), logicalIds },
   };
 }

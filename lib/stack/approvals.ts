@@ -8,10 +8,8 @@
  * - `RecordKey`: the KMS HMAC key that seals pre-quarantine records. Its key policy, not IAM,
  *   decides who may use it: kms:GenerateMac for quarantine-instance's role only, kms:VerifyMac for
  *   release-instance's role only; the account administers the key but cannot MAC with it.
- * - `grantStateItems`: one more state-table statement for a role, limited to its own item prefix
- *   (publish-alert puts approval requests, release reads approvals).
  */
-import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -21,7 +19,6 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { APPROVER_IAM_ACTIONS } from '../contracts/iam-actions';
 import { STATE_KEY_PREFIX } from '../contracts/security';
-import { APPROVAL_URL_OUTPUT_KEY } from '../responders/approval';
 import type { PlannedStatement } from './iam-scopes';
 import { ResponderFunction } from './responder-function';
 
@@ -117,15 +114,6 @@ export class Approvals extends Construct {
         }),
       ],
     });
-
-    new CfnOutput(Stack.of(this), APPROVAL_URL_OUTPUT_KEY, {
-      value: this.url.url,
-      description: 'The approval function (AuthType AWS_IAM): firebreak approve / reject --execution ARN sign their answer to it',
-    });
-    new CfnOutput(Stack.of(this), 'ApproverPolicyArn', {
-      value: this.approverPolicy.managedPolicyArn,
-      description: 'Attach to the on-call role: lets it answer approval requests (firebreak approve / reject)',
-    });
   }
 }
 
@@ -170,28 +158,12 @@ export class RecordKey extends Construct {
         resources: ['*'],
       }),
     ];
-    if (props.sealers.length > 0) {
-      statements.push(
-        new iam.PolicyStatement({
-          sid: 'QuarantineSealsRecords',
-          principals: props.sealers.map((role) => new iam.ArnPrincipal(role.roleArn)),
-          actions: ['kms:GenerateMac'],
-          resources: ['*'],
-          conditions: macAlgorithm,
-        }),
-      );
-    }
-    if (props.verifiers.length > 0) {
-      statements.push(
-        new iam.PolicyStatement({
-          sid: 'ReleaseVerifiesRecords',
-          principals: props.verifiers.map((role) => new iam.ArnPrincipal(role.roleArn)),
-          actions: ['kms:VerifyMac'],
-          resources: ['*'],
-          conditions: macAlgorithm,
-        }),
-      );
-    }
+    // Only the named roles may MAC, each with its one operation.
+    const macBy = (sid: string, roles: readonly iam.IRole[], action: string) =>
+      roles.length === 0
+        ? []
+        : [new iam.PolicyStatement({ sid, principals: roles.map((role) => new iam.ArnPrincipal(role.roleArn)), actions: [action], resources: ['*'], conditions: macAlgorithm })];
+    statements.push(...macBy('QuarantineSealsRecords', props.sealers, 'kms:GenerateMac'), ...macBy('ReleaseVerifiesRecords', props.verifiers, 'kms:VerifyMac'));
     this.key = new kms.Key(this, 'Key', {
       description: 'Firebreak: seals pre-quarantine records (HMAC); quarantine MACs, release verifies',
       keySpec: kms.KeySpec.HMAC_256,
@@ -206,16 +178,4 @@ export class RecordKey extends Construct {
         'KMS does not support automatic rotation of HMAC keys (https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html): it is an HMAC_256 key used only for GenerateMac/VerifyMac of pre-quarantine records.',
     });
   }
-}
-
-/** One more state-table statement for `role`: `actions` on the items whose key starts with `prefix`. */
-export function grantStateItems(role: iam.IRole, table: dynamodb.ITable, sid: string, actions: readonly string[], prefix: string): void {
-  role.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      sid,
-      actions: [...actions],
-      resources: [table.tableArn],
-      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': `${prefix}*` } },
-    }),
-  );
 }

@@ -2,9 +2,15 @@
  * Deploy-time configuration, read from CDK context (`cdk.json` or `cdk deploy -c key=value`).
  * Context values given on the command line arrive as strings, so lists accept JSON arrays or
  * comma-separated text and booleans/numbers accept their string forms. Every problem names the key.
- * The defaults live in `FIREBREAK_DEFAULTS` (lib/stack/firebreak-stack.ts); docs/deploy.md lists the keys.
+ *
+ * One schema checks both ways in: the app's context (`readFirebreakConfig`) and the props of the
+ * Firebreak construct a user adds to a stack of their own (`checkFirebreakProps`), so a value the
+ * app refuses is refused in a user's stack with the same words. The defaults live in
+ * `FIREBREAK_DEFAULTS` (lib/stack/defaults.ts); docs/deploy.md lists the keys.
  */
+import { Token } from 'aws-cdk-lib';
 import { z } from 'zod';
+import type { FirebreakProps } from './firebreak-props';
 import { RESPONDER_MODES } from '../contracts/responder-mode';
 import { ROLE_NAME_PATTERN } from './iam-scopes';
 import { INSTANCE_ID_FORMAT } from '../incident/identifiers';
@@ -75,9 +81,15 @@ export const LOG_RETENTION_DAYS = [
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 /** An IAM principal ARN: a user, a role or an account root (never a role session), `*` allowed in the name. */
 const PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(root|(user|role)\/[\w+=,.@/*-]+)$/;
-const PRINCIPAL_ARN_MESSAGE = 'each entry must be an IAM principal ARN such as arn:aws:iam::111122223333:role/GameDay (a role, a user or :root)';
+const PRINCIPAL_ARN_MESSAGE =
+  'each entry must be an IAM principal ARN such as arn:aws:iam::111122223333:role/GameDay (a role, a user or :root); ' +
+  'a role session or a bare account id is not an IAM principal ARN';
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+
+function windowRange(input: unknown): string {
+  return `blastRadiusWindowSeconds must be a whole number of seconds from 60 to 604800, got ${String(input)}`;
+}
 
 const contextSchema = z.object({
   alertEmails: list.pipe(z.array(z.string().regex(EMAIL, 'each entry must be an e-mail address'))).optional(),
@@ -95,12 +107,20 @@ const contextSchema = z.object({
   // Context from the command line arrives as a string; an account id is never a number (leading zeros).
   securityAccountId: z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id (the Firebreak security account)').optional(),
   securityRegions: list.pipe(z.array(z.string().regex(REGION, 'each entry must be a region name such as eu-west-1'))).optional(),
-  servedAccountIds: list.pipe(z.array(z.string().regex(/^\d{12}$/, 'each entry must be a 12-digit AWS account id'))).optional(),
+  servedAccountIds: list
+    .pipe(
+      z.array(
+        z.string().regex(/^\d{12}$/, {
+          error: (issue) => `each entry must be a 12-digit AWS account id: servedAccountIds must be 12-digit account ids, got '${String(issue.input)}'`,
+        }),
+      ),
+    )
+    .optional(),
   gameDayPrincipals: list.pipe(z.array(z.string().regex(PRINCIPAL_ARN, PRINCIPAL_ARN_MESSAGE))).optional(),
   operationsEmails: list.pipe(z.array(z.string().regex(EMAIL, 'each entry must be an e-mail address'))).optional(),
   alertSubscriberArns: list.pipe(z.array(z.string().regex(PRINCIPAL_ARN, PRINCIPAL_ARN_MESSAGE))).optional(),
   keyAdminArns: list
-    .pipe(z.array(z.string().regex(PRINCIPAL_ARN, PRINCIPAL_ARN_MESSAGE)).min(1, 'name at least one key administrator (omit the key for the account root user)'))
+    .pipe(z.array(z.string().regex(PRINCIPAL_ARN, PRINCIPAL_ARN_MESSAGE)).min(1, 'name at least one key administrator (omit the key for the account root user): keyAdminArns is empty'))
     .optional(),
   privilegedRoleNamePatterns: list
     .pipe(z.array(z.string().regex(ROLE_NAME_PATTERN, 'each entry must be a role name, with optional * wildcards')))
@@ -111,9 +131,21 @@ const contextSchema = z.object({
     })
     .optional(),
   // One BatchGetItem reads every slot of an account: the limiter refuses more than 100.
-  blastRadiusMax: integer.pipe(z.number().max(100, 'at most 100 (the blast-radius limiter reads every slot with one BatchGetItem)')).optional(),
+  blastRadiusMax: integer
+    .pipe(
+      z.number().max(100, {
+        error: (issue) =>
+          `at most 100 (the blast-radius limiter reads every slot with one BatchGetItem): blastRadiusMax must be a whole number from 1 to 100, got ${String(issue.input)}`,
+      }),
+    )
+    .optional(),
   blastRadiusWindowSeconds: integer
-    .pipe(z.number().min(60, 'at least 60 seconds').max(604_800, 'at most 604800 seconds (a week)'))
+    .pipe(
+      z
+        .number()
+        .min(60, { error: (issue) => `at least 60 seconds: ${windowRange(issue.input)}` })
+        .max(604_800, { error: (issue) => `at most 604800 seconds (a week): ${windowRange(issue.input)}` }),
+    )
     .optional(),
   reservedConcurrency: integer.optional(),
 }).superRefine((config, context) => {
@@ -123,18 +155,42 @@ const contextSchema = z.object({
     context.addIssue({
       code: 'custom',
       path: ['organizationId'],
-      message: 'required when memberRoleName is set: member roles are assumed only in the organization (o-…) named here',
+      message:
+        'required when memberRoleName is set (memberRoleName is set but organizationId is not): member roles are assumed only in the organization (o-…) named here, which confines sts:AssumeRole to its accounts',
     });
   }
   for (const key of ['organizationId', 'memberRoleExternalId', 'sessionRevokerRoleName'] as const) {
     if (config[key] !== undefined && config.memberRoleName === undefined) {
-      context.addIssue({ code: 'custom', path: [key], message: 'only meaningful with memberRoleName; set both or neither' });
+      context.addIssue({
+        code: 'custom',
+        path: [key],
+        message: `only meaningful with memberRoleName: ${key} is set but memberRoleName is not; set both or neither`,
+      });
     }
+  }
+  if (config.mode === 'enforce' && config.forceDryRun === true) {
+    context.addIssue({
+      code: 'custom',
+      path: ['forceDryRun'],
+      message: 'mode "enforce" and forceDryRun true contradict each other; drop forceDryRun to enforce, or set mode "dry-run"',
+    });
   }
 });
 
 /** The configuration as read; absent keys take the stack's defaults. */
 export type FirebreakConfig = z.output<typeof contextSchema>;
+
+/** Checks `raw` against the schema; throws one FirebreakConfigError naming every bad key as `<label> "<key>"`. */
+function parseSettings(raw: Record<string, unknown>, label: string, what: string): FirebreakConfig {
+  const parsed = contextSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const [key, ...rest] = issue.path.map(String);
+    const at = rest.length > 0 ? `${key}[${rest.join('.')}]` : key;
+    return `${label} "${at}": ${issue.message}`;
+  });
+  throw new FirebreakConfigError(`Invalid Firebreak ${what}: ${problems.join('; ')}`, { cause: parsed.error });
+}
 
 /**
  * Reads and checks every Firebreak context key through `getContext` (e.g.
@@ -147,14 +203,21 @@ export function readFirebreakConfig(getContext: (key: ContextKey) => unknown): F
     // `cdk.json` may carry a key with a null value to document it without setting it.
     if (value !== undefined && value !== null) raw[key] = value;
   }
-  const parsed = contextSchema.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const [key, ...rest] = issue.path.map(String);
-      const at = rest.length > 0 ? `${key}[${rest.join('.')}]` : key;
-      return `context "${at}": ${issue.message}`;
-    });
-    throw new FirebreakConfigError(`Invalid Firebreak configuration: ${problems.join('; ')}`, { cause: parsed.error });
+  return parseSettings(raw, 'context', 'configuration');
+}
+
+/**
+ * Checks the props of the Firebreak construct with the same schema as the app's context (the
+ * playbooks are checked where they are loaded); throws one FirebreakConfigError naming every bad
+ * prop. Values that are unresolved tokens (known only at deploy time) are left to CloudFormation.
+ */
+export function checkFirebreakProps(props: FirebreakProps): void {
+  const raw: Record<string, unknown> = {};
+  for (const key of CONTEXT_KEYS) {
+    const value = (props as Record<string, unknown>)[key];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) raw[key] = value.filter((entry) => !Token.isUnresolved(entry));
+    else if (!Token.isUnresolved(value)) raw[key] = value;
   }
-  return parsed.data;
+  parseSettings(raw, 'prop', 'props');
 }

@@ -1,10 +1,14 @@
 /**
  * One responder Lambda (`lambdas/<responder>/index.ts`): its own role with exactly the planned
- * statements, its own log group with retention, X-Ray tracing, arm64 on nodejs22.x, bundled by the
- * local esbuild (no Docker engine runs where Firebreak is built, see DESIGN.md).
+ * statements, its own log group with retention, X-Ray tracing, arm64 on nodejs22.x.
+ *
+ * Its code: in a clone (the source is there), bundled from source by the local esbuild at synth (no
+ * Docker engine runs where Firebreak is built, see DESIGN.md), so a deployment never carries a
+ * stale build. In the installed package (no sources), the bundle `npm run build` made with the
+ * same options (scripts/build.ts, `RESPONDER_BUNDLING`) under dist/lambdas/.
  */
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import type { Duration } from 'aws-cdk-lib';
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -14,20 +18,32 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { PlannedStatement } from './iam-scopes';
 import { acknowledgeWildcardResources } from './iam-scopes';
+import { PREBUILT_LAMBDAS_DIR, PROJECT_ROOT, responderEntry } from './package-root';
 
-/** The repository root: entry points, lock file and esbuild are resolved from it. */
-export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-/** The entry point of a responder. */
-export function responderEntry(responder: string): string {
-  return fileURLToPath(new URL(`../../lambdas/${responder}/index.ts`, import.meta.url));
-}
+export { PROJECT_ROOT, responderEntry } from './package-root';
 
 /**
- * ESM output needs `require` for the few CommonJS dependencies esbuild inlines
- * (https://github.com/evanw/esbuild/issues/1921).
+ * How a responder is bundled, from source at synth and by `npm run build` alike: ESM for Node 22,
+ * minified, tree-shaken, with source maps. The SDK clients are bundled too: the versions the tests
+ * ran against, tree-shaken to what the responder calls, instead of whatever the runtime ships.
  */
-const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+export const RESPONDER_BUNDLING = {
+  format: 'esm',
+  target: 'node22',
+  platform: 'node',
+  mainFields: ['module', 'main'],
+  minify: true,
+  sourcemap: true,
+  sourcesContent: false,
+  /**
+   * ESM output needs `require` for the few CommonJS dependencies esbuild inlines
+   * (https://github.com/evanw/esbuild/issues/1921).
+   */
+  banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+} as const;
+
+/** The Lambda handler of every responder bundle (`index.mjs`, export `handler`). */
+const HANDLER = 'index.handler';
 
 export interface ResponderFunctionProps {
   /** Folder under `lambdas/`. */
@@ -50,15 +66,17 @@ export interface ResponderFunctionProps {
 
 /** A responder Lambda with its role and log group. */
 export class ResponderFunction extends Construct {
-  public readonly function: NodejsFunction;
+  public readonly function: lambda.Function;
   public readonly role: iam.Role;
   public readonly logGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: ResponderFunctionProps) {
     super(scope, id);
     const entry = responderEntry(props.responder);
-    if (!existsSync(entry)) {
-      throw new Error(`responder "${props.responder}" has no entry point at ${entry}`);
+    const prebuilt = path.join(PREBUILT_LAMBDAS_DIR, props.responder);
+    const fromSource = existsSync(entry);
+    if (!fromSource && !existsSync(path.join(prebuilt, 'index.mjs'))) {
+      throw new Error(`responder "${props.responder}" has no entry point at ${entry} and no prebuilt bundle at ${prebuilt} (npm run build makes it)`);
     }
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
@@ -83,9 +101,7 @@ export class ResponderFunction extends Construct {
     );
     for (const { statement } of props.statements) this.role.addToPrincipalPolicy(statement);
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry,
-      handler: 'handler',
+    const options = {
       description: props.description,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
@@ -94,26 +110,29 @@ export class ResponderFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
-      ...(props.reservedConcurrentExecutions !== undefined
-        ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions }
-        : {}),
+      ...(props.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions } : {}),
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: fileURLToPath(new URL('../../package-lock.json', import.meta.url)),
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        banner: ESM_REQUIRE_BANNER,
-        // Bundle the SDK clients too: the versions the tests ran against, tree-shaken to what the
-        // responder calls, instead of whatever the runtime ships.
-        externalModules: [],
-      },
-    });
+    };
+    this.function = fromSource
+      ? new NodejsFunction(this, 'Function', {
+          ...options,
+          entry,
+          handler: 'handler',
+          projectRoot: PROJECT_ROOT,
+          depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+          bundling: {
+            forceDockerBundling: false,
+            format: OutputFormat.ESM,
+            target: RESPONDER_BUNDLING.target,
+            mainFields: [...RESPONDER_BUNDLING.mainFields],
+            minify: RESPONDER_BUNDLING.minify,
+            sourceMap: RESPONDER_BUNDLING.sourcemap,
+            sourcesContent: RESPONDER_BUNDLING.sourcesContent,
+            banner: RESPONDER_BUNDLING.banner,
+            externalModules: [],
+          },
+        })
+      : new lambda.Function(this, 'Function', { ...options, handler: HANDLER, code: lambda.Code.fromAsset(prebuilt) });
 
     Validations.of(this.function).acknowledge({
       id: 'AwsSolutions-L1',

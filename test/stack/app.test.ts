@@ -78,7 +78,7 @@ describe('buildFirebreakApp', () => {
 
   it('loads the shipped playbooks from playbooksDir when none are given', async () => {
     const { stack } = await buildFirebreakApp({ nag: false, context: SKIP_BUNDLING_CONTEXT });
-    expect([...stack.playbookStateMachines.keys()]).toContain('compromised-ec2-instance');
+    expect([...stack.firebreak.playbookStateMachines.keys()]).toContain('compromised-ec2-instance');
   });
 
   it('builds the member-role stack beside it, environment-agnostic, with the playbooks\' member actions and the guard\'s', async () => {

@@ -1,0 +1,42 @@
+/** Every default of a Firebreak deployment, in one place, and the small naming rules its constructs share. */
+import { Duration, Token } from 'aws-cdk-lib';
+import type { ResponderMode } from '../contracts/responder-mode';
+
+/** Every default of the Firebreak construct, in one place. */
+export const FIREBREAK_DEFAULTS = {
+  /** A first deployment proves its permissions without changing anything (issue 5: dry-run first). */
+  mode: 'dry-run' as ResponderMode,
+  forceDryRun: false,
+  /** The playbooks folder of the app (relative to the repository root); the construct's default is the package's own. */
+  playbooksDir: 'playbooks',
+  /** A year of responder and execution logs: incidents are investigated long after they are contained. */
+  logRetentionDays: 365,
+  /** GuardDuty Medium: findings below every playbook's range and this floor never reach the dispatcher. */
+  alertSeverityFloor: 4.0,
+  /** How long EventBridge keeps retrying delivery to the dispatcher before the event goes to the DLQ. */
+  eventMaxAge: Duration.hours(2),
+  eventRetryAttempts: 20,
+  /** SQS maximum: 14 days to look at an undelivered or unprocessable event. */
+  queueRetention: Duration.days(14),
+  /** Game-day injections use their own source: EventBridge refuses custom events whose source starts with `aws.`. */
+  gameDaySource: 'firebreak.gameday',
+  /** The event shapes a game day may inject (what triage parses). */
+  gameDayDetailTypes: ['GuardDuty Finding', 'CloudWatch Alarm State Change'],
+  /** The game-day bus is named after the stack: `<stackName>-gameday`. */
+  gameDayBusSuffix: '-gameday',
+} as const;
+
+/** `compromised-ec2` → `CompromisedEc2`: construct ids and output keys from responder and playbook names. */
+export function pascal(name: string): string {
+  return name
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part[0]!.toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/** `{ stateMachineName }` when `name` is a valid state machine name, else nothing (CloudFormation names it). */
+export function stateMachineNameIfValid(name: string): { stateMachineName?: string } {
+  // State machine names: 1-80 of [A-Za-z0-9_-] (tokens cannot be checked, so are left to CloudFormation).
+  return !Token.isUnresolved(name) && /^[A-Za-z0-9_-]{1,80}$/.test(name) ? { stateMachineName: name } : {};
+}

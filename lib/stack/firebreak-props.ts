@@ -1,0 +1,135 @@
+/**
+ * The props of the Firebreak construct, documented once: the app reads the same names from CDK
+ * context (lib/stack/config.ts checks both with one schema), and the constructs Firebreak is
+ * composed of take the subsets they need (`Pick<FirebreakProps, …>`).
+ */
+import type { Playbook } from '../playbooks/model';
+import type { ResponderMode } from '../contracts/responder-mode';
+
+export interface FirebreakProps {
+  /**
+   * The playbooks to deploy; each becomes a Standard state machine. At least one.
+   * @default the playbooks of `playbooksDir`
+   */
+  readonly playbooks?: readonly Playbook[];
+  /**
+   * A folder of playbook files (`*.yaml`, `*.yml`) to deploy, loaded and checked at synth (the
+   * same checks as `firebreak validate`). Ignored when `playbooks` is given.
+   * @default the playbooks Firebreak ships (`SHIPPED_PLAYBOOKS_DIR`)
+   */
+  readonly playbooksDir?: string;
+  /**
+   * E-mail addresses subscribed to the alert topic (each must confirm the subscription).
+   * @default no subscription
+   */
+  readonly alertEmails?: readonly string[];
+  /**
+   * `dry-run` forces every playbook into dry-run (mutating EC2 calls are sent with DryRun: true);
+   * `enforce` lets each playbook's own `mode` apply.
+   * @default 'dry-run'
+   */
+  readonly mode?: ResponderMode;
+  /**
+   * Forces dry-run everywhere, like `mode: 'dry-run'`; conflicts with `mode: 'enforce'`.
+   * @default false
+   */
+  readonly forceDryRun?: boolean;
+  /**
+   * Instances that are never quarantined automatically (they get evidence and an alert).
+   * @default none
+   */
+  readonly protectedInstanceIds?: readonly string[];
+  /**
+   * Instances carrying this tag key are never quarantined automatically. Anyone with
+   * ec2:CreateTags can set it unless a service control policy guards the key.
+   * @default no tag-based protection
+   */
+  readonly protectedTagKey?: string;
+  /**
+   * Role assumed in member accounts (deploy lib/stack/member-role-stack.ts there).
+   * @default responders act in the security account only
+   */
+  readonly memberRoleName?: string;
+  /**
+   * The organization id (`o-…`): responders may assume member roles only in its accounts
+   * (`aws:ResourceOrgID`), so a forged event naming an outside account cannot send them there.
+   * Required whenever `memberRoleName` is set, and only then.
+   * @default none (and then no member role either)
+   */
+  readonly organizationId?: string;
+  /**
+   * The member-account role that may write role policies (session revocation), separate from the
+   * member role and trusted by quarantine-instance only. Requires `memberRoleName`.
+   * @default 'FirebreakSessionRevoker'
+   */
+  readonly sessionRevokerRoleName?: string;
+  /**
+   * Accounts served besides the security account (12-digit ids), the allowlist responders and
+   * triage read from `FIREBREAK_SERVED_ACCOUNT_IDS`.
+   * @default none: the security account, and with `organizationId` the organization's accounts
+   */
+  readonly servedAccountIds?: readonly string[];
+  /**
+   * IAM principal ARNs (users or roles, `*` allowed in the name) that may inject game-day events.
+   * When set, a bus `<stackName>-gameday` admits exactly these principals and its rule sends
+   * `firebreak.gameday` events to the dispatcher; when empty, the deployment accepts no game-day
+   * event at all (none is ever accepted on the default bus).
+   * @default none: game days off
+   */
+  readonly gameDayPrincipals?: readonly string[];
+  /**
+   * E-mail addresses subscribed to the operations topic, the second channel of every alarm.
+   * @default the alertEmails
+   */
+  readonly operationsEmails?: readonly string[];
+  /**
+   * IAM principal ARNs (patterns) that may subscribe to the alert and operations topics besides
+   * the CloudFormation deployment; every other principal is denied sns:Subscribe.
+   * @default none
+   */
+  readonly alertSubscriberArns?: readonly string[];
+  /**
+   * IAM principal ARNs (patterns) that may disable, schedule the deletion of, or rewrite the
+   * policy of the alert and operations keys; every other principal is denied.
+   * @default the account's root user
+   */
+  readonly keyAdminArns?: readonly string[];
+  /**
+   * The principals CloudFormation deploys the stack as; they may put the key policies.
+   * @default the CDK bootstrap's CloudFormation execution role of the stack synthesizer
+   */
+  readonly deploymentPrincipalArns?: readonly string[];
+  /**
+   * Administrator and break-glass role name patterns (IAM `*` wildcard): no responder may write a
+   * policy to, or pass, a matching role. Firebreak's own roles are always excluded as well.
+   * @default DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS
+   */
+  readonly privilegedRoleNamePatterns?: readonly string[];
+  /**
+   * `sts:ExternalId` the member roles require. Requires `memberRoleName`.
+   * @default none
+   */
+  readonly memberRoleExternalId?: string;
+  /**
+   * Retention of every log group, in days (a CloudWatch Logs retention period).
+   * @default 365
+   */
+  readonly logRetentionDays?: number;
+  /**
+   * Containments per account in the sliding window before the containment guard asks for approval.
+   * @default the containment guard's own default
+   */
+  readonly blastRadiusMax?: number;
+  /**
+   * Length of the blast-radius sliding window, in seconds.
+   * @default the containment guard's own default
+   */
+  readonly blastRadiusWindowSeconds?: number;
+  /**
+   * Reserved concurrency of each responder that calls EC2, capping the EC2 request rate of a
+   * finding storm. Off by default: new accounts have a concurrency quota of 10 and Lambda refuses
+   * reservations that leave less than 10 unreserved.
+   * @default no reservation
+   */
+  readonly reservedConcurrency?: number;
+}

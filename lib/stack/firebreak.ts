@@ -1,0 +1,231 @@
+/**
+ * Firebreak, as one construct a stack adds (the app's FirebreakStack, or a stack of your own):
+ *
+ *   EventBridge rules on the default bus (GuardDuty findings, CloudWatch alarm state changes), and
+ *   game-day injections on a bus of their own that only the named game-day principals may use
+ *     → dispatcher (Express state machine: triage Lambda, StartExecution under a deterministic name)
+ *       → one Standard state machine per playbook (compiled from the playbook files)
+ *         → responder Lambdas (quarantine-instance, snapshot-volumes, publish-alert, …)
+ *
+ * plus the alert and operations topics (each with its own KMS key), the state table, the
+ * undelivered-events dead-letter queue of every rule target and the dispatcher's
+ * unprocessable-events queue (both retained), the approval function when a playbook waits for a
+ * person, and alarms on both channels for every failed, timed-out or aborted execution, every
+ * responder error and every event waiting in a queue, so that nothing fails without a page.
+ *
+ * It is a composition: each part is a construct of its own with its own props and tests.
+ * One Firebreak per stack: its state machines, roles and game-day bus are named after the stack.
+ */
+import { Annotations, CfnOutput, Stack } from 'aws-cdk-lib';
+import type * as events from 'aws-cdk-lib/aws-events';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { SECURITY_ENV, STATE_KEY_PREFIX } from '../contracts/security';
+import type { CompiledStateMachine } from '../playbooks/compile';
+import { ALERT_RESPONDER, isGuardedPlaybook } from '../playbooks/compile';
+import { loadPlaybookDirectorySync } from '../playbooks/loader';
+import type { Playbook } from '../playbooks/model';
+import { APPROVAL_URL_OUTPUT_KEY } from '../responders/approval';
+import type { ResponderMode } from '../contracts/responder-mode';
+import { AlertChannels, accountRootArn } from './alerting';
+import { Approvals, RecordKey } from './approvals';
+import { checkFirebreakProps, FirebreakConfigError } from './config';
+import { FIREBREAK_DEFAULTS, pascal } from './defaults';
+import { Dispatcher } from './dispatcher';
+import type { FirebreakProps } from './firebreak-props';
+import { groupsOnly } from './logical-ids';
+import { DEFAULT_RESPONDER_ROLE_NAME_PREFIX } from './member-role-stack';
+import { PlaybookMachines } from './playbooks';
+import { SHIPPED_PLAYBOOKS_DIR } from './package-root';
+import { Responders } from './responders';
+import { EventRules } from './rules';
+import { IncidentState } from './state';
+import type { ResponderFunction } from './responder-function';
+
+export type { FirebreakProps } from './firebreak-props';
+
+/** Firebreak in one region of the security account. */
+export class Firebreak extends Construct {
+  /** The playbooks deployed (given, or loaded from `playbooksDir`). */
+  public readonly playbooks: readonly Playbook[];
+  /** The effective mode every responder gets as FIREBREAK_MODE: dry-run unless the deployment enforces. */
+  public readonly effectiveMode: ResponderMode;
+  /** The alert and operations channels. */
+  public readonly alerting: AlertChannels;
+  public readonly alertKey: AlertChannels['alertKey'];
+  public readonly alertTopic: AlertChannels['alertTopic'];
+  /** The second channel: every alarm goes here too, encrypted with a key of its own. */
+  public readonly operationsKey: AlertChannels['operationsKey'];
+  public readonly operationsTopic: AlertChannels['operationsTopic'];
+  public readonly stateTable: IncidentState['table'];
+  /** Events EventBridge could not deliver to the dispatcher (every rule target's DLQ). */
+  public readonly undeliveredEventsQueue: EventRules['undeliveredEventsQueue']['queue'];
+  /** Events the dispatcher could not handle: unparseable, or a dispatch failure; kept with the reason. */
+  public readonly unprocessableEventsQueue: Dispatcher['unprocessableEventsQueue']['queue'];
+  /** By responder name. */
+  public readonly responders: ReadonlyMap<string, ResponderFunction>;
+  /** By playbook name. */
+  public readonly playbookStateMachines: ReadonlyMap<string, sfn.StateMachine>;
+  /** The `trigger: manual` playbook that releases instances (`firebreak release` starts it), if one is deployed. */
+  public readonly releaseStateMachine?: sfn.StateMachine;
+  /** The approval function and its URL, when any playbook is guarded. */
+  public readonly approvals?: Approvals;
+  /** Lets people answer approval requests (the approval function's URL), when any playbook is guarded. */
+  public readonly approverPolicy?: iam.ManagedPolicy;
+  /** The HMAC key that seals pre-quarantine records, when a playbook quarantines or releases. */
+  public readonly recordKey?: RecordKey;
+  public readonly dispatcher: sfn.StateMachine;
+  /** The game-day bus, when game days are enabled (gameDayPrincipals). */
+  public readonly gameDayBus?: events.EventBus;
+  public readonly rules: { readonly guardDuty: events.Rule; readonly cloudWatch?: events.Rule; readonly gameDay?: events.Rule };
+  /** The compiled definitions, as deployed (before substitution). */
+  public readonly compiled: { readonly dispatcher: CompiledStateMachine; readonly playbooks: ReadonlyMap<string, CompiledStateMachine> };
+
+  constructor(scope: Construct, id: string, props: FirebreakProps = {}) {
+    super(scope, id);
+    // Groups only: in the app's FirebreakStack, the resources keep the flat stack's logical ids.
+    groupsOnly(this);
+    const stack = Stack.of(this);
+    const other = stack.node.findAll().find((construct) => construct instanceof Firebreak && construct !== this);
+    if (other) {
+      throw new FirebreakConfigError(`Firebreak: ${stack.node.path} has Firebreak at ${other.node.path} already; one per stack (names derive from the stack name)`);
+    }
+    checkFirebreakProps(props);
+    this.playbooks = props.playbooks ?? loadPlaybookDirectorySync(props.playbooksDir ?? SHIPPED_PLAYBOOKS_DIR);
+    checkPlaybooks(this.playbooks);
+    if (props.protectedTagKey !== undefined) {
+      // Anyone with ec2:CreateTags on an instance (often the instance's own role) can exempt it:
+      // only a service control policy on that tag key makes the rule safe (docs/security.md §B5).
+      Annotations.of(stack).addWarningV2(
+        '@firebreak/protected-tag-key',
+        `protectedTagKey "${props.protectedTagKey}": any principal allowed ec2:CreateTags on an instance can exempt it from containment. ` +
+          'Deploy the service control policy of docs/security.md (B5) that reserves this tag key to named administrators, or use protectedInstanceIds instead.',
+      );
+    }
+    const mode = props.mode ?? FIREBREAK_DEFAULTS.mode;
+    const forceDryRun = (props.forceDryRun ?? FIREBREAK_DEFAULTS.forceDryRun) || mode === 'dry-run';
+    const logRetention = (props.logRetentionDays ?? FIREBREAK_DEFAULTS.logRetentionDays) as logs.RetentionDays;
+    this.effectiveMode = forceDryRun ? 'dry-run' : 'enforce';
+    const gameDayPrincipals = props.gameDayPrincipals ?? [];
+
+    const channels = new AlertChannels(this, 'Alerting', {
+      alertEmails: props.alertEmails ?? [],
+      operationsEmails: props.operationsEmails ?? props.alertEmails ?? [],
+      subscriberArns: props.alertSubscriberArns ?? [],
+      keyAdminArns: props.keyAdminArns ?? [accountRootArn()],
+      ...(props.deploymentPrincipalArns ? { deploymentPrincipalArns: props.deploymentPrincipalArns } : {}),
+    });
+    this.alerting = channels;
+    ({ alertKey: this.alertKey, alertTopic: this.alertTopic, operationsKey: this.operationsKey, operationsTopic: this.operationsTopic } = channels);
+    const state = new IncidentState(this, 'State');
+    this.stateTable = state.table;
+
+    const responders = new Responders(this, 'Responders', {
+      ...props,
+      playbooks: this.playbooks,
+      effectiveMode: this.effectiveMode,
+      gameDaysEnabled: gameDayPrincipals.length > 0,
+      state,
+      channels,
+      logRetention,
+    });
+    this.responders = responders.functions;
+
+    const playbookMachines = new PlaybookMachines(this, 'Playbooks', { playbooks: this.playbooks, responders, channels, logRetention });
+    this.playbookStateMachines = playbookMachines.stateMachines;
+    this.releaseStateMachine = playbookMachines.release?.stateMachine;
+
+    // Only the approval function answers waiting playbooks (lib/stack/approvals.ts).
+    const guarded = this.playbooks.filter(isGuardedPlaybook).map((playbook) => playbookMachines.stateMachineOf(playbook.name));
+    if (guarded.length > 0) {
+      this.approvals = new Approvals(this, 'Approvals', {
+        stateTable: state.table,
+        guardedPlaybooks: guarded,
+        deniedApproverRolePrefixes: [DEFAULT_RESPONDER_ROLE_NAME_PREFIX, `${stack.stackName}-`],
+        logRetention,
+        environment: responders.environment,
+      });
+      this.approverPolicy = this.approvals.approverPolicy;
+      channels.alarmOnErrors(this, 'ResponderApprovalErrorsAlarm', this.approvals.function.function, 'approval');
+      state.grantItems(responders.functionOf(ALERT_RESPONDER).role, 'StoreApprovalRequests', ['dynamodb:PutItem'], STATE_KEY_PREFIX.approval);
+      const releaser = responders.functions.get('release-instance');
+      if (releaser) state.grantItems(releaser.role, 'ReadApprovals', ['dynamodb:GetItem'], STATE_KEY_PREFIX.approval);
+    }
+
+    // Record integrity (lib/stack/approvals.ts): quarantine seals, release verifies.
+    const sealer = responders.functions.get('quarantine-instance');
+    const verifier = responders.functions.get('release-instance');
+    if (sealer || verifier) {
+      this.recordKey = new RecordKey(this, 'RecordKey', { sealers: sealer ? [sealer.role] : [], verifiers: verifier ? [verifier.role] : [] });
+      for (const holder of [sealer, verifier]) holder?.function.addEnvironment(SECURITY_ENV.recordKey, this.recordKey.key.keyArn);
+    }
+
+    const dispatcher = new Dispatcher(this, 'Dispatch', {
+      playbooks: this.playbooks,
+      playbookMachines,
+      responders,
+      forceDryRun,
+      channels,
+      logRetention,
+    });
+    this.dispatcher = dispatcher.stateMachine;
+    this.unprocessableEventsQueue = dispatcher.unprocessableEventsQueue.queue;
+    this.compiled = { dispatcher: dispatcher.compiled, playbooks: playbookMachines.compiled };
+
+    const rules = new EventRules(this, 'Rules', { playbooks: this.playbooks, dispatcher: this.dispatcher, gameDayPrincipals, channels });
+    this.undeliveredEventsQueue = rules.undeliveredEventsQueue.queue;
+    this.gameDayBus = rules.gameDay?.eventBus;
+    this.rules = { guardDuty: rules.guardDuty, ...(rules.cloudWatch ? { cloudWatch: rules.cloudWatch } : {}), ...(rules.gameDay ? { gameDay: rules.gameDay.rule } : {}) };
+
+    this.addOutputs(playbookMachines);
+  }
+
+  /**
+   * The stack outputs the operator tools read (`firebreak release`, `approve`, `gameday live`…),
+   * each under its own key whatever the construct's path.
+   */
+  private addOutputs(playbookMachines: PlaybookMachines): void {
+    const output = (key: string, value: string, description?: string) =>
+      new CfnOutput(this, key, { value, ...(description ? { description } : {}) }).overrideLogicalId(key);
+    output('DispatcherArn', this.dispatcher.stateMachineArn, 'The dispatcher state machine (Express)');
+    for (const [name, machine] of this.playbookStateMachines) output(`Playbook${pascal(name)}Arn`, machine.stateMachineArn, `Playbook ${name}`);
+    const release = playbookMachines.release;
+    if (release) {
+      output(
+        'ReleaseStateMachineArn',
+        release.stateMachine.stateMachineArn,
+        `The release playbook (${release.playbook.name}): firebreak release starts it with { incident, mode, playbook }`,
+      );
+      output('ReleasePlaybookName', release.playbook.name, 'The release playbook name (the playbook field of its input)');
+    }
+    if (this.approvals) {
+      output(APPROVAL_URL_OUTPUT_KEY, this.approvals.url.url, 'The approval function (AuthType AWS_IAM): firebreak approve / reject --execution ARN sign their answer to it');
+      output('ApproverPolicyArn', this.approvals.approverPolicy.managedPolicyArn, 'Attach to the on-call role: lets it answer approval requests (firebreak approve / reject)');
+    }
+    output('AlertTopicArn', this.alertTopic.topicArn);
+    output('OperationsTopicArn', this.operationsTopic.topicArn, 'The second channel: every Firebreak alarm (failed executions, responder errors, waiting events)');
+    output('StateTableName', this.stateTable.tableName);
+    output('UndeliveredEventsQueueUrl', this.undeliveredEventsQueue.queueUrl);
+    output('UnprocessableEventsQueueUrl', this.unprocessableEventsQueue.queueUrl);
+    if (this.gameDayBus) {
+      output('GameDayEventBusName', this.gameDayBus.eventBusName, 'Where game-day events are put (source firebreak.gameday); only the gameDayPrincipals may put them');
+    }
+    output(
+      'GameDaysEnabled',
+      String(this.gameDayBus !== undefined),
+      'false: this deployment accepts no game-day event (deploy with -c gameDayPrincipals=<principal ARN> to enable)',
+    );
+    output('Mode', this.effectiveMode, 'dry-run: every playbook runs in dry-run');
+  }
+}
+
+function checkPlaybooks(playbooks: readonly Playbook[]): void {
+  if (playbooks.length === 0) {
+    throw new FirebreakConfigError('Firebreak: no playbooks to deploy; add at least one file to the playbooks directory');
+  }
+  const names = playbooks.map((playbook) => playbook.name);
+  const duplicate = names.find((name, index) => names.indexOf(name) !== index);
+  if (duplicate) throw new FirebreakConfigError(`Firebreak: two playbooks are named "${duplicate}"`);
+}

@@ -1,0 +1,239 @@
+/**
+ * The responder Lambdas of a deployment: one per responder the playbooks use (triage and
+ * publish-alert always; the containment guard when a playbook changes resources), each with its
+ * own role holding exactly the statements `planResponderStatements` plans for the actions its steps
+ * need, the deployment's facts in its environment (never the input's), the member-role grant when
+ * it acts in member accounts, and an alarm on both channels for every error.
+ */
+import { Aws, Duration, Stack } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { DEFAULT_SESSION_REVOKER_ROLE_NAME } from '../aws/member-accounts';
+import { SECURITY_ENV, STATE_KEY_PREFIX } from '../contracts/security';
+import { ACTIONS, iamActionsForStep } from '../playbooks/actions';
+import { ALERT_RESPONDER, GUARD_RESPONDER, isGuardedPlaybook } from '../playbooks/compile';
+import { TRIAGE_RESPONDER } from '../playbooks/dispatcher';
+import type { Playbook } from '../playbooks/model';
+import { flattenSteps } from '../playbooks/model';
+import { playbookRailsFor } from '../playbooks/rails';
+import { CONTAINMENT_GUARD_IAM_ACTIONS } from '../responders/containment-guard';
+import type { ResponderMode } from '../contracts/responder-mode';
+import type { AlertChannels } from './alerting';
+import { pascal } from './defaults';
+import type { FirebreakProps } from './firebreak-props';
+import type { ResponderArns } from './iam-scopes';
+import { DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS, planResponderStatements, privilegedRoleArns, ROLE_POLICY_WRITES } from './iam-scopes';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { groupsOnly } from './logical-ids';
+import { DEFAULT_RESPONDER_ROLE_NAME_PREFIX, grantAssumeMemberRole, responderRoleName } from './member-role-stack';
+import { ResponderFunction } from './responder-function';
+import type { IncidentState } from './state';
+
+/** Memory and timeout per responder; responders not listed use `default`. */
+const RESPONDER_SETTINGS: Readonly<Record<string, { memorySize: number; timeout: Duration; description: string }>> = {
+  [TRIAGE_RESPONDER]: { memorySize: 256, timeout: Duration.seconds(10), description: 'Firebreak triage: event → incident → playbook decision' },
+  [ALERT_RESPONDER]: { memorySize: 256, timeout: Duration.seconds(30), description: 'Firebreak publish-alert: actionable alerts to the alert topic' },
+  // Containment is on the critical path: more memory is more CPU, a shorter cold start.
+  'quarantine-instance': { memorySize: 512, timeout: Duration.seconds(120), description: 'Firebreak quarantine-instance: isolate every ENI, keep the instance as evidence' },
+  'release-instance': { memorySize: 512, timeout: Duration.seconds(120), description: 'Firebreak release-instance: restore a quarantined instance exactly' },
+  'snapshot-volumes': { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak snapshot-volumes: crash-consistent evidence snapshots' },
+  // On the critical path before containment: one DescribeInstances and two DynamoDB calls.
+  [GUARD_RESPONDER]: { memorySize: 256, timeout: Duration.seconds(30), description: 'Firebreak containment-guard: protected instances, approval and blast radius before containment' },
+  default: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak responder' },
+};
+
+/**
+ * State-table access per responder, in the security account (the ACTIONS registry lists what a
+ * responder needs where it acts): the operations, and the partition keys of the only items it may
+ * touch (`dynamodb:LeadingKeys`). Quarantine records (`quarantine#<account>#<region>#<instance>`)
+ * are written once and updated; the containment guard takes blast-radius slots
+ * (`blast#<account>#<slot>`) with conditional PutItem and reads them in a batch.
+ */
+export const STATE_TABLE_ACCESS: Readonly<
+  Record<string, { readonly actions: readonly string[]; readonly keys: readonly string[]; readonly readOnlyKeys?: readonly string[] }>
+> = {
+  // The mutating responders only READ grants and approvals (GetItem): only the guard writes grants.
+  'quarantine-instance': {
+    actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    keys: [`${STATE_KEY_PREFIX.quarantine}*`],
+    readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
+  },
+  'release-instance': {
+    actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    keys: [`${STATE_KEY_PREFIX.quarantine}*`],
+    readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
+  },
+  [GUARD_RESPONDER]: {
+    actions: CONTAINMENT_GUARD_IAM_ACTIONS.stateTable,
+    keys: [`${STATE_KEY_PREFIX.blastRadius}*`, `${STATE_KEY_PREFIX.gameDayBlastRadius}*`, `${STATE_KEY_PREFIX.grant}*`],
+  },
+};
+
+/** The responders the deployed playbooks use, with the IAM actions each needs where it acts. */
+export function responderActions(playbooks: readonly Playbook[]): Map<string, Set<string>> {
+  const byResponder = new Map<string, Set<string>>([
+    [TRIAGE_RESPONDER, new Set()],
+    // Every playbook alerts its failures, whether or not it has a notify step.
+    [ALERT_RESPONDER, new Set(ACTIONS.notify.iamActions)],
+  ]);
+  // The guard reads the instance's current tags where it lives (protected tag key).
+  // It also verifies, in the security account, the execution it clears (states:DescribeExecution).
+  if (playbooks.some(isGuardedPlaybook)) {
+    byResponder.set(GUARD_RESPONDER, new Set([...CONTAINMENT_GUARD_IAM_ACTIONS.targetAccount, ...CONTAINMENT_GUARD_IAM_ACTIONS.securityAccount]));
+  }
+  for (const playbook of playbooks) {
+    for (const step of flattenSteps(playbook.steps)) {
+      const responder = ACTIONS[step.action].responder;
+      const actions = byResponder.get(responder) ?? new Set<string>();
+      for (const action of iamActionsForStep(step.action, step.with)) actions.add(action);
+      byResponder.set(responder, actions);
+    }
+  }
+  return byResponder;
+}
+
+/** True when a responder acts on resources in the incident's account (EC2, IAM): it may assume the member role. */
+export function actsInIncidentAccount(actions: ReadonlySet<string>): boolean {
+  return [...actions].some((action) => action.startsWith('ec2:') || action.startsWith('iam:'));
+}
+
+/** What the responders need of a deployment: its settings (documented on `FirebreakProps`) and its shared resources. */
+export interface RespondersProps
+  extends Pick<
+    FirebreakProps,
+    | 'protectedInstanceIds'
+    | 'protectedTagKey'
+    | 'memberRoleName'
+    | 'memberRoleExternalId'
+    | 'organizationId'
+    | 'sessionRevokerRoleName'
+    | 'servedAccountIds'
+    | 'privilegedRoleNamePatterns'
+    | 'blastRadiusMax'
+    | 'blastRadiusWindowSeconds'
+    | 'reservedConcurrency'
+  > {
+  /** The deployed playbooks: they decide which responders exist and what each may do. */
+  readonly playbooks: readonly Playbook[];
+  /** The mode every responder gets as FIREBREAK_MODE: `dry-run` unless the deployment enforces. */
+  readonly effectiveMode: ResponderMode;
+  /** Whether the deployment accepts game-day injections (FIREBREAK_GAMEDAY_ENABLED). */
+  readonly gameDaysEnabled: boolean;
+  readonly state: IncidentState;
+  /** Publish-alert publishes to its alert topic; every responder's errors page on both channels. */
+  readonly channels: AlertChannels;
+  readonly logRetention: logs.RetentionDays;
+}
+
+/** Every responder function of the deployment; groups only, so they keep the flat stack's logical ids. */
+export class Responders extends Construct {
+  /** By responder name (the folder under lambdas/). */
+  public readonly functions: ReadonlyMap<string, ResponderFunction>;
+  /** The variables every Firebreak function gets (the approval function too). */
+  public readonly environment: Readonly<Record<string, string>>;
+
+  constructor(scope: Construct, id: string, props: RespondersProps) {
+    super(scope, id);
+    groupsOnly(this);
+    const stackName = Stack.of(this).stackName;
+    const byResponder = responderActions(props.playbooks);
+    const revokesSessions = [...byResponder.values()].some((actions) => ROLE_POLICY_WRITES.some((action) => actions.has(action)));
+    const sessionRevokerRoleName = props.sessionRevokerRoleName ?? DEFAULT_SESSION_REVOKER_ROLE_NAME;
+    this.environment = {
+      ...deploymentEnvironment(props),
+      ...(props.memberRoleName && revokesSessions ? { [SECURITY_ENV.sessionRevokerRoleName]: sessionRevokerRoleName } : {}),
+    };
+    const arns = responderArns(stackName, props);
+
+    const functions = new Map<string, ResponderFunction>();
+    for (const [responder, actions] of byResponder) {
+      const inIncidentAccount = actsInIncidentAccount(actions);
+      const stateTable = STATE_TABLE_ACCESS[responder];
+      const needed = new Set([...actions, ...(stateTable?.actions ?? [])]);
+      const settings = RESPONDER_SETTINGS[responder] ?? RESPONDER_SETTINGS.default!;
+      const fn = new ResponderFunction(this, `Responder${pascal(responder)}`, {
+        responder,
+        description: settings.description,
+        environment:
+          responder === GUARD_RESPONDER
+            ? {
+                ...this.environment,
+                // The guard's rails per playbook come from the deployment, never from its input.
+                [SECURITY_ENV.stackName]: stackName,
+                [SECURITY_ENV.playbookRails]: JSON.stringify(playbookRailsFor(props.playbooks)),
+              }
+            : this.environment,
+        statements: planResponderStatements(
+          needed,
+          arns,
+          stateTable ? { stateTableKeys: stateTable.keys, ...(stateTable.readOnlyKeys ? { stateTableReadOnlyKeys: stateTable.readOnlyKeys } : {}) } : {},
+        ),
+        logRetention: props.logRetention,
+        memorySize: settings.memorySize,
+        timeout: settings.timeout,
+        // Member roles trust responder roles by name (lib/stack/member-role-stack.ts).
+        ...(inIncidentAccount ? { roleName: responderRoleName(responder, Aws.REGION) } : {}),
+        ...(inIncidentAccount && props.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
+      });
+      if (inIncidentAccount && props.memberRoleName) {
+        const organization = props.organizationId ? { organizationId: props.organizationId } : {};
+        grantAssumeMemberRole(fn.role, { memberRoleName: props.memberRoleName, ...organization });
+        // Only the responder that revokes sessions may reach the member account's role-policy writer.
+        if (ROLE_POLICY_WRITES.some((action) => actions.has(action))) {
+          grantAssumeMemberRole(fn.role, { memberRoleName: sessionRevokerRoleName, sid: 'AssumeFirebreakSessionRevokerRole', ...organization });
+        }
+      }
+      if (actions.has('sns:Publish')) props.channels.allowAlertPublisher(fn.role);
+      props.channels.alarmOnErrors(this, `Responder${pascal(responder)}ErrorsAlarm`, fn.function, responder);
+      functions.set(responder, fn);
+    }
+    this.functions = functions;
+  }
+
+  /** The function of `responder`; throws when the playbooks deploy none. */
+  functionOf(responder: string): ResponderFunction {
+    const found = this.functions.get(responder);
+    if (!found) throw new Error(`no responder function ${responder}`);
+    return found;
+  }
+}
+
+/** The deployment's own facts every function reads from its environment (lib/contracts/security.ts), never the input's. */
+function deploymentEnvironment(props: RespondersProps): Record<string, string> {
+  return {
+    POWERTOOLS_SERVICE_NAME: 'firebreak',
+    ALERT_TOPIC_ARN: props.channels.alertTopic.topicArn,
+    FIREBREAK_STATE_TABLE: props.state.table.tableName,
+    [SECURITY_ENV.securityAccountId]: Aws.ACCOUNT_ID,
+    FIREBREAK_PROTECTED_INSTANCE_IDS: (props.protectedInstanceIds ?? []).join(','),
+    ...(props.protectedTagKey ? { FIREBREAK_PROTECTED_TAG_KEY: props.protectedTagKey } : {}),
+    ...(props.memberRoleName ? { [SECURITY_ENV.memberRoleName]: props.memberRoleName } : {}),
+    ...(props.memberRoleExternalId ? { FIREBREAK_MEMBER_ROLE_EXTERNAL_ID: props.memberRoleExternalId } : {}),
+    ...(props.blastRadiusMax !== undefined ? { FIREBREAK_BLAST_RADIUS_MAX: String(props.blastRadiusMax) } : {}),
+    ...(props.blastRadiusWindowSeconds !== undefined ? { FIREBREAK_BLAST_RADIUS_WINDOW_SECONDS: String(props.blastRadiusWindowSeconds) } : {}),
+    [SECURITY_ENV.mode]: props.effectiveMode,
+    [SECURITY_ENV.servedAccountIds]: (props.servedAccountIds ?? []).join(','),
+    ...(props.organizationId ? { [SECURITY_ENV.organizationId]: props.organizationId } : {}),
+    [SECURITY_ENV.gameDayEnabled]: String(props.gameDaysEnabled),
+  };
+}
+
+/**
+ * The resources responder statements are scoped to. Any region: with a central Firebreak region
+ * (docs/organization.md) findings about this account's instances arrive from every region, and the
+ * responders act in the finding's region.
+ */
+function responderArns(stackName: string, props: RespondersProps): ResponderArns {
+  const account = `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}`;
+  return {
+    ec2: (resourceType) => `arn:${Aws.PARTITION}:ec2:*:${Aws.ACCOUNT_ID}:${resourceType}/*`,
+    snapshots: `arn:${Aws.PARTITION}:ec2:*::snapshot/*`,
+    iam: (resourceType) => `${account}:${resourceType}/*`,
+    ownRoles: [`${account}:role/${DEFAULT_RESPONDER_ROLE_NAME_PREFIX}*`, `${account}:role/${stackName}-*`],
+    privilegedRoles: privilegedRoleArns(`${account}:role/`, props.privilegedRoleNamePatterns ?? DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS),
+    alertTopic: props.channels.alertTopic.topicArn,
+    alertKey: props.channels.alertKey.keyArn,
+    stateTable: props.state.table.tableArn,
+    // The guard verifies executions of this stack's playbooks only (state machines `<stackName>-<playbook>`).
+    playbookExecutions: `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${stackName}-*:*`,
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * The ways in: EventBridge rules from the default bus to the dispatcher (GuardDuty findings at or
+ * above the lowest severity any playbook acts on, CloudWatch alarms entering ALARM), and game-day
+ * injections on a bus of their own that only the named principals may use. Every target retries
+ * and sends what it could not deliver to the undelivered-events queue, where it waits for a person.
+ */
+import { Stack } from 'aws-cdk-lib';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as eventsRules from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { Playbook } from '../playbooks/model';
+import { isAutomatic } from '../playbooks/model';
+import type { AlertChannels } from './alerting';
+import { FIREBREAK_DEFAULTS } from './defaults';
+import { GameDayBus } from './game-day-bus';
+import { KeptEventsQueue } from './kept-events-queue';
+import { groupsOnly } from './logical-ids';
+
+/**
+ * The lowest severity any GuardDuty-sourced playbook (or the default alert floor) acts on. Manual
+ * playbooks (`trigger: manual`, e.g. release) are never routed from events, so they do not count.
+ */
+export function guardDutySeverityThreshold(playbooks: readonly Playbook[], floor: number = FIREBREAK_DEFAULTS.alertSeverityFloor): number {
+  const minimums = playbooks
+    .filter((playbook) => isAutomatic(playbook) && playbook.match.sources.includes('guardduty'))
+    .map((playbook) => playbook.match.severity?.min ?? 0);
+  return Math.min(floor, ...minimums);
+}
+
+/**
+ * The alarm-name filter for the CloudWatch rule: the union of the alarm playbooks' globs as
+ * EventBridge wildcard patterns, or undefined (no filter) when any alarm playbook takes every name.
+ */
+export function alarmNameFilter(playbooks: readonly Playbook[]): { wildcard: string }[] | undefined {
+  const alarmPlaybooks = playbooks.filter((playbook) => isAutomatic(playbook) && playbook.match.sources.includes('cloudwatch'));
+  if (alarmPlaybooks.some((playbook) => !playbook.match.alarmNames || playbook.match.alarmNames.includes('*'))) {
+    return undefined;
+  }
+  const globs = [...new Set(alarmPlaybooks.flatMap((playbook) => playbook.match.alarmNames ?? []))].sort();
+  // Same dialect: `*` is the only wildcard; EventBridge escapes a literal backslash as `\\`.
+  return globs.map((glob) => ({ wildcard: glob.replace(/\\/g, '\\\\') }));
+}
+
+export interface EventRulesProps {
+  /** The deployed playbooks: their sources and ranges decide what the rules let through. */
+  readonly playbooks: readonly Playbook[];
+  /** Where every rule sends its events. */
+  readonly dispatcher: sfn.IStateMachine;
+  /**
+   * Principal ARNs (patterns) that may put game-day events; none: no game-day bus at all.
+   * @default none
+   */
+  readonly gameDayPrincipals?: readonly string[];
+  /** Where the alarm on undelivered events goes. */
+  readonly channels: AlertChannels;
+}
+
+/** The rules, the game-day bus and the undelivered-events queue; groups only, so they keep the flat stack's logical ids. */
+export class EventRules extends Construct {
+  public readonly guardDuty: events.Rule;
+  /** Present when a playbook takes CloudWatch alarms. */
+  public readonly cloudWatch?: events.Rule;
+  /** The game-day bus and its rule, when game days are enabled (gameDayPrincipals). */
+  public readonly gameDay?: GameDayBus;
+  /** Events EventBridge could not deliver to the dispatcher (every rule target's DLQ). */
+  public readonly undeliveredEventsQueue: KeptEventsQueue;
+
+  constructor(scope: Construct, id: string, props: EventRulesProps) {
+    super(scope, id);
+    groupsOnly(this);
+    this.undeliveredEventsQueue = new KeptEventsQueue(this, 'Undelivered', {
+      queueId: 'UndeliveredEventsQueue',
+      alarmId: 'UndeliveredEventsAlarm',
+      purpose: 'the dead-letter queue of every EventBridge rule target: events EventBridge could not deliver to the dispatcher',
+      alarmWhat: 'EventBridge could not deliver events to the Firebreak dispatcher',
+      channels: props.channels,
+    });
+    const target = () =>
+      new targets.SfnStateMachine(props.dispatcher, {
+        deadLetterQueue: this.undeliveredEventsQueue.queue,
+        retryAttempts: FIREBREAK_DEFAULTS.eventRetryAttempts,
+        maxEventAge: FIREBREAK_DEFAULTS.eventMaxAge,
+      });
+    // AWS services' own events on the default bus (EventBridge refuses custom events whose source starts with `aws.`).
+    this.guardDuty = new eventsRules.Rule(this, 'GuardDutyFindingsRule', {
+      description: 'GuardDuty findings at or above the lowest severity any playbook (or the default alert) acts on',
+      eventPattern: {
+        source: ['aws.guardduty'],
+        detailType: ['GuardDuty Finding'],
+        // Severity bands are numeric ranges (Medium is 4.0–6.9): match numerically, never by listed values.
+        detail: { severity: [{ numeric: ['>=', guardDutySeverityThreshold(props.playbooks)] }] },
+      },
+      targets: [target()],
+    });
+    if (props.playbooks.some((playbook) => playbook.match.sources.includes('cloudwatch'))) {
+      const names = alarmNameFilter(props.playbooks);
+      this.cloudWatch = new eventsRules.Rule(this, 'CloudWatchAlarmsRule', {
+        description: 'CloudWatch alarms entering ALARM (OK and INSUFFICIENT_DATA start nothing, so they are filtered here)',
+        eventPattern: {
+          source: ['aws.cloudwatch'],
+          detailType: ['CloudWatch Alarm State Change'],
+          detail: { state: { value: ['ALARM'] }, ...(names ? { alarmName: names } : {}) },
+        },
+        targets: [target()],
+      });
+    }
+    // Game-day injections never on the default bus: a bus of their own, only for the named principals.
+    const gameDayPrincipals = props.gameDayPrincipals ?? [];
+    if (gameDayPrincipals.length > 0) {
+      this.gameDay = new GameDayBus(this, 'GameDayBus', {
+        eventBusName: `${Stack.of(this).stackName}${FIREBREAK_DEFAULTS.gameDayBusSuffix}`,
+        principals: gameDayPrincipals,
+        source: FIREBREAK_DEFAULTS.gameDaySource,
+        detailTypes: FIREBREAK_DEFAULTS.gameDayDetailTypes,
+        target: target(),
+      });
+    }
+  }
+}
