@@ -10,6 +10,12 @@ if (major < 22) {
   );
   process.exit(2);
 }
+// The installed package ships the Firebreak construct (dist/), not the CLI's sources.
+const { existsSync } = await import('node:fs');
+if (!existsSync(new URL('./firebreak.ts', import.meta.url))) {
+  console.error('firebreak: the command line runs from a clone of the Firebreak repository; the npm package ships the Firebreak CDK construct only.');
+  process.exit(2);
+}
 const { register } = await import('tsx/esm/api');
 register();
 await import('./firebreak.ts');

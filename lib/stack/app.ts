@@ -5,9 +5,9 @@
  * game-day engine (`synthesizeDefinitions`) all build the app here, so they agree on what is deployed.
  */
 import path from 'node:path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import type { CfnElement } from 'aws-cdk-lib';
+import type { CfnElement , Stack} from 'aws-cdk-lib';
 import type { CfnStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadPlaybookDirectory } from '../playbooks/loader';
