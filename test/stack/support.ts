@@ -1,10 +1,12 @@
 /** Builders for stack tests: hand-built playbooks and a fresh, unbundled Firebreak stack per call. */
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { ActionStep, Playbook, PlaybookMatch, Step } from '../../lib/playbooks/model';
 import { SKIP_BUNDLING_CONTEXT } from '../../lib/stack/app';
 import type { FirebreakStackProps } from '../../lib/stack/firebreak-stack';
 import { FirebreakStack } from '../../lib/stack/firebreak-stack';
+import { AlertChannels } from '../../lib/stack/alerting';
+import { IncidentState } from '../../lib/stack/state';
 
 export function action(id: string, name: ActionStep['action'], options: Record<string, unknown> = {}): ActionStep {
   return { kind: 'action', id, action: name, with: options };
@@ -105,4 +107,15 @@ export function logicalIdOf(template: Template, type: string, prefix: string): s
   const ids = Object.keys(resourcesOf(template, type)).filter((id) => id.startsWith(prefix));
   if (ids.length !== 1) throw new Error(`expected one ${type} starting with ${prefix}, found ${ids.join(', ') || 'none'}`);
   return ids[0]!;
+}
+
+/** A fresh stack of one's own (not FirebreakStack: ordinary CDK logical ids), bundling skipped. */
+export function userStack(): Stack {
+  const app = new App({ context: SKIP_BUNDLING_CONTEXT, builtinCloudFormationValidation: false });
+  return new Stack(app, 'UserStack');
+}
+
+/** The alert channels and state table most constructs need, in `stack`. */
+export function sharedResources(stack: Stack): { channels: AlertChannels; state: IncidentState } {
+  return { channels: new AlertChannels(stack, 'Alerting', { alertEmails: [], operationsEmails: [], subscriberArns: [], keyAdminArns: ['arn:aws:iam::111122223333:root'] }), state: new IncidentState(stack, 'State') };
 }
