@@ -156,35 +156,21 @@ function restrictTopic(topic: sns.Topic, publishers: string[], subscribers: read
       conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
     }),
   );
-  topic.addToResourcePolicy(
-    new iam.PolicyStatement({
-      sid: 'OnlyFirebreakPublishes',
-      effect: iam.Effect.DENY,
-      principals: [new iam.AnyPrincipal()],
-      actions: ['sns:Publish'],
-      resources: [topic.topicArn],
-      // Both must hold for the deny: a principal that is not a listed publisher AND not CloudWatch
-      // (a service principal has no aws:PrincipalArn, so the first holds for it). A condition needs
-      // at least one value: with no publisher role yet, the account's root user stands in (it may
-      // rewrite this policy anyway).
-      conditions: {
-        ArnNotEquals: {
-          'aws:PrincipalArn': Lazy.list({ produce: () => (publishers.length > 0 ? [...new Set(publishers)] : [accountRootArn()]) }),
-        },
-        StringNotEquals: { 'aws:PrincipalServiceName': CLOUDWATCH },
-      },
-    }),
-  );
-  topic.addToResourcePolicy(
-    new iam.PolicyStatement({
-      sid: 'OnlyTheDeploymentAndNamedPrincipalsSubscribe',
-      effect: iam.Effect.DENY,
-      principals: [new iam.AnyPrincipal()],
-      actions: ['sns:Subscribe'],
-      resources: [topic.topicArn],
-      conditions: { ArnNotLike: { 'aws:PrincipalArn': [...new Set(subscribers)] } },
-    }),
-  );
+  const denyAllBut = (sid: string, action: string, conditions: Record<string, unknown>) =>
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({ sid, effect: iam.Effect.DENY, principals: [new iam.AnyPrincipal()], actions: [action], resources: [topic.topicArn], conditions }),
+    );
+  // Both must hold for the deny: a principal that is not a listed publisher AND not CloudWatch
+  // (a service principal has no aws:PrincipalArn, so the first holds for it). A condition needs
+  // at least one value: with no publisher role yet, the account's root user stands in (it may
+  // rewrite this policy anyway).
+  denyAllBut('OnlyFirebreakPublishes', 'sns:Publish', {
+    ArnNotEquals: {
+      'aws:PrincipalArn': Lazy.list({ produce: () => (publishers.length > 0 ? [...new Set(publishers)] : [accountRootArn()]) }),
+    },
+    StringNotEquals: { 'aws:PrincipalServiceName': CLOUDWATCH },
+  });
+  denyAllBut('OnlyTheDeploymentAndNamedPrincipalsSubscribe', 'sns:Subscribe', { ArnNotLike: { 'aws:PrincipalArn': [...new Set(subscribers)] } });
 }
 
 /** A one-minute sum: one failure is enough to page. */

@@ -48,8 +48,6 @@ export class Dispatcher extends Construct {
     super(scope, id);
     groupsOnly(this);
     this.unprocessableEventsQueue = new KeptEventsQueue(this, 'Unprocessable', {
-      queueId: 'UnprocessableEventsQueue',
-      alarmId: 'UnprocessableEventsAlarm',
       purpose: 'where the dispatcher keeps events it could not parse or dispatch, each with the reason',
       alarmWhat: 'The Firebreak dispatcher kept events it could not handle',
       channels: props.channels,

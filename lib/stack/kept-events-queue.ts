@@ -11,10 +11,6 @@ import { FIREBREAK_DEFAULTS } from './defaults';
 import { groupsOnly } from './logical-ids';
 
 export interface KeptEventsQueueProps {
-  /** The queue's construct id (the flat stack's: `UndeliveredEventsQueue`, `UnprocessableEventsQueue`). */
-  readonly queueId: string;
-  /** The alarm's construct id. */
-  readonly alarmId: string;
   /** What the queue holds, for the acknowledgment of its missing dead-letter queue. */
   readonly purpose: string;
   /** What a waiting event means, for the alarm's description. */
@@ -23,14 +19,18 @@ export interface KeptEventsQueueProps {
   readonly channels: AlertChannels;
 }
 
-/** The queue and its alarm; groups only, so both keep the logical ids of the flat stack. */
+/**
+ * The queue (`<id>EventsQueue`) and its alarm (`<id>EventsAlarm`); groups only, so both keep the
+ * logical ids of the flat stack (`UndeliveredEventsQueue`, `UnprocessableEventsAlarm`…).
+ */
 export class KeptEventsQueue extends Construct {
   public readonly queue: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: KeptEventsQueueProps) {
     super(scope, id);
     groupsOnly(this);
-    this.queue = new sqs.Queue(this, props.queueId, {
+    const queueId = `${id}EventsQueue`;
+    this.queue = new sqs.Queue(this, queueId, {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       retentionPeriod: FIREBREAK_DEFAULTS.queueRetention,
       // The events kept here are the incident record of what was not handled: never delete them with the stack.
@@ -57,7 +57,7 @@ export class KeptEventsQueue extends Construct {
         'The queue policy denies every SQS action on this queue without TLS (statement DenyRequestsWithoutTls, aws:SecureTransport false); ' +
         'the actions are named instead of sqs:* so that no statement of the stack has a wildcard action, which the rule does not recognise.',
     });
-    props.channels.alarmOnWaitingMessages(this, props.alarmId, this.queue, props.alarmWhat, props.queueId);
+    props.channels.alarmOnWaitingMessages(this, `${id}EventsAlarm`, this.queue, props.alarmWhat, queueId);
   }
 }
 

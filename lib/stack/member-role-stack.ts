@@ -31,7 +31,7 @@ import { GUARD_RESPONDER, isGuardedPlaybook } from '../playbooks/compile';
 import { flattenSteps } from '../playbooks/model';
 import type { Playbook } from '../playbooks/model';
 import { CONTAINMENT_GUARD_IAM_ACTIONS } from '../responders/containment-guard';
-import type { ScopeArns } from './iam-scopes';
+import type { PlannedStatement, ScopeArns } from './iam-scopes';
 import {
   acknowledgeWildcardResources,
   DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS,
@@ -288,22 +288,29 @@ export class MemberRoleStack extends Stack {
     const planned = planStatements(memberActions, arns);
     this.statements = planned.map((entry) => entry.statement);
 
-    this.role = new iam.Role(this, 'MemberRole', {
-      roleName,
+    // Responders need seconds; role chaining caps sessions at one hour anyway. Each wildcard is the
+    // narrowest the API allows; each is acknowledged with its scope's reason, so a new wildcard
+    // appears as a new, unacknowledged cdk-nag finding.
+    const assumedRole = (id: string, role: { name: string; description: string; trusted: readonly string[]; policy: string; planned: PlannedStatement[]; output: string }) => {
+      const created = new iam.Role(this, id, {
+        roleName: role.name,
+        description: role.description,
+        assumedBy: trustOf(responderRoleArns(role.trusted)),
+        maxSessionDuration: Duration.hours(1),
+        inlinePolicies: { [role.policy]: new iam.PolicyDocument({ statements: role.planned.map((entry) => entry.statement) }) },
+      });
+      acknowledgeWildcardResources(created, role.planned.flatMap((entry) => entry.wildcards));
+      new CfnOutput(this, `${id}Arn`, { value: created.roleArn, description: role.output });
+      return created;
+    };
+
+    this.role = assumedRole('MemberRole', {
+      name: roleName,
       description: 'Assumed by Firebreak responders in the security account to contain EC2 instances and preserve evidence',
-      assumedBy: trustOf(responderRoleArns(props.responders)),
-      // Responders need seconds; role chaining caps sessions at one hour anyway.
-      maxSessionDuration: Duration.hours(1),
-      inlinePolicies: { FirebreakResponse: new iam.PolicyDocument({ statements: [...this.statements] }) },
-    });
-
-    // Each wildcard is the narrowest the API allows; each is acknowledged with its scope's reason,
-    // so a new wildcard appears as a new, unacknowledged cdk-nag finding.
-    acknowledgeWildcardResources(this.role, planned.flatMap((entry) => entry.wildcards));
-
-    new CfnOutput(this, 'MemberRoleArn', {
-      value: this.role.roleArn,
-      description: 'The role Firebreak responders assume in this account',
+      trusted: props.responders,
+      policy: 'FirebreakResponse',
+      planned,
+      output: 'The role Firebreak responders assume in this account',
     });
 
     if (!revokes) {
@@ -321,17 +328,13 @@ export class MemberRoleStack extends Stack {
     ];
     const revokerPlanned = planStatements(revokerActions, arns);
     this.sessionRevokerStatements = revokerPlanned.map((entry) => entry.statement);
-    this.sessionRevokerRole = new iam.Role(this, 'SessionRevokerRole', {
-      roleName: revokerRoleName,
+    this.sessionRevokerRole = assumedRole('SessionRevokerRole', {
+      name: revokerRoleName,
       description: 'Assumed by the Firebreak quarantine-instance responder only, to revoke the sessions of a quarantined instance role',
-      assumedBy: trustOf(responderRoleArns([SESSION_REVOKING_RESPONDER])),
-      maxSessionDuration: Duration.hours(1),
-      inlinePolicies: { FirebreakSessionRevocation: new iam.PolicyDocument({ statements: [...this.sessionRevokerStatements] }) },
-    });
-    acknowledgeWildcardResources(this.sessionRevokerRole, revokerPlanned.flatMap((entry) => entry.wildcards));
-    new CfnOutput(this, 'SessionRevokerRoleArn', {
-      value: this.sessionRevokerRole.roleArn,
-      description: 'The role the Firebreak quarantine-instance responder assumes here to revoke role sessions',
+      trusted: [SESSION_REVOKING_RESPONDER],
+      policy: 'FirebreakSessionRevocation',
+      planned: revokerPlanned,
+      output: 'The role the Firebreak quarantine-instance responder assumes here to revoke role sessions',
     });
   }
 }

@@ -71,8 +71,6 @@ export class EventRules extends Construct {
     super(scope, id);
     groupsOnly(this);
     this.undeliveredEventsQueue = new KeptEventsQueue(this, 'Undelivered', {
-      queueId: 'UndeliveredEventsQueue',
-      alarmId: 'UndeliveredEventsAlarm',
       purpose: 'the dead-letter queue of every EventBridge rule target: events EventBridge could not deliver to the dispatcher',
       alarmWhat: 'EventBridge could not deliver events to the Firebreak dispatcher',
       channels: props.channels,

@@ -27,7 +27,7 @@ describe('AlertChannels', () => {
   it('creates two topics, each encrypted with a rotating key of its own, and pages on both with every alarm', () => {
     const stack = userStack();
     const { channels } = sharedResources(stack);
-    const queue = new KeptEventsQueue(stack, 'Kept', { queueId: 'Queue', alarmId: 'Alarm', purpose: 'p', alarmWhat: 'w', channels });
+    const queue = new KeptEventsQueue(stack, 'Kept', { purpose: 'p', alarmWhat: 'w', channels });
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::SNS::Topic', 2);
     template.resourceCountIs('AWS::KMS::Key', 2);
@@ -71,7 +71,7 @@ describe('KeptEventsQueue', () => {
   it('keeps events 14 days in a retained, encrypted queue that refuses plain HTTP, and pages when one waits', () => {
     const stack = userStack();
     const { channels } = sharedResources(stack);
-    new KeptEventsQueue(stack, 'Kept', { queueId: 'WaitingQueue', alarmId: 'WaitingAlarm', purpose: 'test', alarmWhat: 'Something waits', channels });
+    new KeptEventsQueue(stack, 'Waiting', { purpose: 'test', alarmWhat: 'Something waits', channels });
     const template = Template.fromStack(stack);
     template.hasResource('AWS::SQS::Queue', {
       DeletionPolicy: 'Retain',
@@ -82,7 +82,7 @@ describe('KeptEventsQueue', () => {
     expect(deny.Sid).toBe('DenyRequestsWithoutTls');
     expect(deny.Action.every((action) => action.startsWith('sqs:') && !action.includes('*'))).toBe(true);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmDescription: 'Something waits; they are kept in WaitingQueue for up to 14 days.',
+      AlarmDescription: 'Something waits; they are kept in WaitingEventsQueue for up to 14 days.',
       MetricName: 'ApproximateNumberOfMessagesVisible',
     });
   });

@@ -12,7 +12,7 @@ import { readFirebreakConfig } from '../../lib/stack/config';
 import { Firebreak } from '../../lib/stack/firebreak';
 import { SHIPPED_PLAYBOOKS_DIR } from '../../lib/stack/package-root';
 import { loadPlaybookDirectorySync } from '../../lib/playbooks/loader';
-import { action, ALARM, COMPROMISED, DEFAULT_ALERT, playbook, resourcesOf, userStack } from './support';
+import { action, ALARM, COMPROMISED, DEFAULT_ALERT, playbook, resourcesOf, TRUST_CONTEXT, userStack } from './support';
 
 const FLAT = JSON.parse(readFileSync(new URL('./fixtures/flat-stack-logical-ids.json', import.meta.url), 'utf8')) as {
   resources: Record<string, string>;
@@ -103,14 +103,7 @@ describe('FirebreakStack (the app)', () => {
           approval: { required: true, timeoutSeconds: 3600, onTimeout: 'evidence-only' as const },
         },
       ],
-      context: {
-        ...SKIP_BUNDLING_CONTEXT,
-        memberRoleName: 'FirebreakResponder',
-        organizationId: 'o-a1b2c3d4e5',
-        alertEmails: ['oncall@example.com'],
-        gameDayPrincipals: ['arn:aws:iam::123456789012:role/GameDay'],
-        servedAccountIds: ['222233334444'],
-      },
+      context: { ...SKIP_BUNDLING_CONTEXT, ...TRUST_CONTEXT },
       nag: false,
       cfnValidation: false,
       memberRoleStack: false,

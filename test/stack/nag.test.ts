@@ -7,7 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { buildFirebreakApp, SKIP_BUNDLING_CONTEXT } from '../../lib/stack/app';
-import { action, ALARM, COMPROMISED, DEFAULT_ALERT, playbook } from './support';
+import { action, ALARM, COMPROMISED, DEFAULT_ALERT, playbook, TRUST_CONTEXT } from './support';
 
 interface ValidationReport {
   pluginReports: { pluginName: string; violations: { ruleName: string; severity: string }[] }[];
@@ -26,14 +26,7 @@ async function synthesizeWithNag(mutate?: (stack: Stack) => void) {
   const outdir = mkdtempSync(path.join(tmpdir(), 'firebreak-nag-'));
   const { app, stack } = await buildFirebreakApp({
     playbooks: EVERYTHING,
-    context: {
-      ...SKIP_BUNDLING_CONTEXT,
-      memberRoleName: 'FirebreakResponder',
-      organizationId: 'o-a1b2c3d4e5',
-      alertEmails: ['oncall@example.com'],
-      gameDayPrincipals: ['arn:aws:iam::123456789012:role/GameDay'],
-      servedAccountIds: ['222233334444'],
-    },
+    context: { ...SKIP_BUNDLING_CONTEXT, ...TRUST_CONTEXT },
     cfnValidation: false,
     outdir,
   });

@@ -119,3 +119,12 @@ export function userStack(): Stack {
 export function sharedResources(stack: Stack): { channels: AlertChannels; state: IncidentState } {
   return { channels: new AlertChannels(stack, 'Alerting', { alertEmails: [], operationsEmails: [], subscriberArns: [], keyAdminArns: ['arn:aws:iam::111122223333:root'] }), state: new IncidentState(stack, 'State') };
 }
+
+/** Every trust setting of issue 8 at once: member roles in an organization, alert e-mail, game days, a served account. */
+export const TRUST_CONTEXT = {
+  memberRoleName: 'FirebreakResponder',
+  organizationId: 'o-a1b2c3d4e5',
+  alertEmails: ['oncall@example.com'],
+  gameDayPrincipals: ['arn:aws:iam::123456789012:role/GameDay'],
+  servedAccountIds: ['222233334444'],
+};
