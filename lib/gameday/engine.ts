@@ -318,7 +318,7 @@ export class LocalEngine {
     this.dispatcherArn = machineArn(DISPATCHER_MACHINE);
     this.templateEnvironments = definitions.environments ?? {};
 
-    // What the stack gives every responder (lib/stack/firebreak-stack.ts), with the prepared resources.
+    // What the stack gives every responder (lib/stack/responders.ts), with the prepared resources.
     const protectedIds = settings.protectedInstances.map((name) => environment.instances[name]?.instanceId ?? name);
     this.lambdaEnvironment = {
       POWERTOOLS_SERVICE_NAME: 'firebreak',

@@ -1,6 +1,6 @@
 /**
  * What the live game day needs to know of the deployed stack, read from its CloudFormation outputs
- * (lib/stack/firebreak-stack.ts declares them: GameDayEventBusName and GameDaysEnabled,
+ * (lib/stack/firebreak.ts declares them: GameDayEventBusName and GameDaysEnabled,
  * DispatcherArn, Playbook<Name>Arn per playbook, Mode, …). Game-day events go only to the
  * deployment's game-day bus, which exists only when the deployment names game-day principals. Pure: the outputs come in as DescribeStacks returned them. The reading is
  * tolerant (key case, a comma-separated PlaybookStateMachineArns list, a bus given as an ARN)

@@ -8,7 +8,7 @@
  * invoked directly (no execution, a forged one, or another incident's) finds no matching grant,
  * changes nothing and says why.
  *
- * Who may write what is IAM's job (lib/stack/firebreak-stack.ts, `dynamodb:LeadingKeys`): only the
+ * Who may write what is IAM's job (lib/stack/responders.ts, `dynamodb:LeadingKeys`): only the
  * guard's role may PutItem `grant#*`; the mutating responders may only GetItem `grant#*` and
  * `approval#*`. This module is the store (DynamoDB, or in memory for tests) and the pure check.
  */
