@@ -88,22 +88,9 @@ export class Firebreak extends Construct {
     // Groups only: in the app's FirebreakStack, the resources keep the flat stack's logical ids.
     groupsOnly(this);
     const stack = Stack.of(this);
-    const other = stack.node.findAll().find((construct) => construct instanceof Firebreak && construct !== this);
-    if (other) {
-      throw new FirebreakConfigError(`Firebreak: ${stack.node.path} has Firebreak at ${other.node.path} already; one per stack (names derive from the stack name)`);
-    }
-    checkFirebreakProps(props);
+    checkDeployment(this, stack, props);
     this.playbooks = props.playbooks ?? loadPlaybookDirectorySync(props.playbooksDir ?? SHIPPED_PLAYBOOKS_DIR);
     checkPlaybooks(this.playbooks);
-    if (props.protectedTagKey !== undefined) {
-      // Anyone with ec2:CreateTags on an instance (often the instance's own role) can exempt it:
-      // only a service control policy on that tag key makes the rule safe (docs/security.md §B5).
-      Annotations.of(stack).addWarningV2(
-        '@firebreak/protected-tag-key',
-        `protectedTagKey "${props.protectedTagKey}": any principal allowed ec2:CreateTags on an instance can exempt it from containment. ` +
-          'Deploy the service control policy of docs/security.md (B5) that reserves this tag key to named administrators, or use protectedInstanceIds instead.',
-      );
-    }
     const mode = props.mode ?? FIREBREAK_DEFAULTS.mode;
     const forceDryRun = (props.forceDryRun ?? FIREBREAK_DEFAULTS.forceDryRun) || mode === 'dry-run';
     const logRetention = (props.logRetentionDays ?? FIREBREAK_DEFAULTS.logRetentionDays) as logs.RetentionDays;
@@ -137,30 +124,8 @@ export class Firebreak extends Construct {
     this.playbookStateMachines = playbookMachines.stateMachines;
     this.releaseStateMachine = playbookMachines.release?.stateMachine;
 
-    // Only the approval function answers waiting playbooks (lib/stack/approvals.ts).
-    const guarded = this.playbooks.filter(isGuardedPlaybook).map((playbook) => playbookMachines.stateMachineOf(playbook.name));
-    if (guarded.length > 0) {
-      this.approvals = new Approvals(this, 'Approvals', {
-        stateTable: state.table,
-        guardedPlaybooks: guarded,
-        deniedApproverRolePrefixes: [DEFAULT_RESPONDER_ROLE_NAME_PREFIX, `${stack.stackName}-`],
-        logRetention,
-        environment: responders.environment,
-      });
-      this.approverPolicy = this.approvals.approverPolicy;
-      channels.alarmOnErrors(this, 'ResponderApprovalErrorsAlarm', this.approvals.function.function, 'approval');
-      state.grantItems(responders.functionOf(ALERT_RESPONDER).role, 'StoreApprovalRequests', ['dynamodb:PutItem'], STATE_KEY_PREFIX.approval);
-      const releaser = responders.functions.get('release-instance');
-      if (releaser) state.grantItems(releaser.role, 'ReadApprovals', ['dynamodb:GetItem'], STATE_KEY_PREFIX.approval);
-    }
-
-    // Record integrity (lib/stack/approvals.ts): quarantine seals, release verifies.
-    const sealer = responders.functions.get('quarantine-instance');
-    const verifier = responders.functions.get('release-instance');
-    if (sealer || verifier) {
-      this.recordKey = new RecordKey(this, 'RecordKey', { sealers: sealer ? [sealer.role] : [], verifiers: verifier ? [verifier.role] : [] });
-      for (const holder of [sealer, verifier]) holder?.function.addEnvironment(SECURITY_ENV.recordKey, this.recordKey.key.keyArn);
-    }
+    ({ approvals: this.approvals, recordKey: this.recordKey } = this.addRails(state, responders, playbookMachines, channels, logRetention));
+    this.approverPolicy = this.approvals?.approverPolicy;
 
     const dispatcher = new Dispatcher(this, 'Dispatch', {
       playbooks: this.playbooks,
@@ -180,6 +145,40 @@ export class Firebreak extends Construct {
     this.rules = { guardDuty: rules.guardDuty, ...(rules.cloudWatch ? { cloudWatch: rules.cloudWatch } : {}), ...(rules.gameDay ? { gameDay: rules.gameDay.rule } : {}) };
 
     this.addOutputs(playbookMachines);
+  }
+
+  /**
+   * The stack's side of the rails (lib/stack/approvals.ts): the approval function, the only one
+   * that answers waiting playbooks, when a playbook is guarded; the HMAC key with which quarantine
+   * seals the records that release verifies, when either is deployed.
+   */
+  private addRails(
+    state: IncidentState,
+    responders: Responders,
+    playbookMachines: PlaybookMachines,
+    channels: AlertChannels,
+    logRetention: logs.RetentionDays,
+  ): { approvals?: Approvals; recordKey?: RecordKey } {
+    const releaser = responders.functions.get('release-instance');
+    const guarded = this.playbooks.filter(isGuardedPlaybook).map((playbook) => playbookMachines.stateMachineOf(playbook.name));
+    let approvals: Approvals | undefined;
+    if (guarded.length > 0) {
+      approvals = new Approvals(this, 'Approvals', {
+        stateTable: state.table,
+        guardedPlaybooks: guarded,
+        deniedApproverRolePrefixes: [DEFAULT_RESPONDER_ROLE_NAME_PREFIX, `${Stack.of(this).stackName}-`],
+        logRetention,
+        environment: responders.environment,
+      });
+      channels.alarmOnErrors(this, 'ResponderApprovalErrorsAlarm', approvals.function.function, 'approval');
+      state.grantItems(responders.functionOf(ALERT_RESPONDER).role, 'StoreApprovalRequests', ['dynamodb:PutItem'], STATE_KEY_PREFIX.approval);
+      if (releaser) state.grantItems(releaser.role, 'ReadApprovals', ['dynamodb:GetItem'], STATE_KEY_PREFIX.approval);
+    }
+    const sealer = responders.functions.get('quarantine-instance');
+    if (!sealer && !releaser) return approvals ? { approvals } : {};
+    const recordKey = new RecordKey(this, 'RecordKey', { sealers: sealer ? [sealer.role] : [], verifiers: releaser ? [releaser.role] : [] });
+    for (const holder of [sealer, releaser]) holder?.function.addEnvironment(SECURITY_ENV.recordKey, recordKey.key.keyArn);
+    return { ...(approvals ? { approvals } : {}), recordKey };
   }
 
   /**
@@ -218,6 +217,24 @@ export class Firebreak extends Construct {
       'false: this deployment accepts no game-day event (deploy with -c gameDayPrincipals=<principal ARN> to enable)',
     );
     output('Mode', this.effectiveMode, 'dry-run: every playbook runs in dry-run');
+  }
+}
+
+/** One Firebreak per stack, props as the app's context is checked, and the tag-key warning. */
+function checkDeployment(firebreak: Firebreak, stack: Stack, props: FirebreakProps): void {
+  const other = stack.node.findAll().find((construct) => construct instanceof Firebreak && construct !== firebreak);
+  if (other) {
+    throw new FirebreakConfigError(`Firebreak: ${stack.node.path} has Firebreak at ${other.node.path} already; one per stack (names derive from the stack name)`);
+  }
+  checkFirebreakProps(props);
+  if (props.protectedTagKey !== undefined) {
+    // Anyone with ec2:CreateTags on an instance (often the instance's own role) can exempt it:
+    // only a service control policy on that tag key makes the rule safe (docs/security.md §B5).
+    Annotations.of(stack).addWarningV2(
+      '@firebreak/protected-tag-key',
+      `protectedTagKey "${props.protectedTagKey}": any principal allowed ec2:CreateTags on an instance can exempt it from containment. ` +
+        'Deploy the service control policy of docs/security.md (B5) that reserves this tag key to named administrators, or use protectedInstanceIds instead.',
+    );
   }
 }
 
