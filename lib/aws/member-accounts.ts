@@ -15,7 +15,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SECURITY_ENV } from '../contracts/security';
 import { SameAccountClientFactory, type AwsTarget, type ClientFactory } from './clients';
 import { awsErrorCode, toResponderError } from './errors';

@@ -10,7 +10,7 @@
  * `camelCaseKeys` has run) and CloudWatch alarm state change events
  * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { toIsoTime } from './time';
 
 export const TIME_EXPECTED = 'a time (ISO 8601, or epoch milliseconds)';

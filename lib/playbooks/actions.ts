@@ -3,7 +3,7 @@
  * needs (the stack grants exactly the union of what the deployed playbooks use) and whether it
  * changes resources (mutating steps are what approval and blast-radius rails guard).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export interface ActionDefinition {
   readonly name: string;

@@ -5,7 +5,7 @@
  * action's `with:` options come from that action's own option schema, selected by an if/then on
  * `action`. `playbooks/playbook.schema.json` is this output; a test keeps the two identical.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ACTION_NAMES, ACTIONS } from './actions';
 import {
   actionStepSchema,

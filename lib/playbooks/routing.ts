@@ -5,7 +5,7 @@
  * event; the CLI builds one with placeholder ARNs to simulate. It crosses a trust boundary (the
  * Lambda payload), so `parseRoutingTable` checks it with zod and refuses a malformed one loudly.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ResponderMode } from '../contracts/responder-mode';
 import { responderModeSchema } from '../contracts/responder-mode';
 import type { Playbook, PlaybookMatch } from './model';

@@ -4,7 +4,7 @@
  * Objects are strict, so a misspelt key is an error instead of a silently ignored option; every
  * message says what is wrong in words, and the loader adds the file, line and column.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ResourceKind } from '../incident/model';
 import { responderModeSchema } from '../contracts/responder-mode';
 import type { ActionName } from './actions';

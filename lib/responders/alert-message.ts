@@ -7,7 +7,7 @@
  * at most 100 printable ASCII characters without line breaks, the message at most 256 KiB, and a
  * message attribute may not have an empty value.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isWellFormedInstanceId } from '../incident/identifiers';
 import type { Incident } from '../incident/model';
 import { ACTIONS } from '../playbooks/actions';

@@ -19,7 +19,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { DescribeExecutionCommand, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
+import * as z from 'zod';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import type { ApprovalStore, PendingApproval } from './approval-records';
 import type { IncidentLogger } from './logging';

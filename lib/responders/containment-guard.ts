@@ -21,7 +21,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { EC2Client, Instance } from '@aws-sdk/client-ec2';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ClientFactory } from '../aws/clients';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { assertServedAccount, requireServedAccounts } from '../aws/member-accounts';

@@ -2,7 +2,7 @@
  * What every responder shares: its mode, the record of each action it took or would take (the raw
  * material of the incident timeline) and the shape of its result.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ResponderMode } from '../contracts/responder-mode';
 
 

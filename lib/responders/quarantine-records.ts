@@ -7,7 +7,7 @@
  */
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { ResponderFailedError } from '../contracts/responder-errors';
 import type { RecordSeal } from './record-integrity';

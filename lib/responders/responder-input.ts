@@ -4,7 +4,7 @@
  * the CLI, the local game day), so it is validated here before any AWS call; each responder passes
  * the zod schema of its own options.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Incident } from '../incident/model';
 import { ResponderInputError } from '../contracts/responder-errors';
 import type { ExecutionContext } from './model';

@@ -1,0 +1,283 @@
+/**
+ * Responder bundle sizes and module-initialisation times (`npm run bench:bundles`; also part of
+ * `npm run bench`): every `lambdas/<responder>/index.ts` bundled exactly as the stack bundles it
+ * (lib/stack/responder-function.ts RESPONDER_BUNDLING, with the local esbuild), side by side with
+ * a "floor" bundle that only imports and constructs the SDK clients the responder calls. A lean
+ * responder is within 1.2x of its floor in both size and init time; the CLI prints ok/FAIL per
+ * responder and exits non-zero on a FAIL.
+ *
+ * Init time is the time `await import(bundle)` takes in a fresh Node 22 child process (the Lambda
+ * runtime's major version) with the environment the stack gives the function: what a cold start
+ * spends in the module scope before the first invocation. Each figure is the median of several runs,
+ * bundle and floor alternated so that machine noise falls on both alike.
+ *
+ * Options (environment): BUNDLE_RUNS (7), BUNDLE_RESPONDERS (comma-separated, default all).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import type { Metafile } from 'esbuild';
+import { build } from 'esbuild';
+import { PROJECT_ROOT, RESPONDER_BUNDLING, responderEntry } from '../../lib/stack/responder-function';
+
+const run = promisify(execFile);
+
+/** An AWS SDK v3 client package a responder may call, by its package suffix (`@aws-sdk/client-<service>`). */
+export type SdkService = 'dynamodb' | 'ec2' | 'iam' | 'kms' | 'sfn' | 'sns' | 'sts';
+
+const CLIENT_CLASS: Readonly<Record<SdkService, string>> = {
+  dynamodb: 'DynamoDBClient',
+  ec2: 'EC2Client',
+  iam: 'IAMClient',
+  kms: 'KMSClient',
+  sfn: 'SFNClient',
+  sns: 'SNSClient',
+  sts: 'STSClient',
+};
+
+/**
+ * The SDK clients each Lambda calls, and so the only ones its bundle may carry. STS is the member
+ * account's AssumeRole (lib/aws/clients/member-accounts.ts) of the responders that act in the
+ * finding's account.
+ */
+export const RESPONDER_CLIENTS: Readonly<Record<string, readonly SdkService[]>> = {
+  approval: ['dynamodb', 'sfn'],
+  'containment-guard': ['dynamodb', 'ec2', 'sfn', 'sts'],
+  'publish-alert': ['dynamodb', 'sns'],
+  'quarantine-instance': ['dynamodb', 'ec2', 'iam', 'kms', 'sts'],
+  'release-instance': ['dynamodb', 'ec2', 'kms', 'sts'],
+  'snapshot-volumes': ['ec2', 'sts'],
+  triage: [],
+};
+
+/** A responder is lean when its bundle is within this factor of its floor, in size and in init time. */
+export const FLOOR_FACTOR = 1.2;
+
+/** The figures of one responder: its bundle beside the floor of the clients it calls. */
+export interface BundleFigures {
+  /** Folder under `lambdas/`. */
+  readonly responder: string;
+  /** The SDK clients the floor imports and constructs (RESPONDER_CLIENTS). */
+  readonly clients: readonly SdkService[];
+  /** The `@aws-sdk/client-*` packages esbuild put into the responder's bundle (from its metafile). */
+  readonly bundledClients: readonly string[];
+  /** Size of the bundle's `index.mjs` in bytes (minified, as deployed; the source map is a separate file). */
+  readonly bytes: number;
+  /** Size of the floor bundle in bytes. */
+  readonly floorBytes: number;
+  /** Median milliseconds of `await import(bundle)` in a fresh Node 22 process. */
+  readonly initMs: number;
+  /** Median milliseconds of `await import(floor)`. */
+  readonly floorInitMs: number;
+  /** bytes / floorBytes. */
+  readonly sizeRatio: number;
+  /** initMs / floorInitMs. */
+  readonly initRatio: number;
+  /** Both ratios within FLOOR_FACTOR. */
+  readonly ok: boolean;
+}
+
+/** One esbuild output: the bundle file, its size and esbuild's metafile (which inputs it holds). */
+export interface BuiltBundle {
+  readonly file: string;
+  readonly bytes: number;
+  readonly metafile: Metafile;
+}
+
+/** Every responder with an entry point under `lambdas/`. */
+export function responderNames(): string[] {
+  return readdirSync(path.join(PROJECT_ROOT, 'lambdas'), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
+}
+
+async function bundle(entryPoint: string, outdir: string, resolveDir: string = PROJECT_ROOT): Promise<BuiltBundle> {
+  const file = path.join(outdir, 'index.mjs');
+  const result = await build({
+    entryPoints: [entryPoint],
+    bundle: true,
+    outfile: file,
+    absWorkingDir: resolveDir,
+    format: RESPONDER_BUNDLING.format,
+    target: RESPONDER_BUNDLING.target,
+    platform: RESPONDER_BUNDLING.platform,
+    mainFields: [...RESPONDER_BUNDLING.mainFields],
+    minify: RESPONDER_BUNDLING.minify,
+    sourcemap: true,
+    sourcesContent: false,
+    banner: { js: RESPONDER_BUNDLING.banner },
+    external: [...RESPONDER_BUNDLING.externalModules],
+    metafile: true,
+    logLevel: 'error',
+  });
+  return { file, bytes: statSync(file).size, metafile: result.metafile };
+}
+
+/** Bundles `lambdas/<responder>/index.ts` into `outdir` with the stack's esbuild options. */
+export function bundleResponder(responder: string, outdir: string): Promise<BuiltBundle> {
+  return bundle(responderEntry(responder), outdir);
+}
+
+/** The source of a floor module: import and construct each client, nothing else. */
+export function floorSource(clients: readonly SdkService[]): string {
+  const lines = clients.map((service) => `import { ${CLIENT_CLASS[service]} } from '@aws-sdk/client-${service}';`);
+  lines.push(`export const clients = [${clients.map((service) => `new ${CLIENT_CLASS[service]}({})`).join(', ')}];`);
+  lines.push('export const handler = async () => clients.length;');
+  return `${lines.join('\n')}\n`;
+}
+
+/** Bundles the floor of `clients` into `outdir` (its imports resolved from the project's node_modules). */
+export async function bundleFloor(clients: readonly SdkService[], outdir: string): Promise<BuiltBundle> {
+  const built = await build({
+    stdin: { contents: floorSource(clients), resolveDir: PROJECT_ROOT, sourcefile: 'floor.mjs', loader: 'js' },
+    bundle: true,
+    outfile: path.join(outdir, 'index.mjs'),
+    format: RESPONDER_BUNDLING.format,
+    target: RESPONDER_BUNDLING.target,
+    platform: RESPONDER_BUNDLING.platform,
+    mainFields: [...RESPONDER_BUNDLING.mainFields],
+    minify: RESPONDER_BUNDLING.minify,
+    sourcemap: true,
+    sourcesContent: false,
+    banner: { js: RESPONDER_BUNDLING.banner },
+    metafile: true,
+    logLevel: 'error',
+  });
+  const file = path.join(outdir, 'index.mjs');
+  return { file, bytes: statSync(file).size, metafile: built.metafile };
+}
+
+/** The `@aws-sdk/client-*` packages among a bundle's inputs, sorted. */
+export function bundledSdkClients(metafile: Metafile): string[] {
+  const packages = new Set<string>();
+  for (const input of Object.keys(metafile.inputs)) {
+    const match = /node_modules\/(@aws-sdk\/client-[a-z0-9-]+)\//.exec(input);
+    if (match?.[1]) packages.add(match[1]);
+  }
+  return [...packages].sort();
+}
+
+/**
+ * The environment a responder's module scope reads at cold start, as the stack sets it (fake
+ * values: constructing clients and reading configuration make no AWS call).
+ */
+export const BENCH_ENVIRONMENT: Readonly<Record<string, string>> = {
+  AWS_REGION: 'eu-west-1',
+  AWS_LAMBDA_FUNCTION_NAME: 'firebreak-bench',
+  ALERT_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:firebreak-alerts',
+  FIREBREAK_STATE_TABLE: 'firebreak-state',
+  FIREBREAK_SECURITY_ACCOUNT_ID: '111122223333',
+  FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder',
+  FIREBREAK_RECORD_KEY_ARN: 'arn:aws:kms:eu-west-1:111122223333:key/00000000-0000-0000-0000-000000000000',
+  FIREBREAK_STACK_NAME: 'Firebreak',
+  FIREBREAK_PLAYBOOK_RAILS: '{}',
+  FIREBREAK_MODE: 'dry-run',
+};
+
+const IMPORT_TIMER = [
+  'const start = performance.now();',
+  'await import(process.argv[1]);',
+  'process.stdout.write(String(performance.now() - start));',
+].join('\n');
+
+/** Milliseconds one fresh Node process takes to import `file` (module scope included). */
+export async function importMs(file: string): Promise<number> {
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', IMPORT_TIMER, pathToFileURL(file).href], {
+    env: { PATH: process.env.PATH ?? '', ...BENCH_ENVIRONMENT },
+  });
+  const ms = Number(stdout);
+  if (!Number.isFinite(ms)) throw new Error(`importing ${file} printed ${JSON.stringify(stdout)} instead of a duration`);
+  return ms;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+export interface MeasureOptions {
+  /** Responders to measure. @default every folder under `lambdas/` */
+  readonly responders?: readonly string[];
+  /** Timed imports per bundle (after one untimed warm-up that fills the file cache). @default 7 */
+  readonly runs?: number;
+}
+
+/**
+ * Bundles every responder and its floor, and measures both: sizes from the files, init times as the
+ * median of `runs` fresh-process imports. Runs on the Node that runs it (Node 22 under `npm run`).
+ */
+export async function measureResponderBundles(options: MeasureOptions = {}): Promise<BundleFigures[]> {
+  const responders = options.responders ?? responderNames();
+  const runs = options.runs ?? 7;
+  const root = mkdtempSync(path.join(tmpdir(), 'firebreak-bundles-'));
+  const figures: BundleFigures[] = [];
+  try {
+    for (const responder of responders) {
+      const clients = RESPONDER_CLIENTS[responder];
+      if (clients === undefined) throw new Error(`no client list for responder '${responder}': add it to RESPONDER_CLIENTS`);
+      const built = await bundleResponder(responder, path.join(root, responder));
+      const floor = await bundleFloor(clients, path.join(root, `${responder}-floor`));
+      await importMs(built.file);
+      await importMs(floor.file);
+      const bundleTimes: number[] = [];
+      const floorTimes: number[] = [];
+      for (let index = 0; index < runs; index += 1) {
+        bundleTimes.push(await importMs(built.file));
+        floorTimes.push(await importMs(floor.file));
+      }
+      const initMs = median(bundleTimes);
+      const floorInitMs = median(floorTimes);
+      const sizeRatio = built.bytes / floor.bytes;
+      const initRatio = initMs / floorInitMs;
+      figures.push({
+        responder,
+        clients,
+        bundledClients: bundledSdkClients(built.metafile),
+        bytes: built.bytes,
+        floorBytes: floor.bytes,
+        initMs,
+        floorInitMs,
+        sizeRatio,
+        initRatio,
+        ok: sizeRatio <= FLOOR_FACTOR && initRatio <= FLOOR_FACTOR,
+      });
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  return figures;
+}
+
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
+
+/** The figures as a table: one line per responder, bundle beside floor, ratios and verdict. */
+export function formatBundleFigures(figures: readonly BundleFigures[]): string {
+  const header = ['responder', 'size', 'floor', 'x', 'init ms', 'floor ms', 'x', '', 'clients'];
+  const rows = figures.map((f) => [
+    f.responder,
+    kb(f.bytes),
+    kb(f.floorBytes),
+    f.sizeRatio.toFixed(2),
+    f.initMs.toFixed(1),
+    f.floorInitMs.toFixed(1),
+    f.initRatio.toFixed(2),
+    f.ok ? 'ok' : 'FAIL',
+    f.clients.join(' ') || '(none)',
+  ]);
+  const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => (row[column] ?? '').length)));
+  return [header, ...rows].map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const runs = Number(process.env.BUNDLE_RUNS ?? 7);
+  const only = process.env.BUNDLE_RESPONDERS?.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  console.log(`Responder bundles on Node ${process.version} (median of ${runs} imports each; lean = within ${FLOOR_FACTOR}x of the floor)`);
+  const figures = await measureResponderBundles({ runs, ...(only && only.length > 0 ? { responders: only } : {}) });
+  console.log(formatBundleFigures(figures));
+  if (figures.some((f) => !f.ok)) process.exitCode = 1;
+}
