@@ -8,3 +8,5 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 // test's input mode is what it exercises. Tests of the effective mode pass their own environment.
 process.env.FIREBREAK_SECURITY_ACCOUNT_ID ??= '111122223333';
 process.env.FIREBREAK_MODE ??= 'enforce';
+// The state table every stateful Lambda reads at cold start (lib/responders/state-table.ts).
+process.env.FIREBREAK_STATE_TABLE ??= 'firebreak-test-state';

@@ -1,13 +1,15 @@
 /** approval Lambda (Function URL, AuthType AWS_IAM): records who approved or rejected a waiting playbook and sends its task token (logic in lib/responders/approval.ts). */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SFNClient } from '@aws-sdk/client-sfn';
+import { homeDynamoDbClients } from '../../lib/aws/clients/dynamodb';
+import { homeSfnClients } from '../../lib/aws/clients/sfn';
 import { DynamoDbApprovalStore } from '../../lib/responders/approval-records';
 import { SfnApprovalExecutions, createApprovalHandler, readApprovalConfig } from '../../lib/responders/approval';
 import { createResponderLogger } from '../../lib/responders/logging';
+import { stateTableFromEnv } from '../../lib/responders/state-table';
 
+// Read at cold start: a function deployed without its table fails at once, not at the first answer.
+const store = new DynamoDbApprovalStore(homeDynamoDbClients().dynamodb(), stateTableFromEnv());
+const executions = new SfnApprovalExecutions(homeSfnClients().sfn());
 const logger = createResponderLogger('approval');
-const store = new DynamoDbApprovalStore(new DynamoDBClient({}), process.env.FIREBREAK_STATE_TABLE ?? '');
-const executions = new SfnApprovalExecutions(new SFNClient({}));
 
 /** Builds the handler over injected store and executions: the local game day runs exactly this. */
 export const createHandler = createApprovalHandler;

@@ -1,11 +1,19 @@
 /** containment-guard Lambda: the safety rails before a playbook's resource-changing steps (logic in lib/responders/containment-guard.ts). */
-import { clientFactoryFromEnvironment } from '../../lib/aws/member-accounts';
+import { homeDynamoDbClients } from '../../lib/aws/clients/dynamodb';
+import { ec2ClientsFor } from '../../lib/aws/clients/ec2';
+import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
+import { homeSfnClients } from '../../lib/aws/clients/sfn';
 import { createContainmentGuardHandler, readContainmentGuardConfig } from '../../lib/responders/containment-guard';
 import { createResponderLogger } from '../../lib/responders/logging';
+import { stateTableFromEnv } from '../../lib/responders/state-table';
 
+// Read at cold start: a function deployed without its table or with bad rails fails at once.
+stateTableFromEnv();
+const config = readContainmentGuardConfig(process.env);
 const logger = createResponderLogger('containment-guard');
-const clients = clientFactoryFromEnvironment();
+// EC2 in the served accounts (the instance's tags), Step Functions (the execution), DynamoDB (counter, grants).
+const clients = { ...ec2ClientsFor(targetAccessFromEnvironment()), ...homeSfnClients(), ...homeDynamoDbClients() };
 
 /** Builds the handler over injected clients: the local game day runs exactly this with its simulated account. */
 export const createHandler = createContainmentGuardHandler;
-export const handler = createHandler({ clients, logger, config: readContainmentGuardConfig(process.env) });
+export const handler = createHandler({ clients, logger, config });

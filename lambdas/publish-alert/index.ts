@@ -1,15 +1,19 @@
 /** publish-alert Lambda: tells people what Firebreak found and did (logic in lib/responders/alert.ts). */
-import { SameAccountClientFactory } from '../../lib/aws/clients';
+import { homeDynamoDbClients } from '../../lib/aws/clients/dynamodb';
+import { homeSnsClients } from '../../lib/aws/clients/sns';
 import { alertTopicArnFromEnv, createPublishAlertHandler } from '../../lib/responders/alert';
-import { createResponderLogger } from '../../lib/responders/logging';
 import { DynamoDbApprovalStore } from '../../lib/responders/approval-records';
+import { createResponderLogger } from '../../lib/responders/logging';
+import { stateTableFromEnv } from '../../lib/responders/state-table';
 
-const logger = createResponderLogger('publish-alert');
-const clients = new SameAccountClientFactory();
-// Read at cold start: a function deployed without its topic fails at once, not at the first incident.
+// Read at cold start: a function deployed without its topic or table fails at once, not at the first incident.
 const topicArn = alertTopicArnFromEnv();
+const stateTable = stateTableFromEnv();
+const logger = createResponderLogger('publish-alert');
+// Only the clients it calls (issue 10): SNS to publish, DynamoDB for the approval requests.
+const clients = homeSnsClients();
+const approvals = new DynamoDbApprovalStore(homeDynamoDbClients().dynamodb(), stateTable);
 
 /** Builds the handler over injected clients and topic: the local game day runs exactly this. */
 export const createHandler = createPublishAlertHandler;
-const approvals = new DynamoDbApprovalStore(clients.dynamodb(), process.env.FIREBREAK_STATE_TABLE ?? '');
 export const handler = createHandler({ clients, logger, topicArn, approvals });

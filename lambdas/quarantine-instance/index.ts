@@ -1,21 +1,30 @@
 /** quarantine-instance Lambda: contains an EC2 instance and keeps it as evidence (logic in lib/responders/quarantine.ts). */
-import { clientFactoryFromEnvironment } from '../../lib/aws/member-accounts';
+import { homeDynamoDbClients } from '../../lib/aws/clients/dynamodb';
+import { ec2ClientsFor } from '../../lib/aws/clients/ec2';
+import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
+import { iamClientsFor } from '../../lib/aws/clients/iam';
+import { homeKmsClients } from '../../lib/aws/clients/kms';
+import { SECURITY_ENV } from '../../lib/contracts/security';
+import { DynamoDbGrantStore } from '../../lib/responders/grants';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { createQuarantineInstanceHandler } from '../../lib/responders/quarantine';
-import { DynamoDbGrantStore } from '../../lib/responders/grants';
 import { DynamoDbQuarantineRecordStore } from '../../lib/responders/quarantine-records';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { SECURITY_ENV } from '../../lib/contracts/security';
 import { KmsRecordSealer } from '../../lib/responders/record-integrity';
+import { stateTableFromEnv } from '../../lib/responders/state-table';
 
+// Read at cold start: a function deployed without its table fails at once, not at the first incident.
+const stateTable = stateTableFromEnv();
 const logger = createResponderLogger('quarantine-instance');
-const clients = clientFactoryFromEnvironment();
-const records = new DynamoDbQuarantineRecordStore(clients.dynamodb(), process.env.FIREBREAK_STATE_TABLE ?? '');
+// EC2 (and IAM, to revoke role sessions) in the served accounts; DynamoDB and KMS in the security account.
+const access = targetAccessFromEnvironment();
+const clients = { ...ec2ClientsFor(access), ...iamClientsFor(access) };
+const dynamodb = homeDynamoDbClients().dynamodb();
+const records = new DynamoDbQuarantineRecordStore(dynamodb, stateTable);
 // Seals the pre-quarantine record (kms:GenerateMac); without the key the record is saved unsealed.
 const recordKey = process.env[SECURITY_ENV.recordKey];
-const sealer = recordKey ? new KmsRecordSealer(new KMSClient({}), recordKey) : undefined;
+const sealer = recordKey ? new KmsRecordSealer(homeKmsClients().kms(), recordKey) : undefined;
 // The containment guard's grants: this function acts only for executions the guard cleared.
-const grants = new DynamoDbGrantStore(clients.dynamodb(), process.env.FIREBREAK_STATE_TABLE ?? '');
+const grants = new DynamoDbGrantStore(dynamodb, stateTable);
 
 /** Builds the handler over injected clients and record store: the local game day runs exactly this. */
 export const createHandler = createQuarantineInstanceHandler;

@@ -1,25 +1,31 @@
 /** release-instance Lambda: restores a quarantined instance to its recorded state (logic in lib/responders/release.ts). */
-import { clientFactoryFromEnvironment } from '../../lib/aws/member-accounts';
-import { createResponderLogger } from '../../lib/responders/logging';
-import { DynamoDbGrantStore, releaseGrantCheck } from '../../lib/responders/grants';
-import { DynamoDbQuarantineRecordStore } from '../../lib/responders/quarantine-records';
-import { createReleaseInstanceHandler } from '../../lib/responders/release';
-import { KMSClient } from '@aws-sdk/client-kms';
+import { homeDynamoDbClients } from '../../lib/aws/clients/dynamodb';
+import { ec2ClientsFor } from '../../lib/aws/clients/ec2';
+import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
+import { homeKmsClients } from '../../lib/aws/clients/kms';
 import { SECURITY_ENV } from '../../lib/contracts/security';
 import { DynamoDbApprovalStore } from '../../lib/responders/approval-records';
+import { DynamoDbGrantStore, releaseGrantCheck } from '../../lib/responders/grants';
+import { createResponderLogger } from '../../lib/responders/logging';
+import { DynamoDbQuarantineRecordStore } from '../../lib/responders/quarantine-records';
 import { KmsRecordSealer } from '../../lib/responders/record-integrity';
+import { createReleaseInstanceHandler } from '../../lib/responders/release';
 import { ApprovalReleaseClearance } from '../../lib/responders/release-clearance';
+import { stateTableFromEnv } from '../../lib/responders/state-table';
 
+// Read at cold start: a function deployed without its table fails at once, not at the first incident.
+const stateTable = stateTableFromEnv();
 const logger = createResponderLogger('release-instance');
-const clients = clientFactoryFromEnvironment();
-const records = new DynamoDbQuarantineRecordStore(clients.dynamodb(), process.env.FIREBREAK_STATE_TABLE ?? '');
+// EC2 in the served accounts; DynamoDB and KMS in the security account.
+const clients = ec2ClientsFor(targetAccessFromEnvironment());
+const dynamodb = homeDynamoDbClients().dynamodb();
+const records = new DynamoDbQuarantineRecordStore(dynamodb, stateTable);
 // The record key is the deployment's (never the record's): kms:VerifyMac before anything changes.
-const sealer = new KmsRecordSealer(new KMSClient({}), process.env[SECURITY_ENV.recordKey] ?? '');
+const sealer = new KmsRecordSealer(homeKmsClients().kms(), process.env[SECURITY_ENV.recordKey] ?? '');
 // The guard's grant of this execution (lib/responders/grants.ts) and its approval.
-const grants = new DynamoDbGrantStore(clients.dynamodb(), process.env.FIREBREAK_STATE_TABLE ?? '');
 const clearance = new ApprovalReleaseClearance(
-  new DynamoDbApprovalStore(clients.dynamodb(), process.env.FIREBREAK_STATE_TABLE ?? ''),
-  releaseGrantCheck(grants),
+  new DynamoDbApprovalStore(dynamodb, stateTable),
+  releaseGrantCheck(new DynamoDbGrantStore(dynamodb, stateTable)),
 );
 
 /** Builds the handler over injected clients and record store: the local game day runs exactly this. */

@@ -1,11 +1,12 @@
 /** snapshot-volumes Lambda: preserves the incident instance's EBS volumes as evidence (logic in lib/responders/snapshot.ts). */
-import { clientFactoryFromEnvironment } from '../../lib/aws/member-accounts';
+import { ec2ClientsFor } from '../../lib/aws/clients/ec2';
+import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { createSnapshotVolumesHandler } from '../../lib/responders/snapshot';
 
 const logger = createResponderLogger('snapshot-volumes');
 // The volumes live in the finding's account: through the member role when one is configured.
-const clients = clientFactoryFromEnvironment();
+const clients = ec2ClientsFor(targetAccessFromEnvironment());
 
 /** Builds the handler over injected clients: the local game day runs exactly this with its simulated account. */
 export const createHandler = createSnapshotVolumesHandler;

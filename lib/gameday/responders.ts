@@ -7,19 +7,21 @@
  */
 import type { ClientFactory } from '../aws/clients';
 import { ServedAccountClientFactory, requireServedAccounts } from '../aws/member-accounts';
+import { SECURITY_ENV } from '../contracts/security';
 import { createTriageHandler } from '../responders/triage-handler';
-import { alertTopicArnFromEnv, createPublishAlertHandler } from '../responders/alert';
+import { alertTopicArnFromEnv, publishAlertResponder } from '../responders/alert';
+import { DynamoDbApprovalStore } from '../responders/approval-records';
 import { createContainmentGuardHandler, readContainmentGuardConfig } from '../responders/containment-guard';
 import { DynamoDbGrantStore, releaseGrantCheck } from '../responders/grants';
 import { silentLogger } from '../responders/logging';
-import { createQuarantineInstanceHandler } from '../responders/quarantine';
+import { quarantineResponder } from '../responders/quarantine';
 import { DynamoDbQuarantineRecordStore } from '../responders/quarantine-records';
-import { createReleaseInstanceHandler } from '../responders/release';
-import { ApprovalReleaseClearance } from '../responders/release-clearance';
-import { DynamoDbApprovalStore } from '../responders/approval-records';
 import { KmsRecordSealer } from '../responders/record-integrity';
-import { SECURITY_ENV } from '../contracts/security';
-import { createSnapshotVolumesHandler } from '../responders/snapshot';
+import { releaseResponder } from '../responders/release';
+import { ApprovalReleaseClearance } from '../responders/release-clearance';
+import { createResponderHandler } from '../responders/runtime';
+import { snapshotResponder } from '../responders/snapshot';
+import { stateTableFromEnv } from '../responders/state-table';
 import type { GameDayClients } from './backend';
 
 /** What a local responder is built from: the role's clients, the Lambda environment, the clock. */
@@ -41,56 +43,66 @@ export class UnknownResponderError extends Error {
   }
 }
 
-/** The state table of the deployment (FIREBREAK_STATE_TABLE). */
-function stateTable(environment: Readonly<Record<string, string>>): string {
-  return environment.FIREBREAK_STATE_TABLE ?? '';
-}
-
 /**
  * The clients a responder that acts in the incident's account gets: only the accounts the
- * deployment serves, as in Lambda (lib/aws/member-accounts.ts clientFactoryFromEnvironment).
+ * deployment serves, as in Lambda (lib/aws/clients/environment.ts targetAccessFromEnvironment).
  */
 function servedClients(clients: GameDayClients, environment: Readonly<Record<string, string>>): ClientFactory {
   return new ServedAccountClientFactory(clients, requireServedAccounts(environment));
 }
 
+/** What the quarantine and release Lambdas build at module scope from the state table and the record key. */
+function recordStores({ clients, environment }: LocalResponderRuntime) {
+  const table = stateTableFromEnv(environment);
+  const recordKey = environment[SECURITY_ENV.recordKey];
+  return {
+    table,
+    records: new DynamoDbQuarantineRecordStore(clients.dynamodb(), table),
+    grants: new DynamoDbGrantStore(clients.dynamodb(), table),
+    ...(recordKey ? { sealer: new KmsRecordSealer(clients.kms(), recordKey) } : {}),
+  };
+}
+
 const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => LocalHandler>> = {
   triage: ({ environment }) => createTriageHandler({ logger: silentLogger, environment }),
   'publish-alert': ({ clients, environment, now }) =>
-    createPublishAlertHandler({
+    createResponderHandler(publishAlertResponder, {
       clients,
       logger: silentLogger,
       topicArn: alertTopicArnFromEnv(environment),
-      approvals: new DynamoDbApprovalStore(clients.dynamodb(), environment.FIREBREAK_STATE_TABLE ?? ''),
+      approvals: new DynamoDbApprovalStore(clients.dynamodb(), stateTableFromEnv(environment)),
       environment,
       now,
     }),
   'snapshot-volumes': ({ clients, environment, now }) =>
-    createSnapshotVolumesHandler({ clients: servedClients(clients, environment), logger: silentLogger, environment, now }),
-  'quarantine-instance': ({ clients, environment, now }) =>
-    createQuarantineInstanceHandler({
+    createResponderHandler(snapshotResponder, { clients: servedClients(clients, environment), logger: silentLogger, environment, now }),
+  'quarantine-instance': (runtime) => {
+    const { records, grants, sealer } = recordStores(runtime);
+    const { clients, environment, now } = runtime;
+    return createResponderHandler(quarantineResponder, {
       clients: servedClients(clients, environment),
       logger: silentLogger,
-      records: new DynamoDbQuarantineRecordStore(clients.dynamodb(), stateTable(environment)),
-      ...(environment[SECURITY_ENV.recordKey] ? { sealer: new KmsRecordSealer(clients.kms(), environment[SECURITY_ENV.recordKey] ?? '') } : {}),
-      grants: new DynamoDbGrantStore(clients.dynamodb(), stateTable(environment)),
+      records,
+      grants,
+      ...(sealer ? { sealer } : {}),
       environment,
       now,
-    }),
-  'release-instance': ({ clients, environment, now }) =>
-    createReleaseInstanceHandler({
+    });
+  },
+  'release-instance': (runtime) => {
+    const { table, records, grants, sealer } = recordStores(runtime);
+    const { clients, environment, now } = runtime;
+    return createResponderHandler(releaseResponder, {
       clients: servedClients(clients, environment),
       logger: silentLogger,
-      records: new DynamoDbQuarantineRecordStore(clients.dynamodb(), stateTable(environment)),
-      ...(environment[SECURITY_ENV.recordKey] ? { sealer: new KmsRecordSealer(clients.kms(), environment[SECURITY_ENV.recordKey] ?? '') } : {}),
+      records,
+      ...(sealer ? { sealer } : {}),
       // The guard's release grant of the execution (lib/responders/grants.ts), then its approval.
-      clearance: new ApprovalReleaseClearance(
-        new DynamoDbApprovalStore(clients.dynamodb(), stateTable(environment)),
-        releaseGrantCheck(new DynamoDbGrantStore(clients.dynamodb(), stateTable(environment)), now),
-      ),
+      clearance: new ApprovalReleaseClearance(new DynamoDbApprovalStore(clients.dynamodb(), table), releaseGrantCheck(grants, now)),
       environment,
       now,
-    }),
+    });
+  },
   'containment-guard': ({ clients, environment, now }) =>
     createContainmentGuardHandler({
       clients: servedClients(clients, environment),

@@ -5,9 +5,8 @@
  * Not deduplicated: SNS standard topics have no deduplication, and a duplicate alert after a retried
  * step is better than a lost one. Step Functions Standard runs each step once unless it is retried.
  */
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import type { ClientFactory } from '../aws/clients';
+import type { SnsClients } from '../aws/clients/sns';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { ActionLog } from './action-log';
 import type { DeploymentEnvironment } from './effective-mode';
@@ -15,7 +14,8 @@ import { effectiveMode } from './effective-mode';
 import type { AlertInput, AlertMessage } from './alert-message';
 import { alertInputSchema, buildAlertMessage } from './alert-message';
 import { ResponderAccessDeniedError, ResponderInputError, TransientResponderError } from '../contracts/responder-errors';
-import { incidentLoggerFrom } from './handler-logger';
+import type { HandlerDeps, Responder, ResponderHandler } from './runtime';
+import { createResponderHandler } from './runtime';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import type { ApprovalStore } from './approval-records';
@@ -34,7 +34,8 @@ export interface AlertResult extends ResponderResult<AlertStatus> {
 }
 
 export interface AlertDeps {
-  readonly clients: ClientFactory;
+  /** SNS in the security account. */
+  readonly clients: SnsClients;
   readonly logger: IncidentLogger;
   /** The alert topic (security account). */
   readonly topicArn: string;
@@ -165,17 +166,6 @@ async function storeApprovalRequest(input: AlertInput, deps: AlertDeps, at: Date
   );
 }
 
-/** What the publish-alert Lambda is built from. */
-export interface AlertHandlerDeps {
-  readonly clients: ClientFactory;
-  readonly logger: Logger | IncidentLogger;
-  readonly topicArn: string;
-  readonly approvals?: ApprovalStore;
-  /** @default process.env */
-  readonly environment?: DeploymentEnvironment;
-  readonly now?: () => Date;
-}
-
 /** The publish-alert function was deployed without a usable ALERT_TOPIC_ARN. */
 export class AlertTopicNotConfiguredError extends Error {
   override readonly name = 'AlertTopicNotConfiguredError';
@@ -195,18 +185,16 @@ export function alertTopicArnFromEnv(env: Readonly<Record<string, string | undef
   return topicArn;
 }
 
+/** publish-alert as the responder runtime runs it (lib/responders/runtime.ts); an alert without an incident logs under NO_INCIDENT_KEY. */
+export const publishAlertResponder: Responder<AlertInput, AlertDeps, AlertResult> = {
+  parse: parseAlertInput,
+  incidentKey: (input) => input.incident?.key ?? NO_INCIDENT_KEY,
+  run: publishAlert,
+};
+
+/** What the publish-alert Lambda is built from. */
+export type AlertHandlerDeps = HandlerDeps<AlertDeps>;
+
 /** The publish-alert Lambda handler: parse the input, publish the alert, return the result. */
-export function createPublishAlertHandler(deps: AlertHandlerDeps): (event: unknown) => Promise<AlertResult> {
-  return async (event) => {
-    const input = parseAlertInput(event);
-    const logger = incidentLoggerFrom(deps.logger, input.incident?.key ?? NO_INCIDENT_KEY);
-    return publishAlert(input, {
-      clients: deps.clients,
-      logger,
-      topicArn: deps.topicArn,
-      ...(deps.approvals ? { approvals: deps.approvals } : {}),
-      ...(deps.environment ? { environment: deps.environment } : {}),
-      ...(deps.now ? { now: deps.now } : {}),
-    });
-  };
-}
+export const createPublishAlertHandler = (deps: AlertHandlerDeps): ResponderHandler<AlertResult> =>
+  createResponderHandler(publishAlertResponder, deps);

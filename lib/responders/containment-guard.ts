@@ -22,7 +22,9 @@ import type { EC2Client, Instance } from '@aws-sdk/client-ec2';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
-import type { ClientFactory } from '../aws/clients';
+import type { DynamoDbClients } from '../aws/clients/dynamodb';
+import type { Ec2Clients } from '../aws/clients/ec2';
+import type { SfnClients } from '../aws/clients/sfn';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { assertServedAccount, requireServedAccounts } from '../aws/member-accounts';
 import type { ContainmentGrant, PlaybookRails, ServedAccounts } from '../contracts/security';
@@ -41,12 +43,13 @@ import {
   DynamoDbBlastRadiusLimiter,
   assertBlastRadiusPolicy,
 } from './blast-radius';
-import { incidentLoggerFrom } from './handler-logger';
+import type { ResponderHandler } from './runtime';
+import { createResponderHandler, stepResponder } from './runtime';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import type { ResponderMode } from '../contracts/responder-mode';
 import type { ResponderInput } from './responder-input';
-import { incidentSchema, parseResponderInput } from './responder-input';
+import { incidentSchema } from './responder-input';
 import { isPlaceholderInstanceId } from './instance-state';
 import { ResponderFailedError } from '../contracts/responder-errors';
 import { INSTANCE_ID_FORMAT } from '../incident/identifiers';
@@ -159,7 +162,8 @@ export interface ContainmentGuardConfig {
 }
 
 export interface ContainmentGuardDeps {
-  readonly clients: Pick<ClientFactory, 'ec2' | 'sfn'>;
+  /** EC2 in the incident's account, Step Functions in the security account. */
+  readonly clients: Ec2Clients & SfnClients;
   readonly limiter: BlastRadiusLimiter;
   readonly grants: GrantWriter;
   readonly config: ContainmentGuardConfig;
@@ -741,8 +745,12 @@ async function lookAtInstance(
 // Handler
 // ---------------------------------------------------------------------------------------------
 
+/** containment-guard as the responder runtime runs it (lib/responders/runtime.ts). */
+export const containmentGuardResponder = stepResponder(containmentGuardOptionsSchema, guardContainment);
+
 export interface ContainmentGuardHandlerDeps {
-  readonly clients: ClientFactory;
+  /** EC2 in the incident's account, Step Functions and (for the default limiter and grants) DynamoDB in the security account. */
+  readonly clients: Ec2Clients & SfnClients & DynamoDbClients;
   readonly logger: Logger | IncidentLogger;
   /** @default readContainmentGuardConfig(process.env) */
   readonly config?: ContainmentGuardConfig;
@@ -754,7 +762,7 @@ export interface ContainmentGuardHandlerDeps {
 }
 
 /** Builds the Lambda handler over injected clients: the Lambda, the local game day and tests run exactly this. */
-export function createContainmentGuardHandler(deps: ContainmentGuardHandlerDeps): (event: unknown) => Promise<GuardResult> {
+export function createContainmentGuardHandler(deps: ContainmentGuardHandlerDeps): ResponderHandler<GuardResult> {
   const config = deps.config ?? readContainmentGuardConfig(process.env);
   let limiter = deps.limiter;
   let grants = deps.grants;
@@ -767,18 +775,12 @@ export function createContainmentGuardHandler(deps: ContainmentGuardHandlerDeps)
     limiter ??= new DynamoDbBlastRadiusLimiter(deps.clients.dynamodb(), config.stateTable, config.blastRadius);
     grants ??= new DynamoDbGrantStore(deps.clients.dynamodb(), config.stateTable);
   }
-  const guardLimiter = limiter;
-  const guardGrants = grants;
-  return async (event) => {
-    const input = parseResponderInput(event, containmentGuardOptionsSchema);
-    const logger = incidentLoggerFrom(deps.logger, input.incident.key);
-    return guardContainment(input, {
-      clients: deps.clients,
-      limiter: guardLimiter,
-      grants: guardGrants,
-      config,
-      logger,
-      ...(deps.now ? { now: deps.now } : {}),
-    });
-  };
+  return createResponderHandler(containmentGuardResponder, {
+    clients: deps.clients,
+    limiter,
+    grants,
+    config,
+    logger: deps.logger,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
 }

@@ -5,7 +5,6 @@
  * group); take its credentials away; tag it. The pre-quarantine state is recorded before the first
  * change so that release-instance can restore it exactly.
  */
-import type { Logger } from '@aws-lambda-powertools/logger';
 import {
   CreateTagsCommand,
   DisassociateIamInstanceProfileCommand,
@@ -15,7 +14,8 @@ import {
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { GetInstanceProfileCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import type { z } from 'zod';
-import type { ClientFactory } from '../aws/clients';
+import type { Ec2Clients } from '../aws/clients/ec2';
+import type { IamClients } from '../aws/clients/iam';
 import { sendReadOnly } from './mutating';
 import { ACTIONS } from '../playbooks/actions';
 import { ActionLog } from './action-log';
@@ -33,7 +33,6 @@ import type {
 import { FIREBREAK_TAGS, firebreakTags, isPlaceholderInstanceId, isTerminatedState, observeInstance } from './instance-state';
 import type { EnsuredGroups, VpcGroups } from './isolation-groups';
 import { ensureVpcGroups, findVpcGroups, groupsReady } from './isolation-groups';
-import { incidentLoggerFrom } from './handler-logger';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import type { ResponderMode } from '../contracts/responder-mode';
@@ -43,7 +42,8 @@ import type { QuarantineRecord, QuarantineRecordStore } from './quarantine-recor
 import type { RecordSealer } from './record-integrity';
 import { TransientResponderError } from '../contracts/responder-errors';
 import type { ResponderInput } from './responder-input';
-import { parseResponderInput } from './responder-input';
+import type { HandlerDeps, ResponderHandler } from './runtime';
+import { createResponderHandler, stepResponder } from './runtime';
 
 export const QUARANTINE_RESPONDER = 'quarantine-instance';
 
@@ -88,7 +88,8 @@ export interface QuarantineResult extends ResponderResult<QuarantineStatus> {
 }
 
 export interface QuarantineDeps {
-  readonly clients: ClientFactory;
+  /** EC2 in the incident's account; IAM there only when the step revokes role sessions. */
+  readonly clients: Ec2Clients & IamClients;
   readonly logger: IncidentLogger;
   readonly records: QuarantineRecordStore;
   /**
@@ -567,7 +568,7 @@ interface CredentialsOutcome {
  */
 async function removeCredentials(
   ec2: EC2Client,
-  clients: ClientFactory,
+  clients: IamClients,
   target: { readonly account: string; readonly region: string },
   mode: ResponderMode,
   instance: ObservedInstance,
@@ -679,33 +680,12 @@ async function tagInstance(
   return tagged.action;
 }
 
+/** quarantine-instance as the responder runtime runs it (lib/responders/runtime.ts). */
+export const quarantineResponder = stepResponder(quarantineOptionsSchema, quarantineInstance);
+
 /** What the quarantine-instance Lambda is built from (module-scope in Lambda, injected by the local game day). */
-export interface QuarantineHandlerDeps {
-  readonly clients: ClientFactory;
-  /** The module-scope Powertools logger (each invocation gets a child with the incident key), or any IncidentLogger. */
-  readonly logger: Logger | IncidentLogger;
-  readonly records: QuarantineRecordStore;
-  /** @default none: records are saved unsealed */
-  readonly sealer?: RecordSealer;
-  readonly grants: GrantReader;
-  /** @default process.env */
-  readonly environment?: DeploymentEnvironment;
-  readonly now?: () => Date;
-}
+export type QuarantineHandlerDeps = HandlerDeps<QuarantineDeps>;
 
 /** The Lambda handler: parse the state machine's payload, then quarantine. */
-export function createQuarantineInstanceHandler(deps: QuarantineHandlerDeps): (event: unknown) => Promise<QuarantineResult> {
-  return async (event) => {
-    const input = parseResponderInput(event, quarantineOptionsSchema);
-    const logger = incidentLoggerFrom(deps.logger, input.incident.key);
-    return quarantineInstance(input, {
-      clients: deps.clients,
-      logger,
-      records: deps.records,
-      ...(deps.sealer ? { sealer: deps.sealer } : {}),
-      grants: deps.grants,
-      ...(deps.environment ? { environment: deps.environment } : {}),
-      ...(deps.now ? { now: deps.now } : {}),
-    });
-  };
-}
+export const createQuarantineInstanceHandler = (deps: QuarantineHandlerDeps): ResponderHandler<QuarantineResult> =>
+  createResponderHandler(quarantineResponder, deps);

@@ -13,7 +13,6 @@
  * only what the verified record holds. The record keeps who released the instance: the approver,
  * as AWS authenticated them; the `requestedBy` of the input is kept beside it as a claim.
  */
-import type { Logger } from '@aws-lambda-powertools/logger';
 import {
   AssociateIamInstanceProfileCommand,
   CreateTagsCommand,
@@ -24,7 +23,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { EC2Client, SecurityGroup } from '@aws-sdk/client-ec2';
 import type { z } from 'zod';
-import type { ClientFactory } from '../aws/clients';
+import type { Ec2Clients } from '../aws/clients/ec2';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { ACTIONS } from '../playbooks/actions';
 import { ActionLog } from './action-log';
@@ -33,7 +32,6 @@ import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effecti
 import { gameDayRefusal } from './game-day';
 import type { ObservedInstance } from './instance-state';
 import { FIREBREAK_TAGS, isPlaceholderInstanceId, isTerminatedState, observeInstance } from './instance-state';
-import { incidentLoggerFrom } from './handler-logger';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import type { ResponderMode } from '../contracts/responder-mode';
@@ -43,7 +41,8 @@ import type { QuarantineRecord, QuarantineRecordStore } from './quarantine-recor
 import type { RecordSealer } from './record-integrity';
 import type { ReleaseClearance } from './release-clearance';
 import type { ResponderInput } from './responder-input';
-import { parseResponderInput } from './responder-input';
+import type { HandlerDeps, ResponderHandler } from './runtime';
+import { createResponderHandler, stepResponder } from './runtime';
 
 export const RELEASE_RESPONDER = 'release-instance';
 
@@ -80,7 +79,8 @@ export interface ReleaseResult extends ResponderResult<ReleaseStatus> {
 }
 
 export interface ReleaseDeps {
-  readonly clients: ClientFactory;
+  /** EC2 in the incident's account. */
+  readonly clients: Ec2Clients;
   readonly logger: IncidentLogger;
   readonly records: QuarantineRecordStore;
   /** Verifies the record's MAC. @default none: every record is refused (it cannot be verified) */
@@ -503,32 +503,12 @@ async function restoreTags(ec2: EC2Client, mode: ResponderMode, instanceId: stri
   return settleAll(calls);
 }
 
+/** release-instance as the responder runtime runs it (lib/responders/runtime.ts). */
+export const releaseResponder = stepResponder(releaseOptionsSchema, releaseInstance);
+
 /** What the release-instance Lambda is built from (module-scope in Lambda, injected by the local game day). */
-export interface ReleaseHandlerDeps {
-  readonly clients: ClientFactory;
-  /** The module-scope Powertools logger (each invocation gets a child with the incident key), or any IncidentLogger. */
-  readonly logger: Logger | IncidentLogger;
-  readonly records: QuarantineRecordStore;
-  readonly sealer?: RecordSealer;
-  readonly clearance?: ReleaseClearance;
-  /** The deployment's environment (FIREBREAK_MODE). @default process.env */
-  readonly environment?: DeploymentEnvironment;
-  readonly now?: () => Date;
-}
+export type ReleaseHandlerDeps = HandlerDeps<ReleaseDeps>;
 
 /** The Lambda handler: parse the state machine's payload, then release. */
-export function createReleaseInstanceHandler(deps: ReleaseHandlerDeps): (event: unknown) => Promise<ReleaseResult> {
-  return async (event) => {
-    const input = parseResponderInput(event, releaseOptionsSchema);
-    const logger = incidentLoggerFrom(deps.logger, input.incident.key);
-    return releaseInstance(input, {
-      clients: deps.clients,
-      logger,
-      records: deps.records,
-      ...(deps.sealer ? { sealer: deps.sealer } : {}),
-      ...(deps.clearance ? { clearance: deps.clearance } : {}),
-      ...(deps.environment ? { environment: deps.environment } : {}),
-      ...(deps.now ? { now: deps.now } : {}),
-    });
-  };
-}
+export const createReleaseInstanceHandler = (deps: ReleaseHandlerDeps): ResponderHandler<ReleaseResult> =>
+  createResponderHandler(releaseResponder, deps);

@@ -9,7 +9,6 @@
  * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSnapshots.html), so a partial
  * earlier run is completed by excluding what already exists rather than by naming what is missing.
  */
-import type { Logger } from '@aws-lambda-powertools/logger';
 import type { EC2Client, Instance, InstanceStorageInfo, Snapshot, SnapshotInfo, Tag } from '@aws-sdk/client-ec2';
 import {
   CreateSnapshotsCommand,
@@ -17,7 +16,7 @@ import {
   DescribeInstanceTypesCommand,
   DescribeSnapshotsCommand,
 } from '@aws-sdk/client-ec2';
-import type { ClientFactory } from '../aws/clients';
+import type { Ec2Clients } from '../aws/clients/ec2';
 import { awsErrorCode, isTransientAwsError, toResponderError } from '../aws/errors';
 import { sendMutating, sendReadOnly } from './mutating';
 import type { Incident } from '../incident/model';
@@ -26,11 +25,11 @@ import { ActionLog } from './action-log';
 import { gameDayRefusal } from './game-day';
 import type { DeploymentEnvironment } from './effective-mode';
 import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
-import { incidentLoggerFrom } from './handler-logger';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import type { ResponderInput } from './responder-input';
-import { parseResponderInput } from './responder-input';
+import type { HandlerDeps, ResponderHandler } from './runtime';
+import { createResponderHandler, stepResponder } from './runtime';
 import { isPlaceholderInstanceId } from './instance-state';
 
 export const SNAPSHOT_RESPONDER = 'snapshot-volumes';
@@ -92,7 +91,8 @@ export interface SnapshotResult extends ResponderResult<SnapshotStatus> {
 }
 
 export interface SnapshotDeps {
-  readonly clients: ClientFactory;
+  /** EC2 in the incident's account. */
+  readonly clients: Ec2Clients;
   readonly logger: IncidentLogger;
   /** The deployment's environment (FIREBREAK_MODE). @default process.env */
   readonly environment?: DeploymentEnvironment;
@@ -501,28 +501,12 @@ async function findEvidenceSnapshots(ec2: EC2Client, incidentKey: string, instan
   return snapshots;
 }
 
-// ---------------------------------------------------------------------------------------------
-// The Lambda handler, built from injected clients so the local game day runs the same code
-// ---------------------------------------------------------------------------------------------
+/** snapshot-volumes as the responder runtime runs it (lib/responders/runtime.ts). */
+export const snapshotResponder = stepResponder(snapshotOptionsSchema, snapshotVolumes);
 
-export interface SnapshotHandlerDeps {
-  readonly clients: ClientFactory;
-  readonly logger: Logger | IncidentLogger;
-  /** @default process.env */
-  readonly environment?: DeploymentEnvironment;
-  readonly now?: () => Date;
-}
+/** What the snapshot-volumes Lambda is built from (module-scope in Lambda, injected by the local game day). */
+export type SnapshotHandlerDeps = HandlerDeps<SnapshotDeps>;
 
 /** The snapshot-volumes Lambda handler: parse the input, preserve the evidence, return the result. */
-export function createSnapshotVolumesHandler(deps: SnapshotHandlerDeps): (event: unknown) => Promise<SnapshotResult> {
-  return async (event) => {
-    const input = parseResponderInput(event, snapshotOptionsSchema);
-    const logger = incidentLoggerFrom(deps.logger, input.incident.key);
-    return snapshotVolumes(input, {
-      clients: deps.clients,
-      logger,
-      ...(deps.environment ? { environment: deps.environment } : {}),
-      ...(deps.now ? { now: deps.now } : {}),
-    });
-  };
-}
+export const createSnapshotVolumesHandler = (deps: SnapshotHandlerDeps): ResponderHandler<SnapshotResult> =>
+  createResponderHandler(snapshotResponder, deps);
