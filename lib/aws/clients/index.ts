@@ -10,7 +10,6 @@
  * Importing a value from this module pulls every client into a bundle; Lambda entry points import
  * the per-service modules instead.
  */
-import type { AwsTarget } from './access';
 import { SameAccountAccess, homeRegionFromEnvironment } from './access';
 import type { DynamoDbClients } from './dynamodb';
 import { homeDynamoDbClients } from './dynamodb';
