@@ -18,13 +18,13 @@
  * it evaluates every rule and reports what would happen without taking a slot.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { EC2Client, Instance } from '@aws-sdk/client-ec2';
-import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
 import type { DynamoDbClients } from '../aws/clients/dynamodb';
 import type { Ec2Clients } from '../aws/clients/ec2';
 import type { SfnClients } from '../aws/clients/sfn';
+import { describeInstance, tagRecord } from '../aws/describe-instance';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { assertServedAccount, requireServedAccounts } from '../aws/member-accounts';
 import type { ContainmentGrant, PlaybookRails, ServedAccounts } from '../contracts/security';
@@ -382,30 +382,6 @@ function notEvaluated(policy: BlastRadiusPolicy): GuardBlastRadius {
 // The responder
 // ---------------------------------------------------------------------------------------------
 
-function tagsOf(instance: Instance): Record<string, string> {
-  const tags: Record<string, string> = {};
-  for (const tag of instance.Tags ?? []) if (tag.Key !== undefined) tags[tag.Key] = tag.Value ?? '';
-  return tags;
-}
-
-type InstanceLookup =
-  | { readonly found: true; readonly instance: Instance }
-  | { readonly found: false; readonly code: string };
-
-async function describeInstance(ec2: EC2Client, instanceId: string): Promise<InstanceLookup> {
-  try {
-    const output = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
-    const instance = output.Reservations?.flatMap((reservation) => reservation.Instances ?? []).find(
-      (candidate) => candidate.InstanceId === instanceId,
-    );
-    return instance ? { found: true, instance } : { found: false, code: 'NoSuchInstance' };
-  } catch (error) {
-    const code = awsErrorCode(error);
-    if (code === 'InvalidInstanceID.NotFound' || code === 'InvalidInstanceID.Malformed') return { found: false, code };
-    throw toResponderError(error, 'ec2:DescribeInstances');
-  }
-}
-
 /** What DescribeExecution established about the execution the guard was asked about. */
 type ExecutionCheck =
   | {
@@ -703,14 +679,15 @@ async function lookAtInstance(
   if (!needsTags) return byList;
 
   const ec2 = await deps.clients.ec2({ account: incident.account, region: incident.region });
-  const lookup = await describeInstance(ec2, instanceId);
+  // A malformed id names no instance: its tags cannot be read, so the guard cannot verify it.
+  const lookup = await describeInstance(ec2, instanceId, { notFound: 'not-found-or-malformed' });
   if (!lookup.found) {
     const reason = `Instance ${instanceId} could not be described in ${incident.account}/${incident.region} (${lookup.code}): its current tags, and so its ${gameDay ? 'game-day opt-in' : 'protection'}, cannot be verified; evidence and an alert only.`;
     log.record('ec2:DescribeInstances', instanceId, 'observed', reason);
     reasons.push(reason);
     return 'unverifiable';
   }
-  const currentTags = tagsOf(lookup.instance);
+  const currentTags = tagRecord(lookup.instance.Tags);
   if (gameDay && !isGameDayTarget(currentTags)) {
     const { key, value } = SECURITY_TAGS.gameDayTarget;
     const reason = `Game-day incident: instance ${instanceId} does not carry the tag ${key}=${value} in EC2 now, so a drill may not change it; evidence and an alert only (no blast-radius slot taken).`;

@@ -5,9 +5,9 @@
 import {
   DescribeIamInstanceProfileAssociationsCommand,
   DescribeInstanceAttributeCommand,
-  DescribeInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import type { EC2Client, Instance, InstanceAttribute } from '@aws-sdk/client-ec2';
+import { describeInstance, tagRecord } from '../aws/describe-instance';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { settleAll } from './pending-actions';
 
@@ -103,7 +103,7 @@ export function toObservedInstance(
         ]
       : [],
   );
-  const tags = Object.fromEntries((instance.Tags ?? []).flatMap((t) => (t.Key ? [[t.Key, t.Value ?? '']] : [])));
+  const tags = tagRecord(instance.Tags);
   return {
     instanceId: instance.InstanceId ?? '',
     state: instance.State?.Name ?? 'unknown',
@@ -136,7 +136,7 @@ async function orNotFound<T>(api: string, call: () => Promise<T>): Promise<T | u
  */
 export async function observeInstance(ec2: EC2Client, instanceId: string): Promise<InstanceObservation> {
   const [described, associations, termination, shutdown] = await settleAll([
-    orNotFound('ec2:DescribeInstances', () => ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }))),
+    describeInstance(ec2, instanceId, { notFound: 'not-found-or-malformed' }),
     orNotFound('ec2:DescribeIamInstanceProfileAssociations', () =>
       ec2.send(
         new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: [instanceId] }] }),
@@ -151,7 +151,7 @@ export async function observeInstance(ec2: EC2Client, instanceId: string): Promi
       ),
     ),
   ] as const);
-  const instance = described?.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId);
+  const instance = described.found ? described.instance : undefined;
   if (!instance) return { found: false, reason: `EC2 knows no instance ${instanceId} in this account and region` };
   const active = (associations?.IamInstanceProfileAssociations ?? []).find(
     (a) => a.InstanceId === instanceId && (a.State === 'associated' || a.State === 'associating'),

@@ -12,11 +12,11 @@
 import type { EC2Client, Instance, InstanceStorageInfo, Snapshot, SnapshotInfo, Tag } from '@aws-sdk/client-ec2';
 import {
   CreateSnapshotsCommand,
-  DescribeInstancesCommand,
   DescribeInstanceTypesCommand,
   DescribeSnapshotsCommand,
 } from '@aws-sdk/client-ec2';
 import type { Ec2Clients } from '../aws/clients/ec2';
+import { describeInstance, tagRecord } from '../aws/describe-instance';
 import { awsErrorCode, isTransientAwsError, toResponderError } from '../aws/errors';
 import { sendMutating, sendReadOnly } from './mutating';
 import type { Incident } from '../incident/model';
@@ -330,7 +330,8 @@ export async function snapshotVolumes(input: SnapshotInput, deps: SnapshotDeps):
   const ec2 = await deps.clients.ec2({ account: incident.account, region: incident.region });
   logger.info('describing instance for evidence', { instanceId, mode });
 
-  const instance = await describeInstance(ec2, instanceId);
+  const lookup = await describeInstance(ec2, instanceId, { notFound: 'not-found-or-malformed' });
+  const instance = lookup.found ? lookup.instance : undefined;
   if (instance === undefined || instance.State?.Name === 'terminated') {
     const detail =
       instance === undefined
@@ -342,7 +343,7 @@ export async function snapshotVolumes(input: SnapshotInput, deps: SnapshotDeps):
 
   // A drill snapshots only instances that opted in, as EC2 says now: a forged game-day event must
   // not copy a production instance's disks.
-  const currentTags = Object.fromEntries((instance.Tags ?? []).flatMap((tag) => (tag.Key !== undefined ? [[tag.Key, tag.Value ?? '']] : [])));
+  const currentTags = tagRecord(instance.Tags);
   const notATarget = gameDayRefusal(incident, instanceId, currentTags);
   if (notATarget !== undefined) {
     log.record('firebreak:check-gameday-target', instanceId, 'skipped', notATarget);
@@ -443,17 +444,6 @@ function createdSnapshots(infos: readonly SnapshotInfo[], volumes: readonly Atta
       },
     ];
   });
-}
-
-/** The instance, or undefined when EC2 does not know it (InvalidInstanceID.NotFound / .Malformed, or no reservation). */
-async function describeInstance(ec2: EC2Client, instanceId: string): Promise<Instance | undefined> {
-  try {
-    const output = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
-    return output.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId);
-  } catch (error) {
-    if (awsErrorCode(error)?.startsWith('InvalidInstanceID.')) return undefined;
-    throw toResponderError(error, 'ec2:DescribeInstances');
-  }
 }
 
 /**

@@ -5,11 +5,11 @@
  * missing (exit 2) or what AWS refused (exit 1).
  */
 import type { EC2Client, Instance } from '@aws-sdk/client-ec2';
-import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import { CreateSampleFindingsCommand, ListDetectorsCommand } from '@aws-sdk/client-guardduty';
+import { describeInstance, tagRecord } from '../../aws/describe-instance';
 import { awsErrorCode, isAccessDeniedAwsError } from '../../aws/errors';
 import { GAMEDAY_SOURCE } from '../../incident/schemas';
 import type { Where } from '../../operator/aws';
@@ -20,7 +20,7 @@ import type { DescribedInstance, GameDayEntry } from './injection';
 const rejectedError = (message: string, options: { cause: unknown }) => new InjectionRejectedError(message, options);
 
 function describedFrom(instance: Instance): DescribedInstance {
-  const tags = Object.fromEntries((instance.Tags ?? []).flatMap((tag) => (tag.Key ? [[tag.Key, tag.Value ?? '']] : [])));
+  const tags = tagRecord(instance.Tags);
   const interfaces = [...(instance.NetworkInterfaces ?? [])].sort(
     (a, b) => (a.Attachment?.DeviceIndex ?? 0) - (b.Attachment?.DeviceIndex ?? 0),
   );
@@ -57,14 +57,11 @@ function describedFrom(instance: Instance): DescribedInstance {
 
 /** ec2:DescribeInstances on the target (`--describe`): its ENIs, VPC, groups, profile and tags, as GuardDuty would report them. */
 export async function describeTargetInstance(ec2: EC2Client, instanceId: string, where: Where): Promise<DescribedInstance> {
-  try {
-    const answer = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
-    const instance = answer.Reservations?.flatMap((reservation) => reservation.Instances ?? []).find((item) => item.InstanceId === instanceId);
-    if (instance) return describedFrom(instance);
-  } catch (error) {
-    const code = awsErrorCode(error);
-    if (code !== 'InvalidInstanceID.NotFound' && code !== 'InvalidInstanceID.Malformed') throw callError(error, 'ec2:DescribeInstances', setupError);
-  }
+  const lookup = await describeInstance(ec2, instanceId, {
+    notFound: 'not-found-or-malformed',
+    onError: (error) => callError(error, 'ec2:DescribeInstances', setupError),
+  });
+  if (lookup.found) return describedFrom(lookup.instance);
   throw new LiveSetupError(`--describe: instance ${instanceId} not found in ${where.region}/${where.account} (check --instance and --region)`);
 }
 

@@ -4,9 +4,9 @@
  * or what AWS refused (exit 1).
  */
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import type { ExecutionStatus, SFNClient } from '@aws-sdk/client-sfn';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { describeInstance, tagRecord } from '../../aws/describe-instance';
 import { awsErrorCode, isAccessDeniedAwsError } from '../../aws/errors';
 import { credentialsProblem } from '../aws';
 import { ReleaseFailedError, ReleaseSetupError } from './errors';
@@ -30,28 +30,24 @@ export interface InstanceToRelease {
 
 /** ec2:DescribeInstances of the instance: its state and tags, or a ReleaseSetupError when it cannot be read. */
 export async function describeInstanceToRelease(ec2: EC2Client, instanceId: string, where: Where): Promise<InstanceToRelease> {
-  try {
-    const answer = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
-    const instance = answer.Reservations?.flatMap((reservation) => reservation.Instances ?? []).find((item) => item.InstanceId === instanceId);
-    if (instance) {
-      return {
-        ...(instance.State?.Name ? { state: instance.State.Name } : {}),
-        tags: Object.fromEntries((instance.Tags ?? []).flatMap((tag) => (tag.Key ? [[tag.Key, tag.Value ?? '']] : []))),
-      };
-    }
-  } catch (error) {
-    const problem = credentialsProblem(error);
-    if (problem) throw problem;
-    const code = awsErrorCode(error) ?? 'UnknownError';
-    if (isAccessDeniedAwsError(error)) {
-      throw new ReleaseSetupError(
-        `not allowed to call ec2:DescribeInstances in ${where.region}/${where.account} (${code}), which reads the instance's incident tag: pass --incident KEY (the key is in the quarantine alert), or use a role with ec2:DescribeInstances`,
-        { cause: error },
-      );
-    }
-    if (code !== 'InvalidInstanceID.NotFound' && code !== 'InvalidInstanceID.Malformed') {
-      throw new ReleaseFailedError(`ec2:DescribeInstances failed (${code}): ${messageOf(error)}`, { cause: error });
-    }
+  const lookup = await describeInstance(ec2, instanceId, {
+    notFound: 'not-found-or-malformed',
+    onError: (error) => {
+      const problem = credentialsProblem(error);
+      if (problem) return problem;
+      const code = awsErrorCode(error) ?? 'UnknownError';
+      if (isAccessDeniedAwsError(error)) {
+        return new ReleaseSetupError(
+          `not allowed to call ec2:DescribeInstances in ${where.region}/${where.account} (${code}), which reads the instance's incident tag: pass --incident KEY (the key is in the quarantine alert), or use a role with ec2:DescribeInstances`,
+          { cause: error },
+        );
+      }
+      return new ReleaseFailedError(`ec2:DescribeInstances failed (${code}): ${messageOf(error)}`, { cause: error });
+    },
+  });
+  if (lookup.found) {
+    const { instance } = lookup;
+    return { ...(instance.State?.Name ? { state: instance.State.Name } : {}), tags: tagRecord(instance.Tags) };
   }
   throw new ReleaseSetupError(`instance ${instanceId} not found in ${where.region}/${where.account}: check --instance, --region and --account`);
 }

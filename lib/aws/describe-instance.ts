@@ -1,0 +1,56 @@
+/**
+ * The one ec2:DescribeInstances reader of a single instance. What counts as "EC2 knows no such
+ * instance" is the caller's explicit choice (`notFound`), and so is the error any other failure
+ * becomes (`onError`); the answer is matched by instance id, never taken as the first reservation.
+ *
+ * EC2 answers an unknown but well-formed id with `InvalidInstanceID.NotFound`, and an id it cannot
+ * parse with `InvalidInstanceID.Malformed`
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html); an instance
+ * terminated long ago may also just be missing from the answer.
+ */
+import type { EC2Client, Instance } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { awsErrorCode, toResponderError } from './errors';
+
+/** Which error codes mean "no such instance" (an answer without the instance always does). */
+export type InstanceNotFoundPolicy =
+  /** Only `InvalidInstanceID.NotFound`: a malformed id is the caller's bug and fails. */
+  | 'not-found'
+  /** `InvalidInstanceID.NotFound` and `InvalidInstanceID.Malformed`: an id EC2 cannot parse names no instance either (ids from findings are claims). */
+  | 'not-found-or-malformed';
+
+const NOT_FOUND_CODES: Readonly<Record<InstanceNotFoundPolicy, ReadonlySet<string>>> = {
+  'not-found': new Set(['InvalidInstanceID.NotFound']),
+  'not-found-or-malformed': new Set(['InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed']),
+};
+
+/** The instance, or why EC2 knows none: its error code, or `NoSuchInstance` when the answer did not hold it. */
+export type InstanceLookup =
+  | { readonly found: true; readonly instance: Instance }
+  | { readonly found: false; readonly code: string };
+
+export interface DescribeInstanceOptions {
+  /** Which answers mean the instance does not exist (returned as `found: false`, never thrown). */
+  readonly notFound: InstanceNotFoundPolicy;
+  /** The error any other failure becomes. @default toResponderError(error, 'ec2:DescribeInstances') */
+  readonly onError?: (error: unknown) => Error;
+}
+
+/** ec2:DescribeInstances of one instance, with the caller's not-found policy. */
+export async function describeInstance(ec2: EC2Client, instanceId: string, options: DescribeInstanceOptions): Promise<InstanceLookup> {
+  let answer;
+  try {
+    answer = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  } catch (error) {
+    const code = awsErrorCode(error);
+    if (code !== undefined && NOT_FOUND_CODES[options.notFound].has(code)) return { found: false, code };
+    throw options.onError ? options.onError(error) : toResponderError(error, 'ec2:DescribeInstances');
+  }
+  const instance = answer.Reservations?.flatMap((reservation) => reservation.Instances ?? []).find((item) => item.InstanceId === instanceId);
+  return instance ? { found: true, instance } : { found: false, code: 'NoSuchInstance' };
+}
+
+/** The tags of an EC2 resource as a plain record (a tag without a value reads as ''). */
+export function tagRecord(tags: readonly { readonly Key?: string; readonly Value?: string }[] | undefined): Record<string, string> {
+  return Object.fromEntries((tags ?? []).flatMap((tag) => (tag.Key !== undefined ? [[tag.Key, tag.Value ?? '']] : [])));
+}
