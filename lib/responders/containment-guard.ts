@@ -18,7 +18,6 @@
  * it evaluates every rule and reports what would happen without taking a slot.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
 import type { DynamoDbClients } from '../aws/clients/dynamodb';
