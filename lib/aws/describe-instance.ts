@@ -24,6 +24,12 @@ const NOT_FOUND_CODES: Readonly<Record<InstanceNotFoundPolicy, ReadonlySet<strin
   'not-found-or-malformed': new Set(['InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed']),
 };
 
+/** The error code of `error` when, under `policy`, it says the instance does not exist. */
+export function instanceNotFoundCode(error: unknown, policy: InstanceNotFoundPolicy): string | undefined {
+  const code = awsErrorCode(error);
+  return code !== undefined && NOT_FOUND_CODES[policy].has(code) ? code : undefined;
+}
+
 /** The instance, or why EC2 knows none: its error code, or `NoSuchInstance` when the answer did not hold it. */
 export type InstanceLookup =
   | { readonly found: true; readonly instance: Instance }
@@ -42,8 +48,8 @@ export async function describeInstance(ec2: EC2Client, instanceId: string, optio
   try {
     answer = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
   } catch (error) {
-    const code = awsErrorCode(error);
-    if (code !== undefined && NOT_FOUND_CODES[options.notFound].has(code)) return { found: false, code };
+    const code = instanceNotFoundCode(error, options.notFound);
+    if (code !== undefined) return { found: false, code };
     throw options.onError ? options.onError(error) : toResponderError(error, 'ec2:DescribeInstances');
   }
   const instance = answer.Reservations?.flatMap((reservation) => reservation.Instances ?? []).find((item) => item.InstanceId === instanceId);

@@ -7,8 +7,8 @@ import {
   DescribeInstanceAttributeCommand,
 } from '@aws-sdk/client-ec2';
 import type { EC2Client, Instance, InstanceAttribute } from '@aws-sdk/client-ec2';
-import { describeInstance, tagRecord } from '../aws/describe-instance';
-import { awsErrorCode, toResponderError } from '../aws/errors';
+import { describeInstance, instanceNotFoundCode, tagRecord } from '../aws/describe-instance';
+import { toResponderError } from '../aws/errors';
 import { settleAll } from './pending-actions';
 
 /** The tag keys Firebreak writes on a contained instance. */
@@ -61,8 +61,6 @@ export interface ObservedInstance {
 export type InstanceObservation =
   | { readonly found: true; readonly instance: ObservedInstance }
   | { readonly found: false; readonly reason: string };
-
-const NOT_FOUND_CODES = new Set(['InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed']);
 
 // One definition of the id rules, shared with triage (which refuses these ids at the boundary).
 export { isPlaceholderInstanceId } from '../incident/identifiers';
@@ -123,8 +121,7 @@ async function orNotFound<T>(api: string, call: () => Promise<T>): Promise<T | u
   try {
     return await call();
   } catch (error) {
-    const code = awsErrorCode(error);
-    if (code !== undefined && NOT_FOUND_CODES.has(code)) return undefined;
+    if (instanceNotFoundCode(error, 'not-found-or-malformed') !== undefined) return undefined;
     throw toResponderError(error, api);
   }
 }

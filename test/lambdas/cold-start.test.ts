@@ -15,13 +15,13 @@ describe('Lambda cold start without FIREBREAK_STATE_TABLE', () => {
   it.each(['approval', 'containment-guard', 'publish-alert', 'quarantine-instance', 'release-instance'])('%s fails at module load', async (lambda) => {
     delete process.env.FIREBREAK_STATE_TABLE;
     vi.resetModules();
-    const loading = import(`../../lambdas/${lambda}/index.ts`);
+    const loading = import(`../../lambdas/${lambda}/index`);
     // Compared by name: vi.resetModules() gives the reloaded module its own copy of the class.
     await expect(loading).rejects.toMatchObject({ name: 'StateTableNotConfiguredError' });
     await expect(loading).rejects.toThrow(/FIREBREAK_STATE_TABLE/);
   });
 
   it('loads with the table set', async () => {
-    await expect(import('../../lambdas/publish-alert/index.ts')).resolves.toHaveProperty('handler');
+    await expect(import('../../lambdas/publish-alert/index')).resolves.toHaveProperty('handler');
   });
 });
