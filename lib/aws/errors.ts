@@ -15,6 +15,9 @@ const THROTTLING_CODES = new Set([
   'Throttling',
   'ThrottlingException',
   'ThrottledException',
+  // SNS Publish: `Throttled`, and KMSThrottlingException for the key behind an encrypted topic
+  // (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html#API_Publish_Errors).
+  'Throttled',
   'TooManyRequestsException',
   'RequestThrottled',
   'RequestThrottledException',
@@ -43,6 +46,8 @@ const ACCESS_DENIED_CODES = new Set([
   'AuthorizationError',
   // SDK v3 names query-protocol modeled errors after the exception class (SNS, IAM).
   'AuthorizationErrorException',
+  // SNS Publish to an encrypted topic whose key denies the publisher.
+  'KMSAccessDeniedException',
   'InvalidClientTokenId',
   'ExpiredToken',
 ]);

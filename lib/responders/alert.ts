@@ -13,13 +13,12 @@ import type { DeploymentEnvironment } from './effective-mode';
 import { effectiveMode } from './effective-mode';
 import type { AlertInput, AlertMessage } from './alert-message';
 import { alertInputSchema, buildAlertMessage } from './alert-message';
-import { ResponderAccessDeniedError, ResponderInputError, TransientResponderError } from '../contracts/responder-errors';
+import { ResponderFailedError, ResponderInputError } from '../contracts/responder-errors';
 import type { HandlerDeps, Responder, ResponderHandler } from './runtime';
 import { createResponderHandler } from './runtime';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import type { ApprovalStore } from './approval-records';
-import { ResponderFailedError } from '../contracts/responder-errors';
 
 export const ALERT_RESPONDER_NAME = 'publish-alert';
 
@@ -46,22 +45,8 @@ export interface AlertDeps {
   readonly now?: () => Date;
 }
 
-// SNS reports throttling as `Throttled` (ThrottledException) and a throttled or unavailable KMS key
-// behind an encrypted topic as KMSThrottlingException / KMSOptInRequired…
-// (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html#API_Publish_Errors).
-const SNS_TRANSIENT_CODES = new Set(['KMSThrottlingException', 'ThrottledException', 'Throttled', 'InternalErrorException', 'InternalError']);
-const SNS_DENIED_CODES = new Set(['AuthorizationErrorException', 'KMSAccessDeniedException']);
-
-/** Classifies an SNS Publish error for the state machine's Retry/Catch. */
+/** Classifies an SNS Publish error for the state machine's Retry/Catch (SNS's codes are in aws/errors.ts). */
 export function toAlertError(error: unknown): Error {
-  const code = awsErrorCode(error);
-  const message = error instanceof Error ? error.message : String(error);
-  if (code !== undefined && SNS_TRANSIENT_CODES.has(code)) {
-    return new TransientResponderError(`sns:Publish failed transiently (${code}): ${message}`, { cause: error });
-  }
-  if (code !== undefined && SNS_DENIED_CODES.has(code)) {
-    return new ResponderAccessDeniedError(`sns:Publish was denied (${code}): ${message}`, { cause: error });
-  }
   return toResponderError(error, 'sns:Publish');
 }
 
