@@ -15,6 +15,7 @@ import type { GuardedOutcome } from '../playbooks/compile';
 import { GUARD_RESPONDER, GUARD_STATE } from '../playbooks/compile';
 import { consoleLinks } from './console-links';
 import type { ConsoleLink } from './console-links';
+import type { GuardBlastRadius, GuardResult, GuardStatus, ProtectionRule } from './containment-guard';
 import { executionContextSchema, IMPOSTOR_GROUP_ACTION } from './model';
 import { responderModeSchema } from '../contracts/responder-mode';
 import { incidentSchema } from './responder-input';
@@ -309,8 +310,18 @@ const guardedReasonSchema = z.looseObject({
   approval: z.unknown().optional(),
 });
 
-/** The containment guard's result (lambdas/containment-guard), read loosely like every other result. */
-const guardResultSchema = z.looseObject({
+/**
+ * The containment guard's result (GuardResult, lambdas/containment-guard) as an alert reads it: the
+ * fields it uses, each optional, the status and the rule as any text (a step result is a claim; an
+ * unknown status is reported as such, not dropped). Typed from GuardResult, so the two cannot drift.
+ */
+type GuardResultReading = { readonly [K in 'reasons' | 'protected' | 'instanceId']?: GuardResult[K] } & {
+  readonly status?: GuardStatus | (string & {});
+  readonly protectedBy?: ProtectionRule | (string & {});
+  readonly blastRadius?: Partial<Pick<GuardBlastRadius, 'evaluated' | 'granted' | 'used' | 'limit' | 'windowSeconds'>>;
+};
+
+const guardResultSchema: z.ZodType<GuardResultReading> = z.looseObject({
   status: z.string().optional(),
   reasons: z.array(z.string()).optional(),
   protected: z.boolean().optional(),
@@ -326,7 +337,6 @@ const guardResultSchema = z.looseObject({
     })
     .optional(),
 });
-type GuardResultLike = z.output<typeof guardResultSchema>;
 
 /** What the rails decided about containment, in words for the alert. */
 export interface ContainmentDecision {
@@ -346,20 +356,19 @@ export interface ContainmentDecision {
   readonly reasons: readonly string[];
 }
 
-const PROTECTION_RULE_WORDS: Readonly<Record<string, string>> = {
+const PROTECTION_RULE_WORDS: Readonly<Record<string, string | undefined>> = {
   'instance-id': "it is in the deployment's list of protected instances",
   'instance-tag': 'it carries the protected tag',
-  'finding-tag': "the finding shows the protected tag",
-};
+} satisfies Record<ProtectionRule, string>;
 
-function guardResultOf(steps: readonly StepSummary[]): GuardResultLike | undefined {
+function guardResultOf(steps: readonly StepSummary[]): GuardResultReading | undefined {
   const step = steps.find((s) => s.result?.responder === GUARD_RESPONDER) ?? steps.find((s) => s.stepId === GUARD_STATE);
   if (step?.result === null || step?.result === undefined) return undefined;
   const parsed = guardResultSchema.safeParse(step.result);
   return parsed.success ? parsed.data : undefined;
 }
 
-function guardReasons(input: AlertInput, guard: GuardResultLike | undefined): string[] {
+function guardReasons(input: AlertInput, guard: GuardResultReading | undefined): string[] {
   const given = typeof input.reasons === 'string' ? [input.reasons] : (input.reasons ?? []);
   return [...new Set([...given, ...(guard?.reasons ?? [])].filter((r) => r.trim() !== ''))];
 }
