@@ -69,24 +69,55 @@ function text(item: Record<string, AttributeValue>, name: string): string | unde
   return item[name]?.S;
 }
 
-function recordOf(item: Record<string, AttributeValue>): PendingApproval {
+/**
+ * The attributes of the shared ApprovalRecord: what the grant check of quarantine and release reads
+ * (a GetItem projected on these never returns the task token, which only the approval function reads).
+ */
+export const APPROVAL_RECORD_ATTRIBUTES = ['pk', 'executionArn', 'incidentKey', 'requestedAt', 'decision', 'decidedBy', 'decidedAt', 'reason'] as const;
+
+/** Readers of one item's attributes; a missing required one is a ResponderFailedError (fail closed). */
+function attributesOf(item: Record<string, AttributeValue>) {
   const required = (name: string) => {
     const value = text(item, name);
     if (value === undefined) throw new ResponderFailedError(`Approval record ${text(item, 'pk') ?? '?'} has no ${name}`);
     return value;
   };
+  const optional = <N extends string>(name: N): { [K in N]?: string } => {
+    const value = text(item, name);
+    return (value !== undefined ? { [name]: value } : {}) as { [K in N]?: string };
+  };
+  return { required, optional };
+}
+
+/**
+ * An approval item back into the shared record (ApprovalRecord); throws ResponderFailedError on an
+ * item that is not one. The grant check needs only the key, the incident and the decision: the
+ * execution is the key's, and the request time may be absent.
+ */
+export function approvalRecordOf(item: Record<string, AttributeValue>): ApprovalRecord {
+  const { required, optional } = attributesOf(item);
   const decision = text(item, 'decision');
   if (decision !== undefined && decision !== 'approved' && decision !== 'rejected') {
     throw new ResponderFailedError(`Approval record ${required('pk')} has an unknown decision ${JSON.stringify(decision)}`);
   }
-  const optional = (name: 'instanceId' | 'decidedBy' | 'decidedAt' | 'reason') => {
-    const value = text(item, name);
-    return value !== undefined ? { [name]: value } : {};
-  };
   return {
     pk: required('pk'),
-    executionArn: required('executionArn'),
+    executionArn: text(item, 'executionArn') ?? required('pk').slice(STATE_KEY_PREFIX.approval.length),
     incidentKey: required('incidentKey'),
+    requestedAt: text(item, 'requestedAt') ?? '',
+    ...(decision !== undefined ? { decision } : {}),
+    ...optional('decidedBy'),
+    ...optional('decidedAt'),
+    ...optional('reason'),
+  };
+}
+
+/** A stored request: the shared record plus what the approval function needs (the task token among it). */
+function recordOf(item: Record<string, AttributeValue>): PendingApproval {
+  const { required, optional } = attributesOf(item);
+  return {
+    ...approvalRecordOf(item),
+    executionArn: required('executionArn'),
     requestedAt: required('requestedAt'),
     taskToken: required('taskToken'),
     playbook: required('playbook'),
@@ -95,10 +126,6 @@ function recordOf(item: Record<string, AttributeValue>): PendingApproval {
     waitingSteps: (item.waitingSteps?.L ?? []).flatMap((entry) => (entry.S !== undefined ? [entry.S] : [])),
     timeoutSeconds: Number(item.timeoutSeconds?.N ?? '0'),
     ...optional('instanceId'),
-    ...(decision !== undefined ? { decision } : {}),
-    ...optional('decidedBy'),
-    ...optional('decidedAt'),
-    ...optional('reason'),
   };
 }
 

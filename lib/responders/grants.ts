@@ -20,7 +20,7 @@ import { awsErrorCode, toResponderError } from '../aws/errors';
 import { BLAST_RADIUS_TTL_ATTRIBUTE } from './blast-radius';
 import { ResponderFailedError } from '../contracts/responder-errors';
 import type { ResponderMode } from '../contracts/responder-mode';
-import { approvalRecordKey } from './approval-records';
+import { APPROVAL_RECORD_ATTRIBUTES, approvalRecordKey, approvalRecordOf } from './approval-records';
 
 /** The state-table key of an execution's grant. */
 export function grantKey(executionArn: string): string {
@@ -264,21 +264,6 @@ export function grantFromItem(item: Record<string, AttributeValue>): Containment
   };
 }
 
-/** An approval item back into an approval record (only the fields the check reads are required). */
-export function approvalFromItem(item: Record<string, AttributeValue>): ApprovalRecord {
-  const decision = item.decision?.S;
-  return {
-    pk: text(item, 'pk'),
-    executionArn: item.executionArn?.S ?? text(item, 'pk').slice(STATE_KEY_PREFIX.approval.length),
-    incidentKey: item.incidentKey?.S ?? '',
-    requestedAt: item.requestedAt?.S ?? '',
-    ...(decision === 'approved' || decision === 'rejected' ? { decision } : {}),
-    ...(item.decidedBy?.S !== undefined ? { decidedBy: item.decidedBy.S } : {}),
-    ...(item.decidedAt?.S !== undefined ? { decidedAt: item.decidedAt.S } : {}),
-    ...(item.reason?.S !== undefined ? { reason: item.reason.S } : {}),
-  };
-}
-
 /** The grant store over the Firebreak state table. */
 export class DynamoDbGrantStore implements GrantStore {
   constructor(
@@ -320,15 +305,23 @@ export class DynamoDbGrantStore implements GrantStore {
   }
 
   async getApproval(executionArn: string): Promise<ApprovalRecord | undefined> {
-    const item = await this.read(approvalKey(executionArn));
-    return item ? approvalFromItem(item) : undefined;
+    // Only the shared record's attributes: the request's task token never reaches a mutating responder.
+    const item = await this.read(approvalKey(executionArn), APPROVAL_RECORD_ATTRIBUTES);
+    return item ? approvalRecordOf(item) : undefined;
   }
 
-  private async read(pk: string): Promise<Record<string, AttributeValue> | undefined> {
+  private async read(pk: string, attributes?: readonly string[]): Promise<Record<string, AttributeValue> | undefined> {
+    // Names as placeholders: an attribute name may be a DynamoDB reserved word.
+    const projection = attributes
+      ? {
+          ProjectionExpression: attributes.map((_, index) => `#a${index}`).join(', '),
+          ExpressionAttributeNames: Object.fromEntries(attributes.map((name, index) => [`#a${index}`, name])),
+        }
+      : {};
     try {
       const { Item } = await this.client.send(
         // Consistent: the guard wrote the grant a moment ago, and an approval may have just been recorded.
-        new GetItemCommand({ TableName: this.table(), Key: { pk: { S: pk } }, ConsistentRead: true }),
+        new GetItemCommand({ TableName: this.table(), Key: { pk: { S: pk } }, ConsistentRead: true, ...projection }),
       );
       return Item;
     } catch (error) {

@@ -75,8 +75,29 @@ describe('DynamoDbGrantStore', () => {
     expect(await store().getApproval(EXECUTION_ARN)).toMatchObject({ executionArn: EXECUTION_ARN, decision: 'approved', decidedBy: 'arn:aws:sts::111122223333:assumed-role/OnCall/ana' });
     expect(ddb.commandCalls(GetItemCommand).map((call) => call.args[0].input)).toEqual([
       { TableName: TABLE, Key: { pk: { S: `grant#${EXECUTION_ARN}` } }, ConsistentRead: true },
-      { TableName: TABLE, Key: { pk: { S: `approval#${EXECUTION_ARN}` } }, ConsistentRead: true },
+      {
+        TableName: TABLE,
+        Key: { pk: { S: `approval#${EXECUTION_ARN}` } },
+        ConsistentRead: true,
+        // Only the shared record's attributes: the task token is never read by quarantine or release.
+        ProjectionExpression: '#a0, #a1, #a2, #a3, #a4, #a5, #a6, #a7',
+        ExpressionAttributeNames: {
+          '#a0': 'pk',
+          '#a1': 'executionArn',
+          '#a2': 'incidentKey',
+          '#a3': 'requestedAt',
+          '#a4': 'decision',
+          '#a5': 'decidedBy',
+          '#a6': 'decidedAt',
+          '#a7': 'reason',
+        },
+      },
     ]);
+  });
+
+  it('fails closed on an approval item with a decision that is neither approved nor rejected', async () => {
+    ddb.on(GetItemCommand).resolves({ Item: { pk: { S: approvalKey(EXECUTION_ARN) }, incidentKey: { S: grant.incidentKey }, decision: { S: 'maybe' } } });
+    await expect(store().getApproval(EXECUTION_ARN)).rejects.toThrow(/unknown decision "maybe"/);
   });
 
   it('fails closed on an item that is not a grant, and classifies throttling as transient', async () => {
