@@ -25,7 +25,7 @@ import type { Ec2Clients } from '../aws/clients/ec2';
 import type { SfnClients } from '../aws/clients/sfn';
 import { describeInstance, tagRecord } from '../aws/describe-instance';
 import { awsErrorCode, toResponderError } from '../aws/errors';
-import { assertServedAccount, requireServedAccounts } from '../aws/member-accounts';
+import { assertServedAccount, requireServedAccounts } from '../aws/clients/access';
 import type { ContainmentGrant, PlaybookRails, ServedAccounts } from '../contracts/security';
 import { SECURITY_ENV, SECURITY_TAGS } from '../contracts/security';
 import type { Incident } from '../incident/model';

@@ -4,7 +4,7 @@
  * but refuses a malformed routing table (a deployment bug).
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { z } from 'zod';
+import * as z from 'zod';
 import { servedAccountsFromEnvironment } from '../contracts/security';
 import type { Incident } from '../incident/model';
 import { EventParseError, parseEvent } from '../incident/parse';
