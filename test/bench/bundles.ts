@@ -99,13 +99,16 @@ export function responderNames(): string[] {
     .sort();
 }
 
-async function bundle(entryPoint: string, outdir: string, resolveDir: string = PROJECT_ROOT): Promise<BuiltBundle> {
+/** Bundles one entry (a file, or source text) into `outdir/index.mjs` with the stack's esbuild options. */
+async function bundle(entry: { readonly file: string } | { readonly source: string }, outdir: string): Promise<BuiltBundle> {
   const file = path.join(outdir, 'index.mjs');
   const result = await build({
-    entryPoints: [entryPoint],
+    ...('file' in entry
+      ? { entryPoints: [entry.file] }
+      : { stdin: { contents: entry.source, resolveDir: PROJECT_ROOT, sourcefile: 'floor.mjs', loader: 'js' as const } }),
     bundle: true,
     outfile: file,
-    absWorkingDir: resolveDir,
+    absWorkingDir: PROJECT_ROOT,
     format: RESPONDER_BUNDLING.format,
     target: RESPONDER_BUNDLING.target,
     platform: RESPONDER_BUNDLING.platform,
@@ -123,7 +126,7 @@ async function bundle(entryPoint: string, outdir: string, resolveDir: string = P
 
 /** Bundles `lambdas/<responder>/index.ts` into `outdir` with the stack's esbuild options. */
 export function bundleResponder(responder: string, outdir: string): Promise<BuiltBundle> {
-  return bundle(responderEntry(responder), outdir);
+  return bundle({ file: responderEntry(responder) }, outdir);
 }
 
 /** The source of a floor module: import and construct each client, nothing else. */
@@ -135,24 +138,8 @@ export function floorSource(clients: readonly SdkService[]): string {
 }
 
 /** Bundles the floor of `clients` into `outdir` (its imports resolved from the project's node_modules). */
-export async function bundleFloor(clients: readonly SdkService[], outdir: string): Promise<BuiltBundle> {
-  const built = await build({
-    stdin: { contents: floorSource(clients), resolveDir: PROJECT_ROOT, sourcefile: 'floor.mjs', loader: 'js' },
-    bundle: true,
-    outfile: path.join(outdir, 'index.mjs'),
-    format: RESPONDER_BUNDLING.format,
-    target: RESPONDER_BUNDLING.target,
-    platform: RESPONDER_BUNDLING.platform,
-    mainFields: [...RESPONDER_BUNDLING.mainFields],
-    minify: RESPONDER_BUNDLING.minify,
-    sourcemap: true,
-    sourcesContent: false,
-    banner: { js: RESPONDER_BUNDLING.banner },
-    metafile: true,
-    logLevel: 'error',
-  });
-  const file = path.join(outdir, 'index.mjs');
-  return { file, bytes: statSync(file).size, metafile: built.metafile };
+export function bundleFloor(clients: readonly SdkService[], outdir: string): Promise<BuiltBundle> {
+  return bundle({ source: floorSource(clients) }, outdir);
 }
 
 /** The `@aws-sdk/client-*` packages among a bundle's inputs, sorted. */
