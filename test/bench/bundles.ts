@@ -109,15 +109,10 @@ async function bundle(entry: { readonly file: string } | { readonly source: stri
     bundle: true,
     outfile: file,
     absWorkingDir: PROJECT_ROOT,
-    format: RESPONDER_BUNDLING.format,
-    target: RESPONDER_BUNDLING.target,
-    platform: RESPONDER_BUNDLING.platform,
+    // The stack's options (as scripts/build.ts uses them); nothing external: the SDK is bundled.
+    ...RESPONDER_BUNDLING,
     mainFields: [...RESPONDER_BUNDLING.mainFields],
-    minify: RESPONDER_BUNDLING.minify,
-    sourcemap: true,
-    sourcesContent: false,
     banner: { js: RESPONDER_BUNDLING.banner },
-    external: [...RESPONDER_BUNDLING.externalModules],
     metafile: true,
     logLevel: 'error',
   });
