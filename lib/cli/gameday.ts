@@ -23,6 +23,8 @@ import { SCENARIO_SCHEMA_FILE, scenarioJsonSchemaText } from '../gameday/scenari
 import { validateScenarioDirectory } from '../gameday/scenario-loader';
 import { registerInjectCommand } from './gameday-inject';
 import { defaultTemplateDirectories, listTemplates } from '../gameday/templates';
+import type { LatencyModel } from '../gameday/latency/model';
+import { DEFAULT_LATENCY_MODEL_FILE, loadLatencyModel } from '../gameday/latency/model';
 import type { CommandRegistrar } from './registrar';
 
 export const DEFAULT_SCENARIO_DIR = 'playbooks/scenarios';
@@ -75,6 +77,22 @@ interface RunOptions extends DirectoryOptions {
   readonly json?: boolean;
   readonly endpointUrl?: string;
   readonly calls?: boolean;
+  /** `--latency [model]`: true for the shipped model, or a model file. */
+  readonly latency?: boolean | string;
+  readonly runs?: string;
+  readonly seed?: string;
+}
+
+/** The latency option of a run: undefined without --latency; throws for a bad model or run count. */
+async function latencyOption(options: RunOptions): Promise<{ model: LatencyModel; runs: number; seed?: string } | undefined> {
+  if (options.latency === undefined || options.latency === false) {
+    if (options.runs !== undefined || options.seed !== undefined) throw new Error('--runs and --seed time a run with the latency model: add --latency');
+    return undefined;
+  }
+  const runs = options.runs === undefined ? 200 : Number(options.runs);
+  if (!Number.isInteger(runs) || runs < 1 || runs > 100_000) throw new Error(`--runs takes a whole number from 1 to 100000 (got '${options.runs ?? ''}')`);
+  const model = await loadLatencyModel(options.latency === true ? DEFAULT_LATENCY_MODEL_FILE : resolve(options.latency));
+  return { model, runs, ...(options.seed !== undefined ? { seed: options.seed } : {}) };
 }
 
 /** Picks the scenarios named on the command line (all when none); undefined (after a message) for an unknown name. */
@@ -106,7 +124,9 @@ async function run(names: readonly string[], options: RunOptions, setExitCode: (
   const chosen = select(loaded.scenarios, names, options.all);
   if (!chosen) return setExitCode(2);
   let makeBackend: (() => GameDayBackend) | undefined;
+  let latency: Awaited<ReturnType<typeof latencyOption>>;
   try {
+    latency = await latencyOption(options);
     makeBackend = backendFor(options);
     makeBackend?.();
   } catch (error) {
@@ -121,7 +141,7 @@ async function run(names: readonly string[], options: RunOptions, setExitCode: (
   const runs: ScenarioRun[] = [];
   for (const [index, scenario] of chosen.entries()) {
     err(`[${index + 1}/${chosen.length}] ${scenario.name} …`);
-    const result = await runScenario(scenario, { playbooks: loaded.playbooks, ...(makeBackend ? { backend: makeBackend() } : {}) });
+    const result = await runScenario(scenario, { playbooks: loaded.playbooks, ...(makeBackend ? { backend: makeBackend() } : {}), ...(latency ? { latency } : {}) });
     runs.push(result);
     err(`[${index + 1}/${chosen.length}] ${scenario.name}: ${verdictOf(result)} (${result.wallMs.toFixed(0)} ms)`);
     if (!options.json) {
@@ -177,6 +197,9 @@ export const registerGameDayCommands: CommandRegistrar = (program: Command, setE
       .option('--all', 'run every scenario')
       .option('--json', 'print one JSON document instead of text')
       .option('--no-calls', 'do not list the AWS calls of each task')
-      .option('--endpoint-url <url>', 'run against an AWS-compatible endpoint (LocalStack, moto, a test account) instead of the simulated account'),
+      .option('--endpoint-url <url>', 'run against an AWS-compatible endpoint (LocalStack, moto, a test account) instead of the simulated account')
+      .option('--latency [model]', 'predict the time to containment with a latency model (default: the shipped lib/gameday/latency/model.json): p50/p99 and the critical path')
+      .option('--runs <n>', 'seeded runs of the latency prediction (with --latency; default 200)')
+      .option('--seed <text>', "seed of the latency prediction (with --latency; default: each scenario's name)"),
   ).action(async (names: string[], options: RunOptions) => run(names, options, setExitCode));
 };

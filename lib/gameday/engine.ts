@@ -35,6 +35,8 @@ import { DynamoDbApprovalStore } from '../responders/approval-records';
 import type { ApprovalExecutions, ApprovalResponse } from '../responders/approval';
 import { answerApproval } from '../responders/approval';
 import { silentLogger } from '../responders/logging';
+import type { CallTrace } from './latency/trace';
+import { traceCalls, tracedClientFactory } from './latency/trace';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -143,6 +145,8 @@ export interface TaskInvocation {
   approval?: ApprovalDecision;
   /** For approval tasks answered by a person: what the approval function said (it may refuse). */
   approvalResponse?: ApprovalResponse;
+  /** For Lambda tasks of an engine that traces calls: the function's SDK calls and their order (for the latency model). */
+  trace?: CallTrace;
 }
 
 export interface ExecutionRecord {
@@ -204,6 +208,11 @@ export interface LocalEngineOptions {
    * still fails at run time, as it would in the service).
    */
   readonly validateDefinitions?: boolean;
+  /**
+   * Record each Lambda task's SDK calls and the order they waited for each other (default false),
+   * so that the latency model can time the run (lib/gameday/latency/predict.ts).
+   */
+  readonly traceCalls?: boolean;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -231,6 +240,14 @@ function lambdaFunctionError(error: unknown): Error {
   return namedError(errorType, JSON.stringify({ errorType, errorMessage, trace }));
 }
 
+/**
+ * What a function receives: Lambda carries the payload as JSON, so the handler gets its own copy
+ * (a JSON round trip, several times faster than structuredClone on these documents).
+ */
+function lambdaPayload(payload: unknown): unknown {
+  return payload === undefined ? undefined : (JSON.parse(JSON.stringify(payload)) as unknown);
+}
+
 /** Nominal wait of a retrier before its `count`-th retry (1-based), as Step Functions computes it before jitter. */
 export function nominalRetryDelayMs(retrier: Record<string, unknown>, count: number): number {
   const interval = typeof retrier.IntervalSeconds === 'number' ? retrier.IntervalSeconds : 1;
@@ -239,7 +256,8 @@ export function nominalRetryDelayMs(retrier: Record<string, unknown>, count: num
   return Math.min(interval * rate ** Math.max(0, count - 1), max) * 1000;
 }
 
-function retrierFor(state: AslState, errorName: string): number {
+/** The index of the retrier of `state` that handles `errorName` (-1: none). */
+export function retrierFor(state: AslState, errorName: string): number {
   const retriers = (state.Retry as Record<string, unknown>[] | undefined) ?? [];
   return retriers.findIndex((retrier) =>
     ((retrier.ErrorEquals as string[] | undefined) ?? []).some((name) => name === errorName || name === 'States.ALL' || name === 'States.TaskFailed'),
@@ -289,6 +307,7 @@ export class LocalEngine {
   private readonly onExecutionEnd?: (record: ExecutionRecord) => void;
   private deliveries = 0;
   private readonly validate: boolean;
+  private readonly traceCalls: boolean;
   /** Every execution by ARN (the approval function describes them). */
   private readonly byArn = new Map<string, ExecutionRecord>();
   private readonly templateEnvironments: Readonly<Record<string, Readonly<Record<string, string>>>>;
@@ -303,6 +322,7 @@ export class LocalEngine {
     this.recordEvents = options.recordEvents ?? true;
     this.retain = options.retainExecutions ?? true;
     this.validate = options.validateDefinitions ?? false;
+    this.traceCalls = options.traceCalls ?? false;
     if (options.onExecutionEnd) this.onExecutionEnd = options.onExecutionEnd;
     const { account, region } = environment.deployment;
 
@@ -380,7 +400,7 @@ export class LocalEngine {
    */
   async invokeDirectly(responder: string, payload: unknown): Promise<{ readonly result?: unknown; readonly error?: { readonly name: string; readonly message: string } }> {
     try {
-      return { result: await this.handler(responder)(structuredClone(payload)) };
+      return { result: await this.handler(responder)(lambdaPayload(payload)) };
     } catch (error) {
       return { error: { name: error instanceof Error ? error.name : 'Error', message: error instanceof Error ? error.message : String(error) } };
     }
@@ -414,11 +434,20 @@ export class LocalEngine {
     this.usedNames.set(arn, new Set());
   }
 
+  /** Calls a function's handler with its own copy of the payload, tracing its SDK calls when the engine traces. */
+  private async invokeHandler(handler: LocalHandler, payload: unknown, invocation: TaskInvocation): Promise<unknown> {
+    if (!this.traceCalls) return handler(lambdaPayload(payload));
+    const { trace, result } = await traceCalls(() => handler(lambdaPayload(payload)));
+    invocation.trace = trace;
+    return result;
+  }
+
   private handler(responder: string): LocalHandler {
     let handler = this.handlers.get(responder);
     if (!handler) {
+      const clients = this.backend.clients(responderRole(responder, this.region()));
       handler = buildLocalResponder(responder, {
-        clients: this.backend.clients(responderRole(responder, this.region())),
+        clients: this.traceCalls ? tracedClientFactory(clients) : clients,
         environment: this.environmentOf(responder),
         now: () => this.backend.now(),
       });
@@ -502,6 +531,12 @@ export class LocalEngine {
   /** The local ARN of a playbook's state machine, if that playbook is deployed. */
   stateMachineArnOf(playbook: string): string | undefined {
     return [...this.deployed.values()].find((deployed) => deployed.playbook === playbook)?.arn;
+  }
+
+  /** The deployed definition of a state machine (for the latency model: which states run in parallel). */
+  definitionOf(stateMachineArn: string): { readonly kind: ExecutionKind; readonly definition: AslDefinition } | undefined {
+    const deployed = this.deployed.get(stateMachineArn);
+    return deployed ? { kind: deployed.kind, definition: deployed.definition } : undefined;
   }
 
   /** Every execution, in start order (unless retention is off). */
@@ -692,7 +727,7 @@ export class LocalEngine {
         const handler = this.handler(responder as string);
         let payload: unknown;
         try {
-          payload = await handler(structuredClone(params.Payload));
+          payload = await this.invokeHandler(handler, params.Payload, invocation);
         } catch (error) {
           throw lambdaFunctionError(error);
         }
@@ -703,7 +738,7 @@ export class LocalEngine {
         this.authorizeIntegration(deployed, 'lambda:InvokeFunction', String(params.FunctionName), 'Lambda.AWSLambdaException');
         const handler = this.handler(responder as string);
         try {
-          await handler(structuredClone(params.Payload));
+          await this.invokeHandler(handler, params.Payload, invocation);
         } catch (error) {
           throw lambdaFunctionError(error);
         }

@@ -7,7 +7,7 @@ import { matchesAction } from './sim/permissions';
 import type { AccountInspection, GameDayCall, ResolvedEnvironment } from './backend';
 import { isMutatingCall } from './backend';
 import type { ExecutionRecord } from './engine';
-import type { Scenario } from './scenario';
+import type { ExpectationsDocument, Scenario } from './scenario';
 import type { Containment } from './timeline';
 import { groupDisplayName, normalizeGroupName } from './timeline';
 
@@ -108,213 +108,242 @@ function changedFields(before: string | undefined, after: string | undefined): s
   return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((key) => JSON.stringify(a[key]) !== JSON.stringify(b[key]));
 }
 
-/** Evaluates every expectation of `scenario` (in the order the file lists them). */
-export function evaluateExpectations(scenario: Scenario, facts: RunFacts): ExpectationResult[] {
-  const expect = scenario.expect;
-  const results: ExpectationResult[] = [];
-  const decisions = facts.deliveries.flatMap((delivery) => (delivery.decision ? [delivery.decision] : []));
-  const { environment, after, before } = facts;
+type Expected<K extends keyof ExpectationsDocument> = Exclude<ExpectationsDocument[K], undefined>;
 
-  if (expect.outcome !== undefined) {
-    const outcomes = decisions.map((decision) => decision.outcome);
-    results.push(result('triage outcome (every delivery)', sameValues(outcomes, expect.outcome) && outcomes.length === facts.deliveries.length, expect.outcome, listOrNothing(outcomes)));
-  }
-  if (expect.playbook !== undefined) {
-    const playbooks = decisions.map((decision) => decision.playbook);
-    results.push(result('playbook chosen', sameValues(playbooks, expect.playbook), expect.playbook ?? 'none', listOrNothing(playbooks.map((p) => p ?? 'none'))));
-  }
-  if (expect.mode !== undefined) {
-    const modes = decisions.map((decision) => decision.mode);
-    results.push(result('mode', sameValues(modes, expect.mode), expect.mode, listOrNothing(modes)));
-  }
-  if (expect.executions !== undefined) {
-    const names = facts.executions.map((execution) => `${execution.playbook ?? execution.stateMachineName}/${execution.name}`);
-    results.push(
-      result('playbook executions started', facts.executions.length === expect.executions, expect.executions, names.length === 0 ? '0' : `${names.length}: ${names.join(', ')}`),
-    );
-  }
-  if (expect.duplicates !== undefined) {
-    const duplicates = facts.deliveries.filter((delivery) => delivery.duplicate).length;
-    results.push(result('deliveries ended as duplicates', duplicates === expect.duplicates, expect.duplicates, duplicates));
-  }
-  if (expect.status !== undefined) {
-    const statuses = facts.executions.map((execution) => `${execution.status.toLowerCase()}${execution.error ? ` (${execution.error})` : ''}`);
-    const passed = facts.executions.length > 0 && facts.executions.every((execution) => execution.status.toLowerCase() === expect.status);
-    results.push(result('playbook execution status', passed, expect.status, statuses.length === 0 ? '(no playbook execution)' : statuses.join(', ')));
-  }
-  // A step is judged over the executions that entered it: `skipped` means none did; with several
-  // executions (concurrent incidents), every one that entered it must match.
-  for (const [step, expected] of Object.entries(expect.steps ?? {})) {
+/** Checks one expectation key against the run: one or more results, in a stable order. */
+export type ExpectationEvaluator<K extends keyof ExpectationsDocument> = (expected: Expected<K>, facts: RunFacts) => ExpectationResult[];
+
+/** Triage's decisions, for the deliveries triage answered. */
+function decisionsOf(facts: RunFacts): TriageDecision[] {
+  return facts.deliveries.flatMap((delivery) => (delivery.decision ? [delivery.decision] : []));
+}
+
+const outcome: ExpectationEvaluator<'outcome'> = (expected, facts) => {
+  const outcomes = decisionsOf(facts).map((decision) => decision.outcome);
+  return [result('triage outcome (every delivery)', sameValues(outcomes, expected) && outcomes.length === facts.deliveries.length, expected, listOrNothing(outcomes))];
+};
+
+const playbook: ExpectationEvaluator<'playbook'> = (expected, facts) => {
+  const playbooks = decisionsOf(facts).map((decision) => decision.playbook);
+  return [result('playbook chosen', sameValues(playbooks, expected), expected ?? 'none', listOrNothing(playbooks.map((p) => p ?? 'none')))];
+};
+
+const mode: ExpectationEvaluator<'mode'> = (expected, facts) => {
+  const modes = decisionsOf(facts).map((decision) => decision.mode);
+  return [result('mode', sameValues(modes, expected), expected, listOrNothing(modes))];
+};
+
+const executions: ExpectationEvaluator<'executions'> = (expected, facts) => {
+  const names = facts.executions.map((execution) => `${execution.playbook ?? execution.stateMachineName}/${execution.name}`);
+  return [result('playbook executions started', facts.executions.length === expected, expected, names.length === 0 ? '0' : `${names.length}: ${names.join(', ')}`)];
+};
+
+const duplicates: ExpectationEvaluator<'duplicates'> = (expected, facts) => {
+  const count = facts.deliveries.filter((delivery) => delivery.duplicate).length;
+  return [result('deliveries ended as duplicates', count === expected, expected, count)];
+};
+
+const status: ExpectationEvaluator<'status'> = (expected, facts) => {
+  const statuses = facts.executions.map((execution) => `${execution.status.toLowerCase()}${execution.error ? ` (${execution.error})` : ''}`);
+  const passed = facts.executions.length > 0 && facts.executions.every((execution) => execution.status.toLowerCase() === expected);
+  return [result('playbook execution status', passed, expected, statuses.length === 0 ? '(no playbook execution)' : statuses.join(', '))];
+};
+
+/**
+ * A step is judged over the executions that entered it: `skipped` means none did; with several
+ * executions (concurrent incidents), every one that entered it must match.
+ */
+const steps: ExpectationEvaluator<'steps'> = (expectedSteps, facts) =>
+  Object.entries(expectedSteps).flatMap(([step, expected]) => {
     const label = `step ${step}`;
-    if (facts.executions.length === 0) {
-      results.push(result(label, false, expected, '(no playbook execution)'));
-      continue;
-    }
+    if (facts.executions.length === 0) return [result(label, false, expected, '(no playbook execution)')];
+    const results: ExpectationResult[] = [];
     const statuses = facts.executions.map((execution) => stepStatus(execution, step));
-    const ran = statuses.filter((status) => status.status !== 'skipped');
+    const ran = statuses.filter((candidate) => candidate.status !== 'skipped');
     const many = facts.executions.length > 1;
     const shown = (items: readonly string[]) => (many ? items.map((item, index) => `#${index + 1} ${item}`).join(', ') : (items[0] ?? ''));
     if (expected.status !== undefined) {
-      const passed = expected.status === 'skipped' ? ran.length === 0 : ran.length > 0 && ran.every((status) => status.status === expected.status);
-      results.push(result(`${label} status`, passed, expected.status, shown(statuses.map((status) => (status.state ? `${status.status} (as ${status.state})` : status.status)))));
+      const passed = expected.status === 'skipped' ? ran.length === 0 : ran.length > 0 && ran.every((candidate) => candidate.status === expected.status);
+      results.push(result(`${label} status`, passed, expected.status, shown(statuses.map((candidate) => (candidate.state ? `${candidate.status} (as ${candidate.state})` : candidate.status)))));
     }
     if (expected.retries !== undefined) {
-      const retries = statuses.reduce((total, status) => total + status.retries, 0);
+      const retries = statuses.reduce((total, candidate) => total + candidate.retries, 0);
       results.push(result(`${label} retries`, retries === expected.retries, expected.retries, retries));
     }
     if (expected.result !== undefined) {
       const outcomes = facts.executions.map((execution) => stepResult(execution, step));
-      const produced = outcomes.filter((outcome) => outcome !== undefined);
-      const passed = produced.length > 0 && produced.every((outcome) => outcome === expected.result);
-      results.push(result(`${label} result`, passed, expected.result, shown(outcomes.map((outcome) => outcome ?? '(no result)'))));
+      const produced = outcomes.filter((candidate) => candidate !== undefined);
+      const passed = produced.length > 0 && produced.every((candidate) => candidate === expected.result);
+      results.push(result(`${label} result`, passed, expected.result, shown(outcomes.map((candidate) => candidate ?? '(no result)'))));
     }
-  }
+    return results;
+  });
 
-  for (const [name, expected] of Object.entries(expect.instances ?? {})) {
-    const declared = environment.instances[name];
-    const id = declared?.instanceId ?? name;
-    const state = after.instances[id];
-    const label = `instance ${name}`;
-    if (!state) {
-      results.push(result(label, false, 'to exist', `${id} no longer exists`));
-      continue;
-    }
-    if (expected.state !== undefined) results.push(result(`${label} state`, state.state === expected.state, expected.state, state.state));
-    if (expected.enis !== undefined) {
-      expected.enis.forEach((groups, index) => {
-        const eni = state.networkInterfaces[index];
-        const want = [...new Set(groups.map((group) => (group.startsWith('sg-') ? groupDisplayName(group, environment, after) : normalizeGroupName(group))))].sort();
-        const have = eni ? [...new Set(eni.groupIds.map((group) => groupDisplayName(group, environment, after)))].sort() : [];
-        results.push(
-          result(
-            `${label} ENI ${index + 1}${eni ? ` (${eni.networkInterfaceId})` : ''} groups`,
-            eni !== undefined && JSON.stringify(want) === JSON.stringify(have),
-            `[${want.join(', ')}]`,
-            eni ? `[${have.join(', ')}]` : '(no such ENI)',
-          ),
-        );
-      });
-    }
-    if (expected.terminationProtection !== undefined) {
-      results.push(result(`${label} termination protection`, state.terminationProtection === expected.terminationProtection, expected.terminationProtection, state.terminationProtection));
-    }
-    if (expected.stopProtection !== undefined) {
-      results.push(result(`${label} stop protection`, state.stopProtection === expected.stopProtection, expected.stopProtection, state.stopProtection));
-    }
-    if (expected.shutdownBehavior !== undefined) {
-      results.push(result(`${label} shutdown behaviour`, state.shutdownBehavior === expected.shutdownBehavior, expected.shutdownBehavior, state.shutdownBehavior));
-    }
-    if (expected.instanceProfile !== undefined) {
-      const actual = profileName(state.instanceProfileArn);
-      results.push(result(`${label} instance profile`, actual === expected.instanceProfile, expected.instanceProfile ?? 'none', actual ?? 'none'));
-    }
-    for (const [key, value] of Object.entries(expected.tags ?? {})) {
-      const actual = state.tags[key];
-      results.push(result(`${label} tag ${key}`, value === null ? actual === undefined : actual === value, value ?? '(absent)', actual ?? '(absent)'));
-    }
-    for (const [device, count] of Object.entries(expected.snapshots ?? {})) {
-      const volume = state.volumes.find((candidate) => candidate.device === device);
-      const actual = volume?.snapshotIds.length ?? 0;
-      results.push(
-        result(`${label} snapshots of ${device}${volume ? ` (${volume.volumeId})` : ''}`, actual === count, count, volume ? `${actual}${actual > 0 ? `: ${volume.snapshotIds.join(', ')}` : ''}` : 'no such volume'),
-      );
-    }
-  }
+type ExpectedInstance = Expected<'instances'>[string];
+type InspectedInstance = NonNullable<AccountInspection['instances'][string]>;
 
-  if (expect.alerts !== undefined) {
-    const alerts = after.alerts.slice(before.alerts.length);
-    const spec = expect.alerts;
-    if (spec.count !== undefined) {
-      results.push(result('alerts published', alerts.length === spec.count, spec.count, `${alerts.length}${alerts.length > 0 ? `: ${alerts.map((alert) => JSON.stringify(alert.subject ?? '')).join(', ')}` : ''}`));
-    }
-    const subjects = spec.subjectContains === undefined ? [] : Array.isArray(spec.subjectContains) ? spec.subjectContains : [spec.subjectContains];
-    const attributes = Object.entries(spec.attributes ?? {});
-    const lines = spec.lines ?? [];
-    if (subjects.length + attributes.length + lines.length > 0) {
-      const fits = (alert: (typeof alerts)[number]) => ({
-        subject: subjects.filter((text) => !(alert.subject ?? '').includes(text)),
-        attributes: attributes.filter(([key, value]) => alert.attributes[key] !== value),
-        lines: lines.filter((line) => !alert.message.includes(line)),
-      });
-      const scored = alerts.map((alert) => ({ alert, misses: fits(alert) }));
-      const best = scored.sort(
-        (a, b) =>
-          a.misses.subject.length + a.misses.attributes.length + a.misses.lines.length - (b.misses.subject.length + b.misses.attributes.length + b.misses.lines.length),
-      )[0];
-      const expected = [
-        ...subjects.map((text) => `subject contains "${text}"`),
-        ...attributes.map(([key, value]) => `attribute ${key}=${value}`),
-        ...lines.map((line) => `body has "${line}"`),
-      ].join('; ');
-      if (!best) results.push(result('an alert with', false, expected, '(no alert was published)'));
-      else {
-        const misses = best.misses;
-        const passed = misses.subject.length + misses.attributes.length + misses.lines.length === 0;
-        const actual = passed
-          ? `alert "${best.alert.subject ?? ''}"`
-          : [
-              ...(misses.subject.length > 0 ? [`subject is "${best.alert.subject ?? ''}"`] : []),
-              ...misses.attributes.map(([key]) => `attribute ${key}=${best.alert.attributes[key] ?? '(absent)'}`),
-              ...misses.lines.map((line) => `body lacks "${line}"`),
-            ].join('; ');
-        results.push(result('an alert with', passed, expected, actual));
-      }
-    }
-  }
+/** The groups of each listed ENI, by display name (ids and the isolation/untrack symbols normalized). */
+function eniGroupResults(label: string, expected: readonly (readonly string[])[], state: InspectedInstance, facts: RunFacts): ExpectationResult[] {
+  const { environment, after } = facts;
+  return expected.map((groups, index) => {
+    const eni = state.networkInterfaces[index];
+    const want = [...new Set(groups.map((group) => (group.startsWith('sg-') ? groupDisplayName(group, environment, after) : normalizeGroupName(group))))].sort();
+    const have = eni ? [...new Set(eni.groupIds.map((group) => groupDisplayName(group, environment, after)))].sort() : [];
+    return result(
+      `${label} ENI ${index + 1}${eni ? ` (${eni.networkInterfaceId})` : ''} groups`,
+      eni !== undefined && JSON.stringify(want) === JSON.stringify(have),
+      `[${want.join(', ')}]`,
+      eni ? `[${have.join(', ')}]` : '(no such ENI)',
+    );
+  });
+}
 
-  if (expect.keptEvents !== undefined) {
-    const kept = after.keptEvents.slice(before.keptEvents.length);
-    const spec = expect.keptEvents;
-    if (spec.count !== undefined) results.push(result('events kept in the unprocessable-events queue', kept.length === spec.count, spec.count, kept.length));
-    if (spec.reason !== undefined) {
-      const reasons = kept.map((event) => {
-        try {
-          return String((JSON.parse(event.body) as { reason?: unknown }).reason);
-        } catch {
-          return '(not JSON)';
-        }
-      });
-      results.push(result('kept event reason', kept.length > 0 && reasons.every((reason) => reason === spec.reason), spec.reason, listOrNothing(reasons)));
-    }
-    for (const text of spec.contains ?? []) {
-      results.push(result(`kept event contains "${text}"`, kept.some((event) => event.body.includes(text)), 'present', kept.length === 0 ? '(nothing kept)' : kept.some((event) => event.body.includes(text)) ? 'present' : 'absent'));
-    }
+/** One instance's expected state, attribute by attribute, in a fixed order. */
+function instanceResults(label: string, expected: ExpectedInstance, state: InspectedInstance, facts: RunFacts): ExpectationResult[] {
+  const results: ExpectationResult[] = [];
+  if (expected.state !== undefined) results.push(result(`${label} state`, state.state === expected.state, expected.state, state.state));
+  if (expected.enis !== undefined) results.push(...eniGroupResults(label, expected.enis, state, facts));
+  if (expected.terminationProtection !== undefined) {
+    results.push(result(`${label} termination protection`, state.terminationProtection === expected.terminationProtection, expected.terminationProtection, state.terminationProtection));
   }
-
-  for (const name of expect.unchanged ?? []) {
-    const changes = resourceIds(name, environment).flatMap((id) => {
-      const fields = changedFields(before.resources[id], after.resources[id]);
-      return fields.length > 0 ? [`${id}: ${fields.join(', ')}`] : [];
-    });
-    results.push(result(`${name} unchanged`, changes.length === 0, 'no change', changes.length === 0 ? 'no change' : `changed ${changes.join('; ')}`));
+  if (expected.stopProtection !== undefined) {
+    results.push(result(`${label} stop protection`, state.stopProtection === expected.stopProtection, expected.stopProtection, state.stopProtection));
   }
-
-  if (expect.noMutatingCalls !== undefined) {
-    const mutating = facts.calls.filter((call) => (call.api.startsWith('ec2:') || call.api.startsWith('iam:')) && isMutatingCall(call));
-    const shown = mutating.map((call) => `${call.api}${typeof call.input.NetworkInterfaceId === 'string' ? ` ${call.input.NetworkInterfaceId}` : ''}`);
+  if (expected.shutdownBehavior !== undefined) {
+    results.push(result(`${label} shutdown behaviour`, state.shutdownBehavior === expected.shutdownBehavior, expected.shutdownBehavior, state.shutdownBehavior));
+  }
+  if (expected.instanceProfile !== undefined) {
+    const actual = profileName(state.instanceProfileArn);
+    results.push(result(`${label} instance profile`, actual === expected.instanceProfile, expected.instanceProfile ?? 'none', actual ?? 'none'));
+  }
+  for (const [key, value] of Object.entries(expected.tags ?? {})) {
+    const actual = state.tags[key];
+    results.push(result(`${label} tag ${key}`, value === null ? actual === undefined : actual === value, value ?? '(absent)', actual ?? '(absent)'));
+  }
+  for (const [device, count] of Object.entries(expected.snapshots ?? {})) {
+    const volume = state.volumes.find((candidate) => candidate.device === device);
+    const actual = volume?.snapshotIds.length ?? 0;
     results.push(
-      result(
-        'no mutating EC2/IAM call',
-        expect.noMutatingCalls ? mutating.length === 0 : mutating.length > 0,
-        expect.noMutatingCalls ? 'none' : 'at least one',
-        mutating.length === 0 ? 'none' : `${mutating.length}: ${[...new Set(shown)].join(', ')}`,
-      ),
+      result(`${label} snapshots of ${device}${volume ? ` (${volume.volumeId})` : ''}`, actual === count, count, volume ? `${actual}${actual > 0 ? `: ${volume.snapshotIds.join(', ')}` : ''}` : 'no such volume'),
     );
   }
-  if (expect.accountUnchanged !== undefined) {
-    const same = before.digest === after.digest;
-    const changed = same
-      ? 'unchanged'
-      : `changed: ${Object.keys(after.resources)
-          .filter((id) => before.resources[id] !== after.resources[id])
-          .concat(Object.keys(before.resources).filter((id) => after.resources[id] === undefined))
-          .join(', ') || 'account-level state'}`;
-    results.push(result('account state digest', same === expect.accountUnchanged, expect.accountUnchanged ? 'unchanged' : 'changed', changed));
-  }
+  return results;
+}
 
-  for (const spec of expect.calls ?? []) {
-    const matching = facts.calls.filter((call) => matchesAction(spec.api, call.api) && (spec.error === undefined || call.errorCode === spec.error));
-    const count = matching.length;
+const instances: ExpectationEvaluator<'instances'> = (expectedInstances, facts) =>
+  Object.entries(expectedInstances).flatMap(([name, expected]) => {
+    const id = facts.environment.instances[name]?.instanceId ?? name;
+    const state = facts.after.instances[id];
+    const label = `instance ${name}`;
+    return state ? instanceResults(label, expected, state, facts) : [result(label, false, 'to exist', `${id} no longer exists`)];
+  });
+
+type PublishedAlert = NonNullable<AccountInspection['alerts'][number]>;
+
+/** The one alert that best fits subject, attributes and body lines together (all must hold for one same alert). */
+function alertContentResult(spec: Expected<'alerts'>, alerts: readonly PublishedAlert[]): ExpectationResult | undefined {
+  const subjects = spec.subjectContains === undefined ? [] : Array.isArray(spec.subjectContains) ? spec.subjectContains : [spec.subjectContains];
+  const attributes = Object.entries(spec.attributes ?? {});
+  const lines = spec.lines ?? [];
+  if (subjects.length + attributes.length + lines.length === 0) return undefined;
+  const fits = (alert: PublishedAlert) => ({
+    subject: subjects.filter((text) => !(alert.subject ?? '').includes(text)),
+    attributes: attributes.filter(([key, value]) => alert.attributes[key] !== value),
+    lines: lines.filter((line) => !alert.message.includes(line)),
+  });
+  const scored = alerts.map((alert) => ({ alert, misses: fits(alert) }));
+  const best = scored.sort(
+    (a, b) => a.misses.subject.length + a.misses.attributes.length + a.misses.lines.length - (b.misses.subject.length + b.misses.attributes.length + b.misses.lines.length),
+  )[0];
+  const expected = [
+    ...subjects.map((text) => `subject contains "${text}"`),
+    ...attributes.map(([key, value]) => `attribute ${key}=${value}`),
+    ...lines.map((line) => `body has "${line}"`),
+  ].join('; ');
+  if (!best) return result('an alert with', false, expected, '(no alert was published)');
+  const misses = best.misses;
+  const passed = misses.subject.length + misses.attributes.length + misses.lines.length === 0;
+  const actual = passed
+    ? `alert "${best.alert.subject ?? ''}"`
+    : [
+        ...(misses.subject.length > 0 ? [`subject is "${best.alert.subject ?? ''}"`] : []),
+        ...misses.attributes.map(([key]) => `attribute ${key}=${best.alert.attributes[key] ?? '(absent)'}`),
+        ...misses.lines.map((line) => `body lacks "${line}"`),
+      ].join('; ');
+  return result('an alert with', passed, expected, actual);
+}
+
+const alerts: ExpectationEvaluator<'alerts'> = (spec, facts) => {
+  const published = facts.after.alerts.slice(facts.before.alerts.length);
+  const results: ExpectationResult[] = [];
+  if (spec.count !== undefined) {
+    results.push(
+      result('alerts published', published.length === spec.count, spec.count, `${published.length}${published.length > 0 ? `: ${published.map((alert) => JSON.stringify(alert.subject ?? '')).join(', ')}` : ''}`),
+    );
+  }
+  const content = alertContentResult(spec, published);
+  if (content) results.push(content);
+  return results;
+};
+
+const keptEvents: ExpectationEvaluator<'keptEvents'> = (spec, facts) => {
+  const kept = facts.after.keptEvents.slice(facts.before.keptEvents.length);
+  const results: ExpectationResult[] = [];
+  if (spec.count !== undefined) results.push(result('events kept in the unprocessable-events queue', kept.length === spec.count, spec.count, kept.length));
+  if (spec.reason !== undefined) {
+    const reasons = kept.map((event) => {
+      try {
+        return String((JSON.parse(event.body) as { reason?: unknown }).reason);
+      } catch {
+        return '(not JSON)';
+      }
+    });
+    results.push(result('kept event reason', kept.length > 0 && reasons.every((reason) => reason === spec.reason), spec.reason, listOrNothing(reasons)));
+  }
+  for (const text of spec.contains ?? []) {
+    const present = kept.some((event) => event.body.includes(text));
+    results.push(result(`kept event contains "${text}"`, present, 'present', kept.length === 0 ? '(nothing kept)' : present ? 'present' : 'absent'));
+  }
+  return results;
+};
+
+const unchanged: ExpectationEvaluator<'unchanged'> = (names, facts) =>
+  names.map((name) => {
+    const changes = resourceIds(name, facts.environment).flatMap((id) => {
+      const fields = changedFields(facts.before.resources[id], facts.after.resources[id]);
+      return fields.length > 0 ? [`${id}: ${fields.join(', ')}`] : [];
+    });
+    return result(`${name} unchanged`, changes.length === 0, 'no change', changes.length === 0 ? 'no change' : `changed ${changes.join('; ')}`);
+  });
+
+const noMutatingCalls: ExpectationEvaluator<'noMutatingCalls'> = (expected, facts) => {
+  const mutating = facts.calls.filter((call) => (call.api.startsWith('ec2:') || call.api.startsWith('iam:')) && isMutatingCall(call));
+  const shown = mutating.map((call) => `${call.api}${typeof call.input.NetworkInterfaceId === 'string' ? ` ${call.input.NetworkInterfaceId}` : ''}`);
+  return [
+    result(
+      'no mutating EC2/IAM call',
+      expected ? mutating.length === 0 : mutating.length > 0,
+      expected ? 'none' : 'at least one',
+      mutating.length === 0 ? 'none' : `${mutating.length}: ${[...new Set(shown)].join(', ')}`,
+    ),
+  ];
+};
+
+const accountUnchanged: ExpectationEvaluator<'accountUnchanged'> = (expected, facts) => {
+  const { before, after } = facts;
+  const same = before.digest === after.digest;
+  const changed = same
+    ? 'unchanged'
+    : `changed: ${Object.keys(after.resources)
+        .filter((id) => before.resources[id] !== after.resources[id])
+        .concat(Object.keys(before.resources).filter((id) => after.resources[id] === undefined))
+        .join(', ') || 'account-level state'}`;
+  return [result('account state digest', same === expected, expected ? 'unchanged' : 'changed', changed)];
+};
+
+const calls: ExpectationEvaluator<'calls'> = (specs, facts) =>
+  specs.map((spec) => {
+    const count = facts.calls.filter((call) => matchesAction(spec.api, call.api) && (spec.error === undefined || call.errorCode === spec.error)).length;
     const name = `calls to ${spec.api}${spec.error ? ` answered ${spec.error}` : ''}`;
     const bounds = [
       ...(spec.count !== undefined ? [`exactly ${spec.count}`] : []),
@@ -326,50 +355,90 @@ export function evaluateExpectations(scenario: Scenario, facts: RunFacts): Expec
       (spec.atLeast === undefined || count >= spec.atLeast) &&
       (spec.atMost === undefined || count <= spec.atMost) &&
       (bounds.length > 0 || count > 0);
-    results.push(result(name, passed, bounds.length > 0 ? bounds.join(' and ') : 'at least 1', count));
-  }
+    return result(name, passed, bounds.length > 0 ? bounds.join(' and ') : 'at least 1', count);
+  });
 
-  if (expect.invocations !== undefined) {
-    const spec = expect.invocations;
-    const invoked = facts.invocations ?? [];
-    const statusOf = (invocation: (typeof invoked)[number]) =>
-      invocation.error ? `error ${invocation.error.name}` : String((invocation.result as { status?: unknown } | undefined)?.status ?? '(no status)');
-    if (spec.count !== undefined) results.push(result('responders invoked directly', invoked.length === spec.count, spec.count, invoked.length));
-    if (spec.result !== undefined) {
-      const statuses = invoked.map(statusOf);
-      results.push(result('direct invocation result', sameValues(statuses, spec.result), spec.result, listOrNothing(statuses)));
-    }
-    if (spec.error !== undefined) {
-      const errors = invoked.map((invocation) => invocation.error?.name ?? 'no error');
-      results.push(result('direct invocation error', sameValues(errors, spec.error), spec.error, listOrNothing(errors)));
-    }
-    for (const text of spec.contains ?? []) {
-      const bodies = invoked.map((invocation) => JSON.stringify(invocation.error ?? invocation.result ?? null));
-      const missing = bodies.filter((body) => !body.includes(text)).length;
-      results.push(
-        result(`direct invocations mention "${text}"`, bodies.length > 0 && missing === 0, 'in every one', bodies.length === 0 ? '(no invocation)' : missing === 0 ? 'in every one' : `missing in ${missing}`),
-      );
-    }
+const invocations: ExpectationEvaluator<'invocations'> = (spec, facts) => {
+  const invoked = facts.invocations ?? [];
+  const statusOf = (invocation: (typeof invoked)[number]) =>
+    invocation.error ? `error ${invocation.error.name}` : String((invocation.result as { status?: unknown } | undefined)?.status ?? '(no status)');
+  const results: ExpectationResult[] = [];
+  if (spec.count !== undefined) results.push(result('responders invoked directly', invoked.length === spec.count, spec.count, invoked.length));
+  if (spec.result !== undefined) {
+    const statuses = invoked.map(statusOf);
+    results.push(result('direct invocation result', sameValues(statuses, spec.result), spec.result, listOrNothing(statuses)));
   }
-  if (expect.notDelivered !== undefined) {
-    const dropped = (facts.routings ?? []).filter((routing) => routing.matched.length === 0).length;
-    results.push(result('injected events no rule delivered', dropped === expect.notDelivered, expect.notDelivered, dropped));
+  if (spec.error !== undefined) {
+    const errors = invoked.map((invocation) => invocation.error?.name ?? 'no error');
+    results.push(result('direct invocation error', sameValues(errors, spec.error), spec.error, listOrNothing(errors)));
   }
-  for (const [rule, expected] of Object.entries(expect.deliveredBy ?? {})) {
-    const count = (facts.routings ?? []).filter((routing) => routing.matched.includes(rule)).length;
-    results.push(result(`events delivered by ${rule}`, count === expected, expected, count));
-  }
-
-  if (expect.containedWithinSeconds !== undefined) {
-    const contained = facts.containment;
+  for (const text of spec.contains ?? []) {
+    const bodies = invoked.map((invocation) => JSON.stringify(invocation.error ?? invocation.result ?? null));
+    const missing = bodies.filter((body) => !body.includes(text)).length;
     results.push(
-      result(
-        'time to containment (simulated)',
-        contained !== undefined && contained.simMs <= expect.containedWithinSeconds * 1000,
-        `≤ ${expect.containedWithinSeconds} s`,
-        contained ? `${(contained.simMs / 1000).toFixed(3)} s` : 'no ENI was isolated',
-      ),
+      result(`direct invocations mention "${text}"`, bodies.length > 0 && missing === 0, 'in every one', bodies.length === 0 ? '(no invocation)' : missing === 0 ? 'in every one' : `missing in ${missing}`),
     );
   }
   return results;
+};
+
+const notDelivered: ExpectationEvaluator<'notDelivered'> = (expected, facts) => {
+  const dropped = (facts.routings ?? []).filter((routing) => routing.matched.length === 0).length;
+  return [result('injected events no rule delivered', dropped === expected, expected, dropped)];
+};
+
+const deliveredBy: ExpectationEvaluator<'deliveredBy'> = (expectedByRule, facts) =>
+  Object.entries(expectedByRule).map(([rule, expected]) => {
+    const count = (facts.routings ?? []).filter((routing) => routing.matched.includes(rule)).length;
+    return result(`events delivered by ${rule}`, count === expected, expected, count);
+  });
+
+const containedWithinSeconds: ExpectationEvaluator<'containedWithinSeconds'> = (expected, facts) => {
+  const contained = facts.containment;
+  return [
+    result(
+      'time to containment (simulated)',
+      contained !== undefined && contained.simMs <= expected * 1000,
+      `≤ ${expected} s`,
+      contained ? `${(contained.simMs / 1000).toFixed(3)} s` : 'no ENI was isolated',
+    ),
+  ];
+};
+
+/**
+ * One evaluator per expectation key (the type makes a new key of the schema fail to compile until
+ * it has one); evaluated in this order, whatever the order of the scenario file.
+ */
+export const EXPECTATION_EVALUATORS: { readonly [K in keyof ExpectationsDocument]-?: ExpectationEvaluator<K> } = {
+  outcome,
+  playbook,
+  mode,
+  executions,
+  duplicates,
+  status,
+  steps,
+  instances,
+  alerts,
+  keptEvents,
+  unchanged,
+  noMutatingCalls,
+  accountUnchanged,
+  calls,
+  invocations,
+  notDelivered,
+  deliveredBy,
+  containedWithinSeconds,
+};
+
+/** Evaluates one expectation key, when the scenario sets it. */
+function evaluateKey<K extends keyof ExpectationsDocument>(key: K, expect: ExpectationsDocument, facts: RunFacts): ExpectationResult[] {
+  const expected = expect[key];
+  // TypeScript cannot correlate the key of the table with the key of the document: each entry's type is checked where the table is written.
+  const evaluator = EXPECTATION_EVALUATORS[key] as (expected: unknown, facts: RunFacts) => ExpectationResult[];
+  return expected === undefined ? [] : evaluator(expected, facts);
+}
+
+/** Evaluates every expectation of `scenario`, key by key in the order of EXPECTATION_EVALUATORS. */
+export function evaluateExpectations(scenario: Scenario, facts: RunFacts): ExpectationResult[] {
+  return (Object.keys(EXPECTATION_EVALUATORS) as (keyof ExpectationsDocument)[]).flatMap((key) => evaluateKey(key, scenario.expect, facts));
 }

@@ -7,6 +7,7 @@ import type { GameDayCall } from './backend';
 import type { ScenarioRun } from './runner';
 import { verdictOf } from './runner';
 import type { TimelineRow } from './timeline';
+import type { LatencyPrediction } from './latency/predict';
 
 export interface RenderOptions {
   /** ANSI colours for PASS/FAIL (only on a terminal). */
@@ -72,6 +73,27 @@ function callSummary(calls: readonly GameDayCall[]): string {
   );
 }
 
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(3)} s`;
+}
+
+/** The latency model's prediction: p50/p99 and the median run's critical path, hop by hop. */
+export function renderLatency(prediction: LatencyPrediction, options: RenderOptions = {}): string[] {
+  const { containment, completion, runs } = prediction;
+  const lines = [
+    containment
+      ? `   predicted time to containment (latency model, ${runs} seeded runs): p50 ${seconds(containment.p50Ms)}, p99 ${seconds(containment.p99Ms)}`
+      : `   predicted time to containment (latency model, ${runs} seeded runs): no ENI was isolated`,
+    `   predicted time to the last execution's end: p50 ${seconds(completion.p50Ms)}, p99 ${seconds(completion.p99Ms)}`,
+    `   critical path of the median run (${containment ? 'to the last ENI isolated' : "to the last execution's end"}):`,
+  ];
+  for (const hop of prediction.criticalPath) {
+    const duration = hop.endMs - hop.startMs;
+    lines.push(`     ${formatSim(hop.startMs).padStart(10)} ${`+${duration.toFixed(0)}ms`.padStart(9)}  ${pad(hop.kind, 11)} ${hop.label}${hop.execution ? paint(` (${hop.execution})`, 'dim', options.color) : ''}`);
+  }
+  return lines;
+}
+
 /** The text report of one scenario run. */
 export function renderScenarioRun(run: ScenarioRun, options: RenderOptions = {}): string {
   const { scenario } = run;
@@ -94,6 +116,7 @@ export function renderScenarioRun(run: ScenarioRun, options: RenderOptions = {})
   } else {
     lines.push('   time to containment: no ENI was isolated');
   }
+  if (run.latency) lines.push(...renderLatency(run.latency, options));
   lines.push(`   ${callSummary(run.calls)}`);
   const dropped = run.routings.filter((routing) => routing.matched.length === 0).length;
   if (run.routings.length > 0) {
@@ -156,6 +179,23 @@ function jsonRun(run: ScenarioRun): Record<string, unknown> {
     wallMs: Number(run.wallMs.toFixed(1)),
     simMs: run.simMs,
     containment: run.containment ?? null,
+    ...(run.latency
+      ? {
+          latency: {
+            runs: run.latency.runs,
+            seed: run.latency.seed,
+            containment: run.latency.containment ?? null,
+            completion: run.latency.completion,
+            criticalPath: run.latency.criticalPath.map((hop) => ({
+              kind: hop.kind,
+              label: hop.label,
+              execution: hop.execution ?? null,
+              startMs: Number(hop.startMs.toFixed(1)),
+              durationMs: Number((hop.endMs - hop.startMs).toFixed(1)),
+            })),
+          },
+        }
+      : {}),
     deliveries: run.deliveries.map((delivery) => ({
       index: delivery.index,
       injection: delivery.injection,

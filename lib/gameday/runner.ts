@@ -25,6 +25,9 @@ import type { ApprovalDocument, Scenario } from './scenario';
 import { buildInjectedEvent, defaultTemplateDirectories } from './templates';
 import type { Containment, TimelineRow } from './timeline';
 import { buildTimeline, measureContainment } from './timeline';
+import type { LatencyModel } from './latency/model';
+import type { LatencyPrediction } from './latency/predict';
+import { predictLatency } from './latency/predict';
 
 /** One delivery of an injected event to the dispatcher. */
 export interface DeliveryOutcome {
@@ -90,6 +93,8 @@ export interface ScenarioRun {
   readonly simMs: number;
   /** A scenario that could not run at all (environment, template, engine). */
   readonly error?: string;
+  /** Predicted time to containment from the latency model, when the run asked for it. */
+  readonly latency?: LatencyPrediction;
   readonly passed: boolean;
 }
 
@@ -102,6 +107,12 @@ export interface RunScenarioOptions {
   readonly templateDirectories?: readonly string[];
   /** The state machine definitions to run; default: what the CDK app synthesizes for the scenario's settings. */
   readonly definitions?: SynthesizedDefinitions;
+  /**
+   * Time the run with a latency model: p50/p99 of the predicted time to containment over `runs`
+   * seeded draws (default 200, seed: the scenario's name) and the critical path. Off by default:
+   * a plain game day stays deterministic and fast.
+   */
+  readonly latency?: { readonly model: LatencyModel; readonly runs?: number; readonly seed?: string };
 }
 
 /** PASS, FAIL, or for a `pending:` scenario PENDING (fails as expected) / NOW PASSES (remove `pending:`). */
@@ -252,6 +263,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       environment,
       settings,
       approvals: scenarioApprovalDesk(scenario.approvals, approvals),
+      traceCalls: options.latency !== undefined,
     });
     const directories = options.templateDirectories ?? defaultTemplateDirectories();
     const planned: {
@@ -377,6 +389,14 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       ...(containment ? { containment } : {}),
     });
     const lastEnd = Math.max(injectionSim.getTime(), ...engine.executions().map((record) => record.endSim?.getTime() ?? 0));
+    const timed = engine;
+    const latency = options.latency
+      ? predictLatency(
+          { executions: timed.executions(), definitionOf: (arn) => timed.definitionOf(arn), groupNames: after.groupNames },
+          options.latency.model,
+          { ...(options.latency.runs !== undefined ? { runs: options.latency.runs } : {}), seed: options.latency.seed ?? scenario.name },
+        )
+      : undefined;
     return {
       scenario,
       backend: backend.description,
@@ -395,6 +415,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       findings: backend.findings?.() ?? [],
       wallMs: wallClockMs() - startedWall,
       simMs: lastEnd - injectionSim.getTime(),
+      ...(latency ? { latency } : {}),
       passed: expectations.every((result) => result.passed),
     };
   } catch (error) {

@@ -252,6 +252,16 @@ export function normalizeGroupName(name: string): string {
   return purposeOfGroupName(name) ?? name;
 }
 
+/** A successful, real (not DryRun) ModifyNetworkInterfaceAttribute that leaves an ENI in the isolation group alone. */
+export function isIsolatingCall(
+  call: { readonly api: string; readonly outcome?: string; readonly dryRun: boolean; readonly input: Readonly<Record<string, unknown>> },
+  groupNames: Readonly<Record<string, string>>,
+): boolean {
+  if (call.api !== 'ec2:ModifyNetworkInterfaceAttribute' || call.outcome !== 'ok' || call.dryRun) return false;
+  const groups = call.input.Groups;
+  return Array.isArray(groups) && groups.length === 1 && purposeOfGroupName(groupNames[String(groups[0])] ?? '') === 'isolation';
+}
+
 /** Injection → the last successful ModifyNetworkInterfaceAttribute that put an ENI in the isolation group alone. */
 export function measureContainment(
   calls: readonly GameDayCall[],
@@ -259,11 +269,7 @@ export function measureContainment(
   injectionSim: Date,
   injectionWall: number,
 ): Containment | undefined {
-  const isolating = calls.filter((call) => {
-    if (call.api !== 'ec2:ModifyNetworkInterfaceAttribute' || call.outcome !== 'ok' || call.dryRun) return false;
-    const groups = call.input.Groups;
-    return Array.isArray(groups) && groups.length === 1 && purposeOfGroupName(after.groupNames[String(groups[0])] ?? '') === 'isolation';
-  });
+  const isolating = calls.filter((call) => isIsolatingCall(call, after.groupNames));
   const last = isolating.at(-1);
   if (!last) return undefined;
   return {

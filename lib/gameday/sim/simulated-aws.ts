@@ -180,6 +180,24 @@ interface Session {
 const DEFAULT_RESPONDER_ROLE = 'firebreak-responder';
 
 /** The simulated AWS account (see the module comment). */
+
+/**
+ * A deep copy of call data (plain objects, arrays, dates, bytes), as structuredClone would make it
+ * but several times faster on the small documents every call carries (the storm makes tens of
+ * thousands); anything else (a Map, a class instance) still goes through structuredClone.
+ */
+export function cloneData<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(cloneData) as T;
+  if (value instanceof Date) return new Date(value.getTime()) as T;
+  if (value instanceof Uint8Array) return new Uint8Array(value) as T;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  if (prototype !== Object.prototype && prototype !== null) return structuredClone(value);
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) copy[key] = cloneData((value as Record<string, unknown>)[key]);
+  return copy as T;
+}
+
 export class SimulatedAws {
   private readonly world: SimWorld;
   private readonly builder: EnvironmentBuilder;
@@ -657,7 +675,7 @@ export class SimulatedAws {
       account,
       region: request.region,
       caller: identity?.sessionArn ?? 'unknown',
-      input: structuredClone(request.input) as Record<string, unknown>,
+      input: cloneData(request.input) as Record<string, unknown>,
       dryRun,
       attempt: request.attempt,
       requestId: request.requestId,
@@ -698,7 +716,7 @@ export class SimulatedAws {
       if (api !== 'sts:GetCallerIdentity') call.authorize(api, typeof request.input.RoleArn === 'string' ? request.input.RoleArn : undefined);
       const output = handler(call);
       this.callLog.push({ ...base, outcome: 'ok', injected });
-      return structuredClone(output);
+      return cloneData(output);
     } catch (error) {
       const code = error instanceof SimulatedServiceError ? error.code : error instanceof Error ? error.name : 'Error';
       const message = error instanceof Error ? error.message : String(error);
@@ -783,7 +801,7 @@ export class SimulatedAws {
       (t) => t.arn === table || (t.name === table && t.account === this.defaultAccount && t.region === this.defaultRegion),
     );
     if (!record) throw new SimulatorSetupError(`no table ${table}`);
-    return [...record.items.values()].map((item) => structuredClone(item));
+    return [...record.items.values()].map((item) => cloneData(item));
   }
 
   /** Tags of any EC2 resource by id. */

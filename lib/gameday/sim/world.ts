@@ -115,7 +115,8 @@ export class SimWorld {
   /** Applies every time-driven transition due at the current simulated time. */
   settle(): void {
     const now = this.now();
-    for (const instance of [...this.instances.values()]) {
+    // Runs before every call: iterate the map itself (deleting the current entry is safe), no copy.
+    for (const instance of this.instances.values()) {
       if (instance.transition && instance.transition.at <= now) {
         const { to, at } = instance.transition;
         delete instance.transition;
@@ -157,18 +158,18 @@ export class SimWorld {
 
   /** The network interfaces attached to an instance, primary (device index 0) first. */
   interfacesOf(instanceId: string): NetworkInterfaceRecord[] {
-    return [...this.networkInterfaces.values()]
-      .filter((eni) => eni.attachment?.instanceId === instanceId)
-      .sort((a, b) => (a.attachment?.deviceIndex ?? 0) - (b.attachment?.deviceIndex ?? 0));
+    const attached: NetworkInterfaceRecord[] = [];
+    for (const eni of this.networkInterfaces.values()) if (eni.attachment?.instanceId === instanceId) attached.push(eni);
+    return attached.sort((a, b) => (a.attachment?.deviceIndex ?? 0) - (b.attachment?.deviceIndex ?? 0));
   }
 
   /** The EBS volumes attached to an instance: the root device first, then by device name. */
   volumesOf(instanceId: string): VolumeRecord[] {
     const root = this.instances.get(instanceId)?.rootDeviceName;
     const rank = (volume: VolumeRecord) => (volume.attachment?.device === root ? '' : (volume.attachment?.device ?? ''));
-    return [...this.volumes.values()]
-      .filter((volume) => volume.attachment?.instanceId === instanceId)
-      .sort((a, b) => rank(a).localeCompare(rank(b)));
+    const attached: VolumeRecord[] = [];
+    for (const volume of this.volumes.values()) if (volume.attachment?.instanceId === instanceId) attached.push(volume);
+    return attached.sort((a, b) => rank(a).localeCompare(rank(b)));
   }
 
   /** The live (not disassociated) instance profile association of an instance. */
