@@ -147,3 +147,43 @@ describe('firebreak gameday list', () => {
     expect(lines).toContainEqual(expect.stringMatching(/^alarm-back-to-ok\s+\(none\)\s+A status-check alarm/));
   });
 });
+
+describe('firebreak gameday run --latency', () => {
+  it('prints the predicted time to containment (p50/p99) and the critical path hop by hop', async () => {
+    const { code, stdout } = await cli('run', 'ec2-throttled-twice', '--scenarios', dir, '--latency', '--runs', '20');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/predicted time to containment \(latency model, 20 seeded runs\): p50 \d+\.\d{3} s, p99 \d+\.\d{3} s/);
+    expect(stdout).toContain('critical path of the median run (to the last ENI isolated):');
+    expect(stdout).toMatch(/eventbridge\s+EventBridge delivers the finding to the dispatcher/);
+    // The throttled moves were retried by the SDK: the attempts are on the path.
+    expect(stdout).toMatch(/api-call\s+quarantine-instance: ec2:ModifyNetworkInterfaceAttribute \(3 attempts\)/);
+  });
+
+  it('--json carries the prediction', async () => {
+    const { code, stdout } = await cli('run', 'ec2-throttled-twice', '--scenarios', dir, '--latency', '--runs', '10', '--seed', 's', '--json');
+    expect(code).toBe(0);
+    const latency = (JSON.parse(stdout) as { scenarios: { latency: { runs: number; seed: string; containment: { p50Ms: number; p99Ms: number }; criticalPath: { kind: string }[] } }[] }).scenarios[0]?.latency;
+    expect(latency?.runs).toBe(10);
+    expect(latency?.seed).toBe('s');
+    expect(latency?.containment.p50Ms).toBeGreaterThan(0);
+    expect(latency?.criticalPath[0]?.kind).toBe('eventbridge');
+  });
+
+  it('leaves a plain run untimed, and refuses --runs without --latency', async () => {
+    const plain = await cli('run', 'ec2-throttled-twice', '--scenarios', dir);
+    expect(plain.stdout).not.toContain('predicted time to containment');
+    const { code, stderr } = await cli('run', 'ec2-throttled-twice', '--scenarios', dir, '--runs', '5');
+    expect(code).toBe(2);
+    expect(stderr).toContain('--runs and --seed time a run with the latency model: add --latency');
+  });
+
+  it('exits 2 naming the field of an invalid model file', async () => {
+    const file = join(dir, 'model.json');
+    const model = JSON.parse(await readFile(resolve(ROOT, 'lib/gameday/latency/model.json'), 'utf8')) as { eventBridge: { delivery: { p99Ms: number } } };
+    model.eventBridge.delivery.p99Ms = 1;
+    await writeFile(file, JSON.stringify(model));
+    const { code, stderr } = await cli('run', 'ec2-throttled-twice', '--scenarios', dir, '--latency', file);
+    expect(code).toBe(2);
+    expect(stderr).toContain('eventBridge.delivery.p99Ms: must be at least p50Ms (50)');
+  });
+});
