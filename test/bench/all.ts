@@ -1,0 +1,41 @@
+/**
+ * `npm run bench`: every benchmark, each in its own Node process (so that one's memory does not
+ * count in another's peak), figures printed, not timed tests. `npm run bench -- storm triage`
+ * runs some of them.
+ *
+ * - storm: 10,000 findings over 1,000 instances through the local engine (test/bench/storm.ts);
+ * - triage: pure triage throughput per core (test/bench/triage.ts);
+ * - bundles: responder bundle sizes and init times;
+ * - containment: predicted time to containment per shipped playbook (test/bench/containment.ts).
+ */
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+
+const HERE = import.meta.dirname;
+const BENCHES: Readonly<Record<string, string | undefined>> = {
+  storm: 'storm.ts',
+  triage: 'triage.ts',
+  // Not measured yet: the responder runtime's bundle measurement (test/bench/bundles.ts,
+  // measureResponderBundles) is not on main; wired here once it lands.
+  bundles: undefined,
+  containment: 'containment.ts',
+};
+
+const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(BENCHES);
+let failed = 0;
+for (const name of chosen) {
+  if (!(name in BENCHES)) {
+    console.error(`unknown benchmark '${name}' (${Object.keys(BENCHES).join(', ')})`);
+    failed += 1;
+    continue;
+  }
+  const file = BENCHES[name];
+  if (file === undefined) {
+    console.log(`Responder bundles: not measured yet (test/bench/bundles.ts, measureResponderBundles, has not landed on main)\n`);
+    continue;
+  }
+  const result = spawnSync(process.execPath, ['--import', 'tsx', resolve(HERE, file)], { stdio: 'inherit' });
+  if (result.status !== 0) failed += 1;
+  console.log();
+}
+process.exitCode = failed === 0 ? 0 : 1;
