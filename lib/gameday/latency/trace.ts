@@ -8,6 +8,7 @@
  * outside a traced task.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { SERVICE_BY_CLIENT } from '../sim/wire';
 
 /** One SDK call a traced task made. */
 export interface TracedCall {
@@ -43,18 +44,6 @@ export async function traceCalls<T>(work: () => Promise<T>): Promise<{ readonly 
   return { trace, result };
 }
 
-/** SDK client class → IAM service prefix (EC2Client → ec2), as the call log names APIs. */
-const SERVICE_OF_CLIENT: Readonly<Record<string, string>> = {
-  EC2Client: 'ec2',
-  IAMClient: 'iam',
-  SNSClient: 'sns',
-  SQSClient: 'sqs',
-  STSClient: 'sts',
-  DynamoDBClient: 'dynamodb',
-  SFNClient: 'states',
-  EventBridgeClient: 'events',
-  KMSClient: 'kms',
-};
 
 interface MiddlewareContext {
   readonly clientName?: string;
@@ -84,7 +73,7 @@ export function traceClient<C>(client: C): C {
     (next, context) => async (args) => {
       const trace = current.getStore();
       if (!trace) return next(args);
-      const service = SERVICE_OF_CLIENT[context.clientName ?? ''] ?? (context.clientName ?? 'unknown').replace(/Client$/, '').toLowerCase();
+      const service = SERVICE_BY_CLIENT[context.clientName ?? ''] ?? (context.clientName ?? 'unknown').replace(/Client$/, '').toLowerCase();
       const call: TracedCall = {
         api: `${service}:${(context.commandName ?? 'Unknown').replace(/Command$/, '')}`,
         completedBefore: trace.completed.length,
