@@ -271,6 +271,28 @@ function allStates(definition: AslDefinition): [string, AslState][] {
   ]);
 }
 
+/** The longest delay a Node timer takes (a longer one fires at once), in seconds. */
+const LONGEST_TIMER_SECONDS = Math.floor(2_147_483_647 / 1000);
+
+/**
+ * The definition as aws-local-stepfunctions runs it locally: aws-local-stepfunctions races every
+ * Task against a real timer (the state's TimeoutSeconds, else 60 s of wall time), so on a loaded
+ * machine a storm's tasks failed with States.Timeout that no deployment would raise. Step Functions
+ * gives a Lambda task no timeout of its own unless the definition sets one, and the engine plays the
+ * timeouts the definitions do set (approvals) on the simulated clock, so the library's timer is set
+ * beyond reach. The engine keeps reading the deployed definition itself.
+ */
+export function withoutWallClockTimeouts(definition: AslDefinition): AslDefinition {
+  const states = Object.fromEntries(
+    Object.entries(definition.States).map(([name, state]): [string, AslState] => {
+      if (state.Type === 'Task') return [name, { ...state, TimeoutSeconds: LONGEST_TIMER_SECONDS }];
+      if (state.Type === 'Parallel') return [name, { ...state, Branches: (state.Branches as AslDefinition[]).map(withoutWallClockTimeouts) }];
+      return [name, state];
+    }),
+  );
+  return { ...definition, States: states };
+}
+
 // Validating a definition compiles aws-local-stepfunctions' JSON schemas (about half a second per
 // machine): each distinct definition is built once per process and reused (runs are independent).
 const machines = new Map<string, StateMachine>();
@@ -279,7 +301,7 @@ function machineFor(text: string, definition: AslDefinition, validate: boolean):
   let machine = machines.get(key);
   if (!machine) {
     machine = new StateMachine(
-      definition as never,
+      withoutWallClockTimeouts(definition) as never,
       { validationOptions: validate ? { checkArn: true, checkPaths: true } : { noValidate: true } },
     );
     machines.set(key, machine);

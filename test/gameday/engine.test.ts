@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { definitionsFor } from '../../lib/gameday/definitions';
 import type { ApprovalDecision, ApprovalRequest } from '../../lib/gameday/engine';
-import { ENGINE_ERRORS, LocalEngine, gameDayApproverArn, nominalRetryDelayMs } from '../../lib/gameday/engine';
+import { ENGINE_ERRORS, LocalEngine, gameDayApproverArn, nominalRetryDelayMs, withoutWallClockTimeouts } from '../../lib/gameday/engine';
 import { LocalBackend } from '../../lib/gameday/local-backend';
 import { environmentSchema, settingsSchema } from '../../lib/gameday/scenario';
 import { aimEventAt, loadTemplate } from '../../lib/gameday/templates';
@@ -175,5 +175,30 @@ describe('LocalEngine approvals (.waitForTaskToken)', () => {
     expect(record.path).toEqual(['approve-containment', 'timed-out']);
     expect(record.output).toMatchObject({ timedOut: { Error: 'States.Timeout' } });
     expect(elapsed).toBeGreaterThanOrEqual(3_600_000);
+  });
+});
+
+describe('withoutWallClockTimeouts', () => {
+  it("puts every Task (in Parallel branches too) beyond the library's wall-clock timer, and changes nothing else", () => {
+    const definition = {
+      StartAt: 'Both',
+      States: {
+        Both: {
+          Type: 'Parallel',
+          Branches: [{ StartAt: 'Contain', States: { Contain: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', End: true } } }],
+          Next: 'Approve',
+        },
+        Approve: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken', TimeoutSeconds: 3600, Next: 'Done' },
+        Done: { Type: 'Succeed' },
+      },
+    };
+    const before = structuredClone(definition);
+    const local = withoutWallClockTimeouts(definition);
+    // 2^31-1 ms is the longest delay a Node timer takes; the library's default would be 60 s of wall time.
+    expect((local.States.Approve as unknown as { TimeoutSeconds?: number }).TimeoutSeconds).toBe(2_147_483);
+    const branch = (local.States.Both as unknown as { Branches: { States: Record<string, { TimeoutSeconds?: number }> }[] }).Branches[0];
+    expect(branch?.States.Contain?.TimeoutSeconds).toBe(2_147_483);
+    expect(local.States.Done).toEqual({ Type: 'Succeed' });
+    expect(definition).toEqual(before);
   });
 });
