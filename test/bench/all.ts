@@ -5,19 +5,17 @@
  *
  * - storm: 10,000 findings over 1,000 instances through the local engine (test/bench/storm.ts);
  * - triage: pure triage throughput per core (test/bench/triage.ts);
- * - bundles: responder bundle sizes and init times;
+ * - bundles: responder bundle sizes and init times beside their floor (test/bench/bundles.ts, measureResponderBundles);
  * - containment: predicted time to containment per shipped playbook (test/bench/containment.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 
 const HERE = import.meta.dirname;
-const BENCHES: Readonly<Record<string, string | undefined>> = {
+const BENCHES: Readonly<Record<string, string>> = {
   storm: 'storm.ts',
   triage: 'triage.ts',
-  // Not measured yet: the responder runtime's bundle measurement (test/bench/bundles.ts,
-  // measureResponderBundles) is not on main; wired here once it lands.
-  bundles: undefined,
+  bundles: 'bundles.ts',
   containment: 'containment.ts',
 };
 
@@ -29,11 +27,7 @@ for (const name of chosen) {
     failed += 1;
     continue;
   }
-  const file = BENCHES[name];
-  if (file === undefined) {
-    console.log(`Responder bundles: not measured yet (test/bench/bundles.ts, measureResponderBundles, has not landed on main)\n`);
-    continue;
-  }
+  const file = BENCHES[name] as string;
   const result = spawnSync(process.execPath, ['--import', 'tsx', resolve(HERE, file)], { stdio: 'inherit' });
   if (result.status !== 0) failed += 1;
   console.log();
