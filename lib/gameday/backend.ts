@@ -1,10 +1,11 @@
 /**
  * Where a game day's AWS side lives. The engine (state machines, real responder handlers) is the
- * same everywhere; only the account behind the SDK clients changes:
+ * same everywhere; only the account behind the SDK clients changes. One backend
+ * (account-backend/) creates the environment through the SDK, checks expectations with describe
+ * calls and deletes what it created, in either account:
  *  - `LocalBackend` (local-backend.ts): the simulated account, the embedded default;
- *  - an endpoint backend (`--endpoint-url URL`, LocalStack, moto or an isolated test account):
- *    creates the environment there through the SDK, checks expectations with describe calls and
- *    deletes what it created. See `createEndpointBackend` below for the hook.
+ *  - `EndpointBackend` (endpoint-backend.ts, `--endpoint-url URL`): LocalStack, moto or an
+ *    isolated test account.
  *
  * The contract is deliberately small: prepare the environment (→ the ids it got), hand out SDK
  * clients per role, inspect the account for expectations, give the call log, clean up.
@@ -14,7 +15,6 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { ClientFactory } from '../aws/clients';
 import type { PolicyDocument } from './sim/iam-policy';
 import type { EnvironmentDocument, SettingsDocument } from './scenario';
-import { EndpointBackend } from './endpoint-backend';
 
 /** Wall-clock time in epoch milliseconds with sub-millisecond precision (the timeline's wall column). */
 export function wallClockMs(): number {
@@ -201,7 +201,7 @@ export interface GameDayBackend {
   callLog(): readonly GameDayCall[];
   /** How many calls `callLog()` holds (cheap: the engine asks around every task). */
   callCount(): number;
-  /** Deletes what `prepare` created (nothing to do locally). */
+  /** Deletes what `prepare` created; never throws (what it could not delete is reported). */
   cleanup(): Promise<void>;
   /**
    * Enforces the deployed identity policies (by local role name, as `clients(role)` signs) on
@@ -218,30 +218,4 @@ export interface GameDayBackend {
   authorizeServiceCall?(role: string, iamAction: string, resourceArn: string, input?: Readonly<Record<string, unknown>>): string | undefined;
   /** What the backend could not rehearse faithfully so far (reported with the run). */
   findings?(): readonly RehearsalFinding[];
-}
-
-/** The options a backend is made from (CLI flags). */
-export interface BackendOptions {
-  /** An AWS-compatible endpoint (LocalStack, moto, a test account): use the endpoint backend. */
-  readonly endpointUrl?: string;
-  /** Seed of the simulated account's ids (local only). */
-  readonly seed?: string;
-}
-
-/** The endpoint backend is not written yet (see `createEndpointBackend`). */
-export class EndpointBackendUnavailableError extends Error {
-  override readonly name = 'EndpointBackendUnavailableError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
-
-/**
- * The `--endpoint-url` backend (lib/gameday/endpoint-backend.ts): creates the environment on
- * `endpointUrl` through the SDK, applies faults and denied actions in the client, inspects with
- * Describe* calls and deletes what it created. Throws EndpointBackendUnavailableError for a URL it
- * cannot use. The AMI comes from FIREBREAK_GAMEDAY_IMAGE_ID when set.
- */
-export function createEndpointBackend(endpointUrl: string): GameDayBackend {
-  return new EndpointBackend({ endpointUrl });
 }

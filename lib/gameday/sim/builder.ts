@@ -136,6 +136,8 @@ export interface InstanceSpec {
   readonly shutdownBehavior?: 'stop' | 'terminate';
   readonly imageId?: string;
   readonly launchTime?: Date | string;
+  /** The reservation it belongs to (default: one of its own). */
+  readonly reservationId?: string;
 }
 
 /** What the builder made for one instance. */
@@ -425,7 +427,7 @@ export class EnvironmentBuilder {
       id: instanceId,
       account,
       region,
-      reservationId: world.ids.resourceId('r'),
+      reservationId: spec.reservationId ?? world.ids.resourceId('r'),
       imageId: spec.imageId ?? world.ids.resourceId('ami'),
       instanceType: type,
       availabilityZone: subnet.availabilityZone,

@@ -36,3 +36,7 @@ export type {
 export type { AttributeValue, BusEvent, InstanceStateName, Item, PublishedMessage, QueuedMessage } from './model';
 export { SimulatedServiceError, SimulatorSetupError, SimulatorUnsupportedApiError } from './errors';
 export { knownInstanceTypes } from './ec2-catalog';
+export { FaultQueue } from './faults';
+export { matchesAction } from './permissions';
+export { accessDenied } from './call';
+export { SERVICE_BY_CLIENT } from './wire';

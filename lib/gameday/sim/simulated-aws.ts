@@ -53,7 +53,7 @@ import { SimulatedServiceError, SimulatorSetupError, SimulatorUnsupportedApiErro
 import { FaultQueue } from './faults';
 import type { FaultSpec, InjectedFault } from './faults';
 import { iamHandlers } from './iam';
-import { addHmacKey, kmsHandlers } from './kms';
+import { addKey, kmsHandlers } from './kms';
 import { dynamodbProvisioningHandlers, iamProvisioningHandlers, messagingProvisioningHandlers } from './account-provisioning';
 import { ec2ProvisioningHandlers } from './ec2-provisioning';
 import {
@@ -195,6 +195,8 @@ export class SimulatedAws {
   private readonly resourcePolicies = new Map<string, { readonly document: PolicyDocument; readonly authoritative: boolean }>();
   private readonly findings: AuthorizationFinding[] = [];
   private readonly findingKeys = new Set<string>();
+  private readonly operators = new Set<string>();
+  private readonly callListeners: ((record: CallRecord) => void)[] = [];
   private catalog: IamCatalog | undefined;
   private organizationId: string | undefined;
 
@@ -283,7 +285,7 @@ export class SimulatedAws {
 
   /** Adds a KMS HMAC_256 key (GENERATE_VERIFY_MAC, a secret of its own); returns its ARN. */
   addHmacKey(spec: { readonly account?: string; readonly region?: string; readonly description?: string } = {}): string {
-    return addHmacKey(this.world, spec).arn;
+    return addKey(this.world, spec).arn;
   }
 
   /** Adds an SNS topic (with its KMS key when encrypted); returns its ARN. */
@@ -361,9 +363,27 @@ export class SimulatedAws {
     this.permissions.undeny(actions, scope);
   }
 
-  /** Allows only these actions (anything else is denied); `undefined` lifts the restriction. */
-  restrictActions(actions: readonly string[] | undefined, scope?: PermissionScope): void {
-    this.permissions.allowOnly(actions, scope);
+  /**
+   * Makes a principal the rehearsal's operator (the game-day backend preparing, inspecting and
+   * cleaning up the account): its calls are answered and logged like any other, but injected
+   * faults and `denyActions` never apply to them, as the rehearsed failures are the responders'.
+   */
+  addOperator(principalArn: string): void {
+    this.operators.add(principalArn);
+  }
+
+  /** Calls `listener` with every call record as it is logged; returns the unsubscribe function. */
+  onCall(listener: (record: CallRecord) => void): () => void {
+    this.callListeners.push(listener);
+    return () => {
+      const index = this.callListeners.indexOf(listener);
+      if (index >= 0) this.callListeners.splice(index, 1);
+    };
+  }
+
+  /** The next instances RunInstances launches get these ids, in order (a scenario's fixed ids). */
+  presetInstanceIds(ids: readonly string[]): void {
+    this.world.presetInstanceIds.push(...ids);
   }
 
   /**
@@ -668,7 +688,8 @@ export class SimulatedAws {
       if (!handler) throw new SimulatorUnsupportedApiError(api, request.commandName);
       if (!identity) throw unrecognizedCredentials(service);
       if (issued.expiresAt !== undefined && issued.expiresAt <= this.world.now()) throw expiredCredentials(service);
-      const fault = this.faults.take(api, account, request.region, request.input);
+      const operator = this.operators.has(identity.principalArn);
+      const fault = operator ? undefined : this.faults.take(api, account, request.region, request.input);
       if (fault) {
         injected = true;
         throw fault;
@@ -686,7 +707,7 @@ export class SimulatedAws {
         region: request.region,
         dryRun,
         authorize(iamAction: string, resource?: string) {
-          const reason = permissions.denialReason(identity, iamAction);
+          const reason = operator ? undefined : permissions.denialReason(identity, iamAction);
           if (reason !== undefined) throw accessDenied(service, identity, iamAction, reason, resource);
           evaluate(iamAction, resource);
         },
@@ -697,14 +718,19 @@ export class SimulatedAws {
       // "No permissions are required to perform this operation" (sts:GetCallerIdentity).
       if (api !== 'sts:GetCallerIdentity') call.authorize(api, typeof request.input.RoleArn === 'string' ? request.input.RoleArn : undefined);
       const output = handler(call);
-      this.callLog.push({ ...base, outcome: 'ok', injected });
+      this.log({ ...base, outcome: 'ok', injected });
       return structuredClone(output);
     } catch (error) {
       const code = error instanceof SimulatedServiceError ? error.code : error instanceof Error ? error.name : 'Error';
       const message = error instanceof Error ? error.message : String(error);
-      this.callLog.push({ ...base, outcome: 'error', errorCode: code, errorMessage: message, injected });
+      this.log({ ...base, outcome: 'error', errorCode: code, errorMessage: message, injected });
       throw error;
     }
+  }
+
+  private log(record: CallRecord): void {
+    this.callLog.push(record);
+    for (const listener of this.callListeners) listener(record);
   }
 
   // ---- inspection ------------------------------------------------------------------------------
@@ -812,7 +838,7 @@ export class SimulatedAws {
   }
 
   /** The permission table, for reports. */
-  describePermissions(): Record<string, { deny: string[]; allowOnly?: string[] }> {
+  describePermissions(): Record<string, { deny: string[] }> {
     return this.permissions.describe();
   }
 }

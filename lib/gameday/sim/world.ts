@@ -94,6 +94,8 @@ export class SimWorld {
   readonly credentials = new Map<string, IssuedCredentials>();
   /** KMS HMAC keys, by ARN. */
   readonly kmsKeys = new Map<string, KmsKeyRecord>();
+  /** Ids the next RunInstances give their instances, first come first served (SimulatedAws.presetInstanceIds). */
+  readonly presetInstanceIds: string[] = [];
 
   constructor(options: SimulatedAwsOptions = {}) {
     this.options = {
