@@ -122,6 +122,8 @@ describe('endpoint backend against the simulator as the endpoint', () => {
       'instance-profile',
       'instance',
       'instance',
+      // The alert topic's key (the topic is encrypted as the stack encrypts it), scheduled for deletion at cleanup.
+      'key',
       'topic',
       'queue',
       'queue',
