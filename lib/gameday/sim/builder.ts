@@ -450,6 +450,7 @@ export class EnvironmentBuilder {
       instance.stateReason = { code: 'Client.UserInitiatedShutdown', message: 'Client.UserInitiatedShutdown: User initiated shutdown' };
     }
     if (terminated) instance.terminatedAt = now;
+    if (to || terminated) world.watch(instance);
 
     const networkInterfaceIds: string[] = [];
     const volumeIds: string[] = [];
@@ -491,6 +492,7 @@ export class EnvironmentBuilder {
           tags: toTags(eniSpec.tags),
         };
         world.networkInterfaces.set(eni.id, eni);
+        world.noteAttached('enis', instanceId, eni.id);
         networkInterfaceIds.push(eni.id);
       });
       for (const volumeSpec of volumeSpecs) {
@@ -509,6 +511,7 @@ export class EnvironmentBuilder {
           tags: toTags(volumeSpec.tags),
         };
         world.volumes.set(volume.id, volume);
+        world.noteAttached('volumes', instanceId, volume.id);
         volumeIds.push(volume.id);
       }
       if (profile) {

@@ -393,6 +393,7 @@ export function ec2InstanceHandlers(world: SimWorld): Record<string, ApiHandler>
         if (previous === 'running' || previous === 'pending') {
           instance.state = 'stopping';
           instance.transition = { to: 'stopped', at: world.now() + world.options.instanceTransitionMs };
+          world.watch(instance);
           instance.stateTransitionReason = `User initiated (${new Date(world.now()).toISOString().replace('T', ' ').slice(0, 19)} GMT)`;
           instance.stateReason = { code: 'Client.UserInitiatedShutdown', message: 'Client.UserInitiatedShutdown: User initiated shutdown' };
         }
@@ -417,6 +418,7 @@ export function ec2InstanceHandlers(world: SimWorld): Record<string, ApiHandler>
         if (previous === 'stopped') {
           instance.state = 'pending';
           instance.transition = { to: 'running', at: world.now() + world.options.instanceTransitionMs };
+          world.watch(instance);
           instance.stateTransitionReason = '';
           delete instance.stateReason;
         }
@@ -448,6 +450,7 @@ export function ec2InstanceHandlers(world: SimWorld): Record<string, ApiHandler>
         if (previous !== 'terminated' && previous !== 'shutting-down') {
           instance.state = 'shutting-down';
           instance.transition = { to: 'terminated', at: world.now() + world.options.instanceTransitionMs };
+          world.watch(instance);
           instance.stateReason = { code: 'Client.UserInitiatedShutdown', message: 'Client.UserInitiatedShutdown: User initiated shutdown' };
         }
         return stateChange(instance, previous);

@@ -320,6 +320,7 @@ export class SimulatedAws {
     const terminate = instance.shutdownBehavior === 'terminate';
     instance.state = terminate ? 'shutting-down' : 'stopping';
     instance.transition = { to: terminate ? 'terminated' : 'stopped', at: this.world.now() + this.world.options.instanceTransitionMs };
+    this.world.watch(instance);
     instance.stateReason = { code: 'Client.InstanceInitiatedShutdown', message: 'Client.InstanceInitiatedShutdown: Instance initiated shutdown' };
     this.world.settle();
   }
