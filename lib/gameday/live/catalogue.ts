@@ -1,7 +1,7 @@
 /**
  * The catalogue of live game-day templates: the findings and alarms an engineer can put on the
  * deployed stack's bus with `firebreak gameday inject --template NAME`. Each is the shape GuardDuty
- * (or CloudWatch) really delivers, modelled on test/fixtures/events and the published events in
+ * (or CloudWatch) really delivers, modelled on playbooks/events and the published events in
  * shared/events (field names, nesting, action blocks), with invented indicators from the
  * documentation ranges (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, *.example.net, private ASNs)
  * so that an alert raised by a rehearsal can never send anyone after a real host.
