@@ -559,14 +559,6 @@ export class EnvironmentBuilder {
     return url;
   }
 
-  addEventBus(spec: NamedResourceSpec): string {
-    const account = this.account(spec.account);
-    const region = this.region(spec.region);
-    const arn = `arn:aws:events:${region}:${account}:event-bus/${spec.name}`;
-    if (this.world.eventBuses.has(arn)) throw new SimulatorSetupError(`event bus ${arn} already exists`);
-    this.world.eventBuses.set(arn, { arn, name: spec.name, account, region, events: [] });
-    return arn;
-  }
 
   addTable(spec: TableSpec): string {
     const account = this.account(spec.account);

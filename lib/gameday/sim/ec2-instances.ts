@@ -38,7 +38,6 @@ import {
 import type { FilterExtractors } from './ec2-common';
 import { associationView, blockDeviceMappings, groupIdentifiers, instanceView, stateOf } from './ec2-views';
 import { SimulatorUnsupportedApiError } from './errors';
-import { isWellFormedId } from './ids';
 import type { InstanceProfileRecord, InstanceRecord, InstanceStateName, ProfileAssociationRecord } from './model';
 import type { SimWorld } from './world';
 
@@ -534,9 +533,4 @@ export function ec2InstanceHandlers(world: SimWorld): Record<string, ApiHandler>
       return { IamInstanceProfileAssociation: associationView(association, 'associating') };
     },
   };
-}
-
-/** True for an EC2 instance id in either format (used by the builder). */
-export function isInstanceId(id: string): boolean {
-  return isWellFormedId(id, 'i');
 }

@@ -53,12 +53,6 @@ export class PermissionTable {
     this.rules(scope).deny.push(...actions);
   }
 
-  /** Removes earlier denies of exactly these action patterns. */
-  undeny(actions: readonly string[], scope?: PermissionScope): void {
-    const rules = this.rules(scope);
-    rules.deny = rules.deny.filter((existing) => !actions.some((a) => a.toLowerCase() === existing.toLowerCase()));
-  }
-
   /** Undefined when allowed; otherwise the reason, for the AccessDenied message. */
   denialReason(caller: CallerIdentity, action: string): string | undefined {
     const scopes = [caller.principalArn, `account:${caller.account}`, EVERYONE];
@@ -70,12 +64,5 @@ export class PermissionTable {
       }
     }
     return undefined;
-  }
-
-  /** A copy of the table for the state digest. */
-  describe(): Record<string, { deny: string[] }> {
-    const out: Record<string, { deny: string[] }> = {};
-    for (const [scope, rules] of this.byScope) out[scope] = { deny: [...rules.deny] };
-    return out;
   }
 }

@@ -298,11 +298,6 @@ export class SimulatedAws {
     return this.builder.addQueue(spec);
   }
 
-  /** Adds a custom event bus; returns its ARN (the default bus always exists). */
-  addEventBus(spec: NamedResourceSpec): string {
-    return this.builder.addEventBus(spec);
-  }
-
   /** Adds a DynamoDB table; returns its ARN. */
   addTable(spec: TableSpec): string {
     return this.builder.addTable(spec);
@@ -357,11 +352,6 @@ export class SimulatedAws {
   /** Denies IAM actions (`ec2:ModifyInstanceAttribute`, `ec2:*`) to a principal, an account, or everyone. */
   denyActions(actions: readonly string[], scope?: PermissionScope): void {
     this.permissions.deny(actions, scope);
-  }
-
-  /** Lifts earlier `denyActions` of exactly these actions. */
-  allowActions(actions: readonly string[], scope?: PermissionScope): void {
-    this.permissions.undeny(actions, scope);
   }
 
   /**
@@ -487,10 +477,6 @@ export class SimulatedAws {
     return this.faults.inject(spec);
   }
 
-  clearFaults(): void {
-    this.faults.clear();
-  }
-
   pendingFaults(): InjectedFault[] {
     return this.faults.pending();
   }
@@ -533,25 +519,6 @@ export class SimulatedAws {
       },
       options.wire ?? 'fast',
     );
-  }
-
-  /** A new real SDK client of `kind`, signed as `principal`, in `region`, wired to the simulator. */
-  client<K extends ClientKind>(
-    kind: K,
-    options: {
-      readonly principal?: string;
-      readonly region?: string;
-      readonly retry?: 'simulated' | 'sdk';
-      readonly maxAttempts?: number;
-      readonly wire?: WireMode;
-    } = {},
-  ): ClientOf<K> {
-    const principal = options.principal ?? `arn:aws:iam::${this.defaultAccount}:role/${DEFAULT_RESPONDER_ROLE}`;
-    return this.clientWith(kind, this.credentialsFor(principal), options.region ?? this.defaultRegion, {
-      retry: options.retry ?? 'simulated',
-      maxAttempts: options.maxAttempts ?? 3,
-      wire: options.wire ?? 'fast',
-    });
   }
 
   private clientWith<K extends ClientKind>(
@@ -782,12 +749,6 @@ export class SimulatedAws {
     return snapshotStates(this.world);
   }
 
-  /** A role's inline policies (name → JSON document). */
-  roleInlinePolicies(roleArn: string): Readonly<Record<string, string>> | undefined {
-    const role = this.world.roles.get(roleArn);
-    return role ? Object.fromEntries(role.inlinePolicies) : undefined;
-  }
-
   /** Messages published to one topic (or all topics). */
   publishedMessages(topicArn?: string): PublishedMessage[] {
     return [...this.world.topics.values()].filter((t) => topicArn === undefined || t.arn === topicArn).flatMap((t) => [...t.messages]);
@@ -838,10 +799,6 @@ export class SimulatedAws {
     return JSON.stringify(this.state());
   }
 
-  /** The permission table, for reports. */
-  describePermissions(): Record<string, { deny: string[] }> {
-    return this.permissions.describe();
-  }
 }
 
 function unrecognizedCredentials(service: ServiceName): SimulatedServiceError {
