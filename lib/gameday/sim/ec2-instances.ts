@@ -153,6 +153,30 @@ function requireAssociation(world: SimWorld, call: SimCall, id: unknown): Profil
   return association;
 }
 
+const USER_SHUTDOWN = { code: 'Client.UserInitiatedShutdown', message: 'Client.UserInitiatedShutdown: User initiated shutdown' } as const;
+
+/**
+ * Stop, Start and Terminate alike: every instance must exist, and none may refuse, before any
+ * changes ("if you specify multiple instances and the request fails ... none of the instances"
+ * change); each answer is the instance's previous and current state.
+ */
+function changeStates(
+  world: SimWorld,
+  call: SimCall,
+  ids: readonly string[] | undefined,
+  rules: { refuse(instance: InstanceRecord): void; change(instance: InstanceRecord): void },
+) {
+  if (!ids?.length) throw missingParameter('InstanceId');
+  const instances = requireInstances(world, call, ids);
+  for (const instance of instances) rules.refuse(instance);
+  call.dryRunGate();
+  return instances.map((instance) => {
+    const previous = instance.state;
+    rules.change(instance);
+    return stateChange(instance, previous);
+  });
+}
+
 export function ec2InstanceHandlers(world: SimWorld): Record<string, ApiHandler> {
   return {
     /** https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html */
@@ -370,33 +394,27 @@ export function ec2InstanceHandlers(world: SimWorld): Record<string, ApiHandler>
     /** https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_StopInstances.html */
     StopInstances(call) {
       const input = inputOf<StopInstancesCommandInput>(call);
-      if (!input.InstanceIds?.length) throw missingParameter('InstanceId');
-      const instances = requireInstances(world, call, input.InstanceIds);
-      for (const instance of instances) {
-        if (instance.disableApiStop) {
-          throw ec2Error(
-            'OperationNotPermitted',
-            `The instance '${instance.id}' may not be stopped. Modify its 'disableApiStop' instance attribute and try again.`,
-          );
-        }
-        if (instance.rootDeviceType === 'instance-store') {
-          throw ec2Error('UnsupportedOperation', `The instance '${instance.id}' does not have an 'ebs' root device type and cannot be stopped.`);
-        }
-        if (instance.state === 'terminated' || instance.state === 'shutting-down') {
-          throw incorrectState(instance, "This instance '%s' is not in a state from which it can be stopped.");
-        }
-      }
-      call.dryRunGate();
-      const StoppingInstances = instances.map((instance) => {
-        const previous = instance.state;
-        if (previous === 'running' || previous === 'pending') {
-          instance.state = 'stopping';
-          instance.transition = { to: 'stopped', at: world.now() + world.options.instanceTransitionMs };
-          world.watch(instance);
+      const StoppingInstances = changeStates(world, call, input.InstanceIds, {
+        refuse(instance) {
+          if (instance.disableApiStop) {
+            throw ec2Error(
+              'OperationNotPermitted',
+              `The instance '${instance.id}' may not be stopped. Modify its 'disableApiStop' instance attribute and try again.`,
+            );
+          }
+          if (instance.rootDeviceType === 'instance-store') {
+            throw ec2Error('UnsupportedOperation', `The instance '${instance.id}' does not have an 'ebs' root device type and cannot be stopped.`);
+          }
+          if (instance.state === 'terminated' || instance.state === 'shutting-down') {
+            throw incorrectState(instance, "This instance '%s' is not in a state from which it can be stopped.");
+          }
+        },
+        change(instance) {
+          if (instance.state !== 'running' && instance.state !== 'pending') return;
+          world.startTransition(instance, 'stopping', 'stopped');
           instance.stateTransitionReason = `User initiated (${new Date(world.now()).toISOString().replace('T', ' ').slice(0, 19)} GMT)`;
-          instance.stateReason = { code: 'Client.UserInitiatedShutdown', message: 'Client.UserInitiatedShutdown: User initiated shutdown' };
-        }
-        return stateChange(instance, previous);
+          instance.stateReason = USER_SHUTDOWN;
+        },
       });
       return { StoppingInstances };
     },
@@ -404,24 +422,18 @@ export function ec2InstanceHandlers(world: SimWorld): Record<string, ApiHandler>
     /** https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_StartInstances.html */
     StartInstances(call) {
       const input = inputOf<StartInstancesCommandInput>(call);
-      if (!input.InstanceIds?.length) throw missingParameter('InstanceId');
-      const instances = requireInstances(world, call, input.InstanceIds);
-      for (const instance of instances) {
-        if (instance.state !== 'stopped' && instance.state !== 'running' && instance.state !== 'pending') {
-          throw incorrectState(instance, "The instance '%s' is not in a state from which it can be started.");
-        }
-      }
-      call.dryRunGate();
-      const StartingInstances = instances.map((instance) => {
-        const previous = instance.state;
-        if (previous === 'stopped') {
-          instance.state = 'pending';
-          instance.transition = { to: 'running', at: world.now() + world.options.instanceTransitionMs };
-          world.watch(instance);
+      const StartingInstances = changeStates(world, call, input.InstanceIds, {
+        refuse(instance) {
+          if (instance.state !== 'stopped' && instance.state !== 'running' && instance.state !== 'pending') {
+            throw incorrectState(instance, "The instance '%s' is not in a state from which it can be started.");
+          }
+        },
+        change(instance) {
+          if (instance.state !== 'stopped') return;
+          world.startTransition(instance, 'pending', 'running');
           instance.stateTransitionReason = '';
           delete instance.stateReason;
-        }
-        return stateChange(instance, previous);
+        },
       });
       return { StartingInstances };
     },
@@ -433,26 +445,20 @@ export function ec2InstanceHandlers(world: SimWorld): Record<string, ApiHandler>
      */
     TerminateInstances(call) {
       const input = inputOf<TerminateInstancesCommandInput>(call);
-      if (!input.InstanceIds?.length) throw missingParameter('InstanceId');
-      const instances = requireInstances(world, call, input.InstanceIds);
-      for (const instance of instances) {
-        if (instance.disableApiTermination && instance.state !== 'terminated') {
-          throw ec2Error(
-            'OperationNotPermitted',
-            `The instance '${instance.id}' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.`,
-          );
-        }
-      }
-      call.dryRunGate();
-      const TerminatingInstances = instances.map((instance) => {
-        const previous = instance.state;
-        if (previous !== 'terminated' && previous !== 'shutting-down') {
-          instance.state = 'shutting-down';
-          instance.transition = { to: 'terminated', at: world.now() + world.options.instanceTransitionMs };
-          world.watch(instance);
-          instance.stateReason = { code: 'Client.UserInitiatedShutdown', message: 'Client.UserInitiatedShutdown: User initiated shutdown' };
-        }
-        return stateChange(instance, previous);
+      const TerminatingInstances = changeStates(world, call, input.InstanceIds, {
+        refuse(instance) {
+          if (instance.disableApiTermination && instance.state !== 'terminated') {
+            throw ec2Error(
+              'OperationNotPermitted',
+              `The instance '${instance.id}' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.`,
+            );
+          }
+        },
+        change(instance) {
+          if (instance.state === 'terminated' || instance.state === 'shutting-down') return;
+          world.startTransition(instance, 'shutting-down', 'terminated');
+          instance.stateReason = USER_SHUTDOWN;
+        },
       });
       return { TerminatingInstances };
     },

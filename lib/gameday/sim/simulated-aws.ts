@@ -313,9 +313,7 @@ export class SimulatedAws {
     if (!instance) throw new SimulatorSetupError(`no instance ${instanceId}`);
     if (instance.state !== 'running') throw new SimulatorSetupError(`instance ${instanceId} is ${instance.state}, not running`);
     const terminate = instance.shutdownBehavior === 'terminate';
-    instance.state = terminate ? 'shutting-down' : 'stopping';
-    instance.transition = { to: terminate ? 'terminated' : 'stopped', at: this.world.now() + this.world.options.instanceTransitionMs };
-    this.world.watch(instance);
+    this.world.startTransition(instance, terminate ? 'shutting-down' : 'stopping', terminate ? 'terminated' : 'stopped');
     instance.stateReason = { code: 'Client.InstanceInitiatedShutdown', message: 'Client.InstanceInitiatedShutdown: Instance initiated shutdown' };
     this.world.settle();
   }

@@ -6,6 +6,7 @@
 import { SimClock } from './clock';
 import { IdSource } from './ids';
 import type {
+  InstanceStateName,
   CallerIdentity,
   EventBusRecord,
   InstanceProfileRecord,
@@ -144,6 +145,13 @@ export class SimWorld {
    */
   watch(instance: InstanceRecord): void {
     this.unsettled.add(instance);
+  }
+
+  /** Puts an instance in a transitional state that ends in `to` once instanceTransitionMs have passed. */
+  startTransition(instance: InstanceRecord, state: InstanceStateName, to: InstanceStateName): void {
+    instance.state = state;
+    instance.transition = { to, at: this.now() + this.options.instanceTransitionMs };
+    this.watch(instance);
   }
 
   /**
