@@ -13,7 +13,7 @@
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { ClientFactory } from '../aws/clients';
-import type { PolicyDocument } from './sim/iam-policy';
+import type { CallRecord, PolicyDocument } from './sim';
 import type { EnvironmentDocument, SettingsDocument } from './scenario';
 
 /** Wall-clock time in epoch milliseconds with sub-millisecond precision (the timeline's wall column). */
@@ -124,29 +124,21 @@ export interface AccountInspection {
   readonly keptEvents: readonly KeptEvent[];
   /** Canonical JSON of each scenario resource (instance, group, VPC, ENI, volume) by id, for `unchanged`. */
   readonly resources: Readonly<Record<string, string>>;
-  /** A digest of every resource of the account (not messages), for `accountUnchanged`. */
+  /**
+   * A digest, for `accountUnchanged`, of what a responder could change: the scenario's resources,
+   * every group, interface and subnet of its VPCs, its volumes' snapshots and its instance roles'
+   * policies (not messages).
+   */
   readonly digest: string;
 }
 
-/** One AWS call as the timeline and the expectations see it (every SDK attempt is one). */
-export interface GameDayCall {
-  readonly seq: number;
-  /** Backend time of the call (the simulated clock locally). */
-  readonly at: Date;
-  /** Wall-clock ms (performance.now()) when the call returned, when known. */
+/**
+ * One AWS call as the timeline and the expectations see it (every SDK attempt is one); `at` is the
+ * backend's time (the simulated clock locally, the wall clock against an endpoint).
+ */
+export interface GameDayCall extends Omit<CallRecord, 'service' | 'errorMessage' | 'requestId'> {
+  /** Wall-clock ms (performance.now()) when the call was answered, when known. */
   readonly wallMs?: number;
-  /** `ec2:ModifyNetworkInterfaceAttribute`. */
-  readonly api: string;
-  readonly account: string;
-  readonly region: string;
-  /** The role session that made it. */
-  readonly caller: string;
-  readonly input: Readonly<Record<string, unknown>>;
-  readonly outcome: 'ok' | 'error';
-  readonly errorCode?: string;
-  readonly dryRun: boolean;
-  readonly injected: boolean;
-  readonly attempt: number;
 }
 
 const READ_ONLY = /^(Describe|Get|List)/;

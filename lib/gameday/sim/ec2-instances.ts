@@ -38,7 +38,7 @@ import {
 import type { FilterExtractors } from './ec2-common';
 import { associationView, blockDeviceMappings, groupIdentifiers, instanceView, stateOf } from './ec2-views';
 import { SimulatorUnsupportedApiError } from './errors';
-import type { InstanceProfileRecord, InstanceRecord, InstanceStateName, ProfileAssociationRecord } from './model';
+import type { InstanceProfileRecord, InstanceRecord, InstanceStateName, NetworkInterfaceRecord, ProfileAssociationRecord } from './model';
 import type { SimWorld } from './world';
 
 const INSTANCE_FILTERS: FilterExtractors<{ world: SimWorld; instance: InstanceRecord }> = {
@@ -153,6 +153,23 @@ function requireAssociation(world: SimWorld, call: SimCall, id: unknown): Profil
   return association;
 }
 
+type AttributeOutput = Omit<DescribeInstanceAttributeCommandOutput, '$metadata' | 'InstanceId'>;
+
+/** DescribeInstanceAttribute: what each attribute reads (the groups and source/dest check are the primary interface's). */
+const INSTANCE_ATTRIBUTES: Readonly<Record<string, (world: SimWorld, instance: InstanceRecord, primary: NetworkInterfaceRecord | undefined) => AttributeOutput>> = {
+  disableApiTermination: (_world, instance) => ({ DisableApiTermination: { Value: instance.disableApiTermination } }),
+  disableApiStop: (_world, instance) => ({ DisableApiStop: { Value: instance.disableApiStop } }),
+  instanceInitiatedShutdownBehavior: (_world, instance) => ({ InstanceInitiatedShutdownBehavior: { Value: instance.shutdownBehavior } }),
+  blockDeviceMapping: (world, instance) => ({ BlockDeviceMappings: instance.state === 'terminated' ? [] : blockDeviceMappings(world, instance) }),
+  groupSet: (world, _instance, primary) => ({ Groups: primary ? groupIdentifiers(world, primary.groupIds) : [] }),
+  sourceDestCheck: (_world, _instance, primary) => ({ SourceDestCheck: { Value: primary?.sourceDestCheck ?? true } }),
+  instanceType: (_world, instance) => ({ InstanceType: { Value: instance.instanceType } }),
+  rootDeviceName: (_world, instance) => ({ RootDeviceName: { Value: instance.rootDeviceName } }),
+  ebsOptimized: () => ({ EbsOptimized: { Value: false } }),
+  enaSupport: () => ({ EnaSupport: { Value: true } }),
+  userData: () => ({ UserData: {} }),
+};
+
 const USER_SHUTDOWN = { code: 'Client.UserInitiatedShutdown', message: 'Client.UserInitiatedShutdown: User initiated shutdown' } as const;
 
 /**
@@ -213,46 +230,9 @@ export function ec2InstanceHandlers(world: SimWorld): Record<string, ApiHandler>
       if (!input.Attribute) throw missingParameter('Attribute');
       const instance = requireInstance(world, call, input.InstanceId);
       call.dryRunGate();
-      const primary = world.interfacesOf(instance.id)[0];
-      const out: Omit<DescribeInstanceAttributeCommandOutput, '$metadata'> = { InstanceId: instance.id };
-      switch (input.Attribute) {
-        case 'disableApiTermination':
-          out.DisableApiTermination = { Value: instance.disableApiTermination };
-          break;
-        case 'disableApiStop':
-          out.DisableApiStop = { Value: instance.disableApiStop };
-          break;
-        case 'instanceInitiatedShutdownBehavior':
-          out.InstanceInitiatedShutdownBehavior = { Value: instance.shutdownBehavior };
-          break;
-        case 'blockDeviceMapping':
-          out.BlockDeviceMappings = instance.state === 'terminated' ? [] : blockDeviceMappings(world, instance);
-          break;
-        case 'groupSet':
-          out.Groups = primary ? groupIdentifiers(world, primary.groupIds) : [];
-          break;
-        case 'sourceDestCheck':
-          out.SourceDestCheck = { Value: primary?.sourceDestCheck ?? true };
-          break;
-        case 'instanceType':
-          out.InstanceType = { Value: instance.instanceType };
-          break;
-        case 'rootDeviceName':
-          out.RootDeviceName = { Value: instance.rootDeviceName };
-          break;
-        case 'ebsOptimized':
-          out.EbsOptimized = { Value: false };
-          break;
-        case 'enaSupport':
-          out.EnaSupport = { Value: true };
-          break;
-        case 'userData':
-          out.UserData = {};
-          break;
-        default:
-          throw invalidParameterValue(`Value (${String(input.Attribute)}) for parameter attribute is invalid. Unknown attribute.`);
-      }
-      return out;
+      const read = Object.hasOwn(INSTANCE_ATTRIBUTES, input.Attribute) ? INSTANCE_ATTRIBUTES[input.Attribute] : undefined;
+      if (!read) throw invalidParameterValue(`Value (${String(input.Attribute)}) for parameter attribute is invalid. Unknown attribute.`);
+      return { InstanceId: instance.id, ...read(world, instance, world.interfacesOf(instance.id)[0]) };
     },
 
     /**
