@@ -17,19 +17,9 @@ import type {
 } from '@aws-sdk/client-dynamodb';
 import { inputOf } from './call';
 import type { ApiHandler, SimCall } from './call';
-import {
-  ExpressionPlaceholders,
-  applyUpdate,
-  attributeCompare,
-  evaluateCondition,
-  normalizeNumber,
-  parseCondition,
-  parseProjection,
-  parseUpdate,
-  project,
-  typeOf,
-  validationError,
-} from './dynamodb-expressions';
+import { attributeCompare, evaluateCondition, normalizeNumber, typeOf } from './dynamodb-evaluation';
+import { ExpressionPlaceholders, parseCondition, parseProjection, parseUpdate, validationError } from './dynamodb-expressions';
+import { applyUpdate, project } from './dynamodb-updates';
 import type { Condition, Operand, Path, UpdatePlan } from './dynamodb-expressions';
 import { SimulatedServiceError, SimulatorUnsupportedApiError } from './errors';
 import type { AttributeValue, Item, KeyAttribute, TableRecord } from './model';
