@@ -12,7 +12,6 @@ import type { IncidentLogger } from '../../lib/responders/logging';
 import { silentLogger } from '../../lib/responders/logging';
 import { ec2Incident } from '../support/incidents';
 
-const FIXTURE_EVENTS = resolve(import.meta.dirname, '../fixtures/events');
 const SHIPPED_EVENTS = resolve(import.meta.dirname, '../../playbooks/events');
 
 function routed(name: string, priority: number, match: RoutedPlaybook['match'], overrides: Partial<RoutedPlaybook> = {}): RoutedPlaybook {
