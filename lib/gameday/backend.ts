@@ -1,10 +1,11 @@
 /**
  * Where a game day's AWS side lives. The engine (state machines, real responder handlers) is the
- * same everywhere; only the account behind the SDK clients changes:
+ * same everywhere; only the account behind the SDK clients changes. One backend
+ * (account-backend/) creates the environment through the SDK, checks expectations with describe
+ * calls and deletes what it created, in either account:
  *  - `LocalBackend` (local-backend.ts): the simulated account, the embedded default;
- *  - an endpoint backend (`--endpoint-url URL`, LocalStack, moto or an isolated test account):
- *    creates the environment there through the SDK, checks expectations with describe calls and
- *    deletes what it created. See `createEndpointBackend` below for the hook.
+ *  - `EndpointBackend` (endpoint-backend.ts, `--endpoint-url URL`): LocalStack, moto or an
+ *    isolated test account.
  *
  * The contract is deliberately small: prepare the environment (→ the ids it got), hand out SDK
  * clients per role, inspect the account for expectations, give the call log, clean up.
@@ -12,9 +13,8 @@
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { ClientFactory } from '../aws/clients';
-import type { PolicyDocument } from './sim/iam-policy';
+import type { CallRecord, PolicyDocument } from './sim';
 import type { EnvironmentDocument, SettingsDocument } from './scenario';
-import { EndpointBackend } from './endpoint-backend';
 
 /** Wall-clock time in epoch milliseconds with sub-millisecond precision (the timeline's wall column). */
 export function wallClockMs(): number {
@@ -124,29 +124,21 @@ export interface AccountInspection {
   readonly keptEvents: readonly KeptEvent[];
   /** Canonical JSON of each scenario resource (instance, group, VPC, ENI, volume) by id, for `unchanged`. */
   readonly resources: Readonly<Record<string, string>>;
-  /** A digest of every resource of the account (not messages), for `accountUnchanged`. */
+  /**
+   * A digest, for `accountUnchanged`, of what a responder could change: the scenario's resources,
+   * every group, interface and subnet of its VPCs, its volumes' snapshots and its instance roles'
+   * policies (not messages).
+   */
   readonly digest: string;
 }
 
-/** One AWS call as the timeline and the expectations see it (every SDK attempt is one). */
-export interface GameDayCall {
-  readonly seq: number;
-  /** Backend time of the call (the simulated clock locally). */
-  readonly at: Date;
-  /** Wall-clock ms (performance.now()) when the call returned, when known. */
+/**
+ * One AWS call as the timeline and the expectations see it (every SDK attempt is one); `at` is the
+ * backend's time (the simulated clock locally, the wall clock against an endpoint).
+ */
+export interface GameDayCall extends Omit<CallRecord, 'service' | 'errorMessage' | 'requestId'> {
+  /** Wall-clock ms (performance.now()) when the call was answered, when known. */
   readonly wallMs?: number;
-  /** `ec2:ModifyNetworkInterfaceAttribute`. */
-  readonly api: string;
-  readonly account: string;
-  readonly region: string;
-  /** The role session that made it. */
-  readonly caller: string;
-  readonly input: Readonly<Record<string, unknown>>;
-  readonly outcome: 'ok' | 'error';
-  readonly errorCode?: string;
-  readonly dryRun: boolean;
-  readonly injected: boolean;
-  readonly attempt: number;
 }
 
 const READ_ONLY = /^(Describe|Get|List)/;
@@ -201,7 +193,7 @@ export interface GameDayBackend {
   callLog(): readonly GameDayCall[];
   /** How many calls `callLog()` holds (cheap: the engine asks around every task). */
   callCount(): number;
-  /** Deletes what `prepare` created (nothing to do locally). */
+  /** Deletes what `prepare` created; never throws (what it could not delete is reported). */
   cleanup(): Promise<void>;
   /**
    * Enforces the deployed identity policies (by local role name, as `clients(role)` signs) on
@@ -218,30 +210,4 @@ export interface GameDayBackend {
   authorizeServiceCall?(role: string, iamAction: string, resourceArn: string, input?: Readonly<Record<string, unknown>>): string | undefined;
   /** What the backend could not rehearse faithfully so far (reported with the run). */
   findings?(): readonly RehearsalFinding[];
-}
-
-/** The options a backend is made from (CLI flags). */
-export interface BackendOptions {
-  /** An AWS-compatible endpoint (LocalStack, moto, a test account): use the endpoint backend. */
-  readonly endpointUrl?: string;
-  /** Seed of the simulated account's ids (local only). */
-  readonly seed?: string;
-}
-
-/** The endpoint backend is not written yet (see `createEndpointBackend`). */
-export class EndpointBackendUnavailableError extends Error {
-  override readonly name = 'EndpointBackendUnavailableError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
-
-/**
- * The `--endpoint-url` backend (lib/gameday/endpoint-backend.ts): creates the environment on
- * `endpointUrl` through the SDK, applies faults and denied actions in the client, inspects with
- * Describe* calls and deletes what it created. Throws EndpointBackendUnavailableError for a URL it
- * cannot use. The AMI comes from FIREBREAK_GAMEDAY_IMAGE_ID when set.
- */
-export function createEndpointBackend(endpointUrl: string): GameDayBackend {
-  return new EndpointBackend({ endpointUrl });
 }

@@ -95,7 +95,6 @@ export const faultSchema = z.strictObject({
   times: z.number().int().positive().default(1).describe('How many attempts fail before the API answers normally.'),
   message: z.string().optional(),
 });
-export type FaultDocument = z.output<typeof faultSchema>;
 
 export const environmentSchema = z.strictObject({
   account: z.string().regex(/^\d{12}$/, 'an account id has 12 digits').default('111122223333'),
@@ -187,7 +186,6 @@ export const injectionSchema = z
     message: "'mode' and 'execution' belong to an 'invoke' (or, for mode, a 'start') injection",
   })
   .refine((entry) => entry.execution === undefined || entry.invoke !== undefined, { message: "'execution' belongs to an 'invoke' injection" });
-export type InjectionDocument = z.output<typeof injectionSchema>;
 
 export const APPROVAL_ANSWERS = ['approve', 'reject', 'timeout'] as const;
 export type ApprovalAnswer = (typeof APPROVAL_ANSWERS)[number];
@@ -282,6 +280,8 @@ export const expectationsSchema = z.strictObject({
     .optional()
     .describe('Deliveries per rule (GuardDutyFindingsRule, CloudWatchAlarmsRule, GameDayBusRule…).'),
 });
+
+/** A scenario's `expect` block; `EXPECTATION_EVALUATORS` (expectations.ts) has one evaluator per key. */
 export type ExpectationsDocument = z.output<typeof expectationsSchema>;
 
 export const scenarioFileSchema = z.strictObject({

@@ -10,9 +10,13 @@ import { join, resolve } from 'node:path';
 import { PROJECT_ROOT } from '../stack/responder-function';
 import type { ResolvedEnvironment, ResolvedInstance } from './backend';
 
-/** Where templates are looked for, first match wins: the repository's fixtures, then the shared copies of published events. */
+/**
+ * Where templates are looked for, first match wins: the events the game day ships
+ * (playbooks/events, beside the scenarios that inject them), then the shared copies of published
+ * events when that folder exists.
+ */
 export function defaultTemplateDirectories(root: string = PROJECT_ROOT): string[] {
-  return [resolve(root, 'test/fixtures/events'), resolve(root, '../shared/events')].filter((dir) => existsSync(dir));
+  return [resolve(root, 'playbooks/events'), resolve(root, '../shared/events')].filter((dir) => existsSync(dir));
 }
 
 /** An unknown template, a path that cannot be set, a reference to nothing. */

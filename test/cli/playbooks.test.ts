@@ -6,6 +6,7 @@ import { runCli } from '../../lib/cli/main';
 import { playbookJsonSchemaText } from '../../lib/playbooks/json-schema';
 
 const FIXTURE_EVENTS = resolve(import.meta.dirname, '../fixtures/events');
+const SHIPPED_EVENTS = resolve(import.meta.dirname, '../../playbooks/events');
 const FIXTURE_PLAYBOOKS = 'test/fixtures/playbooks';
 
 let stdout: string[];
@@ -77,7 +78,7 @@ describe('firebreak validate', () => {
 
 describe('firebreak simulate', () => {
   it('--json prints exactly one JSON object: playbook, mode, flattened steps, reasons, incident, outcome', async () => {
-    expect(await run('simulate', '--event', `${FIXTURE_EVENTS}/guardduty-ec2-backdoor-c2activity-multi-eni.json`, '--json')).toBe(0);
+    expect(await run('simulate', '--event', `${SHIPPED_EVENTS}/guardduty-ec2-backdoor-c2activity-multi-eni.json`, '--json')).toBe(0);
     const result = JSON.parse(out()) as Record<string, unknown>;
     expect(result).toMatchObject({
       outcome: 'start-playbook',
@@ -101,7 +102,7 @@ describe('firebreak simulate', () => {
   });
 
   it('--json says null and no steps when no playbook runs', async () => {
-    expect(await run('simulate', '--event', `${FIXTURE_EVENTS}/cloudwatch-alarm-ec2-status-check-alarm-to-ok.json`, '--json')).toBe(0);
+    expect(await run('simulate', '--event', `${SHIPPED_EVENTS}/cloudwatch-alarm-ec2-status-check-alarm-to-ok.json`, '--json')).toBe(0);
     expect(JSON.parse(out())).toMatchObject({ outcome: 'ignore', playbook: null, steps: [], mode: 'dry-run', plan: [] });
   });
 
@@ -147,7 +148,7 @@ describe('firebreak simulate', () => {
   });
 
   it('exits 1 when the playbooks it would route with are invalid', async () => {
-    expect(await run('simulate', '--event', `${FIXTURE_EVENTS}/gameday-cloudwatch-alarm-ec2-cpu.json`, '--playbooks', `${FIXTURE_PLAYBOOKS}/broken`)).toBe(1);
+    expect(await run('simulate', '--event', `${SHIPPED_EVENTS}/gameday-cloudwatch-alarm-ec2-cpu.json`, '--playbooks', `${FIXTURE_PLAYBOOKS}/broken`)).toBe(1);
     expect(err()).toContain('the playbooks in test/fixtures/playbooks/broken are invalid');
   });
 

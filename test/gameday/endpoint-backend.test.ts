@@ -7,14 +7,8 @@
 import { resolve } from 'node:path';
 import type { RetryStrategyV2 } from '@smithy/types';
 import { describe, expect, it } from 'vitest';
-import { createEndpointBackend, EndpointBackendUnavailableError } from '../../lib/gameday/backend';
-import {
-  createSecurityGroupInput,
-  defaultSubnetCidr,
-  EndpointBackend,
-  ipPermission,
-  runInstancesInput,
-} from '../../lib/gameday/endpoint-backend';
+import { createSecurityGroupInput, defaultSubnetCidr, ipPermission, runInstancesInput } from '../../lib/gameday/account-backend/inputs';
+import { createEndpointBackend, EndpointBackend, EndpointBackendUnavailableError } from '../../lib/gameday/endpoint-backend';
 import type { EndpointBackendOptions } from '../../lib/gameday/endpoint-backend';
 import { runScenario } from '../../lib/gameday/runner';
 import type { ScenarioRun } from '../../lib/gameday/runner';
@@ -128,6 +122,8 @@ describe('endpoint backend against the simulator as the endpoint', () => {
       'instance-profile',
       'instance',
       'instance',
+      // The alert topic's key (the topic is encrypted as the stack encrypts it), scheduled for deletion at cleanup.
+      'key',
       'topic',
       'queue',
       'queue',
@@ -292,7 +288,7 @@ describe('inputs built from a scenario environment', () => {
   it('RunInstances: ENIs by device index with their groups, volumes, profile, tags and protections', () => {
     const web = environment.instances.web;
     if (!web) throw new Error('fixture');
-    expect(runInstancesInput({ name: 'web', spec: web, subnetId: 'subnet-0123456789abcdef0', groupId, imageId: 'ami-0123456789abcdef0' })).toEqual({
+    expect(runInstancesInput({ name: 'web', spec: web, subnetId: 'subnet-0123456789abcdef0', groupId, imageId: 'ami-0123456789abcdef0', rootDeviceName: '/dev/xvda' })).toEqual({
       ImageId: 'ami-0123456789abcdef0',
       InstanceType: 'm5.xlarge',
       MinCount: 1,
@@ -315,7 +311,7 @@ describe('inputs built from a scenario environment', () => {
   it("RunInstances for a bare instance: one ENI in the VPC's default group, the AMI's root volume, t3.micro", () => {
     const bare = environment.instances.bare;
     if (!bare) throw new Error('fixture');
-    expect(runInstancesInput({ name: 'bare', spec: bare, subnetId: 'subnet-0123456789abcdef0', groupId, imageId: 'ami-1' })).toEqual({
+    expect(runInstancesInput({ name: 'bare', spec: bare, subnetId: 'subnet-0123456789abcdef0', groupId, imageId: 'ami-1', rootDeviceName: '/dev/xvda' })).toEqual({
       ImageId: 'ami-1',
       InstanceType: 't3.micro',
       MinCount: 1,
@@ -328,7 +324,7 @@ describe('inputs built from a scenario environment', () => {
   it('RunInstances for `volumes: []` suppresses the AMI root device (NoDevice)', () => {
     const spec = environmentSchema.parse({ instances: { store: { volumes: [] } } }).instances.store;
     if (!spec) throw new Error('fixture');
-    expect(runInstancesInput({ name: 'store', spec, subnetId: 'subnet-1', groupId, imageId: 'ami-1' }).BlockDeviceMappings).toEqual([
+    expect(runInstancesInput({ name: 'store', spec, subnetId: 'subnet-1', groupId, imageId: 'ami-1', rootDeviceName: '/dev/xvda' }).BlockDeviceMappings).toEqual([
       { DeviceName: '/dev/xvda', NoDevice: '' },
     ]);
   });

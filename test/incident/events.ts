@@ -1,5 +1,5 @@
 /** Loads real-format events for the parser tests: the shared published ones and our own fixtures. */
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { SHARED_EVENTS_DIR } from '../support/shared-events';
 
@@ -7,6 +7,10 @@ export { HAS_SHARED_EVENTS, SHARED_EVENTS_DIR } from '../support/shared-events';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 export const FIXTURE_EVENTS_DIR = path.resolve(repoRoot, 'test/fixtures/events');
+/** The events the game day ships (its templates), with the same conventions as the fixtures. */
+export const SHIPPED_EVENTS_DIR = path.resolve(repoRoot, 'playbooks/events');
+/** Our own events: the shipped ones and the test-only fixtures. */
+export const OWN_EVENT_DIRS = [SHIPPED_EVENTS_DIR, FIXTURE_EVENTS_DIR] as const;
 
 /** The parsed JSON of `<dir>/<name>`. */
 export function loadEvent(dir: string, name: string): unknown {
@@ -15,7 +19,7 @@ export function loadEvent(dir: string, name: string): unknown {
 
 /** Reads ../shared/events/<name>: only inside a test guarded by HAS_SHARED_EVENTS. */
 export const sharedEvent = (name: string): unknown => loadEvent(SHARED_EVENTS_DIR, name);
-export const fixtureEvent = (name: string): unknown => loadEvent(FIXTURE_EVENTS_DIR, name);
+export const fixtureEvent = (name: string): unknown => loadEvent(OWN_EVENT_DIRS.find((dir) => existsSync(path.join(dir, name))) ?? FIXTURE_EVENTS_DIR, name);
 
 /** Every `.json` file name in a directory. */
 export function eventFiles(dir: string): string[] {

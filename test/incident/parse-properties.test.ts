@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventParseError, parseEvent, parseEventJson, parseEvents } from '../../lib/incident/parse';
 import type { Incident } from '../../lib/incident/model';
-import { FIXTURE_EVENTS_DIR, HAS_SHARED_EVENTS, SHARED_EVENTS_DIR, eventFiles, fieldAt, loadEvent, toPascalCase, withField } from './events';
+import { HAS_SHARED_EVENTS, OWN_EVENT_DIRS, SHARED_EVENTS_DIR, eventFiles, fieldAt, loadEvent, toPascalCase, withField } from './events';
 import type { FieldPath } from './events';
 
 const receivedAt = new Date('2026-04-01T12:00:00.000Z');
@@ -48,7 +48,7 @@ function assertWellFormed(incident: Incident): void {
 // Our fixtures always; the published events in ../shared/events too where that folder exists.
 const realEvents: readonly { readonly name: string; readonly shared: boolean; readonly event: unknown }[] = [
   ...(HAS_SHARED_EVENTS ? eventFiles(SHARED_EVENTS_DIR) : []).map((name) => ({ name, shared: true, event: loadEvent(SHARED_EVENTS_DIR, name) })),
-  ...eventFiles(FIXTURE_EVENTS_DIR).map((name) => ({ name, shared: false, event: loadEvent(FIXTURE_EVENTS_DIR, name) })),
+  ...OWN_EVENT_DIRS.flatMap((dir) => eventFiles(dir).map((name) => ({ name, shared: false, event: loadEvent(dir, name) }))),
 ];
 
 /** Every path to a value in a JSON document (objects' keys and arrays' indexes), the root excluded. */

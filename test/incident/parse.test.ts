@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseEvent, parseEventJson, parseEvents } from '../../lib/incident/parse';
 import type { Ec2InstanceResource, Incident } from '../../lib/incident/model';
 import {
-  FIXTURE_EVENTS_DIR,
+  OWN_EVENT_DIRS,
   HAS_SHARED_EVENTS,
   SHARED_EVENTS_DIR,
   eventFiles,
@@ -256,9 +256,9 @@ describe.runIf(HAS_SHARED_EVENTS)('parseEvent over the published events in ../sh
   });
 });
 
-describe('parseEvent over the fixtures in test/fixtures/events', () => {
+describe('parseEvent over our own events (playbooks/events and test/fixtures/events)', () => {
   it('parses every fixture (parseEvents for the GetFindings ones)', () => {
-    for (const file of eventFiles(FIXTURE_EVENTS_DIR)) {
+    for (const file of OWN_EVENT_DIRS.flatMap(eventFiles)) {
       expect(parseEvents(fixtureEvent(file), { receivedAt }).length, file).toBeGreaterThanOrEqual(1);
     }
   });

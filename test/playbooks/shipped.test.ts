@@ -13,6 +13,7 @@ import { triage } from '../../lib/playbooks/triage';
 import { HAS_SHARED_EVENTS, SHARED_EVENTS_DIR as SHARED_EVENTS } from '../support/shared-events';
 
 const FIXTURE_EVENTS = resolve(import.meta.dirname, '../fixtures/events');
+const SHIPPED_EVENTS = resolve(import.meta.dirname, '../../playbooks/events');
 
 let playbooks: Playbook[];
 let routing: RoutingTable;
@@ -112,24 +113,24 @@ describe('the shipped playbooks', () => {
 describe('real-format events through the shipped playbooks', () => {
   const cases: [file: string, playbook: string | null, outcome: TriageDecision['outcome'], mode: TriageDecision['mode']][] = [
     [`${SHARED_EVENTS}/guardduty-ec2-cryptocurrency-bitcointool-dns.json`, 'compromised-ec2-instance', 'start-playbook', 'enforce'],
-    [`${FIXTURE_EVENTS}/guardduty-ec2-backdoor-c2activity-multi-eni.json`, 'compromised-ec2-instance', 'start-playbook', 'enforce'],
+    [`${SHIPPED_EVENTS}/guardduty-ec2-backdoor-c2activity-multi-eni.json`, 'compromised-ec2-instance', 'start-playbook', 'enforce'],
     [`${FIXTURE_EVENTS}/guardduty-ec2-trojan-dns-data-exfiltration.json`, 'compromised-ec2-instance', 'start-playbook', 'enforce'],
-    [`${FIXTURE_EVENTS}/gameday-ec2-cryptocurrency-bitcointool.json`, 'compromised-ec2-instance', 'start-playbook', 'enforce'],
+    [`${SHIPPED_EVENTS}/gameday-ec2-cryptocurrency-bitcointool.json`, 'compromised-ec2-instance', 'start-playbook', 'enforce'],
     [`${FIXTURE_EVENTS}/guardduty-getfindings-sample-backdoor-dns.json`, 'compromised-ec2-instance', 'start-playbook', 'dry-run'],
     [`${SHARED_EVENTS}/guardduty-ec2-ssh-bruteforce-inbound.json`, 'ssh-rdp-brute-force-target', 'start-playbook', 'enforce'],
-    [`${FIXTURE_EVENTS}/guardduty-ec2-ssh-bruteforce-actor.json`, 'ssh-rdp-brute-force-source', 'start-playbook', 'enforce'],
-    [`${FIXTURE_EVENTS}/guardduty-iam-instance-credential-exfiltration-outside-aws.json`, 'instance-credential-exfiltration', 'start-playbook', 'enforce'],
+    [`${SHIPPED_EVENTS}/guardduty-ec2-ssh-bruteforce-actor.json`, 'ssh-rdp-brute-force-source', 'start-playbook', 'enforce'],
+    [`${SHIPPED_EVENTS}/guardduty-iam-instance-credential-exfiltration-outside-aws.json`, 'instance-credential-exfiltration', 'start-playbook', 'enforce'],
     [`${SHARED_EVENTS}/guardduty-ec2-recon-portprobe-unprotected-port.json`, 'ec2-reconnaissance', 'start-playbook', 'enforce'],
     [`${SHARED_EVENTS}/cloudwatch-alarm-ec2-cpu.json`, 'cloudwatch-instance-alarm', 'start-playbook', 'enforce'],
-    [`${FIXTURE_EVENTS}/gameday-cloudwatch-alarm-ec2-cpu.json`, 'cloudwatch-instance-alarm', 'start-playbook', 'enforce'],
+    [`${SHIPPED_EVENTS}/gameday-cloudwatch-alarm-ec2-cpu.json`, 'cloudwatch-instance-alarm', 'start-playbook', 'enforce'],
     [`${SHARED_EVENTS}/cloudwatch-alarm-metric-math-ec2-network.json`, 'cloudwatch-instance-alarm', 'start-playbook', 'enforce'],
     [`${SHARED_EVENTS}/guardduty-iam-accesskey-tor-ipcaller-sample.json`, 'default-alert', 'start-playbook', 'dry-run'],
     [`${FIXTURE_EVENTS}/guardduty-attack-sequence-iam-compromised-credentials-critical.json`, 'default-alert', 'start-playbook', 'enforce'],
-    [`${FIXTURE_EVENTS}/guardduty-s3-exfiltration-anomalous-behavior.json`, 'default-alert', 'start-playbook', 'enforce'],
+    [`${SHIPPED_EVENTS}/guardduty-s3-exfiltration-anomalous-behavior.json`, 'default-alert', 'start-playbook', 'enforce'],
     [`${SHARED_EVENTS}/guardduty-getfindings-pascalcase-recon-iamuser-userpermissions.json`, 'default-alert', 'start-playbook', 'enforce'],
     [`${SHARED_EVENTS}/cloudwatch-alarm-composite-suppressor.json`, null, 'alert-only', 'enforce'],
     [`${FIXTURE_EVENTS}/cloudwatch-alarm-no-dimensions.json`, null, 'alert-only', 'enforce'],
-    [`${FIXTURE_EVENTS}/cloudwatch-alarm-ec2-status-check-alarm-to-ok.json`, null, 'ignore', 'dry-run'],
+    [`${SHIPPED_EVENTS}/cloudwatch-alarm-ec2-status-check-alarm-to-ok.json`, null, 'ignore', 'dry-run'],
     [`${FIXTURE_EVENTS}/cloudwatch-alarm-anomaly-detection-insufficient-data.json`, null, 'ignore', 'dry-run'],
   ];
 

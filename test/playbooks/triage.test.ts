@@ -12,7 +12,7 @@ import type { IncidentLogger } from '../../lib/responders/logging';
 import { silentLogger } from '../../lib/responders/logging';
 import { ec2Incident } from '../support/incidents';
 
-const FIXTURE_EVENTS = resolve(import.meta.dirname, '../fixtures/events');
+const SHIPPED_EVENTS = resolve(import.meta.dirname, '../../playbooks/events');
 
 function routed(name: string, priority: number, match: RoutedPlaybook['match'], overrides: Partial<RoutedPlaybook> = {}): RoutedPlaybook {
   return {
@@ -250,7 +250,7 @@ describe('createTriageHandler', () => {
   });
 
   it('parses a real GuardDuty event, stamps when it was received and decides', async () => {
-    const event = JSON.parse(await readFile(resolve(FIXTURE_EVENTS, 'gameday-ec2-cryptocurrency-bitcointool.json'), 'utf8')) as unknown;
+    const event = JSON.parse(await readFile(resolve(SHIPPED_EVENTS, 'gameday-ec2-cryptocurrency-bitcointool.json'), 'utf8')) as unknown;
     const crypto = routed('contain-crypto', 100, { sources: ['guardduty'], findingTypes: ['CryptoCurrency:EC2/*'], severity: { min: 7, max: 10 } });
     const receivedAt = '2026-11-20T10:01:00.000Z';
     const decision = await handler({ event, routing: table([crypto]), receivedAt });
@@ -268,7 +268,7 @@ describe('createTriageHandler', () => {
     const logger: IncidentLogger = { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
     const logged = createTriageHandler({ logger, environment: SECURITY_ENVIRONMENT });
     await logged({ event: 'nonsense', routing });
-    const event = JSON.parse(await readFile(resolve(FIXTURE_EVENTS, 'guardduty-ec2-ssh-bruteforce-actor.json'), 'utf8')) as unknown;
+    const event = JSON.parse(await readFile(resolve(SHIPPED_EVENTS, 'guardduty-ec2-ssh-bruteforce-actor.json'), 'utf8')) as unknown;
     await logged({ event, routing });
     expect(lines.map((line) => [line.level, line.message])).toEqual([
       ['warn', 'event refused'],

@@ -1,7 +1,7 @@
 /**
  * The catalogue of live game-day templates: the findings and alarms an engineer can put on the
  * deployed stack's bus with `firebreak gameday inject --template NAME`. Each is the shape GuardDuty
- * (or CloudWatch) really delivers, modelled on test/fixtures/events and the published events in
+ * (or CloudWatch) really delivers, modelled on playbooks/events and the published events in
  * shared/events (field names, nesting, action blocks), with invented indicators from the
  * documentation ranges (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, *.example.net, private ASNs)
  * so that an alert raised by a rehearsal can never send anyone after a real host.
@@ -63,6 +63,24 @@ const remote = (ip: string, org: string, country: string, city: string, asn: num
 
 const localIp = (context: TemplateContext) => (context.localIp ? { localIpDetails: { ipAddressV4: context.localIp } } : {});
 
+const port = (number: number, portName = 'Unknown') => ({ port: number, portName });
+
+/** A TCP connection GuardDuty saw (NETWORK_CONNECTION action), from the instance's address. */
+const tcpConnection =
+  (direction: 'INBOUND' | 'OUTBOUND', local: ReturnType<typeof port>, peer: ReturnType<typeof remote>, remotePort: ReturnType<typeof port>) =>
+  (context: TemplateContext) => ({
+    actionType: 'NETWORK_CONNECTION',
+    networkConnectionAction: {
+      connectionDirection: direction,
+      protocol: 'TCP',
+      blocked: false,
+      ...localIp(context),
+      localPortDetails: local,
+      remoteIpDetails: peer,
+      remotePortDetails: remotePort,
+    },
+  });
+
 /** Every template, by name; the first is the default. */
 export const LIVE_TEMPLATES: readonly LiveTemplate[] = [
   {
@@ -78,18 +96,7 @@ export const LIVE_TEMPLATES: readonly LiveTemplate[] = [
     title: ({ instanceId }) => `EC2 instance ${instanceId} is communicating with a known command and control server.`,
     description: ({ instanceId }) =>
       `EC2 instance ${instanceId} is communicating with IP address 198.51.100.23 on the ProofPoint threat list. This IP address is a known command and control server.`,
-    action: (context) => ({
-      actionType: 'NETWORK_CONNECTION',
-      networkConnectionAction: {
-        connectionDirection: 'OUTBOUND',
-        protocol: 'TCP',
-        blocked: false,
-        ...localIp(context),
-        localPortDetails: { port: 49152, portName: 'Unknown' },
-        remoteIpDetails: remote('198.51.100.23', 'Example Hosting Ltd', 'Netherlands', 'Amsterdam', 64511),
-        remotePortDetails: { port: 443, portName: 'HTTPS' },
-      },
-    }),
+    action: tcpConnection('OUTBOUND', port(49152), remote('198.51.100.23', 'Example Hosting Ltd', 'Netherlands', 'Amsterdam', 64511), port(443, 'HTTPS')),
   },
   {
     name: 'cryptocurrency',
@@ -104,18 +111,7 @@ export const LIVE_TEMPLATES: readonly LiveTemplate[] = [
     title: ({ instanceId }) => `Bitcoin-related IP address contacted by EC2 instance ${instanceId}.`,
     description: ({ instanceId }) =>
       `EC2 instance ${instanceId} is communicating with IP address 203.0.113.77 associated with Bitcoin-related activity.`,
-    action: (context) => ({
-      actionType: 'NETWORK_CONNECTION',
-      networkConnectionAction: {
-        connectionDirection: 'OUTBOUND',
-        protocol: 'TCP',
-        blocked: false,
-        ...localIp(context),
-        localPortDetails: { port: 41876, portName: 'Unknown' },
-        remoteIpDetails: remote('203.0.113.77', 'Example Mining Pool', 'Germany', 'Frankfurt am Main', 64500),
-        remotePortDetails: { port: 3333, portName: 'Unknown' },
-      },
-    }),
+    action: tcpConnection('OUTBOUND', port(41876), remote('203.0.113.77', 'Example Mining Pool', 'Germany', 'Frankfurt am Main', 64500), port(3333)),
   },
   {
     name: 'dns-exfiltration',
@@ -148,18 +144,7 @@ export const LIVE_TEMPLATES: readonly LiveTemplate[] = [
     title: ({ instanceId }) => `${instanceId} is performing SSH brute force attacks against 192.0.2.44.`,
     description: ({ instanceId }) =>
       `${instanceId} is performing SSH brute force attacks against 192.0.2.44. Brute force attacks are used to gain unauthorized access to your instance by guessing the SSH password.`,
-    action: (context) => ({
-      actionType: 'NETWORK_CONNECTION',
-      networkConnectionAction: {
-        connectionDirection: 'OUTBOUND',
-        protocol: 'TCP',
-        blocked: false,
-        ...localIp(context),
-        localPortDetails: { port: 54311, portName: 'Unknown' },
-        remoteIpDetails: remote('192.0.2.44', 'Example Telecom', 'Brazil', 'Sao Paulo', 64496),
-        remotePortDetails: { port: 22, portName: 'SSH' },
-      },
-    }),
+    action: tcpConnection('OUTBOUND', port(54311), remote('192.0.2.44', 'Example Telecom', 'Brazil', 'Sao Paulo', 64496), port(22, 'SSH')),
   },
   {
     name: 'ssh-brute-force-target',
@@ -174,18 +159,7 @@ export const LIVE_TEMPLATES: readonly LiveTemplate[] = [
     title: ({ instanceId }) => `198.51.100.61 is performing SSH brute force attacks against ${instanceId}.`,
     description: ({ instanceId }) =>
       `198.51.100.61 is performing SSH brute force attacks against ${instanceId}. Brute force attacks are used to gain unauthorized access to your instance by guessing the SSH password.`,
-    action: (context) => ({
-      actionType: 'NETWORK_CONNECTION',
-      networkConnectionAction: {
-        connectionDirection: 'INBOUND',
-        protocol: 'TCP',
-        blocked: false,
-        ...localIp(context),
-        localPortDetails: { port: 22, portName: 'SSH' },
-        remoteIpDetails: remote('198.51.100.61', 'Example Scanner Network', 'France', 'Roubaix', 64502),
-        remotePortDetails: { port: 40302, portName: 'Unknown' },
-      },
-    }),
+    action: tcpConnection('INBOUND', port(22, 'SSH'), remote('198.51.100.61', 'Example Scanner Network', 'France', 'Roubaix', 64502), port(40302)),
   },
   {
     name: 'recon-port-probe',

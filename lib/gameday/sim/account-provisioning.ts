@@ -2,7 +2,8 @@
  * IAM, SNS, SQS and DynamoDB APIs that create and delete what a game day needs around the
  * instances (an instance profile and its role; the deployment's alert topic, kept-events queue and
  * state table) and the SQS reads that stand in for SNS's missing read API (an SQS queue subscribed
- * to the alert topic). The endpoint game-day backend calls them; its tests point it at the simulator.
+ * to the alert topic). The game-day backend (lib/gameday/account-backend) calls them for every
+ * scenario, here as against an endpoint.
  *
  * SNS → SQS delivery is lazy: a subscribed queue receives the topic's messages published since the
  * subscription when it is next read (nothing else reads a queue in the simulator, so this is
@@ -17,9 +18,16 @@ import type {
   DeleteRoleCommandInput,
   RemoveRoleFromInstanceProfileCommandInput,
 } from '@aws-sdk/client-iam';
-import type { CreateTopicCommandInput, DeleteTopicCommandInput, SubscribeCommandInput, UnsubscribeCommandInput } from '@aws-sdk/client-sns';
+import type {
+  CreateTopicCommandInput,
+  DeleteTopicCommandInput,
+  GetTopicAttributesCommandInput,
+  SubscribeCommandInput,
+  UnsubscribeCommandInput,
+} from '@aws-sdk/client-sns';
 import type {
   CreateQueueCommandInput,
+  DeleteMessageBatchCommandInput,
   DeleteQueueCommandInput,
   GetQueueAttributesCommandInput,
   ReceiveMessageCommandInput,
@@ -243,8 +251,21 @@ export function messagingProvisioningHandlers(world: SimWorld): { sns: Record<st
         throw new SimulatedServiceError('InvalidParameter', 'Invalid parameter: Topic Name', 400);
       }
       const arn = `arn:aws:sns:${call.region}:${call.account}:${input.Name}`;
-      if (!world.topics.has(arn)) builder.addTopic({ name: input.Name, account: call.account, region: call.region });
+      const keyId = input.Attributes?.KmsMasterKeyId;
+      const kmsKeyArn = keyId === undefined || keyId.startsWith('arn:') ? keyId : `arn:aws:kms:${call.region}:${call.account}:key/${keyId}`;
+      if (kmsKeyArn !== undefined && !world.kmsKeys.has(kmsKeyArn)) {
+        throw new SimulatedServiceError('InvalidParameter', 'Invalid parameter: KmsMasterKeyId', 400);
+      }
+      if (!world.topics.has(arn)) builder.addTopic({ name: input.Name, account: call.account, region: call.region, ...(kmsKeyArn !== undefined ? { kmsKeyArn } : {}) });
       return { TopicArn: arn };
+    },
+
+    /** https://docs.aws.amazon.com/sns/latest/api/API_GetTopicAttributes.html (TopicArn, Owner, KmsMasterKeyId when encrypted). */
+    GetTopicAttributes(call) {
+      const input = inputOf<GetTopicAttributesCommandInput>(call);
+      const topic = world.topics.get(input.TopicArn ?? '');
+      if (!topic || topic.account !== call.account || topic.region !== call.region) throw topicNotFound();
+      return { Attributes: { TopicArn: topic.arn, Owner: topic.account, ...(topic.kmsKeyArn !== undefined ? { KmsMasterKeyId: topic.kmsKeyArn } : {}) } };
     },
 
     /** https://docs.aws.amazon.com/sns/latest/api/API_DeleteTopic.html: its subscriptions go with it; deleting a missing topic succeeds. */
@@ -341,14 +362,47 @@ export function messagingProvisioningHandlers(world: SimWorld): { sns: Record<st
       const timeout = (input.VisibilityTimeout ?? 30) * 1000;
       for (const message of visible) hidden.set(message.messageId, now + timeout);
       if (visible.length === 0) return {};
+      const wanted = [...(input.MessageSystemAttributeNames ?? []), ...(input.AttributeNames ?? [])] as string[];
+      const sentTimestamp = wanted.includes('All') || wanted.includes('SentTimestamp');
       return {
         Messages: visible.map((message) => ({
           MessageId: message.messageId,
           ReceiptHandle: `${message.messageId}#${now}`,
           MD5OfBody: createHash('md5').update(message.body, 'utf8').digest('hex'),
           Body: message.body,
+          ...(sentTimestamp ? { Attributes: { SentTimestamp: String(message.at.getTime()) } } : {}),
         })),
       };
+    },
+
+    /**
+     * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessageBatch.html:
+     * up to 10 entries with distinct ids; each deletes the message its receipt handle names (an
+     * unknown handle fails that entry with ReceiptHandleIsInvalid, not the batch).
+     */
+    DeleteMessageBatch(call) {
+      const input = inputOf<DeleteMessageBatchCommandInput>(call);
+      const queue = requireQueue(world, call, input.QueueUrl);
+      const entries = input.Entries ?? [];
+      if (entries.length === 0) throw new SimulatedServiceError('EmptyBatchRequest', 'There should be at least one DeleteMessageBatchRequestEntry in the request.', 400);
+      if (entries.length > 10) throw new SimulatedServiceError('TooManyEntriesInBatchRequest', 'Maximum number of entries per request are 10.', 400);
+      if (new Set(entries.map((entry) => entry.Id)).size !== entries.length) {
+        throw new SimulatedServiceError('BatchEntryIdsNotDistinct', 'Id in DeleteMessageBatchRequestEntry must be unique.', 400);
+      }
+      const Successful: { Id: string }[] = [];
+      const Failed: { Id: string; Code: string; SenderFault: boolean; Message: string }[] = [];
+      for (const entry of entries) {
+        const messageId = String(entry.ReceiptHandle ?? '').split('#')[0];
+        const index = queue.messages.findIndex((message) => message.messageId === messageId);
+        if (index < 0) {
+          Failed.push({ Id: String(entry.Id), Code: 'ReceiptHandleIsInvalid', SenderFault: true, Message: 'The input receipt handle is invalid.' });
+          continue;
+        }
+        queue.messages.splice(index, 1);
+        inFlightByQueue.get(queue)?.delete(messageId as string);
+        Successful.push({ Id: String(entry.Id) });
+      }
+      return { Successful, Failed };
     },
   };
   return { sns, sqs };

@@ -136,6 +136,8 @@ export interface InstanceSpec {
   readonly shutdownBehavior?: 'stop' | 'terminate';
   readonly imageId?: string;
   readonly launchTime?: Date | string;
+  /** The reservation it belongs to (default: one of its own). */
+  readonly reservationId?: string;
 }
 
 /** What the builder made for one instance. */
@@ -425,7 +427,7 @@ export class EnvironmentBuilder {
       id: instanceId,
       account,
       region,
-      reservationId: world.ids.resourceId('r'),
+      reservationId: spec.reservationId ?? world.ids.resourceId('r'),
       imageId: spec.imageId ?? world.ids.resourceId('ami'),
       instanceType: type,
       availabilityZone: subnet.availabilityZone,
@@ -448,6 +450,7 @@ export class EnvironmentBuilder {
       instance.stateReason = { code: 'Client.UserInitiatedShutdown', message: 'Client.UserInitiatedShutdown: User initiated shutdown' };
     }
     if (terminated) instance.terminatedAt = now;
+    if (to || terminated) world.watch(instance);
 
     const networkInterfaceIds: string[] = [];
     const volumeIds: string[] = [];
@@ -489,6 +492,7 @@ export class EnvironmentBuilder {
           tags: toTags(eniSpec.tags),
         };
         world.networkInterfaces.set(eni.id, eni);
+        world.noteAttached('enis', instanceId, eni.id);
         networkInterfaceIds.push(eni.id);
       });
       for (const volumeSpec of volumeSpecs) {
@@ -507,6 +511,7 @@ export class EnvironmentBuilder {
           tags: toTags(volumeSpec.tags),
         };
         world.volumes.set(volume.id, volume);
+        world.noteAttached('volumes', instanceId, volume.id);
         volumeIds.push(volume.id);
       }
       if (profile) {
@@ -554,14 +559,6 @@ export class EnvironmentBuilder {
     return url;
   }
 
-  addEventBus(spec: NamedResourceSpec): string {
-    const account = this.account(spec.account);
-    const region = this.region(spec.region);
-    const arn = `arn:aws:events:${region}:${account}:event-bus/${spec.name}`;
-    if (this.world.eventBuses.has(arn)) throw new SimulatorSetupError(`event bus ${arn} already exists`);
-    this.world.eventBuses.set(arn, { arn, name: spec.name, account, region, events: [] });
-    return arn;
-  }
 
   addTable(spec: TableSpec): string {
     const account = this.account(spec.account);

@@ -17,19 +17,9 @@ import type {
 } from '@aws-sdk/client-dynamodb';
 import { inputOf } from './call';
 import type { ApiHandler, SimCall } from './call';
-import {
-  ExpressionPlaceholders,
-  applyUpdate,
-  attributeCompare,
-  evaluateCondition,
-  normalizeNumber,
-  parseCondition,
-  parseProjection,
-  parseUpdate,
-  project,
-  typeOf,
-  validationError,
-} from './dynamodb-expressions';
+import { attributeCompare, evaluateCondition, normalizeNumber, typeOf } from './dynamodb-evaluation';
+import { ExpressionPlaceholders, parseCondition, parseProjection, parseUpdate, validationError } from './dynamodb-expressions';
+import { applyUpdate, project } from './dynamodb-updates';
 import type { Condition, Operand, Path, UpdatePlan } from './dynamodb-expressions';
 import { SimulatedServiceError, SimulatorUnsupportedApiError } from './errors';
 import type { AttributeValue, Item, KeyAttribute, TableRecord } from './model';
@@ -216,6 +206,13 @@ function sortItems(table: TableRecord, items: Item[], forward: boolean): Item[] 
   return forward ? sorted : sorted.reverse();
 }
 
+interface PageOptions {
+  limit?: number;
+  filter?: Condition;
+  projection?: Path[];
+  select?: string;
+}
+
 export function dynamodbHandlers(world: SimWorld): Record<string, ApiHandler> {
   const startAfter = (table: TableRecord, items: Item[], exclusiveStartKey: Item | undefined): Item[] => {
     if (!exclusiveStartKey) return items;
@@ -224,11 +221,15 @@ export function dynamodbHandlers(world: SimWorld): Record<string, ApiHandler> {
     return index < 0 ? items : items.slice(index + 1);
   };
 
-  const readPage = (
-    table: TableRecord,
-    items: Item[],
-    options: { limit?: number; filter?: Condition; projection?: Path[]; select?: string },
-  ) => {
+  /** Query's and Scan's paging options: Limit, FilterExpression, ProjectionExpression, Select. */
+  const pageOptions = (input: { Limit?: number; Select?: string }, filter: Condition | undefined, projection: Path[] | undefined): PageOptions => ({
+    ...(input.Limit !== undefined ? { limit: input.Limit } : {}),
+    ...(filter ? { filter } : {}),
+    ...(projection ? { projection } : {}),
+    ...(input.Select ? { select: input.Select } : {}),
+  });
+
+  const readPage = (table: TableRecord, items: Item[], options: PageOptions) => {
     const limit = options.limit;
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
       throw validationError(`1 validation error detected: Value '${limit}' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1`);
@@ -390,12 +391,7 @@ export function dynamodbHandlers(world: SimWorld): Record<string, ApiHandler> {
         (item) => evaluateCondition(partition, item) && (!sort || evaluateCondition(sort, item)),
       );
       const ordered = startAfter(table, sortItems(table, candidates, input.ScanIndexForward !== false), input.ExclusiveStartKey as Item | undefined);
-      return readPage(table, ordered, {
-        ...(input.Limit !== undefined ? { limit: input.Limit } : {}),
-        ...(filter ? { filter } : {}),
-        ...(projection ? { projection } : {}),
-        ...(input.Select ? { select: input.Select } : {}),
-      });
+      return readPage(table, ordered, pageOptions(input, filter, projection));
     },
 
     /** https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Scan.html */
@@ -409,12 +405,7 @@ export function dynamodbHandlers(world: SimWorld): Record<string, ApiHandler> {
       const projection = input.ProjectionExpression !== undefined ? parseProjection(input.ProjectionExpression, placeholders) : undefined;
       placeholders.assertAllUsed();
       const ordered = startAfter(table, [...table.items.values()], input.ExclusiveStartKey as Item | undefined);
-      return readPage(table, ordered, {
-        ...(input.Limit !== undefined ? { limit: input.Limit } : {}),
-        ...(filter ? { filter } : {}),
-        ...(projection ? { projection } : {}),
-        ...(input.Select ? { select: input.Select } : {}),
-      });
+      return readPage(table, ordered, pageOptions(input, filter, projection));
     },
 
     /** https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_DescribeTable.html */

@@ -38,8 +38,7 @@ import {
 import type { FilterExtractors } from './ec2-common';
 import { associationView, blockDeviceMappings, groupIdentifiers, instanceView, stateOf } from './ec2-views';
 import { SimulatorUnsupportedApiError } from './errors';
-import { isWellFormedId } from './ids';
-import type { InstanceProfileRecord, InstanceRecord, InstanceStateName, ProfileAssociationRecord } from './model';
+import type { InstanceProfileRecord, InstanceRecord, InstanceStateName, NetworkInterfaceRecord, ProfileAssociationRecord } from './model';
 import type { SimWorld } from './world';
 
 const INSTANCE_FILTERS: FilterExtractors<{ world: SimWorld; instance: InstanceRecord }> = {
@@ -154,6 +153,47 @@ function requireAssociation(world: SimWorld, call: SimCall, id: unknown): Profil
   return association;
 }
 
+type AttributeOutput = Omit<DescribeInstanceAttributeCommandOutput, '$metadata' | 'InstanceId'>;
+
+/** DescribeInstanceAttribute: what each attribute reads (the groups and source/dest check are the primary interface's). */
+const INSTANCE_ATTRIBUTES: Readonly<Record<string, (world: SimWorld, instance: InstanceRecord, primary: NetworkInterfaceRecord | undefined) => AttributeOutput>> = {
+  disableApiTermination: (_world, instance) => ({ DisableApiTermination: { Value: instance.disableApiTermination } }),
+  disableApiStop: (_world, instance) => ({ DisableApiStop: { Value: instance.disableApiStop } }),
+  instanceInitiatedShutdownBehavior: (_world, instance) => ({ InstanceInitiatedShutdownBehavior: { Value: instance.shutdownBehavior } }),
+  blockDeviceMapping: (world, instance) => ({ BlockDeviceMappings: instance.state === 'terminated' ? [] : blockDeviceMappings(world, instance) }),
+  groupSet: (world, _instance, primary) => ({ Groups: primary ? groupIdentifiers(world, primary.groupIds) : [] }),
+  sourceDestCheck: (_world, _instance, primary) => ({ SourceDestCheck: { Value: primary?.sourceDestCheck ?? true } }),
+  instanceType: (_world, instance) => ({ InstanceType: { Value: instance.instanceType } }),
+  rootDeviceName: (_world, instance) => ({ RootDeviceName: { Value: instance.rootDeviceName } }),
+  ebsOptimized: () => ({ EbsOptimized: { Value: false } }),
+  enaSupport: () => ({ EnaSupport: { Value: true } }),
+  userData: () => ({ UserData: {} }),
+};
+
+const USER_SHUTDOWN = { code: 'Client.UserInitiatedShutdown', message: 'Client.UserInitiatedShutdown: User initiated shutdown' } as const;
+
+/**
+ * Stop, Start and Terminate alike: every instance must exist, and none may refuse, before any
+ * changes ("if you specify multiple instances and the request fails ... none of the instances"
+ * change); each answer is the instance's previous and current state.
+ */
+function changeStates(
+  world: SimWorld,
+  call: SimCall,
+  ids: readonly string[] | undefined,
+  rules: { refuse(instance: InstanceRecord): void; change(instance: InstanceRecord): void },
+) {
+  if (!ids?.length) throw missingParameter('InstanceId');
+  const instances = requireInstances(world, call, ids);
+  for (const instance of instances) rules.refuse(instance);
+  call.dryRunGate();
+  return instances.map((instance) => {
+    const previous = instance.state;
+    rules.change(instance);
+    return stateChange(instance, previous);
+  });
+}
+
 export function ec2InstanceHandlers(world: SimWorld): Record<string, ApiHandler> {
   return {
     /** https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html */
@@ -190,46 +230,9 @@ export function ec2InstanceHandlers(world: SimWorld): Record<string, ApiHandler>
       if (!input.Attribute) throw missingParameter('Attribute');
       const instance = requireInstance(world, call, input.InstanceId);
       call.dryRunGate();
-      const primary = world.interfacesOf(instance.id)[0];
-      const out: Omit<DescribeInstanceAttributeCommandOutput, '$metadata'> = { InstanceId: instance.id };
-      switch (input.Attribute) {
-        case 'disableApiTermination':
-          out.DisableApiTermination = { Value: instance.disableApiTermination };
-          break;
-        case 'disableApiStop':
-          out.DisableApiStop = { Value: instance.disableApiStop };
-          break;
-        case 'instanceInitiatedShutdownBehavior':
-          out.InstanceInitiatedShutdownBehavior = { Value: instance.shutdownBehavior };
-          break;
-        case 'blockDeviceMapping':
-          out.BlockDeviceMappings = instance.state === 'terminated' ? [] : blockDeviceMappings(world, instance);
-          break;
-        case 'groupSet':
-          out.Groups = primary ? groupIdentifiers(world, primary.groupIds) : [];
-          break;
-        case 'sourceDestCheck':
-          out.SourceDestCheck = { Value: primary?.sourceDestCheck ?? true };
-          break;
-        case 'instanceType':
-          out.InstanceType = { Value: instance.instanceType };
-          break;
-        case 'rootDeviceName':
-          out.RootDeviceName = { Value: instance.rootDeviceName };
-          break;
-        case 'ebsOptimized':
-          out.EbsOptimized = { Value: false };
-          break;
-        case 'enaSupport':
-          out.EnaSupport = { Value: true };
-          break;
-        case 'userData':
-          out.UserData = {};
-          break;
-        default:
-          throw invalidParameterValue(`Value (${String(input.Attribute)}) for parameter attribute is invalid. Unknown attribute.`);
-      }
-      return out;
+      const read = Object.hasOwn(INSTANCE_ATTRIBUTES, input.Attribute) ? INSTANCE_ATTRIBUTES[input.Attribute] : undefined;
+      if (!read) throw invalidParameterValue(`Value (${String(input.Attribute)}) for parameter attribute is invalid. Unknown attribute.`);
+      return { InstanceId: instance.id, ...read(world, instance, world.interfacesOf(instance.id)[0]) };
     },
 
     /**
@@ -371,32 +374,27 @@ export function ec2InstanceHandlers(world: SimWorld): Record<string, ApiHandler>
     /** https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_StopInstances.html */
     StopInstances(call) {
       const input = inputOf<StopInstancesCommandInput>(call);
-      if (!input.InstanceIds?.length) throw missingParameter('InstanceId');
-      const instances = requireInstances(world, call, input.InstanceIds);
-      for (const instance of instances) {
-        if (instance.disableApiStop) {
-          throw ec2Error(
-            'OperationNotPermitted',
-            `The instance '${instance.id}' may not be stopped. Modify its 'disableApiStop' instance attribute and try again.`,
-          );
-        }
-        if (instance.rootDeviceType === 'instance-store') {
-          throw ec2Error('UnsupportedOperation', `The instance '${instance.id}' does not have an 'ebs' root device type and cannot be stopped.`);
-        }
-        if (instance.state === 'terminated' || instance.state === 'shutting-down') {
-          throw incorrectState(instance, "This instance '%s' is not in a state from which it can be stopped.");
-        }
-      }
-      call.dryRunGate();
-      const StoppingInstances = instances.map((instance) => {
-        const previous = instance.state;
-        if (previous === 'running' || previous === 'pending') {
-          instance.state = 'stopping';
-          instance.transition = { to: 'stopped', at: world.now() + world.options.instanceTransitionMs };
+      const StoppingInstances = changeStates(world, call, input.InstanceIds, {
+        refuse(instance) {
+          if (instance.disableApiStop) {
+            throw ec2Error(
+              'OperationNotPermitted',
+              `The instance '${instance.id}' may not be stopped. Modify its 'disableApiStop' instance attribute and try again.`,
+            );
+          }
+          if (instance.rootDeviceType === 'instance-store') {
+            throw ec2Error('UnsupportedOperation', `The instance '${instance.id}' does not have an 'ebs' root device type and cannot be stopped.`);
+          }
+          if (instance.state === 'terminated' || instance.state === 'shutting-down') {
+            throw incorrectState(instance, "This instance '%s' is not in a state from which it can be stopped.");
+          }
+        },
+        change(instance) {
+          if (instance.state !== 'running' && instance.state !== 'pending') return;
+          world.startTransition(instance, 'stopping', 'stopped');
           instance.stateTransitionReason = `User initiated (${new Date(world.now()).toISOString().replace('T', ' ').slice(0, 19)} GMT)`;
-          instance.stateReason = { code: 'Client.UserInitiatedShutdown', message: 'Client.UserInitiatedShutdown: User initiated shutdown' };
-        }
-        return stateChange(instance, previous);
+          instance.stateReason = USER_SHUTDOWN;
+        },
       });
       return { StoppingInstances };
     },
@@ -404,23 +402,18 @@ export function ec2InstanceHandlers(world: SimWorld): Record<string, ApiHandler>
     /** https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_StartInstances.html */
     StartInstances(call) {
       const input = inputOf<StartInstancesCommandInput>(call);
-      if (!input.InstanceIds?.length) throw missingParameter('InstanceId');
-      const instances = requireInstances(world, call, input.InstanceIds);
-      for (const instance of instances) {
-        if (instance.state !== 'stopped' && instance.state !== 'running' && instance.state !== 'pending') {
-          throw incorrectState(instance, "The instance '%s' is not in a state from which it can be started.");
-        }
-      }
-      call.dryRunGate();
-      const StartingInstances = instances.map((instance) => {
-        const previous = instance.state;
-        if (previous === 'stopped') {
-          instance.state = 'pending';
-          instance.transition = { to: 'running', at: world.now() + world.options.instanceTransitionMs };
+      const StartingInstances = changeStates(world, call, input.InstanceIds, {
+        refuse(instance) {
+          if (instance.state !== 'stopped' && instance.state !== 'running' && instance.state !== 'pending') {
+            throw incorrectState(instance, "The instance '%s' is not in a state from which it can be started.");
+          }
+        },
+        change(instance) {
+          if (instance.state !== 'stopped') return;
+          world.startTransition(instance, 'pending', 'running');
           instance.stateTransitionReason = '';
           delete instance.stateReason;
-        }
-        return stateChange(instance, previous);
+        },
       });
       return { StartingInstances };
     },
@@ -432,25 +425,20 @@ export function ec2InstanceHandlers(world: SimWorld): Record<string, ApiHandler>
      */
     TerminateInstances(call) {
       const input = inputOf<TerminateInstancesCommandInput>(call);
-      if (!input.InstanceIds?.length) throw missingParameter('InstanceId');
-      const instances = requireInstances(world, call, input.InstanceIds);
-      for (const instance of instances) {
-        if (instance.disableApiTermination && instance.state !== 'terminated') {
-          throw ec2Error(
-            'OperationNotPermitted',
-            `The instance '${instance.id}' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.`,
-          );
-        }
-      }
-      call.dryRunGate();
-      const TerminatingInstances = instances.map((instance) => {
-        const previous = instance.state;
-        if (previous !== 'terminated' && previous !== 'shutting-down') {
-          instance.state = 'shutting-down';
-          instance.transition = { to: 'terminated', at: world.now() + world.options.instanceTransitionMs };
-          instance.stateReason = { code: 'Client.UserInitiatedShutdown', message: 'Client.UserInitiatedShutdown: User initiated shutdown' };
-        }
-        return stateChange(instance, previous);
+      const TerminatingInstances = changeStates(world, call, input.InstanceIds, {
+        refuse(instance) {
+          if (instance.disableApiTermination && instance.state !== 'terminated') {
+            throw ec2Error(
+              'OperationNotPermitted',
+              `The instance '${instance.id}' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.`,
+            );
+          }
+        },
+        change(instance) {
+          if (instance.state === 'terminated' || instance.state === 'shutting-down') return;
+          world.startTransition(instance, 'shutting-down', 'terminated');
+          instance.stateReason = USER_SHUTDOWN;
+        },
       });
       return { TerminatingInstances };
     },
@@ -531,9 +519,4 @@ export function ec2InstanceHandlers(world: SimWorld): Record<string, ApiHandler>
       return { IamInstanceProfileAssociation: associationView(association, 'associating') };
     },
   };
-}
-
-/** True for an EC2 instance id in either format (used by the builder). */
-export function isInstanceId(id: string): boolean {
-  return isWellFormedId(id, 'i');
 }

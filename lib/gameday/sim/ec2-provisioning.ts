@@ -1,8 +1,8 @@
 /**
- * EC2 APIs that *build and tear down* an environment (VPCs, subnets, RunInstances, deletions).
- * Responders never call them; the endpoint game-day backend (lib/gameday/endpoint-backend.ts)
- * does, and its tests point it at the simulator. Each handler follows the API reference page it
- * cites; what it does not model (several instances per RunInstances, launch templates, public IPs)
+ * EC2 APIs that *build and tear down* an environment (VPCs, subnets, images, RunInstances,
+ * deletions). Responders never call them; the game-day backend (lib/gameday/account-backend)
+ * prepares and cleans up every scenario with them, here as against an endpoint. Each handler
+ * follows the API reference page it cites; what it does not model (launch templates, public IPs)
  * is refused with InvalidParameterValue rather than silently ignored.
  */
 import type {
@@ -13,6 +13,7 @@ import type {
   DeleteSubnetCommandInput,
   DeleteVolumeCommandInput,
   DeleteVpcCommandInput,
+  DescribeImagesCommandInput,
   RunInstancesCommandInput,
   Tag,
 } from '@aws-sdk/client-ec2';
@@ -37,8 +38,11 @@ import { SimulatorSetupError } from './errors';
 import type { InstanceRecord } from './model';
 import type { SimWorld } from './world';
 
-/** The root device of the AMIs the simulator pretends to launch. */
+/** The root device of the AMIs the simulator pretends to launch (DescribeImages says so). */
 const AMI_ROOT_DEVICE = '/dev/xvda';
+
+/** Instances one RunInstances may launch here (EC2's own limit is the account's vCPU quota). */
+const MAX_LAUNCH = 10_000;
 
 function tagMap(tags: readonly Tag[]): TagMap | undefined {
   if (tags.length === 0) return undefined;
@@ -53,6 +57,10 @@ function asAnswer<T>(build: () => T): T {
     if (error instanceof SimulatorSetupError) throw invalidParameterValue(error.message);
     throw error;
   }
+}
+
+function enisHaveFixedAddresses(input: RunInstancesCommandInput): boolean {
+  return input.PrivateIpAddress !== undefined || (input.NetworkInterfaces ?? []).some((eni) => eni.PrivateIpAddress !== undefined);
 }
 
 function dependencyViolation(message: string) {
@@ -125,8 +133,13 @@ export function ec2ProvisioningHandlers(world: SimWorld): Record<string, ApiHand
     RunInstances(call) {
       const input = inputOf<RunInstancesCommandInput>(call);
       if (!input.ImageId) throw missingParameter('ImageId');
-      if (input.MinCount !== 1 || input.MaxCount !== 1) {
-        throw invalidParameterValue('the simulated account launches exactly one instance per RunInstances (MinCount = MaxCount = 1)');
+      const count = input.MaxCount ?? 0;
+      if (!Number.isInteger(input.MinCount) || !Number.isInteger(count) || (input.MinCount ?? 0) < 1 || count < (input.MinCount ?? 0)) {
+        throw invalidParameterValue('MinCount and MaxCount must be positive integers with MinCount <= MaxCount');
+      }
+      if (count > MAX_LAUNCH) throw ec2Error('InstanceLimitExceeded', `You have requested more instances (${count}) than your current instance limit of ${MAX_LAUNCH} allows.`);
+      if (count > 1 && enisHaveFixedAddresses(input)) {
+        throw invalidParameterValue('a private IP address can be given for one instance only (MaxCount = 1)');
       }
       const enis = [...(input.NetworkInterfaces ?? [])].sort((a, b) => (a.DeviceIndex ?? 0) - (b.DeviceIndex ?? 0));
       if (enis.length > 0 && (input.SubnetId !== undefined || (input.SecurityGroupIds?.length ?? 0) > 0)) {
@@ -203,8 +216,11 @@ export function ec2ProvisioningHandlers(world: SimWorld): Record<string, ApiHand
       const suppressesRoot = input.BlockDeviceMappings?.some((mapping) => mapping.NoDevice !== undefined && mapping.DeviceName === AMI_ROOT_DEVICE) === true;
       call.dryRunGate();
       const tags = tagMap(instanceTags);
-      const built = asAnswer(() =>
+      const reservationId = world.ids.resourceId('r');
+      const launch = () =>
         builder.addInstance({
+          reservationId,
+          ...(world.presetInstanceIds.length > 0 ? { id: world.presetInstanceIds.shift() as string } : {}),
           account: call.account,
           region: call.region,
           vpcId: subnet.vpcId,
@@ -223,14 +239,32 @@ export function ec2ProvisioningHandlers(world: SimWorld): Record<string, ApiHand
           ...(input.InstanceInitiatedShutdownBehavior !== undefined
             ? { shutdownBehavior: input.InstanceInitiatedShutdownBehavior as 'stop' | 'terminate' }
             : {}),
-        }),
-      );
-      const instance = world.instances.get(built.instanceId) as InstanceRecord;
+        });
+      const launched = asAnswer(() => Array.from({ length: count }, () => launch()));
       return {
-        ReservationId: instance.reservationId,
-        OwnerId: instance.account,
+        ReservationId: reservationId,
+        OwnerId: call.account,
         Groups: [],
-        Instances: [instanceView(world, instance)],
+        Instances: launched.map((built) => instanceView(world, world.instances.get(built.instanceId) as InstanceRecord)),
+      };
+    },
+
+    /**
+     * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeImages.html: every
+     * well-formed AMI id is an available EBS-backed image whose root device is /dev/xvda (8 GiB).
+     */
+    DescribeImages(call) {
+      const input = inputOf<DescribeImagesCommandInput>(call);
+      const ids = input.ImageIds ?? [];
+      for (const id of ids) if (!/^ami-[0-9a-z]+$/.test(id)) throw ec2Error('InvalidAMIID.Malformed', `Invalid id: "${id}" (expecting "ami-...")`);
+      return {
+        Images: ids.map((id) => ({
+          ImageId: id,
+          State: 'available',
+          RootDeviceName: AMI_ROOT_DEVICE,
+          RootDeviceType: 'ebs',
+          BlockDeviceMappings: [{ DeviceName: AMI_ROOT_DEVICE, Ebs: { VolumeSize: 8, VolumeType: 'gp3', DeleteOnTermination: true } }],
+        })),
       };
     },
 

@@ -45,27 +45,23 @@ interface Taggable {
   readonly tags: Tags;
 }
 
+/** Id prefix → the resource type and its lookup (which answers the resource's own NotFound code). */
+const TAGGABLE: Readonly<Record<string, { readonly type: string; readonly find: (world: SimWorld, call: SimCall, id: string) => { readonly tags: Taggable['tags'] } }>> = {
+  i: { type: 'instance', find: requireInstance },
+  vol: { type: 'volume', find: requireVolume },
+  snap: { type: 'snapshot', find: requireSnapshot },
+  sg: { type: 'security-group', find: requireSecurityGroup },
+  eni: { type: 'network-interface', find: requireNetworkInterface },
+  vpc: { type: 'vpc', find: requireVpc },
+  subnet: { type: 'subnet', find: requireSubnet },
+};
+
 /** Every EC2 resource a tag call can name, found by id prefix with the resource's own NotFound code. */
 function taggable(world: SimWorld, call: SimCall, id: string): Taggable {
   const prefix = id.slice(0, id.lastIndexOf('-'));
-  switch (prefix) {
-    case 'i':
-      return { id, type: 'instance', tags: requireInstance(world, call, id).tags };
-    case 'vol':
-      return { id, type: 'volume', tags: requireVolume(world, call, id).tags };
-    case 'snap':
-      return { id, type: 'snapshot', tags: requireSnapshot(world, call, id).tags };
-    case 'sg':
-      return { id, type: 'security-group', tags: requireSecurityGroup(world, call, id).tags };
-    case 'eni':
-      return { id, type: 'network-interface', tags: requireNetworkInterface(world, call, id).tags };
-    case 'vpc':
-      return { id, type: 'vpc', tags: requireVpc(world, call, id).tags };
-    case 'subnet':
-      return { id, type: 'subnet', tags: requireSubnet(world, call, id).tags };
-    default:
-      throw ec2Error('InvalidID', `The ID '${id}' is not valid`);
-  }
+  const kind = Object.hasOwn(TAGGABLE, prefix) ? TAGGABLE[prefix] : undefined;
+  if (!kind) throw ec2Error('InvalidID', `The ID '${id}' is not valid`);
+  return { id, type: kind.type, tags: kind.find(world, call, id).tags };
 }
 
 function allTaggables(world: SimWorld, call: SimCall): Taggable[] {

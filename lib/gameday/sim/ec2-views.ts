@@ -44,17 +44,24 @@ function privateDnsName(ip: string, region: string): string {
   return region === 'us-east-1' ? `${host}.ec2.internal` : `${host}.${region}.compute.internal`;
 }
 
-function instanceInterfaceView(world: SimWorld, eni: NetworkInterfaceRecord): InstanceNetworkInterface {
+/** The attachment as both views show it (DescribeNetworkInterfaces adds the instance and its owner). */
+function attachmentView(eni: NetworkInterfaceRecord) {
   const attachment = eni.attachment;
-  return {
-    Attachment: attachment && {
+  return (
+    attachment && {
       AttachTime: new Date(attachment.attachTime),
       AttachmentId: attachment.attachmentId,
       DeleteOnTermination: attachment.deleteOnTermination,
       DeviceIndex: attachment.deviceIndex,
       NetworkCardIndex: 0,
-      Status: 'attached',
-    },
+      Status: 'attached' as const,
+    }
+  );
+}
+
+function instanceInterfaceView(world: SimWorld, eni: NetworkInterfaceRecord): InstanceNetworkInterface {
+  return {
+    Attachment: attachmentView(eni),
     Description: eni.description,
     Groups: groupIdentifiers(world, eni.groupIds),
     InterfaceType: 'interface',
@@ -138,16 +145,7 @@ export function instanceView(world: SimWorld, instance: InstanceRecord): Instanc
 export function networkInterfaceView(world: SimWorld, eni: NetworkInterfaceRecord): NetworkInterface {
   const attachment = eni.attachment;
   return {
-    Attachment: attachment && {
-      AttachTime: new Date(attachment.attachTime),
-      AttachmentId: attachment.attachmentId,
-      DeleteOnTermination: attachment.deleteOnTermination,
-      DeviceIndex: attachment.deviceIndex,
-      NetworkCardIndex: 0,
-      InstanceId: attachment.instanceId,
-      InstanceOwnerId: eni.account,
-      Status: 'attached',
-    },
+    Attachment: attachment && { ...attachmentView(eni), InstanceId: attachment.instanceId, InstanceOwnerId: eni.account },
     AvailabilityZone: eni.availabilityZone,
     Description: eni.description,
     Groups: groupIdentifiers(world, eni.groupIds),

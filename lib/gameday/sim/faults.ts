@@ -74,9 +74,6 @@ export class FaultQueue {
     };
   }
 
-  clear(): void {
-    this.entries.length = 0;
-  }
 
   pending(): InjectedFault[] {
     return this.entries.filter((e) => e.remaining > 0).map((e) => ({ spec: e.spec, consumed: e.consumed, remaining: e.remaining }));

@@ -1,6 +1,8 @@
 /** The simulated AWS account of the local game day: see simulated-aws.ts. */
 export { SimulatedAws } from './simulated-aws';
-export type { AuthorizationFinding, CallRecord, SimulatedClientFactory, SimulatedClientFactoryOptions } from './simulated-aws';
+export type { CallRecord } from './simulated-aws';
+export type { SimulatedClientFactory, SimulatedClientFactoryOptions } from './clients';
+export type { AuthorizationFinding } from './policy-enforcement';
 export type { PolicyDocument, PolicyStatement } from './iam-policy';
 export type { IamCatalog } from './iam-catalog';
 export { loadIamCatalog } from './iam-catalog';
@@ -36,3 +38,7 @@ export type {
 export type { AttributeValue, BusEvent, InstanceStateName, Item, PublishedMessage, QueuedMessage } from './model';
 export { SimulatedServiceError, SimulatorSetupError, SimulatorUnsupportedApiError } from './errors';
 export { knownInstanceTypes } from './ec2-catalog';
+export { FaultQueue } from './faults';
+export { matchesAction } from './permissions';
+export { accessDenied } from './call';
+export { SERVICE_BY_CLIENT } from './wire';

@@ -1,7 +1,9 @@
 /**
- * KMS HMAC keys in the simulated account: what the record seal needs (CreateKey with KeySpec
- * HMAC_256 and KeyUsage GENERATE_VERIFY_MAC, GenerateMac, VerifyMac, DescribeKey and
- * ScheduleKeyDeletion for the endpoint backend's cleanup). Each key has its own secret, derived
+ * KMS keys in the simulated account: what the record seal needs (CreateKey with KeySpec
+ * HMAC_256 and KeyUsage GENERATE_VERIFY_MAC, GenerateMac, VerifyMac), the alert topic's
+ * symmetric key (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT: SNS uses it on the publisher's behalf, so it
+ * is only ever authorized against, never called), DescribeKey, and ScheduleKeyDeletion for the
+ * game-day backend's cleanup. Each key has its own secret, derived
  * from the simulator's seed and the key id, and the MACs are real HMAC-SHA-256: a record changed
  * after it was sealed fails VerifyMac with KMSInvalidMacException, as in KMS
  * (https://docs.aws.amazon.com/kms/latest/APIReference/API_VerifyMac.html).
@@ -19,9 +21,14 @@ import type { ApiHandler, SimCall } from './call';
 import { SimulatedServiceError } from './errors';
 import type { SimWorld } from './world';
 
-/** One simulated HMAC key. */
+export type KmsKeySpec = 'HMAC_256' | 'SYMMETRIC_DEFAULT';
+
+const USAGE: Readonly<Record<KmsKeySpec, string>> = { HMAC_256: 'GENERATE_VERIFY_MAC', SYMMETRIC_DEFAULT: 'ENCRYPT_DECRYPT' };
+
+/** One simulated key. */
 export interface KmsKeyRecord {
   readonly keyId: string;
+  readonly spec: KmsKeySpec;
   readonly arn: string;
   readonly account: string;
   readonly region: string;
@@ -39,13 +46,17 @@ function keyIdFor(seed: string, n: number): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-/** Adds an HMAC_256 key to the world; returns it. */
-export function addHmacKey(world: SimWorld, spec: { readonly account?: string; readonly region?: string; readonly description?: string } = {}): KmsKeyRecord {
+/** Adds a key (HMAC_256 unless said otherwise) to the world; returns it. */
+export function addKey(
+  world: SimWorld,
+  spec: { readonly account?: string; readonly region?: string; readonly description?: string; readonly keySpec?: KmsKeySpec } = {},
+): KmsKeyRecord {
   const account = spec.account ?? world.options.defaultAccount;
   const region = spec.region ?? world.options.defaultRegion;
   const keyId = keyIdFor(world.options.seed, world.kmsKeys.size + 1);
   const key: KmsKeyRecord = {
     keyId,
+    spec: spec.keySpec ?? 'HMAC_256',
     arn: `arn:aws:kms:${region}:${account}:key/${keyId}`,
     account,
     region,
@@ -69,8 +80,8 @@ function findKey(world: SimWorld, call: SimCall, keyId: string | undefined): Kms
 
 function macInputs(world: SimWorld, call: SimCall, input: { KeyId?: string; MacAlgorithm?: string; Message?: Uint8Array }): { key: KmsKeyRecord; message: Buffer } {
   const key = findKey(world, call, input.KeyId);
-  if (input.MacAlgorithm !== 'HMAC_SHA_256') {
-    throw new SimulatedServiceError('InvalidKeyUsageException', `${key.arn} (HMAC_256) does not support ${String(input.MacAlgorithm)}`, 400);
+  if (key.spec !== 'HMAC_256' || input.MacAlgorithm !== 'HMAC_SHA_256') {
+    throw new SimulatedServiceError('InvalidKeyUsageException', `${key.arn} (${key.spec}) does not support ${String(input.MacAlgorithm)}`, 400);
   }
   const message = Buffer.from(input.Message ?? new Uint8Array());
   if (message.length < 1 || message.length > MAX_MESSAGE) {
@@ -79,22 +90,30 @@ function macInputs(world: SimWorld, call: SimCall, input: { KeyId?: string; MacA
   return { key, message };
 }
 
+function keyMetadata(key: KmsKeyRecord) {
+  return { KeyId: key.keyId, Arn: key.arn, KeySpec: key.spec, KeyUsage: USAGE[key.spec], Enabled: key.state === 'Enabled', KeyState: key.state };
+}
+
 export function kmsHandlers(world: SimWorld): Record<string, ApiHandler> {
   return {
     CreateKey(call) {
       const input = inputOf<CreateKeyCommandInput>(call);
-      if (input.KeySpec !== 'HMAC_256' || input.KeyUsage !== 'GENERATE_VERIFY_MAC') {
-        throw new SimulatedServiceError('UnsupportedOperationException', 'The simulated KMS creates HMAC_256 GENERATE_VERIFY_MAC keys only', 400);
+      const keySpec = (input.KeySpec ?? 'SYMMETRIC_DEFAULT') as KmsKeySpec;
+      if (USAGE[keySpec] === undefined || (input.KeyUsage ?? USAGE[keySpec]) !== USAGE[keySpec]) {
+        throw new SimulatedServiceError(
+          'UnsupportedOperationException',
+          'The simulated KMS creates HMAC_256 GENERATE_VERIFY_MAC and SYMMETRIC_DEFAULT ENCRYPT_DECRYPT keys only',
+          400,
+        );
       }
-      const key = addHmacKey(world, { account: call.account, region: call.region, description: input.Description ?? '' });
-      return { KeyMetadata: { KeyId: key.keyId, Arn: key.arn, KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC', Enabled: true, KeyState: key.state } };
+      return { KeyMetadata: keyMetadata(addKey(world, { account: call.account, region: call.region, description: input.Description ?? '', keySpec })) };
     },
     DescribeKey(call) {
       const input = inputOf<DescribeKeyCommandInput>(call);
       const arn = input.KeyId?.startsWith('arn:') ? input.KeyId : `arn:aws:kms:${call.region}:${call.account}:key/${input.KeyId ?? ''}`;
       const key = world.kmsKeys.get(arn);
       if (!key) throw new SimulatedServiceError('NotFoundException', `Key '${arn}' does not exist`, 400);
-      return { KeyMetadata: { KeyId: key.keyId, Arn: key.arn, KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC', Enabled: key.state === 'Enabled', KeyState: key.state } };
+      return { KeyMetadata: keyMetadata(key) };
     },
     GenerateMac(call) {
       const input = inputOf<GenerateMacCommandInput>(call);

@@ -1,7 +1,7 @@
 /**
  * Who may call what. A deliberately small model of IAM: per principal (role ARN), per account or
- * for everyone, a deny list and an optional allow-only list of IAM actions (`ec2:Describe*` style
- * wildcards, case-insensitive like IAM action names). Enough to rehearse "the member role lacks
+ * for everyone, a deny list of IAM actions (`ec2:Describe*` style wildcards, case-insensitive like
+ * IAM action names). Enough to rehearse "the member role lacks
  * ec2:ModifyInstanceAttribute" without writing policies.
  */
 import type { CallerIdentity } from './model';
@@ -17,7 +17,6 @@ export interface PermissionScope {
 
 interface Rules {
   deny: string[];
-  allowOnly?: string[];
 }
 
 function actionPattern(pattern: string): RegExp {
@@ -54,18 +53,6 @@ export class PermissionTable {
     this.rules(scope).deny.push(...actions);
   }
 
-  /** Removes earlier denies of exactly these action patterns. */
-  undeny(actions: readonly string[], scope?: PermissionScope): void {
-    const rules = this.rules(scope);
-    rules.deny = rules.deny.filter((existing) => !actions.some((a) => a.toLowerCase() === existing.toLowerCase()));
-  }
-
-  allowOnly(actions: readonly string[] | undefined, scope?: PermissionScope): void {
-    const rules = this.rules(scope);
-    if (actions === undefined) delete rules.allowOnly;
-    else rules.allowOnly = [...actions];
-  }
-
   /** Undefined when allowed; otherwise the reason, for the AccessDenied message. */
   denialReason(caller: CallerIdentity, action: string): string | undefined {
     const scopes = [caller.principalArn, `account:${caller.account}`, EVERYONE];
@@ -75,19 +62,7 @@ export class PermissionTable {
       if (rules.deny.some((p) => matchesAction(p, action))) {
         return `with an explicit deny in an identity-based policy`;
       }
-      if (rules.allowOnly && !rules.allowOnly.some((p) => matchesAction(p, action))) {
-        return `because no identity-based policy allows the ${action} action`;
-      }
     }
     return undefined;
-  }
-
-  /** A copy of the table for the state digest. */
-  describe(): Record<string, { deny: string[]; allowOnly?: string[] }> {
-    const out: Record<string, { deny: string[]; allowOnly?: string[] }> = {};
-    for (const [scope, rules] of this.byScope) {
-      out[scope] = { deny: [...rules.deny], ...(rules.allowOnly ? { allowOnly: [...rules.allowOnly] } : {}) };
-    }
-    return out;
   }
 }

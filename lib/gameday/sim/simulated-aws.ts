@@ -4,27 +4,23 @@
  * EventBridge's, Step Functions') real behaviours and error codes. Responders get their clients
  * from `clientFactory()` and cannot tell it from AWS: there is no branch for it in their code.
  *
- * Usage, in a game day:
+ * A game day's backend (lib/gameday/account-backend) creates the scenario's environment through
+ * SDK calls (CreateVpc, RunInstances…) as in any account, and uses this class's own surface only
+ * for what has no AWS API: injected faults, denied actions, the deployed IAM policies, the clock.
+ * Split by concern: clients.ts (the SDK clients), policy-enforcement.ts (IAM), the handlers per
+ * service, inspection.ts (state as plain data).
+ *
  *   const sim = new SimulatedAws({ seed: 'multi-eni' });
- *   const vpc = sim.addVpc();
- *   const web = sim.addSecurityGroup({ vpcId: vpc.id, name: 'web' });
- *   const box = sim.addInstance({ vpcId: vpc.id, enis: [{ groupIds: [web] }, { groupIds: [web] }] });
  *   const clients = sim.clientFactory();            // a lib/aws/clients ClientFactory
+ *   const ec2 = await clients.ec2({ account, region });
+ *   await ec2.send(new RunInstancesCommand({ ... }));
  *   sim.injectFault({ api: 'ec2:ModifyNetworkInterfaceAttribute', error: 'RequestLimitExceeded', times: 2 });
  *   ... run the pipeline with `clients` ...
- *   sim.instance(box.instanceId), sim.calls(), sim.stateDigest()
+ *   sim.instance(instanceId), sim.calls(), sim.stateDigest()
+ *
+ * The add* methods seed state directly (the simulator's own unit tests use them to set up a
+ * precise starting point, ids included).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { IAMClient } from '@aws-sdk/client-iam';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import type { AwsTarget, ClientFactory } from '../../aws/clients';
-import { MemberRoleUnavailableError } from '../../contracts/responder-errors';
 import { EnvironmentBuilder } from './builder';
 import type {
   BuiltInstance,
@@ -38,9 +34,7 @@ import type {
   TopicSpec,
   VpcSpec,
 } from './builder';
-import { requestContexts } from './authorization';
 import type { IamCatalog } from './iam-catalog';
-import { evaluatePolicies, evaluateResourcePolicy } from './iam-policy';
 import type { PolicyDocument } from './iam-policy';
 import { accessDenied, dryRunOperation } from './call';
 import type { ApiHandler, ServiceName, SimCall } from './call';
@@ -53,7 +47,7 @@ import { SimulatedServiceError, SimulatorSetupError, SimulatorUnsupportedApiErro
 import { FaultQueue } from './faults';
 import type { FaultSpec, InjectedFault } from './faults';
 import { iamHandlers } from './iam';
-import { addHmacKey, kmsHandlers } from './kms';
+import { addKey, kmsHandlers } from './kms';
 import { dynamodbProvisioningHandlers, iamProvisioningHandlers, messagingProvisioningHandlers } from './account-provisioning';
 import { ec2ProvisioningHandlers } from './ec2-provisioning';
 import {
@@ -69,30 +63,17 @@ import type { InstanceState, InterfaceState, SecurityGroupState, SnapshotState, 
 import { ensureDefaultBus, eventBridgeHandlers, sfnHandlers, snsHandlers, sqsHandlers } from './messaging';
 import type { EventListener, TaskTokenHandler } from './messaging';
 import type { BusEvent, CallerIdentity, Item, PublishedMessage, QueuedMessage } from './model';
+import { simulatedClientFactory } from './clients';
+import type { Session, SimulatedClientFactory, SimulatedClientFactoryOptions } from './clients';
 import { PermissionTable } from './permissions';
+import { PolicyEnforcement } from './policy-enforcement';
+import type { AuthorizationFinding } from './policy-enforcement';
 import type { PermissionScope } from './permissions';
 import { stsHandlers } from './sts';
 import { SERVICE_BY_CLIENT, simulatedRetryStrategy, wireClient } from './wire';
 import type { WirableClient, WireMode, WireRequest } from './wire';
 import { SimWorld } from './world';
 import type { SimulatedAwsOptions } from './world';
-
-/** Something the simulated account could not rehearse faithfully for one call (reported, never silent). */
-export interface AuthorizationFinding {
-  readonly kind: 'unevaluated-condition';
-  /** The role whose policy holds the condition. */
-  readonly principal: string;
-  /** The IAM action authorized (the API, or a dependent action such as ec2:CreateTags). */
-  readonly action: string;
-  readonly resource: string;
-  /** The condition key AWS would supply but the simulated account cannot compute. */
-  readonly key: string;
-}
-
-/** Identity policies the simulated account enforces for one role. */
-export interface EnforcedPolicies {
-  readonly documents: readonly PolicyDocument[];
-}
 
 /** One API call as the game-day timeline shows it (every SDK attempt is one record). */
 export interface CallRecord {
@@ -118,66 +99,6 @@ export interface CallRecord {
   readonly attempt: number;
   readonly requestId: string;
 }
-
-export interface SimulatedClientFactoryOptions {
-  /** The role the responders run as (default `arn:aws:iam::<defaultAccount>:role/firebreak-responder`). */
-  readonly principal?: string;
-  /** Region of the security-account services: SNS, Step Functions, DynamoDB, SQS, EventBridge (default the sim's). */
-  readonly homeRegion?: string;
-  /**
-   * When set, another account is reached as the deployed stack reaches it: sts:AssumeRole into
-   * `arn:aws:iam::<account>:role/<memberRoleName>` (cached until it expires); a refusal surfaces as
-   * MemberRoleUnavailableError. When unset, every account is reached directly as the same role name.
-   */
-  readonly memberRoleName?: string;
-  readonly externalId?: string;
-  /** RoleSessionName for the member role (default `firebreak-responder`). */
-  readonly roleSessionName?: string;
-  /**
-   * `simulated` (default): the SDK's standard retry decisions (3 attempts, throttling and
-   * transient errors only) with the backoff taken on the simulated clock; `sdk`: the SDK's own
-   * strategy with its real, random sleeps.
-   */
-  readonly retry?: 'simulated' | 'sdk';
-  readonly maxAttempts?: number;
-  /** `fast` (default): successful first attempts skip the SDK's serialization and signing; `full`: every call takes the whole pipeline. */
-  readonly wire?: WireMode;
-}
-
-/** The ClientFactory of lib/aws/clients.ts, answered by the simulated account, plus the other clients a game day needs. */
-export interface SimulatedClientFactory extends ClientFactory {
-  readonly principal: string;
-  sts(target?: AwsTarget): Promise<STSClient>;
-  sqs(): SQSClient;
-  eventBridge(): EventBridgeClient;
-  /** KMS in the security account (the record key). */
-  kms(): KMSClient;
-}
-
-type ClientKind = 'ec2' | 'iam' | 'sns' | 'sfn' | 'dynamodb' | 'sts' | 'sqs' | 'events' | 'kms';
-
-const CLIENT_CLASSES = {
-  ec2: EC2Client,
-  iam: IAMClient,
-  sns: SNSClient,
-  sfn: SFNClient,
-  dynamodb: DynamoDBClient,
-  sts: STSClient,
-  sqs: SQSClient,
-  events: EventBridgeClient,
-  kms: KMSClient,
-} as const;
-
-type ClientOf<K extends ClientKind> = InstanceType<(typeof CLIENT_CLASSES)[K]>;
-
-interface Session {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken: string;
-  readonly expiresAt?: number;
-}
-
-const DEFAULT_RESPONDER_ROLE = 'firebreak-responder';
 
 /** The simulated AWS account (see the module comment). */
 
@@ -209,15 +130,13 @@ export class SimulatedAws {
   private readonly eventListeners: EventListener[] = [];
   private taskTokenHandler: TaskTokenHandler | undefined;
   private readonly baseSessions = new Map<string, Session>();
-  private readonly identityPolicies = new Map<string, EnforcedPolicies>();
-  private readonly resourcePolicies = new Map<string, { readonly document: PolicyDocument; readonly authoritative: boolean }>();
-  private readonly findings: AuthorizationFinding[] = [];
-  private readonly findingKeys = new Set<string>();
-  private catalog: IamCatalog | undefined;
-  private organizationId: string | undefined;
+  private readonly policies: PolicyEnforcement;
+  private readonly operators = new Set<string>();
+  private readonly callListeners: ((record: CallRecord) => void)[] = [];
 
   constructor(options: SimulatedAwsOptions = {}) {
     this.world = new SimWorld(options);
+    this.policies = new PolicyEnforcement(this.world);
     this.builder = new EnvironmentBuilder(this.world);
     const world = this.world;
     const register = (service: ServiceName, handlers: Record<string, ApiHandler>) => {
@@ -301,7 +220,7 @@ export class SimulatedAws {
 
   /** Adds a KMS HMAC_256 key (GENERATE_VERIFY_MAC, a secret of its own); returns its ARN. */
   addHmacKey(spec: { readonly account?: string; readonly region?: string; readonly description?: string } = {}): string {
-    return addHmacKey(this.world, spec).arn;
+    return addKey(this.world, spec).arn;
   }
 
   /** Adds an SNS topic (with its KMS key when encrypted); returns its ARN. */
@@ -312,11 +231,6 @@ export class SimulatedAws {
   /** Adds an SQS queue; returns its URL. */
   addQueue(spec: NamedResourceSpec): string {
     return this.builder.addQueue(spec);
-  }
-
-  /** Adds a custom event bus; returns its ARN (the default bus always exists). */
-  addEventBus(spec: NamedResourceSpec): string {
-    return this.builder.addEventBus(spec);
   }
 
   /** Adds a DynamoDB table; returns its ARN. */
@@ -334,8 +248,7 @@ export class SimulatedAws {
     if (!instance) throw new SimulatorSetupError(`no instance ${instanceId}`);
     if (instance.state !== 'running') throw new SimulatorSetupError(`instance ${instanceId} is ${instance.state}, not running`);
     const terminate = instance.shutdownBehavior === 'terminate';
-    instance.state = terminate ? 'shutting-down' : 'stopping';
-    instance.transition = { to: terminate ? 'terminated' : 'stopped', at: this.world.now() + this.world.options.instanceTransitionMs };
+    this.world.startTransition(instance, terminate ? 'shutting-down' : 'stopping', terminate ? 'terminated' : 'stopped');
     instance.stateReason = { code: 'Client.InstanceInitiatedShutdown', message: 'Client.InstanceInitiatedShutdown: Instance initiated shutdown' };
     this.world.settle();
   }
@@ -374,14 +287,27 @@ export class SimulatedAws {
     this.permissions.deny(actions, scope);
   }
 
-  /** Lifts earlier `denyActions` of exactly these actions. */
-  allowActions(actions: readonly string[], scope?: PermissionScope): void {
-    this.permissions.undeny(actions, scope);
+  /**
+   * Makes a principal the rehearsal's operator (the game-day backend preparing, inspecting and
+   * cleaning up the account): its calls are answered and logged like any other, but injected
+   * faults and `denyActions` never apply to them, as the rehearsed failures are the responders'.
+   */
+  addOperator(principalArn: string): void {
+    this.operators.add(principalArn);
   }
 
-  /** Allows only these actions (anything else is denied); `undefined` lifts the restriction. */
-  restrictActions(actions: readonly string[] | undefined, scope?: PermissionScope): void {
-    this.permissions.allowOnly(actions, scope);
+  /** Calls `listener` with every call record as it is logged; returns the unsubscribe function. */
+  onCall(listener: (record: CallRecord) => void): () => void {
+    this.callListeners.push(listener);
+    return () => {
+      const index = this.callListeners.indexOf(listener);
+      if (index >= 0) this.callListeners.splice(index, 1);
+    };
+  }
+
+  /** The next instances RunInstances launches get these ids, in order (a scenario's fixed ids). */
+  presetInstanceIds(ids: readonly string[]): void {
+    this.world.presetInstanceIds.push(...ids);
   }
 
   /**
@@ -391,8 +317,7 @@ export class SimulatedAws {
    * condition keys. Roles without policies keep the permissive default (plus `denyActions`).
    */
   enforceIdentityPolicies(principalArn: string, documents: readonly PolicyDocument[], catalog: IamCatalog): void {
-    this.catalog = catalog;
-    this.identityPolicies.set(principalArn, { documents: [...documents] });
+    this.policies.enforceIdentityPolicies(principalArn, documents, catalog);
   }
 
   /**
@@ -402,17 +327,17 @@ export class SimulatedAws {
    * policies add to identity policies in the same account. An explicit Deny in either wins.
    */
   enforceResourcePolicy(resourceArn: string, document: PolicyDocument, authoritative: boolean): void {
-    this.resourcePolicies.set(resourceArn, { document, authoritative });
+    this.policies.enforceResourcePolicy(resourceArn, document, authoritative);
   }
 
   /** The organization every simulated account belongs to (`aws:ResourceOrgID`, `aws:PrincipalOrgID`). */
   setOrganization(organizationId: string | undefined): void {
-    this.organizationId = organizationId;
+    this.policies.setOrganization(organizationId);
   }
 
   /** Conditions the simulated account could not evaluate, one per principal, action and key. */
   authorizationFindings(): readonly AuthorizationFinding[] {
-    return this.findings;
+    return this.policies.findings();
   }
 
   /**
@@ -426,54 +351,11 @@ export class SimulatedAws {
     const caller: CallerIdentity = { account, principalArn, sessionArn: `arn:aws:sts::${account}:assumed-role/${name}/firebreak-gameday`, userId: `AROA${name}:firebreak-gameday` };
     const region = resourceArn.split(':')[3] || this.defaultRegion;
     try {
-      this.evaluateIdentityPolicies(service, { service, action: iamAction.split(':')[1] ?? '', api: iamAction, input, caller, account, region, dryRun: false }, iamAction, resourceArn);
+      this.policies.evaluate(service, { service, action: iamAction.split(':')[1] ?? '', api: iamAction, input, caller, account, region, dryRun: false }, iamAction, resourceArn);
       return undefined;
     } catch (error) {
       if (error instanceof SimulatedServiceError) return error.message;
       throw error;
-    }
-  }
-
-  private evaluateIdentityPolicies(service: ServiceName, call: Omit<SimCall, 'authorize' | 'dryRunGate'>, iamAction: string, resourceHint: string | undefined): void {
-    const policies = this.identityPolicies.get(call.caller.principalArn);
-    const catalog = this.catalog;
-    if (!policies || !catalog) return;
-    const contexts = requestContexts(iamAction, call, this.world, catalog, { now: this.world.now(), ...(this.organizationId !== undefined ? { organizationId: this.organizationId } : {}) }, resourceHint);
-    for (const { context } of contexts) {
-      const identity = evaluatePolicies(policies.documents, context);
-      const resourcePolicy = this.resourcePolicies.get(context.resource);
-      const onResource = resourcePolicy ? evaluateResourcePolicy(resourcePolicy.document, context, { arn: call.caller.principalArn, account: call.caller.account }) : undefined;
-      let result = identity;
-      if (resourcePolicy && onResource) {
-        const allowed = resourcePolicy.authoritative
-          ? onResource.direct || (onResource.delegated && identity.decision === 'allow')
-          : identity.decision === 'allow' || onResource.direct;
-        const explicit = identity.decision === 'explicit-deny' || onResource.deny;
-        result = {
-          decision: explicit ? 'explicit-deny' : allowed ? 'allow' : 'implicit-deny',
-          ...((explicit && identity.decision !== 'explicit-deny') || (allowed && identity.decision !== 'allow') ? (onResource.statement !== undefined ? { statement: onResource.statement } : {}) : identity.statement !== undefined ? { statement: identity.statement } : {}),
-          unevaluated: [...identity.unevaluated, ...onResource.unevaluated],
-        };
-      }
-      for (const key of result.unevaluated) {
-        const id = `${call.caller.principalArn}|${context.action}|${key}`;
-        if (this.findingKeys.has(id)) continue;
-        this.findingKeys.add(id);
-        this.findings.push({ kind: 'unevaluated-condition', principal: call.caller.principalArn, action: context.action, resource: context.resource, key });
-      }
-      if (result.decision === 'allow') continue;
-      const reason =
-        result.decision === 'explicit-deny'
-          ? `with an explicit deny in ${identity.decision === 'explicit-deny' ? 'an identity-based' : 'a resource-based'} policy (${result.statement ?? 'a statement'})`
-          : resourcePolicy?.authoritative
-            ? `because no resource-based policy allows the ${context.action} action`
-            : `because no identity-based policy allows the ${context.action} action`;
-      throw accessDenied(service, call.caller, context.action, reason, context.resource, {
-        allowed: false,
-        explicitDeny: result.decision === 'explicit-deny',
-        ...(result.statement !== undefined ? { matchedStatement: result.statement } : {}),
-        context: { principal: call.caller.principalArn, action: context.action, resource: context.resource },
-      });
     }
   }
 
@@ -482,10 +364,6 @@ export class SimulatedAws {
   /** Answers the next `times` attempts of an API with an error (consumed in injection order). */
   injectFault(spec: FaultSpec): InjectedFault {
     return this.faults.inject(spec);
-  }
-
-  clearFaults(): void {
-    this.faults.clear();
   }
 
   pendingFaults(): InjectedFault[] {
@@ -532,128 +410,23 @@ export class SimulatedAws {
     );
   }
 
-  /** A new real SDK client of `kind`, signed as `principal`, in `region`, wired to the simulator. */
-  client<K extends ClientKind>(
-    kind: K,
-    options: {
-      readonly principal?: string;
-      readonly region?: string;
-      readonly retry?: 'simulated' | 'sdk';
-      readonly maxAttempts?: number;
-      readonly wire?: WireMode;
-    } = {},
-  ): ClientOf<K> {
-    const principal = options.principal ?? `arn:aws:iam::${this.defaultAccount}:role/${DEFAULT_RESPONDER_ROLE}`;
-    return this.clientWith(kind, this.credentialsFor(principal), options.region ?? this.defaultRegion, {
-      retry: options.retry ?? 'simulated',
-      maxAttempts: options.maxAttempts ?? 3,
-      wire: options.wire ?? 'fast',
-    });
-  }
-
-  private clientWith<K extends ClientKind>(
-    kind: K,
-    session: { accessKeyId: string; secretAccessKey: string; sessionToken: string },
-    region: string,
-    { retry, maxAttempts, wire }: { retry: 'simulated' | 'sdk'; maxAttempts: number; wire: WireMode },
-  ): ClientOf<K> {
-    const Client = CLIENT_CLASSES[kind];
-    const credentials = { accessKeyId: session.accessKeyId, secretAccessKey: session.secretAccessKey, sessionToken: session.sessionToken };
-    const config = {
-      region,
-      credentials,
-      maxAttempts,
-      ...(retry === 'simulated' ? { retryStrategy: simulatedRetryStrategy(this.world.clock, maxAttempts) } : {}),
-    };
-    const client = new Client(config) as ClientOf<K>;
-    return this.attach(client as unknown as WirableClient, { wire }) as unknown as ClientOf<K>;
-  }
-
   /**
    * The ClientFactory responders take (lib/aws/clients.ts), backed by the simulator, plus STS,
    * SQS and EventBridge clients. Clients are cached per account and region.
    */
   clientFactory(options: SimulatedClientFactoryOptions = {}): SimulatedClientFactory {
-    const principal = options.principal ?? `arn:aws:iam::${this.defaultAccount}:role/${DEFAULT_RESPONDER_ROLE}`;
-    const home = this.builder.roleForArn(principal);
-    const homeRegion = options.homeRegion ?? this.defaultRegion;
-    const transport = { retry: options.retry ?? 'simulated', maxAttempts: options.maxAttempts ?? 3, wire: options.wire ?? 'fast' } as const;
-    const clients = new Map<string, object>();
-    const memberSessions = new Map<string, Session>();
-    const homeSession = () => this.credentialsFor(principal);
-
-    const cached = <K extends ClientKind>(kind: K, session: Session, region: string, key: string): ClientOf<K> => {
-      let client = clients.get(key) as ClientOf<K> | undefined;
-      if (!client) {
-        client = this.clientWith(kind, session, region, transport);
-        clients.set(key, client);
-      }
-      return client;
-    };
-
-    const sessionFor = async (account: string): Promise<{ session: Session; key: string }> => {
-      if (account === home.account) return { session: homeSession(), key: 'home' };
-      if (options.memberRoleName === undefined) {
-        return { session: this.credentialsFor(`arn:aws:iam::${account}:role${home.path}${home.name}`), key: `direct:${account}` };
-      }
-      const known = memberSessions.get(account);
-      if (known && (known.expiresAt === undefined || known.expiresAt > this.world.now() + 60_000)) {
-        return { session: known, key: `member:${account}:${known.accessKeyId}` };
-      }
-      const roleArn = `arn:aws:iam::${account}:role/${options.memberRoleName}`;
-      const sts = cached('sts', homeSession(), homeRegion, `sts:home:${homeRegion}`);
-      try {
-        const answer = await sts.send(
-          new AssumeRoleCommand({
-            RoleArn: roleArn,
-            RoleSessionName: options.roleSessionName ?? 'firebreak-responder',
-            ...(options.externalId !== undefined ? { ExternalId: options.externalId } : {}),
-          }),
-        );
-        const credentials = answer.Credentials;
-        if (!credentials?.AccessKeyId || !credentials.SecretAccessKey || !credentials.SessionToken) {
-          throw new Error('AssumeRole answered without credentials');
-        }
-        const session: Session = {
-          accessKeyId: credentials.AccessKeyId,
-          secretAccessKey: credentials.SecretAccessKey,
-          sessionToken: credentials.SessionToken,
-          ...(credentials.Expiration ? { expiresAt: credentials.Expiration.getTime() } : {}),
-        };
-        memberSessions.set(account, session);
-        return { session, key: `member:${account}:${session.accessKeyId}` };
-      } catch (error) {
-        throw new MemberRoleUnavailableError(
-          `cannot act in account ${account}: sts:AssumeRole into ${roleArn} failed (${error instanceof Error ? error.name : String(error)})`,
-          account,
-          options.memberRoleName,
-          { cause: error },
-        );
-      }
-    };
-
-    return {
-      principal,
-      ec2: async (target) => {
-        const { session, key } = await sessionFor(target.account);
-        return cached('ec2', session, target.region, `ec2:${key}:${target.region}`);
+    return simulatedClientFactory(
+      {
+        defaultAccount: this.defaultAccount,
+        defaultRegion: this.defaultRegion,
+        now: () => this.now(),
+        roleForArn: (principalArn) => this.builder.roleForArn(principalArn),
+        credentialsFor: (principalArn) => this.credentialsFor(principalArn),
+        attach: (client, attachOptions) => this.attach(client, attachOptions),
+        retryStrategy: (maxAttempts) => simulatedRetryStrategy(this.world.clock, maxAttempts),
       },
-      iam: async (target) => {
-        const { session, key } = await sessionFor(target.account);
-        return cached('iam', session, homeRegion, `iam:${key}`);
-      },
-      sts: async (target) => {
-        if (!target) return cached('sts', homeSession(), homeRegion, `sts:home:${homeRegion}`);
-        const { session, key } = await sessionFor(target.account);
-        return cached('sts', session, target.region, `sts:${key}:${target.region}`);
-      },
-      sns: () => cached('sns', homeSession(), homeRegion, 'sns'),
-      kms: () => cached('kms', homeSession(), homeRegion, 'kms'),
-      sfn: () => cached('sfn', homeSession(), homeRegion, 'sfn'),
-      dynamodb: () => cached('dynamodb', homeSession(), homeRegion, 'dynamodb'),
-      sqs: () => cached('sqs', homeSession(), homeRegion, 'sqs'),
-      eventBridge: () => cached('events', homeSession(), homeRegion, 'events'),
-    };
+      options,
+    );
   }
 
   // ---- dispatch --------------------------------------------------------------------------------
@@ -686,13 +459,14 @@ export class SimulatedAws {
       if (!handler) throw new SimulatorUnsupportedApiError(api, request.commandName);
       if (!identity) throw unrecognizedCredentials(service);
       if (issued.expiresAt !== undefined && issued.expiresAt <= this.world.now()) throw expiredCredentials(service);
-      const fault = this.faults.take(api, account, request.region, request.input);
+      const operator = this.operators.has(identity.principalArn);
+      const fault = operator ? undefined : this.faults.take(api, account, request.region, request.input);
       if (fault) {
         injected = true;
         throw fault;
       }
       const permissions = this.permissions;
-      const evaluate = (iamAction: string, resource: string | undefined) => this.evaluateIdentityPolicies(service, facts, iamAction, resource);
+      const evaluate = (iamAction: string, resource: string | undefined) => this.policies.evaluate(service, facts, iamAction, resource);
       const facts = { service, action, api, input: request.input, caller: identity, account, region: request.region, dryRun };
       const call: SimCall = {
         service,
@@ -704,7 +478,7 @@ export class SimulatedAws {
         region: request.region,
         dryRun,
         authorize(iamAction: string, resource?: string) {
-          const reason = permissions.denialReason(identity, iamAction);
+          const reason = operator ? undefined : permissions.denialReason(identity, iamAction);
           if (reason !== undefined) throw accessDenied(service, identity, iamAction, reason, resource);
           evaluate(iamAction, resource);
         },
@@ -715,14 +489,19 @@ export class SimulatedAws {
       // "No permissions are required to perform this operation" (sts:GetCallerIdentity).
       if (api !== 'sts:GetCallerIdentity') call.authorize(api, typeof request.input.RoleArn === 'string' ? request.input.RoleArn : undefined);
       const output = handler(call);
-      this.callLog.push({ ...base, outcome: 'ok', injected });
+      this.log({ ...base, outcome: 'ok', injected });
       return cloneData(output);
     } catch (error) {
       const code = error instanceof SimulatedServiceError ? error.code : error instanceof Error ? error.name : 'Error';
       const message = error instanceof Error ? error.message : String(error);
-      this.callLog.push({ ...base, outcome: 'error', errorCode: code, errorMessage: message, injected });
+      this.log({ ...base, outcome: 'error', errorCode: code, errorMessage: message, injected });
       throw error;
     }
+  }
+
+  private log(record: CallRecord): void {
+    this.callLog.push(record);
+    for (const listener of this.callListeners) listener(record);
   }
 
   // ---- inspection ------------------------------------------------------------------------------
@@ -771,12 +550,6 @@ export class SimulatedAws {
   /** Every snapshot, oldest first. */
   snapshots(): SnapshotState[] {
     return snapshotStates(this.world);
-  }
-
-  /** A role's inline policies (name → JSON document). */
-  roleInlinePolicies(roleArn: string): Readonly<Record<string, string>> | undefined {
-    const role = this.world.roles.get(roleArn);
-    return role ? Object.fromEntries(role.inlinePolicies) : undefined;
   }
 
   /** Messages published to one topic (or all topics). */
@@ -829,10 +602,6 @@ export class SimulatedAws {
     return JSON.stringify(this.state());
   }
 
-  /** The permission table, for reports. */
-  describePermissions(): Record<string, { deny: string[]; allowOnly?: string[] }> {
-    return this.permissions.describe();
-  }
 }
 
 function unrecognizedCredentials(service: ServiceName): SimulatedServiceError {

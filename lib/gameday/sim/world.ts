@@ -6,6 +6,7 @@
 import { SimClock } from './clock';
 import { IdSource } from './ids';
 import type {
+  InstanceStateName,
   CallerIdentity,
   EventBusRecord,
   InstanceProfileRecord,
@@ -94,6 +95,10 @@ export class SimWorld {
   readonly credentials = new Map<string, IssuedCredentials>();
   /** KMS HMAC keys, by ARN. */
   readonly kmsKeys = new Map<string, KmsKeyRecord>();
+  /** Ids the next RunInstances give their instances, first come first served (SimulatedAws.presetInstanceIds). */
+  readonly presetInstanceIds: string[] = [];
+  private readonly unsettled = new Set<InstanceRecord>();
+  private readonly attachments = new Map<string, { enis: string[]; volumes: string[] }>();
 
   constructor(options: SimulatedAwsOptions = {}) {
     this.options = {
@@ -114,9 +119,9 @@ export class SimWorld {
 
   /** Applies every time-driven transition due at the current simulated time. */
   settle(): void {
+    if (this.unsettled.size === 0) return;
     const now = this.now();
-    // Runs before every call: iterate the map itself (deleting the current entry is safe), no copy.
-    for (const instance of this.instances.values()) {
+    for (const instance of this.unsettled) {
       if (instance.transition && instance.transition.at <= now) {
         const { to, at } = instance.transition;
         delete instance.transition;
@@ -124,9 +129,29 @@ export class SimWorld {
         if (to === 'terminated') this.releaseTerminatedInstance(instance, at);
       }
       if (instance.state === 'terminated' && instance.terminatedAt !== undefined) {
-        if (instance.terminatedAt + this.options.terminatedVisibleMs <= now) this.instances.delete(instance.id);
+        if (instance.terminatedAt + this.options.terminatedVisibleMs <= now) {
+          this.instances.delete(instance.id);
+          this.unsettled.delete(instance);
+        }
+      } else if (!instance.transition) {
+        this.unsettled.delete(instance);
       }
     }
+  }
+
+  /**
+   * Notes an instance whose state moves with the clock (a transition under way, or terminated and
+   * still visible): settle() looks at these only, not at every instance of the account.
+   */
+  watch(instance: InstanceRecord): void {
+    this.unsettled.add(instance);
+  }
+
+  /** Puts an instance in a transitional state that ends in `to` once instanceTransitionMs have passed. */
+  startTransition(instance: InstanceRecord, state: InstanceStateName, to: InstanceStateName): void {
+    instance.state = state;
+    instance.transition = { to, at: this.now() + this.options.instanceTransitionMs };
+    this.watch(instance);
   }
 
   /**
@@ -137,18 +162,17 @@ export class SimWorld {
    */
   releaseTerminatedInstance(instance: InstanceRecord, at: number): void {
     instance.terminatedAt = at;
-    for (const volume of [...this.volumes.values()]) {
-      if (volume.attachment?.instanceId !== instance.id) continue;
-      if (volume.attachment.deleteOnTermination) {
+    this.watch(instance);
+    for (const volume of this.volumesOf(instance.id)) {
+      if (volume.attachment?.deleteOnTermination) {
         this.volumes.delete(volume.id);
       } else {
         delete volume.attachment;
         volume.state = 'available';
       }
     }
-    for (const eni of [...this.networkInterfaces.values()]) {
-      if (eni.attachment?.instanceId !== instance.id) continue;
-      if (eni.attachment.deleteOnTermination) this.networkInterfaces.delete(eni.id);
+    for (const eni of this.interfacesOf(instance.id)) {
+      if (eni.attachment?.deleteOnTermination) this.networkInterfaces.delete(eni.id);
       else delete eni.attachment;
     }
     for (const association of [...this.associations.values()]) {
@@ -158,18 +182,42 @@ export class SimWorld {
 
   /** The network interfaces attached to an instance, primary (device index 0) first. */
   interfacesOf(instanceId: string): NetworkInterfaceRecord[] {
-    const attached: NetworkInterfaceRecord[] = [];
-    for (const eni of this.networkInterfaces.values()) if (eni.attachment?.instanceId === instanceId) attached.push(eni);
-    return attached.sort((a, b) => (a.attachment?.deviceIndex ?? 0) - (b.attachment?.deviceIndex ?? 0));
+    return this.attachedTo(instanceId)
+      .enis.flatMap((id) => {
+        const eni = this.networkInterfaces.get(id);
+        return eni?.attachment?.instanceId === instanceId ? [eni] : [];
+      })
+      .sort((a, b) => (a.attachment?.deviceIndex ?? 0) - (b.attachment?.deviceIndex ?? 0));
+  }
+
+  /**
+   * Notes that an interface or a volume was created attached to an instance (attachments are made
+   * at launch only), so that an instance's view does not scan every interface and volume of the
+   * account: the lists stay short, and a detached or deleted one is skipped when read.
+   */
+  noteAttached(kind: 'enis' | 'volumes', instanceId: string, id: string): void {
+    this.attachedTo(instanceId)[kind].push(id);
+  }
+
+  private attachedTo(instanceId: string): { enis: string[]; volumes: string[] } {
+    let attached = this.attachments.get(instanceId);
+    if (!attached) {
+      attached = { enis: [], volumes: [] };
+      this.attachments.set(instanceId, attached);
+    }
+    return attached;
   }
 
   /** The EBS volumes attached to an instance: the root device first, then by device name. */
   volumesOf(instanceId: string): VolumeRecord[] {
     const root = this.instances.get(instanceId)?.rootDeviceName;
     const rank = (volume: VolumeRecord) => (volume.attachment?.device === root ? '' : (volume.attachment?.device ?? ''));
-    const attached: VolumeRecord[] = [];
-    for (const volume of this.volumes.values()) if (volume.attachment?.instanceId === instanceId) attached.push(volume);
-    return attached.sort((a, b) => rank(a).localeCompare(rank(b)));
+    return this.attachedTo(instanceId)
+      .volumes.flatMap((id) => {
+        const volume = this.volumes.get(id);
+        return volume?.attachment?.instanceId === instanceId ? [volume] : [];
+      })
+      .sort((a, b) => rank(a).localeCompare(rank(b)));
   }
 
   /** The live (not disassociated) instance profile association of an instance. */

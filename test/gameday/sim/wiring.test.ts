@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   CreateTagsCommand,
-  DescribeImagesCommand,
+  DescribeKeyPairsCommand,
   DescribeInstancesCommand,
   EC2ServiceException,
   ModifyNetworkInterfaceAttributeCommand,
@@ -25,11 +25,11 @@ describe('simulated account wiring', () => {
     const { sim } = scenario('unsupported');
     const ec2 = await sim.clientFactory().ec2({ account: ACCOUNT, region: REGION });
 
-    const error = await rejectionOf(ec2.send(new DescribeImagesCommand({ ImageIds: ['ami-12345678'] })));
+    const error = await rejectionOf(ec2.send(new DescribeKeyPairsCommand({})));
 
     expect(error).toBeInstanceOf(SimulatorUnsupportedApiError);
-    expect(error.message).toContain('ec2:DescribeImages (DescribeImagesCommand)');
-    expect(sim.calls()).toEqual([expect.objectContaining({ api: 'ec2:DescribeImages', outcome: 'error', errorCode: 'SimulatorUnsupportedApiError' })]);
+    expect(error.message).toContain('ec2:DescribeKeyPairs (DescribeKeyPairsCommand)');
+    expect(sim.calls()).toEqual([expect.objectContaining({ api: 'ec2:DescribeKeyPairs', outcome: 'error', errorCode: 'SimulatorUnsupportedApiError' })]);
   });
 
   // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html — EC2 errors reach SDK v3 as

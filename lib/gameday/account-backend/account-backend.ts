@@ -1,0 +1,162 @@
+/**
+ * The game-day backend: one implementation of GameDayBackend, driven through the SDK, that
+ * prepares, inspects and cleans up a scenario the same way whatever answers the calls. Its two
+ * accounts differ only in how clients reach them and in the abilities a rehearsal needs that have
+ * no AWS API (faults, denied actions, the clock, IAM-policy evaluation):
+ *  - LocalBackend (../local-backend.ts): the in-process simulated account (lib/gameday/sim);
+ *  - EndpointBackend (../endpoint-backend.ts): an AWS-compatible endpoint (`--endpoint-url`).
+ *
+ * prepare() creates the environment (provision.ts) and the deployment's own resources
+ * (deployment-resources.ts), reads them back and compares; inspect() reads the expectations back
+ * with describe calls (inspect.ts); cleanup() deletes everything it created (cleanup.ts). The
+ * backend's own calls are made as the rehearsal's operator: never faulted or denied, and not in
+ * the call log, which holds the responders' and the engine's calls only.
+ */
+import type {
+  AccountInspection,
+  ExecutionDirectory,
+  GameDayBackend,
+  GameDayCall,
+  GameDayClients,
+  KeptEvent,
+  PublishedAlert,
+  RehearsalFinding,
+  ResolvedEnvironment,
+} from '../backend';
+import type { EnvironmentDocument, SettingsDocument } from '../scenario';
+import type { CleanupReport } from './cleanup';
+import { cleanUp } from './cleanup';
+import type { BackendContext, CreatedResource, OperatorClients } from './context';
+import { EnvironmentSetupError } from './context';
+import { alertOf, createDeployment, drain, keptEventOf } from './deployment-resources';
+import { inspectAccount } from './inspect';
+import { createInstances, createNetwork } from './provision';
+
+export interface AccountBackendOptions {
+  /** Suffix of the names and marker tags of everything created. */
+  readonly runId: string;
+  /** Prefix of the deployment's own resources (`<prefix>-alerts`, `<prefix>-state`…). */
+  readonly prefix: string;
+  /** AMI for RunInstances. */
+  readonly imageId: string;
+  /** Between two polls while waiting for instance states and the table. */
+  readonly pollIntervalMs: number;
+  /** Longest wait for an instance state or the table. */
+  readonly waitTimeoutMs: number;
+  /** Where problems that do not stop the run (cleanup leftovers, keys the account cannot create) are written. */
+  readonly report: (line: string) => void;
+}
+
+export abstract class AccountBackend implements GameDayBackend {
+  abstract readonly description: string;
+  private readonly created: CreatedResource[] = [];
+  private readonly alerts: PublishedAlert[] = [];
+  private readonly kept: KeptEvent[] = [];
+  private readonly setupFindings: RehearsalFinding[] = [];
+  private resolved?: ResolvedEnvironment;
+  private alertFeedUrl = '';
+  private context?: BackendContext;
+  private lastCleanup: CleanupReport = { deleted: [], failed: [] };
+
+  protected constructor(protected readonly settings: AccountBackendOptions) {}
+
+  /** The backend's own clients in `region` (see OperatorClients). */
+  protected abstract operatorClients(region: string): OperatorClients;
+  /** Lets time pass between two polls (the wall clock against an endpoint, the simulated clock locally). */
+  protected abstract pause(ms: number): Promise<void>;
+  /** Applies the scenario's faults and denied actions to the responders' and the engine's calls from now on. */
+  protected abstract rehearse(environment: EnvironmentDocument): void;
+  /** Before RunInstances of instances with a scenario-fixed id. */
+  protected fixInstanceIds(_ids: readonly string[]): void {
+    // An endpoint assigns its own ids.
+  }
+  /** How long RunInstances is retried while a new instance profile is not visible to EC2 yet. */
+  protected profileRetryMs(): number {
+    return Math.min(this.settings.waitTimeoutMs, 60_000);
+  }
+
+  abstract clients(role: string): GameDayClients;
+  abstract now(): Date;
+  abstract advance(ms: number): void;
+  abstract callLog(): readonly GameDayCall[];
+  abstract callCount(): number;
+  abstract serveExecutions(directory: ExecutionDirectory): void;
+
+  /** Everything prepare() created so far, in creation order. */
+  createdResources(): readonly CreatedResource[] {
+    return [...this.created];
+  }
+
+  /** What the last cleanup() deleted and could not delete. */
+  cleanupReport(): CleanupReport {
+    return this.lastCleanup;
+  }
+
+  findings(): readonly RehearsalFinding[] {
+    return this.setupFindings;
+  }
+
+  /** The account the operator's credentials are in (sts:GetCallerIdentity). */
+  protected abstract callerAccount(clients: OperatorClients): Promise<string>;
+
+  async prepare(environment: EnvironmentDocument, _settings: SettingsDocument): Promise<ResolvedEnvironment> {
+    const region = environment.region;
+    const clients = this.operatorClients(region);
+    const account = await this.callerAccount(clients);
+    const context: BackendContext = {
+      account,
+      region,
+      runId: this.settings.runId,
+      prefix: this.settings.prefix,
+      clients,
+      created: this.created,
+      waitFor: (what, probe) => this.waitFor(what, probe),
+      report: this.settings.report,
+    };
+    this.context = context;
+    const network = await createNetwork(context, environment);
+    const instances = await createInstances(context, environment, network, {
+      imageId: this.settings.imageId,
+      fixedIds: (ids) => this.fixInstanceIds(ids),
+      profileRetryMs: this.profileRetryMs(),
+    });
+    this.rehearse(environment);
+    const deployment = await createDeployment(context);
+    this.alertFeedUrl = deployment.alertFeedUrl;
+    this.setupFindings.push(...deployment.findings);
+    this.resolved = { account, region, vpcs: network.vpcs, securityGroups: network.groups, instances, deployment: deployment.resources };
+    return this.resolved;
+  }
+
+  private async waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+    const deadline = Date.now() + this.settings.waitTimeoutMs;
+    for (;;) {
+      const value = await probe();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new EnvironmentSetupError(`timed out waiting for ${what}`);
+      await this.pause(this.settings.pollIntervalMs);
+    }
+  }
+
+  async inspect(): Promise<AccountInspection> {
+    const resolved = this.resolved;
+    const context = this.context;
+    if (!resolved || !context) throw new EnvironmentSetupError('inspect() before prepare()');
+    const inspected = await inspectAccount(context, resolved);
+    for (const message of await drain(context, this.alertFeedUrl)) this.alerts.push(alertOf(message.body, message.sentAt));
+    for (const message of await drain(context, resolved.deployment.unprocessableEventsQueueUrl)) this.kept.push(keptEventOf(message, this.now()));
+    return { ...inspected, alerts: [...this.alerts], keptEvents: [...this.kept] };
+  }
+
+  /** Deletes what prepare() created, in reverse order; never throws (problems are in cleanupReport() and reported). */
+  async cleanup(): Promise<void> {
+    if (!this.context) return;
+    const volumes = Object.values(this.resolved?.instances ?? {}).flatMap((instance) => instance.volumes.map((volume) => volume.volumeId));
+    this.lastCleanup = await cleanUp(this.context, volumes);
+    const { failed } = this.lastCleanup;
+    if (failed.length > 0) {
+      this.settings.report(`firebreak gameday: cleanup of ${this.description} (run ${this.settings.runId}) could not delete ${failed.length} resource(s); delete them by hand:`);
+      for (const problem of failed) this.settings.report(`  ${problem.resource}: ${problem.error}`);
+    }
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * cleanup(): deletes what prepare() created, and what the responders created in its VPCs
+ * (isolation groups, snapshots of its volumes), in reverse order, best effort: whatever it could
+ * not delete is reported, never thrown.
+ */
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteNetworkInterfaceCommand,
+  DeleteSecurityGroupCommand,
+  DeleteSnapshotCommand,
+  DeleteSubnetCommand,
+  DeleteVolumeCommand,
+  DeleteVpcCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSnapshotsCommand,
+  DescribeVolumesCommand,
+  ModifyInstanceAttributeCommand,
+  RevokeSecurityGroupEgressCommand,
+  RevokeSecurityGroupIngressCommand,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import type { EC2Client, IpPermission } from '@aws-sdk/client-ec2';
+import { DeleteInstanceProfileCommand, DeleteRoleCommand, DeleteRolePolicyCommand, ListRolePoliciesCommand, RemoveRoleFromInstanceProfileCommand } from '@aws-sdk/client-iam';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import { ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import { DeleteTopicCommand } from '@aws-sdk/client-sns';
+import { DeleteQueueCommand } from '@aws-sdk/client-sqs';
+import type { BackendContext, CreatedResource } from './context';
+import { describeInstances, errorCode, errorText, waitForStates } from './context';
+
+/** What cleanup() deleted and what it could not. */
+export interface CleanupReport {
+  readonly deleted: readonly string[];
+  readonly failed: readonly { readonly resource: string; readonly error: string }[];
+}
+
+type Attempt = (resource: string, run: () => Promise<unknown>) => Promise<void>;
+
+export async function cleanUp(context: BackendContext, scenarioVolumeIds: readonly string[]): Promise<CleanupReport> {
+  const deleted: string[] = [];
+  const failed: { resource: string; error: string }[] = [];
+  const attempt: Attempt = async (resource, run) => {
+    try {
+      await run();
+      deleted.push(resource);
+    } catch (error) {
+      failed.push({ resource, error: errorText(error) });
+    }
+  };
+  const of = (kind: CreatedResource['kind']) => context.created.filter((resource) => resource.kind === kind).map((resource) => resource.id).reverse();
+  const { clients } = context;
+  let ec2: EC2Client | undefined;
+  let iam: IAMClient | undefined;
+  try {
+    ec2 = await clients.ec2();
+    iam = await clients.iam();
+  } catch (error) {
+    failed.push({ resource: 'clients', error: errorText(error) });
+  }
+  if (ec2) await cleanUpEc2(context, ec2, of, attempt, scenarioVolumeIds);
+  if (iam) await cleanUpIam(iam, of, attempt);
+  for (const name of of('table')) await attempt(name, () => clients.dynamodb().send(new DeleteTableCommand({ TableName: name })));
+  for (const url of of('queue')) await attempt(url, () => clients.sqs().send(new DeleteQueueCommand({ QueueUrl: url })));
+  for (const arn of of('topic')) await attempt(arn, () => clients.sns().send(new DeleteTopicCommand({ TopicArn: arn })));
+  for (const arn of of('key')) await attempt(arn, () => clients.kms().send(new ScheduleKeyDeletionCommand({ KeyId: arn, PendingWindowInDays: 7 })));
+  return { deleted, failed };
+}
+
+async function cleanUpEc2(
+  context: BackendContext,
+  client: EC2Client,
+  of: (kind: CreatedResource['kind']) => string[],
+  attempt: Attempt,
+  scenarioVolumeIds: readonly string[],
+): Promise<void> {
+  const vpcIds = of('vpc');
+  const instanceIds = of('instance');
+  const volumeIds = new Set<string>(scenarioVolumeIds);
+  const described = await describeInstances(client, instanceIds).catch(() => new Map());
+  const live: string[] = [];
+  for (const instanceId of instanceIds) {
+    const instance = described.get(instanceId);
+    for (const mapping of instance?.BlockDeviceMappings ?? []) if (mapping.Ebs?.VolumeId) volumeIds.add(mapping.Ebs.VolumeId);
+    if (!instance || instance.State?.Name === 'terminated') continue;
+    // A quarantine turns termination (and maybe stop) protection on: take it off to clean up.
+    await attempt(`protections of ${instanceId}`, async () => {
+      await client.send(new ModifyInstanceAttributeCommand({ InstanceId: instanceId, DisableApiTermination: { Value: false } }));
+      await client.send(new ModifyInstanceAttributeCommand({ InstanceId: instanceId, DisableApiStop: { Value: false } }));
+    });
+    live.push(instanceId);
+  }
+  for (let start = 0; start < live.length; start += 1000) {
+    const batch = live.slice(start, start + 1000);
+    await attempt(batch.join(', '), () => client.send(new TerminateInstancesCommand({ InstanceIds: batch })));
+  }
+  // Their ENIs, volumes and groups are released only once they are terminated.
+  await attempt(`${instanceIds.length} instance(s) terminated`, () => waitForStates(context, instanceIds, ['terminated']));
+  if (volumeIds.size > 0) {
+    const snapshots = await client.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'volume-id', Values: [...volumeIds] }] })).catch(() => undefined);
+    for (const snapshot of snapshots?.Snapshots ?? []) {
+      const id = snapshot.SnapshotId as string;
+      await attempt(id, () => client.send(new DeleteSnapshotCommand({ SnapshotId: id })));
+    }
+    const volumes = await client.send(new DescribeVolumesCommand({ Filters: [{ Name: 'volume-id', Values: [...volumeIds] }] })).catch(() => undefined);
+    for (const volume of volumes?.Volumes ?? []) {
+      const id = volume.VolumeId as string;
+      await attempt(id, () => client.send(new DeleteVolumeCommand({ VolumeId: id })));
+    }
+  }
+  if (vpcIds.length > 0) {
+    const enis = await client.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'vpc-id', Values: vpcIds }] })).catch(() => undefined);
+    for (const eni of enis?.NetworkInterfaces ?? []) {
+      const id = eni.NetworkInterfaceId as string;
+      await attempt(id, () => client.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: id })));
+    }
+    // Every group of the VPCs but `default`: the scenario's and those the responders made
+    // (isolation). Rules naming another group are revoked first, or DeleteSecurityGroup
+    // answers DependencyViolation.
+    const described = await client.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: vpcIds }] })).catch(() => undefined);
+    const groups = (described?.SecurityGroups ?? []).filter((group) => group.GroupName !== 'default');
+    const referencing = (permissions: IpPermission[] | undefined) => (permissions ?? []).filter((p) => (p.UserIdGroupPairs ?? []).length > 0);
+    for (const group of groups) {
+      const id = group.GroupId as string;
+      const ingress = referencing(group.IpPermissions);
+      const egress = referencing(group.IpPermissionsEgress);
+      if (ingress.length > 0) await attempt(`ingress rules of ${id}`, () => client.send(new RevokeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: ingress })));
+      if (egress.length > 0) await attempt(`egress rules of ${id}`, () => client.send(new RevokeSecurityGroupEgressCommand({ GroupId: id, IpPermissions: egress })));
+    }
+    for (const group of groups) {
+      const id = group.GroupId as string;
+      await attempt(id, () => client.send(new DeleteSecurityGroupCommand({ GroupId: id })));
+    }
+  }
+  for (const id of of('subnet')) await attempt(id, () => client.send(new DeleteSubnetCommand({ SubnetId: id })));
+  for (const id of vpcIds) await attempt(id, () => client.send(new DeleteVpcCommand({ VpcId: id })));
+}
+
+async function cleanUpIam(client: IAMClient, of: (kind: CreatedResource['kind']) => string[], attempt: Attempt): Promise<void> {
+  for (const name of of('instance-profile')) {
+    await attempt(`instance profile ${name}`, async () => {
+      await client.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: name })).catch((error: unknown) => {
+        if (!errorCode(error).startsWith('NoSuchEntity')) throw error;
+      });
+      await client.send(new DeleteInstanceProfileCommand({ InstanceProfileName: name }));
+    });
+  }
+  for (const name of of('role')) {
+    await attempt(`role ${name}`, async () => {
+      // Revoking the role's sessions (a responder) leaves an inline deny policy on it.
+      const policies = await client.send(new ListRolePoliciesCommand({ RoleName: name }));
+      for (const policy of policies.PolicyNames ?? []) await client.send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: policy }));
+      await client.send(new DeleteRoleCommand({ RoleName: name }));
+    });
+  }
+}

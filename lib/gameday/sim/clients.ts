@@ -1,0 +1,199 @@
+/**
+ * The simulated account's SDK clients: real SDK v3 clients signed with credentials the simulator
+ * issued and wired to it (wire.ts), cached per account and region, reaching another account by
+ * sts:AssumeRole into its member role as the deployed stack does.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { RetryStrategyV2 } from '@smithy/types';
+import type { AwsTarget, ClientFactory } from '../../aws/clients';
+import { MemberRoleUnavailableError } from '../../contracts/responder-errors';
+import type { RoleRecord } from './model';
+import type { WirableClient, WireMode } from './wire';
+
+/** What the clients need of the simulated account. */
+export interface ClientSource {
+  readonly defaultAccount: string;
+  readonly defaultRegion: string;
+  now(): Date;
+  /** The role behind a role ARN (created, trusting nobody, when missing). */
+  roleForArn(principalArn: string): RoleRecord;
+  credentialsFor(principalArn: string): Session;
+  attach<C extends WirableClient>(client: C, options?: { readonly wire?: WireMode }): C;
+  /** The SDK's standard retry decisions with the backoff on the simulated clock. */
+  retryStrategy(maxAttempts: number): RetryStrategyV2;
+}
+
+export interface SimulatedClientFactoryOptions {
+  /** The role the responders run as (default `arn:aws:iam::<defaultAccount>:role/firebreak-responder`). */
+  readonly principal?: string;
+  /** Region of the security-account services: SNS, Step Functions, DynamoDB, SQS, EventBridge (default the sim's). */
+  readonly homeRegion?: string;
+  /**
+   * When set, another account is reached as the deployed stack reaches it: sts:AssumeRole into
+   * `arn:aws:iam::<account>:role/<memberRoleName>` (cached until it expires); a refusal surfaces as
+   * MemberRoleUnavailableError. When unset, every account is reached directly as the same role name.
+   */
+  readonly memberRoleName?: string;
+  readonly externalId?: string;
+  /** RoleSessionName for the member role (default `firebreak-responder`). */
+  readonly roleSessionName?: string;
+  /**
+   * `simulated` (default): the SDK's standard retry decisions (3 attempts, throttling and
+   * transient errors only) with the backoff taken on the simulated clock; `sdk`: the SDK's own
+   * strategy with its real, random sleeps.
+   */
+  readonly retry?: 'simulated' | 'sdk';
+  readonly maxAttempts?: number;
+  /** `fast` (default): successful first attempts skip the SDK's serialization and signing; `full`: every call takes the whole pipeline. */
+  readonly wire?: WireMode;
+}
+
+/** The ClientFactory of lib/aws/clients.ts, answered by the simulated account, plus the other clients a game day needs. */
+export interface SimulatedClientFactory extends ClientFactory {
+  readonly principal: string;
+  sts(target?: AwsTarget): Promise<STSClient>;
+  sqs(): SQSClient;
+  eventBridge(): EventBridgeClient;
+  /** KMS in the security account (the record key). */
+  kms(): KMSClient;
+}
+
+type ClientKind = 'ec2' | 'iam' | 'sns' | 'sfn' | 'dynamodb' | 'sts' | 'sqs' | 'events' | 'kms';
+
+const CLIENT_CLASSES = {
+  ec2: EC2Client,
+  iam: IAMClient,
+  sns: SNSClient,
+  sfn: SFNClient,
+  dynamodb: DynamoDBClient,
+  sts: STSClient,
+  sqs: SQSClient,
+  events: EventBridgeClient,
+  kms: KMSClient,
+} as const;
+
+type ClientOf<K extends ClientKind> = InstanceType<(typeof CLIENT_CLASSES)[K]>;
+
+export interface Session {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+  readonly expiresAt?: number;
+}
+
+export const DEFAULT_RESPONDER_ROLE = 'firebreak-responder';
+
+
+function clientWith<K extends ClientKind>(
+  sim: ClientSource,
+  kind: K,
+  session: { accessKeyId: string; secretAccessKey: string; sessionToken: string },
+  region: string,
+  { retry, maxAttempts, wire }: { retry: 'simulated' | 'sdk'; maxAttempts: number; wire: WireMode },
+): ClientOf<K> {
+  const Client = CLIENT_CLASSES[kind];
+  const credentials = { accessKeyId: session.accessKeyId, secretAccessKey: session.secretAccessKey, sessionToken: session.sessionToken };
+  const config = {
+    region,
+    credentials,
+    maxAttempts,
+    ...(retry === 'simulated' ? { retryStrategy: sim.retryStrategy(maxAttempts) } : {}),
+  };
+  const client = new Client(config) as ClientOf<K>;
+  return sim.attach(client as unknown as WirableClient, { wire }) as unknown as ClientOf<K>;
+}
+
+/**
+ * The ClientFactory responders take (lib/aws/clients.ts), backed by the simulator, plus STS,
+ * SQS and EventBridge clients. Clients are cached per account and region.
+ */
+export function simulatedClientFactory(sim: ClientSource, options: SimulatedClientFactoryOptions = {}): SimulatedClientFactory {
+  const principal = options.principal ?? `arn:aws:iam::${sim.defaultAccount}:role/${DEFAULT_RESPONDER_ROLE}`;
+  const home = sim.roleForArn(principal);
+  const homeRegion = options.homeRegion ?? sim.defaultRegion;
+  const transport = { retry: options.retry ?? 'simulated', maxAttempts: options.maxAttempts ?? 3, wire: options.wire ?? 'fast' } as const;
+  const clients = new Map<string, object>();
+  const memberSessions = new Map<string, Session>();
+  const homeSession = () => sim.credentialsFor(principal);
+
+  const cached = <K extends ClientKind>(kind: K, session: Session, region: string, key: string): ClientOf<K> => {
+    let client = clients.get(key) as ClientOf<K> | undefined;
+    if (!client) {
+      client = clientWith(sim, kind, session, region, transport);
+      clients.set(key, client);
+    }
+    return client;
+  };
+
+  const sessionFor = async (account: string): Promise<{ session: Session; key: string }> => {
+    if (account === home.account) return { session: homeSession(), key: 'home' };
+    if (options.memberRoleName === undefined) {
+      return { session: sim.credentialsFor(`arn:aws:iam::${account}:role${home.path}${home.name}`), key: `direct:${account}` };
+    }
+    const known = memberSessions.get(account);
+    if (known && (known.expiresAt === undefined || known.expiresAt > sim.now().getTime() + 60_000)) {
+      return { session: known, key: `member:${account}:${known.accessKeyId}` };
+    }
+    const roleArn = `arn:aws:iam::${account}:role/${options.memberRoleName}`;
+    const sts = cached('sts', homeSession(), homeRegion, `sts:home:${homeRegion}`);
+    try {
+      const answer = await sts.send(
+        new AssumeRoleCommand({
+          RoleArn: roleArn,
+          RoleSessionName: options.roleSessionName ?? 'firebreak-responder',
+          ...(options.externalId !== undefined ? { ExternalId: options.externalId } : {}),
+        }),
+      );
+      const credentials = answer.Credentials;
+      if (!credentials?.AccessKeyId || !credentials.SecretAccessKey || !credentials.SessionToken) {
+        throw new Error('AssumeRole answered without credentials');
+      }
+      const session: Session = {
+        accessKeyId: credentials.AccessKeyId,
+        secretAccessKey: credentials.SecretAccessKey,
+        sessionToken: credentials.SessionToken,
+        ...(credentials.Expiration ? { expiresAt: credentials.Expiration.getTime() } : {}),
+      };
+      memberSessions.set(account, session);
+      return { session, key: `member:${account}:${session.accessKeyId}` };
+    } catch (error) {
+      throw new MemberRoleUnavailableError(
+        `cannot act in account ${account}: sts:AssumeRole into ${roleArn} failed (${error instanceof Error ? error.name : String(error)})`,
+        account,
+        options.memberRoleName,
+        { cause: error },
+      );
+    }
+  };
+
+  return {
+    principal,
+    ec2: async (target) => {
+      const { session, key } = await sessionFor(target.account);
+      return cached('ec2', session, target.region, `ec2:${key}:${target.region}`);
+    },
+    iam: async (target) => {
+      const { session, key } = await sessionFor(target.account);
+      return cached('iam', session, homeRegion, `iam:${key}`);
+    },
+    sts: async (target) => {
+      if (!target) return cached('sts', homeSession(), homeRegion, `sts:home:${homeRegion}`);
+      const { session, key } = await sessionFor(target.account);
+      return cached('sts', session, target.region, `sts:${key}:${target.region}`);
+    },
+    sns: () => cached('sns', homeSession(), homeRegion, 'sns'),
+    kms: () => cached('kms', homeSession(), homeRegion, 'kms'),
+    sfn: () => cached('sfn', homeSession(), homeRegion, 'sfn'),
+    dynamodb: () => cached('dynamodb', homeSession(), homeRegion, 'dynamodb'),
+    sqs: () => cached('sqs', homeSession(), homeRegion, 'sqs'),
+    eventBridge: () => cached('events', homeSession(), homeRegion, 'events'),
+  };
+}

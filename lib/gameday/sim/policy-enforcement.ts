@@ -1,0 +1,101 @@
+/**
+ * The deployed IAM policies, enforced on the simulated account's calls: identity policies per role
+ * and resource policies (key, queue, topic) evaluated as IAM would, with the condition keys the
+ * simulator cannot compute reported as findings rather than silently taken as holding.
+ */
+import { requestContexts } from './authorization';
+import { accessDenied } from './call';
+import type { ServiceName, SimCall } from './call';
+import type { IamCatalog } from './iam-catalog';
+import { evaluatePolicies, evaluateResourcePolicy } from './iam-policy';
+import type { PolicyDocument } from './iam-policy';
+import type { SimWorld } from './world';
+
+/** Something the simulated account could not rehearse faithfully for one call (reported, never silent). */
+export interface AuthorizationFinding {
+  readonly kind: 'unevaluated-condition';
+  /** The role whose policy holds the condition. */
+  readonly principal: string;
+  /** The IAM action authorized (the API, or a dependent action such as ec2:CreateTags). */
+  readonly action: string;
+  readonly resource: string;
+  /** The condition key AWS would supply but the simulated account cannot compute. */
+  readonly key: string;
+}
+
+/** Identity policies the simulated account enforces for one role. */
+export interface EnforcedPolicies {
+  readonly documents: readonly PolicyDocument[];
+}
+
+export class PolicyEnforcement {
+  private readonly identityPolicies = new Map<string, EnforcedPolicies>();
+  private readonly resourcePolicies = new Map<string, { readonly document: PolicyDocument; readonly authoritative: boolean }>();
+  private readonly found: AuthorizationFinding[] = [];
+  private readonly findingKeys = new Set<string>();
+  private catalog: IamCatalog | undefined;
+  private organizationId: string | undefined;
+
+  constructor(private readonly world: SimWorld) {}
+
+  enforceIdentityPolicies(principalArn: string, documents: readonly PolicyDocument[], catalog: IamCatalog): void {
+    this.catalog = catalog;
+    this.identityPolicies.set(principalArn, { documents: [...documents] });
+  }
+
+  enforceResourcePolicy(resourceArn: string, document: PolicyDocument, authoritative: boolean): void {
+    this.resourcePolicies.set(resourceArn, { document, authoritative });
+  }
+
+  setOrganization(organizationId: string | undefined): void {
+    this.organizationId = organizationId;
+  }
+
+  findings(): readonly AuthorizationFinding[] {
+    return this.found;
+  }
+
+  /** Throws the service's AccessDenied when the enforced policies do not allow `iamAction` (nothing enforced for the caller: allowed). */
+  evaluate(service: ServiceName, call: Omit<SimCall, 'authorize' | 'dryRunGate'>, iamAction: string, resourceHint: string | undefined): void {
+    const policies = this.identityPolicies.get(call.caller.principalArn);
+    const catalog = this.catalog;
+    if (!policies || !catalog) return;
+    const contexts = requestContexts(iamAction, call, this.world, catalog, { now: this.world.now(), ...(this.organizationId !== undefined ? { organizationId: this.organizationId } : {}) }, resourceHint);
+    for (const { context } of contexts) {
+      const identity = evaluatePolicies(policies.documents, context);
+      const resourcePolicy = this.resourcePolicies.get(context.resource);
+      const onResource = resourcePolicy ? evaluateResourcePolicy(resourcePolicy.document, context, { arn: call.caller.principalArn, account: call.caller.account }) : undefined;
+      let result = identity;
+      if (resourcePolicy && onResource) {
+        const allowed = resourcePolicy.authoritative
+          ? onResource.direct || (onResource.delegated && identity.decision === 'allow')
+          : identity.decision === 'allow' || onResource.direct;
+        const explicit = identity.decision === 'explicit-deny' || onResource.deny;
+        result = {
+          decision: explicit ? 'explicit-deny' : allowed ? 'allow' : 'implicit-deny',
+          ...((explicit && identity.decision !== 'explicit-deny') || (allowed && identity.decision !== 'allow') ? (onResource.statement !== undefined ? { statement: onResource.statement } : {}) : identity.statement !== undefined ? { statement: identity.statement } : {}),
+          unevaluated: [...identity.unevaluated, ...onResource.unevaluated],
+        };
+      }
+      for (const key of result.unevaluated) {
+        const id = `${call.caller.principalArn}|${context.action}|${key}`;
+        if (this.findingKeys.has(id)) continue;
+        this.findingKeys.add(id);
+        this.found.push({ kind: 'unevaluated-condition', principal: call.caller.principalArn, action: context.action, resource: context.resource, key });
+      }
+      if (result.decision === 'allow') continue;
+      const reason =
+        result.decision === 'explicit-deny'
+          ? `with an explicit deny in ${identity.decision === 'explicit-deny' ? 'an identity-based' : 'a resource-based'} policy (${result.statement ?? 'a statement'})`
+          : resourcePolicy?.authoritative
+            ? `because no resource-based policy allows the ${context.action} action`
+            : `because no identity-based policy allows the ${context.action} action`;
+      throw accessDenied(service, call.caller, context.action, reason, context.resource, {
+        allowed: false,
+        explicitDeny: result.decision === 'explicit-deny',
+        ...(result.statement !== undefined ? { matchedStatement: result.statement } : {}),
+        context: { principal: call.caller.principalArn, action: context.action, resource: context.resource },
+      });
+    }
+  }
+}
