@@ -4,7 +4,7 @@
  *  - `LocalBackend` (local-backend.ts): the simulated account, the embedded default;
  *  - an endpoint backend (`--endpoint-url URL`, LocalStack, moto or an isolated test account):
  *    creates the environment there through the SDK, checks expectations with describe calls and
- *    deletes what it created. See `createEndpointBackend` below for the hook.
+ *    deletes what it created (`createEndpointBackend` in endpoint-backend.ts).
  *
  * The contract is deliberately small: prepare the environment (→ the ids it got), hand out SDK
  * clients per role, inspect the account for expectations, give the call log, clean up.
@@ -14,7 +14,6 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { ClientFactory } from '../aws/clients';
 import type { PolicyDocument } from './sim/iam-policy';
 import type { EnvironmentDocument, SettingsDocument } from './scenario';
-import { EndpointBackend } from './endpoint-backend';
 
 /** Wall-clock time in epoch milliseconds with sub-millisecond precision (the timeline's wall column). */
 export function wallClockMs(): number {
@@ -234,14 +233,4 @@ export class EndpointBackendUnavailableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
-}
-
-/**
- * The `--endpoint-url` backend (lib/gameday/endpoint-backend.ts): creates the environment on
- * `endpointUrl` through the SDK, applies faults and denied actions in the client, inspects with
- * Describe* calls and deletes what it created. Throws EndpointBackendUnavailableError for a URL it
- * cannot use. The AMI comes from FIREBREAK_GAMEDAY_IMAGE_ID when set.
- */
-export function createEndpointBackend(endpointUrl: string): GameDayBackend {
-  return new EndpointBackend({ endpointUrl });
 }

@@ -999,3 +999,13 @@ function alertOf(body: string, sentAt: Date | undefined): PublishedAlert {
 export function createEndpointBackendFor(options: EndpointBackendOptions): EndpointBackend {
   return new EndpointBackend(options);
 }
+
+/**
+ * The `--endpoint-url` backend (lib/gameday/endpoint-backend.ts): creates the environment on
+ * `endpointUrl` through the SDK, applies faults and denied actions in the client, inspects with
+ * Describe* calls and deletes what it created. Throws EndpointBackendUnavailableError for a URL it
+ * cannot use. The AMI comes from FIREBREAK_GAMEDAY_IMAGE_ID when set.
+ */
+export function createEndpointBackend(endpointUrl: string): GameDayBackend {
+  return new EndpointBackend({ endpointUrl });
+}

@@ -7,7 +7,8 @@
 import { resolve } from 'node:path';
 import type { RetryStrategyV2 } from '@smithy/types';
 import { describe, expect, it } from 'vitest';
-import { createEndpointBackend, EndpointBackendUnavailableError } from '../../lib/gameday/backend';
+import { EndpointBackendUnavailableError } from '../../lib/gameday/backend';
+import { createEndpointBackend } from '../../lib/gameday/endpoint-backend';
 import {
   createSecurityGroupInput,
   defaultSubnetCidr,

@@ -17,18 +17,8 @@ import type {
 import { inputOf } from './call';
 import type { ApiHandler, SimCall } from './call';
 import { SimulatedServiceError } from './errors';
+import type { KmsKeyRecord } from './model';
 import type { SimWorld } from './world';
-
-/** One simulated HMAC key. */
-export interface KmsKeyRecord {
-  readonly keyId: string;
-  readonly arn: string;
-  readonly account: string;
-  readonly region: string;
-  readonly description: string;
-  readonly secret: Buffer;
-  state: 'Enabled' | 'Disabled' | 'PendingDeletion';
-}
 
 /** KMS limits the message of GenerateMac/VerifyMac to 4096 bytes. */
 const MAX_MESSAGE = 4096;

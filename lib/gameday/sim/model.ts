@@ -277,3 +277,14 @@ export interface CallerIdentity {
   readonly sessionArn: string;
   readonly userId: string;
 }
+
+/** One simulated HMAC key. */
+export interface KmsKeyRecord {
+  readonly keyId: string;
+  readonly arn: string;
+  readonly account: string;
+  readonly region: string;
+  readonly description: string;
+  readonly secret: Buffer;
+  state: 'Enabled' | 'Disabled' | 'PendingDeletion';
+}

@@ -10,6 +10,7 @@ import type {
   EventBusRecord,
   InstanceProfileRecord,
   InstanceRecord,
+  KmsKeyRecord,
   NetworkInterfaceRecord,
   ProfileAssociationRecord,
   QueueRecord,
@@ -62,8 +63,6 @@ export interface IssuedCredentials {
   /** Simulated epoch ms after which calls answer ExpiredToken; undefined: never. */
   readonly expiresAt?: number;
 }
-
-import type { KmsKeyRecord } from './kms';
 
 export class SimWorld {
   readonly options: ResolvedOptions;
