@@ -3,13 +3,12 @@
  * operator's (lib/operator/approvals.ts).
  */
 import type { Command } from 'commander';
-import { APPROVAL_REJECTED_ERROR, APPROVAL_URL_OUTPUT_KEY } from '../responders/approval';
+import { APPROVAL_REJECTED_ERROR } from '../contracts/errors';
+import { APPROVAL_URL_OUTPUT_KEY } from '../responders/approval';
 import type { ApprovalCliDependencies, ApprovalFlags } from '../operator/approvals';
 import { DEFAULT_APPROVAL_CLI_DEPENDENCIES, answer, exitCodeFor } from '../operator/approvals';
 import { DEFAULT_STACK_NAME } from './gameday-inject';
 import type { CommandRegistrar } from './registrar';
-
-export { APPROVAL_REJECTED_ERROR };
 
 const HELP_AFTER = `
 The alert of a waiting playbook names its execution ARN and these commands. Your answer is sent,

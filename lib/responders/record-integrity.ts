@@ -23,6 +23,7 @@ import { awsErrorCode, isTransientAwsError } from '../aws/errors';
 import { TransientResponderError } from '../contracts/responder-errors';
 import type { QuarantineRecord, RecordSeal } from './quarantine-records';
 import { RECORD_MAC_ALGORITHM, RECORD_SEAL_SCHEME } from './quarantine-records';
+import { FirebreakError } from '../contracts/errors';
 
 type Canonical = null | boolean | number | string | Canonical[] | { [key: string]: Canonical };
 
@@ -85,11 +86,8 @@ export interface RecordSealer {
 }
 
 /** The record key is not configured: quarantine records stay unsealed and release refuses them. */
-export class RecordKeyNotConfiguredError extends Error {
+export class RecordKeyNotConfiguredError extends FirebreakError {
   override readonly name = 'RecordKeyNotConfiguredError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** kms:GenerateMac / kms:VerifyMac with the deployment's HMAC key. */
