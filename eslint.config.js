@@ -1,7 +1,9 @@
 // Lint runs inside `npm test`; type-aware rules catch floating promises, which in a responder
-// would mean an AWS call whose failure nobody sees.
+// would mean an AWS call whose failure nobody sees, and the layer rules (lint/layers.js) keep
+// imports flowing one way with no cycle (docs/architecture.md).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { layersConfig } from './lint/layers.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'cdk.out/**', 'dist/**', 'coverage/**', 'bin/firebreak.mjs', 'examples/**'] },
@@ -20,6 +22,7 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  layersConfig(),
   {
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },

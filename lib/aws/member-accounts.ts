@@ -26,9 +26,6 @@ export { memberRoleArn, partitionForRegion, roleSessionName } from './clients/me
 /** The default name of the role the member-role stack creates in every member account. */
 export const DEFAULT_MEMBER_ROLE_NAME = 'FirebreakResponder';
 
-/** Defined once in the contracts; re-exported here for the IAM scopes that import it from this module. */
-export { MANAGED_SECURITY_GROUP_TAG } from '../contracts/security';
-
 /**
  * The default name of the member-account role that may write role policies (session revocation):
  * separate from the member role, trusted by the quarantine-instance responder role alone.

@@ -3,13 +3,12 @@
  * operator's (lib/operator/approvals.ts).
  */
 import type { Command } from 'commander';
-import { APPROVAL_REJECTED_ERROR, APPROVAL_URL_OUTPUT_KEY } from '../responders/approval';
+import { APPROVAL_REJECTED_ERROR } from '../contracts/errors';
+import { APPROVAL_URL_OUTPUT_KEY } from '../responders/approval';
 import type { ApprovalCliDependencies, ApprovalFlags } from '../operator/approvals';
 import { DEFAULT_APPROVAL_CLI_DEPENDENCIES, answer, exitCodeFor } from '../operator/approvals';
 import { DEFAULT_STACK_NAME } from './gameday-inject';
 import type { CommandRegistrar } from './registrar';
-
-export { APPROVAL_REJECTED_ERROR };
 
 const HELP_AFTER = `
 The alert of a waiting playbook names its execution ARN and these commands. Your answer is sent,
@@ -21,6 +20,12 @@ Your identity needs the stack's ApproverPolicy.
 Exit status: 0 answered; 1 refused (by AWS or the approval function: already answered, timed out,
 not allowed); 2 nothing was sent (a flag, credentials, the stack output).
 `;
+
+/** The two commands: what each decides, says and takes as its note. */
+const COMMANDS = [
+  { decision: 'approve', description: 'Approve a playbook waiting for approval (by its execution ARN): its waiting steps run.', note: '--comment <text>' },
+  { decision: 'reject', description: 'Reject a playbook waiting for approval (by its execution ARN): its waiting steps do not run.', note: '--reason <text>' },
+] as const;
 
 /** Builds the approve/reject registrar over injected dependencies (tests pass theirs). */
 export function createApprovalCommands(overrides: Partial<ApprovalCliDependencies> = {}): CommandRegistrar {
@@ -39,25 +44,17 @@ export function createApprovalCommands(overrides: Partial<ApprovalCliDependencie
     }
   };
   return (program: Command, setExitCode) => {
-    program
-      .command('approve')
-      .description('Approve a playbook waiting for approval (by its execution ARN): its waiting steps run.')
-      .requiredOption('--execution <arn>', 'the execution ARN from the approval alert')
-      .option('--comment <text>', 'why, for the incident timeline')
-      .option('--stack <name>', 'name of the deployed Firebreak stack (its ApprovalFunctionUrl output)', DEFAULT_STACK_NAME)
-      .option('--url <url>', "the approval function's URL, instead of reading the stack output")
-      .addHelpText('after', HELP_AFTER)
-      .action(async (flags: ApprovalFlags) => run('approve', flags, setExitCode));
-
-    program
-      .command('reject')
-      .description('Reject a playbook waiting for approval (by its execution ARN): its waiting steps do not run.')
-      .requiredOption('--execution <arn>', 'the execution ARN from the approval alert')
-      .option('--reason <text>', 'why, for the incident timeline')
-      .option('--stack <name>', 'name of the deployed Firebreak stack (its ApprovalFunctionUrl output)', DEFAULT_STACK_NAME)
-      .option('--url <url>', "the approval function's URL, instead of reading the stack output")
-      .addHelpText('after', HELP_AFTER)
-      .action(async (flags: ApprovalFlags) => run('reject', flags, setExitCode));
+    for (const command of COMMANDS) {
+      program
+        .command(command.decision)
+        .description(command.description)
+        .requiredOption('--execution <arn>', 'the execution ARN from the approval alert')
+        .option(command.note, 'why, for the incident timeline')
+        .option('--stack <name>', 'name of the deployed Firebreak stack (its ApprovalFunctionUrl output)', DEFAULT_STACK_NAME)
+        .option('--url <url>', "the approval function's URL, instead of reading the stack output")
+        .addHelpText('after', HELP_AFTER)
+        .action(async (flags: ApprovalFlags) => run(command.decision, flags, setExitCode));
+    }
   };
 }
 

@@ -3,33 +3,25 @@
  * Lambda reports `error.name` as the Step Functions error, so playbook `Retry` matches
  * `TransientResponderError` and `Catch` handles everything else as final.
  */
+import { FirebreakError } from './errors';
 
 /** Throttling, 5xx, timeouts: worth retrying with backoff. */
-export class TransientResponderError extends Error {
+export class TransientResponderError extends FirebreakError {
   override readonly name = 'TransientResponderError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** The input does not match the responder's schema. Final. */
-export class ResponderInputError extends Error {
+export class ResponderInputError extends FirebreakError {
   override readonly name = 'ResponderInputError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** AWS refused the call for lack of permission (in enforce mode). Final: fix IAM, then re-run. */
-export class ResponderAccessDeniedError extends Error {
+export class ResponderAccessDeniedError extends FirebreakError {
   override readonly name = 'ResponderAccessDeniedError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** The responder cannot act in the finding's account: the member role is missing or not trusted. Final. */
-export class MemberRoleUnavailableError extends Error {
+export class MemberRoleUnavailableError extends FirebreakError {
   override readonly name = 'MemberRoleUnavailableError';
   constructor(
     message: string,
@@ -46,7 +38,7 @@ export class MemberRoleUnavailableError extends Error {
  * organization through the member role). Final: the responder made no call there, and never falls
  * back to the security account's own credentials for another account's incident.
  */
-export class UnservedAccountError extends Error {
+export class UnservedAccountError extends FirebreakError {
   override readonly name = 'UnservedAccountError';
   constructor(
     message: string,
@@ -58,11 +50,8 @@ export class UnservedAccountError extends Error {
 }
 
 /** Any other AWS error that retrying will not cure. Final. */
-export class ResponderFailedError extends Error {
+export class ResponderFailedError extends FirebreakError {
   override readonly name = 'ResponderFailedError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** Error names a state machine retries. */

@@ -10,6 +10,7 @@ import { STATEMENT_SIDS } from '../stack/iam-scopes';
 import { LOCAL_RESPONDERS } from './responders';
 import { patternMismatch } from './event-patterns';
 import type { PolicyDocument, PolicyStatement } from './sim/iam-policy';
+import { FirebreakError } from '../contracts/errors';
 
 /** The role the dispatcher's service integrations (SQS, SNS) run as. */
 export const DISPATCHER_ROLE = 'firebreak-dispatcher';
@@ -74,11 +75,8 @@ export const KNOWN_STATEMENT_SIDS: readonly string[] = [
 export const REMOVABLE_ROLES: readonly string[] = [...LOCAL_RESPONDERS, 'dispatcher', 'approval'];
 
 /** The definitions cannot be mapped to local resources (an intrinsic the game day cannot resolve). */
-export class DeploymentTemplateError extends Error {
+export class DeploymentTemplateError extends FirebreakError {
   override readonly name = 'DeploymentTemplateError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** The game day's own resources the template's references resolve to. */

@@ -332,3 +332,4 @@ export class EndpointBackend extends AccountBackend {
 export function createEndpointBackend(endpointUrl: string): GameDayBackend {
   return new EndpointBackend({ endpointUrl });
 }
+

@@ -37,6 +37,8 @@ import { answerApproval } from '../responders/approval';
 import { silentLogger } from '../responders/logging';
 import type { CallTrace } from './latency/trace';
 import { traceCalls, tracedClientFactory } from './latency/trace';
+import { FirebreakError } from '../contracts/errors';
+import { DEPLOYMENT_ENV } from '../contracts/environment';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -48,7 +50,6 @@ export const SNS_PUBLISH_RESOURCE = 'arn:aws:states:::sns:publish';
 /** Error names the engine raises in state machines, as Step Functions would. */
 export const ENGINE_ERRORS = {
   executionAlreadyExists: 'StepFunctions.ExecutionAlreadyExistsException',
-  approvalRejected: 'Firebreak.ApprovalRejected',
   timeout: 'States.Timeout',
   unsupportedTask: 'Firebreak.UnsupportedLocalTask',
 } as const;
@@ -68,11 +69,8 @@ export function gameDayApproverArn(by: string, account: string): string {
 }
 
 /** The definitions cannot be run locally (an unknown placeholder, an unknown function). */
-export class LocalDeploymentError extends Error {
+export class LocalDeploymentError extends FirebreakError {
   override readonly name = 'LocalDeploymentError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -369,14 +367,14 @@ export class LocalEngine {
       [SECURITY_ENV.mode]: settings.forceDryRun || settings.mode === 'dry-run' ? 'dry-run' : 'enforce',
       // The local state machines are named `<stack>-<playbook>` like the deployed ones.
       [SECURITY_ENV.stackName]: LOCAL_STACK_NAME,
-      ALERT_TOPIC_ARN: environment.deployment.alertTopicArn,
-      FIREBREAK_STATE_TABLE: environment.deployment.stateTableName,
-      FIREBREAK_SECURITY_ACCOUNT_ID: account,
+      [DEPLOYMENT_ENV.alertTopicArn]: environment.deployment.alertTopicArn,
+      [DEPLOYMENT_ENV.stateTable]: environment.deployment.stateTableName,
+      [SECURITY_ENV.securityAccountId]: account,
       [SECURITY_ENV.recordKey]: environment.deployment.recordKeyArn,
-      FIREBREAK_PROTECTED_INSTANCE_IDS: protectedIds.join(','),
-      ...(settings.protectedTagKey ? { FIREBREAK_PROTECTED_TAG_KEY: settings.protectedTagKey } : {}),
-      ...(settings.blastRadiusMax !== undefined ? { FIREBREAK_BLAST_RADIUS_MAX: String(settings.blastRadiusMax) } : {}),
-      ...(settings.blastRadiusWindowSeconds !== undefined ? { FIREBREAK_BLAST_RADIUS_WINDOW_SECONDS: String(settings.blastRadiusWindowSeconds) } : {}),
+      [DEPLOYMENT_ENV.protectedInstanceIds]: protectedIds.join(','),
+      ...(settings.protectedTagKey ? { [DEPLOYMENT_ENV.protectedTagKey]: settings.protectedTagKey } : {}),
+      ...(settings.blastRadiusMax !== undefined ? { [DEPLOYMENT_ENV.blastRadiusMax]: String(settings.blastRadiusMax) } : {}),
+      ...(settings.blastRadiusWindowSeconds !== undefined ? { [DEPLOYMENT_ENV.blastRadiusWindowSeconds]: String(settings.blastRadiusWindowSeconds) } : {}),
     };
 
     this.deploy(this.dispatcherArn, DISPATCHER_MACHINE, 'dispatcher', definitions.dispatcher.definition, substitutions);
@@ -480,7 +478,7 @@ export class LocalEngine {
 
   /** The approval function's handler over the game day's state table and this engine's executions. */
   private async answerThroughApprovalFunction(executionArn: string, decision: Exclude<ApprovalDecision, { answer: 'timeout' }>): Promise<ApprovalResponse> {
-    const account = this.lambdaEnvironment.FIREBREAK_SECURITY_ACCOUNT_ID ?? '111122223333';
+    const account = this.lambdaEnvironment[SECURITY_ENV.securityAccountId] ?? '111122223333';
     const executions: ApprovalExecutions = {
       describe: async (arn) => {
         const found = this.byArn.get(arn);
@@ -509,7 +507,7 @@ export class LocalEngine {
       isBase64Encoded: false,
     };
     return answerApproval(event, {
-      store: new DynamoDbApprovalStore(clients.dynamodb(), this.lambdaEnvironment.FIREBREAK_STATE_TABLE ?? ''),
+      store: new DynamoDbApprovalStore(clients.dynamodb(), this.lambdaEnvironment[DEPLOYMENT_ENV.stateTable] ?? ''),
       executions,
       config: {
         stateMachineArns: [...this.deployed.values()].filter((deployed) => deployed.kind === 'playbook').map((deployed) => deployed.arn),
@@ -532,7 +530,7 @@ export class LocalEngine {
   }
 
   private region(): string {
-    return this.lambdaEnvironment.ALERT_TOPIC_ARN?.split(':')[3] ?? 'us-east-1';
+    return this.lambdaEnvironment[DEPLOYMENT_ENV.alertTopicArn]?.split(':')[3] ?? 'us-east-1';
   }
 
   /** Delivers one event to the dispatcher, as an EventBridge rule target would; resolves when the dispatcher execution ends. */

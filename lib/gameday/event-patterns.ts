@@ -13,13 +13,11 @@
  *   `suffix`, `equals-ignore-case`, `wildcard`), `numeric` (`=`, `<`, `<=`, `>`, `>=`, one or two
  *   comparisons, numbers only), `exists` (true/false, leaf fields only), `cidr`, and `$or`.
  */
+import { FirebreakError } from '../contracts/errors';
 
 /** A pattern EventBridge would refuse (PutRule answers InvalidEventPatternException). */
-export class InvalidEventPatternError extends Error {
+export class InvalidEventPatternError extends FirebreakError {
   override readonly name = 'InvalidEventPatternError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 type Json = unknown;

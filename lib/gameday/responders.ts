@@ -23,6 +23,7 @@ import { createResponderHandler } from '../responders/runtime';
 import { snapshotResponder } from '../responders/snapshot';
 import { stateTableFromEnv } from '../responders/state-table';
 import type { GameDayClients } from './backend';
+import { FirebreakError } from '../contracts/errors';
 
 /** What a local responder is built from: the role's clients, the Lambda environment, the clock. */
 export interface LocalResponderRuntime {
@@ -36,11 +37,8 @@ export interface LocalResponderRuntime {
 export type LocalHandler = (event: unknown) => Promise<unknown>;
 
 /** A responder with no local factory (a new responder this registry does not know yet). */
-export class UnknownResponderError extends Error {
+export class UnknownResponderError extends FirebreakError {
   override readonly name = 'UnknownResponderError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /**

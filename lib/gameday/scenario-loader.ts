@@ -16,6 +16,7 @@ import { describeZodIssue, valueAt } from '../playbooks/schema';
 import type { Scenario, ScenarioDocument } from './scenario';
 import { scenarioFileSchema } from './scenario';
 import { KNOWN_STATEMENT_SIDS, REMOVABLE_ROLES } from './deployment';
+import { FirebreakError } from '../contracts/errors';
 
 type ZodIssue = z.core.$ZodIssue;
 type Path = readonly PropertyKey[];
@@ -24,7 +25,7 @@ type Path = readonly PropertyKey[];
 export type ScenarioProblem = PlaybookError;
 
 /** One or more scenario files are invalid; `problems` lists every one. */
-export class ScenarioValidationError extends Error {
+export class ScenarioValidationError extends FirebreakError {
   override readonly name = 'ScenarioValidationError';
   readonly problems: readonly ScenarioProblem[];
 

@@ -9,6 +9,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PROJECT_ROOT } from '../stack/responder-function';
 import type { ResolvedEnvironment, ResolvedInstance } from './backend';
+import { FirebreakError } from '../contracts/errors';
 
 /**
  * Where templates are looked for, first match wins: the events the game day ships
@@ -20,11 +21,8 @@ export function defaultTemplateDirectories(root: string = PROJECT_ROOT): string[
 }
 
 /** An unknown template, a path that cannot be set, a reference to nothing. */
-export class GameDayEventError extends Error {
+export class GameDayEventError extends FirebreakError {
   override readonly name = 'GameDayEventError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** Template names (file names without .json) by the file that holds each. */

@@ -3,6 +3,7 @@
  * made an event unacceptable. Triage turns it into a final (non-retried) failure: a malformed
  * event will not become well-formed by retrying it.
  */
+import { FirebreakError } from '../contracts/errors';
 
 /** One reason an event was refused: where, what was expected there, and what was found. */
 export interface EventParseIssue {
@@ -18,7 +19,7 @@ export interface EventParseIssue {
 const MESSAGE_ISSUE_LIMIT = 5;
 
 /** The event is not one Firebreak accepts; `issues` lists every field path at fault. */
-export class EventParseError extends Error {
+export class EventParseError extends FirebreakError {
   override readonly name = 'EventParseError';
   readonly issues: readonly EventParseIssue[];
 

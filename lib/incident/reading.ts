@@ -2,6 +2,7 @@
  * Small, total helpers shared by the GuardDuty and CloudWatch normalizers: paths for issues,
  * safe reads of free-form JSON, and length caps. None of them can throw on any JSON value.
  */
+import { FirebreakError } from '../contracts/errors';
 export type PathSegment = string | number;
 
 /** An issue whose path is still a list of segments (turned into the caller's spelling at the end). */
@@ -26,7 +27,7 @@ export interface ReadContext {
 }
 
 /** Thrown inside the parser with raw issues; `parse.ts` turns it into an `EventParseError`. */
-export class RawIssuesError extends Error {
+export class RawIssuesError extends FirebreakError {
   override readonly name = 'RawIssuesError';
   constructor(readonly issues: readonly RawIssue[]) {
     super('event refused');

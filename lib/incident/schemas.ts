@@ -278,7 +278,6 @@ export const envelopeSchema = z.object(
   },
   { error: 'an EventBridge event object' },
 );
-export type EventEnvelope = z.infer<typeof envelopeSchema>;
 
 /** 12 digits: it becomes part of role ARNs and console links, so nothing else is let through. */
 export const ACCOUNT_PATTERN = /^\d{12}$/;

@@ -14,21 +14,16 @@ import type { AwsCredentialIdentity } from '@smithy/types';
 import { APPROVAL_URL_OUTPUT_KEY, approvalRequestBodySchema } from '../responders/approval';
 import { describeStack } from './aws';
 import { LiveSetupError } from './errors';
+import { FirebreakError } from '../contracts/errors';
 
 /** Nothing was sent: a flag, the credentials, the stack output. Exit 2. */
-export class ApprovalSetupError extends Error {
+export class ApprovalSetupError extends FirebreakError {
   override readonly name = 'ApprovalSetupError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** AWS refused the signed request (the caller lacks ApproverPolicy), or the approval function refused the answer. Exit 1. */
-export class ApprovalRefusedError extends Error {
+export class ApprovalRefusedError extends FirebreakError {
   override readonly name = 'ApprovalRefusedError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** What the approval function answered. */

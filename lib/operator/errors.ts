@@ -3,29 +3,21 @@
  * was injected because something is missing (credentials, region, the deployed stack, one of its
  * outputs, GuardDuty, a valid flag), 1 when AWS refused or failed the injection or the watch.
  */
+import { FirebreakError } from '../contracts/errors';
 
 /** Something the injection needs is missing or wrong; nothing was put on the bus. Exit 2. */
-export class LiveSetupError extends Error {
+export class LiveSetupError extends FirebreakError {
   override readonly name = 'LiveSetupError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** EventBridge or GuardDuty answered, but refused the injection (a failed PutEvents entry, access denied). Exit 1. */
-export class InjectionRejectedError extends Error {
+export class InjectionRejectedError extends FirebreakError {
   override readonly name = 'InjectionRejectedError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** Following the executions failed for a reason other than a missing thing (throttling that outlasted retries, access denied). Exit 1. */
-export class WatchFailedError extends Error {
+export class WatchFailedError extends FirebreakError {
   override readonly name = 'WatchFailedError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** Exit status for an error of the live game day: 2 when nothing was injected for want of something, 1 otherwise. */

@@ -4,6 +4,7 @@
  * changes resources (mutating steps are what approval and blast-radius rails guard).
  */
 import * as z from 'zod';
+import { RESPONDER_NAMES } from '../contracts/responders';
 
 export interface ActionDefinition {
   readonly name: string;
@@ -78,7 +79,7 @@ export const ACTIONS = {
     description:
       'Contain an EC2 instance: keep it as evidence, isolate every ENI, take its instance profile away, tag it.',
     options: quarantineOptions,
-    responder: 'quarantine-instance',
+    responder: RESPONDER_NAMES.quarantineInstance,
     iamActions: [
       'ec2:DescribeInstances',
       'ec2:DescribeSecurityGroups',
@@ -103,7 +104,7 @@ export const ACTIONS = {
     name: 'snapshot-volumes',
     description: 'Preserve evidence: one crash-consistent CreateSnapshots call for every EBS volume of the instance.',
     options: snapshotOptions,
-    responder: 'snapshot-volumes',
+    responder: RESPONDER_NAMES.snapshotVolumes,
     iamActions: [
       'ec2:DescribeInstances',
       // Instance-store volumes are not in DescribeInstances' block device mappings; the type says how many there are.
@@ -119,7 +120,7 @@ export const ACTIONS = {
     description:
       'Release a quarantined EC2 instance: restore exactly its recorded groups per ENI, instance profile, protections and tags.',
     options: releaseOptions,
-    responder: 'release-instance',
+    responder: RESPONDER_NAMES.releaseInstance,
     iamActions: [
       'ec2:DescribeInstances',
       'ec2:DescribeIamInstanceProfileAssociations',
@@ -140,7 +141,7 @@ export const ACTIONS = {
     name: 'notify',
     description: 'Publish an actionable alert to the alert topic.',
     options: notifyOptions,
-    responder: 'publish-alert',
+    responder: RESPONDER_NAMES.publishAlert,
     iamActions: ['sns:Publish'],
     mutates: false,
   },

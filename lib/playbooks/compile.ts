@@ -43,6 +43,8 @@ import { TRANSIENT_ERROR_NAMES } from '../contracts/responder-errors';
 import { ACTIONS } from './actions';
 import type { ActionStep, ParallelStep, Playbook, PlaybookApproval, Step } from './model';
 import { approvalOf, flattenSteps, isAutomatic } from './model';
+import { APPROVAL_REJECTED_ERROR, FirebreakError } from '../contracts/errors';
+import { RESPONDER_NAMES } from '../contracts/responders';
 
 /** One ASL state, as emitted (JSONPath fields only). */
 export type AslState = { readonly Type: string } & Readonly<Record<string, unknown>>;
@@ -63,7 +65,7 @@ export interface CompiledStateMachine {
 }
 
 /** A playbook that cannot become a valid state machine (names too long or clashing, unsafe options). */
-export class PlaybookCompileError extends Error {
+export class PlaybookCompileError extends FirebreakError {
   override readonly name = 'PlaybookCompileError';
   constructor(
     message: string,
@@ -89,13 +91,13 @@ export const TRANSIENT_RETRY = {
 } as const;
 
 /** The responder every playbook uses for its failure alerts, whether or not it has a notify step. */
-export const ALERT_RESPONDER = 'publish-alert';
+export const ALERT_RESPONDER = RESPONDER_NAMES.publishAlert;
 
 /** The Fail state every top-level failure alert leads to. */
 export const PLAYBOOK_FAILED_STATE = 'playbook-failed';
 
 /** The responder of the guard state (lambdas/containment-guard). */
-export const GUARD_RESPONDER = 'containment-guard';
+export const GUARD_RESPONDER = RESPONDER_NAMES.containmentGuard;
 /** The guard's Task state; its result is kept like a step's, at `$.results.Guard.result`. */
 export const GUARD_STATE = 'Guard';
 /** The Choice on the guard's status. */
@@ -106,8 +108,6 @@ export const APPROVAL_WAIT_STATE = 'WaitForApproval';
 export const APPROVAL_GIVEN_STATE = 'ApprovalGiven';
 /** The callback integration: the function is invoked with `$$.Task.Token`, then the state waits for SendTaskSuccess/Failure. */
 export const WAIT_FOR_TASK_TOKEN_RESOURCE = `${LAMBDA_INVOKE_RESOURCE}.waitForTaskToken`;
-/** The error `firebreak reject` sends with SendTaskFailure (same value as lib/operator/approvals.ts). */
-export const APPROVAL_REJECTED_ERROR = 'Firebreak.ApprovalRejected';
 
 /** State-name prefixes of the guarded variants of a playbook's steps. */
 export const GUARDED_PATH_PREFIXES = {

@@ -22,12 +22,14 @@
  * too (a string or number from an input transformer, an array from a manual StartExecution):
  * triage finds it invalid, and no state writes into the input.
  */
+import { ALERT_FAILED_ERROR, INVALID_EVENT_ERROR, UNKNOWN_TRIAGE_OUTCOME_ERROR } from '../contracts/errors';
 import type { ResponderMode } from '../contracts/responder-mode';
 import type { AslDefinition, AslState, CompiledStateMachine } from './compile';
 import { ALERT_RESPONDER, functionPlaceholder, LAMBDA_INVOKE_RESOURCE } from './compile';
+import { RESPONDER_NAMES } from '../contracts/responders';
 
 /** The responder that triages an event into a decision. */
-export const TRIAGE_RESPONDER = 'triage';
+export const TRIAGE_RESPONDER = RESPONDER_NAMES.triage;
 
 /** Substitution name of the unprocessable-events queue URL. */
 export const INVALID_EVENT_QUEUE_PLACEHOLDER = 'InvalidEventQueueUrl';
@@ -56,12 +58,6 @@ export const DISPATCHER_STATES = {
   alertDispatchFailure: 'AlertDispatchFailure',
   dispatchFailed: 'DispatchFailed',
 } as const;
-
-/** Error of the Fail state that ends the dispatch of an invalid event (after it was kept and alerted). */
-export const INVALID_EVENT_ERROR = 'Firebreak.InvalidEvent';
-
-/** Error of the Fail state that ends an alert-only dispatch whose alert could not be published (after the event was kept). */
-export const ALERT_FAILED_ERROR = 'Firebreak.AlertFailed';
 
 /** What `compileDispatcher` needs to know. */
 export interface DispatcherOptions {
@@ -263,7 +259,7 @@ export function compileDispatcher(options: DispatcherOptions): CompiledStateMach
       Type: 'Pass',
       Comment: 'Triage answered an outcome this dispatcher does not know: handle it as a dispatch failure.',
       Parameters: {
-        Error: 'Firebreak.UnknownTriageOutcome',
+        Error: UNKNOWN_TRIAGE_OUTCOME_ERROR,
         Cause: 'Triage answered no outcome this dispatcher handles; the decision is in the execution history.',
       },
       ResultPath: '$.dispatchError',

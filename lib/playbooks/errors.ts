@@ -3,6 +3,7 @@
  * known, and says what is wrong in words a security engineer reviewing a playbook understands,
  * formatted `file:line:col: message` so editors and CI logs make it clickable.
  */
+import { FirebreakError } from '../contracts/errors';
 
 export interface PlaybookError {
   readonly file: string;
@@ -33,7 +34,7 @@ export function sortPlaybookErrors(errors: readonly PlaybookError[]): PlaybookEr
 }
 
 /** One or more playbook files are invalid; `errors` lists every problem found, not only the first. */
-export class PlaybookValidationError extends Error {
+export class PlaybookValidationError extends FirebreakError {
   override readonly name = 'PlaybookValidationError';
   readonly errors: readonly PlaybookError[];
 

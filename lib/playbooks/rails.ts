@@ -5,8 +5,7 @@
  * from the deployment's compiled playbooks, so a caller cannot choose them in a Lambda input.
  */
 import type { PlaybookRails } from '../contracts/security';
-import { ACTIONS } from './actions';
-import { changesResources } from './compile';
+import { changesResources, guardedPlaybookKind } from './compile';
 import type { Playbook } from './model';
 import { approvalOf, flattenSteps } from './model';
 
@@ -19,7 +18,7 @@ export function railsOf(playbook: Playbook): PlaybookRails | undefined {
     approvalRequired: approval.required,
     onTimeout: approval.onTimeout,
     timeoutSeconds: approval.timeoutSeconds,
-    kind: steps.some((step) => ACTIONS[step.action].responder === 'release-instance') ? 'release' : 'contain',
+    kind: guardedPlaybookKind(playbook),
   };
 }
 

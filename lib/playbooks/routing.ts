@@ -11,6 +11,7 @@ import { responderModeSchema } from '../contracts/responder-mode';
 import type { Playbook, PlaybookMatch } from './model';
 import { flattenSteps, isAutomatic } from './model';
 import { INCIDENT_SOURCES, PLAYBOOK_NAME_PATTERN, RESOURCE_KINDS, RESOURCE_ROLES, STARTING_ALARM_STATES } from './schema';
+import { FirebreakError } from '../contracts/errors';
 
 export interface RoutedPlaybook {
   readonly name: string;
@@ -34,7 +35,7 @@ export interface RoutingTable {
 }
 
 /** The routing table handed to triage is malformed: a deployment bug, never an event problem. */
-export class RoutingTableError extends Error {
+export class RoutingTableError extends FirebreakError {
   override readonly name = 'RoutingTableError';
 }
 

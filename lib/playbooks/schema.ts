@@ -276,8 +276,6 @@ export const playbookMatchSchema = z
   }, ALWAYS)
   .describe('Which incidents this playbook handles. Every key given must hold; keys left out match anything.');
 
-export type PlaybookMatchDocument = z.infer<typeof playbookMatchSchema>;
-
 // ---------------------------------------------------------------------------------------------
 // steps:
 
@@ -415,8 +413,6 @@ export const triggerSchema = z
 
 // ---------------------------------------------------------------------------------------------
 // the file
-
-export const PLAYBOOK_KEYS = ['name', 'description', 'priority', 'mode', 'trigger', 'approval', 'match', 'steps'] as const;
 
 /**
  * Visits every step-like mapping of a possibly invalid document. The cross-field checks below run

@@ -19,8 +19,11 @@ import { createResponderHandler } from './runtime';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import type { ApprovalStore } from './approval-records';
+import { FirebreakError } from '../contracts/errors';
+import { DEPLOYMENT_ENV } from '../contracts/environment';
+import { RESPONDER_NAMES } from '../contracts/responders';
 
-export const ALERT_RESPONDER_NAME = 'publish-alert';
+export const ALERT_RESPONDER_NAME = RESPONDER_NAMES.publishAlert;
 
 /** The incident key an alert without an incident (an unparseable event, a dispatch failure) is logged under. */
 export const NO_INCIDENT_KEY = 'no-incident';
@@ -152,19 +155,16 @@ async function storeApprovalRequest(input: AlertInput, deps: AlertDeps, at: Date
 }
 
 /** The publish-alert function was deployed without a usable ALERT_TOPIC_ARN. */
-export class AlertTopicNotConfiguredError extends Error {
+export class AlertTopicNotConfiguredError extends FirebreakError {
   override readonly name = 'AlertTopicNotConfiguredError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** The topic from the Lambda environment; a function deployed without it fails at cold start, not at the first incident. */
 export function alertTopicArnFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): string {
-  const topicArn = env.ALERT_TOPIC_ARN;
+  const topicArn = env[DEPLOYMENT_ENV.alertTopicArn];
   if (topicArn === undefined || !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/.test(topicArn)) {
     throw new AlertTopicNotConfiguredError(
-      `ALERT_TOPIC_ARN must be the ARN of the alert topic (arn:aws:sns:<region>:<account>:<name>); got ${topicArn === undefined ? 'nothing' : JSON.stringify(topicArn)}`,
+      `${DEPLOYMENT_ENV.alertTopicArn} must be the ARN of the alert topic (arn:aws:sns:<region>:<account>:<name>); got ${topicArn === undefined ? 'nothing' : JSON.stringify(topicArn)}`,
     );
   }
   return topicArn;

@@ -21,14 +21,13 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import { DescribeExecutionCommand, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
 import { awsErrorCode, toResponderError } from '../aws/errors';
+import { APPROVAL_REJECTED_ERROR } from '../contracts/errors';
 import type { ApprovalStore, PendingApproval } from './approval-records';
 import type { IncidentLogger } from './logging';
+import { DEPLOYMENT_ENV } from '../contracts/environment';
 
 /** The stack output holding the approval function's URL (the CLI reads it). */
 export const APPROVAL_URL_OUTPUT_KEY = 'ApprovalFunctionUrl';
-
-/** The error a rejection raises in the execution; the compiled approval state's Catch routes it to the rejected path. */
-export const APPROVAL_REJECTED_ERROR = 'Firebreak.ApprovalRejected';
 
 /** What SendTaskSuccess hands the waiting execution (the approval state's output, `$.approval`). */
 export interface ApprovalAnswer {
@@ -129,7 +128,7 @@ export interface ApprovalConfig {
 /** Reads FIREBREAK_APPROVAL_STATE_MACHINES (comma-separated ARNs) and FIREBREAK_DENIED_APPROVER_ROLE_PREFIXES. */
 export function readApprovalConfig(env: Readonly<Record<string, string | undefined>> = process.env): ApprovalConfig {
   const list = (name: string) => (env[name] ?? '').split(',').map((value) => value.trim()).filter((value) => value !== '');
-  return { stateMachineArns: list('FIREBREAK_APPROVAL_STATE_MACHINES'), deniedRolePrefixes: list('FIREBREAK_DENIED_APPROVER_ROLE_PREFIXES') };
+  return { stateMachineArns: list(DEPLOYMENT_ENV.approvalStateMachines), deniedRolePrefixes: list(DEPLOYMENT_ENV.deniedApproverRolePrefixes) };
 }
 
 export interface ApprovalDeps {

@@ -52,8 +52,10 @@ import { incidentSchema } from './responder-input';
 import { isPlaceholderInstanceId } from './instance-state';
 import { ResponderFailedError } from '../contracts/responder-errors';
 import { INSTANCE_ID_FORMAT } from '../incident/identifiers';
+import { DEPLOYMENT_ENV } from '../contracts/environment';
+import { RESPONDER_NAMES } from '../contracts/responders';
 
-export const CONTAINMENT_GUARD_RESPONDER = 'containment-guard';
+export const CONTAINMENT_GUARD_RESPONDER = RESPONDER_NAMES.containmentGuard;
 
 /**
  * IAM actions the guard needs: `ec2:DescribeInstances` where the instance lives (member role or the
@@ -197,34 +199,34 @@ export const playbookRailsSchema = z
 
 const guardEnvironmentSchema = z.object({
   // A misspelt id would silently unprotect an instance, so every id must look like one.
-  FIREBREAK_PROTECTED_INSTANCE_IDS: z
+  [DEPLOYMENT_ENV.protectedInstanceIds]: z
     .string()
     .optional()
     .transform((list) => (list ?? '').split(',').map((id) => id.trim()).filter((id) => id !== ''))
     .pipe(z.array(z.string().regex(INSTANCE_ID_FORMAT, 'each protected instance id must look like i-0123456789abcdef0'))),
-  FIREBREAK_PROTECTED_TAG_KEY: z
+  [DEPLOYMENT_ENV.protectedTagKey]: z
     .string()
     .trim()
-    .max(128, 'FIREBREAK_PROTECTED_TAG_KEY: EC2 tag keys have at most 128 characters')
+    .max(128, `${DEPLOYMENT_ENV.protectedTagKey}: EC2 tag keys have at most 128 characters`)
     .optional()
     .transform((key) => (key === '' ? undefined : key)),
-  FIREBREAK_BLAST_RADIUS_MAX: positiveInteger('FIREBREAK_BLAST_RADIUS_MAX', DEFAULT_BLAST_RADIUS_POLICY.maxContainments),
-  FIREBREAK_BLAST_RADIUS_WINDOW_SECONDS: positiveInteger(
-    'FIREBREAK_BLAST_RADIUS_WINDOW_SECONDS',
+  [DEPLOYMENT_ENV.blastRadiusMax]: positiveInteger(DEPLOYMENT_ENV.blastRadiusMax, DEFAULT_BLAST_RADIUS_POLICY.maxContainments),
+  [DEPLOYMENT_ENV.blastRadiusWindowSeconds]: positiveInteger(
+    DEPLOYMENT_ENV.blastRadiusWindowSeconds,
     DEFAULT_BLAST_RADIUS_POLICY.windowSeconds,
   ),
-  FIREBREAK_STATE_TABLE: z
+  [DEPLOYMENT_ENV.stateTable]: z
     .string()
     .trim()
     .optional()
     .transform((name) => (name === '' ? undefined : name)),
-  FIREBREAK_STACK_NAME: z
+  [SECURITY_ENV.stackName]: z
     .string()
     .trim()
     .optional()
     .transform((name) => (name === '' ? undefined : name)),
   AWS_REGION: z.string().trim().min(1).optional(),
-  FIREBREAK_PLAYBOOK_RAILS: z
+  [SECURITY_ENV.playbookRails]: z
     .string()
     .optional()
     .transform((text, context) => {
@@ -232,7 +234,7 @@ const guardEnvironmentSchema = z.object({
       try {
         return JSON.parse(text) as unknown;
       } catch {
-        context.addIssue({ code: 'custom', message: 'FIREBREAK_PLAYBOOK_RAILS is not JSON' });
+        context.addIssue({ code: 'custom', message: `${SECURITY_ENV.playbookRails} is not JSON` });
         return z.NEVER;
       }
     })
@@ -255,28 +257,28 @@ export function readContainmentGuardConfig(env: NodeJS.ProcessEnv = process.env)
   }
   const values = parsed.data;
   const blastRadius = {
-    maxContainments: values.FIREBREAK_BLAST_RADIUS_MAX,
-    windowSeconds: values.FIREBREAK_BLAST_RADIUS_WINDOW_SECONDS,
+    maxContainments: values[DEPLOYMENT_ENV.blastRadiusMax],
+    windowSeconds: values[DEPLOYMENT_ENV.blastRadiusWindowSeconds],
   };
   try {
     assertBlastRadiusPolicy(blastRadius);
   } catch (error) {
     throw new TypeError(
-      `Invalid containment-guard configuration: FIREBREAK_BLAST_RADIUS_MAX / FIREBREAK_BLAST_RADIUS_WINDOW_SECONDS: ${(error as Error).message}`,
+      `Invalid containment-guard configuration: ${DEPLOYMENT_ENV.blastRadiusMax} / ${DEPLOYMENT_ENV.blastRadiusWindowSeconds}: ${(error as Error).message}`,
       { cause: error },
     );
   }
   // Served accounts need the security account id; without it, no execution verifies either.
   const servedAccounts = env[SECURITY_ENV.securityAccountId] !== undefined ? requireServedAccounts(env) : undefined;
   return {
-    protectedInstanceIds: values.FIREBREAK_PROTECTED_INSTANCE_IDS,
-    ...(values.FIREBREAK_PROTECTED_TAG_KEY !== undefined ? { protectedTagKey: values.FIREBREAK_PROTECTED_TAG_KEY } : {}),
+    protectedInstanceIds: values[DEPLOYMENT_ENV.protectedInstanceIds],
+    ...(values[DEPLOYMENT_ENV.protectedTagKey] !== undefined ? { protectedTagKey: values[DEPLOYMENT_ENV.protectedTagKey] } : {}),
     blastRadius,
-    ...(values.FIREBREAK_STATE_TABLE !== undefined ? { stateTable: values.FIREBREAK_STATE_TABLE } : {}),
+    ...(values[DEPLOYMENT_ENV.stateTable] !== undefined ? { stateTable: values[DEPLOYMENT_ENV.stateTable] } : {}),
     ...(servedAccounts !== undefined ? { servedAccounts, securityAccountId: servedAccounts.securityAccountId } : {}),
     ...(values.AWS_REGION !== undefined ? { region: values.AWS_REGION } : {}),
-    ...(values.FIREBREAK_STACK_NAME !== undefined ? { stackName: values.FIREBREAK_STACK_NAME } : {}),
-    rails: values.FIREBREAK_PLAYBOOK_RAILS,
+    ...(values[SECURITY_ENV.stackName] !== undefined ? { stackName: values[SECURITY_ENV.stackName] } : {}),
+    rails: values[SECURITY_ENV.playbookRails],
     environment: env,
   };
 }
@@ -745,7 +747,7 @@ export function createContainmentGuardHandler(deps: ContainmentGuardHandlerDeps)
   if (limiter === undefined || grants === undefined) {
     if (config.stateTable === undefined) {
       throw new TypeError(
-        'Invalid containment-guard configuration: FIREBREAK_STATE_TABLE is not set, so the blast-radius counter and the grants have no table',
+        `Invalid containment-guard configuration: ${DEPLOYMENT_ENV.stateTable} is not set, so the blast-radius counter and the grants have no table`,
       );
     }
     limiter ??= new DynamoDbBlastRadiusLimiter(deps.clients.dynamodb(), config.stateTable, config.blastRadius);

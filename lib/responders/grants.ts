@@ -37,12 +37,6 @@ export const approvalKey = approvalRecordKey;
  */
 export const GRANT_VALIDITY_SECONDS = 900;
 
-/** IAM actions on the state table: the guard writes grants; the mutating responders read grants and approvals. */
-export const GRANT_IAM_ACTIONS = {
-  writer: ['dynamodb:PutItem', 'dynamodb:GetItem'],
-  reader: ['dynamodb:GetItem'],
-} as const;
-
 /** The guard's side of the store. */
 export interface GrantWriter {
   /**

@@ -10,8 +10,21 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { ResponderFailedError } from '../contracts/responder-errors';
-import type { RecordSeal } from './record-integrity';
-import { RECORD_MAC_ALGORITHM, RECORD_SEAL_SCHEME } from './record-integrity';
+
+/** The label of the record's sealed serialization (record-integrity.ts); a new layout gets a new label. */
+export const RECORD_SEAL_SCHEME = 'firebreak-quarantine-record/v1';
+/** The KMS MAC algorithm of HMAC_256 keys. */
+export const RECORD_MAC_ALGORITHM = 'HMAC_SHA_256';
+
+/** The seal quarantine puts on a record. */
+export interface RecordSeal {
+  readonly scheme: typeof RECORD_SEAL_SCHEME;
+  readonly algorithm: typeof RECORD_MAC_ALGORITHM;
+  /** The key KMS says made the MAC (its ARN). Informative: release verifies with its own configured key. */
+  readonly keyId: string;
+  /** Base64 of the MAC. */
+  readonly mac: string;
+}
 
 /** The instance's state before quarantine, as captured by `quarantine-instance`. */
 export interface QuarantineRecord {

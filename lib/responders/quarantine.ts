@@ -44,8 +44,9 @@ import { TransientResponderError } from '../contracts/responder-errors';
 import type { ResponderInput } from './responder-input';
 import type { HandlerDeps, ResponderHandler } from './runtime';
 import { createResponderHandler, stepResponder } from './runtime';
+import { RESPONDER_NAMES } from '../contracts/responders';
 
-export const QUARANTINE_RESPONDER = 'quarantine-instance';
+export const QUARANTINE_RESPONDER = RESPONDER_NAMES.quarantineInstance;
 
 /** The step's options (defaults live in the playbook action registry, in one place). */
 export const quarantineOptionsSchema = ACTIONS['quarantine-instance'].options;

@@ -21,22 +21,9 @@ import { GenerateMacCommand, VerifyMacCommand } from '@aws-sdk/client-kms';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import { awsErrorCode, isTransientAwsError } from '../aws/errors';
 import { TransientResponderError } from '../contracts/responder-errors';
-import type { QuarantineRecord } from './quarantine-records';
-
-/** The label of the serialization below; a new layout gets a new label. */
-export const RECORD_SEAL_SCHEME = 'firebreak-quarantine-record/v1';
-/** The KMS MAC algorithm of HMAC_256 keys. */
-export const RECORD_MAC_ALGORITHM = 'HMAC_SHA_256';
-
-/** The seal quarantine puts on a record. */
-export interface RecordSeal {
-  readonly scheme: typeof RECORD_SEAL_SCHEME;
-  readonly algorithm: typeof RECORD_MAC_ALGORITHM;
-  /** The key KMS says made the MAC (its ARN). Informative: release verifies with its own configured key. */
-  readonly keyId: string;
-  /** Base64 of the MAC. */
-  readonly mac: string;
-}
+import type { QuarantineRecord, RecordSeal } from './quarantine-records';
+import { RECORD_MAC_ALGORITHM, RECORD_SEAL_SCHEME } from './quarantine-records';
+import { FirebreakError } from '../contracts/errors';
 
 type Canonical = null | boolean | number | string | Canonical[] | { [key: string]: Canonical };
 
@@ -99,11 +86,8 @@ export interface RecordSealer {
 }
 
 /** The record key is not configured: quarantine records stay unsealed and release refuses them. */
-export class RecordKeyNotConfiguredError extends Error {
+export class RecordKeyNotConfiguredError extends FirebreakError {
   override readonly name = 'RecordKeyNotConfiguredError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** kms:GenerateMac / kms:VerifyMac with the deployment's HMAC key. */

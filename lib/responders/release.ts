@@ -43,8 +43,9 @@ import type { ReleaseClearance } from './release-clearance';
 import type { ResponderInput } from './responder-input';
 import type { HandlerDeps, ResponderHandler } from './runtime';
 import { createResponderHandler, stepResponder } from './runtime';
+import { RESPONDER_NAMES } from '../contracts/responders';
 
-export const RELEASE_RESPONDER = 'release-instance';
+export const RELEASE_RESPONDER = RESPONDER_NAMES.releaseInstance;
 
 export const releaseOptionsSchema = ACTIONS['release-instance'].options;
 export type ReleaseOptions = z.output<typeof releaseOptionsSchema>;

@@ -31,8 +31,9 @@ import type { ResponderInput } from './responder-input';
 import type { HandlerDeps, ResponderHandler } from './runtime';
 import { createResponderHandler, stepResponder } from './runtime';
 import { isPlaceholderInstanceId } from './instance-state';
+import { RESPONDER_NAMES } from '../contracts/responders';
 
-export const SNAPSHOT_RESPONDER = 'snapshot-volumes';
+export const SNAPSHOT_RESPONDER = RESPONDER_NAMES.snapshotVolumes;
 
 /** The step options (`with:` of a `snapshot-volumes` step): the playbook's own schema. */
 export const snapshotOptionsSchema = ACTIONS['snapshot-volumes'].options;

@@ -3,9 +3,10 @@
  * Lambda environment at cold start: a function deployed without it fails at once, naming the
  * variable, as a missing alert topic does, instead of at the first incident.
  */
+import { DEPLOYMENT_ENV } from '../contracts/environment';
 
 /** The environment variable the stack sets to the state table's name. */
-export const STATE_TABLE_ENV = 'FIREBREAK_STATE_TABLE';
+export const STATE_TABLE_ENV = DEPLOYMENT_ENV.stateTable;
 
 /** DynamoDB table names: 3-255 characters of `[a-zA-Z0-9_.-]` (DynamoDB naming rules). */
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;

@@ -8,22 +8,16 @@ import * as z from 'zod';
 import { servedAccountsFromEnvironment } from '../contracts/security';
 import type { Incident } from '../incident/model';
 import { EventParseError, parseEvent } from '../incident/parse';
-import type { RoutingTable } from '../playbooks/routing';
 import { parseRoutingTable, RoutingTableError } from '../playbooks/routing';
 import type { TriageDecision, TriageDeployment } from '../playbooks/triage';
 import { invalidEventDecision, triage } from '../playbooks/triage';
 import { incidentLoggerFrom } from './handler-logger';
 import type { IncidentLogger } from './logging';
 
-
-/** What the dispatcher sends the triage Lambda. */
-export interface TriageInput {
-  readonly event: unknown;
-  readonly routing: RoutingTable;
-  /** When the event reached Firebreak (ISO 8601); defaults to now. */
-  readonly receivedAt?: string;
-}
-
+/**
+ * What the dispatcher sends the triage Lambda: `{ event, routing, receivedAt? }`, `receivedAt`
+ * being when the event reached Firebreak (ISO 8601; defaults to now). The event is parsed on its own.
+ */
 const triageEnvelopeSchema = z.looseObject({
   routing: z.unknown(),
   receivedAt: z.iso.datetime({ offset: true }).optional(),

@@ -29,9 +29,6 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { groupsOnly } from './logical-ids';
 
-/** The key actions that end a key's usefulness in one call: what only key administrators may do. */
-export const KEY_SWITCH_OFF_ACTIONS = ['kms:DisableKey', 'kms:ScheduleKeyDeletion', 'kms:PutKeyPolicy'] as const;
-
 /**
  * What the account principal may do with a Firebreak key: administration and the cryptographic
  * operations IAM policies then grant (delegation to IAM). Listed, never `kms:*`.

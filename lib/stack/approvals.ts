@@ -21,9 +21,11 @@ import { APPROVER_IAM_ACTIONS } from '../contracts/iam-actions';
 import { STATE_KEY_PREFIX } from '../contracts/security';
 import type { PlannedStatement } from './iam-scopes';
 import { ResponderFunction } from './responder-function';
+import { DEPLOYMENT_ENV } from '../contracts/environment';
+import { RESPONDER_NAMES } from '../contracts/responders';
 
 /** The approval function's folder under lambdas/. */
-export const APPROVAL_FUNCTION = 'approval';
+export const APPROVAL_FUNCTION = RESPONDER_NAMES.approval;
 
 export interface ApprovalsProps {
   /** The state table holding `approval#` items. */
@@ -81,8 +83,8 @@ export class Approvals extends Construct {
       description: 'Firebreak approval: records who approved or rejected a waiting playbook (as AWS authenticated them), then answers it',
       environment: {
         ...props.environment,
-        FIREBREAK_APPROVAL_STATE_MACHINES: props.guardedPlaybooks.map((machine) => machine.stateMachineArn).join(','),
-        FIREBREAK_DENIED_APPROVER_ROLE_PREFIXES: props.deniedApproverRolePrefixes.join(','),
+        [DEPLOYMENT_ENV.approvalStateMachines]: props.guardedPlaybooks.map((machine) => machine.stateMachineArn).join(','),
+        [DEPLOYMENT_ENV.deniedApproverRolePrefixes]: props.deniedApproverRolePrefixes.join(','),
       },
       statements,
       logRetention: props.logRetention,

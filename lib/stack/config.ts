@@ -14,6 +14,7 @@ import type { FirebreakProps } from './firebreak-props';
 import { RESPONDER_MODES } from '../contracts/responder-mode';
 import { ROLE_NAME_PATTERN } from './iam-scopes';
 import { INSTANCE_ID_FORMAT } from '../incident/identifiers';
+import { FirebreakError } from '../contracts/errors';
 
 /** The context keys Firebreak reads, in the order docs/deploy.md documents them. */
 export const CONTEXT_KEYS = [
@@ -43,11 +44,8 @@ export const CONTEXT_KEYS = [
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
 /** A context value that cannot be used; names the key and what was expected. */
-export class FirebreakConfigError extends Error {
+export class FirebreakConfigError extends FirebreakError {
   override readonly name = 'FirebreakConfigError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 const list = z.preprocess((value) => {

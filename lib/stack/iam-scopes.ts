@@ -15,7 +15,7 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
-import { MANAGED_SECURITY_GROUP_TAG } from '../aws/member-accounts';
+import { MANAGED_SECURITY_GROUP_TAG } from '../contracts/security';
 
 /** Where a role's statements point: ARN builders for the account the role lives in. */
 export interface ScopeArns {

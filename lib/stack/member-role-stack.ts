@@ -40,6 +40,7 @@ import {
   privilegedRoleArns,
   ROLE_POLICY_WRITES,
 } from './iam-scopes';
+import { RESPONDER_NAMES } from '../contracts/responders';
 
 /** Responder roles in the security account are named with this prefix (see `responderRoleName`). */
 export const DEFAULT_RESPONDER_ROLE_NAME_PREFIX = 'firebreak-responder-';
@@ -52,7 +53,7 @@ const ACCOUNT_ID = /^\d{12}$/;
 /** An AWS region name such as eu-west-1 or us-gov-west-1. */
 export const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 /** The responder whose IAM client the session-revoker role serves (the only one that writes role policies). */
-export const SESSION_REVOKING_RESPONDER = 'quarantine-instance';
+export const SESSION_REVOKING_RESPONDER = RESPONDER_NAMES.quarantineInstance;
 /** sts:ExternalId: 2-1224 characters of `[\w+=,.@:/-]` (STS AssumeRole API reference). */
 const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 

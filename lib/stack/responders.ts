@@ -8,6 +8,7 @@
 import { Aws, Duration, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { DEFAULT_SESSION_REVOKER_ROLE_NAME } from '../aws/member-accounts';
+import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { SECURITY_ENV, STATE_KEY_PREFIX } from '../contracts/security';
 import { ACTIONS, iamActionsForStep } from '../playbooks/actions';
 import { ALERT_RESPONDER, GUARD_RESPONDER, isGuardedPlaybook } from '../playbooks/compile';
@@ -201,15 +202,15 @@ export class Responders extends Construct {
 function deploymentEnvironment(props: RespondersProps): Record<string, string> {
   return {
     POWERTOOLS_SERVICE_NAME: 'firebreak',
-    ALERT_TOPIC_ARN: props.channels.alertTopic.topicArn,
-    FIREBREAK_STATE_TABLE: props.state.table.tableName,
+    [DEPLOYMENT_ENV.alertTopicArn]: props.channels.alertTopic.topicArn,
+    [DEPLOYMENT_ENV.stateTable]: props.state.table.tableName,
     [SECURITY_ENV.securityAccountId]: Aws.ACCOUNT_ID,
-    FIREBREAK_PROTECTED_INSTANCE_IDS: (props.protectedInstanceIds ?? []).join(','),
-    ...(props.protectedTagKey ? { FIREBREAK_PROTECTED_TAG_KEY: props.protectedTagKey } : {}),
+    [DEPLOYMENT_ENV.protectedInstanceIds]: (props.protectedInstanceIds ?? []).join(','),
+    ...(props.protectedTagKey ? { [DEPLOYMENT_ENV.protectedTagKey]: props.protectedTagKey } : {}),
     ...(props.memberRoleName ? { [SECURITY_ENV.memberRoleName]: props.memberRoleName } : {}),
-    ...(props.memberRoleExternalId ? { FIREBREAK_MEMBER_ROLE_EXTERNAL_ID: props.memberRoleExternalId } : {}),
-    ...(props.blastRadiusMax !== undefined ? { FIREBREAK_BLAST_RADIUS_MAX: String(props.blastRadiusMax) } : {}),
-    ...(props.blastRadiusWindowSeconds !== undefined ? { FIREBREAK_BLAST_RADIUS_WINDOW_SECONDS: String(props.blastRadiusWindowSeconds) } : {}),
+    ...(props.memberRoleExternalId ? { [DEPLOYMENT_ENV.memberRoleExternalId]: props.memberRoleExternalId } : {}),
+    ...(props.blastRadiusMax !== undefined ? { [DEPLOYMENT_ENV.blastRadiusMax]: String(props.blastRadiusMax) } : {}),
+    ...(props.blastRadiusWindowSeconds !== undefined ? { [DEPLOYMENT_ENV.blastRadiusWindowSeconds]: String(props.blastRadiusWindowSeconds) } : {}),
     [SECURITY_ENV.mode]: props.effectiveMode,
     [SECURITY_ENV.servedAccountIds]: (props.servedAccountIds ?? []).join(','),
     ...(props.organizationId ? { [SECURITY_ENV.organizationId]: props.organizationId } : {}),

@@ -2,13 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { AslDefinition } from '../../lib/playbooks/compile';
 import { createTriageHandler } from '../../lib/responders/triage-handler';
 import { silentLogger } from '../../lib/responders/logging';
-import {
-  compileDispatcher,
-  DISPATCHER_STATES as S,
-  ALERT_FAILED_ERROR,
-  INVALID_EVENT_ERROR,
-  stateMachinePlaceholder,
-} from '../../lib/playbooks/dispatcher';
+import { ALERT_FAILED_ERROR, INVALID_EVENT_ERROR } from '../../lib/contracts/errors';
+import { compileDispatcher, DISPATCHER_STATES as S, stateMachinePlaceholder } from '../../lib/playbooks/dispatcher';
 import { ec2Incident } from '../support/incidents';
 import type { TaskStub } from './local-execution';
 import { EXECUTION_ARN, namedError, runLocally } from './local-execution';

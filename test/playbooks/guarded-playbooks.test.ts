@@ -4,10 +4,9 @@
  * and timed-out paths; checked on the definition and executed with aws-local-stepfunctions.
  */
 import { describe, expect, it } from 'vitest';
-import { APPROVAL_REJECTED_ERROR as CLI_APPROVAL_REJECTED_ERROR } from '../../lib/cli/approvals';
+import { APPROVAL_REJECTED_ERROR, APPROVAL_REJECTED_ERROR as CLI_APPROVAL_REJECTED_ERROR } from '../../lib/contracts/errors';
 import type { AslDefinition, AslState } from '../../lib/playbooks/compile';
 import {
-  APPROVAL_REJECTED_ERROR,
   compilePlaybook,
   GUARD_RESPONDER,
   isGuardedPlaybook,

@@ -13,7 +13,7 @@ import type { SecurityGroup } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MANAGED_SECURITY_GROUP_TAG } from '../../lib/contracts/security';
-import { MANAGED_SECURITY_GROUP_TAG as MEMBER_ACCOUNTS_TAG } from '../../lib/aws/member-accounts';
+import { MANAGED_SECURITY_GROUP_TAG as MEMBER_ACCOUNTS_TAG } from '../../lib/contracts/security';
 import { ensureVpcGroups, findVpcGroups, impostorReason, purposeOfGroupName } from '../../lib/responders/isolation-groups';
 import { inputsOf, sdkError } from './quarantine-fixtures';
 

@@ -2,12 +2,8 @@ import { GenerateMacCommand, KMSClient, VerifyMacCommand } from '@aws-sdk/client
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { TransientResponderError } from '../../lib/contracts/responder-errors';
-import {
-  KmsRecordSealer,
-  RECORD_SEAL_SCHEME,
-  canonicalRecord,
-  recordMacMessage,
-} from '../../lib/responders/record-integrity';
+import { RECORD_SEAL_SCHEME } from '../../lib/responders/quarantine-records';
+import { KmsRecordSealer, canonicalRecord, recordMacMessage } from '../../lib/responders/record-integrity';
 import { recordOfDefaultInstance } from './quarantine-fixtures';
 import { sdkError } from './quarantine-fixtures';
 

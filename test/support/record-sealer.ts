@@ -4,8 +4,10 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { QuarantineRecord } from '../../lib/responders/quarantine-records';
-import type { RecordSeal, RecordSealer, SealVerdict } from '../../lib/responders/record-integrity';
-import { RECORD_MAC_ALGORITHM, RECORD_SEAL_SCHEME, recordMacMessage } from '../../lib/responders/record-integrity';
+import type { RecordSeal } from '../../lib/responders/quarantine-records';
+import { RECORD_MAC_ALGORITHM, RECORD_SEAL_SCHEME } from '../../lib/responders/quarantine-records';
+import type { RecordSealer, SealVerdict } from '../../lib/responders/record-integrity';
+import { recordMacMessage } from '../../lib/responders/record-integrity';
 
 export const TEST_RECORD_KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/00000000-0000-4000-8000-00000000c0de';
 

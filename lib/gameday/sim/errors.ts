@@ -8,9 +8,10 @@
  *
  * The other two are faults of the game day itself and are thrown to the caller as they are.
  */
+import { FirebreakError } from '../../contracts/errors';
 
 /** An error answer from a simulated AWS service (code, message and HTTP status as AWS sends them). */
-export class SimulatedServiceError extends Error {
+export class SimulatedServiceError extends FirebreakError {
   override readonly name = 'SimulatedServiceError';
   /** The AWS error code, e.g. `InvalidInstanceID.NotFound`; it becomes the SDK exception's `name`. */
   readonly code: string;
@@ -27,11 +28,8 @@ export class SimulatedServiceError extends Error {
 }
 
 /** The game-day environment was built wrongly (unknown VPC, duplicate id, malformed id...). */
-export class SimulatorSetupError extends Error {
+export class SimulatorSetupError extends FirebreakError {
   override readonly name = 'SimulatorSetupError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /**
@@ -39,7 +37,7 @@ export class SimulatorSetupError extends Error {
  * error) so that a responder using an API the game day cannot rehearse fails loudly instead of
  * silently succeeding.
  */
-export class SimulatorUnsupportedApiError extends Error {
+export class SimulatorUnsupportedApiError extends FirebreakError {
   override readonly name = 'SimulatorUnsupportedApiError';
   constructor(
     readonly api: string,

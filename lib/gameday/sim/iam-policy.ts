@@ -11,6 +11,7 @@
  * taken as holding (so the decision is the policy author's intent) and the key is returned in
  * `unevaluated`, so the game day reports it instead of allowing silently.
  */
+import { FirebreakError } from '../../contracts/errors';
 
 /** One statement of an identity policy, as IAM's JSON grammar spells it. */
 export interface PolicyStatement {
@@ -154,11 +155,8 @@ const OPERATORS: Readonly<Record<string, { readonly compare: Comparison; readonl
 };
 
 /** A condition operator IAM does not know: the statement is refused by IAM at write time; here it throws. */
-export class UnknownConditionOperatorError extends Error {
+export class UnknownConditionOperatorError extends FirebreakError {
   override readonly name = 'UnknownConditionOperatorError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 function lookup(keys: RequestContext['keys'], name: string): readonly string[] | undefined {

@@ -19,23 +19,10 @@ import type {
 import { inputOf } from './call';
 import type { ApiHandler, SimCall } from './call';
 import { SimulatedServiceError } from './errors';
+import type { KmsKeyRecord, KmsKeySpec } from './model';
 import type { SimWorld } from './world';
 
-export type KmsKeySpec = 'HMAC_256' | 'SYMMETRIC_DEFAULT';
-
 const USAGE: Readonly<Record<KmsKeySpec, string>> = { HMAC_256: 'GENERATE_VERIFY_MAC', SYMMETRIC_DEFAULT: 'ENCRYPT_DECRYPT' };
-
-/** One simulated key. */
-export interface KmsKeyRecord {
-  readonly keyId: string;
-  readonly spec: KmsKeySpec;
-  readonly arn: string;
-  readonly account: string;
-  readonly region: string;
-  readonly description: string;
-  readonly secret: Buffer;
-  state: 'Enabled' | 'Disabled' | 'PendingDeletion';
-}
 
 /** KMS limits the message of GenerateMac/VerifyMac to 4096 bytes. */
 const MAX_MESSAGE = 4096;

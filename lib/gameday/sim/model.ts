@@ -277,3 +277,18 @@ export interface CallerIdentity {
   readonly sessionArn: string;
   readonly userId: string;
 }
+
+/** One simulated HMAC key. */
+/** What a simulated key is for: sealing records (HMAC) or encrypting (the alert topic's key). */
+export type KmsKeySpec = 'HMAC_256' | 'SYMMETRIC_DEFAULT';
+
+export interface KmsKeyRecord {
+  readonly keyId: string;
+  readonly spec: KmsKeySpec;
+  readonly arn: string;
+  readonly account: string;
+  readonly region: string;
+  readonly description: string;
+  readonly secret: Buffer;
+  state: 'Enabled' | 'Disabled' | 'PendingDeletion';
+}

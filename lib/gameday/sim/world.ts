@@ -11,6 +11,7 @@ import type {
   EventBusRecord,
   InstanceProfileRecord,
   InstanceRecord,
+  KmsKeyRecord,
   NetworkInterfaceRecord,
   ProfileAssociationRecord,
   QueueRecord,
@@ -63,8 +64,6 @@ export interface IssuedCredentials {
   /** Simulated epoch ms after which calls answer ExpiredToken; undefined: never. */
   readonly expiresAt?: number;
 }
-
-import type { KmsKeyRecord } from './kms';
 
 export class SimWorld {
   readonly options: ResolvedOptions;

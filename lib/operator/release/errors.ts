@@ -6,21 +6,16 @@
  */
 import { z } from 'zod';
 import { LiveSetupError } from '../errors';
+import { FirebreakError } from '../../contracts/errors';
 
 /** Something the release needs is missing or wrong; no execution was started. Exit 2. */
-export class ReleaseSetupError extends Error {
+export class ReleaseSetupError extends FirebreakError {
   override readonly name = 'ReleaseSetupError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** Step Functions refused the start (access denied, a name already used), or following the execution failed. Exit 1. */
-export class ReleaseFailedError extends Error {
+export class ReleaseFailedError extends FirebreakError {
   override readonly name = 'ReleaseFailedError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** Exit status for a release error: 2 when nothing was started for want of something, 1 otherwise. */

@@ -1,0 +1,25 @@
+/**
+ * Environment variables the stack sets on Firebreak's functions besides the security ones
+ * (SECURITY_ENV in ./security.ts), written once: the stack, the game day's engine and the code that
+ * reads them import the name from here.
+ */
+export const DEPLOYMENT_ENV = {
+  /** The alert topic's ARN (publish-alert). */
+  alertTopicArn: 'ALERT_TOPIC_ARN',
+  /** The state table's name (grants, approvals, quarantine records, blast-radius counter). */
+  stateTable: 'FIREBREAK_STATE_TABLE',
+  /** Comma-separated ids of instances the containment guard never contains. */
+  protectedInstanceIds: 'FIREBREAK_PROTECTED_INSTANCE_IDS',
+  /** The tag key that marks an instance as protected (only safe with an SCP: docs/security.md). */
+  protectedTagKey: 'FIREBREAK_PROTECTED_TAG_KEY',
+  /** The external id the member role's trust policy requires, when configured. */
+  memberRoleExternalId: 'FIREBREAK_MEMBER_ROLE_EXTERNAL_ID',
+  /** At most this many containments per window (the containment guard's blast radius). */
+  blastRadiusMax: 'FIREBREAK_BLAST_RADIUS_MAX',
+  /** The blast-radius window, in seconds. */
+  blastRadiusWindowSeconds: 'FIREBREAK_BLAST_RADIUS_WINDOW_SECONDS',
+  /** Comma-separated ARNs of the state machines whose approvals the approval function answers. */
+  approvalStateMachines: 'FIREBREAK_APPROVAL_STATE_MACHINES',
+  /** Comma-separated role-name prefixes of Firebreak's own roles, whose sessions never approve. */
+  deniedApproverRolePrefixes: 'FIREBREAK_DENIED_APPROVER_ROLE_PREFIXES',
+} as const;

@@ -1,0 +1,14 @@
+/**
+ * Responder names, written once: each is a Lambda function's name suffix, its key in the compiled
+ * state machines' placeholders, its `responder` in results and the timeline, and its role's name
+ * in the member accounts' trust policy.
+ */
+export const RESPONDER_NAMES = {
+  triage: 'triage',
+  containmentGuard: 'containment-guard',
+  quarantineInstance: 'quarantine-instance',
+  snapshotVolumes: 'snapshot-volumes',
+  releaseInstance: 'release-instance',
+  publishAlert: 'publish-alert',
+  approval: 'approval',
+} as const;
