@@ -1,9 +1,11 @@
 /**
  * quarantine-instance: contain a compromised EC2 instance while keeping it as evidence.
- * In order: describe; keep the instance as evidence (termination protection, shutdown behaviour
- * `stop`, EBS volumes kept on termination); isolate every ENI (untrack group, then isolation
- * group); take its credentials away; tag it. The pre-quarantine state is recorded before the first
- * change so that release-instance can restore it exactly.
+ * Isolation first: describe the instance and find the isolation groups in one round trip; record
+ * the pre-quarantine state (before the first change, so that release-instance can restore it
+ * exactly); then isolate every ENI (untrack group, then isolation group) with the evidence
+ * protections beside it (termination protection, shutdown behaviour `stop`, EBS volumes kept on
+ * termination); then take its credentials away and tag it. Why each step is or is not on the
+ * path to the first ENI move: docs/responders/quarantine-instance.md.
  */
 import {
   CreateTagsCommand,
@@ -16,6 +18,8 @@ import { GetInstanceProfileCommand, PutRolePolicyCommand } from '@aws-sdk/client
 import type { z } from 'zod';
 import type { Ec2Clients } from '../aws/clients/ec2';
 import type { IamClients } from '../aws/clients/iam';
+import type { Ec2InstanceResource } from '../incident/model';
+import { isWellFormedVpcId } from '../incident/identifiers';
 import { sendReadOnly } from './mutating';
 import { ACTIONS } from '../playbooks/actions';
 import { ActionLog } from './action-log';
@@ -25,7 +29,6 @@ import { gameDayRefusal } from './game-day';
 import type { GrantReader, GrantRefusalCode } from './grants';
 import { checkContainmentGrant } from './grants';
 import type {
-  InstanceObservation,
   ObservedInstance,
   ObservedNetworkInterface,
   ObservedVolume,
@@ -290,8 +293,13 @@ export async function quarantineInstance(
   const target = { account: incident.account, region: incident.region };
   const ec2 = await deps.clients.ec2(target);
 
-  // 1. Describe.
-  const observation: InstanceObservation = await observeInstance(ec2, instanceId);
+  // 1. One round trip: the instance as EC2 describes it and, beside it, the isolation groups of the
+  // VPC the finding names. That VPC is a claim: step 2 keeps only what EC2 confirms.
+  const claimedVpcIds = findingVpcIds(resource);
+  const [observation, claimedGroups] = await settleAll([
+    observeInstance(ec2, instanceId),
+    aside(findVpcGroups(ec2, claimedVpcIds)),
+  ] as const);
   if (!observation.found) {
     log.record('ec2:DescribeInstances', instanceId, 'observed', observation.reason);
     return finish('not-found', { instanceId });
@@ -310,8 +318,9 @@ export async function quarantineInstance(
     return finish('refused', { instanceId, refusal: { code: 'not-a-gameday-target', reason: notATarget } });
   }
 
+  // 2. The groups of the VPCs EC2 shows the ENIs in: no further call when the finding named them.
   const vpcIds = [...new Set(instance.networkInterfaces.flatMap((e) => (e.vpcId ? [e.vpcId] : [])))];
-  const vpcGroups = await findVpcGroups(ec2, vpcIds);
+  const vpcGroups = await groupsOfInstanceVpcs(ec2, instanceId, vpcIds, claimedVpcIds, claimedGroups, log, logger);
   const primaryVpc = instance.vpcId ?? vpcIds[0];
   const interfacesBefore = (record?: QuarantineRecord) =>
     instance.networkInterfaces.map((eni) => ({
@@ -340,26 +349,27 @@ export async function quarantineInstance(
     });
   }
 
-  // The record is written before the first change, and only once per quarantine (see the store).
+  // 3. The record, durable before the first change (sealed, then written once; see the store). It
+  // stays on the path of the first move: a run that moved an ENI and then died before the record
+  // was written would be retried into recording the untrack group as the ENI's original groups,
+  // and release would restore that all-traffic group (docs/responders/quarantine-instance.md).
   const captured = capturePreQuarantineRecord(instance, { ...target, incidentKey: incident.key }, now().toISOString());
   const preQuarantine = await saveRecord(mode, deps.records, captured, log, logger, deps.sealer);
 
-  // 2. Evidence, and (independent of the instance) the isolation groups, concurrently.
-  const [evidenceActions, ensured] = await settleAll([
+  // 4. Isolation first: per VPC, its groups made ready (no call on a VPC seen before), then every
+  // ENI of that VPC moved, concurrently across ENIs, untrack then isolation within each. The
+  // evidence protections run beside the moves, never before them: the record already holds what
+  // they change, so release restores them exactly whichever finishes first.
+  const [isolation, evidenceActions] = await settleAll([
+    isolateInstance(ec2, mode, instance, vpcIds, vpcGroups),
     protectEvidence(ec2, mode, instance),
-    settleAll(vpcIds.map((vpcId) => ensureVpcGroups(ec2, mode, vpcGroups.get(vpcId) ?? { vpcId }))),
   ] as const);
+  for (const groups of isolation.groups) recordAll(log, groups.actions);
+  for (const actions of isolation.moves) recordAll(log, actions);
   recordAll(log, evidenceActions);
-  for (const groups of ensured) recordAll(log, groups.actions);
-  const groupsByVpc = new Map<string, EnsuredGroups>(ensured.map((g) => [g.vpcId, g]));
+  const groupsByVpc = new Map<string, EnsuredGroups>(isolation.groups.map((g) => [g.vpcId, g]));
 
-  // 3. Isolation of every ENI, concurrently across ENIs, untrack then isolation within each.
-  const eniActions = await settleAll(
-    instance.networkInterfaces.map((eni) => isolateNetworkInterface(ec2, mode, eni, eni.vpcId ? groupsByVpc.get(eni.vpcId) : undefined)),
-  );
-  for (const actions of eniActions) recordAll(log, actions);
-
-  // 4 and 5. Credentials and tags.
+  // 5. Credentials and tags, once every ENI is isolated.
   const issuedBefore = now().toISOString();
   const [credentials, tagAction] = await settleAll([
     removeCredentials(ec2, deps.clients, target, mode, instance, options, issuedBefore, logger),
@@ -378,6 +388,86 @@ export async function quarantineInstance(
     ...(credentials.revoked ? { revokedRoleSessions: credentials.revoked } : {}),
     preQuarantine,
   });
+}
+
+/** The well-formed VPC ids the finding names for the instance's ENIs: claims, used only to look up early. */
+export function findingVpcIds(resource: Ec2InstanceResource): string[] {
+  return [...new Set(resource.networkInterfaces.flatMap((eni) => (eni.vpcId !== undefined && isWellFormedVpcId(eni.vpcId) ? [eni.vpcId] : [])))];
+}
+
+/** A call made beside another whose answer may make it moot: its failure is kept, not thrown. */
+type Aside<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
+
+function aside<T>(call: Promise<T>): Promise<Aside<T>> {
+  return call.then(
+    (value) => ({ ok: true, value }),
+    (error: unknown) => ({ ok: false, error }),
+  );
+}
+
+/**
+ * The Firebreak groups of the VPCs EC2 shows the instance's ENIs in. The lookup made beside the
+ * describe asked for the VPCs the finding named; its answers count only for VPCs EC2 confirms (and
+ * each group's VPC is EC2's answer too), so a finding that names another VPC can never send an ENI
+ * to that VPC's groups. Any VPC it did not answer for is looked up now: one more round trip, paid
+ * only when the finding named no VPC (a CloudWatch alarm), another VPC, or the early lookup failed.
+ */
+async function groupsOfInstanceVpcs(
+  ec2: EC2Client,
+  instanceId: string,
+  vpcIds: readonly string[],
+  claimedVpcIds: readonly string[],
+  early: Aside<Map<string, VpcGroups>>,
+  log: ActionLog,
+  logger: IncidentLogger,
+): Promise<Map<string, VpcGroups>> {
+  if (!early.ok) {
+    const why = early.error instanceof Error ? `${early.error.name}: ${early.error.message}` : String(early.error);
+    logger.warn('The isolation groups of the VPC the finding names could not be looked up beside the describe; looking them up again', { error: why });
+  }
+  const known = early.ok ? early.value : new Map<string, VpcGroups>();
+  const foreign = claimedVpcIds.filter((vpcId) => !vpcIds.includes(vpcId));
+  if (foreign.length > 0) {
+    log.record(
+      'firebreak:check-finding-vpc',
+      instanceId,
+      'observed',
+      `The finding names ${foreign.join(', ')}, but EC2 shows the instance's ENIs in ${vpcIds.join(', ') || 'no VPC'}: only the groups of the VPCs EC2 shows are used`,
+    );
+  }
+  const missing = vpcIds.filter((vpcId) => !known.has(vpcId));
+  const late = missing.length > 0 ? await findVpcGroups(ec2, missing) : new Map<string, VpcGroups>();
+  return new Map(vpcIds.map((vpcId) => [vpcId, known.get(vpcId) ?? late.get(vpcId) ?? { vpcId }]));
+}
+
+/** What `isolateInstance` did: the groups of each VPC, and the moves of each ENI in the instance's order. */
+interface IsolationOutcome {
+  readonly groups: readonly EnsuredGroups[];
+  readonly moves: readonly (readonly PendingAction[])[];
+}
+
+/**
+ * Isolates every ENI: each VPC's groups are made ready once (no call when they already are), and
+ * each ENI moves as soon as the groups of its own VPC are, so a VPC seen for the first time does
+ * not hold back the others.
+ */
+async function isolateInstance(
+  ec2: EC2Client,
+  mode: ResponderMode,
+  instance: ObservedInstance,
+  vpcIds: readonly string[],
+  vpcGroups: ReadonlyMap<string, VpcGroups>,
+): Promise<IsolationOutcome> {
+  const ready = new Map(vpcIds.map((vpcId) => [vpcId, ensureVpcGroups(ec2, mode, vpcGroups.get(vpcId) ?? { vpcId })]));
+  const [groups, moves] = await settleAll([
+    settleAll([...ready.values()]),
+    settleAll(
+      instance.networkInterfaces.map(async (eni) =>
+        isolateNetworkInterface(ec2, mode, eni, eni.vpcId === undefined ? undefined : await ready.get(eni.vpcId)),
+      ),
+    ),
+  ] as const);
+  return { groups, moves };
 }
 
 async function saveRecord(
