@@ -22,7 +22,8 @@ import { ResponderAccessDeniedError, TransientResponderError } from '../../lib/c
 import { silentLogger } from '../../lib/responders/logging';
 import type { ResponderMode } from '../../lib/contracts/responder-mode';
 import type { QuarantineOptions } from '../../lib/responders/quarantine';
-import { findingVpcIds, quarantineInstance } from '../../lib/responders/quarantine';
+import { quarantineInstance } from '../../lib/responders/quarantine';
+import { findingVpcIds } from '../../lib/responders/quarantine-plan';
 import type { QuarantineRecord } from '../../lib/responders/quarantine-records';
 import { DynamoDbQuarantineRecordStore, InMemoryQuarantineRecordStore } from '../../lib/responders/quarantine-records';
 import type { ResponderInput } from '../../lib/responders/responder-input';
