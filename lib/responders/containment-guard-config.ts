@@ -1,0 +1,116 @@
+/**
+ * The containment guard's deploy-time configuration, read from its Lambda environment (written by
+ * the stack, never taken from an input): protected instances, blast radius, state table, the
+ * deployment's identity and every playbook's rails.
+ */
+import * as z from 'zod';
+import { requireServedAccounts } from '../aws/clients/access';
+import { SECURITY_ENV } from '../contracts/security';
+import { DEFAULT_BLAST_RADIUS_POLICY, assertBlastRadiusPolicy } from './blast-radius';
+import { INSTANCE_ID_FORMAT } from '../incident/identifiers';
+import type { ContainmentGuardConfig } from './containment-guard-model';
+
+const positiveInteger = (name: string, fallback: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, `${name} must be a whole number`)
+    .transform(Number)
+    .optional()
+    .transform((value) => value ?? fallback);
+
+/** One playbook's rails as the stack writes them (lib/contracts/security.ts PlaybookRails). */
+export const playbookRailsSchema = z
+  .object({
+    approvalRequired: z.boolean(),
+    onTimeout: z.enum(['evidence-only', 'contain']),
+    timeoutSeconds: z.number().int().positive(),
+    kind: z.enum(['contain', 'release']),
+  })
+  .strict();
+
+const guardEnvironmentSchema = z.object({
+  // A misspelt id would silently unprotect an instance, so every id must look like one.
+  FIREBREAK_PROTECTED_INSTANCE_IDS: z
+    .string()
+    .optional()
+    .transform((list) => (list ?? '').split(',').map((id) => id.trim()).filter((id) => id !== ''))
+    .pipe(z.array(z.string().regex(INSTANCE_ID_FORMAT, 'each protected instance id must look like i-0123456789abcdef0'))),
+  FIREBREAK_PROTECTED_TAG_KEY: z
+    .string()
+    .trim()
+    .max(128, 'FIREBREAK_PROTECTED_TAG_KEY: EC2 tag keys have at most 128 characters')
+    .optional()
+    .transform((key) => (key === '' ? undefined : key)),
+  FIREBREAK_BLAST_RADIUS_MAX: positiveInteger('FIREBREAK_BLAST_RADIUS_MAX', DEFAULT_BLAST_RADIUS_POLICY.maxContainments),
+  FIREBREAK_BLAST_RADIUS_WINDOW_SECONDS: positiveInteger(
+    'FIREBREAK_BLAST_RADIUS_WINDOW_SECONDS',
+    DEFAULT_BLAST_RADIUS_POLICY.windowSeconds,
+  ),
+  FIREBREAK_STATE_TABLE: z
+    .string()
+    .trim()
+    .optional()
+    .transform((name) => (name === '' ? undefined : name)),
+  FIREBREAK_STACK_NAME: z
+    .string()
+    .trim()
+    .optional()
+    .transform((name) => (name === '' ? undefined : name)),
+  AWS_REGION: z.string().trim().min(1).optional(),
+  FIREBREAK_PLAYBOOK_RAILS: z
+    .string()
+    .optional()
+    .transform((text, context) => {
+      if (text === undefined || text.trim() === '') return {};
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        context.addIssue({ code: 'custom', message: 'FIREBREAK_PLAYBOOK_RAILS is not JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.record(z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/), playbookRailsSchema)),
+});
+
+/**
+ * Reads the rails' configuration from the Lambda environment (FIREBREAK_PROTECTED_INSTANCE_IDS,
+ * FIREBREAK_PROTECTED_TAG_KEY, FIREBREAK_BLAST_RADIUS_MAX (5), FIREBREAK_BLAST_RADIUS_WINDOW_SECONDS
+ * (3600), FIREBREAK_STATE_TABLE, FIREBREAK_SECURITY_ACCOUNT_ID and the served accounts, AWS_REGION,
+ * FIREBREAK_STACK_NAME, FIREBREAK_PLAYBOOK_RAILS, FIREBREAK_MODE); throws a TypeError naming every
+ * bad variable.
+ */
+export function readContainmentGuardConfig(env: NodeJS.ProcessEnv = process.env): ContainmentGuardConfig {
+  const parsed = guardEnvironmentSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new TypeError(`Invalid containment-guard configuration: ${z.prettifyError(parsed.error)}`, {
+      cause: parsed.error,
+    });
+  }
+  const values = parsed.data;
+  const blastRadius = {
+    maxContainments: values.FIREBREAK_BLAST_RADIUS_MAX,
+    windowSeconds: values.FIREBREAK_BLAST_RADIUS_WINDOW_SECONDS,
+  };
+  try {
+    assertBlastRadiusPolicy(blastRadius);
+  } catch (error) {
+    throw new TypeError(
+      `Invalid containment-guard configuration: FIREBREAK_BLAST_RADIUS_MAX / FIREBREAK_BLAST_RADIUS_WINDOW_SECONDS: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  // Served accounts need the security account id; without it, no execution verifies either.
+  const servedAccounts = env[SECURITY_ENV.securityAccountId] !== undefined ? requireServedAccounts(env) : undefined;
+  return {
+    protectedInstanceIds: values.FIREBREAK_PROTECTED_INSTANCE_IDS,
+    ...(values.FIREBREAK_PROTECTED_TAG_KEY !== undefined ? { protectedTagKey: values.FIREBREAK_PROTECTED_TAG_KEY } : {}),
+    blastRadius,
+    ...(values.FIREBREAK_STATE_TABLE !== undefined ? { stateTable: values.FIREBREAK_STATE_TABLE } : {}),
+    ...(servedAccounts !== undefined ? { servedAccounts, securityAccountId: servedAccounts.securityAccountId } : {}),
+    ...(values.AWS_REGION !== undefined ? { region: values.AWS_REGION } : {}),
+    ...(values.FIREBREAK_STACK_NAME !== undefined ? { stackName: values.FIREBREAK_STACK_NAME } : {}),
+    rails: values.FIREBREAK_PLAYBOOK_RAILS,
+    environment: env,
+  };
+}
