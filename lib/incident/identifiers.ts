@@ -31,6 +31,11 @@ export function isWellFormedInstanceId(instanceId: string): boolean {
   return INSTANCE_ID_FORMAT.test(instanceId);
 }
 
+/** True when the id has EC2's VPC id format (says nothing of whether it exists). */
+export function isWellFormedVpcId(vpcId: string): boolean {
+  return EC2_ID_FORMAT.vpc.test(vpcId);
+}
+
 /**
  * True for ids that cannot name a real instance and so must never reach a mutating call: GuardDuty
  * sample findings use placeholders whose hex digits are all one character (`i-99999999`,

@@ -18,42 +18,47 @@
  * it evaluates every rule and reports what would happen without taking a slot.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
 import type { DynamoDbClients } from '../aws/clients/dynamodb';
 import type { Ec2Clients } from '../aws/clients/ec2';
 import type { SfnClients } from '../aws/clients/sfn';
-import { describeInstance, tagRecord } from '../aws/describe-instance';
-import { awsErrorCode, toResponderError } from '../aws/errors';
-import { assertServedAccount, requireServedAccounts } from '../aws/clients/access';
-import type { ContainmentGrant, PlaybookRails, ServedAccounts } from '../contracts/security';
-import { SECURITY_ENV, SECURITY_TAGS } from '../contracts/security';
-import type { Incident } from '../incident/model';
+import { assertServedAccount } from '../aws/clients/access';
+import type { ContainmentGrant } from '../contracts/security';
 import { ActionLog } from './action-log';
-import type { DeploymentEnvironment, EffectiveMode } from './effective-mode';
+import type { EffectiveMode } from './effective-mode';
 import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
-import { isGameDayIncident, isGameDayTarget } from './game-day';
+import { isGameDayIncident } from './game-day';
 import type { GrantWriter } from './grants';
 import { DynamoDbGrantStore, GRANT_VALIDITY_SECONDS, grantKey } from './grants';
-import type { BlastRadiusDecision, BlastRadiusLimiter, BlastRadiusPolicy, BlastRadiusPool } from './blast-radius';
-import {
-  BLAST_RADIUS_IAM_ACTIONS,
-  DEFAULT_BLAST_RADIUS_POLICY,
-  DynamoDbBlastRadiusLimiter,
-  assertBlastRadiusPolicy,
-} from './blast-radius';
+import type { BlastRadiusLimiter, BlastRadiusPool } from './blast-radius';
+import { BLAST_RADIUS_IAM_ACTIONS, DynamoDbBlastRadiusLimiter } from './blast-radius';
 import type { ResponderHandler } from './runtime';
 import { createResponderHandler, stepResponder } from './runtime';
 import type { IncidentLogger } from './logging';
-import type { ResponderResult } from './model';
-import type { ResponderMode } from '../contracts/responder-mode';
 import type { ResponderInput } from './responder-input';
-import { incidentSchema } from './responder-input';
 import { isPlaceholderInstanceId } from './instance-state';
 import { ResponderFailedError } from '../contracts/responder-errors';
-import { INSTANCE_ID_FORMAT } from '../incident/identifiers';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import { readContainmentGuardConfig } from './containment-guard-config';
+import { verifyExecution } from './containment-guard-execution';
+import { lookAtInstance } from './containment-guard-instance';
+import type {
+  GuardStatus,
+  GuardBlastRadius,
+  GuardExecution,
+  GuardGrant,
+  GuardResult,
+  ContainmentGuardConfig,
+  ContainmentGuardDeps,
+} from './containment-guard-model';
+import type { ProtectionVerdict } from './containment-guard-rails';
+import { blastRadiusReason, blastRadiusSummary, notEvaluated } from './containment-guard-rails';
+
+// The Lambda's module scope reads its configuration with the handler.
+export { readContainmentGuardConfig };
+// The guard's answer, as the alert and the playbooks read it.
+export type { GuardBlastRadius, GuardResult, GuardStatus, ProtectionRule } from './containment-guard-model';
 
 export const CONTAINMENT_GUARD_RESPONDER = RESPONDER_NAMES.containmentGuard;
 
@@ -76,403 +81,10 @@ export const containmentGuardOptionsSchema = z
     requireApproval: z.boolean().default(false),
   })
   .strict();
+
 export type ContainmentGuardOptions = z.output<typeof containmentGuardOptionsSchema>;
+
 export type ContainmentGuardInput = ResponderInput<ContainmentGuardOptions>;
-
-export type GuardStatus = 'proceed' | 'needs-approval' | 'evidence-only';
-
-/**
- * Which rule made an instance protected. The finding's tags are never trusted: they are whatever
- * the instance (or its attacker) had set, reported back; only EC2's current tags count.
- */
-export type ProtectionRule = 'instance-id' | 'instance-tag';
-
-/** The blast-radius part of a guard result. */
-export interface GuardBlastRadius {
-  /** False when an earlier rule decided (sample, protected): the counter was not consulted. */
-  readonly evaluated: boolean;
-  /** A containment now is within the limit (in dry-run and approval runs: would be). */
-  readonly granted: boolean;
-  /** This run took a slot or confirmed the one the incident holds; false in dry-run and for approvals. */
-  readonly slotTaken: boolean;
-  /** Containments counted in the window (this one included when granted); null when not evaluated. */
-  readonly used: number | null;
-  readonly limit: number;
-  readonly windowSeconds: number;
-  /** Incident keys holding the slots when the limit is reached. */
-  readonly activeIncidents?: readonly string[];
-  /** ISO 8601 time the first slot frees up, when the limit is reached. */
-  readonly retryAfter?: string;
-}
-
-/** What the guard verified about the execution it was asked about. */
-export interface GuardExecution {
-  /** True when DescribeExecution showed a RUNNING execution of this deployment's playbook for this incident. */
-  readonly verified: boolean;
-  readonly executionArn?: string;
-  /** The playbook, from the verified state machine (never from the input). */
-  readonly playbook?: string;
-  readonly kind?: PlaybookRails['kind'];
-}
-
-/** The grant the guard wrote (or found) for the execution. */
-export interface GuardGrant {
-  readonly key: string;
-  readonly status: ContainmentGrant['status'];
-  readonly mode: ResponderMode;
-  readonly expiresAt: number;
-  /** False when a grant already existed for the execution (a retry): its decision stands. */
-  readonly written: boolean;
-}
-
-export interface GuardResult extends ResponderResult<GuardStatus> {
-  /** Every rule that shaped the decision, in words fit for the alert. */
-  readonly reasons: readonly string[];
-  readonly protected: boolean;
-  readonly protectedBy?: ProtectionRule;
-  readonly instanceId?: string;
-  readonly blastRadius: GuardBlastRadius;
-  readonly execution: GuardExecution;
-  /** Present when the guard cleared the execution (proceed, or needs-approval). */
-  readonly grant?: GuardGrant;
-  /** True for a game-day incident (its blast-radius slots are counted apart: blast-gameday#). */
-  readonly gameDay: boolean;
-}
-
-/** Deploy-time configuration of the rails. */
-export interface ContainmentGuardConfig {
-  /** Instances never contained automatically. */
-  readonly protectedInstanceIds: readonly string[];
-  /** An instance carrying a tag with this KEY (any value) in EC2 now is never contained automatically. */
-  readonly protectedTagKey?: string;
-  readonly blastRadius: BlastRadiusPolicy;
-  /** The Firebreak state table holding the blast-radius slots and the grants. */
-  readonly stateTable?: string;
-  /** The security account (FIREBREAK_SECURITY_ACCOUNT_ID): executions must run there. */
-  readonly securityAccountId?: string;
-  /** The guard's own region (AWS_REGION): executions must run there. */
-  readonly region?: string;
-  /** The stack name (FIREBREAK_STACK_NAME): playbook state machines are `<stackName>-<playbook>`. */
-  readonly stackName?: string;
-  /** Rails per deployed playbook (FIREBREAK_PLAYBOOK_RAILS). Without them no execution can be verified. */
-  readonly rails: Readonly<Record<string, PlaybookRails>>;
-  /** The accounts the deployment serves; an incident of any other is refused (UnservedAccountError). */
-  readonly servedAccounts?: ServedAccounts;
-  /** The deployment's mode ceiling, read with the rest (FIREBREAK_MODE). @default process.env at decision time */
-  readonly environment?: DeploymentEnvironment;
-}
-
-export interface ContainmentGuardDeps {
-  /** EC2 in the incident's account, Step Functions in the security account. */
-  readonly clients: Ec2Clients & SfnClients;
-  readonly limiter: BlastRadiusLimiter;
-  readonly grants: GrantWriter;
-  readonly config: ContainmentGuardConfig;
-  readonly logger: IncidentLogger;
-  /** @default () => new Date() */
-  readonly now?: () => Date;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Configuration
-// ---------------------------------------------------------------------------------------------
-
-
-const positiveInteger = (name: string, fallback: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d+$/, `${name} must be a whole number`)
-    .transform(Number)
-    .optional()
-    .transform((value) => value ?? fallback);
-
-/** One playbook's rails as the stack writes them (lib/contracts/security.ts PlaybookRails). */
-export const playbookRailsSchema = z
-  .object({
-    approvalRequired: z.boolean(),
-    onTimeout: z.enum(['evidence-only', 'contain']),
-    timeoutSeconds: z.number().int().positive(),
-    kind: z.enum(['contain', 'release']),
-  })
-  .strict();
-
-const guardEnvironmentSchema = z.object({
-  // A misspelt id would silently unprotect an instance, so every id must look like one.
-  [DEPLOYMENT_ENV.protectedInstanceIds]: z
-    .string()
-    .optional()
-    .transform((list) => (list ?? '').split(',').map((id) => id.trim()).filter((id) => id !== ''))
-    .pipe(z.array(z.string().regex(INSTANCE_ID_FORMAT, 'each protected instance id must look like i-0123456789abcdef0'))),
-  [DEPLOYMENT_ENV.protectedTagKey]: z
-    .string()
-    .trim()
-    .max(128, `${DEPLOYMENT_ENV.protectedTagKey}: EC2 tag keys have at most 128 characters`)
-    .optional()
-    .transform((key) => (key === '' ? undefined : key)),
-  [DEPLOYMENT_ENV.blastRadiusMax]: positiveInteger(DEPLOYMENT_ENV.blastRadiusMax, DEFAULT_BLAST_RADIUS_POLICY.maxContainments),
-  [DEPLOYMENT_ENV.blastRadiusWindowSeconds]: positiveInteger(
-    DEPLOYMENT_ENV.blastRadiusWindowSeconds,
-    DEFAULT_BLAST_RADIUS_POLICY.windowSeconds,
-  ),
-  [DEPLOYMENT_ENV.stateTable]: z
-    .string()
-    .trim()
-    .optional()
-    .transform((name) => (name === '' ? undefined : name)),
-  [SECURITY_ENV.stackName]: z
-    .string()
-    .trim()
-    .optional()
-    .transform((name) => (name === '' ? undefined : name)),
-  AWS_REGION: z.string().trim().min(1).optional(),
-  [SECURITY_ENV.playbookRails]: z
-    .string()
-    .optional()
-    .transform((text, context) => {
-      if (text === undefined || text.trim() === '') return {};
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        context.addIssue({ code: 'custom', message: `${SECURITY_ENV.playbookRails} is not JSON` });
-        return z.NEVER;
-      }
-    })
-    .pipe(z.record(z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/), playbookRailsSchema)),
-});
-
-/**
- * Reads the rails' configuration from the Lambda environment (FIREBREAK_PROTECTED_INSTANCE_IDS,
- * FIREBREAK_PROTECTED_TAG_KEY, FIREBREAK_BLAST_RADIUS_MAX (5), FIREBREAK_BLAST_RADIUS_WINDOW_SECONDS
- * (3600), FIREBREAK_STATE_TABLE, FIREBREAK_SECURITY_ACCOUNT_ID and the served accounts, AWS_REGION,
- * FIREBREAK_STACK_NAME, FIREBREAK_PLAYBOOK_RAILS, FIREBREAK_MODE); throws a TypeError naming every
- * bad variable.
- */
-export function readContainmentGuardConfig(env: NodeJS.ProcessEnv = process.env): ContainmentGuardConfig {
-  const parsed = guardEnvironmentSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new TypeError(`Invalid containment-guard configuration: ${z.prettifyError(parsed.error)}`, {
-      cause: parsed.error,
-    });
-  }
-  const values = parsed.data;
-  const blastRadius = {
-    maxContainments: values[DEPLOYMENT_ENV.blastRadiusMax],
-    windowSeconds: values[DEPLOYMENT_ENV.blastRadiusWindowSeconds],
-  };
-  try {
-    assertBlastRadiusPolicy(blastRadius);
-  } catch (error) {
-    throw new TypeError(
-      `Invalid containment-guard configuration: ${DEPLOYMENT_ENV.blastRadiusMax} / ${DEPLOYMENT_ENV.blastRadiusWindowSeconds}: ${(error as Error).message}`,
-      { cause: error },
-    );
-  }
-  // Served accounts need the security account id; without it, no execution verifies either.
-  const servedAccounts = env[SECURITY_ENV.securityAccountId] !== undefined ? requireServedAccounts(env) : undefined;
-  return {
-    protectedInstanceIds: values[DEPLOYMENT_ENV.protectedInstanceIds],
-    ...(values[DEPLOYMENT_ENV.protectedTagKey] !== undefined ? { protectedTagKey: values[DEPLOYMENT_ENV.protectedTagKey] } : {}),
-    blastRadius,
-    ...(values[DEPLOYMENT_ENV.stateTable] !== undefined ? { stateTable: values[DEPLOYMENT_ENV.stateTable] } : {}),
-    ...(servedAccounts !== undefined ? { servedAccounts, securityAccountId: servedAccounts.securityAccountId } : {}),
-    ...(values.AWS_REGION !== undefined ? { region: values.AWS_REGION } : {}),
-    ...(values[SECURITY_ENV.stackName] !== undefined ? { stackName: values[SECURITY_ENV.stackName] } : {}),
-    rails: values[SECURITY_ENV.playbookRails],
-    environment: env,
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Pure decisions
-// ---------------------------------------------------------------------------------------------
-
-/** Whether an instance is protected and by which rule. */
-export type ProtectionVerdict =
-  | { readonly protected: false }
-  | { readonly protected: true; readonly rule: ProtectionRule; readonly reason: string };
-
-/**
- * Protection by id (the deployment's list) or by the protected tag KEY (any value, exact case as
- * EC2 keys are case-sensitive) on the instance's CURRENT tags, as EC2 describes them now. The tags
- * a finding reports are never consulted: anyone who can tag the instance (often the instance's own
- * role) could otherwise exempt it, and the finding's copy may be stale.
- */
-export function protectionOf(
-  instanceId: string,
-  config: Pick<ContainmentGuardConfig, 'protectedInstanceIds' | 'protectedTagKey'>,
-  currentTags?: Readonly<Record<string, string>>,
-): ProtectionVerdict {
-  if (config.protectedInstanceIds.includes(instanceId)) {
-    return {
-      protected: true,
-      rule: 'instance-id',
-      reason: `Instance ${instanceId} is protected: it is in the deploy-time list of protected instances (FIREBREAK_PROTECTED_INSTANCE_IDS), so Firebreak collects evidence and alerts instead of containing it.`,
-    };
-  }
-  const key = config.protectedTagKey;
-  if (key === undefined) return { protected: false };
-  if (currentTags !== undefined && Object.hasOwn(currentTags, key)) {
-    return {
-      protected: true,
-      rule: 'instance-tag',
-      reason: `Instance ${instanceId} is protected: it carries the tag ${key}=${JSON.stringify(currentTags[key])} now, so Firebreak collects evidence and alerts instead of containing it.`,
-    };
-  }
-  return { protected: false };
-}
-
-/** A window length for people: `3600 s (1 h)`. */
-export function describeWindow(windowSeconds: number): string {
-  const human =
-    windowSeconds % 86400 === 0
-      ? `${windowSeconds / 86400} d`
-      : windowSeconds % 3600 === 0
-        ? `${windowSeconds / 3600} h`
-        : windowSeconds % 60 === 0
-          ? `${windowSeconds / 60} min`
-          : undefined;
-  return human === undefined ? `${windowSeconds} s` : `${windowSeconds} s (${human})`;
-}
-
-/** The alert sentence for a blast-radius decision. */
-export function blastRadiusReason(account: string, decision: BlastRadiusDecision, hypothetical: boolean): string {
-  const window = describeWindow(decision.windowSeconds);
-  if (!decision.granted) {
-    const holders = decision.activeIncidents.map((hold) => hold.incidentKey);
-    const frees = decision.retryAfter !== undefined ? ` The first slot frees at ${decision.retryAfter}.` : '';
-    return `Blast radius reached: ${decision.used} of ${decision.limit} automatic containments already made in account ${account} within the last ${window}${holders.length > 0 ? ` (${holders.join(', ')})` : ''}; a person must approve any further containment.${frees}`;
-  }
-  if (decision.alreadyHeld) {
-    return `Blast radius: this incident already counts as containment ${decision.used} of ${decision.limit} in account ${account} for the ${window} window; no second slot taken.`;
-  }
-  return hypothetical
-    ? `Blast radius: containing now would be containment ${decision.used} of ${decision.limit} in account ${account} within ${window}.`
-    : `Blast radius: containment ${decision.used} of ${decision.limit} in account ${account} within ${window}.`;
-}
-
-function blastRadiusSummary(decision: BlastRadiusDecision, slotTaken: boolean): GuardBlastRadius {
-  return {
-    evaluated: true,
-    granted: decision.granted,
-    slotTaken: decision.granted && slotTaken,
-    used: decision.used,
-    limit: decision.limit,
-    windowSeconds: decision.windowSeconds,
-    ...(decision.granted
-      ? {}
-      : {
-          activeIncidents: decision.activeIncidents.map((hold) => hold.incidentKey),
-          ...(decision.retryAfter !== undefined ? { retryAfter: decision.retryAfter } : {}),
-        }),
-  };
-}
-
-function notEvaluated(policy: BlastRadiusPolicy): GuardBlastRadius {
-  return {
-    evaluated: false,
-    granted: false,
-    slotTaken: false,
-    used: null,
-    limit: policy.maxContainments,
-    windowSeconds: policy.windowSeconds,
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The responder
-// ---------------------------------------------------------------------------------------------
-
-/** What DescribeExecution established about the execution the guard was asked about. */
-type ExecutionCheck =
-  | {
-      readonly verified: true;
-      readonly executionArn: string;
-      readonly playbook: string;
-      readonly rails: PlaybookRails;
-      readonly inputMode?: ResponderMode;
-      /** What the execution's own input says (a caller of the Lambda cannot lower these). */
-      readonly gameDay: boolean;
-      readonly sample: boolean;
-    }
-  | { readonly verified: false; readonly executionArn?: string; readonly reason: string };
-
-const STATE_MACHINE_ARN = /^arn:([\w-]+):states:([a-z0-9-]+):(\d{12}):stateMachine:([A-Za-z0-9_-]{1,80})$/;
-
-/**
- * Verifies with states:DescribeExecution that `executionArn` is a RUNNING execution of one of this
- * deployment's playbook state machines (`<stackName>-<playbook>`, in the security account and the
- * guard's region) and that its input names the same incident (key, account, region, instance).
- * IAM lets the guard describe only `<stackName>-*` executions, so any other ARN is denied and
- * treated as not verified. Throws only on transient errors (the state machine retries).
- */
-export async function verifyExecution(
-  executionArn: string | undefined,
-  incident: Incident,
-  deps: Pick<ContainmentGuardDeps, 'clients' | 'config'>,
-): Promise<ExecutionCheck> {
-  const { config } = deps;
-  if (executionArn === undefined) {
-    return { verified: false, reason: 'The guard was invoked without a playbook execution (no execution ARN in its input): no containment grant is possible; evidence and an alert only.' };
-  }
-  const refuse = (why: string): ExecutionCheck => ({
-    verified: false,
-    executionArn,
-    reason: `Execution ${executionArn} is not one this guard can clear (${why}): no containment grant; evidence and an alert only.`,
-  });
-  if (config.stackName === undefined || config.securityAccountId === undefined || config.region === undefined || Object.keys(config.rails).length === 0) {
-    return refuse(`the deployment's ${SECURITY_ENV.stackName}, ${SECURITY_ENV.securityAccountId}, AWS_REGION or ${SECURITY_ENV.playbookRails} is not set on the guard`);
-  }
-  let output;
-  try {
-    output = await deps.clients.sfn().send(new DescribeExecutionCommand({ executionArn }));
-  } catch (error) {
-    const code = awsErrorCode(error);
-    if (code === 'ExecutionDoesNotExist' || code === 'InvalidArn' || code === 'AccessDeniedException' || code === 'AccessDenied') {
-      return refuse(`states:DescribeExecution answered ${code}`);
-    }
-    throw toResponderError(error, 'states:DescribeExecution');
-  }
-  if (output.status !== 'RUNNING') return refuse(`its status is ${output.status ?? 'unknown'}, not RUNNING`);
-  const machine = STATE_MACHINE_ARN.exec(output.stateMachineArn ?? '');
-  if (!machine) return refuse(`its state machine ARN ${output.stateMachineArn ?? '(none)'} is not a state machine ARN`);
-  const [, , region, account, name] = machine as unknown as [string, string, string, string, string];
-  if (account !== config.securityAccountId || region !== config.region) {
-    return refuse(`its state machine runs in ${account}/${region}, not in this deployment's ${config.securityAccountId}/${config.region}`);
-  }
-  const prefix = `${config.stackName}-`;
-  const playbook = name.startsWith(prefix) ? name.slice(prefix.length) : undefined;
-  const rails = playbook !== undefined && Object.hasOwn(config.rails, playbook) ? config.rails[playbook] : undefined;
-  if (playbook === undefined || rails === undefined) return refuse(`its state machine ${name} is not one of this deployment's guarded playbooks`);
-  let executionInput: unknown;
-  try {
-    executionInput = JSON.parse(output.input ?? '');
-  } catch {
-    return refuse('its input is not JSON');
-  }
-  const claimed = incidentSchema.safeParse((executionInput as { incident?: unknown } | null)?.incident);
-  if (!claimed.success) return refuse('its input carries no incident');
-  const theirs = claimed.data;
-  const theirInstance = theirs.resource.kind === 'ec2-instance' ? theirs.resource.instanceId : undefined;
-  const ourInstance = incident.resource.kind === 'ec2-instance' ? incident.resource.instanceId : undefined;
-  const differences = [
-    theirs.key !== incident.key ? `incident ${theirs.key}, not ${incident.key}` : undefined,
-    theirs.account !== incident.account ? `account ${theirs.account}, not ${incident.account}` : undefined,
-    theirs.region !== incident.region ? `region ${theirs.region}, not ${incident.region}` : undefined,
-    theirInstance !== ourInstance ? `instance ${theirInstance ?? 'none'}, not ${ourInstance ?? 'none'}` : undefined,
-  ].filter((d): d is string => d !== undefined);
-  if (differences.length > 0) return refuse(`its input names ${differences.join(', ')}`);
-  const inputMode = (executionInput as { mode?: unknown }).mode;
-  return {
-    verified: true,
-    executionArn,
-    playbook,
-    rails,
-    ...(inputMode === 'enforce' || inputMode === 'dry-run' ? { inputMode } : {}),
-    gameDay: isGameDayIncident(theirs),
-    sample: theirs.sample,
-  };
-}
 
 /** Evaluates every rail for one incident and says whether its containment may proceed. */
 export async function guardContainment(input: ContainmentGuardInput, deps: ContainmentGuardDeps): Promise<GuardResult> {
@@ -658,70 +270,6 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
   );
   return finish(await decide('proceed'), blastRadiusSummary(decision, true), { protected: false }, decision.alreadyHeld);
 }
-
-/**
- * Reads the instance from EC2 when a rule needs its current tags: the protected tag key (contain
- * only), or the game-day opt-in tag (any game-day incident). The configured id list needs no call.
- * An instance that cannot be described cannot be verified and is treated as protected.
- */
-async function lookAtInstance(
-  incident: Incident,
-  instanceId: string,
-  kind: PlaybookRails['kind'],
-  gameDay: boolean,
-  deps: ContainmentGuardDeps,
-  log: ActionLog,
-  reasons: string[],
-): Promise<ProtectionVerdict | 'unverifiable' | 'terminated' | 'not-a-target'> {
-  const { config } = deps;
-  const byList = kind === 'contain' ? protectionOf(instanceId, config) : ({ protected: false } as const);
-  if (byList.protected) return byList;
-  const needsTags = (kind === 'contain' && config.protectedTagKey !== undefined) || gameDay;
-  if (!needsTags) return byList;
-
-  const ec2 = await deps.clients.ec2({ account: incident.account, region: incident.region });
-  // A malformed id names no instance: its tags cannot be read, so the guard cannot verify it.
-  const lookup = await describeInstance(ec2, instanceId, { notFound: 'not-found-or-malformed' });
-  if (!lookup.found) {
-    const reason = `Instance ${instanceId} could not be described in ${incident.account}/${incident.region} (${lookup.code}): its current tags, and so its ${gameDay ? 'game-day opt-in' : 'protection'}, cannot be verified; evidence and an alert only.`;
-    log.record('ec2:DescribeInstances', instanceId, 'observed', reason);
-    reasons.push(reason);
-    return 'unverifiable';
-  }
-  const currentTags = tagRecord(lookup.instance.Tags);
-  if (gameDay && !isGameDayTarget(currentTags)) {
-    const { key, value } = SECURITY_TAGS.gameDayTarget;
-    const reason = `Game-day incident: instance ${instanceId} does not carry the tag ${key}=${value} in EC2 now, so a drill may not change it; evidence and an alert only (no blast-radius slot taken).`;
-    log.record('ec2:DescribeInstances', instanceId, 'observed', reason);
-    reasons.push(reason);
-    return 'not-a-target';
-  }
-  const state = lookup.instance.State?.Name;
-  if (state === 'terminated') {
-    const reason = `Instance ${instanceId} is terminated: nothing to ${kind}, so no blast-radius slot is taken.`;
-    log.record('ec2:DescribeInstances', instanceId, 'observed', reason);
-    reasons.push(reason);
-    return 'terminated';
-  }
-  if (kind !== 'contain' || config.protectedTagKey === undefined) {
-    log.record('ec2:DescribeInstances', instanceId, 'observed', `Read the current tags of ${instanceId}: it is a game-day target.`);
-    return { protected: false };
-  }
-  const verdict = protectionOf(instanceId, config, currentTags);
-  log.record(
-    'ec2:DescribeInstances',
-    instanceId,
-    'observed',
-    verdict.protected
-      ? `Read the current tags of ${instanceId}: the protected tag key ${config.protectedTagKey} is present.`
-      : `Read the current tags of ${instanceId}: no ${config.protectedTagKey} tag, not protected.`,
-  );
-  return verdict;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Handler
-// ---------------------------------------------------------------------------------------------
 
 /** containment-guard as the responder runtime runs it (lib/responders/runtime.ts). */
 export const containmentGuardResponder = stepResponder(containmentGuardOptionsSchema, guardContainment);

@@ -1,5 +1,5 @@
 /** Answers of the containment guard, as its Lambda returns them, for compiled-playbook tests. */
-import type { GuardResult, GuardStatus } from '../../lib/responders/containment-guard';
+import type { GuardResult, GuardStatus } from '../../lib/responders/containment-guard-model';
 import { ec2Incident } from '../support/incidents';
 
 /** A guard result with `status` and `reasons` (the blast radius as evaluated in enforce mode). */

@@ -12,13 +12,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AwsTarget, ClientFactory } from '../../lib/aws/clients';
 import type { Incident } from '../../lib/incident/model';
 import { blastRadiusSlotKey, startSlot } from '../../lib/responders/blast-radius';
-import {
-  createContainmentGuardHandler,
-  describeWindow,
-  protectionOf,
-  readContainmentGuardConfig,
-} from '../../lib/responders/containment-guard';
-import type { ContainmentGuardConfig, GuardResult } from '../../lib/responders/containment-guard';
+import { createContainmentGuardHandler } from '../../lib/responders/containment-guard';
+import { readContainmentGuardConfig } from '../../lib/responders/containment-guard-config';
+import { describeWindow, protectionOf } from '../../lib/responders/containment-guard-rails';
+import type { ContainmentGuardConfig, GuardResult } from '../../lib/responders/containment-guard-model';
 import { ResponderInputError, TransientResponderError } from '../../lib/contracts/responder-errors';
 import { InMemoryGrantStore } from '../../lib/responders/grants';
 import { silentLogger } from '../../lib/responders/logging';

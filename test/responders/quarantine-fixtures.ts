@@ -28,7 +28,9 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
 import type { AwsTarget, ClientFactory } from '../../lib/aws/clients';
+import type { GrantReader } from '../../lib/responders/grants';
 import type { QuarantineRecord } from '../../lib/responders/quarantine-records';
+import type { RecordSealer } from '../../lib/responders/record-integrity';
 import { ACCOUNT, INSTANCE_ID, REGION } from '../support/incidents';
 
 export const VPC = 'vpc-0123456789abcdef0';
@@ -203,17 +205,31 @@ export function inputsOf<I extends object>(
   return stub.commandCalls(command as never).map((call) => call.args[0].input);
 }
 
+/** One call as the factory saw it leave: how many round trips had to end before it could start. */
+export interface StartedCall {
+  readonly call: string;
+  /** Round trips of any tracked service (EC2, IAM, and what `roundTrip` wraps: grants, key, record store) before it. */
+  readonly depth: number;
+  /** EC2 round trips before it. */
+  readonly ec2Depth: number;
+}
+
 /**
  * Hands out one client per service (intercepted by aws-sdk-client-mock), records the targets it was
- * asked for, the order of calls (`sent`) and the longest chain of dependent EC2 calls (`ec2Depth`): each
- * call starts at the depth reached when it is sent and ends one deeper, and answers on a later
- * turn of the event loop so that concurrent calls overlap.
+ * asked for, the order of calls (`sent`) and the longest chain of dependent calls: `ec2Depth` for
+ * EC2 alone, `depth` for every tracked call (SDK clients, and the grant, key and record-store calls
+ * a test wraps in `roundTrip`). Each call starts at the depth reached when it is sent and ends one
+ * deeper, and answers on a later turn of the event loop so that concurrent calls overlap.
  */
 export class TestClientFactory implements ClientFactory {
   readonly targets: { service: string; target: AwsTarget }[] = [];
   readonly sent: string[] = [];
+  /** Every tracked call, in send order, with the round trips before it. */
+  readonly started: StartedCall[] = [];
   /** Longest chain of dependent EC2 calls (the figure DESIGN's "What fast means" budgets). */
   ec2Depth = 0;
+  /** Longest chain of dependent tracked calls, every service. */
+  depth = 0;
   private readonly ec2Client = this.instrument(new EC2Client({ region: REGION }), 'ec2');
   private readonly iamClient = this.instrument(new IAMClient({ region: 'us-east-1' }), 'iam');
 
@@ -235,20 +251,49 @@ export class TestClientFactory implements ClientFactory {
     return new DynamoDBClient({ region: REGION });
   }
 
+  /** Runs `call` as one round trip named `name` (`ec2:…` names count in `ec2Depth` too). */
+  async roundTrip<T>(name: string, call: () => Promise<T>): Promise<T> {
+    this.sent.push(name);
+    const start = { depth: this.depth, ec2Depth: this.ec2Depth };
+    this.started.push({ call: name, ...start });
+    await new Promise((resolve) => setImmediate(resolve));
+    try {
+      return await call();
+    } finally {
+      this.depth = Math.max(this.depth, start.depth + 1);
+      if (name.startsWith('ec2:')) this.ec2Depth = Math.max(this.ec2Depth, start.ec2Depth + 1);
+    }
+  }
+
+  /** The first call named `name`, as it started (throws when there was none). */
+  firstStarted(name: string): StartedCall {
+    const call = this.started.find((c) => c.call === name);
+    if (!call) throw new Error(`No ${name} call was sent (sent: ${this.sent.join(', ')})`);
+    return call;
+  }
+
+  /** The grant reader `reader`, each read one tracked round trip. */
+  trackGrants(reader: GrantReader): GrantReader {
+    return {
+      getGrant: (executionArn) => this.roundTrip('dynamodb:GetItem(grant)', () => reader.getGrant(executionArn)),
+      getApproval: (executionArn) => this.roundTrip('dynamodb:GetItem(approval)', () => reader.getApproval(executionArn)),
+    };
+  }
+
+  /** The sealer `sealer`, each KMS call one tracked round trip. */
+  trackSealer(sealer: RecordSealer): RecordSealer {
+    return {
+      seal: (record) => this.roundTrip('kms:GenerateMac', () => sealer.seal(record)),
+      verify: (record) => this.roundTrip('kms:VerifyMac', () => sealer.verify(record)),
+    };
+  }
+
   private instrument<C extends { send: (...args: never[]) => Promise<unknown> }>(client: C, service: string): C {
     // Looked up on every call: aws-sdk-client-mock replaces the prototype's stub on reset().
     const original = (command: { constructor: { name: string } }) =>
       (Object.getPrototypeOf(client) as { send: (c: unknown) => Promise<unknown> }).send.call(client, command);
-    const instrumented = async (command: { constructor: { name: string } }) => {
-      this.sent.push(`${service}:${command.constructor.name.replace(/Command$/, '')}`);
-      const start = this.ec2Depth;
-      await new Promise((resolve) => setImmediate(resolve));
-      try {
-        return await original(command);
-      } finally {
-        if (service === 'ec2') this.ec2Depth = Math.max(this.ec2Depth, start + 1);
-      }
-    };
+    const instrumented = (command: { constructor: { name: string } }) =>
+      this.roundTrip(`${service}:${command.constructor.name.replace(/Command$/, '')}`, () => original(command));
     (client as unknown as { send: typeof instrumented }).send = instrumented;
     return client;
   }

@@ -3,14 +3,9 @@ import { describe, expect, it } from 'vitest';
 import type { ObservedInstance } from '../../lib/responders/instance-state';
 import { isPlaceholderInstanceId, isTerminatedState, toObservedInstance } from '../../lib/responders/instance-state';
 import { groupsReady, missingUntrackIngress, revocablePermission } from '../../lib/responders/isolation-groups';
-import {
-  capturePreQuarantineRecord,
-  eniIsolationStep,
-  instanceProfileName,
-  isFullyQuarantined,
-  planEvidence,
-  revokeOlderSessionsPolicy,
-} from '../../lib/responders/quarantine';
+import { instanceProfileName, revokeOlderSessionsPolicy } from '../../lib/responders/quarantine-credentials';
+import { eniIsolationStep, isFullyQuarantined, planEvidence } from '../../lib/responders/quarantine-plan';
+import { capturePreQuarantineRecord } from '../../lib/responders/quarantine-record-capture';
 import { planRelease } from '../../lib/responders/release';
 import { ACCOUNT, INSTANCE_ID, REGION } from '../support/incidents';
 import { APP_SG, ENI_A, ENI_B, ISOLATION_SG, PROFILE_ARN, UNTRACK_SG, VPC, describedInstance } from './quarantine-fixtures';

@@ -13,17 +13,19 @@ import {
   RevokeSecurityGroupEgressCommand,
   RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetInstanceProfileCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Incident } from '../../lib/incident/model';
+import type { FindingNetworkInterface, Incident } from '../../lib/incident/model';
 import { ResponderAccessDeniedError, TransientResponderError } from '../../lib/contracts/responder-errors';
 import { silentLogger } from '../../lib/responders/logging';
 import type { ResponderMode } from '../../lib/contracts/responder-mode';
 import type { QuarantineOptions } from '../../lib/responders/quarantine';
 import { quarantineInstance } from '../../lib/responders/quarantine';
+import { findingVpcIds } from '../../lib/responders/quarantine-plan';
 import type { QuarantineRecord } from '../../lib/responders/quarantine-records';
-import { InMemoryQuarantineRecordStore } from '../../lib/responders/quarantine-records';
+import { DynamoDbQuarantineRecordStore, InMemoryQuarantineRecordStore } from '../../lib/responders/quarantine-records';
 import type { ResponderInput } from '../../lib/responders/responder-input';
 import { EXECUTION, storeGranting } from '../support/grants';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident, ec2Resource } from '../support/incidents';
@@ -60,14 +62,16 @@ const iamMock = mockClient(IAMClient);
 const NOW = new Date('2026-11-20T10:02:00.000Z');
 const KEY = ec2Incident().key;
 
-/** A record store that notes in the factory's call log when the record is written. */
+/** A record store whose reads and writes are round trips in the factory's call log. */
 class RecordingStore extends InMemoryQuarantineRecordStore {
-  constructor(private readonly sent: string[]) {
+  constructor(private readonly factory: TestClientFactory) {
     super();
   }
   override async saveIfAbsent(record: QuarantineRecord): Promise<'saved' | 'exists'> {
-    this.sent.push('store:saveIfAbsent');
-    return super.saveIfAbsent(record);
+    return this.factory.roundTrip('store:saveIfAbsent', () => super.saveIfAbsent(record));
+  }
+  override async get(account: string, region: string, instanceId: string): Promise<QuarantineRecord | undefined> {
+    return this.factory.roundTrip('store:get', () => super.get(account, region, instanceId));
   }
 }
 
@@ -87,7 +91,14 @@ function input(
 
 /** Runs quarantine for an execution the guard cleared (a grant matching the input's incident and instance). */
 function run(i: ResponderInput<QuarantineOptions> = input()) {
-  return quarantineInstance(i, { clients, logger: silentLogger, records, sealer: TEST_SEALER, grants: storeGranting(i.incident, NOW), now: () => NOW });
+  return quarantineInstance(i, {
+    clients,
+    logger: silentLogger,
+    records,
+    sealer: clients.trackSealer(TEST_SEALER),
+    grants: clients.trackGrants(storeGranting(i.incident, NOW)),
+    now: () => NOW,
+  });
 }
 
 function mutatingCallCount(): number {
@@ -96,11 +107,16 @@ function mutatingCallCount(): number {
 
 const UNTRACK_DESCRIPTION = 'Firebreak: all traffic, so that flows become untracked';
 
+/** One ENI as a finding reports it (a claim: the responder acts on what EC2 says). */
+function findingEni(networkInterfaceId: string, vpcId?: string): FindingNetworkInterface {
+  return { networkInterfaceId, ...(vpcId !== undefined ? { vpcId } : {}), securityGroups: [] };
+}
+
 beforeEach(() => {
   ec2Mock.reset();
   iamMock.reset();
   clients = new TestClientFactory();
-  records = new RecordingStore(clients.sent);
+  records = new RecordingStore(clients);
   givenMutationsSucceed(ec2Mock);
 });
 
@@ -189,14 +205,18 @@ describe('quarantineInstance', () => {
       expect(iamMock.calls()).toHaveLength(0);
     });
 
-    it('runs in the issue order: record, evidence, isolation, then credentials and tags', async () => {
+    it('runs in the order of issue 10: record, then isolation with the evidence protections beside it, then credentials and tags', async () => {
       await run();
       const sent = clients.sent;
       const first = (name: string) => sent.indexOf(name);
       const last = (name: string) => sent.lastIndexOf(name);
-      const firstMutation = sent.findIndex((c) => !c.startsWith('ec2:Describe') && c !== 'store:saveIfAbsent');
+      const firstMutation = sent.findIndex((c) => c.startsWith('ec2:') && !c.startsWith('ec2:Describe'));
       expect(first('store:saveIfAbsent')).toBeLessThan(firstMutation);
-      expect(last('ec2:ModifyInstanceAttribute')).toBeLessThan(first('ec2:ModifyNetworkInterfaceAttribute'));
+      // Beside the first move, never before it: every protection starts in the round trip in which the first ENI leaves its groups.
+      const firstMove = clients.firstStarted('ec2:ModifyNetworkInterfaceAttribute');
+      const protections = clients.started.filter((c) => c.call === 'ec2:ModifyInstanceAttribute');
+      expect(protections).toHaveLength(3);
+      expect(protections.every((c) => c.depth === firstMove.depth && c.ec2Depth === firstMove.ec2Depth)).toBe(true);
       expect(last('ec2:ModifyNetworkInterfaceAttribute')).toBeLessThan(first('ec2:DisassociateIamInstanceProfile'));
       expect(last('ec2:ModifyNetworkInterfaceAttribute')).toBeLessThan(first('ec2:CreateTags'));
     });
@@ -211,8 +231,22 @@ describe('quarantineInstance', () => {
     it('needs at most 4 + 2 x ENIs sequential EC2 round trips, running independent calls concurrently', async () => {
       await run();
       expect(clients.ec2Depth).toBeLessThanOrEqual(4 + 2 * 2);
-      // describe, groups, evidence, untrack, isolation, credentials+tags: whatever the number of ENIs.
-      expect(clients.ec2Depth).toBe(6);
+      // describe and groups together, untrack (with the protections beside it), isolation,
+      // credentials+tags: whatever the number of ENIs.
+      expect(clients.ec2Depth).toBe(4);
+    });
+
+    it('moves the first ENI out of its groups after 4 round trips, 1 of them EC2: grant, describe and groups, seal, record', async () => {
+      await run();
+      expect(clients.firstStarted('ec2:ModifyNetworkInterfaceAttribute')).toEqual({ call: 'ec2:ModifyNetworkInterfaceAttribute', depth: 4, ec2Depth: 1 });
+      // The grant alone before the describes (the rail: no call in the incident's account before it).
+      expect(clients.firstStarted('dynamodb:GetItem(grant)').depth).toBe(0);
+      for (const describe of ['ec2:DescribeInstances', 'ec2:DescribeIamInstanceProfileAssociations', 'ec2:DescribeInstanceAttribute', 'ec2:DescribeSecurityGroups']) {
+        expect(clients.firstStarted(describe)).toMatchObject({ depth: 1, ec2Depth: 0 });
+      }
+      expect(clients.firstStarted('kms:GenerateMac').depth).toBe(2);
+      expect(clients.firstStarted('store:saveIfAbsent').depth).toBe(3);
+      expect(clients.sent.filter((c) => c === 'ec2:DescribeSecurityGroups')).toHaveLength(1);
     });
 
     it('lists every action it took in the result, in order', async () => {
@@ -222,14 +256,14 @@ describe('quarantineInstance', () => {
         ['ec2:DescribeInstances', INSTANCE_ID, 'observed'],
         ['kms:GenerateMac', INSTANCE_ID, 'done'],
         ['firebreak:record-pre-quarantine-state', INSTANCE_ID, 'done'],
-        ['ec2:ModifyInstanceAttribute', INSTANCE_ID, 'done'],
-        ['ec2:ModifyInstanceAttribute', INSTANCE_ID, 'done'],
-        ['ec2:ModifyInstanceAttribute', INSTANCE_ID, 'done'],
         ['ec2:DescribeSecurityGroups', VPC, 'already-done'],
         ['ec2:ModifyNetworkInterfaceAttribute', ENI_A, 'done'],
         ['ec2:ModifyNetworkInterfaceAttribute', ENI_A, 'done'],
         ['ec2:ModifyNetworkInterfaceAttribute', ENI_B, 'done'],
         ['ec2:ModifyNetworkInterfaceAttribute', ENI_B, 'done'],
+        ['ec2:ModifyInstanceAttribute', INSTANCE_ID, 'done'],
+        ['ec2:ModifyInstanceAttribute', INSTANCE_ID, 'done'],
+        ['ec2:ModifyInstanceAttribute', INSTANCE_ID, 'done'],
         ['ec2:DisassociateIamInstanceProfile', INSTANCE_ID, 'done'],
         ['ec2:CreateTags', INSTANCE_ID, 'done'],
       ]);
@@ -310,7 +344,8 @@ describe('quarantineInstance', () => {
       givenGroups(ec2Mock);
       ec2Mock.on(CreateSecurityGroupCommand, { GroupName: 'firebreak-untrack', VpcId: OTHER_VPC }).resolves({ GroupId: otherUntrack });
       ec2Mock.on(CreateSecurityGroupCommand, { GroupName: 'firebreak-isolation', VpcId: OTHER_VPC }).resolves({ GroupId: otherIsolation });
-      await run();
+      // The finding lists both ENIs, as GuardDuty does: one lookup beside the describe covers both VPCs.
+      await run(input({ incident: { resource: ec2Resource({ networkInterfaces: [findingEni(ENI_A, VPC), findingEni(ENI_B, OTHER_VPC)] }) } }));
       expect(inputsOf(ec2Mock, DescribeSecurityGroupsCommand)).toEqual([
         {
           Filters: [
@@ -841,5 +876,225 @@ describe('quarantineInstance seals the pre-quarantine record (issue 8: records t
     for (const command of MUTATING_EC2_COMMANDS) ec2Mock.on(command as never).rejects(sdkError('DryRunOperation', 412));
     await quarantineInstance(input({ mode: 'dry-run' }), { clients, logger: silentLogger, records, sealer: spy, grants: storeGranting(ec2Incident(), NOW), now: () => NOW });
     expect(sealed).toBe(0);
+  });
+});
+
+describe('quarantineInstance, isolation first (issue 10): the finding’s VPC is a claim, and no failure loses the original state', () => {
+  const FOREIGN_UNTRACK = 'sg-0f0e1g0untrack001';
+  const FOREIGN_ISOLATION = 'sg-0f0e1g0isolate002';
+  const lookupOf = (...vpcIds: string[]) => ({
+    Filters: [
+      { Name: 'vpc-id', Values: vpcIds },
+      { Name: 'group-name', Values: ['firebreak-untrack', 'firebreak-untrack-*', 'firebreak-isolation', 'firebreak-isolation-*'] },
+    ],
+  });
+  const claiming = (...enis: FindingNetworkInterface[]) => input({ incident: { resource: ec2Resource({ networkInterfaces: enis }) } });
+  const everyMoveOf = (eni: string) => [
+    { NetworkInterfaceId: eni, Groups: [UNTRACK_SG] },
+    { NetworkInterfaceId: eni, Groups: [ISOLATION_SG] },
+  ];
+  const movesOf = (eni: string) =>
+    inputsOf<{ NetworkInterfaceId: string }>(ec2Mock, ModifyNetworkInterfaceAttributeCommand).filter((m) => m.NetworkInterfaceId === eni);
+
+  describe('the VPC the finding names', () => {
+    it('names another VPC: looks up the groups of the VPC EC2 shows, and no ENI moves to the other VPC’s groups', async () => {
+      givenInstance(ec2Mock);
+      givenGroups(ec2Mock);
+      // Firebreak's own, ready groups in the VPC the finding names: the instance is not there.
+      ec2Mock.on(DescribeSecurityGroupsCommand, lookupOf(OTHER_VPC)).resolves({
+        SecurityGroups: [
+          firebreakGroup('untrack', { GroupId: FOREIGN_UNTRACK, VpcId: OTHER_VPC }),
+          firebreakGroup('isolation', { GroupId: FOREIGN_ISOLATION, VpcId: OTHER_VPC }),
+        ],
+      });
+      const result = await run(claiming(findingEni(ENI_A, OTHER_VPC)));
+      expect(inputsOf(ec2Mock, DescribeSecurityGroupsCommand)).toEqual([lookupOf(OTHER_VPC), lookupOf(VPC)]);
+      expect(inputsOf(ec2Mock, ModifyNetworkInterfaceAttributeCommand)).toHaveLength(4);
+      expect(movesOf(ENI_A)).toEqual(everyMoveOf(ENI_A));
+      expect(movesOf(ENI_B)).toEqual(everyMoveOf(ENI_B));
+      expect(JSON.stringify(ec2Mock.calls().map((c) => c.args[0].input))).not.toMatch(/sg-0f0e1g0/);
+      expect(result).toMatchObject({ status: 'quarantined', isolationGroupId: ISOLATION_SG, untrackGroupId: UNTRACK_SG });
+      expect(result.actions).toContainEqual(
+        expect.objectContaining({
+          api: 'firebreak:check-finding-vpc',
+          outcome: 'observed',
+          detail: `The finding names ${OTHER_VPC}, but EC2 shows the instance's ENIs in ${VPC}: only the groups of the VPCs EC2 shows are used`,
+        }),
+      );
+      // The wrong claim costs one more EC2 round trip, after the describe.
+      expect(clients.firstStarted('ec2:ModifyNetworkInterfaceAttribute').ec2Depth).toBe(2);
+    });
+
+    it('names no VPC (a CloudWatch alarm): looks the groups up once EC2 has answered, one round trip later', async () => {
+      givenInstance(ec2Mock);
+      givenGroups(ec2Mock);
+      const result = await run(claiming());
+      expect(inputsOf(ec2Mock, DescribeSecurityGroupsCommand)).toEqual([lookupOf(VPC)]);
+      expect(clients.firstStarted('ec2:DescribeSecurityGroups')).toMatchObject({ depth: 2, ec2Depth: 1 });
+      expect(clients.firstStarted('ec2:ModifyNetworkInterfaceAttribute')).toMatchObject({ depth: 5, ec2Depth: 2 });
+      expect(result.status).toBe('quarantined');
+      expect(result.actions.map((a) => a.api)).not.toContain('firebreak:check-finding-vpc');
+    });
+
+    it('names the VPC of one ENI only: looks up the other ENI’s VPC once EC2 has answered', async () => {
+      givenInstance(ec2Mock, { enis: [{ id: ENI_A, groups: [APP_SG] }, { id: ENI_B, groups: [DB_SG], vpcId: OTHER_VPC }] });
+      givenGroups(ec2Mock, [firebreakGroup('untrack'), firebreakGroup('isolation')]);
+      ec2Mock.on(DescribeSecurityGroupsCommand, lookupOf(OTHER_VPC)).resolves({
+        SecurityGroups: [
+          firebreakGroup('untrack', { GroupId: FOREIGN_UNTRACK, VpcId: OTHER_VPC }),
+          firebreakGroup('isolation', { GroupId: FOREIGN_ISOLATION, VpcId: OTHER_VPC }),
+        ],
+      });
+      await run(claiming(findingEni(ENI_A, VPC)));
+      expect(inputsOf(ec2Mock, DescribeSecurityGroupsCommand)).toEqual([lookupOf(VPC), lookupOf(OTHER_VPC)]);
+      expect(movesOf(ENI_A)).toEqual(everyMoveOf(ENI_A));
+      // Here the other VPC is the ENI's own (EC2 says so): its groups are the right ones.
+      expect(movesOf(ENI_B)).toEqual([
+        { NetworkInterfaceId: ENI_B, Groups: [FOREIGN_UNTRACK] },
+        { NetworkInterfaceId: ENI_B, Groups: [FOREIGN_ISOLATION] },
+      ]);
+    });
+
+    it('never sends a malformed VPC id from the finding to EC2', async () => {
+      givenInstance(ec2Mock);
+      givenGroups(ec2Mock);
+      await run(claiming(findingEni(ENI_A, 'vpc-0123"; drop'), findingEni(ENI_B, VPC.toUpperCase())));
+      expect(inputsOf(ec2Mock, DescribeSecurityGroupsCommand)).toEqual([lookupOf(VPC)]);
+      expect(findingVpcIds(ec2Resource({ networkInterfaces: [findingEni(ENI_A, VPC), findingEni(ENI_B, VPC), findingEni(ENI_B, 'vpc-1')] }))).toEqual([VPC]);
+    });
+
+    it('the lookup beside the describe fails: looks up again once the instance is known, and contains', async () => {
+      givenInstance(ec2Mock);
+      ec2Mock
+        .on(DescribeSecurityGroupsCommand)
+        .rejectsOnce(sdkError('RequestLimitExceeded', 503))
+        .resolves({ SecurityGroups: [firebreakGroup('untrack'), firebreakGroup('isolation')] });
+      const result = await run();
+      expect(inputsOf(ec2Mock, DescribeSecurityGroupsCommand)).toEqual([lookupOf(VPC), lookupOf(VPC)]);
+      expect(result.status).toBe('quarantined');
+      expect(movesOf(ENI_A)).toEqual(everyMoveOf(ENI_A));
+    });
+
+    it('the lookup beside the describe fails and the instance does not exist: not-found, whatever the lookup said', async () => {
+      givenInstance(ec2Mock);
+      ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+      ec2Mock.on(DescribeSecurityGroupsCommand).rejects(sdkError('UnauthorizedOperation', 403));
+      const result = await run();
+      expect(result.status).toBe('not-found');
+      expect(mutatingCallCount()).toBe(0);
+      expect(clients.sent).not.toContain('store:saveIfAbsent');
+    });
+  });
+
+  describe('failure paths: release always has the exact original state', () => {
+    const dynamoMock = mockClient(DynamoDBClient);
+    const TABLE = 'firebreak-state';
+    const DESCRIBES = [
+      'DescribeInstancesCommand',
+      'DescribeIamInstanceProfileAssociationsCommand',
+      'DescribeInstanceAttributeCommand',
+      'DescribeInstanceAttributeCommand',
+      'DescribeSecurityGroupsCommand',
+    ].sort();
+
+    beforeEach(() => {
+      dynamoMock.reset();
+      givenInstance(ec2Mock);
+      givenGroups(ec2Mock);
+    });
+    afterEach(() => {
+      dynamoMock.reset();
+    });
+
+    it('the record cannot be written: no EC2 change at all (no ENI moves before the record is durable), and the retry records the same original', async () => {
+      const store = new DynamoDbQuarantineRecordStore(new DynamoDBClient({ region: REGION }), TABLE);
+      dynamoMock.on(PutItemCommand).rejectsOnce(sdkError('ProvisionedThroughputExceededException')).resolves({});
+      const deps = { clients, logger: silentLogger, records: store, sealer: TEST_SEALER, grants: storeGranting(ec2Incident(), NOW), now: () => NOW };
+
+      const error = await quarantineInstance(input(), deps).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TransientResponderError);
+      expect((error as Error).message).toContain('dynamodb:PutItem');
+      expect(mutatingCallCount()).toBe(0);
+      expect(ec2Mock.calls().map((c) => c.args[0].constructor.name).sort()).toEqual(DESCRIBES);
+      const original = await sealed(recordOfDefaultInstance(KEY, NOW.toISOString()));
+      const put = {
+        TableName: TABLE,
+        Item: {
+          pk: { S: `quarantine#${ACCOUNT}#${REGION}#${INSTANCE_ID}` },
+          account: { S: ACCOUNT },
+          region: { S: REGION },
+          instanceId: { S: INSTANCE_ID },
+          incidentKey: { S: KEY },
+          capturedAt: { S: NOW.toISOString() },
+          released: { BOOL: false },
+          record: { S: JSON.stringify({ ...original, released: false }) },
+        },
+        ConditionExpression: 'attribute_not_exists(pk) OR released = :true',
+        ExpressionAttributeValues: { ':true': { BOOL: true } },
+      };
+      expect(inputsOf(dynamoMock, PutItemCommand)).toEqual([put]);
+
+      // The state machine's retry finds the instance untouched, so it records the same original.
+      const retry = await quarantineInstance(input(), deps);
+      expect(retry.status).toBe('quarantined');
+      expect(retry.preQuarantine).toEqual(original);
+      expect(inputsOf(dynamoMock, PutItemCommand)).toEqual([put, put]);
+      expect(movesOf(ENI_A)).toEqual(everyMoveOf(ENI_A));
+      expect(movesOf(ENI_B)).toEqual(everyMoveOf(ENI_B));
+    });
+
+    it('the protections fail: every ENI is still isolated, and the record holds the exact original for release', async () => {
+      ec2Mock.on(ModifyInstanceAttributeCommand).rejects(sdkError('UnauthorizedOperation', 403));
+      await expect(run()).rejects.toBeInstanceOf(ResponderAccessDeniedError);
+      expect(inputsOf(ec2Mock, ModifyNetworkInterfaceAttributeCommand)).toHaveLength(4);
+      expect(movesOf(ENI_A)).toEqual(everyMoveOf(ENI_A));
+      expect(movesOf(ENI_B)).toEqual(everyMoveOf(ENI_B));
+      expect(inputsOf(ec2Mock, ModifyInstanceAttributeCommand)).toEqual([
+        { InstanceId: INSTANCE_ID, DisableApiTermination: { Value: true } },
+        { InstanceId: INSTANCE_ID, InstanceInitiatedShutdownBehavior: { Value: 'stop' } },
+        { InstanceId: INSTANCE_ID, BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { DeleteOnTermination: false } }] },
+      ]);
+      // The failure is final (the playbook's Catch alerts); credentials and tags wait for a person.
+      expect(ec2Mock.commandCalls(DisassociateIamInstanceProfileCommand)).toHaveLength(0);
+      expect(ec2Mock.commandCalls(CreateTagsCommand)).toHaveLength(0);
+      const original = await sealed(recordOfDefaultInstance(KEY, NOW.toISOString()));
+      expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({ ...original, released: false });
+    });
+
+    it('one ENI’s move fails: the other ENI is isolated, the protections are on, and the retry resumes from the original record', async () => {
+      ec2Mock.on(ModifyNetworkInterfaceAttributeCommand, { NetworkInterfaceId: ENI_B }).rejects(sdkError('RequestLimitExceeded', 503));
+      await expect(run()).rejects.toBeInstanceOf(TransientResponderError);
+      expect(movesOf(ENI_A)).toEqual(everyMoveOf(ENI_A));
+      expect(movesOf(ENI_B)).toEqual([{ NetworkInterfaceId: ENI_B, Groups: [UNTRACK_SG] }]);
+      expect(ec2Mock.commandCalls(ModifyInstanceAttributeCommand)).toHaveLength(3);
+      const original = await sealed(recordOfDefaultInstance(KEY, NOW.toISOString()));
+      expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({ ...original, released: false });
+
+      // The retry sees ENI_A isolated, ENI_B where it was, the protections on.
+      ec2Mock.reset();
+      givenMutationsSucceed(ec2Mock);
+      givenGroups(ec2Mock);
+      givenInstance(ec2Mock, {
+        enis: [
+          { id: ENI_A, groups: [ISOLATION_SG] },
+          { id: ENI_B, groups: [DB_SG, MON_SG] },
+        ],
+        terminationProtection: true,
+        shutdownBehavior: 'stop',
+        volumes: [
+          { device: '/dev/xvda', volumeId: ROOT_VOLUME, deleteOnTermination: false },
+          { device: '/dev/sdb', volumeId: DATA_VOLUME, deleteOnTermination: false },
+        ],
+      });
+      const retry = await run();
+      expect(retry.status).toBe('quarantined');
+      expect(inputsOf(ec2Mock, ModifyNetworkInterfaceAttributeCommand)).toEqual(everyMoveOf(ENI_B));
+      expect(ec2Mock.commandCalls(ModifyInstanceAttributeCommand)).toHaveLength(0);
+      expect(retry.preQuarantine).toEqual({ ...original, released: false });
+      expect(retry.networkInterfaces).toEqual([
+        { id: ENI_A, groupsBefore: [APP_SG] },
+        { id: ENI_B, groupsBefore: [DB_SG, MON_SG] },
+      ]);
+    });
   });
 });

@@ -1,0 +1,104 @@
+/**
+ * The first thing the containment guard checks: that the execution it is asked about is a running
+ * execution of one of this deployment's playbooks, for the same incident (states:DescribeExecution).
+ */
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { awsErrorCode, toResponderError } from '../aws/errors';
+import type { PlaybookRails } from '../contracts/security';
+import { SECURITY_ENV } from '../contracts/security';
+import type { Incident } from '../incident/model';
+import { isGameDayIncident } from './game-day';
+import type { ResponderMode } from '../contracts/responder-mode';
+import { incidentSchema } from './responder-input';
+import type { ContainmentGuardDeps } from './containment-guard-model';
+
+/** What DescribeExecution established about the execution the guard was asked about. */
+type ExecutionCheck =
+  | {
+      readonly verified: true;
+      readonly executionArn: string;
+      readonly playbook: string;
+      readonly rails: PlaybookRails;
+      readonly inputMode?: ResponderMode;
+      /** What the execution's own input says (a caller of the Lambda cannot lower these). */
+      readonly gameDay: boolean;
+      readonly sample: boolean;
+    }
+  | { readonly verified: false; readonly executionArn?: string; readonly reason: string };
+
+const STATE_MACHINE_ARN = /^arn:([\w-]+):states:([a-z0-9-]+):(\d{12}):stateMachine:([A-Za-z0-9_-]{1,80})$/;
+
+/**
+ * Verifies with states:DescribeExecution that `executionArn` is a RUNNING execution of one of this
+ * deployment's playbook state machines (`<stackName>-<playbook>`, in the security account and the
+ * guard's region) and that its input names the same incident (key, account, region, instance).
+ * IAM lets the guard describe only `<stackName>-*` executions, so any other ARN is denied and
+ * treated as not verified. Throws only on transient errors (the state machine retries).
+ */
+export async function verifyExecution(
+  executionArn: string | undefined,
+  incident: Incident,
+  deps: Pick<ContainmentGuardDeps, 'clients' | 'config'>,
+): Promise<ExecutionCheck> {
+  const { config } = deps;
+  if (executionArn === undefined) {
+    return { verified: false, reason: 'The guard was invoked without a playbook execution (no execution ARN in its input): no containment grant is possible; evidence and an alert only.' };
+  }
+  const refuse = (why: string): ExecutionCheck => ({
+    verified: false,
+    executionArn,
+    reason: `Execution ${executionArn} is not one this guard can clear (${why}): no containment grant; evidence and an alert only.`,
+  });
+  if (config.stackName === undefined || config.securityAccountId === undefined || config.region === undefined || Object.keys(config.rails).length === 0) {
+    return refuse(`the deployment's ${SECURITY_ENV.stackName}, ${SECURITY_ENV.securityAccountId}, AWS_REGION or ${SECURITY_ENV.playbookRails} is not set on the guard`);
+  }
+  let output;
+  try {
+    output = await deps.clients.sfn().send(new DescribeExecutionCommand({ executionArn }));
+  } catch (error) {
+    const code = awsErrorCode(error);
+    if (code === 'ExecutionDoesNotExist' || code === 'InvalidArn' || code === 'AccessDeniedException' || code === 'AccessDenied') {
+      return refuse(`states:DescribeExecution answered ${code}`);
+    }
+    throw toResponderError(error, 'states:DescribeExecution');
+  }
+  if (output.status !== 'RUNNING') return refuse(`its status is ${output.status ?? 'unknown'}, not RUNNING`);
+  const machine = STATE_MACHINE_ARN.exec(output.stateMachineArn ?? '');
+  if (!machine) return refuse(`its state machine ARN ${output.stateMachineArn ?? '(none)'} is not a state machine ARN`);
+  const [, , region, account, name] = machine as unknown as [string, string, string, string, string];
+  if (account !== config.securityAccountId || region !== config.region) {
+    return refuse(`its state machine runs in ${account}/${region}, not in this deployment's ${config.securityAccountId}/${config.region}`);
+  }
+  const prefix = `${config.stackName}-`;
+  const playbook = name.startsWith(prefix) ? name.slice(prefix.length) : undefined;
+  const rails = playbook !== undefined && Object.hasOwn(config.rails, playbook) ? config.rails[playbook] : undefined;
+  if (playbook === undefined || rails === undefined) return refuse(`its state machine ${name} is not one of this deployment's guarded playbooks`);
+  let executionInput: unknown;
+  try {
+    executionInput = JSON.parse(output.input ?? '');
+  } catch {
+    return refuse('its input is not JSON');
+  }
+  const claimed = incidentSchema.safeParse((executionInput as { incident?: unknown } | null)?.incident);
+  if (!claimed.success) return refuse('its input carries no incident');
+  const theirs = claimed.data;
+  const theirInstance = theirs.resource.kind === 'ec2-instance' ? theirs.resource.instanceId : undefined;
+  const ourInstance = incident.resource.kind === 'ec2-instance' ? incident.resource.instanceId : undefined;
+  const differences = [
+    theirs.key !== incident.key ? `incident ${theirs.key}, not ${incident.key}` : undefined,
+    theirs.account !== incident.account ? `account ${theirs.account}, not ${incident.account}` : undefined,
+    theirs.region !== incident.region ? `region ${theirs.region}, not ${incident.region}` : undefined,
+    theirInstance !== ourInstance ? `instance ${theirInstance ?? 'none'}, not ${ourInstance ?? 'none'}` : undefined,
+  ].filter((d): d is string => d !== undefined);
+  if (differences.length > 0) return refuse(`its input names ${differences.join(', ')}`);
+  const inputMode = (executionInput as { mode?: unknown }).mode;
+  return {
+    verified: true,
+    executionArn,
+    playbook,
+    rails,
+    ...(inputMode === 'enforce' || inputMode === 'dry-run' ? { inputMode } : {}),
+    gameDay: isGameDayIncident(theirs),
+    sample: theirs.sample,
+  };
+}

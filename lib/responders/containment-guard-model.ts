@@ -1,0 +1,107 @@
+/**
+ * The containment guard's vocabulary: its answer (`GuardResult` and its parts), its deploy-time
+ * configuration and what it is built from. Types only, so every module of the guard can use them.
+ */
+import type { Ec2Clients } from '../aws/clients/ec2';
+import type { SfnClients } from '../aws/clients/sfn';
+import type { ContainmentGrant, PlaybookRails, ServedAccounts } from '../contracts/security';
+import type { DeploymentEnvironment } from './effective-mode';
+import type { GrantWriter } from './grants';
+import type { BlastRadiusLimiter, BlastRadiusPolicy } from './blast-radius';
+import type { IncidentLogger } from './logging';
+import type { ResponderResult } from './model';
+import type { ResponderMode } from '../contracts/responder-mode';
+
+export type GuardStatus = 'proceed' | 'needs-approval' | 'evidence-only';
+
+/**
+ * Which rule made an instance protected. The finding's tags are never trusted: they are whatever
+ * the instance (or its attacker) had set, reported back; only EC2's current tags count.
+ */
+export type ProtectionRule = 'instance-id' | 'instance-tag';
+
+/** The blast-radius part of a guard result. */
+export interface GuardBlastRadius {
+  /** False when an earlier rule decided (sample, protected): the counter was not consulted. */
+  readonly evaluated: boolean;
+  /** A containment now is within the limit (in dry-run and approval runs: would be). */
+  readonly granted: boolean;
+  /** This run took a slot or confirmed the one the incident holds; false in dry-run and for approvals. */
+  readonly slotTaken: boolean;
+  /** Containments counted in the window (this one included when granted); null when not evaluated. */
+  readonly used: number | null;
+  readonly limit: number;
+  readonly windowSeconds: number;
+  /** Incident keys holding the slots when the limit is reached. */
+  readonly activeIncidents?: readonly string[];
+  /** ISO 8601 time the first slot frees up, when the limit is reached. */
+  readonly retryAfter?: string;
+}
+
+/** What the guard verified about the execution it was asked about. */
+export interface GuardExecution {
+  /** True when DescribeExecution showed a RUNNING execution of this deployment's playbook for this incident. */
+  readonly verified: boolean;
+  readonly executionArn?: string;
+  /** The playbook, from the verified state machine (never from the input). */
+  readonly playbook?: string;
+  readonly kind?: PlaybookRails['kind'];
+}
+
+/** The grant the guard wrote (or found) for the execution. */
+export interface GuardGrant {
+  readonly key: string;
+  readonly status: ContainmentGrant['status'];
+  readonly mode: ResponderMode;
+  readonly expiresAt: number;
+  /** False when a grant already existed for the execution (a retry): its decision stands. */
+  readonly written: boolean;
+}
+
+export interface GuardResult extends ResponderResult<GuardStatus> {
+  /** Every rule that shaped the decision, in words fit for the alert. */
+  readonly reasons: readonly string[];
+  readonly protected: boolean;
+  readonly protectedBy?: ProtectionRule;
+  readonly instanceId?: string;
+  readonly blastRadius: GuardBlastRadius;
+  readonly execution: GuardExecution;
+  /** Present when the guard cleared the execution (proceed, or needs-approval). */
+  readonly grant?: GuardGrant;
+  /** True for a game-day incident (its blast-radius slots are counted apart: blast-gameday#). */
+  readonly gameDay: boolean;
+}
+
+/** Deploy-time configuration of the rails. */
+export interface ContainmentGuardConfig {
+  /** Instances never contained automatically. */
+  readonly protectedInstanceIds: readonly string[];
+  /** An instance carrying a tag with this KEY (any value) in EC2 now is never contained automatically. */
+  readonly protectedTagKey?: string;
+  readonly blastRadius: BlastRadiusPolicy;
+  /** The Firebreak state table holding the blast-radius slots and the grants. */
+  readonly stateTable?: string;
+  /** The security account (FIREBREAK_SECURITY_ACCOUNT_ID): executions must run there. */
+  readonly securityAccountId?: string;
+  /** The guard's own region (AWS_REGION): executions must run there. */
+  readonly region?: string;
+  /** The stack name (FIREBREAK_STACK_NAME): playbook state machines are `<stackName>-<playbook>`. */
+  readonly stackName?: string;
+  /** Rails per deployed playbook (FIREBREAK_PLAYBOOK_RAILS). Without them no execution can be verified. */
+  readonly rails: Readonly<Record<string, PlaybookRails>>;
+  /** The accounts the deployment serves; an incident of any other is refused (UnservedAccountError). */
+  readonly servedAccounts?: ServedAccounts;
+  /** The deployment's mode ceiling, read with the rest (FIREBREAK_MODE). @default process.env at decision time */
+  readonly environment?: DeploymentEnvironment;
+}
+
+export interface ContainmentGuardDeps {
+  /** EC2 in the incident's account, Step Functions in the security account. */
+  readonly clients: Ec2Clients & SfnClients;
+  readonly limiter: BlastRadiusLimiter;
+  readonly grants: GrantWriter;
+  readonly config: ContainmentGuardConfig;
+  readonly logger: IncidentLogger;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
+}

@@ -1,0 +1,98 @@
+/**
+ * The containment guard's pure decisions: whether an instance is protected and by which rule, and
+ * the blast-radius part of its answer in words fit for the alert.
+ */
+import type { BlastRadiusDecision, BlastRadiusPolicy } from './blast-radius';
+import type { ProtectionRule, GuardBlastRadius, ContainmentGuardConfig } from './containment-guard-model';
+
+/** Whether an instance is protected and by which rule. */
+export type ProtectionVerdict =
+  | { readonly protected: false }
+  | { readonly protected: true; readonly rule: ProtectionRule; readonly reason: string };
+
+/**
+ * Protection by id (the deployment's list) or by the protected tag KEY (any value, exact case as
+ * EC2 keys are case-sensitive) on the instance's CURRENT tags, as EC2 describes them now. The tags
+ * a finding reports are never consulted: anyone who can tag the instance (often the instance's own
+ * role) could otherwise exempt it, and the finding's copy may be stale.
+ */
+export function protectionOf(
+  instanceId: string,
+  config: Pick<ContainmentGuardConfig, 'protectedInstanceIds' | 'protectedTagKey'>,
+  currentTags?: Readonly<Record<string, string>>,
+): ProtectionVerdict {
+  if (config.protectedInstanceIds.includes(instanceId)) {
+    return {
+      protected: true,
+      rule: 'instance-id',
+      reason: `Instance ${instanceId} is protected: it is in the deploy-time list of protected instances (FIREBREAK_PROTECTED_INSTANCE_IDS), so Firebreak collects evidence and alerts instead of containing it.`,
+    };
+  }
+  const key = config.protectedTagKey;
+  if (key === undefined) return { protected: false };
+  if (currentTags !== undefined && Object.hasOwn(currentTags, key)) {
+    return {
+      protected: true,
+      rule: 'instance-tag',
+      reason: `Instance ${instanceId} is protected: it carries the tag ${key}=${JSON.stringify(currentTags[key])} now, so Firebreak collects evidence and alerts instead of containing it.`,
+    };
+  }
+  return { protected: false };
+}
+
+/** A window length for people: `3600 s (1 h)`. */
+export function describeWindow(windowSeconds: number): string {
+  const human =
+    windowSeconds % 86400 === 0
+      ? `${windowSeconds / 86400} d`
+      : windowSeconds % 3600 === 0
+        ? `${windowSeconds / 3600} h`
+        : windowSeconds % 60 === 0
+          ? `${windowSeconds / 60} min`
+          : undefined;
+  return human === undefined ? `${windowSeconds} s` : `${windowSeconds} s (${human})`;
+}
+
+/** The alert sentence for a blast-radius decision. */
+export function blastRadiusReason(account: string, decision: BlastRadiusDecision, hypothetical: boolean): string {
+  const window = describeWindow(decision.windowSeconds);
+  if (!decision.granted) {
+    const holders = decision.activeIncidents.map((hold) => hold.incidentKey);
+    const frees = decision.retryAfter !== undefined ? ` The first slot frees at ${decision.retryAfter}.` : '';
+    return `Blast radius reached: ${decision.used} of ${decision.limit} automatic containments already made in account ${account} within the last ${window}${holders.length > 0 ? ` (${holders.join(', ')})` : ''}; a person must approve any further containment.${frees}`;
+  }
+  if (decision.alreadyHeld) {
+    return `Blast radius: this incident already counts as containment ${decision.used} of ${decision.limit} in account ${account} for the ${window} window; no second slot taken.`;
+  }
+  return hypothetical
+    ? `Blast radius: containing now would be containment ${decision.used} of ${decision.limit} in account ${account} within ${window}.`
+    : `Blast radius: containment ${decision.used} of ${decision.limit} in account ${account} within ${window}.`;
+}
+
+export function blastRadiusSummary(decision: BlastRadiusDecision, slotTaken: boolean): GuardBlastRadius {
+  return {
+    evaluated: true,
+    granted: decision.granted,
+    slotTaken: decision.granted && slotTaken,
+    used: decision.used,
+    limit: decision.limit,
+    windowSeconds: decision.windowSeconds,
+    ...(decision.granted
+      ? {}
+      : {
+          activeIncidents: decision.activeIncidents.map((hold) => hold.incidentKey),
+          ...(decision.retryAfter !== undefined ? { retryAfter: decision.retryAfter } : {}),
+        }),
+  };
+}
+
+export function notEvaluated(policy: BlastRadiusPolicy): GuardBlastRadius {
+  return {
+    evaluated: false,
+    granted: false,
+    slotTaken: false,
+    used: null,
+    limit: policy.maxContainments,
+    windowSeconds: policy.windowSeconds,
+  };
+}

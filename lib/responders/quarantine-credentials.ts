@@ -1,0 +1,136 @@
+/**
+ * quarantine-instance takes the instance's credentials away: the instance profile disassociated
+ * and, on request, every older session of its role revoked.
+ */
+import { DisassociateIamInstanceProfileCommand } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import { GetInstanceProfileCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import type { IamClients } from '../aws/clients/iam';
+import { sendReadOnly } from './mutating';
+import type { ObservedInstance } from './instance-state';
+import type { IncidentLogger } from './logging';
+import type { ResponderMode } from '../contracts/responder-mode';
+import type { PendingAction } from './pending-actions';
+import { mutateUnprobed } from './pending-actions';
+import type { QuarantineOptions } from './quarantine-plan';
+
+/** The inline policy that revokes the role's sessions issued before the quarantine. */
+export const REVOKE_SESSIONS_POLICY_NAME = 'FirebreakRevokeOlderSessions';
+
+/** The deny-everything-issued-before policy AWS's "Revoke active sessions" writes, at time `issuedBefore`. */
+export function revokeOlderSessionsPolicy(issuedBefore: string): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: REVOKE_SESSIONS_POLICY_NAME,
+        Effect: 'Deny',
+        Action: ['*'],
+        Resource: ['*'],
+        Condition: { DateLessThan: { 'aws:TokenIssueTime': issuedBefore } },
+      },
+    ],
+  });
+}
+
+/** The instance profile name at the end of its ARN (`arn:aws:iam::123:instance-profile/path/name`). */
+export function instanceProfileName(arn: string): string {
+  return arn.slice(arn.lastIndexOf('/') + 1);
+}
+
+interface CredentialsOutcome {
+  readonly actions: PendingAction[];
+  readonly instanceProfileArn?: string;
+  readonly revoked?: { readonly roleName: string; readonly policyName: string; readonly issuedBefore: string };
+}
+
+/**
+ * Takes the instance profile away. Disassociating does not invalidate credentials already handed
+ * out through the instance metadata service, so `revokeRoleSessions` also puts an inline deny on
+ * the role for every session issued before now: AWS's documented "revoke active sessions" pattern
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_revoke-sessions.html).
+ * BLAST RADIUS: the deny applies to the ROLE, so every instance (and every other principal) using
+ * that role loses its current credentials too, until it fetches new ones. That is why the option
+ * is off by default. The deny is written before the profile is disassociated, so a run interrupted
+ * between the two retries with the profile still known.
+ */
+export async function removeCredentials(
+  ec2: EC2Client,
+  clients: IamClients,
+  target: { readonly account: string; readonly region: string },
+  mode: ResponderMode,
+  instance: ObservedInstance,
+  options: QuarantineOptions,
+  issuedBefore: string,
+  logger: IncidentLogger,
+): Promise<CredentialsOutcome> {
+  const id = instance.instanceId;
+  const association = instance.profileAssociation;
+  if (!association) {
+    return {
+      actions: [
+        {
+          api: 'ec2:DisassociateIamInstanceProfile',
+          target: id,
+          outcome: 'already-done',
+          detail: options.revokeRoleSessions
+            ? 'No instance profile is associated, so there is no role whose sessions to revoke'
+            : 'No instance profile is associated',
+        },
+      ],
+    };
+  }
+  const actions: PendingAction[] = [];
+  let revoked: CredentialsOutcome['revoked'];
+  if (options.revokeRoleSessions) {
+    const iam = await clients.iam(target);
+    const profileName = instanceProfileName(association.instanceProfileArn);
+    const profile = await sendReadOnly('iam:GetInstanceProfile', () =>
+      iam.send(new GetInstanceProfileCommand({ InstanceProfileName: profileName })),
+    );
+    const roles = (profile.InstanceProfile?.Roles ?? []).flatMap((r) => (r.RoleName ? [r.RoleName] : []));
+    actions.push({
+      api: 'iam:GetInstanceProfile',
+      target: association.instanceProfileArn,
+      outcome: 'observed',
+      detail: roles.length ? `Instance profile ${profileName} holds role ${roles.join(', ')}` : `Instance profile ${profileName} holds no role`,
+    });
+    for (const roleName of roles) {
+      logger.warn('Revoking every session of the role issued before now: this hits every instance sharing the role', { roleName, issuedBefore });
+      const put = await mutateUnprobed(
+        mode,
+        'iam:PutRolePolicy',
+        roleName,
+        `deny every session of role ${roleName} issued before ${issuedBefore} (inline policy ${REVOKE_SESSIONS_POLICY_NAME}; hits every instance sharing the role)`,
+        () =>
+          iam.send(
+            new PutRolePolicyCommand({
+              RoleName: roleName,
+              PolicyName: REVOKE_SESSIONS_POLICY_NAME,
+              PolicyDocument: revokeOlderSessionsPolicy(issuedBefore),
+            }),
+          ),
+      );
+      actions.push(put.action);
+      revoked = { roleName, policyName: REVOKE_SESSIONS_POLICY_NAME, issuedBefore };
+    }
+  }
+  if (!options.detachInstanceProfile) {
+    actions.push({
+      api: 'ec2:DisassociateIamInstanceProfile',
+      target: id,
+      outcome: 'skipped',
+      detail: `Option detachInstanceProfile is off: ${association.instanceProfileArn} stays associated`,
+    });
+    return { actions, ...(revoked ? { revoked } : {}) };
+  }
+  const disassociated = await mutateUnprobed(
+    mode,
+    'ec2:DisassociateIamInstanceProfile',
+    id,
+    `disassociate instance profile ${association.instanceProfileArn} (association ${association.associationId}); credentials already issued stay valid until they expire${options.revokeRoleSessions ? ' or are revoked' : ''}`,
+    () => ec2.send(new DisassociateIamInstanceProfileCommand({ AssociationId: association.associationId })),
+  );
+  actions.push(disassociated.action);
+  return { actions, instanceProfileArn: association.instanceProfileArn, ...(revoked ? { revoked } : {}) };
+}
