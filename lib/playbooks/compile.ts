@@ -414,7 +414,6 @@ class PlaybookCompiler {
     available: readonly string[],
     next: { readonly approved: string; readonly rejected: string; readonly timedOut: string },
   ): void {
-    const { playbook } = this;
     this.claim(APPROVAL_WAIT_STATE);
     states[APPROVAL_WAIT_STATE] = {
       Type: 'Task',
@@ -423,13 +422,7 @@ class PlaybookCompiler {
       Parameters: {
         FunctionName: `\${${functionPlaceholder(ALERT_RESPONDER)}}`,
         Payload: {
-          kind: 'approval-request',
-          'incident.$': '$.incident',
-          'mode.$': '$.mode',
-          playbook: playbook.name,
-          options: {},
-          execution: executionContext(playbook.name),
-          results: resultsSoFar(available),
+          ...this.alertPayload('approval-request', available),
           'reasons.$': `${GUARD_RESULT}.reasons`,
           ...this.requestField(),
           approval: {
@@ -542,9 +535,25 @@ class PlaybookCompiler {
     return [...available, step.id];
   }
 
+  /**
+   * What publish-alert receives for an alert the playbook raises itself (an approval request, a
+   * failure): the incident, the mode and what every earlier step did or would have done.
+   */
+  private alertPayload(kind: 'approval-request' | 'failure', available: readonly string[]): Record<string, unknown> {
+    const { playbook } = this;
+    return {
+      kind,
+      'incident.$': '$.incident',
+      'mode.$': '$.mode',
+      playbook: playbook.name,
+      options: {},
+      execution: executionContext(playbook.name),
+      results: resultsSoFar(available),
+    };
+  }
+
   /** The failure alert of state `name` (and, inside a branch, the Fail state that ends the branch). */
   private compileFailureAlert(states: Record<string, AslState>, name: string, available: readonly string[], scope: ChainScope): void {
-    const { playbook } = this;
     const alertState = failureAlertStateName(name);
     const failState = scope.inBranch ? branchFailedStateName(name) : PLAYBOOK_FAILED_STATE;
     this.claim(alertState);
@@ -555,13 +564,7 @@ class PlaybookCompiler {
       Parameters: {
         FunctionName: `\${${functionPlaceholder(ALERT_RESPONDER)}}`,
         Payload: {
-          kind: 'failure',
-          'incident.$': '$.incident',
-          'mode.$': '$.mode',
-          playbook: playbook.name,
-          options: {},
-          execution: executionContext(playbook.name),
-          results: resultsSoFar(available),
+          ...this.alertPayload('failure', available),
           failure: { step: name, 'error.$': '$.failure.Error', 'cause.$': '$.failure.Cause' },
         },
       },
