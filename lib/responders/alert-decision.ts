@@ -241,6 +241,7 @@ export function adviceWithoutContainment(advice: string): string | undefined {
   return kept.length === 0 ? undefined : `If you contain it by hand: ${kept.join(' ')}`;
 }
 
+/** The CONTAINMENT DECISION section: the decision's headline, path and reasons. */
 export function sectionContainmentDecision(decision: ContainmentDecision | undefined): string[] {
   if (decision === undefined) return [];
   return [

@@ -9,6 +9,7 @@ import { alarmInstanceId } from './alert-incident';
 import type { ActionLike, StepSummary } from './alert-model';
 import { MAX_LINE, oneLine, indentedBlock } from './alert-text';
 
+/** The WHAT WAS FOUND section: the finding's words, quoted as its claims, and its severity. */
 export function sectionWhatWasFound(incident: Incident): string[] {
   // The finding's own words are quoted and attributed: they are evidence of what it says, not facts.
   const by = incident.source === 'cloudwatch' ? 'reported by the alarm' : 'reported by the finding';
@@ -68,6 +69,7 @@ function tagsText(tags: Readonly<Record<string, string>>): string {
   return `${shown.join(', ')}${entries.length > MAX_TAGS_SHOWN ? `, and ${entries.length - MAX_TAGS_SHOWN} more` : ''}`;
 }
 
+/** The ON WHAT section: the resource as the finding claims it and as a responder observed it. */
 export function sectionOnWhat(incident: Incident, steps: readonly StepSummary[]): string[] {
   const r = incident.resource;
   const lines = ['ON WHAT'];
@@ -123,6 +125,7 @@ export function sectionOnWhat(incident: Incident, steps: readonly StepSummary[])
   return lines;
 }
 
+/** The WHERE section: account and region, and a game day's envelope beside them. */
 export function sectionWhere(account: string | undefined, region: string | undefined, incident?: Incident): string[] {
   const lines = ['WHERE', `  Account ${oneLine(account ?? '(unknown)', 40)}, region ${oneLine(region ?? '(unknown)', 40)}`];
   const envelope = incident?.gameDay === true ? incident.envelope : undefined;

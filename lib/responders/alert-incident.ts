@@ -6,6 +6,7 @@ import type { Incident } from '../incident/model';
 import type { AlertInput } from './alert-model';
 import { stringify } from './alert-text';
 
+/** A non-empty top-level string field of the raw event, read without trusting its shape. */
 export function rawEventField(rawEvent: unknown, field: string): string | undefined {
   if (rawEvent === null || typeof rawEvent !== 'object' || Array.isArray(rawEvent)) return undefined;
   const value = (rawEvent as Record<string, unknown>)[field];
@@ -36,6 +37,7 @@ export function reasonHeadline(input: AlertInput): string | undefined {
   return reasonText(input)?.split('\n')[0];
 }
 
+/** The reasons triage or a step gave, one per line, or undefined when none was given. */
 export function reasonText(input: AlertInput): string | undefined {
   const parts: string[] = [];
   if (input.reason !== undefined && input.reason !== null) parts.push(readableReason(input.reason));
@@ -60,6 +62,7 @@ export function resourceId(incident: Incident): string | undefined {
   }
 }
 
+/** The instance an alarm's metrics name through their InstanceId dimension. */
 export function alarmInstanceId(incident: Incident): string | undefined {
   for (const metric of incident.alarm?.metrics ?? []) {
     const id = metric.dimensions.InstanceId;
@@ -68,14 +71,17 @@ export function alarmInstanceId(incident: Incident): string | undefined {
   return undefined;
 }
 
+/** The instance the incident is about: its EC2 resource, else the alarm's metric dimension. */
 export function instanceIdOf(incident: Incident): string | undefined {
   return incident.resource.kind === 'ec2-instance' ? incident.resource.instanceId : alarmInstanceId(incident);
 }
 
+/** Whether the alert is about a game-day drill (the incident says so, or the event came from the game day). */
 export function isGameDay(input: AlertInput): boolean {
   return input.incident?.gameDay === true || rawEventField(input.rawEvent, 'source') === 'firebreak.gameday';
 }
 
+/** Whether the incident comes from a GuardDuty sample finding. */
 export function isSample(incident: Incident | undefined): boolean {
   return incident !== undefined && (incident.sample || incident.title.includes('[SAMPLE]'));
 }

@@ -106,14 +106,17 @@ export interface StepSummary {
   readonly result: ResultLike | null;
 }
 
+/** The playbook's step results, each with the id of the step that produced it. */
 export function stepSummaries(results: AlertInput['results']): StepSummary[] {
   return Object.entries(results ?? {}).map(([stepId, result]) => ({ stepId, result }));
 }
 
+/** The step a given responder ran, if any did. */
 export function ranResponder(steps: readonly StepSummary[], responder: string): StepSummary | undefined {
   return steps.find((s) => s.result?.responder === responder);
 }
 
+/** Whether any step recorded an action with this outcome. */
 export function hasOutcome(steps: readonly StepSummary[], outcome: string): boolean {
   return steps.some((s) => s.result?.actions.some((a) => a.outcome === outcome) === true);
 }

@@ -47,6 +47,7 @@ function stepHeadline(step: StepSummary): string {
   return `  [${oneLine(step.stepId, 80)}] ${oneLine(responder ?? 'step', 80)}: ${oneLine(status ?? 'no status', 80)}${replay}`;
 }
 
+/** The WHAT FIREBREAK DID section: each step's changes (done or would-do) within the listing budget; read-only checks only counted. */
 export function sectionDid(input: AlertInput, steps: readonly StepSummary[], budget: ActionBudget): string[] {
   const mode = input.mode ?? 'unknown mode';
   const header = `WHAT FIREBREAK DID${input.playbook ? ` (playbook ${oneLine(input.playbook, 80)}, ${mode})` : ` (${mode})`}`;
@@ -68,6 +69,7 @@ export function sectionDid(input: AlertInput, steps: readonly StepSummary[], bud
   return lines;
 }
 
+/** The WHAT FIREBREAK DID NOT DO section: dry-run, sample, actions not done, steps that did not run, containment held back. */
 export function sectionDidNot(
   input: AlertInput,
   steps: readonly StepSummary[],
@@ -100,6 +102,7 @@ export function sectionDidNot(
   return lines;
 }
 
+/** The WHAT TO DO NEXT section: the decision's next step when containment was held back, the playbook's advice, then advice for the kind of alert. */
 export function sectionNext(input: AlertInput, steps: readonly StepSummary[], decision: ContainmentDecision | undefined): string[] {
   const advice: string[] = [];
   const notContained = decision?.containmentRan === false;
@@ -176,6 +179,7 @@ function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
+/** The APPROVAL NEEDED section: the waiting steps, the deadline, and the approve and reject commands. */
 export function sectionApproval(input: AlertInput, now: Date): string[] {
   const approval = input.approval;
   if (approval === undefined) return [];
@@ -198,10 +202,12 @@ export function sectionApproval(input: AlertInput, now: Date): string[] {
   ];
 }
 
+/** The WHY IT WAS REFUSED section of an invalid event. */
 export function sectionRefusal(input: AlertInput): string[] {
   return ['WHY IT WAS REFUSED', ...indentedBlock(reasonText(input) ?? 'no reason given')];
 }
 
+/** The THE EVENT section: the raw event, cut to its excerpt's byte budget. */
 export function sectionRawEvent(input: AlertInput): string[] {
   const raw = stringify(input.rawEvent);
   const excerpt = utf8Prefix(raw, RAW_EVENT_EXCERPT_BYTES);
@@ -211,6 +217,7 @@ export function sectionRawEvent(input: AlertInput): string[] {
   ];
 }
 
+/** The WHAT FAILED section: the step, the error and its cause. */
 export function sectionFailure(input: AlertInput): string[] {
   const failure = input.failure;
   if (failure === undefined) return [];
@@ -223,6 +230,7 @@ export function sectionFailure(input: AlertInput): string[] {
   ];
 }
 
+/** The LINKS section: the console links, and the account the instance lives in. */
 export function sectionLinks(links: readonly ConsoleLink[], account: string | undefined): string[] {
   if (links.length === 0) return [];
   return [
@@ -232,6 +240,7 @@ export function sectionLinks(links: readonly ConsoleLink[], account: string | un
   ];
 }
 
+/** The ABOUT THIS ALERT section: its kind, mode, time, execution and incident revision. */
 export function sectionExecution(input: AlertInput, now: Date): string[] {
   const lines = ['ABOUT THIS ALERT', `  Kind: ${input.kind}; mode: ${input.mode ?? 'unknown'}; sent ${now.toISOString()}`];
   if (input.execution?.executionArn !== undefined) lines.push(`  Execution: ${oneLine(input.execution.executionArn)}`);
@@ -239,6 +248,7 @@ export function sectionExecution(input: AlertInput, now: Date): string[] {
   return lines;
 }
 
+/** The alert's opening lines: what happened, then the game-day, dry-run, sample and impostor-group warnings. */
 export function openingLines(input: AlertInput): string[] {
   const lines: string[] = [];
   const incident = input.incident;

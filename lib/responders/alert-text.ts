@@ -79,6 +79,7 @@ export function utf8Prefix(text: string, maxBytes: number): { text: string; trun
   return { text: out, truncated: true };
 }
 
+/** A value as text: strings as they are, anything else as indented JSON. */
 export function stringify(value: unknown): string {
   if (typeof value === 'string') return value;
   if (value === undefined) return '';
