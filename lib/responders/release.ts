@@ -13,30 +13,16 @@
  * only what the verified record holds. The record keeps who released the instance: the approver,
  * as AWS authenticated them; the `requestedBy` of the input is kept beside it as a claim.
  */
-import {
-  AssociateIamInstanceProfileCommand,
-  CreateTagsCommand,
-  DeleteTagsCommand,
-  DescribeSecurityGroupsCommand,
-  ModifyInstanceAttributeCommand,
-  ModifyNetworkInterfaceAttributeCommand,
-} from '@aws-sdk/client-ec2';
-import type { EC2Client, SecurityGroup } from '@aws-sdk/client-ec2';
-import type { z } from 'zod';
 import type { Ec2Clients } from '../aws/clients/ec2';
-import { awsErrorCode, toResponderError } from '../aws/errors';
 import { ACTIONS } from '../playbooks/actions';
 import { ActionLog } from './action-log';
 import type { DeploymentEnvironment } from './effective-mode';
 import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
 import { gameDayRefusal } from './game-day';
-import type { ObservedInstance } from './instance-state';
-import { FIREBREAK_TAGS, isPlaceholderInstanceId, isTerminatedState, observeInstance } from './instance-state';
+import { isPlaceholderInstanceId, isTerminatedState, observeInstance } from './instance-state';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
-import type { ResponderMode } from '../contracts/responder-mode';
-import type { PendingAction } from './pending-actions';
-import { mutateEc2, mutateUnprobed, recordAll, settleAll } from './pending-actions';
+import { recordAll, settleAll } from './pending-actions';
 import type { QuarantineRecord, QuarantineRecordStore } from './quarantine-records';
 import type { RecordSealer } from './record-integrity';
 import type { ReleaseClearance } from './release-clearance';
@@ -44,11 +30,16 @@ import type { ResponderInput } from './responder-input';
 import type { HandlerDeps, ResponderHandler } from './runtime';
 import { createResponderHandler, stepResponder } from './runtime';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import { checkRecordedGroups, foreignProfile, recordTargetMismatch } from './release-checks';
+import type { ReleaseOptions } from './release-plan';
+import { planRelease } from './release-plan';
+import { restoreGroups, restoreProtections, restoreProfile, restoreTags } from './release-restore';
 
 export const RELEASE_RESPONDER = RESPONDER_NAMES.releaseInstance;
 
+/** The step's options (defaults live in the playbook action registry, in one place). */
 export const releaseOptionsSchema = ACTIONS['release-instance'].options;
-export type ReleaseOptions = z.output<typeof releaseOptionsSchema>;
+export type { ReleaseOptions };
 
 export type ReleaseStatus =
   | 'released'
@@ -91,103 +82,6 @@ export interface ReleaseDeps {
   /** The deployment's environment (FIREBREAK_MODE). @default process.env */
   readonly environment?: DeploymentEnvironment;
   readonly now?: () => Date;
-}
-
-/** Firebreak's quarantine tags that release restores to their recorded value (or removes). */
-const RESTORED_TAGS = [FIREBREAK_TAGS.incident, FIREBREAK_TAGS.quarantinedAt] as const;
-
-const sameGroups = (a: readonly string[], b: readonly string[]) =>
-  a.length === b.length && [...a].sort().every((g, i) => g === [...b].sort()[i]);
-
-/** What release must change to match the record (pure). */
-export interface ReleasePlan {
-  readonly networkInterfaces: readonly { readonly id: string; readonly from: readonly string[]; readonly to: readonly string[] }[];
-  /** Recorded ENIs in the right groups already, or no longer attached. */
-  readonly unchangedInterfaces: readonly { readonly id: string; readonly why: 'already' | 'detached' }[];
-  readonly disableApiTermination?: boolean;
-  readonly shutdownBehavior?: 'stop' | 'terminate';
-  readonly deleteOnTermination: readonly { readonly deviceName: string; readonly deleteOnTermination: boolean }[];
-  readonly profile:
-    | { readonly action: 'associate'; readonly arn: string }
-    | { readonly action: 'none'; readonly why: string; readonly outcome: 'already-done' | 'skipped' };
-  /** Tags to set (release markers plus recorded values) and tags to remove (absent before). */
-  readonly setTags: Readonly<Record<string, string>>;
-  readonly removeTags: readonly string[];
-}
-
-/** Compares the instance with its record and lists the changes that restore it (pure). */
-export function planRelease(
-  record: QuarantineRecord,
-  instance: ObservedInstance,
-  options: ReleaseOptions,
-  releasedAt: string,
-): ReleasePlan {
-  const networkInterfaces: { id: string; from: readonly string[]; to: readonly string[] }[] = [];
-  const unchangedInterfaces: { id: string; why: 'already' | 'detached' }[] = [];
-  for (const recorded of record.networkInterfaces) {
-    const current = instance.networkInterfaces.find((e) => e.networkInterfaceId === recorded.networkInterfaceId);
-    if (!current) unchangedInterfaces.push({ id: recorded.networkInterfaceId, why: 'detached' });
-    else if (sameGroups(current.groupIds, recorded.groupIds)) unchangedInterfaces.push({ id: recorded.networkInterfaceId, why: 'already' });
-    else networkInterfaces.push({ id: recorded.networkInterfaceId, from: current.groupIds, to: recorded.groupIds });
-  }
-
-  const deleteOnTermination = record.deleteOnTermination.flatMap((recorded) => {
-    const current = instance.ebsVolumes.find((v) => v.deviceName === recorded.deviceName);
-    // A volume replaced since (other id on the same device) is not the one recorded: leave it.
-    if (!current || (recorded.volumeId && current.volumeId && current.volumeId !== recorded.volumeId)) return [];
-    return current.deleteOnTermination === recorded.deleteOnTermination
-      ? []
-      : [{ deviceName: recorded.deviceName, deleteOnTermination: recorded.deleteOnTermination }];
-  });
-
-  const currentArn = instance.profileAssociation?.instanceProfileArn;
-  let profile: ReleasePlan['profile'];
-  if (!record.instanceProfileArn) {
-    profile = currentArn
-      ? { action: 'none', outcome: 'skipped', why: `No profile was associated before quarantine; ${currentArn} was associated since and is left as it is` }
-      : { action: 'none', outcome: 'already-done', why: 'No instance profile before quarantine, none now' };
-  } else if (currentArn === record.instanceProfileArn) {
-    profile = { action: 'none', outcome: 'already-done', why: `${currentArn} is associated already` };
-  } else if (currentArn) {
-    profile = {
-      action: 'none',
-      outcome: 'skipped',
-      why: `${currentArn} was associated since quarantine; it is not replaced by the recorded ${record.instanceProfileArn}`,
-    };
-  } else if (!options.restoreInstanceProfile) {
-    profile = {
-      action: 'none',
-      outcome: 'skipped',
-      why: `Option restoreInstanceProfile is off: ${record.instanceProfileArn} stays disassociated`,
-    };
-  } else {
-    profile = { action: 'associate', arn: record.instanceProfileArn };
-  }
-
-  const setTags: Record<string, string> = {
-    [FIREBREAK_TAGS.status]: 'released',
-    [FIREBREAK_TAGS.releasedAt]: releasedAt,
-  };
-  const removeTags: string[] = [];
-  for (const key of RESTORED_TAGS) {
-    const before = record.tags[key];
-    if (before !== undefined) {
-      if (instance.tags[key] !== before) setTags[key] = before;
-    } else if (instance.tags[key] !== undefined) {
-      removeTags.push(key);
-    }
-  }
-
-  return {
-    networkInterfaces,
-    unchangedInterfaces,
-    ...(instance.disableApiTermination !== record.disableApiTermination ? { disableApiTermination: record.disableApiTermination } : {}),
-    ...(instance.shutdownBehavior !== record.shutdownBehavior ? { shutdownBehavior: record.shutdownBehavior } : {}),
-    deleteOnTermination,
-    profile,
-    setTags,
-    removeTags,
-  };
 }
 
 /** Restores a quarantined instance to its recorded pre-quarantine state. */
@@ -346,162 +240,6 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
     ...(requestedBy !== undefined ? { requestedBy } : {}),
     ...(releaseReason !== undefined ? { releaseReason } : {}),
   });
-}
-
-/** Why the record is not this instance's (pure), or undefined. */
-export function recordTargetMismatch(record: QuarantineRecord, account: string, region: string, instanceId: string): string | undefined {
-  if (record.account === account && record.region === region && record.instanceId === instanceId) return undefined;
-  return `the record is for ${record.instanceId} in ${record.account}/${record.region}, not ${instanceId} in ${account}/${region}`;
-}
-
-const INSTANCE_PROFILE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):instance-profile\/[\w+=,.@/-]+$/;
-
-/** Why the recorded instance profile may not be associated with an instance of `account` (pure), or undefined. */
-export function foreignProfile(profileArn: string, account: string): string | undefined {
-  const owner = INSTANCE_PROFILE_ARN.exec(profileArn)?.[1];
-  if (owner === undefined) return `the recorded instance profile ${profileArn} is not an instance profile ARN`;
-  return owner === account ? undefined : `the recorded instance profile ${profileArn} belongs to account ${owner}, not the instance's account ${account}`;
-}
-
-/**
- * ec2:DescribeSecurityGroups of every group release would put an attached ENI back into: each must
- * exist, be owned by the instance's account and live in that ENI's VPC.
- */
-async function checkRecordedGroups(ec2: EC2Client, record: QuarantineRecord, instance: ObservedInstance, account: string): Promise<string | undefined> {
-  const wanted = new Map<string, string>();
-  for (const recorded of record.networkInterfaces) {
-    const current = instance.networkInterfaces.find((eni) => eni.networkInterfaceId === recorded.networkInterfaceId);
-    if (!current) continue;
-    for (const groupId of recorded.groupIds) {
-      const vpc = current.vpcId ?? '';
-      const already = wanted.get(groupId);
-      if (already !== undefined && already !== vpc) return `the recorded group ${groupId} is recorded for ENIs of two VPCs (${already}, ${vpc})`;
-      wanted.set(groupId, vpc);
-    }
-  }
-  if (wanted.size === 0) return undefined;
-  let groups: SecurityGroup[];
-  try {
-    ({ SecurityGroups: groups = [] } = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [...wanted.keys()].sort() })));
-  } catch (error) {
-    const code = awsErrorCode(error);
-    if (code === 'InvalidGroup.NotFound' || code === 'InvalidGroupId.Malformed') {
-      return `a recorded security group does not exist in ${account}/${record.region} (${code}): ${error instanceof Error ? error.message : String(error)}`;
-    }
-    throw toResponderError(error, 'ec2:DescribeSecurityGroups');
-  }
-  for (const [groupId, vpc] of wanted) {
-    const group = groups.find((candidate) => candidate.GroupId === groupId);
-    if (!group) return `the recorded security group ${groupId} does not exist in ${account}/${record.region}`;
-    if (group.OwnerId !== account) return `the recorded security group ${groupId} belongs to account ${group.OwnerId ?? 'unknown'}, not the instance's account ${account}`;
-    if (group.VpcId !== vpc) return `the recorded security group ${groupId} is in ${group.VpcId ?? 'no VPC'}, not the ENI's VPC ${vpc || 'unknown'}`;
-  }
-  return undefined;
-}
-
-async function restoreGroups(
-  ec2: EC2Client,
-  mode: ResponderMode,
-  eni: ReleasePlan['networkInterfaces'][number],
-): Promise<PendingAction> {
-  const moved = await mutateEc2(
-    mode,
-    'ec2:ModifyNetworkInterfaceAttribute',
-    eni.id,
-    `move ${eni.id} from ${eni.from.join(', ') || 'no group'} back to its recorded groups ${eni.to.join(', ')}`,
-    (dryRun) =>
-      ec2.send(
-        new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.id, Groups: [...eni.to], ...(dryRun ? { DryRun: true } : {}) }),
-      ),
-  );
-  return moved.action;
-}
-
-async function restoreProtections(ec2: EC2Client, mode: ResponderMode, instanceId: string, plan: ReleasePlan): Promise<PendingAction[]> {
-  const api = 'ec2:ModifyInstanceAttribute';
-  const modify = (what: string, attribute: Omit<ConstructorParameters<typeof ModifyInstanceAttributeCommand>[0], 'InstanceId'>) =>
-    mutateEc2(mode, api, instanceId, what, (dryRun) =>
-      ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: instanceId, ...attribute, ...(dryRun ? { DryRun: true } : {}) })),
-    ).then((r) => r.action);
-  const calls: Promise<PendingAction>[] = [];
-  if (plan.disableApiTermination !== undefined) {
-    calls.push(
-      modify(`set termination protection back to ${plan.disableApiTermination ? 'on' : 'off'}`, {
-        DisableApiTermination: { Value: plan.disableApiTermination },
-      }),
-    );
-  }
-  if (plan.shutdownBehavior !== undefined) {
-    calls.push(
-      modify(`set the instance-initiated shutdown behaviour back to ${plan.shutdownBehavior}`, {
-        InstanceInitiatedShutdownBehavior: { Value: plan.shutdownBehavior },
-      }),
-    );
-  }
-  if (plan.deleteOnTermination.length > 0) {
-    calls.push(
-      modify(
-        `set DeleteOnTermination back to ${plan.deleteOnTermination.map((d) => `${d.deleteOnTermination} on ${d.deviceName}`).join(', ')}`,
-        {
-          BlockDeviceMappings: plan.deleteOnTermination.map((d) => ({
-            DeviceName: d.deviceName,
-            Ebs: { DeleteOnTermination: d.deleteOnTermination },
-          })),
-        },
-      ),
-    );
-  }
-  const actions = await settleAll(calls);
-  return actions.length > 0
-    ? actions
-    : [{ api, target: instanceId, outcome: 'already-done', detail: 'Protections already as recorded' }];
-}
-
-async function restoreProfile(ec2: EC2Client, mode: ResponderMode, instanceId: string, plan: ReleasePlan): Promise<PendingAction> {
-  const api = 'ec2:AssociateIamInstanceProfile';
-  if (plan.profile.action === 'none') {
-    return { api, target: instanceId, outcome: plan.profile.outcome, detail: plan.profile.why };
-  }
-  const arn = plan.profile.arn;
-  const associated = await mutateUnprobed(mode, api, instanceId, `re-associate instance profile ${arn}`, () =>
-    ec2.send(new AssociateIamInstanceProfileCommand({ IamInstanceProfile: { Arn: arn }, InstanceId: instanceId })),
-  );
-  return associated.action;
-}
-
-async function restoreTags(ec2: EC2Client, mode: ResponderMode, instanceId: string, plan: ReleasePlan): Promise<PendingAction[]> {
-  const calls: Promise<PendingAction>[] = [
-    mutateEc2(
-      mode,
-      'ec2:CreateTags',
-      instanceId,
-      `tag the instance ${Object.entries(plan.setTags)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(', ')}`,
-      (dryRun) =>
-        ec2.send(
-          new CreateTagsCommand({
-            Resources: [instanceId],
-            Tags: Object.entries(plan.setTags).map(([Key, Value]) => ({ Key, Value })),
-            ...(dryRun ? { DryRun: true } : {}),
-          }),
-        ),
-    ).then((r) => r.action),
-  ];
-  if (plan.removeTags.length > 0) {
-    calls.push(
-      mutateEc2(mode, 'ec2:DeleteTags', instanceId, `remove ${plan.removeTags.join(', ')} (absent before quarantine)`, (dryRun) =>
-        ec2.send(
-          new DeleteTagsCommand({
-            Resources: [instanceId],
-            Tags: plan.removeTags.map((Key) => ({ Key })),
-            ...(dryRun ? { DryRun: true } : {}),
-          }),
-        ),
-      ).then((r) => r.action),
-    );
-  }
-  return settleAll(calls);
 }
 
 /** release-instance as the responder runtime runs it (lib/responders/runtime.ts). */

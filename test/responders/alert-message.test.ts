@@ -1,16 +1,9 @@
 // The pure alert builder: subject, message and attributes from plain input, no SDK mock.
 import { describe, expect, it } from 'vitest';
-import type { AlertInput } from '../../lib/responders/alert-message';
-import {
-  MAX_LISTED_ACTIONS,
-  MAX_MESSAGE_BYTES,
-  alertInputSchema,
-  buildAlertMessage,
-  describeCause,
-  toPrintableAscii,
-  toSnsSubject,
-  utf8Prefix,
-} from '../../lib/responders/alert-message';
+import type { AlertInput } from '../../lib/responders/alert-model';
+import { MAX_LISTED_ACTIONS, MAX_MESSAGE_BYTES, alertInputSchema } from '../../lib/responders/alert-model';
+import { buildAlertMessage } from '../../lib/responders/alert-message';
+import { describeCause, toPrintableAscii, toSnsSubject, utf8Prefix } from '../../lib/responders/alert-text';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident, ec2Resource } from '../support/incidents';
 
 const NOW = new Date('2026-11-20T10:03:00.000Z');

@@ -6,7 +6,7 @@ import { groupsReady, missingUntrackIngress, revocablePermission } from '../../l
 import { instanceProfileName, revokeOlderSessionsPolicy } from '../../lib/responders/quarantine-credentials';
 import { eniIsolationStep, isFullyQuarantined, planEvidence } from '../../lib/responders/quarantine-plan';
 import { capturePreQuarantineRecord } from '../../lib/responders/quarantine-record-capture';
-import { planRelease } from '../../lib/responders/release';
+import { planRelease } from '../../lib/responders/release-plan';
 import { ACCOUNT, INSTANCE_ID, REGION } from '../support/incidents';
 import { APP_SG, ENI_A, ENI_B, ISOLATION_SG, PROFILE_ARN, UNTRACK_SG, VPC, describedInstance } from './quarantine-fixtures';
 

@@ -8,7 +8,7 @@ import {
   instanceStoreReport,
   planEvidenceSnapshots,
   truncateText,
-} from '../../lib/responders/snapshot';
+} from '../../lib/responders/snapshot-plan';
 
 const ROOT = { volumeId: 'vol-root', deviceName: '/dev/xvda', boot: true };
 const DATA_B = { volumeId: 'vol-b', deviceName: '/dev/sdb', boot: false };

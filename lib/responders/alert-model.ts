@@ -1,0 +1,122 @@
+/**
+ * The alert's contract: what the playbook passes to publish-alert (read loosely, since it carries
+ * other responders' results), what it produces for SNS and SNS's limits, and the steps of the input
+ * as the message's sections read them.
+ */
+import * as z from 'zod';
+import { ACTIONS } from '../playbooks/actions';
+import { executionContextSchema } from './model';
+import { responderModeSchema } from '../contracts/responder-mode';
+import { incidentSchema } from './responder-input';
+
+export const ALERT_KINDS = ['report', 'failure', 'invalid-event', 'approval-request', 'triage-only'] as const;
+
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+/** One timeline entry of another responder, read loosely: an unknown outcome is shown as it is. */
+const actionLikeSchema = z.looseObject({
+  api: z.string(),
+  target: z.string(),
+  outcome: z.string(),
+  detail: z.string().default(''),
+  at: z.string().optional(),
+});
+
+/** The result of an earlier step, read loosely: the alert must never be the step that fails on a newer result shape. */
+const resultLikeSchema = z.looseObject({
+  responder: z.string().optional(),
+  status: z.string().optional(),
+  mode: z.string().optional(),
+  idempotentReplay: z.boolean().optional(),
+  actions: z.array(actionLikeSchema).default([]),
+});
+
+const textLike = z.union([z.string(), z.array(z.string())]);
+
+/**
+ * What publish-alert receives. Permissive where the payload comes from other steps (results,
+ * unknown keys are dropped), strict where a mistake would mislead (kind, mode, approval).
+ */
+export const alertInputSchema = z
+  .object({
+    kind: z.enum(ALERT_KINDS),
+    incident: incidentSchema.optional(),
+    mode: responderModeSchema.optional(),
+    playbook: z.string().min(1).nullish(),
+    options: ACTIONS.notify.options.default({}),
+    execution: executionContextSchema.optional(),
+    results: z.record(z.string(), resultLikeSchema.nullable()).optional(),
+    failure: z
+      .looseObject({ step: z.string().default('unknown'), error: z.string().default('unknown error'), cause: z.string().nullish() })
+      .optional(),
+    rawEvent: z.unknown().optional(),
+    /** Why: the parse error of an invalid event, or why triage only alerts. */
+    reason: z.unknown().optional(),
+    /** Triage's reasons (the dispatcher's `alert-only` branch sends a list). */
+    reasons: textLike.optional(),
+    approval: z
+      .object({
+        taskToken: z.string().min(1),
+        waitingSteps: z.array(z.string()).default([]),
+        timeoutSeconds: z.number().int().positive(),
+      })
+      .optional(),
+  })
+  .superRefine((input, ctx) => {
+    if ((input.kind === 'report' || input.kind === 'approval-request' || input.kind === 'triage-only') && !input.incident) {
+      ctx.addIssue({ code: 'custom', path: ['incident'], message: `a ${input.kind} alert needs the incident` });
+    }
+    if (input.kind === 'failure' && !input.failure) {
+      ctx.addIssue({ code: 'custom', path: ['failure'], message: 'a failure alert needs { step, error, cause? }' });
+    }
+    if (input.kind === 'approval-request' && !input.approval) {
+      ctx.addIssue({ code: 'custom', path: ['approval'], message: 'an approval-request alert needs { taskToken, waitingSteps, timeoutSeconds }' });
+    }
+  });
+
+export type AlertInput = z.output<typeof alertInputSchema>;
+
+export type ResultLike = z.output<typeof resultLikeSchema>;
+
+export type ActionLike = z.output<typeof actionLikeSchema>;
+
+export interface SnsMessageAttribute {
+  readonly DataType: 'String' | 'Number';
+  readonly StringValue: string;
+}
+
+export interface AlertMessage {
+  readonly subject: string;
+  readonly message: string;
+  readonly attributes: Readonly<Record<string, SnsMessageAttribute>>;
+}
+
+export const MAX_SUBJECT_LENGTH = 100;
+
+/** Far below SNS's 256 KiB: leaves room for attributes and for e-mail/SMS transports that add their own wrapping. */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+
+/** How many action lines the message lists before it counts the rest. */
+export const MAX_LISTED_ACTIONS = 60;
+
+export const RAW_EVENT_EXCERPT_BYTES = 2048;
+
+export interface StepSummary {
+  readonly stepId: string;
+  readonly result: ResultLike | null;
+}
+
+/** The playbook's step results, each with the id of the step that produced it. */
+export function stepSummaries(results: AlertInput['results']): StepSummary[] {
+  return Object.entries(results ?? {}).map(([stepId, result]) => ({ stepId, result }));
+}
+
+/** The step a given responder ran, if any did. */
+export function ranResponder(steps: readonly StepSummary[], responder: string): StepSummary | undefined {
+  return steps.find((s) => s.result?.responder === responder);
+}
+
+/** Whether any step recorded an action with this outcome. */
+export function hasOutcome(steps: readonly StepSummary[], outcome: string): boolean {
+  return steps.some((s) => s.result?.actions.some((a) => a.outcome === outcome) === true);
+}

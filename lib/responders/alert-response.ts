@@ -1,0 +1,286 @@
+/**
+ * The sections of the alert's message about Firebreak's response: the opening lines, what it did
+ * and did NOT do, what to do next, the approval asked for, the failure, links and the execution.
+ */
+import type { ConsoleLink } from './console-links';
+import { IMPOSTOR_GROUP_ACTION } from './model';
+import type { ContainmentDecision } from './alert-decision';
+import { adviceWithoutContainment } from './alert-decision';
+import { rawEventField, reasonText, instanceIdOf, isGameDay, isSample } from './alert-incident';
+import type { AlertInput, ResultLike, ActionLike, StepSummary } from './alert-model';
+import { RAW_EVENT_EXCERPT_BYTES, stepSummaries, ranResponder, hasOutcome } from './alert-model';
+import { oneLine, ownLine, indentedBlock, utf8Prefix, stringify, describeCause } from './alert-text';
+
+const OUTCOME_WORDS: Readonly<Record<string, string>> = {
+  done: 'done',
+  'already-done': 'already done (earlier run)',
+  'would-do': 'would have',
+  'would-be-denied': 'would have been DENIED (missing permission)',
+  skipped: 'skipped',
+};
+
+const NOT_DONE_OUTCOMES = new Set(['would-do', 'would-be-denied', 'skipped']);
+
+function actionLine(stepId: string, action: ActionLike): string {
+  const word = OUTCOME_WORDS[action.outcome] ?? action.outcome;
+  const detail = action.detail.trim() === '' ? '' : `: ${action.detail}`;
+  return `  - [${oneLine(stepId, 80)}] ${word}: ${oneLine(`${action.api} on ${action.target}${detail}`)}`;
+}
+
+/** Lists lines up to the budget shared by both action sections, then counts what was left out. */
+export class ActionBudget {
+  private listed = 0;
+  constructor(private readonly max: number) {}
+  take(lines: readonly string[]): string[] {
+    const room = Math.max(0, this.max - this.listed);
+    const shown = lines.slice(0, room);
+    this.listed += shown.length;
+    const hidden = lines.length - shown.length;
+    return hidden > 0 ? [...shown, `  ... and ${hidden} more action(s), listed in the execution history.`] : shown;
+  }
+}
+
+function stepHeadline(step: StepSummary): string {
+  if (step.result === null) return `  [${oneLine(step.stepId, 80)}] did not run`;
+  const { responder, status, idempotentReplay } = step.result;
+  const replay = idempotentReplay === true ? ' (already done by an earlier run: nothing changed)' : '';
+  return `  [${oneLine(step.stepId, 80)}] ${oneLine(responder ?? 'step', 80)}: ${oneLine(status ?? 'no status', 80)}${replay}`;
+}
+
+/** The WHAT FIREBREAK DID section: each step's changes (done or would-do) within the listing budget; read-only checks only counted. */
+export function sectionDid(input: AlertInput, steps: readonly StepSummary[], budget: ActionBudget): string[] {
+  const mode = input.mode ?? 'unknown mode';
+  const header = `WHAT FIREBREAK DID${input.playbook ? ` (playbook ${oneLine(input.playbook, 80)}, ${mode})` : ` (${mode})`}`;
+  if (steps.length === 0) {
+    return [header, input.kind === 'triage-only' ? '  Nothing: no playbook step ran for this incident.' : '  Nothing yet: no step had finished.'];
+  }
+  const lines = [header];
+  let observed = 0;
+  for (const step of steps) {
+    lines.push(stepHeadline(step));
+    const done: string[] = [];
+    for (const action of step.result?.actions ?? []) {
+      if (action.outcome === 'observed') observed += 1;
+      else if (!NOT_DONE_OUTCOMES.has(action.outcome)) done.push(actionLine(step.stepId, action));
+    }
+    lines.push(...budget.take(done));
+  }
+  if (observed > 0) lines.push(`  (${observed} read-only check(s) not listed.)`);
+  return lines;
+}
+
+/** The WHAT FIREBREAK DID NOT DO section: dry-run, sample, actions not done, steps that did not run, containment held back. */
+export function sectionDidNot(
+  input: AlertInput,
+  steps: readonly StepSummary[],
+  budget: ActionBudget,
+  decision: ContainmentDecision | undefined,
+): string[] {
+  const lines = ['WHAT FIREBREAK DID NOT DO'];
+  if (input.mode === 'dry-run') lines.push('  - Dry-run: nothing was changed. "would have" lines are what enforce mode would do.');
+  if (isSample(input.incident)) lines.push('  - Sample finding: no resource was touched (its ids are placeholders).');
+  for (const step of steps) {
+    const notDone = (step.result?.actions ?? []).filter((a) => NOT_DONE_OUTCOMES.has(a.outcome)).map((a) => actionLine(step.stepId, a));
+    lines.push(...budget.take(notDone));
+  }
+  if (input.kind === 'failure' && input.failure) {
+    lines.push(`  - Step ${oneLine(input.failure.step, 80)} failed: the steps after it did not run.`);
+  }
+  if (input.kind === 'approval-request') lines.push('  - The waiting steps have not run: they need a human decision.');
+  const incident = input.incident;
+  const notContained = decision?.containmentRan === false ? decision.whyNotIsolated : undefined;
+  if (incident !== undefined && instanceIdOf(incident) !== undefined && !isSample(incident)) {
+    const instanceId = oneLine(instanceIdOf(incident) ?? '');
+    if (ranResponder(steps, 'quarantine-instance') === undefined) {
+      lines.push(`  - Instance ${instanceId} was NOT isolated${notContained !== undefined ? `: ${notContained}.` : ' (no containment step ran).'}`);
+    }
+    if (ranResponder(steps, 'snapshot-volumes') === undefined) lines.push(`  - The volumes of ${instanceId} were NOT snapshotted (no evidence step ran).`);
+  } else if (notContained !== undefined) {
+    lines.push(`  - The steps that change resources did NOT run: ${notContained}.`);
+  }
+  lines.push('  - Firebreak never terminates instances, deletes resources or changes anything not listed above.');
+  return lines;
+}
+
+/** The WHAT TO DO NEXT section: the decision's next step when containment was held back, the playbook's advice, then advice for the kind of alert. */
+export function sectionNext(input: AlertInput, steps: readonly StepSummary[], decision: ContainmentDecision | undefined): string[] {
+  const advice: string[] = [];
+  const notContained = decision?.containmentRan === false;
+  // When the rails kept containment back, what to do about that comes first; the playbook's own
+  // advice assumed its containment ran, so only what still holds is kept (adviceWithoutContainment).
+  if (notContained && decision.nextStep !== undefined) advice.push(decision.nextStep);
+  // Otherwise the playbook's own words come first: its author knows this kind of incident best.
+  if (input.options.advice !== undefined) {
+    const playbookAdvice = notContained ? adviceWithoutContainment(input.options.advice) : input.options.advice;
+    if (playbookAdvice !== undefined) advice.push(ownLine(playbookAdvice, 2000));
+  }
+  const incident = input.incident;
+  const sample = isSample(incident);
+  if (isGameDay(input)) advice.push('Game day: compare this alert and the timeline with the scenario\'s expectations; this is an exercise, not a real incident.');
+  if (sample) advice.push('Sample finding: nothing to investigate. Archive it in GuardDuty once you have checked the alert reads well.');
+  switch (input.kind) {
+    case 'invalid-event':
+      advice.push('Find which producer sent this event (source and detail-type above). If it is a real finding in a shape Firebreak does not know, the parser needs updating; the event is kept in the unprocessable-events queue for a replay.');
+      break;
+    case 'failure':
+      advice.push(...failureAdvice(input));
+      break;
+    case 'approval-request':
+      advice.push('Decide now: approve to let the waiting steps run, reject to skip them (commands above).');
+      break;
+    case 'triage-only':
+      advice.push('Firebreak took no action. Decide whether this needs one: review the finding, and archive it or escalate.');
+      break;
+    case 'report':
+      break;
+  }
+  if (input.mode === 'dry-run' && input.kind !== 'invalid-event') {
+    advice.push('Dry-run: check the "would have" actions. Fix any "would have been DENIED" permission, then run a game day before switching the playbook to enforce.');
+  }
+  if (incident !== undefined && !sample && input.kind !== 'invalid-event') {
+    const quarantine = ranResponder(steps, 'quarantine-instance');
+    if (quarantine?.result?.actions.some((a) => a.outcome === 'done' || a.outcome === 'already-done') === true) {
+      advice.push('The instance is isolated: investigate from its snapshots, not by logging in. Then decide whether to rebuild it or release it from quarantine.');
+    } else if (instanceIdOf(incident) !== undefined && incident.severity.score >= 7 && input.mode !== 'dry-run' && decision?.containmentRan !== false) {
+      advice.push('The instance was not isolated by Firebreak: decide now whether to contain it by hand.');
+    }
+    const snapshot = ranResponder(steps, 'snapshot-volumes')?.result as (ResultLike & { instanceStoreVolumes?: { status?: string } }) | undefined;
+    if (snapshot?.instanceStoreVolumes?.status === 'present') {
+      advice.push('The instance has instance-store volumes that snapshots do not preserve: image them from inside the instance before it stops.');
+    }
+    if (incident.guardDuty !== undefined) advice.push('Review the finding in GuardDuty (link below) and archive it when the incident is closed.');
+  }
+  if (input.kind !== 'invalid-event' && hasOutcome(steps, 'would-be-denied')) advice.push('Some calls would be denied: add the missing IAM actions to the responder or member role.');
+  return ['WHAT TO DO NEXT', ...advice.map((a, i) => `  ${i + 1}. ${a}`)];
+}
+
+function failureAdvice(input: AlertInput): string[] {
+  const error = input.failure?.error ?? '';
+  const account = input.incident?.account ?? rawEventField(input.rawEvent, 'account');
+  const advice: string[] = [];
+  if (error === 'MemberRoleUnavailableError') {
+    advice.push(`Deploy (or repair) the Firebreak member-role stack in account ${account ?? '(see the cause)'}: Firebreak cannot act there without it.`);
+  } else if (error === 'ResponderAccessDeniedError') {
+    advice.push('Grant the IAM action named in the error to the responder (or member) role, then run the playbook again for this incident.');
+  } else if (error === 'TransientResponderError' || error.startsWith('Lambda.') || error === 'States.Timeout') {
+    advice.push('AWS kept throttling or timing out after every retry: run the playbook again for this incident once the API recovers.');
+  } else if (error === 'ResponderInputError') {
+    advice.push('The step received input it does not accept: this is a Firebreak bug or a playbook option error; the cause names the field.');
+  } else {
+    advice.push('Open the execution (link below): the failed step\'s input and error are in its history.');
+  }
+  if (input.incident !== undefined && instanceIdOf(input.incident) !== undefined && !isSample(input.incident)) {
+    advice.push('Until then the incident is only partly handled: contain the instance and preserve its volumes by hand if the steps above did not.');
+  }
+  return advice;
+}
+
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The APPROVAL NEEDED section: the waiting steps, the deadline, and the approve and reject commands. */
+export function sectionApproval(input: AlertInput, now: Date): string[] {
+  const approval = input.approval;
+  if (approval === undefined) return [];
+  // The task token stays out of the alert (issue 8): publish-alert stored it in the state table,
+  // and only the approval function sends it, after recording who answered.
+  const deadline = new Date(now.getTime() + approval.timeoutSeconds * 1000).toISOString();
+  const steps = approval.waitingSteps.length > 0 ? approval.waitingSteps.map((s) => oneLine(s, 80)).join(', ') : '(the playbook\'s guarded steps)';
+  const executionArn = input.execution?.executionArn;
+  const execution = executionArn !== undefined ? shellQuote(oneLine(executionArn, 300)) : '<the execution ARN of this playbook run>';
+  return [
+    'APPROVAL NEEDED',
+    `  Playbook ${oneLine(input.playbook ?? input.execution?.playbook ?? '(unknown)', 80)} is waiting for a decision before: ${steps}.`,
+    `  It waits ${approval.timeoutSeconds} s, until ${deadline}; then the playbook's timeout rule applies.`,
+    `  Execution: ${executionArn !== undefined ? oneLine(executionArn, 300) : '(unknown)'}`,
+    '  Approve (with credentials that carry the stack\'s ApproverPolicy; your identity is recorded):',
+    `    npx firebreak approve --execution ${execution}`,
+    '  Reject:',
+    `    npx firebreak reject --execution ${execution} --reason "..."`,
+    '  One answer only; the instance\'s own role cannot answer.',
+  ];
+}
+
+/** The WHY IT WAS REFUSED section of an invalid event. */
+export function sectionRefusal(input: AlertInput): string[] {
+  return ['WHY IT WAS REFUSED', ...indentedBlock(reasonText(input) ?? 'no reason given')];
+}
+
+/** The THE EVENT section: the raw event, cut to its excerpt's byte budget. */
+export function sectionRawEvent(input: AlertInput): string[] {
+  const raw = stringify(input.rawEvent);
+  const excerpt = utf8Prefix(raw, RAW_EVENT_EXCERPT_BYTES);
+  return [
+    excerpt.truncated ? `THE EVENT (first ${RAW_EVENT_EXCERPT_BYTES} bytes of ${Buffer.byteLength(raw, 'utf8')})` : 'THE EVENT',
+    ...indentedBlock(raw === '' ? '(empty)' : excerpt.text, RAW_EVENT_EXCERPT_BYTES),
+  ];
+}
+
+/** The WHAT FAILED section: the step, the error and its cause. */
+export function sectionFailure(input: AlertInput): string[] {
+  const failure = input.failure;
+  if (failure === undefined) return [];
+  const cause = describeCause(failure.cause);
+  return [
+    'WHAT FAILED',
+    `  Step: ${oneLine(failure.step, 80)}`,
+    `  Error: ${oneLine(failure.error)}`,
+    ...(cause !== undefined ? ['  Cause:', ...indentedBlock(cause)] : []),
+  ];
+}
+
+/** The LINKS section: the console links, and the account the instance lives in. */
+export function sectionLinks(links: readonly ConsoleLink[], account: string | undefined): string[] {
+  if (links.length === 0) return [];
+  return [
+    'LINKS',
+    ...links.map((l) => `  ${l.label}: ${l.url}`),
+    ...(account !== undefined ? [`  (The instance and its snapshots are in account ${account}; the execution is in the account Firebreak runs in.)`] : []),
+  ];
+}
+
+/** The ABOUT THIS ALERT section: its kind, mode, time, execution and incident revision. */
+export function sectionExecution(input: AlertInput, now: Date): string[] {
+  const lines = ['ABOUT THIS ALERT', `  Kind: ${input.kind}; mode: ${input.mode ?? 'unknown'}; sent ${now.toISOString()}`];
+  if (input.execution?.executionArn !== undefined) lines.push(`  Execution: ${oneLine(input.execution.executionArn)}`);
+  if (input.incident !== undefined) lines.push(`  Incident revision: ${oneLine(input.incident.revision)}`);
+  return lines;
+}
+
+/** The alert's opening lines: what happened, then the game-day, dry-run, sample and impostor-group warnings. */
+export function openingLines(input: AlertInput): string[] {
+  const lines: string[] = [];
+  const incident = input.incident;
+  switch (input.kind) {
+    case 'invalid-event':
+      lines.push('Firebreak received an event it could not parse into an incident. It took no action on it.');
+      break;
+    case 'failure':
+      lines.push(`Firebreak FAILED while handling ${incident ? `incident ${incident.key}` : 'an event'}: step ${oneLine(input.failure?.step ?? 'unknown', 80)} failed for good (retries exhausted or a final error).`);
+      break;
+    case 'approval-request':
+      lines.push(`Firebreak needs a human decision to continue on incident ${incident?.key ?? ''}.`);
+      break;
+    case 'triage-only':
+      lines.push(`Firebreak did not run a playbook for incident ${incident?.key ?? ''}${reasonText(input) ? `: ${oneLine(reasonText(input) ?? '', 600)}` : '.'}`);
+      break;
+    case 'report':
+      lines.push(`Firebreak handled incident ${incident?.key ?? ''}${input.playbook ? ` with playbook ${oneLine(input.playbook, 80)}` : ''}.`);
+      break;
+  }
+  if (isGameDay(input)) lines.push(`GAME DAY: this ${incident ? 'incident' : 'event'} was injected by a game day. It is an exercise.`);
+  if (input.mode === 'dry-run' && input.kind !== 'invalid-event') lines.push('DRY-RUN: Firebreak changed nothing; the actions below are what it WOULD have done.');
+  if (isSample(incident)) lines.push('SAMPLE: a GuardDuty sample finding with placeholder resources; nothing was touched.');
+  // Someone created a group named like Firebreak's: isolation did not use it, but people must know it exists.
+  const impostors = new Map<string, string>();
+  for (const step of stepSummaries(input.results)) {
+    for (const action of step.result?.actions ?? []) {
+      if (action.api === IMPOSTOR_GROUP_ACTION) impostors.set(action.target, action.detail);
+    }
+  }
+  for (const [groupId, detail] of impostors) {
+    lines.push(`WARNING: ${oneLine(detail || `impostor security group ${groupId}`, 600)}. Find out who created it: a group named like Firebreak's isolation groups is a sign of someone preparing to defeat containment.`);
+  }
+  return lines;
+}

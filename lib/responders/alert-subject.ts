@@ -1,0 +1,85 @@
+/**
+ * The alert's SNS subject (at most 100 printable ASCII characters, no line break) and its message
+ * attributes (for subscription filter policies; none may be empty).
+ */
+import { neutralizeText } from './untrusted-text';
+import { containmentDecision } from './alert-decision';
+import { rawEventField, reasonHeadline, resourceId, isGameDay, isSample } from './alert-incident';
+import type { AlertKind, AlertInput, SnsMessageAttribute } from './alert-model';
+import { MAX_SUBJECT_LENGTH } from './alert-model';
+import { toPrintableAscii, toSnsSubject, oneLine } from './alert-text';
+
+const KIND_PREFIX: Readonly<Record<AlertKind, string>> = {
+  report: '',
+  failure: '[FAILED]',
+  'invalid-event': '[INVALID EVENT]',
+  'approval-request': '[APPROVAL NEEDED]',
+  'triage-only': '[NO ACTION]',
+};
+
+/**
+ * The subject: markers that change how a reader should take it (game day, dry-run, sample, kind)
+ * first, so truncation never drops them; then severity, finding type, resource and title.
+ */
+export function alertSubject(input: AlertInput): string {
+  const { incident } = input;
+  // "Not contained" changes what the reader must do, so it is a marker too: a subject that only
+  // names a backdoor finding reads as handled.
+  const marker = containmentDecision(input)?.marker;
+  const kindPrefix =
+    marker === undefined ? KIND_PREFIX[input.kind] : input.kind === 'approval-request' ? `[APPROVAL NEEDED: ${marker}]` : `${KIND_PREFIX[input.kind]}[${marker}]`;
+  const prefix = [
+    isGameDay(input) ? '[GAME DAY]' : '',
+    input.mode === 'dry-run' ? '[DRY-RUN]' : '',
+    isSample(incident) ? '[SAMPLE]' : '',
+    kindPrefix,
+  ].join('');
+  let body: string;
+  if (incident === undefined) {
+    const source = rawEventField(input.rawEvent, 'source');
+    const detailType = rawEventField(input.rawEvent, 'detail-type');
+    const what = [source, detailType].filter((x) => x !== undefined).join(' ');
+    body =
+      input.kind === 'invalid-event'
+        ? `Unparseable ${detailType ?? 'event'}${source !== undefined ? ` from ${source}` : ''}: ${reasonHeadline(input) ?? 'no reason given'}`
+        : `Firebreak ${input.failure?.step ?? 'dispatch'} failed${what ? ` on ${what}` : ''}: ${input.failure?.error ?? 'unknown error'}`;
+  } else {
+    const on = resourceId(incident);
+    const title = incident.title.replace(/\[SAMPLE\]\s*/g, '').trim();
+    body = `${incident.severity.label}: ${incident.findingType}${on !== undefined ? ` on ${on}` : ''}${title !== '' ? ` - ${title}` : ''}`;
+  }
+  // Neutralized after the ASCII transliteration, which would otherwise turn a fullwidth ｈｔｔｐ:// back into a link.
+  return toSnsSubject(neutralizeText(toPrintableAscii(`${prefix} ${body}`), 4 * MAX_SUBJECT_LENGTH));
+}
+
+function attributeValue(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const clean = oneLine(value, 256);
+  return clean === '' ? undefined : clean;
+}
+
+/**
+ * Message attributes subscribers can filter on (https://docs.aws.amazon.com/sns/latest/dg/sns-message-filtering.html).
+ * Attributes without a value are left out: SNS rejects an empty StringValue.
+ */
+export function alertAttributes(input: AlertInput): Record<string, SnsMessageAttribute> {
+  const { incident } = input;
+  const strings: Record<string, string | undefined> = {
+    severity: incident?.severity.label,
+    playbook: input.playbook ?? input.execution?.playbook ?? undefined,
+    account: incident?.account ?? rawEventField(input.rawEvent, 'account'),
+    incident_key: incident?.key,
+    mode: input.mode,
+    kind: input.kind,
+    source: incident?.source ?? rawEventField(input.rawEvent, 'source'),
+  };
+  const attributes: Record<string, SnsMessageAttribute> = {};
+  for (const [name, raw] of Object.entries(strings)) {
+    const value = attributeValue(raw);
+    if (value !== undefined) attributes[name] = { DataType: 'String', StringValue: value };
+  }
+  if (incident !== undefined && Number.isFinite(incident.severity.score)) {
+    attributes.severity_score = { DataType: 'Number', StringValue: String(incident.severity.score) };
+  }
+  return attributes;
+}

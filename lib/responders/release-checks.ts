@@ -1,0 +1,62 @@
+/**
+ * What release-instance checks of a verified record before it changes anything: that the record is
+ * this instance's, that its instance profile belongs to the instance's account, and that every
+ * recorded security group exists, belongs to that account and sits in the ENI's VPC (read from
+ * EC2). Each answers the reason to refuse, or undefined.
+ */
+import { DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
+import type { EC2Client, SecurityGroup } from '@aws-sdk/client-ec2';
+import { awsErrorCode, toResponderError } from '../aws/errors';
+import type { ObservedInstance } from './instance-state';
+import type { QuarantineRecord } from './quarantine-records';
+
+/** Why the record is not this instance's (pure), or undefined. */
+export function recordTargetMismatch(record: QuarantineRecord, account: string, region: string, instanceId: string): string | undefined {
+  if (record.account === account && record.region === region && record.instanceId === instanceId) return undefined;
+  return `the record is for ${record.instanceId} in ${record.account}/${record.region}, not ${instanceId} in ${account}/${region}`;
+}
+
+const INSTANCE_PROFILE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):instance-profile\/[\w+=,.@/-]+$/;
+
+/** Why the recorded instance profile may not be associated with an instance of `account` (pure), or undefined. */
+export function foreignProfile(profileArn: string, account: string): string | undefined {
+  const owner = INSTANCE_PROFILE_ARN.exec(profileArn)?.[1];
+  if (owner === undefined) return `the recorded instance profile ${profileArn} is not an instance profile ARN`;
+  return owner === account ? undefined : `the recorded instance profile ${profileArn} belongs to account ${owner}, not the instance's account ${account}`;
+}
+
+/**
+ * ec2:DescribeSecurityGroups of every group release would put an attached ENI back into: each must
+ * exist, be owned by the instance's account and live in that ENI's VPC.
+ */
+export async function checkRecordedGroups(ec2: EC2Client, record: QuarantineRecord, instance: ObservedInstance, account: string): Promise<string | undefined> {
+  const wanted = new Map<string, string>();
+  for (const recorded of record.networkInterfaces) {
+    const current = instance.networkInterfaces.find((eni) => eni.networkInterfaceId === recorded.networkInterfaceId);
+    if (!current) continue;
+    for (const groupId of recorded.groupIds) {
+      const vpc = current.vpcId ?? '';
+      const already = wanted.get(groupId);
+      if (already !== undefined && already !== vpc) return `the recorded group ${groupId} is recorded for ENIs of two VPCs (${already}, ${vpc})`;
+      wanted.set(groupId, vpc);
+    }
+  }
+  if (wanted.size === 0) return undefined;
+  let groups: SecurityGroup[];
+  try {
+    ({ SecurityGroups: groups = [] } = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [...wanted.keys()].sort() })));
+  } catch (error) {
+    const code = awsErrorCode(error);
+    if (code === 'InvalidGroup.NotFound' || code === 'InvalidGroupId.Malformed') {
+      return `a recorded security group does not exist in ${account}/${record.region} (${code}): ${error instanceof Error ? error.message : String(error)}`;
+    }
+    throw toResponderError(error, 'ec2:DescribeSecurityGroups');
+  }
+  for (const [groupId, vpc] of wanted) {
+    const group = groups.find((candidate) => candidate.GroupId === groupId);
+    if (!group) return `the recorded security group ${groupId} does not exist in ${account}/${record.region}`;
+    if (group.OwnerId !== account) return `the recorded security group ${groupId} belongs to account ${group.OwnerId ?? 'unknown'}, not the instance's account ${account}`;
+    if (group.VpcId !== vpc) return `the recorded security group ${groupId} is in ${group.VpcId ?? 'no VPC'}, not the ENI's VPC ${vpc || 'unknown'}`;
+  }
+  return undefined;
+}

@@ -1,0 +1,240 @@
+/**
+ * snapshot-volumes' evidence model and pure decisions: which volumes an instance has, which of them
+ * the incident's earlier snapshots already cover, what one CreateSnapshots call must leave out, the
+ * tags and description every evidence snapshot carries, and what the instance store means for the
+ * alert. Plain data in and out, tested without any SDK mock (test/responders/snapshot-plan.test.ts).
+ */
+import type { Instance, InstanceStorageInfo, Snapshot, SnapshotInfo, Tag } from '@aws-sdk/client-ec2';
+import type { Incident } from '../incident/model';
+
+/** Tag keys every evidence snapshot carries; `firebreak:incident` + `firebreak:instance` are how a re-run finds them. */
+export const EVIDENCE_TAG_KEYS = {
+  incident: 'firebreak:incident',
+  instance: 'firebreak:instance',
+  findingType: 'firebreak:finding-type',
+  evidence: 'firebreak:evidence',
+} as const;
+
+/** One evidence snapshot of one EBS volume. */
+export interface EvidenceSnapshot {
+  readonly snapshotId: string;
+  readonly volumeId: string;
+  readonly deviceName?: string;
+  /** True when an earlier run of this incident took it and this run reused it. */
+  readonly reused: boolean;
+  /** `pending` or `completed` (EBS finishes snapshots asynchronously). */
+  readonly state?: string;
+}
+
+/** What Firebreak found out about the instance's instance-store volumes, which cannot be snapshotted. */
+export interface InstanceStoreReport {
+  /** present: the instance type has instance store; none: it has none; unknown: the type could not be described. */
+  readonly status: 'present' | 'none' | 'unknown';
+  readonly instanceType?: string;
+  /** Instance-store disks the type provides (on non-NVMe types, only those mapped at launch are attached). */
+  readonly volumeCount: number;
+  readonly totalSizeInGB: number;
+  readonly disks: readonly { readonly count: number; readonly sizeInGB: number; readonly type?: string }[];
+  /** The root device itself is instance store (an instance-store-backed AMI): the boot disk cannot be preserved either. */
+  readonly rootDeviceIsInstanceStore: boolean;
+  /** One human sentence for the alert. */
+  readonly detail: string;
+}
+
+/** An EBS volume attached to the instance, as DescribeInstances reports it. */
+export interface AttachedEbsVolume {
+  readonly volumeId: string;
+  readonly deviceName?: string;
+  /** The root (boot) volume: the mapping whose device is the instance's root device. */
+  readonly boot: boolean;
+}
+
+/** What one CreateSnapshots call must leave out so that only volumes without evidence get snapshotted. */
+export interface SnapshotPlan {
+  readonly reused: readonly EvidenceSnapshot[];
+  readonly toSnapshot: readonly AttachedEbsVolume[];
+  readonly excludeBootVolume: boolean;
+  readonly excludeDataVolumeIds: readonly string[];
+}
+
+/** Cuts `text` to `max` characters (code points), ending with `...` when it was cut. */
+export function truncateText(text: string, max: number): string {
+  const chars = Array.from(text);
+  if (chars.length <= max) return text;
+  return `${chars.slice(0, Math.max(0, max - 3)).join('')}...`;
+}
+
+/** The EBS volumes of an instance, boot volume marked. Instance-store mappings carry no `Ebs` and are left out. */
+export function attachedEbsVolumes(instance: Instance): AttachedEbsVolume[] {
+  return (instance.BlockDeviceMappings ?? []).flatMap((mapping) => {
+    const volumeId = mapping.Ebs?.VolumeId;
+    if (volumeId === undefined) return [];
+    return [
+      {
+        volumeId,
+        ...(mapping.DeviceName !== undefined ? { deviceName: mapping.DeviceName } : {}),
+        boot: mapping.DeviceName !== undefined && mapping.DeviceName === instance.RootDeviceName,
+      },
+    ];
+  });
+}
+
+/** Snapshot states that preserve the volume: `error` is lost, `recoverable`/`recovering` sit in the Recycle Bin. */
+const USABLE_SNAPSHOT_STATES = new Set(['pending', 'completed']);
+
+/** Decides which volumes still need a snapshot, given the incident's existing evidence snapshots. */
+export function planEvidenceSnapshots(
+  volumes: readonly AttachedEbsVolume[],
+  existing: readonly Pick<Snapshot, 'SnapshotId' | 'VolumeId' | 'State'>[],
+): SnapshotPlan {
+  const reused: EvidenceSnapshot[] = [];
+  const toSnapshot: AttachedEbsVolume[] = [];
+  for (const volume of volumes) {
+    const candidates = existing.filter(
+      (s) => s.VolumeId === volume.volumeId && s.SnapshotId !== undefined && USABLE_SNAPSHOT_STATES.has(s.State ?? ''),
+    );
+    // A completed snapshot is better evidence than one still pending.
+    const best = candidates.find((s) => s.State === 'completed') ?? candidates[0];
+    if (best?.SnapshotId !== undefined) {
+      reused.push({
+        snapshotId: best.SnapshotId,
+        volumeId: volume.volumeId,
+        ...(volume.deviceName !== undefined ? { deviceName: volume.deviceName } : {}),
+        reused: true,
+        ...(best.State !== undefined ? { state: best.State } : {}),
+      });
+    } else {
+      toSnapshot.push(volume);
+    }
+  }
+  const reusedIds = new Set(reused.map((s) => s.volumeId));
+  return {
+    reused,
+    toSnapshot,
+    excludeBootVolume: volumes.some((v) => v.boot && reusedIds.has(v.volumeId)),
+    excludeDataVolumeIds: volumes.filter((v) => !v.boot && reusedIds.has(v.volumeId)).map((v) => v.volumeId),
+  };
+}
+
+// EC2 tag limits: keys ≤ 128 characters, values ≤ 256, the `aws:` prefix is reserved, 50 tags per
+// resource (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Using_Tags.html#tag-restrictions).
+const MAX_TAG_KEY = 128;
+
+const MAX_TAG_VALUE = 256;
+
+const MAX_TAGS = 50;
+
+const MAX_DESCRIPTION = 255;
+
+/** Why an extra tag from the playbook was left off the snapshots, or undefined when it is usable. */
+function extraTagProblem(key: string): string | undefined {
+  if (key.length === 0 || Array.from(key).length > MAX_TAG_KEY) return `key must be 1–${MAX_TAG_KEY} characters`;
+  if (key.toLowerCase().startsWith('aws:')) return 'the aws: prefix is reserved';
+  if (key.startsWith('firebreak:')) return 'firebreak: tags are set by Firebreak itself';
+  return undefined;
+}
+
+/**
+ * The tags of the incident's evidence snapshots: Firebreak's own (which a re-run searches by) and
+ * the playbook's extras. Values are cut to EC2's 256 characters; unusable extras are returned apart
+ * so that a bad playbook tag never costs the evidence.
+ */
+export function evidenceSnapshotTags(
+  incident: Pick<Incident, 'key' | 'findingType'>,
+  instanceId: string,
+  extraTags: Readonly<Record<string, string>> = {},
+): { tags: Tag[]; rejected: { key: string; reason: string }[] } {
+  const own: Tag[] = [
+    { Key: EVIDENCE_TAG_KEYS.incident, Value: truncateText(incident.key, MAX_TAG_VALUE) },
+    { Key: EVIDENCE_TAG_KEYS.instance, Value: instanceId },
+    { Key: EVIDENCE_TAG_KEYS.findingType, Value: truncateText(incident.findingType, MAX_TAG_VALUE) },
+    { Key: EVIDENCE_TAG_KEYS.evidence, Value: 'true' },
+  ];
+  const extras: Tag[] = [];
+  const rejected: { key: string; reason: string }[] = [];
+  for (const [key, value] of Object.entries(extraTags)) {
+    const problem = extraTagProblem(key);
+    if (problem !== undefined) rejected.push({ key, reason: problem });
+    else if (own.length + extras.length >= MAX_TAGS) rejected.push({ key, reason: `more than ${MAX_TAGS} tags` });
+    else extras.push({ Key: key, Value: truncateText(value, MAX_TAG_VALUE) });
+  }
+  return { tags: [...own, ...extras], rejected };
+}
+
+/** The description of every evidence snapshot (EC2 allows 255 characters). */
+export function evidenceSnapshotDescription(incident: Pick<Incident, 'key' | 'findingType'>): string {
+  return truncateText(`Firebreak evidence for ${incident.key} (${incident.findingType})`, MAX_DESCRIPTION);
+}
+
+/** Reads what DescribeInstanceTypes says of the type's instance store into the report for the alert. */
+export function instanceStoreReport(
+  instanceType: string | undefined,
+  storage: InstanceStorageInfo | undefined,
+  rootDeviceType: string | undefined,
+  describeFailure?: string,
+): InstanceStoreReport {
+  const rootDeviceIsInstanceStore = rootDeviceType === 'instance-store';
+  const base = { ...(instanceType !== undefined ? { instanceType } : {}), rootDeviceIsInstanceStore };
+  const rootNote = rootDeviceIsInstanceStore
+    ? ' The root device is instance store too (instance-store-backed AMI): the boot disk cannot be snapshotted.'
+    : '';
+  if (describeFailure !== undefined) {
+    return {
+      ...base,
+      status: 'unknown',
+      volumeCount: 0,
+      totalSizeInGB: 0,
+      disks: [],
+      detail: `Could not tell whether ${instanceType ?? 'the instance type'} has instance-store volumes (${describeFailure}); check before the instance stops.${rootNote}`,
+    };
+  }
+  const disks = (storage?.Disks ?? []).map((d) => ({
+    count: d.Count ?? 1,
+    sizeInGB: d.SizeInGB ?? 0,
+    ...(d.Type !== undefined ? { type: d.Type } : {}),
+  }));
+  const volumeCount = disks.reduce((sum, d) => sum + d.count, 0);
+  const totalSizeInGB = storage?.TotalSizeInGB ?? disks.reduce((sum, d) => sum + d.count * d.sizeInGB, 0);
+  if (volumeCount === 0 && !rootDeviceIsInstanceStore) {
+    return { ...base, status: 'none', volumeCount: 0, totalSizeInGB: 0, disks, detail: `${instanceType ?? 'The instance type'} has no instance-store volumes.` };
+  }
+  const sizes = disks.map((d) => `${d.count} x ${d.sizeInGB} GB${d.type !== undefined ? ` ${d.type.toUpperCase()}` : ''}`).join(', ');
+  // Instance-store data lives on the host and is lost when the instance stops, hibernates or
+  // terminates (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/InstanceStorage.html#instance-store-lifetime).
+  return {
+    ...base,
+    status: 'present',
+    volumeCount,
+    totalSizeInGB,
+    disks,
+    detail:
+      volumeCount > 0
+        ? `${instanceType ?? 'The instance type'} has up to ${volumeCount} instance-store volume(s) (${sizes}, ${totalSizeInGB} GB in all) that EBS snapshots cannot preserve; ` +
+          `image them from inside the instance before it stops, or their data is lost.${rootNote}`
+        : `The root device is instance store (instance-store-backed AMI): EBS snapshots cannot preserve the boot disk; image it from inside the instance before it stops, or its data is lost.`,
+  };
+}
+
+/** A volume as the action log names it: its id, then its device and whether it boots. */
+export function describeVolume(volume: { volumeId: string; deviceName?: string | undefined; boot?: boolean }): string {
+  const where = [volume.deviceName, volume.boot === true ? 'boot' : undefined].filter((x) => x !== undefined);
+  return where.length > 0 ? `${volume.volumeId} (${where.join(', ')})` : volume.volumeId;
+}
+
+/** The evidence snapshots one CreateSnapshots call started, each with the device of its volume. */
+export function createdSnapshots(infos: readonly SnapshotInfo[], volumes: readonly AttachedEbsVolume[]): EvidenceSnapshot[] {
+  return infos.flatMap((info) => {
+    if (info.SnapshotId === undefined) return [];
+    const volumeId = info.VolumeId ?? 'unknown-volume';
+    const deviceName = volumes.find((v) => v.volumeId === volumeId)?.deviceName;
+    return [
+      {
+        snapshotId: info.SnapshotId,
+        volumeId,
+        ...(deviceName !== undefined ? { deviceName } : {}),
+        reused: false,
+        ...(info.State !== undefined ? { state: info.State } : {}),
+      },
+    ];
+  });
+}
