@@ -156,7 +156,7 @@ export function isGuardedPlaybook(playbook: Pick<Playbook, 'steps' | 'trigger'>)
  * check: it undoes a containment), `contain` for the others.
  */
 export function guardedPlaybookKind(playbook: Pick<Playbook, 'steps'>): 'contain' | 'release' {
-  return flattenSteps(playbook.steps).some((step) => step.action === 'release-instance') ? 'release' : 'contain';
+  return flattenSteps(playbook.steps).some((step) => step.action === RESPONDER_NAMES.releaseInstance) ? 'release' : 'contain';
 }
 
 /**
