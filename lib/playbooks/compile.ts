@@ -209,6 +209,19 @@ function resultsSoFar(available: readonly string[]): Record<string, string> {
   return Object.fromEntries(available.map((id) => [`${id}.$`, `$.results.${id}.result`]));
 }
 
+/** What every publish-alert call of a playbook carries (an approval request, a step's failure): the incident, the mode and the results so far. */
+function alertPayload(kind: 'approval-request' | 'failure', playbook: string, available: readonly string[]): Record<string, unknown> {
+  return {
+    kind,
+    'incident.$': '$.incident',
+    'mode.$': '$.mode',
+    playbook,
+    options: {},
+    execution: executionContext(playbook),
+    results: resultsSoFar(available),
+  };
+}
+
 /** Options come from YAML: a key ending in `.$` would be evaluated as a JSONPath by Step Functions. */
 function assertLiteralOptions(value: unknown, where: string, playbook: string): void {
   if (Array.isArray(value)) {
@@ -423,13 +436,7 @@ class PlaybookCompiler {
       Parameters: {
         FunctionName: `\${${functionPlaceholder(ALERT_RESPONDER)}}`,
         Payload: {
-          kind: 'approval-request',
-          'incident.$': '$.incident',
-          'mode.$': '$.mode',
-          playbook: playbook.name,
-          options: {},
-          execution: executionContext(playbook.name),
-          results: resultsSoFar(available),
+          ...alertPayload('approval-request', playbook.name, available),
           'reasons.$': `${GUARD_RESULT}.reasons`,
           ...this.requestField(),
           approval: {
@@ -555,13 +562,7 @@ class PlaybookCompiler {
       Parameters: {
         FunctionName: `\${${functionPlaceholder(ALERT_RESPONDER)}}`,
         Payload: {
-          kind: 'failure',
-          'incident.$': '$.incident',
-          'mode.$': '$.mode',
-          playbook: playbook.name,
-          options: {},
-          execution: executionContext(playbook.name),
-          results: resultsSoFar(available),
+          ...alertPayload('failure', playbook.name, available),
           failure: { step: name, 'error.$': '$.failure.Error', 'cause.$': '$.failure.Cause' },
         },
       },
