@@ -11,6 +11,7 @@ import { LOCAL_RESPONDERS } from './responders';
 import { patternMismatch } from './event-patterns';
 import type { PolicyDocument, PolicyStatement } from './sim/iam-policy';
 import { FirebreakError } from '../contracts/errors';
+import { RESPONDER_NAMES } from '../contracts/responders';
 
 /** The role the dispatcher's service integrations (SQS, SNS) run as. */
 export const DISPATCHER_ROLE = 'firebreak-dispatcher';
@@ -72,7 +73,7 @@ export const KNOWN_STATEMENT_SIDS: readonly string[] = [
 ];
 
 /** The roles a scenario's `removedStatements` may name (besides `playbook:<name>`). */
-export const REMOVABLE_ROLES: readonly string[] = [...LOCAL_RESPONDERS, 'dispatcher', 'approval'];
+export const REMOVABLE_ROLES: readonly string[] = [...LOCAL_RESPONDERS, 'dispatcher', RESPONDER_NAMES.approval];
 
 /** The definitions cannot be mapped to local resources (an intrinsic the game day cannot resolve). */
 export class DeploymentTemplateError extends FirebreakError {
@@ -133,7 +134,7 @@ function localValues(ids: DeploymentLogicalIds, local: LocalDeploymentResources,
     values.set(ids.recordKey, { ref: local.recordKeyArn.split('/').pop() ?? local.recordKeyArn, arn: local.recordKeyArn });
   }
   if (ids.approvals) {
-    values.set(ids.approvals.function, { ref: 'firebreak-approval', arn: localFunctionArn(region, account, 'approval') });
+    values.set(ids.approvals.function, { ref: APPROVAL_ROLE, arn: localFunctionArn(region, account, RESPONDER_NAMES.approval) });
     values.set(ids.approvals.role, { ref: APPROVAL_ROLE, arn: `arn:aws:iam::${account}:role/${APPROVAL_ROLE}` });
     values.set(ids.approvals.logGroup, { ref: '/aws/lambda/firebreak-approval', arn: `arn:aws:logs:${region}:${account}:log-group:/aws/lambda/firebreak-approval:*` });
   }

@@ -11,6 +11,7 @@
  *  - states:DescribeExecution is answered from the engine's executions in the client too.
  *  - Time is the wall clock: advance() is a no-op (approval timeouts and retry backoffs really pass).
  */
+import { FirebreakError } from '../contracts/errors';
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient, DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
@@ -64,11 +65,8 @@ export interface EndpointBackendOptions {
 }
 
 /** The endpoint URL cannot be used (not a URL, not http or https). */
-export class EndpointBackendUnavailableError extends Error {
+export class EndpointBackendUnavailableError extends FirebreakError {
   override readonly name = 'EndpointBackendUnavailableError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 const DEFAULT_IMAGE_ID = 'ami-0123456789abcdef0';

@@ -24,6 +24,7 @@ import { snapshotResponder } from '../responders/snapshot';
 import { stateTableFromEnv } from '../responders/state-table';
 import type { GameDayClients } from './backend';
 import { FirebreakError } from '../contracts/errors';
+import { RESPONDER_NAMES } from '../contracts/responders';
 
 /** What a local responder is built from: the role's clients, the Lambda environment, the clock. */
 export interface LocalResponderRuntime {
@@ -62,8 +63,8 @@ function recordStores({ clients, environment }: LocalResponderRuntime) {
 }
 
 const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => LocalHandler>> = {
-  triage: ({ environment }) => createTriageHandler({ logger: silentLogger, environment }),
-  'publish-alert': ({ clients, environment, now }) =>
+  [RESPONDER_NAMES.triage]: ({ environment }) => createTriageHandler({ logger: silentLogger, environment }),
+  [RESPONDER_NAMES.publishAlert]: ({ clients, environment, now }) =>
     createResponderHandler(publishAlertResponder, {
       clients,
       logger: silentLogger,
@@ -72,9 +73,9 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
       environment,
       now,
     }),
-  'snapshot-volumes': ({ clients, environment, now }) =>
+  [RESPONDER_NAMES.snapshotVolumes]: ({ clients, environment, now }) =>
     createResponderHandler(snapshotResponder, { clients: servedClients(clients, environment), logger: silentLogger, environment, now }),
-  'quarantine-instance': (runtime) => {
+  [RESPONDER_NAMES.quarantineInstance]: (runtime) => {
     const { records, grants, sealer } = recordStores(runtime);
     const { clients, environment, now } = runtime;
     return createResponderHandler(quarantineResponder, {
@@ -87,7 +88,7 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
       now,
     });
   },
-  'release-instance': (runtime) => {
+  [RESPONDER_NAMES.releaseInstance]: (runtime) => {
     const { table, records, grants, sealer } = recordStores(runtime);
     const { clients, environment, now } = runtime;
     return createResponderHandler(releaseResponder, {
@@ -101,7 +102,7 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
       now,
     });
   },
-  'containment-guard': ({ clients, environment, now }) =>
+  [RESPONDER_NAMES.containmentGuard]: ({ clients, environment, now }) =>
     createContainmentGuardHandler({
       clients: servedClients(clients, environment),
       logger: silentLogger,

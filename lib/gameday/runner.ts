@@ -28,6 +28,7 @@ import { buildTimeline, measureContainment } from './timeline';
 import type { LatencyModel } from './latency/model';
 import type { LatencyPrediction } from './latency/predict';
 import { predictLatency } from './latency/predict';
+import { RESPONDER_NAMES } from '../contracts/responders';
 
 /** One delivery of an injected event to the dispatcher. */
 export interface DeliveryOutcome {
@@ -189,7 +190,7 @@ function forgedExecutionArn(environment: ResolvedEnvironment, playbook: string, 
 
 /** The role a `removedStatements` entry names, as the local role name the backend signs with. */
 function localRoleOf(role: string, region: string, policies: ReadonlyMap<string, readonly PolicyDocument[]>): string | undefined {
-  const candidates = [role === 'dispatcher' ? 'firebreak-dispatcher' : undefined, role === 'approval' ? 'firebreak-approval' : undefined, role.startsWith('playbook:') ? `firebreak-states-${role.slice('playbook:'.length)}` : undefined, `firebreak-responder-${region}-${role}`];
+  const candidates = [role === 'dispatcher' ? 'firebreak-dispatcher' : undefined, role === RESPONDER_NAMES.approval ? 'firebreak-approval' : undefined, role.startsWith('playbook:') ? `firebreak-states-${role.slice('playbook:'.length)}` : undefined, `firebreak-responder-${region}-${role}`];
   return candidates.find((candidate) => candidate !== undefined && policies.has(candidate));
 }
 
@@ -214,7 +215,7 @@ function scenarioPolicies(
 }
 
 function decisionOf(dispatcher: ExecutionRecord): TriageDecision | undefined {
-  const triage = [...dispatcher.tasks].reverse().find((task) => task.responder === 'triage' && task.error === undefined);
+  const triage = [...dispatcher.tasks].reverse().find((task) => task.responder === RESPONDER_NAMES.triage && task.error === undefined);
   const payload = (triage?.result as { Payload?: unknown } | undefined)?.Payload;
   return payload && typeof payload === 'object' ? (payload as TriageDecision) : undefined;
 }

@@ -7,6 +7,7 @@ import type { ResponderAction } from '../responders/model';
 import { purposeOfGroupName } from '../responders/isolation-groups';
 import type { AccountInspection, GameDayCall, ResolvedEnvironment } from './backend';
 import type { ExecutionRecord, TaskInvocation } from './engine';
+import { RESPONDER_NAMES } from '../contracts/responders';
 
 export type TimelineRowKind = 'execution' | 'state' | 'task' | 'action' | 'call' | 'retry' | 'caught' | 'routing';
 
@@ -81,7 +82,7 @@ function summarizeTask(task: TaskInvocation): { action: string; result: string; 
     return { action, result: decision.answer === 'timeout' ? 'approval timed out' : `${decision.answer === 'approve' ? 'approved' : 'rejected'} by ${decision.by}`, actions: [] };
   }
   const payload = (task.result as { Payload?: unknown } | undefined)?.Payload;
-  if (task.responder === 'triage' && payload && typeof payload === 'object') {
+  if (task.responder === RESPONDER_NAMES.triage && payload && typeof payload === 'object') {
     const decision = payload as { outcome?: string; playbook?: string | null; mode?: string; reasons?: string[] };
     const target = decision.playbook ? ` → ${decision.playbook} (${decision.mode ?? '?'})` : '';
     return { action, result: `${decision.outcome ?? '?'}${target}`, detail: decision.reasons?.at(-1) ?? '', actions: [] };

@@ -74,8 +74,8 @@ const notifyOptions = z
   .strict();
 
 export const ACTIONS = {
-  'quarantine-instance': {
-    name: 'quarantine-instance',
+  [RESPONDER_NAMES.quarantineInstance]: {
+    name: RESPONDER_NAMES.quarantineInstance,
     description:
       'Contain an EC2 instance: keep it as evidence, isolate every ENI, take its instance profile away, tag it.',
     options: quarantineOptions,
@@ -100,8 +100,8 @@ export const ACTIONS = {
     optionalIamActions: (options) =>
       options.revokeRoleSessions === true ? ['iam:GetInstanceProfile', 'iam:PutRolePolicy'] : [],
   },
-  'snapshot-volumes': {
-    name: 'snapshot-volumes',
+  [RESPONDER_NAMES.snapshotVolumes]: {
+    name: RESPONDER_NAMES.snapshotVolumes,
     description: 'Preserve evidence: one crash-consistent CreateSnapshots call for every EBS volume of the instance.',
     options: snapshotOptions,
     responder: RESPONDER_NAMES.snapshotVolumes,
@@ -115,8 +115,8 @@ export const ACTIONS = {
     ],
     mutates: false,
   },
-  'release-instance': {
-    name: 'release-instance',
+  [RESPONDER_NAMES.releaseInstance]: {
+    name: RESPONDER_NAMES.releaseInstance,
     description:
       'Release a quarantined EC2 instance: restore exactly its recorded groups per ENI, instance profile, protections and tags.',
     options: releaseOptions,

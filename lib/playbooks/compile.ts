@@ -156,7 +156,7 @@ export function isGuardedPlaybook(playbook: Pick<Playbook, 'steps' | 'trigger'>)
  * check: it undoes a containment), `contain` for the others.
  */
 export function guardedPlaybookKind(playbook: Pick<Playbook, 'steps'>): 'contain' | 'release' {
-  return flattenSteps(playbook.steps).some((step) => step.action === 'release-instance') ? 'release' : 'contain';
+  return flattenSteps(playbook.steps).some((step) => step.action === RESPONDER_NAMES.releaseInstance) ? 'release' : 'contain';
 }
 
 /**
@@ -207,6 +207,19 @@ function executionContext(playbook: string): Record<string, string> {
  */
 function resultsSoFar(available: readonly string[]): Record<string, string> {
   return Object.fromEntries(available.map((id) => [`${id}.$`, `$.results.${id}.result`]));
+}
+
+/** What every publish-alert call of a playbook carries (an approval request, a step's failure): the incident, the mode and the results so far. */
+function alertPayload(kind: 'approval-request' | 'failure', playbook: string, available: readonly string[]): Record<string, unknown> {
+  return {
+    kind,
+    'incident.$': '$.incident',
+    'mode.$': '$.mode',
+    playbook,
+    options: {},
+    execution: executionContext(playbook),
+    results: resultsSoFar(available),
+  };
 }
 
 /** Options come from YAML: a key ending in `.$` would be evaluated as a JSONPath by Step Functions. */
@@ -414,6 +427,7 @@ class PlaybookCompiler {
     available: readonly string[],
     next: { readonly approved: string; readonly rejected: string; readonly timedOut: string },
   ): void {
+    const { playbook } = this;
     this.claim(APPROVAL_WAIT_STATE);
     states[APPROVAL_WAIT_STATE] = {
       Type: 'Task',
@@ -422,7 +436,7 @@ class PlaybookCompiler {
       Parameters: {
         FunctionName: `\${${functionPlaceholder(ALERT_RESPONDER)}}`,
         Payload: {
-          ...this.alertPayload('approval-request', available),
+          ...alertPayload('approval-request', playbook.name, available),
           'reasons.$': `${GUARD_RESULT}.reasons`,
           ...this.requestField(),
           approval: {
@@ -535,25 +549,9 @@ class PlaybookCompiler {
     return [...available, step.id];
   }
 
-  /**
-   * What publish-alert receives for an alert the playbook raises itself (an approval request, a
-   * failure): the incident, the mode and what every earlier step did or would have done.
-   */
-  private alertPayload(kind: 'approval-request' | 'failure', available: readonly string[]): Record<string, unknown> {
-    const { playbook } = this;
-    return {
-      kind,
-      'incident.$': '$.incident',
-      'mode.$': '$.mode',
-      playbook: playbook.name,
-      options: {},
-      execution: executionContext(playbook.name),
-      results: resultsSoFar(available),
-    };
-  }
-
   /** The failure alert of state `name` (and, inside a branch, the Fail state that ends the branch). */
   private compileFailureAlert(states: Record<string, AslState>, name: string, available: readonly string[], scope: ChainScope): void {
+    const { playbook } = this;
     const alertState = failureAlertStateName(name);
     const failState = scope.inBranch ? branchFailedStateName(name) : PLAYBOOK_FAILED_STATE;
     this.claim(alertState);
@@ -564,7 +562,7 @@ class PlaybookCompiler {
       Parameters: {
         FunctionName: `\${${functionPlaceholder(ALERT_RESPONDER)}}`,
         Payload: {
-          ...this.alertPayload('failure', available),
+          ...alertPayload('failure', playbook.name, available),
           failure: { step: name, 'error.$': '$.failure.Error', 'cause.$': '$.failure.Cause' },
         },
       },

@@ -43,6 +43,7 @@ import { Responders } from './responders';
 import { EventRules } from './rules';
 import { IncidentState } from './state';
 import type { ResponderFunction } from './responder-function';
+import { RESPONDER_NAMES } from '../contracts/responders';
 
 export type { FirebreakProps } from './firebreak-props';
 
@@ -159,7 +160,7 @@ export class Firebreak extends Construct {
     channels: AlertChannels,
     logRetention: logs.RetentionDays,
   ): { approvals?: Approvals; recordKey?: RecordKey } {
-    const releaser = responders.functions.get('release-instance');
+    const releaser = responders.functions.get(RESPONDER_NAMES.releaseInstance);
     const guarded = this.playbooks.filter(isGuardedPlaybook).map((playbook) => playbookMachines.stateMachineOf(playbook.name));
     let approvals: Approvals | undefined;
     if (guarded.length > 0) {
@@ -170,11 +171,11 @@ export class Firebreak extends Construct {
         logRetention,
         environment: responders.environment,
       });
-      channels.alarmOnErrors(this, 'ResponderApprovalErrorsAlarm', approvals.function.function, 'approval');
+      channels.alarmOnErrors(this, 'ResponderApprovalErrorsAlarm', approvals.function.function, RESPONDER_NAMES.approval);
       state.grantItems(responders.functionOf(ALERT_RESPONDER).role, 'StoreApprovalRequests', ['dynamodb:PutItem'], STATE_KEY_PREFIX.approval);
       if (releaser) state.grantItems(releaser.role, 'ReadApprovals', ['dynamodb:GetItem'], STATE_KEY_PREFIX.approval);
     }
-    const sealer = responders.functions.get('quarantine-instance');
+    const sealer = responders.functions.get(RESPONDER_NAMES.quarantineInstance);
     if (!sealer && !releaser) return approvals ? { approvals } : {};
     const recordKey = new RecordKey(this, 'RecordKey', { sealers: sealer ? [sealer.role] : [], verifiers: releaser ? [releaser.role] : [] });
     for (const holder of [sealer, releaser]) holder?.function.addEnvironment(SECURITY_ENV.recordKey, recordKey.key.keyArn);

@@ -16,6 +16,7 @@ import { CompiledStateMachineConstruct } from './compiled-state-machine';
 import { pascal, stateMachineNameIfValid } from './defaults';
 import { groupsOnly } from './logical-ids';
 import type { Responders } from './responders';
+import { RESPONDER_NAMES } from '../contracts/responders';
 
 /**
  * The release playbook: the one `trigger: manual` playbook whose steps release an instance (the
@@ -23,7 +24,7 @@ import type { Responders } from './responders';
  */
 export function releasePlaybook(playbooks: readonly Playbook[]): Playbook | undefined {
   const candidates = playbooks.filter(
-    (playbook) => !isAutomatic(playbook) && flattenSteps(playbook.steps).some((step) => step.action === 'release-instance'),
+    (playbook) => !isAutomatic(playbook) && flattenSteps(playbook.steps).some((step) => step.action === RESPONDER_NAMES.releaseInstance),
   );
   return candidates.length === 1 ? candidates[0] : candidates.find((playbook) => playbook.name === 'release-instance');
 }

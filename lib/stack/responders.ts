@@ -28,15 +28,16 @@ import { groupsOnly } from './logical-ids';
 import { DEFAULT_RESPONDER_ROLE_NAME_PREFIX, grantAssumeMemberRole, responderRoleName } from './member-role-stack';
 import { ResponderFunction } from './responder-function';
 import type { IncidentState } from './state';
+import { RESPONDER_NAMES } from '../contracts/responders';
 
 /** Memory and timeout per responder; responders not listed use `default`. */
 const RESPONDER_SETTINGS: Readonly<Record<string, { memorySize: number; timeout: Duration; description: string }>> = {
   [TRIAGE_RESPONDER]: { memorySize: 256, timeout: Duration.seconds(10), description: 'Firebreak triage: event → incident → playbook decision' },
   [ALERT_RESPONDER]: { memorySize: 256, timeout: Duration.seconds(30), description: 'Firebreak publish-alert: actionable alerts to the alert topic' },
   // Containment is on the critical path: more memory is more CPU, a shorter cold start.
-  'quarantine-instance': { memorySize: 512, timeout: Duration.seconds(120), description: 'Firebreak quarantine-instance: isolate every ENI, keep the instance as evidence' },
-  'release-instance': { memorySize: 512, timeout: Duration.seconds(120), description: 'Firebreak release-instance: restore a quarantined instance exactly' },
-  'snapshot-volumes': { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak snapshot-volumes: crash-consistent evidence snapshots' },
+  [RESPONDER_NAMES.quarantineInstance]: { memorySize: 512, timeout: Duration.seconds(120), description: 'Firebreak quarantine-instance: isolate every ENI, keep the instance as evidence' },
+  [RESPONDER_NAMES.releaseInstance]: { memorySize: 512, timeout: Duration.seconds(120), description: 'Firebreak release-instance: restore a quarantined instance exactly' },
+  [RESPONDER_NAMES.snapshotVolumes]: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak snapshot-volumes: crash-consistent evidence snapshots' },
   // On the critical path before containment: one DescribeInstances and two DynamoDB calls.
   [GUARD_RESPONDER]: { memorySize: 256, timeout: Duration.seconds(30), description: 'Firebreak containment-guard: protected instances, approval and blast radius before containment' },
   default: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak responder' },
@@ -53,12 +54,12 @@ export const STATE_TABLE_ACCESS: Readonly<
   Record<string, { readonly actions: readonly string[]; readonly keys: readonly string[]; readonly readOnlyKeys?: readonly string[] }>
 > = {
   // The mutating responders only READ grants and approvals (GetItem): only the guard writes grants.
-  'quarantine-instance': {
+  [RESPONDER_NAMES.quarantineInstance]: {
     actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     keys: [`${STATE_KEY_PREFIX.quarantine}*`],
     readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
   },
-  'release-instance': {
+  [RESPONDER_NAMES.releaseInstance]: {
     actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
     keys: [`${STATE_KEY_PREFIX.quarantine}*`],
     readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],

@@ -6,6 +6,7 @@
  * (`requireServedAccounts`) get a client; FIREBREAK_SECURITY_ACCOUNT_ID is required.
  */
 import * as z from 'zod';
+import { DEPLOYMENT_ENV } from '../../contracts/environment';
 import type { ServedAccounts } from '../../contracts/security';
 import { SECURITY_ENV } from '../../contracts/security';
 import type { TargetAccess } from './access';
@@ -16,12 +17,12 @@ import { ACCOUNT_ID, MemberRoleAccess } from './member-role';
 const environmentSchema = z.object({
   AWS_REGION: z.string().min(1).default('us-east-1'),
   AWS_LAMBDA_FUNCTION_NAME: z.string().min(1).optional(),
-  FIREBREAK_MEMBER_ROLE_NAME: z.string().min(1).optional(),
-  FIREBREAK_SECURITY_ACCOUNT_ID: z
+  [SECURITY_ENV.memberRoleName]: z.string().min(1).optional(),
+  [SECURITY_ENV.securityAccountId]: z
     .string()
-    .regex(ACCOUNT_ID, 'FIREBREAK_SECURITY_ACCOUNT_ID must be a 12-digit account id')
+    .regex(ACCOUNT_ID, `${SECURITY_ENV.securityAccountId} must be a 12-digit account id`)
     .optional(),
-  FIREBREAK_MEMBER_ROLE_EXTERNAL_ID: z.string().min(1).optional(),
+  [DEPLOYMENT_ENV.memberRoleExternalId]: z.string().min(1).optional(),
   [SECURITY_ENV.sessionRevokerRoleName]: z.string().min(1).optional(),
 });
 
@@ -40,22 +41,24 @@ export function readAccessEnvironment(env: Readonly<Record<string, string | unde
     throw new TypeError(`Invalid Firebreak environment: ${z.prettifyError(parsed.error)}`);
   }
   const config = parsed.data;
-  if (config.FIREBREAK_MEMBER_ROLE_NAME !== undefined && config.FIREBREAK_SECURITY_ACCOUNT_ID === undefined) {
+  const memberRoleName = config[SECURITY_ENV.memberRoleName];
+  if (memberRoleName !== undefined && config[SECURITY_ENV.securityAccountId] === undefined) {
     throw new TypeError(
-      'FIREBREAK_MEMBER_ROLE_NAME is set but FIREBREAK_SECURITY_ACCOUNT_ID is not: the responder cannot tell its own account from member accounts',
+      `${SECURITY_ENV.memberRoleName} is set but ${SECURITY_ENV.securityAccountId} is not: the responder cannot tell its own account from member accounts`,
     );
   }
   const served = requireServedAccounts(env);
-  if (config.FIREBREAK_MEMBER_ROLE_NAME === undefined) return { homeRegion: config.AWS_REGION, served };
+  if (memberRoleName === undefined) return { homeRegion: config.AWS_REGION, served };
   const sessionRevokerRoleName = config[SECURITY_ENV.sessionRevokerRoleName];
+  const externalId = config[DEPLOYMENT_ENV.memberRoleExternalId];
   return {
     homeRegion: config.AWS_REGION,
     served,
     memberRole: {
       securityAccountId: served.securityAccountId,
-      memberRoleName: config.FIREBREAK_MEMBER_ROLE_NAME,
+      memberRoleName,
       homeRegion: config.AWS_REGION,
-      ...(config.FIREBREAK_MEMBER_ROLE_EXTERNAL_ID !== undefined ? { externalId: config.FIREBREAK_MEMBER_ROLE_EXTERNAL_ID } : {}),
+      ...(externalId !== undefined ? { externalId } : {}),
       ...(sessionRevokerRoleName !== undefined ? { sessionRevokerRoleName } : {}),
       ...(config.AWS_LAMBDA_FUNCTION_NAME !== undefined ? { sessionName: config.AWS_LAMBDA_FUNCTION_NAME } : {}),
     },

@@ -1,4 +1,5 @@
 /** What the game-day backend's parts (prepare, inspect, cleanup) share: its own clients and records. */
+import { FirebreakError } from '../../contracts/errors';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DescribeInstancesCommandOutput, EC2Client, Instance } from '@aws-sdk/client-ec2';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
@@ -26,11 +27,8 @@ export interface CreatedResource {
 }
 
 /** A setup problem: the environment cannot be created as the scenario says (or the account cannot be used). */
-export class EnvironmentSetupError extends Error {
+export class EnvironmentSetupError extends FirebreakError {
   override readonly name = 'EnvironmentSetupError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 export interface BackendContext {

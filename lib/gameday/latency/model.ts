@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { FirebreakError } from '../../contracts/errors';
 
 const figureSchema = z
   .strictObject({
@@ -55,7 +56,7 @@ export const latencyModelSchema = z.strictObject({
 export type LatencyModel = z.output<typeof latencyModelSchema>;
 
 /** The model file is invalid: the message names each field and what is wrong with it. */
-export class LatencyModelError extends Error {
+export class LatencyModelError extends FirebreakError {
   override readonly name = 'LatencyModelError';
   constructor(
     message: string,

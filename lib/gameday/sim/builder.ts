@@ -3,7 +3,6 @@
  * volumes and instance profile, IAM roles, topics, queues, buses and tables. Ids are AWS-shaped
  * and deterministic; a mistake in the environment fails with SimulatorSetupError naming it.
  */
-import type { IpPermission } from '@aws-sdk/client-ec2';
 import { instanceTypeSpec, knownInstanceTypes } from './ec2-catalog';
 import { newSecurityGroup } from './ec2-security-groups';
 import { SimulatorSetupError } from './errors';
@@ -15,8 +14,6 @@ import type {
   NetworkInterfaceRecord,
   ProfileAssociationRecord,
   RoleRecord,
-  RuleRecord,
-  SecurityGroupRecord,
   SubnetRecord,
   Tags,
   VolumeRecord,
@@ -46,18 +43,6 @@ export interface SubnetSpec {
   readonly availabilityZone?: string;
   /** Default: the next /24 of the VPC. */
   readonly cidr?: string;
-  readonly tags?: TagMap;
-}
-
-export interface SecurityGroupSpec {
-  readonly id?: string;
-  readonly vpcId: string;
-  readonly name: string;
-  readonly description?: string;
-  /** Inbound rules (default none). */
-  readonly ingress?: readonly IpPermission[];
-  /** Outbound rules; default: EC2's allow-all IPv4 rule. `[]` for a group with no outbound rule. */
-  readonly egress?: readonly IpPermission[];
   readonly tags?: TagMap;
 }
 
@@ -207,7 +192,8 @@ export class EnvironmentBuilder {
     return region ?? this.world.options.defaultRegion;
   }
 
-  private claimId(id: string | undefined, prefix: string, taken: (id: string) => boolean): string {
+  /** `id` when it is well formed and free (then reserved), a fresh `<prefix>-` id when none is given. */
+  claimId(id: string | undefined, prefix: string, taken: (id: string) => boolean): string {
     if (id === undefined) return this.world.ids.resourceId(prefix);
     if (!isWellFormedId(id, prefix)) {
       throw new SimulatorSetupError(`'${id}' is not a valid ${prefix}- id (${prefix}- followed by 8 or 17 hexadecimal digits)`);
@@ -273,47 +259,6 @@ export class EnvironmentBuilder {
     };
     this.world.subnets.set(subnet.id, subnet);
     return subnet;
-  }
-
-  addSecurityGroup(spec: SecurityGroupSpec): SecurityGroupRecord {
-    const vpc = this.world.vpcs.get(spec.vpcId);
-    if (!vpc) throw new SimulatorSetupError(`security group ${spec.name}: VPC ${spec.vpcId} does not exist`);
-    const clash = [...this.world.securityGroups.values()].find((g) => g.vpcId === vpc.id && g.name.toLowerCase() === spec.name.toLowerCase());
-    if (clash) throw new SimulatorSetupError(`security group name '${spec.name}' is already used in ${vpc.id} (${clash.id})`);
-    const id = this.claimId(spec.id, 'sg', (candidate) => this.world.securityGroups.has(candidate));
-    const group = newSecurityGroup(this.world, {
-      id,
-      account: vpc.account,
-      region: vpc.region,
-      vpcId: vpc.id,
-      name: spec.name,
-      description: spec.description ?? spec.name,
-    });
-    if (spec.egress !== undefined) group.rules = [];
-    group.rules.push(...this.rules(group, spec.ingress ?? [], false), ...this.rules(group, spec.egress ?? [], true));
-    for (const [k, v] of toTags(spec.tags)) group.tags.set(k, v);
-    return group;
-  }
-
-  private rules(group: SecurityGroupRecord, permissions: readonly IpPermission[], egress: boolean): RuleRecord[] {
-    return permissions.flatMap((p) => {
-      const protocol = p.IpProtocol === undefined || p.IpProtocol === 'all' ? '-1' : p.IpProtocol.toLowerCase();
-      const ports = protocol === '-1' ? {} : { fromPort: p.FromPort ?? -1, toPort: p.ToPort ?? -1 };
-      const make = (peer: RuleRecord['peer'], description: string | undefined): RuleRecord => ({
-        id: this.world.ids.resourceId('sgr'),
-        egress,
-        protocol,
-        ...ports,
-        peer,
-        ...(description !== undefined ? { description } : {}),
-      });
-      return [
-        ...(p.IpRanges ?? []).map((r) => make({ kind: 'cidr4', value: r.CidrIp ?? '' }, r.Description)),
-        ...(p.Ipv6Ranges ?? []).map((r) => make({ kind: 'cidr6', value: r.CidrIpv6 ?? '' }, r.Description)),
-        ...(p.UserIdGroupPairs ?? []).map((r) => make({ kind: 'group', value: r.GroupId ?? '', userId: r.UserId ?? group.account }, r.Description)),
-        ...(p.PrefixListIds ?? []).map((r) => make({ kind: 'prefix-list', value: r.PrefixListId ?? '' }, r.Description)),
-      ];
-    });
   }
 
   addRole(spec: RoleSpec, implicit = false): RoleRecord {

@@ -126,6 +126,11 @@ function conditionFailed(existing: Item | undefined, returnOld: boolean): Simula
   });
 }
 
+/** Throws ConditionalCheckFailedException when the write's condition does not hold for the item as it is. */
+function requireCondition(condition: Condition | undefined, existing: Item | undefined, returnOnFailure: string | undefined): void {
+  if (condition && !evaluateCondition(condition, existing ?? {})) throw conditionFailed(existing, returnOnFailure === 'ALL_OLD');
+}
+
 function pathsTouched(plan: UpdatePlan): string[] {
   const top = (path: Path) => (path[0]?.kind === 'name' ? path[0].name : '');
   return [...new Set([...plan.set.map((a) => top(a.path)), ...plan.remove.map(top), ...plan.add.map((a) => top(a.path)), ...plan.delete.map((a) => top(a.path))])];
@@ -259,9 +264,7 @@ export function dynamodbHandlers(world: SimWorld): Record<string, ApiHandler> {
       const condition = input.ConditionExpression !== undefined ? parseCondition(input.ConditionExpression, 'ConditionExpression', placeholders) : undefined;
       placeholders.assertAllUsed();
       const existing = table.items.get(key);
-      if (condition && !evaluateCondition(condition, existing ?? {})) {
-        throw conditionFailed(existing, input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD');
-      }
+      requireCondition(condition, existing, input.ReturnValuesOnConditionCheckFailure);
       table.items.set(key, structuredClone(item));
       return input.ReturnValues === 'ALL_OLD' && existing ? { Attributes: existing } : {};
     },
@@ -326,9 +329,7 @@ export function dynamodbHandlers(world: SimWorld): Record<string, ApiHandler> {
         throw validationError(`One or more parameter values were invalid: Cannot update attribute ${keyName.name}. This attribute is part of the key`);
       }
       const existing = table.items.get(key);
-      if (condition && !evaluateCondition(condition, existing ?? {})) {
-        throw conditionFailed(existing, input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD');
-      }
+      requireCondition(condition, existing, input.ReturnValuesOnConditionCheckFailure);
       const base: Item = existing ?? (input.Key as Item);
       const updated = checkItem(applyUpdate(base, plan));
       if (itemSize(updated) > MAX_ITEM_BYTES) throw validationError('Item size to update has exceeded the maximum allowed size');
@@ -361,9 +362,7 @@ export function dynamodbHandlers(world: SimWorld): Record<string, ApiHandler> {
       const condition = input.ConditionExpression !== undefined ? parseCondition(input.ConditionExpression, 'ConditionExpression', placeholders) : undefined;
       placeholders.assertAllUsed();
       const existing = table.items.get(key);
-      if (condition && !evaluateCondition(condition, existing ?? {})) {
-        throw conditionFailed(existing, input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD');
-      }
+      requireCondition(condition, existing, input.ReturnValuesOnConditionCheckFailure);
       table.items.delete(key);
       return input.ReturnValues === 'ALL_OLD' && existing ? { Attributes: existing } : {};
     },

@@ -71,6 +71,22 @@ function requireLiveInstance(instance: InstanceRecord): void {
   }
 }
 
+/** Records a new association of `profile` with the instance (Associate… and Replace… alike). */
+function associate(world: SimWorld, call: SimCall, instanceId: string, profile: InstanceProfileRecord): ProfileAssociationRecord {
+  const association: ProfileAssociationRecord = {
+    id: world.ids.resourceId('iip-assoc'),
+    account: call.account,
+    region: call.region,
+    instanceId,
+    profileArn: profile.arn,
+    profileId: profile.id,
+    state: 'associated',
+    timestamp: world.now(),
+  };
+  world.associations.set(association.id, association);
+  return association;
+}
+
 /** Reserved-for-EC2-Classic `Attribute` names mapped to the request fields that carry them. */
 const ATTRIBUTE_FIELDS: Readonly<Record<string, string>> = {
   disableApiTermination: 'DisableApiTermination',
@@ -472,18 +488,7 @@ export function ec2InstanceHandlers(world: SimWorld): Record<string, ApiHandler>
       if (world.associationOf(instance.id)) {
         throw ec2Error('IncorrectState', `There is an existing association for instance ${instance.id}`);
       }
-      const association: ProfileAssociationRecord = {
-        id: world.ids.resourceId('iip-assoc'),
-        account: call.account,
-        region: call.region,
-        instanceId: instance.id,
-        profileArn: profile.arn,
-        profileId: profile.id,
-        state: 'associated',
-        timestamp: world.now(),
-      };
-      world.associations.set(association.id, association);
-      return { IamInstanceProfileAssociation: associationView(association, 'associating') };
+      return { IamInstanceProfileAssociation: associationView(associate(world, call, instance.id, profile), 'associating') };
     },
 
     /**
@@ -505,18 +510,7 @@ export function ec2InstanceHandlers(world: SimWorld): Record<string, ApiHandler>
       const profile = resolveProfile(world, call, input.IamInstanceProfile);
       authorizePassRoles(world, call, profile);
       world.associations.delete(previous.id);
-      const association: ProfileAssociationRecord = {
-        id: world.ids.resourceId('iip-assoc'),
-        account: call.account,
-        region: call.region,
-        instanceId: previous.instanceId,
-        profileArn: profile.arn,
-        profileId: profile.id,
-        state: 'associated',
-        timestamp: world.now(),
-      };
-      world.associations.set(association.id, association);
-      return { IamInstanceProfileAssociation: associationView(association, 'associating') };
+      return { IamInstanceProfileAssociation: associationView(associate(world, call, previous.instanceId, profile), 'associating') };
     },
   };
 }

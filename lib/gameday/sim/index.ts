@@ -14,7 +14,6 @@ export type {
   NamedResourceSpec,
   NetworkInterfaceSpec,
   RoleSpec,
-  SecurityGroupSpec,
   SubnetSpec,
   TableSpec,
   TagMap,

@@ -18,22 +18,10 @@
  *   ... run the pipeline with `clients` ...
  *   sim.instance(instanceId), sim.calls(), sim.stateDigest()
  *
- * The add* methods seed state directly (the simulator's own unit tests use them to set up a
- * precise starting point, ids included).
+ * The simulator's own unit tests seed state directly, ids included, through
+ * test/support/sim-builder.ts; nothing in lib needs that, so this class only answers calls.
  */
 import { EnvironmentBuilder } from './builder';
-import type {
-  BuiltInstance,
-  InstanceProfileSpec,
-  InstanceSpec,
-  NamedResourceSpec,
-  RoleSpec,
-  SecurityGroupSpec,
-  SubnetSpec,
-  TableSpec,
-  TopicSpec,
-  VpcSpec,
-} from './builder';
 import type { IamCatalog } from './iam-catalog';
 import type { PolicyDocument } from './iam-policy';
 import { accessDenied, dryRunOperation } from './call';
@@ -47,7 +35,7 @@ import { SimulatedServiceError, SimulatorSetupError, SimulatorUnsupportedApiErro
 import { FaultQueue } from './faults';
 import type { FaultSpec, InjectedFault } from './faults';
 import { iamHandlers } from './iam';
-import { addKey, kmsHandlers } from './kms';
+import { kmsHandlers } from './kms';
 import { dynamodbProvisioningHandlers, iamProvisioningHandlers, messagingProvisioningHandlers } from './account-provisioning';
 import { ec2ProvisioningHandlers } from './ec2-provisioning';
 import {
@@ -120,7 +108,8 @@ export function cloneData<T>(value: T): T {
 }
 
 export class SimulatedAws {
-  private readonly world: SimWorld;
+  /** The simulated accounts' state; protected so that test support can seed it (test/support/sim-builder.ts). */
+  protected readonly world: SimWorld;
   private readonly builder: EnvironmentBuilder;
   private readonly permissions = new PermissionTable();
   private readonly faults = new FaultQueue();
@@ -183,74 +172,6 @@ export class SimulatedAws {
 
   get defaultRegion(): string {
     return this.world.options.defaultRegion;
-  }
-
-  // ---- environment builder ---------------------------------------------------------------------
-
-  /** Adds a VPC (with its `default` security group); returns its id and default group id. */
-  addVpc(spec: VpcSpec = {}): { readonly id: string; readonly defaultSecurityGroupId: string; readonly account: string; readonly region: string } {
-    const vpc = this.builder.addVpc(spec);
-    return { id: vpc.id, defaultSecurityGroupId: vpc.defaultGroupId, account: vpc.account, region: vpc.region };
-  }
-
-  /** Adds a subnet; returns its id. */
-  addSubnet(spec: SubnetSpec): string {
-    return this.builder.addSubnet(spec).id;
-  }
-
-  /** Adds a security group (default egress: allow all IPv4 unless `egress` is given); returns its id. */
-  addSecurityGroup(spec: SecurityGroupSpec): string {
-    return this.builder.addSecurityGroup(spec).id;
-  }
-
-  /** Adds an instance with its ENIs, EBS volumes and instance profile association. */
-  addInstance(spec: InstanceSpec = {}): BuiltInstance {
-    return this.builder.addInstance(spec);
-  }
-
-  /** Adds an IAM role (the member role, an instance role...); returns its ARN. */
-  addRole(spec: RoleSpec): string {
-    return this.builder.addRole(spec).arn;
-  }
-
-  /** Adds an instance profile (and its role when missing); returns its ARN and id. */
-  addInstanceProfile(spec: InstanceProfileSpec): { readonly arn: string; readonly id: string; readonly name: string } {
-    return this.builder.addInstanceProfile(spec);
-  }
-
-  /** Adds a KMS HMAC_256 key (GENERATE_VERIFY_MAC, a secret of its own); returns its ARN. */
-  addHmacKey(spec: { readonly account?: string; readonly region?: string; readonly description?: string } = {}): string {
-    return addKey(this.world, spec).arn;
-  }
-
-  /** Adds an SNS topic (with its KMS key when encrypted); returns its ARN. */
-  addTopic(spec: TopicSpec): string {
-    return this.builder.addTopic(spec);
-  }
-
-  /** Adds an SQS queue; returns its URL. */
-  addQueue(spec: NamedResourceSpec): string {
-    return this.builder.addQueue(spec);
-  }
-
-  /** Adds a DynamoDB table; returns its ARN. */
-  addTable(spec: TableSpec): string {
-    return this.builder.addTable(spec);
-  }
-
-  /**
-   * The instance shuts itself down (`shutdown -h` from its operating system): it stops, or
-   * terminates when its InstanceInitiatedShutdownBehavior is `terminate`
-   * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/terminating-instances.html#Using_ChangingInstanceInitiatedShutdownBehavior).
-   */
-  shutdownFromInside(instanceId: string): void {
-    const instance = this.world.instances.get(instanceId);
-    if (!instance) throw new SimulatorSetupError(`no instance ${instanceId}`);
-    if (instance.state !== 'running') throw new SimulatorSetupError(`instance ${instanceId} is ${instance.state}, not running`);
-    const terminate = instance.shutdownBehavior === 'terminate';
-    this.world.startTransition(instance, terminate ? 'shutting-down' : 'stopping', terminate ? 'terminated' : 'stopped');
-    instance.stateReason = { code: 'Client.InstanceInitiatedShutdown', message: 'Client.InstanceInitiatedShutdown: Instance initiated shutdown' };
-    this.world.settle();
   }
 
   // ---- identities and permissions --------------------------------------------------------------

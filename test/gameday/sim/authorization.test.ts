@@ -18,7 +18,7 @@ import { PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { GenerateMacCommand } from '@aws-sdk/client-kms';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
-import { SimulatedAws } from '../../../lib/gameday/sim';
+import { SeededSimulatedAws } from '../../support/sim-builder';
 import { loadIamCatalog } from '../../../lib/gameday/sim/iam-catalog';
 import type { IamCatalog } from '../../../lib/gameday/sim/iam-catalog';
 import type { PolicyDocument, PolicyStatement } from '../../../lib/gameday/sim/iam-policy';
@@ -35,7 +35,7 @@ beforeAll(async () => {
 });
 
 function world(statements: PolicyStatement[]) {
-  const sim = new SimulatedAws({ seed: 'authorization', defaultAccount: ACCOUNT, defaultRegion: REGION });
+  const sim = new SeededSimulatedAws({ seed: 'authorization', defaultAccount: ACCOUNT, defaultRegion: REGION });
   const vpc = sim.addVpc();
   const app = sim.addSecurityGroup({ vpcId: vpc.id, name: 'web-tier' });
   const managed = sim.addSecurityGroup({ vpcId: vpc.id, name: 'firebreak-isolation', tags: { 'firebreak:managed': 'true' } });
@@ -190,7 +190,7 @@ describe('identity policies in the simulated account', () => {
   });
 
   it('leaves roles without policies permissive, and deniedActions still deny on top of policies', async () => {
-    const sim = new SimulatedAws({ seed: 'authorization', defaultAccount: ACCOUNT, defaultRegion: REGION });
+    const sim = new SeededSimulatedAws({ seed: 'authorization', defaultAccount: ACCOUNT, defaultRegion: REGION });
     const box = sim.addInstance();
     const ec2 = await sim.clientFactory().ec2({ account: ACCOUNT, region: REGION });
     await ec2.send(new DescribeInstancesCommand({ InstanceIds: [box.instanceId] }));

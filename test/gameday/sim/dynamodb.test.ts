@@ -10,13 +10,13 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SimulatedAws } from '../../../lib/gameday/sim';
+import { SeededSimulatedAws } from '../../support/sim-builder';
 import { rejectionOf } from './fixtures';
 
 const TABLE = 'firebreak-state';
 
-function world(): { sim: SimulatedAws; ddb: DynamoDBClient } {
-  const sim = new SimulatedAws({ seed: 'dynamodb-tests' });
+function world(): { sim: SeededSimulatedAws; ddb: DynamoDBClient } {
+  const sim = new SeededSimulatedAws({ seed: 'dynamodb-tests' });
   sim.addTable({ name: TABLE, partitionKey: 'pk' });
   return { sim, ddb: sim.clientFactory().dynamodb() };
 }
@@ -186,7 +186,7 @@ describe('simulated DynamoDB', () => {
 
   // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Query.html
   it('queries one partition in sort-key order, with a key condition on the sort key and a filter', async () => {
-    const sim = new SimulatedAws({ seed: 'dynamodb-query' });
+    const sim = new SeededSimulatedAws({ seed: 'dynamodb-query' });
     sim.addTable({ name: 'timeline', partitionKey: 'incident', sortKey: { name: 'at', type: 'N' } });
     const ddb = sim.clientFactory().dynamodb();
     for (const [at, kind] of [

@@ -3,7 +3,7 @@
  * SDK v3 clients from `sim.clientFactory()`, which is what proves the wiring.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { SimulatedAws } from '../../../lib/gameday/sim';
+import { SeededSimulatedAws } from '../../support/sim-builder';
 import type { SimulatedAwsOptions } from '../../../lib/gameday/sim';
 
 export const ACCOUNT = '111111111111';
@@ -26,12 +26,12 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<SdkError> 
 }
 
 export interface Ec2World {
-  readonly sim: SimulatedAws;
+  readonly sim: SeededSimulatedAws;
   readonly ec2: EC2Client;
 }
 
 export async function ec2World(options: SimulatedAwsOptions = {}): Promise<Ec2World> {
-  const sim = new SimulatedAws({ seed: 'sim-tests', ...options });
+  const sim = new SeededSimulatedAws({ seed: 'sim-tests', ...options });
   const ec2 = await sim.clientFactory().ec2({ account: ACCOUNT, region: REGION });
   return { sim, ec2 };
 }

@@ -4,7 +4,7 @@ import { GetInstanceProfileCommand, GetRolePolicyCommand, NoSuchEntityException,
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { MemberRoleUnavailableError } from '../../../lib/contracts/responder-errors';
-import { SimulatedAws } from '../../../lib/gameday/sim';
+import { SeededSimulatedAws } from '../../support/sim-builder';
 import { rejectionOf } from './fixtures';
 
 const SECURITY = '111111111111';
@@ -14,7 +14,7 @@ const RESPONDER = `arn:aws:iam::${SECURITY}:role/firebreak-responder`;
 describe('simulated identities: STS, IAM and permissions', () => {
   // https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html
   it('assumes a member role that trusts the caller and then acts in the member account', async () => {
-    const sim = new SimulatedAws({ defaultAccount: SECURITY });
+    const sim = new SeededSimulatedAws({ defaultAccount: SECURITY });
     sim.addRole({ account: MEMBER, name: 'FirebreakMember', trustedPrincipals: [RESPONDER] });
     const box = sim.addInstance({ account: MEMBER });
     const clients = sim.clientFactory({ memberRoleName: 'FirebreakMember' });
@@ -32,7 +32,7 @@ describe('simulated identities: STS, IAM and permissions', () => {
   });
 
   it('answers AccessDenied when the member role does not exist or does not trust the caller; the factory says MemberRoleUnavailableError', async () => {
-    const sim = new SimulatedAws({ defaultAccount: SECURITY });
+    const sim = new SeededSimulatedAws({ defaultAccount: SECURITY });
     sim.addRole({ account: MEMBER, name: 'TrustsSomeoneElse', trustedPrincipals: ['333333333333'] });
     const sts = sim.clientFactory().sts();
 
@@ -52,7 +52,7 @@ describe('simulated identities: STS, IAM and permissions', () => {
   // The role's trust policy condition on sts:ExternalId (the confused-deputy guard):
   // https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
   it('requires the ExternalId the member role asks for', async () => {
-    const sim = new SimulatedAws({ defaultAccount: SECURITY });
+    const sim = new SeededSimulatedAws({ defaultAccount: SECURITY });
     sim.addRole({ account: MEMBER, name: 'FirebreakMember', trustedPrincipals: [SECURITY], externalId: 'firebreak-org' });
     const sts = await sim.clientFactory().sts();
     const assume = (ExternalId?: string) =>
@@ -66,7 +66,7 @@ describe('simulated identities: STS, IAM and permissions', () => {
   });
 
   it('reuses an assumed member role until it is about to expire, then assumes it again', async () => {
-    const sim = new SimulatedAws({ defaultAccount: SECURITY });
+    const sim = new SeededSimulatedAws({ defaultAccount: SECURITY });
     sim.addRole({ account: MEMBER, name: 'FirebreakMember', trustedPrincipals: [RESPONDER] });
     const clients = sim.clientFactory({ memberRoleName: 'FirebreakMember' });
     const target = { account: MEMBER, region: 'us-east-1' };
@@ -83,7 +83,7 @@ describe('simulated identities: STS, IAM and permissions', () => {
 
   // https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html (DurationSeconds, default one hour)
   it('refuses calls signed with assumed-role credentials after they expire', async () => {
-    const sim = new SimulatedAws({ defaultAccount: SECURITY });
+    const sim = new SeededSimulatedAws({ defaultAccount: SECURITY });
     const role = sim.addRole({ account: MEMBER, name: 'FirebreakMember', trustedPrincipals: [SECURITY] });
     const sts = await sim.clientFactory().sts();
     const { Credentials } = await sts.send(new AssumeRoleCommand({ RoleArn: role, RoleSessionName: 'fb', DurationSeconds: 900 }));
@@ -104,7 +104,7 @@ describe('simulated identities: STS, IAM and permissions', () => {
 
   // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html (AuthFailure)
   it('refuses a client whose credentials it never issued (AuthFailure), so nothing reaches it by accident', async () => {
-    const sim = new SimulatedAws();
+    const sim = new SeededSimulatedAws();
     const stranger = sim.attach(new EC2Client({ region: 'us-east-1', credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'x' } }));
 
     const error = await rejectionOf(stranger.send(new DescribeInstancesCommand({})));
@@ -115,7 +115,7 @@ describe('simulated identities: STS, IAM and permissions', () => {
   // https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetInstanceProfile.html,
   // https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetRolePolicy.html (the document comes back URL-encoded)
   it('reads an instance profile and its role, writes an inline deny policy and reads it back URL-encoded', async () => {
-    const sim = new SimulatedAws();
+    const sim = new SeededSimulatedAws();
     sim.addInstanceProfile({ name: 'web-profile', roleName: 'web-role' });
     const iam = await sim.clientFactory().iam({ account: sim.defaultAccount, region: sim.defaultRegion });
     const deny = JSON.stringify({
@@ -137,7 +137,7 @@ describe('simulated identities: STS, IAM and permissions', () => {
 
   // Each service's own denial: SNS AuthorizationError (https://docs.aws.amazon.com/sns/latest/api/CommonErrors.html)
   it('denies an action to one principal only, with the service’s own error', async () => {
-    const sim = new SimulatedAws();
+    const sim = new SeededSimulatedAws();
     const topic = sim.addTopic({ name: 'alerts' });
     const other = `arn:aws:iam::${sim.defaultAccount}:role/firebreak-triage`;
     sim.denyActions(['sns:Publish'], { principal: RESPONDER });

@@ -1,6 +1,6 @@
 import { CreateKeyCommand, GenerateMacCommand, VerifyMacCommand } from '@aws-sdk/client-kms';
 import { describe, expect, it } from 'vitest';
-import { SimulatedAws } from '../../../lib/gameday/sim';
+import { SeededSimulatedAws } from '../../support/sim-builder';
 import { KmsRecordSealer } from '../../../lib/responders/record-integrity';
 import { recordOfDefaultInstance } from '../../responders/quarantine-fixtures';
 
@@ -8,7 +8,7 @@ const message = new TextEncoder().encode('firebreak-quarantine-record/v1\nsha256
 
 describe('the simulated KMS (HMAC keys for record seals)', () => {
   it('answers GenerateMac with a real HMAC that VerifyMac accepts, and refuses a changed message with KMSInvalidMacException', async () => {
-    const sim = new SimulatedAws({ seed: 'kms' });
+    const sim = new SeededSimulatedAws({ seed: 'kms' });
     const key = sim.addHmacKey();
     const kms = sim.clientFactory().kms();
     const { Mac, KeyId } = await kms.send(new GenerateMacCommand({ KeyId: key, MacAlgorithm: 'HMAC_SHA_256', Message: message }));
@@ -22,7 +22,7 @@ describe('the simulated KMS (HMAC keys for record seals)', () => {
   });
 
   it('gives every key its own secret: a MAC of one key does not verify under another', async () => {
-    const sim = new SimulatedAws({ seed: 'kms' });
+    const sim = new SeededSimulatedAws({ seed: 'kms' });
     const one = sim.addHmacKey();
     const other = sim.addHmacKey();
     const kms = sim.clientFactory().kms();
@@ -33,7 +33,7 @@ describe('the simulated KMS (HMAC keys for record seals)', () => {
   });
 
   it('creates HMAC_256 keys through CreateKey (the endpoint backend) and refuses unknown keys', async () => {
-    const sim = new SimulatedAws({ seed: 'kms' });
+    const sim = new SeededSimulatedAws({ seed: 'kms' });
     const kms = sim.clientFactory().kms();
     const created = await kms.send(new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' }));
     expect(created.KeyMetadata).toMatchObject({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
@@ -43,7 +43,7 @@ describe('the simulated KMS (HMAC keys for record seals)', () => {
   });
 
   it('seals and verifies a quarantine record end to end through KmsRecordSealer', async () => {
-    const sim = new SimulatedAws({ seed: 'kms' });
+    const sim = new SeededSimulatedAws({ seed: 'kms' });
     const sealer = new KmsRecordSealer(sim.clientFactory().kms(), sim.addHmacKey());
     const record = recordOfDefaultInstance('gd-1', '2026-11-20T10:02:00.000Z');
     const sealed = { ...record, seal: await sealer.seal(record) };

@@ -4,7 +4,7 @@ import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, TaskDoesNotExist, TaskTimedOut } from '@aws-sdk/client-sfn';
-import { SimulatedAws } from '../../../lib/gameday/sim';
+import { SeededSimulatedAws } from '../../support/sim-builder';
 import type { TaskTokenAnswer } from '../../../lib/gameday/sim';
 import { rejectionOf } from './fixtures';
 
@@ -14,7 +14,7 @@ describe('simulated messaging services', () => {
   // https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html (per-entry ErrorCode; the aws.
   // source prefix is reserved: NotAuthorizedForSourceException "Not authorized for the source.")
   it('rejects an aws.* source per entry without throwing, and delivers the other entries', async () => {
-    const sim = new SimulatedAws();
+    const sim = new SeededSimulatedAws();
     const delivered: string[] = [];
     sim.onEvent((event) => delivered.push(event.source));
     const events = sim.clientFactory().eventBridge();
@@ -42,7 +42,7 @@ describe('simulated messaging services', () => {
   // https://docs.aws.amazon.com/sns/latest/api/API_Publish.html (Subject: ASCII, no line breaks, under 100
   // characters; at most 10 message attributes)
   it('records a published alert with its subject and attributes, and refuses an invalid subject (InvalidParameter)', async () => {
-    const sim = new SimulatedAws();
+    const sim = new SeededSimulatedAws();
     const topic = sim.addTopic({ name: 'firebreak-alerts' });
     const sns = sim.clientFactory().sns();
 
@@ -74,7 +74,7 @@ describe('simulated messaging services', () => {
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html (MD5OfMessageBody,
   // which the SDK checks against the body it sent)
   it('records an SQS message and answers with the body MD5 the SDK verifies; an unknown queue is QueueDoesNotExist', async () => {
-    const sim = new SimulatedAws();
+    const sim = new SeededSimulatedAws();
     const queue = sim.addQueue({ name: 'firebreak-unprocessable-events' });
     const sqs = sim.clientFactory().sqs();
 
@@ -89,7 +89,7 @@ describe('simulated messaging services', () => {
   // https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html (TaskDoesNotExist,
   // TaskTimedOut, InvalidOutput)
   it('hands task-token answers to the engine and answers TaskDoesNotExist / TaskTimedOut / InvalidOutput as it says', async () => {
-    const sim = new SimulatedAws();
+    const sim = new SeededSimulatedAws();
     const answers: TaskTokenAnswer[] = [];
     sim.onTaskToken((answer) => {
       answers.push(answer);

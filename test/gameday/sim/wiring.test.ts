@@ -9,11 +9,12 @@ import {
 import { ConditionalCheckFailedException, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { SimulatedAws, SimulatedServiceError, SimulatorUnsupportedApiError, inputOf } from '../../../lib/gameday/sim';
+import { SimulatedServiceError, SimulatorUnsupportedApiError, inputOf } from '../../../lib/gameday/sim';
+import { SeededSimulatedAws } from '../../support/sim-builder';
 import { ACCOUNT, REGION, rejectionOf } from './fixtures';
 
 function scenario(seed: string) {
-  const sim = new SimulatedAws({ seed });
+  const sim = new SeededSimulatedAws({ seed });
   const vpc = sim.addVpc();
   const web = sim.addSecurityGroup({ vpcId: vpc.id, name: 'web' });
   const box = sim.addInstance({ vpcId: vpc.id, enis: [{ groupIds: [web] }, { groupIds: [web] }], instanceProfile: 'web-role', tags: { Name: 'web-1' } });
@@ -108,7 +109,7 @@ describe('simulated account wiring', () => {
   });
 
   it('lets the engine answer one more API with defineApi, behind the same faults and permissions', async () => {
-    const sim = new SimulatedAws();
+    const sim = new SeededSimulatedAws();
     sim.defineApi('states:StartExecution', (call) => {
       const input = inputOf<{ name?: string }>(call);
       if (input.name === 'taken') throw new SimulatedServiceError('ExecutionAlreadyExists', 'Execution Already Exists: taken');
