@@ -2,6 +2,7 @@
  * The sections of the alert's message about Firebreak's response: the opening lines, what it did
  * and did NOT do, what to do next, the approval asked for, the failure, links and the execution.
  */
+import { RESPONDER_NAMES } from '../contracts/responders';
 import type { ConsoleLink } from './console-links';
 import { IMPOSTOR_GROUP_ACTION } from './model';
 import type { ContainmentDecision } from './alert-decision';
@@ -91,10 +92,10 @@ export function sectionDidNot(
   const notContained = decision?.containmentRan === false ? decision.whyNotIsolated : undefined;
   if (incident !== undefined && instanceIdOf(incident) !== undefined && !isSample(incident)) {
     const instanceId = oneLine(instanceIdOf(incident) ?? '');
-    if (ranResponder(steps, 'quarantine-instance') === undefined) {
+    if (ranResponder(steps, RESPONDER_NAMES.quarantineInstance) === undefined) {
       lines.push(`  - Instance ${instanceId} was NOT isolated${notContained !== undefined ? `: ${notContained}.` : ' (no containment step ran).'}`);
     }
-    if (ranResponder(steps, 'snapshot-volumes') === undefined) lines.push(`  - The volumes of ${instanceId} were NOT snapshotted (no evidence step ran).`);
+    if (ranResponder(steps, RESPONDER_NAMES.snapshotVolumes) === undefined) lines.push(`  - The volumes of ${instanceId} were NOT snapshotted (no evidence step ran).`);
   } else if (notContained !== undefined) {
     lines.push(`  - The steps that change resources did NOT run: ${notContained}.`);
   }
@@ -138,13 +139,13 @@ export function sectionNext(input: AlertInput, steps: readonly StepSummary[], de
     advice.push('Dry-run: check the "would have" actions. Fix any "would have been DENIED" permission, then run a game day before switching the playbook to enforce.');
   }
   if (incident !== undefined && !sample && input.kind !== 'invalid-event') {
-    const quarantine = ranResponder(steps, 'quarantine-instance');
+    const quarantine = ranResponder(steps, RESPONDER_NAMES.quarantineInstance);
     if (quarantine?.result?.actions.some((a) => a.outcome === 'done' || a.outcome === 'already-done') === true) {
       advice.push('The instance is isolated: investigate from its snapshots, not by logging in. Then decide whether to rebuild it or release it from quarantine.');
     } else if (instanceIdOf(incident) !== undefined && incident.severity.score >= 7 && input.mode !== 'dry-run' && decision?.containmentRan !== false) {
       advice.push('The instance was not isolated by Firebreak: decide now whether to contain it by hand.');
     }
-    const snapshot = ranResponder(steps, 'snapshot-volumes')?.result as (ResultLike & { instanceStoreVolumes?: { status?: string } }) | undefined;
+    const snapshot = ranResponder(steps, RESPONDER_NAMES.snapshotVolumes)?.result as (ResultLike & { instanceStoreVolumes?: { status?: string } }) | undefined;
     if (snapshot?.instanceStoreVolumes?.status === 'present') {
       advice.push('The instance has instance-store volumes that snapshots do not preserve: image them from inside the instance before it stops.');
     }
