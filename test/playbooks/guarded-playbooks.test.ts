@@ -4,7 +4,7 @@
  * and timed-out paths; checked on the definition and executed with aws-local-stepfunctions.
  */
 import { describe, expect, it } from 'vitest';
-import { APPROVAL_REJECTED_ERROR, APPROVAL_REJECTED_ERROR as CLI_APPROVAL_REJECTED_ERROR } from '../../lib/contracts/errors';
+import { APPROVAL_REJECTED_ERROR } from '../../lib/contracts/errors';
 import type { AslDefinition, AslState } from '../../lib/playbooks/compile';
 import {
   compilePlaybook,
@@ -224,7 +224,8 @@ describe('a guarded playbook, as compiled', () => {
   });
 
   it('waits for approval on a task token, with the playbook timeout and no retrier that would restart the wait', () => {
-    expect(APPROVAL_REJECTED_ERROR).toBe(CLI_APPROVAL_REJECTED_ERROR);
+    // The error `firebreak reject` sends (through the approval function, lib/responders/approval.ts) and the Catch below name, as a literal: renaming it breaks deployed playbooks.
+    expect(APPROVAL_REJECTED_ERROR).toBe('Firebreak.ApprovalRejected');
     const wait = stateOf(definition, 'WaitForApproval');
     expect(wait).toEqual({
       Type: 'Task',
