@@ -7,9 +7,9 @@ import { createContainmentGuardHandler, readContainmentGuardConfig } from '../..
 import { createResponderLogger } from '../../lib/responders/logging';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
 
-// Read at cold start: a function deployed without its table or with bad rails fails at once.
-stateTableFromEnv();
-const config = readContainmentGuardConfig(process.env);
+// Read at cold start: a function deployed without its table or with bad rails fails at once. The
+// table the counter and the grants use is the one stateTableFromEnv checked, not a second reading.
+const config = { ...readContainmentGuardConfig(process.env), stateTable: stateTableFromEnv() };
 const logger = createResponderLogger('containment-guard');
 // EC2 in the served accounts (the instance's tags), Step Functions (the execution), DynamoDB (counter, grants).
 const clients = { ...ec2ClientsFor(targetAccessFromEnvironment()), ...homeSfnClients(), ...homeDynamoDbClients() };
