@@ -15,6 +15,7 @@ import { ACCOUNT_PATTERN, REGION_PATTERN } from './schemas';
 import { severityOf } from './severity';
 import { findingKey, incidentKey } from './keys';
 import { toIsoTime } from './time';
+import { findingDetails } from './finding-details';
 import type { PathSegment, RawIssue, ReadContext } from './reading';
 import { RawIssuesError, clip, firstText, isRecord, orUndefined, toRecord, valueAt, withoutUndefined } from './reading';
 
@@ -56,7 +57,7 @@ export function findingToIncident(finding: GuardDutyFinding, raw: unknown, conte
     archived: orUndefined(service?.archived),
   });
 
-  return withoutUndefined({
+  const incident: Incident = withoutUndefined({
     key: incidentKey(findingKey(finding.id), context.gameDay),
     revision: `${updatedIso ?? String(finding.updatedAt)}#${count}`,
     source: 'guardduty' as const,
@@ -73,6 +74,7 @@ export function findingToIncident(finding: GuardDutyFinding, raw: unknown, conte
     times: { created, updated, received: context.received },
     guardDuty,
   });
+  return { ...incident, ...findingDetails(raw, incident) };
 }
 
 /**

@@ -26,6 +26,54 @@ const ACCOUNT_ID_FORMAT = /^\d{12}$/;
 /** Commercial, GovCloud and China partitions: `us-east-1`, `us-gov-west-1`, `cn-north-1`, `ap-southeast-5`. */
 const REGION_FORMAT = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 
+/**
+ * Formats of the other identifiers an affected resource may carry (lib/incident/affected.ts), from
+ * each service's API reference: IAM names and ids (IAM User Guide, "IAM identifiers" and the
+ * CreateUser/CreateRole/AssumeRole constraints), S3 bucket naming rules, EKS and ECS cluster names.
+ */
+export const RESOURCE_ID_FORMAT = {
+  /** AKIA… (IAM user keys) or ASIA… (STS temporary credentials); IAM allows 16–128 characters, in practice 20. */
+  accessKeyId: /^(?:AKIA|ASIA)[A-Z0-9]{12,124}$/,
+  /** IAM user and role names: up to 64 of `[\w+=,.@-]`. */
+  iamName: /^[\w+=,.@-]{1,64}$/,
+  /** STS role session names: 2–64 of `[\w+=,.@-]`. */
+  roleSessionName: /^[\w+=,.@-]{2,64}$/,
+  /** Unique ids of IAM principals: AIDA (user), AROA (role), …, upper-case letters and digits. */
+  principalId: /^A[A-Z0-9]{3}[A-Z0-9]{12,124}$/,
+  /** Bucket naming rules: 3–63 lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit. */
+  s3BucketName: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+  eksClusterName: /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/,
+  ecsClusterName: /^[A-Za-z0-9_-]{1,255}$/,
+  /** S3 version ids and ETags: opaque, but printable ASCII without spaces or quotes once ETag quotes are stripped. */
+  opaqueToken: /^[A-Za-z0-9._:+/=-]{1,1024}$/,
+  /** A hex digest (SHA-256, MD5, SHA-1). */
+  hexDigest: /^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/,
+} as const;
+
+/** ARN partitions: aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-eusc … */
+const PARTITION = 'aws(?:-[a-z]+)*';
+
+/** ARNs an affected resource may carry, by resource; each captures the name at its end. */
+export const RESOURCE_ARN_FORMAT = {
+  iamUser: new RegExp(`^arn:${PARTITION}:iam::\\d{12}:user/(?:[\\x21-\\x7e]{0,510}/)?([\\w+=,.@-]{1,64})$`),
+  iamRole: new RegExp(`^arn:${PARTITION}:iam::\\d{12}:role/(?:[\\x21-\\x7e]{0,510}/)?([\\w+=,.@-]{1,64})$`),
+  assumedRole: new RegExp(`^arn:${PARTITION}:sts::\\d{12}:assumed-role/([\\w+=,.@-]{1,64})/([\\w+=,.@-]{2,64})$`),
+  s3Bucket: new RegExp(`^arn:${PARTITION}:s3:::([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])$`),
+  eksCluster: new RegExp(`^arn:${PARTITION}:eks:[a-z]{2}(?:-[a-z]+)+-\\d{1,2}:\\d{12}:cluster/([0-9A-Za-z][A-Za-z0-9_-]{0,99})$`),
+  ecsCluster: new RegExp(`^arn:${PARTITION}:ecs:[a-z]{2}(?:-[a-z]+)+-\\d{1,2}:\\d{12}:cluster/([A-Za-z0-9_-]{1,255})$`),
+  ebsVolume: new RegExp(`^arn:${PARTITION}:ec2:[a-z]{2}(?:-[a-z]+)+-\\d{1,2}:\\d{12}:volume/vol-(?:[0-9a-f]{8}|[0-9a-f]{17})$`),
+  malwareProtectionPlan: new RegExp(`^arn:${PARTITION}:guardduty:[a-z]{2}(?:-[a-z]+)+-\\d{1,2}:\\d{12}:malware-protection-plan/[A-Za-z0-9_-]{1,128}$`),
+} as const;
+
+/** True for a well-formed account id (12 digits) or Region name; used for a resource's own account and Region. */
+export function isWellFormedAccountId(account: string): boolean {
+  return ACCOUNT_ID_FORMAT.test(account);
+}
+
+export function isWellFormedRegion(region: string): boolean {
+  return REGION_FORMAT.test(region);
+}
+
 /** True when the id has EC2's instance id format (says nothing of whether it exists). */
 export function isWellFormedInstanceId(instanceId: string): boolean {
   return INSTANCE_ID_FORMAT.test(instanceId);

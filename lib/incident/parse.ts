@@ -1,7 +1,8 @@
 /**
  * The incident parser: any event Firebreak accepts → `Incident`, anything else → `EventParseError`
  * naming the field paths at fault. Accepted:
- * - an EventBridge event from `aws.guardduty` ("GuardDuty Finding") or `aws.cloudwatch`
+ * - an EventBridge event from `aws.guardduty` ("GuardDuty Finding", or "GuardDuty Malware
+ *   Protection Object Scan Result" of Malware Protection for S3) or `aws.cloudwatch`
  *   ("CloudWatch Alarm State Change"), or the same detail-types from `firebreak.gameday`
  *   (EventBridge refuses custom events whose source starts with `aws.`, so game days use their own);
  * - a bare GuardDuty finding, camelCase (an event's `detail`) or PascalCase (GetFindings, as the CLI prints it);
@@ -16,13 +17,16 @@ import {
   ACCEPTED_DETAIL_TYPES,
   ALARM_DETAIL_TYPE,
   GAMEDAY_SOURCE,
+  S3_OBJECT_SCAN_DETAIL_TYPE,
   alarmDetailSchema,
   envelopeSchema,
   guardDutyFindingSchema,
+  s3ObjectScanDetailSchema,
 } from './schemas';
 import { camelCaseKeys, camelKey } from './case';
 import { findingToIncident } from './guardduty';
 import { alarmToIncident } from './cloudwatch';
+import { s3ObjectScanToIncident } from './malware';
 import type { PathSegment, RawIssue, ReadContext } from './reading';
 import { RawIssuesError, isRecord, valueAt } from './reading';
 
@@ -157,6 +161,12 @@ function parseEnvelope(input: Record<string, unknown>, received: string): Incide
     const alarm = alarmDetailSchema.safeParse(detail, { reportInput: true });
     if (!alarm.success) throw new RawIssuesError(fromZod(alarm.error, ['detail'], detail));
     return alarmToIncident(alarm.data, context);
+  }
+  if (detailType === S3_OBJECT_SCAN_DETAIL_TYPE) {
+    const camel = camelCaseKeys(detail);
+    const scan = s3ObjectScanDetailSchema.safeParse(camel, { reportInput: true });
+    if (!scan.success) throw new RawIssuesError(fromZod(scan.error, ['detail'], camel));
+    return s3ObjectScanToIncident(scan.data, camel, context);
   }
   return parseFinding(camelCaseKeys(detail), context);
 }

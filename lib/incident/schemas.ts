@@ -253,17 +253,48 @@ export const alarmDetailSchema = z.object(
 export type AlarmDetail = z.infer<typeof alarmDetailSchema>;
 
 // ---------------------------------------------------------------------------------------------
+// Malware Protection for S3 object scan result (`detail` of "GuardDuty Malware Protection Object Scan Result")
+// https://docs.aws.amazon.com/guardduty/latest/ug/monitor-with-eventbridge-s3-malware-protection.html
+
+/** An upper-case status as GuardDuty writes them (COMPLETED, THREATS_FOUND …); a newer one passes, anything else is refused. */
+const statusToken = (what: string) => z.string({ error: what }).regex(/^[A-Z][A-Z0-9_]{0,63}$/, { error: what });
+
+export const s3ObjectScanDetailSchema = z.object(
+  {
+    scanStatus: statusToken('a scan status such as COMPLETED, SKIPPED or FAILED'),
+    resourceType: optionalText('a resource type'),
+    s3ObjectDetails: z.object(
+      {
+        bucketName: identifier('an S3 bucket name', 63),
+        objectKey: z.string({ error: 'an S3 object key' }).min(1, { error: 'an S3 object key' }),
+        eTag: optionalText('an ETag'),
+        versionId: optionalText('a version id'),
+      },
+      { error: 'an S3 object details object {bucketName, objectKey, eTag, versionId}' },
+    ),
+    scanResultDetails: z.object(
+      { scanResultStatus: statusToken('a scan result status such as THREATS_FOUND or NO_THREATS_FOUND') },
+      { error: 'a scan result details object {scanResultStatus, threats}' },
+    ),
+  },
+  { error: 'a Malware Protection object scan result object' },
+);
+export type S3ObjectScanDetail = z.infer<typeof s3ObjectScanDetailSchema>;
+
+// ---------------------------------------------------------------------------------------------
 // EventBridge envelope
 
 export const GUARDDUTY_DETAIL_TYPE = 'GuardDuty Finding';
 export const ALARM_DETAIL_TYPE = 'CloudWatch Alarm State Change';
+/** Malware Protection for S3 publishes its scan results on the bucket owner's default bus under this detail-type, source aws.guardduty. */
+export const S3_OBJECT_SCAN_DETAIL_TYPE = 'GuardDuty Malware Protection Object Scan Result';
 export const GAMEDAY_SOURCE = 'firebreak.gameday';
 
-/** Detail-types accepted from each source; game days may inject either. */
+/** Detail-types accepted from each source; game days may inject any of them. */
 export const ACCEPTED_DETAIL_TYPES: Readonly<Record<string, readonly string[]>> = {
-  'aws.guardduty': [GUARDDUTY_DETAIL_TYPE],
+  'aws.guardduty': [GUARDDUTY_DETAIL_TYPE, S3_OBJECT_SCAN_DETAIL_TYPE],
   'aws.cloudwatch': [ALARM_DETAIL_TYPE],
-  [GAMEDAY_SOURCE]: [GUARDDUTY_DETAIL_TYPE, ALARM_DETAIL_TYPE],
+  [GAMEDAY_SOURCE]: [GUARDDUTY_DETAIL_TYPE, ALARM_DETAIL_TYPE, S3_OBJECT_SCAN_DETAIL_TYPE],
 };
 
 export const envelopeSchema = z.object(

@@ -89,12 +89,12 @@ describe('parseEvent refuses what is not an accepted event', () => {
     expect(error.issues.map((issue) => issue.path)).toEqual(['Findings[0].Severity', 'Findings[1].Type']);
   });
 
-  it('refuses an envelope from aws.guardduty whose detail-type is not "GuardDuty Finding"', () => {
+  it('refuses an envelope from aws.guardduty whose detail-type is neither a finding nor an S3 object scan result', () => {
     const error = refuse(withField(guardDutyEvent, ['detail-type'], 'GuardDuty Runtime Protection Unhealthy'));
     expect(error.issues).toEqual([
       {
         path: 'detail-type',
-        expected: '"GuardDuty Finding" (the detail-type Firebreak handles from aws.guardduty)',
+        expected: '"GuardDuty Finding" or "GuardDuty Malware Protection Object Scan Result" (the detail-types Firebreak handles from aws.guardduty)',
         received: '"GuardDuty Runtime Protection Unhealthy"',
       },
     ]);
