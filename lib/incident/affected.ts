@@ -53,27 +53,39 @@ interface Placement {
 /** Collects affected resources in order, dropping duplicates and counting what the cap leaves out. */
 export class AffectedResourceList {
   private readonly items: AffectedResource[] = [];
-  private readonly seen = new Set<string>();
+  /** Position of each resource in `items`, by identity. */
+  private readonly seen = new Map<string, number>();
   private size = 0;
   omitted = 0;
 
-  constructor(private readonly sample: boolean) {}
+  /** `account`: the incident's, which an entry without one of its own is in. */
+  constructor(
+    private readonly sample: boolean,
+    private readonly account: string,
+  ) {}
 
   /** Whether placeholder instance ids are acceptable (sample findings only). */
   get acceptsPlaceholders(): boolean {
     return this.sample;
   }
 
+  /** Adds a resource; one already listed keeps its place and gains what it lacked (sequence uid, account, Region). */
   add(resource: AffectedResource): void {
-    const identity = identityOf(resource);
-    if (this.seen.has(identity)) return;
+    const identity = identityOf(resource, this.account);
+    const existing = this.seen.get(identity);
+    if (existing !== undefined) {
+      const known = this.items[existing]!;
+      this.items[existing] = { ...known, uid: known.uid ?? resource.uid, account: known.account ?? resource.account, region: known.region ?? resource.region };
+      this.items[existing] = withoutUndefined(this.items[existing]);
+      return;
+    }
     const size = JSON.stringify(resource).length;
     if (this.items.length >= AFFECTED_MAX || this.size + size > AFFECTED_BUDGET) {
       this.omitted += 1;
       return;
     }
     this.size += size;
-    this.seen.add(identity);
+    this.seen.set(identity, this.items.length);
     this.items.push(resource);
   }
 
@@ -87,8 +99,8 @@ export class AffectedResourceList {
 }
 
 /** What makes two entries the same resource: kind, id and account (a role named alike in two accounts is two roles). */
-function identityOf(resource: AffectedResource): string {
-  const account = resource.account ?? '';
+function identityOf(resource: AffectedResource, incidentAccount: string): string {
+  const account = resource.account ?? incidentAccount;
   switch (resource.kind) {
     case 'ec2-instance':
       return `ec2-instance|${account}|${resource.instanceId}`;

@@ -12,6 +12,7 @@
  */
 import * as z from 'zod';
 import { toIsoTime } from './time';
+import { isRecord, valueAt } from './reading';
 
 export const TIME_EXPECTED = 'a time (ISO 8601, or epoch milliseconds)';
 
@@ -104,27 +105,14 @@ const accessKeyDetailsSchema = z.object(
   { error: 'an access key details object' },
 );
 
-export const resourceSchema = z
-  .object(
-    {
-      resourceType: identifier('a resource type', 128),
-      instanceDetails: instanceDetailsSchema.nullish(),
-      accessKeyDetails: accessKeyDetailsSchema.nullish(),
-    },
-    { error: 'a resource object' },
-  )
-  .superRefine((resource, ctx) => {
-    // An instance finding is only actionable with the instance id: refuse it rather than lose it quietly.
-    if (resource.resourceType === 'Instance' && !resource.instanceDetails?.instanceId) {
-      ctx.addIssue({
-        code: 'custom',
-        path: resource.instanceDetails ? ['instanceDetails', 'instanceId'] : ['instanceDetails'],
-        message: resource.instanceDetails
-          ? 'an EC2 instance id (resourceType is Instance)'
-          : 'instance details with an instance id (resourceType is Instance)',
-      });
-    }
-  });
+export const resourceSchema = z.object(
+  {
+    resourceType: identifier('a resource type', 128),
+    instanceDetails: instanceDetailsSchema.nullish(),
+    accessKeyDetails: accessKeyDetailsSchema.nullish(),
+  },
+  { error: 'a resource object' },
+);
 
 const remoteIpDetailsSchema = z
   .object({ ipAddressV4: optionalText('an IP address'), ipAddressV6: optionalText('an IP address') }, { error: 'a remote IP details object' })
@@ -174,6 +162,8 @@ const serviceSchema = z.object(
     action: actionSchema.nullish(),
     // Free-form: read by `isSampleFinding`, which accepts both of its shapes.
     additionalInfo: z.unknown().optional(),
+    // Read best-effort by sequence.ts: only whether a sequence is there matters to the schema.
+    detection: z.unknown().optional(),
   },
   { error: 'a service object' },
 );
@@ -195,7 +185,21 @@ export const guardDutyFindingSchema = z.object(
     service: serviceSchema.nullish(),
   },
   { error: 'a GuardDuty finding object' },
-);
+).superRefine((finding, ctx) => {
+  // An instance finding is only actionable with the instance id: refuse it rather than lose it
+  // quietly. An attack sequence names its instances in the sequence itself, so it is not refused.
+  const resource = finding.resource;
+  const hasSequence = isRecord(valueAt(finding.service?.detection, ['sequence']));
+  if (resource?.resourceType === 'Instance' && !resource.instanceDetails?.instanceId && !hasSequence) {
+    ctx.addIssue({
+      code: 'custom',
+      path: resource.instanceDetails ? ['resource', 'instanceDetails', 'instanceId'] : ['resource', 'instanceDetails'],
+      message: resource.instanceDetails
+        ? 'an EC2 instance id (resourceType is Instance)'
+        : 'instance details with an instance id (resourceType is Instance)',
+    });
+  }
+});
 export type GuardDutyFinding = z.infer<typeof guardDutyFindingSchema>;
 
 // ---------------------------------------------------------------------------------------------

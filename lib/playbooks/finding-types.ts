@@ -13,9 +13,14 @@
  * Retired types are kept in their own list: GuardDuty no longer raises them, but archived and
  * exported findings (and the GetFindings example in the AWS CLI docs) still carry them, so a
  * playbook may still name them. GuardDuty adds types over time; when a new one appears, add it
- * here (the validator would otherwise reject a glob that only matches the new type).
+ * here (the validator would otherwise reject a glob that only matches the new type). The catalogue
+ * only checks playbook globs: at run time an incident of a type missing from it still parses and is
+ * routed by the playbooks' globs, so a new type in a known family (`AttackSequence:Lambda/…` under
+ * `AttackSequence:*`, a new `Execution:Runtime/…` under `Execution:Runtime/*`) reaches the playbook
+ * of its family, and one no glob matches gets the default alert (docs/playbooks.md).
  */
 import { globToRegExp } from './glob';
+import { S3_SCAN_RESULT_SCORES, s3ScanFindingType } from '../incident/malware';
 
 /** Finding types GuardDuty raises today, grouped as the User Guide groups them. */
 export const ACTIVE_FINDING_TYPES: readonly string[] = [
@@ -257,8 +262,16 @@ export const RETIRED_FINDING_TYPES: readonly string[] = [
   'UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration',
 ];
 
-/** Every finding type a playbook glob may target: active and retired. */
-export const KNOWN_FINDING_TYPES: readonly string[] = [...ACTIVE_FINDING_TYPES, ...RETIRED_FINDING_TYPES];
+/**
+ * The finding types Firebreak gives Malware Protection for S3 scan results, which arrive as their
+ * own event rather than as a GuardDuty finding (lib/incident/malware.ts): `MalwareScan:S3/ThreatsFound`,
+ * `MalwareScan:S3/NoThreatsFound`, … one per documented result status. A status GuardDuty adds later
+ * still parses, as `MalwareScan:S3/<Status>`, and a `MalwareScan:S3/*` glob matches it.
+ */
+export const S3_OBJECT_SCAN_RESULT_TYPES: readonly string[] = Object.keys(S3_SCAN_RESULT_SCORES).map(s3ScanFindingType);
+
+/** Every finding type a playbook glob may target: active, retired, and the S3 object scan results. */
+export const KNOWN_FINDING_TYPES: readonly string[] = [...ACTIVE_FINDING_TYPES, ...RETIRED_FINDING_TYPES, ...S3_OBJECT_SCAN_RESULT_TYPES];
 
 /** The known finding types a glob matches (empty when the glob can match none of them). */
 export function findingTypesMatching(glob: string): string[] {
