@@ -58,10 +58,10 @@ export class AffectedResourceList {
   private size = 0;
   omitted = 0;
 
-  /** `account`: the incident's, which an entry without one of its own is in. */
+  /** `home`: the incident's account and Region, which an entry without its own is in. */
   constructor(
     private readonly sample: boolean,
-    private readonly account: string,
+    private readonly home: { readonly account: string; readonly region: string },
   ) {}
 
   /** Whether placeholder instance ids are acceptable (sample findings only). */
@@ -71,7 +71,7 @@ export class AffectedResourceList {
 
   /** Adds a resource; one already listed keeps its place and gains what it lacked (sequence uid, account, Region). */
   add(resource: AffectedResource): void {
-    const identity = identityOf(resource, this.account);
+    const identity = identityOf(resource, this.home);
     const existing = this.seen.get(identity);
     if (existing !== undefined) {
       const known = this.items[existing]!;
@@ -99,11 +99,12 @@ export class AffectedResourceList {
 }
 
 /** What makes two entries the same resource: kind, id and account (a role named alike in two accounts is two roles). */
-function identityOf(resource: AffectedResource, incidentAccount: string): string {
-  const account = resource.account ?? incidentAccount;
+function identityOf(resource: AffectedResource, home: { readonly account: string; readonly region: string }): string {
+  const account = resource.account ?? home.account;
+  const region = resource.region ?? home.region;
   switch (resource.kind) {
     case 'ec2-instance':
-      return `ec2-instance|${account}|${resource.instanceId}`;
+      return `ec2-instance|${account}|${region}|${resource.instanceId}`;
     case 'access-key':
       return `access-key|${resource.accessKeyId}`;
     case 'iam-user':
@@ -117,9 +118,9 @@ function identityOf(resource: AffectedResource, incidentAccount: string): string
     case 's3-object':
       return `s3-object|${resource.bucketName}|${resource.versionId ?? ''}|${resource.key.untrusted}`;
     case 'eks-cluster':
-      return `eks-cluster|${account}|${resource.region ?? ''}|${resource.clusterName}`;
+      return `eks-cluster|${account}|${region}|${resource.clusterName}`;
     case 'ecs-cluster':
-      return `ecs-cluster|${account}|${resource.region ?? ''}|${resource.clusterName}`;
+      return `ecs-cluster|${account}|${region}|${resource.clusterName}`;
     case 'other':
       return `other|${resource.resourceType}|${resource.from}`;
     case 'unverified':

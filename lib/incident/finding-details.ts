@@ -17,7 +17,7 @@ export type FindingDetails = Pick<Incident, 'affected' | 'signals' | 'sequence' 
 /** The details of a finding (`raw`, camelCase) whose core fields became `base`. */
 export function findingDetails(raw: unknown, base: Incident): FindingDetails {
   const primary = affectedFromPrimary(base);
-  const affected = new AffectedResourceList(base.sample, base.account);
+  const affected = new AffectedResourceList(base.sample, base);
   affected.addAll(primary);
 
   const resource = valueAt(raw, ['resource']);
