@@ -38,7 +38,7 @@ import { valueAt, withoutUndefined } from './reading';
  * rest are counted as omitted): the list rides in every Step Functions payload (256 KiB).
  */
 export const AFFECTED_MAX = 300;
-export const AFFECTED_BUDGET = 64 * 1024;
+export const AFFECTED_BUDGET = 48 * 1024;
 /** Untrusted values shown for unverified or untyped resources are cut to this. */
 const SHOWN_MAX = 256;
 

@@ -80,6 +80,23 @@ export function tokenAt(root: unknown, path: readonly PathSegment[]): string | u
   return idAt(root, path, TOKEN);
 }
 
+/**
+ * The leading items whose JSON fits in `budget` characters, and how many did not fit. Every list
+ * an incident carries is capped in count and in size: the incident rides in every Step Functions
+ * payload (256 KiB), and a forged or runaway event must not push it past that.
+ */
+export function keepWithin<T>(items: readonly T[], budget: number): { readonly kept: T[]; readonly omitted: number } {
+  const kept: T[] = [];
+  let size = 0;
+  for (const item of items) {
+    const length = JSON.stringify(item).length + 1;
+    if (size + length > budget) break;
+    size += length;
+    kept.push(item);
+  }
+  return { kept, omitted: items.length - kept.length };
+}
+
 /** Upper-case enumeration values as AWS writes them. */
 export const TOKEN = /^[A-Z][A-Z0-9_]{0,63}$/;
 

@@ -285,7 +285,13 @@ export interface AttackSequenceContext {
   readonly indicators: readonly { readonly key: string; readonly title?: UntrustedText; readonly values: readonly UntrustedText[] }[];
   readonly additionalSequenceTypes: readonly string[];
   /** How many of each list were left out to keep the incident within a Step Functions payload (0 when none). */
-  readonly omitted: { readonly resources: number; readonly signals: number; readonly actors: number; readonly endpoints: number };
+  readonly omitted: {
+    readonly resources: number;
+    readonly signals: number;
+    readonly actors: number;
+    readonly endpoints: number;
+    readonly indicators: number;
+  };
 }
 
 /** One threat a malware scan found, with the files it was found in (paths and names are the attacker's). */

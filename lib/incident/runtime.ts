@@ -11,14 +11,17 @@
  */
 import type { RuntimeContext, RuntimeProcess, UntrustedText } from './model';
 import { RESOURCE_ID_FORMAT } from './identifiers';
-import { REFERENCE_ID, countAt, idAt, isRecord, listAt, timeAt, untrusted, untrustedAt } from './lenient';
+import { REFERENCE_ID, countAt, idAt, isRecord, keepWithin, listAt, timeAt, untrusted, untrustedAt } from './lenient';
 import type { PathSegment } from './reading';
 import { valueAt, withoutUndefined } from './reading';
 
 const RUNTIME_PATH = ['service', 'runtimeDetails'] as const;
-const LINEAGE_MAX = 10;
-const TEXT_MAX = 1024;
-const LIST_MAX = 25;
+const LINEAGE_MAX = 8;
+const TEXT_MAX = 512;
+const LIST_MAX = 10;
+/** Characters (as JSON) of the context's text fields kept, in the order listed below; of each process's lineage. */
+const CONTEXT_BUDGET = 12 * 1024;
+const LINEAGE_BUDGET = 3 * 1024;
 
 /** `runtimeDetails.context` members that are text, read as untrusted text. */
 const CONTEXT_TEXT_FIELDS = [
@@ -55,15 +58,16 @@ export function hasRuntimeDetails(finding: unknown): boolean {
 /** The runtime details of a finding (camelCase), all of their text untrusted. */
 export function readRuntime(finding: unknown): RuntimeContext {
   const contextPath = [...RUNTIME_PATH, 'context'];
-  const context: Record<string, UntrustedText | readonly UntrustedText[]> = {};
+  const entries: [string, UntrustedText | readonly UntrustedText[]][] = [];
   for (const field of CONTEXT_TEXT_FIELDS) {
     const value = untrustedAt(finding, [...contextPath, field], TEXT_MAX);
-    if (value !== undefined) context[field] = value;
+    if (value !== undefined) entries.push([field, value]);
   }
   for (const field of CONTEXT_LIST_FIELDS) {
     const values = listAt(finding, [...contextPath, field], LIST_MAX).items.flatMap((item) => (typeof item === 'string' && item !== '' ? [untrusted(item, TEXT_MAX)] : []));
-    if (values.length > 0) context[field] = values;
+    if (values.length > 0) entries.push([field, values]);
   }
+  const context: Record<string, UntrustedText | readonly UntrustedText[]> = Object.fromEntries(keepWithin(entries, CONTEXT_BUDGET).kept);
   const containerPath = ['resource', 'containerDetails'];
   const container = isRecord(valueAt(finding, containerPath))
     ? withoutUndefined({
@@ -86,7 +90,7 @@ function processAt(raw: unknown, path: readonly PathSegment[], withLineage: fals
 function processAt(raw: unknown, path: readonly PathSegment[], withLineage: boolean): RuntimeProcess | Omit<RuntimeProcess, 'lineage'> | undefined {
   if (!isRecord(valueAt(raw, path))) return undefined;
   const process = withoutUndefined({
-    name: untrustedAt(raw, [...path, 'name'], 256),
+    name: untrustedAt(raw, [...path, 'name'], 128),
     executablePath: untrustedAt(raw, [...path, 'executablePath'], TEXT_MAX),
     executableSha256: idAt(raw, [...path, 'executableSha256'], RESOURCE_ID_FORMAT.hexDigest),
     pid: countAt(raw, [...path, 'pid']),
@@ -101,5 +105,5 @@ function processAt(raw: unknown, path: readonly PathSegment[], withLineage: bool
   });
   if (!withLineage) return process;
   const lineage = listAt(raw, [...path, 'lineage'], LINEAGE_MAX).items.flatMap((_, index) => processAt(raw, [...path, 'lineage', index], false) ?? []);
-  return { ...process, lineage };
+  return { ...process, lineage: keepWithin(lineage, LINEAGE_BUDGET).kept };
 }

@@ -18,6 +18,7 @@ import {
   countAt,
   idAt,
   isRecord,
+  keepWithin,
   listAt,
   textAt,
   timeAt,
@@ -38,6 +39,10 @@ const ENDPOINTS_MAX = 50;
 const INDICATORS_MAX = 50;
 const INDICATOR_VALUES_MAX = 20;
 const ADDITIONAL_TYPES_MAX = 10;
+/** Characters (as JSON) of actors, endpoints and indicators kept; the rest is counted in `omitted`. */
+const ACTORS_BUDGET = 12 * 1024;
+const ENDPOINTS_BUDGET = 8 * 1024;
+const INDICATORS_BUDGET = 8 * 1024;
 
 export interface SequenceReading {
   readonly sequence: AttackSequenceContext;
@@ -60,20 +65,24 @@ export function readSequence(finding: unknown, affected: AffectedResourceList): 
   const endpoints = listAt(finding, at('endpoints'), ENDPOINTS_MAX);
   const indicators = listAt(finding, at('sequenceIndicators'), INDICATORS_MAX);
 
+  const actorsKept = keepWithin(actors.items.flatMap((_, index) => actorAt(finding, at('actors', index)) ?? []), ACTORS_BUDGET);
+  const endpointsKept = keepWithin(endpoints.items.flatMap((_, index) => endpointAt(finding, at('endpoints', index)) ?? []), ENDPOINTS_BUDGET);
+  const indicatorsKept = keepWithin(indicators.items.flatMap((_, index) => indicatorAt(finding, at('sequenceIndicators', index)) ?? []), INDICATORS_BUDGET);
   const sequence: AttackSequenceContext = withoutUndefined({
     uid: idAt(finding, at('uid'), REFERENCE_ID),
     description: untrustedAt(finding, at('description'), 1024),
-    actors: actors.items.flatMap((_, index) => actorAt(finding, at('actors', index)) ?? []),
-    endpoints: endpoints.items.flatMap((_, index) => endpointAt(finding, at('endpoints', index)) ?? []),
-    indicators: indicators.items.flatMap((_, index) => indicatorAt(finding, at('sequenceIndicators', index)) ?? []),
+    actors: actorsKept.kept,
+    endpoints: endpointsKept.kept,
+    indicators: indicatorsKept.kept,
     additionalSequenceTypes: listAt(finding, at('additionalSequenceTypes'), ADDITIONAL_TYPES_MAX).items.filter(
       (type): type is string => typeof type === 'string' && /^[A-Za-z0-9:/._-]{1,100}$/.test(type),
     ),
     omitted: {
       resources: resources.omitted + (affected.omitted - before),
       signals: signalsOmitted,
-      actors: actors.omitted,
-      endpoints: endpoints.omitted,
+      actors: actors.omitted + actorsKept.omitted,
+      endpoints: endpoints.omitted + endpointsKept.omitted,
+      indicators: indicators.omitted + indicatorsKept.omitted,
     },
   });
   return { sequence, signals };

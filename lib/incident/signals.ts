@@ -14,7 +14,7 @@ import { severityOf } from './severity';
 /** GuardDuty's maximum per sequence. */
 export const SIGNALS_MAX = 100;
 /** Characters of signals (as JSON) kept in the incident; later ones beyond it are counted as omitted. */
-export const SIGNALS_BUDGET = 48 * 1024;
+export const SIGNALS_BUDGET = 40 * 1024;
 const NAME_MAX = 256;
 const DESCRIPTION_MAX = 512;
 /** Ids listed per signal and per kind (resources, actors, endpoints). */

@@ -100,7 +100,7 @@ describe('attack sequences', () => {
     });
     expect(sequence.indicators.map((indicator) => indicator.key)).toEqual(['ATTACK_TACTIC', 'MALICIOUS_IP', 'MALICIOUS_PROCESS', 'HIGH_RISK_API']);
     expect(sequence.additionalSequenceTypes).toEqual(['AttackSequence:IAM/CompromisedCredentials']);
-    expect(sequence.omitted).toEqual({ resources: 0, signals: 0, actors: 0, endpoints: 0 });
+    expect(sequence.omitted).toEqual({ resources: 0, signals: 0, actors: 0, endpoints: 0, indicators: 0 });
   });
 
   it('keeps an id that does not look like an instance id as unverified text, never as an instance', () => {
