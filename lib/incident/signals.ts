@@ -8,7 +8,7 @@
 import type { Incident, IncidentSignal } from './model';
 import { REFERENCE_ID, TOKEN, countAt, idAt, idsAt, listAt, numberAt, textAt, timeAt, untrusted } from './lenient';
 import type { PathSegment } from './reading';
-import { valueAt, withoutUndefined } from './reading';
+import { withoutUndefined } from './reading';
 import { severityOf } from './severity';
 
 /** GuardDuty's maximum per sequence. */
@@ -109,9 +109,4 @@ function signalAt(raw: unknown, path: readonly PathSegment[]): IncidentSignal | 
     actorIds: idsAt(raw, [...path, 'actorIds'], REFERENCE_ID_SHORT, REFERENCES_MAX),
     endpointIds: idsAt(raw, [...path, 'endpointIds'], REFERENCE_ID_SHORT, REFERENCES_MAX),
   });
-}
-
-/** Whether the value at the path is a list (a sequence without `signals` still parses, with none). */
-export function hasList(raw: unknown, path: readonly PathSegment[]): boolean {
-  return Array.isArray(valueAt(raw, path));
 }
