@@ -20,7 +20,7 @@
  * of its family, and one no glob matches gets the default alert (docs/playbooks.md).
  */
 import { globToRegExp } from './glob';
-import { S3_SCAN_RESULT_SCORES, s3ScanFindingType } from '../incident/malware';
+import { S3_SCAN_RESULT_SCORES, s3ScanFindingType } from '../incident/s3-scan-types';
 
 /** Finding types GuardDuty raises today, grouped as the User Guide groups them. */
 export const ACTIVE_FINDING_TYPES: readonly string[] = [
