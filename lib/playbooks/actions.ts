@@ -33,6 +33,29 @@ const quarantineOptions = z
   })
   .strict();
 
+/**
+ * EBS Snapshot Lock settings, within LockSnapshot's limits
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_LockSnapshot.html): a duration of
+ * 1–36,500 days; a cooling-off period of 1–72 hours, in compliance mode only.
+ */
+const evidenceLockOptions = z
+  .object({
+    /** governance: users with ec2:UnlockSnapshot can still unlock; compliance: after the cooling-off period nobody can, not even the root user. */
+    mode: z.enum(['governance', 'compliance']),
+    /** How long the lock holds, in days (1–36500). A pending snapshot's lock starts counting when it completes. */
+    durationDays: z.number().int().min(1).max(36500),
+    /**
+     * Compliance mode only: hours (1–72) during which the lock can still be changed or removed by a
+     * user allowed to, before it becomes permanent for its duration. Absent: compliance at once.
+     */
+    coolOffHours: z.number().int().min(1).max(72).optional(),
+  })
+  .strict()
+  .refine((lock) => lock.mode === 'compliance' || lock.coolOffHours === undefined, {
+    message: 'coolOffHours applies only to mode compliance (LockSnapshot refuses a cooling-off period in governance mode)',
+    path: ['coolOffHours'],
+  });
+
 const snapshotOptions = z
   .object({
     /**
@@ -53,6 +76,11 @@ const snapshotOptions = z
         z.string().max(256),
       )
       .default({}),
+    /**
+     * Lock the evidence snapshots with EBS Snapshot Lock (LockSnapshot) right after they are taken,
+     * so that nobody holding ec2:DeleteSnapshot in the member account can delete them. Absent: no lock.
+     */
+    lock: evidenceLockOptions.optional(),
   })
   .strict();
 
@@ -114,6 +142,8 @@ export const ACTIONS = {
       'ec2:CreateTags',
     ],
     mutates: false,
+    // Locking reads the locks of reused snapshots first (a second LockSnapshot would change them).
+    optionalIamActions: (options) => (options.lock !== undefined ? ['ec2:DescribeLockedSnapshots', 'ec2:LockSnapshot'] : []),
   },
   [RESPONDER_NAMES.releaseInstance]: {
     name: RESPONDER_NAMES.releaseInstance,

@@ -36,13 +36,15 @@ import {
   createdSnapshots,
 } from './snapshot-plan';
 import { describeInstanceStore, findEvidenceSnapshots } from './snapshot-reads';
+import type { EvidenceLock, EvidenceLockOptions } from './snapshot-lock';
+import { lockEvidenceSnapshots } from './snapshot-lock';
 
 export const SNAPSHOT_RESPONDER = RESPONDER_NAMES.snapshotVolumes;
 
 /** The step options (`with:` of a `snapshot-volumes` step): the playbook's own schema. */
 export const snapshotOptionsSchema = ACTIONS['snapshot-volumes'].options;
 
-export type SnapshotOptions = { readonly tags: Readonly<Record<string, string>> };
+export type SnapshotOptions = { readonly tags: Readonly<Record<string, string>>; readonly lock?: EvidenceLockOptions };
 export type SnapshotInput = ResponderInput<SnapshotOptions>;
 
 export type SnapshotStatus =
@@ -60,6 +62,8 @@ export interface SnapshotResult extends ResponderResult<SnapshotStatus> {
   /** Every evidence snapshot of the instance's current EBS volumes for this incident (created or reused). */
   readonly snapshots: readonly EvidenceSnapshot[];
   readonly instanceStoreVolumes?: InstanceStoreReport;
+  /** With the `lock` option: each evidence snapshot's EBS Snapshot Lock, as LockSnapshot (or DescribeLockedSnapshots) reported it. */
+  readonly locks?: readonly EvidenceLock[];
 }
 
 export interface SnapshotDeps {
@@ -72,7 +76,7 @@ export interface SnapshotDeps {
 }
 
 type Outcome = Pick<SnapshotResult, 'status' | 'snapshots'> &
-  Partial<Pick<SnapshotResult, 'instanceId' | 'instanceStoreVolumes'>> & { idempotentReplay?: boolean };
+  Partial<Pick<SnapshotResult, 'instanceId' | 'instanceStoreVolumes' | 'locks'>> & { idempotentReplay?: boolean };
 
 /** Preserves the incident's instance volumes as evidence snapshots (or says, in dry-run, whether it could). */
 export async function snapshotVolumes(input: SnapshotInput, deps: SnapshotDeps): Promise<SnapshotResult> {
@@ -94,6 +98,7 @@ export async function snapshotVolumes(input: SnapshotInput, deps: SnapshotDeps):
       snapshots: outcome.snapshots,
       ...(outcome.instanceId !== undefined ? { instanceId: outcome.instanceId } : {}),
       ...(outcome.instanceStoreVolumes !== undefined ? { instanceStoreVolumes: outcome.instanceStoreVolumes } : {}),
+      ...(outcome.locks !== undefined ? { locks: outcome.locks } : {}),
     };
     logger.info('snapshot-volumes finished', { status: result.status, snapshots: result.snapshots.length, mode });
     return result;
@@ -175,9 +180,16 @@ export async function snapshotVolumes(input: SnapshotInput, deps: SnapshotDeps):
   for (const snapshot of plan.reused) {
     log.record('ec2:CreateSnapshots', snapshot.volumeId, 'already-done', `Reused ${snapshot.snapshotId} (${snapshot.state ?? 'unknown state'}), taken by an earlier run, for ${describeVolume(snapshot)}.`);
   }
+  // The lock option: every evidence snapshot of the incident locked, pending or not (snapshot-lock.ts).
+  const lock = input.options.lock;
+  const lockAll = async (snapshots: readonly EvidenceSnapshot[], wouldCreate: readonly string[] = []): Promise<{ locks?: EvidenceLock[] }> =>
+    lock === undefined ? {} : { locks: await lockEvidenceSnapshots(ec2, mode, log, snapshots, lock, wouldCreate) };
+
   if (plan.toSnapshot.length === 0) {
     logger.info('every volume already has an evidence snapshot', { reused: plan.reused.map((s) => s.snapshotId) });
-    return finish({ status: 'already-snapshotted', snapshots: plan.reused, instanceId, instanceStoreVolumes: instanceStore, idempotentReplay: true });
+    const locked = await lockAll(plan.reused);
+    const changedNothing = (locked.locks ?? []).every((l) => l.outcome === 'already-locked');
+    return finish({ status: 'already-snapshotted', snapshots: plan.reused, instanceId, instanceStoreVolumes: instanceStore, idempotentReplay: changedNothing, ...locked });
   }
 
   const { tags, rejected } = evidenceSnapshotTags(incident, instanceId, input.options.tags);
@@ -202,11 +214,13 @@ export async function snapshotVolumes(input: SnapshotInput, deps: SnapshotDeps):
 
   if (outcome.outcome === 'would-do') {
     log.record('ec2:CreateSnapshots', instanceId, 'would-do', `Would have snapshotted ${wanted} in one crash-consistent call (EC2 answered DryRunOperation).`);
-    return finish({ status: 'dry-run', snapshots: plan.reused, instanceId, instanceStoreVolumes: instanceStore });
+    const locked = await lockAll(plan.reused, plan.toSnapshot.map((v) => v.volumeId));
+    return finish({ status: 'dry-run', snapshots: plan.reused, instanceId, instanceStoreVolumes: instanceStore, ...locked });
   }
   if (outcome.outcome === 'would-be-denied') {
     log.record('ec2:CreateSnapshots', instanceId, 'would-be-denied', `Would have been denied snapshotting ${wanted}: ${outcome.message}`);
-    return finish({ status: 'dry-run', snapshots: plan.reused, instanceId, instanceStoreVolumes: instanceStore });
+    const locked = await lockAll(plan.reused, plan.toSnapshot.map((v) => v.volumeId));
+    return finish({ status: 'dry-run', snapshots: plan.reused, instanceId, instanceStoreVolumes: instanceStore, ...locked });
   }
 
   const created = createdSnapshots(outcome.output.Snapshots ?? [], volumes);
@@ -214,7 +228,9 @@ export async function snapshotVolumes(input: SnapshotInput, deps: SnapshotDeps):
     log.record('ec2:CreateSnapshots', snapshot.volumeId, 'done', `Started ${snapshot.snapshotId} of ${describeVolume({ ...snapshot, boot: volumes.some((v) => v.boot && v.volumeId === snapshot.volumeId) })}, tagged ${EVIDENCE_TAG_KEYS.incident}=${incident.key}.`);
   }
   logger.info('evidence snapshots started', { snapshotIds: created.map((s) => s.snapshotId) });
-  return finish({ status: 'snapshotted', snapshots: [...plan.reused, ...created], instanceId, instanceStoreVolumes: instanceStore });
+  const all = [...plan.reused, ...created];
+  const locked = await lockAll(all);
+  return finish({ status: 'snapshotted', snapshots: all, instanceId, instanceStoreVolumes: instanceStore, ...locked });
 }
 
 /** snapshot-volumes as the responder runtime runs it (lib/responders/runtime.ts). */

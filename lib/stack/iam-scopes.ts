@@ -16,6 +16,7 @@ import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 import { MANAGED_SECURITY_GROUP_TAG } from '../contracts/security';
+import { EVIDENCE_TAG_KEYS } from '../responders/snapshot-plan';
 
 /** Where a role's statements point: ARN builders for the account the role lives in. */
 export interface ScopeArns {
@@ -229,6 +230,15 @@ const SCOPES: readonly ActionScope[] = [
       arns.snapshots,
     ],
     why: 'Evidence covers every volume of the instance a finding names; new snapshot ids cannot be known in advance and snapshot ARNs carry no account id.',
+  },
+  {
+    // Only Firebreak's evidence snapshots (tagged at creation, TagResourcesAtCreation) can be
+    // locked: the role cannot lock (and so pin the storage costs of) any other snapshot.
+    sid: 'LockEvidenceSnapshots',
+    actions: requestedOf('ec2:LockSnapshot'),
+    resources: (arns) => [arns.snapshots],
+    conditions: () => ({ StringEquals: { [`aws:ResourceTag/${EVIDENCE_TAG_KEYS.evidence}`]: 'true' } }),
+    why: `Evidence snapshot ids are known only at run time and snapshot ARNs carry no account id; the aws:ResourceTag/${EVIDENCE_TAG_KEYS.evidence} condition limits the statement to the evidence snapshots Firebreak tagged at creation.`,
   },
   {
     sid: 'TagContainedInstances',

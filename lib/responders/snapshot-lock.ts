@@ -1,0 +1,174 @@
+/**
+ * EBS Snapshot Lock for the evidence snapshots (snapshot-volumes' `lock` option): the pure model of
+ * a lock as LockSnapshot / DescribeLockedSnapshots report it, and the calls.
+ *
+ * Why right after CreateSnapshots, without waiting: LockSnapshot accepts a snapshot in the `pending`
+ * state, and its duration then starts only when the snapshot completes
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_LockedSnapshotsInfo.html,
+ * `lockDurationStartTime`). The evidence is protected from deletion from the moment it exists,
+ * with no Step Functions wait in between.
+ *
+ * Why DescribeLockedSnapshots before locking a reused snapshot: LockSnapshot on a locked snapshot
+ * does not answer "already locked", it changes the lock (a governance lock's duration is reset; a
+ * compliance lock past its cooling-off period refuses a shorter duration or a cooling-off period),
+ * so a redelivered step must not lock again what an earlier run locked.
+ */
+import type { EC2Client, LockedSnapshotsInfo, LockSnapshotCommandInput, LockSnapshotCommandOutput } from '@aws-sdk/client-ec2';
+import { DescribeLockedSnapshotsCommand, LockSnapshotCommand } from '@aws-sdk/client-ec2';
+import type { ResponderMode } from '../contracts/responder-mode';
+import { ResponderAccessDeniedError, ResponderFailedError, TransientResponderError } from '../contracts/responder-errors';
+import type { ActionLog } from './action-log';
+import { sendMutating, sendReadOnly } from './mutating';
+import type { EvidenceSnapshot } from './snapshot-plan';
+
+/** The playbook's `lock:` option of snapshot-volumes (validated by the playbook schema). */
+export interface EvidenceLockOptions {
+  readonly mode: 'governance' | 'compliance';
+  readonly durationDays: number;
+  readonly coolOffHours?: number;
+}
+
+/** Lock states under which the snapshot cannot be deleted (`expired` can). */
+const HOLDING_LOCK_STATES = new Set(['governance', 'compliance', 'compliance-cooloff']);
+
+/** One evidence snapshot's lock, as EC2 reported it (LockSnapshot's answer, or DescribeLockedSnapshots for one locked before). */
+export interface EvidenceLock {
+  readonly snapshotId: string;
+  /** locked: LockSnapshot locked it now; already-locked: an earlier run had; would-lock: dry-run (DryRunOperation, or cannot be dry-run). */
+  readonly outcome: 'locked' | 'already-locked' | 'would-lock' | 'would-be-denied';
+  /** `governance`, `compliance-cooloff`, `compliance` (what EC2 reports; absent in dry-run). */
+  readonly lockState?: string;
+  readonly lockDurationDays?: number;
+  readonly coolOffHours?: number;
+  /** ISO 8601 times as EC2 reports them. */
+  readonly lockCreatedOn?: string;
+  readonly lockExpiresOn?: string;
+  readonly lockDurationStartTime?: string;
+  readonly coolOffPeriodExpiresOn?: string;
+}
+
+/** The exact LockSnapshot input for one evidence snapshot. */
+export function lockSnapshotInput(snapshotId: string, lock: EvidenceLockOptions, dryRun: boolean): LockSnapshotCommandInput {
+  return {
+    SnapshotId: snapshotId,
+    LockMode: lock.mode,
+    LockDuration: lock.durationDays,
+    // LockSnapshot refuses CoolOffPeriod in governance mode; the playbook schema refuses it there too.
+    ...(lock.mode === 'compliance' && lock.coolOffHours !== undefined ? { CoolOffPeriod: lock.coolOffHours } : {}),
+    ...(dryRun ? { DryRun: true } : {}),
+  };
+}
+
+const iso = (date: Date | undefined): string | undefined => (date === undefined ? undefined : date.toISOString());
+
+/** The lock as EC2 reported it (LockSnapshot's output and DescribeLockedSnapshots' entries have the same fields). */
+export function reportedLock(
+  snapshotId: string,
+  outcome: EvidenceLock['outcome'],
+  reported: Pick<LockSnapshotCommandOutput, 'LockState' | 'LockDuration' | 'CoolOffPeriod' | 'LockCreatedOn' | 'LockExpiresOn' | 'LockDurationStartTime' | 'CoolOffPeriodExpiresOn'> | LockedSnapshotsInfo,
+): EvidenceLock {
+  const fields: Record<string, string | number | undefined> = {
+    lockState: reported.LockState,
+    lockDurationDays: reported.LockDuration,
+    coolOffHours: reported.CoolOffPeriod,
+    lockCreatedOn: iso(reported.LockCreatedOn),
+    lockExpiresOn: iso(reported.LockExpiresOn),
+    lockDurationStartTime: iso(reported.LockDurationStartTime),
+    coolOffPeriodExpiresOn: iso(reported.CoolOffPeriodExpiresOn),
+  };
+  const present = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+  return { snapshotId, outcome, ...present } as EvidenceLock;
+}
+
+/** One sentence for the action log and the alert: mode, until when, and the cooling-off period. */
+export function describeLock(lock: EvidenceLock): string {
+  const state = lock.lockState ?? 'unknown state';
+  const until = lock.lockExpiresOn !== undefined
+    ? `until ${lock.lockExpiresOn}`
+    : lock.lockDurationDays !== undefined
+      ? `for ${lock.lockDurationDays} day(s) from completion`
+      : 'for an unreported duration';
+  const coolOff = lock.coolOffPeriodExpiresOn !== undefined ? `, cooling-off until ${lock.coolOffPeriodExpiresOn}` : '';
+  return `${lock.snapshotId} locked (${state}) ${until}${coolOff}`;
+}
+
+/** The locks the snapshots already hold (DescribeLockedSnapshots), by snapshot id; expired locks are left out. */
+async function existingLocks(ec2: EC2Client, snapshotIds: readonly string[]): Promise<Map<string, LockedSnapshotsInfo>> {
+  const found = new Map<string, LockedSnapshotsInfo>();
+  if (snapshotIds.length === 0) return found;
+  let nextToken: string | undefined;
+  do {
+    const token = nextToken;
+    const output = await sendReadOnly('ec2:DescribeLockedSnapshots', () =>
+      ec2.send(new DescribeLockedSnapshotsCommand({ SnapshotIds: [...snapshotIds], ...(token !== undefined ? { NextToken: token } : {}) })),
+    );
+    for (const info of output.Snapshots ?? []) {
+      if (info.SnapshotId !== undefined && HOLDING_LOCK_STATES.has(info.LockState ?? '')) found.set(info.SnapshotId, info);
+    }
+    nextToken = output.NextToken;
+  } while (nextToken !== undefined && nextToken !== '');
+  return found;
+}
+
+/**
+ * Locks every evidence snapshot that is not locked yet. Reused snapshots (an earlier run's) are
+ * checked first; new ones are locked at once, pending or not. In dry-run, a snapshot that exists is
+ * locked with `DryRun: true`; one that CreateSnapshots only dry-ran does not exist, so its lock
+ * cannot be dry-run and the action log says so. A lock that fails for good throws a
+ * `ResponderFailedError` naming the snapshots, which exist unlocked: the step fails and alerts, and
+ * its retry or a re-run reuses them and locks them.
+ */
+export async function lockEvidenceSnapshots(
+  ec2: EC2Client,
+  mode: ResponderMode,
+  log: ActionLog,
+  snapshots: readonly EvidenceSnapshot[],
+  lock: EvidenceLockOptions,
+  wouldCreate: readonly string[] = [],
+): Promise<EvidenceLock[]> {
+  const locks: EvidenceLock[] = [];
+  const reusedIds = snapshots.filter((s) => s.reused).map((s) => s.snapshotId);
+  const held = await existingLocks(ec2, reusedIds);
+  if (reusedIds.length > 0) {
+    log.record('ec2:DescribeLockedSnapshots', reusedIds.join(', '), 'observed', `${held.size} of ${reusedIds.length} reused evidence snapshot(s) already locked.`);
+  }
+  for (const snapshot of snapshots) {
+    const existing = held.get(snapshot.snapshotId);
+    if (existing !== undefined) {
+      const report = reportedLock(snapshot.snapshotId, 'already-locked', existing);
+      log.record('ec2:LockSnapshot', snapshot.snapshotId, 'already-done', `Already ${describeLock(report)} by an earlier run: not locked again (that would change the lock).`);
+      locks.push(report);
+      continue;
+    }
+    let outcome;
+    try {
+      outcome = await sendMutating(mode, 'ec2:LockSnapshot', (dryRun) => ec2.send(new LockSnapshotCommand(lockSnapshotInput(snapshot.snapshotId, lock, dryRun))));
+    } catch (error) {
+      // Throttling is retried by the state machine; the retry reuses the snapshots and locks them.
+      if (error instanceof TransientResponderError) throw error;
+      const all = snapshots.map((s) => s.snapshotId).join(', ');
+      const message = `${error instanceof Error ? error.message : String(error)}; the evidence snapshots ${all} exist but are not all locked: lock them by hand, or fix the cause and re-run the step (it reuses them)`;
+      throw error instanceof ResponderAccessDeniedError ? new ResponderAccessDeniedError(message, { cause: error }) : new ResponderFailedError(message, { cause: error });
+    }
+    if (outcome.outcome === 'would-do') {
+      log.record('ec2:LockSnapshot', snapshot.snapshotId, 'would-do', `Would have locked ${snapshot.snapshotId} in ${lock.mode} mode for ${lock.durationDays} day(s) (EC2 answered DryRunOperation).`);
+      locks.push({ snapshotId: snapshot.snapshotId, outcome: 'would-lock' });
+    } else if (outcome.outcome === 'would-be-denied') {
+      log.record('ec2:LockSnapshot', snapshot.snapshotId, 'would-be-denied', `Would have been denied locking ${snapshot.snapshotId}: ${outcome.message}`);
+      locks.push({ snapshotId: snapshot.snapshotId, outcome: 'would-be-denied' });
+    } else {
+      const report = reportedLock(snapshot.snapshotId, 'locked', outcome.output);
+      log.record('ec2:LockSnapshot', snapshot.snapshotId, 'done', `${describeLock(report)}.`);
+      locks.push(report);
+    }
+  }
+  if (wouldCreate.length > 0) {
+    log.record(
+      'ec2:LockSnapshot',
+      wouldCreate.join(', '),
+      'skipped',
+      `Cannot dry-run: the snapshot(s) of ${wouldCreate.join(', ')} do not exist (CreateSnapshots was itself a dry run), and LockSnapshot's DryRun needs an existing snapshot. In enforce they would be locked in ${lock.mode} mode for ${lock.durationDays} day(s) right after creation.`,
+    );
+  }
+  return locks;
+}

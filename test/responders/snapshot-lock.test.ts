@@ -1,0 +1,230 @@
+import {
+  CreateSnapshotsCommand,
+  DescribeInstancesCommand,
+  DescribeInstanceTypesCommand,
+  DescribeLockedSnapshotsCommand,
+  DescribeSnapshotsCommand,
+  EC2Client,
+  LockSnapshotCommand,
+} from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AwsTarget, ClientFactory } from '../../lib/aws/clients';
+import { ResponderAccessDeniedError, ResponderFailedError, TransientResponderError } from '../../lib/contracts/responder-errors';
+import type { ResponderMode } from '../../lib/contracts/responder-mode';
+import { ACTIONS, iamActionsForStep } from '../../lib/playbooks/actions';
+import { silentLogger } from '../../lib/responders/logging';
+import type { SnapshotInput } from '../../lib/responders/snapshot';
+import { snapshotVolumes } from '../../lib/responders/snapshot';
+import type { EvidenceLockOptions } from '../../lib/responders/snapshot-lock';
+import { describeLock, lockSnapshotInput, reportedLock } from '../../lib/responders/snapshot-lock';
+import { INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';
+
+const ec2Mock = mockClient(EC2Client);
+const NOW = new Date('2026-11-20T10:02:00.000Z');
+
+class OneClient implements Pick<ClientFactory, 'ec2'> {
+  private readonly client = new EC2Client({ region: REGION });
+  async ec2(_target: AwsTarget): Promise<EC2Client> {
+    return this.client;
+  }
+}
+
+function sdkError(name: string, httpStatusCode = 400): Error {
+  return Object.assign(new Error(`${name}: simulated`), { name, $metadata: { httpStatusCode } });
+}
+
+const ROOT = { DeviceName: '/dev/xvda', Ebs: { VolumeId: 'vol-0root000000000001', Status: 'attached' as const } };
+const DATA = { DeviceName: '/dev/sdb', Ebs: { VolumeId: 'vol-0data00000000000b', Status: 'attached' as const } };
+const GOVERNANCE: EvidenceLockOptions = { mode: 'governance', durationDays: 30 };
+const COMPLIANCE: EvidenceLockOptions = { mode: 'compliance', durationDays: 365, coolOffHours: 24 };
+
+function input(lock: EvidenceLockOptions | undefined, mode: ResponderMode = 'enforce'): SnapshotInput {
+  return { incident: ec2Incident(), mode, options: { tags: {}, ...(lock ? { lock } : {}) } };
+}
+
+const run = (i: SnapshotInput) => snapshotVolumes(i, { clients: new OneClient() as unknown as ClientFactory, logger: silentLogger, now: () => NOW });
+
+const LOCKED_ON = new Date('2026-11-20T10:02:01.000Z');
+
+beforeEach(() => {
+  ec2Mock.reset();
+  ec2Mock.on(DescribeInstancesCommand).resolves({
+    Reservations: [{ Instances: [{ InstanceId: INSTANCE_ID, InstanceType: 'm5.large', State: { Code: 16, Name: 'running' }, RootDeviceName: '/dev/xvda', RootDeviceType: 'ebs', BlockDeviceMappings: [ROOT, DATA] }] }],
+  });
+  ec2Mock.on(DescribeInstanceTypesCommand).resolves({ InstanceTypes: [{ InstanceType: 'm5.large' }] });
+  ec2Mock.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
+  ec2Mock.on(CreateSnapshotsCommand).resolves({
+    Snapshots: [
+      { SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'pending' },
+      { SnapshotId: 'snap-0000000000000000b', VolumeId: 'vol-0data00000000000b', State: 'pending' },
+    ],
+  });
+  ec2Mock.on(LockSnapshotCommand).callsFake((i: { SnapshotId: string; LockMode: string; LockDuration: number; CoolOffPeriod?: number }) => ({
+    SnapshotId: i.SnapshotId,
+    LockState: i.LockMode === 'compliance' ? (i.CoolOffPeriod ? 'compliance-cooloff' : 'compliance') : 'governance',
+    LockDuration: i.LockDuration,
+    ...(i.CoolOffPeriod ? { CoolOffPeriod: i.CoolOffPeriod, CoolOffPeriodExpiresOn: new Date(LOCKED_ON.getTime() + i.CoolOffPeriod * 3600_000) } : {}),
+    LockCreatedOn: LOCKED_ON,
+  }));
+});
+afterEach(() => ec2Mock.reset());
+
+describe('lockSnapshotInput', () => {
+  it('sends mode and duration, and the cooling-off period only in compliance mode', () => {
+    expect(lockSnapshotInput('snap-1', GOVERNANCE, false)).toEqual({ SnapshotId: 'snap-1', LockMode: 'governance', LockDuration: 30 });
+    expect(lockSnapshotInput('snap-1', COMPLIANCE, true)).toEqual({ SnapshotId: 'snap-1', LockMode: 'compliance', LockDuration: 365, CoolOffPeriod: 24, DryRun: true });
+    // A cooling-off period in governance mode is refused by LockSnapshot: never sent, whatever reaches here.
+    expect(lockSnapshotInput('snap-1', { mode: 'governance', durationDays: 2, coolOffHours: 5 }, false)).toEqual({ SnapshotId: 'snap-1', LockMode: 'governance', LockDuration: 2 });
+  });
+
+  it('reports the lock as EC2 does, in ISO times', () => {
+    const lock = reportedLock('snap-1', 'locked', { LockState: 'compliance-cooloff', LockDuration: 7, CoolOffPeriod: 1, CoolOffPeriodExpiresOn: new Date('2026-11-20T11:00:00Z'), LockExpiresOn: new Date('2026-11-27T10:00:00Z') });
+    expect(lock).toEqual({ snapshotId: 'snap-1', outcome: 'locked', lockState: 'compliance-cooloff', lockDurationDays: 7, coolOffHours: 1, coolOffPeriodExpiresOn: '2026-11-20T11:00:00.000Z', lockExpiresOn: '2026-11-27T10:00:00.000Z' });
+    expect(describeLock(lock)).toBe('snap-1 locked (compliance-cooloff) until 2026-11-27T10:00:00.000Z, cooling-off until 2026-11-20T11:00:00.000Z');
+  });
+});
+
+describe('the lock option of the playbook schema', () => {
+  const parse = (lock: unknown) => ACTIONS['snapshot-volumes'].options.safeParse({ lock });
+
+  it('accepts governance and compliance within LockSnapshot limits', () => {
+    expect(parse({ mode: 'governance', durationDays: 1 }).success).toBe(true);
+    expect(parse({ mode: 'compliance', durationDays: 36500, coolOffHours: 72 }).success).toBe(true);
+  });
+
+  it('refuses a duration or cooling-off period outside the API limits, a cooling-off period in governance mode, and unknown keys', () => {
+    expect(parse({ mode: 'governance', durationDays: 0 }).success).toBe(false);
+    expect(parse({ mode: 'governance', durationDays: 36501 }).success).toBe(false);
+    expect(parse({ mode: 'compliance', durationDays: 10, coolOffHours: 73 }).success).toBe(false);
+    expect(parse({ mode: 'compliance', durationDays: 10, coolOffHours: 0 }).success).toBe(false);
+    expect(parse({ mode: 'legal-hold', durationDays: 10 }).success).toBe(false);
+    expect(parse({ mode: 'governance', durationDays: 10, expires: '2027-01-01' }).success).toBe(false);
+    const governanceCoolOff = parse({ mode: 'governance', durationDays: 10, coolOffHours: 5 });
+    expect(governanceCoolOff.success).toBe(false);
+    expect(JSON.stringify(governanceCoolOff.error?.issues)).toContain('coolOffHours applies only to mode compliance');
+  });
+
+  it('needs ec2:LockSnapshot and ec2:DescribeLockedSnapshots only when the option is set', () => {
+    expect(iamActionsForStep('snapshot-volumes', {})).not.toContain('ec2:LockSnapshot');
+    expect(iamActionsForStep('snapshot-volumes', { lock: GOVERNANCE })).toEqual(expect.arrayContaining(['ec2:LockSnapshot', 'ec2:DescribeLockedSnapshots']));
+  });
+});
+
+describe('snapshotVolumes with the lock option', () => {
+  it('locks every new evidence snapshot right away, pending as it is, and records the lock as EC2 reported it', async () => {
+    const result = await run(input(COMPLIANCE));
+
+    expect(result.status).toBe('snapshotted');
+    // New snapshots: nothing to look up before locking them.
+    expect(ec2Mock.commandCalls(DescribeLockedSnapshotsCommand)).toHaveLength(0);
+    expect(ec2Mock.commandCalls(LockSnapshotCommand).map((c) => c.args[0].input)).toEqual([
+      { SnapshotId: 'snap-0000000000000000a', LockMode: 'compliance', LockDuration: 365, CoolOffPeriod: 24 },
+      { SnapshotId: 'snap-0000000000000000b', LockMode: 'compliance', LockDuration: 365, CoolOffPeriod: 24 },
+    ]);
+    expect(result.locks).toEqual([
+      { snapshotId: 'snap-0000000000000000a', outcome: 'locked', lockState: 'compliance-cooloff', lockDurationDays: 365, coolOffHours: 24, lockCreatedOn: LOCKED_ON.toISOString(), coolOffPeriodExpiresOn: '2026-11-21T10:02:01.000Z' },
+      { snapshotId: 'snap-0000000000000000b', outcome: 'locked', lockState: 'compliance-cooloff', lockDurationDays: 365, coolOffHours: 24, lockCreatedOn: LOCKED_ON.toISOString(), coolOffPeriodExpiresOn: '2026-11-21T10:02:01.000Z' },
+    ]);
+    expect(result.actions.filter((a) => a.api === 'ec2:LockSnapshot').map((a) => a.outcome)).toEqual(['done', 'done']);
+  });
+
+  it('makes no lock call and reports no locks without the option', async () => {
+    const result = await run(input(undefined));
+    expect(ec2Mock.commandCalls(LockSnapshotCommand)).toHaveLength(0);
+    expect(ec2Mock.commandCalls(DescribeLockedSnapshotsCommand)).toHaveLength(0);
+    expect(result.locks).toBeUndefined();
+  });
+
+  it('on a second run, does not lock again what an earlier run locked, and locks a reused snapshot that is not locked', async () => {
+    ec2Mock.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: [
+        { SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'completed' },
+        { SnapshotId: 'snap-0000000000000000b', VolumeId: 'vol-0data00000000000b', State: 'pending' },
+      ],
+    });
+    ec2Mock.on(DescribeLockedSnapshotsCommand).resolves({
+      Snapshots: [
+        { SnapshotId: 'snap-0000000000000000a', LockState: 'governance', LockDuration: 30, LockExpiresOn: new Date('2026-12-20T10:00:00Z') },
+        // An expired lock holds nothing: lock again.
+        { SnapshotId: 'snap-0000000000000000b', LockState: 'expired', LockDuration: 1 },
+      ],
+    });
+
+    const result = await run(input(GOVERNANCE));
+
+    expect(result.status).toBe('already-snapshotted');
+    expect(result.idempotentReplay).toBe(false);
+    expect(ec2Mock.commandCalls(DescribeLockedSnapshotsCommand)[0]!.args[0].input).toEqual({ SnapshotIds: ['snap-0000000000000000a', 'snap-0000000000000000b'] });
+    expect(ec2Mock.commandCalls(LockSnapshotCommand).map((c) => c.args[0].input)).toEqual([{ SnapshotId: 'snap-0000000000000000b', LockMode: 'governance', LockDuration: 30 }]);
+    expect(result.locks?.map((l) => [l.snapshotId, l.outcome, l.lockState])).toEqual([
+      ['snap-0000000000000000a', 'already-locked', 'governance'],
+      ['snap-0000000000000000b', 'locked', 'governance'],
+    ]);
+  });
+
+  it('is an idempotent replay when every evidence snapshot is already locked', async () => {
+    ec2Mock.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: [
+        { SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'completed' },
+        { SnapshotId: 'snap-0000000000000000b', VolumeId: 'vol-0data00000000000b', State: 'completed' },
+      ],
+    });
+    ec2Mock.on(DescribeLockedSnapshotsCommand).resolves({
+      Snapshots: [
+        { SnapshotId: 'snap-0000000000000000a', LockState: 'compliance', LockDuration: 365 },
+        { SnapshotId: 'snap-0000000000000000b', LockState: 'compliance-cooloff', LockDuration: 365 },
+      ],
+    });
+    const result = await run(input(COMPLIANCE));
+    expect(ec2Mock.commandCalls(LockSnapshotCommand)).toHaveLength(0);
+    expect(result.idempotentReplay).toBe(true);
+  });
+
+  it('in dry-run, dry-runs the lock of a snapshot that exists and says the lock of one not yet taken cannot be dry-run', async () => {
+    ec2Mock.on(DescribeSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'completed' }] });
+    ec2Mock.on(DescribeLockedSnapshotsCommand).resolves({ Snapshots: [] });
+    ec2Mock.on(CreateSnapshotsCommand).rejects(sdkError('DryRunOperation'));
+    ec2Mock.on(LockSnapshotCommand).rejects(sdkError('DryRunOperation'));
+
+    const result = await run(input(GOVERNANCE, 'dry-run'));
+
+    expect(result.status).toBe('dry-run');
+    expect(ec2Mock.commandCalls(LockSnapshotCommand).map((c) => c.args[0].input)).toEqual([
+      { SnapshotId: 'snap-0000000000000000a', LockMode: 'governance', LockDuration: 30, DryRun: true },
+    ]);
+    expect(result.locks).toEqual([{ snapshotId: 'snap-0000000000000000a', outcome: 'would-lock' }]);
+    const skipped = result.actions.find((a) => a.api === 'ec2:LockSnapshot' && a.outcome === 'skipped');
+    expect(skipped?.target).toBe('vol-0data00000000000b');
+    expect(skipped?.detail).toContain('Cannot dry-run');
+  });
+
+  it('in dry-run, reports a lock IAM would deny', async () => {
+    ec2Mock.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: [
+        { SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'completed' },
+        { SnapshotId: 'snap-0000000000000000b', VolumeId: 'vol-0data00000000000b', State: 'completed' },
+      ],
+    });
+    ec2Mock.on(DescribeLockedSnapshotsCommand).resolves({ Snapshots: [] });
+    ec2Mock.on(LockSnapshotCommand).rejects(sdkError('UnauthorizedOperation'));
+    const result = await run(input(GOVERNANCE, 'dry-run'));
+    expect(result.locks?.map((l) => l.outcome)).toEqual(['would-be-denied', 'would-be-denied']);
+  });
+
+  it('fails the step naming the unlocked evidence when a lock is refused, and never deletes anything', async () => {
+    ec2Mock.on(LockSnapshotCommand).rejects(sdkError('UnauthorizedOperation'));
+    const failure = run(input(GOVERNANCE));
+    await expect(failure).rejects.toBeInstanceOf(ResponderAccessDeniedError);
+    await expect(run(input(GOVERNANCE))).rejects.toThrow(/snap-0000000000000000a, snap-0000000000000000b exist but are not all locked/);
+    ec2Mock.on(LockSnapshotCommand).rejects(sdkError('InvalidParameterCombination'));
+    await expect(run(input(GOVERNANCE))).rejects.toBeInstanceOf(ResponderFailedError);
+    const calls = ec2Mock.calls().map((c) => c.args[0].constructor.name);
+    expect(calls.some((name) => /Delete/.test(name))).toBe(false);
+  });
+
+  it('lets throttling through as a transient error, so the state machine retries (and the retry reuses the snapshots)', async () => {
+    ec2Mock.on(LockSnapshotCommand).rejects(sdkError('RequestLimitExceeded', 503));
+    await expect(run(input(GOVERNANCE))).rejects.toBeInstanceOf(TransientResponderError);
+  });
+});

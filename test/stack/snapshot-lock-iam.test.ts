@@ -1,0 +1,52 @@
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import type { Playbook } from '../../lib/playbooks/model';
+import { MemberRoleStack, memberRoleIamActions } from '../../lib/stack/member-role-stack';
+import type { Statement } from './support';
+import { action, actionsOf, logicalIdOf, playbook, statementsOfRole, synthesize } from './support';
+
+const snapshotArn = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:*::snapshot/*']] };
+const LOCKING: Playbook = playbook('locked-evidence', [
+  action('evidence', 'snapshot-volumes', { tags: {}, lock: { mode: 'compliance', durationDays: 90, coolOffHours: 24 } }),
+  action('alert', 'notify'),
+]);
+const EXPECTED_LOCK_STATEMENT = {
+  Sid: 'LockEvidenceSnapshots',
+  Effect: 'Allow',
+  Action: 'ec2:LockSnapshot',
+  Resource: snapshotArn,
+  Condition: { StringEquals: { 'aws:ResourceTag/firebreak:evidence': 'true' } },
+};
+
+function snapshotRoleStatements(playbooks: Playbook[]): Statement[] {
+  const { template } = synthesize({ playbooks });
+  return statementsOfRole(template, logicalIdOf(template, 'AWS::IAM::Role', 'ResponderSnapshotVolumesRole'));
+}
+
+describe('snapshot-volumes lock option: IAM', () => {
+  it('grants ec2:LockSnapshot on evidence-tagged snapshots only, and DescribeLockedSnapshots, when a playbook locks', () => {
+    const statements = snapshotRoleStatements([LOCKING]);
+    expect(statements.find((s) => s.Sid === 'LockEvidenceSnapshots')).toEqual(EXPECTED_LOCK_STATEMENT);
+    const describe = statements.find((s) => s.Sid === 'DescribeForContainmentAndEvidence');
+    expect(actionsOf(describe!)).toContain('ec2:DescribeLockedSnapshots');
+    // Never the powers that undo a lock or destroy evidence.
+    const all = statements.flatMap(actionsOf);
+    for (const forbidden of ['ec2:UnlockSnapshot', 'ec2:DeleteSnapshot', 'ec2:ModifySnapshotAttribute']) expect(all).not.toContain(forbidden);
+  });
+
+  it('grants no lock action when no deployed playbook locks', () => {
+    const statements = snapshotRoleStatements([playbook('plain', [action('evidence', 'snapshot-volumes'), action('alert', 'notify')])]);
+    expect(statements.flatMap(actionsOf)).not.toContain('ec2:LockSnapshot');
+    expect(statements.flatMap(actionsOf)).not.toContain('ec2:DescribeLockedSnapshots');
+  });
+
+  it('puts the same tag-conditioned statement in the member role', () => {
+    const app = new App();
+    const stack = new MemberRoleStack(app, 'FirebreakMemberRole', { iamActions: memberRoleIamActions([LOCKING]), responders: ['snapshot-volumes'] });
+    const roles = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Role')).filter((r) => JSON.stringify(r).includes('LockSnapshot'));
+    expect(roles).toHaveLength(1);
+    const statements = (roles[0]!.Properties as { Policies: [{ PolicyDocument: { Statement: Statement[] } }] }).Policies[0].PolicyDocument.Statement;
+    expect(statements.find((s) => s.Sid === 'LockEvidenceSnapshots')).toEqual(EXPECTED_LOCK_STATEMENT);
+  });
+});
