@@ -145,14 +145,38 @@ export function sectionNext(input: AlertInput, steps: readonly StepSummary[], de
     } else if (instanceIdOf(incident) !== undefined && incident.severity.score >= 7 && input.mode !== 'dry-run' && decision?.containmentRan !== false) {
       advice.push('The instance was not isolated by Firebreak: decide now whether to contain it by hand.');
     }
-    const snapshot = ranResponder(steps, RESPONDER_NAMES.snapshotVolumes)?.result as (ResultLike & { instanceStoreVolumes?: { status?: string } }) | undefined;
+    const snapshot = ranResponder(steps, RESPONDER_NAMES.snapshotVolumes)?.result as (ResultLike & { instanceStoreVolumes?: { status?: string }; locks?: readonly EvidenceLockLike[] }) | undefined;
     if (snapshot?.instanceStoreVolumes?.status === 'present') {
       advice.push('The instance has instance-store volumes that snapshots do not preserve: image them from inside the instance before it stops.');
     }
+    const locksLine = evidenceLocksAdvice(snapshot?.locks);
+    if (locksLine !== undefined) advice.push(locksLine);
     if (incident.guardDuty !== undefined) advice.push('Review the finding in GuardDuty (link below) and archive it when the incident is closed.');
   }
   if (input.kind !== 'invalid-event' && hasOutcome(steps, 'would-be-denied')) advice.push('Some calls would be denied: add the missing IAM actions to the responder or member role.');
   return ['WHAT TO DO NEXT', ...advice.map((a, i) => `  ${i + 1}. ${a}`)];
+}
+
+/** A lock of snapshot-volumes' result (lib/responders/snapshot-lock.ts), as the alert reads it: a claim of a step's output, shown, never acted on. */
+interface EvidenceLockLike {
+  readonly snapshotId?: unknown;
+  readonly outcome?: unknown;
+  readonly lockState?: unknown;
+  readonly lockExpiresOn?: unknown;
+  readonly lockDurationDays?: unknown;
+  readonly coolOffPeriodExpiresOn?: unknown;
+}
+
+/** One advice line on the evidence locks: which snapshots are locked, in what mode, until when (or for how long once complete). */
+function evidenceLocksAdvice(locks: readonly EvidenceLockLike[] | undefined): string | undefined {
+  const held = (locks ?? []).filter((l) => l.outcome === 'locked' || l.outcome === 'already-locked');
+  if (held.length === 0) return undefined;
+  const parts = held.map((l) => {
+    const until = typeof l.lockExpiresOn === 'string' ? `until ${l.lockExpiresOn}` : typeof l.lockDurationDays === 'number' ? `for ${l.lockDurationDays} day(s) once complete` : '';
+    const coolOff = typeof l.coolOffPeriodExpiresOn === 'string' ? `, cooling-off until ${l.coolOffPeriodExpiresOn}` : '';
+    return oneLine(`${String(l.snapshotId)} ${String(l.lockState ?? 'locked')} ${until}${coolOff}`, 200);
+  });
+  return `The evidence snapshots are locked (EBS Snapshot Lock) and cannot be deleted while the lock holds: ${parts.join('; ')}. Governance-mode locks can still be removed by whoever holds ec2:UnlockSnapshot: restrict it with an SCP.`;
 }
 
 function failureAdvice(input: AlertInput): string[] {

@@ -220,6 +220,11 @@ function ec2Targets(action: string, call: AuthorizationCall, world: SimWorld): A
     }
     case 'CreateSnapshot':
       return [ec2.volume(String(input.VolumeId)), ec2.created('snapshot', tagSpecificationsFor(input, 'snapshot'))];
+    case 'LockSnapshot':
+    case 'UnlockSnapshot':
+    case 'DeleteSnapshot':
+    case 'ModifySnapshotAttribute':
+      return [ec2.snapshot(String(input.SnapshotId))];
     case 'CreateTags':
     case 'DeleteTags': {
       const tags = (input.Tags as { Key?: string; Value?: string }[] | undefined) ?? [];

@@ -37,6 +37,7 @@ import { instanceView } from './ec2-views';
 import { SimulatorSetupError } from './errors';
 import type { InstanceRecord } from './model';
 import type { SimWorld } from './world';
+import { refuseLockedDeletion } from './ec2-snapshot-lock';
 
 /** The root device of the AMIs the simulator pretends to launch (DescribeImages says so). */
 const AMI_ROOT_DEVICE = '/dev/xvda';
@@ -326,6 +327,7 @@ export function ec2ProvisioningHandlers(world: SimWorld): Record<string, ApiHand
       if (!input.SnapshotId) throw missingParameter('SnapshotId');
       const snapshot = requireSnapshot(world, call, input.SnapshotId);
       call.dryRunGate();
+      refuseLockedDeletion(world, snapshot);
       world.snapshots.delete(snapshot.id);
       return {};
     },

@@ -120,6 +120,16 @@ export interface SnapshotRecord extends Located {
   readonly completesAt: number;
   readonly encrypted: boolean;
   readonly tags: Tags;
+  /** EBS Snapshot Lock (LockSnapshot), when locked (lib/gameday/sim/ec2-snapshot-lock.ts). */
+  lock?: SnapshotLockRecord;
+}
+
+/** A snapshot's lock as LockSnapshot set it; times in simulated epoch ms. */
+export interface SnapshotLockRecord {
+  readonly mode: 'governance' | 'compliance';
+  readonly durationDays: number;
+  readonly coolOffHours?: number;
+  readonly createdOn: number;
 }
 
 export interface InstanceRecord extends Located {

@@ -31,6 +31,7 @@ import { ec2InstanceHandlers } from './ec2-instances';
 import { ec2NetworkHandlers } from './ec2-network';
 import { ec2SecurityGroupHandlers } from './ec2-security-groups';
 import { ec2StorageHandlers } from './ec2-storage';
+import { ec2SnapshotLockHandlers } from './ec2-snapshot-lock';
 import { SimulatedServiceError, SimulatorSetupError, SimulatorUnsupportedApiError } from './errors';
 import { FaultQueue } from './faults';
 import type { FaultSpec, InjectedFault } from './faults';
@@ -135,6 +136,7 @@ export class SimulatedAws {
     register('ec2', ec2NetworkHandlers(world));
     register('ec2', ec2SecurityGroupHandlers(world));
     register('ec2', ec2StorageHandlers(world));
+    register('ec2', ec2SnapshotLockHandlers(world));
     register('iam', iamHandlers(world));
     register('sts', stsHandlers(world, (identity, expiresAt) => this.issue(identity, expiresAt)));
     register('sns', snsHandlers(world));
