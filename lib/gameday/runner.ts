@@ -3,7 +3,9 @@
  * state machines, inject its events through the dispatcher, wait for every execution, inspect the
  * account, build the timeline and check every expectation.
  */
+import { DeleteSnapshotCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
 import type { Incident } from '../incident/model';
+import { EVIDENCE_TAG_KEYS } from '../responders/snapshot-plan';
 import { parseEvent } from '../incident/parse';
 import type { Playbook } from '../playbooks/model';
 import { buildReleaseRequest, incidentKeyFromTags, RELEASE_PLAYBOOK } from '../operator/release/request';
@@ -178,6 +180,26 @@ async function startRelease(
   await engine.start(stateMachineArn, request.executionName, request.input).done;
 }
 
+/** The attacker's role of a `tamper:` injection: a role of the member account, outside Firebreak's policies. */
+export const TAMPERING_ROLE = 'gameday-attacker-with-delete-snapshot';
+
+/**
+ * A `tamper:` injection: an attacker holding a role in the member account tries to destroy the
+ * evidence, DeleteSnapshot on every snapshot tagged as the instance's evidence. Each refusal is
+ * kept in the call log (expect `calls` with its error); nothing here throws on a refusal.
+ */
+async function tamperWithEvidence(backend: GameDayBackend, environment: ResolvedEnvironment, instanceName: string): Promise<void> {
+  const instance = environment.instances[instanceName];
+  if (!instance) throw new Error(`tamper: no instance '${instanceName}' in the environment`);
+  const ec2 = await backend.clients(TAMPERING_ROLE).ec2({ account: instance.account, region: instance.region });
+  const { Snapshots = [] } = await ec2.send(
+    new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: `tag:${EVIDENCE_TAG_KEYS.instance}`, Values: [instance.instanceId] }] }),
+  );
+  for (const snapshot of Snapshots) {
+    await ec2.send(new DeleteSnapshotCommand({ SnapshotId: snapshot.SnapshotId })).catch(() => undefined);
+  }
+}
+
 /** The incident an `invoke:` or `start:` injection carries: its event, parsed as triage parses it. */
 function incidentOf(event: unknown): Incident {
   return parseEvent(event);
@@ -273,11 +295,16 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       raw?: boolean;
       bus?: string;
       release?: { target: string; reason?: string };
+      tamper?: { deleteEvidenceOf: string };
       direct?: { kind: 'invoke' | 'start'; name: string; mode: 'enforce' | 'dry-run'; execution: 'none' | 'forged' | 'previous' };
     }[] = [];
     for (const [injection, entry] of scenario.inject.entries()) {
       if (entry.release !== undefined) {
         planned.push({ injection, release: { target: entry.release, ...(entry.reason !== undefined ? { reason: entry.reason } : {}) } });
+        continue;
+      }
+      if (entry.tamper !== undefined) {
+        planned.push({ injection, tamper: entry.tamper });
         continue;
       }
       const event = await buildInjectedEvent(entry, environment, directories);
@@ -296,9 +323,13 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     }
     const running = engine;
     const mode = settings.forceDryRun || settings.mode === 'dry-run' ? 'dry-run' : 'enforce';
-    const deliver = async ({ injection, event, raw, bus, release, direct }: (typeof planned)[number], index: number) => {
+    const deliver = async ({ injection, event, raw, bus, release, tamper, direct }: (typeof planned)[number], index: number) => {
       if (release) {
         await startRelease(running, backend, environment, release, mode);
+        return;
+      }
+      if (tamper) {
+        await tamperWithEvidence(backend, environment, tamper.deleteEvidenceOf);
         return;
       }
       if (direct?.kind === 'start') {

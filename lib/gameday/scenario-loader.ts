@@ -177,6 +177,7 @@ function crossCheck(document: ScenarioDocument, file: string, source: SourceMap,
   document.inject.forEach((entry, index) => {
     if (entry.target !== undefined) checkInstance(entry.target, ['inject', index, 'target']);
     if (entry.release !== undefined) checkInstance(entry.release, ['inject', index, 'release']);
+    if (entry.tamper !== undefined) checkInstance(entry.tamper.deleteEvidenceOf, ['inject', index, 'tamper', 'deleteEvidenceOf']);
     if (entry.template !== undefined && context.templates !== undefined && !context.templates.includes(entry.template)) {
       at(['inject', index, 'template'], `no event template '${entry.template}'${didYouMean(entry.template, context.templates)}`);
     }

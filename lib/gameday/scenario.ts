@@ -144,6 +144,14 @@ export const injectionSchema = z
       .optional()
       .describe('Not an event: start the release-instance playbook for this instance, as `firebreak release` does.'),
     reason: z.string().min(1).optional().describe('The reason a release gives.'),
+    tamper: z
+      .strictObject({
+        deleteEvidenceOf: logicalName('instance').describe(
+          "DeleteSnapshot on every Firebreak evidence snapshot (tag firebreak:instance) of this instance, as an attacker's role in the member account that may delete any snapshot.",
+        ),
+      })
+      .optional()
+      .describe('Not an event: an attacker in the member account tries to destroy the evidence (after the earlier injections ran).'),
     target: logicalName('instance').optional().describe('Aim the finding or alarm at this instance of the environment.'),
     set: z
       .record(z.string().regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, 'a dotted path such as detail.severity'), z.unknown())
@@ -175,8 +183,8 @@ export const injectionSchema = z
       .optional()
       .describe("The bus the event is put on (default: 'default' for aws.* sources, where AWS services deliver; the game-day rule's bus for other sources)."),
   })
-  .refine((entry) => [entry.template, entry.event, entry.raw, entry.release].filter((value) => value !== undefined).length === 1, {
-    message: "an injection has exactly one of 'template', 'event', 'raw' or 'release'",
+  .refine((entry) => [entry.template, entry.event, entry.raw, entry.release, entry.tamper].filter((value) => value !== undefined).length === 1, {
+    message: "an injection has exactly one of 'template', 'event', 'raw', 'release' or 'tamper'",
   })
   .refine((entry) => entry.invoke === undefined || entry.start === undefined, { message: "an injection has at most one of 'invoke' or 'start'" })
   .refine((entry) => (entry.invoke === undefined && entry.start === undefined) || entry.template !== undefined || entry.event !== undefined, {
