@@ -14,6 +14,8 @@ import { ResponderAccessDeniedError, ResponderFailedError, TransientResponderErr
 import type { ResponderMode } from '../../lib/contracts/responder-mode';
 import { ACTIONS, iamActionsForStep } from '../../lib/playbooks/actions';
 import { silentLogger } from '../../lib/responders/logging';
+import { buildAlertMessage } from '../../lib/responders/alert-message';
+import { alertInputSchema } from '../../lib/responders/alert-model';
 import type { SnapshotInput } from '../../lib/responders/snapshot';
 import { snapshotVolumes } from '../../lib/responders/snapshot';
 import type { EvidenceLockOptions } from '../../lib/responders/snapshot-lock';
@@ -226,5 +228,43 @@ describe('snapshotVolumes with the lock option', () => {
   it('lets throttling through as a transient error, so the state machine retries (and the retry reuses the snapshots)', async () => {
     ec2Mock.on(LockSnapshotCommand).rejects(sdkError('RequestLimitExceeded', 503));
     await expect(run(input(GOVERNANCE))).rejects.toBeInstanceOf(TransientResponderError);
+  });
+});
+
+describe('the alert on locked evidence', () => {
+  const alert = (locks: unknown[]) =>
+    buildAlertMessage(
+      alertInputSchema.parse(
+        JSON.parse(
+          JSON.stringify({
+            kind: 'report',
+            incident: ec2Incident(),
+            mode: 'enforce',
+            playbook: 'compromised-ec2',
+            options: {},
+            execution: { executionArn: 'arn:aws:states:eu-west-1:999988887777:execution:firebreak-compromised-ec2:x' },
+            results: {
+              evidence: { responder: 'snapshot-volumes', incidentKey: ec2Incident().key, mode: 'enforce', status: 'snapshotted', idempotentReplay: false, actions: [], snapshots: [], locks },
+            },
+          }),
+        ),
+      ),
+      { now: NOW },
+    ).message;
+
+  it('names each locked snapshot, its state and until when, and says a governance lock yields to ec2:UnlockSnapshot', () => {
+    const message = alert([
+      { snapshotId: 'snap-0000000000000000a', outcome: 'locked', lockState: 'governance', lockDurationDays: 30 },
+      { snapshotId: 'snap-0000000000000000b', outcome: 'already-locked', lockState: 'compliance', lockExpiresOn: '2027-02-18T10:00:00.000Z', coolOffPeriodExpiresOn: '2026-11-21T10:00:00.000Z' },
+    ]);
+    expect(message).toContain('The evidence snapshots are locked (EBS Snapshot Lock) and cannot be deleted while the lock holds');
+    expect(message).toContain('snap-0000000000000000a governance for 30 day(s) once complete');
+    expect(message).toContain('snap-0000000000000000b compliance until 2027-02-18T10:00:00.000Z, cooling-off until 2026-11-21T10:00:00.000Z');
+    expect(message).toContain('ec2:UnlockSnapshot');
+  });
+
+  it('says nothing of locks when none holds (dry-run, or no lock option)', () => {
+    expect(alert([{ snapshotId: 'snap-0000000000000000a', outcome: 'would-lock' }])).not.toContain('EBS Snapshot Lock');
+    expect(alert([])).not.toContain('EBS Snapshot Lock');
   });
 });
