@@ -49,6 +49,17 @@ const run = (i: SnapshotInput) => snapshotVolumes(i, { clients: new OneClient() 
 
 const LOCKED_ON = new Date('2026-11-20T10:02:01.000Z');
 
+/** Both volumes already have evidence snapshots from an earlier run, in these states. */
+function givenReused(rootState: 'pending' | 'completed', dataState: 'pending' | 'completed'): void {
+  ec2Mock.on(DescribeSnapshotsCommand).resolves({
+    Snapshots: [
+      { SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: rootState },
+      { SnapshotId: 'snap-0000000000000000b', VolumeId: 'vol-0data00000000000b', State: dataState },
+    ],
+  });
+}
+
+
 beforeEach(() => {
   ec2Mock.reset();
   ec2Mock.on(DescribeInstancesCommand).resolves({
@@ -139,12 +150,7 @@ describe('snapshotVolumes with the lock option', () => {
   });
 
   it('on a second run, does not lock again what an earlier run locked, and locks a reused snapshot that is not locked', async () => {
-    ec2Mock.on(DescribeSnapshotsCommand).resolves({
-      Snapshots: [
-        { SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'completed' },
-        { SnapshotId: 'snap-0000000000000000b', VolumeId: 'vol-0data00000000000b', State: 'pending' },
-      ],
-    });
+    givenReused('completed', 'pending');
     ec2Mock.on(DescribeLockedSnapshotsCommand).resolves({
       Snapshots: [
         { SnapshotId: 'snap-0000000000000000a', LockState: 'governance', LockDuration: 30, LockExpiresOn: new Date('2026-12-20T10:00:00Z') },
@@ -166,12 +172,7 @@ describe('snapshotVolumes with the lock option', () => {
   });
 
   it('is an idempotent replay when every evidence snapshot is already locked', async () => {
-    ec2Mock.on(DescribeSnapshotsCommand).resolves({
-      Snapshots: [
-        { SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'completed' },
-        { SnapshotId: 'snap-0000000000000000b', VolumeId: 'vol-0data00000000000b', State: 'completed' },
-      ],
-    });
+    givenReused('completed', 'completed');
     ec2Mock.on(DescribeLockedSnapshotsCommand).resolves({
       Snapshots: [
         { SnapshotId: 'snap-0000000000000000a', LockState: 'compliance', LockDuration: 365 },
@@ -202,12 +203,7 @@ describe('snapshotVolumes with the lock option', () => {
   });
 
   it('in dry-run, reports a lock IAM would deny', async () => {
-    ec2Mock.on(DescribeSnapshotsCommand).resolves({
-      Snapshots: [
-        { SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'completed' },
-        { SnapshotId: 'snap-0000000000000000b', VolumeId: 'vol-0data00000000000b', State: 'completed' },
-      ],
-    });
+    givenReused('completed', 'completed');
     ec2Mock.on(DescribeLockedSnapshotsCommand).resolves({ Snapshots: [] });
     ec2Mock.on(LockSnapshotCommand).rejects(sdkError('UnauthorizedOperation'));
     const result = await run(input(GOVERNANCE, 'dry-run'));
