@@ -54,6 +54,15 @@ export class ResponderFailedError extends FirebreakError {
   override readonly name = 'ResponderFailedError';
 }
 
+/**
+ * The evidence a step needs is not ready yet (EBS snapshots still `pending`: CopySnapshot needs a
+ * completed source). Not a failure: the compiled step retries it on a wait schedule of its own
+ * (`retryWhileWaiting` of the action), and only when that schedule is spent does it fail the step.
+ */
+export class EvidencePendingError extends FirebreakError {
+  override readonly name = 'EvidencePendingError';
+}
+
 /** Error names a state machine retries. */
 export const TRANSIENT_ERROR_NAMES = [
   'TransientResponderError',

@@ -8,6 +8,7 @@ export const RESPONDER_NAMES = {
   containmentGuard: 'containment-guard',
   quarantineInstance: 'quarantine-instance',
   snapshotVolumes: 'snapshot-volumes',
+  copyEvidence: 'copy-evidence',
   releaseInstance: 'release-instance',
   publishAlert: 'publish-alert',
   approval: 'approval',

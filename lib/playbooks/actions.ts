@@ -19,6 +19,41 @@ export interface ActionDefinition {
   readonly mutates: boolean;
   /** IAM actions needed only when an option is switched on (e.g. revoking role sessions). */
   readonly optionalIamActions?: (options: Record<string, unknown>) => readonly string[];
+  /**
+   * A wait the state machine does for the step: when the responder throws `error`, the compiled
+   * Task retries it on this schedule (a Step Functions Retry, so no Lambda sleeps and no state
+   * transitions beyond one per attempt), before the transient-error retrier.
+   */
+  readonly retryWhileWaiting?: (options: Record<string, unknown>) => WaitRetrier;
+}
+
+/** One Step Functions retrier that waits for something (ASL `Retry` entry). */
+export interface WaitRetrier {
+  readonly ErrorEquals: readonly string[];
+  readonly IntervalSeconds: number;
+  readonly BackoffRate: number;
+  readonly MaxDelaySeconds: number;
+  readonly MaxAttempts: number;
+}
+
+/** The first wait, its growth and its cap: snapshots complete in minutes, a large first snapshot in hours. */
+const EVIDENCE_WAIT = { firstSeconds: 60, backoffRate: 1.5, maxDelaySeconds: 600 } as const;
+
+/** The retrier that waits up to `waitMinutes` (at least) for the evidence snapshots to complete. */
+export function evidenceWaitRetrier(waitMinutes: number): WaitRetrier {
+  let waited = 0;
+  let attempts = 0;
+  while (waited < waitMinutes * 60) {
+    waited += Math.min(EVIDENCE_WAIT.firstSeconds * EVIDENCE_WAIT.backoffRate ** attempts, EVIDENCE_WAIT.maxDelaySeconds);
+    attempts += 1;
+  }
+  return {
+    ErrorEquals: ['EvidencePendingError'],
+    IntervalSeconds: EVIDENCE_WAIT.firstSeconds,
+    BackoffRate: EVIDENCE_WAIT.backoffRate,
+    MaxDelaySeconds: EVIDENCE_WAIT.maxDelaySeconds,
+    MaxAttempts: attempts,
+  };
 }
 
 const quarantineOptions = z
@@ -84,6 +119,16 @@ const snapshotOptions = z
   })
   .strict();
 
+const copyEvidenceOptions = z
+  .object({
+    /**
+     * How long to wait, in minutes (5–1440), for the evidence snapshots to complete before the copy
+     * gives up (CopySnapshot needs a completed source). The wait is the state machine's, not a Lambda's.
+     */
+    waitMinutes: z.number().int().min(5).max(1440).default(180),
+  })
+  .strict();
+
 const releaseOptions = z
   .object({
     /**
@@ -144,6 +189,18 @@ export const ACTIONS = {
     mutates: false,
     // Locking reads the locks of reused snapshots first (a second LockSnapshot would change them).
     optionalIamActions: (options) => (options.lock !== undefined ? ['ec2:DescribeLockedSnapshots', 'ec2:LockSnapshot'] : []),
+  },
+  [RESPONDER_NAMES.copyEvidence]: {
+    name: RESPONDER_NAMES.copyEvidence,
+    description:
+      "Copy the incident's evidence snapshots to the forensic account, re-encrypted with its KMS key, with a chain-of-custody record; never deletes a source.",
+    options: copyEvidenceOptions,
+    responder: RESPONDER_NAMES.copyEvidence,
+    // In the incident's account; CopySnapshot and the forensic key are the forensic role's
+    // (lib/stack/forensic-role-stack.ts), reached with sts:AssumeRole from the security account.
+    iamActions: ['ec2:DescribeSnapshots', 'ec2:ModifySnapshotAttribute'],
+    mutates: false,
+    retryWhileWaiting: (options) => evidenceWaitRetrier(typeof options.waitMinutes === 'number' ? options.waitMinutes : 180),
   },
   [RESPONDER_NAMES.releaseInstance]: {
     name: RESPONDER_NAMES.releaseInstance,

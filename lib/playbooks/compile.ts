@@ -41,6 +41,7 @@
  */
 import { TRANSIENT_ERROR_NAMES } from '../contracts/responder-errors';
 import { ACTIONS } from './actions';
+import type { ActionDefinition, WaitRetrier } from './actions';
 import type { ActionStep, ParallelStep, Playbook, PlaybookApproval, Step } from './model';
 import { approvalOf, flattenSteps, isAutomatic } from './model';
 import { APPROVAL_REJECTED_ERROR, FirebreakError } from '../contracts/errors';
@@ -541,7 +542,8 @@ class PlaybookCompiler {
       Parameters: { FunctionName: `\${${functionPlaceholder(responder)}}`, Payload: payload },
       ResultSelector: { 'result.$': '$.Payload' },
       ResultPath: `$.results.${step.id}`,
-      Retry: [TRANSIENT_RETRY],
+      // A step that waits for something (copy-evidence: snapshots still pending) retries on its own schedule first.
+      Retry: [...waitRetriers(step), TRANSIENT_RETRY],
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: failureAlertStateName(name) }],
       ...(next ? { Next: next } : { End: true }),
     };
@@ -643,6 +645,12 @@ class PlaybookCompiler {
     }
     this.stateNames.add(stateName);
   }
+}
+
+/** The step's wait retrier, if its action waits for something (`retryWhileWaiting`). */
+function waitRetriers(step: ActionStep): WaitRetrier[] {
+  const definition: ActionDefinition = ACTIONS[step.action];
+  return definition.retryWhileWaiting ? [definition.retryWhileWaiting(step.with)] : [];
 }
 
 /** Ends the execution with the error a Catch stored in `$.failure`. */

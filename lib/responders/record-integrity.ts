@@ -25,9 +25,10 @@ import type { QuarantineRecord, RecordSeal } from './quarantine-records';
 import { RECORD_MAC_ALGORITHM, RECORD_SEAL_SCHEME } from './quarantine-records';
 import { FirebreakError } from '../contracts/errors';
 
-type Canonical = null | boolean | number | string | Canonical[] | { [key: string]: Canonical };
+export type Canonical = null | boolean | number | string | Canonical[] | { [key: string]: Canonical };
 
-function sortedKeys(value: Canonical): Canonical {
+/** The value with every object's keys sorted (arrays keep their order): the canonical JSON of a record or an API answer. */
+export function sortedKeys(value: Canonical): Canonical {
   if (Array.isArray(value)) return value.map(sortedKeys);
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(
@@ -90,21 +91,25 @@ export class RecordKeyNotConfiguredError extends FirebreakError {
   override readonly name = 'RecordKeyNotConfiguredError';
 }
 
-/** kms:GenerateMac / kms:VerifyMac with the deployment's HMAC key. */
-export class KmsRecordSealer implements RecordSealer {
+/**
+ * kms:GenerateMac / kms:VerifyMac of one message with the deployment's HMAC key: what every sealed
+ * record shares (the pre-quarantine record here, the evidence custody record in
+ * snapshot-custody.ts). Each kind of record MACs a message that starts with its own scheme label,
+ * so a MAC of one kind never verifies as another.
+ */
+export class KmsMac {
   constructor(
     private readonly kms: KMSClient,
-    /** The key's ARN, from the deployment's environment (never from the record). */
+    /** The key's ARN, from the deployment's environment (never from a record). */
     private readonly keyId: string,
   ) {}
 
-  async seal(record: QuarantineRecord): Promise<RecordSeal> {
+  /** The MAC of `message`, base64, and the key KMS says made it. Throws TransientResponderError on throttling. */
+  async generate(message: Uint8Array): Promise<{ readonly keyId: string; readonly mac: string }> {
     const key = this.key();
     let answer;
     try {
-      answer = await this.kms.send(
-        new GenerateMacCommand({ KeyId: key, MacAlgorithm: RECORD_MAC_ALGORITHM, Message: recordMacMessage(record) }),
-      );
+      answer = await this.kms.send(new GenerateMacCommand({ KeyId: key, MacAlgorithm: RECORD_MAC_ALGORITHM, Message: message }));
     } catch (error) {
       if (isTransientAwsError(error)) {
         throw new TransientResponderError(`kms:GenerateMac failed transiently (${awsErrorCode(error) ?? 'UnknownError'})`, { cause: error });
@@ -112,34 +117,23 @@ export class KmsRecordSealer implements RecordSealer {
       throw error;
     }
     if (!answer.Mac) throw new Error('kms:GenerateMac answered without a MAC');
-    return {
-      scheme: RECORD_SEAL_SCHEME,
-      algorithm: RECORD_MAC_ALGORITHM,
-      keyId: answer.KeyId ?? key,
-      mac: Buffer.from(answer.Mac).toString('base64'),
-    };
+    return { keyId: answer.KeyId ?? key, mac: Buffer.from(answer.Mac).toString('base64') };
   }
 
-  async verify(record: QuarantineRecord): Promise<SealVerdict> {
-    const seal = record.seal;
-    if (!seal) return { valid: false, reason: 'the record carries no MAC (it was not written by quarantine-instance with the record key)' };
-    if (seal.scheme !== RECORD_SEAL_SCHEME || seal.algorithm !== RECORD_MAC_ALGORITHM) {
-      return { valid: false, reason: `the record's seal uses ${seal.scheme}/${seal.algorithm}, not ${RECORD_SEAL_SCHEME}/${RECORD_MAC_ALGORITHM}` };
-    }
-    const mac = Buffer.from(seal.mac, 'base64');
-    if (mac.length === 0 || mac.toString('base64') !== seal.mac) return { valid: false, reason: 'the record\'s MAC is not base64' };
+  /** Whether `macBase64` is the MAC of `message` under the configured key; `recordedBy` names who wrote it, for the reason. */
+  async verify(message: Uint8Array, macBase64: string, recordedBy: string): Promise<SealVerdict> {
+    const mac = Buffer.from(macBase64, 'base64');
+    if (mac.length === 0 || mac.toString('base64') !== macBase64) return { valid: false, reason: 'the record\'s MAC is not base64' };
     const key = this.key();
     try {
-      const answer = await this.kms.send(
-        new VerifyMacCommand({ KeyId: key, MacAlgorithm: RECORD_MAC_ALGORITHM, Message: recordMacMessage(record), Mac: mac }),
-      );
+      const answer = await this.kms.send(new VerifyMacCommand({ KeyId: key, MacAlgorithm: RECORD_MAC_ALGORITHM, Message: message, Mac: mac }));
       return answer.MacValid === true ? { valid: true } : { valid: false, reason: 'KMS says the MAC does not match the record' };
     } catch (error) {
       const code = awsErrorCode(error);
       // VerifyMac answers a wrong MAC with an error, not MacValid=false
       // (https://docs.aws.amazon.com/kms/latest/APIReference/API_VerifyMac.html).
       if (code === 'KMSInvalidMacException') {
-        return { valid: false, reason: 'KMS says the MAC does not match the record: a field was changed after quarantine recorded it' };
+        return { valid: false, reason: `KMS says the MAC does not match the record: a field was changed after ${recordedBy} recorded it` };
       }
       if (isTransientAwsError(error)) {
         throw new TransientResponderError(`kms:VerifyMac failed transiently (${code ?? 'UnknownError'})`, { cause: error });
@@ -150,8 +144,31 @@ export class KmsRecordSealer implements RecordSealer {
 
   private key(): string {
     if (!this.keyId) {
-      throw new RecordKeyNotConfiguredError('No record key configured: the stack sets FIREBREAK_RECORD_KEY_ARN on quarantine-instance and release-instance');
+      throw new RecordKeyNotConfiguredError('No record key configured: the stack sets FIREBREAK_RECORD_KEY_ARN on the responders that seal or verify records');
     }
     return this.keyId;
+  }
+}
+
+/** kms:GenerateMac / kms:VerifyMac of pre-quarantine records with the deployment's HMAC key. */
+export class KmsRecordSealer implements RecordSealer {
+  private readonly mac: KmsMac;
+
+  constructor(kms: KMSClient, keyId: string) {
+    this.mac = new KmsMac(kms, keyId);
+  }
+
+  async seal(record: QuarantineRecord): Promise<RecordSeal> {
+    const { keyId, mac } = await this.mac.generate(recordMacMessage(record));
+    return { scheme: RECORD_SEAL_SCHEME, algorithm: RECORD_MAC_ALGORITHM, keyId, mac };
+  }
+
+  async verify(record: QuarantineRecord): Promise<SealVerdict> {
+    const seal = record.seal;
+    if (!seal) return { valid: false, reason: 'the record carries no MAC (it was not written by quarantine-instance with the record key)' };
+    if (seal.scheme !== RECORD_SEAL_SCHEME || seal.algorithm !== RECORD_MAC_ALGORITHM) {
+      return { valid: false, reason: `the record's seal uses ${seal.scheme}/${seal.algorithm}, not ${RECORD_SEAL_SCHEME}/${RECORD_MAC_ALGORITHM}` };
+    }
+    return this.mac.verify(recordMacMessage(record), seal.mac, 'quarantine');
   }
 }
