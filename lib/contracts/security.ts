@@ -45,6 +45,12 @@ export const SECURITY_ENV = {
    * Set only when member roles are configured and a playbook revokes sessions.
    */
   sessionRevokerRoleName: 'FIREBREAK_SESSION_REVOKER_ROLE_NAME',
+  /** The forensic account evidence is copied to (copy-evidence; set when the deployment configures one). */
+  forensicAccountId: 'FIREBREAK_FORENSIC_ACCOUNT_ID',
+  /** The role copy-evidence assumes in the forensic account (lib/stack/forensic-role-stack.ts). */
+  forensicRoleName: 'FIREBREAK_FORENSIC_ROLE_NAME',
+  /** The forensic account's KMS key ARN every copy is re-encrypted with. */
+  forensicKmsKeyArn: 'FIREBREAK_FORENSIC_KMS_KEY_ARN',
 } as const;
 
 /** The rails of one deployed playbook, as the stack writes them into FIREBREAK_PLAYBOOK_RAILS. */
@@ -93,6 +99,8 @@ export const STATE_KEY_PREFIX = {
   grant: 'grant#',
   /** Pending approvals (the task token, never shown to a person): written by publish-alert, read by the approval function. */
   approval: 'approval#',
+  /** Chain-of-custody records of forensic copies: written (once) and read by copy-evidence. */
+  custody: 'custody#',
 } as const;
 
 /** The accounts a deployment serves, read from its own environment. */

@@ -16,7 +16,9 @@ import { DynamoDbGrantStore, releaseGrantCheck } from '../responders/grants';
 import { silentLogger } from '../responders/logging';
 import { quarantineResponder } from '../responders/quarantine';
 import { DynamoDbQuarantineRecordStore } from '../responders/quarantine-records';
-import { KmsRecordSealer } from '../responders/record-integrity';
+import { KmsMac, KmsRecordSealer } from '../responders/record-integrity';
+import { copyEvidenceResponder, forensicTargetFromEnv } from '../responders/snapshot-copy';
+import { DynamoDbCustodyStore } from '../responders/snapshot-custody';
 import { releaseResponder } from '../responders/release';
 import { ApprovalReleaseClearance } from '../responders/release-clearance';
 import { createResponderHandler } from '../responders/runtime';
@@ -75,6 +77,18 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
     }),
   [RESPONDER_NAMES.snapshotVolumes]: ({ clients, environment, now }) =>
     createResponderHandler(snapshotResponder, { clients: servedClients(clients, environment), logger: silentLogger, environment, now }),
+  [RESPONDER_NAMES.copyEvidence]: ({ clients, environment, now }) =>
+    // The game day has one account: the forensic "account" is reached with the responder's own
+    // clients (no forensic role); docs/responders/snapshot-volumes.md says what that leaves out.
+    createResponderHandler(copyEvidenceResponder, {
+      clients: servedClients(clients, environment),
+      forensic: clients,
+      custody: new DynamoDbCustodyStore(clients.dynamodb(), stateTableFromEnv(environment), new KmsMac(clients.kms(), environment[SECURITY_ENV.recordKey] ?? '')),
+      target: forensicTargetFromEnv(environment),
+      logger: silentLogger,
+      environment,
+      now,
+    }),
   [RESPONDER_NAMES.quarantineInstance]: (runtime) => {
     const { records, grants, sealer } = recordStores(runtime);
     const { clients, environment, now } = runtime;

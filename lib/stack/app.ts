@@ -16,6 +16,9 @@ import { readFirebreakConfig } from './config';
 import { FIREBREAK_DEFAULTS } from './defaults';
 import { FirebreakStack } from './firebreak-stack';
 import { MemberRoleStack, memberRoleIamActions, memberRoleResponders } from './member-role-stack';
+import { ForensicRoleStack } from './forensic-role-stack';
+import { flattenSteps } from '../playbooks/model';
+import { RESPONDER_NAMES } from '../contracts/responders';
 import { PROJECT_ROOT } from './package-root';
 
 /** The stack id (and default CloudFormation stack name). */
@@ -23,6 +26,8 @@ export const FIREBREAK_STACK_ID = 'Firebreak';
 
 /** The member-role stack id: `npx cdk deploy FirebreakMemberRole` in a member account, or its template as a StackSet. */
 export const MEMBER_ROLE_STACK_ID = 'FirebreakMemberRole';
+/** The forensic-role stack's id (deployed into the forensic account). */
+export const FORENSIC_ROLE_STACK_ID = 'FirebreakForensicRole';
 
 /** CDK context that skips asset bundling for every stack (tests and definition synthesis). */
 export const SKIP_BUNDLING_CONTEXT = { 'aws:cdk:bundling-stacks': [] as string[] };
@@ -60,6 +65,8 @@ export interface FirebreakApp {
   readonly stack: FirebreakStack;
   /** The member-role stack, when built. */
   readonly memberRole?: MemberRoleStack;
+  /** The forensic-role stack, when a playbook copies evidence and the forensic account is configured. */
+  readonly forensicRole?: ForensicRoleStack;
   readonly nag?: AwsSolutionsChecks;
 }
 
@@ -101,9 +108,22 @@ export async function buildFirebreakApp(options: FirebreakAppOptions = {}): Prom
           ...(config.sessionRevokerRoleName ? { sessionRevokerRoleName: config.sessionRevokerRoleName } : {}),
           ...(config.memberRoleExternalId ? { externalId: config.memberRoleExternalId } : {}),
           ...(config.privilegedRoleNamePatterns ? { privilegedRoleNamePatterns: config.privilegedRoleNamePatterns } : {}),
+          ...(config.forensicAccountId ? { forensicAccountId: config.forensicAccountId } : {}),
         });
+  // The forensic account's role, when a playbook copies evidence there (deployed into that account).
+  const copies = playbooks.some((playbook) => flattenSteps(playbook.steps).some((step) => step.action === RESPONDER_NAMES.copyEvidence));
+  const forensicRole =
+    copies && config.forensicKmsKeyArn !== undefined
+      ? new ForensicRoleStack(app, FORENSIC_ROLE_STACK_ID, {
+          forensicKmsKeyArn: config.forensicKmsKeyArn,
+          ...(securityAccountId ? { securityAccountId } : {}),
+          ...(securityRegions ? { securityRegions } : {}),
+          ...(config.forensicRoleName ? { roleName: config.forensicRoleName } : {}),
+          ...(config.servedAccountIds ? { sourceAccountIds: config.servedAccountIds } : {}),
+        })
+      : undefined;
 
-  const built = { app, stack, ...(memberRole ? { memberRole } : {}) };
+  const built = { app, stack, ...(memberRole ? { memberRole } : {}), ...(forensicRole ? { forensicRole } : {}) };
   if (options.nag === false) return built;
   const nag = new AwsSolutionsChecks(app, { verbose: true });
   Validations.of(app).addPlugins(nag);

@@ -120,9 +120,9 @@ export class Approvals extends Construct {
 }
 
 export interface RecordKeyProps {
-  /** Roles that seal records (quarantine-instance): kms:GenerateMac only. */
+  /** Roles that seal records (quarantine-instance; copy-evidence for custody records): kms:GenerateMac only. */
   readonly sealers: readonly iam.IRole[];
-  /** Roles that verify records (release-instance): kms:VerifyMac only. */
+  /** Roles that verify records (release-instance; copy-evidence, reading its custody records back): kms:VerifyMac only. */
   readonly verifiers: readonly iam.IRole[];
 }
 

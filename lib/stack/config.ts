@@ -40,6 +40,9 @@ export const CONTEXT_KEYS = [
   'blastRadiusMax',
   'blastRadiusWindowSeconds',
   'reservedConcurrency',
+  'forensicAccountId',
+  'forensicKmsKeyArn',
+  'forensicRoleName',
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
@@ -146,7 +149,32 @@ const contextSchema = z.object({
     )
     .optional(),
   reservedConcurrency: integer.optional(),
+  forensicAccountId: z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id (the forensic account evidence is copied to)').optional(),
+  forensicKmsKeyArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'a KMS key ARN such as arn:aws:kms:eu-west-1:444455556666:key/1234abcd-… (a key id or alias is not enough: the forensic role is scoped to this ARN)')
+    .optional(),
+  forensicRoleName: z.string().regex(ROLE_NAME, 'an IAM role name (at most 64 of letters, digits and +=,.@_-)').optional(),
 }).superRefine((config, context) => {
+  // The forensic copy needs all of it, and the key must be the forensic account's own.
+  if ((config.forensicAccountId === undefined) !== (config.forensicKmsKeyArn === undefined)) {
+    context.addIssue({
+      code: 'custom',
+      path: [config.forensicAccountId === undefined ? 'forensicAccountId' : 'forensicKmsKeyArn'],
+      message: 'forensicAccountId and forensicKmsKeyArn go together: set both (the account evidence is copied to and its key) or neither',
+    });
+  }
+  const keyAccount = config.forensicKmsKeyArn?.split(':')[4];
+  if (config.forensicAccountId !== undefined && keyAccount !== undefined && keyAccount !== config.forensicAccountId) {
+    context.addIssue({
+      code: 'custom',
+      path: ['forensicKmsKeyArn'],
+      message: `the key must belong to the forensic account ${config.forensicAccountId}, got a key of account ${keyAccount}`,
+    });
+  }
+  if (config.forensicRoleName !== undefined && config.forensicAccountId === undefined) {
+    context.addIssue({ code: 'custom', path: ['forensicRoleName'], message: 'only meaningful with forensicAccountId: forensicRoleName is set but forensicAccountId is not' });
+  }
   // Without the organization id, nothing confines the member-role grant (aws:ResourceOrgID) to the
   // organization's accounts: a forged event naming an outside account would send responders there.
   if (config.memberRoleName !== undefined && config.organizationId === undefined) {

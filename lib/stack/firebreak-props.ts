@@ -132,4 +132,20 @@ export interface FirebreakProps {
    * @default no reservation
    */
   readonly reservedConcurrency?: number;
+  /**
+   * The forensic account the copy-evidence step copies evidence snapshots to (its own account,
+   * never a member account). Required with forensicKmsKeyArn by any playbook with a copy-evidence step.
+   * @default none: no playbook may copy evidence
+   */
+  readonly forensicAccountId?: string;
+  /**
+   * The forensic account's KMS key (full ARN) every copy is re-encrypted with.
+   * @default none
+   */
+  readonly forensicKmsKeyArn?: string;
+  /**
+   * The role copy-evidence assumes in the forensic account (ForensicRoleStack deploys it).
+   * @default 'FirebreakForensicCopier'
+   */
+  readonly forensicRoleName?: string;
 }

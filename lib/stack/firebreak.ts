@@ -176,9 +176,14 @@ export class Firebreak extends Construct {
       if (releaser) state.grantItems(releaser.role, 'ReadApprovals', ['dynamodb:GetItem'], STATE_KEY_PREFIX.approval);
     }
     const sealer = responders.functions.get(RESPONDER_NAMES.quarantineInstance);
-    if (!sealer && !releaser) return approvals ? { approvals } : {};
-    const recordKey = new RecordKey(this, 'RecordKey', { sealers: sealer ? [sealer.role] : [], verifiers: releaser ? [releaser.role] : [] });
-    for (const holder of [sealer, releaser]) holder?.function.addEnvironment(SECURITY_ENV.recordKey, recordKey.key.keyArn);
+    // copy-evidence seals its custody records and verifies them when it reads them back.
+    const custodian = responders.functions.get(RESPONDER_NAMES.copyEvidence);
+    if (!sealer && !releaser && !custodian) return approvals ? { approvals } : {};
+    const recordKey = new RecordKey(this, 'RecordKey', {
+      sealers: [sealer, custodian].flatMap((holder) => (holder ? [holder.role] : [])),
+      verifiers: [releaser, custodian].flatMap((holder) => (holder ? [holder.role] : [])),
+    });
+    for (const holder of [sealer, releaser, custodian]) holder?.function.addEnvironment(SECURITY_ENV.recordKey, recordKey.key.keyArn);
     return { ...(approvals ? { approvals } : {}), recordKey };
   }
 

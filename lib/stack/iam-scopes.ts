@@ -62,6 +62,12 @@ export interface ScopeOptions {
    * @default none
    */
   readonly stateTableReadOnlyKeys?: readonly string[];
+  /**
+   * The forensic account evidence snapshots may be shared with (ec2:ModifySnapshotAttribute is
+   * granted only for adding this account: `ec2:Add/userId`).
+   * @default none: the share is not granted, and a playbook that copies evidence fails the synth
+   */
+  readonly forensicAccountId?: string;
 }
 
 /** A group of APIs that share resources and conditions, and why its resources are the narrowest possible. */
@@ -239,6 +245,25 @@ const SCOPES: readonly ActionScope[] = [
     resources: (arns) => [arns.snapshots],
     conditions: () => ({ StringEquals: { [`aws:ResourceTag/${EVIDENCE_TAG_KEYS.evidence}`]: 'true' } }),
     why: `Evidence snapshot ids are known only at run time and snapshot ARNs carry no account id; the aws:ResourceTag/${EVIDENCE_TAG_KEYS.evidence} condition limits the statement to the evidence snapshots Firebreak tagged at creation.`,
+  },
+  {
+    // Sharing evidence with the forensic account, and with nobody else: only snapshots Firebreak
+    // tagged as evidence, only the createVolumePermission attribute, only adding that one account
+    // (ec2:Add/userId; ec2:Add/group would be `all`, which ForAllValues on userId alone cannot stop,
+    // so the group key is denied by its absence: Null = true).
+    sid: 'ShareEvidenceWithTheForensicAccount',
+    applies: (options) => options.forensicAccountId !== undefined,
+    actions: requestedOf('ec2:ModifySnapshotAttribute'),
+    resources: (arns) => [arns.snapshots],
+    conditions: (_requested, options) => ({
+      StringEquals: {
+        [`aws:ResourceTag/${EVIDENCE_TAG_KEYS.evidence}`]: 'true',
+        'ec2:Attribute': 'createVolumePermission',
+      },
+      'ForAllValues:StringEquals': { 'ec2:Add/userId': options.forensicAccountId as string },
+      Null: { 'ec2:Add/group': 'true', 'ec2:Add/userId': 'false' },
+    }),
+    why: `Evidence snapshot ids are known only at run time and snapshot ARNs carry no account id; the aws:ResourceTag/${EVIDENCE_TAG_KEYS.evidence} and ec2:Add/userId conditions limit the statement to sharing Firebreak's evidence with the forensic account only.`,
   },
   {
     sid: 'TagContainedInstances',

@@ -26,6 +26,8 @@ export { KeptEventsQueue } from './kept-events-queue';
 export type { KeptEventsQueueProps } from './kept-events-queue';
 export { PlaybookMachines } from './playbooks';
 export type { PlaybookMachinesProps } from './playbooks';
+export { ForensicRoleStack } from './forensic-role-stack';
+export type { ForensicRoleStackProps } from './forensic-role-stack';
 export { Responders } from './responders';
 export type { RespondersProps } from './responders';
 export { ResponderFunction } from './responder-function';

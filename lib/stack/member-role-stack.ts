@@ -110,6 +110,12 @@ export interface MemberRoleStackProps extends StackProps {
    * @default none
    */
   readonly externalId?: string;
+  /**
+   * The forensic account evidence is copied to: the member role may share evidence snapshots with
+   * it (and no other account). Required when a playbook copies evidence (copy-evidence).
+   * @default none
+   */
+  readonly forensicAccountId?: string;
 }
 
 /**
@@ -286,7 +292,7 @@ export class MemberRoleStack extends Stack {
     // Writing role policies is the widest power Firebreak holds: it lives in a role of its own, that
     // only quarantine-instance may assume; the member role (every responder) never has it.
     const memberActions = props.iamActions.filter((action) => !(ROLE_POLICY_WRITES as readonly string[]).includes(action));
-    const planned = planStatements(memberActions, arns);
+    const planned = planStatements(memberActions, arns, props.forensicAccountId !== undefined ? { forensicAccountId: props.forensicAccountId } : {});
     this.statements = planned.map((entry) => entry.statement);
 
     // Responders need seconds; role chaining caps sessions at one hour anyway. Each wildcard is the

@@ -6,6 +6,7 @@
  * it acts in member accounts, and an alarm on both channels for every error.
  */
 import { Aws, Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { DEFAULT_SESSION_REVOKER_ROLE_NAME } from '../aws/member-accounts';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
@@ -38,6 +39,7 @@ const RESPONDER_SETTINGS: Readonly<Record<string, { memorySize: number; timeout:
   [RESPONDER_NAMES.quarantineInstance]: { memorySize: 512, timeout: Duration.seconds(120), description: 'Firebreak quarantine-instance: isolate every ENI, keep the instance as evidence' },
   [RESPONDER_NAMES.releaseInstance]: { memorySize: 512, timeout: Duration.seconds(120), description: 'Firebreak release-instance: restore a quarantined instance exactly' },
   [RESPONDER_NAMES.snapshotVolumes]: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak snapshot-volumes: crash-consistent evidence snapshots' },
+  [RESPONDER_NAMES.copyEvidence]: { memorySize: 256, timeout: Duration.seconds(120), description: 'Firebreak copy-evidence: evidence snapshots to the forensic account, with their chain of custody' },
   // On the critical path before containment: one DescribeInstances and two DynamoDB calls.
   [GUARD_RESPONDER]: { memorySize: 256, timeout: Duration.seconds(30), description: 'Firebreak containment-guard: protected instances, approval and blast radius before containment' },
   default: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak responder' },
@@ -63,6 +65,11 @@ export const STATE_TABLE_ACCESS: Readonly<
     actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
     keys: [`${STATE_KEY_PREFIX.quarantine}*`],
     readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
+  },
+  // Custody records are written once and read back (verified) by the responder that copies.
+  [RESPONDER_NAMES.copyEvidence]: {
+    actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+    keys: [`${STATE_KEY_PREFIX.custody}*`],
   },
   [GUARD_RESPONDER]: {
     actions: CONTAINMENT_GUARD_IAM_ACTIONS.stateTable,
@@ -113,6 +120,9 @@ export interface RespondersProps
     | 'blastRadiusMax'
     | 'blastRadiusWindowSeconds'
     | 'reservedConcurrency'
+    | 'forensicAccountId'
+    | 'forensicKmsKeyArn'
+    | 'forensicRoleName'
   > {
   /** The deployed playbooks: they decide which responders exist and what each may do. */
   readonly playbooks: readonly Playbook[];
@@ -146,6 +156,7 @@ export class Responders extends Construct {
     };
     const arns = responderArns(stackName, props);
 
+    const forensic = forensicSettings(props, byResponder.has(RESPONDER_NAMES.copyEvidence));
     const functions = new Map<string, ResponderFunction>();
     for (const [responder, actions] of byResponder) {
       const inIncidentAccount = actsInIncidentAccount(actions);
@@ -163,12 +174,13 @@ export class Responders extends Construct {
                 [SECURITY_ENV.stackName]: stackName,
                 [SECURITY_ENV.playbookRails]: JSON.stringify(playbookRailsFor(props.playbooks)),
               }
-            : this.environment,
-        statements: planResponderStatements(
-          needed,
-          arns,
-          stateTable ? { stateTableKeys: stateTable.keys, ...(stateTable.readOnlyKeys ? { stateTableReadOnlyKeys: stateTable.readOnlyKeys } : {}) } : {},
-        ),
+            : responder === RESPONDER_NAMES.copyEvidence && forensic !== undefined
+              ? { ...this.environment, ...forensic.environment }
+              : this.environment,
+        statements: planResponderStatements(needed, arns, {
+          ...(stateTable ? { stateTableKeys: stateTable.keys, ...(stateTable.readOnlyKeys ? { stateTableReadOnlyKeys: stateTable.readOnlyKeys } : {}) } : {}),
+          ...(forensic !== undefined ? { forensicAccountId: forensic.accountId } : {}),
+        }),
         logRetention: props.logRetention,
         memorySize: settings.memorySize,
         timeout: settings.timeout,
@@ -184,6 +196,12 @@ export class Responders extends Construct {
           grantAssumeMemberRole(fn.role, { memberRoleName: sessionRevokerRoleName, sid: 'AssumeFirebreakSessionRevokerRole', ...organization });
         }
       }
+      if (responder === RESPONDER_NAMES.copyEvidence && forensic !== undefined) {
+        // The one forensic role, by exact ARN: its trust policy admits this role alone.
+        fn.role.addToPrincipalPolicy(
+          new iam.PolicyStatement({ sid: 'AssumeTheForensicRole', actions: ['sts:AssumeRole'], resources: [`arn:${Aws.PARTITION}:iam::${forensic.accountId}:role/${forensic.roleName}`] }),
+        );
+      }
       if (actions.has('sns:Publish')) props.channels.allowAlertPublisher(fn.role);
       props.channels.alarmOnErrors(this, `Responder${pascal(responder)}ErrorsAlarm`, fn.function, responder);
       functions.set(responder, fn);
@@ -197,6 +215,32 @@ export class Responders extends Construct {
     if (!found) throw new Error(`no responder function ${responder}`);
     return found;
   }
+}
+
+/** The default name of the role copy-evidence assumes in the forensic account (ForensicRoleStack). */
+export const DEFAULT_FORENSIC_ROLE_NAME = 'FirebreakForensicCopier';
+
+/**
+ * The forensic account, key and role when a playbook copies evidence; a copy-evidence step without
+ * them fails the synth (the copy would have nowhere to go), naming the props.
+ */
+function forensicSettings(props: RespondersProps, copies: boolean): { accountId: string; roleName: string; environment: Record<string, string> } | undefined {
+  if (!copies) return undefined;
+  if (props.forensicAccountId === undefined || props.forensicKmsKeyArn === undefined) {
+    throw new Error(
+      'a deployed playbook has a copy-evidence step, but forensicAccountId and forensicKmsKeyArn are not set: configure the forensic account and its KMS key (docs/deploy.md), or remove the step',
+    );
+  }
+  const roleName = props.forensicRoleName ?? DEFAULT_FORENSIC_ROLE_NAME;
+  return {
+    accountId: props.forensicAccountId,
+    roleName,
+    environment: {
+      [SECURITY_ENV.forensicAccountId]: props.forensicAccountId,
+      [SECURITY_ENV.forensicKmsKeyArn]: props.forensicKmsKeyArn,
+      [SECURITY_ENV.forensicRoleName]: roleName,
+    },
+  };
 }
 
 /** The deployment's own facts every function reads from its environment (lib/contracts/security.ts), never the input's. */

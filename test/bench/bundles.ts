@@ -46,6 +46,7 @@ const CLIENT_CLASS: Readonly<Record<SdkService, string>> = {
 export const RESPONDER_CLIENTS: Readonly<Record<string, readonly SdkService[]>> = {
   approval: ['dynamodb', 'sfn'],
   'containment-guard': ['dynamodb', 'ec2', 'sfn', 'sts'],
+  'copy-evidence': ['dynamodb', 'ec2', 'kms', 'sts'],
   'publish-alert': ['dynamodb', 'sns'],
   'quarantine-instance': ['dynamodb', 'ec2', 'iam', 'kms', 'sts'],
   'release-instance': ['dynamodb', 'ec2', 'kms', 'sts'],

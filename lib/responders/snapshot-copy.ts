@@ -1,0 +1,354 @@
+/**
+ * copy-evidence (forensics): copy the incident's evidence snapshots out of the member account into
+ * the forensic account, re-encrypted with the forensic account's KMS key, and keep a chain of
+ * custody for each copy (snapshot-custody.ts). Calls, per evidence snapshot:
+ *
+ * 1. in the member account, ModifySnapshotAttribute createVolumePermission add [forensic account]:
+ *    shares the source with that account only (never `all`);
+ * 2. in the forensic account, through the forensic role, CopySnapshot with `Encrypted: true` and
+ *    the forensic `KmsKeyId`, tagged with the incident and the source;
+ * 3. DescribeSnapshots of the source and of the copy: their canonical JSON and SHA-256 go in the
+ *    custody record, sealed in the state table.
+ *
+ * CopySnapshot needs a completed source (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-copy-snapshot.html),
+ * and snapshots take minutes, a first full snapshot of a large volume much longer. The responder
+ * never sleeps: while a source is `pending` it throws `EvidencePendingError`, and the compiled step
+ * retries on the wait schedule of the action (`retryWhileWaiting`, a Step Functions Retry), so the
+ * wait costs one state transition per attempt and no Lambda time.
+ *
+ * No evidence destroyed: nothing here deletes or unshares a snapshot. A copy that fails leaves the
+ * source where it is (locked if the snapshot step locked it) and fails the step with
+ * `EvidenceCopyFailedError` naming it, after the custody of the copies that did succeed is written.
+ */
+import type { EC2Client, Snapshot, Tag } from '@aws-sdk/client-ec2';
+import { CopySnapshotCommand, DescribeSnapshotsCommand, ModifySnapshotAttributeCommand } from '@aws-sdk/client-ec2';
+import type { Ec2Clients } from '../aws/clients/ec2';
+import { partitionForRegion } from '../aws/clients/member-role';
+import { awsErrorCode } from '../aws/errors';
+import { FirebreakError } from '../contracts/errors';
+import { EvidencePendingError, ResponderFailedError, TransientResponderError } from '../contracts/responder-errors';
+import { RESPONDER_NAMES } from '../contracts/responders';
+import { SECURITY_ENV } from '../contracts/security';
+import { ACTIONS } from '../playbooks/actions';
+import { ActionLog } from './action-log';
+import type { DeploymentEnvironment } from './effective-mode';
+import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
+import { isPlaceholderInstanceId } from './instance-state';
+import type { IncidentLogger } from './logging';
+import type { ResponderResult } from './model';
+import { sendMutating, sendReadOnly } from './mutating';
+import type { ResponderInput } from './responder-input';
+import type { HandlerDeps, ResponderHandler } from './runtime';
+import { createResponderHandler, stepResponder } from './runtime';
+import type { CustodyRecord, CustodyStore } from './snapshot-custody';
+import { snapshotReport } from './snapshot-custody';
+import { EVIDENCE_TAG_KEYS, truncateText } from './snapshot-plan';
+import { findEvidenceSnapshots } from './snapshot-reads';
+
+export const COPY_RESPONDER = RESPONDER_NAMES.copyEvidence;
+
+/** The step options (`with:` of a `copy-evidence` step). */
+export const copyEvidenceOptionsSchema = ACTIONS['copy-evidence'].options;
+export type CopyEvidenceOptions = { readonly waitMinutes: number };
+export type CopyEvidenceInput = ResponderInput<CopyEvidenceOptions>;
+
+/** Tags on every forensic copy: how a re-run finds the copy of a source, and what it is evidence of. */
+export const FORENSIC_COPY_TAG_KEYS = {
+  sourceSnapshot: 'firebreak:source-snapshot',
+  sourceAccount: 'firebreak:source-account',
+} as const;
+
+/** The forensic account, its role and key: the deployment's configuration, never the input's. */
+export interface ForensicTarget {
+  readonly accountId: string;
+  readonly roleName: string;
+  readonly kmsKeyArn: string;
+}
+
+/** One or more copies failed; every source is kept (never deleted), and the message names them. */
+export class EvidenceCopyFailedError extends FirebreakError {
+  override readonly name = 'EvidenceCopyFailedError';
+}
+
+const ACCOUNT_ID = /^\d{12}$/;
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:(\d{12}):key\/[A-Za-z0-9-]+$/;
+
+/** The forensic target from the Lambda environment, checked (the stack validated it at synth too). */
+export function forensicTargetFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): ForensicTarget {
+  const accountId = env[SECURITY_ENV.forensicAccountId] ?? '';
+  const roleName = env[SECURITY_ENV.forensicRoleName] ?? '';
+  const kmsKeyArn = env[SECURITY_ENV.forensicKmsKeyArn] ?? '';
+  const key = KMS_KEY_ARN.exec(kmsKeyArn);
+  if (!ACCOUNT_ID.test(accountId) || roleName === '' || key === null || key[1] !== accountId) {
+    throw new ResponderFailedError(
+      `copy-evidence needs ${SECURITY_ENV.forensicAccountId} (12 digits), ${SECURITY_ENV.forensicRoleName} and ${SECURITY_ENV.forensicKmsKeyArn} (a key ARN of that same account); the deployment sets them from forensicAccountId, forensicRoleName and forensicKmsKeyArn`,
+    );
+  }
+  return { accountId, roleName, kmsKeyArn };
+}
+
+export type CopyStatus = 'copied' | 'already-copied' | 'dry-run' | 'no-evidence' | 'skipped-sample' | 'not-an-instance';
+
+/** One evidence snapshot and its forensic copy. */
+export interface EvidenceCopy {
+  readonly sourceSnapshotId: string;
+  readonly sourceVolumeId: string;
+  readonly copySnapshotId?: string;
+  /** copied now; already-copied by an earlier run; would-copy in dry-run; failed (the source is kept). */
+  readonly outcome: 'copied' | 'already-copied' | 'would-copy' | 'would-be-denied' | 'failed';
+  readonly detail: string;
+  /** The chain of custody (enforce): the record as sealed in the state table. */
+  readonly custody?: Omit<CustodyRecord, 'source' | 'copy'> & { readonly sourceSha256: string; readonly copySha256: string; readonly verified: boolean };
+}
+
+export interface CopyEvidenceResult extends ResponderResult<CopyStatus> {
+  readonly instanceId?: string;
+  readonly forensicAccount?: string;
+  readonly kmsKeyId?: string;
+  readonly copies: readonly EvidenceCopy[];
+}
+
+export interface CopyEvidenceDeps {
+  /** EC2 in the incident's account (the member role). */
+  readonly clients: Ec2Clients;
+  /** EC2 in the forensic account, through the forensic role. */
+  readonly forensic: Ec2Clients;
+  readonly custody: CustodyStore;
+  readonly target: ForensicTarget;
+  readonly logger: IncidentLogger;
+  /** The deployment's environment (FIREBREAK_MODE). @default process.env */
+  readonly environment?: DeploymentEnvironment;
+  readonly now?: () => Date;
+}
+
+/** The exact ModifySnapshotAttribute input that shares one source with the forensic account only. */
+export function shareInput(snapshotId: string, forensicAccount: string, dryRun: boolean) {
+  return {
+    SnapshotId: snapshotId,
+    Attribute: 'createVolumePermission' as const,
+    OperationType: 'add' as const,
+    UserIds: [forensicAccount],
+    ...(dryRun ? { DryRun: true } : {}),
+  };
+}
+
+/** The exact CopySnapshot input of one source, in the forensic account. */
+export function copyInput(source: { snapshotId: string; account: string; region: string }, incidentKey: string, kmsKeyArn: string, dryRun: boolean) {
+  const tags: Tag[] = [
+    { Key: EVIDENCE_TAG_KEYS.incident, Value: truncateText(incidentKey, 256) },
+    { Key: EVIDENCE_TAG_KEYS.evidence, Value: 'true' },
+    { Key: FORENSIC_COPY_TAG_KEYS.sourceSnapshot, Value: source.snapshotId },
+    { Key: FORENSIC_COPY_TAG_KEYS.sourceAccount, Value: source.account },
+  ];
+  return {
+    SourceSnapshotId: source.snapshotId,
+    SourceRegion: source.region,
+    // Re-encrypted with the forensic account's key, whatever the source was (or was not) encrypted with.
+    Encrypted: true,
+    KmsKeyId: kmsKeyArn,
+    Description: truncateText(`Firebreak forensic copy of ${source.snapshotId} (${source.account}) for ${incidentKey}`, 255),
+    TagSpecifications: [{ ResourceType: 'snapshot' as const, Tags: tags }],
+    ...(dryRun ? { DryRun: true } : {}),
+  };
+}
+
+/** One snapshot as DescribeSnapshots reports it now (the custody record's evidence). */
+async function describeOne(ec2: EC2Client, snapshotId: string, api: string): Promise<Snapshot> {
+  const output = await sendReadOnly(api, () => ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] })));
+  const found = output.Snapshots?.find((s) => s.SnapshotId === snapshotId);
+  if (!found) throw new ResponderFailedError(`${api} did not describe ${snapshotId}`);
+  return found;
+}
+
+/** The forensic copies an earlier run made, by source snapshot id (copies in `error` are not evidence). */
+async function existingCopies(forensic: EC2Client, sourceIds: readonly string[]): Promise<Map<string, Snapshot>> {
+  const output = await sendReadOnly('ec2:DescribeSnapshots', () =>
+    forensic.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: `tag:${FORENSIC_COPY_TAG_KEYS.sourceSnapshot}`, Values: [...sourceIds] }] })),
+  );
+  const copies = new Map<string, Snapshot>();
+  for (const snapshot of output.Snapshots ?? []) {
+    const source = snapshot.Tags?.find((t) => t.Key === FORENSIC_COPY_TAG_KEYS.sourceSnapshot)?.Value;
+    if (source !== undefined && snapshot.State !== 'error' && snapshot.SnapshotId !== undefined) copies.set(source, snapshot);
+  }
+  return copies;
+}
+
+/** Why a share or a copy failed, in words a responder can act on (the AWS-managed key, a key policy). */
+export function copyFailureAdvice(code: string | undefined, encrypted: boolean | undefined): string {
+  if (encrypted === true) {
+    return (
+      'A snapshot encrypted with the AWS-managed EBS key (aws/ebs) cannot be shared with another account at all, and one under a customer key ' +
+      'can be copied only when that key\'s policy lets the forensic account use it (kms:Decrypt, kms:DescribeKey, kms:CreateGrant, kms:ReEncrypt*): ' +
+      're-encrypt the source with a shareable customer key in the member account, or add the forensic account to the key policy, then re-run the step.'
+    );
+  }
+  return code === 'UnauthorizedOperation' || code === 'AccessDenied'
+    ? 'Check the member role (ModifySnapshotAttribute on evidence snapshots) and the forensic role (CopySnapshot, the forensic key).'
+    : 'Check the error; the step can be re-run (it reuses what was done).';
+}
+
+/** Copies the incident's evidence snapshots to the forensic account with their chain of custody (or says, in dry-run, whether it could). */
+export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceDeps): Promise<CopyEvidenceResult> {
+  const { incident } = input;
+  const now = deps.now ?? (() => new Date());
+  const log = new ActionLog(now);
+  const effective = effectiveMode(input.mode, deps.environment ?? process.env);
+  const mode = effective.mode;
+  const target = deps.target;
+  const finish = (status: CopyStatus, copies: readonly EvidenceCopy[], instanceId?: string): CopyEvidenceResult => {
+    deps.logger.info('copy-evidence finished', { status, copies: copies.length, mode });
+    return {
+      responder: COPY_RESPONDER,
+      incidentKey: incident.key,
+      mode,
+      idempotentReplay: status === 'already-copied',
+      ...forcedDryRunField(effective),
+      actions: log.actions,
+      status,
+      copies,
+      forensicAccount: target.accountId,
+      kmsKeyId: target.kmsKeyArn,
+      ...(instanceId !== undefined ? { instanceId } : {}),
+    };
+  };
+
+  const resource = incident.resource;
+  if (resource.kind !== 'ec2-instance') {
+    log.record('firebreak:evidence', resource.kind, 'skipped', `The incident concerns a ${resource.kind} resource, not an EC2 instance: no evidence snapshots to copy.`);
+    return finish('not-an-instance', []);
+  }
+  const instanceId = resource.instanceId;
+  recordEffectiveMode(log, instanceId, effective);
+  if (incident.sample || isPlaceholderInstanceId(instanceId)) {
+    log.record('firebreak:evidence', instanceId, 'skipped', 'Not copied: a sample finding or a placeholder instance id; no AWS call was made.');
+    return finish('skipped-sample', [], instanceId);
+  }
+
+  const member = await deps.clients.ec2({ account: incident.account, region: incident.region });
+  // Only the member account's own snapshots tagged as this incident's evidence of this instance.
+  const evidence = (await findEvidenceSnapshots(member, incident.key, instanceId)).filter(
+    (s) => s.SnapshotId !== undefined && s.OwnerId === incident.account && s.Tags?.some((t) => t.Key === EVIDENCE_TAG_KEYS.evidence && t.Value === 'true'),
+  );
+  const usable = evidence.filter((s) => s.State === 'pending' || s.State === 'completed');
+  log.record('ec2:DescribeSnapshots', instanceId, 'observed', `${usable.length} evidence snapshot(s) of ${instanceId} for ${incident.key}: ${usable.map((s) => `${s.SnapshotId} (${s.State})`).join(', ') || 'none'}.`);
+  if (usable.length === 0) {
+    log.record('ec2:CopySnapshot', instanceId, 'skipped', mode === 'dry-run' ? 'No evidence snapshot exists yet (in dry-run none was taken): nothing to copy.' : 'No evidence snapshot to copy (the snapshot step took none).');
+    return finish(mode === 'dry-run' ? 'dry-run' : 'no-evidence', [], instanceId);
+  }
+  const pending = usable.filter((s) => s.State === 'pending');
+  if (pending.length > 0 && mode === 'enforce') {
+    // CopySnapshot needs a completed source: the state machine waits and retries (retryWhileWaiting).
+    throw new EvidencePendingError(
+      `${pending.length} of ${usable.length} evidence snapshot(s) still pending (${pending.map((s) => `${s.SnapshotId} ${s.Progress ?? ''}`.trim()).join(', ')}): CopySnapshot needs a completed source; the step waits and retries. Nothing was shared or copied yet; the sources are kept.`,
+    );
+  }
+
+  const forensic = await deps.forensic.ec2({ account: target.accountId, region: incident.region });
+  const already = await existingCopies(forensic, usable.map((s) => s.SnapshotId as string));
+  const forensicRoleArn = `arn:${partitionForRegion(incident.region)}:iam::${target.accountId}:role/${target.roleName}`;
+  const copies: EvidenceCopy[] = [];
+  const failures: string[] = [];
+
+  for (const source of usable) {
+    const sourceId = source.SnapshotId as string;
+    const volumeId = source.VolumeId ?? 'unknown-volume';
+    const earlier = already.get(sourceId);
+    if (earlier?.SnapshotId !== undefined) {
+      const stored = await deps.custody.get(incident.key, sourceId);
+      const verified = stored?.verdict.valid === true;
+      log.record('ec2:CopySnapshot', sourceId, 'already-done', `Copied earlier to ${earlier.SnapshotId} in ${target.accountId}; custody record ${stored === undefined ? 'MISSING' : verified ? 'verified (seal and hashes hold)' : `NOT TRUSTED: ${stored.verdict.valid ? '' : stored.verdict.reason}`}.`);
+      copies.push({
+        sourceSnapshotId: sourceId,
+        sourceVolumeId: volumeId,
+        copySnapshotId: earlier.SnapshotId,
+        outcome: 'already-copied',
+        detail: stored === undefined ? 'custody record missing' : verified ? 'custody verified' : `custody record not trusted: ${stored.verdict.valid ? '' : stored.verdict.reason}`,
+        ...(stored !== undefined ? { custody: custodySummary(stored.record, verified) } : {}),
+      });
+      continue;
+    }
+
+    let shared;
+    try {
+      shared = await sendMutating(mode, 'ec2:ModifySnapshotAttribute', (dryRun) => member.send(new ModifySnapshotAttributeCommand(shareInput(sourceId, target.accountId, dryRun))));
+    } catch (error) {
+      if (error instanceof TransientResponderError) throw error;
+      const why = `Sharing ${sourceId} with ${target.accountId} failed (${error instanceof Error ? error.message : String(error)}). ${copyFailureAdvice(awsErrorCode((error as { cause?: unknown }).cause), source.Encrypted)} The source ${sourceId} is kept.`;
+      log.record('ec2:ModifySnapshotAttribute', sourceId, 'skipped', why);
+      copies.push({ sourceSnapshotId: sourceId, sourceVolumeId: volumeId, outcome: 'failed', detail: why });
+      failures.push(why);
+      continue;
+    }
+    if (shared.outcome !== 'done') {
+      const word = shared.outcome === 'would-do' ? 'would-do' : 'would-be-denied';
+      log.record('ec2:ModifySnapshotAttribute', sourceId, word, shared.outcome === 'would-do' ? `Would have shared ${sourceId} with ${target.accountId} only (EC2 answered DryRunOperation).` : `Would have been denied sharing ${sourceId}: ${shared.message}`);
+      log.record('ec2:CopySnapshot', sourceId, 'skipped', `Cannot dry-run: CopySnapshot in ${target.accountId} needs the source shared first, and in dry-run it is not. In enforce it would be copied re-encrypted with ${target.kmsKeyArn}.`);
+      copies.push({ sourceSnapshotId: sourceId, sourceVolumeId: volumeId, outcome: shared.outcome === 'would-do' ? 'would-copy' : 'would-be-denied', detail: 'dry-run' });
+      continue;
+    }
+    log.record('ec2:ModifySnapshotAttribute', sourceId, 'done', `Shared ${sourceId} (createVolumePermission) with the forensic account ${target.accountId} only.`);
+
+    const copiedAt = now().toISOString();
+    let copied;
+    try {
+      copied = await sendMutating(mode, 'ec2:CopySnapshot', (dryRun) =>
+        forensic.send(new CopySnapshotCommand(copyInput({ snapshotId: sourceId, account: incident.account, region: incident.region }, incident.key, target.kmsKeyArn, dryRun))),
+      );
+    } catch (error) {
+      if (error instanceof TransientResponderError) throw error;
+      const why = `Copying ${sourceId} into ${target.accountId} failed (${error instanceof Error ? error.message : String(error)}). ${copyFailureAdvice(awsErrorCode((error as { cause?: unknown }).cause), source.Encrypted)} The source ${sourceId} is kept, shared with ${target.accountId} only.`;
+      log.record('ec2:CopySnapshot', sourceId, 'skipped', why);
+      copies.push({ sourceSnapshotId: sourceId, sourceVolumeId: volumeId, outcome: 'failed', detail: why });
+      failures.push(why);
+      continue;
+    }
+    const copyId = copied.outcome === 'done' ? copied.output.SnapshotId : undefined;
+    if (copyId === undefined) throw new ResponderFailedError(`ec2:CopySnapshot of ${sourceId} answered without a snapshot id`);
+    log.record('ec2:CopySnapshot', sourceId, 'done', `Copied ${sourceId} to ${copyId} in ${target.accountId}, encrypted with ${target.kmsKeyArn}.`);
+
+    // What EC2 reports of both, now: the custody record's evidence.
+    const [sourceNow, copyNow] = await Promise.all([describeOne(member, sourceId, 'ec2:DescribeSnapshots'), describeOne(forensic, copyId, 'ec2:DescribeSnapshots')]);
+    const record: CustodyRecord = {
+      incidentKey: incident.key,
+      instanceId,
+      sourceAccount: incident.account,
+      region: incident.region,
+      sourceVolumeId: volumeId,
+      sourceSnapshotId: sourceId,
+      source: snapshotReport(sourceNow),
+      forensicAccount: target.accountId,
+      copySnapshotId: copyId,
+      copy: snapshotReport(copyNow),
+      kmsKeyId: target.kmsKeyArn,
+      copiedAt,
+      copiedBy: { ...(input.execution?.executionArn !== undefined ? { executionArn: input.execution.executionArn } : {}), responder: COPY_RESPONDER, forensicRoleArn },
+    };
+    const saved = await deps.custody.saveIfAbsent(record);
+    log.record('dynamodb:PutItem', sourceId, saved.outcome === 'saved' ? 'done' : 'already-done', `Custody of ${sourceId} → ${copyId} recorded and sealed (source SHA-256 ${record.source.sha256}, copy SHA-256 ${record.copy.sha256}).`);
+    copies.push({ sourceSnapshotId: sourceId, sourceVolumeId: volumeId, copySnapshotId: copyId, outcome: 'copied', detail: 'custody recorded', custody: custodySummary(saved.record, true) });
+  }
+
+  if (failures.length > 0) {
+    const done = copies.filter((c) => c.copySnapshotId !== undefined).map((c) => `${c.sourceSnapshotId} → ${c.copySnapshotId}`);
+    throw new EvidenceCopyFailedError(
+      `${failures.length} of ${usable.length} evidence snapshot(s) not copied to the forensic account ${target.accountId}; no source was deleted. ${failures.join(' ')}${done.length > 0 ? ` Copied, custody recorded: ${done.join(', ')}.` : ''}`,
+    );
+  }
+  const status: CopyStatus = mode === 'dry-run' ? 'dry-run' : copies.every((c) => c.outcome === 'already-copied') ? 'already-copied' : 'copied';
+  return finish(status, copies, instanceId);
+}
+
+/** The custody record as the result and the alert carry it: the hashes, not the whole reports. */
+function custodySummary(record: CustodyRecord, verified: boolean): NonNullable<EvidenceCopy['custody']> {
+  const { source, copy, ...rest } = record;
+  return { ...rest, sourceSha256: source.sha256, copySha256: copy.sha256, verified };
+}
+
+/** copy-evidence as the responder runtime runs it. */
+export const copyEvidenceResponder = stepResponder(copyEvidenceOptionsSchema, copyEvidence);
+
+/** What the copy-evidence Lambda is built from. */
+export type CopyEvidenceHandlerDeps = HandlerDeps<CopyEvidenceDeps>;
+
+/** The copy-evidence Lambda handler: parse the input, copy the evidence, return the result. */
+export const createCopyEvidenceHandler = (deps: CopyEvidenceHandlerDeps): ResponderHandler<CopyEvidenceResult> => createResponderHandler(copyEvidenceResponder, deps);

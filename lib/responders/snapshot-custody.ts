@@ -1,0 +1,180 @@
+/**
+ * The chain of custody of a forensic copy: who copied which evidence snapshot, when, to which
+ * snapshot of the forensic account, under which key, and what EC2 reported of the source and of
+ * the copy (the DescribeSnapshots answer itself, canonical JSON, and its SHA-256). One record per
+ * copied snapshot, in the state table under `custody#<incident key>#<source snapshot id>`, written
+ * once (conditional PutItem) and sealed with the deployment's record key (record-integrity.ts,
+ * `KmsMac`, under a scheme label of its own). A stored record is a claim: `get` verifies the seal
+ * and the hashes before anything trusts it.
+ */
+import { createHash } from 'node:crypto';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Snapshot } from '@aws-sdk/client-ec2';
+import * as z from 'zod';
+import { awsErrorCode, toResponderError } from '../aws/errors';
+import type { Canonical, KmsMac, SealVerdict } from './record-integrity';
+import { sortedKeys } from './record-integrity';
+import { RECORD_MAC_ALGORITHM } from './quarantine-records';
+import { STATE_KEY_PREFIX } from '../contracts/security';
+
+/** The label of the custody record's sealed serialization; never a quarantine record's. */
+export const CUSTODY_SEAL_SCHEME = 'firebreak-evidence-custody/v1';
+
+/** The state-table key prefix of custody records. */
+export const CUSTODY_KEY_PREFIX = STATE_KEY_PREFIX.custody;
+
+/** The partition key of one copy's custody record. */
+export function custodyRecordKey(incidentKey: string, sourceSnapshotId: string): string {
+  return `${CUSTODY_KEY_PREFIX}${incidentKey}#${sourceSnapshotId}`;
+}
+
+/** What EC2 reported of one snapshot: the canonical JSON of its DescribeSnapshots entry, and that text's SHA-256. */
+export interface SnapshotReport {
+  readonly json: string;
+  readonly sha256: string;
+}
+
+/** The canonical JSON (sorted keys, ISO times) of a DescribeSnapshots entry, and its SHA-256 (pure). */
+export function snapshotReport(snapshot: Snapshot): SnapshotReport {
+  const json = JSON.stringify(sortedKeys(JSON.parse(JSON.stringify(snapshot)) as Canonical));
+  return { json, sha256: createHash('sha256').update(json, 'utf8').digest('hex') };
+}
+
+/** One forensic copy, as the custody record keeps it. */
+export interface CustodyRecord {
+  readonly incidentKey: string;
+  readonly instanceId: string;
+  readonly sourceAccount: string;
+  readonly region: string;
+  readonly sourceVolumeId: string;
+  readonly sourceSnapshotId: string;
+  readonly source: SnapshotReport;
+  readonly forensicAccount: string;
+  readonly copySnapshotId: string;
+  readonly copy: SnapshotReport;
+  /** The forensic account's KMS key the copy is encrypted with (as configured, the ARN CopySnapshot was given). */
+  readonly kmsKeyId: string;
+  /** ISO 8601 time of the CopySnapshot call. */
+  readonly copiedAt: string;
+  /** Who: the execution, the responder and the forensic-account role that made the copy. */
+  readonly copiedBy: { readonly executionArn?: string; readonly responder: string; readonly forensicRoleArn: string };
+  readonly seal?: { readonly scheme: typeof CUSTODY_SEAL_SCHEME; readonly algorithm: typeof RECORD_MAC_ALGORITHM; readonly keyId: string; readonly mac: string };
+}
+
+const reportSchema = z.object({ json: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).strict();
+const custodyRecordSchema = z
+  .object({
+    incidentKey: z.string(),
+    instanceId: z.string(),
+    sourceAccount: z.string(),
+    region: z.string(),
+    sourceVolumeId: z.string(),
+    sourceSnapshotId: z.string(),
+    source: reportSchema,
+    forensicAccount: z.string(),
+    copySnapshotId: z.string(),
+    copy: reportSchema,
+    kmsKeyId: z.string(),
+    copiedAt: z.string(),
+    copiedBy: z.object({ executionArn: z.string().optional(), responder: z.string(), forensicRoleArn: z.string() }).strict(),
+    seal: z.object({ scheme: z.literal(CUSTODY_SEAL_SCHEME), algorithm: z.literal(RECORD_MAC_ALGORITHM), keyId: z.string(), mac: z.string().min(1) }).strict().optional(),
+  })
+  .strict();
+
+/** The bytes the record key MACs (pure): the scheme label and the SHA-256 of every field but the seal, canonical. */
+export function custodyMacMessage(record: CustodyRecord): Uint8Array {
+  const { seal: _seal, ...sealed } = record;
+  const digest = createHash('sha256').update(JSON.stringify(sortedKeys({ scheme: CUSTODY_SEAL_SCHEME, ...sealed } as unknown as Canonical)), 'utf8').digest('hex');
+  return new TextEncoder().encode(`${CUSTODY_SEAL_SCHEME}\nsha256:${digest}`);
+}
+
+/** Why a stored record is not trusted: its hashes do not match the reports it carries (pure), or undefined. */
+export function custodyHashProblem(record: CustodyRecord): string | undefined {
+  for (const [what, report] of [['source', record.source], ['copy', record.copy]] as const) {
+    if (createHash('sha256').update(report.json, 'utf8').digest('hex') !== report.sha256) return `the ${what} report does not hash to its recorded SHA-256`;
+  }
+  return undefined;
+}
+
+/** A custody record read back, with the verdict on it: a stored record is a claim until the seal and hashes hold. */
+export interface ReadCustody {
+  readonly record: CustodyRecord;
+  readonly verdict: SealVerdict;
+}
+
+/** Where custody records live (the state table; tests may use anything with the same semantics). */
+export interface CustodyStore {
+  /** Seals and writes the record unless one exists for the same copy: `exists` then (the first is kept). */
+  saveIfAbsent(record: CustodyRecord): Promise<{ readonly outcome: 'saved' | 'exists'; readonly record: CustodyRecord }>;
+  /** The record of the copy of `sourceSnapshotId` for the incident, verified; undefined when none. */
+  get(incidentKey: string, sourceSnapshotId: string): Promise<ReadCustody | undefined>;
+}
+
+/** The state-table custody store, sealing with the deployment's record key. */
+export class DynamoDbCustodyStore implements CustodyStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+    private readonly mac: KmsMac,
+  ) {}
+
+  async saveIfAbsent(record: CustodyRecord): Promise<{ readonly outcome: 'saved' | 'exists'; readonly record: CustodyRecord }> {
+    const { keyId, mac } = await this.mac.generate(custodyMacMessage(record));
+    const sealed: CustodyRecord = { ...record, seal: { scheme: CUSTODY_SEAL_SCHEME, algorithm: RECORD_MAC_ALGORITHM, keyId, mac } };
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: { S: custodyRecordKey(record.incidentKey, record.sourceSnapshotId) },
+            incidentKey: { S: record.incidentKey },
+            sourceSnapshotId: { S: record.sourceSnapshotId },
+            copySnapshotId: { S: record.copySnapshotId },
+            forensicAccount: { S: record.forensicAccount },
+            copiedAt: { S: record.copiedAt },
+            record: { S: JSON.stringify(sealed) },
+          },
+          // Written once: a redelivered step cannot rewrite who copied what, and when.
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return { outcome: 'saved', record: sealed };
+    } catch (error) {
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return { outcome: 'exists', record: sealed };
+      throw toResponderError(error, 'dynamodb:PutItem');
+    }
+  }
+
+  async get(incidentKey: string, sourceSnapshotId: string): Promise<ReadCustody | undefined> {
+    let item;
+    try {
+      ({ Item: item } = await this.client.send(
+        new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: custodyRecordKey(incidentKey, sourceSnapshotId) } }, ConsistentRead: true }),
+      ));
+    } catch (error) {
+      throw toResponderError(error, 'dynamodb:GetItem');
+    }
+    if (!item) return undefined;
+    return verifyStoredCustody(item.record?.S, this.mac, incidentKey, sourceSnapshotId);
+  }
+}
+
+/** Parses and verifies a stored custody record (its shape, its key, its hashes, its seal). */
+export async function verifyStoredCustody(json: string | undefined, mac: KmsMac, incidentKey: string, sourceSnapshotId: string): Promise<ReadCustody | undefined> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json ?? '');
+  } catch {
+    return undefined;
+  }
+  const parsed = custodyRecordSchema.safeParse(raw);
+  if (!parsed.success) return undefined;
+  const record = parsed.data as CustodyRecord;
+  const refuse = (reason: string): ReadCustody => ({ record, verdict: { valid: false, reason } });
+  if (record.incidentKey !== incidentKey || record.sourceSnapshotId !== sourceSnapshotId) return refuse('the record names another incident or snapshot than its key');
+  const hashProblem = custodyHashProblem(record);
+  if (hashProblem !== undefined) return refuse(hashProblem);
+  if (!record.seal) return refuse('the record carries no MAC');
+  return { record, verdict: await mac.verify(custodyMacMessage(record), record.seal.mac, 'copy-evidence') };
+}
