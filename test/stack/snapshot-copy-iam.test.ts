@@ -1,0 +1,186 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { App, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { compilePlaybook } from '../../lib/playbooks/compile';
+import { evidenceWaitRetrier } from '../../lib/playbooks/actions';
+import type { Playbook } from '../../lib/playbooks/model';
+import { readFirebreakConfig } from '../../lib/stack/config';
+import { ForensicRoleStack } from '../../lib/stack/forensic-role-stack';
+import { MemberRoleStack, memberRoleIamActions } from '../../lib/stack/member-role-stack';
+import type { Statement } from './support';
+import { action, actionsOf, logicalIdOf, playbook, statementsOfRole, synthesize } from './support';
+
+const FORENSIC = '444455556666';
+const KEY_ARN = `arn:aws:kms:eu-west-1:${FORENSIC}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+const snapshotArn = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:*::snapshot/*']] };
+const COPYING: Playbook = playbook('forensic-copy', [
+  { kind: 'parallel', id: 'respond', branches: [action('contain', 'quarantine-instance'), action('evidence', 'snapshot-volumes', { tags: {}, lock: { mode: 'governance', durationDays: 30 } })] },
+  action('alert', 'notify'),
+  action('forensic-copy', 'copy-evidence', { waitMinutes: 120 }),
+  action('custody-alert', 'notify'),
+]);
+const FORENSIC_PROPS = { forensicAccountId: FORENSIC, forensicKmsKeyArn: KEY_ARN };
+const EXPECTED_SHARE = {
+  Sid: 'ShareEvidenceWithTheForensicAccount',
+  Effect: 'Allow',
+  Action: 'ec2:ModifySnapshotAttribute',
+  Resource: snapshotArn,
+  Condition: {
+    StringEquals: { 'aws:ResourceTag/firebreak:evidence': 'true', 'ec2:Attribute': 'createVolumePermission' },
+    'ForAllValues:StringEquals': { 'ec2:Add/userId': FORENSIC },
+    Null: { 'ec2:Add/group': 'true', 'ec2:Add/userId': 'false' },
+  },
+};
+
+function copyRole(template: Template): Statement[] {
+  return statementsOfRole(template, logicalIdOf(template, 'AWS::IAM::Role', 'ResponderCopyEvidenceRole'));
+}
+
+describe('copy-evidence in the Firebreak stack', () => {
+  it('shares only evidence-tagged snapshots, only with the forensic account; assumes only the forensic role; touches only custody# items', () => {
+    const { template } = synthesize({ playbooks: [COPYING], ...FORENSIC_PROPS });
+    const statements = copyRole(template);
+    const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
+    expect(bySid.ShareEvidenceWithTheForensicAccount).toEqual(EXPECTED_SHARE);
+    expect(bySid.AssumeTheForensicRole).toEqual({
+      Sid: 'AssumeTheForensicRole',
+      Effect: 'Allow',
+      Action: 'sts:AssumeRole',
+      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${FORENSIC}:role/FirebreakForensicCopier`]] },
+    });
+    expect(bySid.KeepIncidentState).toMatchObject({
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'custody#*' } },
+    });
+    const all = statements.flatMap(actionsOf);
+    for (const forbidden of ['ec2:CopySnapshot', 'ec2:DeleteSnapshot', 'ec2:UnlockSnapshot', 'ec2:CreateTags']) expect(all).not.toContain(forbidden);
+  });
+
+  it('gives copy-evidence the forensic settings and the record key, which lets it MAC and verify custody records', () => {
+    const { template } = synthesize({ playbooks: [COPYING], ...FORENSIC_PROPS });
+    const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((r) => JSON.stringify(r).includes('copy-evidence'));
+    const variables = (fn!.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+    expect(variables).toMatchObject({ FIREBREAK_FORENSIC_ACCOUNT_ID: FORENSIC, FIREBREAK_FORENSIC_KMS_KEY_ARN: KEY_ARN, FIREBREAK_FORENSIC_ROLE_NAME: 'FirebreakForensicCopier' });
+    expect(variables.FIREBREAK_RECORD_KEY_ARN).toBeDefined();
+    const key = Object.values(template.findResources('AWS::KMS::Key')).find((r) => JSON.stringify(r).includes('QuarantineSealsRecords'));
+    const policy = JSON.stringify(key);
+    const roleId = logicalIdOf(template, 'AWS::IAM::Role', 'ResponderCopyEvidenceRole');
+    const statements = (key!.Properties as { KeyPolicy: { Statement: { Sid: string; Principal: unknown }[] } }).KeyPolicy.Statement;
+    for (const sid of ['QuarantineSealsRecords', 'ReleaseVerifiesRecords']) {
+      expect(JSON.stringify(statements.find((s) => s.Sid === sid)?.Principal), sid).toContain(roleId);
+    }
+    expect(policy).toContain('kms:GenerateMac');
+  });
+
+  it('refuses to synthesize a copy-evidence step without the forensic account and key', () => {
+    expect(() => synthesize({ playbooks: [COPYING] })).toThrow(/copy-evidence step, but forensicAccountId and forensicKmsKeyArn are not set/);
+  });
+
+  it('compiles the copy step with the evidence wait first (a Step Functions Retry on EvidencePendingError), then the transient retry', () => {
+    const definition = compilePlaybook(COPYING).definition;
+    const retry = (definition.States['forensic-copy'] as { Retry: { ErrorEquals: string[] }[] }).Retry;
+    expect(retry[0]).toEqual(evidenceWaitRetrier(120));
+    expect(retry[0]).toEqual({ ErrorEquals: ['EvidencePendingError'], IntervalSeconds: 60, BackoffRate: 1.5, MaxDelaySeconds: 600, MaxAttempts: 16 });
+    expect(retry[1]?.ErrorEquals).toContain('TransientResponderError');
+    // Other steps do not wait.
+    expect((definition.States.alert as { Retry: unknown[] }).Retry).toHaveLength(1);
+  });
+
+  it('waits at least as long as asked: the retrier’s delays add up to waitMinutes or more', () => {
+    for (const minutes of [5, 60, 180, 1440]) {
+      const r = evidenceWaitRetrier(minutes);
+      let total = 0;
+      for (let i = 0; i < r.MaxAttempts; i += 1) total += Math.min(r.IntervalSeconds * r.BackoffRate ** i, r.MaxDelaySeconds);
+      expect(total).toBeGreaterThanOrEqual(minutes * 60);
+      expect(total - Math.min(r.IntervalSeconds * r.BackoffRate ** (r.MaxAttempts - 1), r.MaxDelaySeconds)).toBeLessThan(minutes * 60);
+    }
+  });
+});
+
+describe('forensic configuration', () => {
+  const read = (context: Record<string, unknown>) => () => readFirebreakConfig((key) => context[key]);
+  it('takes the account, the key of that account and an optional role name', () => {
+    expect(read({ ...FORENSIC_PROPS, forensicRoleName: 'ForensicCopier' })()).toMatchObject({ ...FORENSIC_PROPS, forensicRoleName: 'ForensicCopier' });
+  });
+  it('refuses one without the other, a key of another account, a key alias, a role name without an account', () => {
+    expect(read({ forensicAccountId: FORENSIC })).toThrow(/forensicAccountId and forensicKmsKeyArn go together/);
+    expect(read({ forensicAccountId: '111122223333', forensicKmsKeyArn: KEY_ARN })).toThrow(/the key must belong to the forensic account 111122223333, got a key of account 444455556666/);
+    expect(read({ forensicAccountId: FORENSIC, forensicKmsKeyArn: 'alias/forensic' })).toThrow(/context "forensicKmsKeyArn": a KMS key ARN/);
+    expect(read({ forensicRoleName: 'X' })).toThrow(/forensicRoleName is set but forensicAccountId is not/);
+  });
+});
+
+describe('the member role with copy-evidence', () => {
+  it('shares with the configured forensic account only, and fails the synth without one', () => {
+    const app = new App();
+    const stack = new MemberRoleStack(app, 'M', { iamActions: memberRoleIamActions([COPYING]), responders: ['copy-evidence'], forensicAccountId: FORENSIC });
+    const role = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Role'))[0]!;
+    const statements = (role.Properties as { Policies: [{ PolicyDocument: { Statement: Statement[] } }] }).Policies[0].PolicyDocument.Statement;
+    expect(statements.find((s) => s.Sid === 'ShareEvidenceWithTheForensicAccount')).toEqual(EXPECTED_SHARE);
+    expect(() => new MemberRoleStack(new App(), 'M', { iamActions: memberRoleIamActions([COPYING]), responders: ['copy-evidence'] })).toThrow(/no scoping rule for ec2:ModifySnapshotAttribute/);
+  });
+});
+
+describe('ForensicRoleStack', () => {
+  function forensicStack(props: Partial<ConstructorParameters<typeof ForensicRoleStack>[2]> = {}) {
+    const app = new App();
+    const stack = new ForensicRoleStack(app, 'FirebreakForensicRole', { forensicKmsKeyArn: KEY_ARN, securityAccountId: '999988887777', securityRegions: ['eu-west-1'], ...props });
+    return { app, stack, template: Template.fromStack(stack) };
+  }
+
+  it('trusts exactly the copy-evidence responder role of the security account', () => {
+    const { template } = forensicStack();
+    template.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'FirebreakForensicCopier',
+      AssumeRolePolicyDocument: {
+        Statement: [
+          {
+            Action: 'sts:AssumeRole',
+            Effect: 'Allow',
+            Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::999988887777:root']] } },
+            Condition: { StringEquals: { 'aws:PrincipalArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::999988887777:role/firebreak-responder-eu-west-1-copy-evidence']] } } },
+          },
+        ],
+      },
+    });
+  });
+
+  it('may copy and tag copies at creation, and use the forensic key only through EC2; never delete, share or unlock', () => {
+    const { stack } = forensicStack();
+    const json = stack.resolve(stack.statements.map((s) => s.toStatementJson())) as Statement[];
+    const bySid = Object.fromEntries(json.map((s) => [s.Sid, s]));
+    expect(bySid.CopyEvidenceSnapshots).toMatchObject({ Action: 'ec2:CopySnapshot', Resource: snapshotArn });
+    expect(bySid.TagCopiesAtCreation).toMatchObject({ Action: 'ec2:CreateTags', Condition: { StringEquals: { 'ec2:CreateAction': 'CopySnapshot' } } });
+    expect(bySid.EncryptCopiesWithTheForensicKey).toMatchObject({ Resource: KEY_ARN, Condition: { StringLike: { 'kms:ViaService': 'ec2.*.amazonaws.com' } } });
+    expect(bySid.GrantEbsTheForensicKey).toMatchObject({ Action: 'kms:CreateGrant', Resource: KEY_ARN, Condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' } } });
+    expect(bySid.ReadEncryptedSources).toBeUndefined();
+    const all = json.flatMap(actionsOf);
+    for (const forbidden of ['ec2:DeleteSnapshot', 'ec2:ModifySnapshotAttribute', 'ec2:UnlockSnapshot', 'kms:ScheduleKeyDeletion', 'kms:PutKeyPolicy']) expect(all).not.toContain(forbidden);
+    expect(all.every((a) => !a.includes('*'))).toBe(true);
+  });
+
+  it('reads encrypted sources only with the named source accounts’ keys, through EC2', () => {
+    const { stack } = forensicStack({ sourceAccountIds: ['111122223333'] });
+    const json = stack.resolve(stack.statements.map((s) => s.toStatementJson())) as Statement[];
+    expect(json.find((s) => s.Sid === 'ReadEncryptedSources')).toMatchObject({
+      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':kms:*:111122223333:key/*']] },
+      Condition: { StringLike: { 'kms:ViaService': 'ec2.*.amazonaws.com' } },
+    });
+  });
+
+  it('is cdk-nag clean (each wildcard acknowledged with its reason)', () => {
+    const { app } = forensicStack({ sourceAccountIds: ['111122223333'] });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    const assembly = app.synth();
+    const report = JSON.parse(readFileSync(path.join(assembly.directory, 'validation-report.json'), 'utf8')) as { pluginReports: Array<{ violations?: unknown[] }> };
+    expect(report.pluginReports.flatMap((p) => p.violations ?? [])).toEqual([]);
+  });
+
+  it('refuses a key alias and malformed accounts', () => {
+    expect(() => forensicStack({ forensicKmsKeyArn: 'alias/forensic' })).toThrow(/forensicKmsKeyArn must be a KMS key ARN/);
+    expect(() => forensicStack({ sourceAccountIds: ['12'] })).toThrow(/sourceAccountIds must be 12-digit/);
+  });
+});
