@@ -58,7 +58,7 @@ describe('firebreak validate', () => {
     expect(errors.at(-1)).toBe('11 errors in 8 of 8 files.');
     for (const line of errors.slice(0, -1)) expect(line).toMatch(/^test\/fixtures\/playbooks\/broken\/[a-z-]+\.yaml:\d+:\d+: \S/);
     expect(errors).toContain(
-      `${FIXTURE_PLAYBOOKS}/broken/unknown-action.yaml:11:13: unknown action 'quarantine' (did you mean 'quarantine-instance'?); actions are: quarantine-instance, snapshot-volumes, release-instance, notify`,
+      `${FIXTURE_PLAYBOOKS}/broken/unknown-action.yaml:11:13: unknown action 'quarantine' (did you mean 'quarantine-instance'?); actions are: quarantine-instance, snapshot-volumes, copy-evidence, release-instance, notify`,
     );
     expect(out()).toBe('');
   });
@@ -115,7 +115,7 @@ describe('firebreak simulate', () => {
       'Planned steps\n' +
         '  1. contain-and-preserve-evidence: in parallel\n' +
         '     1. contain: quarantine-instance\n' +
-        '     2. preserve-evidence: snapshot-volumes (tags: {"evidence-collected-by":"compromised-ec2-instance"})\n' +
+        '     2. preserve-evidence: snapshot-volumes (tags: {"evidence-collected-by":"compromised-ec2-instance"}, lock: {"mode":"governance","durationDays":30})\n' +
         '  2. alert: notify\n',
     );
     expect(text).toContain('Reasons\n  - Incident: GuardDuty finding Backdoor:EC2/C&CActivity.B!DNS on EC2 instance i-99999999');

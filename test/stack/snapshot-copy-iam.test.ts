@@ -81,12 +81,12 @@ describe('copy-evidence in the Firebreak stack', () => {
 
   it('compiles the copy step with the evidence wait first (a Step Functions Retry on EvidencePendingError), then the transient retry', () => {
     const definition = compilePlaybook(COPYING).definition;
-    const retry = (definition.States['forensic-copy'] as { Retry: { ErrorEquals: string[] }[] }).Retry;
+    const retry = (definition.States['forensic-copy'] as unknown as { Retry: { ErrorEquals: string[] }[] }).Retry;
     expect(retry[0]).toEqual(evidenceWaitRetrier(120));
     expect(retry[0]).toEqual({ ErrorEquals: ['EvidencePendingError'], IntervalSeconds: 60, BackoffRate: 1.5, MaxDelaySeconds: 600, MaxAttempts: 16 });
     expect(retry[1]?.ErrorEquals).toContain('TransientResponderError');
     // Other steps do not wait.
-    expect((definition.States.alert as { Retry: unknown[] }).Retry).toHaveLength(1);
+    expect((definition.States.alert as unknown as { Retry: unknown[] }).Retry).toHaveLength(1);
   });
 
   it('waits at least as long as asked: the retrier’s delays add up to waitMinutes or more', () => {

@@ -13,12 +13,14 @@ import {
   DeleteVpcCommand,
   DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupsCommand,
+  DescribeLockedSnapshotsCommand,
   DescribeSnapshotsCommand,
   DescribeVolumesCommand,
   ModifyInstanceAttributeCommand,
   RevokeSecurityGroupEgressCommand,
   RevokeSecurityGroupIngressCommand,
   TerminateInstancesCommand,
+  UnlockSnapshotCommand,
 } from '@aws-sdk/client-ec2';
 import type { EC2Client, IpPermission } from '@aws-sdk/client-ec2';
 import { DeleteInstanceProfileCommand, DeleteRoleCommand, DeleteRolePolicyCommand, ListRolePoliciesCommand, RemoveRoleFromInstanceProfileCommand } from '@aws-sdk/client-iam';
@@ -98,8 +100,15 @@ async function cleanUpEc2(
   await attempt(`${instanceIds.length} instance(s) terminated`, () => waitForStates(context, instanceIds, ['terminated']));
   if (volumeIds.size > 0) {
     const snapshots = await client.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'volume-id', Values: [...volumeIds] }] })).catch(() => undefined);
-    for (const snapshot of snapshots?.Snapshots ?? []) {
-      const id = snapshot.SnapshotId as string;
+    const snapshotIds = (snapshots?.Snapshots ?? []).map((snapshot) => snapshot.SnapshotId as string);
+    // Evidence locked by the drill (snapshot-volumes' lock option): a governance lock (or a
+    // compliance lock still in its cooling-off period) is removed first; a compliance lock past it
+    // cannot be, and its snapshot is reported as not deleted until the lock expires.
+    const locks = snapshotIds.length > 0 ? await client.send(new DescribeLockedSnapshotsCommand({ SnapshotIds: snapshotIds })).catch(() => undefined) : undefined;
+    const lockOf = new Map((locks?.Snapshots ?? []).map((info) => [info.SnapshotId, info.LockState]));
+    for (const id of snapshotIds) {
+      const lock = lockOf.get(id);
+      if (lock === 'governance' || lock === 'compliance-cooloff') await attempt(`lock of ${id}`, () => client.send(new UnlockSnapshotCommand({ SnapshotId: id })));
       await attempt(id, () => client.send(new DeleteSnapshotCommand({ SnapshotId: id })));
     }
     const volumes = await client.send(new DescribeVolumesCommand({ Filters: [{ Name: 'volume-id', Values: [...volumeIds] }] })).catch(() => undefined);
