@@ -151,6 +151,9 @@ export function sectionNext(input: AlertInput, steps: readonly StepSummary[], de
     }
     const locksLine = evidenceLocksAdvice(snapshot?.locks);
     if (locksLine !== undefined) advice.push(locksLine);
+    const copy = ranResponder(steps, RESPONDER_NAMES.copyEvidence)?.result as (ResultLike & { copies?: readonly EvidenceCopyLike[] }) | undefined;
+    const custodyLine = custodyAdvice(copy?.copies);
+    if (custodyLine !== undefined) advice.push(custodyLine);
     if (incident.guardDuty !== undefined) advice.push('Review the finding in GuardDuty (link below) and archive it when the incident is closed.');
   }
   if (input.kind !== 'invalid-event' && hasOutcome(steps, 'would-be-denied')) advice.push('Some calls would be denied: add the missing IAM actions to the responder or member role.');
@@ -177,6 +180,36 @@ function evidenceLocksAdvice(locks: readonly EvidenceLockLike[] | undefined): st
     return oneLine(`${String(l.snapshotId)} ${String(l.lockState ?? 'locked')} ${until}${coolOff}`, 200);
   });
   return `The evidence snapshots are locked (EBS Snapshot Lock) and cannot be deleted while the lock holds: ${parts.join('; ')}. Governance-mode locks can still be removed by whoever holds ec2:UnlockSnapshot: restrict it with an SCP.`;
+}
+
+/** A copy of copy-evidence's result (lib/responders/snapshot-copy.ts), as the alert reads it: a step's output, shown, never acted on. */
+interface EvidenceCopyLike {
+  readonly sourceSnapshotId?: unknown;
+  readonly copySnapshotId?: unknown;
+  readonly custody?: {
+    readonly sourceVolumeId?: unknown;
+    readonly forensicAccount?: unknown;
+    readonly kmsKeyId?: unknown;
+    readonly copiedAt?: unknown;
+    readonly copiedBy?: { readonly forensicRoleArn?: unknown; readonly executionArn?: unknown };
+    readonly sourceSha256?: unknown;
+    readonly copySha256?: unknown;
+    readonly verified?: unknown;
+  };
+}
+
+/** One advice line with the chain of custody of each forensic copy: who, when, source, copy, key, hashes. */
+function custodyAdvice(copies: readonly EvidenceCopyLike[] | undefined): string | undefined {
+  const held = (copies ?? []).filter((c) => c.custody !== undefined && typeof c.copySnapshotId === 'string');
+  if (held.length === 0) return undefined;
+  const parts = held.map((c) => {
+    const k = c.custody!;
+    return oneLine(
+      `${String(c.sourceSnapshotId)} (volume ${String(k.sourceVolumeId)}) copied to ${String(c.copySnapshotId)} in ${String(k.forensicAccount)}, key ${String(k.kmsKeyId)}, copied ${String(k.copiedAt)} by ${String(k.copiedBy?.forensicRoleArn)}, SHA-256 source ${String(k.sourceSha256)} copy ${String(k.copySha256)}${k.verified === true ? '' : ' (custody record NOT verified)'}`,
+      600,
+    );
+  });
+  return `Chain of custody (state table, custody# records, sealed): ${parts.join('; ')}. Investigate from the forensic copies; the sources stay in the member account.`;
 }
 
 function failureAdvice(input: AlertInput): string[] {

@@ -7,6 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EvidencePendingError, TransientResponderError } from '../../lib/contracts/responder-errors';
 import type { ResponderMode } from '../../lib/contracts/responder-mode';
 import { silentLogger } from '../../lib/responders/logging';
+import { buildAlertMessage } from '../../lib/responders/alert-message';
+import { alertInputSchema } from '../../lib/responders/alert-model';
 import { KmsMac } from '../../lib/responders/record-integrity';
 import type { CopyEvidenceInput, ForensicTarget } from '../../lib/responders/snapshot-copy';
 import { EvidenceCopyFailedError, copyEvidence, forensicTargetFromEnv } from '../../lib/responders/snapshot-copy';
@@ -270,5 +272,22 @@ describe('forensicTargetFromEnv', () => {
     expect(forensicTargetFromEnv(env)).toEqual(TARGET);
     expect(() => forensicTargetFromEnv({ ...env, FIREBREAK_FORENSIC_KMS_KEY_ARN: `arn:aws:kms:${REGION}:${ACCOUNT}:key/abc` })).toThrow(/a key ARN of that same account/);
     expect(() => forensicTargetFromEnv({})).toThrow(/FIREBREAK_FORENSIC_ACCOUNT_ID/);
+  });
+});
+
+describe('the alert on forensic copies', () => {
+  it('names each copy with its chain of custody: source volume and snapshot, copy, account, key, when, who, both hashes', async () => {
+    const result = await run();
+    const { message } = buildAlertMessage(
+      alertInputSchema.parse(
+        JSON.parse(JSON.stringify({ kind: 'report', incident: ec2Incident(), mode: 'enforce', playbook: 'compromised-ec2', options: {}, execution: { executionArn: EXECUTION }, results: { 'forensic-copy': result } })),
+      ),
+      { now: NOW },
+    );
+    const custodyA = result.copies[0]!.custody!;
+    expect(message).toContain('Chain of custody (state table, custody# records, sealed)');
+    expect(message).toContain(
+      `snap-0000000000000000a (volume vol-0root000000000001) copied to snap-0copy000000000001 in ${FORENSIC}, key ${KEY_ARN}, copied ${NOW.toISOString()} by arn:aws:iam::${FORENSIC}:role/FirebreakForensicCopier, SHA-256 source ${custodyA.sourceSha256} copy ${custodyA.copySha256}`,
+    );
   });
 });
