@@ -22,6 +22,7 @@ import type { LocatedStatement } from './iam-catalog';
 import { evaluate } from './policy-evaluation';
 
 const SECURITY = '999988887777';
+const FORENSIC_ACCOUNT = '444455556666';
 
 const partition = { Ref: 'AWS::Partition' };
 const memberAccount = { Ref: 'AWS::AccountId' };
@@ -72,6 +73,8 @@ function synthesize(props: Partial<MemberRoleStackProps> = {}) {
   const stack = new MemberRoleStack(app, 'FirebreakMemberRole', {
     iamActions: memberRoleIamActions([CONTAIN_AND_PRESERVE]),
     responders: RESPONDERS,
+    // The share of copy-evidence (in every registered action) is granted only towards a forensic account.
+    forensicAccountId: FORENSIC_ACCOUNT,
     ...props,
   });
   return { app, stack, template: Template.fromStack(stack) };
@@ -448,7 +451,7 @@ describe('MemberRoleStack permissions', () => {
     };
     const resolvedPlan = (planned: ReturnType<typeof planStatements>) => planned.map(({ statement }) => stack.resolve(statement.toStatementJson()));
     // The member role: everything but the role-policy writes; the session revoker: those and the profile read.
-    expect(permissionStatements(template)).toEqual(resolvedPlan(planStatements(actions.filter((a) => a !== 'iam:PutRolePolicy'), arns)));
+    expect(permissionStatements(template)).toEqual(resolvedPlan(planStatements(actions.filter((a) => a !== 'iam:PutRolePolicy'), arns, { forensicAccountId: FORENSIC_ACCOUNT })));
     expect(permissionStatements(template, 'SessionRevokerRole')).toEqual(
       resolvedPlan(planStatements(['iam:PutRolePolicy', 'iam:GetInstanceProfile'], arns)),
     );
@@ -506,6 +509,7 @@ describe('MemberRoleStack under cdk-nag AwsSolutionsChecks', () => {
     new MemberRoleStack(app, 'FirebreakMemberRole', {
       iamActions: [...everyRegisteredMemberAction(), 'ec2:AssociateIamInstanceProfile', 'ec2:DeleteSecurityGroup'],
       responders: RESPONDERS,
+      forensicAccountId: FORENSIC_ACCOUNT,
       externalId: 'firebreak-org-7f3a',
     });
 
