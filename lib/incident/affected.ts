@@ -20,6 +20,7 @@
  * https://docs.aws.amazon.com/guardduty/latest/APIReference/API_ResourceV2.html
  * https://docs.aws.amazon.com/guardduty/latest/APIReference/API_ResourceData.html
  */
+import { describeReceived } from './errors';
 import type { AffectedResource, AffectedResourceKind, Incident } from './model';
 import {
   INSTANCE_ID_FORMAT,
@@ -293,10 +294,10 @@ function placementOf(raw: unknown, path: readonly PathSegment[], from: string): 
   const region = valueAt(raw, [...path, 'region']);
   const uid = idAt(raw, [...path, 'uid'], REFERENCE_ID);
   if (account != null && !(typeof account === 'string' && isWellFormedAccountId(account))) {
-    return { problem: unverified({ from }, 'other', typeof account === 'string' ? account : JSON.stringify(account) ?? '', 'an AWS account id (12 digits) for the resource') };
+    return { problem: unverified({ from }, 'other', typeof account === 'string' ? account : describeReceived(account), 'an AWS account id (12 digits) for the resource') };
   }
   if (region != null && !(typeof region === 'string' && isWellFormedRegion(region))) {
-    return { problem: unverified({ from }, 'other', typeof region === 'string' ? region : JSON.stringify(region) ?? '', 'an AWS Region for the resource') };
+    return { problem: unverified({ from }, 'other', typeof region === 'string' ? region : describeReceived(region), 'an AWS Region for the resource') };
   }
   return withoutUndefined({ from, account: typeof account === 'string' ? account : undefined, region: typeof region === 'string' ? region : undefined, uid });
 }

@@ -133,6 +133,13 @@ describe('attack sequences', () => {
     expect(unverifiedResources(incident)).toEqual([expect.objectContaining({ expected: 'an AWS account id (12 digits) for the resource', value: { untrusted: '1111-2222-3333' } })]);
   });
 
+  it('describes an account that is not text by its kind, so a GetFindings copy (keys re-cased) reads the same', () => {
+    // Found by the PascalCase property test: the JSON of an object echoed its keys, which the
+    // GetFindings conversion re-cases, so the two copies of one finding disagreed.
+    const objectAccount = withField(EC2_SEQUENCE, [...SEQUENCE_RESOURCES, 0, 'accountId'], { aA: 0 });
+    expect(unverifiedResources(parse(objectAccount))).toEqual([expect.objectContaining({ expected: 'an AWS account id (12 digits) for the resource', value: { untrusted: 'an object' } })]);
+  });
+
   it('parses a sequence whose resource is an Instance without instance details (the sequence names the instances)', () => {
     const bare = withField(EC2_SEQUENCE, ['detail', 'resource'], { resourceType: 'Instance' });
     const incident = parse(bare);
