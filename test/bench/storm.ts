@@ -11,9 +11,12 @@
  * The definitions are synthesized by the CDK in a child process (test/bench/synthesize.ts): the
  * figures of this process are the game day's, not aws-cdk-lib's (the synth time is printed apart).
  *
- * Options: STORM_INSTANCES (1000), STORM_COPIES (10), STORM_CONCURRENCY (200).
+ * Options: STORM_INSTANCES (1000), STORM_COPIES (10), STORM_CONCURRENCY (200); STORM_CPU_PROFILE=<file>
+ * writes a CPU profile of the run alone (setup left out), to open in Chrome DevTools or speedscope.
  */
 import { spawnSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { resolve } from 'node:path';
 import { resourceUsage } from 'node:process';
 import { wallClockMs } from '../../lib/gameday/backend';
@@ -28,6 +31,7 @@ import type { SynthesizedDefinitions } from '../../lib/stack/app';
 const INSTANCES = Number(process.env.STORM_INSTANCES ?? 1000);
 const COPIES = Number(process.env.STORM_COPIES ?? 10);
 const CONCURRENCY = Number(process.env.STORM_CONCURRENCY ?? 200);
+const CPU_PROFILE = process.env.STORM_CPU_PROFILE;
 const ROOT = resolve(import.meta.dirname, '../..');
 
 let peakRss = 0;
@@ -102,6 +106,12 @@ const engine = new LocalEngine({
   },
 });
 
+const profiler = CPU_PROFILE ? new Session() : undefined;
+if (profiler) {
+  profiler.connect();
+  await profiler.post('Profiler.enable');
+  await profiler.post('Profiler.start');
+}
 const start = wallClockMs();
 const cpuStart = process.cpuUsage();
 let next = 0;
@@ -120,6 +130,11 @@ await engine.settle();
 const wallMs = wallClockMs() - start;
 const cpu = process.cpuUsage(cpuStart);
 const cpuMs = (cpu.user + cpu.system) / 1000;
+if (profiler && CPU_PROFILE) {
+  const { profile } = await profiler.post('Profiler.stop');
+  await writeFile(CPU_PROFILE, JSON.stringify(profile));
+  profiler.disconnect();
+}
 clearInterval(sampler);
 peakRss = Math.max(peakRss, process.memoryUsage().rss, resourceUsage().maxRSS * 1024);
 
