@@ -84,15 +84,9 @@ function queueArn(region: string, account: string, url: string): string {
 }
 
 /** The game day's own resources, as a prepared environment's deployment names them ('' record key: none). */
-export function localDeploymentResources(deployment: {
-  readonly account: string;
-  readonly region: string;
-  readonly alertTopicArn: string;
-  readonly alertKeyArn?: string;
-  readonly stateTableName: string;
-  readonly unprocessableEventsQueueUrl: string;
-  readonly recordKeyArn: string;
-}): LocalDeploymentResources {
+export function localDeploymentResources(
+  deployment: Omit<LocalDeploymentResources, 'recordKeyArn' | 'memberRoleName'> & { readonly recordKeyArn: string },
+): LocalDeploymentResources {
   return {
     account: deployment.account,
     region: deployment.region,
