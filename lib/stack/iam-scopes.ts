@@ -103,6 +103,8 @@ const INSTANCE_CHANGING = [
   'ec2:DisassociateIamInstanceProfile',
   'ec2:AssociateIamInstanceProfile',
   'ec2:ReplaceIamInstanceProfileAssociation',
+  // The metadata service during quarantine, restored by release (issue 11).
+  'ec2:ModifyInstanceMetadataOptions',
 ];
 
 /** The IAM actions that write a role's policy: session revocation, the most dangerous power Firebreak holds. */
@@ -203,6 +205,12 @@ const SCOPES: readonly ActionScope[] = [
     actions: requestedOf(...INSTANCE_CHANGING),
     resources: (arns) => [arns.ec2('instance')],
     why: 'The instance a finding names is known only at run time; these APIs authorize on the instance.',
+  },
+  {
+    sid: 'MoveElasticIpsOfContainedInstances',
+    actions: requestedOf('ec2:DisassociateAddress', 'ec2:AssociateAddress'),
+    resources: (arns) => [arns.ec2('elastic-ip'), arns.ec2('network-interface')],
+    why: 'Quarantine disassociates the Elastic IPs of the instance a finding names and release re-associates them with the recorded ENI; both are known only at run time, and the APIs authorize on the address and the ENI.',
   },
   {
     sid: 'CreateIsolationGroups',
