@@ -6,6 +6,7 @@
 import * as z from 'zod';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { RELEASE_EDGE_IAM_ACTIONS, containmentEdgeIamActions, containmentEdgeOptions } from './containment-edges';
+import { DNS_ACTIONS } from './dns-actions';
 
 export interface ActionDefinition {
   readonly name: string;
@@ -230,6 +231,7 @@ export const ACTIONS = {
     optionalIamActions: (options) =>
       options.restoreInstanceProfile === false ? [] : ['ec2:AssociateIamInstanceProfile', 'iam:PassRole'],
   },
+  ...DNS_ACTIONS,
   notify: {
     name: 'notify',
     description: 'Publish an actionable alert to the alert topic.',

@@ -444,6 +444,7 @@ describe('MemberRoleStack permissions', () => {
     const stack = new Stack(new App(), 'Same');
     const arns = {
       ec2: (type: string) => `arn:${stack.partition}:ec2:*:${stack.account}:${type}/*`,
+      route53resolver: (type: string) => `arn:${stack.partition}:route53resolver:*:${stack.account}:${type}/*`,
       snapshots: `arn:${stack.partition}:ec2:*::snapshot/*`,
       iam: (type: string) => `arn:${stack.partition}:iam::${stack.account}:${type}/*`,
       ownRoles: ['FirebreakResponder', 'FirebreakSessionRevoker'].map((name) => `arn:${stack.partition}:iam::${stack.account}:role/${name}`),
