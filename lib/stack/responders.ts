@@ -130,6 +130,7 @@ export interface RespondersProps
     | 'sessionRevokerRoleName'
     | 'servedAccountIds'
     | 'privilegedRoleNamePatterns'
+    | 'dnsAllowlist'
     | 'blastRadiusMax'
     | 'blastRadiusWindowSeconds'
     | 'reservedConcurrency'
@@ -273,6 +274,7 @@ function deploymentEnvironment(props: RespondersProps): Record<string, string> {
     [SECURITY_ENV.servedAccountIds]: (props.servedAccountIds ?? []).join(','),
     ...(props.organizationId ? { [SECURITY_ENV.organizationId]: props.organizationId } : {}),
     [SECURITY_ENV.gameDayEnabled]: String(props.gameDaysEnabled),
+    ...(props.dnsAllowlist && props.dnsAllowlist.length > 0 ? { [DEPLOYMENT_ENV.dnsAllowlist]: props.dnsAllowlist.join(',') } : {}),
   };
 }
 
