@@ -76,8 +76,7 @@ describe('the shipped playbooks', () => {
 
   it('take credentials away on instance credential exfiltration', () => {
     const playbook = shipped('instance-credential-exfiltration');
-    // Issue 11: the DNS finding's domain is blocked in a branch beside the isolation.
-    expect(shape(playbook.steps)).toBe('[quarantine-instance | block-dns-domain | snapshot-volumes] -> notify');
+    expect(shape(playbook.steps)).toBe('[quarantine-instance | snapshot-volumes] -> notify');
     const quarantine = flattenSteps(playbook.steps).find((step) => step.action === 'quarantine-instance');
     expect(quarantine?.with).toEqual({ revokeRoleSessions: true });
   });
