@@ -16,23 +16,8 @@ import type {
 import { inputOf } from './call';
 import type { ApiHandler } from './call';
 import { applyFilters, applyTags, ec2Error, invalidParameterValue, located, missingParameter, requireInstance, requireNetworkInterface, tagList, tagsFromSpecifications } from './ec2-common';
-import type { Located, Tags } from './model';
+import type { AddressRecord, MetadataOptionsRecord } from './ec2-address-state';
 import type { SimWorld } from './world';
-
-export interface AddressRecord extends Located {
-  readonly allocationId: string;
-  readonly publicIp: string;
-  associationId?: string;
-  networkInterfaceId?: string;
-  privateIp?: string;
-  readonly tags: Tags;
-}
-
-export interface MetadataOptionsRecord {
-  httpEndpoint: 'enabled' | 'disabled';
-  httpTokens: 'optional' | 'required';
-  httpPutResponseHopLimit: number;
-}
 
 /** EC2's defaults for an instance launched without MetadataOptions (IMDSv1 allowed, hop limit 1). */
 export const DEFAULT_METADATA_OPTIONS: Readonly<MetadataOptionsRecord> = { httpEndpoint: 'enabled', httpTokens: 'optional', httpPutResponseHopLimit: 1 };
@@ -85,6 +70,8 @@ function requireAddress(world: SimWorld, call: { account: string; region: string
   if (!address || address.account !== call.account || address.region !== call.region) throw ec2Error('InvalidAllocationID.NotFound', `The allocation ID '${allocationId}' does not exist`);
   return address;
 }
+
+export type { AddressRecord, MetadataOptionsRecord };
 
 export function ec2AddressHandlers(world: SimWorld): Record<string, ApiHandler> {
   return {

@@ -5,7 +5,7 @@
  */
 import { SimClock } from './clock';
 import { IdSource } from './ids';
-import type { AddressRecord, MetadataOptionsRecord } from './ec2-addresses';
+import type { AddressRecord, MetadataOptionsRecord } from './ec2-address-state';
 import { DnsFirewallState } from './route53resolver-state';
 import type {
   InstanceStateName,
