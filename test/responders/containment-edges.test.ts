@@ -56,6 +56,18 @@ const RECORDED_A = { allocationId: EIP_A.AllocationId, publicIp: EIP_A.PublicIp,
 const RECORDED_B = { allocationId: EIP_B.AllocationId, publicIp: EIP_B.PublicIp, networkInterfaceId: ENI_B, privateIpAddress: EIP_B.PrivateIpAddress };
 const OPEN_METADATA = { HttpEndpoint: 'enabled', HttpTokens: 'optional', HttpPutResponseHopLimit: 2, State: 'applied' } as const;
 
+/** The fixture instance as quarantine leaves it. */
+const QUARANTINED = {
+  enis: [
+    { id: ENI_A, groups: [ISOLATION_SG] },
+    { id: ENI_B, groups: [ISOLATION_SG] },
+  ],
+  profileArn: undefined,
+  terminationProtection: true,
+  shutdownBehavior: 'stop' as const,
+  tags: { 'firebreak:status': 'quarantined', 'firebreak:incident': KEY },
+};
+
 let clients: TestClientFactory;
 let records: InMemoryQuarantineRecordStore;
 
@@ -204,18 +216,7 @@ describe('quarantineInstance at the edges (issue 11)', () => {
   });
 
   it('is not already-quarantined while an Elastic IP is still associated', async () => {
-    const quarantined = {
-      enis: [
-        { id: ENI_A, groups: [ISOLATION_SG] },
-        { id: ENI_B, groups: [ISOLATION_SG] },
-      ],
-      profileArn: undefined,
-      terminationProtection: true,
-      shutdownBehavior: 'stop' as const,
-      volumes: [],
-      tags: { 'firebreak:status': 'quarantined', 'firebreak:incident': KEY },
-    };
-    givenInstance(ec2Mock, quarantined);
+    givenInstance(ec2Mock, { ...QUARANTINED, volumes: [] });
     ec2Mock.on(DescribeAddressesCommand).resolves({ Addresses: [EIP_A] });
     const result = await quarantine();
     expect(result.status).toBe('quarantined');
@@ -234,16 +235,6 @@ describe('quarantineInstance at the edges (issue 11)', () => {
 });
 
 describe('releaseInstance at the edges (issue 11)', () => {
-  const QUARANTINED = {
-    enis: [
-      { id: ENI_A, groups: [ISOLATION_SG] },
-      { id: ENI_B, groups: [ISOLATION_SG] },
-    ],
-    profileArn: undefined,
-    terminationProtection: true,
-    shutdownBehavior: 'stop' as const,
-    tags: { 'firebreak:status': 'quarantined', 'firebreak:incident': KEY },
-  };
   const withEdges = (): Promise<QuarantineRecord> =>
     sealed({
       ...recordOfDefaultInstance(KEY, NOW.toISOString()),
