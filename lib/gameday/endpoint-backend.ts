@@ -11,6 +11,7 @@
  *  - states:DescribeExecution is answered from the engine's executions in the client too.
  *  - Time is the wall clock: advance() is a no-op (approval timeouts and retry backoffs really pass).
  */
+import { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import { FirebreakError } from '../contracts/errors';
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient, DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
@@ -244,6 +245,8 @@ export class EndpointBackend extends AccountBackend {
       dynamodb: () => get('dynamodb', DynamoDBClient),
       sqs: () => get('sqs', SQSClient),
       kms: () => get('kms', KMSClient),
+      // The Route 53 Resolver client is of an older SDK line (its smithy types differ; its wire does not).
+      route53resolver: async () => get('route53resolver', Route53ResolverClient as unknown as new (config: Record<string, unknown>) => KMSClient) as unknown as Route53ResolverClient,
       sts: () => get('sts', STSClient),
     };
   }

@@ -5,6 +5,8 @@
  */
 import * as z from 'zod';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import { RELEASE_EDGE_IAM_ACTIONS, containmentEdgeIamActions, containmentEdgeOptions } from './containment-edges';
+import { DNS_ACTIONS } from './dns-actions';
 
 export interface ActionDefinition {
   readonly name: string;
@@ -65,6 +67,7 @@ const quarantineOptions = z
      * Off by default: it hits every instance sharing the role.
      */
     revokeRoleSessions: z.boolean().default(false),
+    ...containmentEdgeOptions,
   })
   .strict();
 
@@ -170,8 +173,10 @@ export const ACTIONS = {
       'ec2:CreateTags',
     ],
     mutates: true,
-    optionalIamActions: (options) =>
-      options.revokeRoleSessions === true ? ['iam:GetInstanceProfile', 'iam:PutRolePolicy'] : [],
+    optionalIamActions: (options) => [
+      ...(options.revokeRoleSessions === true ? ['iam:GetInstanceProfile', 'iam:PutRolePolicy'] : []),
+      ...containmentEdgeIamActions(options),
+    ],
   },
   [RESPONDER_NAMES.snapshotVolumes]: {
     name: RESPONDER_NAMES.snapshotVolumes,
@@ -218,12 +223,15 @@ export const ACTIONS = {
       'ec2:ModifyInstanceAttribute',
       'ec2:CreateTags',
       'ec2:DeleteTags',
+      // Elastic IPs and metadata settings a record holds (containment-edges.ts).
+      ...RELEASE_EDGE_IAM_ACTIONS,
     ],
     mutates: true,
     // Associating a profile passes its role to EC2.
     optionalIamActions: (options) =>
       options.restoreInstanceProfile === false ? [] : ['ec2:AssociateIamInstanceProfile', 'iam:PassRole'],
   },
+  ...DNS_ACTIONS,
   notify: {
     name: 'notify',
     description: 'Publish an actionable alert to the alert topic.',

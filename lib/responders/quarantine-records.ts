@@ -10,6 +10,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { ResponderFailedError } from '../contracts/responder-errors';
+import type { InstanceMetadataSettings } from './instance-state';
+import type { RecordedAddress } from './quarantine-addresses';
 
 /** The label of the record's sealed serialization (record-integrity.ts); a new layout gets a new label. */
 export const RECORD_SEAL_SCHEME = 'firebreak-quarantine-record/v1';
@@ -49,6 +51,10 @@ export interface QuarantineRecord {
   }[];
   /** Values of the instance's `firebreak:*` tags at capture time (absent key = tag absent). */
   readonly tags: Readonly<Record<string, string>>;
+  /** The Elastic IPs quarantine disassociated (quarantine-addresses.ts); absent in older records and when none. */
+  readonly elasticIps?: readonly RecordedAddress[];
+  /** The metadata settings before quarantine changed them (quarantine-metadata.ts); absent when it did not. */
+  readonly instanceMetadata?: InstanceMetadataSettings;
   /**
    * The MAC quarantine put on the record (record-integrity.ts); release refuses a record without
    * one, or whose MAC does not match its fields.
@@ -112,6 +118,12 @@ const quarantineRecordSchema = z.object({
     z.object({ deviceName: z.string(), volumeId: z.string().optional(), deleteOnTermination: z.boolean() }),
   ),
   tags: z.record(z.string(), z.string()),
+  elasticIps: z
+    .array(z.object({ allocationId: z.string(), publicIp: z.string(), networkInterfaceId: z.string(), privateIpAddress: z.string() }))
+    .optional(),
+  instanceMetadata: z
+    .object({ httpEndpoint: z.enum(['enabled', 'disabled']), httpTokens: z.enum(['optional', 'required']), httpPutResponseHopLimit: z.number().int() })
+    .optional(),
   seal: z
     .object({
       scheme: z.literal(RECORD_SEAL_SCHEME),

@@ -35,6 +35,7 @@ import { aside, groupsOfInstanceVpcs, isolateInstance } from './quarantine-isola
 import type { QuarantineOptions } from './quarantine-plan';
 import { findingVpcIds, isFullyQuarantined } from './quarantine-plan';
 import { capturePreQuarantineRecord, saveRecord } from './quarantine-record-capture';
+import { closeEdges, edgeRecordFields, edgesDone, observeEdges, readEdges } from './quarantine-edges';
 
 export const QUARANTINE_RESPONDER = RESPONDER_NAMES.quarantineInstance;
 
@@ -179,9 +180,10 @@ export async function quarantineInstance(
   // 1. One round trip: the instance as EC2 describes it and, beside it, the isolation groups of the
   // VPC the finding names. That VPC is a claim: step 2 keeps only what EC2 confirms.
   const claimedVpcIds = findingVpcIds(resource);
-  const [observation, claimedGroups] = await settleAll([
+  const [observation, claimedGroups, addressesRead] = await settleAll([
     observeInstance(ec2, instanceId),
     aside(findVpcGroups(ec2, claimedVpcIds)),
+    aside(readEdges(ec2, instanceId, options)),
   ] as const);
   if (!observation.found) {
     log.record('ec2:DescribeInstances', instanceId, 'observed', observation.reason);
@@ -213,7 +215,8 @@ export async function quarantineInstance(
       ],
     }));
 
-  if (isFullyQuarantined(instance, vpcGroups, options)) {
+  const edges = observeEdges(addressesRead, instance, options);
+  if (isFullyQuarantined(instance, vpcGroups, options) && edgesDone(edges, instance)) {
     const groups = primaryVpc ? vpcGroups.get(primaryVpc) : undefined;
     const existing = await deps.records.get(incident.account, incident.region, instanceId);
     log.record(
@@ -236,7 +239,10 @@ export async function quarantineInstance(
   // stays on the path of the first move: a run that moved an ENI and then died before the record
   // was written would be retried into recording the untrack group as the ENI's original groups,
   // and release would restore that all-traffic group (docs/responders/quarantine-instance.md).
-  const captured = capturePreQuarantineRecord(instance, { ...target, incidentKey: incident.key }, now().toISOString());
+  const captured = {
+    ...capturePreQuarantineRecord(instance, { ...target, incidentKey: incident.key }, now().toISOString()),
+    ...edgeRecordFields(edges, instance),
+  };
   const preQuarantine = await saveRecord(mode, deps.records, captured, log, logger, deps.sealer);
 
   // 4. Isolation first: per VPC, its groups made ready (no call on a VPC seen before), then every
@@ -254,12 +260,14 @@ export async function quarantineInstance(
 
   // 5. Credentials and tags, once every ENI is isolated.
   const issuedBefore = now().toISOString();
-  const [credentials, tagAction] = await settleAll([
+  const [credentials, tagAction, edgeActions] = await settleAll([
     removeCredentials(ec2, deps.clients, target, mode, instance, options, issuedBefore, logger),
     tagInstance(ec2, mode, instance, incident.key, now().toISOString()),
+    closeEdges(ec2, mode, instance, edges),
   ] as const);
   recordAll(log, credentials.actions);
   recordAll(log, [tagAction]);
+  recordAll(log, edgeActions);
 
   const primaryGroups = primaryVpc ? groupsByVpc.get(primaryVpc) : undefined;
   return finish(mode === 'dry-run' ? 'dry-run' : 'quarantined', {

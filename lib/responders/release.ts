@@ -34,6 +34,8 @@ import { checkRecordedGroups, foreignProfile, recordTargetMismatch } from './rel
 import type { ReleaseOptions } from './release-plan';
 import { planRelease } from './release-plan';
 import { restoreGroups, restoreProtections, restoreProfile, restoreTags } from './release-restore';
+import type { AddressRestore } from './release-edges';
+import { restoreEdges } from './release-edges';
 
 export const RELEASE_RESPONDER = RESPONDER_NAMES.releaseInstance;
 
@@ -58,6 +60,8 @@ export interface ReleaseResult extends ResponderResult<ReleaseStatus> {
   readonly networkInterfaces: readonly { readonly id: string; readonly groupsRestored: readonly string[] }[];
   /** The instance profile re-associated (or that would be). */
   readonly instanceProfileArn?: string;
+  /** What became of each Elastic IP the record holds (re-associated, or why not). */
+  readonly elasticIps?: readonly AddressRestore[];
   /** The record the instance was restored to. */
   readonly preQuarantine?: QuarantineRecord;
   /** Who the record says released the instance (released), or would say (dry-run): the approver. */
@@ -212,12 +216,13 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
   const eniActions = await settleAll(plan.networkInterfaces.map((eni) => restoreGroups(ec2, mode, eni)));
   recordAll(log, eniActions);
 
-  const [protections, profile, tags] = await settleAll([
+  const [protections, profile, tags, edges] = await settleAll([
     restoreProtections(ec2, mode, instanceId, plan),
     restoreProfile(ec2, mode, instanceId, plan),
     restoreTags(ec2, mode, instanceId, plan),
+    restoreEdges(ec2, mode, record, instance),
   ] as const);
-  recordAll(log, [...protections, profile, ...tags]);
+  recordAll(log, [...protections, profile, ...tags, ...edges.actions]);
 
   if (mode === 'dry-run') {
     log.record('firebreak:mark-released', instanceId, 'would-do', `Would mark the pre-quarantine record released ${byWhom}`);
@@ -235,6 +240,7 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
     instanceId,
     networkInterfaces: plan.networkInterfaces.map((e) => ({ id: e.id, groupsRestored: [...e.to] })),
     ...(plan.profile.action === 'associate' ? { instanceProfileArn: plan.profile.arn } : {}),
+    ...(edges.addresses.length > 0 ? { elasticIps: edges.addresses } : {}),
     preQuarantine: record,
     releasedBy,
     ...(requestedBy !== undefined ? { requestedBy } : {}),

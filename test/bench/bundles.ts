@@ -26,13 +26,14 @@ import { PROJECT_ROOT, RESPONDER_BUNDLING, responderEntry } from '../../lib/stac
 const run = promisify(execFile);
 
 /** An AWS SDK v3 client package a responder may call, by its package suffix (`@aws-sdk/client-<service>`). */
-export type SdkService = 'dynamodb' | 'ec2' | 'iam' | 'kms' | 'sfn' | 'sns' | 'sts';
+export type SdkService = 'dynamodb' | 'ec2' | 'iam' | 'kms' | 'route53resolver' | 'sfn' | 'sns' | 'sts';
 
 const CLIENT_CLASS: Readonly<Record<SdkService, string>> = {
   dynamodb: 'DynamoDBClient',
   ec2: 'EC2Client',
   iam: 'IAMClient',
   kms: 'KMSClient',
+  route53resolver: 'Route53ResolverClient',
   sfn: 'SFNClient',
   sns: 'SNSClient',
   sts: 'STSClient',
@@ -45,6 +46,7 @@ const CLIENT_CLASS: Readonly<Record<SdkService, string>> = {
  */
 export const RESPONDER_CLIENTS: Readonly<Record<string, readonly SdkService[]>> = {
   approval: ['dynamodb', 'sfn'],
+  'block-dns-domain': ['dynamodb', 'ec2', 'route53resolver', 'sts'],
   'containment-guard': ['dynamodb', 'ec2', 'sfn', 'sts'],
   'copy-evidence': ['dynamodb', 'ec2', 'kms', 'sts'],
   'publish-alert': ['dynamodb', 'sns'],
@@ -52,6 +54,7 @@ export const RESPONDER_CLIENTS: Readonly<Record<string, readonly SdkService[]>> 
   'release-instance': ['dynamodb', 'ec2', 'kms', 'sts'],
   'snapshot-volumes': ['ec2', 'sts'],
   triage: [],
+  'unblock-dns-domains': ['dynamodb', 'ec2', 'route53resolver', 'sts'],
 };
 
 /** A responder is lean when its bundle is within this factor of its floor, in size and in init time. */

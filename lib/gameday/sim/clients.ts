@@ -5,6 +5,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -64,9 +65,11 @@ export interface SimulatedClientFactory extends ClientFactory {
   eventBridge(): EventBridgeClient;
   /** KMS in the security account (the record key). */
   kms(): KMSClient;
+  /** Route 53 Resolver (DNS Firewall) in the incident's account. */
+  route53resolver(target: AwsTarget): Promise<Route53ResolverClient>;
 }
 
-type ClientKind = 'ec2' | 'iam' | 'sns' | 'sfn' | 'dynamodb' | 'sts' | 'sqs' | 'events' | 'kms';
+type ClientKind = 'ec2' | 'iam' | 'sns' | 'sfn' | 'dynamodb' | 'sts' | 'sqs' | 'events' | 'kms' | 'route53resolver';
 
 const CLIENT_CLASSES = {
   ec2: EC2Client,
@@ -78,6 +81,7 @@ const CLIENT_CLASSES = {
   sqs: SQSClient,
   events: EventBridgeClient,
   kms: KMSClient,
+  route53resolver: Route53ResolverClient,
 } as const;
 
 type ClientOf<K extends ClientKind> = InstanceType<(typeof CLIENT_CLASSES)[K]>;
@@ -179,6 +183,10 @@ export function simulatedClientFactory(sim: ClientSource, options: SimulatedClie
     ec2: async (target) => {
       const { session, key } = await sessionFor(target.account);
       return cached('ec2', session, target.region, `ec2:${key}:${target.region}`);
+    },
+    route53resolver: async (target) => {
+      const { session, key } = await sessionFor(target.account);
+      return cached('route53resolver', session, target.region, `route53resolver:${key}:${target.region}`);
     },
     iam: async (target) => {
       const { session, key } = await sessionFor(target.account);

@@ -43,6 +43,7 @@ export const SERVICE_BY_CLIENT: Readonly<Record<string, ServiceName>> = {
   SFNClient: 'states',
   EventBridgeClient: 'events',
   KMSClient: 'kms',
+  Route53ResolverClient: 'route53resolver',
 };
 
 /** One command as it reaches the simulator. */
@@ -130,9 +131,10 @@ export function errorAnswer(service: ServiceName, error: SimulatedServiceError, 
     case 'states':
     case 'events':
     case 'kms':
+    case 'route53resolver':
       return {
         statusCode: status,
-        headers: { 'content-type': service === 'events' || service === 'kms' ? 'application/x-amz-json-1.1' : 'application/x-amz-json-1.0', 'x-amzn-requestid': requestId },
+        headers: { 'content-type': service === 'events' || service === 'kms' || service === 'route53resolver' ? 'application/x-amz-json-1.1' : 'application/x-amz-json-1.0', 'x-amzn-requestid': requestId },
         body: encoder.encode(jsonBody({ __type: error.code, message: error.message, ...error.extra })),
       };
   }
