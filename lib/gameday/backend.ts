@@ -87,6 +87,15 @@ export interface ResolvedEnvironment {
   readonly securityGroups: Readonly<Record<string, string>>;
   readonly instances: Readonly<Record<string, ResolvedInstance>>;
   readonly deployment: DeploymentResources;
+  /** The forensic account the backend prepared (settings.forensicAccount): its key and the role copy-evidence assumes there. */
+  readonly forensic?: ForensicAccount;
+}
+
+/** A forensic account of the game day: where copy-evidence copies evidence to. */
+export interface ForensicAccount {
+  readonly accountId: string;
+  readonly kmsKeyArn: string;
+  readonly roleName: string;
 }
 
 /** An instance as the account describes it after the run. */
@@ -131,6 +140,18 @@ export interface AccountInspection {
    * policies (not messages).
    */
   readonly digest: string;
+  /** The forensic account, when the scenario has one (settings.forensicAccount). */
+  readonly forensic?: ForensicInspection;
+}
+
+/** What the forensic account holds after a run: the snapshots it owns and the custody records of the state table. */
+export interface ForensicInspection {
+  readonly accountId: string;
+  readonly kmsKeyArn: string;
+  /** Snapshots owned by the forensic account, copied from a snapshot (the firebreak:source-snapshot tag). */
+  readonly copies: readonly { readonly snapshotId: string; readonly sourceSnapshotId?: string; readonly encrypted: boolean; readonly kmsKeyId?: string; readonly state: string }[];
+  /** custody# items of the state table: the source and copy they name, and whether they carry a seal. */
+  readonly custody: readonly { readonly sourceSnapshotId: string; readonly copySnapshotId: string; readonly sealed: boolean }[];
 }
 
 /**
@@ -184,6 +205,11 @@ export interface GameDayBackend {
   prepare(environment: EnvironmentDocument, settings: SettingsDocument): Promise<ResolvedEnvironment>;
   /** SDK clients signed as `role` (a role name in the security account, e.g. `firebreak-responder-eu-west-1-quarantine-instance`). */
   clients(role: string): GameDayClients;
+  /**
+   * Clients signed as `role` that reach every other account by sts:AssumeRole into `roleName`
+   * there (copy-evidence into the forensic role). Optional: absent, the role's own clients are used.
+   */
+  clientsThroughRole?(role: string, roleName: string, sessionName: string): ClientFactory;
   /** The backend's clock (simulated locally: nothing reads the wall clock there). */
   now(): Date;
   /** Moves the backend's clock (locally: state-machine retry backoffs, approval timeouts); a no-op against a real endpoint. */

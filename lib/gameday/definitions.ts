@@ -6,6 +6,7 @@
 import type { Playbook } from '../playbooks/model';
 import type { SynthesizedDefinitions } from '../stack/app';
 import { synthesizeDefinitions } from '../stack/app';
+import type { ForensicAccount } from './backend';
 import type { SettingsDocument } from './scenario';
 
 /**
@@ -16,8 +17,12 @@ import type { SettingsDocument } from './scenario';
 export const LOCAL_GAMEDAY_PRINCIPAL = 'arn:aws:iam::111122223333:role/firebreak-local-gameday';
 
 /** The CDK context a scenario's settings stand for (what changes the definitions and the responders' environment). */
-export function deploymentContext(settings: Pick<SettingsDocument, 'mode' | 'forceDryRun'>): Record<string, unknown> {
-  const gameDays = { gameDayPrincipals: [LOCAL_GAMEDAY_PRINCIPAL] };
+export function deploymentContext(settings: Pick<SettingsDocument, 'mode' | 'forceDryRun'>, forensic?: ForensicAccount): Record<string, unknown> {
+  const gameDays = {
+    gameDayPrincipals: [LOCAL_GAMEDAY_PRINCIPAL],
+    // The forensic account the backend prepared: its id, key and role, as a deployment configures them.
+    ...(forensic ? { forensicAccountId: forensic.accountId, forensicKmsKeyArn: forensic.kmsKeyArn, forensicRoleName: forensic.roleName } : {}),
+  };
   // The stack refuses mode enforce with forceDryRun; forceDryRun means a dry-run deployment.
   return settings.forceDryRun ? { mode: 'dry-run', forceDryRun: true, ...gameDays } : { mode: settings.mode, ...gameDays };
 }
@@ -25,8 +30,8 @@ export function deploymentContext(settings: Pick<SettingsDocument, 'mode' | 'for
 const cache = new Map<string, Promise<SynthesizedDefinitions>>();
 
 /** Synthesizes (once per context and playbook set) the dispatcher and playbook definitions. */
-export function definitionsFor(settings: Pick<SettingsDocument, 'mode' | 'forceDryRun'>, playbooks: readonly Playbook[]): Promise<SynthesizedDefinitions> {
-  const context = deploymentContext(settings);
+export function definitionsFor(settings: Pick<SettingsDocument, 'mode' | 'forceDryRun'>, playbooks: readonly Playbook[], forensic?: ForensicAccount): Promise<SynthesizedDefinitions> {
+  const context = deploymentContext(settings, forensic);
   const key = JSON.stringify({ context, playbooks: playbooks.map((playbook) => playbook.file) });
   let definitions = cache.get(key);
   if (!definitions) {

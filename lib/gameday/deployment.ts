@@ -6,6 +6,7 @@
  * machine ARNs). Also the local names of those resources, in one place for the engine and the backend.
  */
 import type { CfnTemplate, DeploymentLogicalIds, SynthesizedDeployment } from '../stack/app';
+import { DEFAULT_FORENSIC_ROLE_NAME } from '../stack/responders';
 import { LOCAL_RESPONDERS } from './responders';
 import { patternMismatch } from './event-patterns';
 import type { PolicyDocument, PolicyStatement } from './sim/iam-policy';
@@ -295,6 +296,29 @@ export function memberRolePolicies(deployment: SynthesizedDeployment, local: Loc
   const member = { ...local, account: memberAccount };
   const lookup = lookupIn(deployment.memberRoleTemplate, new Map(), member, { SecurityAccountId: local.account });
   return documentsOfRole(deployment.memberRoleTemplate, ids.memberRole).map((document) => resolveIntrinsics(document, lookup) as PolicyDocument);
+}
+
+/**
+ * The forensic role's policies resolved for the forensic account (its template is deployed there;
+ * the security account and region arrive as its parameters): undefined when no playbook copies
+ * evidence. Keyed by the role's ARN in that account.
+ */
+export function forensicRolePolicies(
+  deployment: SynthesizedDeployment,
+  local: LocalDeploymentResources,
+  forensicAccount: string,
+): { readonly roleArn: string; readonly roleName: string; readonly documents: readonly PolicyDocument[] } | undefined {
+  const template = deployment.forensicRoleTemplate;
+  const id = deployment.logicalIds.forensicRole;
+  if (!template || !id) return undefined;
+  const forensic = { ...local, account: forensicAccount };
+  const lookup = lookupIn(template, new Map(), forensic, { SecurityAccountId: local.account, SecurityRegion: local.region });
+  const roleName = String(template.Resources[id]?.Properties?.RoleName ?? DEFAULT_FORENSIC_ROLE_NAME);
+  return {
+    roleArn: `arn:aws:iam::${forensicAccount}:role/${roleName}`,
+    roleName,
+    documents: documentsOfRole(template, id).map((document) => resolveIntrinsics(document, lookup) as PolicyDocument),
+  };
 }
 
 /** Removes the statements with these Sids from a role's documents; returns the new documents and what was not found. */

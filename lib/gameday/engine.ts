@@ -469,11 +469,14 @@ export class LocalEngine {
   private handler(responder: string): LocalHandler {
     let handler = this.handlers.get(responder);
     if (!handler) {
-      const clients = this.backend.clients(responderRole(responder, this.region()));
+      const role = responderRole(responder, this.region());
+      const clients = this.backend.clients(role);
+      const backend = this.backend;
       handler = buildLocalResponder(responder, {
         clients: this.traceCalls ? tracedClientFactory(clients) : clients,
         environment: this.environmentOf(responder),
         now: () => this.backend.now(),
+        ...(backend.clientsThroughRole ? { throughRole: (roleName: string, sessionName: string) => backend.clientsThroughRole!(role, roleName, sessionName) } : {}),
       });
       this.handlers.set(responder, handler);
     }

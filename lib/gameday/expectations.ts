@@ -286,6 +286,45 @@ const alerts: ExpectationEvaluator<'alerts'> = (spec, facts) => {
   return results;
 };
 
+const forensicCopies: ExpectationEvaluator<'forensicCopies'> = (spec, facts) => {
+  const forensic = facts.after.forensic;
+  if (!forensic) return [result('forensic account', false, 'a forensic account (settings.forensicAccount)', 'none: the scenario has no forensic account')];
+  const copies = forensic.copies.filter((copy) => copy.sourceSnapshotId !== undefined);
+  const ids = (list: readonly { snapshotId: string }[]) => list.map((copy) => copy.snapshotId).join(', ') || 'none';
+  const results: ExpectationResult[] = [];
+  if (spec.count !== undefined) results.push(result(`copies in the forensic account ${forensic.accountId}`, copies.length === spec.count, spec.count, `${copies.length}: ${ids(copies)}`));
+  if (spec.encryptedWithForensicKey !== undefined) {
+    const other = copies.filter((copy) => !copy.encrypted || copy.kmsKeyId !== forensic.kmsKeyArn);
+    const holds = copies.length > 0 && other.length === 0;
+    results.push(
+      result(
+        `copies encrypted with the forensic key ${forensic.kmsKeyArn}`,
+        holds === spec.encryptedWithForensicKey,
+        spec.encryptedWithForensicKey,
+        copies.length === 0 ? 'no copy' : other.length === 0 ? 'all' : `not: ${other.map((copy) => `${copy.snapshotId} (${copy.encrypted ? copy.kmsKeyId : 'unencrypted'})`).join(', ')}`,
+      ),
+    );
+  }
+  if (spec.completed !== undefined) {
+    const pending = copies.filter((copy) => copy.state !== 'completed');
+    results.push(result('copies completed', (copies.length > 0 && pending.length === 0) === spec.completed, spec.completed, pending.length === 0 ? `${copies.length} completed` : `not completed: ${pending.map((copy) => `${copy.snapshotId} (${copy.state})`).join(', ')}`));
+  }
+  if (spec.custodyRecords !== undefined) {
+    const owned = new Set(copies.map((copy) => copy.snapshotId));
+    const records = forensic.custody.filter((record) => record.sealed && owned.has(record.copySnapshotId));
+    results.push(
+      result('sealed custody records of the copies (state table)', records.length === spec.custodyRecords, spec.custodyRecords, `${records.length}${records.length > 0 ? `: ${records.map((record) => `${record.sourceSnapshotId} → ${record.copySnapshotId}`).join(', ')}` : ''}`),
+    );
+  }
+  if (spec.sourcesKept !== undefined) {
+    const sources = new Set(Object.values(facts.after.instances).flatMap((instance) => instance?.volumes.flatMap((volume) => volume.snapshotIds) ?? []));
+    const lost = copies.filter((copy) => !sources.has(copy.sourceSnapshotId as string));
+    const holds = copies.length > 0 && lost.length === 0;
+    results.push(result('sources of the copies kept in the member account', holds === spec.sourcesKept, spec.sourcesKept, copies.length === 0 ? 'no copy' : lost.length === 0 ? `all ${copies.length} kept` : `gone: ${lost.map((copy) => copy.sourceSnapshotId).join(', ')}`));
+  }
+  return results;
+};
+
 const keptEvents: ExpectationEvaluator<'keptEvents'> = (spec, facts) => {
   const kept = facts.after.keptEvents.slice(facts.before.keptEvents.length);
   const results: ExpectationResult[] = [];
@@ -426,6 +465,7 @@ export const EXPECTATION_EVALUATORS: { readonly [K in keyof ExpectationsDocument
   calls,
   invocations,
   notDelivered,
+  forensicCopies,
   deliveredBy,
   containedWithinSeconds,
 };

@@ -6,12 +6,22 @@
  * abilities: injected faults and denied actions, IAM-policy evaluation, and the simulated clock
  * (nothing reads the wall clock but the timeline's wall-time column).
  */
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
+import { CreateRoleCommand } from '@aws-sdk/client-iam';
+import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import type { ClientFactory } from '../aws/clients';
+import { RESPONDER_NAMES } from '../contracts/responders';
+import { FORENSIC_COPY_TAG_KEYS } from '../responders/snapshot-copy';
+import { CUSTODY_KEY_PREFIX } from '../responders/snapshot-custody';
+import { DEFAULT_FORENSIC_ROLE_NAME } from '../stack/responders';
 import { AccountBackend } from './account-backend/account-backend';
 import type { OperatorClients } from './account-backend/context';
 import { EnvironmentSetupError } from './account-backend/context';
 import { describeExecution } from './account-backend/executions';
-import type { ExecutionDirectory, GameDayCall, GameDayClients, RehearsalFinding, ResolvedEnvironment } from './backend';
+import type { AccountInspection, ExecutionDirectory, ForensicAccount, ForensicInspection, GameDayCall, GameDayClients, RehearsalFinding, ResolvedEnvironment } from './backend';
+import { responderRole } from './deployment';
 import { wallClockMs } from './backend';
 import type { EnvironmentDocument, SettingsDocument } from './scenario';
 import { SimulatedAws, loadIamCatalog } from './sim';
@@ -38,6 +48,7 @@ export class LocalBackend extends AccountBackend {
   private readonly operatorArn: string;
   private readonly factories = new Map<string, GameDayClients>();
   private readonly calls: GameDayCall[] = [];
+  private forensic: { readonly account: ForensicAccount; readonly region: string; readonly stateTable: string } | undefined;
 
   constructor(options: LocalBackendOptions = {}) {
     super({
@@ -70,7 +81,75 @@ export class LocalBackend extends AccountBackend {
         `the local backend was made for ${this.sim.defaultAccount}/${this.sim.defaultRegion} but the environment is in ${account}/${region}`,
       );
     }
-    return super.prepare(environment, settings);
+    const resolved = await super.prepare(environment, settings);
+    if (settings.forensicAccount === undefined) return resolved;
+    this.forensic = { account: await this.prepareForensicAccount(settings.forensicAccount, account, region), region, stateTable: resolved.deployment.stateTableName };
+    return { ...resolved, forensic: this.forensic.account };
+  }
+
+  override async inspect(): Promise<AccountInspection> {
+    const inspected = await super.inspect();
+    return this.forensic ? { ...inspected, forensic: await this.inspectForensicAccount(this.forensic) } : inspected;
+  }
+
+  /** The forensic account's own snapshots (through its operator) and the custody records of the state table. */
+  private async inspectForensicAccount(forensic: { account: ForensicAccount; region: string; stateTable: string }): Promise<ForensicInspection> {
+    const operator = this.sim.clientFactory({ principal: `arn:aws:iam::${forensic.account.accountId}:role/${OPERATOR_ROLE}`, homeRegion: forensic.region });
+    const ec2 = await operator.ec2({ account: forensic.account.accountId, region: forensic.region });
+    const { Snapshots = [] } = await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'] }));
+    const copies = Snapshots.map((snapshot) => {
+      const source = snapshot.Tags?.find((tag) => tag.Key === FORENSIC_COPY_TAG_KEYS.sourceSnapshot)?.Value;
+      return {
+        snapshotId: snapshot.SnapshotId ?? '',
+        ...(source !== undefined ? { sourceSnapshotId: source } : {}),
+        encrypted: snapshot.Encrypted === true,
+        ...(snapshot.KmsKeyId !== undefined ? { kmsKeyId: snapshot.KmsKeyId } : {}),
+        state: snapshot.State ?? 'unknown',
+      };
+    });
+    const dynamodb = this.operatorClients(forensic.region).dynamodb();
+    const { Items = [] } = await dynamodb.send(new ScanCommand({ TableName: forensic.stateTable, FilterExpression: 'begins_with(pk, :custody)', ExpressionAttributeValues: { ':custody': { S: CUSTODY_KEY_PREFIX } } }));
+    const custody = Items.map((item) => {
+      const record = item.record?.S !== undefined ? (JSON.parse(item.record.S) as { sourceSnapshotId?: string; copySnapshotId?: string; seal?: unknown }) : {};
+      return { sourceSnapshotId: record.sourceSnapshotId ?? '', copySnapshotId: record.copySnapshotId ?? '', sealed: record.seal !== undefined };
+    });
+    return { accountId: forensic.account.accountId, kmsKeyArn: forensic.account.kmsKeyArn, copies, custody };
+  }
+
+  /**
+   * A second account for the forensic copy, made through its own operator's SDK calls: a symmetric
+   * KMS key (the copies' key) and the forensic role, trusted by the copy-evidence responder's role
+   * alone (the deployed trust policy names it by aws:PrincipalArn). The role's permissions are the
+   * synthesized ForensicRoleStack's, enforced by the runner once the deployment is synthesized.
+   */
+  private async prepareForensicAccount(forensicAccount: string, securityAccount: string, region: string): Promise<ForensicAccount> {
+    if (forensicAccount === securityAccount) throw new EnvironmentSetupError('settings.forensicAccount must differ from the environment account (the copy leaves the member account)');
+    const operator = `arn:aws:iam::${forensicAccount}:role/${OPERATOR_ROLE}`;
+    this.sim.addOperator(operator);
+    const clients = this.sim.clientFactory({ principal: operator, homeRegion: region });
+    const key = await clients.kms().send(new CreateKeyCommand({ Description: 'Firebreak game day: the forensic account key evidence copies are encrypted with', KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' }));
+    const kmsKeyArn = key.KeyMetadata?.Arn;
+    if (kmsKeyArn === undefined) throw new EnvironmentSetupError('the forensic account did not create its KMS key');
+    const copier = `arn:aws:iam::${securityAccount}:role/${responderRole(RESPONDER_NAMES.copyEvidence, region)}`;
+    const iam = await clients.iam({ account: forensicAccount, region });
+    await iam.send(
+      new CreateRoleCommand({
+        RoleName: DEFAULT_FORENSIC_ROLE_NAME,
+        AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: copier }, Action: 'sts:AssumeRole' }] }),
+        MaxSessionDuration: 3600,
+      }),
+    );
+    return { accountId: forensicAccount, kmsKeyArn, roleName: DEFAULT_FORENSIC_ROLE_NAME };
+  }
+
+  clientsThroughRole(role: string, roleName: string, sessionName: string): ClientFactory {
+    const key = `${role}|${roleName}|${sessionName}`;
+    let factory = this.factories.get(key);
+    if (!factory) {
+      factory = this.sim.clientFactory({ principal: `arn:aws:iam::${this.sim.defaultAccount}:role/${role}`, memberRoleName: roleName, roleSessionName: sessionName });
+      this.factories.set(key, factory);
+    }
+    return factory;
   }
 
   protected operatorClients(region: string): OperatorClients {
@@ -142,7 +221,8 @@ export class LocalBackend extends AccountBackend {
   ): Promise<void> {
     const catalog = await loadIamCatalog();
     for (const [role, documents] of policies) {
-      this.sim.enforceIdentityPolicies(`arn:aws:iam::${this.sim.defaultAccount}:role/${role}`, documents, catalog);
+      // A role name of the security account, or a role ARN of another account (the forensic role).
+      this.sim.enforceIdentityPolicies(role.startsWith('arn:') ? role : `arn:aws:iam::${this.sim.defaultAccount}:role/${role}`, documents, catalog);
     }
     for (const { resourceArn, document, authoritative } of resourcePolicies) this.sim.enforceResourcePolicy(resourceArn, document, authoritative);
   }

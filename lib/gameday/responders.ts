@@ -38,6 +38,8 @@ export interface LocalResponderRuntime {
   /** The environment variables the stack gives every responder (ALERT_TOPIC_ARN, FIREBREAK_STATE_TABLE…). */
   readonly environment: Readonly<Record<string, string>>;
   readonly now: () => Date;
+  /** Clients of the same role that reach other accounts through `roleName` there (the forensic role), when the backend models it. */
+  readonly throughRole?: (roleName: string, sessionName: string) => ClientFactory;
 }
 
 /** A Lambda handler: its event in, its return value out (or a thrown error). */
@@ -102,18 +104,20 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
     }),
   [RESPONDER_NAMES.snapshotVolumes]: ({ clients, environment, now }) =>
     createResponderHandler(snapshotResponder, { clients: servedClients(clients, environment), logger: silentLogger, environment, now }),
-  [RESPONDER_NAMES.copyEvidence]: ({ clients, environment, now }) =>
-    // The game day has one account: the forensic "account" is reached with the responder's own
-    // clients (no forensic role); docs/responders/snapshot-volumes.md says what that leaves out.
-    createResponderHandler(copyEvidenceResponder, {
+  [RESPONDER_NAMES.copyEvidence]: ({ clients, environment, now, throughRole }) => {
+    // As the Lambda: the sources through the served accounts' clients, the copies through the
+    // forensic role assumed in the forensic account (lambdas/copy-evidence/index.ts).
+    const target = forensicTargetFromEnv(environment);
+    return createResponderHandler(copyEvidenceResponder, {
       clients: servedClients(clients, environment),
-      forensic: clients,
+      forensic: throughRole?.(target.roleName, 'copy-evidence') ?? clients,
       custody: new DynamoDbCustodyStore(clients.dynamodb(), stateTableFromEnv(environment), new KmsMac(clients.kms(), environment[SECURITY_ENV.recordKey] ?? '')),
-      target: forensicTargetFromEnv(environment),
+      target,
       logger: silentLogger,
       environment,
       now,
-    }),
+    });
+  },
   [RESPONDER_NAMES.quarantineInstance]: (runtime) => {
     const { records, grants, sealer } = recordStores(runtime);
     const { clients, environment, now } = runtime;

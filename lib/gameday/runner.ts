@@ -12,7 +12,7 @@ import { buildReleaseRequest, incidentKeyFromTags, RELEASE_PLAYBOOK } from '../o
 import type { TriageDecision } from '../playbooks/triage';
 import type { SynthesizedDefinitions } from '../stack/app';
 import type { AccountInspection, GameDayBackend, GameDayCall, RehearsalFinding, ResolvedEnvironment } from './backend';
-import { busFor, deployedPolicies, deployedResourcePolicies, deployedRules, localDeploymentResources, routeToDispatcher, statementSids, withoutStatements } from './deployment';
+import { busFor, deployedPolicies, deployedResourcePolicies, deployedRules, forensicRolePolicies, localDeploymentResources, routeToDispatcher, statementSids, withoutStatements } from './deployment';
 import type { DeployedRule, EventRouting } from './deployment';
 import type { PolicyDocument } from './sim/iam-policy';
 import { didYouMean } from '../playbooks/errors';
@@ -24,6 +24,7 @@ import type { ExpectationResult } from './expectations';
 import { evaluateExpectations } from './expectations';
 import { LocalBackend } from './local-backend';
 import type { ApprovalDocument, Scenario } from './scenario';
+import { scenarioPlaybooks } from './scenario';
 import { buildInjectedEvent, defaultTemplateDirectories } from './templates';
 import type { Containment, TimelineRow } from './timeline';
 import { buildTimeline, measureContainment } from './timeline';
@@ -260,15 +261,19 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     resolved = await backend.prepare(env, settings);
     const environment = resolved;
     before = await backend.inspect();
-    const definitions = options.definitions ?? (await definitionsFor(settings, options.playbooks));
+    if (settings.forensicAccount !== undefined && environment.forensic === undefined) {
+      throw new Error(`settings.forensicAccount needs a backend that prepares a second account; ${backend.description} does not`);
+    }
+    const definitions = options.definitions ?? (await definitionsFor(settings, scenarioPlaybooks(options.playbooks, scenario.ownPlaybooks), environment.forensic));
     const local = localDeploymentResources(environment.deployment);
     // Rehearse what is deployed: the roles' identity policies and the rules' patterns, from the synthesized templates.
     const rules: readonly DeployedRule[] | undefined = definitions.deployment ? deployedRules(definitions.deployment, local) : undefined;
     if (definitions.deployment && backend.enforceIdentityPolicies) {
-      await backend.enforceIdentityPolicies(
-        scenarioPolicies(scenario, deployedPolicies(definitions.deployment, local).roles, local.region),
-        deployedResourcePolicies(definitions.deployment, local),
-      );
+      const roles = new Map(scenarioPolicies(scenario, deployedPolicies(definitions.deployment, local).roles, local.region));
+      // The forensic role, in the forensic account, as the ForensicRoleStack template grants it.
+      const forensicRole = environment.forensic ? forensicRolePolicies(definitions.deployment, local, environment.forensic.accountId) : undefined;
+      if (forensicRole) roles.set(forensicRole.roleArn, forensicRole.documents);
+      await backend.enforceIdentityPolicies(roles, deployedResourcePolicies(definitions.deployment, local));
     } else if (scenario.environment.removedStatements.length > 0) {
       throw new Error(`environment.removedStatements needs a backend that enforces the deployed policies; ${backend.description} does not`);
     }

@@ -5,16 +5,16 @@
  * instance an injection aims at, the playbook and step ids an expectation names, the template.
  */
 import { readdir, readFile } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { PlaybookError } from '../playbooks/errors';
 import { didYouMean, formatPlaybookError, sortPlaybookErrors } from '../playbooks/errors';
-import { SourceMap } from '../playbooks/loader';
+import { SourceMap, validatePlaybookPathsSync } from '../playbooks/loader';
 import type { Playbook, Step } from '../playbooks/model';
 import { describeZodIssue, valueAt } from '../playbooks/schema';
 import type { Scenario, ScenarioDocument } from './scenario';
-import { scenarioFileSchema } from './scenario';
+import { scenarioFileSchema, scenarioPlaybooks } from './scenario';
 import { REMOVABLE_ROLES } from './deployment';
 import { KNOWN_STATEMENT_SIDS } from './statement-sids';
 import { FirebreakError } from '../contracts/errors';
@@ -255,9 +255,16 @@ export function parseScenarioSource(
   if (!parsed.success) {
     return { problems: sortPlaybookErrors(parsed.error.issues.flatMap((issue) => issueToProblems(issue, raw, file, source))) };
   }
-  const problems = crossCheck(parsed.data, file, source, context);
+  // The scenario's own playbooks (relative to its file), checked as playbooks are, and deployed with the shipped ones.
+  const own = validatePlaybookPathsSync(parsed.data.playbookFiles.map((path) => resolve(dirname(file), path)));
+  if (own.errors.length > 0) {
+    const at = source.locate(['playbookFiles']) ?? { line: 1, column: 1 };
+    return { problems: sortPlaybookErrors(own.errors.map((error) => ({ file, ...at, message: `playbookFiles: ${formatPlaybookError(error)}` }))) };
+  }
+  const deployed = context.playbooks !== undefined && own.playbooks.length > 0 ? { ...context, playbooks: scenarioPlaybooks(context.playbooks, own.playbooks) } : context;
+  const problems = crossCheck(parsed.data, file, source, deployed);
   if (problems.length > 0) return { problems: sortPlaybookErrors(problems) };
-  return { scenario: { ...parsed.data, file }, problems: [] };
+  return { scenario: { ...parsed.data, file, ...(own.playbooks.length > 0 ? { ownPlaybooks: own.playbooks } : {}) }, problems: [] };
 }
 
 /** The scenario files of a directory, sorted. */

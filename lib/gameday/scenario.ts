@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { RESPONDER_MODES } from '../contracts/responder-mode';
+import type { Playbook } from '../playbooks/model';
 
 const NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 /** Logical resource names: letters, digits, `-`, `_` and `.` (YAML keys people read). */
@@ -64,6 +65,10 @@ export const volumeSchema = z.strictObject({
   device: z.string().regex(/^\/dev\/[a-z0-9]+$/, 'a device name such as /dev/xvda or /dev/sdf'),
   sizeGiB: z.number().int().positive().optional(),
   deleteOnTermination: z.boolean().optional().describe('Default: true for the boot volume, false for data volumes.'),
+  encrypted: z
+    .boolean()
+    .optional()
+    .describe("Encrypted with the account's AWS-managed key (aws/ebs), as EBS encryption by default does; such snapshots cannot be shared with another account."),
   tags: tagMap.optional(),
 });
 
@@ -138,6 +143,13 @@ export const settingsSchema = z.strictObject({
   protectedTagKey: z.string().min(1).max(128).optional(),
   blastRadiusMax: z.number().int().min(1).max(100).optional().describe('Containments per account in the window (the guard reads at most 100 slots).'),
   blastRadiusWindowSeconds: z.number().int().positive().optional(),
+  forensicAccount: z
+    .string()
+    .regex(/^\d{12}$/, 'an account id has 12 digits')
+    .optional()
+    .describe(
+      'A second simulated account that receives evidence copies (CDK context forensicAccountId): the game day creates its KMS key (forensicKmsKeyArn) and the forensic role the synthesized ForensicRoleStack describes, with that role\'s policy enforced. Needs a playbook with a copy-evidence step; local backend only.',
+    ),
 });
 export type SettingsDocument = z.output<typeof settingsSchema>;
 
@@ -292,6 +304,16 @@ export const expectationsSchema = z.strictObject({
     .optional()
     .describe("What the responders invoked directly ('invoke' injections) answered."),
   notDelivered: z.number().int().min(0).optional().describe('Injected events no EventBridge rule delivered (no rule matched on their bus).'),
+  forensicCopies: z
+    .strictObject({
+      count: z.number().int().min(0).optional().describe('Snapshots the forensic account owns that were copied from a snapshot (tagged with their source).'),
+      encryptedWithForensicKey: z.boolean().optional().describe("true: every copy is encrypted with the forensic account's key (settings.forensicAccount)."),
+      completed: z.boolean().optional().describe('true: every copy has completed by the end of the run.'),
+      custodyRecords: z.number().int().min(0).optional().describe('Sealed custody# records in the state table that name a copy the forensic account owns.'),
+      sourcesKept: z.boolean().optional().describe("true: every copy's source is still a snapshot of the scenario's instances (nothing was deleted)."),
+    })
+    .optional()
+    .describe('The forensic account after the run (needs settings.forensicAccount).'),
   deliveredBy: z
     .record(z.string().regex(/^[A-Za-z0-9]+$/), z.number().int().min(0))
     .optional()
@@ -313,6 +335,12 @@ export const scenarioFileSchema = z.strictObject({
     .describe(
       'Why this scenario cannot pass yet (a rail not built): it still runs and reports, its failures do not fail the game day, and it is flagged once it passes.',
     ),
+  playbookFiles: z
+    .array(z.string().regex(/^[A-Za-z0-9_./-]+\.ya?ml$/, 'a playbook file path relative to the scenario file (e.g. playbooks/forensic-copy.yaml)'))
+    .default([])
+    .describe(
+      "Playbooks deployed for this scenario only, besides the shipped ones (paths relative to the scenario file); one with a shipped playbook's name replaces it. For steps that need deployment settings the shipped playbooks cannot assume (copy-evidence and its forensic account).",
+    ),
   settings: settingsSchema.default(settingsSchema.parse({})),
   environment: environmentSchema.default(environmentSchema.parse({})),
   inject: z.array(injectionSchema).min(1),
@@ -329,4 +357,12 @@ export type ScenarioDocument = z.output<typeof scenarioFileSchema>;
 export interface Scenario extends ScenarioDocument {
   /** Path of the file it was loaded from. */
   readonly file: string;
+  /** The playbooks of `playbookFiles`, loaded and validated. */
+  readonly ownPlaybooks?: readonly Playbook[];
+}
+
+/** The playbooks a scenario runs against: the shipped ones, with its own added (or replacing one of the same name). */
+export function scenarioPlaybooks(shipped: readonly Playbook[], own: readonly Playbook[] = []): Playbook[] {
+  const names = new Set(own.map((playbook) => playbook.name));
+  return [...shipped.filter((playbook) => !names.has(playbook.name)), ...own];
 }

@@ -174,6 +174,8 @@ export interface DeploymentLogicalIds {
   readonly playbooks: Record<string, { readonly stateMachine: string; readonly role: string }>;
   /** The member role in the member-role template, when one is synthesized. */
   readonly memberRole?: string;
+  /** The forensic role in the forensic-role template, when one is synthesized. */
+  readonly forensicRole?: string;
   /** The KMS key that seals pre-quarantine records, when deployed. */
   readonly recordKey?: string;
   /** The approval function, when any playbook is guarded. */
@@ -184,6 +186,8 @@ export interface DeploymentLogicalIds {
 export interface SynthesizedDeployment {
   readonly template: CfnTemplate;
   readonly memberRoleTemplate?: CfnTemplate;
+  /** The forensic-role stack's template (deployed in the forensic account), when a playbook copies evidence. */
+  readonly forensicRoleTemplate?: CfnTemplate;
   readonly logicalIds: DeploymentLogicalIds;
 }
 
@@ -205,6 +209,7 @@ export async function synthesizeDefinitions(options: Omit<FirebreakAppOptions, '
   const artifactId = built.stack.artifactId;
   const template = assembly.getStackArtifact(artifactId).template as CfnTemplate;
   const memberRoleTemplate = built.memberRole ? (assembly.getStackArtifact(built.memberRole.artifactId).template as CfnTemplate) : undefined;
+  const forensicRoleTemplate = built.forensicRole ? (assembly.getStackArtifact(built.forensicRole.artifactId).template as CfnTemplate) : undefined;
   const idOf = (construct: { node: { defaultChild?: unknown } }, within: Stack = built.stack): string =>
     within.getLogicalId(construct.node.defaultChild as CfnElement);
   const definitionOf = (machine: { node: { defaultChild: unknown } }): SynthesizedDefinition => {
@@ -235,6 +240,7 @@ export async function synthesizeDefinitions(options: Omit<FirebreakAppOptions, '
     ),
     playbooks: Object.fromEntries([...firebreak.playbookStateMachines].map(([name, machine]) => [name, { stateMachine: idOf(machine), role: idOf(machine.role) }])),
     ...(built.memberRole ? { memberRole: idOf(built.memberRole.role, built.memberRole) } : {}),
+    ...(built.forensicRole ? { forensicRole: idOf(built.forensicRole.role, built.forensicRole) } : {}),
     ...(firebreak.recordKey ? { recordKey: idOf(firebreak.recordKey.key) } : {}),
     ...(firebreak.approvals
       ? { approvals: { function: idOf(firebreak.approvals.function.function), role: idOf(firebreak.approvals.function.role), logGroup: idOf(firebreak.approvals.function.logGroup) } }
@@ -244,6 +250,6 @@ export async function synthesizeDefinitions(options: Omit<FirebreakAppOptions, '
     dispatcher: definitionOf(firebreak.dispatcher),
     playbooks: Object.fromEntries([...firebreak.playbookStateMachines].map(([name, machine]) => [name, definitionOf(machine)])),
     environments: Object.fromEntries([...firebreak.responders].map(([responder, fn]) => [responder, environmentOf(fn.function)])),
-    deployment: { template, ...(memberRoleTemplate ? { memberRoleTemplate } : {}), logicalIds },
+    deployment: { template, ...(memberRoleTemplate ? { memberRoleTemplate } : {}), ...(forensicRoleTemplate ? { forensicRoleTemplate } : {}), logicalIds },
   };
 }

@@ -95,6 +95,7 @@ export function runInstancesInput(args: {
               VolumeSize: volume.sizeGiB ?? 8,
               VolumeType: 'gp3' as const,
               ...(volume.deleteOnTermination !== undefined ? { DeleteOnTermination: volume.deleteOnTermination } : {}),
+              ...(volume.encrypted !== undefined ? { Encrypted: volume.encrypted } : {}),
             },
           })),
         }

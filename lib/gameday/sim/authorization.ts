@@ -12,6 +12,7 @@
  */
 import type { IamCatalog } from './iam-catalog';
 import type { RequestContext } from './iam-policy';
+import { permissionChange } from './ec2-snapshot-sharing';
 import type { CallerIdentity, Tags } from './model';
 import type { SimWorld } from './world';
 
@@ -232,7 +233,7 @@ function ec2Targets(action: string, call: AuthorizationCall, world: SimWorld): A
     case 'LockSnapshot':
     case 'UnlockSnapshot':
     case 'DeleteSnapshot':
-    case 'ModifySnapshotAttribute':
+    case 'DescribeSnapshotAttribute':
       return [ec2.snapshot(String(input.SnapshotId))];
     case 'ModifyInstanceMetadataOptions':
       return [ec2.instance(String(input.InstanceId))];
@@ -250,6 +251,24 @@ function ec2Targets(action: string, call: AuthorizationCall, world: SimWorld): A
       return [ec2.created('elastic-ip', tagSpecificationsFor(input, 'elastic-ip'))];
     case 'ReleaseAddress':
       return [ec2.elasticIp(String(input.AllocationId))];
+    case 'ModifySnapshotAttribute': {
+      // Who the permission is given to or taken from: ec2:Add/userId, ec2:Add/group… (absent when not named).
+      const target = ec2.snapshot(String(input.SnapshotId));
+      const change = permissionChange(input);
+      const sharing: Record2 = { 'ec2:Attribute': [typeof input.Attribute === 'string' ? input.Attribute : 'createVolumePermission'] };
+      for (const [key, values] of [
+        ['ec2:Add/userId', change.add.users],
+        ['ec2:Add/group', change.add.groups],
+        ['ec2:Remove/userId', change.remove.users],
+        ['ec2:Remove/group', change.remove.groups],
+      ] as const) {
+        if (values.length > 0) sharing[key] = [...values];
+      }
+      return [{ ...target, keys: { ...target.keys, ...sharing }, complete: [...target.complete, 'ec2:Add/', 'ec2:Remove/', 'ec2:Attribute'] }];
+    }
+    case 'CopySnapshot':
+      // The source (shared with the caller) and the copy it creates.
+      return [ec2.snapshot(String(input.SourceSnapshotId)), ec2.created('snapshot', tagSpecificationsFor(input, 'snapshot'))];
     case 'CreateTags':
     case 'DeleteTags': {
       const tags = (input.Tags as { Key?: string; Value?: string }[] | undefined) ?? [];
@@ -444,7 +463,13 @@ export function authorizationTargets(iamAction: string, call: AuthorizationCall,
       if (key === undefined) return undefined;
       const arn = key.startsWith('arn:') ? key : `arn:aws:kms:${call.region}:${call.account}:key/${key}`;
       // A dependent KMS call (SNS encrypting a message) is made through that service.
-      const via: Record2 = call.action === 'Publish' ? { 'kms:ViaService': [`sns.${call.region}.amazonaws.com`] } : {};
+      // EBS uses the keys of a copy through EC2, with grants for an AWS resource.
+      const via: Record2 =
+        call.action === 'Publish'
+          ? { 'kms:ViaService': [`sns.${call.region}.amazonaws.com`] }
+          : call.action === 'CopySnapshot'
+            ? { 'kms:ViaService': [`ec2.${call.region}.amazonaws.com`], ...(action === 'CreateGrant' ? { 'kms:GrantIsForAWSResource': ['true'] } : {}) }
+            : {};
       return [
         {
           resourceType: 'key',

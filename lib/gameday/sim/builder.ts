@@ -5,6 +5,7 @@
  */
 import { instanceTypeSpec, knownInstanceTypes } from './ec2-catalog';
 import { newSecurityGroup } from './ec2-security-groups';
+import { volumeKmsKeyId } from './ec2-snapshot-sharing';
 import { SimulatorSetupError } from './errors';
 import { isWellFormedId } from './ids';
 import type {
@@ -92,6 +93,8 @@ export interface VolumeSpec {
   readonly boot?: boolean;
   readonly volumeType?: string;
   readonly encrypted?: boolean;
+  /** The KMS key of an encrypted volume (default: the account's aws/ebs key). */
+  readonly kmsKeyId?: string;
   readonly tags?: TagMap;
 }
 
@@ -450,6 +453,7 @@ export class EnvironmentBuilder {
           sizeGiB: volumeSpec.sizeGiB ?? 8,
           volumeType: volumeSpec.volumeType ?? 'gp3',
           encrypted: volumeSpec.encrypted ?? false,
+          ...optionalKey(volumeKmsKeyId(world, { account, region }, volumeSpec.encrypted ?? false, volumeSpec.kmsKeyId)),
           createTime: launchTime,
           state: 'in-use',
           attachment: { instanceId, device: volumeSpec.device, deleteOnTermination: volumeSpec.deleteOnTermination ?? boot, attachTime: launchTime },
@@ -523,4 +527,8 @@ export class EnvironmentBuilder {
     });
     return arn;
   }
+}
+
+function optionalKey(kmsKeyId: string | undefined): { kmsKeyId?: string } {
+  return kmsKeyId !== undefined ? { kmsKeyId } : {};
 }

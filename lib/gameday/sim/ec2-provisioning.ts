@@ -212,6 +212,7 @@ export function ec2ProvisioningHandlers(world: SimWorld): Record<string, ApiHand
           ...(ebs.DeleteOnTermination !== undefined ? { deleteOnTermination: ebs.DeleteOnTermination } : {}),
           ...(ebs.VolumeType !== undefined ? { volumeType: ebs.VolumeType } : {}),
           ...(ebs.Encrypted !== undefined ? { encrypted: ebs.Encrypted } : {}),
+          ...(ebs.KmsKeyId !== undefined ? { kmsKeyId: ebs.KmsKeyId } : {}),
           ...(volumeTags ? { tags: volumeTags } : {}),
         };
       });

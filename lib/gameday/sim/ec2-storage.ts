@@ -92,6 +92,7 @@ export function ec2StorageHandlers(world: SimWorld): Record<string, ApiHandler> 
       startTime: world.now(),
       completesAt: world.now() + world.options.snapshotCompletionMs,
       encrypted: volume.encrypted,
+      ...(volume.kmsKeyId !== undefined ? { kmsKeyId: volume.kmsKeyId } : {}),
       tags: new Map(),
     };
     applyTags(snapshot.tags, tags);
@@ -164,6 +165,7 @@ export function ec2StorageHandlers(world: SimWorld): Record<string, ApiHandler> 
         return {
           Description: snapshot.description,
           Encrypted: snapshot.encrypted,
+          ...(snapshot.kmsKeyId !== undefined ? { KmsKeyId: snapshot.kmsKeyId } : {}),
           OwnerId: snapshot.account,
           Progress: '',
           SnapshotId: snapshot.id,

@@ -299,6 +299,7 @@ export function snapshotView(world: SimWorld, snapshot: SnapshotRecord): Snapsho
     StorageTier: 'standard',
     VolumeId: snapshot.volumeId,
     VolumeSize: snapshot.volumeSize,
+    ...(snapshot.kmsKeyId !== undefined ? { KmsKeyId: snapshot.kmsKeyId } : {}),
   };
   const tags = tagList(snapshot.tags);
   if (tags) view.Tags = tags;

@@ -36,7 +36,7 @@ function keyIdFor(seed: string, n: number): string {
 /** Adds a key (HMAC_256 unless said otherwise) to the world; returns it. */
 export function addKey(
   world: SimWorld,
-  spec: { readonly account?: string; readonly region?: string; readonly description?: string; readonly keySpec?: KmsKeySpec } = {},
+  spec: { readonly account?: string; readonly region?: string; readonly description?: string; readonly keySpec?: KmsKeySpec; readonly awsManaged?: boolean } = {},
 ): KmsKeyRecord {
   const account = spec.account ?? world.options.defaultAccount;
   const region = spec.region ?? world.options.defaultRegion;
@@ -50,6 +50,7 @@ export function addKey(
     description: spec.description ?? '',
     secret: createHash('sha256').update(`${world.options.seed}:kms-secret:${keyId}`).digest(),
     state: 'Enabled',
+    ...(spec.awsManaged === true ? { awsManaged: true } : {}),
   };
   world.kmsKeys.set(key.arn, key);
   return key;
@@ -78,7 +79,16 @@ function macInputs(world: SimWorld, call: SimCall, input: { KeyId?: string; MacA
 }
 
 function keyMetadata(key: KmsKeyRecord) {
-  return { KeyId: key.keyId, Arn: key.arn, KeySpec: key.spec, KeyUsage: USAGE[key.spec], Enabled: key.state === 'Enabled', KeyState: key.state };
+  return {
+    KeyId: key.keyId,
+    Arn: key.arn,
+    KeySpec: key.spec,
+    KeyUsage: USAGE[key.spec],
+    Enabled: key.state === 'Enabled',
+    KeyState: key.state,
+    KeyManager: key.awsManaged === true ? 'AWS' : 'CUSTOMER',
+    ...(key.awsManaged === true ? { Description: key.description } : {}),
+  };
 }
 
 export function kmsHandlers(world: SimWorld): Record<string, ApiHandler> {

@@ -104,6 +104,8 @@ export interface VolumeRecord extends Located {
   readonly sizeGiB: number;
   readonly volumeType: string;
   readonly encrypted: boolean;
+  /** The KMS key (ARN) of an encrypted volume: a customer key, or the account's AWS-managed aws/ebs key. */
+  readonly kmsKeyId?: string;
   readonly createTime: number;
   state: 'available' | 'in-use' | 'deleted';
   attachment?: VolumeAttachment;
@@ -119,6 +121,12 @@ export interface SnapshotRecord extends Located {
   /** When the snapshot turns from `pending` to `completed` on the simulated clock. */
   readonly completesAt: number;
   readonly encrypted: boolean;
+  /** The KMS key (ARN) of an encrypted snapshot (lib/gameday/sim/ec2-snapshot-sharing.ts). */
+  readonly kmsKeyId?: string;
+  /** Accounts (or `all`) that may create volumes from it and copy it: createVolumePermission (ModifySnapshotAttribute). */
+  createVolumePermissions?: Set<string>;
+  /** The snapshot a CopySnapshot copied (the copy's own volume id is arbitrary, as in EC2). */
+  readonly sourceSnapshotId?: string;
   readonly tags: Tags;
   /** EBS Snapshot Lock (LockSnapshot), when locked (lib/gameday/sim/ec2-snapshot-lock.ts). */
   lock?: SnapshotLockRecord;
@@ -301,4 +309,8 @@ export interface KmsKeyRecord {
   readonly description: string;
   readonly secret: Buffer;
   state: 'Enabled' | 'Disabled' | 'PendingDeletion';
+  /** An AWS-managed key (aws/ebs): usable by its own account only, never shareable. */
+  readonly awsManaged?: boolean;
+  /** Other accounts its key policy lets use it (EBS through a grant); none unless said. */
+  usableByAccounts?: readonly string[];
 }

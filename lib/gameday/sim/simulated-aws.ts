@@ -34,6 +34,7 @@ import { ec2NetworkHandlers } from './ec2-network';
 import { ec2SecurityGroupHandlers } from './ec2-security-groups';
 import { ec2StorageHandlers } from './ec2-storage';
 import { ec2SnapshotLockHandlers } from './ec2-snapshot-lock';
+import { ec2SnapshotSharingHandlers } from './ec2-snapshot-sharing';
 import { SimulatedServiceError, SimulatorSetupError, SimulatorUnsupportedApiError } from './errors';
 import { FaultQueue } from './faults';
 import type { FaultSpec, InjectedFault } from './faults';
@@ -141,6 +142,7 @@ export class SimulatedAws {
     register('ec2', ec2SnapshotLockHandlers(world));
     register('ec2', ec2AddressHandlers(world));
     register('route53resolver', route53ResolverHandlers(world));
+    register('ec2', ec2SnapshotSharingHandlers(world));
     register('iam', iamHandlers(world));
     register('sts', stsHandlers(world, (identity, expiresAt) => this.issue(identity, expiresAt)));
     register('sns', snsHandlers(world));
