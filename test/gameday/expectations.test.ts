@@ -195,6 +195,40 @@ describe('expectation evaluators', () => {
     ]);
   });
 
+  it('forensicCopies: copies the forensic account owns, their key, completion, sealed custody records and kept sources', () => {
+    const KEY = 'arn:aws:kms:us-east-1:999988887777:key/forensic';
+    const forensic = (copies: NonNullable<AccountInspection['forensic']>['copies'], custody: NonNullable<AccountInspection['forensic']>['custody']) =>
+      facts({ after: inspection({ forensic: { accountId: '999988887777', kmsKeyArn: KEY, copies, custody } }) });
+    const good = forensic(
+      [
+        { snapshotId: 'snap-c1', sourceSnapshotId: 'snap-1', encrypted: true, kmsKeyId: KEY, state: 'completed' },
+        // A snapshot of the forensic account that is no copy of evidence does not count.
+        { snapshotId: 'snap-own', encrypted: false, state: 'completed' },
+      ],
+      [{ sourceSnapshotId: 'snap-1', copySnapshotId: 'snap-c1', sealed: true }],
+    );
+    expect(check('forensicCopies', { count: 1, encryptedWithForensicKey: true, completed: true, custodyRecords: 1, sourcesKept: true }, good)).toEqual([
+      { name: 'copies in the forensic account 999988887777', passed: true, want: '1', actual: '1: snap-c1' },
+      { name: `copies encrypted with the forensic key ${KEY}`, passed: true, want: 'true', actual: 'all' },
+      { name: 'copies completed', passed: true, want: 'true', actual: '1 completed' },
+      { name: 'sealed custody records of the copies (state table)', passed: true, want: '1', actual: '1: snap-1 → snap-c1' },
+      { name: 'sources of the copies kept in the member account', passed: true, want: 'true', actual: 'all 1 kept' },
+    ]);
+    const bad = forensic(
+      [{ snapshotId: 'snap-c2', sourceSnapshotId: 'snap-gone', encrypted: true, kmsKeyId: 'arn:aws:kms:us-east-1:999988887777:key/other', state: 'pending' }],
+      [{ sourceSnapshotId: 'snap-gone', copySnapshotId: 'snap-c2', sealed: false }],
+    );
+    expect(check('forensicCopies', { encryptedWithForensicKey: true, completed: true, custodyRecords: 1, sourcesKept: true }, bad).map((r) => [r.passed, r.actual])).toEqual([
+      [false, 'not: snap-c2 (arn:aws:kms:us-east-1:999988887777:key/other)'],
+      [false, 'not completed: snap-c2 (pending)'],
+      [false, '0'],
+      [false, 'gone: snap-gone'],
+    ]);
+    expect(check('forensicCopies', { count: 0 })).toEqual([
+      { name: 'forensic account', passed: false, want: 'a forensic account (settings.forensicAccount)', actual: 'none: the scenario has no forensic account' },
+    ]);
+  });
+
   it('unchanged: the fields that changed on a named resource', () => {
     expect(check('unchanged', ['web-tier'])[0]).toMatchObject({ passed: true, actual: 'no change' });
     const run = facts({ after: inspection({ resources: { 'i-1': '{"state":"stopped"}', 'eni-1': '{}', 'vol-1': '{}', 'sg-web': '{"rules":[]}' } }) });

@@ -71,8 +71,19 @@ describe('parseScenarioSource', () => {
   it('names an unknown key at its line and column, with the closest known key', () => {
     expect(problems(VALID.replace('  executions: 1', '  executons: 1'))).toEqual([
       "scenarios/s.yaml:15:3: unknown key 'executons' (did you mean 'executions'?); allowed here: " +
-        'outcome, playbook, mode, executions, duplicates, status, steps, instances, alerts, keptEvents, unchanged, noMutatingCalls, accountUnchanged, calls, containedWithinSeconds, invocations, notDelivered, deliveredBy',
+        'outcome, playbook, mode, executions, duplicates, status, steps, instances, alerts, keptEvents, unchanged, noMutatingCalls, accountUnchanged, calls, containedWithinSeconds, invocations, notDelivered, forensicCopies, deliveredBy',
     ]);
+  });
+
+  it("deploys the scenario's own playbookFiles (relative to its file) in place of the shipped playbook of the same name, and checks step ids against it", () => {
+    const file = 'playbooks/scenarios/s.yaml';
+    const own = VALID.replace('expect:\n', 'playbookFiles: [forensic/compromised-ec2-instance.yaml]\nexpect:\n').replace('    contain: { status: succeeded }', '    contain: { status: succeeded }\n    forensic-copy: { status: succeeded }');
+    const parsed = parseScenarioSource(own, file, context);
+    expect(parsed.problems.map(formatPlaybookError)).toEqual([]);
+    expect(parsed.scenario?.ownPlaybooks?.map((p) => [p.name, p.file])).toEqual([['compromised-ec2-instance', expect.stringMatching(/playbooks\/scenarios\/forensic\/compromised-ec2-instance\.yaml$/)]]);
+    // Without them, the shipped playbook has no such step.
+    expect(parseScenarioSource(own.replace('playbookFiles: [forensic/compromised-ec2-instance.yaml]\n', ''), file, context).problems.map(formatPlaybookError).join('\n')).toContain("'forensic-copy'");
+    expect(parseScenarioSource(own.replace('forensic/compromised', 'forensic/nope'), file, context).problems.map(formatPlaybookError).join('\n')).toContain('playbookFiles: ');
   });
 
   it("checks the direct 'invoke' and 'start' injections: an incident source, a known playbook, execution only with invoke", () => {

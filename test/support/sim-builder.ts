@@ -125,6 +125,13 @@ export class SeededSimulatedAws extends SimulatedAws {
     return addKey(this.world, spec).arn;
   }
 
+  /** Adds a symmetric (ENCRYPT_DECRYPT) KMS key, optionally usable by other accounts through its key policy; returns its ARN. */
+  addSymmetricKey(spec: { readonly account?: string; readonly region?: string; readonly usableByAccounts?: readonly string[] } = {}): string {
+    const key = addKey(this.world, { ...(spec.account ? { account: spec.account } : {}), ...(spec.region ? { region: spec.region } : {}), keySpec: 'SYMMETRIC_DEFAULT' });
+    if (spec.usableByAccounts) key.usableByAccounts = [...spec.usableByAccounts];
+    return key.arn;
+  }
+
   /** Adds an SNS topic (with its KMS key when encrypted); returns its ARN. */
   addTopic(spec: TopicSpec): string {
     return this.seeder.addTopic(spec);
