@@ -143,6 +143,13 @@ describe('endpoint backend against the simulator as the endpoint', () => {
     expect(leftovers(sim)).toEqual(NOTHING_LEFT);
   });
 
+  it('refuses a scenario with a forensic account (settings.forensicAccount): it prepares one account only, and says so', async () => {
+    const { backend } = backendOverSimulator();
+    const run = await runScenario(scenarioNamed('evidence-copied-to-forensic-account'), { playbooks, backend });
+    expect(run.error).toContain('settings.forensicAccount needs a backend that prepares a second account');
+    expect(run.calls.filter((call) => call.api === 'ec2:CopySnapshot')).toEqual([]);
+  });
+
   it('runs duplicate-delivery: one playbook run, one alert read back through the subscribed queue, nothing left', async () => {
     const { backend, sim } = backendOverSimulator();
     const run = await runScenario(scenarioNamed('duplicate-delivery'), { playbooks, backend });
@@ -153,8 +160,10 @@ describe('endpoint backend against the simulator as the endpoint', () => {
     expect(leftovers(sim)).toEqual(NOTHING_LEFT);
   });
 
-  // Removing a statement from a deployed role needs the local simulated account: an endpoint enforces its own IAM (or none).
-  for (const scenario of scenarios.filter((candidate) => candidate.pending === undefined && candidate.environment.removedStatements.length === 0)) {
+  // Removing a statement from a deployed role needs the local simulated account: an endpoint enforces its own IAM (or none);
+  // so does a forensic account (settings.forensicAccount): an endpoint backend prepares one account only, and says so.
+  const localOnly = (candidate: (typeof scenarios)[number]) => candidate.environment.removedStatements.length > 0 || candidate.settings.forensicAccount !== undefined;
+  for (const scenario of scenarios.filter((candidate) => candidate.pending === undefined && !localOnly(candidate))) {
     it(`${scenario.name}: every expectation holds through the endpoint backend and cleanup leaves nothing behind`, async () => {
       const { backend, sim } = backendOverSimulator();
       const run = await runScenario(scenario, { playbooks, backend });
