@@ -5,8 +5,9 @@
  * message says what is wrong in words, and the loader adds the file, line and column.
  */
 import * as z from 'zod';
+import { $ZodObject } from 'zod/v4/core';
 import type { ResourceKind } from '../incident/model';
-import { responderModeSchema } from '../contracts/responder-mode';
+import { RESPONDER_MODES } from '../contracts/responder-mode';
 import type { ActionName } from './actions';
 import { ACTION_NAMES, ACTIONS } from './actions';
 import { isGeneratedStateName } from './compile';
@@ -151,7 +152,7 @@ export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 
 /** Known keys of a strict object schema (for "did you mean" on misspelt keys). */
 export function objectKeys(schema: unknown): string[] {
-  return schema instanceof z.ZodObject ? Object.keys(schema.shape as Record<string, unknown>) : [];
+  return schema instanceof $ZodObject ? Object.keys(schema._zod.def.shape) : [];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -462,7 +463,7 @@ export const playbookFileSchema = z
       .min(0, { error: unlessMissing((issue) => `priority must be a whole number from 0 to ${MAX_PRIORITY}, not ${String(issue.input)}`) })
       .max(MAX_PRIORITY, { error: unlessMissing((issue) => `priority must be a whole number from 0 to ${MAX_PRIORITY}, not ${String(issue.input)}`) })
       .describe('When several playbooks match one incident, the highest priority runs (0–1000).'),
-    mode: responderModeSchema.describe('enforce: responders change resources. dry-run: they only check, with EC2 DryRun, what they would do.'),
+    mode: z.enum(RESPONDER_MODES).describe('enforce: responders change resources. dry-run: they only check, with EC2 DryRun, what they would do.'),
     trigger: triggerSchema.optional(),
     approval: approvalSchema.optional(),
     match: playbookMatchSchema,
