@@ -72,7 +72,7 @@ describe('responder bundles', () => {
     ]);
   });
 
-  it.each(['approval', 'quarantine-instance', 'release-instance', 'snapshot-volumes', 'triage'])(
+  it.each(['approval', 'copy-evidence', 'quarantine-instance', 'release-instance', 'snapshot-volumes', 'triage'])(
     '%s carries exactly the SDK clients it calls (RESPONDER_CLIENTS)',
     (responder) => {
       expect(bundledSdkClients(built(responder).metafile)).toEqual((RESPONDER_CLIENTS[responder] ?? []).map((service) => `@aws-sdk/client-${service}`));
