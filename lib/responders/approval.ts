@@ -16,6 +16,7 @@
  *
  * The token is never logged and never returned.
  */
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { DescribeExecutionCommand, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import * as z from '../contracts/zod-mini';
@@ -132,7 +133,7 @@ export interface ApprovalDeps {
   readonly store: ApprovalStore;
   readonly executions: ApprovalExecutions;
   readonly config: ApprovalConfig;
-  readonly logger: IncidentLogger;
+  readonly logger: IncidentLogger | Logger;
   readonly now?: () => Date;
 }
 

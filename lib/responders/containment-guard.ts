@@ -17,6 +17,7 @@
  * answers `proceed` (see blast-radius.ts), in the game-day pool for game-day incidents; in dry-run
  * it evaluates every rule and reports what would happen without taking a slot.
  */
+import type { Logger } from '@aws-lambda-powertools/logger';
 import * as z from '../contracts/zod-mini';
 import type { DynamoDbClients } from '../aws/clients/dynamodb';
 import type { Ec2Clients } from '../aws/clients/ec2';
@@ -274,7 +275,7 @@ export const containmentGuardResponder = stepResponder(containmentGuardOptionsSc
 export interface ContainmentGuardHandlerDeps {
   /** EC2 in the incident's account, Step Functions and (for the default limiter and grants) DynamoDB in the security account. */
   readonly clients: Ec2Clients & SfnClients & DynamoDbClients;
-  readonly logger: IncidentLogger;
+  readonly logger: Logger | IncidentLogger;
   /** @default readContainmentGuardConfig(process.env) */
   readonly config?: ContainmentGuardConfig;
   /** @default a DynamoDbBlastRadiusLimiter over clients.dynamodb() and config.stateTable */

@@ -4,6 +4,7 @@
  * payload throws ResponderInputError before any AWS call), give the invocation a logger that stamps
  * the incident key on every line, run the responder with its injected dependencies.
  */
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type * as z from '../contracts/zod-mini';
 import { incidentLoggerFrom } from './handler-logger';
 import type { IncidentLogger } from './logging';
@@ -22,8 +23,8 @@ export interface Responder<Input, Deps extends { readonly logger: IncidentLogger
 
 /** What a responder's handler is built from: its dependencies, with the module-scope logger. */
 export type HandlerDeps<Deps extends { readonly logger: IncidentLogger }> = Omit<Deps, 'logger'> & {
-  /** The module-scope ResponderLogger (each invocation gets a child with the incident key), or any IncidentLogger. */
-  readonly logger: IncidentLogger;
+  /** The module-scope Powertools logger (each invocation gets a child with the incident key), or any IncidentLogger. */
+  readonly logger: Logger | IncidentLogger;
 };
 
 /** A Lambda handler: its event in, its result out (or a thrown, named error for the state machine's Retry/Catch). */

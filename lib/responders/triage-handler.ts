@@ -3,6 +3,7 @@
  * (lib/playbooks/triage.ts). It never throws for a bad event (the dispatcher alerts and keeps it),
  * but refuses a malformed routing table (a deployment bug).
  */
+import type { Logger } from '@aws-lambda-powertools/logger';
 import * as z from 'zod';
 import { servedAccountsFromEnvironment } from '../contracts/security';
 import type { Incident } from '../incident/model';
@@ -24,7 +25,7 @@ const triageEnvelopeSchema = z.looseObject({
 });
 
 export interface TriageHandlerDependencies {
-  readonly logger: IncidentLogger;
+  readonly logger: Logger | IncidentLogger;
   /**
    * The triage Lambda's environment (the stack's variables): FIREBREAK_SECURITY_ACCOUNT_ID,
    * FIREBREAK_SERVED_ACCOUNT_IDS, FIREBREAK_ORGANIZATION_ID, FIREBREAK_MEMBER_ROLE_NAME. Without a

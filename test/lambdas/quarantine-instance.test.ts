@@ -1,9 +1,10 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import { EC2Client, ModifyNetworkInterfaceAttributeCommand } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHandler, handler } from '../../lambdas/quarantine-instance/index';
 import { ResponderInputError } from '../../lib/contracts/responder-errors';
-import { ResponderLogger, silentLogger } from '../../lib/responders/logging';
+import { silentLogger } from '../../lib/responders/logging';
 import { InMemoryQuarantineRecordStore } from '../../lib/responders/quarantine-records';
 import { EXECUTION, storeGranting } from '../support/grants';
 import { ec2Incident } from '../support/incidents';
@@ -58,13 +59,13 @@ describe('quarantine-instance Lambda', () => {
     expect(ec2Mock.calls()).toHaveLength(0);
   });
 
-  it("stamps the incident key on every log line written through the Lambda's logger", async () => {
+  it('stamps the incident key on every log line written through the Powertools logger', async () => {
     const lines: string[] = [];
     vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array) => {
       lines.push(String(chunk));
       return true;
     }) as typeof process.stdout.write);
-    const logger = new ResponderLogger({ service: 'quarantine-instance', threshold: 0 });
+    const logger = new Logger({ serviceName: 'quarantine-instance', logLevel: 'DEBUG' });
     const run = createHandler({ clients: new TestClientFactory(), logger, records: new InMemoryQuarantineRecordStore(), grants });
     await run(event());
     const records = lines.join('').split('\n').filter((l) => l.trim().startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
