@@ -175,6 +175,10 @@ export const BENCH_ENVIRONMENT: Readonly<Record<string, string>> = {
   FIREBREAK_STACK_NAME: 'Firebreak',
   FIREBREAK_PLAYBOOK_RAILS: '{}',
   FIREBREAK_MODE: 'dry-run',
+  // copy-evidence's forensic target, set by the stack when the deployment configures one.
+  FIREBREAK_FORENSIC_ACCOUNT_ID: '444455556666',
+  FIREBREAK_FORENSIC_ROLE_NAME: 'FirebreakForensicCopier',
+  FIREBREAK_FORENSIC_KMS_KEY_ARN: 'arn:aws:kms:eu-west-1:444455556666:key/00000000-0000-0000-0000-000000000000',
 };
 
 const IMPORT_TIMER = [
