@@ -2,7 +2,7 @@
 import { homeDynamoDbClients } from '../../lib/aws/clients/dynamodb';
 import { homeSnsClients } from '../../lib/aws/clients/sns';
 import { alertTopicArnFromEnv, createPublishAlertHandler } from '../../lib/responders/alert';
-import { DynamoDbApprovalStore } from '../../lib/responders/approval-records';
+import { DynamoDbApprovalRequests } from '../../lib/responders/approval-records';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
 
@@ -12,7 +12,7 @@ const stateTable = stateTableFromEnv();
 const logger = createResponderLogger('publish-alert');
 // Only the clients it calls (issue 10): SNS to publish, DynamoDB for the approval requests.
 const clients = homeSnsClients();
-const approvals = new DynamoDbApprovalStore(homeDynamoDbClients().dynamodb(), stateTable);
+const approvals = new DynamoDbApprovalRequests(homeDynamoDbClients().dynamodb(), stateTable);
 
 /** Builds the handler over injected clients and topic: the local game day runs exactly this. */
 export const createHandler = createPublishAlertHandler;

@@ -1,9 +1,10 @@
 /**
  * The actions a playbook step can name. Each declares its options, the IAM actions its responder
  * needs (the stack grants exactly the union of what the deployed playbooks use) and whether it
- * changes resources (mutating steps are what approval and blast-radius rails guard).
+ * changes resources (mutating steps are what approval and blast-radius rails guard). The option
+ * schemas are zod/mini: the responders' Lambdas parse their options with them (lib/contracts/zod-mini.ts).
  */
-import * as z from 'zod';
+import * as z from '../contracts/zod-mini';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { RELEASE_EDGE_IAM_ACTIONS, containmentEdgeIamActions, containmentEdgeOptions } from './containment-edges';
 import { DNS_ACTIONS } from './dns-actions';
@@ -12,7 +13,7 @@ export interface ActionDefinition {
   readonly name: string;
   readonly description: string;
   /** Options accepted under `with:`; strict, so a misspelt key is an error. */
-  readonly options: z.ZodType<Record<string, unknown>>;
+  readonly options: z.ZodMiniType<Record<string, unknown>>;
   /** The responder (folder under `lambdas/`) that runs it. */
   readonly responder: string;
   /** IAM actions the responder needs for this action, in the account it acts in. */
@@ -58,18 +59,16 @@ export function evidenceWaitRetrier(waitMinutes: number): WaitRetrier {
   };
 }
 
-const quarantineOptions = z
-  .object({
-    /** Take the instance profile away (default true). */
-    detachInstanceProfile: z.boolean().default(true),
-    /**
-     * Also revoke sessions already issued to the instance role (deny on aws:TokenIssueTime).
-     * Off by default: it hits every instance sharing the role.
-     */
-    revokeRoleSessions: z.boolean().default(false),
-    ...containmentEdgeOptions,
-  })
-  .strict();
+const quarantineOptions = z.strictObject({
+  /** Take the instance profile away (default true). */
+  detachInstanceProfile: z._default(z.boolean(), true),
+  /**
+   * Also revoke sessions already issued to the instance role (deny on aws:TokenIssueTime).
+   * Off by default: it hits every instance sharing the role.
+   */
+  revokeRoleSessions: z._default(z.boolean(), false),
+  ...containmentEdgeOptions,
+});
 
 /**
  * EBS Snapshot Lock settings, within LockSnapshot's limits
@@ -77,77 +76,71 @@ const quarantineOptions = z
  * 1–36,500 days; a cooling-off period of 1–72 hours, in compliance mode only.
  */
 const evidenceLockOptions = z
-  .object({
+  .strictObject({
     /** governance: users with ec2:UnlockSnapshot can still unlock; compliance: after the cooling-off period nobody can, not even the root user. */
     mode: z.enum(['governance', 'compliance']),
     /** How long the lock holds, in days (1–36500). A pending snapshot's lock starts counting when it completes. */
-    durationDays: z.number().int().min(1).max(36500),
+    durationDays: z.number().check(z.int(), z.gte(1), z.lte(36500)),
     /**
      * Compliance mode only: hours (1–72) during which the lock can still be changed or removed by a
      * user allowed to, before it becomes permanent for its duration. Absent: compliance at once.
      */
-    coolOffHours: z.number().int().min(1).max(72).optional(),
+    coolOffHours: z.optional(z.number().check(z.int(), z.gte(1), z.lte(72))),
   })
-  .strict()
-  .refine((lock) => lock.mode === 'compliance' || lock.coolOffHours === undefined, {
-    message: 'coolOffHours applies only to mode compliance (LockSnapshot refuses a cooling-off period in governance mode)',
-    path: ['coolOffHours'],
-  });
+  .check(
+    z.refine((lock) => lock.mode === 'compliance' || lock.coolOffHours === undefined, {
+      message: 'coolOffHours applies only to mode compliance (LockSnapshot refuses a cooling-off period in governance mode)',
+      path: ['coolOffHours'],
+    }),
+  );
 
-const snapshotOptions = z
-  .object({
-    /**
-     * Extra tags for the evidence snapshots. EC2 tag rules apply (keys 1–128 characters, values up
-     * to 256, `aws:` reserved); `firebreak:` keys are Firebreak's own evidence markers and a playbook
-     * must not override them.
-     */
-    tags: z
-      .record(
-        z
-          .string()
-          .min(1)
-          .max(128)
-          .refine((key) => !key.toLowerCase().startsWith('aws:'), { message: 'tag keys starting with aws: are reserved by AWS' })
-          .refine((key) => !key.startsWith('firebreak:'), {
-            message: 'tag keys starting with firebreak: are set by Firebreak itself (incident, instance, finding type, evidence)',
-          }),
-        z.string().max(256),
-      )
-      .default({}),
-    /**
-     * Lock the evidence snapshots with EBS Snapshot Lock (LockSnapshot) right after they are taken,
-     * so that nobody holding ec2:DeleteSnapshot in the member account can delete them. Absent: no lock.
-     */
-    lock: evidenceLockOptions.optional(),
-  })
-  .strict();
+const snapshotOptions = z.strictObject({
+  /**
+   * Extra tags for the evidence snapshots. EC2 tag rules apply (keys 1–128 characters, values up
+   * to 256, `aws:` reserved); `firebreak:` keys are Firebreak's own evidence markers and a playbook
+   * must not override them.
+   */
+  tags: z._default(
+    z.record(
+      z.string().check(
+        z.minLength(1),
+        z.maxLength(128),
+        z.refine((key) => !key.toLowerCase().startsWith('aws:'), { message: 'tag keys starting with aws: are reserved by AWS' }),
+        z.refine((key) => !key.startsWith('firebreak:'), {
+          message: 'tag keys starting with firebreak: are set by Firebreak itself (incident, instance, finding type, evidence)',
+        }),
+      ),
+      z.string().check(z.maxLength(256)),
+    ),
+    {},
+  ),
+  /**
+   * Lock the evidence snapshots with EBS Snapshot Lock (LockSnapshot) right after they are taken,
+   * so that nobody holding ec2:DeleteSnapshot in the member account can delete them. Absent: no lock.
+   */
+  lock: z.optional(evidenceLockOptions),
+});
 
-const copyEvidenceOptions = z
-  .object({
-    /**
-     * How long to wait, in minutes (5–1440), for the evidence snapshots to complete before the copy
-     * gives up (CopySnapshot needs a completed source). The wait is the state machine's, not a Lambda's.
-     */
-    waitMinutes: z.number().int().min(5).max(1440).default(180),
-  })
-  .strict();
+const copyEvidenceOptions = z.strictObject({
+  /**
+   * How long to wait, in minutes (5–1440), for the evidence snapshots to complete before the copy
+   * gives up (CopySnapshot needs a completed source). The wait is the state machine's, not a Lambda's.
+   */
+  waitMinutes: z._default(z.number().check(z.int(), z.gte(5), z.lte(1440)), 180),
+});
 
-const releaseOptions = z
-  .object({
-    /**
-     * Re-associate the instance profile recorded at quarantine time (default true). Off when the
-     * investigation found the role itself compromised: the network comes back, the credentials do not.
-     */
-    restoreInstanceProfile: z.boolean().default(true),
-  })
-  .strict();
+const releaseOptions = z.strictObject({
+  /**
+   * Re-associate the instance profile recorded at quarantine time (default true). Off when the
+   * investigation found the role itself compromised: the network comes back, the credentials do not.
+   */
+  restoreInstanceProfile: z._default(z.boolean(), true),
+});
 
-const notifyOptions = z
-  .object({
-    /** What a human should do next, in the playbook's words. */
-    advice: z.string().min(1).optional(),
-  })
-  .strict();
+const notifyOptions = z.strictObject({
+  /** What a human should do next, in the playbook's words. */
+  advice: z.optional(z.string().check(z.minLength(1))),
+});
 
 export const ACTIONS = {
   [RESPONDER_NAMES.quarantineInstance]: {

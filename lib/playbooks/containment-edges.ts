@@ -4,7 +4,7 @@
  * actions.ts so that the registry entry only spreads them in; what each does is in
  * docs/responders/quarantine-instance.md.
  */
-import * as z from 'zod';
+import * as z from '../contracts/zod-mini';
 
 /** The choices of `instanceMetadata` (lib/responders/quarantine-metadata.ts). */
 export const INSTANCE_METADATA_CHOICES = ['keep', 'disable', 'require-tokens'] as const;
@@ -21,13 +21,13 @@ export const containmentEdgeOptions = {
    * Disassociate every Elastic IP of the instance's ENIs, recorded (allocation, ENI, private IP)
    * so release re-associates exactly those (default true).
    */
-  disassociateElasticIps: z.boolean().optional(),
+  disassociateElasticIps: z.optional(z.boolean()),
   /**
    * The instance metadata service during quarantine: `keep` (default), `disable` (endpoint off)
    * or `require-tokens` (IMDSv2 only, PUT response hop limit 1). The settings before are recorded
    * and restored by release.
    */
-  instanceMetadata: z.enum(INSTANCE_METADATA_CHOICES).optional(),
+  instanceMetadata: z.optional(z.enum(INSTANCE_METADATA_CHOICES)),
 };
 
 /** The IAM actions quarantine-instance needs for these options, as a playbook sets them. */

@@ -5,7 +5,7 @@
  * released instance's incidents, never a domain another open incident still blocks.
  * docs/responders/block-dns-domain.md says why each is a step of its own.
  */
-import * as z from 'zod';
+import * as z from '../contracts/zod-mini';
 import { RESPONDER_NAMES } from '../contracts/responders';
 
 /** What every DNS Firewall step reads where it acts (the instance's VPC, the lists). */
@@ -16,22 +16,20 @@ const READS = [
   'route53resolver:ListFirewallDomains',
 ] as const;
 
-export const blockDnsDomainOptions = z
-  .object({
-    /**
-     * What DNS Firewall answers a blocked query: NXDOMAIN (default: the name does not exist) or
-     * NODATA (it exists, with no record of that type).
-     */
-    blockResponse: z.enum(['NXDOMAIN', 'NODATA']).default('NXDOMAIN'),
-    /**
-     * The priority of Firebreak's rule group among the VPC's rule groups (lowest first, unique per
-     * VPC, 100 to 9900 as DNS Firewall allows). Default 100: before any other group's ALLOW rules.
-     */
-    associationPriority: z.number().int().min(100).max(9900).default(100),
-  })
-  .strict();
+export const blockDnsDomainOptions = z.strictObject({
+  /**
+   * What DNS Firewall answers a blocked query: NXDOMAIN (default: the name does not exist) or
+   * NODATA (it exists, with no record of that type).
+   */
+  blockResponse: z._default(z.enum(['NXDOMAIN', 'NODATA']), 'NXDOMAIN'),
+  /**
+   * The priority of Firebreak's rule group among the VPC's rule groups (lowest first, unique per
+   * VPC, 100 to 9900 as DNS Firewall allows). Default 100: before any other group's ALLOW rules.
+   */
+  associationPriority: z._default(z.number().check(z.int(), z.gte(100), z.lte(9900)), 100),
+});
 
-export const unblockDnsDomainsOptions = z.object({}).strict();
+export const unblockDnsDomainsOptions = z.strictObject({});
 
 export const DNS_ACTIONS = {
   [RESPONDER_NAMES.blockDnsDomain]: {

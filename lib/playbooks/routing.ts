@@ -10,7 +10,7 @@ import type { ResponderMode } from '../contracts/responder-mode';
 import { responderModeSchema } from '../contracts/responder-mode';
 import type { Playbook, PlaybookMatch } from './model';
 import { flattenSteps, isAutomatic } from './model';
-import { INCIDENT_SOURCES, PLAYBOOK_NAME_PATTERN, RESOURCE_KINDS, RESOURCE_ROLES, STARTING_ALARM_STATES } from './schema';
+import { INCIDENT_SOURCES, PLAYBOOK_NAME_PATTERN, RESOURCE_KINDS, RESOURCE_ROLES, STARTING_ALARM_STATES } from './vocabulary';
 import { FirebreakError } from '../contracts/errors';
 
 export interface RoutedPlaybook {

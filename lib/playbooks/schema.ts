@@ -5,16 +5,18 @@
  * message says what is wrong in words, and the loader adds the file, line and column.
  */
 import * as z from 'zod';
-import type { ResourceKind } from '../incident/model';
-import { responderModeSchema } from '../contracts/responder-mode';
+import { $ZodObject } from 'zod/v4/core';
+import { RESPONDER_MODES } from '../contracts/responder-mode';
 import type { ActionName } from './actions';
 import { ACTION_NAMES, ACTIONS } from './actions';
 import { isGeneratedStateName } from './compile';
 import { didYouMean } from './errors';
 import { findingTypesMatching, KNOWN_FINDING_TYPES } from './finding-types';
 import { APPROVAL_TIMEOUT_POLICIES, DEFAULT_APPROVAL, PLAYBOOK_TRIGGERS } from './model';
+import { INCIDENT_SOURCES, PLAYBOOK_NAME_PATTERN, RESOURCE_KINDS, RESOURCE_ROLES, STARTING_ALARM_STATES } from './vocabulary';
 
-export const PLAYBOOK_NAME_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+export { INCIDENT_SOURCES, PLAYBOOK_NAME_PATTERN, RESOURCE_KINDS, RESOURCE_ROLES, STARTING_ALARM_STATES };
+
 export const MAX_PLAYBOOK_NAME_LENGTH = 64;
 /**
  * Step ids become Step Functions state names: kept to a safe alphabet and short enough that the
@@ -26,15 +28,6 @@ export const MAX_PRIORITY = 1000;
 /** Approval waits: at least a minute (a person must be able to read the alert), at most a day. */
 export const MIN_APPROVAL_TIMEOUT_SECONDS = 60;
 export const MAX_APPROVAL_TIMEOUT_SECONDS = 86_400;
-
-export const INCIDENT_SOURCES = ['guardduty', 'cloudwatch'] as const;
-export const RESOURCE_KINDS = ['ec2-instance', 'access-key', 'other', 'none'] as const satisfies readonly ResourceKind[];
-export const RESOURCE_ROLES = ['TARGET', 'ACTOR'] as const;
-/**
- * Only ALARM starts a playbook: an alarm returning to OK means the condition cleared, and
- * INSUFFICIENT_DATA means nothing is known (CloudWatch docs, "Alarm states").
- */
-export const STARTING_ALARM_STATES = ['ALARM'] as const;
 
 /**
  * Actions whose responder acts on the incident's EC2 instance, so the incident must concern one:
@@ -151,7 +144,7 @@ export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 
 /** Known keys of a strict object schema (for "did you mean" on misspelt keys). */
 export function objectKeys(schema: unknown): string[] {
-  return schema instanceof z.ZodObject ? Object.keys(schema.shape as Record<string, unknown>) : [];
+  return schema instanceof $ZodObject ? Object.keys(schema._zod.def.shape) : [];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -462,7 +455,7 @@ export const playbookFileSchema = z
       .min(0, { error: unlessMissing((issue) => `priority must be a whole number from 0 to ${MAX_PRIORITY}, not ${String(issue.input)}`) })
       .max(MAX_PRIORITY, { error: unlessMissing((issue) => `priority must be a whole number from 0 to ${MAX_PRIORITY}, not ${String(issue.input)}`) })
       .describe('When several playbooks match one incident, the highest priority runs (0–1000).'),
-    mode: responderModeSchema.describe('enforce: responders change resources. dry-run: they only check, with EC2 DryRun, what they would do.'),
+    mode: z.enum(RESPONDER_MODES).describe('enforce: responders change resources. dry-run: they only check, with EC2 DryRun, what they would do.'),
     trigger: triggerSchema.optional(),
     approval: approvalSchema.optional(),
     match: playbookMatchSchema,

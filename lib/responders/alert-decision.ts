@@ -3,7 +3,7 @@
  * what the guard answered, what a person approved or rejected, what a timeout did, and advice that
  * never claims a containment that did not happen.
  */
-import * as z from 'zod';
+import * as z from '../contracts/zod-mini';
 import type { GuardedOutcome } from '../playbooks/compile';
 import { GUARD_RESPONDER, GUARD_STATE } from '../playbooks/compile';
 import type { GuardBlastRadius, GuardResult, GuardStatus, ProtectionRule } from './containment-guard-model';
@@ -18,8 +18,8 @@ const GUARDED_OUTCOMES = ['evidence-only', 'approved', 'rejected', 'timed-out', 
 /** `reason` on a guarded variant: which path ran, in one sentence, with the approval answer or error. */
 const guardedReasonSchema = z.looseObject({
   outcome: z.enum(GUARDED_OUTCOMES),
-  summary: z.string().optional(),
-  approval: z.unknown().optional(),
+  summary: z.optional(z.string()),
+  approval: z.optional(z.unknown()),
 });
 
 /**
@@ -33,21 +33,21 @@ type GuardResultReading = { readonly [K in 'reasons' | 'protected' | 'instanceId
   readonly blastRadius?: Partial<Pick<GuardBlastRadius, 'evaluated' | 'granted' | 'used' | 'limit' | 'windowSeconds'>>;
 };
 
-const guardResultSchema: z.ZodType<GuardResultReading> = z.looseObject({
-  status: z.string().optional(),
-  reasons: z.array(z.string()).optional(),
-  protected: z.boolean().optional(),
-  protectedBy: z.string().optional(),
-  instanceId: z.string().optional(),
-  blastRadius: z
-    .looseObject({
-      evaluated: z.boolean().optional(),
-      granted: z.boolean().optional(),
-      used: z.number().nullish(),
-      limit: z.number().optional(),
-      windowSeconds: z.number().optional(),
-    })
-    .optional(),
+const guardResultSchema: z.ZodMiniType<GuardResultReading> = z.looseObject({
+  status: z.optional(z.string()),
+  reasons: z.optional(z.array(z.string())),
+  protected: z.optional(z.boolean()),
+  protectedBy: z.optional(z.string()),
+  instanceId: z.optional(z.string()),
+  blastRadius: z.optional(
+    z.looseObject({
+      evaluated: z.optional(z.boolean()),
+      granted: z.optional(z.boolean()),
+      used: z.nullish(z.number()),
+      limit: z.optional(z.number()),
+      windowSeconds: z.optional(z.number()),
+    }),
+  ),
 });
 
 /** What the rails decided about containment, in words for the alert. */

@@ -2,7 +2,7 @@
  * The sections of the alert's message that say what was found, on what and where: the finding's
  * words quoted as its claims, the instance as a responder observed it from EC2.
  */
-import * as z from 'zod';
+import * as z from '../contracts/zod-mini';
 import type { Incident } from '../incident/model';
 import { quoteUntrusted } from './untrusted-text';
 import { alarmInstanceId } from './alert-incident';
@@ -39,10 +39,13 @@ export function sectionWhatWasFound(incident: Incident): string[] {
 /** What quarantine-instance observed from EC2 before it changed anything (its pre-quarantine record), read loosely. */
 const observedInstanceSchema = z.looseObject({
   instanceId: z.string(),
-  capturedAt: z.string().optional(),
-  networkInterfaces: z.array(z.looseObject({ networkInterfaceId: z.string(), groupIds: z.array(z.string()).default([]) })).default([]),
-  instanceProfileArn: z.string().optional(),
-  tags: z.record(z.string(), z.string()).default({}),
+  capturedAt: z.optional(z.string()),
+  networkInterfaces: z._default(
+    z.array(z.looseObject({ networkInterfaceId: z.string(), groupIds: z._default(z.array(z.string()), []) })),
+    [],
+  ),
+  instanceProfileArn: z.optional(z.string()),
+  tags: z._default(z.record(z.string(), z.string()), {}),
 });
 
 type ObservedInstanceLike = z.output<typeof observedInstanceSchema>;

@@ -3,7 +3,7 @@
  * other responders' results), what it produces for SNS and SNS's limits, and the steps of the input
  * as the message's sections read them.
  */
-import * as z from 'zod';
+import * as z from '../contracts/zod-mini';
 import { ACTIONS } from '../playbooks/actions';
 import { executionContextSchema } from './model';
 import { responderModeSchema } from '../contracts/responder-mode';
@@ -18,17 +18,17 @@ const actionLikeSchema = z.looseObject({
   api: z.string(),
   target: z.string(),
   outcome: z.string(),
-  detail: z.string().default(''),
-  at: z.string().optional(),
+  detail: z._default(z.string(), ''),
+  at: z.optional(z.string()),
 });
 
 /** The result of an earlier step, read loosely: the alert must never be the step that fails on a newer result shape. */
 const resultLikeSchema = z.looseObject({
-  responder: z.string().optional(),
-  status: z.string().optional(),
-  mode: z.string().optional(),
-  idempotentReplay: z.boolean().optional(),
-  actions: z.array(actionLikeSchema).default([]),
+  responder: z.optional(z.string()),
+  status: z.optional(z.string()),
+  mode: z.optional(z.string()),
+  idempotentReplay: z.optional(z.boolean()),
+  actions: z._default(z.array(actionLikeSchema), []),
 });
 
 const textLike = z.union([z.string(), z.array(z.string())]);
@@ -40,39 +40,41 @@ const textLike = z.union([z.string(), z.array(z.string())]);
 export const alertInputSchema = z
   .object({
     kind: z.enum(ALERT_KINDS),
-    incident: incidentSchema.optional(),
-    mode: responderModeSchema.optional(),
-    playbook: z.string().min(1).nullish(),
-    options: ACTIONS.notify.options.default({}),
-    execution: executionContextSchema.optional(),
-    results: z.record(z.string(), resultLikeSchema.nullable()).optional(),
-    failure: z
-      .looseObject({ step: z.string().default('unknown'), error: z.string().default('unknown error'), cause: z.string().nullish() })
-      .optional(),
-    rawEvent: z.unknown().optional(),
+    incident: z.optional(incidentSchema),
+    mode: z.optional(responderModeSchema),
+    playbook: z.nullish(z.string().check(z.minLength(1))),
+    options: z._default(ACTIONS.notify.options, {}),
+    execution: z.optional(executionContextSchema),
+    results: z.optional(z.record(z.string(), z.nullable(resultLikeSchema))),
+    failure: z.optional(
+      z.looseObject({ step: z._default(z.string(), 'unknown'), error: z._default(z.string(), 'unknown error'), cause: z.nullish(z.string()) }),
+    ),
+    rawEvent: z.optional(z.unknown()),
     /** Why: the parse error of an invalid event, or why triage only alerts. */
-    reason: z.unknown().optional(),
+    reason: z.optional(z.unknown()),
     /** Triage's reasons (the dispatcher's `alert-only` branch sends a list). */
-    reasons: textLike.optional(),
-    approval: z
-      .object({
-        taskToken: z.string().min(1),
-        waitingSteps: z.array(z.string()).default([]),
-        timeoutSeconds: z.number().int().positive(),
-      })
-      .optional(),
+    reasons: z.optional(textLike),
+    approval: z.optional(
+      z.object({
+        taskToken: z.string().check(z.minLength(1)),
+        waitingSteps: z._default(z.array(z.string()), []),
+        timeoutSeconds: z.number().check(z.int(), z.positive()),
+      }),
+    ),
   })
-  .superRefine((input, ctx) => {
-    if ((input.kind === 'report' || input.kind === 'approval-request' || input.kind === 'triage-only') && !input.incident) {
-      ctx.addIssue({ code: 'custom', path: ['incident'], message: `a ${input.kind} alert needs the incident` });
-    }
-    if (input.kind === 'failure' && !input.failure) {
-      ctx.addIssue({ code: 'custom', path: ['failure'], message: 'a failure alert needs { step, error, cause? }' });
-    }
-    if (input.kind === 'approval-request' && !input.approval) {
-      ctx.addIssue({ code: 'custom', path: ['approval'], message: 'an approval-request alert needs { taskToken, waitingSteps, timeoutSeconds }' });
-    }
-  });
+  .check(
+    z.superRefine((input, ctx) => {
+      if ((input.kind === 'report' || input.kind === 'approval-request' || input.kind === 'triage-only') && !input.incident) {
+        ctx.addIssue({ code: 'custom', path: ['incident'], message: `a ${input.kind} alert needs the incident` });
+      }
+      if (input.kind === 'failure' && !input.failure) {
+        ctx.addIssue({ code: 'custom', path: ['failure'], message: 'a failure alert needs { step, error, cause? }' });
+      }
+      if (input.kind === 'approval-request' && !input.approval) {
+        ctx.addIssue({ code: 'custom', path: ['approval'], message: 'an approval-request alert needs { taskToken, waitingSteps, timeoutSeconds }' });
+      }
+    }),
+  );
 
 export type AlertInput = z.output<typeof alertInputSchema>;
 

@@ -18,7 +18,7 @@ import type { HandlerDeps, Responder, ResponderHandler } from './runtime';
 import { createResponderHandler } from './runtime';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
-import type { ApprovalStore } from './approval-records';
+import type { ApprovalRequests } from './approval-records';
 import { FirebreakError } from '../contracts/errors';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { RESPONDER_NAMES } from '../contracts/responders';
@@ -42,7 +42,7 @@ export interface AlertDeps {
   /** The alert topic (security account). */
   readonly topicArn: string;
   /** Where approval requests keep their task token (approval#<executionArn>). Required for approval-request alerts. */
-  readonly approvals?: ApprovalStore;
+  readonly approvals?: ApprovalRequests;
   /** The deployment's environment (FIREBREAK_MODE): an alert never claims enforce for a dry-run deployment. @default process.env */
   readonly environment?: DeploymentEnvironment;
   readonly now?: () => Date;

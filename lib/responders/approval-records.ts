@@ -38,10 +38,14 @@ export interface ApprovalDecision {
   readonly reason?: string;
 }
 
-/** Where approval records live. */
-export interface ApprovalStore {
+/** Where publish-alert stores approval requests (all it needs of the store). */
+export interface ApprovalRequests {
   /** Stores a new request; `exists` when the execution already has one (a retried alert keeps the first). */
   putRequest(request: PendingApproval): Promise<'stored' | 'exists'>;
+}
+
+/** Where approval records live. */
+export interface ApprovalStore extends ApprovalRequests {
   get(executionArn: string): Promise<PendingApproval | undefined>;
   /** Records the decision unless one is recorded already (`already-decided` then). */
   decide(executionArn: string, decision: ApprovalDecision): Promise<'recorded' | 'already-decided'>;
@@ -129,11 +133,15 @@ function recordOf(item: Record<string, AttributeValue>): PendingApproval {
   };
 }
 
-/** The state-table adapter. */
-export class DynamoDbApprovalStore implements ApprovalStore {
+/**
+ * The state-table adapter of publish-alert, which only stores requests: apart from the full store
+ * below so that its bundle carries neither the reads nor the decision write (docs/architecture.md,
+ * "Lean Lambda bundles").
+ */
+export class DynamoDbApprovalRequests implements ApprovalRequests {
   constructor(
-    private readonly client: DynamoDBClient,
-    private readonly tableName: string,
+    protected readonly client: DynamoDBClient,
+    protected readonly tableName: string,
   ) {}
 
   async putRequest(request: PendingApproval): Promise<'stored' | 'exists'> {
@@ -153,6 +161,15 @@ export class DynamoDbApprovalStore implements ApprovalStore {
       throw toResponderError(error, 'dynamodb:PutItem');
     }
   }
+
+  protected table(): string {
+    if (!this.tableName) throw new ResponderFailedError('No state table configured: set FIREBREAK_STATE_TABLE to the DynamoDB table name');
+    return this.tableName;
+  }
+}
+
+/** The state-table adapter: requests, their reading and the one decision. */
+export class DynamoDbApprovalStore extends DynamoDbApprovalRequests implements ApprovalStore {
 
   async get(executionArn: string): Promise<PendingApproval | undefined> {
     let item;
@@ -189,11 +206,6 @@ export class DynamoDbApprovalStore implements ApprovalStore {
       if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'already-decided';
       throw toResponderError(error, 'dynamodb:UpdateItem');
     }
-  }
-
-  private table(): string {
-    if (!this.tableName) throw new ResponderFailedError('No state table configured: set FIREBREAK_STATE_TABLE to the DynamoDB table name');
-    return this.tableName;
   }
 }
 

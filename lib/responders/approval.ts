@@ -19,7 +19,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { DescribeExecutionCommand, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import * as z from 'zod';
+import * as z from '../contracts/zod-mini';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { APPROVAL_REJECTED_ERROR } from '../contracts/errors';
 import type { ApprovalStore, PendingApproval } from './approval-records';
@@ -48,15 +48,13 @@ export interface RejectionCause {
 }
 
 /** The answer a person sends (the Function URL's body). */
-export const approvalRequestBodySchema = z
-  .object({
-    executionArn: z
-      .string()
-      .regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9_-]{1,80}:[A-Za-z0-9_-]{1,80}$/, 'a Step Functions execution ARN'),
-    decision: z.enum(['approve', 'reject']),
-    reason: z.string().trim().min(1).max(1000).optional(),
-  })
-  .strict();
+export const approvalRequestBodySchema = z.strictObject({
+  executionArn: z
+    .string()
+    .check(z.regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9_-]{1,80}:[A-Za-z0-9_-]{1,80}$/, 'a Step Functions execution ARN')),
+  decision: z.enum(['approve', 'reject']),
+  reason: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(1000))),
+});
 export type ApprovalRequestBody = z.output<typeof approvalRequestBodySchema>;
 
 /** What the function answers (the Function URL's JSON body). */
@@ -141,11 +139,11 @@ export interface ApprovalDeps {
 
 /** The Function URL event (payload format 2.0), as far as the function reads it. */
 export const functionUrlEventSchema = z.looseObject({
-  body: z.string().optional(),
-  isBase64Encoded: z.boolean().optional(),
+  body: z.optional(z.string()),
+  isBase64Encoded: z.optional(z.boolean()),
   requestContext: z.looseObject({
-    http: z.looseObject({ method: z.string() }).optional(),
-    authorizer: z.looseObject({ iam: z.looseObject({ userArn: z.string().min(1) }).optional() }).optional(),
+    http: z.optional(z.looseObject({ method: z.string() })),
+    authorizer: z.optional(z.looseObject({ iam: z.optional(z.looseObject({ userArn: z.string().check(z.minLength(1)) })) })),
   }),
 });
 

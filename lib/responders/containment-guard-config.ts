@@ -3,7 +3,7 @@
  * the stack, never taken from an input): protected instances, blast radius, state table, the
  * deployment's identity and every playbook's rails.
  */
-import * as z from 'zod';
+import * as z from '../contracts/zod-mini';
 import { requireServedAccounts } from '../aws/clients/access';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { SECURITY_ENV } from '../contracts/security';
@@ -12,66 +12,59 @@ import { INSTANCE_ID_FORMAT } from '../incident/identifiers';
 import type { ContainmentGuardConfig } from './containment-guard-model';
 
 const positiveInteger = (name: string, fallback: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d+$/, `${name} must be a whole number`)
-    .transform(Number)
-    .optional()
-    .transform((value) => value ?? fallback);
+  z.pipe(
+    z.optional(z.pipe(z.string().check(z.trim(), z.regex(/^\d+$/, `${name} must be a whole number`)), z.transform(Number))),
+    z.transform((value: number | undefined) => value ?? fallback),
+  );
+
+/** An optional name, trimmed; blank counts as unset. */
+const optionalName = (...checks: z.core.$ZodCheck<string>[]) =>
+  z.pipe(
+    z.optional(z.string().check(z.trim(), ...checks)),
+    z.transform((name: string | undefined) => (name === '' ? undefined : name)),
+  );
 
 /** One playbook's rails as the stack writes them (lib/contracts/security.ts PlaybookRails). */
-export const playbookRailsSchema = z
-  .object({
-    approvalRequired: z.boolean(),
-    onTimeout: z.enum(['evidence-only', 'contain']),
-    timeoutSeconds: z.number().int().positive(),
-    kind: z.enum(['contain', 'release']),
-  })
-  .strict();
+export const playbookRailsSchema = z.strictObject({
+  approvalRequired: z.boolean(),
+  onTimeout: z.enum(['evidence-only', 'contain']),
+  timeoutSeconds: z.number().check(z.int(), z.positive()),
+  kind: z.enum(['contain', 'release']),
+});
 
 const guardEnvironmentSchema = z.object({
   // A misspelt id would silently unprotect an instance, so every id must look like one.
-  [DEPLOYMENT_ENV.protectedInstanceIds]: z
-    .string()
-    .optional()
-    .transform((list) => (list ?? '').split(',').map((id) => id.trim()).filter((id) => id !== ''))
-    .pipe(z.array(z.string().regex(INSTANCE_ID_FORMAT, 'each protected instance id must look like i-0123456789abcdef0'))),
-  [DEPLOYMENT_ENV.protectedTagKey]: z
-    .string()
-    .trim()
-    .max(128, `${DEPLOYMENT_ENV.protectedTagKey}: EC2 tag keys have at most 128 characters`)
-    .optional()
-    .transform((key) => (key === '' ? undefined : key)),
+  [DEPLOYMENT_ENV.protectedInstanceIds]: z.pipe(
+    z.pipe(
+      z.optional(z.string()),
+      z.transform((list: string | undefined) => (list ?? '').split(',').map((id) => id.trim()).filter((id) => id !== '')),
+    ),
+    z.array(z.string().check(z.regex(INSTANCE_ID_FORMAT, 'each protected instance id must look like i-0123456789abcdef0'))),
+  ),
+  [DEPLOYMENT_ENV.protectedTagKey]: optionalName(z.maxLength(128, `${DEPLOYMENT_ENV.protectedTagKey}: EC2 tag keys have at most 128 characters`)),
   [DEPLOYMENT_ENV.blastRadiusMax]: positiveInteger(DEPLOYMENT_ENV.blastRadiusMax, DEFAULT_BLAST_RADIUS_POLICY.maxContainments),
   [DEPLOYMENT_ENV.blastRadiusWindowSeconds]: positiveInteger(
     DEPLOYMENT_ENV.blastRadiusWindowSeconds,
     DEFAULT_BLAST_RADIUS_POLICY.windowSeconds,
   ),
-  [DEPLOYMENT_ENV.stateTable]: z
-    .string()
-    .trim()
-    .optional()
-    .transform((name) => (name === '' ? undefined : name)),
-  [SECURITY_ENV.stackName]: z
-    .string()
-    .trim()
-    .optional()
-    .transform((name) => (name === '' ? undefined : name)),
-  AWS_REGION: z.string().trim().min(1).optional(),
-  [SECURITY_ENV.playbookRails]: z
-    .string()
-    .optional()
-    .transform((text, context) => {
-      if (text === undefined || text.trim() === '') return {};
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        context.addIssue({ code: 'custom', message: `${SECURITY_ENV.playbookRails} is not JSON` });
-        return z.NEVER;
-      }
-    })
-    .pipe(z.record(z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/), playbookRailsSchema)),
+  [DEPLOYMENT_ENV.stateTable]: optionalName(),
+  [SECURITY_ENV.stackName]: optionalName(),
+  AWS_REGION: z.optional(z.string().check(z.trim(), z.minLength(1))),
+  [SECURITY_ENV.playbookRails]: z.pipe(
+    z.pipe(
+      z.optional(z.string()),
+      z.transform((text: string | undefined, context) => {
+        if (text === undefined || text.trim() === '') return {};
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          context.issues.push({ code: 'custom', message: `${SECURITY_ENV.playbookRails} is not JSON`, input: text });
+          return z.NEVER;
+        }
+      }),
+    ),
+    z.record(z.string().check(z.regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/)), playbookRailsSchema),
+  ),
 });
 
 /**

@@ -18,7 +18,7 @@
  * it evaluates every rule and reports what would happen without taking a slot.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import * as z from 'zod';
+import * as z from '../contracts/zod-mini';
 import type { DynamoDbClients } from '../aws/clients/dynamodb';
 import type { Ec2Clients } from '../aws/clients/ec2';
 import type { SfnClients } from '../aws/clients/sfn';
@@ -75,12 +75,10 @@ export const CONTAINMENT_GUARD_IAM_ACTIONS = {
 } as const;
 
 /** Options the compiled playbook passes to the guard step. */
-export const containmentGuardOptionsSchema = z
-  .object({
-    /** The playbook requires a human's approval before its resource-changing steps. */
-    requireApproval: z.boolean().default(false),
-  })
-  .strict();
+export const containmentGuardOptionsSchema = z.strictObject({
+  /** The playbook requires a human's approval before its resource-changing steps. */
+  requireApproval: z._default(z.boolean(), false),
+});
 
 export type ContainmentGuardOptions = z.output<typeof containmentGuardOptionsSchema>;
 

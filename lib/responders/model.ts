@@ -2,7 +2,7 @@
  * What every responder shares: its mode, the record of each action it took or would take (the raw
  * material of the incident timeline) and the shape of its result.
  */
-import * as z from 'zod';
+import * as z from '../contracts/zod-mini';
 import type { ResponderMode } from '../contracts/responder-mode';
 
 
@@ -47,12 +47,10 @@ export interface ResponderResult<TStatus extends string = string> {
 }
 
 /** Context a state machine passes to every responder, for logs and alert links. */
-export const executionContextSchema = z
-  .object({
-    executionArn: z.string().optional(),
-    executionName: z.string().optional(),
-    playbook: z.string().optional(),
-    stateMachineArn: z.string().optional(),
-  })
-  .strict();
+export const executionContextSchema = z.strictObject({
+  executionArn: z.optional(z.string()),
+  executionName: z.optional(z.string()),
+  playbook: z.optional(z.string()),
+  stateMachineArn: z.optional(z.string()),
+});
 export type ExecutionContext = z.infer<typeof executionContextSchema>;

@@ -9,7 +9,7 @@ import type { ObservedInstance, ObservedNetworkInterface, ObservedVolume } from 
 import { FIREBREAK_TAGS } from './instance-state';
 import type { VpcGroups } from './isolation-groups';
 import { groupsReady } from './isolation-groups';
-import type { z } from 'zod';
+import type * as z from '../contracts/zod-mini';
 import type { ACTIONS } from '../playbooks/actions';
 
 /** The step's options (`quarantineOptionsSchema`: defaults live in the playbook action registry, in one place). */

@@ -7,7 +7,7 @@
  */
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import * as z from 'zod';
+import * as z from '../contracts/zod-mini';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { ResponderFailedError } from '../contracts/responder-errors';
 import type { InstanceMetadataSettings } from './instance-state';
@@ -111,32 +111,32 @@ const quarantineRecordSchema = z.object({
   incidentKey: z.string(),
   capturedAt: z.string(),
   networkInterfaces: z.array(z.object({ networkInterfaceId: z.string(), groupIds: z.array(z.string()) })),
-  instanceProfileArn: z.string().optional(),
+  instanceProfileArn: z.optional(z.string()),
   disableApiTermination: z.boolean(),
   shutdownBehavior: z.enum(['stop', 'terminate']),
   deleteOnTermination: z.array(
-    z.object({ deviceName: z.string(), volumeId: z.string().optional(), deleteOnTermination: z.boolean() }),
+    z.object({ deviceName: z.string(), volumeId: z.optional(z.string()), deleteOnTermination: z.boolean() }),
   ),
   tags: z.record(z.string(), z.string()),
-  elasticIps: z
-    .array(z.object({ allocationId: z.string(), publicIp: z.string(), networkInterfaceId: z.string(), privateIpAddress: z.string() }))
-    .optional(),
-  instanceMetadata: z
-    .object({ httpEndpoint: z.enum(['enabled', 'disabled']), httpTokens: z.enum(['optional', 'required']), httpPutResponseHopLimit: z.number().int() })
-    .optional(),
-  seal: z
-    .object({
+  elasticIps: z.optional(
+    z.array(z.object({ allocationId: z.string(), publicIp: z.string(), networkInterfaceId: z.string(), privateIpAddress: z.string() })),
+  ),
+  instanceMetadata: z.optional(
+    z.object({ httpEndpoint: z.enum(['enabled', 'disabled']), httpTokens: z.enum(['optional', 'required']), httpPutResponseHopLimit: z.number().check(z.int()) }),
+  ),
+  seal: z.optional(
+    z.object({
       scheme: z.literal(RECORD_SEAL_SCHEME),
       algorithm: z.literal(RECORD_MAC_ALGORITHM),
       keyId: z.string(),
-      mac: z.string().min(1),
-    })
-    .optional(),
-  released: z.boolean().optional(),
-  releasedAt: z.string().optional(),
-  releasedBy: z.string().optional(),
-  releaseRequestedBy: z.string().optional(),
-  releaseReason: z.string().optional(),
+      mac: z.string().check(z.minLength(1)),
+    }),
+  ),
+  released: z.optional(z.boolean()),
+  releasedAt: z.optional(z.string()),
+  releasedBy: z.optional(z.string()),
+  releaseRequestedBy: z.optional(z.string()),
+  releaseReason: z.optional(z.string()),
 });
 
 /** Checks a record read back from storage (another version may have written it). */

@@ -6,7 +6,7 @@
 import type { ObservedInstance } from './instance-state';
 import { FIREBREAK_TAGS } from './instance-state';
 import type { QuarantineRecord } from './quarantine-records';
-import type { z } from 'zod';
+import type * as z from '../contracts/zod-mini';
 import type { ACTIONS } from '../playbooks/actions';
 
 /** The step's options (`releaseOptionsSchema`: defaults live in the playbook action registry, in one place). */

@@ -5,7 +5,7 @@
  * the incident key on every line, run the responder with its injected dependencies.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { z } from 'zod';
+import type * as z from '../contracts/zod-mini';
 import { incidentLoggerFrom } from './handler-logger';
 import type { IncidentLogger } from './logging';
 import type { ResponderInput } from './responder-input';
@@ -31,7 +31,7 @@ export type HandlerDeps<Deps extends { readonly logger: IncidentLogger }> = Omit
 export type ResponderHandler<Result> = (event: unknown) => Promise<Result>;
 
 /** A responder whose input is the playbook step's payload (`ResponderInput` with the step's options schema). */
-export function stepResponder<Schema extends z.ZodType, Deps extends { readonly logger: IncidentLogger }, Result>(
+export function stepResponder<Schema extends z.core.$ZodType, Deps extends { readonly logger: IncidentLogger }, Result>(
   optionsSchema: Schema,
   run: (input: ResponderInput<z.output<Schema>>, deps: Deps) => Promise<Result>,
 ): Responder<ResponderInput<z.output<Schema>>, Deps, Result> {

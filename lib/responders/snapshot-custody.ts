@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Snapshot } from '@aws-sdk/client-ec2';
-import * as z from 'zod';
+import * as z from '../contracts/zod-mini';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import type { Canonical, KmsMac, SealVerdict } from './record-integrity';
 import { sortedKeys } from './record-integrity';
@@ -62,25 +62,25 @@ export interface CustodyRecord {
   readonly seal?: { readonly scheme: typeof CUSTODY_SEAL_SCHEME; readonly algorithm: typeof RECORD_MAC_ALGORITHM; readonly keyId: string; readonly mac: string };
 }
 
-const reportSchema = z.object({ json: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).strict();
-const custodyRecordSchema = z
-  .object({
-    incidentKey: z.string(),
-    instanceId: z.string(),
-    sourceAccount: z.string(),
-    region: z.string(),
-    sourceVolumeId: z.string(),
-    sourceSnapshotId: z.string(),
-    source: reportSchema,
-    forensicAccount: z.string(),
-    copySnapshotId: z.string(),
-    copy: reportSchema,
-    kmsKeyId: z.string(),
-    copiedAt: z.string(),
-    copiedBy: z.object({ executionArn: z.string().optional(), responder: z.string(), forensicRoleArn: z.string() }).strict(),
-    seal: z.object({ scheme: z.literal(CUSTODY_SEAL_SCHEME), algorithm: z.literal(RECORD_MAC_ALGORITHM), keyId: z.string(), mac: z.string().min(1) }).strict().optional(),
-  })
-  .strict();
+const reportSchema = z.strictObject({ json: z.string(), sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)) });
+const custodyRecordSchema = z.strictObject({
+  incidentKey: z.string(),
+  instanceId: z.string(),
+  sourceAccount: z.string(),
+  region: z.string(),
+  sourceVolumeId: z.string(),
+  sourceSnapshotId: z.string(),
+  source: reportSchema,
+  forensicAccount: z.string(),
+  copySnapshotId: z.string(),
+  copy: reportSchema,
+  kmsKeyId: z.string(),
+  copiedAt: z.string(),
+  copiedBy: z.strictObject({ executionArn: z.optional(z.string()), responder: z.string(), forensicRoleArn: z.string() }),
+  seal: z.optional(
+    z.strictObject({ scheme: z.literal(CUSTODY_SEAL_SCHEME), algorithm: z.literal(RECORD_MAC_ALGORITHM), keyId: z.string(), mac: z.string().check(z.minLength(1)) }),
+  ),
+});
 
 /** The bytes the record key MACs (pure): the scheme label and the SHA-256 of every field but the seal, canonical. */
 export function custodyMacMessage(record: CustodyRecord): Uint8Array {

@@ -5,7 +5,7 @@
  * function's own credentials for the security account only. Either way only the served accounts
  * (`requireServedAccounts`) get a client; FIREBREAK_SECURITY_ACCOUNT_ID is required.
  */
-import * as z from 'zod';
+import * as z from '../../contracts/zod-mini';
 import { DEPLOYMENT_ENV } from '../../contracts/environment';
 import type { ServedAccounts } from '../../contracts/security';
 import { SECURITY_ENV } from '../../contracts/security';
@@ -14,16 +14,17 @@ import { SameAccountAccess, ServedAccountAccess, requireServedAccounts } from '.
 import type { MemberRoleAccessOptions } from './member-role';
 import { ACCOUNT_ID, MemberRoleAccess } from './member-role';
 
+const nonEmpty = () => z.string().check(z.minLength(1));
+
 const environmentSchema = z.object({
-  AWS_REGION: z.string().min(1).default('us-east-1'),
-  AWS_LAMBDA_FUNCTION_NAME: z.string().min(1).optional(),
-  [SECURITY_ENV.memberRoleName]: z.string().min(1).optional(),
-  [SECURITY_ENV.securityAccountId]: z
-    .string()
-    .regex(ACCOUNT_ID, `${SECURITY_ENV.securityAccountId} must be a 12-digit account id`)
-    .optional(),
-  [DEPLOYMENT_ENV.memberRoleExternalId]: z.string().min(1).optional(),
-  [SECURITY_ENV.sessionRevokerRoleName]: z.string().min(1).optional(),
+  AWS_REGION: z._default(nonEmpty(), 'us-east-1'),
+  AWS_LAMBDA_FUNCTION_NAME: z.optional(nonEmpty()),
+  [SECURITY_ENV.memberRoleName]: z.optional(nonEmpty()),
+  [SECURITY_ENV.securityAccountId]: z.optional(
+    z.string().check(z.regex(ACCOUNT_ID, `${SECURITY_ENV.securityAccountId} must be a 12-digit account id`)),
+  ),
+  [DEPLOYMENT_ENV.memberRoleExternalId]: z.optional(nonEmpty()),
+  [SECURITY_ENV.sessionRevokerRoleName]: z.optional(nonEmpty()),
 });
 
 /** What the environment says about reaching accounts: the home region, the served accounts, the member role if any. */
