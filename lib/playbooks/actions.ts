@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import { fleetQuarantineIamActions, fleetReleaseIamActions, fleetQuarantineOptions, fleetReleaseOptions } from './fleet-options';
 
 export interface ActionDefinition {
   readonly name: string;
@@ -65,6 +66,7 @@ const quarantineOptions = z
      * Off by default: it hits every instance sharing the role.
      */
     revokeRoleSessions: z.boolean().default(false),
+    ...fleetQuarantineOptions,
   })
   .strict();
 
@@ -136,6 +138,7 @@ const releaseOptions = z
      * investigation found the role itself compromised: the network comes back, the credentials do not.
      */
     restoreInstanceProfile: z.boolean().default(true),
+    ...fleetReleaseOptions,
   })
   .strict();
 
@@ -170,8 +173,10 @@ export const ACTIONS = {
       'ec2:CreateTags',
     ],
     mutates: true,
-    optionalIamActions: (options) =>
-      options.revokeRoleSessions === true ? ['iam:GetInstanceProfile', 'iam:PutRolePolicy'] : [],
+    optionalIamActions: (options) => [
+      ...(options.revokeRoleSessions === true ? ['iam:GetInstanceProfile', 'iam:PutRolePolicy'] : []),
+      ...fleetQuarantineIamActions(options),
+    ],
   },
   [RESPONDER_NAMES.snapshotVolumes]: {
     name: RESPONDER_NAMES.snapshotVolumes,
@@ -221,8 +226,10 @@ export const ACTIONS = {
     ],
     mutates: true,
     // Associating a profile passes its role to EC2.
-    optionalIamActions: (options) =>
-      options.restoreInstanceProfile === false ? [] : ['ec2:AssociateIamInstanceProfile', 'iam:PassRole'],
+    optionalIamActions: (options) => [
+      ...(options.restoreInstanceProfile === false ? [] : ['ec2:AssociateIamInstanceProfile', 'iam:PassRole']),
+      ...fleetReleaseIamActions(options),
+    ],
   },
   notify: {
     name: 'notify',

@@ -10,6 +10,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { ResponderFailedError } from '../contracts/responder-errors';
+import type { AutoScalingRecord, LoadBalancerRecord } from './fleet-records';
+import { autoScalingRecordSchema, loadBalancerRecordSchema } from './fleet-records';
 
 /** The label of the record's sealed serialization (record-integrity.ts); a new layout gets a new label. */
 export const RECORD_SEAL_SCHEME = 'firebreak-quarantine-record/v1';
@@ -49,6 +51,10 @@ export interface QuarantineRecord {
   }[];
   /** Values of the instance's `firebreak:*` tags at capture time (absent key = tag absent). */
   readonly tags: Readonly<Record<string, string>>;
+  /** The Auto Scaling group the instance was taken out of (fleet-records.ts); absent: in no group, or the option was off. */
+  readonly autoScaling?: AutoScalingRecord;
+  /** The load balancers the instance was deregistered from (fleet-records.ts); absent: the option was off. */
+  readonly loadBalancers?: LoadBalancerRecord;
   /**
    * The MAC quarantine put on the record (record-integrity.ts); release refuses a record without
    * one, or whose MAC does not match its fields.
@@ -112,6 +118,8 @@ const quarantineRecordSchema = z.object({
     z.object({ deviceName: z.string(), volumeId: z.string().optional(), deleteOnTermination: z.boolean() }),
   ),
   tags: z.record(z.string(), z.string()),
+  autoScaling: z.optional(autoScalingRecordSchema),
+  loadBalancers: z.optional(loadBalancerRecordSchema),
   seal: z
     .object({
       scheme: z.literal(RECORD_SEAL_SCHEME),
