@@ -35,6 +35,8 @@ import { aside, groupsOfInstanceVpcs, isolateInstance } from './quarantine-isola
 import type { QuarantineOptions } from './quarantine-plan';
 import { findingVpcIds, isFullyQuarantined } from './quarantine-plan';
 import { capturePreQuarantineRecord, saveRecord } from './quarantine-record-capture';
+import type { FleetClients, FleetResult } from './quarantine-fleet';
+import { containFleet, fleetPending, fleetResult, planFleet, readFleet, throwFleetFailure } from './quarantine-fleet';
 
 export const QUARANTINE_RESPONDER = RESPONDER_NAMES.quarantineInstance;
 
@@ -74,11 +76,13 @@ export interface QuarantineResult extends ResponderResult<QuarantineStatus> {
   readonly preQuarantine?: QuarantineRecord;
   /** Set with status `refused`: why nothing was changed. */
   readonly refusal?: ResponderRefusal;
+  /** The Auto Scaling group and load balancers the instance was taken out of (options autoScaling, deregisterFromLoadBalancers). */
+  readonly fleet?: FleetResult;
 }
 
 export interface QuarantineDeps {
   /** EC2 in the incident's account; IAM there only when the step revokes role sessions. */
-  readonly clients: Ec2Clients & IamClients;
+  readonly clients: Ec2Clients & IamClients & FleetClients;
   readonly logger: IncidentLogger;
   readonly records: QuarantineRecordStore;
   /**
@@ -179,10 +183,10 @@ export async function quarantineInstance(
   // 1. One round trip: the instance as EC2 describes it and, beside it, the isolation groups of the
   // VPC the finding names. That VPC is a claim: step 2 keeps only what EC2 confirms.
   const claimedVpcIds = findingVpcIds(resource);
-  const [observation, claimedGroups] = await settleAll([
-    observeInstance(ec2, instanceId),
-    aside(findVpcGroups(ec2, claimedVpcIds)),
-  ] as const);
+  // The Auto Scaling group and load balancers (when the options ask) are read beside it.
+  const observing = observeInstance(ec2, instanceId);
+  const fleetRead = aside(readFleet(deps.clients, target, instanceId, options, observing));
+  const [observation, claimedGroups] = await settleAll([observing, aside(findVpcGroups(ec2, claimedVpcIds))] as const);
   if (!observation.found) {
     log.record('ec2:DescribeInstances', instanceId, 'observed', observation.reason);
     return finish('not-found', { instanceId });
@@ -213,7 +217,10 @@ export async function quarantineInstance(
       ],
     }));
 
-  if (isFullyQuarantined(instance, vpcGroups, options)) {
+  const fleet = planFleet(await fleetRead, instanceId, options);
+  recordAll(log, fleet.observed);
+
+  if (isFullyQuarantined(instance, vpcGroups, options) && !fleetPending(fleet)) {
     const groups = primaryVpc ? vpcGroups.get(primaryVpc) : undefined;
     const existing = await deps.records.get(incident.account, incident.region, instanceId);
     log.record(
@@ -236,20 +243,24 @@ export async function quarantineInstance(
   // stays on the path of the first move: a run that moved an ENI and then died before the record
   // was written would be retried into recording the untrack group as the ENI's original groups,
   // and release would restore that all-traffic group (docs/responders/quarantine-instance.md).
-  const captured = capturePreQuarantineRecord(instance, { ...target, incidentKey: incident.key }, now().toISOString());
+  const captured = { ...capturePreQuarantineRecord(instance, { ...target, incidentKey: incident.key }, now().toISOString()), ...fleet.recordFields };
   const preQuarantine = await saveRecord(mode, deps.records, captured, log, logger, deps.sealer);
 
   // 4. Isolation first: per VPC, its groups made ready (no call on a VPC seen before), then every
   // ENI of that VPC moved, concurrently across ENIs, untrack then isolation within each. The
   // evidence protections run beside the moves, never before them: the record already holds what
   // they change, so release restores them exactly whichever finishes first.
-  const [isolation, evidenceActions] = await settleAll([
+  // Out of the Auto Scaling group's hands beside them: its health checks need tens of seconds of
+  // failures before the group acts, the detach or standby call well under one.
+  const [isolation, evidenceActions, fleetChanges] = await settleAll([
     isolateInstance(ec2, mode, instance, vpcIds, vpcGroups),
     protectEvidence(ec2, mode, instance),
+    aside(containFleet(deps.clients, target, mode, instanceId, fleet)),
   ] as const);
   for (const groups of isolation.groups) recordAll(log, groups.actions);
   for (const actions of isolation.moves) recordAll(log, actions);
   recordAll(log, evidenceActions);
+  if (fleetChanges.ok) recordAll(log, fleetChanges.value);
   const groupsByVpc = new Map<string, EnsuredGroups>(isolation.groups.map((g) => [g.vpcId, g]));
 
   // 5. Credentials and tags, once every ENI is isolated.
@@ -260,6 +271,7 @@ export async function quarantineInstance(
   ] as const);
   recordAll(log, credentials.actions);
   recordAll(log, [tagAction]);
+  throwFleetFailure(fleet, fleetChanges);
 
   const primaryGroups = primaryVpc ? groupsByVpc.get(primaryVpc) : undefined;
   return finish(mode === 'dry-run' ? 'dry-run' : 'quarantined', {
@@ -270,6 +282,7 @@ export async function quarantineInstance(
     ...(credentials.instanceProfileArn ? { instanceProfileArn: credentials.instanceProfileArn } : {}),
     ...(credentials.revoked ? { revokedRoleSessions: credentials.revoked } : {}),
     preQuarantine,
+    ...(fleet.observed.length > 0 ? { fleet: fleetResult(fleet) } : {}),
   });
 }
 
