@@ -59,14 +59,20 @@ export type AutoScalingObservation =
 
 /** DescribeAutoScalingGroups and DescribeLifecycleHooks of one group, concurrently. */
 export async function describeGroup(autoScaling: AutoScalingClient, groupName: string): Promise<ObservedGroup | undefined> {
-  const [groups, hooks] = await settleAll([
+  // The hooks of a group deleted in between answer an error; only a group that exists needs them.
+  const [groups, hooksRead] = await settleAll([
     sendReadOnly('autoscaling:DescribeAutoScalingGroups', () =>
       autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [groupName] })),
     ),
-    sendReadOnly('autoscaling:DescribeLifecycleHooks', () => autoScaling.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: groupName }))),
+    sendReadOnly('autoscaling:DescribeLifecycleHooks', () => autoScaling.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: groupName }))).then(
+      (value) => ({ ok: true as const, value }),
+      (error: unknown) => ({ ok: false as const, error }),
+    ),
   ] as const);
   const group = groups.AutoScalingGroups?.find((g) => g.AutoScalingGroupName === groupName);
   if (!group) return undefined;
+  if (!hooksRead.ok) throw hooksRead.error;
+  const hooks = hooksRead.value;
   return {
     groupName,
     minSize: group.MinSize ?? 0,
