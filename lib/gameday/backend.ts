@@ -13,6 +13,8 @@
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { ClientFactory } from '../aws/clients';
+import type { AutoScalingClients } from '../aws/clients/autoscaling';
+import type { LoadBalancingClients } from '../aws/clients/load-balancing';
 import type { CallRecord, PolicyDocument } from './sim';
 import type { EnvironmentDocument, SettingsDocument } from './scenario';
 
@@ -150,7 +152,7 @@ export function isMutatingCall(call: Pick<GameDayCall, 'api' | 'dryRun' | 'outco
 }
 
 /** The clients one role (a responder's, the dispatcher's) gets. */
-export interface GameDayClients extends ClientFactory {
+export interface GameDayClients extends ClientFactory, AutoScalingClients, LoadBalancingClients {
   sqs(): SQSClient;
   /** KMS in the security account (the record key). */
   kms(): KMSClient;

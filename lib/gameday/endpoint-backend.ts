@@ -11,6 +11,9 @@
  *  - states:DescribeExecution is answered from the engine's executions in the client too.
  *  - Time is the wall clock: advance() is a no-op (approval timeouts and retry backoffs really pass).
  */
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { FirebreakError } from '../contracts/errors';
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient, DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
@@ -40,7 +43,18 @@ export interface EndpointClientConfig {
 }
 
 /** Any SDK v3 client the backend makes (what `configureClient` receives). */
-export type EndpointSdkClient = EC2Client | IAMClient | SNSClient | SQSClient | DynamoDBClient | SFNClient | STSClient | KMSClient;
+export type EndpointSdkClient =
+  | EC2Client
+  | IAMClient
+  | SNSClient
+  | SQSClient
+  | DynamoDBClient
+  | SFNClient
+  | STSClient
+  | KMSClient
+  | AutoScalingClient
+  | ElasticLoadBalancingV2Client
+  | ElasticLoadBalancingClient;
 
 export interface EndpointBackendOptions {
   /** The AWS-compatible endpoint (LocalStack `http://localhost:4566`, a moto server, or an AWS service endpoint). */
@@ -138,7 +152,8 @@ export class EndpointBackend extends AccountBackend {
    */
   private endpointFor(service: string): string | undefined {
     const aws = /^([a-z0-9-]+)\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/.exec(this.endpoint.hostname);
-    if (aws && aws[1] !== service) return undefined;
+    // The Classic Load Balancer API has the v2 endpoint (`elasticloadbalancing`); only its client cache differs.
+    if (aws && aws[1] !== service.replace(/-classic$/, '')) return undefined;
     return this.options.endpointUrl;
   }
 
@@ -245,6 +260,10 @@ export class EndpointBackend extends AccountBackend {
       sqs: () => get('sqs', SQSClient),
       kms: () => get('kms', KMSClient),
       sts: () => get('sts', STSClient),
+      autoScaling: async () => get('autoscaling', AutoScalingClient),
+      elbv2: async () => get('elasticloadbalancing', ElasticLoadBalancingV2Client),
+      // Same endpoint as v2 (one service, two APIs); its own cache entry.
+      elb: async () => get('elasticloadbalancing-classic', ElasticLoadBalancingClient),
     };
   }
 

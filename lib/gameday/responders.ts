@@ -7,6 +7,7 @@
  */
 import type { ClientFactory } from '../aws/clients';
 import { ServedAccountClientFactory, requireServedAccounts } from '../aws/member-accounts';
+import { servedFleetClients } from '../aws/served-fleet-clients';
 import { SECURITY_ENV } from '../contracts/security';
 import { createTriageHandler } from '../responders/triage-handler';
 import { alertTopicArnFromEnv, publishAlertResponder } from '../responders/alert';
@@ -52,6 +53,16 @@ function servedClients(clients: GameDayClients, environment: Readonly<Record<str
   return new ServedAccountClientFactory(clients, requireServedAccounts(environment));
 }
 
+/** The served clients plus Auto Scaling and ELB, for the responders that act on fleets (quarantine, release). */
+function servedFleetResponderClients(clients: GameDayClients, environment: Readonly<Record<string, string>>) {
+  const served = servedClients(clients, environment);
+  return {
+    ec2: (target: Parameters<ClientFactory['ec2']>[0]) => served.ec2(target),
+    iam: (target: Parameters<ClientFactory['iam']>[0]) => served.iam(target),
+    ...servedFleetClients(clients, requireServedAccounts(environment)),
+  };
+}
+
 /** What the quarantine and release Lambdas build at module scope from the state table and the record key. */
 function recordStores({ clients, environment }: LocalResponderRuntime) {
   const table = stateTableFromEnv(environment);
@@ -93,7 +104,7 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
     const { records, grants, sealer } = recordStores(runtime);
     const { clients, environment, now } = runtime;
     return createResponderHandler(quarantineResponder, {
-      clients: servedClients(clients, environment),
+      clients: servedFleetResponderClients(clients, environment),
       logger: silentLogger,
       records,
       grants,
@@ -106,7 +117,7 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
     const { table, records, grants, sealer } = recordStores(runtime);
     const { clients, environment, now } = runtime;
     return createResponderHandler(releaseResponder, {
-      clients: servedClients(clients, environment),
+      clients: servedFleetResponderClients(clients, environment),
       logger: silentLogger,
       records,
       ...(sealer ? { sealer } : {}),

@@ -14,6 +14,7 @@ import type { IamCatalog } from './iam-catalog';
 import type { RequestContext } from './iam-policy';
 import type { CallerIdentity, Tags } from './model';
 import type { SimWorld } from './world';
+import { fleetTargets } from './fleet-authorization';
 
 /** One resource of one authorization and its condition keys. */
 export interface AuthorizationTarget {
@@ -363,6 +364,9 @@ export function authorizationTargets(iamAction: string, call: AuthorizationCall,
       return undefined;
     case 'dynamodb':
       return dynamodbTargets(action, call, world);
+    case 'autoscaling':
+    case 'elasticloadbalancing':
+      return fleetTargets(service, action, call, world);
     case 'sns':
       if (action === 'Publish') return [{ resourceType: 'topic', arn: String(input.TopicArn ?? input.TargetArn), keys: {}, complete: [] }];
       return undefined;
