@@ -17,6 +17,7 @@ import type { AutoScalingClients } from '../aws/clients/autoscaling';
 import type { LoadBalancingClients } from '../aws/clients/load-balancing';
 import type { CallRecord, PolicyDocument } from './sim';
 import type { EnvironmentDocument, SettingsDocument } from './scenario';
+import type { InspectedFleet, ResolvedFleet } from './fleet-types';
 
 /** Wall-clock time in epoch milliseconds with sub-millisecond precision (the timeline's wall column). */
 export function wallClockMs(): number {
@@ -88,6 +89,8 @@ export interface ResolvedEnvironment {
   readonly securityGroups: Readonly<Record<string, string>>;
   readonly instances: Readonly<Record<string, ResolvedInstance>>;
   readonly deployment: DeploymentResources;
+  /** Target groups, Classic Load Balancers and Auto Scaling groups by scenario name (account-backend/fleet.ts). */
+  readonly fleet?: ResolvedFleet;
 }
 
 /** An instance as the account describes it after the run. */
@@ -132,6 +135,8 @@ export interface AccountInspection {
    * policies (not messages).
    */
   readonly digest: string;
+  /** Who is in each Auto Scaling group and load balancer, when the scenario declares some. */
+  readonly fleet?: InspectedFleet;
 }
 
 /**

@@ -278,6 +278,9 @@ export class EndpointBackend extends AccountBackend {
       sqs: () => clients.sqs(),
       dynamodb: () => clients.dynamodb(),
       kms: () => clients.kms(),
+      autoScaling: () => clients.autoScaling({ account: this.account, region }),
+      elbv2: () => clients.elbv2({ account: this.account, region }),
+      elb: () => clients.elb({ account: this.account, region }),
     };
   }
 

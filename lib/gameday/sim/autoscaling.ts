@@ -250,7 +250,7 @@ export function autoScalingHandlers(world: SimWorld): Record<string, ApiHandler>
         loadBalancerNames: [...(input.LoadBalancerNames ?? [])],
         suspended: new Set(),
         hooks: [],
-        template: { subnetId: source.subnetId, groupIds: [...(primary?.groupIds ?? [])], instanceType: source.instanceType, availabilityZone: source.availabilityZone },
+        template: { vpcId: source.vpcId, subnetId: source.subnetId, groupIds: [...(primary?.groupIds ?? [])], instanceType: source.instanceType, availabilityZone: source.availabilityZone },
         tags: new Map((input.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
       });
       return {};

@@ -46,7 +46,7 @@ export interface AutoScalingGroupRecord {
   readonly suspended: Set<string>;
   readonly hooks: LifecycleHookRecord[];
   /** What a launch looks like (from the instance the group was created from). */
-  readonly template: { readonly subnetId: string; readonly groupIds: readonly string[]; readonly instanceType: string; readonly availabilityZone: string };
+  readonly template: { readonly vpcId: string; readonly subnetId: string; readonly groupIds: readonly string[]; readonly instanceType: string; readonly availabilityZone: string };
   readonly tags: Map<string, string>;
 }
 
@@ -134,6 +134,7 @@ function launch(world: SimWorld, state: FleetState, group: AutoScalingGroupRecor
   const built = new EnvironmentBuilder(world).addInstance({
     account: group.account,
     region: group.region,
+    vpcId: group.template.vpcId,
     subnetId: group.template.subnetId,
     type: group.template.instanceType,
     enis: [{ groupIds: group.template.groupIds }],
