@@ -22,4 +22,9 @@ export const DEPLOYMENT_ENV = {
   approvalStateMachines: 'FIREBREAK_APPROVAL_STATE_MACHINES',
   /** Comma-separated role-name prefixes of Firebreak's own roles, whose sessions never approve. */
   deniedApproverRolePrefixes: 'FIREBREAK_DENIED_APPROVER_ROLE_PREFIXES',
+  /**
+   * Comma-separated domains block-dns-domain never blocks, nor any of their subdomains or parents
+   * (the organization's own domains), on top of the built-in AWS service domains.
+   */
+  dnsAllowlist: 'FIREBREAK_DNS_ALLOWLIST',
 } as const;

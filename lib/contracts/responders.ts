@@ -10,6 +10,8 @@ export const RESPONDER_NAMES = {
   snapshotVolumes: 'snapshot-volumes',
   copyEvidence: 'copy-evidence',
   releaseInstance: 'release-instance',
+  blockDnsDomain: 'block-dns-domain',
+  unblockDnsDomains: 'unblock-dns-domains',
   publishAlert: 'publish-alert',
   approval: 'approval',
 } as const;

@@ -101,6 +101,10 @@ export const STATE_KEY_PREFIX = {
   approval: 'approval#',
   /** Chain-of-custody records of forensic copies: written (once) and read by copy-evidence. */
   custody: 'custody#',
+  /** Which open incidents block a domain in DNS Firewall (per account and region): block-dns-domain adds, unblock-dns-domains removes. */
+  dnsBlock: 'dnsblock#',
+  /** The domains blocked for an instance's incidents, so that a release finds what to unblock. */
+  dnsBlockByInstance: 'dnsblock-instance#',
 } as const;
 
 /** The accounts a deployment serves, read from its own environment. */

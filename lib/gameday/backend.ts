@@ -10,6 +10,7 @@
  * The contract is deliberately small: prepare the environment (→ the ids it got), hand out SDK
  * clients per role, inspect the account for expectations, give the call log, clean up.
  */
+import type { Route53ResolverClients } from '../aws/clients/route53resolver';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { ClientFactory } from '../aws/clients';
@@ -157,7 +158,7 @@ export function isMutatingCall(call: Pick<GameDayCall, 'api' | 'dryRun' | 'outco
 }
 
 /** The clients one role (a responder's, the dispatcher's) gets. */
-export interface GameDayClients extends ClientFactory, AutoScalingClients, LoadBalancingClients {
+export interface GameDayClients extends ClientFactory, AutoScalingClients, LoadBalancingClients, Route53ResolverClients {
   sqs(): SQSClient;
   /** KMS in the security account (the record key). */
   kms(): KMSClient;

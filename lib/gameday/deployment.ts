@@ -6,7 +6,6 @@
  * machine ARNs). Also the local names of those resources, in one place for the engine and the backend.
  */
 import type { CfnTemplate, DeploymentLogicalIds, SynthesizedDeployment } from '../stack/app';
-import { STATEMENT_SIDS } from '../stack/iam-scopes';
 import { LOCAL_RESPONDERS } from './responders';
 import { patternMismatch } from './event-patterns';
 import type { PolicyDocument, PolicyStatement } from './sim/iam-policy';
@@ -53,25 +52,6 @@ export function playbookMachineName(playbook: string): string {
   return `Firebreak-${playbook}`;
 }
 
-/**
- * Every Sid the stacks give a statement: the scoping rules' and the few written elsewhere (each
- * responder's logs, the member-role grant, the state machines' invocations and starts). A test
- * checks the synthesized templates hold no other.
- */
-export const KNOWN_STATEMENT_SIDS: readonly string[] = [
-  ...STATEMENT_SIDS,
-  'WriteOwnLogs',
-  'AssumeFirebreakMemberRole',
-  'InvokeResponders',
-  'StartPlaybooks',
-  'KeepUnprocessableEvents',
-  'StoreApprovalRequests',
-  'ReadApprovals',
-  'ReadAndDecideApprovalRequests',
-  'DescribeWaitingPlaybookExecutions',
-  'AnswerWaitingPlaybooks',
-];
-
 /** The roles a scenario's `removedStatements` may name (besides `playbook:<name>`). */
 export const REMOVABLE_ROLES: readonly string[] = [...LOCAL_RESPONDERS, 'dispatcher', RESPONDER_NAMES.approval];
 
@@ -101,6 +81,21 @@ interface Resolved {
 
 function queueArn(region: string, account: string, url: string): string {
   return `arn:aws:sqs:${region}:${account}:${url.split('/').pop() ?? url}`;
+}
+
+/** The game day's own resources, as a prepared environment's deployment names them ('' record key: none). */
+export function localDeploymentResources(
+  deployment: Omit<LocalDeploymentResources, 'recordKeyArn' | 'memberRoleName'> & { readonly recordKeyArn: string },
+): LocalDeploymentResources {
+  return {
+    account: deployment.account,
+    region: deployment.region,
+    alertTopicArn: deployment.alertTopicArn,
+    ...(deployment.alertKeyArn !== undefined ? { alertKeyArn: deployment.alertKeyArn } : {}),
+    stateTableName: deployment.stateTableName,
+    unprocessableEventsQueueUrl: deployment.unprocessableEventsQueueUrl,
+    ...(deployment.recordKeyArn ? { recordKeyArn: deployment.recordKeyArn } : {}),
+  };
 }
 
 /** Ref / Arn of every logical id the game day knows, for one template. */
@@ -410,5 +405,28 @@ export function routeEvent(event: unknown, bus: string, rules: readonly Deployed
     if (reason === undefined) matched.push(rule.name);
     else refused.push({ rule: rule.name, reason });
   }
+  return { bus, matched, refused };
+}
+
+/**
+ * How EventBridge delivers one event to the dispatcher: the rules of its bus whose pattern matches,
+ * less those whose target role may not start the dispatcher (`authorize` answers a denial): that is
+ * a failed delivery (EventBridge retries, then keeps the event in the undelivered-events queue), not a delivery.
+ */
+export function routeToDispatcher(
+  event: unknown,
+  bus: string,
+  rules: readonly DeployedRule[],
+  dispatcherArn: string,
+  authorize: ((role: string, iamAction: string, resourceArn: string) => string | undefined) | undefined,
+): EventRouting {
+  const routed = routeEvent(event, bus, rules);
+  const refused = [...routed.refused];
+  const matched = routed.matched.filter((name) => {
+    const role = rules.find((rule) => rule.name === name)?.targetRole;
+    const denial = role === undefined ? undefined : authorize?.(role, 'states:StartExecution', dispatcherArn);
+    if (denial !== undefined) refused.push({ rule: name, reason: `matched, but its target role cannot start the dispatcher (EventBridge retries, then keeps the event in the undelivered-events queue): ${denial}` });
+    return denial === undefined;
+  });
   return { bus, matched, refused };
 }

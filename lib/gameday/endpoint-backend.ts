@@ -14,6 +14,7 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import { FirebreakError } from '../contracts/errors';
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient, DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
@@ -259,6 +260,8 @@ export class EndpointBackend extends AccountBackend {
       dynamodb: () => get('dynamodb', DynamoDBClient),
       sqs: () => get('sqs', SQSClient),
       kms: () => get('kms', KMSClient),
+      // The Route 53 Resolver client is of an older SDK line (its smithy types differ; its wire does not).
+      route53resolver: async () => get('route53resolver', Route53ResolverClient as unknown as new (config: Record<string, unknown>) => KMSClient) as unknown as Route53ResolverClient,
       sts: () => get('sts', STSClient),
       autoScaling: async () => get('autoscaling', AutoScalingClient),
       elbv2: async () => get('elasticloadbalancing', ElasticLoadBalancingV2Client),

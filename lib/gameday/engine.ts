@@ -184,6 +184,8 @@ interface Deployed {
   readonly machine: StateMachine;
   readonly tasks: ReadonlyMap<string, AslState>;
   readonly retryable: readonly string[];
+  /** No real sleep before a retry (the engine moves the simulated clock instead): 0 ms for every state with a Retry. */
+  readonly retryIntervalOverrides: Readonly<Record<string, number>>;
 }
 
 export interface LocalEngineOptions {
@@ -441,6 +443,7 @@ export class LocalEngine {
       }
     }
     const machine = machineFor(text, definition, this.validate);
+    const retryable = states.filter(([, state]) => Array.isArray(state.Retry)).map(([stateName]) => stateName);
     this.deployed.set(arn, {
       arn,
       name,
@@ -449,7 +452,8 @@ export class LocalEngine {
       definition,
       machine,
       tasks,
-      retryable: states.filter(([, state]) => Array.isArray(state.Retry)).map(([stateName]) => stateName),
+      retryable,
+      retryIntervalOverrides: Object.fromEntries(retryable.map((state) => [state, 0])),
     });
     this.usedNames.set(arn, new Set());
   }
@@ -537,7 +541,7 @@ export class LocalEngine {
   async deliver(event: unknown): Promise<ExecutionRecord> {
     this.deliveries += 1;
     // EventBridge names the execution itself (an id nobody chooses): a fresh, unique name per delivery.
-    const name = `delivery-${this.deliveries}-${shortHash(`${this.deliveries}:${JSON.stringify(event) ?? ''}`)}`;
+    const name = `delivery-${this.deliveries}-${shortHash(`delivery:${this.deliveries}`)}`;
     const record = this.start(this.dispatcherArn, name, event);
     await record.done;
     return record;
@@ -650,7 +654,7 @@ export class LocalEngine {
     const execution = deployed.machine.run(record.input as Json, {
       overrides: {
         taskResourceLocalHandlers: taskHandlers,
-        retryIntervalOverrides: Object.fromEntries(deployed.retryable.map((state) => [state, 0])),
+        retryIntervalOverrides: deployed.retryIntervalOverrides,
       },
       context: {
         Execution: { Id: record.executionArn, Name: record.name, RoleArn: `arn:aws:iam::${deployed.arn.split(':')[4]}:role/firebreak-states` },

@@ -6,8 +6,12 @@
  * `process.env` and would fail (or talk to AWS) outside Lambda.
  */
 import type { ClientFactory } from '../aws/clients';
-import { ServedAccountClientFactory, requireServedAccounts } from '../aws/member-accounts';
+import { ServedAccountClientFactory, assertServedAccount, requireServedAccounts } from '../aws/member-accounts';
 import { servedFleetClients } from '../aws/served-fleet-clients';
+import type { Route53ResolverClients } from '../aws/clients/route53resolver';
+import { createBlockDnsDomainHandler } from '../responders/block-dns-domain';
+import { DynamoDbDnsBlockStore } from '../responders/dns-block-records';
+import { createUnblockDnsDomainsHandler } from '../responders/unblock-dns-domains';
 import { SECURITY_ENV } from '../contracts/security';
 import { createTriageHandler } from '../responders/triage-handler';
 import { alertTopicArnFromEnv, publishAlertResponder } from '../responders/alert';
@@ -60,6 +64,27 @@ function servedFleetResponderClients(clients: GameDayClients, environment: Reado
     ec2: (target: Parameters<ClientFactory['ec2']>[0]) => served.ec2(target),
     iam: (target: Parameters<ClientFactory['iam']>[0]) => served.iam(target),
     ...servedFleetClients(clients, requireServedAccounts(environment)),
+  };
+}
+
+/** The served EC2 and Route 53 Resolver clients and the stores the DNS Firewall Lambdas build at module scope. */
+function dnsFirewallDeps({ clients, environment, now }: LocalResponderRuntime) {
+  const served = servedClients(clients, environment);
+  const accounts = requireServedAccounts(environment);
+  const resolver: Route53ResolverClients = {
+    route53resolver: async (target) => {
+      assertServedAccount(target.account, accounts);
+      return clients.route53resolver(target);
+    },
+  };
+  const table = stateTableFromEnv(environment);
+  return {
+    clients: { ec2: served.ec2.bind(served), ...resolver },
+    logger: silentLogger,
+    blocks: new DynamoDbDnsBlockStore(clients.dynamodb(), table),
+    grants: new DynamoDbGrantStore(clients.dynamodb(), table),
+    environment,
+    now,
   };
 }
 
@@ -127,6 +152,8 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
       now,
     });
   },
+  [RESPONDER_NAMES.blockDnsDomain]: (runtime) => createBlockDnsDomainHandler(dnsFirewallDeps(runtime)),
+  [RESPONDER_NAMES.unblockDnsDomains]: (runtime) => createUnblockDnsDomainsHandler(dnsFirewallDeps(runtime)),
   [RESPONDER_NAMES.containmentGuard]: ({ clients, environment, now }) =>
     createContainmentGuardHandler({
       clients: servedClients(clients, environment),

@@ -12,8 +12,8 @@ import { buildReleaseRequest, incidentKeyFromTags, RELEASE_PLAYBOOK } from '../o
 import type { TriageDecision } from '../playbooks/triage';
 import type { SynthesizedDefinitions } from '../stack/app';
 import type { AccountInspection, GameDayBackend, GameDayCall, RehearsalFinding, ResolvedEnvironment } from './backend';
-import { busFor, deployedPolicies, deployedResourcePolicies, deployedRules, routeEvent, statementSids, withoutStatements } from './deployment';
-import type { DeployedRule, EventRouting, LocalDeploymentResources } from './deployment';
+import { busFor, deployedPolicies, deployedResourcePolicies, deployedRules, localDeploymentResources, routeToDispatcher, statementSids, withoutStatements } from './deployment';
+import type { DeployedRule, EventRouting } from './deployment';
 import type { PolicyDocument } from './sim/iam-policy';
 import { didYouMean } from '../playbooks/errors';
 import { wallClockMs } from './backend';
@@ -261,15 +261,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     const environment = resolved;
     before = await backend.inspect();
     const definitions = options.definitions ?? (await definitionsFor(settings, options.playbooks));
-    const local: LocalDeploymentResources = {
-      account: environment.deployment.account,
-      region: environment.deployment.region,
-      alertTopicArn: environment.deployment.alertTopicArn,
-      ...(environment.deployment.alertKeyArn !== undefined ? { alertKeyArn: environment.deployment.alertKeyArn } : {}),
-      stateTableName: environment.deployment.stateTableName,
-      unprocessableEventsQueueUrl: environment.deployment.unprocessableEventsQueueUrl,
-      ...(environment.deployment.recordKeyArn ? { recordKeyArn: environment.deployment.recordKeyArn } : {}),
-    };
+    const local = localDeploymentResources(environment.deployment);
     // Rehearse what is deployed: the roles' identity policies and the rules' patterns, from the synthesized templates.
     const rules: readonly DeployedRule[] | undefined = definitions.deployment ? deployedRules(definitions.deployment, local) : undefined;
     if (definitions.deployment && backend.enforceIdentityPolicies) {
@@ -363,18 +355,11 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       // delivers text: a raw injection goes straight to the dispatcher, as documented.
       let targets: (string | undefined)[] = [undefined];
       if (rules && !raw) {
-        const routed = routeEvent(event, bus ?? busFor(event, rules), rules);
         // EventBridge starts the dispatcher as the target's role: a rule whose role may not is a
         // failed delivery (retried, then kept in the undelivered-events queue), not a delivery.
-        const refused = [...routed.refused];
-        const matched = routed.matched.filter((name) => {
-          const role = rules.find((rule) => rule.name === name)?.targetRole;
-          const denial = role === undefined ? undefined : backend.authorizeServiceCall?.(role, 'states:StartExecution', running.dispatcherArn);
-          if (denial !== undefined) refused.push({ rule: name, reason: `matched, but its target role cannot start the dispatcher (EventBridge retries, then keeps the event in the undelivered-events queue): ${denial}` });
-          return denial === undefined;
-        });
-        routings.push({ ...routed, matched, refused, injection, at: backend.now(), wallMs: wallClockMs() });
-        targets = [...matched];
+        const routed = routeToDispatcher(event, bus ?? busFor(event, rules), rules, running.dispatcherArn, backend.authorizeServiceCall?.bind(backend));
+        routings.push({ ...routed, injection, at: backend.now(), wallMs: wallClockMs() });
+        targets = [...routed.matched];
       }
       await Promise.all(
         targets.map(async (rule) => {

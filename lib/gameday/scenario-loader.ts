@@ -15,7 +15,8 @@ import type { Playbook, Step } from '../playbooks/model';
 import { describeZodIssue, valueAt } from '../playbooks/schema';
 import type { Scenario, ScenarioDocument } from './scenario';
 import { scenarioFileSchema } from './scenario';
-import { KNOWN_STATEMENT_SIDS, REMOVABLE_ROLES } from './deployment';
+import { REMOVABLE_ROLES } from './deployment';
+import { KNOWN_STATEMENT_SIDS } from './statement-sids';
 import { FirebreakError } from '../contracts/errors';
 
 type ZodIssue = z.core.$ZodIssue;

@@ -84,6 +84,15 @@ export const instanceSchema = z.strictObject({
   terminationProtection: z.boolean().optional(),
   stopProtection: z.boolean().optional(),
   shutdownBehavior: z.enum(SHUTDOWN_BEHAVIOURS).optional(),
+  metadata: z
+    .strictObject({
+      endpoint: z.enum(['enabled', 'disabled']).optional(),
+      tokens: z.enum(['optional', 'required']).optional(),
+      hopLimit: z.number().int().min(1).max(64).optional(),
+    })
+    .optional()
+    .describe("The instance metadata service's settings at launch (RunInstances MetadataOptions; default EC2's)."),
+  elasticIp: z.boolean().optional().describe('An Elastic IP allocated and associated with the primary ENI at setup (AllocateAddress, AssociateAddress).'),
 });
 export type InstanceDocument = z.output<typeof instanceSchema>;
 

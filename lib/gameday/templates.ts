@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { PROJECT_ROOT } from '../stack/responder-function';
+import { PROJECT_ROOT } from '../stack/package-root';
 import type { ResolvedEnvironment, ResolvedInstance } from './backend';
 import { FirebreakError } from '../contracts/errors';
 

@@ -34,24 +34,38 @@ function isLower(code: number): boolean {
 /** A copy of a JSON value with every object key in camelCase; a key already in camelCase wins over its PascalCase twin. */
 export function camelCaseKeys(value: unknown, depth = 0): unknown {
   if (depth >= MAX_DEPTH || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((item) => camelCaseKeys(item, depth + 1));
-  const entries = Object.entries(value);
-  const seen = new Set<string>();
-  const out: [string, unknown][] = [];
+  if (Array.isArray(value)) {
+    const items = new Array<unknown>(value.length);
+    for (let index = 0; index < value.length; index += 1) items[index] = camelCaseKeys(value[index], depth + 1);
+    return items;
+  }
+  const source = value as Record<string, unknown>;
+  const keys = Object.keys(source);
+  const camels = new Array<string>(keys.length);
+  let renamed = false;
+  for (let index = 0; index < keys.length; index += 1) {
+    const camel = camelKey(keys[index] as string);
+    camels[index] = camel;
+    if (camel !== keys[index]) renamed = true;
+  }
+  const out: Record<string, unknown> = {};
   // Keys already camelCase first, so `{"id": …, "Id": …}` keeps `id` whatever the order.
-  for (const [key, item] of entries) {
-    if (camelKey(key) === key) {
-      seen.add(key);
-      out.push([key, camelCaseKeys(item, depth + 1)]);
+  for (let index = 0; index < keys.length; index += 1) {
+    const key = keys[index] as string;
+    if (camels[index] === key) define(out, key, camelCaseKeys(source[key], depth + 1));
+  }
+  if (renamed) {
+    for (let index = 0; index < keys.length; index += 1) {
+      const key = keys[index] as string;
+      const camel = camels[index] as string;
+      if (camel !== key && !Object.hasOwn(out, camel)) define(out, camel, camelCaseKeys(source[key], depth + 1));
     }
   }
-  for (const [key, item] of entries) {
-    const camel = camelKey(key);
-    if (camel !== key && !seen.has(camel)) {
-      seen.add(camel);
-      out.push([camel, camelCaseKeys(item, depth + 1)]);
-    }
-  }
-  // Object.fromEntries defines own properties: a `__proto__` key stays data and never becomes a prototype.
-  return Object.fromEntries(out);
+  return out;
+}
+
+/** Sets an own data property; a `__proto__` key stays data and never becomes a prototype. */
+function define(target: Record<string, unknown>, key: string, item: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value: item, enumerable: true, writable: true, configurable: true });
+  else target[key] = item;
 }

@@ -54,6 +54,7 @@ export function findingToIncident(finding: GuardDutyFinding, raw: unknown, conte
     actionType: orUndefined(service?.action?.actionType),
     connectionDirection: orUndefined(service?.action?.networkConnectionAction?.connectionDirection),
     remoteIndicators: remoteIndicatorsOf(finding),
+    dnsDomain: dnsDomainOf(finding),
     archived: orUndefined(service?.archived),
   });
 
@@ -220,6 +221,12 @@ export function isSampleFinding(additionalInfo: unknown, title: string): boolean
 
 function isTrue(value: unknown): boolean {
   return value === true || (typeof value === 'string' && value.trim().toLowerCase() === 'true');
+}
+
+/** The queried domain of a DNS finding, when it has one of a plausible length (checked as a DNS name where it is used). */
+function dnsDomainOf(finding: GuardDutyFinding): string | undefined {
+  const domain = finding.service?.action?.dnsRequestAction?.domain;
+  return typeof domain === 'string' && domain.length > 0 && domain.length <= INDICATOR_MAX + 1 ? domain : undefined;
 }
 
 /** Remote IPs and domains the finding's action names, deduplicated, in the order GuardDuty lists them. */

@@ -78,6 +78,11 @@ export interface GuardDutyContext {
   readonly connectionDirection?: string;
   /** Remote IPs or domains named by the finding's action, for the alert. */
   readonly remoteIndicators: readonly string[];
+  /**
+   * The domain a DNS finding names (`service.action.dnsRequestAction.domain`), as GuardDuty reports
+   * it: attacker-influenced text, checked as a DNS name before anything acts on it (block-dns-domain).
+   */
+  readonly dnsDomain?: string;
   readonly archived?: boolean;
 }
 

@@ -74,7 +74,15 @@ export function orUndefined<T>(value: T | null | undefined): T | undefined {
 
 /** A copy without the keys whose value is undefined, so the incident serializes without them. */
 export function withoutUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const item = (value as Record<string, unknown>)[key];
+    if (item === undefined) continue;
+    // A `__proto__` key stays data and never becomes a prototype (as Object.fromEntries keeps it).
+    if (key === '__proto__') Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true });
+    else out[key] = item;
+  }
+  return out as T;
 }
 
 /** Builds a string record from pairs, dropping `__proto__` so later `record[k] = v` code cannot be turned against the prototype. */

@@ -6,6 +6,8 @@
 import * as z from 'zod';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { fleetQuarantineIamActions, fleetReleaseIamActions, fleetQuarantineOptions, fleetReleaseOptions } from './fleet-options';
+import { RELEASE_EDGE_IAM_ACTIONS, containmentEdgeIamActions, containmentEdgeOptions } from './containment-edges';
+import { DNS_ACTIONS } from './dns-actions';
 
 export interface ActionDefinition {
   readonly name: string;
@@ -67,6 +69,7 @@ const quarantineOptions = z
      */
     revokeRoleSessions: z.boolean().default(false),
     ...fleetQuarantineOptions,
+    ...containmentEdgeOptions,
   })
   .strict();
 
@@ -176,6 +179,7 @@ export const ACTIONS = {
     optionalIamActions: (options) => [
       ...(options.revokeRoleSessions === true ? ['iam:GetInstanceProfile', 'iam:PutRolePolicy'] : []),
       ...fleetQuarantineIamActions(options),
+      ...containmentEdgeIamActions(options),
     ],
   },
   [RESPONDER_NAMES.snapshotVolumes]: {
@@ -223,6 +227,8 @@ export const ACTIONS = {
       'ec2:ModifyInstanceAttribute',
       'ec2:CreateTags',
       'ec2:DeleteTags',
+      // Elastic IPs and metadata settings a record holds (containment-edges.ts).
+      ...RELEASE_EDGE_IAM_ACTIONS,
     ],
     mutates: true,
     // Associating a profile passes its role to EC2.
@@ -231,6 +237,7 @@ export const ACTIONS = {
       ...fleetReleaseIamActions(options),
     ],
   },
+  ...DNS_ACTIONS,
   notify: {
     name: 'notify',
     description: 'Publish an actionable alert to the alert topic.',

@@ -14,9 +14,23 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${glob.split('*').map(escapeRegExp).join('.*')}$`, 's');
 }
 
+/**
+ * Compiled globs, by glob: the deployment's playbooks have a few dozen, and triage tests them on
+ * every event. Bounded (cleared when full), since a caller could pass globs without end.
+ */
+const compiled = new Map<string, RegExp>();
+const COMPILED_MAX = 1024;
+
 /** True when `value` matches `glob` (`*` = any run of characters, everything else literal). */
 export function matchesGlob(glob: string, value: string): boolean {
-  return globToRegExp(glob).test(value);
+  let pattern = compiled.get(glob);
+  if (pattern === undefined) {
+    if (compiled.size >= COMPILED_MAX) compiled.clear();
+    pattern = globToRegExp(glob);
+    compiled.set(glob, pattern);
+  }
+  // No `g` or `y` flag: test() keeps no state between calls, so one RegExp serves every caller.
+  return pattern.test(value);
 }
 
 /** True when `value` matches at least one of `globs`. */

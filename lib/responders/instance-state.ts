@@ -58,6 +58,15 @@ export interface ObservedInstance {
   /** EBS volumes only (instance-store volumes have no `Ebs` block and nothing to protect). */
   readonly ebsVolumes: readonly ObservedVolume[];
   readonly tags: Readonly<Record<string, string>>;
+  /** The instance metadata service's settings, when EC2 reports them (quarantine-metadata.ts). */
+  readonly metadataOptions?: InstanceMetadataSettings;
+}
+
+/** The instance metadata settings Firebreak changes and restores (ModifyInstanceMetadataOptions). */
+export interface InstanceMetadataSettings {
+  readonly httpEndpoint: 'enabled' | 'disabled';
+  readonly httpTokens: 'optional' | 'required';
+  readonly httpPutResponseHopLimit: number;
 }
 
 export type InstanceObservation =
@@ -121,7 +130,18 @@ export function toObservedInstance(
     ...(instance.RootDeviceType ? { rootDeviceType: instance.RootDeviceType } : {}),
     ebsVolumes,
     tags,
+    ...metadataSettingsOf(instance),
   };
+}
+
+/** The metadata settings of a described instance; none when EC2 leaves any of the three out. */
+function metadataSettingsOf(instance: Instance): { metadataOptions?: InstanceMetadataSettings } {
+  const options = instance.MetadataOptions;
+  const endpoint = options?.HttpEndpoint;
+  const tokens = options?.HttpTokens;
+  const hops = options?.HttpPutResponseHopLimit;
+  if ((endpoint !== 'enabled' && endpoint !== 'disabled') || (tokens !== 'optional' && tokens !== 'required') || hops === undefined) return {};
+  return { metadataOptions: { httpEndpoint: endpoint, httpTokens: tokens, httpPutResponseHopLimit: hops } };
 }
 
 async function orNotFound<T>(api: string, call: () => Promise<T>): Promise<T | undefined> {

@@ -16,7 +16,7 @@ import { mutateEc2, settleAll } from './pending-actions';
 import { eniIsolationStep } from './quarantine-plan';
 
 /** A call made beside another whose answer may make it moot: its failure is kept, not thrown. */
-type Aside<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
+export type Aside<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
 
 export function aside<T>(call: Promise<T>): Promise<Aside<T>> {
   return call.then(

@@ -12,6 +12,8 @@ import { awsErrorCode, toResponderError } from '../aws/errors';
 import { ResponderFailedError } from '../contracts/responder-errors';
 import type { AutoScalingRecord, LoadBalancerRecord } from './fleet-records';
 import { autoScalingRecordSchema, loadBalancerRecordSchema } from './fleet-records';
+import type { InstanceMetadataSettings } from './instance-state';
+import type { RecordedAddress } from './quarantine-addresses';
 
 /** The label of the record's sealed serialization (record-integrity.ts); a new layout gets a new label. */
 export const RECORD_SEAL_SCHEME = 'firebreak-quarantine-record/v1';
@@ -55,6 +57,10 @@ export interface QuarantineRecord {
   readonly autoScaling?: AutoScalingRecord;
   /** The load balancers the instance was deregistered from (fleet-records.ts); absent: the option was off. */
   readonly loadBalancers?: LoadBalancerRecord;
+  /** The Elastic IPs quarantine disassociated (quarantine-addresses.ts); absent in older records and when none. */
+  readonly elasticIps?: readonly RecordedAddress[];
+  /** The metadata settings before quarantine changed them (quarantine-metadata.ts); absent when it did not. */
+  readonly instanceMetadata?: InstanceMetadataSettings;
   /**
    * The MAC quarantine put on the record (record-integrity.ts); release refuses a record without
    * one, or whose MAC does not match its fields.
@@ -120,6 +126,12 @@ const quarantineRecordSchema = z.object({
   tags: z.record(z.string(), z.string()),
   autoScaling: z.optional(autoScalingRecordSchema),
   loadBalancers: z.optional(loadBalancerRecordSchema),
+  elasticIps: z
+    .array(z.object({ allocationId: z.string(), publicIp: z.string(), networkInterfaceId: z.string(), privateIpAddress: z.string() }))
+    .optional(),
+  instanceMetadata: z
+    .object({ httpEndpoint: z.enum(['enabled', 'disabled']), httpTokens: z.enum(['optional', 'required']), httpPutResponseHopLimit: z.number().int() })
+    .optional(),
   seal: z
     .object({
       scheme: z.literal(RECORD_SEAL_SCHEME),

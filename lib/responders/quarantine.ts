@@ -37,6 +37,7 @@ import { findingVpcIds, isFullyQuarantined } from './quarantine-plan';
 import { capturePreQuarantineRecord, saveRecord } from './quarantine-record-capture';
 import type { FleetClients, FleetResult } from './quarantine-fleet';
 import { containFleet, fleetPending, fleetResult, planFleet, readFleet, throwFleetFailure } from './quarantine-fleet';
+import { closeEdges, edgeRecordFields, edgesDone, observeEdges, readEdges } from './quarantine-edges';
 
 export const QUARANTINE_RESPONDER = RESPONDER_NAMES.quarantineInstance;
 
@@ -186,7 +187,11 @@ export async function quarantineInstance(
   // The Auto Scaling group and load balancers (when the options ask) are read beside it.
   const observing = observeInstance(ec2, instanceId);
   const fleetRead = aside(readFleet(deps.clients, target, instanceId, options, observing));
-  const [observation, claimedGroups] = await settleAll([observing, aside(findVpcGroups(ec2, claimedVpcIds))] as const);
+  const [observation, claimedGroups, addressesRead] = await settleAll([
+    observing,
+    aside(findVpcGroups(ec2, claimedVpcIds)),
+    aside(readEdges(ec2, instanceId, options)),
+  ] as const);
   if (!observation.found) {
     log.record('ec2:DescribeInstances', instanceId, 'observed', observation.reason);
     return finish('not-found', { instanceId });
@@ -220,7 +225,8 @@ export async function quarantineInstance(
   const fleet = planFleet(await fleetRead, instanceId, options);
   recordAll(log, fleet.observed);
 
-  if (isFullyQuarantined(instance, vpcGroups, options) && !fleetPending(fleet)) {
+  const edges = observeEdges(addressesRead, instance, options);
+  if (isFullyQuarantined(instance, vpcGroups, options) && edgesDone(edges, instance) && !fleetPending(fleet)) {
     const groups = primaryVpc ? vpcGroups.get(primaryVpc) : undefined;
     const existing = await deps.records.get(incident.account, incident.region, instanceId);
     log.record(
@@ -243,7 +249,11 @@ export async function quarantineInstance(
   // stays on the path of the first move: a run that moved an ENI and then died before the record
   // was written would be retried into recording the untrack group as the ENI's original groups,
   // and release would restore that all-traffic group (docs/responders/quarantine-instance.md).
-  const captured = { ...capturePreQuarantineRecord(instance, { ...target, incidentKey: incident.key }, now().toISOString()), ...fleet.recordFields };
+  const captured = {
+    ...capturePreQuarantineRecord(instance, { ...target, incidentKey: incident.key }, now().toISOString()),
+    ...edgeRecordFields(edges, instance),
+    ...fleet.recordFields,
+  };
   const preQuarantine = await saveRecord(mode, deps.records, captured, log, logger, deps.sealer);
 
   // 4. Isolation first: per VPC, its groups made ready (no call on a VPC seen before), then every
@@ -265,12 +275,14 @@ export async function quarantineInstance(
 
   // 5. Credentials and tags, once every ENI is isolated.
   const issuedBefore = now().toISOString();
-  const [credentials, tagAction] = await settleAll([
+  const [credentials, tagAction, edgeActions] = await settleAll([
     removeCredentials(ec2, deps.clients, target, mode, instance, options, issuedBefore, logger),
     tagInstance(ec2, mode, instance, incident.key, now().toISOString()),
+    closeEdges(ec2, mode, instance, edges),
   ] as const);
   recordAll(log, credentials.actions);
   recordAll(log, [tagAction]);
+  recordAll(log, edgeActions);
   throwFleetFailure(fleet, fleetChanges);
 
   const primaryGroups = primaryVpc ? groupsByVpc.get(primaryVpc) : undefined;

@@ -67,6 +67,12 @@ export function canonicalRecord(record: QuarantineRecord): string {
     })),
     tags: { ...record.tags },
     ...(canonicalFleetFields(record) as { [key: string]: Canonical }),
+    // Fields added after the first records were sealed enter the MAC only when present, so a record
+    // sealed before them still verifies; present, they are sealed like the rest (dropping one changes the MAC).
+    ...(record.elasticIps !== undefined
+      ? { elasticIps: record.elasticIps.map((a) => ({ allocationId: a.allocationId, publicIp: a.publicIp, networkInterfaceId: a.networkInterfaceId, privateIpAddress: a.privateIpAddress })) }
+      : {}),
+    ...(record.instanceMetadata !== undefined ? { instanceMetadata: { ...record.instanceMetadata } } : {}),
   };
   return JSON.stringify(sortedKeys(sealed));
 }

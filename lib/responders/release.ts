@@ -37,6 +37,8 @@ import { restoreGroups, restoreProtections, restoreProfile, restoreTags } from '
 import type { FleetClients } from './quarantine-fleet';
 import type { FleetRelease } from './release-fleet';
 import { releaseFleet } from './release-fleet';
+import type { AddressRestore } from './release-edges';
+import { restoreEdges } from './release-edges';
 
 export const RELEASE_RESPONDER = RESPONDER_NAMES.releaseInstance;
 
@@ -61,6 +63,8 @@ export interface ReleaseResult extends ResponderResult<ReleaseStatus> {
   readonly networkInterfaces: readonly { readonly id: string; readonly groupsRestored: readonly string[] }[];
   /** The instance profile re-associated (or that would be). */
   readonly instanceProfileArn?: string;
+  /** What became of each Elastic IP the record holds (re-associated, or why not). */
+  readonly elasticIps?: readonly AddressRestore[];
   /** The record the instance was restored to. */
   readonly preQuarantine?: QuarantineRecord;
   /** Who the record says released the instance (released), or would say (dry-run): the approver. */
@@ -218,13 +222,14 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
   recordAll(log, eniActions);
 
   // Its Auto Scaling group and load balancers once the network is back, so that it passes their health checks.
-  const [protections, profile, tags, fleet] = await settleAll([
+  const [protections, profile, tags, edges, fleet] = await settleAll([
     restoreProtections(ec2, mode, instanceId, plan),
     restoreProfile(ec2, mode, instanceId, plan),
     restoreTags(ec2, mode, instanceId, plan),
+    restoreEdges(ec2, mode, record, instance),
     releaseFleet(deps.clients, target, mode, record, options),
   ] as const);
-  recordAll(log, [...protections, profile, ...tags, ...fleet.actions]);
+  recordAll(log, [...protections, profile, ...tags, ...edges.actions, ...fleet.actions]);
 
   if (mode === 'dry-run') {
     log.record('firebreak:mark-released', instanceId, 'would-do', `Would mark the pre-quarantine record released ${byWhom}`);
@@ -242,6 +247,7 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
     instanceId,
     networkInterfaces: plan.networkInterfaces.map((e) => ({ id: e.id, groupsRestored: [...e.to] })),
     ...(plan.profile.action === 'associate' ? { instanceProfileArn: plan.profile.arn } : {}),
+    ...(edges.addresses.length > 0 ? { elasticIps: edges.addresses } : {}),
     preQuarantine: record,
     releasedBy,
     ...(requestedBy !== undefined ? { requestedBy } : {}),

@@ -69,6 +69,7 @@ const guardDutyContextSchema = z.looseObject({
   actionType: z.string().optional(),
   connectionDirection: z.string().optional(),
   remoteIndicators: z.array(z.string()).default([]),
+  dnsDomain: z.string().optional(),
   archived: z.boolean().optional(),
 });
 

@@ -8,6 +8,7 @@ import * as z from 'zod';
 import { servedAccountsFromEnvironment } from '../contracts/security';
 import type { Incident } from '../incident/model';
 import { EventParseError, parseEvent } from '../incident/parse';
+import type { RoutingTable } from '../playbooks/routing';
 import { parseRoutingTable, RoutingTableError } from '../playbooks/routing';
 import type { TriageDecision, TriageDeployment } from '../playbooks/triage';
 import { invalidEventDecision, triage } from '../playbooks/triage';
@@ -40,12 +41,23 @@ export interface TriageHandlerDependencies {
 export function createTriageHandler(dependencies: TriageHandlerDependencies): (input: unknown) => Promise<TriageDecision> {
   // Read once: the environment is the deployment's, fixed for the life of the function.
   const deployment: TriageDeployment = { servedAccounts: servedAccountsFromEnvironment(dependencies.environment) };
+  // The routing table is part of the dispatcher's definition: every invocation of a deployment
+  // carries the same one. Parsed once and kept with its JSON text; a table that differs in any way
+  // (another deployment, a tampered payload) is parsed and checked afresh.
+  let routingCache: { readonly text: string; readonly table: RoutingTable } | undefined;
+  const routingOf = (raw: unknown): RoutingTable => {
+    const text = JSON.stringify(raw) ?? '';
+    if (routingCache?.text === text) return routingCache.table;
+    const table = deepFreeze(parseRoutingTable(raw));
+    routingCache = { text, table };
+    return table;
+  };
   return async (input: unknown) => {
     const envelope = triageEnvelopeSchema.safeParse(input);
     if (!envelope.success) {
       throw new RoutingTableError(`malformed triage input: ${envelope.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
     }
-    const routing = parseRoutingTable(envelope.data.routing);
+    const routing = routingOf(envelope.data.routing);
     const event = (input as { event?: unknown }).event;
     const receivedAt = envelope.data.receivedAt === undefined ? undefined : new Date(envelope.data.receivedAt);
     let incident: Incident;
@@ -67,4 +79,13 @@ export function createTriageHandler(dependencies: TriageHandlerDependencies): (i
     });
     return decision;
   };
+}
+
+/** Freezes a parsed table all the way down, so that no decision can change what the next one reads. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const item of Object.values(value)) deepFreeze(item);
+    Object.freeze(value);
+  }
+  return value;
 }

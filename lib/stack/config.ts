@@ -36,6 +36,7 @@ export const CONTEXT_KEYS = [
   'alertSubscriberArns',
   'keyAdminArns',
   'privilegedRoleNamePatterns',
+  'dnsAllowlist',
   'logRetentionDays',
   'blastRadiusMax',
   'blastRadiusWindowSeconds',
@@ -125,6 +126,10 @@ const contextSchema = z.object({
     .optional(),
   privilegedRoleNamePatterns: list
     .pipe(z.array(z.string().regex(ROLE_NAME_PATTERN, 'each entry must be a role name, with optional * wildcards')))
+    .optional(),
+  // The organization's own domains: block-dns-domain never blocks them, their subdomains or their parents.
+  dnsAllowlist: list
+    .pipe(z.array(z.string().regex(/^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$/, 'each entry must be a domain name such as example.com (no wildcard)')))
     .optional(),
   logRetentionDays: integer
     .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {

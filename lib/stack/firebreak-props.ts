@@ -106,6 +106,13 @@ export interface FirebreakProps {
    */
   readonly privilegedRoleNamePatterns?: readonly string[];
   /**
+   * The organization's own domains (e.g. `example.com`): block-dns-domain never blocks one of
+   * them, a subdomain or a parent, whatever a finding names. AWS service domains are always kept
+   * (lib/responders/dns-domain.ts BUILT_IN_DNS_ALLOWLIST).
+   * @default the built-in AWS service domains only
+   */
+  readonly dnsAllowlist?: readonly string[];
+  /**
    * `sts:ExternalId` the member roles require. Requires `memberRoleName`.
    * @default none
    */

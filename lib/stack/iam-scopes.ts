@@ -23,6 +23,8 @@ import { FLEET_SCOPES } from './iam-scopes-fleet';
 export interface ScopeArns {
   /** Any resource of `resourceType` in this account, any region. */
   readonly ec2: (resourceType: string) => string;
+  /** Any Route 53 Resolver resource of `resourceType` in this account, any region. */
+  readonly route53resolver: (resourceType: string) => string;
   /** EC2 snapshot ARNs carry no account id: `arn:aws:ec2:<region>::snapshot/<id>`. */
   readonly snapshots: string;
   readonly iam: (resourceType: string) => string;
@@ -96,6 +98,12 @@ interface ActionScope {
 }
 
 const EC2_REFERENCE = 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html';
+const RESOLVER_REFERENCE = 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonroute53resolver.html';
+
+/** The resources of Route 53 Resolver `types` in the role's account. */
+function resolverArns(arns: ScopeArns, ...types: string[]): string[] {
+  return types.map(arns.route53resolver);
+}
 
 /** `ec2:CreateTags` on what these create, only as part of creating it (TagSpecifications). */
 const CREATION_TAGGING: ReadonlyArray<{ createAction: string; resourceType: 'security-group' | 'snapshot' }> = [
@@ -110,6 +118,8 @@ const INSTANCE_CHANGING = [
   'ec2:DisassociateIamInstanceProfile',
   'ec2:AssociateIamInstanceProfile',
   'ec2:ReplaceIamInstanceProfileAssociation',
+  // The metadata service during quarantine, restored by release (issue 11).
+  'ec2:ModifyInstanceMetadataOptions',
 ];
 
 /** The IAM actions that write a role's policy: session revocation, the most dangerous power Firebreak holds. */
@@ -212,6 +222,12 @@ const SCOPES: readonly ActionScope[] = [
     why: 'The instance a finding names is known only at run time; these APIs authorize on the instance.',
   },
   {
+    sid: 'MoveElasticIpsOfContainedInstances',
+    actions: requestedOf('ec2:DisassociateAddress', 'ec2:AssociateAddress'),
+    resources: (arns) => [arns.ec2('elastic-ip'), arns.ec2('network-interface')],
+    why: 'Quarantine disassociates the Elastic IPs of the instance a finding names and release re-associates them with the recorded ENI; both are known only at run time, and the APIs authorize on the address and the ENI.',
+  },
+  {
     sid: 'CreateIsolationGroups',
     actions: requestedOf('ec2:CreateSecurityGroup'),
     resources: (arns) => [arns.ec2('security-group'), arns.ec2('vpc')],
@@ -291,6 +307,38 @@ const SCOPES: readonly ActionScope[] = [
       StringEquals: { 'ec2:CreateAction': oneOrMany(creationTagging(requested).map(({ createAction }) => createAction)) },
     }),
     why: 'Creation-time tags (TagSpecifications) on the isolation groups and evidence snapshots Firebreak creates; ec2:CreateAction forbids tagging an existing group or snapshot.',
+  },
+  {
+    sid: 'ListDnsFirewall',
+    actions: requestedOf('route53resolver:ListFirewallDomainLists', 'route53resolver:ListFirewallRuleGroups', 'route53resolver:ListFirewallRuleGroupAssociations'),
+    resources: () => ['*'],
+    why: `These Route 53 Resolver List actions do not support resource-level permissions: the Service Authorization Reference lists no resource type for them (${RESOLVER_REFERENCE}).`,
+  },
+  {
+    // Created tagged firebreak:managed=true and only so: the condition keys are the ones the
+    // reference lists for these actions (aws:RequestTag, aws:TagKeys).
+    sid: 'CreateFirebreakDnsFirewall',
+    actions: requestedOf('route53resolver:CreateFirewallDomainList', 'route53resolver:CreateFirewallRuleGroup', 'route53resolver:AssociateFirewallRuleGroup'),
+    resources: (arns, requested) =>
+      resolverArns(
+        arns,
+        ...(requested.has('route53resolver:CreateFirewallDomainList') ? ['firewall-domain-list'] : []),
+        ...(requested.has('route53resolver:CreateFirewallRuleGroup') ? ['firewall-rule-group'] : []),
+        ...(requested.has('route53resolver:AssociateFirewallRuleGroup') ? ['firewall-rule-group-association'] : []),
+      ),
+    conditions: () => ({ StringEquals: { [`aws:RequestTag/${MANAGED_SECURITY_GROUP_TAG.key}`]: MANAGED_SECURITY_GROUP_TAG.value } }),
+    why: `Firebreak's domain list, rule group and VPC associations are created on first need, with ids that cannot be known in advance; aws:RequestTag/${MANAGED_SECURITY_GROUP_TAG.key} makes each carry Firebreak's tag.`,
+  },
+  {
+    sid: 'BlockDomainsInFirebreakDnsFirewall',
+    actions: requestedOf('route53resolver:ListFirewallDomains', 'route53resolver:UpdateFirewallDomains', 'route53resolver:ListFirewallRules', 'route53resolver:CreateFirewallRule'),
+    resources: (arns, requested) =>
+      resolverArns(
+        arns,
+        'firewall-domain-list',
+        ...(requested.has('route53resolver:ListFirewallRules') || requested.has('route53resolver:CreateFirewallRule') ? ['firewall-rule-group'] : []),
+      ),
+    why: `Firebreak's domain list and rule group are created in each member account and region on first need, so their ids are known only at run time; the reference lists no condition key for these actions to narrow them by tag (${RESOLVER_REFERENCE}).`,
   },
   {
     sid: 'PassInstanceRolesBackToEc2',

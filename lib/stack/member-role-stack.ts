@@ -46,7 +46,8 @@ import { RESPONDER_NAMES } from '../contracts/responders';
 export const DEFAULT_RESPONDER_ROLE_NAME_PREFIX = 'firebreak-responder-';
 
 /** Services whose calls responders make in the finding's account (EC2 and IAM; Auto Scaling and Elastic Load Balancing for fleets). */
-export const MEMBER_ACCOUNT_SERVICES = ['ec2', 'iam', 'autoscaling', 'elasticloadbalancing'] as const;
+// route53resolver: DNS Firewall lives in the account of the instance's VPC (block-dns-domain).
+export const MEMBER_ACCOUNT_SERVICES = ['ec2', 'iam', 'autoscaling', 'elasticloadbalancing', 'route53resolver'] as const;
 
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 const ACCOUNT_ID = /^\d{12}$/;
@@ -280,6 +281,7 @@ export class MemberRoleStack extends Stack {
     // No security-account resources: an SNS or DynamoDB action finds no scope here (and is refused above).
     const arns: ScopeArns = {
       ec2: (resourceType) => `arn:${this.partition}:ec2:*:${this.account}:${resourceType}/*`,
+      route53resolver: (resourceType) => `arn:${this.partition}:route53resolver:*:${this.account}:${resourceType}/*`,
       snapshots: `arn:${this.partition}:ec2:*::snapshot/*`,
       iam: (resourceType) => `arn:${this.partition}:iam::${this.account}:${resourceType}/*`,
       regional: (service, resource) => `arn:${this.partition}:${service}:*:${this.account}:${resource}`,
@@ -392,7 +394,7 @@ function validateProps(props: MemberRoleStackProps, roleName: string): void {
     }
     if (!MEMBER_ACCOUNT_SERVICES.some((service) => action.startsWith(`${service}:`))) {
       throw new Error(
-        `MemberRoleStack: '${action}' is not an EC2, IAM, Auto Scaling or Elastic Load Balancing action; responders call it in the security account, not through the member role`,
+        `MemberRoleStack: '${action}' is not an EC2, IAM, Auto Scaling, Elastic Load Balancing or Route 53 Resolver action; responders call it in the security account, not through the member role`,
       );
     }
   }

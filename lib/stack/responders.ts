@@ -40,6 +40,8 @@ const RESPONDER_SETTINGS: Readonly<Record<string, { memorySize: number; timeout:
   [RESPONDER_NAMES.releaseInstance]: { memorySize: 512, timeout: Duration.seconds(120), description: 'Firebreak release-instance: restore a quarantined instance exactly' },
   [RESPONDER_NAMES.snapshotVolumes]: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak snapshot-volumes: crash-consistent evidence snapshots' },
   [RESPONDER_NAMES.copyEvidence]: { memorySize: 256, timeout: Duration.seconds(120), description: 'Firebreak copy-evidence: evidence snapshots to the forensic account, with their chain of custody' },
+  [RESPONDER_NAMES.blockDnsDomain]: { memorySize: 256, timeout: Duration.seconds(60), description: "Firebreak block-dns-domain: block a DNS finding's domain with DNS Firewall" },
+  [RESPONDER_NAMES.unblockDnsDomains]: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak unblock-dns-domains: take back the DNS blocks of a released instance' },
   // On the critical path before containment: one DescribeInstances and two DynamoDB calls.
   [GUARD_RESPONDER]: { memorySize: 256, timeout: Duration.seconds(30), description: 'Firebreak containment-guard: protected instances, approval and blast radius before containment' },
   default: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak responder' },
@@ -70,6 +72,17 @@ export const STATE_TABLE_ACCESS: Readonly<
   [RESPONDER_NAMES.copyEvidence]: {
     actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
     keys: [`${STATE_KEY_PREFIX.custody}*`],
+  },
+  // The DNS Firewall steps keep who blocks which domain (claims), and read their grants.
+  [RESPONDER_NAMES.blockDnsDomain]: {
+    actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    keys: [`${STATE_KEY_PREFIX.dnsBlock}*`, `${STATE_KEY_PREFIX.dnsBlockByInstance}*`],
+    readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
+  },
+  [RESPONDER_NAMES.unblockDnsDomains]: {
+    actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    keys: [`${STATE_KEY_PREFIX.dnsBlock}*`, `${STATE_KEY_PREFIX.dnsBlockByInstance}*`],
+    readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
   },
   [GUARD_RESPONDER]: {
     actions: CONTAINMENT_GUARD_IAM_ACTIONS.stateTable,
@@ -117,6 +130,7 @@ export interface RespondersProps
     | 'sessionRevokerRoleName'
     | 'servedAccountIds'
     | 'privilegedRoleNamePatterns'
+    | 'dnsAllowlist'
     | 'blastRadiusMax'
     | 'blastRadiusWindowSeconds'
     | 'reservedConcurrency'
@@ -260,6 +274,7 @@ function deploymentEnvironment(props: RespondersProps): Record<string, string> {
     [SECURITY_ENV.servedAccountIds]: (props.servedAccountIds ?? []).join(','),
     ...(props.organizationId ? { [SECURITY_ENV.organizationId]: props.organizationId } : {}),
     [SECURITY_ENV.gameDayEnabled]: String(props.gameDaysEnabled),
+    ...(props.dnsAllowlist && props.dnsAllowlist.length > 0 ? { [DEPLOYMENT_ENV.dnsAllowlist]: props.dnsAllowlist.join(',') } : {}),
   };
 }
 
@@ -272,6 +287,7 @@ function responderArns(stackName: string, props: RespondersProps): ResponderArns
   const account = `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}`;
   return {
     ec2: (resourceType) => `arn:${Aws.PARTITION}:ec2:*:${Aws.ACCOUNT_ID}:${resourceType}/*`,
+    route53resolver: (resourceType) => `arn:${Aws.PARTITION}:route53resolver:*:${Aws.ACCOUNT_ID}:${resourceType}/*`,
     snapshots: `arn:${Aws.PARTITION}:ec2:*::snapshot/*`,
     iam: (resourceType) => `${account}:${resourceType}/*`,
     regional: (service, resource) => `arn:${Aws.PARTITION}:${service}:*:${Aws.ACCOUNT_ID}:${resource}`,

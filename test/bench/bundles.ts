@@ -26,7 +26,7 @@ import { PROJECT_ROOT, RESPONDER_BUNDLING, responderEntry } from '../../lib/stac
 const run = promisify(execFile);
 
 /** An AWS SDK v3 client package a responder may call, by its package suffix (`@aws-sdk/client-<service>`). */
-export type SdkService = 'auto-scaling' | 'dynamodb' | 'ec2' | 'elastic-load-balancing' | 'elastic-load-balancing-v2' | 'iam' | 'kms' | 'sfn' | 'sns' | 'sts';
+export type SdkService = 'auto-scaling' | 'dynamodb' | 'ec2' | 'elastic-load-balancing' | 'elastic-load-balancing-v2' | 'iam' | 'kms' | 'route53resolver' | 'sfn' | 'sns' | 'sts';
 
 const CLIENT_CLASS: Readonly<Record<SdkService, string>> = {
   'auto-scaling': 'AutoScalingClient',
@@ -36,6 +36,7 @@ const CLIENT_CLASS: Readonly<Record<SdkService, string>> = {
   ec2: 'EC2Client',
   iam: 'IAMClient',
   kms: 'KMSClient',
+  route53resolver: 'Route53ResolverClient',
   sfn: 'SFNClient',
   sns: 'SNSClient',
   sts: 'STSClient',
@@ -48,6 +49,7 @@ const CLIENT_CLASS: Readonly<Record<SdkService, string>> = {
  */
 export const RESPONDER_CLIENTS: Readonly<Record<string, readonly SdkService[]>> = {
   approval: ['dynamodb', 'sfn'],
+  'block-dns-domain': ['dynamodb', 'ec2', 'route53resolver', 'sts'],
   'containment-guard': ['dynamodb', 'ec2', 'sfn', 'sts'],
   'copy-evidence': ['dynamodb', 'ec2', 'kms', 'sts'],
   'publish-alert': ['dynamodb', 'sns'],
@@ -55,6 +57,7 @@ export const RESPONDER_CLIENTS: Readonly<Record<string, readonly SdkService[]>> 
   'release-instance': ['auto-scaling', 'dynamodb', 'ec2', 'elastic-load-balancing', 'elastic-load-balancing-v2', 'kms', 'sts'],
   'snapshot-volumes': ['ec2', 'sts'],
   triage: [],
+  'unblock-dns-domains': ['dynamodb', 'ec2', 'route53resolver', 'sts'],
 };
 
 /** A responder is lean when its bundle is within this factor of its floor, in size and in init time. */

@@ -42,7 +42,7 @@ describe('firebreak validate', () => {
     expect(lines.at(-1)).toBe(`${shipped} playbooks valid.`);
     expect(lines.slice(0, -1)).toHaveLength(shipped);
     expect(lines).toContain(
-      'ok  playbooks/compromised-ec2-instance.yaml: compromised-ec2-instance (priority 100, enforce, guardduty): [quarantine-instance | snapshot-volumes] -> notify',
+      'ok  playbooks/compromised-ec2-instance.yaml: compromised-ec2-instance (priority 100, enforce, guardduty): [quarantine-instance | block-dns-domain | snapshot-volumes] -> notify',
     );
     expect(err()).toBe('');
   });
@@ -58,7 +58,7 @@ describe('firebreak validate', () => {
     expect(errors.at(-1)).toBe('11 errors in 8 of 8 files.');
     for (const line of errors.slice(0, -1)) expect(line).toMatch(/^test\/fixtures\/playbooks\/broken\/[a-z-]+\.yaml:\d+:\d+: \S/);
     expect(errors).toContain(
-      `${FIXTURE_PLAYBOOKS}/broken/unknown-action.yaml:11:13: unknown action 'quarantine' (did you mean 'quarantine-instance'?); actions are: quarantine-instance, snapshot-volumes, copy-evidence, release-instance, notify`,
+      `${FIXTURE_PLAYBOOKS}/broken/unknown-action.yaml:11:13: unknown action 'quarantine' (did you mean 'quarantine-instance'?); actions are: quarantine-instance, snapshot-volumes, copy-evidence, release-instance, block-dns-domain, unblock-dns-domains, notify`,
     );
     expect(out()).toBe('');
   });
@@ -84,13 +84,14 @@ describe('firebreak simulate', () => {
       outcome: 'start-playbook',
       playbook: 'compromised-ec2-instance',
       mode: 'enforce',
-      steps: ['quarantine-instance', 'snapshot-volumes', 'notify'],
+      steps: ['quarantine-instance', 'block-dns-domain', 'snapshot-volumes', 'notify'],
       incident: { findingType: 'Backdoor:EC2/C&CActivity.B', resource: { kind: 'ec2-instance', instanceId: 'i-0a1b2c3d4e5f60718' } },
       plan: [
         {
           id: 'contain-and-preserve-evidence',
           parallel: [
-            { id: 'contain', action: 'quarantine-instance', with: {} },
+            { id: 'contain', action: 'quarantine-instance', with: { instanceMetadata: 'disable' } },
+            { id: 'block-dns', action: 'block-dns-domain', with: {} },
             { id: 'preserve-evidence', action: 'snapshot-volumes', with: { tags: { 'evidence-collected-by': 'compromised-ec2-instance' } } },
           ],
         },
@@ -114,8 +115,9 @@ describe('firebreak simulate', () => {
     expect(text).toContain(
       'Planned steps\n' +
         '  1. contain-and-preserve-evidence: in parallel\n' +
-        '     1. contain: quarantine-instance\n' +
-        '     2. preserve-evidence: snapshot-volumes (tags: {"evidence-collected-by":"compromised-ec2-instance"}, lock: {"mode":"governance","durationDays":30})\n' +
+        '     1. contain: quarantine-instance (instanceMetadata: "disable")\n' +
+        '     2. block-dns: block-dns-domain\n' +
+        '     3. preserve-evidence: snapshot-volumes (tags: {"evidence-collected-by":"compromised-ec2-instance"}, lock: {"mode":"governance","durationDays":30})\n' +
         '  2. alert: notify\n',
     );
     expect(text).toContain('Reasons\n  - Incident: GuardDuty finding Backdoor:EC2/C&CActivity.B!DNS on EC2 instance i-99999999');

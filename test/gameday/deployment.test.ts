@@ -7,7 +7,6 @@ import {
   busFor,
   deployedPolicies,
   deployedRules,
-  KNOWN_STATEMENT_SIDS,
   memberRolePolicies,
   resolveIntrinsics,
   routeEvent,
@@ -15,6 +14,7 @@ import {
   withoutStatements,
 } from '../../lib/gameday/deployment';
 import type { DeployedRule, LocalDeploymentResources } from '../../lib/gameday/deployment';
+import { KNOWN_STATEMENT_SIDS } from '../../lib/gameday/statement-sids';
 import type { PolicyStatement } from '../../lib/gameday/sim/iam-policy';
 import { LOCAL_GAMEDAY_PRINCIPAL } from '../../lib/gameday/definitions';
 import { synthesizeDefinitions } from '../../lib/stack/app';

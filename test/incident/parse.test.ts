@@ -54,6 +54,8 @@ describe.runIf(HAS_SHARED_EVENTS)('parseEvent over the published events in ../sh
         resourceRole: 'TARGET',
         actionType: 'DNS_REQUEST',
         remoteIndicators: ['example.com'],
+        // Issue 11: the queried domain as its own field (block-dns-domain checks it before use).
+        dnsDomain: 'example.com',
         archived: false,
       },
     });

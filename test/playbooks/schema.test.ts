@@ -44,7 +44,7 @@ describe('playbook validation errors', () => {
         file: 'playbooks/test.yaml',
         line: 16,
         column: 13,
-        message: "unknown action 'notfy' (did you mean 'notify'?); actions are: quarantine-instance, snapshot-volumes, copy-evidence, release-instance, notify",
+        message: "unknown action 'notfy' (did you mean 'notify'?); actions are: quarantine-instance, snapshot-volumes, copy-evidence, release-instance, block-dns-domain, unblock-dns-domains, notify",
       },
     ]);
   });
@@ -115,7 +115,7 @@ describe('playbook validation errors', () => {
   it("refuses options an action does not take, per the action's own schema", () => {
     const errors = broken('        id: contain\n', '        id: contain\n        with: { revokeSessions: true, detachInstanceProfile: "no" }\n');
     expect(errors.map((error) => error.message)).toEqual([
-      "'revokeSessions' is not an option of quarantine-instance (did you mean 'revokeRoleSessions'?); its options are: detachInstanceProfile, revokeRoleSessions, autoScaling, deregisterFromLoadBalancers",
+      "'revokeSessions' is not an option of quarantine-instance (did you mean 'revokeRoleSessions'?); its options are: detachInstanceProfile, revokeRoleSessions, autoScaling, deregisterFromLoadBalancers, disassociateElasticIps, instanceMetadata",
       `invalid option for quarantine-instance: 'detachInstanceProfile' must be true or false, not the text "no"`,
     ]);
     expect(broken('advice: Investigate.', 'advice: ""')[0]?.message).toBe("invalid option for notify: 'advice' must not be empty");

@@ -66,7 +66,8 @@ describe('the shipped playbooks', () => {
 
   it('contain a compromised instance: quarantine and snapshot in parallel, then alert, for High and Critical only', () => {
     const playbook = shipped('compromised-ec2-instance');
-    expect(shape(playbook.steps)).toBe('[quarantine-instance | snapshot-volumes] -> notify');
+    // Issue 11: the DNS finding's domain is blocked in a branch beside the isolation.
+    expect(shape(playbook.steps)).toBe('[quarantine-instance | block-dns-domain | snapshot-volumes] -> notify');
     expect(playbook.match.severity).toEqual({ min: 7, max: 10 });
     expect(playbook.match.findingTypes).toEqual(
       expect.arrayContaining(['Backdoor:EC2/*', 'CryptoCurrency:EC2/*', 'Trojan:EC2/*', 'Impact:EC2/*', 'UnauthorizedAccess:EC2/TorClient', 'UnauthorizedAccess:EC2/MaliciousIPCaller.Custom']),
@@ -103,8 +104,9 @@ describe('the shipped playbooks', () => {
   it('release an instance only when a person asks: trigger manual, release then alert, never routed by triage', async () => {
     const release = shipped('release-instance');
     expect(release.trigger).toBe('manual');
-    expect(shape(release.steps)).toBe('release-instance -> notify');
-    expect(flattenSteps(release.steps).map((step) => step.id)).toEqual(['release', 'alert']);
+    // Issue 11: the DNS Firewall blocks of the instance's incidents are taken back after the release.
+    expect(shape(release.steps)).toBe('release-instance -> unblock-dns-domains -> notify');
+    expect(flattenSteps(release.steps).map((step) => step.id)).toEqual(['release', 'unblock-dns', 'alert']);
     expect(routing.playbooks.map((p) => p.name)).not.toContain('release-instance');
     expect(playbooks.filter((p) => p.trigger === 'manual').map((p) => p.name)).toEqual(['release-instance']);
   });
@@ -163,6 +165,6 @@ describe('real-format events through the shipped playbooks', () => {
   it('runs the same sample at its type default (High 8.0) through compromised-ec2-instance, in dry-run', async () => {
     const decision = await decide(`${FIXTURE_EVENTS}/guardduty-getfindings-sample-backdoor-dns.json`);
     expect(decision.incident?.resource).toMatchObject({ kind: 'ec2-instance', instanceId: 'i-99999999' });
-    expect(decision).toMatchObject({ playbook: 'compromised-ec2-instance', mode: 'dry-run', steps: ['quarantine-instance', 'snapshot-volumes', 'notify'] });
+    expect(decision).toMatchObject({ playbook: 'compromised-ec2-instance', mode: 'dry-run', steps: ['quarantine-instance', 'block-dns-domain', 'snapshot-volumes', 'notify'] });
   });
 });

@@ -5,6 +5,7 @@ import { identifierIssues, isPlaceholderInstanceId } from '../../lib/incident/id
 import type { Incident } from '../../lib/incident/model';
 import { executionNameFor, parseEvent } from '../../lib/incident/parse';
 import type { RoutedPlaybook, RoutingTable } from '../../lib/playbooks/routing';
+import { RoutingTableError } from '../../lib/playbooks/routing';
 import { triage } from '../../lib/playbooks/triage';
 import { createTriageHandler } from '../../lib/responders/triage-handler';
 import type { TriageDeployment } from '../../lib/playbooks/triage';
@@ -199,6 +200,26 @@ describe('triage: served accounts', () => {
     expect((await serving({ event, routing })).outcome).toBe('start-playbook');
     const unconfigured = createTriageHandler({ logger: silentLogger, environment: {} });
     expect((await unconfigured({ event: fixtureEvent('guardduty-ec2-backdoor-c2activity-multi-eni.json'), routing })).outcome).toBe('alert-only');
+  });
+
+  it('the Lambda handler keeps the routing table it parsed, but checks any table that differs afresh', async () => {
+    const handler = createTriageHandler({ logger: silentLogger, environment: { FIREBREAK_SECURITY_ACCOUNT_ID: ACCOUNT } });
+    const event = fixtureEvent('guardduty-ec2-backdoor-c2activity-multi-eni.json');
+    const routing = JSON.parse(JSON.stringify(ROUTING)) as RoutingTable;
+    const first = await handler({ event, routing });
+    expect(first.outcome).toBe('start-playbook');
+    // The same table again (a fresh copy, as each invocation's payload is): the same decision.
+    expect((await handler({ event, routing: JSON.parse(JSON.stringify(ROUTING)) as unknown })).playbook).toBe(CONTAIN.name);
+    // A malformed table after a good one is refused, not answered from the table kept.
+    const malformed = { ...routing, playbooks: [{ ...CONTAIN, priority: -1 }] };
+    await expect(handler({ event, routing: malformed })).rejects.toThrow(RoutingTableError);
+    // A table that differs (the playbook's ARN, its mode) decides with what it says.
+    const changed = { ...routing, playbooks: [{ ...CONTAIN, mode: 'dry-run', stateMachineArn: `${CONTAIN.stateMachineArn}-2` }] };
+    const decision = await handler({ event, routing: changed });
+    expect(decision.stateMachineArn).toBe(`${CONTAIN.stateMachineArn}-2`);
+    expect(decision.mode).toBe('dry-run');
+    // And back to the first table.
+    expect((await handler({ event, routing })).stateMachineArn).toBe(CONTAIN.stateMachineArn);
   });
 });
 

@@ -990,6 +990,8 @@ describe('quarantineInstance, isolation first (issue 10): the finding’s VPC is
     const dynamoMock = mockClient(DynamoDBClient);
     const TABLE = 'firebreak-state';
     const DESCRIBES = [
+      // Issue 11: the Elastic IPs are read beside the describe (disassociateElasticIps is on by default).
+      'DescribeAddressesCommand',
       'DescribeInstancesCommand',
       'DescribeIamInstanceProfileAssociationsCommand',
       'DescribeInstanceAttributeCommand',

@@ -6,6 +6,7 @@ import { nagResourceName, planResponderStatements, privilegedRoleArns } from '..
 
 const arns: ResponderArns = {
   ec2: (type) => `arn:aws:ec2:eu-west-1:999988887777:${type}/*`,
+  route53resolver: (type) => `arn:aws:route53resolver:eu-west-1:999988887777:${type}/*`,
   snapshots: 'arn:aws:ec2:eu-west-1::snapshot/*',
   iam: (type) => `arn:aws:iam::999988887777:${type}/*`,
   ownRoles: ['arn:aws:iam::999988887777:role/firebreak-responder-*'],

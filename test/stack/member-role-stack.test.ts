@@ -5,7 +5,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { ACTION_NAMES, iamActionsForStep } from '../../lib/playbooks/actions';
+import { ACTIONS, ACTION_NAMES, iamActionsForStep } from '../../lib/playbooks/actions';
 import type { Playbook, Step } from '../../lib/playbooks/model';
 import { CONTAINMENT_GUARD_IAM_ACTIONS } from '../../lib/responders/containment-guard';
 import { DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS, planStatements, privilegedRoleArns } from '../../lib/stack/iam-scopes';
@@ -20,6 +20,7 @@ import {
 import { resolveIntrinsics } from './iam-catalog';
 import type { LocatedStatement } from './iam-catalog';
 import { evaluate } from './policy-evaluation';
+import { action, playbook as playbookOf } from './support';
 
 const SECURITY = '999988887777';
 const FORENSIC_ACCOUNT = '444455556666';
@@ -444,6 +445,7 @@ describe('MemberRoleStack permissions', () => {
     const stack = new Stack(new App(), 'Same');
     const arns = {
       ec2: (type: string) => `arn:${stack.partition}:ec2:*:${stack.account}:${type}/*`,
+      route53resolver: (type: string) => `arn:${stack.partition}:route53resolver:*:${stack.account}:${type}/*`,
       snapshots: `arn:${stack.partition}:ec2:*::snapshot/*`,
       iam: (type: string) => `arn:${stack.partition}:iam::${stack.account}:${type}/*`,
       ownRoles: ['FirebreakResponder', 'FirebreakSessionRevoker'].map((name) => `arn:${stack.partition}:iam::${stack.account}:role/${name}`),
@@ -582,5 +584,65 @@ describe('grantAssumeMemberRole', () => {
   it('refuses a malformed organization id', () => {
     const { role } = securityStack();
     expect(() => grantAssumeMemberRole(role, { organizationId: 'org-1' })).toThrow(/o-xxxxxxxxxx/);
+  });
+});
+
+describe('MemberRoleStack: the edges of containment (issue 11)', () => {
+  const resolverArn = (resourceType: string) => ({ 'Fn::Join': ['', ['arn:', partition, ':route53resolver:*:', memberAccount, `:${resourceType}/*`]] });
+
+  it('moves Elastic IPs on the address and the ENI only, and changes metadata settings on instances only', () => {
+    const { template } = synthesize({ iamActions: ['ec2:DescribeAddresses', 'ec2:DisassociateAddress', 'ec2:AssociateAddress', 'ec2:ModifyInstanceMetadataOptions', 'ec2:CreateTags'] });
+    const statements = permissionStatements(template) as { Sid: string }[];
+    expect(statements.find((s) => s.Sid === 'MoveElasticIpsOfContainedInstances')).toEqual({
+      Sid: 'MoveElasticIpsOfContainedInstances',
+      Effect: 'Allow',
+      Action: ['ec2:DisassociateAddress', 'ec2:AssociateAddress'],
+      Resource: [ec2Arn('elastic-ip'), ec2Arn('network-interface')],
+    });
+    expect(statements.find((s) => s.Sid === 'ContainInstances')).toEqual({ Sid: 'ContainInstances', Effect: 'Allow', Action: 'ec2:ModifyInstanceMetadataOptions', Resource: ec2Arn('instance') });
+    expect(statements.find((s) => s.Sid === 'DescribeForContainmentAndEvidence')).toMatchObject({ Action: 'ec2:DescribeAddresses', Resource: '*' });
+  });
+
+  it('creates DNS Firewall resources only tagged as Firebreak’s, lists on "*" only where the API has no resource type', () => {
+    const blockActions = [...ACTIONS['block-dns-domain'].iamActions].filter((a) => a.startsWith('route53resolver:'));
+    const { template } = synthesize({ iamActions: ['ec2:DescribeInstances', ...blockActions] });
+    const statements = permissionStatements(template) as { Sid: string }[];
+    expect(statements.find((s) => s.Sid === 'ListDnsFirewall')).toEqual({
+      Sid: 'ListDnsFirewall',
+      Effect: 'Allow',
+      Action: ['route53resolver:ListFirewallDomainLists', 'route53resolver:ListFirewallRuleGroups', 'route53resolver:ListFirewallRuleGroupAssociations'],
+      Resource: '*',
+    });
+    expect(statements.find((s) => s.Sid === 'CreateFirebreakDnsFirewall')).toEqual({
+      Sid: 'CreateFirebreakDnsFirewall',
+      Effect: 'Allow',
+      Action: ['route53resolver:CreateFirewallDomainList', 'route53resolver:CreateFirewallRuleGroup', 'route53resolver:AssociateFirewallRuleGroup'],
+      Resource: [resolverArn('firewall-domain-list'), resolverArn('firewall-rule-group'), resolverArn('firewall-rule-group-association')],
+      Condition: { StringEquals: { 'aws:RequestTag/firebreak:managed': 'true' } },
+    });
+    expect(statements.find((s) => s.Sid === 'BlockDomainsInFirebreakDnsFirewall')).toEqual({
+      Sid: 'BlockDomainsInFirebreakDnsFirewall',
+      Effect: 'Allow',
+      Action: ['route53resolver:ListFirewallDomains', 'route53resolver:UpdateFirewallDomains', 'route53resolver:ListFirewallRules', 'route53resolver:CreateFirewallRule'],
+      Resource: [resolverArn('firewall-domain-list'), resolverArn('firewall-rule-group')],
+    });
+  });
+
+  it('gives the release side only what it needs: no create, no association', () => {
+    const { template } = synthesize({ iamActions: [...ACTIONS['unblock-dns-domains'].iamActions] });
+    const granted = (permissionStatements(template) as { Effect: string; Action: string | string[] }[]).filter((s) => s.Effect === 'Allow').flatMap((s) => [s.Action].flat());
+    expect(granted.filter((a) => a.startsWith('route53resolver:')).sort()).toEqual([
+      'route53resolver:ListFirewallDomainLists',
+      'route53resolver:ListFirewallDomains',
+      'route53resolver:ListFirewallRuleGroups',
+      'route53resolver:UpdateFirewallDomains',
+    ]);
+  });
+
+  it('puts the DNS Firewall actions of the shipped playbooks into the member role', () => {
+    const actions = memberRoleIamActions([
+      playbookOf('dns', [action('block', 'block-dns-domain'), action('alert', 'notify')]),
+    ]);
+    expect(actions).toEqual(expect.arrayContaining(['route53resolver:UpdateFirewallDomains', 'route53resolver:AssociateFirewallRuleGroup', 'ec2:DescribeInstances']));
   });
 });

@@ -3,6 +3,7 @@
  * (isolation groups, snapshots of its volumes), in reverse order, best effort: whatever it could
  * not delete is reported, never thrown.
  */
+import { DescribeAddressesCommand, DisassociateAddressCommand, ReleaseAddressCommand } from '@aws-sdk/client-ec2';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import {
   DeleteNetworkInterfaceCommand,
@@ -60,7 +61,19 @@ export async function cleanUp(context: BackendContext, scenarioVolumeIds: readon
   } catch (error) {
     failed.push({ resource: 'clients', error: errorText(error) });
   }
-  if (ec2) await cleanUpEc2(context, ec2, of, attempt, scenarioVolumeIds);
+  if (ec2) {
+    // Elastic IPs first: an associated address keeps its ENI (and so the instance's teardown) waiting.
+    const client = ec2;
+    for (const allocationId of of('elastic-ip')) {
+      await attempt(allocationId, async () => {
+        const { Addresses = [] } = await client.send(new DescribeAddressesCommand({ AllocationIds: [allocationId] }));
+        const associationId = Addresses[0]?.AssociationId;
+        if (associationId) await client.send(new DisassociateAddressCommand({ AssociationId: associationId }));
+        await client.send(new ReleaseAddressCommand({ AllocationId: allocationId }));
+      });
+    }
+    await cleanUpEc2(context, ec2, of, attempt, scenarioVolumeIds);
+  }
   if (iam) await cleanUpIam(iam, of, attempt);
   for (const name of of('table')) await attempt(name, () => clients.dynamodb().send(new DeleteTableCommand({ TableName: name })));
   for (const url of of('queue')) await attempt(url, () => clients.sqs().send(new DeleteQueueCommand({ QueueUrl: url })));

@@ -104,6 +104,15 @@ export function runInstancesInput(args: {
     ...(spec.terminationProtection !== undefined ? { DisableApiTermination: spec.terminationProtection } : {}),
     ...(spec.stopProtection !== undefined ? { DisableApiStop: spec.stopProtection } : {}),
     ...(spec.shutdownBehavior !== undefined ? { InstanceInitiatedShutdownBehavior: spec.shutdownBehavior } : {}),
+    ...(spec.metadata
+      ? {
+          MetadataOptions: {
+            ...(spec.metadata.endpoint ? { HttpEndpoint: spec.metadata.endpoint } : {}),
+            ...(spec.metadata.tokens ? { HttpTokens: spec.metadata.tokens } : {}),
+            ...(spec.metadata.hopLimit !== undefined ? { HttpPutResponseHopLimit: spec.metadata.hopLimit } : {}),
+          },
+        }
+      : {}),
   };
 }
 

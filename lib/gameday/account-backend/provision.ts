@@ -15,6 +15,8 @@ import {
   DescribeSecurityGroupsCommand,
   RevokeSecurityGroupEgressCommand,
   RunInstancesCommand,
+  AllocateAddressCommand,
+  AssociateAddressCommand,
   StopInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
@@ -223,6 +225,7 @@ export async function createInstances(context: BackendContext, environment: Envi
     const resolved = resolvedInstance(name, spec, launchedView, now, context, rootDeviceName);
     mismatches.push(...(await compare(ec2, name, spec, resolved, launchedView)));
     instances[name] = resolved;
+    if (spec.elasticIp === true) await associateElasticIp(ec2, context, resolved);
   }
   if (mismatches.length > 0) {
     throw new EnvironmentSetupError(`the account did not create the environment as the scenario says (it ignored a parameter?):\n  ${mismatches.join('\n  ')}`);
@@ -231,6 +234,16 @@ export async function createInstances(context: BackendContext, environment: Envi
 }
 
 /** The image's root device name (an AMI's root is /dev/xvda or /dev/sda1…: never assumed). */
+/** An Elastic IP for the instance's primary ENI (a scenario's `elasticIp: true`), created like any other resource. */
+async function associateElasticIp(ec2: EC2Client, context: BackendContext, instance: ResolvedInstance): Promise<void> {
+  const eni = instance.networkInterfaceIds[0];
+  if (eni === undefined) throw new EnvironmentSetupError(`${instance.name}: elasticIp needs a network interface`);
+  const allocated = await ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
+  if (!allocated.AllocationId) throw new EnvironmentSetupError(`${instance.name}: AllocateAddress answered without an allocation id`);
+  context.created.push({ kind: 'elastic-ip', id: allocated.AllocationId });
+  await ec2.send(new AssociateAddressCommand({ AllocationId: allocated.AllocationId, NetworkInterfaceId: eni }));
+}
+
 async function imageRootDevice(ec2: EC2Client, imageId: string): Promise<string> {
   const answer = await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] }));
   const root = answer.Images?.[0]?.RootDeviceName;

@@ -147,6 +147,15 @@ class Ec2Targets {
     return { resourceType: type, arn: this.arn(type, '*'), keys: { ...request.keys, ...extra }, complete: request.complete };
   }
 
+  elasticIp(allocationId: string): AuthorizationTarget {
+    const address = this.world.addresses.get(allocationId);
+    return this.tagged('elastic-ip', allocationId, address?.tags, {
+      'ec2:AllocationId': [allocationId],
+      'ec2:Domain': ['vpc'],
+      ...(address ? { 'ec2:PublicIpAddress': [address.publicIp] } : {}),
+    });
+  }
+
   byId(id: string): AuthorizationTarget | undefined {
     if (id.startsWith('i-')) return this.instance(id);
     if (id.startsWith('eni-')) return this.networkInterface(id);
@@ -226,6 +235,22 @@ function ec2Targets(action: string, call: AuthorizationCall, world: SimWorld): A
     case 'DeleteSnapshot':
     case 'ModifySnapshotAttribute':
       return [ec2.snapshot(String(input.SnapshotId))];
+    case 'ModifyInstanceMetadataOptions':
+      return [ec2.instance(String(input.InstanceId))];
+    case 'AssociateAddress':
+      return [
+        ec2.elasticIp(String(input.AllocationId)),
+        ...strings(input.NetworkInterfaceId).map((id) => ec2.networkInterface(id)),
+        ...strings(input.InstanceId).map((id) => ec2.instance(id)),
+      ];
+    case 'DisassociateAddress': {
+      const address = [...world.addresses.values()].find((a) => a.associationId === input.AssociationId);
+      return address ? [ec2.elasticIp(address.allocationId), ...strings(address.networkInterfaceId).map((id) => ec2.networkInterface(id))] : [];
+    }
+    case 'AllocateAddress':
+      return [ec2.created('elastic-ip', tagSpecificationsFor(input, 'elastic-ip'))];
+    case 'ReleaseAddress':
+      return [ec2.elasticIp(String(input.AllocationId))];
     case 'CreateTags':
     case 'DeleteTags': {
       const tags = (input.Tags as { Key?: string; Value?: string }[] | undefined) ?? [];
@@ -248,6 +273,34 @@ function roleTarget(world: SimWorld, account: string, roleName: string | undefin
     keys: { 'aws:ResourceAccount': [role?.account ?? account] },
     complete: ['aws:ResourceTag/', 'iam:ResourceTag/'],
   };
+}
+
+/** Route 53 Resolver: the DNS Firewall resources each API names (new ones as `*`, with their request tags). */
+function resolverTargets(action: string, call: AuthorizationCall): AuthorizationTarget[] | undefined {
+  const input = call.input;
+  const arn = (type: string, id: unknown) => `arn:aws:route53resolver:${call.region}:${call.account}:${type}/${typeof id === 'string' ? id : '*'}`;
+  const created = (type: string): AuthorizationTarget => {
+    const request = requestTags((input.Tags as { Key?: string; Value?: string }[] | undefined) ?? []);
+    return { resourceType: type, arn: arn(type, '*'), keys: request.keys, complete: request.complete };
+  };
+  const existing = (type: string, id: unknown): AuthorizationTarget => ({ resourceType: type, arn: arn(type, id), keys: {}, complete: [] });
+  switch (action) {
+    case 'CreateFirewallDomainList':
+      return [created('firewall-domain-list')];
+    case 'CreateFirewallRuleGroup':
+      return [created('firewall-rule-group')];
+    case 'AssociateFirewallRuleGroup':
+      return [created('firewall-rule-group-association')];
+    case 'UpdateFirewallDomains':
+    case 'ListFirewallDomains':
+      return [existing('firewall-domain-list', input.FirewallDomainListId)];
+    case 'CreateFirewallRule':
+      return [existing('firewall-domain-list', input.FirewallDomainListId), existing('firewall-rule-group', input.FirewallRuleGroupId)];
+    case 'ListFirewallRules':
+      return [existing('firewall-rule-group', input.FirewallRuleGroupId)];
+    default:
+      return undefined;
+  }
 }
 
 /** The partition key values a DynamoDB request touches (`dynamodb:LeadingKeys`). */
@@ -367,6 +420,8 @@ export function authorizationTargets(iamAction: string, call: AuthorizationCall,
     case 'autoscaling':
     case 'elasticloadbalancing':
       return fleetTargets(service, action, call, world);
+    case 'route53resolver':
+      return resolverTargets(action, call);
     case 'sns':
       if (action === 'Publish') return [{ resourceType: 'topic', arn: String(input.TopicArn ?? input.TargetArn), keys: {}, complete: [] }];
       return undefined;

@@ -8,6 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -69,9 +70,11 @@ export interface SimulatedClientFactory extends ClientFactory, AutoScalingClient
   eventBridge(): EventBridgeClient;
   /** KMS in the security account (the record key). */
   kms(): KMSClient;
+  /** Route 53 Resolver (DNS Firewall) in the incident's account. */
+  route53resolver(target: AwsTarget): Promise<Route53ResolverClient>;
 }
 
-type ClientKind = 'ec2' | 'iam' | 'sns' | 'sfn' | 'dynamodb' | 'sts' | 'sqs' | 'events' | 'kms' | 'autoscaling' | 'elbv2' | 'elb';
+type ClientKind = 'ec2' | 'iam' | 'sns' | 'sfn' | 'dynamodb' | 'sts' | 'sqs' | 'events' | 'kms' | 'autoscaling' | 'elbv2' | 'elb' | 'route53resolver';
 
 const CLIENT_CLASSES = {
   ec2: EC2Client,
@@ -86,6 +89,7 @@ const CLIENT_CLASSES = {
   autoscaling: AutoScalingClient,
   elbv2: ElasticLoadBalancingV2Client,
   elb: ElasticLoadBalancingClient,
+  route53resolver: Route53ResolverClient,
 } as const;
 
 type ClientOf<K extends ClientKind> = InstanceType<(typeof CLIENT_CLASSES)[K]>;
@@ -199,6 +203,10 @@ export function simulatedClientFactory(sim: ClientSource, options: SimulatedClie
     elb: async (target) => {
       const { session, key } = await sessionFor(target.account);
       return cached('elb', session, target.region, `elb:${key}:${target.region}`);
+    },
+    route53resolver: async (target) => {
+      const { session, key } = await sessionFor(target.account);
+      return cached('route53resolver', session, target.region, `route53resolver:${key}:${target.region}`);
     },
     iam: async (target) => {
       const { session, key } = await sessionFor(target.account);

@@ -5,6 +5,7 @@
  * follows the API reference page it cites; what it does not model (launch templates, public IPs)
  * is refused with InvalidParameterValue rather than silently ignored.
  */
+import { applyMetadataOptions } from './ec2-addresses';
 import type {
   CreateSubnetCommandInput,
   CreateVpcCommandInput,
@@ -241,7 +242,14 @@ export function ec2ProvisioningHandlers(world: SimWorld): Record<string, ApiHand
             ? { shutdownBehavior: input.InstanceInitiatedShutdownBehavior as 'stop' | 'terminate' }
             : {}),
         });
-      const launched = asAnswer(() => Array.from({ length: count }, () => launch()));
+      const metadata = input.MetadataOptions;
+      const launched = asAnswer(() =>
+        Array.from({ length: count }, () => {
+          const built = launch();
+          if (metadata) world.metadataOptions.set(built.instanceId, applyMetadataOptions(world, built.instanceId, metadata));
+          return built;
+        }),
+      );
       return {
         ReservationId: reservationId,
         OwnerId: call.account,

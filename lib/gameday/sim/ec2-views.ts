@@ -3,6 +3,7 @@
  * DescribeVolumes and DescribeSnapshots return
  * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Instance.html and siblings).
  */
+import { metadataOptionsView } from './ec2-addresses';
 import type {
   GroupIdentifier,
   IamInstanceProfileAssociation,
@@ -136,6 +137,7 @@ export function instanceView(world: SimWorld, instance: InstanceRecord): Instanc
   if (association) {
     view.IamInstanceProfile = { Arn: association.profileArn, Id: association.profileId };
   }
+  if (!terminated) view.MetadataOptions = metadataOptionsView(world, instance.id);
   if (instance.stateReason) view.StateReason = { Code: instance.stateReason.code, Message: instance.stateReason.message };
   const tags = tagList(instance.tags);
   if (tags) view.Tags = tags;

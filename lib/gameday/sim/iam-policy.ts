@@ -216,11 +216,8 @@ function conditionHolds(
   return operator.negated ? !values.some(matchesOne) : values.some(matchesOne);
 }
 
-function statementApplies(statement: PolicyStatement, context: RequestContext, unevaluated: Set<string>): boolean {
-  const actions = list(statement.Action);
-  const notActions = list(statement.NotAction);
-  if (statement.Action !== undefined && !actions.some((pattern) => actionMatches(pattern, context.action))) return false;
-  if (statement.NotAction !== undefined && notActions.some((pattern) => actionMatches(pattern, context.action))) return false;
+function statementApplies(statement: PolicyStatement, context: RequestContext, unevaluated: Set<string>, actionAlreadyAdmitted = false): boolean {
+  if (!actionAlreadyAdmitted && !actionAdmitted(statement, context.action)) return false;
   const resources = list(statement.Resource);
   const notResources = list(statement.NotResource);
   if (statement.Resource !== undefined && !resources.some((pattern) => resourceMatches(pattern, context.resource))) return false;
@@ -240,15 +237,48 @@ export function statementsOf(documents: readonly PolicyDocument[]): PolicyStatem
   return documents.flatMap((document) => (Array.isArray(document.Statement) ? [...(document.Statement as PolicyStatement[])] : [document.Statement as PolicyStatement]));
 }
 
-/** Evaluates identity policies for one request (explicit Deny, then Allow, else implicit deny). */
+/**
+ * The statements of a set of documents that can apply to one action (its Action/NotAction admit
+ * it), with their position: what a statement's actions name never changes, so this is worked out
+ * once per document set and action. Resources and conditions, which depend on the request and the
+ * account's state, are evaluated on every request.
+ */
+const statementsByAction = new WeakMap<readonly PolicyDocument[], Map<string, readonly { readonly statement: PolicyStatement; readonly index: number }[]>>();
+
+function statementsFor(documents: readonly PolicyDocument[], action: string): readonly { readonly statement: PolicyStatement; readonly index: number }[] {
+  let byAction = statementsByAction.get(documents);
+  if (!byAction) {
+    byAction = new Map();
+    statementsByAction.set(documents, byAction);
+  }
+  let found = byAction.get(action);
+  if (!found) {
+    found = statementsOf(documents)
+      .map((statement, index) => ({ statement, index }))
+      .filter(({ statement }) => actionAdmitted(statement, action));
+    byAction.set(action, found);
+  }
+  return found;
+}
+
+function actionAdmitted(statement: PolicyStatement, action: string): boolean {
+  if (statement.Action !== undefined && !list(statement.Action).some((pattern) => actionMatches(pattern, action))) return false;
+  if (statement.NotAction !== undefined && list(statement.NotAction).some((pattern) => actionMatches(pattern, action))) return false;
+  return true;
+}
+
+/**
+ * Evaluates identity policies for one request (explicit Deny, then Allow, else implicit deny).
+ * The documents are read as they are at the first call for each action (an enforced set is never
+ * changed in place: a scenario that removes a statement enforces a new set).
+ */
 export function evaluatePolicies(documents: readonly PolicyDocument[], context: RequestContext): PolicyEvaluation {
-  const statements = statementsOf(documents);
   const unevaluated = new Set<string>();
   const name = (statement: PolicyStatement, index: number) => statement.Sid ?? `statement ${index + 1}`;
   let allowedBy: string | undefined;
-  for (const [index, statement] of statements.entries()) {
+  for (const { statement, index } of statementsFor(documents, context.action)) {
     const seen = new Set<string>();
-    if (!statementApplies(statement, context, seen)) continue;
+    if (!statementApplies(statement, context, seen, true)) continue;
     seen.forEach((key) => unevaluated.add(key));
     if (statement.Effect === 'Deny') return { decision: 'explicit-deny', statement: name(statement, index), unevaluated: [...unevaluated] };
     allowedBy ??= name(statement, index);

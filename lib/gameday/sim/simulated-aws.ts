@@ -28,6 +28,8 @@ import { accessDenied, dryRunOperation } from './call';
 import type { ApiHandler, ServiceName, SimCall } from './call';
 import { dynamodbHandlers } from './dynamodb';
 import { ec2InstanceHandlers } from './ec2-instances';
+import { ec2AddressHandlers } from './ec2-addresses';
+import { route53ResolverHandlers } from './route53resolver';
 import { ec2NetworkHandlers } from './ec2-network';
 import { ec2SecurityGroupHandlers } from './ec2-security-groups';
 import { ec2StorageHandlers } from './ec2-storage';
@@ -139,6 +141,8 @@ export class SimulatedAws {
     register('ec2', ec2SecurityGroupHandlers(world));
     register('ec2', ec2StorageHandlers(world));
     register('ec2', ec2SnapshotLockHandlers(world));
+    register('ec2', ec2AddressHandlers(world));
+    register('route53resolver', route53ResolverHandlers(world));
     register('iam', iamHandlers(world));
     register('sts', stsHandlers(world, (identity, expiresAt) => this.issue(identity, expiresAt)));
     register('sns', snsHandlers(world));

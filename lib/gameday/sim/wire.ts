@@ -46,6 +46,7 @@ export const SERVICE_BY_CLIENT: Readonly<Record<string, ServiceName>> = {
   AutoScalingClient: 'autoscaling',
   ElasticLoadBalancingV2Client: 'elasticloadbalancing',
   ElasticLoadBalancingClient: 'elasticloadbalancing',
+  Route53ResolverClient: 'route53resolver',
 };
 
 /** One command as it reaches the simulator. */
@@ -137,9 +138,10 @@ export function errorAnswer(service: ServiceName, error: SimulatedServiceError, 
     case 'states':
     case 'events':
     case 'kms':
+    case 'route53resolver':
       return {
         statusCode: status,
-        headers: { 'content-type': service === 'events' || service === 'kms' ? 'application/x-amz-json-1.1' : 'application/x-amz-json-1.0', 'x-amzn-requestid': requestId },
+        headers: { 'content-type': service === 'events' || service === 'kms' || service === 'route53resolver' ? 'application/x-amz-json-1.1' : 'application/x-amz-json-1.0', 'x-amzn-requestid': requestId },
         body: encoder.encode(jsonBody({ __type: error.code, message: error.message, ...error.extra })),
       };
   }

@@ -5,6 +5,8 @@
  */
 import { SimClock } from './clock';
 import { IdSource } from './ids';
+import type { AddressRecord, MetadataOptionsRecord } from './ec2-address-state';
+import { DnsFirewallState } from './route53resolver-state';
 import type {
   InstanceStateName,
   CallerIdentity,
@@ -78,6 +80,12 @@ export class SimWorld {
   readonly volumes = new Map<string, VolumeRecord>();
   readonly snapshots = new Map<string, SnapshotRecord>();
   readonly associations = new Map<string, ProfileAssociationRecord>();
+  /** Elastic IPs by allocation id (ec2-addresses.ts). */
+  readonly addresses = new Map<string, AddressRecord>();
+  /** Instance metadata settings by instance id; an instance without an entry has EC2's defaults (ec2-addresses.ts). */
+  readonly metadataOptions = new Map<string, MetadataOptionsRecord>();
+  /** Route 53 Resolver DNS Firewall state (route53resolver.ts). */
+  readonly dnsFirewall = new DnsFirewallState();
   /** By ARN. */
   readonly instanceProfiles = new Map<string, InstanceProfileRecord>();
   /** By ARN. */

@@ -1,0 +1,20 @@
+/** block-dns-domain Lambda: blocks a DNS finding's domain for the instance's VPC (logic in lib/responders/block-dns-domain.ts). */
+import { homeDynamoDbClients } from '../../lib/aws/clients/dynamodb';
+import { ec2ClientsFor } from '../../lib/aws/clients/ec2';
+import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
+import { route53ResolverClientsFor } from '../../lib/aws/clients/route53resolver';
+import { createBlockDnsDomainHandler } from '../../lib/responders/block-dns-domain';
+import { DynamoDbDnsBlockStore } from '../../lib/responders/dns-block-records';
+import { DynamoDbGrantStore } from '../../lib/responders/grants';
+import { createResponderLogger } from '../../lib/responders/logging';
+import { stateTableFromEnv } from '../../lib/responders/state-table';
+
+const stateTable = stateTableFromEnv();
+const logger = createResponderLogger('block-dns-domain');
+// EC2 (the instance's VPC) and Route 53 Resolver in the served accounts; DynamoDB in the security account.
+const access = targetAccessFromEnvironment();
+const clients = { ...ec2ClientsFor(access), ...route53ResolverClientsFor(access) };
+const dynamodb = homeDynamoDbClients().dynamodb();
+
+export const createHandler = createBlockDnsDomainHandler;
+export const handler = createHandler({ clients, logger, blocks: new DynamoDbDnsBlockStore(dynamodb, stateTable), grants: new DynamoDbGrantStore(dynamodb, stateTable) });

@@ -1,0 +1,19 @@
+/** unblock-dns-domains Lambda: takes back the DNS blocks of a released instance (logic in lib/responders/unblock-dns-domains.ts). */
+import { homeDynamoDbClients } from '../../lib/aws/clients/dynamodb';
+import { ec2ClientsFor } from '../../lib/aws/clients/ec2';
+import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
+import { route53ResolverClientsFor } from '../../lib/aws/clients/route53resolver';
+import { DynamoDbDnsBlockStore } from '../../lib/responders/dns-block-records';
+import { DynamoDbGrantStore } from '../../lib/responders/grants';
+import { createResponderLogger } from '../../lib/responders/logging';
+import { stateTableFromEnv } from '../../lib/responders/state-table';
+import { createUnblockDnsDomainsHandler } from '../../lib/responders/unblock-dns-domains';
+
+const stateTable = stateTableFromEnv();
+const logger = createResponderLogger('unblock-dns-domains');
+const access = targetAccessFromEnvironment();
+const clients = { ...ec2ClientsFor(access), ...route53ResolverClientsFor(access) };
+const dynamodb = homeDynamoDbClients().dynamodb();
+
+export const createHandler = createUnblockDnsDomainsHandler;
+export const handler = createHandler({ clients, logger, blocks: new DynamoDbDnsBlockStore(dynamodb, stateTable), grants: new DynamoDbGrantStore(dynamodb, stateTable) });

@@ -1,0 +1,25 @@
+/**
+ * The statement Sids a scenario's `removedStatements` may name. Apart from the game day's deployment
+ * mapping (deployment.ts) so that the engine's import graph does not load aws-cdk-lib (the scoping
+ * rules are CDK code): a storm's process holds only what it runs.
+ */
+import { STATEMENT_SIDS } from '../stack/iam-scopes';
+
+/**
+ * Every Sid the stacks give a statement: the scoping rules' and the few written elsewhere (each
+ * responder's logs, the member-role grant, the state machines' invocations and starts). A test
+ * checks the synthesized templates hold no other.
+ */
+export const KNOWN_STATEMENT_SIDS: readonly string[] = [
+  ...STATEMENT_SIDS,
+  'WriteOwnLogs',
+  'AssumeFirebreakMemberRole',
+  'InvokeResponders',
+  'StartPlaybooks',
+  'KeepUnprocessableEvents',
+  'StoreApprovalRequests',
+  'ReadApprovals',
+  'ReadAndDecideApprovalRequests',
+  'DescribeWaitingPlaybookExecutions',
+  'AnswerWaitingPlaybooks',
+];

@@ -1,0 +1,242 @@
+/**
+ * block-dns-domain: for a finding that names a domain (`service.action.dnsRequestAction.domain`:
+ * Backdoor:EC2/C&CActivity.B!DNS, CryptoCurrency:EC2/BitcoinTool.B!DNS, Trojan:EC2/DNSDataExfiltration…),
+ * block that domain and its subdomains for the instance's VPC with Route 53 Resolver DNS
+ * Firewall. Security groups do not filter the VPC resolver (169.254.169.253), so without this a
+ * DNS tunnel or C2 lookup survives the isolation.
+ *
+ * The domain is attacker-influenced text: it is checked as a DNS name against the deployment's
+ * allowlist (dns-domain.ts) before any call, and refused (changing nothing, saying why) when it is
+ * not a plain multi-label name, is a wildcard, is allowlisted, or is the parent of an allowlisted
+ * name. The VPC is EC2's answer, never the finding's. The block is claimed in the state table
+ * (dns-block-records.ts) before the domain enters the list, so a release finds what to remove;
+ * the firewall changes are in dns-firewall.ts (no DryRun: "cannot dry-run" in dry-run).
+ */
+import type { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
+import type { Ec2Clients } from '../aws/clients/ec2';
+import type { Route53ResolverClients } from '../aws/clients/route53resolver';
+import { describeInstance, tagRecord } from '../aws/describe-instance';
+import { DEPLOYMENT_ENV } from '../contracts/environment';
+import { FirebreakError } from '../contracts/errors';
+import { RESPONDER_NAMES } from '../contracts/responders';
+import type { ResponderMode } from '../contracts/responder-mode';
+import { ACTIONS } from '../playbooks/actions';
+import { ActionLog } from './action-log';
+import type { DnsBlockStore } from './dns-block-records';
+import type { DomainRefusalCode } from './dns-domain';
+import { blockEntries, checkBlockableDomain, parseAllowlistEntry } from './dns-domain';
+import type { BlockSettings } from './dns-firewall';
+import { ensureAssociation, ensureListAndGroup, ensureRule, findFirewall, listedDomains, updateDomains } from './dns-firewall';
+import type { DeploymentEnvironment, EffectiveMode } from './effective-mode';
+import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
+import { gameDayRefusal } from './game-day';
+import type { GrantReader, GrantRefusalCode } from './grants';
+import { checkContainmentGrant } from './grants';
+import { isPlaceholderInstanceId, isTerminatedState } from './instance-state';
+import type { IncidentLogger } from './logging';
+import type { ResponderResult } from './model';
+import { recordAll, settleAll } from './pending-actions';
+import type { PendingAction } from './pending-actions';
+import type { ResponderInput } from './responder-input';
+import type { HandlerDeps, ResponderHandler } from './runtime';
+import { createResponderHandler, stepResponder } from './runtime';
+
+export const BLOCK_DNS_RESPONDER = RESPONDER_NAMES.blockDnsDomain;
+export const blockDnsOptionsSchema = ACTIONS['block-dns-domain'].options;
+export type BlockDnsOptions = BlockSettings;
+
+export type BlockDnsStatus = 'blocked' | 'already-blocked' | 'dry-run' | 'refused' | 'no-domain' | 'skipped-sample' | 'not-an-instance' | 'not-found' | 'terminated';
+
+export interface BlockDnsResult extends ResponderResult<BlockDnsStatus> {
+  readonly instanceId?: string;
+  /** The domain blocked (canonical form), or that would be. */
+  readonly domain?: string;
+  /** The DNS Firewall entries: the domain and `*.` the domain. */
+  readonly entries?: readonly string[];
+  /** The VPCs (as EC2 says) the block applies to. */
+  readonly vpcIds?: readonly string[];
+  readonly domainListId?: string;
+  readonly ruleGroupId?: string;
+  /** Set with status `refused`: why nothing was changed. */
+  readonly refusal?: { readonly code: DomainRefusalCode | GrantRefusalCode | 'not-a-gameday-target' | 'no-vpc'; readonly reason: string };
+}
+
+export interface BlockDnsDeps {
+  readonly clients: Ec2Clients & Route53ResolverClients;
+  readonly logger: IncidentLogger;
+  readonly blocks: DnsBlockStore;
+  readonly grants: GrantReader;
+  /** FIREBREAK_MODE and FIREBREAK_DNS_ALLOWLIST. @default process.env */
+  readonly environment?: DeploymentEnvironment & Readonly<Record<string, string | undefined>>;
+  readonly now?: () => Date;
+}
+
+/** The deployment's DNS allowlist cannot be read: no domain is blocked until it is fixed. */
+export class DnsAllowlistInvalidError extends FirebreakError {
+  override readonly name = 'DnsAllowlistInvalidError';
+}
+
+/** The deployment's own allowlist (FIREBREAK_DNS_ALLOWLIST), every entry checked: one bad entry fails the step. */
+export function deploymentDnsAllowlist(environment: Readonly<Record<string, string | undefined>>): string[] {
+  const raw = environment[DEPLOYMENT_ENV.dnsAllowlist] ?? '';
+  try {
+    return raw
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry.length > 0)
+      .map(parseAllowlistEntry);
+  } catch (error) {
+    throw new DnsAllowlistInvalidError(`${DEPLOYMENT_ENV.dnsAllowlist}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+/** Blocks the domain the incident's DNS finding names, for the instance's VPC. */
+export async function blockDnsDomain(input: ResponderInput<BlockDnsOptions>, deps: BlockDnsDeps): Promise<BlockDnsResult> {
+  const now = deps.now ?? (() => new Date());
+  const log = new ActionLog(now);
+  const { incident, options } = input;
+  const environment = deps.environment ?? process.env;
+  let effective: EffectiveMode = effectiveMode(input.mode, environment);
+  const finish = (status: BlockDnsStatus, extra: Partial<BlockDnsResult> = {}): BlockDnsResult => {
+    const result: BlockDnsResult = {
+      responder: BLOCK_DNS_RESPONDER,
+      incidentKey: incident.key,
+      mode: effective.mode,
+      status,
+      idempotentReplay: status === 'already-blocked',
+      actions: log.actions,
+      ...forcedDryRunField(effective),
+      ...extra,
+    };
+    deps.logger.info('block-dns-domain finished', { status, instanceId: result.instanceId, domain: result.domain });
+    return result;
+  };
+
+  const resource = incident.resource;
+  if (resource.kind !== 'ec2-instance') {
+    log.record('firebreak:decide', resource.kind, 'skipped', `The incident concerns a ${resource.kind} resource, not an EC2 instance`);
+    return finish('not-an-instance');
+  }
+  const instanceId = resource.instanceId;
+  const raw = incident.guardDuty?.dnsDomain;
+  if (raw === undefined) {
+    log.record('firebreak:decide', instanceId, 'skipped', 'The finding names no queried domain (service.action.dnsRequestAction.domain): nothing to block');
+    return finish('no-domain', { instanceId });
+  }
+  if (incident.sample || isPlaceholderInstanceId(instanceId)) {
+    log.record('firebreak:decide', instanceId, 'skipped', 'GuardDuty sample finding (or placeholder instance id): nothing is read or blocked');
+    return finish('skipped-sample', { instanceId });
+  }
+  // 1. The finding's text, judged before any call: an allowlisted or malformed name never reaches an API.
+  const check = checkBlockableDomain(raw, deploymentDnsAllowlist(environment));
+  if (!check.blockable) {
+    log.record('firebreak:check-domain', instanceId, 'skipped', `Refused: ${check.reason}; nothing changed`);
+    deps.logger.warn('block-dns-domain refused the finding\'s domain', { code: check.code });
+    return finish('refused', { instanceId, refusal: { code: check.code, reason: check.reason } });
+  }
+  const domain = check.domain;
+  const entries = blockEntries(domain);
+
+  // 2. The containment guard cleared this execution for this instance.
+  const grant = await checkContainmentGrant({ executionArn: input.execution?.executionArn, incident, instanceId, kind: 'contain' }, deps.grants, now());
+  if (!grant.allowed) {
+    log.record('firebreak:check-grant', instanceId, 'skipped', grant.reason);
+    recordEffectiveMode(log, instanceId, effective);
+    return finish('refused', { instanceId, domain, refusal: { code: grant.code, reason: grant.reason } });
+  }
+  log.record('firebreak:check-grant', instanceId, 'observed', grant.reason);
+  effective = effectiveMode(input.mode, environment, { mode: grant.mode, why: 'the containment guard cleared this execution for dry-run only' });
+  recordEffectiveMode(log, instanceId, effective);
+  const mode = effective.mode;
+
+  // 3. The instance's VPCs, as EC2 says (the finding's VPC is a claim).
+  const target = { account: incident.account, region: incident.region };
+  const ec2 = await deps.clients.ec2(target);
+  const described = await describeInstance(ec2, instanceId, { notFound: 'not-found-or-malformed' });
+  if (!described.found) {
+    log.record('ec2:DescribeInstances', instanceId, 'observed', `EC2 knows no instance ${instanceId} in this account and region`);
+    return finish('not-found', { instanceId, domain });
+  }
+  const instance = described.instance;
+  const state = instance.State?.Name ?? 'unknown';
+  const vpcIds = [...new Set([instance.VpcId, ...(instance.NetworkInterfaces ?? []).map((eni) => eni.VpcId)].filter((v): v is string => typeof v === 'string'))];
+  log.record('ec2:DescribeInstances', instanceId, 'observed', `${state}; VPC ${vpcIds.join(', ') || 'none'}`);
+  if (isTerminatedState(state)) {
+    log.record('firebreak:decide', instanceId, 'skipped', `The instance is ${state}: its queries have stopped, nothing is blocked`);
+    return finish('terminated', { instanceId, domain });
+  }
+  const notATarget = gameDayRefusal({ key: incident.key, gameDay: incident.gameDay || grant.grant.gameDay }, instanceId, tagRecord(instance.Tags));
+  if (notATarget !== undefined) {
+    log.record('firebreak:check-gameday-target', instanceId, 'skipped', notATarget);
+    return finish('refused', { instanceId, domain, refusal: { code: 'not-a-gameday-target', reason: notATarget } });
+  }
+  if (vpcIds.length === 0) {
+    log.record('firebreak:decide', instanceId, 'skipped', 'The instance is in no VPC: DNS Firewall filters VPC resolvers only');
+    return finish('refused', { instanceId, domain, refusal: { code: 'no-vpc', reason: 'the instance is in no VPC' } });
+  }
+
+  // 4. The claim first (enforce): a run that dies after the firewall change still leaves the record release needs.
+  if (mode === 'enforce') {
+    await deps.blocks.claim(incident.account, incident.region, domain, { instanceId, incidentKey: incident.key });
+    log.record('firebreak:record-dns-block', domain, 'done', `Recorded that incident ${incident.key} on ${instanceId} blocks ${domain}, for release`);
+  } else {
+    log.record('firebreak:record-dns-block', domain, 'would-do', `Would record that incident ${incident.key} on ${instanceId} blocks ${domain}, for release`);
+  }
+
+  // 5. The firewall: list and group, then (concurrently) the rule, each VPC's association, the domains.
+  const r53 = await deps.clients.route53resolver(target);
+  const outcome = await applyBlock(r53, mode, options, vpcIds, entries, instanceId);
+  recordAll(log, outcome.actions);
+  const changed = outcome.actions.some((a) => a.outcome === 'done');
+  const summary = mode === 'dry-run'
+    ? `Would block ${domain} and its subdomains for ${vpcIds.join(', ')} (DNS Firewall answers ${options.blockResponse})`
+    : `Blocked ${domain} and its subdomains for ${vpcIds.join(', ')}: DNS Firewall answers ${options.blockResponse}; changes reach the VPC resolvers within a short time`;
+  log.record('firebreak:block-dns-domain', domain, mode === 'dry-run' ? 'would-do' : changed ? 'done' : 'already-done', summary);
+  return finish(mode === 'dry-run' ? 'dry-run' : changed ? 'blocked' : 'already-blocked', {
+    instanceId,
+    domain,
+    entries,
+    vpcIds,
+    ...(outcome.domainListId ? { domainListId: outcome.domainListId } : {}),
+    ...(outcome.ruleGroupId ? { ruleGroupId: outcome.ruleGroupId } : {}),
+  });
+}
+
+/** The firewall changes of one block. */
+async function applyBlock(
+  r53: Route53ResolverClient,
+  mode: ResponderMode,
+  settings: BlockSettings,
+  vpcIds: readonly string[],
+  entries: readonly string[],
+  instanceId: string,
+): Promise<{ actions: PendingAction[]; domainListId?: string; ruleGroupId?: string }> {
+  const found = await findFirewall(r53);
+  const made = await ensureListAndGroup(r53, mode, found, instanceId);
+  const { domainListId, ruleGroupId } = made;
+  const missing = (api: string, what: string): PendingAction => ({
+    api,
+    target: instanceId,
+    outcome: 'would-do',
+    detail: `Would ${what} once the domain list and rule group exist (cannot dry-run: Route 53 Resolver has no DryRun parameter)`,
+  });
+  const [rule, associations, domains] = await settleAll([
+    ruleGroupId && domainListId ? ensureRule(r53, mode, ruleGroupId, domainListId, settings) : Promise.resolve(missing('route53resolver:CreateFirewallRule', 'add the BLOCK rule')),
+    ruleGroupId
+      ? settleAll(vpcIds.map((vpcId) => ensureAssociation(r53, mode, ruleGroupId, vpcId, settings).then((a) => a.action)))
+      : Promise.resolve(vpcIds.map((vpcId) => missing('route53resolver:AssociateFirewallRuleGroup', `associate the rule group with ${vpcId}`))),
+    domainListId
+      ? listedDomains(r53, domainListId).then((present) => updateDomains(r53, mode, domainListId, 'ADD', entries, present))
+      : Promise.resolve(missing('route53resolver:UpdateFirewallDomains', `add ${entries.join(', ')} to the domain list`)),
+  ] as const);
+  return {
+    actions: [...made.actions, rule, ...associations, domains],
+    ...(domainListId ? { domainListId } : {}),
+    ...(ruleGroupId ? { ruleGroupId } : {}),
+  };
+}
+
+/** block-dns-domain as the responder runtime runs it. */
+export const blockDnsResponder = stepResponder(blockDnsOptionsSchema, blockDnsDomain);
+export type BlockDnsHandlerDeps = HandlerDeps<BlockDnsDeps>;
+export const createBlockDnsDomainHandler = (deps: BlockDnsHandlerDeps): ResponderHandler<BlockDnsResult> => createResponderHandler(blockDnsResponder, deps);

@@ -1,0 +1,140 @@
+/**
+ * Who blocks a domain. DNS Firewall holds one Firebreak domain list per account and region; several
+ * incidents (on several instances) may name the same domain, and a release or an operator must
+ * never unblock a domain another open incident still blocks. Each block is a claim
+ * (`<instanceId> <incidentKey>`) in a string set on the domain's item of the state table, added
+ * before the domain goes into the list and removed before it leaves, with an index per instance so
+ * a release finds its instance's blocks. ADD and DELETE on a string set are atomic in DynamoDB, so
+ * concurrent incidents cannot lose each other's claims
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.UpdateExpressions.html#Expressions.UpdateExpressions.ADD).
+ */
+import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { toResponderError } from '../aws/errors';
+import { STATE_KEY_PREFIX } from '../contracts/security';
+
+/** One open block of a domain: the instance and the incident that asked for it. */
+export interface DnsBlockClaim {
+  readonly instanceId: string;
+  readonly incidentKey: string;
+}
+
+/** Where claims live. */
+export interface DnsBlockStore {
+  /** Records that `claim` blocks `domain` (idempotent). */
+  claim(account: string, region: string, domain: string, claim: DnsBlockClaim): Promise<void>;
+  /** Drops the claim; answers the claims still open on the domain. */
+  release(account: string, region: string, domain: string, claim: DnsBlockClaim): Promise<readonly DnsBlockClaim[]>;
+  /** The open claims on a domain. */
+  claimsOf(account: string, region: string, domain: string): Promise<readonly DnsBlockClaim[]>;
+  /** The domains the instance's incidents block, with the incident of each. */
+  blocksOfInstance(account: string, region: string, instanceId: string): Promise<readonly { readonly domain: string; readonly incidentKey: string }[]>;
+}
+
+export const dnsBlockKey = (account: string, region: string, domain: string): string => `${STATE_KEY_PREFIX.dnsBlock}${account}#${region}#${domain}`;
+export const dnsBlockInstanceKey = (account: string, region: string, instanceId: string): string =>
+  `${STATE_KEY_PREFIX.dnsBlockByInstance}${account}#${region}#${instanceId}`;
+
+/** Neither part holds a space: instance ids and incident keys are `[A-Za-z0-9-_]`, domains have no space. */
+const encodeClaim = (claim: DnsBlockClaim): string => `${claim.instanceId} ${claim.incidentKey}`;
+const decodeClaim = (text: string): DnsBlockClaim | undefined => {
+  const [instanceId, incidentKey, extra] = text.split(' ');
+  return instanceId && incidentKey && extra === undefined ? { instanceId, incidentKey } : undefined;
+};
+const encodeBlock = (domain: string, incidentKey: string): string => `${domain} ${incidentKey}`;
+const decodeBlock = (text: string): { domain: string; incidentKey: string } | undefined => {
+  const [domain, incidentKey, extra] = text.split(' ');
+  return domain && incidentKey && extra === undefined ? { domain, incidentKey } : undefined;
+};
+const decodeAll = <T>(texts: readonly string[] | undefined, decode: (text: string) => T | undefined): T[] =>
+  (texts ?? []).flatMap((text) => {
+    const decoded = decode(text);
+    return decoded === undefined ? [] : [decoded];
+  });
+
+/** In-process store (tests, the local game day): same semantics. */
+export class InMemoryDnsBlockStore implements DnsBlockStore {
+  private readonly sets = new Map<string, Set<string>>();
+
+  async claim(account: string, region: string, domain: string, claim: DnsBlockClaim): Promise<void> {
+    this.set(dnsBlockKey(account, region, domain)).add(encodeClaim(claim));
+    this.set(dnsBlockInstanceKey(account, region, claim.instanceId)).add(encodeBlock(domain, claim.incidentKey));
+  }
+
+  async release(account: string, region: string, domain: string, claim: DnsBlockClaim): Promise<readonly DnsBlockClaim[]> {
+    const claims = this.set(dnsBlockKey(account, region, domain));
+    claims.delete(encodeClaim(claim));
+    this.set(dnsBlockInstanceKey(account, region, claim.instanceId)).delete(encodeBlock(domain, claim.incidentKey));
+    return decodeAll([...claims], decodeClaim);
+  }
+
+  async claimsOf(account: string, region: string, domain: string): Promise<readonly DnsBlockClaim[]> {
+    return decodeAll([...this.set(dnsBlockKey(account, region, domain))], decodeClaim);
+  }
+
+  async blocksOfInstance(account: string, region: string, instanceId: string): Promise<readonly { domain: string; incidentKey: string }[]> {
+    return decodeAll([...this.set(dnsBlockInstanceKey(account, region, instanceId))], decodeBlock);
+  }
+
+  private set(key: string): Set<string> {
+    let set = this.sets.get(key);
+    if (!set) {
+      set = new Set();
+      this.sets.set(key, set);
+    }
+    return set;
+  }
+}
+
+/** The state table adapter: two string sets, `claims` on the domain's item and `blocks` on the instance's. */
+export class DynamoDbDnsBlockStore implements DnsBlockStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  async claim(account: string, region: string, domain: string, claim: DnsBlockClaim): Promise<void> {
+    await this.update(dnsBlockKey(account, region, domain), 'ADD claims :value', encodeClaim(claim));
+    await this.update(dnsBlockInstanceKey(account, region, claim.instanceId), 'ADD blocks :value', encodeBlock(domain, claim.incidentKey));
+  }
+
+  async release(account: string, region: string, domain: string, claim: DnsBlockClaim): Promise<readonly DnsBlockClaim[]> {
+    const remaining = await this.update(dnsBlockKey(account, region, domain), 'DELETE claims :value', encodeClaim(claim), 'claims');
+    await this.update(dnsBlockInstanceKey(account, region, claim.instanceId), 'DELETE blocks :value', encodeBlock(domain, claim.incidentKey));
+    return decodeAll(remaining, decodeClaim);
+  }
+
+  async claimsOf(account: string, region: string, domain: string): Promise<readonly DnsBlockClaim[]> {
+    return decodeAll(await this.read(dnsBlockKey(account, region, domain), 'claims'), decodeClaim);
+  }
+
+  async blocksOfInstance(account: string, region: string, instanceId: string): Promise<readonly { domain: string; incidentKey: string }[]> {
+    return decodeAll(await this.read(dnsBlockInstanceKey(account, region, instanceId), 'blocks'), decodeBlock);
+  }
+
+  private async update(pk: string, expression: string, value: string, returned?: 'claims'): Promise<readonly string[] | undefined> {
+    try {
+      const answer = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: pk } },
+          UpdateExpression: expression,
+          ExpressionAttributeValues: { ':value': { SS: [value] } },
+          ...(returned ? { ReturnValues: 'ALL_NEW' as const } : {}),
+        }),
+      );
+      return returned ? answer.Attributes?.[returned]?.SS : undefined;
+    } catch (error) {
+      throw toResponderError(error, 'dynamodb:UpdateItem');
+    }
+  }
+
+  private async read(pk: string, attribute: 'claims' | 'blocks'): Promise<readonly string[] | undefined> {
+    try {
+      const { Item } = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: pk } }, ConsistentRead: true }));
+      return Item?.[attribute]?.SS;
+    } catch (error) {
+      throw toResponderError(error, 'dynamodb:GetItem');
+    }
+  }
+}

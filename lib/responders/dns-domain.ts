@@ -1,0 +1,89 @@
+/**
+ * Which domain names block-dns-domain may block (pure). The domain comes from a GuardDuty finding
+ * (`service.action.dnsRequestAction.domain`): the instance under the attacker's control chose what
+ * to query, so the name is attacker-influenced text. Blocking it must never become a way to cut
+ * the deployment off from its own services: a finding that names `amazonaws.com`, the
+ * organization's domain, one of their subdomains or one of their parents (a block of `com` or of
+ * `example.com` would take `api.example.com` with it) is refused, and so is anything that is not a
+ * plain DNS name DNS Firewall can hold (a single label, a wildcard, an IP address, characters
+ * outside A–Z, 0–9 and hyphen:
+ * https://docs.aws.amazon.com/Route53/latest/APIReference/API_route53resolver_UpdateFirewallDomains.html).
+ */
+
+/**
+ * Domains never blocked, whatever the deployment's own list says: AWS's service endpoints (every
+ * SDK call, the metadata-less credential paths, SSM), the Amazon Trust Services certificate
+ * endpoints, and the names the VPC resolver answers for instances
+ * (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-dns.html#vpc-dns-hostnames).
+ */
+export const BUILT_IN_DNS_ALLOWLIST: readonly string[] = [
+  'amazonaws.com',
+  'amazonaws.com.cn',
+  'amazonaws-us-gov.com',
+  'api.aws',
+  'on.aws',
+  'aws.amazon.com',
+  'amazontrust.com',
+  'compute.internal',
+  'ec2.internal',
+];
+
+/** Why a name is not blocked. */
+export type DomainRefusalCode = 'not-a-dns-name' | 'single-label' | 'wildcard' | 'ip-address' | 'allowlisted' | 'parent-of-allowlisted';
+
+export type DomainCheck =
+  | { readonly blockable: true; readonly domain: string }
+  | { readonly blockable: false; readonly code: DomainRefusalCode; readonly reason: string };
+
+const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const MAX_NAME = 253;
+
+/** The name in canonical form (lowercase, one trailing dot dropped), without judging it. */
+export function canonicalDomain(raw: string): string {
+  const lower = raw.trim().toLowerCase();
+  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
+}
+
+/** True when `name` is `ancestor` or one of its subdomains. */
+export function isSameOrSubdomain(name: string, ancestor: string): boolean {
+  return name === ancestor || name.endsWith(`.${ancestor}`);
+}
+
+/**
+ * Parses a deployment allowlist entry (the deployment's own text, but checked all the same: a
+ * mistyped entry must fail the synth, not protect nothing). Throws naming the entry.
+ */
+export function parseAllowlistEntry(entry: string): string {
+  const domain = canonicalDomain(entry);
+  const labels = domain.split('.');
+  if (domain.length === 0 || domain.length > MAX_NAME || !labels.every((label) => LABEL.test(label))) {
+    throw new Error(`DNS allowlist entry '${entry}' is not a domain name (letters, digits and hyphens in dot-separated labels)`);
+  }
+  return domain;
+}
+
+/** Whether `raw` may be blocked, given the deployment's allowlist (pure). */
+export function checkBlockableDomain(raw: string, deploymentAllowlist: readonly string[]): DomainCheck {
+  const quoted = JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw);
+  const refuse = (code: DomainRefusalCode, why: string): DomainCheck => ({ blockable: false, code, reason: `${quoted} is not blocked: ${why}` });
+  const domain = canonicalDomain(raw);
+  if (domain.includes('*')) return refuse('wildcard', 'it holds a wildcard; Firebreak blocks the name a finding names and its subdomains, never a pattern it did not choose');
+  if (domain.length === 0 || domain.length > MAX_NAME) return refuse('not-a-dns-name', `a DNS name has 1 to ${MAX_NAME} characters`);
+  const labels = domain.split('.');
+  if (!labels.every((label) => LABEL.test(label))) {
+    return refuse('not-a-dns-name', 'a DNS Firewall domain has dot-separated labels of letters, digits and inner hyphens only');
+  }
+  if (labels.length < 2) return refuse('single-label', 'a single label is a top-level domain or a local name, and blocking it would block everything under it');
+  if (/^\d+$/.test(labels[labels.length - 1]!)) return refuse('ip-address', 'it is an IP address (or ends in a numeric label), not a domain name');
+  const allowlist = [...BUILT_IN_DNS_ALLOWLIST, ...deploymentAllowlist.map(canonicalDomain)];
+  const protectedBy = allowlist.find((allowed) => isSameOrSubdomain(domain, allowed));
+  if (protectedBy !== undefined) return refuse('allowlisted', `it is ${protectedBy === domain ? '' : 'under '}${protectedBy}, on the deployment's DNS allowlist`);
+  const parentOf = allowlist.find((allowed) => isSameOrSubdomain(allowed, domain));
+  if (parentOf !== undefined) return refuse('parent-of-allowlisted', `blocking it and its subdomains would block ${parentOf}, on the deployment's DNS allowlist`);
+  return { blockable: true, domain };
+}
+
+/** The DNS Firewall entries that block a domain and every name under it. */
+export function blockEntries(domain: string): [string, string] {
+  return [domain, `*.${domain}`];
+}

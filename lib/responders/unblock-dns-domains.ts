@@ -1,0 +1,159 @@
+/**
+ * unblock-dns-domains: the release side of block-dns-domain. For the released instance, it takes
+ * back every DNS Firewall block its incidents claimed (dns-block-records.ts), and removes a domain
+ * from Firebreak's domain list only when no other open incident still claims it: the same C2
+ * domain found on two instances stays blocked until both are released.
+ *
+ * Order, for a retry to be safe: the other claims are read first; with none left, the domain is
+ * removed from the list and only then this claim dropped (a run that dies between the two finds the
+ * claim again and removes an absent domain: already done). If another incident claimed the domain
+ * between the read and the drop, it is added back at once. Route 53 Resolver has no DryRun: in
+ * dry-run nothing is sent and the result says what would be removed.
+ */
+import type { Ec2Clients } from '../aws/clients/ec2';
+import type { Route53ResolverClients } from '../aws/clients/route53resolver';
+import { describeInstance, tagRecord } from '../aws/describe-instance';
+import { RESPONDER_NAMES } from '../contracts/responders';
+import { ACTIONS } from '../playbooks/actions';
+import { ActionLog } from './action-log';
+import type { DnsBlockClaim, DnsBlockStore } from './dns-block-records';
+import { blockEntries } from './dns-domain';
+import { findFirewall, listedDomains, updateDomains } from './dns-firewall';
+import type { DeploymentEnvironment } from './effective-mode';
+import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
+import { gameDayRefusal } from './game-day';
+import type { GrantReader } from './grants';
+import { checkContainmentGrant } from './grants';
+import { isPlaceholderInstanceId } from './instance-state';
+import type { IncidentLogger } from './logging';
+import type { ResponderResult } from './model';
+import type { ResponderInput } from './responder-input';
+import type { HandlerDeps, ResponderHandler } from './runtime';
+import { createResponderHandler, stepResponder } from './runtime';
+
+export const UNBLOCK_DNS_RESPONDER = RESPONDER_NAMES.unblockDnsDomains;
+export const unblockDnsOptionsSchema = ACTIONS['unblock-dns-domains'].options;
+
+export type UnblockDnsStatus = 'unblocked' | 'nothing-blocked' | 'dry-run' | 'refused' | 'skipped-sample' | 'not-an-instance';
+
+/** What became of one domain the instance's incidents blocked. */
+export interface DomainUnblock {
+  readonly domain: string;
+  readonly incidentKey: string;
+  /** `unblocked`: removed from the list; `still-blocked`: another open incident claims it. */
+  readonly outcome: 'unblocked' | 'would-unblock' | 'still-blocked';
+  /** The other claims that keep it blocked. */
+  readonly keptBy?: readonly DnsBlockClaim[];
+}
+
+export interface UnblockDnsResult extends ResponderResult<UnblockDnsStatus> {
+  readonly instanceId?: string;
+  readonly domains: readonly DomainUnblock[];
+  readonly refusal?: string;
+}
+
+export interface UnblockDnsDeps {
+  readonly clients: Ec2Clients & Route53ResolverClients;
+  readonly logger: IncidentLogger;
+  readonly blocks: DnsBlockStore;
+  readonly grants: GrantReader;
+  readonly environment?: DeploymentEnvironment;
+  readonly now?: () => Date;
+}
+
+const sameClaim = (a: DnsBlockClaim, b: DnsBlockClaim) => a.instanceId === b.instanceId && a.incidentKey === b.incidentKey;
+
+/** Takes back the DNS blocks of the released instance's incidents. */
+export async function unblockDnsDomains(input: ResponderInput<Record<string, never>>, deps: UnblockDnsDeps): Promise<UnblockDnsResult> {
+  const now = deps.now ?? (() => new Date());
+  const log = new ActionLog(now);
+  const { incident } = input;
+  let effective = effectiveMode(input.mode, deps.environment ?? process.env);
+  const finish = (status: UnblockDnsStatus, extra: Partial<UnblockDnsResult> = {}): UnblockDnsResult => ({
+    responder: UNBLOCK_DNS_RESPONDER,
+    incidentKey: incident.key,
+    mode: effective.mode,
+    status,
+    idempotentReplay: status === 'nothing-blocked',
+    actions: log.actions,
+    domains: [],
+    ...forcedDryRunField(effective),
+    ...extra,
+  });
+  const resource = incident.resource;
+  if (resource.kind !== 'ec2-instance') {
+    log.record('firebreak:decide', resource.kind, 'skipped', `The incident concerns a ${resource.kind} resource, not an EC2 instance`);
+    return finish('not-an-instance');
+  }
+  const instanceId = resource.instanceId;
+  if (incident.sample || isPlaceholderInstanceId(instanceId)) {
+    log.record('firebreak:decide', instanceId, 'skipped', 'Sample finding or placeholder instance id: nothing is read or changed');
+    return finish('skipped-sample', { instanceId });
+  }
+  const grant = await checkContainmentGrant({ executionArn: input.execution?.executionArn, incident, instanceId, kind: 'release' }, deps.grants, now());
+  if (!grant.allowed) {
+    log.record('firebreak:check-grant', instanceId, 'skipped', grant.reason);
+    return finish('refused', { instanceId, refusal: grant.reason });
+  }
+  log.record('firebreak:check-grant', instanceId, 'observed', grant.reason);
+  effective = effectiveMode(input.mode, deps.environment ?? process.env, { mode: grant.mode, why: 'the containment guard cleared this execution for dry-run only' });
+  recordEffectiveMode(log, instanceId, effective);
+  const mode = effective.mode;
+  const { account, region } = incident;
+
+  const blocks = await deps.blocks.blocksOfInstance(account, region, instanceId);
+  if (blocks.length === 0) {
+    log.record('firebreak:read-dns-blocks', instanceId, 'already-done', 'No DNS Firewall block is claimed for this instance: nothing to unblock');
+    return finish('nothing-blocked', { instanceId });
+  }
+  const target = { account, region };
+  const ec2 = await deps.clients.ec2(target);
+  const described = await describeInstance(ec2, instanceId, { notFound: 'not-found-or-malformed' });
+  const notATarget = gameDayRefusal(
+    { key: incident.key, gameDay: incident.gameDay || grant.grant.gameDay },
+    instanceId,
+    described.found ? tagRecord(described.instance.Tags) : {},
+  );
+  if (notATarget !== undefined) {
+    log.record('firebreak:check-gameday-target', instanceId, 'skipped', notATarget);
+    return finish('refused', { instanceId, refusal: notATarget });
+  }
+
+  const r53 = await deps.clients.route53resolver(target);
+  const { domainListId } = await findFirewall(r53);
+  const present = domainListId ? await listedDomains(r53, domainListId) : new Set<string>();
+  const results: DomainUnblock[] = [];
+  // One domain after another: two blocks of the same domain by this instance must see each other's drop.
+  for (const block of blocks) {
+    const mine: DnsBlockClaim = { instanceId, incidentKey: block.incidentKey };
+    const others = (await deps.blocks.claimsOf(account, region, block.domain)).filter((claim) => !sameClaim(claim, mine));
+    if (others.length > 0) {
+      const by = others.map((c) => `incident ${c.incidentKey} on ${c.instanceId}`).join(', ');
+      log.record('route53resolver:UpdateFirewallDomains', block.domain, 'skipped', `${block.domain} stays blocked: still claimed by ${by}`);
+      if (mode === 'enforce') await deps.blocks.release(account, region, block.domain, mine);
+      results.push({ domain: block.domain, incidentKey: block.incidentKey, outcome: 'still-blocked', keptBy: others });
+      continue;
+    }
+    const entries = blockEntries(block.domain);
+    if (domainListId) log.record(...spread(await updateDomains(r53, mode, domainListId, 'REMOVE', entries, present)));
+    else log.record('route53resolver:UpdateFirewallDomains', block.domain, 'already-done', "Firebreak's domain list does not exist: nothing is blocked");
+    if (mode === 'enforce') {
+      const remaining = await deps.blocks.release(account, region, block.domain, mine);
+      if (remaining.length > 0 && domainListId) {
+        // Claimed by another incident while it was being removed: blocked again at once.
+        log.record(...spread(await updateDomains(r53, mode, domainListId, 'ADD', entries, new Set())));
+        results.push({ domain: block.domain, incidentKey: block.incidentKey, outcome: 'still-blocked', keptBy: remaining });
+        continue;
+      }
+      log.record('firebreak:record-dns-block', block.domain, 'done', `Dropped the claim of incident ${block.incidentKey} on ${instanceId}`);
+    }
+    results.push({ domain: block.domain, incidentKey: block.incidentKey, outcome: mode === 'enforce' ? 'unblocked' : 'would-unblock' });
+  }
+  return finish(mode === 'dry-run' ? 'dry-run' : 'unblocked', { instanceId, domains: results });
+}
+
+const spread = (a: { api: string; target: string; outcome: Parameters<ActionLog['record']>[2]; detail: string }) => [a.api, a.target, a.outcome, a.detail] as const;
+
+export const unblockDnsResponder = stepResponder(unblockDnsOptionsSchema, unblockDnsDomains);
+export type UnblockDnsHandlerDeps = HandlerDeps<UnblockDnsDeps>;
+export const createUnblockDnsDomainsHandler = (deps: UnblockDnsHandlerDeps): ResponderHandler<UnblockDnsResult> => createResponderHandler(unblockDnsResponder, deps);

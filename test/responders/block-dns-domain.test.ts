@@ -1,0 +1,272 @@
+/**
+ * block-dns-domain and unblock-dns-domains with exact inputs (aws-sdk-client-mock): the firewall
+ * found or made once, the domain added per incident, refusals before any call, no DryRun (so
+ * nothing sent in dry-run), and a release that never unblocks a domain another incident blocks.
+ */
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  AssociateFirewallRuleGroupCommand,
+  CreateFirewallDomainListCommand,
+  CreateFirewallRuleCommand,
+  CreateFirewallRuleGroupCommand,
+  ListFirewallDomainListsCommand,
+  ListFirewallDomainsCommand,
+  ListFirewallRuleGroupAssociationsCommand,
+  ListFirewallRuleGroupsCommand,
+  ListFirewallRulesCommand,
+  Route53ResolverClient,
+  UpdateFirewallDomainsCommand,
+} from '@aws-sdk/client-route53resolver';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ResponderMode } from '../../lib/contracts/responder-mode';
+import type { Incident } from '../../lib/incident/model';
+import { DnsAllowlistInvalidError, blockDnsDomain, blockDnsOptionsSchema } from '../../lib/responders/block-dns-domain';
+import { DynamoDbDnsBlockStore, InMemoryDnsBlockStore } from '../../lib/responders/dns-block-records';
+import { silentLogger } from '../../lib/responders/logging';
+import { unblockDnsDomains } from '../../lib/responders/unblock-dns-domains';
+import { EXECUTION, storeGranting } from '../support/grants';
+import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';
+import { inputsOf, sdkError } from './quarantine-fixtures';
+
+const ec2Mock = mockClient(EC2Client);
+/**
+ * The Route 53 Resolver client comes from an older SDK line (the registry holds no 3.11xx release of
+ * it): its smithy types differ from aws-sdk-client-mock's, its commands and wire do not. The stub is
+ * typed loosely here; every call is still checked by its exact input.
+ */
+interface LooseStub {
+  on(command: unknown, input?: unknown): { resolves(output: unknown): unknown; rejects(error: unknown): unknown };
+  commandCalls(command: unknown): { args: [{ input: never }] }[];
+  calls(): unknown[];
+  reset(): void;
+}
+const r53Mock = mockClient(Route53ResolverClient as never) as unknown as LooseStub;
+const ddbMock = mockClient(DynamoDBClient);
+const NOW = new Date('2026-11-20T10:02:00.000Z');
+const VPC = 'vpc-0123456789abcdef0';
+const LIST = 'rslvr-fdl-0000000000000001';
+const GROUP = 'rslvr-frg-0000000000000001';
+const DOMAIN = 'c2.evil-domain.com';
+const OPTIONS = blockDnsOptionsSchema.parse({});
+const MANAGED = [{ Key: 'firebreak:managed', Value: 'true' }];
+
+const ec2 = new EC2Client({ region: REGION });
+const r53 = new Route53ResolverClient({ region: REGION });
+const clients = { ec2: async () => ec2, route53resolver: async () => r53 };
+let blocks: InMemoryDnsBlockStore;
+
+function dnsIncident(domain: string | null = DOMAIN, overrides: Partial<Incident> = {}): Incident {
+  const base = ec2Incident(overrides);
+  return { ...base, guardDuty: { ...base.guardDuty!, ...(domain !== null ? { dnsDomain: domain } : {}) } };
+}
+
+function block(incident = dnsIncident(), mode: ResponderMode = 'enforce', environment: Record<string, string> = { FIREBREAK_MODE: 'enforce', FIREBREAK_DNS_ALLOWLIST: 'example.org' }) {
+  return blockDnsDomain({ incident, mode, options: OPTIONS, execution: EXECUTION }, { clients, logger: silentLogger, blocks, grants: storeGranting(incident, NOW), environment, now: () => NOW });
+}
+
+function givenInstance(tags: Record<string, string> = {}): void {
+  ec2Mock.on(DescribeInstancesCommand).resolves({
+    Reservations: [{ Instances: [{ InstanceId: INSTANCE_ID, State: { Name: 'running' }, VpcId: VPC, NetworkInterfaces: [{ NetworkInterfaceId: 'eni-0aaa1111bbbb2222c', VpcId: VPC }], Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }] }],
+  });
+}
+
+/** A member account where Firebreak never blocked anything. */
+function givenNoFirewall(): void {
+  r53Mock.on(ListFirewallDomainListsCommand).resolves({ FirewallDomainLists: [] });
+  r53Mock.on(ListFirewallRuleGroupsCommand).resolves({ FirewallRuleGroups: [] });
+  r53Mock.on(CreateFirewallDomainListCommand).resolves({ FirewallDomainList: { Id: LIST } });
+  r53Mock.on(CreateFirewallRuleGroupCommand).resolves({ FirewallRuleGroup: { Id: GROUP } });
+  r53Mock.on(ListFirewallRulesCommand).resolves({ FirewallRules: [] });
+  r53Mock.on(ListFirewallRuleGroupAssociationsCommand).resolves({ FirewallRuleGroupAssociations: [] });
+  r53Mock.on(ListFirewallDomainsCommand).resolves({ Domains: [] });
+  r53Mock.on(CreateFirewallRuleCommand).resolves({});
+  r53Mock.on(AssociateFirewallRuleGroupCommand).resolves({ FirewallRuleGroupAssociation: { Id: 'rslvr-frgassoc-1' } });
+  r53Mock.on(UpdateFirewallDomainsCommand).resolves({});
+}
+
+/** A member account where Firebreak's list, group, rule and association exist already. */
+function givenFirewall(domains: string[] = []): void {
+  givenNoFirewall();
+  r53Mock.on(ListFirewallDomainListsCommand).resolves({ FirewallDomainLists: [{ Id: LIST, Name: 'firebreak-blocked-domains', CreatorRequestId: 'firebreak-domain-list-v1' }] });
+  r53Mock.on(ListFirewallRuleGroupsCommand).resolves({ FirewallRuleGroups: [{ Id: GROUP, Name: 'firebreak-block-domains', CreatorRequestId: 'firebreak-rule-group-v1' }] });
+  r53Mock.on(ListFirewallRulesCommand).resolves({ FirewallRules: [{ FirewallRuleGroupId: GROUP, FirewallDomainListId: LIST, Action: 'BLOCK', BlockResponse: 'NXDOMAIN', Priority: 100 }] });
+  r53Mock.on(ListFirewallRuleGroupAssociationsCommand).resolves({ FirewallRuleGroupAssociations: [{ Id: 'rslvr-frgassoc-1', VpcId: VPC, FirewallRuleGroupId: GROUP, Priority: 100, Status: 'COMPLETE' }] });
+  r53Mock.on(ListFirewallDomainsCommand).resolves({ Domains: domains });
+}
+
+const mutations = () =>
+  [CreateFirewallDomainListCommand, CreateFirewallRuleGroupCommand, CreateFirewallRuleCommand, AssociateFirewallRuleGroupCommand, UpdateFirewallDomainsCommand].reduce(
+    (n, command) => n + r53Mock.commandCalls(command as never).length,
+    0,
+  );
+
+beforeEach(() => {
+  ec2Mock.reset();
+  r53Mock.reset();
+  ddbMock.reset();
+  blocks = new InMemoryDnsBlockStore();
+  givenInstance();
+});
+afterEach(() => {
+  ec2Mock.reset();
+  r53Mock.reset();
+});
+
+describe('blockDnsDomain', () => {
+  it('makes the firewall on first need, with exact inputs, and blocks the domain and its subdomains for the VPC EC2 names', async () => {
+    givenNoFirewall();
+    const result = await block();
+    expect(inputsOf(r53Mock, CreateFirewallDomainListCommand)).toEqual([{ CreatorRequestId: 'firebreak-domain-list-v1', Name: 'firebreak-blocked-domains', Tags: MANAGED }]);
+    expect(inputsOf(r53Mock, CreateFirewallRuleGroupCommand)).toEqual([{ CreatorRequestId: 'firebreak-rule-group-v1', Name: 'firebreak-block-domains', Tags: MANAGED }]);
+    expect(inputsOf(r53Mock, CreateFirewallRuleCommand)).toEqual([
+      { CreatorRequestId: `firebreak-rule-v1-${GROUP}`, FirewallRuleGroupId: GROUP, FirewallDomainListId: LIST, Priority: 100, Action: 'BLOCK', BlockResponse: 'NXDOMAIN', Name: 'firebreak-block-listed-domains' },
+    ]);
+    expect(inputsOf(r53Mock, ListFirewallRuleGroupAssociationsCommand)).toEqual([{ FirewallRuleGroupId: GROUP, VpcId: VPC }]);
+    expect(inputsOf(r53Mock, AssociateFirewallRuleGroupCommand)).toEqual([
+      { CreatorRequestId: `firebreak-association-v1-${GROUP}-${VPC}`, FirewallRuleGroupId: GROUP, VpcId: VPC, Priority: 100, Name: 'firebreak-block-domains', MutationProtection: 'DISABLED', Tags: MANAGED },
+    ]);
+    expect(inputsOf(r53Mock, UpdateFirewallDomainsCommand)).toEqual([{ FirewallDomainListId: LIST, Operation: 'ADD', Domains: [DOMAIN, `*.${DOMAIN}`] }]);
+    expect(inputsOf(ec2Mock, DescribeInstancesCommand)).toEqual([{ InstanceIds: [INSTANCE_ID] }]);
+    expect(result).toMatchObject({ status: 'blocked', domain: DOMAIN, entries: [DOMAIN, `*.${DOMAIN}`], vpcIds: [VPC], domainListId: LIST, ruleGroupId: GROUP });
+    expect(result.actions.at(-1)).toMatchObject({ api: 'firebreak:block-dns-domain', outcome: 'done', detail: expect.stringContaining(`Blocked ${DOMAIN} and its subdomains for ${VPC}`) });
+    expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toEqual([{ instanceId: INSTANCE_ID, incidentKey: dnsIncident().key }]);
+  });
+
+  it('on redelivery finds everything made and changes nothing (already-blocked)', async () => {
+    givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+    const result = await block();
+    expect(mutations()).toBe(0);
+    expect(result).toMatchObject({ status: 'already-blocked', idempotentReplay: true });
+  });
+
+  it('adds only the domain in an account whose VPC is associated already', async () => {
+    givenFirewall(['other.example.com.']);
+    await block();
+    expect(inputsOf(r53Mock, UpdateFirewallDomainsCommand)).toEqual([{ FirewallDomainListId: LIST, Operation: 'ADD', Domains: [DOMAIN, `*.${DOMAIN}`] }]);
+    expect(mutations()).toBe(1);
+  });
+
+  it('never uses a list or group named like Firebreak’s that Firebreak did not create', async () => {
+    givenNoFirewall();
+    r53Mock.on(ListFirewallDomainListsCommand).resolves({ FirewallDomainLists: [{ Id: 'rslvr-fdl-impostor', Name: 'firebreak-blocked-domains', CreatorRequestId: 'someone-else' }] });
+    await block();
+    expect(r53Mock.commandCalls(CreateFirewallDomainListCommand)).toHaveLength(1);
+    expect(inputsOf<{ FirewallDomainListId: string }>(r53Mock, UpdateFirewallDomainsCommand)[0]!.FirewallDomainListId).toBe(LIST);
+  });
+
+  it('cannot dry-run: reads, sends no change, records no claim, and says so', async () => {
+    givenNoFirewall();
+    const result = await block(dnsIncident(), 'dry-run');
+    expect(mutations()).toBe(0);
+    expect(result.status).toBe('dry-run');
+    expect(result.actions.filter((a) => a.api.startsWith('route53resolver:')).every((a) => a.outcome === 'would-do' && /cannot dry-run/.test(a.detail))).toBe(true);
+    expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toEqual([]);
+  });
+
+  it.each([
+    ['s3.eu-west-1.amazonaws.com', 'allowlisted'],
+    ['www.example.org', 'allowlisted'],
+    ['org', 'single-label'],
+    ['*.evil.com', 'wildcard'],
+    ['amazon.com', 'parent-of-allowlisted'],
+  ])('refuses %j (%s) before any AWS call', async (domain, code) => {
+    const result = await block(dnsIncident(domain));
+    expect(result).toMatchObject({ status: 'refused', refusal: { code } });
+    expect(ec2Mock.calls()).toHaveLength(0);
+    expect(r53Mock.calls()).toHaveLength(0);
+  });
+
+  it('fails the step on a malformed deployment allowlist (DnsAllowlistInvalidError), blocking nothing', async () => {
+    await expect(block(dnsIncident(), 'enforce', { FIREBREAK_MODE: 'enforce', FIREBREAK_DNS_ALLOWLIST: 'example.org,*.corp' })).rejects.toBeInstanceOf(DnsAllowlistInvalidError);
+    expect(r53Mock.calls()).toHaveLength(0);
+  });
+
+  it('does nothing for a finding without a domain, a sample, or an execution the guard did not clear', async () => {
+    expect((await block(dnsIncident(null))).status).toBe('no-domain');
+    expect((await block(dnsIncident(DOMAIN, { sample: true }))).status).toBe('skipped-sample');
+    const incident = dnsIncident();
+    const refused = await blockDnsDomain(
+      { incident, mode: 'enforce', options: OPTIONS, execution: EXECUTION },
+      { clients, logger: silentLogger, blocks, grants: storeGranting(dnsIncident(DOMAIN, { key: 'gd-other' }), NOW), environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
+    );
+    expect(refused.status).toBe('refused');
+    expect(ec2Mock.calls()).toHaveLength(0);
+    expect(r53Mock.calls()).toHaveLength(0);
+  });
+
+  it('refuses a game-day incident on an instance that did not opt in', async () => {
+    givenNoFirewall();
+    const result = await block(dnsIncident(DOMAIN, { gameDay: true, key: 'gameday-gd-1' }));
+    expect(result).toMatchObject({ status: 'refused', refusal: { code: 'not-a-gameday-target' } });
+    expect(r53Mock.calls()).toHaveLength(0);
+  });
+
+  it('surfaces throttling as the retryable TransientResponderError', async () => {
+    givenNoFirewall();
+    r53Mock.on(UpdateFirewallDomainsCommand).rejects(sdkError('ThrottlingException'));
+    await expect(block()).rejects.toMatchObject({ name: 'TransientResponderError' });
+  });
+});
+
+describe('unblockDnsDomains', () => {
+  const releaseIncident = () => dnsIncident(DOMAIN, { key: 'release-1' });
+  const unblock = (mode: ResponderMode = 'enforce') => {
+    const incident = releaseIncident();
+    return unblockDnsDomains(
+      { incident, mode, options: {}, execution: EXECUTION },
+      { clients, logger: silentLogger, blocks, grants: storeGranting(incident, NOW, { kind: 'release' }), environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
+    );
+  };
+
+  it('removes the domain and its subdomains when no other open incident blocks it, then drops the claim', async () => {
+    givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
+    const result = await unblock();
+    expect(inputsOf(r53Mock, UpdateFirewallDomainsCommand)).toEqual([{ FirewallDomainListId: LIST, Operation: 'REMOVE', Domains: [DOMAIN, `*.${DOMAIN}`] }]);
+    expect(result).toMatchObject({ status: 'unblocked', domains: [{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'unblocked' }] });
+    expect(await blocks.blocksOfInstance(ACCOUNT, REGION, INSTANCE_ID)).toEqual([]);
+  });
+
+  it('never removes a domain another open incident still blocks, and says which', async () => {
+    givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: 'i-0fff0000eeee11112', incidentKey: 'gd-second' });
+    const result = await unblock();
+    expect(r53Mock.commandCalls(UpdateFirewallDomainsCommand)).toHaveLength(0);
+    expect(result.domains).toEqual([{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'still-blocked', keptBy: [{ instanceId: 'i-0fff0000eeee11112', incidentKey: 'gd-second' }] }]);
+    expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toEqual([{ instanceId: 'i-0fff0000eeee11112', incidentKey: 'gd-second' }]);
+  });
+
+  it('sends nothing in dry-run (cannot dry-run) and keeps the claim', async () => {
+    givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
+    const result = await unblock('dry-run');
+    expect(mutations()).toBe(0);
+    expect(result.domains.map((d) => d.outcome)).toEqual(['would-unblock']);
+    expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toHaveLength(1);
+  });
+
+  it('has nothing to do for an instance without blocks', async () => {
+    expect((await unblock()).status).toBe('nothing-blocked');
+    expect(r53Mock.calls()).toHaveLength(0);
+  });
+});
+
+describe('DynamoDbDnsBlockStore', () => {
+  it('adds and drops claims with atomic string-set updates, with exact inputs', async () => {
+    const client = new DynamoDBClient({ region: REGION });
+    ddbMock.on(UpdateItemCommand).resolves({ Attributes: { claims: { SS: ['i-0fff0000eeee11112 gd-second'] } } });
+    const store = new DynamoDbDnsBlockStore(client, 'state');
+    await store.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
+    const remaining = await store.release(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
+    expect(inputsOf(ddbMock, UpdateItemCommand)).toEqual([
+      { TableName: 'state', Key: { pk: { S: `dnsblock#${ACCOUNT}#${REGION}#${DOMAIN}` } }, UpdateExpression: 'ADD claims :value', ExpressionAttributeValues: { ':value': { SS: [`${INSTANCE_ID} gd-first`] } } },
+      { TableName: 'state', Key: { pk: { S: `dnsblock-instance#${ACCOUNT}#${REGION}#${INSTANCE_ID}` } }, UpdateExpression: 'ADD blocks :value', ExpressionAttributeValues: { ':value': { SS: [`${DOMAIN} gd-first`] } } },
+      { TableName: 'state', Key: { pk: { S: `dnsblock#${ACCOUNT}#${REGION}#${DOMAIN}` } }, UpdateExpression: 'DELETE claims :value', ExpressionAttributeValues: { ':value': { SS: [`${INSTANCE_ID} gd-first`] } }, ReturnValues: 'ALL_NEW' },
+      { TableName: 'state', Key: { pk: { S: `dnsblock-instance#${ACCOUNT}#${REGION}#${INSTANCE_ID}` } }, UpdateExpression: 'DELETE blocks :value', ExpressionAttributeValues: { ':value': { SS: [`${DOMAIN} gd-first`] } } },
+    ]);
+    expect(remaining).toEqual([{ instanceId: 'i-0fff0000eeee11112', incidentKey: 'gd-second' }]);
+  });
+});

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { BUILT_IN_DNS_ALLOWLIST, blockEntries, checkBlockableDomain, parseAllowlistEntry } from '../../lib/responders/dns-domain';
+
+const ORG = ['example.org', 'corp.example.net'];
+
+describe('checkBlockableDomain: the finding’s domain is attacker-influenced text', () => {
+  it('blocks a plain multi-label name, canonical (lowercase, no trailing dot), with its subdomains', () => {
+    expect(checkBlockableDomain('C2.Evil-Domain.com.', ORG)).toEqual({ blockable: true, domain: 'c2.evil-domain.com' });
+    expect(blockEntries('c2.evil-domain.com')).toEqual(['c2.evil-domain.com', '*.c2.evil-domain.com']);
+  });
+
+  it.each([
+    ['com', 'single-label'],
+    ['localhost', 'single-label'],
+    ['*.evil.com', 'wildcard'],
+    ['evil.*', 'wildcard'],
+    ['*', 'wildcard'],
+    ['192.0.2.10', 'ip-address'],
+    ['', 'not-a-dns-name'],
+    ['evil..com', 'not-a-dns-name'],
+    ['-evil.com', 'not-a-dns-name'],
+    ['_dmarc.evil.com', 'not-a-dns-name'],
+    ['evil.com/path', 'not-a-dns-name'],
+    ['evil.com\nSubject: forged', 'not-a-dns-name'],
+    [`${'a'.repeat(64)}.com`, 'not-a-dns-name'],
+    [`${'a.'.repeat(130)}com`, 'not-a-dns-name'],
+    ['s3.eu-west-1.amazonaws.com', 'allowlisted'],
+    ['AmazonAWS.com', 'allowlisted'],
+    ['ip-10-0-1-5.eu-west-1.compute.internal', 'allowlisted'],
+    ['www.example.org', 'allowlisted'],
+    ['example.org', 'allowlisted'],
+    ['example.net', 'parent-of-allowlisted'],
+    ['aws.amazon.com', 'allowlisted'],
+    ['amazon.com', 'parent-of-allowlisted'],
+    ['com.cn', 'parent-of-allowlisted'],
+  ])('refuses %j (%s), saying why', (raw, code) => {
+    const check = checkBlockableDomain(raw, ORG);
+    expect(check).toMatchObject({ blockable: false, code });
+    expect(check.blockable === false && check.reason).toMatch(/is not blocked: /);
+  });
+
+  it('protects the built-in AWS service domains whatever the deployment lists', () => {
+    for (const domain of BUILT_IN_DNS_ALLOWLIST) expect(checkBlockableDomain(domain, [])).toMatchObject({ blockable: false, code: 'allowlisted' });
+  });
+
+  it('does not refuse a name that merely ends like an allowlisted one', () => {
+    expect(checkBlockableDomain('notexample.org', ORG)).toEqual({ blockable: true, domain: 'notexample.org' });
+    expect(checkBlockableDomain('evilamazonaws.com', [])).toEqual({ blockable: true, domain: 'evilamazonaws.com' });
+  });
+
+  it('fails on a malformed allowlist entry rather than protecting nothing', () => {
+    expect(parseAllowlistEntry(' Example.ORG. ')).toBe('example.org');
+    expect(() => parseAllowlistEntry('*.example.org')).toThrow(/not a domain name/);
+    expect(() => parseAllowlistEntry('')).toThrow(/not a domain name/);
+  });
+});
