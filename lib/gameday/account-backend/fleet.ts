@@ -7,13 +7,14 @@
 import {
   AttachInstancesCommand,
   CreateAutoScalingGroupCommand,
+  DeleteAutoScalingGroupCommand,
   DescribeAutoScalingGroupsCommand,
   PutLifecycleHookCommand,
   SuspendProcessesCommand,
   UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
-import { CreateLoadBalancerCommand, DescribeLoadBalancersCommand, RegisterInstancesWithLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing';
-import { CreateTargetGroupCommand, DescribeTargetHealthCommand, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateLoadBalancerCommand, DeleteLoadBalancerCommand, DescribeLoadBalancersCommand, RegisterInstancesWithLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing';
+import { CreateTargetGroupCommand, DeleteTargetGroupCommand, DescribeTargetHealthCommand, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { ResolvedInstance } from '../backend';
 import type { FleetEnvironmentDocument } from '../fleet-scenario';
 import { EnvironmentSetupError } from './context';
@@ -144,4 +145,41 @@ export async function inspectFleet(clients: FleetOperatorClients, fleet: Resolve
     }
   }
   return { autoScalingGroups, targetGroups, classicLoadBalancers };
+}
+
+/**
+ * Deletes the fleet prepare created, first thing in cleanup: each Auto Scaling group force-deleted
+ * (its members, the replacements it launched included, are terminated by the group), then the
+ * target groups and Classic Load Balancers. Returns the members that prepare did not create (the
+ * replacements), whose termination the EC2 cleanup must wait for before it deletes their subnet.
+ */
+export async function deleteFleet(
+  clients: FleetOperatorClients,
+  fleet: ResolvedFleet,
+  createdInstanceIds: ReadonlySet<string>,
+  attempt: (resource: string, run: () => Promise<unknown>) => Promise<void>,
+): Promise<string[]> {
+  const launched: string[] = [];
+  const groupNames = Object.values(fleet.autoScalingGroups);
+  if (groupNames.length > 0) {
+    const autoScaling = await clients.autoScaling();
+    await attempt(`members of ${groupNames.join(', ')}`, async () => {
+      const answer = await autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: groupNames }));
+      for (const group of answer.AutoScalingGroups ?? []) {
+        for (const instance of group.Instances ?? []) if (instance.InstanceId && !createdInstanceIds.has(instance.InstanceId)) launched.push(instance.InstanceId);
+      }
+    });
+    for (const name of groupNames) await attempt(name, () => autoScaling.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: name, ForceDelete: true })));
+  }
+  const targetGroupArns = Object.values(fleet.targetGroups);
+  if (targetGroupArns.length > 0) {
+    const elbv2 = await clients.elbv2();
+    for (const arn of targetGroupArns) await attempt(arn, () => elbv2.send(new DeleteTargetGroupCommand({ TargetGroupArn: arn })));
+  }
+  const classicNames = Object.values(fleet.classicLoadBalancers);
+  if (classicNames.length > 0) {
+    const elb = await clients.elb();
+    for (const name of classicNames) await attempt(name, () => elb.send(new DeleteLoadBalancerCommand({ LoadBalancerName: name })));
+  }
+  return launched;
 }
