@@ -3,17 +3,16 @@
  * Neither API has a DryRun parameter (unlike EC2's), so a dry-run cannot prove the permission or
  * the outcome: it sends nothing and says what it would do, with "cannot dry-run" in the timeline.
  */
-import { toResponderError } from '../aws/errors';
 import type { ResponderMode } from '../contracts/responder-mode';
 import { ResponderFailedError } from '../contracts/responder-errors';
 import type { PendingAction } from './pending-actions';
-import { isResponderError } from './pending-actions';
+import { mutateUnprobed } from './pending-actions';
 
 /** The services these calls go to, as a person reads them. */
 export type FleetService = 'Amazon EC2 Auto Scaling' | 'Elastic Load Balancing';
 
 /** Enforce: sends and describes what was done. Dry-run: sends nothing and says it cannot dry-run. */
-export async function mutateFleet<T>(
+export function mutateFleet<T>(
   mode: ResponderMode,
   service: FleetService,
   api: string,
@@ -21,18 +20,7 @@ export async function mutateFleet<T>(
   what: string,
   send: () => Promise<T>,
 ): Promise<{ readonly action: PendingAction; readonly output?: T }> {
-  if (mode === 'dry-run') {
-    return {
-      action: { api, target, outcome: 'would-do', detail: `Would ${what} (cannot dry-run: ${service} has no DryRun parameter, so nothing was sent)` },
-    };
-  }
-  let output: T;
-  try {
-    output = await send();
-  } catch (error) {
-    throw isResponderError(error) ? error : toResponderError(error, api);
-  }
-  return { action: { api, target, outcome: 'done', detail: what.charAt(0).toUpperCase() + what.slice(1) } , output };
+  return mutateUnprobed(mode, api, target, what, send, `cannot dry-run: ${service} has no DryRun parameter, so nothing was sent`);
 }
 
 /** A client the step needs but the deployment did not wire: a configuration error, said plainly. */
