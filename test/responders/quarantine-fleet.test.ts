@@ -648,3 +648,73 @@ describe('fleet and edge options together (one quarantine, one release)', () => 
     expect(inputsOf(ec2Mock, ModifyInstanceMetadataOptionsCommand)).toEqual([{ InstanceId: INSTANCE_ID, HttpEndpoint: 'enabled', HttpTokens: 'optional', HttpPutResponseHopLimit: 2 }]);
   });
 });
+
+describe('order and speed with every fleet and edge option on', () => {
+  /** The fixture's clients, the Auto Scaling and ELB ones tracked as round trips too. */
+  class TrackedFleetClients extends TestClientFactory {
+    private readonly as = this.instrument(new AutoScalingClient({ region: REGION }), 'autoscaling');
+    private readonly v2 = this.instrument(new ElasticLoadBalancingV2Client({ region: REGION }), 'elasticloadbalancing');
+    private readonly v1 = this.instrument(new ElasticLoadBalancingClient({ region: REGION }), 'elasticloadbalancing-classic');
+    readonly autoScaling = async () => this.as;
+    readonly elbv2 = async () => this.v2;
+    readonly elb = async () => this.v1;
+  }
+  class TrackedStore extends InMemoryQuarantineRecordStore {
+    constructor(private readonly factory: TestClientFactory) {
+      super();
+    }
+    override async saveIfAbsent(record: QuarantineRecord): Promise<'saved' | 'exists'> {
+      return this.factory.roundTrip('store:saveIfAbsent', () => super.saveIfAbsent(record));
+    }
+  }
+
+  async function measure(options: Partial<QuarantineOptions>) {
+    const tracked = new TrackedFleetClients();
+    const incident = ec2Incident();
+    await quarantineInstance(
+      { incident, mode: 'enforce', options: { detachInstanceProfile: true, revokeRoleSessions: false, autoScaling: 'off', deregisterFromLoadBalancers: false, ...options }, execution: EXECUTION },
+      {
+        clients: tracked,
+        logger: silentLogger,
+        records: new TrackedStore(tracked),
+        sealer: tracked.trackSealer(TEST_SEALER),
+        grants: tracked.trackGrants(storeGranting(incident, NOW)),
+        environment: { FIREBREAK_MODE: 'enforce' },
+        now: () => NOW,
+      },
+    );
+    return tracked;
+  }
+
+  it('keeps the EC2 budget (4 sequential EC2 round trips, the first move in the 1st after the describe); the group read adds one round trip before the first move', async () => {
+    givenGroup();
+    givenLoadBalancers();
+    ec2Mock.on(DescribeAddressesCommand).resolves({ Addresses: [] });
+    ec2Mock.on(ModifyInstanceMetadataOptionsCommand).resolves({});
+    const described = describedInstance({ enis: [{ id: ENI_A, groups: [APP_SG, MON_SG] }, { id: ENI_B, groups: [DB_SG] }] });
+    ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [{ ...described, MetadataOptions: { HttpEndpoint: 'enabled', HttpTokens: 'optional', HttpPutResponseHopLimit: 2, State: 'applied' } }] }] });
+    const off = await measure({});
+    const on = await measure({ autoScaling: 'detach', deregisterFromLoadBalancers: true, disassociateElasticIps: true, instanceMetadata: 'disable' });
+    // DESIGN's budget, 4 + 2 x ENIs sequential EC2 calls: 4 with two ENIs, options or not.
+    expect([off.ec2Depth, on.ec2Depth]).toEqual([4, 4]);
+    expect(off.firstStarted('ec2:ModifyNetworkInterfaceAttribute')).toMatchObject({ depth: 4, ec2Depth: 1 });
+    // The Auto Scaling group and target-group health are read in two steps (instance, then its
+    // group and hooks; target groups, then their health once EC2 named the VPC): one round trip
+    // more before the record, so the first move is in the 5th round trip instead of the 4th.
+    expect(on.firstStarted('ec2:ModifyNetworkInterfaceAttribute')).toMatchObject({ depth: 5, ec2Depth: 1 });
+    for (const read of ['autoscaling:DescribeAutoScalingInstances', 'elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing-classic:DescribeLoadBalancers', 'ec2:DescribeAddresses']) {
+      expect(on.firstStarted(read)).toMatchObject({ depth: 1, ec2Depth: 0 });
+    }
+    expect(on.firstStarted('autoscaling:DescribeAutoScalingGroups').depth).toBe(2);
+    expect(on.firstStarted('elasticloadbalancing:DescribeTargetHealth').depth).toBe(2);
+    // Out of the group's hands beside the moves, never before the first one: protection in the
+    // round trip of the first move, the detach beside the isolation move.
+    const firstMove = on.firstStarted('ec2:ModifyNetworkInterfaceAttribute');
+    expect(on.firstStarted('autoscaling:SetInstanceProtection').depth).toBe(firstMove.depth);
+    expect(on.firstStarted('elasticloadbalancing-classic:DeregisterInstancesFromLoadBalancer').depth).toBe(firstMove.depth);
+    expect(on.firstStarted('autoscaling:DetachInstances').depth).toBe(firstMove.depth + 1);
+    // The edges after the last move (the metadata option and the address, when there is one, with the credentials).
+    const lastMoveDepth = Math.max(...on.started.filter((c) => c.call === 'ec2:ModifyNetworkInterfaceAttribute').map((c) => c.depth));
+    expect(on.firstStarted('ec2:ModifyInstanceMetadataOptions').depth).toBeGreaterThan(lastMoveDepth);
+  });
+});
