@@ -209,6 +209,20 @@ export class InMemoryQuarantineRecordStore implements QuarantineRecordStore {
   }
 }
 
+/** The state-table item of an unreleased record: the identifying fields for people reading the table, the record as JSON. */
+function recordItem(stored: QuarantineRecord) {
+  return {
+    pk: { S: quarantineRecordKey(stored.account, stored.region, stored.instanceId) },
+    account: { S: stored.account },
+    region: { S: stored.region },
+    instanceId: { S: stored.instanceId },
+    incidentKey: { S: stored.incidentKey },
+    capturedAt: { S: stored.capturedAt },
+    released: { BOOL: false },
+    record: { S: JSON.stringify(stored) },
+  };
+}
+
 /**
  * DynamoDB adapter. Item: `pk` (string partition key), the identifying fields as top-level
  * attributes for people reading the table, `released` (BOOL) for the condition, and the full
@@ -226,16 +240,7 @@ export class DynamoDbQuarantineRecordStore implements QuarantineRecordStore {
       await this.client.send(
         new PutItemCommand({
           TableName: this.table(),
-          Item: {
-            pk: { S: quarantineRecordKey(record.account, record.region, record.instanceId) },
-            account: { S: record.account },
-            region: { S: record.region },
-            instanceId: { S: record.instanceId },
-            incidentKey: { S: record.incidentKey },
-            capturedAt: { S: record.capturedAt },
-            released: { BOOL: false },
-            record: { S: JSON.stringify(stored) },
-          },
+          Item: recordItem(stored),
           // A conditional put, not a read-then-write: two concurrent runs cannot both "save the
           // original", and a retry after a partial quarantine cannot replace it with the quarantined
           // state. A released record may be replaced: the instance was restored, so it is original again.
@@ -256,16 +261,7 @@ export class DynamoDbQuarantineRecordStore implements QuarantineRecordStore {
       await this.client.send(
         new PutItemCommand({
           TableName: this.table(),
-          Item: {
-            pk: { S: quarantineRecordKey(next.account, next.region, next.instanceId) },
-            account: { S: next.account },
-            region: { S: next.region },
-            instanceId: { S: next.instanceId },
-            incidentKey: { S: next.incidentKey },
-            capturedAt: { S: next.capturedAt },
-            released: { BOOL: false },
-            record: { S: JSON.stringify(stored) },
-          },
+          Item: recordItem(stored),
           // PutItem (the role's only write on records), conditioned on the record read being still
           // the one stored: unreleased, same capture. A release or a new capture in between wins.
           ConditionExpression: 'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey',
