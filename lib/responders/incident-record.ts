@@ -115,6 +115,9 @@ export function incidentRecordKey(incidentKey: string): string {
 /** The attribute holding the entries (a list of JSON strings, oldest first). */
 export const RECORD_ENTRIES_ATTRIBUTE = 'entries';
 
+/** The header's fields, stored as attributes of the same names (the operator's list filters on them). */
+export const HEADER_FACTS = ['account', 'region', 'source', 'findingType', 'severityLabel', 'severityScore', 'resource', 'gameDay', 'sample', 'createdAt', 'receivedAt'] as const satisfies readonly (keyof IncidentRecordHeader)[];
+
 /** Appends entries to `incident#<key>` items of the state table, one UpdateItem each. */
 export class DynamoDbIncidentRecords implements IncidentRecordWriter {
   constructor(
@@ -130,38 +133,23 @@ export class DynamoDbIncidentRecords implements IncidentRecordWriter {
       ':updatedAt': { S: entry.endedAt },
       ':ttl': { N: String(Math.floor(Date.parse(entry.endedAt) / 1000) + this.retentionDays * 86_400) },
     };
-    const sets = [
-      `${RECORD_ENTRIES_ATTRIBUTE} = list_append(if_not_exists(${RECORD_ENTRIES_ATTRIBUTE}, :none), :entry)`,
-      'updatedAt = :updatedAt',
-      `#ttl = :ttl`,
-    ];
+    // Every attribute through a placeholder: `source`, `region`, `resource` and `ttl` are DynamoDB reserved words.
+    const names: Record<string, string> = { '#entries': RECORD_ENTRIES_ATTRIBUTE, '#updatedAt': 'updatedAt', '#ttl': BLAST_RADIUS_TTL_ATTRIBUTE };
+    const sets = ['#entries = list_append(if_not_exists(#entries, :none), :entry)', '#updatedAt = :updatedAt', '#ttl = :ttl'];
     // The incident's facts: the first writer's stay (a later step cannot rewrite where it happened).
-    const facts: [keyof IncidentRecordHeader, string][] = [
-      ['account', 'account'],
-      ['region', 'region'],
-      ['source', 'source'],
-      ['findingType', 'findingType'],
-      ['severityLabel', 'severityLabel'],
-      ['severityScore', 'severityScore'],
-      ['resource', 'resource'],
-      ['gameDay', 'gameDay'],
-      ['sample', 'sample'],
-      ['createdAt', 'createdAt'],
-      ['receivedAt', 'receivedAt'],
-    ];
-    for (const [field, attribute] of facts) {
+    for (const field of HEADER_FACTS) {
       const value = header[field];
       if (value === undefined) continue;
-      values[`:${attribute}`] = typeof value === 'number' ? { N: String(value) } : typeof value === 'boolean' ? { BOOL: value } : { S: value };
-      sets.push(`${attribute} = if_not_exists(${attribute}, :${attribute})`);
+      names[`#${field}`] = field;
+      values[`:${field}`] = typeof value === 'number' ? { N: String(value) } : typeof value === 'boolean' ? { BOOL: value } : { S: value };
+      sets.push(`#${field} = if_not_exists(#${field}, :${field})`);
     }
     await this.client.send(
       new UpdateItemCommand({
         TableName: this.tableName,
         Key: { pk: { S: incidentRecordKey(header.incidentKey) } },
         UpdateExpression: `SET ${sets.join(', ')}`,
-        // `ttl` is a DynamoDB reserved word.
-        ExpressionAttributeNames: { '#ttl': BLAST_RADIUS_TTL_ATTRIBUTE },
+        ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
       }),
     );
