@@ -59,13 +59,16 @@ export function recordChecks(reports: readonly IncidentReport[], executions: rea
     for (const task of tasks) {
       const start = task.startSim.getTime();
       const end = (task.endSim ?? task.startSim).getTime();
+      const waits = task.resource.endsWith('.waitForTaskToken');
       const index = unmatched.findIndex(
         (row) =>
           row.step === task.responder &&
           (row.executionArn === undefined || row.executionArn === execution.executionArn) &&
           Date.parse(row.startedAt) >= start &&
           Date.parse(row.endedAt) <= end &&
-          (row.outcome === 'failed') === (task.error !== undefined),
+          // A waiting task's error is the person's answer (rejected, timed out), not its function's:
+          // the function returned (the request was sent), and that is what its entry says.
+          (waits || (row.outcome === 'failed') === (task.error !== undefined)),
       );
       if (index < 0) missing.push(`${task.state} (${task.responder}, attempt ${task.attempt}${task.error ? `, ${task.error.name}` : ''})`);
       else unmatched.splice(index, 1);

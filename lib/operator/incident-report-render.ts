@@ -28,6 +28,7 @@ function sections(report: IncidentReport): Section[] {
     `Incident ${report.key}: ${h.findingType ?? 'unknown finding type'} (${h.severityLabel ?? 'unknown severity'}${h.severityScore !== undefined ? ` ${h.severityScore.toFixed(1)}` : ''}) on ${h.resource ?? 'an unnamed resource'} in account ${h.account ?? 'unknown'}, ${h.region ?? 'unknown region'}.`,
     `Status: ${report.status}. Playbook(s): ${report.playbooks.join(', ') || 'none'}. Mode: ${report.modes.join(', ') || 'unknown'}.${h.gameDay ? ' Game-day drill.' : ''}${h.sample ? ' Sample finding.' : ''}`,
     `Received ${report.receivedAt ?? 'at an unrecorded time'}${h.createdAt ? ` (finding created ${h.createdAt})` : ''}; ${report.timeline.length} step(s) recorded.`,
+    ...(report.receiptNote !== undefined ? [report.receiptNote] : []),
     ...(report.invalidEntries > 0 ? [`${report.invalidEntries} stored entr${report.invalidEntries === 1 ? 'y' : 'ies'} did not validate and are left out.`] : []),
   ];
   return [

@@ -183,6 +183,8 @@ export interface IncidentReport {
   readonly followUps: readonly string[];
   readonly lessons: readonly string[];
   readonly invalidEntries: number;
+  /** Set when the recorded receipt time cannot be right (after the first step): what the phases are measured from instead. */
+  readonly receiptNote?: string;
   readonly expiresAt?: number;
 }
 
@@ -213,7 +215,12 @@ export function formatDuration(value: number | undefined): string {
 /** What the record says, organised for the report. */
 export function buildIncidentReport(record: IncidentRecord, targets: PhaseTargets = DEFAULT_PHASE_TARGETS): IncidentReport {
   const entries = byTime(record.entries);
-  const receivedAt = record.header.receivedAt;
+  // The receipt time is the incident's own claim (triage's, or whoever started the playbook): a
+  // receipt after the first step cannot be, so the phases are measured from that step instead.
+  const first = entries[0];
+  const claimed = record.header.receivedAt;
+  const receiptAfterFirstStep = claimed !== undefined && first !== undefined && Date.parse(claimed) > Date.parse(first.startedAt);
+  const receivedAt = receiptAfterFirstStep ? first?.startedAt : claimed;
   const since = (at: string) => ms(receivedAt, at);
   const phases: Phase[] = [];
   const phase = (name: PhaseName, entry: IncidentRecordEntry | undefined, at?: string) => {
@@ -221,8 +228,7 @@ export function buildIncidentReport(record: IncidentRecord, targets: PhaseTarget
     const end = at ?? entry.endedAt;
     phases.push({ name, label: PHASE_LABELS[name], at: end, sinceReceivedMs: since(end) ?? 0, by: `${entry.step}: ${entry.status}` });
   };
-  const first = entries[0];
-  if (first && receivedAt !== undefined) phase('triage', first, first.startedAt);
+  if (first && receivedAt !== undefined && !receiptAfterFirstStep) phase('triage', first, first.startedAt);
   phase('guard', entries.find((entry) => entry.step === RESPONDER_NAMES.containmentGuard && entry.outcome === 'succeeded'));
   phase('containment', entries.find((entry) => entry.step === CONTAINMENT_STEP && CONTAINED.has(entry.status)));
   phase('evidence', entries.find((entry) => EVIDENCE_STEPS.has(entry.step) && EVIDENCE_KEPT.has(entry.status)));
@@ -285,6 +291,7 @@ export function buildIncidentReport(record: IncidentRecord, targets: PhaseTarget
     approvals,
     failures,
     invalidEntries: record.invalidEntries,
+    ...(receiptAfterFirstStep ? { receiptNote: `The recorded receipt time ${claimed ?? ''} is after the first step (${first?.startedAt ?? ''}): the incident did not come through triage, or its times are wrong. Phases are measured from the first step.` } : {}),
     ...(record.expiresAt !== undefined ? { expiresAt: record.expiresAt } : {}),
   };
   return { ...report, followUps: followUpsOf(report, entries), lessons: lessonsOf(report, entries, targets) };
