@@ -262,9 +262,15 @@ export function buildIncidentReport(record: IncidentRecord, targets: PhaseTarget
     for (const id of ids) evidence.set(id, [...(evidence.get(id) ?? []), action]);
   }
 
+  // A step's error counts as a failure unless a later attempt of the same step in the same execution
+  // succeeded (a retry: a lesson, not a failure), or the execution's failure alert reports it already.
+  const alerted = new Set(entries.filter((entry) => entry.alertKind === 'failure' && entry.failure).map((entry) => `${entry.executionArn ?? ''}|${entry.failure?.error ?? ''}`));
   const failures: ReportedFailure[] = [];
-  for (const entry of entries) {
-    if (entry.outcome === 'failed' && entry.error) failures.push({ at: entry.endedAt, step: entry.step, error: entry.error.name, detail: entry.error.message });
+  for (const [index, entry] of entries.entries()) {
+    const retried = entries.slice(index + 1).some((later) => later.step === entry.step && later.executionArn === entry.executionArn && later.outcome === 'succeeded');
+    if (entry.outcome === 'failed' && entry.error && !retried && !alerted.has(`${entry.executionArn ?? ''}|${entry.error.name}`)) {
+      failures.push({ at: entry.endedAt, step: entry.step, error: entry.error.name, detail: entry.error.message });
+    }
     if (entry.alertKind === 'failure' && entry.failure) {
       failures.push({ at: entry.startedAt, step: entry.failure.step, error: entry.failure.error, ...(entry.failure.cause ? { detail: entry.failure.cause } : {}) });
     }
