@@ -57,7 +57,7 @@ export const RESPONDER_CLIENTS: Readonly<Record<string, readonly SdkService[]>> 
   'publish-alert': ['dynamodb', 'sns'],
   'quarantine-instance': ['dynamodb', 'ec2', 'iam', 'kms', 'sts'],
   'release-instance': ['dynamodb', 'ec2', 'kms', 'sts'],
-  'snapshot-volumes': ['ec2', 'sts'],
+  'snapshot-volumes': ['dynamodb', 'ec2', 'sts'],
   triage: [],
   'unblock-dns-domains': ['dynamodb', 'ec2', 'route53resolver', 'sts'],
 };
