@@ -39,7 +39,11 @@ function result(name: string, passed: boolean, expected: string, actual: string)
  * its incident's record (same step, started and ended within the task's simulated times, failed
  * when the task threw); and each report's own arithmetic holds.
  */
-export function recordChecks(reports: readonly IncidentReport[], executions: readonly ExecutionRecord[]): ExpectationResult[] {
+export function recordChecks(
+  reports: readonly IncidentReport[],
+  executions: readonly ExecutionRecord[],
+  run?: { readonly containment?: { readonly simMs: number }; readonly injectionSim: Date },
+): ExpectationResult[] {
   const results: ExpectationResult[] = [];
   const byKey = new Map(reports.map((report) => [report.key, report]));
   for (const execution of executions) {
@@ -74,6 +78,24 @@ export function recordChecks(reports: readonly IncidentReport[], executions: rea
       else unmatched.splice(index, 1);
     }
     results.push(result(`${name} has every step of the run, at its times`, missing.length === 0, `${tasks.length} step(s)`, missing.length === 0 ? `${tasks.length} step(s)` : `missing: ${missing.join(', ')}`));
+  }
+  // The run's own measure (injection → last ENI isolated, from the call log) falls within the
+  // quarantine step that ended the report's containment phase: the two clocks agree.
+  const contained = reports.filter((report) => report.phases.some((phase) => phase.name === 'containment'));
+  if (run?.containment && contained.length === 1) {
+    const report = contained[0] as IncidentReport;
+    const phase = report.phases.find((found) => found.name === 'containment');
+    const step = report.timeline.find((row) => row.endedAt === phase?.at && row.step === RESPONDER_NAMES.quarantineInstance);
+    const isolatedAt = run.injectionSim.getTime() + run.containment.simMs;
+    const holds = step !== undefined && Date.parse(step.startedAt) <= isolatedAt && isolatedAt <= Date.parse(step.endedAt);
+    results.push(
+      result(
+        `incident report ${report.key}: containment matches the run`,
+        holds,
+        `last ENI isolated at ${new Date(isolatedAt).toISOString()}, within the recorded quarantine step`,
+        step ? `quarantine step ${step.startedAt} → ${step.endedAt}` : 'no quarantine step ends the containment phase',
+      ),
+    );
   }
   for (const report of reports) {
     const problems = reportConsistencyProblems(report);

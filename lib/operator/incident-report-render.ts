@@ -24,6 +24,13 @@ function offset(value: number | undefined): string {
 /** The report's sections, shared by both renderings so that they never say different things. */
 function sections(report: IncidentReport): Section[] {
   const h = report.header;
+  // A release request is shown once, on the first step of its execution.
+  const requestShown = new Set<string>();
+  const requestNote = (row: IncidentReport['timeline'][number]): string => {
+    if (!row.request || requestShown.has(row.executionArn ?? '')) return '';
+    requestShown.add(row.executionArn ?? '');
+    return `requested by ${row.request.requestedBy}${row.request.reason ? ` (${row.request.reason})` : ''}`;
+  };
   const summary = [
     `Incident ${report.key}: ${h.findingType ?? 'unknown finding type'} (${h.severityLabel ?? 'unknown severity'}${h.severityScore !== undefined ? ` ${h.severityScore.toFixed(1)}` : ''}) on ${h.resource ?? 'an unnamed resource'} in account ${h.account ?? 'unknown'}, ${h.region ?? 'unknown region'}.`,
     `Status: ${report.status}. Playbook(s): ${report.playbooks.join(', ') || 'none'}. Mode: ${report.modes.join(', ') || 'unknown'}.${h.gameDay ? ' Game-day drill.' : ''}${h.sample ? ' Sample finding.' : ''}`,
@@ -52,7 +59,7 @@ function sections(report: IncidentReport): Section[] {
           [
             row.alertKind ? `alert: ${row.alertKind}` : '',
             row.failure ? `failure of ${row.failure.step}: ${row.failure.error}` : '',
-            row.request ? `requested by ${row.request.requestedBy}${row.request.reason ? ` (${row.request.reason})` : ''}` : '',
+            requestNote(row),
             row.error ? row.error.message : '',
             row.reasons ? row.reasons.join('; ') : '',
           ]
