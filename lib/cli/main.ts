@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { registerApprovalCommands } from './approvals';
 import { registerDnsCommands } from './dns';
 import { registerGameDayCommands } from './gameday';
+import { registerIncidentCommands } from './incidents';
 import { registerPlaybookCommands } from './playbooks';
 import { registerReleaseCommands } from './release';
 import type { CommandRegistrar } from './registrar';
@@ -15,6 +16,7 @@ const registrars: CommandRegistrar[] = [
   registerApprovalCommands,
   registerDnsCommands,
   registerGameDayCommands,
+  registerIncidentCommands,
   registerPlaybookCommands,
   registerReleaseCommands,
 ];
