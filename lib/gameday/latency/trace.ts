@@ -96,9 +96,6 @@ export function traceClient<C>(client: C): C {
     // Outermost: one traced call per send(), whatever the SDK retries inside it.
     { step: 'initialize', priority: 'high', name: 'firebreakLatencyTrace' },
   );
-  // A client made with `cacheMiddleware` (the game day's) keeps the handlers it resolved for the
-  // commands it already sent: drop them, as the SDK's own send does, so those commands are traced too.
-  delete (client as { handlers?: unknown }).handlers;
   return client;
 }
 

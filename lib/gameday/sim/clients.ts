@@ -109,10 +109,6 @@ function clientWith<K extends ClientKind>(
     region,
     credentials,
     maxAttempts,
-    // The SDK resolves a command's middleware stack once per command class instead of on every
-    // send (a documented client option): the stack of a game-day client is complete once it is
-    // wired, and a storm sends tens of thousands of commands through a few clients.
-    cacheMiddleware: true,
     ...(retry === 'simulated' ? { retryStrategy: sim.retryStrategy(maxAttempts) } : {}),
   };
   const client = new Client(config) as ClientOf<K>;
