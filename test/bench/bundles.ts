@@ -135,6 +135,11 @@ async function bundle(entry: { readonly file: string } | { readonly source: stri
   return { file, bytes: statSync(file).size, metafile: result.metafile };
 }
 
+/** Bundles any module of the project into `outdir` with the stack's esbuild options (the bundle test's controls). */
+export function bundleModule(file: string, outdir: string): Promise<BuiltBundle> {
+  return bundle({ file: path.resolve(PROJECT_ROOT, file) }, outdir);
+}
+
 /** Bundles `lambdas/<responder>/index.ts` into `outdir` with the stack's esbuild options. */
 export function bundleResponder(responder: string, outdir: string): Promise<BuiltBundle> {
   return bundle({ file: responderEntry(responder) }, outdir);
