@@ -8,6 +8,7 @@ import * as z from '../contracts/zod-mini';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { RELEASE_EDGE_IAM_ACTIONS, containmentEdgeIamActions, containmentEdgeOptions } from './containment-edges';
 import { DNS_ACTIONS } from './dns-actions';
+import { PER_INSTANCE_ACTIONS } from './per-instance-actions';
 
 export interface ActionDefinition {
   readonly name: string;
@@ -28,6 +29,11 @@ export interface ActionDefinition {
    * transitions beyond one per attempt), before the transient-error retrier.
    */
   readonly retryWhileWaiting?: (options: Record<string, unknown>) => WaitRetrier;
+  /**
+   * True when the step starts another playbook's executions instead of invoking its responder
+   * (`contain-each-instance`: a Map of per-instance executions, compile-per-instance.ts).
+   */
+  readonly startsPlaybook?: boolean;
 }
 
 /** One Step Functions retrier that waits for something (ASL `Retry` entry). */
@@ -225,6 +231,7 @@ export const ACTIONS = {
       options.restoreInstanceProfile === false ? [] : ['ec2:AssociateIamInstanceProfile', 'iam:PassRole'],
   },
   ...DNS_ACTIONS,
+  ...PER_INSTANCE_ACTIONS,
   notify: {
     name: 'notify',
     description: 'Publish an actionable alert to the alert topic.',
