@@ -19,7 +19,9 @@
  * (lib/stack/playbooks.ts grants them).
  */
 import type { ActionStep } from './model';
-import type { AslDefinition, AslState } from './compile';
+
+/** An ASL state as compile.ts's `AslState` (restated here: compile.ts imports this module). */
+type AslState = { readonly Type: string } & Readonly<Record<string, unknown>>;
 import { PER_INSTANCE_ACTION } from './per-instance-actions';
 
 /** The definition-substitution name of a playbook's state machine ARN: `compromised-ec2` → `Sm_compromised_ec2`. */
@@ -66,7 +68,7 @@ export function perInstanceMapState(step: ActionStep, name: string, parentPlaybo
   const playbook = String(step.with.playbook);
   const maxConcurrency = typeof step.with.maxConcurrency === 'number' ? step.with.maxConcurrency : 10;
   const names = perInstanceStateNames(name);
-  const processor: AslDefinition & { readonly ProcessorConfig: { readonly Mode: 'INLINE' } } = {
+  const processor: { readonly ProcessorConfig: { readonly Mode: 'INLINE' }; readonly StartAt: string; readonly States: Readonly<Record<string, AslState>> } = {
     ProcessorConfig: { Mode: 'INLINE' },
     StartAt: names.run,
     States: {

@@ -10,7 +10,10 @@ import { routingTableFor } from '../../lib/playbooks/routing';
 import { triage } from '../../lib/playbooks/triage';
 
 const FIXTURE = 'playbooks/events/guardduty-attack-sequence-ec2-compromised-instance-group.json';
-const event = (): Record<string, any> => JSON.parse(readFileSync(FIXTURE, 'utf8'));
+interface SequenceEvent {
+  detail: { updatedAt: string; service: { detection: { sequence: { resources: Record<string, unknown>[] } } } };
+}
+const event = (): SequenceEvent => JSON.parse(readFileSync(FIXTURE, 'utf8')) as SequenceEvent;
 const parse = (raw: unknown): Incident => parseEvent(raw, { receivedAt: new Date('2026-03-21T11:00:00Z') });
 
 describe('containmentTargets', () => {
@@ -43,8 +46,8 @@ describe('containmentTargets', () => {
 
   it('skips a malformed instance id, an unserved account and instances past the cap, saying why', () => {
     const raw = event();
-    raw.detail.service.detection.sequence.resources[1].uid = 'i-NOT-AN-ID';
-    raw.detail.service.detection.sequence.resources[2].accountId = '999988887777';
+    raw.detail.service.detection.sequence.resources[1]!.uid = 'i-NOT-AN-ID';
+    raw.detail.service.detection.sequence.resources[2]!.accountId = '999988887777';
     const { targets, skipped } = containmentTargets(parse(raw), {
       maxInstances: 1,
       refuseAccount: (account) => (account === '999988887777' ? 'not served' : undefined),
@@ -59,7 +62,7 @@ describe('containmentTargets', () => {
 
   it('never passes a placeholder id on a finding that is not a sample', () => {
     const raw = event();
-    raw.detail.service.detection.sequence.resources[1].uid = 'i-99999999';
+    raw.detail.service.detection.sequence.resources[1]!.uid = 'i-99999999';
     const { targets } = containmentTargets(parse(raw), { maxInstances: 50 });
     expect(targets.map((target) => target.instanceId)).not.toContain('i-99999999');
   });
@@ -104,12 +107,16 @@ describe('triage of an attack sequence', () => {
 describe('the compiled contain-each-instance step', () => {
   const playbook = loadPlaybookDirectorySync('playbooks').find((candidate) => candidate.name === 'attack-sequence-ec2')!;
   const { definition, substitutions } = compilePlaybook(playbook);
-  const map = definition.States['contain-each'] as Record<string, any>;
+  interface MapState {
+    ItemProcessor: { States: Record<string, { Parameters: { Input: Record<string, unknown> }; Catch: unknown[] }> };
+    ResultSelector: { result: { responder: string } };
+  }
+  const map = definition.States['contain-each'] as unknown as MapState;
 
   it('is a Map over triage targets, each starting the per-instance playbook and waiting for it', () => {
     expect(substitutions).toContain('Sm_attack_sequence_ec2_instance');
     expect(map).toMatchObject({ Type: 'Map', ItemsPath: '$.decision.targets', MaxConcurrency: 10, ResultPath: '$.results.contain-each', Next: 'alert' });
-    const run = map.ItemProcessor.States['contain-each-run'];
+    const run = map.ItemProcessor.States['contain-each-run']!;
     expect(run).toMatchObject({
       Resource: 'arn:aws:states:::states:startExecution.sync:2',
       Parameters: { StateMachineArn: '${Sm_attack_sequence_ec2_instance}', 'Name.$': '$.target.executionName' },
