@@ -253,7 +253,9 @@ function route(incident: Incident, routing: RoutingTable, reasonsSoFar: readonly
     reasons.push(
       changing.length > 0
         ? `Mode enforce: ${changing.join(', ')} will change resources.`
-        : 'Mode enforce (no step of this playbook changes resources).',
+        : chosen.steps.includes(PER_INSTANCE_ACTION)
+          ? 'Mode enforce: this playbook changes nothing itself; each per-instance execution changes its instance only where its own containment guard clears it.'
+          : 'Mode enforce (no step of this playbook changes resources).',
     );
   }
 
