@@ -22,6 +22,7 @@ export const KNOWN_STATEMENT_SIDS: readonly string[] = [
   'PerInstanceCompletionEvents',
   'KeepUnprocessableEvents',
   'StoreApprovalRequests',
+  'AppendIncidentRecord',
   'ReadApprovals',
   'ReadAndDecideApprovalRequests',
   'DescribeWaitingPlaybookExecutions',
