@@ -44,9 +44,11 @@ import { TRANSIENT_ERROR_NAMES } from '../contracts/responder-errors';
 import { ACTIONS } from './actions';
 import type { ActionDefinition, WaitRetrier } from './actions';
 import type { ActionStep, ParallelStep, Playbook, PlaybookApproval, Step } from './model';
-import { approvalOf, flattenSteps, isAutomatic } from './model';
+import { approvalOf, flattenSteps } from './model';
 import { APPROVAL_REJECTED_ERROR, FirebreakError } from '../contracts/errors';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import { perInstanceMapState, perInstanceStateNames, stateMachinePlaceholder } from './compile-per-instance';
+import { isPerInstance } from './model';
 
 /** One ASL state, as emitted (JSONPath fields only). */
 export type AslState = { readonly Type: string } & Readonly<Record<string, unknown>>;
@@ -268,6 +270,8 @@ const GUARD_RESULT = `$.results.${GUARD_STATE}.result`;
 class PlaybookCompiler {
   private readonly stateNames = new Set<string>();
   private readonly responders = new Set<string>([ALERT_RESPONDER]);
+  /** Per-instance playbooks a `contain-each-instance` step starts (their `Sm_` substitutions). */
+  private readonly startedPlaybooks = new Set<string>();
 
   constructor(private readonly playbook: Playbook) {}
 
@@ -276,7 +280,7 @@ class PlaybookCompiler {
     if (playbook.steps.length === 0) {
       throw new PlaybookCompileError(`playbook "${playbook.name}" has no steps`, playbook.name);
     }
-    if (!isAutomatic(playbook) && isGuardedPlaybook(playbook) && !approvalOf(playbook).required) {
+    if (playbook.trigger === 'manual' && isGuardedPlaybook(playbook) && !approvalOf(playbook).required) {
       throw new PlaybookCompileError(
         `playbook "${playbook.name}" is started by hand and changes resources: it must require approval (approval: { required: true }), so that the identity recorded is the approver's, not a field of the input`,
         playbook.name,
@@ -295,7 +299,7 @@ class PlaybookCompiler {
         StartAt: startAt,
         States: states,
       },
-      substitutions: [...this.responders].sort().map(functionPlaceholder),
+      substitutions: [...[...this.responders].sort().map(functionPlaceholder), ...[...this.startedPlaybooks].sort().map(stateMachinePlaceholder)],
     };
   }
 
@@ -311,7 +315,7 @@ class PlaybookCompiler {
     const afterApproval = keepSteps(steps, (step) => changesResources(step) || alerts(step));
     const alertsOnly = keepSteps(steps, alerts);
     const timedOut = approval.onTimeout === 'contain' ? afterApproval : alertsOnly;
-    if (alertsOnly.length === 0) {
+    if (alertsOnly.length === 0 && !isPerInstance(playbook)) {
       throw new PlaybookCompileError(
         `playbook "${playbook.name}" changes resources but has no notify step: when the safety rails skip ${waiting}, its alert is how people learn why`,
         playbook.name,
@@ -356,17 +360,25 @@ class PlaybookCompiler {
       ...guardReasons,
       reason: { outcome: name, summary, 'approval.$': '$.approval' },
     });
+    // A per-instance playbook may have no notify step (its parent alerts): its paths without one end here.
+    const endWithout = (prefix: string, chain: readonly Step[]): string => {
+      if (chain.length > 0) return start(prefix, chain);
+      const ended = prefix.slice(0, -1);
+      this.claim(ended);
+      states[ended] = { Type: 'Succeed', Comment: 'Nothing more to do here; the playbook that started this one reports it.' };
+      return ended;
+    };
     this.compileApprovalWait(states, approval, changing, afterEvidence, {
       approved: start(P.approved, afterApproval),
-      rejected: start(P.rejected, alertsOnly),
-      timedOut: start(P.timedOut, timedOut),
+      rejected: endWithout(P.rejected, alertsOnly),
+      timedOut: endWithout(P.timedOut, timedOut),
     });
     this.compileSequence(afterApproval, states, afterEvidence, {
       ...TOP,
       prefix: P.approved,
       report: outcome('approved', `A person approved (firebreak approve): ${waiting} ran after the evidence steps.`),
     });
-    this.compileSequence(alertsOnly, states, afterEvidence, {
+    if (alertsOnly.length > 0) this.compileSequence(alertsOnly, states, afterEvidence, {
       ...TOP,
       prefix: P.rejected,
       report: outcome(
@@ -374,7 +386,7 @@ class PlaybookCompiler {
         `Not approved: a person rejected the request (${APPROVAL_REJECTED_ERROR}), or answered without "approved": true. ${waiting} did not run; the evidence was kept. The approval record says who and why.`,
       ),
     });
-    this.compileSequence(timedOut, states, afterEvidence, {
+    if (timedOut.length > 0) this.compileSequence(timedOut, states, afterEvidence, {
       ...TOP,
       prefix: P.timedOut,
       report: outcome(
@@ -485,7 +497,7 @@ class PlaybookCompiler {
    * field fails the state.
    */
   private requestField(): { request?: Record<string, string> } {
-    return isAutomatic(this.playbook) ? {} : { request: { 'requestedBy.$': '$.requestedBy', 'reason.$': '$.reason' } };
+    return this.playbook.trigger !== 'manual' ? {} : { request: { 'requestedBy.$': '$.requestedBy', 'reason.$': '$.reason' } };
   }
 
   /** Compiles steps in order into `states`; returns the first state and the result ids available after. */
@@ -519,9 +531,10 @@ class PlaybookCompiler {
     const { playbook } = this;
     this.checkStepId(step);
     assertLiteralOptions(step.with, `steps.${step.id}.with`, playbook.name);
+    const name = `${scope.prefix}${step.id}`;
+    if ((ACTIONS[step.action] as ActionDefinition).startsPlaybook === true) return this.compilePerInstance(step, name, next, states, available, scope);
     const responder = ACTIONS[step.action].responder;
     this.responders.add(responder);
-    const name = `${scope.prefix}${step.id}`;
     this.claim(name);
 
     const payload: Record<string, unknown> = {
@@ -545,6 +558,28 @@ class PlaybookCompiler {
       ResultPath: `$.results.${step.id}`,
       // A step that waits for something (copy-evidence: snapshots still pending) retries on its own schedule first.
       Retry: [...waitRetriers(step), TRANSIENT_RETRY],
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: failureAlertStateName(name) }],
+      ...(next ? { Next: next } : { End: true }),
+    };
+    this.compileFailureAlert(states, name, available, scope);
+    return [...available, step.id];
+  }
+
+  /** A `contain-each-instance` step: a Map of per-instance executions (compile-per-instance.ts). */
+  private compilePerInstance(
+    step: ActionStep,
+    name: string,
+    next: string | undefined,
+    states: Record<string, AslState>,
+    available: readonly string[],
+    scope: ChainScope,
+  ): string[] {
+    this.claim(name);
+    for (const inner of Object.values(perInstanceStateNames(name))) this.claim(inner);
+    this.startedPlaybooks.add(String(step.with.playbook));
+    states[name] = {
+      ...perInstanceMapState(step, name, this.playbook.name),
+      // Missing targets (a playbook started without triage's decision) or a Map that cannot run: alert and fail.
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: failureAlertStateName(name) }],
       ...(next ? { Next: next } : { End: true }),
     };
@@ -696,6 +731,7 @@ export function taskStates(definition: AslDefinition): TaskStateReference[] {
     if (body.Type === 'Parallel') {
       return (body.Branches as readonly AslDefinition[]).flatMap(taskStates);
     }
+    if (body.Type === 'Map') return taskStates(body.ItemProcessor as AslDefinition);
     if (body.Type !== 'Task') return [];
     const resource = String(body.Resource);
     const parameters = body.Parameters as Record<string, unknown> | undefined;

@@ -35,10 +35,8 @@ export const TRIAGE_RESPONDER = RESPONDER_NAMES.triage;
 /** Substitution name of the unprocessable-events queue URL. */
 export const INVALID_EVENT_QUEUE_PLACEHOLDER = 'InvalidEventQueueUrl';
 
-/** The definition-substitution name of a playbook's state machine ARN: `compromised-ec2` → `Sm_compromised_ec2`. */
-export function stateMachinePlaceholder(playbook: string): string {
-  return `Sm_${playbook.replace(/[^A-Za-z0-9]/g, '_')}`;
-}
+import { stateMachinePlaceholder } from './compile-per-instance';
+export { stateMachinePlaceholder };
 
 /** State names of the dispatcher, for tests and the local engine's task overrides. */
 export const DISPATCHER_STATES = {

@@ -402,7 +402,9 @@ export const triggerSchema = z
     error: unlessMissing((issue) =>
       `trigger cannot be ${typeName(issue.input)}${didYouMean(String(issue.input), PLAYBOOK_TRIGGERS)}; expected one of: ${PLAYBOOK_TRIGGERS.join(', ')}`),
   })
-  .describe('automatic (default): triage routes matching incidents to it. manual: only a person starts it (firebreak release); triage never does.');
+  .describe(
+    "automatic (default): triage routes matching incidents to it. manual: only a person starts it (firebreak release); triage never does. per-instance: only another playbook's contain-each-instance step starts it, once per instance of a multi-resource incident; that playbook's notify step alerts for it.",
+  );
 
 // ---------------------------------------------------------------------------------------------
 // the file
@@ -521,7 +523,8 @@ export const playbookFileSchema = z
         params: { at: 'key' },
       });
     }
-    if (changesResources && !alerts && everyActionKnown) {
+    // A per-instance playbook's parent waits for it and alerts once for every instance.
+    if (changesResources && !alerts && everyActionKnown && file.trigger !== 'per-instance') {
       ctx.addIssue({
         code: 'custom',
         path: ['steps'],

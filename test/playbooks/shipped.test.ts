@@ -44,6 +44,8 @@ function shape(steps: readonly Step[]): string {
 describe('the shipped playbooks', () => {
   it('are the issue list, valid together (no duplicate name, no overlap at one priority)', () => {
     expect(playbooks.map((p) => p.name).sort()).toEqual([
+      'attack-sequence-ec2',
+      'attack-sequence-ec2-instance',
       'cloudwatch-instance-alarm',
       'compromised-ec2-instance',
       'default-alert',
