@@ -27,7 +27,6 @@ import type { ResponderMode } from '../contracts/responder-mode';
 import type { AslDefinition, AslState, CompiledStateMachine } from './compile';
 import { ALERT_RESPONDER, functionPlaceholder, LAMBDA_INVOKE_RESOURCE } from './compile';
 import { RESPONDER_NAMES } from '../contracts/responders';
-import type { TriageDecision } from './triage';
 
 /** The responder that triages an event into a decision. */
 export const TRIAGE_RESPONDER = RESPONDER_NAMES.triage;
@@ -73,13 +72,6 @@ export interface DispatcherOptions {
 
 const STATES = DISPATCHER_STATES;
 const DECISION = '$.triage.decision';
-
-/**
- * The fields of triage's decision a playbook execution's input carries as `decision`: every one a
- * started playbook's decision has, but the incident (the input's own `incident`) and the error
- * (null when a playbook starts).
- */
-export const PLAYBOOK_DECISION_FIELDS = ['outcome', 'playbook', 'stateMachineArn', 'executionName', 'mode', 'steps', 'reasons'] as const satisfies readonly (keyof TriageDecision)[];
 
 /** Lambda's own transient errors, and StartExecution throttling; everything else is final. */
 const LAMBDA_TRANSIENT = [
@@ -184,9 +176,10 @@ export function compileDispatcher(options: DispatcherOptions): CompiledStateMach
           'incident.$': `${DECISION}.incident`,
           'mode.$': `${DECISION}.mode`,
           'playbook.$': `${DECISION}.playbook`,
-          // Triage's decision without its incident, which is already above: the incident is the
-          // bulk of the input, and Step Functions copies the input into every state of the run.
-          decision: Object.fromEntries(PLAYBOOK_DECISION_FIELDS.map((field) => [`${field}.$`, `${DECISION}.${field}`])),
+          // Triage's whole decision: a per-instance playbook reads its targets there
+          // (compile-per-instance.ts). Leaving the incident out of it was measured in the storm
+          // and made no difference (docs/gameday.md, "Benchmarks").
+          'decision.$': DECISION,
           // Links the playbook execution to this one in the console
           // (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-nested-workflows.html).
           'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$': '$$.Execution.Id',
