@@ -8,6 +8,7 @@ import * as z from '../contracts/zod-mini';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { RELEASE_EDGE_IAM_ACTIONS, containmentEdgeIamActions, containmentEdgeOptions } from './containment-edges';
 import { DNS_ACTIONS } from './dns-actions';
+import { S3_OBJECT_ACTIONS } from './s3-object-actions';
 
 export interface ActionDefinition {
   readonly name: string;
@@ -225,6 +226,7 @@ export const ACTIONS = {
       options.restoreInstanceProfile === false ? [] : ['ec2:AssociateIamInstanceProfile', 'iam:PassRole'],
   },
   ...DNS_ACTIONS,
+  ...S3_OBJECT_ACTIONS,
   notify: {
     name: 'notify',
     description: 'Publish an actionable alert to the alert topic.',
