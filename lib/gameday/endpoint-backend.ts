@@ -12,6 +12,7 @@
  *  - Time is the wall clock: advance() is a no-op (approval timeouts and retry backoffs really pass).
  */
 import { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
+import { S3Client } from '@aws-sdk/client-s3';
 import { FirebreakError } from '../contracts/errors';
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient, DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
@@ -41,7 +42,7 @@ export interface EndpointClientConfig {
 }
 
 /** Any SDK v3 client the backend makes (what `configureClient` receives). */
-export type EndpointSdkClient = EC2Client | IAMClient | SNSClient | SQSClient | DynamoDBClient | SFNClient | STSClient | KMSClient;
+export type EndpointSdkClient = EC2Client | IAMClient | SNSClient | SQSClient | DynamoDBClient | SFNClient | STSClient | KMSClient | S3Client;
 
 export interface EndpointBackendOptions {
   /** The AWS-compatible endpoint (LocalStack `http://localhost:4566`, a moto server, or an AWS service endpoint). */
@@ -150,6 +151,8 @@ export class EndpointBackend extends AccountBackend {
       region: this.region,
       ...(endpoint !== undefined ? { endpoint } : {}),
       maxAttempts: extra.maxAttempts ?? 3,
+      // Path-style addressing: an endpoint such as LocalStack serves every bucket on one host.
+      ...(service === 's3' ? { forcePathStyle: true } : {}),
       ...(extra.credentials !== undefined ? { credentials: extra.credentials } : {}),
       ...(extra.retryStrategy !== undefined ? { retryStrategy: extra.retryStrategy } : {}),
     });
@@ -247,6 +250,7 @@ export class EndpointBackend extends AccountBackend {
       kms: () => get('kms', KMSClient),
       // The Route 53 Resolver client is of an older SDK line (its smithy types differ; its wire does not).
       route53resolver: async () => get('route53resolver', Route53ResolverClient as unknown as new (config: Record<string, unknown>) => KMSClient) as unknown as Route53ResolverClient,
+      s3: async () => get('s3', S3Client),
       sts: () => get('sts', STSClient),
     };
   }
@@ -262,6 +266,7 @@ export class EndpointBackend extends AccountBackend {
       sqs: () => clients.sqs(),
       dynamodb: () => clients.dynamodb(),
       kms: () => clients.kms(),
+      s3: () => clients.s3({ account: this.account, region }),
     };
   }
 

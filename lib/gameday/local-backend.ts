@@ -163,6 +163,7 @@ export class LocalBackend extends AccountBackend {
       sqs: () => factory.sqs(),
       dynamodb: () => factory.dynamodb(),
       kms: () => factory.kms(),
+      s3: () => factory.s3(target),
     };
   }
 

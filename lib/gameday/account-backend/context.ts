@@ -8,6 +8,7 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { STSClient } from '@aws-sdk/client-sts';
+import type { S3Client } from '@aws-sdk/client-s3';
 
 /** The backend's own clients (setup, inspection, cleanup): never faulted or denied, not in the call log. */
 export interface OperatorClients {
@@ -18,6 +19,7 @@ export interface OperatorClients {
   sqs(): SQSClient;
   dynamodb(): DynamoDBClient;
   kms(): KMSClient;
+  s3(): Promise<S3Client>;
 }
 
 /** A resource prepare() created, for cleanup. */

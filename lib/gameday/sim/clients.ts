@@ -6,6 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
+import { S3Client } from '@aws-sdk/client-s3';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -67,9 +68,11 @@ export interface SimulatedClientFactory extends ClientFactory {
   kms(): KMSClient;
   /** Route 53 Resolver (DNS Firewall) in the incident's account. */
   route53resolver(target: AwsTarget): Promise<Route53ResolverClient>;
+  /** S3 in the bucket owner's account. */
+  s3(target: AwsTarget): Promise<S3Client>;
 }
 
-type ClientKind = 'ec2' | 'iam' | 'sns' | 'sfn' | 'dynamodb' | 'sts' | 'sqs' | 'events' | 'kms' | 'route53resolver';
+type ClientKind = 'ec2' | 'iam' | 'sns' | 'sfn' | 'dynamodb' | 'sts' | 'sqs' | 'events' | 'kms' | 'route53resolver' | 's3';
 
 const CLIENT_CLASSES = {
   ec2: EC2Client,
@@ -82,6 +85,7 @@ const CLIENT_CLASSES = {
   events: EventBridgeClient,
   kms: KMSClient,
   route53resolver: Route53ResolverClient,
+  s3: S3Client,
 } as const;
 
 type ClientOf<K extends ClientKind> = InstanceType<(typeof CLIENT_CLASSES)[K]>;
@@ -187,6 +191,10 @@ export function simulatedClientFactory(sim: ClientSource, options: SimulatedClie
     route53resolver: async (target) => {
       const { session, key } = await sessionFor(target.account);
       return cached('route53resolver', session, target.region, `route53resolver:${key}:${target.region}`);
+    },
+    s3: async (target) => {
+      const { session, key } = await sessionFor(target.account);
+      return cached('s3', session, target.region, `s3:${key}:${target.region}`);
     },
     iam: async (target) => {
       const { session, key } = await sessionFor(target.account);
