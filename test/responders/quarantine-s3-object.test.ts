@@ -37,8 +37,12 @@ const VERSION = 'Rb4kBsH0hZ6bB.7Yx_3yEXAMPLE';
 const ETAG = '44d88612fea8a8f36de82e1278abb02f';
 const ENFORCE = { FIREBREAK_MODE: 'enforce' };
 
-function scanIncident(edit: (event: Record<string, any>) => void = () => {}): Incident {
-  const event = clone(fixtureEvent('guardduty-malware-protection-s3-threats-found.json')) as Record<string, any>;
+interface ScanEvent {
+  detail: { s3ObjectDetails: Record<string, unknown> };
+}
+
+function scanIncident(edit: (event: ScanEvent) => void = () => {}): Incident {
+  const event = clone(fixtureEvent('guardduty-malware-protection-s3-threats-found.json')) as ScanEvent;
   edit(event);
   return parseEvent(event, { receivedAt: NOW });
 }
