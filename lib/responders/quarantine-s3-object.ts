@@ -117,6 +117,50 @@ export async function findScannedObject(
   return { found: true, ...(head.ContentLength !== undefined ? { size: head.ContentLength } : {}) };
 }
 
+/** The result fields that name the object (its key quoted as untrusted). */
+export function objectFields(object: ScannedObject): { bucket: string; key: UntrustedText; versionId?: string } {
+  return { bucket: object.bucketName, key: { untrusted: object.key }, ...(object.versionId !== undefined ? { versionId: object.versionId } : {}) };
+}
+
+/** What both S3 object steps establish before they change anything. */
+export type ObjectClearance =
+  | { readonly cleared: true; readonly effective: EffectiveMode; readonly gameDay: boolean; readonly s3: S3Client; readonly current: readonly ObjectTag[]; readonly size?: number }
+  | { readonly cleared: false; readonly effective: EffectiveMode; readonly status: 'refused'; readonly refusal: { readonly code: GrantRefusalCode; readonly reason: string } }
+  | { readonly cleared: false; readonly effective: EffectiveMode; readonly status: 'not-found' | 'changed' };
+
+/**
+ * The containment guard's grant of `kind` for this very object (the mode it allows), then the
+ * object as S3 says (found, not replaced since the scan) and its tags now; every step recorded.
+ */
+export async function clearObject(
+  input: ResponderInput<unknown>,
+  object: ScannedObject,
+  kind: 'contain' | 'release',
+  deps: Pick<QuarantineS3ObjectDeps, 'clients' | 'grants' | 'environment'>,
+  log: ActionLog,
+  now: () => Date,
+): Promise<ObjectClearance> {
+  const { incident } = input;
+  const environment = deps.environment ?? process.env;
+  const target = describeObject(object);
+  let effective = effectiveMode(input.mode, environment);
+  const grant = await checkContainmentGrant({ executionArn: input.execution?.executionArn, incident, instanceId: malwareObjectGrantTarget(incident)!, kind }, deps.grants, now());
+  if (!grant.allowed) {
+    log.record('firebreak:check-grant', target, 'skipped', grant.reason);
+    recordEffectiveMode(log, target, effective);
+    return { cleared: false, effective, status: 'refused', refusal: { code: grant.code, reason: grant.reason } };
+  }
+  log.record('firebreak:check-grant', target, 'observed', grant.reason);
+  effective = effectiveMode(input.mode, environment, { mode: grant.mode, why: `the containment guard cleared this ${kind === 'contain' ? 'execution' : 'release'} for dry-run only` });
+  recordEffectiveMode(log, target, effective);
+  const s3 = await deps.clients.s3({ account: object.account, region: object.region });
+  const found = await findScannedObject(s3, object, log);
+  if (!found.found) return { cleared: false, effective, status: found.status };
+  const current = await objectTags(s3, object);
+  log.record('s3:GetObjectTagging', target, 'observed', `${current.length} tag(s): ${current.map((tag) => tag.Key).join(', ') || 'none'}`);
+  return { cleared: true, effective, gameDay: grant.grant.gameDay, s3, current, ...(found.size !== undefined ? { size: found.size } : {}) };
+}
+
 /** Tags the scanned object as infected and optionally copies it to quarantine. */
 export async function quarantineS3Object(input: ResponderInput<QuarantineS3ObjectOptions>, deps: QuarantineS3ObjectDeps): Promise<QuarantineS3ObjectResult> {
   const now = deps.now ?? (() => new Date());
@@ -148,32 +192,19 @@ export async function quarantineS3Object(input: ResponderInput<QuarantineS3Objec
   }
   const object = scanned.object;
   const target = describeObject(object);
-  where = { bucket: object.bucketName, key: { untrusted: object.key }, ...(object.versionId !== undefined ? { versionId: object.versionId } : {}) };
+  where = objectFields(object);
   if (object.resultStatus !== THREATS_FOUND) {
     log.record('firebreak:decide', target, 'skipped', `The scan result is ${object.resultStatus}, not ${THREATS_FOUND}: nothing is tagged or copied`);
     return finish('no-threats');
   }
 
-  // 1. The containment guard cleared this execution for this very object.
-  const grantTarget = malwareObjectGrantTarget(incident)!;
-  const grant = await checkContainmentGrant({ executionArn: input.execution?.executionArn, incident, instanceId: grantTarget, kind: 'contain' }, deps.grants, now());
-  if (!grant.allowed) {
-    log.record('firebreak:check-grant', target, 'skipped', grant.reason);
-    recordEffectiveMode(log, target, effective);
-    return finish('refused', { refusal: { code: grant.code, reason: grant.reason } });
-  }
-  log.record('firebreak:check-grant', target, 'observed', grant.reason);
-  effective = effectiveMode(input.mode, environment, { mode: grant.mode, why: 'the containment guard cleared this execution for dry-run only' });
-  recordEffectiveMode(log, target, effective);
+  // 1-2. The containment guard cleared this execution for this very object; the object as S3 says, and its tags now.
+  const clearance = await clearObject(input, object, 'contain', deps, log, now);
+  effective = clearance.effective;
+  if (!clearance.cleared) return finish(clearance.status, clearance.status === 'refused' ? { refusal: clearance.refusal } : {});
+  const { s3, current } = clearance;
   const mode = effective.mode;
-
-  // 2. The object as S3 says, and its tags now.
-  const s3 = await deps.clients.s3({ account: object.account, region: object.region });
-  const found = await findScannedObject(s3, object, log);
-  if (!found.found) return finish(found.status);
-  const current = await objectTags(s3, object);
-  log.record('s3:GetObjectTagging', target, 'observed', `${current.length} tag(s): ${current.map((tag) => tag.Key).join(', ') || 'none'}`);
-  if ((isGameDayIncident(incident) || grant.grant.gameDay) && !isGameDayObject(current)) {
+  if ((isGameDayIncident(incident) || clearance.gameDay) && !isGameDayObject(current)) {
     const reason = `Game-day incident ${incident.key}: the object does not carry the tag firebreak:gameday-target=true in S3 now, so a drill may not change it; nothing was changed.`;
     log.record('firebreak:check-gameday-target', target, 'skipped', reason);
     return finish('refused', { refusal: { code: 'not-a-gameday-target', reason } });
@@ -198,7 +229,7 @@ export async function quarantineS3Object(input: ResponderInput<QuarantineS3Objec
   }
 
   // 4. The quarantine copy, when the playbook asks for one.
-  const copy = options.quarantineCopy === undefined ? undefined : await copyToQuarantine(s3, object, options.quarantineCopy, found.size, incident.key, mode, log);
+  const copy = options.quarantineCopy === undefined ? undefined : await copyToQuarantine(s3, object, options.quarantineCopy, clearance.size, incident.key, mode, log);
   const tagged = plan.kind === 'already-tagged' ? 'already-tagged' : mode === 'dry-run' ? 'dry-run' : 'tagged';
   const status: QuarantineS3ObjectStatus = tagged === 'already-tagged' && copy?.status === 'copied' ? 'tagged' : tagged;
   return finish(status, copy !== undefined ? { quarantineCopy: copy } : {});

@@ -14,17 +14,16 @@ import type { UntrustedText } from '../incident/model';
 import { ACTIONS } from '../playbooks/actions';
 import { ActionLog } from './action-log';
 import type { DeploymentEnvironment, EffectiveMode } from './effective-mode';
-import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
+import { effectiveMode, forcedDryRunField } from './effective-mode';
 import type { GrantReader, GrantRefusalCode } from './grants';
-import { checkContainmentGrant } from './grants';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import { sendReadOnly } from './mutating';
-import { findScannedObject, objectTags } from './quarantine-s3-object';
+import { clearObject, objectFields } from './quarantine-s3-object';
 import type { ResponderInput } from './responder-input';
 import type { HandlerDeps, ResponderHandler } from './runtime';
 import { createResponderHandler, stepResponder } from './runtime';
-import { describeObject, malwareObjectGrantTarget, planUntag, scannedObjectOf } from './s3-malware-object';
+import { describeObject, planUntag, scannedObjectOf } from './s3-malware-object';
 
 export const RELEASE_S3_OBJECT_RESPONDER = RESPONDER_NAMES.releaseS3Object;
 export const releaseS3ObjectOptionsSchema = ACTIONS['release-s3-object'].options;
@@ -79,27 +78,12 @@ export async function releaseS3Object(input: ResponderInput<ReleaseS3ObjectOptio
   }
   const object = scanned.object;
   const target = describeObject(object);
-  where = { bucket: object.bucketName, key: { untrusted: object.key }, ...(object.versionId !== undefined ? { versionId: object.versionId } : {}) };
+  where = objectFields(object);
 
-  const grant = await checkContainmentGrant(
-    { executionArn: input.execution?.executionArn, incident, instanceId: malwareObjectGrantTarget(incident)!, kind: 'release' },
-    deps.grants,
-    now(),
-  );
-  if (!grant.allowed) {
-    log.record('firebreak:check-grant', target, 'skipped', grant.reason);
-    recordEffectiveMode(log, target, effective);
-    return finish('refused', { refusal: { code: grant.code, reason: grant.reason } });
-  }
-  log.record('firebreak:check-grant', target, 'observed', grant.reason);
-  effective = effectiveMode(input.mode, environment, { mode: grant.mode, why: 'the containment guard cleared this release for dry-run only' });
-  recordEffectiveMode(log, target, effective);
-
-  const s3 = await deps.clients.s3({ account: object.account, region: object.region });
-  const found = await findScannedObject(s3, object, log);
-  if (!found.found) return finish(found.status);
-  const current = await objectTags(s3, object);
-  log.record('s3:GetObjectTagging', target, 'observed', `${current.length} tag(s): ${current.map((tag) => tag.Key).join(', ') || 'none'}`);
+  const clearance = await clearObject(input, object, 'release', deps, log, now);
+  effective = clearance.effective;
+  if (!clearance.cleared) return finish(clearance.status, clearance.status === 'refused' ? { refusal: clearance.refusal } : {});
+  const { s3, current } = clearance;
   const plan = planUntag(current, incident.key);
   if (plan.kind === 'not-tagged') {
     log.record('s3:PutObjectTagging', target, 'already-done', 'The object carries no Firebreak infected tag: nothing to take off');
