@@ -11,6 +11,9 @@
  *  - states:DescribeExecution is answered from the engine's executions in the client too.
  *  - Time is the wall clock: advance() is a no-op (approval timeouts and retry backoffs really pass).
  */
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import { S3Client } from '@aws-sdk/client-s3';
 import { FirebreakError } from '../contracts/errors';
@@ -42,7 +45,19 @@ export interface EndpointClientConfig {
 }
 
 /** Any SDK v3 client the backend makes (what `configureClient` receives). */
-export type EndpointSdkClient = EC2Client | IAMClient | SNSClient | SQSClient | DynamoDBClient | SFNClient | STSClient | KMSClient | S3Client;
+export type EndpointSdkClient =
+  | EC2Client
+  | IAMClient
+  | SNSClient
+  | SQSClient
+  | DynamoDBClient
+  | SFNClient
+  | STSClient
+  | KMSClient
+  | AutoScalingClient
+  | ElasticLoadBalancingV2Client
+  | ElasticLoadBalancingClient
+  | S3Client;
 
 export interface EndpointBackendOptions {
   /** The AWS-compatible endpoint (LocalStack `http://localhost:4566`, a moto server, or an AWS service endpoint). */
@@ -140,7 +155,8 @@ export class EndpointBackend extends AccountBackend {
    */
   private endpointFor(service: string): string | undefined {
     const aws = /^([a-z0-9-]+)\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/.exec(this.endpoint.hostname);
-    if (aws && aws[1] !== service) return undefined;
+    // The Classic Load Balancer API has the v2 endpoint (`elasticloadbalancing`); only its client cache differs.
+    if (aws && aws[1] !== service.replace(/-classic$/, '')) return undefined;
     return this.options.endpointUrl;
   }
 
@@ -252,6 +268,10 @@ export class EndpointBackend extends AccountBackend {
       route53resolver: async () => get('route53resolver', Route53ResolverClient as unknown as new (config: Record<string, unknown>) => KMSClient) as unknown as Route53ResolverClient,
       s3: async () => get('s3', S3Client),
       sts: () => get('sts', STSClient),
+      autoScaling: async () => get('autoscaling', AutoScalingClient),
+      elbv2: async () => get('elasticloadbalancing', ElasticLoadBalancingV2Client),
+      // Same endpoint as v2 (one service, two APIs); its own cache entry.
+      elb: async () => get('elasticloadbalancing-classic', ElasticLoadBalancingClient),
     };
   }
 
@@ -266,6 +286,9 @@ export class EndpointBackend extends AccountBackend {
       sqs: () => clients.sqs(),
       dynamodb: () => clients.dynamodb(),
       kms: () => clients.kms(),
+      autoScaling: () => clients.autoScaling({ account: this.account, region }),
+      elbv2: () => clients.elbv2({ account: this.account, region }),
+      elb: () => clients.elb({ account: this.account, region }),
       s3: () => clients.s3({ account: this.account, region }),
     };
   }

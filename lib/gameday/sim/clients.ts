@@ -3,7 +3,10 @@
  * issued and wired to it (wire.ts), cached per account and region, reaching another account by
  * sts:AssumeRole into its member role as the deployed stack does.
  */
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -16,6 +19,8 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { RetryStrategyV2 } from '@smithy/types';
 import type { AwsTarget, ClientFactory } from '../../aws/clients';
+import type { AutoScalingClients } from '../../aws/clients/autoscaling';
+import type { LoadBalancingClients } from '../../aws/clients/load-balancing';
 import { MemberRoleUnavailableError } from '../../contracts/responder-errors';
 import type { RoleRecord } from './model';
 import type { WirableClient, WireMode } from './wire';
@@ -59,7 +64,7 @@ export interface SimulatedClientFactoryOptions {
 }
 
 /** The ClientFactory of lib/aws/clients.ts, answered by the simulated account, plus the other clients a game day needs. */
-export interface SimulatedClientFactory extends ClientFactory {
+export interface SimulatedClientFactory extends ClientFactory, AutoScalingClients, LoadBalancingClients {
   readonly principal: string;
   sts(target?: AwsTarget): Promise<STSClient>;
   sqs(): SQSClient;
@@ -72,7 +77,7 @@ export interface SimulatedClientFactory extends ClientFactory {
   s3(target: AwsTarget): Promise<S3Client>;
 }
 
-type ClientKind = 'ec2' | 'iam' | 'sns' | 'sfn' | 'dynamodb' | 'sts' | 'sqs' | 'events' | 'kms' | 'route53resolver' | 's3';
+type ClientKind = 'ec2' | 'iam' | 'sns' | 'sfn' | 'dynamodb' | 'sts' | 'sqs' | 'events' | 'kms' | 'autoscaling' | 'elbv2' | 'elb' | 'route53resolver' | 's3';
 
 const CLIENT_CLASSES = {
   ec2: EC2Client,
@@ -84,6 +89,9 @@ const CLIENT_CLASSES = {
   sqs: SQSClient,
   events: EventBridgeClient,
   kms: KMSClient,
+  autoscaling: AutoScalingClient,
+  elbv2: ElasticLoadBalancingV2Client,
+  elb: ElasticLoadBalancingClient,
   route53resolver: Route53ResolverClient,
   s3: S3Client,
 } as const;
@@ -187,6 +195,18 @@ export function simulatedClientFactory(sim: ClientSource, options: SimulatedClie
     ec2: async (target) => {
       const { session, key } = await sessionFor(target.account);
       return cached('ec2', session, target.region, `ec2:${key}:${target.region}`);
+    },
+    autoScaling: async (target) => {
+      const { session, key } = await sessionFor(target.account);
+      return cached('autoscaling', session, target.region, `autoscaling:${key}:${target.region}`);
+    },
+    elbv2: async (target) => {
+      const { session, key } = await sessionFor(target.account);
+      return cached('elbv2', session, target.region, `elbv2:${key}:${target.region}`);
+    },
+    elb: async (target) => {
+      const { session, key } = await sessionFor(target.account);
+      return cached('elb', session, target.region, `elb:${key}:${target.region}`);
     },
     route53resolver: async (target) => {
       const { session, key } = await sessionFor(target.account);
