@@ -6,6 +6,8 @@ import { DynamoDbGrantStore } from '../../lib/responders/grants';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { createReleaseS3ObjectHandler } from '../../lib/responders/release-s3-object';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
+import { recordedStep } from '../../lib/responders/incident-record-lambda';
+import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 
 const stateTable = stateTableFromEnv();
 const logger = createResponderLogger('release-s3-object');
@@ -14,4 +16,4 @@ const clients = s3ClientsFor(targetAccessFromEnvironment());
 const dynamodb = homeDynamoDbClients().dynamodb();
 
 export const createHandler = createReleaseS3ObjectHandler;
-export const handler = createHandler({ clients, logger, grants: new DynamoDbGrantStore(dynamodb, stateTable) });
+export const handler = recordedStep(RESPONDER_NAMES.releaseS3Object, createHandler({ clients, logger, grants: new DynamoDbGrantStore(dynamodb, stateTable) }), logger, dynamodb);
