@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerApprovalCommands } from './approvals';
+import { registerDnsCommands } from './dns';
 import { registerGameDayCommands } from './gameday';
 import { registerIncidentCommands } from './incidents';
 import { registerPlaybookCommands } from './playbooks';
@@ -13,6 +14,7 @@ import type { CommandRegistrar } from './registrar';
 // Each area adds its registrar here (one import + one entry).
 const registrars: CommandRegistrar[] = [
   registerApprovalCommands,
+  registerDnsCommands,
   registerGameDayCommands,
   registerIncidentCommands,
   registerPlaybookCommands,

@@ -174,6 +174,8 @@ export interface ForensicInspection {
 export interface GameDayCall extends Omit<CallRecord, 'service' | 'errorMessage' | 'requestId'> {
   /** Wall-clock ms (performance.now()) when the call was answered, when known. */
   readonly wallMs?: number;
+  /** The endpoint answered that it does not implement this call (endpoint-coverage.ts); never set locally. */
+  readonly unimplemented?: boolean;
 }
 
 const READ_ONLY = /^(Describe|Get|List)/;

@@ -30,6 +30,7 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, FinalizeRequ
 import { AccountBackend } from './account-backend/account-backend';
 import type { OperatorClients } from './account-backend/context';
 import { EnvironmentSetupError, errorCode, errorText } from './account-backend/context';
+import { notImplementedByEndpoint } from './endpoint-coverage';
 import { describeExecution } from './account-backend/executions';
 import type { ExecutionDirectory, GameDayBackend, GameDayCall, GameDayClients } from './backend';
 import { wallClockMs } from './backend';
@@ -192,7 +193,7 @@ export class EndpointBackend extends AccountBackend {
       const attempt = Number(/attempt=(\d+)/.exec(request.headers?.['amz-sdk-request'] ?? '')?.[1] ?? 1);
       const input = structuredClone(args.input) as Record<string, unknown>;
       const caller = `arn:aws:sts::${this.account}:assumed-role/${role}/firebreak-gameday`;
-      const log = (outcome: 'ok' | 'error', code?: string, injected = false) => {
+      const log = (outcome: 'ok' | 'error', code?: string, injected = false, unimplemented = false) => {
         this.calls.push({
           seq: this.calls.length + 1,
           at: new Date(),
@@ -207,6 +208,7 @@ export class EndpointBackend extends AccountBackend {
           dryRun,
           injected,
           attempt,
+          ...(unimplemented ? { unimplemented } : {}),
         });
       };
       const fault = this.faults.take(api, this.account, this.region, input);
@@ -236,7 +238,7 @@ export class EndpointBackend extends AccountBackend {
         log('ok');
         return result;
       } catch (error) {
-        log('error', errorCode(error));
+        log('error', errorCode(error), false, notImplementedByEndpoint(error));
         throw error;
       }
     };

@@ -8,6 +8,7 @@ import type { ScenarioRun } from './runner';
 import { verdictOf } from './runner';
 import type { TimelineRow } from './timeline';
 import type { LatencyPrediction } from './latency/predict';
+import { unimplementedCalls } from './endpoint-coverage';
 
 export interface RenderOptions {
   /** ANSI colours for PASS/FAIL (only on a terminal). */
@@ -118,6 +119,16 @@ export function renderScenarioRun(run: ScenarioRun, options: RenderOptions = {})
   }
   if (run.latency) lines.push(...renderLatency(run.latency, options));
   lines.push(`   ${callSummary(run.calls)}`);
+  const unimplemented = unimplementedCalls(run.calls);
+  if (unimplemented.length > 0) {
+    lines.push(
+      paint(
+        `   NOT IMPLEMENTED by ${run.backend}: ${unimplemented.map((c) => `${c.api} (${c.attempts} attempt${c.attempts === 1 ? '' : 's'})`).join(', ')}; what depends on these calls cannot hold there, whatever Firebreak does (the local game day rehearses them)`,
+        'bold',
+        options.color,
+      ),
+    );
+  }
   const dropped = run.routings.filter((routing) => routing.matched.length === 0).length;
   if (run.routings.length > 0) {
     lines.push(`   EventBridge: ${run.routings.length - dropped} of ${run.routings.length} injected event(s) delivered by the deployed rules${dropped > 0 ? `, ${dropped} not delivered (no rule matched)` : ''}`);
@@ -179,6 +190,7 @@ function jsonRun(run: ScenarioRun): Record<string, unknown> {
     wallMs: Number(run.wallMs.toFixed(1)),
     simMs: run.simMs,
     containment: run.containment ?? null,
+    ...(unimplementedCalls(run.calls).length > 0 ? { notImplementedByEndpoint: unimplementedCalls(run.calls) } : {}),
     ...(run.latency
       ? {
           latency: {

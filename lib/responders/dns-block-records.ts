@@ -35,6 +35,26 @@ export const dnsBlockKey = (account: string, region: string, domain: string): st
 export const dnsBlockInstanceKey = (account: string, region: string, instanceId: string): string =>
   `${STATE_KEY_PREFIX.dnsBlockByInstance}${account}#${region}#${instanceId}`;
 
+/** One domain's open blocks, as the state table holds them (what `firebreak dns list` shows). */
+export interface DnsBlockEntry {
+  readonly account: string;
+  readonly region: string;
+  readonly domain: string;
+  readonly claims: readonly DnsBlockClaim[];
+}
+
+/**
+ * A `dnsblock#<account>#<region>#<domain>` item read back (pure): undefined for another key, a
+ * malformed one, or a domain no open incident claims any more (its claims all dropped).
+ */
+export function dnsBlockEntryOf(pk: string, claims: readonly string[] | undefined): DnsBlockEntry | undefined {
+  if (!pk.startsWith(STATE_KEY_PREFIX.dnsBlock)) return undefined;
+  const [account, region, domain, extra] = pk.slice(STATE_KEY_PREFIX.dnsBlock.length).split('#');
+  if (!account || !region || !domain || extra !== undefined) return undefined;
+  const decoded = decodeAll(claims, decodeClaim);
+  return decoded.length > 0 ? { account, region, domain, claims: decoded } : undefined;
+}
+
 /** Neither part holds a space: instance ids and incident keys are `[A-Za-z0-9-_]`, domains have no space. */
 const encodeClaim = (claim: DnsBlockClaim): string => `${claim.instanceId} ${claim.incidentKey}`;
 const decodeClaim = (text: string): DnsBlockClaim | undefined => {

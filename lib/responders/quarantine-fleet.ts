@@ -71,13 +71,12 @@ export function planFleet(
 ): FleetPlan {
   if (!read.ok) {
     const why = read.error instanceof Error ? `${read.error.name}: ${read.error.message}` : String(read.error);
-    return {
-      autoScaling: planAutoScaling({ kind: 'off' }, instanceId, 'off'),
-      recordFields: {},
-      observed: [{ api: 'firebreak:read-fleet', target: instanceId, outcome: 'skipped', detail: `Could not read the instance's Auto Scaling group or load balancers (${why}): the ENIs are isolated first, then the step fails so that it is retried` }],
-      warnings: [`The Auto Scaling group and load balancers of ${instanceId} could not be read (${why}): the instance may still be replaced by its group`],
-      failure: read.error,
-    };
+    return fleetLeftAlone(
+      instanceId,
+      read.error,
+      `Could not read the instance's Auto Scaling group or load balancers (${why}): the ENIs are isolated first, then the step fails so that it is retried`,
+      `The Auto Scaling group and load balancers of ${instanceId} could not be read (${why}): the instance may still be replaced by its group`,
+    );
   }
   const { autoScaling: asObservation, loadBalancers: lbObservation } = read.value;
   const autoScaling = planAutoScaling(asObservation, instanceId, options.autoScaling);
@@ -105,6 +104,21 @@ export function planFleet(
     recordFields: { ...(autoScaling.record ? { autoScaling: autoScaling.record } : {}), ...(loadBalancers ? { loadBalancers } : {}) },
     observed,
     warnings: autoScaling.warnings,
+  };
+}
+
+/**
+ * A plan that changes nothing of the fleet and fails the step after isolation (`failure`), so that
+ * it is retried and, if it keeps failing, alerted: a failed read, or a record that could not be
+ * given the fleet fields (quarantine-record-capture.ts).
+ */
+export function fleetLeftAlone(instanceId: string, failure: unknown, detail: string, warning: string): FleetPlan {
+  return {
+    autoScaling: planAutoScaling({ kind: 'off' }, instanceId, 'off'),
+    recordFields: {},
+    observed: [{ api: 'firebreak:read-fleet', target: instanceId, outcome: 'skipped', detail }],
+    warnings: [warning],
+    failure,
   };
 }
 

@@ -43,17 +43,17 @@ export async function saveRecord(
   log: ActionLog,
   logger: IncidentLogger,
   sealer: RecordSealer | undefined,
-): Promise<QuarantineRecord> {
+): Promise<SavedRecord> {
   const api = 'firebreak:record-pre-quarantine-state';
   if (mode === 'dry-run') {
     log.record(api, captured.instanceId, 'would-do', 'Would record the pre-quarantine state (groups per ENI, profile, protections, tags), sealed with the record key, for release');
-    return captured;
+    return { record: captured };
   }
   const sealed = await sealRecord(captured, log, logger, sealer);
   const saved = await records.saveIfAbsent(sealed);
   if (saved === 'saved') {
     log.record(api, captured.instanceId, 'done', 'Recorded the pre-quarantine state (groups per ENI, profile, protections, tags) for release');
-    return sealed;
+    return { record: sealed };
   }
   const original = await records.get(captured.account, captured.region, captured.instanceId);
   if (original && original.incidentKey !== captured.incidentKey) {
@@ -68,7 +68,57 @@ export async function saveRecord(
     'already-done',
     `Kept the pre-quarantine state recorded at ${original?.capturedAt ?? 'an earlier run'} (incident ${original?.incidentKey ?? 'unknown'}): a later run never overwrites the original`,
   );
-  return original ?? captured;
+  if (!original) return { record: captured };
+  return supplementFleet(records, original, captured, log, logger, sealer);
+}
+
+/**
+ * What saveRecord kept. `fleetUnrecorded`: the fleet fields this run observed could not be added to
+ * the stored record, so the fleet must not be changed in this run (release could not undo it).
+ */
+export interface SavedRecord {
+  readonly record: QuarantineRecord;
+  readonly fleetUnrecorded?: Error;
+}
+
+/** The fleet fields of `captured` that the stored record lacks (pure). */
+export function missingFleetFields(original: QuarantineRecord, captured: QuarantineRecord): Pick<QuarantineRecord, 'autoScaling' | 'loadBalancers'> {
+  return {
+    ...(captured.autoScaling && !original.autoScaling ? { autoScaling: captured.autoScaling } : {}),
+    ...(captured.loadBalancers && !original.loadBalancers ? { loadBalancers: captured.loadBalancers } : {}),
+  };
+}
+
+/**
+ * A run whose Auto Scaling or load-balancer read failed recorded the instance without its group and
+ * registrations, isolated it and failed so that it is retried; the retry reads the fleet (which no
+ * run has changed yet: a fleet change always follows a record holding it) and adds what it found to
+ * the kept record, re-sealed, before it detaches or deregisters anything. Without this, release
+ * would not know the group or target groups to put the instance back into. Nothing else of the
+ * original is replaced.
+ */
+async function supplementFleet(
+  records: QuarantineRecordStore,
+  original: QuarantineRecord,
+  captured: QuarantineRecord,
+  log: ActionLog,
+  logger: IncidentLogger,
+  sealer: RecordSealer | undefined,
+): Promise<SavedRecord> {
+  const missing = missingFleetFields(original, captured);
+  const fields = Object.keys(missing);
+  if (fields.length === 0) return { record: original };
+  const api = 'firebreak:record-pre-quarantine-state';
+  const { seal: _seal, released: _released, ...unsealed } = original;
+  const next = await sealRecord({ ...unsealed, ...missing }, log, logger, sealer);
+  const written = await records.supplement(original, next);
+  if (written === 'saved') {
+    log.record(api, captured.instanceId, 'done', `Added ${fields.join(' and ')} to the kept record (an earlier run could not read them), before any change to them`);
+    return { record: next };
+  }
+  const why = `the record of ${captured.instanceId} changed while ${fields.join(' and ')} were being added (released or captured again)`;
+  log.record(api, captured.instanceId, 'skipped', `Could not add ${fields.join(' and ')} to the kept record: ${why}; the Auto Scaling group and load balancers are left as they are, and the step fails so that it is retried`);
+  return { record: original, fleetUnrecorded: new Error(why) };
 }
 
 /**

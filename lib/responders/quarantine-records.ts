@@ -96,6 +96,12 @@ export interface QuarantineRecordStore {
   saveIfAbsent(record: QuarantineRecord): Promise<'saved' | 'exists'>;
   /** The current record for the instance, released or not. */
   get(account: string, region: string, instanceId: string): Promise<QuarantineRecord | undefined>;
+  /**
+   * Replaces the unreleased record `previous` by `next`, the same record with fields it lacked
+   * (quarantine-record-capture.ts, `supplementFleet`), unless the stored record is no longer
+   * `previous` (released, or captured again since): `changed` then, and nothing is written.
+   */
+  supplement(previous: QuarantineRecord, next: QuarantineRecord): Promise<'saved' | 'changed'>;
   /** Marks the record released (the instance is back to the recorded state). */
   markReleased(
     account: string,
@@ -174,6 +180,14 @@ export class InMemoryQuarantineRecordStore implements QuarantineRecordStore {
     return record ? structuredClone(record) : undefined;
   }
 
+  async supplement(previous: QuarantineRecord, next: QuarantineRecord): Promise<'saved' | 'changed'> {
+    const key = quarantineRecordKey(previous.account, previous.region, previous.instanceId);
+    const existing = this.records.get(key);
+    if (!existing || existing.released === true || existing.capturedAt !== previous.capturedAt || existing.incidentKey !== previous.incidentKey) return 'changed';
+    this.records.set(key, structuredClone({ ...next, released: false }));
+    return 'saved';
+  }
+
   async markReleased(
     account: string,
     region: string,
@@ -195,6 +209,20 @@ export class InMemoryQuarantineRecordStore implements QuarantineRecordStore {
   }
 }
 
+/** The state-table item of an unreleased record: the identifying fields for people reading the table, the record as JSON. */
+function recordItem(stored: QuarantineRecord) {
+  return {
+    pk: { S: quarantineRecordKey(stored.account, stored.region, stored.instanceId) },
+    account: { S: stored.account },
+    region: { S: stored.region },
+    instanceId: { S: stored.instanceId },
+    incidentKey: { S: stored.incidentKey },
+    capturedAt: { S: stored.capturedAt },
+    released: { BOOL: false },
+    record: { S: JSON.stringify(stored) },
+  };
+}
+
 /**
  * DynamoDB adapter. Item: `pk` (string partition key), the identifying fields as top-level
  * attributes for people reading the table, `released` (BOOL) for the condition, and the full
@@ -212,16 +240,7 @@ export class DynamoDbQuarantineRecordStore implements QuarantineRecordStore {
       await this.client.send(
         new PutItemCommand({
           TableName: this.table(),
-          Item: {
-            pk: { S: quarantineRecordKey(record.account, record.region, record.instanceId) },
-            account: { S: record.account },
-            region: { S: record.region },
-            instanceId: { S: record.instanceId },
-            incidentKey: { S: record.incidentKey },
-            capturedAt: { S: record.capturedAt },
-            released: { BOOL: false },
-            record: { S: JSON.stringify(stored) },
-          },
+          Item: recordItem(stored),
           // A conditional put, not a read-then-write: two concurrent runs cannot both "save the
           // original", and a retry after a partial quarantine cannot replace it with the quarantined
           // state. A released record may be replaced: the instance was restored, so it is original again.
@@ -232,6 +251,30 @@ export class DynamoDbQuarantineRecordStore implements QuarantineRecordStore {
       return 'saved';
     } catch (error) {
       if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'exists';
+      throw toResponderError(error, 'dynamodb:PutItem');
+    }
+  }
+
+  async supplement(previous: QuarantineRecord, next: QuarantineRecord): Promise<'saved' | 'changed'> {
+    const stored: QuarantineRecord = { ...next, released: false };
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table(),
+          Item: recordItem(stored),
+          // PutItem (the role's only write on records), conditioned on the record read being still
+          // the one stored: unreleased, same capture. A release or a new capture in between wins.
+          ConditionExpression: 'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey',
+          ExpressionAttributeValues: {
+            ':false': { BOOL: false },
+            ':capturedAt': { S: previous.capturedAt },
+            ':incidentKey': { S: previous.incidentKey },
+          },
+        }),
+      );
+      return 'saved';
+    } catch (error) {
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'changed';
       throw toResponderError(error, 'dynamodb:PutItem');
     }
   }

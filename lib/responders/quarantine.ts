@@ -36,7 +36,7 @@ import type { QuarantineOptions } from './quarantine-plan';
 import { findingVpcIds, isFullyQuarantined } from './quarantine-plan';
 import { capturePreQuarantineRecord, saveRecord } from './quarantine-record-capture';
 import type { FleetClients, FleetResult } from './quarantine-fleet';
-import { containFleet, fleetPending, fleetResult, planFleet, readFleet, throwFleetFailure } from './quarantine-fleet';
+import { containFleet, fleetLeftAlone, fleetPending, fleetResult, planFleet, readFleet, throwFleetFailure } from './quarantine-fleet';
 import { closeEdges, edgeRecordFields, edgesDone, observeEdges, readEdges } from './quarantine-edges';
 
 export const QUARANTINE_RESPONDER = RESPONDER_NAMES.quarantineInstance;
@@ -222,11 +222,11 @@ export async function quarantineInstance(
       ],
     }));
 
-  const fleet = planFleet(await fleetRead, instanceId, options);
-  recordAll(log, fleet.observed);
+  const fleetObserved = planFleet(await fleetRead, instanceId, options);
+  recordAll(log, fleetObserved.observed);
 
   const edges = observeEdges(addressesRead, instance, options);
-  if (isFullyQuarantined(instance, vpcGroups, options) && edgesDone(edges, instance) && !fleetPending(fleet)) {
+  if (isFullyQuarantined(instance, vpcGroups, options) && edgesDone(edges, instance) && !fleetPending(fleetObserved)) {
     const groups = primaryVpc ? vpcGroups.get(primaryVpc) : undefined;
     const existing = await deps.records.get(incident.account, incident.region, instanceId);
     log.record(
@@ -252,9 +252,19 @@ export async function quarantineInstance(
   const captured = {
     ...capturePreQuarantineRecord(instance, { ...target, incidentKey: incident.key }, now().toISOString()),
     ...edgeRecordFields(edges, instance),
-    ...fleet.recordFields,
+    ...fleetObserved.recordFields,
   };
-  const preQuarantine = await saveRecord(mode, deps.records, captured, log, logger, deps.sealer);
+  const saved = await saveRecord(mode, deps.records, captured, log, logger, deps.sealer);
+  const preQuarantine = saved.record;
+  // The fleet is changed only once the record holds what release needs to undo it.
+  const fleet = saved.fleetUnrecorded
+    ? fleetLeftAlone(
+        instanceId,
+        saved.fleetUnrecorded,
+        'The Auto Scaling group and load balancers are left as they are: the record does not hold them, so release could not undo a change',
+        `The Auto Scaling group and load balancers of ${instanceId} were not changed (${saved.fleetUnrecorded.message}): the instance may still be replaced by its group`,
+      )
+    : fleetObserved;
 
   // 4. Isolation first: per VPC, its groups made ready (no call on a VPC seen before), then every
   // ENI of that VPC moved, concurrently across ENIs, untrack then isolation within each. The

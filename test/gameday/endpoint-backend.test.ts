@@ -5,11 +5,12 @@
  * inspection and the cleanup all go through real SDK clients, and no socket is opened.
  */
 import { resolve } from 'node:path';
-import type { RetryStrategyV2 } from '@smithy/types';
+import type { FinalizeRequestMiddleware, RetryStrategyV2 } from '@smithy/types';
 import { describe, expect, it } from 'vitest';
 import { createSecurityGroupInput, defaultSubnetCidr, ipPermission, runInstancesInput } from '../../lib/gameday/account-backend/inputs';
 import { createEndpointBackend, EndpointBackend, EndpointBackendUnavailableError } from '../../lib/gameday/endpoint-backend';
 import type { EndpointBackendOptions } from '../../lib/gameday/endpoint-backend';
+import { renderJson, renderScenarioRun } from '../../lib/gameday/report';
 import { runScenario } from '../../lib/gameday/runner';
 import type { ScenarioRun } from '../../lib/gameday/runner';
 import { environmentSchema } from '../../lib/gameday/scenario';
@@ -39,7 +40,10 @@ function noSleepRetry(maxAttempts = 3): RetryStrategyV2 {
 }
 
 /** An endpoint backend whose every request the simulator answers. */
-function backendOverSimulator(overrides: Partial<EndpointBackendOptions> = {}): { backend: EndpointBackend; sim: SimulatedAws; problems: string[] } {
+function backendOverSimulator(
+  overrides: Partial<EndpointBackendOptions> = {},
+  inFrontOfSimulator?: EndpointBackendOptions['configureClient'],
+): { backend: EndpointBackend; sim: SimulatedAws; problems: string[] } {
   // Instance transitions complete at once: the endpoint backend waits with real polls, and the simulator's clock never moves.
   const sim = new SimulatedAws({ seed: 'endpoint-backend', defaultAccount: ACCOUNT, defaultRegion: 'eu-west-1', instanceTransitionMs: 0 });
   const problems: string[] = [];
@@ -49,6 +53,7 @@ function backendOverSimulator(overrides: Partial<EndpointBackendOptions> = {}): 
     clientConfig: { credentials: sim.credentialsFor(`arn:aws:iam::${ACCOUNT}:role/gameday-endpoint`), retryStrategy: noSleepRetry() },
     configureClient: (client) => {
       sim.attach(client, { wire: 'full' });
+      inFrontOfSimulator?.(client);
     },
     pollIntervalMs: 0,
     waitTimeoutMs: 5_000,
@@ -201,6 +206,33 @@ describe('endpoint backend against the simulator as the endpoint', () => {
     const reached = sim.calls({ api: 'ec2:ModifyInstanceAttribute' }).map((call) => Object.keys(call.input).filter((key) => key !== 'InstanceId'));
     expect(reached.every((keys) => keys.length === 1 && (keys[0] === 'DisableApiTermination' || keys[0] === 'DisableApiStop'))).toBe(true);
     expect(sim.calls({ api: 'ec2:ModifyInstanceAttribute' }).every((call) => call.input.DisableApiTermination === undefined || (call.input.DisableApiTermination as { Value?: boolean }).Value === false)).toBe(true);
+  });
+
+  it('names the calls the endpoint does not implement (LocalStack answers HTTP 501 "not yet implemented or pro feature"), in the call log and the report', async () => {
+    // The answer LocalStack gives an API it lacks, as the SDK surfaces it (https://docs.localstack.cloud/references/coverage/).
+    const withoutLockSnapshot: FinalizeRequestMiddleware<object, object> = (next, context) => async (args) => {
+      if (context.commandName !== 'LockSnapshotCommand') return next(args);
+      throw Object.assign(new Error("API action 'LockSnapshot' for service 'ec2' not yet implemented or pro feature - please check https://docs.localstack.cloud/references/coverage/ for further information"), {
+        name: 'InternalFailure',
+        $fault: 'server',
+        $metadata: { httpStatusCode: 501 },
+      });
+    };
+    const { backend } = backendOverSimulator({}, (client) => {
+      (client.middlewareStack as unknown as { add(m: FinalizeRequestMiddleware<object, object>, o: { step: 'finalizeRequest'; priority: 'low'; name: string }): void }).add(withoutLockSnapshot, {
+        step: 'finalizeRequest',
+        priority: 'low',
+        name: 'localStackWithoutLockSnapshot',
+      });
+    });
+    const run = await runScenario(scenarioNamed('locked-evidence-survives-deletion'), { playbooks, backend });
+    const locks = run.calls.filter((call) => call.api === 'ec2:LockSnapshot');
+    expect(locks.length).toBeGreaterThan(0);
+    expect(locks.every((call) => call.unimplemented === true && call.errorCode === 'InternalFailure')).toBe(true);
+    expect(run.calls.filter((call) => call.unimplemented === true && call.api !== 'ec2:LockSnapshot')).toEqual([]);
+    const report = renderScenarioRun(run);
+    expect(report).toContain(`NOT IMPLEMENTED by ${backend.description}: ec2:LockSnapshot (${locks.length} attempt`);
+    expect(JSON.parse(renderJson([run], 1)).scenarios[0].notImplementedByEndpoint).toEqual([{ api: 'ec2:LockSnapshot', attempts: locks.length }]);
   });
 
   it('fails a scenario with a wrong expectation with an expected-versus-actual line (the endpoint does not hide failures)', async () => {

@@ -288,7 +288,7 @@ export class TestClientFactory implements ClientFactory {
     };
   }
 
-  private instrument<C extends { send: (...args: never[]) => Promise<unknown> }>(client: C, service: string): C {
+  protected instrument<C extends { send: (...args: never[]) => Promise<unknown> }>(client: C, service: string): C {
     // Looked up on every call: aws-sdk-client-mock replaces the prototype's stub on reset().
     const original = (command: { constructor: { name: string } }) =>
       (Object.getPrototypeOf(client) as { send: (c: unknown) => Promise<unknown> }).send.call(client, command);

@@ -29,7 +29,16 @@ import {
   ElasticLoadBalancingV2Client,
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { DescribeSecurityGroupsCommand, EC2Client, ModifyNetworkInterfaceAttributeCommand } from '@aws-sdk/client-ec2';
+import {
+  AssociateAddressCommand,
+  DescribeAddressesCommand,
+  DescribeInstancesCommand,
+  DescribeSecurityGroupsCommand,
+  DisassociateAddressCommand,
+  EC2Client,
+  ModifyInstanceMetadataOptionsCommand,
+  ModifyNetworkInterfaceAttributeCommand,
+} from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ResponderAccessDeniedError } from '../../lib/contracts/responder-errors';
@@ -60,6 +69,7 @@ import {
   MUTATING_EC2_COMMANDS,
   TestClientFactory,
   VPC,
+  describedInstance,
   givenGroups,
   givenInstance,
   givenMutationsSucceed,
@@ -291,6 +301,60 @@ describe('quarantineInstance on an instance of an Auto Scaling group', () => {
     expect(inputsOf(ec2Mock, ModifyNetworkInterfaceAttributeCommand).filter((i) => i.Groups?.[0] === ISOLATION_SG)).toHaveLength(2);
   });
 
+  it('adds the group to the kept record on the retry after a failed first read, sealed, before detaching, so release can put it back', async () => {
+    asMock.on(DescribeAutoScalingInstancesCommand).rejects(sdkError('ThrottlingException', 400));
+    await expect(quarantine({ deregisterFromLoadBalancers: false })).rejects.toThrow();
+    const first = await records.get(ACCOUNT, REGION, INSTANCE_ID);
+    expect(first?.autoScaling).toBeUndefined();
+    expect(asMock.commandCalls(DetachInstancesCommand)).toHaveLength(0);
+
+    asMock.reset();
+    for (const command of [SetInstanceProtectionCommand, DetachInstancesCommand]) asMock.on(command as never).resolves({});
+    givenGroup();
+    const retry = await quarantine({ deregisterFromLoadBalancers: false });
+    expect(retry.status).toBe('quarantined');
+    const expected: AutoScalingRecord = { groupName: GROUP, mode: 'detach', lifecycleState: 'InService', protectedFromScaleIn: false, desiredCapacity: 2, minSize: 1, maxSize: 4 };
+    const kept = await records.get(ACCOUNT, REGION, INSTANCE_ID);
+    // The original stays the original (same capture, same groups per ENI); only the group is added, and the seal covers it.
+    expect(kept).toMatchObject({ capturedAt: first?.capturedAt, networkInterfaces: first?.networkInterfaces, autoScaling: expected });
+    expect(kept && (await TEST_SEALER.verify(kept))).toEqual({ valid: true });
+    expect(retry.preQuarantine?.autoScaling).toEqual(expected);
+    expect(retry.actions.find((a) => a.api === 'firebreak:record-pre-quarantine-state' && a.outcome === 'done')?.detail).toContain('Added autoScaling');
+    expect(inputsOf(asMock, DetachInstancesCommand)).toEqual([{ AutoScalingGroupName: GROUP, InstanceIds: [INSTANCE_ID], ShouldDecrementDesiredCapacity: false }]);
+  });
+
+  it('changes nothing of the group when the kept record cannot be given it (released or captured again meanwhile), and fails the step', async () => {
+    await records.saveIfAbsent(await sealed(recordOfDefaultInstance('gd-earlier', '2026-11-20T09:00:00.000Z')));
+    const racing = Object.assign(Object.create(records) as InMemoryQuarantineRecordStore, { supplement: async () => 'changed' as const });
+    givenGroup();
+    const incident = ec2Incident();
+    await expect(
+      quarantineInstance(
+        { incident, mode: 'enforce', options: { detachInstanceProfile: true, revokeRoleSessions: false, autoScaling: 'detach', deregisterFromLoadBalancers: false }, execution: EXECUTION },
+        { clients, logger: silentLogger, records: racing, sealer: TEST_SEALER, grants: storeGranting(incident, NOW), environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
+      ),
+    ).rejects.toThrow('changed while autoScaling');
+    expect(asMock.commandCalls(SetInstanceProtectionCommand)).toHaveLength(0);
+    expect(asMock.commandCalls(DetachInstancesCommand)).toHaveLength(0);
+    // Isolation went on all the same.
+    expect(inputsOf(ec2Mock, ModifyNetworkInterfaceAttributeCommand).filter((i) => i.Groups?.[0] === ISOLATION_SG)).toHaveLength(2);
+  });
+
+  it('keeps a record that already holds the group as it is: a retry after a failed detach adds nothing', async () => {
+    givenGroup();
+    asMock.on(DetachInstancesCommand).rejectsOnce(sdkError('ThrottlingException', 400));
+    await expect(quarantine({ deregisterFromLoadBalancers: false })).rejects.toThrow();
+    const first = await records.get(ACCOUNT, REGION, INSTANCE_ID);
+    // The retry sees the protection quarantine set, not the original: the record keeps the original.
+    asMock.on(DescribeAutoScalingInstancesCommand).resolves({
+      AutoScalingInstances: [{ InstanceId: INSTANCE_ID, AutoScalingGroupName: GROUP, LifecycleState: 'InService', HealthStatus: 'HEALTHY', AvailabilityZone: `${REGION}a`, ProtectedFromScaleIn: true }],
+    });
+    asMock.on(DetachInstancesCommand).resolves({});
+    await quarantine({ deregisterFromLoadBalancers: false });
+    expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual(first);
+    expect(first?.autoScaling?.protectedFromScaleIn).toBe(false);
+  });
+
   it('is not "already quarantined" while the instance is still in its group: a retry finishes the job', async () => {
     givenInstance(ec2Mock, {
       enis: [
@@ -517,5 +581,140 @@ describe('releaseInstance with a fleet record', () => {
     const result = await release({ restoreAutoScaling: false, restoreLoadBalancers: false });
     expect(clients.asked).toEqual([]);
     expect(result.actions.filter((a) => a.outcome === 'skipped' && a.detail.includes('is off'))).toHaveLength(2);
+  });
+});
+
+describe('fleet and edge options together (one quarantine, one release)', () => {
+  const EIP = { AllocationId: 'eipalloc-0aaa000000000001', AssociationId: 'eipassoc-0aaa00000000001', PublicIp: '203.0.113.10', NetworkInterfaceId: ENI_A, PrivateIpAddress: '10.0.1.10', InstanceId: INSTANCE_ID, Domain: 'vpc' as const };
+  const APPROVED: ReleaseClearance = {
+    check: async () => ({ cleared: true, approvedBy: 'carol', approvedAt: NOW.toISOString(), executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:r' }),
+  };
+
+  it('records the group, the registrations, the Elastic IP and the metadata settings in one sealed record, and release restores all four', async () => {
+    const described = describedInstance({ enis: [{ id: ENI_A, groups: [APP_SG, MON_SG] }, { id: ENI_B, groups: [DB_SG] }] });
+    // ENI A's private address: the ip target group registers it by address.
+    const interfaces = described.NetworkInterfaces?.map((eni) => (eni.NetworkInterfaceId === ENI_A ? { ...eni, PrivateIpAddresses: [{ PrivateIpAddress: EIP.PrivateIpAddress, Primary: true }] } : eni));
+    ec2Mock.on(DescribeInstancesCommand).resolves({
+      Reservations: [{ Instances: [{ ...described, NetworkInterfaces: interfaces, MetadataOptions: { HttpEndpoint: 'enabled', HttpTokens: 'optional', HttpPutResponseHopLimit: 2, State: 'applied' } }] }],
+    });
+    ec2Mock.on(DescribeAddressesCommand).resolves({ Addresses: [EIP] });
+    ec2Mock.on(DisassociateAddressCommand).resolves({});
+    ec2Mock.on(ModifyInstanceMetadataOptionsCommand).resolves({});
+    givenGroup();
+    givenLoadBalancers();
+    const contained = await quarantine({ disassociateElasticIps: true, instanceMetadata: 'disable' });
+    expect(contained.status).toBe('quarantined');
+    // Every change of both kinds, with its exact input, after the record and beside (or after) isolation.
+    expect(inputsOf(asMock, DetachInstancesCommand)).toEqual([{ AutoScalingGroupName: GROUP, InstanceIds: [INSTANCE_ID], ShouldDecrementDesiredCapacity: false }]);
+    expect(inputsOf(elbv2Mock, DeregisterTargetsCommand)).toEqual([{ TargetGroupArn: ADMIN_TG, Targets: [{ Id: '10.0.1.10', Port: 8443, AvailabilityZone: `${REGION}a` }] }]);
+    expect(inputsOf(elbMock, DeregisterInstancesFromLoadBalancerCommand)).toEqual([{ LoadBalancerName: LEGACY_LB, Instances: [{ InstanceId: INSTANCE_ID }] }]);
+    expect(inputsOf(ec2Mock, DisassociateAddressCommand)).toEqual([{ AssociationId: EIP.AssociationId }]);
+    expect(inputsOf(ec2Mock, ModifyInstanceMetadataOptionsCommand)).toEqual([{ InstanceId: INSTANCE_ID, HttpEndpoint: 'disabled', HttpTokens: 'optional', HttpPutResponseHopLimit: 2 }]);
+    const record = await records.get(ACCOUNT, REGION, INSTANCE_ID);
+    expect(record).toMatchObject({
+      autoScaling: { groupName: GROUP, mode: 'detach', protectedFromScaleIn: false },
+      loadBalancers: { classic: [{ loadBalancerName: LEGACY_LB, managedByGroup: false }] },
+      elasticIps: [{ allocationId: EIP.AllocationId, networkInterfaceId: ENI_A, privateIpAddress: EIP.PrivateIpAddress, publicIp: EIP.PublicIp }],
+      instanceMetadata: { httpEndpoint: 'enabled', httpTokens: 'optional', httpPutResponseHopLimit: 2 },
+    });
+    expect(record && (await TEST_SEALER.verify(record))).toEqual({ valid: true });
+
+    // Release, from that very record: the instance as quarantine left it, out of its group and its load balancers.
+    for (const mock of [ec2Mock, asMock, elbv2Mock, elbMock]) mock.reset();
+    givenMutationsSucceed(ec2Mock);
+    givenInstance(ec2Mock, { enis: [{ id: ENI_A, groups: [ISOLATION_SG] }, { id: ENI_B, groups: [ISOLATION_SG] }], tags: { 'firebreak:status': 'quarantined' } });
+    ec2Mock.on(DescribeInstancesCommand).resolves({
+      Reservations: [{ Instances: [{ ...describedInstance({ enis: [{ id: ENI_A, groups: [ISOLATION_SG] }, { id: ENI_B, groups: [ISOLATION_SG] }], tags: { 'firebreak:status': 'quarantined' } }), MetadataOptions: { HttpEndpoint: 'disabled', HttpTokens: 'optional', HttpPutResponseHopLimit: 2 } }] }],
+    });
+    ec2Mock.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [APP_SG, DB_SG, MON_SG].map((GroupId) => ({ GroupId, OwnerId: ACCOUNT, VpcId: VPC, GroupName: GroupId })) });
+    ec2Mock.on(DescribeAddressesCommand).resolves({ Addresses: [{ AllocationId: EIP.AllocationId, PublicIp: EIP.PublicIp, Domain: 'vpc' }] });
+    ec2Mock.on(AssociateAddressCommand).resolves({ AssociationId: 'eipassoc-new' });
+    ec2Mock.on(ModifyInstanceMetadataOptionsCommand).resolves({});
+    asMock.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [] });
+    asMock.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [group()] });
+    asMock.on(DescribeLifecycleHooksCommand).resolves({ LifecycleHooks: [] });
+    for (const command of [AttachInstancesCommand, SetInstanceProtectionCommand]) asMock.on(command as never).resolves({});
+    elbv2Mock.on(RegisterTargetsCommand).resolves({});
+    elbMock.on(RegisterInstancesWithLoadBalancerCommand).resolves({});
+    const released = await releaseInstance(
+      { incident: ec2Incident({ key: 'release-key' }), mode: 'enforce', options: { restoreInstanceProfile: true, restoreAutoScaling: true, restoreLoadBalancers: true } },
+      { clients, logger: silentLogger, records, sealer: TEST_SEALER, clearance: APPROVED, environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
+    );
+    expect(released.status).toBe('released');
+    expect(inputsOf(asMock, AttachInstancesCommand)).toEqual([{ AutoScalingGroupName: GROUP, InstanceIds: [INSTANCE_ID] }]);
+    expect(inputsOf(elbv2Mock, RegisterTargetsCommand)).toEqual([{ TargetGroupArn: ADMIN_TG, Targets: [{ Id: '10.0.1.10', Port: 8443, AvailabilityZone: `${REGION}a` }] }]);
+    expect(inputsOf(elbMock, RegisterInstancesWithLoadBalancerCommand)).toEqual([{ LoadBalancerName: LEGACY_LB, Instances: [{ InstanceId: INSTANCE_ID }] }]);
+    expect(inputsOf(ec2Mock, AssociateAddressCommand)).toEqual([{ AllocationId: EIP.AllocationId, NetworkInterfaceId: ENI_A, PrivateIpAddress: EIP.PrivateIpAddress, AllowReassociation: false }]);
+    expect(inputsOf(ec2Mock, ModifyInstanceMetadataOptionsCommand)).toEqual([{ InstanceId: INSTANCE_ID, HttpEndpoint: 'enabled', HttpTokens: 'optional', HttpPutResponseHopLimit: 2 }]);
+  });
+});
+
+describe('order and speed with every fleet and edge option on', () => {
+  /** The fixture's clients, the Auto Scaling and ELB ones tracked as round trips too. */
+  class TrackedFleetClients extends TestClientFactory {
+    private readonly as = this.instrument(new AutoScalingClient({ region: REGION }), 'autoscaling');
+    private readonly v2 = this.instrument(new ElasticLoadBalancingV2Client({ region: REGION }), 'elasticloadbalancing');
+    private readonly v1 = this.instrument(new ElasticLoadBalancingClient({ region: REGION }), 'elasticloadbalancing-classic');
+    readonly autoScaling = async () => this.as;
+    readonly elbv2 = async () => this.v2;
+    readonly elb = async () => this.v1;
+  }
+  class TrackedStore extends InMemoryQuarantineRecordStore {
+    constructor(private readonly factory: TestClientFactory) {
+      super();
+    }
+    override async saveIfAbsent(record: QuarantineRecord): Promise<'saved' | 'exists'> {
+      return this.factory.roundTrip('store:saveIfAbsent', () => super.saveIfAbsent(record));
+    }
+  }
+
+  async function measure(options: Partial<QuarantineOptions>) {
+    const tracked = new TrackedFleetClients();
+    const incident = ec2Incident();
+    await quarantineInstance(
+      { incident, mode: 'enforce', options: { detachInstanceProfile: true, revokeRoleSessions: false, autoScaling: 'off', deregisterFromLoadBalancers: false, ...options }, execution: EXECUTION },
+      {
+        clients: tracked,
+        logger: silentLogger,
+        records: new TrackedStore(tracked),
+        sealer: tracked.trackSealer(TEST_SEALER),
+        grants: tracked.trackGrants(storeGranting(incident, NOW)),
+        environment: { FIREBREAK_MODE: 'enforce' },
+        now: () => NOW,
+      },
+    );
+    return tracked;
+  }
+
+  it('keeps the EC2 budget (4 sequential EC2 round trips, the first move in the 1st after the describe); the group read adds one round trip before the first move', async () => {
+    givenGroup();
+    givenLoadBalancers();
+    ec2Mock.on(DescribeAddressesCommand).resolves({ Addresses: [] });
+    ec2Mock.on(ModifyInstanceMetadataOptionsCommand).resolves({});
+    const described = describedInstance({ enis: [{ id: ENI_A, groups: [APP_SG, MON_SG] }, { id: ENI_B, groups: [DB_SG] }] });
+    ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [{ ...described, MetadataOptions: { HttpEndpoint: 'enabled', HttpTokens: 'optional', HttpPutResponseHopLimit: 2, State: 'applied' } }] }] });
+    const off = await measure({});
+    const on = await measure({ autoScaling: 'detach', deregisterFromLoadBalancers: true, disassociateElasticIps: true, instanceMetadata: 'disable' });
+    // DESIGN's budget, 4 + 2 x ENIs sequential EC2 calls: 4 with two ENIs, options or not.
+    expect([off.ec2Depth, on.ec2Depth]).toEqual([4, 4]);
+    expect(off.firstStarted('ec2:ModifyNetworkInterfaceAttribute')).toMatchObject({ depth: 4, ec2Depth: 1 });
+    // The Auto Scaling group and target-group health are read in two steps (instance, then its
+    // group and hooks; target groups, then their health once EC2 named the VPC): one round trip
+    // more before the record, so the first move is in the 5th round trip instead of the 4th.
+    expect(on.firstStarted('ec2:ModifyNetworkInterfaceAttribute')).toMatchObject({ depth: 5, ec2Depth: 1 });
+    for (const read of ['autoscaling:DescribeAutoScalingInstances', 'elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing-classic:DescribeLoadBalancers', 'ec2:DescribeAddresses']) {
+      expect(on.firstStarted(read)).toMatchObject({ depth: 1, ec2Depth: 0 });
+    }
+    expect(on.firstStarted('autoscaling:DescribeAutoScalingGroups').depth).toBe(2);
+    expect(on.firstStarted('elasticloadbalancing:DescribeTargetHealth').depth).toBe(2);
+    // Out of the group's hands beside the moves, never before the first one: protection in the
+    // round trip of the first move, the detach beside the isolation move.
+    const firstMove = on.firstStarted('ec2:ModifyNetworkInterfaceAttribute');
+    expect(on.firstStarted('autoscaling:SetInstanceProtection').depth).toBe(firstMove.depth);
+    expect(on.firstStarted('elasticloadbalancing-classic:DeregisterInstancesFromLoadBalancer').depth).toBe(firstMove.depth);
+    expect(on.firstStarted('autoscaling:DetachInstances').depth).toBe(firstMove.depth + 1);
+    // The edges after the last move (the metadata option and the address, when there is one, with the credentials).
+    const lastMoveDepth = Math.max(...on.started.filter((c) => c.call === 'ec2:ModifyNetworkInterfaceAttribute').map((c) => c.depth));
+    expect(on.firstStarted('ec2:ModifyInstanceMetadataOptions').depth).toBeGreaterThan(lastMoveDepth);
   });
 });

@@ -83,6 +83,38 @@ describe('DynamoDbQuarantineRecordStore', () => {
     });
   });
 
+  describe('supplement', () => {
+    const GROUP_RECORD = { groupName: 'web-asg', mode: 'detach' as const, lifecycleState: 'InService', protectedFromScaleIn: false, desiredCapacity: 2, minSize: 1, maxSize: 4 };
+
+    it('replaces the record only while it is the unreleased capture it was read as', async () => {
+      dynamoMock.on(PutItemCommand).resolves({});
+      const next = { ...RECORD, autoScaling: GROUP_RECORD };
+      expect(await store.supplement(RECORD, next)).toBe('saved');
+      expect(inputsOf(dynamoMock, PutItemCommand)).toEqual([
+        {
+          TableName: TABLE,
+          Item: {
+            pk: { S: PK },
+            account: { S: ACCOUNT },
+            region: { S: REGION },
+            instanceId: { S: INSTANCE_ID },
+            incidentKey: { S: RECORD.incidentKey },
+            capturedAt: { S: RECORD.capturedAt },
+            released: { BOOL: false },
+            record: { S: JSON.stringify({ ...next, released: false }) },
+          },
+          ConditionExpression: 'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey',
+          ExpressionAttributeValues: { ':false': { BOOL: false }, ':capturedAt': { S: RECORD.capturedAt }, ':incidentKey': { S: RECORD.incidentKey } },
+        },
+      ]);
+    });
+
+    it('answers changed when the condition fails (released or captured again)', async () => {
+      dynamoMock.on(PutItemCommand).rejects(sdkError('ConditionalCheckFailedException'));
+      expect(await store.supplement(RECORD, { ...RECORD, autoScaling: GROUP_RECORD })).toBe('changed');
+    });
+  });
+
   describe('get', () => {
     it('reads the record with a consistent read and merges the release attributes', async () => {
       dynamoMock.on(GetItemCommand).resolves({
@@ -164,6 +196,18 @@ describe('DynamoDbQuarantineRecordStore', () => {
 });
 
 describe('InMemoryQuarantineRecordStore', () => {
+  it('supplements only the unreleased capture it was read as', async () => {
+    const memory = new InMemoryQuarantineRecordStore();
+    await memory.saveIfAbsent(RECORD);
+    const next = { ...RECORD, loadBalancers: { targets: [], classic: [{ loadBalancerName: 'legacy', managedByGroup: false }] } };
+    expect(await memory.supplement({ ...RECORD, capturedAt: 'another capture' }, next)).toBe('changed');
+    expect(await memory.supplement(RECORD, next)).toBe('saved');
+    expect((await memory.get(ACCOUNT, REGION, INSTANCE_ID))?.loadBalancers).toEqual(next.loadBalancers);
+    await memory.markReleased(ACCOUNT, REGION, INSTANCE_ID, { releasedAt: 'later', releasedBy: 'release-1' });
+    expect(await memory.supplement(RECORD, next)).toBe('changed');
+  });
+
+
   it('keeps the first record while it is not released, then accepts a new quarantine after release', async () => {
     const memory = new InMemoryQuarantineRecordStore();
     expect(await memory.saveIfAbsent(RECORD)).toBe('saved');

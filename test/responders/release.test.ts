@@ -546,7 +546,13 @@ describe('releaseInstance refuses what it cannot trust, and changes nothing (iss
     const result = await releaseInstance(input(), {
       clients,
       logger: silentLogger,
-      records: { ...store, saveIfAbsent: store.saveIfAbsent.bind(store), markReleased: store.markReleased.bind(store), get: () => get(ACCOUNT, REGION, 'i-0fff1234def567890') },
+      records: {
+        ...store,
+        saveIfAbsent: store.saveIfAbsent.bind(store),
+        supplement: store.supplement.bind(store),
+        markReleased: store.markReleased.bind(store),
+        get: () => get(ACCOUNT, REGION, 'i-0fff1234def567890'),
+      },
       sealer: TEST_SEALER,
       clearance: APPROVED,
       now: () => NOW,
