@@ -11,6 +11,8 @@
  * clients per role, inspect the account for expectations, give the call log, clean up.
  */
 import type { Route53ResolverClients } from '../aws/clients/route53resolver';
+import type { S3Clients } from '../aws/clients/s3';
+import type { InspectedS3Object, ResolvedS3Object } from './account-backend/s3-objects';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { ClientFactory } from '../aws/clients';
@@ -89,6 +91,8 @@ export interface ResolvedEnvironment {
   readonly vpcs: Readonly<Record<string, string>>;
   readonly securityGroups: Readonly<Record<string, string>>;
   readonly instances: Readonly<Record<string, ResolvedInstance>>;
+  /** The scenario's S3 objects (environment.s3Objects). */
+  readonly s3Objects?: Readonly<Record<string, ResolvedS3Object>>;
   readonly deployment: DeploymentResources;
   /** The forensic account the backend prepared (settings.forensicAccount): its key and the role copy-evidence assumes there. */
   readonly forensic?: ForensicAccount;
@@ -149,6 +153,8 @@ export interface AccountInspection {
   readonly forensic?: ForensicInspection;
   /** Who is in each Auto Scaling group and load balancer, when the scenario declares some. */
   readonly fleet?: InspectedFleet;
+  /** The scenario's S3 objects after the run, by name. */
+  readonly s3Objects?: Readonly<Record<string, InspectedS3Object>>;
 }
 
 /** What the forensic account holds after a run: the snapshots it owns and the custody records of the state table. */
@@ -181,7 +187,7 @@ export function isMutatingCall(call: Pick<GameDayCall, 'api' | 'dryRun' | 'outco
 }
 
 /** The clients one role (a responder's, the dispatcher's) gets. */
-export interface GameDayClients extends ClientFactory, AutoScalingClients, LoadBalancingClients, Route53ResolverClients {
+export interface GameDayClients extends ClientFactory, AutoScalingClients, LoadBalancingClients, Route53ResolverClients, S3Clients {
   sqs(): SQSClient;
   /** KMS in the security account (the record key). */
   kms(): KMSClient;

@@ -242,6 +242,23 @@ const instances: ExpectationEvaluator<'instances'> = (expectedInstances, facts) 
     return state ? instanceResults(label, expected, state, facts) : [result(label, false, 'to exist', `${id} no longer exists`)];
   });
 
+const s3Objects: ExpectationEvaluator<'s3Objects'> = (expectedObjects, facts) =>
+  Object.entries(expectedObjects).flatMap(([name, expected]) => {
+    const label = `S3 object ${name}`;
+    const state = facts.after.s3Objects?.[name];
+    if (state === undefined) return [result(label, false, 'to be in the environment', 'no such S3 object was prepared')];
+    const checks: ExpectationResult[] = [];
+    if (expected.exists !== undefined) checks.push(result(`${label} still there`, (state.tags !== undefined) === expected.exists, expected.exists, state.tags !== undefined));
+    for (const [key, value] of Object.entries(expected.tags ?? {})) {
+      const actual = state.tags?.[key];
+      checks.push(result(`${label} tag ${key}`, value === null ? actual === undefined : actual === value, value === null ? 'absent' : value, actual ?? 'absent'));
+    }
+    if (expected.quarantineCopies !== undefined) {
+      checks.push(result(`${label} quarantine copies`, state.quarantineCopies === expected.quarantineCopies, expected.quarantineCopies, state.quarantineCopies));
+    }
+    return checks;
+  });
+
 type PublishedAlert = NonNullable<AccountInspection['alerts'][number]>;
 
 /** The one alert that best fits subject, attributes and body lines together (all must hold for one same alert). */
@@ -476,6 +493,7 @@ export const EXPECTATION_EVALUATORS: { readonly [K in keyof ExpectationsDocument
   status,
   steps,
   instances,
+  s3Objects,
   alerts,
   keptEvents,
   unchanged,

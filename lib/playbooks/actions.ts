@@ -10,6 +10,7 @@ import { fleetQuarantineIamActions, fleetReleaseIamActions, fleetQuarantineOptio
 import { RELEASE_EDGE_IAM_ACTIONS, containmentEdgeIamActions, containmentEdgeOptions } from './containment-edges';
 import { DNS_ACTIONS } from './dns-actions';
 import { PER_INSTANCE_ACTIONS } from './per-instance-actions';
+import { S3_OBJECT_ACTIONS } from './s3-object-actions';
 
 export interface ActionDefinition {
   readonly name: string;
@@ -238,6 +239,7 @@ export const ACTIONS = {
   },
   ...DNS_ACTIONS,
   ...PER_INSTANCE_ACTIONS,
+  ...S3_OBJECT_ACTIONS,
   notify: {
     name: 'notify',
     description: 'Publish an actionable alert to the alert topic.',

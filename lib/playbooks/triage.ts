@@ -182,6 +182,11 @@ export function triage(incident: Incident, routing: RoutingTable, deployment: Tr
     return noStart('ignore', incident, reasons);
   }
 
+  if (incident.malwareScan?.kind === 's3-object' && incident.malwareScan.resultStatus === 'NO_THREATS_FOUND') {
+    reasons.push('Malware Protection for S3 found no threats in the object: a clean scan needs nothing, so Firebreak starts nothing and alerts nobody.');
+    return noStart('ignore', incident, reasons);
+  }
+
   // Alerts carry the deployment's mode: a sample or a dry-run deployment says so in the subject.
   const gatedMode: ResponderMode = incident.sample || routing.settings.forceDryRun ? 'dry-run' : 'enforce';
 

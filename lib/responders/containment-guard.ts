@@ -41,6 +41,7 @@ import { ResponderFailedError } from '../contracts/responder-errors';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { readContainmentGuardConfig } from './containment-guard-config';
+import { malwareObjectGrantTarget } from './s3-malware-object';
 import { verifyExecution } from './containment-guard-execution';
 import { lookAtInstance } from './containment-guard-instance';
 import type {
@@ -95,6 +96,8 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
   const reasons: string[] = [];
   const resource = incident.resource;
   const instanceId = resource.kind === 'ec2-instance' ? resource.instanceId : undefined;
+  // What the grant names: the instance, or the S3 object of a malware scan result (s3-malware-object.ts).
+  const grantTarget = instanceId ?? malwareObjectGrantTarget(incident);
   let gameDay = isGameDayIncident(incident);
   let effective: EffectiveMode = effectiveMode(input.mode, environment);
   let execution: GuardExecution = { verified: false };
@@ -167,7 +170,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
 
   const approvalRequired = rails.approvalRequired || options.requireApproval;
   const clear = async (status: 'proceed' | 'needs-approval'): Promise<GuardGrant | undefined> => {
-    if (instanceId === undefined) return undefined;
+    if (grantTarget === undefined) return undefined;
     const at = now();
     const deadline = status === 'needs-approval' ? new Date(at.getTime() + rails.timeoutSeconds * 1000) : undefined;
     const actionableAt = deadline ?? at;
@@ -178,7 +181,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
       incidentKey: incident.key,
       account: incident.account,
       region: incident.region,
-      instanceId,
+      instanceId: grantTarget,
       kind: rails.kind,
       gameDay,
       mode,
@@ -197,7 +200,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
       g.pk,
       stored.written ? 'done' : 'already-done',
       stored.written
-        ? `Granted ${g.kind} of ${instanceId} to execution ${g.executionArn} (${g.status}, ${g.mode}, until ${new Date(g.expiresAt * 1000).toISOString()}).`
+        ? `Granted ${g.kind} of ${grantTarget} to execution ${g.executionArn} (${g.status}, ${g.mode}, until ${new Date(g.expiresAt * 1000).toISOString()}).`
         : `A grant for execution ${g.executionArn} already exists (${g.status}, written ${g.grantedAt}): its decision stands.`,
     );
     return { key: g.pk, status: g.status, mode: g.mode, expiresAt: g.expiresAt, written: stored.written };

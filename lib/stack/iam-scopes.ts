@@ -18,6 +18,7 @@ import type { IConstruct } from 'constructs';
 import { MANAGED_SECURITY_GROUP_TAG } from '../contracts/security';
 import { EVIDENCE_TAG_KEYS } from '../responders/snapshot-plan';
 import { FLEET_SCOPES } from './iam-scopes-fleet';
+import { MALWARE_OBJECT_TAGS, QUARANTINE_PREFIX } from '../responders/s3-malware-object';
 
 /** Where a role's statements point: ARN builders for the account the role lives in. */
 export interface ScopeArns {
@@ -34,6 +35,12 @@ export interface ScopeArns {
    * @default none: the fleet actions find no scope, and the plan fails
    */
   readonly regional?: (service: string, resource: string) => string;
+  /**
+   * S3 ARNs of `path` (`bucket/key`; S3 ARNs carry no account id or region) and the account the role
+   * lives in (s3:ResourceAccount: the objects it may read and tag are this account's).
+   * @default none: S3 actions find no scope
+   */
+  readonly s3?: { readonly arn: (path: string) => string; readonly account: string };
   /** Firebreak's own roles in this account (the role itself included): never written to, never passed. */
   readonly ownRoles: readonly string[];
   /**
@@ -90,6 +97,7 @@ interface ActionScope {
   readonly conditions?: (
     requested: ReadonlySet<string>,
     options: ScopeOptions,
+    arns: ScopeArns,
   ) => Record<string, Record<string, string | string[]>> | undefined;
   /** Why each wildcard resource is unavoidable: the cdk-nag acknowledgment reason. */
   readonly why: string;
@@ -99,6 +107,7 @@ interface ActionScope {
 
 const EC2_REFERENCE = 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html';
 const RESOLVER_REFERENCE = 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonroute53resolver.html';
+const S3_REFERENCE = 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html';
 
 /** The resources of Route 53 Resolver `types` in the role's account. */
 function resolverArns(arns: ScopeArns, ...types: string[]): string[] {
@@ -341,6 +350,33 @@ const SCOPES: readonly ActionScope[] = [
     why: `Firebreak's domain list and rule group are created in each member account and region on first need, so their ids are known only at run time; the reference lists no condition key for these actions to narrow them by tag (${RESOLVER_REFERENCE}).`,
   },
   {
+    // The object a Malware Protection for S3 scan names (any bucket, any key: known only at run
+    // time), and only in the role's own account: bucket names are global, s3:ResourceAccount is not.
+    sid: 'ReadAndTagScannedObjects',
+    actions: requestedOf('s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectTagging', 's3:GetObjectVersionTagging', 's3:PutObjectTagging', 's3:PutObjectVersionTagging'),
+    resources: (arns) => present(arns.s3?.arn('*/*')),
+    conditions: (_requested, _options, arns) => ({ StringEquals: { 's3:ResourceAccount': arns.s3?.account ?? '' } }),
+    why: `The bucket and key a Malware Protection for S3 scan names are known only at run time; s3:ResourceAccount limits the statement to objects of the role's own account (${S3_REFERENCE}).`,
+  },
+  {
+    // Release deletes a tag set only where Firebreak's infected tag is still on the object.
+    sid: 'UntagInfectedObjects',
+    actions: requestedOf('s3:DeleteObjectTagging', 's3:DeleteObjectVersionTagging'),
+    resources: (arns) => present(arns.s3?.arn('*/*')),
+    conditions: (_requested, _options, arns) => ({
+      StringEquals: { 's3:ResourceAccount': arns.s3?.account ?? '', [`s3:ExistingObjectTag/${MALWARE_OBJECT_TAGS.scan.key}`]: MALWARE_OBJECT_TAGS.scan.value },
+    }),
+    why: `The object a release names is known only at run time; s3:ExistingObjectTag/${MALWARE_OBJECT_TAGS.scan.key} limits the statement to objects Firebreak tagged infected, in the role's own account.`,
+  },
+  {
+    // The quarantine copy, under firebreak-quarantine/ only: in the object's own bucket or in a
+    // quarantine bucket (which may be another account's, whose bucket policy admits this role).
+    sid: 'WriteQuarantineCopies',
+    actions: (requested) => (requested.has('s3:PutObject') ? ['s3:PutObject', 's3:PutObjectTagging'] : []),
+    resources: (arns) => present(arns.s3?.arn(`*/${QUARANTINE_PREFIX}*`)),
+    why: `Quarantine copies go under ${QUARANTINE_PREFIX} of the scanned object's bucket (known only at run time) or of a quarantine bucket; no other key can be written.`,
+  },
+  {
     sid: 'PassInstanceRolesBackToEc2',
     actions: requestedOf('iam:PassRole'),
     resources: (arns) => [arns.iam('role')],
@@ -443,7 +479,7 @@ export function planStatements(actions: Iterable<string>, arns: ScopeArns, optio
     if (scopeActions.length === 0 || resources.length === 0) continue;
     const effect = scope.effect ?? iam.Effect.ALLOW;
     if (effect === iam.Effect.ALLOW) scopeActions.forEach((action) => granted.add(action));
-    const conditions = scope.conditions?.(requested, options);
+    const conditions = scope.conditions?.(requested, options, arns);
     planned.push({
       statement: new iam.PolicyStatement({
         sid: scope.sid,

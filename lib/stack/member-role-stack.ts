@@ -47,7 +47,8 @@ export const DEFAULT_RESPONDER_ROLE_NAME_PREFIX = 'firebreak-responder-';
 
 /** Services whose calls responders make in the finding's account (EC2 and IAM; Auto Scaling and Elastic Load Balancing for fleets). */
 // route53resolver: DNS Firewall lives in the account of the instance's VPC (block-dns-domain).
-export const MEMBER_ACCOUNT_SERVICES = ['ec2', 'iam', 'autoscaling', 'elasticloadbalancing', 'route53resolver'] as const;
+// s3: the object a Malware Protection for S3 scan names lives in the bucket owner's account.
+export const MEMBER_ACCOUNT_SERVICES = ['ec2', 'iam', 'autoscaling', 'elasticloadbalancing', 'route53resolver', 's3'] as const;
 
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 const ACCOUNT_ID = /^\d{12}$/;
@@ -285,6 +286,7 @@ export class MemberRoleStack extends Stack {
       snapshots: `arn:${this.partition}:ec2:*::snapshot/*`,
       iam: (resourceType) => `arn:${this.partition}:iam::${this.account}:${resourceType}/*`,
       regional: (service, resource) => `arn:${this.partition}:${service}:*:${this.account}:${resource}`,
+      s3: { arn: (path) => `arn:${this.partition}:s3:::${path}`, account: this.account },
       ownRoles: [roleArn(roleName), ...(revokes ? [roleArn(revokerRoleName)] : [])],
       privilegedRoles: privilegedRoleArns(
         `arn:${this.partition}:iam::${this.account}:role/`,

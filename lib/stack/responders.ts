@@ -43,6 +43,9 @@ const RESPONDER_SETTINGS: Readonly<Record<string, { memorySize: number; timeout:
   [RESPONDER_NAMES.copyEvidence]: { memorySize: 256, timeout: Duration.seconds(120), description: 'Firebreak copy-evidence: evidence snapshots to the forensic account, with their chain of custody' },
   [RESPONDER_NAMES.blockDnsDomain]: { memorySize: 256, timeout: Duration.seconds(60), description: "Firebreak block-dns-domain: block a DNS finding's domain with DNS Firewall" },
   [RESPONDER_NAMES.unblockDnsDomains]: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak unblock-dns-domains: take back the DNS blocks of a released instance' },
+  // A CopyObject of up to 5 GB is one server-side call, but it can take minutes.
+  [RESPONDER_NAMES.quarantineS3Object]: { memorySize: 256, timeout: Duration.seconds(300), description: 'Firebreak quarantine-s3-object: tag an infected S3 object, optionally copy it to quarantine' },
+  [RESPONDER_NAMES.releaseS3Object]: { memorySize: 256, timeout: Duration.seconds(60), description: "Firebreak release-s3-object: take Firebreak's infected tags off an S3 object" },
   // On the critical path before containment: one DescribeInstances and two DynamoDB calls.
   [GUARD_RESPONDER]: { memorySize: 256, timeout: Duration.seconds(30), description: 'Firebreak containment-guard: protected instances, approval and blast radius before containment' },
   default: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak responder' },
@@ -84,6 +87,16 @@ export const STATE_TABLE_ACCESS: Readonly<
     actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
     keys: [`${STATE_KEY_PREFIX.dnsBlock}*`, `${STATE_KEY_PREFIX.dnsBlockByInstance}*`],
     readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
+  },
+  // The S3 object steps only read their grants (and approvals): they keep no record of their own,
+  // since the tags they add are the record release reads (release-s3-object.ts).
+  [RESPONDER_NAMES.quarantineS3Object]: {
+    actions: ['dynamodb:GetItem'],
+    keys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
+  },
+  [RESPONDER_NAMES.releaseS3Object]: {
+    actions: ['dynamodb:GetItem'],
+    keys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
   },
   [GUARD_RESPONDER]: {
     actions: CONTAINMENT_GUARD_IAM_ACTIONS.stateTable,
@@ -297,6 +310,7 @@ function responderArns(stackName: string, props: RespondersProps): ResponderArns
     snapshots: `arn:${Aws.PARTITION}:ec2:*::snapshot/*`,
     iam: (resourceType) => `${account}:${resourceType}/*`,
     regional: (service, resource) => `arn:${Aws.PARTITION}:${service}:*:${Aws.ACCOUNT_ID}:${resource}`,
+    s3: { arn: (path) => `arn:${Aws.PARTITION}:s3:::${path}`, account: Aws.ACCOUNT_ID },
     ownRoles: [`${account}:role/${DEFAULT_RESPONDER_ROLE_NAME_PREFIX}*`, `${account}:role/${stackName}-*`],
     privilegedRoles: privilegedRoleArns(`${account}:role/`, props.privilegedRoleNamePatterns ?? DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS),
     alertTopic: props.channels.alertTopic.topicArn,

@@ -31,7 +31,7 @@ import { PROJECT_ROOT, RESPONDER_BUNDLING, responderEntry } from '../../lib/stac
 const run = promisify(execFile);
 
 /** An AWS SDK v3 client package a responder may call, by its package suffix (`@aws-sdk/client-<service>`). */
-export type SdkService = 'auto-scaling' | 'dynamodb' | 'ec2' | 'elastic-load-balancing' | 'elastic-load-balancing-v2' | 'iam' | 'kms' | 'route53resolver' | 'sfn' | 'sns' | 'sts';
+export type SdkService = 'auto-scaling' | 'dynamodb' | 'ec2' | 'elastic-load-balancing' | 'elastic-load-balancing-v2' | 'iam' | 'kms' | 'route53resolver' | 's3' | 'sfn' | 'sns' | 'sts';
 
 const CLIENT_CLASS: Readonly<Record<SdkService, string>> = {
   'auto-scaling': 'AutoScalingClient',
@@ -42,6 +42,7 @@ const CLIENT_CLASS: Readonly<Record<SdkService, string>> = {
   iam: 'IAMClient',
   kms: 'KMSClient',
   route53resolver: 'Route53ResolverClient',
+  s3: 'S3Client',
   sfn: 'SFNClient',
   sns: 'SNSClient',
   sts: 'STSClient',
@@ -59,7 +60,9 @@ export const RESPONDER_CLIENTS: Readonly<Record<string, readonly SdkService[]>> 
   'copy-evidence': ['dynamodb', 'ec2', 'kms', 'sts'],
   'publish-alert': ['dynamodb', 'sns'],
   'quarantine-instance': ['auto-scaling', 'dynamodb', 'ec2', 'elastic-load-balancing', 'elastic-load-balancing-v2', 'iam', 'kms', 'sts'],
+  'quarantine-s3-object': ['dynamodb', 's3', 'sts'],
   'release-instance': ['auto-scaling', 'dynamodb', 'ec2', 'elastic-load-balancing', 'elastic-load-balancing-v2', 'kms', 'sts'],
+  'release-s3-object': ['dynamodb', 's3', 'sts'],
   'snapshot-volumes': ['dynamodb', 'ec2', 'sts'],
   triage: [],
   'unblock-dns-domains': ['dynamodb', 'ec2', 'route53resolver', 'sts'],

@@ -322,6 +322,23 @@ function resolverTargets(action: string, call: AuthorizationCall): Authorization
   }
 }
 
+/**
+ * S3: the object (or bucket) the call names, with its owner (s3:ResourceAccount) and, for an object
+ * that exists, its current tags (s3:ExistingObjectTag/<key>, of the version the call names).
+ */
+function s3Targets(action: string, call: AuthorizationCall, world: SimWorld, resourceHint?: string): AuthorizationTarget[] | undefined {
+  const arn = /^arn:aws:s3:::([^/]+)(?:\/(.*))?$/s.exec(resourceHint ?? '');
+  if (!arn) return undefined;
+  const [, bucketName = '', key] = arn;
+  const bucket = world.s3.buckets.get(bucketName);
+  const owner = { 's3:ResourceAccount': [bucket?.account ?? call.account] };
+  if (key === undefined) return [{ resourceType: 'bucket', arn: resourceHint!, keys: owner, complete: [] }];
+  const ownObject = resourceHint === `arn:aws:s3:::${String(call.input.Bucket)}/${String(call.input.Key)}`;
+  const version = ownObject && typeof call.input.VersionId === 'string' ? call.input.VersionId : undefined;
+  const existing = action === 'PutObject' ? undefined : world.s3.find(bucketName, key, version);
+  return [{ resourceType: 'object', arn: resourceHint!, keys: { ...owner, ...tagKeys(['s3:ExistingObjectTag/'], existing?.tags) }, complete: ['s3:ExistingObjectTag/'] }];
+}
+
 /** The partition key values a DynamoDB request touches (`dynamodb:LeadingKeys`). */
 function leadingKeys(world: SimWorld, tableArn: string, keys: readonly Record<string, unknown>[]): string[] {
   const table = world.tables.get(tableArn);
@@ -441,6 +458,8 @@ export function authorizationTargets(iamAction: string, call: AuthorizationCall,
       return fleetTargets(service, action, call, world);
     case 'route53resolver':
       return resolverTargets(action, call);
+    case 's3':
+      return s3Targets(action, call, world, resourceHint);
     case 'sns':
       if (action === 'Publish') return [{ resourceType: 'topic', arn: String(input.TopicArn ?? input.TargetArn), keys: {}, complete: [] }];
       return undefined;
