@@ -27,4 +27,10 @@ export const DEPLOYMENT_ENV = {
    * (the organization's own domains), on top of the built-in AWS service domains.
    */
   dnsAllowlist: 'FIREBREAK_DNS_ALLOWLIST',
+  /**
+   * Comma-separated IAM name patterns (`*` wildcard: administrator and break-glass users and roles)
+   * whose credentials disable-access-key and revoke-role-sessions never touch, whatever a finding
+   * names; the member role denies the same names (lib/stack/iam-scopes.ts).
+   */
+  privilegedNamePatterns: 'FIREBREAK_PRIVILEGED_NAME_PATTERNS',
 } as const;

@@ -12,6 +12,8 @@ export const RESPONDER_NAMES = {
   releaseInstance: 'release-instance',
   blockDnsDomain: 'block-dns-domain',
   unblockDnsDomains: 'unblock-dns-domains',
+  disableAccessKey: 'disable-access-key',
+  revokeRoleSessions: 'revoke-role-sessions',
   publishAlert: 'publish-alert',
   approval: 'approval',
 } as const;

@@ -7,6 +7,7 @@
 import * as z from '../contracts/zod-mini';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { RELEASE_EDGE_IAM_ACTIONS, containmentEdgeIamActions, containmentEdgeOptions } from './containment-edges';
+import { CREDENTIAL_ACTIONS } from './credential-actions';
 import { DNS_ACTIONS } from './dns-actions';
 
 export interface ActionDefinition {
@@ -225,6 +226,7 @@ export const ACTIONS = {
       options.restoreInstanceProfile === false ? [] : ['ec2:AssociateIamInstanceProfile', 'iam:PassRole'],
   },
   ...DNS_ACTIONS,
+  ...CREDENTIAL_ACTIONS,
   notify: {
     name: 'notify',
     description: 'Publish an actionable alert to the alert topic.',

@@ -24,6 +24,7 @@ import type { Ec2Clients } from '../aws/clients/ec2';
 import type { SfnClients } from '../aws/clients/sfn';
 import { assertServedAccount } from '../aws/clients/access';
 import type { ContainmentGrant } from '../contracts/security';
+import { CREDENTIALS_GRANT_SUBJECT } from '../contracts/security';
 import { ActionLog } from './action-log';
 import type { EffectiveMode } from './effective-mode';
 import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
@@ -166,8 +167,11 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
   }
 
   const approvalRequired = rails.approvalRequired || options.requireApproval;
+  // An access-key incident has no instance: its grant clears the credentials it names (the
+  // credential responders check their protection where the credentials live).
+  const subject = instanceId ?? (resource.kind === 'access-key' ? CREDENTIALS_GRANT_SUBJECT : undefined);
   const clear = async (status: 'proceed' | 'needs-approval'): Promise<GuardGrant | undefined> => {
-    if (instanceId === undefined) return undefined;
+    if (subject === undefined) return undefined;
     const at = now();
     const deadline = status === 'needs-approval' ? new Date(at.getTime() + rails.timeoutSeconds * 1000) : undefined;
     const actionableAt = deadline ?? at;
@@ -178,7 +182,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
       incidentKey: incident.key,
       account: incident.account,
       region: incident.region,
-      instanceId,
+      instanceId: subject,
       kind: rails.kind,
       gameDay,
       mode,
@@ -197,7 +201,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
       g.pk,
       stored.written ? 'done' : 'already-done',
       stored.written
-        ? `Granted ${g.kind} of ${instanceId} to execution ${g.executionArn} (${g.status}, ${g.mode}, until ${new Date(g.expiresAt * 1000).toISOString()}).`
+        ? `Granted ${g.kind} of ${subject} to execution ${g.executionArn} (${g.status}, ${g.mode}, until ${new Date(g.expiresAt * 1000).toISOString()}).`
         : `A grant for execution ${g.executionArn} already exists (${g.status}, written ${g.grantedAt}): its decision stands.`,
     );
     return { key: g.pk, status: g.status, mode: g.mode, expiresAt: g.expiresAt, written: stored.written };
