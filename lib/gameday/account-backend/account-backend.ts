@@ -26,6 +26,7 @@ import type {
 import type { EnvironmentDocument, SettingsDocument } from '../scenario';
 import type { CleanupReport } from './cleanup';
 import { cleanUp } from './cleanup';
+import { createIamPrincipals, inspectIamPrincipals } from './iam-principals';
 import type { BackendContext, CreatedResource, OperatorClients } from './context';
 import { EnvironmentSetupError } from './context';
 import { alertOf, createDeployment, drain, keptEventOf } from './deployment-resources';
@@ -120,11 +121,12 @@ export abstract class AccountBackend implements GameDayBackend {
       fixedIds: (ids) => this.fixInstanceIds(ids),
       profileRetryMs: this.profileRetryMs(),
     });
+    const principals = await createIamPrincipals(context, environment);
     this.rehearse(environment);
     const deployment = await createDeployment(context);
     this.alertFeedUrl = deployment.alertFeedUrl;
     this.setupFindings.push(...deployment.findings);
-    this.resolved = { account, region, vpcs: network.vpcs, securityGroups: network.groups, instances, deployment: deployment.resources };
+    this.resolved = { account, region, vpcs: network.vpcs, securityGroups: network.groups, instances, deployment: deployment.resources, ...principals };
     return this.resolved;
   }
 
@@ -145,7 +147,10 @@ export abstract class AccountBackend implements GameDayBackend {
     const inspected = await inspectAccount(context, resolved);
     for (const message of await drain(context, this.alertFeedUrl)) this.alerts.push(alertOf(message.body, message.sentAt));
     for (const message of await drain(context, resolved.deployment.unprocessableEventsQueueUrl)) this.kept.push(keptEventOf(message, this.now()));
-    return { ...inspected, alerts: [...this.alerts], keptEvents: [...this.kept] };
+    const iam = await inspectIamPrincipals(context, resolved);
+    // The users' keys and policies are part of what "nothing changed" covers.
+    const digest = iam === undefined ? inspected.digest : `${inspected.digest}${JSON.stringify(iam)}`;
+    return { ...inspected, digest, ...(iam !== undefined ? { iam } : {}), alerts: [...this.alerts], keptEvents: [...this.kept] };
   }
 
   /** Deletes what prepare() created, in reverse order; never throws (problems are in cleanupReport() and reported). */

@@ -39,6 +39,7 @@ import { SimulatedServiceError, SimulatorSetupError, SimulatorUnsupportedApiErro
 import { FaultQueue } from './faults';
 import type { FaultSpec, InjectedFault } from './faults';
 import { iamHandlers } from './iam';
+import { iamUserHandlers } from './iam-users';
 import { kmsHandlers } from './kms';
 import { dynamodbProvisioningHandlers, iamProvisioningHandlers, messagingProvisioningHandlers } from './account-provisioning';
 import { ec2ProvisioningHandlers } from './ec2-provisioning';
@@ -144,6 +145,7 @@ export class SimulatedAws {
     register('route53resolver', route53ResolverHandlers(world));
     register('ec2', ec2SnapshotSharingHandlers(world));
     register('iam', iamHandlers(world));
+    register('iam', iamUserHandlers(world));
     register('sts', stsHandlers(world, (identity, expiresAt) => this.issue(identity, expiresAt)));
     register('sns', snsHandlers(world));
     register('sqs', sqsHandlers(world));
