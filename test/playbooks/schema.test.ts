@@ -44,7 +44,7 @@ describe('playbook validation errors', () => {
         file: 'playbooks/test.yaml',
         line: 16,
         column: 13,
-        message: "unknown action 'notfy' (did you mean 'notify'?); actions are: quarantine-instance, snapshot-volumes, copy-evidence, release-instance, block-dns-domain, unblock-dns-domains, notify",
+        message: "unknown action 'notfy' (did you mean 'notify'?); actions are: quarantine-instance, snapshot-volumes, copy-evidence, release-instance, block-dns-domain, unblock-dns-domains, disable-access-key, revoke-role-sessions, notify",
       },
     ]);
   });
