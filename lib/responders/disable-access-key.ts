@@ -12,7 +12,6 @@
  * Temporary (ASIA…) keys cannot be deactivated: revoke-role-sessions revokes their role's
  * sessions. IAM has no DryRun: in dry-run nothing is changed and each change says "would".
  */
-import type { IAMClient } from '@aws-sdk/client-iam';
 import { AttachUserPolicyCommand, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, ListUserTagsCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import type { IamClients } from '../aws/clients/iam';
 import { tagRecord } from '../aws/describe-instance';
