@@ -261,6 +261,27 @@ steps:
     ]);
   });
 
+  it('refuses a credential action in a playbook that can match incidents other than access keys, and accepts it when it cannot', () => {
+    const credentials = (kinds: string) => `name: creds
+description: d
+priority: 1
+mode: enforce
+match:
+  sources: [guardduty]
+  findingTypes: ["UnauthorizedAccess:IAMUser/TorIPCaller"]
+${kinds}steps:
+  - action: disable-access-key
+  - action: revoke-role-sessions
+  - action: notify
+`;
+    expect(errorsOf(credentials('')).map((error) => error.message)).toEqual([
+      "action disable-access-key acts on the credentials an access-key incident names, but this playbook can match other incidents: add 'resourceKinds: [access-key]' to match",
+      "action revoke-role-sessions acts on the credentials an access-key incident names, but this playbook can match other incidents: add 'resourceKinds: [access-key]' to match",
+    ]);
+    expect(errorsOf(credentials('  resourceKinds: [access-key, ec2-instance]\n'))).toHaveLength(2);
+    expect(errorsOf(credentials('  resourceKinds: [access-key]\n'))).toEqual([]);
+  });
+
   it('explains structural mistakes in words', () => {
     expect(errorsOf('')[0]?.message).toBe('the file is empty: a playbook needs name, description, priority, mode, match and steps');
     expect(errorsOf('- a list\n')[0]?.message).toBe('a playbook file must be a mapping with name, description, priority, mode, match and steps');
