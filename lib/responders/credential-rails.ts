@@ -11,7 +11,10 @@ import { DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS, matchesPrivilegedName } from '..
 import type { ServedAccounts } from '../contracts/security';
 import { CREDENTIALS_GRANT_SUBJECT, SECURITY_TAGS, servedAccountsFromEnvironment, unservedAccountReason } from '../contracts/security';
 import type { Incident } from '../incident/model';
-import type { DeploymentEnvironment } from './effective-mode';
+import type { ActionLog } from './action-log';
+import type { ResponderMode } from '../contracts/responder-mode';
+import type { DeploymentEnvironment, EffectiveMode } from './effective-mode';
+import { effectiveMode, recordEffectiveMode } from './effective-mode';
 import { isGameDayIncident, isGameDayTarget } from './game-day';
 import type { GrantCheck, GrantReader } from './grants';
 import { checkContainmentGrant } from './grants';
@@ -71,6 +74,42 @@ export function refusalByTags(
     return `game-day incident ${incident.key}: ${what} ${principal} does not carry the tag ${key}=${value} in IAM now, so a drill may not change it`;
   }
   return undefined;
+}
+
+/** Whether a credential step may go on: a sample never, a step without the guard's grant never; else in the mode the grant allows. */
+export type CredentialClearance =
+  | { readonly cleared: true; readonly effective: EffectiveMode; readonly gameDay: boolean; readonly rails: CredentialRails }
+  | { readonly cleared: false; readonly status: 'skipped-sample' | 'refused'; readonly effective: EffectiveMode; readonly refusal?: string };
+
+/**
+ * The checks both credential steps make before reading any credential: a GuardDuty sample names
+ * placeholders (nothing is read), then the guard's grant for this execution (its mode a further
+ * ceiling on the step's), each recorded in `log`.
+ */
+export async function clearCredentialStep(
+  input: { readonly incident: Incident; readonly mode: ResponderMode; readonly execution?: { readonly executionArn?: string | undefined } | undefined },
+  what: string,
+  environment: DeploymentEnvironment,
+  grants: GrantReader,
+  log: ActionLog,
+  now: Date,
+): Promise<CredentialClearance> {
+  const { incident } = input;
+  const effective = effectiveMode(input.mode, environment);
+  if (incident.sample) {
+    log.record('firebreak:decide', incident.key, 'skipped', `GuardDuty sample finding: its ${what} are placeholders; nothing is read or changed`);
+    return { cleared: false, status: 'skipped-sample', effective };
+  }
+  const grant = await checkCredentialsGrant(incident, input.execution?.executionArn, grants, now);
+  if (!grant.allowed) {
+    log.record('firebreak:check-grant', incident.key, 'skipped', grant.reason);
+    recordEffectiveMode(log, incident.key, effective);
+    return { cleared: false, status: 'refused', effective, refusal: grant.reason };
+  }
+  log.record('firebreak:check-grant', incident.key, 'observed', grant.reason);
+  const granted = effectiveMode(input.mode, environment, { mode: grant.mode, why: 'the containment guard cleared this execution for dry-run only' });
+  recordEffectiveMode(log, incident.key, granted);
+  return { cleared: true, effective: granted, gameDay: grant.grant.gameDay, rails: credentialRailsOf(environment) };
 }
 
 /** The guard's grant for this execution to change the incident's credentials. */

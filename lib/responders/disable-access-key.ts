@@ -25,9 +25,9 @@ import { ACTIONS } from '../playbooks/actions';
 import { DENY_ALL_POLICY_NAME } from '../playbooks/credential-actions';
 import { ActionLog } from './action-log';
 import type { CredentialRails } from './credential-rails';
-import { checkCredentialsGrant, credentialRailsOf, denyAllPolicyArn, refusalBeforeAnyCall, refusalByTags } from './credential-rails';
+import { clearCredentialStep, denyAllPolicyArn, refusalBeforeAnyCall, refusalByTags } from './credential-rails';
 import type { DeploymentEnvironment, EffectiveMode } from './effective-mode';
-import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
+import { effectiveMode, forcedDryRunField } from './effective-mode';
 import type { GrantReader } from './grants';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
@@ -108,25 +108,14 @@ export async function disableAccessKey(input: ResponderInput<DisableAccessKeyOpt
     log.record('firebreak:decide', incident.key, 'skipped', 'The finding names no access key: nothing to disable');
     return finish('no-key');
   }
-  if (incident.sample) {
-    log.record('firebreak:decide', incident.key, 'skipped', 'GuardDuty sample finding: its keys are placeholders; nothing is read or changed');
-    return finish('skipped-sample');
-  }
-  const grant = await checkCredentialsGrant(incident, input.execution?.executionArn, deps.grants, now());
-  if (!grant.allowed) {
-    log.record('firebreak:check-grant', incident.key, 'skipped', grant.reason);
-    recordEffectiveMode(log, incident.key, effective);
-    return finish('refused', [], { refusal: grant.reason });
-  }
-  log.record('firebreak:check-grant', incident.key, 'observed', grant.reason);
-  effective = effectiveMode(input.mode, environment, { mode: grant.mode, why: 'the containment guard cleared this execution for dry-run only' });
-  recordEffectiveMode(log, incident.key, effective);
-
-  const rails = credentialRailsOf(environment);
+  const clearance = await clearCredentialStep(input, 'keys', environment, deps.grants, log, now());
+  effective = clearance.effective;
+  if (!clearance.cleared) return finish(clearance.status, [], clearance.refusal !== undefined ? { refusal: clearance.refusal } : {});
+  const { rails, gameDay } = clearance;
   const outcomes: AccessKeyOutcome[] = [];
   // One key after another: a finding names few, and two keys of one user share its deny-all.
   for (const key of named) {
-    const outcome = await disableOne(key, { incident, options, mode: effective.mode, gameDay: grant.grant.gameDay, rails, deps });
+    const outcome = await disableOne(key, { incident, options, mode: effective.mode, gameDay, rails, deps });
     recordAll(log, outcome.actions);
     outcomes.push(outcome.key);
   }

@@ -23,9 +23,9 @@ import { affectedResources } from '../incident/affected';
 import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import { ACTIONS } from '../playbooks/actions';
 import { ActionLog } from './action-log';
-import { checkCredentialsGrant, credentialRailsOf, refusalBeforeAnyCall, refusalByTags } from './credential-rails';
+import { clearCredentialStep, refusalBeforeAnyCall, refusalByTags } from './credential-rails';
 import type { DeploymentEnvironment, EffectiveMode } from './effective-mode';
-import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
+import { effectiveMode, forcedDryRunField } from './effective-mode';
 import type { GrantReader } from './grants';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
@@ -109,21 +109,11 @@ export async function revokeRoleSessions(input: ResponderInput<Record<string, ne
     log.record('firebreak:decide', incident.key, 'skipped', 'The finding names no role session: nothing to revoke');
     return finish('no-role');
   }
-  if (incident.sample) {
-    log.record('firebreak:decide', incident.key, 'skipped', 'GuardDuty sample finding: its roles are placeholders; nothing is read or changed');
-    return finish('skipped-sample');
-  }
-  const grant = await checkCredentialsGrant(incident, input.execution?.executionArn, deps.grants, now());
-  if (!grant.allowed) {
-    log.record('firebreak:check-grant', incident.key, 'skipped', grant.reason);
-    recordEffectiveMode(log, incident.key, effective);
-    return finish('refused', [], { refusal: grant.reason });
-  }
-  log.record('firebreak:check-grant', incident.key, 'observed', grant.reason);
-  effective = effectiveMode(input.mode, environment, { mode: grant.mode, why: 'the containment guard cleared this execution for dry-run only' });
-  recordEffectiveMode(log, incident.key, effective);
+  const clearance = await clearCredentialStep(input, 'roles', environment, deps.grants, log, now());
+  effective = clearance.effective;
+  if (!clearance.cleared) return finish(clearance.status, [], clearance.refusal !== undefined ? { refusal: clearance.refusal } : {});
+  const { rails, gameDay } = clearance;
   const mode = effective.mode;
-  const rails = credentialRailsOf(environment);
   // Firebreak's own member-account roles: revoking them would cut Firebreak off mid-incident.
   const ownRoles = [environment[SECURITY_ENV.memberRoleName], environment[SECURITY_ENV.sessionRevokerRoleName]].filter((n): n is string => n !== undefined && n !== '');
 
@@ -156,7 +146,7 @@ export async function revokeRoleSessions(input: ResponderInput<Record<string, ne
       throw toResponderError(error, 'iam:GetRole');
     }
     log.record('iam:GetRole', role.roleName, 'observed', `Role ${role.roleName} exists in account ${role.account}`);
-    const byTags = refusalByTags('role', role.roleName, tags, incident, grant.grant.gameDay, rails);
+    const byTags = refusalByTags('role', role.roleName, tags, incident, gameDay, rails);
     if (byTags !== undefined) {
       refuse(byTags);
       continue;
