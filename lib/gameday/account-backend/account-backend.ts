@@ -32,6 +32,7 @@ import { EnvironmentSetupError } from './context';
 import { alertOf, createDeployment, drain, keptEventOf } from './deployment-resources';
 import { inspectAccount } from './inspect';
 import { createInstances, createNetwork } from './provision';
+import { createFleet, inspectFleet } from './fleet';
 
 export interface AccountBackendOptions {
   /** Suffix of the names and marker tags of everything created. */
@@ -121,12 +122,13 @@ export abstract class AccountBackend implements GameDayBackend {
       fixedIds: (ids) => this.fixInstanceIds(ids),
       profileRetryMs: this.profileRetryMs(),
     });
+    const fleet = await createFleet(clients, environment, network, instances);
     const principals = await createIamPrincipals(context, environment);
     this.rehearse(environment);
     const deployment = await createDeployment(context);
     this.alertFeedUrl = deployment.alertFeedUrl;
     this.setupFindings.push(...deployment.findings);
-    this.resolved = { account, region, vpcs: network.vpcs, securityGroups: network.groups, instances, deployment: deployment.resources, ...principals };
+    this.resolved = { account, region, vpcs: network.vpcs, securityGroups: network.groups, instances, deployment: deployment.resources, fleet, ...principals };
     return this.resolved;
   }
 
@@ -145,19 +147,20 @@ export abstract class AccountBackend implements GameDayBackend {
     const context = this.context;
     if (!resolved || !context) throw new EnvironmentSetupError('inspect() before prepare()');
     const inspected = await inspectAccount(context, resolved);
+    const fleet = resolved.fleet ? await inspectFleet(context.clients, resolved.fleet) : undefined;
     for (const message of await drain(context, this.alertFeedUrl)) this.alerts.push(alertOf(message.body, message.sentAt));
     for (const message of await drain(context, resolved.deployment.unprocessableEventsQueueUrl)) this.kept.push(keptEventOf(message, this.now()));
     const iam = await inspectIamPrincipals(context, resolved);
     // The users' keys and policies are part of what "nothing changed" covers.
     const digest = iam === undefined ? inspected.digest : `${inspected.digest}${JSON.stringify(iam)}`;
-    return { ...inspected, digest, ...(iam !== undefined ? { iam } : {}), alerts: [...this.alerts], keptEvents: [...this.kept] };
+    return { ...inspected, digest, ...(iam !== undefined ? { iam } : {}), alerts: [...this.alerts], keptEvents: [...this.kept], ...(fleet ? { fleet } : {}) };
   }
 
   /** Deletes what prepare() created, in reverse order; never throws (problems are in cleanupReport() and reported). */
   async cleanup(): Promise<void> {
     if (!this.context) return;
     const volumes = Object.values(this.resolved?.instances ?? {}).flatMap((instance) => instance.volumes.map((volume) => volume.volumeId));
-    this.lastCleanup = await cleanUp(this.context, volumes);
+    this.lastCleanup = await cleanUp(this.context, volumes, this.resolved?.fleet);
     const { failed } = this.lastCleanup;
     if (failed.length > 0) {
       this.settings.report(`firebreak gameday: cleanup of ${this.description} (run ${this.settings.runId}) could not delete ${failed.length} resource(s); delete them by hand:`);
