@@ -8,6 +8,8 @@ import { DynamoDbDnsBlockStore } from '../../lib/responders/dns-block-records';
 import { DynamoDbGrantStore } from '../../lib/responders/grants';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
+import { recordedStep } from '../../lib/responders/incident-record-lambda';
+import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 
 const stateTable = stateTableFromEnv();
 const logger = createResponderLogger('block-dns-domain');
@@ -17,4 +19,4 @@ const clients = { ...ec2ClientsFor(access), ...route53ResolverClientsFor(access)
 const dynamodb = homeDynamoDbClients().dynamodb();
 
 export const createHandler = createBlockDnsDomainHandler;
-export const handler = createHandler({ clients, logger, blocks: new DynamoDbDnsBlockStore(dynamodb, stateTable), grants: new DynamoDbGrantStore(dynamodb, stateTable) });
+export const handler = recordedStep(RESPONDER_NAMES.blockDnsDomain, createHandler({ clients, logger, blocks: new DynamoDbDnsBlockStore(dynamodb, stateTable), grants: new DynamoDbGrantStore(dynamodb, stateTable) }), logger, dynamodb);

@@ -6,6 +6,8 @@ import { homeSfnClients } from '../../lib/aws/clients/sfn';
 import { createContainmentGuardHandler, readContainmentGuardConfig } from '../../lib/responders/containment-guard';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
+import { recordedStep } from '../../lib/responders/incident-record-lambda';
+import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 
 // Read at cold start: a function deployed without its table or with bad rails fails at once. The
 // table the counter and the grants use is the one stateTableFromEnv checked, not a second reading.
@@ -16,4 +18,4 @@ const clients = { ...ec2ClientsFor(targetAccessFromEnvironment()), ...homeSfnCli
 
 /** Builds the handler over injected clients: the local game day runs exactly this with its simulated account. */
 export const createHandler = createContainmentGuardHandler;
-export const handler = createHandler({ clients, logger, config });
+export const handler = recordedStep(RESPONDER_NAMES.containmentGuard, createHandler({ clients, logger, config }), logger);

@@ -6,6 +6,8 @@ import { createDisableAccessKeyHandler } from '../../lib/responders/disable-acce
 import { DynamoDbGrantStore } from '../../lib/responders/grants';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
+import { recordedStep } from '../../lib/responders/incident-record-lambda';
+import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 
 const stateTable = stateTableFromEnv();
 const logger = createResponderLogger('disable-access-key');
@@ -14,4 +16,4 @@ const clients = memberIamClientsFor(targetAccessFromEnvironment());
 const dynamodb = homeDynamoDbClients().dynamodb();
 
 export const createHandler = createDisableAccessKeyHandler;
-export const handler = createHandler({ clients, logger, grants: new DynamoDbGrantStore(dynamodb, stateTable) });
+export const handler = recordedStep(RESPONDER_NAMES.disableAccessKey, createHandler({ clients, logger, grants: new DynamoDbGrantStore(dynamodb, stateTable) }), logger, dynamodb);

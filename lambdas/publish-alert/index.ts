@@ -5,6 +5,8 @@ import { alertTopicArnFromEnv, createPublishAlertHandler } from '../../lib/respo
 import { DynamoDbApprovalRequests } from '../../lib/responders/approval-records';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
+import { recordedStep } from '../../lib/responders/incident-record-lambda';
+import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 
 // Read at cold start: a function deployed without its topic or table fails at once, not at the first incident.
 const topicArn = alertTopicArnFromEnv();
@@ -12,8 +14,9 @@ const stateTable = stateTableFromEnv();
 const logger = createResponderLogger('publish-alert');
 // Only the clients it calls (issue 10): SNS to publish, DynamoDB for the approval requests.
 const clients = homeSnsClients();
-const approvals = new DynamoDbApprovalRequests(homeDynamoDbClients().dynamodb(), stateTable);
+const dynamodb = homeDynamoDbClients().dynamodb();
+const approvals = new DynamoDbApprovalRequests(dynamodb, stateTable);
 
 /** Builds the handler over injected clients and topic: the local game day runs exactly this. */
 export const createHandler = createPublishAlertHandler;
-export const handler = createHandler({ clients, logger, topicArn, approvals });
+export const handler = recordedStep(RESPONDER_NAMES.publishAlert, createHandler({ clients, logger, topicArn, approvals }), logger, dynamodb);

@@ -13,6 +13,8 @@ import { createQuarantineInstanceHandler } from '../../lib/responders/quarantine
 import { DynamoDbQuarantineRecordStore } from '../../lib/responders/quarantine-records';
 import { KmsRecordSealer } from '../../lib/responders/record-integrity';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
+import { recordedStep } from '../../lib/responders/incident-record-lambda';
+import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 
 // Read at cold start: a function deployed without its table fails at once, not at the first incident.
 const stateTable = stateTableFromEnv();
@@ -31,4 +33,4 @@ const grants = new DynamoDbGrantStore(dynamodb, stateTable);
 
 /** Builds the handler over injected clients and record store: the local game day runs exactly this. */
 export const createHandler = createQuarantineInstanceHandler;
-export const handler = createHandler({ clients, logger, records, grants, ...(sealer ? { sealer } : {}) });
+export const handler = recordedStep(RESPONDER_NAMES.quarantineInstance, createHandler({ clients, logger, records, grants, ...(sealer ? { sealer } : {}) }), logger, dynamodb);

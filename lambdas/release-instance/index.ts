@@ -14,6 +14,8 @@ import { KmsRecordSealer } from '../../lib/responders/record-integrity';
 import { createReleaseInstanceHandler } from '../../lib/responders/release';
 import { ApprovalReleaseClearance } from '../../lib/responders/release-clearance';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
+import { recordedStep } from '../../lib/responders/incident-record-lambda';
+import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 
 // Read at cold start: a function deployed without its table fails at once, not at the first incident.
 const stateTable = stateTableFromEnv();
@@ -33,4 +35,4 @@ const clearance = new ApprovalReleaseClearance(
 
 /** Builds the handler over injected clients and record store: the local game day runs exactly this. */
 export const createHandler = createReleaseInstanceHandler;
-export const handler = createHandler({ clients, logger, records, sealer, clearance });
+export const handler = recordedStep(RESPONDER_NAMES.releaseInstance, createHandler({ clients, logger, records, sealer, clearance }), logger, dynamodb);

@@ -6,6 +6,8 @@ import { DynamoDbGrantStore } from '../../lib/responders/grants';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { createRevokeRoleSessionsHandler } from '../../lib/responders/revoke-role-sessions';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
+import { recordedStep } from '../../lib/responders/incident-record-lambda';
+import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 
 const stateTable = stateTableFromEnv();
 const logger = createResponderLogger('revoke-role-sessions');
@@ -14,4 +16,4 @@ const clients = iamClientsFor(targetAccessFromEnvironment());
 const dynamodb = homeDynamoDbClients().dynamodb();
 
 export const createHandler = createRevokeRoleSessionsHandler;
-export const handler = createHandler({ clients, logger, grants: new DynamoDbGrantStore(dynamodb, stateTable) });
+export const handler = recordedStep(RESPONDER_NAMES.revokeRoleSessions, createHandler({ clients, logger, grants: new DynamoDbGrantStore(dynamodb, stateTable) }), logger, dynamodb);

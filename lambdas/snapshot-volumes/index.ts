@@ -3,6 +3,8 @@ import { ec2ClientsFor } from '../../lib/aws/clients/ec2';
 import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { createSnapshotVolumesHandler } from '../../lib/responders/snapshot';
+import { recordedStep } from '../../lib/responders/incident-record-lambda';
+import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 
 const logger = createResponderLogger('snapshot-volumes');
 // The volumes live in the finding's account: through the member role when one is configured.
@@ -10,4 +12,4 @@ const clients = ec2ClientsFor(targetAccessFromEnvironment());
 
 /** Builds the handler over injected clients: the local game day runs exactly this with its simulated account. */
 export const createHandler = createSnapshotVolumesHandler;
-export const handler = createHandler({ clients, logger });
+export const handler = recordedStep(RESPONDER_NAMES.snapshotVolumes, createHandler({ clients, logger }), logger);

@@ -33,4 +33,6 @@ export const DEPLOYMENT_ENV = {
    * names; the member role denies the same names (lib/stack/iam-scopes.ts).
    */
   privilegedNamePatterns: 'FIREBREAK_PRIVILEGED_NAME_PATTERNS',
+  /** How many days an incident record is kept after its last entry (the state table's TTL does the deleting). */
+  incidentRecordRetentionDays: 'FIREBREAK_INCIDENT_RECORD_RETENTION_DAYS',
 } as const;
