@@ -84,8 +84,14 @@ export interface ResolvedInstance {
   readonly tags: Readonly<Record<string, string>>;
 }
 
+/** The IAM users (with their access key ids, in creation order) and roles the backend created, by their IAM names. */
+export interface ResolvedIamPrincipals {
+  readonly iamUsers?: Readonly<Record<string, { readonly userName: string; readonly arn: string; readonly accessKeys: readonly string[] }>>;
+  readonly iamRoles?: Readonly<Record<string, { readonly roleName: string; readonly arn: string; readonly roleId: string }>>;
+}
+
 /** Scenario names → the ids the backend gave them (and `${…}` references resolve against this). */
-export interface ResolvedEnvironment {
+export interface ResolvedEnvironment extends ResolvedIamPrincipals {
   readonly account: string;
   readonly region: string;
   readonly vpcs: Readonly<Record<string, string>>;
@@ -151,6 +157,11 @@ export interface AccountInspection {
   readonly digest: string;
   /** The forensic account, when the scenario has one (settings.forensicAccount). */
   readonly forensic?: ForensicInspection;
+  /** The scenario's IAM users and roles (environment.iamUsers / iamRoles), when it has any. */
+  readonly iam?: {
+    readonly users: Readonly<Record<string, { readonly accessKeys: readonly string[]; readonly attachedPolicies: readonly string[] }>>;
+    readonly roles: Readonly<Record<string, { readonly inlinePolicies: readonly string[] }>>;
+  };
   /** Who is in each Auto Scaling group and load balancer, when the scenario declares some. */
   readonly fleet?: InspectedFleet;
   /** The scenario's S3 objects after the run, by name. */

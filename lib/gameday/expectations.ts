@@ -307,6 +307,27 @@ const alerts: ExpectationEvaluator<'alerts'> = (spec, facts) => {
   return results;
 };
 
+/** Lists compared in order: the key statuses in creation order, the policies as IAM lists them. */
+const sameList = (a: readonly string[] | undefined, b: readonly string[]) => a !== undefined && a.length === b.length && a.every((value, index) => value === b[index]);
+
+const iamUsers: ExpectationEvaluator<'iamUsers'> = (expectedUsers, facts) =>
+  Object.entries(expectedUsers).flatMap(([name, expected]) => {
+    const actual = facts.after.iam?.users[name];
+    const out: ExpectationResult[] = [];
+    if (expected.accessKeys !== undefined) out.push(result(`iam user ${name} access keys`, sameList(actual?.accessKeys, expected.accessKeys), expected.accessKeys, actual?.accessKeys ?? 'no such user'));
+    if (expected.attachedPolicies !== undefined) {
+      out.push(result(`iam user ${name} attached policies`, sameList(actual?.attachedPolicies, expected.attachedPolicies), expected.attachedPolicies, actual?.attachedPolicies ?? 'no such user'));
+    }
+    return out;
+  });
+
+const iamRoles: ExpectationEvaluator<'iamRoles'> = (expectedRoles, facts) =>
+  Object.entries(expectedRoles).flatMap(([name, expected]) => {
+    const actual = facts.after.iam?.roles[name];
+    const wanted = [...(expected.inlinePolicies ?? [])].sort();
+    return expected.inlinePolicies === undefined ? [] : [result(`iam role ${name} inline policies`, sameList(actual?.inlinePolicies, wanted), wanted, actual?.inlinePolicies ?? 'no such role')];
+  });
+
 const forensicCopies: ExpectationEvaluator<'forensicCopies'> = (spec, facts) => {
   const forensic = facts.after.forensic;
   if (!forensic) return [result('forensic account', false, 'a forensic account (settings.forensicAccount)', 'none: the scenario has no forensic account')];
@@ -494,6 +515,8 @@ export const EXPECTATION_EVALUATORS: { readonly [K in keyof ExpectationsDocument
   steps,
   instances,
   s3Objects,
+  iamUsers,
+  iamRoles,
   alerts,
   keptEvents,
   unchanged,

@@ -15,6 +15,8 @@ import { createReleaseS3ObjectHandler } from '../responders/release-s3-object';
 import { createBlockDnsDomainHandler } from '../responders/block-dns-domain';
 import { DynamoDbDnsBlockStore } from '../responders/dns-block-records';
 import { createUnblockDnsDomainsHandler } from '../responders/unblock-dns-domains';
+import { createDisableAccessKeyHandler } from '../responders/disable-access-key';
+import { createRevokeRoleSessionsHandler } from '../responders/revoke-role-sessions';
 import { SECURITY_ENV } from '../contracts/security';
 import { createTriageHandler } from '../responders/triage-handler';
 import { alertTopicArnFromEnv, publishAlertResponder } from '../responders/alert';
@@ -176,6 +178,11 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
   },
   [RESPONDER_NAMES.blockDnsDomain]: (runtime) => createBlockDnsDomainHandler(dnsFirewallDeps(runtime)),
   [RESPONDER_NAMES.unblockDnsDomains]: (runtime) => createUnblockDnsDomainsHandler(dnsFirewallDeps(runtime)),
+  // IAM through the served accounts' clients; grants from the state table, as the Lambdas build them.
+  [RESPONDER_NAMES.disableAccessKey]: ({ clients, environment, now }) =>
+    createDisableAccessKeyHandler({ clients: servedClients(clients, environment), logger: silentLogger, grants: new DynamoDbGrantStore(clients.dynamodb(), stateTableFromEnv(environment)), environment, now }),
+  [RESPONDER_NAMES.revokeRoleSessions]: ({ clients, environment, now }) =>
+    createRevokeRoleSessionsHandler({ clients: servedClients(clients, environment), logger: silentLogger, grants: new DynamoDbGrantStore(clients.dynamodb(), stateTableFromEnv(environment)), environment, now }),
   [RESPONDER_NAMES.containmentGuard]: ({ clients, environment, now }) =>
     createContainmentGuardHandler({
       clients: servedClients(clients, environment),

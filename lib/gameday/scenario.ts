@@ -124,12 +124,31 @@ export const s3ObjectSchema = z.strictObject({
 });
 export type S3ObjectDocument = z.output<typeof s3ObjectSchema>;
 
+const IAM_NAME = /^[\w+=,.@-]{1,64}$/;
+
+/** An IAM user of the scenario (created with its keys; the finding names a key by `${iamUsers.<name>.accessKeys.<n>}`). */
+export const iamUserSchema = z.strictObject({
+  accessKeys: z
+    .array(z.enum(['Active', 'Inactive']))
+    .max(2, 'IAM allows two access keys per user')
+    .default(['Active'])
+    .describe('The status of each access key the user has, in creation order.'),
+  tags: z.record(z.string(), z.string()).default({}).describe("The user's tags (protected tag key, firebreak:gameday-target...)."),
+});
+
+/** An IAM role of the scenario whose sessions a finding names. */
+export const iamRoleSchema = z.strictObject({
+  tags: z.record(z.string(), z.string()).default({}).describe("The role's tags."),
+});
+
 export const environmentSchema = z.strictObject({
   account: z.string().regex(/^\d{12}$/, 'an account id has 12 digits').default('111122223333'),
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'a region such as eu-west-1').default('eu-west-1'),
   vpcs: z.record(logicalName('vpc'), vpcSchema).default({}),
   securityGroups: z.record(logicalName('security group'), securityGroupSchema).default({}),
   instances: z.record(logicalName('instance'), instanceSchema).default({}),
+  iamUsers: z.record(z.string().regex(IAM_NAME, 'an IAM user name'), iamUserSchema).default({}).describe('IAM users (by their IAM name) and their access keys.'),
+  iamRoles: z.record(z.string().regex(IAM_NAME, 'an IAM role name'), iamRoleSchema).default({}).describe('IAM roles (by their IAM name) a finding names.'),
   ...fleetEnvironmentFields,
   s3Objects: z.record(logicalName('S3 object'), s3ObjectSchema).default({}).describe('S3 objects (for the Malware Protection for S3 scenarios); "${s3Objects.<name>.versionId}" and .eTag, .bucket, .key resolve.'),
   faults: z.array(faultSchema).default([]).describe('Errors the account answers on request (throttling, 5xx...).'),
@@ -305,6 +324,20 @@ export const expectationsSchema = z.strictObject({
     })
     .optional()
     .describe('Events kept in the unprocessable-events queue.'),
+  iamUsers: z
+    .record(
+      z.string().min(1),
+      z.strictObject({
+        accessKeys: z.array(z.enum(['Active', 'Inactive'])).optional().describe('Status of each of its keys, in creation order (none deleted).'),
+        attachedPolicies: z.array(z.string().min(1)).optional().describe('Names of the managed policies attached to it, exactly.'),
+      }),
+    )
+    .optional()
+    .describe("IAM users of the environment after the run."),
+  iamRoles: z
+    .record(z.string().min(1), z.strictObject({ inlinePolicies: z.array(z.string().min(1)).optional().describe('Names of its inline policies, exactly.') }))
+    .optional()
+    .describe('IAM roles of the environment after the run.'),
   unchanged: z.array(z.string().min(1)).optional().describe('Resources (by name or id) whose state must not have changed.'),
   noMutatingCalls: z.boolean().optional().describe('No EC2 or IAM call changed anything (DryRun and reads are fine).'),
   accountUnchanged: z.boolean().optional().describe("The account's whole state digest is the same before and after."),

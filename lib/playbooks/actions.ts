@@ -8,6 +8,7 @@ import * as z from '../contracts/zod-mini';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { fleetQuarantineIamActions, fleetReleaseIamActions, fleetQuarantineOptions, fleetReleaseOptions } from './fleet-options';
 import { RELEASE_EDGE_IAM_ACTIONS, containmentEdgeIamActions, containmentEdgeOptions } from './containment-edges';
+import { CREDENTIAL_ACTIONS } from './credential-actions';
 import { DNS_ACTIONS } from './dns-actions';
 import { PER_INSTANCE_ACTIONS } from './per-instance-actions';
 import { S3_OBJECT_ACTIONS } from './s3-object-actions';
@@ -240,6 +241,7 @@ export const ACTIONS = {
   ...DNS_ACTIONS,
   ...PER_INSTANCE_ACTIONS,
   ...S3_OBJECT_ACTIONS,
+  ...CREDENTIAL_ACTIONS,
   notify: {
     name: 'notify',
     description: 'Publish an actionable alert to the alert topic.',

@@ -37,6 +37,12 @@ export const INSTANCE_ACTIONS: readonly ActionName[] = ACTION_NAMES.filter((name
   ACTIONS[name].iamActions.some((iamAction) => iamAction.startsWith('ec2:')),
 );
 
+/**
+ * Actions whose responder acts on the credentials an access-key incident names: the containment
+ * guard clears credentials only for such incidents, so the playbook must match only them.
+ */
+export const CREDENTIAL_ACTIONS: readonly ActionName[] = ['disable-access-key', 'revoke-role-sessions'];
+
 // ---------------------------------------------------------------------------------------------
 // Words for zod issues
 
@@ -471,6 +477,7 @@ export const playbookFileSchema = z
     const match = isRecord(file.match) ? file.match : {};
     const kinds = match.resourceKinds;
     const onlyInstances = Array.isArray(kinds) && kinds.length > 0 && kinds.every((kind) => kind === 'ec2-instance');
+    const onlyAccessKeys = Array.isArray(kinds) && kinds.length > 0 && kinds.every((kind) => kind === 'access-key');
     const firstUse = new Map<string, (string | number)[]>();
     let changesResources = false;
     let alerts = false;
@@ -500,6 +507,13 @@ export const playbookFileSchema = z
           code: 'custom',
           path: [...path, 'action'],
           message: `action ${action} acts on an EC2 instance, but this playbook can match incidents that are not EC2 instances: add 'resourceKinds: [ec2-instance]' to match`,
+        });
+      }
+      if (typeof action === 'string' && (CREDENTIAL_ACTIONS as readonly string[]).includes(action) && !onlyAccessKeys) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'action'],
+          message: `action ${action} acts on the credentials an access-key incident names, but this playbook can match other incidents: add 'resourceKinds: [access-key]' to match`,
         });
       }
     });

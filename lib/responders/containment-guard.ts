@@ -24,6 +24,7 @@ import type { Ec2Clients } from '../aws/clients/ec2';
 import type { SfnClients } from '../aws/clients/sfn';
 import { assertServedAccount } from '../aws/clients/access';
 import type { ContainmentGrant } from '../contracts/security';
+import { CREDENTIALS_GRANT_SUBJECT } from '../contracts/security';
 import { ActionLog } from './action-log';
 import type { EffectiveMode } from './effective-mode';
 import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
@@ -96,8 +97,10 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
   const reasons: string[] = [];
   const resource = incident.resource;
   const instanceId = resource.kind === 'ec2-instance' ? resource.instanceId : undefined;
-  // What the grant names: the instance, or the S3 object of a malware scan result (s3-malware-object.ts).
-  const grantTarget = instanceId ?? malwareObjectGrantTarget(incident);
+  // What the grant names: the instance, the S3 object of a malware scan result
+  // (s3-malware-object.ts), or, for an access-key incident, the credentials it names (the credential
+  // responders check their protection where the credentials live).
+  const grantTarget = instanceId ?? malwareObjectGrantTarget(incident) ?? (resource.kind === 'access-key' ? CREDENTIALS_GRANT_SUBJECT : undefined);
   let gameDay = isGameDayIncident(incident);
   let effective: EffectiveMode = effectiveMode(input.mode, environment);
   let execution: GuardExecution = { verified: false };

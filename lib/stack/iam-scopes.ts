@@ -16,9 +16,13 @@ import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 import { MANAGED_SECURITY_GROUP_TAG } from '../contracts/security';
+import { DENY_ALL_POLICY_NAME } from '../playbooks/credential-actions';
 import { EVIDENCE_TAG_KEYS } from '../responders/snapshot-plan';
 import { FLEET_SCOPES } from './iam-scopes-fleet';
 import { MALWARE_OBJECT_TAGS, QUARANTINE_PREFIX } from '../responders/s3-malware-object';
+
+/** AWS's managed deny-all policy, in any partition (the only policy disable-access-key may attach). */
+const DENY_ALL_POLICY_ARN = `arn:*:iam::aws:policy/${DENY_ALL_POLICY_NAME}`;
 
 /** Where a role's statements point: ARN builders for the account the role lives in. */
 export interface ScopeArns {
@@ -49,6 +53,12 @@ export interface ScopeArns {
    * @default none
    */
   readonly privilegedRoles?: readonly string[];
+  /**
+   * Administrator and break-glass users of this account, as user ARN patterns (the same name
+   * patterns): their keys are never disabled, no policy is attached to them.
+   * @default none
+   */
+  readonly privilegedUsers?: readonly string[];
   /** Security-account resources; a member role has none, so their actions find no scope there. */
   readonly alertTopic?: string;
   readonly alertKey?: string;
@@ -135,26 +145,11 @@ const INSTANCE_CHANGING = [
 export const ROLE_POLICY_WRITES = ['iam:PutRolePolicy', 'iam:DeleteRolePolicy'] as const;
 
 /**
- * Administrator and break-glass roles, by name pattern (IAM's `*` wildcard, matched
- * case-sensitively as role ARNs are): Firebreak never writes a policy to them nor passes them to
- * EC2, whatever a finding or a record names. `privilegedRoleNamePatterns` replaces the list.
+ * Administrator and break-glass roles (and users), by name pattern: Firebreak never writes a policy
+ * to them nor passes them to EC2, whatever a finding or a record names (the list lives in the
+ * contracts, where the credential responders read it too). `privilegedRoleNamePatterns` replaces it.
  */
-export const DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS: readonly string[] = [
-  '*Admin*',
-  '*admin*',
-  '*ADMIN*',
-  '*BreakGlass*',
-  '*Breakglass*',
-  '*breakglass*',
-  '*break-glass*',
-  '*Break-Glass*',
-  '*BREAK-GLASS*',
-  'OrganizationAccountAccessRole',
-  'AWSControlTowerExecution',
-  'AWSReservedSSO_*',
-  // Every role IAM Identity Center (and other AWS-reserved paths) manages.
-  'aws-reserved/*',
-];
+export { DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS } from '../contracts/privileged-names';
 
 /** A role name pattern: the characters of an IAM role name, plus the `*` wildcard and an optional path (`aws-reserved/*`). */
 export const ROLE_NAME_PATTERN = /^[\w+=,.@*/-]{1,512}$/;
@@ -398,6 +393,35 @@ const SCOPES: readonly ActionScope[] = [
     actions: requestedOf(...ROLE_POLICY_WRITES),
     resources: (arns) => [arns.iam('role')],
     why: 'Revoking sessions writes a deny-older-sessions inline policy on the role of the instance profile, known only at run time; IAM offers no condition key on policy content, so DenyProtectedRoles keeps Firebreak\'s own, administrator and break-glass roles out of reach, and the responder writes only to the role it resolved from the quarantined instance\'s own instance profile.',
+  },
+  {
+    sid: 'ReadNamedRoles',
+    actions: requestedOf('iam:GetRole'),
+    resources: (arns) => [arns.iam('role')],
+    why: 'revoke-role-sessions reads the tags of the role a finding names (protected, game-day opt-in), known only at run time.',
+  },
+  {
+    sid: 'DisableAccessKeysOfNamedUsers',
+    actions: requestedOf('iam:ListUserTags', 'iam:ListAccessKeys', 'iam:UpdateAccessKey', 'iam:ListAttachedUserPolicies'),
+    resources: (arns) => [arns.iam('user')],
+    why: 'disable-access-key acts on the IAM user a finding names, known only at run time; UpdateAccessKey has no condition key on the new status, so DenyProtectedUsers keeps administrator and break-glass users out of reach and the responder checks the user\'s tags and that the key is its own first.',
+  },
+  {
+    // Attaching is limited to AWS's managed AWSDenyAll: this statement cannot grant a user anything
+    // (iam:PolicyARN, https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#ck_PolicyARN).
+    sid: 'AttachDenyAllToNamedUsers',
+    actions: requestedOf('iam:AttachUserPolicy', 'iam:DetachUserPolicy'),
+    resources: (arns) => [arns.iam('user')],
+    conditions: () => ({ ArnLike: { 'iam:PolicyARN': DENY_ALL_POLICY_ARN } }),
+    why: 'disable-access-key attaches AWSDenyAll to the IAM user a finding names, known only at run time; the iam:PolicyARN condition allows no other policy, so nothing can be granted through it.',
+  },
+  {
+    // user/* above includes the account's administrators and break-glass users.
+    sid: 'DenyProtectedUsers',
+    effect: iam.Effect.DENY,
+    actions: requestedOf('iam:UpdateAccessKey', 'iam:AttachUserPolicy', 'iam:DetachUserPolicy'),
+    resources: (arns) => [...(arns.privilegedUsers ?? [])],
+    why: 'Not a finding: a Deny grants nothing.',
   },
   {
     // role/* above includes Firebreak's own roles and the account's administrators: without the

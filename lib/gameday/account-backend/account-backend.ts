@@ -26,6 +26,7 @@ import type {
 import type { EnvironmentDocument, SettingsDocument } from '../scenario';
 import type { CleanupReport } from './cleanup';
 import { cleanUp } from './cleanup';
+import { createIamPrincipals, inspectIamPrincipals } from './iam-principals';
 import type { BackendContext, CreatedResource, OperatorClients } from './context';
 import { EnvironmentSetupError } from './context';
 import { alertOf, createDeployment, drain, keptEventOf } from './deployment-resources';
@@ -124,11 +125,12 @@ export abstract class AccountBackend implements GameDayBackend {
     });
     const fleet = await createFleet(clients, environment, network, instances);
     const s3Objects = await createS3Objects(context, environment);
+    const principals = await createIamPrincipals(context, environment);
     this.rehearse(environment);
     const deployment = await createDeployment(context);
     this.alertFeedUrl = deployment.alertFeedUrl;
     this.setupFindings.push(...deployment.findings);
-    this.resolved = { account, region, vpcs: network.vpcs, securityGroups: network.groups, instances, ...(Object.keys(s3Objects).length > 0 ? { s3Objects } : {}), deployment: deployment.resources, fleet };
+    this.resolved = { account, region, vpcs: network.vpcs, securityGroups: network.groups, instances, ...(Object.keys(s3Objects).length > 0 ? { s3Objects } : {}), deployment: deployment.resources, fleet, ...principals };
     return this.resolved;
   }
 
@@ -150,10 +152,13 @@ export abstract class AccountBackend implements GameDayBackend {
     const fleet = resolved.fleet ? await inspectFleet(context.clients, resolved.fleet) : undefined;
     const s3Objects = await inspectS3Objects(context, resolved.s3Objects ?? {});
     // What a responder could change in S3 belongs to the digest too (accountUnchanged).
-    const digest = Object.keys(s3Objects).length > 0 ? JSON.stringify({ account: inspected.digest, s3Objects }) : inspected.digest;
+    const objectsDigest = Object.keys(s3Objects).length > 0 ? JSON.stringify({ account: inspected.digest, s3Objects }) : inspected.digest;
     for (const message of await drain(context, this.alertFeedUrl)) this.alerts.push(alertOf(message.body, message.sentAt));
     for (const message of await drain(context, resolved.deployment.unprocessableEventsQueueUrl)) this.kept.push(keptEventOf(message, this.now()));
-    return { ...inspected, digest, ...(Object.keys(s3Objects).length > 0 ? { s3Objects } : {}), alerts: [...this.alerts], keptEvents: [...this.kept], ...(fleet ? { fleet } : {}) };
+    const iam = await inspectIamPrincipals(context, resolved);
+    // The users' keys and policies are part of what "nothing changed" covers, like S3.
+    const digest = iam === undefined ? objectsDigest : `${objectsDigest}${JSON.stringify(iam)}`;
+    return { ...inspected, digest, ...(Object.keys(s3Objects).length > 0 ? { s3Objects } : {}), ...(iam !== undefined ? { iam } : {}), alerts: [...this.alerts], keptEvents: [...this.kept], ...(fleet ? { fleet } : {}) };
   }
 
   /** Deletes what prepare() created, in reverse order; never throws (problems are in cleanupReport() and reported). */

@@ -11,6 +11,7 @@
  * here is *unevaluated*, and the caller reports it.
  */
 import type { IamCatalog } from './iam-catalog';
+import { userNamed } from './iam-users';
 import type { RequestContext } from './iam-policy';
 import { permissionChange } from './ec2-snapshot-sharing';
 import type { CallerIdentity, Tags } from './model';
@@ -294,6 +295,19 @@ function roleTarget(world: SimWorld, account: string, roleName: string | undefin
   };
 }
 
+function userTarget(world: SimWorld, account: string, userName: string): AuthorizationTarget {
+  const user = userNamed(world, account, userName);
+  return {
+    resourceType: 'user',
+    arn: user?.arn ?? `arn:aws:iam::${account}:user/${userName}`,
+    keys: {
+      'aws:ResourceAccount': [user?.account ?? account],
+      ...Object.fromEntries(Object.entries(user?.tags ?? {}).flatMap(([key, value]) => [[`aws:ResourceTag/${key}`, [value]], [`iam:ResourceTag/${key}`, [value]]])),
+    },
+    complete: ['aws:ResourceTag/', 'iam:ResourceTag/'],
+  };
+}
+
 /** Route 53 Resolver: the DNS Firewall resources each API names (new ones as `*`, with their request tags). */
 function resolverTargets(action: string, call: AuthorizationCall): AuthorizationTarget[] | undefined {
   const input = call.input;
@@ -430,6 +444,21 @@ export function authorizationTargets(iamAction: string, call: AuthorizationCall,
         case 'ListRolePolicies':
         case 'GetRole':
           return [roleTarget(world, call.account, String(input.RoleName))];
+        case 'ListUserTags':
+        case 'ListAccessKeys':
+        case 'UpdateAccessKey':
+        case 'ListAttachedUserPolicies':
+        case 'CreateUser':
+        case 'TagUser':
+        case 'CreateAccessKey':
+        case 'DeleteAccessKey':
+        case 'DeleteUser':
+          return [userTarget(world, call.account, String(input.UserName))];
+        case 'AttachUserPolicy':
+        case 'DetachUserPolicy': {
+          const user = userTarget(world, call.account, String(input.UserName));
+          return [{ ...user, keys: { ...user.keys, 'iam:PolicyARN': [String(input.PolicyArn)] }, complete: [...user.complete, 'iam:PolicyARN'] }];
+        }
         default:
           return undefined;
       }

@@ -40,6 +40,7 @@ import { SimulatedServiceError, SimulatorSetupError, SimulatorUnsupportedApiErro
 import { FaultQueue } from './faults';
 import type { FaultSpec, InjectedFault } from './faults';
 import { iamHandlers } from './iam';
+import { iamUserHandlers } from './iam-users';
 import { kmsHandlers } from './kms';
 import { dynamodbProvisioningHandlers, iamProvisioningHandlers, messagingProvisioningHandlers } from './account-provisioning';
 import { ec2ProvisioningHandlers } from './ec2-provisioning';
@@ -148,6 +149,7 @@ export class SimulatedAws {
     register('s3', s3Handlers(world));
     register('ec2', ec2SnapshotSharingHandlers(world));
     register('iam', iamHandlers(world));
+    register('iam', iamUserHandlers(world));
     register('sts', stsHandlers(world, (identity, expiresAt) => this.issue(identity, expiresAt)));
     register('sns', snsHandlers(world));
     register('sqs', sqsHandlers(world));

@@ -19,6 +19,7 @@ import type {
   ProfileAssociationRecord,
   QueueRecord,
   RoleRecord,
+  UserRecord,
   SecurityGroupRecord,
   SnapshotRecord,
   SubnetRecord,
@@ -93,6 +94,8 @@ export class SimWorld {
   readonly instanceProfiles = new Map<string, InstanceProfileRecord>();
   /** By ARN. */
   readonly roles = new Map<string, RoleRecord>();
+  /** IAM users, by ARN (iam-users.ts). */
+  readonly users = new Map<string, UserRecord>();
   /** By ARN. */
   readonly topics = new Map<string, TopicRecord>();
   /** By URL. */
