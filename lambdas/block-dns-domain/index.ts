@@ -8,6 +8,8 @@ import { DynamoDbDnsBlockStore } from '../../lib/responders/dns-block-records';
 import { DynamoDbGrantStore } from '../../lib/responders/grants';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
+import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
+import { withResponseMetrics } from '../../lib/responders/response-metrics';
 
 const stateTable = stateTableFromEnv();
 const logger = createResponderLogger('block-dns-domain');
@@ -17,4 +19,5 @@ const clients = { ...ec2ClientsFor(access), ...route53ResolverClientsFor(access)
 const dynamodb = homeDynamoDbClients().dynamodb();
 
 export const createHandler = createBlockDnsDomainHandler;
-export const handler = createHandler({ clients, logger, blocks: new DynamoDbDnsBlockStore(dynamodb, stateTable), grants: new DynamoDbGrantStore(dynamodb, stateTable) });
+// Response metrics (EMF through Powertools Metrics): lib/responders/response-metrics.ts.
+export const handler = withResponseMetrics('block-dns-domain', createHandler({ clients, logger, blocks: new DynamoDbDnsBlockStore(dynamodb, stateTable), grants: new DynamoDbGrantStore(dynamodb, stateTable) }), { sink: createResponseMetricsSink('block-dns-domain') });

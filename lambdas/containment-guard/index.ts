@@ -6,6 +6,8 @@ import { homeSfnClients } from '../../lib/aws/clients/sfn';
 import { createContainmentGuardHandler, readContainmentGuardConfig } from '../../lib/responders/containment-guard';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
+import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
+import { guardMetrics, withResponseMetrics } from '../../lib/responders/response-metrics';
 
 // Read at cold start: a function deployed without its table or with bad rails fails at once. The
 // table the counter and the grants use is the one stateTableFromEnv checked, not a second reading.
@@ -16,4 +18,5 @@ const clients = { ...ec2ClientsFor(targetAccessFromEnvironment()), ...homeSfnCli
 
 /** Builds the handler over injected clients: the local game day runs exactly this with its simulated account. */
 export const createHandler = createContainmentGuardHandler;
-export const handler = createHandler({ clients, logger, config });
+// Response metrics (EMF through Powertools Metrics): lib/responders/response-metrics.ts.
+export const handler = withResponseMetrics('containment-guard', createHandler({ clients, logger, config }), { sink: createResponseMetricsSink('containment-guard'), reading: guardMetrics });

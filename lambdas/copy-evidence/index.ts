@@ -11,6 +11,8 @@ import { KmsMac } from '../../lib/responders/record-integrity';
 import { createCopyEvidenceHandler, forensicTargetFromEnv } from '../../lib/responders/snapshot-copy';
 import { DynamoDbCustodyStore } from '../../lib/responders/snapshot-custody';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
+import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
+import { withResponseMetrics } from '../../lib/responders/response-metrics';
 
 // Read at cold start: a function deployed without its table, record key or forensic account fails at once.
 const stateTable = stateTableFromEnv();
@@ -30,4 +32,5 @@ const custody = new DynamoDbCustodyStore(homeDynamoDbClients().dynamodb(), state
 
 /** Builds the handler over injected clients and stores: the local game day runs exactly this. */
 export const createHandler = createCopyEvidenceHandler;
-export const handler = createHandler({ clients, forensic, custody, target, logger });
+// Response metrics (EMF through Powertools Metrics): lib/responders/response-metrics.ts.
+export const handler = withResponseMetrics('copy-evidence', createHandler({ clients, forensic, custody, target, logger }), { sink: createResponseMetricsSink('copy-evidence') });

@@ -11,6 +11,8 @@ import { createQuarantineInstanceHandler } from '../../lib/responders/quarantine
 import { DynamoDbQuarantineRecordStore } from '../../lib/responders/quarantine-records';
 import { KmsRecordSealer } from '../../lib/responders/record-integrity';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
+import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
+import { quarantineMetrics, withResponseMetrics } from '../../lib/responders/response-metrics';
 
 // Read at cold start: a function deployed without its table fails at once, not at the first incident.
 const stateTable = stateTableFromEnv();
@@ -28,4 +30,5 @@ const grants = new DynamoDbGrantStore(dynamodb, stateTable);
 
 /** Builds the handler over injected clients and record store: the local game day runs exactly this. */
 export const createHandler = createQuarantineInstanceHandler;
-export const handler = createHandler({ clients, logger, records, grants, ...(sealer ? { sealer } : {}) });
+// Response metrics (EMF through Powertools Metrics): lib/responders/response-metrics.ts.
+export const handler = withResponseMetrics('quarantine-instance', createHandler({ clients, logger, records, grants, ...(sealer ? { sealer } : {}) }), { sink: createResponseMetricsSink('quarantine-instance'), reading: quarantineMetrics });

@@ -12,6 +12,8 @@ import { KmsRecordSealer } from '../../lib/responders/record-integrity';
 import { createReleaseInstanceHandler } from '../../lib/responders/release';
 import { ApprovalReleaseClearance } from '../../lib/responders/release-clearance';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
+import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
+import { releaseMetrics, withResponseMetrics } from '../../lib/responders/response-metrics';
 
 // Read at cold start: a function deployed without its table fails at once, not at the first incident.
 const stateTable = stateTableFromEnv();
@@ -30,4 +32,5 @@ const clearance = new ApprovalReleaseClearance(
 
 /** Builds the handler over injected clients and record store: the local game day runs exactly this. */
 export const createHandler = createReleaseInstanceHandler;
-export const handler = createHandler({ clients, logger, records, sealer, clearance });
+// Response metrics (EMF through Powertools Metrics): lib/responders/response-metrics.ts.
+export const handler = withResponseMetrics('release-instance', createHandler({ clients, logger, records, sealer, clearance }), { sink: createResponseMetricsSink('release-instance'), reading: releaseMetrics });

@@ -3,6 +3,8 @@ import { ec2ClientsFor } from '../../lib/aws/clients/ec2';
 import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { createSnapshotVolumesHandler } from '../../lib/responders/snapshot';
+import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
+import { snapshotMetrics, withResponseMetrics } from '../../lib/responders/response-metrics';
 
 const logger = createResponderLogger('snapshot-volumes');
 // The volumes live in the finding's account: through the member role when one is configured.
@@ -10,4 +12,5 @@ const clients = ec2ClientsFor(targetAccessFromEnvironment());
 
 /** Builds the handler over injected clients: the local game day runs exactly this with its simulated account. */
 export const createHandler = createSnapshotVolumesHandler;
-export const handler = createHandler({ clients, logger });
+// Response metrics (EMF through Powertools Metrics): lib/responders/response-metrics.ts.
+export const handler = withResponseMetrics('snapshot-volumes', createHandler({ clients, logger }), { sink: createResponseMetricsSink('snapshot-volumes'), reading: snapshotMetrics });

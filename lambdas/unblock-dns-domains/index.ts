@@ -8,6 +8,8 @@ import { DynamoDbGrantStore } from '../../lib/responders/grants';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
 import { createUnblockDnsDomainsHandler } from '../../lib/responders/unblock-dns-domains';
+import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
+import { withResponseMetrics } from '../../lib/responders/response-metrics';
 
 const stateTable = stateTableFromEnv();
 const logger = createResponderLogger('unblock-dns-domains');
@@ -16,4 +18,5 @@ const clients = { ...ec2ClientsFor(access), ...route53ResolverClientsFor(access)
 const dynamodb = homeDynamoDbClients().dynamodb();
 
 export const createHandler = createUnblockDnsDomainsHandler;
-export const handler = createHandler({ clients, logger, blocks: new DynamoDbDnsBlockStore(dynamodb, stateTable), grants: new DynamoDbGrantStore(dynamodb, stateTable) });
+// Response metrics (EMF through Powertools Metrics): lib/responders/response-metrics.ts.
+export const handler = withResponseMetrics('unblock-dns-domains', createHandler({ clients, logger, blocks: new DynamoDbDnsBlockStore(dynamodb, stateTable), grants: new DynamoDbGrantStore(dynamodb, stateTable) }), { sink: createResponseMetricsSink('unblock-dns-domains') });

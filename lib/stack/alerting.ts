@@ -247,6 +247,22 @@ export class AlertChannels extends Construct {
     this.operationsPublishers.push(role.roleArn);
   }
 
+  /**
+   * Makes the operations topic publish-alert's backup channel: `fn` may publish to it (and use its
+   * key), and finds it in BACKUP_TOPIC_ARN. Every Critical incident, every failure and every alert
+   * the alert topic refuses then reaches this second topic, under its own key.
+   */
+  useOperationsAsBackupFor(fn: lambda.Function, role: iam.IRole, environmentVariable: string): void {
+    this.allowOperationsPublisher(role);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'PublishToTheBackupChannel', actions: ['sns:Publish'], resources: [this.operationsTopic.topicArn] }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'EncryptForTheBackupChannel', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [this.operationsKey.keyArn] }),
+    );
+    fn.addEnvironment(environmentVariable, this.operationsTopic.topicArn);
+  }
+
   /** Sends `alarm` to both channels: a disabled key or a broken topic silences at most one. */
   alarmToBothChannels(alarm: cloudwatch.Alarm): void {
     alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.alertTopic), new cloudwatchActions.SnsAction(this.operationsTopic));
