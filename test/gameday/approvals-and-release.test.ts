@@ -93,9 +93,11 @@ describe('approvals in the local game day (issue 8)', () => {
   });
 
   it('renders every alert of the incident for chat in one thread: the custom-notification JSON, the incident key as thread id (issue 13)', async () => {
-    const { backend, web } = await quarantineThenRelease(() => ({ answer: 'approve', by: 'carol' }));
-    const incidentKey = backend.sim.tagsOf(web.instanceId)?.['firebreak:incident'];
+    const { backend } = await quarantineThenRelease(() => ({ answer: 'approve', by: 'carol' }));
     const published = backend.sim.publishedMessages();
+    // The quarantine tagged the instance with its incident key; the release took the tag back, the attribute stays.
+    const incidentKey = published[0]?.messageAttributes.incident_key?.value;
+    expect(incidentKey).toMatch(/^gd-[0-9a-f]+$/);
     // The report of the quarantine, the release's approval request and the release's report.
     expect(published.length).toBeGreaterThanOrEqual(3);
     for (const message of published) {
