@@ -4,16 +4,16 @@
  * metric format lines in their logs, in the namespace `Firebreak/<stack name>`; this draws them and
  * pages when:
  *
- * - a real incident's time to containment exceeds the deployment's target (both channels);
- * - the alert topic fails to deliver a notification to a subscription (the backup channel: the
- *   alert channel is the one failing);
- * - the backup channel refuses a copy publish-alert sent it (the alert channel).
+ * - a real incident's time to containment exceeds the deployment's target;
+ * - the alert topic fails to deliver a notification to a subscription;
+ * - the backup channel refuses a copy publish-alert sent it;
+ *
+ * each on both channels, like every alarm of the stack.
  *
  * Failed, timed-out and aborted executions already page both channels (AlertChannels.alarmOnExecutions).
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { ResponseMetricName } from '../contracts/metrics';
@@ -43,9 +43,9 @@ export class ResponseDashboard extends Construct {
   public readonly dashboard: cloudwatch.Dashboard;
   /** Pages both channels when a real incident's time to containment exceeds the target. */
   public readonly containmentTargetAlarm: cloudwatch.Alarm;
-  /** Pages the backup channel when the alert topic fails to deliver. */
+  /** Pages both channels when the alert topic fails to deliver to a subscription. */
   public readonly alertDeliveryAlarm: cloudwatch.Alarm;
-  /** Pages the alert channel when the backup channel refuses a copy. */
+  /** Pages both channels when the backup channel refuses a copy. */
   public readonly backupChannelAlarm: cloudwatch.Alarm;
   public readonly namespace: string;
 
@@ -96,7 +96,9 @@ export class ResponseDashboard extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.alertDeliveryAlarm.addAlarmAction(new cloudwatchActions.SnsAction(props.channels.operationsTopic));
+    // Both channels, like every alarm: one failed subscription (a chat channel removed) leaves the
+    // alert topic's other subscribers, and the backup channel reaches the rest.
+    props.channels.alarmToBothChannels(this.alertDeliveryAlarm);
 
     this.backupChannelAlarm = new cloudwatch.Alarm(this, 'BackupChannelFailedAlarm', {
       alarmDescription: 'The backup channel (operations topic) refused a copy of an alert: a Critical incident or a failure reached one channel only. Check the operations topic and its key.',
@@ -112,7 +114,7 @@ export class ResponseDashboard extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.backupChannelAlarm.addAlarmAction(new cloudwatchActions.SnsAction(props.channels.alertTopic));
+    props.channels.alarmToBothChannels(this.backupChannelAlarm);
 
     const graph = (title: string, left: cloudwatch.IMetric[], extra: Partial<cloudwatch.GraphWidgetProps> = {}) =>
       new cloudwatch.GraphWidget({ title, left, width: 12, height: 6, ...extra });

@@ -38,17 +38,11 @@ describe('response metrics', () => {
     }
   });
 
-  it('tells the backup channel when the alert topic fails to deliver, and the alert channel when the backup refuses a copy', () => {
+  it('pages both channels when the alert topic fails to deliver, and when the backup refuses a copy', () => {
     const { template } = synthesize();
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'NumberOfNotificationsFailed',
-      Namespace: 'AWS/SNS',
-      AlarmActions: [{ Ref: operationsTopicId(template) }],
-    });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'BackupChannelFailures',
-      AlarmActions: [{ Ref: alertTopicId(template) }],
-    });
+    const both = [{ Ref: alertTopicId(template) }, { Ref: operationsTopicId(template) }];
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'NumberOfNotificationsFailed', Namespace: 'AWS/SNS', AlarmActions: both });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'BackupChannelFailures', Namespace: 'Firebreak/Firebreak', AlarmActions: both });
   });
 
   it('refuses a containment target outside 10 s to a day, naming the key', () => {
