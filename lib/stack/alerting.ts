@@ -293,16 +293,17 @@ export class AlertChannels extends Construct {
       `${what}; they are kept in ${kept} for up to 14 days.`);
   }
 
-  private pageOn(scope: Construct, id: string, metric: cloudwatch.IMetric, alarmDescription: string): void {
-    this.alarmToBothChannels(
-      new cloudwatch.Alarm(scope, id, {
-        alarmDescription,
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-    );
+  /** An alarm in `scope` that pages both channels as soon as `metric` reaches 1. */
+  pageOn(scope: Construct, id: string, metric: cloudwatch.IMetric, alarmDescription: string): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(scope, id, {
+      alarmDescription,
+      metric,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.alarmToBothChannels(alarm);
+    return alarm;
   }
 }

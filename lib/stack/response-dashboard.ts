@@ -86,35 +86,27 @@ export class ResponseDashboard extends Construct {
     });
     props.channels.alarmToBothChannels(this.containmentTargetAlarm);
 
-    // A subscription the alert topic could not deliver to (an endpoint gone, a chat channel removed):
-    // only the other channel can say so.
-    this.alertDeliveryAlarm = new cloudwatch.Alarm(this, 'AlertDeliveryFailedAlarm', {
-      alarmDescription: 'The alert topic failed to deliver a notification to a subscription: people may not have heard of an incident. Check the topic\'s subscriptions (and their delivery status logs) and the chat channel configuration.',
-      metric: props.channels.alertTopic.metricNumberOfNotificationsFailed({ period: Duration.minutes(1), statistic: 'Sum' }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    // Both channels, like every alarm: one failed subscription (a chat channel removed) leaves the
-    // alert topic's other subscribers, and the backup channel reaches the rest.
-    props.channels.alarmToBothChannels(this.alertDeliveryAlarm);
-
-    this.backupChannelAlarm = new cloudwatch.Alarm(this, 'BackupChannelFailedAlarm', {
-      alarmDescription: 'The backup channel (operations topic) refused a copy of an alert: a Critical incident or a failure reached one channel only. Check the operations topic and its key.',
-      metric: new cloudwatch.Metric({
+    // A subscription the alert topic could not deliver to (an endpoint gone, a chat channel removed).
+    // Both channels, like every alarm: one failed subscription leaves the alert topic's others, and
+    // the backup channel reaches the rest.
+    this.alertDeliveryAlarm = props.channels.pageOn(
+      this,
+      'AlertDeliveryFailedAlarm',
+      props.channels.alertTopic.metricNumberOfNotificationsFailed({ period: Duration.minutes(1), statistic: 'Sum' }),
+      "The alert topic failed to deliver a notification to a subscription: people may not have heard of an incident. Check the topic's subscriptions (and their delivery status logs) and the chat channel configuration.",
+    );
+    this.backupChannelAlarm = props.channels.pageOn(
+      this,
+      'BackupChannelFailedAlarm',
+      new cloudwatch.Metric({
         namespace,
         metricName: RESPONSE_METRIC.backupChannelFailures,
         dimensionsMap: { [METRIC_DIMENSION.service]: RESPONDER_NAMES.publishAlert, [METRIC_DIMENSION.origin]: 'finding' },
         statistic: 'Sum',
         period: Duration.minutes(1),
       }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    props.channels.alarmToBothChannels(this.backupChannelAlarm);
+      'The backup channel (operations topic) refused a copy of an alert: a Critical incident or a failure reached one channel only. Check the operations topic and its key.',
+    );
 
     const graph = (title: string, left: cloudwatch.IMetric[], extra: Partial<cloudwatch.GraphWidgetProps> = {}) =>
       new cloudwatch.GraphWidget({ title, left, width: 12, height: 6, ...extra });
