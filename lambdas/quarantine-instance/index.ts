@@ -1,9 +1,11 @@
 /** quarantine-instance Lambda: contains an EC2 instance and keeps it as evidence (logic in lib/responders/quarantine.ts). */
+import { autoScalingClientsFor } from '../../lib/aws/clients/autoscaling';
 import { homeDynamoDbClients } from '../../lib/aws/clients/dynamodb';
 import { ec2ClientsFor } from '../../lib/aws/clients/ec2';
 import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
 import { iamClientsFor } from '../../lib/aws/clients/iam';
 import { homeKmsClients } from '../../lib/aws/clients/kms';
+import { loadBalancingClientsFor } from '../../lib/aws/clients/load-balancing';
 import { SECURITY_ENV } from '../../lib/contracts/security';
 import { DynamoDbGrantStore } from '../../lib/responders/grants';
 import { createResponderLogger } from '../../lib/responders/logging';
@@ -17,9 +19,10 @@ import { quarantineMetrics, withResponseMetrics } from '../../lib/responders/res
 // Read at cold start: a function deployed without its table fails at once, not at the first incident.
 const stateTable = stateTableFromEnv();
 const logger = createResponderLogger('quarantine-instance');
-// EC2 (and IAM, to revoke role sessions) in the served accounts; DynamoDB and KMS in the security account.
+// EC2 (IAM to revoke role sessions, Auto Scaling and ELB for fleets) in the served accounts;
+// DynamoDB and KMS in the security account. A client is made on first use only.
 const access = targetAccessFromEnvironment();
-const clients = { ...ec2ClientsFor(access), ...iamClientsFor(access) };
+const clients = { ...ec2ClientsFor(access), ...iamClientsFor(access), ...autoScalingClientsFor(access), ...loadBalancingClientsFor(access) };
 const dynamodb = homeDynamoDbClients().dynamodb();
 const records = new DynamoDbQuarantineRecordStore(dynamodb, stateTable);
 // Seals the pre-quarantine record (kms:GenerateMac); without the key the record is saved unsealed.

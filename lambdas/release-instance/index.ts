@@ -1,8 +1,10 @@
 /** release-instance Lambda: restores a quarantined instance to its recorded state (logic in lib/responders/release.ts). */
+import { autoScalingClientsFor } from '../../lib/aws/clients/autoscaling';
 import { homeDynamoDbClients } from '../../lib/aws/clients/dynamodb';
 import { ec2ClientsFor } from '../../lib/aws/clients/ec2';
 import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
 import { homeKmsClients } from '../../lib/aws/clients/kms';
+import { loadBalancingClientsFor } from '../../lib/aws/clients/load-balancing';
 import { SECURITY_ENV } from '../../lib/contracts/security';
 import { DynamoDbApprovalStore } from '../../lib/responders/approval-records';
 import { DynamoDbGrantStore, releaseGrantCheck } from '../../lib/responders/grants';
@@ -18,8 +20,9 @@ import { releaseMetrics, withResponseMetrics } from '../../lib/responders/respon
 // Read at cold start: a function deployed without its table fails at once, not at the first incident.
 const stateTable = stateTableFromEnv();
 const logger = createResponderLogger('release-instance');
-// EC2 in the served accounts; DynamoDB and KMS in the security account.
-const clients = ec2ClientsFor(targetAccessFromEnvironment());
+// EC2 (Auto Scaling and ELB for fleets) in the served accounts; DynamoDB and KMS in the security account.
+const access = targetAccessFromEnvironment();
+const clients = { ...ec2ClientsFor(access), ...autoScalingClientsFor(access), ...loadBalancingClientsFor(access) };
 const dynamodb = homeDynamoDbClients().dynamodb();
 const records = new DynamoDbQuarantineRecordStore(dynamodb, stateTable);
 // The record key is the deployment's (never the record's): kms:VerifyMac before anything changes.

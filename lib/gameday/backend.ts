@@ -14,8 +14,11 @@ import type { Route53ResolverClients } from '../aws/clients/route53resolver';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { ClientFactory } from '../aws/clients';
+import type { AutoScalingClients } from '../aws/clients/autoscaling';
+import type { LoadBalancingClients } from '../aws/clients/load-balancing';
 import type { CallRecord, PolicyDocument } from './sim';
 import type { EnvironmentDocument, SettingsDocument } from './scenario';
+import type { InspectedFleet, ResolvedFleet } from './fleet-types';
 
 /** Wall-clock time in epoch milliseconds with sub-millisecond precision (the timeline's wall column). */
 export function wallClockMs(): number {
@@ -89,6 +92,8 @@ export interface ResolvedEnvironment {
   readonly deployment: DeploymentResources;
   /** The forensic account the backend prepared (settings.forensicAccount): its key and the role copy-evidence assumes there. */
   readonly forensic?: ForensicAccount;
+  /** Target groups, Classic Load Balancers and Auto Scaling groups by scenario name (account-backend/fleet.ts). */
+  readonly fleet?: ResolvedFleet;
 }
 
 /** A forensic account of the game day: where copy-evidence copies evidence to. */
@@ -142,6 +147,8 @@ export interface AccountInspection {
   readonly digest: string;
   /** The forensic account, when the scenario has one (settings.forensicAccount). */
   readonly forensic?: ForensicInspection;
+  /** Who is in each Auto Scaling group and load balancer, when the scenario declares some. */
+  readonly fleet?: InspectedFleet;
 }
 
 /** What the forensic account holds after a run: the snapshots it owns and the custody records of the state table. */
@@ -172,7 +179,7 @@ export function isMutatingCall(call: Pick<GameDayCall, 'api' | 'dryRun' | 'outco
 }
 
 /** The clients one role (a responder's, the dispatcher's) gets. */
-export interface GameDayClients extends ClientFactory, Route53ResolverClients {
+export interface GameDayClients extends ClientFactory, AutoScalingClients, LoadBalancingClients, Route53ResolverClients {
   sqs(): SQSClient;
   /** KMS in the security account (the record key). */
   kms(): KMSClient;

@@ -11,6 +11,9 @@
  *  - states:DescribeExecution is answered from the engine's executions in the client too.
  *  - Time is the wall clock: advance() is a no-op (approval timeouts and retry backoffs really pass).
  */
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import { FirebreakError } from '../contracts/errors';
 import { randomBytes } from 'node:crypto';
@@ -41,7 +44,18 @@ export interface EndpointClientConfig {
 }
 
 /** Any SDK v3 client the backend makes (what `configureClient` receives). */
-export type EndpointSdkClient = EC2Client | IAMClient | SNSClient | SQSClient | DynamoDBClient | SFNClient | STSClient | KMSClient;
+export type EndpointSdkClient =
+  | EC2Client
+  | IAMClient
+  | SNSClient
+  | SQSClient
+  | DynamoDBClient
+  | SFNClient
+  | STSClient
+  | KMSClient
+  | AutoScalingClient
+  | ElasticLoadBalancingV2Client
+  | ElasticLoadBalancingClient;
 
 export interface EndpointBackendOptions {
   /** The AWS-compatible endpoint (LocalStack `http://localhost:4566`, a moto server, or an AWS service endpoint). */
@@ -139,7 +153,8 @@ export class EndpointBackend extends AccountBackend {
    */
   private endpointFor(service: string): string | undefined {
     const aws = /^([a-z0-9-]+)\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/.exec(this.endpoint.hostname);
-    if (aws && aws[1] !== service) return undefined;
+    // The Classic Load Balancer API has the v2 endpoint (`elasticloadbalancing`); only its client cache differs.
+    if (aws && aws[1] !== service.replace(/-classic$/, '')) return undefined;
     return this.options.endpointUrl;
   }
 
@@ -248,6 +263,10 @@ export class EndpointBackend extends AccountBackend {
       // The Route 53 Resolver client is of an older SDK line (its smithy types differ; its wire does not).
       route53resolver: async () => get('route53resolver', Route53ResolverClient as unknown as new (config: Record<string, unknown>) => KMSClient) as unknown as Route53ResolverClient,
       sts: () => get('sts', STSClient),
+      autoScaling: async () => get('autoscaling', AutoScalingClient),
+      elbv2: async () => get('elasticloadbalancing', ElasticLoadBalancingV2Client),
+      // Same endpoint as v2 (one service, two APIs); its own cache entry.
+      elb: async () => get('elasticloadbalancing-classic', ElasticLoadBalancingClient),
     };
   }
 
@@ -262,6 +281,9 @@ export class EndpointBackend extends AccountBackend {
       sqs: () => clients.sqs(),
       dynamodb: () => clients.dynamodb(),
       kms: () => clients.kms(),
+      autoScaling: () => clients.autoScaling({ account: this.account, region }),
+      elbv2: () => clients.elbv2({ account: this.account, region }),
+      elb: () => clients.elb({ account: this.account, region }),
     };
   }
 

@@ -9,6 +9,7 @@ import { isMutatingCall } from './backend';
 import type { ExecutionRecord } from './engine';
 import type { ExpectationsDocument, Scenario } from './scenario';
 import type { Containment } from './timeline';
+import { evaluateFleet } from './fleet-expectations';
 import { groupDisplayName, normalizeGroupName } from './timeline';
 
 export interface ExpectationResult {
@@ -468,6 +469,7 @@ export const EXPECTATION_EVALUATORS: { readonly [K in keyof ExpectationsDocument
   forensicCopies,
   deliveredBy,
   containedWithinSeconds,
+  fleet: evaluateFleet,
 };
 
 /** Evaluates one expectation key, when the scenario sets it. */

@@ -163,6 +163,9 @@ export class LocalBackend extends AccountBackend {
       sqs: () => factory.sqs(),
       dynamodb: () => factory.dynamodb(),
       kms: () => factory.kms(),
+      autoScaling: () => factory.autoScaling(target),
+      elbv2: () => factory.elbv2(target),
+      elb: () => factory.elb(target),
     };
   }
 

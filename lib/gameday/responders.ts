@@ -7,6 +7,7 @@
  */
 import type { ClientFactory } from '../aws/clients';
 import { ServedAccountClientFactory, assertServedAccount, requireServedAccounts } from '../aws/member-accounts';
+import { servedFleetClients } from '../aws/served-fleet-clients';
 import type { Route53ResolverClients } from '../aws/clients/route53resolver';
 import { createBlockDnsDomainHandler } from '../responders/block-dns-domain';
 import { DynamoDbDnsBlockStore } from '../responders/dns-block-records';
@@ -56,6 +57,16 @@ export class UnknownResponderError extends FirebreakError {
  */
 function servedClients(clients: GameDayClients, environment: Readonly<Record<string, string>>): ClientFactory {
   return new ServedAccountClientFactory(clients, requireServedAccounts(environment));
+}
+
+/** The served clients plus Auto Scaling and ELB, for the responders that act on fleets (quarantine, release). */
+function servedFleetResponderClients(clients: GameDayClients, environment: Readonly<Record<string, string>>) {
+  const served = servedClients(clients, environment);
+  return {
+    ec2: (target: Parameters<ClientFactory['ec2']>[0]) => served.ec2(target),
+    iam: (target: Parameters<ClientFactory['iam']>[0]) => served.iam(target),
+    ...servedFleetClients(clients, requireServedAccounts(environment)),
+  };
 }
 
 /** The served EC2 and Route 53 Resolver clients and the stores the DNS Firewall Lambdas build at module scope. */
@@ -122,7 +133,7 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
     const { records, grants, sealer } = recordStores(runtime);
     const { clients, environment, now } = runtime;
     return createResponderHandler(quarantineResponder, {
-      clients: servedClients(clients, environment),
+      clients: servedFleetResponderClients(clients, environment),
       logger: silentLogger,
       records,
       grants,
@@ -135,7 +146,7 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
     const { table, records, grants, sealer } = recordStores(runtime);
     const { clients, environment, now } = runtime;
     return createResponderHandler(releaseResponder, {
-      clients: servedClients(clients, environment),
+      clients: servedFleetResponderClients(clients, environment),
       logger: silentLogger,
       records,
       ...(sealer ? { sealer } : {}),

@@ -393,6 +393,9 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       }
     }
     await running.settle();
+    // Time for what the account does on its own afterwards (an Auto Scaling group replacing an unhealthy instance).
+    // In 30-second ticks, as a load balancer's health checks see the account.
+    for (let waited = 0; waited < scenario.waitAfterSeconds; waited += 30) backend.advance(Math.min(30, scenario.waitAfterSeconds - waited) * 1000);
     deliveries.sort((a, b) => a.index - b.index);
     const after = await backend.inspect();
     const calls = backend.callLog();

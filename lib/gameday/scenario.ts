@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { RESPONDER_MODES } from '../contracts/responder-mode';
 import type { Playbook } from '../playbooks/model';
+import { fleetEnvironmentFields, fleetExpectationSchema } from './fleet-scenario';
 
 const NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 /** Logical resource names: letters, digits, `-`, `_` and `.` (YAML keys people read). */
@@ -116,6 +117,7 @@ export const environmentSchema = z.strictObject({
   vpcs: z.record(logicalName('vpc'), vpcSchema).default({}),
   securityGroups: z.record(logicalName('security group'), securityGroupSchema).default({}),
   instances: z.record(logicalName('instance'), instanceSchema).default({}),
+  ...fleetEnvironmentFields,
   faults: z.array(faultSchema).default([]).describe('Errors the account answers on request (throttling, 5xx...).'),
   deniedActions: z
     .array(z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9*]+$/, 'an IAM action such as ec2:ModifyInstanceAttribute'))
@@ -294,6 +296,7 @@ export const expectationsSchema = z.strictObject({
     .optional()
     .describe('AWS calls made, from the call log (every SDK attempt counts).'),
   containedWithinSeconds: z.number().positive().optional().describe('Simulated time from injection to the last ENI isolated.'),
+  fleet: fleetExpectationSchema.optional(),
   invocations: z
     .strictObject({
       count: z.number().int().min(0).optional(),
@@ -349,6 +352,13 @@ export const scenarioFileSchema = z.strictObject({
     .default('one-by-one')
     .describe('one-by-one: each delivery ends (with its playbook) before the next; all-at-once: concurrently.'),
   approvals: z.array(approvalSchema).default([]).describe('Answers to approval requests, in order.'),
+  waitAfterSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(86_400)
+    .default(0)
+    .describe('Simulated time let pass after the last playbook ends, before the expectations are read (an Auto Scaling group replaces an unhealthy instance after a minute or more).'),
   expect: expectationsSchema,
 });
 export type ScenarioDocument = z.output<typeof scenarioFileSchema>;

@@ -6,6 +6,7 @@
  */
 import * as z from '../contracts/zod-mini';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import { fleetQuarantineIamActions, fleetReleaseIamActions, fleetQuarantineOptions, fleetReleaseOptions } from './fleet-options';
 import { RELEASE_EDGE_IAM_ACTIONS, containmentEdgeIamActions, containmentEdgeOptions } from './containment-edges';
 import { DNS_ACTIONS } from './dns-actions';
 
@@ -67,6 +68,7 @@ const quarantineOptions = z.strictObject({
    * Off by default: it hits every instance sharing the role.
    */
   revokeRoleSessions: z._default(z.boolean(), false),
+  ...fleetQuarantineOptions,
   ...containmentEdgeOptions,
 });
 
@@ -135,6 +137,7 @@ const releaseOptions = z.strictObject({
    * investigation found the role itself compromised: the network comes back, the credentials do not.
    */
   restoreInstanceProfile: z._default(z.boolean(), true),
+  ...fleetReleaseOptions,
 });
 
 const notifyOptions = z.strictObject({
@@ -168,6 +171,7 @@ export const ACTIONS = {
     mutates: true,
     optionalIamActions: (options) => [
       ...(options.revokeRoleSessions === true ? ['iam:GetInstanceProfile', 'iam:PutRolePolicy'] : []),
+      ...fleetQuarantineIamActions(options),
       ...containmentEdgeIamActions(options),
     ],
   },
@@ -221,8 +225,10 @@ export const ACTIONS = {
     ],
     mutates: true,
     // Associating a profile passes its role to EC2.
-    optionalIamActions: (options) =>
-      options.restoreInstanceProfile === false ? [] : ['ec2:AssociateIamInstanceProfile', 'iam:PassRole'],
+    optionalIamActions: (options) => [
+      ...(options.restoreInstanceProfile === false ? [] : ['ec2:AssociateIamInstanceProfile', 'iam:PassRole']),
+      ...fleetReleaseIamActions(options),
+    ],
   },
   ...DNS_ACTIONS,
   notify: {

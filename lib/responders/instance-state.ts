@@ -25,6 +25,8 @@ export interface ObservedNetworkInterface {
   /** Security group ids in EC2's order. */
   readonly groupIds: readonly string[];
   readonly deviceIndex?: number;
+  /** Its private IPv4 addresses (an `ip` target group may register the instance by one of them). */
+  readonly privateIpAddresses?: readonly string[];
 }
 
 export interface ObservedVolume {
@@ -84,6 +86,10 @@ export function firebreakTags(tags: Readonly<Record<string, string>>): Record<st
   return Object.fromEntries(Object.entries(tags).filter(([key]) => key.startsWith('firebreak:')));
 }
 
+function privateIps(ips: readonly string[]): { privateIpAddresses?: readonly string[] } {
+  return ips.length > 0 ? { privateIpAddresses: [...ips] } : {};
+}
+
 /** Plain-data view of a DescribeInstances instance and its attributes. */
 export function toObservedInstance(
   instance: Instance,
@@ -98,6 +104,7 @@ export function toObservedInstance(
       ...((eni.VpcId ?? instance.VpcId) !== undefined ? { vpcId: (eni.VpcId ?? instance.VpcId) as string } : {}),
       groupIds: (eni.Groups ?? []).flatMap((g) => (g.GroupId ? [g.GroupId] : [])),
       ...(eni.Attachment?.DeviceIndex !== undefined ? { deviceIndex: eni.Attachment.DeviceIndex } : {}),
+      ...privateIps(eni.PrivateIpAddresses?.flatMap((ip) => (ip.PrivateIpAddress ? [ip.PrivateIpAddress] : [])) ?? (eni.PrivateIpAddress ? [eni.PrivateIpAddress] : [])),
     }));
   const ebsVolumes = (instance.BlockDeviceMappings ?? []).flatMap((mapping) =>
     mapping.DeviceName && mapping.Ebs

@@ -61,7 +61,8 @@ export async function mutateEc2<T>(
 
 /**
  * For APIs without a `DryRun` parameter (IAM, DisassociateIamInstanceProfile,
- * AssociateIamInstanceProfile, the record store): enforce sends, dry-run only reports.
+ * AssociateIamInstanceProfile, the record store, Auto Scaling, ELB): enforce sends, dry-run only
+ * reports, with `dryRunNote` (why nothing was probed) in the timeline.
  */
 export async function mutateUnprobed<T>(
   mode: ResponderMode,
@@ -69,10 +70,11 @@ export async function mutateUnprobed<T>(
   target: string,
   what: string,
   send: () => Promise<T>,
+  dryRunNote = 'not probed: this API has no DryRun',
 ): Promise<{ readonly action: PendingAction; readonly output?: T }> {
   if (mode === 'dry-run') {
     return {
-      action: { api, target, outcome: 'would-do', detail: `Would ${what} (not probed: this API has no DryRun)` },
+      action: { api, target, outcome: 'would-do', detail: `Would ${what} (${dryRunNote})` },
     };
   }
   let output: T;

@@ -52,7 +52,7 @@ export function eniIsolationStep(
 export function isFullyQuarantined(
   instance: ObservedInstance,
   vpcGroups: ReadonlyMap<string, VpcGroups>,
-  options: QuarantineOptions,
+  options: Pick<QuarantineOptions, 'detachInstanceProfile'>,
 ): boolean {
   const evidence = planEvidence(instance);
   const isolated = instance.networkInterfaces.every((eni) => {

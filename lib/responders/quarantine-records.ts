@@ -10,6 +10,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from '../contracts/zod-mini';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { ResponderFailedError } from '../contracts/responder-errors';
+import type { AutoScalingRecord, LoadBalancerRecord } from './fleet-records';
+import { autoScalingRecordSchema, loadBalancerRecordSchema } from './fleet-records';
 import type { InstanceMetadataSettings } from './instance-state';
 import type { RecordedAddress } from './quarantine-addresses';
 
@@ -51,6 +53,10 @@ export interface QuarantineRecord {
   }[];
   /** Values of the instance's `firebreak:*` tags at capture time (absent key = tag absent). */
   readonly tags: Readonly<Record<string, string>>;
+  /** The Auto Scaling group the instance was taken out of (fleet-records.ts); absent: in no group, or the option was off. */
+  readonly autoScaling?: AutoScalingRecord;
+  /** The load balancers the instance was deregistered from (fleet-records.ts); absent: the option was off. */
+  readonly loadBalancers?: LoadBalancerRecord;
   /** The Elastic IPs quarantine disassociated (quarantine-addresses.ts); absent in older records and when none. */
   readonly elasticIps?: readonly RecordedAddress[];
   /** The metadata settings before quarantine changed them (quarantine-metadata.ts); absent when it did not. */
@@ -118,6 +124,8 @@ const quarantineRecordSchema = z.object({
     z.object({ deviceName: z.string(), volumeId: z.optional(z.string()), deleteOnTermination: z.boolean() }),
   ),
   tags: z.record(z.string(), z.string()),
+  autoScaling: z.optional(autoScalingRecordSchema),
+  loadBalancers: z.optional(loadBalancerRecordSchema),
   elasticIps: z.optional(
     z.array(z.object({ allocationId: z.string(), publicIp: z.string(), networkInterfaceId: z.string(), privateIpAddress: z.string() })),
   ),

@@ -35,6 +35,8 @@ import { aside, groupsOfInstanceVpcs, isolateInstance } from './quarantine-isola
 import type { QuarantineOptions } from './quarantine-plan';
 import { findingVpcIds, isFullyQuarantined } from './quarantine-plan';
 import { capturePreQuarantineRecord, saveRecord } from './quarantine-record-capture';
+import type { FleetClients, FleetResult } from './quarantine-fleet';
+import { containFleet, fleetPending, fleetResult, planFleet, readFleet, throwFleetFailure } from './quarantine-fleet';
 import { closeEdges, edgeRecordFields, edgesDone, observeEdges, readEdges } from './quarantine-edges';
 
 export const QUARANTINE_RESPONDER = RESPONDER_NAMES.quarantineInstance;
@@ -75,11 +77,13 @@ export interface QuarantineResult extends ResponderResult<QuarantineStatus> {
   readonly preQuarantine?: QuarantineRecord;
   /** Set with status `refused`: why nothing was changed. */
   readonly refusal?: ResponderRefusal;
+  /** The Auto Scaling group and load balancers the instance was taken out of (options autoScaling, deregisterFromLoadBalancers). */
+  readonly fleet?: FleetResult;
 }
 
 export interface QuarantineDeps {
   /** EC2 in the incident's account; IAM there only when the step revokes role sessions. */
-  readonly clients: Ec2Clients & IamClients;
+  readonly clients: Ec2Clients & IamClients & FleetClients;
   readonly logger: IncidentLogger;
   readonly records: QuarantineRecordStore;
   /**
@@ -180,8 +184,11 @@ export async function quarantineInstance(
   // 1. One round trip: the instance as EC2 describes it and, beside it, the isolation groups of the
   // VPC the finding names. That VPC is a claim: step 2 keeps only what EC2 confirms.
   const claimedVpcIds = findingVpcIds(resource);
+  // The Auto Scaling group and load balancers (when the options ask) are read beside it.
+  const observing = observeInstance(ec2, instanceId);
+  const fleetRead = aside(readFleet(deps.clients, target, instanceId, options, observing));
   const [observation, claimedGroups, addressesRead] = await settleAll([
-    observeInstance(ec2, instanceId),
+    observing,
     aside(findVpcGroups(ec2, claimedVpcIds)),
     aside(readEdges(ec2, instanceId, options)),
   ] as const);
@@ -215,8 +222,11 @@ export async function quarantineInstance(
       ],
     }));
 
+  const fleet = planFleet(await fleetRead, instanceId, options);
+  recordAll(log, fleet.observed);
+
   const edges = observeEdges(addressesRead, instance, options);
-  if (isFullyQuarantined(instance, vpcGroups, options) && edgesDone(edges, instance)) {
+  if (isFullyQuarantined(instance, vpcGroups, options) && edgesDone(edges, instance) && !fleetPending(fleet)) {
     const groups = primaryVpc ? vpcGroups.get(primaryVpc) : undefined;
     const existing = await deps.records.get(incident.account, incident.region, instanceId);
     log.record(
@@ -242,6 +252,7 @@ export async function quarantineInstance(
   const captured = {
     ...capturePreQuarantineRecord(instance, { ...target, incidentKey: incident.key }, now().toISOString()),
     ...edgeRecordFields(edges, instance),
+    ...fleet.recordFields,
   };
   const preQuarantine = await saveRecord(mode, deps.records, captured, log, logger, deps.sealer);
 
@@ -249,13 +260,17 @@ export async function quarantineInstance(
   // ENI of that VPC moved, concurrently across ENIs, untrack then isolation within each. The
   // evidence protections run beside the moves, never before them: the record already holds what
   // they change, so release restores them exactly whichever finishes first.
-  const [isolation, evidenceActions] = await settleAll([
+  // Out of the Auto Scaling group's hands beside them: its health checks need tens of seconds of
+  // failures before the group acts, the detach or standby call well under one.
+  const [isolation, evidenceActions, fleetChanges] = await settleAll([
     isolateInstance(ec2, mode, instance, vpcIds, vpcGroups),
     protectEvidence(ec2, mode, instance),
+    aside(containFleet(deps.clients, target, mode, instanceId, fleet)),
   ] as const);
   for (const groups of isolation.groups) recordAll(log, groups.actions);
   for (const actions of isolation.moves) recordAll(log, actions);
   recordAll(log, evidenceActions);
+  if (fleetChanges.ok) recordAll(log, fleetChanges.value);
   const groupsByVpc = new Map<string, EnsuredGroups>(isolation.groups.map((g) => [g.vpcId, g]));
 
   // 5. Credentials and tags, once every ENI is isolated.
@@ -268,6 +283,7 @@ export async function quarantineInstance(
   recordAll(log, credentials.actions);
   recordAll(log, [tagAction]);
   recordAll(log, edgeActions);
+  throwFleetFailure(fleet, fleetChanges);
 
   const primaryGroups = primaryVpc ? groupsByVpc.get(primaryVpc) : undefined;
   return finish(mode === 'dry-run' ? 'dry-run' : 'quarantined', {
@@ -278,6 +294,7 @@ export async function quarantineInstance(
     ...(credentials.instanceProfileArn ? { instanceProfileArn: credentials.instanceProfileArn } : {}),
     ...(credentials.revoked ? { revokedRoleSessions: credentials.revoked } : {}),
     preQuarantine,
+    ...(fleet.observed.length > 0 ? { fleet: fleetResult(fleet) } : {}),
   });
 }
 

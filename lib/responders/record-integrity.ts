@@ -21,6 +21,7 @@ import { GenerateMacCommand, VerifyMacCommand } from '@aws-sdk/client-kms';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import { awsErrorCode, isTransientAwsError } from '../aws/errors';
 import { TransientResponderError } from '../contracts/responder-errors';
+import { canonicalFleetFields } from './fleet-records';
 import type { QuarantineRecord, RecordSeal } from './quarantine-records';
 import { RECORD_MAC_ALGORITHM, RECORD_SEAL_SCHEME } from './quarantine-records';
 import { FirebreakError } from '../contracts/errors';
@@ -65,6 +66,7 @@ export function canonicalRecord(record: QuarantineRecord): string {
       deleteOnTermination: volume.deleteOnTermination,
     })),
     tags: { ...record.tags },
+    ...(canonicalFleetFields(record) as { [key: string]: Canonical }),
     // Fields added after the first records were sealed enter the MAC only when present, so a record
     // sealed before them still verifies; present, they are sealed like the rest (dropping one changes the MAC).
     ...(record.elasticIps !== undefined

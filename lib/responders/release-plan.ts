@@ -38,7 +38,7 @@ export interface ReleasePlan {
 export function planRelease(
   record: QuarantineRecord,
   instance: ObservedInstance,
-  options: ReleaseOptions,
+  options: Pick<ReleaseOptions, 'restoreInstanceProfile'>,
   releasedAt: string,
 ): ReleasePlan {
   const networkInterfaces: { id: string; from: readonly string[]; to: readonly string[] }[] = [];

@@ -34,6 +34,9 @@ import { checkRecordedGroups, foreignProfile, recordTargetMismatch } from './rel
 import type { ReleaseOptions } from './release-plan';
 import { planRelease } from './release-plan';
 import { restoreGroups, restoreProtections, restoreProfile, restoreTags } from './release-restore';
+import type { FleetClients } from './quarantine-fleet';
+import type { FleetRelease } from './release-fleet';
+import { releaseFleet } from './release-fleet';
 import type { AddressRestore } from './release-edges';
 import { restoreEdges } from './release-edges';
 
@@ -72,11 +75,13 @@ export interface ReleaseResult extends ResponderResult<ReleaseStatus> {
   readonly refusal?: string;
   /** The reason recorded with the release, when the person gave one. */
   readonly releaseReason?: string;
+  /** The Auto Scaling group the instance went back into, or why it was left out. */
+  readonly fleet?: FleetRelease;
 }
 
 export interface ReleaseDeps {
-  /** EC2 in the incident's account. */
-  readonly clients: Ec2Clients;
+  /** EC2 in the incident's account; Auto Scaling and ELB there when the options restore them. */
+  readonly clients: Ec2Clients & FleetClients;
   readonly logger: IncidentLogger;
   readonly records: QuarantineRecordStore;
   /** Verifies the record's MAC. @default none: every record is refused (it cannot be verified) */
@@ -216,13 +221,15 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
   const eniActions = await settleAll(plan.networkInterfaces.map((eni) => restoreGroups(ec2, mode, eni)));
   recordAll(log, eniActions);
 
-  const [protections, profile, tags, edges] = await settleAll([
+  // Its Auto Scaling group and load balancers once the network is back, so that it passes their health checks.
+  const [protections, profile, tags, edges, fleet] = await settleAll([
     restoreProtections(ec2, mode, instanceId, plan),
     restoreProfile(ec2, mode, instanceId, plan),
     restoreTags(ec2, mode, instanceId, plan),
     restoreEdges(ec2, mode, record, instance),
+    releaseFleet(deps.clients, target, mode, record, options),
   ] as const);
-  recordAll(log, [...protections, profile, ...tags, ...edges.actions]);
+  recordAll(log, [...protections, profile, ...tags, ...edges.actions, ...fleet.actions]);
 
   if (mode === 'dry-run') {
     log.record('firebreak:mark-released', instanceId, 'would-do', `Would mark the pre-quarantine record released ${byWhom}`);
@@ -245,6 +252,7 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
     releasedBy,
     ...(requestedBy !== undefined ? { requestedBy } : {}),
     ...(releaseReason !== undefined ? { releaseReason } : {}),
+    ...(fleet.result ? { fleet: fleet.result } : {}),
   });
 }
 

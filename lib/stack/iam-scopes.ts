@@ -17,6 +17,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 import { MANAGED_SECURITY_GROUP_TAG } from '../contracts/security';
 import { EVIDENCE_TAG_KEYS } from '../responders/snapshot-plan';
+import { FLEET_SCOPES } from './iam-scopes-fleet';
 
 /** Where a role's statements point: ARN builders for the account the role lives in. */
 export interface ScopeArns {
@@ -27,6 +28,12 @@ export interface ScopeArns {
   /** EC2 snapshot ARNs carry no account id: `arn:aws:ec2:<region>::snapshot/<id>`. */
   readonly snapshots: string;
   readonly iam: (resourceType: string) => string;
+  /**
+   * Any resource of another regional service in this account, any region:
+   * `arn:<partition>:<service>:*:<account>:<resource>` (Auto Scaling groups, target groups).
+   * @default none: the fleet actions find no scope, and the plan fails
+   */
+  readonly regional?: (service: string, resource: string) => string;
   /** Firebreak's own roles in this account (the role itself included): never written to, never passed. */
   readonly ownRoles: readonly string[];
   /**
@@ -366,6 +373,7 @@ const SCOPES: readonly ActionScope[] = [
     resources: (arns) => [...new Set([...arns.ownRoles, ...(arns.privilegedRoles ?? [])])],
     why: 'Not a finding: a Deny grants nothing.',
   },
+  ...FLEET_SCOPES,
   {
     sid: 'PublishAlerts',
     actions: requestedOf('sns:Publish'),

@@ -45,9 +45,9 @@ import { RESPONDER_NAMES } from '../contracts/responders';
 /** Responder roles in the security account are named with this prefix (see `responderRoleName`). */
 export const DEFAULT_RESPONDER_ROLE_NAME_PREFIX = 'firebreak-responder-';
 
-/** Services whose calls responders make in the finding's account (see `ClientFactory.ec2` / `.iam`). */
+/** Services whose calls responders make in the finding's account (EC2 and IAM; Auto Scaling and Elastic Load Balancing for fleets). */
 // route53resolver: DNS Firewall lives in the account of the instance's VPC (block-dns-domain).
-const MEMBER_ACCOUNT_SERVICES = ['ec2', 'iam', 'route53resolver'] as const;
+export const MEMBER_ACCOUNT_SERVICES = ['ec2', 'iam', 'autoscaling', 'elasticloadbalancing', 'route53resolver'] as const;
 
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 const ACCOUNT_ID = /^\d{12}$/;
@@ -61,7 +61,7 @@ const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 export interface MemberRoleStackProps extends StackProps {
   /**
    * The IAM actions the deployed playbooks need in a member account; compute them with
-   * `memberRoleIamActions(playbooks)`. Only `ec2:` and `iam:` actions are accepted, and each must
+   * `memberRoleIamActions(playbooks)`. Only `ec2:`, `iam:`, `autoscaling:` and `elasticloadbalancing:` actions are accepted, and each must
    * have a scoping rule below: an unknown action fails the synth rather than being granted on `*`.
    */
   readonly iamActions: readonly string[];
@@ -284,6 +284,7 @@ export class MemberRoleStack extends Stack {
       route53resolver: (resourceType) => `arn:${this.partition}:route53resolver:*:${this.account}:${resourceType}/*`,
       snapshots: `arn:${this.partition}:ec2:*::snapshot/*`,
       iam: (resourceType) => `arn:${this.partition}:iam::${this.account}:${resourceType}/*`,
+      regional: (service, resource) => `arn:${this.partition}:${service}:*:${this.account}:${resource}`,
       ownRoles: [roleArn(roleName), ...(revokes ? [roleArn(revokerRoleName)] : [])],
       privilegedRoles: privilegedRoleArns(
         `arn:${this.partition}:iam::${this.account}:role/`,
@@ -393,7 +394,7 @@ function validateProps(props: MemberRoleStackProps, roleName: string): void {
     }
     if (!MEMBER_ACCOUNT_SERVICES.some((service) => action.startsWith(`${service}:`))) {
       throw new Error(
-        `MemberRoleStack: '${action}' is not an EC2, IAM or Route 53 Resolver action; responders call it in the security account, not through the member role`,
+        `MemberRoleStack: '${action}' is not an EC2, IAM, Auto Scaling, Elastic Load Balancing or Route 53 Resolver action; responders call it in the security account, not through the member role`,
       );
     }
   }

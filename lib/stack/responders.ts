@@ -27,7 +27,7 @@ import type { ResponderArns } from './iam-scopes';
 import { DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS, planResponderStatements, privilegedRoleArns, ROLE_POLICY_WRITES } from './iam-scopes';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { groupsOnly } from './logical-ids';
-import { DEFAULT_RESPONDER_ROLE_NAME_PREFIX, grantAssumeMemberRole, responderRoleName } from './member-role-stack';
+import { DEFAULT_RESPONDER_ROLE_NAME_PREFIX, MEMBER_ACCOUNT_SERVICES, grantAssumeMemberRole, responderRoleName } from './member-role-stack';
 import { ResponderFunction } from './responder-function';
 import type { IncidentState } from './state';
 import { RESPONDER_NAMES } from '../contracts/responders';
@@ -114,9 +114,9 @@ export function responderActions(playbooks: readonly Playbook[]): Map<string, Se
   return byResponder;
 }
 
-/** True when a responder acts on resources in the incident's account (EC2, IAM): it may assume the member role. */
+/** True when a responder acts on resources in the incident's account (EC2, IAM, Auto Scaling, ELB): it may assume the member role. */
 export function actsInIncidentAccount(actions: ReadonlySet<string>): boolean {
-  return [...actions].some((action) => action.startsWith('ec2:') || action.startsWith('iam:') || action.startsWith('route53resolver:'));
+  return [...actions].some((action) => MEMBER_ACCOUNT_SERVICES.some((service) => action.startsWith(`${service}:`)));
 }
 
 /** What the responders need of a deployment: its settings (documented on `FirebreakProps`) and its shared resources. */
@@ -293,6 +293,7 @@ function responderArns(stackName: string, props: RespondersProps): ResponderArns
     route53resolver: (resourceType) => `arn:${Aws.PARTITION}:route53resolver:*:${Aws.ACCOUNT_ID}:${resourceType}/*`,
     snapshots: `arn:${Aws.PARTITION}:ec2:*::snapshot/*`,
     iam: (resourceType) => `${account}:${resourceType}/*`,
+    regional: (service, resource) => `arn:${Aws.PARTITION}:${service}:*:${Aws.ACCOUNT_ID}:${resource}`,
     ownRoles: [`${account}:role/${DEFAULT_RESPONDER_ROLE_NAME_PREFIX}*`, `${account}:role/${stackName}-*`],
     privilegedRoles: privilegedRoleArns(`${account}:role/`, props.privilegedRoleNamePatterns ?? DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS),
     alertTopic: props.channels.alertTopic.topicArn,

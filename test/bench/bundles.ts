@@ -31,9 +31,12 @@ import { PROJECT_ROOT, RESPONDER_BUNDLING, responderEntry } from '../../lib/stac
 const run = promisify(execFile);
 
 /** An AWS SDK v3 client package a responder may call, by its package suffix (`@aws-sdk/client-<service>`). */
-export type SdkService = 'dynamodb' | 'ec2' | 'iam' | 'kms' | 'route53resolver' | 'sfn' | 'sns' | 'sts';
+export type SdkService = 'auto-scaling' | 'dynamodb' | 'ec2' | 'elastic-load-balancing' | 'elastic-load-balancing-v2' | 'iam' | 'kms' | 'route53resolver' | 'sfn' | 'sns' | 'sts';
 
 const CLIENT_CLASS: Readonly<Record<SdkService, string>> = {
+  'auto-scaling': 'AutoScalingClient',
+  'elastic-load-balancing': 'ElasticLoadBalancingClient',
+  'elastic-load-balancing-v2': 'ElasticLoadBalancingV2Client',
   dynamodb: 'DynamoDBClient',
   ec2: 'EC2Client',
   iam: 'IAMClient',
@@ -55,8 +58,8 @@ export const RESPONDER_CLIENTS: Readonly<Record<string, readonly SdkService[]>> 
   'containment-guard': ['dynamodb', 'ec2', 'sfn', 'sts'],
   'copy-evidence': ['dynamodb', 'ec2', 'kms', 'sts'],
   'publish-alert': ['dynamodb', 'sns'],
-  'quarantine-instance': ['dynamodb', 'ec2', 'iam', 'kms', 'sts'],
-  'release-instance': ['dynamodb', 'ec2', 'kms', 'sts'],
+  'quarantine-instance': ['auto-scaling', 'dynamodb', 'ec2', 'elastic-load-balancing', 'elastic-load-balancing-v2', 'iam', 'kms', 'sts'],
+  'release-instance': ['auto-scaling', 'dynamodb', 'ec2', 'elastic-load-balancing', 'elastic-load-balancing-v2', 'kms', 'sts'],
   'snapshot-volumes': ['ec2', 'sts'],
   triage: [],
   'unblock-dns-domains': ['dynamodb', 'ec2', 'route53resolver', 'sts'],

@@ -115,7 +115,7 @@ describe('firebreak simulate', () => {
     expect(text).toContain(
       'Planned steps\n' +
         '  1. contain-and-preserve-evidence: in parallel\n' +
-        '     1. contain: quarantine-instance (instanceMetadata: "disable")\n' +
+        '     1. contain: quarantine-instance (autoScaling: "detach", deregisterFromLoadBalancers: true, instanceMetadata: "disable")\n' +
         '     2. block-dns: block-dns-domain\n' +
         '     3. preserve-evidence: snapshot-volumes (tags: {"evidence-collected-by":"compromised-ec2-instance"}, lock: {"mode":"governance","durationDays":30})\n' +
         '  2. alert: notify\n',

@@ -75,7 +75,7 @@ steps:
     const error = await loadPlaybookFile(file).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(PlaybookValidationError);
     expect((error as PlaybookValidationError).errors.map(formatPlaybookError)).toEqual([
-      `${file}:14:7: 'revokeSessions' is not an option of quarantine-instance (did you mean 'revokeRoleSessions'?); its options are: detachInstanceProfile, revokeRoleSessions, disassociateElasticIps, instanceMetadata`,
+      `${file}:14:7: 'revokeSessions' is not an option of quarantine-instance (did you mean 'revokeRoleSessions'?); its options are: detachInstanceProfile, revokeRoleSessions, autoScaling, deregisterFromLoadBalancers, disassociateElasticIps, instanceMetadata`,
       `${file}:15:30: invalid option for quarantine-instance: 'detachInstanceProfile' must be true or false, not the text "yes"`,
     ]);
   });

@@ -115,7 +115,7 @@ describe('playbook validation errors', () => {
   it("refuses options an action does not take, per the action's own schema", () => {
     const errors = broken('        id: contain\n', '        id: contain\n        with: { revokeSessions: true, detachInstanceProfile: "no" }\n');
     expect(errors.map((error) => error.message)).toEqual([
-      "'revokeSessions' is not an option of quarantine-instance (did you mean 'revokeRoleSessions'?); its options are: detachInstanceProfile, revokeRoleSessions, disassociateElasticIps, instanceMetadata",
+      "'revokeSessions' is not an option of quarantine-instance (did you mean 'revokeRoleSessions'?); its options are: detachInstanceProfile, revokeRoleSessions, autoScaling, deregisterFromLoadBalancers, disassociateElasticIps, instanceMetadata",
       `invalid option for quarantine-instance: 'detachInstanceProfile' must be true or false, not the text "no"`,
     ]);
     expect(broken('advice: Investigate.', 'advice: ""')[0]?.message).toBe("invalid option for notify: 'advice' must not be empty");

@@ -78,7 +78,7 @@ function givenMetadata(options: typeof OPEN_METADATA | { HttpEndpoint: string; H
 function quarantine(options: Partial<QuarantineOptions> = {}, mode: ResponderMode = 'enforce') {
   const incident = ec2Incident();
   return quarantineInstance(
-    { incident, mode, options: { detachInstanceProfile: true, revokeRoleSessions: false, ...options }, execution: EXECUTION },
+    { incident, mode, options: { detachInstanceProfile: true, revokeRoleSessions: false, autoScaling: 'off', deregisterFromLoadBalancers: false, ...options }, execution: EXECUTION },
     { clients, logger: silentLogger, records, sealer: TEST_SEALER, grants: storeGranting(incident, NOW), now: () => NOW },
   );
 }
@@ -89,7 +89,7 @@ const APPROVED: ReleaseClearance = {
 
 function release(mode: ResponderMode = 'enforce') {
   return releaseInstance(
-    { incident: ec2Incident({ key: 'release-1' }), mode, options: { restoreInstanceProfile: true } },
+    { incident: ec2Incident({ key: 'release-1' }), mode, options: { restoreInstanceProfile: true, restoreAutoScaling: true, restoreLoadBalancers: true } },
     { clients, logger: silentLogger, records, sealer: TEST_SEALER, clearance: APPROVED, now: () => NOW },
   );
 }

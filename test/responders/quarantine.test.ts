@@ -84,7 +84,7 @@ function input(
   return {
     incident: ec2Incident(overrides.incident),
     mode: overrides.mode ?? 'enforce',
-    options: { detachInstanceProfile: true, revokeRoleSessions: false, ...overrides.options },
+    options: { detachInstanceProfile: true, revokeRoleSessions: false, autoScaling: 'off', deregisterFromLoadBalancers: false, ...overrides.options },
     execution: EXECUTION,
   };
 }

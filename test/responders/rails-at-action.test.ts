@@ -31,7 +31,7 @@ function input(incident: Incident = ec2Incident(), overrides: Partial<ResponderI
   return {
     incident,
     mode: 'enforce',
-    options: { detachInstanceProfile: true, revokeRoleSessions: false },
+    options: { detachInstanceProfile: true, revokeRoleSessions: false, autoScaling: 'off', deregisterFromLoadBalancers: false },
     execution: EXECUTION,
     ...overrides,
   };

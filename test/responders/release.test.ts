@@ -99,7 +99,7 @@ function input(
   return {
     incident: ec2Incident({ key: RELEASE_KEY, ...overrides.incident }),
     mode: overrides.mode ?? 'enforce',
-    options: { restoreInstanceProfile: true, ...overrides.options },
+    options: { restoreInstanceProfile: true, restoreAutoScaling: false, restoreLoadBalancers: false, ...overrides.options },
     ...(overrides.request ? { request: overrides.request } : {}),
   };
 }
@@ -289,7 +289,7 @@ describe('releaseInstance', () => {
     givenInstance(ec2Mock);
     givenGroups(ec2Mock);
     await quarantineInstance(
-      { incident: ec2Incident(), mode: 'enforce', options: { detachInstanceProfile: true, revokeRoleSessions: false }, execution: EXECUTION },
+      { incident: ec2Incident(), mode: 'enforce', options: { detachInstanceProfile: true, revokeRoleSessions: false, autoScaling: 'off', deregisterFromLoadBalancers: false }, execution: EXECUTION },
       { clients, logger: silentLogger, records, sealer: TEST_SEALER, grants: storeGranting(ec2Incident(), new Date(QUARANTINED_AT)), now: () => new Date(QUARANTINED_AT) },
     );
     const quarantineProtections = inputsOf(ec2Mock, ModifyInstanceAttributeCommand);

@@ -31,6 +31,7 @@ import { EnvironmentSetupError } from './context';
 import { alertOf, createDeployment, drain, keptEventOf } from './deployment-resources';
 import { inspectAccount } from './inspect';
 import { createInstances, createNetwork } from './provision';
+import { createFleet, inspectFleet } from './fleet';
 
 export interface AccountBackendOptions {
   /** Suffix of the names and marker tags of everything created. */
@@ -120,11 +121,12 @@ export abstract class AccountBackend implements GameDayBackend {
       fixedIds: (ids) => this.fixInstanceIds(ids),
       profileRetryMs: this.profileRetryMs(),
     });
+    const fleet = await createFleet(clients, environment, network, instances);
     this.rehearse(environment);
     const deployment = await createDeployment(context);
     this.alertFeedUrl = deployment.alertFeedUrl;
     this.setupFindings.push(...deployment.findings);
-    this.resolved = { account, region, vpcs: network.vpcs, securityGroups: network.groups, instances, deployment: deployment.resources };
+    this.resolved = { account, region, vpcs: network.vpcs, securityGroups: network.groups, instances, deployment: deployment.resources, fleet };
     return this.resolved;
   }
 
@@ -143,16 +145,17 @@ export abstract class AccountBackend implements GameDayBackend {
     const context = this.context;
     if (!resolved || !context) throw new EnvironmentSetupError('inspect() before prepare()');
     const inspected = await inspectAccount(context, resolved);
+    const fleet = resolved.fleet ? await inspectFleet(context.clients, resolved.fleet) : undefined;
     for (const message of await drain(context, this.alertFeedUrl)) this.alerts.push(alertOf(message.body, message.sentAt));
     for (const message of await drain(context, resolved.deployment.unprocessableEventsQueueUrl)) this.kept.push(keptEventOf(message, this.now()));
-    return { ...inspected, alerts: [...this.alerts], keptEvents: [...this.kept] };
+    return { ...inspected, alerts: [...this.alerts], keptEvents: [...this.kept], ...(fleet ? { fleet } : {}) };
   }
 
   /** Deletes what prepare() created, in reverse order; never throws (problems are in cleanupReport() and reported). */
   async cleanup(): Promise<void> {
     if (!this.context) return;
     const volumes = Object.values(this.resolved?.instances ?? {}).flatMap((instance) => instance.volumes.map((volume) => volume.volumeId));
-    this.lastCleanup = await cleanUp(this.context, volumes);
+    this.lastCleanup = await cleanUp(this.context, volumes, this.resolved?.fleet);
     const { failed } = this.lastCleanup;
     if (failed.length > 0) {
       this.settings.report(`firebreak gameday: cleanup of ${this.description} (run ${this.settings.runId}) could not delete ${failed.length} resource(s); delete them by hand:`);

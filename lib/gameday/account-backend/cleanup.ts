@@ -30,6 +30,8 @@ import { ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { DeleteTopicCommand } from '@aws-sdk/client-sns';
 import { DeleteQueueCommand } from '@aws-sdk/client-sqs';
 import type { BackendContext, CreatedResource } from './context';
+import type { ResolvedFleet } from '../fleet-types';
+import { deleteFleet } from './fleet';
 import { describeInstances, errorCode, errorText, waitForStates } from './context';
 
 /** What cleanup() deleted and what it could not. */
@@ -40,7 +42,7 @@ export interface CleanupReport {
 
 type Attempt = (resource: string, run: () => Promise<unknown>) => Promise<void>;
 
-export async function cleanUp(context: BackendContext, scenarioVolumeIds: readonly string[]): Promise<CleanupReport> {
+export async function cleanUp(context: BackendContext, scenarioVolumeIds: readonly string[], fleet?: ResolvedFleet): Promise<CleanupReport> {
   const deleted: string[] = [];
   const failed: { resource: string; error: string }[] = [];
   const attempt: Attempt = async (resource, run) => {
@@ -53,6 +55,16 @@ export async function cleanUp(context: BackendContext, scenarioVolumeIds: readon
   };
   const of = (kind: CreatedResource['kind']) => context.created.filter((resource) => resource.kind === kind).map((resource) => resource.id).reverse();
   const { clients } = context;
+  // The fleet first: a group would replace the instances terminated below, and its replacements'
+  // ENIs (like the load balancers) would keep the subnets and the VPC from being deleted.
+  if (fleet) {
+    try {
+      const launched = await deleteFleet(clients, fleet, new Set(of('instance')), attempt);
+      for (const id of launched) context.created.push({ kind: 'instance', id });
+    } catch (error) {
+      failed.push({ resource: 'fleet clients', error: errorText(error) });
+    }
+  }
   let ec2: EC2Client | undefined;
   let iam: IAMClient | undefined;
   try {
@@ -97,7 +109,8 @@ async function cleanUpEc2(
   for (const instanceId of instanceIds) {
     const instance = described.get(instanceId);
     for (const mapping of instance?.BlockDeviceMappings ?? []) if (mapping.Ebs?.VolumeId) volumeIds.add(mapping.Ebs.VolumeId);
-    if (!instance || instance.State?.Name === 'terminated') continue;
+    // Terminated or on its way (a force-deleted Auto Scaling group terminates its members).
+    if (!instance || instance.State?.Name === 'terminated' || instance.State?.Name === 'shutting-down') continue;
     // A quarantine turns termination (and maybe stop) protection on: take it off to clean up.
     await attempt(`protections of ${instanceId}`, async () => {
       await client.send(new ModifyInstanceAttributeCommand({ InstanceId: instanceId, DisableApiTermination: { Value: false } }));

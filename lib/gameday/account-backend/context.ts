@@ -8,9 +8,10 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { STSClient } from '@aws-sdk/client-sts';
+import type { FleetOperatorClients } from '../fleet-types';
 
 /** The backend's own clients (setup, inspection, cleanup): never faulted or denied, not in the call log. */
-export interface OperatorClients {
+export interface OperatorClients extends FleetOperatorClients {
   ec2(): Promise<EC2Client>;
   iam(): Promise<IAMClient>;
   sts(): Promise<STSClient>;

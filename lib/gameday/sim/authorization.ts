@@ -15,6 +15,7 @@ import type { RequestContext } from './iam-policy';
 import { permissionChange } from './ec2-snapshot-sharing';
 import type { CallerIdentity, Tags } from './model';
 import type { SimWorld } from './world';
+import { fleetTargets } from './fleet-authorization';
 
 /** One resource of one authorization and its condition keys. */
 export interface AuthorizationTarget {
@@ -435,6 +436,9 @@ export function authorizationTargets(iamAction: string, call: AuthorizationCall,
       return undefined;
     case 'dynamodb':
       return dynamodbTargets(action, call, world);
+    case 'autoscaling':
+    case 'elasticloadbalancing':
+      return fleetTargets(service, action, call, world);
     case 'route53resolver':
       return resolverTargets(action, call);
     case 'sns':

@@ -6,7 +6,7 @@ import { SimulatedServiceError } from './errors';
 import type { CallerIdentity } from './model';
 
 /** Services the simulated account answers, by their IAM prefix. */
-export type ServiceName = 'ec2' | 'iam' | 'sns' | 'sqs' | 'sts' | 'dynamodb' | 'states' | 'events' | 'kms' | 'route53resolver';
+export type ServiceName = 'ec2' | 'iam' | 'sns' | 'sqs' | 'sts' | 'dynamodb' | 'states' | 'events' | 'kms' | 'autoscaling' | 'elasticloadbalancing' | 'route53resolver';
 
 export interface SimCall {
   readonly service: ServiceName;
@@ -61,6 +61,8 @@ export function accessDenied(
     case 'iam':
     case 'sts':
     case 'sqs':
+    case 'autoscaling':
+    case 'elasticloadbalancing':
       return new SimulatedServiceError('AccessDenied', `User: ${caller.sessionArn} is not authorized to perform: ${action}${on} ${reason}`, 403);
     case 'dynamodb':
     case 'states':

@@ -3,7 +3,10 @@
  * issued and wired to it (wire.ts), cached per account and region, reaching another account by
  * sts:AssumeRole into its member role as the deployed stack does.
  */
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -15,6 +18,8 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { RetryStrategyV2 } from '@smithy/types';
 import type { AwsTarget, ClientFactory } from '../../aws/clients';
+import type { AutoScalingClients } from '../../aws/clients/autoscaling';
+import type { LoadBalancingClients } from '../../aws/clients/load-balancing';
 import { MemberRoleUnavailableError } from '../../contracts/responder-errors';
 import type { RoleRecord } from './model';
 import type { WirableClient, WireMode } from './wire';
@@ -58,7 +63,7 @@ export interface SimulatedClientFactoryOptions {
 }
 
 /** The ClientFactory of lib/aws/clients.ts, answered by the simulated account, plus the other clients a game day needs. */
-export interface SimulatedClientFactory extends ClientFactory {
+export interface SimulatedClientFactory extends ClientFactory, AutoScalingClients, LoadBalancingClients {
   readonly principal: string;
   sts(target?: AwsTarget): Promise<STSClient>;
   sqs(): SQSClient;
@@ -69,7 +74,7 @@ export interface SimulatedClientFactory extends ClientFactory {
   route53resolver(target: AwsTarget): Promise<Route53ResolverClient>;
 }
 
-type ClientKind = 'ec2' | 'iam' | 'sns' | 'sfn' | 'dynamodb' | 'sts' | 'sqs' | 'events' | 'kms' | 'route53resolver';
+type ClientKind = 'ec2' | 'iam' | 'sns' | 'sfn' | 'dynamodb' | 'sts' | 'sqs' | 'events' | 'kms' | 'autoscaling' | 'elbv2' | 'elb' | 'route53resolver';
 
 const CLIENT_CLASSES = {
   ec2: EC2Client,
@@ -81,6 +86,9 @@ const CLIENT_CLASSES = {
   sqs: SQSClient,
   events: EventBridgeClient,
   kms: KMSClient,
+  autoscaling: AutoScalingClient,
+  elbv2: ElasticLoadBalancingV2Client,
+  elb: ElasticLoadBalancingClient,
   route53resolver: Route53ResolverClient,
 } as const;
 
@@ -183,6 +191,18 @@ export function simulatedClientFactory(sim: ClientSource, options: SimulatedClie
     ec2: async (target) => {
       const { session, key } = await sessionFor(target.account);
       return cached('ec2', session, target.region, `ec2:${key}:${target.region}`);
+    },
+    autoScaling: async (target) => {
+      const { session, key } = await sessionFor(target.account);
+      return cached('autoscaling', session, target.region, `autoscaling:${key}:${target.region}`);
+    },
+    elbv2: async (target) => {
+      const { session, key } = await sessionFor(target.account);
+      return cached('elbv2', session, target.region, `elbv2:${key}:${target.region}`);
+    },
+    elb: async (target) => {
+      const { session, key } = await sessionFor(target.account);
+      return cached('elb', session, target.region, `elb:${key}:${target.region}`);
     },
     route53resolver: async (target) => {
       const { session, key } = await sessionFor(target.account);

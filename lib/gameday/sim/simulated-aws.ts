@@ -62,6 +62,8 @@ import { PolicyEnforcement } from './policy-enforcement';
 import type { AuthorizationFinding } from './policy-enforcement';
 import type { PermissionScope } from './permissions';
 import { stsHandlers } from './sts';
+import { autoScalingHandlers } from './autoscaling';
+import { CLASSIC_HANDLER_PREFIX, classicLoadBalancerHandlers, targetGroupHandlers } from './load-balancing';
 import { SERVICE_BY_CLIENT, simulatedRetryStrategy, wireClient } from './wire';
 import type { WirableClient, WireMode, WireRequest } from './wire';
 import { SimWorld } from './world';
@@ -151,6 +153,10 @@ export class SimulatedAws {
     register('states', sfnHandlers(() => this.taskTokenHandler));
     register('dynamodb', dynamodbHandlers(world));
     register('kms', kmsHandlers(world));
+    register('autoscaling', autoScalingHandlers(world));
+    register('elasticloadbalancing', targetGroupHandlers(world));
+    // The Classic Load Balancer API shares IAM prefix and action names with v2: kept apart, picked by client.
+    for (const [action, handler] of Object.entries(classicLoadBalancerHandlers(world))) this.handlers.set(`${CLASSIC_HANDLER_PREFIX}:${action}`, handler);
     // Creating and deleting environments (the endpoint game-day backend, pointed at the simulator).
     register('ec2', ec2ProvisioningHandlers(world));
     register('iam', iamProvisioningHandlers(world));
@@ -384,7 +390,9 @@ export class SimulatedAws {
     };
     let injected = false;
     try {
-      const handler = this.customHandlers.get(api) ?? this.handlers.get(api);
+      const handler =
+        this.customHandlers.get(api) ??
+        this.handlers.get(request.clientName === 'ElasticLoadBalancingClient' ? `${CLASSIC_HANDLER_PREFIX}:${action}` : api);
       if (!handler) throw new SimulatorUnsupportedApiError(api, request.commandName);
       if (!identity) throw unrecognizedCredentials(service);
       if (issued.expiresAt !== undefined && issued.expiresAt <= this.world.now()) throw expiredCredentials(service);

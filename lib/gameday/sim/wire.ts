@@ -43,6 +43,9 @@ export const SERVICE_BY_CLIENT: Readonly<Record<string, ServiceName>> = {
   SFNClient: 'states',
   EventBridgeClient: 'events',
   KMSClient: 'kms',
+  AutoScalingClient: 'autoscaling',
+  ElasticLoadBalancingV2Client: 'elasticloadbalancing',
+  ElasticLoadBalancingClient: 'elasticloadbalancing',
   Route53ResolverClient: 'route53resolver',
 };
 
@@ -76,6 +79,8 @@ const XML_NAMESPACES: Partial<Record<ServiceName, string>> = {
   iam: 'https://iam.amazonaws.com/doc/2010-05-08/',
   sts: 'https://sts.amazonaws.com/doc/2011-06-15/',
   sns: 'http://sns.amazonaws.com/doc/2010-03-31/',
+  autoscaling: 'http://autoscaling.amazonaws.com/doc/2011-01-01/',
+  elasticloadbalancing: 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/',
 };
 
 /** SQS speaks JSON but keeps its query-era codes in `x-amzn-query-error`. */
@@ -108,7 +113,9 @@ export function errorAnswer(service: ServiceName, error: SimulatedServiceError, 
     }
     case 'iam':
     case 'sts':
-    case 'sns': {
+    case 'sns':
+    case 'autoscaling':
+    case 'elasticloadbalancing': {
       const body =
         `<ErrorResponse xmlns="${XML_NAMESPACES[service] ?? ''}"><Error><Type>${status >= 500 ? 'Receiver' : 'Sender'}</Type>` +
         `<Code>${xml(error.code)}</Code><Message>${xml(error.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;

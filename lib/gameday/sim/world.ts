@@ -104,6 +104,8 @@ export class SimWorld {
   readonly kmsKeys = new Map<string, KmsKeyRecord>();
   /** Ids the next RunInstances give their instances, first come first served (SimulatedAws.presetInstanceIds). */
   readonly presetInstanceIds: string[] = [];
+  /** Other time-driven behaviours (fleet-state.ts: Auto Scaling health checks and launches), run first by settle(). */
+  readonly settlers: (() => void)[] = [];
   private readonly unsettled = new Set<InstanceRecord>();
   private readonly attachments = new Map<string, { enis: string[]; volumes: string[] }>();
 
@@ -126,6 +128,7 @@ export class SimWorld {
 
   /** Applies every time-driven transition due at the current simulated time. */
   settle(): void {
+    for (const settler of this.settlers) settler();
     if (this.unsettled.size === 0) return;
     const now = this.now();
     for (const instance of this.unsettled) {

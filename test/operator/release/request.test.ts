@@ -92,7 +92,7 @@ describe('buildReleaseRequest', () => {
     const parsed = parseResponderInput({ incident: input.incident, mode: input.mode, options: {} }, releaseOptionsSchema);
 
     expect(parsed.incident).toEqual(input.incident);
-    expect(parsed.options).toEqual({ restoreInstanceProfile: true });
+    expect(parsed.options).toEqual({ restoreInstanceProfile: true, restoreAutoScaling: false, restoreLoadBalancers: false });
   });
 });
 

@@ -1,0 +1,78 @@
+/**
+ * The fleet part of a game-day scenario (issue 11): Auto Scaling groups, target groups and Classic
+ * Load Balancers in `environment`, and what must hold of them in `expect.fleet`. Resources are
+ * named by the scenario; instances by their scenario names.
+ */
+import { z } from 'zod';
+
+const LOGICAL = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const logical = (what: string) => z.string().regex(LOGICAL, `${what} must be a name of letters, digits, '.', '_' or '-'`);
+
+export const targetGroupSchema = z.strictObject({
+  port: z.number().int().min(1).max(65535).default(80),
+  vpc: logical('vpc').optional().describe('The VPC (default: the only VPC of the environment).'),
+  targetType: z.enum(['instance', 'ip']).default('instance').describe('ip: the instances are registered by their primary private address.'),
+  targets: z.array(logical('instance')).default([]).describe('Instances registered (by scenario name), besides those an Auto Scaling group registers.'),
+});
+
+export const classicLoadBalancerSchema = z.strictObject({
+  port: z.number().int().min(1).max(65535).default(80),
+  vpc: logical('vpc').optional(),
+  instances: z.array(logical('instance')).default([]).describe('Instances registered (by scenario name), besides those an Auto Scaling group registers.'),
+});
+
+export const autoScalingGroupSchema = z
+  .strictObject({
+    instances: z.array(logical('instance')).min(1).describe('Its members (by scenario name); the first is also what its launches look like.'),
+    minSize: z.number().int().min(0).default(1),
+    maxSize: z.number().int().min(1).default(4),
+    desiredCapacity: z.number().int().min(0).optional().describe('Default: the number of members.'),
+    healthCheckType: z.enum(['EC2', 'ELB']).default('ELB').describe('ELB: an instance its load balancers cannot reach is replaced (terminated).'),
+    targetGroups: z.array(logical('target group')).default([]),
+    loadBalancers: z.array(logical('classic load balancer')).default([]),
+    lifecycleHooks: z
+      .array(z.strictObject({ name: z.string().min(1), transition: z.enum(['launching', 'terminating']), heartbeatTimeout: z.number().int().min(30).max(7200).default(3600) }))
+      .default([]),
+    suspendedProcesses: z
+      .array(z.enum(['Launch', 'Terminate', 'AddToLoadBalancer', 'AlarmNotification', 'AZRebalance', 'HealthCheck', 'InstanceRefresh', 'ReplaceUnhealthy', 'ScheduledActions']))
+      .default([]),
+  })
+  .refine((g) => g.minSize <= g.maxSize, { message: 'minSize must not be above maxSize' })
+  .refine((g) => (g.desiredCapacity ?? g.instances.length) >= g.minSize && (g.desiredCapacity ?? g.instances.length) <= g.maxSize, {
+    message: 'the desired capacity (default: the number of instances) must be between minSize and maxSize',
+  });
+
+export const fleetEnvironmentFields = {
+  targetGroups: z.record(logical('target group'), targetGroupSchema).default({}).describe('ELB v2 target groups.'),
+  classicLoadBalancers: z.record(logical('classic load balancer'), classicLoadBalancerSchema).default({}).describe('Classic Load Balancers.'),
+  autoScalingGroups: z.record(logical('Auto Scaling group'), autoScalingGroupSchema).default({}).describe('Auto Scaling groups (created from their first instance).'),
+};
+
+const registrationExpectation = z.strictObject({
+  registered: z.array(logical('instance')).optional().describe('Instances that must be registered (by scenario name).'),
+  notRegistered: z.array(logical('instance')).optional().describe('Instances that must not be registered.'),
+  count: z.number().int().min(0).optional().describe('How many targets are registered in all (replacements included).'),
+});
+
+export const fleetExpectationSchema = z
+  .strictObject({
+    autoScalingGroups: z
+      .record(
+        logical('Auto Scaling group'),
+        z.strictObject({
+          members: z.array(logical('instance')).optional().describe('Instances that must be in the group, in service or on standby.'),
+          notMembers: z.array(logical('instance')).optional().describe('Instances that must not be in the group.'),
+          standby: z.array(logical('instance')).optional().describe('Instances that must be on standby.'),
+          inService: z.number().int().min(0).optional().describe('How many instances are InService (replacements included).'),
+          desiredCapacity: z.number().int().min(0).optional(),
+          protectedFromScaleIn: z.array(logical('instance')).optional(),
+        }),
+      )
+      .optional(),
+    targetGroups: z.record(logical('target group'), registrationExpectation).optional(),
+    classicLoadBalancers: z.record(logical('classic load balancer'), registrationExpectation).optional(),
+  })
+  .describe('Auto Scaling groups, target groups and Classic Load Balancers after the run.');
+
+export type FleetEnvironmentDocument = { readonly [K in keyof typeof fleetEnvironmentFields]: z.output<(typeof fleetEnvironmentFields)[K]> };
+export type FleetExpectationDocument = z.output<typeof fleetExpectationSchema>;

@@ -1,0 +1,179 @@
+/**
+ * The simulated account's fleets (issue 11): Auto Scaling groups, ELB v2 target groups and Classic
+ * Load Balancers, kept beside the world's EC2 state (one FleetState per SimWorld), and the
+ * behaviour that matters to containment, run on the simulated clock:
+ *  - a group launches instances until its InService and Pending members reach the desired
+ *    capacity (a detach or standby without decrement therefore launches a replacement), unless
+ *    its Launch process is suspended;
+ *  - a group whose health checks include ELB marks an InService member unhealthy once the load
+ *    balancer cannot reach it for HEALTH_CHECK_FAILURE_MS (isolation: no ingress rule left on its
+ *    primary ENI), then terminates it, termination protection or not, and replaces it: the harm
+ *    issue 11 names. Instances on standby or detached are not health-checked.
+ */
+import { EnvironmentBuilder } from './builder';
+import type { InstanceRecord } from './model';
+import type { SimWorld } from './world';
+
+/** How long ELB health checks fail before the group acts (2 checks 30 s apart, ELB's default threshold). */
+export const HEALTH_CHECK_FAILURE_MS = 60_000;
+
+export interface GroupMember {
+  lifecycleState: 'Pending' | 'InService' | 'Standby' | 'Terminating';
+  protectedFromScaleIn: boolean;
+  /** When the load balancer first failed to reach it (simulated ms). */
+  unreachableSince?: number;
+}
+
+export interface LifecycleHookRecord {
+  readonly name: string;
+  readonly transition: string;
+  readonly heartbeatTimeout: number;
+}
+
+export interface AutoScalingGroupRecord {
+  readonly account: string;
+  readonly region: string;
+  readonly name: string;
+  readonly arn: string;
+  minSize: number;
+  maxSize: number;
+  desiredCapacity: number;
+  healthCheckType: string;
+  readonly createdTime: number;
+  readonly members: Map<string, GroupMember>;
+  targetGroupArns: string[];
+  loadBalancerNames: string[];
+  readonly suspended: Set<string>;
+  readonly hooks: LifecycleHookRecord[];
+  /** What a launch looks like (from the instance the group was created from). */
+  readonly template: { readonly vpcId: string; readonly subnetId: string; readonly groupIds: readonly string[]; readonly instanceType: string; readonly availabilityZone: string };
+  readonly tags: Map<string, string>;
+}
+
+export interface TargetRecord {
+  readonly id: string;
+  readonly port: number;
+  readonly availabilityZone?: string;
+}
+
+export interface TargetGroupRecord {
+  readonly account: string;
+  readonly region: string;
+  readonly name: string;
+  readonly arn: string;
+  readonly vpcId: string;
+  readonly port: number;
+  readonly protocol: string;
+  readonly targetType: 'instance' | 'ip';
+  targets: TargetRecord[];
+  readonly tags: Map<string, string>;
+}
+
+export interface ClassicLoadBalancerRecord {
+  readonly account: string;
+  readonly region: string;
+  readonly name: string;
+  readonly vpcId: string;
+  readonly port: number;
+  instances: string[];
+}
+
+export interface FleetState {
+  /** By account/region/name. */
+  readonly groups: Map<string, AutoScalingGroupRecord>;
+  /** By ARN. */
+  readonly targetGroups: Map<string, TargetGroupRecord>;
+  /** By account/region/name. */
+  readonly classic: Map<string, ClassicLoadBalancerRecord>;
+}
+
+const states = new WeakMap<SimWorld, FleetState>();
+
+/** The fleets of `world`; the first call installs the fleet behaviour in the world's settling. */
+export function fleetState(world: SimWorld): FleetState {
+  let state = states.get(world);
+  if (!state) {
+    const created: FleetState = { groups: new Map(), targetGroups: new Map(), classic: new Map() };
+    state = created;
+    states.set(world, state);
+    world.settlers.push(() => settleFleets(world, created));
+  }
+  return state;
+}
+
+export function placeKey(account: string, region: string, name: string): string {
+  return `${account}/${region}/${name}`;
+}
+
+/** True when a load balancer can reach the instance: running, and its primary ENI admits some traffic in. */
+export function reachable(world: SimWorld, instance: InstanceRecord | undefined): boolean {
+  if (!instance || instance.state !== 'running') return false;
+  const primary = world.interfacesOf(instance.id)[0];
+  if (!primary) return false;
+  return primary.groupIds.some((id) => (world.securityGroups.get(id)?.rules ?? []).some((rule) => !rule.egress));
+}
+
+/** Registers (or deregisters) an instance in the group's own target groups and load balancers, as the group does. */
+export function groupRegistration(state: FleetState, group: AutoScalingGroupRecord, instanceId: string, register: boolean): void {
+  for (const arn of group.targetGroupArns) {
+    const tg = state.targetGroups.get(arn);
+    if (!tg) continue;
+    tg.targets = tg.targets.filter((t) => t.id !== instanceId);
+    if (register) tg.targets.push({ id: instanceId, port: tg.port });
+  }
+  for (const name of group.loadBalancerNames) {
+    const lb = state.classic.get(placeKey(group.account, group.region, name));
+    if (!lb) continue;
+    lb.instances = lb.instances.filter((id) => id !== instanceId);
+    if (register) lb.instances.push(instanceId);
+  }
+}
+
+/** Launches one instance for the group, as its launch template would, and registers it. */
+function launch(world: SimWorld, state: FleetState, group: AutoScalingGroupRecord): void {
+  const built = new EnvironmentBuilder(world).addInstance({
+    account: group.account,
+    region: group.region,
+    vpcId: group.template.vpcId,
+    subnetId: group.template.subnetId,
+    type: group.template.instanceType,
+    enis: [{ groupIds: group.template.groupIds }],
+    tags: { 'aws:autoscaling:groupName': group.name, Name: `${group.name}-replacement` },
+  });
+  group.members.set(built.instanceId, { lifecycleState: 'InService', protectedFromScaleIn: false });
+  groupRegistration(state, group, built.instanceId, true);
+}
+
+/** Health-check replacement, then launches up to the desired capacity. */
+function settleFleets(world: SimWorld, state: FleetState): void {
+  if (state.groups.size === 0) return;
+  const now = world.now();
+  for (const group of state.groups.values()) {
+    const checksElb = group.healthCheckType.includes('ELB');
+    for (const [id, member] of group.members) {
+      const instance = world.instances.get(id);
+      if (!instance || instance.state === 'terminated') {
+        group.members.delete(id);
+        groupRegistration(state, group, id, false);
+        continue;
+      }
+      if (member.lifecycleState !== 'InService' || group.suspended.has('HealthCheck')) continue;
+      const healthy = instance.state === 'running' && (!checksElb || reachable(world, instance));
+      if (healthy) {
+        delete member.unreachableSince;
+        continue;
+      }
+      member.unreachableSince ??= now;
+      if (now - member.unreachableSince < HEALTH_CHECK_FAILURE_MS || group.suspended.has('ReplaceUnhealthy')) continue;
+      // Unhealthy: the group terminates it. Termination protection does not stop Auto Scaling.
+      groupRegistration(state, group, id, false);
+      group.members.delete(id);
+      world.startTransition(instance, 'shutting-down', 'terminated');
+      instance.stateTransitionReason = 'Auto Scaling: instance failed its ELB health check and was taken out of service';
+      instance.stateReason = { code: 'Client.UserInitiatedShutdown', message: 'Client.UserInitiatedShutdown: Auto Scaling terminated the unhealthy instance' };
+    }
+    if (group.suspended.has('Launch')) continue;
+    const counted = [...group.members.values()].filter((m) => m.lifecycleState === 'InService' || m.lifecycleState === 'Pending').length;
+    for (let missing = group.desiredCapacity - counted; missing > 0; missing -= 1) launch(world, state, group);
+  }
+}

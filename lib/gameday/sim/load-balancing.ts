@@ -1,0 +1,214 @@
+/**
+ * Elastic Load Balancing, simulated: ELB v2 target groups (DescribeTargetGroups,
+ * DescribeTargetHealth, RegisterTargets, DeregisterTargets, CreateTargetGroup, DeleteTargetGroup)
+ * and Classic Load Balancers (DescribeLoadBalancers, RegisterInstancesWithLoadBalancer,
+ * DeregisterInstancesFromLoadBalancer, CreateLoadBalancer, DeleteLoadBalancer). Both APIs share
+ * the IAM prefix `elasticloadbalancing` and some action names, so the classic handlers are kept
+ * apart (CLASSIC_HANDLER_PREFIX) and picked by the client that calls. A target's health is whether
+ * the load balancer can reach it (fleet-state.ts `reachable`): an isolated instance is unhealthy.
+ */
+import type {
+  CreateLoadBalancerCommandInput,
+  DeleteLoadBalancerCommandInput,
+  DeregisterInstancesFromLoadBalancerCommandInput,
+  DescribeLoadBalancersCommandInput,
+  RegisterInstancesWithLoadBalancerCommandInput,
+} from '@aws-sdk/client-elastic-load-balancing';
+import type {
+  CreateTargetGroupCommandInput,
+  DeleteTargetGroupCommandInput,
+  DeregisterTargetsCommandInput,
+  DescribeTargetGroupsCommandInput,
+  DescribeTargetHealthCommandInput,
+  RegisterTargetsCommandInput,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { inputOf } from './call';
+import type { ApiHandler, SimCall } from './call';
+import { SimulatedServiceError } from './errors';
+import type { ClassicLoadBalancerRecord, TargetGroupRecord } from './fleet-state';
+import { fleetState, placeKey, reachable } from './fleet-state';
+import type { SimWorld } from './world';
+
+/** Handler keys of the Classic Load Balancer API (its IAM actions are still `elasticloadbalancing:*`). */
+export const CLASSIC_HANDLER_PREFIX = 'elasticloadbalancing-classic';
+
+function requireTargetGroup(world: SimWorld, call: SimCall, arn: string | undefined): TargetGroupRecord {
+  const tg = arn === undefined ? undefined : fleetState(world).targetGroups.get(arn);
+  if (!tg || tg.account !== call.account || tg.region !== call.region) {
+    throw new SimulatedServiceError('TargetGroupNotFound', `Target groups '${arn ?? ''}' not found`, 400);
+  }
+  return tg;
+}
+
+function requireClassic(world: SimWorld, call: SimCall, name: string | undefined): ClassicLoadBalancerRecord {
+  const lb = name === undefined ? undefined : fleetState(world).classic.get(placeKey(call.account, call.region, name));
+  if (!lb) throw new SimulatedServiceError('LoadBalancerNotFound', `There is no ACTIVE Load Balancer named '${name ?? ''}'`, 400);
+  return lb;
+}
+
+function ipsOf(world: SimWorld, vpcId: string): Set<string> {
+  return new Set([...world.networkInterfaces.values()].filter((eni) => eni.vpcId === vpcId).map((eni) => eni.privateIp));
+}
+
+/** The instance an ip target stands for (its primary address), or the instance itself. */
+function instanceOfTarget(world: SimWorld, tg: TargetGroupRecord, id: string) {
+  if (tg.targetType === 'instance') return world.instances.get(id);
+  const eni = [...world.networkInterfaces.values()].find((candidate) => candidate.vpcId === tg.vpcId && candidate.privateIp === id);
+  return eni?.attachment ? world.instances.get(eni.attachment.instanceId) : undefined;
+}
+
+export function targetGroupHandlers(world: SimWorld): Record<string, ApiHandler> {
+  const state = fleetState(world);
+  return {
+    DescribeTargetGroups(call) {
+      const input = inputOf<DescribeTargetGroupsCommandInput>(call);
+      const arns = input.TargetGroupArns && input.TargetGroupArns.length > 0 ? new Set(input.TargetGroupArns) : undefined;
+      const all = [...state.targetGroups.values()].filter((tg) => tg.account === call.account && tg.region === call.region && (!arns || arns.has(tg.arn)));
+      const size = Math.min(input.PageSize ?? 400, 400);
+      const start = input.Marker ? Number(input.Marker) : 0;
+      const page = all.slice(start, start + size);
+      return {
+        TargetGroups: page.map((tg) => ({
+          TargetGroupArn: tg.arn,
+          TargetGroupName: tg.name,
+          Protocol: tg.protocol,
+          Port: tg.port,
+          VpcId: tg.vpcId,
+          TargetType: tg.targetType,
+          LoadBalancerArns: [],
+        })),
+        ...(start + size < all.length ? { NextMarker: String(start + size) } : {}),
+      };
+    },
+
+    /** https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeTargetHealth.html */
+    DescribeTargetHealth(call) {
+      const input = inputOf<DescribeTargetHealthCommandInput>(call);
+      const tg = requireTargetGroup(world, call, input.TargetGroupArn);
+      const targets = input.Targets && input.Targets.length > 0 ? tg.targets.filter((t) => input.Targets?.some((w) => w.Id === t.id)) : tg.targets;
+      return {
+        TargetHealthDescriptions: targets.map((t) => {
+          const healthy = reachable(world, instanceOfTarget(world, tg, t.id));
+          return {
+            Target: { Id: t.id, Port: t.port, ...(t.availabilityZone !== undefined ? { AvailabilityZone: t.availabilityZone } : {}) },
+            HealthCheckPort: String(t.port),
+            TargetHealth: healthy ? { State: 'healthy' } : { State: 'unhealthy', Reason: 'Target.Timeout', Description: 'Request timed out' },
+          };
+        }),
+      };
+    },
+
+    /** https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_RegisterTargets.html (idempotent) */
+    RegisterTargets(call) {
+      const input = inputOf<RegisterTargetsCommandInput>(call);
+      const tg = requireTargetGroup(world, call, input.TargetGroupArn);
+      const vpcIps = tg.targetType === 'ip' ? ipsOf(world, tg.vpcId) : undefined;
+      for (const target of input.Targets ?? []) {
+        const id = target.Id ?? '';
+        const known = vpcIps ? vpcIps.has(id) || target.AvailabilityZone === 'all' : world.instances.get(id)?.vpcId === tg.vpcId;
+        if (!known) throw new SimulatedServiceError('InvalidTarget', `The following targets are not in the target group's VPC '${tg.vpcId}': '${id}'`, 400);
+        const port = target.Port ?? tg.port;
+        tg.targets = tg.targets.filter((t) => !(t.id === id && t.port === port));
+        tg.targets.push({ id, port, ...(target.AvailabilityZone !== undefined ? { availabilityZone: target.AvailabilityZone } : {}) });
+      }
+      return {};
+    },
+
+    DeregisterTargets(call) {
+      const input = inputOf<DeregisterTargetsCommandInput>(call);
+      const tg = requireTargetGroup(world, call, input.TargetGroupArn);
+      for (const target of input.Targets ?? []) {
+        const port = target.Port ?? tg.port;
+        tg.targets = tg.targets.filter((t) => !(t.id === target.Id && t.port === port));
+      }
+      return {};
+    },
+
+    CreateTargetGroup(call) {
+      const input = inputOf<CreateTargetGroupCommandInput>(call);
+      const name = input.Name ?? '';
+      const arn = `arn:aws:elasticloadbalancing:${call.region}:${call.account}:targetgroup/${name}/${world.ids.hex(16)}`;
+      const record: TargetGroupRecord = {
+        account: call.account,
+        region: call.region,
+        name,
+        arn,
+        vpcId: input.VpcId ?? '',
+        port: input.Port ?? 80,
+        protocol: input.Protocol ?? 'HTTP',
+        targetType: input.TargetType === 'ip' ? 'ip' : 'instance',
+        targets: [],
+        tags: new Map((input.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+      };
+      state.targetGroups.set(arn, record);
+      return { TargetGroups: [{ TargetGroupArn: arn, TargetGroupName: name, Port: record.port, Protocol: record.protocol, VpcId: record.vpcId, TargetType: record.targetType }] };
+    },
+
+    DeleteTargetGroup(call) {
+      const input = inputOf<DeleteTargetGroupCommandInput>(call);
+      state.targetGroups.delete(requireTargetGroup(world, call, input.TargetGroupArn).arn);
+      return {};
+    },
+  };
+}
+
+export function classicLoadBalancerHandlers(world: SimWorld): Record<string, ApiHandler> {
+  const state = fleetState(world);
+  return {
+    DescribeLoadBalancers(call) {
+      const input = inputOf<DescribeLoadBalancersCommandInput>(call);
+      const names = input.LoadBalancerNames && input.LoadBalancerNames.length > 0 ? new Set(input.LoadBalancerNames) : undefined;
+      const all = [...state.classic.values()].filter((lb) => lb.account === call.account && lb.region === call.region && (!names || names.has(lb.name)));
+      const size = Math.min(input.PageSize ?? 400, 400);
+      const start = input.Marker ? Number(input.Marker) : 0;
+      return {
+        LoadBalancerDescriptions: all.slice(start, start + size).map((lb) => ({
+          LoadBalancerName: lb.name,
+          VPCId: lb.vpcId,
+          Instances: lb.instances.map((InstanceId) => ({ InstanceId })),
+          ListenerDescriptions: [{ Listener: { Protocol: 'HTTP', LoadBalancerPort: lb.port, InstanceProtocol: 'HTTP', InstancePort: lb.port } }],
+        })),
+        ...(start + size < all.length ? { NextMarker: String(start + size) } : {}),
+      };
+    },
+
+    RegisterInstancesWithLoadBalancer(call) {
+      const input = inputOf<RegisterInstancesWithLoadBalancerCommandInput>(call);
+      const lb = requireClassic(world, call, input.LoadBalancerName);
+      for (const { InstanceId } of input.Instances ?? []) {
+        if (!InstanceId || world.instances.get(InstanceId)?.vpcId !== lb.vpcId) throw new SimulatedServiceError('InvalidInstance', `EC2 instance ${InstanceId ?? ''} is not in the load balancer's VPC.`, 400);
+        if (!lb.instances.includes(InstanceId)) lb.instances.push(InstanceId);
+      }
+      return { Instances: lb.instances.map((InstanceId) => ({ InstanceId })) };
+    },
+
+    DeregisterInstancesFromLoadBalancer(call) {
+      const input = inputOf<DeregisterInstancesFromLoadBalancerCommandInput>(call);
+      const lb = requireClassic(world, call, input.LoadBalancerName);
+      const gone = new Set((input.Instances ?? []).map((i) => i.InstanceId));
+      lb.instances = lb.instances.filter((id) => !gone.has(id));
+      return { Instances: lb.instances.map((InstanceId) => ({ InstanceId })) };
+    },
+
+    CreateLoadBalancer(call) {
+      const input = inputOf<CreateLoadBalancerCommandInput>(call);
+      const name = input.LoadBalancerName ?? '';
+      const subnet = input.Subnets?.[0] ? world.subnets.get(input.Subnets[0]) : undefined;
+      state.classic.set(placeKey(call.account, call.region, name), {
+        account: call.account,
+        region: call.region,
+        name,
+        vpcId: subnet?.vpcId ?? '',
+        port: input.Listeners?.[0]?.InstancePort ?? 80,
+        instances: [],
+      });
+      return { DNSName: `${name}-${world.ids.hex(8)}.${call.region}.elb.amazonaws.com` };
+    },
+
+    DeleteLoadBalancer(call) {
+      const input = inputOf<DeleteLoadBalancerCommandInput>(call);
+      state.classic.delete(placeKey(call.account, call.region, input.LoadBalancerName ?? ''));
+      return {};
+    },
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * The parts of the pre-quarantine record that quarantine-instance adds for fleets (issue 11): the
+ * Auto Scaling group the instance was taken out of, and the load balancers it served. Both are
+ * optional: records written before stay valid and restore as before. They are sealed with the rest
+ * of the record (record-integrity.ts): a changed group name or target group would otherwise turn
+ * a release into putting the instance behind someone else's load balancer.
+ *
+ * zod/mini (lib/contracts/zod-mini.ts): this schema is bundled into the quarantine and release Lambdas.
+ */
+import * as z from '../contracts/zod-mini';
+
+/** How quarantine-instance takes an instance out of its group's hands (playbook option `autoScaling`). */
+export const AUTO_SCALING_MODES = ['detach', 'standby'] as const;
+export type AutoScalingMode = (typeof AUTO_SCALING_MODES)[number];
+
+export const autoScalingRecordSchema = z.object({
+  /** The group the instance belonged to (DescribeAutoScalingInstances). */
+  groupName: z.string().check(z.minLength(1)),
+  /** What quarantine did: detach (the group launched a replacement) or standby. */
+  mode: z.enum(AUTO_SCALING_MODES),
+  /** The instance's lifecycle state in the group at capture time (InService, Standby…). */
+  lifecycleState: z.string(),
+  /** Its scale-in protection at capture time: release sets it back. */
+  protectedFromScaleIn: z.boolean(),
+  /** The group's capacity at capture time (release reports it beside the group's capacity then). */
+  desiredCapacity: z.number().check(z.int()),
+  minSize: z.number().check(z.int()),
+  maxSize: z.number().check(z.int()),
+});
+export type AutoScalingRecord = z.output<typeof autoScalingRecordSchema>;
+
+/** One registration of the instance in an Application or Network Load Balancer target group. */
+export const targetRegistrationSchema = z.object({
+  targetGroupArn: z.string().check(z.minLength(1)),
+  /** The target id: the instance id (instance targets) or one of its private IPs (ip targets). */
+  targetId: z.string().check(z.minLength(1)),
+  port: z.optional(z.number().check(z.int())),
+  /** Set for targets registered with an explicit Availability Zone (`all` for IPs outside the VPC). */
+  availabilityZone: z.optional(z.string()),
+  /** The group's own target group: the group registers the instance itself when it returns. */
+  managedByGroup: z.boolean(),
+});
+export type TargetRegistration = z.output<typeof targetRegistrationSchema>;
+
+/** One Classic Load Balancer the instance was registered with. */
+export const classicRegistrationSchema = z.object({
+  loadBalancerName: z.string().check(z.minLength(1)),
+  managedByGroup: z.boolean(),
+});
+export type ClassicRegistration = z.output<typeof classicRegistrationSchema>;
+
+export const loadBalancerRecordSchema = z.object({
+  targets: z.array(targetRegistrationSchema),
+  classic: z.array(classicRegistrationSchema),
+});
+export type LoadBalancerRecord = z.output<typeof loadBalancerRecordSchema>;
+
+/** The sealed form of the fleet fields (record-integrity.ts): absent fields add nothing, so older records keep their MAC. */
+export function canonicalFleetFields(record: { readonly autoScaling?: AutoScalingRecord; readonly loadBalancers?: LoadBalancerRecord }): Record<string, unknown> {
+  return {
+    ...(record.autoScaling ? { autoScaling: { ...record.autoScaling } } : {}),
+    ...(record.loadBalancers
+      ? {
+          loadBalancers: {
+            targets: record.loadBalancers.targets.map((t) => ({
+              targetGroupArn: t.targetGroupArn,
+              targetId: t.targetId,
+              port: t.port ?? null,
+              availabilityZone: t.availabilityZone ?? null,
+              managedByGroup: t.managedByGroup,
+            })),
+            classic: record.loadBalancers.classic.map((c) => ({ loadBalancerName: c.loadBalancerName, managedByGroup: c.managedByGroup })),
+          },
+        }
+      : {}),
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * release-instance and Elastic Load Balancing: the instance is registered again in every target
+ * group (same target id, port and Availability Zone) and Classic Load Balancer the record lists.
+ * Registration is idempotent, so a redelivered release changes nothing more. The registrations
+ * that belong to the instance's Auto Scaling group are the group's to make: when the instance went
+ * back into the group, the group registers it; when it stayed out (the group moved on), it is not
+ * put behind the group's load balancer by hand, unmanaged, and the result says so. A recorded
+ * target group of another account or region is never registered to.
+ */
+import { RegisterInstancesWithLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing';
+import { RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { LoadBalancingClients } from '../aws/clients/load-balancing';
+import type { ResponderMode } from '../contracts/responder-mode';
+import type { LoadBalancerRecord } from './fleet-records';
+import { mutateFleet, requiredClient } from './fleet-calls';
+import type { PendingAction } from './pending-actions';
+import { settleAll } from './pending-actions';
+import { targetDescription, targetsByGroup, unlessGone } from './quarantine-load-balancers';
+
+const SERVICE = 'Elastic Load Balancing';
+
+/** The account and region of a target group ARN (`arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/…`). */
+function arnPlace(arn: string): { readonly region?: string; readonly account?: string } {
+  const parts = arn.split(':');
+  return parts[2] === 'elasticloadbalancing' && parts[5]?.startsWith('targetgroup/') ? { region: parts[3], account: parts[4] } : {};
+}
+
+/** Registers the instance again where the record says, or says why not. */
+export async function restoreLoadBalancers(
+  clients: Partial<LoadBalancingClients>,
+  target: { readonly account: string; readonly region: string },
+  mode: ResponderMode,
+  instanceId: string,
+  record: LoadBalancerRecord | undefined,
+  options: { readonly enabled: boolean; readonly backInGroup: boolean },
+): Promise<PendingAction[]> {
+  if (!record) return [];
+  const count = record.targets.length + record.classic.length;
+  if (!options.enabled) {
+    return count === 0
+      ? []
+      : [{ api: 'elasticloadbalancing:RegisterTargets', target: instanceId, outcome: 'skipped', detail: `Option restoreLoadBalancers is off: ${count} recorded registration(s) not restored` }];
+  }
+  const actions: PendingAction[] = [];
+  const groupWhy = options.backInGroup
+    ? 'the Auto Scaling group registers the instance here itself now that it is back in the group'
+    : 'the Auto Scaling group\'s own registration, and the instance is not back in the group: not registered by hand behind the group\'s load balancer';
+  const targets = record.targets.filter((t) => {
+    if (t.managedByGroup) {
+      actions.push({ api: 'elasticloadbalancing:RegisterTargets', target: t.targetGroupArn, outcome: options.backInGroup ? 'already-done' : 'skipped', detail: groupWhy });
+      return false;
+    }
+    const place = arnPlace(t.targetGroupArn);
+    if (place.account !== target.account || place.region !== target.region) {
+      actions.push({ api: 'elasticloadbalancing:RegisterTargets', target: t.targetGroupArn, outcome: 'skipped', detail: `Refused: the recorded target group is not in the instance's account and region (${target.account}/${target.region})` });
+      return false;
+    }
+    return true;
+  });
+  const classic = record.classic.filter((c) => {
+    if (c.managedByGroup) actions.push({ api: 'elasticloadbalancing:RegisterInstancesWithLoadBalancer', target: c.loadBalancerName, outcome: options.backInGroup ? 'already-done' : 'skipped', detail: groupWhy });
+    return !c.managedByGroup;
+  });
+  if (targets.length === 0 && classic.length === 0) return actions;
+  const [elbv2, elb] = await settleAll([
+    targets.length > 0 ? requiredClient(clients.elbv2, target, 'Elastic Load Balancing v2') : undefined,
+    classic.length > 0 ? requiredClient(clients.elb, target, 'Classic Load Balancing') : undefined,
+  ] as const);
+  const calls: Promise<PendingAction>[] = [];
+  for (const [arn, registrations] of targetsByGroup(targets)) {
+    const api = 'elasticloadbalancing:RegisterTargets';
+    const described = registrations.map(targetDescription);
+    calls.push(
+      mutateFleet(mode, SERVICE, api, arn, `register ${described.map((d) => `${d.Id}${d.Port !== undefined ? ` port ${d.Port}` : ''}`).join(', ')} in target group ${arn} again`, () =>
+        unlessGone(() => elbv2!.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: described }))),
+      ).then(({ action, output }) => (output === 'gone' ? { api, target: arn, outcome: 'skipped' as const, detail: 'The target group is gone since quarantine: not restored' } : action)),
+    );
+  }
+  for (const lb of classic) {
+    const api = 'elasticloadbalancing:RegisterInstancesWithLoadBalancer';
+    calls.push(
+      mutateFleet(mode, SERVICE, api, lb.loadBalancerName, `register ${instanceId} with Classic Load Balancer ${lb.loadBalancerName} again`, () =>
+        unlessGone(() => elb!.send(new RegisterInstancesWithLoadBalancerCommand({ LoadBalancerName: lb.loadBalancerName, Instances: [{ InstanceId: instanceId }] }))),
+      ).then(({ action, output }) => (output === 'gone' ? { api, target: lb.loadBalancerName, outcome: 'skipped' as const, detail: 'The load balancer is gone since quarantine: not restored' } : action)),
+    );
+  }
+  return [...actions, ...(await settleAll(calls))];
+}

@@ -1,0 +1,132 @@
+/**
+ * The fleet options' IAM (issue 11), from the synthesized templates: the quarantine and release
+ * responder roles and the member role get the Auto Scaling and Elastic Load Balancing actions only
+ * when a playbook turns the options on, each on the narrowest resources its API allows, and the
+ * stacks stay cdk-nag clean with every wildcard acknowledged for its reason.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { buildFirebreakApp, SKIP_BUNDLING_CONTEXT } from '../../lib/stack/app';
+import { MemberRoleStack, memberRoleIamActions, memberRoleResponders } from '../../lib/stack/member-role-stack';
+import type { Statement } from './support';
+import { action, actionsOf, ALARM, COMPROMISED, DEFAULT_ALERT, logicalIdOf, playbook, statementsOfRole, synthesize, TRUST_CONTEXT } from './support';
+
+const FLEET_CONTAIN = playbook(
+  'fleet-contain',
+  [
+    {
+      kind: 'parallel',
+      id: 'respond',
+      branches: [action('contain', 'quarantine-instance', { autoScaling: 'detach', deregisterFromLoadBalancers: true }), action('evidence', 'snapshot-volumes')],
+    },
+    action('alert', 'notify'),
+  ],
+  { findingTypes: ['Backdoor:EC2/*'], severity: { min: 7, max: 10 }, resourceKinds: ['ec2-instance'] },
+);
+const FLEET_RELEASE = playbook('fleet-release', [action('release', 'release-instance', { restoreAutoScaling: true, restoreLoadBalancers: true }), action('alert', 'notify')], { resourceKinds: ['ec2-instance'] }, 0);
+
+const isFleet = (a: string) => a.startsWith('autoscaling:') || a.startsWith('elasticloadbalancing:');
+
+function statementsOf(template: Template, responder: 'QuarantineInstance' | 'ReleaseInstance'): Statement[] {
+  return statementsOfRole(template, logicalIdOf(template, 'AWS::IAM::Role', `Responder${responder}Role`));
+}
+
+function bySid(statements: Statement[], sid: string): Statement | undefined {
+  return statements.find((s) => s.Sid === sid);
+}
+
+const regionalArn = (service: string, resource: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:${service}:*:`, { Ref: 'AWS::AccountId' }, `:${resource}`]] });
+
+describe('fleet IAM in the security-account responder roles', () => {
+  it('grants no Auto Scaling or ELB action when no playbook turns the options on', () => {
+    const { template } = synthesize();
+    const fleet = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
+      ((p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement).flatMap(actionsOf).filter(isFleet),
+    );
+    expect(fleet).toEqual([]);
+  });
+
+  it('scopes the quarantine role: Describe* on *, the group changes on Auto Scaling group ARNs, deregistration on target groups and classic load balancers', () => {
+    const { template } = synthesize({ playbooks: [FLEET_CONTAIN, FLEET_RELEASE, DEFAULT_ALERT] });
+    const statements = statementsOf(template, 'QuarantineInstance');
+    expect(bySid(statements, 'DescribeAutoScalingAndLoadBalancers')).toMatchObject({
+      Effect: 'Allow',
+      Action: [
+        'autoscaling:DescribeAutoScalingGroups',
+        'autoscaling:DescribeAutoScalingInstances',
+        'autoscaling:DescribeLifecycleHooks',
+        'elasticloadbalancing:DescribeLoadBalancers',
+        'elasticloadbalancing:DescribeTargetGroups',
+        'elasticloadbalancing:DescribeTargetHealth',
+      ],
+      Resource: '*',
+    });
+    expect(bySid(statements, 'TakeInstancesOutOfAutoScalingGroups')).toEqual({
+      Sid: 'TakeInstancesOutOfAutoScalingGroups',
+      Effect: 'Allow',
+      Action: ['autoscaling:SetInstanceProtection', 'autoscaling:DetachInstances'],
+      Resource: regionalArn('autoscaling', 'autoScalingGroup:*:autoScalingGroupName/*'),
+    });
+    expect(bySid(statements, 'DeregisterFromTargetGroups')).toMatchObject({ Action: 'elasticloadbalancing:DeregisterTargets', Resource: regionalArn('elasticloadbalancing', 'targetgroup/*/*') });
+    expect(bySid(statements, 'DeregisterFromClassicLoadBalancers')).toMatchObject({
+      Action: 'elasticloadbalancing:DeregisterInstancesFromLoadBalancer',
+      Resource: regionalArn('elasticloadbalancing', 'loadbalancer/*'),
+    });
+    // Standby is not what this playbook does: not granted.
+    expect(statements.flatMap(actionsOf)).not.toContain('autoscaling:EnterStandby');
+  });
+
+  it('scopes the release role to putting the instance back: attach or exit standby, registration, never detach or deregister', () => {
+    const { template } = synthesize({ playbooks: [FLEET_CONTAIN, FLEET_RELEASE, DEFAULT_ALERT] });
+    const actions = statementsOf(template, 'ReleaseInstance').flatMap(actionsOf).filter(isFleet);
+    expect(actions).toEqual(expect.arrayContaining(['autoscaling:AttachInstances', 'autoscaling:ExitStandby', 'autoscaling:SetInstanceProtection', 'elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:RegisterInstancesWithLoadBalancer']));
+    expect(actions).not.toContain('autoscaling:DetachInstances');
+    expect(actions).not.toContain('elasticloadbalancing:DeregisterTargets');
+  });
+});
+
+describe('fleet IAM in the member role', () => {
+  it('collects the fleet actions of the deployed playbooks and scopes them by the same rules', () => {
+    const iamActions = memberRoleIamActions([FLEET_CONTAIN, FLEET_RELEASE]);
+    expect(iamActions).toEqual(expect.arrayContaining(['autoscaling:DetachInstances', 'autoscaling:AttachInstances', 'elasticloadbalancing:DeregisterTargets', 'elasticloadbalancing:RegisterTargets']));
+    expect(memberRoleResponders([FLEET_CONTAIN, FLEET_RELEASE])).toEqual(expect.arrayContaining(['quarantine-instance', 'release-instance']));
+    const app = new App();
+    const stack = new MemberRoleStack(app, 'FirebreakMemberRole', { iamActions, responders: memberRoleResponders([FLEET_CONTAIN, FLEET_RELEASE]) });
+    const statements = (Object.values(Template.fromStack(stack).findResources('AWS::IAM::Role'))[0] as { Properties: { Policies: { PolicyDocument: { Statement: Statement[] } }[] } }).Properties
+      .Policies[0]!.PolicyDocument.Statement;
+    expect(bySid(statements, 'TakeInstancesOutOfAutoScalingGroups')).toEqual({
+      Sid: 'TakeInstancesOutOfAutoScalingGroups',
+      Effect: 'Allow',
+      Action: ['autoscaling:SetInstanceProtection', 'autoscaling:DetachInstances', 'autoscaling:AttachInstances', 'autoscaling:ExitStandby'],
+      Resource: regionalArn('autoscaling', 'autoScalingGroup:*:autoScalingGroupName/*'),
+    });
+    expect(bySid(statements, 'DeregisterFromTargetGroups')?.Resource).toEqual(regionalArn('elasticloadbalancing', 'targetgroup/*/*'));
+  });
+});
+
+describe('cdk-nag with the fleet options on', () => {
+  it('synthesizes with zero unacknowledged findings', async () => {
+    const outdir = mkdtempSync(path.join(tmpdir(), 'firebreak-nag-fleet-'));
+    const { app } = await buildFirebreakApp({
+      playbooks: [COMPROMISED, ALARM, DEFAULT_ALERT, FLEET_CONTAIN, FLEET_RELEASE],
+      context: { ...SKIP_BUNDLING_CONTEXT, ...TRUST_CONTEXT },
+      cfnValidation: false,
+      outdir,
+    });
+    let error: unknown;
+    try {
+      app.synth();
+    } catch (caught) {
+      error = caught;
+    }
+    const report = JSON.parse(readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: { pluginName: string; violations: { ruleName: string }[] }[];
+    };
+    expect(report.pluginReports.filter((p) => p.pluginName === 'AwsSolutions').flatMap((p) => p.violations)).toEqual([]);
+    expect(error).toBeUndefined();
+  }, 120_000);
+});
