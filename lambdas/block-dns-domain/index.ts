@@ -10,6 +10,8 @@ import { createResponderLogger } from '../../lib/responders/logging';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
 import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
 import { withResponseMetrics } from '../../lib/responders/response-metrics';
+import { recordedStep } from '../../lib/responders/incident-record-lambda';
+import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 
 const stateTable = stateTableFromEnv();
 const logger = createResponderLogger('block-dns-domain');
@@ -20,4 +22,4 @@ const dynamodb = homeDynamoDbClients().dynamodb();
 
 export const createHandler = createBlockDnsDomainHandler;
 // Response metrics (EMF through Powertools Metrics): lib/responders/response-metrics.ts.
-export const handler = withResponseMetrics('block-dns-domain', createHandler({ clients, logger, blocks: new DynamoDbDnsBlockStore(dynamodb, stateTable), grants: new DynamoDbGrantStore(dynamodb, stateTable) }), { sink: createResponseMetricsSink('block-dns-domain') });
+export const handler = withResponseMetrics('block-dns-domain', recordedStep(RESPONDER_NAMES.blockDnsDomain, createHandler({ clients, logger, blocks: new DynamoDbDnsBlockStore(dynamodb, stateTable), grants: new DynamoDbGrantStore(dynamodb, stateTable) }), logger, dynamodb), { sink: createResponseMetricsSink('block-dns-domain') });

@@ -8,6 +8,8 @@ import { createResponderLogger } from '../../lib/responders/logging';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
 import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
 import { guardMetrics, withResponseMetrics } from '../../lib/responders/response-metrics';
+import { recordedStep } from '../../lib/responders/incident-record-lambda';
+import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 
 // Read at cold start: a function deployed without its table or with bad rails fails at once. The
 // table the counter and the grants use is the one stateTableFromEnv checked, not a second reading.
@@ -19,4 +21,4 @@ const clients = { ...ec2ClientsFor(targetAccessFromEnvironment()), ...homeSfnCli
 /** Builds the handler over injected clients: the local game day runs exactly this with its simulated account. */
 export const createHandler = createContainmentGuardHandler;
 // Response metrics (EMF through Powertools Metrics): lib/responders/response-metrics.ts.
-export const handler = withResponseMetrics('containment-guard', createHandler({ clients, logger, config }), { sink: createResponseMetricsSink('containment-guard'), reading: guardMetrics });
+export const handler = withResponseMetrics('containment-guard', recordedStep(RESPONDER_NAMES.containmentGuard, createHandler({ clients, logger, config }), logger), { sink: createResponseMetricsSink('containment-guard'), reading: guardMetrics });

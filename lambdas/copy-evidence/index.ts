@@ -13,6 +13,8 @@ import { DynamoDbCustodyStore } from '../../lib/responders/snapshot-custody';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
 import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
 import { withResponseMetrics } from '../../lib/responders/response-metrics';
+import { recordedStep } from '../../lib/responders/incident-record-lambda';
+import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 
 // Read at cold start: a function deployed without its table, record key or forensic account fails at once.
 const stateTable = stateTableFromEnv();
@@ -33,4 +35,4 @@ const custody = new DynamoDbCustodyStore(homeDynamoDbClients().dynamodb(), state
 /** Builds the handler over injected clients and stores: the local game day runs exactly this. */
 export const createHandler = createCopyEvidenceHandler;
 // Response metrics (EMF through Powertools Metrics): lib/responders/response-metrics.ts.
-export const handler = withResponseMetrics('copy-evidence', createHandler({ clients, forensic, custody, target, logger }), { sink: createResponseMetricsSink('copy-evidence') });
+export const handler = withResponseMetrics('copy-evidence', recordedStep(RESPONDER_NAMES.copyEvidence, createHandler({ clients, forensic, custody, target, logger }), logger), { sink: createResponseMetricsSink('copy-evidence') });

@@ -7,6 +7,8 @@ import { createResponderLogger } from '../../lib/responders/logging';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
 import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
 import { alertMetrics, withResponseMetrics } from '../../lib/responders/response-metrics';
+import { recordedStep } from '../../lib/responders/incident-record-lambda';
+import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 
 // Read at cold start: a function deployed without its topic or table fails at once, not at the first incident.
 const topicArn = alertTopicArnFromEnv();
@@ -16,9 +18,10 @@ const stateTable = stateTableFromEnv();
 const logger = createResponderLogger('publish-alert');
 // Only the clients it calls (issue 10): SNS to publish, DynamoDB for the approval requests.
 const clients = homeSnsClients();
-const approvals = new DynamoDbApprovalRequests(homeDynamoDbClients().dynamodb(), stateTable);
+const dynamodb = homeDynamoDbClients().dynamodb();
+const approvals = new DynamoDbApprovalRequests(dynamodb, stateTable);
 
 /** Builds the handler over injected clients and topic: the local game day runs exactly this. */
 export const createHandler = createPublishAlertHandler;
 // Response metrics (EMF through Powertools Metrics): lib/responders/response-metrics.ts.
-export const handler = withResponseMetrics('publish-alert', createHandler({ clients, logger, topicArn, ...(backupTopicArn !== undefined ? { backupTopicArn } : {}), approvals }), { sink: createResponseMetricsSink('publish-alert'), reading: alertMetrics });
+export const handler = withResponseMetrics('publish-alert', recordedStep(RESPONDER_NAMES.publishAlert, createHandler({ clients, logger, topicArn, ...(backupTopicArn !== undefined ? { backupTopicArn } : {}), approvals }), logger, dynamodb), { sink: createResponseMetricsSink('publish-alert'), reading: alertMetrics });

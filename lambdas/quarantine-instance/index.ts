@@ -15,6 +15,8 @@ import { KmsRecordSealer } from '../../lib/responders/record-integrity';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
 import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
 import { quarantineMetrics, withResponseMetrics } from '../../lib/responders/response-metrics';
+import { recordedStep } from '../../lib/responders/incident-record-lambda';
+import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 
 // Read at cold start: a function deployed without its table fails at once, not at the first incident.
 const stateTable = stateTableFromEnv();
@@ -34,4 +36,4 @@ const grants = new DynamoDbGrantStore(dynamodb, stateTable);
 /** Builds the handler over injected clients and record store: the local game day runs exactly this. */
 export const createHandler = createQuarantineInstanceHandler;
 // Response metrics (EMF through Powertools Metrics): lib/responders/response-metrics.ts.
-export const handler = withResponseMetrics('quarantine-instance', createHandler({ clients, logger, records, grants, ...(sealer ? { sealer } : {}) }), { sink: createResponseMetricsSink('quarantine-instance'), reading: quarantineMetrics });
+export const handler = withResponseMetrics('quarantine-instance', recordedStep(RESPONDER_NAMES.quarantineInstance, createHandler({ clients, logger, records, grants, ...(sealer ? { sealer } : {}) }), logger, dynamodb), { sink: createResponseMetricsSink('quarantine-instance'), reading: quarantineMetrics });

@@ -16,6 +16,8 @@ import { ApprovalReleaseClearance } from '../../lib/responders/release-clearance
 import { stateTableFromEnv } from '../../lib/responders/state-table';
 import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
 import { releaseMetrics, withResponseMetrics } from '../../lib/responders/response-metrics';
+import { recordedStep } from '../../lib/responders/incident-record-lambda';
+import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 
 // Read at cold start: a function deployed without its table fails at once, not at the first incident.
 const stateTable = stateTableFromEnv();
@@ -36,4 +38,4 @@ const clearance = new ApprovalReleaseClearance(
 /** Builds the handler over injected clients and record store: the local game day runs exactly this. */
 export const createHandler = createReleaseInstanceHandler;
 // Response metrics (EMF through Powertools Metrics): lib/responders/response-metrics.ts.
-export const handler = withResponseMetrics('release-instance', createHandler({ clients, logger, records, sealer, clearance }), { sink: createResponseMetricsSink('release-instance'), reading: releaseMetrics });
+export const handler = withResponseMetrics('release-instance', recordedStep(RESPONDER_NAMES.releaseInstance, createHandler({ clients, logger, records, sealer, clearance }), logger, dynamodb), { sink: createResponseMetricsSink('release-instance'), reading: releaseMetrics });

@@ -5,6 +5,8 @@ import { createResponderLogger } from '../../lib/responders/logging';
 import { createSnapshotVolumesHandler } from '../../lib/responders/snapshot';
 import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
 import { snapshotMetrics, withResponseMetrics } from '../../lib/responders/response-metrics';
+import { recordedStep } from '../../lib/responders/incident-record-lambda';
+import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 
 const logger = createResponderLogger('snapshot-volumes');
 // The volumes live in the finding's account: through the member role when one is configured.
@@ -13,4 +15,4 @@ const clients = ec2ClientsFor(targetAccessFromEnvironment());
 /** Builds the handler over injected clients: the local game day runs exactly this with its simulated account. */
 export const createHandler = createSnapshotVolumesHandler;
 // Response metrics (EMF through Powertools Metrics): lib/responders/response-metrics.ts.
-export const handler = withResponseMetrics('snapshot-volumes', createHandler({ clients, logger }), { sink: createResponseMetricsSink('snapshot-volumes'), reading: snapshotMetrics });
+export const handler = withResponseMetrics('snapshot-volumes', recordedStep(RESPONDER_NAMES.snapshotVolumes, createHandler({ clients, logger }), logger), { sink: createResponseMetricsSink('snapshot-volumes'), reading: snapshotMetrics });

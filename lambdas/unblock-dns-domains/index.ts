@@ -10,6 +10,8 @@ import { stateTableFromEnv } from '../../lib/responders/state-table';
 import { createUnblockDnsDomainsHandler } from '../../lib/responders/unblock-dns-domains';
 import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
 import { withResponseMetrics } from '../../lib/responders/response-metrics';
+import { recordedStep } from '../../lib/responders/incident-record-lambda';
+import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 
 const stateTable = stateTableFromEnv();
 const logger = createResponderLogger('unblock-dns-domains');
@@ -19,4 +21,4 @@ const dynamodb = homeDynamoDbClients().dynamodb();
 
 export const createHandler = createUnblockDnsDomainsHandler;
 // Response metrics (EMF through Powertools Metrics): lib/responders/response-metrics.ts.
-export const handler = withResponseMetrics('unblock-dns-domains', createHandler({ clients, logger, blocks: new DynamoDbDnsBlockStore(dynamodb, stateTable), grants: new DynamoDbGrantStore(dynamodb, stateTable) }), { sink: createResponseMetricsSink('unblock-dns-domains') });
+export const handler = withResponseMetrics('unblock-dns-domains', recordedStep(RESPONDER_NAMES.unblockDnsDomains, createHandler({ clients, logger, blocks: new DynamoDbDnsBlockStore(dynamodb, stateTable), grants: new DynamoDbGrantStore(dynamodb, stateTable) }), logger, dynamodb), { sink: createResponseMetricsSink('unblock-dns-domains') });

@@ -7,6 +7,7 @@
  * unavailable backend.
  */
 import { writeFile } from 'node:fs/promises';
+import { writeIncidentReport } from './incidents';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { closestName, formatPlaybookError } from '../playbooks/errors';
@@ -29,6 +30,9 @@ import { DEFAULT_LATENCY_MODEL_FILE, loadLatencyModel } from '../gameday/latency
 import type { CommandRegistrar } from './registrar';
 
 export const DEFAULT_SCENARIO_DIR = 'playbooks/scenarios';
+
+/** Where `gameday run` writes each scenario's post-incident reports by default (relative to the working directory). */
+export const DEFAULT_REPORT_DIR = 'gameday-reports';
 
 function out(text = ''): void {
   process.stdout.write(`${text}\n`);
@@ -82,6 +86,8 @@ interface RunOptions extends DirectoryOptions {
   readonly latency?: boolean | string;
   readonly runs?: string;
   readonly seed?: string;
+  /** `--reports <dir>`: where each scenario's post-incident reports go; `--no-reports`: false. */
+  readonly reports?: string | false;
 }
 
 /** The latency option of a run: undefined without --latency; throws for a bad model or run count. */
@@ -145,6 +151,13 @@ async function run(names: readonly string[], options: RunOptions, setExitCode: (
     const result = await runScenario(scenario, { playbooks: loaded.playbooks, ...(makeBackend ? { backend: makeBackend() } : {}), ...(latency ? { latency } : {}) });
     runs.push(result);
     err(`[${index + 1}/${chosen.length}] ${scenario.name}: ${verdictOf(result)} (${result.wallMs.toFixed(0)} ms)`);
+    // A drill leaves the same artefact as a real incident: firebreak report's Markdown and HTML, per scenario.
+    if (options.reports !== false) {
+      for (const report of result.reports ?? []) {
+        const written = await writeIncidentReport(report, join(resolve(options.reports ?? DEFAULT_REPORT_DIR), scenario.name));
+        err(`    report ${report.key}: ${written.markdown} (and .html)`);
+      }
+    }
     if (!options.json) {
       out(renderScenarioRun(result, { color, calls: options.calls !== false }));
       out();
@@ -201,6 +214,8 @@ export const registerGameDayCommands: CommandRegistrar = (program: Command, setE
       .option('--endpoint-url <url>', 'run against an AWS-compatible endpoint (LocalStack, moto, a test account) instead of the simulated account')
       .option('--latency [model]', 'predict the time to containment with a latency model (default: the shipped lib/gameday/latency/model.json): p50/p99 and the critical path')
       .option('--runs <n>', 'seeded runs of the latency prediction (with --latency; default 200)')
-      .option('--seed <text>', "seed of the latency prediction (with --latency; default: each scenario's name)"),
+      .option('--seed <text>', "seed of the latency prediction (with --latency; default: each scenario's name)")
+      .option('--reports <dir>', `where each scenario's post-incident reports are written (<dir>/<scenario>/<incident key>.md and .html; default ${DEFAULT_REPORT_DIR})`)
+      .option('--no-reports', 'write no report files'),
   ).action(async (names: string[], options: RunOptions) => run(names, options, setExitCode));
 };

@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerApprovalCommands } from './approvals';
 import { registerGameDayCommands } from './gameday';
+import { registerIncidentCommands } from './incidents';
 import { registerPlaybookCommands } from './playbooks';
 import { registerReleaseCommands } from './release';
 import type { CommandRegistrar } from './registrar';
@@ -13,6 +14,7 @@ import type { CommandRegistrar } from './registrar';
 const registrars: CommandRegistrar[] = [
   registerApprovalCommands,
   registerGameDayCommands,
+  registerIncidentCommands,
   registerPlaybookCommands,
   registerReleaseCommands,
 ];

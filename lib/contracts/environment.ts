@@ -29,4 +29,6 @@ export const DEPLOYMENT_ENV = {
    * (the organization's own domains), on top of the built-in AWS service domains.
    */
   dnsAllowlist: 'FIREBREAK_DNS_ALLOWLIST',
+  /** How many days an incident record is kept after its last entry (the state table's TTL does the deleting). */
+  incidentRecordRetentionDays: 'FIREBREAK_INCIDENT_RECORD_RETENTION_DAYS',
 } as const;

@@ -105,6 +105,12 @@ export const STATE_KEY_PREFIX = {
   dnsBlock: 'dnsblock#',
   /** The domains blocked for an instance's incidents, so that a release finds what to unblock. */
   dnsBlockByInstance: 'dnsblock-instance#',
+  /**
+   * The incident record (`incident#<incident key>`): every step appends what it did, with its times
+   * (lib/responders/incident-record.ts); read by the operator's commands and reports, never by a
+   * responder to decide anything.
+   */
+  incident: 'incident#',
 } as const;
 
 /** The accounts a deployment serves, read from its own environment. */

@@ -147,6 +147,18 @@ export interface TaskInvocation {
   trace?: CallTrace;
 }
 
+/**
+ * The task payload with `receivedAt` (the dispatcher's `$$.Execution.StartTime`) on the simulated
+ * clock, as every other time of the run. aws-local-stepfunctions sets StartTime from the wall clock
+ * whatever context it is given (its execute()); triage makes it the incident's receipt time, which
+ * the incident record measures every phase from.
+ */
+function atSimulatedStart(parameters: Json, record: { readonly startSim: Date }): Json {
+  const payload = isRecord(parameters) ? parameters.Payload : undefined;
+  if (!isRecord(payload) || typeof payload.receivedAt !== 'string') return parameters;
+  return { ...(parameters as Record<string, Json>), Payload: { ...(payload as Record<string, Json>), receivedAt: record.startSim.toISOString() } };
+}
+
 export interface ExecutionRecord {
   readonly kind: ExecutionKind;
   readonly executionArn: string;
@@ -645,7 +657,7 @@ export class LocalEngine {
           if (retrier) this.backend.advance(nominalRetryDelayMs(retrier, counts[index] as number));
         }
         try {
-          const result = await this.runTask(deployed, record, stateName, state, parameters, attempt);
+          const result = await this.runTask(deployed, record, stateName, state, atSimulatedStart(parameters, record), attempt);
           lastError.delete(stateName);
           return result;
         } catch (error) {

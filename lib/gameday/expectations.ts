@@ -2,6 +2,7 @@
  * Checks a scenario's `expect:` against what the run produced. Pure: every result says what was
  * expected and what actually happened, in words and ids a game-day engineer can act on.
  */
+import type { IncidentReport } from '../operator/incident-report';
 import type { TriageDecision } from '../playbooks/triage';
 import { matchesAction } from './sim/permissions';
 import type { AccountInspection, GameDayCall, ResolvedEnvironment } from './backend';
@@ -34,6 +35,8 @@ export interface RunFacts {
   readonly invocations?: readonly { readonly responder: string; readonly result?: unknown; readonly error?: { readonly name: string; readonly message: string } }[];
   /** How EventBridge routed each injected event (rules matched on its bus). */
   readonly routings?: readonly { readonly matched: readonly string[] }[];
+  /** The post-incident reports of the incident records the run left (lib/gameday/incident-records.ts). */
+  readonly reports?: readonly IncidentReport[];
 }
 
 function show(value: unknown): string {
@@ -445,6 +448,21 @@ const containedWithinSeconds: ExpectationEvaluator<'containedWithinSeconds'> = (
   ];
 };
 
+const report: ExpectationEvaluator<'report'> = (expected, facts) => {
+  const reports = facts.reports ?? [];
+  const results: ExpectationResult[] = [];
+  if (expected.count !== undefined) results.push(result('incident reports', reports.length === expected.count, expected.count, reports.length));
+  const every = (name: string, holds: (found: IncidentReport) => boolean, want: unknown, got: (found: IncidentReport) => unknown) =>
+    results.push(result(name, reports.length > 0 && reports.every(holds), want, reports.length === 0 ? '(no incident record)' : listOrNothing(reports.map(got))));
+  const phasesOf = (found: IncidentReport) => found.phases.map((phase) => phase.name);
+  for (const phase of expected.phases ?? []) every(`report phase ${phase}`, (found) => phasesOf(found).includes(phase), `present`, (found) => phasesOf(found).join(', ') || '(none)');
+  for (const phase of expected.absentPhases ?? []) every(`report phase ${phase} absent`, (found) => !phasesOf(found).includes(phase), 'absent', (found) => phasesOf(found).join(', ') || '(none)');
+  if (expected.status !== undefined) every('report status', (found) => found.status === expected.status, expected.status, (found) => found.status);
+  for (const text of expected.lessonsContain ?? []) every(`report lessons mention "${text}"`, (found) => found.lessons.some((lesson) => lesson.includes(text)), text, (found) => found.lessons.join(' | '));
+  for (const text of expected.followUpsContain ?? []) every(`report follow-ups mention "${text}"`, (found) => found.followUps.some((item) => item.includes(text)), text, (found) => found.followUps.join(' | ') || '(none)');
+  return results;
+};
+
 /**
  * One evaluator per expectation key (the type makes a new key of the schema fail to compile until
  * it has one); evaluated in this order, whatever the order of the scenario file.
@@ -470,6 +488,7 @@ export const EXPECTATION_EVALUATORS: { readonly [K in keyof ExpectationsDocument
   deliveredBy,
   containedWithinSeconds,
   fleet: evaluateFleet,
+  report,
 };
 
 /** Evaluates one expectation key, when the scenario sets it. */

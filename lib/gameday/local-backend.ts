@@ -28,7 +28,8 @@ import { SimulatedAws, loadIamCatalog } from './sim';
 import type { CallRecord, PolicyDocument } from './sim';
 
 /** The role the backend prepares, inspects and cleans up as (the simulated account's operator). */
-const OPERATOR_ROLE = 'firebreak-gameday-operator';
+/** The game day's own operator (its calls are not the run's: left out of the call log). */
+export const OPERATOR_ROLE = 'firebreak-gameday-operator';
 /** Simulated time between two polls (instance transitions take 30 simulated seconds). */
 const POLL_INTERVAL_MS = 5_000;
 

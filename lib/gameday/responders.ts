@@ -27,6 +27,7 @@ import { DynamoDbCustodyStore } from '../responders/snapshot-custody';
 import { releaseResponder } from '../responders/release';
 import { ApprovalReleaseClearance } from '../responders/release-clearance';
 import { createResponderHandler } from '../responders/runtime';
+import { DynamoDbIncidentRecords, incidentRecordRetentionDaysFromEnv, recordingHandler } from '../responders/incident-record';
 import { snapshotResponder } from '../responders/snapshot';
 import { stateTableFromEnv } from '../responders/state-table';
 import type { GameDayClients } from './backend';
@@ -176,5 +177,10 @@ export function buildLocalResponder(responder: string, runtime: LocalResponderRu
   if (!factory) {
     throw new UnknownResponderError(`the local engine has no handler for responder '${responder}'; known: ${LOCAL_RESPONDERS.join(', ')}`);
   }
-  return factory(runtime);
+  const handler = factory(runtime);
+  // As in Lambda (lambdas/*/index.ts recordedStep): every step but triage appends to the incident record.
+  if (responder === RESPONDER_NAMES.triage) return handler;
+  const { clients, environment, now } = runtime;
+  const records = new DynamoDbIncidentRecords(clients.dynamodb(), stateTableFromEnv(environment), incidentRecordRetentionDaysFromEnv(environment));
+  return recordingHandler(responder, handler, { records, now, logger: silentLogger });
 }

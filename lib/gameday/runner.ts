@@ -22,7 +22,7 @@ import type { ApprovalDecision, ApprovalDesk, ApprovalRequest, ExecutionRecord }
 import { LOCAL_STACK_NAME, LocalEngine } from './engine';
 import type { ExpectationResult } from './expectations';
 import { evaluateExpectations } from './expectations';
-import { LocalBackend } from './local-backend';
+import { LocalBackend, OPERATOR_ROLE as GAMEDAY_OPERATOR_ROLE } from './local-backend';
 import type { ApprovalDocument, Scenario } from './scenario';
 import { scenarioPlaybooks } from './scenario';
 import { buildInjectedEvent, defaultTemplateDirectories } from './templates';
@@ -32,6 +32,8 @@ import type { LatencyModel } from './latency/model';
 import type { LatencyPrediction } from './latency/predict';
 import { predictLatency } from './latency/predict';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import type { IncidentReport } from '../operator/incident-report';
+import { readScenarioReports, recordChecks } from './incident-records';
 
 /** One delivery of an injected event to the dispatcher. */
 export interface DeliveryOutcome {
@@ -99,6 +101,8 @@ export interface ScenarioRun {
   readonly error?: string;
   /** Predicted time to containment from the latency model, when the run asked for it. */
   readonly latency?: LatencyPrediction;
+  /** The post-incident report of each incident record the run left (what `firebreak report` writes). */
+  readonly reports?: readonly IncidentReport[];
   readonly passed: boolean;
 }
 
@@ -402,7 +406,11 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     const executions = engine.executions().filter((record) => record.kind === 'playbook');
     const containment = measureContainment(calls, after, injectionSim, injectionWall);
     const timeline = buildTimeline({ executions: engine.executions(), calls, environment, injectionSim, injectionWall, routings });
-    const expectations = evaluateExpectations(scenario, {
+    // The incident records the steps wrote, read as an operator would (its calls are not the run's).
+    const reports = await readScenarioReports(backend.clients(GAMEDAY_OPERATOR_ROLE).dynamodb(), environment.deployment.stateTableName);
+    const expectations = [
+      ...evaluateExpectations(scenario, {
+      reports,
       environment,
       deliveries,
       executions,
@@ -412,7 +420,10 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       invocations,
       routings,
       ...(containment ? { containment } : {}),
-    });
+      }),
+      // Always: the record holds every step of the run, at its times (nothing lost), and each report adds up.
+      ...recordChecks(reports, executions, { ...(containment ? { containment } : {}), injectionSim }),
+    ];
     const lastEnd = Math.max(injectionSim.getTime(), ...engine.executions().map((record) => record.endSim?.getTime() ?? 0));
     const timed = engine;
     const latency = options.latency
@@ -441,6 +452,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       wallMs: wallClockMs() - startedWall,
       simMs: lastEnd - injectionSim.getTime(),
       ...(latency ? { latency } : {}),
+      reports,
       passed: expectations.every((result) => result.passed),
     };
   } catch (error) {

@@ -7,6 +7,7 @@
  * The zod schema below is the single definition: the loader validates with it (every problem as
  * file:line:col), and `playbooks/scenarios/scenario.schema.json` is generated from it.
  */
+import { INCIDENT_STATUSES, PHASES } from '../operator/incident-report';
 import { z } from 'zod';
 import { RESPONDER_MODES } from '../contracts/responder-mode';
 import type { Playbook } from '../playbooks/model';
@@ -321,6 +322,17 @@ export const expectationsSchema = z.strictObject({
     .record(z.string().regex(/^[A-Za-z0-9]+$/), z.number().int().min(0))
     .optional()
     .describe('Deliveries per rule (GuardDutyFindingsRule, CloudWatchAlarmsRule, GameDayBusRule…).'),
+  report: z
+    .strictObject({
+      count: z.number().int().min(0).optional().describe('Incident records the run left.'),
+      phases: z.array(z.enum(PHASES)).optional().describe('Phases every report has (triage, guard, approval, containment, evidence, first-alert, release).'),
+      absentPhases: z.array(z.enum(PHASES)).optional().describe('Phases no report has.'),
+      status: z.enum(INCIDENT_STATUSES).optional().describe("Every report's incident status."),
+      lessonsContain: z.array(z.string().min(1)).optional().describe('Text found in the lessons-learned prompts of every report.'),
+      followUpsContain: z.array(z.string().min(1)).optional().describe('Text found in the open follow-ups of every report.'),
+    })
+    .optional()
+    .describe("The post-incident reports of the run's incident records (the same firebreak report writes)."),
 });
 
 /** A scenario's `expect` block; `EXPECTATION_EVALUATORS` (expectations.ts) has one evaluator per key. */

@@ -18,6 +18,7 @@ export const KNOWN_STATEMENT_SIDS: readonly string[] = [
   'StartPlaybooks',
   'KeepUnprocessableEvents',
   'StoreApprovalRequests',
+  'AppendIncidentRecord',
   'ReadApprovals',
   'ReadAndDecideApprovalRequests',
   'DescribeWaitingPlaybookExecutions',

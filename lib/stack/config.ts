@@ -38,6 +38,7 @@ export const CONTEXT_KEYS = [
   'privilegedRoleNamePatterns',
   'dnsAllowlist',
   'logRetentionDays',
+  'incidentRecordRetentionDays',
   'blastRadiusMax',
   'blastRadiusWindowSeconds',
   'reservedConcurrency',
@@ -136,6 +137,10 @@ const contextSchema = z.object({
     .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
       message: `one of the CloudWatch Logs retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,
     })
+    .optional(),
+  // The responders refuse to start with anything else (lib/responders/incident-record.ts).
+  incidentRecordRetentionDays: integer
+    .pipe(z.number().min(1, 'at least 1 day').max(3650, 'at most 3650 days (ten years)'))
     .optional(),
   // One BatchGetItem reads every slot of an account: the limiter refuses more than 100.
   blastRadiusMax: integer

@@ -123,6 +123,13 @@ export interface FirebreakProps {
    */
   readonly logRetentionDays?: number;
   /**
+   * How long an incident record (the state table's `incident#<key>` item every step appends to,
+   * docs/incident-record.md) is kept after its last entry, in days (1 to 3650); DynamoDB's TTL
+   * deletes it after that. Point-in-time recovery keeps 35 days of the table besides.
+   * @default 400
+   */
+  readonly incidentRecordRetentionDays?: number;
+  /**
    * Containments per account in the sliding window before the containment guard asks for approval.
    * @default the containment guard's own default
    */

@@ -19,6 +19,7 @@ import type { Playbook } from '../playbooks/model';
 import { flattenSteps } from '../playbooks/model';
 import { playbookRailsFor } from '../playbooks/rails';
 import { CONTAINMENT_GUARD_IAM_ACTIONS } from '../responders/containment-guard';
+import { DEFAULT_INCIDENT_RECORD_RETENTION_DAYS } from '../responders/incident-record';
 import type { ResponderMode } from '../contracts/responder-mode';
 import type { AlertChannels } from './alerting';
 import { pascal } from './defaults';
@@ -134,6 +135,7 @@ export interface RespondersProps
     | 'dnsAllowlist'
     | 'blastRadiusMax'
     | 'blastRadiusWindowSeconds'
+    | 'incidentRecordRetentionDays'
     | 'reservedConcurrency'
     | 'forensicAccountId'
     | 'forensicKmsKeyArn'
@@ -221,6 +223,9 @@ export class Responders extends Construct {
       }
       if (actions.has('sns:Publish')) props.channels.allowAlertPublisher(fn.role);
       props.channels.alarmOnErrors(this, `Responder${pascal(responder)}ErrorsAlarm`, fn.function, responder);
+      // Every step but triage appends what it did to the incident record (lib/responders/incident-record.ts):
+      // UpdateItem on `incident#` items only, no read, no delete.
+      if (responder !== TRIAGE_RESPONDER) props.state.grantItems(fn.role, 'AppendIncidentRecord', ['dynamodb:UpdateItem'], STATE_KEY_PREFIX.incident);
       functions.set(responder, fn);
     }
     this.functions = functions;
@@ -277,6 +282,7 @@ function deploymentEnvironment(props: RespondersProps): Record<string, string> {
     [SECURITY_ENV.servedAccountIds]: (props.servedAccountIds ?? []).join(','),
     ...(props.organizationId ? { [SECURITY_ENV.organizationId]: props.organizationId } : {}),
     [SECURITY_ENV.gameDayEnabled]: String(props.gameDaysEnabled),
+    [DEPLOYMENT_ENV.incidentRecordRetentionDays]: String(props.incidentRecordRetentionDays ?? DEFAULT_INCIDENT_RECORD_RETENTION_DAYS),
     ...(props.dnsAllowlist && props.dnsAllowlist.length > 0 ? { [DEPLOYMENT_ENV.dnsAllowlist]: props.dnsAllowlist.join(',') } : {}),
   };
 }

@@ -60,7 +60,7 @@ export const RESPONDER_CLIENTS: Readonly<Record<string, readonly SdkService[]>> 
   'publish-alert': ['dynamodb', 'sns'],
   'quarantine-instance': ['auto-scaling', 'dynamodb', 'ec2', 'elastic-load-balancing', 'elastic-load-balancing-v2', 'iam', 'kms', 'sts'],
   'release-instance': ['auto-scaling', 'dynamodb', 'ec2', 'elastic-load-balancing', 'elastic-load-balancing-v2', 'kms', 'sts'],
-  'snapshot-volumes': ['ec2', 'sts'],
+  'snapshot-volumes': ['dynamodb', 'ec2', 'sts'],
   triage: [],
   'unblock-dns-domains': ['dynamodb', 'ec2', 'route53resolver', 'sts'],
 };

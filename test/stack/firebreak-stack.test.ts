@@ -192,7 +192,8 @@ describe('FirebreakStack IAM', () => {
 
   it('grants snapshot-volumes CreateSnapshots on instance, volume and snapshot ARNs and tags only at creation', () => {
     const statements = responderStatements(synthesize().template, 'SnapshotVolumes');
-    expect(grantedActions(statements)).toEqual([...new Set(iamActionsForStep('snapshot-volumes', {}))].sort());
+    // Its own EC2 actions, and the append to the incident record every step but triage makes.
+    expect(grantedActions(statements)).toEqual([...new Set([...iamActionsForStep('snapshot-volumes', {}), 'dynamodb:UpdateItem'])].sort());
     const bySid = Object.fromEntries(statements.map((statement) => [statement.Sid, statement]));
     expect(bySid.SnapshotVolumesForEvidence).toMatchObject({
       Action: 'ec2:CreateSnapshots',
@@ -215,6 +216,13 @@ describe('FirebreakStack IAM', () => {
         Effect: 'Allow',
         Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
         Resource: { 'Fn::GetAtt': [expect.stringMatching(/^AlertKey/), 'Arn'] },
+      },
+      {
+        Sid: 'AppendIncidentRecord',
+        Effect: 'Allow',
+        Action: 'dynamodb:UpdateItem',
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^StateTable/), 'Arn'] },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'incident#*' } },
       },
       {
         Sid: 'StoreApprovalRequests',
@@ -651,6 +659,7 @@ describe('FirebreakStack safety rails', () => {
       'dynamodb:BatchGetItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
       'ec2:DescribeInstances',
       'states:DescribeExecution',
       'sts:AssumeRole',
@@ -702,7 +711,11 @@ describe('FirebreakStack safety rails', () => {
         Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['grant#*', 'approval#*'] } },
       });
       const writes = statements.filter((statement) => JSON.stringify(statement.Action).match(/PutItem|UpdateItem/));
-      expect(writes.map((statement) => statement.Condition)).toEqual([{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'quarantine#*' } }]);
+      // Their own records, and the append to the incident record (never a grant).
+      expect(writes.map((statement) => statement.Condition)).toEqual([
+        { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'quarantine#*' } },
+        { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'incident#*' } },
+      ]);
     }
     expect(grantKey('arn:aws:states:eu-west-1:111122223333:execution:Firebreak-x:y')).toMatch(/^grant#/);
   });

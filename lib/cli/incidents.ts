@@ -1,0 +1,272 @@
+/**
+ * `firebreak incidents`, `firebreak incident <key>` and `firebreak report <key>`: the incident
+ * records of a deployment (lib/operator/incidents.ts reads them, lib/operator/incident-report.ts
+ * says what they mean, lib/operator/incident-report-render.ts writes the report).
+ *
+ * Exit status: 0 done; 1 no record for the key; 2 nothing could be read (a flag, credentials, the
+ * stack output, a DynamoDB call).
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { STSClient } from '@aws-sdk/client-sts';
+import type { Command } from 'commander';
+import { FirebreakError } from '../contracts/errors';
+import { callError, callerIdentity, describeStack, resolveRegion, setupError } from '../operator/aws';
+import { LiveSetupError } from '../operator/errors';
+import type { IncidentFilter, IncidentSummary } from '../operator/incidents';
+import { listIncidents, readIncidentRecord } from '../operator/incidents';
+import type { IncidentReport, IncidentStatus, PhaseTargets } from '../operator/incident-report';
+import { buildIncidentReport, DEFAULT_PHASE_TARGETS, formatDuration, INCIDENT_STATUSES } from '../operator/incident-report';
+import { renderIncidentReportHtml, renderIncidentReportMarkdown } from '../operator/incident-report-render';
+import { DEFAULT_STACK_NAME } from './gameday-inject';
+import type { CommandRegistrar } from './registrar';
+
+/** The stack output naming the state table (lib/stack/firebreak.ts). */
+export const STATE_TABLE_OUTPUT_KEY = 'StateTableName';
+
+/** The SDK clients of one region. */
+export interface IncidentClients {
+  readonly sts: STSClient;
+  readonly cloudFormation: CloudFormationClient;
+  readonly dynamodb: DynamoDBClient;
+}
+
+export interface IncidentCliDependencies {
+  readonly makeClients: (region?: string) => IncidentClients;
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly writeFile: (path: string, text: string) => Promise<void>;
+  readonly now: () => Date;
+}
+
+export const DEFAULT_INCIDENT_CLI_DEPENDENCIES: IncidentCliDependencies = {
+  makeClients: (region) => {
+    const config = region ? { region } : {};
+    return { sts: new STSClient(config), cloudFormation: new CloudFormationClient(config), dynamodb: new DynamoDBClient(config) };
+  },
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
+  writeFile: async (path, text) => {
+    await mkdir(resolve(path, '..'), { recursive: true });
+    await writeFile(path, text);
+  },
+  now: () => new Date(),
+};
+
+/** Flags every command takes. */
+export interface WhereFlags {
+  readonly stack: string;
+  readonly region?: string;
+  /** The state table's name, instead of the stack's StateTableName output. */
+  readonly table?: string;
+  readonly json?: boolean;
+}
+
+/** The table holds no record for the key. */
+export class IncidentNotFoundError extends FirebreakError {
+  override readonly name = 'IncidentNotFoundError';
+}
+
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+const INCIDENT_KEY = /^[A-Za-z0-9_-]{1,64}$/;
+const RELATIVE = /^(\d+)([mhd])$/;
+
+/** `--since 24h`, `7d`, `30m`, or an ISO 8601 time → ISO 8601; throws LiveSetupError naming the flag. */
+export function timeFlag(flag: string, value: string | undefined, now: Date): string | undefined {
+  if (value === undefined) return undefined;
+  const relative = RELATIVE.exec(value.trim());
+  if (relative) {
+    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as 'm' | 'h' | 'd'];
+    return new Date(now.getTime() - Number(relative[1]) * unit).toISOString();
+  }
+  const parsed = Date.parse(value);
+  if (Number.isNaN(parsed)) throw new LiveSetupError(`${flag} must be an ISO 8601 time (2026-12-03T10:00:00Z) or an age such as 30m, 24h, 7d; got ${JSON.stringify(value)}`);
+  return new Date(parsed).toISOString();
+}
+
+/** The filters of `firebreak incidents`, checked. */
+export function incidentFilter(flags: { account?: string; status?: string; since?: string; until?: string }, now: Date): IncidentFilter {
+  if (flags.account !== undefined && !/^\d{12}$/.test(flags.account)) throw new LiveSetupError(`--account must be a 12-digit account id; got ${JSON.stringify(flags.account)}`);
+  if (flags.status !== undefined && !(INCIDENT_STATUSES as readonly string[]).includes(flags.status)) {
+    throw new LiveSetupError(`--status must be one of ${INCIDENT_STATUSES.join(', ')}; got ${JSON.stringify(flags.status)}`);
+  }
+  const since = timeFlag('--since', flags.since, now);
+  const until = timeFlag('--until', flags.until, now);
+  return {
+    ...(flags.account !== undefined ? { account: flags.account } : {}),
+    ...(flags.status !== undefined ? { status: flags.status as IncidentStatus } : {}),
+    ...(since !== undefined ? { since } : {}),
+    ...(until !== undefined ? { until } : {}),
+  };
+}
+
+/** The DynamoDB client and the state table: --table, else the stack's StateTableName output. */
+async function stateTable(flags: WhereFlags, deps: IncidentCliDependencies): Promise<{ dynamodb: DynamoDBClient; table: string }> {
+  if (flags.table !== undefined && !TABLE_NAME.test(flags.table)) throw new LiveSetupError(`--table must be a DynamoDB table name; got ${JSON.stringify(flags.table)}`);
+  const clients = deps.makeClients(flags.region);
+  const region = await resolveRegion(clients.sts);
+  const { account } = await callerIdentity(clients.sts);
+  if (flags.table !== undefined) return { dynamodb: clients.dynamodb, table: flags.table };
+  const stack = await describeStack(clients.cloudFormation, flags.stack, { region, account });
+  const table = stack.outputs.find((output) => output.key === STATE_TABLE_OUTPUT_KEY)?.value;
+  if (table === undefined) throw new LiveSetupError(`stack ${flags.stack} in ${region}/${account} has no ${STATE_TABLE_OUTPUT_KEY} output: pass --table NAME of its state table`);
+  return { dynamodb: clients.dynamodb, table };
+}
+
+function exitCodeFor(error: unknown): number {
+  return error instanceof IncidentNotFoundError ? 1 : 2;
+}
+
+async function dynamoCall<T>(api: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof LiveSetupError) throw error;
+    throw callError(error, api, setupError);
+  }
+}
+
+function summaryLine(incident: IncidentSummary): string {
+  return [
+    incident.receivedAt ?? '(no receipt time)',
+    incident.status.padEnd(9),
+    (incident.account ?? '?').padEnd(12),
+    (incident.severityLabel ?? '?').padEnd(8),
+    (incident.resource ?? '').padEnd(19),
+    incident.findingType ?? '',
+    incident.key,
+  ].join('  ');
+}
+
+/** `firebreak incidents`. */
+export async function runListIncidents(flags: WhereFlags & { account?: string; status?: string; since?: string; until?: string }, deps: IncidentCliDependencies): Promise<number> {
+  const filter = incidentFilter(flags, deps.now());
+  const { dynamodb, table } = await stateTable(flags, deps);
+  const { incidents, truncated } = await dynamoCall('dynamodb:Scan', () =>
+    listIncidents(dynamodb, table, filter, (page, found) => {
+      if (!flags.json && page > 1) deps.err(`… read ${page} pages of ${table}, ${found} incident(s) so far`);
+    }),
+  );
+  if (flags.json) {
+    deps.out(JSON.stringify({ table, filter, incidents, truncated }, null, 2));
+    return 0;
+  }
+  for (const incident of incidents) deps.out(summaryLine(incident));
+  deps.out(`${incidents.length} incident(s) in ${table}${truncated ? ' (list cut: narrow it with --since, --account or --status)' : ''}`);
+  return 0;
+}
+
+function checkedKey(key: string): string {
+  if (!INCIDENT_KEY.test(key)) throw new LiveSetupError(`the incident key must be 1 to 64 letters, digits, "-" or "_" (as alerts name it); got ${JSON.stringify(key.slice(0, 80))}`);
+  return key;
+}
+
+async function reportOf(key: string, flags: WhereFlags, deps: IncidentCliDependencies, targets: PhaseTargets): Promise<IncidentReport> {
+  const { dynamodb, table } = await stateTable(flags, deps);
+  const record = await dynamoCall('dynamodb:GetItem', () => readIncidentRecord(dynamodb, table, checkedKey(key)));
+  if (!record) throw new IncidentNotFoundError(`no incident record ${key} in ${table} (never recorded, or deleted by the retention)`);
+  return buildIncidentReport(record, targets);
+}
+
+/** `firebreak incident <key>`: the timeline. */
+export async function runShowIncident(key: string, flags: WhereFlags, deps: IncidentCliDependencies): Promise<number> {
+  const report = await reportOf(key, flags, deps, DEFAULT_PHASE_TARGETS);
+  if (flags.json) {
+    deps.out(JSON.stringify(report, null, 2));
+    return 0;
+  }
+  const h = report.header;
+  deps.out(`${report.key}  ${report.status}  ${h.findingType ?? ''} (${h.severityLabel ?? '?'}) on ${h.resource ?? '?'} in ${h.account ?? '?'}/${h.region ?? '?'}`);
+  deps.out(`received ${report.receivedAt ?? '(unrecorded)'}`);
+  for (const row of report.timeline) {
+    const offset = row.sinceReceivedMs === undefined ? '' : `+${formatDuration(row.sinceReceivedMs)}`;
+    deps.out(`  ${row.startedAt}  ${offset.padEnd(10)} ${row.step.padEnd(20)} ${row.outcome === 'failed' ? `FAILED ${row.status}` : row.status}${row.alertKind ? ` (${row.alertKind})` : ''}  took ${formatDuration(row.durationMs)}`);
+    for (const action of row.actions) deps.out(`      ${action.outcome.padEnd(15)} ${action.api} ${action.target}`);
+  }
+  for (const phase of report.phases) deps.out(`phase ${phase.name}: ${formatDuration(phase.sinceReceivedMs)} from receipt (${phase.by})`);
+  return 0;
+}
+
+/** `firebreak report <key>`: writes `<out>/<key>.md` and `<out>/<key>.html`. */
+export async function runIncidentReport(key: string, flags: WhereFlags & { out: string; containmentTarget?: string }, deps: IncidentCliDependencies): Promise<number> {
+  const targets: PhaseTargets = { ...DEFAULT_PHASE_TARGETS };
+  if (flags.containmentTarget !== undefined) {
+    const seconds = Number(flags.containmentTarget);
+    if (!Number.isFinite(seconds) || seconds <= 0) throw new LiveSetupError(`--containment-target must be a number of seconds above 0; got ${JSON.stringify(flags.containmentTarget)}`);
+    Object.assign(targets, { containment: seconds * 1000 });
+  }
+  const report = await reportOf(key, flags, deps, targets);
+  const written = await writeIncidentReport(report, flags.out, deps.writeFile);
+  if (flags.json) deps.out(JSON.stringify({ ...written, report }, null, 2));
+  else deps.out(`wrote ${written.markdown} and ${written.html} (${report.status}, ${report.timeline.length} step(s))`);
+  return 0;
+}
+
+/** Writes the report in both formats under `directory`; the game day writes its reports the same way. */
+export async function writeIncidentReport(
+  report: IncidentReport,
+  directory: string,
+  write: (path: string, text: string) => Promise<void> = DEFAULT_INCIDENT_CLI_DEPENDENCIES.writeFile,
+): Promise<{ markdown: string; html: string }> {
+  const markdown = join(directory, `${report.key}.md`);
+  const html = join(directory, `${report.key}.html`);
+  await write(markdown, renderIncidentReportMarkdown(report));
+  await write(html, renderIncidentReportHtml(report));
+  return { markdown, html };
+}
+
+const HELP_AFTER = `
+The incident record is the state table's incident#<key> item, which every step of a playbook
+appends to as it runs (docs/incident-record.md). Your identity needs dynamodb:Scan and
+dynamodb:GetItem on the state table, and cloudformation:DescribeStacks on the stack unless you
+pass --table.
+
+Exit status: 0 done; 1 no record for the key; 2 nothing could be read (a flag, credentials, the
+stack output, a DynamoDB call).
+`;
+
+/** Builds the three commands over injected dependencies (tests pass theirs). */
+export function createIncidentCommands(overrides: Partial<IncidentCliDependencies> = {}): CommandRegistrar {
+  const deps: IncidentCliDependencies = { ...DEFAULT_INCIDENT_CLI_DEPENDENCIES, ...overrides };
+  const run = async (name: string, work: () => Promise<number>, setExitCode: (code: number) => void) => {
+    try {
+      setExitCode(await work());
+    } catch (error) {
+      deps.err(`firebreak ${name}: ${error instanceof Error ? error.message : String(error)}`);
+      setExitCode(exitCodeFor(error));
+    }
+  };
+  const where = (command: Command) =>
+    command
+      .option('--stack <name>', 'name of the deployed Firebreak stack (its StateTableName output)', DEFAULT_STACK_NAME)
+      .option('--region <region>', 'the region the stack is deployed in (default: AWS_REGION or the profile)')
+      .option('--table <name>', "the state table's name, instead of reading the stack output")
+      .option('--json', 'print one JSON document instead of text')
+      .addHelpText('after', HELP_AFTER);
+  return (program: Command, setExitCode) => {
+    where(
+      program
+        .command('incidents')
+        .description('List incidents (open, contained, released, failed), newest first.')
+        .option('--account <id>', 'only incidents in this account')
+        .option('--status <status>', `only incidents in this status (${INCIDENT_STATUSES.join(', ')})`)
+        .option('--since <time>', 'received at or after: ISO 8601, or an age such as 24h, 7d')
+        .option('--until <time>', 'received at or before: ISO 8601, or an age'),
+    ).action(async (flags: WhereFlags & { account?: string; status?: string; since?: string; until?: string }) => run('incidents', () => runListIncidents(flags, deps), setExitCode));
+    where(program.command('incident').argument('<key>', 'the incident key (alerts name it)').description("Show one incident's timeline and phases.")).action(
+      async (key: string, flags: WhereFlags) => run('incident', () => runShowIncident(key, flags, deps), setExitCode),
+    );
+    where(
+      program
+        .command('report')
+        .argument('<key>', 'the incident key')
+        .description('Write the post-incident report of an incident: <out>/<key>.md and <out>/<key>.html (self-contained).')
+        .option('--out <dir>', 'where to write the two files', '.')
+        .option('--containment-target <seconds>', 'time to containment from receipt above which the report asks why (default 300)'),
+    ).action(async (key: string, flags: WhereFlags & { out: string; containmentTarget?: string }) => run('report', () => runIncidentReport(key, flags, deps), setExitCode));
+  };
+}
+
+export const registerIncidentCommands: CommandRegistrar = createIncidentCommands();

@@ -1,0 +1,105 @@
+/**
+ * The game day's side of the incident record: after a scenario ran, read every record its steps
+ * wrote (the same `incident#` items a deployment keeps), build the same post-incident report
+ * `firebreak report` writes, and check the record against the run itself: every responder task of
+ * every playbook execution has its entry (nothing lost, failed attempts included), at the times the
+ * engine ran it, and the report's phases agree with its timeline. A scenario may assert more with
+ * `expect.report` (phases present, status, lessons and follow-ups).
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { RESPONDER_NAMES } from '../contracts/responders';
+import type { IncidentReport } from '../operator/incident-report';
+import { buildIncidentReport, reportConsistencyProblems } from '../operator/incident-report';
+import { listIncidents, readIncidentRecord } from '../operator/incidents';
+import type { ExecutionRecord } from './engine';
+import type { ExpectationResult } from './expectations';
+
+/** Every incident record of the table, as reports (a game day's table holds only its own scenario's). */
+export async function readScenarioReports(dynamodb: DynamoDBClient, table: string): Promise<IncidentReport[]> {
+  const { incidents } = await listIncidents(dynamodb, table);
+  const reports: IncidentReport[] = [];
+  for (const incident of incidents) {
+    const record = await readIncidentRecord(dynamodb, table, incident.key);
+    if (record) reports.push(buildIncidentReport(record));
+  }
+  return reports.sort((a, b) => a.key.localeCompare(b.key));
+}
+
+function incidentKeyOfInput(input: unknown): string | undefined {
+  const incident = input !== null && typeof input === 'object' ? (input as { incident?: { key?: unknown } }).incident : undefined;
+  return typeof incident?.key === 'string' ? incident.key : undefined;
+}
+
+function result(name: string, passed: boolean, expected: string, actual: string): ExpectationResult {
+  return { name, passed, expected, actual };
+}
+
+/**
+ * The record against the run: for each playbook execution, each Lambda task but triage appears in
+ * its incident's record (same step, started and ended within the task's simulated times, failed
+ * when the task threw); and each report's own arithmetic holds.
+ */
+export function recordChecks(
+  reports: readonly IncidentReport[],
+  executions: readonly ExecutionRecord[],
+  run?: { readonly containment?: { readonly simMs: number }; readonly injectionSim: Date },
+): ExpectationResult[] {
+  const results: ExpectationResult[] = [];
+  const byKey = new Map(reports.map((report) => [report.key, report]));
+  for (const execution of executions) {
+    if (execution.kind !== 'playbook') continue;
+    const key = incidentKeyOfInput(execution.input);
+    if (key === undefined) continue;
+    const tasks = execution.tasks.filter((task) => task.responder !== undefined && task.responder !== RESPONDER_NAMES.triage && task.responder !== RESPONDER_NAMES.approval);
+    if (tasks.length === 0) continue;
+    const report = byKey.get(key);
+    const name = `incident record ${key} (${execution.playbook ?? execution.name})`;
+    if (!report) {
+      results.push(result(`${name} exists`, false, `${tasks.length} step(s) recorded`, 'no record'));
+      continue;
+    }
+    const unmatched = [...report.timeline];
+    const missing: string[] = [];
+    for (const task of tasks) {
+      const start = task.startSim.getTime();
+      const end = (task.endSim ?? task.startSim).getTime();
+      const waits = task.resource.endsWith('.waitForTaskToken');
+      const index = unmatched.findIndex(
+        (row) =>
+          row.step === task.responder &&
+          (row.executionArn === undefined || row.executionArn === execution.executionArn) &&
+          Date.parse(row.startedAt) >= start &&
+          Date.parse(row.endedAt) <= end &&
+          // A waiting task's error is the person's answer (rejected, timed out), not its function's:
+          // the function returned (the request was sent), and that is what its entry says.
+          (waits || (row.outcome === 'failed') === (task.error !== undefined)),
+      );
+      if (index < 0) missing.push(`${task.state} (${task.responder}, attempt ${task.attempt}${task.error ? `, ${task.error.name}` : ''})`);
+      else unmatched.splice(index, 1);
+    }
+    results.push(result(`${name} has every step of the run, at its times`, missing.length === 0, `${tasks.length} step(s)`, missing.length === 0 ? `${tasks.length} step(s)` : `missing: ${missing.join(', ')}`));
+  }
+  // The run's own measure (injection → last ENI isolated, from the call log) falls within the
+  // quarantine step that ended the report's containment phase: the two clocks agree.
+  const contained = reports.filter((report) => report.phases.some((phase) => phase.name === 'containment'));
+  if (run?.containment && contained.length === 1) {
+    const report = contained[0] as IncidentReport;
+    const phase = report.phases.find((found) => found.name === 'containment');
+    const step = report.timeline.find((row) => row.endedAt === phase?.at && row.step === RESPONDER_NAMES.quarantineInstance);
+    const isolatedAt = run.injectionSim.getTime() + run.containment.simMs;
+    const holds = step !== undefined && Date.parse(step.startedAt) <= isolatedAt && isolatedAt <= Date.parse(step.endedAt);
+    results.push(
+      result(
+        `incident report ${report.key}: containment matches the run`,
+        holds,
+        `last ENI isolated at ${new Date(isolatedAt).toISOString()}, within the recorded quarantine step`,
+        step ? `quarantine step ${step.startedAt} → ${step.endedAt}` : 'no quarantine step ends the containment phase',
+      ),
+    );
+  }
+  for (const report of reports) {
+    const problems = reportConsistencyProblems(report);
+    results.push(result(`incident report ${report.key}: phases agree with the timeline`, problems.length === 0, 'consistent', problems.length === 0 ? 'consistent' : problems.join('; ')));
+  }
+  return results;
+}

@@ -1,0 +1,184 @@
+/**
+ * The post-incident report, rendered: Markdown (for a ticket or a repository) and one
+ * self-contained HTML page (inline style, no script, no external resource: it opens from a mail
+ * attachment or an evidence archive as it is). Every value from the record is escaped: details
+ * may quote text an attacker chose (a domain, a process name), and the record itself is a claim.
+ */
+import type { IncidentReport } from './incident-report';
+import { formatDuration } from './incident-report';
+
+interface Section {
+  readonly title: string;
+  /** Paragraphs or bullet items (strings), or a table. */
+  readonly paragraphs?: readonly string[];
+  readonly bullets?: readonly string[];
+  readonly table?: { readonly head: readonly string[]; readonly rows: readonly (readonly string[])[] };
+  /** Shown when the section has nothing. */
+  readonly empty?: string;
+}
+
+function offset(value: number | undefined): string {
+  return value === undefined ? '—' : `+${formatDuration(value)}`;
+}
+
+/** The report's sections, shared by both renderings so that they never say different things. */
+function sections(report: IncidentReport): Section[] {
+  const h = report.header;
+  // A release request is shown once, on the first step of its execution.
+  const requestShown = new Set<string>();
+  const requestNote = (row: IncidentReport['timeline'][number]): string => {
+    if (!row.request || requestShown.has(row.executionArn ?? '')) return '';
+    requestShown.add(row.executionArn ?? '');
+    return `requested by ${row.request.requestedBy}${row.request.reason ? ` (${row.request.reason})` : ''}`;
+  };
+  const summary = [
+    `Incident ${report.key}: ${h.findingType ?? 'unknown finding type'} (${h.severityLabel ?? 'unknown severity'}${h.severityScore !== undefined ? ` ${h.severityScore.toFixed(1)}` : ''}) on ${h.resource ?? 'an unnamed resource'} in account ${h.account ?? 'unknown'}, ${h.region ?? 'unknown region'}.`,
+    `Status: ${report.status}. Playbook(s): ${report.playbooks.join(', ') || 'none'}. Mode: ${report.modes.join(', ') || 'unknown'}.${h.gameDay ? ' Game-day drill.' : ''}${h.sample ? ' Sample finding.' : ''}`,
+    `Received ${report.receivedAt ?? 'at an unrecorded time'}${h.createdAt ? ` (finding created ${h.createdAt})` : ''}; ${report.timeline.length} step(s) recorded.`,
+    ...(report.receiptNote !== undefined ? [report.receiptNote] : []),
+    ...(report.invalidEntries > 0 ? [`${report.invalidEntries} stored entr${report.invalidEntries === 1 ? 'y' : 'ies'} did not validate and are left out.`] : []),
+  ];
+  return [
+    { title: 'Summary', paragraphs: summary },
+    {
+      title: 'Phases (from receipt)',
+      table: { head: ['Phase', 'Ended at', 'From receipt', 'Ended by'], rows: report.phases.map((phase) => [phase.label, phase.at, formatDuration(phase.sinceReceivedMs), phase.by]) },
+      empty: 'No phase ended (nothing recorded after the receipt).',
+    },
+    {
+      title: 'Timeline',
+      table: {
+        head: ['Started', 'From receipt', 'Took', 'Step', 'Status', 'Mode', 'Notes'],
+        rows: report.timeline.map((row) => [
+          row.startedAt,
+          offset(row.sinceReceivedMs),
+          formatDuration(row.durationMs),
+          row.step,
+          row.outcome === 'failed' ? `failed: ${row.status}` : row.status,
+          row.mode ?? '',
+          [
+            row.alertKind ? `alert: ${row.alertKind}` : '',
+            row.failure ? `failure of ${row.failure.step}: ${row.failure.error}` : '',
+            requestNote(row),
+            row.error ? row.error.message : '',
+            row.reasons ? row.reasons.join('; ') : '',
+          ]
+            .filter((note) => note !== '')
+            .join(' · '),
+        ]),
+      },
+    },
+    {
+      title: 'What Firebreak did',
+      table: { head: ['At', 'Step', 'Call', 'Resource', 'Outcome', 'Detail'], rows: report.done.map((action) => [action.at, action.step, action.api, action.target, action.outcome, action.detail]) },
+      empty: 'Nothing was changed.',
+    },
+    {
+      title: 'What Firebreak did not do, and why',
+      table: { head: ['At', 'Step', 'Call', 'Resource', 'Outcome', 'Why'], rows: report.notDone.map((action) => [action.at, action.step, action.api, action.target, action.outcome, action.detail]) },
+      empty: 'Nothing was left undone that the record shows.',
+    },
+    {
+      title: 'Evidence and chain of custody',
+      bullets: report.evidence.map(
+        (item) => `${item.id}: ${item.custody.map((action) => `${action.at} ${action.step} ${action.api} ${action.outcome} (${action.detail})`).join(' → ')}`,
+      ),
+      empty: 'No evidence id is named in the record.',
+    },
+    {
+      title: 'Approvals',
+      table: {
+        head: ['Execution', 'Requested', 'Decision', 'By', 'At', 'Waited', 'Reason'],
+        rows: report.approvals.map((approval) => [
+          approval.executionArn,
+          approval.requestedAt ?? '',
+          approval.decision ?? 'no answer recorded',
+          approval.decidedBy ?? '',
+          approval.decidedAt ?? '',
+          formatDuration(approval.waitMs),
+          approval.reason ?? '',
+        ]),
+      },
+      empty: 'No approval was asked.',
+    },
+    {
+      title: 'Failures',
+      table: { head: ['At', 'Step', 'Error', 'Detail'], rows: report.failures.map((failure) => [failure.at, failure.step, failure.error, failure.detail ?? '']) },
+      empty: 'No failure was recorded.',
+    },
+    { title: 'Follow-ups still open', bullets: report.followUps, empty: 'None.' },
+    { title: 'Lessons learned: questions for the review', bullets: report.lessons },
+  ];
+}
+
+function markdownCell(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ').replace(/</g, '&lt;');
+}
+
+function markdownText(value: string): string {
+  return value.replace(/[\r\n]+/g, ' ').replace(/</g, '&lt;');
+}
+
+/** The report in Markdown. */
+export function renderIncidentReportMarkdown(report: IncidentReport): string {
+  const lines = [`# Post-incident report: ${markdownText(report.key)}`, ''];
+  for (const section of sections(report)) {
+    lines.push(`## ${section.title}`, '');
+    for (const paragraph of section.paragraphs ?? []) lines.push(markdownText(paragraph), '');
+    const bullets = section.bullets ?? [];
+    const rows = section.table?.rows ?? [];
+    if (section.table && rows.length > 0) {
+      lines.push(`| ${section.table.head.join(' | ')} |`, `|${section.table.head.map(() => '---').join('|')}|`);
+      for (const row of rows) lines.push(`| ${row.map(markdownCell).join(' | ')} |`);
+      lines.push('');
+    } else if (bullets.length > 0) {
+      for (const bullet of bullets) lines.push(`- ${markdownText(bullet)}`);
+      lines.push('');
+    } else if (section.empty && !section.paragraphs) {
+      lines.push(`_${section.empty}_`, '');
+    }
+  }
+  return `${lines.join('\n').trimEnd()}\n`;
+}
+
+function escapeHtml(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+const STYLE = `body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1b1f24}
+h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #d0d7de}
+table{border-collapse:collapse;width:100%;font-size:13px}th,td{border:1px solid #d0d7de;padding:4px 6px;text-align:left;vertical-align:top}
+th{background:#f6f8fa}td{word-break:break-word}.empty{color:#57606a;font-style:italic}
+.status{display:inline-block;padding:1px 8px;border-radius:10px;background:#eaeef2;font-weight:600}`;
+
+/** The report as one self-contained HTML page (no script, no external resource). */
+export function renderIncidentReportHtml(report: IncidentReport): string {
+  const body: string[] = [`<h1>Post-incident report: ${escapeHtml(report.key)} <span class="status">${escapeHtml(report.status)}</span></h1>`];
+  for (const section of sections(report)) {
+    body.push(`<h2>${escapeHtml(section.title)}</h2>`);
+    for (const paragraph of section.paragraphs ?? []) body.push(`<p>${escapeHtml(paragraph)}</p>`);
+    const bullets = section.bullets ?? [];
+    const rows = section.table?.rows ?? [];
+    if (section.table && rows.length > 0) {
+      body.push(
+        `<table><thead><tr>${section.table.head.map((cell) => `<th>${escapeHtml(cell)}</th>`).join('')}</tr></thead><tbody>`,
+        ...rows.map((row) => `<tr>${row.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`),
+        '</tbody></table>',
+      );
+    } else if (bullets.length > 0) {
+      body.push(`<ul>${bullets.map((bullet) => `<li>${escapeHtml(bullet)}</li>`).join('')}</ul>`);
+    } else if (section.empty && !section.paragraphs) {
+      body.push(`<p class="empty">${escapeHtml(section.empty)}</p>`);
+    }
+  }
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en"><head><meta charset="utf-8">',
+    // No script and no external fetch, whatever a value says.
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`,
+    `<title>Post-incident report ${escapeHtml(report.key)}</title><style>${STYLE}</style></head><body>`,
+    ...body,
+    '</body></html>',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,372 @@
+/**
+ * The incident record as people read it: the stored item (`incident#<key>`, written by the steps:
+ * lib/responders/incident-record.ts) validated entry by entry, then what it says: the incident's
+ * status, its phases and how long each took from Firebreak's receipt, what was done and not done
+ * and why, the evidence and its chain of custody, approvals, failures, the follow-ups still open
+ * and the questions a post-incident review should ask. Pure: the reads are in ./incidents.ts.
+ *
+ * Every field of the record is a claim of the step that wrote it (the stored item is a trust
+ * boundary like any other): entries that do not validate are counted and left out, never guessed.
+ */
+import { z } from 'zod';
+import { ACTIONS } from '../playbooks/actions';
+import { RESPONDER_NAMES } from '../contracts/responders';
+import type { IncidentRecordEntry, IncidentRecordHeader } from '../responders/incident-record';
+
+const actionSchema = z.object({
+  api: z.string(),
+  target: z.string(),
+  outcome: z.string(),
+  detail: z.string(),
+  at: z.string().optional(),
+});
+
+const isoTime = z.string().refine((value) => !Number.isNaN(Date.parse(value)), 'an ISO 8601 time');
+
+/** One stored entry; unknown keys are dropped (a newer writer may add some). */
+export const recordEntrySchema = z.object({
+  step: z.string().min(1),
+  startedAt: isoTime,
+  endedAt: isoTime,
+  outcome: z.enum(['succeeded', 'failed']),
+  status: z.string(),
+  mode: z.string().optional(),
+  playbook: z.string().optional(),
+  executionArn: z.string().optional(),
+  executionName: z.string().optional(),
+  alertKind: z.string().optional(),
+  failure: z.object({ step: z.string(), error: z.string(), cause: z.string().optional() }).optional(),
+  reasons: z.array(z.string()).optional(),
+  request: z.object({ requestedBy: z.string(), reason: z.string().optional() }).optional(),
+  error: z.object({ name: z.string(), message: z.string() }).optional(),
+  actions: z.array(actionSchema),
+  actionsOmitted: z.number().int().nonnegative().optional(),
+});
+
+/** An approval of one of the incident's executions, as the approval function stored it (`approval#<executionArn>`). */
+export interface RecordedApproval {
+  readonly executionArn: string;
+  readonly requestedAt?: string;
+  readonly decision?: 'approved' | 'rejected';
+  readonly decidedBy?: string;
+  readonly decidedAt?: string;
+  readonly reason?: string;
+}
+
+/** One incident's record as read from the table. */
+export interface IncidentRecord {
+  readonly header: IncidentRecordHeader;
+  /** Valid entries, in the order they were appended. */
+  readonly entries: readonly IncidentRecordEntry[];
+  /** Stored entries that did not validate (left out). */
+  readonly invalidEntries: number;
+  readonly updatedAt?: string;
+  /** Epoch seconds when DynamoDB's TTL deletes the record. */
+  readonly expiresAt?: number;
+  readonly approvals: readonly RecordedApproval[];
+}
+
+/** Parses stored entries (JSON strings); counts the ones that do not validate. */
+export function parseRecordEntries(stored: readonly string[]): { entries: IncidentRecordEntry[]; invalid: number } {
+  const entries: IncidentRecordEntry[] = [];
+  let invalid = 0;
+  for (const text of stored) {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      invalid += 1;
+      continue;
+    }
+    const parsed = recordEntrySchema.safeParse(json);
+    if (parsed.success) entries.push(parsed.data as IncidentRecordEntry);
+    else invalid += 1;
+  }
+  return { entries, invalid };
+}
+
+export const INCIDENT_STATUSES = ['open', 'contained', 'released', 'failed'] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+
+const CONTAINED = new Set(['quarantined', 'already-quarantined']);
+const RELEASED = new Set(['released', 'already-released']);
+const EVIDENCE_KEPT = new Set(['snapshotted', 'already-snapshotted', 'copied', 'already-copied']);
+const CONTAINMENT_STEP = ACTIONS['quarantine-instance'].responder;
+const RELEASE_STEP = RESPONDER_NAMES.releaseInstance;
+const EVIDENCE_STEPS = new Set<string>([RESPONDER_NAMES.snapshotVolumes, RESPONDER_NAMES.copyEvidence]);
+
+function byTime(entries: readonly IncidentRecordEntry[]): IncidentRecordEntry[] {
+  return entries.map((entry, index) => ({ entry, index })).sort((a, b) => Date.parse(a.entry.startedAt) - Date.parse(b.entry.startedAt) || a.index - b.index).map(({ entry }) => entry);
+}
+
+/**
+ * open (nothing contained yet, or only in dry-run), contained (an instance isolated and not
+ * released since), released, or failed (an execution ended in a failure alert after the last
+ * containment or release).
+ */
+export function incidentStatus(entries: readonly IncidentRecordEntry[]): IncidentStatus {
+  let status: IncidentStatus = 'open';
+  for (const entry of byTime(entries)) {
+    if (entry.step === CONTAINMENT_STEP && CONTAINED.has(entry.status)) status = 'contained';
+    else if (entry.step === RELEASE_STEP && RELEASED.has(entry.status)) status = 'released';
+    else if (entry.alertKind === 'failure') status = 'failed';
+  }
+  return status;
+}
+
+/** The phases measured from Firebreak's receipt of the finding. */
+export const PHASES = ['triage', 'guard', 'approval', 'containment', 'evidence', 'first-alert', 'release'] as const;
+export type PhaseName = (typeof PHASES)[number];
+
+const PHASE_LABELS: Readonly<Record<PhaseName, string>> = {
+  triage: 'Triage (received → first step of the playbook)',
+  guard: 'Containment guard decision',
+  approval: 'Approval answered',
+  containment: 'Containment (instance isolated)',
+  evidence: 'Evidence kept',
+  'first-alert': 'First alert sent',
+  release: 'Release',
+};
+
+/** When a phase ended, measured from the receipt. */
+export interface Phase {
+  readonly name: PhaseName;
+  readonly label: string;
+  /** ISO 8601 time the phase ended. */
+  readonly at: string;
+  /** ms from the receipt to `at`. */
+  readonly sinceReceivedMs: number;
+  /** The step (and its status) whose entry ended the phase. */
+  readonly by: string;
+}
+
+/** Targets per phase (ms from the receipt) above which the report asks why. */
+export type PhaseTargets = Partial<Readonly<Record<PhaseName, number>>>;
+
+/** What the report measures phases against when the caller gives nothing: containment within 5 minutes of receipt. */
+export const DEFAULT_PHASE_TARGETS: PhaseTargets = { containment: 300_000 };
+
+/** One thing a step did or would have done. */
+export interface ReportedAction extends Omit<IncidentRecordEntry['actions'][number], 'at'> {
+  readonly step: string;
+  readonly at: string;
+}
+
+/** One piece of evidence and everything the record says happened to it, in order. */
+export interface EvidenceItem {
+  readonly id: string;
+  readonly custody: readonly ReportedAction[];
+}
+
+export interface ReportedFailure {
+  readonly at: string;
+  readonly step: string;
+  readonly error: string;
+  readonly detail?: string;
+}
+
+/** The post-incident report, before it is rendered. */
+export interface IncidentReport {
+  readonly key: string;
+  readonly header: IncidentRecordHeader;
+  readonly status: IncidentStatus;
+  readonly modes: readonly string[];
+  readonly playbooks: readonly string[];
+  readonly receivedAt?: string;
+  readonly timeline: readonly (IncidentRecordEntry & { readonly sinceReceivedMs?: number; readonly durationMs: number })[];
+  readonly phases: readonly Phase[];
+  readonly done: readonly ReportedAction[];
+  readonly notDone: readonly ReportedAction[];
+  readonly evidence: readonly EvidenceItem[];
+  readonly approvals: readonly (RecordedApproval & { readonly waitMs?: number })[];
+  readonly failures: readonly ReportedFailure[];
+  readonly followUps: readonly string[];
+  readonly lessons: readonly string[];
+  readonly invalidEntries: number;
+  /** Set when the recorded receipt time cannot be right (after the first step): what the phases are measured from instead. */
+  readonly receiptNote?: string;
+  readonly expiresAt?: number;
+}
+
+const DONE = new Set(['done', 'already-done']);
+const NOT_DONE = new Set(['skipped', 'would-do', 'would-be-denied']);
+const EVIDENCE_ID = /\bsnap-[0-9a-f]{8,17}\b/g;
+const EVIDENCE_APIS = /^ec2:(CreateSnapshots?|LockSnapshot|CopySnapshot|ModifySnapshotAttribute|DescribeSnapshots|DescribeLockedSnapshots)$/;
+
+function ms(from: string | undefined, to: string): number | undefined {
+  if (from === undefined) return undefined;
+  const start = Date.parse(from);
+  const end = Date.parse(to);
+  return Number.isNaN(start) || Number.isNaN(end) ? undefined : end - start;
+}
+
+/** `1 min 5.2 s`, `840 ms`. */
+export function formatDuration(value: number | undefined): string {
+  if (value === undefined) return '—';
+  if (Math.abs(value) < 1000) return `${value} ms`;
+  const seconds = value / 1000;
+  if (Math.abs(seconds) < 60) return `${seconds.toFixed(1)} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${(seconds - minutes * 60).toFixed(0)} s`;
+  const hours = Math.floor(minutes / 60);
+  return `${hours} h ${minutes - hours * 60} min`;
+}
+
+/** What the record says, organised for the report. */
+export function buildIncidentReport(record: IncidentRecord, targets: PhaseTargets = DEFAULT_PHASE_TARGETS): IncidentReport {
+  const entries = byTime(record.entries);
+  // The receipt time is the incident's own claim (triage's, or whoever started the playbook): a
+  // receipt after the first step cannot be, so the phases are measured from that step instead.
+  const first = entries[0];
+  const claimed = record.header.receivedAt;
+  const receiptAfterFirstStep = claimed !== undefined && first !== undefined && Date.parse(claimed) > Date.parse(first.startedAt);
+  const receivedAt = receiptAfterFirstStep ? first?.startedAt : claimed;
+  const since = (at: string) => ms(receivedAt, at);
+  const phases: Phase[] = [];
+  const phase = (name: PhaseName, entry: IncidentRecordEntry | undefined, at?: string) => {
+    if (!entry || phases.some((found) => found.name === name)) return;
+    const end = at ?? entry.endedAt;
+    phases.push({ name, label: PHASE_LABELS[name], at: end, sinceReceivedMs: since(end) ?? 0, by: `${entry.step}: ${entry.status}` });
+  };
+  if (first && receivedAt !== undefined && !receiptAfterFirstStep) phase('triage', first, first.startedAt);
+  phase('guard', entries.find((entry) => entry.step === RESPONDER_NAMES.containmentGuard && entry.outcome === 'succeeded'));
+  phase('containment', entries.find((entry) => entry.step === CONTAINMENT_STEP && CONTAINED.has(entry.status)));
+  phase('evidence', entries.find((entry) => EVIDENCE_STEPS.has(entry.step) && EVIDENCE_KEPT.has(entry.status)));
+  phase('first-alert', entries.find((entry) => entry.step === RESPONDER_NAMES.publishAlert && entry.outcome === 'succeeded'));
+  phase('release', entries.find((entry) => entry.step === RELEASE_STEP && RELEASED.has(entry.status)));
+
+  const approvals = record.approvals.map((approval) => {
+    const wait = approval.decidedAt !== undefined ? ms(approval.requestedAt, approval.decidedAt) : undefined;
+    return { ...approval, ...(wait !== undefined ? { waitMs: wait } : {}) };
+  });
+  const answered = approvals.filter((approval) => approval.decidedAt !== undefined).sort((a, b) => Date.parse(a.decidedAt ?? '') - Date.parse(b.decidedAt ?? ''))[0];
+  if (answered?.decidedAt !== undefined) {
+    phases.push({
+      name: 'approval',
+      label: PHASE_LABELS.approval,
+      at: answered.decidedAt,
+      sinceReceivedMs: since(answered.decidedAt) ?? 0,
+      by: `${answered.decision ?? 'answered'} by ${answered.decidedBy ?? 'unknown'}`,
+    });
+  }
+  phases.sort((a, b) => PHASES.indexOf(a.name) - PHASES.indexOf(b.name));
+
+  const actions: ReportedAction[] = entries.flatMap((entry) => entry.actions.map((action) => ({ ...action, step: entry.step, at: action.at ?? entry.endedAt })));
+  const done = actions.filter((action) => DONE.has(action.outcome));
+  const notDone = actions.filter((action) => NOT_DONE.has(action.outcome));
+
+  const evidence = new Map<string, ReportedAction[]>();
+  for (const action of actions) {
+    if (!EVIDENCE_APIS.test(action.api)) continue;
+    const ids = new Set([...`${action.target} ${action.detail}`.matchAll(EVIDENCE_ID)].map((match) => match[0]));
+    for (const id of ids) evidence.set(id, [...(evidence.get(id) ?? []), action]);
+  }
+
+  // A step's error counts as a failure unless a later attempt of the same step in the same execution
+  // succeeded (a retry: a lesson, not a failure), or the execution's failure alert reports it already.
+  const alerted = new Set(entries.filter((entry) => entry.alertKind === 'failure' && entry.failure).map((entry) => `${entry.executionArn ?? ''}|${entry.failure?.error ?? ''}`));
+  const failures: ReportedFailure[] = [];
+  for (const [index, entry] of entries.entries()) {
+    const retried = entries.slice(index + 1).some((later) => later.step === entry.step && later.executionArn === entry.executionArn && later.outcome === 'succeeded');
+    if (entry.outcome === 'failed' && entry.error && !retried && !alerted.has(`${entry.executionArn ?? ''}|${entry.error.name}`)) {
+      failures.push({ at: entry.endedAt, step: entry.step, error: entry.error.name, detail: entry.error.message });
+    }
+    if (entry.alertKind === 'failure' && entry.failure) {
+      failures.push({ at: entry.startedAt, step: entry.failure.step, error: entry.failure.error, ...(entry.failure.cause ? { detail: entry.failure.cause } : {}) });
+    }
+  }
+
+  const status = incidentStatus(entries);
+  const modes = [...new Set(entries.flatMap((entry) => (entry.mode ? [entry.mode] : [])))];
+  const playbooks = [...new Set(entries.flatMap((entry) => (entry.playbook ? [entry.playbook] : [])))];
+  const report: Omit<IncidentReport, 'followUps' | 'lessons'> = {
+    key: record.header.incidentKey,
+    header: record.header,
+    status,
+    modes,
+    playbooks,
+    ...(receivedAt !== undefined ? { receivedAt } : {}),
+    timeline: entries.map((entry) => {
+      const sinceReceivedMs = since(entry.startedAt);
+      return { ...entry, ...(sinceReceivedMs !== undefined ? { sinceReceivedMs } : {}), durationMs: ms(entry.startedAt, entry.endedAt) ?? 0 };
+    }),
+    phases,
+    done,
+    notDone,
+    evidence: [...evidence].map(([id, custody]) => ({ id, custody })),
+    approvals,
+    failures,
+    invalidEntries: record.invalidEntries,
+    ...(receiptAfterFirstStep ? { receiptNote: `The recorded receipt time ${claimed ?? ''} is after the first step (${first?.startedAt ?? ''}): the incident did not come through triage, or its times are wrong. Phases are measured from the first step.` } : {}),
+    ...(record.expiresAt !== undefined ? { expiresAt: record.expiresAt } : {}),
+  };
+  return { ...report, followUps: followUpsOf(report, entries), lessons: lessonsOf(report, entries, targets) };
+}
+
+function followUpsOf(report: Omit<IncidentReport, 'followUps' | 'lessons'>, entries: readonly IncidentRecordEntry[]): string[] {
+  const followUps: string[] = [];
+  const resource = report.header.resource ?? 'the instance';
+  if (report.status === 'contained') {
+    followUps.push(`${resource} is still quarantined: investigate it, then release it (firebreak release) or terminate it once the evidence is kept.`);
+  }
+  const blocked = entries.some((entry) => entry.step === RESPONDER_NAMES.blockDnsDomain && entry.status === 'blocked');
+  const unblocked = entries.some((entry) => entry.step === RESPONDER_NAMES.unblockDnsDomains && entry.status === 'unblocked');
+  if (blocked && !unblocked) followUps.push('A domain is still blocked in DNS Firewall for this incident: unblock it when it is no longer needed.');
+  for (const approval of report.approvals) {
+    if (approval.decision === undefined) followUps.push(`The approval request of ${approval.executionArn} has no recorded answer.`);
+  }
+  if (report.failures.length > 0) followUps.push(`${report.failures.length} failure(s) were recorded: check that every step they stopped was done by hand or re-run.`);
+  if (report.status !== 'released' && report.modes.length > 0 && report.modes.every((mode) => mode === 'dry-run')) {
+    followUps.push('Everything ran in dry-run: nothing was changed. Decide whether the incident needs containment by hand.');
+  }
+  if (report.phases.every((phase) => phase.name !== 'evidence') && entries.some((entry) => EVIDENCE_STEPS.has(entry.step))) {
+    followUps.push('No evidence step reports evidence kept: check the instance\'s volumes before anything is terminated.');
+  }
+  return followUps;
+}
+
+function lessonsOf(report: Omit<IncidentReport, 'followUps' | 'lessons'>, entries: readonly IncidentRecordEntry[], targets: PhaseTargets): string[] {
+  const lessons: string[] = [];
+  for (const phase of report.phases) {
+    const target = targets[phase.name];
+    if (target !== undefined && phase.sinceReceivedMs > target) {
+      lessons.push(`${phase.label} took ${formatDuration(phase.sinceReceivedMs)} from receipt, over the target of ${formatDuration(target)}: which hop was slow, and can it run earlier or beside another?`);
+    }
+  }
+  for (const approval of report.approvals) {
+    if (approval.decision === undefined) lessons.push('An approval request was not answered: did it reach the on-call person, and is the timeout right for this kind of incident?');
+    else if (approval.waitMs !== undefined && approval.waitMs > 15 * 60_000) lessons.push(`The approval took ${formatDuration(approval.waitMs)}: is approval needed for this finding type, or should the playbook contain first?`);
+  }
+  if (entries.some((entry) => entry.step === RESPONDER_NAMES.containmentGuard && entry.status === 'evidence-only')) {
+    lessons.push('The guard kept evidence only (approval timed out or containment was not cleared): was leaving the instance running the right call?');
+  }
+  const denied = report.notDone.filter((action) => action.outcome === 'would-be-denied');
+  if (denied.length > 0) lessons.push(`${denied.length} call(s) would have been denied (${[...new Set(denied.map((action) => action.api))].join(', ')}): is a permission missing from the deployment or the member role?`);
+  const refused = entries.filter((entry) => entry.status === 'refused');
+  if (refused.length > 0) lessons.push(`${refused.map((entry) => entry.step).join(', ')} refused to act: was the refusal expected (protected instance, blast radius, no grant)?`);
+  const retried = new Set(entries.filter((entry) => entry.outcome === 'failed').map((entry) => entry.step));
+  for (const step of retried) {
+    if (entries.some((entry) => entry.step === step && entry.outcome === 'succeeded')) lessons.push(`${step} failed and then succeeded on a retry: is the transient cause (throttling, eventual consistency) likely to recur?`);
+  }
+  if (report.failures.some((failure) => failure.step !== '' && failure.error !== '')) lessons.push('A step failed: was the failure alert enough for a person to finish by hand, and what would have prevented it?');
+  if (report.header.sample === true) lessons.push('This was a sample finding: should the pipeline have stopped earlier?');
+  if (lessons.length === 0) lessons.push('Nothing went wrong that the record shows: was the finding a true positive, and was containment the right response?');
+  return lessons;
+}
+
+/** Problems in the report's own arithmetic (phases and timeline against each other); empty when consistent. */
+export function reportConsistencyProblems(report: IncidentReport): string[] {
+  const problems: string[] = [];
+  for (const row of report.timeline) {
+    if (row.durationMs < 0) problems.push(`${row.step} ends before it starts (${row.startedAt} → ${row.endedAt})`);
+    if (row.sinceReceivedMs !== undefined && row.sinceReceivedMs < 0) problems.push(`${row.step} starts before the finding was received`);
+  }
+  for (const phase of report.phases) {
+    if (phase.name === 'approval') continue;
+    const step = phase.by.split(':')[0];
+    const ending = report.timeline.find((row) => row.step === step && (phase.name === 'triage' ? row.startedAt === phase.at : row.endedAt === phase.at));
+    if (!ending) problems.push(`phase ${phase.name} ends at ${phase.at}, which no timeline entry of ${step} does`);
+    else if (report.receivedAt !== undefined && ms(report.receivedAt, phase.at) !== phase.sinceReceivedMs) problems.push(`phase ${phase.name}'s duration does not match its time`);
+  }
+  return problems;
+}

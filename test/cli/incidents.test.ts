@@ -1,0 +1,173 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { Command } from 'commander';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { IncidentCliDependencies } from '../../lib/cli/incidents';
+import { createIncidentCommands, incidentFilter } from '../../lib/cli/incidents';
+import type { IncidentRecordEntry } from '../../lib/responders/incident-record';
+
+const sts = mockClient(STSClient);
+const cloudFormation = mockClient(CloudFormationClient);
+const dynamodb = mockClient(DynamoDBClient);
+const NOW = new Date('2026-11-21T12:00:00.000Z');
+const TABLE = 'Firebreak-StateTable-1A2B3C';
+
+function entry(step: string, status: string, seconds: number, extra: Partial<IncidentRecordEntry> = {}): IncidentRecordEntry {
+  const at = new Date(Date.parse('2026-11-20T10:00:00.000Z') + seconds * 1000).toISOString();
+  return { step, startedAt: at, endedAt: at, outcome: 'succeeded', status, mode: 'enforce', actions: [], ...extra };
+}
+
+function item(key: string, account: string, entries: IncidentRecordEntry[]) {
+  return {
+    pk: { S: `incident#${key}` },
+    account: { S: account },
+    region: { S: 'eu-west-1' },
+    findingType: { S: 'Backdoor:EC2/C&CActivity.B' },
+    severityLabel: { S: 'High' },
+    resource: { S: 'i-0abc1234def567890' },
+    receivedAt: { S: '2026-11-20T10:00:00.000Z' },
+    entries: { L: entries.map((one) => ({ S: JSON.stringify(one) })) },
+  };
+}
+
+interface Run {
+  code: number;
+  out: string[];
+  err: string[];
+  files: Map<string, string>;
+}
+
+async function run(argv: string[], overrides: Partial<IncidentCliDependencies> = {}): Promise<Run> {
+  const result: Run = { code: 0, out: [], err: [], files: new Map() };
+  const program = new Command().exitOverride();
+  createIncidentCommands({
+    makeClients: (region) => ({ sts: new STSClient({ region: region ?? 'eu-west-1' }), cloudFormation: new CloudFormationClient({ region: region ?? 'eu-west-1' }), dynamodb: new DynamoDBClient({ region: region ?? 'eu-west-1' }) }),
+    out: (text) => result.out.push(text),
+    err: (text) => result.err.push(text),
+    writeFile: async (path, text) => {
+      result.files.set(path, text);
+    },
+    now: () => NOW,
+    ...overrides,
+  })(program, (code) => {
+    result.code = Math.max(result.code, code);
+  });
+  await program.parseAsync(['node', 'firebreak', ...argv]);
+  return result;
+}
+
+beforeEach(() => {
+  sts.reset();
+  cloudFormation.reset();
+  dynamodb.reset();
+  sts.on(GetCallerIdentityCommand).resolves({ Account: '111122223333', Arn: 'arn:aws:sts::111122223333:assumed-role/oncall/alice' });
+  cloudFormation.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'Firebreak', StackStatus: 'UPDATE_COMPLETE', CreationTime: NOW, Outputs: [{ OutputKey: 'StateTableName', OutputValue: TABLE }] }] });
+});
+
+describe('firebreak incidents', () => {
+  it("reads the state table from the stack output and scans the incident# items with the filters DynamoDB can apply", async () => {
+    dynamodb.on(ScanCommand).resolvesOnce({ Items: [item('gd-1', '111122223333', [entry('quarantine-instance', 'quarantined', 3)])], LastEvaluatedKey: { pk: { S: 'incident#gd-1' } } }).resolvesOnce({
+      Items: [item('gd-2', '111122223333', [entry('containment-guard', 'proceed', 1)])],
+    });
+    const result = await run(['incidents', '--account', '111122223333', '--since', '24h', '--json']);
+    expect(result.code).toBe(0);
+    expect(cloudFormation.commandCalls(DescribeStacksCommand)[0]!.args[0].input).toEqual({ StackName: 'Firebreak' });
+    const scans = dynamodb.commandCalls(ScanCommand).map((call) => call.args[0].input);
+    expect(scans).toEqual([
+      {
+        TableName: TABLE,
+        FilterExpression: 'begins_with(pk, :prefix) AND account = :account AND receivedAt >= :since',
+        ExpressionAttributeValues: { ':prefix': { S: 'incident#' }, ':account': { S: '111122223333' }, ':since': { S: '2026-11-20T12:00:00.000Z' } },
+      },
+      {
+        TableName: TABLE,
+        FilterExpression: 'begins_with(pk, :prefix) AND account = :account AND receivedAt >= :since',
+        ExpressionAttributeValues: { ':prefix': { S: 'incident#' }, ':account': { S: '111122223333' }, ':since': { S: '2026-11-20T12:00:00.000Z' } },
+        ExclusiveStartKey: { pk: { S: 'incident#gd-1' } },
+      },
+    ]);
+    const listed = JSON.parse(result.out.join('\n')) as { incidents: { key: string; status: string }[] };
+    expect(listed.incidents.map((incident) => [incident.key, incident.status])).toEqual([
+      ['gd-1', 'contained'],
+      ['gd-2', 'open'],
+    ]);
+  });
+
+  it('filters by status after reading (the status is what the entries say), and takes the table from --table without the stack', async () => {
+    dynamodb.on(ScanCommand).resolves({ Items: [item('gd-1', '111122223333', [entry('quarantine-instance', 'quarantined', 3)]), item('gd-2', '111122223333', [])] });
+    const result = await run(['incidents', '--status', 'contained', '--table', TABLE]);
+    expect(cloudFormation.commandCalls(DescribeStacksCommand)).toHaveLength(0);
+    expect(result.out.at(-1)).toBe(`1 incident(s) in ${TABLE}`);
+    expect(result.out[0]).toContain('contained');
+    expect(result.out[0]).toContain('gd-1');
+  });
+
+  it('exits 2 on a bad flag, naming it, before any AWS call', async () => {
+    const result = await run(['incidents', '--status', 'closed']);
+    expect(result.code).toBe(2);
+    expect(result.err[0]).toMatch(/--status must be one of open, contained, released, failed/);
+    expect(sts.calls()).toHaveLength(0);
+    expect(() => incidentFilter({ since: 'last week' }, NOW)).toThrow(/--since must be an ISO 8601 time/);
+    expect(() => incidentFilter({ account: '1234' }, NOW)).toThrow(/--account must be a 12-digit account id/);
+  });
+
+  it('exits 2 with a plain message when DynamoDB refuses', async () => {
+    dynamodb.on(ScanCommand).rejects(Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException', $metadata: {} }));
+    const result = await run(['incidents', '--table', TABLE]);
+    expect(result.code).toBe(2);
+    expect(result.err[0]).toMatch(/not allowed to call dynamodb:Scan/);
+  });
+});
+
+describe('firebreak incident <key> and report <key>', () => {
+  it("reads one record with a consistent GetItem and the approval of each execution that asked for one", async () => {
+    const execution = 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-compromised-ec2-instance:gd-1';
+    dynamodb.on(GetItemCommand, { Key: { pk: { S: 'incident#gd-1' } } }).resolves({
+      Item: item('gd-1', '111122223333', [entry('containment-guard', 'needs-approval', 1), entry('publish-alert', 'published', 2, { alertKind: 'approval-request', executionArn: execution })]),
+    });
+    dynamodb.on(GetItemCommand, { Key: { pk: { S: `approval#${execution}` } } }).resolves({
+      Item: {
+        pk: { S: `approval#${execution}` },
+        executionArn: { S: execution },
+        incidentKey: { S: 'gd-1' },
+        requestedAt: { S: '2026-11-20T10:00:02.000Z' },
+        decision: { S: 'approved' },
+        decidedBy: { S: 'arn:aws:sts::111122223333:assumed-role/oncall/alice' },
+        decidedAt: { S: '2026-11-20T10:05:02.000Z' },
+        taskToken: { S: 'token' },
+        playbook: { S: 'compromised-ec2-instance' },
+        account: { S: '111122223333' },
+        region: { S: 'eu-west-1' },
+        waitingSteps: { L: [] },
+        timeoutSeconds: { N: '900' },
+      },
+    });
+    const result = await run(['incident', 'gd-1']);
+    expect(result.code).toBe(0);
+    expect(dynamodb.commandCalls(GetItemCommand).map((call) => call.args[0].input)).toEqual([
+      { TableName: TABLE, Key: { pk: { S: 'incident#gd-1' } }, ConsistentRead: true },
+      { TableName: TABLE, Key: { pk: { S: `approval#${execution}` } }, ConsistentRead: true },
+    ]);
+    expect(result.out.join('\n')).toContain('phase approval: 5 min 2 s from receipt (approved by arn:aws:sts::111122223333:assumed-role/oncall/alice)');
+  });
+
+  it('exits 1 when the table holds no record for the key, 2 for a key that cannot be one', async () => {
+    dynamodb.on(GetItemCommand).resolves({});
+    const missing = await run(['report', 'gd-unknown']);
+    expect(missing.code).toBe(1);
+    expect(missing.err[0]).toMatch(/no incident record gd-unknown/);
+    const bad = await run(['report', 'incident#gd-1']);
+    expect(bad.code).toBe(2);
+  });
+
+  it('writes the report as <out>/<key>.md and <out>/<key>.html', async () => {
+    dynamodb.on(GetItemCommand).resolves({ Item: item('gd-1', '111122223333', [entry('quarantine-instance', 'quarantined', 3)]) });
+    const result = await run(['report', 'gd-1', '--out', 'reports', '--containment-target', '2']);
+    expect(result.code).toBe(0);
+    expect([...result.files.keys()]).toEqual(['reports/gd-1.md', 'reports/gd-1.html']);
+    expect(result.files.get('reports/gd-1.md')).toContain('took 3.0 s from receipt, over the target of 2.0 s');
+    expect(result.files.get('reports/gd-1.html')).toContain('<!DOCTYPE html>');
+  });
+});

@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest';
+import type { IncidentRecordEntry } from '../../lib/responders/incident-record';
+import type { IncidentRecord } from '../../lib/operator/incident-report';
+import { buildIncidentReport, incidentStatus, parseRecordEntries, reportConsistencyProblems } from '../../lib/operator/incident-report';
+import { renderIncidentReportHtml, renderIncidentReportMarkdown } from '../../lib/operator/incident-report-render';
+
+const EXECUTION = 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-compromised-ec2-instance:gd-1';
+const RECEIVED = '2026-11-20T10:00:00.000Z';
+
+function at(seconds: number): string {
+  return new Date(Date.parse(RECEIVED) + seconds * 1000).toISOString();
+}
+
+function entry(step: string, from: number, to: number, status: string, extra: Partial<IncidentRecordEntry> = {}): IncidentRecordEntry {
+  return { step, startedAt: at(from), endedAt: at(to), outcome: 'succeeded', status, mode: 'enforce', playbook: 'compromised-ec2-instance', executionArn: EXECUTION, actions: [], ...extra };
+}
+
+function record(entries: IncidentRecordEntry[], extra: Partial<IncidentRecord> = {}): IncidentRecord {
+  return {
+    header: { incidentKey: 'gd-1', account: '111122223333', region: 'eu-west-1', findingType: 'Backdoor:EC2/C&CActivity.B', severityLabel: 'High', severityScore: 8, resource: 'i-0abc', receivedAt: RECEIVED },
+    entries,
+    invalidEntries: 0,
+    approvals: [],
+    ...extra,
+  };
+}
+
+const CONTAINED_RUN = [
+  entry('containment-guard', 2, 3, 'proceed'),
+  entry('snapshot-volumes', 3, 5, 'snapshotted', {
+    actions: [
+      { api: 'ec2:CreateSnapshots', target: 'vol-1', outcome: 'done', detail: 'Started snap-0123456789abcdef0 of vol-1', at: at(4) },
+      { api: 'ec2:LockSnapshot', target: 'snap-0123456789abcdef0', outcome: 'done', detail: 'locked (governance) for 30 day(s)', at: at(5) },
+    ],
+  }),
+  entry('quarantine-instance', 3, 4, 'quarantined', {
+    actions: [
+      { api: 'ec2:ModifyNetworkInterfaceAttribute', target: 'eni-1', outcome: 'done', detail: 'Moved to the isolation group', at: at(4) },
+      { api: 'ec2:DisassociateIamInstanceProfile', target: 'i-0abc', outcome: 'skipped', detail: 'No instance profile is associated', at: at(4) },
+    ],
+  }),
+  entry('publish-alert', 5, 6, 'published', { alertKind: 'report' }),
+];
+
+describe('incidentStatus', () => {
+  it('is contained after an isolation, released after a release, failed after a failure alert, open otherwise', () => {
+    expect(incidentStatus([entry('containment-guard', 1, 2, 'proceed')])).toBe('open');
+    expect(incidentStatus([entry('quarantine-instance', 1, 2, 'dry-run')])).toBe('open');
+    expect(incidentStatus(CONTAINED_RUN)).toBe('contained');
+    expect(incidentStatus([...CONTAINED_RUN, entry('release-instance', 60, 61, 'released')])).toBe('released');
+    expect(incidentStatus([entry('publish-alert', 1, 2, 'published', { alertKind: 'failure', failure: { step: 'contain', error: 'States.Timeout' } })])).toBe('failed');
+  });
+});
+
+describe('buildIncidentReport', () => {
+  it('measures each phase from the receipt, at the entry that ended it', () => {
+    const report = buildIncidentReport(record(CONTAINED_RUN));
+    expect(report.phases.map((phase) => [phase.name, phase.sinceReceivedMs, phase.by])).toEqual([
+      ['triage', 2000, 'containment-guard: proceed'],
+      ['guard', 3000, 'containment-guard: proceed'],
+      ['containment', 4000, 'quarantine-instance: quarantined'],
+      ['evidence', 5000, 'snapshot-volumes: snapshotted'],
+      ['first-alert', 6000, 'publish-alert: published'],
+    ]);
+    expect(reportConsistencyProblems(report)).toEqual([]);
+  });
+
+  it('separates what was done from what was not and why, and follows each evidence id through its custody', () => {
+    const report = buildIncidentReport(record(CONTAINED_RUN));
+    expect(report.done.map((action) => action.api)).toEqual(['ec2:CreateSnapshots', 'ec2:LockSnapshot', 'ec2:ModifyNetworkInterfaceAttribute']);
+    expect(report.notDone).toEqual([expect.objectContaining({ api: 'ec2:DisassociateIamInstanceProfile', detail: 'No instance profile is associated' })]);
+    expect(report.evidence).toEqual([{ id: 'snap-0123456789abcdef0', custody: [expect.objectContaining({ api: 'ec2:CreateSnapshots' }), expect.objectContaining({ api: 'ec2:LockSnapshot' })] }]);
+  });
+
+  it('keeps a quarantined instance as an open follow-up until it is released', () => {
+    expect(buildIncidentReport(record(CONTAINED_RUN)).followUps).toEqual([expect.stringContaining('i-0abc is still quarantined')]);
+    expect(buildIncidentReport(record([...CONTAINED_RUN, entry('release-instance', 60, 61, 'released')])).followUps).toEqual([]);
+  });
+
+  it('asks why when containment took longer than the target, and not when it did not', () => {
+    const slow = buildIncidentReport(record(CONTAINED_RUN), { containment: 3000 });
+    expect(slow.lessons).toEqual([expect.stringMatching(/Containment .* took 4\.0 s from receipt, over the target of 3\.0 s/)]);
+    const fast = buildIncidentReport(record(CONTAINED_RUN), { containment: 5000 });
+    expect(fast.lessons.some((lesson) => lesson.includes('over the target'))).toBe(false);
+  });
+
+  it('reports an unanswered approval as a follow-up and a lesson; an answered one with its wait and approver', () => {
+    const asked = [entry('containment-guard', 1, 2, 'needs-approval'), entry('publish-alert', 2, 3, 'published', { alertKind: 'approval-request' })];
+    const unanswered = buildIncidentReport(record(asked, { approvals: [{ executionArn: EXECUTION, requestedAt: at(3) }] }));
+    expect(unanswered.followUps).toEqual([expect.stringContaining('has no recorded answer')]);
+    expect(unanswered.lessons).toEqual(expect.arrayContaining([expect.stringContaining('approval request was not answered')]));
+    const answered = buildIncidentReport(record(asked, { approvals: [{ executionArn: EXECUTION, requestedAt: at(3), decision: 'approved', decidedBy: 'arn:aws:sts::111122223333:assumed-role/oncall/alice', decidedAt: at(63) }] }));
+    expect(answered.approvals[0]!.waitMs).toBe(60_000);
+    expect(answered.phases.find((phase) => phase.name === 'approval')).toMatchObject({ sinceReceivedMs: 63_000, by: 'approved by arn:aws:sts::111122223333:assumed-role/oncall/alice' });
+  });
+
+  it('counts a retried step as a lesson, not a failure; a failure alert as a failure, once', () => {
+    const retried = [
+      entry('quarantine-instance', 1, 2, 'ResponderThrottledError', { outcome: 'failed', error: { name: 'ResponderThrottledError', message: 'slow down' } }),
+      entry('quarantine-instance', 3, 4, 'quarantined'),
+    ];
+    const report = buildIncidentReport(record(retried));
+    expect(report.failures).toEqual([]);
+    expect(report.lessons).toEqual(expect.arrayContaining([expect.stringContaining('quarantine-instance failed and then succeeded on a retry')]));
+    const failed = [
+      entry('quarantine-instance', 1, 2, 'ResponderAccessDeniedError', { outcome: 'failed', error: { name: 'ResponderAccessDeniedError', message: 'denied' } }),
+      entry('publish-alert', 2, 3, 'published', { alertKind: 'failure', failure: { step: 'contain', error: 'ResponderAccessDeniedError', cause: 'denied' } }),
+    ];
+    expect(buildIncidentReport(record(failed)).failures).toEqual([{ at: at(2), step: 'contain', error: 'ResponderAccessDeniedError', detail: 'denied' }]);
+  });
+
+  it('does not trust a receipt time after the first step: it says so and measures from that step', () => {
+    const report = buildIncidentReport(record(CONTAINED_RUN, { header: { incidentKey: 'gd-1', receivedAt: at(3600) } }));
+    expect(report.receiptNote).toMatch(/after the first step/);
+    expect(report.phases.find((phase) => phase.name === 'containment')?.sinceReceivedMs).toBe(2000);
+    expect(reportConsistencyProblems(report)).toEqual([]);
+  });
+});
+
+describe('parseRecordEntries', () => {
+  it('keeps the entries that validate and counts the others (the stored item is a claim)', () => {
+    const good = JSON.stringify(CONTAINED_RUN[0]);
+    const { entries, invalid } = parseRecordEntries([good, 'not json', JSON.stringify({ step: 'x' }), JSON.stringify({ ...CONTAINED_RUN[0], startedAt: 'yesterday' })]);
+    expect(entries).toHaveLength(1);
+    expect(invalid).toBe(3);
+  });
+});
+
+describe('reportConsistencyProblems', () => {
+  it('finds a phase that no timeline entry ends, and an entry that ends before it starts', () => {
+    const report = buildIncidentReport(record(CONTAINED_RUN));
+    const broken = { ...report, phases: [{ ...report.phases[2]!, at: at(99) }], timeline: [{ ...report.timeline[0]!, durationMs: -5 }, ...report.timeline.slice(1)] };
+    expect(reportConsistencyProblems(broken)).toEqual([
+      expect.stringContaining('ends before it starts'),
+      expect.stringContaining('phase containment ends at'),
+    ]);
+  });
+});
+
+describe('rendering', () => {
+  const hostile = record([
+    entry('block-dns-domain', 1, 2, 'blocked', {
+      actions: [{ api: 'route53resolver:UpdateFirewallDomains', target: 'evil.example', outcome: 'done', detail: '<script>alert(1)</script> | <img src=https://x.example/a.png>', at: at(2) }],
+    }),
+  ]);
+
+  it('writes every section in Markdown, with table cells that cannot break the table or carry HTML', () => {
+    const markdown = renderIncidentReportMarkdown(buildIncidentReport(record(CONTAINED_RUN)));
+    for (const title of ['Summary', 'Phases (from receipt)', 'Timeline', 'What Firebreak did', 'What Firebreak did not do, and why', 'Evidence and chain of custody', 'Approvals', 'Failures', 'Follow-ups still open', 'Lessons learned: questions for the review']) {
+      expect(markdown).toContain(`## ${title}`);
+    }
+    expect(markdown).toContain('| Containment (instance isolated) | 2026-11-20T10:00:04.000Z | 4.0 s | quarantine-instance: quarantined |');
+    const hostileMarkdown = renderIncidentReportMarkdown(buildIncidentReport(hostile));
+    expect(hostileMarkdown).toContain('&lt;script>alert(1)&lt;/script> \\| &lt;img');
+    expect(hostileMarkdown).not.toContain('<script>');
+  });
+
+  it('writes one self-contained HTML page: no script, nothing fetched, every value escaped', () => {
+    const html = renderIncidentReportHtml(buildIncidentReport(hostile));
+    expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+    expect(html).toContain("default-src 'none'");
+    const tags = new Set([...html.matchAll(/<\/?([A-Za-z!][A-Za-z0-9]*)/g)].map((match) => match[1]!.toLowerCase()));
+    expect([...tags].sort()).toEqual(['!doctype', 'body', 'h1', 'h2', 'head', 'html', 'li', 'meta', 'p', 'span', 'style', 'table', 'tbody', 'td', 'th', 'thead', 'title', 'tr', 'ul']);
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+  });
+});

@@ -1,0 +1,193 @@
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { DEPLOYMENT_ENV } from '../../lib/contracts/environment';
+import type { IncidentRecordEntry, IncidentRecordHeader, IncidentRecordWriter } from '../../lib/responders/incident-record';
+import {
+  DEFAULT_INCIDENT_RECORD_RETENTION_DAYS,
+  DynamoDbIncidentRecords,
+  IncidentRecordConfigError,
+  incidentRecordEntry,
+  incidentRecordRetentionDaysFromEnv,
+  RECORD_LIMITS,
+  recordHeaderOf,
+  recordingHandler,
+} from '../../lib/responders/incident-record';
+import { ec2Incident } from '../support/incidents';
+
+const ddb = mockClient(DynamoDBClient);
+const EXECUTION_ARN = 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-compromised-ec2-instance:gd-7ab9-1';
+const START = new Date('2026-11-20T10:00:05.000Z');
+const END = new Date('2026-11-20T10:00:06.250Z');
+
+function payload(extra: Record<string, unknown> = {}) {
+  return { incident: ec2Incident(), mode: 'enforce', options: {}, execution: { executionArn: EXECUTION_ARN, playbook: 'compromised-ec2-instance' }, ...extra };
+}
+
+class ListWriter implements IncidentRecordWriter {
+  readonly written: { header: IncidentRecordHeader; entry: IncidentRecordEntry }[] = [];
+  async append(header: IncidentRecordHeader, entry: IncidentRecordEntry): Promise<void> {
+    this.written.push({ header, entry });
+  }
+}
+
+function clock(...times: Date[]): () => Date {
+  let index = 0;
+  return () => times[Math.min(index++, times.length - 1)] as Date;
+}
+
+beforeEach(() => ddb.reset());
+
+describe('DynamoDbIncidentRecords', () => {
+  it('appends one entry with one UpdateItem: list_append, the facts kept from the first writer, the TTL from the last entry', async () => {
+    ddb.on(UpdateItemCommand).resolves({});
+    const records = new DynamoDbIncidentRecords(new DynamoDBClient({}), 'state-table', 30);
+    const header = recordHeaderOf('gd-7ab9', payload());
+    const entry = incidentRecordEntry('quarantine-instance', payload(), { result: { status: 'quarantined', mode: 'enforce', actions: [] } }, { startedAt: START, endedAt: END });
+    await records.append(header, entry);
+    const calls = ddb.commandCalls(UpdateItemCommand);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.args[0].input).toEqual({
+      TableName: 'state-table',
+      Key: { pk: { S: 'incident#gd-7ab9' } },
+      UpdateExpression:
+        'SET #entries = list_append(if_not_exists(#entries, :none), :entry), #updatedAt = :updatedAt, #ttl = :ttl, ' +
+        '#account = if_not_exists(#account, :account), #region = if_not_exists(#region, :region), #source = if_not_exists(#source, :source), ' +
+        '#findingType = if_not_exists(#findingType, :findingType), #severityLabel = if_not_exists(#severityLabel, :severityLabel), ' +
+        '#severityScore = if_not_exists(#severityScore, :severityScore), #resource = if_not_exists(#resource, :resource), ' +
+        '#gameDay = if_not_exists(#gameDay, :gameDay), #sample = if_not_exists(#sample, :sample), #createdAt = if_not_exists(#createdAt, :createdAt), ' +
+        '#receivedAt = if_not_exists(#receivedAt, :receivedAt)',
+      ExpressionAttributeNames: {
+        '#entries': 'entries',
+        '#updatedAt': 'updatedAt',
+        '#ttl': 'ttl',
+        '#account': 'account',
+        '#region': 'region',
+        '#source': 'source',
+        '#findingType': 'findingType',
+        '#severityLabel': 'severityLabel',
+        '#severityScore': 'severityScore',
+        '#resource': 'resource',
+        '#gameDay': 'gameDay',
+        '#sample': 'sample',
+        '#createdAt': 'createdAt',
+        '#receivedAt': 'receivedAt',
+      },
+      ExpressionAttributeValues: {
+        ':entry': { L: [{ S: JSON.stringify(entry) }] },
+        ':none': { L: [] },
+        ':updatedAt': { S: '2026-11-20T10:00:06.250Z' },
+        // 30 days after the entry's end, in epoch seconds.
+        ':ttl': { N: String(Math.floor(END.getTime() / 1000) + 30 * 86_400) },
+        ':account': { S: '111122223333' },
+        ':region': { S: 'eu-west-1' },
+        ':source': { S: 'guardduty' },
+        ':findingType': { S: 'Backdoor:EC2/C&CActivity.B!DNS' },
+        ':severityLabel': { S: 'High' },
+        ':severityScore': { N: '8' },
+        ':resource': { S: 'i-0abc1234def567890' },
+        ':gameDay': { BOOL: false },
+        ':sample': { BOOL: false },
+        ':createdAt': { S: ec2Incident().times.created },
+        ':receivedAt': { S: ec2Incident().times.received },
+      },
+    });
+  });
+});
+
+describe('incidentRecordEntry', () => {
+  it("records a step's result: status, mode, actions and the execution it ran in", () => {
+    const action = { api: 'ec2:ModifyNetworkInterfaceAttribute', target: 'eni-1', outcome: 'done', detail: 'Moved', at: END.toISOString() };
+    const entry = incidentRecordEntry('quarantine-instance', payload(), { result: { status: 'quarantined', mode: 'enforce', actions: [action] } }, { startedAt: START, endedAt: END });
+    expect(entry).toEqual({
+      step: 'quarantine-instance',
+      startedAt: START.toISOString(),
+      endedAt: END.toISOString(),
+      outcome: 'succeeded',
+      status: 'quarantined',
+      mode: 'enforce',
+      playbook: 'compromised-ec2-instance',
+      executionArn: EXECUTION_ARN,
+      actions: [action],
+    });
+  });
+
+  it('records an error by name and message, with no actions', () => {
+    const error = Object.assign(new Error('ec2:ModifyNetworkInterfaceAttribute denied'), { name: 'ResponderAccessDeniedError' });
+    const entry = incidentRecordEntry('quarantine-instance', payload(), { error }, { startedAt: START, endedAt: END });
+    expect(entry).toMatchObject({ outcome: 'failed', status: 'ResponderAccessDeniedError', mode: 'enforce', error: { name: 'ResponderAccessDeniedError', message: 'ec2:ModifyNetworkInterfaceAttribute denied' }, actions: [] });
+  });
+
+  it("records a failure alert's failure, a release's requester and triage's reasons", () => {
+    const failure = incidentRecordEntry(
+      'publish-alert',
+      payload({ kind: 'failure', failure: { step: 'contain', error: 'States.Timeout', cause: 'Lambda timed out' } }),
+      { result: { status: 'published', actions: [] } },
+      { startedAt: START, endedAt: END },
+    );
+    expect(failure).toMatchObject({ alertKind: 'failure', failure: { step: 'contain', error: 'States.Timeout', cause: 'Lambda timed out' } });
+    const release = incidentRecordEntry('release-instance', payload({ request: { requestedBy: 'arn:aws:sts::111122223333:assumed-role/oncall/bob', reason: 'false positive' } }), { result: { status: 'released', actions: [] } }, { startedAt: START, endedAt: END });
+    expect(release.request).toEqual({ requestedBy: 'arn:aws:sts::111122223333:assumed-role/oncall/bob', reason: 'false positive' });
+    const triageOnly = incidentRecordEntry('publish-alert', payload({ kind: 'triage-only', reasons: ['no playbook matches', 'alerted'] }), { result: { status: 'published', actions: [] } }, { startedAt: START, endedAt: END });
+    expect(triageOnly.reasons).toEqual(['no playbook matches', 'alerted']);
+  });
+
+  it('keeps an entry bounded: at most RECORD_LIMITS.actions actions (the rest counted), details cut', () => {
+    const actions = Array.from({ length: RECORD_LIMITS.actions + 5 }, (_, index) => ({ api: 'ec2:X', target: `t-${index}`, outcome: 'done', detail: 'd'.repeat(1000) }));
+    const entry = incidentRecordEntry('snapshot-volumes', payload(), { result: { status: 'snapshotted', actions } }, { startedAt: START, endedAt: END });
+    expect(entry.actions).toHaveLength(RECORD_LIMITS.actions);
+    expect(entry.actionsOmitted).toBe(5);
+    expect(entry.actions[0]!.detail).toHaveLength(RECORD_LIMITS.detail);
+  });
+});
+
+describe('recordingHandler', () => {
+  it('appends the result after the step ran, with the times around it, and returns the result unchanged', async () => {
+    const writer = new ListWriter();
+    const result = { status: 'snapshotted', mode: 'enforce', actions: [] };
+    const handler = recordingHandler('snapshot-volumes', async () => result, { records: writer, now: clock(START, END) });
+    await expect(handler(payload())).resolves.toBe(result);
+    expect(writer.written).toHaveLength(1);
+    expect(writer.written[0]!.header.incidentKey).toBe(ec2Incident().key);
+    expect(writer.written[0]!.entry).toMatchObject({ step: 'snapshot-volumes', startedAt: START.toISOString(), endedAt: END.toISOString(), status: 'snapshotted' });
+  });
+
+  it('appends a failed step and rethrows the same error, so Retry/Catch see what they always saw', async () => {
+    const writer = new ListWriter();
+    const error = Object.assign(new Error('throttled'), { name: 'ResponderThrottledError' });
+    const handler = recordingHandler('quarantine-instance', async () => { throw error; }, { records: writer, now: clock(START, END) });
+    await expect(handler(payload())).rejects.toBe(error);
+    expect(writer.written.map(({ entry }) => [entry.outcome, entry.status])).toEqual([['failed', 'ResponderThrottledError']]);
+  });
+
+  it('does not fail the step when the record cannot be written: it says so in the log', async () => {
+    const warn = vi.fn();
+    const writer: IncidentRecordWriter = { append: async () => { throw Object.assign(new Error('denied'), { name: 'AccessDeniedException' }); } };
+    const handler = recordingHandler('quarantine-instance', async () => ({ status: 'quarantined', actions: [] }), { records: writer, logger: { warn } });
+    await expect(handler(payload())).resolves.toMatchObject({ status: 'quarantined' });
+    expect(warn).toHaveBeenCalledWith('incident record not written', expect.objectContaining({ step: 'quarantine-instance', error: 'AccessDeniedException: denied' }));
+  });
+
+  it('records nothing for a payload that names no usable incident key (an invalid-event alert, a forged key)', async () => {
+    const writer = new ListWriter();
+    const handler = recordingHandler('publish-alert', async () => ({ status: 'published', actions: [] }), { records: writer });
+    await handler({ kind: 'invalid-event', rawEvent: {} });
+    await handler({ incident: { key: 'incident#other-item' } });
+    await handler({ incident: { key: 'x'.repeat(65) } });
+    expect(writer.written).toEqual([]);
+  });
+});
+
+describe('incidentRecordRetentionDaysFromEnv', () => {
+  it('defaults to DEFAULT_INCIDENT_RECORD_RETENTION_DAYS and reads the deployment setting', () => {
+    expect(incidentRecordRetentionDaysFromEnv({})).toBe(DEFAULT_INCIDENT_RECORD_RETENTION_DAYS);
+    expect(incidentRecordRetentionDaysFromEnv({ [DEPLOYMENT_ENV.incidentRecordRetentionDays]: '90' })).toBe(90);
+  });
+
+  it('refuses anything but a whole number of days from 1 to 3650, naming the variable', () => {
+    for (const bad of ['0', '3651', '1.5', 'a year', '-3']) {
+      expect(() => incidentRecordRetentionDaysFromEnv({ [DEPLOYMENT_ENV.incidentRecordRetentionDays]: bad })).toThrow(IncidentRecordConfigError);
+    }
+    expect(() => incidentRecordRetentionDaysFromEnv({ [DEPLOYMENT_ENV.incidentRecordRetentionDays]: '0' })).toThrow(/FIREBREAK_INCIDENT_RECORD_RETENTION_DAYS/);
+  });
+});
