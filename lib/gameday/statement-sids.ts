@@ -23,6 +23,9 @@ export const KNOWN_STATEMENT_SIDS: readonly string[] = [
   'KeepUnprocessableEvents',
   'StoreApprovalRequests',
   'AppendIncidentRecord',
+  // publish-alert's copy of Critical incidents and alerting failures to the backup channel.
+  'PublishToTheBackupChannel',
+  'EncryptForTheBackupChannel',
   'ReadApprovals',
   'ReadAndDecideApprovalRequests',
   'DescribeWaitingPlaybookExecutions',

@@ -131,7 +131,8 @@ describe('the packed package', () => {
 
     it("holds Firebreak's rules, one state machine per shipped playbook plus the dispatcher, and the responders", () => {
       const patterns = ofType('AWS::Events::Rule').map(([, rule]) => (rule.Properties!.EventPattern as { source: string[] }).source[0]);
-      expect(patterns.sort()).toEqual(['aws.cloudwatch', 'aws.guardduty']);
+      // GuardDuty twice: its findings, and Malware Protection for S3's object scan results.
+      expect(patterns.sort()).toEqual(['aws.cloudwatch', 'aws.guardduty', 'aws.guardduty']);
       const playbooks = readdirSync(path.join(app, 'node_modules', 'firebreak', 'playbooks')).filter((name) => name.endsWith('.yaml'));
       expect(ofType('AWS::StepFunctions::StateMachine')).toHaveLength(playbooks.length + 1);
       const functions = ofType('AWS::Lambda::Function').map(([id]) => id);

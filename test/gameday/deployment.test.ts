@@ -97,7 +97,7 @@ describe('deployedPolicies', () => {
 describe('deployedRules and routeEvent', () => {
   it('reads the rules that target the dispatcher with their bus and pattern', () => {
     const rules = deployedRules(deployment, LOCAL);
-    expect(rules.map((rule) => rule.name).sort()).toEqual(['CloudWatchAlarmsRule', 'GameDayBusRule', 'GuardDutyFindingsRule']);
+    expect(rules.map((rule) => rule.name).sort()).toEqual(['CloudWatchAlarmsRule', 'GameDayBusRule', 'GuardDutyFindingsRule', 'S3ObjectScanResultsRule']);
     const guardDuty = rules.find((rule) => rule.name === 'GuardDutyFindingsRule');
     expect(guardDuty?.pattern).toMatchObject({ source: ['aws.guardduty'], detail: { severity: [{ numeric: ['>=', 1] }] } });
     // EventBridge starts the dispatcher as the target's role, whose policy the game day has too.
