@@ -157,7 +157,12 @@ export function isGuardedPlaybook(playbook: Pick<Playbook, 'steps' | 'trigger'>)
  * check: it undoes a containment), `contain` for the others.
  */
 export function guardedPlaybookKind(playbook: Pick<Playbook, 'steps'>): 'contain' | 'release' {
-  return flattenSteps(playbook.steps).some((step) => step.action === RESPONDER_NAMES.releaseInstance) ? 'release' : 'contain';
+  return flattenSteps(playbook.steps).some((step) => step.action === RESPONDER_NAMES.releaseInstance || takesBackRequestedDomain(step)) ? 'release' : 'contain';
+}
+
+/** An `unblock-dns-domains` step of the unblock-dns-domain playbook (`firebreak dns unblock`): it undoes a containment, and reads the requested domain. */
+function takesBackRequestedDomain(step: ActionStep): boolean {
+  return step.action === RESPONDER_NAMES.unblockDnsDomains && step.with.target === 'requested-domain';
 }
 
 /**
@@ -484,7 +489,10 @@ class PlaybookCompiler {
    * field fails the state.
    */
   private requestField(): { request?: Record<string, string> } {
-    return isAutomatic(this.playbook) ? {} : { request: { 'requestedBy.$': '$.requestedBy', 'reason.$': '$.reason' } };
+    if (isAutomatic(this.playbook)) return {};
+    // `firebreak dns unblock` names the domain (and force) in the execution input; only its playbook reads it.
+    const dnsUnblock: Record<string, string> = flattenSteps(this.playbook.steps).some(takesBackRequestedDomain) ? { 'dnsUnblock.$': '$.dnsUnblock' } : {};
+    return { request: { 'requestedBy.$': '$.requestedBy', 'reason.$': '$.reason', ...dnsUnblock } };
   }
 
   /** Compiles steps in order into `states`; returns the first state and the result ids available after. */
