@@ -9,6 +9,8 @@ import { EVIDENCE_TAG_KEYS } from '../responders/snapshot-plan';
 import { parseEvent } from '../incident/parse';
 import type { Playbook } from '../playbooks/model';
 import { buildReleaseRequest, incidentKeyFromTags, RELEASE_PLAYBOOK } from '../operator/release/request';
+import { buildDnsUnblockRequest, DNS_UNBLOCK_PLAYBOOK } from '../operator/dns-unblock';
+import { canonicalDomain } from '../responders/dns-domain';
 import type { TriageDecision } from '../playbooks/triage';
 import type { SynthesizedDefinitions } from '../stack/app';
 import type { AccountInspection, GameDayBackend, GameDayCall, RehearsalFinding, ResolvedEnvironment } from './backend';
@@ -185,6 +187,38 @@ async function startRelease(
   await engine.start(stateMachineArn, request.executionName, request.input).done;
 }
 
+/**
+ * An `unblockDns:` injection: starts the unblock-dns-domain playbook as `firebreak dns unblock`
+ * does (lib/operator/dns-unblock.ts), for the claim of the instance's incident (its
+ * firebreak:incident tag), without the command's early refusals: the step's own checks are what
+ * the scenario rehearses.
+ */
+async function startDnsUnblock(
+  engine: LocalEngine,
+  backend: GameDayBackend,
+  environment: ResolvedEnvironment,
+  unblock: { domain: string; instance: string; force: boolean; reason?: string },
+  mode: 'enforce' | 'dry-run',
+): Promise<void> {
+  const instance = environment.instances[unblock.instance];
+  const stateMachineArn = engine.stateMachineArnOf(DNS_UNBLOCK_PLAYBOOK);
+  if (!instance) throw new Error(`unblockDns: no instance '${unblock.instance}' in the environment`);
+  if (!stateMachineArn) throw new Error(`unblockDns: no ${DNS_UNBLOCK_PLAYBOOK} playbook is deployed (add playbooks/${DNS_UNBLOCK_PLAYBOOK}.yaml)`);
+  const tags = (await backend.inspect()).instances[instance.instanceId]?.tags ?? {};
+  const request = buildDnsUnblockRequest({
+    domain: canonicalDomain(unblock.domain),
+    account: instance.account,
+    region: instance.region,
+    claim: { instanceId: instance.instanceId, incidentKey: incidentKeyFromTags(instance.instanceId, tags) },
+    force: unblock.force,
+    mode,
+    requestedBy: `arn:aws:sts::${instance.account}:assumed-role/gameday-engineer/gameday`,
+    reason: unblock.reason ?? 'game day',
+    at: backend.now(),
+  });
+  await engine.start(stateMachineArn, request.executionName, request.input).done;
+}
+
 /** The attacker's role of a `tamper:` injection: a role of the member account, outside Firebreak's policies. */
 export const TAMPERING_ROLE = 'gameday-attacker-with-delete-snapshot';
 
@@ -296,12 +330,17 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       raw?: boolean;
       bus?: string;
       release?: { target: string; reason?: string };
+      unblockDns?: { domain: string; instance: string; force: boolean; reason?: string };
       tamper?: { deleteEvidenceOf: string };
       direct?: { kind: 'invoke' | 'start'; name: string; mode: 'enforce' | 'dry-run'; execution: 'none' | 'forged' | 'previous' };
     }[] = [];
     for (const [injection, entry] of scenario.inject.entries()) {
       if (entry.release !== undefined) {
         planned.push({ injection, release: { target: entry.release, ...(entry.reason !== undefined ? { reason: entry.reason } : {}) } });
+        continue;
+      }
+      if (entry.unblockDns !== undefined) {
+        planned.push({ injection, unblockDns: { ...entry.unblockDns, ...(entry.reason !== undefined ? { reason: entry.reason } : {}) } });
         continue;
       }
       if (entry.tamper !== undefined) {
@@ -324,9 +363,13 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     }
     const running = engine;
     const mode = settings.forceDryRun || settings.mode === 'dry-run' ? 'dry-run' : 'enforce';
-    const deliver = async ({ injection, event, raw, bus, release, tamper, direct }: (typeof planned)[number], index: number) => {
+    const deliver = async ({ injection, event, raw, bus, release, unblockDns, tamper, direct }: (typeof planned)[number], index: number) => {
       if (release) {
         await startRelease(running, backend, environment, release, mode);
+        return;
+      }
+      if (unblockDns) {
+        await startDnsUnblock(running, backend, environment, unblockDns, mode);
         return;
       }
       if (tamper) {
