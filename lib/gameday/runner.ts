@@ -157,6 +157,16 @@ export function scenarioApprovalDesk(answers: readonly ApprovalDocument[], log: 
   };
 }
 
+/** The instance, its current tags and the deployed manual playbook an injection (`release:`, `unblockDns:`) starts. */
+async function manualTarget(engine: LocalEngine, backend: GameDayBackend, environment: ResolvedEnvironment, injection: string, name: string, playbook: string) {
+  const instance = environment.instances[name];
+  const stateMachineArn = engine.stateMachineArnOf(playbook);
+  if (!instance) throw new Error(`${injection}: no instance '${name}' in the environment`);
+  if (!stateMachineArn) throw new Error(`${injection}: no ${playbook} playbook is deployed (add playbooks/${playbook}.yaml)`);
+  const tags = (await backend.inspect()).instances[instance.instanceId]?.tags ?? {};
+  return { instance, stateMachineArn, tags };
+}
+
 /**
  * Starts the release-instance playbook for an instance of the environment as `firebreak release`
  * does (lib/operator/release/request.ts): the incident key from the instance's firebreak:incident tag.
@@ -168,11 +178,7 @@ async function startRelease(
   release: { target: string; reason?: string },
   mode: 'enforce' | 'dry-run',
 ): Promise<void> {
-  const instance = environment.instances[release.target];
-  const stateMachineArn = engine.stateMachineArnOf(RELEASE_PLAYBOOK);
-  if (!instance) throw new Error(`release: no instance '${release.target}' in the environment`);
-  if (!stateMachineArn) throw new Error(`release: no ${RELEASE_PLAYBOOK} playbook is deployed (add playbooks/${RELEASE_PLAYBOOK}.yaml)`);
-  const tags = (await backend.inspect()).instances[instance.instanceId]?.tags ?? {};
+  const { instance, stateMachineArn, tags } = await manualTarget(engine, backend, environment, 'release', release.target, RELEASE_PLAYBOOK);
   const request = buildReleaseRequest({
     instanceId: instance.instanceId,
     account: instance.account,
@@ -200,11 +206,7 @@ async function startDnsUnblock(
   unblock: { domain: string; instance: string; force: boolean; reason?: string },
   mode: 'enforce' | 'dry-run',
 ): Promise<void> {
-  const instance = environment.instances[unblock.instance];
-  const stateMachineArn = engine.stateMachineArnOf(DNS_UNBLOCK_PLAYBOOK);
-  if (!instance) throw new Error(`unblockDns: no instance '${unblock.instance}' in the environment`);
-  if (!stateMachineArn) throw new Error(`unblockDns: no ${DNS_UNBLOCK_PLAYBOOK} playbook is deployed (add playbooks/${DNS_UNBLOCK_PLAYBOOK}.yaml)`);
-  const tags = (await backend.inspect()).instances[instance.instanceId]?.tags ?? {};
+  const { instance, stateMachineArn, tags } = await manualTarget(engine, backend, environment, 'unblockDns', unblock.instance, DNS_UNBLOCK_PLAYBOOK);
   const request = buildDnsUnblockRequest({
     domain: canonicalDomain(unblock.domain),
     account: instance.account,
