@@ -863,7 +863,7 @@ describe('FirebreakStack safety rails', () => {
 
   it('deploys the unblock-dns-domain playbook for `firebreak dns unblock`: guarded as a release, the requested domain passed to its step only, never started by the dispatcher', () => {
     const UNBLOCK = {
-      ...playbook('unblock-dns-domain', [action('unblock-dns', 'unblock-dns-domains', { target: 'requested-domain' }), action('alert', 'notify')], { resourceKinds: ['ec2-instance'] }, 0),
+      ...playbook('unblock-dns-domain', [action('unblock', 'unblock-dns-domains', { target: 'requested-domain' }), action('alert', 'notify')], { resourceKinds: ['ec2-instance'] }, 0),
       trigger: 'manual' as const,
       approval: { required: true, timeoutSeconds: 3600, onTimeout: 'evidence-only' as const },
     };
