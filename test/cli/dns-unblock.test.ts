@@ -74,6 +74,8 @@ describe('firebreak dns unblock', () => {
   it('reads the claims of the canonical domain and starts the unblock playbook for its only claim, with the caller as requester', async () => {
     const { exit, out } = await run('C2.Example.NET.');
     expect(exit).toBe(0);
+    expect(sts.commandCalls(GetCallerIdentityCommand).map((call) => call.args[0].input)).toEqual([{}]);
+    expect(cloudFormation.commandCalls(DescribeStacksCommand).map((call) => call.args[0].input)).toEqual([{ StackName: 'Firebreak' }]);
     expect(dynamodb.commandCalls(GetItemCommand).map((call) => call.args[0].input)).toEqual([
       { TableName: TABLE, Key: { pk: { S: `dnsblock#${MEMBER}#${REGION}#c2.example.net` } }, ConsistentRead: true },
     ]);

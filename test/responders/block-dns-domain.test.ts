@@ -272,6 +272,10 @@ describe('unblockDnsDomains for `firebreak dns unblock` (target requested-domain
     await blocks.claim(ACCOUNT, REGION, 'other.example.net', { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
     const result = await explicit('C2.Evil-Domain.com.', false);
     expect(inputsOf(ec2Mock, DescribeInstancesCommand)).toEqual([{ InstanceIds: [INSTANCE_ID] }]);
+    expect(inputsOf(r53Mock, ListFirewallDomainListsCommand)).toEqual([{}]);
+    expect(inputsOf(r53Mock, ListFirewallRuleGroupsCommand)).toEqual([{}]);
+    expect(inputsOf(r53Mock, ListFirewallDomainsCommand)).toEqual([{ FirewallDomainListId: LIST }]);
+    expect(r53Mock.calls()).toHaveLength(4);
     expect(inputsOf(r53Mock, UpdateFirewallDomainsCommand)).toEqual([{ FirewallDomainListId: LIST, Operation: 'REMOVE', Domains: [DOMAIN, `*.${DOMAIN}`] }]);
     expect(result).toMatchObject({ status: 'unblocked', domains: [{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'unblocked' }] });
     expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toEqual([]);
