@@ -27,6 +27,12 @@ export const DEPLOYMENT_ENV = {
    * (the organization's own domains), on top of the built-in AWS service domains.
    */
   dnsAllowlist: 'FIREBREAK_DNS_ALLOWLIST',
+  /**
+   * Comma-separated IAM name patterns (`*` wildcard: administrator and break-glass users and roles)
+   * whose credentials disable-access-key and revoke-role-sessions never touch, whatever a finding
+   * names; the member role denies the same names (lib/stack/iam-scopes.ts).
+   */
+  privilegedNamePatterns: 'FIREBREAK_PRIVILEGED_NAME_PATTERNS',
   /** How many days an incident record is kept after its last entry (the state table's TTL does the deleting). */
   incidentRecordRetentionDays: 'FIREBREAK_INCIDENT_RECORD_RETENTION_DAYS',
 } as const;

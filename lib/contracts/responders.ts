@@ -12,6 +12,10 @@ export const RESPONDER_NAMES = {
   releaseInstance: 'release-instance',
   blockDnsDomain: 'block-dns-domain',
   unblockDnsDomains: 'unblock-dns-domains',
+  quarantineS3Object: 'quarantine-s3-object',
+  releaseS3Object: 'release-s3-object',
+  disableAccessKey: 'disable-access-key',
+  revokeRoleSessions: 'revoke-role-sessions',
   publishAlert: 'publish-alert',
   approval: 'approval',
 } as const;

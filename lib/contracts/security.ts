@@ -195,6 +195,13 @@ export interface ContainmentGrant {
 }
 
 /**
+ * The `instanceId` of a grant that clears the credentials an incident names (an access-key incident
+ * has no instance): disable-access-key and revoke-role-sessions ask for a grant of this subject, so a
+ * grant for an instance never clears them, nor theirs an instance.
+ */
+export const CREDENTIALS_GRANT_SUBJECT = 'iam-credentials';
+
+/**
  * A pending or answered approval (`approval#<executionArn>`). publish-alert writes the request
  * (with the task token, which is never shown to a person); only the approval function writes the
  * decision, with the approver's identity as AWS authenticated it.

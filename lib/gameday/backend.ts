@@ -11,6 +11,8 @@
  * clients per role, inspect the account for expectations, give the call log, clean up.
  */
 import type { Route53ResolverClients } from '../aws/clients/route53resolver';
+import type { S3Clients } from '../aws/clients/s3';
+import type { InspectedS3Object, ResolvedS3Object } from './account-backend/s3-objects';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { ClientFactory } from '../aws/clients';
@@ -82,13 +84,21 @@ export interface ResolvedInstance {
   readonly tags: Readonly<Record<string, string>>;
 }
 
+/** The IAM users (with their access key ids, in creation order) and roles the backend created, by their IAM names. */
+export interface ResolvedIamPrincipals {
+  readonly iamUsers?: Readonly<Record<string, { readonly userName: string; readonly arn: string; readonly accessKeys: readonly string[] }>>;
+  readonly iamRoles?: Readonly<Record<string, { readonly roleName: string; readonly arn: string; readonly roleId: string }>>;
+}
+
 /** Scenario names → the ids the backend gave them (and `${…}` references resolve against this). */
-export interface ResolvedEnvironment {
+export interface ResolvedEnvironment extends ResolvedIamPrincipals {
   readonly account: string;
   readonly region: string;
   readonly vpcs: Readonly<Record<string, string>>;
   readonly securityGroups: Readonly<Record<string, string>>;
   readonly instances: Readonly<Record<string, ResolvedInstance>>;
+  /** The scenario's S3 objects (environment.s3Objects). */
+  readonly s3Objects?: Readonly<Record<string, ResolvedS3Object>>;
   readonly deployment: DeploymentResources;
   /** The forensic account the backend prepared (settings.forensicAccount): its key and the role copy-evidence assumes there. */
   readonly forensic?: ForensicAccount;
@@ -147,8 +157,15 @@ export interface AccountInspection {
   readonly digest: string;
   /** The forensic account, when the scenario has one (settings.forensicAccount). */
   readonly forensic?: ForensicInspection;
+  /** The scenario's IAM users and roles (environment.iamUsers / iamRoles), when it has any. */
+  readonly iam?: {
+    readonly users: Readonly<Record<string, { readonly accessKeys: readonly string[]; readonly attachedPolicies: readonly string[] }>>;
+    readonly roles: Readonly<Record<string, { readonly inlinePolicies: readonly string[] }>>;
+  };
   /** Who is in each Auto Scaling group and load balancer, when the scenario declares some. */
   readonly fleet?: InspectedFleet;
+  /** The scenario's S3 objects after the run, by name. */
+  readonly s3Objects?: Readonly<Record<string, InspectedS3Object>>;
 }
 
 /** What the forensic account holds after a run: the snapshots it owns and the custody records of the state table. */
@@ -181,7 +198,7 @@ export function isMutatingCall(call: Pick<GameDayCall, 'api' | 'dryRun' | 'outco
 }
 
 /** The clients one role (a responder's, the dispatcher's) gets. */
-export interface GameDayClients extends ClientFactory, AutoScalingClients, LoadBalancingClients, Route53ResolverClients {
+export interface GameDayClients extends ClientFactory, AutoScalingClients, LoadBalancingClients, Route53ResolverClients, S3Clients {
   sqs(): SQSClient;
   /** KMS in the security account (the record key). */
   kms(): KMSClient;

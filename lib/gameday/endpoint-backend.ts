@@ -15,6 +15,7 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
+import { S3Client } from '@aws-sdk/client-s3';
 import { FirebreakError } from '../contracts/errors';
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient, DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
@@ -56,7 +57,8 @@ export type EndpointSdkClient =
   | KMSClient
   | AutoScalingClient
   | ElasticLoadBalancingV2Client
-  | ElasticLoadBalancingClient;
+  | ElasticLoadBalancingClient
+  | S3Client;
 
 export interface EndpointBackendOptions {
   /** The AWS-compatible endpoint (LocalStack `http://localhost:4566`, a moto server, or an AWS service endpoint). */
@@ -166,6 +168,8 @@ export class EndpointBackend extends AccountBackend {
       region: this.region,
       ...(endpoint !== undefined ? { endpoint } : {}),
       maxAttempts: extra.maxAttempts ?? 3,
+      // Path-style addressing: an endpoint such as LocalStack serves every bucket on one host.
+      ...(service === 's3' ? { forcePathStyle: true } : {}),
       ...(extra.credentials !== undefined ? { credentials: extra.credentials } : {}),
       ...(extra.retryStrategy !== undefined ? { retryStrategy: extra.retryStrategy } : {}),
     });
@@ -264,6 +268,7 @@ export class EndpointBackend extends AccountBackend {
       kms: () => get('kms', KMSClient),
       // The Route 53 Resolver client is of an older SDK line (its smithy types differ; its wire does not).
       route53resolver: async () => get('route53resolver', Route53ResolverClient as unknown as new (config: Record<string, unknown>) => KMSClient) as unknown as Route53ResolverClient,
+      s3: async () => get('s3', S3Client),
       sts: () => get('sts', STSClient),
       autoScaling: async () => get('autoscaling', AutoScalingClient),
       elbv2: async () => get('elasticloadbalancing', ElasticLoadBalancingV2Client),
@@ -286,6 +291,7 @@ export class EndpointBackend extends AccountBackend {
       autoScaling: () => clients.autoScaling({ account: this.account, region }),
       elbv2: () => clients.elbv2({ account: this.account, region }),
       elb: () => clients.elb({ account: this.account, region }),
+      s3: () => clients.s3({ account: this.account, region }),
     };
   }
 

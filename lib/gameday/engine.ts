@@ -22,6 +22,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { AslDefinition, AslState } from '../playbooks/compile';
 import { applySubstitutions, functionPlaceholder, LAMBDA_INVOKE_RESOURCE, taskStates } from '../playbooks/compile';
+import { START_EXECUTION_SYNC_RESOURCE } from '../playbooks/compile-per-instance';
 import { INVALID_EVENT_QUEUE_PLACEHOLDER, stateMachinePlaceholder } from '../playbooks/dispatcher';
 import type { SynthesizedDefinitions } from '../stack/app';
 import type { DescribedExecution, GameDayBackend, ResolvedEnvironment } from './backend';
@@ -44,6 +45,7 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 
 export const WAIT_FOR_TASK_TOKEN_RESOURCE = `${LAMBDA_INVOKE_RESOURCE}.waitForTaskToken`;
 export const START_EXECUTION_RESOURCE = 'arn:aws:states:::states:startExecution';
+export { START_EXECUTION_SYNC_RESOURCE };
 export const SQS_SEND_MESSAGE_RESOURCE = 'arn:aws:states:::sqs:sendMessage';
 export const SNS_PUBLISH_RESOURCE = 'arn:aws:states:::sns:publish';
 
@@ -280,6 +282,7 @@ function allStates(definition: AslDefinition): [string, AslState][] {
   return Object.entries(definition.States).flatMap(([name, state]): [string, AslState][] => [
     [name, state],
     ...(state.Type === 'Parallel' ? (state.Branches as AslDefinition[]).flatMap(allStates) : []),
+    ...(state.Type === 'Map' ? allStates(state.ItemProcessor as AslDefinition) : []),
   ]);
 }
 
@@ -299,6 +302,7 @@ export function withoutWallClockTimeouts(definition: AslDefinition): AslDefiniti
     Object.entries(definition.States).map(([name, state]): [string, AslState] => {
       if (state.Type === 'Task') return [name, { ...state, TimeoutSeconds: LONGEST_TIMER_SECONDS }];
       if (state.Type === 'Parallel') return [name, { ...state, Branches: (state.Branches as AslDefinition[]).map(withoutWallClockTimeouts) }];
+      if (state.Type === 'Map') return [name, { ...state, ItemProcessor: withoutWallClockTimeouts(state.ItemProcessor as AslDefinition) }];
       return [name, state];
     }),
   );
@@ -832,6 +836,35 @@ export class LocalEngine {
         } catch (error) {
           throw integrationError('StepFunctions', error);
         }
+      }
+      case START_EXECUTION_SYNC_RESOURCE: {
+        // startExecution.sync:2: start the execution, wait for it to end, answer its output as JSON;
+        // an execution that does not succeed fails the task with States.TaskFailed, as Step Functions does.
+        const stateMachineArn = String(params.StateMachineArn);
+        const name = String(params.Name);
+        const input = typeof params.Input === 'string' ? (JSON.parse(params.Input) as unknown) : (params.Input ?? {});
+        this.authorizeIntegration(deployed, 'states:StartExecution', stateMachineArn, 'StepFunctions.AccessDeniedException', { StateMachineArn: stateMachineArn });
+        let started: ExecutionRecord;
+        try {
+          started = this.start(stateMachineArn, name, input, record.executionArn);
+        } catch (error) {
+          throw integrationError('StepFunctions', error);
+        }
+        record.started.push(started.executionArn);
+        await started.done;
+        if (started.status !== 'SUCCEEDED') {
+          throw namedError('States.TaskFailed', `Execution ${started.executionArn} ended ${started.status}: ${started.error ?? ''} ${started.cause ?? ''}`.trim());
+        }
+        return {
+          ExecutionArn: started.executionArn,
+          Name: started.name,
+          StateMachineArn: stateMachineArn,
+          Status: started.status,
+          Input: (input ?? null) as Json,
+          Output: (started.output ?? null) as Json,
+          StartDate: started.startSim.getTime(),
+          StopDate: (started.endSim ?? started.startSim).getTime(),
+        };
       }
       case SQS_SEND_MESSAGE_RESOURCE: {
         const body = typeof params.MessageBody === 'string' ? params.MessageBody : JSON.stringify(params.MessageBody);

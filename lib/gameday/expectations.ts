@@ -242,6 +242,23 @@ const instances: ExpectationEvaluator<'instances'> = (expectedInstances, facts) 
     return state ? instanceResults(label, expected, state, facts) : [result(label, false, 'to exist', `${id} no longer exists`)];
   });
 
+const s3Objects: ExpectationEvaluator<'s3Objects'> = (expectedObjects, facts) =>
+  Object.entries(expectedObjects).flatMap(([name, expected]) => {
+    const label = `S3 object ${name}`;
+    const state = facts.after.s3Objects?.[name];
+    if (state === undefined) return [result(label, false, 'to be in the environment', 'no such S3 object was prepared')];
+    const checks: ExpectationResult[] = [];
+    if (expected.exists !== undefined) checks.push(result(`${label} still there`, (state.tags !== undefined) === expected.exists, expected.exists, state.tags !== undefined));
+    for (const [key, value] of Object.entries(expected.tags ?? {})) {
+      const actual = state.tags?.[key];
+      checks.push(result(`${label} tag ${key}`, value === null ? actual === undefined : actual === value, value === null ? 'absent' : value, actual ?? 'absent'));
+    }
+    if (expected.quarantineCopies !== undefined) {
+      checks.push(result(`${label} quarantine copies`, state.quarantineCopies === expected.quarantineCopies, expected.quarantineCopies, state.quarantineCopies));
+    }
+    return checks;
+  });
+
 type PublishedAlert = NonNullable<AccountInspection['alerts'][number]>;
 
 /** The one alert that best fits subject, attributes and body lines together (all must hold for one same alert). */
@@ -289,6 +306,27 @@ const alerts: ExpectationEvaluator<'alerts'> = (spec, facts) => {
   if (content) results.push(content);
   return results;
 };
+
+/** Lists compared in order: the key statuses in creation order, the policies as IAM lists them. */
+const sameList = (a: readonly string[] | undefined, b: readonly string[]) => a !== undefined && a.length === b.length && a.every((value, index) => value === b[index]);
+
+const iamUsers: ExpectationEvaluator<'iamUsers'> = (expectedUsers, facts) =>
+  Object.entries(expectedUsers).flatMap(([name, expected]) => {
+    const actual = facts.after.iam?.users[name];
+    const out: ExpectationResult[] = [];
+    if (expected.accessKeys !== undefined) out.push(result(`iam user ${name} access keys`, sameList(actual?.accessKeys, expected.accessKeys), expected.accessKeys, actual?.accessKeys ?? 'no such user'));
+    if (expected.attachedPolicies !== undefined) {
+      out.push(result(`iam user ${name} attached policies`, sameList(actual?.attachedPolicies, expected.attachedPolicies), expected.attachedPolicies, actual?.attachedPolicies ?? 'no such user'));
+    }
+    return out;
+  });
+
+const iamRoles: ExpectationEvaluator<'iamRoles'> = (expectedRoles, facts) =>
+  Object.entries(expectedRoles).flatMap(([name, expected]) => {
+    const actual = facts.after.iam?.roles[name];
+    const wanted = [...(expected.inlinePolicies ?? [])].sort();
+    return expected.inlinePolicies === undefined ? [] : [result(`iam role ${name} inline policies`, sameList(actual?.inlinePolicies, wanted), wanted, actual?.inlinePolicies ?? 'no such role')];
+  });
 
 const forensicCopies: ExpectationEvaluator<'forensicCopies'> = (spec, facts) => {
   const forensic = facts.after.forensic;
@@ -476,6 +514,9 @@ export const EXPECTATION_EVALUATORS: { readonly [K in keyof ExpectationsDocument
   status,
   steps,
   instances,
+  s3Objects,
+  iamUsers,
+  iamRoles,
   alerts,
   keptEvents,
   unchanged,

@@ -167,6 +167,7 @@ export class LocalBackend extends AccountBackend {
       autoScaling: () => factory.autoScaling(target),
       elbv2: () => factory.elbv2(target),
       elb: () => factory.elb(target),
+      s3: () => factory.s3(target),
     };
   }
 

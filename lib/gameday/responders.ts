@@ -9,9 +9,14 @@ import type { ClientFactory } from '../aws/clients';
 import { ServedAccountClientFactory, assertServedAccount, requireServedAccounts } from '../aws/member-accounts';
 import { servedFleetClients } from '../aws/served-fleet-clients';
 import type { Route53ResolverClients } from '../aws/clients/route53resolver';
+import type { S3Clients } from '../aws/clients/s3';
+import { createQuarantineS3ObjectHandler } from '../responders/quarantine-s3-object';
+import { createReleaseS3ObjectHandler } from '../responders/release-s3-object';
 import { createBlockDnsDomainHandler } from '../responders/block-dns-domain';
 import { DynamoDbDnsBlockStore } from '../responders/dns-block-records';
 import { createUnblockDnsDomainsHandler } from '../responders/unblock-dns-domains';
+import { createDisableAccessKeyHandler } from '../responders/disable-access-key';
+import { createRevokeRoleSessionsHandler } from '../responders/revoke-role-sessions';
 import { SECURITY_ENV } from '../contracts/security';
 import { createTriageHandler } from '../responders/triage-handler';
 import { alertTopicArnFromEnv, publishAlertResponder } from '../responders/alert';
@@ -91,6 +96,18 @@ function dnsFirewallDeps({ clients, environment, now }: LocalResponderRuntime) {
   };
 }
 
+/** The served S3 clients and the grant store the S3 object Lambdas build at module scope. */
+function s3ObjectDeps({ clients, environment, now }: LocalResponderRuntime) {
+  const accounts = requireServedAccounts(environment);
+  const s3: S3Clients = {
+    s3: async (target) => {
+      assertServedAccount(target.account, accounts);
+      return clients.s3(target);
+    },
+  };
+  return { clients: s3, logger: silentLogger, grants: new DynamoDbGrantStore(clients.dynamodb(), stateTableFromEnv(environment)), environment, now };
+}
+
 /** What the quarantine and release Lambdas build at module scope from the state table and the record key. */
 function recordStores({ clients, environment }: LocalResponderRuntime) {
   const table = stateTableFromEnv(environment);
@@ -104,6 +121,8 @@ function recordStores({ clients, environment }: LocalResponderRuntime) {
 }
 
 const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => LocalHandler>> = {
+  [RESPONDER_NAMES.quarantineS3Object]: (runtime) => createQuarantineS3ObjectHandler(s3ObjectDeps(runtime)),
+  [RESPONDER_NAMES.releaseS3Object]: (runtime) => createReleaseS3ObjectHandler(s3ObjectDeps(runtime)),
   [RESPONDER_NAMES.triage]: ({ environment }) => createTriageHandler({ logger: silentLogger, environment }),
   [RESPONDER_NAMES.publishAlert]: ({ clients, environment, now }) =>
     createResponderHandler(publishAlertResponder, {
@@ -159,6 +178,11 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
   },
   [RESPONDER_NAMES.blockDnsDomain]: (runtime) => createBlockDnsDomainHandler(dnsFirewallDeps(runtime)),
   [RESPONDER_NAMES.unblockDnsDomains]: (runtime) => createUnblockDnsDomainsHandler(dnsFirewallDeps(runtime)),
+  // IAM through the served accounts' clients; grants from the state table, as the Lambdas build them.
+  [RESPONDER_NAMES.disableAccessKey]: ({ clients, environment, now }) =>
+    createDisableAccessKeyHandler({ clients: servedClients(clients, environment), logger: silentLogger, grants: new DynamoDbGrantStore(clients.dynamodb(), stateTableFromEnv(environment)), environment, now }),
+  [RESPONDER_NAMES.revokeRoleSessions]: ({ clients, environment, now }) =>
+    createRevokeRoleSessionsHandler({ clients: servedClients(clients, environment), logger: silentLogger, grants: new DynamoDbGrantStore(clients.dynamodb(), stateTableFromEnv(environment)), environment, now }),
   [RESPONDER_NAMES.containmentGuard]: ({ clients, environment, now }) =>
     createContainmentGuardHandler({
       clients: servedClients(clients, environment),

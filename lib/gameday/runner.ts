@@ -383,7 +383,9 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         const incident = incidentOf(event);
         const stateMachineArn = running.stateMachineArnOf(direct.name);
         if (!stateMachineArn) throw new Error(`start: no ${direct.name} playbook is deployed`);
-        await running.start(stateMachineArn, `direct-${index + 1}-${incident.key}`.slice(0, 80), { incident, mode: direct.mode, playbook: direct.name }).done;
+        // A manual playbook (release-s3-object) also reads who asked and why, as `firebreak release` sends them.
+        const request = options.playbooks.some((candidate) => candidate.name === direct.name && candidate.trigger === 'manual') ? { requestedBy: `arn:aws:sts::${incident.account}:assumed-role/gameday-engineer/gameday`, reason: 'game day' } : {};
+        await running.start(stateMachineArn, `direct-${index + 1}-${incident.key}`.slice(0, 80), { incident, mode: direct.mode, playbook: direct.name, ...request }).done;
         return;
       }
       if (direct?.kind === 'invoke') {

@@ -112,13 +112,45 @@ export const faultSchema = z.strictObject({
   message: z.string().optional(),
 });
 
+/** The EICAR test file: every anti-malware engine reports it, and it harms nothing. */
+export const EICAR_TEST_FILE = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*';
+
+export const s3ObjectSchema = z.strictObject({
+  bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name').describe('The bucket (created in the environment\'s account).'),
+  key: z.string().min(1).max(1024).describe('The object key.'),
+  versioned: z.boolean().default(true).describe('Versioning on the bucket (default true).'),
+  body: z.string().default(EICAR_TEST_FILE).describe('The content (default: the EICAR test file).'),
+  tags: z.record(z.string(), z.string()).default({}).describe("The object's own tags (firebreak:gameday-target=true opts it in to game days)."),
+});
+export type S3ObjectDocument = z.output<typeof s3ObjectSchema>;
+
+const IAM_NAME = /^[\w+=,.@-]{1,64}$/;
+
+/** An IAM user of the scenario (created with its keys; the finding names a key by `${iamUsers.<name>.accessKeys.<n>}`). */
+export const iamUserSchema = z.strictObject({
+  accessKeys: z
+    .array(z.enum(['Active', 'Inactive']))
+    .max(2, 'IAM allows two access keys per user')
+    .default(['Active'])
+    .describe('The status of each access key the user has, in creation order.'),
+  tags: z.record(z.string(), z.string()).default({}).describe("The user's tags (protected tag key, firebreak:gameday-target...)."),
+});
+
+/** An IAM role of the scenario whose sessions a finding names. */
+export const iamRoleSchema = z.strictObject({
+  tags: z.record(z.string(), z.string()).default({}).describe("The role's tags."),
+});
+
 export const environmentSchema = z.strictObject({
   account: z.string().regex(/^\d{12}$/, 'an account id has 12 digits').default('111122223333'),
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'a region such as eu-west-1').default('eu-west-1'),
   vpcs: z.record(logicalName('vpc'), vpcSchema).default({}),
   securityGroups: z.record(logicalName('security group'), securityGroupSchema).default({}),
   instances: z.record(logicalName('instance'), instanceSchema).default({}),
+  iamUsers: z.record(z.string().regex(IAM_NAME, 'an IAM user name'), iamUserSchema).default({}).describe('IAM users (by their IAM name) and their access keys.'),
+  iamRoles: z.record(z.string().regex(IAM_NAME, 'an IAM role name'), iamRoleSchema).default({}).describe('IAM roles (by their IAM name) a finding names.'),
   ...fleetEnvironmentFields,
+  s3Objects: z.record(logicalName('S3 object'), s3ObjectSchema).default({}).describe('S3 objects (for the Malware Protection for S3 scenarios); "${s3Objects.<name>.versionId}" and .eTag, .bucket, .key resolve.'),
   faults: z.array(faultSchema).default([]).describe('Errors the account answers on request (throttling, 5xx...).'),
   deniedActions: z
     .array(z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9*]+$/, 'an IAM action such as ec2:ModifyInstanceAttribute'))
@@ -274,6 +306,17 @@ export const expectationsSchema = z.strictObject({
     )
     .optional(),
   instances: z.record(logicalName('instance'), expectedInstanceSchema).optional(),
+  s3Objects: z
+    .record(
+      logicalName('S3 object'),
+      z.strictObject({
+        tags: z.record(z.string(), z.string().nullable()).optional().describe("The scenario version's tags; null: the tag must be absent."),
+        quarantineCopies: z.number().int().min(0).optional().describe('Copies of it under firebreak-quarantine/ in its bucket.'),
+        exists: z.boolean().optional().describe('true: the scenario version is still there (nothing deleted it).'),
+      }),
+    )
+    .optional()
+    .describe('The S3 objects of the environment after the run.'),
   alerts: z
     .strictObject({
       count: z.number().int().min(0).optional(),
@@ -291,6 +334,20 @@ export const expectationsSchema = z.strictObject({
     })
     .optional()
     .describe('Events kept in the unprocessable-events queue.'),
+  iamUsers: z
+    .record(
+      z.string().min(1),
+      z.strictObject({
+        accessKeys: z.array(z.enum(['Active', 'Inactive'])).optional().describe('Status of each of its keys, in creation order (none deleted).'),
+        attachedPolicies: z.array(z.string().min(1)).optional().describe('Names of the managed policies attached to it, exactly.'),
+      }),
+    )
+    .optional()
+    .describe("IAM users of the environment after the run."),
+  iamRoles: z
+    .record(z.string().min(1), z.strictObject({ inlinePolicies: z.array(z.string().min(1)).optional().describe('Names of its inline policies, exactly.') }))
+    .optional()
+    .describe('IAM roles of the environment after the run.'),
   unchanged: z.array(z.string().min(1)).optional().describe('Resources (by name or id) whose state must not have changed.'),
   noMutatingCalls: z.boolean().optional().describe('No EC2 or IAM call changed anything (DryRun and reads are fine).'),
   accountUnchanged: z.boolean().optional().describe("The account's whole state digest is the same before and after."),

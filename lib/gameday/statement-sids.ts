@@ -16,6 +16,10 @@ export const KNOWN_STATEMENT_SIDS: readonly string[] = [
   'AssumeFirebreakMemberRole',
   'InvokeResponders',
   'StartPlaybooks',
+  // A playbook that starts per-instance executions and waits for them (lib/stack/playbooks.ts).
+  'StartPerInstancePlaybooks',
+  'FollowPerInstanceExecutions',
+  'PerInstanceCompletionEvents',
   'KeepUnprocessableEvents',
   'StoreApprovalRequests',
   'AppendIncidentRecord',

@@ -9,7 +9,7 @@
  * - a GetFindings response `{"Findings": [...]}`.
  * Whatever the JSON, the only error that leaves this module is `EventParseError`.
  */
-import type { z } from 'zod';
+import type * as z from '../contracts/zod-mini';
 import type { Incident } from './model';
 import { EventParseError, describeReceived } from './errors';
 import type { EventParseIssue } from './errors';
@@ -178,7 +178,7 @@ function parseFinding(finding: unknown, context: ReadContext): Incident {
 }
 
 /** zod issues as raw issues; `received` describes what is at the path in `parsed` (the value the schema saw). */
-function fromZod(error: z.ZodError, at: readonly PathSegment[], parsed: unknown): RawIssue[] {
+function fromZod(error: z.core.$ZodError, at: readonly PathSegment[], parsed: unknown): RawIssue[] {
   return error.issues.map((issue) => {
     const path = issue.path.filter((segment): segment is PathSegment => typeof segment === 'string' || typeof segment === 'number');
     // Messages set in schemas.ts read as "expected <message>"; zod's own defaults start with "Invalid".

@@ -1,5 +1,5 @@
 /**
- * The trust boundary: zod schemas of the parts of each event Firebreak reads. Unknown keys are
+ * The trust boundary: zod schemas (zod/mini: the triage Lambda bundles them) of the parts of each event Firebreak reads. Unknown keys are
  * stripped, never refused (AWS adds fields over time; tools add their own, like Cloud Custodian's
  * `debug`). Each schema's error text is the `expected` half of an `EventParseError` issue, so it
  * reads as "expected <text>".
@@ -10,21 +10,18 @@
  * `camelCaseKeys` has run) and CloudWatch alarm state change events
  * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html).
  */
-import * as z from 'zod';
+import * as z from '../contracts/zod-mini';
 import { toIsoTime } from './time';
 import { isRecord, valueAt } from './reading';
 
 export const TIME_EXPECTED = 'a time (ISO 8601, or epoch milliseconds)';
 
 /** A string, null or absent (GuardDuty writes `null` for unset members such as `iamInstanceProfile`). */
-const optionalText = (what = 'a string') => z.string({ error: what }).nullish();
+const optionalText = (what = 'a string') => z.nullish(z.string({ error: what }));
 
 /** A required, non-empty, bounded identifier. */
 const identifier = (what: string, max = 256) =>
-  z
-    .string({ error: what })
-    .min(1, { error: what })
-    .max(max, { error: `${what} of at most ${max} characters` });
+  z.string({ error: what }).check(z.minLength(1, { error: what }), z.maxLength(max, { error: `${what} of at most ${max} characters` }));
 
 /** Present and time-shaped; read leniently later (see `toIsoTime`). */
 const timeValue = z.custom<string | number>(
@@ -33,25 +30,31 @@ const timeValue = z.custom<string | number>(
 );
 
 /** A time that must be readable: it is part of an incident key. Yields ISO 8601 UTC. */
-const readableTime = z.unknown().transform((value, ctx) => {
-  const iso = toIsoTime(value);
-  if (iso === undefined) {
-    ctx.issues.push({ code: 'custom', message: TIME_EXPECTED, input: value });
-    return z.NEVER;
-  }
-  return iso;
-});
+const readableTime = z.pipe(
+  z.unknown(),
+  z.transform((value, ctx) => {
+    const iso = toIsoTime(value);
+    if (iso === undefined) {
+      ctx.issues.push({ code: 'custom', message: TIME_EXPECTED, input: value });
+      return z.NEVER;
+    }
+    return iso;
+  }),
+);
 
 export const SEVERITY_EXPECTED = 'a number from 0 to 10';
 const NUMERIC_TEXT = /^\s*\d{1,2}(?:\.\d+)?\s*$/;
 
 /** GuardDuty's 0–10 score; a numeric string (`"8.0"`, as some exporters write it) is read as a number. */
-const severityScore = z.unknown().transform((value, ctx) => {
-  const score = typeof value === 'number' ? value : typeof value === 'string' && NUMERIC_TEXT.test(value) ? Number(value) : NaN;
-  if (Number.isFinite(score) && score >= 0 && score <= 10) return score;
-  ctx.issues.push({ code: 'custom', message: SEVERITY_EXPECTED, input: value });
-  return z.NEVER;
-});
+const severityScore = z.pipe(
+  z.unknown(),
+  z.transform((value, ctx) => {
+    const score = typeof value === 'number' ? value : typeof value === 'string' && NUMERIC_TEXT.test(value) ? Number(value) : NaN;
+    if (Number.isFinite(score) && score >= 0 && score <= 10) return score;
+    ctx.issues.push({ code: 'custom', message: SEVERITY_EXPECTED, input: value });
+    return z.NEVER;
+  }),
+);
 
 // ---------------------------------------------------------------------------------------------
 // GuardDuty finding (camelCase)
@@ -68,29 +71,27 @@ const networkInterfaceSchema = z.object(
     publicIp: optionalText('an IP address'),
     subnetId: optionalText('a subnet id'),
     vpcId: optionalText('a VPC id'),
-    securityGroups: z.array(securityGroupSchema, { error: 'a list of security groups' }).nullish(),
+    securityGroups: z.nullish(z.array(securityGroupSchema, { error: 'a list of security groups' })),
   },
   { error: 'a network interface object' },
 );
 
 const tagSchema = z.object(
-  { key: z.string({ error: 'a tag key' }), value: z.string({ error: 'a tag value' }).nullish() },
+  { key: z.string({ error: 'a tag key' }), value: z.nullish(z.string({ error: 'a tag value' })) },
   { error: 'a tag object {key, value}' },
 );
 
 export const instanceDetailsSchema = z.object(
   {
-    instanceId: identifier('an EC2 instance id', 64).nullish(),
+    instanceId: z.nullish(identifier('an EC2 instance id', 64)),
     availabilityZone: optionalText(),
     instanceType: optionalText(),
     imageId: optionalText(),
     instanceState: optionalText(),
-    launchTime: timeValue.nullish(),
-    iamInstanceProfile: z
-      .object({ arn: optionalText('an instance profile ARN'), id: optionalText() }, { error: 'an instance profile object' })
-      .nullish(),
-    networkInterfaces: z.array(networkInterfaceSchema, { error: 'a list of network interfaces' }).nullish(),
-    tags: z.array(tagSchema, { error: 'a list of tags' }).nullish(),
+    launchTime: z.nullish(timeValue),
+    iamInstanceProfile: z.nullish(z.object({ arn: optionalText('an instance profile ARN'), id: optionalText() }, { error: 'an instance profile object' })),
+    networkInterfaces: z.nullish(z.array(networkInterfaceSchema, { error: 'a list of network interfaces' })),
+    tags: z.nullish(z.array(tagSchema, { error: 'a list of tags' })),
   },
   { error: 'an instance details object' },
 );
@@ -108,62 +109,59 @@ const accessKeyDetailsSchema = z.object(
 export const resourceSchema = z.object(
   {
     resourceType: identifier('a resource type', 128),
-    instanceDetails: instanceDetailsSchema.nullish(),
-    accessKeyDetails: accessKeyDetailsSchema.nullish(),
+    instanceDetails: z.nullish(instanceDetailsSchema),
+    accessKeyDetails: z.nullish(accessKeyDetailsSchema),
   },
   { error: 'a resource object' },
 );
 
-const remoteIpDetailsSchema = z
-  .object({ ipAddressV4: optionalText('an IP address'), ipAddressV6: optionalText('an IP address') }, { error: 'a remote IP details object' })
-  .nullish();
+const remoteIpDetailsSchema = z.nullish(
+  z.object({ ipAddressV4: optionalText('an IP address'), ipAddressV6: optionalText('an IP address') }, { error: 'a remote IP details object' }),
+);
 
 const actionSchema = z.object(
   {
     actionType: optionalText(),
-    networkConnectionAction: z
-      .object(
-        { connectionDirection: optionalText(), remoteIpDetails: remoteIpDetailsSchema },
-        { error: 'a network connection action object' },
-      )
-      .nullish(),
-    portProbeAction: z
-      .object(
+    networkConnectionAction: z.nullish(
+      z.object({ connectionDirection: optionalText(), remoteIpDetails: remoteIpDetailsSchema }, { error: 'a network connection action object' }),
+    ),
+    portProbeAction: z.nullish(
+      z.object(
         {
-          portProbeDetails: z
-            .array(z.object({ remoteIpDetails: remoteIpDetailsSchema }, { error: 'a port probe detail object' }), {
+          portProbeDetails: z.nullish(
+            z.array(z.object({ remoteIpDetails: remoteIpDetailsSchema }, { error: 'a port probe detail object' }), {
               error: 'a list of port probe details',
-            })
-            .nullish(),
+            }),
+          ),
         },
         { error: 'a port probe action object' },
-      )
-      .nullish(),
-    awsApiCallAction: z
-      .object(
+      ),
+    ),
+    awsApiCallAction: z.nullish(
+      z.object(
         {
           remoteIpDetails: remoteIpDetailsSchema,
-          domainDetails: z.object({ domain: optionalText('a domain') }, { error: 'a domain details object' }).nullish(),
+          domainDetails: z.nullish(z.object({ domain: optionalText('a domain') }, { error: 'a domain details object' })),
         },
         { error: 'an AWS API call action object' },
-      )
-      .nullish(),
-    dnsRequestAction: z.object({ domain: optionalText('a domain') }, { error: 'a DNS request action object' }).nullish(),
+      ),
+    ),
+    dnsRequestAction: z.nullish(z.object({ domain: optionalText('a domain') }, { error: 'a DNS request action object' })),
   },
   { error: 'an action object' },
 );
 
 const serviceSchema = z.object(
   {
-    count: z.number({ error: 'a whole number' }).int({ error: 'a whole number' }).min(0, { error: 'a whole number' }).nullish(),
+    count: z.nullish(z.number({ error: 'a whole number' }).check(z.int({ error: 'a whole number' }), z.minimum(0, { error: 'a whole number' }))),
     detectorId: optionalText('a detector id'),
     resourceRole: optionalText('TARGET or ACTOR'),
-    archived: z.boolean({ error: 'true or false' }).nullish(),
-    action: actionSchema.nullish(),
+    archived: z.nullish(z.boolean({ error: 'true or false' })),
+    action: z.nullish(actionSchema),
     // Free-form: read by `isSampleFinding`, which accepts both of its shapes.
-    additionalInfo: z.unknown().optional(),
+    additionalInfo: z.optional(z.unknown()),
     // Read best-effort by sequence.ts: only whether a sequence is there matters to the schema.
-    detection: z.unknown().optional(),
+    detection: z.optional(z.unknown()),
   },
   { error: 'a service object' },
 );
@@ -181,11 +179,11 @@ export const guardDutyFindingSchema = z.object(
     arn: optionalText('a finding ARN'),
     createdAt: timeValue,
     updatedAt: timeValue,
-    resource: resourceSchema.nullish(),
-    service: serviceSchema.nullish(),
+    resource: z.nullish(resourceSchema),
+    service: z.nullish(serviceSchema),
   },
   { error: 'a GuardDuty finding object' },
-).superRefine((finding, ctx) => {
+).check(z.superRefine((finding, ctx) => {
   // An instance finding is only actionable with the instance id: refuse it rather than lose it
   // quietly. An attack sequence names its instances in the sequence itself, so it is not refused.
   const resource = finding.resource;
@@ -199,7 +197,7 @@ export const guardDutyFindingSchema = z.object(
         : 'instance details with an instance id (resourceType is Instance)',
     });
   }
-});
+}));
 export type GuardDutyFinding = z.infer<typeof guardDutyFindingSchema>;
 
 // ---------------------------------------------------------------------------------------------
@@ -214,7 +212,7 @@ const metricStatSchema = z.object(
       {
         namespace: optionalText('a metric namespace'),
         name: optionalText('a metric name'),
-        dimensions: z.record(z.string(), z.string({ error: 'a dimension value (string)' }), { error: 'a map of dimensions' }).nullish(),
+        dimensions: z.nullish(z.record(z.string(), z.string({ error: 'a dimension value (string)' }), { error: 'a map of dimensions' })),
       },
       { error: 'a metric object' },
     ),
@@ -226,7 +224,7 @@ const alarmMetricSchema = z.object(
   {
     id: optionalText(),
     expression: optionalText('a metric math expression'),
-    metricStat: metricStatSchema.nullish(),
+    metricStat: z.nullish(metricStatSchema),
   },
   { error: 'an alarm metric object' },
 );
@@ -238,19 +236,17 @@ export const alarmDetailSchema = z.object(
       { value: alarmStateValue, reason: optionalText(), timestamp: readableTime },
       { error: 'an alarm state object {value, reason, timestamp}' },
     ),
-    previousState: z
-      .object({ value: alarmStateValue, reason: optionalText(), timestamp: timeValue.nullish() }, { error: 'an alarm state object' })
-      .nullish(),
-    configuration: z
-      .object(
+    previousState: z.nullish(z.object({ value: alarmStateValue, reason: optionalText(), timestamp: z.nullish(timeValue) }, { error: 'an alarm state object' })),
+    configuration: z.nullish(
+      z.object(
         {
           description: optionalText(),
           alarmRule: optionalText('a composite alarm rule'),
-          metrics: z.array(alarmMetricSchema, { error: 'a list of alarm metrics' }).nullish(),
+          metrics: z.nullish(z.array(alarmMetricSchema, { error: 'a list of alarm metrics' })),
         },
         { error: 'an alarm configuration object' },
-      )
-      .nullish(),
+      ),
+    ),
   },
   { error: 'a CloudWatch alarm state change object' },
 );
@@ -261,7 +257,7 @@ export type AlarmDetail = z.infer<typeof alarmDetailSchema>;
 // https://docs.aws.amazon.com/guardduty/latest/ug/monitor-with-eventbridge-s3-malware-protection.html
 
 /** An upper-case status as GuardDuty writes them (COMPLETED, THREATS_FOUND …); a newer one passes, anything else is refused. */
-const statusToken = (what: string) => z.string({ error: what }).regex(/^[A-Z][A-Z0-9_]{0,63}$/, { error: what });
+const statusToken = (what: string) => z.string({ error: what }).check(z.regex(/^[A-Z][A-Z0-9_]{0,63}$/, { error: what }));
 
 export const s3ObjectScanDetailSchema = z.object(
   {
@@ -270,7 +266,7 @@ export const s3ObjectScanDetailSchema = z.object(
     s3ObjectDetails: z.object(
       {
         bucketName: identifier('an S3 bucket name', 63),
-        objectKey: z.string({ error: 'an S3 object key' }).min(1, { error: 'an S3 object key' }),
+        objectKey: z.string({ error: 'an S3 object key' }).check(z.minLength(1, { error: 'an S3 object key' })),
         eTag: optionalText('an ETag'),
         versionId: optionalText('a version id'),
       },
@@ -308,8 +304,8 @@ export const envelopeSchema = z.object(
     detail: z.record(z.string(), z.unknown(), { error: 'an object (the event detail)' }),
     account: optionalText('an AWS account id'),
     region: optionalText('an AWS Region'),
-    time: z.unknown().optional(),
-    resources: z.array(z.unknown(), { error: 'a list of resource ARNs' }).nullish(),
+    time: z.optional(z.unknown()),
+    resources: z.nullish(z.array(z.unknown(), { error: 'a list of resource ARNs' })),
   },
   { error: 'an EventBridge event object' },
 );

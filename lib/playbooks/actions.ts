@@ -8,7 +8,10 @@ import * as z from '../contracts/zod-mini';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { fleetQuarantineIamActions, fleetReleaseIamActions, fleetQuarantineOptions, fleetReleaseOptions } from './fleet-options';
 import { RELEASE_EDGE_IAM_ACTIONS, containmentEdgeIamActions, containmentEdgeOptions } from './containment-edges';
+import { CREDENTIAL_ACTIONS } from './credential-actions';
 import { DNS_ACTIONS } from './dns-actions';
+import { PER_INSTANCE_ACTIONS } from './per-instance-actions';
+import { S3_OBJECT_ACTIONS } from './s3-object-actions';
 
 export interface ActionDefinition {
   readonly name: string;
@@ -29,6 +32,11 @@ export interface ActionDefinition {
    * transitions beyond one per attempt), before the transient-error retrier.
    */
   readonly retryWhileWaiting?: (options: Record<string, unknown>) => WaitRetrier;
+  /**
+   * True when the step starts another playbook's executions instead of invoking its responder
+   * (`contain-each-instance`: a Map of per-instance executions, compile-per-instance.ts).
+   */
+  readonly startsPlaybook?: boolean;
 }
 
 /** One Step Functions retrier that waits for something (ASL `Retry` entry). */
@@ -231,6 +239,9 @@ export const ACTIONS = {
     ],
   },
   ...DNS_ACTIONS,
+  ...PER_INSTANCE_ACTIONS,
+  ...S3_OBJECT_ACTIONS,
+  ...CREDENTIAL_ACTIONS,
   notify: {
     name: 'notify',
     description: 'Publish an actionable alert to the alert topic.',

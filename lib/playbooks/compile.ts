@@ -5,7 +5,8 @@
  *
  * Shape of a compiled playbook (JSONPath only: the local engine, aws-local-stepfunctions, supports
  * neither JSONata nor `Assign`):
- * - execution input `{ incident, mode, playbook, decision? }` (what the dispatcher starts it with);
+ * - execution input `{ incident, mode, playbook, decision? }` (what the dispatcher starts it with;
+ *   `decision` is triage's whole decision, a per-instance playbook's targets included);
  *   a `trigger: manual` playbook's is `{ incident, mode, playbook, requestedBy, reason }` (what
  *   `firebreak release` starts it with; reason may be null), and its steps get both as `request`;
  * - each action step is a Task on the optimized Lambda integration whose `FunctionName` is a
@@ -43,9 +44,11 @@ import { TRANSIENT_ERROR_NAMES } from '../contracts/responder-errors';
 import { ACTIONS } from './actions';
 import type { ActionDefinition, WaitRetrier } from './actions';
 import type { ActionStep, ParallelStep, Playbook, PlaybookApproval, Step } from './model';
-import { approvalOf, flattenSteps, isAutomatic } from './model';
+import { approvalOf, flattenSteps } from './model';
 import { APPROVAL_REJECTED_ERROR, FirebreakError } from '../contracts/errors';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import { perInstanceMapState, perInstanceStateNames, stateMachinePlaceholder } from './compile-per-instance';
+import { isPerInstance } from './model';
 
 /** One ASL state, as emitted (JSONPath fields only). */
 export type AslState = { readonly Type: string } & Readonly<Record<string, unknown>>;
@@ -153,11 +156,12 @@ export function isGuardedPlaybook(playbook: Pick<Playbook, 'steps' | 'trigger'>)
 
 /**
  * The kind of rails a guarded playbook gets (FIREBREAK_PLAYBOOK_RAILS, read by the guard):
- * `release` for a playbook that releases instances (approval always, no protection or blast-radius
+ * `release` for a playbook that releases instances or S3 objects (approval always, no protection or blast-radius
  * check: it undoes a containment), `contain` for the others.
  */
 export function guardedPlaybookKind(playbook: Pick<Playbook, 'steps'>): 'contain' | 'release' {
-  return flattenSteps(playbook.steps).some((step) => step.action === RESPONDER_NAMES.releaseInstance || takesBackRequestedDomain(step)) ? 'release' : 'contain';
+  const releases: readonly string[] = [RESPONDER_NAMES.releaseInstance, RESPONDER_NAMES.releaseS3Object];
+  return flattenSteps(playbook.steps).some((step) => releases.includes(step.action) || takesBackRequestedDomain(step)) ? 'release' : 'contain';
 }
 
 /** An `unblock-dns-domains` step of the unblock-dns-domain playbook (`firebreak dns unblock`): it undoes a containment, and reads the requested domain. */
@@ -272,6 +276,8 @@ const GUARD_RESULT = `$.results.${GUARD_STATE}.result`;
 class PlaybookCompiler {
   private readonly stateNames = new Set<string>();
   private readonly responders = new Set<string>([ALERT_RESPONDER]);
+  /** Per-instance playbooks a `contain-each-instance` step starts (their `Sm_` substitutions). */
+  private readonly startedPlaybooks = new Set<string>();
 
   constructor(private readonly playbook: Playbook) {}
 
@@ -280,7 +286,7 @@ class PlaybookCompiler {
     if (playbook.steps.length === 0) {
       throw new PlaybookCompileError(`playbook "${playbook.name}" has no steps`, playbook.name);
     }
-    if (!isAutomatic(playbook) && isGuardedPlaybook(playbook) && !approvalOf(playbook).required) {
+    if (playbook.trigger === 'manual' && isGuardedPlaybook(playbook) && !approvalOf(playbook).required) {
       throw new PlaybookCompileError(
         `playbook "${playbook.name}" is started by hand and changes resources: it must require approval (approval: { required: true }), so that the identity recorded is the approver's, not a field of the input`,
         playbook.name,
@@ -299,7 +305,7 @@ class PlaybookCompiler {
         StartAt: startAt,
         States: states,
       },
-      substitutions: [...this.responders].sort().map(functionPlaceholder),
+      substitutions: [...[...this.responders].sort().map(functionPlaceholder), ...[...this.startedPlaybooks].sort().map(stateMachinePlaceholder)],
     };
   }
 
@@ -315,7 +321,7 @@ class PlaybookCompiler {
     const afterApproval = keepSteps(steps, (step) => changesResources(step) || alerts(step));
     const alertsOnly = keepSteps(steps, alerts);
     const timedOut = approval.onTimeout === 'contain' ? afterApproval : alertsOnly;
-    if (alertsOnly.length === 0) {
+    if (alertsOnly.length === 0 && !isPerInstance(playbook)) {
       throw new PlaybookCompileError(
         `playbook "${playbook.name}" changes resources but has no notify step: when the safety rails skip ${waiting}, its alert is how people learn why`,
         playbook.name,
@@ -360,17 +366,25 @@ class PlaybookCompiler {
       ...guardReasons,
       reason: { outcome: name, summary, 'approval.$': '$.approval' },
     });
+    // A per-instance playbook may have no notify step (its parent alerts): its paths without one end here.
+    const endWithout = (prefix: string, chain: readonly Step[]): string => {
+      if (chain.length > 0) return start(prefix, chain);
+      const ended = prefix.slice(0, -1);
+      this.claim(ended);
+      states[ended] = { Type: 'Succeed', Comment: 'Nothing more to do here; the playbook that started this one reports it.' };
+      return ended;
+    };
     this.compileApprovalWait(states, approval, changing, afterEvidence, {
       approved: start(P.approved, afterApproval),
-      rejected: start(P.rejected, alertsOnly),
-      timedOut: start(P.timedOut, timedOut),
+      rejected: endWithout(P.rejected, alertsOnly),
+      timedOut: endWithout(P.timedOut, timedOut),
     });
     this.compileSequence(afterApproval, states, afterEvidence, {
       ...TOP,
       prefix: P.approved,
       report: outcome('approved', `A person approved (firebreak approve): ${waiting} ran after the evidence steps.`),
     });
-    this.compileSequence(alertsOnly, states, afterEvidence, {
+    if (alertsOnly.length > 0) this.compileSequence(alertsOnly, states, afterEvidence, {
       ...TOP,
       prefix: P.rejected,
       report: outcome(
@@ -378,7 +392,7 @@ class PlaybookCompiler {
         `Not approved: a person rejected the request (${APPROVAL_REJECTED_ERROR}), or answered without "approved": true. ${waiting} did not run; the evidence was kept. The approval record says who and why.`,
       ),
     });
-    this.compileSequence(timedOut, states, afterEvidence, {
+    if (timedOut.length > 0) this.compileSequence(timedOut, states, afterEvidence, {
       ...TOP,
       prefix: P.timedOut,
       report: outcome(
@@ -489,7 +503,7 @@ class PlaybookCompiler {
    * field fails the state.
    */
   private requestField(): { request?: Record<string, string> } {
-    if (isAutomatic(this.playbook)) return {};
+    if (this.playbook.trigger !== 'manual') return {};
     // `firebreak dns unblock` names the domain (and force) in the execution input; only its playbook reads it.
     const dnsUnblock: Record<string, string> = flattenSteps(this.playbook.steps).some(takesBackRequestedDomain) ? { 'dnsUnblock.$': '$.dnsUnblock' } : {};
     return { request: { 'requestedBy.$': '$.requestedBy', 'reason.$': '$.reason', ...dnsUnblock } };
@@ -526,9 +540,10 @@ class PlaybookCompiler {
     const { playbook } = this;
     this.checkStepId(step);
     assertLiteralOptions(step.with, `steps.${step.id}.with`, playbook.name);
+    const name = `${scope.prefix}${step.id}`;
+    if ((ACTIONS[step.action] as ActionDefinition).startsPlaybook === true) return this.compilePerInstance(step, name, next, states, available, scope);
     const responder = ACTIONS[step.action].responder;
     this.responders.add(responder);
-    const name = `${scope.prefix}${step.id}`;
     this.claim(name);
 
     const payload: Record<string, unknown> = {
@@ -552,6 +567,28 @@ class PlaybookCompiler {
       ResultPath: `$.results.${step.id}`,
       // A step that waits for something (copy-evidence: snapshots still pending) retries on its own schedule first.
       Retry: [...waitRetriers(step), TRANSIENT_RETRY],
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: failureAlertStateName(name) }],
+      ...(next ? { Next: next } : { End: true }),
+    };
+    this.compileFailureAlert(states, name, available, scope);
+    return [...available, step.id];
+  }
+
+  /** A `contain-each-instance` step: a Map of per-instance executions (compile-per-instance.ts). */
+  private compilePerInstance(
+    step: ActionStep,
+    name: string,
+    next: string | undefined,
+    states: Record<string, AslState>,
+    available: readonly string[],
+    scope: ChainScope,
+  ): string[] {
+    this.claim(name);
+    for (const inner of Object.values(perInstanceStateNames(name))) this.claim(inner);
+    this.startedPlaybooks.add(String(step.with.playbook));
+    states[name] = {
+      ...perInstanceMapState(step, name, this.playbook.name),
+      // Missing targets (a playbook started without triage's decision) or a Map that cannot run: alert and fail.
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: failureAlertStateName(name) }],
       ...(next ? { Next: next } : { End: true }),
     };
@@ -703,6 +740,7 @@ export function taskStates(definition: AslDefinition): TaskStateReference[] {
     if (body.Type === 'Parallel') {
       return (body.Branches as readonly AslDefinition[]).flatMap(taskStates);
     }
+    if (body.Type === 'Map') return taskStates(body.ItemProcessor as AslDefinition);
     if (body.Type !== 'Task') return [];
     const resource = String(body.Resource);
     const parameters = body.Parameters as Record<string, unknown> | undefined;

@@ -34,10 +34,8 @@ export const TRIAGE_RESPONDER = RESPONDER_NAMES.triage;
 /** Substitution name of the unprocessable-events queue URL. */
 export const INVALID_EVENT_QUEUE_PLACEHOLDER = 'InvalidEventQueueUrl';
 
-/** The definition-substitution name of a playbook's state machine ARN: `compromised-ec2` → `Sm_compromised_ec2`. */
-export function stateMachinePlaceholder(playbook: string): string {
-  return `Sm_${playbook.replace(/[^A-Za-z0-9]/g, '_')}`;
-}
+import { stateMachinePlaceholder } from './compile-per-instance';
+export { stateMachinePlaceholder };
 
 /** State names of the dispatcher, for tests and the local engine's task overrides. */
 export const DISPATCHER_STATES = {
@@ -178,6 +176,9 @@ export function compileDispatcher(options: DispatcherOptions): CompiledStateMach
           'incident.$': `${DECISION}.incident`,
           'mode.$': `${DECISION}.mode`,
           'playbook.$': `${DECISION}.playbook`,
+          // Triage's whole decision: a per-instance playbook reads its targets there
+          // (compile-per-instance.ts). Leaving the incident out of it was measured in the storm
+          // and made no difference (docs/gameday.md, "Benchmarks").
           'decision.$': DECISION,
           // Links the playbook execution to this one in the console
           // (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-nested-workflows.html).

@@ -10,7 +10,9 @@ import type { Document, Node as YamlNode } from 'yaml';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { ActionStep, ParallelStep, Playbook, PlaybookMatch, Step } from './model';
-import { DEFAULT_APPROVAL, isAutomatic } from './model';
+import { DEFAULT_APPROVAL, flattenSteps, isAutomatic, isPerInstance } from './model';
+import { PER_INSTANCE_ACTION } from './per-instance-actions';
+import { ACTIONS } from './actions';
 import type { PlaybookError } from './errors';
 import { didYouMean, PlaybookValidationError, sortPlaybookErrors } from './errors';
 import { KNOWN_FINDING_TYPES } from './finding-types';
@@ -347,6 +349,7 @@ function crossCheck(loaded: readonly LoadedPlaybook[]): PlaybookError[] {
       message: `playbook name '${entry.playbook.name}' is already used by ${first.playbook.file}; names must be unique (each names a state machine)`,
     });
   }
+  errors.push(...perInstanceReferenceErrors(loaded));
   // Manual playbooks (release) are never routed to, so they cannot compete with anything.
   const routed = loaded.filter((entry) => isAutomatic(entry.playbook));
   routed.forEach((b, index) => {
@@ -445,4 +448,34 @@ export function loadPlaybookDirectorySync(dir = 'playbooks'): Playbook[] {
 /** `loadPlaybookDirectorySync`, for callers that await. */
 export async function loadPlaybookDirectory(dir = 'playbooks'): Promise<Playbook[]> {
   return loadPlaybookDirectorySync(dir);
+}
+
+/**
+ * Every `contain-each-instance` step names a `trigger: per-instance` playbook loaded alongside it;
+ * a per-instance playbook starts no other (one level: the Map's executions wait for theirs).
+ */
+function perInstanceReferenceErrors(loaded: readonly LoadedPlaybook[]): PlaybookError[] {
+  const byName = new Map(loaded.map((entry) => [entry.playbook.name, entry.playbook]));
+  const errors: PlaybookError[] = [];
+  for (const { playbook } of loaded) {
+    for (const step of flattenSteps(playbook.steps)) {
+      if (step.action !== PER_INSTANCE_ACTION) continue;
+      const named = String(step.with.playbook);
+      const target = byName.get(named);
+      const problem =
+        target === undefined
+          ? `names playbook '${named}', which is not loaded with it`
+          : !isPerInstance(target)
+            ? `names playbook '${named}', whose trigger is ${target.trigger ?? 'automatic'}, not per-instance`
+            : !flattenSteps(target.steps).some((own) => ACTIONS[own.action].mutates)
+              ? `names playbook '${named}', which changes no resource: a per-instance playbook starts with the containment guard, whose answer the alert reports`
+            : isPerInstance(playbook)
+              ? 'is in a per-instance playbook: per-instance executions start no further ones'
+              : undefined;
+      if (problem !== undefined) {
+        errors.push({ file: playbook.file, ...(step.line !== undefined ? { line: step.line } : {}), message: `step ${step.id} (${PER_INSTANCE_ACTION}) ${problem}` });
+      }
+    }
+  }
+  return errors;
 }

@@ -70,8 +70,12 @@ export interface PlaybookApproval {
 /** The approval rail of a playbook that sets none. */
 export const DEFAULT_APPROVAL: PlaybookApproval = { required: false, timeoutSeconds: 3600, onTimeout: 'evidence-only' };
 
-/** `automatic`: triage routes incidents to it. `manual`: only a person starts it (e.g. `firebreak release`). */
-export const PLAYBOOK_TRIGGERS = ['automatic', 'manual'] as const;
+/**
+ * `automatic`: triage routes incidents to it. `manual`: only a person starts it (e.g. `firebreak
+ * release`). `per-instance`: only another playbook's `contain-each-instance` step starts it, once per
+ * instance of a multi-resource incident; its parent's notify step alerts for it (per-instance.ts).
+ */
+export const PLAYBOOK_TRIGGERS = ['automatic', 'manual', 'per-instance'] as const;
 export type PlaybookTrigger = (typeof PLAYBOOK_TRIGGERS)[number];
 
 export interface Playbook {
@@ -96,9 +100,14 @@ export function approvalOf(playbook: Pick<Playbook, 'approval'>): PlaybookApprov
   return playbook.approval ?? DEFAULT_APPROVAL;
 }
 
-/** True when triage may route incidents to the playbook (it is not `trigger: manual`). */
+/** True when triage may route incidents to the playbook (it is not `trigger: manual` or `per-instance`). */
 export function isAutomatic(playbook: Pick<Playbook, 'trigger'>): boolean {
   return (playbook.trigger ?? 'automatic') === 'automatic';
+}
+
+/** True for a playbook only a `contain-each-instance` step starts (its parent alerts for it). */
+export function isPerInstance(playbook: Pick<Playbook, 'trigger'>): boolean {
+  return playbook.trigger === 'per-instance';
 }
 
 /** Every action step of a playbook, in execution order, parallel branches flattened left to right. */

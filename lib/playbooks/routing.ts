@@ -3,9 +3,9 @@
  * flattened steps, state machine ARN) plus the deploy-time settings. The stack builds it from the
  * loaded playbooks and hands it to the dispatcher, which passes it to the triage Lambda with each
  * event; the CLI builds one with placeholder ARNs to simulate. It crosses a trust boundary (the
- * Lambda payload), so `parseRoutingTable` checks it with zod and refuses a malformed one loudly.
+ * Lambda payload), so `parseRoutingTable` checks it with zod (zod/mini: the triage Lambda bundles it) and refuses a malformed one loudly.
  */
-import * as z from 'zod';
+import * as z from '../contracts/zod-mini';
 import type { ResponderMode } from '../contracts/responder-mode';
 import { responderModeSchema } from '../contracts/responder-mode';
 import type { Playbook, PlaybookMatch } from './model';
@@ -39,28 +39,30 @@ export class RoutingTableError extends FirebreakError {
   override readonly name = 'RoutingTableError';
 }
 
+const nonEmptyText = () => z.string().check(z.minLength(1));
+const score = () => z.number().check(z.minimum(0), z.maximum(10));
+
 const routedMatchSchema = z.strictObject({
-  sources: z.array(z.enum(INCIDENT_SOURCES)).min(1),
-  findingTypes: z.array(z.string().min(1)).min(1).optional(),
-  severity: z
-    .strictObject({ min: z.number().min(0).max(10), max: z.number().min(0).max(10) })
-    .refine((range) => range.min <= range.max, { message: 'min must not exceed max' })
-    .optional(),
-  resourceKinds: z.array(z.enum(RESOURCE_KINDS)).min(1).optional(),
-  resourceRole: z.enum(RESOURCE_ROLES).optional(),
-  alarmNames: z.array(z.string().min(1)).min(1).optional(),
-  alarmStates: z.array(z.enum(STARTING_ALARM_STATES)).min(1).optional(),
+  sources: z.array(z.enum(INCIDENT_SOURCES)).check(z.minLength(1)),
+  findingTypes: z.optional(z.array(nonEmptyText()).check(z.minLength(1))),
+  severity: z.optional(
+    z.strictObject({ min: score(), max: score() }).check(z.refine((range) => range.min <= range.max, { message: 'min must not exceed max' })),
+  ),
+  resourceKinds: z.optional(z.array(z.enum(RESOURCE_KINDS)).check(z.minLength(1))),
+  resourceRole: z.optional(z.enum(RESOURCE_ROLES)),
+  alarmNames: z.optional(z.array(nonEmptyText()).check(z.minLength(1))),
+  alarmStates: z.optional(z.array(z.enum(STARTING_ALARM_STATES)).check(z.minLength(1))),
 });
 
 export const routingTableSchema = z.strictObject({
   playbooks: z.array(
     z.strictObject({
-      name: z.string().regex(PLAYBOOK_NAME_PATTERN),
-      priority: z.number().int().min(0),
+      name: z.string().check(z.regex(PLAYBOOK_NAME_PATTERN)),
+      priority: z.number().check(z.int(), z.minimum(0)),
       mode: responderModeSchema,
       match: routedMatchSchema,
-      steps: z.array(z.string().min(1)).min(1),
-      stateMachineArn: z.string().min(1),
+      steps: z.array(nonEmptyText()).check(z.minLength(1)),
+      stateMachineArn: nonEmptyText(),
     }),
   ),
   settings: z.strictObject({ forceDryRun: z.boolean() }),

@@ -37,6 +37,12 @@ export const INSTANCE_ACTIONS: readonly ActionName[] = ACTION_NAMES.filter((name
   ACTIONS[name].iamActions.some((iamAction) => iamAction.startsWith('ec2:')),
 );
 
+/**
+ * Actions whose responder acts on the credentials an access-key incident names: the containment
+ * guard clears credentials only for such incidents, so the playbook must match only them.
+ */
+export const CREDENTIAL_ACTIONS: readonly ActionName[] = ['disable-access-key', 'revoke-role-sessions'];
+
 // ---------------------------------------------------------------------------------------------
 // Words for zod issues
 
@@ -402,7 +408,9 @@ export const triggerSchema = z
     error: unlessMissing((issue) =>
       `trigger cannot be ${typeName(issue.input)}${didYouMean(String(issue.input), PLAYBOOK_TRIGGERS)}; expected one of: ${PLAYBOOK_TRIGGERS.join(', ')}`),
   })
-  .describe('automatic (default): triage routes matching incidents to it. manual: only a person starts it (firebreak release); triage never does.');
+  .describe(
+    "automatic (default): triage routes matching incidents to it. manual: only a person starts it (firebreak release); triage never does. per-instance: only another playbook's contain-each-instance step starts it, once per instance of a multi-resource incident; that playbook's notify step alerts for it.",
+  );
 
 // ---------------------------------------------------------------------------------------------
 // the file
@@ -469,6 +477,7 @@ export const playbookFileSchema = z
     const match = isRecord(file.match) ? file.match : {};
     const kinds = match.resourceKinds;
     const onlyInstances = Array.isArray(kinds) && kinds.length > 0 && kinds.every((kind) => kind === 'ec2-instance');
+    const onlyAccessKeys = Array.isArray(kinds) && kinds.length > 0 && kinds.every((kind) => kind === 'access-key');
     const firstUse = new Map<string, (string | number)[]>();
     let changesResources = false;
     let alerts = false;
@@ -500,6 +509,13 @@ export const playbookFileSchema = z
           message: `action ${action} acts on an EC2 instance, but this playbook can match incidents that are not EC2 instances: add 'resourceKinds: [ec2-instance]' to match`,
         });
       }
+      if (typeof action === 'string' && (CREDENTIAL_ACTIONS as readonly string[]).includes(action) && !onlyAccessKeys) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'action'],
+          message: `action ${action} acts on the credentials an access-key incident names, but this playbook can match other incidents: add 'resourceKinds: [access-key]' to match`,
+        });
+      }
     });
     const manual = file.trigger === 'manual';
     const approvalRequired = typeof file.approval === 'object' && file.approval !== null && (file.approval as { required?: unknown }).required === true;
@@ -521,7 +537,8 @@ export const playbookFileSchema = z
         params: { at: 'key' },
       });
     }
-    if (changesResources && !alerts && everyActionKnown) {
+    // A per-instance playbook's parent waits for it and alerts once for every instance.
+    if (changesResources && !alerts && everyActionKnown && file.trigger !== 'per-instance') {
       ctx.addIssue({
         code: 'custom',
         path: ['steps'],

@@ -29,6 +29,9 @@ import { firstMatchingGlob, matchesAnyGlob } from './glob';
 import type { PlaybookMatch } from './model';
 import type { RoutedPlaybook, RoutingTable } from './routing';
 import { byPriority } from './routing';
+import type { ContainmentTarget } from './per-instance';
+import { containmentTargets, describeTargets } from './per-instance';
+import { PER_INSTANCE_ACTION, PER_INSTANCE_LIMITS } from './per-instance-actions';
 
 export type TriageOutcome = 'start-playbook' | 'alert-only' | 'ignore' | 'invalid';
 
@@ -46,6 +49,11 @@ export interface TriageDecision {
   readonly reasons: string[];
   readonly incident: Incident | null;
   readonly error: { readonly message: string; readonly issues: { readonly path: string; readonly expected: string }[] } | null;
+  /**
+   * For a playbook with a `contain-each-instance` step: the instances it runs its per-instance
+   * playbook for, each with its own execution name (per-instance.ts). Absent for other playbooks.
+   */
+  readonly targets?: readonly ContainmentTarget[];
 }
 
 /** Findings at or above this score (Medium) are alerted even when no playbook matches them. */
@@ -174,6 +182,11 @@ export function triage(incident: Incident, routing: RoutingTable, deployment: Tr
     return noStart('ignore', incident, reasons);
   }
 
+  if (incident.malwareScan?.kind === 's3-object' && incident.malwareScan.resultStatus === 'NO_THREATS_FOUND') {
+    reasons.push('Malware Protection for S3 found no threats in the object: a clean scan needs nothing, so Firebreak starts nothing and alerts nobody.');
+    return noStart('ignore', incident, reasons);
+  }
+
   // Alerts carry the deployment's mode: a sample or a dry-run deployment says so in the subject.
   const gatedMode: ResponderMode = incident.sample || routing.settings.forceDryRun ? 'dry-run' : 'enforce';
 
@@ -186,7 +199,7 @@ export function triage(incident: Incident, routing: RoutingTable, deployment: Tr
     return noStart('alert-only', incident, reasons, gatedMode);
   }
 
-  const routed = route(incident, routing, reasons, gatedMode);
+  const routed = route(incident, routing, reasons, gatedMode, deployment);
   const refusal = accountRefusal(incident, deployment);
   if (refusal === undefined) return routed;
   if (routed.outcome === 'ignore') return { ...routed, reasons: [...routed.reasons, `Also: ${refusal}`] };
@@ -198,7 +211,7 @@ export function triage(incident: Incident, routing: RoutingTable, deployment: Tr
 }
 
 /** Picks the playbook (or an alert, or nothing) for an incident past the gates. Pure; `reasons` so far are copied, not changed. */
-function route(incident: Incident, routing: RoutingTable, reasonsSoFar: readonly string[], gatedMode: ResponderMode): TriageDecision {
+function route(incident: Incident, routing: RoutingTable, reasonsSoFar: readonly string[], gatedMode: ResponderMode, deployment: TriageDeployment): TriageDecision {
   const reasons = [...reasonsSoFar];
   const candidates = [...routing.playbooks].sort(byPriority).filter((playbook) => matchesIgnoringSeverity(incident, playbook.match));
   const chosen = candidates.find((playbook) => severityInRange(incident, playbook.match));
@@ -245,8 +258,22 @@ function route(incident: Incident, routing: RoutingTable, reasonsSoFar: readonly
     reasons.push(
       changing.length > 0
         ? `Mode enforce: ${changing.join(', ')} will change resources.`
-        : 'Mode enforce (no step of this playbook changes resources).',
+        : chosen.steps.includes(PER_INSTANCE_ACTION)
+          ? 'Mode enforce: this playbook changes nothing itself; each per-instance execution changes its instance only where its own containment guard clears it.'
+          : 'Mode enforce (no step of this playbook changes resources).',
     );
+  }
+
+  let targets: readonly ContainmentTarget[] | undefined;
+  if (chosen.steps.includes(PER_INSTANCE_ACTION)) {
+    // One execution per instance, each under its own guard: the rails hold per instance.
+    const accounts = deployment.servedAccounts;
+    const planned = containmentTargets(incident, {
+      maxInstances: PER_INSTANCE_LIMITS.maxInstances,
+      ...(accounts !== undefined ? { refuseAccount: (account: string) => ('problem' in accounts ? accounts.problem : unservedAccountReason(account, accounts.served)) } : {}),
+    });
+    reasons.push(...describeTargets(planned, chosen.name));
+    targets = planned.targets;
   }
 
   return {
@@ -259,6 +286,7 @@ function route(incident: Incident, routing: RoutingTable, reasonsSoFar: readonly
     reasons,
     incident,
     error: null,
+    ...(targets !== undefined ? { targets } : {}),
   };
 }
 

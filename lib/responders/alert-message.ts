@@ -15,6 +15,7 @@ import { isWellFormedInstanceId } from '../incident/identifiers';
 import { consoleLinks } from './console-links';
 import { containmentDecision, sectionContainmentDecision } from './alert-decision';
 import { sectionWhatWasFound, sectionOnWhat, sectionWhere } from './alert-found';
+import { sectionInstances, sectionSequenceStory } from './alert-sequence';
 import { rawEventField, instanceIdOf, isSample } from './alert-incident';
 import type { AlertInput, AlertMessage } from './alert-model';
 import { MAX_LISTED_ACTIONS, MAX_MESSAGE_BYTES, alertInputSchema, stepSummaries } from './alert-model';
@@ -62,6 +63,8 @@ export function buildAlertMessage(input: AlertInput, context: { readonly now: Da
   if (input.kind === 'failure') sections.push(sectionFailure(input));
   if (incident !== undefined) {
     sections.push(sectionWhatWasFound(incident), sectionOnWhat(incident, steps), sectionWhere(account, region, incident));
+    // Multi-resource incidents (issue 12): the sequence's story, then each instance's outcome.
+    sections.push(sectionSequenceStory(incident), sectionInstances(incident, steps));
   } else {
     if (input.kind === 'invalid-event') sections.push(sectionRefusal(input));
     if (input.rawEvent !== undefined || input.kind === 'invalid-event') sections.push(sectionRawEvent(input));

@@ -2,6 +2,7 @@
  * The sections of the alert's message about Firebreak's response: the opening lines, what it did
  * and did NOT do, what to do next, the approval asked for, the failure, links and the execution.
  */
+import { perInstanceOutcomes } from './alert-sequence';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { ConsoleLink } from './console-links';
 import { IMPOSTOR_GROUP_ACTION } from './model';
@@ -90,7 +91,12 @@ export function sectionDidNot(
   if (input.kind === 'approval-request') lines.push('  - The waiting steps have not run: they need a human decision.');
   const incident = input.incident;
   const notContained = decision?.containmentRan === false ? decision.whyNotIsolated : undefined;
-  if (incident !== undefined && instanceIdOf(incident) !== undefined && !isSample(incident)) {
+  const perInstance = perInstanceOutcomes(steps);
+  if (perInstance !== undefined) {
+    // A multi-resource incident: each instance had its own execution (INSTANCES says what happened to each).
+    const held = perInstance.filter((outcome) => outcome.status !== 'ALREADY_STARTED' && !(outcome.status === 'SUCCEEDED' && outcome.guard === 'proceed'));
+    if (held.length > 0) lines.push(`  - ${held.length} instance(s) of this incident were NOT contained automatically (see INSTANCES for each one and why).`);
+  } else if (incident !== undefined && instanceIdOf(incident) !== undefined && !isSample(incident)) {
     const instanceId = oneLine(instanceIdOf(incident) ?? '');
     if (ranResponder(steps, RESPONDER_NAMES.quarantineInstance) === undefined) {
       lines.push(`  - Instance ${instanceId} was NOT isolated${notContained !== undefined ? `: ${notContained}.` : ' (no containment step ran).'}`);
@@ -142,6 +148,8 @@ export function sectionNext(input: AlertInput, steps: readonly StepSummary[], de
     const quarantine = ranResponder(steps, RESPONDER_NAMES.quarantineInstance);
     if (quarantine?.result?.actions.some((a) => a.outcome === 'done' || a.outcome === 'already-done') === true) {
       advice.push('The instance is isolated: investigate from its snapshots, not by logging in. Then decide whether to rebuild it or release it from quarantine.');
+    } else if (perInstanceOutcomes(steps) !== undefined) {
+      advice.push('Check INSTANCES above: contain by hand every instance Firebreak did not (protected, awaiting approval, failed, or never started), or record why it may run.');
     } else if (instanceIdOf(incident) !== undefined && incident.severity.score >= 7 && input.mode !== 'dry-run' && decision?.containmentRan !== false) {
       advice.push('The instance was not isolated by Firebreak: decide now whether to contain it by hand.');
     }

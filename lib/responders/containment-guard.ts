@@ -24,6 +24,7 @@ import type { Ec2Clients } from '../aws/clients/ec2';
 import type { SfnClients } from '../aws/clients/sfn';
 import { assertServedAccount } from '../aws/clients/access';
 import type { ContainmentGrant } from '../contracts/security';
+import { CREDENTIALS_GRANT_SUBJECT } from '../contracts/security';
 import { ActionLog } from './action-log';
 import type { EffectiveMode } from './effective-mode';
 import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
@@ -41,6 +42,7 @@ import { ResponderFailedError } from '../contracts/responder-errors';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { readContainmentGuardConfig } from './containment-guard-config';
+import { malwareObjectGrantTarget } from './s3-malware-object';
 import { verifyExecution } from './containment-guard-execution';
 import { lookAtInstance } from './containment-guard-instance';
 import type {
@@ -95,6 +97,10 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
   const reasons: string[] = [];
   const resource = incident.resource;
   const instanceId = resource.kind === 'ec2-instance' ? resource.instanceId : undefined;
+  // What the grant names: the instance, the S3 object of a malware scan result
+  // (s3-malware-object.ts), or, for an access-key incident, the credentials it names (the credential
+  // responders check their protection where the credentials live).
+  const grantTarget = instanceId ?? malwareObjectGrantTarget(incident) ?? (resource.kind === 'access-key' ? CREDENTIALS_GRANT_SUBJECT : undefined);
   let gameDay = isGameDayIncident(incident);
   let effective: EffectiveMode = effectiveMode(input.mode, environment);
   let execution: GuardExecution = { verified: false };
@@ -167,7 +173,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
 
   const approvalRequired = rails.approvalRequired || options.requireApproval;
   const clear = async (status: 'proceed' | 'needs-approval'): Promise<GuardGrant | undefined> => {
-    if (instanceId === undefined) return undefined;
+    if (grantTarget === undefined) return undefined;
     const at = now();
     const deadline = status === 'needs-approval' ? new Date(at.getTime() + rails.timeoutSeconds * 1000) : undefined;
     const actionableAt = deadline ?? at;
@@ -178,7 +184,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
       incidentKey: incident.key,
       account: incident.account,
       region: incident.region,
-      instanceId,
+      instanceId: grantTarget,
       kind: rails.kind,
       gameDay,
       mode,
@@ -197,7 +203,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
       g.pk,
       stored.written ? 'done' : 'already-done',
       stored.written
-        ? `Granted ${g.kind} of ${instanceId} to execution ${g.executionArn} (${g.status}, ${g.mode}, until ${new Date(g.expiresAt * 1000).toISOString()}).`
+        ? `Granted ${g.kind} of ${grantTarget} to execution ${g.executionArn} (${g.status}, ${g.mode}, until ${new Date(g.expiresAt * 1000).toISOString()}).`
         : `A grant for execution ${g.executionArn} already exists (${g.status}, written ${g.grantedAt}): its decision stands.`,
     );
     return { key: g.pk, status: g.status, mode: g.mode, expiresAt: g.expiresAt, written: stored.written };

@@ -5,6 +5,7 @@
 import { DisassociateIamInstanceProfileCommand } from '@aws-sdk/client-ec2';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { GetInstanceProfileCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import type { IamClients } from '../aws/clients/iam';
 import { sendReadOnly } from './mutating';
 import type { ObservedInstance } from './instance-state';
@@ -31,6 +32,38 @@ export function revokeOlderSessionsPolicy(issuedBefore: string): string {
       },
     ],
   });
+}
+
+/**
+ * Writes the revoke-older-sessions deny on `roleName` (PutRolePolicy replaces a policy of the same
+ * name, so a redelivery only moves `issuedBefore` forward). `hits` names who else loses their
+ * current credentials: the deny applies to the role, so to every holder of its sessions. Shared by
+ * quarantine-instance (`revokeRoleSessions`) and the revoke-role-sessions step.
+ */
+export async function revokeOlderRoleSessions(
+  iam: IAMClient,
+  mode: ResponderMode,
+  roleName: string,
+  issuedBefore: string,
+  hits: string,
+  logger: IncidentLogger,
+): Promise<PendingAction> {
+  logger.warn(`Revoking every session of the role issued before now: this hits ${hits}`, { roleName, issuedBefore });
+  const put = await mutateUnprobed(
+    mode,
+    'iam:PutRolePolicy',
+    roleName,
+    `deny every session of role ${roleName} issued before ${issuedBefore} (inline policy ${REVOKE_SESSIONS_POLICY_NAME}; hits ${hits})`,
+    () =>
+      iam.send(
+        new PutRolePolicyCommand({
+          RoleName: roleName,
+          PolicyName: REVOKE_SESSIONS_POLICY_NAME,
+          PolicyDocument: revokeOlderSessionsPolicy(issuedBefore),
+        }),
+      ),
+  );
+  return put.action;
 }
 
 /** The instance profile name at the end of its ARN (`arn:aws:iam::123:instance-profile/path/name`). */
@@ -96,22 +129,7 @@ export async function removeCredentials(
       detail: roles.length ? `Instance profile ${profileName} holds role ${roles.join(', ')}` : `Instance profile ${profileName} holds no role`,
     });
     for (const roleName of roles) {
-      logger.warn('Revoking every session of the role issued before now: this hits every instance sharing the role', { roleName, issuedBefore });
-      const put = await mutateUnprobed(
-        mode,
-        'iam:PutRolePolicy',
-        roleName,
-        `deny every session of role ${roleName} issued before ${issuedBefore} (inline policy ${REVOKE_SESSIONS_POLICY_NAME}; hits every instance sharing the role)`,
-        () =>
-          iam.send(
-            new PutRolePolicyCommand({
-              RoleName: roleName,
-              PolicyName: REVOKE_SESSIONS_POLICY_NAME,
-              PolicyDocument: revokeOlderSessionsPolicy(issuedBefore),
-            }),
-          ),
-      );
-      actions.push(put.action);
+      actions.push(await revokeOlderRoleSessions(iam, mode, roleName, issuedBefore, 'every instance sharing the role', logger));
       revoked = { roleName, policyName: REVOKE_SESSIONS_POLICY_NAME, issuedBefore };
     }
   }

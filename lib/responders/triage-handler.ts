@@ -4,7 +4,7 @@
  * but refuses a malformed routing table (a deployment bug).
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import * as z from 'zod';
+import * as z from '../contracts/zod-mini';
 import { servedAccountsFromEnvironment } from '../contracts/security';
 import type { Incident } from '../incident/model';
 import { EventParseError, parseEvent } from '../incident/parse';
@@ -21,7 +21,7 @@ import type { IncidentLogger } from './logging';
  */
 const triageEnvelopeSchema = z.looseObject({
   routing: z.unknown(),
-  receivedAt: z.iso.datetime({ offset: true }).optional(),
+  receivedAt: z.optional(z.iso.datetime({ offset: true })),
 });
 
 export interface TriageHandlerDependencies {

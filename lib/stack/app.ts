@@ -15,7 +15,7 @@ import type { Playbook } from '../playbooks/model';
 import { readFirebreakConfig } from './config';
 import { FIREBREAK_DEFAULTS } from './defaults';
 import { FirebreakStack } from './firebreak-stack';
-import { MemberRoleStack, memberRoleIamActions, memberRoleResponders } from './member-role-stack';
+import { MemberRoleStack, memberRoleIamActions, memberRoleResponders, sessionRevokingResponders } from './member-role-stack';
 import { ForensicRoleStack } from './forensic-role-stack';
 import { flattenSteps } from '../playbooks/model';
 import { RESPONDER_NAMES } from '../contracts/responders';
@@ -102,6 +102,7 @@ export async function buildFirebreakApp(options: FirebreakAppOptions = {}): Prom
       : new MemberRoleStack(app, MEMBER_ROLE_STACK_ID, {
           iamActions: memberActions,
           responders: memberRoleResponders(playbooks),
+          ...(sessionRevokingResponders(playbooks).length > 0 ? { sessionRevokers: sessionRevokingResponders(playbooks) } : {}),
           ...(securityAccountId ? { securityAccountId } : {}),
           ...(securityRegions ? { securityRegions } : {}),
           ...(config.memberRoleName ? { roleName: config.memberRoleName } : {}),

@@ -1,6 +1,7 @@
 /** Every default of a Firebreak deployment, in one place, and the small naming rules its constructs share. */
 import { Duration, Token } from 'aws-cdk-lib';
 import type { ResponderMode } from '../contracts/responder-mode';
+import { ALARM_DETAIL_TYPE, GUARDDUTY_DETAIL_TYPE, S3_OBJECT_SCAN_DETAIL_TYPE } from '../incident/schemas';
 
 /** Every default of the Firebreak construct, in one place. */
 export const FIREBREAK_DEFAULTS = {
@@ -21,7 +22,7 @@ export const FIREBREAK_DEFAULTS = {
   /** Game-day injections use their own source: EventBridge refuses custom events whose source starts with `aws.`. */
   gameDaySource: 'firebreak.gameday',
   /** The event shapes a game day may inject (what triage parses). */
-  gameDayDetailTypes: ['GuardDuty Finding', 'CloudWatch Alarm State Change'],
+  gameDayDetailTypes: [GUARDDUTY_DETAIL_TYPE, ALARM_DETAIL_TYPE, S3_OBJECT_SCAN_DETAIL_TYPE],
   /** The game-day bus is named after the stack: `<stackName>-gameday`. */
   gameDayBusSuffix: '-gameday',
 } as const;

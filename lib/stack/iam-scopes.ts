@@ -16,8 +16,13 @@ import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 import { MANAGED_SECURITY_GROUP_TAG } from '../contracts/security';
+import { DENY_ALL_POLICY_NAME } from '../playbooks/credential-actions';
 import { EVIDENCE_TAG_KEYS } from '../responders/snapshot-plan';
 import { FLEET_SCOPES } from './iam-scopes-fleet';
+import { MALWARE_OBJECT_TAGS, QUARANTINE_PREFIX } from '../responders/s3-malware-object';
+
+/** AWS's managed deny-all policy, in any partition (the only policy disable-access-key may attach). */
+const DENY_ALL_POLICY_ARN = `arn:*:iam::aws:policy/${DENY_ALL_POLICY_NAME}`;
 
 /** Where a role's statements point: ARN builders for the account the role lives in. */
 export interface ScopeArns {
@@ -34,6 +39,12 @@ export interface ScopeArns {
    * @default none: the fleet actions find no scope, and the plan fails
    */
   readonly regional?: (service: string, resource: string) => string;
+  /**
+   * S3 ARNs of `path` (`bucket/key`; S3 ARNs carry no account id or region) and the account the role
+   * lives in (s3:ResourceAccount: the objects it may read and tag are this account's).
+   * @default none: S3 actions find no scope
+   */
+  readonly s3?: { readonly arn: (path: string) => string; readonly account: string };
   /** Firebreak's own roles in this account (the role itself included): never written to, never passed. */
   readonly ownRoles: readonly string[];
   /**
@@ -42,6 +53,12 @@ export interface ScopeArns {
    * @default none
    */
   readonly privilegedRoles?: readonly string[];
+  /**
+   * Administrator and break-glass users of this account, as user ARN patterns (the same name
+   * patterns): their keys are never disabled, no policy is attached to them.
+   * @default none
+   */
+  readonly privilegedUsers?: readonly string[];
   /** Security-account resources; a member role has none, so their actions find no scope there. */
   readonly alertTopic?: string;
   readonly alertKey?: string;
@@ -90,6 +107,7 @@ interface ActionScope {
   readonly conditions?: (
     requested: ReadonlySet<string>,
     options: ScopeOptions,
+    arns: ScopeArns,
   ) => Record<string, Record<string, string | string[]>> | undefined;
   /** Why each wildcard resource is unavoidable: the cdk-nag acknowledgment reason. */
   readonly why: string;
@@ -99,6 +117,7 @@ interface ActionScope {
 
 const EC2_REFERENCE = 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html';
 const RESOLVER_REFERENCE = 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonroute53resolver.html';
+const S3_REFERENCE = 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html';
 
 /** The resources of Route 53 Resolver `types` in the role's account. */
 function resolverArns(arns: ScopeArns, ...types: string[]): string[] {
@@ -126,26 +145,11 @@ const INSTANCE_CHANGING = [
 export const ROLE_POLICY_WRITES = ['iam:PutRolePolicy', 'iam:DeleteRolePolicy'] as const;
 
 /**
- * Administrator and break-glass roles, by name pattern (IAM's `*` wildcard, matched
- * case-sensitively as role ARNs are): Firebreak never writes a policy to them nor passes them to
- * EC2, whatever a finding or a record names. `privilegedRoleNamePatterns` replaces the list.
+ * Administrator and break-glass roles (and users), by name pattern: Firebreak never writes a policy
+ * to them nor passes them to EC2, whatever a finding or a record names (the list lives in the
+ * contracts, where the credential responders read it too). `privilegedRoleNamePatterns` replaces it.
  */
-export const DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS: readonly string[] = [
-  '*Admin*',
-  '*admin*',
-  '*ADMIN*',
-  '*BreakGlass*',
-  '*Breakglass*',
-  '*breakglass*',
-  '*break-glass*',
-  '*Break-Glass*',
-  '*BREAK-GLASS*',
-  'OrganizationAccountAccessRole',
-  'AWSControlTowerExecution',
-  'AWSReservedSSO_*',
-  // Every role IAM Identity Center (and other AWS-reserved paths) manages.
-  'aws-reserved/*',
-];
+export { DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS } from '../contracts/privileged-names';
 
 /** A role name pattern: the characters of an IAM role name, plus the `*` wildcard and an optional path (`aws-reserved/*`). */
 export const ROLE_NAME_PATTERN = /^[\w+=,.@*/-]{1,512}$/;
@@ -341,6 +345,33 @@ const SCOPES: readonly ActionScope[] = [
     why: `Firebreak's domain list and rule group are created in each member account and region on first need, so their ids are known only at run time; the reference lists no condition key for these actions to narrow them by tag (${RESOLVER_REFERENCE}).`,
   },
   {
+    // The object a Malware Protection for S3 scan names (any bucket, any key: known only at run
+    // time), and only in the role's own account: bucket names are global, s3:ResourceAccount is not.
+    sid: 'ReadAndTagScannedObjects',
+    actions: requestedOf('s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectTagging', 's3:GetObjectVersionTagging', 's3:PutObjectTagging', 's3:PutObjectVersionTagging'),
+    resources: (arns) => present(arns.s3?.arn('*/*')),
+    conditions: (_requested, _options, arns) => ({ StringEquals: { 's3:ResourceAccount': arns.s3?.account ?? '' } }),
+    why: `The bucket and key a Malware Protection for S3 scan names are known only at run time; s3:ResourceAccount limits the statement to objects of the role's own account (${S3_REFERENCE}).`,
+  },
+  {
+    // Release deletes a tag set only where Firebreak's infected tag is still on the object.
+    sid: 'UntagInfectedObjects',
+    actions: requestedOf('s3:DeleteObjectTagging', 's3:DeleteObjectVersionTagging'),
+    resources: (arns) => present(arns.s3?.arn('*/*')),
+    conditions: (_requested, _options, arns) => ({
+      StringEquals: { 's3:ResourceAccount': arns.s3?.account ?? '', [`s3:ExistingObjectTag/${MALWARE_OBJECT_TAGS.scan.key}`]: MALWARE_OBJECT_TAGS.scan.value },
+    }),
+    why: `The object a release names is known only at run time; s3:ExistingObjectTag/${MALWARE_OBJECT_TAGS.scan.key} limits the statement to objects Firebreak tagged infected, in the role's own account.`,
+  },
+  {
+    // The quarantine copy, under firebreak-quarantine/ only: in the object's own bucket or in a
+    // quarantine bucket (which may be another account's, whose bucket policy admits this role).
+    sid: 'WriteQuarantineCopies',
+    actions: (requested) => (requested.has('s3:PutObject') ? ['s3:PutObject', 's3:PutObjectTagging'] : []),
+    resources: (arns) => present(arns.s3?.arn(`*/${QUARANTINE_PREFIX}*`)),
+    why: `Quarantine copies go under ${QUARANTINE_PREFIX} of the scanned object's bucket (known only at run time) or of a quarantine bucket; no other key can be written.`,
+  },
+  {
     sid: 'PassInstanceRolesBackToEc2',
     actions: requestedOf('iam:PassRole'),
     resources: (arns) => [arns.iam('role')],
@@ -362,6 +393,35 @@ const SCOPES: readonly ActionScope[] = [
     actions: requestedOf(...ROLE_POLICY_WRITES),
     resources: (arns) => [arns.iam('role')],
     why: 'Revoking sessions writes a deny-older-sessions inline policy on the role of the instance profile, known only at run time; IAM offers no condition key on policy content, so DenyProtectedRoles keeps Firebreak\'s own, administrator and break-glass roles out of reach, and the responder writes only to the role it resolved from the quarantined instance\'s own instance profile.',
+  },
+  {
+    sid: 'ReadNamedRoles',
+    actions: requestedOf('iam:GetRole'),
+    resources: (arns) => [arns.iam('role')],
+    why: 'revoke-role-sessions reads the tags of the role a finding names (protected, game-day opt-in), known only at run time.',
+  },
+  {
+    sid: 'DisableAccessKeysOfNamedUsers',
+    actions: requestedOf('iam:ListUserTags', 'iam:ListAccessKeys', 'iam:UpdateAccessKey', 'iam:ListAttachedUserPolicies'),
+    resources: (arns) => [arns.iam('user')],
+    why: 'disable-access-key acts on the IAM user a finding names, known only at run time; UpdateAccessKey has no condition key on the new status, so DenyProtectedUsers keeps administrator and break-glass users out of reach and the responder checks the user\'s tags and that the key is its own first.',
+  },
+  {
+    // Attaching is limited to AWS's managed AWSDenyAll: this statement cannot grant a user anything
+    // (iam:PolicyARN, https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#ck_PolicyARN).
+    sid: 'AttachDenyAllToNamedUsers',
+    actions: requestedOf('iam:AttachUserPolicy', 'iam:DetachUserPolicy'),
+    resources: (arns) => [arns.iam('user')],
+    conditions: () => ({ ArnLike: { 'iam:PolicyARN': DENY_ALL_POLICY_ARN } }),
+    why: 'disable-access-key attaches AWSDenyAll to the IAM user a finding names, known only at run time; the iam:PolicyARN condition allows no other policy, so nothing can be granted through it.',
+  },
+  {
+    // user/* above includes the account's administrators and break-glass users.
+    sid: 'DenyProtectedUsers',
+    effect: iam.Effect.DENY,
+    actions: requestedOf('iam:UpdateAccessKey', 'iam:AttachUserPolicy', 'iam:DetachUserPolicy'),
+    resources: (arns) => [...(arns.privilegedUsers ?? [])],
+    why: 'Not a finding: a Deny grants nothing.',
   },
   {
     // role/* above includes Firebreak's own roles and the account's administrators: without the
@@ -443,7 +503,7 @@ export function planStatements(actions: Iterable<string>, arns: ScopeArns, optio
     if (scopeActions.length === 0 || resources.length === 0) continue;
     const effect = scope.effect ?? iam.Effect.ALLOW;
     if (effect === iam.Effect.ALLOW) scopeActions.forEach((action) => granted.add(action));
-    const conditions = scope.conditions?.(requested, options);
+    const conditions = scope.conditions?.(requested, options, arns);
     planned.push({
       statement: new iam.PolicyStatement({
         sid: scope.sid,

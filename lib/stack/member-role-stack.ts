@@ -47,13 +47,14 @@ export const DEFAULT_RESPONDER_ROLE_NAME_PREFIX = 'firebreak-responder-';
 
 /** Services whose calls responders make in the finding's account (EC2 and IAM; Auto Scaling and Elastic Load Balancing for fleets). */
 // route53resolver: DNS Firewall lives in the account of the instance's VPC (block-dns-domain).
-export const MEMBER_ACCOUNT_SERVICES = ['ec2', 'iam', 'autoscaling', 'elasticloadbalancing', 'route53resolver'] as const;
+// s3: the object a Malware Protection for S3 scan names lives in the bucket owner's account.
+export const MEMBER_ACCOUNT_SERVICES = ['ec2', 'iam', 'autoscaling', 'elasticloadbalancing', 'route53resolver', 's3'] as const;
 
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 const ACCOUNT_ID = /^\d{12}$/;
 /** An AWS region name such as eu-west-1 or us-gov-west-1. */
 export const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
-/** The responder whose IAM client the session-revoker role serves (the only one that writes role policies). */
+/** The responder whose IAM client the session-revoker role serves by default (`sessionRevokers`). */
 export const SESSION_REVOKING_RESPONDER = RESPONDER_NAMES.quarantineInstance;
 /** sts:ExternalId: 2-1224 characters of `[\w+=,.@:/-]` (STS AssumeRole API reference). */
 const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
@@ -100,6 +101,12 @@ export interface MemberRoleStackProps extends StackProps {
    * @default 'FirebreakSessionRevoker'
    */
   readonly sessionRevokerRoleName?: string;
+  /**
+   * The responders the session-revoker role trusts: those whose deployed steps write role policies
+   * (`sessionRevokingResponders(playbooks)`), and no other.
+   * @default [quarantine-instance]
+   */
+  readonly sessionRevokers?: readonly string[];
   /**
    * Administrator and break-glass role name patterns: neither role may write a policy to, or pass, them.
    * @default DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS
@@ -209,6 +216,19 @@ export function memberRoleResponders(playbooks: readonly Playbook[]): string[] {
   return [...responders].sort();
 }
 
+/** The responders whose deployed steps write role policies (quarantine with revokeRoleSessions, revoke-role-sessions): the session revoker trusts them alone; sorted. */
+export function sessionRevokingResponders(playbooks: readonly Playbook[]): string[] {
+  const responders = new Set<string>();
+  for (const playbook of playbooks) {
+    for (const step of flattenSteps(playbook.steps)) {
+      if (iamActionsForStep(step.action, step.with).some((action) => (ROLE_POLICY_WRITES as readonly string[]).includes(action))) {
+        responders.add(ACTIONS[step.action].responder);
+      }
+    }
+  }
+  return [...responders].sort();
+}
+
 /** The roles that Firebreak's responders in the security account assume to act in this member account. */
 export class MemberRoleStack extends Stack {
   /** The member role: everything the responders do here except writing role policies. */
@@ -285,9 +305,14 @@ export class MemberRoleStack extends Stack {
       snapshots: `arn:${this.partition}:ec2:*::snapshot/*`,
       iam: (resourceType) => `arn:${this.partition}:iam::${this.account}:${resourceType}/*`,
       regional: (service, resource) => `arn:${this.partition}:${service}:*:${this.account}:${resource}`,
+      s3: { arn: (path) => `arn:${this.partition}:s3:::${path}`, account: this.account },
       ownRoles: [roleArn(roleName), ...(revokes ? [roleArn(revokerRoleName)] : [])],
       privilegedRoles: privilegedRoleArns(
         `arn:${this.partition}:iam::${this.account}:role/`,
+        props.privilegedRoleNamePatterns ?? DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS,
+      ),
+      privilegedUsers: privilegedRoleArns(
+        `arn:${this.partition}:iam::${this.account}:user/`,
         props.privilegedRoleNamePatterns ?? DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS,
       ),
     };
@@ -335,16 +360,19 @@ export class MemberRoleStack extends Stack {
     const revokerActions = [
       ...props.iamActions.filter((action) => (ROLE_POLICY_WRITES as readonly string[]).includes(action)),
       'iam:GetInstanceProfile',
+      // revoke-role-sessions reads the named role's tags (protected, game-day opt-in) first.
+      ...(props.iamActions.includes('iam:GetRole') ? ['iam:GetRole'] : []),
     ];
     const revokerPlanned = planStatements(revokerActions, arns);
+    const sessionRevokers = props.sessionRevokers ?? [SESSION_REVOKING_RESPONDER];
     this.sessionRevokerStatements = revokerPlanned.map((entry) => entry.statement);
     this.sessionRevokerRole = assumedRole('SessionRevokerRole', {
       name: revokerRoleName,
-      description: 'Assumed by the Firebreak quarantine-instance responder only, to revoke the sessions of a quarantined instance role',
-      trusted: [SESSION_REVOKING_RESPONDER],
+      description: `Assumed by the Firebreak ${sessionRevokers.join(' and ')} responder${sessionRevokers.length > 1 ? 's' : ''} only, to revoke the sessions of a compromised role`,
+      trusted: sessionRevokers,
       policy: 'FirebreakSessionRevocation',
       planned: revokerPlanned,
-      output: 'The role the Firebreak quarantine-instance responder assumes here to revoke role sessions',
+      output: `The role the Firebreak ${sessionRevokers.join(' and ')} responder${sessionRevokers.length > 1 ? 's' : ''} assume${sessionRevokers.length > 1 ? '' : 's'} here to revoke role sessions`,
     });
   }
 }

@@ -3,14 +3,16 @@
  * approvals), compiled from its YAML (lib/playbooks/compile.ts) and invoking only the responder
  * functions its steps name, with an alarm on both channels for every execution that ends badly.
  */
-import { Stack } from 'aws-cdk-lib';
+import { ArnFormat, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { CompiledStateMachine } from '../playbooks/compile';
 import { compilePlaybook, functionPlaceholder, isGuardedPlaybook } from '../playbooks/compile';
 import type { Playbook } from '../playbooks/model';
-import { flattenSteps, isAutomatic } from '../playbooks/model';
+import { flattenSteps, isAutomatic, isPerInstance } from '../playbooks/model';
+import { startedPlaybooks, stateMachinePlaceholder } from '../playbooks/compile-per-instance';
 import type { AlertChannels } from './alerting';
 import { CompiledStateMachineConstruct } from './compiled-state-machine';
 import { pascal, stateMachineNameIfValid } from './defaults';
@@ -54,18 +56,32 @@ export class PlaybookMachines extends Construct {
     const stackName = Stack.of(this).stackName;
     const machines = new Map<string, sfn.StateMachine>();
     const compiledPlaybooks = new Map<string, CompiledStateMachine>();
-    for (const playbook of props.playbooks) {
+    // Per-instance playbooks first: the playbooks that start them need their ARNs.
+    const ordered = [...props.playbooks.filter(isPerInstance), ...props.playbooks.filter((playbook) => !isPerInstance(playbook))];
+    for (const playbook of ordered) {
       const compiled = compilePlaybook(playbook);
       compiledPlaybooks.set(playbook.name, compiled);
-      const used = compiled.substitutions.map((placeholder) => responderOfPlaceholder(placeholder, props.responders.functions));
+      const started = startedPlaybooks(flattenSteps(playbook.steps)).map((name) => {
+        const child = machines.get(name);
+        if (child === undefined) throw new Error(`playbook ${playbook.name} starts ${name}, which is not deployed as a per-instance playbook`);
+        return { name, machine: child };
+      });
+      const startedPlaceholders = new Set(started.map(({ name }) => stateMachinePlaceholder(name)));
+      const used = compiled.substitutions
+        .filter((placeholder) => !startedPlaceholders.has(placeholder))
+        .map((placeholder) => responderOfPlaceholder(placeholder, props.responders.functions));
       const functions = used.map((responder) => props.responders.functionOf(responder).function);
       const machine = new CompiledStateMachineConstruct(this, `Playbook${pascal(playbook.name)}`, {
         compiled,
         type: sfn.StateMachineType.STANDARD,
         ...stateMachineNameIfValid(`${stackName}-${playbook.name}`),
         comment: `Firebreak playbook ${playbook.name} (${playbook.file})`,
-        substitutions: Object.fromEntries(used.map((responder, index) => [functionPlaceholder(responder), functions[index]!.functionArn])),
+        substitutions: {
+          ...Object.fromEntries(used.map((responder, index) => [functionPlaceholder(responder), functions[index]!.functionArn])),
+          ...Object.fromEntries(started.map(({ name, machine }) => [stateMachinePlaceholder(name), machine.stateMachineArn])),
+        },
         invokes: functions,
+        ...(started.length > 0 ? { statements: startExecutionSyncStatements(this, started.map(({ machine }) => machine)) } : {}),
         logRetention: props.logRetention,
         // A playbook that can wait for approval hands publish-alert its task token: keep event
         // data (and so the token) out of its logs. The execution history still has it (docs/security.md).
@@ -86,6 +102,32 @@ export class PlaybookMachines extends Construct {
     if (!found) throw new Error(`no state machine for playbook ${playbook}`);
     return found;
   }
+}
+
+/**
+ * What `states:startExecution.sync:2` needs of the starting machine's role: start the per-instance
+ * machines, describe and stop their executions, and the managed EventBridge rule through which Step
+ * Functions learns that they ended
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/stepfunctions-iam.html#stepfunctions-iam-sync).
+ */
+function startExecutionSyncStatements(scope: Construct, children: readonly sfn.StateMachine[]): iam.PolicyStatement[] {
+  const stack = Stack.of(scope);
+  const executionsOf = (machine: sfn.StateMachine) =>
+    stack.formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${stack.splitArn(machine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName ?? ''}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  return [
+    new iam.PolicyStatement({ sid: 'StartPerInstancePlaybooks', actions: ['states:StartExecution'], resources: children.map((machine) => machine.stateMachineArn) }),
+    new iam.PolicyStatement({ sid: 'FollowPerInstanceExecutions', actions: ['states:DescribeExecution', 'states:StopExecution'], resources: children.map(executionsOf) }),
+    new iam.PolicyStatement({
+      sid: 'PerInstanceCompletionEvents',
+      actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+      resources: [stack.formatArn({ service: 'events', resource: 'rule', resourceName: 'StepFunctionsGetEventsForStepFunctionsExecutionRule' })],
+    }),
+  ];
 }
 
 function responderOfPlaceholder(placeholder: string, responders: ReadonlyMap<string, unknown>): string {

@@ -43,6 +43,11 @@ const RESPONDER_SETTINGS: Readonly<Record<string, { memorySize: number; timeout:
   [RESPONDER_NAMES.copyEvidence]: { memorySize: 256, timeout: Duration.seconds(120), description: 'Firebreak copy-evidence: evidence snapshots to the forensic account, with their chain of custody' },
   [RESPONDER_NAMES.blockDnsDomain]: { memorySize: 256, timeout: Duration.seconds(60), description: "Firebreak block-dns-domain: block a DNS finding's domain with DNS Firewall" },
   [RESPONDER_NAMES.unblockDnsDomains]: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak unblock-dns-domains: take back the DNS blocks of a released instance' },
+  // A CopyObject of up to 5 GB is one server-side call, but it can take minutes.
+  [RESPONDER_NAMES.quarantineS3Object]: { memorySize: 256, timeout: Duration.seconds(300), description: 'Firebreak quarantine-s3-object: tag an infected S3 object, optionally copy it to quarantine' },
+  [RESPONDER_NAMES.releaseS3Object]: { memorySize: 256, timeout: Duration.seconds(60), description: "Firebreak release-s3-object: take Firebreak's infected tags off an S3 object" },
+  [RESPONDER_NAMES.disableAccessKey]: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak disable-access-key: set the IAM user access keys a finding names Inactive' },
+  [RESPONDER_NAMES.revokeRoleSessions]: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak revoke-role-sessions: deny the sessions issued so far to the roles a finding names' },
   // On the critical path before containment: one DescribeInstances and two DynamoDB calls.
   [GUARD_RESPONDER]: { memorySize: 256, timeout: Duration.seconds(30), description: 'Firebreak containment-guard: protected instances, approval and blast radius before containment' },
   default: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak responder' },
@@ -85,11 +90,33 @@ export const STATE_TABLE_ACCESS: Readonly<
     keys: [`${STATE_KEY_PREFIX.dnsBlock}*`, `${STATE_KEY_PREFIX.dnsBlockByInstance}*`],
     readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
   },
+  // The S3 object steps only read their grants (and approvals): they keep no record of their own,
+  // since the tags they add are the record release reads (release-s3-object.ts).
+  [RESPONDER_NAMES.quarantineS3Object]: {
+    actions: ['dynamodb:GetItem'],
+    keys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
+  },
+  [RESPONDER_NAMES.releaseS3Object]: {
+    actions: ['dynamodb:GetItem'],
+    keys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
+  },
+  // The credential steps keep no record of their own yet: they only read their grant (and approval).
+  [RESPONDER_NAMES.disableAccessKey]: {
+    actions: ['dynamodb:GetItem'],
+    keys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
+  },
+  [RESPONDER_NAMES.revokeRoleSessions]: {
+    actions: ['dynamodb:GetItem'],
+    keys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
+  },
   [GUARD_RESPONDER]: {
     actions: CONTAINMENT_GUARD_IAM_ACTIONS.stateTable,
     keys: [`${STATE_KEY_PREFIX.blastRadius}*`, `${STATE_KEY_PREFIX.gameDayBlastRadius}*`, `${STATE_KEY_PREFIX.grant}*`],
   },
 };
+
+/** The responders that act on IAM credentials (and read the privileged name patterns). */
+const CREDENTIAL_RESPONDERS: ReadonlySet<string> = new Set([RESPONDER_NAMES.disableAccessKey, RESPONDER_NAMES.revokeRoleSessions]);
 
 /** The responders the deployed playbooks use, with the IAM actions each needs where it acts. */
 export function responderActions(playbooks: readonly Playbook[]): Map<string, Set<string>> {
@@ -192,7 +219,13 @@ export class Responders extends Construct {
               }
             : responder === RESPONDER_NAMES.copyEvidence && forensic !== undefined
               ? { ...this.environment, ...forensic.environment }
-              : this.environment,
+              : CREDENTIAL_RESPONDERS.has(responder)
+                ? {
+                    ...this.environment,
+                    // The names the member role denies, refused by name before any call (credential-rails.ts).
+                    [DEPLOYMENT_ENV.privilegedNamePatterns]: (props.privilegedRoleNamePatterns ?? DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS).join(','),
+                  }
+                : this.environment,
         statements: planResponderStatements(needed, arns, {
           ...(stateTable ? { stateTableKeys: stateTable.keys, ...(stateTable.readOnlyKeys ? { stateTableReadOnlyKeys: stateTable.readOnlyKeys } : {}) } : {}),
           ...(forensic !== undefined ? { forensicAccountId: forensic.accountId } : {}),
@@ -297,8 +330,10 @@ function responderArns(stackName: string, props: RespondersProps): ResponderArns
     snapshots: `arn:${Aws.PARTITION}:ec2:*::snapshot/*`,
     iam: (resourceType) => `${account}:${resourceType}/*`,
     regional: (service, resource) => `arn:${Aws.PARTITION}:${service}:*:${Aws.ACCOUNT_ID}:${resource}`,
+    s3: { arn: (path) => `arn:${Aws.PARTITION}:s3:::${path}`, account: Aws.ACCOUNT_ID },
     ownRoles: [`${account}:role/${DEFAULT_RESPONDER_ROLE_NAME_PREFIX}*`, `${account}:role/${stackName}-*`],
     privilegedRoles: privilegedRoleArns(`${account}:role/`, props.privilegedRoleNamePatterns ?? DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS),
+    privilegedUsers: privilegedRoleArns(`${account}:user/`, props.privilegedRoleNamePatterns ?? DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS),
     alertTopic: props.channels.alertTopic.topicArn,
     alertKey: props.channels.alertKey.keyArn,
     stateTable: props.state.table.tableArn,

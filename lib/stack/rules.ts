@@ -10,6 +10,9 @@ import * as eventsRules from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { S3_OBJECT_SCAN_DETAIL_TYPE } from '../incident/schemas';
+import { S3_SCAN_RESULT_SCORES, s3ScanFindingType } from '../incident/s3-scan-types';
+import { matchesAnyGlob } from '../playbooks/glob';
 import type { Playbook } from '../playbooks/model';
 import { isAutomatic } from '../playbooks/model';
 import type { AlertChannels } from './alerting';
@@ -43,6 +46,27 @@ export function alarmNameFilter(playbooks: readonly Playbook[]): { wildcard: str
   return globs.map((glob) => ({ wildcard: glob.replace(/\\/g, '\\\\') }));
 }
 
+/**
+ * The Malware Protection for S3 scan results the deployed playbooks (or the default alert floor)
+ * act on, as the scan-result rule's filter: `undefined` when no automatic GuardDuty playbook takes
+ * a `MalwareScan:S3/*` type at all (no rule), `[]` when every status passes (no filter), otherwise
+ * the known statuses scored below every such playbook's minimum, which the rule leaves out
+ * (`anything-but`). A status Firebreak does not know yet is not in that list, so it still arrives
+ * (scored Medium by the parser: a person should hear of it).
+ */
+export function s3ScanStatusesFiltered(playbooks: readonly Playbook[], floor: number = FIREBREAK_DEFAULTS.alertSeverityFloor): string[] | undefined {
+  const statuses = Object.keys(S3_SCAN_RESULT_SCORES);
+  const takers = playbooks.filter(
+    (playbook) =>
+      isAutomatic(playbook) &&
+      playbook.match.sources.includes('guardduty') &&
+      (playbook.match.findingTypes === undefined || statuses.some((status) => matchesAnyGlob(playbook.match.findingTypes!, s3ScanFindingType(status)))),
+  );
+  if (takers.length === 0) return undefined;
+  const threshold = Math.min(floor, ...takers.map((playbook) => playbook.match.severity?.min ?? 0));
+  return statuses.filter((status) => S3_SCAN_RESULT_SCORES[status]! < threshold);
+}
+
 export interface EventRulesProps {
   /** The deployed playbooks: their sources and ranges decide what the rules let through. */
   readonly playbooks: readonly Playbook[];
@@ -60,6 +84,8 @@ export interface EventRulesProps {
 /** The rules, the game-day bus and the undelivered-events queue; groups only, so they keep the flat stack's logical ids. */
 export class EventRules extends Construct {
   public readonly guardDuty: events.Rule;
+  /** Present when a playbook takes Malware Protection for S3 scan results (`MalwareScan:S3/*`, or every GuardDuty type). */
+  public readonly s3ObjectScan?: events.Rule;
   /** Present when a playbook takes CloudWatch alarms. */
   public readonly cloudWatch?: events.Rule;
   /** The game-day bus and its rule, when game days are enabled (gameDayPrincipals). */
@@ -92,6 +118,21 @@ export class EventRules extends Construct {
       },
       targets: [target()],
     });
+    // Malware Protection for S3 puts its scan results on the bucket owner's default bus, source
+    // aws.guardduty, with no severity (the parser scores the result status): filter on the status.
+    // https://docs.aws.amazon.com/guardduty/latest/ug/monitor-with-eventbridge-s3-malware-protection.html
+    const leftOut = s3ScanStatusesFiltered(props.playbooks);
+    if (leftOut !== undefined) {
+      this.s3ObjectScan = new eventsRules.Rule(this, 'S3ObjectScanResultsRule', {
+        description: `Malware Protection for S3 scan results a playbook (or the default alert) acts on${leftOut.length > 0 ? ` (not ${leftOut.join(', ')})` : ''}`,
+        eventPattern: {
+          source: ['aws.guardduty'],
+          detailType: [S3_OBJECT_SCAN_DETAIL_TYPE],
+          ...(leftOut.length > 0 ? { detail: { scanResultDetails: { scanResultStatus: [{ 'anything-but': leftOut }] } } } : {}),
+        },
+        targets: [target()],
+      });
+    }
     if (props.playbooks.some((playbook) => playbook.match.sources.includes('cloudwatch'))) {
       const names = alarmNameFilter(props.playbooks);
       this.cloudWatch = new eventsRules.Rule(this, 'CloudWatchAlarmsRule', {

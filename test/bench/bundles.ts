@@ -31,7 +31,7 @@ import { PROJECT_ROOT, RESPONDER_BUNDLING, responderEntry } from '../../lib/stac
 const run = promisify(execFile);
 
 /** An AWS SDK v3 client package a responder may call, by its package suffix (`@aws-sdk/client-<service>`). */
-export type SdkService = 'auto-scaling' | 'dynamodb' | 'ec2' | 'elastic-load-balancing' | 'elastic-load-balancing-v2' | 'iam' | 'kms' | 'route53resolver' | 'sfn' | 'sns' | 'sts';
+export type SdkService = 'auto-scaling' | 'dynamodb' | 'ec2' | 'elastic-load-balancing' | 'elastic-load-balancing-v2' | 'iam' | 'kms' | 'route53resolver' | 's3' | 'sfn' | 'sns' | 'sts';
 
 const CLIENT_CLASS: Readonly<Record<SdkService, string>> = {
   'auto-scaling': 'AutoScalingClient',
@@ -42,6 +42,7 @@ const CLIENT_CLASS: Readonly<Record<SdkService, string>> = {
   iam: 'IAMClient',
   kms: 'KMSClient',
   route53resolver: 'Route53ResolverClient',
+  s3: 'S3Client',
   sfn: 'SFNClient',
   sns: 'SNSClient',
   sts: 'STSClient',
@@ -55,11 +56,15 @@ const CLIENT_CLASS: Readonly<Record<SdkService, string>> = {
 export const RESPONDER_CLIENTS: Readonly<Record<string, readonly SdkService[]>> = {
   approval: ['dynamodb', 'sfn'],
   'block-dns-domain': ['dynamodb', 'ec2', 'route53resolver', 'sts'],
+  'disable-access-key': ['dynamodb', 'iam', 'sts'],
+  'revoke-role-sessions': ['dynamodb', 'iam', 'sts'],
   'containment-guard': ['dynamodb', 'ec2', 'sfn', 'sts'],
   'copy-evidence': ['dynamodb', 'ec2', 'kms', 'sts'],
   'publish-alert': ['dynamodb', 'sns'],
   'quarantine-instance': ['auto-scaling', 'dynamodb', 'ec2', 'elastic-load-balancing', 'elastic-load-balancing-v2', 'iam', 'kms', 'sts'],
+  'quarantine-s3-object': ['dynamodb', 's3', 'sts'],
   'release-instance': ['auto-scaling', 'dynamodb', 'ec2', 'elastic-load-balancing', 'elastic-load-balancing-v2', 'kms', 'sts'],
+  'release-s3-object': ['dynamodb', 's3', 'sts'],
   'snapshot-volumes': ['dynamodb', 'ec2', 'sts'],
   triage: [],
   'unblock-dns-domains': ['dynamodb', 'ec2', 'route53resolver', 'sts'],
@@ -133,6 +138,11 @@ async function bundle(entry: { readonly file: string } | { readonly source: stri
     logLevel: 'error',
   });
   return { file, bytes: statSync(file).size, metafile: result.metafile };
+}
+
+/** Bundles any module of the project into `outdir` with the stack's esbuild options (the bundle test's controls). */
+export function bundleModule(file: string, outdir: string): Promise<BuiltBundle> {
+  return bundle({ file: path.resolve(PROJECT_ROOT, file) }, outdir);
 }
 
 /** Bundles `lambdas/<responder>/index.ts` into `outdir` with the stack's esbuild options. */

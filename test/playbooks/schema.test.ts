@@ -44,7 +44,7 @@ describe('playbook validation errors', () => {
         file: 'playbooks/test.yaml',
         line: 16,
         column: 13,
-        message: "unknown action 'notfy' (did you mean 'notify'?); actions are: quarantine-instance, snapshot-volumes, copy-evidence, release-instance, block-dns-domain, unblock-dns-domains, notify",
+        message: "unknown action 'notfy' (did you mean 'notify'?); actions are: quarantine-instance, snapshot-volumes, copy-evidence, release-instance, block-dns-domain, unblock-dns-domains, contain-each-instance, quarantine-s3-object, release-s3-object, disable-access-key, revoke-role-sessions, notify",
       },
     ]);
   });
@@ -203,7 +203,7 @@ describe('playbook validation errors', () => {
 
   it('refuses an unknown trigger with a did-you-mean', () => {
     expect(broken('mode: enforce', 'mode: enforce\ntrigger: manaul')[0]?.message).toBe(
-      "trigger cannot be the text \"manaul\" (did you mean 'manual'?); expected one of: automatic, manual",
+      "trigger cannot be the text \"manaul\" (did you mean 'manual'?); expected one of: automatic, manual, per-instance",
     );
   });
 
@@ -259,6 +259,27 @@ steps:
       expect.objectContaining({ line: 11, message: expect.stringContaining("action quarantine-instance acts on an EC2 instance") }),
       expect.objectContaining({ line: 13, message: expect.stringContaining('action snapshot-volumes acts on an EC2 instance') }),
     ]);
+  });
+
+  it('refuses a credential action in a playbook that can match incidents other than access keys, and accepts it when it cannot', () => {
+    const credentials = (kinds: string) => `name: creds
+description: d
+priority: 1
+mode: enforce
+match:
+  sources: [guardduty]
+  findingTypes: ["UnauthorizedAccess:IAMUser/TorIPCaller"]
+${kinds}steps:
+  - action: disable-access-key
+  - action: revoke-role-sessions
+  - action: notify
+`;
+    expect(errorsOf(credentials('')).map((error) => error.message)).toEqual([
+      "action disable-access-key acts on the credentials an access-key incident names, but this playbook can match other incidents: add 'resourceKinds: [access-key]' to match",
+      "action revoke-role-sessions acts on the credentials an access-key incident names, but this playbook can match other incidents: add 'resourceKinds: [access-key]' to match",
+    ]);
+    expect(errorsOf(credentials('  resourceKinds: [access-key, ec2-instance]\n'))).toHaveLength(2);
+    expect(errorsOf(credentials('  resourceKinds: [access-key]\n'))).toEqual([]);
   });
 
   it('explains structural mistakes in words', () => {

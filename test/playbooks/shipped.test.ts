@@ -45,12 +45,20 @@ function shape(steps: readonly Step[]): string {
 describe('the shipped playbooks', () => {
   it('are the issue list, valid together (no duplicate name, no overlap at one priority)', () => {
     expect(playbooks.map((p) => p.name).sort()).toEqual([
+      'attack-sequence-ec2',
+      'attack-sequence-ec2-instance',
       'cloudwatch-instance-alarm',
       'compromised-ec2-instance',
       'default-alert',
+      'ec2-malware-found',
       'ec2-reconnaissance',
+      'ec2-runtime-threats',
+      'iam-credentials-attack-sequence',
+      'iam-user-key-compromise',
       'instance-credential-exfiltration',
       'release-instance',
+      'release-s3-object',
+      's3-object-with-threats',
       'ssh-rdp-brute-force-source',
       'ssh-rdp-brute-force-target',
       'unblock-dns-domain',
@@ -110,7 +118,7 @@ describe('the shipped playbooks', () => {
     expect(shape(release.steps)).toBe('release-instance -> unblock-dns-domains -> notify');
     expect(flattenSteps(release.steps).map((step) => step.id)).toEqual(['release', 'unblock-dns', 'alert']);
     expect(routing.playbooks.map((p) => p.name)).not.toContain('release-instance');
-    expect(playbooks.filter((p) => p.trigger === 'manual').map((p) => p.name)).toEqual(['release-instance', 'unblock-dns-domain']);
+    expect(playbooks.filter((p) => p.trigger === 'manual').map((p) => p.name)).toEqual(['release-instance', 'release-s3-object', 'unblock-dns-domain']);
   });
 
   it('unblock one DNS domain only when a person asks (`firebreak dns unblock`): manual, approval, the requested domain, then alert', () => {
@@ -125,6 +133,18 @@ describe('the shipped playbooks', () => {
     expect(guardedPlaybookKind(shipped('compromised-ec2-instance'))).toBe('contain');
     expect(routing.playbooks.map((p) => p.name)).not.toContain('unblock-dns-domain');
   });
+
+  it('handle malware and runtime threats (issue 12): evidence before containment for EC2 malware, isolation first for runtime, tag and copy for S3', () => {
+    expect(shape(shipped('ec2-malware-found').steps)).toBe('snapshot-volumes -> quarantine-instance -> notify');
+    expect(shipped('ec2-malware-found').match).toMatchObject({ findingTypes: ['Execution:EC2/MaliciousFile'], severity: { min: 7, max: 10 }, resourceKinds: ['ec2-instance'] });
+    expect(shape(shipped('ec2-runtime-threats').steps)).toBe('[quarantine-instance | snapshot-volumes] -> notify');
+    expect(shipped('ec2-runtime-threats').match.severity).toEqual({ min: 7, max: 10 });
+    expect(shape(shipped('s3-object-with-threats').steps)).toBe('quarantine-s3-object -> notify');
+    expect(shipped('s3-object-with-threats').match).toMatchObject({ findingTypes: ['MalwareScan:S3/ThreatsFound'], resourceKinds: ['other'] });
+    const release = shipped('release-s3-object');
+    expect([release.trigger, release.approval?.required, shape(release.steps)]).toEqual(['manual', true, 'release-s3-object -> notify']);
+    expect(routing.playbooks.map((p) => p.name)).not.toContain('release-s3-object');
+  });
 });
 
 describe('real-format events through the shipped playbooks', () => {
@@ -137,12 +157,20 @@ describe('real-format events through the shipped playbooks', () => {
     [`${SHARED_EVENTS}/guardduty-ec2-ssh-bruteforce-inbound.json`, 'ssh-rdp-brute-force-target', 'start-playbook', 'enforce'],
     [`${SHIPPED_EVENTS}/guardduty-ec2-ssh-bruteforce-actor.json`, 'ssh-rdp-brute-force-source', 'start-playbook', 'enforce'],
     [`${SHIPPED_EVENTS}/guardduty-iam-instance-credential-exfiltration-outside-aws.json`, 'instance-credential-exfiltration', 'start-playbook', 'enforce'],
+    [`${SHIPPED_EVENTS}/guardduty-ec2-malware-ebs-scan-malicious-file.json`, 'ec2-malware-found', 'start-playbook', 'enforce'],
+    [`${SHIPPED_EVENTS}/guardduty-runtime-ec2-reverse-shell.json`, 'ec2-runtime-threats', 'start-playbook', 'enforce'],
+    [`${SHIPPED_EVENTS}/guardduty-malware-protection-s3-threats-found.json`, 's3-object-with-threats', 'start-playbook', 'enforce'],
+    [`${SHIPPED_EVENTS}/guardduty-malware-protection-s3-no-threats-found.json`, null, 'ignore', 'dry-run'],
     [`${SHARED_EVENTS}/guardduty-ec2-recon-portprobe-unprotected-port.json`, 'ec2-reconnaissance', 'start-playbook', 'enforce'],
     [`${SHARED_EVENTS}/cloudwatch-alarm-ec2-cpu.json`, 'cloudwatch-instance-alarm', 'start-playbook', 'enforce'],
     [`${SHIPPED_EVENTS}/gameday-cloudwatch-alarm-ec2-cpu.json`, 'cloudwatch-instance-alarm', 'start-playbook', 'enforce'],
     [`${SHARED_EVENTS}/cloudwatch-alarm-metric-math-ec2-network.json`, 'cloudwatch-instance-alarm', 'start-playbook', 'enforce'],
-    [`${SHARED_EVENTS}/guardduty-iam-accesskey-tor-ipcaller-sample.json`, 'default-alert', 'start-playbook', 'dry-run'],
-    [`${FIXTURE_EVENTS}/guardduty-attack-sequence-iam-compromised-credentials-critical.json`, 'default-alert', 'start-playbook', 'enforce'],
+    // Issue 12: an IAM user's key and an IAM attack sequence have playbooks of their own (a sample stays dry-run).
+    [`${SHARED_EVENTS}/guardduty-iam-accesskey-tor-ipcaller-sample.json`, 'iam-user-key-compromise', 'start-playbook', 'dry-run'],
+    [`${FIXTURE_EVENTS}/guardduty-attack-sequence-iam-compromised-credentials-critical.json`, 'iam-credentials-attack-sequence', 'start-playbook', 'enforce'],
+    [`${SHIPPED_EVENTS}/guardduty-iam-user-maliciousipcaller.json`, 'iam-user-key-compromise', 'start-playbook', 'enforce'],
+    [`${SHIPPED_EVENTS}/guardduty-attack-sequence-iam-compromised-credentials.json`, 'iam-credentials-attack-sequence', 'start-playbook', 'enforce'],
+    [`${FIXTURE_EVENTS}/guardduty-iam-role-session-maliciousipcaller.json`, 'iam-user-key-compromise', 'start-playbook', 'enforce'],
     [`${SHIPPED_EVENTS}/guardduty-s3-exfiltration-anomalous-behavior.json`, 'default-alert', 'start-playbook', 'enforce'],
     [`${SHARED_EVENTS}/guardduty-getfindings-pascalcase-recon-iamuser-userpermissions.json`, 'default-alert', 'start-playbook', 'enforce'],
     [`${SHARED_EVENTS}/cloudwatch-alarm-composite-suppressor.json`, null, 'alert-only', 'enforce'],

@@ -181,7 +181,8 @@ describe('EventRules', () => {
 
   it('sends GuardDuty findings (numerically from the lowest severity) and CloudWatch alarms to the dispatcher, with retries and the kept queue', () => {
     const template = rules();
-    template.resourceCountIs('AWS::Events::Rule', 2);
+    // GuardDuty findings, S3 scan results (the default alert takes every GuardDuty type) and alarms.
+    template.resourceCountIs('AWS::Events::Rule', 3);
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { source: ['aws.guardduty'], 'detail-type': ['GuardDuty Finding'], detail: { severity: [{ numeric: ['>=', 4] }] } },
       Targets: [Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 20, MaximumEventAgeInSeconds: 7200 }, DeadLetterConfig: Match.anyValue() })],
@@ -193,6 +194,6 @@ describe('EventRules', () => {
     const template = rules(['arn:aws:iam::111122223333:role/GameDay']);
     template.resourceCountIs('AWS::Events::EventBus', 1);
     template.hasResourceProperties('AWS::Events::EventBus', { Name: 'UserStack-gameday' });
-    template.resourceCountIs('AWS::Events::Rule', 3);
+    template.resourceCountIs('AWS::Events::Rule', 4);
   });
 });

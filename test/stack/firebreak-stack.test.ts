@@ -94,13 +94,13 @@ describe('FirebreakStack event rules', () => {
     expect(Object.values(rules).map((rule) => (rule.Properties.EventPattern as { source: string[] }).source[0])).toEqual(['aws.guardduty']);
   });
 
-  it('matches game-day injections of both shapes, unfiltered, on the game-day bus only', () => {
+  it('matches game-day injections of every shape, unfiltered, on the game-day bus only', () => {
     const { template } = synthesize({ gameDayPrincipals: ['arn:aws:iam::123456789012:role/GameDay'] });
     template.hasResourceProperties('AWS::Events::Rule', {
       EventBusName: { Ref: Match.stringLikeRegexp('^GameDayBus') },
       EventPattern: {
         source: ['firebreak.gameday'],
-        'detail-type': ['GuardDuty Finding', 'CloudWatch Alarm State Change'],
+        'detail-type': ['GuardDuty Finding', 'CloudWatch Alarm State Change', 'GuardDuty Malware Protection Object Scan Result'],
         detail: Match.absent(),
       },
     });
@@ -111,7 +111,8 @@ describe('FirebreakStack event rules', () => {
     const dispatcher = logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'DispatcherStateMachine');
     const dlq = logicalIdOf(template, 'AWS::SQS::Queue', 'UndeliveredEventsQueue');
     const rules = Object.values(resourcesOf(synthesize({ gameDayPrincipals: ['arn:aws:iam::123456789012:role/GameDay'] }).template, 'AWS::Events::Rule'));
-    expect(rules).toHaveLength(3);
+    // GuardDuty findings, S3 scan results (the default alert takes every GuardDuty type), alarms, game days.
+    expect(rules).toHaveLength(4);
     for (const rule of rules) {
       expect(rule.Properties.Targets).toEqual([
         {

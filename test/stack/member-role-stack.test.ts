@@ -15,6 +15,7 @@ import {
   type MemberRoleStackProps,
   memberRoleIamActions,
   memberRoleResponders,
+  sessionRevokingResponders,
   responderRoleName,
 } from '../../lib/stack/member-role-stack';
 import { resolveIntrinsics } from './iam-catalog';
@@ -450,12 +451,14 @@ describe('MemberRoleStack permissions', () => {
       iam: (type: string) => `arn:${stack.partition}:iam::${stack.account}:${type}/*`,
       ownRoles: ['FirebreakResponder', 'FirebreakSessionRevoker'].map((name) => `arn:${stack.partition}:iam::${stack.account}:role/${name}`),
       privilegedRoles: privilegedRoleArns(`arn:${stack.partition}:iam::${stack.account}:role/`, DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS),
+      privilegedUsers: privilegedRoleArns(`arn:${stack.partition}:iam::${stack.account}:user/`, DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS),
     };
     const resolvedPlan = (planned: ReturnType<typeof planStatements>) => planned.map(({ statement }) => stack.resolve(statement.toStatementJson()));
     // The member role: everything but the role-policy writes; the session revoker: those and the profile read.
     expect(permissionStatements(template)).toEqual(resolvedPlan(planStatements(actions.filter((a) => a !== 'iam:PutRolePolicy'), arns, { forensicAccountId: FORENSIC_ACCOUNT })));
     expect(permissionStatements(template, 'SessionRevokerRole')).toEqual(
-      resolvedPlan(planStatements(['iam:PutRolePolicy', 'iam:GetInstanceProfile'], arns)),
+      // revoke-role-sessions' GetRole (the named role's tags) goes with the writes it precedes.
+      resolvedPlan(planStatements(['iam:PutRolePolicy', 'iam:GetInstanceProfile', 'iam:GetRole'], arns)),
     );
   });
 
@@ -644,5 +647,64 @@ describe('MemberRoleStack: the edges of containment (issue 11)', () => {
       playbookOf('dns', [action('block', 'block-dns-domain'), action('alert', 'notify')]),
     ]);
     expect(actions).toEqual(expect.arrayContaining(['route53resolver:UpdateFirewallDomains', 'route53resolver:AssociateFirewallRuleGroup', 'ec2:DescribeInstances']));
+  });
+});
+
+describe('MemberRoleStack: credentials (issue 12)', () => {
+  const userArn = (name: string) => `arn:aws:iam::123456789012:user/${name}`;
+  const keyActions = [...iamActionsForStep('disable-access-key', { denyAll: true })];
+  const revokeActions = [...iamActionsForStep('revoke-role-sessions', {})];
+
+  it('disables keys of named users only, attaches AWSDenyAll and no other policy, and never touches administrator or break-glass users', () => {
+    const { template } = synthesize({ iamActions: keyActions });
+    const statements = resolvedStatements(template, 'MemberRole', 'permissions');
+    const decide = (action: string, user: string, context: Record<string, string> = {}) => evaluate(statements, { action, resource: userArn(user), context });
+    expect(decide('iam:UpdateAccessKey', 'ci-deployer')).toBe('allow');
+    expect(decide('iam:ListAccessKeys', 'ci-deployer')).toBe('allow');
+    expect(decide('iam:ListUserTags', 'ci-deployer')).toBe('allow');
+    expect(decide('iam:AttachUserPolicy', 'ci-deployer', { 'iam:PolicyARN': 'arn:aws:iam::aws:policy/AWSDenyAll' })).toBe('allow');
+    // The attach cannot grant anything: any other policy is refused.
+    expect(decide('iam:AttachUserPolicy', 'ci-deployer', { 'iam:PolicyARN': 'arn:aws:iam::aws:policy/AdministratorAccess' })).toBe('no-allow');
+    expect(decide('iam:AttachUserPolicy', 'ci-deployer', { 'iam:PolicyARN': 'arn:aws:iam::123456789012:policy/AWSDenyAll' })).toBe('no-allow');
+    for (const user of ['breakglass-admin', 'ops-Admin', 'BreakGlass1']) {
+      expect(decide('iam:UpdateAccessKey', user)).toBe('explicit-deny');
+      expect(decide('iam:AttachUserPolicy', user, { 'iam:PolicyARN': 'arn:aws:iam::aws:policy/AWSDenyAll' })).toBe('explicit-deny');
+    }
+    // Nothing that deletes or creates credentials, nor writes a policy.
+    const granted = (permissionStatements(template) as { Effect: string; Action: string | string[] }[]).filter((s) => s.Effect === 'Allow').flatMap((s) => [s.Action].flat());
+    expect(granted.filter((a) => /^iam:(Delete|Create|Put)/.test(a))).toEqual([]);
+    expect(Object.keys(template.findResources('AWS::IAM::Role')).filter((id) => id.startsWith('SessionRevokerRole'))).toEqual([]);
+  });
+
+  it('puts the role-session revocation in the session revoker, trusted by exactly the responders that write role policies', () => {
+    const { template } = synthesize({
+      iamActions: [...revokeActions, ...keyActions],
+      responders: [...RESPONDERS, 'disable-access-key', 'revoke-role-sessions'],
+      sessionRevokers: ['quarantine-instance', 'revoke-role-sessions'],
+      securityAccountId: SECURITY,
+      securityRegions: ['eu-west-1'],
+    });
+    const revoker = resolvedStatements(template, 'SessionRevokerRole', 'permissions');
+    expect(evaluate(revoker, { action: 'iam:PutRolePolicy', resource: 'arn:aws:iam::123456789012:role/ci-deploy-role' })).toBe('allow');
+    expect(evaluate(revoker, { action: 'iam:GetRole', resource: 'arn:aws:iam::123456789012:role/ci-deploy-role' })).toBe('allow');
+    expect(evaluate(revoker, { action: 'iam:PutRolePolicy', resource: 'arn:aws:iam::123456789012:role/OrganizationAccountAccessRole' })).toBe('explicit-deny');
+    expect(evaluate(revoker, { action: 'iam:UpdateAccessKey', resource: userArn('ci-deployer') })).toBe('no-allow');
+    const member = resolvedStatements(template, 'MemberRole', 'permissions');
+    expect(evaluate(member, { action: 'iam:PutRolePolicy', resource: 'arn:aws:iam::123456789012:role/ci-deploy-role' })).toBe('no-allow');
+    const trust = resolvedStatements(template, 'SessionRevokerRole', 'trust');
+    const assume = (responder: string) => evaluate(trust, { action: 'sts:AssumeRole', resource: 'arn:aws:iam::123456789012:role/member', principalArn: `arn:aws:iam::${SECURITY}:role/firebreak-responder-eu-west-1-${responder}` });
+    expect(assume('revoke-role-sessions')).toBe('allow');
+    expect(assume('quarantine-instance')).toBe('allow');
+    expect(assume('disable-access-key')).toBe('no-allow');
+  });
+
+  it('computes the session revokers from the playbooks', () => {
+    const credentials = playbook('credentials', [
+      { kind: 'action', id: 'disable', action: 'disable-access-key', with: { denyAll: false } },
+      { kind: 'action', id: 'revoke', action: 'revoke-role-sessions', with: {} },
+    ]);
+    expect(sessionRevokingResponders([credentials, REVOKING])).toEqual(['quarantine-instance', 'revoke-role-sessions']);
+    expect(sessionRevokingResponders([CONTAIN_AND_PRESERVE])).toEqual([]);
+    expect(memberRoleResponders([credentials])).toEqual(['containment-guard', 'disable-access-key', 'revoke-role-sessions']);
   });
 });

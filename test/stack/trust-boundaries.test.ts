@@ -76,7 +76,9 @@ describe('game days: never on the default bus, only on a bus of their own for na
     const { template } = synthesize({ gameDayPrincipals: [GAME_DAY_ROLE] });
 
     const defaultBusRules = Object.values(resourcesOf(template, 'AWS::Events::Rule')).filter((rule) => rule.Properties.EventBusName === undefined);
+    // GuardDuty findings, Malware Protection for S3 scan results (also source aws.guardduty), alarms.
     expect(defaultBusRules.flatMap((rule) => (rule.Properties.EventPattern as { source: string[] }).source)).toEqual([
+      'aws.guardduty',
       'aws.guardduty',
       'aws.cloudwatch',
     ]);

@@ -18,3 +18,14 @@ export function iamClientsFor(
 ): IamClients {
   return { iam: clientsPerTarget(access, { role: 'session-revoker', global: true }, make) };
 }
+
+/**
+ * IAM clients through the member role (never the session revoker): disable-access-key reads users
+ * and sets their keys' status there, under the member role's user-scoped statements.
+ */
+export function memberIamClientsFor(
+  access: TargetAccess,
+  make: (config: TargetClientConfig) => IAMClient = (config) => new IAMClient(config),
+): IamClients {
+  return { iam: clientsPerTarget(access, { role: 'member', global: true }, make) };
+}

@@ -26,12 +26,14 @@ import type {
 import type { EnvironmentDocument, SettingsDocument } from '../scenario';
 import type { CleanupReport } from './cleanup';
 import { cleanUp } from './cleanup';
+import { createIamPrincipals, inspectIamPrincipals } from './iam-principals';
 import type { BackendContext, CreatedResource, OperatorClients } from './context';
 import { EnvironmentSetupError } from './context';
 import { alertOf, createDeployment, drain, keptEventOf } from './deployment-resources';
 import { inspectAccount } from './inspect';
 import { createInstances, createNetwork } from './provision';
 import { createFleet, inspectFleet } from './fleet';
+import { createS3Objects, inspectS3Objects } from './s3-objects';
 
 export interface AccountBackendOptions {
   /** Suffix of the names and marker tags of everything created. */
@@ -122,11 +124,13 @@ export abstract class AccountBackend implements GameDayBackend {
       profileRetryMs: this.profileRetryMs(),
     });
     const fleet = await createFleet(clients, environment, network, instances);
+    const s3Objects = await createS3Objects(context, environment);
+    const principals = await createIamPrincipals(context, environment);
     this.rehearse(environment);
     const deployment = await createDeployment(context);
     this.alertFeedUrl = deployment.alertFeedUrl;
     this.setupFindings.push(...deployment.findings);
-    this.resolved = { account, region, vpcs: network.vpcs, securityGroups: network.groups, instances, deployment: deployment.resources, fleet };
+    this.resolved = { account, region, vpcs: network.vpcs, securityGroups: network.groups, instances, ...(Object.keys(s3Objects).length > 0 ? { s3Objects } : {}), deployment: deployment.resources, fleet, ...principals };
     return this.resolved;
   }
 
@@ -146,9 +150,15 @@ export abstract class AccountBackend implements GameDayBackend {
     if (!resolved || !context) throw new EnvironmentSetupError('inspect() before prepare()');
     const inspected = await inspectAccount(context, resolved);
     const fleet = resolved.fleet ? await inspectFleet(context.clients, resolved.fleet) : undefined;
+    const s3Objects = await inspectS3Objects(context, resolved.s3Objects ?? {});
+    // What a responder could change in S3 belongs to the digest too (accountUnchanged).
+    const objectsDigest = Object.keys(s3Objects).length > 0 ? JSON.stringify({ account: inspected.digest, s3Objects }) : inspected.digest;
     for (const message of await drain(context, this.alertFeedUrl)) this.alerts.push(alertOf(message.body, message.sentAt));
     for (const message of await drain(context, resolved.deployment.unprocessableEventsQueueUrl)) this.kept.push(keptEventOf(message, this.now()));
-    return { ...inspected, alerts: [...this.alerts], keptEvents: [...this.kept], ...(fleet ? { fleet } : {}) };
+    const iam = await inspectIamPrincipals(context, resolved);
+    // The users' keys and policies are part of what "nothing changed" covers, like S3.
+    const digest = iam === undefined ? objectsDigest : `${objectsDigest}${JSON.stringify(iam)}`;
+    return { ...inspected, digest, ...(Object.keys(s3Objects).length > 0 ? { s3Objects } : {}), ...(iam !== undefined ? { iam } : {}), alerts: [...this.alerts], keptEvents: [...this.kept], ...(fleet ? { fleet } : {}) };
   }
 
   /** Deletes what prepare() created, in reverse order; never throws (problems are in cleanupReport() and reported). */

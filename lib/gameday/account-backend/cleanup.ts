@@ -4,6 +4,7 @@
  * not delete is reported, never thrown.
  */
 import { DescribeAddressesCommand, DisassociateAddressCommand, ReleaseAddressCommand } from '@aws-sdk/client-ec2';
+import { cleanUpIamUsers } from './iam-principals';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import {
   DeleteNetworkInterfaceCommand,
@@ -86,6 +87,7 @@ export async function cleanUp(context: BackendContext, scenarioVolumeIds: readon
     }
     await cleanUpEc2(context, ec2, of, attempt, scenarioVolumeIds);
   }
+  if (iam) await cleanUpIamUsers(iam, of, attempt);
   if (iam) await cleanUpIam(iam, of, attempt);
   for (const name of of('table')) await attempt(name, () => clients.dynamodb().send(new DeleteTableCommand({ TableName: name })));
   for (const url of of('queue')) await attempt(url, () => clients.sqs().send(new DeleteQueueCommand({ QueueUrl: url })));

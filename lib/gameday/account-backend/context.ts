@@ -9,6 +9,7 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { FleetOperatorClients } from '../fleet-types';
+import type { S3Client } from '@aws-sdk/client-s3';
 
 /** The backend's own clients (setup, inspection, cleanup): never faulted or denied, not in the call log. */
 export interface OperatorClients extends FleetOperatorClients {
@@ -19,11 +20,12 @@ export interface OperatorClients extends FleetOperatorClients {
   sqs(): SQSClient;
   dynamodb(): DynamoDBClient;
   kms(): KMSClient;
+  s3(): Promise<S3Client>;
 }
 
 /** A resource prepare() created, for cleanup. */
 export interface CreatedResource {
-  readonly kind: 'vpc' | 'subnet' | 'security-group' | 'instance' | 'role' | 'instance-profile' | 'topic' | 'queue' | 'table' | 'key' | 'elastic-ip';
+  readonly kind: 'vpc' | 'subnet' | 'security-group' | 'instance' | 'role' | 'user' | 'instance-profile' | 'topic' | 'queue' | 'table' | 'key' | 'elastic-ip';
   readonly id: string;
 }
 

@@ -87,6 +87,7 @@ export function iamProvisioningHandlers(world: SimWorld): Record<string, ApiHand
         ...(input.Path !== undefined ? { path: input.Path } : {}),
         trustedPrincipals: trustedPrincipals(input.AssumeRolePolicyDocument),
       });
+      if (input.Tags !== undefined) role.tags = Object.fromEntries(input.Tags.flatMap((tag) => (tag.Key !== undefined ? [[tag.Key, tag.Value ?? '']] : [])));
       return { Role: { Arn: role.arn, CreateDate: new Date(role.createDate), Path: role.path, RoleId: role.id, RoleName: role.name } };
     },
 

@@ -11,6 +11,7 @@
  * here is *unevaluated*, and the caller reports it.
  */
 import type { IamCatalog } from './iam-catalog';
+import { userNamed } from './iam-users';
 import type { RequestContext } from './iam-policy';
 import { permissionChange } from './ec2-snapshot-sharing';
 import type { CallerIdentity, Tags } from './model';
@@ -294,6 +295,19 @@ function roleTarget(world: SimWorld, account: string, roleName: string | undefin
   };
 }
 
+function userTarget(world: SimWorld, account: string, userName: string): AuthorizationTarget {
+  const user = userNamed(world, account, userName);
+  return {
+    resourceType: 'user',
+    arn: user?.arn ?? `arn:aws:iam::${account}:user/${userName}`,
+    keys: {
+      'aws:ResourceAccount': [user?.account ?? account],
+      ...Object.fromEntries(Object.entries(user?.tags ?? {}).flatMap(([key, value]) => [[`aws:ResourceTag/${key}`, [value]], [`iam:ResourceTag/${key}`, [value]]])),
+    },
+    complete: ['aws:ResourceTag/', 'iam:ResourceTag/'],
+  };
+}
+
 /** Route 53 Resolver: the DNS Firewall resources each API names (new ones as `*`, with their request tags). */
 function resolverTargets(action: string, call: AuthorizationCall): AuthorizationTarget[] | undefined {
   const input = call.input;
@@ -320,6 +334,23 @@ function resolverTargets(action: string, call: AuthorizationCall): Authorization
     default:
       return undefined;
   }
+}
+
+/**
+ * S3: the object (or bucket) the call names, with its owner (s3:ResourceAccount) and, for an object
+ * that exists, its current tags (s3:ExistingObjectTag/<key>, of the version the call names).
+ */
+function s3Targets(action: string, call: AuthorizationCall, world: SimWorld, resourceHint?: string): AuthorizationTarget[] | undefined {
+  const arn = /^arn:aws:s3:::([^/]+)(?:\/(.*))?$/s.exec(resourceHint ?? '');
+  if (!arn) return undefined;
+  const [, bucketName = '', key] = arn;
+  const bucket = world.s3.buckets.get(bucketName);
+  const owner = { 's3:ResourceAccount': [bucket?.account ?? call.account] };
+  if (key === undefined) return [{ resourceType: 'bucket', arn: resourceHint!, keys: owner, complete: [] }];
+  const ownObject = resourceHint === `arn:aws:s3:::${String(call.input.Bucket)}/${String(call.input.Key)}`;
+  const version = ownObject && typeof call.input.VersionId === 'string' ? call.input.VersionId : undefined;
+  const existing = action === 'PutObject' ? undefined : world.s3.find(bucketName, key, version);
+  return [{ resourceType: 'object', arn: resourceHint!, keys: { ...owner, ...tagKeys(['s3:ExistingObjectTag/'], existing?.tags) }, complete: ['s3:ExistingObjectTag/'] }];
 }
 
 /** The partition key values a DynamoDB request touches (`dynamodb:LeadingKeys`). */
@@ -413,6 +444,21 @@ export function authorizationTargets(iamAction: string, call: AuthorizationCall,
         case 'ListRolePolicies':
         case 'GetRole':
           return [roleTarget(world, call.account, String(input.RoleName))];
+        case 'ListUserTags':
+        case 'ListAccessKeys':
+        case 'UpdateAccessKey':
+        case 'ListAttachedUserPolicies':
+        case 'CreateUser':
+        case 'TagUser':
+        case 'CreateAccessKey':
+        case 'DeleteAccessKey':
+        case 'DeleteUser':
+          return [userTarget(world, call.account, String(input.UserName))];
+        case 'AttachUserPolicy':
+        case 'DetachUserPolicy': {
+          const user = userTarget(world, call.account, String(input.UserName));
+          return [{ ...user, keys: { ...user.keys, 'iam:PolicyARN': [String(input.PolicyArn)] }, complete: [...user.complete, 'iam:PolicyARN'] }];
+        }
         default:
           return undefined;
       }
@@ -441,6 +487,8 @@ export function authorizationTargets(iamAction: string, call: AuthorizationCall,
       return fleetTargets(service, action, call, world);
     case 'route53resolver':
       return resolverTargets(action, call);
+    case 's3':
+      return s3Targets(action, call, world, resourceHint);
     case 'sns':
       if (action === 'Publish') return [{ resourceType: 'topic', arn: String(input.TopicArn ?? input.TargetArn), keys: {}, complete: [] }];
       return undefined;

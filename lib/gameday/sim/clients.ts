@@ -9,6 +9,7 @@ import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balanci
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
+import { S3Client } from '@aws-sdk/client-s3';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -72,9 +73,11 @@ export interface SimulatedClientFactory extends ClientFactory, AutoScalingClient
   kms(): KMSClient;
   /** Route 53 Resolver (DNS Firewall) in the incident's account. */
   route53resolver(target: AwsTarget): Promise<Route53ResolverClient>;
+  /** S3 in the bucket owner's account. */
+  s3(target: AwsTarget): Promise<S3Client>;
 }
 
-type ClientKind = 'ec2' | 'iam' | 'sns' | 'sfn' | 'dynamodb' | 'sts' | 'sqs' | 'events' | 'kms' | 'autoscaling' | 'elbv2' | 'elb' | 'route53resolver';
+type ClientKind = 'ec2' | 'iam' | 'sns' | 'sfn' | 'dynamodb' | 'sts' | 'sqs' | 'events' | 'kms' | 'autoscaling' | 'elbv2' | 'elb' | 'route53resolver' | 's3';
 
 const CLIENT_CLASSES = {
   ec2: EC2Client,
@@ -90,6 +93,7 @@ const CLIENT_CLASSES = {
   elbv2: ElasticLoadBalancingV2Client,
   elb: ElasticLoadBalancingClient,
   route53resolver: Route53ResolverClient,
+  s3: S3Client,
 } as const;
 
 type ClientOf<K extends ClientKind> = InstanceType<(typeof CLIENT_CLASSES)[K]>;
@@ -207,6 +211,10 @@ export function simulatedClientFactory(sim: ClientSource, options: SimulatedClie
     route53resolver: async (target) => {
       const { session, key } = await sessionFor(target.account);
       return cached('route53resolver', session, target.region, `route53resolver:${key}:${target.region}`);
+    },
+    s3: async (target) => {
+      const { session, key } = await sessionFor(target.account);
+      return cached('s3', session, target.region, `s3:${key}:${target.region}`);
     },
     iam: async (target) => {
       const { session, key } = await sessionFor(target.account);

@@ -51,6 +51,7 @@ export function roleView(role: RoleRecord): Role {
     Path: role.path,
     RoleId: role.id,
     RoleName: role.name,
+    ...(role.tags !== undefined ? { Tags: Object.entries(role.tags).map(([Key, Value]) => ({ Key, Value })) } : {}),
   };
 }
 

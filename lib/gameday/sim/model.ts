@@ -197,6 +197,8 @@ export interface RoleRecord {
   requiredExternalId?: string;
   readonly inlinePolicies: Map<string, string>;
   readonly createDate: number;
+  /** The role's tags (CreateRole Tags): GetRole returns them. */
+  tags?: Record<string, string>;
   /**
    * Created on demand for a caller (the deployed stack's own roles, e.g. a responder's): part of
    * the deployment, not of the account under test, so left out of the state digest while untouched.
@@ -313,4 +315,19 @@ export interface KmsKeyRecord {
   readonly awsManaged?: boolean;
   /** Other accounts its key policy lets use it (EBS through a grant); none unless said. */
   usableByAccounts?: readonly string[];
+}
+
+/** An IAM user with its access keys (iam-users.ts): what disable-access-key reads and changes. */
+export interface UserRecord {
+  readonly account: string;
+  readonly name: string;
+  readonly id: string;
+  readonly arn: string;
+  readonly path: string;
+  tags: Record<string, string>;
+  /** By key id; never more than two (IAM's quota), deleted only by DeleteAccessKey. */
+  readonly accessKeys: Map<string, { readonly id: string; status: 'Active' | 'Inactive'; readonly createDate: number }>;
+  /** Managed policy ARNs attached to the user, in attachment order. */
+  readonly attachedPolicies: string[];
+  readonly createDate: number;
 }

@@ -30,6 +30,7 @@ import { dynamodbHandlers } from './dynamodb';
 import { ec2InstanceHandlers } from './ec2-instances';
 import { ec2AddressHandlers } from './ec2-addresses';
 import { route53ResolverHandlers } from './route53resolver';
+import { s3CallResource, s3Handlers, s3IamAction } from './s3';
 import { ec2NetworkHandlers } from './ec2-network';
 import { ec2SecurityGroupHandlers } from './ec2-security-groups';
 import { ec2StorageHandlers } from './ec2-storage';
@@ -39,6 +40,7 @@ import { SimulatedServiceError, SimulatorSetupError, SimulatorUnsupportedApiErro
 import { FaultQueue } from './faults';
 import type { FaultSpec, InjectedFault } from './faults';
 import { iamHandlers } from './iam';
+import { iamUserHandlers } from './iam-users';
 import { kmsHandlers } from './kms';
 import { dynamodbProvisioningHandlers, iamProvisioningHandlers, messagingProvisioningHandlers } from './account-provisioning';
 import { ec2ProvisioningHandlers } from './ec2-provisioning';
@@ -144,8 +146,10 @@ export class SimulatedAws {
     register('ec2', ec2SnapshotLockHandlers(world));
     register('ec2', ec2AddressHandlers(world));
     register('route53resolver', route53ResolverHandlers(world));
+    register('s3', s3Handlers(world));
     register('ec2', ec2SnapshotSharingHandlers(world));
     register('iam', iamHandlers(world));
+    register('iam', iamUserHandlers(world));
     register('sts', stsHandlers(world, (identity, expiresAt) => this.issue(identity, expiresAt)));
     register('sns', snsHandlers(world));
     register('sqs', sqsHandlers(world));
@@ -424,7 +428,9 @@ export class SimulatedAws {
         },
       };
       // "No permissions are required to perform this operation" (sts:GetCallerIdentity).
-      if (api !== 'sts:GetCallerIdentity') call.authorize(api, typeof request.input.RoleArn === 'string' ? request.input.RoleArn : undefined);
+      // S3 authorizes on IAM actions that are not its API names (HeadObject is s3:GetObject).
+      if (service === 's3') call.authorize(s3IamAction(action, request.input), s3CallResource(action, request.input));
+      else if (api !== 'sts:GetCallerIdentity') call.authorize(api, typeof request.input.RoleArn === 'string' ? request.input.RoleArn : undefined);
       const output = handler(call);
       this.log({ ...base, outcome: 'ok', injected });
       return cloneData(output);

@@ -47,6 +47,7 @@ export const SERVICE_BY_CLIENT: Readonly<Record<string, ServiceName>> = {
   ElasticLoadBalancingV2Client: 'elasticloadbalancing',
   ElasticLoadBalancingClient: 'elasticloadbalancing',
   Route53ResolverClient: 'route53resolver',
+  S3Client: 's3',
 };
 
 /** One command as it reaches the simulator. */
@@ -133,6 +134,11 @@ export function errorAnswer(service: ServiceName, error: SimulatedServiceError, 
         },
         body: encoder.encode(jsonBody({ __type: code, message: error.message, ...error.extra })),
       };
+    }
+    case 's3': {
+      // REST-XML: https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html
+      const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${xml(error.code)}</Code><Message>${xml(error.message)}</Message><RequestId>${requestId}</RequestId></Error>`;
+      return { statusCode: status, headers: { 'content-type': 'application/xml', 'x-amz-request-id': requestId }, body: encoder.encode(body) };
     }
     case 'dynamodb':
     case 'states':

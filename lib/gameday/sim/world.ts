@@ -7,6 +7,7 @@ import { SimClock } from './clock';
 import { IdSource } from './ids';
 import type { AddressRecord, MetadataOptionsRecord } from './ec2-address-state';
 import { DnsFirewallState } from './route53resolver-state';
+import { S3State } from './s3-state';
 import type {
   InstanceStateName,
   CallerIdentity,
@@ -18,6 +19,7 @@ import type {
   ProfileAssociationRecord,
   QueueRecord,
   RoleRecord,
+  UserRecord,
   SecurityGroupRecord,
   SnapshotRecord,
   SubnetRecord,
@@ -86,10 +88,14 @@ export class SimWorld {
   readonly metadataOptions = new Map<string, MetadataOptionsRecord>();
   /** Route 53 Resolver DNS Firewall state (route53resolver.ts). */
   readonly dnsFirewall = new DnsFirewallState();
+  /** S3 buckets and object versions (s3.ts). */
+  readonly s3 = new S3State();
   /** By ARN. */
   readonly instanceProfiles = new Map<string, InstanceProfileRecord>();
   /** By ARN. */
   readonly roles = new Map<string, RoleRecord>();
+  /** IAM users, by ARN (iam-users.ts). */
+  readonly users = new Map<string, UserRecord>();
   /** By ARN. */
   readonly topics = new Map<string, TopicRecord>();
   /** By URL. */

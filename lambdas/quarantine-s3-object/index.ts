@@ -1,0 +1,19 @@
+/** quarantine-s3-object Lambda: tags an object a malware scan found threats in, optionally copies it to quarantine (logic in lib/responders/quarantine-s3-object.ts). */
+import { homeDynamoDbClients } from '../../lib/aws/clients/dynamodb';
+import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
+import { s3ClientsFor } from '../../lib/aws/clients/s3';
+import { DynamoDbGrantStore } from '../../lib/responders/grants';
+import { createResponderLogger } from '../../lib/responders/logging';
+import { createQuarantineS3ObjectHandler } from '../../lib/responders/quarantine-s3-object';
+import { stateTableFromEnv } from '../../lib/responders/state-table';
+import { recordedStep } from '../../lib/responders/incident-record-lambda';
+import { RESPONDER_NAMES } from '../../lib/contracts/responders';
+
+const stateTable = stateTableFromEnv();
+const logger = createResponderLogger('quarantine-s3-object');
+// S3 in the account that owns the bucket; DynamoDB (the grants) in the security account.
+const clients = s3ClientsFor(targetAccessFromEnvironment());
+const dynamodb = homeDynamoDbClients().dynamodb();
+
+export const createHandler = createQuarantineS3ObjectHandler;
+export const handler = recordedStep(RESPONDER_NAMES.quarantineS3Object, createHandler({ clients, logger, grants: new DynamoDbGrantStore(dynamodb, stateTable) }), logger, dynamodb);

@@ -1,0 +1,19 @@
+/** release-s3-object Lambda: takes Firebreak's infected tags off an object again (logic in lib/responders/release-s3-object.ts). */
+import { homeDynamoDbClients } from '../../lib/aws/clients/dynamodb';
+import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
+import { s3ClientsFor } from '../../lib/aws/clients/s3';
+import { DynamoDbGrantStore } from '../../lib/responders/grants';
+import { createResponderLogger } from '../../lib/responders/logging';
+import { createReleaseS3ObjectHandler } from '../../lib/responders/release-s3-object';
+import { stateTableFromEnv } from '../../lib/responders/state-table';
+import { recordedStep } from '../../lib/responders/incident-record-lambda';
+import { RESPONDER_NAMES } from '../../lib/contracts/responders';
+
+const stateTable = stateTableFromEnv();
+const logger = createResponderLogger('release-s3-object');
+// S3 in the account that owns the bucket; DynamoDB (the grants) in the security account.
+const clients = s3ClientsFor(targetAccessFromEnvironment());
+const dynamodb = homeDynamoDbClients().dynamodb();
+
+export const createHandler = createReleaseS3ObjectHandler;
+export const handler = recordedStep(RESPONDER_NAMES.releaseS3Object, createHandler({ clients, logger, grants: new DynamoDbGrantStore(dynamodb, stateTable) }), logger, dynamodb);

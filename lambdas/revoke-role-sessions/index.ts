@@ -1,0 +1,19 @@
+/** revoke-role-sessions Lambda: denies every session issued so far to the roles a finding names (logic in lib/responders/revoke-role-sessions.ts). */
+import { homeDynamoDbClients } from '../../lib/aws/clients/dynamodb';
+import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
+import { iamClientsFor } from '../../lib/aws/clients/iam';
+import { DynamoDbGrantStore } from '../../lib/responders/grants';
+import { createResponderLogger } from '../../lib/responders/logging';
+import { createRevokeRoleSessionsHandler } from '../../lib/responders/revoke-role-sessions';
+import { stateTableFromEnv } from '../../lib/responders/state-table';
+import { recordedStep } from '../../lib/responders/incident-record-lambda';
+import { RESPONDER_NAMES } from '../../lib/contracts/responders';
+
+const stateTable = stateTableFromEnv();
+const logger = createResponderLogger('revoke-role-sessions');
+// IAM in the served accounts through the session-revoker role, the only one that writes role policies.
+const clients = iamClientsFor(targetAccessFromEnvironment());
+const dynamodb = homeDynamoDbClients().dynamodb();
+
+export const createHandler = createRevokeRoleSessionsHandler;
+export const handler = recordedStep(RESPONDER_NAMES.revokeRoleSessions, createHandler({ clients, logger, grants: new DynamoDbGrantStore(dynamodb, stateTable) }), logger, dynamodb);

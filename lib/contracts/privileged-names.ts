@@ -1,0 +1,28 @@
+/**
+ * Administrator and break-glass principals, by IAM name pattern (IAM's `*` wildcard, matched
+ * case-sensitively as ARNs are): Firebreak never writes a policy to their roles, never passes them
+ * to EC2, never disables their users' keys nor revokes their roles' sessions, whatever a finding or a
+ * record names. The stack's IAM denies them (lib/stack/iam-scopes.ts); the credential responders
+ * also refuse them by name before any call (FIREBREAK_PRIVILEGED_NAME_PATTERNS, these by default).
+ */
+export const DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS: readonly string[] = [
+  '*Admin*',
+  '*admin*',
+  '*ADMIN*',
+  '*BreakGlass*',
+  '*Breakglass*',
+  '*breakglass*',
+  '*break-glass*',
+  '*Break-Glass*',
+  '*BREAK-GLASS*',
+  'OrganizationAccountAccessRole',
+  'AWSControlTowerExecution',
+  'AWSReservedSSO_*',
+  // Every role IAM Identity Center (and other AWS-reserved paths) manages.
+  'aws-reserved/*',
+];
+
+/** The pattern `name` (a user or role name, without path) matches among `patterns`, if any (IAM `*` wildcards; a pattern with a path matches names only through a leading `*`). */
+export function matchesPrivilegedName(name: string, patterns: readonly string[]): string | undefined {
+  return patterns.find((pattern) => new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('.*')}$`).test(name));
+}

@@ -1,0 +1,181 @@
+/**
+ * Amazon S3, as the malware-object responders and the game day's setup call it: buckets with an
+ * owner and versioning, object versions with their tags (at most 10), HeadObject, Get/Put/Delete
+ * ObjectTagging (per version), CopyObject of an exact version with CopySourceIfMatch and a replaced
+ * tag set, PutObject, ListObjectVersions. Every call is authorized as IAM does for S3: the API is
+ * not the IAM action (HeadObject needs s3:GetObject, a call naming a VersionId the *Version
+ * action), and ExpectedBucketOwner is checked (403 AccessDenied). A bucket answers only its own
+ * account: bucket policies are not modelled, so a cross-account copy is refused here.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_Amazon_Simple_Storage_Service.html
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html
+ */
+import { createHash } from 'node:crypto';
+import { inputOf } from './call';
+import type { ApiHandler, SimCall } from './call';
+import { SimulatedServiceError } from './errors';
+import type { ObjectVersionRecord } from './s3-state';
+import type { SimWorld } from './world';
+
+type Input = Record<string, unknown>;
+const str = (input: Input, key: string): string | undefined => (typeof input[key] === 'string' ? (input[key] as string) : undefined);
+
+const TAG_LIMIT = 10;
+
+/** The object ARN IAM authorizes on. */
+export function s3ObjectArn(bucket: string, key: string): string {
+  return `arn:aws:s3:::${bucket}/${key}`;
+}
+
+export function s3Handlers(world: SimWorld): Record<string, ApiHandler> {
+  const state = world.s3;
+  const bucketOf = (call: SimCall, name: string | undefined, expectedOwner: string | undefined, head = false) => {
+    const bucket = name === undefined ? undefined : state.buckets.get(name);
+    if (!bucket) throw new SimulatedServiceError(head ? 'NotFound' : 'NoSuchBucket', `The specified bucket does not exist: ${String(name)}`, 404);
+    if (expectedOwner !== undefined && expectedOwner !== bucket.account) throw new SimulatedServiceError('AccessDenied', 'Access Denied (ExpectedBucketOwner does not own the bucket)', 403);
+    // No bucket policies here: a bucket answers its own account only.
+    if (bucket.account !== call.account) throw new SimulatedServiceError('AccessDenied', `Access Denied (bucket ${bucket.name} belongs to another account)`, 403);
+    return bucket;
+  };
+  const objectOf = (call: SimCall, input: Input, head = false): ObjectVersionRecord => {
+    const bucket = bucketOf(call, str(input, 'Bucket'), str(input, 'ExpectedBucketOwner'), head);
+    const key = str(input, 'Key') ?? '';
+    const versionId = str(input, 'VersionId');
+    const found = state.find(bucket.name, key, versionId);
+    if (!found) {
+      if (head) throw new SimulatedServiceError('NotFound', 'Not Found', 404);
+      throw versionId !== undefined ? new SimulatedServiceError('NoSuchVersion', 'The specified version does not exist.', 404) : new SimulatedServiceError('NoSuchKey', 'The specified key does not exist.', 404);
+    }
+    return found;
+  };
+  const authorizeOn = (call: SimCall, iamAction: string, bucket: string, key: string) => call.authorize(iamAction, s3ObjectArn(bucket, key));
+  const tagSetOf = (record: ObjectVersionRecord) => [...record.tags].map(([Key, Value]) => ({ Key, Value }));
+  const tagsFrom = (list: unknown): Map<string, string> => {
+    const tags = new Map(((list as { Key?: string; Value?: string }[] | undefined) ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? '']));
+    if (tags.size > TAG_LIMIT) throw new SimulatedServiceError('BadRequest', 'Object tags cannot be greater than 10', 400);
+    return tags;
+  };
+  const newVersion = (bucket: string) => (state.buckets.get(bucket)?.versioning === 'Enabled' ? world.ids.resourceId('v').slice(2) : 'null');
+
+  return {
+    CreateBucket(call) {
+      const input = inputOf<Input>(call);
+      const name = str(input, 'Bucket') ?? '';
+      const existing = state.buckets.get(name);
+      if (existing) throw new SimulatedServiceError(existing.account === call.account ? 'BucketAlreadyOwnedByYou' : 'BucketAlreadyExists', `Bucket ${name} already exists`, 409);
+      state.buckets.set(name, { name, account: call.account, region: call.region, versioning: 'Unversioned' });
+      return { Location: `/${name}` };
+    },
+    PutBucketVersioning(call) {
+      const input = inputOf<Input>(call);
+      const bucket = bucketOf(call, str(input, 'Bucket'), str(input, 'ExpectedBucketOwner'));
+      const status = (input.VersioningConfiguration as { Status?: string } | undefined)?.Status;
+      if (status !== 'Enabled' && status !== 'Suspended') throw new SimulatedServiceError('MalformedXML', 'VersioningConfiguration.Status must be Enabled or Suspended', 400);
+      bucket.versioning = status;
+      return {};
+    },
+    PutObject(call) {
+      const input = inputOf<Input>(call);
+      const bucket = bucketOf(call, str(input, 'Bucket'), str(input, 'ExpectedBucketOwner'));
+      const key = str(input, 'Key') ?? '';
+      const body = typeof input.Body === 'string' ? input.Body : '';
+      const tags = new Map(new URLSearchParams(str(input, 'Tagging') ?? ''));
+      if (tags.size > 0) authorizeOn(call, 's3:PutObjectTagging', bucket.name, key);
+      const record: ObjectVersionRecord = {
+        bucket: bucket.name,
+        key,
+        versionId: newVersion(bucket.name),
+        eTag: createHash('md5').update(body).digest('hex'),
+        size: Buffer.byteLength(body),
+        body,
+        metadata: {},
+        tags,
+        createdAt: world.now(),
+      };
+      state.put(record);
+      return { ETag: `"${record.eTag}"`, ...(record.versionId !== 'null' ? { VersionId: record.versionId } : {}) };
+    },
+    HeadObject(call) {
+      const input = inputOf<Input>(call);
+      const record = objectOf(call, input, true);
+      return { ETag: `"${record.eTag}"`, ContentLength: record.size, ...(record.versionId !== 'null' ? { VersionId: record.versionId } : {}), TagCount: record.tags.size };
+    },
+    GetObjectTagging(call) {
+      const record = objectOf(call, inputOf<Input>(call));
+      return { TagSet: tagSetOf(record), ...(record.versionId !== 'null' ? { VersionId: record.versionId } : {}) };
+    },
+    PutObjectTagging(call) {
+      const input = inputOf<Input>(call);
+      const record = objectOf(call, input);
+      record.tags = tagsFrom((input.Tagging as { TagSet?: unknown } | undefined)?.TagSet);
+      return { ...(record.versionId !== 'null' ? { VersionId: record.versionId } : {}) };
+    },
+    DeleteObjectTagging(call) {
+      const record = objectOf(call, inputOf<Input>(call));
+      record.tags = new Map();
+      return { ...(record.versionId !== 'null' ? { VersionId: record.versionId } : {}) };
+    },
+    CopyObject(call) {
+      const input = inputOf<Input>(call);
+      const source = /^\/?([^/]+)\/([^?]+)(?:\?versionId=(.+))?$/.exec(str(input, 'CopySource') ?? '');
+      if (!source) throw new SimulatedServiceError('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', 400);
+      const [, sourceBucket = '', encodedKey = '', encodedVersion] = source;
+      const sourceKey = decodeURIComponent(encodedKey);
+      const sourceVersion = encodedVersion !== undefined ? decodeURIComponent(encodedVersion) : undefined;
+      authorizeOn(call, sourceVersion !== undefined ? 's3:GetObjectVersion' : 's3:GetObject', sourceBucket, sourceKey);
+      const original = objectOf(call, { Bucket: sourceBucket, Key: sourceKey, ...(sourceVersion !== undefined ? { VersionId: sourceVersion } : {}), ...(input.ExpectedSourceBucketOwner !== undefined ? { ExpectedBucketOwner: input.ExpectedSourceBucketOwner } : {}) });
+      const ifMatch = str(input, 'CopySourceIfMatch')?.replace(/^"|"$/g, '');
+      if (ifMatch !== undefined && ifMatch !== original.eTag) throw new SimulatedServiceError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412);
+      const target = bucketOf(call, str(input, 'Bucket'), str(input, 'ExpectedBucketOwner'));
+      const key = str(input, 'Key') ?? '';
+      const replaceTags = input.TaggingDirective === 'REPLACE';
+      if (replaceTags) authorizeOn(call, 's3:PutObjectTagging', target.name, key);
+      const tags = replaceTags ? new Map(new URLSearchParams(str(input, 'Tagging') ?? '')) : new Map(original.tags);
+      if (tags.size > TAG_LIMIT) throw new SimulatedServiceError('BadRequest', 'Object tags cannot be greater than 10', 400);
+      const record: ObjectVersionRecord = { ...original, bucket: target.name, key, versionId: newVersion(target.name), tags, createdAt: world.now() };
+      state.put(record);
+      return { CopyObjectResult: { ETag: `"${record.eTag}"` }, ...(record.versionId !== 'null' ? { VersionId: record.versionId } : {}), ...(sourceVersion !== undefined ? { CopySourceVersionId: sourceVersion } : {}) };
+    },
+    ListObjectVersions(call) {
+      const input = inputOf<Input>(call);
+      const bucket = bucketOf(call, str(input, 'Bucket'), str(input, 'ExpectedBucketOwner'));
+      const prefix = str(input, 'Prefix') ?? '';
+      const versions = state.versions.filter((version) => version.bucket === bucket.name && version.key.startsWith(prefix));
+      return {
+        Versions: versions.map((version) => ({
+          Key: version.key,
+          VersionId: version.versionId,
+          ETag: `"${version.eTag}"`,
+          Size: version.size,
+          IsLatest: state.find(bucket.name, version.key) === version,
+        })),
+        IsTruncated: false,
+      };
+    },
+  };
+}
+
+/** The IAM action S3 authorizes an API call on (the API name is not the action). */
+export function s3IamAction(action: string, input: Readonly<Record<string, unknown>>): string {
+  const version = input.VersionId !== undefined;
+  switch (action) {
+    case 'HeadObject':
+      return version ? 's3:GetObjectVersion' : 's3:GetObject';
+    case 'GetObjectTagging':
+    case 'PutObjectTagging':
+    case 'DeleteObjectTagging':
+      return `s3:${action.replace(/^(Get|Put|Delete)Object/, version ? '$1ObjectVersion' : '$1Object')}`;
+    case 'CopyObject':
+      return 's3:PutObject';
+    case 'ListObjectVersions':
+      return 's3:ListBucketVersions';
+    default:
+      return `s3:${action}`;
+  }
+}
+
+/** The resource an S3 API call is authorized on: the object it names, or its bucket. */
+export function s3CallResource(action: string, input: Readonly<Record<string, unknown>>): string {
+  const bucket = typeof input.Bucket === 'string' ? input.Bucket : '';
+  if (action === 'CreateBucket' || action === 'PutBucketVersioning' || action === 'ListObjectVersions') return `arn:aws:s3:::${bucket}`;
+  return s3ObjectArn(bucket, typeof input.Key === 'string' ? input.Key : '');
+}

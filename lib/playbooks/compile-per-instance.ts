@@ -1,0 +1,138 @@
+/**
+ * The `contain-each-instance` step as Amazon States Language: an inline Map over the instances
+ * triage listed (`$.decision.targets`, per-instance.ts), each item starting the per-instance
+ * playbook with `states:startExecution.sync:2` under the instance's own execution name and waiting
+ * for it. The per-instance execution's input is the incident with `key`, `account`, `region` and
+ * `resource` replaced by the instance's (`States.JsonMerge`, a shallow merge), so its containment
+ * guard, its grant and its blast-radius slot are that instance's alone.
+ *
+ * Every item ends with a small summary (no incident: the Map's result stays far below the 256 KiB
+ * payload limit): the instance, its execution, its status and the guard's answer. A name already
+ * used (the instance was handled by an earlier revision of the sequence) ends the item as
+ * `ALREADY_STARTED`; a per-instance execution that fails (it alerted its own failure) ends it as
+ * `FAILED`: neither stops the other instances, and the notify step after the Map reports all.
+ *
+ * `.sync:2` returns the child's output as JSON
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/connect-stepfunctions.html); the state
+ * machine's role needs states:StartExecution on the per-instance machine, DescribeExecution and
+ * StopExecution on its executions, and the managed rule StepFunctionsGetEventsForStepFunctionsExecutionRule
+ * (lib/stack/playbooks.ts grants them).
+ */
+import type { ActionStep } from './model';
+
+/** An ASL state as compile.ts's `AslState` (restated here: compile.ts imports this module). */
+type AslState = { readonly Type: string } & Readonly<Record<string, unknown>>;
+import { PER_INSTANCE_ACTION } from './per-instance-actions';
+
+/** The definition-substitution name of a playbook's state machine ARN: `compromised-ec2` → `Sm_compromised_ec2`. */
+export function stateMachinePlaceholder(playbook: string): string {
+  return `Sm_${playbook.replace(/[^A-Za-z0-9]/g, '_')}`;
+}
+
+/** Start an execution and wait for it, its output parsed as JSON. */
+export const START_EXECUTION_SYNC_RESOURCE = 'arn:aws:states:::states:startExecution.sync:2';
+
+/** Where triage puts the instances in the playbook's input. */
+export const TARGETS_PATH = '$.decision.targets';
+
+/** What each item of the Map answers, whichever way it ended. */
+export const PER_INSTANCE_STATUSES = ['SUCCEEDED', 'ALREADY_STARTED', 'FAILED'] as const;
+
+/** State names of one `contain-each-instance` step (`name` is the step's state name). */
+export function perInstanceStateNames(name: string): { readonly run: string; readonly alreadyStarted: string; readonly failed: string } {
+  return { run: `${name}-run`, alreadyStarted: `${name}-already-started`, failed: `${name}-run-failed` };
+}
+
+/** Step Functions' throttling of StartExecution, retried with backoff like the responders' transient errors. */
+const START_RETRY = {
+  ErrorEquals: ['StepFunctions.ThrottlingException', 'StepFunctions.SdkClientException', 'StepFunctions.AWSStepFunctionsException'],
+  IntervalSeconds: 1,
+  BackoffRate: 2,
+  MaxAttempts: 4,
+  JitterStrategy: 'FULL',
+} as const;
+
+const TARGET_FIELDS = {
+  'instanceId.$': '$.target.instanceId',
+  'account.$': '$.target.account',
+  'region.$': '$.target.region',
+  'executionName.$': '$.target.executionName',
+};
+
+/**
+ * The Map state of a `contain-each-instance` step. The caller names the state, claims the names of
+ * `perInstanceStateNames(name)`, and sets `Catch` and `Next`/`End`; `execution` is the context every
+ * responder gets (for the per-instance playbook's input it adds the parent execution).
+ */
+export function perInstanceMapState(step: ActionStep, name: string, parentPlaybook: string): AslState {
+  const playbook = String(step.with.playbook);
+  const maxConcurrency = typeof step.with.maxConcurrency === 'number' ? step.with.maxConcurrency : 10;
+  const names = perInstanceStateNames(name);
+  const processor: { readonly ProcessorConfig: { readonly Mode: 'INLINE' }; readonly StartAt: string; readonly States: Readonly<Record<string, AslState>> } = {
+    ProcessorConfig: { Mode: 'INLINE' },
+    StartAt: names.run,
+    States: {
+      [names.run]: {
+        Type: 'Task',
+        Comment: `Run ${playbook} for this instance alone, under its own execution name, and wait for it.`,
+        Resource: START_EXECUTION_SYNC_RESOURCE,
+        Parameters: {
+          StateMachineArn: `\${${stateMachinePlaceholder(playbook)}}`,
+          'Name.$': '$.target.executionName',
+          Input: {
+            'incident.$': 'States.JsonMerge($.incident, $.target.incident, false)',
+            'mode.$': '$.mode',
+            playbook,
+            parentPlaybook,
+            'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$': '$$.Execution.Id',
+          },
+        },
+        ResultSelector: {
+          'instanceId.$': '$.Input.incident.resource.instanceId',
+          'account.$': '$.Input.incident.account',
+          'region.$': '$.Input.incident.region',
+          'executionName.$': '$.Name',
+          'executionArn.$': '$.ExecutionArn',
+          'status.$': '$.Status',
+          // Every guarded playbook starts with the guard: its answer and reasons say what happened to the instance.
+          'guard.$': '$.Output.results.Guard.result.status',
+          'reasons.$': '$.Output.results.Guard.result.reasons',
+        },
+        Retry: [START_RETRY],
+        Catch: [
+          { ErrorEquals: ['StepFunctions.ExecutionAlreadyExistsException'], ResultPath: '$.failure', Next: names.alreadyStarted },
+          { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: names.failed },
+        ],
+        End: true,
+      },
+      [names.alreadyStarted]: {
+        Type: 'Pass',
+        Comment: 'An earlier revision of the incident already ran this instance: it is not touched again.',
+        Parameters: { ...TARGET_FIELDS, status: 'ALREADY_STARTED' },
+        End: true,
+      },
+      [names.failed]: {
+        Type: 'Pass',
+        Comment: 'The per-instance execution failed (it alerted its own failure): the other instances go on.',
+        Parameters: { ...TARGET_FIELDS, status: 'FAILED', 'error.$': '$.failure.Error', 'cause.$': '$.failure.Cause' },
+        End: true,
+      },
+    },
+  };
+  return {
+    Type: 'Map',
+    Comment: `${PER_INSTANCE_ACTION}: every instance the incident names runs ${playbook} on its own (its guard decides for it alone).`,
+    ItemsPath: TARGETS_PATH,
+    ItemSelector: { 'target.$': '$$.Map.Item.Value', 'incident.$': '$.incident', 'mode.$': '$.mode' },
+    MaxConcurrency: maxConcurrency,
+    ItemProcessor: processor,
+    // Shaped like a responder result, so publish-alert and the records read it with the others.
+    ResultSelector: { result: { responder: PER_INSTANCE_ACTION, status: 'done', playbook, 'instances.$': '$', actions: [] } },
+    ResultPath: `$.results.${step.id}`,
+  };
+}
+
+/** The per-instance playbooks a compiled definition starts (its `Sm_` substitutions). */
+export function startedPlaybooks(steps: readonly ActionStep[]): string[] {
+  return [...new Set(steps.filter((step) => step.action === PER_INSTANCE_ACTION).map((step) => String(step.with.playbook)))];
+}

@@ -1,0 +1,50 @@
+/**
+ * The IAM credential actions of the playbook format (issue 12), defined apart from actions.ts so the
+ * registry only lists them: `disable-access-key` sets the access keys a finding names Inactive
+ * (never deletes them) and can attach AWS's managed deny-all policy to their users;
+ * `revoke-role-sessions` denies every session issued so far to the roles a finding names (the
+ * `aws:TokenIssueTime` policy quarantine-instance writes with `revokeRoleSessions`).
+ * docs/responders/disable-access-key.md and revoke-role-sessions.md say why each default is what it is.
+ */
+import * as z from '../contracts/zod-mini';
+import { RESPONDER_NAMES } from '../contracts/responders';
+
+/** AWS's managed policy that denies every action: attached (never written) to a compromised user. */
+export const DENY_ALL_POLICY_NAME = 'AWSDenyAll';
+
+export const disableAccessKeyOptions = z.strictObject({
+  /**
+   * Also attach AWS's managed AWSDenyAll policy to each user whose key is disabled: it stops the
+   * user's other keys and console password too (a stolen password, or a key the finding did not
+   * name). Off by default: a user's other credentials may run production; a person decides.
+   */
+  denyAll: z._default(z.boolean(), false),
+});
+
+export const revokeRoleSessionsOptions = z.strictObject({});
+
+export const CREDENTIAL_ACTIONS = {
+  [RESPONDER_NAMES.disableAccessKey]: {
+    name: RESPONDER_NAMES.disableAccessKey,
+    description:
+      'Set the IAM user access keys the finding names Inactive (never delete them; a release re-activates them), optionally attaching AWSDenyAll to their users; never an administrator or break-glass user.',
+    options: disableAccessKeyOptions,
+    responder: RESPONDER_NAMES.disableAccessKey,
+    // ListAccessKeys proves the key is the named user's and says whether it is already Inactive;
+    // ListUserTags reads the protected and game-day tags where the user lives.
+    iamActions: ['iam:ListAccessKeys', 'iam:ListUserTags', 'iam:UpdateAccessKey'],
+    mutates: true,
+    optionalIamActions: (options: Record<string, unknown>) =>
+      options.denyAll === true ? ['iam:ListAttachedUserPolicies', 'iam:AttachUserPolicy'] : [],
+  },
+  [RESPONDER_NAMES.revokeRoleSessions]: {
+    name: RESPONDER_NAMES.revokeRoleSessions,
+    description:
+      'Deny every session issued so far to the IAM roles the finding names (an aws:TokenIssueTime deny, as the IAM console\'s "Revoke active sessions"); never an administrator, break-glass or Firebreak role.',
+    options: revokeRoleSessionsOptions,
+    responder: RESPONDER_NAMES.revokeRoleSessions,
+    // GetRole reads the role's tags (protected, game-day opt-in) where it lives.
+    iamActions: ['iam:GetRole', 'iam:PutRolePolicy'],
+    mutates: true,
+  },
+} as const;

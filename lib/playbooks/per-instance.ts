@@ -1,0 +1,146 @@
+/**
+ * Multi-resource incidents, one instance at a time. An attack sequence (and any finding whose
+ * affected resources name several instances) is contained by running a `trigger: per-instance`
+ * playbook once per instance, each as its own Step Functions execution over a per-instance view of
+ * the incident. Each such execution starts with the containment guard, so the rails hold per
+ * instance: a protected instance gets evidence only, the blast radius counts every instance, an
+ * instance of an account the deployment does not serve is refused. Pure; triage computes the
+ * targets, the compiled `contain-each-instance` step (compile-per-instance.ts) starts them.
+ *
+ * Idempotency: the execution name of an instance's run is derived from the incident KEY and the
+ * instance, never from the revision. GuardDuty updates a sequence under the same finding id when it
+ * correlates new signals (a new revision, so a new run of the parent playbook); the instances it
+ * already named keep their execution name, Step Functions refuses it (ExecutionAlreadyExists, for 90
+ * days), and only the instances new to the sequence are contained. An instance released by hand and
+ * named again by the same sequence within those 90 days is therefore not contained again
+ * automatically: the alert says so, and a person decides.
+ * https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html
+ */
+import { sha256Hex } from '../incident/keys';
+import { PER_INSTANCE_ACTION } from './per-instance-actions';
+import { affectedResources } from '../incident/affected';
+import { isPlaceholderInstanceId } from '../incident/identifiers';
+import type { Ec2InstanceResource, Incident } from '../incident/model';
+
+export { PER_INSTANCE_ACTION };
+
+/** Incident keys (and so per-instance execution names): Step Functions allows 80, Firebreak keys 64. */
+const KEY_MAX = 64;
+
+/** What the per-instance execution's incident replaces in the incident (a shallow merge: `States.JsonMerge`). */
+export interface PerInstanceOverride {
+  readonly key: string;
+  readonly account: string;
+  readonly region: string;
+  readonly resource: Ec2InstanceResource;
+}
+
+/** One instance to contain, with the name of its own execution and what its incident replaces. */
+export interface ContainmentTarget {
+  readonly instanceId: string;
+  readonly account: string;
+  readonly region: string;
+  /** Deterministic per (incident key, account, Region, instance): the idempotency key across sequence updates. */
+  readonly executionName: string;
+  readonly incident: PerInstanceOverride;
+}
+
+/** An instance the incident names that gets no execution of its own, and why. */
+export interface SkippedInstance {
+  readonly value: string;
+  readonly account?: string;
+  readonly reason: string;
+}
+
+export interface ContainmentTargets {
+  readonly targets: readonly ContainmentTarget[];
+  readonly skipped: readonly SkippedInstance[];
+}
+
+export interface ContainmentTargetOptions {
+  /** At most this many instances get an execution; the rest are skipped and alerted. */
+  readonly maxInstances: number;
+  /** Why an account may not be acted in (the deployment's served accounts), or undefined when it may. */
+  readonly refuseAccount?: (account: string) => string | undefined;
+}
+
+/**
+ * The key of the per-instance incident: `<incident key>-<instance id>` (55 characters for a GuardDuty
+ * key, 63 for a game-day one, which keeps its `gameday-` prefix), with a short hash of the account and
+ * Region when the instance is not in the incident's own. A key that would be longer than 64 keeps
+ * its head, a hash of the whole, and the instance id.
+ */
+export function perInstanceKey(incidentKey: string, instanceId: string, placement: { readonly account: string; readonly region: string }, home: { readonly account: string; readonly region: string }): string {
+  const foreign = placement.account !== home.account || placement.region !== home.region;
+  const suffix = foreign ? `-${instanceId}-${sha256Hex(`${placement.account}|${placement.region}`).slice(0, 8)}` : `-${instanceId}`;
+  const plain = `${incidentKey}${suffix}`;
+  if (plain.length <= KEY_MAX) return plain;
+  const hash = `-${sha256Hex(`${incidentKey}${suffix}`).slice(0, 8)}`;
+  return `${incidentKey.slice(0, KEY_MAX - hash.length - suffix.length)}${hash}${suffix}`;
+}
+
+/**
+ * The instances of an incident to contain one by one: every `ec2-instance` among its affected
+ * resources (first mention first, duplicates already merged by the parser), in its own account and
+ * Region when the event says so. Unverified instance ids, placeholders, instances of accounts the
+ * deployment does not serve and instances beyond the cap get no execution; each is listed with why.
+ */
+export function containmentTargets(incident: Incident, options: ContainmentTargetOptions): ContainmentTargets {
+  const targets: ContainmentTarget[] = [];
+  const skipped: SkippedInstance[] = [];
+  const home = { account: incident.account, region: incident.region };
+  for (const resource of affectedResources(incident)) {
+    if (resource.kind === 'unverified' && resource.claimedKind === 'ec2-instance') {
+      skipped.push({ value: resource.value.untrusted, reason: `named at ${resource.from}, but it is not ${resource.expected}: no instance is acted on for it` });
+      continue;
+    }
+    if (resource.kind !== 'ec2-instance') continue;
+    const account = resource.account ?? incident.account;
+    const region = resource.region ?? incident.region;
+    const { instanceId } = resource;
+    if (isPlaceholderInstanceId(instanceId) && !incident.sample) {
+      skipped.push({ value: instanceId, account, reason: 'a placeholder id on a finding not marked as a sample' });
+      continue;
+    }
+    const refused = options.refuseAccount?.(account);
+    if (refused !== undefined) {
+      skipped.push({ value: instanceId, account, reason: refused });
+      continue;
+    }
+    if (targets.length >= options.maxInstances) {
+      skipped.push({ value: instanceId, account, reason: `beyond this playbook's cap of ${options.maxInstances} instances per incident: a person must contain it` });
+      continue;
+    }
+    const key = perInstanceKey(incident.key, instanceId, { account, region }, home);
+    // The finding's own instance keeps the details the finding gave (its ENIs, tags as reported).
+    const primary = incident.resource.kind === 'ec2-instance' && incident.resource.instanceId === instanceId && account === incident.account && region === incident.region ? incident.resource : undefined;
+    targets.push({
+      instanceId,
+      account,
+      region,
+      executionName: key,
+      incident: { key, account, region, resource: primary ?? { kind: 'ec2-instance', instanceId, networkInterfaces: [], tags: {} } },
+    });
+  }
+  return { targets, skipped };
+}
+
+/** Triage's sentences about the per-instance runs (what `firebreak simulate` shows). */
+export function describeTargets(planned: ContainmentTargets, playbook: string): string[] {
+  const reasons: string[] = [];
+  const count = planned.targets.length;
+  reasons.push(
+    count === 0
+      ? `The incident names no instance Firebreak may contain: playbook ${playbook} starts no per-instance execution, and alerts.`
+      : `Playbook ${playbook} runs its per-instance playbook once per instance (${count}), each as its own execution that asks the containment guard for that instance alone (protection, blast radius and served accounts hold per instance).`,
+  );
+  for (const target of planned.targets) {
+    reasons.push(
+      `Instance ${target.instanceId} (account ${target.account}, ${target.region}): execution ${target.executionName}; the name does not change when the sequence is updated, so an instance already handled is not touched again.`,
+    );
+  }
+  for (const skip of planned.skipped) {
+    reasons.push(`Not contained: ${JSON.stringify(skip.value)}${skip.account !== undefined ? ` (account ${skip.account})` : ''}: ${skip.reason}.`);
+  }
+  return reasons;
+}

@@ -1,0 +1,170 @@
+/**
+ * The story of a multi-resource incident, for the one alert an attack sequence gets: the sequence
+ * as GuardDuty correlated it (its signals in time order, its actors, its endpoints and indicators:
+ * GuardDuty's and the attacker's words, quoted as claims, never as facts), then what happened to
+ * each instance (the `contain-each-instance` step's per-instance executions: contained, evidence
+ * only and why, waiting for a person, handled by an earlier revision, failed, or never started),
+ * with the console links of each instance and each execution. Everything is cut so the whole
+ * message stays within the alert's byte budget (alert-model.ts), far below SNS's 256 KiB.
+ */
+import * as z from '../contracts/zod-mini';
+import { affectedResources } from '../incident/affected';
+import { isWellFormedInstanceId } from '../incident/identifiers';
+import { incidentSignals } from '../incident/signals';
+import type { AttackSequenceContext, Incident, IncidentSignal, SequenceActor, SequenceEndpoint } from '../incident/model';
+import { PER_INSTANCE_ACTION } from '../playbooks/per-instance-actions';
+import type { StepSummary } from './alert-model';
+import { oneLine } from './alert-text';
+import { ec2InstanceLink, executionLink } from './console-links';
+import { quoteUntrusted } from './untrusted-text';
+
+/** Lines each list may take: a story a person reads on call, not the whole sequence (the console has it). */
+const LIMITS = { signals: 25, actors: 10, endpoints: 10, indicators: 10, instances: 50 } as const;
+
+/** One item of the Map's result (compile-per-instance.ts), read loosely: a newer shape is shown as far as it reads. */
+const perInstanceOutcomeSchema = z.looseObject({
+  instanceId: z.string(),
+  account: z.optional(z.string()),
+  region: z.optional(z.string()),
+  executionName: z.optional(z.string()),
+  executionArn: z.optional(z.string()),
+  status: z.string(),
+  guard: z.optional(z.string()),
+  reasons: z.optional(z.array(z.string())),
+  error: z.optional(z.string()),
+  cause: z.optional(z.string()),
+});
+
+type PerInstanceOutcome = z.output<typeof perInstanceOutcomeSchema>;
+
+/** The per-instance outcomes of the `contain-each-instance` step, if the playbook ran one. */
+export function perInstanceOutcomes(steps: readonly StepSummary[]): PerInstanceOutcome[] | undefined {
+  const step = steps.find((candidate) => candidate.result?.responder === PER_INSTANCE_ACTION);
+  if (step === undefined) return undefined;
+  const instances = (step.result as { instances?: unknown } | null)?.instances;
+  if (!Array.isArray(instances)) return [];
+  return instances.flatMap((item) => {
+    const parsed = perInstanceOutcomeSchema.safeParse(item);
+    return parsed.success ? [parsed.data] : [];
+  });
+}
+
+/** What happened to one instance, in one sentence. */
+export function describeOutcome(outcome: PerInstanceOutcome): string {
+  const firstReason = outcome.reasons?.[0];
+  const why = firstReason !== undefined ? `: ${oneLine(firstReason, 300)}` : '';
+  if (outcome.status === 'ALREADY_STARTED') {
+    return 'already handled by an earlier revision of this incident (its execution name is taken): not touched again';
+  }
+  if (outcome.status === 'FAILED') {
+    return `FAILED (${oneLine(outcome.error ?? 'unknown error', 120)}): its execution alerted the failure; check the instance now`;
+  }
+  switch (outcome.guard) {
+    case 'proceed':
+      return 'CONTAINED: the containment guard cleared it, its steps ran (isolation, evidence)';
+    case 'evidence-only':
+      return `NOT contained, evidence only${why}`;
+    case 'needs-approval':
+      return `a person was asked to approve its containment (the approval record says the answer)${why}`;
+    default:
+      return `ended ${oneLine(outcome.status, 40)}, guard answered ${oneLine(outcome.guard ?? 'nothing', 40)}`;
+  }
+}
+
+function signalLine(signal: IncidentSignal, index: number): string {
+  const when = signal.firstSeen ?? signal.created ?? signal.lastSeen ?? 'time unknown';
+  const severity = signal.severity !== undefined ? ` ${signal.severity.label}` : '';
+  const count = signal.count !== undefined && signal.count > 1 ? ` x${signal.count}` : '';
+  const refs = [
+    signal.resourceUids.length > 0 ? `resources ${signal.resourceUids.join(', ')}` : undefined,
+    signal.actorIds.length > 0 ? `actors ${signal.actorIds.join(', ')}` : undefined,
+    signal.endpointIds.length > 0 ? `endpoints ${signal.endpointIds.join(', ')}` : undefined,
+  ].filter((part): part is string => part !== undefined);
+  return `    ${index + 1}. ${oneLine(when, 40)} ${oneLine(signal.type, 40)}${severity}${count} ${quoteUntrusted(signal.name.untrusted, 120)}${refs.length > 0 ? ` (${oneLine(refs.join('; '), 300)})` : ''}`;
+}
+
+function actorLine(actor: SequenceActor): string {
+  const parts: string[] = [];
+  if (actor.user !== undefined) {
+    const facts = [actor.user.type, actor.user.account !== undefined ? `account ${actor.user.account}` : undefined, actor.user.credentialUid !== undefined ? `credential ${actor.user.credentialUid}` : undefined]
+      .filter((part): part is string => part !== undefined);
+    parts.push(`user ${quoteUntrusted(actor.user.name.untrusted, 128)}${facts.length > 0 ? ` (${facts.join(', ')})` : ''}`);
+  }
+  if (actor.session !== undefined) {
+    const facts = [actor.session.mfaStatus !== undefined ? `MFA ${actor.session.mfaStatus}` : undefined, actor.session.issuer !== undefined ? `issued by ${actor.session.issuer}` : undefined, actor.session.created !== undefined ? `created ${actor.session.created}` : undefined]
+      .filter((part): part is string => part !== undefined);
+    if (facts.length > 0) parts.push(`session ${facts.join(', ')}`);
+  }
+  if (actor.process !== undefined) parts.push(`process ${quoteUntrusted(actor.process.name.untrusted, 128)}${actor.process.sha256 !== undefined ? ` sha256 ${actor.process.sha256}` : ''}`);
+  return `    ${oneLine(actor.id, 160)}: ${oneLine(parts.join('; ') || 'no details', 600)}`;
+}
+
+function endpointLine(endpoint: SequenceEndpoint): string {
+  const parts = [
+    endpoint.ip !== undefined ? `IP ${endpoint.ip}` : undefined,
+    endpoint.port !== undefined ? `port ${endpoint.port}` : undefined,
+    endpoint.domain !== undefined ? `domain ${quoteUntrusted(endpoint.domain.untrusted, 253)}` : undefined,
+    [endpoint.city, endpoint.country].filter((part) => part !== undefined).join(', ') || undefined,
+    endpoint.autonomousSystem !== undefined ? `AS${endpoint.autonomousSystem.number ?? '?'} ${endpoint.autonomousSystem.name ?? ''}`.trim() : undefined,
+  ].filter((part): part is string => part !== undefined);
+  // IPs and domains are defanged by oneLine (untrusted-text.ts): no link to an attacker's host.
+  return `    ${oneLine(endpoint.id, 160)}: ${oneLine(parts.join(', ') || 'no details', 600)}`;
+}
+
+function more(total: number, shown: number, omitted: number, what: string): string[] {
+  const left = total - shown + omitted;
+  return left > 0 ? [`    ... and ${left} more ${what} (the GuardDuty console has them all)`] : [];
+}
+
+/** The ATTACK SEQUENCE section: the sequence's story as GuardDuty tells it. Empty for incidents without a sequence. */
+export function sectionSequenceStory(incident: Incident): string[] {
+  const sequence: AttackSequenceContext | undefined = incident.sequence;
+  if (sequence === undefined) return [];
+  const lines = ['ATTACK SEQUENCE (GuardDuty Extended Threat Detection; its words and the attacker\'s, quoted, not checked)'];
+  if (sequence.uid !== undefined) lines.push(`  Sequence ${oneLine(sequence.uid, 160)}`);
+  if (sequence.description !== undefined) lines.push(`  Described as: ${quoteUntrusted(sequence.description.untrusted, 600)}`);
+  if (sequence.additionalSequenceTypes.length > 0) lines.push(`  Also: ${oneLine(sequence.additionalSequenceTypes.join(', '), 300)}`);
+  const signals = incidentSignals(incident);
+  lines.push(`  Signals, earliest first (${signals.length + sequence.omitted.signals}):`);
+  lines.push(...signals.slice(0, LIMITS.signals).map(signalLine), ...more(signals.length, Math.min(signals.length, LIMITS.signals), sequence.omitted.signals, 'signal(s)'));
+  if (sequence.actors.length > 0) {
+    lines.push('  Actors:', ...sequence.actors.slice(0, LIMITS.actors).map(actorLine), ...more(sequence.actors.length, Math.min(sequence.actors.length, LIMITS.actors), sequence.omitted.actors, 'actor(s)'));
+  }
+  if (sequence.endpoints.length > 0) {
+    lines.push('  Endpoints:', ...sequence.endpoints.slice(0, LIMITS.endpoints).map(endpointLine), ...more(sequence.endpoints.length, Math.min(sequence.endpoints.length, LIMITS.endpoints), sequence.omitted.endpoints, 'endpoint(s)'));
+  }
+  if (sequence.indicators.length > 0) {
+    lines.push('  Indicators:');
+    for (const indicator of sequence.indicators.slice(0, LIMITS.indicators)) {
+      lines.push(`    ${oneLine(indicator.key, 60)}: ${oneLine(indicator.values.map((value) => quoteUntrusted(value.untrusted, 120)).join(', '), 600)}`);
+    }
+  }
+  return lines;
+}
+
+/**
+ * The INSTANCES section: each instance the incident names and what happened to it, with its links.
+ * Empty unless the playbook ran a `contain-each-instance` step.
+ */
+export function sectionInstances(incident: Incident, steps: readonly StepSummary[]): string[] {
+  const outcomes = perInstanceOutcomes(steps);
+  if (outcomes === undefined) return [];
+  const lines = [`INSTANCES (${outcomes.length} per-instance execution(s), each cleared by its own containment guard)`];
+  for (const outcome of outcomes.slice(0, LIMITS.instances)) {
+    const region = outcome.region ?? incident.region;
+    lines.push(`  ${oneLine(outcome.instanceId, 40)} (account ${oneLine(outcome.account ?? incident.account, 20)}, ${oneLine(region, 30)}): ${describeOutcome(outcome)}`);
+    const instanceLink = isWellFormedInstanceId(outcome.instanceId) ? ec2InstanceLink(region, outcome.instanceId) : undefined;
+    if (instanceLink !== undefined) lines.push(`    EC2: ${instanceLink}`);
+    const runLink = outcome.executionArn !== undefined ? executionLink(outcome.executionArn) : undefined;
+    if (runLink !== undefined) lines.push(`    Execution: ${runLink}`);
+    else if (outcome.executionName !== undefined) lines.push(`    Execution: ${oneLine(outcome.executionName, 80)}`);
+  }
+  if (outcomes.length > LIMITS.instances) lines.push(`  ... and ${outcomes.length - LIMITS.instances} more (the execution history has them)`);
+  // Instances the incident names that got no execution: triage listed why (unverified id, unserved account, the cap).
+  const ran = new Set(outcomes.map((outcome) => outcome.instanceId));
+  const left = affectedResources(incident).flatMap((resource) => (resource.kind === 'ec2-instance' && !ran.has(resource.instanceId) ? [resource.instanceId] : []));
+  const unverified = affectedResources(incident).filter((resource) => resource.kind === 'unverified' && resource.claimedKind === 'ec2-instance');
+  if (left.length > 0) lines.push(`  NOT contained by Firebreak (no execution started; triage's reasons say why): ${oneLine(left.join(', '), 800)}`);
+  if (unverified.length > 0) lines.push(`  Named with an id that is not an instance id (never acted on): ${unverified.length}`);
+  return lines;
+}

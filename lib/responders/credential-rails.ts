@@ -1,0 +1,128 @@
+/**
+ * The rails disable-access-key and revoke-role-sessions share, checked for each credential before
+ * any change: the containment guard's grant for the incident's credentials, the credential's own
+ * account served by the deployment (an attack sequence may name another account's role), its user
+ * or role not an administrator or break-glass principal (by name, FIREBREAK_PRIVILEGED_NAME_PATTERNS),
+ * not carrying the deployment's protected tag key, and, for a game-day incident, carrying the
+ * game-day opt-in tag, read from IAM at the time of action (never from the finding).
+ */
+import { DEPLOYMENT_ENV } from '../contracts/environment';
+import { DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS, matchesPrivilegedName } from '../contracts/privileged-names';
+import type { ServedAccounts } from '../contracts/security';
+import { CREDENTIALS_GRANT_SUBJECT, SECURITY_TAGS, servedAccountsFromEnvironment, unservedAccountReason } from '../contracts/security';
+import type { Incident } from '../incident/model';
+import type { ActionLog } from './action-log';
+import type { ResponderMode } from '../contracts/responder-mode';
+import type { DeploymentEnvironment, EffectiveMode } from './effective-mode';
+import { effectiveMode, recordEffectiveMode } from './effective-mode';
+import { isGameDayIncident, isGameDayTarget } from './game-day';
+import type { GrantCheck, GrantReader } from './grants';
+import { checkContainmentGrant } from './grants';
+import { partitionOfRegion } from './console-links';
+
+/** What the deployment says of the credentials it may touch (its environment, never the input). */
+export interface CredentialRails {
+  /** Undefined when the environment cannot name the served accounts: then no credential is touched. */
+  readonly served?: ServedAccounts;
+  readonly servedProblem?: string;
+  readonly privilegedPatterns: readonly string[];
+  readonly protectedTagKey?: string;
+}
+
+/** Reads the rails from the deployment's environment. */
+export function credentialRailsOf(environment: DeploymentEnvironment): CredentialRails {
+  const read = servedAccountsFromEnvironment(environment);
+  const patterns = (environment[DEPLOYMENT_ENV.privilegedNamePatterns] ?? '')
+    .split(',')
+    .map((pattern) => pattern.trim())
+    .filter((pattern) => pattern !== '');
+  const protectedTagKey = environment[DEPLOYMENT_ENV.protectedTagKey]?.trim();
+  return {
+    ...('served' in read ? { served: read.served } : { servedProblem: read.problem }),
+    // Unset is not "none": the defaults hold until a deployment names its own.
+    privilegedPatterns: patterns.length > 0 ? patterns : DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS,
+    ...(protectedTagKey ? { protectedTagKey } : {}),
+  };
+}
+
+/** Why the credential of `principal` (a user or role name) in `account` may not be touched before any call, or undefined. */
+export function refusalBeforeAnyCall(what: 'user' | 'role', principal: string, account: string, rails: CredentialRails): string | undefined {
+  if (rails.served === undefined) return `the deployment cannot name the accounts it serves (${rails.servedProblem ?? 'unknown'}), so no credential is touched`;
+  const unserved = unservedAccountReason(account, rails.served);
+  if (unserved !== undefined) return `${unserved}; no call was made there`;
+  const pattern = matchesPrivilegedName(principal, rails.privilegedPatterns);
+  if (pattern !== undefined) {
+    return `${what} ${principal} matches the privileged name pattern ${pattern} (administrator or break-glass): Firebreak never touches its credentials, whatever a finding names`;
+  }
+  return undefined;
+}
+
+/** Why the principal's CURRENT tags (read from IAM now) forbid the change, or undefined. */
+export function refusalByTags(
+  what: 'user' | 'role',
+  principal: string,
+  tags: Readonly<Record<string, string>>,
+  incident: Pick<Incident, 'gameDay' | 'key'>,
+  gameDay: boolean,
+  rails: CredentialRails,
+): string | undefined {
+  if (rails.protectedTagKey !== undefined && Object.hasOwn(tags, rails.protectedTagKey)) {
+    return `${what} ${principal} carries the protected tag key ${rails.protectedTagKey} in IAM now: never contained automatically`;
+  }
+  if ((gameDay || isGameDayIncident(incident)) && !isGameDayTarget(tags)) {
+    const { key, value } = SECURITY_TAGS.gameDayTarget;
+    return `game-day incident ${incident.key}: ${what} ${principal} does not carry the tag ${key}=${value} in IAM now, so a drill may not change it`;
+  }
+  return undefined;
+}
+
+/** Whether a credential step may go on: a sample never, a step without the guard's grant never; else in the mode the grant allows. */
+export type CredentialClearance =
+  | { readonly cleared: true; readonly effective: EffectiveMode; readonly gameDay: boolean; readonly rails: CredentialRails }
+  | { readonly cleared: false; readonly status: 'skipped-sample' | 'refused'; readonly effective: EffectiveMode; readonly refusal?: string };
+
+/**
+ * The checks both credential steps make before reading any credential: a GuardDuty sample names
+ * placeholders (nothing is read), then the guard's grant for this execution (its mode a further
+ * ceiling on the step's), each recorded in `log`.
+ */
+export async function clearCredentialStep(
+  input: { readonly incident: Incident; readonly mode: ResponderMode; readonly execution?: { readonly executionArn?: string | undefined } | undefined },
+  what: string,
+  environment: DeploymentEnvironment,
+  grants: GrantReader,
+  log: ActionLog,
+  now: Date,
+): Promise<CredentialClearance> {
+  const { incident } = input;
+  const effective = effectiveMode(input.mode, environment);
+  if (incident.sample) {
+    log.record('firebreak:decide', incident.key, 'skipped', `GuardDuty sample finding: its ${what} are placeholders; nothing is read or changed`);
+    return { cleared: false, status: 'skipped-sample', effective };
+  }
+  const grant = await checkCredentialsGrant(incident, input.execution?.executionArn, grants, now);
+  if (!grant.allowed) {
+    log.record('firebreak:check-grant', incident.key, 'skipped', grant.reason);
+    recordEffectiveMode(log, incident.key, effective);
+    return { cleared: false, status: 'refused', effective, refusal: grant.reason };
+  }
+  log.record('firebreak:check-grant', incident.key, 'observed', grant.reason);
+  const granted = effectiveMode(input.mode, environment, { mode: grant.mode, why: 'the containment guard cleared this execution for dry-run only' });
+  recordEffectiveMode(log, incident.key, granted);
+  return { cleared: true, effective: granted, gameDay: grant.grant.gameDay, rails: credentialRailsOf(environment) };
+}
+
+/** The guard's grant for this execution to change the incident's credentials. */
+export function checkCredentialsGrant(
+  incident: Pick<Incident, 'key' | 'account' | 'region'>,
+  executionArn: string | undefined,
+  grants: GrantReader,
+  now: Date,
+): Promise<GrantCheck> {
+  return checkContainmentGrant({ executionArn, incident, instanceId: CREDENTIALS_GRANT_SUBJECT, kind: 'contain' }, grants, now);
+}
+
+/** The ARN of AWS's managed AWSDenyAll policy in the region's partition (ISO partitions: the commercial ARN's form). */
+export function denyAllPolicyArn(region: string, policyName: string): string {
+  return `arn:${partitionOfRegion(region) ?? 'aws'}:iam::aws:policy/${policyName}`;
+}

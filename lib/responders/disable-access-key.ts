@@ -1,0 +1,228 @@
+/**
+ * disable-access-key: for a finding that names an IAM user's long-term access key (AKIA…:
+ * UnauthorizedAccess:IAMUser/*, CredentialAccess:IAMUser/*, the Tor and malicious-IP callers, an
+ * IAM attack sequence), set the key Inactive, and on request attach AWS's managed AWSDenyAll policy
+ * to the user. Never deletes: an Inactive key is evidence (CloudTrail names it) and can be made
+ * Active again, as AWS's own "compromised IAM credentials" runbook does
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html#rotating_access_keys_console).
+ *
+ * Each key, user and account the finding names is a claim: before any change the deployment's
+ * rails are checked (credential-rails.ts: grant, served account, privileged names, protected and
+ * game-day tags read from IAM now), and ListAccessKeys must show the key as the named user's.
+ * Temporary (ASIA…) keys cannot be deactivated: revoke-role-sessions revokes their role's
+ * sessions. IAM has no DryRun: in dry-run nothing is changed and each change says "would".
+ */
+import { AttachUserPolicyCommand, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, ListUserTagsCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
+import type { IamClients } from '../aws/clients/iam';
+import { tagRecord } from '../aws/describe-instance';
+import { awsErrorCode, toResponderError } from '../aws/errors';
+import { RESPONDER_NAMES } from '../contracts/responders';
+import type { ResponderMode } from '../contracts/responder-mode';
+import { affectedResources } from '../incident/affected';
+import type { AffectedResource } from '../incident/model';
+import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
+import { ACTIONS } from '../playbooks/actions';
+import { DENY_ALL_POLICY_NAME } from '../playbooks/credential-actions';
+import { ActionLog } from './action-log';
+import type { CredentialRails } from './credential-rails';
+import { clearCredentialStep, denyAllPolicyArn, refusalBeforeAnyCall, refusalByTags } from './credential-rails';
+import type { DeploymentEnvironment, EffectiveMode } from './effective-mode';
+import { effectiveMode, forcedDryRunField } from './effective-mode';
+import type { GrantReader } from './grants';
+import type { IncidentLogger } from './logging';
+import type { ResponderResult } from './model';
+import { sendReadOnly } from './mutating';
+import type { PendingAction } from './pending-actions';
+import { mutateUnprobed, recordAll } from './pending-actions';
+import type { ResponderInput } from './responder-input';
+import type { HandlerDeps, ResponderHandler } from './runtime';
+import { createResponderHandler, stepResponder } from './runtime';
+import type * as z from '../contracts/zod-mini';
+
+export const DISABLE_ACCESS_KEY_RESPONDER = RESPONDER_NAMES.disableAccessKey;
+export const disableAccessKeyOptionsSchema = ACTIONS['disable-access-key'].options;
+export type DisableAccessKeyOptions = z.output<typeof disableAccessKeyOptionsSchema>;
+
+export type DisableAccessKeyStatus = 'disabled' | 'already-inactive' | 'dry-run' | 'refused' | 'no-key' | 'skipped-sample';
+
+/** What became of one access key the finding names. */
+export interface AccessKeyOutcome {
+  readonly accessKeyId: string;
+  readonly userName?: string;
+  readonly account: string;
+  /**
+   * `disabled`: set Inactive now; `already-inactive`: it was (nothing changed); `would-disable`:
+   * dry-run; `temporary`: an STS key, which only revoking its role's sessions stops; `refused` and
+   * `not-found`: nothing changed, `reason` says why.
+   */
+  readonly outcome: 'disabled' | 'already-inactive' | 'would-disable' | 'temporary' | 'refused' | 'not-found';
+  /** The key's status before this run, as IAM said (what a release would restore). */
+  readonly previousStatus?: 'Active' | 'Inactive';
+  /** With `denyAll`: whether AWSDenyAll was attached to the user now, already, or would be. */
+  readonly denyAll?: 'attached' | 'already-attached' | 'would-attach';
+  readonly reason?: string;
+}
+
+export interface DisableAccessKeyResult extends ResponderResult<DisableAccessKeyStatus> {
+  readonly keys: readonly AccessKeyOutcome[];
+  /** Set with status `refused` when the whole step was refused (no grant). */
+  readonly refusal?: string;
+}
+
+export interface DisableAccessKeyDeps {
+  /** IAM in the credential's account, through the member role. */
+  readonly clients: IamClients;
+  readonly logger: IncidentLogger;
+  readonly grants: GrantReader;
+  /** FIREBREAK_MODE, the served accounts, the protected tag key, the privileged name patterns. @default process.env */
+  readonly environment?: DeploymentEnvironment;
+  readonly now?: () => Date;
+}
+
+type AffectedKey = Extract<AffectedResource, { kind: 'access-key' }>;
+
+/** Disables (Inactive, never deleted) every IAM user access key the incident names. */
+export async function disableAccessKey(input: ResponderInput<DisableAccessKeyOptions>, deps: DisableAccessKeyDeps): Promise<DisableAccessKeyResult> {
+  const now = deps.now ?? (() => new Date());
+  const log = new ActionLog(now);
+  const { incident, options } = input;
+  const environment = deps.environment ?? process.env;
+  let effective: EffectiveMode = effectiveMode(input.mode, environment);
+  const finish = (status: DisableAccessKeyStatus, keys: readonly AccessKeyOutcome[] = [], extra: Partial<DisableAccessKeyResult> = {}): DisableAccessKeyResult => {
+    deps.logger.info('disable-access-key finished', { status, keys: keys.map((k) => ({ accessKeyId: k.accessKeyId, outcome: k.outcome })) });
+    return {
+      responder: DISABLE_ACCESS_KEY_RESPONDER,
+      incidentKey: incident.key,
+      mode: effective.mode,
+      status,
+      idempotentReplay: status === 'already-inactive',
+      actions: log.actions,
+      keys,
+      ...forcedDryRunField(effective),
+      ...extra,
+    };
+  };
+
+  const named = affectedResources(incident).filter((r): r is AffectedKey => r.kind === 'access-key');
+  if (named.length === 0) {
+    log.record('firebreak:decide', incident.key, 'skipped', 'The finding names no access key: nothing to disable');
+    return finish('no-key');
+  }
+  const clearance = await clearCredentialStep(input, 'keys', environment, deps.grants, log, now());
+  effective = clearance.effective;
+  if (!clearance.cleared) return finish(clearance.status, [], clearance.refusal !== undefined ? { refusal: clearance.refusal } : {});
+  const { rails, gameDay } = clearance;
+  const outcomes: AccessKeyOutcome[] = [];
+  // One key after another: a finding names few, and two keys of one user share its deny-all.
+  for (const key of named) {
+    const outcome = await disableOne(key, { incident, options, mode: effective.mode, gameDay, rails, deps });
+    recordAll(log, outcome.actions);
+    outcomes.push(outcome.key);
+  }
+  return finish(overallStatus(effective.mode, outcomes), outcomes);
+}
+
+/** The step's status from its keys: a change wins, then a refusal (a person must look), then "already". */
+function overallStatus(mode: ResponderMode, keys: readonly AccessKeyOutcome[]): DisableAccessKeyStatus {
+  if (mode === 'dry-run' && keys.some((k) => k.outcome === 'would-disable' || k.denyAll === 'would-attach')) return 'dry-run';
+  if (keys.some((k) => k.outcome === 'disabled' || k.denyAll === 'attached')) return 'disabled';
+  if (keys.some((k) => k.outcome === 'refused' || k.outcome === 'not-found' || k.outcome === 'temporary')) return 'refused';
+  return 'already-inactive';
+}
+
+interface DisableContext {
+  readonly incident: ResponderInput<DisableAccessKeyOptions>['incident'];
+  readonly options: DisableAccessKeyOptions;
+  readonly mode: ResponderMode;
+  readonly gameDay: boolean;
+  readonly rails: CredentialRails;
+  readonly deps: DisableAccessKeyDeps;
+}
+
+async function disableOne(key: AffectedKey, context: DisableContext): Promise<{ key: AccessKeyOutcome; actions: PendingAction[] }> {
+  const { incident, mode, rails, deps } = context;
+  const account = key.account ?? incident.account;
+  const accessKeyId = key.accessKeyId;
+  const base = { accessKeyId, account, ...(key.userName !== undefined ? { userName: key.userName } : {}) };
+  const refuse = (reason: string, outcome: 'refused' | 'not-found' | 'temporary' = 'refused') => ({
+    key: { ...base, outcome, reason },
+    actions: [{ api: 'firebreak:check-credential', target: accessKeyId, outcome: 'skipped' as const, detail: `${capitalize(reason)}; nothing changed` }],
+  });
+
+  // 1. What the finding says, judged before any call.
+  if (key.temporary) {
+    return refuse(`${accessKeyId} is a temporary (STS) key, which IAM cannot deactivate: revoke its role's sessions instead (revoke-role-sessions)`, 'temporary');
+  }
+  if (key.userType !== 'IAMUser' || key.userName === undefined || !RESOURCE_ID_FORMAT.iamName.test(key.userName)) {
+    return refuse(`${accessKeyId} is not named as an IAM user's key (user type ${key.userType ?? 'unknown'}): Firebreak disables IAM users' keys only, never the root user's`);
+  }
+  const userName = key.userName;
+  const before = refusalBeforeAnyCall('user', userName, account, rails);
+  if (before !== undefined) return refuse(before);
+
+  // 2. The user as IAM says now: its tags, and whether the key is one of its keys.
+  const iam = await deps.clients.iam({ account, region: incident.region });
+  const actions: PendingAction[] = [];
+  const tags = await readOrMissing('iam:ListUserTags', () => iam.send(new ListUserTagsCommand({ UserName: userName })));
+  if (tags === 'missing') return refuse(`IAM knows no user ${userName} in account ${account}`, 'not-found');
+  const byTags = refusalByTags('user', userName, tagRecord(tags.Tags), incident, context.gameDay, rails);
+  if (byTags !== undefined) return refuse(byTags);
+  const listed = await readOrMissing('iam:ListAccessKeys', () => iam.send(new ListAccessKeysCommand({ UserName: userName })));
+  const found = listed === 'missing' ? undefined : (listed.AccessKeyMetadata ?? []).find((k) => k.AccessKeyId === accessKeyId);
+  if (found === undefined) {
+    return refuse(`${accessKeyId} is not one of user ${userName}'s access keys (ListAccessKeys): the finding's pairing of key and user is not IAM's`, 'not-found');
+  }
+  const previousStatus = found.Status === 'Inactive' ? 'Inactive' : 'Active';
+  actions.push({ api: 'iam:ListAccessKeys', target: accessKeyId, outcome: 'observed', detail: `${accessKeyId} is user ${userName}'s key, ${previousStatus}` });
+
+  // 3. The key: Inactive, never deleted.
+  let outcome: AccessKeyOutcome['outcome'];
+  if (previousStatus === 'Inactive') {
+    actions.push({ api: 'iam:UpdateAccessKey', target: accessKeyId, outcome: 'already-done', detail: `${accessKeyId} of user ${userName} is already Inactive: nothing to change` });
+    outcome = 'already-inactive';
+  } else {
+    deps.logger.warn('Disabling an IAM user access key: whatever uses it fails from now on', { userName, accessKeyId, account });
+    const updated = await mutateUnprobed(mode, 'iam:UpdateAccessKey', accessKeyId, `set access key ${accessKeyId} of user ${userName} Inactive (never deleted: a release can make it Active again)`, () =>
+      iam.send(new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId, Status: 'Inactive' })),
+    );
+    actions.push(updated.action);
+    outcome = mode === 'dry-run' ? 'would-disable' : 'disabled';
+  }
+
+  // 4. On request, AWSDenyAll on the user: its other keys and its password stop too.
+  if (!context.options.denyAll) return { key: { ...base, outcome, previousStatus }, actions };
+  const policyArn = denyAllPolicyArn(incident.region, DENY_ALL_POLICY_NAME);
+  const attached = await sendReadOnly('iam:ListAttachedUserPolicies', () => iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName })));
+  let denyAll: AccessKeyOutcome['denyAll'];
+  if ((attached.AttachedPolicies ?? []).some((p) => p.PolicyArn === policyArn)) {
+    actions.push({ api: 'iam:AttachUserPolicy', target: userName, outcome: 'already-done', detail: `${DENY_ALL_POLICY_NAME} is already attached to user ${userName}` });
+    denyAll = 'already-attached';
+  } else {
+    const attach = await mutateUnprobed(mode, 'iam:AttachUserPolicy', userName, `attach ${DENY_ALL_POLICY_NAME} to user ${userName}: every request of its keys and console sessions is denied`, () =>
+      iam.send(new AttachUserPolicyCommand({ UserName: userName, PolicyArn: policyArn })),
+    );
+    actions.push(attach.action);
+    denyAll = mode === 'dry-run' ? 'would-attach' : 'attached';
+  }
+  return { key: { ...base, outcome, previousStatus, denyAll }, actions };
+}
+
+/** A read whose NoSuchEntity means "this user does not exist" (a claim the finding made), not a failure. */
+async function readOrMissing<T>(api: string, send: () => Promise<T>): Promise<T | 'missing'> {
+  try {
+    return await send();
+  } catch (error) {
+    if (awsErrorCode(error) === 'NoSuchEntity') return 'missing';
+    throw toResponderError(error, api);
+  }
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** disable-access-key as the responder runtime runs it. */
+export const disableAccessKeyResponder = stepResponder(disableAccessKeyOptionsSchema, disableAccessKey);
+export type DisableAccessKeyHandlerDeps = HandlerDeps<DisableAccessKeyDeps>;
+export const createDisableAccessKeyHandler = (deps: DisableAccessKeyHandlerDeps): ResponderHandler<DisableAccessKeyResult> =>
+  createResponderHandler(disableAccessKeyResponder, deps);

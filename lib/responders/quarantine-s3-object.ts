@@ -1,0 +1,298 @@
+/**
+ * quarantine-s3-object: for a Malware Protection for S3 scan result with THREATS_FOUND, tag that
+ * exact object version as infected (`firebreak:malware-scan=threats-found`, `firebreak:incident`),
+ * keeping the owner's tags, and optionally copy it under `firebreak-quarantine/` (its own bucket, or
+ * a quarantine bucket). The object is never deleted: a bucket policy denying reads of objects with
+ * the infected tag (docs/responders/quarantine-s3-object.md) is what keeps people and applications
+ * from it, and the tag is reversible (release-s3-object).
+ *
+ * Every other result status changes nothing. The object is S3's answer, not the event's: HeadObject
+ * must find it (with the scanned ETag when the bucket is not versioned: an object replaced since the
+ * scan is not the one that was scanned), and every call names the incident's account as the bucket
+ * owner (ExpectedBucketOwner), since bucket names are global. S3 has no DryRun parameter: in dry-run
+ * the reads are made and the writes are reported as "would" (cannot dry-run).
+ */
+import { CopyObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
+import type { HeadObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
+import type { S3Clients } from '../aws/clients/s3';
+import { awsErrorCode, toResponderError } from '../aws/errors';
+import type * as z from '../contracts/zod-mini';
+import { RESPONDER_NAMES } from '../contracts/responders';
+import type { UntrustedText } from '../incident/model';
+import { ACTIONS } from '../playbooks/actions';
+import { ActionLog } from './action-log';
+import type { DeploymentEnvironment, EffectiveMode } from './effective-mode';
+import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
+import { isGameDayIncident } from './game-day';
+import type { GrantReader, GrantRefusalCode } from './grants';
+import { checkContainmentGrant } from './grants';
+import type { IncidentLogger } from './logging';
+import type { ResponderResult } from './model';
+import { sendReadOnly } from './mutating';
+import type { ResponderInput } from './responder-input';
+import type { HandlerDeps, ResponderHandler } from './runtime';
+import { createResponderHandler, stepResponder } from './runtime';
+import type { ObjectTag, ScannedObject } from './s3-malware-object';
+import {
+  COPY_OBJECT_MAX_BYTES,
+  THREATS_FOUND,
+  bareETag,
+  copySourceOf,
+  describeObject,
+  infectedTags,
+  isGameDayObject,
+  malwareObjectGrantTarget,
+  planInfectedTags,
+  planQuarantineCopy,
+  scannedObjectOf,
+  taggingHeader,
+} from './s3-malware-object';
+
+export const QUARANTINE_S3_OBJECT_RESPONDER = RESPONDER_NAMES.quarantineS3Object;
+export const quarantineS3ObjectOptionsSchema = ACTIONS['quarantine-s3-object'].options;
+export type QuarantineS3ObjectOptions = z.output<typeof quarantineS3ObjectOptionsSchema>;
+
+export type QuarantineS3ObjectStatus = 'tagged' | 'already-tagged' | 'dry-run' | 'refused' | 'no-threats' | 'not-an-object' | 'not-found' | 'changed';
+
+export type S3ObjectRefusalCode = GrantRefusalCode | 'not-a-gameday-target' | 'no-room-for-tags';
+
+export interface QuarantineS3ObjectResult extends ResponderResult<QuarantineS3ObjectStatus> {
+  readonly bucket?: string;
+  /** The object key: the uploader's text. */
+  readonly key?: UntrustedText;
+  readonly versionId?: string;
+  /** The quarantine copy made (or found, or that would be made). */
+  readonly quarantineCopy?: { readonly bucket: string; readonly key: UntrustedText; readonly versionId?: string; readonly status: 'copied' | 'already-copied' | 'would-copy' | 'skipped'; readonly reason?: string };
+  readonly refusal?: { readonly code: S3ObjectRefusalCode; readonly reason: string };
+}
+
+export interface QuarantineS3ObjectDeps {
+  readonly clients: S3Clients;
+  readonly logger: IncidentLogger;
+  readonly grants: GrantReader;
+  /** FIREBREAK_MODE. @default process.env */
+  readonly environment?: DeploymentEnvironment;
+  readonly now?: () => Date;
+}
+
+/** S3's answers for an object or version that is not there (HeadObject answers a bare 404: NotFound). */
+const NOT_THERE = new Set(['NotFound', 'NoSuchKey', 'NoSuchVersion', 'NoSuchBucket']);
+
+/** HeadObject, or undefined when S3 says there is no such object, version or bucket. */
+export async function headObject(s3: S3Client, input: { Bucket: string; Key: string; VersionId?: string; ExpectedBucketOwner: string }): Promise<HeadObjectCommandOutput | undefined> {
+  try {
+    return await s3.send(new HeadObjectCommand(input));
+  } catch (error) {
+    if (NOT_THERE.has(awsErrorCode(error) ?? '')) return undefined;
+    throw toResponderError(error, 's3:HeadObject');
+  }
+}
+
+/** The object's current tags (GetObjectTagging on the exact version). */
+export async function objectTags(s3: S3Client, object: ScannedObject): Promise<ObjectTag[]> {
+  const output = await sendReadOnly('s3:GetObjectTagging', () =>
+    s3.send(new GetObjectTaggingCommand({ Bucket: object.bucketName, Key: object.key, ...(object.versionId !== undefined ? { VersionId: object.versionId } : {}), ExpectedBucketOwner: object.account })),
+  );
+  return (output.TagSet ?? []).flatMap((tag) => (tag.Key !== undefined && tag.Value !== undefined ? [{ Key: tag.Key, Value: tag.Value }] : []));
+}
+
+/** Where the object is now, as S3 says: found (with its size), gone, or replaced since the scan. */
+export async function findScannedObject(
+  s3: S3Client,
+  object: ScannedObject,
+  log: ActionLog,
+): Promise<{ readonly found: true; readonly size?: number } | { readonly found: false; readonly status: 'not-found' | 'changed' }> {
+  const target = describeObject(object);
+  const head = await headObject(s3, { Bucket: object.bucketName, Key: object.key, ...(object.versionId !== undefined ? { VersionId: object.versionId } : {}), ExpectedBucketOwner: object.account });
+  if (head === undefined) {
+    log.record('s3:HeadObject', target, 'observed', `S3 has no such object in account ${object.account} (deleted since the scan, or never there): nothing to tag`);
+    return { found: false, status: 'not-found' };
+  }
+  const eTag = bareETag(head.ETag);
+  if (object.eTag !== undefined && eTag !== undefined && eTag !== object.eTag) {
+    log.record('s3:HeadObject', target, 'observed', `The object's ETag is ${eTag}, not the scanned ${object.eTag}: it was replaced since the scan (the new upload gets its own scan); nothing changed`);
+    return { found: false, status: 'changed' };
+  }
+  log.record('s3:HeadObject', target, 'observed', `Found${head.ContentLength !== undefined ? `, ${head.ContentLength} bytes` : ''}${eTag !== undefined ? `, ETag ${eTag}` : ''}`);
+  return { found: true, ...(head.ContentLength !== undefined ? { size: head.ContentLength } : {}) };
+}
+
+/** The result fields that name the object (its key quoted as untrusted). */
+export function objectFields(object: ScannedObject): { bucket: string; key: UntrustedText; versionId?: string } {
+  return { bucket: object.bucketName, key: { untrusted: object.key }, ...(object.versionId !== undefined ? { versionId: object.versionId } : {}) };
+}
+
+/** What both S3 object steps establish before they change anything. */
+export type ObjectClearance =
+  | { readonly cleared: true; readonly effective: EffectiveMode; readonly gameDay: boolean; readonly s3: S3Client; readonly current: readonly ObjectTag[]; readonly size?: number }
+  | { readonly cleared: false; readonly effective: EffectiveMode; readonly status: 'refused'; readonly refusal: { readonly code: GrantRefusalCode; readonly reason: string } }
+  | { readonly cleared: false; readonly effective: EffectiveMode; readonly status: 'not-found' | 'changed' };
+
+/**
+ * The containment guard's grant of `kind` for this very object (the mode it allows), then the
+ * object as S3 says (found, not replaced since the scan) and its tags now; every step recorded.
+ */
+export async function clearObject(
+  input: ResponderInput<unknown>,
+  object: ScannedObject,
+  kind: 'contain' | 'release',
+  deps: Pick<QuarantineS3ObjectDeps, 'clients' | 'grants' | 'environment'>,
+  log: ActionLog,
+  now: () => Date,
+): Promise<ObjectClearance> {
+  const { incident } = input;
+  const environment = deps.environment ?? process.env;
+  const target = describeObject(object);
+  let effective = effectiveMode(input.mode, environment);
+  const grant = await checkContainmentGrant({ executionArn: input.execution?.executionArn, incident, instanceId: malwareObjectGrantTarget(incident)!, kind }, deps.grants, now());
+  if (!grant.allowed) {
+    log.record('firebreak:check-grant', target, 'skipped', grant.reason);
+    recordEffectiveMode(log, target, effective);
+    return { cleared: false, effective, status: 'refused', refusal: { code: grant.code, reason: grant.reason } };
+  }
+  log.record('firebreak:check-grant', target, 'observed', grant.reason);
+  effective = effectiveMode(input.mode, environment, { mode: grant.mode, why: `the containment guard cleared this ${kind === 'contain' ? 'execution' : 'release'} for dry-run only` });
+  recordEffectiveMode(log, target, effective);
+  const s3 = await deps.clients.s3({ account: object.account, region: object.region });
+  const found = await findScannedObject(s3, object, log);
+  if (!found.found) return { cleared: false, effective, status: found.status };
+  const current = await objectTags(s3, object);
+  log.record('s3:GetObjectTagging', target, 'observed', `${current.length} tag(s): ${current.map((tag) => tag.Key).join(', ') || 'none'}`);
+  return { cleared: true, effective, gameDay: grant.grant.gameDay, s3, current, ...(found.size !== undefined ? { size: found.size } : {}) };
+}
+
+/** Tags the scanned object as infected and optionally copies it to quarantine. */
+export async function quarantineS3Object(input: ResponderInput<QuarantineS3ObjectOptions>, deps: QuarantineS3ObjectDeps): Promise<QuarantineS3ObjectResult> {
+  const now = deps.now ?? (() => new Date());
+  const log = new ActionLog(now);
+  const { incident, options } = input;
+  const environment = deps.environment ?? process.env;
+  let effective: EffectiveMode = effectiveMode(input.mode, environment);
+  let where: Partial<QuarantineS3ObjectResult> = {};
+  const finish = (status: QuarantineS3ObjectStatus, extra: Partial<QuarantineS3ObjectResult> = {}): QuarantineS3ObjectResult => {
+    const result: QuarantineS3ObjectResult = {
+      responder: QUARANTINE_S3_OBJECT_RESPONDER,
+      incidentKey: incident.key,
+      mode: effective.mode,
+      status,
+      idempotentReplay: status === 'already-tagged' && (extra.quarantineCopy === undefined || extra.quarantineCopy.status !== 'copied'),
+      actions: log.actions,
+      ...forcedDryRunField(effective),
+      ...where,
+      ...extra,
+    };
+    deps.logger.info('quarantine-s3-object finished', { status, bucket: result.bucket, versionId: result.versionId });
+    return result;
+  };
+
+  const scanned = scannedObjectOf(incident);
+  if (scanned.object === undefined) {
+    log.record('firebreak:decide', incident.key, 'skipped', `Nothing to tag: ${scanned.reason}`);
+    return finish('not-an-object');
+  }
+  const object = scanned.object;
+  const target = describeObject(object);
+  where = objectFields(object);
+  if (object.resultStatus !== THREATS_FOUND) {
+    log.record('firebreak:decide', target, 'skipped', `The scan result is ${object.resultStatus}, not ${THREATS_FOUND}: nothing is tagged or copied`);
+    return finish('no-threats');
+  }
+
+  // 1-2. The containment guard cleared this execution for this very object; the object as S3 says, and its tags now.
+  const clearance = await clearObject(input, object, 'contain', deps, log, now);
+  effective = clearance.effective;
+  if (!clearance.cleared) return finish(clearance.status, clearance.status === 'refused' ? { refusal: clearance.refusal } : {});
+  const { s3, current } = clearance;
+  const mode = effective.mode;
+  if ((isGameDayIncident(incident) || clearance.gameDay) && !isGameDayObject(current)) {
+    const reason = `Game-day incident ${incident.key}: the object does not carry the tag firebreak:gameday-target=true in S3 now, so a drill may not change it; nothing was changed.`;
+    log.record('firebreak:check-gameday-target', target, 'skipped', reason);
+    return finish('refused', { refusal: { code: 'not-a-gameday-target', reason } });
+  }
+
+  // 3. The tags (PutObjectTagging replaces the set: the owner's tags are written back with ours).
+  const plan = planInfectedTags(current, incident.key);
+  if (plan.kind === 'no-room') {
+    log.record('firebreak:tag-object', target, 'skipped', `Not tagged: ${plan.reason}`);
+    return finish('refused', { refusal: { code: 'no-room-for-tags', reason: plan.reason } });
+  }
+  const versionPart = object.versionId !== undefined ? { VersionId: object.versionId } : {};
+  if (plan.kind === 'already-tagged') {
+    log.record('s3:PutObjectTagging', target, 'already-done', `Already tagged infected for incident ${incident.key}`);
+  } else if (mode === 'dry-run') {
+    log.record('s3:PutObjectTagging', target, 'would-do', `Would tag the object ${infectedTags(incident.key).map((t) => `${t.Key}=${t.Value}`).join(', ')}, keeping its ${current.length} own tag(s) (cannot dry-run: S3 has no DryRun parameter)`);
+  } else {
+    await sendReadOnly('s3:PutObjectTagging', () =>
+      s3.send(new PutObjectTaggingCommand({ Bucket: object.bucketName, Key: object.key, ...versionPart, ExpectedBucketOwner: object.account, Tagging: { TagSet: [...plan.tagSet] } })),
+    );
+    log.record('s3:PutObjectTagging', target, 'done', `Tagged infected (${MALWARE_TAG_WORDS}) for incident ${incident.key}, keeping its ${plan.tagSet.length - 2} own tag(s)`);
+  }
+
+  // 4. The quarantine copy, when the playbook asks for one.
+  const copy = options.quarantineCopy === undefined ? undefined : await copyToQuarantine(s3, object, options.quarantineCopy, clearance.size, incident.key, mode, log);
+  const tagged = plan.kind === 'already-tagged' ? 'already-tagged' : mode === 'dry-run' ? 'dry-run' : 'tagged';
+  const status: QuarantineS3ObjectStatus = tagged === 'already-tagged' && copy?.status === 'copied' ? 'tagged' : tagged;
+  return finish(status, copy !== undefined ? { quarantineCopy: copy } : {});
+}
+
+const MALWARE_TAG_WORDS = 'firebreak:malware-scan=threats-found';
+
+type CopyOutcome = NonNullable<QuarantineS3ObjectResult['quarantineCopy']>;
+
+/** Copies the exact scanned version under firebreak-quarantine/ (once: a copy already there with the same ETag is kept). */
+async function copyToQuarantine(
+  s3: S3Client,
+  object: ScannedObject,
+  destination: NonNullable<QuarantineS3ObjectOptions['quarantineCopy']>,
+  size: number | undefined,
+  incidentKey: string,
+  mode: 'dry-run' | 'enforce',
+  log: ActionLog,
+): Promise<CopyOutcome> {
+  const plan = planQuarantineCopy(object, destination);
+  const target = describeObject(object);
+  if (plan.kind === 'skip') {
+    log.record('firebreak:quarantine-copy', target, 'skipped', `Not copied: ${plan.reason}`);
+    return { bucket: destination.bucket ?? object.bucketName, key: { untrusted: '' }, status: 'skipped', reason: plan.reason };
+  }
+  const where = { bucket: plan.bucket, key: { untrusted: plan.key } };
+  const copyName = describeObject({ bucketName: plan.bucket, key: plan.key });
+  if (size !== undefined && size > COPY_OBJECT_MAX_BYTES) {
+    const reason = `the object is ${size} bytes, past CopyObject's 5 GB (a multipart copy is not implemented): it is tagged, not copied`;
+    log.record('firebreak:quarantine-copy', target, 'skipped', `Not copied: ${reason}`);
+    return { ...where, status: 'skipped', reason };
+  }
+  const existing = await headObject(s3, { Bucket: plan.bucket, Key: plan.key, ExpectedBucketOwner: plan.owner });
+  if (existing !== undefined && object.eTag !== undefined && bareETag(existing.ETag) === object.eTag) {
+    log.record('s3:HeadObject', copyName, 'already-done', `The quarantine copy is already there (ETag ${object.eTag})`);
+    return { ...where, ...(existing.VersionId !== undefined ? { versionId: existing.VersionId } : {}), status: 'already-copied' };
+  }
+  if (mode === 'dry-run') {
+    log.record('s3:CopyObject', copyName, 'would-do', `Would copy ${target} to ${copyName}, tagged infected (cannot dry-run: S3 has no DryRun parameter)`);
+    return { ...where, status: 'would-copy' };
+  }
+  const output = await sendReadOnly('s3:CopyObject', () =>
+    s3.send(
+      new CopyObjectCommand({
+        Bucket: plan.bucket,
+        Key: plan.key,
+        CopySource: copySourceOf(object),
+        // Only the scanned content: a version replaced in between fails the copy (412) instead of copying something else.
+        ...(object.eTag !== undefined ? { CopySourceIfMatch: `"${object.eTag}"` } : {}),
+        ExpectedSourceBucketOwner: object.account,
+        ExpectedBucketOwner: plan.owner,
+        MetadataDirective: 'COPY',
+        TaggingDirective: 'REPLACE',
+        Tagging: taggingHeader(infectedTags(incidentKey)),
+      }),
+    ),
+  );
+  log.record('s3:CopyObject', copyName, 'done', `Copied ${target} to ${copyName}${output.VersionId !== undefined ? ` (version ${output.VersionId})` : ''}, tagged infected; the original stays where it was`);
+  return { ...where, ...(output.VersionId !== undefined ? { versionId: output.VersionId } : {}), status: 'copied' };
+}
+
+/** quarantine-s3-object as the responder runtime runs it. */
+export const quarantineS3ObjectResponder = stepResponder(quarantineS3ObjectOptionsSchema, quarantineS3Object);
+export type QuarantineS3ObjectHandlerDeps = HandlerDeps<QuarantineS3ObjectDeps>;
+export const createQuarantineS3ObjectHandler = (deps: QuarantineS3ObjectHandlerDeps): ResponderHandler<QuarantineS3ObjectResult> =>
+  createResponderHandler(quarantineS3ObjectResponder, deps);

@@ -1,0 +1,128 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseEvent } from '../../lib/incident/parse';
+import type { Incident } from '../../lib/incident/model';
+import { containmentTargets, describeTargets, perInstanceKey } from '../../lib/playbooks/per-instance';
+import { PER_INSTANCE_ACTION } from '../../lib/playbooks/per-instance-actions';
+import { compilePlaybook } from '../../lib/playbooks/compile';
+import { loadPlaybookDirectorySync } from '../../lib/playbooks/loader';
+import { routingTableFor } from '../../lib/playbooks/routing';
+import { triage } from '../../lib/playbooks/triage';
+
+const FIXTURE = 'playbooks/events/guardduty-attack-sequence-ec2-compromised-instance-group.json';
+interface SequenceEvent {
+  detail: { updatedAt: string; service: { detection: { sequence: { resources: Record<string, unknown>[] } } } };
+}
+const event = (): SequenceEvent => JSON.parse(readFileSync(FIXTURE, 'utf8')) as SequenceEvent;
+const parse = (raw: unknown): Incident => parseEvent(raw, { receivedAt: new Date('2026-03-21T11:00:00Z') });
+
+describe('containmentTargets', () => {
+  it('lists every instance the sequence names once, the finding instance first, named by incident key and instance', () => {
+    const incident = parse(event());
+    const { targets, skipped } = containmentTargets(incident, { maxInstances: 50 });
+    // resources[0..2], and i-0d4e… that only the Auto Scaling group names.
+    expect(targets.map((target) => target.instanceId)).toEqual(['i-0a1b2c3d4e5f60718', 'i-0b7c6d5e4f3a21908', 'i-0c1d2e3f4a5b60719', 'i-0d4e5f6a7b8c90123']);
+    expect(targets[1]).toMatchObject({
+      executionName: `${incident.key}-i-0b7c6d5e4f3a21908`,
+      incident: { key: `${incident.key}-i-0b7c6d5e4f3a21908`, account: incident.account, region: incident.region, resource: { kind: 'ec2-instance', instanceId: 'i-0b7c6d5e4f3a21908' } },
+    });
+    // The finding's own instance keeps what the finding said of it.
+    expect(targets[0]!.incident.resource).toBe(incident.resource);
+    expect(skipped).toEqual([]);
+  });
+
+  it('gives an instance the same execution name in every revision of the sequence (the idempotency key)', () => {
+    const first = parse(event());
+    const later = event();
+    later.detail.updatedAt = '2026-03-21T12:47:12.311Z';
+    later.detail.service.detection.sequence.resources[6] = { uid: 'i-0e0e0e0e0e0e0e0e0', resourceType: 'EC2_INSTANCE' };
+    const updated = parse(later);
+    expect(updated.revision).not.toBe(first.revision);
+    const before = containmentTargets(first, { maxInstances: 50 }).targets.map((target) => target.executionName);
+    const after = containmentTargets(updated, { maxInstances: 50 }).targets.map((target) => target.executionName);
+    expect(after.slice(0, before.length)).toEqual(before);
+    expect(after).toHaveLength(before.length + 1);
+  });
+
+  it('skips a malformed instance id, an unserved account and instances past the cap, saying why', () => {
+    const raw = event();
+    raw.detail.service.detection.sequence.resources[1]!.uid = 'i-NOT-AN-ID';
+    raw.detail.service.detection.sequence.resources[2]!.accountId = '999988887777';
+    const { targets, skipped } = containmentTargets(parse(raw), {
+      maxInstances: 1,
+      refuseAccount: (account) => (account === '999988887777' ? 'not served' : undefined),
+    });
+    expect(targets.map((target) => target.instanceId)).toEqual(['i-0a1b2c3d4e5f60718']);
+    const reasons = skipped.map((skip) => skip.reason);
+    expect(reasons.slice(0, 2)).toEqual([expect.stringContaining('not an EC2 instance id'), 'not served']);
+    // The instances the Auto Scaling group and the profile still name are past the cap.
+    expect(reasons.length).toBeGreaterThan(2);
+    for (const reason of reasons.slice(2)) expect(reason).toContain('cap of 1');
+  });
+
+  it('never passes a placeholder id on a finding that is not a sample', () => {
+    const raw = event();
+    raw.detail.service.detection.sequence.resources[1]!.uid = 'i-99999999';
+    const { targets } = containmentTargets(parse(raw), { maxInstances: 50 });
+    expect(targets.map((target) => target.instanceId)).not.toContain('i-99999999');
+  });
+});
+
+describe('perInstanceKey', () => {
+  const home = { account: '111122223333', region: 'eu-west-1' };
+  it('keeps a game-day prefix and stays within 64 characters of [A-Za-z0-9_-]', () => {
+    const key = perInstanceKey(`gameday-gd-${'a'.repeat(32)}`, 'i-0123456789abcdef0', home, home);
+    expect(key).toBe(`gameday-gd-${'a'.repeat(32)}-i-0123456789abcdef0`);
+    const long = perInstanceKey(`gd-${'b'.repeat(61)}`, 'i-0123456789abcdef0', { account: '444455556666', region: 'us-east-1' }, home);
+    expect(long.length).toBeLessThanOrEqual(64);
+    expect(long).toMatch(/^gd-b+-[0-9a-f]{8}-i-0123456789abcdef0-[0-9a-f]{8}$/);
+  });
+  it('tells apart one instance id in two accounts', () => {
+    expect(perInstanceKey('gd-x', 'i-0123456789abcdef0', home, home)).not.toBe(perInstanceKey('gd-x', 'i-0123456789abcdef0', { ...home, account: '444455556666' }, home));
+  });
+});
+
+describe('triage of an attack sequence', () => {
+  const playbooks = loadPlaybookDirectorySync('playbooks');
+  const arns = Object.fromEntries(playbooks.map((playbook) => [playbook.name, `arn:aws:states:eu-west-1:111122223333:stateMachine:Firebreak-${playbook.name}`]));
+  const routing = routingTableFor(playbooks, arns, { forceDryRun: false });
+
+  it('starts attack-sequence-ec2 with one target per instance and says so', () => {
+    const decision = triage(parse(event()), routing);
+    expect(decision.playbook).toBe('attack-sequence-ec2');
+    expect(decision.targets).toHaveLength(4);
+    expect(decision.reasons.join('\n')).toContain('asks the containment guard for that instance alone');
+  });
+
+  it('adds no targets for a playbook without the step', () => {
+    const raw = JSON.parse(readFileSync('playbooks/events/guardduty-ec2-backdoor-c2activity-multi-eni.json', 'utf8'));
+    expect(triage(parse(raw), routing).targets).toBeUndefined();
+  });
+
+  it('describes a sequence with nothing to contain', () => {
+    expect(describeTargets({ targets: [], skipped: [] }, 'attack-sequence-ec2')[0]).toContain('names no instance');
+  });
+});
+
+describe('the compiled contain-each-instance step', () => {
+  const playbook = loadPlaybookDirectorySync('playbooks').find((candidate) => candidate.name === 'attack-sequence-ec2')!;
+  const { definition, substitutions } = compilePlaybook(playbook);
+  interface MapState {
+    ItemProcessor: { States: Record<string, { Parameters: { Input: Record<string, unknown> }; Catch: unknown[] }> };
+    ResultSelector: { result: { responder: string } };
+  }
+  const map = definition.States['contain-each'] as unknown as MapState;
+
+  it('is a Map over triage targets, each starting the per-instance playbook and waiting for it', () => {
+    expect(substitutions).toContain('Sm_attack_sequence_ec2_instance');
+    expect(map).toMatchObject({ Type: 'Map', ItemsPath: '$.decision.targets', MaxConcurrency: 10, ResultPath: '$.results.contain-each', Next: 'alert' });
+    const run = map.ItemProcessor.States['contain-each-run']!;
+    expect(run).toMatchObject({
+      Resource: 'arn:aws:states:::states:startExecution.sync:2',
+      Parameters: { StateMachineArn: '${Sm_attack_sequence_ec2_instance}', 'Name.$': '$.target.executionName' },
+    });
+    expect(run.Parameters.Input['incident.$']).toBe('States.JsonMerge($.incident, $.target.incident, false)');
+    expect(run.Catch[0]).toMatchObject({ ErrorEquals: ['StepFunctions.ExecutionAlreadyExistsException'], Next: 'contain-each-already-started' });
+    expect(map.ResultSelector.result.responder).toBe(PER_INSTANCE_ACTION);
+  });
+});

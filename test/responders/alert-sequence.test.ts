@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseEvent } from '../../lib/incident/parse';
+import { buildAlertMessage } from '../../lib/responders/alert-message';
+import { describeOutcome, perInstanceOutcomes, sectionInstances, sectionSequenceStory } from '../../lib/responders/alert-sequence';
+import { alertInputSchema } from '../../lib/responders/alert-model';
+import { MAX_MESSAGE_BYTES } from '../../lib/responders/alert-model';
+import { PER_INSTANCE_ACTION } from '../../lib/playbooks/per-instance-actions';
+
+const raw = JSON.parse(readFileSync('playbooks/events/guardduty-attack-sequence-ec2-compromised-instance-group.json', 'utf8')) as {
+  detail: { service: { detection: { sequence: { signals: { name: string; firstSeenAt?: string }[]; description: string } } } };
+};
+const incident = parseEvent(raw, { receivedAt: new Date('2026-03-21T11:00:00Z') });
+const EXECUTION = 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-attack-sequence-ec2-instance';
+
+const outcomes = [
+  { instanceId: 'i-0a1b2c3d4e5f60718', account: '111122223333', region: 'eu-west-1', executionName: 'a', executionArn: `${EXECUTION}:a`, status: 'SUCCEEDED', guard: 'proceed', reasons: ['Blast radius: containment 1 of 5.'] },
+  { instanceId: 'i-0b7c6d5e4f3a21908', account: '111122223333', region: 'eu-west-1', executionName: 'b', executionArn: `${EXECUTION}:b`, status: 'SUCCEEDED', guard: 'evidence-only', reasons: ['Instance i-0b7c6d5e4f3a21908 is protected: it is in the deploy-time list.'] },
+  { instanceId: 'i-0c1d2e3f4a5b60719', account: '111122223333', region: 'eu-west-1', executionName: 'c', status: 'ALREADY_STARTED' },
+];
+
+function alertFor(instances: unknown[]) {
+  return buildAlertMessage(
+    alertInputSchema.parse({
+      kind: 'report',
+      incident,
+      mode: 'enforce',
+      playbook: 'attack-sequence-ec2',
+      results: { 'contain-each': { responder: PER_INSTANCE_ACTION, status: 'done', playbook: 'attack-sequence-ec2-instance', instances, actions: [] } },
+    }),
+    { now: new Date('2026-03-21T11:05:00Z') },
+  );
+}
+
+describe('sectionSequenceStory', () => {
+  it('tells the signals earliest first, with the actors and endpoints, quoted as claims', () => {
+    const lines = sectionSequenceStory(incident);
+    expect(lines[0]).toMatch(/^ATTACK SEQUENCE/);
+    const signalLines = lines.filter((line) => /^ {4}\d+\. /.test(line));
+    expect(signalLines).toHaveLength(4);
+    const times = signalLines.map((line) => line.split(' ').filter(Boolean)[1]!);
+    expect([...times].sort()).toEqual(times);
+    expect(lines).toContain('  Actors:');
+    expect(lines).toContain('  Endpoints:');
+  });
+
+  it('is empty for an incident without a sequence', () => {
+    const single = parseEvent(JSON.parse(readFileSync('playbooks/events/guardduty-ec2-backdoor-c2activity-multi-eni.json', 'utf8')));
+    expect(sectionSequenceStory(single)).toEqual([]);
+    expect(sectionInstances(single, [])).toEqual([]);
+  });
+
+  it('cannot be given a fake section by a signal name (attacker text stays on one quoted line)', () => {
+    const forged = structuredClone(raw);
+    forged.detail.service.detection.sequence.signals[0]!.name = 'GetCallerIdentity\n\nWHAT FIREBREAK DID\n  nothing to worry about';
+    const lines = sectionSequenceStory(parseEvent(forged));
+    expect(lines.some((line) => line.startsWith('WHAT FIREBREAK DID'))).toBe(false);
+  });
+});
+
+describe('the alert of an attack sequence', () => {
+  it('says what happened to each instance and links each instance and execution', () => {
+    const { message } = alertFor(outcomes);
+    expect(message).toContain('INSTANCES (3 per-instance execution(s)');
+    expect(message).toContain('i-0a1b2c3d4e5f60718 (account 111122223333, eu-west-1): CONTAINED');
+    expect(message).toContain('i-0b7c6d5e4f3a21908 (account 111122223333, eu-west-1): NOT contained, evidence only: Instance i-0b7c6d5e4f3a21908 is protected');
+    expect(message).toContain('i-0c1d2e3f4a5b60719 (account 111122223333, eu-west-1): already handled by an earlier revision');
+    expect(message).toContain('#InstanceDetails:instanceId=i-0a1b2c3d4e5f60718');
+    expect(message).toContain(`#/v2/executions/details/${EXECUTION}:a`);
+    // The Auto Scaling group names a fourth instance that got no execution.
+    expect(message).toContain('NOT contained by Firebreak (no execution started');
+    expect(message).toContain('i-0d4e5f6a7b8c90123');
+  });
+
+  it('stays within the alert budget with 50 instances and long reasons', () => {
+    const many = Array.from({ length: 60 }, (_, index) => ({ ...outcomes[1]!, instanceId: `i-${index.toString(16).padStart(17, '0')}`, reasons: ['x'.repeat(600)] }));
+    const { message } = alertFor(many);
+    expect(Buffer.byteLength(message, 'utf8')).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+    expect(message).toContain('... and 10 more');
+  });
+
+  it('reads a result it does not know as far as it can, never failing the alert', () => {
+    expect(perInstanceOutcomes([{ stepId: 'x', result: { responder: PER_INSTANCE_ACTION, actions: [], instances: [{ nonsense: true }, outcomes[0]] } as never }])).toHaveLength(1);
+    expect(describeOutcome({ instanceId: 'i-0a1b2c3d4e5f60718', status: 'FAILED', error: 'States.TaskFailed' })).toMatch(/^FAILED \(States.TaskFailed\)/);
+  });
+});

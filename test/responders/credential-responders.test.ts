@@ -1,0 +1,285 @@
+/**
+ * disable-access-key and revoke-role-sessions with exact inputs (aws-sdk-client-mock), on incidents
+ * parsed from the real-format fixtures: a key set Inactive (never deleted), a key already inactive,
+ * AWSDenyAll attached only on request, every rail refusing before the change (no grant, unserved
+ * account, break-glass name, protected tag, game-day opt-in, a key that is not the named user's,
+ * a temporary key), nothing sent in dry-run (IAM has no DryRun), and the role's sessions revoked
+ * with the same policy quarantine-instance writes.
+ */
+import { readFileSync } from 'node:fs';
+import {
+  AttachUserPolicyCommand,
+  GetRoleCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  ListAttachedUserPoliciesCommand,
+  ListUserTagsCommand,
+  PutRolePolicyCommand,
+  UpdateAccessKeyCommand,
+} from '@aws-sdk/client-iam';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CREDENTIALS_GRANT_SUBJECT } from '../../lib/contracts/security';
+import type { ResponderMode } from '../../lib/contracts/responder-mode';
+import { parseEvent } from '../../lib/incident';
+import type { Incident } from '../../lib/incident/model';
+import { matchesPrivilegedName, DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS } from '../../lib/contracts/privileged-names';
+import { disableAccessKey, disableAccessKeyOptionsSchema } from '../../lib/responders/disable-access-key';
+import { silentLogger } from '../../lib/responders/logging';
+import { REVOKE_SESSIONS_POLICY_NAME, revokeOlderSessionsPolicy } from '../../lib/responders/quarantine-credentials';
+import { revokeRoleSessions } from '../../lib/responders/revoke-role-sessions';
+import { InMemoryGrantStore } from '../../lib/responders/grants';
+import { EXECUTION, storeGranting } from '../support/grants';
+import { sdkError } from './quarantine-fixtures';
+
+const iamMock = mockClient(IAMClient);
+const iam = new IAMClient({ region: 'eu-west-1' });
+const targets: { account: string; region: string }[] = [];
+const clients = {
+  iam: async (target: { account: string; region: string }) => {
+    targets.push(target);
+    return iam;
+  },
+};
+const NOW = new Date('2026-03-19T12:00:00.000Z');
+const ENV = { FIREBREAK_MODE: 'enforce', FIREBREAK_SECURITY_ACCOUNT_ID: '111122223333' };
+const fixture = (name: string): Incident =>
+  parseEvent(JSON.parse(readFileSync(new URL(`../fixtures/events/${name}.json`, import.meta.url), 'utf8')), { receivedAt: NOW });
+const USER_KEY = () => fixture('guardduty-iam-user-tor-ipcaller');
+const ROLE_SESSION = () => fixture('guardduty-iam-role-session-maliciousipcaller');
+const KEY = 'AKIAQ3EGRW6JCEXAMPLE';
+
+afterEach(() => {
+  iamMock.reset();
+  targets.length = 0;
+});
+
+function disable(incident: Incident, options: { denyAll?: boolean; mode?: ResponderMode; environment?: Record<string, string>; grants?: InMemoryGrantStore } = {}) {
+  return disableAccessKey(
+    { incident, mode: options.mode ?? 'enforce', options: disableAccessKeyOptionsSchema.parse({ denyAll: options.denyAll ?? false }), execution: EXECUTION },
+    { clients, logger: silentLogger, grants: options.grants ?? storeGranting(incident, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT }), environment: options.environment ?? ENV, now: () => NOW },
+  );
+}
+
+function givenUser(status: 'Active' | 'Inactive' = 'Active', tags: Record<string, string> = {}, keys: string[] = [KEY]): void {
+  iamMock.on(ListUserTagsCommand).resolves({ Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) });
+  iamMock.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: keys.map((AccessKeyId) => ({ AccessKeyId, UserName: 'ci-deployer', Status: status })) });
+  iamMock.on(UpdateAccessKeyCommand).resolves({});
+  iamMock.on(ListAttachedUserPoliciesCommand).resolves({ AttachedPolicies: [] });
+  iamMock.on(AttachUserPolicyCommand).resolves({});
+}
+
+const mutations = () => [...iamMock.commandCalls(UpdateAccessKeyCommand), ...iamMock.commandCalls(AttachUserPolicyCommand), ...iamMock.commandCalls(PutRolePolicyCommand)];
+
+describe('disableAccessKey', () => {
+  it('sets the named key of the named user Inactive, with exactly that input, and never deletes it', async () => {
+    givenUser();
+    const result = await disable(USER_KEY());
+    expect(result.status).toBe('disabled');
+    expect(iamMock.commandCalls(ListUserTagsCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'ci-deployer' }]);
+    expect(iamMock.commandCalls(ListAccessKeysCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'ci-deployer' }]);
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'ci-deployer', AccessKeyId: KEY, Status: 'Inactive' }]);
+    expect(iamMock.commandCalls(AttachUserPolicyCommand)).toHaveLength(0);
+    expect(iamMock.calls().map((c) => c.args[0].constructor.name)).not.toContain('DeleteAccessKeyCommand');
+    expect(result.keys).toEqual([{ accessKeyId: KEY, account: '111122223333', userName: 'ci-deployer', outcome: 'disabled', previousStatus: 'Active' }]);
+    expect(targets).toEqual([{ account: '111122223333', region: 'eu-west-1' }]);
+  });
+
+  it('changes nothing for a key already Inactive and says so (idempotent on redelivery)', async () => {
+    givenUser('Inactive');
+    const result = await disable(USER_KEY());
+    expect(result.status).toBe('already-inactive');
+    expect(result.idempotentReplay).toBe(true);
+    expect(mutations()).toHaveLength(0);
+    expect(result.keys[0]).toMatchObject({ outcome: 'already-inactive', previousStatus: 'Inactive' });
+  });
+
+  it('attaches AWS\'s managed AWSDenyAll to the user only when denyAll is on, once', async () => {
+    givenUser();
+    const result = await disable(USER_KEY(), { denyAll: true });
+    expect(iamMock.commandCalls(AttachUserPolicyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'ci-deployer', PolicyArn: 'arn:aws:iam::aws:policy/AWSDenyAll' }]);
+    expect(result.keys[0]).toMatchObject({ outcome: 'disabled', denyAll: 'attached' });
+
+    iamMock.reset();
+    givenUser('Inactive');
+    iamMock.on(ListAttachedUserPoliciesCommand).resolves({ AttachedPolicies: [{ PolicyName: 'AWSDenyAll', PolicyArn: 'arn:aws:iam::aws:policy/AWSDenyAll' }] });
+    const again = await disable(USER_KEY(), { denyAll: true });
+    expect(mutations()).toHaveLength(0);
+    expect(again.status).toBe('already-inactive');
+    expect(again.keys[0]).toMatchObject({ denyAll: 'already-attached' });
+  });
+
+  it('sends no change in dry-run (IAM has no DryRun) and says what it would do', async () => {
+    givenUser();
+    const result = await disable(USER_KEY(), { denyAll: true, mode: 'dry-run' });
+    expect(result.status).toBe('dry-run');
+    expect(mutations()).toHaveLength(0);
+    expect(result.keys[0]).toMatchObject({ outcome: 'would-disable', denyAll: 'would-attach' });
+    expect(result.actions.find((a) => a.api === 'iam:UpdateAccessKey')).toMatchObject({ outcome: 'would-do' });
+  });
+
+  it('refuses without the guard\'s grant for the credentials: no IAM call at all', async () => {
+    givenUser();
+    const incident = USER_KEY();
+    const instanceGrant = storeGranting(incident, NOW, { instanceId: 'i-0abc1234def567890' });
+    const result = await disable(incident, { grants: instanceGrant });
+    expect(result.status).toBe('refused');
+    expect(result.refusal).toMatch(/instance i-0abc1234def567890, not iam-credentials/);
+    expect(iamMock.calls()).toHaveLength(0);
+    const none = await disable(incident, { grants: new InMemoryGrantStore() });
+    expect(none.status).toBe('refused');
+    expect(iamMock.calls()).toHaveLength(0);
+  });
+
+  it('refuses a break-glass or administrator user by name before any call, and acts on an ordinary one', async () => {
+    givenUser();
+    const base = USER_KEY();
+    const breakGlass = { ...base, resource: { ...base.resource, userName: 'breakglass-ops' }, affected: undefined } as Incident;
+    const result = await disable(breakGlass);
+    expect(result.status).toBe('refused');
+    expect(result.keys[0]?.reason).toMatch(/privileged name pattern \*breakglass\*/);
+    expect(iamMock.calls()).toHaveLength(0);
+    expect(matchesPrivilegedName('ci-deployer', DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS)).toBeUndefined();
+    // A deployment's own list replaces the defaults.
+    const own = await disable(base, { environment: { ...ENV, FIREBREAK_PRIVILEGED_NAME_PATTERNS: 'ci-*' } });
+    expect(own.keys[0]?.reason).toMatch(/pattern ci-\*/);
+    expect(iamMock.calls()).toHaveLength(0);
+  });
+
+  it('refuses a user of an account the deployment does not serve: no client is even asked for', async () => {
+    givenUser();
+    const base = USER_KEY();
+    const result = await disable({ ...base, account: '999988887777' });
+    expect(result.status).toBe('refused');
+    expect(result.keys[0]?.reason).toMatch(/account 999988887777 is not the security account/);
+    expect(targets).toHaveLength(0);
+  });
+
+  it('refuses a user carrying the protected tag key in IAM now, and one without the game-day opt-in in a drill', async () => {
+    givenUser('Active', { 'firebreak:protected': 'yes' });
+    const result = await disable(USER_KEY(), { environment: { ...ENV, FIREBREAK_PROTECTED_TAG_KEY: 'firebreak:protected' } });
+    expect(result.status).toBe('refused');
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
+
+    iamMock.reset();
+    givenUser('Active', {});
+    const drill = { ...USER_KEY(), gameDay: true, key: 'gameday-creds-1' };
+    const refused = await disable(drill, { grants: storeGranting(drill, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT, gameDay: true }) });
+    expect(refused.keys[0]?.reason).toMatch(/firebreak:gameday-target=true/);
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
+
+    iamMock.reset();
+    givenUser('Active', { 'firebreak:gameday-target': 'true' });
+    const allowed = await disable(drill, { grants: storeGranting(drill, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT, gameDay: true }) });
+    expect(allowed.status).toBe('disabled');
+  });
+
+  it('refuses a key IAM does not list as the named user\'s (the finding\'s pairing is a claim), and a user IAM does not know', async () => {
+    givenUser('Active', {}, ['AKIAQ3EGRW6JOTHERKEY']);
+    const result = await disable(USER_KEY());
+    expect(result.keys[0]).toMatchObject({ outcome: 'not-found' });
+    expect(result.status).toBe('refused');
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
+
+    iamMock.reset();
+    iamMock.on(ListUserTagsCommand).rejects(sdkError('NoSuchEntity', 404));
+    const missing = await disable(USER_KEY());
+    expect(missing.keys[0]?.reason).toMatch(/IAM knows no user ci-deployer/);
+    expect(iamMock.commandCalls(ListAccessKeysCommand)).toHaveLength(0);
+  });
+
+  it('does not try to disable a temporary (ASIA) key: it points at revoke-role-sessions', async () => {
+    const result = await disable(ROLE_SESSION());
+    expect(result.keys[0]).toMatchObject({ outcome: 'temporary' });
+    expect(iamMock.calls()).toHaveLength(0);
+  });
+
+  it('does nothing for a GuardDuty sample', async () => {
+    const result = await disable({ ...USER_KEY(), sample: true });
+    expect(result.status).toBe('skipped-sample');
+    expect(iamMock.calls()).toHaveLength(0);
+  });
+
+  it('throws the classified error when IAM denies the change (the playbook catches it)', async () => {
+    givenUser();
+    iamMock.on(UpdateAccessKeyCommand).rejects(sdkError('AccessDenied', 403));
+    await expect(disable(USER_KEY())).rejects.toMatchObject({ name: 'ResponderAccessDeniedError' });
+  });
+
+  it('disables the key an IAM attack sequence names', async () => {
+    givenUser('Active', {}, ['AKIAQ3EGRW6JCIEXAMPLE']);
+    const incident = fixture('guardduty-attack-sequence-iam-compromised-credentials-critical');
+    const result = await disable(incident);
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'ci-deployer', AccessKeyId: 'AKIAQ3EGRW6JCIEXAMPLE', Status: 'Inactive' }]);
+    expect(result.status).toBe('disabled');
+  });
+});
+
+function revoke(incident: Incident, options: { mode?: ResponderMode; environment?: Record<string, string>; grants?: InMemoryGrantStore } = {}) {
+  return revokeRoleSessions(
+    { incident, mode: options.mode ?? 'enforce', options: {}, execution: EXECUTION },
+    { clients, logger: silentLogger, grants: options.grants ?? storeGranting(incident, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT }), environment: options.environment ?? ENV, now: () => NOW },
+  );
+}
+
+describe('revokeRoleSessions', () => {
+  it('writes the revoke-older-sessions deny quarantine writes, on the role the session belongs to', async () => {
+    iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: NOW, Tags: [] } });
+    iamMock.on(PutRolePolicyCommand).resolves({});
+    const result = await revoke(ROLE_SESSION());
+    expect(result.status).toBe('revoked');
+    expect(iamMock.commandCalls(GetRoleCommand).map((c) => c.args[0].input)).toEqual([{ RoleName: 'ci-deploy-role' }]);
+    expect(iamMock.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input)).toEqual([
+      { RoleName: 'ci-deploy-role', PolicyName: REVOKE_SESSIONS_POLICY_NAME, PolicyDocument: revokeOlderSessionsPolicy(NOW.toISOString()) },
+    ]);
+    expect(result.roles).toEqual([
+      { roleName: 'ci-deploy-role', account: '111122223333', sessions: ['deploy-bot'], outcome: 'revoked', issuedBefore: NOW.toISOString(), policyName: REVOKE_SESSIONS_POLICY_NAME },
+    ]);
+  });
+
+  it('sends nothing in dry-run', async () => {
+    iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: NOW } });
+    const result = await revoke(ROLE_SESSION(), { mode: 'dry-run' });
+    expect(result.status).toBe('dry-run');
+    expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+  });
+
+  it('refuses an administrator role, Firebreak\'s own member role and a role of an unserved account before any call', async () => {
+    const base = ROLE_SESSION();
+    const named = (roleName: string, account?: string): Incident => ({
+      ...base,
+      affected: [{ kind: 'role-session', from: 'test', roleName, sessionName: 'x1', ...(account ? { account } : {}) }],
+    });
+    for (const [incident, reason] of [
+      [named('OrganizationAccountAccessRole'), /privileged name pattern OrganizationAccountAccessRole/],
+      [named('FirebreakResponder'), /Firebreak's own member-account role/],
+      [named('ci-deploy-role', '999988887777'), /account 999988887777 is neither the security account nor in the served-account allowlist/],
+    ] as const) {
+      const result = await revoke(incident, { environment: { ...ENV, FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder', FIREBREAK_SERVED_ACCOUNT_IDS: '' } });
+      expect(result.status).toBe('refused');
+      expect(result.roles[0]?.reason).toMatch(reason);
+    }
+    expect(iamMock.calls()).toHaveLength(0);
+    expect(targets).toHaveLength(0);
+  });
+
+  it('refuses a role carrying the protected tag key, and says when IAM knows no such role', async () => {
+    iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: NOW, Tags: [{ Key: 'do-not-contain', Value: '' }] } });
+    const result = await revoke(ROLE_SESSION(), { environment: { ...ENV, FIREBREAK_PROTECTED_TAG_KEY: 'do-not-contain' } });
+    expect(result.roles[0]?.reason).toMatch(/protected tag key do-not-contain/);
+    expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+
+    iamMock.reset();
+    iamMock.on(GetRoleCommand).rejects(sdkError('NoSuchEntity', 404));
+    const missing = await revoke(ROLE_SESSION());
+    expect(missing.roles[0]).toMatchObject({ outcome: 'not-found' });
+  });
+
+  it('refuses without the guard\'s grant, and has nothing to do for an IAM user\'s key', async () => {
+    const refused = await revoke(ROLE_SESSION(), { grants: new InMemoryGrantStore() });
+    expect(refused.status).toBe('refused');
+    const none = await revoke(USER_KEY());
+    expect(none.status).toBe('no-role');
+    expect(iamMock.calls()).toHaveLength(0);
+  });
+});

@@ -1,0 +1,294 @@
+/**
+ * quarantine-s3-object and release-s3-object with exact inputs (aws-sdk-client-mock): the exact
+ * scanned version tagged with the owner's tags kept, the quarantine copy of that version only,
+ * nothing for other result statuses, refusals before any write (no grant, another object's grant,
+ * forged input, replaced object, game-day target, no room for tags), no write in dry-run (S3 has no
+ * DryRun), idempotent redelivery, and a release that takes off only this incident's tags.
+ */
+import {
+  CopyObjectCommand,
+  DeleteObjectTaggingCommand,
+  GetObjectTaggingCommand,
+  HeadObjectCommand,
+  PutObjectTaggingCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseEvent } from '../../lib/incident/parse';
+import type { Incident } from '../../lib/incident/model';
+import type { ResponderMode } from '../../lib/contracts/responder-mode';
+import { silentLogger } from '../../lib/responders/logging';
+import { quarantineS3Object, quarantineS3ObjectOptionsSchema } from '../../lib/responders/quarantine-s3-object';
+import { releaseS3Object } from '../../lib/responders/release-s3-object';
+import { malwareObjectGrantTarget, planInfectedTags, planQuarantineCopy, planUntag, scannedObjectOf } from '../../lib/responders/s3-malware-object';
+import { EXECUTION, storeGranting } from '../support/grants';
+import { clone, fixtureEvent } from '../incident/events';
+import { inputsOf, sdkError } from './quarantine-fixtures';
+
+const s3Mock = mockClient(S3Client);
+const s3 = new S3Client({ region: 'eu-west-1' });
+const clients = { s3: async () => s3 };
+const NOW = new Date('2026-03-25T09:20:00.000Z');
+const ACCOUNT = '111122223333';
+const BUCKET = 'acme-customer-uploads';
+const KEY = 'incoming/2026/03/invoice-4471.pdf';
+const VERSION = 'Rb4kBsH0hZ6bB.7Yx_3yEXAMPLE';
+const ETAG = '44d88612fea8a8f36de82e1278abb02f';
+const ENFORCE = { FIREBREAK_MODE: 'enforce' };
+
+interface ScanEvent {
+  detail: { s3ObjectDetails: Record<string, unknown> };
+}
+
+function scanIncident(edit: (event: ScanEvent) => void = () => {}): Incident {
+  const event = clone(fixtureEvent('guardduty-malware-protection-s3-threats-found.json')) as ScanEvent;
+  edit(event);
+  return parseEvent(event, { receivedAt: NOW });
+}
+
+const THREATS = scanIncident();
+const TAGGED = [
+  { Key: 'firebreak:malware-scan', Value: 'threats-found' },
+  { Key: 'firebreak:incident', Value: THREATS.key },
+];
+
+function quarantine(incident: Incident, options: Record<string, unknown> = {}, extra: { mode?: ResponderMode; env?: Record<string, string>; grants?: ReturnType<typeof storeGranting> } = {}) {
+  const grants = extra.grants ?? storeGranting(incident, NOW, { instanceId: malwareObjectGrantTarget(incident) ?? 'none', playbook: 's3-object-with-threats' });
+  return quarantineS3Object(
+    { incident, mode: extra.mode ?? 'enforce', options: quarantineS3ObjectOptionsSchema.parse(options), execution: EXECUTION },
+    { clients, logger: silentLogger, grants, environment: extra.env ?? ENFORCE, now: () => NOW },
+  );
+}
+
+function givenObject(tags: { Key: string; Value: string }[] = [{ Key: 'owner', Value: 'billing' }], eTag = ETAG, size = 1024): void {
+  s3Mock.on(HeadObjectCommand).resolves({ ETag: `"${eTag}"`, ContentLength: size, VersionId: VERSION });
+  s3Mock.on(GetObjectTaggingCommand).resolves({ TagSet: tags });
+  s3Mock.on(PutObjectTaggingCommand).resolves({ VersionId: VERSION });
+  s3Mock.on(CopyObjectCommand).resolves({ VersionId: 'copy-version-1' });
+}
+
+function writes(): number {
+  return [PutObjectTaggingCommand, CopyObjectCommand, DeleteObjectTaggingCommand].reduce((sum, command) => sum + s3Mock.commandCalls(command as never).length, 0);
+}
+
+beforeEach(() => s3Mock.reset());
+afterEach(() => s3Mock.reset());
+
+describe('scannedObjectOf', () => {
+  it('reads the exact bucket, key, version and ETag of a parsed scan result', () => {
+    expect(scannedObjectOf(THREATS).object).toEqual({
+      account: ACCOUNT,
+      region: 'eu-west-1',
+      bucketName: BUCKET,
+      key: KEY,
+      versionId: VERSION,
+      eTag: ETAG,
+      resultStatus: 'THREATS_FOUND',
+      threatNames: ['EICAR-Test-File (not a virus)'],
+    });
+  });
+
+  it('refuses an input whose object entry was forged into something S3 would not take', () => {
+    const forged = { ...THREATS, affected: [{ kind: 's3-object', from: 'x', bucketName: 'Not_A_Bucket', key: { untrusted: KEY } }] } as unknown as Incident;
+    expect(scannedObjectOf(forged).object).toBeUndefined();
+    const twoObjects = { ...THREATS, affected: [...THREATS.affected!, { ...THREATS.affected![0]!, bucketName: 'other-bucket' }] } as Incident;
+    expect(scannedObjectOf(twoObjects)).toEqual({ reason: 'the scan result names 2 S3 objects, not one' });
+    const elsewhere = { ...THREATS, affected: [{ ...THREATS.affected![0]!, account: '444455556666' }] } as Incident;
+    expect(scannedObjectOf(elsewhere).object).toBeUndefined();
+  });
+
+  it('grants name the account, bucket, version and key, so one object’s grant never clears another', () => {
+    expect(malwareObjectGrantTarget(THREATS)).toBe(`s3://${ACCOUNT}/${BUCKET}/${VERSION}/${KEY}`);
+    const other = scanIncident((event) => (event.detail.s3ObjectDetails.objectKey = 'incoming/other.pdf'));
+    expect(malwareObjectGrantTarget(other)).not.toBe(malwareObjectGrantTarget(THREATS));
+  });
+});
+
+describe('planInfectedTags / planUntag / planQuarantineCopy', () => {
+  it('keeps the owner’s tags, and never drops one to make room', () => {
+    expect(planInfectedTags([{ Key: 'owner', Value: 'x' }], 'k')).toEqual({
+      kind: 'tag',
+      tagSet: [{ Key: 'owner', Value: 'x' }, { Key: 'firebreak:malware-scan', Value: 'threats-found' }, { Key: 'firebreak:incident', Value: 'k' }],
+    });
+    const nine = Array.from({ length: 9 }, (_, i) => ({ Key: `t${i}`, Value: 'v' }));
+    expect(planInfectedTags(nine, 'k').kind).toBe('no-room');
+    expect(planInfectedTags(nine.slice(0, 8), 'k').kind).toBe('tag');
+  });
+
+  it('untags only the incident’s own tags', () => {
+    expect(planUntag([{ Key: 'owner', Value: 'x' }, ...TAGGED], THREATS.key)).toEqual({ kind: 'untag', tagSet: [{ Key: 'owner', Value: 'x' }] });
+    expect(planUntag([{ Key: 'firebreak:incident', Value: 'other' }, TAGGED[0]!], THREATS.key)).toEqual({ kind: 'other-incident', incidentKey: 'other' });
+    expect(planUntag([{ Key: 'owner', Value: 'x' }], THREATS.key)).toEqual({ kind: 'not-tagged' });
+  });
+
+  it('never copies a quarantine copy again (GuardDuty scans the copy too)', () => {
+    const object = scannedObjectOf(THREATS).object!;
+    expect(planQuarantineCopy(object, {})).toEqual({ kind: 'copy', bucket: BUCKET, key: `firebreak-quarantine/${KEY}`, owner: ACCOUNT });
+    expect(planQuarantineCopy(object, { bucket: 'acme-quarantine', bucketOwner: '999988887777' })).toEqual({
+      kind: 'copy',
+      bucket: 'acme-quarantine',
+      key: `firebreak-quarantine/${ACCOUNT}/${BUCKET}/${KEY}`,
+      owner: '999988887777',
+    });
+    expect(planQuarantineCopy({ ...object, key: `firebreak-quarantine/${KEY}` }, {}).kind).toBe('skip');
+    expect(planQuarantineCopy({ ...object, bucketName: 'acme-quarantine', key: `firebreak-quarantine/${ACCOUNT}/${BUCKET}/${KEY}` }, { bucket: 'acme-quarantine', bucketOwner: ACCOUNT }).kind).toBe('skip');
+    expect(planQuarantineCopy({ ...object, key: 'k'.repeat(1010) }, {}).kind).toBe('skip');
+  });
+});
+
+describe('quarantineS3Object', () => {
+  it('tags the exact scanned version, keeping the owner’s tags, naming the bucket owner on every call', async () => {
+    givenObject();
+    const result = await quarantine(THREATS);
+    expect(result).toMatchObject({ status: 'tagged', mode: 'enforce', bucket: BUCKET, key: { untrusted: KEY }, versionId: VERSION, idempotentReplay: false });
+    expect(inputsOf(s3Mock, HeadObjectCommand)).toEqual([{ Bucket: BUCKET, Key: KEY, VersionId: VERSION, ExpectedBucketOwner: ACCOUNT }]);
+    expect(inputsOf(s3Mock, GetObjectTaggingCommand)).toEqual([{ Bucket: BUCKET, Key: KEY, VersionId: VERSION, ExpectedBucketOwner: ACCOUNT }]);
+    expect(inputsOf(s3Mock, PutObjectTaggingCommand)).toEqual([
+      { Bucket: BUCKET, Key: KEY, VersionId: VERSION, ExpectedBucketOwner: ACCOUNT, Tagging: { TagSet: [{ Key: 'owner', Value: 'billing' }, ...TAGGED] } },
+    ]);
+    expect(s3Mock.commandCalls(CopyObjectCommand)).toHaveLength(0);
+  });
+
+  it('copies that version under firebreak-quarantine/ in its own bucket, only if the content is still the scanned one', async () => {
+    givenObject();
+    s3Mock.on(HeadObjectCommand, { Bucket: BUCKET, Key: `firebreak-quarantine/${KEY}` }).rejects(sdkError('NotFound', 404));
+    const result = await quarantine(THREATS, { quarantineCopy: {} });
+    expect(result.quarantineCopy).toEqual({ bucket: BUCKET, key: { untrusted: `firebreak-quarantine/${KEY}` }, versionId: 'copy-version-1', status: 'copied' });
+    expect(inputsOf(s3Mock, CopyObjectCommand)).toEqual([
+      {
+        Bucket: BUCKET,
+        Key: `firebreak-quarantine/${KEY}`,
+        CopySource: `${BUCKET}/incoming%2F2026%2F03%2Finvoice-4471.pdf?versionId=${encodeURIComponent(VERSION)}`,
+        CopySourceIfMatch: `"${ETAG}"`,
+        ExpectedSourceBucketOwner: ACCOUNT,
+        ExpectedBucketOwner: ACCOUNT,
+        MetadataDirective: 'COPY',
+        TaggingDirective: 'REPLACE',
+        Tagging: `firebreak%3Amalware-scan=threats-found&firebreak%3Aincident=${THREATS.key}`,
+      },
+    ]);
+  });
+
+  it('copies to a quarantine bucket of another account under the source account and bucket', async () => {
+    givenObject();
+    s3Mock.on(HeadObjectCommand, { Bucket: 'acme-quarantine' }).rejects(sdkError('NotFound', 404));
+    await quarantine(THREATS, { quarantineCopy: { bucket: 'acme-quarantine', bucketOwner: '999988887777' } });
+    expect(inputsOf(s3Mock, CopyObjectCommand)[0]).toMatchObject({ Bucket: 'acme-quarantine', Key: `firebreak-quarantine/${ACCOUNT}/${BUCKET}/${KEY}`, ExpectedBucketOwner: '999988887777', ExpectedSourceBucketOwner: ACCOUNT });
+  });
+
+  it('is idempotent on redelivery: tags and copy already there, no write', async () => {
+    givenObject([{ Key: 'owner', Value: 'billing' }, ...TAGGED]);
+    const result = await quarantine(THREATS, { quarantineCopy: {} });
+    expect(result).toMatchObject({ status: 'already-tagged', idempotentReplay: true, quarantineCopy: { status: 'already-copied' } });
+    expect(writes()).toBe(0);
+  });
+
+  it('makes no write in dry-run (S3 has no DryRun parameter) and says so', async () => {
+    givenObject();
+    s3Mock.on(HeadObjectCommand, { Bucket: BUCKET, Key: `firebreak-quarantine/${KEY}` }).rejects(sdkError('NotFound', 404));
+    const result = await quarantine(THREATS, { quarantineCopy: {} }, { mode: 'enforce', env: { FIREBREAK_MODE: 'dry-run' } });
+    expect(result).toMatchObject({ status: 'dry-run', mode: 'dry-run', quarantineCopy: { status: 'would-copy' } });
+    expect(writes()).toBe(0);
+    expect(result.actions.filter((a) => a.outcome === 'would-do').map((a) => a.detail)).toEqual([
+      expect.stringContaining('cannot dry-run: S3 has no DryRun parameter'),
+      expect.stringContaining('cannot dry-run: S3 has no DryRun parameter'),
+    ]);
+  });
+
+  it('changes nothing for a scan without threats, before any call', async () => {
+    const clean = parseEvent(fixtureEvent('guardduty-malware-protection-s3-no-threats-found.json'), { receivedAt: NOW });
+    const result = await quarantine(clean);
+    expect(result.status).toBe('no-threats');
+    expect(s3Mock.calls()).toHaveLength(0);
+  });
+
+  it('refuses without a grant for this very object (another object’s grant, or none), before any call', async () => {
+    const other = scanIncident((event) => (event.detail.s3ObjectDetails.objectKey = 'incoming/other.pdf'));
+    const grants = storeGranting(THREATS, NOW, { instanceId: malwareObjectGrantTarget(other)! });
+    const mismatch = await quarantine(THREATS, {}, { grants });
+    expect(mismatch).toMatchObject({ status: 'refused', refusal: { code: 'mismatch' } });
+    const none = await quarantineS3Object(
+      { incident: THREATS, mode: 'enforce', options: quarantineS3ObjectOptionsSchema.parse({}) },
+      { clients, logger: silentLogger, grants: storeGranting(THREATS, NOW), environment: ENFORCE, now: () => NOW },
+    );
+    expect(none).toMatchObject({ status: 'refused', refusal: { code: 'no-execution' } });
+    expect(s3Mock.calls()).toHaveLength(0);
+  });
+
+  it('refuses an object replaced since the scan (another ETag) and one that is gone', async () => {
+    const unversioned = scanIncident((event) => delete event.detail.s3ObjectDetails.versionId);
+    givenObject(undefined, 'ffffffffffffffffffffffffffffffff');
+    expect((await quarantine(unversioned)).status).toBe('changed');
+    expect(inputsOf(s3Mock, HeadObjectCommand)).toEqual([{ Bucket: BUCKET, Key: KEY, ExpectedBucketOwner: ACCOUNT }]);
+    s3Mock.reset();
+    s3Mock.on(HeadObjectCommand).rejects(sdkError('NotFound', 404));
+    expect((await quarantine(THREATS)).status).toBe('not-found');
+    expect(writes()).toBe(0);
+  });
+
+  it('lets a game-day incident tag only an object that opted in, read from S3 now', async () => {
+    const drill = { ...THREATS, gameDay: true, key: `gameday-${THREATS.key}` };
+    givenObject([{ Key: 'owner', Value: 'billing' }]);
+    expect(await quarantine(drill)).toMatchObject({ status: 'refused', refusal: { code: 'not-a-gameday-target' } });
+    expect(writes()).toBe(0);
+    givenObject([{ Key: 'firebreak:gameday-target', Value: 'true' }]);
+    expect((await quarantine(drill)).status).toBe('tagged');
+  });
+
+  it('refuses to tag when the owner’s tags leave no room, removing none of them', async () => {
+    givenObject(Array.from({ length: 9 }, (_, i) => ({ Key: `t${i}`, Value: 'v' })));
+    expect(await quarantine(THREATS)).toMatchObject({ status: 'refused', refusal: { code: 'no-room-for-tags' } });
+    expect(writes()).toBe(0);
+  });
+
+  it('does not copy an object past CopyObject’s 5 GB, but still tags it', async () => {
+    givenObject(undefined, ETAG, 6 * 1024 ** 3);
+    const result = await quarantine(THREATS, { quarantineCopy: {} });
+    expect(result).toMatchObject({ status: 'tagged', quarantineCopy: { status: 'skipped' } });
+    expect(s3Mock.commandCalls(CopyObjectCommand)).toHaveLength(0);
+  });
+
+  it('rejects a quarantine bucket without its owner at parse time', () => {
+    expect(() => quarantineS3ObjectOptionsSchema.parse({ quarantineCopy: { bucket: 'acme-quarantine' } })).toThrow(/bucketOwner/);
+  });
+});
+
+describe('releaseS3Object', () => {
+  function release(incident: Incident, env: Record<string, string> = ENFORCE) {
+    const grants = storeGranting(incident, NOW, { instanceId: malwareObjectGrantTarget(incident)!, kind: 'release', playbook: 'release-s3-object' });
+    return releaseS3Object({ incident, mode: 'enforce', options: {}, execution: EXECUTION }, { clients, logger: silentLogger, grants, environment: env, now: () => NOW });
+  }
+
+  it('takes off exactly the incident’s tags, keeping the owner’s', async () => {
+    givenObject([{ Key: 'owner', Value: 'billing' }, ...TAGGED]);
+    expect((await release(THREATS)).status).toBe('untagged');
+    expect(inputsOf(s3Mock, PutObjectTaggingCommand)).toEqual([
+      { Bucket: BUCKET, Key: KEY, VersionId: VERSION, ExpectedBucketOwner: ACCOUNT, Tagging: { TagSet: [{ Key: 'owner', Value: 'billing' }] } },
+    ]);
+  });
+
+  it('deletes the tag set when only Firebreak’s tags were there, and is a no-op the second time', async () => {
+    givenObject(TAGGED);
+    s3Mock.on(DeleteObjectTaggingCommand).resolves({});
+    expect((await release(THREATS)).status).toBe('untagged');
+    expect(inputsOf(s3Mock, DeleteObjectTaggingCommand)).toEqual([{ Bucket: BUCKET, Key: KEY, VersionId: VERSION, ExpectedBucketOwner: ACCOUNT }]);
+    givenObject([]);
+    expect((await release(THREATS)).status).toBe('not-tagged');
+  });
+
+  it('leaves the tags of another incident, and writes nothing in dry-run', async () => {
+    givenObject([{ Key: 'firebreak:incident', Value: 'another' }, TAGGED[0]!]);
+    expect(await release(THREATS)).toMatchObject({ status: 'refused', refusal: { code: 'tagged-by-another-incident' } });
+    givenObject(TAGGED);
+    expect((await release(THREATS, { FIREBREAK_MODE: 'dry-run' })).status).toBe('dry-run');
+    expect(writes()).toBe(0);
+  });
+
+  it('refuses under a contain grant (a release needs a release grant)', async () => {
+    const grants = storeGranting(THREATS, NOW, { instanceId: malwareObjectGrantTarget(THREATS)!, kind: 'contain' });
+    const result = await releaseS3Object({ incident: THREATS, mode: 'enforce', options: {}, execution: EXECUTION }, { clients, logger: silentLogger, grants, environment: ENFORCE, now: () => NOW });
+    expect(result).toMatchObject({ status: 'refused', refusal: { code: 'wrong-kind' } });
+    expect(s3Mock.calls()).toHaveLength(0);
+  });
+});

@@ -1,0 +1,78 @@
+/**
+ * The credential responders in the security account's synthesized template (issue 12): what each
+ * role may do where the credentials live (its own account, or through the member role), which
+ * state-table items it may read, the names it refuses (its environment), and that nothing is
+ * granted when no deployed playbook uses them.
+ */
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS } from '../../lib/contracts/privileged-names';
+import type { Playbook } from '../../lib/playbooks/model';
+import type { Statement } from './support';
+import { COMPROMISED, action, actionsOf, logicalIdOf, playbook, statementsOfRole, synthesize } from './support';
+
+const CREDENTIALS: Playbook = playbook(
+  'iam-credentials',
+  [action('disable', 'disable-access-key', { denyAll: true }), action('revoke', 'revoke-role-sessions'), action('alert', 'notify')],
+  { findingTypes: ['AttackSequence:IAM/*'], resourceKinds: ['access-key'] },
+  250,
+);
+const userArn = (suffix: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, `:user/${suffix}`]] });
+
+function roleStatements(playbooks: Playbook[], responder: string): { statements: Statement[]; environment: Record<string, unknown> } {
+  const { template } = synthesize({ playbooks });
+  const statements = statementsOfRole(template, logicalIdOf(template, 'AWS::IAM::Role', `Responder${responder}Role`));
+  const functions = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id]) => id.startsWith(`Responder${responder}`));
+  expect(functions).toHaveLength(1);
+  const environment = (functions[0]![1].Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+  return { statements, environment };
+}
+
+describe('disable-access-key: IAM', () => {
+  it('lists, reads tags of and updates keys of users, attaches only AWSDenyAll, denies the privileged users, reads only grants', () => {
+    const { statements, environment } = roleStatements([CREDENTIALS], 'DisableAccessKey');
+    expect(statements.find((s) => s.Sid === 'DisableAccessKeysOfNamedUsers')).toEqual({
+      Sid: 'DisableAccessKeysOfNamedUsers',
+      Effect: 'Allow',
+      Action: ['iam:ListUserTags', 'iam:ListAccessKeys', 'iam:UpdateAccessKey', 'iam:ListAttachedUserPolicies'],
+      Resource: userArn('*'),
+    });
+    expect(statements.find((s) => s.Sid === 'AttachDenyAllToNamedUsers')).toEqual({
+      Sid: 'AttachDenyAllToNamedUsers',
+      Effect: 'Allow',
+      Action: 'iam:AttachUserPolicy',
+      Resource: userArn('*'),
+      Condition: { ArnLike: { 'iam:PolicyARN': 'arn:*:iam::aws:policy/AWSDenyAll' } },
+    });
+    const deny = statements.find((s) => s.Sid === 'DenyProtectedUsers');
+    expect(deny).toMatchObject({ Effect: 'Deny', Action: ['iam:UpdateAccessKey', 'iam:AttachUserPolicy'] });
+    expect(deny!.Resource).toContainEqual(userArn('*breakglass*'));
+    expect(statements.find((s) => s.Sid === 'KeepIncidentState')).toMatchObject({
+      Action: 'dynamodb:GetItem',
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['grant#*', 'approval#*'] } },
+    });
+    const all = statements.flatMap(actionsOf);
+    for (const forbidden of ['iam:DeleteAccessKey', 'iam:CreateAccessKey', 'iam:PutUserPolicy', 'iam:PutRolePolicy', 'dynamodb:PutItem']) expect(all).not.toContain(forbidden);
+    expect(environment.FIREBREAK_PRIVILEGED_NAME_PATTERNS).toBe(DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS.join(','));
+  });
+
+  it('grants no attach when the playbook does not ask for denyAll', () => {
+    const { statements } = roleStatements([playbook('key', [action('disable', 'disable-access-key', { denyAll: false }), action('alert', 'notify')], { resourceKinds: ['access-key'] })], 'DisableAccessKey');
+    expect(statements.flatMap(actionsOf)).not.toContain('iam:AttachUserPolicy');
+  });
+});
+
+describe('revoke-role-sessions: IAM', () => {
+  it('reads and writes the policies of roles, never Firebreak\'s own nor the privileged ones', () => {
+    const { statements, environment } = roleStatements([CREDENTIALS], 'RevokeRoleSessions');
+    expect(statements.find((s) => s.Sid === 'RevokeInstanceRoleSessions')).toMatchObject({ Effect: 'Allow', Action: 'iam:PutRolePolicy' });
+    expect(statements.find((s) => s.Sid === 'ReadNamedRoles')).toMatchObject({ Effect: 'Allow', Action: 'iam:GetRole' });
+    expect(statements.find((s) => s.Sid === 'DenyProtectedRoles')).toMatchObject({ Effect: 'Deny', Action: 'iam:PutRolePolicy' });
+    expect(environment.FIREBREAK_PRIVILEGED_NAME_PATTERNS).toBeDefined();
+  });
+
+  it('exists only when a deployed playbook uses it', () => {
+    const { template } = synthesize({ playbooks: [COMPROMISED] });
+    const ids = Object.keys(template.findResources('AWS::Lambda::Function'));
+    expect(ids.filter((id) => id.startsWith('ResponderRevokeRoleSessions') || id.startsWith('ResponderDisableAccessKey'))).toEqual([]);
+  });
+});
