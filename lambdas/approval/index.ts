@@ -5,6 +5,8 @@ import { DynamoDbApprovalStore } from '../../lib/responders/approval-records';
 import { SfnApprovalExecutions, createApprovalHandler, readApprovalConfig } from '../../lib/responders/approval';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
+import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
+import { approvalMetrics, withResponseMetrics } from '../../lib/responders/response-metrics';
 
 // Read at cold start: a function deployed without its table fails at once, not at the first answer.
 const store = new DynamoDbApprovalStore(homeDynamoDbClients().dynamodb(), stateTableFromEnv());
@@ -13,4 +15,5 @@ const logger = createResponderLogger('approval');
 
 /** Builds the handler over injected store and executions: the local game day runs exactly this. */
 export const createHandler = createApprovalHandler;
-export const handler = createHandler({ store, executions, config: readApprovalConfig(), logger });
+// Response metrics (EMF through Powertools Metrics): lib/responders/response-metrics.ts.
+export const handler = withResponseMetrics('approval', createHandler({ store, executions, config: readApprovalConfig(), logger }), { sink: createResponseMetricsSink('approval'), reading: approvalMetrics });

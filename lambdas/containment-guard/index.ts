@@ -6,6 +6,8 @@ import { homeSfnClients } from '../../lib/aws/clients/sfn';
 import { createContainmentGuardHandler, readContainmentGuardConfig } from '../../lib/responders/containment-guard';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
+import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
+import { guardMetrics, withResponseMetrics } from '../../lib/responders/response-metrics';
 import { recordedStep } from '../../lib/responders/incident-record-lambda';
 import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 
@@ -18,4 +20,5 @@ const clients = { ...ec2ClientsFor(targetAccessFromEnvironment()), ...homeSfnCli
 
 /** Builds the handler over injected clients: the local game day runs exactly this with its simulated account. */
 export const createHandler = createContainmentGuardHandler;
-export const handler = recordedStep(RESPONDER_NAMES.containmentGuard, createHandler({ clients, logger, config }), logger);
+// Response metrics (EMF through Powertools Metrics): lib/responders/response-metrics.ts.
+export const handler = withResponseMetrics('containment-guard', recordedStep(RESPONDER_NAMES.containmentGuard, createHandler({ clients, logger, config }), logger), { sink: createResponseMetricsSink('containment-guard'), reading: guardMetrics });

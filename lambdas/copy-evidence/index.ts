@@ -11,6 +11,8 @@ import { KmsMac } from '../../lib/responders/record-integrity';
 import { createCopyEvidenceHandler, forensicTargetFromEnv } from '../../lib/responders/snapshot-copy';
 import { DynamoDbCustodyStore } from '../../lib/responders/snapshot-custody';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
+import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
+import { withResponseMetrics } from '../../lib/responders/response-metrics';
 import { recordedStep } from '../../lib/responders/incident-record-lambda';
 import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 
@@ -32,4 +34,5 @@ const custody = new DynamoDbCustodyStore(homeDynamoDbClients().dynamodb(), state
 
 /** Builds the handler over injected clients and stores: the local game day runs exactly this. */
 export const createHandler = createCopyEvidenceHandler;
-export const handler = recordedStep(RESPONDER_NAMES.copyEvidence, createHandler({ clients, forensic, custody, target, logger }), logger);
+// Response metrics (EMF through Powertools Metrics): lib/responders/response-metrics.ts.
+export const handler = withResponseMetrics('copy-evidence', recordedStep(RESPONDER_NAMES.copyEvidence, createHandler({ clients, forensic, custody, target, logger }), logger), { sink: createResponseMetricsSink('copy-evidence') });

@@ -13,6 +13,8 @@ import { createQuarantineInstanceHandler } from '../../lib/responders/quarantine
 import { DynamoDbQuarantineRecordStore } from '../../lib/responders/quarantine-records';
 import { KmsRecordSealer } from '../../lib/responders/record-integrity';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
+import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
+import { quarantineMetrics, withResponseMetrics } from '../../lib/responders/response-metrics';
 import { recordedStep } from '../../lib/responders/incident-record-lambda';
 import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 
@@ -33,4 +35,5 @@ const grants = new DynamoDbGrantStore(dynamodb, stateTable);
 
 /** Builds the handler over injected clients and record store: the local game day runs exactly this. */
 export const createHandler = createQuarantineInstanceHandler;
-export const handler = recordedStep(RESPONDER_NAMES.quarantineInstance, createHandler({ clients, logger, records, grants, ...(sealer ? { sealer } : {}) }), logger, dynamodb);
+// Response metrics (EMF through Powertools Metrics): lib/responders/response-metrics.ts.
+export const handler = withResponseMetrics('quarantine-instance', recordedStep(RESPONDER_NAMES.quarantineInstance, createHandler({ clients, logger, records, grants, ...(sealer ? { sealer } : {}) }), logger, dynamodb), { sink: createResponseMetricsSink('quarantine-instance'), reading: quarantineMetrics });

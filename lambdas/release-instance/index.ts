@@ -14,6 +14,8 @@ import { KmsRecordSealer } from '../../lib/responders/record-integrity';
 import { createReleaseInstanceHandler } from '../../lib/responders/release';
 import { ApprovalReleaseClearance } from '../../lib/responders/release-clearance';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
+import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
+import { releaseMetrics, withResponseMetrics } from '../../lib/responders/response-metrics';
 import { recordedStep } from '../../lib/responders/incident-record-lambda';
 import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 
@@ -35,4 +37,5 @@ const clearance = new ApprovalReleaseClearance(
 
 /** Builds the handler over injected clients and record store: the local game day runs exactly this. */
 export const createHandler = createReleaseInstanceHandler;
-export const handler = recordedStep(RESPONDER_NAMES.releaseInstance, createHandler({ clients, logger, records, sealer, clearance }), logger, dynamodb);
+// Response metrics (EMF through Powertools Metrics): lib/responders/response-metrics.ts.
+export const handler = withResponseMetrics('release-instance', recordedStep(RESPONDER_NAMES.releaseInstance, createHandler({ clients, logger, records, sealer, clearance }), logger, dynamodb), { sink: createResponseMetricsSink('release-instance'), reading: releaseMetrics });

@@ -3,6 +3,8 @@ import { ec2ClientsFor } from '../../lib/aws/clients/ec2';
 import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { createSnapshotVolumesHandler } from '../../lib/responders/snapshot';
+import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
+import { snapshotMetrics, withResponseMetrics } from '../../lib/responders/response-metrics';
 import { recordedStep } from '../../lib/responders/incident-record-lambda';
 import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 
@@ -12,4 +14,5 @@ const clients = ec2ClientsFor(targetAccessFromEnvironment());
 
 /** Builds the handler over injected clients: the local game day runs exactly this with its simulated account. */
 export const createHandler = createSnapshotVolumesHandler;
-export const handler = recordedStep(RESPONDER_NAMES.snapshotVolumes, createHandler({ clients, logger }), logger);
+// Response metrics (EMF through Powertools Metrics): lib/responders/response-metrics.ts.
+export const handler = withResponseMetrics('snapshot-volumes', recordedStep(RESPONDER_NAMES.snapshotVolumes, createHandler({ clients, logger }), logger), { sink: createResponseMetricsSink('snapshot-volumes'), reading: snapshotMetrics });

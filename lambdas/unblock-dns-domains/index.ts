@@ -8,6 +8,8 @@ import { DynamoDbGrantStore } from '../../lib/responders/grants';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
 import { createUnblockDnsDomainsHandler } from '../../lib/responders/unblock-dns-domains';
+import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
+import { withResponseMetrics } from '../../lib/responders/response-metrics';
 import { recordedStep } from '../../lib/responders/incident-record-lambda';
 import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 
@@ -18,4 +20,5 @@ const clients = { ...ec2ClientsFor(access), ...route53ResolverClientsFor(access)
 const dynamodb = homeDynamoDbClients().dynamodb();
 
 export const createHandler = createUnblockDnsDomainsHandler;
-export const handler = recordedStep(RESPONDER_NAMES.unblockDnsDomains, createHandler({ clients, logger, blocks: new DynamoDbDnsBlockStore(dynamodb, stateTable), grants: new DynamoDbGrantStore(dynamodb, stateTable) }), logger, dynamodb);
+// Response metrics (EMF through Powertools Metrics): lib/responders/response-metrics.ts.
+export const handler = withResponseMetrics('unblock-dns-domains', recordedStep(RESPONDER_NAMES.unblockDnsDomains, createHandler({ clients, logger, blocks: new DynamoDbDnsBlockStore(dynamodb, stateTable), grants: new DynamoDbGrantStore(dynamodb, stateTable) }), logger, dynamodb), { sink: createResponseMetricsSink('unblock-dns-domains') });

@@ -6,6 +6,8 @@
 export const DEPLOYMENT_ENV = {
   /** The alert topic's ARN (publish-alert). */
   alertTopicArn: 'ALERT_TOPIC_ARN',
+  /** The backup channel's topic (the operations topic, its own key): Critical incidents and failures go there too (publish-alert). */
+  backupTopicArn: 'BACKUP_TOPIC_ARN',
   /** The state table's name (grants, approvals, quarantine records, blast-radius counter). */
   stateTable: 'FIREBREAK_STATE_TABLE',
   /** Comma-separated ids of instances the containment guard never contains. */

@@ -75,8 +75,9 @@ export function buildAlertMessage(input: AlertInput, context: { readonly now: Da
   }
   sections.push(sectionNext(input, steps, decision), sectionLinks(links, incident?.account), sectionExecution(input, context.now));
 
-  const text = sections.filter((s) => s.length > 0).map((s) => s.join('\n')).join('\n\n');
+  const filled = sections.filter((s) => s.length > 0);
+  const text = filled.map((s) => s.join('\n')).join('\n\n');
   const capped = utf8Prefix(text, MAX_MESSAGE_BYTES - 200);
   const message = capped.truncated ? `${capped.text}\n\n[Message cut at ${MAX_MESSAGE_BYTES} bytes; the execution history has everything.]` : text;
-  return { subject: alertSubject(input), message, attributes: alertAttributes(input) };
+  return { subject: alertSubject(input), message, attributes: alertAttributes(input), sections: filled, links };
 }

@@ -91,6 +91,10 @@ export interface AlertMessage {
   readonly subject: string;
   readonly message: string;
   readonly attributes: Readonly<Record<string, SnsMessageAttribute>>;
+  /** The message's sections as built (first line the heading, but for the opening), for the per-protocol renderings (alert-protocols.ts). */
+  readonly sections?: readonly (readonly string[])[];
+  /** The console links of the message's LINKS section. */
+  readonly links?: readonly { readonly label: string; readonly url: string }[];
 }
 
 export const MAX_SUBJECT_LENGTH = 100;

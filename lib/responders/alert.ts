@@ -13,6 +13,8 @@ import type { DeploymentEnvironment } from './effective-mode';
 import { effectiveMode } from './effective-mode';
 import type { AlertInput, AlertMessage } from './alert-message';
 import { alertInputSchema, buildAlertMessage } from './alert-message';
+import { structuredMessage } from './alert-protocols';
+import { toSnsSubject } from './alert-text';
 import { ResponderFailedError, ResponderInputError } from '../contracts/responder-errors';
 import type { HandlerDeps, Responder, ResponderHandler } from './runtime';
 import { createResponderHandler } from './runtime';
@@ -33,6 +35,8 @@ export type AlertStatus = 'published' | 'dry-run-published';
 export interface AlertResult extends ResponderResult<AlertStatus> {
   readonly messageId: string;
   readonly subject: string;
+  /** The backup channel (docs/communication.md): why this alert went there too, and whether it got there. */
+  readonly backup?: { readonly reason: string; readonly status: 'published' | 'failed'; readonly messageId?: string };
 }
 
 export interface AlertDeps {
@@ -41,6 +45,11 @@ export interface AlertDeps {
   readonly logger: IncidentLogger;
   /** The alert topic (security account). */
   readonly topicArn: string;
+  /**
+   * The backup channel (the operations topic, its own key): every Critical incident, every failure
+   * and unreadable event, and any alert the alert topic refused go there too. @default none (no backup)
+   */
+  readonly backupTopicArn?: string;
   /** Where approval requests keep their task token (approval#<executionArn>). Required for approval-request alerts. */
   readonly approvals?: ApprovalRequests;
   /** The deployment's environment (FIREBREAK_MODE): an alert never claims enforce for a dry-run deployment. @default process.env */
@@ -65,17 +74,22 @@ export function parseAlertInput(raw: unknown): AlertInput {
   return parsed.data;
 }
 
-/** The SNS Publish input for an alert (exported so tests and the game-day simulator can agree on it). */
-export function publishInput(topicArn: string, alert: AlertMessage): {
+/**
+ * The SNS Publish input for an alert (exported so tests and the game-day simulator can agree on it):
+ * one message per protocol (`MessageStructure: 'json'`, lib/responders/alert-protocols.ts).
+ */
+export function publishInput(topicArn: string, alert: AlertMessage, input: AlertInput): {
   TopicArn: string;
   Subject: string;
   Message: string;
+  MessageStructure: 'json';
   MessageAttributes: Record<string, { DataType: string; StringValue: string }>;
 } {
   return {
     TopicArn: topicArn,
     Subject: alert.subject,
-    Message: alert.message,
+    Message: structuredMessage(input, alert),
+    MessageStructure: 'json',
     MessageAttributes: Object.fromEntries(
       Object.entries(alert.attributes).map(([name, a]) => [name, { DataType: a.DataType, StringValue: a.StringValue }]),
     ),
@@ -95,16 +109,22 @@ export async function publishAlert(claimed: AlertInput, deps: AlertDeps): Promis
 
   let messageId: string;
   try {
-    const output = await deps.clients.sns().send(new PublishCommand(publishInput(deps.topicArn, alert)));
+    const output = await deps.clients.sns().send(new PublishCommand(publishInput(deps.topicArn, alert, input)));
     messageId = output.MessageId ?? '';
   } catch (error) {
     deps.logger.error('alert not published', { kind: input.kind, errorCode: awsErrorCode(error) });
+    // The alerting path itself failed: the backup channel hears of it before the step fails (and
+    // again on each retry: a duplicate there is better than silence).
+    const failed: AlertMessage = { ...alert, subject: toSnsSubject(`[ALERT CHANNEL FAILED]${alert.subject}`) };
+    await publishToBackup(input, failed, deps, log, `the alert topic refused the alert (${awsErrorCode(error) ?? 'unknown error'})`);
     throw toAlertError(error);
   }
 
   const dryRun = input.mode === 'dry-run';
   log.record('sns:Publish', deps.topicArn, 'done', `Published the ${dryRun ? 'dry-run ' : ''}${input.kind} alert "${alert.subject}" (message ${messageId}).`);
   deps.logger.info('alert published', { kind: input.kind, messageId, subject: alert.subject, bytes: Buffer.byteLength(alert.message, 'utf8') });
+  const reason = backupReason(input);
+  const backup = reason === undefined ? undefined : await publishToBackup(input, alert, deps, log, reason);
   return {
     responder: ALERT_RESPONDER_NAME,
     incidentKey,
@@ -114,7 +134,42 @@ export async function publishAlert(claimed: AlertInput, deps: AlertDeps): Promis
     actions: log.actions,
     messageId,
     subject: alert.subject,
+    ...(backup !== undefined ? { backup } : {}),
   };
+}
+
+/** Why an alert also goes to the backup channel, or undefined when the alert topic is enough. */
+export function backupReason(input: AlertInput): string | undefined {
+  if (input.kind === 'failure') return 'a playbook or dispatch step failed';
+  if (input.kind === 'invalid-event') return 'an event could not be read';
+  if (input.incident?.severity.label === 'Critical') return 'a Critical incident';
+  return undefined;
+}
+
+/**
+ * Publishes to the backup channel, when the deployment has one. Never throws: a backup that fails
+ * is logged, recorded in the result (and counted by the response metrics), and the alert topic's
+ * outcome stands.
+ */
+async function publishToBackup(
+  input: AlertInput,
+  alert: AlertMessage,
+  deps: AlertDeps,
+  log: ActionLog,
+  reason: string,
+): Promise<AlertResult['backup']> {
+  if (deps.backupTopicArn === undefined) return undefined;
+  try {
+    const output = await deps.clients.sns().send(new PublishCommand(publishInput(deps.backupTopicArn, alert, input)));
+    const messageId = output.MessageId ?? '';
+    log.record('sns:Publish', deps.backupTopicArn, 'done', `Published the alert to the backup channel too: ${reason} (message ${messageId}).`);
+    return { reason, status: 'published', messageId };
+  } catch (error) {
+    const code = awsErrorCode(error) ?? 'unknown error';
+    deps.logger.error('alert not published to the backup channel', { kind: input.kind, errorCode: code });
+    log.record('sns:Publish', deps.backupTopicArn, 'skipped', `The backup channel refused the alert (${code}); ${reason}.`);
+    return { reason, status: 'failed' };
+  }
 }
 
 /**
@@ -159,12 +214,22 @@ export class AlertTopicNotConfiguredError extends FirebreakError {
   override readonly name = 'AlertTopicNotConfiguredError';
 }
 
+/** The backup topic from the Lambda environment (BACKUP_TOPIC_ARN), or undefined when the deployment has none; a malformed one fails at cold start. */
+export function backupTopicArnFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): string | undefined {
+  const topicArn = env[DEPLOYMENT_ENV.backupTopicArn];
+  return topicArn === undefined || topicArn === '' ? undefined : topicArnFromEnv(env, DEPLOYMENT_ENV.backupTopicArn, 'backup topic');
+}
+
 /** The topic from the Lambda environment; a function deployed without it fails at cold start, not at the first incident. */
 export function alertTopicArnFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): string {
-  const topicArn = env[DEPLOYMENT_ENV.alertTopicArn];
+  return topicArnFromEnv(env, DEPLOYMENT_ENV.alertTopicArn, 'alert topic');
+}
+
+function topicArnFromEnv(env: Readonly<Record<string, string | undefined>>, variable: string, what: string): string {
+  const topicArn = env[variable];
   if (topicArn === undefined || !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/.test(topicArn)) {
     throw new AlertTopicNotConfiguredError(
-      `${DEPLOYMENT_ENV.alertTopicArn} must be the ARN of the alert topic (arn:aws:sns:<region>:<account>:<name>); got ${topicArn === undefined ? 'nothing' : JSON.stringify(topicArn)}`,
+      `${variable} must be the ARN of the ${what} (arn:aws:sns:<region>:<account>:<name>); got ${topicArn === undefined ? 'nothing' : JSON.stringify(topicArn)}`,
     );
   }
   return topicArn;

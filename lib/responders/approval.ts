@@ -65,6 +65,8 @@ export interface ApprovalResponse {
   readonly executionArn?: string;
   readonly decidedBy?: string;
   readonly decidedAt?: string;
+  /** When the request was stored (publish-alert), so the answer's wait can be measured. */
+  readonly requestedAt?: string;
 }
 
 /** What the approval function needs to know of an execution, and how it answers one. */
@@ -267,6 +269,7 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
     executionArn,
     decidedBy: approver,
     decidedAt,
+    requestedAt: request.requestedAt,
   };
 }
 

@@ -247,6 +247,22 @@ export class AlertChannels extends Construct {
     this.operationsPublishers.push(role.roleArn);
   }
 
+  /**
+   * Makes the operations topic publish-alert's backup channel: `fn` may publish to it (and use its
+   * key), and finds it in BACKUP_TOPIC_ARN. Every Critical incident, every failure and every alert
+   * the alert topic refuses then reaches this second topic, under its own key.
+   */
+  useOperationsAsBackupFor(fn: lambda.Function, role: iam.IRole, environmentVariable: string): void {
+    this.allowOperationsPublisher(role);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'PublishToTheBackupChannel', actions: ['sns:Publish'], resources: [this.operationsTopic.topicArn] }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'EncryptForTheBackupChannel', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [this.operationsKey.keyArn] }),
+    );
+    fn.addEnvironment(environmentVariable, this.operationsTopic.topicArn);
+  }
+
   /** Sends `alarm` to both channels: a disabled key or a broken topic silences at most one. */
   alarmToBothChannels(alarm: cloudwatch.Alarm): void {
     alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.alertTopic), new cloudwatchActions.SnsAction(this.operationsTopic));
@@ -277,16 +293,17 @@ export class AlertChannels extends Construct {
       `${what}; they are kept in ${kept} for up to 14 days.`);
   }
 
-  private pageOn(scope: Construct, id: string, metric: cloudwatch.IMetric, alarmDescription: string): void {
-    this.alarmToBothChannels(
-      new cloudwatch.Alarm(scope, id, {
-        alarmDescription,
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-    );
+  /** An alarm in `scope` that pages both channels as soon as `metric` reaches 1. */
+  pageOn(scope: Construct, id: string, metric: cloudwatch.IMetric, alarmDescription: string): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(scope, id, {
+      alarmDescription,
+      metric,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.alarmToBothChannels(alarm);
+    return alarm;
   }
 }

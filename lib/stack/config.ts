@@ -42,6 +42,7 @@ export const CONTEXT_KEYS = [
   'blastRadiusMax',
   'blastRadiusWindowSeconds',
   'reservedConcurrency',
+  'containmentTargetSeconds',
   'forensicAccountId',
   'forensicKmsKeyArn',
   'forensicRoleName',
@@ -159,6 +160,15 @@ const contextSchema = z.object({
     )
     .optional(),
   reservedConcurrency: integer.optional(),
+  // The time-to-containment alarm's threshold: from a finding's arrival to the instance isolated.
+  containmentTargetSeconds: integer
+    .pipe(
+      z
+        .number()
+        .min(10, { error: (issue) => `at least 10 seconds: containmentTargetSeconds must be a whole number of seconds from 10 to 86400, got ${String(issue.input)}` })
+        .max(86_400, { error: (issue) => `at most 86400 seconds (a day): containmentTargetSeconds must be a whole number of seconds from 10 to 86400, got ${String(issue.input)}` }),
+    )
+    .optional(),
   forensicAccountId: z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id (the forensic account evidence is copied to)').optional(),
   forensicKmsKeyArn: z
     .string()

@@ -12,6 +12,12 @@ export const FIREBREAK_DEFAULTS = {
   playbooksDir: 'playbooks',
   /** A year of responder and execution logs: incidents are investigated long after they are contained. */
   logRetentionDays: 365,
+  /**
+   * Time to containment a deployment expects (arrival to isolation), in seconds: the predicted p99 of
+   * the shipped playbooks is well under a minute (docs/gameday.md, latency model), so two minutes
+   * is a miss worth a page, not noise.
+   */
+  containmentTargetSeconds: 120,
   /** GuardDuty Medium: findings below every playbook's range and this floor never reach the dispatcher. */
   alertSeverityFloor: 4.0,
   /** How long EventBridge keeps retrying delivery to the dispatcher before the event goes to the DLQ. */

@@ -147,6 +147,13 @@ export interface FirebreakProps {
    */
   readonly reservedConcurrency?: number;
   /**
+   * The deployment's target for time to containment (a finding's arrival to the instance isolated),
+   * in seconds: the dashboard draws it and an alarm pages both channels when a real incident's
+   * containment takes longer.
+   * @default 120 (FIREBREAK_DEFAULTS.containmentTargetSeconds)
+   */
+  readonly containmentTargetSeconds?: number;
+  /**
    * The forensic account the copy-evidence step copies evidence snapshots to (its own account,
    * never a member account). Required with forensicKmsKeyArn by any playbook with a copy-evidence step.
    * @default none: no playbook may copy evidence

@@ -16,7 +16,7 @@
  * It is a composition: each part is a construct of its own with its own props and tests.
  * One Firebreak per stack: its state machines, roles and game-day bus are named after the stack.
  */
-import { Annotations, CfnOutput, Stack } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -44,6 +44,8 @@ import { EventRules } from './rules';
 import { IncidentState } from './state';
 import type { ResponderFunction } from './responder-function';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import { DEPLOYMENT_ENV } from '../contracts/environment';
+import { ResponseDashboard } from './response-dashboard';
 
 export type { FirebreakProps } from './firebreak-props';
 
@@ -78,6 +80,8 @@ export class Firebreak extends Construct {
   /** The HMAC key that seals pre-quarantine records, when a playbook quarantines or releases. */
   public readonly recordKey?: RecordKey;
   public readonly dispatcher: sfn.StateMachine;
+  /** The response metrics' dashboard and its alarms (time to containment over target, alert delivery, backup channel). */
+  public readonly response: ResponseDashboard;
   /** The game-day bus, when game days are enabled (gameDayPrincipals). */
   public readonly gameDayBus?: events.EventBus;
   public readonly rules: { readonly guardDuty: events.Rule; readonly cloudWatch?: events.Rule; readonly gameDay?: events.Rule };
@@ -139,6 +143,15 @@ export class Firebreak extends Construct {
     this.dispatcher = dispatcher.stateMachine;
     this.unprocessableEventsQueue = dispatcher.unprocessableEventsQueue.queue;
     this.compiled = { dispatcher: dispatcher.compiled, playbooks: playbookMachines.compiled };
+
+    // The backup channel (docs/communication.md): publish-alert copies Critical incidents and failures to the operations topic.
+    const alerter = responders.functions.get(ALERT_RESPONDER);
+    if (alerter) channels.useOperationsAsBackupFor(alerter.function, alerter.role, DEPLOYMENT_ENV.backupTopicArn);
+    this.response = new ResponseDashboard(this, 'Response', {
+      channels,
+      containmentTarget: Duration.seconds(props.containmentTargetSeconds ?? FIREBREAK_DEFAULTS.containmentTargetSeconds),
+      stateMachines: [this.dispatcher, ...this.playbookStateMachines.values()],
+    });
 
     const rules = new EventRules(this, 'Rules', { playbooks: this.playbooks, dispatcher: this.dispatcher, gameDayPrincipals, channels });
     this.undeliveredEventsQueue = rules.undeliveredEventsQueue.queue;

@@ -10,6 +10,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { DEFAULT_SESSION_REVOKER_ROLE_NAME } from '../aws/member-accounts';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
+import { METRICS_NAMESPACE_ENV, metricsNamespace } from '../contracts/metrics';
 import { SECURITY_ENV, STATE_KEY_PREFIX } from '../contracts/security';
 import { ACTIONS, iamActionsForStep } from '../playbooks/actions';
 import { ALERT_RESPONDER, GUARD_RESPONDER, isGuardedPlaybook } from '../playbooks/compile';
@@ -195,6 +196,8 @@ export class Responders extends Construct {
     const sessionRevokerRoleName = props.sessionRevokerRoleName ?? DEFAULT_SESSION_REVOKER_ROLE_NAME;
     this.environment = {
       ...deploymentEnvironment(props),
+      // Powertools Metrics' namespace: the response dashboard reads the same (lib/contracts/metrics.ts).
+      [METRICS_NAMESPACE_ENV]: metricsNamespace(stackName),
       ...(props.memberRoleName && revokesSessions ? { [SECURITY_ENV.sessionRevokerRoleName]: sessionRevokerRoleName } : {}),
     };
     const arns = responderArns(stackName, props);

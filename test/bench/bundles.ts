@@ -188,6 +188,8 @@ export const BENCH_ENVIRONMENT: Readonly<Record<string, string>> = {
   FIREBREAK_STACK_NAME: 'Firebreak',
   FIREBREAK_PLAYBOOK_RAILS: '{}',
   FIREBREAK_MODE: 'dry-run',
+  // Powertools Metrics' namespace, as the stack sets it (lib/contracts/metrics.ts).
+  POWERTOOLS_METRICS_NAMESPACE: 'Firebreak/Firebreak',
   // copy-evidence's forensic target, set by the stack when the deployment configures one.
   FIREBREAK_FORENSIC_ACCOUNT_ID: '444455556666',
   FIREBREAK_FORENSIC_ROLE_NAME: 'FirebreakForensicCopier',

@@ -92,6 +92,29 @@ describe('approvals in the local game day (issue 8)', () => {
     }
   });
 
+  it('renders every alert of the incident for chat in one thread: the custom-notification JSON, the incident key as thread id (issue 13)', async () => {
+    const { backend } = await quarantineThenRelease(() => ({ answer: 'approve', by: 'carol' }));
+    const published = backend.sim.publishedMessages();
+    // The quarantine tagged the instance with its incident key; the release took the tag back, the attribute stays.
+    const incidentKey = published[0]?.messageAttributes.incident_key?.value;
+    expect(incidentKey).toMatch(/^gd-[0-9a-f]+$/);
+    // The report of the quarantine, the release's approval request and the release's report.
+    expect(published.length).toBeGreaterThanOrEqual(3);
+    for (const message of published) {
+      expect(message.structure).toBe('json');
+      const entries = JSON.parse(message.message) as Record<string, string>;
+      expect(Object.keys(entries).sort()).toEqual(['default', 'email', 'https', 'sms']);
+      const chat = JSON.parse(entries.https!) as { version: string; source: string; content: { title: string; description: string; nextSteps: string[] }; metadata: { threadId?: string } };
+      expect(chat).toMatchObject({ version: '1.0', source: 'custom', metadata: { threadId: incidentKey } });
+      expect(chat.content.title).toBe(message.subject);
+      expect(chat.content.nextSteps.length).toBeGreaterThan(0);
+      expect(entries.email!.startsWith(`Incident ${incidentKey} `)).toBe(true);
+    }
+    // What the game day's SQS feed (and any SQS or Lambda subscriber) reads is the plain text.
+    const alerts = (await backend.inspect()).alerts;
+    expect(alerts.map((alert) => alert.message)).toEqual(published.map((message) => (JSON.parse(message.message) as { default: string }).default));
+  });
+
   it("refuses the instance's own role session as approver: nothing is released, the request times out", async () => {
     const { release, approval, backend, web, before } = await quarantineThenRelease((instanceId) => ({
       answer: 'approve',

@@ -13,6 +13,7 @@ import {
   parseAlertInput,
   publishAlert,
 } from '../../lib/responders/alert';
+import { protocolMessages } from '../../lib/responders/alert-protocols';
 import { buildAlertMessage } from '../../lib/responders/alert-message';
 import { ResponderAccessDeniedError, ResponderFailedError, ResponderInputError, TransientResponderError } from '../../lib/contracts/responder-errors';
 import { silentLogger } from '../../lib/responders/logging';
@@ -70,7 +71,7 @@ beforeEach(() => {
 afterEach(() => snsMock.reset());
 
 describe('publishAlert', () => {
-  it('publishes one message with the exact topic, subject, message and attributes', async () => {
+  it('publishes one message with the exact topic, subject, per-protocol message and attributes', async () => {
     const input = parseAlertInput(REPORT);
     const expected = buildAlertMessage(input, { now: NOW });
 
@@ -80,7 +81,8 @@ describe('publishAlert', () => {
     expect(snsMock.commandCalls(PublishCommand)[0]!.args[0].input).toEqual({
       TopicArn: TOPIC_ARN,
       Subject: expected.subject,
-      Message: expected.message,
+      Message: JSON.stringify(protocolMessages(input, expected)),
+      MessageStructure: 'json',
       MessageAttributes: {
         severity: { DataType: 'String', StringValue: 'High' },
         severity_score: { DataType: 'Number', StringValue: '8' },

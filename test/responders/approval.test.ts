@@ -85,6 +85,8 @@ describe('answerApproval', () => {
       executionArn: EXECUTION,
       decidedBy: CAROL,
       decidedAt: NOW.toISOString(),
+      // Issue 13: the request's time, so the approval wait can be measured (response metrics).
+      requestedAt: REQUEST.requestedAt,
     });
     expect(await store.get(EXECUTION)).toMatchObject({ decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString(), reason: 'investigation closed' });
     expect(executions.sent).toEqual([

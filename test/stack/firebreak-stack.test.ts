@@ -208,7 +208,7 @@ describe('FirebreakStack IAM', () => {
     expect(bySid.TagContainedInstances).toBeUndefined();
   });
 
-  it('grants publish-alert sns:Publish on the alert topic and the topic key, and PutItem of approval requests only, nothing else', () => {
+  it('grants publish-alert sns:Publish on the alert and backup topics and their keys, and PutItem of approval requests only, nothing else', () => {
     const statements = responderStatements(synthesize().template, 'PublishAlert');
     expect(statements).toEqual([
       { Sid: 'PublishAlerts', Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: expect.stringMatching(/^AlertTopic/) } },
@@ -231,6 +231,14 @@ describe('FirebreakStack IAM', () => {
         Action: 'dynamodb:PutItem',
         Resource: { 'Fn::GetAtt': [expect.stringMatching(/^StateTable/), 'Arn'] },
         Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'approval#*' } },
+      },
+      // The backup channel (issue 13): the operations topic and its own key.
+      { Sid: 'PublishToTheBackupChannel', Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: expect.stringMatching(/^OperationsTopic/) } },
+      {
+        Sid: 'EncryptForTheBackupChannel',
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^OperationsKey/), 'Arn'] },
       },
     ]);
   });

@@ -186,7 +186,7 @@ describe('the alert topic: only Firebreak publishes, only the deployment and nam
 });
 
 describe('a second channel: the operations topic, with a key of its own', () => {
-  it('encrypts the operations topic with a separate, rotating key that no Firebreak role may publish with', () => {
+  it('encrypts the operations topic with a separate, rotating key that only publish-alert (its backup copies) and CloudWatch may publish with', () => {
     const { template } = synthesize();
     const alertKey = logicalIdOf(template, 'AWS::KMS::Key', 'AlertKey');
     const operationsKey = logicalIdOf(template, 'AWS::KMS::Key', 'OperationsKey');
@@ -203,7 +203,9 @@ describe('a second channel: the operations topic, with a key of its own', () => 
     const publish = (request: Omit<PolicyRequest, 'action' | 'resource'>) =>
       evaluate(policy, { action: 'sns:Publish', resource: topicArn, ...request, context: { 'aws:SecureTransport': 'true', ...request.context } });
     expect(publish({ service: 'cloudwatch.amazonaws.com', context: { 'aws:SourceAccount': ACCOUNT } })).toBe('allow');
-    expect(publish({ principalArn: roleArnOf(template, 'PublishAlert') })).toBe('explicit-deny');
+    // Issue 13: the operations topic is publish-alert's backup channel; its role alone is not denied.
+    expect(publish({ principalArn: roleArnOf(template, 'PublishAlert') })).not.toBe('explicit-deny');
+    expect(publish({ principalArn: roleArnOf(template, 'QuarantineInstance') })).toBe('explicit-deny');
     expect(publish({ principalArn: ADMIN })).toBe('explicit-deny');
   });
 
@@ -322,7 +324,8 @@ describe('nothing silent: alarms on both channels for every way an execution or 
   });
 
   it('sends every alarm of the stack to both channels', () => {
-    expect(alarms.length).toBe((PLAYBOOKS.length + 1) * 3 + Object.keys(resourcesOf(template, 'AWS::Lambda::Function')).length + 2);
+    // Per execution ending, per function, per kept-events queue, and issue 13's three: time to containment, alert delivery, backup channel.
+    expect(alarms.length).toBe((PLAYBOOKS.length + 1) * 3 + Object.keys(resourcesOf(template, 'AWS::Lambda::Function')).length + 2 + 3);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual(bothChannels);
   });
 });

@@ -37,6 +37,7 @@ import { EnvironmentBuilder } from './builder';
 import { inputOf } from './call';
 import type { ApiHandler, SimCall } from './call';
 import { SimulatedServiceError } from './errors';
+import { messageForProtocol } from './messaging';
 import type { KeyAttribute, QueueRecord, QueuedMessage, TableRecord } from './model';
 import type { SimWorld } from './world';
 
@@ -215,14 +216,15 @@ function deliverSubscriptions(world: SimWorld, queue: QueueRecord): void {
     const topic = world.topics.get(subscription.topicArn);
     if (!topic) continue;
     for (const message of topic.messages.slice(subscription.delivered)) {
+      const delivered = messageForProtocol(message, 'sqs');
       const body = subscription.raw
-        ? message.message
+        ? delivered
         : JSON.stringify({
             Type: 'Notification',
             MessageId: message.messageId,
             TopicArn: topic.arn,
             ...(message.subject !== undefined ? { Subject: message.subject } : {}),
-            Message: message.message,
+            Message: delivered,
             Timestamp: message.at.toISOString(),
             SignatureVersion: '1',
             Signature: '',

@@ -93,6 +93,7 @@ export function snsHandlers(world: SimWorld): Record<string, ApiHandler> {
         at: new Date(world.now()),
         publishedBy: call.caller.sessionArn,
         ...(input.Subject !== undefined ? { subject: input.Subject } : {}),
+        ...(input.MessageStructure === 'json' ? { structure: 'json' as const } : {}),
       };
       topic.messages.push(record);
       return { MessageId: record.messageId };
@@ -267,4 +268,15 @@ export function sfnHandlers(handler: () => TaskTokenHandler | undefined): Record
       return deliver({ kind: 'heartbeat', taskToken: input.taskToken ?? '' });
     },
   };
+}
+
+/**
+ * What a subscription of `protocol` receives of a published message: with `MessageStructure: 'json'`
+ * its protocol's entry, else `default` (https://docs.aws.amazon.com/sns/latest/dg/sns-send-custom-platform-specific-payloads-mobile-devices.html).
+ */
+export function messageForProtocol(message: PublishedMessage, protocol: string): string {
+  if (message.structure !== 'json') return message.message;
+  const entries = JSON.parse(message.message) as Record<string, unknown>;
+  const entry = entries[protocol];
+  return typeof entry === 'string' ? entry : String(entries.default);
 }

@@ -210,7 +210,9 @@ export interface PublishedMessage {
   readonly messageId: string;
   readonly topicArn: string;
   readonly subject?: string;
+  /** As published: with `structure: 'json'`, a JSON object of one message per protocol (`default` required). */
   readonly message: string;
+  readonly structure?: 'json';
   readonly messageAttributes: Record<string, { readonly dataType: string; readonly value: string }>;
   readonly at: Date;
   readonly publishedBy: string;

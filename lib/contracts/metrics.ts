@@ -1,0 +1,60 @@
+/**
+ * The response metrics' contract, written once: the responders emit them (CloudWatch embedded metric
+ * format through Powertools Metrics, lib/responders/response-metrics.ts) and the stack's dashboard
+ * and alarms read them (lib/stack/response-dashboard.ts). A name or dimension changed on one side
+ * only would leave a graph empty or an alarm silent.
+ */
+
+/** Powertools Metrics reads its namespace from this variable; the stack sets `Firebreak/<stack name>`. */
+export const METRICS_NAMESPACE_ENV = 'POWERTOOLS_METRICS_NAMESPACE';
+
+/** The namespace of a deployment's metrics. */
+export function metricsNamespace(stackName: string): string {
+  return `Firebreak/${stackName}`;
+}
+
+export const RESPONSE_METRIC = {
+  /** Milliseconds from the event's arrival at Firebreak to the instance isolated (quarantine-instance, enforce, a new quarantine). */
+  timeToContainment: 'TimeToContainment',
+  /** Milliseconds from arrival to the evidence snapshots started (snapshot-volumes). */
+  timeToEvidence: 'TimeToEvidence',
+  /** Milliseconds from arrival to an alert published (publish-alert, per kind). */
+  timeToAlert: 'TimeToAlert',
+  /** An incident's end as its last alert says it: contained, evidence-only, alerted, dry-run, failed, … (publish-alert). */
+  incidents: 'Incidents',
+  /** What triage decided (the dispatcher's Lambda). */
+  triageDecisions: 'TriageDecisions',
+  /** What the containment guard decided. */
+  guardDecisions: 'GuardDecisions',
+  /** Approval answers (approved, rejected, refused). */
+  approvals: 'Approvals',
+  /** Milliseconds from the approval request to its answer. */
+  approvalWait: 'ApprovalWait',
+  /** A responder invocation that threw (per responder and error name). */
+  responderFailures: 'ResponderFailures',
+  /** A failure alert: the playbook step that failed and its error. */
+  stepFailures: 'StepFailures',
+  /** An alert the backup channel refused. */
+  backupChannelFailures: 'BackupChannelFailures',
+  /** Instances released. */
+  releases: 'Releases',
+} as const;
+
+export type ResponseMetricName = (typeof RESPONSE_METRIC)[keyof typeof RESPONSE_METRIC];
+
+/**
+ * Dimensions besides Powertools' own `service` (the responder's name). `origin` keeps drills and
+ * samples out of the figures that matter: the dashboard and alarms read `origin=finding`.
+ */
+export const METRIC_DIMENSION = {
+  service: 'service',
+  origin: 'origin',
+  outcome: 'outcome',
+  kind: 'kind',
+  error: 'error',
+  step: 'step',
+} as const;
+
+export const METRIC_ORIGINS = ['finding', 'game-day', 'sample'] as const;
+
+export type MetricOrigin = (typeof METRIC_ORIGINS)[number];

@@ -1,0 +1,171 @@
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { backupReason, parseAlertInput, publishAlert } from '../../lib/responders/alert';
+import { buildAlertMessage } from '../../lib/responders/alert-message';
+import { CHAT_LIMITS, MAX_SMS_CHARACTERS, chatNotification, protocolMessages, structuredMessage } from '../../lib/responders/alert-protocols';
+import { silentLogger } from '../../lib/responders/logging';
+import { ResponderAccessDeniedError } from '../../lib/contracts/responder-errors';
+import { ec2Incident } from '../support/incidents';
+
+const NOW = new Date('2026-11-20T10:03:00.000Z');
+const TOPIC_ARN = 'arn:aws:sns:eu-west-1:999988887777:firebreak-alerts';
+const BACKUP_ARN = 'arn:aws:sns:eu-west-1:999988887777:firebreak-operations';
+const KEY = 'gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d';
+
+const report = (overrides: Record<string, unknown> = {}) =>
+  parseAlertInput({
+    kind: 'report',
+    incident: ec2Incident(),
+    mode: 'enforce',
+    playbook: 'compromised-ec2',
+    execution: { executionArn: 'arn:aws:states:eu-west-1:999988887777:execution:Firebreak-compromised-ec2:gd-7ab9' },
+    options: { advice: 'Rotate the credentials the instance held.' },
+    results: {
+      contain: {
+        responder: 'quarantine-instance',
+        status: 'quarantined',
+        actions: [{ api: 'ec2:ModifyNetworkInterfaceAttribute', target: 'eni-0aaa1111bbbb2222c', outcome: 'done', detail: 'Isolated.', at: NOW.toISOString() }],
+      },
+    },
+    ...overrides,
+  });
+
+describe('protocolMessages', () => {
+  it('keeps the plain text as default, puts the incident key first in e-mail and sends chat its custom-notification JSON', () => {
+    const input = report();
+    const alert = buildAlertMessage(input, { now: NOW });
+    const messages = protocolMessages(input, alert);
+
+    expect(messages.default).toBe(alert.message);
+    expect(messages.email.split('\n')[0]).toBe(`Incident ${KEY} (every alert of this incident carries this key)`);
+    expect(messages.email.endsWith(alert.message)).toBe(true);
+    const chat = JSON.parse(messages.https) as ReturnType<typeof chatNotification>;
+    expect(chat).toMatchObject({
+      version: '1.0',
+      source: 'custom',
+      content: { textType: 'client-markdown', title: alert.subject, keywords: ['High', 'Backdoor:EC2/C&CActivity.B!DNS', '111122223333'] },
+      metadata: {
+        threadId: KEY,
+        summary: alert.subject,
+        eventType: 'firebreak.report',
+        relatedResources: ['i-0abc1234def567890', '7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d', 'arn:aws:states:eu-west-1:999988887777:execution:Firebreak-compromised-ec2:gd-7ab9'],
+        additionalContext: { incidentKey: KEY, account: '111122223333', region: 'eu-west-1', playbook: 'compromised-ec2', mode: 'enforce', kind: 'report' },
+      },
+    });
+    expect(chat.content.nextSteps[0]).toBe('Rotate the credentials the instance held.');
+    expect(chat.content.description).toContain('WHAT FIREBREAK DID');
+    expect(chat.content.description).toContain('*Links*\nGuardDuty finding: https://eu-west-1.console.aws.amazon.com/guardduty/');
+    // Next steps, links and the alert's own metadata are not repeated in the description.
+    expect(chat.content.description).not.toContain('WHAT TO DO NEXT');
+    expect(chat.content.description).not.toContain('ABOUT THIS ALERT');
+  });
+
+  it('gives every alert of one incident the same thread id, and an alert without an incident none', () => {
+    const request = report({ kind: 'approval-request', approval: { taskToken: 't', waitingSteps: ['contain'], timeoutSeconds: 3600 } });
+    const failure = report({ kind: 'failure', failure: { step: 'contain', error: 'ResponderFailedError' } });
+    const threads = [report(), request, failure].map((input) => chatNotification(input, buildAlertMessage(input, { now: NOW })).metadata.threadId);
+    expect(threads).toEqual([KEY, KEY, KEY]);
+
+    const invalid = parseAlertInput({ kind: 'invalid-event', rawEvent: { source: 'aws.guardduty', 'detail-type': 'GuardDuty Finding' }, reason: 'detail: required' });
+    const chat = chatNotification(invalid, buildAlertMessage(invalid, { now: NOW }));
+    expect(chat.metadata.threadId).toBeUndefined();
+    expect(chat.metadata.eventType).toBe('firebreak.invalid-event');
+  });
+
+  it('keeps finding text inert in chat: no channel-wide mention, no live link, no markup', () => {
+    const input = report({ incident: ec2Incident({ title: '<!channel> @here see <https://evil.example.com|the fix> [x](https://evil.example.com)' }) });
+    const chat = chatNotification(input, buildAlertMessage(input, { now: NOW }));
+    const text = JSON.stringify(chat.content);
+    expect(text).not.toContain('<!channel>');
+    expect(text).not.toContain('@here');
+    expect(text).not.toContain('https://evil');
+    expect(text).not.toContain('](');
+  });
+
+  it('cuts a long alert for chat at a line, keeps its links whole, and stays within the caps', () => {
+    const actions = Array.from({ length: 60 }, (_, i) => ({ api: 'ec2:CreateTags', target: `i-0abc1234def56789${String(i).padStart(1, '0')}`, outcome: 'done', detail: 'x'.repeat(300) }));
+    const input = report({ results: { contain: { responder: 'quarantine-instance', status: 'quarantined', actions } } });
+    const chat = chatNotification(input, buildAlertMessage(input, { now: NOW }));
+    expect(chat.content.description.length).toBeLessThanOrEqual(CHAT_LIMITS.description);
+    expect(chat.content.description).toContain('(cut here: the e-mail alert and the execution history have the rest)');
+    expect(chat.content.description).toMatch(/\*Links\*\nGuardDuty finding: https:\/\/\S+\nEC2 instance: https:\/\/\S+\nStep Functions execution: https:\/\/\S+$/);
+    expect(chat.content.nextSteps.length).toBeLessThanOrEqual(CHAT_LIMITS.nextSteps);
+  });
+
+  it('sends SMS one short line naming the incident key', () => {
+    const input = report();
+    const sms = protocolMessages(input, buildAlertMessage(input, { now: NOW })).sms;
+    expect(sms.length).toBeLessThanOrEqual(MAX_SMS_CHARACTERS);
+    expect(sms).not.toContain('\n');
+    expect(sms).toMatch(/^Firebreak High: Backdoor:EC2\/C&CActivity\.B!DNS on i-0abc1234def567890/);
+    expect(sms).toContain(`(incident ${KEY})`);
+  });
+
+  it('stays within SNS 256 KiB for the largest alert the builder makes', () => {
+    const actions = Array.from({ length: 2000 }, (_, i) => ({ api: 'ec2:CreateTags', target: `target-${i}`, outcome: 'done', detail: '"\n'.repeat(200) }));
+    const input = report({ incident: ec2Incident({ description: '"\\'.repeat(5000) }), results: { contain: { responder: 'quarantine-instance', status: 'quarantined', actions } } });
+    const message = structuredMessage(input, buildAlertMessage(input, { now: NOW }));
+    expect(Buffer.byteLength(message, 'utf8')).toBeLessThan(256 * 1024);
+    expect(JSON.parse(message)).toHaveProperty('default');
+  });
+});
+
+describe('publishAlert: the backup channel', () => {
+  const snsMock = mockClient(SNSClient);
+  const client = new SNSClient({ region: 'eu-west-1' });
+  const deps = (backup: boolean) => ({
+    clients: { sns: () => client },
+    logger: silentLogger,
+    topicArn: TOPIC_ARN,
+    ...(backup ? { backupTopicArn: BACKUP_ARN } : {}),
+    now: () => NOW,
+  });
+  beforeEach(() => {
+    snsMock.reset();
+    snsMock.on(PublishCommand).resolves({ MessageId: 'msg-1' });
+  });
+  afterEach(() => snsMock.reset());
+
+  it('sends a Critical incident to both topics, the same per-protocol message each', async () => {
+    const input = report({ incident: ec2Incident({ severity: { score: 9.5, label: 'Critical' } }) });
+    const result = await publishAlert(input, deps(true));
+    const calls = snsMock.commandCalls(PublishCommand).map((call) => call.args[0].input);
+    expect(calls.map((call) => call.TopicArn)).toEqual([TOPIC_ARN, BACKUP_ARN]);
+    expect(calls[1]).toEqual({ ...calls[0], TopicArn: BACKUP_ARN });
+    expect(result.backup).toEqual({ reason: 'a Critical incident', status: 'published', messageId: 'msg-1' });
+  });
+
+  it('keeps a High incident on the alert topic only', async () => {
+    const result = await publishAlert(report(), deps(true));
+    expect(snsMock.commandCalls(PublishCommand).map((call) => call.args[0].input.TopicArn)).toEqual([TOPIC_ARN]);
+    expect(result.backup).toBeUndefined();
+  });
+
+  it('sends failures and unreadable events to the backup too, and nothing when the deployment has no backup', async () => {
+    expect(backupReason(report({ kind: 'failure', failure: { step: 'contain', error: 'ResponderFailedError' } }))).toBe('a playbook or dispatch step failed');
+    expect(backupReason(parseAlertInput({ kind: 'invalid-event', rawEvent: {} }))).toBe('an event could not be read');
+    expect(backupReason(report())).toBeUndefined();
+
+    await publishAlert(report({ kind: 'failure', failure: { step: 'contain', error: 'ResponderFailedError' } }), deps(false));
+    expect(snsMock.commandCalls(PublishCommand).map((call) => call.args[0].input.TopicArn)).toEqual([TOPIC_ARN]);
+  });
+
+  it('tells the backup channel when the alert topic refuses an alert, then fails the step', async () => {
+    snsMock.on(PublishCommand, { TopicArn: TOPIC_ARN }).rejects(Object.assign(new Error('denied'), { name: 'KMSAccessDeniedException', $metadata: { httpStatusCode: 400 } }));
+    await expect(publishAlert(report(), deps(true))).rejects.toBeInstanceOf(ResponderAccessDeniedError);
+    const calls = snsMock.commandCalls(PublishCommand).map((call) => call.args[0].input);
+    expect(calls.map((call) => call.TopicArn)).toEqual([TOPIC_ARN, BACKUP_ARN]);
+    expect(calls[1]!.Subject).toMatch(/^\[ALERT CHANNEL FAILED\]High: Backdoor/);
+    expect(calls[1]!.Subject!.length).toBeLessThanOrEqual(100);
+  });
+
+  it('does not fail a published alert because the backup refused it, and says so in the result', async () => {
+    snsMock.on(PublishCommand, { TopicArn: BACKUP_ARN }).rejects(Object.assign(new Error('gone'), { name: 'NotFoundException', $metadata: { httpStatusCode: 404 } }));
+    const input = report({ incident: ec2Incident({ severity: { score: 9.5, label: 'Critical' } }) });
+    const result = await publishAlert(input, deps(true));
+    expect(result.status).toBe('published');
+    expect(result.backup).toEqual({ reason: 'a Critical incident', status: 'failed' });
+    expect(result.actions.at(-1)).toMatchObject({ api: 'sns:Publish', target: BACKUP_ARN, outcome: 'skipped' });
+  });
+});
