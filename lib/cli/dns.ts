@@ -1,16 +1,29 @@
 /**
  * `firebreak dns list`: which domains Firebreak's DNS Firewall blocks, where, and for which
  * incidents and instances (lib/operator/dns-blocks.ts). Read from the deployment's state table, in
- * the security account, with the caller's credentials: no call in a member account. There is no
- * `dns unblock` yet (README "Status"): a block is taken back by releasing the instances that claim it.
+ * the security account, with the caller's credentials: no call in a member account.
+ *
+ * `firebreak dns unblock DOMAIN`: reads who claims the domain from the same table, then starts the
+ * unblock-dns-domain playbook (lib/operator/dns-unblock.ts) for that claim; the playbook's step, in
+ * the member account through the responder role, removes it after a person approves. The command
+ * itself never calls Route 53 Resolver.
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Command } from 'commander';
+import { z } from 'zod';
 import { callerIdentity, describeStack } from '../operator/aws';
 import { formatDnsBlocks, listDnsBlocks } from '../operator/dns-blocks';
+import { buildDnsUnblockRequest, chooseClaim, dnsUnblockStateMachineOf } from '../operator/dns-unblock';
 import { LiveSetupError } from '../operator/errors';
+import { startReleaseExecution } from '../operator/release/aws';
+import { ReleaseSetupError, releaseExitCodeFor } from '../operator/release/errors';
+import { INCIDENT_KEY_PATTERN } from '../operator/release/request';
+import type { ResponderMode } from '../contracts/responder-mode';
+import { DynamoDbDnsBlockStore } from '../responders/dns-block-records';
+import { canonicalDomain } from '../responders/dns-domain';
 import { DEFAULT_STACK_NAME } from './gameday-inject';
 import type { CommandRegistrar } from './registrar';
 
@@ -21,12 +34,14 @@ export interface DnsClients {
   readonly sts: STSClient;
   readonly cloudFormation: CloudFormationClient;
   readonly dynamodb: DynamoDBClient;
+  readonly sfn: SFNClient;
 }
 
 export interface DnsDependencies {
   readonly makeClients: (region?: string) => DnsClients;
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
+  readonly now: () => Date;
 }
 
 export interface DnsListFlags {
@@ -38,10 +53,11 @@ export interface DnsListFlags {
 const DEFAULT_DNS_DEPENDENCIES: DnsDependencies = {
   makeClients: (region) => {
     const config = region ? { region } : {};
-    return { sts: new STSClient(config), cloudFormation: new CloudFormationClient(config), dynamodb: new DynamoDBClient(config) };
+    return { sts: new STSClient(config), cloudFormation: new CloudFormationClient(config), dynamodb: new DynamoDBClient(config), sfn: new SFNClient(config) };
   },
   out: (line) => console.log(line),
   err: (line) => console.error(line),
+  now: () => new Date(),
 };
 
 /** Runs `firebreak dns list`; answers the exit code (0 listed, 2 setup problem, 1 anything else). */
@@ -65,6 +81,99 @@ export async function runDnsList(flags: DnsListFlags, deps: DnsDependencies = DE
   }
 }
 
+/** The table and the deployed stack the DNS commands read. */
+async function stateTableOf(clients: DnsClients, stackName: string, region: string, account: string) {
+  const stack = await describeStack(clients.cloudFormation, stackName, { account, region });
+  const table = stack.outputs.find((output) => output.key === STATE_TABLE_OUTPUT_KEY)?.value;
+  if (!table) {
+    throw new LiveSetupError(`stack ${stack.stackName} in ${region}/${account} has no ${STATE_TABLE_OUTPUT_KEY} output: redeploy it with \`npx cdk deploy\``);
+  }
+  return { stack, table };
+}
+
+export interface DnsUnblockFlags {
+  readonly account: string;
+  readonly region: string;
+  readonly reason: string;
+  readonly incident?: string;
+  readonly force?: boolean;
+  readonly dryRun?: boolean;
+  readonly stack: string;
+  readonly stackRegion?: string;
+  readonly json?: boolean;
+}
+
+const REGION = z.string().trim().regex(/^[a-z]{2}(?:-[a-z]+)+-\d+$/, 'a region such as eu-west-1');
+const unblockFlagsSchema = z.object({
+  domain: z
+    .string()
+    .transform(canonicalDomain)
+    .pipe(z.string().regex(/^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z0-9-]{2,63}$/, 'a domain name such as c2.example.com')),
+  account: z.string().trim().regex(/^\d{12}$/, 'a 12-digit AWS account id'),
+  region: REGION,
+  reason: z.string().trim().min(1, 'some text: why the domain may resolve again').max(1000, 'at most 1000 characters'),
+  incident: z.string().trim().regex(INCIDENT_KEY_PATTERN, 'an incident key: letters, digits, "-" or "_", at most 64').optional(),
+  force: z.boolean().optional(),
+  dryRun: z.boolean().optional(),
+  stack: z.string().trim().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'a CloudFormation stack name'),
+  stackRegion: REGION.optional(),
+  json: z.boolean().optional(),
+});
+const UNBLOCK_FLAG_NAMES: Readonly<Record<string, string>> = { domain: 'DOMAIN', stackRegion: '--stack-region', dryRun: '--dry-run' };
+
+/**
+ * Runs `firebreak dns unblock DOMAIN`; answers the exit code: 0 started, 2 nothing started because
+ * something is missing or refused (a flag, the stack, a domain no incident blocks, another incident's
+ * claim without --force), 1 AWS refused or failed the start.
+ */
+export async function runDnsUnblock(domain: string, flags: DnsUnblockFlags, deps: DnsDependencies = DEFAULT_DNS_DEPENDENCIES): Promise<number> {
+  try {
+    const parsed = unblockFlagsSchema.safeParse({ ...flags, domain });
+    if (!parsed.success) {
+      throw new ReleaseSetupError(parsed.error.issues.map((issue) => `${UNBLOCK_FLAG_NAMES[String(issue.path[0])] ?? `--${String(issue.path[0])}`}: expected ${issue.message}`).join('; '));
+    }
+    const checked = parsed.data;
+    const stackRegion = checked.stackRegion ?? checked.region;
+    const clients = deps.makeClients(stackRegion);
+    const identity = await callerIdentity(clients.sts);
+    const { stack, table } = await stateTableOf(clients, checked.stack, stackRegion, identity.account);
+    const stateMachineArn = dnsUnblockStateMachineOf(stack, `${stackRegion}/${identity.account}`);
+    const claims = await new DynamoDbDnsBlockStore(clients.dynamodb, table).claimsOf(checked.account, checked.region, checked.domain);
+    const { claim, others } = chooseClaim(checked.domain, `${checked.account}/${checked.region}`, claims, checked.incident, checked.force ?? false);
+    let mode: ResponderMode = checked.dryRun ? 'dry-run' : 'enforce';
+    if (!checked.dryRun && stack.mode === 'dry-run') {
+      mode = 'dry-run';
+      deps.err(`Stack ${stack.stackName} runs in dry-run (its Mode output), so the unblock runs in dry-run too: it reports what it would remove and changes nothing.`);
+    }
+    const request = buildDnsUnblockRequest({
+      domain: checked.domain,
+      account: checked.account,
+      region: checked.region,
+      claim,
+      force: others.length > 0,
+      mode,
+      requestedBy: identity.arn || 'unknown',
+      reason: checked.reason,
+      at: deps.now(),
+    });
+    const started = await startReleaseExecution(clients.sfn, stateMachineArn, request);
+    const approve = `npx firebreak approve --execution ${started.executionArn}`;
+    if (checked.json) {
+      deps.out(JSON.stringify({ domain: checked.domain, account: checked.account, region: checked.region, claim, forcedPast: others, mode, requestedBy: request.input.requestedBy, executionName: request.executionName, executionArn: started.executionArn, approve }, null, 2));
+    } else {
+      deps.out(
+        `Unblocking ${checked.domain} in ${checked.account}/${checked.region} for incident ${claim.incidentKey} on ${claim.instanceId} (mode ${mode}) as ${request.input.requestedBy}${others.length > 0 ? `, forcing past ${others.map((c) => `incident ${c.incidentKey} on ${c.instanceId}`).join(', ')}` : ''}.`,
+      );
+      deps.out(`Started: ${started.executionArn}`);
+      deps.out(`It waits for approval: \`${approve}\` (or reject --reason "..."); nothing is unblocked before.`);
+    }
+    return 0;
+  } catch (error) {
+    deps.err(`firebreak dns unblock: ${error instanceof Error ? error.message : String(error)}`);
+    return releaseExitCodeFor(error);
+  }
+}
+
 /** `firebreak dns list`, with injectable dependencies for tests. */
 export function createDnsCommands(overrides: Partial<DnsDependencies> = {}): CommandRegistrar {
   const deps: DnsDependencies = { ...DEFAULT_DNS_DEPENDENCIES, ...overrides };
@@ -78,6 +187,23 @@ export function createDnsCommands(overrides: Partial<DnsDependencies> = {}): Com
       .option('--json', 'print one JSON document')
       .action(async (flags: DnsListFlags) => {
         setExitCode(await runDnsList(flags, deps));
+      });
+    dns
+      .command('unblock <domain>')
+      .description(
+        'Take back one blocked domain (and its subdomains) without releasing the instance: starts the unblock-dns-domain playbook, which waits for approval; refused for a domain no incident blocked, or one another open incident claims unless --force.',
+      )
+      .requiredOption('--account <id>', 'the account the domain is blocked in')
+      .requiredOption('--region <region>', 'the region the domain is blocked in')
+      .requiredOption('--reason <text>', 'why the domain may resolve again, for the incident record')
+      .option('--incident <key>', 'the incident whose block is taken back (default: the only incident that claims the domain)')
+      .option('--force', "also drop the other open incidents' claims on the domain (recorded with you as the requester)")
+      .option('--dry-run', 'only report what would be removed; change nothing')
+      .option('--stack <name>', 'name of the deployed Firebreak stack', DEFAULT_STACK_NAME)
+      .option('--stack-region <region>', "region of the Firebreak stack when it is not the domain's (default: --region)")
+      .option('--json', 'print one JSON document')
+      .action(async (domain: string, flags: DnsUnblockFlags) => {
+        setExitCode(await runDnsUnblock(domain, flags, deps));
       });
   };
 }

@@ -9,6 +9,8 @@ import { EVIDENCE_TAG_KEYS } from '../responders/snapshot-plan';
 import { parseEvent } from '../incident/parse';
 import type { Playbook } from '../playbooks/model';
 import { buildReleaseRequest, incidentKeyFromTags, RELEASE_PLAYBOOK } from '../operator/release/request';
+import { buildDnsUnblockRequest, DNS_UNBLOCK_PLAYBOOK } from '../operator/dns-unblock';
+import { canonicalDomain } from '../responders/dns-domain';
 import type { TriageDecision } from '../playbooks/triage';
 import type { SynthesizedDefinitions } from '../stack/app';
 import type { AccountInspection, GameDayBackend, GameDayCall, RehearsalFinding, ResolvedEnvironment } from './backend';
@@ -155,6 +157,16 @@ export function scenarioApprovalDesk(answers: readonly ApprovalDocument[], log: 
   };
 }
 
+/** The instance, its current tags and the deployed manual playbook an injection (`release:`, `unblockDns:`) starts. */
+async function manualTarget(engine: LocalEngine, backend: GameDayBackend, environment: ResolvedEnvironment, injection: string, name: string, playbook: string) {
+  const instance = environment.instances[name];
+  const stateMachineArn = engine.stateMachineArnOf(playbook);
+  if (!instance) throw new Error(`${injection}: no instance '${name}' in the environment`);
+  if (!stateMachineArn) throw new Error(`${injection}: no ${playbook} playbook is deployed (add playbooks/${playbook}.yaml)`);
+  const tags = (await backend.inspect()).instances[instance.instanceId]?.tags ?? {};
+  return { instance, stateMachineArn, tags };
+}
+
 /**
  * Starts the release-instance playbook for an instance of the environment as `firebreak release`
  * does (lib/operator/release/request.ts): the incident key from the instance's firebreak:incident tag.
@@ -166,11 +178,7 @@ async function startRelease(
   release: { target: string; reason?: string },
   mode: 'enforce' | 'dry-run',
 ): Promise<void> {
-  const instance = environment.instances[release.target];
-  const stateMachineArn = engine.stateMachineArnOf(RELEASE_PLAYBOOK);
-  if (!instance) throw new Error(`release: no instance '${release.target}' in the environment`);
-  if (!stateMachineArn) throw new Error(`release: no ${RELEASE_PLAYBOOK} playbook is deployed (add playbooks/${RELEASE_PLAYBOOK}.yaml)`);
-  const tags = (await backend.inspect()).instances[instance.instanceId]?.tags ?? {};
+  const { instance, stateMachineArn, tags } = await manualTarget(engine, backend, environment, 'release', release.target, RELEASE_PLAYBOOK);
   const request = buildReleaseRequest({
     instanceId: instance.instanceId,
     account: instance.account,
@@ -181,6 +189,34 @@ async function startRelease(
     ...(release.reason !== undefined ? { reason: release.reason } : {}),
     at: backend.now(),
     tags,
+  });
+  await engine.start(stateMachineArn, request.executionName, request.input).done;
+}
+
+/**
+ * An `unblockDns:` injection: starts the unblock-dns-domain playbook as `firebreak dns unblock`
+ * does (lib/operator/dns-unblock.ts), for the claim of the instance's incident (its
+ * firebreak:incident tag), without the command's early refusals: the step's own checks are what
+ * the scenario rehearses.
+ */
+async function startDnsUnblock(
+  engine: LocalEngine,
+  backend: GameDayBackend,
+  environment: ResolvedEnvironment,
+  unblock: { domain: string; instance: string; force: boolean; reason?: string },
+  mode: 'enforce' | 'dry-run',
+): Promise<void> {
+  const { instance, stateMachineArn, tags } = await manualTarget(engine, backend, environment, 'unblockDns', unblock.instance, DNS_UNBLOCK_PLAYBOOK);
+  const request = buildDnsUnblockRequest({
+    domain: canonicalDomain(unblock.domain),
+    account: instance.account,
+    region: instance.region,
+    claim: { instanceId: instance.instanceId, incidentKey: incidentKeyFromTags(instance.instanceId, tags) },
+    force: unblock.force,
+    mode,
+    requestedBy: `arn:aws:sts::${instance.account}:assumed-role/gameday-engineer/gameday`,
+    reason: unblock.reason ?? 'game day',
+    at: backend.now(),
   });
   await engine.start(stateMachineArn, request.executionName, request.input).done;
 }
@@ -296,12 +332,17 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       raw?: boolean;
       bus?: string;
       release?: { target: string; reason?: string };
+      unblockDns?: { domain: string; instance: string; force: boolean; reason?: string };
       tamper?: { deleteEvidenceOf: string };
       direct?: { kind: 'invoke' | 'start'; name: string; mode: 'enforce' | 'dry-run'; execution: 'none' | 'forged' | 'previous' };
     }[] = [];
     for (const [injection, entry] of scenario.inject.entries()) {
       if (entry.release !== undefined) {
         planned.push({ injection, release: { target: entry.release, ...(entry.reason !== undefined ? { reason: entry.reason } : {}) } });
+        continue;
+      }
+      if (entry.unblockDns !== undefined) {
+        planned.push({ injection, unblockDns: { ...entry.unblockDns, ...(entry.reason !== undefined ? { reason: entry.reason } : {}) } });
         continue;
       }
       if (entry.tamper !== undefined) {
@@ -324,9 +365,13 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     }
     const running = engine;
     const mode = settings.forceDryRun || settings.mode === 'dry-run' ? 'dry-run' : 'enforce';
-    const deliver = async ({ injection, event, raw, bus, release, tamper, direct }: (typeof planned)[number], index: number) => {
+    const deliver = async ({ injection, event, raw, bus, release, unblockDns, tamper, direct }: (typeof planned)[number], index: number) => {
       if (release) {
         await startRelease(running, backend, environment, release, mode);
+        return;
+      }
+      if (unblockDns) {
+        await startDnsUnblock(running, backend, environment, unblockDns, mode);
         return;
       }
       if (tamper) {

@@ -199,7 +199,17 @@ export const injectionSchema = z
     release: logicalName('instance')
       .optional()
       .describe('Not an event: start the release-instance playbook for this instance, as `firebreak release` does.'),
-    reason: z.string().min(1).optional().describe('The reason a release gives.'),
+    reason: z.string().min(1).optional().describe('The reason a release (or a DNS unblock) gives.'),
+    unblockDns: z
+      .strictObject({
+        domain: z.string().min(1).describe('The blocked domain to take back.'),
+        instance: logicalName('instance').describe("Whose claim: the incident from this instance's firebreak:incident tag, as `firebreak dns unblock --incident` names it."),
+        force: z.boolean().default(false).describe("Also drop the other open incidents' claims (recorded)."),
+      })
+      .optional()
+      .describe(
+        'Not an event: start the unblock-dns-domain playbook as `firebreak dns unblock` does, without the command\'s own early checks, so the step\'s refusals are rehearsed.',
+      ),
     tamper: z
       .strictObject({
         deleteEvidenceOf: logicalName('instance').describe(
@@ -239,8 +249,8 @@ export const injectionSchema = z
       .optional()
       .describe("The bus the event is put on (default: 'default' for aws.* sources, where AWS services deliver; the game-day rule's bus for other sources)."),
   })
-  .refine((entry) => [entry.template, entry.event, entry.raw, entry.release, entry.tamper].filter((value) => value !== undefined).length === 1, {
-    message: "an injection has exactly one of 'template', 'event', 'raw', 'release' or 'tamper'",
+  .refine((entry) => [entry.template, entry.event, entry.raw, entry.release, entry.tamper, entry.unblockDns].filter((value) => value !== undefined).length === 1, {
+    message: "an injection has exactly one of 'template', 'event', 'raw', 'release', 'tamper' or 'unblockDns'",
   })
   .refine((entry) => entry.invoke === undefined || entry.start === undefined, { message: "an injection has at most one of 'invoke' or 'start'" })
   .refine((entry) => (entry.invoke === undefined && entry.start === undefined) || entry.template !== undefined || entry.event !== undefined, {

@@ -3,7 +3,7 @@
  * `dnsblock#` items (lib/responders/dns-block-records.ts), with the incidents and instances that
  * claim each. Read-only: a block is taken back by the release of the instances that claim it
  * (the release playbook's `unblock-dns-domains` step), which keeps a domain blocked while another
- * open incident still claims it.
+ * open incident still claims it, or by `firebreak dns unblock` (lib/operator/dns-unblock.ts).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
@@ -54,6 +54,6 @@ export function formatDnsBlocks(entries: readonly DnsBlockEntry[], stackName: st
   return [
     ...lines,
     '',
-    'A block is taken back when every instance that claims it is released (`firebreak release --instance ID`); a domain another open incident still claims stays blocked.',
+    'A block is taken back when every instance that claims it is released (`firebreak release --instance ID`), or by `firebreak dns unblock DOMAIN --account ID --region R --reason TEXT`; a domain another open incident still claims stays blocked (unless --force).',
   ];
 }

@@ -161,7 +161,12 @@ export function isGuardedPlaybook(playbook: Pick<Playbook, 'steps' | 'trigger'>)
  */
 export function guardedPlaybookKind(playbook: Pick<Playbook, 'steps'>): 'contain' | 'release' {
   const releases: readonly string[] = [RESPONDER_NAMES.releaseInstance, RESPONDER_NAMES.releaseS3Object];
-  return flattenSteps(playbook.steps).some((step) => releases.includes(step.action)) ? 'release' : 'contain';
+  return flattenSteps(playbook.steps).some((step) => releases.includes(step.action) || takesBackRequestedDomain(step)) ? 'release' : 'contain';
+}
+
+/** An `unblock-dns-domains` step of the unblock-dns-domain playbook (`firebreak dns unblock`): it undoes a containment, and reads the requested domain. */
+function takesBackRequestedDomain(step: ActionStep): boolean {
+  return step.action === RESPONDER_NAMES.unblockDnsDomains && step.with.target === 'requested-domain';
 }
 
 /**
@@ -498,7 +503,10 @@ class PlaybookCompiler {
    * field fails the state.
    */
   private requestField(): { request?: Record<string, string> } {
-    return this.playbook.trigger !== 'manual' ? {} : { request: { 'requestedBy.$': '$.requestedBy', 'reason.$': '$.reason' } };
+    if (this.playbook.trigger !== 'manual') return {};
+    // `firebreak dns unblock` names the domain (and force) in the execution input; only its playbook reads it.
+    const dnsUnblock: Record<string, string> = flattenSteps(this.playbook.steps).some(takesBackRequestedDomain) ? { 'dnsUnblock.$': '$.dnsUnblock' } : {};
+    return { request: { 'requestedBy.$': '$.requestedBy', 'reason.$': '$.reason', ...dnsUnblock } };
   }
 
   /** Compiles steps in order into `states`; returns the first state and the result ids available after. */

@@ -29,7 +29,16 @@ export const blockDnsDomainOptions = z.strictObject({
   associationPriority: z._default(z.number().check(z.int(), z.gte(100), z.lte(9900)), 100),
 });
 
-export const unblockDnsDomainsOptions = z.strictObject({});
+export const unblockDnsDomainsOptions = z.strictObject({
+  /**
+   * Which blocks the step takes back: `released-instance` (default; the release playbook) every
+   * block of the released instance's incidents; `requested-domain` (the unblock-dns-domain
+   * playbook, started by `firebreak dns unblock`) the one domain the request names, for the
+   * incident and instance that claim it, refused when no incident blocks it or another open
+   * incident still does (unless the request says `force`, which is recorded).
+   */
+  target: z._default(z.enum(['released-instance', 'requested-domain']), 'released-instance'),
+});
 
 export const DNS_ACTIONS = {
   [RESPONDER_NAMES.blockDnsDomain]: {

@@ -135,6 +135,11 @@ export const responderRequestSchema = z.strictObject({
   requestedBy: z.string().check(z.minLength(1)),
   /** Their reason, or null when they gave none. */
   reason: z.nullish(z.string()),
+  /**
+   * `firebreak dns unblock`: the domain to take back and whether the requester overrides the
+   * other open incidents that still claim it (present only in the unblock-dns-domain playbook).
+   */
+  dnsUnblock: z.optional(z.strictObject({ domain: z.string().check(z.minLength(1), z.maxLength(253)), force: z.boolean() })),
 });
 
 /** Who asked for a manual playbook, and why. */

@@ -10,6 +10,7 @@
  * between the read and the drop, it is added back at once. Route 53 Resolver has no DryRun: in
  * dry-run nothing is sent and the result says what would be removed.
  */
+import type * as z from '../contracts/zod-mini';
 import type { Ec2Clients } from '../aws/clients/ec2';
 import type { Route53ResolverClients } from '../aws/clients/route53resolver';
 import { describeInstance, tagRecord } from '../aws/describe-instance';
@@ -17,7 +18,7 @@ import { RESPONDER_NAMES } from '../contracts/responders';
 import { ACTIONS } from '../playbooks/actions';
 import { ActionLog } from './action-log';
 import type { DnsBlockClaim, DnsBlockStore } from './dns-block-records';
-import { blockEntries } from './dns-domain';
+import { blockEntries, canonicalDomain } from './dns-domain';
 import { findFirewall, listedDomains, updateDomains } from './dns-firewall';
 import type { DeploymentEnvironment } from './effective-mode';
 import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
@@ -33,6 +34,7 @@ import { createResponderHandler, stepResponder } from './runtime';
 
 export const UNBLOCK_DNS_RESPONDER = RESPONDER_NAMES.unblockDnsDomains;
 export const unblockDnsOptionsSchema = ACTIONS['unblock-dns-domains'].options;
+export type UnblockDnsOptions = z.output<typeof unblockDnsOptionsSchema>;
 
 export type UnblockDnsStatus = 'unblocked' | 'nothing-blocked' | 'dry-run' | 'refused' | 'skipped-sample' | 'not-an-instance';
 
@@ -44,6 +46,8 @@ export interface DomainUnblock {
   readonly outcome: 'unblocked' | 'would-unblock' | 'still-blocked';
   /** The other claims that keep it blocked. */
   readonly keptBy?: readonly DnsBlockClaim[];
+  /** `firebreak dns unblock --force`: the other open incidents' claims the requester overrode (dropped). */
+  readonly forcedPast?: readonly DnsBlockClaim[];
 }
 
 export interface UnblockDnsResult extends ResponderResult<UnblockDnsStatus> {
@@ -64,7 +68,7 @@ export interface UnblockDnsDeps {
 const sameClaim = (a: DnsBlockClaim, b: DnsBlockClaim) => a.instanceId === b.instanceId && a.incidentKey === b.incidentKey;
 
 /** Takes back the DNS blocks of the released instance's incidents. */
-export async function unblockDnsDomains(input: ResponderInput<Record<string, never>>, deps: UnblockDnsDeps): Promise<UnblockDnsResult> {
+export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>, deps: UnblockDnsDeps): Promise<UnblockDnsResult> {
   const now = deps.now ?? (() => new Date());
   const log = new ActionLog(now);
   const { incident } = input;
@@ -101,7 +105,38 @@ export async function unblockDnsDomains(input: ResponderInput<Record<string, nev
   const mode = effective.mode;
   const { account, region } = incident;
 
-  const blocks = await deps.blocks.blocksOfInstance(account, region, instanceId);
+  const requested = input.options.target === 'requested-domain' ? input.request?.dnsUnblock : undefined;
+  if (input.options.target === 'requested-domain' && requested === undefined) {
+    const refusal = 'The step takes back a requested domain, but the execution names none (started without `firebreak dns unblock`?); nothing changed';
+    log.record('firebreak:read-dns-blocks', instanceId, 'skipped', refusal);
+    return finish('refused', { instanceId, refusal });
+  }
+  let blocks: readonly { readonly domain: string; readonly incidentKey: string }[];
+  /** Claims of other incidents the request overrides (`force`), dropped with this one. */
+  let overridden: readonly DnsBlockClaim[] = [];
+  if (requested) {
+    const domain = canonicalDomain(requested.domain);
+    const claims = await deps.blocks.claimsOf(account, region, domain);
+    const mine: DnsBlockClaim = { instanceId, incidentKey: incident.key };
+    const others = claims.filter((claim) => !sameClaim(claim, mine));
+    const refusal =
+      claims.length === 0
+        ? `${domain} is not blocked by any incident in ${account}/${region} (no claim in the state table): Firebreak removes only what an incident blocked; nothing changed`
+        : !claims.some((claim) => sameClaim(claim, mine))
+          ? `${domain} is not blocked by incident ${incident.key} on ${instanceId} (claimed by ${describeClaims(claims)}); nothing changed`
+          : others.length > 0 && !requested.force
+            ? `${domain} is still claimed by another open incident (${describeClaims(others)}): release those instances, or unblock with force (recorded); nothing changed`
+            : undefined;
+    if (refusal !== undefined) {
+      log.record('firebreak:read-dns-blocks', domain, 'skipped', `Refused: ${refusal}`);
+      return finish('refused', { instanceId, refusal });
+    }
+    log.record('firebreak:read-dns-blocks', domain, 'observed', `Unblock of ${domain} requested by ${input.request?.requestedBy ?? 'unknown'}${others.length > 0 ? `, forcing past ${describeClaims(others)}` : ''}`);
+    blocks = [{ domain, incidentKey: incident.key }];
+    overridden = others;
+  } else {
+    blocks = await deps.blocks.blocksOfInstance(account, region, instanceId);
+  }
   if (blocks.length === 0) {
     log.record('firebreak:read-dns-blocks', instanceId, 'already-done', 'No DNS Firewall block is claimed for this instance: nothing to unblock');
     return finish('nothing-blocked', { instanceId });
@@ -119,6 +154,15 @@ export async function unblockDnsDomains(input: ResponderInput<Record<string, nev
     return finish('refused', { instanceId, refusal: notATarget });
   }
 
+  if (mode === 'enforce') {
+    // Forced: the other incidents' claims go first (recorded one by one), so the domain below has no other claim left.
+    for (const claim of overridden) {
+      await deps.blocks.release(account, region, blocks[0]!.domain, claim);
+      log.record('firebreak:record-dns-block', blocks[0]!.domain, 'done', `Dropped the claim of incident ${claim.incidentKey} on ${claim.instanceId}, forced by ${input.request?.requestedBy ?? 'unknown'}`);
+    }
+  } else {
+    for (const claim of overridden) log.record('firebreak:record-dns-block', blocks[0]!.domain, 'would-do', `Would drop the claim of incident ${claim.incidentKey} on ${claim.instanceId} (forced)`);
+  }
   const r53 = await deps.clients.route53resolver(target);
   const { domainListId } = await findFirewall(r53);
   const present = domainListId ? await listedDomains(r53, domainListId) : new Set<string>();
@@ -126,10 +170,9 @@ export async function unblockDnsDomains(input: ResponderInput<Record<string, nev
   // One domain after another: two blocks of the same domain by this instance must see each other's drop.
   for (const block of blocks) {
     const mine: DnsBlockClaim = { instanceId, incidentKey: block.incidentKey };
-    const others = (await deps.blocks.claimsOf(account, region, block.domain)).filter((claim) => !sameClaim(claim, mine));
+    const others = (await deps.blocks.claimsOf(account, region, block.domain)).filter((claim) => !sameClaim(claim, mine) && (mode === 'enforce' || !overridden.some((o) => sameClaim(o, claim))));
     if (others.length > 0) {
-      const by = others.map((c) => `incident ${c.incidentKey} on ${c.instanceId}`).join(', ');
-      log.record('route53resolver:UpdateFirewallDomains', block.domain, 'skipped', `${block.domain} stays blocked: still claimed by ${by}`);
+      log.record('route53resolver:UpdateFirewallDomains', block.domain, 'skipped', `${block.domain} stays blocked: still claimed by ${describeClaims(others)}`);
       if (mode === 'enforce') await deps.blocks.release(account, region, block.domain, mine);
       results.push({ domain: block.domain, incidentKey: block.incidentKey, outcome: 'still-blocked', keptBy: others });
       continue;
@@ -147,11 +190,12 @@ export async function unblockDnsDomains(input: ResponderInput<Record<string, nev
       }
       log.record('firebreak:record-dns-block', block.domain, 'done', `Dropped the claim of incident ${block.incidentKey} on ${instanceId}`);
     }
-    results.push({ domain: block.domain, incidentKey: block.incidentKey, outcome: mode === 'enforce' ? 'unblocked' : 'would-unblock' });
+    results.push({ domain: block.domain, incidentKey: block.incidentKey, outcome: mode === 'enforce' ? 'unblocked' : 'would-unblock', ...(overridden.length > 0 ? { forcedPast: overridden } : {}) });
   }
   return finish(mode === 'dry-run' ? 'dry-run' : 'unblocked', { instanceId, domains: results });
 }
 
+const describeClaims = (claims: readonly DnsBlockClaim[]) => claims.map((c) => `incident ${c.incidentKey} on ${c.instanceId}`).join(', ');
 const spread = (a: { api: string; target: string; outcome: Parameters<ActionLog['record']>[2]; detail: string }) => [a.api, a.target, a.outcome, a.detail] as const;
 
 export const unblockDnsResponder = stepResponder(unblockDnsOptionsSchema, unblockDnsDomains);

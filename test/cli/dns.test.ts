@@ -4,6 +4,7 @@
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -26,9 +27,10 @@ function run(flags: { json?: boolean; outputs?: { OutputKey: string; OutputValue
   const code = runDnsList(
     { stack: 'Firebreak', region: REGION, ...(flags.json ? { json: true } : {}) },
     {
-      makeClients: () => ({ sts: new STSClient({ region: REGION }), cloudFormation: new CloudFormationClient({ region: REGION }), dynamodb: new DynamoDBClient({ region: REGION }) }),
+      makeClients: () => ({ sts: new STSClient({ region: REGION }), cloudFormation: new CloudFormationClient({ region: REGION }), dynamodb: new DynamoDBClient({ region: REGION }), sfn: new SFNClient({ region: REGION }) }),
       out: (line) => out.push(line),
       err: (line) => err.push(line),
+      now: () => new Date(),
     },
   );
   return code.then((exit) => ({ exit, out, err }));

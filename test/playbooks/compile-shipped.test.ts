@@ -61,11 +61,14 @@ function callsPerResponder(playbook: Playbook): Record<string, number> {
 }
 
 const REQUESTED_BY = 'arn:aws:sts::111122223333:assumed-role/incident-responder/alice';
-/** What the dispatcher starts an automatic playbook with; what `firebreak release` starts a manual one with. */
+/** `firebreak dns unblock` names the domain too (only the unblock-dns-domain playbook reads it). */
+const DNS_UNBLOCK = { domain: 'c2.example.net', force: false };
+const takesRequestedDomain = (playbook: Playbook) => playbook.name === 'unblock-dns-domain';
+/** What the dispatcher starts an automatic playbook with; what `firebreak release` (or `dns unblock`) starts a manual one with. */
 const input = (playbook: Playbook) =>
   playbook.trigger !== 'manual'
     ? { incident, mode: 'enforce', playbook: playbook.name }
-    : { incident, mode: 'enforce', playbook: playbook.name, requestedBy: REQUESTED_BY, reason: null };
+    : { incident, mode: 'enforce', playbook: playbook.name, requestedBy: REQUESTED_BY, reason: null, ...(takesRequestedDomain(playbook) ? { dnsUnblock: DNS_UNBLOCK } : {}) };
 
 describe('the shipped playbooks', () => {
   it('are all deployed', () => {
@@ -149,7 +152,7 @@ describe.each(stepwise.map((playbook) => [playbook.name, playbook] as const))('s
     expect(stepCalls.length).toBeGreaterThan(0);
     for (const call of stepCalls) {
       if (playbook.trigger !== 'manual') expect(call).not.toHaveProperty('request');
-      else expect(call.request).toEqual({ requestedBy: REQUESTED_BY, reason: null });
+      else expect(call.request).toEqual({ requestedBy: REQUESTED_BY, reason: null, ...(takesRequestedDomain(playbook) ? { dnsUnblock: DNS_UNBLOCK } : {}) });
     }
   });
 

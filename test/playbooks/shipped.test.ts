@@ -6,6 +6,7 @@ import { parseEventJson } from '../../lib/incident/parse';
 import { loadPlaybookDirectory } from '../../lib/playbooks/loader';
 import type { Playbook, Step } from '../../lib/playbooks/model';
 import { flattenSteps } from '../../lib/playbooks/model';
+import { guardedPlaybookKind } from '../../lib/playbooks/compile';
 import type { RoutingTable } from '../../lib/playbooks/routing';
 import { routingTableFor } from '../../lib/playbooks/routing';
 import type { TriageDecision } from '../../lib/playbooks/triage';
@@ -60,6 +61,7 @@ describe('the shipped playbooks', () => {
       's3-object-with-threats',
       'ssh-rdp-brute-force-source',
       'ssh-rdp-brute-force-target',
+      'unblock-dns-domain',
     ]);
   });
 
@@ -116,7 +118,20 @@ describe('the shipped playbooks', () => {
     expect(shape(release.steps)).toBe('release-instance -> unblock-dns-domains -> notify');
     expect(flattenSteps(release.steps).map((step) => step.id)).toEqual(['release', 'unblock-dns', 'alert']);
     expect(routing.playbooks.map((p) => p.name)).not.toContain('release-instance');
-    expect(playbooks.filter((p) => p.trigger === 'manual').map((p) => p.name)).toEqual(['release-instance', 'release-s3-object']);
+    expect(playbooks.filter((p) => p.trigger === 'manual').map((p) => p.name)).toEqual(['release-instance', 'release-s3-object', 'unblock-dns-domain']);
+  });
+
+  it('unblock one DNS domain only when a person asks (`firebreak dns unblock`): manual, approval, the requested domain, then alert', () => {
+    const unblock = shipped('unblock-dns-domain');
+    expect(unblock.trigger).toBe('manual');
+    expect(unblock.approval).toEqual({ required: true, timeoutSeconds: 3600, onTimeout: 'evidence-only' });
+    expect(shape(unblock.steps)).toBe('unblock-dns-domains -> notify');
+    expect(flattenSteps(unblock.steps)[0]?.with).toEqual({ target: 'requested-domain' });
+    // Guarded as a release: no blast-radius slot, a person's approval.
+    expect(guardedPlaybookKind(unblock)).toBe('release');
+    expect(guardedPlaybookKind(shipped('release-instance'))).toBe('release');
+    expect(guardedPlaybookKind(shipped('compromised-ec2-instance'))).toBe('contain');
+    expect(routing.playbooks.map((p) => p.name)).not.toContain('unblock-dns-domain');
   });
 
   it('handle malware and runtime threats (issue 12): evidence before containment for EC2 malware, isolation first for runtime, tag and copy for S3', () => {

@@ -215,7 +215,7 @@ describe('unblockDnsDomains', () => {
   const unblock = (mode: ResponderMode = 'enforce') => {
     const incident = releaseIncident();
     return unblockDnsDomains(
-      { incident, mode, options: {}, execution: EXECUTION },
+      { incident, mode, options: { target: 'released-instance' }, execution: EXECUTION },
       { clients, logger: silentLogger, blocks, grants: storeGranting(incident, NOW, { kind: 'release' }), environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
     );
   };
@@ -250,6 +250,97 @@ describe('unblockDnsDomains', () => {
 
   it('has nothing to do for an instance without blocks', async () => {
     expect((await unblock()).status).toBe('nothing-blocked');
+    expect(r53Mock.calls()).toHaveLength(0);
+  });
+});
+
+describe('unblockDnsDomains for `firebreak dns unblock` (target requested-domain)', () => {
+  const OTHER = { instanceId: 'i-0fff0000eeee11112', incidentKey: 'gd-second' };
+  const REQUESTER = 'arn:aws:sts::111122223333:assumed-role/Responder/alice';
+  /** The incident the CLI builds: the claim's incident key and instance. */
+  const explicit = (domain: string, force: boolean, mode: ResponderMode = 'enforce') => {
+    const incident = dnsIncident(null, { key: 'gd-first', source: 'firebreak', findingType: 'Firebreak:DnsUnblock' });
+    return unblockDnsDomains(
+      { incident, mode, options: { target: 'requested-domain' }, execution: EXECUTION, request: { requestedBy: REQUESTER, reason: 'false positive', dnsUnblock: { domain, force } } },
+      { clients, logger: silentLogger, blocks, grants: storeGranting(incident, NOW, { kind: 'release' }), environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
+    );
+  };
+
+  it('removes the requested domain (given in any case, with a trailing dot) and drops its claim, with exact inputs', async () => {
+    givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`, 'other.example.net.']);
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
+    await blocks.claim(ACCOUNT, REGION, 'other.example.net', { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
+    const result = await explicit('C2.Evil-Domain.com.', false);
+    expect(inputsOf(ec2Mock, DescribeInstancesCommand)).toEqual([{ InstanceIds: [INSTANCE_ID] }]);
+    expect(inputsOf(r53Mock, ListFirewallDomainListsCommand)).toEqual([{}]);
+    expect(inputsOf(r53Mock, ListFirewallRuleGroupsCommand)).toEqual([{}]);
+    expect(inputsOf(r53Mock, ListFirewallDomainsCommand)).toEqual([{ FirewallDomainListId: LIST }]);
+    expect(r53Mock.calls()).toHaveLength(4);
+    expect(inputsOf(r53Mock, UpdateFirewallDomainsCommand)).toEqual([{ FirewallDomainListId: LIST, Operation: 'REMOVE', Domains: [DOMAIN, `*.${DOMAIN}`] }]);
+    expect(result).toMatchObject({ status: 'unblocked', domains: [{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'unblocked' }] });
+    expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toEqual([]);
+    // Only the requested domain: the instance's other block stays.
+    expect(await blocks.blocksOfInstance(ACCOUNT, REGION, INSTANCE_ID)).toEqual([{ domain: 'other.example.net', incidentKey: 'gd-first' }]);
+  });
+
+  it('refuses a domain no incident blocked, calling nothing', async () => {
+    givenFirewall(['not-ours.example.com.']);
+    const result = await explicit('not-ours.example.com', true);
+    expect(result.status).toBe('refused');
+    expect(result.refusal).toContain('not blocked by any incident');
+    expect(ec2Mock.calls()).toHaveLength(0);
+    expect(r53Mock.calls()).toHaveLength(0);
+  });
+
+  it('refuses a claim the request does not hold (the domain is another incident’s)', async () => {
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, OTHER);
+    const result = await explicit(DOMAIN, false);
+    expect(result).toMatchObject({ status: 'refused' });
+    expect(result.refusal).toContain('not blocked by incident gd-first');
+    expect(r53Mock.calls()).toHaveLength(0);
+    expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toEqual([OTHER]);
+  });
+
+  it('refuses a domain another open incident still claims, changing no record', async () => {
+    givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, OTHER);
+    const result = await explicit(DOMAIN, false);
+    expect(result.status).toBe('refused');
+    expect(result.refusal).toContain('still claimed by another open incident (incident gd-second on i-0fff0000eeee11112)');
+    expect(r53Mock.calls()).toHaveLength(0);
+    expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toHaveLength(2);
+  });
+
+  it('with force, drops every claim (each recorded with the requester) and removes the domain', async () => {
+    givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, OTHER);
+    const result = await explicit(DOMAIN, true);
+    expect(inputsOf(r53Mock, UpdateFirewallDomainsCommand)).toEqual([{ FirewallDomainListId: LIST, Operation: 'REMOVE', Domains: [DOMAIN, `*.${DOMAIN}`] }]);
+    expect(result).toMatchObject({ status: 'unblocked', domains: [{ domain: DOMAIN, outcome: 'unblocked', forcedPast: [OTHER] }] });
+    expect(result.actions.find((a) => a.api === 'firebreak:record-dns-block' && a.detail.includes('gd-second'))?.detail).toContain(`forced by ${REQUESTER}`);
+    expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toEqual([]);
+    expect(await blocks.blocksOfInstance(ACCOUNT, REGION, OTHER.instanceId)).toEqual([]);
+  });
+
+  it('with force in dry-run sends nothing and keeps every claim', async () => {
+    givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, OTHER);
+    const result = await explicit(DOMAIN, true, 'dry-run');
+    expect(mutations()).toBe(0);
+    expect(result.domains.map((d) => d.outcome)).toEqual(['would-unblock']);
+    expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toHaveLength(2);
+  });
+
+  it('refuses when the execution names no requested domain', async () => {
+    const incident = dnsIncident(null, { key: 'gd-first' });
+    const result = await unblockDnsDomains(
+      { incident, mode: 'enforce', options: { target: 'requested-domain' }, execution: EXECUTION, request: { requestedBy: REQUESTER, reason: null } },
+      { clients, logger: silentLogger, blocks, grants: storeGranting(incident, NOW, { kind: 'release' }), environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
+    );
+    expect(result.status).toBe('refused');
     expect(r53Mock.calls()).toHaveLength(0);
   });
 });

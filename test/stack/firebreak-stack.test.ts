@@ -870,6 +870,30 @@ describe('FirebreakStack safety rails', () => {
     }
   });
 
+  it('deploys the unblock-dns-domain playbook for `firebreak dns unblock`: guarded as a release, the requested domain passed to its step only, never started by the dispatcher', () => {
+    const UNBLOCK = {
+      ...playbook('unblock-dns-domain', [action('unblock', 'unblock-dns-domains', { target: 'requested-domain' }), action('alert', 'notify')], { resourceKinds: ['ec2-instance'] }, 0),
+      trigger: 'manual' as const,
+      approval: { required: true, timeoutSeconds: 3600, onTimeout: 'evidence-only' as const },
+    };
+    const { template } = synthesize({ playbooks: [COMPROMISED, DEFAULT_ALERT, RELEASE, UNBLOCK] });
+    const machines = resourcesOf(template, 'AWS::StepFunctions::StateMachine');
+    const unblockId = logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'PlaybookUnblockDnsDomainStateMachine');
+    const releaseId = logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'PlaybookReleaseInstanceStateMachine');
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.PlaybookUnblockDnsDomainArn?.Value).toEqual({ Ref: unblockId });
+    // firebreak release still finds the release playbook, not this one.
+    expect(outputs.ReleaseStateMachineArn?.Value).toEqual({ Ref: releaseId });
+    const unblockStep = Object.values(JSON.parse(machines[unblockId]!.Properties.DefinitionString as string).States as Record<string, { Parameters?: { Payload?: { request?: unknown } } }>)
+      .map((state) => state.Parameters?.Payload?.request)
+      .filter((request) => request !== undefined);
+    expect(unblockStep).toContainEqual({ 'requestedBy.$': '$.requestedBy', 'reason.$': '$.reason', 'dnsUnblock.$': '$.dnsUnblock' });
+    expect(machines[releaseId]!.Properties.DefinitionString).not.toContain('dnsUnblock');
+    expect(playbookRailsFor([UNBLOCK])['unblock-dns-domain']).toMatchObject({ kind: 'release', approvalRequired: true });
+    const dispatcher = machines[logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'DispatcherStateMachine')]!;
+    expect(dispatcher.Properties.DefinitionString).not.toContain('unblock-dns-domain');
+  });
+
   it('deploys the release playbook for firebreak release, with its ARN as an output, and never lets the dispatcher start it', () => {
     const { template } = synthesize({ playbooks: [COMPROMISED, DEFAULT_ALERT, RELEASE] });
     const release = logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'PlaybookReleaseInstanceStateMachine');

@@ -59,7 +59,7 @@ export interface StartedRelease {
 }
 
 /** states:StartExecution of the release state machine with the request's name and input. */
-export async function startReleaseExecution(sfn: SFNClient, stateMachineArn: string, request: ReleaseRequest): Promise<StartedRelease> {
+export async function startReleaseExecution(sfn: SFNClient, stateMachineArn: string, request: Pick<ReleaseRequest, 'executionName'> & { readonly input: unknown }): Promise<StartedRelease> {
   let answer;
   try {
     answer = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: request.executionName, input: JSON.stringify(request.input) }));

@@ -1,0 +1,161 @@
+/**
+ * `firebreak dns unblock DOMAIN`: reads who claims the domain from the state table (exact GetItem),
+ * refuses early what the playbook's step would refuse (nothing started, exit 2), and otherwise
+ * starts the unblock-dns-domain playbook with the claim's incident, the domain, force and the
+ * caller's identity (exact StartExecution input). It never calls Route 53 Resolver.
+ */
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { DnsUnblockFlags } from '../../lib/cli/dns';
+import { runDnsUnblock } from '../../lib/cli/dns';
+
+const sts = mockClient(STSClient);
+const cloudFormation = mockClient(CloudFormationClient);
+const dynamodb = mockClient(DynamoDBClient);
+const sfn = mockClient(SFNClient);
+const REGION = 'eu-west-1';
+const MEMBER = '444455556666';
+const TABLE = 'Firebreak-StateTable-ABC';
+const CALLER = 'arn:aws:sts::111122223333:assumed-role/oncall/alice';
+const MACHINE = 'arn:aws:states:eu-west-1:111122223333:stateMachine:Firebreak-unblock-dns-domain';
+const EXECUTION_ARN = 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-unblock-dns-domain:x';
+const NOW = new Date('2026-11-20T10:15:30.123Z');
+const FIRST = 'i-0123456789abcdef0 gd-one';
+const SECOND = 'i-0fedcba9876543210 gd-two';
+
+function run(domain: string, flags: Partial<DnsUnblockFlags> = {}, claims: string[] | null = [FIRST]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  cloudFormation.on(DescribeStacksCommand).resolves({
+    Stacks: [
+      {
+        StackName: 'Firebreak',
+        StackStatus: 'UPDATE_COMPLETE',
+        CreationTime: new Date(),
+        Outputs: [
+          { OutputKey: 'StateTableName', OutputValue: TABLE },
+          { OutputKey: 'PlaybookUnblockDnsDomainArn', OutputValue: MACHINE, Description: 'Playbook unblock-dns-domain' },
+        ],
+      },
+    ],
+  });
+  dynamodb.on(GetItemCommand).resolves(claims ? { Item: { pk: { S: 'x' }, claims: { SS: claims } } } : {});
+  sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION_ARN, startDate: NOW });
+  const code = runDnsUnblock(
+    domain,
+    { account: MEMBER, region: REGION, reason: 'false positive: our CDN', stack: 'Firebreak', ...flags },
+    {
+      makeClients: () => ({
+        sts: new STSClient({ region: REGION }),
+        cloudFormation: new CloudFormationClient({ region: REGION }),
+        dynamodb: new DynamoDBClient({ region: REGION }),
+        sfn: new SFNClient({ region: REGION }),
+      }),
+      out: (line) => out.push(line),
+      err: (line) => err.push(line),
+      now: () => NOW,
+    },
+  );
+  return code.then((exit) => ({ exit, out, err }));
+}
+
+beforeEach(() => {
+  for (const mock of [sts, cloudFormation, dynamodb, sfn]) mock.reset();
+  sts.on(GetCallerIdentityCommand).resolves({ Account: '111122223333', Arn: CALLER });
+});
+
+const startInputs = () => sfn.commandCalls(StartExecutionCommand).map((call) => ({ ...call.args[0].input, input: JSON.parse(call.args[0].input.input ?? 'null') }));
+
+describe('firebreak dns unblock', () => {
+  it('reads the claims of the canonical domain and starts the unblock playbook for its only claim, with the caller as requester', async () => {
+    const { exit, out } = await run('C2.Example.NET.');
+    expect(exit).toBe(0);
+    expect(sts.commandCalls(GetCallerIdentityCommand).map((call) => call.args[0].input)).toEqual([{}]);
+    expect(cloudFormation.commandCalls(DescribeStacksCommand).map((call) => call.args[0].input)).toEqual([{ StackName: 'Firebreak' }]);
+    expect(dynamodb.commandCalls(GetItemCommand).map((call) => call.args[0].input)).toEqual([
+      { TableName: TABLE, Key: { pk: { S: `dnsblock#${MEMBER}#${REGION}#c2.example.net` } }, ConsistentRead: true },
+    ]);
+    expect(startInputs()).toEqual([
+      {
+        stateMachineArn: MACHINE,
+        name: 'unblock-dns-i-0123456789abcdef0-20261120T101530Z',
+        input: {
+          incident: {
+            key: 'gd-one',
+            revision: 'unblock-dns-i-0123456789abcdef0-20261120T101530Z',
+            source: 'firebreak',
+            findingType: 'Firebreak:DnsUnblock',
+            title: `Unblock of c2.example.net requested by ${CALLER}`,
+            description: 'false positive: our CDN',
+            severity: { score: 0, label: 'Informational' },
+            account: MEMBER,
+            region: REGION,
+            resource: { kind: 'ec2-instance', instanceId: 'i-0123456789abcdef0', networkInterfaces: [], tags: {} },
+            sample: false,
+            gameDay: false,
+            times: { created: '2026-11-20T10:15:30.000Z', updated: '2026-11-20T10:15:30.000Z', received: '2026-11-20T10:15:30.000Z' },
+          },
+          mode: 'enforce',
+          playbook: 'unblock-dns-domain',
+          requestedBy: CALLER,
+          reason: 'false positive: our CDN',
+          dnsUnblock: { domain: 'c2.example.net', force: false },
+        },
+      },
+    ]);
+    expect(out.join('\n')).toContain(`npx firebreak approve --execution ${EXECUTION_ARN}`);
+  });
+
+  it('refuses a domain no incident blocked: exit 2, nothing started', async () => {
+    const { exit, err } = await run('cdn.example.com', {}, null);
+    expect(exit).toBe(2);
+    expect(err.join('\n')).toContain('cdn.example.com is not blocked by any incident in 444455556666/eu-west-1');
+    expect(sfn.calls()).toHaveLength(0);
+  });
+
+  it('refuses a domain two open incidents claim without --force, and names them', async () => {
+    const { exit, err } = await run('c2.example.net', { incident: 'gd-one' }, [FIRST, SECOND]);
+    expect(exit).toBe(2);
+    expect(err.join('\n')).toContain('incident gd-one on i-0123456789abcdef0, incident gd-two on i-0fedcba9876543210');
+    expect(err.join('\n')).toContain('--force');
+    expect(sfn.calls()).toHaveLength(0);
+  });
+
+  it('with --incident and --force, starts for that claim with force recorded, and prints JSON', async () => {
+    const { exit, out } = await run('c2.example.net', { incident: 'gd-two', force: true, json: true }, [FIRST, SECOND]);
+    expect(exit).toBe(0);
+    const [start] = startInputs();
+    expect(start?.input.incident.key).toBe('gd-two');
+    expect(start?.input.incident.resource.instanceId).toBe('i-0fedcba9876543210');
+    expect(start?.input.dnsUnblock).toEqual({ domain: 'c2.example.net', force: true });
+    expect(JSON.parse(out.join('\n'))).toMatchObject({
+      domain: 'c2.example.net',
+      claim: { instanceId: 'i-0fedcba9876543210', incidentKey: 'gd-two' },
+      forcedPast: [{ instanceId: 'i-0123456789abcdef0', incidentKey: 'gd-one' }],
+      requestedBy: CALLER,
+      executionArn: EXECUTION_ARN,
+    });
+  });
+
+  it('refuses an incident that holds no claim on the domain', async () => {
+    const { exit, err } = await run('c2.example.net', { incident: 'gd-nine' });
+    expect(exit).toBe(2);
+    expect(err.join('\n')).toContain('incident gd-nine does not block c2.example.net');
+    expect(sfn.calls()).toHaveLength(0);
+  });
+
+  it.each([
+    ['not a domain', {}, 'DOMAIN: expected a domain name'],
+    ['c2.example.net', { account: '12345' }, '--account: expected a 12-digit AWS account id'],
+    ['c2.example.net', { reason: '  ' }, '--reason: expected some text'],
+  ])('checks %s %j before any AWS call (exit 2)', async (domain, flags, message) => {
+    const { exit, err } = await run(domain, flags as Partial<DnsUnblockFlags>);
+    expect(exit).toBe(2);
+    expect(err.join('\n')).toContain(message);
+    expect(sts.calls()).toHaveLength(0);
+  });
+});
