@@ -156,7 +156,7 @@ export async function runDnsUnblock(domain: string, flags: DnsUnblockFlags, deps
       reason: checked.reason,
       at: deps.now(),
     });
-    const started = await startReleaseExecution(clients.sfn, stateMachineArn, request);
+    const started = await startReleaseExecution(clients.sfn, stateMachineArn, request, { name: 'DNS unblock', asked: 'an unblock of this domain' });
     const approve = `npx firebreak approve --execution ${started.executionArn}`;
     if (checked.json) {
       deps.out(JSON.stringify({ domain: checked.domain, account: checked.account, region: checked.region, claim, forcedPast: others, mode, requestedBy: request.input.requestedBy, executionName: request.executionName, executionArn: started.executionArn, approve }, null, 2));

@@ -27,7 +27,7 @@ const NOW = new Date('2026-11-20T10:15:30.123Z');
 const FIRST = 'i-0123456789abcdef0 gd-one';
 const SECOND = 'i-0fedcba9876543210 gd-two';
 
-function run(domain: string, flags: Partial<DnsUnblockFlags> = {}, claims: string[] | null = [FIRST]) {
+function run(domain: string, flags: Partial<DnsUnblockFlags> = {}, claims: string[] | null = [FIRST], startError?: Error) {
   const out: string[] = [];
   const err: string[] = [];
   cloudFormation.on(DescribeStacksCommand).resolves({
@@ -44,7 +44,8 @@ function run(domain: string, flags: Partial<DnsUnblockFlags> = {}, claims: strin
     ],
   });
   dynamodb.on(GetItemCommand).resolves(claims ? { Item: { pk: { S: 'x' }, claims: { SS: claims } } } : {});
-  sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION_ARN, startDate: NOW });
+  if (startError) sfn.on(StartExecutionCommand).rejects(startError);
+  else sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION_ARN, startDate: NOW });
   const code = runDnsUnblock(
     domain,
     { account: MEMBER, region: REGION, reason: 'false positive: our CDN', stack: 'Firebreak', ...flags },
@@ -108,6 +109,14 @@ describe('firebreak dns unblock', () => {
       },
     ]);
     expect(out.join('\n')).toContain(`npx firebreak approve --execution ${EXECUTION_ARN}`);
+  });
+
+  it('names an unblock, not a release, when Step Functions already has an execution of that name: exit 1', async () => {
+    const taken = Object.assign(new Error('Execution Already Exists'), { name: 'ExecutionAlreadyExists' });
+    const { exit, err } = await run('c2.example.net', {}, [FIRST], taken);
+    expect(exit).toBe(1);
+    expect(err.join('\n')).toMatch(/a DNS unblock execution named \S+ already exists: an unblock of this domain was asked for in the same second/);
+    expect(startInputs()).toHaveLength(1);
   });
 
   it('refuses a domain no incident blocked: exit 2, nothing started', async () => {

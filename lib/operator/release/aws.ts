@@ -58,8 +58,23 @@ export interface StartedRelease {
   readonly startDate?: Date;
 }
 
-/** states:StartExecution of the release state machine with the request's name and input. */
-export async function startReleaseExecution(sfn: SFNClient, stateMachineArn: string, request: Pick<ReleaseRequest, 'executionName'> & { readonly input: unknown }): Promise<StartedRelease> {
+/** What the started execution does, for its error messages (a release of an instance unless told). */
+export interface ManualExecutionKind {
+  /** e.g. 'release', 'DNS unblock'. */
+  readonly name: string;
+  /** e.g. 'a release of this instance'. */
+  readonly asked: string;
+}
+
+const INSTANCE_RELEASE: ManualExecutionKind = { name: 'release', asked: 'a release of this instance' };
+
+/** states:StartExecution of a manual playbook's state machine (release by default) with the request's name and input. */
+export async function startReleaseExecution(
+  sfn: SFNClient,
+  stateMachineArn: string,
+  request: Pick<ReleaseRequest, 'executionName'> & { readonly input: unknown },
+  kind: ManualExecutionKind = INSTANCE_RELEASE,
+): Promise<StartedRelease> {
   let answer;
   try {
     answer = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: request.executionName, input: JSON.stringify(request.input) }));
@@ -69,19 +84,19 @@ export async function startReleaseExecution(sfn: SFNClient, stateMachineArn: str
     const code = awsErrorCode(error) ?? 'UnknownError';
     if (code === 'StateMachineDoesNotExist' || code === 'InvalidArn' || code === 'StateMachineDeleting') {
       throw new ReleaseSetupError(
-        `the release state machine ${stateMachineArn} cannot be started (${code}): check --state-machine-arn, or redeploy the stack (\`npx cdk deploy\`) and let the command read its output`,
+        `the ${kind.name} state machine ${stateMachineArn} cannot be started (${code}): check --state-machine-arn, or redeploy the stack (\`npx cdk deploy\`) and let the command read its output`,
         { cause: error },
       );
     }
     if (code === 'ExecutionAlreadyExists') {
       // Same name with other input, or an execution of that name has ended: Step Functions keeps a name for 90 days.
       throw new ReleaseFailedError(
-        `a release execution named ${request.executionName} already exists: a release of this instance was asked for in the same second (with other flags); wait a second and run again, or follow that execution`,
+        `a ${kind.name} execution named ${request.executionName} already exists: ${kind.asked} was asked for in the same second (with other flags); wait a second and run again, or follow that execution`,
         { cause: error },
       );
     }
     if (isAccessDeniedAwsError(error)) {
-      throw new ReleaseFailedError(`not allowed to start the release (${code}): your role needs states:StartExecution on ${stateMachineArn}`, { cause: error });
+      throw new ReleaseFailedError(`not allowed to start the ${kind.name} (${code}): your role needs states:StartExecution on ${stateMachineArn}`, { cause: error });
     }
     throw new ReleaseFailedError(`states:StartExecution failed (${code}): ${messageOf(error)}`, { cause: error });
   }
