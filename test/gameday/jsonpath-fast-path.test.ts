@@ -150,4 +150,15 @@ describe('literal Parameters and shared state data', () => {
     expect(output.routing).toEqual({ playbooks: [{ name: 'p', match: ['x'] }], limits: { max: 5 } });
     expect(input).toEqual({ detail: { id: 'f-1' } });
   });
+
+  it('copies the execution input once, keys in order, a "__proto__" key kept as data (an event is attacker-written)', async () => {
+    const input = JSON.parse('{"a":1,"__proto__":{"polluted":true},"b":[1,{"c":2}]}') as Record<string, unknown>;
+    const machine = new StateMachine({ StartAt: 'Same', States: { Same: { Type: 'Pass', End: true } } } as never, { validationOptions: { noValidate: true } });
+    const output = (await machine.run(input as never).result) as Record<string, unknown>;
+    expect(output).not.toBe(input);
+    expect(Object.keys(output)).toEqual(['a', '__proto__', 'b']);
+    expect(Object.getPrototypeOf(output)).toBe(Object.prototype);
+    expect(output.polluted).toBeUndefined();
+    expect(JSON.stringify(output)).toBe('{"a":1,"__proto__":{"polluted":true},"b":[1,{"c":2}]}');
+  });
 });
