@@ -121,6 +121,10 @@ export const s3ObjectSchema = z.strictObject({
   versioned: z.boolean().default(true).describe('Versioning on the bucket (default true).'),
   body: z.string().default(EICAR_TEST_FILE).describe('The content (default: the EICAR test file).'),
   tags: z.record(z.string(), z.string()).default({}).describe("The object's own tags (firebreak:gameday-target=true opts it in to game days)."),
+  encryption: z
+    .enum(['SSE-S3', 'SSE-KMS'])
+    .default('SSE-S3')
+    .describe("SSE-KMS: a customer managed key is created for the bucket, made its default encryption, and the object is encrypted with it (default SSE-S3, S3's own)."),
 });
 export type S3ObjectDocument = z.output<typeof s3ObjectSchema>;
 

@@ -16,7 +16,7 @@ import { consoleLinks } from './console-links';
 import { containmentDecision, sectionContainmentDecision } from './alert-decision';
 import { sectionWhatWasFound, sectionOnWhat, sectionWhere } from './alert-found';
 import { sectionInstances, sectionSequenceStory } from './alert-sequence';
-import { malwareLinks, sectionMalwareScan, sectionRuntime } from './alert-malware';
+import { isS3ObjectScan, malwareLinks, sectionMalwareScan, sectionRuntime } from './alert-malware';
 import { rawEventField, instanceIdOf, isSample } from './alert-incident';
 import type { AlertInput, AlertMessage } from './alert-model';
 import { MAX_LISTED_ACTIONS, MAX_MESSAGE_BYTES, alertInputSchema, stepSummaries } from './alert-model';
@@ -80,7 +80,7 @@ export function buildAlertMessage(input: AlertInput, context: { readonly now: Da
   if (input.kind !== 'invalid-event') {
     sections.push(sectionDid(input, steps, budget), sectionDidNot(input, steps, budget, decision));
   }
-  sections.push(sectionNext(input, steps, decision), sectionLinks(links, incident?.account, incident?.malwareScan?.kind === 's3-object' ? 'object and its quarantine copy are' : undefined), sectionExecution(input, context.now));
+  sections.push(sectionNext(input, steps, decision), sectionLinks(links, incident?.account, incident !== undefined && isS3ObjectScan(incident) ? 'object and its quarantine copy are' : undefined), sectionExecution(input, context.now));
 
   const filled = sections.filter((s) => s.length > 0);
   const text = filled.map((s) => s.join('\n')).join('\n\n');
