@@ -115,7 +115,6 @@ export function s3Handlers(world: SimWorld): Record<string, ApiHandler> {
       const versionId = str(input, 'VersionId');
       if (versionId === undefined) throw new SimulatedServiceError('NotImplemented', 'The simulated S3 deletes exact versions only (cleanup)', 501);
       const record = objectOf(call, input);
-      authorizeOn(call, 's3:DeleteObjectVersion', record.bucket, record.key);
       state.versions.splice(state.versions.indexOf(record), 1);
       return { VersionId: versionId };
     },
@@ -227,6 +226,10 @@ export function s3IamAction(action: string, input: Readonly<Record<string, unkno
       return 's3:PutObject';
     case 'ListObjectVersions':
       return 's3:ListBucketVersions';
+    case 'DeleteObject':
+      return version ? 's3:DeleteObjectVersion' : 's3:DeleteObject';
+    case 'PutBucketEncryption':
+      return 's3:PutEncryptionConfiguration';
     default:
       return `s3:${action}`;
   }
@@ -235,6 +238,6 @@ export function s3IamAction(action: string, input: Readonly<Record<string, unkno
 /** The resource an S3 API call is authorized on: the object it names, or its bucket. */
 export function s3CallResource(action: string, input: Readonly<Record<string, unknown>>): string {
   const bucket = typeof input.Bucket === 'string' ? input.Bucket : '';
-  if (action === 'CreateBucket' || action === 'PutBucketVersioning' || action === 'ListObjectVersions') return `arn:aws:s3:::${bucket}`;
+  if (action === 'CreateBucket' || action === 'PutBucketVersioning' || action === 'ListObjectVersions' || action === 'PutBucketEncryption' || action === 'DeleteBucket') return `arn:aws:s3:::${bucket}`;
   return s3ObjectArn(bucket, typeof input.Key === 'string' ? input.Key : '');
 }
