@@ -203,6 +203,9 @@ export const injectionSchema = z
     release: logicalName('instance')
       .optional()
       .describe('Not an event: start the release-instance playbook for this instance, as `firebreak release` does.'),
+    releaseObject: logicalName('S3 object')
+      .optional()
+      .describe('Not an event: start the release-s3-object playbook for this S3 object of the environment, as `firebreak release --bucket --key --version-id` does (the incident key from its firebreak:incident tag).'),
     reason: z.string().min(1).optional().describe('The reason a release (or a DNS unblock) gives.'),
     unblockDns: z
       .strictObject({
@@ -253,8 +256,8 @@ export const injectionSchema = z
       .optional()
       .describe("The bus the event is put on (default: 'default' for aws.* sources, where AWS services deliver; the game-day rule's bus for other sources)."),
   })
-  .refine((entry) => [entry.template, entry.event, entry.raw, entry.release, entry.tamper, entry.unblockDns].filter((value) => value !== undefined).length === 1, {
-    message: "an injection has exactly one of 'template', 'event', 'raw', 'release', 'tamper' or 'unblockDns'",
+  .refine((entry) => [entry.template, entry.event, entry.raw, entry.release, entry.releaseObject, entry.tamper, entry.unblockDns].filter((value) => value !== undefined).length === 1, {
+    message: "an injection has exactly one of 'template', 'event', 'raw', 'release', 'releaseObject', 'tamper' or 'unblockDns'",
   })
   .refine((entry) => entry.invoke === undefined || entry.start === undefined, { message: "an injection has at most one of 'invoke' or 'start'" })
   .refine((entry) => (entry.invoke === undefined && entry.start === undefined) || entry.template !== undefined || entry.event !== undefined, {
