@@ -16,7 +16,6 @@ import { callerIdentity, credentialsProblem, describeStack } from '../operator/a
 import { LiveSetupError } from '../operator/errors';
 import { startReleaseExecution, watchReleaseExecution } from '../operator/release/aws';
 import { ReleaseFailedError, ReleaseSetupError, releaseExitCodeFor } from '../operator/release/errors';
-import { INCIDENT_KEY_PATTERN, STATE_MACHINE_ARN_PATTERN } from '../operator/release/request';
 import {
   BUCKET_NAME_PATTERN,
   KEY_MAX_BYTES,
@@ -33,6 +32,7 @@ import type { ReleasableObject } from '../operator/release/s3-object';
 import { awsErrorCode, isAccessDeniedAwsError } from '../aws/errors';
 import type { ResponderMode } from '../contracts/responder-mode';
 import { executionLink, regionOfArn } from '../responders/console-links';
+import { RELEASE_COMMON_FLAGS, checkFlags } from './release-flags';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { STSClient } from '@aws-sdk/client-sts';
 
@@ -66,7 +66,6 @@ export interface S3ObjectReleaseDependencies {
   readonly watchIntervalMs: number;
 }
 
-const REGION = z.string().trim().regex(/^[a-z]{2}(?:-[a-z]+)+-\d+$/, 'a region such as eu-west-1');
 const flagsSchema = z.object({
   instance: z.never({ error: 'no --instance with --bucket/--key: release one instance or one object per command' }).optional(),
   bucket: z.string({ error: 'an S3 bucket name (with --key)' }).trim().regex(BUCKET_NAME_PATTERN, 'an S3 bucket name such as acme-uploads'),
@@ -75,38 +74,13 @@ const flagsSchema = z.object({
     .string({ error: 'the object key (with --bucket)' })
     .refine((key) => key.length > 0 && Buffer.byteLength(key, 'utf8') <= KEY_MAX_BYTES, `an S3 object key of 1 to ${KEY_MAX_BYTES} bytes`),
   versionId: z.string().trim().regex(VERSION_ID_PATTERN, 'an S3 version id').optional(),
-  account: z.string().trim().regex(/^\d{12}$/, 'a 12-digit AWS account id').optional(),
-  region: REGION.optional(),
-  stack: z.string().trim().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'a CloudFormation stack name'),
-  stackRegion: REGION.optional(),
-  stateMachineArn: z.string().trim().regex(STATE_MACHINE_ARN_PATTERN, 'a state machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME)').optional(),
-  incident: z.string().trim().regex(INCIDENT_KEY_PATTERN, 'an incident key: letters, digits, "-" or "_", at most 64').optional(),
-  dryRun: z.boolean().optional(),
-  watch: z.boolean().optional(),
   json: z.boolean().optional(),
-  timeout: z.coerce.number({ error: 'a whole number of seconds' }).int('a whole number of seconds').positive('a whole number of seconds above 0'),
-  reason: z.string().trim().min(1, 'some text (or drop --reason)').max(1000, 'at most 1000 characters').optional(),
+  ...RELEASE_COMMON_FLAGS,
 });
-type CheckedFlags = z.output<typeof flagsSchema>;
-const FLAG_NAMES: Readonly<Record<string, string>> = { stackRegion: '--stack-region', stateMachineArn: '--state-machine-arn', dryRun: '--dry-run', versionId: '--version-id' };
 
 /** Checks the flags before any AWS call: every problem is a ReleaseSetupError naming its flag. */
-export function checkS3ObjectReleaseFlags(flags: S3ObjectReleaseFlags): CheckedFlags {
-  const parsed = flagsSchema.safeParse(flags);
-  if (!parsed.success) {
-    throw new ReleaseSetupError(
-      parsed.error.issues
-        .map((issue) => {
-          const key = String(issue.path[0] ?? '');
-          return `${FLAG_NAMES[key] ?? `--${key}`}: expected ${issue.message}`;
-        })
-        .join('; '),
-    );
-  }
-  if (parsed.data.stateMachineArn !== undefined && parsed.data.stackRegion !== undefined) {
-    throw new ReleaseSetupError('--stack-region only says where to read the stack, and --state-machine-arn skips the stack: drop --stack-region');
-  }
-  return parsed.data;
+export function checkS3ObjectReleaseFlags(flags: S3ObjectReleaseFlags): z.output<typeof flagsSchema> {
+  return checkFlags(flagsSchema, flags);
 }
 
 /** `s3://bucket/key (version v)`, the key as JSON inside so that its line breaks stay visible. */

@@ -24,12 +24,10 @@ import { describeInstanceToRelease, startReleaseExecution, watchReleaseExecution
 import { ReleaseSetupError, releaseExitCodeFor } from '../operator/release/errors';
 import type { ReleaseStateMachine } from '../operator/release/request';
 import {
-  INCIDENT_KEY_PATTERN,
   INCIDENT_TAG,
   INSTANCE_ID_PATTERN,
   RELEASE_OUTPUT_KEY,
   RELEASE_PLAYBOOK,
-  STATE_MACHINE_ARN_PATTERN,
   buildReleaseRequest,
   checkReleasableInstanceId,
   incidentKeyFromTags,
@@ -40,6 +38,7 @@ import { executionLink, regionOfArn } from '../responders/console-links';
 import type { ResponderMode } from '../contracts/responder-mode';
 import type { CommandRegistrar } from './registrar';
 import { runS3ObjectRelease } from './release-s3-object';
+import { RELEASE_COMMON_FLAGS, checkFlags } from './release-flags';
 
 /** The SDK clients of one region. */
 export interface ReleaseClients {
@@ -85,7 +84,6 @@ export interface ReleaseFlags {
 export const DEFAULT_RELEASE_TIMEOUT_SECONDS = 600;
 /** Between two DescribeExecution calls while watching (well under the API's throttling bucket). */
 export const WATCH_INTERVAL_MS = 2000;
-const MAX_REASON = 1000;
 
 /** Real SDK clients, created only when the command runs. */
 export function defaultReleaseClients(region?: string): ReleaseClients {
@@ -103,43 +101,17 @@ export const DEFAULT_RELEASE_DEPENDENCIES: ReleaseDependencies = {
   err: (line) => console.error(line),
 };
 
-const region = z.string().trim().regex(/^[a-z]{2}(?:-[a-z]+)+-\d+$/, 'a region such as eu-west-1');
 const flagsSchema = z.object({
   instance: z.string({ error: 'what to release: --instance i-… (or --bucket NAME --key KEY for an S3 object)' }).trim().regex(INSTANCE_ID_PATTERN, 'an EC2 instance id such as i-0123456789abcdef0'),
-  account: z.string().trim().regex(/^\d{12}$/, 'a 12-digit AWS account id').optional(),
-  region: region.optional(),
-  stack: z.string().trim().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'a CloudFormation stack name'),
-  stackRegion: region.optional(),
-  stateMachineArn: z.string().trim().regex(STATE_MACHINE_ARN_PATTERN, 'a state machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME)').optional(),
-  incident: z.string().trim().regex(INCIDENT_KEY_PATTERN, 'an incident key: letters, digits, "-" or "_", at most 64').optional(),
-  dryRun: z.boolean().optional(),
-  watch: z.boolean().optional(),
-  timeout: z.coerce.number({ error: 'a whole number of seconds' }).int('a whole number of seconds').positive('a whole number of seconds above 0'),
-  reason: z.string().trim().min(1, 'some text (or drop --reason)').max(MAX_REASON, `at most ${MAX_REASON} characters`).optional(),
+  ...RELEASE_COMMON_FLAGS,
 });
 type CheckedFlags = z.output<typeof flagsSchema>;
 
-const FLAG_NAMES: Readonly<Record<string, string>> = {
-  stackRegion: '--stack-region',
-  stateMachineArn: '--state-machine-arn',
-  dryRun: '--dry-run',
-};
-
 /** Checks the flags before any AWS call: every problem is a ReleaseSetupError naming its flag. */
 export function checkReleaseFlags(flags: ReleaseFlags): CheckedFlags {
-  const parsed = flagsSchema.safeParse(flags);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const key = String(issue.path[0] ?? '');
-      return `${FLAG_NAMES[key] ?? `--${key}`}: expected ${issue.message}`;
-    });
-    throw new ReleaseSetupError(problems.join('; '));
-  }
-  checkReleasableInstanceId(parsed.data.instance);
-  if (parsed.data.stateMachineArn !== undefined && parsed.data.stackRegion !== undefined) {
-    throw new ReleaseSetupError('--stack-region only says where to read the stack, and --state-machine-arn skips the stack: drop --stack-region');
-  }
-  return parsed.data;
+  const checked = checkFlags(flagsSchema, flags);
+  checkReleasableInstanceId(checked.instance);
+  return checked;
 }
 
 /** The region to work in: --region, else the SDK's (AWS_REGION, the profile), else a ReleaseSetupError. */

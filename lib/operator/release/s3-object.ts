@@ -15,9 +15,11 @@ import { RESOURCE_ID_FORMAT } from '../../incident/identifiers';
 import type { ResponderMode } from '../../contracts/responder-mode';
 import { RESPONDER_NAMES } from '../../contracts/responders';
 import { MALWARE_OBJECT_TAGS, THREATS_FOUND } from '../../responders/s3-malware-object';
+import { partitionOfRegion } from '../../responders/console-links';
 import type { DeployedStack } from '../stack';
 import { ReleaseSetupError } from './errors';
 import { INCIDENT_KEY_PATTERN, RELEASE_FINDING_TYPE } from './request';
+import { stepResultsOf } from './result';
 
 /** The playbook `firebreak release --bucket … --key …` starts. */
 export const RELEASE_S3_OBJECT_PLAYBOOK = 'release-s3-object';
@@ -55,12 +57,6 @@ export interface S3ObjectReleaseExecutionInput {
   readonly reason: string | null;
 }
 
-function partitionOf(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
-}
-
 /**
  * `release-s3-<16 hex of account, bucket, version and key>-<UTC second>` (45 characters; the limit is
  * 80 and a key is neither short nor made of the characters a name allows). A request sent twice in
@@ -87,7 +83,7 @@ export function buildS3ObjectReleaseRequest(parts: S3ObjectReleaseParts): { exec
     severity: { score: 0, label: 'Informational' },
     account: parts.account,
     region: parts.region,
-    resource: { kind: 'other', type: 'S3Bucket', id: `arn:${partitionOf(parts.region)}:s3:::${parts.bucketName}` },
+    resource: { kind: 'other', type: 'S3Bucket', id: `arn:${partitionOfRegion(parts.region) ?? 'aws'}:s3:::${parts.bucketName}` },
     sample: false,
     gameDay: false,
     times: { created: time, updated: time, received: time },
@@ -149,19 +145,7 @@ export type S3ObjectReleaseOutcome = z.output<typeof s3ReleaseResultSchema> & { 
 
 /** The release-s3-object results in the execution's output (JSON text), in step order; [] when there are none. */
 export function s3ObjectReleaseOutcomesOf(output: string | undefined): S3ObjectReleaseOutcome[] {
-  if (!output) return [];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(output);
-  } catch {
-    return [];
-  }
-  const results = z.looseObject({ results: z.record(z.string(), z.unknown()) }).safeParse(parsed);
-  if (!results.success) return [];
-  return Object.entries(results.data.results).flatMap(([step, entry]) => {
-    const wrapped = z.looseObject({ result: s3ReleaseResultSchema }).safeParse(entry);
-    return wrapped.success ? [{ ...wrapped.data.result, step }] : [];
-  });
+  return stepResultsOf(output, s3ReleaseResultSchema);
 }
 
 /** What each status means for the person who asked, and whether the object's tags are off now. */
