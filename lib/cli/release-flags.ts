@@ -6,6 +6,25 @@ import { z } from 'zod';
 import { ReleaseSetupError } from '../operator/release/errors';
 import { INCIDENT_KEY_PATTERN, STATE_MACHINE_ARN_PATTERN } from '../operator/release/request';
 
+/** The flags of `firebreak release`, as commander hands them over: `--instance`, or `--bucket/--key/--version-id/--json` (lib/cli/release-s3-object.ts). */
+export interface ReleaseFlags {
+  readonly instance?: string;
+  readonly bucket?: string;
+  readonly key?: string;
+  readonly versionId?: string;
+  readonly json?: boolean;
+  readonly account?: string;
+  readonly region?: string;
+  readonly stack: string;
+  readonly stackRegion?: string;
+  readonly stateMachineArn?: string;
+  readonly incident?: string;
+  readonly dryRun?: boolean;
+  readonly watch?: boolean;
+  readonly timeout: string;
+  readonly reason?: string;
+}
+
 const MAX_REASON = 1000;
 const region = z.string().trim().regex(/^[a-z]{2}(?:-[a-z]+)+-\d+$/, 'a region such as eu-west-1');
 

@@ -33,27 +33,12 @@ import { awsErrorCode, isAccessDeniedAwsError } from '../aws/errors';
 import type { ResponderMode } from '../contracts/responder-mode';
 import { executionLink, regionOfArn } from '../responders/console-links';
 import { RELEASE_COMMON_FLAGS, checkFlags } from './release-flags';
+import type { ReleaseFlags } from './release-flags';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { STSClient } from '@aws-sdk/client-sts';
 
-/** The flags of an object release, as commander hands them over (`firebreak release`'s, lib/cli/release.ts). */
-export interface S3ObjectReleaseFlags {
-  readonly instance?: string;
-  readonly bucket?: string;
-  readonly key?: string;
-  readonly versionId?: string;
-  readonly account?: string;
-  readonly region?: string;
-  readonly stack: string;
-  readonly stackRegion?: string;
-  readonly stateMachineArn?: string;
-  readonly incident?: string;
-  readonly dryRun?: boolean;
-  readonly watch?: boolean;
-  readonly json?: boolean;
-  readonly timeout: string;
-  readonly reason?: string;
-}
+/** The flags of an object release: `firebreak release`'s (lib/cli/release-flags.ts). */
+export type S3ObjectReleaseFlags = ReleaseFlags;
 
 /** What the object release needs from the outside world: `firebreak release`'s dependencies (its clients may carry S3). */
 export interface S3ObjectReleaseDependencies {

@@ -39,6 +39,7 @@ import type { ResponderMode } from '../contracts/responder-mode';
 import type { CommandRegistrar } from './registrar';
 import { runS3ObjectRelease } from './release-s3-object';
 import { RELEASE_COMMON_FLAGS, checkFlags } from './release-flags';
+import type { ReleaseFlags } from './release-flags';
 
 /** The SDK clients of one region. */
 export interface ReleaseClients {
@@ -60,25 +61,8 @@ export interface ReleaseDependencies {
   readonly err: (line: string) => void;
 }
 
-/** The flags, as commander hands them over. */
-export interface ReleaseFlags {
-  readonly instance?: string;
-  /** `--bucket/--key/--version-id/--json`: an S3 object instead (lib/cli/release-s3-object.ts). */
-  readonly bucket?: string;
-  readonly key?: string;
-  readonly versionId?: string;
-  readonly json?: boolean;
-  readonly account?: string;
-  readonly region?: string;
-  readonly stack: string;
-  readonly stackRegion?: string;
-  readonly stateMachineArn?: string;
-  readonly incident?: string;
-  readonly dryRun?: boolean;
-  readonly watch?: boolean;
-  readonly timeout: string;
-  readonly reason?: string;
-}
+/** The flags, as commander hands them over (one set for an instance and an S3 object). */
+export type { ReleaseFlags } from './release-flags';
 
 /** Default --timeout of --watch: a release is a handful of EC2 calls, but the responder retries throttling with backoff. */
 export const DEFAULT_RELEASE_TIMEOUT_SECONDS = 600;
