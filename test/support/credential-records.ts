@@ -5,7 +5,7 @@
  * a forged or edited record is refused by the code under test, not by the fake.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { CredentialRecord, CredentialRecordStore, MacSigner, ReadCredentialRecord } from '../../lib/responders/credential-records';
+import type { AccessKeyRecord, RoleSessionsRecord, CredentialRecord, CredentialRecordStore, MacSigner, ReadCredentialRecord } from '../../lib/responders/credential-records';
 import { CREDENTIAL_SEAL_SCHEME, credentialMacMessage, credentialRecordKey, verifyStoredCredentialRecord } from '../../lib/responders/credential-records';
 import { RECORD_MAC_ALGORITHM } from '../../lib/responders/quarantine-records';
 import type { ReleaseMark } from '../../lib/responders/quarantine-records';
@@ -48,7 +48,8 @@ export class MemoryCredentialRecordStore implements CredentialRecordStore {
     this.items.set(credentialRecordKey(record), { incidentKey: { S: record.incidentKey }, released: { BOOL: false }, record: { S: JSON.stringify(sealed) } });
   }
 
-  get(key: Parameters<CredentialRecordStore['get']>[0]): Promise<ReadCredentialRecord | undefined>;
+  get(key: Pick<AccessKeyRecord, 'kind' | 'account' | 'accessKeyId'>): Promise<ReadCredentialRecord<AccessKeyRecord> | undefined>;
+  get(key: Pick<RoleSessionsRecord, 'kind' | 'account' | 'roleName'>): Promise<ReadCredentialRecord<RoleSessionsRecord> | undefined>;
   async get(key: Parameters<typeof credentialRecordKey>[0]): Promise<ReadCredentialRecord | undefined> {
     const pk = credentialRecordKey(key);
     const item = this.items.get(pk);
