@@ -27,11 +27,10 @@ import { affectedResources } from '../incident/affected';
 import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import { ACTIONS } from '../playbooks/actions';
 import { DENY_ALL_POLICY_NAME } from '../playbooks/credential-actions';
-import { ActionLog } from './action-log';
+import type { ActionLog } from './action-log';
 import { credentialRailsOf, denyAllPolicyArn, refusalBeforeAnyCall } from './credential-rails';
 import type { AccessKeyRecord, CredentialRecordStore, ReadCredentialRecord, RoleSessionsRecord } from './credential-records';
 import type { DeploymentEnvironment } from './effective-mode';
-import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import { sendReadOnly } from './mutating';
@@ -39,6 +38,7 @@ import { mutateUnprobed } from './pending-actions';
 import { revokeOlderSessionsPolicy } from './quarantine-credentials';
 import type { ReleaseClearance } from './release-clearance';
 import type { ResponderInput } from './responder-input';
+import { ResponderRun } from './responder-run';
 import type { HandlerDeps, ResponderHandler } from './runtime';
 import { createResponderHandler, stepResponder } from './runtime';
 import { readOrMissing } from './disable-access-key';
@@ -101,29 +101,24 @@ interface ReleaseContext {
 
 /** Undoes what the credential steps recorded for the credentials the release names. */
 export async function releaseCredentials(input: ResponderInput<ReleaseCredentialsOptions>, deps: ReleaseCredentialsDeps): Promise<ReleaseCredentialsResult> {
-  const now = deps.now ?? (() => new Date());
-  const log = new ActionLog(now);
   const { incident } = input;
+  const run = new ResponderRun<ReleaseCredentialsStatus>({
+    responder: RELEASE_CREDENTIALS_RESPONDER,
+    incident,
+    requestedMode: input.mode,
+    logger: deps.logger,
+    environment: deps.environment,
+    now: deps.now,
+    replayStatuses: ['already-released'],
+  });
+  const { log, now } = run;
   const environment = deps.environment ?? process.env;
-  const effective = effectiveMode(input.mode, environment);
-  recordEffectiveMode(log, incident.key, effective);
+  run.recordMode(incident.key);
   const requestedBy = input.request?.requestedBy;
   let releasedBy: string | undefined;
-  const finish = (status: ReleaseCredentialsStatus, credentials: readonly CredentialRelease[] = []): ReleaseCredentialsResult => {
-    deps.logger.info('release-credentials finished', { status, credentials: credentials.map((c) => ({ id: c.id, outcome: c.outcome })) });
-    return {
-      responder: RELEASE_CREDENTIALS_RESPONDER,
-      incidentKey: incident.key,
-      mode: effective.mode,
-      status,
-      idempotentReplay: status === 'already-released',
-      actions: log.actions,
-      credentials,
-      ...(releasedBy !== undefined ? { releasedBy } : {}),
-      ...(requestedBy !== undefined ? { requestedBy } : {}),
-      ...forcedDryRunField(effective),
-    };
-  };
+  const done = run.finisher<ReleaseCredentialsResult>({ credentials: [] }, (result) => ({ credentials: result.credentials.map((c) => ({ id: c.id, outcome: c.outcome })) }));
+  const finish = (status: ReleaseCredentialsStatus, credentials: readonly CredentialRelease[] = []): ReleaseCredentialsResult =>
+    done(status, { credentials, ...(releasedBy !== undefined ? { releasedBy } : {}), ...(requestedBy !== undefined ? { requestedBy } : {}) });
 
   const keys = affectedResources(incident).filter((r): r is Extract<typeof r, { kind: 'access-key' }> => r.kind === 'access-key' && !r.temporary);
   const roles = rolesNamed(incident);
@@ -132,7 +127,7 @@ export async function releaseCredentials(input: ResponderInput<ReleaseCredential
     return finish('no-credential');
   }
   const rails = credentialRailsOf(environment);
-  const context: ReleaseContext = { input, deps, log, dryRun: effective.mode === 'dry-run', now };
+  const context: ReleaseContext = { input, deps, log, dryRun: run.mode === 'dry-run', now };
   const results: CredentialRelease[] = [];
   const refuse = (base: Omit<CredentialRelease, 'outcome'>, reason: string): void => {
     log.record('firebreak:check-credential', base.id, 'skipped', `${reason.charAt(0).toUpperCase()}${reason.slice(1)}; nothing changed`);
