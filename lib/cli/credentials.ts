@@ -8,14 +8,10 @@
  * never calls IAM. A noun-then-verb command like `firebreak dns unblock`: `firebreak release` is
  * the instance's, with its own flags.
  */
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { STSClient } from '@aws-sdk/client-sts';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { ResponderMode } from '../contracts/responder-mode';
-import { callerIdentity, describeStack } from '../operator/aws';
+import { callerIdentity } from '../operator/aws';
 import type { ReleasedCredential } from '../operator/credential-release';
 import {
   CREDENTIAL_RELEASE_PLAYBOOK,
@@ -25,38 +21,17 @@ import {
   describeCredential,
   readCredentialRecordSummary,
 } from '../operator/credential-release';
-import { LiveSetupError } from '../operator/errors';
 import { startReleaseExecution } from '../operator/release/aws';
 import { ReleaseSetupError, releaseExitCodeFor } from '../operator/release/errors';
 import { INCIDENT_KEY_PATTERN } from '../operator/release/request';
 import { executionLink } from '../responders/console-links';
-import { STATE_TABLE_OUTPUT_KEY } from './dns';
+import type { DnsDependencies } from './dns';
+import { DEFAULT_DNS_DEPENDENCIES, stateTableOf } from './dns';
 import { DEFAULT_STACK_NAME } from './gameday-inject';
 import type { CommandRegistrar } from './registrar';
 
-export interface CredentialsClients {
-  readonly sts: STSClient;
-  readonly cloudFormation: CloudFormationClient;
-  readonly dynamodb: DynamoDBClient;
-  readonly sfn: SFNClient;
-}
-
-export interface CredentialsDependencies {
-  readonly makeClients: (region?: string) => CredentialsClients;
-  readonly out: (line: string) => void;
-  readonly err: (line: string) => void;
-  readonly now: () => Date;
-}
-
-const DEFAULT_CREDENTIALS_DEPENDENCIES: CredentialsDependencies = {
-  makeClients: (region) => {
-    const config = region ? { region } : {};
-    return { sts: new STSClient(config), cloudFormation: new CloudFormationClient(config), dynamodb: new DynamoDBClient(config), sfn: new SFNClient(config) };
-  },
-  out: (line) => console.log(line),
-  err: (line) => console.error(line),
-  now: () => new Date(),
-};
+/** The same clients and outside world as `firebreak dns`: STS, CloudFormation, DynamoDB, Step Functions. */
+export type CredentialsDependencies = DnsDependencies;
 
 export interface CredentialReleaseFlags {
   readonly accessKey?: string;
@@ -108,7 +83,7 @@ function credentialOf(flags: z.output<typeof flagsSchema>): ReleasedCredential {
  * something is missing or refused (a flag, the stack, a credential Firebreak changed nothing on, a
  * record already released or of another incident), 1 AWS refused or failed the start.
  */
-export async function runCredentialRelease(flags: CredentialReleaseFlags, deps: CredentialsDependencies = DEFAULT_CREDENTIALS_DEPENDENCIES): Promise<number> {
+export async function runCredentialRelease(flags: CredentialReleaseFlags, deps: CredentialsDependencies = DEFAULT_DNS_DEPENDENCIES): Promise<number> {
   try {
     const parsed = flagsSchema.safeParse(flags);
     if (!parsed.success) {
@@ -120,9 +95,7 @@ export async function runCredentialRelease(flags: CredentialReleaseFlags, deps: 
     const stackRegion = checked.stackRegion ?? checked.region;
     const clients = deps.makeClients(stackRegion);
     const identity = await callerIdentity(clients.sts);
-    const stack = await describeStack(clients.cloudFormation, checked.stack, { account: identity.account, region: stackRegion });
-    const table = stack.outputs.find((output) => output.key === STATE_TABLE_OUTPUT_KEY)?.value;
-    if (!table) throw new LiveSetupError(`stack ${stack.stackName} in ${stackRegion}/${identity.account} has no ${STATE_TABLE_OUTPUT_KEY} output: redeploy it with \`npx cdk deploy\``);
+    const { stack, table } = await stateTableOf(clients, checked.stack, stackRegion, identity.account);
     const stateMachineArn = credentialReleaseStateMachineOf(stack, `${stackRegion}/${identity.account}`);
     const summary = await readCredentialRecordSummary(clients.dynamodb, table, checked.account, credential);
     const incidentKey = chooseIncident(what, `${checked.account}/${checked.region}`, summary, checked.incident);
@@ -179,7 +152,7 @@ Examples:
 
 /** `firebreak credentials`, with injectable dependencies for tests. */
 export function createCredentialsCommands(overrides: Partial<CredentialsDependencies> = {}): CommandRegistrar {
-  const deps: CredentialsDependencies = { ...DEFAULT_CREDENTIALS_DEPENDENCIES, ...overrides };
+  const deps: CredentialsDependencies = { ...DEFAULT_DNS_DEPENDENCIES, ...overrides };
   return (program: Command, setExitCode) => {
     const credentials = program.command('credentials').description("IAM credentials Firebreak contained (disable-access-key, revoke-role-sessions).");
     credentials

@@ -69,6 +69,11 @@ function givenUser(status: 'Active' | 'Inactive', attached: string[] = []): void
   iamMock.on(DetachUserPolicyCommand).resolves({});
 }
 
+function givenRole(): void {
+  iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: NOW, Tags: [] } });
+  iamMock.on(PutRolePolicyCommand).resolves({});
+}
+
 function disable(incident: Incident, records: MemoryCredentialRecordStore, denyAll = false) {
   return disableAccessKey(
     { incident, mode: 'enforce', options: disableAccessKeyOptionsSchema.parse({ denyAll }), execution: EXECUTION },
@@ -102,6 +107,17 @@ function release(credential: ReleasedCredential, records: MemoryCredentialRecord
     { incident: request.input.incident, mode: request.input.mode, options: {}, execution: EXECUTION, request: { requestedBy: request.input.requestedBy, reason: request.input.reason } },
     { clients, revokerClients: clients, records, clearance: options.clearance ?? approved, logger: silentLogger, environment: ENV, now: () => options.at ?? LATER },
   );
+}
+
+/** A key disabled by Firebreak (IAM said `before`), then IAM as the release finds it (`after`, the attached policies). */
+async function contained(before: 'Active' | 'Inactive', after: 'Active' | 'Inactive', denyAll = false, attachedAfter: string[] = []) {
+  const records = new MemoryCredentialRecordStore();
+  const incident = USER_KEY();
+  givenUser(before);
+  await disable(incident, records, denyAll);
+  iamMock.reset();
+  givenUser(after, attachedAfter);
+  return { records, incident };
 }
 
 const keyCredential: ReleasedCredential = { kind: 'access-key', accessKeyId: KEY, userName: USER };
@@ -151,12 +167,7 @@ describe('disableAccessKey records what it changed', () => {
 
 describe('releaseCredentials: access keys', () => {
   it('re-activates the key Firebreak deactivated, with exactly that input, and marks the record released by the approver', async () => {
-    const records = new MemoryCredentialRecordStore();
-    const incident = USER_KEY();
-    givenUser('Active');
-    await disable(incident, records);
-    iamMock.reset();
-    givenUser('Inactive');
+    const { records, incident } = await contained('Active', 'Inactive');
     const result = await release(keyCredential, records, { incidentKey: incident.key });
     expect(result.status).toBe('released');
     expect(iamMock.commandCalls(ListAccessKeysCommand).map((c) => c.args[0].input)).toEqual([{ UserName: USER }]);
@@ -175,12 +186,7 @@ describe('releaseCredentials: access keys', () => {
   });
 
   it('detaches AWSDenyAll only when Firebreak attached it', async () => {
-    const records = new MemoryCredentialRecordStore();
-    const incident = USER_KEY();
-    givenUser('Active');
-    await disable(incident, records, true);
-    iamMock.reset();
-    givenUser('Inactive', [DENY_ALL]);
+    const { records, incident } = await contained('Active', 'Inactive', true, [DENY_ALL]);
     await release(keyCredential, records, { incidentKey: incident.key });
     expect(iamMock.commandCalls(DetachUserPolicyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: USER, PolicyArn: DENY_ALL }]);
 
@@ -231,12 +237,7 @@ describe('releaseCredentials: access keys', () => {
   });
 
   it('a key that was Inactive before Firebreak stays Inactive even when the release undoes its deny-all', async () => {
-    const records = new MemoryCredentialRecordStore();
-    const incident = USER_KEY();
-    givenUser('Inactive');
-    await disable(incident, records, true);
-    iamMock.reset();
-    givenUser('Inactive', [DENY_ALL]);
+    const { records, incident } = await contained('Inactive', 'Inactive', true, [DENY_ALL]);
     const result = await release(keyCredential, records, { incidentKey: incident.key });
     expect(result.status).toBe('released');
     expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
@@ -245,12 +246,7 @@ describe('releaseCredentials: access keys', () => {
   });
 
   it('ATTACK: the release of another incident, or of a user the record does not name, is refused', async () => {
-    const records = new MemoryCredentialRecordStore();
-    const incident = USER_KEY();
-    givenUser('Active');
-    await disable(incident, records);
-    iamMock.reset();
-    givenUser('Inactive');
+    const { records, incident } = await contained('Active', 'Inactive');
     const other = await release(keyCredential, records, { incidentKey: 'gd-another-incident' });
     expect(other.status).toBe('refused');
     expect(other.credentials[0]?.reason).toMatch(/is incident .* not gd-another-incident/);
@@ -260,12 +256,7 @@ describe('releaseCredentials: access keys', () => {
   });
 
   it('without the guard\'s grant and a person\'s approval nothing changes', async () => {
-    const records = new MemoryCredentialRecordStore();
-    const incident = USER_KEY();
-    givenUser('Active');
-    await disable(incident, records);
-    iamMock.reset();
-    givenUser('Inactive');
+    const { records, incident } = await contained('Active', 'Inactive');
     const result = await release(keyCredential, records, { incidentKey: incident.key, clearance: { check: async () => ({ cleared: false, reason: 'nobody has approved it' }) } });
     expect(result.status).toBe('refused');
     expect(iamMock.commandCalls(ListAccessKeysCommand)).toHaveLength(0);
@@ -273,12 +264,7 @@ describe('releaseCredentials: access keys', () => {
   });
 
   it('sends no change in dry-run (IAM has no DryRun) and leaves the record unreleased', async () => {
-    const records = new MemoryCredentialRecordStore();
-    const incident = USER_KEY();
-    givenUser('Active');
-    await disable(incident, records, true);
-    iamMock.reset();
-    givenUser('Inactive', [DENY_ALL]);
+    const { records, incident } = await contained('Active', 'Inactive', true, [DENY_ALL]);
     const result = await release(keyCredential, records, { incidentKey: incident.key, mode: 'dry-run' });
     expect(result.status).toBe('dry-run');
     expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
@@ -292,8 +278,7 @@ describe('revokeRoleSessions records its deny', () => {
   it('records the cut-off it wrote; a rerun of the same incident writes nothing new', async () => {
     const records = new MemoryCredentialRecordStore();
     const incident = ROLE_SESSION();
-    iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: NOW, Tags: [] } });
-    iamMock.on(PutRolePolicyCommand).resolves({});
+    givenRole();
     const first = await revoke(incident, records);
     expect(first.status).toBe('revoked');
     expect(records.stored(ROLE_PK)).toMatchObject({ kind: 'role-sessions', roleName: 'ci-deploy-role', incidentKey: incident.key, policyName: REVOKE_SESSIONS_POLICY_NAME, issuedBefore: NOW.toISOString() });
@@ -308,8 +293,7 @@ describe('revokeRoleSessions records its deny', () => {
 describe('releaseCredentials: role sessions', () => {
   async function revoked(records: MemoryCredentialRecordStore): Promise<Incident> {
     const incident = ROLE_SESSION();
-    iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: NOW, Tags: [] } });
-    iamMock.on(PutRolePolicyCommand).resolves({});
+    givenRole();
     await revoke(incident, records);
     iamMock.reset();
     return incident;
