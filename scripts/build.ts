@@ -65,6 +65,8 @@ await Promise.all(
       banner: { js: RESPONDER_BUNDLING.banner },
       entryPoints: [path.join(lambdas, responder, 'index.ts')],
       outfile: path.join(dist, 'lambdas', responder, 'index.mjs'),
+      // RESPONDER_BUNDLING's alias targets are relative to the project root.
+      absWorkingDir: root,
       bundle: true,
       logLevel: 'warning',
     }),

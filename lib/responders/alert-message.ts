@@ -17,6 +17,8 @@ import { containmentDecision, sectionContainmentDecision } from './alert-decisio
 import { sectionWhatWasFound, sectionOnWhat, sectionWhere } from './alert-found';
 import { sectionInstances, sectionSequenceStory } from './alert-sequence';
 import { isS3ObjectScan, malwareLinks, sectionMalwareScan, sectionRuntime } from './alert-malware';
+import type { IncidentDetail } from './alert-details';
+import { checkIncidentDetails, sectionUnreadableDetails } from './alert-details';
 import { rawEventField, instanceIdOf, isSample } from './alert-incident';
 import type { AlertInput, AlertMessage } from './alert-model';
 import { MAX_LISTED_ACTIONS, MAX_MESSAGE_BYTES, alertInputSchema, stepSummaries } from './alert-model';
@@ -41,7 +43,15 @@ export { alertInputSchema };
 export type { AlertInput, AlertMessage };
 
 /** Builds the subject, plain-text message and message attributes of one alert. */
-export function buildAlertMessage(input: AlertInput, context: { readonly now: Date }): AlertMessage {
+export function buildAlertMessage(claimed: AlertInput, context: { readonly now: Date }): AlertMessage {
+  // The incident's story fields are checked before any section reads them (alert-details.ts).
+  let unreadable: readonly IncidentDetail[] = [];
+  let input = claimed;
+  if (claimed.incident !== undefined) {
+    const checked = checkIncidentDetails(claimed.incident);
+    unreadable = checked.unreadable;
+    input = { ...claimed, incident: checked.incident as NonNullable<AlertInput['incident']> };
+  }
   const { incident } = input;
   const steps = stepSummaries(input.results);
   const budget = new ActionBudget(MAX_LISTED_ACTIONS);
@@ -71,7 +81,7 @@ export function buildAlertMessage(input: AlertInput, context: { readonly now: Da
     // Multi-resource incidents (issue 12): the sequence's story, then each instance's outcome.
     sections.push(sectionSequenceStory(incident), sectionInstances(incident, steps));
     // Malware scans and runtime threats (issue 12): the scan's detections, the process and its lineage.
-    sections.push(sectionMalwareScan(incident), sectionRuntime(incident));
+    sections.push(sectionMalwareScan(incident), sectionRuntime(incident), sectionUnreadableDetails(unreadable));
   } else {
     if (input.kind === 'invalid-event') sections.push(sectionRefusal(input));
     if (input.rawEvent !== undefined || input.kind === 'invalid-event') sections.push(sectionRawEvent(input));

@@ -22,6 +22,12 @@ import { PREBUILT_LAMBDAS_DIR, PROJECT_ROOT, responderEntry } from './package-ro
 
 export { PROJECT_ROOT, responderEntry } from './package-root';
 
+/** The packages `RESPONDER_BUNDLING` replaces, and with what (relative to the project root). */
+export const RESPONDER_CREDENTIAL_ALIASES: Readonly<Record<string, string>> = {
+  '@aws-sdk/credential-provider-sso': './lib/aws/clients/interactive-credentials.ts',
+  '@aws-sdk/credential-provider-login': './lib/aws/clients/interactive-credentials.ts',
+};
+
 /**
  * How a responder is bundled, from source at synth and by `npm run build` alike: ESM for Node 22,
  * minified, tree-shaken, with source maps. The SDK clients are bundled too: the versions the tests
@@ -40,6 +46,14 @@ export const RESPONDER_BUNDLING = {
    * (https://github.com/evanw/esbuild/issues/1921).
    */
   banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+  /**
+   * The SDK's interactive sign-in credential providers (SSO, `aws login`), replaced by stand-ins
+   * that say they are not there: a Lambda can never use them (lib/aws/clients/interactive-credentials.ts
+   * says why), and they bundle the SSO, SSO-OIDC and sign-in clients; for the DNS Firewall
+   * responders the whole client-sso and client-sso-oidc of client-route53resolver 3.654's own chain.
+   * Paths relative to the project root (esbuild resolves alias targets in its working directory).
+   */
+  alias: RESPONDER_CREDENTIAL_ALIASES,
 } as const;
 
 /** The Lambda handler of every responder bundle (`index.mjs`, export `handler`). */
@@ -130,6 +144,7 @@ export class ResponderFunction extends Construct {
             sourcesContent: RESPONDER_BUNDLING.sourcesContent,
             banner: RESPONDER_BUNDLING.banner,
             externalModules: [],
+            esbuildArgs: { '--alias': Object.entries(RESPONDER_BUNDLING.alias).map(([from, to]) => `${from}=${to}`) },
           },
         })
       : new lambda.Function(this, 'Function', { ...options, handler: HANDLER, code: lambda.Code.fromAsset(prebuilt) });
