@@ -6,14 +6,16 @@
  * init times are the benchmark's (`npm run bench:bundles`), not asserted here.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import type { Metafile } from 'esbuild';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BENCH_ENVIRONMENT, RESPONDER_CLIENTS, bundleModule, bundleResponder, bundledSdkClients, responderNames } from './bundles';
+import { PROJECT_ROOT, RESPONDER_BUNDLING, responderEntry } from '../../lib/stack/responder-function';
 
 const outdir = mkdtempSync(path.join(tmpdir(), 'firebreak-bundle-test-'));
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
@@ -30,6 +32,11 @@ const FORBIDDEN: readonly { readonly name: string; readonly input: RegExp; reado
   },
   { name: 'a zod locale other than English', input: /node_modules\/zod\/v4\/locales\/(?!en\.js)/, why: "a zod locale other than English (the messages are English; the others are 3-10 KB each)" },
   { name: 'the stack, operator, game-day or CLI code', input: /^lib\/(stack|operator|gameday|cli)\//, why: 'build-time or operator code (a layer above the responders)' },
+  {
+    name: "the SDK's interactive sign-in credential providers",
+    input: /node_modules\/@aws-sdk\/(credential-provider-sso|credential-provider-login|client-sso|client-sso-oidc|token-providers)\//,
+    why: 'SSO / aws-login credentials, which a Lambda can never use (lib/aws/clients/interactive-credentials.ts): RESPONDER_BUNDLING aliases them away',
+  },
   { name: 'the playbook validator', input: /^lib\/playbooks\/(schema|loader|json-schema)\.ts$/, why: "the playbook validator (build-time): a Lambda reads the deployment's rails from its environment" },
 ];
 
@@ -77,18 +84,56 @@ describe('responder bundles', () => {
     },
   );
 
-  // @aws-sdk/client-route53resolver is at 3.654.0 (the newest the package registry here offers), older
-  // than the other clients: it brings its own SDK core and credential chain, whose SSO provider
-  // bundles client-sso and client-sso-oidc (newer SDKs use @aws-sdk/nested-clients). Asserted as it
-  // is, so that moving to a current client-route53resolver shows here and the list tightens.
-  it.each(['block-dns-domain', 'unblock-dns-domains'])(
-    '%s carries its SDK clients plus the SSO clients of client-route53resolver 3.654.0',
-    (responder) => {
-      expect(bundledSdkClients(built(responder).metafile)).toEqual(
-        [...(RESPONDER_CLIENTS[responder] ?? []), 'sso', 'sso-oidc'].map((service) => `@aws-sdk/client-${service}`).sort(),
-      );
-    },
-  );
+  // @aws-sdk/client-route53resolver is at 3.654.0 (the newest the package registry here offers), with
+  // its own SDK core and credential chain, whose SSO provider brought client-sso and client-sso-oidc:
+  // the stack's bundling aliases the interactive sign-in providers away (RESPONDER_CREDENTIAL_ALIASES).
+  it.each(['block-dns-domain', 'unblock-dns-domains'])('%s carries exactly the SDK clients it calls, no SSO client of the old SDK line', (responder) => {
+    expect(bundledSdkClients(built(responder).metafile)).toEqual((RESPONDER_CLIENTS[responder] ?? []).map((service) => `@aws-sdk/client-${service}`));
+  });
+
+  it('the alias takes the SSO clients out: the same DNS responder bundled without it carries them, so the check can fail', async () => {
+    const { alias: _alias, ...withoutAlias } = RESPONDER_BUNDLING;
+    void _alias;
+    const result = await build({
+      ...withoutAlias,
+      mainFields: [...RESPONDER_BUNDLING.mainFields],
+      banner: { js: RESPONDER_BUNDLING.banner },
+      entryPoints: [responderEntry('block-dns-domain')],
+      outfile: path.join(outdir, 'control-no-alias', 'index.mjs'),
+      absWorkingDir: PROJECT_ROOT,
+      bundle: true,
+      metafile: true,
+      logLevel: 'error',
+    });
+    expect(bundledSdkClients(result.metafile)).toEqual(expect.arrayContaining(['@aws-sdk/client-sso', '@aws-sdk/client-sso-oidc']));
+  }, 120_000);
+
+  it('a bundled client still gets the Lambda\'s credentials from its environment (old and current SDK line alike)', async () => {
+    const probe = await bundleModule('test/bench/credential-probe.ts', path.join(outdir, 'control-credential-probe'));
+    const run = async (env: Record<string, string>) => {
+      const script = `const { probe } = await import(${JSON.stringify(pathToFileURL(probe.file).href)}); process.stdout.write(JSON.stringify(await probe()));`;
+      const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { env: { PATH: process.env.PATH ?? '', ...env } });
+      return JSON.parse(stdout) as Record<string, string>;
+    };
+    // What Lambda sets for the execution role (configuration-envvars.html#configuration-envvars-runtime).
+    const lambda = { AWS_ACCESS_KEY_ID: 'ASIAEXAMPLEFROMENV01', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'token', AWS_REGION: 'eu-west-1' };
+    expect(await run(lambda)).toEqual({ route53resolver: 'ASIAEXAMPLEFROMENV01', ec2: 'ASIAEXAMPLEFROMENV01' });
+    // An SSO profile (a person's machine, never a Lambda) meets the stand-in, which says why, instead of the SSO client.
+    const home = mkdtempSync(path.join(tmpdir(), 'firebreak-sso-home-'));
+    mkdirSync(path.join(home, '.aws'));
+    writeFileSync(
+      path.join(home, '.aws', 'config'),
+      '[profile dev]\nsso_start_url = https://example.awsapps.com/start\nsso_region = eu-west-1\nsso_account_id = 111122223333\nsso_role_name = Admin\nregion = eu-west-1\n',
+    );
+    try {
+      const sso = await run({ HOME: home, AWS_PROFILE: 'dev', AWS_REGION: 'eu-west-1', AWS_EC2_METADATA_DISABLED: 'true' });
+      for (const client of ['route53resolver', 'ec2']) {
+        expect(sso[client], client).toMatch(/^CredentialsProviderError: IAM Identity Center \(SSO\) credentials are not bundled in Firebreak's Lambda functions/);
+      }
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it.each(FORBIDDEN.map((rule) => [rule.name, rule] as const))('no responder bundle holds %s', (_name, rule) => {
     const found = responderNames()

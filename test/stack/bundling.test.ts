@@ -19,6 +19,7 @@ describe('FirebreakStack bundling', () => {
       };
       const functions = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Lambda::Function');
       expect(functions).toHaveLength(3);
+      let aliased = 0;
       for (const fn of functions) {
         const hash = fn.Properties.Code!.S3Key!.replace(/\.zip$/, '');
         const bundle = path.join(outdir, `asset.${hash}`, 'index.mjs');
@@ -31,7 +32,15 @@ describe('FirebreakStack bundling', () => {
         expect(fn.Properties.Handler).toBe('index.handler');
         // Minified: far fewer lines than bytes.
         expect(code.split('\n').length).toBeLessThan(statSync(bundle).size / 1000);
+        // The SDK's interactive sign-in providers are aliased to their stand-ins (RESPONDER_CREDENTIAL_ALIASES) by the CDK's esbuild run too.
+        const sources = (JSON.parse(readFileSync(`${bundle}.map`, 'utf8')) as { sources: string[] }).sources;
+        expect(sources.filter((source) => /@aws-sdk\/(credential-provider-sso|credential-provider-login|client-sso)/.test(source))).toEqual([]);
+        const hasChain = sources.some((source) => source.includes('@aws-sdk/credential-provider-node/'));
+        expect(sources.some((source) => source.endsWith('lib/aws/clients/interactive-credentials.ts'))).toBe(hasChain);
+        if (hasChain) aliased += 1;
       }
+      // publish-alert and the guard make SDK clients (triage makes none).
+      expect(aliased).toBe(2);
     },
     300_000,
   );
