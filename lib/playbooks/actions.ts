@@ -12,6 +12,7 @@ import { CREDENTIAL_ACTIONS } from './credential-actions';
 import { DNS_ACTIONS } from './dns-actions';
 import { PER_INSTANCE_ACTIONS } from './per-instance-actions';
 import { S3_OBJECT_ACTIONS } from './s3-object-actions';
+import { notifyOptions } from './notify-options';
 
 export interface ActionDefinition {
   readonly name: string;
@@ -148,10 +149,6 @@ const releaseOptions = z.strictObject({
   ...fleetReleaseOptions,
 });
 
-const notifyOptions = z.strictObject({
-  /** What a human should do next, in the playbook's words. */
-  advice: z.optional(z.string().check(z.minLength(1))),
-});
 
 export const ACTIONS = {
   [RESPONDER_NAMES.quarantineInstance]: {

@@ -100,10 +100,10 @@ export const ALERT_RESPONDER = RESPONDER_NAMES.publishAlert;
 /** The Fail state every top-level failure alert leads to. */
 export const PLAYBOOK_FAILED_STATE = 'playbook-failed';
 
-/** The responder of the guard state (lambdas/containment-guard). */
-export const GUARD_RESPONDER = RESPONDER_NAMES.containmentGuard;
-/** The guard's Task state; its result is kept like a step's, at `$.results.Guard.result`. */
-export const GUARD_STATE = 'Guard';
+import { GUARD_RESPONDER, GUARD_STATE } from './guard-names';
+import type { GuardedOutcome } from './guard-names';
+export { GUARD_RESPONDER, GUARD_STATE } from './guard-names';
+export type { GuardedOutcome } from './guard-names';
 /** The Choice on the guard's status. */
 export const GUARD_DECISION_STATE = 'GuardDecision';
 /** The task-token wait for a person's answer (publish-alert sends the approval request). */
@@ -249,12 +249,6 @@ function assertLiteralOptions(value: unknown, where: string, playbook: string): 
   }
 }
 
-/**
- * Which guarded path a report alert comes from (`reason.outcome` of its payload): the alert says
- * why containment did not run, or who let it run. `approval` (the answer, or the rejection's
- * `{ Error, Cause }`) accompanies every outcome but evidence-only.
- */
-export type GuardedOutcome = 'evidence-only' | 'approved' | 'rejected' | 'timed-out' | 'timed-out-contained';
 
 /** Where a sequence of states is compiled, and what its states add to their payloads. */
 interface ChainScope {

@@ -4,8 +4,8 @@
  * never claims a containment that did not happen.
  */
 import * as z from '../contracts/zod-mini';
-import type { GuardedOutcome } from '../playbooks/compile';
-import { GUARD_RESPONDER, GUARD_STATE } from '../playbooks/compile';
+import type { GuardedOutcome } from '../playbooks/guard-names';
+import { GUARD_RESPONDER, GUARD_STATE } from '../playbooks/guard-names';
 import type { GuardBlastRadius, GuardResult, GuardStatus, ProtectionRule } from './containment-guard-model';
 import { instanceIdOf, isSample } from './alert-incident';
 import type { AlertInput, StepSummary } from './alert-model';

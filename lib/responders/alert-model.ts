@@ -4,7 +4,7 @@
  * as the message's sections read them.
  */
 import * as z from '../contracts/zod-mini';
-import { ACTIONS } from '../playbooks/actions';
+import { notifyOptions } from '../playbooks/notify-options';
 import { executionContextSchema } from './model';
 import { responderModeSchema } from '../contracts/responder-mode';
 import { incidentSchema } from './responder-input';
@@ -43,7 +43,7 @@ export const alertInputSchema = z
     incident: z.optional(incidentSchema),
     mode: z.optional(responderModeSchema),
     playbook: z.nullish(z.string().check(z.minLength(1))),
-    options: z._default(ACTIONS.notify.options, {}),
+    options: z._default(notifyOptions, {}),
     execution: z.optional(executionContextSchema),
     results: z.optional(z.record(z.string(), z.nullable(resultLikeSchema))),
     failure: z.optional(
