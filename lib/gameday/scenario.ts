@@ -178,6 +178,13 @@ export const settingsSchema = z.strictObject({
   protectedTagKey: z.string().min(1).max(128).optional(),
   blastRadiusMax: z.number().int().min(1).max(100).optional().describe('Containments per account in the window (the guard reads at most 100 slots).'),
   blastRadiusWindowSeconds: z.number().int().positive().optional(),
+  containmentTargetSeconds: z
+    .number()
+    .int()
+    .min(10)
+    .max(86_400)
+    .optional()
+    .describe("CDK context containmentTargetSeconds: the deployment's time-to-containment target (the alarm's threshold), which each scenario's report measures its containment phase against (default: the deployment's, 120 s)."),
   forensicAccount: z
     .string()
     .regex(/^\d{12}$/, 'an account id has 12 digits')

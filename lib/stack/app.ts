@@ -159,6 +159,7 @@ export interface SynthesizedDefinitions {
 export interface CfnTemplate {
   readonly Resources: Record<string, { readonly Type: string; readonly Properties?: Record<string, unknown> }>;
   readonly Parameters?: Record<string, unknown>;
+  readonly Outputs?: Record<string, { readonly Value?: unknown; readonly Description?: string }>;
 }
 
 /** The logical ids of what the game day maps to its own resources. */
