@@ -715,7 +715,7 @@ export class LocalEngine {
         // stamped the states entered so far with the time before it.
         if (this.pace) {
           await eventLogCatchUp();
-          this.paceBy((pace) => pace.transitionMs(deployed.kind));
+          this.paceBy((pace) => (deployed.kind === 'dispatcher' ? pace.expressTransitionMs : pace.standardTransitionMs));
         }
         try {
           const result = await this.runTask(deployed, record, stateName, state, atSimulatedStart(parameters, record), attempt);

@@ -193,6 +193,8 @@ export interface IncidentReport {
   readonly receivedAt?: string;
   readonly timeline: readonly (IncidentRecordEntry & { readonly sinceReceivedMs?: number; readonly durationMs: number })[];
   readonly phases: readonly Phase[];
+  /** The targets the phases were measured against (the deployment's containment target). */
+  readonly targets: PhaseTargets;
   readonly done: readonly ReportedAction[];
   readonly notDone: readonly ReportedAction[];
   readonly evidence: readonly EvidenceItem[];
@@ -309,6 +311,7 @@ export function buildIncidentReport(record: IncidentRecord, targets: PhaseTarget
       return { ...entry, ...(sinceReceivedMs !== undefined ? { sinceReceivedMs } : {}), durationMs: ms(entry.startedAt, entry.endedAt) ?? 0 };
     }),
     phases,
+    targets,
     done,
     notDone,
     evidence: [...evidence].map(([id, custody]) => ({ id, custody })),

@@ -18,7 +18,6 @@
  * bound. `--latency` models the concurrency, the tails and the first connection per service (a
  * seeded p50/p99 prediction, lib/gameday/latency/predict.ts); the pace does not.
  */
-import type { ExecutionKind } from '../engine';
 import type { LatencyModel } from './model';
 import { apiFigure, bundleInitFigure } from './model';
 import { apiOfCommand, decoratedClientFactory, isMiddlewareClient } from './trace';
@@ -27,8 +26,10 @@ import { apiOfCommand, decoratedClientFactory, isMiddlewareClient } from './trac
 export interface Pace {
   /** EventBridge: the event on the bus → the dispatcher started. */
   readonly eventDeliveryMs: number;
-  /** One state transition of a machine of this kind. */
-  transitionMs(kind: ExecutionKind): number;
+  /** One state transition of the Express dispatcher. */
+  readonly expressTransitionMs: number;
+  /** One state transition of a Standard playbook. */
+  readonly standardTransitionMs: number;
   /** The Lambda integration's overhead (Task state → handler running, warm). */
   readonly lambdaInvokeMs: number;
   /** A function's cold start: the runtime, then its bundle. */
@@ -43,7 +44,8 @@ export interface Pace {
 export function medianPace(model: LatencyModel): Pace {
   return {
     eventDeliveryMs: model.eventBridge.delivery.p50Ms,
-    transitionMs: (kind) => (kind === 'dispatcher' ? model.stepFunctions.express.transition.p50Ms : model.stepFunctions.standard.transition.p50Ms),
+    expressTransitionMs: model.stepFunctions.express.transition.p50Ms,
+    standardTransitionMs: model.stepFunctions.standard.transition.p50Ms,
     lambdaInvokeMs: model.stepFunctions.lambdaInvoke.p50Ms,
     coldStartMs: (responder) => model.lambda.runtimeInit.p50Ms + bundleInitFigure(model, responder).p50Ms,
     apiMs: (api) => apiFigure(model, api).p50Ms,
