@@ -32,6 +32,8 @@ export interface DeploymentResources {
   readonly account: string;
   readonly region: string;
   readonly alertTopicArn: string;
+  /** The second (operations) topic, publish-alert's backup channel, when the backend prepared one. */
+  readonly backupTopicArn?: string;
   readonly unprocessableEventsQueueUrl: string;
   readonly stateTableName: string;
   /** The KMS HMAC key that seals pre-quarantine records; '' when the backend could not create one (release then refuses every record). */

@@ -2,6 +2,7 @@
  * Checks a scenario's `expect:` against what the run produced. Pure: every result says what was
  * expected and what actually happened, in words and ids a game-day engineer can act on.
  */
+import { evaluateChat } from './chat-expectations';
 import type { IncidentReport } from '../operator/incident-report';
 import type { TriageDecision } from '../playbooks/triage';
 import { matchesAction } from './sim/permissions';
@@ -518,6 +519,7 @@ export const EXPECTATION_EVALUATORS: { readonly [K in keyof ExpectationsDocument
   iamUsers,
   iamRoles,
   alerts,
+  chat: evaluateChat,
   keptEvents,
   unchanged,
   noMutatingCalls,

@@ -7,6 +7,7 @@
  * The zod schema below is the single definition: the loader validates with it (every problem as
  * file:line:col), and `playbooks/scenarios/scenario.schema.json` is generated from it.
  */
+import { chatExpectationSchema } from './chat-scenario';
 import { INCIDENT_STATUSES, PHASES } from '../operator/incident-report';
 import { z } from 'zod';
 import { RESPONDER_MODES } from '../contracts/responder-mode';
@@ -333,6 +334,7 @@ export const expectationsSchema = z.strictObject({
     })
     .optional()
     .describe('Alerts published; subject, attributes and lines must all hold for one same alert.'),
+  chat: chatExpectationSchema.optional(),
   keptEvents: z
     .strictObject({
       count: z.number().int().min(0).optional(),
