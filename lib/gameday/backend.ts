@@ -34,6 +34,8 @@ export interface DeploymentResources {
   readonly alertTopicArn: string;
   /** The second (operations) topic, publish-alert's backup channel, when the backend prepared one. */
   readonly backupTopicArn?: string;
+  /** The backup topic's own KMS key, when the backend encrypts it as the stack does. */
+  readonly backupKeyArn?: string;
   readonly unprocessableEventsQueueUrl: string;
   readonly stateTableName: string;
   /** The KMS HMAC key that seals pre-quarantine records; '' when the backend could not create one (release then refuses every record). */

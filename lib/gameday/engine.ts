@@ -409,6 +409,8 @@ export class LocalEngine {
       // The local state machines are named `<stack>-<playbook>` like the deployed ones.
       [SECURITY_ENV.stackName]: LOCAL_STACK_NAME,
       [DEPLOYMENT_ENV.alertTopicArn]: environment.deployment.alertTopicArn,
+      // The backup channel, as the stack gives publish-alert (lib/stack/alerting.ts useOperationsAsBackupFor).
+      ...(environment.deployment.backupTopicArn !== undefined ? { [DEPLOYMENT_ENV.backupTopicArn]: environment.deployment.backupTopicArn } : {}),
       [DEPLOYMENT_ENV.stateTable]: environment.deployment.stateTableName,
       [SECURITY_ENV.securityAccountId]: account,
       [SECURITY_ENV.recordKey]: environment.deployment.recordKeyArn,

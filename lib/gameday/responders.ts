@@ -19,7 +19,7 @@ import { createDisableAccessKeyHandler } from '../responders/disable-access-key'
 import { createRevokeRoleSessionsHandler } from '../responders/revoke-role-sessions';
 import { SECURITY_ENV } from '../contracts/security';
 import { createTriageHandler } from '../responders/triage-handler';
-import { alertTopicArnFromEnv, publishAlertResponder } from '../responders/alert';
+import { alertTopicArnFromEnv, backupTopicArnFromEnv, publishAlertResponder } from '../responders/alert';
 import { DynamoDbApprovalStore } from '../responders/approval-records';
 import { createContainmentGuardHandler, readContainmentGuardConfig } from '../responders/containment-guard';
 import { DynamoDbGrantStore, releaseGrantCheck } from '../responders/grants';
@@ -124,15 +124,18 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
   [RESPONDER_NAMES.quarantineS3Object]: (runtime) => createQuarantineS3ObjectHandler(s3ObjectDeps(runtime)),
   [RESPONDER_NAMES.releaseS3Object]: (runtime) => createReleaseS3ObjectHandler(s3ObjectDeps(runtime)),
   [RESPONDER_NAMES.triage]: ({ environment }) => createTriageHandler({ logger: silentLogger, environment }),
-  [RESPONDER_NAMES.publishAlert]: ({ clients, environment, now }) =>
-    createResponderHandler(publishAlertResponder, {
+  [RESPONDER_NAMES.publishAlert]: ({ clients, environment, now }) => {
+    const backupTopicArn = backupTopicArnFromEnv(environment);
+    return createResponderHandler(publishAlertResponder, {
       clients,
       logger: silentLogger,
       topicArn: alertTopicArnFromEnv(environment),
+      ...(backupTopicArn !== undefined ? { backupTopicArn } : {}),
       approvals: new DynamoDbApprovalStore(clients.dynamodb(), stateTableFromEnv(environment)),
       environment,
       now,
-    }),
+    });
+  },
   [RESPONDER_NAMES.snapshotVolumes]: ({ clients, environment, now }) =>
     createResponderHandler(snapshotResponder, { clients: servedClients(clients, environment), logger: silentLogger, environment, now }),
   [RESPONDER_NAMES.copyEvidence]: ({ clients, environment, now, throughRole }) => {

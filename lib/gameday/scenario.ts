@@ -111,7 +111,11 @@ export const faultSchema = z.strictObject({
   error: z.string().min(1).describe('The AWS error code to answer, e.g. RequestLimitExceeded, InternalError.'),
   times: z.number().int().positive().default(1).describe('How many attempts fail before the API answers normally.'),
   message: z.string().optional(),
-});
+  topic: z
+    .enum(['alert', 'backup'])
+    .optional()
+    .describe('Only publishes to this topic fail (with api sns:Publish): the alert topic, or the backup (operations) topic.'),
+}).refine((fault) => fault.topic === undefined || fault.api === 'sns:Publish', { message: 'topic narrows an sns:Publish fault: set api to sns:Publish', path: ['topic'] });
 
 /** The EICAR test file: every anti-malware engine reports it, and it harms nothing. */
 export const EICAR_TEST_FILE = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*';

@@ -166,6 +166,9 @@ export interface CfnTemplate {
 export interface DeploymentLogicalIds {
   readonly alertTopic: string;
   readonly alertKey: string;
+  /** The operations topic (the backup channel) and its own key. */
+  readonly operationsTopic: string;
+  readonly operationsKey: string;
   readonly stateTable: string;
   readonly unprocessableEventsQueue: string;
   readonly undeliveredEventsQueue: string;
@@ -233,6 +236,8 @@ export async function synthesizeDefinitions(options: Omit<FirebreakAppOptions, '
   const logicalIds: DeploymentLogicalIds = {
     alertTopic: idOf(firebreak.alertTopic),
     alertKey: idOf(firebreak.alertKey),
+    operationsTopic: idOf(firebreak.operationsTopic),
+    operationsKey: idOf(firebreak.operationsKey),
     stateTable: idOf(firebreak.stateTable),
     unprocessableEventsQueue: idOf(firebreak.unprocessableEventsQueue),
     undeliveredEventsQueue: idOf(firebreak.undeliveredEventsQueue),

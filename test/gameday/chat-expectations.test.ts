@@ -84,3 +84,20 @@ describe('expect.chat', () => {
     ]);
   });
 });
+
+describe('faults[].topic', () => {
+  it('narrows an sns:Publish fault to one topic, and refuses to narrow any other API', async () => {
+    const { faultSchema } = await import('../../lib/gameday/scenario');
+    expect(faultSchema.parse({ api: 'sns:Publish', topic: 'alert', error: 'KMSDisabled' })).toMatchObject({ topic: 'alert', times: 1 });
+    const refused = faultSchema.safeParse({ api: 'ec2:CreateSnapshots', topic: 'backup', error: 'InternalError' });
+    expect(refused.success).toBe(false);
+    expect(refused.error?.issues[0]?.message).toBe('topic narrows an sns:Publish fault: set api to sns:Publish');
+  });
+
+  it('answers only the publishes to the named topic', async () => {
+    const { publishesToTopic } = await import('../../lib/gameday/account-backend/deployment-resources');
+    expect(publishesToTopic('alert')({ TopicArn: 'arn:aws:sns:eu-west-1:111122223333:gd-x-alerts' })).toBe(true);
+    expect(publishesToTopic('alert')({ TopicArn: 'arn:aws:sns:eu-west-1:111122223333:gd-x-operations' })).toBe(false);
+    expect(publishesToTopic('backup')({ TopicArn: 'arn:aws:sns:eu-west-1:111122223333:gd-x-operations' })).toBe(true);
+  });
+});

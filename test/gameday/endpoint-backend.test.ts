@@ -130,6 +130,9 @@ describe('endpoint backend against the simulator as the endpoint', () => {
       // The alert topic's key (the topic is encrypted as the stack encrypts it), scheduled for deletion at cleanup.
       'key',
       'topic',
+      // The backup (operations) topic and its own key: publish-alert's second channel.
+      'key',
+      'topic',
       'queue',
       'queue',
       'table',
