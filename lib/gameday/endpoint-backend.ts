@@ -32,7 +32,7 @@ import type { OperatorClients } from './account-backend/context';
 import { EnvironmentSetupError, errorCode, errorText } from './account-backend/context';
 import { notImplementedByEndpoint } from './endpoint-coverage';
 import { describeExecution } from './account-backend/executions';
-import { publishesToTopic } from './account-backend/deployment-resources';
+import { faultSpecOf } from './account-backend/deployment-resources';
 import type { ExecutionDirectory, GameDayBackend, GameDayCall, GameDayClients } from './backend';
 import { wallClockMs } from './backend';
 import type { EnvironmentDocument } from './scenario';
@@ -320,13 +320,7 @@ export class EndpointBackend extends AccountBackend {
 
   protected rehearse(environment: EnvironmentDocument): void {
     for (const fault of environment.faults) {
-      this.faults.inject({
-        api: fault.api,
-        error: fault.error,
-        times: fault.times,
-        ...(fault.message !== undefined ? { message: fault.message } : {}),
-        ...(fault.topic !== undefined ? { when: publishesToTopic(fault.topic) } : {}),
-      });
+      this.faults.inject(faultSpecOf(fault));
     }
     this.denied = [...environment.deniedActions];
   }

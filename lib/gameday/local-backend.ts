@@ -20,7 +20,7 @@ import { AccountBackend } from './account-backend/account-backend';
 import type { OperatorClients } from './account-backend/context';
 import { EnvironmentSetupError } from './account-backend/context';
 import { describeExecution } from './account-backend/executions';
-import { publishesToTopic } from './account-backend/deployment-resources';
+import { faultSpecOf } from './account-backend/deployment-resources';
 import type { AccountInspection, ExecutionDirectory, ForensicAccount, ForensicInspection, GameDayCall, GameDayClients, RehearsalFinding, ResolvedEnvironment } from './backend';
 import { responderRole } from './deployment';
 import { wallClockMs } from './backend';
@@ -183,13 +183,7 @@ export class LocalBackend extends AccountBackend {
 
   protected rehearse(environment: EnvironmentDocument): void {
     for (const fault of environment.faults) {
-      this.sim.injectFault({
-        api: fault.api,
-        error: fault.error,
-        times: fault.times,
-        ...(fault.message !== undefined ? { message: fault.message } : {}),
-        ...(fault.topic !== undefined ? { when: publishesToTopic(fault.topic) } : {}),
-      });
+      this.sim.injectFault(faultSpecOf(fault));
     }
     if (environment.deniedActions.length > 0) this.sim.denyActions(environment.deniedActions);
   }

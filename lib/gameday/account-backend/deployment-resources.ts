@@ -11,6 +11,8 @@ import { CreateTopicCommand, GetTopicAttributesCommand, SubscribeCommand } from 
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { DeploymentResources, KeptEvent, PublishedAlert, RehearsalFinding } from '../backend';
 import type { BackendContext } from './context';
+import type { FaultSpec } from '../sim/faults';
+import type { EnvironmentDocument } from '../scenario';
 import { errorCode } from './context';
 
 export interface CreatedDeployment {
@@ -26,6 +28,17 @@ export const TOPIC_NAME_SUFFIX = { alert: '-alerts', backup: '-operations' } as 
 /** A fault's `when` for publishes to one of the two topics (faults[].topic). */
 export function publishesToTopic(which: keyof typeof TOPIC_NAME_SUFFIX): (input: Readonly<Record<string, unknown>>) => boolean {
   return (input) => typeof input.TopicArn === 'string' && input.TopicArn.endsWith(TOPIC_NAME_SUFFIX[which]);
+}
+
+/** A scenario's fault as the simulated account (or the endpoint's clients) applies it. */
+export function faultSpecOf(fault: EnvironmentDocument['faults'][number]): FaultSpec {
+  return {
+    api: fault.api,
+    error: fault.error,
+    times: fault.times,
+    ...(fault.message !== undefined ? { message: fault.message } : {}),
+    ...(fault.topic !== undefined ? { when: publishesToTopic(fault.topic) } : {}),
+  };
 }
 
 /** A topic encrypted with a key of its own, as the stack creates each channel; the key ARN only when the account kept it. */
