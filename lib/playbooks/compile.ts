@@ -556,6 +556,9 @@ class PlaybookCompiler {
     if (responder === ALERT_RESPONDER) {
       // The report alert says what every earlier step did or would have done.
       Object.assign(payload, { kind: 'report', playbook: playbook.name, results: resultsSoFar(available), ...scope.report });
+    } else if (responder === RESPONDER_NAMES.updateSecurityHubFinding) {
+      // The Security Hub note says what every earlier step did (update-security-hub-finding.ts).
+      Object.assign(payload, { results: resultsSoFar(available) });
     }
 
     states[name] = {
