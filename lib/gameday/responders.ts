@@ -10,6 +10,8 @@ import { ServedAccountClientFactory, assertServedAccount, requireServedAccounts 
 import { servedFleetClients } from '../aws/served-fleet-clients';
 import type { Route53ResolverClients } from '../aws/clients/route53resolver';
 import type { S3Clients } from '../aws/clients/s3';
+import type { SecurityHubClients } from '../aws/clients/securityhub';
+import { createUpdateSecurityHubFindingHandler } from '../responders/update-security-hub-finding';
 import { createQuarantineS3ObjectHandler } from '../responders/quarantine-s3-object';
 import { createReleaseS3ObjectHandler } from '../responders/release-s3-object';
 import { createBlockDnsDomainHandler } from '../responders/block-dns-domain';
@@ -183,6 +185,17 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
     createDisableAccessKeyHandler({ clients: servedClients(clients, environment), logger: silentLogger, grants: new DynamoDbGrantStore(clients.dynamodb(), stateTableFromEnv(environment)), environment, now }),
   [RESPONDER_NAMES.revokeRoleSessions]: ({ clients, environment, now }) =>
     createRevokeRoleSessionsHandler({ clients: servedClients(clients, environment), logger: silentLogger, grants: new DynamoDbGrantStore(clients.dynamodb(), stateTableFromEnv(environment)), environment, now }),
+  // Security Hub in the finding's account, through the served accounts only (as the Lambda's member-role clients).
+  [RESPONDER_NAMES.updateSecurityHubFinding]: ({ clients, environment, now }) => {
+    const accounts = requireServedAccounts(environment);
+    const securityhub: SecurityHubClients = {
+      securityhub: async (target) => {
+        assertServedAccount(target.account, accounts);
+        return clients.securityhub(target);
+      },
+    };
+    return createUpdateSecurityHubFindingHandler({ clients: securityhub, logger: silentLogger, environment, now });
+  },
   [RESPONDER_NAMES.containmentGuard]: ({ clients, environment, now }) =>
     createContainmentGuardHandler({
       clients: servedClients(clients, environment),

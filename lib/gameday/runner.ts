@@ -407,6 +407,8 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         invocations.push({ injection, responder: direct.name, payload, ...(await running.invokeDirectly(direct.name, payload)) });
         return;
       }
+      // GuardDuty sends the same finding to Security Hub (where the account enabled it) as to EventBridge.
+      if (!raw) backend.exportFinding?.(event);
       // EventBridge delivers an event once per rule of its bus whose pattern matches, and never
       // delivers text: a raw injection goes straight to the dispatcher, as documented.
       let targets: (string | undefined)[] = [undefined];
