@@ -7,6 +7,8 @@ import { recordedStep } from '../../lib/responders/incident-record-lambda';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
 import { withResponseMetrics } from '../../lib/responders/response-metrics';
+import { DynamoDbSecurityHubFindingRecords } from '../../lib/responders/security-hub-records';
+import { stateTableFromEnv } from '../../lib/responders/state-table';
 import { createUpdateSecurityHubFindingHandler } from '../../lib/responders/update-security-hub-finding';
 
 const logger = createResponderLogger(RESPONDER_NAMES.updateSecurityHubFinding);
@@ -18,6 +20,6 @@ export const createHandler = createUpdateSecurityHubFindingHandler;
 // Response metrics (EMF through Powertools Metrics): failures by responder and error (lib/responders/response-metrics.ts).
 export const handler = withResponseMetrics(
   RESPONDER_NAMES.updateSecurityHubFinding,
-  recordedStep(RESPONDER_NAMES.updateSecurityHubFinding, createHandler({ clients, logger }), logger, dynamodb),
+  recordedStep(RESPONDER_NAMES.updateSecurityHubFinding, createHandler({ clients, records: new DynamoDbSecurityHubFindingRecords(dynamodb, stateTableFromEnv()), logger }), logger, dynamodb),
   { sink: createResponseMetricsSink(RESPONDER_NAMES.updateSecurityHubFinding) },
 );

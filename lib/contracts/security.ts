@@ -106,6 +106,12 @@ export const STATE_KEY_PREFIX = {
   /** The domains blocked for an instance's incidents, so that a release finds what to unblock. */
   dnsBlockByInstance: 'dnsblock-instance#',
   /**
+   * The Security Hub finding an incident's write-back checked and wrote to
+   * (`securityhub#<incident key>`): written and read only by update-security-hub-finding, so that
+   * a release (whose input names only the incident) resolves the same finding.
+   */
+  securityHub: 'securityhub#',
+  /**
    * The incident record (`incident#<incident key>`): every step appends what it did, with its times
    * (lib/responders/incident-record.ts); read by the operator's commands and reports, never by a
    * responder to decide anything.

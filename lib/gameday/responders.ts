@@ -12,6 +12,7 @@ import type { Route53ResolverClients } from '../aws/clients/route53resolver';
 import type { S3Clients } from '../aws/clients/s3';
 import type { SecurityHubClients } from '../aws/clients/securityhub';
 import { createUpdateSecurityHubFindingHandler } from '../responders/update-security-hub-finding';
+import { DynamoDbSecurityHubFindingRecords } from '../responders/security-hub-records';
 import { createQuarantineS3ObjectHandler } from '../responders/quarantine-s3-object';
 import { createReleaseS3ObjectHandler } from '../responders/release-s3-object';
 import { createBlockDnsDomainHandler } from '../responders/block-dns-domain';
@@ -194,7 +195,8 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
         return clients.securityhub(target);
       },
     };
-    return createUpdateSecurityHubFindingHandler({ clients: securityhub, logger: silentLogger, environment, now });
+    const records = new DynamoDbSecurityHubFindingRecords(clients.dynamodb(), stateTableFromEnv(environment));
+    return createUpdateSecurityHubFindingHandler({ clients: securityhub, records, logger: silentLogger, environment, now });
   },
   [RESPONDER_NAMES.containmentGuard]: ({ clients, environment, now }) =>
     createContainmentGuardHandler({

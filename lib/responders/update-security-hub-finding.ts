@@ -31,6 +31,7 @@ import type { DeploymentEnvironment } from './effective-mode';
 import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
+import type { SecurityHubFindingRecords } from './security-hub-records';
 import type { ResponderInput } from './responder-input';
 import { parseResponderInput } from './responder-input';
 import type { HandlerDeps, Responder, ResponderHandler } from './runtime';
@@ -56,6 +57,7 @@ export type UpdateSecurityHubFindingStatus =
   | 'dry-run'
   | 'refused'
   | 'not-guardduty'
+  | 'no-record'
   | 'skipped-sample'
   | 'not-found'
   | 'security-hub-off'
@@ -80,6 +82,8 @@ export interface UpdateSecurityHubFindingResult extends ResponderResult<UpdateSe
 export interface UpdateSecurityHubFindingDeps {
   /** Security Hub in the finding's account and region (member role; only served accounts). */
   readonly clients: SecurityHubClients;
+  /** The finding each incident's write-back checked (state table): a release resolves the one its containment named. */
+  readonly records: SecurityHubFindingRecords;
   readonly logger: IncidentLogger;
   /** @default process.env */
   readonly environment?: DeploymentEnvironment;
@@ -170,19 +174,37 @@ export async function updateSecurityHubFinding(input: UpdateSecurityHubFindingIn
     return finish(status, { reason, ...extra });
   };
 
-  if (incident.source !== 'guardduty' || incident.guardDuty === undefined) {
+  if (incident.sample) return skip('skipped-sample', incident.key, 'the finding is a GuardDuty sample, which never causes a change');
+  let finding: SecurityHubFindingIdentifier;
+  let fromRecord = false;
+  if (incident.source === 'guardduty' && incident.guardDuty !== undefined) {
+    const identified = securityHubFindingOf(incident);
+    if ('refusal' in identified) return skip('refused', incident.key, identified.refusal);
+    finding = identified.finding;
+  } else if (incident.source === 'firebreak') {
+    // A release (`firebreak release`): its input names the incident, not the finding; the
+    // containment's write-back recorded the finding it checked.
+    const recorded = await deps.records.get(incident.key);
+    if (recorded === undefined) return skip('no-record', incident.key, `no Security Hub finding was recorded for incident ${incident.key} (its containment wrote nothing back)`);
+    if (recorded.account !== incident.account || recorded.region !== incident.region) {
+      return skip('refused', incident.key, `the recorded finding is in ${recorded.account} ${recorded.region}, not the release's ${incident.account} ${incident.region}`);
+    }
+    finding = { Id: recorded.id, ProductArn: recorded.productArn };
+    fromRecord = true;
+  } else {
     return skip('not-guardduty', incident.key, `the incident comes from ${incident.source}, not a GuardDuty finding, so it has no Security Hub finding`);
   }
-  if (incident.sample) return skip('skipped-sample', incident.key, 'the finding is a GuardDuty sample, which never causes a change');
-  const identified = securityHubFindingOf(incident);
-  if ('refusal' in identified) return skip('refused', incident.key, identified.refusal);
-  const { finding } = identified;
   const note = securityHubNote(input, workflowStatus);
   const described = { finding, workflowStatus, note };
   recordEffectiveMode(log, finding.Id, effective);
   if (effective.mode === 'dry-run') {
     log.record('securityhub:BatchUpdateFindings', finding.Id, 'skipped', `Dry-run: Security Hub has no DryRun, so nothing was sent; would set workflow status ${workflowStatus} and the note`);
     return finish('dry-run', described);
+  }
+  // Recorded before the call (the same on a redelivery): a release resolves this finding even if
+  // Security Hub did not hold it yet at containment (GuardDuty exports within minutes).
+  if (!fromRecord) {
+    await deps.records.put({ incidentKey: incident.key, id: finding.Id, productArn: finding.ProductArn, account: incident.account, region: incident.region, recordedAt: now().toISOString() });
   }
 
   const client = await deps.clients.securityhub({ account: incident.account, region: incident.region });

@@ -111,6 +111,11 @@ export const STATE_TABLE_ACCESS: Readonly<
     actions: ['dynamodb:GetItem'],
     keys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
   },
+  // The finding each incident's write-back checked, so that a release resolves the same one.
+  [RESPONDER_NAMES.updateSecurityHubFinding]: {
+    actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+    keys: [`${STATE_KEY_PREFIX.securityHub}*`],
+  },
   [GUARD_RESPONDER]: {
     actions: CONTAINMENT_GUARD_IAM_ACTIONS.stateTable,
     keys: [`${STATE_KEY_PREFIX.blastRadius}*`, `${STATE_KEY_PREFIX.gameDayBlastRadius}*`, `${STATE_KEY_PREFIX.grant}*`],

@@ -16,6 +16,7 @@ import type { ResponderMode } from '../../lib/contracts/responder-mode';
 import { parseEvent } from '../../lib/incident';
 import type { Incident } from '../../lib/incident/model';
 import { silentLogger } from '../../lib/responders/logging';
+import { InMemorySecurityHubFindingRecords } from '../../lib/responders/security-hub-records';
 import type { UpdateSecurityHubFindingInput } from '../../lib/responders/update-security-hub-finding';
 import {
   SECURITY_HUB_NOTE_AUTHOR,
@@ -43,9 +44,11 @@ const EXECUTION = { executionName: 'gd-8b2e6d4f', playbook: 'compromised-ec2-ins
 const rawEvent = () => JSON.parse(readFileSync(new URL('../fixtures/events/guardduty-ec2-trojan-dns-data-exfiltration.json', import.meta.url), 'utf8')) as { detail: Record<string, unknown> };
 const incidentOf = (event = rawEvent()): Incident => parseEvent(event, { receivedAt: NOW });
 
+let records = new InMemorySecurityHubFindingRecords();
 afterEach(() => {
   hubMock.reset();
   targets.length = 0;
+  records = new InMemorySecurityHubFindingRecords();
 });
 
 function input(incident: Incident, extra: Partial<UpdateSecurityHubFindingInput> = {}, workflowStatus: 'NOTIFIED' | 'RESOLVED' = 'NOTIFIED', mode: ResponderMode = 'enforce'): UpdateSecurityHubFindingInput {
@@ -53,7 +56,7 @@ function input(incident: Incident, extra: Partial<UpdateSecurityHubFindingInput>
 }
 
 const run = (value: UpdateSecurityHubFindingInput, environment: Record<string, string> = ENV) =>
-  updateSecurityHubFinding(value, { clients, logger: silentLogger, environment, now: () => NOW });
+  updateSecurityHubFinding(value, { clients, records, logger: silentLogger, environment, now: () => NOW });
 
 describe('updateSecurityHubFinding', () => {
   it("sets NOTIFIED and a note on the finding's Security Hub copy, in the finding's own account and region, with exactly that input", async () => {
@@ -71,6 +74,65 @@ describe('updateSecurityHubFinding', () => {
       },
     ]);
     expect(result.actions.map((a) => [a.api, a.outcome])).toEqual([['securityhub:BatchUpdateFindings', 'done']]);
+  });
+
+  it('records the finding it checked, so that the release of the incident resolves the same one', async () => {
+    hubMock.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
+    const incident = incidentOf();
+    await run(input(incident));
+    expect(await records.get(incident.key)).toEqual({
+      incidentKey: incident.key,
+      id: FINDING_ARN,
+      productArn: 'arn:aws:securityhub:eu-west-1::product/aws/guardduty',
+      account: '444455556666',
+      region: 'eu-west-1',
+      recordedAt: NOW.toISOString(),
+    });
+  });
+
+  describe('on a release (`firebreak release`: the input names the incident, not the finding)', () => {
+    const releaseOf = (incident: Incident, account = incident.account): Incident => ({
+      key: incident.key,
+      revision: 'release-i-0123-20260319T120000Z',
+      source: 'firebreak',
+      findingType: 'Firebreak:Release/Instance',
+      title: 'Release',
+      severity: { score: 0, label: 'Informational' },
+      account,
+      region: incident.region,
+      resource: { kind: 'ec2-instance', instanceId: 'i-0123456789abcdef0', networkInterfaces: [], tags: {} },
+      sample: false,
+      gameDay: false,
+      times: { created: NOW.toISOString(), updated: NOW.toISOString(), received: NOW.toISOString() },
+    });
+    const release = (incident: Incident) =>
+      input(incident, { execution: { ...EXECUTION, playbook: 'release-instance' }, request: { requestedBy: 'arn:aws:iam::111122223333:user/alice', reason: null }, results: { release: { status: 'released' } } }, 'RESOLVED');
+
+    it('resolves the finding its containment recorded, with exactly that identifier', async () => {
+      hubMock.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
+      const contained = incidentOf();
+      await run(input(contained));
+      const result = await run(release(releaseOf(contained)));
+      expect(result.status).toBe('updated');
+      const sent = hubMock.commandCalls(BatchUpdateFindingsCommand)[1]!.args[0].input;
+      expect(sent.FindingIdentifiers).toEqual([{ Id: FINDING_ARN, ProductArn: 'arn:aws:securityhub:eu-west-1::product/aws/guardduty' }]);
+      expect(sent.Workflow).toEqual({ Status: 'RESOLVED' });
+    });
+
+    it('sends nothing when the containment recorded no finding', async () => {
+      const result = await run(release(releaseOf(incidentOf())));
+      expect(result.status).toBe('no-record');
+      expect(hubMock.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(0);
+    });
+
+    it("refuses a release naming another account than the recorded finding's", async () => {
+      hubMock.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
+      const contained = incidentOf();
+      await run(input(contained));
+      const result = await run(release(releaseOf(contained, '999988887777')));
+      expect(result.status).toBe('refused');
+      expect(hubMock.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(1);
+    });
   });
 
   it('on release sets RESOLVED and says released, by whom and why (their words neutralized)', async () => {
@@ -108,6 +170,7 @@ describe('updateSecurityHubFinding', () => {
     expect(result.note).toContain('handled by playbook');
     expect(hubMock.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(0);
     expect(targets).toEqual([]);
+    expect(records.records.size).toBe(0);
     expect(result.actions[0]?.detail).toMatch(/no DryRun, so nothing was sent/);
   });
 
@@ -187,7 +250,7 @@ describe('parseUpdateSecurityHubFindingInput', () => {
 
   it('runs through the responder runtime (the Lambda handler) with the payload a compiled playbook sends', async () => {
     hubMock.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
-    const handler = createUpdateSecurityHubFindingHandler({ clients, logger: silentLogger, environment: ENV, now: () => NOW });
+    const handler = createUpdateSecurityHubFindingHandler({ clients, records, logger: silentLogger, environment: ENV, now: () => NOW });
     const result = await handler({ incident: incidentOf(), mode: 'enforce', options: { workflowStatus: 'NOTIFIED' }, execution: EXECUTION, results: { alert: { status: 'published' } } });
     expect(result.status).toBe('updated');
     expect(hubMock.commandCalls(BatchUpdateFindingsCommand)[0]!.args[0].input.Note?.Text).toContain('Steps: alert: published.');

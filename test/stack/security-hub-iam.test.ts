@@ -51,6 +51,11 @@ describe('update-security-hub-finding: IAM', () => {
     const { template } = synthesize({ playbooks: [WRITE_BACK, DEFAULT_ALERT] });
     const statements = statementsOfRole(template, logicalIdOf(template, 'AWS::IAM::Role', 'ResponderUpdateSecurityHubFindingRole'));
     expect(statements.find((s) => s.Sid === 'WriteBackToSecurityHubFindings')).toEqual(EXPECTED);
+    // Its own record of the finding (for the release) and nothing else of the state table.
+    expect(statements.find((s) => s.Sid === 'KeepIncidentState')).toMatchObject({
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'securityhub#*' } },
+    });
     const securityHub = statements.flatMap(actionsOf).filter((a) => a.startsWith('securityhub:'));
     expect(securityHub).toEqual(['securityhub:BatchUpdateFindings']);
     // No other role of the deployment may touch Security Hub.
@@ -76,6 +81,14 @@ describe('update-security-hub-finding: IAM', () => {
       'contain.$': '$.results.contain.result',
       'alert.$': '$.results.alert.result',
     });
+  });
+
+  it('runs only where the changing steps ran: as written or approved, never before the approval nor on the evidence-only path', () => {
+    const { template } = synthesize({ playbooks: [WRITE_BACK, DEFAULT_ALERT] });
+    const machine = Object.values(template.findResources('AWS::StepFunctions::StateMachine')).map((m) => JSON.stringify(m)).find((m) => m.includes('update-security-hub-finding'));
+    const states = Object.keys((JSON.parse((JSON.parse(machine!) as { Properties: { DefinitionString: string } }).Properties.DefinitionString) as { States: Record<string, unknown> }).States);
+    const writeBacks = states.filter((name) => name.endsWith('security-hub'));
+    expect(writeBacks.sort()).toEqual(['Approved-security-hub', 'security-hub']);
   });
 
   it('gives the member role the same statement when a deployed playbook writes back, and none otherwise', () => {
