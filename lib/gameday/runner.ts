@@ -304,6 +304,10 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     if (settings.forensicAccount !== undefined && environment.forensic === undefined) {
       throw new Error(`settings.forensicAccount needs a backend that prepares a second account; ${backend.description} does not`);
     }
+    // Only a backend that models GuardDuty's export to Security Hub can rehearse the write-back.
+    if (env.securityHub !== undefined && backend.exportFinding === undefined) {
+      throw new Error(`environment.securityHub needs a backend that models Security Hub (the local simulated account); ${backend.description} does not`);
+    }
     const definitions = options.definitions ?? (await definitionsFor(settings, scenarioPlaybooks(options.playbooks, scenario.ownPlaybooks), environment.forensic));
     const local = localDeploymentResources(environment.deployment);
     // Rehearse what is deployed: the roles' identity policies and the rules' patterns, from the synthesized templates.

@@ -186,7 +186,8 @@ export async function updateSecurityHubFinding(input: UpdateSecurityHubFindingIn
     finding = { Id: recorded.id, ProductArn: recorded.productArn };
     fromRecord = true;
   } else {
-    return skip('not-guardduty', incident.key, `the incident comes from ${incident.source}, not a GuardDuty finding, so it has no Security Hub finding`);
+    const what = incident.source === 'cloudwatch' ? 'a CloudWatch alarm' : 'not a GuardDuty finding (a Malware Protection for S3 scan result is an event, not a finding)';
+    return skip('not-guardduty', incident.key, `the incident is ${what}, so it has no Security Hub finding`);
   }
   const note = securityHubNote(input, workflowStatus);
   const described = { finding, workflowStatus, note };

@@ -203,6 +203,14 @@ describe('updateSecurityHubFinding', () => {
     });
   });
 
+  it('sends nothing for an incident that is no GuardDuty finding (a Malware Protection for S3 scan result)', async () => {
+    const scan = parseEvent(JSON.parse(readFileSync(new URL('../fixtures/events/guardduty-malware-protection-s3-hostile-key.json', import.meta.url), 'utf8')), { receivedAt: NOW });
+    const result = await run(input(scan));
+    expect(result.status).toBe('not-guardduty');
+    expect(result.reason).toMatch(/scan result is an event, not a finding/);
+    expect(targets).toEqual([]);
+  });
+
   it('never writes back for a GuardDuty sample finding', async () => {
     const event = rawEvent();
     (event.detail.service as Record<string, unknown>).additionalInfo = { sample: true };
