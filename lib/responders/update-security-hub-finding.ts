@@ -26,13 +26,14 @@ import { TransientResponderError } from '../contracts/responder-errors';
 import type { Incident } from '../incident/model';
 import { SECURITY_HUB_ACTIONS } from '../playbooks/security-hub-actions';
 import type { SecurityHubWorkflowStatus } from '../playbooks/security-hub-actions';
+import { ActionLog } from './action-log';
 import type { DeploymentEnvironment } from './effective-mode';
+import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
 import type { IncidentLogger } from './logging';
+import type { ResponderResult } from './model';
 import type { SecurityHubFindingRecords } from './security-hub-records';
 import type { ResponderInput } from './responder-input';
 import { parseResponderInput } from './responder-input';
-import { ResponderRun } from './responder-run';
-import type { ResponderResultBase } from './responder-run';
 import type { HandlerDeps, Responder, ResponderHandler } from './runtime';
 import { createResponderHandler } from './runtime';
 import { neutralizeText } from './untrusted-text';
@@ -68,7 +69,7 @@ export interface SecurityHubFindingIdentifier {
   readonly ProductArn: string;
 }
 
-export interface UpdateSecurityHubFindingResult extends ResponderResultBase<UpdateSecurityHubFindingStatus> {
+export interface UpdateSecurityHubFindingResult extends ResponderResult<UpdateSecurityHubFindingStatus> {
   /** The finding written to (or that would have been), when the event named a valid one. */
   readonly finding?: SecurityHubFindingIdentifier;
   readonly workflowStatus?: SecurityHubWorkflowStatus;
@@ -150,19 +151,24 @@ const RETRYABLE_UNPROCESSED = new Set(['ConcurrentUpdateError', 'InternalFailure
 
 /** Writes the workflow status and note back to the incident's finding in Security Hub. */
 export async function updateSecurityHubFinding(input: UpdateSecurityHubFindingInput, deps: UpdateSecurityHubFindingDeps): Promise<UpdateSecurityHubFindingResult> {
+  const now = deps.now ?? (() => new Date());
+  const log = new ActionLog(now);
   const { incident } = input;
-  const run = new ResponderRun<UpdateSecurityHubFindingStatus>({
-    responder: UPDATE_SECURITY_HUB_FINDING_RESPONDER,
-    incident,
-    requestedMode: input.mode,
-    logger: deps.logger,
-    environment: deps.environment,
-    now: deps.now,
-    replayStatuses: [],
-  });
-  const { log, now } = run;
+  const effective = effectiveMode(input.mode, deps.environment ?? process.env);
   const workflowStatus = input.options.workflowStatus;
-  const finish = run.finisher<UpdateSecurityHubFindingResult>({}, (result) => (result.reason !== undefined ? { reason: result.reason } : {}));
+  const finish = (status: UpdateSecurityHubFindingStatus, extra: Partial<UpdateSecurityHubFindingResult> = {}): UpdateSecurityHubFindingResult => {
+    deps.logger.info('update-security-hub-finding finished', { status, ...(extra.reason !== undefined ? { reason: extra.reason } : {}) });
+    return {
+      responder: UPDATE_SECURITY_HUB_FINDING_RESPONDER,
+      incidentKey: incident.key,
+      mode: effective.mode,
+      status,
+      idempotentReplay: false,
+      actions: log.actions,
+      ...forcedDryRunField(effective),
+      ...extra,
+    };
+  };
   const skip = (status: UpdateSecurityHubFindingStatus, target: string, reason: string, extra: Partial<UpdateSecurityHubFindingResult> = {}) => {
     log.record('firebreak:decide', target, 'skipped', `${reason.charAt(0).toUpperCase()}${reason.slice(1)}; nothing sent to Security Hub`);
     return finish(status, { reason, ...extra });
@@ -191,8 +197,8 @@ export async function updateSecurityHubFinding(input: UpdateSecurityHubFindingIn
   }
   const note = securityHubNote(input, workflowStatus);
   const described = { finding, workflowStatus, note };
-  run.recordMode(finding.Id);
-  if (run.mode === 'dry-run') {
+  recordEffectiveMode(log, finding.Id, effective);
+  if (effective.mode === 'dry-run') {
     log.record('securityhub:BatchUpdateFindings', finding.Id, 'skipped', `Dry-run: Security Hub has no DryRun, so nothing was sent; would set workflow status ${workflowStatus} and the note`);
     return finish('dry-run', described);
   }
