@@ -9,6 +9,7 @@ import { EVIDENCE_TAG_KEYS } from '../responders/snapshot-plan';
 import { parseEvent } from '../incident/parse';
 import type { Playbook } from '../playbooks/model';
 import { buildReleaseRequest, incidentKeyFromTags, RELEASE_PLAYBOOK } from '../operator/release/request';
+import { buildS3ObjectReleaseRequest, incidentKeyFromObjectTags, RELEASE_S3_OBJECT_PLAYBOOK } from '../operator/release/s3-object';
 import { buildDnsUnblockRequest, DNS_UNBLOCK_PLAYBOOK } from '../operator/dns-unblock';
 import { canonicalDomain } from '../responders/dns-domain';
 import type { TriageDecision } from '../playbooks/triage';
@@ -194,6 +195,31 @@ async function startRelease(
 }
 
 /**
+ * A `releaseObject:` injection: starts the release-s3-object playbook for an S3 object of the
+ * environment as `firebreak release --bucket --key --version-id` does (lib/operator/release/s3-object.ts):
+ * the incident key from the object's firebreak:incident tag, the request the command builds.
+ */
+async function startObjectRelease(engine: LocalEngine, backend: GameDayBackend, environment: ResolvedEnvironment, release: { object: string; reason?: string }, mode: 'enforce' | 'dry-run'): Promise<void> {
+  const object = environment.s3Objects?.[release.object];
+  const stateMachineArn = engine.stateMachineArnOf(RELEASE_S3_OBJECT_PLAYBOOK);
+  if (!object) throw new Error(`releaseObject: no S3 object '${release.object}' in the environment`);
+  if (!stateMachineArn) throw new Error(`releaseObject: no ${RELEASE_S3_OBJECT_PLAYBOOK} playbook is deployed (add playbooks/${RELEASE_S3_OBJECT_PLAYBOOK}.yaml)`);
+  const tags = (await backend.inspect()).s3Objects?.[release.object]?.tags ?? {};
+  const target = { bucketName: object.bucket, key: object.key, ...(object.versionId !== 'null' ? { versionId: object.versionId } : {}) };
+  const request = buildS3ObjectReleaseRequest({
+    ...target,
+    account: environment.account,
+    region: environment.region,
+    incidentKey: incidentKeyFromObjectTags(`s3://${object.bucket}/${object.key}`, tags),
+    mode,
+    requestedBy: `arn:aws:sts::${environment.account}:assumed-role/gameday-engineer/gameday`,
+    ...(release.reason !== undefined ? { reason: release.reason } : {}),
+    at: backend.now(),
+  });
+  await engine.start(stateMachineArn, request.executionName, request.input).done;
+}
+
+/**
  * An `unblockDns:` injection: starts the unblock-dns-domain playbook as `firebreak dns unblock`
  * does (lib/operator/dns-unblock.ts), for the claim of the instance's incident (its
  * firebreak:incident tag), without the command's early refusals: the step's own checks are what
@@ -336,6 +362,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       raw?: boolean;
       bus?: string;
       release?: { target: string; reason?: string };
+      releaseObject?: { object: string; reason?: string };
       unblockDns?: { domain: string; instance: string; force: boolean; reason?: string };
       tamper?: { deleteEvidenceOf: string };
       direct?: { kind: 'invoke' | 'start'; name: string; mode: 'enforce' | 'dry-run'; execution: 'none' | 'forged' | 'previous' };
@@ -343,6 +370,10 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     for (const [injection, entry] of scenario.inject.entries()) {
       if (entry.release !== undefined) {
         planned.push({ injection, release: { target: entry.release, ...(entry.reason !== undefined ? { reason: entry.reason } : {}) } });
+        continue;
+      }
+      if (entry.releaseObject !== undefined) {
+        planned.push({ injection, releaseObject: { object: entry.releaseObject, ...(entry.reason !== undefined ? { reason: entry.reason } : {}) } });
         continue;
       }
       if (entry.unblockDns !== undefined) {
@@ -369,9 +400,13 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     }
     const running = engine;
     const mode = settings.forceDryRun || settings.mode === 'dry-run' ? 'dry-run' : 'enforce';
-    const deliver = async ({ injection, event, raw, bus, release, unblockDns, tamper, direct }: (typeof planned)[number], index: number) => {
+    const deliver = async ({ injection, event, raw, bus, release, releaseObject, unblockDns, tamper, direct }: (typeof planned)[number], index: number) => {
       if (release) {
         await startRelease(running, backend, environment, release, mode);
+        return;
+      }
+      if (releaseObject) {
+        await startObjectRelease(running, backend, environment, releaseObject, mode);
         return;
       }
       if (unblockDns) {

@@ -121,6 +121,10 @@ export const s3ObjectSchema = z.strictObject({
   versioned: z.boolean().default(true).describe('Versioning on the bucket (default true).'),
   body: z.string().default(EICAR_TEST_FILE).describe('The content (default: the EICAR test file).'),
   tags: z.record(z.string(), z.string()).default({}).describe("The object's own tags (firebreak:gameday-target=true opts it in to game days)."),
+  encryption: z
+    .enum(['SSE-S3', 'SSE-KMS'])
+    .default('SSE-S3')
+    .describe("SSE-KMS: a customer managed key is created for the bucket, made its default encryption, and the object is encrypted with it (default SSE-S3, S3's own)."),
 });
 export type S3ObjectDocument = z.output<typeof s3ObjectSchema>;
 
@@ -203,6 +207,9 @@ export const injectionSchema = z
     release: logicalName('instance')
       .optional()
       .describe('Not an event: start the release-instance playbook for this instance, as `firebreak release` does.'),
+    releaseObject: logicalName('S3 object')
+      .optional()
+      .describe('Not an event: start the release-s3-object playbook for this S3 object of the environment, as `firebreak release --bucket --key --version-id` does (the incident key from its firebreak:incident tag).'),
     reason: z.string().min(1).optional().describe('The reason a release (or a DNS unblock) gives.'),
     unblockDns: z
       .strictObject({
@@ -253,8 +260,8 @@ export const injectionSchema = z
       .optional()
       .describe("The bus the event is put on (default: 'default' for aws.* sources, where AWS services deliver; the game-day rule's bus for other sources)."),
   })
-  .refine((entry) => [entry.template, entry.event, entry.raw, entry.release, entry.tamper, entry.unblockDns].filter((value) => value !== undefined).length === 1, {
-    message: "an injection has exactly one of 'template', 'event', 'raw', 'release', 'tamper' or 'unblockDns'",
+  .refine((entry) => [entry.template, entry.event, entry.raw, entry.release, entry.releaseObject, entry.tamper, entry.unblockDns].filter((value) => value !== undefined).length === 1, {
+    message: "an injection has exactly one of 'template', 'event', 'raw', 'release', 'releaseObject', 'tamper' or 'unblockDns'",
   })
   .refine((entry) => entry.invoke === undefined || entry.start === undefined, { message: "an injection has at most one of 'invoke' or 'start'" })
   .refine((entry) => (entry.invoke === undefined && entry.start === undefined) || entry.template !== undefined || entry.event !== undefined, {

@@ -44,6 +44,14 @@ export type ReleaseOutcome = z.output<typeof releaseResultSchema> & { readonly s
 
 /** The release-instance results in a release execution's output (JSON text), in step order; [] when there are none. */
 export function releaseOutcomesOf(output: string | undefined): ReleaseOutcome[] {
+  return stepResultsOf(output, releaseResultSchema);
+}
+
+/**
+ * The step results of an execution's output (JSON text) that `schema` reads, each with its step
+ * id, in step order; [] when there are none or the output is not JSON.
+ */
+export function stepResultsOf<T extends z.ZodType>(output: string | undefined, schema: T): (z.output<T> & { readonly step: string })[] {
   if (!output) return [];
   let parsed: unknown;
   try {
@@ -54,8 +62,8 @@ export function releaseOutcomesOf(output: string | undefined): ReleaseOutcome[] 
   const results = z.looseObject({ results: z.record(z.string(), z.unknown()) }).safeParse(parsed);
   if (!results.success) return [];
   return Object.entries(results.data.results).flatMap(([step, entry]) => {
-    const wrapped = z.looseObject({ result: releaseResultSchema }).safeParse(entry);
-    return wrapped.success ? [{ ...wrapped.data.result, step }] : [];
+    const wrapped = z.looseObject({ result: schema }).safeParse(entry);
+    return wrapped.success ? [Object.assign({}, wrapped.data.result as z.output<T>, { step })] : [];
   });
 }
 
