@@ -17,6 +17,7 @@ export const RESPONDER_NAMES = {
   disableAccessKey: 'disable-access-key',
   revokeRoleSessions: 'revoke-role-sessions',
   updateSecurityHubFinding: 'update-security-hub-finding',
+  releaseCredentials: 'release-credentials',
   publishAlert: 'publish-alert',
   approval: 'approval',
 } as const;

@@ -11,6 +11,8 @@ import type { Playbook } from '../playbooks/model';
 import { buildReleaseRequest, incidentKeyFromTags, RELEASE_PLAYBOOK } from '../operator/release/request';
 import { buildS3ObjectReleaseRequest, incidentKeyFromObjectTags, RELEASE_S3_OBJECT_PLAYBOOK } from '../operator/release/s3-object';
 import { buildDnsUnblockRequest, DNS_UNBLOCK_PLAYBOOK } from '../operator/dns-unblock';
+import { buildCredentialReleaseRequest, CREDENTIAL_RELEASE_PLAYBOOK } from '../operator/credential-release';
+import type { ReleasedCredential } from '../operator/credential-release';
 import { canonicalDomain } from '../responders/dns-domain';
 import type { TriageDecision } from '../playbooks/triage';
 import type { SynthesizedDefinitions } from '../stack/app';
@@ -247,6 +249,47 @@ async function startDnsUnblock(
   await engine.start(stateMachineArn, request.executionName, request.input).done;
 }
 
+/**
+ * A `releaseCredentials:` injection: starts the release-credentials playbook as `firebreak
+ * credentials release` does (lib/operator/credential-release.ts), for the incident of the
+ * scenario's last playbook execution (the command reads it from the credential's record), without
+ * the command's early refusals: the step's own checks are what the scenario rehearses.
+ */
+async function startCredentialRelease(
+  engine: LocalEngine,
+  backend: GameDayBackend,
+  environment: ResolvedEnvironment,
+  spec: { user: string; key: number } | { role: string },
+  reason: string | undefined,
+  mode: 'enforce' | 'dry-run',
+): Promise<void> {
+  const stateMachineArn = engine.stateMachineArnOf(CREDENTIAL_RELEASE_PLAYBOOK);
+  if (!stateMachineArn) throw new Error(`releaseCredentials: no ${CREDENTIAL_RELEASE_PLAYBOOK} playbook is deployed (add playbooks/${CREDENTIAL_RELEASE_PLAYBOOK}.yaml)`);
+  let credential: ReleasedCredential;
+  if ('user' in spec) {
+    const accessKeyId = environment.iamUsers?.[spec.user]?.accessKeys[spec.key];
+    if (accessKeyId === undefined) throw new Error(`releaseCredentials: the environment has no access key ${spec.key} of user '${spec.user}'`);
+    credential = { kind: 'access-key', accessKeyId, userName: spec.user };
+  } else {
+    if (environment.iamRoles?.[spec.role] === undefined) throw new Error(`releaseCredentials: no role '${spec.role}' in the environment`);
+    credential = { kind: 'role-sessions', roleName: spec.role };
+  }
+  const previous = engine.executions().filter((record) => record.kind === 'playbook').at(-1);
+  const incidentKey = (previous?.input as { incident?: { key?: string } } | undefined)?.incident?.key;
+  if (incidentKey === undefined) throw new Error('releaseCredentials: no playbook ran before it, so there is no incident to release');
+  const request = buildCredentialReleaseRequest({
+    credential,
+    account: environment.account,
+    region: environment.region,
+    incidentKey,
+    mode,
+    requestedBy: `arn:aws:sts::${environment.account}:assumed-role/gameday-engineer/gameday`,
+    reason: reason ?? 'game day',
+    at: backend.now(),
+  });
+  await engine.start(stateMachineArn, request.executionName, request.input).done;
+}
+
 /** The attacker's role of a `tamper:` injection: a role of the member account, outside Firebreak's policies. */
 export const TAMPERING_ROLE = 'gameday-attacker-with-delete-snapshot';
 
@@ -364,6 +407,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       release?: { target: string; reason?: string };
       releaseObject?: { object: string; reason?: string };
       unblockDns?: { domain: string; instance: string; force: boolean; reason?: string };
+      releaseCredentials?: { spec: { user: string; key: number } | { role: string }; reason?: string };
       tamper?: { deleteEvidenceOf: string };
       direct?: { kind: 'invoke' | 'start'; name: string; mode: 'enforce' | 'dry-run'; execution: 'none' | 'forged' | 'previous' };
     }[] = [];
@@ -384,6 +428,10 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         planned.push({ injection, tamper: entry.tamper });
         continue;
       }
+      if (entry.releaseCredentials !== undefined) {
+        planned.push({ injection, releaseCredentials: { spec: entry.releaseCredentials, ...(entry.reason !== undefined ? { reason: entry.reason } : {}) } });
+        continue;
+      }
       const event = await buildInjectedEvent(entry, environment, directories);
       if (entry.invoke !== undefined || entry.start !== undefined) {
         const kind = entry.invoke !== undefined ? 'invoke' : 'start';
@@ -400,7 +448,11 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     }
     const running = engine;
     const mode = settings.forceDryRun || settings.mode === 'dry-run' ? 'dry-run' : 'enforce';
-    const deliver = async ({ injection, event, raw, bus, release, releaseObject, unblockDns, tamper, direct }: (typeof planned)[number], index: number) => {
+    const deliver = async ({ injection, event, raw, bus, release, releaseObject, unblockDns, releaseCredentials, tamper, direct }: (typeof planned)[number], index: number) => {
+      if (releaseCredentials) {
+        await startCredentialRelease(running, backend, environment, releaseCredentials.spec, releaseCredentials.reason, mode);
+        return;
+      }
       if (release) {
         await startRelease(running, backend, environment, release, mode);
         return;

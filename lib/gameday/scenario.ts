@@ -210,7 +210,7 @@ export const injectionSchema = z
     releaseObject: logicalName('S3 object')
       .optional()
       .describe('Not an event: start the release-s3-object playbook for this S3 object of the environment, as `firebreak release --bucket --key --version-id` does (the incident key from its firebreak:incident tag).'),
-    reason: z.string().min(1).optional().describe('The reason a release (or a DNS unblock) gives.'),
+    reason: z.string().min(1).optional().describe('The reason a release (or a DNS unblock, or a credential release) gives.'),
     unblockDns: z
       .strictObject({
         domain: z.string().min(1).describe('The blocked domain to take back.'),
@@ -220,6 +220,18 @@ export const injectionSchema = z
       .optional()
       .describe(
         'Not an event: start the unblock-dns-domain playbook as `firebreak dns unblock` does, without the command\'s own early checks, so the step\'s refusals are rehearsed.',
+      ),
+    releaseCredentials: z
+      .union([
+        z.strictObject({
+          user: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'an IAM user name of the environment'),
+          key: z.number().int().min(0).default(0).describe("Which of the user's access keys, in creation order."),
+        }),
+        z.strictObject({ role: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name of the environment') }),
+      ])
+      .optional()
+      .describe(
+        "Not an event: start the release-credentials playbook as `firebreak credentials release` does, for the incident of the scenario's last playbook execution, without the command's early checks, so the step's refusals are rehearsed.",
       ),
     tamper: z
       .strictObject({
@@ -260,8 +272,8 @@ export const injectionSchema = z
       .optional()
       .describe("The bus the event is put on (default: 'default' for aws.* sources, where AWS services deliver; the game-day rule's bus for other sources)."),
   })
-  .refine((entry) => [entry.template, entry.event, entry.raw, entry.release, entry.releaseObject, entry.tamper, entry.unblockDns].filter((value) => value !== undefined).length === 1, {
-    message: "an injection has exactly one of 'template', 'event', 'raw', 'release', 'releaseObject', 'tamper' or 'unblockDns'",
+  .refine((entry) => [entry.template, entry.event, entry.raw, entry.release, entry.releaseObject, entry.tamper, entry.unblockDns, entry.releaseCredentials].filter((value) => value !== undefined).length === 1, {
+    message: "an injection has exactly one of 'template', 'event', 'raw', 'release', 'releaseObject', 'tamper', 'unblockDns' or 'releaseCredentials'",
   })
   .refine((entry) => entry.invoke === undefined || entry.start === undefined, { message: "an injection has at most one of 'invoke' or 'start'" })
   .refine((entry) => (entry.invoke === undefined && entry.start === undefined) || entry.template !== undefined || entry.event !== undefined, {

@@ -413,9 +413,9 @@ const SCOPES: readonly ActionScope[] = [
   },
   {
     sid: 'ReadNamedRoles',
-    actions: requestedOf('iam:GetRole'),
+    actions: requestedOf('iam:GetRole', 'iam:GetRolePolicy'),
     resources: (arns) => [arns.iam('role')],
-    why: 'revoke-role-sessions reads the tags of the role a finding names (protected, game-day opt-in), known only at run time.',
+    why: 'revoke-role-sessions reads the tags of the role a finding names (protected, game-day opt-in), and release-credentials reads the revoke-sessions policy it recorded before deleting it; the role is known only at run time.',
   },
   {
     sid: 'DisableAccessKeysOfNamedUsers',

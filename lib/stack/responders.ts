@@ -50,6 +50,7 @@ const RESPONDER_SETTINGS: Readonly<Record<string, { memorySize: number; timeout:
   [RESPONDER_NAMES.disableAccessKey]: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak disable-access-key: set the IAM user access keys a finding names Inactive' },
   [RESPONDER_NAMES.revokeRoleSessions]: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak revoke-role-sessions: deny the sessions issued so far to the roles a finding names' },
   [RESPONDER_NAMES.updateSecurityHubFinding]: { memorySize: 256, timeout: Duration.seconds(30), description: "Firebreak update-security-hub-finding: workflow status and note on the finding's Security Hub copy" },
+  [RESPONDER_NAMES.releaseCredentials]: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak release-credentials: undo what the credential steps recorded, and only that' },
   // On the critical path before containment: one DescribeInstances and two DynamoDB calls.
   [GUARD_RESPONDER]: { memorySize: 256, timeout: Duration.seconds(30), description: 'Firebreak containment-guard: protected instances, approval and blast radius before containment' },
   default: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak responder' },
@@ -102,14 +103,23 @@ export const STATE_TABLE_ACCESS: Readonly<
     actions: ['dynamodb:GetItem'],
     keys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
   },
-  // The credential steps keep no record of their own yet: they only read their grant (and approval).
+  // The credential steps write the sealed record of what they changed (credential-records.ts) and
+  // read their grant (and approval); revoke-role-sessions reads its record back on a rerun; the
+  // release reads it and marks it released.
   [RESPONDER_NAMES.disableAccessKey]: {
-    actions: ['dynamodb:GetItem'],
-    keys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
+    actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+    keys: [`${STATE_KEY_PREFIX.credential}*`],
+    readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
   },
   [RESPONDER_NAMES.revokeRoleSessions]: {
-    actions: ['dynamodb:GetItem'],
-    keys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
+    actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+    keys: [`${STATE_KEY_PREFIX.credential}*`],
+    readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
+  },
+  [RESPONDER_NAMES.releaseCredentials]: {
+    actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    keys: [`${STATE_KEY_PREFIX.credential}*`],
+    readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
   },
   // The finding each incident's write-back checked, so that a release resolves the same one.
   [RESPONDER_NAMES.updateSecurityHubFinding]: {
@@ -123,7 +133,7 @@ export const STATE_TABLE_ACCESS: Readonly<
 };
 
 /** The responders that act on IAM credentials (and read the privileged name patterns). */
-const CREDENTIAL_RESPONDERS: ReadonlySet<string> = new Set([RESPONDER_NAMES.disableAccessKey, RESPONDER_NAMES.revokeRoleSessions]);
+const CREDENTIAL_RESPONDERS: ReadonlySet<string> = new Set([RESPONDER_NAMES.disableAccessKey, RESPONDER_NAMES.revokeRoleSessions, RESPONDER_NAMES.releaseCredentials]);
 
 /** The responders the deployed playbooks use, with the IAM actions each needs where it acts. */
 export function responderActions(playbooks: readonly Playbook[]): Map<string, Set<string>> {
