@@ -12,6 +12,7 @@
  */
 import type { Route53ResolverClients } from '../aws/clients/route53resolver';
 import type { S3Clients } from '../aws/clients/s3';
+import type { SecurityHubClients } from '../aws/clients/securityhub';
 import type { InspectedS3Object, ResolvedS3Object } from './account-backend/s3-objects';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -170,6 +171,20 @@ export interface AccountInspection {
   readonly fleet?: InspectedFleet;
   /** The scenario's S3 objects after the run, by name. */
   readonly s3Objects?: Readonly<Record<string, InspectedS3Object>>;
+  /** The GuardDuty findings in Security Hub, when the scenario enables it (environment.securityHub). */
+  readonly securityHub?: readonly InspectedSecurityHubFinding[];
+}
+
+/** One GuardDuty finding of Security Hub after the run (what the write-back changes). */
+export interface InspectedSecurityHubFinding {
+  readonly id: string;
+  readonly account: string;
+  readonly region: string;
+  readonly workflowStatus: string;
+  readonly note?: string;
+  readonly noteUpdatedBy?: string;
+  /** How many BatchUpdateFindings calls changed it. */
+  readonly updates: number;
 }
 
 /** What the forensic account holds after a run: the snapshots it owns and the custody records of the state table. */
@@ -202,7 +217,7 @@ export function isMutatingCall(call: Pick<GameDayCall, 'api' | 'dryRun' | 'outco
 }
 
 /** The clients one role (a responder's, the dispatcher's) gets. */
-export interface GameDayClients extends ClientFactory, AutoScalingClients, LoadBalancingClients, Route53ResolverClients, S3Clients {
+export interface GameDayClients extends ClientFactory, AutoScalingClients, LoadBalancingClients, Route53ResolverClients, S3Clients, SecurityHubClients {
   sqs(): SQSClient;
   /** KMS in the security account (the record key). */
   kms(): KMSClient;
@@ -267,4 +282,9 @@ export interface GameDayBackend {
   authorizeServiceCall?(role: string, iamAction: string, resourceArn: string, input?: Readonly<Record<string, unknown>>): string | undefined;
   /** What the backend could not rehearse faithfully so far (reported with the run). */
   findings?(): readonly RehearsalFinding[];
+  /**
+   * GuardDuty's export of an injected finding to the Security Hub of its account and region (where
+   * the scenario enabled it), before the event is delivered. Optional: absent (an endpoint), nothing is exported.
+   */
+  exportFinding?(event: unknown): void;
 }

@@ -16,6 +16,7 @@ import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balanci
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { FirebreakError } from '../contracts/errors';
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient, DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
@@ -59,7 +60,8 @@ export type EndpointSdkClient =
   | AutoScalingClient
   | ElasticLoadBalancingV2Client
   | ElasticLoadBalancingClient
-  | S3Client;
+  | S3Client
+  | SecurityHubClient;
 
 export interface EndpointBackendOptions {
   /** The AWS-compatible endpoint (LocalStack `http://localhost:4566`, a moto server, or an AWS service endpoint). */
@@ -270,6 +272,7 @@ export class EndpointBackend extends AccountBackend {
       // The Route 53 Resolver client is of an older SDK line (its smithy types differ; its wire does not).
       route53resolver: async () => get('route53resolver', Route53ResolverClient as unknown as new (config: Record<string, unknown>) => KMSClient) as unknown as Route53ResolverClient,
       s3: async () => get('s3', S3Client),
+      securityhub: async () => get('securityhub', SecurityHubClient),
       sts: () => get('sts', STSClient),
       autoScaling: async () => get('autoscaling', AutoScalingClient),
       elbv2: async () => get('elasticloadbalancing', ElasticLoadBalancingV2Client),

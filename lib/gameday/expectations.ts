@@ -329,6 +329,24 @@ const iamRoles: ExpectationEvaluator<'iamRoles'> = (expectedRoles, facts) =>
     return expected.inlinePolicies === undefined ? [] : [result(`iam role ${name} inline policies`, sameList(actual?.inlinePolicies, wanted), wanted, actual?.inlinePolicies ?? 'no such role')];
   });
 
+/** The injected GuardDuty findings as Security Hub holds them after the run: status, note, number of updates, for each. */
+const securityHub: ExpectationEvaluator<'securityHub'> = (spec, facts) => {
+  const findings = facts.after.securityHub;
+  if (findings === undefined || findings.length === 0) {
+    return [result('security hub findings', false, 'the injected findings in Security Hub (environment.securityHub.enabled)', 'none')];
+  }
+  const contains = spec.noteContains === undefined ? [] : Array.isArray(spec.noteContains) ? spec.noteContains : [spec.noteContains];
+  return findings.flatMap((finding) => {
+    const label = `security hub finding ${finding.id.split('/').pop() ?? finding.id}`;
+    const out: ExpectationResult[] = [];
+    if (spec.workflowStatus !== undefined) out.push(result(`${label} workflow status`, finding.workflowStatus === spec.workflowStatus, spec.workflowStatus, finding.workflowStatus));
+    for (const text of contains) out.push(result(`${label} note contains`, finding.note?.includes(text) === true, text, finding.note ?? '(no note)'));
+    if (spec.noNote === true) out.push(result(`${label} has no note`, finding.note === undefined, '(no note)', finding.note ?? '(no note)'));
+    if (spec.updates !== undefined) out.push(result(`${label} updates`, finding.updates === spec.updates, spec.updates, finding.updates));
+    return out;
+  });
+};
+
 const forensicCopies: ExpectationEvaluator<'forensicCopies'> = (spec, facts) => {
   const forensic = facts.after.forensic;
   if (!forensic) return [result('forensic account', false, 'a forensic account (settings.forensicAccount)', 'none: the scenario has no forensic account')];
@@ -518,6 +536,7 @@ export const EXPECTATION_EVALUATORS: { readonly [K in keyof ExpectationsDocument
   s3Objects,
   iamUsers,
   iamRoles,
+  securityHub,
   alerts,
   chat: evaluateChat,
   keptEvents,

@@ -21,7 +21,7 @@ import type { OperatorClients } from './account-backend/context';
 import { EnvironmentSetupError } from './account-backend/context';
 import { describeExecution } from './account-backend/executions';
 import { faultSpecOf } from './account-backend/deployment-resources';
-import type { AccountInspection, ExecutionDirectory, ForensicAccount, ForensicInspection, GameDayCall, GameDayClients, RehearsalFinding, ResolvedEnvironment } from './backend';
+import type { AccountInspection, ExecutionDirectory, ForensicAccount, ForensicInspection, GameDayCall, InspectedSecurityHubFinding, GameDayClients, RehearsalFinding, ResolvedEnvironment } from './backend';
 import { responderRole } from './deployment';
 import { wallClockMs } from './backend';
 import type { EnvironmentDocument, SettingsDocument } from './scenario';
@@ -58,6 +58,8 @@ export class LocalBackend extends AccountBackend {
   private readonly retainCalls: boolean;
   private callTotal = 0;
   private forensic: { readonly account: ForensicAccount; readonly region: string; readonly stateTable: string } | undefined;
+  /** The scenario declares Security Hub (environment.securityHub): its findings are inspected. */
+  private securityHub = false;
 
   constructor(options: LocalBackendOptions = {}) {
     super({
@@ -94,6 +96,8 @@ export class LocalBackend extends AccountBackend {
       );
     }
     const resolved = await super.prepare(environment, settings);
+    this.securityHub = environment.securityHub !== undefined;
+    if (environment.securityHub?.enabled === true) this.sim.enableSecurityHub(account, region);
     if (settings.forensicAccount === undefined) return resolved;
     this.forensic = { account: await this.prepareForensicAccount(settings.forensicAccount, account, region), region, stateTable: resolved.deployment.stateTableName };
     return { ...resolved, forensic: this.forensic.account };
@@ -101,7 +105,27 @@ export class LocalBackend extends AccountBackend {
 
   override async inspect(): Promise<AccountInspection> {
     const inspected = await super.inspect();
-    return this.forensic ? { ...inspected, forensic: await this.inspectForensicAccount(this.forensic) } : inspected;
+    const securityHub = this.securityHub ? { securityHub: this.securityHubFindings() } : {};
+    return this.forensic ? { ...inspected, ...securityHub, forensic: await this.inspectForensicAccount(this.forensic) } : { ...inspected, ...securityHub };
+  }
+
+  /** GuardDuty exports every finding to the Security Hub of its account and region (where the scenario enabled it). */
+  exportFinding(event: unknown): void {
+    if (typeof event !== 'object' || event === null) return;
+    const { 'detail-type': detailType, detail } = event as { 'detail-type'?: unknown; detail?: unknown };
+    if (detailType === 'GuardDuty Finding') this.sim.exportGuardDutyFinding(detail);
+  }
+
+  /** The simulated Security Hubs' GuardDuty findings (read from the simulator: the operator has no Security Hub calls to make). */
+  private securityHubFindings(): InspectedSecurityHubFinding[] {
+    return this.sim.securityHubFindings().map((finding) => ({
+      id: finding.id,
+      account: finding.account,
+      region: finding.region,
+      workflowStatus: finding.workflowStatus,
+      ...(finding.note !== undefined ? { note: finding.note.text, noteUpdatedBy: finding.note.updatedBy } : {}),
+      updates: finding.updates,
+    }));
   }
 
   /** The forensic account's own snapshots (through its operator) and the custody records of the state table. */

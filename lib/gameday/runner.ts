@@ -392,6 +392,10 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     if (settings.forensicAccount !== undefined && environment.forensic === undefined) {
       throw new Error(`settings.forensicAccount needs a backend that prepares a second account; ${backend.description} does not`);
     }
+    // Only a backend that models GuardDuty's export to Security Hub can rehearse the write-back.
+    if (env.securityHub !== undefined && backend.exportFinding === undefined) {
+      throw new Error(`environment.securityHub needs a backend that models Security Hub (the local simulated account); ${backend.description} does not`);
+    }
     const definitions = options.definitions ?? (await definitionsFor(settings, scenarioPlaybooks(options.playbooks, scenario.ownPlaybooks), environment.forensic));
     const local = localDeploymentResources(environment.deployment);
     // Rehearse what is deployed: the roles' identity policies and the rules' patterns, from the synthesized templates.
@@ -514,6 +518,8 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         invocations.push({ injection, responder: direct.name, payload, ...(await running.invokeDirectly(direct.name, payload)) });
         return;
       }
+      // GuardDuty sends the same finding to Security Hub (where the account enabled it) as to EventBridge.
+      if (!raw) backend.exportFinding?.(event);
       // EventBridge delivers an event once per rule of its bus whose pattern matches, and never
       // delivers text: a raw injection goes straight to the dispatcher, as documented.
       let targets: (string | undefined)[] = [undefined];

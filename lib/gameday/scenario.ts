@@ -160,6 +160,10 @@ export const environmentSchema = z.strictObject({
   iamRoles: z.record(z.string().regex(IAM_NAME, 'an IAM role name'), iamRoleSchema).default({}).describe('IAM roles (by their IAM name) a finding names.'),
   ...fleetEnvironmentFields,
   s3Objects: z.record(logicalName('S3 object'), s3ObjectSchema).default({}).describe('S3 objects (for the Malware Protection for S3 scenarios); "${s3Objects.<name>.versionId}" and .eTag, .bucket, .key resolve.'),
+  securityHub: z
+    .strictObject({ enabled: z.boolean().describe('Security Hub subscribed in the environment\'s account and region (GuardDuty exports the injected findings to it).') })
+    .optional()
+    .describe('Security Hub in the account (local simulated account only). Absent: not enabled, so BatchUpdateFindings answers InvalidAccessException.'),
   faults: z.array(faultSchema).default([]).describe('Errors the account answers on request (throttling, 5xx...).'),
   deniedActions: z
     .array(z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9*]+$/, 'an IAM action such as ec2:ModifyInstanceAttribute'))
@@ -380,6 +384,15 @@ export const expectationsSchema = z.strictObject({
     .record(z.string().min(1), z.strictObject({ inlinePolicies: z.array(z.string().min(1)).optional().describe('Names of its inline policies, exactly.') }))
     .optional()
     .describe('IAM roles of the environment after the run.'),
+  securityHub: z
+    .strictObject({
+      workflowStatus: z.enum(['NEW', 'NOTIFIED', 'RESOLVED', 'SUPPRESSED']).optional().describe('The workflow status of every injected finding in Security Hub.'),
+      noteContains: z.union([z.string(), z.array(z.string())]).optional().describe('Text each found in the note of every injected finding.'),
+      noNote: z.boolean().optional().describe('true: no note was written to any injected finding.'),
+      updates: z.number().int().min(0).optional().describe('BatchUpdateFindings changes of each injected finding.'),
+    })
+    .optional()
+    .describe('The GuardDuty findings the scenario injected, as Security Hub holds them after the run (needs environment.securityHub.enabled).'),
   unchanged: z.array(z.string().min(1)).optional().describe('Resources (by name or id) whose state must not have changed.'),
   noMutatingCalls: z.boolean().optional().describe('No EC2 or IAM call changed anything (DryRun and reads are fine).'),
   accountUnchanged: z.boolean().optional().describe("The account's whole state digest is the same before and after."),

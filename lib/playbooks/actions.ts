@@ -12,6 +12,7 @@ import { CREDENTIAL_ACTIONS } from './credential-actions';
 import { DNS_ACTIONS } from './dns-actions';
 import { PER_INSTANCE_ACTIONS } from './per-instance-actions';
 import { S3_OBJECT_ACTIONS } from './s3-object-actions';
+import { SECURITY_HUB_ACTIONS } from './security-hub-actions';
 
 export interface ActionDefinition {
   readonly name: string;
@@ -242,6 +243,7 @@ export const ACTIONS = {
   ...PER_INSTANCE_ACTIONS,
   ...S3_OBJECT_ACTIONS,
   ...CREDENTIAL_ACTIONS,
+  ...SECURITY_HUB_ACTIONS,
   notify: {
     name: 'notify',
     description: 'Publish an actionable alert to the alert topic.',

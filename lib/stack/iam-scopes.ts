@@ -20,6 +20,7 @@ import { DENY_ALL_POLICY_NAME } from '../playbooks/credential-actions';
 import { EVIDENCE_TAG_KEYS } from '../responders/snapshot-plan';
 import { FLEET_SCOPES } from './iam-scopes-fleet';
 import { MALWARE_OBJECT_TAGS, QUARANTINE_PREFIX } from '../responders/s3-malware-object';
+import { SECURITY_HUB_WORKFLOW_STATUSES } from '../playbooks/security-hub-actions';
 import { S3_ENCRYPTION_CONTEXT_KEY } from '../contracts/iam-actions';
 
 /** AWS's managed deny-all policy, in any partition (the only policy disable-access-key may attach). */
@@ -119,6 +120,7 @@ interface ActionScope {
 const EC2_REFERENCE = 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html';
 const RESOLVER_REFERENCE = 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonroute53resolver.html';
 const S3_REFERENCE = 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html';
+const SECURITY_HUB_REFERENCE = 'https://docs.aws.amazon.com/securityhub/latest/userguide/finding-update-batchupdatefindings.html';
 
 /** The resources of Route 53 Resolver `types` in the role's account. */
 function resolverArns(arns: ScopeArns, ...types: string[]): string[] {
@@ -449,6 +451,16 @@ const SCOPES: readonly ActionScope[] = [
     why: 'Not a finding: a Deny grants nothing.',
   },
   ...FLEET_SCOPES,
+  {
+    // The hub of the role's own account (any region: findings are updated where they were made),
+    // and only to set the workflow statuses Firebreak uses: the condition key is absent from a
+    // request without a workflow status, so such a request is denied too.
+    sid: 'WriteBackToSecurityHubFindings',
+    actions: requestedOf('securityhub:BatchUpdateFindings'),
+    resources: (arns) => (arns.regional ? [arns.regional('securityhub', 'hub/default')] : []),
+    conditions: () => ({ StringEquals: { 'securityhub:ASFFSyntaxPath/Workflow.Status': [...SECURITY_HUB_WORKFLOW_STATUSES] } }),
+    why: `BatchUpdateFindings authorizes on the account's hub (hub/default) in the finding's region, which is known only at run time; the securityhub:ASFFSyntaxPath/Workflow.Status condition allows only the statuses Firebreak sets (${SECURITY_HUB_REFERENCE}).`,
+  },
   {
     sid: 'PublishAlerts',
     actions: requestedOf('sns:Publish'),

@@ -8,6 +8,7 @@ import { IdSource } from './ids';
 import type { AddressRecord, MetadataOptionsRecord } from './ec2-address-state';
 import { DnsFirewallState } from './route53resolver-state';
 import { S3State } from './s3-state';
+import { SecurityHubState } from './securityhub';
 import type {
   InstanceStateName,
   CallerIdentity,
@@ -96,6 +97,8 @@ export class SimWorld {
   readonly dnsFirewall = new DnsFirewallState();
   /** S3 buckets and object versions (s3.ts). */
   readonly s3 = new S3State();
+  /** Security Hub subscriptions and the GuardDuty findings exported there (securityhub.ts). */
+  readonly securityHub = new SecurityHubState();
   /** By ARN. */
   readonly instanceProfiles = new Map<string, InstanceProfileRecord>();
   /** By ARN. */
