@@ -174,8 +174,10 @@ export interface ForensicInspection {
   readonly kmsKeyArn: string;
   /** Snapshots owned by the forensic account, copied from a snapshot (the firebreak:source-snapshot tag). */
   readonly copies: readonly { readonly snapshotId: string; readonly sourceSnapshotId?: string; readonly encrypted: boolean; readonly kmsKeyId?: string; readonly state: string }[];
-  /** custody# items of the state table: the source and copy they name, and whether they carry a seal. */
-  readonly custody: readonly { readonly sourceSnapshotId: string; readonly copySnapshotId: string; readonly sealed: boolean }[];
+  /** custody# items of the state table: the source and copy they name, whether they carry a seal, and the copy's status (pending, completed, failed). */
+  readonly custody: readonly { readonly sourceSnapshotId: string; readonly copySnapshotId: string; readonly sealed: boolean; readonly status: string }[];
+  /** The sources of the copies (member account) still shared with the forensic account (createVolumePermission, DescribeSnapshotAttribute). */
+  readonly sharedSources: readonly string[];
 }
 
 /**

@@ -358,6 +358,16 @@ const forensicCopies: ExpectationEvaluator<'forensicCopies'> = (spec, facts) => 
       result('sealed custody records of the copies (state table)', records.length === spec.custodyRecords, spec.custodyRecords, `${records.length}${records.length > 0 ? `: ${records.map((record) => `${record.sourceSnapshotId} → ${record.copySnapshotId}`).join(', ')}` : ''}`),
     );
   }
+  for (const status of ['pending', 'completed', 'failed'] as const) {
+    const want = spec.custodyStatus?.[status];
+    if (want === undefined) continue;
+    const records = forensic.custody.filter((record) => record.status === status);
+    results.push(result(`custody records ${status}`, records.length === want, want, `${records.length}${records.length > 0 ? `: ${records.map((record) => `${record.sourceSnapshotId} → ${record.copySnapshotId}`).join(', ')}` : ''}`));
+  }
+  if (spec.sourcesShared !== undefined) {
+    const shared = forensic.sharedSources;
+    results.push(result(`sources still shared with ${forensic.accountId}`, shared.length === spec.sourcesShared, spec.sourcesShared, `${shared.length}${shared.length > 0 ? `: ${shared.join(', ')}` : ''}`));
+  }
   if (spec.sourcesKept !== undefined) {
     const sources = new Set(Object.values(facts.after.instances).flatMap((instance) => instance?.volumes.flatMap((volume) => volume.snapshotIds) ?? []));
     const lost = copies.filter((copy) => !sources.has(copy.sourceSnapshotId as string));

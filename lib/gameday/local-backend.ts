@@ -7,7 +7,7 @@
  * (nothing reads the wall clock but the timeline's wall-time column).
  */
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
+import { DescribeSnapshotAttributeCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
@@ -85,6 +85,11 @@ export class LocalBackend extends AccountBackend {
     const resolved = await super.prepare(environment, settings);
     if (settings.forensicAccount === undefined) return resolved;
     this.forensic = { account: await this.prepareForensicAccount(settings.forensicAccount, account, region), region, stateTable: resolved.deployment.stateTableName };
+    for (const fault of settings.forensicCopyFailsLate) {
+      const volume = resolved.instances[fault.instance]?.volumes.find((candidate) => candidate.device === fault.device);
+      if (volume === undefined) throw new EnvironmentSetupError(`settings.forensicCopyFailsLate names ${fault.instance} ${fault.device}, which is not a volume of the environment`);
+      this.sim.failCopiesLate(volume.volumeId, fault.stateMessage);
+    }
     return { ...resolved, forensic: this.forensic.account };
   }
 
@@ -111,10 +116,18 @@ export class LocalBackend extends AccountBackend {
     const dynamodb = this.operatorClients(forensic.region).dynamodb();
     const { Items = [] } = await dynamodb.send(new ScanCommand({ TableName: forensic.stateTable, FilterExpression: 'begins_with(pk, :custody)', ExpressionAttributeValues: { ':custody': { S: CUSTODY_KEY_PREFIX } } }));
     const custody = Items.map((item) => {
-      const record = item.record?.S !== undefined ? (JSON.parse(item.record.S) as { sourceSnapshotId?: string; copySnapshotId?: string; seal?: unknown }) : {};
-      return { sourceSnapshotId: record.sourceSnapshotId ?? '', copySnapshotId: record.copySnapshotId ?? '', sealed: record.seal !== undefined };
+      const record = item.record?.S !== undefined ? (JSON.parse(item.record.S) as { sourceSnapshotId?: string; copySnapshotId?: string; seal?: unknown; status?: string }) : {};
+      return { sourceSnapshotId: record.sourceSnapshotId ?? '', copySnapshotId: record.copySnapshotId ?? '', sealed: record.seal !== undefined, status: record.status ?? 'pending' };
     });
-    return { accountId: forensic.account.accountId, kmsKeyArn: forensic.account.kmsKeyArn, copies, custody };
+    // Whether each copied source is still shared with the forensic account, as the member account reports it.
+    const member = await this.operatorClients(forensic.region).ec2();
+    const sources = [...new Set(copies.flatMap((copy) => (copy.sourceSnapshotId !== undefined ? [copy.sourceSnapshotId] : [])))].sort();
+    const sharedSources: string[] = [];
+    for (const source of sources) {
+      const { CreateVolumePermissions = [] } = await member.send(new DescribeSnapshotAttributeCommand({ SnapshotId: source, Attribute: 'createVolumePermission' }));
+      if (CreateVolumePermissions.some((permission) => permission.UserId === forensic.account.accountId)) sharedSources.push(source);
+    }
+    return { accountId: forensic.account.accountId, kmsKeyArn: forensic.account.kmsKeyArn, copies, custody, sharedSources };
   }
 
   /**

@@ -185,6 +185,18 @@ export const settingsSchema = z.strictObject({
     .describe(
       'A second simulated account that receives evidence copies (CDK context forensicAccountId): the game day creates its KMS key (forensicKmsKeyArn) and the forensic role the synthesized ForensicRoleStack describes, with that role\'s policy enforced. Needs a playbook with a copy-evidence step; local backend only.',
     ),
+  forensicCopyFailsLate: z
+    .array(
+      z.strictObject({
+        instance: logicalName('instance'),
+        device: z.string().min(1).describe('The volume, by device name (/dev/sdf).'),
+        stateMessage: z.string().min(1).default('Given key ID is not accessible').describe("The copy's StateMessage once it fails."),
+      }),
+    )
+    .default([])
+    .describe(
+      'A fault of EBS itself (needs settings.forensicAccount; local backend only): a forensic copy of a snapshot of this volume is accepted by CopySnapshot, stays pending, then ends in state error with the StateMessage, as EC2 does when the copying account cannot use the source key.',
+    ),
 });
 export type SettingsDocument = z.output<typeof settingsSchema>;
 
@@ -382,6 +394,15 @@ export const expectationsSchema = z.strictObject({
       completed: z.boolean().optional().describe('true: every copy has completed by the end of the run.'),
       custodyRecords: z.number().int().min(0).optional().describe('Sealed custody# records in the state table that name a copy the forensic account owns.'),
       sourcesKept: z.boolean().optional().describe("true: every copy's source is still a snapshot of the scenario's instances (nothing was deleted)."),
+      custodyStatus: z
+        .strictObject({
+          pending: z.number().int().min(0).optional(),
+          completed: z.number().int().min(0).optional(),
+          failed: z.number().int().min(0).optional(),
+        })
+        .optional()
+        .describe('custody# records per status: pending (copy not confirmed yet), completed (sealed with the final copy), failed (the copy ended in error).'),
+      sourcesShared: z.number().int().min(0).optional().describe("Sources of the copies still shared with the forensic account (createVolumePermission) after the run: 0 once every completed copy's share was removed."),
     })
     .optional()
     .describe('The forensic account after the run (needs settings.forensicAccount).'),

@@ -288,9 +288,28 @@ const SCOPES: readonly ActionScope[] = [
         'ec2:Attribute': 'createVolumePermission',
       },
       'ForAllValues:StringEquals': { 'ec2:Add/userId': options.forensicAccountId as string },
-      Null: { 'ec2:Add/group': 'true', 'ec2:Add/userId': 'false' },
+      // Adding only: a request that also removes someone's permission is not this statement's.
+      Null: { 'ec2:Add/group': 'true', 'ec2:Add/userId': 'false', 'ec2:Remove/group': 'true', 'ec2:Remove/userId': 'true' },
     }),
     why: `Evidence snapshot ids are known only at run time and snapshot ARNs carry no account id; the aws:ResourceTag/${EVIDENCE_TAG_KEYS.evidence} and ec2:Add/userId conditions limit the statement to sharing Firebreak's evidence with the forensic account only.`,
+  },
+  {
+    // Taking the forensic account's share away again once its copy completed (copy-evidence), and
+    // nothing else: only evidence snapshots, only createVolumePermission, only removing that one
+    // account, never adding anyone (ec2:Add/* absent) nor touching `all` (ec2:Remove/group absent).
+    sid: 'UnshareEvidenceFromTheForensicAccount',
+    applies: (options) => options.forensicAccountId !== undefined,
+    actions: requestedOf('ec2:ModifySnapshotAttribute'),
+    resources: (arns) => [arns.snapshots],
+    conditions: (_requested, options) => ({
+      StringEquals: {
+        [`aws:ResourceTag/${EVIDENCE_TAG_KEYS.evidence}`]: 'true',
+        'ec2:Attribute': 'createVolumePermission',
+      },
+      'ForAllValues:StringEquals': { 'ec2:Remove/userId': options.forensicAccountId as string },
+      Null: { 'ec2:Remove/group': 'true', 'ec2:Remove/userId': 'false', 'ec2:Add/group': 'true', 'ec2:Add/userId': 'true' },
+    }),
+    why: `Evidence snapshot ids are known only at run time and snapshot ARNs carry no account id; the aws:ResourceTag/${EVIDENCE_TAG_KEYS.evidence} and ec2:Remove/userId conditions limit the statement to removing the forensic account's share of Firebreak's evidence once its copy completed.`,
   },
   {
     sid: 'TagContainedInstances',

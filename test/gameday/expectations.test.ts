@@ -198,14 +198,14 @@ describe('expectation evaluators', () => {
   it('forensicCopies: copies the forensic account owns, their key, completion, sealed custody records and kept sources', () => {
     const KEY = 'arn:aws:kms:us-east-1:999988887777:key/forensic';
     const forensic = (copies: NonNullable<AccountInspection['forensic']>['copies'], custody: NonNullable<AccountInspection['forensic']>['custody']) =>
-      facts({ after: inspection({ forensic: { accountId: '999988887777', kmsKeyArn: KEY, copies, custody } }) });
+      facts({ after: inspection({ forensic: { accountId: '999988887777', kmsKeyArn: KEY, copies, custody, sharedSources: [] } }) });
     const good = forensic(
       [
         { snapshotId: 'snap-c1', sourceSnapshotId: 'snap-1', encrypted: true, kmsKeyId: KEY, state: 'completed' },
         // A snapshot of the forensic account that is no copy of evidence does not count.
         { snapshotId: 'snap-own', encrypted: false, state: 'completed' },
       ],
-      [{ sourceSnapshotId: 'snap-1', copySnapshotId: 'snap-c1', sealed: true }],
+      [{ sourceSnapshotId: 'snap-1', copySnapshotId: 'snap-c1', sealed: true, status: 'completed' }],
     );
     expect(check('forensicCopies', { count: 1, encryptedWithForensicKey: true, completed: true, custodyRecords: 1, sourcesKept: true }, good)).toEqual([
       { name: 'copies in the forensic account 999988887777', passed: true, want: '1', actual: '1: snap-c1' },
@@ -216,7 +216,7 @@ describe('expectation evaluators', () => {
     ]);
     const bad = forensic(
       [{ snapshotId: 'snap-c2', sourceSnapshotId: 'snap-gone', encrypted: true, kmsKeyId: 'arn:aws:kms:us-east-1:999988887777:key/other', state: 'pending' }],
-      [{ sourceSnapshotId: 'snap-gone', copySnapshotId: 'snap-c2', sealed: false }],
+      [{ sourceSnapshotId: 'snap-gone', copySnapshotId: 'snap-c2', sealed: false, status: 'pending' }],
     );
     expect(check('forensicCopies', { encryptedWithForensicKey: true, completed: true, custodyRecords: 1, sourcesKept: true }, bad).map((r) => [r.passed, r.actual])).toEqual([
       [false, 'not: snap-c2 (arn:aws:kms:us-east-1:999988887777:key/other)'],
@@ -224,6 +224,28 @@ describe('expectation evaluators', () => {
       [false, '0'],
       [false, 'gone: snap-gone'],
     ]);
+    // Where each copy stands (custody status) and whether its source is still shared with the forensic account.
+    const confirmed = facts({
+      after: inspection({
+        forensic: {
+          accountId: '999988887777',
+          kmsKeyArn: KEY,
+          copies: [],
+          custody: [
+            { sourceSnapshotId: 'snap-1', copySnapshotId: 'snap-c1', sealed: true, status: 'completed' },
+            { sourceSnapshotId: 'snap-2', copySnapshotId: 'snap-c2', sealed: true, status: 'failed' },
+          ],
+          sharedSources: ['snap-2'],
+        },
+      }),
+    });
+    expect(check('forensicCopies', { custodyStatus: { completed: 1, failed: 1, pending: 0 }, sourcesShared: 1 }, confirmed)).toEqual([
+      { name: 'custody records pending', passed: true, want: '0', actual: '0' },
+      { name: 'custody records completed', passed: true, want: '1', actual: '1: snap-1 → snap-c1' },
+      { name: 'custody records failed', passed: true, want: '1', actual: '1: snap-2 → snap-c2' },
+      { name: 'sources still shared with 999988887777', passed: true, want: '1', actual: '1: snap-2' },
+    ]);
+    expect(check('forensicCopies', { custodyStatus: { completed: 2 }, sourcesShared: 0 }, confirmed).map((r) => r.passed)).toEqual([false, false]);
     expect(check('forensicCopies', { count: 0 })).toEqual([
       { name: 'forensic account', passed: false, want: 'a forensic account (settings.forensicAccount)', actual: 'none: the scenario has no forensic account' },
     ]);
