@@ -177,7 +177,7 @@ describe('copyEvidence', () => {
       verified: true,
     });
     // The final DescribeSnapshots answer of the copy, hashed, is in the sealed record.
-    const finalCopy = { SnapshotId: 'snap-0copy000000000001', State: 'completed', Progress: '100%', OwnerId: FORENSIC, Encrypted: true, KmsKeyId: KEY_ARN };
+    const finalCopy: Snapshot = { SnapshotId: 'snap-0copy000000000001', State: 'completed', Progress: '100%', OwnerId: FORENSIC, Encrypted: true, KmsKeyId: KEY_ARN };
     expect(storedRecord('snap-0000000000000000a').confirmed!.copy).toEqual(snapshotReport(finalCopy));
     // The custody record: first written once (conditional, pending), then sealed completed only over revision 1.
     const puts = dynamo.commandCalls(PutItemCommand).map((c) => c.args[0].input);
