@@ -125,6 +125,10 @@ export interface InspectedInstance {
   /** In device order. */
   readonly networkInterfaces: readonly { readonly networkInterfaceId: string; readonly groupIds: readonly string[] }[];
   readonly volumes: readonly { readonly volumeId: string; readonly device: string; readonly snapshotIds: readonly string[] }[];
+  /** Public IPs of the Elastic IPs associated with the instance (DescribeAddresses); undefined when the backend could not read them. */
+  readonly elasticIps?: readonly string[];
+  /** The instance metadata service's settings (DescribeInstances MetadataOptions). */
+  readonly metadata?: { readonly endpoint?: string; readonly tokens?: string; readonly hopLimit?: number };
 }
 
 export interface PublishedAlert {
@@ -166,6 +170,12 @@ export interface AccountInspection {
   readonly fleet?: InspectedFleet;
   /** The scenario's S3 objects after the run, by name. */
   readonly s3Objects?: Readonly<Record<string, InspectedS3Object>>;
+  /**
+   * Firebreak's DNS Firewall in the account (lib/responders/dns-firewall.ts): the domains its
+   * domain list blocks (each with its subdomains) and the VPCs its rule group is associated with;
+   * undefined when the backend could not read Route 53 Resolver.
+   */
+  readonly dnsFirewall?: { readonly domains: readonly string[]; readonly vpcIds: readonly string[] };
 }
 
 /** What the forensic account holds after a run: the snapshots it owns and the custody records of the state table. */

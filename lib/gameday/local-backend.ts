@@ -181,6 +181,7 @@ export class LocalBackend extends AccountBackend {
       elbv2: () => factory.elbv2(target),
       elb: () => factory.elb(target),
       s3: () => factory.s3(target),
+      route53resolver: () => factory.route53resolver(target),
     };
   }
 

@@ -298,6 +298,15 @@ const expectedInstanceSchema = z.strictObject({
   instanceProfile: z.string().min(1).nullable().optional().describe('Profile name, or null for none.'),
   tags: z.record(z.string(), z.string().nullable()).optional().describe('Tag values; null: the tag must be absent.'),
   snapshots: z.record(z.string().regex(/^\/dev\/[a-z0-9]+$/), z.number().int().min(0)).optional().describe('Snapshots per volume, by device.'),
+  elasticIp: z.boolean().optional().describe('true: an Elastic IP is associated with the instance after the run (DescribeAddresses); false: none.'),
+  metadata: z
+    .strictObject({
+      endpoint: z.enum(['enabled', 'disabled']).optional(),
+      tokens: z.enum(['optional', 'required']).optional(),
+      hopLimit: z.number().int().min(1).max(64).optional(),
+    })
+    .optional()
+    .describe("The instance metadata service's settings after the run (DescribeInstances MetadataOptions), the fields given."),
 });
 
 export const expectationsSchema = z.strictObject({
@@ -387,6 +396,13 @@ export const expectationsSchema = z.strictObject({
     .optional()
     .describe("What the responders invoked directly ('invoke' injections) answered."),
   notDelivered: z.number().int().min(0).optional().describe('Injected events no EventBridge rule delivered (no rule matched on their bus).'),
+  dnsBlocked: z
+    .strictObject({
+      domains: z.array(z.string().min(1)).describe("Exactly the domains Firebreak's DNS Firewall domain list blocks after the run (each with its subdomains), in any order; [] for none."),
+      vpcsOf: z.array(logicalName('instance')).optional().describe("Firebreak's rule group is associated with exactly the VPCs of these instances ([] for none)."),
+    })
+    .optional()
+    .describe("Firebreak's DNS Firewall after the run (Route 53 Resolver, read back)."),
   forensicCopies: z
     .strictObject({
       count: z.number().int().min(0).optional().describe('Snapshots the forensic account owns that were copied from a snapshot (tagged with their source).'),

@@ -251,6 +251,38 @@ describe('expectation evaluators', () => {
     ]);
   });
 
+  it('instances elasticIp and metadata: the edges as the account reports them, one result per field', () => {
+    const edged = (extra: Partial<InspectedInstance>) => facts({ after: inspection({ instances: { 'i-1': { ...instance, ...extra } } }) });
+    const quarantined = edged({ elasticIps: [], metadata: { endpoint: 'disabled', tokens: 'optional', hopLimit: 2 } });
+    expect(check('instances', { web: { elasticIp: false, metadata: { endpoint: 'disabled', hopLimit: 2 } } }, quarantined)).toEqual([
+      { name: 'instance web Elastic IP', passed: true, want: 'none', actual: 'none' },
+      { name: 'instance web metadata endpoint', passed: true, want: 'disabled', actual: 'disabled' },
+      { name: 'instance web metadata hopLimit', passed: true, want: '2', actual: '2' },
+    ]);
+    const released = edged({ elasticIps: ['203.0.113.7'], metadata: { endpoint: 'enabled', tokens: 'optional', hopLimit: 2 } });
+    expect(check('instances', { web: { elasticIp: false, metadata: { endpoint: 'disabled' } } }, released)).toEqual([
+      { name: 'instance web Elastic IP', passed: false, want: 'none', actual: 'associated: 203.0.113.7' },
+      { name: 'instance web metadata endpoint', passed: false, want: 'disabled', actual: 'enabled' },
+    ]);
+    // A backend that could not read the addresses never passes.
+    expect(check('instances', { web: { elasticIp: true } }, edged({}))[0]).toMatchObject({ passed: false, actual: 'not read (DescribeAddresses failed on this backend)' });
+  });
+
+  it('dnsBlocked: exactly the domains Firebreak\'s DNS Firewall list blocks, and the VPCs its rule group guards', () => {
+    const firewall = (domains: string[], vpcIds: string[]) => facts({ environment: { ...environment, instances: { web: { ...environment.instances.web, vpcId: 'vpc-1' } } } as unknown as RunFacts['environment'], after: inspection({ dnsFirewall: { domains, vpcIds } }) });
+    expect(check('dnsBlocked', { domains: ['C2.Example.com.'], vpcsOf: ['web'] }, firewall(['c2.example.com'], ['vpc-1']))).toEqual([
+      { name: 'domains blocked by DNS Firewall', passed: true, want: '[c2.example.com]', actual: '[c2.example.com]' },
+      { name: 'VPCs the DNS Firewall rule group guards', passed: true, want: '[vpc-1]', actual: '[vpc-1]' },
+    ]);
+    expect(check('dnsBlocked', { domains: [], vpcsOf: [] }, firewall(['c2.example.com'], ['vpc-1'])).map((r) => [r.passed, r.actual])).toEqual([
+      [false, '[c2.example.com]'],
+      [false, '[vpc-1]'],
+    ]);
+    expect(check('dnsBlocked', { domains: [] })).toEqual([
+      { name: "Firebreak's DNS Firewall", passed: false, want: 'read back', actual: 'not read: this backend could not list Route 53 Resolver DNS Firewall' },
+    ]);
+  });
+
   it('unchanged: the fields that changed on a named resource', () => {
     expect(check('unchanged', ['web-tier'])[0]).toMatchObject({ passed: true, actual: 'no change' });
     const run = facts({ after: inspection({ resources: { 'i-1': '{"state":"stopped"}', 'eni-1': '{}', 'vol-1': '{}', 'sg-web': '{"rules":[]}' } }) });
