@@ -21,23 +21,22 @@ import { FirebreakError } from '../contracts/errors';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { ResponderMode } from '../contracts/responder-mode';
 import { ACTIONS } from '../playbooks/actions';
-import { ActionLog } from './action-log';
 import type { DnsBlockStore } from './dns-block-records';
 import type { DomainRefusalCode } from './dns-domain';
 import { blockEntries, checkBlockableDomain, parseAllowlistEntry } from './dns-domain';
 import type { BlockSettings } from './dns-firewall';
 import { ensureAssociation, ensureListAndGroup, ensureRule, findFirewall, listedDomains, updateDomains } from './dns-firewall';
-import type { DeploymentEnvironment, EffectiveMode } from './effective-mode';
-import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
+import type { DeploymentEnvironment } from './effective-mode';
 import { gameDayRefusal } from './game-day';
 import type { GrantReader, GrantRefusalCode } from './grants';
 import { checkContainmentGrant } from './grants';
-import { isPlaceholderInstanceId, isTerminatedState } from './instance-state';
+import { isTerminatedState } from './instance-state';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import { recordAll, settleAll } from './pending-actions';
 import type { PendingAction } from './pending-actions';
 import type { ResponderInput } from './responder-input';
+import { ResponderRun, incidentInstance, isSampleTarget } from './responder-run';
 import type { HandlerDeps, ResponderHandler } from './runtime';
 import { createResponderHandler, stepResponder } from './runtime';
 
@@ -92,41 +91,30 @@ export function deploymentDnsAllowlist(environment: Readonly<Record<string, stri
 
 /** Blocks the domain the incident's DNS finding names, for the instance's VPC. */
 export async function blockDnsDomain(input: ResponderInput<BlockDnsOptions>, deps: BlockDnsDeps): Promise<BlockDnsResult> {
-  const now = deps.now ?? (() => new Date());
-  const log = new ActionLog(now);
   const { incident, options } = input;
   const environment = deps.environment ?? process.env;
-  let effective: EffectiveMode = effectiveMode(input.mode, environment);
-  const finish = (status: BlockDnsStatus, extra: Partial<BlockDnsResult> = {}): BlockDnsResult => {
-    const result: BlockDnsResult = {
-      responder: BLOCK_DNS_RESPONDER,
-      incidentKey: incident.key,
-      mode: effective.mode,
-      status,
-      idempotentReplay: status === 'already-blocked',
-      actions: log.actions,
-      ...forcedDryRunField(effective),
-      ...extra,
-    };
-    deps.logger.info('block-dns-domain finished', { status, instanceId: result.instanceId, domain: result.domain });
-    return result;
-  };
+  const run = new ResponderRun<BlockDnsStatus>({
+    responder: BLOCK_DNS_RESPONDER,
+    incident,
+    requestedMode: input.mode,
+    logger: deps.logger,
+    environment,
+    now: deps.now,
+    replayStatuses: ['already-blocked'],
+  });
+  const { log, now } = run;
+  const finish = run.finisher<BlockDnsResult>({}, (r) => ({ instanceId: r.instanceId, domain: r.domain }));
 
-  const resource = incident.resource;
-  if (resource.kind !== 'ec2-instance') {
-    log.record('firebreak:decide', resource.kind, 'skipped', `The incident concerns a ${resource.kind} resource, not an EC2 instance`);
-    return finish('not-an-instance');
-  }
-  const instanceId = resource.instanceId;
+  const words = { nothingDone: 'nothing is read or blocked' };
+  const named = incidentInstance(incident, log, words);
+  if (named === undefined) return finish('not-an-instance');
+  const { instanceId } = named;
   const raw = incident.guardDuty?.dnsDomain;
   if (raw === undefined) {
     log.record('firebreak:decide', instanceId, 'skipped', 'The finding names no queried domain (service.action.dnsRequestAction.domain): nothing to block');
     return finish('no-domain', { instanceId });
   }
-  if (incident.sample || isPlaceholderInstanceId(instanceId)) {
-    log.record('firebreak:decide', instanceId, 'skipped', 'GuardDuty sample finding (or placeholder instance id): nothing is read or blocked');
-    return finish('skipped-sample', { instanceId });
-  }
+  if (isSampleTarget(incident, instanceId, log, words)) return finish('skipped-sample', { instanceId });
   // 1. The finding's text, judged before any call: an allowlisted or malformed name never reaches an API.
   const check = checkBlockableDomain(raw, deploymentDnsAllowlist(environment));
   if (!check.blockable) {
@@ -141,13 +129,13 @@ export async function blockDnsDomain(input: ResponderInput<BlockDnsOptions>, dep
   const grant = await checkContainmentGrant({ executionArn: input.execution?.executionArn, incident, instanceId, kind: 'contain' }, deps.grants, now());
   if (!grant.allowed) {
     log.record('firebreak:check-grant', instanceId, 'skipped', grant.reason);
-    recordEffectiveMode(log, instanceId, effective);
+    run.recordMode(instanceId);
     return finish('refused', { instanceId, domain, refusal: { code: grant.code, reason: grant.reason } });
   }
   log.record('firebreak:check-grant', instanceId, 'observed', grant.reason);
-  effective = effectiveMode(input.mode, environment, { mode: grant.mode, why: 'the containment guard cleared this execution for dry-run only' });
-  recordEffectiveMode(log, instanceId, effective);
-  const mode = effective.mode;
+  run.lowerTo(grant.mode, 'the containment guard cleared this execution for dry-run only');
+  run.recordMode(instanceId);
+  const mode = run.mode;
 
   // 3. The instance's VPCs, as EC2 says (the finding's VPC is a claim).
   const target = { account: incident.account, region: incident.region };

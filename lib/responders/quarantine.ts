@@ -10,14 +10,13 @@
 import type { Ec2Clients } from '../aws/clients/ec2';
 import type { IamClients } from '../aws/clients/iam';
 import { ACTIONS } from '../playbooks/actions';
-import { ActionLog } from './action-log';
-import type { DeploymentEnvironment, EffectiveMode } from './effective-mode';
-import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
+import type { DeploymentEnvironment } from './effective-mode';
 import { gameDayRefusal } from './game-day';
 import type { GrantReader, GrantRefusalCode } from './grants';
 import { checkContainmentGrant } from './grants';
 import type { ObservedInstance } from './instance-state';
-import { FIREBREAK_TAGS, isPlaceholderInstanceId, isTerminatedState, observeInstance } from './instance-state';
+import { FIREBREAK_TAGS, isTerminatedState, observeInstance } from './instance-state';
+import { ResponderRun, instanceGate } from './responder-run';
 import type { EnsuredGroups } from './isolation-groups';
 import { findVpcGroups } from './isolation-groups';
 import type { IncidentLogger } from './logging';
@@ -116,48 +115,26 @@ export async function quarantineInstance(
   input: ResponderInput<QuarantineOptions>,
   deps: QuarantineDeps,
 ): Promise<QuarantineResult> {
-  const now = deps.now ?? (() => new Date());
-  const log = new ActionLog(now);
   const { incident, options } = input;
   const logger = deps.logger;
-  const environment = deps.environment ?? process.env;
   // The input's mode is a claim: the deployment (and below, the grant) can only lower it.
-  let effective: EffectiveMode = effectiveMode(input.mode, environment);
-  const finish = (status: QuarantineStatus, extra: Partial<QuarantineResult> = {}): QuarantineResult => {
-    const result: QuarantineResult = {
-      responder: QUARANTINE_RESPONDER,
-      incidentKey: incident.key,
-      mode: effective.mode,
-      status,
-      idempotentReplay: status === 'already-quarantined',
-      actions: log.actions,
-      networkInterfaces: [],
-      ...forcedDryRunField(effective),
-      ...extra,
-    };
-    logger.info('quarantine-instance finished', { status, instanceId: result.instanceId, actions: result.actions.length });
-    return result;
-  };
+  const run = new ResponderRun<QuarantineStatus>({
+    responder: QUARANTINE_RESPONDER,
+    incident,
+    requestedMode: input.mode,
+    logger,
+    environment: deps.environment,
+    now: deps.now,
+    replayStatuses: ['already-quarantined'],
+  });
+  const { log, now } = run;
+  const finish = run.finisher<QuarantineResult>({ networkInterfaces: [] }, (r) => ({ instanceId: r.instanceId, actions: r.actions.length }));
 
-  const resource = incident.resource;
-  if (resource.kind !== 'ec2-instance') {
-    log.record('firebreak:decide', resource.kind, 'skipped', `The incident concerns a ${resource.kind} resource, not an EC2 instance`);
-    return finish('not-an-instance');
-  }
-  const instanceId = resource.instanceId;
   // GuardDuty sample findings name placeholder resources in a real account: no call at all, not
   // even a DryRun one, so a sample can never touch a real instance.
-  if (incident.sample || isPlaceholderInstanceId(instanceId)) {
-    log.record(
-      'firebreak:decide',
-      instanceId,
-      'skipped',
-      incident.sample
-        ? 'GuardDuty sample finding: nothing is described or changed'
-        : `${instanceId} is a placeholder id (as in GuardDuty sample findings): nothing is described or changed`,
-    );
-    return finish('skipped-sample', { instanceId });
-  }
+  const gate = instanceGate(incident, log, { nothingDone: 'nothing is described or changed' });
+  if (!gate.proceed) return finish(gate.status, gate.status === 'skipped-sample' ? { instanceId: gate.instanceId } : {});
+  const { instanceId, resource } = gate;
 
   // 0. The containment guard's grant for THIS execution, before any call in the incident's account:
   // invoked directly (no execution, a forged or another incident's one), the responder does nothing.
@@ -169,13 +146,13 @@ export async function quarantineInstance(
   if (!grant.allowed) {
     log.record('firebreak:check-grant', instanceId, 'skipped', grant.reason);
     logger.warn('quarantine-instance refused: no matching containment grant', { code: grant.code, executionArn: input.execution?.executionArn });
-    recordEffectiveMode(log, instanceId, effective);
+    run.recordMode(instanceId);
     return finish('refused', { instanceId, refusal: { code: grant.code, reason: grant.reason } });
   }
   log.record('firebreak:check-grant', instanceId, 'observed', grant.reason);
-  effective = effectiveMode(input.mode, environment, { mode: grant.mode, why: 'the containment guard cleared this execution for dry-run only' });
-  recordEffectiveMode(log, instanceId, effective);
-  const mode = effective.mode;
+  run.lowerTo(grant.mode, 'the containment guard cleared this execution for dry-run only');
+  run.recordMode(instanceId);
+  const mode = run.mode;
 
   logger.info('quarantine-instance started', { instanceId, mode, account: incident.account, region: incident.region });
   const target = { account: incident.account, region: incident.region };

@@ -15,11 +15,10 @@
  */
 import type { Ec2Clients } from '../aws/clients/ec2';
 import { ACTIONS } from '../playbooks/actions';
-import { ActionLog } from './action-log';
 import type { DeploymentEnvironment } from './effective-mode';
-import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
 import { gameDayRefusal } from './game-day';
-import { isPlaceholderInstanceId, isTerminatedState, observeInstance } from './instance-state';
+import { isTerminatedState, observeInstance } from './instance-state';
+import { ResponderRun, incidentInstance, isSampleTarget } from './responder-run';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import { recordAll, settleAll } from './pending-actions';
@@ -93,42 +92,30 @@ export interface ReleaseDeps {
   readonly now?: () => Date;
 }
 
+const NOTHING_READ = { nothingDone: 'nothing is read or changed' };
+
 /** Restores a quarantined instance to its recorded pre-quarantine state. */
 export async function releaseInstance(input: ResponderInput<ReleaseOptions>, deps: ReleaseDeps): Promise<ReleaseResult> {
-  const now = deps.now ?? (() => new Date());
-  const log = new ActionLog(now);
   const { incident, options } = input;
   const logger = deps.logger;
   // The input's mode is a claim: the deployment's FIREBREAK_MODE can only lower it (issue 8).
-  const effective = effectiveMode(input.mode, deps.environment ?? process.env);
-  const mode = effective.mode;
-  const finish = (status: ReleaseStatus, extra: Partial<ReleaseResult> = {}): ReleaseResult => {
-    const result: ReleaseResult = {
-      responder: RELEASE_RESPONDER,
-      incidentKey: incident.key,
-      mode,
-      status,
-      idempotentReplay: status === 'already-released',
-      actions: log.actions,
-      networkInterfaces: [],
-      ...forcedDryRunField(effective),
-      ...extra,
-    };
-    logger.info('release-instance finished', { status, instanceId: result.instanceId, actions: result.actions.length });
-    return result;
-  };
+  const run = new ResponderRun<ReleaseStatus>({
+    responder: RELEASE_RESPONDER,
+    incident,
+    requestedMode: input.mode,
+    logger,
+    environment: deps.environment,
+    now: deps.now,
+    replayStatuses: ['already-released'],
+  });
+  const { log, now, mode } = run;
+  const finish = run.finisher<ReleaseResult>({ networkInterfaces: [] }, (r) => ({ instanceId: r.instanceId, actions: r.actions.length }));
 
-  const resource = incident.resource;
-  if (resource.kind !== 'ec2-instance') {
-    log.record('firebreak:decide', resource.kind, 'skipped', `The incident concerns a ${resource.kind} resource, not an EC2 instance`);
-    return finish('not-an-instance');
-  }
-  const instanceId = resource.instanceId;
-  recordEffectiveMode(log, instanceId, effective);
-  if (incident.sample || isPlaceholderInstanceId(instanceId)) {
-    log.record('firebreak:decide', instanceId, 'skipped', 'Sample finding or placeholder instance id: nothing is read or changed');
-    return finish('skipped-sample', { instanceId });
-  }
+  const named = incidentInstance(incident, log, NOTHING_READ);
+  if (named === undefined) return finish('not-an-instance');
+  const { instanceId } = named;
+  run.recordMode(instanceId);
+  if (isSampleTarget(incident, instanceId, log, NOTHING_READ)) return finish('skipped-sample', { instanceId });
   logger.info('release-instance started', { instanceId, mode, account: incident.account, region: incident.region });
 
   const record = await deps.records.get(incident.account, incident.region, instanceId);

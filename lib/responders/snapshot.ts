@@ -14,16 +14,14 @@ import type { Ec2Clients } from '../aws/clients/ec2';
 import { describeInstance, tagRecord } from '../aws/describe-instance';
 import { sendMutating } from './mutating';
 import { ACTIONS } from '../playbooks/actions';
-import { ActionLog } from './action-log';
 import { gameDayRefusal } from './game-day';
 import type { DeploymentEnvironment } from './effective-mode';
-import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import type { ResponderInput } from './responder-input';
 import type { HandlerDeps, ResponderHandler } from './runtime';
 import { createResponderHandler, stepResponder } from './runtime';
-import { isPlaceholderInstanceId } from './instance-state';
+import { ResponderRun, incidentInstance, isSampleTarget } from './responder-run';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { EvidenceSnapshot, InstanceStoreReport } from './snapshot-plan';
 import {
@@ -75,50 +73,29 @@ export interface SnapshotDeps {
   readonly now?: () => Date;
 }
 
-type Outcome = Pick<SnapshotResult, 'status' | 'snapshots'> &
-  Partial<Pick<SnapshotResult, 'instanceId' | 'instanceStoreVolumes' | 'locks'>> & { idempotentReplay?: boolean };
-
 /** Preserves the incident's instance volumes as evidence snapshots (or says, in dry-run, whether it could). */
 export async function snapshotVolumes(input: SnapshotInput, deps: SnapshotDeps): Promise<SnapshotResult> {
   const { incident } = input;
-  const log = new ActionLog(deps.now);
   const logger = deps.logger;
   // The input's mode is a claim: the deployment's FIREBREAK_MODE can only lower it.
-  const effective = effectiveMode(input.mode, deps.environment ?? process.env);
-  const mode = effective.mode;
-  const finish = (outcome: Outcome): SnapshotResult => {
-    const result: SnapshotResult = {
-      responder: SNAPSHOT_RESPONDER,
-      incidentKey: incident.key,
-      mode,
-      idempotentReplay: outcome.idempotentReplay ?? false,
-      ...forcedDryRunField(effective),
-      actions: log.actions,
-      status: outcome.status,
-      snapshots: outcome.snapshots,
-      ...(outcome.instanceId !== undefined ? { instanceId: outcome.instanceId } : {}),
-      ...(outcome.instanceStoreVolumes !== undefined ? { instanceStoreVolumes: outcome.instanceStoreVolumes } : {}),
-      ...(outcome.locks !== undefined ? { locks: outcome.locks } : {}),
-    };
-    logger.info('snapshot-volumes finished', { status: result.status, snapshots: result.snapshots.length, mode });
-    return result;
-  };
+  const run = new ResponderRun<SnapshotStatus>({
+    responder: SNAPSHOT_RESPONDER,
+    incident,
+    requestedMode: input.mode,
+    logger,
+    environment: deps.environment,
+    now: deps.now,
+    replayStatuses: [],
+  });
+  const { log, mode } = run;
+  const finish = run.finisher<SnapshotResult>({ snapshots: [] }, (r) => ({ snapshots: r.snapshots.length, mode }));
 
-  const resource = incident.resource;
-  if (resource.kind !== 'ec2-instance') {
-    log.record('firebreak:evidence', resource.kind, 'skipped', `The incident concerns a ${resource.kind} resource, not an EC2 instance: no volumes to snapshot.`);
-    return finish({ status: 'not-an-instance', snapshots: [] });
-  }
-  const instanceId = resource.instanceId;
-  recordEffectiveMode(log, instanceId, effective);
-
-  // Sample findings name placeholder resources; even a DryRun call would put them in CloudTrail as
-  // if an incident had happened, so a sample stops before any AWS call.
-  if (incident.sample || isPlaceholderInstanceId(instanceId)) {
-    const why = incident.sample ? 'a GuardDuty sample finding' : `a placeholder instance id (${instanceId})`;
-    log.record('firebreak:evidence', instanceId, 'skipped', `Not snapshotted: the incident is ${why}; no AWS call was made.`);
-    return finish({ status: 'skipped-sample', snapshots: [], instanceId });
-  }
+  const words = { action: 'firebreak:evidence', nothingDone: 'no volumes are snapshotted and no AWS call is made.' };
+  const named = incidentInstance(incident, log, words);
+  if (named === undefined) return finish('not-an-instance');
+  const { instanceId } = named;
+  run.recordMode(instanceId);
+  if (isSampleTarget(incident, instanceId, log, words)) return finish('skipped-sample', { instanceId });
 
   const ec2 = await deps.clients.ec2({ account: incident.account, region: incident.region });
   logger.info('describing instance for evidence', { instanceId, mode });
@@ -131,7 +108,7 @@ export async function snapshotVolumes(input: SnapshotInput, deps: SnapshotDeps):
         ? `Instance ${instanceId} was not found in ${incident.account}/${incident.region}: nothing to snapshot.`
         : `Instance ${instanceId} is terminated: its volumes are gone or detached, nothing to snapshot.`;
     log.record('ec2:DescribeInstances', instanceId, 'observed', detail);
-    return finish({ status: 'not-found', snapshots: [], instanceId });
+    return finish('not-found', { instanceId });
   }
 
   // A drill snapshots only instances that opted in, as EC2 says now: a forged game-day event must
@@ -140,7 +117,7 @@ export async function snapshotVolumes(input: SnapshotInput, deps: SnapshotDeps):
   const notATarget = gameDayRefusal(incident, instanceId, currentTags);
   if (notATarget !== undefined) {
     log.record('firebreak:check-gameday-target', instanceId, 'skipped', notATarget);
-    return finish({ status: 'refused', snapshots: [], instanceId });
+    return finish('refused', { instanceId });
   }
 
   const volumes = attachedEbsVolumes(instance);
@@ -165,7 +142,7 @@ export async function snapshotVolumes(input: SnapshotInput, deps: SnapshotDeps):
 
   if (volumes.length === 0) {
     log.record('ec2:CreateSnapshots', instanceId, 'skipped', `Instance ${instanceId} has no EBS volume to snapshot.`);
-    return finish({ status: 'no-ebs-volumes', snapshots: [], instanceId, instanceStoreVolumes: instanceStore });
+    return finish('no-ebs-volumes', { instanceId, instanceStoreVolumes: instanceStore });
   }
 
   const plan = planEvidenceSnapshots(volumes, existing);
@@ -189,7 +166,7 @@ export async function snapshotVolumes(input: SnapshotInput, deps: SnapshotDeps):
     logger.info('every volume already has an evidence snapshot', { reused: plan.reused.map((s) => s.snapshotId) });
     const locked = await lockAll(plan.reused);
     const changedNothing = (locked.locks ?? []).every((l) => l.outcome === 'already-locked');
-    return finish({ status: 'already-snapshotted', snapshots: plan.reused, instanceId, instanceStoreVolumes: instanceStore, idempotentReplay: changedNothing, ...locked });
+    return finish('already-snapshotted', { snapshots: plan.reused, instanceId, instanceStoreVolumes: instanceStore, idempotentReplay: changedNothing, ...locked });
   }
 
   const { tags, rejected } = evidenceSnapshotTags(incident, instanceId, input.options.tags);
@@ -215,12 +192,12 @@ export async function snapshotVolumes(input: SnapshotInput, deps: SnapshotDeps):
   if (outcome.outcome === 'would-do') {
     log.record('ec2:CreateSnapshots', instanceId, 'would-do', `Would have snapshotted ${wanted} in one crash-consistent call (EC2 answered DryRunOperation).`);
     const locked = await lockAll(plan.reused, plan.toSnapshot.map((v) => v.volumeId));
-    return finish({ status: 'dry-run', snapshots: plan.reused, instanceId, instanceStoreVolumes: instanceStore, ...locked });
+    return finish('dry-run', { snapshots: plan.reused, instanceId, instanceStoreVolumes: instanceStore, ...locked });
   }
   if (outcome.outcome === 'would-be-denied') {
     log.record('ec2:CreateSnapshots', instanceId, 'would-be-denied', `Would have been denied snapshotting ${wanted}: ${outcome.message}`);
     const locked = await lockAll(plan.reused, plan.toSnapshot.map((v) => v.volumeId));
-    return finish({ status: 'dry-run', snapshots: plan.reused, instanceId, instanceStoreVolumes: instanceStore, ...locked });
+    return finish('dry-run', { snapshots: plan.reused, instanceId, instanceStoreVolumes: instanceStore, ...locked });
   }
 
   const created = createdSnapshots(outcome.output.Snapshots ?? [], volumes);
@@ -230,7 +207,7 @@ export async function snapshotVolumes(input: SnapshotInput, deps: SnapshotDeps):
   logger.info('evidence snapshots started', { snapshotIds: created.map((s) => s.snapshotId) });
   const all = [...plan.reused, ...created];
   const locked = await lockAll(all);
-  return finish({ status: 'snapshotted', snapshots: all, instanceId, instanceStoreVolumes: instanceStore, ...locked });
+  return finish('snapshotted', { snapshots: all, instanceId, instanceStoreVolumes: instanceStore, ...locked });
 }
 
 /** snapshot-volumes as the responder runtime runs it (lib/responders/runtime.ts). */

@@ -16,16 +16,15 @@ import type { Route53ResolverClients } from '../aws/clients/route53resolver';
 import { describeInstance, tagRecord } from '../aws/describe-instance';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { ACTIONS } from '../playbooks/actions';
-import { ActionLog } from './action-log';
 import type { DnsBlockClaim, DnsBlockStore } from './dns-block-records';
 import { blockEntries, canonicalDomain } from './dns-domain';
 import { findFirewall, listedDomains, updateDomains } from './dns-firewall';
 import type { DeploymentEnvironment } from './effective-mode';
-import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
 import { gameDayRefusal } from './game-day';
 import type { GrantReader } from './grants';
 import { checkContainmentGrant } from './grants';
-import { isPlaceholderInstanceId } from './instance-state';
+import type { ActionLog } from './action-log';
+import { ResponderRun, instanceGate } from './responder-run';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import type { ResponderInput } from './responder-input';
@@ -69,40 +68,30 @@ const sameClaim = (a: DnsBlockClaim, b: DnsBlockClaim) => a.instanceId === b.ins
 
 /** Takes back the DNS blocks of the released instance's incidents. */
 export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>, deps: UnblockDnsDeps): Promise<UnblockDnsResult> {
-  const now = deps.now ?? (() => new Date());
-  const log = new ActionLog(now);
   const { incident } = input;
-  let effective = effectiveMode(input.mode, deps.environment ?? process.env);
-  const finish = (status: UnblockDnsStatus, extra: Partial<UnblockDnsResult> = {}): UnblockDnsResult => ({
+  const run = new ResponderRun<UnblockDnsStatus>({
     responder: UNBLOCK_DNS_RESPONDER,
-    incidentKey: incident.key,
-    mode: effective.mode,
-    status,
-    idempotentReplay: status === 'nothing-blocked',
-    actions: log.actions,
-    domains: [],
-    ...forcedDryRunField(effective),
-    ...extra,
+    incident,
+    requestedMode: input.mode,
+    logger: deps.logger,
+    environment: deps.environment,
+    now: deps.now,
+    replayStatuses: ['nothing-blocked'],
   });
-  const resource = incident.resource;
-  if (resource.kind !== 'ec2-instance') {
-    log.record('firebreak:decide', resource.kind, 'skipped', `The incident concerns a ${resource.kind} resource, not an EC2 instance`);
-    return finish('not-an-instance');
-  }
-  const instanceId = resource.instanceId;
-  if (incident.sample || isPlaceholderInstanceId(instanceId)) {
-    log.record('firebreak:decide', instanceId, 'skipped', 'Sample finding or placeholder instance id: nothing is read or changed');
-    return finish('skipped-sample', { instanceId });
-  }
+  const { log, now } = run;
+  const finish = run.finisher<UnblockDnsResult>({ domains: [] }, (r) => ({ instanceId: r.instanceId, domains: r.domains.length }));
+  const gate = instanceGate(incident, log, { nothingDone: 'nothing is read or changed' });
+  if (!gate.proceed) return finish(gate.status, gate.status === 'skipped-sample' ? { instanceId: gate.instanceId } : {});
+  const { instanceId } = gate;
   const grant = await checkContainmentGrant({ executionArn: input.execution?.executionArn, incident, instanceId, kind: 'release' }, deps.grants, now());
   if (!grant.allowed) {
     log.record('firebreak:check-grant', instanceId, 'skipped', grant.reason);
     return finish('refused', { instanceId, refusal: grant.reason });
   }
   log.record('firebreak:check-grant', instanceId, 'observed', grant.reason);
-  effective = effectiveMode(input.mode, deps.environment ?? process.env, { mode: grant.mode, why: 'the containment guard cleared this execution for dry-run only' });
-  recordEffectiveMode(log, instanceId, effective);
-  const mode = effective.mode;
+  run.lowerTo(grant.mode, 'the containment guard cleared this execution for dry-run only');
+  run.recordMode(instanceId);
+  const mode = run.mode;
   const { account, region } = incident;
 
   const requested = input.options.target === 'requested-domain' ? input.request?.dnsUnblock : undefined;
