@@ -20,6 +20,7 @@ import { buildDnsUnblockRequest, chooseClaim, dnsUnblockStateMachineOf } from '.
 import { LiveSetupError } from '../operator/errors';
 import { startReleaseExecution, watchReleaseExecution } from '../operator/release/aws';
 import { ReleaseSetupError, releaseExitCodeFor } from '../operator/release/errors';
+import { stepResultsOf } from '../operator/release/result';
 import { INCIDENT_KEY_PATTERN } from '../operator/release/request';
 import type { ResponderMode } from '../contracts/responder-mode';
 import { DynamoDbDnsBlockStore } from '../responders/dns-block-records';
@@ -211,20 +212,12 @@ const unblockResultSchema = z.looseObject({
 
 /** The unblock step results an execution's output holds (a playbook's output keeps each step's result under results.<step>.result). */
 export function unblockOutcomesOf(output: string | undefined): WatchedUnblock[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(output ?? '');
-  } catch {
-    return [];
-  }
-  const results = z.looseObject({ results: z.record(z.string(), z.unknown()) }).safeParse(parsed);
-  if (!results.success) return [];
-  return Object.entries(results.data.results).flatMap(([step, entry]) => {
-    const wrapped = z.looseObject({ result: unblockResultSchema }).safeParse(entry);
-    if (!wrapped.success) return [];
-    const { status, domains, refusal } = wrapped.data.result;
-    return [{ step, status, domains: domains.map(({ domain, incidentKey, outcome }) => ({ domain, incidentKey, outcome })), ...(refusal !== undefined ? { refusal } : {}) }];
-  });
+  return stepResultsOf(output, unblockResultSchema).map(({ step, status, domains, refusal }) => ({
+    step,
+    status,
+    domains: domains.map(({ domain, incidentKey, outcome }) => ({ domain, incidentKey, outcome })),
+    ...(refusal !== undefined ? { refusal } : {}),
+  }));
 }
 
 /** Follows a started unblock to its end (the shared release watch), then says what it did. 0: it succeeded and was not refused. */

@@ -20,6 +20,13 @@ const LOGICAL = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const logicalName = (what: string) =>
   z.string().regex(LOGICAL, `${what} must be a name of letters, digits, '.', '_' or '-'`);
 
+/** The instance metadata service's settings, as a scenario sets them at launch and expects them after a run. */
+const metadataSettingsSchema = z.strictObject({
+  endpoint: z.enum(['enabled', 'disabled']).optional(),
+  tokens: z.enum(['optional', 'required']).optional(),
+  hopLimit: z.number().int().min(1).max(64).optional(),
+});
+
 const tagMap = z.record(z.string().min(1).max(128), z.string().max(256));
 
 export const INSTANCE_STATES = ['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated'] as const;
@@ -90,14 +97,7 @@ export const instanceSchema = z.strictObject({
   terminationProtection: z.boolean().optional(),
   stopProtection: z.boolean().optional(),
   shutdownBehavior: z.enum(SHUTDOWN_BEHAVIOURS).optional(),
-  metadata: z
-    .strictObject({
-      endpoint: z.enum(['enabled', 'disabled']).optional(),
-      tokens: z.enum(['optional', 'required']).optional(),
-      hopLimit: z.number().int().min(1).max(64).optional(),
-    })
-    .optional()
-    .describe("The instance metadata service's settings at launch (RunInstances MetadataOptions; default EC2's)."),
+  metadata: metadataSettingsSchema.optional().describe("The instance metadata service's settings at launch (RunInstances MetadataOptions; default EC2's)."),
   elasticIp: z.boolean().optional().describe('An Elastic IP allocated and associated with the primary ENI at setup (AllocateAddress, AssociateAddress).'),
 });
 export type InstanceDocument = z.output<typeof instanceSchema>;
@@ -299,14 +299,7 @@ const expectedInstanceSchema = z.strictObject({
   tags: z.record(z.string(), z.string().nullable()).optional().describe('Tag values; null: the tag must be absent.'),
   snapshots: z.record(z.string().regex(/^\/dev\/[a-z0-9]+$/), z.number().int().min(0)).optional().describe('Snapshots per volume, by device.'),
   elasticIp: z.boolean().optional().describe('true: an Elastic IP is associated with the instance after the run (DescribeAddresses); false: none.'),
-  metadata: z
-    .strictObject({
-      endpoint: z.enum(['enabled', 'disabled']).optional(),
-      tokens: z.enum(['optional', 'required']).optional(),
-      hopLimit: z.number().int().min(1).max(64).optional(),
-    })
-    .optional()
-    .describe("The instance metadata service's settings after the run (DescribeInstances MetadataOptions), the fields given."),
+  metadata: metadataSettingsSchema.optional().describe("The instance metadata service's settings after the run (DescribeInstances MetadataOptions), the fields given."),
 });
 
 export const expectationsSchema = z.strictObject({

@@ -128,26 +128,19 @@ export interface CopyEvidenceDeps {
   readonly now?: () => Date;
 }
 
+/** The exact ModifySnapshotAttribute input that gives the forensic account, and it only, createVolumePermission on one source (add), or takes it away (remove). */
+function permissionInput(operation: 'add' | 'remove', snapshotId: string, forensicAccount: string, dryRun: boolean) {
+  return { SnapshotId: snapshotId, Attribute: 'createVolumePermission' as const, OperationType: operation, UserIds: [forensicAccount], ...(dryRun ? { DryRun: true } : {}) };
+}
+
 /** The exact ModifySnapshotAttribute input that shares one source with the forensic account only. */
 export function shareInput(snapshotId: string, forensicAccount: string, dryRun: boolean) {
-  return {
-    SnapshotId: snapshotId,
-    Attribute: 'createVolumePermission' as const,
-    OperationType: 'add' as const,
-    UserIds: [forensicAccount],
-    ...(dryRun ? { DryRun: true } : {}),
-  };
+  return permissionInput('add', snapshotId, forensicAccount, dryRun);
 }
 
 /** The exact ModifySnapshotAttribute input that takes the forensic account's share of one source away again (once its copy completed). */
 export function unshareInput(snapshotId: string, forensicAccount: string, dryRun: boolean) {
-  return {
-    SnapshotId: snapshotId,
-    Attribute: 'createVolumePermission' as const,
-    OperationType: 'remove' as const,
-    UserIds: [forensicAccount],
-    ...(dryRun ? { DryRun: true } : {}),
-  };
+  return permissionInput('remove', snapshotId, forensicAccount, dryRun);
 }
 
 /** The exact CopySnapshot input of one source, in the forensic account. */

@@ -42,8 +42,8 @@ const releaseResultSchema = z.looseObject({
 /** One release-instance result found in an execution's output. */
 export type ReleaseOutcome = z.output<typeof releaseResultSchema> & { readonly step: string };
 
-/** The release-instance results in a release execution's output (JSON text), in step order; [] when there are none. */
-export function releaseOutcomesOf(output: string | undefined): ReleaseOutcome[] {
+/** The results of one responder's steps in an execution's output (JSON text: results.<step>.result), with their step ids; [] when none parses. */
+export function stepResultsOf<S extends z.ZodType>(output: string | undefined, schema: S): (z.output<S> & { readonly step: string })[] {
   if (!output) return [];
   let parsed: unknown;
   try {
@@ -54,9 +54,14 @@ export function releaseOutcomesOf(output: string | undefined): ReleaseOutcome[] 
   const results = z.looseObject({ results: z.record(z.string(), z.unknown()) }).safeParse(parsed);
   if (!results.success) return [];
   return Object.entries(results.data.results).flatMap(([step, entry]) => {
-    const wrapped = z.looseObject({ result: releaseResultSchema }).safeParse(entry);
-    return wrapped.success ? [{ ...wrapped.data.result, step }] : [];
+    const wrapped = z.looseObject({ result: schema }).safeParse(entry);
+    return wrapped.success ? [{ ...(wrapped.data.result as z.output<S> & object), step }] : [];
   });
+}
+
+/** The release-instance results in a release execution's output (JSON text), in step order; [] when there are none. */
+export function releaseOutcomesOf(output: string | undefined): ReleaseOutcome[] {
+  return stepResultsOf(output, releaseResultSchema);
 }
 
 const KNOWN_STATUSES: readonly ReleaseStatus[] = [
