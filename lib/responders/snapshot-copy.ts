@@ -8,17 +8,24 @@
  * 2. in the forensic account, through the forensic role, CopySnapshot with `Encrypted: true` and
  *    the forensic `KmsKeyId`, tagged with the incident and the source;
  * 3. DescribeSnapshots of the source and of the copy: their canonical JSON and SHA-256 go in the
- *    custody record, sealed in the state table.
+ *    custody record, sealed in the state table, status `pending`;
+ * 4. the copy confirmed: while the forensic account reports it `pending` the step throws
+ *    `EvidencePendingError` (the state machine retries); once `completed`, ModifySnapshotAttribute
+ *    createVolumePermission remove [forensic account] and the record sealed `completed` with the
+ *    copy's final DescribeSnapshots hash; once `error` (or gone), sealed `failed` with EC2's reason,
+ *    the source and its share kept, and the step fails with `EvidenceCopyFailedError`.
  *
- * CopySnapshot needs a completed source (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-copy-snapshot.html),
+ * A source with a custody record is never copied again: the record (verified) says what is left to
+ * do. CopySnapshot needs a completed source (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-copy-snapshot.html),
  * and snapshots take minutes, a first full snapshot of a large volume much longer. The responder
- * never sleeps: while a source is `pending` it throws `EvidencePendingError`, and the compiled step
- * retries on the wait schedule of the action (`retryWhileWaiting`, a Step Functions Retry), so the
- * wait costs one state transition per attempt and no Lambda time.
+ * never sleeps: while a source or a copy is `pending` it throws `EvidencePendingError`, and the
+ * compiled step retries on the wait schedule of the action (`retryWhileWaiting`, a Step Functions
+ * Retry), so the wait costs one state transition per attempt and no Lambda time.
  *
- * No evidence destroyed: nothing here deletes or unshares a snapshot. A copy that fails leaves the
+ * No evidence destroyed: nothing here deletes or unlocks a snapshot; the only permission taken away
+ * is the forensic account's own share, once it holds a completed copy. A copy that fails leaves the
  * source where it is (locked if the snapshot step locked it) and fails the step with
- * `EvidenceCopyFailedError` naming it, after the custody of the copies that did succeed is written.
+ * `EvidenceCopyFailedError` naming it, after the custody of the other copies is written.
  */
 import type { EC2Client, Snapshot, Tag } from '@aws-sdk/client-ec2';
 import { CopySnapshotCommand, DescribeSnapshotsCommand, ModifySnapshotAttributeCommand } from '@aws-sdk/client-ec2';
