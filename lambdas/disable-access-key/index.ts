@@ -10,13 +10,19 @@ import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
 import { withResponseMetrics } from '../../lib/responders/response-metrics';
 import { recordedStep } from '../../lib/responders/incident-record-lambda';
 import { RESPONDER_NAMES } from '../../lib/contracts/responders';
+import { homeKmsClients } from '../../lib/aws/clients/kms';
+import { SECURITY_ENV } from '../../lib/contracts/security';
+import { DynamoDbCredentialRecordStore } from '../../lib/responders/credential-records';
+import { KmsMac } from '../../lib/responders/record-integrity';
 
 const stateTable = stateTableFromEnv();
 const logger = createResponderLogger('disable-access-key');
 // IAM in the served accounts through the member role (never the session revoker); DynamoDB in the security account.
 const clients = memberIamClientsFor(targetAccessFromEnvironment());
 const dynamodb = homeDynamoDbClients().dynamodb();
+// The sealed record of each change (lib/responders/credential-records.ts), MACed with the deployment's record key.
+const records = new DynamoDbCredentialRecordStore(dynamodb, stateTable, new KmsMac(homeKmsClients().kms(), process.env[SECURITY_ENV.recordKey] ?? ''));
 
 export const createHandler = createDisableAccessKeyHandler;
 // Response metrics (EMF through Powertools Metrics): failures by responder and error (lib/responders/response-metrics.ts).
-export const handler = withResponseMetrics('disable-access-key', recordedStep(RESPONDER_NAMES.disableAccessKey, createHandler({ clients, logger, grants: new DynamoDbGrantStore(dynamodb, stateTable) }), logger, dynamodb), { sink: createResponseMetricsSink('disable-access-key') });
+export const handler = withResponseMetrics('disable-access-key', recordedStep(RESPONDER_NAMES.disableAccessKey, createHandler({ clients, logger, grants: new DynamoDbGrantStore(dynamodb, stateTable), records }), logger, dynamodb), { sink: createResponseMetricsSink('disable-access-key') });

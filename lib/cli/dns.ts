@@ -57,7 +57,8 @@ export interface DnsListFlags {
   readonly json?: boolean;
 }
 
-const DEFAULT_DNS_DEPENDENCIES: DnsDependencies = {
+/** Real clients and the console; `firebreak credentials` uses the same (lib/cli/credentials.ts). */
+export const DEFAULT_DNS_DEPENDENCIES: DnsDependencies = {
   makeClients: (region) => {
     const config = region ? { region } : {};
     return { sts: new STSClient(config), cloudFormation: new CloudFormationClient(config), dynamodb: new DynamoDBClient(config), sfn: new SFNClient(config) };
@@ -88,8 +89,8 @@ export async function runDnsList(flags: DnsListFlags, deps: DnsDependencies = DE
   }
 }
 
-/** The table and the deployed stack the DNS commands read. */
-async function stateTableOf(clients: DnsClients, stackName: string, region: string, account: string) {
+/** The table and the deployed stack the DNS (and credential) commands read. */
+export async function stateTableOf(clients: DnsClients, stackName: string, region: string, account: string) {
   const stack = await describeStack(clients.cloudFormation, stackName, { account, region });
   const table = stack.outputs.find((output) => output.key === STATE_TABLE_OUTPUT_KEY)?.value;
   if (!table) {

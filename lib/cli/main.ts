@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerApprovalCommands } from './approvals';
 import { registerDnsCommands } from './dns';
+import { registerCredentialsCommands } from './credentials';
 import { registerGameDayCommands } from './gameday';
 import { registerIncidentCommands } from './incidents';
 import { registerPlaybookCommands } from './playbooks';
@@ -15,6 +16,7 @@ import type { CommandRegistrar } from './registrar';
 const registrars: CommandRegistrar[] = [
   registerApprovalCommands,
   registerDnsCommands,
+  registerCredentialsCommands,
   registerGameDayCommands,
   registerIncidentCommands,
   registerPlaybookCommands,

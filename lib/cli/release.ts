@@ -12,6 +12,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Command } from 'commander';
@@ -23,12 +24,10 @@ import { describeInstanceToRelease, startReleaseExecution, watchReleaseExecution
 import { ReleaseSetupError, releaseExitCodeFor } from '../operator/release/errors';
 import type { ReleaseStateMachine } from '../operator/release/request';
 import {
-  INCIDENT_KEY_PATTERN,
   INCIDENT_TAG,
   INSTANCE_ID_PATTERN,
   RELEASE_OUTPUT_KEY,
   RELEASE_PLAYBOOK,
-  STATE_MACHINE_ARN_PATTERN,
   buildReleaseRequest,
   checkReleasableInstanceId,
   incidentKeyFromTags,
@@ -38,6 +37,9 @@ import { formatReleaseOutcome, releaseOutcomesOf } from '../operator/release/res
 import { executionLink, regionOfArn } from '../responders/console-links';
 import type { ResponderMode } from '../contracts/responder-mode';
 import type { CommandRegistrar } from './registrar';
+import { runS3ObjectRelease } from './release-s3-object';
+import { RELEASE_COMMON_FLAGS, checkFlags } from './release-flags';
+import type { ReleaseFlags } from './release-flags';
 
 /** The SDK clients of one region. */
 export interface ReleaseClients {
@@ -45,6 +47,8 @@ export interface ReleaseClients {
   readonly cloudFormation: CloudFormationClient;
   readonly ec2: EC2Client;
   readonly sfn: SFNClient;
+  /** For `--bucket/--key` (the object's incident tag); made on demand when absent. */
+  readonly s3?: S3Client;
 }
 
 /** What the command needs from the outside world; tests replace every part. */
@@ -57,31 +61,18 @@ export interface ReleaseDependencies {
   readonly err: (line: string) => void;
 }
 
-/** The flags, as commander hands them over. */
-export interface ReleaseFlags {
-  readonly instance: string;
-  readonly account?: string;
-  readonly region?: string;
-  readonly stack: string;
-  readonly stackRegion?: string;
-  readonly stateMachineArn?: string;
-  readonly incident?: string;
-  readonly dryRun?: boolean;
-  readonly watch?: boolean;
-  readonly timeout: string;
-  readonly reason?: string;
-}
+/** The flags, as commander hands them over (one set for an instance and an S3 object). */
+export type { ReleaseFlags } from './release-flags';
 
 /** Default --timeout of --watch: a release is a handful of EC2 calls, but the responder retries throttling with backoff. */
 export const DEFAULT_RELEASE_TIMEOUT_SECONDS = 600;
 /** Between two DescribeExecution calls while watching (well under the API's throttling bucket). */
 export const WATCH_INTERVAL_MS = 2000;
-const MAX_REASON = 1000;
 
 /** Real SDK clients, created only when the command runs. */
 export function defaultReleaseClients(region?: string): ReleaseClients {
   const config = region ? { region } : {};
-  return { sts: new STSClient(config), cloudFormation: new CloudFormationClient(config), ec2: new EC2Client(config), sfn: new SFNClient(config) };
+  return { sts: new STSClient(config), cloudFormation: new CloudFormationClient(config), ec2: new EC2Client(config), sfn: new SFNClient(config), s3: new S3Client(config) };
 }
 
 export const DEFAULT_RELEASE_DEPENDENCIES: ReleaseDependencies = {
@@ -94,43 +85,17 @@ export const DEFAULT_RELEASE_DEPENDENCIES: ReleaseDependencies = {
   err: (line) => console.error(line),
 };
 
-const region = z.string().trim().regex(/^[a-z]{2}(?:-[a-z]+)+-\d+$/, 'a region such as eu-west-1');
 const flagsSchema = z.object({
-  instance: z.string().trim().regex(INSTANCE_ID_PATTERN, 'an EC2 instance id such as i-0123456789abcdef0'),
-  account: z.string().trim().regex(/^\d{12}$/, 'a 12-digit AWS account id').optional(),
-  region: region.optional(),
-  stack: z.string().trim().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'a CloudFormation stack name'),
-  stackRegion: region.optional(),
-  stateMachineArn: z.string().trim().regex(STATE_MACHINE_ARN_PATTERN, 'a state machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME)').optional(),
-  incident: z.string().trim().regex(INCIDENT_KEY_PATTERN, 'an incident key: letters, digits, "-" or "_", at most 64').optional(),
-  dryRun: z.boolean().optional(),
-  watch: z.boolean().optional(),
-  timeout: z.coerce.number({ error: 'a whole number of seconds' }).int('a whole number of seconds').positive('a whole number of seconds above 0'),
-  reason: z.string().trim().min(1, 'some text (or drop --reason)').max(MAX_REASON, `at most ${MAX_REASON} characters`).optional(),
+  instance: z.string({ error: 'what to release: --instance i-… (or --bucket NAME --key KEY for an S3 object)' }).trim().regex(INSTANCE_ID_PATTERN, 'an EC2 instance id such as i-0123456789abcdef0'),
+  ...RELEASE_COMMON_FLAGS,
 });
 type CheckedFlags = z.output<typeof flagsSchema>;
 
-const FLAG_NAMES: Readonly<Record<string, string>> = {
-  stackRegion: '--stack-region',
-  stateMachineArn: '--state-machine-arn',
-  dryRun: '--dry-run',
-};
-
 /** Checks the flags before any AWS call: every problem is a ReleaseSetupError naming its flag. */
 export function checkReleaseFlags(flags: ReleaseFlags): CheckedFlags {
-  const parsed = flagsSchema.safeParse(flags);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const key = String(issue.path[0] ?? '');
-      return `${FLAG_NAMES[key] ?? `--${key}`}: expected ${issue.message}`;
-    });
-    throw new ReleaseSetupError(problems.join('; '));
-  }
-  checkReleasableInstanceId(parsed.data.instance);
-  if (parsed.data.stateMachineArn !== undefined && parsed.data.stackRegion !== undefined) {
-    throw new ReleaseSetupError('--stack-region only says where to read the stack, and --state-machine-arn skips the stack: drop --stack-region');
-  }
-  return parsed.data;
+  const checked = checkFlags(flagsSchema, flags);
+  checkReleasableInstanceId(checked.instance);
+  return checked;
 }
 
 /** The region to work in: --region, else the SDK's (AWS_REGION, the profile), else a ReleaseSetupError. */
@@ -296,7 +261,17 @@ Exit status: 0 started (with --watch: the release execution SUCCEEDED); 1 Step F
 the start, the execution did not succeed, or --timeout passed; 2 nothing was started because
 something is missing or wrong (a flag, credentials, region, stack or output, incident key).
 
+With --bucket NAME --key KEY [--version-id V] instead of --instance: starts the release-s3-object
+playbook for an S3 object Firebreak tagged infected (a false positive). After approval its step takes
+Firebreak's tags (firebreak:malware-scan, firebreak:incident) off and keeps the owner's; the quarantine
+copy stays as evidence. The incident key comes from --incident, else from the object's
+firebreak:incident tag (s3:GetObjectTagging with your credentials); the state machine from
+--state-machine-arn, else the stack's per-playbook output of release-s3-object. --json prints the
+start (and, with --watch, the outcome) as one JSON document.
+
 Examples:
+  firebreak release --bucket acme-uploads --key "incoming/invoice-4471.pdf" --region eu-west-1 \\
+    --reason "INC-4712: EICAR test file from the QA team" --watch
   firebreak release --instance i-0123456789abcdef0 --region eu-west-1 --dry-run --watch
   firebreak release --instance i-0123456789abcdef0 --account 111122223333 --region eu-west-1 \\
     --incident gd-6ac3f0e9a1b2 --reason "INC-4711: credentials rotated, image rebuilt" --watch
@@ -308,10 +283,13 @@ export function createReleaseCommand(overrides: Partial<ReleaseDependencies> = {
   return (program: Command, setExitCode) => {
     program
       .command('release')
-      .description('After an investigation, restore a quarantined instance to its recorded pre-quarantine state (through the release playbook).')
-      .requiredOption('--instance <id>', 'the quarantined instance (i-…)')
-      .option('--account <id>', "the instance's account (default: the account of your credentials)")
-      .option('--region <region>', "the instance's region (default: AWS_REGION / profile)")
+      .description('After an investigation, restore a quarantined instance to its recorded pre-quarantine state (through the release playbook), or take Firebreak\'s infected tags off an S3 object (--bucket/--key, through release-s3-object).')
+      .option('--instance <id>', 'the quarantined instance (i-…)')
+      .option('--bucket <name>', 'or: the bucket of an S3 object Firebreak tagged infected (with --key)')
+      .option('--key <key>', 'the object key, exactly (with --bucket)')
+      .option('--version-id <id>', 'the object version (versioned buckets; default: the current version)')
+      .option('--account <id>', "the instance's or bucket's account (default: the account of your credentials)")
+      .option('--region <region>', "the instance's or bucket's region (default: AWS_REGION / profile)")
       .option('--stack <name>', 'name of the deployed Firebreak stack', DEFAULT_STACK_NAME)
       .option('--stack-region <region>', 'region of the Firebreak stack when it is not the instance\'s (default: --region)')
       .option('--state-machine-arn <arn>', 'the release state machine, instead of reading the stack outputs')
@@ -319,10 +297,12 @@ export function createReleaseCommand(overrides: Partial<ReleaseDependencies> = {
       .option('--dry-run', 'only report what the release would restore; change nothing')
       .option('--watch', 'follow the release until it ends and print what was restored')
       .option('--timeout <seconds>', 'how long --watch follows before giving up', String(DEFAULT_RELEASE_TIMEOUT_SECONDS))
-      .option('--reason <text>', 'why the instance may go back into service, for the incident timeline')
+      .option('--reason <text>', 'why the instance (or object) may go back into service, for the incident timeline')
+      .option('--json', 'with --bucket/--key: print one JSON document')
       .addHelpText('after', HELP_AFTER)
       .action(async (flags: ReleaseFlags) => {
-        setExitCode(await runRelease(flags, deps));
+        const objectFlags = flags.bucket !== undefined || flags.key !== undefined || flags.versionId !== undefined || flags.json !== undefined;
+        setExitCode(objectFlags ? await runS3ObjectRelease(flags, { ...deps, watchIntervalMs: WATCH_INTERVAL_MS }) : await runRelease(flags, deps));
       });
   };
 }

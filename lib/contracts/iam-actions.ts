@@ -8,3 +8,10 @@
  * October 2025 a new Function URL needs both actions (https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html).
  */
 export const APPROVER_IAM_ACTIONS = ['lambda:InvokeFunctionUrl', 'lambda:InvokeFunction'] as const;
+
+/**
+ * The encryption-context key S3 sets on every SSE-KMS request: the object's ARN, or the bucket's
+ * with an S3 Bucket Key (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#encryption-context).
+ * The quarantine copy's KMS statement is conditioned on it; the simulated S3 sets it.
+ */
+export const S3_ENCRYPTION_CONTEXT_KEY = 'aws:s3:arn';

@@ -106,6 +106,13 @@ export const STATE_KEY_PREFIX = {
   /** The domains blocked for an instance's incidents, so that a release finds what to unblock. */
   dnsBlockByInstance: 'dnsblock-instance#',
   /**
+   * What the credential steps changed (`credential#<account>#access-key#<id>`,
+   * `credential#<account>#role#<name>`), sealed: written by disable-access-key and
+   * revoke-role-sessions, verified and marked released by release-credentials
+   * (lib/responders/credential-records.ts).
+   */
+  credential: 'credential#',
+  /**
    * The incident record (`incident#<incident key>`): every step appends what it did, with its times
    * (lib/responders/incident-record.ts); read by the operator's commands and reports, never by a
    * responder to decide anything.

@@ -40,6 +40,11 @@ export interface LocalBackendOptions {
   readonly region?: string;
   /** Simulated time at start. */
   readonly start?: Date | string;
+  /**
+   * Keep every call for `callLog()` (default true; expectations and the timeline read it). The
+   * storm bench, which only counts calls, turns it off: `callCount()` still counts every call.
+   */
+  readonly retainCalls?: boolean;
 }
 
 /** The game-day backend over one SimulatedAws per scenario. */
@@ -49,6 +54,8 @@ export class LocalBackend extends AccountBackend {
   private readonly operatorArn: string;
   private readonly factories = new Map<string, GameDayClients>();
   private readonly calls: GameDayCall[] = [];
+  private readonly retainCalls: boolean;
+  private callTotal = 0;
   private forensic: { readonly account: ForensicAccount; readonly region: string; readonly stateTable: string } | undefined;
 
   constructor(options: LocalBackendOptions = {}) {
@@ -66,12 +73,15 @@ export class LocalBackend extends AccountBackend {
       defaultAccount: options.account ?? '111122223333',
       defaultRegion: options.region ?? 'eu-west-1',
       ...(options.start !== undefined ? { start: options.start } : {}),
+      ...(options.retainCalls === false ? { retainCalls: false } : {}),
     });
+    this.retainCalls = options.retainCalls ?? true;
     this.operatorArn = `arn:aws:iam::${this.sim.defaultAccount}:role/${OPERATOR_ROLE}`;
     this.sim.addOperator(this.operatorArn);
     this.sim.onCall((record) => {
       if (record.caller.includes(`:assumed-role/${OPERATOR_ROLE}/`)) return;
-      this.calls.push(gameDayCall(record, this.calls.length + 1));
+      this.callTotal += 1;
+      if (this.retainCalls) this.calls.push(gameDayCall(record, this.callTotal));
     });
   }
 
@@ -227,10 +237,11 @@ export class LocalBackend extends AccountBackend {
   }
 
   callCount(): number {
-    return this.calls.length;
+    return this.callTotal;
   }
 
   callLog(): readonly GameDayCall[] {
+    if (!this.retainCalls) throw new Error('this backend does not keep its calls (retainCalls: false): count them with callCount()');
     return this.calls;
   }
 

@@ -17,6 +17,8 @@ import { DynamoDbDnsBlockStore } from '../responders/dns-block-records';
 import { createUnblockDnsDomainsHandler } from '../responders/unblock-dns-domains';
 import { createDisableAccessKeyHandler } from '../responders/disable-access-key';
 import { createRevokeRoleSessionsHandler } from '../responders/revoke-role-sessions';
+import { createReleaseCredentialsHandler } from '../responders/release-credentials';
+import { DynamoDbCredentialRecordStore } from '../responders/credential-records';
 import { SECURITY_ENV } from '../contracts/security';
 import { createTriageHandler } from '../responders/triage-handler';
 import { alertTopicArnFromEnv, publishAlertResponder } from '../responders/alert';
@@ -108,6 +110,19 @@ function s3ObjectDeps({ clients, environment, now }: LocalResponderRuntime) {
   return { clients: s3, logger: silentLogger, grants: new DynamoDbGrantStore(clients.dynamodb(), stateTableFromEnv(environment)), environment, now };
 }
 
+/** What the credential Lambdas build at module scope: IAM through the served accounts, grants and sealed records in the state table. */
+function credentialDeps({ clients, environment, now }: LocalResponderRuntime) {
+  const table = stateTableFromEnv(environment);
+  return {
+    clients: servedClients(clients, environment),
+    logger: silentLogger,
+    grants: new DynamoDbGrantStore(clients.dynamodb(), table),
+    records: new DynamoDbCredentialRecordStore(clients.dynamodb(), table, new KmsMac(clients.kms(), environment[SECURITY_ENV.recordKey] ?? '')),
+    environment,
+    now,
+  };
+}
+
 /** What the quarantine and release Lambdas build at module scope from the state table and the record key. */
 function recordStores({ clients, environment }: LocalResponderRuntime) {
   const table = stateTableFromEnv(environment);
@@ -179,10 +194,17 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
   [RESPONDER_NAMES.blockDnsDomain]: (runtime) => createBlockDnsDomainHandler(dnsFirewallDeps(runtime)),
   [RESPONDER_NAMES.unblockDnsDomains]: (runtime) => createUnblockDnsDomainsHandler(dnsFirewallDeps(runtime)),
   // IAM through the served accounts' clients; grants from the state table, as the Lambdas build them.
-  [RESPONDER_NAMES.disableAccessKey]: ({ clients, environment, now }) =>
-    createDisableAccessKeyHandler({ clients: servedClients(clients, environment), logger: silentLogger, grants: new DynamoDbGrantStore(clients.dynamodb(), stateTableFromEnv(environment)), environment, now }),
-  [RESPONDER_NAMES.revokeRoleSessions]: ({ clients, environment, now }) =>
-    createRevokeRoleSessionsHandler({ clients: servedClients(clients, environment), logger: silentLogger, grants: new DynamoDbGrantStore(clients.dynamodb(), stateTableFromEnv(environment)), environment, now }),
+  [RESPONDER_NAMES.disableAccessKey]: (runtime) => createDisableAccessKeyHandler(credentialDeps(runtime)),
+  [RESPONDER_NAMES.revokeRoleSessions]: (runtime) => createRevokeRoleSessionsHandler(credentialDeps(runtime)),
+  [RESPONDER_NAMES.releaseCredentials]: (runtime) => {
+    const deps = credentialDeps(runtime);
+    return createReleaseCredentialsHandler({
+      ...deps,
+      revokerClients: deps.clients,
+      // The guard's release grant of the execution, then its approval, as the Lambda builds them.
+      clearance: new ApprovalReleaseClearance(new DynamoDbApprovalStore(runtime.clients.dynamodb(), stateTableFromEnv(runtime.environment)), releaseGrantCheck(deps.grants, runtime.now)),
+    });
+  },
   [RESPONDER_NAMES.containmentGuard]: ({ clients, environment, now }) =>
     createContainmentGuardHandler({
       clients: servedClients(clients, environment),

@@ -9,7 +9,10 @@ import { EVIDENCE_TAG_KEYS } from '../responders/snapshot-plan';
 import { parseEvent } from '../incident/parse';
 import type { Playbook } from '../playbooks/model';
 import { buildReleaseRequest, incidentKeyFromTags, RELEASE_PLAYBOOK } from '../operator/release/request';
+import { buildS3ObjectReleaseRequest, incidentKeyFromObjectTags, RELEASE_S3_OBJECT_PLAYBOOK } from '../operator/release/s3-object';
 import { buildDnsUnblockRequest, DNS_UNBLOCK_PLAYBOOK } from '../operator/dns-unblock';
+import { buildCredentialReleaseRequest, CREDENTIAL_RELEASE_PLAYBOOK } from '../operator/credential-release';
+import type { ReleasedCredential } from '../operator/credential-release';
 import { canonicalDomain } from '../responders/dns-domain';
 import type { TriageDecision } from '../playbooks/triage';
 import type { SynthesizedDefinitions } from '../stack/app';
@@ -194,6 +197,31 @@ async function startRelease(
 }
 
 /**
+ * A `releaseObject:` injection: starts the release-s3-object playbook for an S3 object of the
+ * environment as `firebreak release --bucket --key --version-id` does (lib/operator/release/s3-object.ts):
+ * the incident key from the object's firebreak:incident tag, the request the command builds.
+ */
+async function startObjectRelease(engine: LocalEngine, backend: GameDayBackend, environment: ResolvedEnvironment, release: { object: string; reason?: string }, mode: 'enforce' | 'dry-run'): Promise<void> {
+  const object = environment.s3Objects?.[release.object];
+  const stateMachineArn = engine.stateMachineArnOf(RELEASE_S3_OBJECT_PLAYBOOK);
+  if (!object) throw new Error(`releaseObject: no S3 object '${release.object}' in the environment`);
+  if (!stateMachineArn) throw new Error(`releaseObject: no ${RELEASE_S3_OBJECT_PLAYBOOK} playbook is deployed (add playbooks/${RELEASE_S3_OBJECT_PLAYBOOK}.yaml)`);
+  const tags = (await backend.inspect()).s3Objects?.[release.object]?.tags ?? {};
+  const target = { bucketName: object.bucket, key: object.key, ...(object.versionId !== 'null' ? { versionId: object.versionId } : {}) };
+  const request = buildS3ObjectReleaseRequest({
+    ...target,
+    account: environment.account,
+    region: environment.region,
+    incidentKey: incidentKeyFromObjectTags(`s3://${object.bucket}/${object.key}`, tags),
+    mode,
+    requestedBy: `arn:aws:sts::${environment.account}:assumed-role/gameday-engineer/gameday`,
+    ...(release.reason !== undefined ? { reason: release.reason } : {}),
+    at: backend.now(),
+  });
+  await engine.start(stateMachineArn, request.executionName, request.input).done;
+}
+
+/**
  * An `unblockDns:` injection: starts the unblock-dns-domain playbook as `firebreak dns unblock`
  * does (lib/operator/dns-unblock.ts), for the claim of the instance's incident (its
  * firebreak:incident tag), without the command's early refusals: the step's own checks are what
@@ -216,6 +244,47 @@ async function startDnsUnblock(
     mode,
     requestedBy: `arn:aws:sts::${instance.account}:assumed-role/gameday-engineer/gameday`,
     reason: unblock.reason ?? 'game day',
+    at: backend.now(),
+  });
+  await engine.start(stateMachineArn, request.executionName, request.input).done;
+}
+
+/**
+ * A `releaseCredentials:` injection: starts the release-credentials playbook as `firebreak
+ * credentials release` does (lib/operator/credential-release.ts), for the incident of the
+ * scenario's last playbook execution (the command reads it from the credential's record), without
+ * the command's early refusals: the step's own checks are what the scenario rehearses.
+ */
+async function startCredentialRelease(
+  engine: LocalEngine,
+  backend: GameDayBackend,
+  environment: ResolvedEnvironment,
+  spec: { user: string; key: number } | { role: string },
+  reason: string | undefined,
+  mode: 'enforce' | 'dry-run',
+): Promise<void> {
+  const stateMachineArn = engine.stateMachineArnOf(CREDENTIAL_RELEASE_PLAYBOOK);
+  if (!stateMachineArn) throw new Error(`releaseCredentials: no ${CREDENTIAL_RELEASE_PLAYBOOK} playbook is deployed (add playbooks/${CREDENTIAL_RELEASE_PLAYBOOK}.yaml)`);
+  let credential: ReleasedCredential;
+  if ('user' in spec) {
+    const accessKeyId = environment.iamUsers?.[spec.user]?.accessKeys[spec.key];
+    if (accessKeyId === undefined) throw new Error(`releaseCredentials: the environment has no access key ${spec.key} of user '${spec.user}'`);
+    credential = { kind: 'access-key', accessKeyId, userName: spec.user };
+  } else {
+    if (environment.iamRoles?.[spec.role] === undefined) throw new Error(`releaseCredentials: no role '${spec.role}' in the environment`);
+    credential = { kind: 'role-sessions', roleName: spec.role };
+  }
+  const previous = engine.executions().filter((record) => record.kind === 'playbook').at(-1);
+  const incidentKey = (previous?.input as { incident?: { key?: string } } | undefined)?.incident?.key;
+  if (incidentKey === undefined) throw new Error('releaseCredentials: no playbook ran before it, so there is no incident to release');
+  const request = buildCredentialReleaseRequest({
+    credential,
+    account: environment.account,
+    region: environment.region,
+    incidentKey,
+    mode,
+    requestedBy: `arn:aws:sts::${environment.account}:assumed-role/gameday-engineer/gameday`,
+    reason: reason ?? 'game day',
     at: backend.now(),
   });
   await engine.start(stateMachineArn, request.executionName, request.input).done;
@@ -335,7 +404,9 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       raw?: boolean;
       bus?: string;
       release?: { target: string; reason?: string };
+      releaseObject?: { object: string; reason?: string };
       unblockDns?: { domain: string; instance: string; force: boolean; reason?: string };
+      releaseCredentials?: { spec: { user: string; key: number } | { role: string }; reason?: string };
       tamper?: { deleteEvidenceOf: string };
       direct?: { kind: 'invoke' | 'start'; name: string; mode: 'enforce' | 'dry-run'; execution: 'none' | 'forged' | 'previous' };
     }[] = [];
@@ -344,12 +415,20 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         planned.push({ injection, release: { target: entry.release, ...(entry.reason !== undefined ? { reason: entry.reason } : {}) } });
         continue;
       }
+      if (entry.releaseObject !== undefined) {
+        planned.push({ injection, releaseObject: { object: entry.releaseObject, ...(entry.reason !== undefined ? { reason: entry.reason } : {}) } });
+        continue;
+      }
       if (entry.unblockDns !== undefined) {
         planned.push({ injection, unblockDns: { ...entry.unblockDns, ...(entry.reason !== undefined ? { reason: entry.reason } : {}) } });
         continue;
       }
       if (entry.tamper !== undefined) {
         planned.push({ injection, tamper: entry.tamper });
+        continue;
+      }
+      if (entry.releaseCredentials !== undefined) {
+        planned.push({ injection, releaseCredentials: { spec: entry.releaseCredentials, ...(entry.reason !== undefined ? { reason: entry.reason } : {}) } });
         continue;
       }
       const event = await buildInjectedEvent(entry, environment, directories);
@@ -368,9 +447,17 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     }
     const running = engine;
     const mode = settings.forceDryRun || settings.mode === 'dry-run' ? 'dry-run' : 'enforce';
-    const deliver = async ({ injection, event, raw, bus, release, unblockDns, tamper, direct }: (typeof planned)[number], index: number) => {
+    const deliver = async ({ injection, event, raw, bus, release, releaseObject, unblockDns, releaseCredentials, tamper, direct }: (typeof planned)[number], index: number) => {
+      if (releaseCredentials) {
+        await startCredentialRelease(running, backend, environment, releaseCredentials.spec, releaseCredentials.reason, mode);
+        return;
+      }
       if (release) {
         await startRelease(running, backend, environment, release, mode);
+        return;
+      }
+      if (releaseObject) {
+        await startObjectRelease(running, backend, environment, releaseObject, mode);
         return;
       }
       if (unblockDns) {

@@ -178,6 +178,10 @@ function crossCheck(document: ScenarioDocument, file: string, source: SourceMap,
   document.inject.forEach((entry, index) => {
     if (entry.target !== undefined) checkInstance(entry.target, ['inject', index, 'target']);
     if (entry.release !== undefined) checkInstance(entry.release, ['inject', index, 'release']);
+    if (entry.releaseObject !== undefined && !Object.hasOwn(document.environment.s3Objects, entry.releaseObject)) {
+      const names = Object.keys(document.environment.s3Objects);
+      at(['inject', index, 'releaseObject'], `no S3 object '${entry.releaseObject}' in environment.s3Objects${didYouMean(entry.releaseObject, names)}`);
+    }
     if (entry.tamper !== undefined) checkInstance(entry.tamper.deleteEvidenceOf, ['inject', index, 'tamper', 'deleteEvidenceOf']);
     if (entry.template !== undefined && context.templates !== undefined && !context.templates.includes(entry.template)) {
       at(['inject', index, 'template'], `no event template '${entry.template}'${didYouMean(entry.template, context.templates)}`);

@@ -121,6 +121,10 @@ export const s3ObjectSchema = z.strictObject({
   versioned: z.boolean().default(true).describe('Versioning on the bucket (default true).'),
   body: z.string().default(EICAR_TEST_FILE).describe('The content (default: the EICAR test file).'),
   tags: z.record(z.string(), z.string()).default({}).describe("The object's own tags (firebreak:gameday-target=true opts it in to game days)."),
+  encryption: z
+    .enum(['SSE-S3', 'SSE-KMS'])
+    .default('SSE-S3')
+    .describe("SSE-KMS: a customer managed key is created for the bucket, made its default encryption, and the object is encrypted with it (default SSE-S3, S3's own)."),
 });
 export type S3ObjectDocument = z.output<typeof s3ObjectSchema>;
 
@@ -211,7 +215,10 @@ export const injectionSchema = z
     release: logicalName('instance')
       .optional()
       .describe('Not an event: start the release-instance playbook for this instance, as `firebreak release` does.'),
-    reason: z.string().min(1).optional().describe('The reason a release (or a DNS unblock) gives.'),
+    releaseObject: logicalName('S3 object')
+      .optional()
+      .describe('Not an event: start the release-s3-object playbook for this S3 object of the environment, as `firebreak release --bucket --key --version-id` does (the incident key from its firebreak:incident tag).'),
+    reason: z.string().min(1).optional().describe('The reason a release (or a DNS unblock, or a credential release) gives.'),
     unblockDns: z
       .strictObject({
         domain: z.string().min(1).describe('The blocked domain to take back.'),
@@ -221,6 +228,18 @@ export const injectionSchema = z
       .optional()
       .describe(
         'Not an event: start the unblock-dns-domain playbook as `firebreak dns unblock` does, without the command\'s own early checks, so the step\'s refusals are rehearsed.',
+      ),
+    releaseCredentials: z
+      .union([
+        z.strictObject({
+          user: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'an IAM user name of the environment'),
+          key: z.number().int().min(0).default(0).describe("Which of the user's access keys, in creation order."),
+        }),
+        z.strictObject({ role: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name of the environment') }),
+      ])
+      .optional()
+      .describe(
+        "Not an event: start the release-credentials playbook as `firebreak credentials release` does, for the incident of the scenario's last playbook execution, without the command's early checks, so the step's refusals are rehearsed.",
       ),
     tamper: z
       .strictObject({
@@ -261,8 +280,8 @@ export const injectionSchema = z
       .optional()
       .describe("The bus the event is put on (default: 'default' for aws.* sources, where AWS services deliver; the game-day rule's bus for other sources)."),
   })
-  .refine((entry) => [entry.template, entry.event, entry.raw, entry.release, entry.tamper, entry.unblockDns].filter((value) => value !== undefined).length === 1, {
-    message: "an injection has exactly one of 'template', 'event', 'raw', 'release', 'tamper' or 'unblockDns'",
+  .refine((entry) => [entry.template, entry.event, entry.raw, entry.release, entry.releaseObject, entry.tamper, entry.unblockDns, entry.releaseCredentials].filter((value) => value !== undefined).length === 1, {
+    message: "an injection has exactly one of 'template', 'event', 'raw', 'release', 'releaseObject', 'tamper', 'unblockDns' or 'releaseCredentials'",
   })
   .refine((entry) => entry.invoke === undefined || entry.start === undefined, { message: "an injection has at most one of 'invoke' or 'start'" })
   .refine((entry) => (entry.invoke === undefined && entry.start === undefined) || entry.template !== undefined || entry.event !== undefined, {

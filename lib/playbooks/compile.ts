@@ -156,11 +156,11 @@ export function isGuardedPlaybook(playbook: Pick<Playbook, 'steps' | 'trigger'>)
 
 /**
  * The kind of rails a guarded playbook gets (FIREBREAK_PLAYBOOK_RAILS, read by the guard):
- * `release` for a playbook that releases instances or S3 objects (approval always, no protection or blast-radius
+ * `release` for a playbook that releases instances, S3 objects or credentials (approval always, no protection or blast-radius
  * check: it undoes a containment), `contain` for the others.
  */
 export function guardedPlaybookKind(playbook: Pick<Playbook, 'steps'>): 'contain' | 'release' {
-  const releases: readonly string[] = [RESPONDER_NAMES.releaseInstance, RESPONDER_NAMES.releaseS3Object];
+  const releases: readonly string[] = [RESPONDER_NAMES.releaseInstance, RESPONDER_NAMES.releaseS3Object, RESPONDER_NAMES.releaseCredentials];
   return flattenSteps(playbook.steps).some((step) => releases.includes(step.action) || takesBackRequestedDomain(step)) ? 'release' : 'contain';
 }
 

@@ -23,6 +23,8 @@ export const disableAccessKeyOptions = z.strictObject({
 
 export const revokeRoleSessionsOptions = z.strictObject({});
 
+export const releaseCredentialsOptions = z.strictObject({});
+
 export const CREDENTIAL_ACTIONS = {
   [RESPONDER_NAMES.disableAccessKey]: {
     name: RESPONDER_NAMES.disableAccessKey,
@@ -45,6 +47,17 @@ export const CREDENTIAL_ACTIONS = {
     responder: RESPONDER_NAMES.revokeRoleSessions,
     // GetRole reads the role's tags (protected, game-day opt-in) where it lives.
     iamActions: ['iam:GetRole', 'iam:PutRolePolicy'],
+    mutates: true,
+  },
+  [RESPONDER_NAMES.releaseCredentials]: {
+    name: RESPONDER_NAMES.releaseCredentials,
+    description:
+      'Undo what disable-access-key and revoke-role-sessions recorded for the credentials a release names: re-activate a key only if Firebreak deactivated it, detach the AWSDenyAll it attached, delete the revoke-sessions deny it wrote once the sessions it denies have expired. Manual release playbooks only.',
+    options: releaseCredentialsOptions,
+    responder: RESPONDER_NAMES.releaseCredentials,
+    // ListAccessKeys proves the key is still the user's and reads its status; the role's inline policy
+    // is read (GetRolePolicy) and deleted only when it is still the one recorded.
+    iamActions: ['iam:ListAccessKeys', 'iam:UpdateAccessKey', 'iam:ListAttachedUserPolicies', 'iam:DetachUserPolicy', 'iam:GetRolePolicy', 'iam:DeleteRolePolicy'],
     mutates: true,
   },
 } as const;

@@ -41,7 +41,7 @@ export const INSTANCE_ACTIONS: readonly ActionName[] = ACTION_NAMES.filter((name
  * Actions whose responder acts on the credentials an access-key incident names: the containment
  * guard clears credentials only for such incidents, so the playbook must match only them.
  */
-export const CREDENTIAL_ACTIONS: readonly ActionName[] = ['disable-access-key', 'revoke-role-sessions'];
+export const CREDENTIAL_ACTIONS: readonly ActionName[] = ['disable-access-key', 'revoke-role-sessions', 'release-credentials'];
 
 // ---------------------------------------------------------------------------------------------
 // Words for zod issues

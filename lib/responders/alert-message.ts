@@ -16,6 +16,7 @@ import { consoleLinks } from './console-links';
 import { containmentDecision, sectionContainmentDecision } from './alert-decision';
 import { sectionWhatWasFound, sectionOnWhat, sectionWhere } from './alert-found';
 import { sectionInstances, sectionSequenceStory } from './alert-sequence';
+import { isS3ObjectScan, malwareLinks, sectionMalwareScan, sectionRuntime } from './alert-malware';
 import { rawEventField, instanceIdOf, isSample } from './alert-incident';
 import type { AlertInput, AlertMessage } from './alert-model';
 import { MAX_LISTED_ACTIONS, MAX_MESSAGE_BYTES, alertInputSchema, stepSummaries } from './alert-model';
@@ -49,13 +50,17 @@ export function buildAlertMessage(input: AlertInput, context: { readonly now: Da
   // No console link is built from an id that is not an instance id (triage refused it; the link would carry attacker text).
   const claimedInstanceId = incident !== undefined && !isSample(incident) ? instanceIdOf(incident) : undefined;
   const instanceId = claimedInstanceId !== undefined && isWellFormedInstanceId(claimedInstanceId) ? claimedInstanceId : undefined;
-  const links = consoleLinks({
-    ...(region !== undefined ? { region } : {}),
-    ...(incident?.guardDuty?.findingId !== undefined ? { findingId: incident.guardDuty.findingId } : {}),
-    ...(incident?.alarm?.alarmName !== undefined ? { alarmName: incident.alarm.alarmName } : {}),
-    ...(instanceId !== undefined ? { instanceId } : {}),
-    ...(input.execution?.executionArn !== undefined ? { executionArn: input.execution.executionArn } : {}),
-  });
+  const links = [
+    ...consoleLinks({
+      ...(region !== undefined ? { region } : {}),
+      ...(incident?.guardDuty?.findingId !== undefined ? { findingId: incident.guardDuty.findingId } : {}),
+      ...(incident?.alarm?.alarmName !== undefined ? { alarmName: incident.alarm.alarmName } : {}),
+      ...(instanceId !== undefined ? { instanceId } : {}),
+      ...(input.execution?.executionArn !== undefined ? { executionArn: input.execution.executionArn } : {}),
+    }),
+    // The scanned S3 object, or the finding that triggered an EC2 scan (issue 12).
+    ...(incident !== undefined && !isSample(incident) ? malwareLinks(incident) : []),
+  ];
 
   const decision = containmentDecision(input);
   const sections: string[][] = [openingLines(input), sectionContainmentDecision(decision)];
@@ -65,6 +70,8 @@ export function buildAlertMessage(input: AlertInput, context: { readonly now: Da
     sections.push(sectionWhatWasFound(incident), sectionOnWhat(incident, steps), sectionWhere(account, region, incident));
     // Multi-resource incidents (issue 12): the sequence's story, then each instance's outcome.
     sections.push(sectionSequenceStory(incident), sectionInstances(incident, steps));
+    // Malware scans and runtime threats (issue 12): the scan's detections, the process and its lineage.
+    sections.push(sectionMalwareScan(incident), sectionRuntime(incident));
   } else {
     if (input.kind === 'invalid-event') sections.push(sectionRefusal(input));
     if (input.rawEvent !== undefined || input.kind === 'invalid-event') sections.push(sectionRawEvent(input));
@@ -73,7 +80,7 @@ export function buildAlertMessage(input: AlertInput, context: { readonly now: Da
   if (input.kind !== 'invalid-event') {
     sections.push(sectionDid(input, steps, budget), sectionDidNot(input, steps, budget, decision));
   }
-  sections.push(sectionNext(input, steps, decision), sectionLinks(links, incident?.account), sectionExecution(input, context.now));
+  sections.push(sectionNext(input, steps, decision), sectionLinks(links, incident?.account, incident !== undefined && isS3ObjectScan(incident) ? 'object and its quarantine copy are' : undefined), sectionExecution(input, context.now));
 
   const filled = sections.filter((s) => s.length > 0);
   const text = filled.map((s) => s.join('\n')).join('\n\n');

@@ -310,12 +310,12 @@ export function sectionFailure(input: AlertInput): string[] {
 }
 
 /** The LINKS section: the console links, and the account the instance lives in. */
-export function sectionLinks(links: readonly ConsoleLink[], account: string | undefined): string[] {
+export function sectionLinks(links: readonly ConsoleLink[], account: string | undefined, resourceWords = 'instance and its snapshots are'): string[] {
   if (links.length === 0) return [];
   return [
     'LINKS',
     ...links.map((l) => `  ${l.label}: ${l.url}`),
-    ...(account !== undefined ? [`  (The instance and its snapshots are in account ${account}; the execution is in the account Firebreak runs in.)`] : []),
+    ...(account !== undefined ? [`  (The ${resourceWords} in account ${account}; the execution is in the account Firebreak runs in.)`] : []),
   ];
 }
 

@@ -49,6 +49,16 @@ export function ec2InstanceLink(region: string, instanceId: string): string | un
   return link(region, `/ec2/home?region=${region}#InstanceDetails:instanceId=${encodeURIComponent(instanceId)}`);
 }
 
+/**
+ * The S3 console page of one object (its overview: versions, tags, properties). The key is the
+ * uploader's text: it is percent-encoded whole, `!'()*~` included, so it can neither leave the
+ * query nor be read as chat markup around the link.
+ */
+export function s3ObjectLink(region: string, bucketName: string, key: string): string | undefined {
+  const encodedKey = encodeURIComponent(key).replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return link(region, `/s3/object/${encodeURIComponent(bucketName)}?region=${region}&bucketType=general&prefix=${encodedKey}`);
+}
+
 /** The CloudWatch console page of one alarm. */
 export function cloudWatchAlarmLink(region: string, alarmName: string): string | undefined {
   return link(region, `/cloudwatch/home?region=${region}#alarmsV2:alarm/${encodeURIComponent(alarmName)}`);

@@ -11,6 +11,11 @@
  * game-day tags read from IAM now), and ListAccessKeys must show the key as the named user's.
  * Temporary (ASIA…) keys cannot be deactivated: revoke-role-sessions revokes their role's
  * sessions. IAM has no DryRun: in dry-run nothing is changed and each change says "would".
+ *
+ * Before the first change to a key, a sealed record of what the key was and what Firebreak changes
+ * (credential-records.ts: its previous status, whether it is set Inactive now, whether AWSDenyAll is
+ * attached now) is written once to the state table; a redelivery keeps the first record, so that
+ * release-credentials re-activates only a key Firebreak itself deactivated.
  */
 import { AttachUserPolicyCommand, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, ListUserTagsCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import type { IamClients } from '../aws/clients/iam';
@@ -25,6 +30,7 @@ import { ACTIONS } from '../playbooks/actions';
 import { DENY_ALL_POLICY_NAME } from '../playbooks/credential-actions';
 import { ActionLog } from './action-log';
 import type { CredentialRails } from './credential-rails';
+import type { AccessKeyRecord, CredentialRecordStore } from './credential-records';
 import { clearCredentialStep, denyAllPolicyArn, refusalBeforeAnyCall, refusalByTags } from './credential-rails';
 import type { DeploymentEnvironment, EffectiveMode } from './effective-mode';
 import { effectiveMode, forcedDryRunField } from './effective-mode';
@@ -74,6 +80,8 @@ export interface DisableAccessKeyDeps {
   readonly clients: IamClients;
   readonly logger: IncidentLogger;
   readonly grants: GrantReader;
+  /** Where the sealed record of each change goes (the state table), read back by release-credentials. */
+  readonly records: CredentialRecordStore;
   /** FIREBREAK_MODE, the served accounts, the protected tag key, the privileged name patterns. @default process.env */
   readonly environment?: DeploymentEnvironment;
   readonly now?: () => Date;
@@ -115,7 +123,7 @@ export async function disableAccessKey(input: ResponderInput<DisableAccessKeyOpt
   const outcomes: AccessKeyOutcome[] = [];
   // One key after another: a finding names few, and two keys of one user share its deny-all.
   for (const key of named) {
-    const outcome = await disableOne(key, { incident, options, mode: effective.mode, gameDay, rails, deps });
+    const outcome = await disableOne(key, { incident, options, mode: effective.mode, gameDay, rails, deps, executionArn: input.execution?.executionArn, capturedAt: now().toISOString() });
     recordAll(log, outcome.actions);
     outcomes.push(outcome.key);
   }
@@ -137,6 +145,8 @@ interface DisableContext {
   readonly gameDay: boolean;
   readonly rails: CredentialRails;
   readonly deps: DisableAccessKeyDeps;
+  readonly executionArn: string | undefined;
+  readonly capturedAt: string;
 }
 
 async function disableOne(key: AffectedKey, context: DisableContext): Promise<{ key: AccessKeyOutcome; actions: PendingAction[] }> {
@@ -175,9 +185,44 @@ async function disableOne(key: AffectedKey, context: DisableContext): Promise<{ 
   const previousStatus = found.Status === 'Inactive' ? 'Inactive' : 'Active';
   actions.push({ api: 'iam:ListAccessKeys', target: accessKeyId, outcome: 'observed', detail: `${accessKeyId} is user ${userName}'s key, ${previousStatus}` });
 
-  // 3. The key: Inactive, never deleted.
+  // 3. Whether AWSDenyAll is on the user already (read before any change: the record says which
+  // change is Firebreak's).
+  const policyArn = denyAllPolicyArn(incident.region, DENY_ALL_POLICY_NAME);
+  const denyAllBefore = context.options.denyAll
+    ? (await sendReadOnly('iam:ListAttachedUserPolicies', () => iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName })))).AttachedPolicies?.some((p) => p.PolicyArn === policyArn) === true
+    : undefined;
+  const deactivates = previousStatus === 'Active';
+  const attaches = denyAllBefore === false;
+
+  // 4. The record of what changes, sealed, before the first change (dry-run changes nothing, records nothing).
+  if (mode !== 'dry-run' && (deactivates || attaches)) {
+    const record: AccessKeyRecord = {
+      kind: 'access-key',
+      account,
+      accessKeyId,
+      userName,
+      incidentKey: incident.key,
+      capturedAt: context.capturedAt,
+      previousStatus,
+      deactivated: deactivates,
+      denyAllAttached: attaches,
+      recordedBy: { responder: DISABLE_ACCESS_KEY_RESPONDER, ...(context.executionArn !== undefined ? { executionArn: context.executionArn } : {}) },
+    };
+    const saved = await deps.records.saveIfAbsent(record);
+    actions.push({
+      api: 'firebreak:record-credential',
+      target: accessKeyId,
+      outcome: saved === 'saved' ? 'done' : 'already-done',
+      detail:
+        saved === 'saved'
+          ? `Recorded (sealed) that ${accessKeyId} was ${previousStatus}${deactivates ? ' and is set Inactive by Firebreak' : ''}${attaches ? `, and that ${DENY_ALL_POLICY_NAME} is attached by Firebreak` : ''}: release-credentials undoes exactly this`
+          : `A record of ${accessKeyId} is already kept (an earlier run or incident): the first is kept, so a release restores the key's status from before Firebreak`,
+    });
+  }
+
+  // 5. The key: Inactive, never deleted.
   let outcome: AccessKeyOutcome['outcome'];
-  if (previousStatus === 'Inactive') {
+  if (!deactivates) {
     actions.push({ api: 'iam:UpdateAccessKey', target: accessKeyId, outcome: 'already-done', detail: `${accessKeyId} of user ${userName} is already Inactive: nothing to change` });
     outcome = 'already-inactive';
   } else {
@@ -189,12 +234,10 @@ async function disableOne(key: AffectedKey, context: DisableContext): Promise<{ 
     outcome = mode === 'dry-run' ? 'would-disable' : 'disabled';
   }
 
-  // 4. On request, AWSDenyAll on the user: its other keys and its password stop too.
-  if (!context.options.denyAll) return { key: { ...base, outcome, previousStatus }, actions };
-  const policyArn = denyAllPolicyArn(incident.region, DENY_ALL_POLICY_NAME);
-  const attached = await sendReadOnly('iam:ListAttachedUserPolicies', () => iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName })));
+  // 6. On request, AWSDenyAll on the user: its other keys and its password stop too.
+  if (denyAllBefore === undefined) return { key: { ...base, outcome, previousStatus }, actions };
   let denyAll: AccessKeyOutcome['denyAll'];
-  if ((attached.AttachedPolicies ?? []).some((p) => p.PolicyArn === policyArn)) {
+  if (denyAllBefore) {
     actions.push({ api: 'iam:AttachUserPolicy', target: userName, outcome: 'already-done', detail: `${DENY_ALL_POLICY_NAME} is already attached to user ${userName}` });
     denyAll = 'already-attached';
   } else {
@@ -208,7 +251,7 @@ async function disableOne(key: AffectedKey, context: DisableContext): Promise<{ 
 }
 
 /** A read whose NoSuchEntity means "this user does not exist" (a claim the finding made), not a failure. */
-async function readOrMissing<T>(api: string, send: () => Promise<T>): Promise<T | 'missing'> {
+export async function readOrMissing<T>(api: string, send: () => Promise<T>): Promise<T | 'missing'> {
   try {
     return await send();
   } catch (error) {

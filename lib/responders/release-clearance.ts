@@ -19,7 +19,8 @@ export type ReleaseClearanceVerdict =
 
 /** What release asks before it changes anything. */
 export interface ReleaseClearance {
-  check(input: ResponderInput<unknown>, record: QuarantineRecord): Promise<ReleaseClearanceVerdict>;
+  /** `record`: what the release undoes (its subject, and when the containment was recorded: an older approval does not count). */
+  check(input: ResponderInput<unknown>, record: Pick<QuarantineRecord, 'instanceId' | 'capturedAt'>): Promise<ReleaseClearanceVerdict>;
 }
 
 /**
@@ -39,7 +40,7 @@ export class ApprovalReleaseClearance implements ReleaseClearance {
     private readonly grantCheck?: GrantCheck,
   ) {}
 
-  async check(input: ResponderInput<unknown>, record: QuarantineRecord): Promise<ReleaseClearanceVerdict> {
+  async check(input: ResponderInput<unknown>, record: Pick<QuarantineRecord, 'instanceId' | 'capturedAt'>): Promise<ReleaseClearanceVerdict> {
     const executionArn = input.execution?.executionArn;
     const { incident } = input;
     const instanceId = record.instanceId;

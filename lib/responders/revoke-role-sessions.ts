@@ -11,6 +11,12 @@
  * stolen session cannot be refreshed by the attacker without the role's trust, which is why this
  * stops it. The role, account and session are claims of the finding: the rails (credential-rails.ts)
  * run before any call, and GetRole reads the role's tags where it lives. IAM has no DryRun.
+ *
+ * After the deny is written, a sealed record of it (credential-records.ts: the policy name and its
+ * cut-off) goes to the state table; a redelivery of the same incident finds that record and writes
+ * nothing new (the cut-off stays the one recorded, so release-credentials can recognise the policy
+ * as the one it may remove). Another incident naming the role later writes a new cut-off and
+ * replaces the record: the role's deny is then that incident's to release.
  */
 import { GetRoleCommand } from '@aws-sdk/client-iam';
 import type { IamClients } from '../aws/clients/iam';
@@ -24,6 +30,7 @@ import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import { ACTIONS } from '../playbooks/actions';
 import { ActionLog } from './action-log';
 import { clearCredentialStep, refusalBeforeAnyCall, refusalByTags } from './credential-rails';
+import type { CredentialRecordStore, RoleSessionsRecord } from './credential-records';
 import type { DeploymentEnvironment, EffectiveMode } from './effective-mode';
 import { effectiveMode, forcedDryRunField } from './effective-mode';
 import type { GrantReader } from './grants';
@@ -37,7 +44,7 @@ import { createResponderHandler, stepResponder } from './runtime';
 export const REVOKE_ROLE_SESSIONS_RESPONDER = RESPONDER_NAMES.revokeRoleSessions;
 export const revokeRoleSessionsOptionsSchema = ACTIONS['revoke-role-sessions'].options;
 
-export type RevokeRoleSessionsStatus = 'revoked' | 'dry-run' | 'refused' | 'no-role' | 'skipped-sample';
+export type RevokeRoleSessionsStatus = 'revoked' | 'already-revoked' | 'dry-run' | 'refused' | 'no-role' | 'skipped-sample';
 
 /** What became of one role the finding names. */
 export interface RoleRevocation {
@@ -45,8 +52,12 @@ export interface RoleRevocation {
   readonly account: string;
   /** The session names the finding gave (for the alert; the deny covers every session of the role). */
   readonly sessions: readonly string[];
-  /** `revoked`: the deny is written (or rewritten: a redelivery moves the cut-off forward); `refused`/`not-found`: nothing changed. */
-  readonly outcome: 'revoked' | 'would-revoke' | 'refused' | 'not-found';
+  /**
+   * `revoked`: the deny is written (or rewritten for a new incident: the cut-off moves forward);
+   * `already-revoked`: this incident's sealed record says it wrote the deny already, nothing new is
+   * written; `refused`/`not-found`: nothing changed.
+   */
+  readonly outcome: 'revoked' | 'already-revoked' | 'would-revoke' | 'refused' | 'not-found';
   /** Sessions issued before this time are denied (the policy's aws:TokenIssueTime condition). */
   readonly issuedBefore?: string;
   readonly policyName?: string;
@@ -63,6 +74,8 @@ export interface RevokeRoleSessionsDeps {
   readonly clients: IamClients;
   readonly logger: IncidentLogger;
   readonly grants: GrantReader;
+  /** Where the sealed record of each deny goes (the state table), read back on a rerun and by release-credentials. */
+  readonly records: CredentialRecordStore;
   /** @default process.env */
   readonly environment?: DeploymentEnvironment;
   readonly now?: () => Date;
@@ -96,7 +109,7 @@ export async function revokeRoleSessions(input: ResponderInput<Record<string, ne
       incidentKey: incident.key,
       mode: effective.mode,
       status,
-      idempotentReplay: false,
+      idempotentReplay: status === 'already-revoked',
       actions: log.actions,
       roles,
       ...forcedDryRunField(effective),
@@ -151,10 +164,39 @@ export async function revokeRoleSessions(input: ResponderInput<Record<string, ne
       refuse(byTags);
       continue;
     }
+    const kept = await deps.records.get({ kind: 'role-sessions', account: role.account, roleName: role.roleName });
+    if (kept !== undefined && kept.verdict.valid && kept.record.released !== true && kept.record.incidentKey === incident.key) {
+      log.record(
+        'iam:PutRolePolicy',
+        role.roleName,
+        'already-done',
+        `This incident already denied the sessions of ${role.roleName} issued before ${kept.record.issuedBefore} (sealed record): nothing new is written`,
+      );
+      roles.push({ ...role, outcome: 'already-revoked', issuedBefore: kept.record.issuedBefore, policyName: kept.record.policyName });
+      continue;
+    }
     const issuedBefore = now().toISOString();
     const hits = `every holder of a session of ${role.roleName}${role.sessions.length > 0 ? `, not only ${role.sessions.join(', ')}` : ''}`;
     const action = await revokeOlderRoleSessions(iam, mode, role.roleName, issuedBefore, hits, deps.logger);
     log.record(action.api, action.target, action.outcome, action.detail);
+    if (mode !== 'dry-run') {
+      const record: RoleSessionsRecord = {
+        kind: 'role-sessions',
+        account: role.account,
+        roleName: role.roleName,
+        incidentKey: incident.key,
+        policyName: REVOKE_SESSIONS_POLICY_NAME,
+        issuedBefore,
+        recordedBy: { responder: REVOKE_ROLE_SESSIONS_RESPONDER, ...(input.execution?.executionArn !== undefined ? { executionArn: input.execution.executionArn } : {}) },
+      };
+      await deps.records.replace(record);
+      log.record(
+        'firebreak:record-credential',
+        role.roleName,
+        'done',
+        `Recorded (sealed) the deny of ${role.roleName}'s sessions issued before ${issuedBefore}${kept !== undefined && kept.record.released !== true ? `, in place of incident ${kept.record.incidentKey}'s record` : ''}: release-credentials removes exactly this policy`,
+      );
+    }
     roles.push({ ...role, outcome: mode === 'dry-run' ? 'would-revoke' : 'revoked', issuedBefore, policyName: REVOKE_SESSIONS_POLICY_NAME });
   }
   return finish(statusOf(mode, roles), roles);
@@ -163,7 +205,8 @@ export async function revokeRoleSessions(input: ResponderInput<Record<string, ne
 function statusOf(mode: ResponderMode, roles: readonly RoleRevocation[]): RevokeRoleSessionsStatus {
   if (roles.some((r) => r.outcome === 'would-revoke')) return 'dry-run';
   if (roles.some((r) => r.outcome === 'revoked')) return mode === 'dry-run' ? 'dry-run' : 'revoked';
-  return 'refused';
+  if (roles.some((r) => r.outcome === 'refused' || r.outcome === 'not-found')) return 'refused';
+  return 'already-revoked';
 }
 
 /** revoke-role-sessions as the responder runtime runs it. */

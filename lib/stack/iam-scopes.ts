@@ -20,6 +20,7 @@ import { DENY_ALL_POLICY_NAME } from '../playbooks/credential-actions';
 import { EVIDENCE_TAG_KEYS } from '../responders/snapshot-plan';
 import { FLEET_SCOPES } from './iam-scopes-fleet';
 import { MALWARE_OBJECT_TAGS, QUARANTINE_PREFIX } from '../responders/s3-malware-object';
+import { S3_ENCRYPTION_CONTEXT_KEY } from '../contracts/iam-actions';
 
 /** AWS's managed deny-all policy, in any partition (the only policy disable-access-key may attach). */
 const DENY_ALL_POLICY_ARN = `arn:*:iam::aws:policy/${DENY_ALL_POLICY_NAME}`;
@@ -386,6 +387,20 @@ const SCOPES: readonly ActionScope[] = [
     why: `Quarantine copies go under ${QUARANTINE_PREFIX} of the scanned object's bucket (known only at run time) or of a quarantine bucket; no other key can be written.`,
   },
   {
+    // A quarantine copy of an SSE-KMS object: S3 decrypts the source and encrypts the copy (under the
+    // bucket's default SSE-KMS key) with the caller's permissions on the keys
+    // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#require-sse-kms).
+    // Only through S3 (kms:ViaService), only for S3 object encryption (S3 puts the object's ARN, or
+    // the bucket's with an S3 Bucket Key, in the encryption context), only the account's own keys.
+    sid: 'DecryptScannedObjectsThroughS3',
+    actions: (requested) => (requested.has('s3:PutObject') ? ['kms:Decrypt', 'kms:GenerateDataKey'] : []),
+    resources: (arns) => present(arns.s3 !== undefined ? arns.regional?.('kms', 'key/*') : undefined),
+    conditions: (_requested, _options, arns) => ({
+      StringLike: { 'kms:ViaService': 's3.*.amazonaws.com', [`kms:EncryptionContext:${S3_ENCRYPTION_CONTEXT_KEY}`]: arns.s3?.arn('*') ?? '' },
+    }),
+    why: `The key of an SSE-KMS object (and its bucket's default key) is known only at run time; the statement admits only the role's own account's keys, used through S3 (kms:ViaService) to encrypt or decrypt an S3 object (kms:EncryptionContext:${S3_ENCRYPTION_CONTEXT_KEY}), and only when a deployed playbook copies objects to quarantine.`,
+  },
+  {
     sid: 'PassInstanceRolesBackToEc2',
     actions: requestedOf('iam:PassRole'),
     resources: (arns) => [arns.iam('role')],
@@ -410,9 +425,9 @@ const SCOPES: readonly ActionScope[] = [
   },
   {
     sid: 'ReadNamedRoles',
-    actions: requestedOf('iam:GetRole'),
+    actions: requestedOf('iam:GetRole', 'iam:GetRolePolicy'),
     resources: (arns) => [arns.iam('role')],
-    why: 'revoke-role-sessions reads the tags of the role a finding names (protected, game-day opt-in), known only at run time.',
+    why: 'revoke-role-sessions reads the tags of the role a finding names (protected, game-day opt-in), and release-credentials reads the revoke-sessions policy it recorded before deleting it; the role is known only at run time.',
   },
   {
     sid: 'DisableAccessKeysOfNamedUsers',

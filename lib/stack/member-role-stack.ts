@@ -319,7 +319,8 @@ export class MemberRoleStack extends Stack {
 
     // Writing role policies is the widest power Firebreak holds: it lives in a role of its own, that
     // only quarantine-instance may assume; the member role (every responder) never has it.
-    const memberActions = props.iamActions.filter((action) => !(ROLE_POLICY_WRITES as readonly string[]).includes(action));
+    // iam:GetRolePolicy (release-credentials) goes with the writes: it is read through the same role.
+    const memberActions = props.iamActions.filter((action) => !(ROLE_POLICY_WRITES as readonly string[]).includes(action) && action !== 'iam:GetRolePolicy');
     const planned = planStatements(memberActions, arns, props.forensicAccountId !== undefined ? { forensicAccountId: props.forensicAccountId } : {});
     this.statements = planned.map((entry) => entry.statement);
 
@@ -362,6 +363,8 @@ export class MemberRoleStack extends Stack {
       'iam:GetInstanceProfile',
       // revoke-role-sessions reads the named role's tags (protected, game-day opt-in) first.
       ...(props.iamActions.includes('iam:GetRole') ? ['iam:GetRole'] : []),
+      // release-credentials reads the revoke-sessions policy it recorded, before deleting it.
+      ...(props.iamActions.includes('iam:GetRolePolicy') ? ['iam:GetRolePolicy'] : []),
     ];
     const revokerPlanned = planStatements(revokerActions, arns);
     const sessionRevokers = props.sessionRevokers ?? [SESSION_REVOKING_RESPONDER];

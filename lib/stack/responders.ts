@@ -49,6 +49,7 @@ const RESPONDER_SETTINGS: Readonly<Record<string, { memorySize: number; timeout:
   [RESPONDER_NAMES.releaseS3Object]: { memorySize: 256, timeout: Duration.seconds(60), description: "Firebreak release-s3-object: take Firebreak's infected tags off an S3 object" },
   [RESPONDER_NAMES.disableAccessKey]: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak disable-access-key: set the IAM user access keys a finding names Inactive' },
   [RESPONDER_NAMES.revokeRoleSessions]: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak revoke-role-sessions: deny the sessions issued so far to the roles a finding names' },
+  [RESPONDER_NAMES.releaseCredentials]: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak release-credentials: undo what the credential steps recorded, and only that' },
   // On the critical path before containment: one DescribeInstances and two DynamoDB calls.
   [GUARD_RESPONDER]: { memorySize: 256, timeout: Duration.seconds(30), description: 'Firebreak containment-guard: protected instances, approval and blast radius before containment' },
   default: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak responder' },
@@ -101,14 +102,23 @@ export const STATE_TABLE_ACCESS: Readonly<
     actions: ['dynamodb:GetItem'],
     keys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
   },
-  // The credential steps keep no record of their own yet: they only read their grant (and approval).
+  // The credential steps write the sealed record of what they changed (credential-records.ts) and
+  // read their grant (and approval); revoke-role-sessions reads its record back on a rerun; the
+  // release reads it and marks it released.
   [RESPONDER_NAMES.disableAccessKey]: {
-    actions: ['dynamodb:GetItem'],
-    keys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
+    actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+    keys: [`${STATE_KEY_PREFIX.credential}*`],
+    readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
   },
   [RESPONDER_NAMES.revokeRoleSessions]: {
-    actions: ['dynamodb:GetItem'],
-    keys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
+    actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+    keys: [`${STATE_KEY_PREFIX.credential}*`],
+    readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
+  },
+  [RESPONDER_NAMES.releaseCredentials]: {
+    actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    keys: [`${STATE_KEY_PREFIX.credential}*`],
+    readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
   },
   [GUARD_RESPONDER]: {
     actions: CONTAINMENT_GUARD_IAM_ACTIONS.stateTable,
@@ -117,7 +127,7 @@ export const STATE_TABLE_ACCESS: Readonly<
 };
 
 /** The responders that act on IAM credentials (and read the privileged name patterns). */
-const CREDENTIAL_RESPONDERS: ReadonlySet<string> = new Set([RESPONDER_NAMES.disableAccessKey, RESPONDER_NAMES.revokeRoleSessions]);
+const CREDENTIAL_RESPONDERS: ReadonlySet<string> = new Set([RESPONDER_NAMES.disableAccessKey, RESPONDER_NAMES.revokeRoleSessions, RESPONDER_NAMES.releaseCredentials]);
 
 /** The responders the deployed playbooks use, with the IAM actions each needs where it acts. */
 export function responderActions(playbooks: readonly Playbook[]): Map<string, Set<string>> {

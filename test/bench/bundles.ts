@@ -56,8 +56,9 @@ const CLIENT_CLASS: Readonly<Record<SdkService, string>> = {
 export const RESPONDER_CLIENTS: Readonly<Record<string, readonly SdkService[]>> = {
   approval: ['dynamodb', 'sfn'],
   'block-dns-domain': ['dynamodb', 'ec2', 'route53resolver', 'sts'],
-  'disable-access-key': ['dynamodb', 'iam', 'sts'],
-  'revoke-role-sessions': ['dynamodb', 'iam', 'sts'],
+  'disable-access-key': ['dynamodb', 'iam', 'kms', 'sts'],
+  'revoke-role-sessions': ['dynamodb', 'iam', 'kms', 'sts'],
+  'release-credentials': ['dynamodb', 'iam', 'kms', 'sts'],
   'containment-guard': ['dynamodb', 'ec2', 'sfn', 'sts'],
   'copy-evidence': ['dynamodb', 'ec2', 'kms', 'sts'],
   'publish-alert': ['dynamodb', 'sns'],

@@ -90,6 +90,9 @@ function leftovers(sim: SimulatedAws): Record<string, number> {
     queues: count('queues'),
     tables: count('tables'),
     instanceProfiles: count('instanceProfiles'),
+    // Buckets and object versions (the scenario's objects and their quarantine copies).
+    buckets: (sim as unknown as { world: { s3: { buckets: Map<string, unknown> } } }).world.s3.buckets.size,
+    objectVersions: (sim as unknown as { world: { s3: { versions: unknown[] } } }).world.s3.versions.length,
   };
 }
 
@@ -105,6 +108,8 @@ const NOTHING_LEFT = {
   queues: 0,
   tables: 0,
   instanceProfiles: 0,
+  buckets: 0,
+  objectVersions: 0,
 };
 
 describe('endpoint backend against the simulator as the endpoint', () => {
@@ -143,6 +148,23 @@ describe('endpoint backend against the simulator as the endpoint', () => {
     expect(apis.has('ec2:ModifyNetworkInterfaceAttribute')).toBe(true);
     expect(apis.has('ec2:RunInstances')).toBe(false);
     expect(apis.has('sqs:ReceiveMessage')).toBe(false);
+    expect(backend.cleanupReport().failed).toEqual([]);
+    expect(problems).toEqual([]);
+    expect(leftovers(sim)).toEqual(NOTHING_LEFT);
+  });
+
+  it('runs s3-object-sse-kms-tagged-and-copied: the bucket, its SSE-KMS key and the object are created, and cleanup deletes the object, its quarantine copy and the bucket', async () => {
+    const { backend, sim, problems } = backendOverSimulator();
+    const run = await runScenario(scenarioNamed('s3-object-sse-kms-tagged-and-copied'), { playbooks, backend });
+    expect(run.error).toBeUndefined();
+    expect(failures(run)).toEqual([]);
+    const kinds = backend.createdResources().map((resource) => resource.kind);
+    // The bucket, then its SSE-KMS key (scheduled for deletion at cleanup, with the deployment's keys).
+    expect(kinds.slice(kinds.indexOf('bucket'), kinds.indexOf('bucket') + 2)).toEqual(['bucket', 'key']);
+    expect(sim.calls({ api: 's3:PutBucketEncryption', outcome: 'ok' })).toHaveLength(1);
+    // The object and its quarantine copy are deleted by exact version, then the bucket.
+    expect(sim.calls({ api: 's3:DeleteObject', outcome: 'ok' })).toHaveLength(2);
+    expect(sim.calls({ api: 's3:DeleteBucket', outcome: 'ok' })).toHaveLength(1);
     expect(backend.cleanupReport().failed).toEqual([]);
     expect(problems).toEqual([]);
     expect(leftovers(sim)).toEqual(NOTHING_LEFT);

@@ -120,7 +120,7 @@ describe('parseScenarioSource', () => {
 
   it('asks for exactly one of template, event or raw in an injection', () => {
     expect(problems(VALID.replace('    target: web\n', '    target: web\n    raw: hello\n'))).toEqual([
-      "scenarios/s.yaml:12:5: an injection has exactly one of 'template', 'event', 'raw', 'release', 'tamper' or 'unblockDns'",
+      "scenarios/s.yaml:12:5: an injection has exactly one of 'template', 'event', 'raw', 'release', 'releaseObject', 'tamper', 'unblockDns' or 'releaseCredentials'",
     ]);
   });
 

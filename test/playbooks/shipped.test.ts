@@ -56,6 +56,7 @@ describe('the shipped playbooks', () => {
       'iam-credentials-attack-sequence',
       'iam-user-key-compromise',
       'instance-credential-exfiltration',
+      'release-credentials',
       'release-instance',
       'release-s3-object',
       's3-object-with-threats',
@@ -118,7 +119,7 @@ describe('the shipped playbooks', () => {
     expect(shape(release.steps)).toBe('release-instance -> unblock-dns-domains -> notify');
     expect(flattenSteps(release.steps).map((step) => step.id)).toEqual(['release', 'unblock-dns', 'alert']);
     expect(routing.playbooks.map((p) => p.name)).not.toContain('release-instance');
-    expect(playbooks.filter((p) => p.trigger === 'manual').map((p) => p.name)).toEqual(['release-instance', 'release-s3-object', 'unblock-dns-domain']);
+    expect(playbooks.filter((p) => p.trigger === 'manual').map((p) => p.name)).toEqual(['release-credentials', 'release-instance', 'release-s3-object', 'unblock-dns-domain']);
   });
 
   it('unblock one DNS domain only when a person asks (`firebreak dns unblock`): manual, approval, the requested domain, then alert', () => {

@@ -31,6 +31,7 @@ import { revokeRoleSessions } from '../../lib/responders/revoke-role-sessions';
 import { InMemoryGrantStore } from '../../lib/responders/grants';
 import { EXECUTION, storeGranting } from '../support/grants';
 import { sdkError } from './quarantine-fixtures';
+import { MemoryCredentialRecordStore } from '../support/credential-records';
 
 const iamMock = mockClient(IAMClient);
 const iam = new IAMClient({ region: 'eu-west-1' });
@@ -54,10 +55,10 @@ afterEach(() => {
   targets.length = 0;
 });
 
-function disable(incident: Incident, options: { denyAll?: boolean; mode?: ResponderMode; environment?: Record<string, string>; grants?: InMemoryGrantStore } = {}) {
+function disable(incident: Incident, options: { denyAll?: boolean; mode?: ResponderMode; environment?: Record<string, string>; grants?: InMemoryGrantStore; records?: MemoryCredentialRecordStore } = {}) {
   return disableAccessKey(
     { incident, mode: options.mode ?? 'enforce', options: disableAccessKeyOptionsSchema.parse({ denyAll: options.denyAll ?? false }), execution: EXECUTION },
-    { clients, logger: silentLogger, grants: options.grants ?? storeGranting(incident, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT }), environment: options.environment ?? ENV, now: () => NOW },
+    { clients, logger: silentLogger, grants: options.grants ?? storeGranting(incident, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT }), records: options.records ?? new MemoryCredentialRecordStore(), environment: options.environment ?? ENV, now: () => NOW },
   );
 }
 
@@ -215,10 +216,10 @@ describe('disableAccessKey', () => {
   });
 });
 
-function revoke(incident: Incident, options: { mode?: ResponderMode; environment?: Record<string, string>; grants?: InMemoryGrantStore } = {}) {
+function revoke(incident: Incident, options: { mode?: ResponderMode; environment?: Record<string, string>; grants?: InMemoryGrantStore; records?: MemoryCredentialRecordStore; now?: Date } = {}) {
   return revokeRoleSessions(
     { incident, mode: options.mode ?? 'enforce', options: {}, execution: EXECUTION },
-    { clients, logger: silentLogger, grants: options.grants ?? storeGranting(incident, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT }), environment: options.environment ?? ENV, now: () => NOW },
+    { clients, logger: silentLogger, grants: options.grants ?? storeGranting(incident, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT }), records: options.records ?? new MemoryCredentialRecordStore(), environment: options.environment ?? ENV, now: () => options.now ?? NOW },
   );
 }
 

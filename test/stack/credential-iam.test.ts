@@ -46,12 +46,17 @@ describe('disable-access-key: IAM', () => {
     const deny = statements.find((s) => s.Sid === 'DenyProtectedUsers');
     expect(deny).toMatchObject({ Effect: 'Deny', Action: ['iam:UpdateAccessKey', 'iam:AttachUserPolicy'] });
     expect(deny!.Resource).toContainEqual(userArn('*breakglass*'));
+    // The sealed record of what it changed (credential#), written once; grants and approvals read only.
     expect(statements.find((s) => s.Sid === 'KeepIncidentState')).toMatchObject({
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'credential#*' } },
+    });
+    expect(statements.find((s) => s.Sid === 'ReadContainmentGrants')).toMatchObject({
       Action: 'dynamodb:GetItem',
       Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['grant#*', 'approval#*'] } },
     });
     const all = statements.flatMap(actionsOf);
-    for (const forbidden of ['iam:DeleteAccessKey', 'iam:CreateAccessKey', 'iam:PutUserPolicy', 'iam:PutRolePolicy', 'dynamodb:PutItem']) expect(all).not.toContain(forbidden);
+    for (const forbidden of ['iam:DeleteAccessKey', 'iam:CreateAccessKey', 'iam:PutUserPolicy', 'iam:PutRolePolicy', 'dynamodb:DeleteItem']) expect(all).not.toContain(forbidden);
     expect(environment.FIREBREAK_PRIVILEGED_NAME_PATTERNS).toBe(DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS.join(','));
   });
 
@@ -74,5 +79,45 @@ describe('revoke-role-sessions: IAM', () => {
     const { template } = synthesize({ playbooks: [COMPROMISED] });
     const ids = Object.keys(template.findResources('AWS::Lambda::Function'));
     expect(ids.filter((id) => id.startsWith('ResponderRevokeRoleSessions') || id.startsWith('ResponderDisableAccessKey'))).toEqual([]);
+  });
+});
+
+const RELEASE: Playbook = {
+  ...playbook('release-credentials', [action('release', 'release-credentials'), action('alert', 'notify')], { resourceKinds: ['access-key'] }, 0),
+  trigger: 'manual',
+  approval: { required: true, timeoutSeconds: 3600, onTimeout: 'evidence-only' },
+};
+
+describe('release-credentials: IAM', () => {
+  it('re-activates keys and detaches only AWSDenyAll, reads and deletes role policies through the session revoker, reads and marks only credential records', () => {
+    const { statements, environment } = roleStatements([CREDENTIALS, RELEASE], 'ReleaseCredentials');
+    expect(statements.find((s) => s.Sid === 'DisableAccessKeysOfNamedUsers')).toMatchObject({ Action: ['iam:ListAccessKeys', 'iam:UpdateAccessKey', 'iam:ListAttachedUserPolicies'], Resource: userArn('*') });
+    expect(statements.find((s) => s.Sid === 'AttachDenyAllToNamedUsers')).toMatchObject({ Action: 'iam:DetachUserPolicy', Condition: { ArnLike: { 'iam:PolicyARN': 'arn:*:iam::aws:policy/AWSDenyAll' } } });
+    expect(statements.find((s) => s.Sid === 'ReadNamedRoles')).toMatchObject({ Action: 'iam:GetRolePolicy' });
+    expect(statements.find((s) => s.Sid === 'RevokeInstanceRoleSessions')).toMatchObject({ Action: 'iam:DeleteRolePolicy' });
+    expect(statements.find((s) => s.Sid === 'DenyProtectedRoles')).toMatchObject({ Effect: 'Deny', Action: 'iam:DeleteRolePolicy' });
+    expect(statements.find((s) => s.Sid === 'KeepIncidentState')).toMatchObject({
+      Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'credential#*' } },
+    });
+    const all = statements.flatMap(actionsOf);
+    for (const forbidden of ['iam:AttachUserPolicy', 'iam:PutRolePolicy', 'iam:DeleteAccessKey', 'dynamodb:PutItem']) expect(all).not.toContain(forbidden);
+    expect(environment.FIREBREAK_PRIVILEGED_NAME_PATTERNS).toBe(DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS.join(','));
+    expect(environment.FIREBREAK_RECORD_KEY_ARN).toBeDefined();
+  });
+
+  it('lets the credential steps seal with the record key and the release (and the rerun of revoke-role-sessions) verify, nothing else', () => {
+    const { template } = synthesize({ playbooks: [CREDENTIALS, RELEASE] });
+    const keys = Object.values(template.findResources('AWS::KMS::Key')).filter((key) => JSON.stringify(key).includes('QuarantineSealsRecords'));
+    expect(keys).toHaveLength(1);
+    const policy = (keys[0]!.Properties as { KeyPolicy: { Statement: { Sid: string; Action: string; Principal: { AWS: unknown } }[] } }).KeyPolicy.Statement;
+    const principals = (sid: string) => JSON.stringify(policy.find((s) => s.Sid === sid)?.Principal);
+    const role = (responder: string) => logicalIdOf(template, 'AWS::IAM::Role', `Responder${responder}Role`);
+    expect(principals('QuarantineSealsRecords')).toContain(role('DisableAccessKey'));
+    expect(principals('QuarantineSealsRecords')).toContain(role('RevokeRoleSessions'));
+    expect(principals('QuarantineSealsRecords')).not.toContain(role('ReleaseCredentials'));
+    expect(principals('ReleaseVerifiesRecords')).toContain(role('ReleaseCredentials'));
+    expect(principals('ReleaseVerifiesRecords')).toContain(role('RevokeRoleSessions'));
+    expect(principals('ReleaseVerifiesRecords')).not.toContain(role('DisableAccessKey'));
   });
 });

@@ -455,10 +455,12 @@ describe('MemberRoleStack permissions', () => {
     };
     const resolvedPlan = (planned: ReturnType<typeof planStatements>) => planned.map(({ statement }) => stack.resolve(statement.toStatementJson()));
     // The member role: everything but the role-policy writes; the session revoker: those and the profile read.
-    expect(permissionStatements(template)).toEqual(resolvedPlan(planStatements(actions.filter((a) => a !== 'iam:PutRolePolicy'), arns, { forensicAccountId: FORENSIC_ACCOUNT })));
+    // release-credentials' DeleteRolePolicy is a role-policy write too, and its GetRolePolicy goes with it.
+    const revokerOnly = ['iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:GetRolePolicy'];
+    expect(permissionStatements(template)).toEqual(resolvedPlan(planStatements(actions.filter((a) => !revokerOnly.includes(a)), arns, { forensicAccountId: FORENSIC_ACCOUNT })));
     expect(permissionStatements(template, 'SessionRevokerRole')).toEqual(
       // revoke-role-sessions' GetRole (the named role's tags) goes with the writes it precedes.
-      resolvedPlan(planStatements(['iam:PutRolePolicy', 'iam:GetInstanceProfile', 'iam:GetRole'], arns)),
+      resolvedPlan(planStatements(['iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:GetInstanceProfile', 'iam:GetRole', 'iam:GetRolePolicy'], arns)),
     );
   });
 

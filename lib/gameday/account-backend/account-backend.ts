@@ -167,7 +167,7 @@ export abstract class AccountBackend implements GameDayBackend {
   async cleanup(): Promise<void> {
     if (!this.context) return;
     const volumes = Object.values(this.resolved?.instances ?? {}).flatMap((instance) => instance.volumes.map((volume) => volume.volumeId));
-    this.lastCleanup = await cleanUp(this.context, volumes, this.resolved?.fleet);
+    this.lastCleanup = await cleanUp(this.context, volumes, this.resolved?.fleet, this.resolved?.s3Objects);
     const { failed } = this.lastCleanup;
     if (failed.length > 0) {
       this.settings.report(`firebreak gameday: cleanup of ${this.description} (run ${this.settings.runId}) could not delete ${failed.length} resource(s); delete them by hand:`);

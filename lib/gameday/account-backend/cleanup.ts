@@ -1,7 +1,7 @@
 /**
  * cleanup(): deletes what prepare() created, and what the responders created in its VPCs
- * (isolation groups, snapshots of its volumes), in reverse order, best effort: whatever it could
- * not delete is reported, never thrown.
+ * (isolation groups, snapshots of its volumes) and in its S3 objects' buckets (quarantine copies),
+ * in reverse order, best effort: whatever it could not delete is reported, never thrown.
  */
 import { DescribeAddressesCommand, DisassociateAddressCommand, ReleaseAddressCommand } from '@aws-sdk/client-ec2';
 import { cleanUpIamUsers } from './iam-principals';
@@ -28,6 +28,8 @@ import type { EC2Client, IpPermission } from '@aws-sdk/client-ec2';
 import { DeleteInstanceProfileCommand, DeleteRoleCommand, DeleteRolePolicyCommand, ListRolePoliciesCommand, RemoveRoleFromInstanceProfileCommand } from '@aws-sdk/client-iam';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import { ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import type { ResolvedS3Object } from './s3-objects';
+import { deleteS3Objects } from './s3-objects';
 import { DeleteTopicCommand } from '@aws-sdk/client-sns';
 import { DeleteQueueCommand } from '@aws-sdk/client-sqs';
 import type { BackendContext, CreatedResource } from './context';
@@ -43,7 +45,12 @@ export interface CleanupReport {
 
 type Attempt = (resource: string, run: () => Promise<unknown>) => Promise<void>;
 
-export async function cleanUp(context: BackendContext, scenarioVolumeIds: readonly string[], fleet?: ResolvedFleet): Promise<CleanupReport> {
+export async function cleanUp(
+  context: BackendContext,
+  scenarioVolumeIds: readonly string[],
+  fleet?: ResolvedFleet,
+  s3Objects: Readonly<Record<string, ResolvedS3Object>> = {},
+): Promise<CleanupReport> {
   const deleted: string[] = [];
   const failed: { resource: string; error: string }[] = [];
   const attempt: Attempt = async (resource, run) => {
@@ -92,6 +99,8 @@ export async function cleanUp(context: BackendContext, scenarioVolumeIds: readon
   for (const name of of('table')) await attempt(name, () => clients.dynamodb().send(new DeleteTableCommand({ TableName: name })));
   for (const url of of('queue')) await attempt(url, () => clients.sqs().send(new DeleteQueueCommand({ QueueUrl: url })));
   for (const arn of of('topic')) await attempt(arn, () => clients.sns().send(new DeleteTopicCommand({ TopicArn: arn })));
+  // The scenario's objects and their quarantine copies before the keys that encrypt them.
+  await deleteS3Objects(context, s3Objects, attempt);
   for (const arn of of('key')) await attempt(arn, () => clients.kms().send(new ScheduleKeyDeletionCommand({ KeyId: arn, PendingWindowInDays: 7 })));
   return { deleted, failed };
 }

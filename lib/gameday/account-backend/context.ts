@@ -28,7 +28,7 @@ export interface OperatorClients extends FleetOperatorClients {
 
 /** A resource prepare() created, for cleanup. */
 export interface CreatedResource {
-  readonly kind: 'vpc' | 'subnet' | 'security-group' | 'instance' | 'role' | 'user' | 'instance-profile' | 'topic' | 'queue' | 'table' | 'key' | 'elastic-ip';
+  readonly kind: 'vpc' | 'subnet' | 'security-group' | 'instance' | 'role' | 'user' | 'instance-profile' | 'topic' | 'queue' | 'table' | 'key' | 'elastic-ip' | 'bucket';
   readonly id: string;
 }
 

@@ -17,6 +17,7 @@ import { permissionChange } from './ec2-snapshot-sharing';
 import type { CallerIdentity, Tags } from './model';
 import type { SimWorld } from './world';
 import { fleetTargets } from './fleet-authorization';
+import { S3_ENCRYPTION_CONTEXT_KEY } from '../../contracts/iam-actions';
 
 /** One resource of one authorization and its condition keys. */
 export interface AuthorizationTarget {
@@ -336,6 +337,21 @@ function resolverTargets(action: string, call: AuthorizationCall): Authorization
   }
 }
 
+/** The S3 APIs that use an object's SSE-KMS key on the caller's behalf. */
+const S3_KMS_APIS: ReadonlySet<string> = new Set(['PutObject', 'CopyObject']);
+
+/**
+ * The object ARN S3 puts in the encryption context: a copy's source when it decrypts (kms:Decrypt
+ * of CopyObject), the object written otherwise.
+ */
+function s3ObjectInContext(kmsAction: string, api: string, input: Record<string, unknown>): string {
+  if (api === 'CopyObject' && kmsAction === 'Decrypt') {
+    const source = /^\/?([^/]+)\/([^?]+)/.exec(typeof input.CopySource === 'string' ? input.CopySource : '');
+    return `arn:aws:s3:::${source?.[1] ?? ''}/${decodeURIComponent(source?.[2] ?? '')}`;
+  }
+  return `arn:aws:s3:::${String(input.Bucket)}/${String(input.Key)}`;
+}
+
 /**
  * S3: the object (or bucket) the call names, with its owner (s3:ResourceAccount) and, for an object
  * that exists, its current tags (s3:ExistingObjectTag/<key>, of the version the call names).
@@ -516,12 +532,15 @@ export function authorizationTargets(iamAction: string, call: AuthorizationCall,
       const arn = key.startsWith('arn:') ? key : `arn:aws:kms:${call.region}:${call.account}:key/${key}`;
       // A dependent KMS call (SNS encrypting a message) is made through that service.
       // EBS uses the keys of a copy through EC2, with grants for an AWS resource.
+      // S3 uses an SSE-KMS key with the object's ARN as the encryption context (simulated s3.ts).
       const via: Record2 =
         call.action === 'Publish'
           ? { 'kms:ViaService': [`sns.${call.region}.amazonaws.com`] }
           : call.action === 'CopySnapshot'
             ? { 'kms:ViaService': [`ec2.${call.region}.amazonaws.com`], ...(action === 'CreateGrant' ? { 'kms:GrantIsForAWSResource': ['true'] } : {}) }
-            : {};
+            : S3_KMS_APIS.has(call.action)
+              ? { 'kms:ViaService': [`s3.${call.region}.amazonaws.com`], [`kms:EncryptionContext:${S3_ENCRYPTION_CONTEXT_KEY}`]: [s3ObjectInContext(action, call.action, input)] }
+              : {};
       return [
         {
           resourceType: 'key',

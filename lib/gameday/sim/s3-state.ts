@@ -5,6 +5,8 @@ export interface BucketRecord {
   readonly account: string;
   readonly region: string;
   versioning: 'Enabled' | 'Suspended' | 'Unversioned';
+  /** Default encryption SSE-KMS with this key (PutBucketEncryption); absent: SSE-S3, S3's default. */
+  defaultKmsKeyArn?: string;
 }
 
 export interface ObjectVersionRecord {
@@ -18,6 +20,8 @@ export interface ObjectVersionRecord {
   readonly metadata: Readonly<Record<string, string>>;
   tags: Map<string, string>;
   readonly createdAt: number;
+  /** SSE-KMS: the key S3 encrypted this version with (absent: SSE-S3). */
+  readonly kmsKeyArn?: string;
 }
 
 export class S3State {

@@ -6,6 +6,12 @@
  * not the IAM action (HeadObject needs s3:GetObject, a call naming a VersionId the *Version
  * action), and ExpectedBucketOwner is checked (403 AccessDenied). A bucket answers only its own
  * account: bucket policies are not modelled, so a cross-account copy is refused here.
+ * SSE-KMS (PutBucketEncryption's default key, PutObject's ServerSideEncryption aws:kms): S3 uses
+ * the key with the caller's permissions, through S3 and with the object's ARN as the encryption
+ * context, kms:GenerateDataKey to write and kms:Decrypt to read a copy's source; a key that is not
+ * enabled fails the call (KMS.DisabledException), as in S3
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html).
+ * DeleteObject (of a version) and DeleteBucket are for the game-day backend's cleanup.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_Amazon_Simple_Storage_Service.html
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html
  */
@@ -54,6 +60,28 @@ export function s3Handlers(world: SimWorld): Record<string, ApiHandler> {
     if (tags.size > TAG_LIMIT) throw new SimulatedServiceError('BadRequest', 'Object tags cannot be greater than 10', 400);
     return tags;
   };
+  /** Uses an SSE-KMS key through S3 as the caller (the authorization sees kms:ViaService and the encryption context). */
+  const useKey = (call: SimCall, iamAction: 'kms:Decrypt' | 'kms:GenerateDataKey', keyArn: string) => {
+    const key = world.kmsKeys.get(keyArn);
+    if (!key) throw new SimulatedServiceError('KMS.NotFoundException', `Invalid keyId ${keyArn}`, 400);
+    try {
+      call.authorize(iamAction, key.arn);
+    } catch (error) {
+      // S3 answers a denied key use in its own words: 403 AccessDenied naming the KMS action.
+      if (error instanceof SimulatedServiceError && error.httpStatus < 500) throw new SimulatedServiceError('AccessDenied', error.message, 403, { cause: error });
+      throw error;
+    }
+    if (key.state !== 'Enabled') throw new SimulatedServiceError('KMS.DisabledException', `${key.arn} is ${key.state.toLowerCase()}.`, 400);
+    return key.arn;
+  };
+  /** The key a write encrypts with: the request's aws:kms key, else the bucket's default SSE-KMS key, else none (SSE-S3). */
+  const writeKeyOf = (call: SimCall, input: Input, bucketDefault: string | undefined): string | undefined => {
+    const requested = input.ServerSideEncryption === 'aws:kms' ? (str(input, 'SSEKMSKeyId') ?? bucketDefault) : input.ServerSideEncryption === undefined ? bucketDefault : undefined;
+    if (requested === undefined) return undefined;
+    const arn = requested.startsWith('arn:') ? requested : `arn:aws:kms:${call.region}:${call.account}:key/${requested}`;
+    return useKey(call, 'kms:GenerateDataKey', arn);
+  };
+  const encryptionOf = (record: ObjectVersionRecord) => (record.kmsKeyArn !== undefined ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: record.kmsKeyArn } : { ServerSideEncryption: 'AES256' });
   const newVersion = (bucket: string) => (state.buckets.get(bucket)?.versioning === 'Enabled' ? world.ids.resourceId('v').slice(2) : 'null');
 
   return {
@@ -73,6 +101,30 @@ export function s3Handlers(world: SimWorld): Record<string, ApiHandler> {
       bucket.versioning = status;
       return {};
     },
+    PutBucketEncryption(call) {
+      const input = inputOf<Input>(call);
+      const bucket = bucketOf(call, str(input, 'Bucket'), str(input, 'ExpectedBucketOwner'));
+      const rule = (input.ServerSideEncryptionConfiguration as { Rules?: { ApplyServerSideEncryptionByDefault?: { SSEAlgorithm?: string; KMSMasterKeyID?: string } }[] } | undefined)?.Rules?.[0]?.ApplyServerSideEncryptionByDefault;
+      if (rule?.SSEAlgorithm === 'aws:kms' && rule.KMSMasterKeyID !== undefined) bucket.defaultKmsKeyArn = rule.KMSMasterKeyID;
+      else if (rule?.SSEAlgorithm === 'AES256') delete bucket.defaultKmsKeyArn;
+      else throw new SimulatedServiceError('MalformedXML', 'The simulated S3 takes AES256, or aws:kms with a KMSMasterKeyID', 400);
+      return {};
+    },
+    DeleteObject(call) {
+      const input = inputOf<Input>(call);
+      const versionId = str(input, 'VersionId');
+      if (versionId === undefined) throw new SimulatedServiceError('NotImplemented', 'The simulated S3 deletes exact versions only (cleanup)', 501);
+      const record = objectOf(call, input);
+      state.versions.splice(state.versions.indexOf(record), 1);
+      return { VersionId: versionId };
+    },
+    DeleteBucket(call) {
+      const input = inputOf<Input>(call);
+      const bucket = bucketOf(call, str(input, 'Bucket'), str(input, 'ExpectedBucketOwner'));
+      if (state.versions.some((version) => version.bucket === bucket.name)) throw new SimulatedServiceError('BucketNotEmpty', 'The bucket you tried to delete is not empty', 409);
+      state.buckets.delete(bucket.name);
+      return {};
+    },
     PutObject(call) {
       const input = inputOf<Input>(call);
       const bucket = bucketOf(call, str(input, 'Bucket'), str(input, 'ExpectedBucketOwner'));
@@ -80,6 +132,7 @@ export function s3Handlers(world: SimWorld): Record<string, ApiHandler> {
       const body = typeof input.Body === 'string' ? input.Body : '';
       const tags = new Map(new URLSearchParams(str(input, 'Tagging') ?? ''));
       if (tags.size > 0) authorizeOn(call, 's3:PutObjectTagging', bucket.name, key);
+      const kmsKeyArn = writeKeyOf(call, input, bucket.defaultKmsKeyArn);
       const record: ObjectVersionRecord = {
         bucket: bucket.name,
         key,
@@ -90,14 +143,15 @@ export function s3Handlers(world: SimWorld): Record<string, ApiHandler> {
         metadata: {},
         tags,
         createdAt: world.now(),
+        ...(kmsKeyArn !== undefined ? { kmsKeyArn } : {}),
       };
       state.put(record);
-      return { ETag: `"${record.eTag}"`, ...(record.versionId !== 'null' ? { VersionId: record.versionId } : {}) };
+      return { ETag: `"${record.eTag}"`, ...(record.versionId !== 'null' ? { VersionId: record.versionId } : {}), ...encryptionOf(record) };
     },
     HeadObject(call) {
       const input = inputOf<Input>(call);
       const record = objectOf(call, input, true);
-      return { ETag: `"${record.eTag}"`, ContentLength: record.size, ...(record.versionId !== 'null' ? { VersionId: record.versionId } : {}), TagCount: record.tags.size };
+      return { ETag: `"${record.eTag}"`, ContentLength: record.size, ...(record.versionId !== 'null' ? { VersionId: record.versionId } : {}), TagCount: record.tags.size, ...encryptionOf(record) };
     },
     GetObjectTagging(call) {
       const record = objectOf(call, inputOf<Input>(call));
@@ -131,9 +185,13 @@ export function s3Handlers(world: SimWorld): Record<string, ApiHandler> {
       if (replaceTags) authorizeOn(call, 's3:PutObjectTagging', target.name, key);
       const tags = replaceTags ? new Map(new URLSearchParams(str(input, 'Tagging') ?? '')) : new Map(original.tags);
       if (tags.size > TAG_LIMIT) throw new SimulatedServiceError('BadRequest', 'Object tags cannot be greater than 10', 400);
-      const record: ObjectVersionRecord = { ...original, bucket: target.name, key, versionId: newVersion(target.name), tags, createdAt: world.now() };
+      // S3 decrypts an SSE-KMS source and encrypts the copy (the bucket's default, unless the request says) as the caller.
+      if (original.kmsKeyArn !== undefined) useKey(call, 'kms:Decrypt', original.kmsKeyArn);
+      const kmsKeyArn = writeKeyOf(call, input, target.defaultKmsKeyArn);
+      const { kmsKeyArn: _sourceKey, ...content } = original;
+      const record: ObjectVersionRecord = { ...content, bucket: target.name, key, versionId: newVersion(target.name), tags, createdAt: world.now(), ...(kmsKeyArn !== undefined ? { kmsKeyArn } : {}) };
       state.put(record);
-      return { CopyObjectResult: { ETag: `"${record.eTag}"` }, ...(record.versionId !== 'null' ? { VersionId: record.versionId } : {}), ...(sourceVersion !== undefined ? { CopySourceVersionId: sourceVersion } : {}) };
+      return { CopyObjectResult: { ETag: `"${record.eTag}"` }, ...(record.versionId !== 'null' ? { VersionId: record.versionId } : {}), ...(sourceVersion !== undefined ? { CopySourceVersionId: sourceVersion } : {}), ...encryptionOf(record) };
     },
     ListObjectVersions(call) {
       const input = inputOf<Input>(call);
@@ -168,6 +226,10 @@ export function s3IamAction(action: string, input: Readonly<Record<string, unkno
       return 's3:PutObject';
     case 'ListObjectVersions':
       return 's3:ListBucketVersions';
+    case 'DeleteObject':
+      return version ? 's3:DeleteObjectVersion' : 's3:DeleteObject';
+    case 'PutBucketEncryption':
+      return 's3:PutEncryptionConfiguration';
     default:
       return `s3:${action}`;
   }
@@ -176,6 +238,6 @@ export function s3IamAction(action: string, input: Readonly<Record<string, unkno
 /** The resource an S3 API call is authorized on: the object it names, or its bucket. */
 export function s3CallResource(action: string, input: Readonly<Record<string, unknown>>): string {
   const bucket = typeof input.Bucket === 'string' ? input.Bucket : '';
-  if (action === 'CreateBucket' || action === 'PutBucketVersioning' || action === 'ListObjectVersions') return `arn:aws:s3:::${bucket}`;
+  if (action === 'CreateBucket' || action === 'PutBucketVersioning' || action === 'ListObjectVersions' || action === 'PutBucketEncryption' || action === 'DeleteBucket') return `arn:aws:s3:::${bucket}`;
   return s3ObjectArn(bucket, typeof input.Key === 'string' ? input.Key : '');
 }

@@ -122,6 +122,8 @@ export class SimulatedAws {
   private readonly permissions = new PermissionTable();
   private readonly faults = new FaultQueue();
   private readonly callLog: CallRecord[] = [];
+  private readonly retainCalls: boolean;
+  private callTotal = 0;
   private readonly handlers = new Map<string, ApiHandler>();
   private readonly customHandlers = new Map<string, ApiHandler>();
   private readonly eventListeners: EventListener[] = [];
@@ -133,6 +135,7 @@ export class SimulatedAws {
 
   constructor(options: SimulatedAwsOptions = {}) {
     this.world = new SimWorld(options);
+    this.retainCalls = options.retainCalls ?? true;
     this.policies = new PolicyEnforcement(this.world);
     this.builder = new EnvironmentBuilder(this.world);
     const world = this.world;
@@ -385,7 +388,7 @@ export class SimulatedAws {
     const account = identity?.account ?? 'unknown';
     const dryRun = service === 'ec2' && request.wireDryRun;
     const base = {
-      seq: this.callLog.length + 1,
+      seq: this.callTotal + 1,
       at: new Date(this.world.now()),
       service,
       api,
@@ -448,7 +451,8 @@ export class SimulatedAws {
   }
 
   private log(record: CallRecord): void {
-    this.callLog.push(record);
+    this.callTotal += 1;
+    if (this.retainCalls) this.callLog.push(record);
     for (const listener of this.callListeners) listener(record);
   }
 
@@ -456,6 +460,7 @@ export class SimulatedAws {
 
   /** Every call so far, in order (optionally only those of one API, e.g. `ec2:CreateSnapshots`). */
   calls(filter?: { readonly api?: string; readonly service?: ServiceName; readonly outcome?: 'ok' | 'error' }): CallRecord[] {
+    if (!this.retainCalls) throw new Error('this simulated account does not keep its calls (retainCalls: false): count them with callCount()');
     return this.callLog.filter(
       (c) =>
         (filter?.api === undefined || c.api === filter.api) &&
@@ -463,6 +468,11 @@ export class SimulatedAws {
         (filter?.outcome === undefined || c.outcome === filter.outcome),
     );
   }
+  /** How many calls were made so far (kept in the log or not). */
+  callCount(): number {
+    return this.callTotal;
+  }
+
 
   /** An instance as it is now (undefined once it is gone). */
   instance(id: string): InstanceState | undefined {

@@ -48,6 +48,12 @@ export interface SimulatedAwsOptions {
    * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/terminating-instances.html).
    */
   readonly terminatedVisibleMs?: number;
+  /**
+   * Keep every call in the call log (`calls()`; default true). A storm of tens of thousands of
+   * calls that only counts them turns it off: the calls are still made, counted and reported to
+   * `onCall` listeners, but not held (their copied inputs were most of the storm's heap).
+   */
+  readonly retainCalls?: boolean;
 }
 
 export interface ResolvedOptions {

@@ -42,8 +42,16 @@ const releaseResultSchema = z.looseObject({
 /** One release-instance result found in an execution's output. */
 export type ReleaseOutcome = z.output<typeof releaseResultSchema> & { readonly step: string };
 
-/** The results of one responder's steps in an execution's output (JSON text: results.<step>.result), with their step ids; [] when none parses. */
-export function stepResultsOf<S extends z.ZodType>(output: string | undefined, schema: S): (z.output<S> & { readonly step: string })[] {
+/** The release-instance results in a release execution's output (JSON text), in step order; [] when there are none. */
+export function releaseOutcomesOf(output: string | undefined): ReleaseOutcome[] {
+  return stepResultsOf(output, releaseResultSchema);
+}
+
+/**
+ * The step results of an execution's output (JSON text) that `schema` reads, each with its step
+ * id, in step order; [] when there are none or the output is not JSON.
+ */
+export function stepResultsOf<T extends z.ZodType>(output: string | undefined, schema: T): (z.output<T> & { readonly step: string })[] {
   if (!output) return [];
   let parsed: unknown;
   try {
@@ -55,13 +63,8 @@ export function stepResultsOf<S extends z.ZodType>(output: string | undefined, s
   if (!results.success) return [];
   return Object.entries(results.data.results).flatMap(([step, entry]) => {
     const wrapped = z.looseObject({ result: schema }).safeParse(entry);
-    return wrapped.success ? [{ ...(wrapped.data.result as z.output<S> & object), step }] : [];
+    return wrapped.success ? [Object.assign({}, wrapped.data.result as z.output<T>, { step })] : [];
   });
-}
-
-/** The release-instance results in a release execution's output (JSON text), in step order; [] when there are none. */
-export function releaseOutcomesOf(output: string | undefined): ReleaseOutcome[] {
-  return stepResultsOf(output, releaseResultSchema);
 }
 
 const KNOWN_STATUSES: readonly ReleaseStatus[] = [

@@ -1,0 +1,37 @@
+/** release-credentials Lambda: undoes what the credential steps recorded, and only that (logic in lib/responders/release-credentials.ts). */
+import { homeDynamoDbClients } from '../../lib/aws/clients/dynamodb';
+import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
+import { iamClientsFor, memberIamClientsFor } from '../../lib/aws/clients/iam';
+import { homeKmsClients } from '../../lib/aws/clients/kms';
+import { RESPONDER_NAMES } from '../../lib/contracts/responders';
+import { SECURITY_ENV } from '../../lib/contracts/security';
+import { DynamoDbApprovalStore } from '../../lib/responders/approval-records';
+import { DynamoDbCredentialRecordStore } from '../../lib/responders/credential-records';
+import { DynamoDbGrantStore, releaseGrantCheck } from '../../lib/responders/grants';
+import { recordedStep } from '../../lib/responders/incident-record-lambda';
+import { createResponderLogger } from '../../lib/responders/logging';
+import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
+import { KmsMac } from '../../lib/responders/record-integrity';
+import { createReleaseCredentialsHandler } from '../../lib/responders/release-credentials';
+import { ApprovalReleaseClearance } from '../../lib/responders/release-clearance';
+import { withResponseMetrics } from '../../lib/responders/response-metrics';
+import { stateTableFromEnv } from '../../lib/responders/state-table';
+
+const stateTable = stateTableFromEnv();
+const logger = createResponderLogger('release-credentials');
+const access = targetAccessFromEnvironment();
+// Users' keys and policies through the member role; the role's inline policy through the session revoker.
+const clients = memberIamClientsFor(access);
+const revokerClients = iamClientsFor(access);
+const dynamodb = homeDynamoDbClients().dynamodb();
+// The record key is the deployment's (never the record's): kms:VerifyMac before anything changes.
+const records = new DynamoDbCredentialRecordStore(dynamodb, stateTable, new KmsMac(homeKmsClients().kms(), process.env[SECURITY_ENV.recordKey] ?? ''));
+// The guard's release grant of this execution, then its approval (the approver is the releaser).
+const clearance = new ApprovalReleaseClearance(new DynamoDbApprovalStore(dynamodb, stateTable), releaseGrantCheck(new DynamoDbGrantStore(dynamodb, stateTable)));
+
+export const createHandler = createReleaseCredentialsHandler;
+export const handler = withResponseMetrics(
+  'release-credentials',
+  recordedStep(RESPONDER_NAMES.releaseCredentials, createHandler({ clients, revokerClients, records, clearance, logger }), logger, dynamodb),
+  { sink: createResponseMetricsSink('release-credentials') },
+);

@@ -1,0 +1,169 @@
+/**
+ * `firebreak release --bucket B --key K`, pure parts: the release-s3-object playbook
+ * (playbooks/release-s3-object.yaml, trigger manual, approval required) started for one object
+ * Firebreak tagged infected, with an incident Firebreak raises itself (source `firebreak`) naming
+ * the object as a Malware Protection for S3 incident does, so that the playbook's step
+ * (lib/responders/release-s3-object.ts) reads it exactly as it reads the scan result's: the
+ * containment guard grants the release for this object only (`malwareObjectGrantTarget`), and the
+ * step takes the tags off only when they name this incident. The command's checks give a clear error
+ * early; the step's are the ones that hold.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { Incident } from '../../incident/model';
+import { RESOURCE_ID_FORMAT } from '../../incident/identifiers';
+import type { ResponderMode } from '../../contracts/responder-mode';
+import { RESPONDER_NAMES } from '../../contracts/responders';
+import { MALWARE_OBJECT_TAGS, THREATS_FOUND } from '../../responders/s3-malware-object';
+import { partitionOfRegion } from '../../responders/console-links';
+import type { DeployedStack } from '../stack';
+import { ReleaseSetupError } from './errors';
+import { INCIDENT_KEY_PATTERN, RELEASE_FINDING_TYPE } from './request';
+import { stepResultsOf } from './result';
+
+/** The playbook `firebreak release --bucket … --key …` starts. */
+export const RELEASE_S3_OBJECT_PLAYBOOK = 'release-s3-object';
+/** The object tag quarantine-s3-object writes the incident key to. */
+export const OBJECT_INCIDENT_TAG = MALWARE_OBJECT_TAGS.incident.key;
+export const BUCKET_NAME_PATTERN = RESOURCE_ID_FORMAT.s3BucketName;
+export const VERSION_ID_PATTERN = RESOURCE_ID_FORMAT.opaqueToken;
+/** S3 keys are 1 to 1024 bytes of UTF-8. */
+export const KEY_MAX_BYTES = 1024;
+
+/** The object to release, every part checked. */
+export interface ReleasableObject {
+  readonly bucketName: string;
+  /** Exactly as typed: an S3 key may begin or end with spaces. */
+  readonly key: string;
+  readonly versionId?: string;
+}
+
+export interface S3ObjectReleaseParts extends ReleasableObject {
+  readonly account: string;
+  readonly region: string;
+  readonly incidentKey: string;
+  readonly mode: ResponderMode;
+  readonly requestedBy: string;
+  readonly reason?: string;
+  readonly at: Date;
+}
+
+/** What the playbook's execution starts with: what every manual playbook reads. */
+export interface S3ObjectReleaseExecutionInput {
+  readonly incident: Incident;
+  readonly mode: ResponderMode;
+  readonly playbook: typeof RELEASE_S3_OBJECT_PLAYBOOK;
+  readonly requestedBy: string;
+  readonly reason: string | null;
+}
+
+/**
+ * `release-s3-<16 hex of account, bucket, version and key>-<UTC second>` (45 characters; the limit is
+ * 80 and a key is neither short nor made of the characters a name allows). A request sent twice in
+ * the same second starts one execution (see releaseExecutionName).
+ */
+export function s3ObjectReleaseExecutionName(account: string, object: ReleasableObject, at: Date): string {
+  const digest = createHash('sha256').update(`${account}|${object.bucketName}|${object.versionId ?? ''}|${object.key}`).digest('hex').slice(0, 16);
+  return `release-s3-${digest}-${at.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '')}`;
+}
+
+/** The execution's name and input (pure; times are to the second). */
+export function buildS3ObjectReleaseRequest(parts: S3ObjectReleaseParts): { executionName: string; input: S3ObjectReleaseExecutionInput } {
+  const at = new Date(Math.floor(parts.at.getTime() / 1000) * 1000);
+  const time = at.toISOString();
+  const executionName = s3ObjectReleaseExecutionName(parts.account, parts, at);
+  const where = { account: parts.account, region: parts.region };
+  const incident: Incident = {
+    key: parts.incidentKey,
+    revision: executionName,
+    source: 'firebreak',
+    findingType: RELEASE_FINDING_TYPE,
+    title: `Release of s3://${parts.bucketName}/${JSON.stringify(parts.key).slice(1, -1)}${parts.versionId !== undefined ? ` (version ${parts.versionId})` : ''} requested by ${parts.requestedBy}`,
+    ...(parts.reason ? { description: parts.reason } : {}),
+    severity: { score: 0, label: 'Informational' },
+    account: parts.account,
+    region: parts.region,
+    resource: { kind: 'other', type: 'S3Bucket', id: `arn:${partitionOfRegion(parts.region) ?? 'aws'}:s3:::${parts.bucketName}` },
+    sample: false,
+    gameDay: false,
+    times: { created: time, updated: time, received: time },
+    affected: [
+      {
+        kind: 's3-object',
+        from: 'firebreak release --bucket --key',
+        ...where,
+        bucketName: parts.bucketName,
+        key: { untrusted: parts.key },
+        ...(parts.versionId !== undefined ? { versionId: parts.versionId } : {}),
+      },
+    ],
+    // The scan result the quarantine acted on (the only one it acts on): what the release step reads the object from.
+    malwareScan: { kind: 's3-object', scanStatus: 'COMPLETED', resultStatus: THREATS_FOUND, threats: [], statusReasons: [] },
+  };
+  return {
+    executionName,
+    input: { incident, mode: parts.mode, playbook: RELEASE_S3_OBJECT_PLAYBOOK, requestedBy: parts.requestedBy, reason: parts.reason ?? null },
+  };
+}
+
+/**
+ * The incident key from the object's `firebreak:incident` tag, or a ReleaseSetupError saying why
+ * there is none and to pass --incident.
+ */
+export function incidentKeyFromObjectTags(object: string, tags: Readonly<Record<string, string>>): string {
+  const key = tags[OBJECT_INCIDENT_TAG];
+  if (key === undefined) {
+    throw new ReleaseSetupError(
+      `${object} has no ${OBJECT_INCIDENT_TAG} tag: Firebreak did not tag it infected, or it was released already; pass --incident KEY (the key is in the scan's alert) to run the release playbook anyway (it reports not-tagged if so)`,
+    );
+  }
+  if (!INCIDENT_KEY_PATTERN.test(key)) {
+    throw new ReleaseSetupError(`the ${OBJECT_INCIDENT_TAG} tag of ${object} is ${JSON.stringify(key)}, which is not an incident key: pass --incident KEY (the key is in the scan's alert)`);
+  }
+  return key;
+}
+
+/** The release-s3-object playbook's state machine in the deployed stack, or a ReleaseSetupError saying how to deploy it. */
+export function s3ObjectReleaseStateMachineOf(stack: DeployedStack, where: string): string {
+  const playbook = stack.playbooks.find((candidate) => candidate.name === RELEASE_S3_OBJECT_PLAYBOOK);
+  if (playbook) return playbook.stateMachineArn;
+  throw new ReleaseSetupError(
+    `stack ${stack.stackName} in ${where} has no ${RELEASE_S3_OBJECT_PLAYBOOK} playbook: deploy playbooks/${RELEASE_S3_OBJECT_PLAYBOOK}.yaml with \`npx cdk deploy\`, or pass --state-machine-arn ARN of its state machine`,
+  );
+}
+
+const s3ReleaseResultSchema = z.looseObject({
+  responder: z.literal(RESPONDER_NAMES.releaseS3Object),
+  status: z.string(),
+  mode: z.string().optional(),
+  refusal: z.looseObject({ code: z.string(), reason: z.string() }).optional(),
+  actions: z.array(z.looseObject({ api: z.string(), outcome: z.string(), detail: z.string() })).default([]),
+});
+
+/** One release-s3-object result of an execution's output. */
+export type S3ObjectReleaseOutcome = z.output<typeof s3ReleaseResultSchema> & { readonly step: string };
+
+/** The release-s3-object results in the execution's output (JSON text), in step order; [] when there are none. */
+export function s3ObjectReleaseOutcomesOf(output: string | undefined): S3ObjectReleaseOutcome[] {
+  return stepResultsOf(output, s3ReleaseResultSchema);
+}
+
+/** What each status means for the person who asked, and whether the object's tags are off now. */
+const OUTCOME_WORDS: Readonly<Record<string, { readonly released: boolean; readonly words: string }>> = {
+  untagged: { released: true, words: "the infected tags are off, the owner's tags kept; the quarantine copy stays as evidence" },
+  'not-tagged': { released: true, words: 'the object carried no Firebreak infected tag: nothing to take off' },
+  'dry-run': { released: false, words: 'dry-run: nothing changed (S3 has no DryRun; the step only read the object and its tags)' },
+  refused: { released: false, words: 'REFUSED: nothing changed' },
+  'not-found': { released: false, words: 'S3 has no such object (version) in the account: nothing changed' },
+  changed: { released: false, words: 'the object was replaced since the scan: nothing changed' },
+  'not-an-object': { released: false, words: 'the request named no object the step could read: nothing changed' },
+};
+
+/** Lines for one outcome, and whether it is a success for the exit status (a refused or missing object is not). */
+export function formatS3ObjectReleaseOutcome(outcome: S3ObjectReleaseOutcome): { lines: string[]; ok: boolean } {
+  const known = Object.hasOwn(OUTCOME_WORDS, outcome.status) ? OUTCOME_WORDS[outcome.status]! : undefined;
+  const lines = [`Step ${outcome.step}: ${outcome.status}${outcome.mode ? ` (${outcome.mode})` : ''}: ${known?.words ?? 'a status this command does not know; see the execution'}`];
+  if (outcome.refusal) lines.push(`  ${outcome.refusal.code}: ${outcome.refusal.reason}`);
+  for (const action of outcome.actions) lines.push(`  ${action.api} ${action.outcome}: ${action.detail}`);
+  return { lines, ok: known !== undefined && (known.released || outcome.status === 'dry-run') };
+}

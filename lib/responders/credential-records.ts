@@ -1,0 +1,268 @@
+/**
+ * What the credential steps changed, kept so that release-credentials undoes exactly that and
+ * nothing else: one record per access key (`credential#<account>#access-key#<key id>`: the key's
+ * status before Firebreak, whether Firebreak set it Inactive, whether it attached AWSDenyAll) and
+ * one per role (`credential#<account>#role#<role name>`: the revoke-older-sessions policy and its
+ * `aws:TokenIssueTime` cut-off). Sealed with the deployment's record key (record-integrity.ts
+ * `KmsMac`, under a scheme label of its own), like the pre-quarantine record: unsealed, one write
+ * to the state table would make a release re-activate a key someone else deactivated. A stored
+ * record is a claim: `get` verifies its shape, its key and its seal before anything trusts it.
+ *
+ * The release marks (released, releasedAt, releasedBy…) are not sealed: release writes them, and a
+ * released record is never acted on again.
+ */
+import { createHash } from 'node:crypto';
+import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import * as z from '../contracts/zod-mini';
+import { awsErrorCode, toResponderError } from '../aws/errors';
+import { STATE_KEY_PREFIX } from '../contracts/security';
+import type { Canonical, SealVerdict } from './record-integrity';
+import { sortedKeys } from './record-integrity';
+import type { ReleaseMark } from './quarantine-records';
+import { RECORD_MAC_ALGORITHM } from './quarantine-records';
+
+/** The label of the credential record's sealed serialization; never a quarantine or custody record's. */
+export const CREDENTIAL_SEAL_SCHEME = 'firebreak-credential-record/v1';
+
+/** What seals and verifies a message with the deployment's record key (KmsMac; an HMAC in tests). */
+export interface MacSigner {
+  generate(message: Uint8Array): Promise<{ readonly keyId: string; readonly mac: string }>;
+  verify(message: Uint8Array, macBase64: string, recordedBy: string): Promise<SealVerdict>;
+}
+
+export interface CredentialSeal {
+  readonly scheme: typeof CREDENTIAL_SEAL_SCHEME;
+  readonly algorithm: typeof RECORD_MAC_ALGORITHM;
+  readonly keyId: string;
+  readonly mac: string;
+}
+
+interface RecordBase {
+  readonly account: string;
+  /** The incident whose step made the change: only its release undoes it. */
+  readonly incidentKey: string;
+  /** The execution and responder that made it. */
+  readonly recordedBy: { readonly responder: string; readonly executionArn?: string };
+  readonly seal?: CredentialSeal;
+  readonly released?: boolean;
+  readonly releasedAt?: string;
+  readonly releasedBy?: string;
+  readonly releaseRequestedBy?: string;
+  readonly releaseReason?: string;
+}
+
+/** An IAM user's access key as disable-access-key found it, and what it changed (written before the change). */
+export interface AccessKeyRecord extends RecordBase {
+  readonly kind: 'access-key';
+  readonly accessKeyId: string;
+  readonly userName: string;
+  /** ISO time the key's status was read (ListAccessKeys), just before the change. */
+  readonly capturedAt: string;
+  /** The key's status as IAM said before Firebreak changed anything. */
+  readonly previousStatus: 'Active' | 'Inactive';
+  /** Firebreak set the key Inactive (it was Active): only then may a release make it Active again. */
+  readonly deactivated: boolean;
+  /** Firebreak attached AWSDenyAll to the user (it was not attached): only then may a release detach it. */
+  readonly denyAllAttached: boolean;
+}
+
+/** The revoke-older-sessions deny revoke-role-sessions wrote on a role (written after the write). */
+export interface RoleSessionsRecord extends RecordBase {
+  readonly kind: 'role-sessions';
+  readonly roleName: string;
+  /** The inline policy's name (quarantine-credentials.ts REVOKE_SESSIONS_POLICY_NAME). */
+  readonly policyName: string;
+  /** Its aws:TokenIssueTime cut-off: sessions issued before were denied. */
+  readonly issuedBefore: string;
+}
+
+export type CredentialRecord = AccessKeyRecord | RoleSessionsRecord;
+
+/** The partition key of a credential's record: one per access key, one per role, whatever the incident. */
+export function credentialRecordKey(record: Pick<AccessKeyRecord, 'kind' | 'account' | 'accessKeyId'> | Pick<RoleSessionsRecord, 'kind' | 'account' | 'roleName'>): string {
+  return record.kind === 'access-key'
+    ? `${STATE_KEY_PREFIX.credential}${record.account}#access-key#${record.accessKeyId}`
+    : `${STATE_KEY_PREFIX.credential}${record.account}#role#${record.roleName}`;
+}
+
+const sealSchema = z.strictObject({
+  scheme: z.literal(CREDENTIAL_SEAL_SCHEME),
+  algorithm: z.literal(RECORD_MAC_ALGORITHM),
+  keyId: z.string(),
+  mac: z.string().check(z.minLength(1)),
+});
+const baseFields = {
+  account: z.string().check(z.regex(/^\d{12}$/)),
+  incidentKey: z.string().check(z.minLength(1)),
+  recordedBy: z.strictObject({ responder: z.string(), executionArn: z.optional(z.string()) }),
+  seal: z.optional(sealSchema),
+};
+const recordSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('access-key'),
+    ...baseFields,
+    accessKeyId: z.string(),
+    userName: z.string(),
+    capturedAt: z.string(),
+    previousStatus: z.enum(['Active', 'Inactive']),
+    deactivated: z.boolean(),
+    denyAllAttached: z.boolean(),
+  }),
+  z.strictObject({
+    kind: z.literal('role-sessions'),
+    ...baseFields,
+    roleName: z.string(),
+    policyName: z.string(),
+    issuedBefore: z.string(),
+  }),
+]);
+
+/** The bytes the record key MACs (pure): the scheme label and the SHA-256 of the sealed fields, canonical. */
+export function credentialMacMessage(record: CredentialRecord): Uint8Array {
+  const { seal: _seal, released: _r, releasedAt: _ra, releasedBy: _rb, releaseRequestedBy: _rr, releaseReason: _rn, ...sealed } = record;
+  const canonical = JSON.stringify(sortedKeys({ scheme: CREDENTIAL_SEAL_SCHEME, ...sealed } as unknown as Canonical));
+  const digest = createHash('sha256').update(canonical, 'utf8').digest('hex');
+  return new TextEncoder().encode(`${CREDENTIAL_SEAL_SCHEME}\nsha256:${digest}`);
+}
+
+/** A record read back, with the verdict on it. */
+export interface ReadCredentialRecord<R extends CredentialRecord = CredentialRecord> {
+  readonly record: R;
+  readonly verdict: SealVerdict;
+}
+
+/** Where credential records live (the state table; tests may pass the DynamoDB store over a mocked client). */
+export interface CredentialRecordStore {
+  /** Seals and writes the record unless an unreleased one exists for the same credential: `exists` then (the first is kept). */
+  saveIfAbsent(record: CredentialRecord): Promise<'saved' | 'exists'>;
+  /** Seals and writes the record over whatever is stored (a role's deny rewritten by another incident). */
+  replace(record: CredentialRecord): Promise<void>;
+  /** The credential's record, verified; undefined when there is none. */
+  get(key: Pick<AccessKeyRecord, 'kind' | 'account' | 'accessKeyId'>): Promise<ReadCredentialRecord<AccessKeyRecord> | undefined>;
+  get(key: Pick<RoleSessionsRecord, 'kind' | 'account' | 'roleName'>): Promise<ReadCredentialRecord<RoleSessionsRecord> | undefined>;
+  /** Marks the record released, unless it is no longer the record of `incidentKey` or already released (`changed` then). */
+  markReleased(record: CredentialRecord, mark: ReleaseMark): Promise<'released' | 'changed'>;
+}
+
+/** The state-table store, sealing with the deployment's record key. */
+export class DynamoDbCredentialRecordStore implements CredentialRecordStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+    private readonly mac: MacSigner,
+  ) {}
+
+  async saveIfAbsent(record: CredentialRecord): Promise<'saved' | 'exists'> {
+    try {
+      // Conditional, not read-then-write: a redelivered step (the key already Inactive) never
+      // replaces the record of what the key was before Firebreak. A released record may be replaced.
+      await this.put(record, { ConditionExpression: 'attribute_not_exists(pk) OR released = :true', ExpressionAttributeValues: { ':true': { BOOL: true } } });
+      return 'saved';
+    } catch (error) {
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'exists';
+      throw toResponderError(error, 'dynamodb:PutItem');
+    }
+  }
+
+  async replace(record: CredentialRecord): Promise<void> {
+    try {
+      await this.put(record, {});
+    } catch (error) {
+      throw toResponderError(error, 'dynamodb:PutItem');
+    }
+  }
+
+  get(key: Pick<AccessKeyRecord, 'kind' | 'account' | 'accessKeyId'>): Promise<ReadCredentialRecord<AccessKeyRecord> | undefined>;
+  get(key: Pick<RoleSessionsRecord, 'kind' | 'account' | 'roleName'>): Promise<ReadCredentialRecord<RoleSessionsRecord> | undefined>;
+  async get(
+    key: Pick<AccessKeyRecord, 'kind' | 'account' | 'accessKeyId'> | Pick<RoleSessionsRecord, 'kind' | 'account' | 'roleName'>,
+  ): Promise<ReadCredentialRecord | undefined> {
+    const pk = credentialRecordKey(key);
+    let item;
+    try {
+      ({ Item: item } = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: pk } }, ConsistentRead: true })));
+    } catch (error) {
+      throw toResponderError(error, 'dynamodb:GetItem');
+    }
+    if (!item) return undefined;
+    return verifyStoredCredentialRecord(item, pk, this.mac);
+  }
+
+  async markReleased(record: CredentialRecord, mark: ReleaseMark): Promise<'released' | 'changed'> {
+    const { releaseReason: reason, releaseRequestedBy: requestedBy } = mark;
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: credentialRecordKey(record) } },
+          UpdateExpression: `SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy${requestedBy !== undefined ? ', releaseRequestedBy = :releaseRequestedBy' : ''}${reason !== undefined ? ', releaseReason = :releaseReason' : ''}`,
+          // Only the record this release verified: not one another incident wrote since, not twice.
+          ConditionExpression: 'incidentKey = :incidentKey AND released = :false',
+          ExpressionAttributeValues: {
+            ':true': { BOOL: true },
+            ':false': { BOOL: false },
+            ':incidentKey': { S: record.incidentKey },
+            ':releasedAt': { S: mark.releasedAt },
+            ':releasedBy': { S: mark.releasedBy },
+            ...(requestedBy !== undefined ? { ':releaseRequestedBy': { S: requestedBy } } : {}),
+            ...(reason !== undefined ? { ':releaseReason': { S: reason } } : {}),
+          },
+        }),
+      );
+      return 'released';
+    } catch (error) {
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'changed';
+      throw toResponderError(error, 'dynamodb:UpdateItem');
+    }
+  }
+
+  private async put(record: CredentialRecord, condition: Pick<ConstructorParameters<typeof PutItemCommand>[0], 'ConditionExpression' | 'ExpressionAttributeValues'>): Promise<void> {
+    const { seal: _old, released: _r, releasedAt: _ra, releasedBy: _rb, releaseRequestedBy: _rr, releaseReason: _rn, ...fields } = record;
+    const { keyId, mac } = await this.mac.generate(credentialMacMessage(fields as CredentialRecord));
+    const sealed = { ...fields, seal: { scheme: CREDENTIAL_SEAL_SCHEME, algorithm: RECORD_MAC_ALGORITHM, keyId, mac } };
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: { S: credentialRecordKey(record) },
+          kind: { S: record.kind },
+          account: { S: record.account },
+          incidentKey: { S: record.incidentKey },
+          released: { BOOL: false },
+          record: { S: JSON.stringify(sealed) },
+        },
+        ...condition,
+      }),
+    );
+  }
+}
+
+/** Parses and verifies a stored item (its shape, its key, its seal); the release marks come from the item. */
+export async function verifyStoredCredentialRecord(
+  item: Readonly<Record<string, { S?: string; BOOL?: boolean } | undefined>>,
+  pk: string,
+  mac: MacSigner,
+): Promise<ReadCredentialRecord | undefined> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(item.record?.S ?? '');
+  } catch {
+    return undefined;
+  }
+  const parsed = recordSchema.safeParse(raw);
+  if (!parsed.success) return undefined;
+  const marks = {
+    ...(item.released?.BOOL === true ? { released: true } : {}),
+    ...(item.releasedAt?.S !== undefined ? { releasedAt: item.releasedAt.S } : {}),
+    ...(item.releasedBy?.S !== undefined ? { releasedBy: item.releasedBy.S } : {}),
+    ...(item.releaseRequestedBy?.S !== undefined ? { releaseRequestedBy: item.releaseRequestedBy.S } : {}),
+    ...(item.releaseReason?.S !== undefined ? { releaseReason: item.releaseReason.S } : {}),
+  };
+  const record = { ...(parsed.data as CredentialRecord), ...marks } as CredentialRecord;
+  const refuse = (reason: string): ReadCredentialRecord => ({ record, verdict: { valid: false, reason } });
+  if (credentialRecordKey(record) !== pk) return refuse('the record names another credential or account than its key');
+  if (item.incidentKey?.S !== record.incidentKey) return refuse('the item\'s incident is not the sealed record\'s');
+  if (!record.seal) return refuse('the record carries no MAC');
+  return { record, verdict: await mac.verify(credentialMacMessage(record), record.seal.mac, record.recordedBy.responder) };
+}

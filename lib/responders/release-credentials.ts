@@ -1,0 +1,341 @@
+/**
+ * release-credentials: after an investigation, undo exactly what disable-access-key and
+ * revoke-role-sessions changed, as their sealed records (credential-records.ts) say, and nothing
+ * else:
+ * - an access key is made Active again only when its record says Firebreak set it Inactive (it was
+ *   Active before); a key that was already Inactive when Firebreak came (someone else deactivated
+ *   it), or that has no record, stays Inactive whatever the request says;
+ * - AWSDenyAll is detached from the user only when the record says Firebreak attached it;
+ * - the revoke-older-sessions policy is deleted from the role only when it is still the one the
+ *   record names (same cut-off: a policy rewritten since, by quarantine-instance or another
+ *   incident, stays), and only once every session it denies has expired (12 hours after the
+ *   cut-off, the longest a role session lasts): deleting it earlier would make the stolen sessions
+ *   valid again.
+ * Each record must verify (seal, key, incident), be unreleased and belong to the release's incident.
+ * Runs only inside an approved execution of the release-credentials playbook that the containment
+ * guard cleared (release-clearance.ts); the releaser recorded is the approver. IAM has no DryRun:
+ * in dry-run nothing is changed and each change says "would".
+ */
+import { DeleteRolePolicyCommand, DetachUserPolicyCommand, GetRolePolicyCommand, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import type { IamClients } from '../aws/clients/iam';
+import { awsErrorCode, toResponderError } from '../aws/errors';
+import { RESPONDER_NAMES } from '../contracts/responders';
+import { CREDENTIALS_GRANT_SUBJECT } from '../contracts/security';
+import type * as z from '../contracts/zod-mini';
+import { affectedResources } from '../incident/affected';
+import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
+import { ACTIONS } from '../playbooks/actions';
+import { DENY_ALL_POLICY_NAME } from '../playbooks/credential-actions';
+import type { ActionLog } from './action-log';
+import { credentialRailsOf, denyAllPolicyArn, refusalBeforeAnyCall } from './credential-rails';
+import type { AccessKeyRecord, CredentialRecordStore, ReadCredentialRecord, RoleSessionsRecord } from './credential-records';
+import type { DeploymentEnvironment } from './effective-mode';
+import type { IncidentLogger } from './logging';
+import type { ResponderResult } from './model';
+import { sendReadOnly } from './mutating';
+import { mutateUnprobed } from './pending-actions';
+import { revokeOlderSessionsPolicy } from './quarantine-credentials';
+import type { ReleaseClearance } from './release-clearance';
+import type { ResponderInput } from './responder-input';
+import { ResponderRun } from './responder-run';
+import type { HandlerDeps, ResponderHandler } from './runtime';
+import { createResponderHandler, stepResponder } from './runtime';
+import { readOrMissing } from './disable-access-key';
+import { rolesNamed } from './revoke-role-sessions';
+
+export const RELEASE_CREDENTIALS_RESPONDER = RESPONDER_NAMES.releaseCredentials;
+export const releaseCredentialsOptionsSchema = ACTIONS['release-credentials'].options;
+export type ReleaseCredentialsOptions = z.output<typeof releaseCredentialsOptionsSchema>;
+
+/** The longest a role session lasts (MaxSessionDuration, 12 hours): a revoke deny younger than this may still be holding a stolen session back. */
+export const MAX_ROLE_SESSION_SECONDS = 12 * 60 * 60;
+
+export type ReleaseCredentialsStatus = 'released' | 'already-released' | 'dry-run' | 'refused' | 'no-credential';
+
+/** What became of one credential the release names. */
+export interface CredentialRelease {
+  readonly kind: 'access-key' | 'role-sessions';
+  /** The access key id, or the role name. */
+  readonly id: string;
+  readonly account: string;
+  readonly userName?: string;
+  /**
+   * `released`: everything the record says Firebreak changed is undone (or was already); `would-release`:
+   * dry-run; `already-released`: a release marked the record before; `refused`: nothing changed, `reason` says why.
+   */
+  readonly outcome: 'released' | 'would-release' | 'already-released' | 'refused';
+  readonly reason?: string;
+  /** The key's status after the release (access keys). */
+  readonly keyStatus?: 'Active' | 'Inactive';
+}
+
+export interface ReleaseCredentialsResult extends ResponderResult<ReleaseCredentialsStatus> {
+  readonly credentials: readonly CredentialRelease[];
+  /** The approver, as AWS authenticated them (the approval record). */
+  readonly releasedBy?: string;
+  readonly requestedBy?: string;
+}
+
+export interface ReleaseCredentialsDeps {
+  /** IAM through the member role: the user's keys and policies. */
+  readonly clients: IamClients;
+  /** IAM through the session-revoker role: the role's inline policy (the only role that writes role policies). */
+  readonly revokerClients: IamClients;
+  readonly records: CredentialRecordStore;
+  /** The guard's release grant and the person's approval of this execution. */
+  readonly clearance: ReleaseClearance;
+  readonly logger: IncidentLogger;
+  /** @default process.env */
+  readonly environment?: DeploymentEnvironment;
+  readonly now?: () => Date;
+}
+
+interface ReleaseContext {
+  readonly input: ResponderInput<ReleaseCredentialsOptions>;
+  readonly deps: ReleaseCredentialsDeps;
+  readonly log: ActionLog;
+  readonly dryRun: boolean;
+  readonly now: () => Date;
+}
+
+/** Undoes what the credential steps recorded for the credentials the release names. */
+export async function releaseCredentials(input: ResponderInput<ReleaseCredentialsOptions>, deps: ReleaseCredentialsDeps): Promise<ReleaseCredentialsResult> {
+  const { incident } = input;
+  const run = new ResponderRun<ReleaseCredentialsStatus>({
+    responder: RELEASE_CREDENTIALS_RESPONDER,
+    incident,
+    requestedMode: input.mode,
+    logger: deps.logger,
+    environment: deps.environment,
+    now: deps.now,
+    replayStatuses: ['already-released'],
+  });
+  const { log, now } = run;
+  const environment = deps.environment ?? process.env;
+  run.recordMode(incident.key);
+  const requestedBy = input.request?.requestedBy;
+  let releasedBy: string | undefined;
+  const done = run.finisher<ReleaseCredentialsResult>({ credentials: [] }, (result) => ({ credentials: result.credentials.map((c) => ({ id: c.id, outcome: c.outcome })) }));
+  const finish = (status: ReleaseCredentialsStatus, credentials: readonly CredentialRelease[] = []): ReleaseCredentialsResult =>
+    done(status, { credentials, ...(releasedBy !== undefined ? { releasedBy } : {}), ...(requestedBy !== undefined ? { requestedBy } : {}) });
+
+  const keys = affectedResources(incident).filter((r): r is Extract<typeof r, { kind: 'access-key' }> => r.kind === 'access-key' && !r.temporary);
+  const roles = rolesNamed(incident);
+  if (keys.length === 0 && roles.length === 0) {
+    log.record('firebreak:decide', incident.key, 'skipped', 'The release names no access key and no role: nothing to release');
+    return finish('no-credential');
+  }
+  const rails = credentialRailsOf(environment);
+  const context: ReleaseContext = { input, deps, log, dryRun: run.mode === 'dry-run', now };
+  const results: CredentialRelease[] = [];
+  const refuse = (base: Omit<CredentialRelease, 'outcome'>, reason: string): void => {
+    log.record('firebreak:check-credential', base.id, 'skipped', `${reason.charAt(0).toUpperCase()}${reason.slice(1)}; nothing changed`);
+    results.push({ ...base, outcome: 'refused', reason });
+  };
+
+  for (const key of keys) {
+    const account = key.account ?? incident.account;
+    const base = { kind: 'access-key' as const, id: key.accessKeyId, account, ...(key.userName !== undefined ? { userName: key.userName } : {}) };
+    if (key.userName === undefined || !RESOURCE_ID_FORMAT.iamName.test(key.userName)) {
+      refuse(base, `${key.accessKeyId} is not named with its IAM user: a release names the user whose key it is`);
+      continue;
+    }
+    const before = refusalBeforeAnyCall('user', key.userName, account, rails);
+    if (before !== undefined) {
+      refuse(base, before);
+      continue;
+    }
+    const read = await trustedRecord(deps.records.get({ kind: 'access-key', account, accessKeyId: key.accessKeyId }), `access key ${key.accessKeyId}`, context);
+    if (read.problem !== undefined) {
+      if (read.released) results.push({ ...base, outcome: 'already-released', reason: read.problem });
+      else refuse(base, read.problem);
+      continue;
+    }
+    if (read.record.userName !== key.userName) {
+      refuse(base, `the record of ${key.accessKeyId} names user ${read.record.userName}, not ${key.userName}`);
+      continue;
+    }
+    const cleared = await clear(read.record.capturedAt, context);
+    if (typeof cleared !== 'string') {
+      refuse(base, cleared.refused);
+      continue;
+    }
+    releasedBy = cleared;
+    results.push(await releaseKey(read.record, base, context, cleared));
+  }
+
+  for (const role of roles) {
+    const base = { kind: 'role-sessions' as const, id: role.roleName, account: role.account };
+    if (!RESOURCE_ID_FORMAT.iamName.test(role.roleName)) {
+      refuse(base, `${JSON.stringify(role.roleName.slice(0, 64))} is not an IAM role name`);
+      continue;
+    }
+    const before = refusalBeforeAnyCall('role', role.roleName, role.account, rails);
+    if (before !== undefined) {
+      refuse(base, before);
+      continue;
+    }
+    const read = await trustedRecord(deps.records.get({ kind: 'role-sessions', account: role.account, roleName: role.roleName }), `role ${role.roleName}`, context);
+    if (read.problem !== undefined) {
+      if (read.released) results.push({ ...base, outcome: 'already-released', reason: read.problem });
+      else refuse(base, read.problem);
+      continue;
+    }
+    const cleared = await clear(read.record.issuedBefore, context);
+    if (typeof cleared !== 'string') {
+      refuse(base, cleared.refused);
+      continue;
+    }
+    releasedBy = cleared;
+    results.push(await releaseRole(read.record, base, context, cleared));
+  }
+  return finish(statusOf(results), results);
+}
+
+function statusOf(results: readonly CredentialRelease[]): ReleaseCredentialsStatus {
+  if (results.some((r) => r.outcome === 'refused')) return 'refused';
+  if (results.some((r) => r.outcome === 'would-release')) return 'dry-run';
+  if (results.some((r) => r.outcome === 'released')) return 'released';
+  return 'already-released';
+}
+
+type Trusted<R> = { readonly record: R; readonly problem?: undefined } | { readonly problem: string; readonly released: boolean };
+
+/** The record, if it verifies, is unreleased and is this incident's; else why not (a stored record is a claim). */
+async function trustedRecord<R extends AccessKeyRecord | RoleSessionsRecord>(
+  reading: Promise<ReadCredentialRecord<R> | undefined>,
+  what: string,
+  { input, log }: ReleaseContext,
+): Promise<Trusted<R>> {
+  const read = await reading;
+  const incidentKey = input.incident.key;
+  if (read === undefined) {
+    return {
+      problem: `Firebreak keeps no record of a change to ${what}: it changed nothing there (a key someone else deactivated stays as it is), so there is nothing to release`,
+      released: false,
+    };
+  }
+  if (!read.verdict.valid) return { problem: `the record of ${what} is not trusted (${read.verdict.reason}): nothing is restored from it`, released: false };
+  if (read.record.released === true) {
+    return { problem: `${what} was released at ${read.record.releasedAt ?? 'an earlier run'} by ${read.record.releasedBy ?? 'unknown'}; nothing changed`, released: true };
+  }
+  if (read.record.incidentKey !== incidentKey) {
+    return { problem: `the record of ${what} is incident ${read.record.incidentKey}'s, not ${incidentKey}'s: that incident's release undoes it`, released: false };
+  }
+  log.record('firebreak:verify-record', what, 'observed', `The sealed record of ${what} (incident ${incidentKey}) verifies`);
+  return { record: read.record };
+}
+
+/** The approver of this execution, or why the release is not cleared. */
+async function clear(recordedAt: string, { input, deps, log }: ReleaseContext): Promise<string | { refused: string }> {
+  const verdict = await deps.clearance.check(input, { instanceId: CREDENTIALS_GRANT_SUBJECT, capturedAt: recordedAt });
+  if (!verdict.cleared) return { refused: `the release is not cleared: ${verdict.reason}` };
+  log.record('firebreak:check-approval', verdict.executionArn, 'observed', `Approved by ${verdict.approvedBy} at ${verdict.approvedAt}`);
+  return verdict.approvedBy;
+}
+
+async function markReleased(record: AccessKeyRecord | RoleSessionsRecord, what: string, approvedBy: string, { input, deps, log, now }: ReleaseContext): Promise<void> {
+  const marked = await deps.records.markReleased(record, {
+    releasedAt: now().toISOString(),
+    releasedBy: approvedBy,
+    ...(input.request?.requestedBy !== undefined ? { releaseRequestedBy: input.request.requestedBy } : {}),
+    ...(input.request?.reason != null ? { releaseReason: input.request.reason } : {}),
+  });
+  log.record(
+    'firebreak:record-credential',
+    what,
+    marked === 'released' ? 'done' : 'skipped',
+    marked === 'released' ? `Marked the record of ${what} released by ${approvedBy}` : `The record of ${what} changed since it was read (another run or incident): not marked`,
+  );
+}
+
+async function releaseKey(record: AccessKeyRecord, base: Omit<CredentialRelease, 'outcome'>, context: ReleaseContext, approvedBy: string): Promise<CredentialRelease> {
+  const { deps, log, dryRun, input } = context;
+  const { userName, accessKeyId, account } = record;
+  const iam = await deps.clients.iam({ account, region: input.incident.region });
+  const listed = await readOrMissing('iam:ListAccessKeys', () => iam.send(new ListAccessKeysCommand({ UserName: userName })));
+  const found = listed === 'missing' ? undefined : (listed.AccessKeyMetadata ?? []).find((k) => k.AccessKeyId === accessKeyId);
+  if (found === undefined) {
+    const reason = `${accessKeyId} is no longer one of user ${userName}'s access keys (deleted since?): nothing to re-activate`;
+    log.record('firebreak:check-credential', accessKeyId, 'skipped', `${reason}; nothing changed`);
+    return { ...base, outcome: 'refused', reason };
+  }
+  let keyStatus: 'Active' | 'Inactive' = found.Status === 'Active' ? 'Active' : 'Inactive';
+  if (!record.deactivated) {
+    log.record('iam:UpdateAccessKey', accessKeyId, 'skipped', `${accessKeyId} was ${record.previousStatus} before Firebreak acted (the record says so): Firebreak did not deactivate it and does not re-activate it`);
+  } else if (keyStatus === 'Active') {
+    log.record('iam:UpdateAccessKey', accessKeyId, 'already-done', `${accessKeyId} of user ${userName} is Active already`);
+  } else {
+    const updated = await mutateUnprobed(dryRun ? 'dry-run' : 'enforce', 'iam:UpdateAccessKey', accessKeyId, `make access key ${accessKeyId} of user ${userName} Active again (Firebreak set it Inactive for incident ${record.incidentKey})`, () =>
+      iam.send(new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId, Status: 'Active' })),
+    );
+    log.record(updated.action.api, updated.action.target, updated.action.outcome, updated.action.detail);
+    if (!dryRun) keyStatus = 'Active';
+  }
+  if (record.denyAllAttached) {
+    const policyArn = denyAllPolicyArn(input.incident.region, DENY_ALL_POLICY_NAME);
+    const attached = await sendReadOnly('iam:ListAttachedUserPolicies', () => iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName })));
+    if (!(attached.AttachedPolicies ?? []).some((p) => p.PolicyArn === policyArn)) {
+      log.record('iam:DetachUserPolicy', userName, 'already-done', `${DENY_ALL_POLICY_NAME} is no longer attached to user ${userName}`);
+    } else {
+      const detached = await mutateUnprobed(dryRun ? 'dry-run' : 'enforce', 'iam:DetachUserPolicy', userName, `detach ${DENY_ALL_POLICY_NAME} from user ${userName} (Firebreak attached it for incident ${record.incidentKey})`, () =>
+        iam.send(new DetachUserPolicyCommand({ UserName: userName, PolicyArn: policyArn })),
+      );
+      log.record(detached.action.api, detached.action.target, detached.action.outcome, detached.action.detail);
+    }
+  }
+  if (dryRun) return { ...base, outcome: 'would-release', keyStatus };
+  await markReleased(record, `access key ${accessKeyId}`, approvedBy, context);
+  return { ...base, outcome: 'released', keyStatus };
+}
+
+async function releaseRole(record: RoleSessionsRecord, base: Omit<CredentialRelease, 'outcome'>, context: ReleaseContext, approvedBy: string): Promise<CredentialRelease> {
+  const { deps, log, dryRun, input, now } = context;
+  const { roleName, account, policyName, issuedBefore } = record;
+  const expires = Date.parse(issuedBefore) + MAX_ROLE_SESSION_SECONDS * 1000;
+  if (now().getTime() < expires) {
+    const reason = `the deny on ${roleName} still holds back sessions issued before ${issuedBefore}, which may be valid until ${new Date(expires).toISOString()} (12 hours, the longest role session): deleting it now would make a stolen session work again; release again after that time`;
+    log.record('iam:DeleteRolePolicy', roleName, 'skipped', `${reason.charAt(0).toUpperCase()}${reason.slice(1)}; nothing changed`);
+    return { ...base, outcome: 'refused', reason };
+  }
+  const iam: IAMClient = await deps.revokerClients.iam({ account, region: input.incident.region });
+  let document: string | undefined;
+  try {
+    const got = await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }));
+    document = got.PolicyDocument;
+  } catch (error) {
+    if (awsErrorCode(error) !== 'NoSuchEntity') throw toResponderError(error, 'iam:GetRolePolicy');
+  }
+  if (document === undefined) {
+    log.record('iam:DeleteRolePolicy', roleName, 'already-done', `Role ${roleName} has no inline policy ${policyName} any more`);
+  } else if (!samePolicy(document, revokeOlderSessionsPolicy(issuedBefore))) {
+    const reason = `the inline policy ${policyName} of ${roleName} is not the one recorded (cut-off ${issuedBefore}): it was rewritten since (quarantine-instance or another incident) and stays`;
+    log.record('iam:DeleteRolePolicy', roleName, 'skipped', `${reason.charAt(0).toUpperCase()}${reason.slice(1)}; nothing changed`);
+    return { ...base, outcome: 'refused', reason };
+  } else {
+    const deleted = await mutateUnprobed(dryRun ? 'dry-run' : 'enforce', 'iam:DeleteRolePolicy', roleName, `delete the inline policy ${policyName} of role ${roleName} (the deny of sessions issued before ${issuedBefore}, written for incident ${record.incidentKey})`, () =>
+      iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })),
+    );
+    log.record(deleted.action.api, deleted.action.target, deleted.action.outcome, deleted.action.detail);
+  }
+  if (dryRun) return { ...base, outcome: 'would-release' };
+  await markReleased(record, `role ${roleName}`, approvedBy, context);
+  return { ...base, outcome: 'released' };
+}
+
+/** Whether IAM's policy document (URL-encoded JSON, per GetRolePolicy) is the expected policy. */
+export function samePolicy(fromIam: string, expected: string): boolean {
+  try {
+    const decoded = fromIam.trimStart().startsWith('{') ? fromIam : decodeURIComponent(fromIam);
+    return JSON.stringify(JSON.parse(decoded)) === JSON.stringify(JSON.parse(expected));
+  } catch {
+    return false;
+  }
+}
+
+/** release-credentials as the responder runtime runs it. */
+export const releaseCredentialsResponder = stepResponder(releaseCredentialsOptionsSchema, releaseCredentials);
+export type ReleaseCredentialsHandlerDeps = HandlerDeps<ReleaseCredentialsDeps>;
+export const createReleaseCredentialsHandler = (deps: ReleaseCredentialsHandlerDeps): ResponderHandler<ReleaseCredentialsResult> =>
+  createResponderHandler(releaseCredentialsResponder, deps);

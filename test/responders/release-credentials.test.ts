@@ -1,0 +1,410 @@
+/**
+ * The credential record (credential-records.ts) and release-credentials, with exact inputs: the
+ * containing steps seal what they changed and a rerun keeps the first record (or writes nothing
+ * new); the release undoes only what a verified record of its incident says Firebreak changed. The
+ * attacks are tried and fail: a release of a key someone else deactivated, a forged or edited
+ * record, another incident's record, a deny rewritten since, a deny whose sessions may still be valid.
+ */
+import { readFileSync } from 'node:fs';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  AttachUserPolicyCommand,
+  DeleteRolePolicyCommand,
+  DetachUserPolicyCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  ListAttachedUserPoliciesCommand,
+  ListUserTagsCommand,
+  PutRolePolicyCommand,
+  UpdateAccessKeyCommand,
+} from '@aws-sdk/client-iam';
+import { GenerateMacCommand, KMSClient, VerifyMacCommand } from '@aws-sdk/client-kms';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CREDENTIALS_GRANT_SUBJECT } from '../../lib/contracts/security';
+import type { ResponderMode } from '../../lib/contracts/responder-mode';
+import { parseEvent } from '../../lib/incident';
+import type { Incident } from '../../lib/incident/model';
+import { buildCredentialReleaseRequest } from '../../lib/operator/credential-release';
+import type { ReleasedCredential } from '../../lib/operator/credential-release';
+import type { AccessKeyRecord } from '../../lib/responders/credential-records';
+import { DynamoDbCredentialRecordStore, credentialMacMessage, credentialRecordKey } from '../../lib/responders/credential-records';
+import { disableAccessKey, disableAccessKeyOptionsSchema } from '../../lib/responders/disable-access-key';
+import { silentLogger } from '../../lib/responders/logging';
+import { REVOKE_SESSIONS_POLICY_NAME, revokeOlderSessionsPolicy } from '../../lib/responders/quarantine-credentials';
+import { KmsMac } from '../../lib/responders/record-integrity';
+import type { ReleaseClearance } from '../../lib/responders/release-clearance';
+import { releaseCredentials, samePolicy } from '../../lib/responders/release-credentials';
+import { revokeRoleSessions } from '../../lib/responders/revoke-role-sessions';
+import { MemoryCredentialRecordStore } from '../support/credential-records';
+import { EXECUTION, storeGranting } from '../support/grants';
+
+const iamMock = mockClient(IAMClient);
+const iam = new IAMClient({ region: 'eu-west-1' });
+const clients = { iam: async () => iam };
+const NOW = new Date('2026-03-19T12:00:00.000Z');
+const LATER = new Date('2026-03-20T09:00:00.000Z');
+const ENV = { FIREBREAK_MODE: 'enforce', FIREBREAK_SECURITY_ACCOUNT_ID: '111122223333' };
+const KEY = 'AKIAQ3EGRW6JCEXAMPLE';
+const USER = 'ci-deployer';
+const ACCOUNT = '111122223333';
+const APPROVER = 'arn:aws:sts::111122223333:assumed-role/oncall/bob';
+const fixture = (name: string): Incident =>
+  parseEvent(JSON.parse(readFileSync(new URL(`../fixtures/events/${name}.json`, import.meta.url), 'utf8')), { receivedAt: NOW });
+const USER_KEY = () => fixture('guardduty-iam-user-tor-ipcaller');
+const ROLE_SESSION = () => fixture('guardduty-iam-role-session-maliciousipcaller');
+const KEY_PK = credentialRecordKey({ kind: 'access-key', account: ACCOUNT, accessKeyId: KEY });
+const ROLE_PK = credentialRecordKey({ kind: 'role-sessions', account: ACCOUNT, roleName: 'ci-deploy-role' });
+
+afterEach(() => iamMock.reset());
+
+function givenUser(status: 'Active' | 'Inactive', attached: string[] = []): void {
+  iamMock.on(ListUserTagsCommand).resolves({ Tags: [] });
+  iamMock.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: [{ AccessKeyId: KEY, UserName: USER, Status: status }] });
+  iamMock.on(ListAttachedUserPoliciesCommand).resolves({ AttachedPolicies: attached.map((PolicyArn) => ({ PolicyArn, PolicyName: PolicyArn.split('/').pop() })) });
+  iamMock.on(UpdateAccessKeyCommand).resolves({});
+  iamMock.on(AttachUserPolicyCommand).resolves({});
+  iamMock.on(DetachUserPolicyCommand).resolves({});
+}
+
+function givenRole(): void {
+  iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: NOW, Tags: [] } });
+  iamMock.on(PutRolePolicyCommand).resolves({});
+}
+
+function disable(incident: Incident, records: MemoryCredentialRecordStore, denyAll = false) {
+  return disableAccessKey(
+    { incident, mode: 'enforce', options: disableAccessKeyOptionsSchema.parse({ denyAll }), execution: EXECUTION },
+    { clients, logger: silentLogger, grants: storeGranting(incident, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT }), records, environment: ENV, now: () => NOW },
+  );
+}
+
+function revoke(incident: Incident, records: MemoryCredentialRecordStore, at = NOW) {
+  return revokeRoleSessions(
+    { incident, mode: 'enforce', options: {}, execution: EXECUTION },
+    { clients, logger: silentLogger, grants: storeGranting(incident, at, { instanceId: CREDENTIALS_GRANT_SUBJECT }), records, environment: ENV, now: () => at },
+  );
+}
+
+const approved: ReleaseClearance = {
+  check: async () => ({ cleared: true, approvedBy: APPROVER, approvedAt: LATER.toISOString(), executionArn: EXECUTION.executionArn }),
+};
+
+function release(credential: ReleasedCredential, records: MemoryCredentialRecordStore, options: { incidentKey: string; mode?: ResponderMode; at?: Date; clearance?: ReleaseClearance }) {
+  const request = buildCredentialReleaseRequest({
+    credential,
+    account: ACCOUNT,
+    region: 'eu-west-1',
+    incidentKey: options.incidentKey,
+    mode: options.mode ?? 'enforce',
+    requestedBy: 'arn:aws:sts::111122223333:assumed-role/oncall/alice',
+    reason: 'INC-4711: key rotated',
+    at: options.at ?? LATER,
+  });
+  return releaseCredentials(
+    { incident: request.input.incident, mode: request.input.mode, options: {}, execution: EXECUTION, request: { requestedBy: request.input.requestedBy, reason: request.input.reason } },
+    { clients, revokerClients: clients, records, clearance: options.clearance ?? approved, logger: silentLogger, environment: ENV, now: () => options.at ?? LATER },
+  );
+}
+
+/** A key disabled by Firebreak (IAM said `before`), then IAM as the release finds it (`after`, the attached policies). */
+async function contained(before: 'Active' | 'Inactive', after: 'Active' | 'Inactive', denyAll = false, attachedAfter: string[] = []) {
+  const records = new MemoryCredentialRecordStore();
+  const incident = USER_KEY();
+  givenUser(before);
+  await disable(incident, records, denyAll);
+  iamMock.reset();
+  givenUser(after, attachedAfter);
+  return { records, incident };
+}
+
+const keyCredential: ReleasedCredential = { kind: 'access-key', accessKeyId: KEY, userName: USER };
+const roleCredential: ReleasedCredential = { kind: 'role-sessions', roleName: 'ci-deploy-role' };
+const DENY_ALL = 'arn:aws:iam::aws:policy/AWSDenyAll';
+
+describe('disableAccessKey records what it changed', () => {
+  it('seals the key\'s previous status before the change, and a rerun (the key now Inactive) keeps that first record', async () => {
+    const records = new MemoryCredentialRecordStore();
+    const incident = USER_KEY();
+    givenUser('Active');
+    const first = await disable(incident, records);
+    expect(first.actions.map((a) => a.api)).toEqual(expect.arrayContaining(['firebreak:record-credential', 'iam:UpdateAccessKey']));
+    const recordIndex = first.actions.findIndex((a) => a.api === 'firebreak:record-credential');
+    expect(recordIndex).toBeLessThan(first.actions.findIndex((a) => a.api === 'iam:UpdateAccessKey'));
+    const stored = records.stored(KEY_PK);
+    expect(stored).toMatchObject({ kind: 'access-key', accessKeyId: KEY, userName: USER, incidentKey: incident.key, previousStatus: 'Active', deactivated: true, denyAllAttached: false, capturedAt: NOW.toISOString() });
+    expect(stored.seal).toMatchObject({ scheme: 'firebreak-credential-record/v1', algorithm: 'HMAC_SHA_256' });
+
+    iamMock.reset();
+    givenUser('Inactive');
+    const rerun = await disable(incident, records);
+    expect(rerun.status).toBe('already-inactive');
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
+    expect(records.stored(KEY_PK)).toEqual(stored);
+  });
+
+  it('records nothing for a key that was already Inactive (someone else deactivated it): Firebreak changed nothing', async () => {
+    const records = new MemoryCredentialRecordStore();
+    givenUser('Inactive');
+    await disable(USER_KEY(), records);
+    expect(records.items.size).toBe(0);
+  });
+
+  it('records whether AWSDenyAll was attached by Firebreak or before', async () => {
+    const mine = new MemoryCredentialRecordStore();
+    givenUser('Active');
+    await disable(USER_KEY(), mine, true);
+    expect(mine.stored(KEY_PK)).toMatchObject({ deactivated: true, denyAllAttached: true });
+    iamMock.reset();
+    const theirs = new MemoryCredentialRecordStore();
+    givenUser('Active', [DENY_ALL]);
+    await disable(USER_KEY(), theirs, true);
+    expect(theirs.stored(KEY_PK)).toMatchObject({ deactivated: true, denyAllAttached: false });
+  });
+});
+
+describe('releaseCredentials: access keys', () => {
+  it('re-activates the key Firebreak deactivated, with exactly that input, and marks the record released by the approver', async () => {
+    const { records, incident } = await contained('Active', 'Inactive');
+    const result = await release(keyCredential, records, { incidentKey: incident.key });
+    expect(result.status).toBe('released');
+    expect(iamMock.commandCalls(ListAccessKeysCommand).map((c) => c.args[0].input)).toEqual([{ UserName: USER }]);
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: USER, AccessKeyId: KEY, Status: 'Active' }]);
+    expect(iamMock.commandCalls(DetachUserPolicyCommand)).toHaveLength(0);
+    expect(result.credentials).toEqual([{ kind: 'access-key', id: KEY, account: ACCOUNT, userName: USER, outcome: 'released', keyStatus: 'Active' }]);
+    expect(result.releasedBy).toBe(APPROVER);
+    expect(records.items.get(KEY_PK)).toMatchObject({ released: { BOOL: true }, releasedBy: { S: APPROVER }, releaseReason: { S: 'INC-4711: key rotated' } });
+
+    // Released once: a second release changes nothing.
+    iamMock.reset();
+    givenUser('Active');
+    const again = await release(keyCredential, records, { incidentKey: incident.key });
+    expect(again.status).toBe('already-released');
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
+  });
+
+  it('detaches AWSDenyAll only when Firebreak attached it', async () => {
+    const { records, incident } = await contained('Active', 'Inactive', true, [DENY_ALL]);
+    await release(keyCredential, records, { incidentKey: incident.key });
+    expect(iamMock.commandCalls(DetachUserPolicyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: USER, PolicyArn: DENY_ALL }]);
+
+    const before = new MemoryCredentialRecordStore();
+    iamMock.reset();
+    givenUser('Active', [DENY_ALL]);
+    await disable(incident, before, true);
+    iamMock.reset();
+    givenUser('Inactive', [DENY_ALL]);
+    await release(keyCredential, before, { incidentKey: incident.key });
+    expect(iamMock.commandCalls(DetachUserPolicyCommand)).toHaveLength(0);
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: USER, AccessKeyId: KEY, Status: 'Active' }]);
+  });
+
+  it('ATTACK: never re-activates a key someone else deactivated (Firebreak keeps no record of it)', async () => {
+    const records = new MemoryCredentialRecordStore();
+    const incident = USER_KEY();
+    givenUser('Inactive');
+    await disable(incident, records);
+    const result = await release(keyCredential, records, { incidentKey: incident.key });
+    expect(result.status).toBe('refused');
+    expect(result.credentials[0]?.reason).toMatch(/keeps no record of a change to access key/);
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
+  });
+
+  it('ATTACK: a record forged or edited in the state table (no valid seal) is not acted on', async () => {
+    const records = new MemoryCredentialRecordStore();
+    const incident = USER_KEY();
+    givenUser('Inactive');
+    // Someone with write access to the table claims Firebreak deactivated the key.
+    records.forge(KEY_PK, { kind: 'access-key', account: ACCOUNT, accessKeyId: KEY, userName: USER, incidentKey: incident.key, capturedAt: NOW.toISOString(), previousStatus: 'Active', deactivated: true, denyAllAttached: false, recordedBy: { responder: 'disable-access-key' }, seal: { scheme: 'firebreak-credential-record/v1', algorithm: 'HMAC_SHA_256', keyId: 'k', mac: 'AAAA' } });
+    const forged = await release(keyCredential, records, { incidentKey: incident.key });
+    expect(forged.status).toBe('refused');
+    expect(forged.credentials[0]?.reason).toMatch(/not trusted/);
+
+    // A genuine record of a key that was Inactive before (deny-all attached), edited to say "deactivated".
+    const genuine = new MemoryCredentialRecordStore();
+    iamMock.reset();
+    givenUser('Inactive');
+    await disable(incident, genuine, true);
+    const stored = genuine.stored(KEY_PK);
+    expect(stored).toMatchObject({ previousStatus: 'Inactive', deactivated: false, denyAllAttached: true });
+    genuine.forge(KEY_PK, { ...stored, previousStatus: 'Active', deactivated: true });
+    const edited = await release(keyCredential, genuine, { incidentKey: incident.key });
+    expect(edited.status).toBe('refused');
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
+    expect(iamMock.commandCalls(DetachUserPolicyCommand)).toHaveLength(0);
+  });
+
+  it('a key that was Inactive before Firebreak stays Inactive even when the release undoes its deny-all', async () => {
+    const { records, incident } = await contained('Inactive', 'Inactive', true, [DENY_ALL]);
+    const result = await release(keyCredential, records, { incidentKey: incident.key });
+    expect(result.status).toBe('released');
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
+    expect(iamMock.commandCalls(DetachUserPolicyCommand)).toHaveLength(1);
+    expect(result.credentials[0]?.keyStatus).toBe('Inactive');
+  });
+
+  it('ATTACK: the release of another incident, or of a user the record does not name, is refused', async () => {
+    const { records, incident } = await contained('Active', 'Inactive');
+    const other = await release(keyCredential, records, { incidentKey: 'gd-another-incident' });
+    expect(other.status).toBe('refused');
+    expect(other.credentials[0]?.reason).toMatch(/is incident .* not gd-another-incident/);
+    const wrongUser = await release({ ...keyCredential, userName: 'someone-else' }, records, { incidentKey: incident.key });
+    expect(wrongUser.status).toBe('refused');
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
+  });
+
+  it('without the guard\'s grant and a person\'s approval nothing changes', async () => {
+    const { records, incident } = await contained('Active', 'Inactive');
+    const result = await release(keyCredential, records, { incidentKey: incident.key, clearance: { check: async () => ({ cleared: false, reason: 'nobody has approved it' }) } });
+    expect(result.status).toBe('refused');
+    expect(iamMock.commandCalls(ListAccessKeysCommand)).toHaveLength(0);
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
+  });
+
+  it('sends no change in dry-run (IAM has no DryRun) and leaves the record unreleased', async () => {
+    const { records, incident } = await contained('Active', 'Inactive', true, [DENY_ALL]);
+    const result = await release(keyCredential, records, { incidentKey: incident.key, mode: 'dry-run' });
+    expect(result.status).toBe('dry-run');
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
+    expect(iamMock.commandCalls(DetachUserPolicyCommand)).toHaveLength(0);
+    expect(result.actions.filter((a) => a.outcome === 'would-do').map((a) => a.api)).toEqual(['iam:UpdateAccessKey', 'iam:DetachUserPolicy']);
+    expect(records.items.get(KEY_PK)?.released).toEqual({ BOOL: false });
+  });
+});
+
+describe('revokeRoleSessions records its deny', () => {
+  it('records the cut-off it wrote; a rerun of the same incident writes nothing new', async () => {
+    const records = new MemoryCredentialRecordStore();
+    const incident = ROLE_SESSION();
+    givenRole();
+    const first = await revoke(incident, records);
+    expect(first.status).toBe('revoked');
+    expect(records.stored(ROLE_PK)).toMatchObject({ kind: 'role-sessions', roleName: 'ci-deploy-role', incidentKey: incident.key, policyName: REVOKE_SESSIONS_POLICY_NAME, issuedBefore: NOW.toISOString() });
+    const rerun = await revoke(incident, records, new Date(NOW.getTime() + 60_000));
+    expect(rerun.status).toBe('already-revoked');
+    expect(rerun.idempotentReplay).toBe(true);
+    expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(1);
+    expect(records.stored(ROLE_PK)).toMatchObject({ issuedBefore: NOW.toISOString() });
+  });
+});
+
+describe('releaseCredentials: role sessions', () => {
+  async function revoked(records: MemoryCredentialRecordStore): Promise<Incident> {
+    const incident = ROLE_SESSION();
+    givenRole();
+    await revoke(incident, records);
+    iamMock.reset();
+    return incident;
+  }
+
+  it('deletes the deny it wrote, with exactly that input, once every session it denies has expired', async () => {
+    const records = new MemoryCredentialRecordStore();
+    const incident = await revoked(records);
+    iamMock.on(GetRolePolicyCommand).resolves({ RoleName: 'ci-deploy-role', PolicyName: REVOKE_SESSIONS_POLICY_NAME, PolicyDocument: encodeURIComponent(revokeOlderSessionsPolicy(NOW.toISOString())) });
+    iamMock.on(DeleteRolePolicyCommand).resolves({});
+    const result = await release(roleCredential, records, { incidentKey: incident.key });
+    expect(result.status).toBe('released');
+    expect(iamMock.commandCalls(GetRolePolicyCommand).map((c) => c.args[0].input)).toEqual([{ RoleName: 'ci-deploy-role', PolicyName: REVOKE_SESSIONS_POLICY_NAME }]);
+    expect(iamMock.commandCalls(DeleteRolePolicyCommand).map((c) => c.args[0].input)).toEqual([{ RoleName: 'ci-deploy-role', PolicyName: REVOKE_SESSIONS_POLICY_NAME }]);
+    expect(records.items.get(ROLE_PK)?.released).toEqual({ BOOL: true });
+  });
+
+  it('ATTACK: refuses to delete the deny while a stolen session may still be valid (12 hours after the cut-off)', async () => {
+    const records = new MemoryCredentialRecordStore();
+    const incident = await revoked(records);
+    const result = await release(roleCredential, records, { incidentKey: incident.key, at: new Date(NOW.getTime() + 11 * 3600_000) });
+    expect(result.status).toBe('refused');
+    expect(result.credentials[0]?.reason).toMatch(/would make a stolen session work again/);
+    expect(iamMock.commandCalls(DeleteRolePolicyCommand)).toHaveLength(0);
+  });
+
+  it('keeps a deny rewritten since (quarantine-instance or another incident moved the cut-off)', async () => {
+    const records = new MemoryCredentialRecordStore();
+    const incident = await revoked(records);
+    iamMock.on(GetRolePolicyCommand).resolves({ RoleName: 'ci-deploy-role', PolicyName: REVOKE_SESSIONS_POLICY_NAME, PolicyDocument: encodeURIComponent(revokeOlderSessionsPolicy('2026-03-19T18:00:00.000Z')) });
+    const result = await release(roleCredential, records, { incidentKey: incident.key });
+    expect(result.status).toBe('refused');
+    expect(result.credentials[0]?.reason).toMatch(/rewritten since/);
+    expect(iamMock.commandCalls(DeleteRolePolicyCommand)).toHaveLength(0);
+  });
+
+  it('compares IAM\'s URL-encoded document as JSON', () => {
+    const policy = revokeOlderSessionsPolicy(NOW.toISOString());
+    expect(samePolicy(encodeURIComponent(policy), policy)).toBe(true);
+    expect(samePolicy(policy, policy)).toBe(true);
+    expect(samePolicy(encodeURIComponent(revokeOlderSessionsPolicy(LATER.toISOString())), policy)).toBe(false);
+    expect(samePolicy('%E0%A4%A', policy)).toBe(false);
+  });
+});
+
+describe('DynamoDbCredentialRecordStore', () => {
+  const dynamodb = mockClient(DynamoDBClient);
+  const kms = mockClient(KMSClient);
+  const RECORD_KEY = 'arn:aws:kms:eu-west-1:111122223333:key/00000000-0000-4000-8000-00000000c0de';
+  const store = () => new DynamoDbCredentialRecordStore(new DynamoDBClient({ region: 'eu-west-1' }), 'state', new KmsMac(new KMSClient({ region: 'eu-west-1' }), RECORD_KEY));
+  const record: AccessKeyRecord = {
+    kind: 'access-key',
+    account: ACCOUNT,
+    accessKeyId: KEY,
+    userName: USER,
+    incidentKey: 'gd-one',
+    capturedAt: NOW.toISOString(),
+    previousStatus: 'Active',
+    deactivated: true,
+    denyAllAttached: false,
+    recordedBy: { responder: 'disable-access-key' },
+  };
+  afterEach(() => {
+    dynamodb.reset();
+    kms.reset();
+  });
+
+  it('seals with kms:GenerateMac and writes once (conditional PutItem: absent or released)', async () => {
+    kms.on(GenerateMacCommand).resolves({ Mac: new Uint8Array([1, 2, 3]), KeyId: RECORD_KEY });
+    dynamodb.on(PutItemCommand).resolves({});
+    expect(await store().saveIfAbsent(record)).toBe('saved');
+    expect(kms.commandCalls(GenerateMacCommand)[0]!.args[0].input).toEqual({ KeyId: RECORD_KEY, MacAlgorithm: 'HMAC_SHA_256', Message: credentialMacMessage(record) });
+    const sealed = { ...record, seal: { scheme: 'firebreak-credential-record/v1', algorithm: 'HMAC_SHA_256', keyId: RECORD_KEY, mac: 'AQID' } };
+    expect(dynamodb.commandCalls(PutItemCommand)[0]!.args[0].input).toEqual({
+      TableName: 'state',
+      Item: { pk: { S: KEY_PK }, kind: { S: 'access-key' }, account: { S: ACCOUNT }, incidentKey: { S: 'gd-one' }, released: { BOOL: false }, record: { S: JSON.stringify(sealed) } },
+      ConditionExpression: 'attribute_not_exists(pk) OR released = :true',
+      ExpressionAttributeValues: { ':true': { BOOL: true } },
+    });
+    dynamodb.on(PutItemCommand).rejects(Object.assign(new Error('exists'), { name: 'ConditionalCheckFailedException', $metadata: {} }));
+    expect(await store().saveIfAbsent(record)).toBe('exists');
+  });
+
+  it('reads consistently and verifies with kms:VerifyMac; a MAC KMS rejects is not trusted', async () => {
+    const sealed = { ...record, seal: { scheme: 'firebreak-credential-record/v1', algorithm: 'HMAC_SHA_256', keyId: RECORD_KEY, mac: 'AQID' } };
+    dynamodb.on(GetItemCommand).resolves({ Item: { pk: { S: KEY_PK }, incidentKey: { S: 'gd-one' }, released: { BOOL: false }, record: { S: JSON.stringify(sealed) } } });
+    kms.on(VerifyMacCommand).resolves({ MacValid: true });
+    const read = await store().get({ kind: 'access-key', account: ACCOUNT, accessKeyId: KEY });
+    expect(dynamodb.commandCalls(GetItemCommand)[0]!.args[0].input).toEqual({ TableName: 'state', Key: { pk: { S: KEY_PK } }, ConsistentRead: true });
+    expect(kms.commandCalls(VerifyMacCommand)[0]!.args[0].input).toMatchObject({ KeyId: RECORD_KEY, MacAlgorithm: 'HMAC_SHA_256', Message: credentialMacMessage(record) });
+    expect(read?.verdict).toEqual({ valid: true });
+    kms.on(VerifyMacCommand).rejects(Object.assign(new Error('invalid'), { name: 'KMSInvalidMacException', $metadata: { httpStatusCode: 400 } }));
+    expect((await store().get({ kind: 'access-key', account: ACCOUNT, accessKeyId: KEY }))?.verdict.valid).toBe(false);
+  });
+
+  it('marks released only the unreleased record of the same incident', async () => {
+    dynamodb.on(UpdateItemCommand).resolves({});
+    expect(await store().markReleased(record, { releasedAt: LATER.toISOString(), releasedBy: APPROVER, releaseReason: 'ok' })).toBe('released');
+    expect(dynamodb.commandCalls(UpdateItemCommand)[0]!.args[0].input).toEqual({
+      TableName: 'state',
+      Key: { pk: { S: KEY_PK } },
+      UpdateExpression: 'SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy, releaseReason = :releaseReason',
+      ConditionExpression: 'incidentKey = :incidentKey AND released = :false',
+      ExpressionAttributeValues: {
+        ':true': { BOOL: true },
+        ':false': { BOOL: false },
+        ':incidentKey': { S: 'gd-one' },
+        ':releasedAt': { S: LATER.toISOString() },
+        ':releasedBy': { S: APPROVER },
+        ':releaseReason': { S: 'ok' },
+      },
+    });
+  });
+});

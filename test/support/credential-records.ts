@@ -1,0 +1,81 @@
+/**
+ * Credential records for tests: an HMAC signer with a fixed secret over the same message KMS MACs
+ * (credentialMacMessage), and a store with the state table's semantics (conditional save, replace,
+ * release marks) whose reads go through the real verification (verifyStoredCredentialRecord), so
+ * a forged or edited record is refused by the code under test, not by the fake.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { AccessKeyRecord, RoleSessionsRecord, CredentialRecord, CredentialRecordStore, MacSigner, ReadCredentialRecord } from '../../lib/responders/credential-records';
+import { CREDENTIAL_SEAL_SCHEME, credentialMacMessage, credentialRecordKey, verifyStoredCredentialRecord } from '../../lib/responders/credential-records';
+import { RECORD_MAC_ALGORITHM } from '../../lib/responders/quarantine-records';
+import type { ReleaseMark } from '../../lib/responders/quarantine-records';
+import type { SealVerdict } from '../../lib/responders/record-integrity';
+import { TEST_RECORD_KEY_ARN } from './record-sealer';
+
+export class TestMacSigner implements MacSigner {
+  constructor(private readonly secret = 'firebreak-test-record-key') {}
+
+  async generate(message: Uint8Array): Promise<{ keyId: string; mac: string }> {
+    return { keyId: TEST_RECORD_KEY_ARN, mac: createHmac('sha256', this.secret).update(message).digest('base64') };
+  }
+
+  async verify(message: Uint8Array, macBase64: string): Promise<SealVerdict> {
+    const given = Buffer.from(macBase64, 'base64');
+    const wanted = createHmac('sha256', this.secret).update(message).digest();
+    return given.length === wanted.length && timingSafeEqual(given, wanted) ? { valid: true } : { valid: false, reason: 'the MAC does not match the record' };
+  }
+}
+
+type Item = Record<string, { S?: string; BOOL?: boolean }>;
+
+/** The state table's credential items, in memory. */
+export class MemoryCredentialRecordStore implements CredentialRecordStore {
+  readonly items = new Map<string, Item>();
+
+  constructor(private readonly mac: MacSigner = new TestMacSigner()) {}
+
+  async saveIfAbsent(record: CredentialRecord): Promise<'saved' | 'exists'> {
+    const existing = this.items.get(credentialRecordKey(record));
+    if (existing !== undefined && existing.released?.BOOL !== true) return 'exists';
+    await this.replace(record);
+    return 'saved';
+  }
+
+  async replace(record: CredentialRecord): Promise<void> {
+    const { seal: _s, released: _r, releasedAt: _ra, releasedBy: _rb, releaseRequestedBy: _rr, releaseReason: _rn, ...fields } = record;
+    const { keyId, mac } = await this.mac.generate(credentialMacMessage(fields as CredentialRecord));
+    const sealed = { ...fields, seal: { scheme: CREDENTIAL_SEAL_SCHEME, algorithm: RECORD_MAC_ALGORITHM, keyId, mac } };
+    this.items.set(credentialRecordKey(record), { incidentKey: { S: record.incidentKey }, released: { BOOL: false }, record: { S: JSON.stringify(sealed) } });
+  }
+
+  get(key: Pick<AccessKeyRecord, 'kind' | 'account' | 'accessKeyId'>): Promise<ReadCredentialRecord<AccessKeyRecord> | undefined>;
+  get(key: Pick<RoleSessionsRecord, 'kind' | 'account' | 'roleName'>): Promise<ReadCredentialRecord<RoleSessionsRecord> | undefined>;
+  async get(key: Parameters<typeof credentialRecordKey>[0]): Promise<ReadCredentialRecord | undefined> {
+    const pk = credentialRecordKey(key);
+    const item = this.items.get(pk);
+    return item === undefined ? undefined : verifyStoredCredentialRecord(item, pk, this.mac);
+  }
+
+  async markReleased(record: CredentialRecord, mark: ReleaseMark): Promise<'released' | 'changed'> {
+    const item = this.items.get(credentialRecordKey(record));
+    if (item === undefined || item.incidentKey?.S !== record.incidentKey || item.released?.BOOL !== false) return 'changed';
+    item.released = { BOOL: true };
+    item.releasedAt = { S: mark.releasedAt };
+    item.releasedBy = { S: mark.releasedBy };
+    if (mark.releaseRequestedBy !== undefined) item.releaseRequestedBy = { S: mark.releaseRequestedBy };
+    if (mark.releaseReason !== undefined) item.releaseReason = { S: mark.releaseReason };
+    return 'released';
+  }
+
+  /** The stored record as JSON (parsed), for assertions and for forging. */
+  stored(pk: string): Record<string, unknown> {
+    return JSON.parse(this.items.get(pk)?.record?.S ?? 'null') as Record<string, unknown>;
+  }
+
+  /** Writes `record` as the stored JSON without sealing it again: what an attacker with table write access could do. */
+  forge(pk: string, record: Record<string, unknown>): void {
+    const item = this.items.get(pk) ?? { incidentKey: { S: String(record.incidentKey) }, released: { BOOL: false } };
+    item.record = { S: JSON.stringify(record) };
+    this.items.set(pk, item);
+  }
+}
