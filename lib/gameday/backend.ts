@@ -130,6 +130,10 @@ export interface InspectedInstance {
   /** In device order. */
   readonly networkInterfaces: readonly { readonly networkInterfaceId: string; readonly groupIds: readonly string[] }[];
   readonly volumes: readonly { readonly volumeId: string; readonly device: string; readonly snapshotIds: readonly string[] }[];
+  /** Public IPs of the Elastic IPs associated with the instance (DescribeAddresses); undefined when the backend could not read them. */
+  readonly elasticIps?: readonly string[];
+  /** The instance metadata service's settings (DescribeInstances MetadataOptions). */
+  readonly metadata?: { readonly endpoint?: string; readonly tokens?: string; readonly hopLimit?: number };
 }
 
 export interface PublishedAlert {
@@ -173,6 +177,12 @@ export interface AccountInspection {
   readonly s3Objects?: Readonly<Record<string, InspectedS3Object>>;
   /** The GuardDuty findings in Security Hub, when the scenario enables it (environment.securityHub). */
   readonly securityHub?: readonly InspectedSecurityHubFinding[];
+  /**
+   * Firebreak's DNS Firewall in the account (lib/responders/dns-firewall.ts): the domains its
+   * domain list blocks (each with its subdomains) and the VPCs its rule group is associated with;
+   * undefined when the backend could not read Route 53 Resolver.
+   */
+  readonly dnsFirewall?: { readonly domains: readonly string[]; readonly vpcIds: readonly string[] };
 }
 
 /** One GuardDuty finding of Security Hub after the run (what the write-back changes). */
@@ -193,8 +203,10 @@ export interface ForensicInspection {
   readonly kmsKeyArn: string;
   /** Snapshots owned by the forensic account, copied from a snapshot (the firebreak:source-snapshot tag). */
   readonly copies: readonly { readonly snapshotId: string; readonly sourceSnapshotId?: string; readonly encrypted: boolean; readonly kmsKeyId?: string; readonly state: string }[];
-  /** custody# items of the state table: the source and copy they name, and whether they carry a seal. */
-  readonly custody: readonly { readonly sourceSnapshotId: string; readonly copySnapshotId: string; readonly sealed: boolean }[];
+  /** custody# items of the state table: the source and copy they name, whether they carry a seal, and the copy's status (pending, completed, failed). */
+  readonly custody: readonly { readonly sourceSnapshotId: string; readonly copySnapshotId: string; readonly sealed: boolean; readonly status: string }[];
+  /** The sources of the copies (member account) still shared with the forensic account (createVolumePermission, DescribeSnapshotAttribute). */
+  readonly sharedSources: readonly string[];
 }
 
 /**

@@ -296,6 +296,7 @@ export class EndpointBackend extends AccountBackend {
       elbv2: () => clients.elbv2({ account: this.account, region }),
       elb: () => clients.elb({ account: this.account, region }),
       s3: () => clients.s3({ account: this.account, region }),
+      route53resolver: () => clients.route53resolver({ account: this.account, region }),
     };
   }
 

@@ -7,7 +7,7 @@
  * (nothing reads the wall clock but the timeline's wall-time column).
  */
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
+import { DescribeSnapshotAttributeCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
@@ -100,6 +100,11 @@ export class LocalBackend extends AccountBackend {
     if (environment.securityHub?.enabled === true) this.sim.enableSecurityHub(account, region);
     if (settings.forensicAccount === undefined) return resolved;
     this.forensic = { account: await this.prepareForensicAccount(settings.forensicAccount, account, region), region, stateTable: resolved.deployment.stateTableName };
+    for (const fault of settings.forensicCopyFailsLate) {
+      const volume = resolved.instances[fault.instance]?.volumes.find((candidate) => candidate.device === fault.device);
+      if (volume === undefined) throw new EnvironmentSetupError(`settings.forensicCopyFailsLate names ${fault.instance} ${fault.device}, which is not a volume of the environment`);
+      this.sim.failCopiesLate(volume.volumeId, fault.stateMessage);
+    }
     return { ...resolved, forensic: this.forensic.account };
   }
 
@@ -146,10 +151,18 @@ export class LocalBackend extends AccountBackend {
     const dynamodb = this.operatorClients(forensic.region).dynamodb();
     const { Items = [] } = await dynamodb.send(new ScanCommand({ TableName: forensic.stateTable, FilterExpression: 'begins_with(pk, :custody)', ExpressionAttributeValues: { ':custody': { S: CUSTODY_KEY_PREFIX } } }));
     const custody = Items.map((item) => {
-      const record = item.record?.S !== undefined ? (JSON.parse(item.record.S) as { sourceSnapshotId?: string; copySnapshotId?: string; seal?: unknown }) : {};
-      return { sourceSnapshotId: record.sourceSnapshotId ?? '', copySnapshotId: record.copySnapshotId ?? '', sealed: record.seal !== undefined };
+      const record = item.record?.S !== undefined ? (JSON.parse(item.record.S) as { sourceSnapshotId?: string; copySnapshotId?: string; seal?: unknown; status?: string }) : {};
+      return { sourceSnapshotId: record.sourceSnapshotId ?? '', copySnapshotId: record.copySnapshotId ?? '', sealed: record.seal !== undefined, status: record.status ?? 'pending' };
     });
-    return { accountId: forensic.account.accountId, kmsKeyArn: forensic.account.kmsKeyArn, copies, custody };
+    // Whether each copied source is still shared with the forensic account, as the member account reports it.
+    const member = await this.operatorClients(forensic.region).ec2();
+    const sources = [...new Set(copies.flatMap((copy) => (copy.sourceSnapshotId !== undefined ? [copy.sourceSnapshotId] : [])))].sort();
+    const sharedSources: string[] = [];
+    for (const source of sources) {
+      const { CreateVolumePermissions = [] } = await member.send(new DescribeSnapshotAttributeCommand({ SnapshotId: source, Attribute: 'createVolumePermission' }));
+      if (CreateVolumePermissions.some((permission) => permission.UserId === forensic.account.accountId)) sharedSources.push(source);
+    }
+    return { accountId: forensic.account.accountId, kmsKeyArn: forensic.account.kmsKeyArn, copies, custody, sharedSources };
   }
 
   /**
@@ -203,6 +216,7 @@ export class LocalBackend extends AccountBackend {
       elbv2: () => factory.elbv2(target),
       elb: () => factory.elb(target),
       s3: () => factory.s3(target),
+      route53resolver: () => factory.route53resolver(target),
     };
   }
 

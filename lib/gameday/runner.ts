@@ -389,6 +389,9 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     resolved = await backend.prepare(env, settings);
     const environment = resolved;
     before = await backend.inspect();
+    if (settings.forensicCopyFailsLate.length > 0 && settings.forensicAccount === undefined) {
+      throw new Error('settings.forensicCopyFailsLate needs settings.forensicAccount (the copies it fails are the forensic account\'s)');
+    }
     if (settings.forensicAccount !== undefined && environment.forensic === undefined) {
       throw new Error(`settings.forensicAccount needs a backend that prepares a second account; ${backend.description} does not`);
     }

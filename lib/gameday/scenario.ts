@@ -21,6 +21,13 @@ const LOGICAL = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const logicalName = (what: string) =>
   z.string().regex(LOGICAL, `${what} must be a name of letters, digits, '.', '_' or '-'`);
 
+/** The instance metadata service's settings, as a scenario sets them at launch and expects them after a run. */
+const metadataSettingsSchema = z.strictObject({
+  endpoint: z.enum(['enabled', 'disabled']).optional(),
+  tokens: z.enum(['optional', 'required']).optional(),
+  hopLimit: z.number().int().min(1).max(64).optional(),
+});
+
 const tagMap = z.record(z.string().min(1).max(128), z.string().max(256));
 
 export const INSTANCE_STATES = ['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated'] as const;
@@ -91,14 +98,7 @@ export const instanceSchema = z.strictObject({
   terminationProtection: z.boolean().optional(),
   stopProtection: z.boolean().optional(),
   shutdownBehavior: z.enum(SHUTDOWN_BEHAVIOURS).optional(),
-  metadata: z
-    .strictObject({
-      endpoint: z.enum(['enabled', 'disabled']).optional(),
-      tokens: z.enum(['optional', 'required']).optional(),
-      hopLimit: z.number().int().min(1).max(64).optional(),
-    })
-    .optional()
-    .describe("The instance metadata service's settings at launch (RunInstances MetadataOptions; default EC2's)."),
+  metadata: metadataSettingsSchema.optional().describe("The instance metadata service's settings at launch (RunInstances MetadataOptions; default EC2's)."),
   elasticIp: z.boolean().optional().describe('An Elastic IP allocated and associated with the primary ENI at setup (AllocateAddress, AssociateAddress).'),
 });
 export type InstanceDocument = z.output<typeof instanceSchema>;
@@ -204,6 +204,18 @@ export const settingsSchema = z.strictObject({
     .optional()
     .describe(
       'A second simulated account that receives evidence copies (CDK context forensicAccountId): the game day creates its KMS key (forensicKmsKeyArn) and the forensic role the synthesized ForensicRoleStack describes, with that role\'s policy enforced. Needs a playbook with a copy-evidence step; local backend only.',
+    ),
+  forensicCopyFailsLate: z
+    .array(
+      z.strictObject({
+        instance: logicalName('instance'),
+        device: z.string().min(1).describe('The volume, by device name (/dev/sdf).'),
+        stateMessage: z.string().min(1).default('Given key ID is not accessible').describe("The copy's StateMessage once it fails."),
+      }),
+    )
+    .default([])
+    .describe(
+      'A fault of EBS itself (needs settings.forensicAccount; local backend only): a forensic copy of a snapshot of this volume is accepted by CopySnapshot, stays pending, then ends in state error with the StateMessage, as EC2 does when the copying account cannot use the source key.',
     ),
 });
 export type SettingsDocument = z.output<typeof settingsSchema>;
@@ -321,6 +333,8 @@ const expectedInstanceSchema = z.strictObject({
   instanceProfile: z.string().min(1).nullable().optional().describe('Profile name, or null for none.'),
   tags: z.record(z.string(), z.string().nullable()).optional().describe('Tag values; null: the tag must be absent.'),
   snapshots: z.record(z.string().regex(/^\/dev\/[a-z0-9]+$/), z.number().int().min(0)).optional().describe('Snapshots per volume, by device.'),
+  elasticIp: z.boolean().optional().describe('true: an Elastic IP is associated with the instance after the run (DescribeAddresses); false: none.'),
+  metadata: metadataSettingsSchema.optional().describe("The instance metadata service's settings after the run (DescribeInstances MetadataOptions), the fields given."),
 });
 
 export const expectationsSchema = z.strictObject({
@@ -420,6 +434,13 @@ export const expectationsSchema = z.strictObject({
     .optional()
     .describe("What the responders invoked directly ('invoke' injections) answered."),
   notDelivered: z.number().int().min(0).optional().describe('Injected events no EventBridge rule delivered (no rule matched on their bus).'),
+  dnsBlocked: z
+    .strictObject({
+      domains: z.array(z.string().min(1)).describe("Exactly the domains Firebreak's DNS Firewall domain list blocks after the run (each with its subdomains), in any order; [] for none."),
+      vpcsOf: z.array(logicalName('instance')).optional().describe("Firebreak's rule group is associated with exactly the VPCs of these instances ([] for none)."),
+    })
+    .optional()
+    .describe("Firebreak's DNS Firewall after the run (Route 53 Resolver, read back)."),
   forensicCopies: z
     .strictObject({
       count: z.number().int().min(0).optional().describe('Snapshots the forensic account owns that were copied from a snapshot (tagged with their source).'),
@@ -427,6 +448,15 @@ export const expectationsSchema = z.strictObject({
       completed: z.boolean().optional().describe('true: every copy has completed by the end of the run.'),
       custodyRecords: z.number().int().min(0).optional().describe('Sealed custody# records in the state table that name a copy the forensic account owns.'),
       sourcesKept: z.boolean().optional().describe("true: every copy's source is still a snapshot of the scenario's instances (nothing was deleted)."),
+      custodyStatus: z
+        .strictObject({
+          pending: z.number().int().min(0).optional(),
+          completed: z.number().int().min(0).optional(),
+          failed: z.number().int().min(0).optional(),
+        })
+        .optional()
+        .describe('custody# records per status: pending (copy not confirmed yet), completed (sealed with the final copy), failed (the copy ended in error).'),
+      sourcesShared: z.number().int().min(0).optional().describe("Sources of the copies still shared with the forensic account (createVolumePermission) after the run: 0 once every completed copy's share was removed."),
     })
     .optional()
     .describe('The forensic account after the run (needs settings.forensicAccount).'),

@@ -134,8 +134,9 @@ const snapshotOptions = z.strictObject({
 
 const copyEvidenceOptions = z.strictObject({
   /**
-   * How long to wait, in minutes (5–1440), for the evidence snapshots to complete before the copy
-   * gives up (CopySnapshot needs a completed source). The wait is the state machine's, not a Lambda's.
+   * How long to wait, in minutes (5–1440), for the evidence snapshots and then their forensic copies
+   * to complete before the step gives up (CopySnapshot needs a completed source; a copy is evidence
+   * once completed). The wait is the state machine's, not a Lambda's.
    */
   waitMinutes: z._default(z.number().check(z.int(), z.gte(5), z.lte(1440)), 180),
 });

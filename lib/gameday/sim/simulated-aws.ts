@@ -237,6 +237,11 @@ export class SimulatedAws {
    * cleaning up the account): its calls are answered and logged like any other, but injected
    * faults and `denyActions` never apply to them, as the rehearsed failures are the responders'.
    */
+  /** Makes every later copy of a snapshot of `volumeId` fail late: accepted, `pending`, then `error` with `stateMessage`. */
+  failCopiesLate(volumeId: string, stateMessage: string): void {
+    this.world.lateCopyFailures.set(volumeId, stateMessage);
+  }
+
   addOperator(principalArn: string): void {
     this.operators.add(principalArn);
   }

@@ -88,6 +88,12 @@ export class SimWorld {
   readonly instances = new Map<string, InstanceRecord>();
   readonly volumes = new Map<string, VolumeRecord>();
   readonly snapshots = new Map<string, SnapshotRecord>();
+  /**
+   * Faults of EBS itself: a copy (CopySnapshot) of a snapshot of one of these volumes is accepted and
+   * then ends in state `error` with this StateMessage, as EC2 does with a source key the copying
+   * account cannot use (ec2-snapshot-sharing.ts).
+   */
+  readonly lateCopyFailures = new Map<string, string>();
   readonly associations = new Map<string, ProfileAssociationRecord>();
   /** Elastic IPs by allocation id (ec2-addresses.ts). */
   readonly addresses = new Map<string, AddressRecord>();
