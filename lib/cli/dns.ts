@@ -18,14 +18,19 @@ import { callerIdentity, describeStack } from '../operator/aws';
 import { formatDnsBlocks, listDnsBlocks } from '../operator/dns-blocks';
 import { buildDnsUnblockRequest, chooseClaim, dnsUnblockStateMachineOf } from '../operator/dns-unblock';
 import { LiveSetupError } from '../operator/errors';
-import { startReleaseExecution } from '../operator/release/aws';
+import { startReleaseExecution, watchReleaseExecution } from '../operator/release/aws';
 import { ReleaseSetupError, releaseExitCodeFor } from '../operator/release/errors';
+import { stepResultsOf } from '../operator/release/result';
 import { INCIDENT_KEY_PATTERN } from '../operator/release/request';
 import type { ResponderMode } from '../contracts/responder-mode';
 import { DynamoDbDnsBlockStore } from '../responders/dns-block-records';
 import { canonicalDomain } from '../responders/dns-domain';
 import { DEFAULT_STACK_NAME } from './gameday-inject';
 import type { CommandRegistrar } from './registrar';
+import { DEFAULT_RELEASE_TIMEOUT_SECONDS, WATCH_INTERVAL_MS } from './release';
+import { RESPONDER_NAMES } from '../contracts/responders';
+import { regionOfArn } from '../responders/console-links';
+import { setTimeout as delay } from 'node:timers/promises';
 
 /** The stack output naming the state table (lib/stack/firebreak.ts). */
 export const STATE_TABLE_OUTPUT_KEY = 'StateTableName';
@@ -42,6 +47,8 @@ export interface DnsDependencies {
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
   readonly now: () => Date;
+  /** Waits between two DescribeExecution calls of --watch (tests pass a fake). @default a real timer */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 export interface DnsListFlags {
@@ -102,6 +109,8 @@ export interface DnsUnblockFlags {
   readonly stack: string;
   readonly stackRegion?: string;
   readonly json?: boolean;
+  readonly watch?: boolean;
+  readonly timeout?: string;
 }
 
 const REGION = z.string().trim().regex(/^[a-z]{2}(?:-[a-z]+)+-\d+$/, 'a region such as eu-west-1');
@@ -119,13 +128,21 @@ const unblockFlagsSchema = z.object({
   stack: z.string().trim().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'a CloudFormation stack name'),
   stackRegion: REGION.optional(),
   json: z.boolean().optional(),
+  watch: z.boolean().optional(),
+  timeout: z.coerce
+    .number({ error: 'a whole number of seconds' })
+    .int('a whole number of seconds')
+    .positive('a whole number of seconds above 0')
+    .default(DEFAULT_RELEASE_TIMEOUT_SECONDS),
 });
 const UNBLOCK_FLAG_NAMES: Readonly<Record<string, string>> = { domain: 'DOMAIN', stackRegion: '--stack-region', dryRun: '--dry-run' };
 
 /**
- * Runs `firebreak dns unblock DOMAIN`; answers the exit code: 0 started, 2 nothing started because
- * something is missing or refused (a flag, the stack, a domain no incident blocks, another incident's
- * claim without --force), 1 AWS refused or failed the start.
+ * Runs `firebreak dns unblock DOMAIN`; answers the exit code: 0 started (with --watch: the execution
+ * SUCCEEDED and its unblock step was not refused), 2 nothing started because something is missing or
+ * refused (a flag, the stack, a domain no incident blocks, another incident's claim without --force),
+ * 1 AWS refused or failed the start, or with --watch the execution did not succeed, its step refused,
+ * or --timeout passed (the watch is the release's: lib/operator/release/aws.ts).
  */
 export async function runDnsUnblock(domain: string, flags: DnsUnblockFlags, deps: DnsDependencies = DEFAULT_DNS_DEPENDENCIES): Promise<number> {
   try {
@@ -159,20 +176,82 @@ export async function runDnsUnblock(domain: string, flags: DnsUnblockFlags, deps
     });
     const started = await startReleaseExecution(clients.sfn, stateMachineArn, request, { name: 'DNS unblock', asked: 'an unblock of this domain' });
     const approve = `npx firebreak approve --execution ${started.executionArn}`;
-    if (checked.json) {
-      deps.out(JSON.stringify({ domain: checked.domain, account: checked.account, region: checked.region, claim, forcedPast: others, mode, requestedBy: request.input.requestedBy, executionName: request.executionName, executionArn: started.executionArn, approve }, null, 2));
-    } else {
+    const summary = { domain: checked.domain, account: checked.account, region: checked.region, claim, forcedPast: others, mode, requestedBy: request.input.requestedBy, executionName: request.executionName, executionArn: started.executionArn, approve };
+    if (!checked.json) {
       deps.out(
         `Unblocking ${checked.domain} in ${checked.account}/${checked.region} for incident ${claim.incidentKey} on ${claim.instanceId} (mode ${mode}) as ${request.input.requestedBy}${others.length > 0 ? `, forcing past ${others.map((c) => `incident ${c.incidentKey} on ${c.instanceId}`).join(', ')}` : ''}.`,
       );
       deps.out(`Started: ${started.executionArn}`);
       deps.out(`It waits for approval: \`${approve}\` (or reject --reason "..."); nothing is unblocked before.`);
     }
-    return 0;
+    if (!checked.watch) {
+      if (checked.json) deps.out(JSON.stringify(summary, null, 2));
+      return 0;
+    }
+    const sfnRegion = regionOfArn(started.executionArn) ?? stackRegion;
+    return await watchUnblock(deps, clients.sfn, started.executionArn, sfnRegion, checked.timeout, checked.json ? summary : undefined);
   } catch (error) {
     deps.err(`firebreak dns unblock: ${error instanceof Error ? error.message : String(error)}`);
     return releaseExitCodeFor(error);
   }
+}
+
+/** What the unblock step of a watched execution did (its result in the execution output), as --watch prints it. */
+export interface WatchedUnblock {
+  readonly step: string;
+  readonly status: string;
+  readonly domains: readonly { readonly domain: string; readonly incidentKey: string; readonly outcome: string }[];
+  readonly refusal?: string;
+}
+
+const unblockResultSchema = z.looseObject({
+  responder: z.literal(RESPONDER_NAMES.unblockDnsDomains),
+  status: z.string(),
+  domains: z.array(z.looseObject({ domain: z.string(), incidentKey: z.string(), outcome: z.string() })).default([]),
+  refusal: z.string().optional(),
+});
+
+/** The unblock step results an execution's output holds (a playbook's output keeps each step's result under results.<step>.result). */
+export function unblockOutcomesOf(output: string | undefined): WatchedUnblock[] {
+  return stepResultsOf(output, unblockResultSchema).map(({ step, status, domains, refusal }) => ({
+    step,
+    status,
+    domains: domains.map(({ domain, incidentKey, outcome }) => ({ domain, incidentKey, outcome })),
+    ...(refusal !== undefined ? { refusal } : {}),
+  }));
+}
+
+/** Follows a started unblock to its end (the shared release watch), then says what it did. 0: it succeeded and was not refused. */
+async function watchUnblock(deps: DnsDependencies, sfn: SFNClient, executionArn: string, sfnRegion: string, timeoutSeconds: number, json: Record<string, unknown> | undefined): Promise<number> {
+  if (!json) deps.out(`Watching the DNS unblock (timeout ${timeoutSeconds} s, approval included; Ctrl-C stops watching, not the unblock).`);
+  const watched = await watchReleaseExecution(sfn, executionArn, {
+    now: deps.now,
+    sleep: deps.sleep ?? (async (ms) => void (await delay(ms))),
+    timeoutMs: timeoutSeconds * 1000,
+    intervalMs: WATCH_INTERVAL_MS,
+    what: 'DNS unblock',
+  });
+  if (watched.kind === 'timed-out') {
+    if (json) deps.out(JSON.stringify({ ...json, watched: { status: 'TIMED_OUT_WATCHING', timeoutSeconds } }, null, 2));
+    deps.err(`Timed out after ${timeoutSeconds} s; the DNS unblock is still running in AWS (approved yet?): \`aws stepfunctions describe-execution --execution-arn ${executionArn} --region ${sfnRegion}\`.`);
+    return 1;
+  }
+  const outcomes = watched.status === 'SUCCEEDED' ? unblockOutcomesOf(watched.output) : [];
+  const refused = outcomes.some((outcome) => outcome.status === 'refused');
+  if (json) {
+    deps.out(JSON.stringify({ ...json, watched: { status: watched.status, ...(watched.error !== undefined ? { error: watched.error } : {}), ...(watched.cause !== undefined ? { cause: watched.cause } : {}), unblocks: outcomes } }, null, 2));
+  } else {
+    deps.out(`The DNS unblock execution ended ${watched.status}.`);
+    for (const outcome of outcomes) {
+      deps.out(`Unblock (step ${outcome.step}): status ${outcome.status}${outcome.refusal !== undefined ? `: ${outcome.refusal}` : ''}`);
+      for (const domain of outcome.domains) deps.out(`  ${domain.outcome.padEnd(14)} ${domain.domain} (incident ${domain.incidentKey})`);
+    }
+    if (watched.status === 'SUCCEEDED' && outcomes.length === 0) deps.out('Its output holds no unblock result: see the execution in the console for what the playbook did (a rejected approval ends it without one).');
+  }
+  if (watched.status === 'SUCCEEDED') return refused ? 1 : 0;
+  const cause = watched.cause ? `: ${watched.cause.length > 1000 ? `${watched.cause.slice(0, 1000)}…` : watched.cause}` : '';
+  deps.err(`The DNS unblock did not succeed (${watched.status}${watched.error ? `, ${watched.error}` : ''})${cause}. The playbook alerted its failure; see the execution for which step failed.`);
+  return 1;
 }
 
 /** `firebreak dns list`, with injectable dependencies for tests. */
@@ -203,6 +282,8 @@ export function createDnsCommands(overrides: Partial<DnsDependencies> = {}): Com
       .option('--stack <name>', 'name of the deployed Firebreak stack', DEFAULT_STACK_NAME)
       .option('--stack-region <region>', "region of the Firebreak stack when it is not the domain's (default: --region)")
       .option('--json', 'print one JSON document')
+      .option('--watch', 'follow the unblock (approval included) until it ends and print what was removed')
+      .option('--timeout <seconds>', 'how long --watch follows before giving up', String(DEFAULT_RELEASE_TIMEOUT_SECONDS))
       .action(async (domain: string, flags: DnsUnblockFlags) => {
         setExitCode(await runDnsUnblock(domain, flags, deps));
       });

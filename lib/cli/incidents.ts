@@ -17,8 +17,9 @@ import { callError, callerIdentity, describeStack, resolveRegion, setupError } f
 import { LiveSetupError } from '../operator/errors';
 import type { IncidentFilter, IncidentSummary } from '../operator/incidents';
 import { listIncidents, readIncidentRecord } from '../operator/incidents';
-import type { IncidentReport, IncidentStatus, PhaseTargets } from '../operator/incident-report';
-import { buildIncidentReport, DEFAULT_PHASE_TARGETS, formatDuration, INCIDENT_STATUSES } from '../operator/incident-report';
+import type { IncidentReport, IncidentStatus } from '../operator/incident-report';
+import { buildIncidentReport, containmentTargetFromOutput, DEFAULT_PHASE_TARGETS, formatDuration, INCIDENT_STATUSES, phaseTargetsFor } from '../operator/incident-report';
+import { CONTAINMENT_TARGET_OUTPUT_KEY } from '../stack/response-dashboard';
 import { renderIncidentReportHtml, renderIncidentReportMarkdown } from '../operator/incident-report-render';
 import { DEFAULT_STACK_NAME } from './gameday-inject';
 import type { CommandRegistrar } from './registrar';
@@ -102,8 +103,16 @@ export function incidentFilter(flags: { account?: string; status?: string; since
   };
 }
 
+/** Where the incident records are, and the deployment's containment target when the stack was read. */
+interface RecordStore {
+  readonly dynamodb: DynamoDBClient;
+  readonly table: string;
+  /** The stack's ContainmentTargetSeconds output (undefined: --table, or a stack deployed before the output existed). */
+  readonly containmentTargetSeconds?: number;
+}
+
 /** The DynamoDB client and the state table: --table, else the stack's StateTableName output. */
-async function stateTable(flags: WhereFlags, deps: IncidentCliDependencies): Promise<{ dynamodb: DynamoDBClient; table: string }> {
+async function stateTable(flags: WhereFlags, deps: IncidentCliDependencies): Promise<RecordStore> {
   if (flags.table !== undefined && !TABLE_NAME.test(flags.table)) throw new LiveSetupError(`--table must be a DynamoDB table name; got ${JSON.stringify(flags.table)}`);
   const clients = deps.makeClients(flags.region);
   const region = await resolveRegion(clients.sts);
@@ -112,7 +121,8 @@ async function stateTable(flags: WhereFlags, deps: IncidentCliDependencies): Pro
   const stack = await describeStack(clients.cloudFormation, flags.stack, { region, account });
   const table = stack.outputs.find((output) => output.key === STATE_TABLE_OUTPUT_KEY)?.value;
   if (table === undefined) throw new LiveSetupError(`stack ${flags.stack} in ${region}/${account} has no ${STATE_TABLE_OUTPUT_KEY} output: pass --table NAME of its state table`);
-  return { dynamodb: clients.dynamodb, table };
+  const target = containmentTargetFromOutput(stack.outputs.find((output) => output.key === CONTAINMENT_TARGET_OUTPUT_KEY)?.value);
+  return { dynamodb: clients.dynamodb, table, ...(target !== undefined ? { containmentTargetSeconds: target } : {}) };
 }
 
 function exitCodeFor(error: unknown): number {
@@ -163,16 +173,28 @@ function checkedKey(key: string): string {
   return key;
 }
 
-async function reportOf(key: string, flags: WhereFlags, deps: IncidentCliDependencies, targets: PhaseTargets): Promise<IncidentReport> {
-  const { dynamodb, table } = await stateTable(flags, deps);
-  const record = await dynamoCall('dynamodb:GetItem', () => readIncidentRecord(dynamodb, table, checkedKey(key)));
-  if (!record) throw new IncidentNotFoundError(`no incident record ${key} in ${table} (never recorded, or deleted by the retention)`);
-  return buildIncidentReport(record, targets);
+/**
+ * The report of one incident, its containment target: `--containment-target`, else the deployed
+ * stack's (its ContainmentTargetSeconds output, the alarm's threshold), else the deployment default
+ * (with --table, or a stack deployed before the output existed: `note` says so).
+ */
+async function reportOf(key: string, flags: WhereFlags, deps: IncidentCliDependencies, override?: number): Promise<{ report: IncidentReport; targetSource: string }> {
+  const store = await stateTable(flags, deps);
+  const record = await dynamoCall('dynamodb:GetItem', () => readIncidentRecord(store.dynamodb, store.table, checkedKey(key)));
+  if (!record) throw new IncidentNotFoundError(`no incident record ${key} in ${store.table} (never recorded, or deleted by the retention)`);
+  const seconds = override ?? store.containmentTargetSeconds;
+  const targetSource =
+    override !== undefined
+      ? '--containment-target'
+      : store.containmentTargetSeconds !== undefined
+        ? `stack ${flags.stack} (${CONTAINMENT_TARGET_OUTPUT_KEY})`
+        : `the deployment default (${flags.table !== undefined ? '--table reads no stack' : `stack ${flags.stack} has no ${CONTAINMENT_TARGET_OUTPUT_KEY} output`}; pass --containment-target)`;
+  return { report: buildIncidentReport(record, phaseTargetsFor(seconds)), targetSource };
 }
 
 /** `firebreak incident <key>`: the timeline. */
 export async function runShowIncident(key: string, flags: WhereFlags, deps: IncidentCliDependencies): Promise<number> {
-  const report = await reportOf(key, flags, deps, DEFAULT_PHASE_TARGETS);
+  const { report } = await reportOf(key, flags, deps);
   if (flags.json) {
     deps.out(JSON.stringify(report, null, 2));
     return 0;
@@ -191,16 +213,16 @@ export async function runShowIncident(key: string, flags: WhereFlags, deps: Inci
 
 /** `firebreak report <key>`: writes `<out>/<key>.md` and `<out>/<key>.html`. */
 export async function runIncidentReport(key: string, flags: WhereFlags & { out: string; containmentTarget?: string }, deps: IncidentCliDependencies): Promise<number> {
-  const targets: PhaseTargets = { ...DEFAULT_PHASE_TARGETS };
+  let override: number | undefined;
   if (flags.containmentTarget !== undefined) {
-    const seconds = Number(flags.containmentTarget);
-    if (!Number.isFinite(seconds) || seconds <= 0) throw new LiveSetupError(`--containment-target must be a number of seconds above 0; got ${JSON.stringify(flags.containmentTarget)}`);
-    Object.assign(targets, { containment: seconds * 1000 });
+    override = Number(flags.containmentTarget);
+    if (!Number.isFinite(override) || override <= 0) throw new LiveSetupError(`--containment-target must be a number of seconds above 0; got ${JSON.stringify(flags.containmentTarget)}`);
   }
-  const report = await reportOf(key, flags, deps, targets);
+  const { report, targetSource } = await reportOf(key, flags, deps, override);
   const written = await writeIncidentReport(report, flags.out, deps.writeFile);
-  if (flags.json) deps.out(JSON.stringify({ ...written, report }, null, 2));
-  else deps.out(`wrote ${written.markdown} and ${written.html} (${report.status}, ${report.timeline.length} step(s))`);
+  const target = formatDuration(report.targets.containment);
+  if (flags.json) deps.out(JSON.stringify({ ...written, containmentTarget: { ms: report.targets.containment ?? null, source: targetSource }, report }, null, 2));
+  else deps.out(`wrote ${written.markdown} and ${written.html} (${report.status}, ${report.timeline.length} step(s); containment target ${target} from ${targetSource})`);
   return 0;
 }
 
@@ -264,7 +286,7 @@ export function createIncidentCommands(overrides: Partial<IncidentCliDependencie
         .argument('<key>', 'the incident key')
         .description('Write the post-incident report of an incident: <out>/<key>.md and <out>/<key>.html (self-contained).')
         .option('--out <dir>', 'where to write the two files', '.')
-        .option('--containment-target <seconds>', 'time to containment from receipt above which the report asks why (default 300)'),
+        .option('--containment-target <seconds>', `time to containment from receipt above which the report asks why (default: the stack's ${CONTAINMENT_TARGET_OUTPUT_KEY} output, the alarm's target; else ${(DEFAULT_PHASE_TARGETS.containment ?? 0) / 1000} s)`),
     ).action(async (key: string, flags: WhereFlags & { out: string; containmentTarget?: string }) => run('report', () => runIncidentReport(key, flags, deps), setExitCode));
   };
 }

@@ -16,6 +16,7 @@ export const RESPONDER_NAMES = {
   releaseS3Object: 'release-s3-object',
   disableAccessKey: 'disable-access-key',
   revokeRoleSessions: 'revoke-role-sessions',
+  updateSecurityHubFinding: 'update-security-hub-finding',
   releaseCredentials: 'release-credentials',
   publishAlert: 'publish-alert',
   approval: 'approval',

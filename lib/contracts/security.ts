@@ -106,6 +106,12 @@ export const STATE_KEY_PREFIX = {
   /** The domains blocked for an instance's incidents, so that a release finds what to unblock. */
   dnsBlockByInstance: 'dnsblock-instance#',
   /**
+   * The Security Hub finding an incident's write-back checked and wrote to
+   * (`securityhub#<incident key>`): written and read only by update-security-hub-finding, so that
+   * a release (whose input names only the incident) resolves the same finding.
+   */
+  securityHub: 'securityhub#',
+  /**
    * What the credential steps changed (`credential#<account>#access-key#<id>`,
    * `credential#<account>#role#<name>`), sealed: written by disable-access-key and
    * revoke-role-sessions, verified and marked released by release-credentials

@@ -12,6 +12,7 @@
  */
 import type { Route53ResolverClients } from '../aws/clients/route53resolver';
 import type { S3Clients } from '../aws/clients/s3';
+import type { SecurityHubClients } from '../aws/clients/securityhub';
 import type { InspectedS3Object, ResolvedS3Object } from './account-backend/s3-objects';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -32,6 +33,10 @@ export interface DeploymentResources {
   readonly account: string;
   readonly region: string;
   readonly alertTopicArn: string;
+  /** The second (operations) topic, publish-alert's backup channel, when the backend prepared one. */
+  readonly backupTopicArn?: string;
+  /** The backup topic's own KMS key, when the backend encrypts it as the stack does. */
+  readonly backupKeyArn?: string;
   readonly unprocessableEventsQueueUrl: string;
   readonly stateTableName: string;
   /** The KMS HMAC key that seals pre-quarantine records; '' when the backend could not create one (release then refuses every record). */
@@ -125,6 +130,10 @@ export interface InspectedInstance {
   /** In device order. */
   readonly networkInterfaces: readonly { readonly networkInterfaceId: string; readonly groupIds: readonly string[] }[];
   readonly volumes: readonly { readonly volumeId: string; readonly device: string; readonly snapshotIds: readonly string[] }[];
+  /** Public IPs of the Elastic IPs associated with the instance (DescribeAddresses); undefined when the backend could not read them. */
+  readonly elasticIps?: readonly string[];
+  /** The instance metadata service's settings (DescribeInstances MetadataOptions). */
+  readonly metadata?: { readonly endpoint?: string; readonly tokens?: string; readonly hopLimit?: number };
 }
 
 export interface PublishedAlert {
@@ -166,6 +175,26 @@ export interface AccountInspection {
   readonly fleet?: InspectedFleet;
   /** The scenario's S3 objects after the run, by name. */
   readonly s3Objects?: Readonly<Record<string, InspectedS3Object>>;
+  /** The GuardDuty findings in Security Hub, when the scenario enables it (environment.securityHub). */
+  readonly securityHub?: readonly InspectedSecurityHubFinding[];
+  /**
+   * Firebreak's DNS Firewall in the account (lib/responders/dns-firewall.ts): the domains its
+   * domain list blocks (each with its subdomains) and the VPCs its rule group is associated with;
+   * undefined when the backend could not read Route 53 Resolver.
+   */
+  readonly dnsFirewall?: { readonly domains: readonly string[]; readonly vpcIds: readonly string[] };
+}
+
+/** One GuardDuty finding of Security Hub after the run (what the write-back changes). */
+export interface InspectedSecurityHubFinding {
+  readonly id: string;
+  readonly account: string;
+  readonly region: string;
+  readonly workflowStatus: string;
+  readonly note?: string;
+  readonly noteUpdatedBy?: string;
+  /** How many BatchUpdateFindings calls changed it. */
+  readonly updates: number;
 }
 
 /** What the forensic account holds after a run: the snapshots it owns and the custody records of the state table. */
@@ -174,8 +203,10 @@ export interface ForensicInspection {
   readonly kmsKeyArn: string;
   /** Snapshots owned by the forensic account, copied from a snapshot (the firebreak:source-snapshot tag). */
   readonly copies: readonly { readonly snapshotId: string; readonly sourceSnapshotId?: string; readonly encrypted: boolean; readonly kmsKeyId?: string; readonly state: string }[];
-  /** custody# items of the state table: the source and copy they name, and whether they carry a seal. */
-  readonly custody: readonly { readonly sourceSnapshotId: string; readonly copySnapshotId: string; readonly sealed: boolean }[];
+  /** custody# items of the state table: the source and copy they name, whether they carry a seal, and the copy's status (pending, completed, failed). */
+  readonly custody: readonly { readonly sourceSnapshotId: string; readonly copySnapshotId: string; readonly sealed: boolean; readonly status: string }[];
+  /** The sources of the copies (member account) still shared with the forensic account (createVolumePermission, DescribeSnapshotAttribute). */
+  readonly sharedSources: readonly string[];
 }
 
 /**
@@ -198,7 +229,7 @@ export function isMutatingCall(call: Pick<GameDayCall, 'api' | 'dryRun' | 'outco
 }
 
 /** The clients one role (a responder's, the dispatcher's) gets. */
-export interface GameDayClients extends ClientFactory, AutoScalingClients, LoadBalancingClients, Route53ResolverClients, S3Clients {
+export interface GameDayClients extends ClientFactory, AutoScalingClients, LoadBalancingClients, Route53ResolverClients, S3Clients, SecurityHubClients {
   sqs(): SQSClient;
   /** KMS in the security account (the record key). */
   kms(): KMSClient;
@@ -263,4 +294,9 @@ export interface GameDayBackend {
   authorizeServiceCall?(role: string, iamAction: string, resourceArn: string, input?: Readonly<Record<string, unknown>>): string | undefined;
   /** What the backend could not rehearse faithfully so far (reported with the run). */
   findings?(): readonly RehearsalFinding[];
+  /**
+   * GuardDuty's export of an injected finding to the Security Hub of its account and region (where
+   * the scenario enabled it), before the event is delivered. Optional: absent (an endpoint), nothing is exported.
+   */
+  exportFinding?(event: unknown): void;
 }

@@ -17,9 +17,10 @@ import type { SettingsDocument } from './scenario';
 export const LOCAL_GAMEDAY_PRINCIPAL = 'arn:aws:iam::111122223333:role/firebreak-local-gameday';
 
 /** The CDK context a scenario's settings stand for (what changes the definitions and the responders' environment). */
-export function deploymentContext(settings: Pick<SettingsDocument, 'mode' | 'forceDryRun'>, forensic?: ForensicAccount): Record<string, unknown> {
+export function deploymentContext(settings: Pick<SettingsDocument, 'mode' | 'forceDryRun' | 'containmentTargetSeconds'>, forensic?: ForensicAccount): Record<string, unknown> {
   const gameDays = {
     gameDayPrincipals: [LOCAL_GAMEDAY_PRINCIPAL],
+    ...(settings.containmentTargetSeconds !== undefined ? { containmentTargetSeconds: settings.containmentTargetSeconds } : {}),
     // The forensic account the backend prepared: its id, key and role, as a deployment configures them.
     ...(forensic ? { forensicAccountId: forensic.accountId, forensicKmsKeyArn: forensic.kmsKeyArn, forensicRoleName: forensic.roleName } : {}),
   };
@@ -30,7 +31,7 @@ export function deploymentContext(settings: Pick<SettingsDocument, 'mode' | 'for
 const cache = new Map<string, Promise<SynthesizedDefinitions>>();
 
 /** Synthesizes (once per context and playbook set) the dispatcher and playbook definitions. */
-export function definitionsFor(settings: Pick<SettingsDocument, 'mode' | 'forceDryRun'>, playbooks: readonly Playbook[], forensic?: ForensicAccount): Promise<SynthesizedDefinitions> {
+export function definitionsFor(settings: Pick<SettingsDocument, 'mode' | 'forceDryRun' | 'containmentTargetSeconds'>, playbooks: readonly Playbook[], forensic?: ForensicAccount): Promise<SynthesizedDefinitions> {
   const context = deploymentContext(settings, forensic);
   const key = JSON.stringify({ context, playbooks: playbooks.map((playbook) => playbook.file) });
   let definitions = cache.get(key);

@@ -67,6 +67,9 @@ export interface LocalDeploymentResources {
   readonly region: string;
   readonly alertTopicArn: string;
   readonly alertKeyArn?: string;
+  /** The backup (operations) topic and its key, when the backend prepared them. */
+  readonly backupTopicArn?: string;
+  readonly backupKeyArn?: string;
   readonly stateTableName: string;
   readonly unprocessableEventsQueueUrl: string;
   /** The KMS key that seals pre-quarantine records, when the backend created one. */
@@ -93,6 +96,8 @@ export function localDeploymentResources(
     region: deployment.region,
     alertTopicArn: deployment.alertTopicArn,
     ...(deployment.alertKeyArn !== undefined ? { alertKeyArn: deployment.alertKeyArn } : {}),
+    ...(deployment.backupTopicArn !== undefined ? { backupTopicArn: deployment.backupTopicArn } : {}),
+    ...(deployment.backupKeyArn !== undefined ? { backupKeyArn: deployment.backupKeyArn } : {}),
     stateTableName: deployment.stateTableName,
     unprocessableEventsQueueUrl: deployment.unprocessableEventsQueueUrl,
     ...(deployment.recordKeyArn ? { recordKeyArn: deployment.recordKeyArn } : {}),
@@ -112,6 +117,11 @@ function localValues(ids: DeploymentLogicalIds, local: LocalDeploymentResources,
   const keyArn = local.alertKeyArn ?? `arn:aws:kms:${region}:${account}:key/00000000-0000-4000-8000-000000000000`;
   values.set(ids.alertTopic, { ref: local.alertTopicArn, arn: local.alertTopicArn });
   values.set(ids.alertKey, { ref: keyArn.split('/').pop() ?? keyArn, arn: keyArn });
+  if (local.backupTopicArn !== undefined) {
+    values.set(ids.operationsTopic, { ref: local.backupTopicArn, arn: local.backupTopicArn });
+    const backupKeyArn = local.backupKeyArn ?? `arn:aws:kms:${region}:${account}:key/00000000-0000-4000-8000-000000000001`;
+    values.set(ids.operationsKey, { ref: backupKeyArn.split('/').pop() ?? backupKeyArn, arn: backupKeyArn });
+  }
   values.set(ids.stateTable, { ref: local.stateTableName, arn: `arn:aws:dynamodb:${region}:${account}:table/${local.stateTableName}` });
   values.set(ids.unprocessableEventsQueue, { ref: local.unprocessableEventsQueueUrl, arn: queueArn(region, account, local.unprocessableEventsQueueUrl) });
   const undelivered = `https://sqs.${region}.amazonaws.com/${account}/firebreak-undelivered-events`;

@@ -16,6 +16,7 @@ import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balanci
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { FirebreakError } from '../contracts/errors';
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient, DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
@@ -32,6 +33,7 @@ import type { OperatorClients } from './account-backend/context';
 import { EnvironmentSetupError, errorCode, errorText } from './account-backend/context';
 import { notImplementedByEndpoint } from './endpoint-coverage';
 import { describeExecution } from './account-backend/executions';
+import { faultSpecOf } from './account-backend/deployment-resources';
 import type { ExecutionDirectory, GameDayBackend, GameDayCall, GameDayClients } from './backend';
 import { wallClockMs } from './backend';
 import type { EnvironmentDocument } from './scenario';
@@ -58,7 +60,8 @@ export type EndpointSdkClient =
   | AutoScalingClient
   | ElasticLoadBalancingV2Client
   | ElasticLoadBalancingClient
-  | S3Client;
+  | S3Client
+  | SecurityHubClient;
 
 export interface EndpointBackendOptions {
   /** The AWS-compatible endpoint (LocalStack `http://localhost:4566`, a moto server, or an AWS service endpoint). */
@@ -269,6 +272,7 @@ export class EndpointBackend extends AccountBackend {
       // The Route 53 Resolver client is of an older SDK line (its smithy types differ; its wire does not).
       route53resolver: async () => get('route53resolver', Route53ResolverClient as unknown as new (config: Record<string, unknown>) => KMSClient) as unknown as Route53ResolverClient,
       s3: async () => get('s3', S3Client),
+      securityhub: async () => get('securityhub', SecurityHubClient),
       sts: () => get('sts', STSClient),
       autoScaling: async () => get('autoscaling', AutoScalingClient),
       elbv2: async () => get('elasticloadbalancing', ElasticLoadBalancingV2Client),
@@ -292,6 +296,7 @@ export class EndpointBackend extends AccountBackend {
       elbv2: () => clients.elbv2({ account: this.account, region }),
       elb: () => clients.elb({ account: this.account, region }),
       s3: () => clients.s3({ account: this.account, region }),
+      route53resolver: () => clients.route53resolver({ account: this.account, region }),
     };
   }
 
@@ -319,7 +324,7 @@ export class EndpointBackend extends AccountBackend {
 
   protected rehearse(environment: EnvironmentDocument): void {
     for (const fault of environment.faults) {
-      this.faults.inject({ api: fault.api, error: fault.error, times: fault.times, ...(fault.message !== undefined ? { message: fault.message } : {}) });
+      this.faults.inject(faultSpecOf(fault));
     }
     this.denied = [...environment.deniedActions];
   }

@@ -38,6 +38,8 @@ import { answerApproval } from '../responders/approval';
 import { silentLogger } from '../responders/logging';
 import type { CallTrace } from './latency/trace';
 import { traceCalls, tracedClientFactory } from './latency/trace';
+import type { Pace } from './latency/pace';
+import { pacedClientFactory } from './latency/pace';
 import { FirebreakError } from '../contracts/errors';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 
@@ -227,6 +229,12 @@ export interface LocalEngineOptions {
    * so that the latency model can time the run (lib/gameday/latency/predict.ts).
    */
   readonly traceCalls?: boolean;
+  /**
+   * Move the simulated clock by each hop's deterministic figure (lib/gameday/latency/pace.ts), so
+   * that recorded times are those of a deployment at the model's medians. Default: off (time
+   * moves only on retries, backoffs and approval timeouts).
+   */
+  readonly pace?: Pace;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -329,6 +337,17 @@ function shortHash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 12);
 }
 
+/**
+ * Lets the execution's event log catch up: aws-local-stepfunctions queues each event when it happens,
+ * and the engine's reader stamps it with the simulated time a few microtasks later. A paced task
+ * moves the clock as it starts, so it first yields that many microtasks (no timer: the order stays
+ * deterministic) and the events before it keep the time they happened at.
+ */
+async function eventLogCatchUp(): Promise<void> {
+  for (let tick = 0; tick < EVENT_LOG_TICKS; tick += 1) await Promise.resolve();
+}
+const EVENT_LOG_TICKS = 8;
+
 /** Runs the deployed state machines locally. One engine per scenario. */
 export class LocalEngine {
   private readonly backend: GameDayBackend;
@@ -346,6 +365,9 @@ export class LocalEngine {
   private deliveries = 0;
   private readonly validate: boolean;
   private readonly traceCalls: boolean;
+  private readonly pace?: Pace;
+  /** Each role's clients, paced when the engine paces. */
+  private readonly roleClients = new Map<string, ReturnType<GameDayBackend['clients']>>();
   /** Every execution by ARN (the approval function describes them). */
   private readonly byArn = new Map<string, ExecutionRecord>();
   private readonly templateEnvironments: Readonly<Record<string, Readonly<Record<string, string>>>>;
@@ -361,6 +383,7 @@ export class LocalEngine {
     this.retain = options.retainExecutions ?? true;
     this.validate = options.validateDefinitions ?? false;
     this.traceCalls = options.traceCalls ?? false;
+    if (options.pace) this.pace = options.pace;
     if (options.onExecutionEnd) this.onExecutionEnd = options.onExecutionEnd;
     const { account, region } = environment.deployment;
 
@@ -386,6 +409,8 @@ export class LocalEngine {
       // The local state machines are named `<stack>-<playbook>` like the deployed ones.
       [SECURITY_ENV.stackName]: LOCAL_STACK_NAME,
       [DEPLOYMENT_ENV.alertTopicArn]: environment.deployment.alertTopicArn,
+      // The backup channel, as the stack gives publish-alert (lib/stack/alerting.ts useOperationsAsBackupFor).
+      ...(environment.deployment.backupTopicArn !== undefined ? { [DEPLOYMENT_ENV.backupTopicArn]: environment.deployment.backupTopicArn } : {}),
       [DEPLOYMENT_ENV.stateTable]: environment.deployment.stateTableName,
       [SECURITY_ENV.securityAccountId]: account,
       [SECURITY_ENV.recordKey]: environment.deployment.recordKeyArn,
@@ -482,17 +507,42 @@ export class LocalEngine {
     return result;
   }
 
+  /** The clients of a role, paced when the engine paces (every call a state machine or function makes goes through them). */
+  private clientsOf(role: string): ReturnType<GameDayBackend['clients']> {
+    let clients = this.roleClients.get(role);
+    if (!clients) {
+      const backend = this.backend;
+      clients = this.pace ? pacedClientFactory(backend.clients(role), this.pace, (ms) => backend.advance(ms)) : backend.clients(role);
+      this.roleClients.set(role, clients);
+    }
+    return clients;
+  }
+
+  /** Moves the simulated clock by a paced hop (nothing when the engine does not pace). */
+  private paceBy(ms: ((pace: Pace) => number)): void {
+    if (this.pace) this.backend.advance(ms(this.pace));
+  }
+
   private handler(responder: string): LocalHandler {
     let handler = this.handlers.get(responder);
     if (!handler) {
+      // The function's first invocation in the run: a cold start (an incident after quiet).
+      this.paceBy((pace) => pace.coldStartMs(responder));
       const role = responderRole(responder, this.region());
-      const clients = this.backend.clients(role);
+      const clients = this.clientsOf(role);
       const backend = this.backend;
       handler = buildLocalResponder(responder, {
         clients: this.traceCalls ? tracedClientFactory(clients) : clients,
         environment: this.environmentOf(responder),
         now: () => this.backend.now(),
-        ...(backend.clientsThroughRole ? { throughRole: (roleName: string, sessionName: string) => backend.clientsThroughRole!(role, roleName, sessionName) } : {}),
+        ...(backend.clientsThroughRole
+          ? {
+              throughRole: (roleName: string, sessionName: string) => {
+                const through = backend.clientsThroughRole!(role, roleName, sessionName);
+                return this.pace ? pacedClientFactory(through, this.pace, (ms) => backend.advance(ms)) : through;
+              },
+            }
+          : {}),
       });
       this.handlers.set(responder, handler);
     }
@@ -518,7 +568,9 @@ export class LocalEngine {
         return 'sent';
       },
     };
-    const clients = this.backend.clients(APPROVAL_ROLE);
+    // The person takes their time to answer (the model's median), then the approval function runs.
+    this.paceBy((pace) => pace.approvalMs);
+    const clients = this.clientsOf(APPROVAL_ROLE);
     const event = {
       version: '2.0',
       requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn: gameDayApproverArn(decision.by, account) } } },
@@ -561,6 +613,7 @@ export class LocalEngine {
     this.deliveries += 1;
     // EventBridge names the execution itself (an id nobody chooses): a fresh, unique name per delivery.
     const name = `delivery-${this.deliveries}-${shortHash(`delivery:${this.deliveries}`)}`;
+    this.paceBy((pace) => pace.eventDeliveryMs);
     const record = this.start(this.dispatcherArn, name, event);
     await record.done;
     return record;
@@ -659,6 +712,12 @@ export class LocalEngine {
           retrierCounts.set(stateName, counts);
           const retrier = (state.Retry as Record<string, unknown>[] | undefined)?.[index];
           if (retrier) this.backend.advance(nominalRetryDelayMs(retrier, counts[index] as number));
+        }
+        // The transition into the Task state (each attempt is entered again), once the event log has
+        // stamped the states entered so far with the time before it.
+        if (this.pace) {
+          await eventLogCatchUp();
+          this.paceBy((pace) => (deployed.kind === 'dispatcher' ? pace.expressTransitionMs : pace.standardTransitionMs));
         }
         try {
           const result = await this.runTask(deployed, record, stateName, state, atSimulatedStart(parameters, record), attempt);
@@ -767,6 +826,7 @@ export class LocalEngine {
       case LAMBDA_INVOKE_RESOURCE: {
         // https://docs.aws.amazon.com/step-functions/latest/dg/lambda-iam.html: the state machine's role needs lambda:InvokeFunction.
         this.authorizeIntegration(deployed, 'lambda:InvokeFunction', String(params.FunctionName), 'Lambda.AWSLambdaException');
+        this.paceBy((pace) => pace.lambdaInvokeMs);
         const handler = this.handler(responder as string);
         let payload: unknown;
         try {
@@ -779,6 +839,7 @@ export class LocalEngine {
       case WAIT_FOR_TASK_TOKEN_RESOURCE: {
         // The function is invoked (it sends the approval request), then the task waits for the token.
         this.authorizeIntegration(deployed, 'lambda:InvokeFunction', String(params.FunctionName), 'Lambda.AWSLambdaException');
+        this.paceBy((pace) => pace.lambdaInvokeMs);
         const handler = this.handler(responder as string);
         try {
           await this.invokeHandler(handler, params.Payload, invocation);
@@ -829,6 +890,7 @@ export class LocalEngine {
         const name = typeof params.Name === 'string' ? params.Name : `${record.name}-${record.started.length + 1}`;
         const input = typeof params.Input === 'string' ? (JSON.parse(params.Input) as unknown) : (params.Input ?? {});
         this.authorizeIntegration(deployed, 'states:StartExecution', stateMachineArn, 'StepFunctions.AccessDeniedException', { StateMachineArn: stateMachineArn });
+        this.paceBy((pace) => pace.apiMs('states:StartExecution'));
         try {
           const started = this.start(stateMachineArn, name, input, record.executionArn);
           record.started.push(started.executionArn);
@@ -844,6 +906,7 @@ export class LocalEngine {
         const name = String(params.Name);
         const input = typeof params.Input === 'string' ? (JSON.parse(params.Input) as unknown) : (params.Input ?? {});
         this.authorizeIntegration(deployed, 'states:StartExecution', stateMachineArn, 'StepFunctions.AccessDeniedException', { StateMachineArn: stateMachineArn });
+        this.paceBy((pace) => pace.apiMs('states:StartExecution'));
         let started: ExecutionRecord;
         try {
           started = this.start(stateMachineArn, name, input, record.executionArn);
@@ -869,7 +932,7 @@ export class LocalEngine {
       case SQS_SEND_MESSAGE_RESOURCE: {
         const body = typeof params.MessageBody === 'string' ? params.MessageBody : JSON.stringify(params.MessageBody);
         try {
-          const answer = await this.backend.clients(this.machineRole(deployed)).sqs().send(new SendMessageCommand({ QueueUrl: String(params.QueueUrl), MessageBody: body }));
+          const answer = await this.clientsOf(this.machineRole(deployed)).sqs().send(new SendMessageCommand({ QueueUrl: String(params.QueueUrl), MessageBody: body }));
           return { MessageId: answer.MessageId ?? null, MD5OfMessageBody: answer.MD5OfMessageBody ?? null };
         } catch (error) {
           throw integrationError('SQS', error);
@@ -878,8 +941,8 @@ export class LocalEngine {
       case SNS_PUBLISH_RESOURCE: {
         const message = typeof params.Message === 'string' ? params.Message : JSON.stringify(params.Message);
         try {
-          const answer = await this.backend
-            .clients(this.machineRole(deployed))
+          const answer = await this
+            .clientsOf(this.machineRole(deployed))
             .sns()
             .send(new PublishCommand({ TopicArn: String(params.TopicArn), Message: message, ...(typeof params.Subject === 'string' ? { Subject: params.Subject } : {}) }));
           return { MessageId: answer.MessageId ?? null };

@@ -2,6 +2,7 @@
  * Checks a scenario's `expect:` against what the run produced. Pure: every result says what was
  * expected and what actually happened, in words and ids a game-day engineer can act on.
  */
+import { evaluateChat } from './chat-expectations';
 import type { IncidentReport } from '../operator/incident-report';
 import type { TriageDecision } from '../playbooks/triage';
 import { matchesAction } from './sim/permissions';
@@ -224,12 +225,34 @@ function instanceResults(label: string, expected: ExpectedInstance, state: Inspe
     const actual = state.tags[key];
     results.push(result(`${label} tag ${key}`, value === null ? actual === undefined : actual === value, value ?? '(absent)', actual ?? '(absent)'));
   }
+  results.push(...edgeResults(label, expected, state));
   for (const [device, count] of Object.entries(expected.snapshots ?? {})) {
     const volume = state.volumes.find((candidate) => candidate.device === device);
     const actual = volume?.snapshotIds.length ?? 0;
     results.push(
       result(`${label} snapshots of ${device}${volume ? ` (${volume.volumeId})` : ''}`, actual === count, count, volume ? `${actual}${actual > 0 ? `: ${volume.snapshotIds.join(', ')}` : ''}` : 'no such volume'),
     );
+  }
+  return results;
+}
+
+/** The containment edges of one instance (issue 11): its Elastic IP and its metadata settings, as the account reports them. */
+function edgeResults(label: string, expected: ExpectedInstance, state: InspectedInstance): ExpectationResult[] {
+  const results: ExpectationResult[] = [];
+  if (expected.elasticIp !== undefined) {
+    const ips = state.elasticIps;
+    results.push(
+      result(
+        `${label} Elastic IP`,
+        ips !== undefined && (ips.length > 0) === expected.elasticIp,
+        expected.elasticIp ? 'associated' : 'none',
+        ips === undefined ? 'not read (DescribeAddresses failed on this backend)' : ips.length > 0 ? `associated: ${ips.join(', ')}` : 'none',
+      ),
+    );
+  }
+  for (const [field, want] of Object.entries(expected.metadata ?? {})) {
+    const have = state.metadata?.[field as keyof NonNullable<InspectedInstance['metadata']>];
+    results.push(result(`${label} metadata ${field}`, have === want, want, have ?? '(not reported)'));
   }
   return results;
 }
@@ -328,6 +351,36 @@ const iamRoles: ExpectationEvaluator<'iamRoles'> = (expectedRoles, facts) =>
     return expected.inlinePolicies === undefined ? [] : [result(`iam role ${name} inline policies`, sameList(actual?.inlinePolicies, wanted), wanted, actual?.inlinePolicies ?? 'no such role')];
   });
 
+/** The injected GuardDuty findings as Security Hub holds them after the run: status, note, number of updates, for each. */
+const securityHub: ExpectationEvaluator<'securityHub'> = (spec, facts) => {
+  const findings = facts.after.securityHub;
+  if (findings === undefined || findings.length === 0) {
+    return [result('security hub findings', false, 'the injected findings in Security Hub (environment.securityHub.enabled)', 'none')];
+  }
+  const contains = spec.noteContains === undefined ? [] : Array.isArray(spec.noteContains) ? spec.noteContains : [spec.noteContains];
+  return findings.flatMap((finding) => {
+    const label = `security hub finding ${finding.id.split('/').pop() ?? finding.id}`;
+    const out: ExpectationResult[] = [];
+    if (spec.workflowStatus !== undefined) out.push(result(`${label} workflow status`, finding.workflowStatus === spec.workflowStatus, spec.workflowStatus, finding.workflowStatus));
+    for (const text of contains) out.push(result(`${label} note contains`, finding.note?.includes(text) === true, text, finding.note ?? '(no note)'));
+    if (spec.noNote === true) out.push(result(`${label} has no note`, finding.note === undefined, '(no note)', finding.note ?? '(no note)'));
+    if (spec.updates !== undefined) out.push(result(`${label} updates`, finding.updates === spec.updates, spec.updates, finding.updates));
+    return out;
+  });
+};
+
+const dnsBlocked: ExpectationEvaluator<'dnsBlocked'> = (spec, facts) => {
+  const firewall = facts.after.dnsFirewall;
+  if (!firewall) return [result("Firebreak's DNS Firewall", false, 'read back', 'not read: this backend could not list Route 53 Resolver DNS Firewall')];
+  const want = [...new Set(spec.domains.map((domain) => domain.toLowerCase().replace(/\.$/, '')))].sort();
+  const results = [result('domains blocked by DNS Firewall', JSON.stringify(want) === JSON.stringify(firewall.domains), `[${want.join(', ')}]`, `[${firewall.domains.join(', ')}]`)];
+  if (spec.vpcsOf !== undefined) {
+    const vpcs = [...new Set(spec.vpcsOf.map((name) => facts.environment.instances[name]?.vpcId ?? `(no instance ${name})`))].sort();
+    results.push(result('VPCs the DNS Firewall rule group guards', JSON.stringify(vpcs) === JSON.stringify(firewall.vpcIds), `[${vpcs.join(', ')}]`, `[${firewall.vpcIds.join(', ')}]`));
+  }
+  return results;
+};
+
 const forensicCopies: ExpectationEvaluator<'forensicCopies'> = (spec, facts) => {
   const forensic = facts.after.forensic;
   if (!forensic) return [result('forensic account', false, 'a forensic account (settings.forensicAccount)', 'none: the scenario has no forensic account')];
@@ -357,6 +410,16 @@ const forensicCopies: ExpectationEvaluator<'forensicCopies'> = (spec, facts) => 
     results.push(
       result('sealed custody records of the copies (state table)', records.length === spec.custodyRecords, spec.custodyRecords, `${records.length}${records.length > 0 ? `: ${records.map((record) => `${record.sourceSnapshotId} → ${record.copySnapshotId}`).join(', ')}` : ''}`),
     );
+  }
+  for (const status of ['pending', 'completed', 'failed'] as const) {
+    const want = spec.custodyStatus?.[status];
+    if (want === undefined) continue;
+    const records = forensic.custody.filter((record) => record.status === status);
+    results.push(result(`custody records ${status}`, records.length === want, want, `${records.length}${records.length > 0 ? `: ${records.map((record) => `${record.sourceSnapshotId} → ${record.copySnapshotId}`).join(', ')}` : ''}`));
+  }
+  if (spec.sourcesShared !== undefined) {
+    const shared = forensic.sharedSources;
+    results.push(result(`sources still shared with ${forensic.accountId}`, shared.length === spec.sourcesShared, spec.sourcesShared, `${shared.length}${shared.length > 0 ? `: ${shared.join(', ')}` : ''}`));
   }
   if (spec.sourcesKept !== undefined) {
     const sources = new Set(Object.values(facts.after.instances).flatMap((instance) => instance?.volumes.flatMap((volume) => volume.snapshotIds) ?? []));
@@ -517,7 +580,9 @@ export const EXPECTATION_EVALUATORS: { readonly [K in keyof ExpectationsDocument
   s3Objects,
   iamUsers,
   iamRoles,
+  securityHub,
   alerts,
+  chat: evaluateChat,
   keptEvents,
   unchanged,
   noMutatingCalls,
@@ -526,6 +591,7 @@ export const EXPECTATION_EVALUATORS: { readonly [K in keyof ExpectationsDocument
   invocations,
   notDelivered,
   forensicCopies,
+  dnsBlocked,
   deliveredBy,
   containedWithinSeconds,
   fleet: evaluateFleet,

@@ -8,19 +8,31 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RESPONDER_NAMES } from '../contracts/responders';
-import type { IncidentReport } from '../operator/incident-report';
-import { buildIncidentReport, reportConsistencyProblems } from '../operator/incident-report';
+import type { IncidentReport, PhaseTargets } from '../operator/incident-report';
+import { buildIncidentReport, containmentTargetFromOutput, DEFAULT_PHASE_TARGETS, phaseTargetsFor, reportConsistencyProblems } from '../operator/incident-report';
+import type { CfnTemplate } from '../stack/app';
+import { CONTAINMENT_TARGET_OUTPUT_KEY } from '../stack/response-dashboard';
 import { listIncidents, readIncidentRecord } from '../operator/incidents';
 import type { ExecutionRecord } from './engine';
 import type { ExpectationResult } from './expectations';
 
+/**
+ * The report's targets of a game day: the synthesized deployment's own containment target (its
+ * `ContainmentTargetSeconds` output, the alarm's threshold), as `firebreak report` reads a deployed
+ * stack's; the report's defaults for hand-made definitions without a template.
+ */
+export function scenarioPhaseTargets(template: CfnTemplate | undefined): PhaseTargets {
+  if (!template) return DEFAULT_PHASE_TARGETS;
+  return phaseTargetsFor(containmentTargetFromOutput(template.Outputs?.[CONTAINMENT_TARGET_OUTPUT_KEY]?.Value));
+}
+
 /** Every incident record of the table, as reports (a game day's table holds only its own scenario's). */
-export async function readScenarioReports(dynamodb: DynamoDBClient, table: string): Promise<IncidentReport[]> {
+export async function readScenarioReports(dynamodb: DynamoDBClient, table: string, targets: PhaseTargets = DEFAULT_PHASE_TARGETS): Promise<IncidentReport[]> {
   const { incidents } = await listIncidents(dynamodb, table);
   const reports: IncidentReport[] = [];
   for (const incident of incidents) {
     const record = await readIncidentRecord(dynamodb, table, incident.key);
-    if (record) reports.push(buildIncidentReport(record));
+    if (record) reports.push(buildIncidentReport(record, targets));
   }
   return reports.sort((a, b) => a.key.localeCompare(b.key));
 }

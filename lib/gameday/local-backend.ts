@@ -7,7 +7,7 @@
  * (nothing reads the wall clock but the timeline's wall-time column).
  */
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
+import { DescribeSnapshotAttributeCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
@@ -20,7 +20,8 @@ import { AccountBackend } from './account-backend/account-backend';
 import type { OperatorClients } from './account-backend/context';
 import { EnvironmentSetupError } from './account-backend/context';
 import { describeExecution } from './account-backend/executions';
-import type { AccountInspection, ExecutionDirectory, ForensicAccount, ForensicInspection, GameDayCall, GameDayClients, RehearsalFinding, ResolvedEnvironment } from './backend';
+import { faultSpecOf } from './account-backend/deployment-resources';
+import type { AccountInspection, ExecutionDirectory, ForensicAccount, ForensicInspection, GameDayCall, InspectedSecurityHubFinding, GameDayClients, RehearsalFinding, ResolvedEnvironment } from './backend';
 import { responderRole } from './deployment';
 import { wallClockMs } from './backend';
 import type { EnvironmentDocument, SettingsDocument } from './scenario';
@@ -57,6 +58,8 @@ export class LocalBackend extends AccountBackend {
   private readonly retainCalls: boolean;
   private callTotal = 0;
   private forensic: { readonly account: ForensicAccount; readonly region: string; readonly stateTable: string } | undefined;
+  /** The scenario declares Security Hub (environment.securityHub): its findings are inspected. */
+  private securityHub = false;
 
   constructor(options: LocalBackendOptions = {}) {
     super({
@@ -93,14 +96,41 @@ export class LocalBackend extends AccountBackend {
       );
     }
     const resolved = await super.prepare(environment, settings);
+    this.securityHub = environment.securityHub !== undefined;
+    if (environment.securityHub?.enabled === true) this.sim.enableSecurityHub(account, region);
     if (settings.forensicAccount === undefined) return resolved;
     this.forensic = { account: await this.prepareForensicAccount(settings.forensicAccount, account, region), region, stateTable: resolved.deployment.stateTableName };
+    for (const fault of settings.forensicCopyFailsLate) {
+      const volume = resolved.instances[fault.instance]?.volumes.find((candidate) => candidate.device === fault.device);
+      if (volume === undefined) throw new EnvironmentSetupError(`settings.forensicCopyFailsLate names ${fault.instance} ${fault.device}, which is not a volume of the environment`);
+      this.sim.failCopiesLate(volume.volumeId, fault.stateMessage);
+    }
     return { ...resolved, forensic: this.forensic.account };
   }
 
   override async inspect(): Promise<AccountInspection> {
     const inspected = await super.inspect();
-    return this.forensic ? { ...inspected, forensic: await this.inspectForensicAccount(this.forensic) } : inspected;
+    const securityHub = this.securityHub ? { securityHub: this.securityHubFindings() } : {};
+    return this.forensic ? { ...inspected, ...securityHub, forensic: await this.inspectForensicAccount(this.forensic) } : { ...inspected, ...securityHub };
+  }
+
+  /** GuardDuty exports every finding to the Security Hub of its account and region (where the scenario enabled it). */
+  exportFinding(event: unknown): void {
+    if (typeof event !== 'object' || event === null) return;
+    const { 'detail-type': detailType, detail } = event as { 'detail-type'?: unknown; detail?: unknown };
+    if (detailType === 'GuardDuty Finding') this.sim.exportGuardDutyFinding(detail);
+  }
+
+  /** The simulated Security Hubs' GuardDuty findings (read from the simulator: the operator has no Security Hub calls to make). */
+  private securityHubFindings(): InspectedSecurityHubFinding[] {
+    return this.sim.securityHubFindings().map((finding) => ({
+      id: finding.id,
+      account: finding.account,
+      region: finding.region,
+      workflowStatus: finding.workflowStatus,
+      ...(finding.note !== undefined ? { note: finding.note.text, noteUpdatedBy: finding.note.updatedBy } : {}),
+      updates: finding.updates,
+    }));
   }
 
   /** The forensic account's own snapshots (through its operator) and the custody records of the state table. */
@@ -121,10 +151,18 @@ export class LocalBackend extends AccountBackend {
     const dynamodb = this.operatorClients(forensic.region).dynamodb();
     const { Items = [] } = await dynamodb.send(new ScanCommand({ TableName: forensic.stateTable, FilterExpression: 'begins_with(pk, :custody)', ExpressionAttributeValues: { ':custody': { S: CUSTODY_KEY_PREFIX } } }));
     const custody = Items.map((item) => {
-      const record = item.record?.S !== undefined ? (JSON.parse(item.record.S) as { sourceSnapshotId?: string; copySnapshotId?: string; seal?: unknown }) : {};
-      return { sourceSnapshotId: record.sourceSnapshotId ?? '', copySnapshotId: record.copySnapshotId ?? '', sealed: record.seal !== undefined };
+      const record = item.record?.S !== undefined ? (JSON.parse(item.record.S) as { sourceSnapshotId?: string; copySnapshotId?: string; seal?: unknown; status?: string }) : {};
+      return { sourceSnapshotId: record.sourceSnapshotId ?? '', copySnapshotId: record.copySnapshotId ?? '', sealed: record.seal !== undefined, status: record.status ?? 'pending' };
     });
-    return { accountId: forensic.account.accountId, kmsKeyArn: forensic.account.kmsKeyArn, copies, custody };
+    // Whether each copied source is still shared with the forensic account, as the member account reports it.
+    const member = await this.operatorClients(forensic.region).ec2();
+    const sources = [...new Set(copies.flatMap((copy) => (copy.sourceSnapshotId !== undefined ? [copy.sourceSnapshotId] : [])))].sort();
+    const sharedSources: string[] = [];
+    for (const source of sources) {
+      const { CreateVolumePermissions = [] } = await member.send(new DescribeSnapshotAttributeCommand({ SnapshotId: source, Attribute: 'createVolumePermission' }));
+      if (CreateVolumePermissions.some((permission) => permission.UserId === forensic.account.accountId)) sharedSources.push(source);
+    }
+    return { accountId: forensic.account.accountId, kmsKeyArn: forensic.account.kmsKeyArn, copies, custody, sharedSources };
   }
 
   /**
@@ -178,6 +216,7 @@ export class LocalBackend extends AccountBackend {
       elbv2: () => factory.elbv2(target),
       elb: () => factory.elb(target),
       s3: () => factory.s3(target),
+      route53resolver: () => factory.route53resolver(target),
     };
   }
 
@@ -192,7 +231,7 @@ export class LocalBackend extends AccountBackend {
 
   protected rehearse(environment: EnvironmentDocument): void {
     for (const fault of environment.faults) {
-      this.sim.injectFault({ api: fault.api, error: fault.error, times: fault.times, ...(fault.message !== undefined ? { message: fault.message } : {}) });
+      this.sim.injectFault(faultSpecOf(fault));
     }
     if (environment.deniedActions.length > 0) this.sim.denyActions(environment.deniedActions);
   }

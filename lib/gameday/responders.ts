@@ -10,6 +10,9 @@ import { ServedAccountClientFactory, assertServedAccount, requireServedAccounts 
 import { servedFleetClients } from '../aws/served-fleet-clients';
 import type { Route53ResolverClients } from '../aws/clients/route53resolver';
 import type { S3Clients } from '../aws/clients/s3';
+import type { SecurityHubClients } from '../aws/clients/securityhub';
+import { createUpdateSecurityHubFindingHandler } from '../responders/update-security-hub-finding';
+import { DynamoDbSecurityHubFindingRecords } from '../responders/security-hub-records';
 import { createQuarantineS3ObjectHandler } from '../responders/quarantine-s3-object';
 import { createReleaseS3ObjectHandler } from '../responders/release-s3-object';
 import { createBlockDnsDomainHandler } from '../responders/block-dns-domain';
@@ -21,7 +24,7 @@ import { createReleaseCredentialsHandler } from '../responders/release-credentia
 import { DynamoDbCredentialRecordStore } from '../responders/credential-records';
 import { SECURITY_ENV } from '../contracts/security';
 import { createTriageHandler } from '../responders/triage-handler';
-import { alertTopicArnFromEnv, publishAlertResponder } from '../responders/alert';
+import { alertTopicArnFromEnv, backupTopicArnFromEnv, publishAlertResponder } from '../responders/alert';
 import { DynamoDbApprovalStore } from '../responders/approval-records';
 import { createContainmentGuardHandler, readContainmentGuardConfig } from '../responders/containment-guard';
 import { DynamoDbGrantStore, releaseGrantCheck } from '../responders/grants';
@@ -139,15 +142,18 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
   [RESPONDER_NAMES.quarantineS3Object]: (runtime) => createQuarantineS3ObjectHandler(s3ObjectDeps(runtime)),
   [RESPONDER_NAMES.releaseS3Object]: (runtime) => createReleaseS3ObjectHandler(s3ObjectDeps(runtime)),
   [RESPONDER_NAMES.triage]: ({ environment }) => createTriageHandler({ logger: silentLogger, environment }),
-  [RESPONDER_NAMES.publishAlert]: ({ clients, environment, now }) =>
-    createResponderHandler(publishAlertResponder, {
+  [RESPONDER_NAMES.publishAlert]: ({ clients, environment, now }) => {
+    const backupTopicArn = backupTopicArnFromEnv(environment);
+    return createResponderHandler(publishAlertResponder, {
       clients,
       logger: silentLogger,
       topicArn: alertTopicArnFromEnv(environment),
+      ...(backupTopicArn !== undefined ? { backupTopicArn } : {}),
       approvals: new DynamoDbApprovalStore(clients.dynamodb(), stateTableFromEnv(environment)),
       environment,
       now,
-    }),
+    });
+  },
   [RESPONDER_NAMES.snapshotVolumes]: ({ clients, environment, now }) =>
     createResponderHandler(snapshotResponder, { clients: servedClients(clients, environment), logger: silentLogger, environment, now }),
   [RESPONDER_NAMES.copyEvidence]: ({ clients, environment, now, throughRole }) => {
@@ -204,6 +210,18 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
       // The guard's release grant of the execution, then its approval, as the Lambda builds them.
       clearance: new ApprovalReleaseClearance(new DynamoDbApprovalStore(runtime.clients.dynamodb(), stateTableFromEnv(runtime.environment)), releaseGrantCheck(deps.grants, runtime.now)),
     });
+  },
+  // Security Hub in the finding's account, through the served accounts only (as the Lambda's member-role clients).
+  [RESPONDER_NAMES.updateSecurityHubFinding]: ({ clients, environment, now }) => {
+    const accounts = requireServedAccounts(environment);
+    const securityhub: SecurityHubClients = {
+      securityhub: async (target) => {
+        assertServedAccount(target.account, accounts);
+        return clients.securityhub(target);
+      },
+    };
+    const records = new DynamoDbSecurityHubFindingRecords(clients.dynamodb(), stateTableFromEnv(environment));
+    return createUpdateSecurityHubFindingHandler({ clients: securityhub, records, logger: silentLogger, environment, now });
   },
   [RESPONDER_NAMES.containmentGuard]: ({ clients, environment, now }) =>
     createContainmentGuardHandler({

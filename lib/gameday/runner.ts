@@ -34,11 +34,14 @@ import { buildInjectedEvent, defaultTemplateDirectories } from './templates';
 import type { Containment, TimelineRow } from './timeline';
 import { buildTimeline, measureContainment } from './timeline';
 import type { LatencyModel } from './latency/model';
+import { loadLatencyModel } from './latency/model';
+import type { Pace } from './latency/pace';
+import { medianPace } from './latency/pace';
 import type { LatencyPrediction } from './latency/predict';
 import { predictLatency } from './latency/predict';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { IncidentReport } from '../operator/incident-report';
-import { readScenarioReports, recordChecks } from './incident-records';
+import { readScenarioReports, recordChecks, scenarioPhaseTargets } from './incident-records';
 
 /** One delivery of an injected event to the dispatcher. */
 export interface DeliveryOutcome {
@@ -126,6 +129,21 @@ export interface RunScenarioOptions {
    * a plain game day stays deterministic and fast.
    */
   readonly latency?: { readonly model: LatencyModel; readonly runs?: number; readonly seed?: string };
+  /**
+   * How the simulated clock moves through the run (lib/gameday/latency/pace.ts): by default each
+   * hop takes the shipped latency model's median, so recorded times and the report's phases read
+   * like a deployment's (deterministic, no real waiting); `false`: only retries, backoffs and
+   * approval timeouts move it.
+   */
+  readonly pace?: Pace | false;
+}
+
+let shippedPace: Promise<Pace> | undefined;
+
+/** The default pace: the shipped model's medians (read once per process). */
+export function defaultPace(): Promise<Pace> {
+  shippedPace ??= loadLatencyModel().then(medianPace);
+  return shippedPace;
 }
 
 /** PASS, FAIL, or for a `pending:` scenario PENDING (fails as expected) / NOW PASSES (remove `pending:`). */
@@ -367,11 +385,19 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   let injectionWall = startedWall;
   let injectionSim = backend.now();
   try {
+    const pace = options.pace === false ? undefined : (options.pace ?? (await defaultPace()));
     resolved = await backend.prepare(env, settings);
     const environment = resolved;
     before = await backend.inspect();
+    if (settings.forensicCopyFailsLate.length > 0 && settings.forensicAccount === undefined) {
+      throw new Error('settings.forensicCopyFailsLate needs settings.forensicAccount (the copies it fails are the forensic account\'s)');
+    }
     if (settings.forensicAccount !== undefined && environment.forensic === undefined) {
       throw new Error(`settings.forensicAccount needs a backend that prepares a second account; ${backend.description} does not`);
+    }
+    // Only a backend that models GuardDuty's export to Security Hub can rehearse the write-back.
+    if (env.securityHub !== undefined && backend.exportFinding === undefined) {
+      throw new Error(`environment.securityHub needs a backend that models Security Hub (the local simulated account); ${backend.description} does not`);
     }
     const definitions = options.definitions ?? (await definitionsFor(settings, scenarioPlaybooks(options.playbooks, scenario.ownPlaybooks), environment.forensic));
     const local = localDeploymentResources(environment.deployment);
@@ -393,6 +419,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       settings,
       approvals: scenarioApprovalDesk(scenario.approvals, approvals),
       traceCalls: options.latency !== undefined,
+      ...(pace ? { pace } : {}),
     });
     const directories = options.templateDirectories ?? defaultTemplateDirectories();
     const planned: {
@@ -494,6 +521,8 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         invocations.push({ injection, responder: direct.name, payload, ...(await running.invokeDirectly(direct.name, payload)) });
         return;
       }
+      // GuardDuty sends the same finding to Security Hub (where the account enabled it) as to EventBridge.
+      if (!raw) backend.exportFinding?.(event);
       // EventBridge delivers an event once per rule of its bus whose pattern matches, and never
       // delivers text: a raw injection goes straight to the dispatcher, as documented.
       let targets: (string | undefined)[] = [undefined];
@@ -541,7 +570,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     const containment = measureContainment(calls, after, injectionSim, injectionWall);
     const timeline = buildTimeline({ executions: engine.executions(), calls, environment, injectionSim, injectionWall, routings });
     // The incident records the steps wrote, read as an operator would (its calls are not the run's).
-    const reports = await readScenarioReports(backend.clients(GAMEDAY_OPERATOR_ROLE).dynamodb(), environment.deployment.stateTableName);
+    const reports = await readScenarioReports(backend.clients(GAMEDAY_OPERATOR_ROLE).dynamodb(), environment.deployment.stateTableName, scenarioPhaseTargets(definitions.deployment?.template));
     const expectations = [
       ...evaluateExpectations(scenario, {
       reports,

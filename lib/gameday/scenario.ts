@@ -7,6 +7,7 @@
  * The zod schema below is the single definition: the loader validates with it (every problem as
  * file:line:col), and `playbooks/scenarios/scenario.schema.json` is generated from it.
  */
+import { chatExpectationSchema } from './chat-scenario';
 import { INCIDENT_STATUSES, PHASES } from '../operator/incident-report';
 import { z } from 'zod';
 import { RESPONDER_MODES } from '../contracts/responder-mode';
@@ -19,6 +20,13 @@ const LOGICAL = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 const logicalName = (what: string) =>
   z.string().regex(LOGICAL, `${what} must be a name of letters, digits, '.', '_' or '-'`);
+
+/** The instance metadata service's settings, as a scenario sets them at launch and expects them after a run. */
+const metadataSettingsSchema = z.strictObject({
+  endpoint: z.enum(['enabled', 'disabled']).optional(),
+  tokens: z.enum(['optional', 'required']).optional(),
+  hopLimit: z.number().int().min(1).max(64).optional(),
+});
 
 const tagMap = z.record(z.string().min(1).max(128), z.string().max(256));
 
@@ -90,14 +98,7 @@ export const instanceSchema = z.strictObject({
   terminationProtection: z.boolean().optional(),
   stopProtection: z.boolean().optional(),
   shutdownBehavior: z.enum(SHUTDOWN_BEHAVIOURS).optional(),
-  metadata: z
-    .strictObject({
-      endpoint: z.enum(['enabled', 'disabled']).optional(),
-      tokens: z.enum(['optional', 'required']).optional(),
-      hopLimit: z.number().int().min(1).max(64).optional(),
-    })
-    .optional()
-    .describe("The instance metadata service's settings at launch (RunInstances MetadataOptions; default EC2's)."),
+  metadata: metadataSettingsSchema.optional().describe("The instance metadata service's settings at launch (RunInstances MetadataOptions; default EC2's)."),
   elasticIp: z.boolean().optional().describe('An Elastic IP allocated and associated with the primary ENI at setup (AllocateAddress, AssociateAddress).'),
 });
 export type InstanceDocument = z.output<typeof instanceSchema>;
@@ -110,7 +111,11 @@ export const faultSchema = z.strictObject({
   error: z.string().min(1).describe('The AWS error code to answer, e.g. RequestLimitExceeded, InternalError.'),
   times: z.number().int().positive().default(1).describe('How many attempts fail before the API answers normally.'),
   message: z.string().optional(),
-});
+  topic: z
+    .enum(['alert', 'backup'])
+    .optional()
+    .describe('Only publishes to this topic fail (with api sns:Publish): the alert topic, or the backup (operations) topic.'),
+}).refine((fault) => fault.topic === undefined || fault.api === 'sns:Publish', { message: 'topic narrows an sns:Publish fault: set api to sns:Publish', path: ['topic'] });
 
 /** The EICAR test file: every anti-malware engine reports it, and it harms nothing. */
 export const EICAR_TEST_FILE = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*';
@@ -155,6 +160,10 @@ export const environmentSchema = z.strictObject({
   iamRoles: z.record(z.string().regex(IAM_NAME, 'an IAM role name'), iamRoleSchema).default({}).describe('IAM roles (by their IAM name) a finding names.'),
   ...fleetEnvironmentFields,
   s3Objects: z.record(logicalName('S3 object'), s3ObjectSchema).default({}).describe('S3 objects (for the Malware Protection for S3 scenarios); "${s3Objects.<name>.versionId}" and .eTag, .bucket, .key resolve.'),
+  securityHub: z
+    .strictObject({ enabled: z.boolean().describe('Security Hub subscribed in the environment\'s account and region (GuardDuty exports the injected findings to it).') })
+    .optional()
+    .describe('Security Hub in the account (local simulated account only). Absent: not enabled, so BatchUpdateFindings answers InvalidAccessException.'),
   faults: z.array(faultSchema).default([]).describe('Errors the account answers on request (throttling, 5xx...).'),
   deniedActions: z
     .array(z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9*]+$/, 'an IAM action such as ec2:ModifyInstanceAttribute'))
@@ -182,12 +191,31 @@ export const settingsSchema = z.strictObject({
   protectedTagKey: z.string().min(1).max(128).optional(),
   blastRadiusMax: z.number().int().min(1).max(100).optional().describe('Containments per account in the window (the guard reads at most 100 slots).'),
   blastRadiusWindowSeconds: z.number().int().positive().optional(),
+  containmentTargetSeconds: z
+    .number()
+    .int()
+    .min(10)
+    .max(86_400)
+    .optional()
+    .describe("CDK context containmentTargetSeconds: the deployment's time-to-containment target (the alarm's threshold), which each scenario's report measures its containment phase against (default: the deployment's, 120 s)."),
   forensicAccount: z
     .string()
     .regex(/^\d{12}$/, 'an account id has 12 digits')
     .optional()
     .describe(
       'A second simulated account that receives evidence copies (CDK context forensicAccountId): the game day creates its KMS key (forensicKmsKeyArn) and the forensic role the synthesized ForensicRoleStack describes, with that role\'s policy enforced. Needs a playbook with a copy-evidence step; local backend only.',
+    ),
+  forensicCopyFailsLate: z
+    .array(
+      z.strictObject({
+        instance: logicalName('instance'),
+        device: z.string().min(1).describe('The volume, by device name (/dev/sdf).'),
+        stateMessage: z.string().min(1).default('Given key ID is not accessible').describe("The copy's StateMessage once it fails."),
+      }),
+    )
+    .default([])
+    .describe(
+      'A fault of EBS itself (needs settings.forensicAccount; local backend only): a forensic copy of a snapshot of this volume is accepted by CopySnapshot, stays pending, then ends in state error with the StateMessage, as EC2 does when the copying account cannot use the source key.',
     ),
 });
 export type SettingsDocument = z.output<typeof settingsSchema>;
@@ -305,6 +333,8 @@ const expectedInstanceSchema = z.strictObject({
   instanceProfile: z.string().min(1).nullable().optional().describe('Profile name, or null for none.'),
   tags: z.record(z.string(), z.string().nullable()).optional().describe('Tag values; null: the tag must be absent.'),
   snapshots: z.record(z.string().regex(/^\/dev\/[a-z0-9]+$/), z.number().int().min(0)).optional().describe('Snapshots per volume, by device.'),
+  elasticIp: z.boolean().optional().describe('true: an Elastic IP is associated with the instance after the run (DescribeAddresses); false: none.'),
+  metadata: metadataSettingsSchema.optional().describe("The instance metadata service's settings after the run (DescribeInstances MetadataOptions), the fields given."),
 });
 
 export const expectationsSchema = z.strictObject({
@@ -345,6 +375,7 @@ export const expectationsSchema = z.strictObject({
     })
     .optional()
     .describe('Alerts published; subject, attributes and lines must all hold for one same alert.'),
+  chat: chatExpectationSchema.optional(),
   keptEvents: z
     .strictObject({
       count: z.number().int().min(0).optional(),
@@ -367,6 +398,15 @@ export const expectationsSchema = z.strictObject({
     .record(z.string().min(1), z.strictObject({ inlinePolicies: z.array(z.string().min(1)).optional().describe('Names of its inline policies, exactly.') }))
     .optional()
     .describe('IAM roles of the environment after the run.'),
+  securityHub: z
+    .strictObject({
+      workflowStatus: z.enum(['NEW', 'NOTIFIED', 'RESOLVED', 'SUPPRESSED']).optional().describe('The workflow status of every injected finding in Security Hub.'),
+      noteContains: z.union([z.string(), z.array(z.string())]).optional().describe('Text each found in the note of every injected finding.'),
+      noNote: z.boolean().optional().describe('true: no note was written to any injected finding.'),
+      updates: z.number().int().min(0).optional().describe('BatchUpdateFindings changes of each injected finding.'),
+    })
+    .optional()
+    .describe('The GuardDuty findings the scenario injected, as Security Hub holds them after the run (needs environment.securityHub.enabled).'),
   unchanged: z.array(z.string().min(1)).optional().describe('Resources (by name or id) whose state must not have changed.'),
   noMutatingCalls: z.boolean().optional().describe('No EC2 or IAM call changed anything (DryRun and reads are fine).'),
   accountUnchanged: z.boolean().optional().describe("The account's whole state digest is the same before and after."),
@@ -394,6 +434,13 @@ export const expectationsSchema = z.strictObject({
     .optional()
     .describe("What the responders invoked directly ('invoke' injections) answered."),
   notDelivered: z.number().int().min(0).optional().describe('Injected events no EventBridge rule delivered (no rule matched on their bus).'),
+  dnsBlocked: z
+    .strictObject({
+      domains: z.array(z.string().min(1)).describe("Exactly the domains Firebreak's DNS Firewall domain list blocks after the run (each with its subdomains), in any order; [] for none."),
+      vpcsOf: z.array(logicalName('instance')).optional().describe("Firebreak's rule group is associated with exactly the VPCs of these instances ([] for none)."),
+    })
+    .optional()
+    .describe("Firebreak's DNS Firewall after the run (Route 53 Resolver, read back)."),
   forensicCopies: z
     .strictObject({
       count: z.number().int().min(0).optional().describe('Snapshots the forensic account owns that were copied from a snapshot (tagged with their source).'),
@@ -401,6 +448,15 @@ export const expectationsSchema = z.strictObject({
       completed: z.boolean().optional().describe('true: every copy has completed by the end of the run.'),
       custodyRecords: z.number().int().min(0).optional().describe('Sealed custody# records in the state table that name a copy the forensic account owns.'),
       sourcesKept: z.boolean().optional().describe("true: every copy's source is still a snapshot of the scenario's instances (nothing was deleted)."),
+      custodyStatus: z
+        .strictObject({
+          pending: z.number().int().min(0).optional(),
+          completed: z.number().int().min(0).optional(),
+          failed: z.number().int().min(0).optional(),
+        })
+        .optional()
+        .describe('custody# records per status: pending (copy not confirmed yet), completed (sealed with the final copy), failed (the copy ended in error).'),
+      sourcesShared: z.number().int().min(0).optional().describe("Sources of the copies still shared with the forensic account (createVolumePermission) after the run: 0 once every completed copy's share was removed."),
     })
     .optional()
     .describe('The forensic account after the run (needs settings.forensicAccount).'),

@@ -42,7 +42,14 @@ function sections(report: IncidentReport): Section[] {
     { title: 'Summary', paragraphs: summary },
     {
       title: 'Phases (from receipt)',
-      table: { head: ['Phase', 'Ended at', 'From receipt', 'Ended by'], rows: report.phases.map((phase) => [phase.label, phase.at, formatDuration(phase.sinceReceivedMs), phase.by]) },
+      table: {
+        head: ['Phase', 'Ended at', 'From receipt', 'Target', 'Ended by'],
+        rows: report.phases.map((phase) => {
+          const target = report.targets[phase.name];
+          const against = target === undefined ? '' : `${formatDuration(target)}${phase.sinceReceivedMs > target ? ' (over)' : ''}`;
+          return [phase.label, phase.at, formatDuration(phase.sinceReceivedMs), against, phase.by];
+        }),
+      },
       empty: 'No phase ended (nothing recorded after the receipt).',
     },
     {

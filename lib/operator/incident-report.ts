@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { ACTIONS } from '../playbooks/actions';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { IncidentRecordEntry, IncidentRecordHeader } from '../responders/incident-record';
+import { FIREBREAK_DEFAULTS } from '../stack/defaults';
 
 const actionSchema = z.object({
   api: z.string(),
@@ -143,8 +144,25 @@ export interface Phase {
 /** Targets per phase (ms from the receipt) above which the report asks why. */
 export type PhaseTargets = Partial<Readonly<Record<PhaseName, number>>>;
 
-/** What the report measures phases against when the caller gives nothing: containment within 5 minutes of receipt. */
-export const DEFAULT_PHASE_TARGETS: PhaseTargets = { containment: 300_000 };
+/**
+ * What the report measures phases against when the deployment's own target is not known: the
+ * deployment default of containmentTargetSeconds (the time-to-containment alarm's threshold).
+ */
+export const DEFAULT_PHASE_TARGETS: PhaseTargets = { containment: FIREBREAK_DEFAULTS.containmentTargetSeconds * 1000 };
+
+/** The report's targets for a deployment whose containment target is `seconds` (its containmentTargetSeconds). */
+export function phaseTargetsFor(containmentTargetSeconds: number | undefined): PhaseTargets {
+  return containmentTargetSeconds === undefined ? DEFAULT_PHASE_TARGETS : { ...DEFAULT_PHASE_TARGETS, containment: containmentTargetSeconds * 1000 };
+}
+
+/**
+ * A deployment's containment target from its `ContainmentTargetSeconds` stack output (a deployed
+ * stack's, or a synthesized template's): undefined when absent or not a whole number of seconds.
+ */
+export function containmentTargetFromOutput(value: unknown): number | undefined {
+  const text = typeof value === 'number' ? String(value) : value;
+  return typeof text === 'string' && /^\d{1,6}$/.test(text.trim()) && Number(text) > 0 ? Number(text) : undefined;
+}
 
 /** One thing a step did or would have done. */
 export interface ReportedAction extends Omit<IncidentRecordEntry['actions'][number], 'at'> {
@@ -175,6 +193,8 @@ export interface IncidentReport {
   readonly receivedAt?: string;
   readonly timeline: readonly (IncidentRecordEntry & { readonly sinceReceivedMs?: number; readonly durationMs: number })[];
   readonly phases: readonly Phase[];
+  /** The targets the phases were measured against (the deployment's containment target). */
+  readonly targets: PhaseTargets;
   readonly done: readonly ReportedAction[];
   readonly notDone: readonly ReportedAction[];
   readonly evidence: readonly EvidenceItem[];
@@ -291,6 +311,7 @@ export function buildIncidentReport(record: IncidentRecord, targets: PhaseTarget
       return { ...entry, ...(sinceReceivedMs !== undefined ? { sinceReceivedMs } : {}), durationMs: ms(entry.startedAt, entry.endedAt) ?? 0 };
     }),
     phases,
+    targets,
     done,
     notDone,
     evidence: [...evidence].map(([id, custody]) => ({ id, custody })),

@@ -13,6 +13,7 @@ import { DNS_ACTIONS } from './dns-actions';
 import { PER_INSTANCE_ACTIONS } from './per-instance-actions';
 import { S3_OBJECT_ACTIONS } from './s3-object-actions';
 import { notifyOptions } from './notify-options';
+import { SECURITY_HUB_ACTIONS } from './security-hub-actions';
 
 export interface ActionDefinition {
   readonly name: string;
@@ -134,8 +135,9 @@ const snapshotOptions = z.strictObject({
 
 const copyEvidenceOptions = z.strictObject({
   /**
-   * How long to wait, in minutes (5–1440), for the evidence snapshots to complete before the copy
-   * gives up (CopySnapshot needs a completed source). The wait is the state machine's, not a Lambda's.
+   * How long to wait, in minutes (5–1440), for the evidence snapshots and then their forensic copies
+   * to complete before the step gives up (CopySnapshot needs a completed source; a copy is evidence
+   * once completed). The wait is the state machine's, not a Lambda's.
    */
   waitMinutes: z._default(z.number().check(z.int(), z.gte(5), z.lte(1440)), 180),
 });
@@ -239,6 +241,7 @@ export const ACTIONS = {
   ...PER_INSTANCE_ACTIONS,
   ...S3_OBJECT_ACTIONS,
   ...CREDENTIAL_ACTIONS,
+  ...SECURITY_HUB_ACTIONS,
   notify: {
     name: 'notify',
     description: 'Publish an actionable alert to the alert topic.',

@@ -146,6 +146,15 @@ function alerts(step: ActionStep): boolean {
 }
 
 /**
+ * The Security Hub write-back says what the changing steps did (NOTIFIED after containment,
+ * RESOLVED after a release): on a guarded playbook it runs only where they ran (as written, or
+ * approved), never before the approval nor on the evidence-only, rejected or timed-out paths.
+ */
+function reportsChanges(step: ActionStep): boolean {
+  return step.action === RESPONDER_NAMES.updateSecurityHubFinding;
+}
+
+/**
  * True when the compiled playbook starts with the containment guard: one of its steps changes
  * resources. That includes `trigger: manual` playbooks (release): whoever starts an execution is
  * only a claim (issue 8), so a release goes through the guard and a person's approval too.
@@ -310,9 +319,9 @@ class PlaybookCompiler {
     const steps = playbook.steps;
     const changing = flattenSteps(steps).filter(changesResources).map((step) => step.id);
     const waiting = changing.join(', ');
-    const evidenceOnly = keepSteps(steps, (step) => !changesResources(step));
-    const beforeApproval = keepSteps(steps, (step) => !changesResources(step) && !alerts(step));
-    const afterApproval = keepSteps(steps, (step) => changesResources(step) || alerts(step));
+    const evidenceOnly = keepSteps(steps, (step) => !changesResources(step) && !reportsChanges(step));
+    const beforeApproval = keepSteps(steps, (step) => !changesResources(step) && !alerts(step) && !reportsChanges(step));
+    const afterApproval = keepSteps(steps, (step) => changesResources(step) || alerts(step) || reportsChanges(step));
     const alertsOnly = keepSteps(steps, alerts);
     const timedOut = approval.onTimeout === 'contain' ? afterApproval : alertsOnly;
     if (alertsOnly.length === 0 && !isPerInstance(playbook)) {
@@ -550,6 +559,9 @@ class PlaybookCompiler {
     if (responder === ALERT_RESPONDER) {
       // The report alert says what every earlier step did or would have done.
       Object.assign(payload, { kind: 'report', playbook: playbook.name, results: resultsSoFar(available), ...scope.report });
+    } else if (responder === RESPONDER_NAMES.updateSecurityHubFinding) {
+      // The Security Hub note says what every earlier step did (update-security-hub-finding.ts).
+      Object.assign(payload, { results: resultsSoFar(available) });
     }
 
     states[name] = {

@@ -202,8 +202,21 @@ interface EvidenceCopyLike {
     readonly copiedBy?: { readonly forensicRoleArn?: unknown; readonly executionArn?: unknown };
     readonly sourceSha256?: unknown;
     readonly copySha256?: unknown;
+    readonly status?: unknown;
+    readonly confirmed?: { readonly at?: unknown; readonly copyState?: unknown; readonly copySha256?: unknown; readonly reason?: unknown };
+    readonly unshare?: { readonly removed?: unknown };
     readonly verified?: unknown;
   };
+}
+
+/** Where one copy stands, in a few words: completed (final hash, share removed or not), failed (why), or pending. */
+function custodyState(k: NonNullable<EvidenceCopyLike['custody']>): string {
+  const confirmed = k.confirmed;
+  if (k.status === 'completed') {
+    return `, completed ${String(confirmed?.at)} (final copy SHA-256 ${String(confirmed?.copySha256)}), share with the forensic account ${k.unshare?.removed === true ? 'removed' : 'NOT removed yet'}`;
+  }
+  if (k.status === 'failed') return `, FAILED: ${String(confirmed?.reason)} (source and its share kept)`;
+  return ', pending (not confirmed yet)';
 }
 
 /** One advice line with the chain of custody of each forensic copy: who, when, source, copy, key, hashes. */
@@ -213,8 +226,8 @@ function custodyAdvice(copies: readonly EvidenceCopyLike[] | undefined): string 
   const parts = held.map((c) => {
     const k = c.custody!;
     return oneLine(
-      `${String(c.sourceSnapshotId)} (volume ${String(k.sourceVolumeId)}) copied to ${String(c.copySnapshotId)} in ${String(k.forensicAccount)}, key ${String(k.kmsKeyId)}, copied ${String(k.copiedAt)} by ${String(k.copiedBy?.forensicRoleArn)}, SHA-256 source ${String(k.sourceSha256)} copy ${String(k.copySha256)}${k.verified === true ? '' : ' (custody record NOT verified)'}`,
-      600,
+      `${String(c.sourceSnapshotId)} (volume ${String(k.sourceVolumeId)}) copied to ${String(c.copySnapshotId)} in ${String(k.forensicAccount)}, key ${String(k.kmsKeyId)}, copied ${String(k.copiedAt)} by ${String(k.copiedBy?.forensicRoleArn)}, SHA-256 source ${String(k.sourceSha256)} copy ${String(k.copySha256)}${custodyState(k)}${k.verified === true ? '' : ' (custody record NOT verified)'}`,
+      800,
     );
   });
   return `Chain of custody (state table, custody# records, sealed): ${parts.join('; ')}. Investigate from the forensic copies; the sources stay in the member account.`;

@@ -115,7 +115,7 @@ export async function publishAlert(claimed: AlertInput, deps: AlertDeps): Promis
     deps.logger.error('alert not published', { kind: input.kind, errorCode: awsErrorCode(error) });
     // The alerting path itself failed: the backup channel hears of it before the step fails (and
     // again on each retry: a duplicate there is better than silence).
-    const failed: AlertMessage = { ...alert, subject: toSnsSubject(`[ALERT CHANNEL FAILED]${alert.subject}`) };
+    const failed: AlertMessage = { ...alert, subject: toSnsSubject(`[ALERT CHANNEL FAILED] ${alert.subject}`) };
     await publishToBackup(input, failed, deps, log, `the alert topic refused the alert (${awsErrorCode(error) ?? 'unknown error'})`);
     throw toAlertError(error);
   }

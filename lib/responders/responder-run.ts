@@ -9,7 +9,7 @@ import type { Ec2InstanceResource, Incident } from '../incident/model';
 import { ActionLog } from './action-log';
 import type { DeploymentEnvironment, EffectiveMode } from './effective-mode';
 import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
-import { isPlaceholderInstanceId } from './instance-state';
+import { isPlaceholderInstanceId } from '../incident/identifiers';
 import type { IncidentLogger } from './logging';
 import type { ResponderAction } from './model';
 

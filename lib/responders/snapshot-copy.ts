@@ -8,23 +8,30 @@
  * 2. in the forensic account, through the forensic role, CopySnapshot with `Encrypted: true` and
  *    the forensic `KmsKeyId`, tagged with the incident and the source;
  * 3. DescribeSnapshots of the source and of the copy: their canonical JSON and SHA-256 go in the
- *    custody record, sealed in the state table.
+ *    custody record, sealed in the state table, status `pending`;
+ * 4. the copy confirmed: while the forensic account reports it `pending` the step throws
+ *    `EvidencePendingError` (the state machine retries); once `completed`, ModifySnapshotAttribute
+ *    createVolumePermission remove [forensic account] and the record sealed `completed` with the
+ *    copy's final DescribeSnapshots hash; once `error` (or gone), sealed `failed` with EC2's reason,
+ *    the source and its share kept, and the step fails with `EvidenceCopyFailedError`.
  *
- * CopySnapshot needs a completed source (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-copy-snapshot.html),
+ * A source with a custody record is never copied again: the record (verified) says what is left to
+ * do. CopySnapshot needs a completed source (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-copy-snapshot.html),
  * and snapshots take minutes, a first full snapshot of a large volume much longer. The responder
- * never sleeps: while a source is `pending` it throws `EvidencePendingError`, and the compiled step
- * retries on the wait schedule of the action (`retryWhileWaiting`, a Step Functions Retry), so the
- * wait costs one state transition per attempt and no Lambda time.
+ * never sleeps: while a source or a copy is `pending` it throws `EvidencePendingError`, and the
+ * compiled step retries on the wait schedule of the action (`retryWhileWaiting`, a Step Functions
+ * Retry), so the wait costs one state transition per attempt and no Lambda time.
  *
- * No evidence destroyed: nothing here deletes or unshares a snapshot. A copy that fails leaves the
+ * No evidence destroyed: nothing here deletes or unlocks a snapshot; the only permission taken away
+ * is the forensic account's own share, once it holds a completed copy. A copy that fails leaves the
  * source where it is (locked if the snapshot step locked it) and fails the step with
- * `EvidenceCopyFailedError` naming it, after the custody of the copies that did succeed is written.
+ * `EvidenceCopyFailedError` naming it, after the custody of the other copies is written.
  */
 import type { EC2Client, Snapshot, Tag } from '@aws-sdk/client-ec2';
 import { CopySnapshotCommand, DescribeSnapshotsCommand, ModifySnapshotAttributeCommand } from '@aws-sdk/client-ec2';
 import type { Ec2Clients } from '../aws/clients/ec2';
 import { partitionForRegion } from '../aws/clients/member-role';
-import { awsErrorCode } from '../aws/errors';
+import { awsErrorCode, toResponderError } from '../aws/errors';
 import { FirebreakError } from '../contracts/errors';
 import { EvidencePendingError, ResponderFailedError, TransientResponderError } from '../contracts/responder-errors';
 import { RESPONDER_NAMES } from '../contracts/responders';
@@ -40,8 +47,8 @@ import { sendMutating, sendReadOnly } from './mutating';
 import type { ResponderInput } from './responder-input';
 import type { HandlerDeps, ResponderHandler } from './runtime';
 import { createResponderHandler, stepResponder } from './runtime';
-import type { CustodyRecord, CustodyStore } from './snapshot-custody';
-import { snapshotReport } from './snapshot-custody';
+import type { CustodyConfirmation, CustodyRecord, CustodyStore, ReadCustody, ShareRemoval } from './snapshot-custody';
+import { custodyStatus, snapshotReport } from './snapshot-custody';
 import { EVIDENCE_TAG_KEYS, truncateText } from './snapshot-plan';
 import { findEvidenceSnapshots } from './snapshot-reads';
 
@@ -98,7 +105,14 @@ export interface EvidenceCopy {
   readonly outcome: 'copied' | 'already-copied' | 'would-copy' | 'would-be-denied' | 'failed';
   readonly detail: string;
   /** The chain of custody (enforce): the record as sealed in the state table. */
-  readonly custody?: Omit<CustodyRecord, 'source' | 'copy'> & { readonly sourceSha256: string; readonly copySha256: string; readonly verified: boolean };
+  readonly custody?: Omit<CustodyRecord, 'source' | 'copy' | 'confirmed'> & {
+    readonly sourceSha256: string;
+    /** The copy as DescribeSnapshots reported it right after CopySnapshot (usually pending). */
+    readonly copySha256: string;
+    /** The confirmation: the copy's final state, and the hash of its final DescribeSnapshots answer. */
+    readonly confirmed?: { readonly at: string; readonly copyState: CustodyConfirmation['copyState']; readonly copySha256?: string; readonly reason?: string };
+    readonly verified: boolean;
+  };
 }
 
 export interface CopyEvidenceResult extends ResponderResult<CopyStatus> {
@@ -121,15 +135,19 @@ export interface CopyEvidenceDeps {
   readonly now?: () => Date;
 }
 
+/** The exact ModifySnapshotAttribute input that gives the forensic account, and it only, createVolumePermission on one source (add), or takes it away (remove). */
+function permissionInput(operation: 'add' | 'remove', snapshotId: string, forensicAccount: string, dryRun: boolean) {
+  return { SnapshotId: snapshotId, Attribute: 'createVolumePermission' as const, OperationType: operation, UserIds: [forensicAccount], ...(dryRun ? { DryRun: true } : {}) };
+}
+
 /** The exact ModifySnapshotAttribute input that shares one source with the forensic account only. */
 export function shareInput(snapshotId: string, forensicAccount: string, dryRun: boolean) {
-  return {
-    SnapshotId: snapshotId,
-    Attribute: 'createVolumePermission' as const,
-    OperationType: 'add' as const,
-    UserIds: [forensicAccount],
-    ...(dryRun ? { DryRun: true } : {}),
-  };
+  return permissionInput('add', snapshotId, forensicAccount, dryRun);
+}
+
+/** The exact ModifySnapshotAttribute input that takes the forensic account's share of one source away again (once its copy completed). */
+export function unshareInput(snapshotId: string, forensicAccount: string, dryRun: boolean) {
+  return permissionInput('remove', snapshotId, forensicAccount, dryRun);
 }
 
 /** The exact CopySnapshot input of one source, in the forensic account. */
@@ -158,6 +176,17 @@ async function describeOne(ec2: EC2Client, snapshotId: string, api: string): Pro
   const found = output.Snapshots?.find((s) => s.SnapshotId === snapshotId);
   if (!found) throw new ResponderFailedError(`${api} did not describe ${snapshotId}`);
   return found;
+}
+
+/** A copy as the forensic account reports it now; undefined when it no longer exists. */
+async function describeCopy(forensic: EC2Client, snapshotId: string): Promise<Snapshot | undefined> {
+  try {
+    const output = await forensic.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }));
+    return output.Snapshots?.find((s) => s.SnapshotId === snapshotId);
+  } catch (error) {
+    if (awsErrorCode(error) === 'InvalidSnapshot.NotFound') return undefined;
+    throw toResponderError(error, 'ec2:DescribeSnapshots');
+  }
 }
 
 /** The forensic copies an earlier run made, by source snapshot id (copies in `error` are not evidence). */
@@ -244,30 +273,77 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
   }
 
   const forensic = await deps.forensic.ec2({ account: target.accountId, region: incident.region });
-  const already = await existingCopies(forensic, usable.map((s) => s.SnapshotId as string));
   const forensicRoleArn = `arn:${partitionForRegion(incident.region)}:iam::${target.accountId}:role/${target.roleName}`;
+  const flow: CopyFlow = { incident, instanceId, mode, deps, log, now, member, forensic, forensicRoleArn, execution: input.execution?.executionArn };
   const copies: EvidenceCopy[] = [];
   const failures: string[] = [];
+  const stillPending: string[] = [];
+  const already = await existingCopies(forensic, usable.map((s) => s.SnapshotId as string));
 
   for (const source of usable) {
     const sourceId = source.SnapshotId as string;
-    const volumeId = source.VolumeId ?? 'unknown-volume';
-    const earlier = already.get(sourceId);
-    if (earlier?.SnapshotId !== undefined) {
-      const stored = await deps.custody.get(incident.key, sourceId);
-      const verified = stored?.verdict.valid === true;
-      log.record('ec2:CopySnapshot', sourceId, 'already-done', `Copied earlier to ${earlier.SnapshotId} in ${target.accountId}; custody record ${stored === undefined ? 'MISSING' : verified ? 'verified (seal and hashes hold)' : `NOT TRUSTED: ${stored.verdict.valid ? '' : stored.verdict.reason}`}.`);
-      copies.push({
-        sourceSnapshotId: sourceId,
-        sourceVolumeId: volumeId,
-        copySnapshotId: earlier.SnapshotId,
-        outcome: 'already-copied',
-        detail: stored === undefined ? 'custody record missing' : verified ? 'custody verified' : `custody record not trusted: ${stored.verdict.valid ? '' : stored.verdict.reason}`,
-        ...(stored !== undefined ? { custody: custodySummary(stored.record, verified) } : {}),
-      });
-      continue;
-    }
+    // The custody record is the authority: a source with one is never copied again, only confirmed.
+    const stored = await deps.custody.get(incident.key, sourceId);
+    const copy = stored !== undefined ? await followCopy(flow, source, stored) : await startCopy(flow, source, already.get(sourceId));
+    copies.push(copy.copy);
+    if (copy.failure !== undefined) failures.push(copy.failure);
+    if (copy.pending !== undefined) stillPending.push(copy.pending);
+  }
 
+  if (stillPending.length > 0) {
+    // The copies EC2 accepted are not evidence until the forensic account reports them completed:
+    // the state machine waits and retries (the same retrier as the sources'); the rerun reads the
+    // custody records and copies nothing again.
+    throw new EvidencePendingError(
+      `${stillPending.length} forensic cop${stillPending.length === 1 ? 'y' : 'ies'} still pending in ${target.accountId} (${stillPending.join(', ')}): custody recorded as pending; the step waits and retries, confirming each copy before it seals its custody and removes the share. Nothing is copied twice; the sources are kept.${failures.length > 0 ? ` Already failed: ${failures.join(' ')}` : ''}`,
+    );
+  }
+  if (failures.length > 0) {
+    const done = copies.filter((c) => c.outcome === 'copied' || c.outcome === 'already-copied').map((c) => `${c.sourceSnapshotId} → ${c.copySnapshotId}`);
+    throw new EvidenceCopyFailedError(
+      `${failures.length} of ${usable.length} evidence snapshot(s) not copied to the forensic account ${target.accountId}; no source was deleted. ${failures.join(' ')}${done.length > 0 ? ` Copied, custody recorded: ${done.join(', ')}.` : ''}`,
+    );
+  }
+  const status: CopyStatus = mode === 'dry-run' ? 'dry-run' : copies.every((c) => c.outcome === 'already-copied') ? 'already-copied' : 'copied';
+  return finish(status, copies, instanceId);
+}
+
+/** What one source's copy comes to in this run: its result entry, and why it failed or is still pending. */
+interface SourceOutcome {
+  readonly copy: EvidenceCopy;
+  readonly failure?: string;
+  readonly pending?: string;
+}
+
+/** What the per-source steps share. */
+interface CopyFlow {
+  readonly incident: CopyEvidenceInput['incident'];
+  readonly instanceId: string;
+  readonly mode: ResponderResult['mode'];
+  readonly deps: CopyEvidenceDeps;
+  readonly log: ActionLog;
+  readonly now: () => Date;
+  readonly member: EC2Client;
+  readonly forensic: EC2Client;
+  readonly forensicRoleArn: string;
+  readonly execution: string | undefined;
+}
+
+/** A source with no custody record: share it, copy it (or take over a tagged copy an interrupted run made), record custody as pending, then confirm. */
+async function startCopy(flow: CopyFlow, source: Snapshot, earlier: Snapshot | undefined): Promise<SourceOutcome> {
+  const { incident, mode, deps, log, member, forensic } = flow;
+  const target = deps.target;
+  const sourceId = source.SnapshotId as string;
+  const volumeId = source.VolumeId ?? 'unknown-volume';
+  const failed = (why: string): SourceOutcome => ({ copy: { sourceSnapshotId: sourceId, sourceVolumeId: volumeId, outcome: 'failed', detail: why }, failure: why });
+
+  let copyId = earlier?.SnapshotId;
+  let copiedAt = earlier?.StartTime !== undefined ? new Date(earlier.StartTime).toISOString() : flow.now().toISOString();
+  if (copyId !== undefined && mode === 'enforce') {
+    // CopySnapshot answered, then the run ended before the custody record was written: the copy is
+    // this source's (tagged by the forensic role at creation); record it now rather than copy again.
+    log.record('ec2:CopySnapshot', sourceId, 'already-done', `Copied earlier to ${copyId} in ${target.accountId} (found by its firebreak:source-snapshot tag); its custody record was missing and is written now, the copy time being the copy's StartTime.`);
+  } else {
     let shared;
     try {
       shared = await sendMutating(mode, 'ec2:ModifySnapshotAttribute', (dryRun) => member.send(new ModifySnapshotAttributeCommand(shareInput(sourceId, target.accountId, dryRun))));
@@ -275,20 +351,26 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
       if (error instanceof TransientResponderError) throw error;
       const why = `Sharing ${sourceId} with ${target.accountId} failed (${error instanceof Error ? error.message : String(error)}). ${copyFailureAdvice(awsErrorCode((error as { cause?: unknown }).cause), source.Encrypted)} The source ${sourceId} is kept.`;
       log.record('ec2:ModifySnapshotAttribute', sourceId, 'skipped', why);
-      copies.push({ sourceSnapshotId: sourceId, sourceVolumeId: volumeId, outcome: 'failed', detail: why });
-      failures.push(why);
-      continue;
+      return failed(why);
     }
     if (shared.outcome !== 'done') {
       const word = shared.outcome === 'would-do' ? 'would-do' : 'would-be-denied';
       log.record('ec2:ModifySnapshotAttribute', sourceId, word, shared.outcome === 'would-do' ? `Would have shared ${sourceId} with ${target.accountId} only (EC2 answered DryRunOperation).` : `Would have been denied sharing ${sourceId}: ${shared.message}`);
       log.record('ec2:CopySnapshot', sourceId, 'skipped', `Cannot dry-run: CopySnapshot in ${target.accountId} needs the source shared first, and in dry-run it is not. In enforce it would be copied re-encrypted with ${target.kmsKeyArn}.`);
-      copies.push({ sourceSnapshotId: sourceId, sourceVolumeId: volumeId, outcome: shared.outcome === 'would-do' ? 'would-copy' : 'would-be-denied', detail: 'dry-run' });
-      continue;
+      const unshared = await sendMutating(mode, 'ec2:ModifySnapshotAttribute', (dryRun) => member.send(new ModifySnapshotAttributeCommand(unshareInput(sourceId, target.accountId, dryRun))));
+      log.record(
+        'ec2:ModifySnapshotAttribute',
+        sourceId,
+        unshared.outcome === 'would-be-denied' ? 'would-be-denied' : 'would-do',
+        unshared.outcome === 'would-be-denied'
+          ? `Would have been denied removing ${target.accountId}'s share of ${sourceId} once its copy completes: ${unshared.message}`
+          : `Would remove ${target.accountId}'s share of ${sourceId} (createVolumePermission remove) once its copy completes (EC2 answered DryRunOperation).`,
+      );
+      return { copy: { sourceSnapshotId: sourceId, sourceVolumeId: volumeId, outcome: shared.outcome === 'would-do' ? 'would-copy' : 'would-be-denied', detail: 'dry-run' } };
     }
     log.record('ec2:ModifySnapshotAttribute', sourceId, 'done', `Shared ${sourceId} (createVolumePermission) with the forensic account ${target.accountId} only.`);
 
-    const copiedAt = now().toISOString();
+    copiedAt = flow.now().toISOString();
     let copied;
     try {
       copied = await sendMutating(mode, 'ec2:CopySnapshot', (dryRun) =>
@@ -298,50 +380,158 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
       if (error instanceof TransientResponderError) throw error;
       const why = `Copying ${sourceId} into ${target.accountId} failed (${error instanceof Error ? error.message : String(error)}). ${copyFailureAdvice(awsErrorCode((error as { cause?: unknown }).cause), source.Encrypted)} The source ${sourceId} is kept, shared with ${target.accountId} only.`;
       log.record('ec2:CopySnapshot', sourceId, 'skipped', why);
-      copies.push({ sourceSnapshotId: sourceId, sourceVolumeId: volumeId, outcome: 'failed', detail: why });
-      failures.push(why);
-      continue;
+      return failed(why);
     }
-    const copyId = copied.outcome === 'done' ? copied.output.SnapshotId : undefined;
+    copyId = copied.outcome === 'done' ? copied.output.SnapshotId : undefined;
     if (copyId === undefined) throw new ResponderFailedError(`ec2:CopySnapshot of ${sourceId} answered without a snapshot id`);
     log.record('ec2:CopySnapshot', sourceId, 'done', `Copied ${sourceId} to ${copyId} in ${target.accountId}, encrypted with ${target.kmsKeyArn}.`);
-
-    // What EC2 reports of both, now: the custody record's evidence.
-    const [sourceNow, copyNow] = await Promise.all([describeOne(member, sourceId, 'ec2:DescribeSnapshots'), describeOne(forensic, copyId, 'ec2:DescribeSnapshots')]);
-    const record: CustodyRecord = {
-      incidentKey: incident.key,
-      instanceId,
-      sourceAccount: incident.account,
-      region: incident.region,
-      sourceVolumeId: volumeId,
-      sourceSnapshotId: sourceId,
-      source: snapshotReport(sourceNow),
-      forensicAccount: target.accountId,
-      copySnapshotId: copyId,
-      copy: snapshotReport(copyNow),
-      kmsKeyId: target.kmsKeyArn,
-      copiedAt,
-      copiedBy: { ...(input.execution?.executionArn !== undefined ? { executionArn: input.execution.executionArn } : {}), responder: COPY_RESPONDER, forensicRoleArn },
-    };
-    const saved = await deps.custody.saveIfAbsent(record);
-    log.record('dynamodb:PutItem', sourceId, saved.outcome === 'saved' ? 'done' : 'already-done', `Custody of ${sourceId} → ${copyId} recorded and sealed (source SHA-256 ${record.source.sha256}, copy SHA-256 ${record.copy.sha256}).`);
-    copies.push({ sourceSnapshotId: sourceId, sourceVolumeId: volumeId, copySnapshotId: copyId, outcome: 'copied', detail: 'custody recorded', custody: custodySummary(saved.record, true) });
   }
 
-  if (failures.length > 0) {
-    const done = copies.filter((c) => c.copySnapshotId !== undefined).map((c) => `${c.sourceSnapshotId} → ${c.copySnapshotId}`);
-    throw new EvidenceCopyFailedError(
-      `${failures.length} of ${usable.length} evidence snapshot(s) not copied to the forensic account ${target.accountId}; no source was deleted. ${failures.join(' ')}${done.length > 0 ? ` Copied, custody recorded: ${done.join(', ')}.` : ''}`,
-    );
+  // What EC2 reports of both, now: the custody record's evidence.
+  const [sourceNow, copyNow] = await Promise.all([describeOne(member, sourceId, 'ec2:DescribeSnapshots'), describeOne(forensic, copyId, 'ec2:DescribeSnapshots')]);
+  const record: CustodyRecord = {
+    incidentKey: incident.key,
+    instanceId: flow.instanceId,
+    sourceAccount: incident.account,
+    region: incident.region,
+    sourceVolumeId: volumeId,
+    sourceSnapshotId: sourceId,
+    source: snapshotReport(sourceNow),
+    forensicAccount: target.accountId,
+    copySnapshotId: copyId,
+    copy: snapshotReport(copyNow),
+    kmsKeyId: target.kmsKeyArn,
+    copiedAt,
+    copiedBy: { ...(flow.execution !== undefined ? { executionArn: flow.execution } : {}), responder: COPY_RESPONDER, forensicRoleArn: flow.forensicRoleArn },
+    status: 'pending',
+  };
+  const saved = await deps.custody.saveIfAbsent(record);
+  log.record('dynamodb:PutItem', sourceId, saved.outcome === 'saved' ? 'done' : 'already-done', `Custody of ${sourceId} → ${copyId} recorded as pending and sealed (source SHA-256 ${record.source.sha256}, copy SHA-256 ${record.copy.sha256}).`);
+  if (saved.outcome === 'exists') {
+    // Another run wrote it first: follow that record, not this one.
+    const stored = await deps.custody.get(incident.key, sourceId);
+    if (stored !== undefined) return followCopy(flow, source, stored, copyNow);
   }
-  const status: CopyStatus = mode === 'dry-run' ? 'dry-run' : copies.every((c) => c.outcome === 'already-copied') ? 'already-copied' : 'copied';
-  return finish(status, copies, instanceId);
+  return confirmCopy(flow, source, saved.record, 1, copyNow, 'copied');
+}
+
+/** A source with a custody record: never copied again; a pending copy is confirmed, a completed one's share removal retried, a failed or untrusted one reported. */
+async function followCopy(flow: CopyFlow, source: Snapshot, stored: ReadCustody, copyNow?: Snapshot): Promise<SourceOutcome> {
+  const { deps, log, mode } = flow;
+  const sourceId = source.SnapshotId as string;
+  const record = stored.record;
+  const base = { sourceSnapshotId: sourceId, sourceVolumeId: record.sourceVolumeId, copySnapshotId: record.copySnapshotId };
+  if (!stored.verdict.valid) {
+    const why = `The custody record of ${sourceId} is NOT TRUSTED (${stored.verdict.reason}): nothing copied again, confirmed or unshared on its word; the source ${sourceId} is kept. Check the state table and the forensic account's snapshots by hand.`;
+    log.record('dynamodb:GetItem', sourceId, 'skipped', why);
+    return { copy: { ...base, outcome: 'failed', detail: `custody record not trusted: ${stored.verdict.reason}`, custody: custodySummary(record, false) }, failure: why };
+  }
+  const status = custodyStatus(record);
+  if (status === 'failed') {
+    const why = `The forensic copy of ${sourceId} (${record.copySnapshotId}) failed earlier: ${record.confirmed?.reason ?? 'no reason recorded'}. It is not copied again automatically (its custody record says failed): fix the cause, then copy it by hand. The source ${sourceId} is kept, shared with ${deps.target.accountId} only.`;
+    log.record('ec2:CopySnapshot', sourceId, 'skipped', why);
+    return { copy: { ...base, outcome: 'failed', detail: `copy failed: ${record.confirmed?.reason ?? 'no reason recorded'}`, custody: custodySummary(record, true) }, failure: why };
+  }
+  if (status === 'completed') {
+    log.record('ec2:CopySnapshot', sourceId, 'already-done', `Copied earlier to ${record.copySnapshotId} in ${deps.target.accountId}, confirmed completed ${record.confirmed?.at ?? ''}; custody record verified (seal and hashes hold).`);
+    if (record.unshare?.removed === true || mode !== 'enforce') {
+      return { copy: { ...base, outcome: 'already-copied', detail: 'custody verified', custody: custodySummary(record, true) } };
+    }
+    // The share removal failed last time: try it again.
+    const unshare = await removeShare(flow, sourceId);
+    const next = await deps.custody.replace({ ...record, unshare }, stored.revision);
+    log.record('dynamodb:PutItem', sourceId, next.outcome === 'saved' ? 'done' : 'skipped', next.outcome === 'saved' ? `Custody of ${sourceId} updated and sealed: ${unshare.detail}` : 'Another run updated the custody record first; left as it is.');
+    return { copy: { ...base, outcome: 'already-copied', detail: `custody verified; ${unshare.detail}`, custody: custodySummary(next.record, true) } };
+  }
+  if (mode !== 'enforce') {
+    log.record('ec2:DescribeSnapshots', sourceId, 'skipped', `Copied earlier to ${record.copySnapshotId}, custody pending; in dry-run it is not confirmed nor sealed, and no share is removed.`);
+    return { copy: { ...base, outcome: 'already-copied', detail: 'custody pending (dry-run: not confirmed)', custody: custodySummary(record, true) } };
+  }
+  log.record('ec2:CopySnapshot', sourceId, 'already-done', `Copied earlier to ${record.copySnapshotId} in ${deps.target.accountId}; custody record verified, pending: confirming the copy (not copying again).`);
+  return confirmCopy(flow, source, record, stored.revision, copyNow, 'copied');
+}
+
+/**
+ * A pending custody record: what the forensic account reports of the copy now decides it.
+ * Completed: seal the record completed with that final DescribeSnapshots answer and hash, and remove
+ * the forensic account's share of the source. Error (or gone): seal it failed with EC2's reason; the
+ * source and its share are kept. Pending: still waiting (the caller throws EvidencePendingError).
+ */
+async function confirmCopy(flow: CopyFlow, source: Snapshot, record: CustodyRecord, revision: number | undefined, known: Snapshot | undefined, done: EvidenceCopy['outcome']): Promise<SourceOutcome> {
+  const { deps, log, forensic } = flow;
+  const target = deps.target;
+  const sourceId = source.SnapshotId as string;
+  const copyId = record.copySnapshotId;
+  const base = { sourceSnapshotId: sourceId, sourceVolumeId: record.sourceVolumeId, copySnapshotId: copyId };
+  const copyNow = known ?? (await describeCopy(forensic, copyId));
+  const state = copyNow?.State;
+  if (state === 'pending') {
+    log.record('ec2:DescribeSnapshots', copyId, 'observed', `The copy ${copyId} of ${sourceId} is pending${copyNow?.Progress ? ` (${copyNow.Progress})` : ''}: custody stays pending until it completes; the share stays meanwhile (an unshare now would fail the copy).`);
+    return { copy: { ...base, outcome: done, detail: 'custody pending: the copy is not completed yet', custody: custodySummary(record, true) }, pending: `${copyId} of ${sourceId}${copyNow?.Progress ? ` ${copyNow.Progress}` : ''}` };
+  }
+  const at = flow.now().toISOString();
+  if (state === 'completed' && copyNow !== undefined) {
+    const unshare = await removeShare(flow, sourceId);
+    const confirmed: CustodyConfirmation = { at, copyState: 'completed', copy: snapshotReport(copyNow) };
+    const next = await deps.custody.replace({ ...record, status: 'completed', confirmed, unshare }, revision);
+    if (next.outcome === 'conflict') return confirmedElsewhere(flow, source);
+    log.record('dynamodb:PutItem', sourceId, 'done', `Custody of ${sourceId} → ${copyId} sealed completed (final copy SHA-256 ${confirmed.copy?.sha256 ?? ''}); ${unshare.detail}`);
+    return { copy: { ...base, outcome: done, detail: `custody completed; ${unshare.detail}`, custody: custodySummary(next.record, true) } };
+  }
+  const reason =
+    copyNow === undefined
+      ? `the copy ${copyId} no longer exists in ${target.accountId}`
+      : `the copy ${copyId} ended in state ${state ?? 'unknown'}${copyNow.StateMessage ? `: ${copyNow.StateMessage}` : ''}`;
+  const why = `The forensic copy of ${sourceId} failed: ${reason}. ${copyFailureAdvice(undefined, source.Encrypted)} The source ${sourceId} is kept, and its share with ${target.accountId} is kept for a copy by hand.`;
+  const unshare: ShareRemoval = { removed: false, at, detail: `share of ${sourceId} with ${target.accountId} kept: the copy failed, and a copy by hand needs it (remove it with ModifySnapshotAttribute once done)` };
+  const confirmed: CustodyConfirmation = { at, copyState: copyNow === undefined ? 'missing' : 'error', ...(copyNow !== undefined ? { copy: snapshotReport(copyNow) } : {}), reason };
+  const next = await deps.custody.replace({ ...record, status: 'failed', confirmed, unshare }, revision);
+  if (next.outcome === 'conflict') return confirmedElsewhere(flow, source);
+  log.record('ec2:DescribeSnapshots', copyId, 'observed', why);
+  log.record('dynamodb:PutItem', sourceId, 'done', `Custody of ${sourceId} → ${copyId} sealed failed (${reason}).`);
+  return { copy: { ...base, outcome: 'failed', detail: `copy failed: ${reason}`, custody: custodySummary(next.record, true) }, failure: why };
+}
+
+/** Another run sealed the record between our read and our write: report what it sealed. */
+async function confirmedElsewhere(flow: CopyFlow, source: Snapshot): Promise<SourceOutcome> {
+  const sourceId = source.SnapshotId as string;
+  const stored = await flow.deps.custody.get(flow.incident.key, sourceId);
+  if (stored === undefined) throw new ResponderFailedError(`the custody record of ${sourceId} changed while it was being confirmed and then disappeared`);
+  if (custodyStatus(stored.record) === 'pending') throw new TransientResponderError(`the custody record of ${sourceId} changed while it was being confirmed; the step is retried`);
+  if (custodyStatus(stored.record) === 'failed' || !stored.verdict.valid) return followCopy(flow, source, stored);
+  const record = stored.record;
+  return { copy: { sourceSnapshotId: sourceId, sourceVolumeId: record.sourceVolumeId, copySnapshotId: record.copySnapshotId, outcome: 'already-copied', detail: 'custody completed by another run', custody: custodySummary(record, true) } };
+}
+
+/** Removes the forensic account's createVolumePermission from a source whose copy completed; says so, or why it could not. */
+async function removeShare(flow: CopyFlow, sourceId: string): Promise<ShareRemoval> {
+  const { deps, log, member, mode } = flow;
+  const account = deps.target.accountId;
+  const at = flow.now().toISOString();
+  try {
+    await sendMutating(mode, 'ec2:ModifySnapshotAttribute', (dryRun) => member.send(new ModifySnapshotAttributeCommand(unshareInput(sourceId, account, dryRun))));
+  } catch (error) {
+    if (error instanceof TransientResponderError) throw error;
+    const detail = `share of ${sourceId} with ${account} NOT removed (${error instanceof Error ? error.message : String(error)}): it grants only ${account}, which holds the copy; a rerun of the step tries again`;
+    log.record('ec2:ModifySnapshotAttribute', sourceId, 'skipped', detail);
+    return { removed: false, at, detail };
+  }
+  const detail = `share of ${sourceId} with ${account} removed (createVolumePermission remove), the copy having completed`;
+  log.record('ec2:ModifySnapshotAttribute', sourceId, 'done', `Removed ${account}'s createVolumePermission on ${sourceId}: the copy completed, so the source is private again.`);
+  return { removed: true, at, detail };
 }
 
 /** The custody record as the result and the alert carry it: the hashes, not the whole reports. */
 function custodySummary(record: CustodyRecord, verified: boolean): NonNullable<EvidenceCopy['custody']> {
-  const { source, copy, ...rest } = record;
-  return { ...rest, sourceSha256: source.sha256, copySha256: copy.sha256, verified };
+  const { source, copy, confirmed, ...rest } = record;
+  return {
+    ...rest,
+    status: custodyStatus(record),
+    sourceSha256: source.sha256,
+    copySha256: copy.sha256,
+    ...(confirmed !== undefined ? { confirmed: { at: confirmed.at, copyState: confirmed.copyState, ...(confirmed.copy ? { copySha256: confirmed.copy.sha256 } : {}), ...(confirmed.reason !== undefined ? { reason: confirmed.reason } : {}) } } : {}),
+    verified,
+  };
 }
 
 /** copy-evidence as the responder runtime runs it. */

@@ -41,6 +41,28 @@ export function snapshotReport(snapshot: Snapshot): SnapshotReport {
   return { json, sha256: createHash('sha256').update(json, 'utf8').digest('hex') };
 }
 
+/** Where a copy stands: `pending` from CopySnapshot until the forensic account reports it `completed` or `error`. */
+export type CustodyStatus = 'pending' | 'completed' | 'failed';
+
+/** What the forensic account reported of the copy when Firebreak confirmed it: its final DescribeSnapshots answer and hash. */
+export interface CustodyConfirmation {
+  /** ISO 8601 time of the DescribeSnapshots that found the copy completed or failed. */
+  readonly at: string;
+  /** The copy's state then: `completed`, `error`, or `missing` (no longer in the forensic account). */
+  readonly copyState: 'completed' | 'error' | 'missing';
+  /** The final DescribeSnapshots entry of the copy (absent when missing). */
+  readonly copy?: SnapshotReport;
+  /** Why it failed: EC2's StateMessage, or why the copy is gone. */
+  readonly reason?: string;
+}
+
+/** The forensic account's createVolumePermission on the source: removed once the copy completed, or why it stays. */
+export interface ShareRemoval {
+  readonly removed: boolean;
+  readonly at: string;
+  readonly detail: string;
+}
+
 /** One forensic copy, as the custody record keeps it. */
 export interface CustodyRecord {
   readonly incidentKey: string;
@@ -59,6 +81,12 @@ export interface CustodyRecord {
   readonly copiedAt: string;
   /** Who: the execution, the responder and the forensic-account role that made the copy. */
   readonly copiedBy: { readonly executionArn?: string; readonly responder: string; readonly forensicRoleArn: string };
+  /** Where the copy stands (absent in records written before the confirmation existed: pending). */
+  readonly status?: CustodyStatus;
+  /** The confirmation that sealed the record completed or failed. */
+  readonly confirmed?: CustodyConfirmation;
+  /** The source's share with the forensic account, once the copy is confirmed. */
+  readonly unshare?: ShareRemoval;
   readonly seal?: { readonly scheme: typeof CUSTODY_SEAL_SCHEME; readonly algorithm: typeof RECORD_MAC_ALGORITHM; readonly keyId: string; readonly mac: string };
 }
 
@@ -77,6 +105,11 @@ const custodyRecordSchema = z.strictObject({
   kmsKeyId: z.string(),
   copiedAt: z.string(),
   copiedBy: z.strictObject({ executionArn: z.optional(z.string()), responder: z.string(), forensicRoleArn: z.string() }),
+  status: z.optional(z.enum(['pending', 'completed', 'failed'])),
+  confirmed: z.optional(
+    z.strictObject({ at: z.string(), copyState: z.enum(['completed', 'error', 'missing']), copy: z.optional(reportSchema), reason: z.optional(z.string()) }),
+  ),
+  unshare: z.optional(z.strictObject({ removed: z.boolean(), at: z.string(), detail: z.string() })),
   seal: z.optional(
     z.strictObject({ scheme: z.literal(CUSTODY_SEAL_SCHEME), algorithm: z.literal(RECORD_MAC_ALGORITHM), keyId: z.string(), mac: z.string().check(z.minLength(1)) }),
   ),
@@ -91,7 +124,8 @@ export function custodyMacMessage(record: CustodyRecord): Uint8Array {
 
 /** Why a stored record is not trusted: its hashes do not match the reports it carries (pure), or undefined. */
 export function custodyHashProblem(record: CustodyRecord): string | undefined {
-  for (const [what, report] of [['source', record.source], ['copy', record.copy]] as const) {
+  const reports = [['source', record.source], ['copy', record.copy], ...(record.confirmed?.copy ? ([['confirmed copy', record.confirmed.copy]] as const) : [])] as const;
+  for (const [what, report] of reports) {
     if (createHash('sha256').update(report.json, 'utf8').digest('hex') !== report.sha256) return `the ${what} report does not hash to its recorded SHA-256`;
   }
   return undefined;
@@ -101,12 +135,25 @@ export function custodyHashProblem(record: CustodyRecord): string | undefined {
 export interface ReadCustody {
   readonly record: CustodyRecord;
   readonly verdict: SealVerdict;
+  /** The item's revision (1 when first written; absent in items written before revisions). */
+  readonly revision?: number;
+}
+
+/** Where a record read back stands: its status, pending when it has none (written before confirmations). */
+export function custodyStatus(record: CustodyRecord): CustodyStatus {
+  return record.status ?? 'pending';
 }
 
 /** Where custody records live (the state table; tests may use anything with the same semantics). */
 export interface CustodyStore {
   /** Seals and writes the record unless one exists for the same copy: `exists` then (the first is kept). */
   saveIfAbsent(record: CustodyRecord): Promise<{ readonly outcome: 'saved' | 'exists'; readonly record: CustodyRecord }>;
+  /**
+   * Seals and writes the next state of an existing record (pending → completed/failed, or the share
+   * removed later), only if the stored item is still at `revision` (absent: an item written before
+   * revisions): `conflict` when another run changed it first (nothing written).
+   */
+  replace(record: CustodyRecord, revision: number | undefined): Promise<{ readonly outcome: 'saved' | 'conflict'; readonly record: CustodyRecord }>;
   /** The record of the copy of `sourceSnapshotId` for the incident, verified; undefined when none. */
   get(incidentKey: string, sourceSnapshotId: string): Promise<ReadCustody | undefined>;
 }
@@ -119,29 +166,54 @@ export class DynamoDbCustodyStore implements CustodyStore {
     private readonly mac: KmsMac,
   ) {}
 
+  private async seal(record: CustodyRecord): Promise<CustodyRecord> {
+    const { seal: _old, ...unsealed } = record;
+    const { keyId, mac } = await this.mac.generate(custodyMacMessage(unsealed));
+    return { ...unsealed, seal: { scheme: CUSTODY_SEAL_SCHEME, algorithm: RECORD_MAC_ALGORITHM, keyId, mac } };
+  }
+
+  private item(sealed: CustodyRecord, revision: number) {
+    return {
+      pk: { S: custodyRecordKey(sealed.incidentKey, sealed.sourceSnapshotId) },
+      incidentKey: { S: sealed.incidentKey },
+      sourceSnapshotId: { S: sealed.sourceSnapshotId },
+      copySnapshotId: { S: sealed.copySnapshotId },
+      forensicAccount: { S: sealed.forensicAccount },
+      copiedAt: { S: sealed.copiedAt },
+      status: { S: custodyStatus(sealed) },
+      revision: { N: String(revision) },
+      record: { S: JSON.stringify(sealed) },
+    };
+  }
+
   async saveIfAbsent(record: CustodyRecord): Promise<{ readonly outcome: 'saved' | 'exists'; readonly record: CustodyRecord }> {
-    const { keyId, mac } = await this.mac.generate(custodyMacMessage(record));
-    const sealed: CustodyRecord = { ...record, seal: { scheme: CUSTODY_SEAL_SCHEME, algorithm: RECORD_MAC_ALGORITHM, keyId, mac } };
+    const sealed = await this.seal(record);
+    try {
+      // Written once: a redelivered step cannot rewrite who copied what, and when.
+      await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: this.item(sealed, 1), ConditionExpression: 'attribute_not_exists(pk)' }));
+      return { outcome: 'saved', record: sealed };
+    } catch (error) {
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return { outcome: 'exists', record: sealed };
+      throw toResponderError(error, 'dynamodb:PutItem');
+    }
+  }
+
+  async replace(record: CustodyRecord, revision: number | undefined): Promise<{ readonly outcome: 'saved' | 'conflict'; readonly record: CustodyRecord }> {
+    const sealed = await this.seal(record);
+    const previous = revision ?? 0;
     try {
       await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: {
-            pk: { S: custodyRecordKey(record.incidentKey, record.sourceSnapshotId) },
-            incidentKey: { S: record.incidentKey },
-            sourceSnapshotId: { S: record.sourceSnapshotId },
-            copySnapshotId: { S: record.copySnapshotId },
-            forensicAccount: { S: record.forensicAccount },
-            copiedAt: { S: record.copiedAt },
-            record: { S: JSON.stringify(sealed) },
-          },
-          // Written once: a redelivered step cannot rewrite who copied what, and when.
-          ConditionExpression: 'attribute_not_exists(pk)',
+          Item: this.item(sealed, previous + 1),
+          // Only the state read: two runs confirming the same copy cannot both write (the second reads again).
+          ConditionExpression: revision === undefined ? 'attribute_exists(pk) AND attribute_not_exists(revision)' : 'revision = :revision',
+          ...(revision === undefined ? {} : { ExpressionAttributeValues: { ':revision': { N: String(revision) } } }),
         }),
       );
       return { outcome: 'saved', record: sealed };
     } catch (error) {
-      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return { outcome: 'exists', record: sealed };
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return { outcome: 'conflict', record: sealed };
       throw toResponderError(error, 'dynamodb:PutItem');
     }
   }
@@ -156,7 +228,9 @@ export class DynamoDbCustodyStore implements CustodyStore {
       throw toResponderError(error, 'dynamodb:GetItem');
     }
     if (!item) return undefined;
-    return verifyStoredCustody(item.record?.S, this.mac, incidentKey, sourceSnapshotId);
+    const read = await verifyStoredCustody(item.record?.S, this.mac, incidentKey, sourceSnapshotId);
+    const revision = item.revision?.N !== undefined ? Number(item.revision.N) : undefined;
+    return read === undefined || revision === undefined || !Number.isSafeInteger(revision) ? read : { ...read, revision };
   }
 }
 

@@ -159,12 +159,16 @@ export interface SynthesizedDefinitions {
 export interface CfnTemplate {
   readonly Resources: Record<string, { readonly Type: string; readonly Properties?: Record<string, unknown> }>;
   readonly Parameters?: Record<string, unknown>;
+  readonly Outputs?: Record<string, { readonly Value?: unknown; readonly Description?: string }>;
 }
 
 /** The logical ids of what the game day maps to its own resources. */
 export interface DeploymentLogicalIds {
   readonly alertTopic: string;
   readonly alertKey: string;
+  /** The operations topic (the backup channel) and its own key. */
+  readonly operationsTopic: string;
+  readonly operationsKey: string;
   readonly stateTable: string;
   readonly unprocessableEventsQueue: string;
   readonly undeliveredEventsQueue: string;
@@ -232,6 +236,8 @@ export async function synthesizeDefinitions(options: Omit<FirebreakAppOptions, '
   const logicalIds: DeploymentLogicalIds = {
     alertTopic: idOf(firebreak.alertTopic),
     alertKey: idOf(firebreak.alertKey),
+    operationsTopic: idOf(firebreak.operationsTopic),
+    operationsKey: idOf(firebreak.operationsKey),
     stateTable: idOf(firebreak.stateTable),
     unprocessableEventsQueue: idOf(firebreak.unprocessableEventsQueue),
     undeliveredEventsQueue: idOf(firebreak.undeliveredEventsQueue),

@@ -45,7 +45,7 @@ import { IncidentState } from './state';
 import type { ResponderFunction } from './responder-function';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
-import { ResponseDashboard } from './response-dashboard';
+import { CONTAINMENT_TARGET_OUTPUT_KEY, ResponseDashboard } from './response-dashboard';
 
 export type { FirebreakProps } from './firebreak-props';
 
@@ -243,6 +243,11 @@ export class Firebreak extends Construct {
       'false: this deployment accepts no game-day event (deploy with -c gameDayPrincipals=<principal ARN> to enable)',
     );
     output('Mode', this.effectiveMode, 'dry-run: every playbook runs in dry-run');
+    output(
+      CONTAINMENT_TARGET_OUTPUT_KEY,
+      String(this.response.containmentTarget.toSeconds()),
+      'Time to containment target in seconds (containmentTargetSeconds): the alarm pages above it; firebreak report asks why when an incident took longer',
+    );
   }
 }
 

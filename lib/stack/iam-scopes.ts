@@ -20,6 +20,7 @@ import { DENY_ALL_POLICY_NAME } from '../playbooks/credential-actions';
 import { EVIDENCE_TAG_KEYS } from '../responders/snapshot-plan';
 import { FLEET_SCOPES } from './iam-scopes-fleet';
 import { MALWARE_OBJECT_TAGS, QUARANTINE_PREFIX } from '../responders/s3-malware-object';
+import { SECURITY_HUB_WORKFLOW_STATUSES } from '../playbooks/security-hub-actions';
 import { S3_ENCRYPTION_CONTEXT_KEY } from '../contracts/iam-actions';
 
 /** AWS's managed deny-all policy, in any partition (the only policy disable-access-key may attach). */
@@ -119,6 +120,7 @@ interface ActionScope {
 const EC2_REFERENCE = 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html';
 const RESOLVER_REFERENCE = 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonroute53resolver.html';
 const S3_REFERENCE = 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html';
+const SECURITY_HUB_REFERENCE = 'https://docs.aws.amazon.com/securityhub/latest/userguide/finding-update-batchupdatefindings.html';
 
 /** The resources of Route 53 Resolver `types` in the role's account. */
 function resolverArns(arns: ScopeArns, ...types: string[]): string[] {
@@ -200,6 +202,31 @@ function present(value: string | undefined): string[] {
 }
 
 /** One scope per group of APIs, in statement order. */
+
+/**
+ * ModifySnapshotAttribute on evidence snapshots for the forensic copy, one direction only: `Add`
+ * shares with the forensic account, `Remove` takes that share away; the other direction's keys and
+ * the `all` group must be absent (Null), and the direction's user ids must all be the forensic account.
+ */
+function forensicShareScope(sid: string, side: 'Add' | 'Remove', what: string): ActionScope {
+  const other = side === 'Add' ? 'Remove' : 'Add';
+  return {
+    sid,
+    applies: (options) => options.forensicAccountId !== undefined,
+    actions: requestedOf('ec2:ModifySnapshotAttribute'),
+    resources: (arns) => [arns.snapshots],
+    conditions: (_requested, options) => ({
+      StringEquals: {
+        [`aws:ResourceTag/${EVIDENCE_TAG_KEYS.evidence}`]: 'true',
+        'ec2:Attribute': 'createVolumePermission',
+      },
+      'ForAllValues:StringEquals': { [`ec2:${side}/userId`]: options.forensicAccountId as string },
+      Null: { [`ec2:${side}/group`]: 'true', [`ec2:${side}/userId`]: 'false', [`ec2:${other}/group`]: 'true', [`ec2:${other}/userId`]: 'true' },
+    }),
+    why: `Evidence snapshot ids are known only at run time and snapshot ARNs carry no account id; the aws:ResourceTag/${EVIDENCE_TAG_KEYS.evidence} and ec2:${side}/userId conditions limit the statement to ${what}.`,
+  };
+}
+
 const SCOPES: readonly ActionScope[] = [
   {
     sid: 'DescribeForContainmentAndEvidence',
@@ -274,25 +301,14 @@ const SCOPES: readonly ActionScope[] = [
     conditions: () => ({ StringEquals: { [`aws:ResourceTag/${EVIDENCE_TAG_KEYS.evidence}`]: 'true' } }),
     why: `Evidence snapshot ids are known only at run time and snapshot ARNs carry no account id; the aws:ResourceTag/${EVIDENCE_TAG_KEYS.evidence} condition limits the statement to the evidence snapshots Firebreak tagged at creation.`,
   },
-  {
-    // Sharing evidence with the forensic account, and with nobody else: only snapshots Firebreak
-    // tagged as evidence, only the createVolumePermission attribute, only adding that one account
-    // (ec2:Add/userId; ec2:Add/group would be `all`, which ForAllValues on userId alone cannot stop,
-    // so the group key is denied by its absence: Null = true).
-    sid: 'ShareEvidenceWithTheForensicAccount',
-    applies: (options) => options.forensicAccountId !== undefined,
-    actions: requestedOf('ec2:ModifySnapshotAttribute'),
-    resources: (arns) => [arns.snapshots],
-    conditions: (_requested, options) => ({
-      StringEquals: {
-        [`aws:ResourceTag/${EVIDENCE_TAG_KEYS.evidence}`]: 'true',
-        'ec2:Attribute': 'createVolumePermission',
-      },
-      'ForAllValues:StringEquals': { 'ec2:Add/userId': options.forensicAccountId as string },
-      Null: { 'ec2:Add/group': 'true', 'ec2:Add/userId': 'false' },
-    }),
-    why: `Evidence snapshot ids are known only at run time and snapshot ARNs carry no account id; the aws:ResourceTag/${EVIDENCE_TAG_KEYS.evidence} and ec2:Add/userId conditions limit the statement to sharing Firebreak's evidence with the forensic account only.`,
-  },
+  // Sharing evidence with the forensic account, and with nobody else: only snapshots Firebreak
+  // tagged as evidence, only the createVolumePermission attribute, only adding that one account
+  // (ec2:Add/userId; ec2:Add/group would be `all`, which ForAllValues on userId alone cannot stop,
+  // so the group key is denied by its absence: Null = true), and removing nobody.
+  forensicShareScope('ShareEvidenceWithTheForensicAccount', 'Add', 'sharing Firebreak\'s evidence with the forensic account only'),
+  // Taking the forensic account's share away again once its copy completed (copy-evidence), and
+  // nothing else: removing only that account, never adding anyone nor touching `all`.
+  forensicShareScope('UnshareEvidenceFromTheForensicAccount', 'Remove', 'removing the forensic account\'s share of Firebreak\'s evidence once its copy completed'),
   {
     sid: 'TagContainedInstances',
     actions: (requested) => (tagsInstances(requested) ? requestedOf('ec2:CreateTags', 'ec2:DeleteTags')(requested) : []),
@@ -449,6 +465,16 @@ const SCOPES: readonly ActionScope[] = [
     why: 'Not a finding: a Deny grants nothing.',
   },
   ...FLEET_SCOPES,
+  {
+    // The hub of the role's own account (any region: findings are updated where they were made),
+    // and only to set the workflow statuses Firebreak uses: the condition key is absent from a
+    // request without a workflow status, so such a request is denied too.
+    sid: 'WriteBackToSecurityHubFindings',
+    actions: requestedOf('securityhub:BatchUpdateFindings'),
+    resources: (arns) => (arns.regional ? [arns.regional('securityhub', 'hub/default')] : []),
+    conditions: () => ({ StringEquals: { 'securityhub:ASFFSyntaxPath/Workflow.Status': [...SECURITY_HUB_WORKFLOW_STATUSES] } }),
+    why: `BatchUpdateFindings authorizes on the account's hub (hub/default) in the finding's region, which is known only at run time; the securityhub:ASFFSyntaxPath/Workflow.Status condition allows only the statuses Firebreak sets (${SECURITY_HUB_REFERENCE}).`,
+  },
   {
     sid: 'PublishAlerts',
     actions: requestedOf('sns:Publish'),

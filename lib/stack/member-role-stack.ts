@@ -48,7 +48,7 @@ export const DEFAULT_RESPONDER_ROLE_NAME_PREFIX = 'firebreak-responder-';
 /** Services whose calls responders make in the finding's account (EC2 and IAM; Auto Scaling and Elastic Load Balancing for fleets). */
 // route53resolver: DNS Firewall lives in the account of the instance's VPC (block-dns-domain).
 // s3: the object a Malware Protection for S3 scan names lives in the bucket owner's account.
-export const MEMBER_ACCOUNT_SERVICES = ['ec2', 'iam', 'autoscaling', 'elasticloadbalancing', 'route53resolver', 's3'] as const;
+export const MEMBER_ACCOUNT_SERVICES = ['ec2', 'iam', 'autoscaling', 'elasticloadbalancing', 'route53resolver', 's3', 'securityhub'] as const;
 
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 const ACCOUNT_ID = /^\d{12}$/;

@@ -49,6 +49,7 @@ const RESPONDER_SETTINGS: Readonly<Record<string, { memorySize: number; timeout:
   [RESPONDER_NAMES.releaseS3Object]: { memorySize: 256, timeout: Duration.seconds(60), description: "Firebreak release-s3-object: take Firebreak's infected tags off an S3 object" },
   [RESPONDER_NAMES.disableAccessKey]: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak disable-access-key: set the IAM user access keys a finding names Inactive' },
   [RESPONDER_NAMES.revokeRoleSessions]: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak revoke-role-sessions: deny the sessions issued so far to the roles a finding names' },
+  [RESPONDER_NAMES.updateSecurityHubFinding]: { memorySize: 256, timeout: Duration.seconds(30), description: "Firebreak update-security-hub-finding: workflow status and note on the finding's Security Hub copy" },
   [RESPONDER_NAMES.releaseCredentials]: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak release-credentials: undo what the credential steps recorded, and only that' },
   // On the critical path before containment: one DescribeInstances and two DynamoDB calls.
   [GUARD_RESPONDER]: { memorySize: 256, timeout: Duration.seconds(30), description: 'Firebreak containment-guard: protected instances, approval and blast radius before containment' },
@@ -119,6 +120,11 @@ export const STATE_TABLE_ACCESS: Readonly<
     actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
     keys: [`${STATE_KEY_PREFIX.credential}*`],
     readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
+  },
+  // The finding each incident's write-back checked, so that a release resolves the same one.
+  [RESPONDER_NAMES.updateSecurityHubFinding]: {
+    actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+    keys: [`${STATE_KEY_PREFIX.securityHub}*`],
   },
   [GUARD_RESPONDER]: {
     actions: CONTAINMENT_GUARD_IAM_ACTIONS.stateTable,

@@ -38,6 +38,13 @@ export interface ResponseDashboardProps {
 
 const FIVE_MINUTES = Duration.minutes(5);
 
+/**
+ * The stack output carrying the time-to-containment target in seconds: the same setting the alarm
+ * uses, read by `firebreak report` (and by the game day from the synthesized template) as the
+ * report's containment target.
+ */
+export const CONTAINMENT_TARGET_OUTPUT_KEY = 'ContainmentTargetSeconds';
+
 /** The dashboard and its alarms; groups only, so ids stay those of the flat stack. */
 export class ResponseDashboard extends Construct {
   public readonly dashboard: cloudwatch.Dashboard;
@@ -48,6 +55,8 @@ export class ResponseDashboard extends Construct {
   /** Pages both channels when the backup channel refuses a copy. */
   public readonly backupChannelAlarm: cloudwatch.Alarm;
   public readonly namespace: string;
+  /** The target the alarm pages above (the deployment's containmentTargetSeconds). */
+  public readonly containmentTarget: Duration;
 
   constructor(scope: Construct, id: string, props: ResponseDashboardProps) {
     super(scope, id);
@@ -55,6 +64,7 @@ export class ResponseDashboard extends Construct {
     const stackName = Stack.of(this).stackName;
     const namespace = props.namespace ?? metricsNamespace(stackName);
     this.namespace = namespace;
+    this.containmentTarget = props.containmentTarget;
     const metric = (name: ResponseMetricName, service: string, statistic: string, extra: Record<string, string> = {}, label?: string) =>
       new cloudwatch.Metric({
         namespace,

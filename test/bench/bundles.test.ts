@@ -77,7 +77,7 @@ describe('responder bundles', () => {
     ]);
   });
 
-  it.each(['approval', 'copy-evidence', 'quarantine-instance', 'release-instance', 'snapshot-volumes', 'triage'])(
+  it.each(['approval', 'copy-evidence', 'quarantine-instance', 'release-instance', 'snapshot-volumes', 'triage', 'update-security-hub-finding'])(
     '%s carries exactly the SDK clients it calls (RESPONDER_CLIENTS)',
     (responder) => {
       expect(bundledSdkClients(built(responder).metafile)).toEqual((RESPONDER_CLIENTS[responder] ?? []).map((service) => `@aws-sdk/client-${service}`));

@@ -31,7 +31,7 @@ import { PROJECT_ROOT, RESPONDER_BUNDLING, responderEntry } from '../../lib/stac
 const run = promisify(execFile);
 
 /** An AWS SDK v3 client package a responder may call, by its package suffix (`@aws-sdk/client-<service>`). */
-export type SdkService = 'auto-scaling' | 'dynamodb' | 'ec2' | 'elastic-load-balancing' | 'elastic-load-balancing-v2' | 'iam' | 'kms' | 'route53resolver' | 's3' | 'sfn' | 'sns' | 'sts';
+export type SdkService = 'auto-scaling' | 'dynamodb' | 'ec2' | 'elastic-load-balancing' | 'elastic-load-balancing-v2' | 'iam' | 'kms' | 'route53resolver' | 's3' | 'securityhub' | 'sfn' | 'sns' | 'sts';
 
 const CLIENT_CLASS: Readonly<Record<SdkService, string>> = {
   'auto-scaling': 'AutoScalingClient',
@@ -43,6 +43,7 @@ const CLIENT_CLASS: Readonly<Record<SdkService, string>> = {
   kms: 'KMSClient',
   route53resolver: 'Route53ResolverClient',
   s3: 'S3Client',
+  securityhub: 'SecurityHubClient',
   sfn: 'SFNClient',
   sns: 'SNSClient',
   sts: 'STSClient',
@@ -69,6 +70,7 @@ export const RESPONDER_CLIENTS: Readonly<Record<string, readonly SdkService[]>> 
   'snapshot-volumes': ['dynamodb', 'ec2', 'sts'],
   triage: [],
   'unblock-dns-domains': ['dynamodb', 'ec2', 'route53resolver', 'sts'],
+  'update-security-hub-finding': ['dynamodb', 'securityhub', 'sts'],
 };
 
 /** A responder is lean when its bundle is within this factor of its floor, in size and in init time. */

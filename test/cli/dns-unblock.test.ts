@@ -6,12 +6,13 @@
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { DnsUnblockFlags } from '../../lib/cli/dns';
 import { runDnsUnblock } from '../../lib/cli/dns';
+import { WATCH_INTERVAL_MS } from '../../lib/cli/release';
 
 const sts = mockClient(STSClient);
 const cloudFormation = mockClient(CloudFormationClient);
@@ -27,9 +28,14 @@ const NOW = new Date('2026-11-20T10:15:30.123Z');
 const FIRST = 'i-0123456789abcdef0 gd-one';
 const SECOND = 'i-0fedcba9876543210 gd-two';
 
+let sleeps: number[] = [];
+let clock = NOW.getTime();
+
 function run(domain: string, flags: Partial<DnsUnblockFlags> = {}, claims: string[] | null = [FIRST], startError?: Error) {
   const out: string[] = [];
   const err: string[] = [];
+  sleeps = [];
+  clock = NOW.getTime();
   cloudFormation.on(DescribeStacksCommand).resolves({
     Stacks: [
       {
@@ -58,7 +64,12 @@ function run(domain: string, flags: Partial<DnsUnblockFlags> = {}, claims: strin
       }),
       out: (line) => out.push(line),
       err: (line) => err.push(line),
-      now: () => NOW,
+      // A fake clock the fake sleep moves: the watch never waits for real.
+      now: () => new Date(clock),
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        clock += ms;
+      },
     },
   );
   return code.then((exit) => ({ exit, out, err }));
@@ -166,5 +177,94 @@ describe('firebreak dns unblock', () => {
     expect(exit).toBe(2);
     expect(err.join('\n')).toContain(message);
     expect(sts.calls()).toHaveLength(0);
+  });
+});
+
+describe('firebreak dns unblock --watch', () => {
+  const unblocked = {
+    responder: 'unblock-dns-domains',
+    incidentKey: 'gd-one',
+    mode: 'enforce',
+    status: 'unblocked',
+    idempotentReplay: false,
+    actions: [],
+    instanceId: 'i-0123456789abcdef0',
+    domains: [{ domain: 'c2.example.net', incidentKey: 'gd-one', outcome: 'unblocked' }],
+  };
+  const running = { executionArn: EXECUTION_ARN, status: 'RUNNING' as const };
+
+  it('follows the started execution with DescribeExecution (exact input) until it ends, then prints what was unblocked; exit 0', async () => {
+    sfn
+      .on(DescribeExecutionCommand)
+      .resolvesOnce(running)
+      .resolvesOnce(running)
+      .resolves({ executionArn: EXECUTION_ARN, status: 'SUCCEEDED', output: JSON.stringify({ results: { 'unblock-dns': { result: unblocked } } }) });
+    const { exit, out } = await run('c2.example.net', { watch: true });
+    expect(exit).toBe(0);
+    expect(sfn.commandCalls(DescribeExecutionCommand).map((call) => call.args[0].input)).toEqual([{ executionArn: EXECUTION_ARN }, { executionArn: EXECUTION_ARN }, { executionArn: EXECUTION_ARN }]);
+    expect(sleeps).toEqual([WATCH_INTERVAL_MS, WATCH_INTERVAL_MS]);
+    expect(out).toContain('The DNS unblock execution ended SUCCEEDED.');
+    expect(out).toContain('Unblock (step unblock-dns): status unblocked');
+    expect(out).toContain('  unblocked      c2.example.net (incident gd-one)');
+  });
+
+  it('exits 1 and says why when the step refused (another incident claimed the domain meanwhile)', async () => {
+    sfn.on(DescribeExecutionCommand).resolves({
+      executionArn: EXECUTION_ARN,
+      status: 'SUCCEEDED',
+      output: JSON.stringify({ results: { 'unblock-dns': { result: { ...unblocked, status: 'refused', domains: [], refusal: 'incident gd-two on i-0fedcba9876543210 still blocks c2.example.net' } } } }),
+    });
+    const { exit, out } = await run('c2.example.net', { watch: true });
+    expect(exit).toBe(1);
+    expect(out).toContain('Unblock (step unblock-dns): status refused: incident gd-two on i-0fedcba9876543210 still blocks c2.example.net');
+  });
+
+  it('exits 1 with the error and cause when the execution fails', async () => {
+    sfn.on(DescribeExecutionCommand).resolves({ executionArn: EXECUTION_ARN, status: 'FAILED', error: 'ResponderAccessDeniedError', cause: 'route53resolver:UpdateFirewallDomains denied' });
+    const { exit, out, err } = await run('c2.example.net', { watch: true });
+    expect(exit).toBe(1);
+    expect(out).toContain('The DNS unblock execution ended FAILED.');
+    expect(err).toContain('The DNS unblock did not succeed (FAILED, ResponderAccessDeniedError): route53resolver:UpdateFirewallDomains denied. The playbook alerted its failure; see the execution for which step failed.');
+  });
+
+  it('gives up after --timeout (the approval may still be waiting) without waiting for real; exit 1', async () => {
+    sfn.on(DescribeExecutionCommand).resolves(running);
+    const { exit, err } = await run('c2.example.net', { watch: true, timeout: '6' });
+    expect(exit).toBe(1);
+    expect(sleeps).toEqual([2000, 2000, 2000]);
+    expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(4);
+    expect(err).toContain(`Timed out after 6 s; the DNS unblock is still running in AWS (approved yet?): \`aws stepfunctions describe-execution --execution-arn ${EXECUTION_ARN} --region ${REGION}\`.`);
+  });
+
+  it('names a DNS unblock, not a release, when DescribeExecution is refused', async () => {
+    sfn.on(DescribeExecutionCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } }));
+    const { exit, err } = await run('c2.example.net', { watch: true });
+    expect(exit).toBe(1);
+    expect(err.join('\n')).toContain('not allowed to call states:DescribeExecution (AccessDeniedException): your role needs it on the DNS unblock executions; the DNS unblock goes on without the watch');
+  });
+
+  it('with --json, prints one document: the start and how the execution ended', async () => {
+    sfn.on(DescribeExecutionCommand).resolves({ executionArn: EXECUTION_ARN, status: 'SUCCEEDED', output: JSON.stringify({ results: { 'unblock-dns': { result: unblocked } } }) });
+    const { exit, out } = await run('c2.example.net', { watch: true, json: true });
+    expect(exit).toBe(0);
+    expect(out).toHaveLength(1);
+    expect(JSON.parse(out[0]!)).toMatchObject({
+      domain: 'c2.example.net',
+      executionArn: EXECUTION_ARN,
+      watched: { status: 'SUCCEEDED', unblocks: [{ step: 'unblock-dns', status: 'unblocked', domains: [{ domain: 'c2.example.net', incidentKey: 'gd-one', outcome: 'unblocked' }] }] },
+    });
+  });
+
+  it('checks --timeout before any AWS call', async () => {
+    const { exit, err } = await run('c2.example.net', { watch: true, timeout: 'soon' });
+    expect(exit).toBe(2);
+    expect(err.join('\n')).toContain('--timeout: expected a whole number of seconds');
+    expect(sts.calls()).toHaveLength(0);
+  });
+
+  it('does not watch without --watch', async () => {
+    const { exit } = await run('c2.example.net');
+    expect(exit).toBe(0);
+    expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(0);
   });
 });

@@ -170,4 +170,30 @@ describe('firebreak incident <key> and report <key>', () => {
     expect(result.files.get('reports/gd-1.md')).toContain('took 3.0 s from receipt, over the target of 2.0 s');
     expect(result.files.get('reports/gd-1.html')).toContain('<!DOCTYPE html>');
   });
+
+  it("measures containment against the deployed stack's ContainmentTargetSeconds output (the alarm's target)", async () => {
+    cloudFormation.on(DescribeStacksCommand).resolves({
+      Stacks: [{ StackName: 'Firebreak', StackStatus: 'UPDATE_COMPLETE', CreationTime: NOW, Outputs: [{ OutputKey: 'StateTableName', OutputValue: TABLE }, { OutputKey: 'ContainmentTargetSeconds', OutputValue: '2' }] }],
+    });
+    dynamodb.on(GetItemCommand).resolves({ Item: item('gd-1', '111122223333', [entry('quarantine-instance', 'quarantined', 3)]) });
+    const result = await run(['report', 'gd-1', '--out', 'reports']);
+    expect(result.code).toBe(0);
+    expect(result.files.get('reports/gd-1.md')).toContain('took 3.0 s from receipt, over the target of 2.0 s');
+    expect(result.out.join('\n')).toContain('containment target 2.0 s from stack Firebreak (ContainmentTargetSeconds)');
+    // --containment-target overrides the stack's.
+    const overridden = await run(['report', 'gd-1', '--out', 'reports', '--containment-target', '10', '--json']);
+    const json = JSON.parse(overridden.out.join('\n')) as { containmentTarget: { ms: number; source: string }; report: { lessons: string[] } };
+    expect(json.containmentTarget).toEqual({ ms: 10_000, source: '--containment-target' });
+    expect(json.report.lessons.join(' ')).not.toContain('over the target');
+  });
+
+  it('falls back to the deployment default (120 s) and says so when the stack has no target output, or with --table', async () => {
+    dynamodb.on(GetItemCommand).resolves({ Item: item('gd-1', '111122223333', [entry('quarantine-instance', 'quarantined', 130)]) });
+    const fromStack = await run(['report', 'gd-1', '--out', 'reports']);
+    expect(fromStack.out.join('\n')).toContain('containment target 2 min 0 s from the deployment default (stack Firebreak has no ContainmentTargetSeconds output; pass --containment-target)');
+    expect(fromStack.files.get('reports/gd-1.md')).toContain('over the target of 2 min 0 s');
+    const fromTable = await run(['report', 'gd-1', '--out', 'reports', '--table', TABLE]);
+    expect(fromTable.out.join('\n')).toContain('from the deployment default (--table reads no stack; pass --containment-target)');
+    expect(cloudFormation.commandCalls(DescribeStacksCommand)).toHaveLength(1);
+  });
 });

@@ -135,6 +135,9 @@ describe('endpoint backend against the simulator as the endpoint', () => {
       // The alert topic's key (the topic is encrypted as the stack encrypts it), scheduled for deletion at cleanup.
       'key',
       'topic',
+      // The backup (operations) topic and its own key: publish-alert's second channel.
+      'key',
+      'topic',
       'queue',
       'queue',
       'table',
@@ -177,6 +180,13 @@ describe('endpoint backend against the simulator as the endpoint', () => {
     expect(run.calls.filter((call) => call.api === 'ec2:CopySnapshot')).toEqual([]);
   });
 
+  it('refuses a scenario with Security Hub (environment.securityHub): it does not model GuardDuty\'s export there, and says so', async () => {
+    const { backend } = backendOverSimulator();
+    const run = await runScenario(scenarioNamed('security-hub-notified-on-containment'), { playbooks, backend });
+    expect(run.error).toContain('environment.securityHub needs a backend that models Security Hub');
+    expect(run.calls.filter((call) => call.api === 'securityhub:BatchUpdateFindings')).toEqual([]);
+  });
+
   it('runs duplicate-delivery: one playbook run, one alert read back through the subscribed queue, nothing left', async () => {
     const { backend, sim } = backendOverSimulator();
     const run = await runScenario(scenarioNamed('duplicate-delivery'), { playbooks, backend });
@@ -192,8 +202,12 @@ describe('endpoint backend against the simulator as the endpoint', () => {
   // So does letting simulated time pass after the run (waitAfterSeconds: an Auto Scaling group's
   // health checks replacing an instance): the endpoint backend's clock is the wall clock and its
   // advance() does not wait, so what those scenarios expect of the time after cannot happen there.
+  // And Security Hub (environment.securityHub): only the simulated account models GuardDuty's export to it.
   const localOnly = (candidate: (typeof scenarios)[number]) =>
-    candidate.environment.removedStatements.length > 0 || candidate.settings.forensicAccount !== undefined || candidate.waitAfterSeconds > 0;
+    candidate.environment.removedStatements.length > 0 ||
+    candidate.settings.forensicAccount !== undefined ||
+    candidate.waitAfterSeconds > 0 ||
+    candidate.environment.securityHub !== undefined;
   for (const scenario of scenarios.filter((candidate) => candidate.pending === undefined && !localOnly(candidate))) {
     it(`${scenario.name}: every expectation holds through the endpoint backend and cleanup leaves nothing behind`, async () => {
       const { backend, sim } = backendOverSimulator();

@@ -198,14 +198,14 @@ describe('expectation evaluators', () => {
   it('forensicCopies: copies the forensic account owns, their key, completion, sealed custody records and kept sources', () => {
     const KEY = 'arn:aws:kms:us-east-1:999988887777:key/forensic';
     const forensic = (copies: NonNullable<AccountInspection['forensic']>['copies'], custody: NonNullable<AccountInspection['forensic']>['custody']) =>
-      facts({ after: inspection({ forensic: { accountId: '999988887777', kmsKeyArn: KEY, copies, custody } }) });
+      facts({ after: inspection({ forensic: { accountId: '999988887777', kmsKeyArn: KEY, copies, custody, sharedSources: [] } }) });
     const good = forensic(
       [
         { snapshotId: 'snap-c1', sourceSnapshotId: 'snap-1', encrypted: true, kmsKeyId: KEY, state: 'completed' },
         // A snapshot of the forensic account that is no copy of evidence does not count.
         { snapshotId: 'snap-own', encrypted: false, state: 'completed' },
       ],
-      [{ sourceSnapshotId: 'snap-1', copySnapshotId: 'snap-c1', sealed: true }],
+      [{ sourceSnapshotId: 'snap-1', copySnapshotId: 'snap-c1', sealed: true, status: 'completed' }],
     );
     expect(check('forensicCopies', { count: 1, encryptedWithForensicKey: true, completed: true, custodyRecords: 1, sourcesKept: true }, good)).toEqual([
       { name: 'copies in the forensic account 999988887777', passed: true, want: '1', actual: '1: snap-c1' },
@@ -216,7 +216,7 @@ describe('expectation evaluators', () => {
     ]);
     const bad = forensic(
       [{ snapshotId: 'snap-c2', sourceSnapshotId: 'snap-gone', encrypted: true, kmsKeyId: 'arn:aws:kms:us-east-1:999988887777:key/other', state: 'pending' }],
-      [{ sourceSnapshotId: 'snap-gone', copySnapshotId: 'snap-c2', sealed: false }],
+      [{ sourceSnapshotId: 'snap-gone', copySnapshotId: 'snap-c2', sealed: false, status: 'pending' }],
     );
     expect(check('forensicCopies', { encryptedWithForensicKey: true, completed: true, custodyRecords: 1, sourcesKept: true }, bad).map((r) => [r.passed, r.actual])).toEqual([
       [false, 'not: snap-c2 (arn:aws:kms:us-east-1:999988887777:key/other)'],
@@ -224,8 +224,62 @@ describe('expectation evaluators', () => {
       [false, '0'],
       [false, 'gone: snap-gone'],
     ]);
+    // Where each copy stands (custody status) and whether its source is still shared with the forensic account.
+    const confirmed = facts({
+      after: inspection({
+        forensic: {
+          accountId: '999988887777',
+          kmsKeyArn: KEY,
+          copies: [],
+          custody: [
+            { sourceSnapshotId: 'snap-1', copySnapshotId: 'snap-c1', sealed: true, status: 'completed' },
+            { sourceSnapshotId: 'snap-2', copySnapshotId: 'snap-c2', sealed: true, status: 'failed' },
+          ],
+          sharedSources: ['snap-2'],
+        },
+      }),
+    });
+    expect(check('forensicCopies', { custodyStatus: { completed: 1, failed: 1, pending: 0 }, sourcesShared: 1 }, confirmed)).toEqual([
+      { name: 'custody records pending', passed: true, want: '0', actual: '0' },
+      { name: 'custody records completed', passed: true, want: '1', actual: '1: snap-1 → snap-c1' },
+      { name: 'custody records failed', passed: true, want: '1', actual: '1: snap-2 → snap-c2' },
+      { name: 'sources still shared with 999988887777', passed: true, want: '1', actual: '1: snap-2' },
+    ]);
+    expect(check('forensicCopies', { custodyStatus: { completed: 2 }, sourcesShared: 0 }, confirmed).map((r) => r.passed)).toEqual([false, false]);
     expect(check('forensicCopies', { count: 0 })).toEqual([
       { name: 'forensic account', passed: false, want: 'a forensic account (settings.forensicAccount)', actual: 'none: the scenario has no forensic account' },
+    ]);
+  });
+
+  it('instances elasticIp and metadata: the edges as the account reports them, one result per field', () => {
+    const edged = (extra: Partial<InspectedInstance>) => facts({ after: inspection({ instances: { 'i-1': { ...instance, ...extra } } }) });
+    const quarantined = edged({ elasticIps: [], metadata: { endpoint: 'disabled', tokens: 'optional', hopLimit: 2 } });
+    expect(check('instances', { web: { elasticIp: false, metadata: { endpoint: 'disabled', hopLimit: 2 } } }, quarantined)).toEqual([
+      { name: 'instance web Elastic IP', passed: true, want: 'none', actual: 'none' },
+      { name: 'instance web metadata endpoint', passed: true, want: 'disabled', actual: 'disabled' },
+      { name: 'instance web metadata hopLimit', passed: true, want: '2', actual: '2' },
+    ]);
+    const released = edged({ elasticIps: ['203.0.113.7'], metadata: { endpoint: 'enabled', tokens: 'optional', hopLimit: 2 } });
+    expect(check('instances', { web: { elasticIp: false, metadata: { endpoint: 'disabled' } } }, released)).toEqual([
+      { name: 'instance web Elastic IP', passed: false, want: 'none', actual: 'associated: 203.0.113.7' },
+      { name: 'instance web metadata endpoint', passed: false, want: 'disabled', actual: 'enabled' },
+    ]);
+    // A backend that could not read the addresses never passes.
+    expect(check('instances', { web: { elasticIp: true } }, edged({}))[0]).toMatchObject({ passed: false, actual: 'not read (DescribeAddresses failed on this backend)' });
+  });
+
+  it('dnsBlocked: exactly the domains Firebreak\'s DNS Firewall list blocks, and the VPCs its rule group guards', () => {
+    const firewall = (domains: string[], vpcIds: string[]) => facts({ environment: { ...environment, instances: { web: { ...environment.instances.web, vpcId: 'vpc-1' } } } as unknown as RunFacts['environment'], after: inspection({ dnsFirewall: { domains, vpcIds } }) });
+    expect(check('dnsBlocked', { domains: ['C2.Example.com.'], vpcsOf: ['web'] }, firewall(['c2.example.com'], ['vpc-1']))).toEqual([
+      { name: 'domains blocked by DNS Firewall', passed: true, want: '[c2.example.com]', actual: '[c2.example.com]' },
+      { name: 'VPCs the DNS Firewall rule group guards', passed: true, want: '[vpc-1]', actual: '[vpc-1]' },
+    ]);
+    expect(check('dnsBlocked', { domains: [], vpcsOf: [] }, firewall(['c2.example.com'], ['vpc-1'])).map((r) => [r.passed, r.actual])).toEqual([
+      [false, '[c2.example.com]'],
+      [false, '[vpc-1]'],
+    ]);
+    expect(check('dnsBlocked', { domains: [] })).toEqual([
+      { name: "Firebreak's DNS Firewall", passed: false, want: 'read back', actual: 'not read: this backend could not list Route 53 Resolver DNS Firewall' },
     ]);
   });
 

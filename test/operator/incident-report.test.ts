@@ -149,7 +149,9 @@ describe('rendering', () => {
     for (const title of ['Summary', 'Phases (from receipt)', 'Timeline', 'What Firebreak did', 'What Firebreak did not do, and why', 'Evidence and chain of custody', 'Approvals', 'Failures', 'Follow-ups still open', 'Lessons learned: questions for the review']) {
       expect(markdown).toContain(`## ${title}`);
     }
-    expect(markdown).toContain('| Containment (instance isolated) | 2026-11-20T10:00:04.000Z | 4.0 s | quarantine-instance: quarantined |');
+    // Each phase with a target shows it (the deployment default of containmentTargetSeconds here), the others none.
+    expect(markdown).toContain('| Containment (instance isolated) | 2026-11-20T10:00:04.000Z | 4.0 s | 2 min 0 s | quarantine-instance: quarantined |');
+    expect(renderIncidentReportMarkdown(buildIncidentReport(record(CONTAINED_RUN), { containment: 3000 }))).toContain('| 4.0 s | 3.0 s (over) | quarantine-instance: quarantined |');
     const hostileMarkdown = renderIncidentReportMarkdown(buildIncidentReport(hostile));
     expect(hostileMarkdown).toContain('&lt;script>alert(1)&lt;/script> \\| &lt;img');
     expect(hostileMarkdown).not.toContain('<script>');

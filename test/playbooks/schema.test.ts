@@ -44,7 +44,7 @@ describe('playbook validation errors', () => {
         file: 'playbooks/test.yaml',
         line: 16,
         column: 13,
-        message: "unknown action 'notfy' (did you mean 'notify'?); actions are: quarantine-instance, snapshot-volumes, copy-evidence, release-instance, block-dns-domain, unblock-dns-domains, contain-each-instance, quarantine-s3-object, release-s3-object, disable-access-key, revoke-role-sessions, release-credentials, notify",
+        message: "unknown action 'notfy' (did you mean 'notify'?); actions are: quarantine-instance, snapshot-volumes, copy-evidence, release-instance, block-dns-domain, unblock-dns-domains, contain-each-instance, quarantine-s3-object, release-s3-object, disable-access-key, revoke-role-sessions, release-credentials, update-security-hub-finding, notify",
       },
     ]);
   });

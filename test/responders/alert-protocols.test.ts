@@ -156,7 +156,7 @@ describe('publishAlert: the backup channel', () => {
     await expect(publishAlert(report(), deps(true))).rejects.toBeInstanceOf(ResponderAccessDeniedError);
     const calls = snsMock.commandCalls(PublishCommand).map((call) => call.args[0].input);
     expect(calls.map((call) => call.TopicArn)).toEqual([TOPIC_ARN, BACKUP_ARN]);
-    expect(calls[1]!.Subject).toMatch(/^\[ALERT CHANNEL FAILED\]High: Backdoor/);
+    expect(calls[1]!.Subject).toMatch(/^\[ALERT CHANNEL FAILED\] High: Backdoor/);
     expect(calls[1]!.Subject!.length).toBeLessThanOrEqual(100);
   });
 

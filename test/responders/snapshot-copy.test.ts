@@ -1,6 +1,7 @@
 import { CopySnapshotCommand, DescribeSnapshotsCommand, EC2Client, ModifySnapshotAttributeCommand } from '@aws-sdk/client-ec2';
 import type { Snapshot } from '@aws-sdk/client-ec2';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GenerateMacCommand, KMSClient, VerifyMacCommand } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -65,8 +66,16 @@ const run = (i: CopyEvidenceInput = input()) =>
     now: () => NOW,
   });
 
+/** The state table as DynamoDB keeps it: conditional writes honoured (attribute_not_exists(pk), revision = :revision). */
+let table: Map<string, Record<string, AttributeValue>>;
+/** What the forensic account reports of each copy (pending until a test says otherwise). */
+let copyStates: Map<string, Partial<Snapshot>>;
+const conditionFailed = () => Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException', $metadata: { httpStatusCode: 400 } });
+
 beforeEach(() => {
   for (const mock of [member, forensic, dynamo, kms]) mock.reset();
+  table = new Map();
+  copyStates = new Map();
   member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: SOURCES });
   member.on(DescribeSnapshotsCommand, { SnapshotIds: ['snap-0000000000000000a'] }).resolves({ Snapshots: [SOURCES[0]!] });
   member.on(DescribeSnapshotsCommand, { SnapshotIds: ['snap-0000000000000000b'] }).resolves({ Snapshots: [SOURCES[1]!] });
@@ -74,19 +83,41 @@ beforeEach(() => {
   forensic.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [] });
   let copies = 0;
   forensic.on(CopySnapshotCommand).callsFake(() => ({ SnapshotId: `snap-0copy00000000000${++copies}` }));
-  forensic.on(DescribeSnapshotsCommand, { SnapshotIds: ['snap-0copy000000000001'] }).resolves({ Snapshots: [{ SnapshotId: 'snap-0copy000000000001', State: 'pending', OwnerId: FORENSIC, Encrypted: true, KmsKeyId: KEY_ARN }] });
-  forensic.on(DescribeSnapshotsCommand, { SnapshotIds: ['snap-0copy000000000002'] }).resolves({ Snapshots: [{ SnapshotId: 'snap-0copy000000000002', State: 'pending', OwnerId: FORENSIC, Encrypted: true, KmsKeyId: KEY_ARN }] });
+  forensic.on(DescribeSnapshotsCommand).callsFake((i: { SnapshotIds?: string[] }) => {
+    const id = i.SnapshotIds?.[0];
+    if (id === undefined) return { Snapshots: [] };
+    return { Snapshots: [{ SnapshotId: id, State: 'pending', Progress: '10%', OwnerId: FORENSIC, Encrypted: true, KmsKeyId: KEY_ARN, ...copyStates.get(id) }] };
+  });
+  forensic.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [] });
   kms.on(GenerateMacCommand).resolves({ Mac: new Uint8Array([1, 2, 3]), KeyId: RECORD_KEY });
   kms.on(VerifyMacCommand).resolves({ MacValid: true });
-  dynamo.on(PutItemCommand).resolves({});
+  dynamo.on(PutItemCommand).callsFake((i: { Item: Record<string, AttributeValue>; ConditionExpression?: string; ExpressionAttributeValues?: Record<string, AttributeValue> }) => {
+    const pk = i.Item.pk!.S!;
+    const current = table.get(pk);
+    if (i.ConditionExpression === 'attribute_not_exists(pk)' && current !== undefined) throw conditionFailed();
+    if (i.ConditionExpression === 'revision = :revision' && current?.revision?.N !== i.ExpressionAttributeValues?.[':revision']?.N) throw conditionFailed();
+    table.set(pk, i.Item);
+    return {};
+  });
+  dynamo.on(GetItemCommand).callsFake((i: { Key: { pk: { S: string } } }) => ({ Item: table.get(i.Key.pk.S) }));
 });
+/** The custody record of one source as the state table holds it now. */
+const storedRecord = (source: string) => JSON.parse(table.get(custodyRecordKey(KEY, source))!.record!.S!) as CustodyRecord;
+const complete = (...ids: string[]) => ids.forEach((id) => copyStates.set(id, { State: 'completed', Progress: '100%' }));
 afterEach(() => {
   for (const mock of [member, forensic, dynamo, kms]) mock.reset();
 });
 
 describe('copyEvidence', () => {
   it('shares each completed evidence snapshot with the forensic account only, copies it there re-encrypted with the forensic key, and records its custody', async () => {
+    // The copies are pending at first: custody recorded as pending, the step waits (the state machine retries).
+    await expect(run()).rejects.toThrow(
+      /^2 forensic copies still pending in 444455556666 \(snap-0copy000000000001 of snap-0000000000000000a 10%, snap-0copy000000000002 of snap-0000000000000000b 10%\): custody recorded as pending/,
+    );
+    expect(storedRecord('snap-0000000000000000a')).toMatchObject({ status: 'pending', copySnapshotId: 'snap-0copy000000000001' });
+    complete('snap-0copy000000000001', 'snap-0copy000000000002');
     const result = await run();
+    expect(forensic.commandCalls(CopySnapshotCommand)).toHaveLength(2);
 
     expect(member.commandCalls(DescribeSnapshotsCommand)[0]!.args[0].input).toEqual({
       OwnerIds: ['self'],
@@ -95,9 +126,12 @@ describe('copyEvidence', () => {
         { Name: 'tag:firebreak:instance', Values: [INSTANCE_ID] },
       ],
     });
+    // Shared with the forensic account only; the share removed again once each copy completed.
     expect(member.commandCalls(ModifySnapshotAttributeCommand).map((c) => c.args[0].input)).toEqual([
       { SnapshotId: 'snap-0000000000000000a', Attribute: 'createVolumePermission', OperationType: 'add', UserIds: [FORENSIC] },
       { SnapshotId: 'snap-0000000000000000b', Attribute: 'createVolumePermission', OperationType: 'add', UserIds: [FORENSIC] },
+      { SnapshotId: 'snap-0000000000000000a', Attribute: 'createVolumePermission', OperationType: 'remove', UserIds: [FORENSIC] },
+      { SnapshotId: 'snap-0000000000000000b', Attribute: 'createVolumePermission', OperationType: 'remove', UserIds: [FORENSIC] },
     ]);
     expect(forensic.commandCalls(DescribeSnapshotsCommand)[0]!.args[0].input).toEqual({
       OwnerIds: ['self'],
@@ -137,12 +171,25 @@ describe('copyEvidence', () => {
       copiedAt: NOW.toISOString(),
       copiedBy: { executionArn: EXECUTION, responder: 'copy-evidence', forensicRoleArn: `arn:aws:iam::${FORENSIC}:role/FirebreakForensicCopier` },
       sourceSha256: snapshotReport(SOURCES[0]!).sha256,
+      status: 'completed',
+      confirmed: { at: NOW.toISOString(), copyState: 'completed', copySha256: storedRecord('snap-0000000000000000a').confirmed!.copy!.sha256 },
+      unshare: { removed: true, at: NOW.toISOString(), detail: `share of snap-0000000000000000a with ${FORENSIC} removed (createVolumePermission remove), the copy having completed` },
       verified: true,
     });
-    // The custody record: written once (conditional), sealed, under its own key prefix.
-    const put = dynamo.commandCalls(PutItemCommand)[0]!.args[0].input;
+    // The final DescribeSnapshots answer of the copy, hashed, is in the sealed record.
+    const finalCopy: Snapshot = { SnapshotId: 'snap-0copy000000000001', State: 'completed', Progress: '100%', OwnerId: FORENSIC, Encrypted: true, KmsKeyId: KEY_ARN };
+    expect(storedRecord('snap-0000000000000000a').confirmed!.copy).toEqual(snapshotReport(finalCopy));
+    // The custody record: first written once (conditional, pending), then sealed completed only over revision 1.
+    const puts = dynamo.commandCalls(PutItemCommand).map((c) => c.args[0].input);
+    const put = puts[0]!;
     expect(put.ConditionExpression).toBe('attribute_not_exists(pk)');
     expect(put.Item?.pk).toEqual({ S: custodyRecordKey(KEY, 'snap-0000000000000000a') });
+    expect(put.Item?.status).toEqual({ S: 'pending' });
+    expect(put.Item?.revision).toEqual({ N: '1' });
+    const sealing = puts.find((i) => i.Item?.status?.S === 'completed' && i.Item?.pk?.S === custodyRecordKey(KEY, 'snap-0000000000000000a'))!;
+    expect(sealing.ConditionExpression).toBe('revision = :revision');
+    expect(sealing.ExpressionAttributeValues).toEqual({ ':revision': { N: '1' } });
+    expect(sealing.Item?.revision).toEqual({ N: '2' });
     const stored = JSON.parse(put.Item!.record!.S!) as CustodyRecord;
     expect(stored.seal).toEqual({ scheme: 'firebreak-evidence-custody/v1', algorithm: 'HMAC_SHA_256', keyId: RECORD_KEY, mac: 'AQID' });
     expect(stored.source.json).toBe(snapshotReport(SOURCES[0]!).json);
@@ -170,30 +217,103 @@ describe('copyEvidence', () => {
     member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({
       Snapshots: [SOURCES[0]!, evidence('snap-0000000000000000c', 'vol-x', 'completed', { OwnerId: '777777777777' }), evidence('snap-0000000000000000d', 'vol-y', 'completed', { Tags: [] })],
     });
+    complete('snap-0copy000000000001');
     const result = await run();
     expect(result.copies.map((c) => c.sourceSnapshotId)).toEqual(['snap-0000000000000000a']);
   });
 
   it('on a second run, copies nothing again and verifies the stored custody record', async () => {
+    complete('snap-0copy000000000001', 'snap-0copy000000000002');
     const first = await run();
     expect(first.status).toBe('copied');
-    forensic.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({
-      Snapshots: SOURCES.map((s, i) => ({ SnapshotId: `snap-0copy00000000000${i + 1}`, State: 'completed', Tags: [{ Key: 'firebreak:source-snapshot', Value: s.SnapshotId }] })),
-    });
-    const records = dynamo.commandCalls(PutItemCommand).map((c) => c.args[0].input.Item!.record!.S!);
-    dynamo.on(GetItemCommand).callsFake((i: { Key: { pk: { S: string } } }) => ({ Item: { record: { S: records.find((r) => i.Key.pk.S.endsWith((JSON.parse(r) as CustodyRecord).sourceSnapshotId)) } } }));
     forensic.resetHistory();
+    member.resetHistory();
     const second = await run();
     expect(second.status).toBe('already-copied');
     expect(second.idempotentReplay).toBe(true);
     expect(forensic.commandCalls(CopySnapshotCommand)).toHaveLength(0);
+    expect(member.commandCalls(ModifySnapshotAttributeCommand)).toHaveLength(0);
     expect(second.copies.map((c) => c.detail)).toEqual(['custody verified', 'custody verified']);
-    expect(kms.commandCalls(VerifyMacCommand)).toHaveLength(2);
+    expect(kms.commandCalls(VerifyMacCommand).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('watches a copy EC2 accepted and then failed: custody sealed failed with its reason, the source and its share kept, the step fails; a rerun never copies it again', async () => {
+    await expect(run()).rejects.toBeInstanceOf(EvidencePendingError);
+    complete('snap-0copy000000000001');
+    copyStates.set('snap-0copy000000000002', { State: 'error', StateMessage: 'Given key ID is not accessible', Progress: '0%' });
+    const failure = run();
+    await expect(failure).rejects.toBeInstanceOf(EvidenceCopyFailedError);
+    await expect(failure).rejects.toThrow(
+      /^1 of 2 evidence snapshot\(s\) not copied to the forensic account 444455556666; no source was deleted\. The forensic copy of snap-0000000000000000b failed: the copy snap-0copy000000000002 ended in state error: Given key ID is not accessible\..*The source snap-0000000000000000b is kept, and its share with 444455556666 is kept for a copy by hand\. Copied, custody recorded: snap-0000000000000000a → snap-0copy000000000001\.$/,
+    );
+    const failed = storedRecord('snap-0000000000000000b');
+    expect(failed).toMatchObject({ status: 'failed', confirmed: { copyState: 'error', reason: 'the copy snap-0copy000000000002 ended in state error: Given key ID is not accessible' }, unshare: { removed: false } });
+    expect(failed.confirmed?.copy?.json).toContain('"StateMessage":"Given key ID is not accessible"');
+    expect(storedRecord('snap-0000000000000000a')).toMatchObject({ status: 'completed', unshare: { removed: true } });
+    // Only the completed copy's source was unshared.
+    const removals = member.commandCalls(ModifySnapshotAttributeCommand).map((c) => c.args[0].input).filter((i) => i.OperationType === 'remove');
+    expect(removals.map((i) => i.SnapshotId)).toEqual(['snap-0000000000000000a']);
+    // A rerun reads the failed custody record: no second copy, no share or unshare, the same failure.
+    member.resetHistory();
+    forensic.resetHistory();
+    await expect(run()).rejects.toThrow(/The forensic copy of snap-0000000000000000b \(snap-0copy000000000002\) failed earlier: the copy snap-0copy000000000002 ended in state error: Given key ID is not accessible\. It is not copied again automatically/);
+    expect(forensic.commandCalls(CopySnapshotCommand)).toHaveLength(0);
+    expect(member.commandCalls(ModifySnapshotAttributeCommand)).toHaveLength(0);
+    const calls = [...member.calls(), ...forensic.calls()].map((c) => c.args[0].constructor.name);
+    expect(calls.some((name) => /Delete|Unlock|Reset/.test(name))).toBe(false);
+  });
+
+  it('seals a copy that disappeared from the forensic account as failed (missing), keeping the source', async () => {
+    await expect(run()).rejects.toBeInstanceOf(EvidencePendingError);
+    complete('snap-0copy000000000001');
+    forensic.on(DescribeSnapshotsCommand, { SnapshotIds: ['snap-0copy000000000002'] }).rejects(Object.assign(new Error("The snapshot 'snap-0copy000000000002' does not exist."), { name: 'InvalidSnapshot.NotFound', $metadata: { httpStatusCode: 400 } }));
+    await expect(run()).rejects.toThrow(/the copy snap-0copy000000000002 no longer exists in 444455556666/);
+    expect(storedRecord('snap-0000000000000000b')).toMatchObject({ status: 'failed', confirmed: { copyState: 'missing' } });
+  });
+
+  it('when the share cannot be removed, seals the copy completed, says why, and a rerun tries the removal again', async () => {
+    complete('snap-0copy000000000001', 'snap-0copy000000000002');
+    member.on(ModifySnapshotAttributeCommand, { OperationType: 'remove' }).rejects(Object.assign(new Error('You are not authorized to perform this operation.'), { name: 'UnauthorizedOperation', $metadata: { httpStatusCode: 403 } }));
+    const first = await run();
+    expect(first.status).toBe('copied');
+    expect(first.copies[0]!.detail).toMatch(/^custody completed; share of snap-0000000000000000a with 444455556666 NOT removed \(/);
+    expect(storedRecord('snap-0000000000000000a')).toMatchObject({ status: 'completed', unshare: { removed: false } });
+    member.on(ModifySnapshotAttributeCommand, { OperationType: 'remove' }).resolves({});
+    forensic.resetHistory();
+    const second = await run();
+    expect(forensic.commandCalls(CopySnapshotCommand)).toHaveLength(0);
+    expect(second.copies[0]!.detail).toBe(`custody verified; share of snap-0000000000000000a with ${FORENSIC} removed (createVolumePermission remove), the copy having completed`);
+    expect(storedRecord('snap-0000000000000000a')).toMatchObject({ status: 'completed', unshare: { removed: true } });
+  });
+
+  it('does not act on a custody record that fails verification: nothing copied again, confirmed or unshared; the step fails', async () => {
+    await expect(run()).rejects.toBeInstanceOf(EvidencePendingError);
+    complete('snap-0copy000000000001', 'snap-0copy000000000002');
+    kms.on(VerifyMacCommand).rejects(Object.assign(new Error('invalid mac'), { name: 'KMSInvalidMacException', $metadata: { httpStatusCode: 400 } }));
+    member.resetHistory();
+    forensic.resetHistory();
+    await expect(run()).rejects.toThrow(/The custody record of snap-0000000000000000a is NOT TRUSTED/);
+    expect(forensic.commandCalls(CopySnapshotCommand)).toHaveLength(0);
+    expect(member.commandCalls(ModifySnapshotAttributeCommand)).toHaveLength(0);
+  });
+
+  it('records custody of a copy an interrupted run made (found by its source tag) instead of copying again', async () => {
+    forensic.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({
+      Snapshots: [{ SnapshotId: 'snap-0copy000000000009', State: 'completed', StartTime: new Date('2026-11-20T10:30:00.000Z'), Tags: [{ Key: 'firebreak:source-snapshot', Value: 'snap-0000000000000000a' }] }],
+    });
+    complete('snap-0copy000000000009', 'snap-0copy000000000001');
+    member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [SOURCES[0]!] });
+    const result = await run();
+    expect(forensic.commandCalls(CopySnapshotCommand)).toHaveLength(0);
+    expect(member.commandCalls(ModifySnapshotAttributeCommand).map((c) => c.args[0].input.OperationType)).toEqual(['remove']);
+    expect(storedRecord('snap-0000000000000000a')).toMatchObject({ copySnapshotId: 'snap-0copy000000000009', copiedAt: '2026-11-20T10:30:00.000Z', status: 'completed' });
+    expect(result.copies[0]!.outcome).toBe('copied');
   });
 
   it('keeps the source and fails the step naming it when the copy fails (a key the forensic account cannot use), after recording the copies that worked', async () => {
     forensic.on(CopySnapshotCommand, { SourceSnapshotId: 'snap-0000000000000000b' }).rejects(Object.assign(new Error('The specified KMS key is not accessible'), { name: 'InvalidParameterValue', $metadata: { httpStatusCode: 400 } }));
     member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [SOURCES[0]!, { ...SOURCES[1]!, Encrypted: true }] });
+    complete('snap-0copy000000000001');
     const failure = run();
     await expect(failure).rejects.toBeInstanceOf(EvidenceCopyFailedError);
     await expect(run()).rejects.toThrow(/1 of 2 evidence snapshot\(s\) not copied to the forensic account 444455556666; no source was deleted\..*AWS-managed EBS key.*The source snap-0000000000000000b is kept.*Copied, custody recorded: snap-0000000000000000a → snap-0copy/);
@@ -218,6 +338,9 @@ describe('copyEvidence', () => {
     member.on(ModifySnapshotAttributeCommand).rejects(Object.assign(new Error('dry'), { name: 'DryRunOperation', $metadata: { httpStatusCode: 412 } }));
     const result = await run(input('dry-run'));
     expect(member.commandCalls(ModifySnapshotAttributeCommand)[0]!.args[0].input).toEqual({ SnapshotId: 'snap-0000000000000000a', Attribute: 'createVolumePermission', OperationType: 'add', UserIds: [FORENSIC], DryRun: true });
+    // The share's later removal is dry-run too (EC2 checks the permission).
+    expect(member.commandCalls(ModifySnapshotAttributeCommand)[1]!.args[0].input).toEqual({ SnapshotId: 'snap-0000000000000000a', Attribute: 'createVolumePermission', OperationType: 'remove', UserIds: [FORENSIC], DryRun: true });
+    expect(result.actions.some((a) => a.outcome === 'would-do' && a.detail.startsWith(`Would remove ${FORENSIC}'s share of snap-0000000000000000a`))).toBe(true);
     expect(forensic.commandCalls(CopySnapshotCommand)).toHaveLength(0);
     expect(result.status).toBe('dry-run');
     expect(result.actions.some((a) => a.api === 'ec2:CopySnapshot' && a.detail.startsWith('Cannot dry-run'))).toBe(true);
@@ -234,7 +357,7 @@ describe('copyEvidence', () => {
 describe('stored custody records are claims', () => {
   const mac = new KmsMac(new KMSClient({ region: REGION }), RECORD_KEY);
   async function stored(): Promise<string> {
-    await run();
+    await run().catch(() => undefined);
     return dynamo.commandCalls(PutItemCommand)[0]!.args[0].input.Item!.record!.S!;
   }
 
@@ -277,6 +400,7 @@ describe('forensicTargetFromEnv', () => {
 
 describe('the alert on forensic copies', () => {
   it('names each copy with its chain of custody: source volume and snapshot, copy, account, key, when, who, both hashes', async () => {
+    complete('snap-0copy000000000001', 'snap-0copy000000000002');
     const result = await run();
     const { message } = buildAlertMessage(
       alertInputSchema.parse(
@@ -287,7 +411,7 @@ describe('the alert on forensic copies', () => {
     const custodyA = result.copies[0]!.custody!;
     expect(message).toContain('Chain of custody (state table, custody# records, sealed)');
     expect(message).toContain(
-      `snap-0000000000000000a (volume vol-0root000000000001) copied to snap-0copy000000000001 in ${FORENSIC}, key ${KEY_ARN}, copied ${NOW.toISOString()} by arn:aws:iam::${FORENSIC}:role/FirebreakForensicCopier, SHA-256 source ${custodyA.sourceSha256} copy ${custodyA.copySha256}`,
+      `snap-0000000000000000a (volume vol-0root000000000001) copied to snap-0copy000000000001 in ${FORENSIC}, key ${KEY_ARN}, copied ${NOW.toISOString()} by arn:aws:iam::${FORENSIC}:role/FirebreakForensicCopier, SHA-256 source ${custodyA.sourceSha256} copy ${custodyA.copySha256}, completed ${NOW.toISOString()} (final copy SHA-256 ${custodyA.confirmed?.copySha256}), share with the forensic account removed`,
     );
   });
 });

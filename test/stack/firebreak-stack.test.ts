@@ -594,6 +594,7 @@ describe('FirebreakStack resources', () => {
         'AlertTopicArn',
         'ApprovalFunctionUrl',
         'ApproverPolicyArn',
+        'ContainmentTargetSeconds',
         'DispatcherArn',
         'GameDaysEnabled',
         'Mode',

@@ -10,6 +10,7 @@ const arns: ResponderArns = {
   snapshots: 'arn:aws:ec2:eu-west-1::snapshot/*',
   iam: (type) => `arn:aws:iam::999988887777:${type}/*`,
   s3: { arn: (path) => `arn:aws:s3:::${path}`, account: '999988887777' },
+  regional: (service, resource) => `arn:aws:${service}:*:999988887777:${resource}`,
   ownRoles: ['arn:aws:iam::999988887777:role/firebreak-responder-*'],
   alertTopic: 'arn:aws:sns:eu-west-1:999988887777:alerts',
   alertKey: 'arn:aws:kms:eu-west-1:999988887777:key/1',

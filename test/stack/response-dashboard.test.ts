@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readFirebreakConfig } from '../../lib/stack/config';
+import { CONTAINMENT_TARGET_OUTPUT_KEY } from '../../lib/stack/response-dashboard';
 import { actionsOf, allStatements, logicalIdOf, resourcesOf, statementsOfRole, synthesize } from './support';
 
 const operationsTopicId = (template: ReturnType<typeof synthesize>['template']) => logicalIdOf(template, 'AWS::SNS::Topic', 'Operations');
@@ -35,6 +36,8 @@ describe('response metrics', () => {
         ComparisonOperator: 'GreaterThanThreshold',
         AlarmActions: [{ Ref: alertTopicId(template) }, { Ref: operationsTopicId(template) }],
       });
+      // The same target, as the output firebreak report and the game day read it.
+      template.hasOutput(CONTAINMENT_TARGET_OUTPUT_KEY, { Value: String(threshold / 1000) });
     }
   });
 

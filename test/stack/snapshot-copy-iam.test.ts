@@ -31,7 +31,19 @@ const EXPECTED_SHARE = {
   Condition: {
     StringEquals: { 'aws:ResourceTag/firebreak:evidence': 'true', 'ec2:Attribute': 'createVolumePermission' },
     'ForAllValues:StringEquals': { 'ec2:Add/userId': FORENSIC },
-    Null: { 'ec2:Add/group': 'true', 'ec2:Add/userId': 'false' },
+    Null: { 'ec2:Add/group': 'true', 'ec2:Add/userId': 'false', 'ec2:Remove/group': 'true', 'ec2:Remove/userId': 'true' },
+  },
+};
+// Once the copy completed: removing the forensic account's permission, nothing else (never adding).
+const EXPECTED_UNSHARE = {
+  Sid: 'UnshareEvidenceFromTheForensicAccount',
+  Effect: 'Allow',
+  Action: 'ec2:ModifySnapshotAttribute',
+  Resource: snapshotArn,
+  Condition: {
+    StringEquals: { 'aws:ResourceTag/firebreak:evidence': 'true', 'ec2:Attribute': 'createVolumePermission' },
+    'ForAllValues:StringEquals': { 'ec2:Remove/userId': FORENSIC },
+    Null: { 'ec2:Remove/group': 'true', 'ec2:Remove/userId': 'false', 'ec2:Add/group': 'true', 'ec2:Add/userId': 'true' },
   },
 };
 
@@ -45,6 +57,7 @@ describe('copy-evidence in the Firebreak stack', () => {
     const statements = copyRole(template);
     const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
     expect(bySid.ShareEvidenceWithTheForensicAccount).toEqual(EXPECTED_SHARE);
+    expect(bySid.UnshareEvidenceFromTheForensicAccount).toEqual(EXPECTED_UNSHARE);
     expect(bySid.AssumeTheForensicRole).toEqual({
       Sid: 'AssumeTheForensicRole',
       Effect: 'Allow',
@@ -120,6 +133,7 @@ describe('the member role with copy-evidence', () => {
     const role = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Role'))[0]!;
     const statements = (role.Properties as { Policies: [{ PolicyDocument: { Statement: Statement[] } }] }).Policies[0].PolicyDocument.Statement;
     expect(statements.find((s) => s.Sid === 'ShareEvidenceWithTheForensicAccount')).toEqual(EXPECTED_SHARE);
+    expect(statements.find((s) => s.Sid === 'UnshareEvidenceFromTheForensicAccount')).toEqual(EXPECTED_UNSHARE);
     expect(() => new MemberRoleStack(new App(), 'M', { iamActions: memberRoleIamActions([COPYING]), responders: ['copy-evidence'] })).toThrow(/no scoping rule for ec2:ModifySnapshotAttribute/);
   });
 });

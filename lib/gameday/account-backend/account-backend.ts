@@ -30,6 +30,7 @@ import { createIamPrincipals, inspectIamPrincipals } from './iam-principals';
 import type { BackendContext, CreatedResource, OperatorClients } from './context';
 import { EnvironmentSetupError } from './context';
 import { alertOf, createDeployment, drain, keptEventOf } from './deployment-resources';
+import { inspectDnsFirewall } from './inspect-edges';
 import { inspectAccount } from './inspect';
 import { createInstances, createNetwork } from './provision';
 import { createFleet, inspectFleet } from './fleet';
@@ -156,9 +157,10 @@ export abstract class AccountBackend implements GameDayBackend {
     for (const message of await drain(context, this.alertFeedUrl)) this.alerts.push(alertOf(message.body, message.sentAt));
     for (const message of await drain(context, resolved.deployment.unprocessableEventsQueueUrl)) this.kept.push(keptEventOf(message, this.now()));
     const iam = await inspectIamPrincipals(context, resolved);
+    const dnsFirewall = await inspectDnsFirewall(await context.clients.route53resolver());
     // The users' keys and policies are part of what "nothing changed" covers, like S3.
     const digest = iam === undefined ? objectsDigest : `${objectsDigest}${JSON.stringify(iam)}`;
-    return { ...inspected, digest, ...(Object.keys(s3Objects).length > 0 ? { s3Objects } : {}), ...(iam !== undefined ? { iam } : {}), alerts: [...this.alerts], keptEvents: [...this.kept], ...(fleet ? { fleet } : {}) };
+    return { ...inspected, digest, ...(Object.keys(s3Objects).length > 0 ? { s3Objects } : {}), ...(iam !== undefined ? { iam } : {}), alerts: [...this.alerts], keptEvents: [...this.kept], ...(fleet ? { fleet } : {}), ...(dnsFirewall ? { dnsFirewall } : {}) };
   }
 
   /** Deletes what prepare() created, in reverse order; never throws (problems are in cleanupReport() and reported). */

@@ -8,6 +8,7 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { STSClient } from '@aws-sdk/client-sts';
+import type { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import type { FleetOperatorClients } from '../fleet-types';
 import type { S3Client } from '@aws-sdk/client-s3';
 
@@ -21,6 +22,8 @@ export interface OperatorClients extends FleetOperatorClients {
   dynamodb(): DynamoDBClient;
   kms(): KMSClient;
   s3(): Promise<S3Client>;
+  /** DNS Firewall, read by inspect() for `expect.dnsBlocked`. */
+  route53resolver(): Promise<Route53ResolverClient>;
 }
 
 /** A resource prepare() created, for cleanup. */

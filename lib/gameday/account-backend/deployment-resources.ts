@@ -11,6 +11,8 @@ import { CreateTopicCommand, GetTopicAttributesCommand, SubscribeCommand } from 
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { DeploymentResources, KeptEvent, PublishedAlert, RehearsalFinding } from '../backend';
 import type { BackendContext } from './context';
+import type { FaultSpec } from '../sim/faults';
+import type { EnvironmentDocument } from '../scenario';
 import { errorCode } from './context';
 
 export interface CreatedDeployment {
@@ -20,21 +22,48 @@ export interface CreatedDeployment {
   readonly findings: readonly RehearsalFinding[];
 }
 
+/** The name ends of the two topics (`<prefix>-alerts`, `<prefix>-operations`): a fault may name one (faults[].topic). */
+export const TOPIC_NAME_SUFFIX = { alert: '-alerts', backup: '-operations' } as const;
+
+/** A fault's `when` for publishes to one of the two topics (faults[].topic). */
+export function publishesToTopic(which: keyof typeof TOPIC_NAME_SUFFIX): (input: Readonly<Record<string, unknown>>) => boolean {
+  return (input) => typeof input.TopicArn === 'string' && input.TopicArn.endsWith(TOPIC_NAME_SUFFIX[which]);
+}
+
+/** A scenario's fault as the simulated account (or the endpoint's clients) applies it. */
+export function faultSpecOf(fault: EnvironmentDocument['faults'][number]): FaultSpec {
+  return {
+    api: fault.api,
+    error: fault.error,
+    times: fault.times,
+    ...(fault.message !== undefined ? { message: fault.message } : {}),
+    ...(fault.topic !== undefined ? { when: publishesToTopic(fault.topic) } : {}),
+  };
+}
+
+/** A topic encrypted with a key of its own, as the stack creates each channel; the key ARN only when the account kept it. */
+async function createChannel(context: BackendContext, which: keyof typeof TOPIC_NAME_SUFFIX, findings: RehearsalFinding[]): Promise<{ topicArn: string; keyArn?: string }> {
+  const { clients, prefix, created } = context;
+  const label = which === 'alert' ? 'the alert topic' : 'the backup (operations) topic';
+  const keyArn = await createKey(context, 'SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT', `${prefix}: encrypts ${label}`);
+  const topic = await clients.sns().send(
+    new CreateTopicCommand({ Name: `${prefix}${TOPIC_NAME_SUFFIX[which]}`, ...(keyArn ? { Attributes: { KmsMasterKeyId: keyArn } } : {}) }),
+  );
+  const topicArn = topic.TopicArn as string;
+  created.push({ kind: 'topic', id: topicArn });
+  const encrypted = keyArn ? (await clients.sns().send(new GetTopicAttributesCommand({ TopicArn: topicArn }))).Attributes?.KmsMasterKeyId : undefined;
+  if (keyArn && !encrypted) {
+    findings.push({ kind: 'ignored parameter', message: `the account created ${label} without its KMS key (KmsMasterKeyId): publishing to it does not rehearse the key's permissions` });
+  }
+  return { topicArn, ...(encrypted ? { keyArn } : {}) };
+}
+
 export async function createDeployment(context: BackendContext): Promise<CreatedDeployment> {
   const { clients, prefix, created, account, region } = context;
   const findings: RehearsalFinding[] = [];
-  const alertKeyArn = await createKey(context, 'SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT', `${prefix}: encrypts the alert topic`);
-  const topic = await clients.sns().send(
-    new CreateTopicCommand({ Name: `${prefix}-alerts`, ...(alertKeyArn ? { Attributes: { KmsMasterKeyId: alertKeyArn } } : {}) }),
-  );
-  const alertTopicArn = topic.TopicArn as string;
-  created.push({ kind: 'topic', id: alertTopicArn });
-  const encrypted = alertKeyArn
-    ? (await clients.sns().send(new GetTopicAttributesCommand({ TopicArn: alertTopicArn }))).Attributes?.KmsMasterKeyId
-    : undefined;
-  if (alertKeyArn && !encrypted) {
-    findings.push({ kind: 'ignored parameter', message: `the account created the alert topic without its KMS key (KmsMasterKeyId): publishing alerts does not rehearse the key's permissions` });
-  }
+  const { topicArn: alertTopicArn, keyArn: alertKeyArn } = await createChannel(context, 'alert', findings);
+  // The second, independent channel publish-alert copies Critical incidents and alerting failures to.
+  const { topicArn: backupTopicArn, keyArn: backupKeyArn } = await createChannel(context, 'backup', findings);
   const kept = await clients.sqs().send(new CreateQueueCommand({ QueueName: `${prefix}-unprocessable-events` }));
   const unprocessableEventsQueueUrl = kept.QueueUrl as string;
   created.push({ kind: 'queue', id: unprocessableEventsQueueUrl });
@@ -82,10 +111,12 @@ export async function createDeployment(context: BackendContext): Promise<Created
       account,
       region,
       alertTopicArn,
+      backupTopicArn,
       unprocessableEventsQueueUrl,
       stateTableName,
       recordKeyArn,
-      ...(encrypted ? { alertKeyArn } : {}),
+      ...(alertKeyArn ? { alertKeyArn } : {}),
+      ...(backupKeyArn ? { backupKeyArn } : {}),
     },
     alertFeedUrl,
     findings,
@@ -103,7 +134,7 @@ async function createKey(context: BackendContext, keySpec: KeySpec, keyUsage: Ke
     context.report(
       keySpec === 'HMAC_256'
         ? `the account could not create a KMS HMAC key (${errorCode(error)}): quarantine records stay unsealed and release refuses them`
-        : `the account could not create a KMS key for the alert topic (${errorCode(error)}): the topic is not encrypted`,
+        : `the account could not create a KMS key (${description}: ${errorCode(error)}): the topic is not encrypted`,
     );
     return '';
   }

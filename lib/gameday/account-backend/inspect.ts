@@ -20,6 +20,7 @@ import type { InspectedInstance, ResolvedEnvironment } from '../backend';
 import type { BackendContext } from './context';
 import { describeInstances, errorCode } from './context';
 import { tagRecord } from './inputs';
+import { elasticIpsOf } from './inspect-edges';
 
 export interface InspectedResources {
   readonly instances: Record<string, InspectedInstance | undefined>;
@@ -104,6 +105,8 @@ async function inspectedInstance(
   const instanceId = instance.InstanceId as string;
   const attribute = async (name: 'disableApiTermination' | 'disableApiStop' | 'instanceInitiatedShutdownBehavior') =>
     ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: name }));
+  const elasticIps = await elasticIpsOf(ec2, instanceId);
+  const metadata = instance.MetadataOptions;
   const termination = await attribute('disableApiTermination');
   const stop = await attribute('disableApiStop');
   const shutdown = await attribute('instanceInitiatedShutdownBehavior');
@@ -129,6 +132,16 @@ async function inspectedInstance(
         },
       ];
     }),
+    ...(elasticIps !== undefined ? { elasticIps } : {}),
+    ...(metadata !== undefined
+      ? {
+          metadata: {
+            ...(metadata.HttpEndpoint !== undefined ? { endpoint: metadata.HttpEndpoint } : {}),
+            ...(metadata.HttpTokens !== undefined ? { tokens: metadata.HttpTokens } : {}),
+            ...(metadata.HttpPutResponseHopLimit !== undefined ? { hopLimit: metadata.HttpPutResponseHopLimit } : {}),
+          },
+        }
+      : {}),
   };
 }
 

@@ -45,7 +45,8 @@ export async function traceCalls<T>(work: () => Promise<T>): Promise<{ readonly 
 }
 
 
-interface MiddlewareContext {
+/** What the SDK's middleware sees of a command. */
+export interface MiddlewareContext {
   readonly clientName?: string;
   readonly commandName?: string;
 }
@@ -53,7 +54,8 @@ interface TracedOutput {
   readonly output?: { readonly $metadata?: { readonly attempts?: number } };
 }
 type Next = (args: { input: object }) => Promise<TracedOutput>;
-interface TraceableClient {
+/** An SDK v3 client, as far as adding an outermost middleware goes. */
+export interface MiddlewareClient {
   readonly middlewareStack: {
     add(middleware: (next: Next, context: MiddlewareContext) => (args: { input: object }) => Promise<TracedOutput>, options: { step: 'initialize'; priority: 'high'; name: string }): void;
   };
@@ -61,21 +63,27 @@ interface TraceableClient {
 
 const traced = new WeakSet<object>();
 
-function isTraceable(value: unknown): value is TraceableClient {
+/** True for an SDK client a middleware can be added to. */
+export function isMiddlewareClient(value: unknown): value is MiddlewareClient {
   return typeof value === 'object' && value !== null && typeof (value as { middlewareStack?: { add?: unknown } }).middlewareStack?.add === 'function';
+}
+
+/** `ec2:DescribeInstances`: the API of a command, from the SDK's middleware context. */
+export function apiOfCommand(context: MiddlewareContext): string {
+  const service = SERVICE_BY_CLIENT[context.clientName ?? ''] ?? (context.clientName ?? 'unknown').replace(/Client$/, '').toLowerCase();
+  return `${service}:${(context.commandName ?? 'Unknown').replace(/Command$/, '')}`;
 }
 
 /** Adds the tracing middleware to an SDK client (once per client). */
 export function traceClient<C>(client: C): C {
-  if (!isTraceable(client) || traced.has(client)) return client;
+  if (!isMiddlewareClient(client) || traced.has(client)) return client;
   traced.add(client);
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const trace = current.getStore();
       if (!trace) return next(args);
-      const service = SERVICE_BY_CLIENT[context.clientName ?? ''] ?? (context.clientName ?? 'unknown').replace(/Client$/, '').toLowerCase();
       const call: TracedCall = {
-        api: `${service}:${(context.commandName ?? 'Unknown').replace(/Command$/, '')}`,
+        api: apiOfCommand(context),
         completedBefore: trace.completed.length,
         input: args.input as Record<string, unknown>,
       };
@@ -100,18 +108,23 @@ export function traceClient<C>(client: C): C {
 }
 
 /**
- * The same client factory, every client it makes traced. Generic over the factory's shape: each
- * method's result (a client, or a promise of one) gets the middleware.
+ * The same client factory, every client it makes passed through `decorate` (a middleware added).
+ * Generic over the factory's shape: each method's result (a client, or a promise of one) is decorated.
  */
-export function tracedClientFactory<F extends object>(factory: F): F {
+export function decoratedClientFactory<F extends object>(factory: F, decorate: <C>(client: C) => C): F {
   return new Proxy(factory, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver) as unknown;
       if (typeof value !== 'function') return value;
       return (...args: unknown[]) => {
         const made = (value as (...parameters: unknown[]) => unknown).apply(target, args);
-        return made instanceof Promise ? made.then(traceClient) : traceClient(made);
+        return made instanceof Promise ? made.then(decorate) : decorate(made);
       };
     },
   });
+}
+
+/** The same client factory, every client it makes traced. */
+export function tracedClientFactory<F extends object>(factory: F): F {
+  return decoratedClientFactory(factory, traceClient);
 }

@@ -505,6 +505,23 @@ export function authorizationTargets(iamAction: string, call: AuthorizationCall,
       return resolverTargets(action, call);
     case 's3':
       return s3Targets(action, call, world, resourceHint);
+    case 'securityhub': {
+      // BatchUpdateFindings authorizes on the account's hub, with the request's fields as
+      // securityhub:ASFFSyntaxPath/<field> keys (only the ones the write-back sends are modelled).
+      if (action !== 'BatchUpdateFindings') return undefined;
+      const workflow = (input.Workflow as { Status?: unknown } | undefined)?.Status;
+      return [
+        {
+          resourceType: 'hub',
+          arn: `arn:aws:securityhub:${call.region}:${call.account}:hub/default`,
+          keys: {
+            'aws:ResourceAccount': [call.account],
+            ...(typeof workflow === 'string' ? { 'securityhub:ASFFSyntaxPath/Workflow.Status': [workflow] } : {}),
+          },
+          complete: ['securityhub:ASFFSyntaxPath/Workflow.Status'],
+        },
+      ];
+    }
     case 'sns':
       if (action === 'Publish') return [{ resourceType: 'topic', arn: String(input.TopicArn ?? input.TargetArn), keys: {}, complete: [] }];
       return undefined;

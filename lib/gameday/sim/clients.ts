@@ -10,6 +10,7 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -75,9 +76,11 @@ export interface SimulatedClientFactory extends ClientFactory, AutoScalingClient
   route53resolver(target: AwsTarget): Promise<Route53ResolverClient>;
   /** S3 in the bucket owner's account. */
   s3(target: AwsTarget): Promise<S3Client>;
+  /** Security Hub in the finding's account and region. */
+  securityhub(target: AwsTarget): Promise<SecurityHubClient>;
 }
 
-type ClientKind = 'ec2' | 'iam' | 'sns' | 'sfn' | 'dynamodb' | 'sts' | 'sqs' | 'events' | 'kms' | 'autoscaling' | 'elbv2' | 'elb' | 'route53resolver' | 's3';
+type ClientKind = 'ec2' | 'iam' | 'sns' | 'sfn' | 'dynamodb' | 'sts' | 'sqs' | 'events' | 'kms' | 'autoscaling' | 'elbv2' | 'elb' | 'route53resolver' | 's3' | 'securityhub';
 
 const CLIENT_CLASSES = {
   ec2: EC2Client,
@@ -94,6 +97,7 @@ const CLIENT_CLASSES = {
   elb: ElasticLoadBalancingClient,
   route53resolver: Route53ResolverClient,
   s3: S3Client,
+  securityhub: SecurityHubClient,
 } as const;
 
 type ClientOf<K extends ClientKind> = InstanceType<(typeof CLIENT_CLASSES)[K]>;
@@ -215,6 +219,10 @@ export function simulatedClientFactory(sim: ClientSource, options: SimulatedClie
     s3: async (target) => {
       const { session, key } = await sessionFor(target.account);
       return cached('s3', session, target.region, `s3:${key}:${target.region}`);
+    },
+    securityhub: async (target) => {
+      const { session, key } = await sessionFor(target.account);
+      return cached('securityhub', session, target.region, `securityhub:${key}:${target.region}`);
     },
     iam: async (target) => {
       const { session, key } = await sessionFor(target.account);

@@ -19,7 +19,9 @@
  * (`kms:ViaService` ec2.<region>.amazonaws.com; grants for an AWS resource). The error codes and
  * wording of the refusals below are this simulator's choice where the EC2 API reference names none
  * (marked "simulator's choice"); in particular EC2 may accept a copy whose source key is not usable
- * and fail it later (state `error`), where this simulator refuses the call.
+ * and fail it later (state `error`), where this simulator refuses the call. That late failure is a
+ * fault a game day injects instead (`settings.forensicCopyFailsLate`, SimWorld.lateCopyFailures):
+ * the copy is accepted, `pending`, then `error` with the StateMessage given.
  */
 import type { CopySnapshotCommandInput, CreateVolumePermission, DescribeSnapshotAttributeCommandInput, ModifySnapshotAttributeCommandInput } from '@aws-sdk/client-ec2';
 import { inputOf } from './call';
@@ -208,6 +210,7 @@ export function ec2SnapshotSharingHandlers(world: SimWorld): Record<string, ApiH
         encrypted: key !== undefined,
         ...(key !== undefined ? { kmsKeyId: key.arn } : {}),
         sourceSnapshotId: source.id,
+        ...(world.lateCopyFailures.has(source.volumeId) ? { failsWith: world.lateCopyFailures.get(source.volumeId) as string } : {}),
         tags: new Map(),
       };
       applyTags(copy.tags, tags);

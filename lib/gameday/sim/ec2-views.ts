@@ -282,8 +282,9 @@ export function volumeView(volume: VolumeRecord): Volume {
   return view;
 }
 
-export function snapshotState(world: SimWorld, snapshot: SnapshotRecord): 'pending' | 'completed' {
-  return world.now() >= snapshot.completesAt ? 'completed' : 'pending';
+export function snapshotState(world: SimWorld, snapshot: SnapshotRecord): 'pending' | 'completed' | 'error' {
+  if (world.now() < snapshot.completesAt) return 'pending';
+  return snapshot.failsWith !== undefined ? 'error' : 'completed';
 }
 
 export function snapshotView(world: SimWorld, snapshot: SnapshotRecord): Snapshot {
@@ -293,6 +294,7 @@ export function snapshotView(world: SimWorld, snapshot: SnapshotRecord): Snapsho
     Encrypted: snapshot.encrypted,
     OwnerId: snapshot.account,
     Progress: state === 'completed' ? '100%' : '0%',
+    ...(state === 'error' && snapshot.failsWith !== undefined ? { StateMessage: snapshot.failsWith } : {}),
     SnapshotId: snapshot.id,
     StartTime: new Date(snapshot.startTime),
     State: state,

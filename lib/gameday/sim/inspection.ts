@@ -82,7 +82,7 @@ export interface SecurityGroupState {
 export interface SnapshotState {
   readonly snapshotId: string;
   readonly volumeId: string;
-  readonly state: 'pending' | 'completed';
+  readonly state: 'pending' | 'completed' | 'error';
   readonly startTime: Date;
   readonly description: string;
   readonly volumeSize: number;

@@ -127,6 +127,8 @@ export interface SnapshotRecord extends Located {
   createVolumePermissions?: Set<string>;
   /** The snapshot a CopySnapshot copied (the copy's own volume id is arbitrary, as in EC2). */
   readonly sourceSnapshotId?: string;
+  /** A copy that ends in `error` at `completesAt` instead of `completed`, with this StateMessage (a fault: SimWorld.lateCopyFailures). */
+  readonly failsWith?: string;
   readonly tags: Tags;
   /** EBS Snapshot Lock (LockSnapshot), when locked (lib/gameday/sim/ec2-snapshot-lock.ts). */
   lock?: SnapshotLockRecord;

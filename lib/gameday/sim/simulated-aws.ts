@@ -31,6 +31,8 @@ import { ec2InstanceHandlers } from './ec2-instances';
 import { ec2AddressHandlers } from './ec2-addresses';
 import { route53ResolverHandlers } from './route53resolver';
 import { s3CallResource, s3Handlers, s3IamAction } from './s3';
+import { securityHubHandlers } from './securityhub';
+import type { SecurityHubFindingRecord } from './securityhub';
 import { ec2NetworkHandlers } from './ec2-network';
 import { ec2SecurityGroupHandlers } from './ec2-security-groups';
 import { ec2StorageHandlers } from './ec2-storage';
@@ -150,6 +152,7 @@ export class SimulatedAws {
     register('ec2', ec2AddressHandlers(world));
     register('route53resolver', route53ResolverHandlers(world));
     register('s3', s3Handlers(world));
+    register('securityhub', securityHubHandlers(world.securityHub, () => world.now()));
     register('ec2', ec2SnapshotSharingHandlers(world));
     register('iam', iamHandlers(world));
     register('iam', iamUserHandlers(world));
@@ -234,6 +237,11 @@ export class SimulatedAws {
    * cleaning up the account): its calls are answered and logged like any other, but injected
    * faults and `denyActions` never apply to them, as the rehearsed failures are the responders'.
    */
+  /** Makes every later copy of a snapshot of `volumeId` fail late: accepted, `pending`, then `error` with `stateMessage`. */
+  failCopiesLate(volumeId: string, stateMessage: string): void {
+    this.world.lateCopyFailures.set(volumeId, stateMessage);
+  }
+
   addOperator(principalArn: string): void {
     this.operators.add(principalArn);
   }
@@ -317,6 +325,23 @@ export class SimulatedAws {
   /** Where SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat go (the engine running the state machines). */
   onTaskToken(handler: TaskTokenHandler | undefined): void {
     this.taskTokenHandler = handler;
+  }
+
+  // ---- Security Hub ----------------------------------------------------------------------------
+
+  /** Subscribes an account and region to Security Hub (the scenario's `environment.securityHub`). */
+  enableSecurityHub(account: string, region: string): void {
+    this.world.securityHub.enable(account, region);
+  }
+
+  /** GuardDuty's export of a finding (a GuardDuty Finding event's `detail`) to the Security Hub of its account and region. */
+  exportGuardDutyFinding(detail: unknown): void {
+    this.world.securityHub.importGuardDutyFinding(detail);
+  }
+
+  /** Every finding of the simulated Security Hubs, as they are now. */
+  securityHubFindings(): SecurityHubFindingRecord[] {
+    return [...this.world.securityHub.findings.values()].map((finding) => cloneData({ ...finding }));
   }
 
   /** Called for every event PutEvents accepts; returns the unsubscribe function. */

@@ -48,6 +48,7 @@ export const SERVICE_BY_CLIENT: Readonly<Record<string, ServiceName>> = {
   ElasticLoadBalancingClient: 'elasticloadbalancing',
   Route53ResolverClient: 'route53resolver',
   S3Client: 's3',
+  SecurityHubClient: 'securityhub',
 };
 
 /** One command as it reaches the simulator. */
@@ -140,6 +141,13 @@ export function errorAnswer(service: ServiceName, error: SimulatedServiceError, 
       const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${xml(error.code)}</Code><Message>${xml(error.message)}</Message><RequestId>${requestId}</RequestId></Error>`;
       return { statusCode: status, headers: { 'content-type': 'application/xml', 'x-amz-request-id': requestId }, body: encoder.encode(body) };
     }
+    case 'securityhub':
+      // REST-JSON: the error code in x-amzn-errortype (https://smithy.io/2.0/aws/protocols/aws-restjson1-protocol.html#operation-error-serialization).
+      return {
+        statusCode: status,
+        headers: { 'content-type': 'application/json', 'x-amzn-requestid': requestId, 'x-amzn-errortype': error.code },
+        body: encoder.encode(jsonBody({ Code: error.code, Message: error.message, ...error.extra })),
+      };
     case 'dynamodb':
     case 'states':
     case 'events':

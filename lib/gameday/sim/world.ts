@@ -8,6 +8,7 @@ import { IdSource } from './ids';
 import type { AddressRecord, MetadataOptionsRecord } from './ec2-address-state';
 import { DnsFirewallState } from './route53resolver-state';
 import { S3State } from './s3-state';
+import { SecurityHubState } from './securityhub';
 import type {
   InstanceStateName,
   CallerIdentity,
@@ -87,6 +88,12 @@ export class SimWorld {
   readonly instances = new Map<string, InstanceRecord>();
   readonly volumes = new Map<string, VolumeRecord>();
   readonly snapshots = new Map<string, SnapshotRecord>();
+  /**
+   * Faults of EBS itself: a copy (CopySnapshot) of a snapshot of one of these volumes is accepted and
+   * then ends in state `error` with this StateMessage, as EC2 does with a source key the copying
+   * account cannot use (ec2-snapshot-sharing.ts).
+   */
+  readonly lateCopyFailures = new Map<string, string>();
   readonly associations = new Map<string, ProfileAssociationRecord>();
   /** Elastic IPs by allocation id (ec2-addresses.ts). */
   readonly addresses = new Map<string, AddressRecord>();
@@ -96,6 +103,8 @@ export class SimWorld {
   readonly dnsFirewall = new DnsFirewallState();
   /** S3 buckets and object versions (s3.ts). */
   readonly s3 = new S3State();
+  /** Security Hub subscriptions and the GuardDuty findings exported there (securityhub.ts). */
+  readonly securityHub = new SecurityHubState();
   /** By ARN. */
   readonly instanceProfiles = new Map<string, InstanceProfileRecord>();
   /** By ARN. */

@@ -115,6 +115,8 @@ export interface WatchReleaseOptions {
   readonly timeoutMs: number;
   /** Between two DescribeExecution calls. */
   readonly intervalMs: number;
+  /** What the execution is, in the messages (default `release`; `DNS unblock` for `firebreak dns unblock`). */
+  readonly what?: string;
 }
 
 // Still going: RUNNING, or PENDING_REDRIVE (a redrive was asked for and the execution restarts).
@@ -123,6 +125,7 @@ const NOT_ENDED = new Set<string>(['RUNNING', 'PENDING_REDRIVE']);
 /** Polls states:DescribeExecution until the execution ends or `timeoutMs` passes. */
 export async function watchReleaseExecution(sfn: SFNClient, executionArn: string, options: WatchReleaseOptions): Promise<WatchedRelease> {
   const deadline = options.now().getTime() + options.timeoutMs;
+  const what = options.what ?? 'release';
   for (;;) {
     let answer;
     try {
@@ -131,7 +134,7 @@ export async function watchReleaseExecution(sfn: SFNClient, executionArn: string
       const problem = credentialsProblem(error);
       const code = awsErrorCode(error) ?? 'UnknownError';
       throw new ReleaseFailedError(
-        `${problem ? problem.message : isAccessDeniedAwsError(error) ? `not allowed to call states:DescribeExecution (${code}): your role needs it on the release executions` : `states:DescribeExecution failed (${code}): ${messageOf(error)}`}; the release goes on without the watch`,
+        `${problem ? problem.message : isAccessDeniedAwsError(error) ? `not allowed to call states:DescribeExecution (${code}): your role needs it on the ${what} executions` : `states:DescribeExecution failed (${code}): ${messageOf(error)}`}; the ${what} goes on without the watch`,
         { cause: error },
       );
     }

@@ -1,0 +1,25 @@
+/** update-security-hub-finding Lambda: writes back to the GuardDuty finding's Security Hub copy (logic in lib/responders/update-security-hub-finding.ts). */
+import { homeDynamoDbClients } from '../../lib/aws/clients/dynamodb';
+import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
+import { securityHubClientsFor } from '../../lib/aws/clients/securityhub';
+import { RESPONDER_NAMES } from '../../lib/contracts/responders';
+import { recordedStep } from '../../lib/responders/incident-record-lambda';
+import { createResponderLogger } from '../../lib/responders/logging';
+import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
+import { withResponseMetrics } from '../../lib/responders/response-metrics';
+import { DynamoDbSecurityHubFindingRecords } from '../../lib/responders/security-hub-records';
+import { stateTableFromEnv } from '../../lib/responders/state-table';
+import { createUpdateSecurityHubFindingHandler } from '../../lib/responders/update-security-hub-finding';
+
+const logger = createResponderLogger(RESPONDER_NAMES.updateSecurityHubFinding);
+// Security Hub in the finding's own account and region, through the member role (served accounts only).
+const clients = securityHubClientsFor(targetAccessFromEnvironment());
+const dynamodb = homeDynamoDbClients().dynamodb();
+
+export const createHandler = createUpdateSecurityHubFindingHandler;
+// Response metrics (EMF through Powertools Metrics): failures by responder and error (lib/responders/response-metrics.ts).
+export const handler = withResponseMetrics(
+  RESPONDER_NAMES.updateSecurityHubFinding,
+  recordedStep(RESPONDER_NAMES.updateSecurityHubFinding, createHandler({ clients, records: new DynamoDbSecurityHubFindingRecords(dynamodb, stateTableFromEnv()), logger }), logger, dynamodb),
+  { sink: createResponseMetricsSink(RESPONDER_NAMES.updateSecurityHubFinding) },
+);

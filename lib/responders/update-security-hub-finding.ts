@@ -1,0 +1,250 @@
+/**
+ * update-security-hub-finding: writes back to the GuardDuty finding's Security Hub copy what
+ * Firebreak did (issue 13, "the finding's own record"): `BatchUpdateFindings` with the finding's
+ * identifier, a workflow status (NOTIFIED after containment or an alert, RESOLVED in a release
+ * playbook) and a note naming the incident key and each step's outcome, so people triaging in the
+ * Security Hub console see that it is handled.
+ *
+ * WHICH ACCOUNT: the finding's own account and region, through the member role. GuardDuty sends each
+ * finding to the Security Hub of the same account and region; a member account may update its own
+ * findings, and the administrator (aggregator) account sees the update
+ * (https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_BatchUpdateFindings.html). Calling
+ * from the security account instead would work only when it is also the Security Hub
+ * administrator, and only in the aggregation region: the member role works in every layout.
+ *
+ * EVERY INPUT IS A CLAIM: the finding ARN comes from the event. Before any call it must have
+ * GuardDuty's finding ARN format, and its partition, region, account, detector and finding id must
+ * be the incident's own (a finding that names another account's finding is refused, nothing sent).
+ * Security Hub has no DryRun: in dry-run nothing is sent, and the result says what would have been.
+ */
+import { BatchUpdateFindingsCommand } from '@aws-sdk/client-securityhub';
+import type { SecurityHubClients } from '../aws/clients/securityhub';
+import { awsErrorCode, toResponderError } from '../aws/errors';
+import * as z from '../contracts/zod-mini';
+import { RESPONDER_NAMES } from '../contracts/responders';
+import { TransientResponderError } from '../contracts/responder-errors';
+import type { Incident } from '../incident/model';
+import { SECURITY_HUB_ACTIONS } from '../playbooks/security-hub-actions';
+import type { SecurityHubWorkflowStatus } from '../playbooks/security-hub-actions';
+import { ActionLog } from './action-log';
+import type { DeploymentEnvironment } from './effective-mode';
+import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
+import type { IncidentLogger } from './logging';
+import type { ResponderResult } from './model';
+import type { SecurityHubFindingRecords } from './security-hub-records';
+import type { ResponderInput } from './responder-input';
+import { parseResponderInput } from './responder-input';
+import type { HandlerDeps, Responder, ResponderHandler } from './runtime';
+import { createResponderHandler } from './runtime';
+import { neutralizeText } from './untrusted-text';
+
+export const UPDATE_SECURITY_HUB_FINDING_RESPONDER = RESPONDER_NAMES.updateSecurityHubFinding;
+export const updateSecurityHubFindingOptionsSchema = SECURITY_HUB_ACTIONS[UPDATE_SECURITY_HUB_FINDING_RESPONDER].options;
+
+/** BatchUpdateFindings limits (API reference, NoteUpdate): Text 1–512 characters, UpdatedBy 1–128. */
+export const SECURITY_HUB_NOTE_LIMITS = { text: 512, updatedBy: 128 } as const;
+/** Who the note says wrote it. */
+export const SECURITY_HUB_NOTE_AUTHOR = `Firebreak ${UPDATE_SECURITY_HUB_FINDING_RESPONDER}`;
+
+/**
+ * GuardDuty's finding ARN, which is the `Id` of its Security Hub copy:
+ * `arn:<partition>:guardduty:<region>:<account>:detector/<detectorId>/finding/<findingId>`.
+ */
+const GUARDDUTY_FINDING_ARN = /^arn:(aws|aws-cn|aws-us-gov):guardduty:([a-z]{2}(?:-[a-z]+)+-\d{1,2}):(\d{12}):detector\/([a-z0-9]{1,64})\/finding\/([a-z0-9]{1,64})$/;
+
+export type UpdateSecurityHubFindingStatus =
+  | 'updated'
+  | 'dry-run'
+  | 'refused'
+  | 'not-guardduty'
+  | 'no-record'
+  | 'skipped-sample'
+  | 'not-found'
+  | 'security-hub-off'
+  | 'unprocessed';
+
+/** The finding as Security Hub identifies it. */
+export interface SecurityHubFindingIdentifier {
+  readonly Id: string;
+  readonly ProductArn: string;
+}
+
+export interface UpdateSecurityHubFindingResult extends ResponderResult<UpdateSecurityHubFindingStatus> {
+  /** The finding written to (or that would have been), when the event named a valid one. */
+  readonly finding?: SecurityHubFindingIdentifier;
+  readonly workflowStatus?: SecurityHubWorkflowStatus;
+  /** The note as sent (or as it would have been sent). */
+  readonly note?: string;
+  /** Why nothing was sent (refused, not GuardDuty, sample, Security Hub off, not found, unprocessed). */
+  readonly reason?: string;
+}
+
+export interface UpdateSecurityHubFindingDeps {
+  /** Security Hub in the finding's account and region (member role; only served accounts). */
+  readonly clients: SecurityHubClients;
+  /** The finding each incident's write-back checked (state table): a release resolves the one its containment named. */
+  readonly records: SecurityHubFindingRecords;
+  readonly logger: IncidentLogger;
+  /** @default process.env */
+  readonly environment?: DeploymentEnvironment;
+  readonly now?: () => Date;
+}
+
+/** The outcome of one earlier step, as the compiled playbook passes it (`results.<stepId>`). */
+const stepOutcomeSchema = z.looseObject({ status: z.optional(z.string()) });
+const resultsSchema = z._default(z.record(z.string(), z.nullish(stepOutcomeSchema)), {});
+
+/** The step's input: the responder envelope plus the results of the steps before it. */
+export interface UpdateSecurityHubFindingInput extends ResponderInput<z.output<typeof updateSecurityHubFindingOptionsSchema>> {
+  readonly results: Readonly<Record<string, { readonly status?: string } | null | undefined>>;
+}
+
+/** Parses the envelope (strict, as every responder's) and, apart, the earlier steps' results. */
+export function parseUpdateSecurityHubFindingInput(event: unknown): UpdateSecurityHubFindingInput {
+  const { results, ...envelope } = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
+  const input = parseResponderInput(envelope, updateSecurityHubFindingOptionsSchema);
+  const parsed = z.safeParse(resultsSchema, results);
+  return { ...input, results: parsed.success ? parsed.data : {} };
+}
+
+/**
+ * The finding's Security Hub identifier, checked against the incident; a reason when it is not
+ * the incident's own finding (nothing is sent then).
+ */
+export function securityHubFindingOf(incident: Incident): { finding: SecurityHubFindingIdentifier } | { refusal: string } {
+  const arn = incident.guardDuty?.arn;
+  if (arn === undefined) return { refusal: 'the finding carries no ARN, so its Security Hub copy cannot be named' };
+  const match = GUARDDUTY_FINDING_ARN.exec(arn);
+  const shown = JSON.stringify(neutralizeText(arn, 200));
+  if (!match) return { refusal: `${shown} is not a GuardDuty finding ARN (arn:<partition>:guardduty:<region>:<account>:detector/<id>/finding/<id>)` };
+  const [, partition, region, account, detectorId, findingId] = match as unknown as [string, string, string, string, string, string];
+  if (account !== incident.account) return { refusal: `the finding ARN names account ${account}, not the incident's account ${incident.account}` };
+  if (region !== incident.region) return { refusal: `the finding ARN names region ${region}, not the incident's region ${incident.region}` };
+  if (findingId !== incident.guardDuty?.findingId) return { refusal: `the finding ARN names finding ${findingId}, not the incident's finding ${neutralizeText(incident.guardDuty?.findingId ?? '', 64)}` };
+  const detector = incident.guardDuty.detectorId;
+  if (detector !== undefined && detector !== detectorId) return { refusal: `the finding ARN names detector ${detectorId}, not the finding's detector ${neutralizeText(detector, 64)}` };
+  return { finding: { Id: arn, ProductArn: `arn:${partition}:securityhub:${region}::product/aws/guardduty` } };
+}
+
+/** The note: the incident key, what Firebreak did (each earlier step's status) and, on release, who asked; at most 512 characters. */
+export function securityHubNote(input: UpdateSecurityHubFindingInput, workflowStatus: SecurityHubWorkflowStatus): string {
+  const { incident, execution, request } = input;
+  const playbook = execution?.playbook ?? 'a Firebreak playbook';
+  const head =
+    workflowStatus === 'RESOLVED'
+      ? `Firebreak incident ${incident.key}: released by playbook ${playbook}${request ? `, requested by ${neutralizeText(request.requestedBy, 160)}` : ''}.`
+      : `Firebreak incident ${incident.key}: handled by playbook ${playbook} (${input.mode}).`;
+  const steps = Object.entries(input.results)
+    .filter(([, result]) => typeof result?.status === 'string')
+    .map(([id, result]) => `${id}: ${neutralizeText(result?.status ?? '', 40)}`);
+  const parts = [head];
+  if (steps.length > 0) parts.push(`Steps: ${steps.join(', ')}.`);
+  if (request?.reason) parts.push(`Reason: ${neutralizeText(request.reason, 160)}.`);
+  if (execution?.executionName !== undefined) parts.push(`Execution ${neutralizeText(execution.executionName, 80)}.`);
+  const text = parts.join(' ');
+  const chars = Array.from(text);
+  return chars.length <= SECURITY_HUB_NOTE_LIMITS.text ? text : `${chars.slice(0, SECURITY_HUB_NOTE_LIMITS.text - 3).join('')}...`;
+}
+
+/** Unprocessed-finding codes worth another attempt (the state machine's transient retrier). */
+const RETRYABLE_UNPROCESSED = new Set(['ConcurrentUpdateError', 'InternalFailure']);
+
+/** Writes the workflow status and note back to the incident's finding in Security Hub. */
+export async function updateSecurityHubFinding(input: UpdateSecurityHubFindingInput, deps: UpdateSecurityHubFindingDeps): Promise<UpdateSecurityHubFindingResult> {
+  const now = deps.now ?? (() => new Date());
+  const log = new ActionLog(now);
+  const { incident } = input;
+  const effective = effectiveMode(input.mode, deps.environment ?? process.env);
+  const workflowStatus = input.options.workflowStatus;
+  const finish = (status: UpdateSecurityHubFindingStatus, extra: Partial<UpdateSecurityHubFindingResult> = {}): UpdateSecurityHubFindingResult => {
+    deps.logger.info('update-security-hub-finding finished', { status, ...(extra.reason !== undefined ? { reason: extra.reason } : {}) });
+    return {
+      responder: UPDATE_SECURITY_HUB_FINDING_RESPONDER,
+      incidentKey: incident.key,
+      mode: effective.mode,
+      status,
+      idempotentReplay: false,
+      actions: log.actions,
+      ...forcedDryRunField(effective),
+      ...extra,
+    };
+  };
+  const skip = (status: UpdateSecurityHubFindingStatus, target: string, reason: string, extra: Partial<UpdateSecurityHubFindingResult> = {}) => {
+    log.record('firebreak:decide', target, 'skipped', `${reason.charAt(0).toUpperCase()}${reason.slice(1)}; nothing sent to Security Hub`);
+    return finish(status, { reason, ...extra });
+  };
+
+  if (incident.sample) return skip('skipped-sample', incident.key, 'the finding is a GuardDuty sample, which never causes a change');
+  let finding: SecurityHubFindingIdentifier;
+  let fromRecord = false;
+  if (incident.source === 'guardduty' && incident.guardDuty !== undefined) {
+    const identified = securityHubFindingOf(incident);
+    if ('refusal' in identified) return skip('refused', incident.key, identified.refusal);
+    finding = identified.finding;
+  } else if (incident.source === 'firebreak') {
+    // A release (`firebreak release`): its input names the incident, not the finding; the
+    // containment's write-back recorded the finding it checked.
+    const recorded = await deps.records.get(incident.key);
+    if (recorded === undefined) return skip('no-record', incident.key, `no Security Hub finding was recorded for incident ${incident.key} (its containment wrote nothing back)`);
+    if (recorded.account !== incident.account || recorded.region !== incident.region) {
+      return skip('refused', incident.key, `the recorded finding is in ${recorded.account} ${recorded.region}, not the release's ${incident.account} ${incident.region}`);
+    }
+    finding = { Id: recorded.id, ProductArn: recorded.productArn };
+    fromRecord = true;
+  } else {
+    const what = incident.source === 'cloudwatch' ? 'a CloudWatch alarm' : 'not a GuardDuty finding (a Malware Protection for S3 scan result is an event, not a finding)';
+    return skip('not-guardduty', incident.key, `the incident is ${what}, so it has no Security Hub finding`);
+  }
+  const note = securityHubNote(input, workflowStatus);
+  const described = { finding, workflowStatus, note };
+  recordEffectiveMode(log, finding.Id, effective);
+  if (effective.mode === 'dry-run') {
+    log.record('securityhub:BatchUpdateFindings', finding.Id, 'skipped', `Dry-run: Security Hub has no DryRun, so nothing was sent; would set workflow status ${workflowStatus} and the note`);
+    return finish('dry-run', described);
+  }
+  // Recorded before the call (the same on a redelivery): a release resolves this finding even if
+  // Security Hub did not hold it yet at containment (GuardDuty exports within minutes).
+  if (!fromRecord) {
+    await deps.records.put({ incidentKey: incident.key, id: finding.Id, productArn: finding.ProductArn, account: incident.account, region: incident.region, recordedAt: now().toISOString() });
+  }
+
+  const client = await deps.clients.securityhub({ account: incident.account, region: incident.region });
+  let answer;
+  try {
+    answer = await client.send(
+      new BatchUpdateFindingsCommand({
+        FindingIdentifiers: [finding],
+        Workflow: { Status: workflowStatus },
+        Note: { Text: note, UpdatedBy: SECURITY_HUB_NOTE_AUTHOR },
+      }),
+    );
+  } catch (error) {
+    // Security Hub not enabled in this account and region: nothing to write back to (not a failure of the incident).
+    if (awsErrorCode(error) === 'InvalidAccessException') {
+      return skip('security-hub-off', finding.Id, `Security Hub is not enabled in account ${incident.account} ${incident.region} (InvalidAccessException)`, described);
+    }
+    throw toResponderError(error, 'securityhub:BatchUpdateFindings');
+  }
+  const unprocessed = answer.UnprocessedFindings?.find((entry) => entry.FindingIdentifier?.Id === finding.Id) ?? answer.UnprocessedFindings?.[0];
+  if (unprocessed !== undefined) {
+    const code = unprocessed.ErrorCode ?? 'Unknown';
+    if (RETRYABLE_UNPROCESSED.has(code)) {
+      throw new TransientResponderError(`securityhub:BatchUpdateFindings left the finding unprocessed (${code}): ${unprocessed.ErrorMessage ?? ''}`);
+    }
+    // GuardDuty exports to Security Hub within minutes; a finding not (yet) there is said, not failed.
+    if (code === 'FindingNotFound') return skip('not-found', finding.Id, 'Security Hub holds no copy of this finding (FindingNotFound): it may not be exported yet, or Security Hub does not receive GuardDuty findings here', described);
+    return skip('unprocessed', finding.Id, `Security Hub did not update the finding (${code}: ${unprocessed.ErrorMessage ?? ''})`, described);
+  }
+  log.record('securityhub:BatchUpdateFindings', finding.Id, 'done', `Workflow status ${workflowStatus} and a note with incident ${incident.key}`);
+  return finish('updated', described);
+}
+
+/** update-security-hub-finding as the responder runtime runs it (its input carries the earlier steps' results). */
+export const updateSecurityHubFindingResponder: Responder<UpdateSecurityHubFindingInput, UpdateSecurityHubFindingDeps, UpdateSecurityHubFindingResult> = {
+  parse: parseUpdateSecurityHubFindingInput,
+  incidentKey: (input) => input.incident.key,
+  run: updateSecurityHubFinding,
+};
+export type UpdateSecurityHubFindingHandlerDeps = HandlerDeps<UpdateSecurityHubFindingDeps>;
+export const createUpdateSecurityHubFindingHandler = (deps: UpdateSecurityHubFindingHandlerDeps): ResponderHandler<UpdateSecurityHubFindingResult> =>
+  createResponderHandler(updateSecurityHubFindingResponder, deps);

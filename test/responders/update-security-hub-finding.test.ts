@@ -1,0 +1,266 @@
+/**
+ * update-security-hub-finding with exact inputs (aws-sdk-client-mock), on an incident parsed from a
+ * real-format GuardDuty fixture: the finding's Security Hub identifier (GuardDuty ARN as Id, the
+ * regional GuardDuty product ARN), the workflow status and the note (incident key, step outcomes,
+ * who released, within 512/128 characters); every claim checked before any call (a finding ARN
+ * naming another account, region, detector or finding is refused, nothing sent); nothing sent in
+ * dry-run (Security Hub has no DryRun), for samples or for alarms; Security Hub off, a finding not
+ * there and a concurrent update each answered as AWS answers them.
+ */
+import { readFileSync } from 'node:fs';
+import { BatchUpdateFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TransientResponderError } from '../../lib/contracts/responder-errors';
+import type { ResponderMode } from '../../lib/contracts/responder-mode';
+import { parseEvent } from '../../lib/incident';
+import type { Incident } from '../../lib/incident/model';
+import { silentLogger } from '../../lib/responders/logging';
+import { InMemorySecurityHubFindingRecords } from '../../lib/responders/security-hub-records';
+import type { UpdateSecurityHubFindingInput } from '../../lib/responders/update-security-hub-finding';
+import {
+  SECURITY_HUB_NOTE_AUTHOR,
+  SECURITY_HUB_NOTE_LIMITS,
+  createUpdateSecurityHubFindingHandler,
+  parseUpdateSecurityHubFindingInput,
+  updateSecurityHubFinding,
+} from '../../lib/responders/update-security-hub-finding';
+import { sdkError } from './quarantine-fixtures';
+
+const hubMock = mockClient(SecurityHubClient);
+const hub = new SecurityHubClient({ region: 'eu-west-1' });
+const targets: { account: string; region: string }[] = [];
+const clients = {
+  securityhub: async (target: { account: string; region: string }) => {
+    targets.push(target);
+    return hub;
+  },
+};
+const NOW = new Date('2026-03-19T12:00:00.000Z');
+const ENV = { FIREBREAK_MODE: 'enforce' };
+const FINDING_ARN = 'arn:aws:guardduty:eu-west-1:444455556666:detector/5ab6c7d8e9f0a1b2c3d4e5f6a7b8c9d0/finding/8b2e6d4f0a1c4e3b9d7f5a3c1e9b7d5f';
+const EXECUTION = { executionName: 'gd-8b2e6d4f', playbook: 'compromised-ec2-instance', executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:fb-compromised-ec2-instance:gd-8b2e6d4f' };
+
+const rawEvent = () => JSON.parse(readFileSync(new URL('../fixtures/events/guardduty-ec2-trojan-dns-data-exfiltration.json', import.meta.url), 'utf8')) as { detail: Record<string, unknown> };
+const incidentOf = (event = rawEvent()): Incident => parseEvent(event, { receivedAt: NOW });
+
+let records = new InMemorySecurityHubFindingRecords();
+afterEach(() => {
+  hubMock.reset();
+  targets.length = 0;
+  records = new InMemorySecurityHubFindingRecords();
+});
+
+function input(incident: Incident, extra: Partial<UpdateSecurityHubFindingInput> = {}, workflowStatus: 'NOTIFIED' | 'RESOLVED' = 'NOTIFIED', mode: ResponderMode = 'enforce'): UpdateSecurityHubFindingInput {
+  return { incident, mode, options: { workflowStatus }, execution: EXECUTION, results: { contain: { status: 'contained' }, 'preserve-evidence': { status: 'snapshotted' } }, ...extra };
+}
+
+const run = (value: UpdateSecurityHubFindingInput, environment: Record<string, string> = ENV) =>
+  updateSecurityHubFinding(value, { clients, records, logger: silentLogger, environment, now: () => NOW });
+
+describe('updateSecurityHubFinding', () => {
+  it("sets NOTIFIED and a note on the finding's Security Hub copy, in the finding's own account and region, with exactly that input", async () => {
+    hubMock.on(BatchUpdateFindingsCommand).resolves({ ProcessedFindings: [{ Id: FINDING_ARN, ProductArn: 'arn:aws:securityhub:eu-west-1::product/aws/guardduty' }], UnprocessedFindings: [] });
+    const incident = incidentOf();
+    const result = await run(input(incident));
+    expect(result.status).toBe('updated');
+    expect(targets).toEqual([{ account: '444455556666', region: 'eu-west-1' }]);
+    const note = `Firebreak incident ${incident.key}: handled by playbook compromised-ec2-instance (enforce). Steps: contain: contained, preserve-evidence: snapshotted. Execution gd-8b2e6d4f.`;
+    expect(hubMock.commandCalls(BatchUpdateFindingsCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        FindingIdentifiers: [{ Id: FINDING_ARN, ProductArn: 'arn:aws:securityhub:eu-west-1::product/aws/guardduty' }],
+        Workflow: { Status: 'NOTIFIED' },
+        Note: { Text: note, UpdatedBy: SECURITY_HUB_NOTE_AUTHOR },
+      },
+    ]);
+    expect(result.actions.map((a) => [a.api, a.outcome])).toEqual([['securityhub:BatchUpdateFindings', 'done']]);
+  });
+
+  it('records the finding it checked, so that the release of the incident resolves the same one', async () => {
+    hubMock.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
+    const incident = incidentOf();
+    await run(input(incident));
+    expect(await records.get(incident.key)).toEqual({
+      incidentKey: incident.key,
+      id: FINDING_ARN,
+      productArn: 'arn:aws:securityhub:eu-west-1::product/aws/guardduty',
+      account: '444455556666',
+      region: 'eu-west-1',
+      recordedAt: NOW.toISOString(),
+    });
+  });
+
+  describe('on a release (`firebreak release`: the input names the incident, not the finding)', () => {
+    const releaseOf = (incident: Incident, account = incident.account): Incident => ({
+      key: incident.key,
+      revision: 'release-i-0123-20260319T120000Z',
+      source: 'firebreak',
+      findingType: 'Firebreak:Release/Instance',
+      title: 'Release',
+      severity: { score: 0, label: 'Informational' },
+      account,
+      region: incident.region,
+      resource: { kind: 'ec2-instance', instanceId: 'i-0123456789abcdef0', networkInterfaces: [], tags: {} },
+      sample: false,
+      gameDay: false,
+      times: { created: NOW.toISOString(), updated: NOW.toISOString(), received: NOW.toISOString() },
+    });
+    const release = (incident: Incident) =>
+      input(incident, { execution: { ...EXECUTION, playbook: 'release-instance' }, request: { requestedBy: 'arn:aws:iam::111122223333:user/alice', reason: null }, results: { release: { status: 'released' } } }, 'RESOLVED');
+
+    it('resolves the finding its containment recorded, with exactly that identifier', async () => {
+      hubMock.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
+      const contained = incidentOf();
+      await run(input(contained));
+      const result = await run(release(releaseOf(contained)));
+      expect(result.status).toBe('updated');
+      const sent = hubMock.commandCalls(BatchUpdateFindingsCommand)[1]!.args[0].input;
+      expect(sent.FindingIdentifiers).toEqual([{ Id: FINDING_ARN, ProductArn: 'arn:aws:securityhub:eu-west-1::product/aws/guardduty' }]);
+      expect(sent.Workflow).toEqual({ Status: 'RESOLVED' });
+    });
+
+    it('sends nothing when the containment recorded no finding', async () => {
+      const result = await run(release(releaseOf(incidentOf())));
+      expect(result.status).toBe('no-record');
+      expect(hubMock.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(0);
+    });
+
+    it("refuses a release naming another account than the recorded finding's", async () => {
+      hubMock.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
+      const contained = incidentOf();
+      await run(input(contained));
+      const result = await run(release(releaseOf(contained, '999988887777')));
+      expect(result.status).toBe('refused');
+      expect(hubMock.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(1);
+    });
+  });
+
+  it('on release sets RESOLVED and says released, by whom and why (their words neutralized)', async () => {
+    hubMock.on(BatchUpdateFindingsCommand).resolves({ ProcessedFindings: [], UnprocessedFindings: [] });
+    const incident = incidentOf();
+    const result = await run(
+      input(
+        incident,
+        { execution: { ...EXECUTION, playbook: 'release-instance' }, request: { requestedBy: 'arn:aws:iam::111122223333:user/alice', reason: 'false positive\n[click](http://evil.example)' }, results: { release: { status: 'released' } } },
+        'RESOLVED',
+      ),
+    );
+    expect(result.status).toBe('updated');
+    const sent = hubMock.commandCalls(BatchUpdateFindingsCommand)[0]!.args[0].input;
+    expect(sent.Workflow).toEqual({ Status: 'RESOLVED' });
+    expect(sent.Note?.Text).toContain(`Firebreak incident ${incident.key}: released by playbook release-instance, requested by arn:aws:iam::111122223333:user/alice.`);
+    expect(sent.Note?.Text).toContain('Steps: release: released.');
+    expect(sent.Note?.Text).not.toContain('\n');
+    expect(sent.Note?.Text).not.toContain('](http');
+  });
+
+  it('keeps the note within 512 characters and the author within 128, whatever the steps and the reason', async () => {
+    hubMock.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
+    const results = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`step-number-${i}`, { status: 'contained' }]));
+    await run(input(incidentOf(), { results, request: { requestedBy: 'x'.repeat(400), reason: 'y'.repeat(900) } }, 'RESOLVED'));
+    const sent = hubMock.commandCalls(BatchUpdateFindingsCommand)[0]!.args[0].input;
+    expect(Array.from(sent.Note!.Text!).length).toBeLessThanOrEqual(SECURITY_HUB_NOTE_LIMITS.text);
+    expect(sent.Note!.UpdatedBy!.length).toBeLessThanOrEqual(SECURITY_HUB_NOTE_LIMITS.updatedBy);
+  });
+
+  it('sends nothing in dry-run (Security Hub has no DryRun) and says what it would have set', async () => {
+    const result = await run(input(incidentOf(), {}, 'NOTIFIED', 'dry-run'));
+    expect(result.status).toBe('dry-run');
+    expect(result.workflowStatus).toBe('NOTIFIED');
+    expect(result.note).toContain('handled by playbook');
+    expect(hubMock.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(0);
+    expect(targets).toEqual([]);
+    expect(records.records.size).toBe(0);
+    expect(result.actions[0]?.detail).toMatch(/no DryRun, so nothing was sent/);
+  });
+
+  it('sends nothing when the deployment is dry-run, even when the input asks for enforce', async () => {
+    const result = await run(input(incidentOf()), { FIREBREAK_MODE: 'dry-run' });
+    expect(result.status).toBe('dry-run');
+    expect(result.forcedDryRun?.requested).toBe('enforce');
+    expect(hubMock.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(0);
+  });
+
+  describe('refuses a finding that is not the incident\'s own, before any call', () => {
+    const spoof = (arn: string) => {
+      const event = rawEvent();
+      event.detail.arn = arn;
+      return incidentOf(event);
+    };
+    it.each([
+      ['another account', FINDING_ARN.replace('444455556666', '999988887777'), /account 999988887777, not the incident's account 444455556666/],
+      ['another region', FINDING_ARN.replace('guardduty:eu-west-1', 'guardduty:us-east-1'), /region us-east-1/],
+      ['another finding', FINDING_ARN.replace(/finding\/[a-f0-9]+$/, 'finding/0000aaaa0000aaaa0000aaaa0000aaaa'), /finding 0000aaaa/],
+      ['another detector', FINDING_ARN.replace(/detector\/[a-f0-9]+/, 'detector/ffffffffffffffffffffffffffffffff'), /detector ffff/],
+      ['not a GuardDuty finding ARN', 'arn:aws:securityhub:eu-west-1:444455556666:hub/default', /is not a GuardDuty finding ARN/],
+      ['an ARN with a path trick', `${FINDING_ARN}/../../finding/other`, /is not a GuardDuty finding ARN/],
+    ])('%s', async (_label, arn, reason) => {
+      const result = await run(input(spoof(arn)));
+      expect(result.status).toBe('refused');
+      expect(result.reason).toMatch(reason);
+      expect(targets).toEqual([]);
+      expect(hubMock.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(0);
+    });
+  });
+
+  it('sends nothing for an incident that is no GuardDuty finding (a Malware Protection for S3 scan result)', async () => {
+    const scan = parseEvent(JSON.parse(readFileSync(new URL('../fixtures/events/guardduty-malware-protection-s3-hostile-key.json', import.meta.url), 'utf8')), { receivedAt: NOW });
+    const result = await run(input(scan));
+    expect(result.status).toBe('not-guardduty');
+    expect(result.reason).toMatch(/scan result is an event, not a finding/);
+    expect(targets).toEqual([]);
+  });
+
+  it('never writes back for a GuardDuty sample finding', async () => {
+    const event = rawEvent();
+    (event.detail.service as Record<string, unknown>).additionalInfo = { sample: true };
+    const result = await run(input(incidentOf(event)));
+    expect(result.status).toBe('skipped-sample');
+    expect(hubMock.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(0);
+  });
+
+  it('says, without failing, when Security Hub is not enabled there', async () => {
+    hubMock.on(BatchUpdateFindingsCommand).rejects(sdkError('InvalidAccessException'));
+    const result = await run(input(incidentOf()));
+    expect(result.status).toBe('security-hub-off');
+  });
+
+  it('says when Security Hub holds no copy of the finding (UnprocessedFindings FindingNotFound)', async () => {
+    hubMock.on(BatchUpdateFindingsCommand).resolves({
+      ProcessedFindings: [],
+      UnprocessedFindings: [{ FindingIdentifier: { Id: FINDING_ARN, ProductArn: 'arn:aws:securityhub:eu-west-1::product/aws/guardduty' }, ErrorCode: 'FindingNotFound', ErrorMessage: 'Finding Not Found' }],
+    });
+    const result = await run(input(incidentOf()));
+    expect(result.status).toBe('not-found');
+  });
+
+  it('throws a transient error on a concurrent update, so the state machine retries', async () => {
+    hubMock.on(BatchUpdateFindingsCommand).resolves({
+      UnprocessedFindings: [{ FindingIdentifier: { Id: FINDING_ARN, ProductArn: 'p' }, ErrorCode: 'ConcurrentUpdateError', ErrorMessage: 'Concurrent finding updates detected' }],
+    });
+    await expect(run(input(incidentOf()))).rejects.toBeInstanceOf(TransientResponderError);
+  });
+
+  it('fails the step, named, when the member role may not update findings', async () => {
+    hubMock.on(BatchUpdateFindingsCommand).rejects(sdkError('AccessDeniedException', 403));
+    await expect(run(input(incidentOf()))).rejects.toMatchObject({ name: 'ResponderAccessDeniedError' });
+  });
+});
+
+describe('parseUpdateSecurityHubFindingInput', () => {
+  it('reads the earlier steps\' results beside the strict responder envelope, and refuses an unknown option', () => {
+    const incident = incidentOf();
+    const parsed = parseUpdateSecurityHubFindingInput({ incident, mode: 'enforce', options: {}, results: { contain: { status: 'contained', extra: 1 }, Guard: null } });
+    expect(parsed.options.workflowStatus).toBe('NOTIFIED');
+    expect(parsed.results.contain?.status).toBe('contained');
+    expect(() => parseUpdateSecurityHubFindingInput({ incident, mode: 'enforce', options: { workflowStatus: 'SUPPRESSED' } })).toThrow(/workflowStatus/);
+  });
+
+  it('runs through the responder runtime (the Lambda handler) with the payload a compiled playbook sends', async () => {
+    hubMock.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
+    const handler = createUpdateSecurityHubFindingHandler({ clients, records, logger: silentLogger, environment: ENV, now: () => NOW });
+    const result = await handler({ incident: incidentOf(), mode: 'enforce', options: { workflowStatus: 'NOTIFIED' }, execution: EXECUTION, results: { alert: { status: 'published' } } });
+    expect(result.status).toBe('updated');
+    expect(hubMock.commandCalls(BatchUpdateFindingsCommand)[0]!.args[0].input.Note?.Text).toContain('Steps: alert: published.');
+  });
+});

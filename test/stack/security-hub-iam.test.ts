@@ -1,0 +1,121 @@
+/**
+ * The Security Hub write-back in the synthesized templates (issue 13): the responder role may call
+ * BatchUpdateFindings only on the account's hub and only to set the workflow statuses Firebreak
+ * uses (securityhub:ASFFSyntaxPath/Workflow.Status); the member role gets the same statement when a
+ * deployed playbook writes back, and neither role nor function exists otherwise; cdk-nag is clean.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import type { Playbook } from '../../lib/playbooks/model';
+import { buildFirebreakApp, SKIP_BUNDLING_CONTEXT } from '../../lib/stack/app';
+import { MemberRoleStack, memberRoleIamActions } from '../../lib/stack/member-role-stack';
+import type { Statement } from './support';
+import { COMPROMISED, DEFAULT_ALERT, TRUST_CONTEXT, action, actionsOf, logicalIdOf, playbook, statementsOfRole, synthesize } from './support';
+
+const WRITE_BACK: Playbook = playbook(
+  'contain-and-write-back',
+  [action('contain', 'quarantine-instance'), action('alert', 'notify'), action('security-hub', 'update-security-hub-finding')],
+  { resourceKinds: ['ec2-instance'] },
+  150,
+);
+const RELEASE_WRITE_BACK: Playbook = {
+  ...playbook('release-and-resolve', [action('release', 'release-instance'), action('alert', 'notify'), action('security-hub', 'update-security-hub-finding', { workflowStatus: 'RESOLVED' })], { resourceKinds: ['ec2-instance'] }, 0),
+  trigger: 'manual',
+  approval: { required: true, timeoutSeconds: 3600, onTimeout: 'evidence-only' },
+};
+
+const hubArn = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':securityhub:*:', { Ref: 'AWS::AccountId' }, ':hub/default']] };
+const EXPECTED: Statement = {
+  Sid: 'WriteBackToSecurityHubFindings',
+  Effect: 'Allow',
+  Action: 'securityhub:BatchUpdateFindings',
+  Resource: hubArn,
+  Condition: { StringEquals: { 'securityhub:ASFFSyntaxPath/Workflow.Status': ['NOTIFIED', 'RESOLVED'] } },
+};
+
+/** Every policy statement anywhere in a template (inline role policies, AWS::IAM::Policy, managed policies). */
+function statementsIn(node: unknown): Statement[] {
+  if (Array.isArray(node)) return node.flatMap(statementsIn);
+  if (typeof node !== 'object' || node === null) return [];
+  const record = node as Record<string, unknown>;
+  if (typeof record.Effect === 'string' && record.Action !== undefined) return [record as unknown as Statement];
+  return Object.values(record).flatMap(statementsIn);
+}
+
+describe('update-security-hub-finding: IAM', () => {
+  it("lets the responder update findings only on its account's hub, only to NOTIFIED or RESOLVED, and nothing else of Security Hub", () => {
+    const { template } = synthesize({ playbooks: [WRITE_BACK, DEFAULT_ALERT] });
+    const statements = statementsOfRole(template, logicalIdOf(template, 'AWS::IAM::Role', 'ResponderUpdateSecurityHubFindingRole'));
+    expect(statements.find((s) => s.Sid === 'WriteBackToSecurityHubFindings')).toEqual(EXPECTED);
+    // Its own record of the finding (for the release) and nothing else of the state table.
+    expect(statements.find((s) => s.Sid === 'KeepIncidentState')).toMatchObject({
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'securityhub#*' } },
+    });
+    const securityHub = statements.flatMap(actionsOf).filter((a) => a.startsWith('securityhub:'));
+    expect(securityHub).toEqual(['securityhub:BatchUpdateFindings']);
+    // No other role of the deployment may touch Security Hub.
+    const others = Object.keys(template.findResources('AWS::IAM::Role')).filter((id) => !id.startsWith('ResponderUpdateSecurityHubFinding'));
+    for (const id of others) expect(statementsOfRole(template, id).flatMap(actionsOf).filter((a) => a.startsWith('securityhub:')), id).toEqual([]);
+  });
+
+  it('exists only when a deployed playbook writes back', () => {
+    const { template } = synthesize({ playbooks: [COMPROMISED, DEFAULT_ALERT] });
+    expect(Object.keys(template.findResources('AWS::Lambda::Function')).filter((id) => id.startsWith('ResponderUpdateSecurityHubFinding'))).toEqual([]);
+    const everything = JSON.stringify(template.toJSON());
+    expect(everything).not.toContain('securityhub:');
+  });
+
+  it("is invoked by the playbook with the earlier steps' results in its payload", () => {
+    const { template } = synthesize({ playbooks: [WRITE_BACK, DEFAULT_ALERT] });
+    const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine')).map((m) => JSON.stringify(m));
+    const writeBack = machines.find((m) => m.includes('update-security-hub-finding'));
+    expect(writeBack).toBeDefined();
+    const definition = JSON.parse((JSON.parse(writeBack!) as { Properties: { DefinitionString: string } }).Properties.DefinitionString) as { States: Record<string, { Parameters?: { Payload?: { results?: unknown } } }> };
+    expect(definition.States['security-hub']?.Parameters?.Payload?.results).toEqual({
+      'Guard.$': '$.results.Guard.result',
+      'contain.$': '$.results.contain.result',
+      'alert.$': '$.results.alert.result',
+    });
+  });
+
+  it('runs only where the changing steps ran: as written or approved, never before the approval nor on the evidence-only path', () => {
+    const { template } = synthesize({ playbooks: [WRITE_BACK, DEFAULT_ALERT] });
+    const machine = Object.values(template.findResources('AWS::StepFunctions::StateMachine')).map((m) => JSON.stringify(m)).find((m) => m.includes('update-security-hub-finding'));
+    const states = Object.keys((JSON.parse((JSON.parse(machine!) as { Properties: { DefinitionString: string } }).Properties.DefinitionString) as { States: Record<string, unknown> }).States);
+    const writeBacks = states.filter((name) => name.endsWith('security-hub'));
+    expect(writeBacks.sort()).toEqual(['Approved-security-hub', 'security-hub']);
+  });
+
+  it('gives the member role the same statement when a deployed playbook writes back, and none otherwise', () => {
+    const statementsOf = (playbooks: Playbook[]) => {
+      const stack = new MemberRoleStack(new App(), 'FirebreakMemberRole', {
+        iamActions: memberRoleIamActions(playbooks),
+        responders: ['containment-guard', 'quarantine-instance', 'update-security-hub-finding'],
+      });
+      return statementsIn(Template.fromStack(stack).toJSON());
+    };
+    expect(statementsOf([WRITE_BACK, RELEASE_WRITE_BACK]).find((s) => s.Sid === 'WriteBackToSecurityHubFindings')).toEqual({
+      ...EXPECTED,
+      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':securityhub:*:', { Ref: 'AWS::AccountId' }, ':hub/default']] },
+    });
+    expect(statementsOf([COMPROMISED]).flatMap(actionsOf).filter((a) => a.startsWith('securityhub:'))).toEqual([]);
+  });
+
+  it('synthesizes cdk-nag clean with the write-back deployed', async () => {
+    const outdir = mkdtempSync(path.join(tmpdir(), 'firebreak-nag-shub-'));
+    const { app } = await buildFirebreakApp({
+      playbooks: [WRITE_BACK, RELEASE_WRITE_BACK, DEFAULT_ALERT],
+      context: { ...SKIP_BUNDLING_CONTEXT, ...TRUST_CONTEXT },
+      cfnValidation: false,
+      outdir,
+    });
+    app.synth();
+    const report = JSON.parse(readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as { pluginReports: { pluginName: string; violations: unknown[] }[] };
+    expect(report.pluginReports.filter((p) => p.pluginName === 'AwsSolutions').flatMap((p) => p.violations)).toEqual([]);
+  });
+});
