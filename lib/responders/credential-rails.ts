@@ -8,8 +8,8 @@
  */
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS, matchesPrivilegedName } from '../contracts/privileged-names';
-import type { ServedAccounts } from '../contracts/security';
-import { CREDENTIALS_GRANT_SUBJECT, SECURITY_TAGS, servedAccountsFromEnvironment, unservedAccountReason } from '../contracts/security';
+import type { CredentialGrantSubject, ServedAccounts } from '../contracts/security';
+import { CREDENTIALS_GRANT_SUBJECT, SECURITY_TAGS, credentialGrantSubject, parseCredentialGrantSubject, servedAccountsFromEnvironment, unservedAccountReason } from '../contracts/security';
 import type { Incident } from '../incident/model';
 import type { ActionLog } from './action-log';
 import type { ResponderMode } from '../contracts/responder-mode';
@@ -78,7 +78,17 @@ export function refusalByTags(
 
 /** Whether a credential step may go on: a sample never, a step without the guard's grant never; else in the mode the grant allows. */
 export type CredentialClearance =
-  | { readonly cleared: true; readonly effective: EffectiveMode; readonly gameDay: boolean; readonly rails: CredentialRails }
+  | {
+      readonly cleared: true;
+      readonly effective: EffectiveMode;
+      readonly gameDay: boolean;
+      readonly rails: CredentialRails;
+      /**
+       * Set when the grant clears ONE credential (a per-credential execution, contain-each-credential):
+       * the step acts on it alone, whatever else its input names.
+       */
+      readonly only?: CredentialGrantSubject;
+    }
   | { readonly cleared: false; readonly status: 'skipped-sample' | 'refused'; readonly effective: EffectiveMode; readonly refusal?: string };
 
 /**
@@ -101,6 +111,7 @@ export async function clearCredentialStep(
     return { cleared: false, status: 'skipped-sample', effective };
   }
   const grant = await checkCredentialsGrant(incident, input.execution?.executionArn, grants, now);
+  const only = grant.allowed ? parseCredentialGrantSubject(grant.grant.instanceId) : undefined;
   if (!grant.allowed) {
     log.record('firebreak:check-grant', incident.key, 'skipped', grant.reason);
     recordEffectiveMode(log, incident.key, effective);
@@ -109,17 +120,32 @@ export async function clearCredentialStep(
   log.record('firebreak:check-grant', incident.key, 'observed', grant.reason);
   const granted = effectiveMode(input.mode, environment, { mode: grant.mode, why: 'the containment guard cleared this execution for dry-run only' });
   recordEffectiveMode(log, incident.key, granted);
-  return { cleared: true, effective: granted, gameDay: grant.grant.gameDay, rails: credentialRailsOf(environment) };
+  return { cleared: true, effective: granted, gameDay: grant.grant.gameDay, rails: credentialRailsOf(environment), ...(only !== undefined ? { only } : {}) };
 }
 
-/** The guard's grant for this execution to change the incident's credentials. */
-export function checkCredentialsGrant(
+/**
+ * The guard's grant for this execution to change the incident's credentials: a grant of every
+ * credential the incident names (CREDENTIALS_GRANT_SUBJECT), or of ONE credential of the
+ * incident's account (a per-credential execution's: `access-key/…` or `iam-role/…`), which the
+ * caller then holds the step to (`CredentialClearance.only`). Any other subject (an instance, an
+ * S3 object, a credential of another account) clears nothing.
+ */
+export async function checkCredentialsGrant(
   incident: Pick<Incident, 'key' | 'account' | 'region'>,
   executionArn: string | undefined,
   grants: GrantReader,
   now: Date,
 ): Promise<GrantCheck> {
-  return checkContainmentGrant({ executionArn, incident, instanceId: CREDENTIALS_GRANT_SUBJECT, kind: 'contain' }, grants, now);
+  const stored = executionArn !== undefined ? await grants.getGrant(executionArn) : undefined;
+  const one = stored !== undefined ? parseCredentialGrantSubject(stored.instanceId) : undefined;
+  const subject = one !== undefined && one.account === incident.account ? credentialGrantSubject(one) : CREDENTIALS_GRANT_SUBJECT;
+  return checkContainmentGrant({ executionArn, incident, instanceId: subject, kind: 'contain' }, grants, now);
+}
+
+/** Whether a one-credential grant (`only`) covers an access key, or a role, of `account`; true when the grant covers every credential. */
+export function grantCovers(only: CredentialGrantSubject | undefined, credential: CredentialGrantSubject): boolean {
+  if (only === undefined) return true;
+  return credentialGrantSubject(only) === credentialGrantSubject(credential);
 }
 
 /** The ARN of AWS's managed AWSDenyAll policy in the region's partition (ISO partitions: the commercial ARN's form). */

@@ -31,7 +31,8 @@ import { DENY_ALL_POLICY_NAME } from '../playbooks/credential-actions';
 import { ActionLog } from './action-log';
 import type { CredentialRails } from './credential-rails';
 import type { AccessKeyRecord, CredentialRecordStore } from './credential-records';
-import { clearCredentialStep, denyAllPolicyArn, refusalBeforeAnyCall, refusalByTags } from './credential-rails';
+import { clearCredentialStep, denyAllPolicyArn, grantCovers, refusalBeforeAnyCall, refusalByTags } from './credential-rails';
+import { credentialGrantSubject } from '../contracts/security';
 import type { DeploymentEnvironment, EffectiveMode } from './effective-mode';
 import { effectiveMode, forcedDryRunField } from './effective-mode';
 import type { GrantReader } from './grants';
@@ -119,10 +120,26 @@ export async function disableAccessKey(input: ResponderInput<DisableAccessKeyOpt
   const clearance = await clearCredentialStep(input, 'keys', environment, deps.grants, log, now());
   effective = clearance.effective;
   if (!clearance.cleared) return finish(clearance.status, [], clearance.refusal !== undefined ? { refusal: clearance.refusal } : {});
-  const { rails, gameDay } = clearance;
+  const { rails, gameDay, only } = clearance;
+  // A per-credential execution's grant names one credential: that one alone, whatever the input lists.
+  const granted = named.filter((key) => grantCovers(only, { kind: 'access-key', account: key.account ?? incident.account, accessKeyId: key.accessKeyId }));
+  if (only !== undefined) {
+    const subject = credentialGrantSubject(only);
+    if (only.kind !== 'access-key') {
+      log.record('firebreak:check-grant', subject, 'skipped', `This execution's grant clears ${subject} alone, not an access key: no key is disabled here`);
+      return finish('no-key');
+    }
+    if (granted.length === 0) {
+      const refusal = `This execution's grant clears ${subject} alone, and its input does not name that key: nothing is disabled`;
+      log.record('firebreak:check-grant', subject, 'skipped', refusal);
+      return finish('refused', [], { refusal });
+    }
+    const others = named.length - granted.length;
+    if (others > 0) log.record('firebreak:check-grant', subject, 'observed', `This execution's grant clears ${subject} alone: the ${others} other key(s) its input names are not touched here (each has its own execution and grant)`);
+  }
   const outcomes: AccessKeyOutcome[] = [];
   // One key after another: a finding names few, and two keys of one user share its deny-all.
-  for (const key of named) {
+  for (const key of granted) {
     const outcome = await disableOne(key, { incident, options, mode: effective.mode, gameDay, rails, deps, executionArn: input.execution?.executionArn, capturedAt: now().toISOString() });
     recordAll(log, outcome.actions);
     outcomes.push(outcome.key);

@@ -24,12 +24,12 @@ import { tagRecord } from '../aws/describe-instance';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { ResponderMode } from '../contracts/responder-mode';
-import { SECURITY_ENV } from '../contracts/security';
+import { SECURITY_ENV, credentialGrantSubject } from '../contracts/security';
 import { affectedResources } from '../incident/affected';
 import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import { ACTIONS } from '../playbooks/actions';
 import { ActionLog } from './action-log';
-import { clearCredentialStep, refusalBeforeAnyCall, refusalByTags } from './credential-rails';
+import { clearCredentialStep, grantCovers, refusalBeforeAnyCall, refusalByTags } from './credential-rails';
 import type { CredentialRecordStore, RoleSessionsRecord } from './credential-records';
 import type { DeploymentEnvironment, EffectiveMode } from './effective-mode';
 import { effectiveMode, forcedDryRunField } from './effective-mode';
@@ -125,13 +125,29 @@ export async function revokeRoleSessions(input: ResponderInput<Record<string, ne
   const clearance = await clearCredentialStep(input, 'roles', environment, deps.grants, log, now());
   effective = clearance.effective;
   if (!clearance.cleared) return finish(clearance.status, [], clearance.refusal !== undefined ? { refusal: clearance.refusal } : {});
-  const { rails, gameDay } = clearance;
+  const { rails, gameDay, only } = clearance;
   const mode = effective.mode;
+  // A per-credential execution's grant names one credential: that one alone, whatever the input lists.
+  const granted = named.filter((role) => grantCovers(only, { kind: 'iam-role', account: role.account, roleName: role.roleName }));
+  if (only !== undefined) {
+    const subject = credentialGrantSubject(only);
+    if (only.kind !== 'iam-role') {
+      log.record('firebreak:check-grant', subject, 'skipped', `This execution's grant clears ${subject} alone, not a role: no session is revoked here`);
+      return finish('no-role');
+    }
+    if (granted.length === 0) {
+      const refusal = `This execution's grant clears ${subject} alone, and its input does not name that role: nothing is revoked`;
+      log.record('firebreak:check-grant', subject, 'skipped', refusal);
+      return finish('refused', [], { refusal });
+    }
+    const others = named.length - granted.length;
+    if (others > 0) log.record('firebreak:check-grant', subject, 'observed', `This execution's grant clears ${subject} alone: the ${others} other role(s) its input names are not touched here (each has its own execution and grant)`);
+  }
   // Firebreak's own member-account roles: revoking them would cut Firebreak off mid-incident.
   const ownRoles = [environment[SECURITY_ENV.memberRoleName], environment[SECURITY_ENV.sessionRevokerRoleName]].filter((n): n is string => n !== undefined && n !== '');
 
   const roles: RoleRevocation[] = [];
-  for (const role of named) {
+  for (const role of granted) {
     const refuse = (reason: string, outcome: 'refused' | 'not-found' = 'refused') => {
       log.record('firebreak:check-credential', role.roleName, 'skipped', `${reason.charAt(0).toUpperCase()}${reason.slice(1)}; nothing changed`);
       roles.push({ ...role, outcome, reason });
