@@ -28,11 +28,10 @@ import { SECURITY_ENV, credentialGrantSubject } from '../contracts/security';
 import { affectedResources } from '../incident/affected';
 import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import { ACTIONS } from '../playbooks/actions';
-import { ActionLog } from './action-log';
 import { clearCredentialStep, grantCovers, refusalBeforeAnyCall, refusalByTags } from './credential-rails';
 import type { CredentialRecordStore, RoleSessionsRecord } from './credential-records';
-import type { DeploymentEnvironment, EffectiveMode } from './effective-mode';
-import { effectiveMode, forcedDryRunField } from './effective-mode';
+import type { DeploymentEnvironment } from './effective-mode';
+import { ResponderRun } from './responder-run';
 import type { GrantReader } from './grants';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
@@ -97,36 +96,30 @@ export function rolesNamed(incident: ResponderInput<unknown>['incident']): { rol
 
 /** Revokes every session issued so far to each role the incident names. */
 export async function revokeRoleSessions(input: ResponderInput<Record<string, never>>, deps: RevokeRoleSessionsDeps): Promise<RevokeRoleSessionsResult> {
-  const now = deps.now ?? (() => new Date());
-  const log = new ActionLog(now);
   const { incident } = input;
-  const environment = deps.environment ?? process.env;
-  let effective: EffectiveMode = effectiveMode(input.mode, environment);
-  const finish = (status: RevokeRoleSessionsStatus, roles: readonly RoleRevocation[] = [], extra: Partial<RevokeRoleSessionsResult> = {}): RevokeRoleSessionsResult => {
-    deps.logger.info('revoke-role-sessions finished', { status, roles: roles.map((r) => ({ roleName: r.roleName, outcome: r.outcome })) });
-    return {
-      responder: REVOKE_ROLE_SESSIONS_RESPONDER,
-      incidentKey: incident.key,
-      mode: effective.mode,
-      status,
-      idempotentReplay: status === 'already-revoked',
-      actions: log.actions,
-      roles,
-      ...forcedDryRunField(effective),
-      ...extra,
-    };
-  };
+  const run = new ResponderRun<RevokeRoleSessionsStatus>({
+    responder: REVOKE_ROLE_SESSIONS_RESPONDER,
+    incident,
+    requestedMode: input.mode,
+    logger: deps.logger,
+    environment: deps.environment,
+    now: deps.now,
+    replayStatuses: ['already-revoked'],
+  });
+  const { log, now } = run;
+  const environment = run.deployment;
+  const done = run.finisher<RevokeRoleSessionsResult>({ roles: [] }, (result) => ({ roles: result.roles.map((r) => ({ roleName: r.roleName, outcome: r.outcome })) }));
+  const finish = (status: RevokeRoleSessionsStatus, roles: readonly RoleRevocation[] = [], extra: { readonly refusal?: string } = {}): RevokeRoleSessionsResult => done(status, { roles, ...extra });
 
   const named = rolesNamed(incident);
   if (named.length === 0) {
     log.record('firebreak:decide', incident.key, 'skipped', 'The finding names no role session: nothing to revoke');
     return finish('no-role');
   }
-  const clearance = await clearCredentialStep(input, 'roles', environment, deps.grants, log, now());
-  effective = clearance.effective;
+  const clearance = await clearCredentialStep(run, input, 'roles', deps.grants);
   if (!clearance.cleared) return finish(clearance.status, [], clearance.refusal !== undefined ? { refusal: clearance.refusal } : {});
   const { rails, gameDay, only } = clearance;
-  const mode = effective.mode;
+  const mode = run.mode;
   // A per-credential execution's grant names one credential: that one alone, whatever the input lists.
   const granted = named.filter((role) => grantCovers(only, { kind: 'iam-role', account: role.account, roleName: role.roleName }));
   if (only !== undefined) {
