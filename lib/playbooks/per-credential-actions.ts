@@ -15,10 +15,11 @@ export const PER_CREDENTIAL_ACTION = 'contain-each-credential';
 
 /**
  * At most `maxCredentials` credentials per incident get an execution (the rest are alerted for a
- * person: each item's summary, with its steps' results, rides in the playbook's 256 KiB payload);
- * at most `maxConcurrency` run at once.
+ * person): each item's summary keeps its steps' results (about 6 KB per credential, measured in the
+ * iam-attack-sequence-* game days), and rides in the playbook's 256 KiB payload beside the incident
+ * (its affected resources alone may take 48 KiB). At most `maxConcurrency` run at once.
  */
-export const PER_CREDENTIAL_LIMITS = { maxCredentials: 20, maxConcurrency: 20 } as const;
+export const PER_CREDENTIAL_LIMITS = { maxCredentials: 10, maxConcurrency: 10 } as const;
 
 export const containEachCredentialOptions = z.strictObject({
   /** The `trigger: per-credential` playbook each credential runs (its guard, then disable or revoke). */
