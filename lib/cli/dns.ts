@@ -19,7 +19,7 @@ import { formatDnsBlocks, listDnsBlocks } from '../operator/dns-blocks';
 import { buildDnsUnblockRequest, chooseClaim, dnsUnblockStateMachineOf } from '../operator/dns-unblock';
 import { LiveSetupError } from '../operator/errors';
 import { startManualExecution, watchReleaseExecution } from '../operator/release/aws';
-import { ReleaseSetupError, releaseExitCodeFor } from '../operator/release/errors';
+import { releaseExitCodeFor } from '../operator/release/errors';
 import { stepResultsOf } from '../operator/release/result';
 import { INCIDENT_KEY_PATTERN } from '../operator/release/request';
 import { approveCommand, manualMode, requesterOf } from '../operator/manual-request';

@@ -6,13 +6,14 @@ import { CreateSampleFindingsCommand, GuardDutyClient, ListDetectorsCommand } fr
 import { DescribeStateMachineCommand, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { findLiveTemplate } from '../../lib/gameday/live/catalogue';
 import { createInjectCommand, registerInjectCommand } from '../../lib/cli/gameday-inject';
 import type { InjectDependencies, LiveClients } from '../../lib/cli/gameday-inject';
 import { buildInjection } from '../../lib/gameday/live/injection';
 import { INJECTED_AT, at, containedHistory, failedHistory } from '../gameday/live/histories';
+import { awsError, captureOutput, deployedStackAnswer, fakeClock, runCommand } from '../support/cli';
 
 const REGION = 'eu-west-1';
 const ACCOUNT = '111122223333';
@@ -48,10 +49,8 @@ const sfn = mockClient(SFNClient);
 const ec2 = mockClient(EC2Client);
 const mocks = [sts, cloudFormation, eventBridge, guardDuty, sfn, ec2];
 
-const awsError = (name: string, message = name) => Object.assign(new Error(message), { name });
-
 function stackWith(outputs: Output[]): void {
-  cloudFormation.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'Firebreak', StackStatus: 'CREATE_COMPLETE', CreationTime: new Date(), Outputs: outputs }] });
+  cloudFormation.on(DescribeStacksCommand).resolves(deployedStackAnswer(outputs, { status: 'CREATE_COMPLETE' }));
 }
 
 beforeEach(() => {
@@ -73,12 +72,9 @@ interface Run {
 
 /** Runs `firebreak gameday inject ARGS` through commander as lib/cli/main.ts would, with mocked clients and a fake clock. */
 async function run(args: string[], overrides: Partial<InjectDependencies> = {}, clients?: Partial<LiveClients>): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
+  const output = captureOutput();
   const regions: (string | undefined)[] = [];
-  const sleeps: number[] = [];
-  let nowMs = INJECTED_AT.getTime();
-  let code = 0;
+  const clock = fakeClock(INJECTED_AT);
   const deps: Partial<InjectDependencies> = {
     makeClients: (region) => {
       regions.push(region);
@@ -92,33 +88,16 @@ async function run(args: string[], overrides: Partial<InjectDependencies> = {}, 
         ...clients,
       };
     },
-    now: () => new Date(nowMs),
-    sleep: async (ms) => {
-      sleeps.push(ms);
-      nowMs += ms;
-    },
+    now: clock.now,
+    sleep: clock.sleep,
     newFindingId: () => FINDING_ID,
     newEventId: () => EVENT_ID,
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
+    ...output.deps,
     interrupts: () => ({ signal: new AbortController().signal, dispose: () => undefined }),
     ...overrides,
   };
-  const program = new Command('firebreak')
-    .showSuggestionAfterError(true)
-    .exitOverride()
-    .configureOutput({ writeOut: (text) => out.push(text), writeErr: (text) => err.push(text) });
-  const gameday = program.command('gameday');
-  createInjectCommand(deps)(gameday, (exitCode) => {
-    code = Math.max(code, exitCode);
-  });
-  try {
-    await program.parseAsync(['gameday', 'inject', ...args], { from: 'user' });
-  } catch (error) {
-    if (!(error instanceof CommanderError)) throw error;
-    code = error.exitCode === 0 ? 0 : 2;
-  }
-  return { code, out: out.join('\n'), err: err.join('\n'), regions, sleeps };
+  const code = await runCommand((program, setExitCode) => createInjectCommand(deps)(program.command('gameday'), setExitCode), ['gameday', 'inject', ...args], output);
+  return { code, out: output.out.join('\n'), err: output.err.join('\n'), regions, sleeps: clock.sleeps };
 }
 
 const putInputs = () => eventBridge.commandCalls(PutEventsCommand).map((call) => call.args[0].input);
