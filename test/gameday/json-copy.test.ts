@@ -84,6 +84,9 @@ describe('jsonCopy', () => {
     cycle.self = cycle;
     let deep: unknown = 'bottom';
     for (let depth = 0; depth < 600; depth += 1) deep = { next: deep };
+    const holey: unknown[] = new Array<unknown>(3);
+    holey[0] = 1;
+    holey[2] = 3;
     const proto = JSON.parse('{"__proto__": {"polluted": true}, "b": [1, {"__proto__": 2}]}') as unknown;
     const edge: unknown[] = [
       undefined,
@@ -102,7 +105,7 @@ describe('jsonCopy', () => {
       { a: undefined, b: () => 1, c: Symbol('c'), d: 1 },
       [undefined, () => 1, Symbol('x'), 2],
       // A hole: JSON writes null.
-      [1, , 3],
+      holey,
       { n: -0, m: [Number.NaN, -0] },
       { when: new Date(0) },
       { toJSON: () => ({ replaced: true }) },
