@@ -58,3 +58,18 @@ export const METRIC_DIMENSION = {
 export const METRIC_ORIGINS = ['finding', 'game-day', 'sample'] as const;
 
 export type MetricOrigin = (typeof METRIC_ORIGINS)[number];
+
+/**
+ * The stack output carrying the time-to-containment target in seconds: the same setting the alarm
+ * uses, read by `firebreak report` (and by the game day from the synthesized template) as the
+ * report's containment target. Here, apart from the CDK code, so that the game day does not load
+ * aws-cdk-lib for it.
+ */
+export const CONTAINMENT_TARGET_OUTPUT_KEY = 'ContainmentTargetSeconds';
+
+/**
+ * Time to containment a deployment expects (arrival to isolation), in seconds: the predicted p99 of
+ * the shipped playbooks is well under a minute (docs/gameday.md, latency model), so two minutes is a
+ * miss worth a page, not noise. The construct's default (FIREBREAK_DEFAULTS) and the report's.
+ */
+export const DEFAULT_CONTAINMENT_TARGET_SECONDS = 120;

@@ -258,3 +258,9 @@ export interface ApprovalRecord {
   readonly decidedAt?: string;
   readonly reason?: string;
 }
+
+/**
+ * The default name of the role copy-evidence assumes in the forensic account (ForensicRoleStack).
+ * Here, apart from the CDK code, so that the game day's engine does not load aws-cdk-lib for it.
+ */
+export const DEFAULT_FORENSIC_ROLE_NAME = 'FirebreakForensicCopier';

@@ -6,7 +6,7 @@
  * machine ARNs). Also the local names of those resources, in one place for the engine and the backend.
  */
 import type { CfnTemplate, DeploymentLogicalIds, SynthesizedDeployment } from '../stack/app';
-import { DEFAULT_FORENSIC_ROLE_NAME } from '../stack/responders';
+import { DEFAULT_FORENSIC_ROLE_NAME } from '../contracts/security';
 import { LOCAL_RESPONDERS } from './responders';
 import { patternMismatch } from './event-patterns';
 import type { PolicyDocument, PolicyStatement } from './sim/iam-policy';

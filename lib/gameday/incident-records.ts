@@ -11,7 +11,7 @@ import { RESPONDER_NAMES } from '../contracts/responders';
 import type { IncidentReport, PhaseTargets } from '../operator/incident-report';
 import { buildIncidentReport, containmentTargetFromOutput, DEFAULT_PHASE_TARGETS, phaseTargetsFor, reportConsistencyProblems } from '../operator/incident-report';
 import type { CfnTemplate } from '../stack/app';
-import { CONTAINMENT_TARGET_OUTPUT_KEY } from '../stack/response-dashboard';
+import { CONTAINMENT_TARGET_OUTPUT_KEY } from '../contracts/metrics';
 import { listIncidents, readIncidentRecord } from '../operator/incidents';
 import type { ExecutionRecord } from './engine';
 import type { ExpectationResult } from './expectations';

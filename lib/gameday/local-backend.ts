@@ -15,7 +15,7 @@ import type { ClientFactory } from '../aws/clients';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { FORENSIC_COPY_TAG_KEYS } from '../responders/snapshot-copy';
 import { CUSTODY_KEY_PREFIX } from '../responders/snapshot-custody';
-import { DEFAULT_FORENSIC_ROLE_NAME } from '../stack/responders';
+import { DEFAULT_FORENSIC_ROLE_NAME } from '../contracts/security';
 import { AccountBackend } from './account-backend/account-backend';
 import type { OperatorClients } from './account-backend/context';
 import { EnvironmentSetupError } from './account-backend/context';

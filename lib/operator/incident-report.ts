@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { ACTIONS } from '../playbooks/actions';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { IncidentRecordEntry, IncidentRecordHeader } from '../responders/incident-record';
-import { FIREBREAK_DEFAULTS } from '../stack/defaults';
+import { DEFAULT_CONTAINMENT_TARGET_SECONDS } from '../contracts/metrics';
 
 const actionSchema = z.object({
   api: z.string(),
@@ -148,7 +148,7 @@ export type PhaseTargets = Partial<Readonly<Record<PhaseName, number>>>;
  * What the report measures phases against when the deployment's own target is not known: the
  * deployment default of containmentTargetSeconds (the time-to-containment alarm's threshold).
  */
-export const DEFAULT_PHASE_TARGETS: PhaseTargets = { containment: FIREBREAK_DEFAULTS.containmentTargetSeconds * 1000 };
+export const DEFAULT_PHASE_TARGETS: PhaseTargets = { containment: DEFAULT_CONTAINMENT_TARGET_SECONDS * 1000 };
 
 /** The report's targets for a deployment whose containment target is `seconds` (its containmentTargetSeconds). */
 export function phaseTargetsFor(containmentTargetSeconds: number | undefined): PhaseTargets {

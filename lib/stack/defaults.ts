@@ -1,5 +1,6 @@
 /** Every default of a Firebreak deployment, in one place, and the small naming rules its constructs share. */
 import { Duration, Token } from 'aws-cdk-lib';
+import { DEFAULT_CONTAINMENT_TARGET_SECONDS } from '../contracts/metrics';
 import type { ResponderMode } from '../contracts/responder-mode';
 import { ALARM_DETAIL_TYPE, GUARDDUTY_DETAIL_TYPE, S3_OBJECT_SCAN_DETAIL_TYPE } from '../incident/schemas';
 
@@ -12,12 +13,8 @@ export const FIREBREAK_DEFAULTS = {
   playbooksDir: 'playbooks',
   /** A year of responder and execution logs: incidents are investigated long after they are contained. */
   logRetentionDays: 365,
-  /**
-   * Time to containment a deployment expects (arrival to isolation), in seconds: the predicted p99 of
-   * the shipped playbooks is well under a minute (docs/gameday.md, latency model), so two minutes
-   * is a miss worth a page, not noise.
-   */
-  containmentTargetSeconds: 120,
+  /** Time to containment a deployment expects (arrival to isolation), in seconds (lib/contracts/metrics.ts). */
+  containmentTargetSeconds: DEFAULT_CONTAINMENT_TARGET_SECONDS,
   /** GuardDuty Medium: findings below every playbook's range and this floor never reach the dispatcher. */
   alertSeverityFloor: 4.0,
   /** How long EventBridge keeps retrying delivery to the dispatcher before the event goes to the DLQ. */

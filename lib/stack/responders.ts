@@ -11,7 +11,7 @@ import { Construct } from 'constructs';
 import { DEFAULT_SESSION_REVOKER_ROLE_NAME } from '../aws/member-accounts';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { METRICS_NAMESPACE_ENV, metricsNamespace } from '../contracts/metrics';
-import { SECURITY_ENV, STATE_KEY_PREFIX } from '../contracts/security';
+import { DEFAULT_FORENSIC_ROLE_NAME, SECURITY_ENV, STATE_KEY_PREFIX } from '../contracts/security';
 import { ACTIONS, iamActionsForStep } from '../playbooks/actions';
 import { ALERT_RESPONDER, GUARD_RESPONDER, isGuardedPlaybook } from '../playbooks/compile';
 import { TRIAGE_RESPONDER } from '../playbooks/dispatcher';
@@ -291,8 +291,7 @@ export class Responders extends Construct {
   }
 }
 
-/** The default name of the role copy-evidence assumes in the forensic account (ForensicRoleStack). */
-export const DEFAULT_FORENSIC_ROLE_NAME = 'FirebreakForensicCopier';
+export { DEFAULT_FORENSIC_ROLE_NAME };
 
 /**
  * The forensic account, key and role when a playbook copies evidence; a copy-evidence step without

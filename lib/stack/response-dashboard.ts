@@ -17,7 +17,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { ResponseMetricName } from '../contracts/metrics';
-import { METRIC_DIMENSION, RESPONSE_METRIC, metricsNamespace } from '../contracts/metrics';
+import { CONTAINMENT_TARGET_OUTPUT_KEY, METRIC_DIMENSION, RESPONSE_METRIC, metricsNamespace } from '../contracts/metrics';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { AlertChannels } from './alerting';
 import { groupsOnly } from './logical-ids';
@@ -38,12 +38,7 @@ export interface ResponseDashboardProps {
 
 const FIVE_MINUTES = Duration.minutes(5);
 
-/**
- * The stack output carrying the time-to-containment target in seconds: the same setting the alarm
- * uses, read by `firebreak report` (and by the game day from the synthesized template) as the
- * report's containment target.
- */
-export const CONTAINMENT_TARGET_OUTPUT_KEY = 'ContainmentTargetSeconds';
+export { CONTAINMENT_TARGET_OUTPUT_KEY };
 
 /** The dashboard and its alarms; groups only, so ids stay those of the flat stack. */
 export class ResponseDashboard extends Construct {

@@ -10,7 +10,7 @@
  * are checked against the catalog: a key AWS would supply for the action but that is not built
  * here is *unevaluated*, and the caller reports it.
  */
-import type { IamCatalog } from './iam-catalog';
+import type { CatalogAction, IamCatalog } from './iam-catalog';
 import { userNamed } from './iam-users';
 import type { RequestContext } from './iam-policy';
 import { permissionChange } from './ec2-snapshot-sharing';
@@ -596,6 +596,20 @@ export function globalKeys(call: AuthorizationCall, options: AuthorizationOption
 /** Global key families this model computes completely (absent when not in the context). */
 const COMPLETE_GLOBAL = ['aws:PrincipalTag/', 'aws:CalledVia', 'aws:SourceArn', 'aws:SourceAccount', 'aws:SourceVpc', 'aws:SourceVpce', 'aws:SourceOrgID', 'aws:SourceOrgPaths', 'aws:FederatedProvider', 'aws:TokenIssueTime', 'aws:MultiFactorAuth'];
 
+const COMPLETE_GLOBAL_LOWER = COMPLETE_GLOBAL.map((prefix) => prefix.toLowerCase());
+
+const NO_TYPES: ReadonlySet<string> = new Set();
+/** The resource type names of a catalogued action (the catalog's entries never change): worked out once per action. */
+const typeNamesByAction = new WeakMap<CatalogAction, ReadonlySet<string>>();
+function resourceTypeNames(action: CatalogAction): ReadonlySet<string> {
+  let names = typeNamesByAction.get(action);
+  if (names === undefined) {
+    names = new Set(action.resourceTypes.map((type) => type.name));
+    typeNamesByAction.set(action, names);
+  }
+  return names;
+}
+
 /**
  * The request contexts of one IAM action of a call: one per target resource (or one on `*`), each
  * with the global keys, the target's keys and the account's organization.
@@ -609,7 +623,7 @@ export function requestContexts(
   resourceHint?: string,
 ): { context: RequestContext; resourceType?: string }[] {
   const catalogued = catalog.action(iamAction);
-  const types = new Set((catalogued?.resourceTypes ?? []).map((type) => type.name));
+  const types = catalogued === undefined ? NO_TYPES : resourceTypeNames(catalogued);
   const built = types.size === 0 ? [] : (authorizationTargets(iamAction, call, world, resourceHint) ?? []);
   const kept = built.filter((target) => target.resourceType !== undefined && types.has(target.resourceType));
   const targets: AuthorizationTarget[] = kept.length > 0 ? kept : [{ arn: types.size === 0 ? '*' : (resourceHint ?? '*'), keys: {}, complete: [] }];
@@ -623,8 +637,8 @@ export function requestContexts(
       ...(resourceAccount !== undefined && options.organizationId !== undefined ? { 'aws:ResourceOrgID': [options.organizationId] } : {}),
       ...target.keys,
     };
-    const complete = [...COMPLETE_GLOBAL, ...target.complete];
-    const lowerKeys = new Set(Object.keys(keys).map((key) => key.toLowerCase()));
+    // Worked out on the first condition key asked about (most requests ask none).
+    let lowerKeys: ReadonlySet<string> | undefined;
     return {
       ...(target.resourceType !== undefined ? { resourceType: target.resourceType } : {}),
       context: {
@@ -633,8 +647,10 @@ export function requestContexts(
         keys,
         evaluable: (key: string) => {
           const lower = key.toLowerCase();
+          lowerKeys ??= new Set(Object.keys(keys).map((name) => name.toLowerCase()));
           if (lowerKeys.has(lower)) return true;
-          if (complete.some((prefix) => lower.startsWith(prefix.toLowerCase()))) return true;
+          if (COMPLETE_GLOBAL_LOWER.some((prefix) => lower.startsWith(prefix))) return true;
+          if (target.complete.some((prefix) => lower.startsWith(prefix.toLowerCase()))) return true;
           // A key AWS would not supply here is simply absent, as in AWS.
           return !catalog.supplies(iamAction, target.resourceType, key);
         },

@@ -101,31 +101,59 @@ interface Token {
 
 const PUNCTUATION = ['<>', '<=', '>=', '=', '<', '>', '(', ')', ',', '.', '[', ']', '+', '-'];
 
-function tokenize(source: string, kind: ExpressionKind): Token[] {
+// Sticky patterns: each matches at lastIndex only, so a token is read where it starts without
+// copying the rest of the expression (a slice per token made tokenizing quadratic in its length).
+const NAME_TOKEN = /#[A-Za-z0-9_]+/y;
+const VALUE_TOKEN = /:[A-Za-z0-9_]+/y;
+const NUMBER_TOKEN = /[0-9]+/y;
+const IDENT_TOKEN = /[A-Za-z_][A-Za-z0-9_]*/y;
+const WHITESPACE = /\s/;
+
+function stickyMatch(pattern: RegExp, source: string, at: number): string | undefined {
+  pattern.lastIndex = at;
+  return pattern.exec(source)?.[0];
+}
+
+function readTokens(source: string, kind: ExpressionKind): readonly Token[] {
   const tokens: Token[] = [];
   let i = 0;
   while (i < source.length) {
     const ch = source[i] as string;
-    if (/\s/.test(ch)) {
+    if (WHITESPACE.test(ch)) {
       i += 1;
       continue;
     }
-    const rest = source.slice(i);
-    let m: RegExpExecArray | null;
-    if ((m = /^#[A-Za-z0-9_]+/.exec(rest))) tokens.push({ type: 'name', text: m[0], pos: i });
-    else if ((m = /^:[A-Za-z0-9_]+/.exec(rest))) tokens.push({ type: 'value', text: m[0], pos: i });
-    else if ((m = /^[0-9]+/.exec(rest))) tokens.push({ type: 'number', text: m[0], pos: i });
-    else if ((m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(rest))) tokens.push({ type: 'ident', text: m[0], pos: i });
+    let text: string | undefined;
+    if ((text = stickyMatch(NAME_TOKEN, source, i)) !== undefined) tokens.push({ type: 'name', text, pos: i });
+    else if ((text = stickyMatch(VALUE_TOKEN, source, i)) !== undefined) tokens.push({ type: 'value', text, pos: i });
+    else if ((text = stickyMatch(NUMBER_TOKEN, source, i)) !== undefined) tokens.push({ type: 'number', text, pos: i });
+    else if ((text = stickyMatch(IDENT_TOKEN, source, i)) !== undefined) tokens.push({ type: 'ident', text, pos: i });
     else {
-      const punct = PUNCTUATION.find((p) => rest.startsWith(p));
+      const punct = PUNCTUATION.find((p) => source.startsWith(p, i));
       if (!punct) throw syntaxError(kind, source, ch, i);
-      tokens.push({ type: 'punct', text: punct, pos: i });
-      i += punct.length;
-      continue;
+      text = punct;
+      tokens.push({ type: 'punct', text, pos: i });
     }
-    i += m[0].length;
+    i += text.length;
   }
   tokens.push({ type: 'eof', text: '<EOF>', pos: source.length });
+  return tokens;
+}
+
+// The same few expressions come back on every call (a responder's UpdateExpression is a constant
+// with placeholders): their tokens are read once. Tokens depend on the text and the kind only (a
+// syntax error is thrown again each time, not cached); the parser never changes them.
+const TOKEN_CACHE_LIMIT = 2_000;
+const tokenCache = new Map<string, readonly Token[]>();
+
+function tokenize(source: string, kind: ExpressionKind): readonly Token[] {
+  const key = `${kind}\u0000${source}`;
+  let tokens = tokenCache.get(key);
+  if (tokens === undefined) {
+    tokens = readTokens(source, kind);
+    if (tokenCache.size >= TOKEN_CACHE_LIMIT) tokenCache.clear();
+    tokenCache.set(key, tokens);
+  }
   return tokens;
 }
 
@@ -138,7 +166,7 @@ function syntaxError(kind: ExpressionKind, source: string, token: string, pos: n
 
 class Parser {
   private index = 0;
-  private readonly tokens: Token[];
+  private readonly tokens: readonly Token[];
 
   constructor(
     private readonly source: string,

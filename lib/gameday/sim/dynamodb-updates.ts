@@ -2,6 +2,7 @@
  * DynamoDB update expressions applied to an item (SET, REMOVE, ADD, DELETE on document paths) and
  * projections (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.UpdateExpressions.html).
  */
+import { cloneData } from './clone-data';
 import { validationError } from './dynamodb-expressions';
 import type { Path, UpdatePlan } from './dynamodb-expressions';
 import { bytesEqual, evaluateOperand, normalizeNumber, resolvePath, sizeOf, typeOf } from './dynamodb-evaluation';
@@ -82,7 +83,7 @@ function removeInside(container: AttributeValue, path: Path): AttributeValue {
  */
 export function applyUpdate(item: Item, plan: UpdatePlan): Item {
   const before = item;
-  const after: Item = structuredClone(item);
+  const after: Item = cloneData(item);
   const sets = plan.set.map((action) => {
     const value = evaluateOperand(action.value, before);
     if (value === undefined) throw validationError('The provided expression refers to an attribute that does not exist in the item');

@@ -21,6 +21,7 @@ import { attributeCompare, evaluateCondition, normalizeNumber, typeOf } from './
 import { ExpressionPlaceholders, parseCondition, parseProjection, parseUpdate, validationError } from './dynamodb-expressions';
 import { applyUpdate, project } from './dynamodb-updates';
 import type { Condition, Operand, Path, UpdatePlan } from './dynamodb-expressions';
+import { cloneData } from './clone-data';
 import { SimulatedServiceError, SimulatorUnsupportedApiError } from './errors';
 import type { AttributeValue, Item, KeyAttribute, TableRecord } from './model';
 import type { SimWorld } from './world';
@@ -265,7 +266,7 @@ export function dynamodbHandlers(world: SimWorld): Record<string, ApiHandler> {
       placeholders.assertAllUsed();
       const existing = table.items.get(key);
       requireCondition(condition, existing, input.ReturnValuesOnConditionCheckFailure);
-      table.items.set(key, structuredClone(item));
+      table.items.set(key, cloneData(item));
       return input.ReturnValues === 'ALL_OLD' && existing ? { Attributes: existing } : {};
     },
 
@@ -280,7 +281,7 @@ export function dynamodbHandlers(world: SimWorld): Record<string, ApiHandler> {
       placeholders.assertAllUsed();
       const item = table.items.get(key);
       if (!item) return {};
-      return { Item: projection ? project(item, projection) : structuredClone(item) };
+      return { Item: projection ? project(item, projection) : cloneData(item) };
     },
 
     /**
@@ -336,7 +337,7 @@ export function dynamodbHandlers(world: SimWorld): Record<string, ApiHandler> {
       table.items.set(key, updated);
       switch (input.ReturnValues ?? 'NONE') {
         case 'ALL_NEW':
-          return { Attributes: structuredClone(updated) };
+          return { Attributes: cloneData(updated) };
         case 'ALL_OLD':
           return existing ? { Attributes: existing } : {};
         case 'UPDATED_NEW': {

@@ -113,7 +113,9 @@ export function requireSubnet(world: SimWorld, call: Where, id: string): SubnetR
 
 /** Records of one account and region. */
 export function located<T extends Located>(records: Iterable<T>, call: Where): T[] {
-  return [...records].filter((r) => inPlace(call, r));
+  const found: T[] = [];
+  for (const record of records) if (inPlace(call, record)) found.push(record);
+  return found;
 }
 
 // ---- tags --------------------------------------------------------------------------------------
@@ -209,12 +211,21 @@ export function applyFilters<T>(
     const isTagFilter = name.startsWith('tag:') || name === 'tag-key' || name === 'tag-value';
     if (!extractor && !isTagFilter) throw invalidParameterValue(`The filter '${name}' is invalid`);
     const wanted = filter.Values ?? [];
+    const matches = (value: string): boolean => wanted.some((pattern) => filterValueMatches(pattern, value));
+    if (!extractor && name.startsWith('tag:')) {
+      // `tag:<key>`: the one value of that key, read without building a list per item.
+      const key = name.slice(4);
+      return (item: T): boolean => {
+        const value = tagsOf(item).get(key);
+        return value !== undefined && matches(value);
+      };
+    }
     return (item: T): boolean => {
       const actual = extractor ? extractor(item) : (tagFilterValues(tagsOf(item), name) ?? []);
-      return wanted.some((pattern) => actual.some((value) => filterValueMatches(pattern, value)));
+      return actual.some(matches);
     };
   });
-  return items.filter((item) => checks.every((check) => check(item)));
+  return checks.length === 0 ? [...items] : items.filter((item) => checks.every((check) => check(item)));
 }
 
 /** Reads a boolean attribute value in either wire form ({ Value: true } or 'true'). */

@@ -64,16 +64,17 @@ function list(value: string | readonly string[] | undefined): readonly string[] 
   return typeof value === 'string' ? [value] : value;
 }
 
-const patternCache = new Map<string, RegExp>();
+// One cache per case rule, keyed by the pattern itself (no key string built per test).
+const patternCaches = { insensitive: new Map<string, RegExp>(), sensitive: new Map<string, RegExp>() };
 
 /** An IAM wildcard pattern (`*` any run, `?` one character) as an anchored regular expression. */
 function wildcard(pattern: string, caseInsensitive: boolean): RegExp {
-  const key = `${caseInsensitive ? 'i' : 's'}:${pattern}`;
-  let regex = patternCache.get(key);
+  const cache = caseInsensitive ? patternCaches.insensitive : patternCaches.sensitive;
+  let regex = cache.get(pattern);
   if (!regex) {
     const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
     regex = new RegExp(`^${body}$`, caseInsensitive ? 'is' : 's');
-    patternCache.set(key, regex);
+    cache.set(pattern, regex);
   }
   return regex;
 }

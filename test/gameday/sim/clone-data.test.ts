@@ -21,4 +21,16 @@ describe('cloneData', () => {
     expect(copy.map).toBeInstanceOf(Map);
     expect(copy.map.get('a')).toBe(1);
   });
+
+  it('copies a DynamoDB item as structuredClone does, a "__proto__" attribute included (kept as data, nothing polluted)', () => {
+    const item = JSON.parse('{"pk": {"S": "incident#1"}, "__proto__": {"M": {"polluted": {"BOOL": true}}}, "entries": {"L": [{"S": "a"}, {"M": {"n": {"N": "1"}}}]}}') as Record<string, unknown>;
+    Object.assign(item, { bytes: { B: new Uint8Array([7]) }, set: { BS: [new Uint8Array([1])] } });
+    const copy = cloneData(item);
+    expect(copy).toEqual(structuredClone(item));
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect(Object.hasOwn(copy, '__proto__')).toBe(true);
+    expect(Object.keys(copy)).toEqual(Object.keys(item));
+    expect((copy as { polluted?: unknown }).polluted).toBeUndefined();
+    expect(copy.entries).not.toBe(item.entries);
+  });
 });
