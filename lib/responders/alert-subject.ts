@@ -2,6 +2,8 @@
  * The alert's SNS subject (at most 100 printable ASCII characters, no line break) and its message
  * attributes (for subscription filter policies; none may be empty).
  */
+import { affectedResources } from '../incident/affected';
+import type { AffectedResource, Incident } from '../incident/model';
 import { neutralizeText } from './untrusted-text';
 import { containmentDecision } from './alert-decision';
 import { rawEventField, reasonHeadline, resourceId, isGameDay, isSample } from './alert-incident';
@@ -44,12 +46,36 @@ export function alertSubject(input: AlertInput): string {
         ? `Unparseable ${detailType ?? 'event'}${source !== undefined ? ` from ${source}` : ''}: ${reasonHeadline(input) ?? 'no reason given'}`
         : `Firebreak ${input.failure?.step ?? 'dispatch'} failed${what ? ` on ${what}` : ''}: ${input.failure?.error ?? 'unknown error'}`;
   } else {
-    const on = resourceId(incident);
+    const on = subjectTarget(incident);
     const title = incident.title.replace(/\[SAMPLE\]\s*/g, '').trim();
     body = `${incident.severity.label}: ${incident.findingType}${on !== undefined ? ` on ${on}` : ''}${title !== '' ? ` - ${title}` : ''}`;
   }
   // Neutralized after the ASCII transliteration, which would otherwise turn a fullwidth ｈｔｔｐ:// back into a link.
   return toSnsSubject(neutralizeText(toPrintableAscii(`${prefix} ${body}`), 4 * MAX_SUBJECT_LENGTH));
+}
+
+/** What the subject counts for each attack-sequence family: the resources its playbook acts on or lists. */
+const SEQUENCE_COUNTS: readonly { readonly prefix: string; readonly kind: AffectedResource['kind']; readonly noun: string }[] = [
+  { prefix: 'AttackSequence:EC2/', kind: 'ec2-instance', noun: 'instances' },
+  { prefix: 'AttackSequence:S3/', kind: 's3-bucket', noun: 'buckets' },
+  { prefix: 'AttackSequence:EKS/', kind: 'eks-cluster', noun: 'EKS clusters' },
+  { prefix: 'AttackSequence:ECS/', kind: 'ecs-cluster', noun: 'ECS clusters' },
+];
+
+/**
+ * What the subject says the incident is on: its resource, or, for an attack sequence naming more
+ * than one resource of its family's kind, how many (`on 4 instances`): the top-level resource of a
+ * sequence is only one of them, and a subject naming it reads as a one-machine incident. Unverified
+ * entries are not counted (their ids are claims the parser could not check). An IAM sequence keeps
+ * its top-level access key: its credentials are of several kinds (a user's key, a role and its
+ * sessions) that a count would add up wrongly.
+ */
+function subjectTarget(incident: Incident): string | undefined {
+  const on = resourceId(incident);
+  const family = SEQUENCE_COUNTS.find((entry) => incident.findingType.startsWith(entry.prefix));
+  if (family === undefined) return on;
+  const count = affectedResources(incident).filter((resource) => resource.kind === family.kind).length;
+  return count > 1 ? `${count} ${family.noun}` : on;
 }
 
 function attributeValue(value: string | undefined): string | undefined {

@@ -72,6 +72,30 @@ describe('the alert of an attack sequence', () => {
     expect(message).toContain('i-0d4e5f6a7b8c90123');
   });
 
+  it('counts the instances in the subject instead of naming only the top-level one', () => {
+    const { subject } = alertFor(outcomes);
+    const instances = incident.affected?.filter((resource) => resource.kind === 'ec2-instance') ?? [];
+    expect(instances.length).toBeGreaterThan(1);
+    expect(subject).toContain(`Critical: AttackSequence:EC2/CompromisedInstanceGroup on ${instances.length} instances - `);
+  });
+
+  it('names the resource of a sequence that names only one instance, counting no other kind and no unverified id', () => {
+    const one = { ...incident, affected: incident.affected?.filter((resource) => resource.kind === 'ec2-instance').slice(0, 1) };
+    const single = buildAlertMessage(alertInputSchema.parse({ kind: 'report', incident: one, mode: 'enforce', playbook: 'attack-sequence-ec2' }), { now: new Date('2026-03-21T11:05:00Z') });
+    expect(single.subject).toMatch(/CompromisedInstanceGroup on i-[0-9a-f]+ - /);
+    const mixed = {
+      ...incident,
+      affected: [
+        ...(incident.affected?.filter((resource) => resource.kind === 'ec2-instance').slice(0, 2) ?? []),
+        { kind: 'access-key', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', from: 'service.detection.sequence.resources[9]' },
+        { kind: 'unverified', claimedKind: 'ec2-instance', value: { untrusted: 'i-nope' }, from: 'service.detection.sequence.resources[10]' },
+      ],
+    };
+    const parsed = alertInputSchema.safeParse({ kind: 'report', incident: mixed, mode: 'enforce', playbook: 'attack-sequence-ec2' });
+    expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
+    expect(buildAlertMessage(parsed.data!, { now: new Date('2026-03-21T11:05:00Z') }).subject).toContain(' on 2 instances - ');
+  });
+
   it('stays within the alert budget with 50 instances and long reasons', () => {
     const many = Array.from({ length: 60 }, (_, index) => ({ ...outcomes[1]!, instanceId: `i-${index.toString(16).padStart(17, '0')}`, reasons: ['x'.repeat(600)] }));
     const { message } = alertFor(many);
