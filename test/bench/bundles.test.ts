@@ -41,9 +41,9 @@ const FORBIDDEN: readonly { readonly name: string; readonly input: RegExp; reado
   {
     name: 'the action registry',
     input: /^lib\/playbooks\/actions\.ts$/,
-    // The EC2 responders' option schemas are defined in the registry itself; triage reads which
-    // actions mutate from it (lib/playbooks/triage.ts), a cut not made yet (README status).
-    except: ['quarantine-instance', 'release-instance', 'snapshot-volumes', 'copy-evidence', 'triage'],
+    // The EC2 responders' option schemas are defined in the registry itself. Triage, on the path to
+    // containment, reads which actions mutate from lib/playbooks/mutating-actions.ts.
+    except: ['quarantine-instance', 'release-instance', 'snapshot-volumes', 'copy-evidence'],
     why: "the action registry (every action's zod schemas, built at cold start): take the options schema from the action's own module (credential-actions.ts, s3-object-actions.ts, dns-actions.ts, security-hub-actions.ts)",
   },
   {
