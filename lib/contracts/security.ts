@@ -63,6 +63,11 @@ export interface PlaybookRails {
   readonly timeoutSeconds: number;
   /** `contain` (quarantine-instance) or `release` (release-instance): a grant of one kind never authorizes the other. */
   readonly kind: 'contain' | 'release';
+  /**
+   * `one-credential` for a `trigger: per-credential` playbook: the guard's grant names the one
+   * credential of the execution's incident (its `resource`), not every credential it names.
+   */
+  readonly grantScope?: 'one-credential';
 }
 
 /** Tag keys Firebreak reads from EC2 at the time of action (never from the event). */
@@ -213,6 +218,29 @@ export interface ContainmentGrant {
  * grant for an instance never clears them, nor theirs an instance.
  */
 export const CREDENTIALS_GRANT_SUBJECT = 'iam-credentials';
+
+/**
+ * The `instanceId` of a grant that clears ONE credential (the containment guard of a
+ * `trigger: per-credential` playbook writes it): an IAM user's access key or a role (every session
+ * of it), in its account. disable-access-key and revoke-role-sessions given such a grant act on that
+ * credential alone, whatever else their input names.
+ */
+export type CredentialGrantSubject =
+  | { readonly kind: 'access-key'; readonly account: string; readonly accessKeyId: string }
+  | { readonly kind: 'iam-role'; readonly account: string; readonly roleName: string };
+
+/** `access-key/<account>/<key id>` or `iam-role/<account>/<role name>` (IAM names hold no `/`). */
+export function credentialGrantSubject(subject: CredentialGrantSubject): string {
+  return subject.kind === 'access-key' ? `access-key/${subject.account}/${subject.accessKeyId}` : `iam-role/${subject.account}/${subject.roleName}`;
+}
+
+/** The credential a one-credential grant names, or undefined for any other grant subject. */
+export function parseCredentialGrantSubject(text: string): CredentialGrantSubject | undefined {
+  const match = /^(access-key|iam-role)\/(\d{12})\/([\w+=,.@-]{1,128})$/.exec(text);
+  if (match === null) return undefined;
+  const [, kind, account, id] = match as unknown as [string, string, string, string];
+  return kind === 'access-key' ? { kind, account, accessKeyId: id } : { kind: 'iam-role', account, roleName: id };
+}
 
 /**
  * A pending or answered approval (`approval#<executionArn>`). publish-alert writes the request

@@ -10,6 +10,7 @@ import { fleetQuarantineIamActions, fleetReleaseIamActions, fleetQuarantineOptio
 import { RELEASE_EDGE_IAM_ACTIONS, containmentEdgeIamActions, containmentEdgeOptions } from './containment-edges';
 import { CREDENTIAL_ACTIONS } from './credential-actions';
 import { DNS_ACTIONS } from './dns-actions';
+import { PER_CREDENTIAL_ACTIONS } from './per-credential-actions';
 import { PER_INSTANCE_ACTIONS } from './per-instance-actions';
 import { S3_OBJECT_ACTIONS } from './s3-object-actions';
 import { notifyOptions } from './notify-options';
@@ -239,6 +240,7 @@ export const ACTIONS = {
   },
   ...DNS_ACTIONS,
   ...PER_INSTANCE_ACTIONS,
+  ...PER_CREDENTIAL_ACTIONS,
   ...S3_OBJECT_ACTIONS,
   ...CREDENTIAL_ACTIONS,
   ...SECURITY_HUB_ACTIONS,

@@ -23,6 +23,7 @@ import type { ActionStep } from './model';
 /** An ASL state as compile.ts's `AslState` (restated here: compile.ts imports this module). */
 type AslState = { readonly Type: string } & Readonly<Record<string, unknown>>;
 import { PER_INSTANCE_ACTION } from './per-instance-actions';
+import { PER_CREDENTIAL_ACTION } from './per-credential-actions';
 
 /** The definition-substitution name of a playbook's state machine ARN: `compromised-ec2` → `Sm_compromised_ec2`. */
 export function stateMachinePlaceholder(playbook: string): string {
@@ -39,8 +40,8 @@ export const TARGETS_PATH = '$.decision.targets';
 export const PER_INSTANCE_STATUSES = ['SUCCEEDED', 'ALREADY_STARTED', 'FAILED'] as const;
 
 /** State names of one `contain-each-instance` step (`name` is the step's state name). */
-export function perInstanceStateNames(name: string): { readonly run: string; readonly alreadyStarted: string; readonly failed: string } {
-  return { run: `${name}-run`, alreadyStarted: `${name}-already-started`, failed: `${name}-run-failed` };
+export function perInstanceStateNames(name: string): { readonly run: string; readonly alreadyStarted: string; readonly failed: string; readonly summary: string } {
+  return { run: `${name}-run`, alreadyStarted: `${name}-already-started`, failed: `${name}-run-failed`, summary: `${name}-summary` };
 }
 
 /** Step Functions' throttling of StartExecution, retried with backoff like the responders' transient errors. */
@@ -65,6 +66,7 @@ const TARGET_FIELDS = {
  * responder gets (for the per-instance playbook's input it adds the parent execution).
  */
 export function perInstanceMapState(step: ActionStep, name: string, parentPlaybook: string): AslState {
+  if (step.action === PER_CREDENTIAL_ACTION) return perCredentialMapState(step, name, parentPlaybook);
   const playbook = String(step.with.playbook);
   const maxConcurrency = typeof step.with.maxConcurrency === 'number' ? step.with.maxConcurrency : 10;
   const names = perInstanceStateNames(name);
@@ -132,7 +134,96 @@ export function perInstanceMapState(step: ActionStep, name: string, parentPlaybo
   };
 }
 
-/** The per-instance playbooks a compiled definition starts (its `Sm_` substitutions). */
+/**
+ * The Map state of a `contain-each-credential` step (per-credential.ts): as for instances, one
+ * `startExecution.sync:2` per credential under its own execution name, but each item's summary also
+ * keeps the child's step results (`results`: the guard's answer and what disable-access-key or
+ * revoke-role-sessions did to that credential, refusals with their reasons), because a credential
+ * can be refused after the guard cleared it (its user's or role's protected tag, read from IAM when
+ * the responder acts) and the one alert must say so. At most PER_CREDENTIAL_LIMITS.maxCredentials
+ * items keep the result far below the 256 KiB payload limit.
+ */
+function perCredentialMapState(step: ActionStep, name: string, parentPlaybook: string): AslState {
+  const playbook = String(step.with.playbook);
+  const maxConcurrency = typeof step.with.maxConcurrency === 'number' ? step.with.maxConcurrency : 10;
+  const names = perInstanceStateNames(name);
+  const processor: { readonly ProcessorConfig: { readonly Mode: 'INLINE' }; readonly StartAt: string; readonly States: Readonly<Record<string, AslState>> } = {
+    ProcessorConfig: { Mode: 'INLINE' },
+    StartAt: names.run,
+    States: {
+      [names.run]: {
+        Type: 'Task',
+        Comment: `Run ${playbook} for this credential alone, under its own execution name, and wait for it.`,
+        Resource: START_EXECUTION_SYNC_RESOURCE,
+        Parameters: {
+          StateMachineArn: `\${${stateMachinePlaceholder(playbook)}}`,
+          'Name.$': '$.target.executionName',
+          Input: {
+            'incident.$': 'States.JsonMerge($.incident, $.target.incident, false)',
+            'mode.$': '$.mode',
+            playbook,
+            parentPlaybook,
+            'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$': '$$.Execution.Id',
+          },
+        },
+        ResultSelector: {
+          'executionArn.$': '$.ExecutionArn',
+          'status.$': '$.Status',
+          // Every guarded playbook starts with the guard; its other results say what was done to the credential.
+          'guard.$': '$.Output.results.Guard.result.status',
+          'reasons.$': '$.Output.results.Guard.result.reasons',
+          'results.$': '$.Output.results',
+        },
+        ResultPath: '$.run',
+        Retry: [START_RETRY],
+        Catch: [
+          { ErrorEquals: ['StepFunctions.ExecutionAlreadyExistsException'], ResultPath: '$.failure', Next: names.alreadyStarted },
+          { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: names.failed },
+        ],
+        Next: names.summary,
+      },
+      [names.summary]: {
+        Type: 'Pass',
+        Comment: 'What happened to this credential: the target, its execution, the guard\'s answer and the steps\' results.',
+        Parameters: {
+          'target.$': '$.target',
+          'executionName.$': '$.target.executionName',
+          'executionArn.$': '$.run.executionArn',
+          'status.$': '$.run.status',
+          'guard.$': '$.run.guard',
+          'reasons.$': '$.run.reasons',
+          'results.$': '$.run.results',
+        },
+        End: true,
+      },
+      [names.alreadyStarted]: {
+        Type: 'Pass',
+        Comment: 'An earlier revision of the incident already ran this credential: it is not touched again.',
+        Parameters: { 'target.$': '$.target', 'executionName.$': '$.target.executionName', status: 'ALREADY_STARTED' },
+        End: true,
+      },
+      [names.failed]: {
+        Type: 'Pass',
+        Comment: 'The per-credential execution failed (it alerted its own failure): the other credentials go on.',
+        Parameters: { 'target.$': '$.target', 'executionName.$': '$.target.executionName', status: 'FAILED', 'error.$': '$.failure.Error', 'cause.$': '$.failure.Cause' },
+        End: true,
+      },
+    },
+  };
+  return {
+    Type: 'Map',
+    Comment: `${PER_CREDENTIAL_ACTION}: every credential the incident names runs ${playbook} on its own (its guard decides for it alone).`,
+    ItemsPath: TARGETS_PATH,
+    ItemSelector: { 'target.$': '$$.Map.Item.Value', 'incident.$': '$.incident', 'mode.$': '$.mode' },
+    MaxConcurrency: maxConcurrency,
+    ItemProcessor: processor,
+    // Shaped like a responder result, so publish-alert and the records read it with the others.
+    ResultSelector: { result: { responder: PER_CREDENTIAL_ACTION, status: 'done', playbook, 'credentials.$': '$', actions: [] } },
+    ResultPath: `$.results.${step.id}`,
+  };
+}
+
+/** The per-instance and per-credential playbooks a compiled definition starts (its `Sm_` substitutions). */
 export function startedPlaybooks(steps: readonly ActionStep[]): string[] {
-  return [...new Set(steps.filter((step) => step.action === PER_INSTANCE_ACTION).map((step) => String(step.with.playbook)))];
+  return [...new Set(steps.filter((step) => step.action === PER_INSTANCE_ACTION || step.action === PER_CREDENTIAL_ACTION).map((step) => String(step.with.playbook)))];
 }

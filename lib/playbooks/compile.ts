@@ -48,7 +48,7 @@ import { approvalOf, flattenSteps } from './model';
 import { APPROVAL_REJECTED_ERROR, FirebreakError } from '../contracts/errors';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { perInstanceMapState, perInstanceStateNames, stateMachinePlaceholder } from './compile-per-instance';
-import { isPerInstance } from './model';
+import { isStartedByParent } from './model';
 
 /** One ASL state, as emitted (JSONPath fields only). */
 export type AslState = { readonly Type: string } & Readonly<Record<string, unknown>>;
@@ -324,7 +324,7 @@ class PlaybookCompiler {
     const afterApproval = keepSteps(steps, (step) => changesResources(step) || alerts(step) || reportsChanges(step));
     const alertsOnly = keepSteps(steps, alerts);
     const timedOut = approval.onTimeout === 'contain' ? afterApproval : alertsOnly;
-    if (alertsOnly.length === 0 && !isPerInstance(playbook)) {
+    if (alertsOnly.length === 0 && !isStartedByParent(playbook)) {
       throw new PlaybookCompileError(
         `playbook "${playbook.name}" changes resources but has no notify step: when the safety rails skip ${waiting}, its alert is how people learn why`,
         playbook.name,
@@ -333,6 +333,15 @@ class PlaybookCompiler {
     const P = GUARDED_PATH_PREFIXES;
     const start = (prefix: string, chain: readonly Step[]) => `${prefix}${(chain[0] as Step).id}`;
     const approvalStart = beforeApproval.length > 0 ? start(P.beforeApproval, beforeApproval) : APPROVAL_WAIT_STATE;
+    // A playbook a parent starts per resource may have no notify step (its parent alerts), and a
+    // per-credential one no evidence step either: its paths without steps end here.
+    const endWithout = (prefix: string, chain: readonly Step[]): string => {
+      if (chain.length > 0) return start(prefix, chain);
+      const ended = prefix.slice(0, -1);
+      this.claim(ended);
+      states[ended] = { Type: 'Succeed', Comment: 'Nothing more to do here; the playbook that started this one reports it.' };
+      return ended;
+    };
 
     this.compileGuardTask(states, approval);
     this.claim(GUARD_DECISION_STATE);
@@ -344,13 +353,13 @@ class PlaybookCompiler {
         { Variable: `${GUARD_RESULT}.status`, StringEquals: 'proceed', Next: (steps[0] as Step).id },
         { Variable: `${GUARD_RESULT}.status`, StringEquals: 'needs-approval', Next: approvalStart },
       ],
-      Default: start(P.evidenceOnly, evidenceOnly),
+      Default: endWithout(P.evidenceOnly, evidenceOnly),
     };
 
     const guardOnly = [GUARD_STATE];
     this.compileSequence(steps, states, guardOnly, TOP);
     const guardReasons = { 'reasons.$': `${GUARD_RESULT}.reasons` };
-    this.compileSequence(evidenceOnly, states, guardOnly, {
+    if (evidenceOnly.length > 0) this.compileSequence(evidenceOnly, states, guardOnly, {
       ...TOP,
       prefix: P.evidenceOnly,
       report: {
@@ -369,14 +378,6 @@ class PlaybookCompiler {
       ...guardReasons,
       reason: { outcome: name, summary, 'approval.$': '$.approval' },
     });
-    // A per-instance playbook may have no notify step (its parent alerts): its paths without one end here.
-    const endWithout = (prefix: string, chain: readonly Step[]): string => {
-      if (chain.length > 0) return start(prefix, chain);
-      const ended = prefix.slice(0, -1);
-      this.claim(ended);
-      states[ended] = { Type: 'Succeed', Comment: 'Nothing more to do here; the playbook that started this one reports it.' };
-      return ended;
-    };
     this.compileApprovalWait(states, approval, changing, afterEvidence, {
       approved: start(P.approved, afterApproval),
       rejected: endWithout(P.rejected, alertsOnly),

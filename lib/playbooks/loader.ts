@@ -10,8 +10,9 @@ import type { Document, Node as YamlNode } from 'yaml';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { ActionStep, ParallelStep, Playbook, PlaybookMatch, Step } from './model';
-import { DEFAULT_APPROVAL, flattenSteps, isAutomatic, isPerInstance } from './model';
+import { DEFAULT_APPROVAL, flattenSteps, isAutomatic, isStartedByParent } from './model';
 import { PER_INSTANCE_ACTION } from './per-instance-actions';
+import { PER_CREDENTIAL_ACTION } from './per-credential-actions';
 import { ACTIONS } from './actions';
 import type { PlaybookError } from './errors';
 import { didYouMean, PlaybookValidationError, sortPlaybookErrors } from './errors';
@@ -451,29 +452,31 @@ export async function loadPlaybookDirectory(dir = 'playbooks'): Promise<Playbook
 }
 
 /**
- * Every `contain-each-instance` step names a `trigger: per-instance` playbook loaded alongside it;
- * a per-instance playbook starts no other (one level: the Map's executions wait for theirs).
+ * Every `contain-each-instance` step names a `trigger: per-instance` playbook loaded alongside it,
+ * every `contain-each-credential` step a `trigger: per-credential` one; neither kind starts another
+ * (one level: the Map's executions wait for theirs).
  */
 function perInstanceReferenceErrors(loaded: readonly LoadedPlaybook[]): PlaybookError[] {
   const byName = new Map(loaded.map((entry) => [entry.playbook.name, entry.playbook]));
   const errors: PlaybookError[] = [];
   for (const { playbook } of loaded) {
     for (const step of flattenSteps(playbook.steps)) {
-      if (step.action !== PER_INSTANCE_ACTION) continue;
+      if (step.action !== PER_INSTANCE_ACTION && step.action !== PER_CREDENTIAL_ACTION) continue;
+      const expected = step.action === PER_INSTANCE_ACTION ? 'per-instance' : 'per-credential';
       const named = String(step.with.playbook);
       const target = byName.get(named);
       const problem =
         target === undefined
           ? `names playbook '${named}', which is not loaded with it`
-          : !isPerInstance(target)
-            ? `names playbook '${named}', whose trigger is ${target.trigger ?? 'automatic'}, not per-instance`
+          : target.trigger !== expected
+            ? `names playbook '${named}', whose trigger is ${target.trigger ?? 'automatic'}, not ${expected}`
             : !flattenSteps(target.steps).some((own) => ACTIONS[own.action].mutates)
-              ? `names playbook '${named}', which changes no resource: a per-instance playbook starts with the containment guard, whose answer the alert reports`
-            : isPerInstance(playbook)
-              ? 'is in a per-instance playbook: per-instance executions start no further ones'
+              ? `names playbook '${named}', which changes no resource: a ${expected} playbook starts with the containment guard, whose answer the alert reports`
+            : isStartedByParent(playbook)
+              ? `is in a ${playbook.trigger ?? 'automatic'} playbook: those executions start no further ones`
               : undefined;
       if (problem !== undefined) {
-        errors.push({ file: playbook.file, ...(step.line !== undefined ? { line: step.line } : {}), message: `step ${step.id} (${PER_INSTANCE_ACTION}) ${problem}` });
+        errors.push({ file: playbook.file, ...(step.line !== undefined ? { line: step.line } : {}), message: `step ${step.id} (${step.action}) ${problem}` });
       }
     }
   }

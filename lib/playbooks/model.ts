@@ -74,8 +74,11 @@ export const DEFAULT_APPROVAL: PlaybookApproval = { required: false, timeoutSeco
  * `automatic`: triage routes incidents to it. `manual`: only a person starts it (e.g. `firebreak
  * release`). `per-instance`: only another playbook's `contain-each-instance` step starts it, once per
  * instance of a multi-resource incident; its parent's notify step alerts for it (per-instance.ts).
+ * `per-credential`: only another playbook's `contain-each-credential` step starts it, once per IAM
+ * credential (user access key, role) of the incident; its guard's grant names that one credential
+ * (per-credential.ts).
  */
-export const PLAYBOOK_TRIGGERS = ['automatic', 'manual', 'per-instance'] as const;
+export const PLAYBOOK_TRIGGERS = ['automatic', 'manual', 'per-instance', 'per-credential'] as const;
 export type PlaybookTrigger = (typeof PLAYBOOK_TRIGGERS)[number];
 
 export interface Playbook {
@@ -108,6 +111,16 @@ export function isAutomatic(playbook: Pick<Playbook, 'trigger'>): boolean {
 /** True for a playbook only a `contain-each-instance` step starts (its parent alerts for it). */
 export function isPerInstance(playbook: Pick<Playbook, 'trigger'>): boolean {
   return playbook.trigger === 'per-instance';
+}
+
+/** True for a playbook only a `contain-each-credential` step starts (its parent alerts for it). */
+export function isPerCredential(playbook: Pick<Playbook, 'trigger'>): boolean {
+  return playbook.trigger === 'per-credential';
+}
+
+/** True for a playbook another playbook's Map step starts once per resource (`per-instance`, `per-credential`). */
+export function isStartedByParent(playbook: Pick<Playbook, 'trigger'>): boolean {
+  return isPerInstance(playbook) || isPerCredential(playbook);
 }
 
 /** Every action step of a playbook, in execution order, parallel branches flattened left to right. */

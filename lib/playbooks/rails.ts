@@ -7,7 +7,7 @@
 import type { PlaybookRails } from '../contracts/security';
 import { changesResources, guardedPlaybookKind } from './compile';
 import type { Playbook } from './model';
-import { approvalOf, flattenSteps } from './model';
+import { approvalOf, flattenSteps, isPerCredential } from './model';
 
 /** The rails of one playbook, or undefined when it changes no resource (the guard never clears it). */
 export function railsOf(playbook: Playbook): PlaybookRails | undefined {
@@ -19,6 +19,8 @@ export function railsOf(playbook: Playbook): PlaybookRails | undefined {
     onTimeout: approval.onTimeout,
     timeoutSeconds: approval.timeoutSeconds,
     kind: guardedPlaybookKind(playbook),
+    // A per-credential execution's grant clears its one credential, never the others its incident names.
+    ...(isPerCredential(playbook) ? { grantScope: 'one-credential' as const } : {}),
   };
 }
 

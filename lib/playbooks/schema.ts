@@ -409,7 +409,7 @@ export const triggerSchema = z
       `trigger cannot be ${typeName(issue.input)}${didYouMean(String(issue.input), PLAYBOOK_TRIGGERS)}; expected one of: ${PLAYBOOK_TRIGGERS.join(', ')}`),
   })
   .describe(
-    "automatic (default): triage routes matching incidents to it. manual: only a person starts it (firebreak release); triage never does. per-instance: only another playbook's contain-each-instance step starts it, once per instance of a multi-resource incident; that playbook's notify step alerts for it.",
+    "automatic (default): triage routes matching incidents to it. manual: only a person starts it (firebreak release); triage never does. per-instance: only another playbook's contain-each-instance step starts it, once per instance of a multi-resource incident; that playbook's notify step alerts for it. per-credential: only another playbook's contain-each-credential step starts it, once per IAM credential (user access key, role) of the incident, its guard's grant naming that credential alone; that playbook's notify step alerts for it.",
   );
 
 // ---------------------------------------------------------------------------------------------
@@ -538,7 +538,7 @@ export const playbookFileSchema = z
       });
     }
     // A per-instance playbook's parent waits for it and alerts once for every instance.
-    if (changesResources && !alerts && everyActionKnown && file.trigger !== 'per-instance') {
+    if (changesResources && !alerts && everyActionKnown && file.trigger !== 'per-instance' && file.trigger !== 'per-credential') {
       ctx.addIssue({
         code: 'custom',
         path: ['steps'],

@@ -32,6 +32,9 @@ import { byPriority } from './routing';
 import type { ContainmentTarget } from './per-instance';
 import { containmentTargets, describeTargets } from './per-instance';
 import { PER_INSTANCE_ACTION, PER_INSTANCE_LIMITS } from './per-instance-actions';
+import type { CredentialTarget } from './per-credential';
+import { credentialTargets, describeCredentialTargets } from './per-credential';
+import { PER_CREDENTIAL_ACTION, PER_CREDENTIAL_LIMITS } from './per-credential-actions';
 
 export type TriageOutcome = 'start-playbook' | 'alert-only' | 'ignore' | 'invalid';
 
@@ -51,9 +54,10 @@ export interface TriageDecision {
   readonly error: { readonly message: string; readonly issues: { readonly path: string; readonly expected: string }[] } | null;
   /**
    * For a playbook with a `contain-each-instance` step: the instances it runs its per-instance
-   * playbook for, each with its own execution name (per-instance.ts). Absent for other playbooks.
+   * playbook for, each with its own execution name (per-instance.ts); for one with a
+   * `contain-each-credential` step, the credentials (per-credential.ts). Absent for other playbooks.
    */
-  readonly targets?: readonly ContainmentTarget[];
+  readonly targets?: readonly ContainmentTarget[] | readonly CredentialTarget[];
 }
 
 /** Findings at or above this score (Medium) are alerted even when no playbook matches them. */
@@ -260,19 +264,24 @@ function route(incident: Incident, routing: RoutingTable, reasonsSoFar: readonly
         ? `Mode enforce: ${changing.join(', ')} will change resources.`
         : chosen.steps.includes(PER_INSTANCE_ACTION)
           ? 'Mode enforce: this playbook changes nothing itself; each per-instance execution changes its instance only where its own containment guard clears it.'
+          : chosen.steps.includes(PER_CREDENTIAL_ACTION)
+            ? 'Mode enforce: this playbook changes nothing itself; each per-credential execution cuts off its credential only where its own containment guard clears it.'
           : 'Mode enforce (no step of this playbook changes resources).',
     );
   }
 
-  let targets: readonly ContainmentTarget[] | undefined;
+  let targets: readonly ContainmentTarget[] | readonly CredentialTarget[] | undefined;
+  const accounts = deployment.servedAccounts;
+  const refuseAccount = accounts !== undefined ? { refuseAccount: (account: string) => ('problem' in accounts ? accounts.problem : unservedAccountReason(account, accounts.served)) } : {};
   if (chosen.steps.includes(PER_INSTANCE_ACTION)) {
     // One execution per instance, each under its own guard: the rails hold per instance.
-    const accounts = deployment.servedAccounts;
-    const planned = containmentTargets(incident, {
-      maxInstances: PER_INSTANCE_LIMITS.maxInstances,
-      ...(accounts !== undefined ? { refuseAccount: (account: string) => ('problem' in accounts ? accounts.problem : unservedAccountReason(account, accounts.served)) } : {}),
-    });
+    const planned = containmentTargets(incident, { maxInstances: PER_INSTANCE_LIMITS.maxInstances, ...refuseAccount });
     reasons.push(...describeTargets(planned, chosen.name));
+    targets = planned.targets;
+  } else if (chosen.steps.includes(PER_CREDENTIAL_ACTION)) {
+    // One execution per credential, each under its own guard: the rails hold per credential.
+    const planned = credentialTargets(incident, { maxCredentials: PER_CREDENTIAL_LIMITS.maxCredentials, ...refuseAccount });
+    reasons.push(...describeCredentialTargets(planned, chosen.name));
     targets = planned.targets;
   }
 

@@ -3,6 +3,7 @@
  * and did NOT do, what to do next, the approval asked for, the failure, links and the execution.
  */
 import { perInstanceOutcomes } from './alert-sequence';
+import { credentialHeld, perCredentialOutcomes } from './alert-credentials';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { ConsoleLink } from './console-links';
 import { IMPOSTOR_GROUP_ACTION } from './model';
@@ -92,7 +93,12 @@ export function sectionDidNot(
   const incident = input.incident;
   const notContained = decision?.containmentRan === false ? decision.whyNotIsolated : undefined;
   const perInstance = perInstanceOutcomes(steps);
-  if (perInstance !== undefined) {
+  const perCredential = perCredentialOutcomes(steps);
+  if (perCredential !== undefined) {
+    // A multi-credential incident: each credential had its own execution (CREDENTIALS says what happened to each).
+    const held = perCredential.filter(credentialHeld);
+    if (held.length > 0) lines.push(`  - ${held.length} credential(s) of this incident were NOT cut off automatically (see CREDENTIALS for each one and why).`);
+  } else if (perInstance !== undefined) {
     // A multi-resource incident: each instance had its own execution (INSTANCES says what happened to each).
     const held = perInstance.filter((outcome) => outcome.status !== 'ALREADY_STARTED' && !(outcome.status === 'SUCCEEDED' && outcome.guard === 'proceed'));
     if (held.length > 0) lines.push(`  - ${held.length} instance(s) of this incident were NOT contained automatically (see INSTANCES for each one and why).`);
@@ -148,6 +154,8 @@ export function sectionNext(input: AlertInput, steps: readonly StepSummary[], de
     const quarantine = ranResponder(steps, RESPONDER_NAMES.quarantineInstance);
     if (quarantine?.result?.actions.some((a) => a.outcome === 'done' || a.outcome === 'already-done') === true) {
       advice.push('The instance is isolated: investigate from its snapshots, not by logging in. Then decide whether to rebuild it or release it from quarantine.');
+    } else if (perCredentialOutcomes(steps) !== undefined) {
+      advice.push('Check CREDENTIALS above: cut off by hand every credential Firebreak did not (refused, awaiting approval, failed, or never started), or record why it may stay.');
     } else if (perInstanceOutcomes(steps) !== undefined) {
       advice.push('Check INSTANCES above: contain by hand every instance Firebreak did not (protected, awaiting approval, failed, or never started), or record why it may run.');
     } else if (instanceIdOf(incident) !== undefined && incident.severity.score >= 7 && input.mode !== 'dry-run' && decision?.containmentRan !== false) {

@@ -30,6 +30,7 @@ export const playbookRailsSchema = z.strictObject({
   onTimeout: z.enum(['evidence-only', 'contain']),
   timeoutSeconds: z.number().check(z.int(), z.positive()),
   kind: z.enum(['contain', 'release']),
+  grantScope: z.optional(z.literal('one-credential')),
 });
 
 const guardEnvironmentSchema = z.object({

@@ -18,7 +18,8 @@ export type GuardStatus = 'proceed' | 'needs-approval' | 'evidence-only';
  * Which rule made an instance protected. The finding's tags are never trusted: they are whatever
  * the instance (or its attacker) had set, reported back; only EC2's current tags count.
  */
-export type ProtectionRule = 'instance-id' | 'instance-tag';
+/** `privileged-name`: a per-credential run whose user or role is an administrator or break-glass principal by name. */
+export type ProtectionRule = 'instance-id' | 'instance-tag' | 'privileged-name';
 
 /** The blast-radius part of a guard result. */
 export interface GuardBlastRadius {

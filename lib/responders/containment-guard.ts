@@ -24,7 +24,8 @@ import type { Ec2Clients } from '../aws/clients/ec2';
 import type { SfnClients } from '../aws/clients/sfn';
 import { assertServedAccount } from '../aws/clients/access';
 import type { ContainmentGrant } from '../contracts/security';
-import { CREDENTIALS_GRANT_SUBJECT } from '../contracts/security';
+import { CREDENTIALS_GRANT_SUBJECT, credentialGrantSubject } from '../contracts/security';
+import { oneCredentialOf, privilegedCredentialReason } from './containment-guard-credential';
 import { ActionLog } from './action-log';
 import type { EffectiveMode } from './effective-mode';
 import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
@@ -99,8 +100,9 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
   const instanceId = resource.kind === 'ec2-instance' ? resource.instanceId : undefined;
   // What the grant names: the instance, the S3 object of a malware scan result
   // (s3-malware-object.ts), or, for an access-key incident, the credentials it names (the credential
-  // responders check their protection where the credentials live).
-  const grantTarget = instanceId ?? malwareObjectGrantTarget(incident) ?? (resource.kind === 'access-key' ? CREDENTIALS_GRANT_SUBJECT : undefined);
+  // responders check their protection where the credentials live); a per-credential playbook's
+  // grant names its one credential instead (below, once the deployment's rails are known).
+  let grantTarget = instanceId ?? malwareObjectGrantTarget(incident) ?? (resource.kind === 'access-key' ? CREDENTIALS_GRANT_SUBJECT : undefined);
   let gameDay = isGameDayIncident(incident);
   let effective: EffectiveMode = effectiveMode(input.mode, environment);
   let execution: GuardExecution = { verified: false };
@@ -169,6 +171,23 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
         : `Instance id ${instanceId} is a placeholder, not a real instance: evidence and an alert only.`,
     );
     return finish('evidence-only', notEvaluated(policy));
+  }
+
+  // 2b. A per-credential execution (contain-each-credential): the grant clears the ONE credential
+  // its incident is about, so the blast radius and the rails hold per credential; an administrator
+  // or break-glass principal (by name) is refused here, before a slot is taken.
+  if (rails.grantScope === 'one-credential') {
+    const one = oneCredentialOf(incident);
+    if (one === undefined) {
+      reasons.push(`Playbook ${playbook} clears one credential per execution, and this incident's resource names no IAM user's access key nor role: nothing is cleared.`);
+      return finish('evidence-only', notEvaluated(policy));
+    }
+    const privileged = privilegedCredentialReason(one, environment);
+    if (privileged !== undefined) {
+      reasons.push(privileged);
+      return finish('evidence-only', notEvaluated(policy), { protected: true, rule: 'privileged-name', reason: privileged });
+    }
+    grantTarget = credentialGrantSubject(one.subject);
   }
 
   const approvalRequired = rails.approvalRequired || options.requireApproval;

@@ -8,13 +8,11 @@
  */
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS, matchesPrivilegedName } from '../contracts/privileged-names';
-import type { ServedAccounts } from '../contracts/security';
-import { CREDENTIALS_GRANT_SUBJECT, SECURITY_TAGS, servedAccountsFromEnvironment, unservedAccountReason } from '../contracts/security';
+import type { CredentialGrantSubject, ServedAccounts } from '../contracts/security';
+import { CREDENTIALS_GRANT_SUBJECT, SECURITY_TAGS, credentialGrantSubject, parseCredentialGrantSubject, servedAccountsFromEnvironment, unservedAccountReason } from '../contracts/security';
 import type { Incident } from '../incident/model';
-import type { ActionLog } from './action-log';
-import type { ResponderMode } from '../contracts/responder-mode';
-import type { DeploymentEnvironment, EffectiveMode } from './effective-mode';
-import { effectiveMode, recordEffectiveMode } from './effective-mode';
+import type { DeploymentEnvironment } from './effective-mode';
+import type { ResponderRun } from './responder-run';
 import { isGameDayIncident, isGameDayTarget } from './game-day';
 import type { GrantCheck, GrantReader } from './grants';
 import { checkContainmentGrant } from './grants';
@@ -76,50 +74,72 @@ export function refusalByTags(
   return undefined;
 }
 
-/** Whether a credential step may go on: a sample never, a step without the guard's grant never; else in the mode the grant allows. */
+/** Whether a credential step may go on: a sample never, a step without the guard's grant never; else in the mode the grant allows (the run's, lowered). */
 export type CredentialClearance =
-  | { readonly cleared: true; readonly effective: EffectiveMode; readonly gameDay: boolean; readonly rails: CredentialRails }
-  | { readonly cleared: false; readonly status: 'skipped-sample' | 'refused'; readonly effective: EffectiveMode; readonly refusal?: string };
+  | {
+      readonly cleared: true;
+      readonly gameDay: boolean;
+      readonly rails: CredentialRails;
+      /**
+       * Set when the grant clears ONE credential (a per-credential execution, contain-each-credential):
+       * the step acts on it alone, whatever else its input names.
+       */
+      readonly only?: CredentialGrantSubject;
+    }
+  | { readonly cleared: false; readonly status: 'skipped-sample' | 'refused'; readonly refusal?: string };
 
 /**
  * The checks both credential steps make before reading any credential: a GuardDuty sample names
- * placeholders (nothing is read), then the guard's grant for this execution (its mode a further
- * ceiling on the step's), each recorded in `log`.
+ * placeholders (nothing is read), then the guard's grant for this execution, whose mode lowers the
+ * run's (`run.lowerTo`: a grant never raises it), each recorded in the run's log.
  */
-export async function clearCredentialStep(
-  input: { readonly incident: Incident; readonly mode: ResponderMode; readonly execution?: { readonly executionArn?: string | undefined } | undefined },
+export async function clearCredentialStep<Status extends string>(
+  run: ResponderRun<Status>,
+  input: { readonly incident: Incident; readonly execution?: { readonly executionArn?: string | undefined } | undefined },
   what: string,
-  environment: DeploymentEnvironment,
   grants: GrantReader,
-  log: ActionLog,
-  now: Date,
 ): Promise<CredentialClearance> {
   const { incident } = input;
-  const effective = effectiveMode(input.mode, environment);
   if (incident.sample) {
-    log.record('firebreak:decide', incident.key, 'skipped', `GuardDuty sample finding: its ${what} are placeholders; nothing is read or changed`);
-    return { cleared: false, status: 'skipped-sample', effective };
+    run.log.record('firebreak:decide', incident.key, 'skipped', `GuardDuty sample finding: its ${what} are placeholders; nothing is read or changed`);
+    return { cleared: false, status: 'skipped-sample' };
   }
-  const grant = await checkCredentialsGrant(incident, input.execution?.executionArn, grants, now);
+  const grant = await checkCredentialsGrant(incident, input.execution?.executionArn, grants, run.now());
   if (!grant.allowed) {
-    log.record('firebreak:check-grant', incident.key, 'skipped', grant.reason);
-    recordEffectiveMode(log, incident.key, effective);
-    return { cleared: false, status: 'refused', effective, refusal: grant.reason };
+    run.log.record('firebreak:check-grant', incident.key, 'skipped', grant.reason);
+    run.recordMode(incident.key);
+    return { cleared: false, status: 'refused', refusal: grant.reason };
   }
-  log.record('firebreak:check-grant', incident.key, 'observed', grant.reason);
-  const granted = effectiveMode(input.mode, environment, { mode: grant.mode, why: 'the containment guard cleared this execution for dry-run only' });
-  recordEffectiveMode(log, incident.key, granted);
-  return { cleared: true, effective: granted, gameDay: grant.grant.gameDay, rails: credentialRailsOf(environment) };
+  const only = parseCredentialGrantSubject(grant.grant.instanceId);
+  run.log.record('firebreak:check-grant', incident.key, 'observed', grant.reason);
+  run.lowerTo(grant.mode, 'the containment guard cleared this execution for dry-run only');
+  run.recordMode(incident.key);
+  return { cleared: true, gameDay: grant.grant.gameDay, rails: credentialRailsOf(run.deployment), ...(only !== undefined ? { only } : {}) };
 }
 
-/** The guard's grant for this execution to change the incident's credentials. */
-export function checkCredentialsGrant(
+/**
+ * The guard's grant for this execution to change the incident's credentials: a grant of every
+ * credential the incident names (CREDENTIALS_GRANT_SUBJECT), or of ONE credential of the
+ * incident's account (a per-credential execution's: `access-key/…` or `iam-role/…`), which the
+ * caller then holds the step to (`CredentialClearance.only`). Any other subject (an instance, an
+ * S3 object, a credential of another account) clears nothing.
+ */
+export async function checkCredentialsGrant(
   incident: Pick<Incident, 'key' | 'account' | 'region'>,
   executionArn: string | undefined,
   grants: GrantReader,
   now: Date,
 ): Promise<GrantCheck> {
-  return checkContainmentGrant({ executionArn, incident, instanceId: CREDENTIALS_GRANT_SUBJECT, kind: 'contain' }, grants, now);
+  const stored = executionArn !== undefined ? await grants.getGrant(executionArn) : undefined;
+  const one = stored !== undefined ? parseCredentialGrantSubject(stored.instanceId) : undefined;
+  const subject = one !== undefined && one.account === incident.account ? credentialGrantSubject(one) : CREDENTIALS_GRANT_SUBJECT;
+  return checkContainmentGrant({ executionArn, incident, instanceId: subject, kind: 'contain' }, grants, now);
+}
+
+/** Whether a one-credential grant (`only`) covers an access key, or a role, of `account`; true when the grant covers every credential. */
+export function grantCovers(only: CredentialGrantSubject | undefined, credential: CredentialGrantSubject): boolean {
+  if (only === undefined) return true;
+  return credentialGrantSubject(only) === credentialGrantSubject(credential);
 }
 
 /** The ARN of AWS's managed AWSDenyAll policy in the region's partition (ISO partitions: the commercial ARN's form). */

@@ -26,13 +26,13 @@ import { affectedResources } from '../incident/affected';
 import type { AffectedResource } from '../incident/model';
 import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import { DENY_ALL_POLICY_NAME, disableAccessKeyOptions } from '../playbooks/credential-actions';
-import { ActionLog } from './action-log';
 import { readOrMissing } from './credential-targets';
 import type { CredentialRails } from './credential-rails';
 import type { AccessKeyRecord, CredentialRecordStore } from './credential-records';
-import { clearCredentialStep, denyAllPolicyArn, refusalBeforeAnyCall, refusalByTags } from './credential-rails';
-import type { DeploymentEnvironment, EffectiveMode } from './effective-mode';
-import { effectiveMode, forcedDryRunField } from './effective-mode';
+import { clearCredentialStep, denyAllPolicyArn, grantCovers, refusalBeforeAnyCall, refusalByTags } from './credential-rails';
+import { credentialGrantSubject } from '../contracts/security';
+import type { DeploymentEnvironment } from './effective-mode';
+import { ResponderRun } from './responder-run';
 import type { GrantReader } from './grants';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
@@ -90,43 +90,52 @@ type AffectedKey = Extract<AffectedResource, { kind: 'access-key' }>;
 
 /** Disables (Inactive, never deleted) every IAM user access key the incident names. */
 export async function disableAccessKey(input: ResponderInput<DisableAccessKeyOptions>, deps: DisableAccessKeyDeps): Promise<DisableAccessKeyResult> {
-  const now = deps.now ?? (() => new Date());
-  const log = new ActionLog(now);
   const { incident, options } = input;
-  const environment = deps.environment ?? process.env;
-  let effective: EffectiveMode = effectiveMode(input.mode, environment);
-  const finish = (status: DisableAccessKeyStatus, keys: readonly AccessKeyOutcome[] = [], extra: Partial<DisableAccessKeyResult> = {}): DisableAccessKeyResult => {
-    deps.logger.info('disable-access-key finished', { status, keys: keys.map((k) => ({ accessKeyId: k.accessKeyId, outcome: k.outcome })) });
-    return {
-      responder: DISABLE_ACCESS_KEY_RESPONDER,
-      incidentKey: incident.key,
-      mode: effective.mode,
-      status,
-      idempotentReplay: status === 'already-inactive',
-      actions: log.actions,
-      keys,
-      ...forcedDryRunField(effective),
-      ...extra,
-    };
-  };
+  const run = new ResponderRun<DisableAccessKeyStatus>({
+    responder: DISABLE_ACCESS_KEY_RESPONDER,
+    incident,
+    requestedMode: input.mode,
+    logger: deps.logger,
+    environment: deps.environment,
+    now: deps.now,
+    replayStatuses: ['already-inactive'],
+  });
+  const { log, now } = run;
+  const done = run.finisher<DisableAccessKeyResult>({ keys: [] }, (result) => ({ keys: result.keys.map((k) => ({ accessKeyId: k.accessKeyId, outcome: k.outcome })) }));
+  const finish = (status: DisableAccessKeyStatus, keys: readonly AccessKeyOutcome[] = [], extra: { readonly refusal?: string } = {}): DisableAccessKeyResult => done(status, { keys, ...extra });
 
   const named = affectedResources(incident).filter((r): r is AffectedKey => r.kind === 'access-key');
   if (named.length === 0) {
     log.record('firebreak:decide', incident.key, 'skipped', 'The finding names no access key: nothing to disable');
     return finish('no-key');
   }
-  const clearance = await clearCredentialStep(input, 'keys', environment, deps.grants, log, now());
-  effective = clearance.effective;
+  const clearance = await clearCredentialStep(run, input, 'keys', deps.grants);
   if (!clearance.cleared) return finish(clearance.status, [], clearance.refusal !== undefined ? { refusal: clearance.refusal } : {});
-  const { rails, gameDay } = clearance;
+  const { rails, gameDay, only } = clearance;
+  // A per-credential execution's grant names one credential: that one alone, whatever the input lists.
+  const granted = named.filter((key) => grantCovers(only, { kind: 'access-key', account: key.account ?? incident.account, accessKeyId: key.accessKeyId }));
+  if (only !== undefined) {
+    const subject = credentialGrantSubject(only);
+    if (only.kind !== 'access-key') {
+      log.record('firebreak:check-grant', subject, 'skipped', `This execution's grant clears ${subject} alone, not an access key: no key is disabled here`);
+      return finish('no-key');
+    }
+    if (granted.length === 0) {
+      const refusal = `This execution's grant clears ${subject} alone, and its input does not name that key: nothing is disabled`;
+      log.record('firebreak:check-grant', subject, 'skipped', refusal);
+      return finish('refused', [], { refusal });
+    }
+    const others = named.length - granted.length;
+    if (others > 0) log.record('firebreak:check-grant', subject, 'observed', `This execution's grant clears ${subject} alone: the ${others} other key(s) its input names are not touched here (each has its own execution and grant)`);
+  }
   const outcomes: AccessKeyOutcome[] = [];
   // One key after another: a finding names few, and two keys of one user share its deny-all.
-  for (const key of named) {
-    const outcome = await disableOne(key, { incident, options, mode: effective.mode, gameDay, rails, deps, executionArn: input.execution?.executionArn, capturedAt: now().toISOString() });
+  for (const key of granted) {
+    const outcome = await disableOne(key, { incident, options, mode: run.mode, gameDay, rails, deps, executionArn: input.execution?.executionArn, capturedAt: now().toISOString() });
     recordAll(log, outcome.actions);
     outcomes.push(outcome.key);
   }
-  return finish(overallStatus(effective.mode, outcomes), outcomes);
+  return finish(overallStatus(run.mode, outcomes), outcomes);
 }
 
 /** The step's status from its keys: a change wins, then a refusal (a person must look), then "already". */

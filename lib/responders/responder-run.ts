@@ -59,6 +59,11 @@ export class ResponderRun<Status extends string> {
     this.current = effectiveMode(spec.requestedMode, this.environment);
   }
 
+  /** The deployment's environment the run reads its rails from (never the input). */
+  get deployment(): DeploymentEnvironment {
+    return this.environment;
+  }
+
   /** The mode the responder acts in now. */
   get mode(): ResponderMode {
     return this.current.mode;

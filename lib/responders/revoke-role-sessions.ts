@@ -25,14 +25,13 @@ import { tagRecord } from '../aws/describe-instance';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { ResponderMode } from '../contracts/responder-mode';
-import { SECURITY_ENV } from '../contracts/security';
+import { SECURITY_ENV, credentialGrantSubject } from '../contracts/security';
 import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
-import { ActionLog } from './action-log';
 import { rolesNamed } from './credential-targets';
-import { clearCredentialStep, refusalBeforeAnyCall, refusalByTags } from './credential-rails';
+import { clearCredentialStep, grantCovers, refusalBeforeAnyCall, refusalByTags } from './credential-rails';
 import type { CredentialRecordStore, RoleSessionsRecord } from './credential-records';
-import type { DeploymentEnvironment, EffectiveMode } from './effective-mode';
-import { effectiveMode, forcedDryRunField } from './effective-mode';
+import type { DeploymentEnvironment } from './effective-mode';
+import { ResponderRun } from './responder-run';
 import type { GrantReader } from './grants';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
@@ -86,41 +85,51 @@ export { rolesNamed } from './credential-targets';
 
 /** Revokes every session issued so far to each role the incident names. */
 export async function revokeRoleSessions(input: ResponderInput<Record<string, never>>, deps: RevokeRoleSessionsDeps): Promise<RevokeRoleSessionsResult> {
-  const now = deps.now ?? (() => new Date());
-  const log = new ActionLog(now);
   const { incident } = input;
-  const environment = deps.environment ?? process.env;
-  let effective: EffectiveMode = effectiveMode(input.mode, environment);
-  const finish = (status: RevokeRoleSessionsStatus, roles: readonly RoleRevocation[] = [], extra: Partial<RevokeRoleSessionsResult> = {}): RevokeRoleSessionsResult => {
-    deps.logger.info('revoke-role-sessions finished', { status, roles: roles.map((r) => ({ roleName: r.roleName, outcome: r.outcome })) });
-    return {
-      responder: REVOKE_ROLE_SESSIONS_RESPONDER,
-      incidentKey: incident.key,
-      mode: effective.mode,
-      status,
-      idempotentReplay: status === 'already-revoked',
-      actions: log.actions,
-      roles,
-      ...forcedDryRunField(effective),
-      ...extra,
-    };
-  };
+  const run = new ResponderRun<RevokeRoleSessionsStatus>({
+    responder: REVOKE_ROLE_SESSIONS_RESPONDER,
+    incident,
+    requestedMode: input.mode,
+    logger: deps.logger,
+    environment: deps.environment,
+    now: deps.now,
+    replayStatuses: ['already-revoked'],
+  });
+  const { log, now } = run;
+  const environment = run.deployment;
+  const done = run.finisher<RevokeRoleSessionsResult>({ roles: [] }, (result) => ({ roles: result.roles.map((r) => ({ roleName: r.roleName, outcome: r.outcome })) }));
+  const finish = (status: RevokeRoleSessionsStatus, roles: readonly RoleRevocation[] = [], extra: { readonly refusal?: string } = {}): RevokeRoleSessionsResult => done(status, { roles, ...extra });
 
   const named = rolesNamed(incident);
   if (named.length === 0) {
     log.record('firebreak:decide', incident.key, 'skipped', 'The finding names no role session: nothing to revoke');
     return finish('no-role');
   }
-  const clearance = await clearCredentialStep(input, 'roles', environment, deps.grants, log, now());
-  effective = clearance.effective;
+  const clearance = await clearCredentialStep(run, input, 'roles', deps.grants);
   if (!clearance.cleared) return finish(clearance.status, [], clearance.refusal !== undefined ? { refusal: clearance.refusal } : {});
-  const { rails, gameDay } = clearance;
-  const mode = effective.mode;
+  const { rails, gameDay, only } = clearance;
+  const mode = run.mode;
+  // A per-credential execution's grant names one credential: that one alone, whatever the input lists.
+  const granted = named.filter((role) => grantCovers(only, { kind: 'iam-role', account: role.account, roleName: role.roleName }));
+  if (only !== undefined) {
+    const subject = credentialGrantSubject(only);
+    if (only.kind !== 'iam-role') {
+      log.record('firebreak:check-grant', subject, 'skipped', `This execution's grant clears ${subject} alone, not a role: no session is revoked here`);
+      return finish('no-role');
+    }
+    if (granted.length === 0) {
+      const refusal = `This execution's grant clears ${subject} alone, and its input does not name that role: nothing is revoked`;
+      log.record('firebreak:check-grant', subject, 'skipped', refusal);
+      return finish('refused', [], { refusal });
+    }
+    const others = named.length - granted.length;
+    if (others > 0) log.record('firebreak:check-grant', subject, 'observed', `This execution's grant clears ${subject} alone: the ${others} other role(s) its input names are not touched here (each has its own execution and grant)`);
+  }
   // Firebreak's own member-account roles: revoking them would cut Firebreak off mid-incident.
   const ownRoles = [environment[SECURITY_ENV.memberRoleName], environment[SECURITY_ENV.sessionRevokerRoleName]].filter((n): n is string => n !== undefined && n !== '');
 
   const roles: RoleRevocation[] = [];
-  for (const role of named) {
+  for (const role of granted) {
     const refuse = (reason: string, outcome: 'refused' | 'not-found' = 'refused') => {
       log.record('firebreak:check-credential', role.roleName, 'skipped', `${reason.charAt(0).toUpperCase()}${reason.slice(1)}; nothing changed`);
       roles.push({ ...role, outcome, reason });

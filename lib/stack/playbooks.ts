@@ -11,7 +11,7 @@ import { Construct } from 'constructs';
 import type { CompiledStateMachine } from '../playbooks/compile';
 import { compilePlaybook, functionPlaceholder, isGuardedPlaybook } from '../playbooks/compile';
 import type { Playbook } from '../playbooks/model';
-import { flattenSteps, isAutomatic, isPerInstance } from '../playbooks/model';
+import { flattenSteps, isAutomatic, isStartedByParent } from '../playbooks/model';
 import { startedPlaybooks, stateMachinePlaceholder } from '../playbooks/compile-per-instance';
 import type { AlertChannels } from './alerting';
 import { CompiledStateMachineConstruct } from './compiled-state-machine';
@@ -57,13 +57,13 @@ export class PlaybookMachines extends Construct {
     const machines = new Map<string, sfn.StateMachine>();
     const compiledPlaybooks = new Map<string, CompiledStateMachine>();
     // Per-instance playbooks first: the playbooks that start them need their ARNs.
-    const ordered = [...props.playbooks.filter(isPerInstance), ...props.playbooks.filter((playbook) => !isPerInstance(playbook))];
+    const ordered = [...props.playbooks.filter(isStartedByParent), ...props.playbooks.filter((playbook) => !isStartedByParent(playbook))];
     for (const playbook of ordered) {
       const compiled = compilePlaybook(playbook);
       compiledPlaybooks.set(playbook.name, compiled);
       const started = startedPlaybooks(flattenSteps(playbook.steps)).map((name) => {
         const child = machines.get(name);
-        if (child === undefined) throw new Error(`playbook ${playbook.name} starts ${name}, which is not deployed as a per-instance playbook`);
+        if (child === undefined) throw new Error(`playbook ${playbook.name} starts ${name}, which is not deployed as a per-instance or per-credential playbook`);
         return { name, machine: child };
       });
       const startedPlaceholders = new Set(started.map(({ name }) => stateMachinePlaceholder(name)));

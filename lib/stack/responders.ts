@@ -235,6 +235,9 @@ export class Responders extends Construct {
                 // The guard's rails per playbook come from the deployment, never from its input.
                 [SECURITY_ENV.stackName]: stackName,
                 [SECURITY_ENV.playbookRails]: JSON.stringify(playbookRailsFor(props.playbooks)),
+                // A per-credential execution's administrator or break-glass principal is refused by name
+                // before a blast-radius slot is taken (containment-guard-credential.ts).
+                [DEPLOYMENT_ENV.privilegedNamePatterns]: (props.privilegedRoleNamePatterns ?? DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS).join(','),
               }
             : responder === RESPONDER_NAMES.copyEvidence && forensic !== undefined
               ? { ...this.environment, ...forensic.environment }

@@ -58,7 +58,7 @@ describe('firebreak validate', () => {
     expect(errors.at(-1)).toBe('11 errors in 8 of 8 files.');
     for (const line of errors.slice(0, -1)) expect(line).toMatch(/^test\/fixtures\/playbooks\/broken\/[a-z-]+\.yaml:\d+:\d+: \S/);
     expect(errors).toContain(
-      `${FIXTURE_PLAYBOOKS}/broken/unknown-action.yaml:11:13: unknown action 'quarantine' (did you mean 'quarantine-instance'?); actions are: quarantine-instance, snapshot-volumes, copy-evidence, release-instance, block-dns-domain, unblock-dns-domains, contain-each-instance, quarantine-s3-object, release-s3-object, disable-access-key, revoke-role-sessions, release-credentials, update-security-hub-finding, notify`,
+      `${FIXTURE_PLAYBOOKS}/broken/unknown-action.yaml:11:13: unknown action 'quarantine' (did you mean 'quarantine-instance'?); actions are: quarantine-instance, snapshot-volumes, copy-evidence, release-instance, block-dns-domain, unblock-dns-domains, contain-each-instance, contain-each-credential, quarantine-s3-object, release-s3-object, disable-access-key, revoke-role-sessions, release-credentials, update-security-hub-finding, notify`,
     );
     expect(out()).toBe('');
   });

@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { flattenSteps } from '../../lib/playbooks/model';
 import { PER_INSTANCE_ACTION } from '../../lib/playbooks/per-instance-actions';
+import { PER_CREDENTIAL_ACTION } from '../../lib/playbooks/per-credential-actions';
 import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../lib/gameday/runner';
 import { loadScenarioDirectory } from '../../lib/gameday/scenario-loader';
@@ -23,10 +24,10 @@ function failures(run: Awaited<ReturnType<typeof runScenario>>): string[] {
 describe('shipped game-day scenarios', () => {
   it('cover every shipped playbook', () => {
     const tested = new Set(scenarios.map((scenario) => scenario.playbook));
-    // A per-instance playbook runs through the playbook that starts it (contain-each-instance).
+    // A per-instance or per-credential playbook runs through the playbook that starts it (contain-each-instance, contain-each-credential).
     for (const playbook of playbooks) {
       if (!tested.has(playbook.name)) continue;
-      for (const step of flattenSteps(playbook.steps)) if (step.action === PER_INSTANCE_ACTION) tested.add(String(step.with.playbook));
+      for (const step of flattenSteps(playbook.steps)) if (step.action === PER_INSTANCE_ACTION || step.action === PER_CREDENTIAL_ACTION) tested.add(String(step.with.playbook));
     }
     expect(playbooks.map((playbook) => playbook.name).filter((name) => !tested.has(name))).toEqual([]);
   });

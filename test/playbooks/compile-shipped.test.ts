@@ -12,6 +12,7 @@ import { loadPlaybookDirectory } from '../../lib/playbooks/loader';
 import type { Playbook } from '../../lib/playbooks/model';
 import { flattenSteps, isAutomatic } from '../../lib/playbooks/model';
 import { PER_INSTANCE_ACTION } from '../../lib/playbooks/per-instance-actions';
+import { PER_CREDENTIAL_ACTION } from '../../lib/playbooks/per-credential-actions';
 import type { SynthesizedDefinitions } from '../../lib/stack/app';
 import { synthesizeDefinitions } from '../../lib/stack/app';
 import { PROJECT_ROOT } from '../../lib/stack/responder-function';
@@ -77,10 +78,11 @@ describe('the shipped playbooks', () => {
   });
 });
 
-// A playbook that starts per-instance executions (contain-each-instance) is a Map of child
-// executions, not responder calls: the game day runs it (attack-sequence-* scenarios), and
-// test/playbooks/compile-per-instance.test.ts checks its states.
-const stepwise = shipped.filter((playbook) => !flattenSteps(playbook.steps).some((step) => step.action === PER_INSTANCE_ACTION));
+// A playbook that starts per-instance or per-credential executions (contain-each-instance,
+// contain-each-credential) is a Map of child executions, not responder calls: the game day runs it
+// (attack-sequence-* and iam-attack-sequence-* scenarios), and test/playbooks/per-instance.test.ts
+// and per-credential.test.ts check its states.
+const stepwise = shipped.filter((playbook) => !flattenSteps(playbook.steps).some((step) => step.action === PER_INSTANCE_ACTION || step.action === PER_CREDENTIAL_ACTION));
 
 describe.each(stepwise.map((playbook) => [playbook.name, playbook] as const))('shipped playbook %s, as synthesized', (_name, playbook) => {
   const steps = flattenSteps(playbook.steps);

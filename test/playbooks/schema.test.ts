@@ -44,7 +44,7 @@ describe('playbook validation errors', () => {
         file: 'playbooks/test.yaml',
         line: 16,
         column: 13,
-        message: "unknown action 'notfy' (did you mean 'notify'?); actions are: quarantine-instance, snapshot-volumes, copy-evidence, release-instance, block-dns-domain, unblock-dns-domains, contain-each-instance, quarantine-s3-object, release-s3-object, disable-access-key, revoke-role-sessions, release-credentials, update-security-hub-finding, notify",
+        message: "unknown action 'notfy' (did you mean 'notify'?); actions are: quarantine-instance, snapshot-volumes, copy-evidence, release-instance, block-dns-domain, unblock-dns-domains, contain-each-instance, contain-each-credential, quarantine-s3-object, release-s3-object, disable-access-key, revoke-role-sessions, release-credentials, update-security-hub-finding, notify",
       },
     ]);
   });
@@ -203,7 +203,7 @@ describe('playbook validation errors', () => {
 
   it('refuses an unknown trigger with a did-you-mean', () => {
     expect(broken('mode: enforce', 'mode: enforce\ntrigger: manaul')[0]?.message).toBe(
-      "trigger cannot be the text \"manaul\" (did you mean 'manual'?); expected one of: automatic, manual, per-instance",
+      "trigger cannot be the text \"manaul\" (did you mean 'manual'?); expected one of: automatic, manual, per-instance, per-credential",
     );
   });
 

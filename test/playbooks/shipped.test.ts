@@ -54,6 +54,7 @@ describe('the shipped playbooks', () => {
       'ec2-reconnaissance',
       'ec2-runtime-threats',
       'iam-credentials-attack-sequence',
+      'iam-credentials-attack-sequence-credential',
       'iam-user-key-compromise',
       'instance-credential-exfiltration',
       'release-credentials',

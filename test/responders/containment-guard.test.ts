@@ -843,3 +843,73 @@ describe('containment-guard: game days and served accounts (issue 8)', () => {
     expect(grants.grants.size).toBe(0);
   });
 });
+
+describe('containment-guard: a per-credential execution (contain-each-credential)', () => {
+  /** The deployment says the execution's playbook clears one credential per execution. */
+  const perCredential = (environment: Record<string, string> = { FIREBREAK_MODE: 'enforce' }) =>
+    config({ rails: { ...RAILS, 'compromised-ec2-instance': { ...RAILS['compromised-ec2-instance'], grantScope: 'one-credential' } }, environment });
+  const keyOf = (userName: string, accessKeyId = 'AKIAQ3EGRW6JSEXAMPLE') =>
+    ec2Incident({ key: `gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d-${accessKeyId}`, resource: { kind: 'access-key', accessKeyId, userName, userType: 'IAMUser' } });
+  const role = (roleName: string) =>
+    ec2Incident({ key: 'gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d-role-0123456789ab', resource: { kind: 'access-key', userName: roleName, userType: 'AssumedRole', accessKeyId: 'ASIAQ3EGRW6JSEXAMPLE' } });
+
+  it("grants the one access key its incident is about, and takes that credential's own blast-radius slot", async () => {
+    slotsHold();
+    const incident = keyOf('ci-deployer');
+
+    const { result } = await runGuard(incident, { config: perCredential() });
+
+    expect(result.status).toBe('proceed');
+    expect(ec2.calls()).toHaveLength(0);
+    const put = putInputs();
+    expect(put).toHaveLength(1);
+    expect(put[0]!.Item!.incidentKey).toEqual({ S: incident.key });
+    expect(grants.grants.get(EXECUTION.executionArn)).toMatchObject({ instanceId: 'access-key/111122223333/AKIAQ3EGRW6JSEXAMPLE', incidentKey: incident.key, kind: 'contain', status: 'proceed' });
+  });
+
+  it('grants a role (every session of it) by name', async () => {
+    slotsHold();
+
+    const { result } = await runGuard(role('ci-deploy-role'), { config: perCredential() });
+
+    expect(result.status).toBe('proceed');
+    expect(grants.grants.get(EXECUTION.executionArn)?.instanceId).toBe('iam-role/111122223333/ci-deploy-role');
+  });
+
+  it('refuses a break-glass user by name before any slot is taken, and grants nothing', async () => {
+    const { result } = await runGuard(keyOf('break-glass-ops'), { config: perCredential() });
+
+    expect(result.status).toBe('evidence-only');
+    expect(result.protected).toBe(true);
+    expect(result.protectedBy).toBe('privileged-name');
+    expect(result.reasons.join(' ')).toContain('user break-glass-ops matches the privileged name pattern *break-glass*');
+    expect(result.blastRadius.evaluated).toBe(false);
+    expect(ddb.calls()).toHaveLength(0);
+    expect(grants.grants.size).toBe(0);
+  });
+
+  it("reads the deployment's own privileged name patterns", async () => {
+    const { result } = await runGuard(role('payroll-runner'), { config: perCredential({ FIREBREAK_MODE: 'enforce', FIREBREAK_PRIVILEGED_NAME_PATTERNS: 'payroll-*' }) });
+
+    expect(result.status).toBe('evidence-only');
+    expect(result.reasons.join(' ')).toContain('role payroll-runner matches the privileged name pattern payroll-*');
+  });
+
+  it('clears nothing when the incident names no single credential (an instance, a root key)', async () => {
+    for (const incident of [ec2Incident(), ec2Incident({ resource: { kind: 'access-key', accessKeyId: 'AKIAQ3EGRW6JROOTKEY1', userName: 'root', userType: 'Root' } })]) {
+      const { result } = await runGuard(incident, { config: perCredential() });
+      expect(result.status).toBe('evidence-only');
+      expect(result.reasons.join(' ')).toContain('names no IAM user\'s access key nor role');
+    }
+    expect(ec2.calls()).toHaveLength(0);
+    expect(grants.grants.size).toBe(0);
+  });
+
+  it("keeps granting every credential of an access-key incident for a playbook that is not per-credential", async () => {
+    slotsHold();
+
+    await runGuard(keyOf('ci-deployer'));
+
+    expect(grants.grants.get(EXECUTION.executionArn)?.instanceId).toBe('iam-credentials');
+  });
+});

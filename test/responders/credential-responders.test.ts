@@ -284,3 +284,100 @@ describe('revokeRoleSessions', () => {
     expect(iamMock.calls()).toHaveLength(0);
   });
 });
+
+/**
+ * A per-credential execution (contain-each-credential): the guard's grant names ONE credential, and
+ * the steps act on it alone whatever their input lists: the input is a claim, the grant is what the
+ * guard decided for this execution.
+ */
+describe('a one-credential grant (per-credential executions)', () => {
+  const OTHER_KEY = 'AKIAQ3EGRW6JOTHERKEY';
+  /** A child execution's incident: its resource is the key, but the sequence still names the other credentials. */
+  const sequenceChild = (): Incident => {
+    const base = fixture('guardduty-attack-sequence-iam-compromised-credentials-critical');
+    return {
+      ...base,
+      key: `${base.key}-${KEY}`,
+      resource: { kind: 'access-key', accessKeyId: KEY, userName: 'ci-deployer', userType: 'IAMUser' },
+      affected: [
+        { kind: 'access-key', from: 'test', accessKeyId: KEY, temporary: false, userName: 'ci-deployer', userType: 'IAMUser' },
+        { kind: 'access-key', from: 'test', accessKeyId: OTHER_KEY, temporary: false, userName: 'data-loader', userType: 'IAMUser' },
+        { kind: 'role-session', from: 'test', roleName: 'ci-deploy-role', sessionName: 'deploy-bot' },
+        { kind: 'role-session', from: 'test', roleName: 'partner-role', sessionName: 'x1' },
+      ],
+    };
+  };
+  const granting = (incident: Incident, subject: string) => storeGranting(incident, NOW, { instanceId: subject, playbook: 'iam-credentials-attack-sequence-credential' });
+  const givenRoles = () => {
+    iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: NOW, Tags: [] } });
+    iamMock.on(PutRolePolicyCommand).resolves({});
+  };
+
+  it('disable-access-key disables only the granted key, with exactly that input, though the input names another', async () => {
+    givenUser('Active', {}, [KEY, OTHER_KEY]);
+    const incident = sequenceChild();
+    const result = await disable(incident, { denyAll: true, grants: granting(incident, `access-key/111122223333/${KEY}`) });
+    expect(result.status).toBe('disabled');
+    expect(iamMock.commandCalls(ListUserTagsCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'ci-deployer' }]);
+    expect(iamMock.commandCalls(ListAccessKeysCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'ci-deployer' }]);
+    expect(iamMock.commandCalls(ListAttachedUserPoliciesCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'ci-deployer' }]);
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'ci-deployer', AccessKeyId: KEY, Status: 'Inactive' }]);
+    expect(iamMock.commandCalls(AttachUserPolicyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'ci-deployer', PolicyArn: 'arn:aws:iam::aws:policy/AWSDenyAll' }]);
+    expect(result.keys.map((k) => k.accessKeyId)).toEqual([KEY]);
+    expect(result.actions.some((a) => a.detail.includes('the 1 other key(s) its input names are not touched here'))).toBe(true);
+  });
+
+  it('ATTACK: an input forged to name another key than the grant changes nothing and makes no IAM call', async () => {
+    givenUser('Active', {}, [KEY, OTHER_KEY]);
+    const forged: Incident = { ...sequenceChild(), affected: [{ kind: 'access-key', from: 'test', accessKeyId: OTHER_KEY, temporary: false, userName: 'data-loader', userType: 'IAMUser' }] };
+    const result = await disable(forged, { denyAll: true, grants: granting(forged, `access-key/111122223333/${KEY}`) });
+    expect(result.status).toBe('refused');
+    expect(result.refusal).toContain(`grant clears access-key/111122223333/${KEY} alone, and its input does not name that key`);
+    expect(iamMock.calls()).toHaveLength(0);
+  });
+
+  it('a grant of a role disables no key (and reads none), though the input names keys', async () => {
+    givenUser('Active', {}, [KEY, OTHER_KEY]);
+    const incident = sequenceChild();
+    const result = await disable(incident, { denyAll: true, grants: granting(incident, 'iam-role/111122223333/ci-deploy-role') });
+    expect(result.status).toBe('no-key');
+    expect(iamMock.calls()).toHaveLength(0);
+  });
+
+  it("a one-credential grant of another account than the execution's incident clears nothing", async () => {
+    givenUser('Active', {}, [KEY, OTHER_KEY]);
+    const incident = sequenceChild();
+    const result = await disable(incident, { grants: granting(incident, `access-key/999988887777/${KEY}`) });
+    expect(result.status).toBe('refused');
+    expect(iamMock.calls()).toHaveLength(0);
+  });
+
+  it('revoke-role-sessions revokes only the granted role, with exactly that input', async () => {
+    givenRoles();
+    const incident = sequenceChild();
+    const result = await revoke(incident, { grants: granting(incident, 'iam-role/111122223333/ci-deploy-role') });
+    expect(result.status).toBe('revoked');
+    expect(iamMock.commandCalls(GetRoleCommand).map((c) => c.args[0].input)).toEqual([{ RoleName: 'ci-deploy-role' }]);
+    expect(iamMock.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input)).toEqual([
+      { RoleName: 'ci-deploy-role', PolicyName: REVOKE_SESSIONS_POLICY_NAME, PolicyDocument: revokeOlderSessionsPolicy(NOW.toISOString()) },
+    ]);
+    expect(result.roles.map((r) => r.roleName)).toEqual(['ci-deploy-role']);
+  });
+
+  it('ATTACK: a role grant with an input that does not name that role revokes nothing and makes no IAM call', async () => {
+    givenRoles();
+    const incident = sequenceChild();
+    const result = await revoke(incident, { grants: granting(incident, 'iam-role/111122223333/payments-role') });
+    expect(result.status).toBe('refused');
+    expect(result.refusal).toContain('its input does not name that role');
+    expect(iamMock.calls()).toHaveLength(0);
+  });
+
+  it('a grant of a key revokes no role (and reads none)', async () => {
+    givenRoles();
+    const incident = sequenceChild();
+    const result = await revoke(incident, { grants: granting(incident, `access-key/111122223333/${KEY}`) });
+    expect(result.status).toBe('no-role');
+    expect(iamMock.calls()).toHaveLength(0);
+  });
+});

@@ -1,0 +1,199 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseEvent } from '../../lib/incident/parse';
+import type { Incident } from '../../lib/incident/model';
+import { credentialTargets, describeCredentialTargets, perCredentialKey } from '../../lib/playbooks/per-credential';
+import { PER_CREDENTIAL_ACTION } from '../../lib/playbooks/per-credential-actions';
+import { compilePlaybook } from '../../lib/playbooks/compile';
+import { loadPlaybookDirectorySync, validatePlaybookPathsSync } from '../../lib/playbooks/loader';
+import { playbookRailsFor } from '../../lib/playbooks/rails';
+import { routingTableFor } from '../../lib/playbooks/routing';
+import { triage } from '../../lib/playbooks/triage';
+import { credentialGrantSubject, parseCredentialGrantSubject } from '../../lib/contracts/security';
+
+const FIXTURE = 'playbooks/events/guardduty-attack-sequence-iam-compromised-credentials.json';
+interface SequenceEvent {
+  detail: { updatedAt: string; resource: Record<string, unknown>; service: { detection: { sequence: { resources: Record<string, unknown>[] } } } };
+}
+const event = (): SequenceEvent => JSON.parse(readFileSync(FIXTURE, 'utf8')) as SequenceEvent;
+const parse = (raw: unknown): Incident => parseEvent(raw, { receivedAt: new Date('2026-03-19T12:00:00Z') });
+const accessKey = (uid: string, userName: string, account = '111122223333', userType = 'IAMUser') => ({
+  uid,
+  resourceType: 'ACCESS_KEY',
+  accountId: account,
+  region: 'eu-west-1',
+  name: uid,
+  service: 'IAM',
+  tags: [],
+  data: { accessKey: { principalId: 'AIDAQ3EGRW6JEXAMPLE1', userName, userType } },
+});
+/** What Step Functions accepts as an execution name (and Firebreak as an incident key). */
+const NAME_SAFE = /^[A-Za-z0-9_-]{1,64}$/;
+
+describe('credentialTargets', () => {
+  it("lists each user's key and each role of the sequence once, first mention first, named by incident key and credential", () => {
+    const incident = parse(event());
+    const { targets, skipped } = credentialTargets(incident, { maxCredentials: 20 });
+    expect(targets.map((target) => [target.credential, target.id, target.account])).toEqual([
+      ['access-key', 'AKIAQ3EGRW6JSEXAMPLE', '111122223333'],
+      ['iam-role', 'ci-deploy-role', '111122223333'],
+      ['iam-role', 'partner-deploy-role', '999988887777'],
+    ]);
+    expect(targets[0]).toMatchObject({
+      userName: 'ci-deployer',
+      subject: 'access-key/111122223333/AKIAQ3EGRW6JSEXAMPLE',
+      executionName: `${incident.key}-AKIAQ3EGRW6JSEXAMPLE`,
+      incident: { key: `${incident.key}-AKIAQ3EGRW6JSEXAMPLE`, account: '111122223333', region: 'eu-west-1', resource: { kind: 'access-key', accessKeyId: 'AKIAQ3EGRW6JSEXAMPLE', userName: 'ci-deployer', userType: 'IAMUser' } },
+    });
+    // A role's credential is the role: GuardDuty's accessKeyDetails shape for an assumed role, in its own account.
+    expect(targets[2]).toMatchObject({
+      subject: 'iam-role/999988887777/partner-deploy-role',
+      incident: { account: '999988887777', resource: { kind: 'access-key', userName: 'partner-deploy-role', userType: 'AssumedRole', accessKeyId: 'ASIAQ3EGRW6JXACCOUNT' } },
+    });
+    for (const target of targets) expect(target.executionName).toMatch(NAME_SAFE);
+    // The ASIA keys are their roles' sessions (revoked with the role), not skipped credentials.
+    expect(skipped).toEqual([]);
+  });
+
+  it('gives a credential the same execution name in every revision of the sequence (the idempotency key)', () => {
+    const first = parse(event());
+    const later = event();
+    later.detail.updatedAt = '2026-03-19T12:52:17.208Z';
+    later.detail.service.detection.sequence.resources[3] = accessKey('AKIAQ3EGRW6JDATALOAD', 'data-loader');
+    const updated = parse(later);
+    expect(updated.revision).not.toBe(first.revision);
+    const before = credentialTargets(first, { maxCredentials: 20 }).targets.map((target) => target.executionName);
+    const after = credentialTargets(updated, { maxCredentials: 20 }).targets.map((target) => target.executionName);
+    expect(after.slice(0, before.length)).toEqual(before);
+    expect(after).toEqual([...before, `${first.key}-AKIAQ3EGRW6JDATALOAD`]);
+  });
+
+  it('skips an unserved account, credentials past the cap, a root key and a temporary key with no role, saying why', () => {
+    const raw = event();
+    const resources = raw.detail.service.detection.sequence.resources;
+    resources.push(accessKey('AKIAQ3EGRW6JROOTKEY1', 'root', '111122223333', 'Root'));
+    resources.push({ ...accessKey('ASIAQ3EGRW6JFEDERATE', 'someone', '111122223333', 'FederatedUser') });
+    resources.push(accessKey('AKIAQ3EGRW6JDATALOAD', 'data-loader'));
+    const { targets, skipped } = credentialTargets(parse(raw), {
+      maxCredentials: 2,
+      refuseAccount: (account) => (account === '999988887777' ? 'not served' : undefined),
+    });
+    expect(targets.map((target) => target.id)).toEqual(['AKIAQ3EGRW6JSEXAMPLE', 'ci-deploy-role']);
+    const reasons = Object.fromEntries(skipped.map((skip) => [skip.value, skip.reason]));
+    expect(reasons['role partner-deploy-role']).toBe('not served');
+    expect(reasons.AKIAQ3EGRW6JROOTKEY1).toContain("never the root user's");
+    expect(reasons.ASIAQ3EGRW6JFEDERATE).toContain('a temporary (STS) key whose role the event does not name');
+    expect(reasons.AKIAQ3EGRW6JDATALOAD).toContain('cap of 2');
+  });
+
+  it('never makes an execution of an id the parser could not verify', () => {
+    const raw = event();
+    raw.detail.service.detection.sequence.resources[0]!.uid = 'AKIA; drop table';
+    raw.detail.service.detection.sequence.resources[0]!.name = 'AKIA; drop table';
+    raw.detail.resource = { resourceType: 'AccessKey', accessKeyDetails: { accessKeyId: 'AKIA; drop table', userName: 'ci-deployer', userType: 'IAMUser' } };
+    const { targets } = credentialTargets(parse(raw), { maxCredentials: 20 });
+    expect(targets.map((target) => target.id)).not.toContain('AKIA; drop table');
+    for (const target of targets) expect(target.executionName).toMatch(NAME_SAFE);
+  });
+});
+
+describe('perCredentialKey', () => {
+  const key = { kind: 'access-key', account: '111122223333', accessKeyId: 'AKIAQ3EGRW6JSEXAMPLE' } as const;
+  it('keeps a game-day prefix and stays within 64 name-safe characters', () => {
+    const gameDay = `gameday-gd-${'a'.repeat(32)}`;
+    expect(perCredentialKey(gameDay, key, '111122223333')).toBe(`${gameDay}-AKIAQ3EGRW6JSEXAMPLE`);
+    const long = perCredentialKey(`gd-${'b'.repeat(61)}`, { ...key, account: '444455556666' }, '111122223333');
+    expect(long.length).toBeLessThanOrEqual(64);
+    expect(long).toMatch(/^gd-b+-[0-9a-f]{8}-AKIAQ3EGRW6JSEXAMPLE-[0-9a-f]{8}$/);
+  });
+  it('names a role by a hash (role names may hold characters an execution name may not), and tells accounts apart', () => {
+    const role = perCredentialKey('gd-x', { kind: 'iam-role', account: '111122223333', roleName: 'ci,deploy+role@x' }, '111122223333');
+    expect(role).toMatch(/^gd-x-role-[0-9a-f]{12}$/);
+    expect(perCredentialKey('gd-x', { kind: 'iam-role', account: '444455556666', roleName: 'ci,deploy+role@x' }, '111122223333')).not.toBe(role);
+    expect(perCredentialKey('gd-x', key, '111122223333')).not.toBe(perCredentialKey('gd-x', { ...key, account: '444455556666' }, '111122223333'));
+  });
+});
+
+describe('credential grant subjects', () => {
+  it('round-trip, and nothing else parses as one', () => {
+    const key = { kind: 'access-key', account: '111122223333', accessKeyId: 'AKIAQ3EGRW6JSEXAMPLE' } as const;
+    const role = { kind: 'iam-role', account: '111122223333', roleName: 'ci-deploy-role' } as const;
+    expect(parseCredentialGrantSubject(credentialGrantSubject(key))).toEqual(key);
+    expect(parseCredentialGrantSubject(credentialGrantSubject(role))).toEqual(role);
+    for (const other of ['iam-credentials', 'i-0123456789abcdef0', 'access-key/1111/AKIA', 'iam-role/111122223333/a/b', 's3://bucket/key']) {
+      expect(parseCredentialGrantSubject(other)).toBeUndefined();
+    }
+  });
+});
+
+describe('triage of an IAM attack sequence', () => {
+  const playbooks = loadPlaybookDirectorySync('playbooks');
+  const arns = Object.fromEntries(playbooks.map((playbook) => [playbook.name, `arn:aws:states:eu-west-1:111122223333:stateMachine:Firebreak-${playbook.name}`]));
+  const routing = routingTableFor(playbooks, arns, { forceDryRun: false });
+
+  it('starts iam-credentials-attack-sequence with one target per credential and says so', () => {
+    const decision = triage(parse(event()), routing);
+    expect(decision.playbook).toBe('iam-credentials-attack-sequence');
+    expect(decision.targets).toHaveLength(3);
+    expect(decision.reasons.join('\n')).toContain('asks the containment guard for that credential alone');
+  });
+
+  it('routes a sequence whose top-level resource is not an access key (any IAM sequence)', () => {
+    const raw = event();
+    raw.detail.resource = { resourceType: 'AccessKey' };
+    const decision = triage(parse(raw), routing);
+    expect(decision.playbook).toBe('iam-credentials-attack-sequence');
+    expect(decision.targets).toHaveLength(3);
+  });
+
+  it('describes a sequence with nothing to cut off', () => {
+    expect(describeCredentialTargets({ targets: [], skipped: [] }, 'iam-credentials-attack-sequence')[0]).toContain('names no credential');
+  });
+});
+
+describe('the compiled contain-each-credential step', () => {
+  const playbooks = loadPlaybookDirectorySync('playbooks');
+  const playbook = playbooks.find((candidate) => candidate.name === 'iam-credentials-attack-sequence')!;
+  const { definition, substitutions } = compilePlaybook(playbook);
+  interface MapState {
+    ItemProcessor: { States: Record<string, { Parameters: Record<string, unknown> & { Input: Record<string, unknown> }; Catch: unknown[]; ResultSelector: Record<string, string>; Next?: string }> };
+    ResultSelector: { result: { responder: string } };
+  }
+  const map = definition.States['cut-off-each'] as unknown as MapState;
+
+  it('is a Map over triage targets, each starting the per-credential playbook, keeping its guard answer and its steps results', () => {
+    expect(substitutions).toContain('Sm_iam_credentials_attack_sequence_credential');
+    expect(map).toMatchObject({ Type: 'Map', ItemsPath: '$.decision.targets', MaxConcurrency: 10, ResultPath: '$.results.cut-off-each', Next: 'alert' });
+    const run = map.ItemProcessor.States['cut-off-each-run']!;
+    expect(run).toMatchObject({
+      Resource: 'arn:aws:states:::states:startExecution.sync:2',
+      Parameters: { StateMachineArn: '${Sm_iam_credentials_attack_sequence_credential}', 'Name.$': '$.target.executionName' },
+      Next: 'cut-off-each-summary',
+    });
+    expect(run.Parameters.Input['incident.$']).toBe('States.JsonMerge($.incident, $.target.incident, false)');
+    expect(run.ResultSelector['results.$']).toBe('$.Output.results');
+    expect(run.Catch[0]).toMatchObject({ ErrorEquals: ['StepFunctions.ExecutionAlreadyExistsException'], Next: 'cut-off-each-already-started' });
+    expect(map.ResultSelector.result.responder).toBe(PER_CREDENTIAL_ACTION);
+  });
+
+  it('compiles the child with the guard first; an evidence-only answer ends it without touching the credential', () => {
+    const child = compilePlaybook(playbooks.find((candidate) => candidate.name === 'iam-credentials-attack-sequence-credential')!).definition;
+    expect(child.StartAt).toBe('Guard');
+    expect(child.States.GuardDecision).toMatchObject({ Default: 'EvidenceOnly' });
+    expect(child.States.EvidenceOnly).toMatchObject({ Type: 'Succeed' });
+  });
+
+  it("tells the guard the child's grant clears one credential (rails from the deployment)", () => {
+    const rails = playbookRailsFor(playbooks);
+    expect(rails['iam-credentials-attack-sequence-credential']).toMatchObject({ kind: 'contain', grantScope: 'one-credential' });
+    expect(rails['attack-sequence-ec2-instance']).not.toHaveProperty('grantScope');
+    expect(rails['iam-user-key-compromise']).not.toHaveProperty('grantScope');
+  });
+});
+
+describe('loading a contain-each-credential step', () => {
+  it('refuses one that names a playbook whose trigger is not per-credential', () => {
+    const { errors } = validatePlaybookPathsSync(['test/fixtures/playbooks/per-credential-wrong-trigger']);
+    expect(errors.map((error) => error.message).join('\n')).toContain("whose trigger is per-instance, not per-credential");
+  });
+});
