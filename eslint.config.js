@@ -22,6 +22,14 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // Code that reads untrusted values (events, playbook files, other steps' results, answers from
+    // AWS) must check a value is a primitive before making text of it: String() or a template of an
+    // object whose toString is not a function throws a TypeError, and of any other object says
+    // [object Object].
+    files: ['lib/incident/**/*.ts', 'lib/playbooks/**/*.ts', 'lib/responders/**/*.ts', 'lib/operator/**/*.ts', 'lib/contracts/**/*.ts', 'lib/cli/**/*.ts'],
+    rules: { '@typescript-eslint/no-base-to-string': 'error' },
+  },
   layersConfig(),
   {
     files: ['test/**/*.ts'],

@@ -10,7 +10,7 @@
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import type { ResponderMode } from '../contracts/responder-mode';
+import { approveCommand, manualMode, requesterOf } from '../operator/manual-request';
 import { callerIdentity } from '../operator/aws';
 import type { ReleasedCredential } from '../operator/credential-release';
 import {
@@ -21,7 +21,7 @@ import {
   describeCredential,
   readCredentialRecordSummary,
 } from '../operator/credential-release';
-import { startReleaseExecution } from '../operator/release/aws';
+import { startManualExecution } from '../operator/release/aws';
 import { ReleaseSetupError, releaseExitCodeFor } from '../operator/release/errors';
 import { INCIDENT_KEY_PATTERN } from '../operator/release/request';
 import { executionLink } from '../responders/console-links';
@@ -29,6 +29,7 @@ import type { DnsDependencies } from './dns';
 import { DEFAULT_DNS_DEPENDENCIES, stateTableOf } from './dns';
 import { DEFAULT_STACK_NAME } from './gameday-inject';
 import type { CommandRegistrar } from './registrar';
+import { checkFlags } from './release-flags';
 
 /** The same clients and outside world as `firebreak dns`: STS, CloudFormation, DynamoDB, Step Functions. */
 export type CredentialsDependencies = DnsDependencies;
@@ -64,7 +65,7 @@ const flagsSchema = z.object({
   stackRegion: REGION.optional(),
   json: z.boolean().optional(),
 });
-const FLAG_NAMES: Readonly<Record<string, string>> = { accessKey: '--access-key', stackRegion: '--stack-region', dryRun: '--dry-run' };
+const FLAG_NAMES: Readonly<Record<string, string>> = { accessKey: '--access-key' };
 
 /** The one credential the flags name, or a ReleaseSetupError naming the flags to fix. */
 function credentialOf(flags: z.output<typeof flagsSchema>): ReleasedCredential {
@@ -85,11 +86,7 @@ function credentialOf(flags: z.output<typeof flagsSchema>): ReleasedCredential {
  */
 export async function runCredentialRelease(flags: CredentialReleaseFlags, deps: CredentialsDependencies = DEFAULT_DNS_DEPENDENCIES): Promise<number> {
   try {
-    const parsed = flagsSchema.safeParse(flags);
-    if (!parsed.success) {
-      throw new ReleaseSetupError(parsed.error.issues.map((issue) => `${FLAG_NAMES[String(issue.path[0])] ?? `--${String(issue.path[0])}`}: expected ${issue.message}`).join('; '));
-    }
-    const checked = parsed.data;
+    const checked = checkFlags(flagsSchema, flags, FLAG_NAMES);
     const credential = credentialOf(checked);
     const what = describeCredential(credential);
     const stackRegion = checked.stackRegion ?? checked.region;
@@ -99,23 +96,20 @@ export async function runCredentialRelease(flags: CredentialReleaseFlags, deps: 
     const stateMachineArn = credentialReleaseStateMachineOf(stack, `${stackRegion}/${identity.account}`);
     const summary = await readCredentialRecordSummary(clients.dynamodb, table, checked.account, credential);
     const incidentKey = chooseIncident(what, `${checked.account}/${checked.region}`, summary, checked.incident);
-    let mode: ResponderMode = checked.dryRun ? 'dry-run' : 'enforce';
-    if (!checked.dryRun && stack.mode === 'dry-run') {
-      mode = 'dry-run';
-      deps.err(`Stack ${stack.stackName} runs in dry-run (its Mode output), so the release runs in dry-run too: it reports what it would undo and changes nothing.`);
-    }
+    const { mode, notice } = manualMode(checked.dryRun, stack.mode, stack.stackName, { run: 'the release', would: 'undo' });
+    if (notice) deps.err(notice);
     const request = buildCredentialReleaseRequest({
       credential,
       account: checked.account,
       region: checked.region,
       incidentKey,
       mode,
-      requestedBy: identity.arn || 'unknown',
+      requestedBy: requesterOf(identity),
       reason: checked.reason,
       at: deps.now(),
     });
-    const started = await startReleaseExecution(clients.sfn, stateMachineArn, request, { name: 'credential release', asked: 'a release of this credential' });
-    const approve = `npx firebreak approve --execution ${started.executionArn}`;
+    const started = await startManualExecution(clients.sfn, stateMachineArn, request, { name: 'credential release', asked: 'a release of this credential' });
+    const approve = approveCommand(started.executionArn);
     if (checked.json) {
       deps.out(JSON.stringify({ credential, account: checked.account, region: checked.region, incidentKey, mode, requestedBy: request.input.requestedBy, executionName: request.executionName, executionArn: started.executionArn, approve }, null, 2));
       return 0;

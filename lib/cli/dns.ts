@@ -18,15 +18,16 @@ import { callerIdentity, describeStack } from '../operator/aws';
 import { formatDnsBlocks, listDnsBlocks } from '../operator/dns-blocks';
 import { buildDnsUnblockRequest, chooseClaim, dnsUnblockStateMachineOf } from '../operator/dns-unblock';
 import { LiveSetupError } from '../operator/errors';
-import { startReleaseExecution, watchReleaseExecution } from '../operator/release/aws';
-import { ReleaseSetupError, releaseExitCodeFor } from '../operator/release/errors';
+import { startManualExecution, watchReleaseExecution } from '../operator/release/aws';
+import { releaseExitCodeFor } from '../operator/release/errors';
 import { stepResultsOf } from '../operator/release/result';
 import { INCIDENT_KEY_PATTERN } from '../operator/release/request';
-import type { ResponderMode } from '../contracts/responder-mode';
+import { approveCommand, manualMode, requesterOf } from '../operator/manual-request';
 import { DynamoDbDnsBlockStore } from '../responders/dns-block-records';
 import { canonicalDomain } from '../responders/dns-domain';
 import { DEFAULT_STACK_NAME } from './gameday-inject';
 import type { CommandRegistrar } from './registrar';
+import { checkFlags } from './release-flags';
 import { DEFAULT_RELEASE_TIMEOUT_SECONDS, WATCH_INTERVAL_MS } from './release';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { regionOfArn } from '../responders/console-links';
@@ -135,7 +136,7 @@ const unblockFlagsSchema = z.object({
     .positive('a whole number of seconds above 0')
     .default(DEFAULT_RELEASE_TIMEOUT_SECONDS),
 });
-const UNBLOCK_FLAG_NAMES: Readonly<Record<string, string>> = { domain: 'DOMAIN', stackRegion: '--stack-region', dryRun: '--dry-run' };
+const UNBLOCK_FLAG_NAMES: Readonly<Record<string, string>> = { domain: 'DOMAIN' };
 
 /**
  * Runs `firebreak dns unblock DOMAIN`; answers the exit code: 0 started (with --watch: the execution
@@ -146,11 +147,7 @@ const UNBLOCK_FLAG_NAMES: Readonly<Record<string, string>> = { domain: 'DOMAIN',
  */
 export async function runDnsUnblock(domain: string, flags: DnsUnblockFlags, deps: DnsDependencies = DEFAULT_DNS_DEPENDENCIES): Promise<number> {
   try {
-    const parsed = unblockFlagsSchema.safeParse({ ...flags, domain });
-    if (!parsed.success) {
-      throw new ReleaseSetupError(parsed.error.issues.map((issue) => `${UNBLOCK_FLAG_NAMES[String(issue.path[0])] ?? `--${String(issue.path[0])}`}: expected ${issue.message}`).join('; '));
-    }
-    const checked = parsed.data;
+    const checked = checkFlags(unblockFlagsSchema, { ...flags, domain }, UNBLOCK_FLAG_NAMES);
     const stackRegion = checked.stackRegion ?? checked.region;
     const clients = deps.makeClients(stackRegion);
     const identity = await callerIdentity(clients.sts);
@@ -158,11 +155,8 @@ export async function runDnsUnblock(domain: string, flags: DnsUnblockFlags, deps
     const stateMachineArn = dnsUnblockStateMachineOf(stack, `${stackRegion}/${identity.account}`);
     const claims = await new DynamoDbDnsBlockStore(clients.dynamodb, table).claimsOf(checked.account, checked.region, checked.domain);
     const { claim, others } = chooseClaim(checked.domain, `${checked.account}/${checked.region}`, claims, checked.incident, checked.force ?? false);
-    let mode: ResponderMode = checked.dryRun ? 'dry-run' : 'enforce';
-    if (!checked.dryRun && stack.mode === 'dry-run') {
-      mode = 'dry-run';
-      deps.err(`Stack ${stack.stackName} runs in dry-run (its Mode output), so the unblock runs in dry-run too: it reports what it would remove and changes nothing.`);
-    }
+    const { mode, notice } = manualMode(checked.dryRun, stack.mode, stack.stackName, { run: 'the unblock', would: 'remove' });
+    if (notice) deps.err(notice);
     const request = buildDnsUnblockRequest({
       domain: checked.domain,
       account: checked.account,
@@ -170,12 +164,12 @@ export async function runDnsUnblock(domain: string, flags: DnsUnblockFlags, deps
       claim,
       force: others.length > 0,
       mode,
-      requestedBy: identity.arn || 'unknown',
+      requestedBy: requesterOf(identity),
       reason: checked.reason,
       at: deps.now(),
     });
-    const started = await startReleaseExecution(clients.sfn, stateMachineArn, request, { name: 'DNS unblock', asked: 'an unblock of this domain' });
-    const approve = `npx firebreak approve --execution ${started.executionArn}`;
+    const started = await startManualExecution(clients.sfn, stateMachineArn, request, { name: 'DNS unblock', asked: 'an unblock of this domain' });
+    const approve = approveCommand(started.executionArn);
     const summary = { domain: checked.domain, account: checked.account, region: checked.region, claim, forcedPast: others, mode, requestedBy: request.input.requestedBy, executionName: request.executionName, executionArn: started.executionArn, approve };
     if (!checked.json) {
       deps.out(

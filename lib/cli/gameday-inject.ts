@@ -7,6 +7,9 @@
  *   them in dry-run.
  * - `--watch`: follows the playbook executions it caused and prints their timeline and the time to
  *   containment.
+ * - `--json`: one JSON document on stdout instead of the text (what was injected, on which bus,
+ *   EventBridge's event id or refusal per entry, and with --watch what the executions did); warnings
+ *   and errors stay on stderr, the exit status is the same.
  * Every AWS client is made by an injected factory, so tests drive the whole command with mocked clients.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -20,11 +23,13 @@ import { STSClient } from '@aws-sdk/client-sts';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { didYouMean } from '../playbooks/errors';
-import { createSampleFindings, describeTargetInstance, findDetector, putGameDayEvent } from '../gameday/live/aws';
+import { createSampleFindings, describeTargetInstance, findDetector, putGameDayEntry } from '../gameday/live/aws';
+import type { PutEntryOutcome } from '../gameday/live/aws';
+import { awsErrorCode } from '../aws/errors';
 import { callerIdentity, describeStack, dispatcherLogGroup, resolveRegion } from '../operator/aws';
 import type { Where } from '../operator/aws';
 import { DEFAULT_TEMPLATE, LIVE_TEMPLATES, LIVE_TEMPLATE_NAMES, findLiveTemplate } from '../gameday/live/catalogue';
-import { LiveSetupError, liveExitCodeFor } from '../operator/errors';
+import { InjectionRejectedError, LiveSetupError, liveExitCodeFor } from '../operator/errors';
 import { formatContainment, formatEnding, formatTimelineRow, timelineHeader } from '../gameday/live/format';
 import type { ExecutionReport } from '../operator/history';
 import type { Injection } from '../gameday/live/injection';
@@ -75,6 +80,7 @@ export interface InjectFlags {
   readonly timeout: string;
   readonly dryRunOnly?: boolean;
   readonly listTemplates?: boolean;
+  readonly json?: boolean;
 }
 
 /** The stack name `npx cdk deploy` gives (lib/stack/app.ts FIREBREAK_STACK_ID). */
@@ -136,6 +142,7 @@ const flagsSchema = z.object({
   watch: z.boolean().optional(),
   timeout: z.coerce.number({ error: 'a whole number of seconds' }).int('a whole number of seconds').positive('a whole number of seconds above 0'),
   dryRunOnly: z.boolean().optional(),
+  json: z.boolean().optional(),
 });
 
 const FLAG_NAMES: Readonly<Record<string, string>> = {
@@ -202,21 +209,72 @@ interface RunContext {
   readonly clients: LiveClients;
   readonly where: Where;
   readonly stack: DeployedStack;
+  /** Progress for a person: deps.out, or nothing with --json (the document says it all at the end). */
+  readonly say: (line: string) => void;
+  /** What the --json document says of the run before what was injected. */
+  readonly summary: InjectSummary;
 }
 
-async function printDispatcherLogs(context: RunContext, filter: string | undefined): Promise<void> {
-  const { deps, clients, stack, where } = context;
+/** The head of the --json document: where, as whom, into which deployment. */
+interface InjectSummary {
+  readonly stack: string;
+  readonly region: string;
+  readonly account: string;
+  readonly injectedAs: string;
+  readonly stackMode: string | null;
+}
+
+/** One entry of the --json document: what was put on the bus, and EventBridge's event id or its refusal. */
+export interface InjectedEntryJson {
+  readonly template: string;
+  readonly source: string;
+  readonly detailType: string;
+  readonly findingType: string;
+  readonly severity: number;
+  readonly instanceId: string;
+  readonly account: string;
+  readonly region: string;
+  readonly incidentKey: string;
+  readonly executionName: string;
+  readonly expectedPlaybook: string;
+  readonly time: string;
+  readonly eventId: string | null;
+  readonly error: { readonly code: string; readonly message: string } | null;
+}
+
+/** What --watch saw, for the --json document. */
+function watchedJson(result: WatchResult): Record<string, unknown> {
+  return {
+    outcome: result.outcome,
+    executions: result.executions.map((report) => ({
+      playbook: report.playbook,
+      name: report.name,
+      executionArn: report.executionArn,
+      status: report.status,
+      mode: report.mode ?? null,
+      containment: report.containment ?? null,
+      ...(report.error !== undefined ? { error: report.error } : {}),
+      ...(report.cause !== undefined ? { cause: report.cause } : {}),
+    })),
+    awaitedTypes: result.awaitedTypes,
+  };
+}
+
+/** Says where the dispatcher's runs are logged, and answers the log group (undefined without a DispatcherArn output). */
+async function printDispatcherLogs(context: RunContext, filter: string | undefined): Promise<string | undefined> {
+  const { clients, stack, where, say } = context;
   if (!stack.dispatcherArn) {
-    deps.out(`The dispatcher's runs are only in its CloudWatch Logs log group; stack ${stack.stackName} has no DispatcherArn output to find it by.`);
-    return;
+    say(`The dispatcher's runs are only in its CloudWatch Logs log group; stack ${stack.stackName} has no DispatcherArn output to find it by.`);
+    return undefined;
   }
   const group = await dispatcherLogGroup(clients.sfn, stack.dispatcherArn);
-  if (!group) return;
+  if (!group) return undefined;
   const pattern = filter ? ` --filter-pattern '"${filter}"'` : '';
-  deps.out(
+  say(
     `The dispatcher is an Express state machine: Step Functions lists no history for its runs, they are only in CloudWatch Logs, log group ${group}:\n` +
       `  aws logs filter-log-events --log-group-name ${group}${pattern} --region ${where.region}`,
   );
+  return group;
 }
 
 function exitCodeOfWatch(result: WatchResult): number {
@@ -225,14 +283,14 @@ function exitCodeOfWatch(result: WatchResult): number {
   return result.executions.every((report) => report.status === 'SUCCEEDED') ? 0 : 1;
 }
 
-async function watch(context: RunContext, target: WatchTarget, injectedAt: Date, timeoutSeconds: number, logFilter: string | undefined): Promise<number> {
-  const { deps, clients, stack } = context;
+async function watch(context: RunContext, target: WatchTarget, injectedAt: Date, timeoutSeconds: number, logFilter: string | undefined): Promise<{ readonly code: number; readonly result: WatchResult }> {
+  const { deps, clients, stack, say } = context;
   const playbooks = requirePlaybooks(stack);
   const awaited =
     target.kind === 'execution'
       ? `the playbook execution named ${target.executionName}`
       : `playbook executions of the sample findings (${target.findingTypes.join(', ')})`;
-  deps.out(`Watching ${awaited} in ${playbooks.length} playbook state machine${playbooks.length === 1 ? '' : 's'} (timeout ${timeoutSeconds} s; Ctrl-C stops watching, not the executions).`);
+  say(`Watching ${awaited} in ${playbooks.length} playbook state machine${playbooks.length === 1 ? '' : 's'} (timeout ${timeoutSeconds} s; Ctrl-C stops watching, not the executions).`);
   const interrupts = deps.interrupts();
   let headerPrinted = false;
   let result: WatchResult;
@@ -245,21 +303,21 @@ async function watch(context: RunContext, target: WatchTarget, injectedAt: Date,
       now: deps.now,
       sleep: deps.sleep,
       signal: interrupts.signal,
-      onFound: (execution) => deps.out(`Found ${execution.playbook} execution ${execution.name}.`),
+      onFound: (execution) => say(`Found ${execution.playbook} execution ${execution.name}.`),
       onRows: (rows) => {
-        if (!headerPrinted) deps.out(timelineHeader());
+        if (!headerPrinted) say(timelineHeader());
         headerPrinted = true;
-        for (const row of rows) deps.out(formatTimelineRow(row));
+        for (const row of rows) say(formatTimelineRow(row));
       },
-      onEnded: (report) => deps.out(formatEnding(report)),
+      onEnded: (report) => say(formatEnding(report)),
       onNotice: (text) => deps.err(text),
     });
   } finally {
     interrupts.dispose();
   }
-  for (const report of result.executions) if (report.status !== 'RUNNING' || report.containment) deps.out(formatContainment(report.containment, report));
+  for (const report of result.executions) if (report.status !== 'RUNNING' || report.containment) say(formatContainment(report.containment, report));
   reportOutcome(context, target, result, timeoutSeconds, logFilter);
-  return exitCodeOfWatch(result);
+  return { code: exitCodeOfWatch(result), result };
 }
 
 function reportOutcome(context: RunContext, target: WatchTarget, result: WatchResult, timeoutSeconds: number, logFilter: string | undefined): void {
@@ -325,18 +383,60 @@ async function injectTemplate(context: RunContext, flags: CheckedFlags, identity
   );
   const incident = injection.incident;
   const enis = described ? `, ${described.networkInterfaces.length} ENI${described.networkInterfaces.length === 1 ? '' : 's'} from ec2:DescribeInstances` : '';
-  deps.out(
+  context.say(
     `Injecting ${template.name}: ${incident.findingType}, severity ${incident.severity.score} (${incident.severity.label}), about ${instanceId} in ${account}/${where.region}${enis}, on bus ${eventBusName}.`,
   );
-  deps.out(`Incident ${incident.key}; its playbook execution will be named ${injection.executionName} (the shipped playbooks route it to ${template.expectedPlaybook}).`);
-  const eventId = await putGameDayEvent(clients.eventBridge, injection.entry);
-  deps.out(`Put on the bus at ${injection.injectedAt.toISOString()}: EventBridge event ${eventId}.`);
-  await printDispatcherLogs(context, incident.key);
+  context.say(`Incident ${incident.key}; its playbook execution will be named ${injection.executionName} (the shipped playbooks route it to ${template.expectedPlaybook}).`);
+  const outcome = await putEntry(context, injection, flags.json === true);
+  const entry: InjectedEntryJson = {
+    template: template.name,
+    source: injection.entry.Source,
+    detailType: injection.entry.DetailType,
+    findingType: incident.findingType,
+    severity: incident.severity.score,
+    instanceId,
+    account,
+    region: where.region,
+    incidentKey: incident.key,
+    executionName: injection.executionName,
+    expectedPlaybook: template.expectedPlaybook,
+    time: injection.injectedAt.toISOString(),
+    eventId: outcome.ok ? outcome.eventId : null,
+    error: outcome.ok ? null : { code: outcome.errorCode, message: outcome.message },
+  };
+  const document = { ...context.summary, kind: 'template', eventBus: eventBusName, entries: [entry], injected: outcome.ok ? 1 : 0, failed: outcome.ok ? 0 : 1 };
+  if (!outcome.ok) {
+    // --json only: without it putEntry threw. The document says what was refused; stderr says it too.
+    deps.err(`firebreak gameday inject: ${outcome.message}`);
+    deps.out(JSON.stringify(document, null, 2));
+    return 1;
+  }
+  context.say(`Put on the bus at ${injection.injectedAt.toISOString()}: EventBridge event ${outcome.eventId}.`);
+  const logGroup = await printDispatcherLogs(context, incident.key);
   if (!flags.watch) {
-    deps.out(`Not watching: rerun with --watch to follow it (each injection is a new finding), or find ${injection.executionName} in the Step Functions console.`);
+    context.say(`Not watching: rerun with --watch to follow it (each injection is a new finding), or find ${injection.executionName} in the Step Functions console.`);
+    if (flags.json) deps.out(JSON.stringify({ ...document, dispatcherLogGroup: logGroup ?? null }, null, 2));
     return 0;
   }
-  return watch(context, { kind: 'execution', executionName: injection.executionName }, injection.injectedAt, flags.timeout, incident.key);
+  const watched = await watch(context, { kind: 'execution', executionName: injection.executionName }, injection.injectedAt, flags.timeout, incident.key);
+  if (flags.json) deps.out(JSON.stringify({ ...document, dispatcherLogGroup: logGroup ?? null, watched: watchedJson(watched.result) }, null, 2));
+  return watched.code;
+}
+
+/**
+ * Puts the injection's entry on the bus. Without --json a refusal throws (and is printed as the
+ * command's error); with --json a refused entry, or a call the bus refused as a whole, is an
+ * outcome the document reports per entry. Missing credentials stay an error (exit 2).
+ */
+async function putEntry(context: RunContext, injection: Injection, json: boolean): Promise<PutEntryOutcome> {
+  try {
+    const outcome = await putGameDayEntry(context.clients.eventBridge, injection.entry);
+    if (!outcome.ok && !json) throw new InjectionRejectedError(outcome.message);
+    return outcome;
+  } catch (error) {
+    if (!json || !(error instanceof InjectionRejectedError) || error.cause === undefined) throw error;
+    return { ok: false, errorCode: awsErrorCode(error.cause) ?? 'UnknownError', message: error.message };
+  }
 }
 
 async function injectSamples(context: RunContext, flags: CheckedFlags): Promise<number> {
@@ -346,18 +446,35 @@ async function injectSamples(context: RunContext, flags: CheckedFlags): Promise<
   const detectorId = await findDetector(clients.guardDuty, where);
   const requestedAt = deps.now();
   await createSampleFindings(clients.guardDuty, detectorId, findingTypes);
-  deps.out(`Asked GuardDuty (detector ${detectorId}) for sample findings at ${requestedAt.toISOString()}: ${findingTypes.join(', ')}.`);
-  deps.out(SAMPLE_NOTE);
-  await printDispatcherLogs(context, undefined);
-  if (!flags.watch) return 0;
-  return watch(context, { kind: 'samples', findingTypes }, requestedAt, flags.timeout, undefined);
+  context.say(`Asked GuardDuty (detector ${detectorId}) for sample findings at ${requestedAt.toISOString()}: ${findingTypes.join(', ')}.`);
+  context.say(SAMPLE_NOTE);
+  const logGroup = await printDispatcherLogs(context, undefined);
+  // GuardDuty publishes the samples itself, later: no event ids here, and no per-type refusal (CreateSampleFindings is one call).
+  const document = {
+    ...context.summary,
+    kind: 'guardduty-samples',
+    detectorId,
+    requestedAt: requestedAt.toISOString(),
+    entries: findingTypes.map((findingType) => ({ findingType, error: null })),
+    injected: findingTypes.length,
+    failed: 0,
+    dispatcherLogGroup: logGroup ?? null,
+  };
+  if (!flags.watch) {
+    if (flags.json) deps.out(JSON.stringify(document, null, 2));
+    return 0;
+  }
+  const watched = await watch(context, { kind: 'samples', findingTypes }, requestedAt, flags.timeout, undefined);
+  if (flags.json) deps.out(JSON.stringify({ ...document, watched: watchedJson(watched.result) }, null, 2));
+  return watched.code;
 }
 
 /** Runs `firebreak gameday inject` and resolves to its exit status (never calls process.exit). */
 export async function runInject(flags: InjectFlags, deps: InjectDependencies = DEFAULT_INJECT_DEPENDENCIES): Promise<number> {
   try {
     if (flags.listTemplates) {
-      deps.out(templateCatalogue());
+      const templates = LIVE_TEMPLATES.map((template) => ({ name: template.name, summary: template.summary, expectedPlaybook: template.expectedPlaybook, default: template.name === DEFAULT_TEMPLATE }));
+      deps.out(flags.json ? JSON.stringify({ templates }, null, 2) : templateCatalogue());
       return 0;
     }
     const checked = checkFlags(flags);
@@ -366,8 +483,10 @@ export async function runInject(flags: InjectFlags, deps: InjectDependencies = D
     const identity = await callerIdentity(clients.sts);
     const where: Where = { region, account: identity.account };
     const stack = await describeStack(clients.cloudFormation, checked.stack, where);
-    deps.out(`Stack ${stack.stackName} in ${region}/${identity.account}: mode ${stack.mode ?? 'unknown (no Mode output)'}; injecting as ${identity.arn}.`);
-    const context: RunContext = { deps, clients, where, stack };
+    const say = checked.json ? () => undefined : deps.out;
+    say(`Stack ${stack.stackName} in ${region}/${identity.account}: mode ${stack.mode ?? 'unknown (no Mode output)'}; injecting as ${identity.arn}.`);
+    const summary: InjectSummary = { stack: stack.stackName, region, account: identity.account, injectedAs: identity.arn, stackMode: stack.mode ?? null };
+    const context: RunContext = { deps, clients, where, stack, say, summary };
     return checked.guarddutySamples !== undefined ? await injectSamples(context, checked) : await injectTemplate(context, checked, identity);
   } catch (error) {
     deps.err(`firebreak gameday inject: ${error instanceof Error ? error.message : String(error)}`);
@@ -390,8 +509,14 @@ deployed with -c gameDayPrincipals=<principal ARNs>, and admits only those princ
 of them. The playbook state machines and the mode also come from the outputs of the deployed stack
 (--stack, default ${DEFAULT_STACK_NAME}).
 
-Exit status: 0 injected (and, with --watch, every execution succeeded); 1 AWS refused the injection, an
-execution failed, or --timeout passed; 2 something is missing (credentials, region, stack, output,
+--json prints one JSON document on stdout instead of the text: the stack, region, account and
+principal; kind (template or guardduty-samples); eventBus; entries, each with what was put (template,
+finding type, severity, instance, incident key, execution name) and EventBridge's eventId or its
+error {code, message}; injected and failed counts; the dispatcher's log group; with --watch,
+watched {outcome, executions}. Warnings and errors stay on stderr.
+
+Exit status: 0 injected (and, with --watch, every execution succeeded); 1 AWS refused the injection (any
+entry), an execution failed, or --timeout passed; 2 something is missing (credentials, region, stack, output,
 GuardDuty detector, a valid flag); ${INTERRUPTED_EXIT_CODE} Ctrl-C while watching (the executions go on).
 
 Examples:
@@ -421,6 +546,7 @@ export function createInjectCommand(overrides: Partial<InjectDependencies> = {})
       .option('--timeout <seconds>', 'how long --watch follows before giving up', String(DEFAULT_WATCH_TIMEOUT_SECONDS))
       .option('--dry-run-only', 'refuse to inject a template unless the stack runs in dry-run (its Mode output)')
       .option('--list-templates', 'print the template catalogue and exit')
+      .option('--json', 'print one JSON document instead of text (what was injected, on which bus, event ids, failures per entry)')
       .addHelpText('after', HELP_AFTER)
       .action(async (flags: InjectFlags) => {
         setExitCode(await runInject(flags, deps));

@@ -44,13 +44,22 @@ export const RELEASE_COMMON_FLAGS = {
 
 const FLAG_NAMES: Readonly<Record<string, string>> = { stackRegion: '--stack-region', stateMachineArn: '--state-machine-arn', dryRun: '--dry-run', versionId: '--version-id' };
 
-/** Parses the flags with `schema`; every problem becomes one ReleaseSetupError naming its flag. */
-export function checkFlags<T extends z.ZodType<{ readonly stackRegion?: string | undefined; readonly stateMachineArn?: string | undefined }>>(schema: T, flags: unknown): z.output<T> {
+/**
+ * Parses the flags of a manual-playbook command (release, credentials release, dns unblock) with
+ * `schema`; every problem becomes one ReleaseSetupError naming its flag as typed (`names` adds the
+ * command's own spellings, e.g. `--access-key`, or `DOMAIN` for an argument).
+ */
+export function checkFlags<T extends z.ZodType<{ readonly stackRegion?: string | undefined; readonly stateMachineArn?: string | undefined }>>(
+  schema: T,
+  flags: unknown,
+  names: Readonly<Record<string, string>> = {},
+): z.output<T> {
   const parsed = schema.safeParse(flags);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const key = String(issue.path[0] ?? '');
-      return `${FLAG_NAMES[key] ?? `--${key}`}: expected ${issue.message}`;
+      const name = Object.hasOwn(names, key) ? names[key] : FLAG_NAMES[key];
+      return `${name ?? `--${key}`}: expected ${issue.message}`;
     });
     throw new ReleaseSetupError(problems.join('; '));
   }

@@ -14,7 +14,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { callerIdentity, credentialsProblem, describeStack } from '../operator/aws';
 import { LiveSetupError } from '../operator/errors';
-import { startReleaseExecution, watchReleaseExecution } from '../operator/release/aws';
+import { startManualExecution, watchReleaseExecution } from '../operator/release/aws';
 import { ReleaseFailedError, ReleaseSetupError, releaseExitCodeFor } from '../operator/release/errors';
 import {
   BUCKET_NAME_PATTERN,
@@ -30,7 +30,7 @@ import {
 } from '../operator/release/s3-object';
 import type { ReleasableObject } from '../operator/release/s3-object';
 import { awsErrorCode, isAccessDeniedAwsError } from '../aws/errors';
-import type { ResponderMode } from '../contracts/responder-mode';
+import { approveCommand, manualMode, requesterOf } from '../operator/manual-request';
 import { executionLink, regionOfArn } from '../responders/console-links';
 import { RELEASE_COMMON_FLAGS, checkFlags } from './release-flags';
 import type { ReleaseFlags } from './release-flags';
@@ -122,11 +122,8 @@ export async function runS3ObjectRelease(flags: S3ObjectReleaseFlags, deps: S3Ob
       from = `stack ${stack.stackName}`;
       deployedMode = stack.mode;
     }
-    let mode: ResponderMode = checked.dryRun ? 'dry-run' : 'enforce';
-    if (!checked.dryRun && deployedMode === 'dry-run') {
-      mode = 'dry-run';
-      deps.err(`Stack ${checked.stack} runs in dry-run (its Mode output), so the release runs in dry-run too: it reports what it would take off and changes nothing.`);
-    }
+    const { mode, notice } = manualMode(checked.dryRun, deployedMode, checked.stack, { run: 'the release', would: 'take off' });
+    if (notice) deps.err(notice);
 
     let incidentKey = checked.incident;
     if (incidentKey === undefined) {
@@ -139,11 +136,11 @@ export async function runS3ObjectRelease(flags: S3ObjectReleaseFlags, deps: S3Ob
       incidentKey = incidentKeyFromObjectTags(describeObjectToRelease(object), await objectTagsToRelease(s3, object, account));
     }
 
-    const request = buildS3ObjectReleaseRequest({ ...object, account, region, incidentKey, mode, requestedBy: identity.arn || 'unknown', ...(checked.reason ? { reason: checked.reason } : {}), at: deps.now() });
+    const request = buildS3ObjectReleaseRequest({ ...object, account, region, incidentKey, mode, requestedBy: requesterOf(identity), ...(checked.reason ? { reason: checked.reason } : {}), at: deps.now() });
     const sfnRegion = regionOfArn(stateMachineArn) ?? region;
     const sfn = (sfnRegion === region ? regional : deps.makeClients(sfnRegion)).sfn;
-    const started = await startReleaseExecution(sfn, stateMachineArn, request, { name: 'S3 object release', asked: 'a release of this object' });
-    const approve = `npx firebreak approve --execution ${started.executionArn}`;
+    const started = await startManualExecution(sfn, stateMachineArn, request, { name: 'S3 object release', asked: 'a release of this object' });
+    const approve = approveCommand(started.executionArn);
     if (checked.json && !checked.watch) {
       deps.out(JSON.stringify({ bucket: object.bucketName, key: object.key, versionId: object.versionId ?? null, account, region, incidentKey, mode, requestedBy: request.input.requestedBy, executionName: request.executionName, executionArn: started.executionArn, approve }, null, 2));
       return 0;

@@ -20,7 +20,7 @@ import { z } from 'zod';
 import { callerIdentity, describeStack } from '../operator/aws';
 import { DEFAULT_STACK_NAME } from './gameday-inject';
 import { LiveSetupError } from '../operator/errors';
-import { describeInstanceToRelease, startReleaseExecution, watchReleaseExecution } from '../operator/release/aws';
+import { describeInstanceToRelease, startManualExecution, watchReleaseExecution } from '../operator/release/aws';
 import { ReleaseSetupError, releaseExitCodeFor } from '../operator/release/errors';
 import type { ReleaseStateMachine } from '../operator/release/request';
 import {
@@ -35,7 +35,7 @@ import {
 } from '../operator/release/request';
 import { formatReleaseOutcome, releaseOutcomesOf } from '../operator/release/result';
 import { executionLink, regionOfArn } from '../responders/console-links';
-import type { ResponderMode } from '../contracts/responder-mode';
+import { approveCommand, manualMode, requesterOf } from '../operator/manual-request';
 import type { CommandRegistrar } from './registrar';
 import { runS3ObjectRelease } from './release-s3-object';
 import { RELEASE_COMMON_FLAGS, checkFlags } from './release-flags';
@@ -159,12 +159,8 @@ export async function runRelease(flags: ReleaseFlags, deps: ReleaseDependencies 
 
     const target = await findReleaseStateMachine(checked, clientsIn, instanceRegion, identity.account);
     const stateMachineArn = target.stateMachine.stateMachineArn;
-    let mode: ResponderMode = checked.dryRun ? 'dry-run' : 'enforce';
-    if (!checked.dryRun && target.deployedMode === 'dry-run') {
-      // A deployment still in dry-run changes nothing on its own; a release started from it does not either.
-      mode = 'dry-run';
-      deps.err(`Stack ${checked.stack} runs in dry-run (its Mode output), so the release runs in dry-run too: it reports what it would restore and changes nothing.`);
-    }
+    const { mode, notice } = manualMode(checked.dryRun, target.deployedMode, checked.stack, { run: 'the release', would: 'restore' });
+    if (notice) deps.err(notice);
 
     let incidentKey = checked.incident;
     let tags: Readonly<Record<string, string>> | undefined;
@@ -188,7 +184,7 @@ export async function runRelease(flags: ReleaseFlags, deps: ReleaseDependencies 
       region: instanceRegion,
       incidentKey,
       mode,
-      requestedBy: identity.arn || 'unknown',
+      requestedBy: requesterOf(identity),
       ...(checked.reason ? { reason: checked.reason } : {}),
       at: deps.now(),
       ...(tags ? { tags } : {}),
@@ -198,11 +194,11 @@ export async function runRelease(flags: ReleaseFlags, deps: ReleaseDependencies 
     );
     const sfnRegion = regionOfArn(stateMachineArn) ?? instanceRegion;
     const sfn = clientsIn(sfnRegion).sfn;
-    const started = await startReleaseExecution(sfn, stateMachineArn, request);
+    const started = await startManualExecution(sfn, stateMachineArn, request);
     deps.out(`Started: ${started.executionArn}`);
     // The release playbook is guarded: nothing is restored until a person approves it (issue 8).
     deps.out(
-      `It waits for approval: \`npx firebreak approve --execution ${started.executionArn}\` (or reject --reason "..."); the approver, not the requester, is recorded as the releaser.`,
+      `It waits for approval: \`${approveCommand(started.executionArn)}\` (or reject --reason "..."); the approver, not the requester, is recorded as the releaser.`,
     );
     const link = executionLink(started.executionArn);
     if (link) deps.out(`Console: ${link}`);

@@ -21,7 +21,8 @@ export interface ReadContext {
   readonly envelope?: {
     readonly account?: string | null;
     readonly region?: string | null;
-    readonly time?: unknown;
+    /** Checked by the envelope schema: a short string or a finite number (read with `toIsoTime`). */
+    readonly time?: string | number | null;
     readonly resources?: readonly unknown[] | null;
   };
 }

@@ -23,11 +23,13 @@ const optionalText = (what = 'a string') => z.nullish(z.string({ error: what }))
 const identifier = (what: string, max = 256) =>
   z.string({ error: what }).check(z.minLength(1, { error: what }), z.maxLength(max, { error: `${what} of at most ${max} characters` }));
 
+/** A string of at most 64 characters or a finite number: a primitive `toIsoTime` may read, safe to keep as text. */
+function isTimeShaped(value: unknown): value is string | number {
+  return (typeof value === 'string' && value.length <= 64) || (typeof value === 'number' && Number.isFinite(value));
+}
+
 /** Present and time-shaped; read leniently later (see `toIsoTime`). */
-const timeValue = z.custom<string | number>(
-  (value) => (typeof value === 'string' && value.length <= 64) || (typeof value === 'number' && Number.isFinite(value)),
-  { error: TIME_EXPECTED },
-);
+const timeValue = z.custom<string | number>(isTimeShaped, { error: TIME_EXPECTED });
 
 /** A time that must be readable: it is part of an incident key. Yields ISO 8601 UTC. */
 const readableTime = z.pipe(
@@ -304,7 +306,9 @@ export const envelopeSchema = z.object(
     detail: z.record(z.string(), z.unknown(), { error: 'an object (the event detail)' }),
     account: optionalText('an AWS account id'),
     region: optionalText('an AWS Region'),
-    time: z.optional(z.unknown()),
+    // EventBridge writes an ISO 8601 string; anything else is refused here, by name, before a
+    // normalizer turns it into text (an S3 scan result's time is part of its revision).
+    time: z.nullish(timeValue),
     resources: z.nullish(z.array(z.unknown(), { error: 'a list of resource ARNs' })),
   },
   { error: 'an EventBridge event object' },

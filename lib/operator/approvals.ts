@@ -148,7 +148,9 @@ export async function answer(
   const text = await response.text();
   let json: Record<string, unknown> = {};
   try {
-    json = JSON.parse(text) as Record<string, unknown>;
+    const body: unknown = JSON.parse(text);
+    // Anything but an object (null, a list, a bare string) is not the function's answer either.
+    if (typeof body === 'object' && body !== null && !Array.isArray(body)) json = body as Record<string, unknown>;
   } catch {
     // Not the function's JSON: AWS itself answered.
   }
@@ -161,11 +163,18 @@ export async function answer(
     const message = typeof json.message === 'string' ? json.message : text.slice(0, 500) || `HTTP ${response.status}`;
     throw new ApprovalRefusedError(`the approval function refused the answer (${response.status}): ${message}`);
   }
+  // The answer is recorded by now: a field that is not text is shown as unknown rather than
+  // String()-ed (an object whose toString is not a function would throw) or taken for a failure.
   return {
     outcome: json.outcome,
-    executionArn: String(json.executionArn ?? parsed.data.executionArn),
-    decidedBy: String(json.decidedBy ?? 'unknown'),
-    decidedAt: String(json.decidedAt ?? ''),
-    message: String(json.message ?? ''),
+    executionArn: textField(json.executionArn) ?? parsed.data.executionArn,
+    decidedBy: textField(json.decidedBy) ?? 'unknown',
+    decidedAt: textField(json.decidedAt) ?? '',
+    message: textField(json.message) ?? '',
   };
+}
+
+/** A string field of the function's answer, or undefined for anything else. */
+function textField(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }

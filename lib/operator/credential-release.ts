@@ -10,10 +10,11 @@
 import { createHash } from 'node:crypto';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { ResponderMode } from '../contracts/responder-mode';
-import type { AffectedResource, Incident } from '../incident/model';
+import type { AffectedResource } from '../incident/model';
 import { credentialRecordKey } from '../responders/credential-records';
 import type { DeployedStack } from './stack';
+import type { ManualExecutionInput, ManualRequest, ManualRequestParts } from './manual-request';
+import { buildManualRequest, compactSecond, manualPlaybookStateMachineOf } from './manual-request';
 import { ReleaseSetupError } from './release/errors';
 
 /** The playbook `firebreak credentials release` starts. */
@@ -57,23 +58,12 @@ export function chooseIncident(what: string, where: string, summary: CredentialR
 }
 
 /** The execution input: what every manual playbook reads. */
-export interface CredentialReleaseExecutionInput {
-  readonly incident: Incident;
-  readonly mode: ResponderMode;
-  readonly playbook: typeof CREDENTIAL_RELEASE_PLAYBOOK;
-  readonly requestedBy: string;
-  readonly reason: string | null;
-}
+export type CredentialReleaseExecutionInput = ManualExecutionInput<typeof CREDENTIAL_RELEASE_PLAYBOOK>;
 
-export interface CredentialReleaseParts {
+/** Everything a credential release is made from: the common parts, the credential, and a reason (required). */
+export interface CredentialReleaseParts extends ManualRequestParts {
   readonly credential: ReleasedCredential;
-  readonly account: string;
-  readonly region: string;
-  readonly incidentKey: string;
-  readonly mode: ResponderMode;
-  readonly requestedBy: string;
   readonly reason: string;
-  readonly at: Date;
 }
 
 /** How a person names the credential. */
@@ -87,51 +77,34 @@ export function describeCredential(credential: ReleasedCredential): string {
  * request sent twice in the same second starts one execution.
  */
 export function credentialReleaseExecutionName(credential: ReleasedCredential, at: Date): string {
-  const time = at.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+  const time = compactSecond(at);
   if (credential.kind === 'access-key') return `release-key-${credential.accessKeyId}-${time}`;
   const hash = createHash('sha256').update(credential.roleName).digest('hex').slice(0, 8);
   return `release-role-${credential.roleName.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 32)}-${hash}-${time}`;
 }
 
 /** The execution's name and input (pure). */
-export function buildCredentialReleaseRequest(parts: CredentialReleaseParts): { executionName: string; input: CredentialReleaseExecutionInput } {
-  const at = new Date(Math.floor(parts.at.getTime() / 1000) * 1000);
-  const time = at.toISOString();
-  const executionName = credentialReleaseExecutionName(parts.credential, at);
+export function buildCredentialReleaseRequest(parts: CredentialReleaseParts): ManualRequest<CredentialReleaseExecutionInput> {
   const { credential, account, region } = parts;
   const from = 'firebreak credentials release';
   const affected: AffectedResource[] =
     credential.kind === 'access-key'
       ? [{ kind: 'access-key', from, account, region, accessKeyId: credential.accessKeyId, temporary: false, userName: credential.userName, userType: 'IAMUser' }]
       : [{ kind: 'iam-role', from, account, region, roleName: credential.roleName }];
-  const incident: Incident = {
-    key: parts.incidentKey,
-    revision: executionName,
-    source: 'firebreak',
+  return buildManualRequest(CREDENTIAL_RELEASE_PLAYBOOK, parts, {
+    executionName: (second) => credentialReleaseExecutionName(credential, second),
     findingType: CREDENTIAL_RELEASE_FINDING_TYPE,
-    title: `Release of ${describeCredential(credential)} requested by ${parts.requestedBy}`,
-    description: parts.reason,
-    severity: { score: 0, label: 'Informational' },
-    account,
-    region,
+    asked: `Release of ${describeCredential(credential)}`,
     // An access-key resource: the containment guard grants an access-key incident's credentials (never an instance).
     resource:
       credential.kind === 'access-key'
         ? { kind: 'access-key', accessKeyId: credential.accessKeyId, userName: credential.userName, userType: 'IAMUser' }
         : { kind: 'access-key', userName: credential.roleName, userType: 'AssumedRole' },
-    affected,
-    sample: false,
-    gameDay: false,
-    times: { created: time, updated: time, received: time },
-  };
-  return { executionName, input: { incident, mode: parts.mode, playbook: CREDENTIAL_RELEASE_PLAYBOOK, requestedBy: parts.requestedBy, reason: parts.reason } };
+    details: { affected },
+  });
 }
 
 /** The release playbook's state machine in the deployed stack, or a ReleaseSetupError saying how to deploy it. */
 export function credentialReleaseStateMachineOf(stack: DeployedStack, where: string): string {
-  const playbook = stack.playbooks.find((candidate) => candidate.name === CREDENTIAL_RELEASE_PLAYBOOK);
-  if (playbook) return playbook.stateMachineArn;
-  throw new ReleaseSetupError(
-    `stack ${stack.stackName} in ${where} has no ${CREDENTIAL_RELEASE_PLAYBOOK} playbook: deploy playbooks/${CREDENTIAL_RELEASE_PLAYBOOK}.yaml with \`npx cdk deploy\``,
-  );
+  return manualPlaybookStateMachineOf(stack, where, CREDENTIAL_RELEASE_PLAYBOOK);
 }

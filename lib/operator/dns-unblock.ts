@@ -7,10 +7,10 @@
  * no incident blocked, a domain another open incident claims without force): the command's checks
  * give a clear error early, the step's are the ones that hold.
  */
-import type { Incident } from '../incident/model';
-import type { ResponderMode } from '../contracts/responder-mode';
 import type { DnsBlockClaim } from '../responders/dns-block-records';
 import type { DeployedStack } from './stack';
+import type { ManualExecutionInput, ManualRequest, ManualRequestParts } from './manual-request';
+import { buildManualRequest, compactSecond, manualPlaybookStateMachineOf } from './manual-request';
 import { ReleaseSetupError } from './release/errors';
 
 /** The playbook `firebreak dns unblock` starts. */
@@ -19,25 +19,16 @@ export const DNS_UNBLOCK_PLAYBOOK = 'unblock-dns-domain';
 export const DNS_UNBLOCK_FINDING_TYPE = 'Firebreak:DnsUnblock';
 
 /** The execution input: what every manual playbook reads, and the domain. */
-export interface DnsUnblockExecutionInput {
-  readonly incident: Incident;
-  readonly mode: ResponderMode;
-  readonly playbook: typeof DNS_UNBLOCK_PLAYBOOK;
-  readonly requestedBy: string;
-  readonly reason: string | null;
+export interface DnsUnblockExecutionInput extends ManualExecutionInput<typeof DNS_UNBLOCK_PLAYBOOK> {
   readonly dnsUnblock: { readonly domain: string; readonly force: boolean };
 }
 
-export interface DnsUnblockParts {
+/** Everything an unblock is made from: the common parts (the incident is the claim's), the domain and the claim. */
+export interface DnsUnblockParts extends Omit<ManualRequestParts, 'incidentKey'> {
   readonly domain: string;
-  readonly account: string;
-  readonly region: string;
   readonly claim: DnsBlockClaim;
   readonly force: boolean;
-  readonly mode: ResponderMode;
-  readonly requestedBy: string;
   readonly reason: string;
-  readonly at: Date;
 }
 
 /**
@@ -65,40 +56,25 @@ export function chooseClaim(domain: string, where: string, claims: readonly DnsB
 
 /** `unblock-dns-<instance>-<UTC second>`: a request sent twice in the same second starts one execution (see releaseExecutionName). */
 export function dnsUnblockExecutionName(instanceId: string, at: Date): string {
-  return `unblock-dns-${instanceId}-${at.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '')}`;
+  return `unblock-dns-${instanceId}-${compactSecond(at)}`;
 }
 
 /** The execution's name and input (pure). */
-export function buildDnsUnblockRequest(parts: DnsUnblockParts): { executionName: string; input: DnsUnblockExecutionInput } {
-  const at = new Date(Math.floor(parts.at.getTime() / 1000) * 1000);
-  const time = at.toISOString();
-  const executionName = dnsUnblockExecutionName(parts.claim.instanceId, at);
-  const incident: Incident = {
-    key: parts.claim.incidentKey,
-    revision: executionName,
-    source: 'firebreak',
-    findingType: DNS_UNBLOCK_FINDING_TYPE,
-    title: `Unblock of ${parts.domain} requested by ${parts.requestedBy}`,
-    description: parts.reason,
-    severity: { score: 0, label: 'Informational' },
-    account: parts.account,
-    region: parts.region,
-    resource: { kind: 'ec2-instance', instanceId: parts.claim.instanceId, networkInterfaces: [], tags: {} },
-    sample: false,
-    gameDay: false,
-    times: { created: time, updated: time, received: time },
-  };
-  return {
-    executionName,
-    input: { incident, mode: parts.mode, playbook: DNS_UNBLOCK_PLAYBOOK, requestedBy: parts.requestedBy, reason: parts.reason, dnsUnblock: { domain: parts.domain, force: parts.force } },
-  };
+export function buildDnsUnblockRequest(parts: DnsUnblockParts): ManualRequest<DnsUnblockExecutionInput> {
+  const { executionName, input } = buildManualRequest(
+    DNS_UNBLOCK_PLAYBOOK,
+    { ...parts, incidentKey: parts.claim.incidentKey },
+    {
+      executionName: (second) => dnsUnblockExecutionName(parts.claim.instanceId, second),
+      findingType: DNS_UNBLOCK_FINDING_TYPE,
+      asked: `Unblock of ${parts.domain}`,
+      resource: { kind: 'ec2-instance', instanceId: parts.claim.instanceId, networkInterfaces: [], tags: {} },
+    },
+  );
+  return { executionName, input: { ...input, dnsUnblock: { domain: parts.domain, force: parts.force } } };
 }
 
 /** The unblock playbook's state machine in the deployed stack, or a ReleaseSetupError saying how to deploy it. */
 export function dnsUnblockStateMachineOf(stack: DeployedStack, where: string): string {
-  const playbook = stack.playbooks.find((candidate) => candidate.name === DNS_UNBLOCK_PLAYBOOK);
-  if (playbook) return playbook.stateMachineArn;
-  throw new ReleaseSetupError(
-    `stack ${stack.stackName} in ${where} has no ${DNS_UNBLOCK_PLAYBOOK} playbook: deploy playbooks/${DNS_UNBLOCK_PLAYBOOK}.yaml with \`npx cdk deploy\``,
-  );
+  return manualPlaybookStateMachineOf(stack, where, DNS_UNBLOCK_PLAYBOOK);
 }

@@ -53,7 +53,21 @@ function typeName(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'string') return `the text ${JSON.stringify(value)}`;
-  return `${typeof value === 'number' ? 'the number' : typeof value} ${String(value)}`;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `${typeof value === 'number' ? 'the number' : typeof value} ${String(value)}`;
+  return typeof value;
+}
+
+/**
+ * A found value as message text: a primitive as itself, anything else by its kind. Never
+ * `String()` of a mapping: a YAML `{toString: null}` would throw a TypeError out of validation.
+ */
+function shownValue(value: unknown): string {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') ? typeName(value) : String(value);
+}
+
+/** " (did you mean 'x'?)" for text close to a candidate; nothing for a mapping or list, which has no spelling to correct. */
+function suggestionFor(value: unknown, candidates: readonly string[]): string {
+  return typeof value === 'string' ? didYouMean(value, candidates) : '';
 }
 
 function expectedName(expected: string): string {
@@ -120,17 +134,16 @@ export function describeZodIssue(issue: ZodIssue, input: unknown): string {
     case 'invalid_value': {
       if (input === undefined) return `missing required key '${key}'`;
       const allowed = issue.values.map((value) => String(value));
-      const given = typeof input === 'string' ? input : String(input);
-      return `'${key}' cannot be ${typeName(input)}${didYouMean(given, allowed)}; expected one of: ${allowed.join(', ')}`;
+      return `'${key}' cannot be ${typeName(input)}${suggestionFor(input, allowed)}; expected one of: ${allowed.join(', ')}`;
     }
     case 'too_small':
       if (issue.origin === 'array') return `'${key}' must list at least ${String(issue.minimum)} item(s)`;
       if (issue.origin === 'string') return `'${key}' must not be empty`;
-      return `'${key}' must be at least ${String(issue.minimum)}, not ${String(input)}`;
+      return `'${key}' must be at least ${String(issue.minimum)}, not ${shownValue(input)}`;
     case 'too_big':
       if (issue.origin === 'array') return `'${key}' must list at most ${String(issue.maximum)} item(s)`;
       if (issue.origin === 'string') return `'${key}' must be at most ${String(issue.maximum)} characters long`;
-      return `'${key}' must be at most ${String(issue.maximum)}, not ${String(input)}`;
+      return `'${key}' must be at most ${String(issue.maximum)}, not ${shownValue(input)}`;
     case 'unrecognized_keys':
       return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
     default:
@@ -159,8 +172,8 @@ export function objectKeys(schema: unknown): string[] {
 const severityBound = (bound: 'min' | 'max') =>
   z
     .number({ error: unlessMissing((issue) => `severity ${bound} must be a number from 0.0 to 10.0, not ${typeName(issue.input)}`) })
-    .min(0, { error: unlessMissing((issue) => `severity ${bound} ${String(issue.input)} is outside GuardDuty's 0.0–10.0 scale`) })
-    .max(10, { error: unlessMissing((issue) => `severity ${bound} ${String(issue.input)} is outside GuardDuty's 0.0–10.0 scale`) });
+    .min(0, { error: unlessMissing((issue) => `severity ${bound} ${shownValue(issue.input)} is outside GuardDuty's 0.0–10.0 scale`) })
+    .max(10, { error: unlessMissing((issue) => `severity ${bound} ${shownValue(issue.input)} is outside GuardDuty's 0.0–10.0 scale`) });
 
 export const severityRangeSchema = z
   .strictObject({
@@ -201,7 +214,7 @@ const FINDING_TYPE_SUGGESTIONS: readonly string[] = [
 /** A finding-type glob that must match at least one GuardDuty finding type (catches typos). */
 const findingTypeGlobSchema = globSchema('a finding-type glob').refine((glob) => findingTypesMatching(glob).length > 0, {
   error: (issue) =>
-    `finding-type glob '${String(issue.input)}' matches no GuardDuty finding type${didYouMean(String(issue.input), FINDING_TYPE_SUGGESTIONS)}`,
+    `finding-type glob '${shownValue(issue.input)}' matches no GuardDuty finding type${suggestionFor(issue.input, FINDING_TYPE_SUGGESTIONS)}`,
 });
 
 export const playbookMatchSchema = z
@@ -210,7 +223,7 @@ export const playbookMatchSchema = z
       .array(
         z.enum(INCIDENT_SOURCES, {
           error: unlessMissing((issue) =>
-            `unknown source ${typeName(issue.input)}${didYouMean(String(issue.input), INCIDENT_SOURCES)}; sources are: ${INCIDENT_SOURCES.join(', ')}`),
+            `unknown source ${typeName(issue.input)}${suggestionFor(issue.input, INCIDENT_SOURCES)}; sources are: ${INCIDENT_SOURCES.join(', ')}`),
         }),
       )
       .min(1, { error: 'sources must list at least one source: guardduty, cloudwatch' })
@@ -225,7 +238,7 @@ export const playbookMatchSchema = z
       .array(
         z.enum(RESOURCE_KINDS, {
           error: unlessMissing((issue) =>
-            `unknown resource kind ${typeName(issue.input)}${didYouMean(String(issue.input), RESOURCE_KINDS)}; kinds are: ${RESOURCE_KINDS.join(', ')}`),
+            `unknown resource kind ${typeName(issue.input)}${suggestionFor(issue.input, RESOURCE_KINDS)}; kinds are: ${RESOURCE_KINDS.join(', ')}`),
         }),
       )
       .min(1, { error: 'resourceKinds must list at least one kind (leave the key out to match every kind)' })
@@ -247,7 +260,7 @@ export const playbookMatchSchema = z
         z.enum(STARTING_ALARM_STATES, {
           error: unlessMissing((issue) =>
             issue.input === 'OK' || issue.input === 'INSUFFICIENT_DATA'
-              ? `Firebreak never starts a playbook when an alarm goes to ${String(issue.input)} (the condition cleared, or nothing is known); alarmStates can only list ALARM`
+              ? `Firebreak never starts a playbook when an alarm goes to ${shownValue(issue.input)} (the condition cleared, or nothing is known); alarmStates can only list ALARM`
               : `unknown alarm state ${typeName(issue.input)}; alarmStates can only list ALARM`),
         }),
       )
@@ -287,7 +300,7 @@ const stepIdSchema = z
   .max(MAX_STEP_ID_LENGTH, { error: `step id must be at most ${MAX_STEP_ID_LENGTH} characters long` })
   .refine((id) => !isGeneratedStateName(id), {
     error: (issue) =>
-      `step id '${String(issue.input)}' is reserved for the states Firebreak adds around resource-changing steps (Guard, the approval wait, EvidenceOnly-…, Approved-…): choose another id`,
+      `step id '${shownValue(issue.input)}' is reserved for the states Firebreak adds around resource-changing steps (Guard, the approval wait, EvidenceOnly-…, Approved-…): choose another id`,
   })
   .describe('Unique name of the step in this playbook (becomes the state name). Default: the action name, then -2, -3… when repeated.');
 
@@ -371,7 +384,7 @@ export const STEP_UNION_BRANCH = { action: 0, parallel: 1 } as const;
 
 const approvalTimeoutMessage = unlessMissing(
   (issue) =>
-    `approval timeoutSeconds must be a whole number of seconds from ${MIN_APPROVAL_TIMEOUT_SECONDS} to ${MAX_APPROVAL_TIMEOUT_SECONDS} (a day), not ${String(issue.input)}`,
+    `approval timeoutSeconds must be a whole number of seconds from ${MIN_APPROVAL_TIMEOUT_SECONDS} to ${MAX_APPROVAL_TIMEOUT_SECONDS} (a day), not ${shownValue(issue.input)}`,
 );
 
 export const approvalSchema = z
@@ -390,7 +403,7 @@ export const approvalSchema = z
     onTimeout: z
       .enum(APPROVAL_TIMEOUT_POLICIES, {
         error: unlessMissing((issue) =>
-          `approval onTimeout cannot be ${typeName(issue.input)}${didYouMean(String(issue.input), APPROVAL_TIMEOUT_POLICIES)}; expected one of: ${APPROVAL_TIMEOUT_POLICIES.join(', ')}`),
+          `approval onTimeout cannot be ${typeName(issue.input)}${suggestionFor(issue.input, APPROVAL_TIMEOUT_POLICIES)}; expected one of: ${APPROVAL_TIMEOUT_POLICIES.join(', ')}`),
       })
       .default(DEFAULT_APPROVAL.onTimeout)
       .describe(
@@ -406,7 +419,7 @@ export type ApprovalDocument = z.input<typeof approvalSchema>;
 export const triggerSchema = z
   .enum(PLAYBOOK_TRIGGERS, {
     error: unlessMissing((issue) =>
-      `trigger cannot be ${typeName(issue.input)}${didYouMean(String(issue.input), PLAYBOOK_TRIGGERS)}; expected one of: ${PLAYBOOK_TRIGGERS.join(', ')}`),
+      `trigger cannot be ${typeName(issue.input)}${suggestionFor(issue.input, PLAYBOOK_TRIGGERS)}; expected one of: ${PLAYBOOK_TRIGGERS.join(', ')}`),
   })
   .describe(
     "automatic (default): triage routes matching incidents to it. manual: only a person starts it (firebreak release); triage never does. per-instance: only another playbook's contain-each-instance step starts it, once per instance of a multi-resource incident; that playbook's notify step alerts for it. per-credential: only another playbook's contain-each-credential step starts it, once per IAM credential (user access key, role) of the incident, its guard's grant naming that credential alone; that playbook's notify step alerts for it.",
@@ -459,9 +472,9 @@ export const playbookFileSchema = z
       .describe('Why this playbook does what it does, for the reviewer and the person on call.'),
     priority: z
       .number({ error: unlessMissing((issue) => `priority must be a whole number from 0 to ${MAX_PRIORITY}, not ${typeName(issue.input)}`) })
-      .int({ error: unlessMissing((issue) => `priority must be a whole number from 0 to ${MAX_PRIORITY}, not ${String(issue.input)}`) })
-      .min(0, { error: unlessMissing((issue) => `priority must be a whole number from 0 to ${MAX_PRIORITY}, not ${String(issue.input)}`) })
-      .max(MAX_PRIORITY, { error: unlessMissing((issue) => `priority must be a whole number from 0 to ${MAX_PRIORITY}, not ${String(issue.input)}`) })
+      .int({ error: unlessMissing((issue) => `priority must be a whole number from 0 to ${MAX_PRIORITY}, not ${shownValue(issue.input)}`) })
+      .min(0, { error: unlessMissing((issue) => `priority must be a whole number from 0 to ${MAX_PRIORITY}, not ${shownValue(issue.input)}`) })
+      .max(MAX_PRIORITY, { error: unlessMissing((issue) => `priority must be a whole number from 0 to ${MAX_PRIORITY}, not ${shownValue(issue.input)}`) })
       .describe('When several playbooks match one incident, the highest priority runs (0–1000).'),
     mode: z.enum(RESPONDER_MODES).describe('enforce: responders change resources. dry-run: they only check, with EC2 DryRun, what they would do.'),
     trigger: triggerSchema.optional(),

@@ -12,7 +12,7 @@ import { adviceWithoutContainment } from './alert-decision';
 import { rawEventField, reasonText, instanceIdOf, isGameDay, isSample } from './alert-incident';
 import type { AlertInput, ResultLike, ActionLike, StepSummary } from './alert-model';
 import { RAW_EVENT_EXCERPT_BYTES, stepSummaries, ranResponder, hasOutcome } from './alert-model';
-import { oneLine, ownLine, indentedBlock, utf8Prefix, stringify, describeCause } from './alert-text';
+import { oneLine, ownLine, indentedBlock, utf8Prefix, stringify, describeCause, fieldText, listField } from './alert-text';
 
 const OUTCOME_WORDS: Readonly<Record<string, string>> = {
   done: 'done',
@@ -176,6 +176,11 @@ export function sectionNext(input: AlertInput, steps: readonly StepSummary[], de
   return ['WHAT TO DO NEXT', ...advice.map((a, i) => `  ${i + 1}. ${a}`)];
 }
 
+/** An object (not null, not a list): a result's entry the alert may read fields of. */
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** A lock of snapshot-volumes' result (lib/responders/snapshot-lock.ts), as the alert reads it: a claim of a step's output, shown, never acted on. */
 interface EvidenceLockLike {
   readonly snapshotId?: unknown;
@@ -187,13 +192,13 @@ interface EvidenceLockLike {
 }
 
 /** One advice line on the evidence locks: which snapshots are locked, in what mode, until when (or for how long once complete). */
-function evidenceLocksAdvice(locks: readonly EvidenceLockLike[] | undefined): string | undefined {
-  const held = (locks ?? []).filter((l) => l.outcome === 'locked' || l.outcome === 'already-locked');
+function evidenceLocksAdvice(locks: unknown): string | undefined {
+  const held = listField(locks).filter((l): l is EvidenceLockLike => isObject(l) && (l.outcome === 'locked' || l.outcome === 'already-locked'));
   if (held.length === 0) return undefined;
   const parts = held.map((l) => {
     const until = typeof l.lockExpiresOn === 'string' ? `until ${l.lockExpiresOn}` : typeof l.lockDurationDays === 'number' ? `for ${l.lockDurationDays} day(s) once complete` : '';
     const coolOff = typeof l.coolOffPeriodExpiresOn === 'string' ? `, cooling-off until ${l.coolOffPeriodExpiresOn}` : '';
-    return oneLine(`${String(l.snapshotId)} ${String(l.lockState ?? 'locked')} ${until}${coolOff}`, 200);
+    return oneLine(`${fieldText(l.snapshotId)} ${l.lockState === undefined || l.lockState === null ? 'locked' : fieldText(l.lockState)} ${until}${coolOff}`, 200);
   });
   return `The evidence snapshots are locked (EBS Snapshot Lock) and cannot be deleted while the lock holds: ${parts.join('; ')}. Governance-mode locks can still be removed by whoever holds ec2:UnlockSnapshot: restrict it with an SCP.`;
 }
@@ -221,20 +226,20 @@ interface EvidenceCopyLike {
 function custodyState(k: NonNullable<EvidenceCopyLike['custody']>): string {
   const confirmed = k.confirmed;
   if (k.status === 'completed') {
-    return `, completed ${String(confirmed?.at)} (final copy SHA-256 ${String(confirmed?.copySha256)}), share with the forensic account ${k.unshare?.removed === true ? 'removed' : 'NOT removed yet'}`;
+    return `, completed ${fieldText(confirmed?.at)} (final copy SHA-256 ${fieldText(confirmed?.copySha256)}), share with the forensic account ${k.unshare?.removed === true ? 'removed' : 'NOT removed yet'}`;
   }
-  if (k.status === 'failed') return `, FAILED: ${String(confirmed?.reason)} (source and its share kept)`;
+  if (k.status === 'failed') return `, FAILED: ${fieldText(confirmed?.reason)} (source and its share kept)`;
   return ', pending (not confirmed yet)';
 }
 
 /** One advice line with the chain of custody of each forensic copy: who, when, source, copy, key, hashes. */
-function custodyAdvice(copies: readonly EvidenceCopyLike[] | undefined): string | undefined {
-  const held = (copies ?? []).filter((c) => c.custody !== undefined && typeof c.copySnapshotId === 'string');
+function custodyAdvice(copies: unknown): string | undefined {
+  const held = listField(copies).filter((c): c is EvidenceCopyLike => isObject(c) && isObject(c.custody) && typeof c.copySnapshotId === 'string');
   if (held.length === 0) return undefined;
   const parts = held.map((c) => {
     const k = c.custody!;
     return oneLine(
-      `${String(c.sourceSnapshotId)} (volume ${String(k.sourceVolumeId)}) copied to ${String(c.copySnapshotId)} in ${String(k.forensicAccount)}, key ${String(k.kmsKeyId)}, copied ${String(k.copiedAt)} by ${String(k.copiedBy?.forensicRoleArn)}, SHA-256 source ${String(k.sourceSha256)} copy ${String(k.copySha256)}${custodyState(k)}${k.verified === true ? '' : ' (custody record NOT verified)'}`,
+      `${fieldText(c.sourceSnapshotId)} (volume ${fieldText(k.sourceVolumeId)}) copied to ${fieldText(c.copySnapshotId)} in ${fieldText(k.forensicAccount)}, key ${fieldText(k.kmsKeyId)}, copied ${fieldText(k.copiedAt)} by ${fieldText(k.copiedBy?.forensicRoleArn)}, SHA-256 source ${fieldText(k.sourceSha256)} copy ${fieldText(k.copySha256)}${custodyState(k)}${k.verified === true ? '' : ' (custody record NOT verified)'}`,
       800,
     );
   });

@@ -79,14 +79,29 @@ export function utf8Prefix(text: string, maxBytes: number): { text: string; trun
   return { text: out, truncated: true };
 }
 
+/**
+ * A field of another step's result as text for the alert: a string, number or boolean as itself,
+ * anything else (absent, null, an object, a list) as `unknown`. Never `String()` of an object:
+ * one whose toString is not a function would throw, and the alert must not fail on a result's shape.
+ */
+export function fieldText(value: unknown): string {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : 'unknown';
+}
+
+/** The items of a list field of another step's result; anything that is not a list has none. */
+export function listField(value: unknown): readonly unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
 /** A value as text: strings as they are, anything else as indented JSON. */
 export function stringify(value: unknown): string {
   if (typeof value === 'string') return value;
   if (value === undefined) return '';
   try {
-    return JSON.stringify(value, null, 2) ?? String(value);
+    return JSON.stringify(value, null, 2) ?? fieldText(value);
   } catch {
-    return String(value);
+    // A cycle or a BigInt: not from a JSON payload, and not worth failing the alert over.
+    return fieldText(value);
   }
 }
 

@@ -119,6 +119,24 @@ describe('answer', () => {
     );
   });
 
+  // Regression: String(field) of the function's answer threw on {toString: null}, and a JSON body
+  // that was not an object (null) threw a TypeError reading its outcome.
+  it('reads an answer whose fields are not text as unknown, never String()-ing them, and a non-object body as a refusal', async () => {
+    const odd = { outcome: 'approved', executionArn: { toString: null }, decidedBy: { toString: null, valueOf: null }, decidedAt: ['x'], message: 42 };
+    await expect(answer('approve', { execution: EXECUTION, stack: 'Firebreak' }, deps({ status: 200, body: odd }, []))).resolves.toEqual({
+      outcome: 'approved',
+      executionArn: EXECUTION,
+      decidedBy: 'unknown',
+      decidedAt: '',
+      message: '',
+    });
+    for (const body of ['null', '[1]', '"approved"']) {
+      await expect(answer('approve', { execution: EXECUTION, stack: 'Firebreak' }, deps({ status: 200, body }, []))).rejects.toThrow(
+        new ApprovalRefusedError(`the approval function refused the answer (200): ${body}`),
+      );
+    }
+  });
+
   it('sends nothing without credentials, without the stack output, or with a malformed execution ARN', async () => {
     const sent: Sent[] = [];
     const noCredentials = deps({ status: 200, body: APPROVED }, sent, {

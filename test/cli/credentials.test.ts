@@ -13,6 +13,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { CredentialReleaseFlags } from '../../lib/cli/credentials';
 import { runCredentialRelease } from '../../lib/cli/credentials';
 import { credentialReleaseExecutionName } from '../../lib/operator/credential-release';
+import { deployedStackAnswer, startedExecutions } from '../support/cli';
 
 const sts = mockClient(STSClient);
 const cloudFormation = mockClient(CloudFormationClient);
@@ -32,20 +33,13 @@ type Item = { incidentKey: string; released?: boolean } | null;
 function run(flags: Partial<CredentialReleaseFlags>, item: Item = { incidentKey: 'gd-one' }, options: { mode?: string; startError?: Error } = {}) {
   const out: string[] = [];
   const err: string[] = [];
-  cloudFormation.on(DescribeStacksCommand).resolves({
-    Stacks: [
-      {
-        StackName: 'Firebreak',
-        StackStatus: 'UPDATE_COMPLETE',
-        CreationTime: new Date(),
-        Outputs: [
-          { OutputKey: 'StateTableName', OutputValue: TABLE },
-          { OutputKey: 'PlaybookReleaseCredentialsArn', OutputValue: MACHINE, Description: 'Playbook release-credentials' },
-          ...(options.mode ? [{ OutputKey: 'Mode', OutputValue: options.mode }] : []),
-        ],
-      },
-    ],
-  });
+  cloudFormation.on(DescribeStacksCommand).resolves(
+    deployedStackAnswer([
+      { OutputKey: 'StateTableName', OutputValue: TABLE },
+      { OutputKey: 'PlaybookReleaseCredentialsArn', OutputValue: MACHINE, Description: 'Playbook release-credentials' },
+      ...(options.mode ? [{ OutputKey: 'Mode', OutputValue: options.mode }] : []),
+    ]),
+  );
   dynamodb.on(GetItemCommand).resolves(item ? { Item: { incidentKey: { S: item.incidentKey }, released: { BOOL: item.released ?? false } } } : {});
   if (options.startError) sfn.on(StartExecutionCommand).rejects(options.startError);
   else sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION_ARN, startDate: NOW });
@@ -65,7 +59,7 @@ beforeEach(() => {
   sts.on(GetCallerIdentityCommand).resolves({ Account: '111122223333', Arn: CALLER });
 });
 
-const startInputs = () => sfn.commandCalls(StartExecutionCommand).map((call) => ({ ...call.args[0].input, input: JSON.parse(call.args[0].input.input ?? 'null') }));
+const startInputs = () => startedExecutions(sfn);
 const TIMES = { created: '2026-11-20T10:15:30.000Z', updated: '2026-11-20T10:15:30.000Z', received: '2026-11-20T10:15:30.000Z' };
 
 describe('firebreak credentials release', () => {

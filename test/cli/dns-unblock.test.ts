@@ -13,6 +13,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { DnsUnblockFlags } from '../../lib/cli/dns';
 import { runDnsUnblock } from '../../lib/cli/dns';
 import { WATCH_INTERVAL_MS } from '../../lib/cli/release';
+import { deployedStackAnswer, startedExecutions } from '../support/cli';
 
 const sts = mockClient(STSClient);
 const cloudFormation = mockClient(CloudFormationClient);
@@ -36,19 +37,12 @@ function run(domain: string, flags: Partial<DnsUnblockFlags> = {}, claims: strin
   const err: string[] = [];
   sleeps = [];
   clock = NOW.getTime();
-  cloudFormation.on(DescribeStacksCommand).resolves({
-    Stacks: [
-      {
-        StackName: 'Firebreak',
-        StackStatus: 'UPDATE_COMPLETE',
-        CreationTime: new Date(),
-        Outputs: [
-          { OutputKey: 'StateTableName', OutputValue: TABLE },
-          { OutputKey: 'PlaybookUnblockDnsDomainArn', OutputValue: MACHINE, Description: 'Playbook unblock-dns-domain' },
-        ],
-      },
-    ],
-  });
+  cloudFormation.on(DescribeStacksCommand).resolves(
+    deployedStackAnswer([
+      { OutputKey: 'StateTableName', OutputValue: TABLE },
+      { OutputKey: 'PlaybookUnblockDnsDomainArn', OutputValue: MACHINE, Description: 'Playbook unblock-dns-domain' },
+    ]),
+  );
   dynamodb.on(GetItemCommand).resolves(claims ? { Item: { pk: { S: 'x' }, claims: { SS: claims } } } : {});
   if (startError) sfn.on(StartExecutionCommand).rejects(startError);
   else sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION_ARN, startDate: NOW });
@@ -80,7 +74,7 @@ beforeEach(() => {
   sts.on(GetCallerIdentityCommand).resolves({ Account: '111122223333', Arn: CALLER });
 });
 
-const startInputs = () => sfn.commandCalls(StartExecutionCommand).map((call) => ({ ...call.args[0].input, input: JSON.parse(call.args[0].input.input ?? 'null') }));
+const startInputs = () => startedExecutions(sfn);
 
 describe('firebreak dns unblock', () => {
   it('reads the claims of the canonical domain and starts the unblock playbook for its only claim, with the caller as requester', async () => {

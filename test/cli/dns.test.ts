@@ -11,6 +11,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { runDnsList } from '../../lib/cli/dns';
 import { dnsBlockScanInput, formatDnsBlocks } from '../../lib/operator/dns-blocks';
 import { dnsBlockEntryOf } from '../../lib/responders/dns-block-records';
+import { deployedStackAnswer } from '../support/cli';
 
 const sts = mockClient(STSClient);
 const cloudFormation = mockClient(CloudFormationClient);
@@ -21,9 +22,7 @@ const TABLE = 'Firebreak-StateTable-ABC';
 function run(flags: { json?: boolean; outputs?: { OutputKey: string; OutputValue: string }[] } = {}) {
   const out: string[] = [];
   const err: string[] = [];
-  cloudFormation.on(DescribeStacksCommand).resolves({
-    Stacks: [{ StackName: 'Firebreak', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Outputs: flags.outputs ?? [{ OutputKey: 'StateTableName', OutputValue: TABLE }] }],
-  });
+  cloudFormation.on(DescribeStacksCommand).resolves(deployedStackAnswer(flags.outputs ?? [{ OutputKey: 'StateTableName', OutputValue: TABLE }]));
   const code = runDnsList(
     { stack: 'Firebreak', region: REGION, ...(flags.json ? { json: true } : {}) },
     {

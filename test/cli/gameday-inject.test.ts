@@ -6,13 +6,14 @@ import { CreateSampleFindingsCommand, GuardDutyClient, ListDetectorsCommand } fr
 import { DescribeStateMachineCommand, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { findLiveTemplate } from '../../lib/gameday/live/catalogue';
 import { createInjectCommand, registerInjectCommand } from '../../lib/cli/gameday-inject';
 import type { InjectDependencies, LiveClients } from '../../lib/cli/gameday-inject';
 import { buildInjection } from '../../lib/gameday/live/injection';
 import { INJECTED_AT, at, containedHistory, failedHistory } from '../gameday/live/histories';
+import { awsError, captureOutput, deployedStackAnswer, fakeClock, runCommand } from '../support/cli';
 
 const REGION = 'eu-west-1';
 const ACCOUNT = '111122223333';
@@ -48,10 +49,8 @@ const sfn = mockClient(SFNClient);
 const ec2 = mockClient(EC2Client);
 const mocks = [sts, cloudFormation, eventBridge, guardDuty, sfn, ec2];
 
-const awsError = (name: string, message = name) => Object.assign(new Error(message), { name });
-
 function stackWith(outputs: Output[]): void {
-  cloudFormation.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'Firebreak', StackStatus: 'CREATE_COMPLETE', CreationTime: new Date(), Outputs: outputs }] });
+  cloudFormation.on(DescribeStacksCommand).resolves(deployedStackAnswer(outputs, { status: 'CREATE_COMPLETE' }));
 }
 
 beforeEach(() => {
@@ -73,12 +72,9 @@ interface Run {
 
 /** Runs `firebreak gameday inject ARGS` through commander as lib/cli/main.ts would, with mocked clients and a fake clock. */
 async function run(args: string[], overrides: Partial<InjectDependencies> = {}, clients?: Partial<LiveClients>): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
+  const output = captureOutput();
   const regions: (string | undefined)[] = [];
-  const sleeps: number[] = [];
-  let nowMs = INJECTED_AT.getTime();
-  let code = 0;
+  const clock = fakeClock(INJECTED_AT);
   const deps: Partial<InjectDependencies> = {
     makeClients: (region) => {
       regions.push(region);
@@ -92,33 +88,16 @@ async function run(args: string[], overrides: Partial<InjectDependencies> = {}, 
         ...clients,
       };
     },
-    now: () => new Date(nowMs),
-    sleep: async (ms) => {
-      sleeps.push(ms);
-      nowMs += ms;
-    },
+    now: clock.now,
+    sleep: clock.sleep,
     newFindingId: () => FINDING_ID,
     newEventId: () => EVENT_ID,
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
+    ...output.deps,
     interrupts: () => ({ signal: new AbortController().signal, dispose: () => undefined }),
     ...overrides,
   };
-  const program = new Command('firebreak')
-    .showSuggestionAfterError(true)
-    .exitOverride()
-    .configureOutput({ writeOut: (text) => out.push(text), writeErr: (text) => err.push(text) });
-  const gameday = program.command('gameday');
-  createInjectCommand(deps)(gameday, (exitCode) => {
-    code = Math.max(code, exitCode);
-  });
-  try {
-    await program.parseAsync(['gameday', 'inject', ...args], { from: 'user' });
-  } catch (error) {
-    if (!(error instanceof CommanderError)) throw error;
-    code = error.exitCode === 0 ? 0 : 2;
-  }
-  return { code, out: out.join('\n'), err: err.join('\n'), regions, sleeps };
+  const code = await runCommand((program, setExitCode) => createInjectCommand(deps)(program.command('gameday'), setExitCode), ['gameday', 'inject', ...args], output);
+  return { code, out: output.out.join('\n'), err: output.err.join('\n'), regions, sleeps: clock.sleeps };
 }
 
 const putInputs = () => eventBridge.commandCalls(PutEventsCommand).map((call) => call.args[0].input);
@@ -251,6 +230,157 @@ describe('firebreak gameday inject (template)', () => {
     expect(result.code).toBe(130);
     expect(result.err).toContain('Stopped watching (Ctrl-C).');
     expect(disposed).toBe(true);
+  });
+});
+
+describe('firebreak gameday inject --json', () => {
+  /** The one entry the template puts, exactly as PutEvents must receive it. */
+  function expectOneExactPut(): void {
+    const inputs = putInputs();
+    expect(inputs).toHaveLength(1);
+    const entry = inputs[0]!.Entries![0]!;
+    expect(inputs[0]).toEqual({
+      Entries: [{ Source: 'firebreak.gameday', DetailType: 'GuardDuty Finding', Detail: entry.Detail, Resources: [], Time: new Date('2026-11-20T10:15:30.000Z'), EventBusName: 'Firebreak-gameday' }],
+    });
+    expect(JSON.parse(entry.Detail!)).toMatchObject({ id: FINDING_ID, type: 'Backdoor:EC2/C&CActivity.B', accountId: ACCOUNT, resource: { instanceDetails: { instanceId: INSTANCE } } });
+  }
+
+  const INJECTED_ENTRY = {
+    template: 'backdoor-c2',
+    source: 'firebreak.gameday',
+    detailType: 'GuardDuty Finding',
+    findingType: 'Backdoor:EC2/C&CActivity.B',
+    severity: 8,
+    instanceId: INSTANCE,
+    account: ACCOUNT,
+    region: REGION,
+    incidentKey: `gameday-gd-${FINDING_ID}`,
+    executionName: EXECUTION_NAME,
+    expectedPlaybook: 'compromised-ec2-instance',
+    time: '2026-11-20T10:15:30.000Z',
+  };
+  const HEAD = { stack: 'Firebreak', region: REGION, account: ACCOUNT, injectedAs: CALLER, stackMode: 'dry-run', kind: 'template', eventBus: 'Firebreak-gameday' };
+
+  it('prints exactly one JSON document: the stack, the bus, what was put and its event id; no text on stdout; exit 0', async () => {
+    const result = await run(['--instance', INSTANCE, '--json']);
+
+    expect(result.code).toBe(0);
+    expectOneExactPut();
+    expect(JSON.parse(result.out)).toEqual({
+      ...HEAD,
+      entries: [{ ...INJECTED_ENTRY, eventId: '11111111-2222-3333-4444-555555555555', error: null }],
+      injected: 1,
+      failed: 0,
+      dispatcherLogGroup: '/aws/vendedlogs/states/Firebreak-dispatcher',
+    });
+    expect(result.err).toBe('');
+  });
+
+  it('reports an entry EventBridge refused with its code and message, and exits 1', async () => {
+    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'AccessDeniedException', ErrorMessage: 'not authorized' }] });
+
+    const result = await run(['--instance', INSTANCE, '--json']);
+
+    expect(result.code).toBe(1);
+    expectOneExactPut();
+    const document = JSON.parse(result.out) as { entries: { error: { code: string; message: string } }[] };
+    expect(document).toEqual({
+      ...HEAD,
+      entries: [{ ...INJECTED_ENTRY, eventId: null, error: { code: 'AccessDeniedException', message: expect.stringContaining('EventBridge refused the game-day event on bus Firebreak-gameday: AccessDeniedException: not authorized') } }],
+      injected: 0,
+      failed: 1,
+    });
+    expect(result.err).toContain('firebreak gameday inject: EventBridge refused the game-day event');
+  });
+
+  it('reports a call the bus policy refused as a whole as the entry failing, with the AWS error code, and exits 1', async () => {
+    eventBridge.on(PutEventsCommand).rejects(Object.assign(new Error('explicit deny in a resource-based policy'), { name: 'AccessDeniedException', $metadata: {} }));
+
+    const result = await run(['--instance', INSTANCE, '--json']);
+
+    expect(result.code).toBe(1);
+    const document = JSON.parse(result.out) as { entries: { eventId: unknown; error: { code: string; message: string } }[]; failed: number };
+    expect(document.failed).toBe(1);
+    expect(document.entries[0]!.eventId).toBeNull();
+    expect(document.entries[0]!.error.code).toBe('AccessDeniedException');
+    expect(document.entries[0]!.error.message).toContain("the game-day bus admits only the deployment's gameDayPrincipals");
+  });
+
+  it('prints no JSON document and exits 2 when nothing could be tried (no credentials): the error is on stderr', async () => {
+    sts.on(GetCallerIdentityCommand).rejects(awsError('CredentialsProviderError', 'Could not load credentials from any providers'));
+
+    const result = await run(['--instance', INSTANCE, '--json']);
+
+    expect(result.code).toBe(2);
+    expect(result.out).toBe('');
+    expect(result.err).toContain('AWS_PROFILE');
+    expect(putInputs()).toEqual([]);
+  });
+
+  it('with --watch, adds what the executions did (status, mode, containment) to the one document', async () => {
+    executionsAppear();
+
+    const result = await run(['--instance', INSTANCE, '--watch', '--json']);
+
+    expect(result.code).toBe(0);
+    const document = JSON.parse(result.out) as Record<string, unknown>;
+    expect(document.watched).toEqual({
+      outcome: 'ended',
+      executions: [
+        {
+          playbook: 'compromised-ec2-instance',
+          name: EXECUTION_NAME,
+          executionArn: `${COMPROMISED.replace(':stateMachine:', ':execution:')}:${EXECUTION_NAME}`,
+          status: 'SUCCEEDED',
+          mode: 'dry-run',
+          containment: expect.objectContaining({ status: 'dry-run', contained: false, instanceId: INSTANCE }),
+        },
+      ],
+      awaitedTypes: [],
+    });
+    expect(document.entries).toEqual([expect.objectContaining({ eventId: '11111111-2222-3333-4444-555555555555', error: null })]);
+  });
+
+  it('with --watch, exits 1 when the execution failed, the document saying so', async () => {
+    executionsAppear(failedHistory());
+
+    const result = await run(['--instance', INSTANCE, '--watch', '--json']);
+
+    expect(result.code).toBe(1);
+    expect((JSON.parse(result.out) as { watched: { executions: { status: string }[] } }).watched.executions.map((execution) => execution.status)).toEqual(['FAILED']);
+    expect(result.err).toContain('1 execution did not succeed');
+  });
+
+  it('for --guardduty-samples, lists the requested types and the detector', async () => {
+    guardDuty.on(ListDetectorsCommand).resolves({ DetectorIds: ['12abc34d567e8fa901bc2d34e56789f0'] });
+    guardDuty.on(CreateSampleFindingsCommand).resolves({});
+
+    const result = await run(['--guardduty-samples', 'Backdoor:EC2/C&CActivity.B', '--json']);
+
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.out)).toEqual({
+      stack: 'Firebreak',
+      region: REGION,
+      account: ACCOUNT,
+      injectedAs: CALLER,
+      stackMode: 'dry-run',
+      kind: 'guardduty-samples',
+      detectorId: '12abc34d567e8fa901bc2d34e56789f0',
+      requestedAt: '2026-11-20T10:15:30.000Z',
+      entries: [{ findingType: 'Backdoor:EC2/C&CActivity.B', error: null }],
+      injected: 1,
+      failed: 0,
+      dispatcherLogGroup: '/aws/vendedlogs/states/Firebreak-dispatcher',
+    });
+  });
+
+  it('lists the templates as JSON with --list-templates, without any AWS call', async () => {
+    const result = await run(['--list-templates', '--json']);
+
+    expect(result.code).toBe(0);
+    const { templates } = JSON.parse(result.out) as { templates: { name: string; default: boolean }[] };
+    expect(templates.find((template) => template.default)?.name).toBe('backdoor-c2');
+    expect(sts.calls()).toHaveLength(0);
   });
 });
 

@@ -5,10 +5,10 @@ import { GetObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { Command, CommanderError } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WATCH_INTERVAL_MS, createReleaseCommand } from '../../lib/cli/release';
 import type { ReleaseDependencies } from '../../lib/cli/release';
+import { awsError, captureOutput, deployedStackAnswer, fakeClock, runCommand } from '../support/cli';
 import { buildS3ObjectReleaseRequest, s3ObjectReleaseExecutionName } from '../../lib/operator/release/s3-object';
 import { scannedObjectOf, malwareObjectGrantTarget } from '../../lib/responders/s3-malware-object';
 import { incidentSchema } from '../../lib/responders/responder-input';
@@ -37,10 +37,9 @@ const cloudFormation = mockClient(CloudFormationClient);
 const s3 = mockClient(S3Client);
 const sfn = mockClient(SFNClient);
 const mocks = [sts, cloudFormation, s3, sfn];
-const awsError = (name: string) => Object.assign(new Error(name), { name });
 
 function stackWith(outputs: Output[]): void {
-  cloudFormation.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'Firebreak', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Outputs: outputs }] });
+  cloudFormation.on(DescribeStacksCommand).resolves(deployedStackAnswer(outputs));
 }
 
 beforeEach(() => {
@@ -53,36 +52,20 @@ beforeEach(() => {
 afterEach(() => mocks.forEach((mock) => mock.reset()));
 
 async function run(args: string[], overrides: Partial<ReleaseDependencies> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const sleeps: number[] = [];
-  let nowMs = NOW.getTime();
-  let code = 0;
+  const output = captureOutput();
+  const clock = fakeClock(NOW);
   const deps: Partial<ReleaseDependencies> = {
     makeClients: (region) => {
       const config = { region: region ?? REGION };
       return { sts: new STSClient(config), cloudFormation: new CloudFormationClient(config), ec2: new EC2Client(config), sfn: new SFNClient(config), s3: new S3Client(config) };
     },
-    now: () => new Date(nowMs),
-    sleep: async (ms) => {
-      sleeps.push(ms);
-      nowMs += ms;
-    },
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
+    now: clock.now,
+    sleep: clock.sleep,
+    ...output.deps,
     ...overrides,
   };
-  const program = new Command('firebreak').exitOverride().configureOutput({ writeOut: (text) => out.push(text), writeErr: (text) => err.push(text) });
-  createReleaseCommand(deps)(program, (exitCode) => {
-    code = Math.max(code, exitCode);
-  });
-  try {
-    await program.parseAsync(['release', ...args], { from: 'user' });
-  } catch (error) {
-    if (!(error instanceof CommanderError)) throw error;
-    code = error.exitCode === 0 ? 0 : 2;
-  }
-  return { code, out: out.join('\n'), err: err.join('\n'), sleeps };
+  const code = await runCommand(createReleaseCommand(deps), ['release', ...args], output);
+  return { code, out: output.out.join('\n'), err: output.err.join('\n'), sleeps: clock.sleeps };
 }
 
 const startInputs = () => sfn.commandCalls(StartExecutionCommand).map((call) => call.args[0].input);

@@ -5,12 +5,12 @@ import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws
 import type { DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { Command, CommanderError } from 'commander';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../lib/cli/main';
 import { WATCH_INTERVAL_MS, createReleaseCommand } from '../../lib/cli/release';
 import type { ReleaseDependencies } from '../../lib/cli/release';
 import type { ReleaseResult } from '../../lib/responders/release';
+import { awsError, captureOutput, deployedStackAnswer, fakeClock, runCommand } from '../support/cli';
 
 const REGION = 'eu-west-1';
 const SECURITY_ACCOUNT = '999988887777';
@@ -38,10 +38,8 @@ const ec2 = mockClient(EC2Client);
 const sfn = mockClient(SFNClient);
 const mocks = [sts, cloudFormation, ec2, sfn];
 
-const awsError = (name: string, message = name) => Object.assign(new Error(message), { name });
-
 function stackWith(outputs: Output[]): void {
-  cloudFormation.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'Firebreak', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Outputs: outputs }] });
+  cloudFormation.on(DescribeStacksCommand).resolves(deployedStackAnswer(outputs));
 }
 
 function instanceTagged(tags: Record<string, string>, state = 'running'): void {
@@ -70,41 +68,22 @@ interface Run {
 
 /** Runs `firebreak release ARGS` through commander as lib/cli/main.ts would, with mocked clients and a fake clock. */
 async function run(args: string[], overrides: Partial<ReleaseDependencies> = {}): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
+  const output = captureOutput();
   const regions: (string | undefined)[] = [];
-  const sleeps: number[] = [];
-  let nowMs = NOW.getTime();
-  let code = 0;
+  const clock = fakeClock(NOW);
   const deps: Partial<ReleaseDependencies> = {
     makeClients: (region) => {
       regions.push(region);
       const config = { region: region ?? REGION };
       return { sts: new STSClient(config), cloudFormation: new CloudFormationClient(config), ec2: new EC2Client(config), sfn: new SFNClient(config) };
     },
-    now: () => new Date(nowMs),
-    sleep: async (ms) => {
-      sleeps.push(ms);
-      nowMs += ms;
-    },
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
+    now: clock.now,
+    sleep: clock.sleep,
+    ...output.deps,
     ...overrides,
   };
-  const program = new Command('firebreak')
-    .showSuggestionAfterError(true)
-    .exitOverride()
-    .configureOutput({ writeOut: (text) => out.push(text), writeErr: (text) => err.push(text) });
-  createReleaseCommand(deps)(program, (exitCode) => {
-    code = Math.max(code, exitCode);
-  });
-  try {
-    await program.parseAsync(['release', ...args], { from: 'user' });
-  } catch (error) {
-    if (!(error instanceof CommanderError)) throw error;
-    code = error.exitCode === 0 ? 0 : 2;
-  }
-  return { code, out: out.join('\n'), err: err.join('\n'), regions, sleeps };
+  const code = await runCommand(createReleaseCommand(deps), ['release', ...args], output);
+  return { code, out: output.out.join('\n'), err: output.err.join('\n'), regions, sleeps: clock.sleeps };
 }
 
 const startInputs = () => sfn.commandCalls(StartExecutionCommand).map((call) => call.args[0].input);

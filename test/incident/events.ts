@@ -69,3 +69,10 @@ export function fieldAt(event: unknown, path: FieldPath): unknown {
   }
   return current;
 }
+
+/**
+ * JSON values that are not text and cannot become text: `String(value)` or `${value}` throws a
+ * TypeError on the first three (their `toString`/`valueOf` are not functions), and the others read
+ * as `[object Object]`. A parser must refuse them by name, or leave them out, never coerce them.
+ */
+export const NOT_TEXT_VALUES: readonly unknown[] = [{ toString: null }, { toString: 'x', valueOf: null }, { toString: null, valueOf: null }, [{ toString: null }], {}];

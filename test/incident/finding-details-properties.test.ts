@@ -11,7 +11,10 @@ import type { AffectedResource, Incident } from '../../lib/incident/model';
 import { affectedResources } from '../../lib/incident/affected';
 import { incidentSignals } from '../../lib/incident/signals';
 import { INSTANCE_ID_FORMAT, RESOURCE_ID_FORMAT } from '../../lib/incident/identifiers';
-import { fixtureEvent, withField } from './events';
+import { NOT_TEXT_VALUES, fixtureEvent, withField } from './events';
+import { seedProperties } from '../support/property-seed';
+
+seedProperties('test/incident/finding-details-properties.test.ts');
 
 const receivedAt = new Date('2026-04-01T12:00:00.000Z');
 const EC2_SEQUENCE = fixtureEvent('guardduty-attack-sequence-ec2-compromised-instance-group.json');
@@ -212,7 +215,7 @@ describe('new shapes: never throw, clear errors', () => {
       ['resources'],
     );
     fc.assert(
-      fc.property(paths, fc.oneof(anyJson, hostileText, fc.constant(undefined)), (path, value) => {
+      fc.property(paths, fc.oneof(anyJson, hostileText, fc.constant(undefined), fc.constantFrom(...NOT_TEXT_VALUES)), (path, value) => {
         const incident = parsedOrRefused(withField(S3_THREATS, path, value));
         if (incident === undefined) return;
         assertWellFormed(incident);

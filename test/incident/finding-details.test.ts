@@ -14,7 +14,7 @@ import { triage } from '../../lib/playbooks/triage';
 import type { RoutingTable } from '../../lib/playbooks/routing';
 import { findingTypesMatching } from '../../lib/playbooks/finding-types';
 import { quoteUntrusted } from '../../lib/responders/untrusted-text';
-import { fieldAt, fixtureEvent, withField } from './events';
+import { NOT_TEXT_VALUES, fieldAt, fixtureEvent, withField } from './events';
 
 const receivedAt = new Date('2026-04-01T12:00:00.000Z');
 const parse = (event: unknown): Incident => parseEvent(event, { receivedAt });
@@ -28,6 +28,17 @@ const SEQUENCE_RESOURCES = ['detail', 'service', 'detection', 'sequence', 'resou
 
 function ofKind<K extends AffectedResource['kind']>(incident: Incident, kind: K): Extract<AffectedResource, { kind: K }>[] {
   return affectedResources(incident).filter((resource): resource is Extract<AffectedResource, { kind: K }> => resource.kind === kind);
+}
+
+/** The EventParseError parsing `event` throws (the test fails if it parses or throws anything else). */
+function refusalOf(event: unknown): EventParseError {
+  try {
+    parse(event);
+  } catch (error) {
+    if (error instanceof EventParseError) return error;
+    throw error;
+  }
+  throw new Error('parsed, expected a refusal');
 }
 
 const instanceIds = (incident: Incident): string[] => ofKind(incident, 'ec2-instance').map((resource) => resource.instanceId);
@@ -359,6 +370,51 @@ describe('Malware Protection for S3 (the object scan result event)', () => {
     expect(refusal(withField(S3_THREATS, ['detail', 's3ObjectDetails', 'objectKey'], undefined))).toEqual(['detail.s3ObjectDetails.objectKey']);
     expect(refusal(withField(S3_THREATS, ['detail', 'scanResultDetails', 'scanResultStatus'], 'threats found'))).toEqual(['detail.scanResultDetails.scanResultStatus']);
     expect(refusal(withField(S3_THREATS, ['account'], undefined))).toEqual(['account']);
+  });
+
+  // Regression: `time: {toString: null}` once reached `String(time)` in the revision and threw a
+  // TypeError (found by finding-details-properties). A value that is not a primitive must be
+  // refused by name, or left out where the parser reads leniently, and never be turned into text.
+
+  it.each(NOT_TEXT_VALUES.map((value) => [JSON.stringify(value), value] as const))('refuses a scan result whose time is %s, naming the time, with no TypeError behind it', (_, value) => {
+    const error = refusalOf(withField(S3_THREATS, ['time'], value));
+    expect(error.issues).toEqual([{ path: 'time', expected: 'a time (ISO 8601, or epoch milliseconds)', received: Array.isArray(value) ? 'an array of 1' : 'an object' }]);
+    expect(error.cause).toBeUndefined();
+  });
+
+  it.each(NOT_TEXT_VALUES.map((value) => [JSON.stringify(value), value] as const))('refuses the same time (%s) in a GuardDuty finding event, and reads a GetFindings copy that has no envelope', (_, value) => {
+    const finding = fixtureEvent('guardduty-ec2-malware-ebs-scan-malicious-file.json');
+    expect(refusalOf(withField(finding, ['time'], value)).issues.map((issue) => issue.path)).toEqual(['time']);
+    expect(parse(fieldAt(finding, ['detail'])).key).toBe(parse(finding).key);
+  });
+
+  it('refuses every required scan field that is an object in place of text, by its name, with no TypeError behind it', () => {
+    const required: readonly (readonly (string | number)[])[] = [
+      ['detail', 'scanStatus'],
+      ['detail', 'scanResultDetails', 'scanResultStatus'],
+      ['detail', 's3ObjectDetails', 'bucketName'],
+      ['detail', 's3ObjectDetails', 'objectKey'],
+      ['detail', 's3ObjectDetails', 'versionId'],
+      ['detail', 's3ObjectDetails', 'eTag'],
+      ['account'],
+      ['region'],
+    ];
+    for (const path of required) {
+      for (const value of NOT_TEXT_VALUES) {
+        const error = refusalOf(withField(S3_THREATS, path, value));
+        expect(error.issues.map((issue) => issue.path), path.join('.')).toEqual([path.join('.')]);
+        expect(error.cause).toBeUndefined();
+      }
+    }
+  });
+
+  it('leaves out a threat name, a status reason or the plan ARN that is an object in place of text, and keeps the rest', () => {
+    let event = withField(S3_THREATS, ['detail', 'scanResultDetails', 'threats'], [{ name: { toString: null } }, { name: 'EICAR-Test-File' }]);
+    event = withField(event, ['detail', 'scanResultDetails', 'statusReasons'], [{ toString: null }]);
+    event = withField(event, ['resources'], [{ toString: null }]);
+    const incident = parse(event);
+    expect(incident.malwareScan).toMatchObject({ threats: [{ name: { untrusted: 'EICAR-Test-File' } }], statusReasons: [] });
+    expect(incident.malwareScan).not.toHaveProperty('planArn');
   });
 
   it('keeps a hostile object key and threat name as they are, for S3 calls, and only ever as untrusted text', () => {

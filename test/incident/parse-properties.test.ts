@@ -7,8 +7,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventParseError, parseEvent, parseEventJson, parseEvents } from '../../lib/incident/parse';
 import type { Incident } from '../../lib/incident/model';
-import { HAS_SHARED_EVENTS, OWN_EVENT_DIRS, SHARED_EVENTS_DIR, eventFiles, fieldAt, loadEvent, toPascalCase, withField } from './events';
+import { HAS_SHARED_EVENTS, NOT_TEXT_VALUES, OWN_EVENT_DIRS, SHARED_EVENTS_DIR, eventFiles, fieldAt, loadEvent, toPascalCase, withField } from './events';
 import type { FieldPath } from './events';
+import { seedProperties } from '../support/property-seed';
+
+seedProperties('test/incident/parse-properties.test.ts');
 
 const receivedAt = new Date('2026-04-01T12:00:00.000Z');
 
@@ -65,6 +68,7 @@ const mutationArbitrary = fc.record({
     fc.constant(undefined),
     fc.jsonValue({ maxDepth: 3 }),
     fc.constantFrom(null, '', 'high', -1, 11, 1e308, '__proto__', [], {}, 'XXXX-XX-XXTXX:XX:XXZ', 'x'.repeat(70_000)),
+    fc.constantFrom(...NOT_TEXT_VALUES),
   ),
 });
 

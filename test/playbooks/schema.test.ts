@@ -282,6 +282,26 @@ ${kinds}steps:
     expect(errorsOf(credentials('  resourceKinds: [access-key]\n'))).toEqual([]);
   });
 
+  // Regression: a mapping whose toString is not a function (`{toString: null}`) in place of a name
+  // reached String() in the error message and threw a TypeError out of validation.
+  it('refuses a mapping or list where a name or number belongs, by its kind, without ever turning it into text', () => {
+    const cases: readonly (readonly [string, string, string])[] = [
+      ['mode: enforce', 'mode: {toString: null}', "'mode' cannot be a mapping; expected one of: enforce, dry-run"],
+      ['mode: enforce', 'mode: [{toString: null, valueOf: null}]', "'mode' cannot be a list; expected one of: enforce, dry-run"],
+      ['sources: [guardduty]', 'sources: [{toString: null}]', 'unknown source a mapping; sources are: guardduty, cloudwatch'],
+      ['resourceKinds: [ec2-instance]', 'resourceKinds: [{toString: x, valueOf: null}]', 'unknown resource kind a mapping; kinds are: '],
+      ['priority: 100', 'priority: {toString: null}', 'priority must be a whole number from 0 to 1000, not a mapping'],
+      ['min: 7.0', 'min: {toString: null}', 'severity min must be a number from 0.0 to 10.0, not a mapping'],
+      ['findingTypes: ["Backdoor:EC2/*"]', 'findingTypes: [{toString: null}]', 'a finding-type glob must be text, not a mapping'],
+      ['mode: enforce', 'mode: enforce\ntrigger: {toString: null}', 'trigger cannot be a mapping; expected one of: '],
+    ];
+    for (const [from, to, message] of cases) {
+      const errors = broken(from, to);
+      expect(errors.map((error) => error.message).join('\n'), to).toContain(message);
+      expect(errors.map((error) => error.message).join('\n'), to).not.toMatch(/did you mean|\[object Object\]/);
+    }
+  });
+
   it('explains structural mistakes in words', () => {
     expect(errorsOf('')[0]?.message).toBe('the file is empty: a playbook needs name, description, priority, mode, match and steps');
     expect(errorsOf('- a list\n')[0]?.message).toBe('a playbook file must be a mapping with name, description, priority, mode, match and steps');

@@ -414,4 +414,25 @@ describe('the alert on forensic copies', () => {
       `snap-0000000000000000a (volume vol-0root000000000001) copied to snap-0copy000000000001 in ${FORENSIC}, key ${KEY_ARN}, copied ${NOW.toISOString()} by arn:aws:iam::${FORENSIC}:role/FirebreakForensicCopier, SHA-256 source ${custodyA.sourceSha256} copy ${custodyA.copySha256}, completed ${NOW.toISOString()} (final copy SHA-256 ${custodyA.confirmed?.copySha256}), share with the forensic account removed`,
     );
   });
+
+  // Regression: each custody field was String()-ed; an object whose toString is not a function threw
+  // and the alert failed, and a copies field that was not a list did too.
+  it('shows a custody field that is not text as unknown and skips what is not a copy, without failing the alert', () => {
+    const hostile = { toString: null, valueOf: null };
+    const message = (copies: unknown) =>
+      buildAlertMessage(
+        alertInputSchema.parse({ kind: 'report', incident: JSON.parse(JSON.stringify(ec2Incident())) as unknown, mode: 'enforce', playbook: 'compromised-ec2', options: {}, execution: { executionArn: EXECUTION }, results: { 'forensic-copy': { responder: 'copy-evidence', copies } } }),
+        { now: NOW },
+      ).message;
+    const shown = message([
+      { sourceSnapshotId: hostile, copySnapshotId: 'snap-0copy000000000001', custody: { sourceVolumeId: hostile, forensicAccount: [hostile], copiedBy: hostile, status: 'failed', confirmed: { reason: hostile } } },
+      { copySnapshotId: 'snap-0copy000000000002', custody: 'sealed' },
+      null,
+    ]);
+    expect(shown).toContain('unknown (volume unknown) copied to snap-0copy000000000001 in unknown, key unknown, copied unknown by unknown');
+    expect(shown).toContain('FAILED: unknown (source and its share kept)');
+    expect(shown).not.toContain('snap-0copy000000000002');
+    expect(shown).not.toContain('[object Object]');
+    for (const copies of [hostile, 'copies', 3]) expect(message(copies)).not.toContain('Chain of custody');
+  });
 });

@@ -228,7 +228,7 @@ describe('snapshotVolumes with the lock option', () => {
 });
 
 describe('the alert on locked evidence', () => {
-  const alert = (locks: unknown[]) =>
+  const alert = (locks: unknown) =>
     buildAlertMessage(
       alertInputSchema.parse(
         JSON.parse(
@@ -257,6 +257,15 @@ describe('the alert on locked evidence', () => {
     expect(message).toContain('snap-0000000000000000a governance for 30 day(s) once complete');
     expect(message).toContain('snap-0000000000000000b compliance until 2027-02-18T10:00:00.000Z, cooling-off until 2026-11-21T10:00:00.000Z');
     expect(message).toContain('ec2:UnlockSnapshot');
+  });
+
+  // Regression: the advice String()-ed each lock's fields; an object whose toString is not a function
+  // threw, and a result whose locks was not a list failed the whole alert.
+  it("shows a lock field that is not text as unknown, and skips a locks entry that is not a list, without failing the alert", () => {
+    const message = alert([{ snapshotId: { toString: null }, outcome: 'locked', lockState: { toString: null, valueOf: null }, lockDurationDays: 30 }, null, 'x', [{ toString: null }]]);
+    expect(message).toContain('unknown unknown for 30 day(s) once complete');
+    expect(message).not.toContain('[object Object]');
+    for (const locks of [{ toString: null }, 'locked', 7]) expect(alert(locks)).not.toContain('EBS Snapshot Lock');
   });
 
   it('says nothing of locks when none holds (dry-run, or no lock option)', () => {

@@ -65,12 +65,26 @@ export async function describeTargetInstance(ec2: EC2Client, instanceId: string,
   throw new LiveSetupError(`--describe: instance ${instanceId} not found in ${where.region}/${where.account} (check --instance and --region)`);
 }
 
+/** What EventBridge said of one game-day entry: its event id, or why it refused the entry. */
+export type PutEntryOutcome =
+  | { readonly ok: true; readonly eventId: string }
+  | {
+      readonly ok: false;
+      /** EventBridge's ErrorCode of the entry (or of the call), `UnknownError` when it gave none. */
+      readonly errorCode: string;
+      readonly errorMessage?: string;
+      /** The whole refusal in words, with what to do about it. */
+      readonly message: string;
+    };
+
 /**
- * events:PutEvents of one game-day entry; resolves to the event id. PutEvents reports refused
+ * events:PutEvents of one game-day entry; resolves to the entry's outcome. PutEvents reports refused
  * entries in the answer without throwing (FailedEntryCount, and ErrorCode / ErrorMessage per entry:
- * https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html), so both are checked.
+ * https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html), so both are
+ * checked; a call AWS refuses as a whole throws InjectionRejectedError (or LiveSetupError for
+ * missing credentials).
  */
-export async function putGameDayEvent(eventBridge: EventBridgeClient, entry: GameDayEntry): Promise<string> {
+export async function putGameDayEntry(eventBridge: EventBridgeClient, entry: GameDayEntry): Promise<PutEntryOutcome> {
   let answer;
   try {
     answer = await eventBridge.send(new PutEventsCommand({ Entries: [{ ...entry, Resources: [...entry.Resources] }] }));
@@ -93,11 +107,21 @@ export async function putGameDayEvent(eventBridge: EventBridgeClient, entry: Gam
         : code === 'AccessDeniedException'
           ? ` (the game-day bus ${entry.EventBusName} admits only the deployment's gameDayPrincipals: your principal must be one of them and hold events:PutEvents on the bus)`
           : '';
-    throw new InjectionRejectedError(
-      `EventBridge refused the game-day event on bus ${entry.EventBusName}: ${code}${result?.ErrorMessage ? `: ${result.ErrorMessage}` : ''}${hint}; nothing was injected (FailedEntryCount ${answer.FailedEntryCount ?? 0})`,
-    );
+    return {
+      ok: false,
+      errorCode: code,
+      ...(result?.ErrorMessage ? { errorMessage: result.ErrorMessage } : {}),
+      message: `EventBridge refused the game-day event on bus ${entry.EventBusName}: ${code}${result?.ErrorMessage ? `: ${result.ErrorMessage}` : ''}${hint}; nothing was injected (FailedEntryCount ${answer.FailedEntryCount ?? 0})`,
+    };
   }
-  return result.EventId;
+  return { ok: true, eventId: result.EventId };
+}
+
+/** events:PutEvents of one game-day entry; resolves to its event id, or throws InjectionRejectedError for a refused entry. */
+export async function putGameDayEvent(eventBridge: EventBridgeClient, entry: GameDayEntry): Promise<string> {
+  const outcome = await putGameDayEntry(eventBridge, entry);
+  if (!outcome.ok) throw new InjectionRejectedError(outcome.message);
+  return outcome.eventId;
 }
 
 /** guardduty:ListDetectors: the region's detector, or a LiveSetupError saying GuardDuty is not enabled. */

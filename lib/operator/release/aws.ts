@@ -10,7 +10,7 @@ import { describeInstance, tagRecord } from '../../aws/describe-instance';
 import { awsErrorCode, isAccessDeniedAwsError } from '../../aws/errors';
 import { credentialsProblem } from '../aws';
 import { ReleaseFailedError, ReleaseSetupError } from './errors';
-import type { ReleaseRequest } from './request';
+import type { ManualRequest } from '../manual-request';
 
 /** Where a call was made, for messages. */
 export interface Where {
@@ -68,11 +68,15 @@ export interface ManualExecutionKind {
 
 const INSTANCE_RELEASE: ManualExecutionKind = { name: 'release', asked: 'a release of this instance' };
 
-/** states:StartExecution of a manual playbook's state machine (release by default) with the request's name and input. */
-export async function startReleaseExecution(
+/**
+ * states:StartExecution of a manual playbook's state machine (an instance release, an object or
+ * credential release, a DNS unblock: `kind` names it in the errors, an instance release by default)
+ * with the request's name and input (lib/operator/manual-request.ts).
+ */
+export async function startManualExecution(
   sfn: SFNClient,
   stateMachineArn: string,
-  request: Pick<ReleaseRequest, 'executionName'> & { readonly input: unknown },
+  request: ManualRequest,
   kind: ManualExecutionKind = INSTANCE_RELEASE,
 ): Promise<StartedRelease> {
   let answer;

@@ -5,10 +5,10 @@
  * dispatcher, with an incident that Firebreak raises itself (source `firebreak`) naming the
  * instance, so that the responders, the alert and the timeline treat a release like any incident.
  */
-import type { Incident } from '../../incident/model';
 import type { DeployedStack } from '../stack';
 import { FIREBREAK_TAGS, isPlaceholderInstanceId } from '../../responders/instance-state';
-import type { ResponderMode } from '../../contracts/responder-mode';
+import type { ManualExecutionInput, ManualRequest, ManualRequestParts } from '../manual-request';
+import { buildManualRequest, compactSecond } from '../manual-request';
 import { ReleaseSetupError } from './errors';
 
 /** The playbook `firebreak release` starts (playbooks/release-instance.yaml). */
@@ -33,89 +33,32 @@ export const INCIDENT_KEY_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 /** A state machine ARN: `arn:<partition>:states:<region>:<account>:stateMachine:<name>`. */
 export const STATE_MACHINE_ARN_PATTERN = /^arn:[\w-]+:states:[a-z]{2}(?:-[a-z]+)+-\d+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/;
 
-/** What the release playbook's execution starts with: the compiled playbook reads `incident` and `mode`. */
-export interface ReleaseExecutionInput {
-  readonly incident: Incident;
-  readonly mode: ResponderMode;
-  readonly playbook: typeof RELEASE_PLAYBOOK;
-  /** ARN of the person (or role) who asked, from STS. */
-  readonly requestedBy: string;
-  /** Why, in the requester's words; null when none was given (always present, so a JSONPath to it never fails). */
-  readonly reason: string | null;
-}
+/** What the release playbook's execution starts with: what every manual playbook reads (lib/operator/manual-request.ts). */
+export type ReleaseExecutionInput = ManualExecutionInput<typeof RELEASE_PLAYBOOK>;
 
-/** Everything a release request is made from, checked already. */
-export interface ReleaseRequestParts {
+/** Everything a release request is made from, checked already: the common parts and the instance. */
+export interface ReleaseRequestParts extends ManualRequestParts {
   readonly instanceId: string;
-  readonly account: string;
-  readonly region: string;
-  readonly incidentKey: string;
-  readonly mode: ResponderMode;
-  readonly requestedBy: string;
-  readonly reason?: string;
-  /** When the release was asked for. */
-  readonly at: Date;
   /** The instance's tags, when they were read (for the alert). */
   readonly tags?: Readonly<Record<string, string>>;
 }
 
 /** The request: the execution name and input of StartExecution. */
-export interface ReleaseRequest {
-  readonly executionName: string;
-  readonly input: ReleaseExecutionInput;
-}
+export type ReleaseRequest = ManualRequest<ReleaseExecutionInput>;
 
-/** `2026-11-20T10:15:30.123Z` → `20261120T101530Z` (an execution name may not hold ':' or '.'). */
-function compactTime(at: Date): string {
-  return at.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
-}
-
-/** The same instant, to the second. */
-function toSecond(at: Date): Date {
-  return new Date(Math.floor(at.getTime() / 1000) * 1000);
-}
-
-/**
- * `release-<instance>-<UTC second>`, at most 44 characters (the limit is 80). Step Functions
- * answers a StartExecution with the name and input of an execution that is still running with that
- * same execution, rather than a second one
- * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html), so a
- * request sent twice within the same second starts one release.
- */
+/** `release-<instance>-<UTC second>`, at most 44 characters (the limit is 80): a request sent twice within the same second starts one release. */
 export function releaseExecutionName(instanceId: string, at: Date): string {
-  return `release-${instanceId}-${compactTime(at)}`;
+  return `release-${instanceId}-${compactSecond(at)}`;
 }
 
-/** Builds the release execution's name and input (pure; times are to the second, see releaseExecutionName). */
+/** Builds the release execution's name and input (pure; times are to the second, see buildManualRequest). */
 export function buildReleaseRequest(parts: ReleaseRequestParts): ReleaseRequest {
-  const at = toSecond(parts.at);
-  const time = at.toISOString();
-  const executionName = releaseExecutionName(parts.instanceId, at);
-  const incident: Incident = {
-    key: parts.incidentKey,
-    revision: executionName,
-    source: 'firebreak',
+  return buildManualRequest(RELEASE_PLAYBOOK, parts, {
+    executionName: (second) => releaseExecutionName(parts.instanceId, second),
     findingType: RELEASE_FINDING_TYPE,
-    title: `Release of ${parts.instanceId} requested by ${parts.requestedBy}`,
-    ...(parts.reason ? { description: parts.reason } : {}),
-    severity: { score: 0, label: 'Informational' },
-    account: parts.account,
-    region: parts.region,
+    asked: `Release of ${parts.instanceId}`,
     resource: { kind: 'ec2-instance', instanceId: parts.instanceId, networkInterfaces: [], tags: { ...(parts.tags ?? {}) } },
-    sample: false,
-    gameDay: false,
-    times: { created: time, updated: time, received: time },
-  };
-  return {
-    executionName,
-    input: {
-      incident,
-      mode: parts.mode,
-      playbook: RELEASE_PLAYBOOK,
-      requestedBy: parts.requestedBy,
-      reason: parts.reason ?? null,
-    },
-  };
+  });
 }
 
 /** Refuses a GuardDuty sample's placeholder id (i-99999999): there is no such instance to release. */

@@ -10,13 +10,13 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { Incident } from '../../incident/model';
 import { RESOURCE_ID_FORMAT } from '../../incident/identifiers';
-import type { ResponderMode } from '../../contracts/responder-mode';
 import { RESPONDER_NAMES } from '../../contracts/responders';
 import { MALWARE_OBJECT_TAGS, THREATS_FOUND } from '../../responders/s3-malware-object';
 import { partitionOfRegion } from '../../responders/console-links';
 import type { DeployedStack } from '../stack';
+import type { ManualExecutionInput, ManualRequest, ManualRequestParts } from '../manual-request';
+import { buildManualRequest, compactSecond, manualPlaybookStateMachineOf } from '../manual-request';
 import { ReleaseSetupError } from './errors';
 import { INCIDENT_KEY_PATTERN, RELEASE_FINDING_TYPE } from './request';
 import { stepResultsOf } from './result';
@@ -38,24 +38,11 @@ export interface ReleasableObject {
   readonly versionId?: string;
 }
 
-export interface S3ObjectReleaseParts extends ReleasableObject {
-  readonly account: string;
-  readonly region: string;
-  readonly incidentKey: string;
-  readonly mode: ResponderMode;
-  readonly requestedBy: string;
-  readonly reason?: string;
-  readonly at: Date;
-}
+/** Everything an object release is made from: the common parts and the object. */
+export interface S3ObjectReleaseParts extends ReleasableObject, ManualRequestParts {}
 
 /** What the playbook's execution starts with: what every manual playbook reads. */
-export interface S3ObjectReleaseExecutionInput {
-  readonly incident: Incident;
-  readonly mode: ResponderMode;
-  readonly playbook: typeof RELEASE_S3_OBJECT_PLAYBOOK;
-  readonly requestedBy: string;
-  readonly reason: string | null;
-}
+export type S3ObjectReleaseExecutionInput = ManualExecutionInput<typeof RELEASE_S3_OBJECT_PLAYBOOK>;
 
 /**
  * `release-s3-<16 hex of account, bucket, version and key>-<UTC second>` (45 characters; the limit is
@@ -64,46 +51,32 @@ export interface S3ObjectReleaseExecutionInput {
  */
 export function s3ObjectReleaseExecutionName(account: string, object: ReleasableObject, at: Date): string {
   const digest = createHash('sha256').update(`${account}|${object.bucketName}|${object.versionId ?? ''}|${object.key}`).digest('hex').slice(0, 16);
-  return `release-s3-${digest}-${at.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '')}`;
+  return `release-s3-${digest}-${compactSecond(at)}`;
 }
 
 /** The execution's name and input (pure; times are to the second). */
-export function buildS3ObjectReleaseRequest(parts: S3ObjectReleaseParts): { executionName: string; input: S3ObjectReleaseExecutionInput } {
-  const at = new Date(Math.floor(parts.at.getTime() / 1000) * 1000);
-  const time = at.toISOString();
-  const executionName = s3ObjectReleaseExecutionName(parts.account, parts, at);
+export function buildS3ObjectReleaseRequest(parts: S3ObjectReleaseParts): ManualRequest<S3ObjectReleaseExecutionInput> {
   const where = { account: parts.account, region: parts.region };
-  const incident: Incident = {
-    key: parts.incidentKey,
-    revision: executionName,
-    source: 'firebreak',
+  return buildManualRequest(RELEASE_S3_OBJECT_PLAYBOOK, parts, {
+    executionName: (second) => s3ObjectReleaseExecutionName(parts.account, parts, second),
     findingType: RELEASE_FINDING_TYPE,
-    title: `Release of s3://${parts.bucketName}/${JSON.stringify(parts.key).slice(1, -1)}${parts.versionId !== undefined ? ` (version ${parts.versionId})` : ''} requested by ${parts.requestedBy}`,
-    ...(parts.reason ? { description: parts.reason } : {}),
-    severity: { score: 0, label: 'Informational' },
-    account: parts.account,
-    region: parts.region,
+    asked: `Release of s3://${parts.bucketName}/${JSON.stringify(parts.key).slice(1, -1)}${parts.versionId !== undefined ? ` (version ${parts.versionId})` : ''}`,
     resource: { kind: 'other', type: 'S3Bucket', id: `arn:${partitionOfRegion(parts.region) ?? 'aws'}:s3:::${parts.bucketName}` },
-    sample: false,
-    gameDay: false,
-    times: { created: time, updated: time, received: time },
-    affected: [
-      {
-        kind: 's3-object',
-        from: 'firebreak release --bucket --key',
-        ...where,
-        bucketName: parts.bucketName,
-        key: { untrusted: parts.key },
-        ...(parts.versionId !== undefined ? { versionId: parts.versionId } : {}),
-      },
-    ],
-    // The scan result the quarantine acted on (the only one it acts on): what the release step reads the object from.
-    malwareScan: { kind: 's3-object', scanStatus: 'COMPLETED', resultStatus: THREATS_FOUND, threats: [], statusReasons: [] },
-  };
-  return {
-    executionName,
-    input: { incident, mode: parts.mode, playbook: RELEASE_S3_OBJECT_PLAYBOOK, requestedBy: parts.requestedBy, reason: parts.reason ?? null },
-  };
+    details: {
+      affected: [
+        {
+          kind: 's3-object',
+          from: 'firebreak release --bucket --key',
+          ...where,
+          bucketName: parts.bucketName,
+          key: { untrusted: parts.key },
+          ...(parts.versionId !== undefined ? { versionId: parts.versionId } : {}),
+        },
+      ],
+      // The scan result the quarantine acted on (the only one it acts on): what the release step reads the object from.
+      malwareScan: { kind: 's3-object', scanStatus: 'COMPLETED', resultStatus: THREATS_FOUND, threats: [], statusReasons: [] },
+    },
+  });
 }
 
 /**
@@ -125,11 +98,7 @@ export function incidentKeyFromObjectTags(object: string, tags: Readonly<Record<
 
 /** The release-s3-object playbook's state machine in the deployed stack, or a ReleaseSetupError saying how to deploy it. */
 export function s3ObjectReleaseStateMachineOf(stack: DeployedStack, where: string): string {
-  const playbook = stack.playbooks.find((candidate) => candidate.name === RELEASE_S3_OBJECT_PLAYBOOK);
-  if (playbook) return playbook.stateMachineArn;
-  throw new ReleaseSetupError(
-    `stack ${stack.stackName} in ${where} has no ${RELEASE_S3_OBJECT_PLAYBOOK} playbook: deploy playbooks/${RELEASE_S3_OBJECT_PLAYBOOK}.yaml with \`npx cdk deploy\`, or pass --state-machine-arn ARN of its state machine`,
-  );
+  return manualPlaybookStateMachineOf(stack, where, RELEASE_S3_OBJECT_PLAYBOOK, ', or pass --state-machine-arn ARN of its state machine');
 }
 
 const s3ReleaseResultSchema = z.looseObject({

@@ -6,7 +6,7 @@ import { DescribeStateMachineCommand, GetExecutionHistoryCommand, ListExecutions
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createSampleFindings, describeTargetInstance, findDetector, putGameDayEvent } from '../../../lib/gameday/live/aws';
+import { createSampleFindings, describeTargetInstance, findDetector, putGameDayEntry, putGameDayEvent } from '../../../lib/gameday/live/aws';
 import {
   MAX_LIST_PAGES,
   callerIdentity,
@@ -225,6 +225,20 @@ describe('putGameDayEvent', () => {
     await expect(putGameDayEvent(new EventBridgeClient({ region: REGION }), ENTRY)).rejects.toThrow(
       'EventBridge refused the game-day event on bus Firebreak-gameday: InternalFailure: try again; nothing was injected (FailedEntryCount 0)',
     );
+  });
+
+  it('putGameDayEntry answers a refused entry as an outcome (code, message, the refusal in words) instead of throwing', async () => {
+    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'try again' }] });
+
+    expect(await putGameDayEntry(new EventBridgeClient({ region: REGION }), ENTRY)).toEqual({
+      ok: false,
+      errorCode: 'InternalFailure',
+      errorMessage: 'try again',
+      message: 'EventBridge refused the game-day event on bus Firebreak-gameday: InternalFailure: try again; nothing was injected (FailedEntryCount 1)',
+    });
+    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+    expect(await putGameDayEntry(new EventBridgeClient({ region: REGION }), ENTRY)).toEqual({ ok: true, eventId: 'e-1' });
+    expect(eventBridge.commandCalls(PutEventsCommand).map((call) => call.args[0].input.Entries)).toEqual([[{ ...ENTRY, Resources: [] }], [{ ...ENTRY, Resources: [] }]]);
   });
 
   it('reports a thrown refusal (a bus that does not exist) as a rejected injection', async () => {
