@@ -7,7 +7,7 @@ import { MemberRoleAccess } from '../../lib/aws/clients/member-role';
 import { homeRegionFromEnvironment } from '../../lib/aws/clients/access';
 import { SECURITY_ENV } from '../../lib/contracts/security';
 import { createResponderLogger } from '../../lib/responders/logging';
-import { KmsMac } from '../../lib/responders/record-integrity';
+import { KmsMac } from '../../lib/responders/record-mac';
 import { createCopyEvidenceHandler, forensicTargetFromEnv } from '../../lib/responders/snapshot-copy';
 import { DynamoDbCustodyStore } from '../../lib/responders/snapshot-custody';
 import { stateTableFromEnv } from '../../lib/responders/state-table';

@@ -13,7 +13,7 @@ import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 import { homeKmsClients } from '../../lib/aws/clients/kms';
 import { SECURITY_ENV } from '../../lib/contracts/security';
 import { DynamoDbCredentialRecordStore } from '../../lib/responders/credential-records';
-import { KmsMac } from '../../lib/responders/record-integrity';
+import { KmsMac } from '../../lib/responders/record-mac';
 
 const stateTable = stateTableFromEnv();
 const logger = createResponderLogger('disable-access-key');

@@ -11,7 +11,7 @@ import { DynamoDbGrantStore, releaseGrantCheck } from '../../lib/responders/gran
 import { recordedStep } from '../../lib/responders/incident-record-lambda';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
-import { KmsMac } from '../../lib/responders/record-integrity';
+import { KmsMac } from '../../lib/responders/record-mac';
 import { createReleaseCredentialsHandler } from '../../lib/responders/release-credentials';
 import { ApprovalReleaseClearance } from '../../lib/responders/release-clearance';
 import { withResponseMetrics } from '../../lib/responders/response-metrics';

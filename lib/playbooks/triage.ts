@@ -24,7 +24,7 @@ import type { Incident } from '../incident/model';
 import type { EventParseError } from '../incident/parse';
 import { executionNameFor } from '../incident/parse';
 import type { ResponderMode } from '../contracts/responder-mode';
-import { ACTIONS, isActionName } from './actions';
+import { MUTATING_ACTIONS } from './mutating-actions';
 import { firstMatchingGlob, matchesAnyGlob } from './glob';
 import type { PlaybookMatch } from './model';
 import type { RoutedPlaybook, RoutingTable } from './routing';
@@ -258,7 +258,7 @@ function route(incident: Incident, routing: RoutingTable, reasonsSoFar: readonly
     reasons.push('The deployment forces dry-run (forceDryRun): every playbook runs in dry-run.');
   }
   if (mode === 'enforce') {
-    const changing = [...new Set(chosen.steps.filter((step) => isActionName(step) && ACTIONS[step].mutates))];
+    const changing = [...new Set(chosen.steps.filter((step) => MUTATING_ACTIONS.has(step)))];
     reasons.push(
       changing.length > 0
         ? `Mode enforce: ${changing.join(', ')} will change resources.`

@@ -12,6 +12,7 @@
  * (dns-block-records.ts) before the domain enters the list, so a release finds what to remove;
  * the firewall changes are in dns-firewall.ts (no DryRun: "cannot dry-run" in dry-run).
  */
+import { blockDnsDomainOptions } from '../playbooks/dns-actions';
 import type { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import type { Ec2Clients } from '../aws/clients/ec2';
 import type { Route53ResolverClients } from '../aws/clients/route53resolver';
@@ -20,7 +21,6 @@ import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { FirebreakError } from '../contracts/errors';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { ResponderMode } from '../contracts/responder-mode';
-import { ACTIONS } from '../playbooks/actions';
 import type { DnsBlockStore } from './dns-block-records';
 import type { DomainRefusalCode } from './dns-domain';
 import { blockEntries, checkBlockableDomain, parseAllowlistEntry } from './dns-domain';
@@ -41,7 +41,7 @@ import type { HandlerDeps, ResponderHandler } from './runtime';
 import { createResponderHandler, stepResponder } from './runtime';
 
 export const BLOCK_DNS_RESPONDER = RESPONDER_NAMES.blockDnsDomain;
-export const blockDnsOptionsSchema = ACTIONS['block-dns-domain'].options;
+export const blockDnsOptionsSchema = blockDnsDomainOptions;
 export type BlockDnsOptions = BlockSettings;
 
 export type BlockDnsStatus = 'blocked' | 'already-blocked' | 'dry-run' | 'refused' | 'no-domain' | 'skipped-sample' | 'not-an-instance' | 'not-found' | 'terminated';

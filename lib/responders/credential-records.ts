@@ -3,7 +3,7 @@
  * nothing else: one record per access key (`credential#<account>#access-key#<key id>`: the key's
  * status before Firebreak, whether Firebreak set it Inactive, whether it attached AWSDenyAll) and
  * one per role (`credential#<account>#role#<role name>`: the revoke-older-sessions policy and its
- * `aws:TokenIssueTime` cut-off). Sealed with the deployment's record key (record-integrity.ts
+ * `aws:TokenIssueTime` cut-off). Sealed with the deployment's record key (record-mac.ts
  * `KmsMac`, under a scheme label of its own), like the pre-quarantine record: unsealed, one write
  * to the state table would make a release re-activate a key someone else deactivated. A stored
  * record is a claim: `get` verifies its shape, its key and its seal before anything trusts it.
@@ -17,10 +17,10 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from '../contracts/zod-mini';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { STATE_KEY_PREFIX } from '../contracts/security';
-import type { Canonical, SealVerdict } from './record-integrity';
-import { sortedKeys } from './record-integrity';
+import type { Canonical, SealVerdict } from './record-mac';
+import { sortedKeys } from './record-mac';
 import type { ReleaseMark } from './quarantine-records';
-import { RECORD_MAC_ALGORITHM } from './quarantine-records';
+import { RECORD_MAC_ALGORITHM } from './record-mac';
 
 /** The label of the credential record's sealed serialization; never a quarantine or custody record's. */
 export const CREDENTIAL_SEAL_SCHEME = 'firebreak-credential-record/v1';

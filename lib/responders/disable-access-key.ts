@@ -20,14 +20,13 @@
 import { AttachUserPolicyCommand, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, ListUserTagsCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import type { IamClients } from '../aws/clients/iam';
 import { tagRecord } from '../aws/describe-instance';
-import { awsErrorCode, toResponderError } from '../aws/errors';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { ResponderMode } from '../contracts/responder-mode';
 import { affectedResources } from '../incident/affected';
 import type { AffectedResource } from '../incident/model';
 import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
-import { ACTIONS } from '../playbooks/actions';
-import { DENY_ALL_POLICY_NAME } from '../playbooks/credential-actions';
+import { DENY_ALL_POLICY_NAME, disableAccessKeyOptions } from '../playbooks/credential-actions';
+import { readOrMissing } from './credential-targets';
 import type { CredentialRails } from './credential-rails';
 import type { AccessKeyRecord, CredentialRecordStore } from './credential-records';
 import { clearCredentialStep, denyAllPolicyArn, grantCovers, refusalBeforeAnyCall, refusalByTags } from './credential-rails';
@@ -46,7 +45,7 @@ import { createResponderHandler, stepResponder } from './runtime';
 import type * as z from '../contracts/zod-mini';
 
 export const DISABLE_ACCESS_KEY_RESPONDER = RESPONDER_NAMES.disableAccessKey;
-export const disableAccessKeyOptionsSchema = ACTIONS['disable-access-key'].options;
+export const disableAccessKeyOptionsSchema = disableAccessKeyOptions;
 export type DisableAccessKeyOptions = z.output<typeof disableAccessKeyOptionsSchema>;
 
 export type DisableAccessKeyStatus = 'disabled' | 'already-inactive' | 'dry-run' | 'refused' | 'no-key' | 'skipped-sample';
@@ -259,19 +258,12 @@ async function disableOne(key: AffectedKey, context: DisableContext): Promise<{ 
   return { key: { ...base, outcome, previousStatus, denyAll }, actions };
 }
 
-/** A read whose NoSuchEntity means "this user does not exist" (a claim the finding made), not a failure. */
-export async function readOrMissing<T>(api: string, send: () => Promise<T>): Promise<T | 'missing'> {
-  try {
-    return await send();
-  } catch (error) {
-    if (awsErrorCode(error) === 'NoSuchEntity') return 'missing';
-    throw toResponderError(error, api);
-  }
-}
-
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
+
+/** Shared with release-credentials (lib/responders/credential-targets.ts). */
+export { readOrMissing } from './credential-targets';
 
 /** disable-access-key as the responder runtime runs it. */
 export const disableAccessKeyResponder = stepResponder(disableAccessKeyOptionsSchema, disableAccessKey);

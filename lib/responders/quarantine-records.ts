@@ -14,11 +14,12 @@ import type { AutoScalingRecord, LoadBalancerRecord } from './fleet-records';
 import { autoScalingRecordSchema, loadBalancerRecordSchema } from './fleet-records';
 import type { InstanceMetadataSettings } from './instance-state';
 import type { RecordedAddress } from './quarantine-addresses';
+import { RECORD_MAC_ALGORITHM } from './record-mac';
 
 /** The label of the record's sealed serialization (record-integrity.ts); a new layout gets a new label. */
 export const RECORD_SEAL_SCHEME = 'firebreak-quarantine-record/v1';
-/** The KMS MAC algorithm of HMAC_256 keys. */
-export const RECORD_MAC_ALGORITHM = 'HMAC_SHA_256';
+/** The KMS MAC algorithm of HMAC_256 keys (record-mac.ts, shared by every sealed record). */
+export { RECORD_MAC_ALGORITHM } from './record-mac';
 
 /** The seal quarantine puts on a record. */
 export interface RecordSeal {

@@ -12,6 +12,7 @@
  * owner (ExpectedBucketOwner), since bucket names are global. S3 has no DryRun parameter: in dry-run
  * the reads are made and the writes are reported as "would" (cannot dry-run).
  */
+import { quarantineS3ObjectOptions } from '../playbooks/s3-object-actions';
 import { CopyObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
 import type { HeadObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
 import type { S3Clients } from '../aws/clients/s3';
@@ -19,7 +20,6 @@ import { awsErrorCode, toResponderError } from '../aws/errors';
 import type * as z from '../contracts/zod-mini';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { UntrustedText } from '../incident/model';
-import { ACTIONS } from '../playbooks/actions';
 import { ActionLog } from './action-log';
 import type { DeploymentEnvironment, EffectiveMode } from './effective-mode';
 import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
@@ -49,7 +49,7 @@ import {
 } from './s3-malware-object';
 
 export const QUARANTINE_S3_OBJECT_RESPONDER = RESPONDER_NAMES.quarantineS3Object;
-export const quarantineS3ObjectOptionsSchema = ACTIONS['quarantine-s3-object'].options;
+export const quarantineS3ObjectOptionsSchema = quarantineS3ObjectOptions;
 export type QuarantineS3ObjectOptions = z.output<typeof quarantineS3ObjectOptionsSchema>;
 
 export type QuarantineS3ObjectStatus = 'tagged' | 'already-tagged' | 'dry-run' | 'refused' | 'no-threats' | 'not-an-object' | 'not-found' | 'changed';

@@ -17,29 +17,17 @@
  * a released record is never restored from.
  */
 import { createHash } from 'node:crypto';
-import { GenerateMacCommand, VerifyMacCommand } from '@aws-sdk/client-kms';
 import type { KMSClient } from '@aws-sdk/client-kms';
-import { awsErrorCode, isTransientAwsError } from '../aws/errors';
-import { TransientResponderError } from '../contracts/responder-errors';
 import { canonicalFleetFields } from './fleet-records';
 import type { QuarantineRecord, RecordSeal } from './quarantine-records';
-import { RECORD_MAC_ALGORITHM, RECORD_SEAL_SCHEME } from './quarantine-records';
-import { FirebreakError } from '../contracts/errors';
+import { RECORD_SEAL_SCHEME } from './quarantine-records';
+import type { Canonical, SealVerdict } from './record-mac';
+import { KmsMac, RECORD_MAC_ALGORITHM, sortedKeys } from './record-mac';
 
-export type Canonical = null | boolean | number | string | Canonical[] | { [key: string]: Canonical };
-
-/** The value with every object's keys sorted (arrays keep their order): the canonical JSON of a record or an API answer. */
-export function sortedKeys(value: Canonical): Canonical {
-  if (Array.isArray(value)) return value.map(sortedKeys);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .map((key) => [key, sortedKeys(value[key] as Canonical)]),
-    );
-  }
-  return value;
-}
+// The MAC every sealed record shares lives in record-mac.ts (a leaf the credential and evidence
+// responders bundle without the pre-quarantine record); re-exported for the modules that import it here.
+export type { Canonical, SealVerdict } from './record-mac';
+export { KmsMac, RecordKeyNotConfiguredError, sortedKeys } from './record-mac';
 
 /**
  * The canonical serialization of the sealed fields (pure): sorted keys, arrays in the record's
@@ -83,79 +71,12 @@ export function recordMacMessage(record: QuarantineRecord): Uint8Array {
   return new TextEncoder().encode(`${RECORD_SEAL_SCHEME}\nsha256:${digest}`);
 }
 
-/** Why a record's seal does not hold, or that it does. */
-export type SealVerdict = { readonly valid: true } | { readonly valid: false; readonly reason: string };
-
 /** Seals and checks records (KMS in Lambda and the game day; anything in tests). */
 export interface RecordSealer {
   /** The MAC of the record (kms:GenerateMac). Throws TransientResponderError on throttling. */
   seal(record: QuarantineRecord): Promise<RecordSeal>;
   /** Whether the record's seal is a MAC of its fields under the deployment's key (kms:VerifyMac). */
   verify(record: QuarantineRecord): Promise<SealVerdict>;
-}
-
-/** The record key is not configured: quarantine records stay unsealed and release refuses them. */
-export class RecordKeyNotConfiguredError extends FirebreakError {
-  override readonly name = 'RecordKeyNotConfiguredError';
-}
-
-/**
- * kms:GenerateMac / kms:VerifyMac of one message with the deployment's HMAC key: what every sealed
- * record shares (the pre-quarantine record here, the evidence custody record in
- * snapshot-custody.ts). Each kind of record MACs a message that starts with its own scheme label,
- * so a MAC of one kind never verifies as another.
- */
-export class KmsMac {
-  constructor(
-    private readonly kms: KMSClient,
-    /** The key's ARN, from the deployment's environment (never from a record). */
-    private readonly keyId: string,
-  ) {}
-
-  /** The MAC of `message`, base64, and the key KMS says made it. Throws TransientResponderError on throttling. */
-  async generate(message: Uint8Array): Promise<{ readonly keyId: string; readonly mac: string }> {
-    const key = this.key();
-    let answer;
-    try {
-      answer = await this.kms.send(new GenerateMacCommand({ KeyId: key, MacAlgorithm: RECORD_MAC_ALGORITHM, Message: message }));
-    } catch (error) {
-      if (isTransientAwsError(error)) {
-        throw new TransientResponderError(`kms:GenerateMac failed transiently (${awsErrorCode(error) ?? 'UnknownError'})`, { cause: error });
-      }
-      throw error;
-    }
-    if (!answer.Mac) throw new Error('kms:GenerateMac answered without a MAC');
-    return { keyId: answer.KeyId ?? key, mac: Buffer.from(answer.Mac).toString('base64') };
-  }
-
-  /** Whether `macBase64` is the MAC of `message` under the configured key; `recordedBy` names who wrote it, for the reason. */
-  async verify(message: Uint8Array, macBase64: string, recordedBy: string): Promise<SealVerdict> {
-    const mac = Buffer.from(macBase64, 'base64');
-    if (mac.length === 0 || mac.toString('base64') !== macBase64) return { valid: false, reason: 'the record\'s MAC is not base64' };
-    const key = this.key();
-    try {
-      const answer = await this.kms.send(new VerifyMacCommand({ KeyId: key, MacAlgorithm: RECORD_MAC_ALGORITHM, Message: message, Mac: mac }));
-      return answer.MacValid === true ? { valid: true } : { valid: false, reason: 'KMS says the MAC does not match the record' };
-    } catch (error) {
-      const code = awsErrorCode(error);
-      // VerifyMac answers a wrong MAC with an error, not MacValid=false
-      // (https://docs.aws.amazon.com/kms/latest/APIReference/API_VerifyMac.html).
-      if (code === 'KMSInvalidMacException') {
-        return { valid: false, reason: `KMS says the MAC does not match the record: a field was changed after ${recordedBy} recorded it` };
-      }
-      if (isTransientAwsError(error)) {
-        throw new TransientResponderError(`kms:VerifyMac failed transiently (${code ?? 'UnknownError'})`, { cause: error });
-      }
-      return { valid: false, reason: `the MAC could not be verified (kms:VerifyMac ${code ?? 'failed'}): the record is not trusted` };
-    }
-  }
-
-  private key(): string {
-    if (!this.keyId) {
-      throw new RecordKeyNotConfiguredError('No record key configured: the stack sets FIREBREAK_RECORD_KEY_ARN on the responders that seal or verify records');
-    }
-    return this.keyId;
-  }
 }
 
 /** kms:GenerateMac / kms:VerifyMac of pre-quarantine records with the deployment's HMAC key. */

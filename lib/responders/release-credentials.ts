@@ -25,8 +25,7 @@ import { CREDENTIALS_GRANT_SUBJECT } from '../contracts/security';
 import type * as z from '../contracts/zod-mini';
 import { affectedResources } from '../incident/affected';
 import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
-import { ACTIONS } from '../playbooks/actions';
-import { DENY_ALL_POLICY_NAME } from '../playbooks/credential-actions';
+import { DENY_ALL_POLICY_NAME, releaseCredentialsOptions } from '../playbooks/credential-actions';
 import type { ActionLog } from './action-log';
 import { credentialRailsOf, denyAllPolicyArn, refusalBeforeAnyCall } from './credential-rails';
 import type { AccessKeyRecord, CredentialRecordStore, ReadCredentialRecord, RoleSessionsRecord } from './credential-records';
@@ -41,11 +40,10 @@ import type { ResponderInput } from './responder-input';
 import { ResponderRun } from './responder-run';
 import type { HandlerDeps, ResponderHandler } from './runtime';
 import { createResponderHandler, stepResponder } from './runtime';
-import { readOrMissing } from './disable-access-key';
-import { rolesNamed } from './revoke-role-sessions';
+import { readOrMissing, rolesNamed } from './credential-targets';
 
 export const RELEASE_CREDENTIALS_RESPONDER = RESPONDER_NAMES.releaseCredentials;
-export const releaseCredentialsOptionsSchema = ACTIONS['release-credentials'].options;
+export const releaseCredentialsOptionsSchema = releaseCredentialsOptions;
 export type ReleaseCredentialsOptions = z.output<typeof releaseCredentialsOptionsSchema>;
 
 /** The longest a role session lasts (MaxSessionDuration, 12 hours): a revoke deny younger than this may still be holding a stolen session back. */

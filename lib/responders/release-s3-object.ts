@@ -6,12 +6,12 @@
  * still open). The quarantine copy is evidence and stays: Firebreak never deletes an object.
  * Runs under a `release` grant of the containment guard, like release-instance.
  */
+import { releaseS3ObjectOptions } from '../playbooks/s3-object-actions';
 import { DeleteObjectTaggingCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
 import type { S3Clients } from '../aws/clients/s3';
 import type * as z from '../contracts/zod-mini';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { UntrustedText } from '../incident/model';
-import { ACTIONS } from '../playbooks/actions';
 import { ActionLog } from './action-log';
 import type { DeploymentEnvironment, EffectiveMode } from './effective-mode';
 import { effectiveMode, forcedDryRunField } from './effective-mode';
@@ -26,7 +26,7 @@ import { createResponderHandler, stepResponder } from './runtime';
 import { describeObject, planUntag, scannedObjectOf } from './s3-malware-object';
 
 export const RELEASE_S3_OBJECT_RESPONDER = RESPONDER_NAMES.releaseS3Object;
-export const releaseS3ObjectOptionsSchema = ACTIONS['release-s3-object'].options;
+export const releaseS3ObjectOptionsSchema = releaseS3ObjectOptions;
 export type ReleaseS3ObjectOptions = z.output<typeof releaseS3ObjectOptionsSchema>;
 
 export type ReleaseS3ObjectStatus = 'untagged' | 'not-tagged' | 'dry-run' | 'refused' | 'not-an-object' | 'not-found' | 'changed';

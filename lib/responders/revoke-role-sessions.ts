@@ -18,6 +18,7 @@
  * as the one it may remove). Another incident naming the role later writes a new cut-off and
  * replaces the record: the role's deny is then that incident's to release.
  */
+import { revokeRoleSessionsOptions } from '../playbooks/credential-actions';
 import { GetRoleCommand } from '@aws-sdk/client-iam';
 import type { IamClients } from '../aws/clients/iam';
 import { tagRecord } from '../aws/describe-instance';
@@ -25,9 +26,8 @@ import { awsErrorCode, toResponderError } from '../aws/errors';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { ResponderMode } from '../contracts/responder-mode';
 import { SECURITY_ENV, credentialGrantSubject } from '../contracts/security';
-import { affectedResources } from '../incident/affected';
 import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
-import { ACTIONS } from '../playbooks/actions';
+import { rolesNamed } from './credential-targets';
 import { clearCredentialStep, grantCovers, refusalBeforeAnyCall, refusalByTags } from './credential-rails';
 import type { CredentialRecordStore, RoleSessionsRecord } from './credential-records';
 import type { DeploymentEnvironment } from './effective-mode';
@@ -41,7 +41,7 @@ import type { HandlerDeps, ResponderHandler } from './runtime';
 import { createResponderHandler, stepResponder } from './runtime';
 
 export const REVOKE_ROLE_SESSIONS_RESPONDER = RESPONDER_NAMES.revokeRoleSessions;
-export const revokeRoleSessionsOptionsSchema = ACTIONS['revoke-role-sessions'].options;
+export const revokeRoleSessionsOptionsSchema = revokeRoleSessionsOptions;
 
 export type RevokeRoleSessionsStatus = 'revoked' | 'already-revoked' | 'dry-run' | 'refused' | 'no-role' | 'skipped-sample';
 
@@ -80,19 +80,8 @@ export interface RevokeRoleSessionsDeps {
   readonly now?: () => Date;
 }
 
-/** The roles an incident names (role sessions and roles), once each per account. */
-export function rolesNamed(incident: ResponderInput<unknown>['incident']): { roleName: string; account: string; sessions: string[] }[] {
-  const byRole = new Map<string, { roleName: string; account: string; sessions: string[] }>();
-  for (const resource of affectedResources(incident)) {
-    if (resource.kind !== 'role-session' && resource.kind !== 'iam-role') continue;
-    const account = resource.account ?? incident.account;
-    const id = `${account}|${resource.roleName}`;
-    const entry = byRole.get(id) ?? { roleName: resource.roleName, account, sessions: [] };
-    if (resource.kind === 'role-session' && resource.sessionName !== undefined && !entry.sessions.includes(resource.sessionName)) entry.sessions.push(resource.sessionName);
-    byRole.set(id, entry);
-  }
-  return [...byRole.values()];
-}
+/** Shared with release-credentials (lib/responders/credential-targets.ts). */
+export { rolesNamed } from './credential-targets';
 
 /** Revokes every session issued so far to each role the incident names. */
 export async function revokeRoleSessions(input: ResponderInput<Record<string, never>>, deps: RevokeRoleSessionsDeps): Promise<RevokeRoleSessionsResult> {

@@ -3,7 +3,7 @@
  * snapshot of the forensic account, under which key, and what EC2 reported of the source and of
  * the copy (the DescribeSnapshots answer itself, canonical JSON, and its SHA-256). One record per
  * copied snapshot, in the state table under `custody#<incident key>#<source snapshot id>`, written
- * once (conditional PutItem) and sealed with the deployment's record key (record-integrity.ts,
+ * once (conditional PutItem) and sealed with the deployment's record key (record-mac.ts,
  * `KmsMac`, under a scheme label of its own). A stored record is a claim: `get` verifies the seal
  * and the hashes before anything trusts it.
  */
@@ -13,9 +13,9 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Snapshot } from '@aws-sdk/client-ec2';
 import * as z from '../contracts/zod-mini';
 import { awsErrorCode, toResponderError } from '../aws/errors';
-import type { Canonical, KmsMac, SealVerdict } from './record-integrity';
-import { sortedKeys } from './record-integrity';
-import { RECORD_MAC_ALGORITHM } from './quarantine-records';
+import type { Canonical, KmsMac, SealVerdict } from './record-mac';
+import { sortedKeys } from './record-mac';
+import { RECORD_MAC_ALGORITHM } from './record-mac';
 import { STATE_KEY_PREFIX } from '../contracts/security';
 
 /** The label of the custody record's sealed serialization; never a quarantine record's. */

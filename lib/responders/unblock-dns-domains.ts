@@ -10,12 +10,12 @@
  * between the read and the drop, it is added back at once. Route 53 Resolver has no DryRun: in
  * dry-run nothing is sent and the result says what would be removed.
  */
+import { unblockDnsDomainsOptions } from '../playbooks/dns-actions';
 import type * as z from '../contracts/zod-mini';
 import type { Ec2Clients } from '../aws/clients/ec2';
 import type { Route53ResolverClients } from '../aws/clients/route53resolver';
 import { describeInstance, tagRecord } from '../aws/describe-instance';
 import { RESPONDER_NAMES } from '../contracts/responders';
-import { ACTIONS } from '../playbooks/actions';
 import type { DnsBlockClaim, DnsBlockStore } from './dns-block-records';
 import { blockEntries, canonicalDomain } from './dns-domain';
 import { findFirewall, listedDomains, updateDomains } from './dns-firewall';
@@ -32,7 +32,7 @@ import type { HandlerDeps, ResponderHandler } from './runtime';
 import { createResponderHandler, stepResponder } from './runtime';
 
 export const UNBLOCK_DNS_RESPONDER = RESPONDER_NAMES.unblockDnsDomains;
-export const unblockDnsOptionsSchema = ACTIONS['unblock-dns-domains'].options;
+export const unblockDnsOptionsSchema = unblockDnsDomainsOptions;
 export type UnblockDnsOptions = z.output<typeof unblockDnsOptionsSchema>;
 
 export type UnblockDnsStatus = 'unblocked' | 'nothing-blocked' | 'dry-run' | 'refused' | 'skipped-sample' | 'not-an-instance';

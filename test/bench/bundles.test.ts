@@ -38,6 +38,26 @@ const FORBIDDEN: readonly { readonly name: string; readonly input: RegExp; reado
     why: 'SSO / aws-login credentials, which a Lambda can never use (lib/aws/clients/interactive-credentials.ts): RESPONDER_BUNDLING aliases them away',
   },
   { name: 'the playbook validator', input: /^lib\/playbooks\/(schema|loader|json-schema)\.ts$/, why: "the playbook validator (build-time): a Lambda reads the deployment's rails from its environment" },
+  {
+    name: 'the action registry',
+    input: /^lib\/playbooks\/actions\.ts$/,
+    // The EC2 responders' option schemas are defined in the registry itself. Triage, on the path to
+    // containment, reads which actions mutate from lib/playbooks/mutating-actions.ts.
+    except: ['quarantine-instance', 'release-instance', 'snapshot-volumes', 'copy-evidence'],
+    why: "the action registry (every action's zod schemas, built at cold start): take the options schema from the action's own module (credential-actions.ts, s3-object-actions.ts, dns-actions.ts, security-hub-actions.ts)",
+  },
+  {
+    name: "another credential responder's module",
+    input: /^lib\/responders\/(disable-access-key|revoke-role-sessions)\.ts$/,
+    except: ['disable-access-key', 'revoke-role-sessions'],
+    why: 'a credential responder bundled into another (release-credentials): shared helpers live in credential-targets.ts',
+  },
+  {
+    name: 'the pre-quarantine record outside the instance responders',
+    input: /^lib\/responders\/(quarantine-records|fleet-records)\.ts$/,
+    except: ['quarantine-instance', 'release-instance'],
+    why: "the pre-quarantine and fleet record schemas (built at cold start): a responder that seals or checks another record takes KmsMac from record-mac.ts",
+  },
 ];
 
 /** The inputs that put code into a bundle and match `pattern` (esbuild also lists inputs it read and shook away entirely). */
@@ -140,6 +160,11 @@ describe('responder bundles', () => {
       .filter((responder) => !(rule.except ?? []).includes(responder))
       .flatMap((responder) => inputsMatching(built(responder).metafile, rule.input).map((input) => `${responder}: ${input}`));
     expect(found, `${rule.why}; found:\n${found.join('\n')}`).toEqual([]);
+  });
+
+  it('the registry check sees the registry where it is (the EC2 responders), so it can fail', () => {
+    expect(inputsMatching(built('quarantine-instance').metafile, /^lib\/playbooks\/actions\.ts$/)).toEqual(['lib/playbooks/actions.ts']);
+    expect(inputsMatching(built('release-instance').metafile, /^lib\/responders\/quarantine-records\.ts$/)).toEqual(['lib/responders/quarantine-records.ts']);
   });
 
   it('the check sees classic zod where it is (the playbook validator, bundled the same way), so it can fail', async () => {

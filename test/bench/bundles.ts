@@ -16,7 +16,13 @@
  * 2x between runs); the CPU time stays within a few percent. On Lambda, where a small function gets
  * a fraction of a vCPU, init time follows the CPU time.
  *
- * Options (environment): BUNDLE_RUNS (7), BUNDLE_RESPONDERS (comma-separated, default all).
+ * With BUNDLE_BASE=1 a third bundle is measured beside each, the "base": the floor plus what every
+ * responder carries before any code of its own (Powertools' logger and Metrics, which the project
+ * brief chose, and zod/mini with its English messages, for the input check every responder must
+ * make). It explains a ratio, it does not judge one: the verdict stays bundle against floor.
+ *
+ * Options (environment): BUNDLE_RUNS (7), BUNDLE_RESPONDERS (comma-separated, default all),
+ * BUNDLE_BASE (1 to measure the base too).
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -98,6 +104,8 @@ export interface BundleFigures {
   readonly floorInitWallMs: number;
   /** bytes / floorBytes. */
   readonly sizeRatio: number;
+  /** The base (floor + logger, Metrics and zod/mini's core), when measured (BUNDLE_BASE=1): size and median init CPU ms. */
+  readonly base?: { readonly bytes: number; readonly initMs: number };
   /** initMs / floorInitMs (CPU time). */
   readonly initRatio: number;
   /**
@@ -124,12 +132,12 @@ export function responderNames(): string[] {
 }
 
 /** Bundles one entry (a file, or source text) into `outdir/index.mjs` with the stack's esbuild options. */
-async function bundle(entry: { readonly file: string } | { readonly source: string }, outdir: string): Promise<BuiltBundle> {
+async function bundle(entry: { readonly file: string } | { readonly source: string; readonly loader?: 'js' | 'ts' }, outdir: string): Promise<BuiltBundle> {
   const file = path.join(outdir, 'index.mjs');
   const result = await build({
     ...('file' in entry
       ? { entryPoints: [entry.file] }
-      : { stdin: { contents: entry.source, resolveDir: PROJECT_ROOT, sourcefile: 'floor.mjs', loader: 'js' as const } }),
+      : { stdin: { contents: entry.source, resolveDir: PROJECT_ROOT, sourcefile: entry.loader === 'ts' ? 'base.ts' : 'floor.mjs', loader: entry.loader ?? 'js' } }),
     bundle: true,
     outfile: file,
     absWorkingDir: PROJECT_ROOT,
@@ -159,6 +167,29 @@ export function floorSource(clients: readonly SdkService[]): string {
   lines.push(`export const clients = [${clients.map((service) => `new ${CLIENT_CLASS[service]}({})`).join(', ')}];`);
   lines.push('export const handler = async () => clients.length;');
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The source of a base module: the floor, plus the logger and the Metrics sink every responder builds
+ * at cold start and zod/mini (with the English messages lib/contracts/zod-mini.ts configures) checking
+ * an empty object: what any responder carries before its own code.
+ */
+export function baseSource(clients: readonly SdkService[]): string {
+  return [
+    floorSource(clients).replace('export const handler = async () => clients.length;\n', ''),
+    "import { createResponderLogger } from './lib/responders/logging.ts';",
+    "import { createResponseMetricsSink } from './lib/responders/metrics-sink.ts';",
+    "import * as z from './lib/contracts/zod-mini.ts';",
+    "export const runtime = [createResponderLogger('base'), createResponseMetricsSink('base')];",
+    'const input = z.strictObject({});',
+    'export const handler = async (event) => [clients.length, runtime.length, z.safeParse(input, event).success];',
+    '',
+  ].join('\n');
+}
+
+/** Bundles the base of `clients` into `outdir` (see baseSource). */
+export function bundleBase(clients: readonly SdkService[], outdir: string): Promise<BuiltBundle> {
+  return bundle({ source: baseSource(clients), loader: 'ts' }, outdir);
 }
 
 /** Bundles the floor of `clients` into `outdir` (its imports resolved from the project's node_modules). */
@@ -244,6 +275,8 @@ export interface MeasureOptions {
   readonly responders?: readonly string[];
   /** Timed imports per bundle (after one untimed warm-up that fills the file cache). @default 7 */
   readonly runs?: number;
+  /** Also measure each responder's base (baseSource). @default false */
+  readonly base?: boolean;
 }
 
 /**
@@ -261,13 +294,17 @@ export async function measureResponderBundles(options: MeasureOptions = {}): Pro
       if (clients === undefined) throw new Error(`no client list for responder '${responder}': add it to RESPONDER_CLIENTS`);
       const built = await bundleResponder(responder, path.join(root, responder));
       const floor = await bundleFloor(clients, path.join(root, `${responder}-floor`));
+      const base = options.base === true ? await bundleBase(clients, path.join(root, `${responder}-base`)) : undefined;
       await importTime(built.file);
       await importTime(floor.file);
+      if (base) await importTime(base.file);
       const bundleTimes: ImportTime[] = [];
       const floorTimes: ImportTime[] = [];
+      const baseTimes: ImportTime[] = [];
       for (let index = 0; index < runs; index += 1) {
         bundleTimes.push(await importTime(built.file));
         floorTimes.push(await importTime(floor.file));
+        if (base) baseTimes.push(await importTime(base.file));
       }
       const initMs = median(bundleTimes.map((time) => time.cpuMs));
       const floorInitMs = median(floorTimes.map((time) => time.cpuMs));
@@ -288,6 +325,7 @@ export async function measureResponderBundles(options: MeasureOptions = {}): Pro
         floorInitWallMs: median(floorTimes.map((time) => time.wallMs)),
         sizeRatio,
         initRatio,
+        ...(base ? { base: { bytes: base.bytes, initMs: median(baseTimes.map((time) => time.cpuMs)) } } : {}),
         ok: exactClients && lean,
       });
     }
@@ -301,7 +339,14 @@ const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
 
 /** The figures as a table: one line per responder, bundle beside floor, ratios and verdict. */
 export function formatBundleFigures(figures: readonly BundleFigures[]): string {
-  const header = ['responder', 'size', 'floor', 'x', 'init cpu ms', 'floor', 'x', 'init wall ms', 'floor', '', 'clients'];
+  const withBase = figures.some((f) => f.base !== undefined);
+  const header = ['responder', 'size', 'floor', 'x', 'init cpu ms', 'floor', 'x', 'init wall ms', 'floor', '', ...(withBase ? ['base', 'x', 'base init', 'x'] : []), 'clients'];
+  const baseCells = (f: BundleFigures): string[] => {
+    if (!withBase) return [];
+    if (f.base === undefined) return ['', '', '', ''];
+    const ratio = (value: number, floor: number) => (f.clients.length === 0 ? '-' : (value / floor).toFixed(2));
+    return [kb(f.base.bytes), ratio(f.base.bytes, f.floorBytes), f.base.initMs.toFixed(1), ratio(f.base.initMs, f.floorInitMs)];
+  };
   const rows = figures.map((f) => [
     f.responder,
     kb(f.bytes),
@@ -313,6 +358,7 @@ export function formatBundleFigures(figures: readonly BundleFigures[]): string {
     f.initWallMs.toFixed(1),
     f.floorInitWallMs.toFixed(1),
     f.ok ? 'ok' : 'FAIL',
+    ...baseCells(f),
     f.clients.join(' ') || '(none)',
   ]);
   const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => (row[column] ?? '').length)));
@@ -322,10 +368,12 @@ export function formatBundleFigures(figures: readonly BundleFigures[]): string {
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const runs = Number(process.env.BUNDLE_RUNS ?? 7);
   const only = process.env.BUNDLE_RESPONDERS?.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const base = process.env.BUNDLE_BASE === '1';
   console.log(
     `Responder bundles on Node ${process.version} (median of ${runs} imports each; lean = within ${FLOOR_FACTOR}x of the floor in size and init CPU time)`,
   );
-  const figures = await measureResponderBundles({ runs, ...(only && only.length > 0 ? { responders: only } : {}) });
+  if (base) console.log("base = floor + Powertools logger and Metrics + zod/mini's core (what every responder carries before its own code; x = base / floor)");
+  const figures = await measureResponderBundles({ runs, base, ...(only && only.length > 0 ? { responders: only } : {}) });
   console.log(formatBundleFigures(figures));
   if (figures.some((f) => !f.ok)) process.exitCode = 1;
 }

@@ -1,0 +1,32 @@
+/**
+ * What the credential responders share about the credentials a finding names, in a module of its
+ * own so that release-credentials bundles it without disable-access-key's and
+ * revoke-role-sessions' responders (docs/architecture.md, "Lean Lambda bundles").
+ */
+import { awsErrorCode, toResponderError } from '../aws/errors';
+import { affectedResources } from '../incident/affected';
+import type { Incident } from '../incident/model';
+
+/** A read whose NoSuchEntity means "this user does not exist" (a claim the finding made), not a failure. */
+export async function readOrMissing<T>(api: string, send: () => Promise<T>): Promise<T | 'missing'> {
+  try {
+    return await send();
+  } catch (error) {
+    if (awsErrorCode(error) === 'NoSuchEntity') return 'missing';
+    throw toResponderError(error, api);
+  }
+}
+
+/** The roles an incident names (role sessions and roles), once each per account. */
+export function rolesNamed(incident: Incident): { roleName: string; account: string; sessions: string[] }[] {
+  const byRole = new Map<string, { roleName: string; account: string; sessions: string[] }>();
+  for (const resource of affectedResources(incident)) {
+    if (resource.kind !== 'role-session' && resource.kind !== 'iam-role') continue;
+    const account = resource.account ?? incident.account;
+    const id = `${account}|${resource.roleName}`;
+    const entry = byRole.get(id) ?? { roleName: resource.roleName, account, sessions: [] };
+    if (resource.kind === 'role-session' && resource.sessionName !== undefined && !entry.sessions.includes(resource.sessionName)) entry.sessions.push(resource.sessionName);
+    byRole.set(id, entry);
+  }
+  return [...byRole.values()];
+}

@@ -1,0 +1,97 @@
+/**
+ * What every sealed record shares (the pre-quarantine record, the credential records, the evidence
+ * custody record): the KMS MAC of a message with the deployment's HMAC key, the canonical JSON it is
+ * taken of, and the verdict. A leaf module, so that a responder that seals or checks a record bundles
+ * only this, not the pre-quarantine record's schemas (record-integrity.ts says what a quarantine
+ * record's seal covers; docs/architecture.md, "Lean Lambda bundles").
+ */
+import { GenerateMacCommand, VerifyMacCommand } from '@aws-sdk/client-kms';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import { awsErrorCode, isTransientAwsError } from '../aws/errors';
+import { FirebreakError } from '../contracts/errors';
+import { TransientResponderError } from '../contracts/responder-errors';
+
+/** The KMS MAC algorithm of HMAC_256 keys. */
+export const RECORD_MAC_ALGORITHM = 'HMAC_SHA_256';
+
+export type Canonical = null | boolean | number | string | Canonical[] | { [key: string]: Canonical };
+
+/** The value with every object's keys sorted (arrays keep their order): the canonical JSON of a record or an API answer. */
+export function sortedKeys(value: Canonical): Canonical {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((key) => [key, sortedKeys(value[key] as Canonical)]),
+    );
+  }
+  return value;
+}
+
+/** Why a record's seal does not hold, or that it does. */
+export type SealVerdict = { readonly valid: true } | { readonly valid: false; readonly reason: string };
+
+/** The record key is not configured: quarantine records stay unsealed and release refuses them. */
+export class RecordKeyNotConfiguredError extends FirebreakError {
+  override readonly name = 'RecordKeyNotConfiguredError';
+}
+
+/**
+ * kms:GenerateMac / kms:VerifyMac of one message with the deployment's HMAC key: what every sealed
+ * record shares (the pre-quarantine record here, the evidence custody record in
+ * snapshot-custody.ts). Each kind of record MACs a message that starts with its own scheme label,
+ * so a MAC of one kind never verifies as another.
+ */
+export class KmsMac {
+  constructor(
+    private readonly kms: KMSClient,
+    /** The key's ARN, from the deployment's environment (never from a record). */
+    private readonly keyId: string,
+  ) {}
+
+  /** The MAC of `message`, base64, and the key KMS says made it. Throws TransientResponderError on throttling. */
+  async generate(message: Uint8Array): Promise<{ readonly keyId: string; readonly mac: string }> {
+    const key = this.key();
+    let answer;
+    try {
+      answer = await this.kms.send(new GenerateMacCommand({ KeyId: key, MacAlgorithm: RECORD_MAC_ALGORITHM, Message: message }));
+    } catch (error) {
+      if (isTransientAwsError(error)) {
+        throw new TransientResponderError(`kms:GenerateMac failed transiently (${awsErrorCode(error) ?? 'UnknownError'})`, { cause: error });
+      }
+      throw error;
+    }
+    if (!answer.Mac) throw new Error('kms:GenerateMac answered without a MAC');
+    return { keyId: answer.KeyId ?? key, mac: Buffer.from(answer.Mac).toString('base64') };
+  }
+
+  /** Whether `macBase64` is the MAC of `message` under the configured key; `recordedBy` names who wrote it, for the reason. */
+  async verify(message: Uint8Array, macBase64: string, recordedBy: string): Promise<SealVerdict> {
+    const mac = Buffer.from(macBase64, 'base64');
+    if (mac.length === 0 || mac.toString('base64') !== macBase64) return { valid: false, reason: 'the record\'s MAC is not base64' };
+    const key = this.key();
+    try {
+      const answer = await this.kms.send(new VerifyMacCommand({ KeyId: key, MacAlgorithm: RECORD_MAC_ALGORITHM, Message: message, Mac: mac }));
+      return answer.MacValid === true ? { valid: true } : { valid: false, reason: 'KMS says the MAC does not match the record' };
+    } catch (error) {
+      const code = awsErrorCode(error);
+      // VerifyMac answers a wrong MAC with an error, not MacValid=false
+      // (https://docs.aws.amazon.com/kms/latest/APIReference/API_VerifyMac.html).
+      if (code === 'KMSInvalidMacException') {
+        return { valid: false, reason: `KMS says the MAC does not match the record: a field was changed after ${recordedBy} recorded it` };
+      }
+      if (isTransientAwsError(error)) {
+        throw new TransientResponderError(`kms:VerifyMac failed transiently (${code ?? 'UnknownError'})`, { cause: error });
+      }
+      return { valid: false, reason: `the MAC could not be verified (kms:VerifyMac ${code ?? 'failed'}): the record is not trusted` };
+    }
+  }
+
+  private key(): string {
+    if (!this.keyId) {
+      throw new RecordKeyNotConfiguredError('No record key configured: the stack sets FIREBREAK_RECORD_KEY_ARN on the responders that seal or verify records');
+    }
+    return this.keyId;
+  }
+}
