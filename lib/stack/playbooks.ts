@@ -19,6 +19,7 @@ import { pascal, stateMachineNameIfValid } from './defaults';
 import { groupsOnly } from './logical-ids';
 import type { Responders } from './responders';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import { acknowledgeWildcardResources } from './iam-scopes';
 
 /**
  * The release playbook: the one `trigger: manual` playbook whose steps release an instance (the
@@ -87,6 +88,7 @@ export class PlaybookMachines extends Construct {
         // data (and so the token) out of its logs. The execution history still has it (docs/security.md).
         ...(isGuardedPlaybook(playbook) ? { includeExecutionData: false } : {}),
       });
+      if (started.length > 0) acknowledgeChildExecutions(machine.stateMachine.role, started.map(({ machine: child }) => child));
       machines.set(playbook.name, machine.stateMachine);
       props.channels.alarmOnExecutions(this, `Playbook${pascal(playbook.name)}`, machine.stateMachine, `playbook ${playbook.name}`);
     }
@@ -112,13 +114,7 @@ export class PlaybookMachines extends Construct {
  */
 function startExecutionSyncStatements(scope: Construct, children: readonly sfn.StateMachine[]): iam.PolicyStatement[] {
   const stack = Stack.of(scope);
-  const executionsOf = (machine: sfn.StateMachine) =>
-    stack.formatArn({
-      service: 'states',
-      resource: 'execution',
-      resourceName: `${stack.splitArn(machine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName ?? ''}:*`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
+  const executionsOf = (machine: sfn.StateMachine) => executionsArnOf(stack, machine);
   return [
     new iam.PolicyStatement({ sid: 'StartPerInstancePlaybooks', actions: ['states:StartExecution'], resources: children.map((machine) => machine.stateMachineArn) }),
     new iam.PolicyStatement({ sid: 'FollowPerInstanceExecutions', actions: ['states:DescribeExecution', 'states:StopExecution'], resources: children.map(executionsOf) }),
@@ -128,6 +124,36 @@ function startExecutionSyncStatements(scope: Construct, children: readonly sfn.S
       resources: [stack.formatArn({ service: 'events', resource: 'rule', resourceName: 'StepFunctionsGetEventsForStepFunctionsExecutionRule' })],
     }),
   ];
+}
+
+/** Every execution of `machine`: `arn:…:execution:<machine name>:*` (execution names are chosen at run time). */
+function executionsArnOf(stack: Stack, machine: sfn.StateMachine): string {
+  return stack.formatArn({
+    service: 'states',
+    resource: 'execution',
+    resourceName: `${stack.splitArn(machine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName ?? ''}:*`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}
+
+/**
+ * cdk-nag reports the `execution:<child>:*` resource of FollowPerInstanceExecutions: acknowledged
+ * per child machine, since the wildcard is only the execution name, which the parent chooses at run
+ * time (the incident key plus one resource) and IAM cannot name in advance.
+ */
+function acknowledgeChildExecutions(role: iam.IRole, children: readonly sfn.StateMachine[]): void {
+  const stack = Stack.of(role);
+  acknowledgeWildcardResources(
+    role,
+    children.map((machine) => ({
+      resource: executionsArnOf(stack, machine),
+      why:
+        'states:DescribeExecution and StopExecution on the executions of one child state machine only, which this playbook starts ' +
+        'with startExecution.sync:2 (one per instance or credential): the execution name after the machine name is chosen at run time ' +
+        '(the incident key plus the resource), so IAM can only name it with a wildcard ' +
+        '(https://docs.aws.amazon.com/step-functions/latest/dg/stepfunctions-iam.html#stepfunctions-iam-sync).',
+    })),
+  );
 }
 
 function responderOfPlaceholder(placeholder: string, responders: ReadonlyMap<string, unknown>): string {

@@ -22,11 +22,14 @@ const EVERYTHING = [
   playbook('release', [action('release', 'release-instance'), action('alert', 'notify')], { resourceKinds: ['ec2-instance'] }, 0),
 ];
 
-async function synthesizeWithNag(mutate?: (stack: Stack) => void) {
+/** The context `npx cdk synth` reads from cdk.json (the shipped playbooks, a fresh clone's settings). */
+const CDK_JSON_CONTEXT = (JSON.parse(readFileSync('cdk.json', 'utf8')) as { context: Record<string, unknown> }).context;
+
+async function synthesizeWithNag(mutate?: (stack: Stack) => void, from: 'test-playbooks' | 'shipped-defaults' = 'test-playbooks') {
   const outdir = mkdtempSync(path.join(tmpdir(), 'firebreak-nag-'));
   const { app, stack } = await buildFirebreakApp({
-    playbooks: EVERYTHING,
-    context: { ...SKIP_BUNDLING_CONTEXT, ...TRUST_CONTEXT },
+    ...(from === 'test-playbooks' ? { playbooks: EVERYTHING } : {}),
+    context: from === 'test-playbooks' ? { ...SKIP_BUNDLING_CONTEXT, ...TRUST_CONTEXT } : { ...CDK_JSON_CONTEXT, ...SKIP_BUNDLING_CONTEXT },
     cfnValidation: false,
     outdir,
   });
@@ -61,6 +64,14 @@ function acknowledgments(root: IConstruct): { path: string; id: string; reason: 
 describe('cdk-nag AwsSolutions checks', () => {
   it('synthesize with zero unacknowledged errors or warnings', async () => {
     const { error, violations } = await synthesizeWithNag();
+    expect(violations).toEqual([]);
+    expect(error).toBeUndefined();
+  });
+
+  it('synthesize the shipped playbooks with cdk.json\'s settings (what `npx cdk synth` does on a fresh clone) with zero findings', async () => {
+    // The sequence playbooks start child executions (execution:<child>:* wildcards) that the
+    // test playbooks above do not have: a finding there failed `cdk synth` while this suite passed.
+    const { error, violations } = await synthesizeWithNag(undefined, 'shipped-defaults');
     expect(violations).toEqual([]);
     expect(error).toBeUndefined();
   });
