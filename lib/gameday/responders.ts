@@ -141,7 +141,7 @@ function recordStores({ clients, environment }: LocalResponderRuntime) {
 const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => LocalHandler>> = {
   [RESPONDER_NAMES.quarantineS3Object]: (runtime) => createQuarantineS3ObjectHandler(s3ObjectDeps(runtime)),
   [RESPONDER_NAMES.releaseS3Object]: (runtime) => createReleaseS3ObjectHandler(s3ObjectDeps(runtime)),
-  [RESPONDER_NAMES.triage]: ({ environment }) => createTriageHandler({ logger: silentLogger, environment }),
+  [RESPONDER_NAMES.triage]: ({ environment, now }) => createTriageHandler({ logger: silentLogger, environment, now }),
   [RESPONDER_NAMES.publishAlert]: ({ clients, environment, now }) => {
     const backupTopicArn = backupTopicArnFromEnv(environment);
     return createResponderHandler(publishAlertResponder, {
@@ -242,7 +242,7 @@ export function buildLocalResponder(responder: string, runtime: LocalResponderRu
     throw new UnknownResponderError(`the local engine has no handler for responder '${responder}'; known: ${LOCAL_RESPONDERS.join(', ')}`);
   }
   const handler = factory(runtime);
-  // As in Lambda (lambdas/*/index.ts recordedStep): every step but triage appends to the incident record.
+  // As in Lambda (lambdas/*/index.ts recordedStep): every step but triage appends to the incident record (triage's entry is written by the dispatcher: lib/responders/triage-record.ts).
   if (responder === RESPONDER_NAMES.triage) return handler;
   const { clients, environment, now } = runtime;
   const records = new DynamoDbIncidentRecords(clients.dynamodb(), stateTableFromEnv(environment), incidentRecordRetentionDaysFromEnv(environment));

@@ -42,6 +42,7 @@ export const recordEntrySchema = z.object({
   error: z.object({ name: z.string(), message: z.string() }).optional(),
   actions: z.array(actionSchema),
   actionsOmitted: z.number().int().nonnegative().optional(),
+  children: z.array(z.string()).optional(),
 });
 
 /** An approval of one of the incident's executions, as the approval function stored it (`approval#<executionArn>`). */
@@ -119,8 +120,12 @@ export function incidentStatus(entries: readonly IncidentRecordEntry[]): Inciden
 export const PHASES = ['triage', 'guard', 'approval', 'containment', 'evidence', 'first-alert', 'release'] as const;
 export type PhaseName = (typeof PHASES)[number];
 
+/** Without a triage entry (a record written before triage wrote its own, or its write failed): the first step. */
+const TRIAGE_FALLBACK_LABEL = 'Triage (received → first step of the playbook)';
+const TRIAGE_STEP = RESPONDER_NAMES.triage;
+
 const PHASE_LABELS: Readonly<Record<PhaseName, string>> = {
-  triage: 'Triage (received → first step of the playbook)',
+  triage: 'Triage (received → decision)',
   guard: 'Containment guard decision',
   approval: 'Approval answered',
   containment: 'Containment (instance isolated)',
@@ -243,12 +248,15 @@ export function buildIncidentReport(record: IncidentRecord, targets: PhaseTarget
   const receivedAt = receiptAfterFirstStep ? first?.startedAt : claimed;
   const since = (at: string) => ms(receivedAt, at);
   const phases: Phase[] = [];
-  const phase = (name: PhaseName, entry: IncidentRecordEntry | undefined, at?: string) => {
+  const phase = (name: PhaseName, entry: IncidentRecordEntry | undefined, at?: string, label = PHASE_LABELS[name]) => {
     if (!entry || phases.some((found) => found.name === name)) return;
     const end = at ?? entry.endedAt;
-    phases.push({ name, label: PHASE_LABELS[name], at: end, sinceReceivedMs: since(end) ?? 0, by: `${entry.step}: ${entry.status}` });
+    phases.push({ name, label, at: end, sinceReceivedMs: since(end) ?? 0, by: `${entry.step}: ${entry.status}` });
   };
-  if (first && receivedAt !== undefined && !receiptAfterFirstStep) phase('triage', first, first.startedAt);
+  // Time to triage: receipt → triage's own entry (its decision); without one, → the first step.
+  const triaged = entries.find((entry) => entry.step === TRIAGE_STEP && entry.outcome === 'succeeded');
+  if (triaged && receivedAt !== undefined) phase('triage', triaged);
+  else if (first && receivedAt !== undefined && !receiptAfterFirstStep) phase('triage', first, first.startedAt, TRIAGE_FALLBACK_LABEL);
   phase('guard', entries.find((entry) => entry.step === RESPONDER_NAMES.containmentGuard && entry.outcome === 'succeeded'));
   phase('containment', entries.find((entry) => entry.step === CONTAINMENT_STEP && CONTAINED.has(entry.status)));
   phase('evidence', entries.find((entry) => EVIDENCE_STEPS.has(entry.step) && EVIDENCE_KEPT.has(entry.status)));
@@ -385,7 +393,7 @@ export function reportConsistencyProblems(report: IncidentReport): string[] {
   for (const phase of report.phases) {
     if (phase.name === 'approval') continue;
     const step = phase.by.split(':')[0];
-    const ending = report.timeline.find((row) => row.step === step && (phase.name === 'triage' ? row.startedAt === phase.at : row.endedAt === phase.at));
+    const ending = report.timeline.find((row) => row.step === step && (row.endedAt === phase.at || (phase.name === 'triage' && row.startedAt === phase.at)));
     if (!ending) problems.push(`phase ${phase.name} ends at ${phase.at}, which no timeline entry of ${step} does`);
     else if (report.receivedAt !== undefined && ms(report.receivedAt, phase.at) !== phase.sinceReceivedMs) problems.push(`phase ${phase.name}'s duration does not match its time`);
   }

@@ -66,6 +66,8 @@ export interface IncidentRecordEntry {
   readonly actions: readonly RecordedAction[];
   /** How many actions were left out to keep the entry bounded. */
   readonly actionsOmitted?: number;
+  /** Triage: the keys of the child incidents its decision starts (one per instance of an attack sequence…). */
+  readonly children?: readonly string[];
 }
 
 /** The incident's own facts, written with the first entry (and kept: `if_not_exists`). */
@@ -127,33 +129,53 @@ export class DynamoDbIncidentRecords implements IncidentRecordWriter {
   ) {}
 
   async append(header: IncidentRecordHeader, entry: IncidentRecordEntry): Promise<void> {
-    const values: Record<string, { S: string } | { N: string } | { BOOL: boolean } | { L: { S: string }[] }> = {
-      ':entry': { L: [{ S: JSON.stringify(entry) }] },
-      ':none': { L: [] },
-      ':updatedAt': { S: entry.endedAt },
-      ':ttl': { N: String(Math.floor(Date.parse(entry.endedAt) / 1000) + this.retentionDays * 86_400) },
-    };
-    // Every attribute through a placeholder: `source`, `region`, `resource` and `ttl` are DynamoDB reserved words.
-    const names: Record<string, string> = { '#entries': RECORD_ENTRIES_ATTRIBUTE, '#updatedAt': 'updatedAt', '#ttl': BLAST_RADIUS_TTL_ATTRIBUTE };
-    const sets = ['#entries = list_append(if_not_exists(#entries, :none), :entry)', '#updatedAt = :updatedAt', '#ttl = :ttl'];
-    // The incident's facts: the first writer's stay (a later step cannot rewrite where it happened).
-    for (const field of HEADER_FACTS) {
-      const value = header[field];
-      if (value === undefined) continue;
-      names[`#${field}`] = field;
-      values[`:${field}`] = typeof value === 'number' ? { N: String(value) } : typeof value === 'boolean' ? { BOOL: value } : { S: value };
-      sets.push(`#${field} = if_not_exists(#${field}, :${field})`);
-    }
+    const update = recordAppendUpdate(header, entry, this.retentionDays);
     await this.client.send(
       new UpdateItemCommand({
         TableName: this.tableName,
         Key: { pk: { S: incidentRecordKey(header.incidentKey) } },
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
+        UpdateExpression: update.updateExpression,
+        ExpressionAttributeNames: update.names,
+        ExpressionAttributeValues: update.values,
       }),
     );
   }
+}
+
+/** A DynamoDB attribute value as the low-level API (and a Step Functions DynamoDB task) takes it. */
+export type RecordAttributeValue = { S: string } | { N: string } | { BOOL: boolean } | { L: { S: string }[] } | { SS: string[] };
+
+/** The variable parts of one append's UpdateItem: the same for every step and for the dispatcher's triage write. */
+export interface RecordAppendUpdate {
+  readonly updateExpression: string;
+  readonly names: Record<string, string>;
+  readonly values: Record<string, RecordAttributeValue>;
+}
+
+/**
+ * The UpdateItem that appends `entry` to the record: `list_append` on the entries (no read, so
+ * parallel writers never lose each other's), the last update time, the TTL (the retention counted
+ * from this entry), and the incident's facts, each `if_not_exists` (the first writer's stay: a later
+ * step cannot rewrite where it happened).
+ */
+export function recordAppendUpdate(header: IncidentRecordHeader, entry: IncidentRecordEntry, retentionDays: number): RecordAppendUpdate {
+  const values: Record<string, RecordAttributeValue> = {
+    ':entry': { L: [{ S: JSON.stringify(entry) }] },
+    ':none': { L: [] },
+    ':updatedAt': { S: entry.endedAt },
+    ':ttl': { N: String(Math.floor(Date.parse(entry.endedAt) / 1000) + retentionDays * 86_400) },
+  };
+  // Every attribute through a placeholder: `source`, `region`, `resource` and `ttl` are DynamoDB reserved words.
+  const names: Record<string, string> = { '#entries': RECORD_ENTRIES_ATTRIBUTE, '#updatedAt': 'updatedAt', '#ttl': BLAST_RADIUS_TTL_ATTRIBUTE };
+  const sets = ['#entries = list_append(if_not_exists(#entries, :none), :entry)', '#updatedAt = :updatedAt', '#ttl = :ttl'];
+  for (const field of HEADER_FACTS) {
+    const value = header[field];
+    if (value === undefined) continue;
+    names[`#${field}`] = field;
+    values[`:${field}`] = typeof value === 'number' ? { N: String(value) } : typeof value === 'boolean' ? { BOOL: value } : { S: value };
+    sets.push(`#${field} = if_not_exists(#${field}, :${field})`);
+  }
+  return { updateExpression: `SET ${sets.join(', ')}`, names, values };
 }
 
 function record(value: unknown): Record<string, unknown> | undefined {
