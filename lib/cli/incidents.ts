@@ -13,6 +13,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Command } from 'commander';
 import { FirebreakError } from '../contracts/errors';
+import { RESPONDER_NAMES } from '../contracts/responders';
 import { callError, callerIdentity, describeStack, resolveRegion, setupError } from '../operator/aws';
 import { LiveSetupError } from '../operator/errors';
 import type { IncidentFilter, IncidentSummary } from '../operator/incidents';
@@ -205,6 +206,10 @@ export async function runShowIncident(key: string, flags: WhereFlags, deps: Inci
   for (const row of report.timeline) {
     const offset = row.sinceReceivedMs === undefined ? '' : `+${formatDuration(row.sinceReceivedMs)}`;
     deps.out(`  ${row.startedAt}  ${offset.padEnd(10)} ${row.step.padEnd(20)} ${row.outcome === 'failed' ? `FAILED ${row.status}` : row.status}${row.alertKind ? ` (${row.alertKind})` : ''}  took ${formatDuration(row.durationMs)}`);
+    // Triage's entry: the decision's reasons (and the child incidents it started), as triage gave them.
+    if (row.step === RESPONDER_NAMES.triage) {
+      for (const reason of row.reasons ?? []) deps.out(`      ${reason}`);
+    }
     for (const action of row.actions) deps.out(`      ${action.outcome.padEnd(15)} ${action.api} ${action.target}`);
   }
   for (const phase of report.phases) deps.out(`phase ${phase.name}: ${formatDuration(phase.sinceReceivedMs)} from receipt (${phase.by})`);

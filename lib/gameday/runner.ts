@@ -585,7 +585,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       ...(containment ? { containment } : {}),
       }),
       // Always: the record holds every step of the run, at its times (nothing lost), and each report adds up.
-      ...recordChecks(reports, executions, { ...(containment ? { containment } : {}), injectionSim }),
+      ...recordChecks(reports, engine.executions(), { ...(containment ? { containment } : {}), injectionSim }),
     ];
     const lastEnd = Math.max(injectionSim.getTime(), ...engine.executions().map((record) => record.endSim?.getTime() ?? 0));
     const timed = engine;
