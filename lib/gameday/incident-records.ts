@@ -13,7 +13,7 @@ import type { IncidentReport, PhaseTargets } from '../operator/incident-report';
 import { buildIncidentReport, containmentTargetFromOutput, DEFAULT_PHASE_TARGETS, phaseTargetsFor, reportConsistencyProblems } from '../operator/incident-report';
 import type { CfnTemplate } from '../stack/app';
 import { CONTAINMENT_TARGET_OUTPUT_KEY } from '../stack/response-dashboard';
-import { listIncidents, readIncidentRecord } from '../operator/incidents';
+import { listIncidents, readGatheredIncident } from '../operator/incidents';
 import type { ExecutionRecord } from './engine';
 import type { ExpectationResult } from './expectations';
 
@@ -27,13 +27,16 @@ export function scenarioPhaseTargets(template: CfnTemplate | undefined): PhaseTa
   return phaseTargetsFor(containmentTargetFromOutput(template.Outputs?.[CONTAINMENT_TARGET_OUTPUT_KEY]?.Value));
 }
 
-/** Every incident record of the table, as reports (a game day's table holds only its own scenario's). */
+/**
+ * Every incident of the table, as reports (a game day's table holds only its own scenario's): a
+ * sequence's one report gathers its child incidents, as `firebreak report` does.
+ */
 export async function readScenarioReports(dynamodb: DynamoDBClient, table: string, targets: PhaseTargets = DEFAULT_PHASE_TARGETS): Promise<IncidentReport[]> {
   const { incidents } = await listIncidents(dynamodb, table);
   const reports: IncidentReport[] = [];
   for (const incident of incidents) {
-    const record = await readIncidentRecord(dynamodb, table, incident.key);
-    if (record) reports.push(buildIncidentReport(record, targets));
+    const gathered = await readGatheredIncident(dynamodb, table, incident.key);
+    if (gathered) reports.push(buildIncidentReport(gathered.record, targets, { children: gathered.children, refused: gathered.refused }));
   }
   return reports.sort((a, b) => a.key.localeCompare(b.key));
 }
@@ -93,7 +96,8 @@ export function recordChecks(
   run?: { readonly containment?: { readonly simMs: number }; readonly injectionSim: Date },
 ): ExpectationResult[] {
   const results: ExpectationResult[] = [];
-  const byKey = new Map(reports.map((report) => [report.key, report]));
+  // A child incident's steps are in its parent's gathered report.
+  const byKey = new Map(reports.flatMap((report) => [[report.key, report] as const, ...(report.children ?? []).map((child) => [child.key, report] as const)]));
   results.push(...triageChecks(byKey, executions));
   for (const execution of executions) {
     if (execution.kind !== 'playbook') continue;
