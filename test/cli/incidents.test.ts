@@ -122,6 +122,11 @@ describe('firebreak incidents', () => {
 });
 
 describe('firebreak incident <key> and report <key>', () => {
+  // The child incidents (a sequence's per-instance records): none here, found by a prefix Scan.
+  beforeEach(() => {
+    dynamodb.on(ScanCommand).resolves({ Items: [] });
+  });
+
   it("reads one record with a consistent GetItem and the approval of each execution that asked for one", async () => {
     const execution = 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-compromised-ec2-instance:gd-1';
     dynamodb.on(GetItemCommand, { Key: { pk: { S: 'incident#gd-1' } } }).resolves({
@@ -151,6 +156,9 @@ describe('firebreak incident <key> and report <key>', () => {
       { TableName: TABLE, Key: { pk: { S: `approval#${execution}` } }, ConsistentRead: true },
     ]);
     expect(result.out.join('\n')).toContain('phase approval: 5 min 2 s from receipt (approved by arn:aws:sts::111122223333:assumed-role/oncall/alice)');
+    expect(dynamodb.commandCalls(ScanCommand).map((call) => call.args[0].input)).toEqual([
+      { TableName: TABLE, FilterExpression: 'begins_with(pk, :prefix)', ExpressionAttributeValues: { ':prefix': { S: 'incident#gd-1-' } }, ProjectionExpression: 'pk' },
+    ]);
   });
 
   it('exits 1 when the table holds no record for the key, 2 for a key that cannot be one', async () => {
