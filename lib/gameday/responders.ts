@@ -43,6 +43,7 @@ import { stateTableFromEnv } from '../responders/state-table';
 import type { GameDayClients } from './backend';
 import { FirebreakError } from '../contracts/errors';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import { sha256Hex } from '../incident/keys';
 
 /** What a local responder is built from: the role's clients, the Lambda environment, the clock. */
 export interface LocalResponderRuntime {
@@ -173,6 +174,8 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
   [RESPONDER_NAMES.quarantineInstance]: (runtime) => {
     const { records, grants, sealer } = recordStores(runtime);
     const { clients, environment, now } = runtime;
+    // Seeded isolation-group suffixes (the responder's are random): two runs of a scenario name the same groups.
+    let created = 0;
     return createResponderHandler(quarantineResponder, {
       clients: servedFleetResponderClients(clients, environment),
       logger: silentLogger,
@@ -181,6 +184,7 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
       ...(sealer ? { sealer } : {}),
       environment,
       now,
+      groupNaming: { newSuffix: () => sha256Hex(`game-day isolation group ${(created += 1)}`).slice(0, 8) },
     });
   },
   [RESPONDER_NAMES.releaseInstance]: (runtime) => {
