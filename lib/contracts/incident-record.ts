@@ -12,3 +12,6 @@ export const TRIAGED_REVISIONS_ATTRIBUTE = 'triaged';
  * `#triaged` and `:revision` are defined by triage's write (lib/responders/triage-record.ts).
  */
 export const TRIAGE_RECORD_CONDITION = 'attribute_not_exists(#triaged) OR NOT contains(#triaged, :revision)';
+
+/** The state table's TTL attribute (epoch seconds): DynamoDB deletes an item after it (records, blast-radius slots). */
+export const STATE_TTL_ATTRIBUTE = 'ttl';

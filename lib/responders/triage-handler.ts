@@ -13,7 +13,7 @@ import { parseRoutingTable, RoutingTableError } from '../playbooks/routing';
 import type { TriageDecision, TriageDeployment } from '../playbooks/triage';
 import { invalidEventDecision, triage } from '../playbooks/triage';
 import { incidentLoggerFrom } from './handler-logger';
-import { incidentRecordRetentionDaysFromEnv } from './incident-record';
+import { incidentRecordRetentionDaysFromEnv } from './incident-record-model';
 import type { IncidentLogger } from './logging';
 import type { TriageRecordWrite } from './triage-record';
 import { triageRecordWrite } from './triage-record';

@@ -19,8 +19,8 @@ import { TRIAGE_RECORD_CONDITION, TRIAGED_REVISIONS_ATTRIBUTE } from '../contrac
 import { executionNameFor } from '../incident/keys';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { TriageDecision } from '../playbooks/triage';
-import type { IncidentRecordEntry, RecordAppendUpdate } from './incident-record';
-import { incidentRecordKey, RECORD_LIMITS, recordAppendUpdate, recordHeaderOf } from './incident-record';
+import type { IncidentRecordEntry, RecordAppendUpdate } from './incident-record-model';
+import { incidentRecordKey, RECORD_LIMITS, recordAppendUpdate, recordHeaderOf } from './incident-record-model';
 
 /** The step name of triage's entry. */
 export const TRIAGE_STEP = RESPONDER_NAMES.triage;
