@@ -104,6 +104,22 @@ describe('firebreak incidents', () => {
     expect(result.out[0]).toContain('gd-1');
   });
 
+  it("lists a sequence once, its per-instance incidents under it, and filters on the sequence's status", async () => {
+    dynamodb.on(ScanCommand).resolves({
+      Items: [
+        item('gd-seq', '111122223333', [entry('publish-alert', 'published', 9)]),
+        item('gd-seq-i-0abc1234def567890', '111122223333', [entry('quarantine-instance', 'quarantined', 3)]),
+        item('gd-seq-i-0fff1234def567890', '111122223333', [entry('containment-guard', 'evidence-only', 2)]),
+      ],
+    });
+    const text = await run(['incidents', '--table', TABLE, '--status', 'contained']);
+    expect(text.out[0]).toMatch(/contained .*gd-seq$/);
+    expect(text.out.slice(1, 3)).toEqual([expect.stringMatching(/^  └ .*gd-seq-i-0abc1234def567890$/), expect.stringMatching(/^  └ .*open .*gd-seq-i-0fff1234def567890$/)]);
+    expect(text.out.at(-1)).toBe(`1 incident(s) in ${TABLE}`);
+    const json = JSON.parse((await run(['incidents', '--table', TABLE, '--json'])).out.join('\n')) as { incidents: { key: string; children?: { key: string }[] }[] };
+    expect(json.incidents.map((incident) => [incident.key, incident.children?.map((child) => child.key)])).toEqual([['gd-seq', ['gd-seq-i-0abc1234def567890', 'gd-seq-i-0fff1234def567890']]]);
+  });
+
   it('exits 2 on a bad flag, naming it, before any AWS call', async () => {
     const result = await run(['incidents', '--status', 'closed']);
     expect(result.code).toBe(2);
