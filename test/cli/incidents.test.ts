@@ -114,7 +114,7 @@ describe('firebreak incidents', () => {
     });
     const text = await run(['incidents', '--table', TABLE, '--status', 'contained']);
     expect(text.out[0]).toMatch(/contained .*gd-seq$/);
-    expect(text.out.slice(1, 3)).toEqual([expect.stringMatching(/^  └ .*gd-seq-i-0abc1234def567890$/), expect.stringMatching(/^  └ .*open .*gd-seq-i-0fff1234def567890$/)]);
+    expect(text.out.slice(1, 3)).toEqual([expect.stringMatching(/^ {2}└ .*gd-seq-i-0abc1234def567890$/), expect.stringMatching(/^ {2}└ .*open .*gd-seq-i-0fff1234def567890$/)]);
     expect(text.out.at(-1)).toBe(`1 incident(s) in ${TABLE}`);
     const json = JSON.parse((await run(['incidents', '--table', TABLE, '--json'])).out.join('\n')) as { incidents: { key: string; children?: { key: string }[] }[] };
     expect(json.incidents.map((incident) => [incident.key, incident.children?.map((child) => child.key)])).toEqual([['gd-seq', ['gd-seq-i-0abc1234def567890', 'gd-seq-i-0fff1234def567890']]]);
