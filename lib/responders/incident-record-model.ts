@@ -141,45 +141,47 @@ export function recordAppendUpdate(header: IncidentRecordHeader, entry: Incident
   return { updateExpression: `SET ${sets.join(', ')}`, names, values };
 }
 
-export function record(value: unknown): Record<string, unknown> | undefined {
+/** The value as an object when it is one (not null, not an array): a step's payload is a claim. */
+export function objectField(value: unknown): Record<string, unknown> | undefined {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
-export function text(value: unknown, max: number = RECORD_LIMITS.text): string | undefined {
+/** The value when it is a string, cut to `max` characters. */
+export function boundedText(value: unknown, max: number = RECORD_LIMITS.text): string | undefined {
   return typeof value === 'string' ? value.slice(0, max) : undefined;
 }
 
 /** `{ key: value }` when value is defined, else `{}`: keeps optional fields absent rather than undefined. */
-export function some<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+export function optionalField<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 /** The incident key of a step's payload, when it names one (a payload that does not is not recorded). */
 export function incidentKeyOf(event: unknown): string | undefined {
-  const key = record(record(event)?.incident)?.key;
+  const key = objectField(objectField(event)?.incident)?.key;
   return typeof key === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(key) ? key : undefined;
 }
 
 /** The incident's facts as a step's payload states them. */
 export function recordHeaderOf(incidentKey: string, event: unknown): IncidentRecordHeader {
-  const incident = record(record(event)?.incident) ?? {};
-  const severity = record(incident.severity);
-  const resource = record(incident.resource);
-  const times = record(incident.times);
+  const incident = objectField(objectField(event)?.incident) ?? {};
+  const severity = objectField(incident.severity);
+  const resource = objectField(incident.resource);
+  const times = objectField(incident.times);
   const score = severity?.score;
-  const resourceId = text(resource?.instanceId, 64) ?? text(resource?.accessKeyId, 64) ?? text(resource?.id, 200);
+  const resourceId = boundedText(resource?.instanceId, 64) ?? boundedText(resource?.accessKeyId, 64) ?? boundedText(resource?.id, 200);
   return {
     incidentKey,
-    ...some('account', text(incident.account, 12)),
-    ...some('region', text(incident.region, 32)),
-    ...some('source', text(incident.source, 32)),
-    ...some('findingType', text(incident.findingType, 200)),
-    ...some('severityLabel', text(severity?.label, 16)),
-    ...some('severityScore', typeof score === 'number' && Number.isFinite(score) ? score : undefined),
-    ...some('resource', resourceId),
-    ...some('gameDay', typeof incident.gameDay === 'boolean' ? incident.gameDay : undefined),
-    ...some('sample', typeof incident.sample === 'boolean' ? incident.sample : undefined),
-    ...some('createdAt', text(times?.created, 40)),
-    ...some('receivedAt', text(times?.received, 40)),
+    ...optionalField('account', boundedText(incident.account, 12)),
+    ...optionalField('region', boundedText(incident.region, 32)),
+    ...optionalField('source', boundedText(incident.source, 32)),
+    ...optionalField('findingType', boundedText(incident.findingType, 200)),
+    ...optionalField('severityLabel', boundedText(severity?.label, 16)),
+    ...optionalField('severityScore', typeof score === 'number' && Number.isFinite(score) ? score : undefined),
+    ...optionalField('resource', resourceId),
+    ...optionalField('gameDay', typeof incident.gameDay === 'boolean' ? incident.gameDay : undefined),
+    ...optionalField('sample', typeof incident.sample === 'boolean' ? incident.sample : undefined),
+    ...optionalField('createdAt', boundedText(times?.created, 40)),
+    ...optionalField('receivedAt', boundedText(times?.received, 40)),
   };
 }

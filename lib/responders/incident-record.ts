@@ -20,7 +20,7 @@ import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { IncidentLogger } from './logging';
 import type { IncidentRecordEntry, IncidentRecordHeader, IncidentRecordWriter, RecordedAction } from './incident-record-model';
-import { DEFAULT_INCIDENT_RECORD_RETENTION_DAYS, incidentKeyOf, incidentRecordKey, record, RECORD_LIMITS, recordAppendUpdate, recordHeaderOf, some, text } from './incident-record-model';
+import { DEFAULT_INCIDENT_RECORD_RETENTION_DAYS, incidentKeyOf, incidentRecordKey, objectField, optionalField, boundedText, RECORD_LIMITS, recordAppendUpdate, recordHeaderOf } from './incident-record-model';
 
 // The model (types, bounds, retention, the append's UpdateItem) lives apart, with no SDK client.
 export * from './incident-record-model';
@@ -51,14 +51,14 @@ function actionsOf(value: unknown): { actions: RecordedAction[]; omitted: number
   const list = Array.isArray(value) ? value : [];
   const actions: RecordedAction[] = [];
   for (const item of list.slice(0, RECORD_LIMITS.actions)) {
-    const action = record(item);
+    const action = objectField(item);
     if (!action) continue;
     actions.push({
-      api: text(action.api, 120) ?? '',
-      target: text(action.target, 300) ?? '',
-      outcome: text(action.outcome, 40) ?? '',
-      detail: text(action.detail, RECORD_LIMITS.detail) ?? '',
-      ...some('at', text(action.at, 40)),
+      api: boundedText(action.api, 120) ?? '',
+      target: boundedText(action.target, 300) ?? '',
+      outcome: boundedText(action.outcome, 40) ?? '',
+      detail: boundedText(action.detail, RECORD_LIMITS.detail) ?? '',
+      ...optionalField('at', boundedText(action.at, 40)),
     });
   }
   return { actions, omitted: Math.max(0, list.length - RECORD_LIMITS.actions) };
@@ -77,39 +77,39 @@ export function incidentRecordEntry(
   ended: { readonly result: unknown } | { readonly error: unknown },
   times: { readonly startedAt: Date; readonly endedAt: Date },
 ): IncidentRecordEntry {
-  const input = record(event) ?? {};
-  const execution = record(input.execution);
-  const request = record(input.request);
-  const failure = record(input.failure);
-  const requestedBy = text(request?.requestedBy, 300);
+  const input = objectField(event) ?? {};
+  const execution = objectField(input.execution);
+  const request = objectField(input.request);
+  const failure = objectField(input.failure);
+  const requestedBy = boundedText(request?.requestedBy, 300);
   const common = {
     step,
     startedAt: times.startedAt.toISOString(),
     endedAt: times.endedAt.toISOString(),
-    ...some('playbook', text(execution?.playbook, 80) ?? text(input.playbook, 80)),
-    ...some('executionArn', text(execution?.executionArn, 300)),
-    ...some('executionName', text(execution?.executionName, 80)),
-    ...some('alertKind', text(input.kind, 40)),
-    ...some(
+    ...optionalField('playbook', boundedText(execution?.playbook, 80) ?? boundedText(input.playbook, 80)),
+    ...optionalField('executionArn', boundedText(execution?.executionArn, 300)),
+    ...optionalField('executionName', boundedText(execution?.executionName, 80)),
+    ...optionalField('alertKind', boundedText(input.kind, 40)),
+    ...optionalField(
       'failure',
-      failure ? { step: text(failure.step, 120) ?? 'unknown', error: text(failure.error, 200) ?? 'unknown error', ...some('cause', text(failure.cause)) } : undefined,
+      failure ? { step: boundedText(failure.step, 120) ?? 'unknown', error: boundedText(failure.error, 200) ?? 'unknown error', ...optionalField('cause', boundedText(failure.cause)) } : undefined,
     ),
-    ...some('reasons', reasonsOf(input.reasons)),
-    ...some('request', requestedBy !== undefined ? { requestedBy, ...some('reason', text(request?.reason)) } : undefined),
+    ...optionalField('reasons', reasonsOf(input.reasons)),
+    ...optionalField('request', requestedBy !== undefined ? { requestedBy, ...optionalField('reason', boundedText(request?.reason)) } : undefined),
   };
   if ('error' in ended) {
     const error = ended.error;
     const name = error instanceof Error ? error.name : 'Error';
     const message = error instanceof Error ? error.message : String(error);
-    return { ...common, outcome: 'failed', status: name.slice(0, 120), ...some('mode', text(input.mode, 16)), error: { name: name.slice(0, 120), message: message.slice(0, RECORD_LIMITS.text) }, actions: [] };
+    return { ...common, outcome: 'failed', status: name.slice(0, 120), ...optionalField('mode', boundedText(input.mode, 16)), error: { name: name.slice(0, 120), message: message.slice(0, RECORD_LIMITS.text) }, actions: [] };
   }
-  const result = record(ended.result) ?? {};
+  const result = objectField(ended.result) ?? {};
   const { actions, omitted } = actionsOf(result.actions);
   return {
     ...common,
     outcome: 'succeeded',
-    status: text(result.status, 80) ?? 'succeeded',
-    ...some('mode', text(result.mode, 16) ?? text(input.mode, 16)),
+    status: boundedText(result.status, 80) ?? 'succeeded',
+    ...optionalField('mode', boundedText(result.mode, 16) ?? boundedText(input.mode, 16)),
     actions,
     ...(omitted > 0 ? { actionsOmitted: omitted } : {}),
   };
