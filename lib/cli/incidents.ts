@@ -13,10 +13,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Command } from 'commander';
 import { FirebreakError } from '../contracts/errors';
+import { RESPONDER_NAMES } from '../contracts/responders';
 import { callError, callerIdentity, describeStack, resolveRegion, setupError } from '../operator/aws';
 import { LiveSetupError } from '../operator/errors';
 import type { IncidentFilter, IncidentSummary } from '../operator/incidents';
-import { listIncidents, readIncidentRecord } from '../operator/incidents';
+import { listIncidents, readGatheredIncident } from '../operator/incidents';
 import type { IncidentReport, IncidentStatus } from '../operator/incident-report';
 import { buildIncidentReport, containmentTargetFromOutput, DEFAULT_PHASE_TARGETS, formatDuration, INCIDENT_STATUSES, phaseTargetsFor } from '../operator/incident-report';
 import { CONTAINMENT_TARGET_OUTPUT_KEY } from '../stack/response-dashboard';
@@ -163,7 +164,11 @@ export async function runListIncidents(flags: WhereFlags & { account?: string; s
     deps.out(JSON.stringify({ table, filter, incidents, truncated }, null, 2));
     return 0;
   }
-  for (const incident of incidents) deps.out(summaryLine(incident));
+  for (const incident of incidents) {
+    deps.out(summaryLine(incident));
+    // A sequence's child incidents (one per resource), under it rather than as incidents of their own.
+    for (const child of incident.children ?? []) deps.out(`  └ ${summaryLine(child)}`);
+  }
   deps.out(`${incidents.length} incident(s) in ${table}${truncated ? ' (list cut: narrow it with --since, --account or --status)' : ''}`);
   return 0;
 }
@@ -180,8 +185,8 @@ function checkedKey(key: string): string {
  */
 async function reportOf(key: string, flags: WhereFlags, deps: IncidentCliDependencies, override?: number): Promise<{ report: IncidentReport; targetSource: string }> {
   const store = await stateTable(flags, deps);
-  const record = await dynamoCall('dynamodb:GetItem', () => readIncidentRecord(store.dynamodb, store.table, checkedKey(key)));
-  if (!record) throw new IncidentNotFoundError(`no incident record ${key} in ${store.table} (never recorded, or deleted by the retention)`);
+  const gathered = await dynamoCall('dynamodb:GetItem', () => readGatheredIncident(store.dynamodb, store.table, checkedKey(key)));
+  if (!gathered) throw new IncidentNotFoundError(`no incident record ${key} in ${store.table} (never recorded, or deleted by the retention)`);
   const seconds = override ?? store.containmentTargetSeconds;
   const targetSource =
     override !== undefined
@@ -189,7 +194,8 @@ async function reportOf(key: string, flags: WhereFlags, deps: IncidentCliDepende
       : store.containmentTargetSeconds !== undefined
         ? `stack ${flags.stack} (${CONTAINMENT_TARGET_OUTPUT_KEY})`
         : `the deployment default (${flags.table !== undefined ? '--table reads no stack' : `stack ${flags.stack} has no ${CONTAINMENT_TARGET_OUTPUT_KEY} output`}; pass --containment-target)`;
-  return { report: buildIncidentReport(record, phaseTargetsFor(seconds)), targetSource };
+  // A sequence's report gathers its child incidents (one per resource): lib/operator/incidents.ts readGatheredIncident.
+  return { report: buildIncidentReport(gathered.record, phaseTargetsFor(seconds), { children: gathered.children, refused: gathered.refused }), targetSource };
 }
 
 /** `firebreak incident <key>`: the timeline. */
@@ -202,9 +208,16 @@ export async function runShowIncident(key: string, flags: WhereFlags, deps: Inci
   const h = report.header;
   deps.out(`${report.key}  ${report.status}  ${h.findingType ?? ''} (${h.severityLabel ?? '?'}) on ${h.resource ?? '?'} in ${h.account ?? '?'}/${h.region ?? '?'}`);
   deps.out(`received ${report.receivedAt ?? '(unrecorded)'}`);
+  for (const child of report.children ?? []) deps.out(`child ${child.key}  ${child.status}  ${child.resource ?? '?'} in ${child.account ?? '?'}/${child.region ?? '?'}`);
+  for (const refused of report.refusedChildren ?? []) deps.out(`left out ${refused.key}: ${refused.reason}`);
   for (const row of report.timeline) {
     const offset = row.sinceReceivedMs === undefined ? '' : `+${formatDuration(row.sinceReceivedMs)}`;
-    deps.out(`  ${row.startedAt}  ${offset.padEnd(10)} ${row.step.padEnd(20)} ${row.outcome === 'failed' ? `FAILED ${row.status}` : row.status}${row.alertKind ? ` (${row.alertKind})` : ''}  took ${formatDuration(row.durationMs)}`);
+    const child = report.children !== undefined ? ` [${row.incidentKey ?? report.key}]` : '';
+    deps.out(`  ${row.startedAt}  ${offset.padEnd(10)} ${row.step.padEnd(20)} ${row.outcome === 'failed' ? `FAILED ${row.status}` : row.status}${row.alertKind ? ` (${row.alertKind})` : ''}  took ${formatDuration(row.durationMs)}${child}`);
+    // Triage's entry: the decision's reasons (and the child incidents it started), as triage gave them.
+    if (row.step === RESPONDER_NAMES.triage) {
+      for (const reason of row.reasons ?? []) deps.out(`      ${reason}`);
+    }
     for (const action of row.actions) deps.out(`      ${action.outcome.padEnd(15)} ${action.api} ${action.target}`);
   }
   for (const phase of report.phases) deps.out(`phase ${phase.name}: ${formatDuration(phase.sinceReceivedMs)} from receipt (${phase.by})`);

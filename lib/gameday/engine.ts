@@ -11,19 +11,21 @@
  * - the Lambda service: the optimized integration's `{ ExecutedVersion, Payload, StatusCode }` and, for a
  *   function error, the error name with a JSON `{ errorType, errorMessage, trace }` cause
  *   (https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html);
- * - SQS and SNS integrations: sent through the game day's SDK clients (so they reach the simulated
- *   account, its faults and its call log), errors named `SQS.<Code>Exception` / `SNS.<Code>Exception`.
+ * - SQS, SNS and DynamoDB (UpdateItem) integrations: sent through the game day's SDK clients (so they reach the simulated
+ *   account, its faults and its call log), errors named `SQS.<Code>Exception` / `SNS.<Code>Exception` / `DynamoDB.<Code>`.
  * Retries do not sleep (retryIntervalOverrides 0) but each one is recorded, and the backend's clock
  * moves by the retrier's nominal interval (before jitter), so simulated times read like the real ones.
  */
 import { createHash } from 'node:crypto';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { AslDefinition, AslState } from '../playbooks/compile';
 import { applySubstitutions, functionPlaceholder, LAMBDA_INVOKE_RESOURCE, taskStates } from '../playbooks/compile';
 import { START_EXECUTION_SYNC_RESOURCE } from '../playbooks/compile-per-instance';
-import { INVALID_EVENT_QUEUE_PLACEHOLDER, stateMachinePlaceholder } from '../playbooks/dispatcher';
+import { DYNAMODB_UPDATE_ITEM_RESOURCE, INVALID_EVENT_QUEUE_PLACEHOLDER, STATE_TABLE_PLACEHOLDER, stateMachinePlaceholder } from '../playbooks/dispatcher';
 import type { SynthesizedDefinitions } from '../stack/app';
 import type { DescribedExecution, GameDayBackend, ResolvedEnvironment } from './backend';
 import { wallClockMs } from './backend';
@@ -389,7 +391,10 @@ export class LocalEngine {
     if (options.onExecutionEnd) this.onExecutionEnd = options.onExecutionEnd;
     const { account, region } = environment.deployment;
 
-    const substitutions: Record<string, string> = { [INVALID_EVENT_QUEUE_PLACEHOLDER]: environment.deployment.unprocessableEventsQueueUrl };
+    const substitutions: Record<string, string> = {
+      [INVALID_EVENT_QUEUE_PLACEHOLDER]: environment.deployment.unprocessableEventsQueueUrl,
+      [STATE_TABLE_PLACEHOLDER]: environment.deployment.stateTableName,
+    };
     for (const responder of LOCAL_RESPONDERS) {
       const arn = localFunctionArn(region, account, responder);
       substitutions[functionPlaceholder(responder)] = arn;
@@ -938,6 +943,16 @@ export class LocalEngine {
           return { MessageId: answer.MessageId ?? null, MD5OfMessageBody: answer.MD5OfMessageBody ?? null };
         } catch (error) {
           throw integrationError('SQS', error);
+        }
+      }
+      case DYNAMODB_UPDATE_ITEM_RESOURCE: {
+        // The dispatcher's RecordTriage: the parameters are UpdateItem's own, as the integration passes them.
+        // https://docs.aws.amazon.com/step-functions/latest/dg/connect-ddb.html
+        try {
+          const answer = await this.clientsOf(this.machineRole(deployed)).dynamodb().send(new UpdateItemCommand(params as unknown as UpdateItemCommandInput));
+          return answer.Attributes ? { Attributes: answer.Attributes as unknown as Json } : {};
+        } catch (error) {
+          throw integrationError('DynamoDB', error);
         }
       }
       case SNS_PUBLISH_RESOURCE: {

@@ -8,11 +8,12 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import { DISPATCHER_STATES } from '../playbooks/dispatcher';
 import type { IncidentReport, PhaseTargets } from '../operator/incident-report';
 import { buildIncidentReport, containmentTargetFromOutput, DEFAULT_PHASE_TARGETS, phaseTargetsFor, reportConsistencyProblems } from '../operator/incident-report';
 import type { CfnTemplate } from '../stack/app';
 import { CONTAINMENT_TARGET_OUTPUT_KEY } from '../contracts/metrics';
-import { listIncidents, readIncidentRecord } from '../operator/incidents';
+import { listIncidents, readGatheredIncident } from '../operator/incidents';
 import type { ExecutionRecord } from './engine';
 import type { ExpectationResult } from './expectations';
 
@@ -26,13 +27,16 @@ export function scenarioPhaseTargets(template: CfnTemplate | undefined): PhaseTa
   return phaseTargetsFor(containmentTargetFromOutput(template.Outputs?.[CONTAINMENT_TARGET_OUTPUT_KEY]?.Value));
 }
 
-/** Every incident record of the table, as reports (a game day's table holds only its own scenario's). */
+/**
+ * Every incident of the table, as reports (a game day's table holds only its own scenario's): a
+ * sequence's one report gathers its child incidents, as `firebreak report` does.
+ */
 export async function readScenarioReports(dynamodb: DynamoDBClient, table: string, targets: PhaseTargets = DEFAULT_PHASE_TARGETS): Promise<IncidentReport[]> {
   const { incidents } = await listIncidents(dynamodb, table);
   const reports: IncidentReport[] = [];
   for (const incident of incidents) {
-    const record = await readIncidentRecord(dynamodb, table, incident.key);
-    if (record) reports.push(buildIncidentReport(record, targets));
+    const gathered = await readGatheredIncident(dynamodb, table, incident.key);
+    if (gathered) reports.push(buildIncidentReport(gathered.record, targets, { children: gathered.children, refused: gathered.refused }));
   }
   return reports.sort((a, b) => a.key.localeCompare(b.key));
 }
@@ -40,6 +44,41 @@ export async function readScenarioReports(dynamodb: DynamoDBClient, table: strin
 function incidentKeyOfInput(input: unknown): string | undefined {
   const incident = input !== null && typeof input === 'object' ? (input as { incident?: { key?: unknown } }).incident : undefined;
   return typeof incident?.key === 'string' ? incident.key : undefined;
+}
+
+/**
+ * Triage's entry against the run: every dispatcher execution whose RecordTriage write succeeded left
+ * triage's entry for its revision in the incident's record; one whose write failed still dispatched
+ * (the playbook started or the alert went out) and succeeded: the write never stops dispatch.
+ */
+function triageChecks(byKey: ReadonlyMap<string, IncidentReport>, executions: readonly ExecutionRecord[]): ExpectationResult[] {
+  const results: ExpectationResult[] = [];
+  for (const execution of executions) {
+    if (execution.kind !== 'dispatcher') continue;
+    const writes = execution.tasks.filter((task) => task.state === DISPATCHER_STATES.recordTriage);
+    const last = writes.at(-1);
+    if (!last) continue;
+    const triageTask = [...execution.tasks].reverse().find((task) => task.responder === RESPONDER_NAMES.triage && task.error === undefined);
+    const decision = (triageTask?.result as { Payload?: { incident?: { key?: unknown }; record?: { revision?: unknown } } } | undefined)?.Payload;
+    const key = typeof decision?.incident?.key === 'string' ? decision.incident.key : '?';
+    const revision = typeof decision?.record?.revision === 'string' ? decision.record.revision : '?';
+    const written = last.error === undefined || last.error.name === 'DynamoDB.ConditionalCheckFailedException';
+    if (written) {
+      const entries = (byKey.get(key)?.timeline ?? []).filter((row) => row.step === RESPONDER_NAMES.triage && row.executionName === revision);
+      results.push(result(`incident record ${key}: triage's entry of ${revision}`, entries.length === 1, 'recorded once', entries.length === 1 ? 'recorded once' : `recorded ${entries.length} time(s)`));
+    } else {
+      const dispatched = execution.status === 'SUCCEEDED' && execution.path.includes(DISPATCHER_STATES.triageNotRecorded);
+      results.push(
+        result(
+          `dispatcher ${execution.name}: triage's entry not written (${last.error?.name ?? 'error'}), dispatch went on`,
+          dispatched,
+          'the execution succeeded past the failed write',
+          `${execution.status}, last state ${execution.path.at(-1) ?? '?'}`,
+        ),
+      );
+    }
+  }
+  return results;
 }
 
 function result(name: string, passed: boolean, expected: string, actual: string): ExpectationResult {
@@ -57,7 +96,9 @@ export function recordChecks(
   run?: { readonly containment?: { readonly simMs: number }; readonly injectionSim: Date },
 ): ExpectationResult[] {
   const results: ExpectationResult[] = [];
-  const byKey = new Map(reports.map((report) => [report.key, report]));
+  // A child incident's steps are in its parent's gathered report.
+  const byKey = new Map(reports.flatMap((report) => [[report.key, report] as const, ...(report.children ?? []).map((child) => [child.key, report] as const)]));
+  results.push(...triageChecks(byKey, executions));
   for (const execution of executions) {
     if (execution.kind !== 'playbook') continue;
     const key = incidentKeyOfInput(execution.input);

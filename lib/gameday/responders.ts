@@ -43,6 +43,7 @@ import { stateTableFromEnv } from '../responders/state-table';
 import type { GameDayClients } from './backend';
 import { FirebreakError } from '../contracts/errors';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import { sha256Hex } from '../incident/keys';
 
 /** What a local responder is built from: the role's clients, the Lambda environment, the clock. */
 export interface LocalResponderRuntime {
@@ -141,7 +142,7 @@ function recordStores({ clients, environment }: LocalResponderRuntime) {
 const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => LocalHandler>> = {
   [RESPONDER_NAMES.quarantineS3Object]: (runtime) => createQuarantineS3ObjectHandler(s3ObjectDeps(runtime)),
   [RESPONDER_NAMES.releaseS3Object]: (runtime) => createReleaseS3ObjectHandler(s3ObjectDeps(runtime)),
-  [RESPONDER_NAMES.triage]: ({ environment }) => createTriageHandler({ logger: silentLogger, environment }),
+  [RESPONDER_NAMES.triage]: ({ environment, now }) => createTriageHandler({ logger: silentLogger, environment, now }),
   [RESPONDER_NAMES.publishAlert]: ({ clients, environment, now }) => {
     const backupTopicArn = backupTopicArnFromEnv(environment);
     return createResponderHandler(publishAlertResponder, {
@@ -173,6 +174,8 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
   [RESPONDER_NAMES.quarantineInstance]: (runtime) => {
     const { records, grants, sealer } = recordStores(runtime);
     const { clients, environment, now } = runtime;
+    // Seeded isolation-group suffixes (the responder's are random): two runs of a scenario name the same groups.
+    let created = 0;
     return createResponderHandler(quarantineResponder, {
       clients: servedFleetResponderClients(clients, environment),
       logger: silentLogger,
@@ -181,6 +184,7 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
       ...(sealer ? { sealer } : {}),
       environment,
       now,
+      groupNaming: { newSuffix: () => sha256Hex(`game-day isolation group ${(created += 1)}`).slice(0, 8) },
     });
   },
   [RESPONDER_NAMES.releaseInstance]: (runtime) => {
@@ -242,7 +246,7 @@ export function buildLocalResponder(responder: string, runtime: LocalResponderRu
     throw new UnknownResponderError(`the local engine has no handler for responder '${responder}'; known: ${LOCAL_RESPONDERS.join(', ')}`);
   }
   const handler = factory(runtime);
-  // As in Lambda (lambdas/*/index.ts recordedStep): every step but triage appends to the incident record.
+  // As in Lambda (lambdas/*/index.ts recordedStep): every step but triage appends to the incident record (triage's entry is written by the dispatcher: lib/responders/triage-record.ts).
   if (responder === RESPONDER_NAMES.triage) return handler;
   const { clients, environment, now } = runtime;
   const records = new DynamoDbIncidentRecords(clients.dynamodb(), stateTableFromEnv(environment), incidentRecordRetentionDaysFromEnv(environment));

@@ -328,9 +328,13 @@ async function tamperWithEvidence(backend: GameDayBackend, environment: Resolved
   }
 }
 
-/** The incident an `invoke:` or `start:` injection carries: its event, parsed as triage parses it. */
-function incidentOf(event: unknown): Incident {
-  return parseEvent(event);
+/**
+ * The incident an `invoke:` or `start:` injection carries: its event, parsed as triage parses it,
+ * received when the game day hands it in on the simulated clock (never the wall clock, so that two
+ * runs of a scenario write the same report).
+ */
+function incidentOf(event: unknown, receivedAt: Date): Incident {
+  return parseEvent(event, { receivedAt });
 }
 
 /** An execution ARN of the deployment's playbook that was never started (what a forger would name). */
@@ -494,7 +498,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       }
       if (direct?.kind === 'start') {
         // StartExecution on the playbook itself: no triage, no dispatcher, the input the caller chose.
-        const incident = incidentOf(event);
+        const incident = incidentOf(event, backend.now());
         const stateMachineArn = running.stateMachineArnOf(direct.name);
         if (!stateMachineArn) throw new Error(`start: no ${direct.name} playbook is deployed`);
         // A manual playbook (release-s3-object) also reads who asked and why, as `firebreak release` sends them.
@@ -503,7 +507,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         return;
       }
       if (direct?.kind === 'invoke') {
-        const incident = incidentOf(event);
+        const incident = incidentOf(event, backend.now());
         const playbook = scenario.playbook ?? 'compromised-ec2-instance';
         const previous = running.executions().filter((record) => record.kind === 'playbook').at(-1);
         const executionArn =
@@ -585,7 +589,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       ...(containment ? { containment } : {}),
       }),
       // Always: the record holds every step of the run, at its times (nothing lost), and each report adds up.
-      ...recordChecks(reports, executions, { ...(containment ? { containment } : {}), injectionSim }),
+      ...recordChecks(reports, engine.executions(), { ...(containment ? { containment } : {}), injectionSim }),
     ];
     const lastEnd = Math.max(injectionSim.getTime(), ...engine.executions().map((record) => record.endSim?.getTime() ?? 0));
     const timed = engine;

@@ -466,7 +466,7 @@ export const expectationsSchema = z.strictObject({
     .describe('Deliveries per rule (GuardDutyFindingsRule, CloudWatchAlarmsRule, GameDayBusRule…).'),
   report: z
     .strictObject({
-      count: z.number().int().min(0).optional().describe('Incident records the run left.'),
+      count: z.number().int().min(0).optional().describe('Incident reports the run left (a sequence and its per-instance records are one).'),
       phases: z.array(z.enum(PHASES)).optional().describe('Phases every report has (triage, guard, approval, containment, evidence, first-alert, release).'),
       absentPhases: z.array(z.enum(PHASES)).optional().describe('Phases no report has.'),
       status: z.enum(INCIDENT_STATUSES).optional().describe("Every report's incident status."),

@@ -23,6 +23,8 @@ export const KNOWN_STATEMENT_SIDS: readonly string[] = [
   'KeepUnprocessableEvents',
   'StoreApprovalRequests',
   'AppendIncidentRecord',
+  // The dispatcher's write of triage's entry in the incident record (lib/stack/dispatcher.ts).
+  'RecordTriage',
   // publish-alert's copy of Critical incidents and alerting failures to the backup channel.
   'PublishToTheBackupChannel',
   'EncryptForTheBackupChannel',

@@ -67,6 +67,7 @@ const INTEGRATION_APIS: Readonly<Record<string, string>> = {
   'arn:aws:states:::states:startExecution': 'states:StartExecution',
   'arn:aws:states:::sqs:sendMessage': 'sqs:SendMessage',
   'arn:aws:states:::sns:publish': 'sns:Publish',
+  'arn:aws:states:::dynamodb:updateItem': 'dynamodb:UpdateItem',
 };
 
 function isResponderResult(value: unknown): value is { status?: unknown; actions?: ResponderAction[] } {

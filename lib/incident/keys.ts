@@ -70,3 +70,38 @@ export function executionNameFor(incident: Pick<Incident, 'key' | 'revision'>): 
   const key = KEY_PATTERN.test(incident.key) ? incident.key : `k-${sha256Hex(incident.key).slice(0, 32)}`;
   return `${key}-${sha256Hex(incident.revision).slice(0, 12)}`;
 }
+
+/**
+ * The key of a child incident (one execution per resource of a multi-resource incident, e.g. an
+ * attack sequence's instances): `<parent key><suffix>`, `suffix` starting with `-`. A key that would
+ * be longer than 64 keeps the parent's head, a hash of the whole, and the suffix:
+ * `<head>-<8 hex of sha256(parent key + suffix)><suffix>`, exactly 64 characters.
+ */
+export function childIncidentKey(parentKey: string, suffix: string): string {
+  const plain = `${parentKey}${suffix}`;
+  if (plain.length <= KEY_MAX) return plain;
+  const hash = `-${sha256Hex(plain).slice(0, 8)}`;
+  return `${parentKey.slice(0, Math.max(0, KEY_MAX - hash.length - suffix.length))}${hash}${suffix}`;
+}
+
+/**
+ * The suffix of `childKey` when it is a child of `parentKey` by `childIncidentKey` (so the parent's
+ * own key scheme, not a look-alike name), else undefined. A key is never its own child.
+ */
+export function childKeySuffix(parentKey: string, childKey: string): string | undefined {
+  if (!KEY_PATTERN.test(parentKey) || !KEY_PATTERN.test(childKey)) return undefined;
+  if (childKey.length > parentKey.length + 1 && childKey.startsWith(`${parentKey}-`)) return childKey.slice(parentKey.length);
+  // The shortened form: <head>-<8 hex><suffix>, 64 characters, whose hash binds the parent's whole key.
+  if (childKey.length !== KEY_MAX) return undefined;
+  for (let head = 0; head < parentKey.length && childKey.slice(0, head) === parentKey.slice(0, head); head += 1) {
+    const suffix = childKey.slice(head + 9);
+    if (childKey[head] !== '-' || !suffix.startsWith('-') || !/^[0-9a-f]{8}$/.test(childKey.slice(head + 1, head + 9))) continue;
+    if (childIncidentKey(parentKey, suffix) === childKey) return suffix;
+  }
+  return undefined;
+}
+
+/** The 8 hex digits a child key ends with when its resource is in another account or Region than its parent's. */
+export function placementHash(account: string, region: string): string {
+  return sha256Hex(`${account}|${region}`).slice(0, 8);
+}

@@ -31,13 +31,59 @@ function sections(report: IncidentReport): Section[] {
     requestShown.add(row.executionArn ?? '');
     return `requested by ${row.request.requestedBy}${row.request.reason ? ` (${row.request.reason})` : ''}`;
   };
+  const timelineCells = (row: IncidentReport['timeline'][number]): string[] => [
+    row.startedAt,
+    offset(row.sinceReceivedMs),
+    formatDuration(row.durationMs),
+    row.step,
+    row.outcome === 'failed' ? `failed: ${row.status}` : row.status,
+    row.mode ?? '',
+    [
+      row.alertKind ? `alert: ${row.alertKind}` : '',
+      row.failure ? `failure of ${row.failure.step}: ${row.failure.error}` : '',
+      requestNote(row),
+      row.error ? row.error.message : '',
+      row.reasons ? row.reasons.join('; ') : '',
+    ]
+      .filter((note) => note !== '')
+      .join(' · '),
+  ];
   const summary = [
     `Incident ${report.key}: ${h.findingType ?? 'unknown finding type'} (${h.severityLabel ?? 'unknown severity'}${h.severityScore !== undefined ? ` ${h.severityScore.toFixed(1)}` : ''}) on ${h.resource ?? 'an unnamed resource'} in account ${h.account ?? 'unknown'}, ${h.region ?? 'unknown region'}.`,
     `Status: ${report.status}. Playbook(s): ${report.playbooks.join(', ') || 'none'}. Mode: ${report.modes.join(', ') || 'unknown'}.${h.gameDay ? ' Game-day drill.' : ''}${h.sample ? ' Sample finding.' : ''}`,
     `Received ${report.receivedAt ?? 'at an unrecorded time'}${h.createdAt ? ` (finding created ${h.createdAt})` : ''}; ${report.timeline.length} step(s) recorded.`,
     ...(report.receiptNote !== undefined ? [report.receiptNote] : []),
     ...(report.invalidEntries > 0 ? [`${report.invalidEntries} stored entr${report.invalidEntries === 1 ? 'y' : 'ies'} did not validate and are left out.`] : []),
+    ...(report.children !== undefined
+      ? [`Gathered with ${report.children.length} child incident(s), one per resource, each under its own key: the phases are measured over the whole, containment when the last resource was isolated.`]
+      : []),
+    ...(report.refusedChildren ?? []).map((refused) => `Child record ${refused.key} is left out: ${refused.reason}.`),
   ];
+  // A gathered report names, on every row, the incident (the sequence's own, or a child's) it comes from.
+  const gathered = report.children !== undefined;
+  const head = (cells: readonly string[]): string[] => (gathered ? ['Incident', ...cells] : [...cells]);
+  const row = (incidentKey: string | undefined, cells: readonly string[]): string[] => (gathered ? [incidentKey ?? report.key, ...cells] : [...cells]);
+  const resources: Section[] =
+    report.children === undefined
+      ? []
+      : [
+          {
+            title: 'Resources (one child incident each)',
+            table: {
+              head: ['Incident', 'Resource', 'Account', 'Region', 'Status', 'Contained (from receipt)', 'Steps'],
+              rows: report.children.map((child) => [
+                child.key,
+                child.resource ?? '',
+                child.account ?? '',
+                child.region ?? '',
+                child.status,
+                child.containedSinceReceivedMs !== undefined ? formatDuration(child.containedSinceReceivedMs) : '',
+                String(child.steps),
+              ]),
+            },
+            empty: 'No child incident was recorded.',
+          },
+        ];
   return [
     { title: 'Summary', paragraphs: summary },
     {
@@ -52,43 +98,28 @@ function sections(report: IncidentReport): Section[] {
       },
       empty: 'No phase ended (nothing recorded after the receipt).',
     },
+    ...resources,
     {
       title: 'Timeline',
       table: {
-        head: ['Started', 'From receipt', 'Took', 'Step', 'Status', 'Mode', 'Notes'],
-        rows: report.timeline.map((row) => [
-          row.startedAt,
-          offset(row.sinceReceivedMs),
-          formatDuration(row.durationMs),
-          row.step,
-          row.outcome === 'failed' ? `failed: ${row.status}` : row.status,
-          row.mode ?? '',
-          [
-            row.alertKind ? `alert: ${row.alertKind}` : '',
-            row.failure ? `failure of ${row.failure.step}: ${row.failure.error}` : '',
-            requestNote(row),
-            row.error ? row.error.message : '',
-            row.reasons ? row.reasons.join('; ') : '',
-          ]
-            .filter((note) => note !== '')
-            .join(' · '),
-        ]),
+        head: head(['Started', 'From receipt', 'Took', 'Step', 'Status', 'Mode', 'Notes']),
+        rows: report.timeline.map((entry) => row(entry.incidentKey, timelineCells(entry))),
       },
     },
     {
       title: 'What Firebreak did',
-      table: { head: ['At', 'Step', 'Call', 'Resource', 'Outcome', 'Detail'], rows: report.done.map((action) => [action.at, action.step, action.api, action.target, action.outcome, action.detail]) },
+      table: { head: head(['At', 'Step', 'Call', 'Resource', 'Outcome', 'Detail']), rows: report.done.map((action) => row(action.incidentKey, [action.at, action.step, action.api, action.target, action.outcome, action.detail])) },
       empty: 'Nothing was changed.',
     },
     {
       title: 'What Firebreak did not do, and why',
-      table: { head: ['At', 'Step', 'Call', 'Resource', 'Outcome', 'Why'], rows: report.notDone.map((action) => [action.at, action.step, action.api, action.target, action.outcome, action.detail]) },
+      table: { head: head(['At', 'Step', 'Call', 'Resource', 'Outcome', 'Why']), rows: report.notDone.map((action) => row(action.incidentKey, [action.at, action.step, action.api, action.target, action.outcome, action.detail])) },
       empty: 'Nothing was left undone that the record shows.',
     },
     {
       title: 'Evidence and chain of custody',
       bullets: report.evidence.map(
-        (item) => `${item.id}: ${item.custody.map((action) => `${action.at} ${action.step} ${action.api} ${action.outcome} (${action.detail})`).join(' → ')}`,
+        (item) => `${item.id}: ${item.custody.map((action) => `${action.at} ${action.step}${gathered && action.incidentKey !== undefined ? ` [${action.incidentKey}]` : ''} ${action.api} ${action.outcome} (${action.detail})`).join(' → ')}`,
       ),
       empty: 'No evidence id is named in the record.',
     },
@@ -110,7 +141,7 @@ function sections(report: IncidentReport): Section[] {
     },
     {
       title: 'Failures',
-      table: { head: ['At', 'Step', 'Error', 'Detail'], rows: report.failures.map((failure) => [failure.at, failure.step, failure.error, failure.detail ?? '']) },
+      table: { head: head(['At', 'Step', 'Error', 'Detail']), rows: report.failures.map((failure) => row(failure.incidentKey, [failure.at, failure.step, failure.error, failure.detail ?? ''])) },
       empty: 'No failure was recorded.',
     },
     { title: 'Follow-ups still open', bullets: report.followUps, empty: 'None.' },

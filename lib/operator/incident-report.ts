@@ -42,6 +42,7 @@ export const recordEntrySchema = z.object({
   error: z.object({ name: z.string(), message: z.string() }).optional(),
   actions: z.array(actionSchema),
   actionsOmitted: z.number().int().nonnegative().optional(),
+  children: z.array(z.string()).optional(),
 });
 
 /** An approval of one of the incident's executions, as the approval function stored it (`approval#<executionArn>`). */
@@ -96,7 +97,7 @@ const CONTAINMENT_STEP = ACTIONS['quarantine-instance'].responder;
 const RELEASE_STEP = RESPONDER_NAMES.releaseInstance;
 const EVIDENCE_STEPS = new Set<string>([RESPONDER_NAMES.snapshotVolumes, RESPONDER_NAMES.copyEvidence]);
 
-function byTime(entries: readonly IncidentRecordEntry[]): IncidentRecordEntry[] {
+function byTime<Entry extends IncidentRecordEntry>(entries: readonly Entry[]): Entry[] {
   return entries.map((entry, index) => ({ entry, index })).sort((a, b) => Date.parse(a.entry.startedAt) - Date.parse(b.entry.startedAt) || a.index - b.index).map(({ entry }) => entry);
 }
 
@@ -115,12 +116,28 @@ export function incidentStatus(entries: readonly IncidentRecordEntry[]): Inciden
   return status;
 }
 
+/**
+ * The status of an incident gathered with its children (a sequence and its per-instance incidents):
+ * failed when any part failed, contained while any part is contained, released when every contained
+ * part was released, open otherwise.
+ */
+export function sequenceStatus(statuses: readonly IncidentStatus[]): IncidentStatus {
+  if (statuses.includes('failed')) return 'failed';
+  if (statuses.includes('contained')) return 'contained';
+  if (statuses.includes('released')) return 'released';
+  return 'open';
+}
+
 /** The phases measured from Firebreak's receipt of the finding. */
 export const PHASES = ['triage', 'guard', 'approval', 'containment', 'evidence', 'first-alert', 'release'] as const;
 export type PhaseName = (typeof PHASES)[number];
 
+/** Without a triage entry (a record written before triage wrote its own, or its write failed): the first step. */
+const TRIAGE_FALLBACK_LABEL = 'Triage (received → first step of the playbook)';
+const TRIAGE_STEP = RESPONDER_NAMES.triage;
+
 const PHASE_LABELS: Readonly<Record<PhaseName, string>> = {
-  triage: 'Triage (received → first step of the playbook)',
+  triage: 'Triage (received → decision)',
   guard: 'Containment guard decision',
   approval: 'Approval answered',
   containment: 'Containment (instance isolated)',
@@ -168,6 +185,25 @@ export function containmentTargetFromOutput(value: unknown): number | undefined 
 export interface ReportedAction extends Omit<IncidentRecordEntry['actions'][number], 'at'> {
   readonly step: string;
   readonly at: string;
+  /** The child incident whose step it was, in a gathered report (a sequence's per-instance incident). */
+  readonly incidentKey?: string;
+}
+
+/** An entry of a gathered report, with the child incident it belongs to (absent: the incident's own). */
+export type GatheredEntry = IncidentRecordEntry & { readonly incidentKey?: string };
+
+/** One child incident of a gathered report (one resource of a sequence): what it is and how it ended. */
+export interface ReportedChild {
+  readonly key: string;
+  readonly resource?: string;
+  readonly account?: string;
+  readonly region?: string;
+  readonly status: IncidentStatus;
+  readonly playbooks: readonly string[];
+  /** When it was contained (its first isolation), from the receipt. */
+  readonly containedAt?: string;
+  readonly containedSinceReceivedMs?: number;
+  readonly steps: number;
 }
 
 /** One piece of evidence and everything the record says happened to it, in order. */
@@ -191,7 +227,11 @@ export interface IncidentReport {
   readonly modes: readonly string[];
   readonly playbooks: readonly string[];
   readonly receivedAt?: string;
-  readonly timeline: readonly (IncidentRecordEntry & { readonly sinceReceivedMs?: number; readonly durationMs: number })[];
+  readonly timeline: readonly (GatheredEntry & { readonly sinceReceivedMs?: number; readonly durationMs: number })[];
+  /** A gathered report's child incidents (one per resource), in key order; absent for a single incident. */
+  readonly children?: readonly ReportedChild[];
+  /** Child records left out of a gathered report, and why. */
+  readonly refusedChildren?: readonly { readonly key: string; readonly reason: string }[];
   readonly phases: readonly Phase[];
   /** The targets the phases were measured against (the deployment's containment target). */
   readonly targets: PhaseTargets;
@@ -199,7 +239,7 @@ export interface IncidentReport {
   readonly notDone: readonly ReportedAction[];
   readonly evidence: readonly EvidenceItem[];
   readonly approvals: readonly (RecordedApproval & { readonly waitMs?: number })[];
-  readonly failures: readonly ReportedFailure[];
+  readonly failures: readonly (ReportedFailure & { readonly incidentKey?: string })[];
   readonly followUps: readonly string[];
   readonly lessons: readonly string[];
   readonly invalidEntries: number;
@@ -233,8 +273,14 @@ export function formatDuration(value: number | undefined): string {
 }
 
 /** What the record says, organised for the report. */
-export function buildIncidentReport(record: IncidentRecord, targets: PhaseTargets = DEFAULT_PHASE_TARGETS): IncidentReport {
-  const entries = byTime(record.entries);
+export function buildIncidentReport(
+  record: IncidentRecord,
+  targets: PhaseTargets = DEFAULT_PHASE_TARGETS,
+  gathered: { readonly children: readonly IncidentRecord[]; readonly refused?: readonly { readonly key: string; readonly reason: string }[] } = { children: [] },
+): IncidentReport {
+  // A gathered report (a sequence): every child's entries in one timeline, each marked with its child key.
+  const children = [...gathered.children].sort((a, b) => a.header.incidentKey.localeCompare(b.header.incidentKey));
+  const entries: GatheredEntry[] = byTime([...record.entries, ...children.flatMap((child) => child.entries.map((entry) => ({ ...entry, incidentKey: child.header.incidentKey })))]);
   // The receipt time is the incident's own claim (triage's, or whoever started the playbook): a
   // receipt after the first step cannot be, so the phases are measured from that step instead.
   const first = entries[0];
@@ -243,19 +289,39 @@ export function buildIncidentReport(record: IncidentRecord, targets: PhaseTarget
   const receivedAt = receiptAfterFirstStep ? first?.startedAt : claimed;
   const since = (at: string) => ms(receivedAt, at);
   const phases: Phase[] = [];
-  const phase = (name: PhaseName, entry: IncidentRecordEntry | undefined, at?: string) => {
+  const phase = (name: PhaseName, entry: IncidentRecordEntry | undefined, at?: string, label = PHASE_LABELS[name]) => {
     if (!entry || phases.some((found) => found.name === name)) return;
     const end = at ?? entry.endedAt;
-    phases.push({ name, label: PHASE_LABELS[name], at: end, sinceReceivedMs: since(end) ?? 0, by: `${entry.step}: ${entry.status}` });
+    phases.push({ name, label, at: end, sinceReceivedMs: since(end) ?? 0, by: `${entry.step}: ${entry.status}` });
   };
-  if (first && receivedAt !== undefined && !receiptAfterFirstStep) phase('triage', first, first.startedAt);
+  // Time to triage: receipt → triage's own entry (its decision); without one, → the first step.
+  const triaged = entries.find((entry) => entry.step === TRIAGE_STEP && entry.outcome === 'succeeded');
+  if (triaged && receivedAt !== undefined) phase('triage', triaged);
+  else if (first && receivedAt !== undefined && !receiptAfterFirstStep) phase('triage', first, first.startedAt, TRIAGE_FALLBACK_LABEL);
   phase('guard', entries.find((entry) => entry.step === RESPONDER_NAMES.containmentGuard && entry.outcome === 'succeeded'));
+  // A sequence is contained when its last contained resource is (time to containment runs to the
+  // last ENI isolated, as the alarm measures it); the first is named beside it.
+  const containments = children.length === 0 ? [] : children.flatMap((child) => {
+    const found = byTime(child.entries).find((entry) => entry.step === CONTAINMENT_STEP && CONTAINED.has(entry.status));
+    return found ? [found] : [];
+  }).sort((a, b) => Date.parse(a.endedAt) - Date.parse(b.endedAt));
+  const lastContained = containments.at(-1);
+  if (lastContained && containments.length > 1) {
+    const firstContained = containments[0] as IncidentRecordEntry;
+    phases.push({
+      name: 'containment',
+      label: `Containment (last of ${containments.length} resources isolated)`,
+      at: lastContained.endedAt,
+      sinceReceivedMs: since(lastContained.endedAt) ?? 0,
+      by: `${lastContained.step}: ${lastContained.status} (the first at +${formatDuration(since(firstContained.endedAt))})`,
+    });
+  }
   phase('containment', entries.find((entry) => entry.step === CONTAINMENT_STEP && CONTAINED.has(entry.status)));
   phase('evidence', entries.find((entry) => EVIDENCE_STEPS.has(entry.step) && EVIDENCE_KEPT.has(entry.status)));
   phase('first-alert', entries.find((entry) => entry.step === RESPONDER_NAMES.publishAlert && entry.outcome === 'succeeded'));
   phase('release', entries.find((entry) => entry.step === RELEASE_STEP && RELEASED.has(entry.status)));
 
-  const approvals = record.approvals.map((approval) => {
+  const approvals = [...record.approvals, ...children.flatMap((child) => child.approvals)].map((approval) => {
     const wait = approval.decidedAt !== undefined ? ms(approval.requestedAt, approval.decidedAt) : undefined;
     return { ...approval, ...(wait !== undefined ? { waitMs: wait } : {}) };
   });
@@ -271,7 +337,9 @@ export function buildIncidentReport(record: IncidentRecord, targets: PhaseTarget
   }
   phases.sort((a, b) => PHASES.indexOf(a.name) - PHASES.indexOf(b.name));
 
-  const actions: ReportedAction[] = entries.flatMap((entry) => entry.actions.map((action) => ({ ...action, step: entry.step, at: action.at ?? entry.endedAt })));
+  const actions: ReportedAction[] = entries.flatMap((entry) =>
+    entry.actions.map((action) => ({ ...action, step: entry.step, at: action.at ?? entry.endedAt, ...(entry.incidentKey !== undefined ? { incidentKey: entry.incidentKey } : {}) })),
+  );
   const done = actions.filter((action) => DONE.has(action.outcome));
   const notDone = actions.filter((action) => NOT_DONE.has(action.outcome));
 
@@ -285,18 +353,35 @@ export function buildIncidentReport(record: IncidentRecord, targets: PhaseTarget
   // A step's error counts as a failure unless a later attempt of the same step in the same execution
   // succeeded (a retry: a lesson, not a failure), or the execution's failure alert reports it already.
   const alerted = new Set(entries.filter((entry) => entry.alertKind === 'failure' && entry.failure).map((entry) => `${entry.executionArn ?? ''}|${entry.failure?.error ?? ''}`));
-  const failures: ReportedFailure[] = [];
+  const failures: (ReportedFailure & { incidentKey?: string })[] = [];
+  const of = (entry: GatheredEntry) => (entry.incidentKey !== undefined ? { incidentKey: entry.incidentKey } : {});
   for (const [index, entry] of entries.entries()) {
     const retried = entries.slice(index + 1).some((later) => later.step === entry.step && later.executionArn === entry.executionArn && later.outcome === 'succeeded');
     if (entry.outcome === 'failed' && entry.error && !retried && !alerted.has(`${entry.executionArn ?? ''}|${entry.error.name}`)) {
-      failures.push({ at: entry.endedAt, step: entry.step, error: entry.error.name, detail: entry.error.message });
+      failures.push({ at: entry.endedAt, step: entry.step, error: entry.error.name, detail: entry.error.message, ...of(entry) });
     }
     if (entry.alertKind === 'failure' && entry.failure) {
-      failures.push({ at: entry.startedAt, step: entry.failure.step, error: entry.failure.error, ...(entry.failure.cause ? { detail: entry.failure.cause } : {}) });
+      failures.push({ at: entry.startedAt, step: entry.failure.step, error: entry.failure.error, ...(entry.failure.cause ? { detail: entry.failure.cause } : {}), ...of(entry) });
     }
   }
 
-  const status = incidentStatus(entries);
+  const childReports: ReportedChild[] = children.map((child) => {
+    const own = byTime(child.entries);
+    const contained = own.find((entry) => entry.step === CONTAINMENT_STEP && CONTAINED.has(entry.status));
+    const containedSince = contained ? since(contained.endedAt) : undefined;
+    return {
+      key: child.header.incidentKey,
+      ...(child.header.resource !== undefined ? { resource: child.header.resource } : {}),
+      ...(child.header.account !== undefined ? { account: child.header.account } : {}),
+      ...(child.header.region !== undefined ? { region: child.header.region } : {}),
+      status: incidentStatus(own),
+      playbooks: [...new Set(own.flatMap((entry) => (entry.playbook ? [entry.playbook] : [])))],
+      ...(contained ? { containedAt: contained.endedAt } : {}),
+      ...(containedSince !== undefined ? { containedSinceReceivedMs: containedSince } : {}),
+      steps: own.length,
+    };
+  });
+  const status = children.length === 0 ? incidentStatus(entries) : sequenceStatus([incidentStatus(record.entries), ...childReports.map((child) => child.status)]);
   const modes = [...new Set(entries.flatMap((entry) => (entry.mode ? [entry.mode] : [])))];
   const playbooks = [...new Set(entries.flatMap((entry) => (entry.playbook ? [entry.playbook] : [])))];
   const report: Omit<IncidentReport, 'followUps' | 'lessons'> = {
@@ -311,13 +396,15 @@ export function buildIncidentReport(record: IncidentRecord, targets: PhaseTarget
       return { ...entry, ...(sinceReceivedMs !== undefined ? { sinceReceivedMs } : {}), durationMs: ms(entry.startedAt, entry.endedAt) ?? 0 };
     }),
     phases,
+    ...(children.length > 0 ? { children: childReports } : {}),
+    ...(gathered.refused !== undefined && gathered.refused.length > 0 ? { refusedChildren: gathered.refused } : {}),
     targets,
     done,
     notDone,
     evidence: [...evidence].map(([id, custody]) => ({ id, custody })),
     approvals,
     failures,
-    invalidEntries: record.invalidEntries,
+    invalidEntries: record.invalidEntries + children.reduce((sum, child) => sum + child.invalidEntries, 0),
     ...(receiptAfterFirstStep ? { receiptNote: `The recorded receipt time ${claimed ?? ''} is after the first step (${first?.startedAt ?? ''}): the incident did not come through triage, or its times are wrong. Phases are measured from the first step.` } : {}),
     ...(record.expiresAt !== undefined ? { expiresAt: record.expiresAt } : {}),
   };
@@ -327,7 +414,12 @@ export function buildIncidentReport(record: IncidentRecord, targets: PhaseTarget
 function followUpsOf(report: Omit<IncidentReport, 'followUps' | 'lessons'>, entries: readonly IncidentRecordEntry[]): string[] {
   const followUps: string[] = [];
   const resource = report.header.resource ?? 'the instance';
-  if (report.status === 'contained') {
+  if (report.children !== undefined) {
+    // A sequence: one follow-up per resource still quarantined, naming its own incident key (what firebreak release takes).
+    for (const child of report.children) {
+      if (child.status === 'contained') followUps.push(`${child.resource ?? 'A resource'} (incident ${child.key}) is still quarantined: investigate it, then release it (firebreak release) or terminate it once the evidence is kept.`);
+    }
+  } else if (report.status === 'contained') {
     followUps.push(`${resource} is still quarantined: investigate it, then release it (firebreak release) or terminate it once the evidence is kept.`);
   }
   const blocked = entries.some((entry) => entry.step === RESPONDER_NAMES.blockDnsDomain && entry.status === 'blocked');
@@ -385,7 +477,7 @@ export function reportConsistencyProblems(report: IncidentReport): string[] {
   for (const phase of report.phases) {
     if (phase.name === 'approval') continue;
     const step = phase.by.split(':')[0];
-    const ending = report.timeline.find((row) => row.step === step && (phase.name === 'triage' ? row.startedAt === phase.at : row.endedAt === phase.at));
+    const ending = report.timeline.find((row) => row.step === step && (row.endedAt === phase.at || (phase.name === 'triage' && row.startedAt === phase.at)));
     if (!ending) problems.push(`phase ${phase.name} ends at ${phase.at}, which no timeline entry of ${step} does`);
     else if (report.receivedAt !== undefined && ms(report.receivedAt, phase.at) !== phase.sinceReceivedMs) problems.push(`phase ${phase.name}'s duration does not match its time`);
   }

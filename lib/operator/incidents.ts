@@ -13,7 +13,9 @@ import type { IncidentRecordHeader } from '../responders/incident-record';
 import { incidentRecordKey, RECORD_ENTRIES_ATTRIBUTE } from '../responders/incident-record';
 import { BLAST_RADIUS_TTL_ATTRIBUTE } from '../responders/blast-radius';
 import type { IncidentRecord, IncidentStatus, RecordedApproval } from './incident-report';
-import { incidentStatus, parseRecordEntries } from './incident-report';
+import { incidentStatus, parseRecordEntries, sequenceStatus } from './incident-report';
+import { childKeySuffix, placementHash } from '../incident/keys';
+import { RESPONDER_NAMES } from '../contracts/responders';
 
 /** How many Scan pages `listIncidents` reads at most (1 MB each) before it says the list is cut. */
 export const MAX_SCAN_PAGES = 50;
@@ -41,6 +43,22 @@ export interface IncidentSummary {
   readonly updatedAt?: string;
   readonly steps: number;
   readonly gameDay: boolean;
+  /** The child incidents gathered under this one (a sequence's per-instance executions), each listed here only. */
+  readonly children?: readonly IncidentSummary[];
+}
+
+/** A child record the parent's report leaves out, and why (its header or key is not the parent's). */
+export interface RefusedChild {
+  readonly key: string;
+  readonly reason: string;
+}
+
+/** An incident with the records of its child incidents (a sequence's per-instance executions…). */
+export interface GatheredIncident {
+  readonly record: IncidentRecord;
+  /** Children whose key derives from the parent's and whose header agrees with it, by key. */
+  readonly children: readonly IncidentRecord[];
+  readonly refused: readonly RefusedChild[];
 }
 
 type Item = Record<string, AttributeValue>;
@@ -147,7 +165,8 @@ export async function listIncidents(
   filter: IncidentFilter = {},
   onPage: (page: number, found: number) => void = () => undefined,
 ): Promise<{ incidents: IncidentSummary[]; truncated: boolean }> {
-  const incidents: IncidentSummary[] = [];
+  const all: IncidentSummary[] = [];
+  const claimed = new Map<string, readonly string[]>();
   let start: Item | undefined;
   let page = 0;
   do {
@@ -156,11 +175,11 @@ export async function listIncidents(
     for (const item of answer.Items ?? []) {
       const { header, stored, updatedAt } = recordFromItem(item);
       const { entries } = parseRecordEntries(stored);
-      const status = incidentStatus(entries);
-      if (filter.status !== undefined && status !== filter.status) continue;
-      incidents.push({
+      const children = claimedChildKeys({ entries });
+      if (children.length > 0) claimed.set(header.incidentKey, children);
+      all.push({
         key: header.incidentKey,
-        status,
+        status: incidentStatus(entries),
         ...some('account', header.account),
         ...some('region', header.region),
         ...some('findingType', header.findingType),
@@ -173,8 +192,110 @@ export async function listIncidents(
       });
     }
     start = answer.LastEvaluatedKey;
-    onPage(page, incidents.length);
+    onPage(page, all.length);
   } while (start !== undefined && page < MAX_SCAN_PAGES);
+  // A sequence is one incident: its children are nested under it, and the status filter applies to the whole.
+  const incidents = nestChildren(all, claimed).filter((incident) => filter.status === undefined || incident.status === filter.status);
   incidents.sort((a, b) => (b.receivedAt ?? '').localeCompare(a.receivedAt ?? '') || a.key.localeCompare(b.key));
   return { incidents, truncated: start !== undefined };
+}
+
+/** The child keys triage's entries of a record claim (the per-instance executions it started). */
+export function claimedChildKeys(record: Pick<IncidentRecord, 'entries'>): string[] {
+  return [...new Set(record.entries.filter((entry) => entry.step === RESPONDER_NAMES.triage).flatMap((entry) => entry.children ?? []))];
+}
+
+/**
+ * Why `child` may not be gathered under `parent`, or undefined when it may. A child's record is a
+ * claim like any other: its key must derive from the parent's by the child-key scheme
+ * (lib/incident/keys.ts `childIncidentKey`), and its header must name the parent's account and
+ * Region, or another account and Region that its key itself binds (`-<8 hex of account|Region>`,
+ * which triage gives a resource outside the incident's own account: lib/playbooks/per-instance.ts).
+ */
+export function childRefusal(parent: IncidentRecordHeader, child: IncidentRecordHeader): string | undefined {
+  const suffix = childKeySuffix(parent.incidentKey, child.incidentKey);
+  if (suffix === undefined) return `its key is not derived from ${parent.incidentKey} by the child-key scheme`;
+  if (child.account === parent.account && child.region === parent.region) return undefined;
+  if (child.account !== undefined && child.region !== undefined && suffix.endsWith(`-${placementHash(child.account, child.region)}`)) return undefined;
+  return `its header names account ${child.account ?? '(none)'}, ${child.region ?? '(no region)'}, which is not the parent's (${parent.account ?? '?'}, ${parent.region ?? '?'}) and which its key does not bind`;
+}
+
+/** The Scan input finding the records whose key starts with `<key>-` (exported for the exact-input tests). */
+export function childScanInput(table: string, key: string, exclusiveStartKey?: Item): ConstructorParameters<typeof ScanCommand>[0] {
+  return {
+    TableName: table,
+    FilterExpression: 'begins_with(pk, :prefix)',
+    ExpressionAttributeValues: { ':prefix': { S: `${incidentRecordKey(key)}-` } },
+    ProjectionExpression: 'pk',
+    ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
+  };
+}
+
+/**
+ * An incident with its children: the records triage's entries name (a shortened child key does not
+ * start with the parent's), and the records whose key starts with `<key>-` (found even when
+ * triage's entry is missing). Each is read and checked (`childRefusal`); refused ones are listed.
+ */
+export async function readGatheredIncident(client: DynamoDBClient, table: string, incidentKey: string): Promise<GatheredIncident | undefined> {
+  const record = await readIncidentRecord(client, table, incidentKey);
+  if (!record) return undefined;
+  const candidates = new Set(claimedChildKeys(record));
+  let start: Item | undefined;
+  let page = 0;
+  do {
+    page += 1;
+    const answer = await client.send(new ScanCommand(childScanInput(table, incidentKey, start)));
+    for (const item of answer.Items ?? []) {
+      const pk = s(item, 'pk');
+      if (pk !== undefined) candidates.add(pk.slice(STATE_KEY_PREFIX.incident.length));
+    }
+    start = answer.LastEvaluatedKey;
+  } while (start !== undefined && page < MAX_SCAN_PAGES);
+  const children: IncidentRecord[] = [];
+  const refused: RefusedChild[] = [];
+  for (const key of [...candidates].sort()) {
+    if (childKeySuffix(incidentKey, key) === undefined) {
+      refused.push({ key, reason: `its key is not derived from ${incidentKey} by the child-key scheme` });
+      continue;
+    }
+    const child = await readIncidentRecord(client, table, key);
+    if (!child) continue;
+    const reason = childRefusal(record.header, child.header);
+    if (reason === undefined) children.push(child);
+    else refused.push({ key, reason });
+  }
+  return { record, children, refused };
+}
+
+/**
+ * The list with each child incident nested under its parent (by `childRefusal`, the same check as
+ * the report's) rather than listed as an incident of its own; a parent's status is its sequence's.
+ */
+export function nestChildren(incidents: readonly IncidentSummary[], claimed: ReadonlyMap<string, readonly string[]> = new Map()): IncidentSummary[] {
+  const byKey = new Map(incidents.map((incident) => [incident.key, incident]));
+  const parentOf = new Map<string, string>();
+  const header = (incident: IncidentSummary): IncidentRecordHeader => ({
+    incidentKey: incident.key,
+    ...some('account', incident.account),
+    ...some('region', incident.region),
+  });
+  for (const incident of incidents) {
+    // Candidate parents: every listed key the child's key starts with at a `-`, and every parent that claims it.
+    const candidates = new Set<string>();
+    for (let at = incident.key.indexOf('-'); at > 0; at = incident.key.indexOf('-', at + 1)) candidates.add(incident.key.slice(0, at));
+    for (const [parent, children] of claimed) if (children.includes(incident.key)) candidates.add(parent);
+    const parent = [...candidates].filter((key) => key !== incident.key && byKey.has(key)).sort((a, b) => a.length - b.length).find((key) => childRefusal(header(byKey.get(key) as IncidentSummary), header(incident)) === undefined);
+    if (parent !== undefined) parentOf.set(incident.key, parent);
+  }
+  const nested: IncidentSummary[] = [];
+  for (const incident of incidents) {
+    if (parentOf.has(incident.key)) continue;
+    const children = incidents.filter((child) => parentOf.get(child.key) === incident.key);
+    if (children.length === 0) {
+      nested.push(incident);
+      continue;
+    }
+    nested.push({ ...incident, status: sequenceStatus([incident.status, ...children.map((child) => child.status)]), children });
+  }
+  return nested;
 }

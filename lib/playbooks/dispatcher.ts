@@ -21,18 +21,33 @@
  * execution ends FAILED too: a decision nobody was told of is never a success. That holds for an execution input that is not a JSON object
  * too (a string or number from an input transformer, an array from a manual StartExecution):
  * triage finds it invalid, and no state writes into the input.
+ *
+ * Triage's entry in the incident record (its decision, reasons and times: lib/responders/triage-record.ts)
+ * is written by the dispatcher itself, with the DynamoDB service integration, AFTER the playbook has
+ * started or the alert-only alert was sent: the write never delays or blocks dispatch, and a write
+ * that fails (throttled, denied) is caught and the execution still succeeds (the event was handled;
+ * the record misses triage's entry, the Express log keeps the error). A decision without a complete
+ * write (an older triage, an ignored or invalid event) skips it: a Choice checks every path the Task
+ * reads, since a missing path is a States.Runtime error no Catch can handle.
  */
 import { ALERT_FAILED_ERROR, INVALID_EVENT_ERROR, UNKNOWN_TRIAGE_OUTCOME_ERROR } from '../contracts/errors';
 import type { ResponderMode } from '../contracts/responder-mode';
 import type { AslDefinition, AslState, CompiledStateMachine } from './compile';
 import { ALERT_RESPONDER, functionPlaceholder, LAMBDA_INVOKE_RESOURCE } from './compile';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import { TRIAGE_RECORD_CONDITION } from '../contracts/incident-record';
 
 /** The responder that triages an event into a decision. */
 export const TRIAGE_RESPONDER = RESPONDER_NAMES.triage;
 
 /** Substitution name of the unprocessable-events queue URL. */
 export const INVALID_EVENT_QUEUE_PLACEHOLDER = 'InvalidEventQueueUrl';
+
+/** Substitution name of the state table (the incident record's table). */
+export const STATE_TABLE_PLACEHOLDER = 'StateTableName';
+
+/** The Step Functions DynamoDB integration's UpdateItem (request-response). */
+export const DYNAMODB_UPDATE_ITEM_RESOURCE = 'arn:aws:states:::dynamodb:updateItem';
 
 import { stateMachinePlaceholder } from './compile-per-instance';
 export { stateMachinePlaceholder };
@@ -55,6 +70,10 @@ export const DISPATCHER_STATES = {
   keepUndispatchedEvent: 'KeepUndispatchedEvent',
   alertDispatchFailure: 'AlertDispatchFailure',
   dispatchFailed: 'DispatchFailed',
+  triageRecordReady: 'TriageRecordReady',
+  recordTriage: 'RecordTriage',
+  dispatched: 'Dispatched',
+  triageNotRecorded: 'TriageNotRecorded',
 } as const;
 
 /** What `compileDispatcher` needs to know. */
@@ -72,6 +91,7 @@ export interface DispatcherOptions {
 
 const STATES = DISPATCHER_STATES;
 const DECISION = '$.triage.decision';
+const RECORD = `${DECISION}.record`;
 
 /** Lambda's own transient errors, and StartExecution throttling; everything else is final. */
 const LAMBDA_TRANSIENT = [
@@ -197,7 +217,7 @@ export function compileDispatcher(options: DispatcherOptions): CompiledStateMach
         { ErrorEquals: ['StepFunctions.ExecutionAlreadyExistsException'], ResultPath: '$.duplicate', Next: STATES.duplicateDelivery },
         ...dispatchFailureCatch,
       ],
-      End: true,
+      Next: STATES.triageRecordReady,
     },
     [STATES.duplicateDelivery]: {
       Type: 'Succeed',
@@ -213,9 +233,54 @@ export function compileDispatcher(options: DispatcherOptions): CompiledStateMach
         options: {},
         'reasons.$': `${DECISION}.reasons`,
       },
-      STATES.ignored,
+      STATES.triageRecordReady,
       STATES.keepUnalertedEvent,
     ),
+    [STATES.triageRecordReady]: {
+      Type: 'Choice',
+      Comment: "Dispatched: record triage's entry when triage computed its write (every path the write reads is present).",
+      Choices: [
+        {
+          And: ['pk', 'updateExpression', 'names', 'values'].map((field) => ({ Variable: `${RECORD}.${field}`, IsPresent: true })),
+          Next: STATES.recordTriage,
+        },
+      ],
+      Default: STATES.dispatched,
+    },
+    [STATES.recordTriage]: {
+      Type: 'Task',
+      Comment: "Append triage's entry to the incident record, once per revision; after dispatch, so it never delays or blocks it.",
+      Resource: DYNAMODB_UPDATE_ITEM_RESOURCE,
+      Parameters: {
+        TableName: `\${${STATE_TABLE_PLACEHOLDER}}`,
+        Key: { pk: { 'S.$': `${RECORD}.pk` } },
+        'UpdateExpression.$': `${RECORD}.updateExpression`,
+        ConditionExpression: TRIAGE_RECORD_CONDITION,
+        'ExpressionAttributeNames.$': `${RECORD}.names`,
+        'ExpressionAttributeValues.$': `${RECORD}.values`,
+      },
+      ResultPath: null,
+      Retry: [
+        quickRetry([
+          'DynamoDB.ProvisionedThroughputExceededException',
+          'DynamoDB.ThrottlingException',
+          'DynamoDB.RequestLimitExceeded',
+          'DynamoDB.InternalServerErrorException',
+          'DynamoDB.SdkClientException',
+        ]),
+      ],
+      Catch: [
+        // This revision's triage is already recorded (a second delivery of an alert-only incident, a retried write).
+        { ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: null, Next: STATES.dispatched },
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.recordFailure', Next: STATES.triageNotRecorded },
+      ],
+      Next: STATES.dispatched,
+    },
+    [STATES.dispatched]: { Type: 'Succeed', Comment: 'The playbook started (or the alert-only alert was sent).' },
+    [STATES.triageNotRecorded]: {
+      Type: 'Succeed',
+      Comment: "Dispatched, but triage's entry could not be written: the event was handled, so a success; the error is in $.recordFailure (the Express log).",
+    },
     [STATES.keepUnalertedEvent]: keepEventTask(
       'The alert of an alert-only decision failed: keep the event with the reasons nobody was told, and the alert error.',
       {
@@ -301,6 +366,7 @@ export function compileDispatcher(options: DispatcherOptions): CompiledStateMach
       functionPlaceholder(ALERT_RESPONDER),
       functionPlaceholder(TRIAGE_RESPONDER),
       INVALID_EVENT_QUEUE_PLACEHOLDER,
+      STATE_TABLE_PLACEHOLDER,
       ...[...options.playbooks].sort().map(stateMachinePlaceholder),
     ],
   };

@@ -16,16 +16,13 @@
  * automatically: the alert says so, and a person decides.
  * https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html
  */
-import { sha256Hex } from '../incident/keys';
+import { childIncidentKey, placementHash } from '../incident/keys';
 import { PER_INSTANCE_ACTION } from './per-instance-actions';
 import { affectedResources } from '../incident/affected';
 import { isPlaceholderInstanceId } from '../incident/identifiers';
 import type { Ec2InstanceResource, Incident } from '../incident/model';
 
 export { PER_INSTANCE_ACTION };
-
-/** Incident keys (and so per-instance execution names): Step Functions allows 80, Firebreak keys 64. */
-const KEY_MAX = 64;
 
 /** What the per-instance execution's incident replaces in the incident (a shallow merge: `States.JsonMerge`). */
 export interface PerInstanceOverride {
@@ -72,11 +69,8 @@ export interface ContainmentTargetOptions {
  */
 export function perInstanceKey(incidentKey: string, instanceId: string, placement: { readonly account: string; readonly region: string }, home: { readonly account: string; readonly region: string }): string {
   const foreign = placement.account !== home.account || placement.region !== home.region;
-  const suffix = foreign ? `-${instanceId}-${sha256Hex(`${placement.account}|${placement.region}`).slice(0, 8)}` : `-${instanceId}`;
-  const plain = `${incidentKey}${suffix}`;
-  if (plain.length <= KEY_MAX) return plain;
-  const hash = `-${sha256Hex(`${incidentKey}${suffix}`).slice(0, 8)}`;
-  return `${incidentKey.slice(0, KEY_MAX - hash.length - suffix.length)}${hash}${suffix}`;
+  const suffix = foreign ? `-${instanceId}-${placementHash(placement.account, placement.region)}` : `-${instanceId}`;
+  return childIncidentKey(incidentKey, suffix);
 }
 
 /**

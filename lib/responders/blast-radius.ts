@@ -18,6 +18,7 @@ import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetItemCommand, ConditionalCheckFailedException, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { toResponderError } from '../aws/errors';
 import { STATE_KEY_PREFIX } from '../contracts/security';
+import { STATE_TTL_ATTRIBUTE } from '../contracts/incident-record';
 import { TransientResponderError } from '../contracts/responder-errors';
 
 /** How many automatic containments an account may have in one window. */
@@ -32,7 +33,7 @@ export interface BlastRadiusPolicy {
 export const DEFAULT_BLAST_RADIUS_POLICY: BlastRadiusPolicy = { maxContainments: 5, windowSeconds: 3600 };
 
 /** The attribute the state table's DynamoDB TTL must be configured on (epoch seconds). */
-export const BLAST_RADIUS_TTL_ATTRIBUTE = 'ttl';
+export const BLAST_RADIUS_TTL_ATTRIBUTE = STATE_TTL_ATTRIBUTE;
 
 /** IAM actions on the state table (security account) the limiter needs; scope them with `dynamodb:LeadingKeys` `blast#*`. */
 export const BLAST_RADIUS_IAM_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:PutItem'] as const;

@@ -18,105 +18,12 @@
  */
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DEPLOYMENT_ENV } from '../contracts/environment';
-import { FirebreakError } from '../contracts/errors';
-import { STATE_KEY_PREFIX } from '../contracts/security';
-import { BLAST_RADIUS_TTL_ATTRIBUTE } from './blast-radius';
 import type { IncidentLogger } from './logging';
+import type { IncidentRecordEntry, IncidentRecordHeader, IncidentRecordWriter, RecordedAction } from './incident-record-model';
+import { DEFAULT_INCIDENT_RECORD_RETENTION_DAYS, incidentKeyOf, incidentRecordKey, objectField, optionalField, boundedText, RECORD_LIMITS, recordAppendUpdate, recordHeaderOf } from './incident-record-model';
 
-/** Days a record is kept after its last entry when the deployment says nothing (a little over a year: one audit cycle). */
-export const DEFAULT_INCIDENT_RECORD_RETENTION_DAYS = 400;
-
-/** Bounds of one entry, so that a long incident stays far below DynamoDB's 400 KB item size. */
-export const RECORD_LIMITS = { actions: 60, detail: 300, text: 500, reasons: 20 } as const;
-
-/** One action a step took, as its ActionLog recorded it (outcome: done, would-do, skipped, …). */
-export interface RecordedAction {
-  readonly api: string;
-  readonly target: string;
-  readonly outcome: string;
-  readonly detail: string;
-  readonly at?: string;
-}
-
-/** What one step appends to the incident record. */
-export interface IncidentRecordEntry {
-  /** The responder that ran (containment-guard, quarantine-instance, publish-alert, …). */
-  readonly step: string;
-  readonly startedAt: string;
-  readonly endedAt: string;
-  /** `succeeded` (its result has a status) or `failed` (it threw: `error` says what). */
-  readonly outcome: 'succeeded' | 'failed';
-  /** The responder's own status (quarantined, proceed, dry-run, published…) or the error's name. */
-  readonly status: string;
-  readonly mode?: string;
-  readonly playbook?: string;
-  readonly executionArn?: string;
-  readonly executionName?: string;
-  /** publish-alert: which alert (report, failure, approval-request, triage-only, invalid-event). */
-  readonly alertKind?: string;
-  /** A failure alert's failure: the state that failed and its error, as the state machine caught it. */
-  readonly failure?: { readonly step: string; readonly error: string; readonly cause?: string };
-  /** Triage's reasons on an alert-only incident. */
-  readonly reasons?: readonly string[];
-  /** A manual playbook's request (a release): who asked, and why. */
-  readonly request?: { readonly requestedBy: string; readonly reason?: string };
-  /** The error the step threw. */
-  readonly error?: { readonly name: string; readonly message: string };
-  readonly actions: readonly RecordedAction[];
-  /** How many actions were left out to keep the entry bounded. */
-  readonly actionsOmitted?: number;
-}
-
-/** The incident's own facts, written with the first entry (and kept: `if_not_exists`). */
-export interface IncidentRecordHeader {
-  readonly incidentKey: string;
-  readonly account?: string;
-  readonly region?: string;
-  readonly source?: string;
-  readonly findingType?: string;
-  readonly severityLabel?: string;
-  readonly severityScore?: number;
-  /** The resource the incident is about (an instance id…), as the incident names it. */
-  readonly resource?: string;
-  readonly gameDay?: boolean;
-  readonly sample?: boolean;
-  /** When the finding was created at its source, and when Firebreak received it (ISO 8601). */
-  readonly createdAt?: string;
-  readonly receivedAt?: string;
-}
-
-/** Where entries go: the state table in Lambda and in the game day, a list in tests. */
-export interface IncidentRecordWriter {
-  append(header: IncidentRecordHeader, entry: IncidentRecordEntry): Promise<void>;
-}
-
-/** FIREBREAK_INCIDENT_RECORD_RETENTION_DAYS is not a whole number of days from 1 to 3650. */
-export class IncidentRecordConfigError extends FirebreakError {
-  override readonly name = 'IncidentRecordConfigError';
-}
-
-/** The deployment's retention in days (default DEFAULT_INCIDENT_RECORD_RETENTION_DAYS); throws naming the variable. */
-export function incidentRecordRetentionDaysFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): number {
-  const raw = env[DEPLOYMENT_ENV.incidentRecordRetentionDays]?.trim();
-  if (raw === undefined || raw === '') return DEFAULT_INCIDENT_RECORD_RETENTION_DAYS;
-  const days = Number(raw);
-  if (!Number.isInteger(days) || days < 1 || days > 3650) {
-    throw new IncidentRecordConfigError(`${DEPLOYMENT_ENV.incidentRecordRetentionDays} must be a whole number of days from 1 to 3650; got ${JSON.stringify(raw.slice(0, 20))}`);
-  }
-  return days;
-}
-
-/** The record's partition key. */
-export function incidentRecordKey(incidentKey: string): string {
-  return `${STATE_KEY_PREFIX.incident}${incidentKey}`;
-}
-
-/** The attribute holding the entries (a list of JSON strings, oldest first). */
-export const RECORD_ENTRIES_ATTRIBUTE = 'entries';
-
-/** The header's fields, stored as attributes of the same names (the operator's list filters on them). */
-export const HEADER_FACTS = ['account', 'region', 'source', 'findingType', 'severityLabel', 'severityScore', 'resource', 'gameDay', 'sample', 'createdAt', 'receivedAt'] as const satisfies readonly (keyof IncidentRecordHeader)[];
+// The model (types, bounds, retention, the append's UpdateItem) lives apart, with no SDK client.
+export * from './incident-record-model';
 
 /** Appends entries to `incident#<key>` items of the state table, one UpdateItem each. */
 export class DynamoDbIncidentRecords implements IncidentRecordWriter {
@@ -127,90 +34,31 @@ export class DynamoDbIncidentRecords implements IncidentRecordWriter {
   ) {}
 
   async append(header: IncidentRecordHeader, entry: IncidentRecordEntry): Promise<void> {
-    const values: Record<string, { S: string } | { N: string } | { BOOL: boolean } | { L: { S: string }[] }> = {
-      ':entry': { L: [{ S: JSON.stringify(entry) }] },
-      ':none': { L: [] },
-      ':updatedAt': { S: entry.endedAt },
-      ':ttl': { N: String(Math.floor(Date.parse(entry.endedAt) / 1000) + this.retentionDays * 86_400) },
-    };
-    // Every attribute through a placeholder: `source`, `region`, `resource` and `ttl` are DynamoDB reserved words.
-    const names: Record<string, string> = { '#entries': RECORD_ENTRIES_ATTRIBUTE, '#updatedAt': 'updatedAt', '#ttl': BLAST_RADIUS_TTL_ATTRIBUTE };
-    const sets = ['#entries = list_append(if_not_exists(#entries, :none), :entry)', '#updatedAt = :updatedAt', '#ttl = :ttl'];
-    // The incident's facts: the first writer's stay (a later step cannot rewrite where it happened).
-    for (const field of HEADER_FACTS) {
-      const value = header[field];
-      if (value === undefined) continue;
-      names[`#${field}`] = field;
-      values[`:${field}`] = typeof value === 'number' ? { N: String(value) } : typeof value === 'boolean' ? { BOOL: value } : { S: value };
-      sets.push(`#${field} = if_not_exists(#${field}, :${field})`);
-    }
+    const update = recordAppendUpdate(header, entry, this.retentionDays);
     await this.client.send(
       new UpdateItemCommand({
         TableName: this.tableName,
         Key: { pk: { S: incidentRecordKey(header.incidentKey) } },
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
+        UpdateExpression: update.updateExpression,
+        ExpressionAttributeNames: update.names,
+        ExpressionAttributeValues: update.values,
       }),
     );
   }
-}
-
-function record(value: unknown): Record<string, unknown> | undefined {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-}
-
-function text(value: unknown, max: number = RECORD_LIMITS.text): string | undefined {
-  return typeof value === 'string' ? value.slice(0, max) : undefined;
-}
-
-/** `{ key: value }` when value is defined, else `{}`: keeps optional fields absent rather than undefined. */
-function some<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
-}
-
-/** The incident key of a step's payload, when it names one (a payload that does not is not recorded). */
-export function incidentKeyOf(event: unknown): string | undefined {
-  const key = record(record(event)?.incident)?.key;
-  return typeof key === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(key) ? key : undefined;
-}
-
-/** The incident's facts as a step's payload states them. */
-export function recordHeaderOf(incidentKey: string, event: unknown): IncidentRecordHeader {
-  const incident = record(record(event)?.incident) ?? {};
-  const severity = record(incident.severity);
-  const resource = record(incident.resource);
-  const times = record(incident.times);
-  const score = severity?.score;
-  const resourceId = text(resource?.instanceId, 64) ?? text(resource?.accessKeyId, 64) ?? text(resource?.id, 200);
-  return {
-    incidentKey,
-    ...some('account', text(incident.account, 12)),
-    ...some('region', text(incident.region, 32)),
-    ...some('source', text(incident.source, 32)),
-    ...some('findingType', text(incident.findingType, 200)),
-    ...some('severityLabel', text(severity?.label, 16)),
-    ...some('severityScore', typeof score === 'number' && Number.isFinite(score) ? score : undefined),
-    ...some('resource', resourceId),
-    ...some('gameDay', typeof incident.gameDay === 'boolean' ? incident.gameDay : undefined),
-    ...some('sample', typeof incident.sample === 'boolean' ? incident.sample : undefined),
-    ...some('createdAt', text(times?.created, 40)),
-    ...some('receivedAt', text(times?.received, 40)),
-  };
 }
 
 function actionsOf(value: unknown): { actions: RecordedAction[]; omitted: number } {
   const list = Array.isArray(value) ? value : [];
   const actions: RecordedAction[] = [];
   for (const item of list.slice(0, RECORD_LIMITS.actions)) {
-    const action = record(item);
+    const action = objectField(item);
     if (!action) continue;
     actions.push({
-      api: text(action.api, 120) ?? '',
-      target: text(action.target, 300) ?? '',
-      outcome: text(action.outcome, 40) ?? '',
-      detail: text(action.detail, RECORD_LIMITS.detail) ?? '',
-      ...some('at', text(action.at, 40)),
+      api: boundedText(action.api, 120) ?? '',
+      target: boundedText(action.target, 300) ?? '',
+      outcome: boundedText(action.outcome, 40) ?? '',
+      detail: boundedText(action.detail, RECORD_LIMITS.detail) ?? '',
+      ...optionalField('at', boundedText(action.at, 40)),
     });
   }
   return { actions, omitted: Math.max(0, list.length - RECORD_LIMITS.actions) };
@@ -229,39 +77,39 @@ export function incidentRecordEntry(
   ended: { readonly result: unknown } | { readonly error: unknown },
   times: { readonly startedAt: Date; readonly endedAt: Date },
 ): IncidentRecordEntry {
-  const input = record(event) ?? {};
-  const execution = record(input.execution);
-  const request = record(input.request);
-  const failure = record(input.failure);
-  const requestedBy = text(request?.requestedBy, 300);
+  const input = objectField(event) ?? {};
+  const execution = objectField(input.execution);
+  const request = objectField(input.request);
+  const failure = objectField(input.failure);
+  const requestedBy = boundedText(request?.requestedBy, 300);
   const common = {
     step,
     startedAt: times.startedAt.toISOString(),
     endedAt: times.endedAt.toISOString(),
-    ...some('playbook', text(execution?.playbook, 80) ?? text(input.playbook, 80)),
-    ...some('executionArn', text(execution?.executionArn, 300)),
-    ...some('executionName', text(execution?.executionName, 80)),
-    ...some('alertKind', text(input.kind, 40)),
-    ...some(
+    ...optionalField('playbook', boundedText(execution?.playbook, 80) ?? boundedText(input.playbook, 80)),
+    ...optionalField('executionArn', boundedText(execution?.executionArn, 300)),
+    ...optionalField('executionName', boundedText(execution?.executionName, 80)),
+    ...optionalField('alertKind', boundedText(input.kind, 40)),
+    ...optionalField(
       'failure',
-      failure ? { step: text(failure.step, 120) ?? 'unknown', error: text(failure.error, 200) ?? 'unknown error', ...some('cause', text(failure.cause)) } : undefined,
+      failure ? { step: boundedText(failure.step, 120) ?? 'unknown', error: boundedText(failure.error, 200) ?? 'unknown error', ...optionalField('cause', boundedText(failure.cause)) } : undefined,
     ),
-    ...some('reasons', reasonsOf(input.reasons)),
-    ...some('request', requestedBy !== undefined ? { requestedBy, ...some('reason', text(request?.reason)) } : undefined),
+    ...optionalField('reasons', reasonsOf(input.reasons)),
+    ...optionalField('request', requestedBy !== undefined ? { requestedBy, ...optionalField('reason', boundedText(request?.reason)) } : undefined),
   };
   if ('error' in ended) {
     const error = ended.error;
     const name = error instanceof Error ? error.name : 'Error';
     const message = error instanceof Error ? error.message : String(error);
-    return { ...common, outcome: 'failed', status: name.slice(0, 120), ...some('mode', text(input.mode, 16)), error: { name: name.slice(0, 120), message: message.slice(0, RECORD_LIMITS.text) }, actions: [] };
+    return { ...common, outcome: 'failed', status: name.slice(0, 120), ...optionalField('mode', boundedText(input.mode, 16)), error: { name: name.slice(0, 120), message: message.slice(0, RECORD_LIMITS.text) }, actions: [] };
   }
-  const result = record(ended.result) ?? {};
+  const result = objectField(ended.result) ?? {};
   const { actions, omitted } = actionsOf(result.actions);
   return {
     ...common,
     outcome: 'succeeded',
-    status: text(result.status, 80) ?? 'succeeded',
-    ...some('mode', text(result.mode, 16) ?? text(input.mode, 16)),
+    status: boundedText(result.status, 80) ?? 'succeeded',
+    ...optionalField('mode', boundedText(result.mode, 16) ?? boundedText(input.mode, 16)),
     actions,
     ...(omitted > 0 ? { actionsOmitted: omitted } : {}),
   };

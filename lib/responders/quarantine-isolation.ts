@@ -7,7 +7,7 @@ import { ModifyNetworkInterfaceAttributeCommand } from '@aws-sdk/client-ec2';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { ActionLog } from './action-log';
 import type { ObservedInstance, ObservedNetworkInterface } from './instance-state';
-import type { EnsuredGroups, VpcGroups } from './isolation-groups';
+import type { EnsuredGroups, GroupNaming, VpcGroups } from './isolation-groups';
 import { ensureVpcGroups, findVpcGroups } from './isolation-groups';
 import type { IncidentLogger } from './logging';
 import type { ResponderMode } from '../contracts/responder-mode';
@@ -77,8 +77,9 @@ export async function isolateInstance(
   instance: ObservedInstance,
   vpcIds: readonly string[],
   vpcGroups: ReadonlyMap<string, VpcGroups>,
+  naming: GroupNaming = {},
 ): Promise<IsolationOutcome> {
-  const ready = new Map(vpcIds.map((vpcId) => [vpcId, ensureVpcGroups(ec2, mode, vpcGroups.get(vpcId) ?? { vpcId })]));
+  const ready = new Map(vpcIds.map((vpcId) => [vpcId, ensureVpcGroups(ec2, mode, vpcGroups.get(vpcId) ?? { vpcId }, naming)]));
   const [groups, moves] = await settleAll([
     settleAll([...ready.values()]),
     settleAll(

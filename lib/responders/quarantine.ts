@@ -17,7 +17,7 @@ import { checkContainmentGrant } from './grants';
 import type { ObservedInstance } from './instance-state';
 import { FIREBREAK_TAGS, isTerminatedState, observeInstance } from './instance-state';
 import { ResponderRun, instanceGate } from './responder-run';
-import type { EnsuredGroups } from './isolation-groups';
+import type { EnsuredGroups, GroupNaming } from './isolation-groups';
 import { findVpcGroups } from './isolation-groups';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
@@ -95,6 +95,11 @@ export interface QuarantineDeps {
   /** The deployment's environment (FIREBREAK_MODE). @default process.env */
   readonly environment?: DeploymentEnvironment;
   readonly now?: () => Date;
+  /**
+   * How isolation groups are named when an impostor holds the plain name.
+   * @default 8 random hex digits (the local game day passes seeded ones, so that its runs repeat)
+   */
+  readonly groupNaming?: GroupNaming;
 }
 
 function describeObservation(instance: ObservedInstance): string {
@@ -250,7 +255,7 @@ export async function quarantineInstance(
   // Out of the Auto Scaling group's hands beside them: its health checks need tens of seconds of
   // failures before the group acts, the detach or standby call well under one.
   const [isolation, evidenceActions, fleetChanges] = await settleAll([
-    isolateInstance(ec2, mode, instance, vpcIds, vpcGroups),
+    isolateInstance(ec2, mode, instance, vpcIds, vpcGroups, deps.groupNaming),
     protectEvidence(ec2, mode, instance),
     aside(containFleet(deps.clients, target, mode, instanceId, fleet)),
   ] as const);

@@ -13,7 +13,10 @@ import { parseRoutingTable, RoutingTableError } from '../playbooks/routing';
 import type { TriageDecision, TriageDeployment } from '../playbooks/triage';
 import { invalidEventDecision, triage } from '../playbooks/triage';
 import { incidentLoggerFrom } from './handler-logger';
+import { incidentRecordRetentionDaysFromEnv } from './incident-record-model';
 import type { IncidentLogger } from './logging';
+import type { TriageRecordWrite } from './triage-record';
+import { triageRecordWrite } from './triage-record';
 
 /**
  * What the dispatcher sends the triage Lambda: `{ event, routing, receivedAt? }`, `receivedAt`
@@ -32,15 +35,27 @@ export interface TriageHandlerDependencies {
    * readable security account id every incident is refused (alerted, never acted upon).
    */
   readonly environment: Readonly<Record<string, string | undefined>>;
+  /** The clock of triage's record entry (the game day's simulated one); default: the wall clock. */
+  readonly now?: () => Date;
 }
+
+/**
+ * Triage's answer: the decision, and for a decision about an incident (start a playbook, alert
+ * only) the incident-record write of triage's own entry, which the dispatcher makes after dispatch
+ * (lib/responders/triage-record.ts).
+ */
+export type RecordedTriageDecision = TriageDecision & { readonly record?: TriageRecordWrite };
 
 /**
  * The triage Lambda's logic. A bad event yields outcome `invalid` (never a throw: the dispatcher
  * alerts and dead-letters it); a malformed routing table or input throws `RoutingTableError`.
  */
-export function createTriageHandler(dependencies: TriageHandlerDependencies): (input: unknown) => Promise<TriageDecision> {
+export function createTriageHandler(dependencies: TriageHandlerDependencies): (input: unknown) => Promise<RecordedTriageDecision> {
   // Read once: the environment is the deployment's, fixed for the life of the function.
   const deployment: TriageDeployment = { servedAccounts: servedAccountsFromEnvironment(dependencies.environment) };
+  // A retention that cannot be read fails the cold start, naming the variable, as in every responder.
+  const retentionDays = incidentRecordRetentionDaysFromEnv(dependencies.environment);
+  const now = dependencies.now ?? (() => new Date());
   // The routing table is part of the dispatcher's definition: every invocation of a deployment
   // carries the same one. Parsed once and kept with its JSON text; a table that differs in any way
   // (another deployment, a tampered payload) is parsed and checked afresh.
@@ -53,6 +68,7 @@ export function createTriageHandler(dependencies: TriageHandlerDependencies): (i
     return table;
   };
   return async (input: unknown) => {
+    const startedAt = now();
     const envelope = triageEnvelopeSchema.safeParse(input);
     if (!envelope.success) {
       throw new RoutingTableError(`malformed triage input: ${envelope.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
@@ -77,7 +93,8 @@ export function createTriageHandler(dependencies: TriageHandlerDependencies): (i
       mode: decision.mode,
       executionName: decision.executionName,
     });
-    return decision;
+    const record = triageRecordWrite(decision, { startedAt, endedAt: now() }, retentionDays);
+    return record === undefined ? decision : { ...decision, record };
   };
 }
 

@@ -12,7 +12,8 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { CompiledStateMachine } from '../playbooks/compile';
 import { ALERT_RESPONDER, functionPlaceholder } from '../playbooks/compile';
-import { compileDispatcher, INVALID_EVENT_QUEUE_PLACEHOLDER, stateMachinePlaceholder, TRIAGE_RESPONDER } from '../playbooks/dispatcher';
+import { compileDispatcher, INVALID_EVENT_QUEUE_PLACEHOLDER, STATE_TABLE_PLACEHOLDER, stateMachinePlaceholder, TRIAGE_RESPONDER } from '../playbooks/dispatcher';
+import { STATE_KEY_PREFIX } from '../contracts/security';
 import type { Playbook } from '../playbooks/model';
 import { isAutomatic } from '../playbooks/model';
 import { routingTableFor } from '../playbooks/routing';
@@ -23,6 +24,7 @@ import { KeptEventsQueue } from './kept-events-queue';
 import { groupsOnly } from './logical-ids';
 import type { PlaybookMachines } from './playbooks';
 import type { Responders } from './responders';
+import type { IncidentState } from './state';
 
 export interface DispatcherProps {
   /** Every deployed playbook; the automatic ones are routed. */
@@ -34,6 +36,8 @@ export interface DispatcherProps {
   readonly forceDryRun: boolean;
   readonly channels: AlertChannels;
   readonly logRetention: logs.RetentionDays;
+  /** The state table: the dispatcher appends triage's entry to `incident#` items (UpdateItem only). */
+  readonly state: IncidentState;
 }
 
 /** The dispatcher and its unprocessable-events queue; groups only, so they keep the flat stack's logical ids. */
@@ -72,12 +76,20 @@ export class Dispatcher extends Construct {
         [functionPlaceholder(TRIAGE_RESPONDER)]: triage.functionArn,
         [functionPlaceholder(ALERT_RESPONDER)]: alert.functionArn,
         [INVALID_EVENT_QUEUE_PLACEHOLDER]: queue.queueUrl,
+        [STATE_TABLE_PLACEHOLDER]: props.state.table.tableName,
         ...Object.fromEntries(routed.map(({ name }, index) => [stateMachinePlaceholder(name), machineArns[index]!])),
       },
       invokes: [triage, alert],
       statements: [
         new iam.PolicyStatement({ sid: 'StartPlaybooks', actions: ['states:StartExecution'], resources: machineArns }),
         new iam.PolicyStatement({ sid: 'KeepUnprocessableEvents', actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
+        // Triage's entry in the incident record (lib/responders/triage-record.ts): append only, incident# items only.
+        new iam.PolicyStatement({
+          sid: 'RecordTriage',
+          actions: ['dynamodb:UpdateItem'],
+          resources: [props.state.table.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': `${STATE_KEY_PREFIX.incident}*` } },
+        }),
       ],
       logRetention: props.logRetention,
     });

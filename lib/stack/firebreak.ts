@@ -139,6 +139,7 @@ export class Firebreak extends Construct {
       forceDryRun,
       channels,
       logRetention,
+      state,
     });
     this.dispatcher = dispatcher.stateMachine;
     this.unprocessableEventsQueue = dispatcher.unprocessableEventsQueue.queue;

@@ -104,6 +104,22 @@ describe('firebreak incidents', () => {
     expect(result.out[0]).toContain('gd-1');
   });
 
+  it("lists a sequence once, its per-instance incidents under it, and filters on the sequence's status", async () => {
+    dynamodb.on(ScanCommand).resolves({
+      Items: [
+        item('gd-seq', '111122223333', [entry('publish-alert', 'published', 9)]),
+        item('gd-seq-i-0abc1234def567890', '111122223333', [entry('quarantine-instance', 'quarantined', 3)]),
+        item('gd-seq-i-0fff1234def567890', '111122223333', [entry('containment-guard', 'evidence-only', 2)]),
+      ],
+    });
+    const text = await run(['incidents', '--table', TABLE, '--status', 'contained']);
+    expect(text.out[0]).toMatch(/contained .*gd-seq$/);
+    expect(text.out.slice(1, 3)).toEqual([expect.stringMatching(/^ {2}└ .*gd-seq-i-0abc1234def567890$/), expect.stringMatching(/^ {2}└ .*open .*gd-seq-i-0fff1234def567890$/)]);
+    expect(text.out.at(-1)).toBe(`1 incident(s) in ${TABLE}`);
+    const json = JSON.parse((await run(['incidents', '--table', TABLE, '--json'])).out.join('\n')) as { incidents: { key: string; children?: { key: string }[] }[] };
+    expect(json.incidents.map((incident) => [incident.key, incident.children?.map((child) => child.key)])).toEqual([['gd-seq', ['gd-seq-i-0abc1234def567890', 'gd-seq-i-0fff1234def567890']]]);
+  });
+
   it('exits 2 on a bad flag, naming it, before any AWS call', async () => {
     const result = await run(['incidents', '--status', 'closed']);
     expect(result.code).toBe(2);
@@ -122,6 +138,11 @@ describe('firebreak incidents', () => {
 });
 
 describe('firebreak incident <key> and report <key>', () => {
+  // The child incidents (a sequence's per-instance records): none here, found by a prefix Scan.
+  beforeEach(() => {
+    dynamodb.on(ScanCommand).resolves({ Items: [] });
+  });
+
   it("reads one record with a consistent GetItem and the approval of each execution that asked for one", async () => {
     const execution = 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-compromised-ec2-instance:gd-1';
     dynamodb.on(GetItemCommand, { Key: { pk: { S: 'incident#gd-1' } } }).resolves({
@@ -151,6 +172,9 @@ describe('firebreak incident <key> and report <key>', () => {
       { TableName: TABLE, Key: { pk: { S: `approval#${execution}` } }, ConsistentRead: true },
     ]);
     expect(result.out.join('\n')).toContain('phase approval: 5 min 2 s from receipt (approved by arn:aws:sts::111122223333:assumed-role/oncall/alice)');
+    expect(dynamodb.commandCalls(ScanCommand).map((call) => call.args[0].input)).toEqual([
+      { TableName: TABLE, FilterExpression: 'begins_with(pk, :prefix)', ExpressionAttributeValues: { ':prefix': { S: 'incident#gd-1-' } }, ProjectionExpression: 'pk' },
+    ]);
   });
 
   it('exits 1 when the table holds no record for the key, 2 for a key that cannot be one', async () => {

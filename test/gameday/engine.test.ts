@@ -8,7 +8,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { definitionsFor } from '../../lib/gameday/definitions';
 import type { ApprovalDecision, ApprovalRequest } from '../../lib/gameday/engine';
 import { ENGINE_ERRORS, LocalEngine, gameDayApproverArn, nominalRetryDelayMs, withoutWallClockTimeouts } from '../../lib/gameday/engine';
-import { LocalBackend } from '../../lib/gameday/local-backend';
+import { LocalBackend, OPERATOR_ROLE } from '../../lib/gameday/local-backend';
+import { readIncidentRecord } from '../../lib/operator/incidents';
 import { environmentSchema, settingsSchema } from '../../lib/gameday/scenario';
 import { aimEventAt, loadTemplate } from '../../lib/gameday/templates';
 import type { Playbook } from '../../lib/playbooks/model';
@@ -48,12 +49,32 @@ describe('LocalEngine', () => {
     const playbookRuns = engine.executions().filter((record) => record.kind === 'playbook');
     expect(playbookRuns.map((record) => [record.playbook, record.status])).toEqual([['compromised-ec2-instance', 'SUCCEEDED']]);
     expect(first.started).toEqual([playbookRuns[0]!.executionArn]);
-    expect(first.path.at(-1)).toBe('StartPlaybook');
+    // Started, then triage's entry written (after dispatch); the duplicate ends before any write.
+    expect(first.path.slice(-4)).toEqual(['StartPlaybook', 'TriageRecordReady', 'RecordTriage', 'Dispatched']);
     expect(second.path.slice(-2)).toEqual(['StartPlaybook', 'DuplicateDelivery']);
     expect(second.status).toBe('SUCCEEDED');
     const refused = second.tasks.find((task) => task.state === 'StartPlaybook');
     expect(refused?.error?.name).toBe(ENGINE_ERRORS.executionAlreadyExists);
     expect(backend.callLog().filter((call) => call.api === 'ec2:CreateSnapshots')).toHaveLength(1);
+  });
+
+  it("appends triage's entry once per revision through the dispatcher's role: an alert-only finding delivered twice leaves one", async () => {
+    const { backend, environment } = await webServer();
+    const engine = new LocalEngine({ backend, definitions, environment, settings });
+    // A placeholder instance id on a finding not marked as a sample: alert-only, every delivery alerted.
+    const event = aimEventAt(await loadTemplate('guardduty-ec2-backdoor-c2activity-multi-eni'), environment.instances.web!) as { detail: { resource: { instanceDetails: { instanceId: string } } } };
+    event.detail.resource.instanceDetails.instanceId = 'i-99999999';
+    const first = await engine.deliver(event);
+    const second = await engine.deliver(structuredClone(event));
+    await engine.settle();
+    expect(first.path.slice(-4)).toEqual(['AlertTriageOnly', 'TriageRecordReady', 'RecordTriage', 'Dispatched']);
+    expect(second.tasks.find((task) => task.state === 'RecordTriage')?.error?.name).toBe('DynamoDB.ConditionalCheckFailedException');
+    expect(second.status).toBe('SUCCEEDED');
+    const key = (first.tasks.find((task) => task.state === 'Triage')?.result as { Payload: { incident: { key: string } } }).Payload.incident.key;
+    const record = await readIncidentRecord(backend.clients(OPERATOR_ROLE).dynamodb(), environment.deployment.stateTableName, key);
+    expect(record?.entries.filter((entry) => entry.step === 'triage').map((entry) => entry.status)).toEqual(['alert-only']);
+    // The call went out as the dispatcher's role, on the incident's item.
+    expect(backend.callLog().filter((call) => call.api === 'dynamodb:UpdateItem' && call.caller.includes('/firebreak-dispatcher/')).length).toBe(2);
   });
 
   it('names the playbook execution deterministically (execution name from triage) and fills the context object', async () => {

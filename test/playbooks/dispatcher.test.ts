@@ -89,7 +89,7 @@ describe('compileDispatcher', () => {
   });
 
   it('lists the substitutions the stack must provide', () => {
-    expect(substitutions).toEqual(['Fn_publish_alert', 'Fn_triage', 'InvalidEventQueueUrl', 'Sm_compromised_ec2']);
+    expect(substitutions).toEqual(['Fn_publish_alert', 'Fn_triage', 'InvalidEventQueueUrl', 'StateTableName', 'Sm_compromised_ec2']);
     expect(stateMachinePlaceholder('brute-force.v2')).toBe('Sm_brute_force_v2');
   });
 });
@@ -110,8 +110,8 @@ describe('the dispatcher executed with aws-local-stepfunctions', () => {
     const started: TaskStub = () => ({ ExecutionArn: `${PLAYBOOK_ARN}:x`, StartDate: '2026-11-20T10:01:01Z' });
     const run = await dispatch(() => decision(), { [S.startPlaybook]: started });
     expect(run.status).toBe('SUCCEEDED');
-    // Three states, as before the dispatcher accepted inputs that are not objects.
-    expect(run.path).toEqual([S.triage, S.route, S.startPlaybook]);
+    // A decision without a record write (an older triage) skips RecordTriage.
+    expect(run.path).toEqual([S.triage, S.route, S.startPlaybook, S.triageRecordReady, S.dispatched]);
     expect(run.calls.triage).toEqual([{ event, routing, receivedAt: expect.stringMatching(ISO_TIME) as unknown }]);
     expect(run.taskCalls[S.startPlaybook]).toEqual([
       {
@@ -384,5 +384,110 @@ describe('the dispatcher on an execution input that is not a JSON object', () =>
     expect(run.calls['publish-alert']).toEqual([
       { kind: 'failure', mode: 'dry-run', options: {}, rawEvent: input, failure: { step: 'dispatch', error: 'Lambda.Unknown', cause: 'Unhandled' } },
     ]);
+  });
+});
+
+describe("the dispatcher writes triage's entry in the incident record after dispatch", () => {
+  const record = {
+    pk: 'incident#gd-7ab9d1b3',
+    revision: 'gd-7ab9d1b3-2026-11-20T10-00-00-1',
+    updateExpression: 'SET #entries = list_append(if_not_exists(#entries, :none), :entry) ADD #triaged :revisions',
+    names: { '#entries': 'entries', '#triaged': 'triaged' },
+    values: { ':entry': { L: [{ S: '{"step":"triage"}' }] }, ':none': { L: [] }, ':revision': { S: 'gd-7ab9d1b3-2026-11-20T10-00-00-1' }, ':revisions': { SS: ['gd-7ab9d1b3-2026-11-20T10-00-00-1'] } },
+  };
+  const started: TaskStub = () => ({ ExecutionArn: `${PLAYBOOK_ARN}:x` });
+  const run = (recordTask: TaskStub, overrides: Record<string, unknown> = {}) =>
+    runLocally(definition as AslDefinition, event, {
+      responders: { triage: () => decision({ record, ...overrides }), 'publish-alert': alertOk },
+      tasks: { [S.startPlaybook]: started, [S.recordTriage]: recordTask, [S.keepUndispatchedEvent]: kept, [S.keepUnalertedEvent]: kept },
+    });
+
+  it('starts the playbook first, then appends the entry with UpdateItem on the state table under the revision condition', async () => {
+    const order: string[] = [];
+    const outcome = await runLocally(definition as AslDefinition, event, {
+      responders: { triage: () => decision({ record }), 'publish-alert': alertOk },
+      tasks: {
+        [S.startPlaybook]: (parameters) => (order.push('start'), started(parameters)),
+        [S.recordTriage]: () => (order.push('record'), {}),
+      },
+    });
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect(order).toEqual(['start', 'record']);
+    expect(outcome.path).toEqual([S.triage, S.route, S.startPlaybook, S.triageRecordReady, S.recordTriage, S.dispatched]);
+    expect(outcome.taskCalls[S.recordTriage]).toEqual([
+      {
+        TableName: '${StateTableName}',
+        Key: { pk: { S: 'incident#gd-7ab9d1b3' } },
+        UpdateExpression: record.updateExpression,
+        ConditionExpression: 'attribute_not_exists(#triaged) OR NOT contains(#triaged, :revision)',
+        ExpressionAttributeNames: record.names,
+        ExpressionAttributeValues: record.values,
+      },
+    ]);
+  });
+
+  it('a denied write neither stops nor fails dispatch: the playbook started, the execution succeeds, nothing is kept or alerted', async () => {
+    const outcome = await run(() => {
+      throw namedError('DynamoDB.AccessDeniedException', 'not authorized to perform dynamodb:UpdateItem');
+    });
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect(outcome.taskCalls[S.startPlaybook]).toHaveLength(1);
+    expect(outcome.path.slice(-2)).toEqual([S.recordTriage, S.triageNotRecorded]);
+    expect(outcome.calls['publish-alert']).toBeUndefined();
+    expect(outcome.taskCalls[S.keepUndispatchedEvent]).toBeUndefined();
+  });
+
+  it('a throttled write is retried, and the entry is appended once', async () => {
+    let attempts = 0;
+    const outcome = await run(() => {
+      attempts += 1;
+      if (attempts === 1) throw namedError('DynamoDB.ProvisionedThroughputExceededException', 'slow down');
+      return {};
+    });
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect(attempts).toBe(2);
+    expect(outcome.path.at(-1)).toBe(S.dispatched);
+  });
+
+  it("a revision already triaged (the condition fails) is not a failure: the entry is not appended twice", async () => {
+    const outcome = await run(() => {
+      throw namedError('DynamoDB.ConditionalCheckFailedException', 'The conditional request failed');
+    });
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect(outcome.path.slice(-2)).toEqual([S.recordTriage, S.dispatched]);
+  });
+
+  it('alert-only: the alert goes out first, then the entry is written', async () => {
+    const order: string[] = [];
+    const outcome = await runLocally(definition as AslDefinition, event, {
+      responders: {
+        triage: () => decision({ outcome: 'alert-only', playbook: null, stateMachineArn: null, executionName: null, record }),
+        'publish-alert': () => (order.push('alert'), alertOk()),
+      },
+      tasks: { [S.recordTriage]: () => (order.push('record'), {}) },
+    });
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect(order).toEqual(['alert', 'record']);
+  });
+
+  it('a write with a missing part is skipped (a missing path would be a States.Runtime error no Catch handles)', async () => {
+    const { values: _values, ...partial } = record;
+    const outcome = await run(() => ({}), { record: partial });
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect(outcome.taskCalls[S.recordTriage]).toBeUndefined();
+    expect(outcome.path.slice(-2)).toEqual([S.triageRecordReady, S.dispatched]);
+  });
+
+  it('a duplicate delivery ends at ExecutionAlreadyExists before the write', async () => {
+    const outcome = await runLocally(definition as AslDefinition, event, {
+      responders: { triage: () => decision({ record }), 'publish-alert': alertOk },
+      tasks: {
+        [S.startPlaybook]: () => {
+          throw namedError('StepFunctions.ExecutionAlreadyExistsException', 'Execution Already Exists');
+        },
+      },
+    });
+    expect(outcome.path.at(-1)).toBe(S.duplicateDelivery);
+    expect(outcome.taskCalls[S.recordTriage]).toBeUndefined();
   });
 });

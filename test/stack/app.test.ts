@@ -25,6 +25,7 @@ describe('synthesizeDefinitions', () => {
       'Sm_compromised_ec2',
       'Sm_default_alert',
       'Sm_instance_alarm',
+      'StateTableName',
     ]);
   });
 

@@ -149,8 +149,8 @@ describe('PlaybookMachines', () => {
 });
 
 describe('Dispatcher', () => {
-  it('is an Express machine that may start only the automatic playbooks and keep unprocessable events', () => {
-    const { stack, channels, responders: built } = responders();
+  it('is an Express machine that may start only the automatic playbooks, keep unprocessable events and append triage to incident# items', () => {
+    const { stack, channels, state, responders: built } = responders();
     const playbookMachines = new PlaybookMachines(stack, 'Playbooks', { playbooks: [COMPROMISED, ALARM, DEFAULT_ALERT], responders: built, channels, logRetention: RETENTION });
     const dispatcher = new Dispatcher(stack, 'Dispatch', {
       playbooks: [COMPROMISED, ALARM, DEFAULT_ALERT],
@@ -159,6 +159,7 @@ describe('Dispatcher', () => {
       forceDryRun: true,
       channels,
       logRetention: RETENTION,
+      state,
     });
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineName: 'UserStack-dispatcher', StateMachineType: sfn.StateMachineType.EXPRESS });
@@ -166,7 +167,23 @@ describe('Dispatcher', () => {
     const statements = statementsOfRole(template, roleId);
     expect(statements.find((statement) => statement.Sid === 'StartPlaybooks')?.Resource).toHaveLength(3);
     expect(actionsOf(statements.find((statement) => statement.Sid === 'KeepUnprocessableEvents')!)).toEqual(['sqs:SendMessage']);
-    expect(dispatcher.compiled.definition).toBeDefined();
+    // Triage's entry (lib/responders/triage-record.ts): UpdateItem only, on the state table, on incident# items only.
+    const tableId = stack.getLogicalId(state.table.node.defaultChild as never);
+    const recordTriage = statements.find((statement) => statement.Sid === 'RecordTriage')!;
+    expect(recordTriage).toMatchObject({
+      Effect: 'Allow',
+      Action: 'dynamodb:UpdateItem',
+      Resource: { 'Fn::GetAtt': [tableId, 'Arn'] },
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'incident#*' } },
+    });
+    // No other statement of the dispatcher names DynamoDB.
+    expect(statements.filter((statement) => JSON.stringify(statement.Action).includes('dynamodb:')).map((statement) => statement.Sid)).toEqual(['RecordTriage']);
+    // The definition's RecordTriage task writes to that table, after StartPlaybook.
+    const machine = Object.values(resourcesOf(template, 'AWS::StepFunctions::StateMachine')).find((resource) => resource.Properties.StateMachineType === 'EXPRESS')!;
+    expect((machine.Properties.DefinitionSubstitutions as Record<string, unknown>).StateTableName).toEqual({ Ref: tableId });
+    const definition = dispatcher.compiled.definition as { States: Record<string, Record<string, unknown>> };
+    expect(definition.States.StartPlaybook!.Next).toBe('TriageRecordReady');
+    expect(definition.States.RecordTriage).toMatchObject({ Resource: 'arn:aws:states:::dynamodb:updateItem', Parameters: { TableName: '${StateTableName}' } });
   });
 });
 

@@ -28,6 +28,21 @@ describe('the incident record in the stack', () => {
     }
   });
 
+  it("lets the dispatcher append triage's entry: UpdateItem on the state table's incident# items, nothing else of DynamoDB, and the triage Lambda none", () => {
+    const { template, firebreak, stack } = synth();
+    const roleId = stack.getLogicalId(firebreak.dispatcher.role.node.defaultChild as never);
+    const statements = statementsOfRole(template, roleId);
+    const dynamo = statements.filter((statement) => JSON.stringify(statement.Action).includes('dynamodb:'));
+    expect(dynamo.map((statement) => statement.Sid)).toEqual(['RecordTriage']);
+    expect(actionsOf(dynamo[0]!)).toEqual(['dynamodb:UpdateItem']);
+    expect(dynamo[0]!.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'incident#*' } });
+    const tables = Object.keys(resourcesOf(template, 'AWS::DynamoDB::Table'));
+    expect(tables).toHaveLength(1);
+    expect(dynamo[0]!.Resource).toEqual({ 'Fn::GetAtt': [tables[0], 'Arn'] });
+    const triageRole = stack.getLogicalId(firebreak.responders.get('triage')!.role.node.defaultChild as never);
+    expect(JSON.stringify(statementsOfRole(template, triageRole))).not.toContain('dynamodb:');
+  });
+
   it('gives every function the retention (default 400 days), which the state table\'s TTL enforces', () => {
     const retention = (template: Template) =>
       Object.values(resourcesOf(template, 'AWS::Lambda::Function'))

@@ -1,0 +1,187 @@
+/**
+ * The incident record's model, without any SDK client: what an entry and the header hold, their
+ * bounds, the retention, and the UpdateItem that appends an entry (used by every step's writer,
+ * ./incident-record.ts, and by triage, whose write the dispatcher makes: ./triage-record.ts). Apart
+ * from the writer so that the triage bundle, which makes no call, carries no DynamoDB client.
+ */
+import { DEPLOYMENT_ENV } from '../contracts/environment';
+import { FirebreakError } from '../contracts/errors';
+import { STATE_TTL_ATTRIBUTE } from '../contracts/incident-record';
+import { STATE_KEY_PREFIX } from '../contracts/security';
+
+/** Days a record is kept after its last entry when the deployment says nothing (a little over a year: one audit cycle). */
+export const DEFAULT_INCIDENT_RECORD_RETENTION_DAYS = 400;
+
+/** Bounds of one entry, so that a long incident stays far below DynamoDB's 400 KB item size. */
+export const RECORD_LIMITS = { actions: 60, detail: 300, text: 500, reasons: 20 } as const;
+
+/** One action a step took, as its ActionLog recorded it (outcome: done, would-do, skipped, …). */
+export interface RecordedAction {
+  readonly api: string;
+  readonly target: string;
+  readonly outcome: string;
+  readonly detail: string;
+  readonly at?: string;
+}
+
+/** What one step appends to the incident record. */
+export interface IncidentRecordEntry {
+  /** The responder that ran (containment-guard, quarantine-instance, publish-alert, …). */
+  readonly step: string;
+  readonly startedAt: string;
+  readonly endedAt: string;
+  /** `succeeded` (its result has a status) or `failed` (it threw: `error` says what). */
+  readonly outcome: 'succeeded' | 'failed';
+  /** The responder's own status (quarantined, proceed, dry-run, published…) or the error's name. */
+  readonly status: string;
+  readonly mode?: string;
+  readonly playbook?: string;
+  readonly executionArn?: string;
+  readonly executionName?: string;
+  /** publish-alert: which alert (report, failure, approval-request, triage-only, invalid-event). */
+  readonly alertKind?: string;
+  /** A failure alert's failure: the state that failed and its error, as the state machine caught it. */
+  readonly failure?: { readonly step: string; readonly error: string; readonly cause?: string };
+  /** Triage's reasons on an alert-only incident. */
+  readonly reasons?: readonly string[];
+  /** A manual playbook's request (a release): who asked, and why. */
+  readonly request?: { readonly requestedBy: string; readonly reason?: string };
+  /** The error the step threw. */
+  readonly error?: { readonly name: string; readonly message: string };
+  readonly actions: readonly RecordedAction[];
+  /** How many actions were left out to keep the entry bounded. */
+  readonly actionsOmitted?: number;
+  /** Triage: the keys of the child incidents its decision starts (one per instance of an attack sequence…). */
+  readonly children?: readonly string[];
+}
+
+/** The incident's own facts, written with the first entry (and kept: `if_not_exists`). */
+export interface IncidentRecordHeader {
+  readonly incidentKey: string;
+  readonly account?: string;
+  readonly region?: string;
+  readonly source?: string;
+  readonly findingType?: string;
+  readonly severityLabel?: string;
+  readonly severityScore?: number;
+  /** The resource the incident is about (an instance id…), as the incident names it. */
+  readonly resource?: string;
+  readonly gameDay?: boolean;
+  readonly sample?: boolean;
+  /** When the finding was created at its source, and when Firebreak received it (ISO 8601). */
+  readonly createdAt?: string;
+  readonly receivedAt?: string;
+}
+
+/** Where entries go: the state table in Lambda and in the game day, a list in tests. */
+export interface IncidentRecordWriter {
+  append(header: IncidentRecordHeader, entry: IncidentRecordEntry): Promise<void>;
+}
+
+/** FIREBREAK_INCIDENT_RECORD_RETENTION_DAYS is not a whole number of days from 1 to 3650. */
+export class IncidentRecordConfigError extends FirebreakError {
+  override readonly name = 'IncidentRecordConfigError';
+}
+
+/** The deployment's retention in days (default DEFAULT_INCIDENT_RECORD_RETENTION_DAYS); throws naming the variable. */
+export function incidentRecordRetentionDaysFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): number {
+  const raw = env[DEPLOYMENT_ENV.incidentRecordRetentionDays]?.trim();
+  if (raw === undefined || raw === '') return DEFAULT_INCIDENT_RECORD_RETENTION_DAYS;
+  const days = Number(raw);
+  if (!Number.isInteger(days) || days < 1 || days > 3650) {
+    throw new IncidentRecordConfigError(`${DEPLOYMENT_ENV.incidentRecordRetentionDays} must be a whole number of days from 1 to 3650; got ${JSON.stringify(raw.slice(0, 20))}`);
+  }
+  return days;
+}
+
+/** The record's partition key. */
+export function incidentRecordKey(incidentKey: string): string {
+  return `${STATE_KEY_PREFIX.incident}${incidentKey}`;
+}
+
+/** The attribute holding the entries (a list of JSON strings, oldest first). */
+export const RECORD_ENTRIES_ATTRIBUTE = 'entries';
+
+/** The header's fields, stored as attributes of the same names (the operator's list filters on them). */
+export const HEADER_FACTS = ['account', 'region', 'source', 'findingType', 'severityLabel', 'severityScore', 'resource', 'gameDay', 'sample', 'createdAt', 'receivedAt'] as const satisfies readonly (keyof IncidentRecordHeader)[];
+
+/** A DynamoDB attribute value as the low-level API (and a Step Functions DynamoDB task) takes it. */
+export type RecordAttributeValue = { S: string } | { N: string } | { BOOL: boolean } | { L: { S: string }[] } | { SS: string[] };
+
+/** The variable parts of one append's UpdateItem: the same for every step and for the dispatcher's triage write. */
+export interface RecordAppendUpdate {
+  readonly updateExpression: string;
+  readonly names: Record<string, string>;
+  readonly values: Record<string, RecordAttributeValue>;
+}
+
+/**
+ * The UpdateItem that appends `entry` to the record: `list_append` on the entries (no read, so
+ * parallel writers never lose each other's), the last update time, the TTL (the retention counted
+ * from this entry), and the incident's facts, each `if_not_exists` (the first writer's stay: a later
+ * step cannot rewrite where it happened).
+ */
+export function recordAppendUpdate(header: IncidentRecordHeader, entry: IncidentRecordEntry, retentionDays: number): RecordAppendUpdate {
+  const values: Record<string, RecordAttributeValue> = {
+    ':entry': { L: [{ S: JSON.stringify(entry) }] },
+    ':none': { L: [] },
+    ':updatedAt': { S: entry.endedAt },
+    ':ttl': { N: String(Math.floor(Date.parse(entry.endedAt) / 1000) + retentionDays * 86_400) },
+  };
+  // Every attribute through a placeholder: `source`, `region`, `resource` and `ttl` are DynamoDB reserved words.
+  const names: Record<string, string> = { '#entries': RECORD_ENTRIES_ATTRIBUTE, '#updatedAt': 'updatedAt', '#ttl': STATE_TTL_ATTRIBUTE };
+  const sets = ['#entries = list_append(if_not_exists(#entries, :none), :entry)', '#updatedAt = :updatedAt', '#ttl = :ttl'];
+  for (const field of HEADER_FACTS) {
+    const value = header[field];
+    if (value === undefined) continue;
+    names[`#${field}`] = field;
+    values[`:${field}`] = typeof value === 'number' ? { N: String(value) } : typeof value === 'boolean' ? { BOOL: value } : { S: value };
+    sets.push(`#${field} = if_not_exists(#${field}, :${field})`);
+  }
+  return { updateExpression: `SET ${sets.join(', ')}`, names, values };
+}
+
+/** The value as an object when it is one (not null, not an array): a step's payload is a claim. */
+export function objectField(value: unknown): Record<string, unknown> | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+/** The value when it is a string, cut to `max` characters. */
+export function boundedText(value: unknown, max: number = RECORD_LIMITS.text): string | undefined {
+  return typeof value === 'string' ? value.slice(0, max) : undefined;
+}
+
+/** `{ key: value }` when value is defined, else `{}`: keeps optional fields absent rather than undefined. */
+export function optionalField<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+/** The incident key of a step's payload, when it names one (a payload that does not is not recorded). */
+export function incidentKeyOf(event: unknown): string | undefined {
+  const key = objectField(objectField(event)?.incident)?.key;
+  return typeof key === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(key) ? key : undefined;
+}
+
+/** The incident's facts as a step's payload states them. */
+export function recordHeaderOf(incidentKey: string, event: unknown): IncidentRecordHeader {
+  const incident = objectField(objectField(event)?.incident) ?? {};
+  const severity = objectField(incident.severity);
+  const resource = objectField(incident.resource);
+  const times = objectField(incident.times);
+  const score = severity?.score;
+  const resourceId = boundedText(resource?.instanceId, 64) ?? boundedText(resource?.accessKeyId, 64) ?? boundedText(resource?.id, 200);
+  return {
+    incidentKey,
+    ...optionalField('account', boundedText(incident.account, 12)),
+    ...optionalField('region', boundedText(incident.region, 32)),
+    ...optionalField('source', boundedText(incident.source, 32)),
+    ...optionalField('findingType', boundedText(incident.findingType, 200)),
+    ...optionalField('severityLabel', boundedText(severity?.label, 16)),
+    ...optionalField('severityScore', typeof score === 'number' && Number.isFinite(score) ? score : undefined),
+    ...optionalField('resource', resourceId),
+    ...optionalField('gameDay', typeof incident.gameDay === 'boolean' ? incident.gameDay : undefined),
+    ...optionalField('sample', typeof incident.sample === 'boolean' ? incident.sample : undefined),
+    ...optionalField('createdAt', boundedText(times?.created, 40)),
+    ...optionalField('receivedAt', boundedText(times?.received, 40)),
+  };
+}

@@ -1,0 +1,100 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { executionNameFor } from '../../lib/incident/keys';
+import { parseEvent } from '../../lib/incident/parse';
+import { loadPlaybookDirectorySync } from '../../lib/playbooks/loader';
+import { routingTableFor } from '../../lib/playbooks/routing';
+import { triage } from '../../lib/playbooks/triage';
+import { parseRecordEntries } from '../../lib/operator/incident-report';
+import { createTriageHandler } from '../../lib/responders/triage-handler';
+import { silentLogger } from '../../lib/responders/logging';
+import { childKeysOf, TRIAGE_RECORD_CONDITION, triageRecordEntry, triageRecordWrite } from '../../lib/responders/triage-record';
+import { ec2Incident } from '../support/incidents';
+
+const playbooks = loadPlaybookDirectorySync('playbooks');
+const arns = Object.fromEntries(playbooks.map((playbook) => [playbook.name, `arn:aws:states:eu-west-1:111122223333:stateMachine:Firebreak-${playbook.name}`]));
+const routing = routingTableFor(playbooks, arns, { forceDryRun: false });
+const times = { startedAt: new Date('2026-11-20T10:00:00.300Z'), endedAt: new Date('2026-11-20T10:00:00.340Z') };
+const sequence = () => parseEvent(JSON.parse(readFileSync('playbooks/events/guardduty-attack-sequence-ec2-compromised-instance-group.json', 'utf8')), { receivedAt: new Date('2026-11-20T10:00:00Z') });
+
+describe('triageRecordEntry', () => {
+  it("records the decision, playbook, mode, reasons and triage's own times", () => {
+    const incident = ec2Incident();
+    const decision = triage(incident, routing);
+    expect(decision.outcome).toBe('start-playbook');
+    expect(triageRecordEntry(decision, times)).toEqual({
+      step: 'triage',
+      startedAt: '2026-11-20T10:00:00.300Z',
+      endedAt: '2026-11-20T10:00:00.340Z',
+      outcome: 'succeeded',
+      status: 'start-playbook',
+      mode: decision.mode,
+      playbook: decision.playbook,
+      executionName: decision.executionName,
+      reasons: decision.reasons,
+      actions: [],
+    });
+  });
+
+  it("lists a sequence's child incidents (one per instance), by the keys their executions record under", () => {
+    const decision = triage(sequence(), routing);
+    const entry = triageRecordEntry(decision, times);
+    expect(entry?.children).toEqual(decision.targets?.map((target) => target.incident.key));
+    expect(entry?.children).toHaveLength(4);
+    expect(childKeysOf(decision)).toEqual(entry?.children);
+  });
+
+  it('records an alert-only decision under its revision, and nothing for an ignored or unparseable event', () => {
+    const incident = ec2Incident();
+    const alertOnly = { ...triage(incident, routing), outcome: 'alert-only' as const, playbook: null, stateMachineArn: null, executionName: null };
+    expect(triageRecordEntry(alertOnly, times)).toMatchObject({ status: 'alert-only', executionName: executionNameFor(incident) });
+    expect(triageRecordEntry({ ...alertOnly, outcome: 'ignore' }, times)).toBeUndefined();
+    expect(triageRecordEntry({ ...alertOnly, outcome: 'invalid', incident: null }, times)).toBeUndefined();
+  });
+
+  it('is an entry the operator reader accepts', () => {
+    const entry = triageRecordEntry(triage(sequence(), routing), times);
+    expect(parseRecordEntries([JSON.stringify(entry)])).toEqual({ entries: [entry], invalid: 0 });
+  });
+});
+
+describe('triageRecordWrite', () => {
+  it("appends the entry to incident#<key> with the incident's facts (if_not_exists) and adds the revision to the triaged set", () => {
+    const incident = ec2Incident();
+    const decision = triage(incident, routing);
+    const write = triageRecordWrite(decision, times, 400)!;
+    expect(write.pk).toBe(`incident#${incident.key}`);
+    expect(write.revision).toBe(decision.executionName);
+    expect(write.updateExpression).toMatch(/^SET #entries = list_append\(if_not_exists\(#entries, :none\), :entry\), #updatedAt = :updatedAt, #ttl = :ttl, #account = if_not_exists\(#account, :account\).* ADD #triaged :revisions$/);
+    expect(write.names).toMatchObject({ '#entries': 'entries', '#triaged': 'triaged', '#account': 'account', '#receivedAt': 'receivedAt' });
+    expect(write.values).toMatchObject({
+      ':entry': { L: [{ S: JSON.stringify(triageRecordEntry(decision, times)) }] },
+      ':ttl': { N: String(Math.floor(times.endedAt.getTime() / 1000) + 400 * 86_400) },
+      ':account': { S: incident.account },
+      ':revision': { S: decision.executionName },
+      ':revisions': { SS: [decision.executionName] },
+    });
+    // Every placeholder of the dispatcher's condition is defined by the write (DynamoDB refuses an undefined one).
+    for (const placeholder of TRIAGE_RECORD_CONDITION.match(/[#:][A-Za-z]+/g) ?? []) expect({ ...write.names, ...write.values }).toHaveProperty([placeholder]);
+  });
+});
+
+describe('the triage handler', () => {
+  it('returns the decision with its record write, timed by its clock', async () => {
+    const ticks = [times.startedAt, times.endedAt];
+    const handler = createTriageHandler({ logger: silentLogger, environment: {}, now: () => ticks.shift() ?? times.endedAt });
+    const event = JSON.parse(readFileSync('playbooks/events/guardduty-ec2-backdoor-c2activity-multi-eni.json', 'utf8')) as unknown;
+    const decision = await handler({ event, routing, receivedAt: '2026-11-20T10:00:00.000Z' });
+    // No served accounts in this environment: alert-only, which is recorded too.
+    expect(decision.outcome).toBe('alert-only');
+    const { record, ...rest } = decision;
+    expect(record).toEqual(triageRecordWrite(rest, times, 400));
+  });
+
+  it('adds no write to an event it cannot parse', async () => {
+    const handler = createTriageHandler({ logger: silentLogger, environment: {} });
+    const decision = await handler({ event: { nonsense: true }, routing });
+    expect(decision.outcome).toBe('invalid');
+    expect(decision.record).toBeUndefined();
+  });
+});
