@@ -90,11 +90,77 @@ export function parseRecordEntries(stored: readonly string[]): { entries: Incide
 export const INCIDENT_STATUSES = ['open', 'contained', 'released', 'failed'] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 
-const CONTAINED = new Set(['quarantined', 'already-quarantined']);
-const RELEASED = new Set(['released', 'already-released']);
 const EVIDENCE_KEPT = new Set(['snapshotted', 'already-snapshotted', 'copied', 'already-copied']);
-const CONTAINMENT_STEP = ACTIONS['quarantine-instance'].responder;
-const RELEASE_STEP = RESPONDER_NAMES.releaseInstance;
+
+/**
+ * What contains a resource and what releases it, per kind of resource: the step and the statuses
+ * that say it is done (a key already Inactive before Firebreak came is not Firebreak's containment,
+ * and its release never re-activates it), the phase's label and the follow-up while it lasts.
+ */
+interface ContainmentKind {
+  readonly step: string;
+  readonly contained: ReadonlySet<string>;
+  readonly releaseStep: string;
+  readonly released: ReadonlySet<string>;
+  readonly label: string;
+  readonly followUp: (resource: string) => string;
+}
+
+const CONTAINMENT_KINDS: readonly ContainmentKind[] = [
+  {
+    step: ACTIONS['quarantine-instance'].responder,
+    contained: new Set(['quarantined', 'already-quarantined']),
+    releaseStep: RESPONDER_NAMES.releaseInstance,
+    released: new Set(['released', 'already-released']),
+    label: 'Containment (instance isolated)',
+    followUp: (resource) => `${resource} is still quarantined: investigate it, then release it (firebreak release) or terminate it once the evidence is kept.`,
+  },
+  {
+    step: RESPONDER_NAMES.disableAccessKey,
+    contained: new Set(['disabled']),
+    releaseStep: RESPONDER_NAMES.releaseCredentials,
+    released: new Set(['released', 'already-released']),
+    label: 'Containment (access key disabled)',
+    followUp: (resource) => `${resource} is still disabled: once its user is clean, release it (firebreak credentials release --access-key) or replace the key.`,
+  },
+  {
+    step: RESPONDER_NAMES.revokeRoleSessions,
+    contained: new Set(['revoked', 'already-revoked']),
+    releaseStep: RESPONDER_NAMES.releaseCredentials,
+    released: new Set(['released', 'already-released']),
+    label: 'Containment (role sessions revoked)',
+    followUp: (resource) => `The sessions of ${resource} are still revoked: once the role is clean, release the deny (firebreak credentials release --role) after its sessions have expired.`,
+  },
+  {
+    step: RESPONDER_NAMES.quarantineS3Object,
+    contained: new Set(['tagged', 'already-tagged']),
+    releaseStep: RESPONDER_NAMES.releaseS3Object,
+    released: new Set(['untagged']),
+    label: 'Containment (object tagged infected)',
+    followUp: (resource) => `${resource} is still tagged as infected: investigate it, then release it (firebreak release --bucket --key) or remove it by hand.`,
+  },
+];
+
+/** The kind of containment an entry records, when it records one. */
+function containmentOf(entry: IncidentRecordEntry): ContainmentKind | undefined {
+  return CONTAINMENT_KINDS.find((kind) => kind.step === entry.step && kind.contained.has(entry.status));
+}
+
+/** Whether an entry records a release. */
+function isRelease(entry: IncidentRecordEntry): boolean {
+  return CONTAINMENT_KINDS.some((kind) => kind.releaseStep === entry.step && kind.released.has(entry.status));
+}
+
+/** The containments still in force after these entries: each kind contained and not released since. */
+function containmentsInForce(entries: readonly IncidentRecordEntry[]): ContainmentKind[] {
+  const inForce = new Set<ContainmentKind>();
+  for (const entry of byTime(entries)) {
+    const kind = containmentOf(entry);
+    if (kind) inForce.add(kind);
+    else for (const held of [...inForce]) if (held.releaseStep === entry.step && held.released.has(entry.status)) inForce.delete(held);
+  }
+  return [...inForce];
+}
 const EVIDENCE_STEPS = new Set<string>([RESPONDER_NAMES.snapshotVolumes, RESPONDER_NAMES.copyEvidence]);
 
 function byTime<Entry extends IncidentRecordEntry>(entries: readonly Entry[]): Entry[] {
@@ -102,16 +168,23 @@ function byTime<Entry extends IncidentRecordEntry>(entries: readonly Entry[]): E
 }
 
 /**
- * open (nothing contained yet, or only in dry-run), contained (an instance isolated and not
- * released since), released, or failed (an execution ended in a failure alert after the last
+ * open (nothing contained yet, or only in dry-run), contained (an instance isolated, a key
+ * disabled, a role's sessions revoked or an object tagged, and not released since), released, or failed (an execution ended in a failure alert after the last
  * containment or release).
  */
 export function incidentStatus(entries: readonly IncidentRecordEntry[]): IncidentStatus {
   let status: IncidentStatus = 'open';
+  const inForce = new Set<ContainmentKind>();
   for (const entry of byTime(entries)) {
-    if (entry.step === CONTAINMENT_STEP && CONTAINED.has(entry.status)) status = 'contained';
-    else if (entry.step === RELEASE_STEP && RELEASED.has(entry.status)) status = 'released';
-    else if (entry.alertKind === 'failure') status = 'failed';
+    const kind = containmentOf(entry);
+    if (kind) {
+      inForce.add(kind);
+      status = 'contained';
+    } else if (isRelease(entry)) {
+      // Released once nothing contained is left: a release of another kind ends nothing here.
+      for (const held of [...inForce]) if (held.releaseStep === entry.step && held.released.has(entry.status)) inForce.delete(held);
+      status = inForce.size === 0 ? 'released' : 'contained';
+    } else if (entry.alertKind === 'failure') status = 'failed';
   }
   return status;
 }
@@ -302,7 +375,7 @@ export function buildIncidentReport(
   // A sequence is contained when its last contained resource is (time to containment runs to the
   // last ENI isolated, as the alarm measures it); the first is named beside it.
   const containments = children.length === 0 ? [] : children.flatMap((child) => {
-    const found = byTime(child.entries).find((entry) => entry.step === CONTAINMENT_STEP && CONTAINED.has(entry.status));
+    const found = byTime(child.entries).find((entry) => containmentOf(entry) !== undefined);
     return found ? [found] : [];
   }).sort((a, b) => Date.parse(a.endedAt) - Date.parse(b.endedAt));
   const lastContained = containments.at(-1);
@@ -310,16 +383,17 @@ export function buildIncidentReport(
     const firstContained = containments[0] as IncidentRecordEntry;
     phases.push({
       name: 'containment',
-      label: `Containment (last of ${containments.length} resources isolated)`,
+      label: `Containment (last of ${containments.length} resources contained)`,
       at: lastContained.endedAt,
       sinceReceivedMs: since(lastContained.endedAt) ?? 0,
       by: `${lastContained.step}: ${lastContained.status} (the first at +${formatDuration(since(firstContained.endedAt))})`,
     });
   }
-  phase('containment', entries.find((entry) => entry.step === CONTAINMENT_STEP && CONTAINED.has(entry.status)));
+  const firstContainment = entries.find((entry) => containmentOf(entry) !== undefined);
+  phase('containment', firstContainment, undefined, firstContainment ? containmentOf(firstContainment)?.label : undefined);
   phase('evidence', entries.find((entry) => EVIDENCE_STEPS.has(entry.step) && EVIDENCE_KEPT.has(entry.status)));
   phase('first-alert', entries.find((entry) => entry.step === RESPONDER_NAMES.publishAlert && entry.outcome === 'succeeded'));
-  phase('release', entries.find((entry) => entry.step === RELEASE_STEP && RELEASED.has(entry.status)));
+  phase('release', entries.find(isRelease));
 
   const approvals = [...record.approvals, ...children.flatMap((child) => child.approvals)].map((approval) => {
     const wait = approval.decidedAt !== undefined ? ms(approval.requestedAt, approval.decidedAt) : undefined;
@@ -367,7 +441,7 @@ export function buildIncidentReport(
 
   const childReports: ReportedChild[] = children.map((child) => {
     const own = byTime(child.entries);
-    const contained = own.find((entry) => entry.step === CONTAINMENT_STEP && CONTAINED.has(entry.status));
+    const contained = own.find((entry) => containmentOf(entry) !== undefined);
     const containedSince = contained ? since(contained.endedAt) : undefined;
     return {
       key: child.header.incidentKey,
@@ -411,16 +485,16 @@ export function buildIncidentReport(
   return { ...report, followUps: followUpsOf(report, entries), lessons: lessonsOf(report, entries, targets) };
 }
 
-function followUpsOf(report: Omit<IncidentReport, 'followUps' | 'lessons'>, entries: readonly IncidentRecordEntry[]): string[] {
+function followUpsOf(report: Omit<IncidentReport, 'followUps' | 'lessons'>, entries: readonly GatheredEntry[]): string[] {
   const followUps: string[] = [];
-  const resource = report.header.resource ?? 'the instance';
   if (report.children !== undefined) {
-    // A sequence: one follow-up per resource still quarantined, naming its own incident key (what firebreak release takes).
+    // A sequence: one follow-up per resource still contained, naming its own incident key (what the release commands take).
     for (const child of report.children) {
-      if (child.status === 'contained') followUps.push(`${child.resource ?? 'A resource'} (incident ${child.key}) is still quarantined: investigate it, then release it (firebreak release) or terminate it once the evidence is kept.`);
+      const own = entries.filter((entry) => entry.incidentKey === child.key);
+      for (const kind of containmentsInForce(own)) followUps.push(kind.followUp(`${child.resource ?? 'A resource'} (incident ${child.key})`));
     }
-  } else if (report.status === 'contained') {
-    followUps.push(`${resource} is still quarantined: investigate it, then release it (firebreak release) or terminate it once the evidence is kept.`);
+  } else {
+    for (const kind of containmentsInForce(entries)) followUps.push(kind.followUp(report.header.resource ?? 'The resource'));
   }
   const blocked = entries.some((entry) => entry.step === RESPONDER_NAMES.blockDnsDomain && entry.status === 'blocked');
   const unblocked = entries.some((entry) => entry.step === RESPONDER_NAMES.unblockDnsDomains && entry.status === 'unblocked');

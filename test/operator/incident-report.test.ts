@@ -52,6 +52,35 @@ describe('incidentStatus', () => {
   });
 });
 
+describe('credentials and objects contained', () => {
+  const KEY_RUN = [entry('containment-guard', 1, 2, 'proceed'), entry('disable-access-key', 2, 3, 'disabled'), entry('revoke-role-sessions', 2, 3, 'no-role')];
+
+  it('counts a disabled key, revoked sessions and a tagged object as containment, each until its own release', () => {
+    expect(incidentStatus(KEY_RUN)).toBe('contained');
+    expect(incidentStatus([...KEY_RUN, entry('release-credentials', 60, 61, 'released')])).toBe('released');
+    expect(incidentStatus([entry('revoke-role-sessions', 2, 3, 'revoked')])).toBe('contained');
+    expect(incidentStatus([entry('quarantine-s3-object', 2, 3, 'tagged')])).toBe('contained');
+    expect(incidentStatus([entry('quarantine-s3-object', 2, 3, 'tagged'), entry('release-s3-object', 60, 61, 'untagged')])).toBe('released');
+    // A key that was already Inactive was not Firebreak's doing, nor is a dry run.
+    expect(incidentStatus([entry('disable-access-key', 2, 3, 'already-inactive')])).toBe('open');
+    expect(incidentStatus([entry('disable-access-key', 2, 3, 'dry-run')])).toBe('open');
+  });
+
+  it('names the containment phase after what was contained and the release command that undoes it', () => {
+    const report = buildIncidentReport(record(KEY_RUN, { header: { ...record([]).header, findingType: 'UnauthorizedAccess:IAMUser/MaliciousIPCaller', resource: 'AKIAIOSFODNN7EXAMPLE' } }));
+    expect(report.status).toBe('contained');
+    expect(report.phases.find((phase) => phase.name === 'containment')).toEqual(expect.objectContaining({ label: 'Containment (access key disabled)', sinceReceivedMs: 3000 }));
+    expect(report.followUps).toEqual([expect.stringMatching(/^AKIAIOSFODNN7EXAMPLE is still disabled: .*firebreak credentials release --access-key/)]);
+    const released = buildIncidentReport(record([...KEY_RUN, entry('release-credentials', 60, 61, 'released')]));
+    expect(released.followUps).toEqual([]);
+    expect(released.phases.find((phase) => phase.name === 'release')?.by).toBe('release-credentials: released');
+    // A release of another kind does not end this containment.
+    const other = buildIncidentReport(record([...KEY_RUN, entry('release-instance', 60, 61, 'released')]));
+    expect(other.followUps).toEqual([expect.stringContaining('still disabled')]);
+    expect(other.status).toBe('contained');
+  });
+});
+
 describe('buildIncidentReport', () => {
   it('measures each phase from the receipt, at the entry that ended it', () => {
     const report = buildIncidentReport(record(CONTAINED_RUN));
