@@ -61,6 +61,40 @@ const TARGET_FIELDS = {
 };
 
 /**
+ * The Task that starts one resource's child playbook under the target's execution name and waits
+ * for it (`startExecution.sync:2`), its input the incident narrowed to that resource.
+ */
+function startChildExecution(playbook: string, parentPlaybook: string, resource: 'instance' | 'credential') {
+  return {
+    Type: 'Task',
+    Comment: `Run ${playbook} for this ${resource} alone, under its own execution name, and wait for it.`,
+    Resource: START_EXECUTION_SYNC_RESOURCE,
+    Parameters: {
+      StateMachineArn: `\${${stateMachinePlaceholder(playbook)}}`,
+      'Name.$': '$.target.executionName',
+      Input: {
+        'incident.$': 'States.JsonMerge($.incident, $.target.incident, false)',
+        'mode.$': '$.mode',
+        playbook,
+        parentPlaybook,
+        'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$': '$$.Execution.Id',
+      },
+    },
+  } as const;
+}
+
+/** A start retried when throttled; an execution name already used means an earlier revision ran it; any other failure is the item's. */
+function childExecutionOutcomes(names: { readonly alreadyStarted: string; readonly failed: string }) {
+  return {
+    Retry: [START_RETRY],
+    Catch: [
+      { ErrorEquals: ['StepFunctions.ExecutionAlreadyExistsException'], ResultPath: '$.failure', Next: names.alreadyStarted },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: names.failed },
+    ],
+  };
+}
+
+/**
  * The Map state of a `contain-each-instance` step. The caller names the state, claims the names of
  * `perInstanceStateNames(name)`, and sets `Catch` and `Next`/`End`; `execution` is the context every
  * responder gets (for the per-instance playbook's input it adds the parent execution).
@@ -75,20 +109,7 @@ export function perInstanceMapState(step: ActionStep, name: string, parentPlaybo
     StartAt: names.run,
     States: {
       [names.run]: {
-        Type: 'Task',
-        Comment: `Run ${playbook} for this instance alone, under its own execution name, and wait for it.`,
-        Resource: START_EXECUTION_SYNC_RESOURCE,
-        Parameters: {
-          StateMachineArn: `\${${stateMachinePlaceholder(playbook)}}`,
-          'Name.$': '$.target.executionName',
-          Input: {
-            'incident.$': 'States.JsonMerge($.incident, $.target.incident, false)',
-            'mode.$': '$.mode',
-            playbook,
-            parentPlaybook,
-            'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$': '$$.Execution.Id',
-          },
-        },
+        ...startChildExecution(playbook, parentPlaybook, 'instance'),
         ResultSelector: {
           'instanceId.$': '$.Input.incident.resource.instanceId',
           'account.$': '$.Input.incident.account',
@@ -100,11 +121,7 @@ export function perInstanceMapState(step: ActionStep, name: string, parentPlaybo
           'guard.$': '$.Output.results.Guard.result.status',
           'reasons.$': '$.Output.results.Guard.result.reasons',
         },
-        Retry: [START_RETRY],
-        Catch: [
-          { ErrorEquals: ['StepFunctions.ExecutionAlreadyExistsException'], ResultPath: '$.failure', Next: names.alreadyStarted },
-          { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: names.failed },
-        ],
+        ...childExecutionOutcomes(names),
         End: true,
       },
       [names.alreadyStarted]: {
@@ -152,20 +169,7 @@ function perCredentialMapState(step: ActionStep, name: string, parentPlaybook: s
     StartAt: names.run,
     States: {
       [names.run]: {
-        Type: 'Task',
-        Comment: `Run ${playbook} for this credential alone, under its own execution name, and wait for it.`,
-        Resource: START_EXECUTION_SYNC_RESOURCE,
-        Parameters: {
-          StateMachineArn: `\${${stateMachinePlaceholder(playbook)}}`,
-          'Name.$': '$.target.executionName',
-          Input: {
-            'incident.$': 'States.JsonMerge($.incident, $.target.incident, false)',
-            'mode.$': '$.mode',
-            playbook,
-            parentPlaybook,
-            'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$': '$$.Execution.Id',
-          },
-        },
+        ...startChildExecution(playbook, parentPlaybook, 'credential'),
         ResultSelector: {
           'executionArn.$': '$.ExecutionArn',
           'status.$': '$.Status',
@@ -175,11 +179,7 @@ function perCredentialMapState(step: ActionStep, name: string, parentPlaybook: s
           'results.$': '$.Output.results',
         },
         ResultPath: '$.run',
-        Retry: [START_RETRY],
-        Catch: [
-          { ErrorEquals: ['StepFunctions.ExecutionAlreadyExistsException'], ResultPath: '$.failure', Next: names.alreadyStarted },
-          { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: names.failed },
-        ],
+        ...childExecutionOutcomes(names),
         Next: names.summary,
       },
       [names.summary]: {
