@@ -12,6 +12,7 @@ import type { CredentialGrantSubject, ServedAccounts } from '../contracts/securi
 import { CREDENTIALS_GRANT_SUBJECT, SECURITY_TAGS, credentialGrantSubject, parseCredentialGrantSubject, servedAccountsFromEnvironment, unservedAccountReason } from '../contracts/security';
 import type { Incident } from '../incident/model';
 import type { DeploymentEnvironment } from './effective-mode';
+import type { ActionLog } from './action-log';
 import type { ResponderRun } from './responder-run';
 import { isGameDayIncident, isGameDayTarget } from './game-day';
 import type { GrantCheck, GrantReader } from './grants';
@@ -145,4 +146,46 @@ export function grantCovers(only: CredentialGrantSubject | undefined, credential
 /** The ARN of AWS's managed AWSDenyAll policy in the region's partition (ISO partitions: the commercial ARN's form). */
 export function denyAllPolicyArn(region: string, policyName: string): string {
   return `arn:${partitionOfRegion(region) ?? 'aws'}:iam::aws:policy/${policyName}`;
+}
+
+/** How a credential step names what it acts on, for the one-credential grant's log lines. */
+export interface GrantedCredentialWords {
+  readonly kind: CredentialGrantSubject['kind'];
+  /** `an access key`, `a role`. */
+  readonly aKind: string;
+  /** `key`, `role`. */
+  readonly noun: string;
+  /** What is not done: `no key is disabled`, `no session is revoked`. */
+  readonly nothing: string;
+  /** What is not done when the input does not name the granted one: `nothing is disabled`. */
+  readonly notNamed: string;
+}
+
+/**
+ * What a per-credential execution's grant leaves to a step: `wrong-kind` when it clears a
+ * credential of the other kind (the step has nothing to do), `not-named` when the input does not
+ * name the granted credential (refused: the input is forged or stale), else nothing, with a line
+ * saying which other credentials the input names and this step does not touch. Without a
+ * one-credential grant (`only` undefined), nothing.
+ */
+export function narrowToGrantedCredential(
+  log: ActionLog,
+  only: CredentialGrantSubject | undefined,
+  counts: { readonly named: number; readonly granted: number },
+  words: GrantedCredentialWords,
+): { readonly stop: 'wrong-kind' } | { readonly stop: 'not-named'; readonly refusal: string } | undefined {
+  if (only === undefined) return undefined;
+  const subject = credentialGrantSubject(only);
+  if (only.kind !== words.kind) {
+    log.record('firebreak:check-grant', subject, 'skipped', `This execution's grant clears ${subject} alone, not ${words.aKind}: ${words.nothing} here`);
+    return { stop: 'wrong-kind' };
+  }
+  if (counts.granted === 0) {
+    const refusal = `This execution's grant clears ${subject} alone, and its input does not name that ${words.noun}: ${words.notNamed}`;
+    log.record('firebreak:check-grant', subject, 'skipped', refusal);
+    return { stop: 'not-named', refusal };
+  }
+  const others = counts.named - counts.granted;
+  if (others > 0) log.record('firebreak:check-grant', subject, 'observed', `This execution's grant clears ${subject} alone: the ${others} other ${words.noun}(s) its input names are not touched here (each has its own execution and grant)`);
+  return undefined;
 }

@@ -29,8 +29,7 @@ import { DENY_ALL_POLICY_NAME, disableAccessKeyOptions } from '../playbooks/cred
 import { readOrMissing } from './credential-targets';
 import type { CredentialRails } from './credential-rails';
 import type { AccessKeyRecord, CredentialRecordStore } from './credential-records';
-import { clearCredentialStep, denyAllPolicyArn, grantCovers, refusalBeforeAnyCall, refusalByTags } from './credential-rails';
-import { credentialGrantSubject } from '../contracts/security';
+import { clearCredentialStep, denyAllPolicyArn, grantCovers, narrowToGrantedCredential, refusalBeforeAnyCall, refusalByTags } from './credential-rails';
 import type { DeploymentEnvironment } from './effective-mode';
 import { ResponderRun } from './responder-run';
 import type { GrantReader } from './grants';
@@ -114,20 +113,9 @@ export async function disableAccessKey(input: ResponderInput<DisableAccessKeyOpt
   const { rails, gameDay, only } = clearance;
   // A per-credential execution's grant names one credential: that one alone, whatever the input lists.
   const granted = named.filter((key) => grantCovers(only, { kind: 'access-key', account: key.account ?? incident.account, accessKeyId: key.accessKeyId }));
-  if (only !== undefined) {
-    const subject = credentialGrantSubject(only);
-    if (only.kind !== 'access-key') {
-      log.record('firebreak:check-grant', subject, 'skipped', `This execution's grant clears ${subject} alone, not an access key: no key is disabled here`);
-      return finish('no-key');
-    }
-    if (granted.length === 0) {
-      const refusal = `This execution's grant clears ${subject} alone, and its input does not name that key: nothing is disabled`;
-      log.record('firebreak:check-grant', subject, 'skipped', refusal);
-      return finish('refused', [], { refusal });
-    }
-    const others = named.length - granted.length;
-    if (others > 0) log.record('firebreak:check-grant', subject, 'observed', `This execution's grant clears ${subject} alone: the ${others} other key(s) its input names are not touched here (each has its own execution and grant)`);
-  }
+  const narrowed = narrowToGrantedCredential(log, only, { named: named.length, granted: granted.length }, { kind: 'access-key', aKind: 'an access key', noun: 'key', nothing: 'no key is disabled', notNamed: 'nothing is disabled' });
+  if (narrowed?.stop === 'wrong-kind') return finish('no-key');
+  if (narrowed?.stop === 'not-named') return finish('refused', [], { refusal: narrowed.refusal });
   const outcomes: AccessKeyOutcome[] = [];
   // One key after another: a finding names few, and two keys of one user share its deny-all.
   for (const key of granted) {

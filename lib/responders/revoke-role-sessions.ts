@@ -25,10 +25,10 @@ import { tagRecord } from '../aws/describe-instance';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { ResponderMode } from '../contracts/responder-mode';
-import { SECURITY_ENV, credentialGrantSubject } from '../contracts/security';
+import { SECURITY_ENV } from '../contracts/security';
 import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import { rolesNamed } from './credential-targets';
-import { clearCredentialStep, grantCovers, refusalBeforeAnyCall, refusalByTags } from './credential-rails';
+import { clearCredentialStep, grantCovers, narrowToGrantedCredential, refusalBeforeAnyCall, refusalByTags } from './credential-rails';
 import type { CredentialRecordStore, RoleSessionsRecord } from './credential-records';
 import type { DeploymentEnvironment } from './effective-mode';
 import { ResponderRun } from './responder-run';
@@ -111,20 +111,9 @@ export async function revokeRoleSessions(input: ResponderInput<Record<string, ne
   const mode = run.mode;
   // A per-credential execution's grant names one credential: that one alone, whatever the input lists.
   const granted = named.filter((role) => grantCovers(only, { kind: 'iam-role', account: role.account, roleName: role.roleName }));
-  if (only !== undefined) {
-    const subject = credentialGrantSubject(only);
-    if (only.kind !== 'iam-role') {
-      log.record('firebreak:check-grant', subject, 'skipped', `This execution's grant clears ${subject} alone, not a role: no session is revoked here`);
-      return finish('no-role');
-    }
-    if (granted.length === 0) {
-      const refusal = `This execution's grant clears ${subject} alone, and its input does not name that role: nothing is revoked`;
-      log.record('firebreak:check-grant', subject, 'skipped', refusal);
-      return finish('refused', [], { refusal });
-    }
-    const others = named.length - granted.length;
-    if (others > 0) log.record('firebreak:check-grant', subject, 'observed', `This execution's grant clears ${subject} alone: the ${others} other role(s) its input names are not touched here (each has its own execution and grant)`);
-  }
+  const narrowed = narrowToGrantedCredential(log, only, { named: named.length, granted: granted.length }, { kind: 'iam-role', aKind: 'a role', noun: 'role', nothing: 'no session is revoked', notNamed: 'nothing is revoked' });
+  if (narrowed?.stop === 'wrong-kind') return finish('no-role');
+  if (narrowed?.stop === 'not-named') return finish('refused', [], { refusal: narrowed.refusal });
   // Firebreak's own member-account roles: revoking them would cut Firebreak off mid-incident.
   const ownRoles = [environment[SECURITY_ENV.memberRoleName], environment[SECURITY_ENV.sessionRevokerRoleName]].filter((n): n is string => n !== undefined && n !== '');
 
