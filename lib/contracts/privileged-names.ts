@@ -1,6 +1,8 @@
 /**
- * Administrator and break-glass principals, by IAM name pattern (IAM's `*` wildcard, matched
- * case-sensitively as ARNs are): Firebreak never writes a policy to their roles, never passes them
+ * Administrator and break-glass principals, by IAM name pattern (IAM's `*` wildcard). The stack's
+ * IAM deny matches them case-sensitively, as ARNs are; the responders' own check by name ignores
+ * case, since IAM names are unique whatever their case (a finding naming `bREAKgLASS-ops` means
+ * the role `BreakGlass-Ops`): Firebreak never writes a policy to their roles, never passes them
  * to EC2, never disables their users' keys nor revokes their roles' sessions, whatever a finding or a
  * record names. The stack's IAM denies them (lib/stack/iam-scopes.ts); the credential responders
  * also refuse them by name before any call (FIREBREAK_PRIVILEGED_NAME_PATTERNS, these by default).
@@ -24,5 +26,5 @@ export const DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS: readonly string[] = [
 
 /** The pattern `name` (a user or role name, without path) matches among `patterns`, if any (IAM `*` wildcards; a pattern with a path matches names only through a leading `*`). */
 export function matchesPrivilegedName(name: string, patterns: readonly string[]): string | undefined {
-  return patterns.find((pattern) => new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('.*')}$`).test(name));
+  return patterns.find((pattern) => new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('.*')}$`, 'i').test(name));
 }

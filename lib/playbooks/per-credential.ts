@@ -14,7 +14,7 @@
  * key starts only the new key's execution; the others end as ExecutionAlreadyExists (already
  * handled, not touched again).
  */
-import { sha256Hex } from '../incident/keys';
+import { childIncidentKey, placementHash, sha256Hex } from '../incident/keys';
 import { affectedResources } from '../incident/affected';
 import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import type { AccessKeyResource, Incident } from '../incident/model';
@@ -23,9 +23,6 @@ import { credentialGrantSubject } from '../contracts/security';
 import { PER_CREDENTIAL_ACTION } from './per-credential-actions';
 
 export { PER_CREDENTIAL_ACTION };
-
-/** Incident keys (and so per-credential execution names): Step Functions allows 80, Firebreak keys 64. */
-const KEY_MAX = 64;
 
 /** What the per-credential execution's incident replaces in the incident (a shallow merge: `States.JsonMerge`). */
 export interface PerCredentialOverride {
@@ -73,23 +70,28 @@ export interface CredentialTargetOptions {
 }
 
 /**
- * The key of the per-credential incident: `<incident key>-<access key id>` for a key (56 characters
- * for a GuardDuty key), `<incident key>-role-<12 hex of the role and account>` for a role (role names
- * may hold characters an execution name may not, and 64 of them), with a short hash of the account
- * when a key is not in the incident's own. A key that would be longer than 64 keeps its head, a
- * hash of the whole, and the suffix.
+ * The key of the per-credential incident, a child key of the incident's (`childIncidentKey`, so a
+ * sequence's report gathers it): `<incident key>-<access key id>` for a key (an id longer than 32
+ * characters by a hash of it), `<incident key>-role-<12 hex of the account and the role name in lower
+ * case>` for a role (role names may hold characters an execution name may not, and IAM names are
+ * unique whatever their case), then `-<placementHash>` when the credential is in another account or
+ * Region than the incident, as for instances, so that the gathered report can check the child's
+ * account against its key.
  */
-export function perCredentialKey(incidentKey: string, subject: CredentialGrantSubject, homeAccount: string): string {
-  const suffix =
+export function perCredentialKey(
+  incidentKey: string,
+  subject: CredentialGrantSubject,
+  placement: { readonly region: string },
+  home: { readonly account: string; readonly region: string },
+): string {
+  const id =
     subject.kind === 'access-key'
-      ? subject.account === homeAccount
-        ? `-${subject.accessKeyId}`
-        : `-${subject.accessKeyId}-${sha256Hex(subject.account).slice(0, 8)}`
-      : `-role-${sha256Hex(`${subject.account}|${subject.roleName}`).slice(0, 12)}`;
-  const plain = `${incidentKey}${suffix}`;
-  if (plain.length <= KEY_MAX) return plain;
-  const hash = `-${sha256Hex(plain).slice(0, 8)}`;
-  return `${incidentKey.slice(0, KEY_MAX - hash.length - suffix.length)}${hash}${suffix}`;
+      ? subject.accessKeyId.length <= 32
+        ? subject.accessKeyId
+        : `key-${sha256Hex(subject.accessKeyId).slice(0, 16)}`
+      : `role-${sha256Hex(`${subject.account}|${subject.roleName.toLowerCase()}`).slice(0, 12)}`;
+  const foreign = subject.account !== home.account || placement.region !== home.region;
+  return childIncidentKey(incidentKey, foreign ? `-${id}-${placementHash(subject.account, placement.region)}` : `-${id}`);
 }
 
 const CREDENTIAL_KINDS = new Set(['access-key', 'iam-role', 'role-session', 'iam-user']);
@@ -111,8 +113,10 @@ export function credentialTargets(incident: Incident, options: CredentialTargetO
   const add = (subject: CredentialGrantSubject, region: string, resource: AccessKeyResource, userName?: string): void => {
     const id = subject.kind === 'access-key' ? subject.accessKeyId : subject.roleName;
     const text = credentialGrantSubject(subject);
-    if (seen.has(text)) return;
-    seen.add(text);
+    // IAM names are unique whatever their case: `ci-deploy` and `CI-Deploy` are one role, one user.
+    const identity = text.toLowerCase();
+    if (seen.has(identity)) return;
+    seen.add(identity);
     const refused = options.refuseAccount?.(subject.account);
     if (refused !== undefined) {
       skipped.push({ value: describeSubject(subject), account: subject.account, reason: refused });
@@ -122,7 +126,7 @@ export function credentialTargets(incident: Incident, options: CredentialTargetO
       skipped.push({ value: describeSubject(subject), account: subject.account, reason: `beyond this playbook's cap of ${options.maxCredentials} credentials per incident: a person must cut it off` });
       return;
     }
-    const key = perCredentialKey(incident.key, subject, incident.account);
+    const key = perCredentialKey(incident.key, subject, { region }, { account: incident.account, region: incident.region });
     targets.push({
       credential: subject.kind,
       id,

@@ -3,6 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { parseEvent } from '../../lib/incident/parse';
 import type { Incident } from '../../lib/incident/model';
 import { credentialTargets, describeCredentialTargets, perCredentialKey } from '../../lib/playbooks/per-credential';
+import { placementHash } from '../../lib/incident/keys';
+import { childRefusal } from '../../lib/operator/incidents';
+import { DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS, matchesPrivilegedName } from '../../lib/contracts/privileged-names';
 import { PER_CREDENTIAL_ACTION } from '../../lib/playbooks/per-credential-actions';
 import { compilePlaybook } from '../../lib/playbooks/compile';
 import { loadPlaybookDirectorySync, validatePlaybookPathsSync } from '../../lib/playbooks/loader';
@@ -99,18 +102,35 @@ describe('credentialTargets', () => {
 
 describe('perCredentialKey', () => {
   const key = { kind: 'access-key', account: '111122223333', accessKeyId: 'AKIAQ3EGRW6JSEXAMPLE' } as const;
+  const HOME = { account: '111122223333', region: 'eu-west-1' } as const;
+  const HERE = { region: 'eu-west-1' } as const;
   it('keeps a game-day prefix and stays within 64 name-safe characters', () => {
     const gameDay = `gameday-gd-${'a'.repeat(32)}`;
-    expect(perCredentialKey(gameDay, key, '111122223333')).toBe(`${gameDay}-AKIAQ3EGRW6JSEXAMPLE`);
-    const long = perCredentialKey(`gd-${'b'.repeat(61)}`, { ...key, account: '444455556666' }, '111122223333');
-    expect(long.length).toBeLessThanOrEqual(64);
+    expect(perCredentialKey(gameDay, key, HERE, HOME)).toBe(`${gameDay}-AKIAQ3EGRW6JSEXAMPLE`);
+    const long = perCredentialKey(`gd-${'b'.repeat(61)}`, { ...key, account: '444455556666' }, HERE, HOME);
+    expect(long.length).toBe(64);
     expect(long).toMatch(/^gd-b+-[0-9a-f]{8}-AKIAQ3EGRW6JSEXAMPLE-[0-9a-f]{8}$/);
+    // An access key id may be up to 128 characters: hashed, the key still fits.
+    const longId = perCredentialKey(`gd-${'c'.repeat(40)}`, { ...key, accessKeyId: `AKIA${'Q'.repeat(120)}` }, HERE, HOME);
+    expect(longId).toMatch(/^gd-c+(-[0-9a-f]{8})?-key-[0-9a-f]{16}$/);
+    expect(longId.length).toBeLessThanOrEqual(64);
   });
-  it('names a role by a hash (role names may hold characters an execution name may not), and tells accounts apart', () => {
-    const role = perCredentialKey('gd-x', { kind: 'iam-role', account: '111122223333', roleName: 'ci,deploy+role@x' }, '111122223333');
+  it('names a role by a hash (role names may hold characters an execution name may not), one role whatever its case, and tells accounts apart', () => {
+    const role = perCredentialKey('gd-x', { kind: 'iam-role', account: '111122223333', roleName: 'ci,deploy+role@x' }, HERE, HOME);
     expect(role).toMatch(/^gd-x-role-[0-9a-f]{12}$/);
-    expect(perCredentialKey('gd-x', { kind: 'iam-role', account: '444455556666', roleName: 'ci,deploy+role@x' }, '111122223333')).not.toBe(role);
-    expect(perCredentialKey('gd-x', key, '111122223333')).not.toBe(perCredentialKey('gd-x', { ...key, account: '444455556666' }, '111122223333'));
+    expect(perCredentialKey('gd-x', { kind: 'iam-role', account: '111122223333', roleName: 'CI,Deploy+Role@X' }, HERE, HOME)).toBe(role);
+    expect(perCredentialKey('gd-x', { kind: 'iam-role', account: '444455556666', roleName: 'ci,deploy+role@x' }, HERE, HOME)).not.toBe(role);
+    expect(perCredentialKey('gd-x', key, HERE, HOME)).not.toBe(perCredentialKey('gd-x', { ...key, account: '444455556666' }, HERE, HOME));
+  });
+  it('binds another account or Region into the key as per-instance keys do, so the gathered report accepts the child', () => {
+    const foreign = { kind: 'iam-role', account: '444455556666', roleName: 'ci-deploy' } as const;
+    const child = perCredentialKey('gd-x', foreign, { region: 'us-east-1' }, HOME);
+    expect(child.endsWith(`-${placementHash('444455556666', 'us-east-1')}`)).toBe(true);
+    const parent = { incidentKey: 'gd-x', account: HOME.account, region: HOME.region };
+    expect(childRefusal(parent, { incidentKey: child, account: '444455556666', region: 'us-east-1' })).toBeUndefined();
+    // The same child key claiming yet another account is refused.
+    expect(childRefusal(parent, { incidentKey: child, account: '777788889999', region: 'us-east-1' })).toMatch(/does not bind/);
+    expect(perCredentialKey('gd-x', key, { region: 'us-east-1' }, HOME)).toMatch(/^gd-x-AKIAQ3EGRW6JSEXAMPLE-[0-9a-f]{8}$/);
   });
 });
 
@@ -195,5 +215,13 @@ describe('loading a contain-each-credential step', () => {
   it('refuses one that names a playbook whose trigger is not per-credential', () => {
     const { errors } = validatePlaybookPathsSync(['test/fixtures/playbooks/per-credential-wrong-trigger']);
     expect(errors.map((error) => error.message).join('\n')).toContain("whose trigger is per-instance, not per-credential");
+  });
+});
+
+describe('privileged names', () => {
+  it('match whatever the case, since IAM names are unique whatever their case', () => {
+    expect(matchesPrivilegedName('bREAKgLASS-ops', DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS)).toBeDefined();
+    expect(matchesPrivilegedName('organizationaccountaccessrole', DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS)).toBe('OrganizationAccountAccessRole');
+    expect(matchesPrivilegedName('ci-deploy-role', DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS)).toBeUndefined();
   });
 });

@@ -138,7 +138,7 @@ describe('disableAccessKey', () => {
     const breakGlass = { ...base, resource: { ...base.resource, userName: 'breakglass-ops' }, affected: undefined } as Incident;
     const result = await disable(breakGlass);
     expect(result.status).toBe('refused');
-    expect(result.keys[0]?.reason).toMatch(/privileged name pattern \*breakglass\*/);
+    expect(result.keys[0]?.reason).toMatch(/privileged name pattern \*BreakGlass\* \(administrator or break-glass\)/i);
     expect(iamMock.calls()).toHaveLength(0);
     expect(matchesPrivilegedName('ci-deployer', DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS)).toBeUndefined();
     // A deployment's own list replaces the defaults.
