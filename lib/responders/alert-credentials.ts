@@ -92,7 +92,8 @@ const ROLE_WORDS: Readonly<Record<string, string>> = {
 /** What happened to one credential, in one sentence. */
 export function describeCredentialOutcome(outcome: PerCredentialOutcome): string {
   if (outcome.status === 'ALREADY_STARTED') {
-    return 'already handled by an earlier revision of this incident (its execution name is taken): not touched again';
+    const show = outcome.executionName !== undefined ? ` (firebreak incident ${oneLine(outcome.executionName, 80)})` : '';
+    return `already handled by an earlier revision of this incident (its execution name is taken): not touched again; whether it was contained is in that revision's alert and record${show}`;
   }
   if (outcome.status === 'FAILED') {
     return `FAILED (${oneLine(outcome.error ?? 'unknown error', 120)}): its execution alerted the failure; cut it off by hand now`;

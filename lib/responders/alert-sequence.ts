@@ -54,7 +54,8 @@ export function describeOutcome(outcome: PerInstanceOutcome): string {
   const firstReason = outcome.reasons?.[0];
   const why = firstReason !== undefined ? `: ${oneLine(firstReason, 300)}` : '';
   if (outcome.status === 'ALREADY_STARTED') {
-    return 'already handled by an earlier revision of this incident (its execution name is taken): not touched again';
+    const show = outcome.executionName !== undefined ? ` (firebreak incident ${oneLine(outcome.executionName, 80)})` : '';
+    return `already handled by an earlier revision of this incident (its execution name is taken): not touched again; whether it was contained is in that revision's alert and record${show}`;
   }
   if (outcome.status === 'FAILED') {
     return `FAILED (${oneLine(outcome.error ?? 'unknown error', 120)}): its execution alerted the failure; check the instance now`;
