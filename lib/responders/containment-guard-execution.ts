@@ -8,6 +8,8 @@ import type { PlaybookRails } from '../contracts/security';
 import { SECURITY_ENV } from '../contracts/security';
 import type { Incident } from '../incident/model';
 import { isGameDayIncident } from './game-day';
+import { oneCredentialOf } from './containment-guard-credential';
+import { credentialGrantSubject } from '../contracts/security';
 import type { ResponderMode } from '../contracts/responder-mode';
 import { incidentSchema } from './responder-input';
 import type { ContainmentGuardDeps } from './containment-guard-model';
@@ -89,6 +91,8 @@ export async function verifyExecution(
     theirs.account !== incident.account ? `account ${theirs.account}, not ${incident.account}` : undefined,
     theirs.region !== incident.region ? `region ${theirs.region}, not ${incident.region}` : undefined,
     theirInstance !== ourInstance ? `instance ${theirInstance ?? 'none'}, not ${ourInstance ?? 'none'}` : undefined,
+    // A per-credential execution's grant names its one credential: the execution's, not the invoker's.
+    credentialOf(theirs) !== credentialOf(incident) ? `credential ${credentialOf(theirs) ?? 'none'}, not ${credentialOf(incident) ?? 'none'}` : undefined,
   ].filter((d): d is string => d !== undefined);
   if (differences.length > 0) return refuse(`its input names ${differences.join(', ')}`);
   const inputMode = (executionInput as { mode?: unknown }).mode;
@@ -101,4 +105,10 @@ export async function verifyExecution(
     gameDay: isGameDayIncident(theirs),
     sample: theirs.sample,
   };
+}
+
+/** The one credential an incident is about, as its grant subject (case-folded: IAM names are unique whatever their case), or undefined. */
+function credentialOf(incident: Pick<Incident, 'account' | 'resource'>): string | undefined {
+  const one = oneCredentialOf(incident);
+  return one === undefined ? undefined : credentialGrantSubject(one.subject).toLowerCase();
 }

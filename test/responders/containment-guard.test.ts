@@ -867,6 +867,21 @@ describe('containment-guard: a per-credential execution (contain-each-credential
     expect(grants.grants.get(EXECUTION.executionArn)).toMatchObject({ instanceId: 'access-key/111122223333/AKIAQ3EGRW6JSEXAMPLE', incidentKey: incident.key, kind: 'contain', status: 'proceed' });
   });
 
+  it('ATTACK: invoked with another credential than its execution names (same key, account, Region), grants nothing', async () => {
+    slotsHold();
+    const running = keyOf('ci-deployer');
+    const forged = { ...running, resource: { kind: 'access-key', accessKeyId: 'AKIAQ3EGRW6JOTHERKEY', userName: 'ci-deployer', userType: 'IAMUser' } } as Incident;
+    const handler = createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: perCredential(), grants, now: () => NOW });
+    executionRuns(running);
+
+    const result = await handler({ incident: forged, mode: 'enforce', execution: EXECUTION } as never);
+
+    expect(result.status).not.toBe('proceed');
+    expect(result.reasons[0]).toContain('its input names credential access-key/111122223333/akiaq3egrw6jsexample, not access-key/111122223333/akiaq3egrw6jotherkey');
+    expect(grants.grants.size).toBe(0);
+    expect(putInputs()).toHaveLength(0);
+  });
+
   it('grants a role (every session of it) by name', async () => {
     slotsHold();
 
