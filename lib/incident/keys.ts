@@ -89,6 +89,19 @@ export function childIncidentKey(parentKey: string, suffix: string): string {
  * own key scheme, not a look-alike name), else undefined. A key is never its own child.
  */
 export function childKeySuffix(parentKey: string, childKey: string): string | undefined {
+  const suffix = anyChildKeySuffix(parentKey, childKey);
+  return suffix !== undefined && CHILD_SUFFIX.test(suffix) ? suffix : undefined;
+}
+
+/**
+ * The suffixes a child key can have: an instance (`-i-<hex>`, per-instance.ts), an IAM user's key
+ * (`-AKIA…` or `-key-<16 hex>` for a long id) or a role (`-role-<12 hex>`, per-credential.ts), each
+ * with `-<placementHash>` when the resource is in another account or Region. Nothing else: a
+ * game-day finding id such as `abc-AKIA…` gives a key that merely starts with `<parent>-`, not a child.
+ */
+const CHILD_SUFFIX = /^-(i-[0-9a-f]{8,17}|(?:AKIA|ASIA)[A-Z0-9]{12,28}|key-[0-9a-f]{16}|role-[0-9a-f]{12})(-[0-9a-f]{8})?$/;
+
+function anyChildKeySuffix(parentKey: string, childKey: string): string | undefined {
   if (!KEY_PATTERN.test(parentKey) || !KEY_PATTERN.test(childKey)) return undefined;
   if (childKey.length > parentKey.length + 1 && childKey.startsWith(`${parentKey}-`)) return childKey.slice(parentKey.length);
   // The shortened form: <head>-<8 hex><suffix>, 64 characters, whose hash binds the parent's whole key.

@@ -58,6 +58,17 @@ describe('child incident keys', () => {
     expect(childKeySuffix(PARENT, 'gd-ffffffffffffffffffffffffffffffff-i-0a1b2c3d4e5f60718')).toBeUndefined();
     expect(childKeySuffix(PARENT, PARENT)).toBeUndefined();
   });
+
+  it('ATTACK: refuses a key that only starts with the parent key (a game-day finding id chosen to look like a child)', () => {
+    expect(childKeySuffix(PARENT, `${PARENT}-role-0123456789ab`)).toBe('-role-0123456789ab');
+    const suffix = `-key-0123456789abcdef-${placementHash('444455556666', 'us-east-1')}`;
+    expect(childKeySuffix(PARENT, childIncidentKey(PARENT, suffix))).toBe(suffix);
+    for (const lookAlike of [`${PARENT}-abc`, `${PARENT}-AKIAFAKE`, `${PARENT}-i-0a1b2c3d4e5f60718-extra`, `${PARENT}-role-XYZ`, `${PARENT}--i-0a1b2c3d4e5f60718`]) {
+      expect(childKeySuffix(PARENT, lookAlike), lookAlike).toBeUndefined();
+    }
+    const parent = { incidentKey: PARENT, account: '111122223333', region: 'eu-west-1' };
+    expect(childRefusal(parent, { incidentKey: `${PARENT}-AKIAFAKE`, account: '111122223333', region: 'eu-west-1' })).toMatch(/not derived/);
+  });
 });
 
 describe('childRefusal (a child record is a claim)', () => {
@@ -142,9 +153,13 @@ describe('readGatheredIncident', () => {
     expect(ddb.commandCalls(ScanCommand)[0]!.args[0].input).toEqual(childScanInput('state', PARENT));
     expect(childScanInput('state', PARENT)).toEqual({ TableName: 'state', FilterExpression: 'begins_with(pk, :prefix)', ExpressionAttributeValues: { ':prefix': { S: `incident#${PARENT}-` } }, ProjectionExpression: 'pk' });
     expect(gathered?.children.map((one) => one.header.incidentKey)).toEqual([web1]);
-    expect(gathered?.refused).toEqual([{ key: web2, reason: expect.stringMatching(/names account 999988887777/) as unknown }]);
+    // A key the Scan found under the prefix that is no child key is listed as refused, with why.
+    expect(gathered?.refused).toEqual([
+      { key: web2, reason: expect.stringMatching(/names account 999988887777/) as unknown },
+      { key: `${PARENT}-x`, reason: expect.stringMatching(/not derived from/) as unknown },
+    ]);
     const report = buildIncidentReport(gathered!.record, undefined, gathered!);
-    expect(report.refusedChildren).toHaveLength(1);
+    expect(report.refusedChildren).toHaveLength(2);
     expect(renderIncidentReportMarkdown(report)).toContain(`Child record ${web2} is left out: its header names account 999988887777`);
     expect(report.timeline.some((row) => row.incidentKey === web2)).toBe(false);
   });
