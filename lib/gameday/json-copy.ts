@@ -32,6 +32,8 @@ function copyPlain(value: unknown, depth: number): unknown {
   }
   if (depth > MAX_DEPTH) throw NEEDS_JSON;
   const prototype = Object.getPrototypeOf(value) as unknown;
+  // A toJSON of its own (an array's or an object's) decides what JSON writes.
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') throw NEEDS_JSON;
   if (Array.isArray(value)) {
     if (prototype !== Array.prototype) throw NEEDS_JSON;
     const length = value.length;
@@ -45,7 +47,6 @@ function copyPlain(value: unknown, depth: number): unknown {
     return copy;
   }
   if (prototype !== Object.prototype && prototype !== null) throw NEEDS_JSON;
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') throw NEEDS_JSON;
   const copy: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
     const item = copyPlain((value as Record<string, unknown>)[key], depth + 1);

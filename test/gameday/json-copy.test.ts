@@ -115,6 +115,9 @@ describe('jsonCopy', () => {
       new Point(1, 2),
       Object.assign(Object.create(null) as object, { a: 1, b: { c: [1, 2] } }),
       Object.assign([1, 2], { extra: 'ignored' }),
+      // An array with a toJSON of its own: JSON writes what it returns.
+      Object.assign([1], { toJSON: () => 'x' }),
+      { list: Object.assign([1, 2], { toJSON: () => ({ replaced: 'list' }) }) },
       new String('boxed'),
       new Number(3),
       new Uint8Array([1, 2]),
