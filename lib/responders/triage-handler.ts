@@ -13,7 +13,7 @@ import { parseRoutingTable, RoutingTableError } from '../playbooks/routing';
 import type { TriageDecision, TriageDeployment } from '../playbooks/triage';
 import { invalidEventDecision, triage } from '../playbooks/triage';
 import { incidentLoggerFrom } from './handler-logger';
-import { incidentRecordRetentionDaysFromEnv } from './incident-record-model';
+import { DEFAULT_INCIDENT_RECORD_RETENTION_DAYS, IncidentRecordConfigError, incidentRecordRetentionDaysFromEnv } from './incident-record-model';
 import type { IncidentLogger } from './logging';
 import type { TriageRecordWrite } from './triage-record';
 import { triageRecordWrite } from './triage-record';
@@ -53,8 +53,10 @@ export type RecordedTriageDecision = TriageDecision & { readonly record?: Triage
 export function createTriageHandler(dependencies: TriageHandlerDependencies): (input: unknown) => Promise<RecordedTriageDecision> {
   // Read once: the environment is the deployment's, fixed for the life of the function.
   const deployment: TriageDeployment = { servedAccounts: servedAccountsFromEnvironment(dependencies.environment) };
-  // A retention that cannot be read fails the cold start, naming the variable, as in every responder.
-  const retentionDays = incidentRecordRetentionDaysFromEnv(dependencies.environment);
+  // Triage is on every event's path: a retention that cannot be read must not stop dispatch (the
+  // other responders fail their cold start on it, naming the variable). Its record entry then keeps
+  // the default retention, and the error is logged at every cold start until the variable is fixed.
+  const retentionDays = triageRetentionDays(dependencies);
   const now = dependencies.now ?? (() => new Date());
   // The routing table is part of the dispatcher's definition: every invocation of a deployment
   // carries the same one. Parsed once and kept with its JSON text; a table that differs in any way
@@ -105,4 +107,15 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/** The deployment's record retention, or the default (logged as an error) when the variable cannot be read. */
+function triageRetentionDays(dependencies: TriageHandlerDependencies): number {
+  try {
+    return incidentRecordRetentionDaysFromEnv(dependencies.environment);
+  } catch (error) {
+    if (!(error instanceof IncidentRecordConfigError)) throw error;
+    dependencies.logger.error(`${error.message}: triage records its entries with the default retention of ${DEFAULT_INCIDENT_RECORD_RETENTION_DAYS} days and goes on`);
+    return DEFAULT_INCIDENT_RECORD_RETENTION_DAYS;
+  }
 }

@@ -91,6 +91,18 @@ describe('the triage handler', () => {
     expect(record).toEqual(triageRecordWrite(rest, times, 400));
   });
 
+  it('keeps triaging with the default retention when the retention variable cannot be read, and logs why', async () => {
+    const errors: string[] = [];
+    const logger = { ...silentLogger, error: (message: string) => errors.push(message) };
+    const ticks = [times.startedAt, times.endedAt];
+    const handler = createTriageHandler({ logger, environment: { FIREBREAK_INCIDENT_RECORD_RETENTION_DAYS: 'forever' }, now: () => ticks.shift() ?? times.endedAt });
+    const event = JSON.parse(readFileSync('playbooks/events/guardduty-ec2-backdoor-c2activity-multi-eni.json', 'utf8')) as unknown;
+    const { record, ...rest } = await handler({ event, routing, receivedAt: '2026-11-20T10:00:00.000Z' });
+    expect(rest.outcome).toBe('alert-only');
+    expect(record).toEqual(triageRecordWrite(rest, times, 400));
+    expect(errors).toEqual([expect.stringContaining('FIREBREAK_INCIDENT_RECORD_RETENTION_DAYS must be a whole number of days')]);
+  });
+
   it('adds no write to an event it cannot parse', async () => {
     const handler = createTriageHandler({ logger: silentLogger, environment: {} });
     const decision = await handler({ event: { nonsense: true }, routing });
