@@ -20,9 +20,6 @@ import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import type { AccessKeyResource, Incident } from '../incident/model';
 import type { CredentialGrantSubject } from '../contracts/security';
 import { credentialGrantSubject } from '../contracts/security';
-import { PER_CREDENTIAL_ACTION } from './per-credential-actions';
-
-export { PER_CREDENTIAL_ACTION };
 
 /** What the per-credential execution's incident replaces in the incident (a shallow merge: `States.JsonMerge`). */
 export interface PerCredentialOverride {

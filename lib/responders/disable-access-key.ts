@@ -251,7 +251,6 @@ function capitalize(text: string): string {
 }
 
 /** Shared with release-credentials (lib/responders/credential-targets.ts). */
-export { readOrMissing } from './credential-targets';
 
 /** disable-access-key as the responder runtime runs it. */
 export const disableAccessKeyResponder = stepResponder(disableAccessKeyOptionsSchema, disableAccessKey);

@@ -81,7 +81,6 @@ export interface RevokeRoleSessionsDeps {
 }
 
 /** Shared with release-credentials (lib/responders/credential-targets.ts). */
-export { rolesNamed } from './credential-targets';
 
 /** Revokes every session issued so far to each role the incident names. */
 export async function revokeRoleSessions(input: ResponderInput<Record<string, never>>, deps: RevokeRoleSessionsDeps): Promise<RevokeRoleSessionsResult> {

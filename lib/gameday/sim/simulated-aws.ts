@@ -100,9 +100,6 @@ export interface CallRecord {
 }
 
 /** The simulated AWS account (see the module comment). */
-
-export { cloneData };
-
 export class SimulatedAws {
   /** The simulated accounts' state; protected so that test support can seed it (test/support/sim-builder.ts). */
   protected readonly world: SimWorld;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cloneData } from '../../../lib/gameday/sim/simulated-aws';
+import { cloneData } from '../../../lib/gameday/sim/clone-data';
 
 describe('cloneData', () => {
   it('copies plain call data deeply, as structuredClone would', () => {
