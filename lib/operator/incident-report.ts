@@ -151,14 +151,26 @@ function isRelease(entry: IncidentRecordEntry): boolean {
   return CONTAINMENT_KINDS.some((kind) => kind.releaseStep === entry.step && kind.released.has(entry.status));
 }
 
+/**
+ * Applies one entry to the containments in force: a containment adds its kind, a release ends the
+ * kinds it releases (a release of another kind ends nothing). Says what the entry leaves the
+ * incident as, when it is a containment or a release.
+ */
+function applyContainment(inForce: Set<ContainmentKind>, entry: IncidentRecordEntry): 'contained' | 'released' | undefined {
+  const kind = containmentOf(entry);
+  if (kind) {
+    inForce.add(kind);
+    return 'contained';
+  }
+  if (!isRelease(entry)) return undefined;
+  for (const held of [...inForce]) if (held.releaseStep === entry.step && held.released.has(entry.status)) inForce.delete(held);
+  return inForce.size === 0 ? 'released' : 'contained';
+}
+
 /** The containments still in force after these entries: each kind contained and not released since. */
 function containmentsInForce(entries: readonly IncidentRecordEntry[]): ContainmentKind[] {
   const inForce = new Set<ContainmentKind>();
-  for (const entry of byTime(entries)) {
-    const kind = containmentOf(entry);
-    if (kind) inForce.add(kind);
-    else for (const held of [...inForce]) if (held.releaseStep === entry.step && held.released.has(entry.status)) inForce.delete(held);
-  }
+  for (const entry of byTime(entries)) applyContainment(inForce, entry);
   return [...inForce];
 }
 const EVIDENCE_STEPS = new Set<string>([RESPONDER_NAMES.snapshotVolumes, RESPONDER_NAMES.copyEvidence]);
@@ -169,22 +181,17 @@ function byTime<Entry extends IncidentRecordEntry>(entries: readonly Entry[]): E
 
 /**
  * open (nothing contained yet, or only in dry-run), contained (an instance isolated, a key
- * disabled, a role's sessions revoked or an object tagged, and not released since), released, or failed (an execution ended in a failure alert after the last
+ * disabled, a role's sessions revoked or an object tagged, and not released since), released
+ * (nothing contained is left), or failed (an execution ended in a failure alert after the last
  * containment or release).
  */
 export function incidentStatus(entries: readonly IncidentRecordEntry[]): IncidentStatus {
   let status: IncidentStatus = 'open';
   const inForce = new Set<ContainmentKind>();
   for (const entry of byTime(entries)) {
-    const kind = containmentOf(entry);
-    if (kind) {
-      inForce.add(kind);
-      status = 'contained';
-    } else if (isRelease(entry)) {
-      // Released once nothing contained is left: a release of another kind ends nothing here.
-      for (const held of [...inForce]) if (held.releaseStep === entry.step && held.released.has(entry.status)) inForce.delete(held);
-      status = inForce.size === 0 ? 'released' : 'contained';
-    } else if (entry.alertKind === 'failure') status = 'failed';
+    const after = applyContainment(inForce, entry);
+    if (after !== undefined) status = after;
+    else if (entry.alertKind === 'failure') status = 'failed';
   }
   return status;
 }
