@@ -102,53 +102,37 @@ function childExecutionOutcomes(names: { readonly alreadyStarted: string; readon
 export function perInstanceMapState(step: ActionStep, name: string, parentPlaybook: string): AslState {
   if (step.action === PER_CREDENTIAL_ACTION) return perCredentialMapState(step, name, parentPlaybook);
   const playbook = String(step.with.playbook);
-  const maxConcurrency = typeof step.with.maxConcurrency === 'number' ? step.with.maxConcurrency : 10;
   const names = perInstanceStateNames(name);
-  const processor: { readonly ProcessorConfig: { readonly Mode: 'INLINE' }; readonly StartAt: string; readonly States: Readonly<Record<string, AslState>> } = {
-    ProcessorConfig: { Mode: 'INLINE' },
-    StartAt: names.run,
-    States: {
-      [names.run]: {
-        ...startChildExecution(playbook, parentPlaybook, 'instance'),
-        ResultSelector: {
-          'instanceId.$': '$.Input.incident.resource.instanceId',
-          'account.$': '$.Input.incident.account',
-          'region.$': '$.Input.incident.region',
-          'executionName.$': '$.Name',
-          'executionArn.$': '$.ExecutionArn',
-          'status.$': '$.Status',
-          // Every guarded playbook starts with the guard: its answer and reasons say what happened to the instance.
-          'guard.$': '$.Output.results.Guard.result.status',
-          'reasons.$': '$.Output.results.Guard.result.reasons',
-        },
-        ...childExecutionOutcomes(names),
-        End: true,
+  return childMapState(step, PER_INSTANCE_ACTION, 'instances', names.run, {
+    [names.run]: {
+      ...startChildExecution(playbook, parentPlaybook, 'instance'),
+      ResultSelector: {
+        'instanceId.$': '$.Input.incident.resource.instanceId',
+        'account.$': '$.Input.incident.account',
+        'region.$': '$.Input.incident.region',
+        'executionName.$': '$.Name',
+        'executionArn.$': '$.ExecutionArn',
+        'status.$': '$.Status',
+        // Every guarded playbook starts with the guard: its answer and reasons say what happened to the instance.
+        'guard.$': '$.Output.results.Guard.result.status',
+        'reasons.$': '$.Output.results.Guard.result.reasons',
       },
-      [names.alreadyStarted]: {
-        Type: 'Pass',
-        Comment: 'An earlier revision of the incident already ran this instance: it is not touched again.',
-        Parameters: { ...TARGET_FIELDS, status: 'ALREADY_STARTED' },
-        End: true,
-      },
-      [names.failed]: {
-        Type: 'Pass',
-        Comment: 'The per-instance execution failed (it alerted its own failure): the other instances go on.',
-        Parameters: { ...TARGET_FIELDS, status: 'FAILED', 'error.$': '$.failure.Error', 'cause.$': '$.failure.Cause' },
-        End: true,
-      },
+      ...childExecutionOutcomes(names),
+      End: true,
     },
-  };
-  return {
-    Type: 'Map',
-    Comment: `${PER_INSTANCE_ACTION}: every instance the incident names runs ${playbook} on its own (its guard decides for it alone).`,
-    ItemsPath: TARGETS_PATH,
-    ItemSelector: { 'target.$': '$$.Map.Item.Value', 'incident.$': '$.incident', 'mode.$': '$.mode' },
-    MaxConcurrency: maxConcurrency,
-    ItemProcessor: processor,
-    // Shaped like a responder result, so publish-alert and the records read it with the others.
-    ResultSelector: { result: { responder: PER_INSTANCE_ACTION, status: 'done', playbook, 'instances.$': '$', actions: [] } },
-    ResultPath: `$.results.${step.id}`,
-  };
+    [names.alreadyStarted]: {
+      Type: 'Pass',
+      Comment: 'An earlier revision of the incident already ran this instance: it is not touched again.',
+      Parameters: { ...TARGET_FIELDS, status: 'ALREADY_STARTED' },
+      End: true,
+    },
+    [names.failed]: {
+      Type: 'Pass',
+      Comment: 'The per-instance execution failed (it alerted its own failure): the other instances go on.',
+      Parameters: { ...TARGET_FIELDS, status: 'FAILED', 'error.$': '$.failure.Error', 'cause.$': '$.failure.Cause' },
+      End: true,
+    },
+  });
 }
 
 /**
@@ -162,63 +146,67 @@ export function perInstanceMapState(step: ActionStep, name: string, parentPlaybo
  */
 function perCredentialMapState(step: ActionStep, name: string, parentPlaybook: string): AslState {
   const playbook = String(step.with.playbook);
-  const maxConcurrency = typeof step.with.maxConcurrency === 'number' ? step.with.maxConcurrency : 10;
   const names = perInstanceStateNames(name);
-  const processor: { readonly ProcessorConfig: { readonly Mode: 'INLINE' }; readonly StartAt: string; readonly States: Readonly<Record<string, AslState>> } = {
-    ProcessorConfig: { Mode: 'INLINE' },
-    StartAt: names.run,
-    States: {
-      [names.run]: {
-        ...startChildExecution(playbook, parentPlaybook, 'credential'),
-        ResultSelector: {
-          'executionArn.$': '$.ExecutionArn',
-          'status.$': '$.Status',
-          // Every guarded playbook starts with the guard; its other results say what was done to the credential.
-          'guard.$': '$.Output.results.Guard.result.status',
-          'reasons.$': '$.Output.results.Guard.result.reasons',
-          'results.$': '$.Output.results',
-        },
-        ResultPath: '$.run',
-        ...childExecutionOutcomes(names),
-        Next: names.summary,
+  return childMapState(step, PER_CREDENTIAL_ACTION, 'credentials', names.run, {
+    [names.run]: {
+      ...startChildExecution(playbook, parentPlaybook, 'credential'),
+      ResultSelector: {
+        'executionArn.$': '$.ExecutionArn',
+        'status.$': '$.Status',
+        // Every guarded playbook starts with the guard; its other results say what was done to the credential.
+        'guard.$': '$.Output.results.Guard.result.status',
+        'reasons.$': '$.Output.results.Guard.result.reasons',
+        'results.$': '$.Output.results',
       },
-      [names.summary]: {
-        Type: 'Pass',
-        Comment: 'What happened to this credential: the target, its execution, the guard\'s answer and the steps\' results.',
-        Parameters: {
-          'target.$': '$.target',
-          'executionName.$': '$.target.executionName',
-          'executionArn.$': '$.run.executionArn',
-          'status.$': '$.run.status',
-          'guard.$': '$.run.guard',
-          'reasons.$': '$.run.reasons',
-          'results.$': '$.run.results',
-        },
-        End: true,
-      },
-      [names.alreadyStarted]: {
-        Type: 'Pass',
-        Comment: 'An earlier revision of the incident already ran this credential: it is not touched again.',
-        Parameters: { 'target.$': '$.target', 'executionName.$': '$.target.executionName', status: 'ALREADY_STARTED' },
-        End: true,
-      },
-      [names.failed]: {
-        Type: 'Pass',
-        Comment: 'The per-credential execution failed (it alerted its own failure): the other credentials go on.',
-        Parameters: { 'target.$': '$.target', 'executionName.$': '$.target.executionName', status: 'FAILED', 'error.$': '$.failure.Error', 'cause.$': '$.failure.Cause' },
-        End: true,
-      },
+      ResultPath: '$.run',
+      ...childExecutionOutcomes(names),
+      Next: names.summary,
     },
-  };
+    [names.summary]: {
+      Type: 'Pass',
+      Comment: 'What happened to this credential: the target, its execution, the guard\'s answer and the steps\' results.',
+      Parameters: {
+        'target.$': '$.target',
+        'executionName.$': '$.target.executionName',
+        'executionArn.$': '$.run.executionArn',
+        'status.$': '$.run.status',
+        'guard.$': '$.run.guard',
+        'reasons.$': '$.run.reasons',
+        'results.$': '$.run.results',
+      },
+      End: true,
+    },
+    [names.alreadyStarted]: {
+      Type: 'Pass',
+      Comment: 'An earlier revision of the incident already ran this credential: it is not touched again.',
+      Parameters: { 'target.$': '$.target', 'executionName.$': '$.target.executionName', status: 'ALREADY_STARTED' },
+      End: true,
+    },
+    [names.failed]: {
+      Type: 'Pass',
+      Comment: 'The per-credential execution failed (it alerted its own failure): the other credentials go on.',
+      Parameters: { 'target.$': '$.target', 'executionName.$': '$.target.executionName', status: 'FAILED', 'error.$': '$.failure.Error', 'cause.$': '$.failure.Cause' },
+      End: true,
+    },
+  });
+}
+
+/**
+ * The Map over the incident's targets (triage's list) that runs `states` for each item, one child
+ * playbook per resource, at most `maxConcurrency` at once; its result is shaped like a responder's,
+ * so publish-alert and the records read it with the others (`instances` or `credentials`: the items).
+ */
+function childMapState(step: ActionStep, action: string, items: 'instances' | 'credentials', startAt: string, states: Readonly<Record<string, AslState>>): AslState {
+  const playbook = String(step.with.playbook);
+  const noun = items === 'instances' ? 'instance' : 'credential';
   return {
     Type: 'Map',
-    Comment: `${PER_CREDENTIAL_ACTION}: every credential the incident names runs ${playbook} on its own (its guard decides for it alone).`,
+    Comment: `${action}: every ${noun} the incident names runs ${playbook} on its own (its guard decides for it alone).`,
     ItemsPath: TARGETS_PATH,
     ItemSelector: { 'target.$': '$$.Map.Item.Value', 'incident.$': '$.incident', 'mode.$': '$.mode' },
-    MaxConcurrency: maxConcurrency,
-    ItemProcessor: processor,
-    // Shaped like a responder result, so publish-alert and the records read it with the others.
-    ResultSelector: { result: { responder: PER_CREDENTIAL_ACTION, status: 'done', playbook, 'credentials.$': '$', actions: [] } },
+    MaxConcurrency: typeof step.with.maxConcurrency === 'number' ? step.with.maxConcurrency : 10,
+    ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, StartAt: startAt, States: states },
+    ResultSelector: { result: { responder: action, status: 'done', playbook, [`${items}.$`]: '$', actions: [] } },
     ResultPath: `$.results.${step.id}`,
   };
 }
