@@ -1,3 +1,5 @@
+import { DEPLOYMENT_ENV } from './environment';
+
 /**
  * Administrator and break-glass principals, by IAM name pattern (IAM's `*` wildcard). The stack's
  * IAM deny matches them case-sensitively, as ARNs are; the responders' own check by name ignores
@@ -27,4 +29,16 @@ export const DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS: readonly string[] = [
 /** The pattern `name` (a user or role name, without path) matches among `patterns`, if any (IAM `*` wildcards; a pattern with a path matches names only through a leading `*`). */
 export function matchesPrivilegedName(name: string, patterns: readonly string[]): string | undefined {
   return patterns.find((pattern) => new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('.*')}$`, 'i').test(name));
+}
+
+/**
+ * The deployment's privileged name patterns (FIREBREAK_PRIVILEGED_NAME_PATTERNS, comma-separated),
+ * or the defaults when it names none: unset is not "none".
+ */
+export function privilegedNamePatternsOf(environment: Readonly<Record<string, string | undefined>>): readonly string[] {
+  const configured = (environment[DEPLOYMENT_ENV.privilegedNamePatterns] ?? '')
+    .split(',')
+    .map((pattern) => pattern.trim())
+    .filter((pattern) => pattern !== '');
+  return configured.length > 0 ? configured : DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS;
 }

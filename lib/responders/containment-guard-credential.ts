@@ -7,8 +7,7 @@
  * defaults when unset), refused before a blast-radius slot is taken. Tags (protected, game-day
  * opt-in) are read from IAM by the credential responders where they act (credential-rails.ts).
  */
-import { DEPLOYMENT_ENV } from '../contracts/environment';
-import { DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS, matchesPrivilegedName } from '../contracts/privileged-names';
+import { matchesPrivilegedName, privilegedNamePatternsOf } from '../contracts/privileged-names';
 import type { CredentialGrantSubject } from '../contracts/security';
 import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import type { Incident } from '../incident/model';
@@ -38,12 +37,7 @@ export function oneCredentialOf(incident: Pick<Incident, 'account' | 'resource'>
 
 /** Why the credential's user or role may never be touched by name, or undefined. */
 export function privilegedCredentialReason(one: OneCredential, environment: DeploymentEnvironment): string | undefined {
-  const configured = (environment[DEPLOYMENT_ENV.privilegedNamePatterns] ?? '')
-    .split(',')
-    .map((pattern) => pattern.trim())
-    .filter((pattern) => pattern !== '');
-  const patterns = configured.length > 0 ? configured : DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS;
-  const pattern = matchesPrivilegedName(one.principal.name, patterns);
+  const pattern = matchesPrivilegedName(one.principal.name, privilegedNamePatternsOf(environment));
   if (pattern === undefined) return undefined;
   const what = one.subject.kind === 'access-key' ? `access key ${one.subject.accessKeyId} of user ${one.principal.name}` : `role ${one.principal.name}`;
   return `The ${what} is protected: ${one.principal.kind} ${one.principal.name} matches the privileged name pattern ${pattern} (administrator or break-glass), whose credentials Firebreak never touches; evidence and the alert only, no blast-radius slot taken.`;

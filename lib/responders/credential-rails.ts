@@ -7,7 +7,7 @@
  * game-day opt-in tag, read from IAM at the time of action (never from the finding).
  */
 import { DEPLOYMENT_ENV } from '../contracts/environment';
-import { DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS, matchesPrivilegedName } from '../contracts/privileged-names';
+import { matchesPrivilegedName, privilegedNamePatternsOf } from '../contracts/privileged-names';
 import type { CredentialGrantSubject, ServedAccounts } from '../contracts/security';
 import { CREDENTIALS_GRANT_SUBJECT, SECURITY_TAGS, credentialGrantSubject, parseCredentialGrantSubject, servedAccountsFromEnvironment, unservedAccountReason } from '../contracts/security';
 import type { Incident } from '../incident/model';
@@ -31,15 +31,10 @@ export interface CredentialRails {
 /** Reads the rails from the deployment's environment. */
 export function credentialRailsOf(environment: DeploymentEnvironment): CredentialRails {
   const read = servedAccountsFromEnvironment(environment);
-  const patterns = (environment[DEPLOYMENT_ENV.privilegedNamePatterns] ?? '')
-    .split(',')
-    .map((pattern) => pattern.trim())
-    .filter((pattern) => pattern !== '');
   const protectedTagKey = environment[DEPLOYMENT_ENV.protectedTagKey]?.trim();
   return {
     ...('served' in read ? { served: read.served } : { servedProblem: read.problem }),
-    // Unset is not "none": the defaults hold until a deployment names its own.
-    privilegedPatterns: patterns.length > 0 ? patterns : DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS,
+    privilegedPatterns: privilegedNamePatternsOf(environment),
     ...(protectedTagKey ? { protectedTagKey } : {}),
   };
 }
