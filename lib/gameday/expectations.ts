@@ -544,7 +544,7 @@ const containedWithinSeconds: ExpectationEvaluator<'containedWithinSeconds'> = (
       'time to containment (simulated)',
       contained !== undefined && contained.simMs <= expected * 1000,
       `≤ ${expected} s`,
-      contained ? `${(contained.simMs / 1000).toFixed(3)} s` : 'no ENI was isolated',
+      contained ? `${(contained.simMs / 1000).toFixed(3)} s` : 'nothing was contained',
     ),
   ];
 };

@@ -10,7 +10,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { DISPATCHER_STATES } from '../playbooks/dispatcher';
 import type { IncidentReport, PhaseTargets } from '../operator/incident-report';
-import { buildIncidentReport, containmentTargetFromOutput, DEFAULT_PHASE_TARGETS, phaseTargetsFor, reportConsistencyProblems } from '../operator/incident-report';
+import { buildIncidentReport, CONTAINING_STEPS, containmentTargetFromOutput, DEFAULT_PHASE_TARGETS, phaseTargetsFor, reportConsistencyProblems } from '../operator/incident-report';
 import type { CfnTemplate } from '../stack/app';
 import { CONTAINMENT_TARGET_OUTPUT_KEY } from '../contracts/metrics';
 import { listIncidents, readGatheredIncident } from '../operator/incidents';
@@ -132,21 +132,22 @@ export function recordChecks(
     }
     results.push(result(`${name} has every step of the run, at its times`, missing.length === 0, `${tasks.length} step(s)`, missing.length === 0 ? `${tasks.length} step(s)` : `missing: ${missing.join(', ')}`));
   }
-  // The run's own measure (injection → last ENI isolated, from the call log) falls within the
-  // quarantine step that ended the report's containment phase: the two clocks agree.
+  // The run's own measure (injection → the last containing call, from the call log) falls within a
+  // containing step the report recorded, at or after the one that opened its containment phase: the
+  // two clocks agree.
   const contained = reports.filter((report) => report.phases.some((phase) => phase.name === 'containment'));
   if (run?.containment && contained.length === 1) {
     const report = contained[0] as IncidentReport;
     const phase = report.phases.find((found) => found.name === 'containment');
-    const step = report.timeline.find((row) => row.endedAt === phase?.at && row.step === RESPONDER_NAMES.quarantineInstance);
-    const isolatedAt = run.injectionSim.getTime() + run.containment.simMs;
-    const holds = step !== undefined && Date.parse(step.startedAt) <= isolatedAt && isolatedAt <= Date.parse(step.endedAt);
+    const containedAt = run.injectionSim.getTime() + run.containment.simMs;
+    const steps = report.timeline.filter((row) => CONTAINING_STEPS.has(row.step) && phase !== undefined && Date.parse(row.endedAt) >= Date.parse(phase.at));
+    const holds = steps.some((row) => Date.parse(row.startedAt) <= containedAt && containedAt <= Date.parse(row.endedAt));
     results.push(
       result(
         `incident report ${report.key}: containment matches the run`,
         holds,
-        `last ENI isolated at ${new Date(isolatedAt).toISOString()}, within the recorded quarantine step`,
-        step ? `quarantine step ${step.startedAt} → ${step.endedAt}` : 'no quarantine step ends the containment phase',
+        `last containing call at ${new Date(containedAt).toISOString()}, within a recorded containing step`,
+        steps.length > 0 ? steps.map((row) => `${row.step} ${row.startedAt} → ${row.endedAt}`).join('; ') : 'no containing step ends the containment phase',
       ),
     );
   }

@@ -7,6 +7,7 @@ import type { GameDayCall } from './backend';
 import type { ScenarioRun } from './runner';
 import { verdictOf } from './runner';
 import type { TimelineRow } from './timeline';
+import { describeContained } from './timeline';
 import type { LatencyPrediction } from './latency/predict';
 import { unimplementedCalls } from './endpoint-coverage';
 
@@ -84,9 +85,9 @@ export function renderLatency(prediction: LatencyPrediction, options: RenderOpti
   const lines = [
     containment
       ? `   predicted time to containment (latency model, ${runs} seeded runs): p50 ${seconds(containment.p50Ms)}, p99 ${seconds(containment.p99Ms)}`
-      : `   predicted time to containment (latency model, ${runs} seeded runs): no ENI was isolated`,
+      : `   predicted time to containment (latency model, ${runs} seeded runs): nothing was contained`,
     `   predicted time to the last execution's end: p50 ${seconds(completion.p50Ms)}, p99 ${seconds(completion.p99Ms)}`,
-    `   critical path of the median run (${containment ? 'to the last ENI isolated' : "to the last execution's end"}):`,
+    `   critical path of the median run (${containment ? 'to the last containing call' : "to the last execution's end"}):`,
   ];
   for (const hop of prediction.criticalPath) {
     const duration = hop.endMs - hop.startMs;
@@ -113,9 +114,9 @@ export function renderScenarioRun(run: ScenarioRun, options: RenderOptions = {})
   }
   if (run.containment) {
     const wall = run.containment.wallMs !== undefined ? `, ${formatWall(run.containment.wallMs)} wall` : '';
-    lines.push(`   time to containment: ${(run.containment.simMs / 1000).toFixed(3)} s simulated${wall} (injection → last of ${run.containment.isolatedEnis} ENI(s) in the isolation group)`);
+    lines.push(`   time to containment: ${(run.containment.simMs / 1000).toFixed(3)} s simulated${wall} (injection → the last containing call; ${describeContained(run.containment.contained)})`);
   } else {
-    lines.push('   time to containment: no ENI was isolated');
+    lines.push('   time to containment: nothing was contained');
   }
   if (run.latency) lines.push(...renderLatency(run.latency, options));
   lines.push(`   ${callSummary(run.calls)}`);

@@ -422,7 +422,7 @@ export const expectationsSchema = z.strictObject({
     )
     .optional()
     .describe('AWS calls made, from the call log (every SDK attempt counts).'),
-  containedWithinSeconds: z.number().positive().optional().describe('Simulated time from injection to the last ENI isolated.'),
+  containedWithinSeconds: z.number().positive().optional().describe('Simulated time from injection to the last call that contained something (an ENI isolated, an access key deactivated, the older sessions of a role revoked, an object tagged infected).'),
   fleet: fleetExpectationSchema.optional(),
   invocations: z
     .strictObject({

@@ -8,6 +8,8 @@ import { purposeOfGroupName } from '../responders/isolation-groups';
 import type { AccountInspection, GameDayCall, ResolvedEnvironment } from './backend';
 import type { ExecutionRecord, TaskInvocation } from './engine';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import { REVOKE_SESSIONS_POLICY_NAME } from '../responders/quarantine-credentials';
+import { MALWARE_OBJECT_TAGS } from '../responders/s3-malware-object';
 
 export type TimelineRowKind = 'execution' | 'state' | 'task' | 'action' | 'call' | 'retry' | 'caught' | 'routing';
 
@@ -32,12 +34,36 @@ export interface TimelineRow {
   readonly callCount?: number;
 }
 
-/** Time to containment: injection → the last ENI moved to the isolation group. */
+/**
+ * Time to containment: injection → the last call that contained something (an ENI moved to the
+ * isolation group alone, an access key deactivated, a role's older sessions denied, an object
+ * tagged infected: the containments the incident report counts, lib/operator/incident-report.ts).
+ */
 export interface Containment {
   readonly simMs: number;
   readonly wallMs?: number;
   /** ENIs moved to the isolation group. */
   readonly isolatedEnis: number;
+  /** Distinct resources contained, by kind (only the kinds the run contained). */
+  readonly contained: Readonly<Partial<Record<ContainedKind, number>>>;
+}
+
+/** What one containing call contained. */
+export type ContainedKind = 'eni' | 'access-key' | 'role-sessions' | 's3-object';
+
+/** How a report names a count of each kind. */
+const CONTAINED_WORDS: Readonly<Record<ContainedKind, string>> = {
+  eni: 'ENI(s) isolated',
+  'access-key': 'access key(s) deactivated',
+  'role-sessions': "role(s)' older sessions revoked",
+  's3-object': 'object(s) tagged infected',
+};
+
+/** `2 ENI(s) isolated, 1 access key(s) deactivated`: what a containment holds, for a report line. */
+export function describeContained(contained: Containment['contained']): string {
+  return (Object.keys(CONTAINED_WORDS) as ContainedKind[])
+    .flatMap((kind) => (contained[kind] !== undefined ? [`${contained[kind]} ${CONTAINED_WORDS[kind]}`] : []))
+    .join(', ');
 }
 
 interface TimelineInput {
@@ -254,29 +280,66 @@ export function normalizeGroupName(name: string): string {
   return purposeOfGroupName(name) ?? name;
 }
 
-/** A successful, real (not DryRun) ModifyNetworkInterfaceAttribute that leaves an ENI in the isolation group alone. */
-export function isIsolatingCall(
-  call: { readonly api: string; readonly outcome?: string; readonly dryRun: boolean; readonly input: Readonly<Record<string, unknown>> },
-  groupNames: Readonly<Record<string, string>>,
-): boolean {
-  if (call.api !== 'ec2:ModifyNetworkInterfaceAttribute' || call.outcome !== 'ok' || call.dryRun) return false;
-  const groups = call.input.Groups;
-  return Array.isArray(groups) && groups.length === 1 && purposeOfGroupName(groupNames[String(groups[0])] ?? '') === 'isolation';
+/** A call as the containment measures read it (the call log's and the latency trace's calls alike). */
+interface ObservedCall {
+  readonly api: string;
+  readonly outcome?: string;
+  readonly dryRun: boolean;
+  readonly input: Readonly<Record<string, unknown>>;
 }
 
-/** Injection → the last successful ModifyNetworkInterfaceAttribute that put an ENI in the isolation group alone. */
+/**
+ * What a successful, real (not DryRun) call contained, if it contained something: an ENI left in
+ * the isolation group alone (ModifyNetworkInterfaceAttribute), an access key made Inactive
+ * (UpdateAccessKey), a role given Firebreak's deny of older sessions (PutRolePolicy of
+ * REVOKE_SESSIONS_POLICY_NAME), an object tagged infected (PutObjectTagging with the malware tag;
+ * a release's tagging leaves the tag out). The id tells resources apart (an ENI moved twice is one).
+ */
+export function containedBy(call: ObservedCall, groupNames: Readonly<Record<string, string>>): { readonly kind: ContainedKind; readonly id: string } | undefined {
+  if (call.outcome !== 'ok' || call.dryRun) return undefined;
+  const { input } = call;
+  switch (call.api) {
+    case 'ec2:ModifyNetworkInterfaceAttribute': {
+      const groups = input.Groups;
+      const isolated = Array.isArray(groups) && groups.length === 1 && purposeOfGroupName(groupNames[String(groups[0])] ?? '') === 'isolation';
+      return isolated ? { kind: 'eni', id: String(input.NetworkInterfaceId) } : undefined;
+    }
+    case 'iam:UpdateAccessKey':
+      return input.Status === 'Inactive' ? { kind: 'access-key', id: String(input.AccessKeyId) } : undefined;
+    case 'iam:PutRolePolicy':
+      return input.PolicyName === REVOKE_SESSIONS_POLICY_NAME ? { kind: 'role-sessions', id: String(input.RoleName) } : undefined;
+    case 's3:PutObjectTagging': {
+      const tagSet = (input.Tagging as { readonly TagSet?: unknown } | undefined)?.TagSet;
+      const infected = Array.isArray(tagSet) && tagSet.some((tag: { readonly Key?: unknown; readonly Value?: unknown }) => tag.Key === MALWARE_OBJECT_TAGS.scan.key && tag.Value === MALWARE_OBJECT_TAGS.scan.value);
+      return infected ? { kind: 's3-object', id: `${String(input.Bucket)}/${String(input.Key)}${input.VersionId !== undefined ? `?versionId=${String(input.VersionId)}` : ''}` } : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Injection → the last call that contained something (containedBy), with what the run contained. */
 export function measureContainment(
   calls: readonly GameDayCall[],
   after: AccountInspection,
   injectionSim: Date,
   injectionWall: number,
 ): Containment | undefined {
-  const isolating = calls.filter((call) => isIsolatingCall(call, after.groupNames));
-  const last = isolating.at(-1);
+  const byKind = new Map<ContainedKind, Set<string>>();
+  let last: GameDayCall | undefined;
+  for (const call of calls) {
+    const found = containedBy(call, after.groupNames);
+    if (!found) continue;
+    last = call;
+    const ids = byKind.get(found.kind) ?? new Set<string>();
+    ids.add(found.id);
+    byKind.set(found.kind, ids);
+  }
   if (!last) return undefined;
   return {
     simMs: last.at.getTime() - injectionSim.getTime(),
     ...(last.wallMs !== undefined ? { wallMs: last.wallMs - injectionWall } : {}),
-    isolatedEnis: new Set(isolating.map((call) => String(call.input.NetworkInterfaceId))).size,
+    isolatedEnis: byKind.get('eni')?.size ?? 0,
+    contained: Object.fromEntries([...byKind].map(([kind, ids]) => [kind, ids.size])),
   };
 }

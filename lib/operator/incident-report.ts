@@ -141,6 +141,9 @@ const CONTAINMENT_KINDS: readonly ContainmentKind[] = [
   },
 ];
 
+/** The steps (responders) that contain something: their entries can open the containment phase. */
+export const CONTAINING_STEPS: ReadonlySet<string> = new Set(CONTAINMENT_KINDS.map((kind) => kind.step));
+
 /** The kind of containment an entry records, when it records one. */
 function containmentOf(entry: IncidentRecordEntry): ContainmentKind | undefined {
   return CONTAINMENT_KINDS.find((kind) => kind.step === entry.step && kind.contained.has(entry.status));

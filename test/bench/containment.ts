@@ -2,9 +2,12 @@
  * Predicted time to containment per shipped playbook (`npm run bench`; not a unit test): one
  * representative shipped scenario per playbook, run on the local engine with its calls traced, then
  * timed with the shipped latency model (lib/gameday/latency/model.json) over seeded runs: p50 and
- * p99 from the finding's delivery on EventBridge to the last ENI in the isolation group, or, for a
- * playbook that isolates nothing, to the end of its last execution. Cold starts everywhere: the
- * first incident after a quiet period.
+ * p99 from the finding's delivery on EventBridge to the last call that contained something (an ENI
+ * in the isolation group, an access key deactivated, a role's older sessions revoked, an object
+ * tagged infected: lib/gameday/timeline.ts containedBy), or, for a playbook that contains nothing,
+ * to the end of its last execution. A per-resource child playbook (started by its parent's
+ * contain-each-* step) is timed by its parent's scenario: the finding reaches the parent first.
+ * Cold starts everywhere: the first incident after a quiet period.
  *
  * Options: LATENCY_RUNS (500).
  */
@@ -21,12 +24,16 @@ const ROOT = resolve(import.meta.dirname, '../..');
 
 /** The scenario that shows each playbook's usual path (others: their first scenario). */
 const REPRESENTATIVE: Readonly<Record<string, string>> = {
+  'attack-sequence-ec2': 'attack-sequence-three-instances-one-protected',
   'compromised-ec2-instance': 'compromised-instance-multi-eni',
   'cloudwatch-instance-alarm': 'cpu-alarm-snapshots-only',
   'default-alert': 's3-exfiltration-default-alert',
   'ec2-reconnaissance': 'port-probe-unprotected-port',
+  'iam-credentials-attack-sequence': 'iam-attack-sequence-cuts-off-credentials',
+  'iam-user-key-compromise': 'iam-user-key-disabled',
   'instance-credential-exfiltration': 'credential-exfiltration-revokes-sessions',
   'release-instance': 'quarantine-then-release',
+  's3-object-with-threats': 's3-object-with-threats-tagged-and-copied',
   'ssh-rdp-brute-force-source': 'ssh-brute-force-from-instance',
   'ssh-rdp-brute-force-target': 'ssh-brute-force-against-instance',
 };
@@ -39,10 +46,15 @@ const scenarios = await loadScenarioDirectory(resolve(ROOT, 'playbooks/scenarios
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 console.log(`Predicted time to containment per shipped playbook (shipped latency model, ${RUNS} seeded runs each, cold starts)`);
+/** The playbook whose contain-each-* step starts `child`, if one does. */
+const parentOf = (child: string) => playbooks.find((candidate) => candidate.steps.some((step) => 'action' in step && step.action.startsWith('contain-each-') && step.with.playbook === child));
+const representative = (name: string) =>
+  scenarios.find((candidate) => candidate.name === REPRESENTATIVE[name]) ?? scenarios.find((candidate) => candidate.playbook === name && candidate.pending === undefined);
+
 for (const playbook of playbooks) {
-  const scenario =
-    scenarios.find((candidate) => candidate.name === REPRESENTATIVE[playbook.name]) ??
-    scenarios.find((candidate) => candidate.playbook === playbook.name && candidate.pending === undefined);
+  const parent = parentOf(playbook.name);
+  const scenario = representative(playbook.name) ?? (parent ? representative(parent.name) : undefined);
+  const through = parent && scenario?.playbook === parent.name ? `, started by ${parent.name}` : '';
   if (!scenario) {
     console.log(`  ${playbook.name.padEnd(34)} no shipped scenario runs it`);
     continue;
@@ -54,8 +66,8 @@ for (const playbook of playbooks) {
     continue;
   }
   const colds = prediction.criticalPath.filter((hop) => hop.kind === 'cold-start').length;
-  const hops = `${prediction.criticalPath.length} hops on the critical path, ${colds} cold start(s)`;
-  if (!isAutomatic(playbook)) {
+  const hops = `${prediction.criticalPath.length} hops on the critical path, ${colds} cold start(s)${through}`;
+  if (!isAutomatic(playbook) && !parent) {
     // A person starts it (release); its scenario quarantines first, so containment is not this playbook's figure.
     console.log(`  ${playbook.name.padEnd(34)} started by a person, not by a finding: its scenario ends p50 ${seconds(prediction.completion.p50Ms)}, p99 ${seconds(prediction.completion.p99Ms)} (${scenario.name})`);
     continue;
@@ -63,6 +75,6 @@ for (const playbook of playbooks) {
   console.log(
     prediction.containment
       ? `  ${playbook.name.padEnd(34)} containment p50 ${seconds(prediction.containment.p50Ms)}, p99 ${seconds(prediction.containment.p99Ms)}  (${scenario.name}; ${hops})`
-      : `  ${playbook.name.padEnd(34)} isolates nothing; done p50 ${seconds(prediction.completion.p50Ms)}, p99 ${seconds(prediction.completion.p99Ms)}  (${scenario.name}; ${hops})`,
+      : `  ${playbook.name.padEnd(34)} contains nothing; done p50 ${seconds(prediction.completion.p50Ms)}, p99 ${seconds(prediction.completion.p99Ms)}  (${scenario.name}; ${hops})`,
   );
 }

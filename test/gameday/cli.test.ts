@@ -153,7 +153,7 @@ describe('firebreak gameday run --latency', () => {
     const { code, stdout } = await cli('run', 'ec2-throttled-twice', '--scenarios', dir, '--latency', '--runs', '20');
     expect(code).toBe(0);
     expect(stdout).toMatch(/predicted time to containment \(latency model, 20 seeded runs\): p50 \d+\.\d{3} s, p99 \d+\.\d{3} s/);
-    expect(stdout).toContain('critical path of the median run (to the last ENI isolated):');
+    expect(stdout).toContain('critical path of the median run (to the last containing call):');
     expect(stdout).toMatch(/eventbridge\s+EventBridge delivers the finding to the dispatcher/);
     // The throttled moves were retried by the SDK: the attempts are on the path.
     expect(stdout).toMatch(/api-call\s+quarantine-instance: ec2:ModifyNetworkInterfaceAttribute \(3 attempts\)/);

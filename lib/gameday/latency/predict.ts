@@ -2,8 +2,9 @@
  * Predicted time to containment: the hops a scenario's run really took (executions, states entered,
  * task attempts, each Lambda's SDK calls and which of them waited for which), timed with the
  * latency model's figures, many times over with seeded draws. Each run of the prediction gives the
- * time from the finding's delivery on EventBridge to the last ENI in the isolation group, and the
- * chain of hops that led to it (the critical path); the game day reports their p50 and p99.
+ * time from the finding's delivery on EventBridge to the last call that contained something (an ENI
+ * in the isolation group, an access key deactivated, a role's older sessions revoked, an object
+ * tagged infected: timeline.ts containedBy), and the chain of hops that led to it (the critical path); the game day reports their p50 and p99.
  *
  * What the prediction assumes, so that its figures can be read for what they are:
  * - every injected event reaches EventBridge at time 0 (a storm arrives at once);
@@ -20,7 +21,7 @@ import type { AslDefinition, AslState } from '../../playbooks/compile';
 import { LAMBDA_INVOKE_RESOURCE } from '../../playbooks/compile';
 import type { ExecutionKind, ExecutionRecord, TaskInvocation } from '../engine';
 import { nominalRetryDelayMs, retrierFor, SNS_PUBLISH_RESOURCE, SQS_SEND_MESSAGE_RESOURCE, START_EXECUTION_RESOURCE, WAIT_FOR_TASK_TOKEN_RESOURCE } from '../engine';
-import { isIsolatingCall } from '../timeline';
+import { containedBy } from '../timeline';
 import type { LatencyFigure, LatencyModel } from './model';
 import { apiFigure, bundleInitFigure, percentile, sampleFigure, seededRandom } from './model';
 
@@ -61,7 +62,7 @@ export interface PredictionInput {
 
 /** One seeded timing of the run. */
 export interface PredictedRun {
-  /** Delivery → last ENI isolated, ms (undefined: nothing was isolated). */
+  /** Delivery → the last containing call, ms (undefined: nothing was contained). */
   readonly containmentMs?: number;
   /** Delivery → the last execution's end, ms. */
   readonly completionMs: number;
@@ -143,7 +144,7 @@ export function predictOnce(input: PredictionInput, model: LatencyModel, random:
       ends[index] = done;
       last = later(last, done);
       const dryRun = call.input.DryRun === true;
-      if (isIsolatingCall({ api: call.api, outcome: call.outcome, dryRun, input: call.input }, input.groupNames)) {
+      if (containedBy({ api: call.api, ...(call.outcome !== undefined ? { outcome: call.outcome } : {}), dryRun, input: call.input }, input.groupNames)) {
         if (!containment || done.endMs > containment.endMs) containment = done;
       }
     }
