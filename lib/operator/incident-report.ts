@@ -104,6 +104,18 @@ interface ContainmentKind {
   readonly released: ReadonlySet<string>;
   readonly label: string;
   readonly followUp: (resource: string) => string;
+  /**
+   * For kinds one step can hold several of (a user's access keys, roles): the recorded action that
+   * names each resource contained, and the one that names each released, with the outcomes that
+   * count. Without them (an instance, an object) a step holds one resource of its kind.
+   */
+  readonly perResource?: { readonly contain: RecordedActionMatch; readonly release: RecordedActionMatch };
+}
+
+/** A recorded action's API and the outcomes that count, e.g. iam:UpdateAccessKey done. */
+interface RecordedActionMatch {
+  readonly api: string;
+  readonly outcomes: ReadonlySet<string>;
 }
 
 const CONTAINMENT_KINDS: readonly ContainmentKind[] = [
@@ -122,6 +134,11 @@ const CONTAINMENT_KINDS: readonly ContainmentKind[] = [
     released: new Set(['released', 'already-released']),
     label: 'Containment (access key disabled)',
     followUp: (resource) => `${resource} is still disabled: once its user is clean, release it (firebreak credentials release --access-key) or replace the key.`,
+    // A key already Inactive before Firebreak came ('already-done') is not Firebreak's containment.
+    perResource: {
+      contain: { api: 'iam:UpdateAccessKey', outcomes: new Set(['done']) },
+      release: { api: 'iam:UpdateAccessKey', outcomes: new Set(['done', 'already-done']) },
+    },
   },
   {
     step: RESPONDER_NAMES.revokeRoleSessions,
@@ -130,6 +147,10 @@ const CONTAINMENT_KINDS: readonly ContainmentKind[] = [
     released: new Set(['released', 'already-released']),
     label: 'Containment (role sessions revoked)',
     followUp: (resource) => `The sessions of ${resource} are still revoked: once the role is clean, release the deny (firebreak credentials release --role) after its sessions have expired.`,
+    perResource: {
+      contain: { api: 'iam:PutRolePolicy', outcomes: new Set(['done', 'already-done']) },
+      release: { api: 'iam:DeleteRolePolicy', outcomes: new Set(['done', 'already-done']) },
+    },
   },
   {
     step: RESPONDER_NAMES.quarantineS3Object,
@@ -155,26 +176,52 @@ function isRelease(entry: IncidentRecordEntry): boolean {
 }
 
 /**
- * Applies one entry to the containments in force: a containment adds its kind, a release ends the
- * kinds it releases (a release of another kind ends nothing). Says what the entry leaves the
- * incident as, when it is a containment or a release.
+ * The containments in force, per kind: the resources each holds, by the id its step recorded. An
+ * empty id stands for the kind's resource when the entry names none (an instance, an object, or an
+ * entry whose actions were left out).
  */
-function applyContainment(inForce: Set<ContainmentKind>, entry: IncidentRecordEntry): 'contained' | 'released' | undefined {
+type ContainmentsInForce = Map<ContainmentKind, Set<string>>;
+
+/** The resources an entry's recorded actions name for `match`. */
+function namedResources(entry: IncidentRecordEntry, match: RecordedActionMatch | undefined): string[] {
+  if (match === undefined) return [];
+  return entry.actions.filter((action) => action.api === match.api && match.outcomes.has(action.outcome)).map((action) => action.target);
+}
+
+/**
+ * Applies one entry to the containments in force: a containment adds what it contained, a release
+ * ends what it released. A release of a per-resource kind ends only the resources it names (a
+ * release of one role leaves the key the same step disabled in force); when the containment named
+ * none, any release of its kind ends it. A release of another kind ends nothing. Says what the entry
+ * leaves the incident as, when it is a containment or a release.
+ */
+function applyContainment(inForce: ContainmentsInForce, entry: IncidentRecordEntry): 'contained' | 'released' | undefined {
   const kind = containmentOf(entry);
   if (kind) {
-    inForce.add(kind);
+    const held = inForce.get(kind) ?? new Set<string>();
+    const named = namedResources(entry, kind.perResource?.contain);
+    for (const id of named.length > 0 ? named : ['']) held.add(id);
+    inForce.set(kind, held);
     return 'contained';
   }
   if (!isRelease(entry)) return undefined;
-  for (const held of [...inForce]) if (held.releaseStep === entry.step && held.released.has(entry.status)) inForce.delete(held);
+  for (const [held, resources] of [...inForce]) {
+    if (held.releaseStep !== entry.step || !held.released.has(entry.status)) continue;
+    if (held.perResource === undefined || resources.has('')) {
+      inForce.delete(held);
+      continue;
+    }
+    for (const id of namedResources(entry, held.perResource.release)) resources.delete(id);
+    if (resources.size === 0) inForce.delete(held);
+  }
   return inForce.size === 0 ? 'released' : 'contained';
 }
 
-/** The containments still in force after these entries: each kind contained and not released since. */
-function containmentsInForce(entries: readonly IncidentRecordEntry[]): ContainmentKind[] {
-  const inForce = new Set<ContainmentKind>();
+/** The containments still in force after these entries: each resource contained and not released since ('' when its step named none). */
+function containmentsInForce(entries: readonly IncidentRecordEntry[]): { readonly kind: ContainmentKind; readonly resource: string }[] {
+  const inForce: ContainmentsInForce = new Map();
   for (const entry of byTime(entries)) applyContainment(inForce, entry);
-  return [...inForce];
+  return [...inForce].flatMap(([kind, resources]) => [...resources].map((resource) => ({ kind, resource })));
 }
 const EVIDENCE_STEPS = new Set<string>([RESPONDER_NAMES.snapshotVolumes, RESPONDER_NAMES.copyEvidence]);
 
@@ -190,7 +237,7 @@ function byTime<Entry extends IncidentRecordEntry>(entries: readonly Entry[]): E
  */
 export function incidentStatus(entries: readonly IncidentRecordEntry[]): IncidentStatus {
   let status: IncidentStatus = 'open';
-  const inForce = new Set<ContainmentKind>();
+  const inForce: ContainmentsInForce = new Map();
   for (const entry of byTime(entries)) {
     const after = applyContainment(inForce, entry);
     if (after !== undefined) status = after;
@@ -501,10 +548,10 @@ function followUpsOf(report: Omit<IncidentReport, 'followUps' | 'lessons'>, entr
     // A sequence: one follow-up per resource still contained, naming its own incident key (what the release commands take).
     for (const child of report.children) {
       const own = entries.filter((entry) => entry.incidentKey === child.key);
-      for (const kind of containmentsInForce(own)) followUps.push(kind.followUp(`${child.resource ?? 'A resource'} (incident ${child.key})`));
+      for (const held of containmentsInForce(own)) followUps.push(held.kind.followUp(`${held.resource !== '' ? held.resource : (child.resource ?? 'A resource')} (incident ${child.key})`));
     }
   } else {
-    for (const kind of containmentsInForce(entries)) followUps.push(kind.followUp(report.header.resource ?? 'The resource'));
+    for (const held of containmentsInForce(entries)) followUps.push(held.kind.followUp(held.resource !== '' ? held.resource : (report.header.resource ?? 'The resource')));
   }
   const blocked = entries.some((entry) => entry.step === RESPONDER_NAMES.blockDnsDomain && entry.status === 'blocked');
   const unblocked = entries.some((entry) => entry.step === RESPONDER_NAMES.unblockDnsDomains && entry.status === 'unblocked');

@@ -81,6 +81,48 @@ describe('credentials and objects contained', () => {
   });
 });
 
+describe('credentials contained and released one by one', () => {
+  const action = (api: string, target: string, outcome: string) => ({ api, target, outcome, detail: `${api} ${target}`, at: at(3) });
+  const KEY = 'AKIAIOSFODNN7EXAMPLE';
+  const OTHER_KEY = 'AKIAI44QH8DHBEXAMPLE';
+  const header = { ...record([]).header, findingType: 'UnauthorizedAccess:IAMUser/MaliciousIPCaller', resource: KEY };
+  const KEY_AND_ROLE = [
+    entry('containment-guard', 1, 2, 'proceed'),
+    entry('disable-access-key', 2, 3, 'disabled', { actions: [action('iam:UpdateAccessKey', KEY, 'done')] }),
+    entry('revoke-role-sessions', 2, 3, 'revoked', { actions: [action('iam:PutRolePolicy', 'app-role', 'done')] }),
+  ];
+  const releaseRole = entry('release-credentials', 60, 61, 'released', { actions: [action('iam:DeleteRolePolicy', 'app-role', 'done')] });
+  const releaseKey = entry('release-credentials', 70, 71, 'released', { actions: [action('iam:UpdateAccessKey', KEY, 'done')] });
+
+  it('keeps an incident contained while a credential its release did not name is still cut off', () => {
+    expect(incidentStatus([...KEY_AND_ROLE, releaseRole])).toBe('contained');
+    const report = buildIncidentReport(record([...KEY_AND_ROLE, releaseRole], { header }));
+    expect(report.status).toBe('contained');
+    expect(report.followUps).toEqual([expect.stringMatching(new RegExp(`^${KEY} is still disabled`))]);
+    expect(incidentStatus([...KEY_AND_ROLE, releaseRole, releaseKey])).toBe('released');
+    expect(buildIncidentReport(record([...KEY_AND_ROLE, releaseRole, releaseKey], { header })).followUps).toEqual([]);
+  });
+
+  it('names each key a step disabled, and not a key that was Inactive before Firebreak came', () => {
+    const twoKeys = [
+      entry('disable-access-key', 2, 3, 'disabled', {
+        actions: [action('iam:UpdateAccessKey', KEY, 'done'), action('iam:UpdateAccessKey', OTHER_KEY, 'done'), action('iam:UpdateAccessKey', 'AKIAOLDINACTIVEEXAMP', 'already-done')],
+      }),
+    ];
+    const report = buildIncidentReport(record([...twoKeys, releaseKey], { header }));
+    expect(report.status).toBe('contained');
+    expect(report.followUps).toEqual([expect.stringMatching(new RegExp(`^${OTHER_KEY} is still disabled`))]);
+    const otherReleased = entry('release-credentials', 80, 81, 'released', { actions: [action('iam:UpdateAccessKey', OTHER_KEY, 'already-done')] });
+    expect(incidentStatus([...twoKeys, releaseKey, otherReleased])).toBe('released');
+  });
+
+  it('does not count a release that released nothing it names (a refused or dry-run action)', () => {
+    const refused = entry('release-credentials', 60, 61, 'released', { actions: [action('iam:DeleteRolePolicy', 'app-role', 'skipped')] });
+    expect(incidentStatus([...KEY_AND_ROLE, refused])).toBe('contained');
+    expect(buildIncidentReport(record([...KEY_AND_ROLE, refused], { header })).followUps).toHaveLength(2);
+  });
+});
+
 describe('buildIncidentReport', () => {
   it('measures each phase from the receipt, at the entry that ended it', () => {
     const report = buildIncidentReport(record(CONTAINED_RUN));
