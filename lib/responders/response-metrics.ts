@@ -3,9 +3,9 @@
  * incidents end, what triage, the guard and approvers decide, and what fails. Each responder's
  * Lambda wraps its handler with `withResponseMetrics`; what to count is read from the invocation's
  * payload and result by a pure function per responder (below), so no responder's logic changes and
- * each Lambda bundles only its own reading. The sink is Powertools Metrics in Lambda
- * (metrics-sink.ts: CloudWatch embedded metric format, no API call on the path to containment) and
- * a recorder in tests and the local game day.
+ * each Lambda bundles only its own reading. The sink writes CloudWatch embedded metric format lines
+ * in Lambda (metrics-sink.ts: no API call on the path to containment) and is a recorder in tests and
+ * the local game day.
  *
  * Every metric carries `origin` (finding, game-day, sample) so drills and samples never move the
  * figures the dashboard and the time-to-containment alarm read. Dimension values come from the
@@ -21,7 +21,7 @@ export interface MetricPoint {
   readonly dimensions: Readonly<Record<string, string>>;
 }
 
-/** Where metric points go: Powertools Metrics in Lambda, a recorder in tests. */
+/** Where metric points go: EMF lines in Lambda (metrics-sink.ts), a recorder in tests. */
 export interface MetricsSink {
   emit(service: string, points: readonly MetricPoint[]): void;
 }
