@@ -11,7 +11,7 @@
 import * as z from '../contracts/zod-mini';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { Incident } from '../incident/model';
-import { PER_CREDENTIAL_ACTION } from '../playbooks/per-credential-actions';
+import { PER_CREDENTIAL_ACTION } from '../playbooks/fan-out-names';
 import { credentialTargets, describeCredentialTarget } from '../playbooks/per-credential';
 import type { StepSummary } from './alert-model';
 import { oneLine } from './alert-text';

@@ -12,7 +12,7 @@ import { affectedResources } from '../incident/affected';
 import { isWellFormedInstanceId } from '../incident/identifiers';
 import { incidentSignals } from '../incident/signals';
 import type { AttackSequenceContext, Incident, IncidentSignal, SequenceActor, SequenceEndpoint } from '../incident/model';
-import { PER_INSTANCE_ACTION } from '../playbooks/per-instance-actions';
+import { PER_INSTANCE_ACTION } from '../playbooks/fan-out-names';
 import type { StepSummary } from './alert-model';
 import { oneLine } from './alert-text';
 import { ec2InstanceLink, executionLink } from './console-links';
