@@ -15,5 +15,5 @@ const logger = createResponderLogger('approval');
 
 /** Builds the handler over injected store and executions: the local game day runs exactly this. */
 export const createHandler = createApprovalHandler;
-// Response metrics (EMF through Powertools Metrics): lib/responders/response-metrics.ts.
+// Response metrics (EMF lines, lib/responders/metrics-sink.ts): lib/responders/response-metrics.ts.
 export const handler = withResponseMetrics('approval', createHandler({ store, executions, config: readApprovalConfig(), logger }), { sink: createResponseMetricsSink('approval'), reading: approvalMetrics });

@@ -20,5 +20,5 @@ const clients = { ...ec2ClientsFor(targetAccessFromEnvironment()), ...homeSfnCli
 
 /** Builds the handler over injected clients: the local game day runs exactly this with its simulated account. */
 export const createHandler = createContainmentGuardHandler;
-// Response metrics (EMF through Powertools Metrics): lib/responders/response-metrics.ts.
+// Response metrics (EMF lines, lib/responders/metrics-sink.ts): lib/responders/response-metrics.ts.
 export const handler = withResponseMetrics('containment-guard', recordedStep(RESPONDER_NAMES.containmentGuard, createHandler({ clients, logger, config }), logger), { sink: createResponseMetricsSink('containment-guard'), reading: guardMetrics });

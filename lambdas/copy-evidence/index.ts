@@ -34,5 +34,5 @@ const custody = new DynamoDbCustodyStore(homeDynamoDbClients().dynamodb(), state
 
 /** Builds the handler over injected clients and stores: the local game day runs exactly this. */
 export const createHandler = createCopyEvidenceHandler;
-// Response metrics (EMF through Powertools Metrics): lib/responders/response-metrics.ts.
+// Response metrics (EMF lines, lib/responders/metrics-sink.ts): lib/responders/response-metrics.ts.
 export const handler = withResponseMetrics('copy-evidence', recordedStep(RESPONDER_NAMES.copyEvidence, createHandler({ clients, forensic, custody, target, logger }), logger), { sink: createResponseMetricsSink('copy-evidence') });

@@ -23,5 +23,5 @@ const approvals = new DynamoDbApprovalRequests(dynamodb, stateTable);
 
 /** Builds the handler over injected clients and topic: the local game day runs exactly this. */
 export const createHandler = createPublishAlertHandler;
-// Response metrics (EMF through Powertools Metrics): lib/responders/response-metrics.ts.
+// Response metrics (EMF lines, lib/responders/metrics-sink.ts): lib/responders/response-metrics.ts.
 export const handler = withResponseMetrics('publish-alert', recordedStep(RESPONDER_NAMES.publishAlert, createHandler({ clients, logger, topicArn, ...(backupTopicArn !== undefined ? { backupTopicArn } : {}), approvals }), logger, dynamodb), { sink: createResponseMetricsSink('publish-alert'), reading: alertMetrics });

@@ -35,5 +35,5 @@ const grants = new DynamoDbGrantStore(dynamodb, stateTable);
 
 /** Builds the handler over injected clients and record store: the local game day runs exactly this. */
 export const createHandler = createQuarantineInstanceHandler;
-// Response metrics (EMF through Powertools Metrics): lib/responders/response-metrics.ts.
+// Response metrics (EMF lines, lib/responders/metrics-sink.ts): lib/responders/response-metrics.ts.
 export const handler = withResponseMetrics('quarantine-instance', recordedStep(RESPONDER_NAMES.quarantineInstance, createHandler({ clients, logger, records, grants, ...(sealer ? { sealer } : {}) }), logger, dynamodb), { sink: createResponseMetricsSink('quarantine-instance'), reading: quarantineMetrics });

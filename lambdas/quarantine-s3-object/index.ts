@@ -18,5 +18,5 @@ const clients = s3ClientsFor(targetAccessFromEnvironment());
 const dynamodb = homeDynamoDbClients().dynamodb();
 
 export const createHandler = createQuarantineS3ObjectHandler;
-// Response metrics (EMF through Powertools Metrics): failures by responder and error (lib/responders/response-metrics.ts).
+// Response metrics (EMF lines, lib/responders/metrics-sink.ts): failures by responder and error (lib/responders/response-metrics.ts).
 export const handler = withResponseMetrics('quarantine-s3-object', recordedStep(RESPONDER_NAMES.quarantineS3Object, createHandler({ clients, logger, grants: new DynamoDbGrantStore(dynamodb, stateTable) }), logger, dynamodb), { sink: createResponseMetricsSink('quarantine-s3-object') });

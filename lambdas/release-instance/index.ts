@@ -37,5 +37,5 @@ const clearance = new ApprovalReleaseClearance(
 
 /** Builds the handler over injected clients and record store: the local game day runs exactly this. */
 export const createHandler = createReleaseInstanceHandler;
-// Response metrics (EMF through Powertools Metrics): lib/responders/response-metrics.ts.
+// Response metrics (EMF lines, lib/responders/metrics-sink.ts): lib/responders/response-metrics.ts.
 export const handler = withResponseMetrics('release-instance', recordedStep(RESPONDER_NAMES.releaseInstance, createHandler({ clients, logger, records, sealer, clearance }), logger, dynamodb), { sink: createResponseMetricsSink('release-instance'), reading: releaseMetrics });

@@ -18,5 +18,5 @@ const clients = s3ClientsFor(targetAccessFromEnvironment());
 const dynamodb = homeDynamoDbClients().dynamodb();
 
 export const createHandler = createReleaseS3ObjectHandler;
-// Response metrics (EMF through Powertools Metrics): failures by responder and error (lib/responders/response-metrics.ts).
+// Response metrics (EMF lines, lib/responders/metrics-sink.ts): failures by responder and error (lib/responders/response-metrics.ts).
 export const handler = withResponseMetrics('release-s3-object', recordedStep(RESPONDER_NAMES.releaseS3Object, createHandler({ clients, logger, grants: new DynamoDbGrantStore(dynamodb, stateTable) }), logger, dynamodb), { sink: createResponseMetricsSink('release-s3-object') });

@@ -24,5 +24,5 @@ const dynamodb = homeDynamoDbClients().dynamodb();
 const records = new DynamoDbCredentialRecordStore(dynamodb, stateTable, new KmsMac(homeKmsClients().kms(), process.env[SECURITY_ENV.recordKey] ?? ''));
 
 export const createHandler = createRevokeRoleSessionsHandler;
-// Response metrics (EMF through Powertools Metrics): failures by responder and error (lib/responders/response-metrics.ts).
+// Response metrics (EMF lines, lib/responders/metrics-sink.ts): failures by responder and error (lib/responders/response-metrics.ts).
 export const handler = withResponseMetrics('revoke-role-sessions', recordedStep(RESPONDER_NAMES.revokeRoleSessions, createHandler({ clients, logger, grants: new DynamoDbGrantStore(dynamodb, stateTable), records }), logger, dynamodb), { sink: createResponseMetricsSink('revoke-role-sessions') });

@@ -14,5 +14,5 @@ const clients = ec2ClientsFor(targetAccessFromEnvironment());
 
 /** Builds the handler over injected clients: the local game day runs exactly this with its simulated account. */
 export const createHandler = createSnapshotVolumesHandler;
-// Response metrics (EMF through Powertools Metrics): lib/responders/response-metrics.ts.
+// Response metrics (EMF lines, lib/responders/metrics-sink.ts): lib/responders/response-metrics.ts.
 export const handler = withResponseMetrics('snapshot-volumes', recordedStep(RESPONDER_NAMES.snapshotVolumes, createHandler({ clients, logger }), logger), { sink: createResponseMetricsSink('snapshot-volumes'), reading: snapshotMetrics });

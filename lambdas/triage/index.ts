@@ -8,5 +8,5 @@ const logger = createResponderLogger('triage');
 
 /** Builds the handler over an injected logger: the local game day runs exactly this. */
 export const createHandler = createTriageHandler;
-// Response metrics (EMF through Powertools Metrics): lib/responders/response-metrics.ts.
+// Response metrics (EMF lines, lib/responders/metrics-sink.ts): lib/responders/response-metrics.ts.
 export const handler = withResponseMetrics('triage', createHandler({ logger, environment: process.env }), { sink: createResponseMetricsSink('triage'), reading: triageMetrics });

@@ -20,5 +20,5 @@ const clients = { ...ec2ClientsFor(access), ...route53ResolverClientsFor(access)
 const dynamodb = homeDynamoDbClients().dynamodb();
 
 export const createHandler = createUnblockDnsDomainsHandler;
-// Response metrics (EMF through Powertools Metrics): lib/responders/response-metrics.ts.
+// Response metrics (EMF lines, lib/responders/metrics-sink.ts): lib/responders/response-metrics.ts.
 export const handler = withResponseMetrics('unblock-dns-domains', recordedStep(RESPONDER_NAMES.unblockDnsDomains, createHandler({ clients, logger, blocks: new DynamoDbDnsBlockStore(dynamodb, stateTable), grants: new DynamoDbGrantStore(dynamodb, stateTable) }), logger, dynamodb), { sink: createResponseMetricsSink('unblock-dns-domains') });

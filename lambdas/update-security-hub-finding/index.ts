@@ -17,7 +17,7 @@ const clients = securityHubClientsFor(targetAccessFromEnvironment());
 const dynamodb = homeDynamoDbClients().dynamodb();
 
 export const createHandler = createUpdateSecurityHubFindingHandler;
-// Response metrics (EMF through Powertools Metrics): failures by responder and error (lib/responders/response-metrics.ts).
+// Response metrics (EMF lines, lib/responders/metrics-sink.ts): failures by responder and error (lib/responders/response-metrics.ts).
 export const handler = withResponseMetrics(
   RESPONDER_NAMES.updateSecurityHubFinding,
   recordedStep(RESPONDER_NAMES.updateSecurityHubFinding, createHandler({ clients, records: new DynamoDbSecurityHubFindingRecords(dynamodb, stateTableFromEnv()), logger }), logger, dynamodb),

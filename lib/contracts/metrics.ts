@@ -1,11 +1,11 @@
 /**
  * The response metrics' contract, written once: the responders emit them (CloudWatch embedded metric
- * format through Powertools Metrics, lib/responders/response-metrics.ts) and the stack's dashboard
+ * format, lib/responders/response-metrics.ts and metrics-sink.ts) and the stack's dashboard
  * and alarms read them (lib/stack/response-dashboard.ts). A name or dimension changed on one side
  * only would leave a graph empty or an alarm silent.
  */
 
-/** Powertools Metrics reads its namespace from this variable; the stack sets `Firebreak/<stack name>`. */
+/** The metrics sink reads its namespace from this variable (Powertools Metrics' name for it); the stack sets `Firebreak/<stack name>`. */
 export const METRICS_NAMESPACE_ENV = 'POWERTOOLS_METRICS_NAMESPACE';
 
 /** The namespace of a deployment's metrics. */

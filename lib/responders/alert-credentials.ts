@@ -11,7 +11,7 @@
 import * as z from '../contracts/zod-mini';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { Incident } from '../incident/model';
-import { PER_CREDENTIAL_ACTION } from '../playbooks/per-credential-actions';
+import { PER_CREDENTIAL_ACTION } from '../playbooks/fan-out-names';
 import { credentialTargets, describeCredentialTarget } from '../playbooks/per-credential';
 import type { StepSummary } from './alert-model';
 import { oneLine } from './alert-text';
@@ -20,35 +20,42 @@ import { quoteUntrusted } from './untrusted-text';
 
 const LIMIT = 20;
 
-const targetSchema = z.looseObject({
-  credential: z.enum(['access-key', 'iam-role']),
-  id: z.string(),
-  userName: z.optional(z.string()),
-  account: z.string(),
-  subject: z.optional(z.string()),
-});
+// z.lazy: built the first time a credential playbook's outcomes are read, not at cold start.
+const targetSchema = z.lazy(() =>
+  z.looseObject({
+    credential: z.enum(['access-key', 'iam-role']),
+    id: z.string(),
+    userName: z.optional(z.string()),
+    account: z.string(),
+    subject: z.optional(z.string()),
+  }),
+);
 
-const keySchema = z.looseObject({ accessKeyId: z.string(), outcome: z.string(), denyAll: z.optional(z.string()), reason: z.optional(z.string()) });
-const roleSchema = z.looseObject({ roleName: z.string(), account: z.optional(z.string()), outcome: z.string(), issuedBefore: z.optional(z.string()), reason: z.optional(z.string()) });
-const stepResultSchema = z.looseObject({
-  responder: z.string(),
-  status: z.optional(z.string()),
-  refusal: z.optional(z.string()),
-  keys: z.optional(z.array(keySchema)),
-  roles: z.optional(z.array(roleSchema)),
-});
+const keySchema = z.lazy(() => z.looseObject({ accessKeyId: z.string(), outcome: z.string(), denyAll: z.optional(z.string()), reason: z.optional(z.string()) }));
+const roleSchema = z.lazy(() => z.looseObject({ roleName: z.string(), account: z.optional(z.string()), outcome: z.string(), issuedBefore: z.optional(z.string()), reason: z.optional(z.string()) }));
+const stepResultSchema = z.lazy(() =>
+  z.looseObject({
+    responder: z.string(),
+    status: z.optional(z.string()),
+    refusal: z.optional(z.string()),
+    keys: z.optional(z.array(keySchema)),
+    roles: z.optional(z.array(roleSchema)),
+  }),
+);
 
 /** One item of the Map's result, read loosely: a newer shape is shown as far as it reads. */
-const perCredentialOutcomeSchema = z.looseObject({
-  target: targetSchema,
-  executionName: z.optional(z.string()),
-  executionArn: z.optional(z.string()),
-  status: z.string(),
-  guard: z.optional(z.string()),
-  reasons: z.optional(z.array(z.string())),
-  results: z.optional(z.record(z.string(), z.unknown())),
-  error: z.optional(z.string()),
-});
+const perCredentialOutcomeSchema = z.lazy(() =>
+  z.looseObject({
+    target: targetSchema,
+    executionName: z.optional(z.string()),
+    executionArn: z.optional(z.string()),
+    status: z.string(),
+    guard: z.optional(z.string()),
+    reasons: z.optional(z.array(z.string())),
+    results: z.optional(z.record(z.string(), z.unknown())),
+    error: z.optional(z.string()),
+  }),
+);
 
 export type PerCredentialOutcome = z.output<typeof perCredentialOutcomeSchema>;
 

@@ -15,12 +15,15 @@ import { oneLine } from './alert-text';
 /** Every `reason.outcome` lib/playbooks/compile.ts sends on the guarded variants of a playbook. */
 const GUARDED_OUTCOMES = ['evidence-only', 'approved', 'rejected', 'timed-out', 'timed-out-contained'] as const satisfies readonly GuardedOutcome[];
 
+// z.lazy: built the first time a guarded outcome is read, not at cold start.
 /** `reason` on a guarded variant: which path ran, in one sentence, with the approval answer or error. */
-const guardedReasonSchema = z.looseObject({
-  outcome: z.enum(GUARDED_OUTCOMES),
-  summary: z.optional(z.string()),
-  approval: z.optional(z.unknown()),
-});
+const guardedReasonSchema = z.lazy(() =>
+  z.looseObject({
+    outcome: z.enum(GUARDED_OUTCOMES),
+    summary: z.optional(z.string()),
+    approval: z.optional(z.unknown()),
+  }),
+);
 
 /**
  * The containment guard's result (GuardResult, lambdas/containment-guard) as an alert reads it: the
@@ -33,22 +36,24 @@ type GuardResultReading = { readonly [K in 'reasons' | 'protected' | 'instanceId
   readonly blastRadius?: Partial<Pick<GuardBlastRadius, 'evaluated' | 'granted' | 'used' | 'limit' | 'windowSeconds'>>;
 };
 
-const guardResultSchema: z.ZodMiniType<GuardResultReading> = z.looseObject({
-  status: z.optional(z.string()),
-  reasons: z.optional(z.array(z.string())),
-  protected: z.optional(z.boolean()),
-  protectedBy: z.optional(z.string()),
-  instanceId: z.optional(z.string()),
-  blastRadius: z.optional(
-    z.looseObject({
-      evaluated: z.optional(z.boolean()),
-      granted: z.optional(z.boolean()),
-      used: z.nullish(z.number()),
-      limit: z.optional(z.number()),
-      windowSeconds: z.optional(z.number()),
-    }),
-  ),
-});
+const guardResultSchema: z.ZodMiniType<GuardResultReading> = z.lazy(() =>
+  z.looseObject({
+    status: z.optional(z.string()),
+    reasons: z.optional(z.array(z.string())),
+    protected: z.optional(z.boolean()),
+    protectedBy: z.optional(z.string()),
+    instanceId: z.optional(z.string()),
+    blastRadius: z.optional(
+      z.looseObject({
+        evaluated: z.optional(z.boolean()),
+        granted: z.optional(z.boolean()),
+        used: z.nullish(z.number()),
+        limit: z.optional(z.number()),
+        windowSeconds: z.optional(z.number()),
+      }),
+    ),
+  }),
+);
 
 /** What the rails decided about containment, in words for the alert. */
 export interface ContainmentDecision {

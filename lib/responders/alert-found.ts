@@ -36,17 +36,20 @@ export function sectionWhatWasFound(incident: Incident): string[] {
   return lines;
 }
 
+// z.lazy: built the first time an observed instance is read, not at cold start.
 /** What quarantine-instance observed from EC2 before it changed anything (its pre-quarantine record), read loosely. */
-const observedInstanceSchema = z.looseObject({
-  instanceId: z.string(),
-  capturedAt: z.optional(z.string()),
-  networkInterfaces: z._default(
-    z.array(z.looseObject({ networkInterfaceId: z.string(), groupIds: z._default(z.array(z.string()), []) })),
-    [],
-  ),
-  instanceProfileArn: z.optional(z.string()),
-  tags: z._default(z.record(z.string(), z.string()), {}),
-});
+const observedInstanceSchema = z.lazy(() =>
+  z.looseObject({
+    instanceId: z.string(),
+    capturedAt: z.optional(z.string()),
+    networkInterfaces: z._default(
+      z.array(z.looseObject({ networkInterfaceId: z.string(), groupIds: z._default(z.array(z.string()), []) })),
+      [],
+    ),
+    instanceProfileArn: z.optional(z.string()),
+    tags: z._default(z.record(z.string(), z.string()), {}),
+  }),
+);
 
 type ObservedInstanceLike = z.output<typeof observedInstanceSchema>;
 

@@ -12,7 +12,7 @@ import { affectedResources } from '../incident/affected';
 import { isWellFormedInstanceId } from '../incident/identifiers';
 import { incidentSignals } from '../incident/signals';
 import type { AttackSequenceContext, Incident, IncidentSignal, SequenceActor, SequenceEndpoint } from '../incident/model';
-import { PER_INSTANCE_ACTION } from '../playbooks/per-instance-actions';
+import { PER_INSTANCE_ACTION } from '../playbooks/fan-out-names';
 import type { StepSummary } from './alert-model';
 import { oneLine } from './alert-text';
 import { ec2InstanceLink, executionLink } from './console-links';
@@ -21,19 +21,22 @@ import { quoteUntrusted } from './untrusted-text';
 /** Lines each list may take: a story a person reads on call, not the whole sequence (the console has it). */
 const LIMITS = { signals: 25, actors: 10, endpoints: 10, indicators: 10, instances: 50 } as const;
 
+// z.lazy: built the first time a fleet playbook's outcomes are read, not at cold start.
 /** One item of the Map's result (compile-per-instance.ts), read loosely: a newer shape is shown as far as it reads. */
-const perInstanceOutcomeSchema = z.looseObject({
-  instanceId: z.string(),
-  account: z.optional(z.string()),
-  region: z.optional(z.string()),
-  executionName: z.optional(z.string()),
-  executionArn: z.optional(z.string()),
-  status: z.string(),
-  guard: z.optional(z.string()),
-  reasons: z.optional(z.array(z.string())),
-  error: z.optional(z.string()),
-  cause: z.optional(z.string()),
-});
+const perInstanceOutcomeSchema = z.lazy(() =>
+  z.looseObject({
+    instanceId: z.string(),
+    account: z.optional(z.string()),
+    region: z.optional(z.string()),
+    executionName: z.optional(z.string()),
+    executionArn: z.optional(z.string()),
+    status: z.string(),
+    guard: z.optional(z.string()),
+    reasons: z.optional(z.array(z.string())),
+    error: z.optional(z.string()),
+    cause: z.optional(z.string()),
+  }),
+);
 
 type PerInstanceOutcome = z.output<typeof perInstanceOutcomeSchema>;
 

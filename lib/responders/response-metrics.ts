@@ -3,9 +3,9 @@
  * incidents end, what triage, the guard and approvers decide, and what fails. Each responder's
  * Lambda wraps its handler with `withResponseMetrics`; what to count is read from the invocation's
  * payload and result by a pure function per responder (below), so no responder's logic changes and
- * each Lambda bundles only its own reading. The sink is Powertools Metrics in Lambda
- * (metrics-sink.ts: CloudWatch embedded metric format, no API call on the path to containment) and
- * a recorder in tests and the local game day.
+ * each Lambda bundles only its own reading. The sink writes CloudWatch embedded metric format lines
+ * in Lambda (metrics-sink.ts: no API call on the path to containment) and is a recorder in tests and
+ * the local game day.
  *
  * Every metric carries `origin` (finding, game-day, sample) so drills and samples never move the
  * figures the dashboard and the time-to-containment alarm read. Dimension values come from the
@@ -21,7 +21,7 @@ export interface MetricPoint {
   readonly dimensions: Readonly<Record<string, string>>;
 }
 
-/** Where metric points go: Powertools Metrics in Lambda, a recorder in tests. */
+/** Where metric points go: EMF lines in Lambda (metrics-sink.ts), a recorder in tests. */
 export interface MetricsSink {
   emit(service: string, points: readonly MetricPoint[]): void;
 }
@@ -118,34 +118,37 @@ function failurePoints(payload: unknown, error: unknown): MetricPoint[] {
   return [count(RESPONSE_METRIC.responderFailures, { [METRIC_DIMENSION.origin]: originOf(field(payload, 'incident')), [METRIC_DIMENSION.error]: name ?? 'Error' })];
 }
 
-/** A responder whose status is the metric: one count per outcome, and a duration when `timed` says so. */
-function statusReading(counted: ResponseMetricName | undefined, timed?: { readonly name: ResponseMetricName; readonly statuses: readonly string[] }): MetricsReading {
-  return (invocation, now) => {
-    if (!('result' in invocation)) return [];
-    const incident = field(invocation.payload, 'incident');
-    const origin = originOf(incident);
-    const status = dimensionValue(field(invocation.result, 'status'));
-    const points: MetricPoint[] = [];
-    if (counted !== undefined && status !== undefined) points.push(count(counted, { [METRIC_DIMENSION.origin]: origin, [METRIC_DIMENSION.outcome]: status }));
-    if (timed !== undefined && status !== undefined && timed.statuses.includes(status) && field(invocation.result, 'mode') === 'enforce') {
-      const elapsed = sinceArrival(incident, now);
-      if (elapsed !== undefined) points.push(duration(timed.name, elapsed, { [METRIC_DIMENSION.origin]: origin }));
-    }
-    return points;
-  };
+/**
+ * The points of a responder whose status is the metric: one count per outcome, and a duration when
+ * `timed` says so. The readings below call it from an arrow function rather than being built by a
+ * call at module scope, so a bundle that uses none of them drops them.
+ */
+function statusPoints(invocation: Invocation, now: Date, counted: ResponseMetricName | undefined, timed?: { readonly name: ResponseMetricName; readonly statuses: readonly string[] }): MetricPoint[] {
+  if (!('result' in invocation)) return [];
+  const incident = field(invocation.payload, 'incident');
+  const origin = originOf(incident);
+  const status = dimensionValue(field(invocation.result, 'status'));
+  const points: MetricPoint[] = [];
+  if (counted !== undefined && status !== undefined) points.push(count(counted, { [METRIC_DIMENSION.origin]: origin, [METRIC_DIMENSION.outcome]: status }));
+  if (timed !== undefined && status !== undefined && timed.statuses.includes(status) && field(invocation.result, 'mode') === 'enforce') {
+    const elapsed = sinceArrival(incident, now);
+    if (elapsed !== undefined) points.push(duration(timed.name, elapsed, { [METRIC_DIMENSION.origin]: origin }));
+  }
+  return points;
 }
 
 /** quarantine-instance: time to containment for a new quarantine in enforce (a replay or a dry-run contains nothing). */
-export const quarantineMetrics: MetricsReading = statusReading(undefined, { name: RESPONSE_METRIC.timeToContainment, statuses: ['quarantined'] });
+export const quarantineMetrics: MetricsReading = (invocation, now) =>
+  statusPoints(invocation, now, undefined, { name: RESPONSE_METRIC.timeToContainment, statuses: ['quarantined'] });
 
 /** snapshot-volumes: time to evidence for new snapshots in enforce. */
-export const snapshotMetrics: MetricsReading = statusReading(undefined, { name: RESPONSE_METRIC.timeToEvidence, statuses: ['snapshotted'] });
+export const snapshotMetrics: MetricsReading = (invocation, now) => statusPoints(invocation, now, undefined, { name: RESPONSE_METRIC.timeToEvidence, statuses: ['snapshotted'] });
 
 /** containment-guard: one count per decision (proceed, needs-approval, evidence-only). */
-export const guardMetrics: MetricsReading = statusReading(RESPONSE_METRIC.guardDecisions);
+export const guardMetrics: MetricsReading = (invocation, now) => statusPoints(invocation, now, RESPONSE_METRIC.guardDecisions);
 
 /** release-instance: one count per outcome. */
-export const releaseMetrics: MetricsReading = statusReading(RESPONSE_METRIC.releases);
+export const releaseMetrics: MetricsReading = (invocation, now) => statusPoints(invocation, now, RESPONSE_METRIC.releases);
 
 /** triage: one count per decision (start-playbook, alert-only, ignore, invalid). */
 export const triageMetrics: MetricsReading = (invocation) => {

@@ -212,7 +212,7 @@ export class Responders extends Construct {
     const sessionRevokerRoleName = props.sessionRevokerRoleName ?? DEFAULT_SESSION_REVOKER_ROLE_NAME;
     this.environment = {
       ...deploymentEnvironment(props),
-      // Powertools Metrics' namespace: the response dashboard reads the same (lib/contracts/metrics.ts).
+      // The metrics' namespace (lib/responders/metrics-sink.ts): the response dashboard reads the same (lib/contracts/metrics.ts).
       [METRICS_NAMESPACE_ENV]: metricsNamespace(stackName),
       ...(props.memberRoleName && revokesSessions ? { [SECURITY_ENV.sessionRevokerRoleName]: sessionRevokerRoleName } : {}),
     };

@@ -53,6 +53,12 @@ const FORBIDDEN: readonly { readonly name: string; readonly input: RegExp; reado
     why: 'a credential responder bundled into another (release-credentials): shared helpers live in credential-targets.ts',
   },
   {
+    name: "the fan-out actions' definitions in publish-alert",
+    input: /^lib\/playbooks\/per-(instance|credential)-actions\.ts$/,
+    except: responderNames().filter((responder) => responder !== 'publish-alert'),
+    why: "the contain-each-instance and contain-each-credential definitions (their option schemas, built at cold start): publish-alert reads the two names from fan-out-names.ts",
+  },
+  {
     name: 'the pre-quarantine record outside the instance responders',
     input: /^lib\/responders\/(quarantine-records|fleet-records)\.ts$/,
     except: ['quarantine-instance', 'release-instance'],

@@ -17,9 +17,9 @@
  * a fraction of a vCPU, init time follows the CPU time.
  *
  * With BUNDLE_BASE=1 a third bundle is measured beside each, the "base": the floor plus what every
- * responder carries before any code of its own (Powertools' logger and Metrics, which the project
- * brief chose, and zod/mini with its English messages, for the input check every responder must
- * make). It explains a ratio, it does not judge one: the verdict stays bundle against floor.
+ * responder carries before any code of its own (Powertools' logger, which the project brief chose,
+ * the response metrics' EMF sink, and zod/mini with its English messages, for the input check every
+ * responder must make). It explains a ratio, it does not judge one: the verdict stays bundle against floor.
  *
  * Options (environment): BUNDLE_RUNS (7), BUNDLE_RESPONDERS (comma-separated, default all),
  * BUNDLE_BASE (1 to measure the base too).
@@ -104,7 +104,7 @@ export interface BundleFigures {
   readonly floorInitWallMs: number;
   /** bytes / floorBytes. */
   readonly sizeRatio: number;
-  /** The base (floor + logger, Metrics and zod/mini's core), when measured (BUNDLE_BASE=1): size and median init CPU ms. */
+  /** The base (floor + logger, metrics sink and zod/mini's core), when measured (BUNDLE_BASE=1): size and median init CPU ms. */
   readonly base?: { readonly bytes: number; readonly initMs: number };
   /** initMs / floorInitMs (CPU time). */
   readonly initRatio: number;
@@ -170,7 +170,7 @@ export function floorSource(clients: readonly SdkService[]): string {
 }
 
 /**
- * The source of a base module: the floor, plus the logger and the Metrics sink every responder builds
+ * The source of a base module: the floor, plus the logger and the metrics sink every responder builds
  * at cold start and zod/mini (with the English messages lib/contracts/zod-mini.ts configures) checking
  * an empty object: what any responder carries before its own code.
  */
@@ -222,7 +222,7 @@ export const BENCH_ENVIRONMENT: Readonly<Record<string, string>> = {
   FIREBREAK_STACK_NAME: 'Firebreak',
   FIREBREAK_PLAYBOOK_RAILS: '{}',
   FIREBREAK_MODE: 'dry-run',
-  // Powertools Metrics' namespace, as the stack sets it (lib/contracts/metrics.ts).
+  // The metrics' namespace, as the stack sets it (lib/contracts/metrics.ts).
   POWERTOOLS_METRICS_NAMESPACE: 'Firebreak/Firebreak',
   // copy-evidence's forensic target, set by the stack when the deployment configures one.
   FIREBREAK_FORENSIC_ACCOUNT_ID: '444455556666',
@@ -372,7 +372,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   console.log(
     `Responder bundles on Node ${process.version} (median of ${runs} imports each; lean = within ${FLOOR_FACTOR}x of the floor in size and init CPU time)`,
   );
-  if (base) console.log("base = floor + Powertools logger and Metrics + zod/mini's core (what every responder carries before its own code; x = base / floor)");
+  if (base) console.log("base = floor + Powertools logger + metrics sink + zod/mini's core (what every responder carries before its own code; x = base / floor)");
   const figures = await measureResponderBundles({ runs, base, ...(only && only.length > 0 ? { responders: only } : {}) });
   console.log(formatBundleFigures(figures));
   if (figures.some((f) => !f.ok)) process.exitCode = 1;
