@@ -6,14 +6,13 @@
  *
  * Classic zod loads its English messages by itself; mini does not, and without them every issue
  * would read "Invalid input". Configuring them here keeps the responders' error messages word for
- * word what they were with classic zod (./zod-messages.ts: zod's English messages without the names
- * of string formats no Lambda checks). Build-time code (the playbook validator, the stack, the game
+ * word what they were with classic zod. Build-time code (the playbook validator, the stack, the game
  * day) keeps classic `zod` and may embed these schemas: both are zod core schemas.
  * docs/architecture.md, "Lean Lambda bundles", says which modules use which.
  */
 import { config } from 'zod/mini';
-import { englishMessage } from './zod-messages';
+import { en } from 'zod/locales';
 
-config({ localeError: englishMessage });
+config(en());
 
 export * from 'zod/mini';
