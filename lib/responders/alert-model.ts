@@ -13,75 +13,68 @@ export const ALERT_KINDS = ['report', 'failure', 'invalid-event', 'approval-requ
 
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
-// z.lazy: built on the first payload, not in publish-alert's module scope (its init phase).
 /** One timeline entry of another responder, read loosely: an unknown outcome is shown as it is. */
-const actionLikeSchema = z.lazy(() =>
-  z.looseObject({
-    api: z.string(),
-    target: z.string(),
-    outcome: z.string(),
-    detail: z._default(z.string(), ''),
-    at: z.optional(z.string()),
-  }),
-);
+const actionLikeSchema = z.looseObject({
+  api: z.string(),
+  target: z.string(),
+  outcome: z.string(),
+  detail: z._default(z.string(), ''),
+  at: z.optional(z.string()),
+});
 
 /** The result of an earlier step, read loosely: the alert must never be the step that fails on a newer result shape. */
-const resultLikeSchema = z.lazy(() =>
-  z.looseObject({
-    responder: z.optional(z.string()),
-    status: z.optional(z.string()),
-    mode: z.optional(z.string()),
-    idempotentReplay: z.optional(z.boolean()),
-    actions: z._default(z.array(actionLikeSchema), []),
-  }),
-);
+const resultLikeSchema = z.looseObject({
+  responder: z.optional(z.string()),
+  status: z.optional(z.string()),
+  mode: z.optional(z.string()),
+  idempotentReplay: z.optional(z.boolean()),
+  actions: z._default(z.array(actionLikeSchema), []),
+});
 
-const textLike = z.lazy(() => z.union([z.string(), z.array(z.string())]));
+const textLike = z.union([z.string(), z.array(z.string())]);
 
 /**
  * What publish-alert receives. Permissive where the payload comes from other steps (results,
  * unknown keys are dropped), strict where a mistake would mislead (kind, mode, approval).
  */
-export const alertInputSchema = z.lazy(() =>
-  z
-    .object({
-      kind: z.enum(ALERT_KINDS),
-      incident: z.optional(incidentSchema),
-      mode: z.optional(responderModeSchema),
-      playbook: z.nullish(z.string().check(z.minLength(1))),
-      options: z._default(notifyOptions, {}),
-      execution: z.optional(executionContextSchema),
-      results: z.optional(z.record(z.string(), z.nullable(resultLikeSchema))),
-      failure: z.optional(
-        z.looseObject({ step: z._default(z.string(), 'unknown'), error: z._default(z.string(), 'unknown error'), cause: z.nullish(z.string()) }),
-      ),
-      rawEvent: z.optional(z.unknown()),
-      /** Why: the parse error of an invalid event, or why triage only alerts. */
-      reason: z.optional(z.unknown()),
-      /** Triage's reasons (the dispatcher's `alert-only` branch sends a list). */
-      reasons: z.optional(textLike),
-      approval: z.optional(
-        z.object({
-          taskToken: z.string().check(z.minLength(1)),
-          waitingSteps: z._default(z.array(z.string()), []),
-          timeoutSeconds: z.number().check(z.int(), z.positive()),
-        }),
-      ),
-    })
-    .check(
-      z.superRefine((input, ctx) => {
-        if ((input.kind === 'report' || input.kind === 'approval-request' || input.kind === 'triage-only') && !input.incident) {
-          ctx.addIssue({ code: 'custom', path: ['incident'], message: `a ${input.kind} alert needs the incident` });
-        }
-        if (input.kind === 'failure' && !input.failure) {
-          ctx.addIssue({ code: 'custom', path: ['failure'], message: 'a failure alert needs { step, error, cause? }' });
-        }
-        if (input.kind === 'approval-request' && !input.approval) {
-          ctx.addIssue({ code: 'custom', path: ['approval'], message: 'an approval-request alert needs { taskToken, waitingSteps, timeoutSeconds }' });
-        }
+export const alertInputSchema = z
+  .object({
+    kind: z.enum(ALERT_KINDS),
+    incident: z.optional(incidentSchema),
+    mode: z.optional(responderModeSchema),
+    playbook: z.nullish(z.string().check(z.minLength(1))),
+    options: z._default(notifyOptions, {}),
+    execution: z.optional(executionContextSchema),
+    results: z.optional(z.record(z.string(), z.nullable(resultLikeSchema))),
+    failure: z.optional(
+      z.looseObject({ step: z._default(z.string(), 'unknown'), error: z._default(z.string(), 'unknown error'), cause: z.nullish(z.string()) }),
+    ),
+    rawEvent: z.optional(z.unknown()),
+    /** Why: the parse error of an invalid event, or why triage only alerts. */
+    reason: z.optional(z.unknown()),
+    /** Triage's reasons (the dispatcher's `alert-only` branch sends a list). */
+    reasons: z.optional(textLike),
+    approval: z.optional(
+      z.object({
+        taskToken: z.string().check(z.minLength(1)),
+        waitingSteps: z._default(z.array(z.string()), []),
+        timeoutSeconds: z.number().check(z.int(), z.positive()),
       }),
     ),
-);
+  })
+  .check(
+    z.superRefine((input, ctx) => {
+      if ((input.kind === 'report' || input.kind === 'approval-request' || input.kind === 'triage-only') && !input.incident) {
+        ctx.addIssue({ code: 'custom', path: ['incident'], message: `a ${input.kind} alert needs the incident` });
+      }
+      if (input.kind === 'failure' && !input.failure) {
+        ctx.addIssue({ code: 'custom', path: ['failure'], message: 'a failure alert needs { step, error, cause? }' });
+      }
+      if (input.kind === 'approval-request' && !input.approval) {
+        ctx.addIssue({ code: 'custom', path: ['approval'], message: 'an approval-request alert needs { taskToken, waitingSteps, timeoutSeconds }' });
+      }
+    }),
+  );
 
 export type AlertInput = z.output<typeof alertInputSchema>;
 
