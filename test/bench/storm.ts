@@ -12,7 +12,10 @@
  * figures of this process are the game day's, not aws-cdk-lib's (the synth time is printed apart).
  *
  * Options: STORM_INSTANCES (1000), STORM_COPIES (10), STORM_CONCURRENCY (200); STORM_CPU_PROFILE=<file>
- * writes a CPU profile of the run alone (setup left out), to open in Chrome DevTools or speedscope.
+ * writes a CPU profile of the run alone (setup left out), to open in Chrome DevTools or speedscope;
+ * STORM_ALLOC_PROFILE=<file> a sampling allocation profile of the run (every allocation, collected or
+ * not, by the function that made it: a .heapprofile for Chrome DevTools' Memory tab), since most of
+ * the run's CPU is garbage collection and what allocates is what costs.
  */
 import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -46,8 +49,12 @@ const INSTANCES = Number(process.env.STORM_INSTANCES ?? 1000);
 const COPIES = Number(process.env.STORM_COPIES ?? 10);
 const CONCURRENCY = Number(process.env.STORM_CONCURRENCY ?? 200);
 const CPU_PROFILE = process.env.STORM_CPU_PROFILE;
+const ALLOC_PROFILE = process.env.STORM_ALLOC_PROFILE;
 const ROOT = resolve(import.meta.dirname, '../..');
 
+// The run itself is one chain of promises that never yields to the timer phase, so this sampler
+// sees setup and the end; the kernel's high-water mark (resourceUsage().maxRSS, read at the end)
+// is what catches the peak in between.
 let peakRss = 0;
 const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -59,9 +66,13 @@ const sampler = setInterval(() => {
 const settings = settingsSchema.parse({});
 let approvals = 0;
 const synthStart = wallClockMs();
-const synth = spawnSync(process.execPath, ['--import', 'tsx', resolve(ROOT, 'test/bench/synthesize.ts')], { cwd: ROOT, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'inherit'] });
-if (synth.status !== 0) throw new Error(`synthesizing the definitions failed (exit ${synth.status ?? synth.signal})`);
-const definitions = JSON.parse(synth.stdout) as SynthesizedDefinitions;
+// In a function, so that the child's output (about 2 MB of JSON text) is not held by the module for the whole run.
+function synthesizedDefinitions(): SynthesizedDefinitions {
+  const synth = spawnSync(process.execPath, ['--import', 'tsx', resolve(ROOT, 'test/bench/synthesize.ts')], { cwd: ROOT, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'inherit'] });
+  if (synth.status !== 0) throw new Error(`synthesizing the definitions failed (exit ${synth.status ?? synth.signal})`);
+  return JSON.parse(synth.stdout) as SynthesizedDefinitions;
+}
+const definitions = synthesizedDefinitions();
 const synthMs = wallClockMs() - synthStart;
 if (!definitions.deployment) throw new Error('the synthesized definitions carry no templates: nothing to rehearse IAM and the rules with');
 
@@ -130,6 +141,13 @@ if (profiler) {
   await profiler.post('Profiler.enable');
   await profiler.post('Profiler.start');
 }
+const allocations = ALLOC_PROFILE ? new Session() : undefined;
+if (allocations) {
+  allocations.connect();
+  await allocations.post('HeapProfiler.enable');
+  // One sample per 16 KiB allocated on average, objects collected by either GC kept in the profile.
+  await allocations.post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+}
 const start = wallClockMs();
 const cpuStart = process.cpuUsage();
 let next = 0;
@@ -152,6 +170,11 @@ if (profiler && CPU_PROFILE) {
   const { profile } = await profiler.post('Profiler.stop');
   await writeFile(CPU_PROFILE, JSON.stringify(profile));
   profiler.disconnect();
+}
+if (allocations && ALLOC_PROFILE) {
+  const { profile } = await allocations.post('HeapProfiler.stopSampling');
+  await writeFile(ALLOC_PROFILE, JSON.stringify(profile));
+  allocations.disconnect();
 }
 clearInterval(sampler);
 peakRss = Math.max(peakRss, process.memoryUsage().rss, resourceUsage().maxRSS * 1024);
