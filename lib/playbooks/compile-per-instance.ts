@@ -22,8 +22,7 @@ import type { ActionStep } from './model';
 
 /** An ASL state as compile.ts's `AslState` (restated here: compile.ts imports this module). */
 type AslState = { readonly Type: string } & Readonly<Record<string, unknown>>;
-import { PER_INSTANCE_ACTION } from './per-instance-actions';
-import { PER_CREDENTIAL_ACTION } from './per-credential-actions';
+import { PER_CREDENTIAL_ACTION, PER_INSTANCE_ACTION } from './fan-out-names';
 
 /** The definition-substitution name of a playbook's state machine ARN: `compromised-ec2` → `Sm_compromised_ec2`. */
 export function stateMachinePlaceholder(playbook: string): string {

@@ -11,8 +11,6 @@ import * as z from '../contracts/zod-mini';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { PER_CREDENTIAL_ACTION } from './fan-out-names';
 
-/** The action whose step runs a per-credential playbook once per credential the incident names (its name lives in fan-out-names.ts). */
-export { PER_CREDENTIAL_ACTION };
 
 /**
  * At most `maxCredentials` credentials per incident get an execution (the rest are alerted for a

@@ -10,8 +10,6 @@ import * as z from '../contracts/zod-mini';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { PER_INSTANCE_ACTION } from './fan-out-names';
 
-/** The action whose step runs a per-instance playbook once per affected instance (its name lives in fan-out-names.ts). */
-export { PER_INSTANCE_ACTION };
 
 /**
  * At most `maxInstances` instances per incident get an execution (the rest are alerted for a person:

@@ -17,7 +17,7 @@
  * https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html
  */
 import { childIncidentKey, placementHash } from '../incident/keys';
-import { PER_INSTANCE_ACTION } from './per-instance-actions';
+import { PER_INSTANCE_ACTION } from './fan-out-names';
 import { affectedResources } from '../incident/affected';
 import { isPlaceholderInstanceId } from '../incident/identifiers';
 import type { Ec2InstanceResource, Incident } from '../incident/model';

@@ -31,10 +31,12 @@ import type { RoutedPlaybook, RoutingTable } from './routing';
 import { byPriority } from './routing';
 import type { ContainmentTarget } from './per-instance';
 import { containmentTargets, describeTargets } from './per-instance';
-import { PER_INSTANCE_ACTION, PER_INSTANCE_LIMITS } from './per-instance-actions';
+import { PER_INSTANCE_ACTION } from './fan-out-names';
+import { PER_INSTANCE_LIMITS } from './per-instance-actions';
 import type { CredentialTarget } from './per-credential';
 import { credentialTargets, describeCredentialTargets } from './per-credential';
-import { PER_CREDENTIAL_ACTION, PER_CREDENTIAL_LIMITS } from './per-credential-actions';
+import { PER_CREDENTIAL_ACTION } from './fan-out-names';
+import { PER_CREDENTIAL_LIMITS } from './per-credential-actions';
 
 export type TriageOutcome = 'start-playbook' | 'alert-only' | 'ignore' | 'invalid';
 

@@ -4,8 +4,8 @@
  */
 import { resolve } from 'node:path';
 import { flattenSteps } from '../../lib/playbooks/model';
-import { PER_INSTANCE_ACTION } from '../../lib/playbooks/per-instance-actions';
-import { PER_CREDENTIAL_ACTION } from '../../lib/playbooks/per-credential-actions';
+import { PER_INSTANCE_ACTION } from '../../lib/playbooks/fan-out-names';
+import { PER_CREDENTIAL_ACTION } from '../../lib/playbooks/fan-out-names';
 import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../lib/gameday/runner';
 import { loadScenarioDirectory } from '../../lib/gameday/scenario-loader';

@@ -6,7 +6,7 @@ import { credentialTargets, describeCredentialTargets, perCredentialKey } from '
 import { placementHash } from '../../lib/incident/keys';
 import { childRefusal } from '../../lib/operator/incidents';
 import { DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS, matchesPrivilegedName } from '../../lib/contracts/privileged-names';
-import { PER_CREDENTIAL_ACTION } from '../../lib/playbooks/per-credential-actions';
+import { PER_CREDENTIAL_ACTION } from '../../lib/playbooks/fan-out-names';
 import { compilePlaybook } from '../../lib/playbooks/compile';
 import { loadPlaybookDirectorySync, validatePlaybookPathsSync } from '../../lib/playbooks/loader';
 import { playbookRailsFor } from '../../lib/playbooks/rails';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseEvent } from '../../lib/incident/parse';
 import type { Incident } from '../../lib/incident/model';
 import { containmentTargets, describeTargets, perInstanceKey } from '../../lib/playbooks/per-instance';
-import { PER_INSTANCE_ACTION } from '../../lib/playbooks/per-instance-actions';
+import { PER_INSTANCE_ACTION } from '../../lib/playbooks/fan-out-names';
 import { compilePlaybook } from '../../lib/playbooks/compile';
 import { loadPlaybookDirectorySync } from '../../lib/playbooks/loader';
 import { routingTableFor } from '../../lib/playbooks/routing';

@@ -9,7 +9,7 @@ import { parseEvent } from '../../lib/incident/parse';
 import { buildAlertMessage } from '../../lib/responders/alert-message';
 import { alertInputSchema, MAX_MESSAGE_BYTES } from '../../lib/responders/alert-model';
 import { credentialHeld, describeCredentialOutcome, perCredentialOutcomes, sectionCredentials } from '../../lib/responders/alert-credentials';
-import { PER_CREDENTIAL_ACTION } from '../../lib/playbooks/per-credential-actions';
+import { PER_CREDENTIAL_ACTION } from '../../lib/playbooks/fan-out-names';
 
 const raw = JSON.parse(readFileSync('playbooks/events/guardduty-attack-sequence-iam-compromised-credentials.json', 'utf8')) as unknown;
 const incident = parseEvent(raw, { receivedAt: new Date('2026-03-19T12:00:00Z') });

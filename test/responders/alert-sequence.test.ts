@@ -5,7 +5,7 @@ import { buildAlertMessage } from '../../lib/responders/alert-message';
 import { describeOutcome, perInstanceOutcomes, sectionInstances, sectionSequenceStory } from '../../lib/responders/alert-sequence';
 import { alertInputSchema } from '../../lib/responders/alert-model';
 import { MAX_MESSAGE_BYTES } from '../../lib/responders/alert-model';
-import { PER_INSTANCE_ACTION } from '../../lib/playbooks/per-instance-actions';
+import { PER_INSTANCE_ACTION } from '../../lib/playbooks/fan-out-names';
 
 const raw = JSON.parse(readFileSync('playbooks/events/guardduty-attack-sequence-ec2-compromised-instance-group.json', 'utf8')) as {
   detail: { service: { detection: { sequence: { signals: { name: string; firstSeenAt?: string }[]; description: string } } } };

@@ -143,8 +143,7 @@ export function predictOnce(input: PredictionInput, model: LatencyModel, random:
       const done = hop('api-call', label, previous, previous.endMs, duration, execution);
       ends[index] = done;
       last = later(last, done);
-      const dryRun = call.input.DryRun === true;
-      if (containedBy({ api: call.api, ...(call.outcome !== undefined ? { outcome: call.outcome } : {}), dryRun, input: call.input }, input.groupNames)) {
+      if (containedBy({ ...call, dryRun: call.input.DryRun === true }, input.groupNames)) {
         if (!containment || done.endMs > containment.endMs) containment = done;
       }
     }
