@@ -125,6 +125,10 @@ function clientWith<K extends ClientKind>(
     region,
     credentials,
     maxAttempts,
+    // The SDK's own option: the middleware stack is resolved once per command class instead of at
+    // every call (a storm's 40,000 calls spent about a sixth of their allocations re-sorting it).
+    // The stack itself is the same; the simulator's middlewares keep no state in the shared context.
+    cacheMiddleware: true,
     ...(retry === 'simulated' ? { retryStrategy: sim.retryStrategy(maxAttempts) } : {}),
   };
   const client = new Client(config) as ClientOf<K>;

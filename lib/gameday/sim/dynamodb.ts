@@ -111,8 +111,39 @@ function keyOf(table: TableRecord, item: Item): Item {
   return Object.fromEntries(keyAttributes(table).map((a) => [a.name, item[a.name] as AttributeValue]));
 }
 
+/**
+ * A number's size: 1 byte per two significant digits (leading and trailing zeros trimmed), plus 1.
+ */
+function numberSize(value: string): number {
+  const digits = value.replace(/^[-+]/, '').replace(/[eE].*$/, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
+  return Math.ceil(digits.length / 2) + 1;
+}
+
+/** The size of one attribute value, by DynamoDB's rules (see itemSize). */
+function valueSize(value: AttributeValue): number {
+  if ('S' in value) return Buffer.byteLength(value.S, 'utf8');
+  if ('N' in value) return numberSize(value.N);
+  if ('B' in value) return value.B.length;
+  if ('BOOL' in value || 'NULL' in value) return 1;
+  if ('SS' in value) return value.SS.reduce((sum, member) => sum + Buffer.byteLength(member, 'utf8'), 0);
+  if ('NS' in value) return value.NS.reduce((sum, member) => sum + numberSize(member), 0);
+  if ('BS' in value) return value.BS.reduce((sum, member) => sum + member.length, 0);
+  // A list or map: 3 bytes of overhead, plus 1 byte per element.
+  if ('L' in value) return value.L.reduce((sum, element) => sum + valueSize(element) + 1, 3);
+  let size = 3;
+  for (const [name, element] of Object.entries(value.M)) size += Buffer.byteLength(name, 'utf8') + valueSize(element) + 1;
+  return size;
+}
+
+/**
+ * An item's size as DynamoDB counts it against the 400 KB limit: each attribute's name in UTF-8
+ * bytes plus its value's size (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html).
+ * Counted by walking the item, without serializing it: record items are written on every step.
+ */
 function itemSize(item: Item): number {
-  return Buffer.byteLength(JSON.stringify(item, (_k, v: unknown) => (v instanceof Uint8Array ? 'x'.repeat(v.length) : v)), 'utf8');
+  let size = 0;
+  for (const [name, value] of Object.entries(item)) size += Buffer.byteLength(name, 'utf8') + valueSize(value);
+  return size;
 }
 
 function placeholdersOf(input: { ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown> }) {

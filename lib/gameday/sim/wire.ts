@@ -204,8 +204,12 @@ function metadata(requestId: string) {
 export function wireClient<C extends WirableClient>(client: C, answerer: WireAnswerer, mode: WireMode = 'fast'): C {
   if (wired.has(client)) return client;
   wired.add(client);
-  const pending = new WeakMap<HandlerExecutionContext, HttpAnswer>();
-  const firstAnswers = new WeakMap<HandlerExecutionContext, { error: SimulatedServiceError; requestId: string }>();
+  // Per call, by the objects one call carries down the stack (its input from the initialize step to
+  // the deserialize step, the HTTP request of one attempt), not by the handler context: a client
+  // with `cacheMiddleware` (as the simulated client factory builds them) shares one context between
+  // every call of a command class, concurrent ones included.
+  const pending = new WeakMap<object, HttpAnswer>();
+  const firstAnswers = new WeakMap<object, { error: SimulatedServiceError; requestId: string }>();
   const config = client.config as ResolvedClientConfig;
 
   const locate = async (context: HandlerExecutionContext) => {
@@ -229,17 +233,17 @@ export function wireClient<C extends WirableClient>(client: C, answerer: WireAns
     } catch (error) {
       if (!(error instanceof SimulatedServiceError)) throw error;
       // Let the SDK deserialize and retry this answer exactly as it would AWS's.
-      firstAnswers.set(context, { error, requestId });
+      firstAnswers.set(input, { error, requestId });
       return next(args);
     }
   };
 
   const answering: DeserializeMiddleware<object, object> = (next, context) => async (args) => {
     const { service, ...where } = await locate(context);
-    const first = firstAnswers.get(context);
+    const first = firstAnswers.get(args.input);
     if (first) {
-      firstAnswers.delete(context);
-      pending.set(context, errorAnswer(service, first.error, first.requestId));
+      firstAnswers.delete(args.input);
+      pending.set(args.request as object, errorAnswer(service, first.error, first.requestId));
       return next(args);
     }
     const requestId = answerer.newRequestId();
@@ -257,14 +261,14 @@ export function wireClient<C extends WirableClient>(client: C, answerer: WireAns
       };
     } catch (error) {
       if (!(error instanceof SimulatedServiceError)) throw error;
-      pending.set(context, errorAnswer(service, error, requestId));
+      pending.set(args.request as object, errorAnswer(service, error, requestId));
       return next(args);
     }
   };
 
-  const transport: DeserializeMiddleware<object, object> = (_next, context) => async () => {
-    const answer = pending.get(context);
-    pending.delete(context);
+  const transport: DeserializeMiddleware<object, object> = () => async (args) => {
+    const answer = pending.get(args.request as object);
+    pending.delete(args.request as object);
     if (!answer) throw new Error('simulated AWS transport reached without an answer: the simulator middlewares are out of order');
     return { response: answer, output: {} };
   };

@@ -228,6 +228,29 @@ describe('simulated DynamoDB', () => {
   });
 
   // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/CommonErrors.html
+  // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html:
+  // names and values in UTF-8 bytes, numbers by significant digits, 3 bytes per list or map plus 1 per element.
+  it('counts an item against the 400 KB limit by the DynamoDB size rules, to the byte', async () => {
+    const { ddb } = world();
+    const limit = 400 * 1024;
+    // pk (2 + 4) + n (1 + 2: "1200" has two significant digits) + m (name 1, map 3, k [1 + 1 + 1], l [1 + (3 + 2 x (1 + 1)) + 1]) + the name text (4)
+    const fixed = 2 + 4 + (1 + 2) + (1 + 3 + (1 + 1 + 1) + (1 + (3 + 2 * (1 + 1)) + 1)) + 4;
+    const item = (textBytes: number) => ({
+      pk: { S: 'item' },
+      n: { N: '1200' },
+      m: { M: { k: { BOOL: true }, l: { L: [{ NULL: true as const }, { BOOL: false }] } } },
+      // 'é' is 2 bytes in UTF-8: the limit counts bytes, not characters.
+      text: { S: `${'a'.repeat(textBytes - 2)}é` },
+    });
+    await expect(ddb.send(new PutItemCommand({ TableName: TABLE, Item: item(limit - fixed) }))).resolves.toBeDefined();
+    const over = await rejectionOf(ddb.send(new PutItemCommand({ TableName: TABLE, Item: item(limit - fixed + 1) })));
+    expect(over).toMatchObject({ name: 'ValidationException', message: 'Item size has exceeded the maximum allowed size' });
+    const grown = await rejectionOf(
+      ddb.send(new UpdateItemCommand({ TableName: TABLE, Key: { pk: { S: 'item' } }, UpdateExpression: 'SET extra = :x', ExpressionAttributeValues: { ':x': { S: 'x' } } })),
+    );
+    expect(grown).toMatchObject({ name: 'ValidationException', message: 'Item size to update has exceeded the maximum allowed size' });
+  });
+
   it('answers ResourceNotFoundException for a table that does not exist, and a key that does not match the schema', async () => {
     const { ddb } = world();
 
