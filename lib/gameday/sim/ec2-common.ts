@@ -165,9 +165,12 @@ export function tagsFromSpecifications(specs: readonly TagSpecification[] | unde
 
 // ---- filters -----------------------------------------------------------------------------------
 
-/** EC2 filter values accept `*` and `?` wildcards, `\` escapes them. */
-function filterValueMatches(pattern: string, value: string): boolean {
-  if (!/[*?]/.test(pattern)) return pattern === value;
+/**
+ * The test of one EC2 filter value, which accepts `*` and `?` wildcards (`\` escapes them); made
+ * once per filter value, not per resource it is tried on.
+ */
+function filterValueMatcher(pattern: string): (value: string) => boolean {
+  if (!/[*?]/.test(pattern)) return (value) => value === pattern;
   let source = '';
   for (let i = 0; i < pattern.length; i += 1) {
     const ch = pattern[i] as string;
@@ -178,10 +181,12 @@ function filterValueMatches(pattern: string, value: string): boolean {
     else if (ch === '?') source += '.';
     else source += ch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   }
-  return new RegExp(`^${source}$`, 's').test(value);
+  const expression = new RegExp(`^${source}$`, 's');
+  return (value) => expression.test(value);
 }
 
-export type FilterExtractors<T> = Readonly<Record<string, (item: T) => readonly string[]>>;
+/** What a filter name reads of a resource: its one value, or its values. */
+export type FilterExtractors<T> = Readonly<Record<string, (item: T) => string | readonly string[]>>;
 
 function tagFilterValues(tags: Tags, name: string): readonly string[] | undefined {
   if (name.startsWith('tag:')) {
@@ -210,8 +215,8 @@ export function applyFilters<T>(
     const extractor = Object.hasOwn(extractors, name) ? extractors[name] : undefined;
     const isTagFilter = name.startsWith('tag:') || name === 'tag-key' || name === 'tag-value';
     if (!extractor && !isTagFilter) throw invalidParameterValue(`The filter '${name}' is invalid`);
-    const wanted = filter.Values ?? [];
-    const matches = (value: string): boolean => wanted.some((pattern) => filterValueMatches(pattern, value));
+    const matchers = (filter.Values ?? []).map(filterValueMatcher);
+    const matches = (value: string): boolean => matchers.some((matcher) => matcher(value));
     if (!extractor && name.startsWith('tag:')) {
       // `tag:<key>`: the one value of that key, read without building a list per item.
       const key = name.slice(4);
@@ -222,7 +227,7 @@ export function applyFilters<T>(
     }
     return (item: T): boolean => {
       const actual = extractor ? extractor(item) : (tagFilterValues(tagsOf(item), name) ?? []);
-      return actual.some(matches);
+      return typeof actual === 'string' ? matches(actual) : actual.some(matches);
     };
   });
   return checks.length === 0 ? [...items] : items.filter((item) => checks.every((check) => check(item)));
