@@ -4,7 +4,7 @@
  * Formats follow the EC2 resource id format (prefix + 17 lowercase hex digits):
  * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/resource-ids.html
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 const UPPER_ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
@@ -16,13 +16,17 @@ export class IdSource {
 
   private digest(): Buffer {
     this.counter += 1;
-    return createHash('sha256').update(`${this.seed}:${this.counter}`).digest();
+    return hash('sha256', `${this.seed}:${this.counter}`, 'buffer');
   }
 
   /** `length` lowercase hex digits. */
   hex(length: number): string {
     let out = '';
-    while (out.length < length) out += this.digest().toString('hex');
+    while (out.length < length) {
+      this.counter += 1;
+      // One-shot hashing (no Hash object per id): a storm issues about 100,000 ids.
+      out += hash('sha256', `${this.seed}:${this.counter}`, 'hex');
+    }
     return out.slice(0, length);
   }
 
@@ -44,11 +48,10 @@ export class IdSource {
 
   /** A version-4-shaped UUID (request ids, message ids, event ids). */
   uuid(): string {
-    const h = this.hex(32).split('');
-    h[12] = '4';
-    h[16] = '89ab'[parseInt(h[16] ?? '0', 16) % 4] ?? '8';
-    const s = h.join('');
-    return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20, 32)}`;
+    const h = this.hex(32);
+    // Version 4 in the 13th digit, the variant (8, 9, a or b) in the 17th.
+    const variant = '89ab'[parseInt(h[16] ?? '0', 16) % 4] ?? '8';
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
   }
 
   /** `length` characters of [A-Z0-9], e.g. the tail of an IAM unique id or an access key id. */
