@@ -53,6 +53,45 @@ describe('simulated account wiring', () => {
     expect(ddbError.message).toBe('The conditional request failed');
   });
 
+  // The clients resolve their middleware once per command class (the SDK's cacheMiddleware), so
+  // concurrent sends of one command share one handler context: each must still get its own answer,
+  // an error answer must reach only its own send, and no send may be answered twice.
+  it('answers concurrent sends of one command on one client each with its own answer, errors and DryRun included, once per send', async () => {
+    const { sim, box } = scenario('concurrent');
+    sim.addTable({ name: 't', partitionKey: 'pk' });
+    const clients = sim.clientFactory();
+    const ddb = clients.dynamodb();
+    const ec2 = await clients.ec2({ account: ACCOUNT, region: REGION });
+    await ddb.send(new PutItemCommand({ TableName: 't', Item: { pk: { S: 'taken' } } }));
+    const before = sim.calls().length;
+
+    const puts = await Promise.allSettled(
+      ['a', 'taken', 'b', 'taken', 'c'].map((pk) => ddb.send(new PutItemCommand({ TableName: 't', Item: { pk: { S: pk } }, ConditionExpression: 'attribute_not_exists(pk)' }))),
+    );
+    const describes = await Promise.allSettled([
+      ec2.send(new DescribeInstancesCommand({ InstanceIds: [box.instanceId] })),
+      ec2.send(new DescribeInstancesCommand({ InstanceIds: ['i-0123456789abcdef0'] })),
+      ec2.send(new DescribeInstancesCommand({ InstanceIds: [box.instanceId], DryRun: true })),
+      ec2.send(new DescribeInstancesCommand({ InstanceIds: [box.instanceId] })),
+    ]);
+
+    expect(puts.map((result) => (result.status === 'fulfilled' ? 'ok' : (result.reason as Error).name))).toEqual([
+      'ok',
+      'ConditionalCheckFailedException',
+      'ok',
+      'ConditionalCheckFailedException',
+      'ok',
+    ]);
+    expect(describes.map((result) => (result.status === 'fulfilled' ? result.value.Reservations?.[0]?.Instances?.[0]?.InstanceId : (result.reason as Error).name))).toEqual([
+      box.instanceId,
+      'InvalidInstanceID.NotFound',
+      'DryRunOperation',
+      box.instanceId,
+    ]);
+    // One answer per send: no error answer crossed to another send and retried.
+    expect(sim.calls().length - before).toBe(9);
+  });
+
   it('gives the same ids, answers and digest to the same scenario built twice with the same seed, and other ids with another seed', async () => {
     const runs = await Promise.all(
       ['same', 'same', 'other'].map(async (seed) => {
