@@ -37,6 +37,8 @@ export function toSnsSubject(text: string): string {
 
 /** Cuts to `max` code points, marking the cut. */
 export function cut(text: string, max: number): string {
+  // At most `max` UTF-16 code units is at most `max` code points: nothing to count.
+  if (text.length <= max) return text;
   const chars = Array.from(text);
   return chars.length <= max ? text : `${chars.slice(0, max - 3).join('')}...`;
 }
