@@ -122,11 +122,16 @@ function codePointsEnd(text: string, count: number): number {
   return end;
 }
 
+/** A UTF-16 surrogate, half of a code point above U+FFFF (or a lone one). */
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 /** Cuts to `max` code points, marking the cut. */
 function capped(text: string, max: number): string {
   // At most `max` UTF-16 code units is at most `max` code points: nothing to count.
   if (text.length <= max) return text;
-  // Walked in place rather than split into an array of characters: long lines are common (action details).
+  // Without a surrogate, each UTF-16 code unit is a code point.
+  if (!SURROGATE.test(text)) return `${text.slice(0, Math.max(0, max - 3))}...`;
+  // Walked in place rather than split into an array of characters.
   if (codePointsEnd(text, max) === text.length) return text;
   return `${text.slice(0, codePointsEnd(text, max - 3))}...`;
 }
