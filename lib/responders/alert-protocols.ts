@@ -60,10 +60,17 @@ export const MAX_SMS_CHARACTERS = 280;
 /** Sections the chat description leaves to next steps, links and the e-mail. */
 const NOT_IN_CHAT_DESCRIPTION = new Set(['WHAT TO DO NEXT', 'LINKS', 'ABOUT THIS ALERT']);
 
+/** A section's heading line: capitals and spaces, perhaps followed by a parenthesis (`WHAT FIREBREAK DID (playbook ...)`). */
+const HEADING = /^[A-Z][A-Z ]+[A-Z]( \(|$)/;
+/** The parenthesis after a heading. */
+const HEADING_PARENTHESIS = / \(.*$/;
+/** The number of a next step (`  1. `). */
+const STEP_NUMBER = /^\s*\d+\.\s*/;
+
 /** The heading of a built section (its first line), or undefined for the opening lines. */
 function headingOf(section: readonly string[]): string | undefined {
   const first = section[0] ?? '';
-  return /^[A-Z][A-Z ]+[A-Z]( \(|$)/.test(first) ? first.replace(/ \(.*$/, '') : undefined;
+  return HEADING.test(first) ? first.replace(HEADING_PARENTHESIS, '') : undefined;
 }
 
 /** The key later alerts of the same incident share: the incident key, or none for an alert without an incident. */
@@ -77,7 +84,7 @@ export function chatNotification(input: AlertInput, alert: AlertMessage): ChatNo
   const nextSection = sections.find((s) => headingOf(s) === 'WHAT TO DO NEXT') ?? [];
   const nextSteps = nextSection
     .slice(1)
-    .map((line) => oneLine(line.replace(/^\s*\d+\.\s*/, ''), CHAT_LIMITS.nextStep))
+    .map((line) => oneLine(line.replace(STEP_NUMBER, ''), CHAT_LIMITS.nextStep))
     .filter((line) => line !== '')
     .slice(0, CHAT_LIMITS.nextSteps);
   const links = (alert.links ?? []).map((link) => `${link.label}: ${link.url}`);

@@ -161,5 +161,5 @@ export function neutralizeText(text: string, max: number, options: NeutralizeOpt
  * quotes become single ones, so it cannot close the quote and continue as Firebreak's words).
  */
 export function quoteUntrusted(text: string, max: number): string {
-  return `"${neutralizeText(text, max).replace(/"/g, "'")}"`;
+  return `"${neutralizeText(text, max).replaceAll('"', "'")}"`;
 }
