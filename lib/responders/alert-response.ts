@@ -276,7 +276,7 @@ function failureAdvice(input: AlertInput): string[] {
 }
 
 function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
+  return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
 /** The APPROVAL NEEDED section: the waiting steps, the deadline, and the approve and reject commands. */

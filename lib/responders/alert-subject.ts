@@ -19,6 +19,9 @@ const KIND_PREFIX: Readonly<Record<AlertKind, string>> = {
   'triage-only': '[NO ACTION]',
 };
 
+/** GuardDuty's own sample marker in a title: the subject says [SAMPLE] once, in front. */
+const SAMPLE_MARK = /\[SAMPLE\]\s*/g;
+
 /**
  * The subject: markers that change how a reader should take it (game day, dry-run, sample, kind)
  * first, so truncation never drops them; then severity, finding type, resource and title.
@@ -48,7 +51,7 @@ export function alertSubject(input: AlertInput, decision: ContainmentDecision | 
         : `Firebreak ${input.failure?.step ?? 'dispatch'} failed${what ? ` on ${what}` : ''}: ${input.failure?.error ?? 'unknown error'}`;
   } else {
     const on = subjectTarget(incident);
-    const title = incident.title.replace(/\[SAMPLE\]\s*/g, '').trim();
+    const title = incident.title.replace(SAMPLE_MARK, '').trim();
     body = `${incident.severity.label}: ${incident.findingType}${on !== undefined ? ` on ${on}` : ''}${title !== '' ? ` - ${title}` : ''}`;
   }
   // Neutralized after the ASCII transliteration, which would otherwise turn a fullwidth ｈｔｔｐ:// back into a link.
