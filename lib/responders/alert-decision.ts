@@ -130,8 +130,9 @@ export function containmentDecision(input: AlertInput): ContainmentDecision | un
   if (input.kind !== 'report' && input.kind !== 'approval-request') return undefined;
   const steps = stepSummaries(input.results);
   const guard = guardResultOf(steps);
-  const parsedReason = guardedReasonSchema.safeParse(input.reason);
-  const path = parsedReason.success ? parsedReason.data : undefined;
+  // An unguarded playbook's alert has no reason: not parsed, as a failed parse builds its issues for nothing.
+  const parsedReason = input.reason === undefined ? undefined : guardedReasonSchema.safeParse(input.reason);
+  const path = parsedReason?.success === true ? parsedReason.data : undefined;
   const reasons = guardReasons(input, guard);
   if (path === undefined && guard === undefined && reasons.length === 0) return undefined;
   const incident = input.incident;

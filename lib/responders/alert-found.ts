@@ -56,7 +56,10 @@ type ObservedInstanceLike = z.output<typeof observedInstanceSchema>;
 /** The instance as a responder observed it from EC2 (the quarantine's pre-quarantine record), if one did. */
 function observedInstance(steps: readonly StepSummary[], instanceId: string): ObservedInstanceLike | undefined {
   for (const step of steps) {
-    const parsed = observedInstanceSchema.safeParse((step.result as { preQuarantine?: unknown } | null)?.preQuarantine);
+    const record = (step.result as { preQuarantine?: unknown } | null)?.preQuarantine;
+    // Most steps keep no such record: not parsed, as a failed parse builds its issues for nothing.
+    if (record === undefined) continue;
+    const parsed = observedInstanceSchema.safeParse(record);
     if (parsed.success && parsed.data.instanceId === instanceId) return parsed.data;
   }
   return undefined;

@@ -97,5 +97,5 @@ export function buildAlertMessage(claimed: AlertInput, context: { readonly now: 
   const text = filled.map((s) => s.join('\n')).join('\n\n');
   const capped = utf8Prefix(text, MAX_MESSAGE_BYTES - 200);
   const message = capped.truncated ? `${capped.text}\n\n[Message cut at ${MAX_MESSAGE_BYTES} bytes; the execution history has everything.]` : text;
-  return { subject: alertSubject(input), message, attributes: alertAttributes(input), sections: filled, links };
+  return { subject: alertSubject(input, decision), message, attributes: alertAttributes(input), sections: filled, links };
 }

@@ -60,10 +60,17 @@ export const MAX_SMS_CHARACTERS = 280;
 /** Sections the chat description leaves to next steps, links and the e-mail. */
 const NOT_IN_CHAT_DESCRIPTION = new Set(['WHAT TO DO NEXT', 'LINKS', 'ABOUT THIS ALERT']);
 
+/** A section's heading line: capitals and spaces, perhaps followed by a parenthesis (`WHAT FIREBREAK DID (playbook ...)`). */
+const HEADING = /^[A-Z][A-Z ]+[A-Z]( \(|$)/;
+/** The parenthesis after a heading. */
+const HEADING_PARENTHESIS = / \(.*$/;
+/** The number of a next step (`  1. `). */
+const STEP_NUMBER = /^\s*\d+\.\s*/;
+
 /** The heading of a built section (its first line), or undefined for the opening lines. */
 function headingOf(section: readonly string[]): string | undefined {
   const first = section[0] ?? '';
-  return /^[A-Z][A-Z ]+[A-Z]( \(|$)/.test(first) ? first.replace(/ \(.*$/, '') : undefined;
+  return HEADING.test(first) ? first.replace(HEADING_PARENTHESIS, '') : undefined;
 }
 
 /** The key later alerts of the same incident share: the incident key, or none for an alert without an incident. */
@@ -77,7 +84,7 @@ export function chatNotification(input: AlertInput, alert: AlertMessage): ChatNo
   const nextSection = sections.find((s) => headingOf(s) === 'WHAT TO DO NEXT') ?? [];
   const nextSteps = nextSection
     .slice(1)
-    .map((line) => oneLine(line.replace(/^\s*\d+\.\s*/, ''), CHAT_LIMITS.nextStep))
+    .map((line) => oneLine(line.replace(STEP_NUMBER, ''), CHAT_LIMITS.nextStep))
     .filter((line) => line !== '')
     .slice(0, CHAT_LIMITS.nextSteps);
   const links = (alert.links ?? []).map((link) => `${link.label}: ${link.url}`);
@@ -145,10 +152,15 @@ export function smsMessage(input: AlertInput, alert: AlertMessage): string {
   return cut(`Firebreak ${alert.subject}${key !== undefined ? ` (incident ${key})` : ''}`, MAX_SMS_CHARACTERS);
 }
 
+/** The e-mail's first line and the blank line after it. */
+function emailHeading(key: string): string {
+  return `Incident ${key} (every alert of this incident carries this key)\n\n`;
+}
+
 /** The e-mail body: the thread's key first, then the alert. */
 export function emailMessage(input: AlertInput, alert: AlertMessage): string {
   const key = threadKey(input);
-  return key === undefined ? alert.message : `Incident ${key} (every alert of this incident carries this key)\n\n${alert.message}`;
+  return key === undefined ? alert.message : `${emailHeading(key)}${alert.message}`;
 }
 
 /** Every protocol's message of one alert. */
@@ -167,5 +179,14 @@ export function protocolMessages(input: AlertInput, alert: AlertMessage): Protoc
  * below SNS's 256 KiB; a test publishes the largest alert to prove it.
  */
 export function structuredMessage(input: AlertInput, alert: AlertMessage): string {
-  return JSON.stringify(protocolMessages(input, alert));
+  // JSON.stringify(protocolMessages(input, alert)), with the alert's text (most of the bytes)
+  // escaped once for both entries that carry it. JSON escapes a string character by character, so
+  // the quoted heading (ending in a line break, never half a surrogate pair) joined to the quoted
+  // text is the quoted e-mail.
+  const text = JSON.stringify(alert.message);
+  const key = threadKey(input);
+  const email = key === undefined ? text : `${JSON.stringify(emailHeading(key)).slice(0, -1)}${text.slice(1)}`;
+  const sms = JSON.stringify(smsMessage(input, alert));
+  const https = JSON.stringify(JSON.stringify(chatNotification(input, alert)));
+  return `{"default":${text},"email":${email},"sms":${sms},"https":${https}}`;
 }

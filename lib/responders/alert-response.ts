@@ -24,10 +24,15 @@ const OUTCOME_WORDS: Readonly<Record<string, string>> = {
 
 const NOT_DONE_OUTCOMES = new Set(['would-do', 'would-be-denied', 'skipped']);
 
-function actionLine(stepId: string, action: ActionLike): string {
+/** A step's id as its lines show it; neutralized once for all of the step's lines. */
+function stepLabel(step: StepSummary): string {
+  return oneLine(step.stepId, 80);
+}
+
+function actionLine(label: string, action: ActionLike): string {
   const word = OUTCOME_WORDS[action.outcome] ?? action.outcome;
   const detail = action.detail.trim() === '' ? '' : `: ${action.detail}`;
-  return `  - [${oneLine(stepId, 80)}] ${word}: ${oneLine(`${action.api} on ${action.target}${detail}`)}`;
+  return `  - [${label}] ${word}: ${oneLine(`${action.api} on ${action.target}${detail}`)}`;
 }
 
 /** Lists lines up to the budget shared by both action sections, then counts what was left out. */
@@ -43,11 +48,11 @@ export class ActionBudget {
   }
 }
 
-function stepHeadline(step: StepSummary): string {
-  if (step.result === null) return `  [${oneLine(step.stepId, 80)}] did not run`;
+function stepHeadline(step: StepSummary, label: string): string {
+  if (step.result === null) return `  [${label}] did not run`;
   const { responder, status, idempotentReplay } = step.result;
   const replay = idempotentReplay === true ? ' (already done by an earlier run: nothing changed)' : '';
-  return `  [${oneLine(step.stepId, 80)}] ${oneLine(responder ?? 'step', 80)}: ${oneLine(status ?? 'no status', 80)}${replay}`;
+  return `  [${label}] ${oneLine(responder ?? 'step', 80)}: ${oneLine(status ?? 'no status', 80)}${replay}`;
 }
 
 /** The WHAT FIREBREAK DID section: each step's changes (done or would-do) within the listing budget; read-only checks only counted. */
@@ -60,11 +65,12 @@ export function sectionDid(input: AlertInput, steps: readonly StepSummary[], bud
   const lines = [header];
   let observed = 0;
   for (const step of steps) {
-    lines.push(stepHeadline(step));
+    const label = stepLabel(step);
+    lines.push(stepHeadline(step, label));
     const done: string[] = [];
     for (const action of step.result?.actions ?? []) {
       if (action.outcome === 'observed') observed += 1;
-      else if (!NOT_DONE_OUTCOMES.has(action.outcome)) done.push(actionLine(step.stepId, action));
+      else if (!NOT_DONE_OUTCOMES.has(action.outcome)) done.push(actionLine(label, action));
     }
     lines.push(...budget.take(done));
   }
@@ -83,8 +89,10 @@ export function sectionDidNot(
   if (input.mode === 'dry-run') lines.push('  - Dry-run: nothing was changed. "would have" lines are what enforce mode would do.');
   if (isSample(input.incident)) lines.push('  - Sample finding: no resource was touched (its ids are placeholders).');
   for (const step of steps) {
-    const notDone = (step.result?.actions ?? []).filter((a) => NOT_DONE_OUTCOMES.has(a.outcome)).map((a) => actionLine(step.stepId, a));
-    lines.push(...budget.take(notDone));
+    const notDone = (step.result?.actions ?? []).filter((a) => NOT_DONE_OUTCOMES.has(a.outcome));
+    if (notDone.length === 0) continue;
+    const label = stepLabel(step);
+    lines.push(...budget.take(notDone.map((a) => actionLine(label, a))));
   }
   if (input.kind === 'failure' && input.failure) {
     lines.push(`  - Step ${oneLine(input.failure.step, 80)} failed: the steps after it did not run.`);
@@ -268,7 +276,7 @@ function failureAdvice(input: AlertInput): string[] {
 }
 
 function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
+  return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
 /** The APPROVAL NEEDED section: the waiting steps, the deadline, and the approve and reject commands. */

@@ -5,7 +5,7 @@
 import { affectedResources } from '../incident/affected';
 import type { AffectedResource, Incident } from '../incident/model';
 import { neutralizeText } from './untrusted-text';
-import { containmentDecision } from './alert-decision';
+import type { ContainmentDecision } from './alert-decision';
 import { rawEventField, reasonHeadline, resourceId, isGameDay, isSample } from './alert-incident';
 import type { AlertKind, AlertInput, SnsMessageAttribute } from './alert-model';
 import { MAX_SUBJECT_LENGTH } from './alert-model';
@@ -19,15 +19,19 @@ const KIND_PREFIX: Readonly<Record<AlertKind, string>> = {
   'triage-only': '[NO ACTION]',
 };
 
+/** GuardDuty's own sample marker in a title: the subject says [SAMPLE] once, in front. */
+const SAMPLE_MARK = /\[SAMPLE\]\s*/g;
+
 /**
  * The subject: markers that change how a reader should take it (game day, dry-run, sample, kind)
  * first, so truncation never drops them; then severity, finding type, resource and title.
+ * `decision` is the alert's containment decision (alert-decision.ts), which the message states too.
  */
-export function alertSubject(input: AlertInput): string {
+export function alertSubject(input: AlertInput, decision: ContainmentDecision | undefined): string {
   const { incident } = input;
   // "Not contained" changes what the reader must do, so it is a marker too: a subject that only
   // names a backdoor finding reads as handled.
-  const marker = containmentDecision(input)?.marker;
+  const marker = decision?.marker;
   const kindPrefix =
     marker === undefined ? KIND_PREFIX[input.kind] : input.kind === 'approval-request' ? `[APPROVAL NEEDED: ${marker}]` : `${KIND_PREFIX[input.kind]}[${marker}]`;
   const prefix = [
@@ -47,7 +51,7 @@ export function alertSubject(input: AlertInput): string {
         : `Firebreak ${input.failure?.step ?? 'dispatch'} failed${what ? ` on ${what}` : ''}: ${input.failure?.error ?? 'unknown error'}`;
   } else {
     const on = subjectTarget(incident);
-    const title = incident.title.replace(/\[SAMPLE\]\s*/g, '').trim();
+    const title = incident.title.replace(SAMPLE_MARK, '').trim();
     body = `${incident.severity.label}: ${incident.findingType}${on !== undefined ? ` on ${on}` : ''}${title !== '' ? ` - ${title}` : ''}`;
   }
   // Neutralized after the ASCII transliteration, which would otherwise turn a fullwidth ｈｔｔｐ:// back into a link.

@@ -17,14 +17,25 @@ const TRANSLITERATIONS: Readonly<Record<string, string>> = {
   '‐': '-', '‑': '-', '‒': '-', '–': '-', '—': '-', '―': '-', '−': '-', '…': '...', '•': '*', '·': '.', '×': 'x',
 };
 
+/** A character outside printable ASCII: the first test finds whether there is one, the second replaces each. */
+const OUTSIDE_PRINTABLE_ASCII = /[^\x20-\x7E]/;
+const EACH_OUTSIDE_PRINTABLE_ASCII = /[^\x20-\x7E]/g;
+/** A combining mark, left apart from its letter by NFKD. */
+const MARK = /\p{M}/gu;
+const WHITESPACE = /\s/;
+/** Two spaces or more, shown as one. */
+const SPACE_RUN = / {2,}/g;
+
 /** Printable ASCII for an SNS subject: transliterated where it can be, dropped where it cannot, whitespace collapsed. */
 export function toPrintableAscii(text: string): string {
-  return text
-    .normalize('NFKD')
-    .replace(/\p{M}/gu, '')
-    .replace(/[^\x20-\x7E]/g, (c) => (/\s/.test(c) ? ' ' : (TRANSLITERATIONS[c] ?? '')))
-    .replace(/ {2,}/g, ' ')
-    .trim();
+  // Printable ASCII is its own NFKD form and holds no mark: only its runs of spaces change.
+  const ascii = !OUTSIDE_PRINTABLE_ASCII.test(text)
+    ? text
+    : text
+        .normalize('NFKD')
+        .replace(MARK, '')
+        .replace(EACH_OUTSIDE_PRINTABLE_ASCII, (c) => (WHITESPACE.test(c) ? ' ' : (TRANSLITERATIONS[c] ?? '')));
+  return ascii.replace(SPACE_RUN, ' ').trim();
 }
 
 /** A valid SNS subject: ≤ 100 printable ASCII characters, no line break, cut with `...`. */
@@ -37,6 +48,8 @@ export function toSnsSubject(text: string): string {
 
 /** Cuts to `max` code points, marking the cut. */
 export function cut(text: string, max: number): string {
+  // At most `max` UTF-16 code units is at most `max` code points: nothing to count.
+  if (text.length <= max) return text;
   const chars = Array.from(text);
   return chars.length <= max ? text : `${chars.slice(0, max - 3).join('')}...`;
 }
@@ -50,12 +63,15 @@ export function oneLine(text: string, max = MAX_LINE): string {
   return neutralizeText(text, max);
 }
 
+/** A run of control, format and line or paragraph separator characters. */
+const CONTROL_RUN = /[\p{Cc}\p{Cf}\u2028\u2029]+/gu;
+
 /**
  * One line of the deployment's own words (a playbook's advice): only line breaks and control
  * characters go, so a runbook link the playbook's author wrote stays a link.
  */
 export function ownLine(text: string, max = MAX_LINE): string {
-  return cut(text.replace(/[\p{Cc}\p{Cf}\u2028\u2029]+/gu, ' ').replace(/ {2,}/g, ' ').trim(), max);
+  return cut(text.replace(CONTROL_RUN, ' ').replace(SPACE_RUN, ' ').trim(), max);
 }
 
 /** Untrusted multi-line text, neutralized and indented so that none of its lines can pass for a section heading. */

@@ -23,6 +23,17 @@
 const INVISIBLE_OR_CONTROL = /[\p{Cf}\p{Cc}\p{Zl}\p{Zp}\p{Cs}]/gu;
 /** The same, minus the line feed that multi-line text keeps. */
 const INVISIBLE_OR_CONTROL_EXCEPT_NEWLINE = /[^\P{Cc}\n]|[\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
+/** Line breaks, tabs and the like: one-line text shows each run of them as one space. */
+const LINE_BREAKS = /[\r\n\t\v\f\u0085\u2028\u2029]+/g;
+/** A CR LF or a lone CR: multi-line text keeps it as a line feed. */
+const CARRIAGE_RETURN = /\r\n?/g;
+/**
+ * Any character outside printable ASCII. Every character the four patterns above remove or replace
+ * is one: text without any (most ids, names and sentences) is left as it is, unscanned.
+ */
+const OUTSIDE_PRINTABLE_ASCII = /[^\x20-\x7E]/;
+/** Two spaces or more, shown as one. */
+const SPACE_RUN = / {2,}/g;
 
 /** `scheme://`: any URI scheme followed by the authority marker (the whole run of scheme characters, so `xhttp://` cannot hide `http://`). */
 const SCHEME = /(?<![A-Za-z])([A-Za-z][A-Za-z0-9+.-]*):\/\//g;
@@ -60,34 +71,69 @@ const EC2_INSTANCE_TYPE = /^[a-z][a-z0-9-]*\d[a-z0-9-]*\.(?:nano|micro|small|med
 /** The host part right after a defanged scheme (IP addresses included): up to a path, port, query, space or quote. */
 const AFTER_SCHEME = /((?:hxxps?:|[A-Za-z][A-Za-z0-9+.-]*\[:\])\/\/)([^\s/?#:"'‹›()[\]]+)/g;
 
+/** Any `http://` or `https://`, whatever the case, for the last defanging pass. */
+const LIVE_HTTP = /(h)tt(ps?):\/\//gi;
+
+/**
+ * What every `HOST_NAME` match holds: a label character, a dot, and the first two letters of the
+ * top-level label. Text without it (most ids, ARNs, times and sentences) cannot hold a host name,
+ * and the lookbehind regex, slow over long text, is not run on it.
+ */
+const HOST_NAME_HINT = /[A-Za-z0-9]\.[A-Za-z]{2}/;
+
 /** Defangs links: schemes, then the hosts after them, then bare host names. */
 function defang(text: string): string {
-  return text
-    .replace(SCHEME, (_, scheme: string) => {
-      const lower = scheme.toLowerCase();
-      if (lower === 'http') return 'hxxp://';
-      if (lower === 'https') return 'hxxps://';
-      return `${scheme}[:]//`;
-    })
-    .replace(AFTER_SCHEME, (_, prefix: string, host: string) => `${prefix}${host.replace(/\./g, '[.]')}`)
-    .replace(HOST_NAME, (host, tld: string) => (!isLinkedTld(tld) || EC2_INSTANCE_TYPE.test(host) ? host : host.replace(/\./g, '[.]')))
-    // Belt and braces: whatever the rules above missed, no http(s):// leaves this function.
-    .replace(/(h)tt(ps?):\/\//gi, (_, h: string, rest: string) => `${h}xx${rest}://`);
+  // Every scheme and link rule needs a `//`, and no rule adds one: text without it skips them all.
+  const hasSlashes = text.includes('//');
+  let out = text;
+  if (hasSlashes) {
+    out = out
+      .replace(SCHEME, (_, scheme: string) => {
+        const lower = scheme.toLowerCase();
+        if (lower === 'http') return 'hxxp://';
+        if (lower === 'https') return 'hxxps://';
+        return `${scheme}[:]//`;
+      })
+      .replace(AFTER_SCHEME, (_, prefix: string, host: string) => `${prefix}${host.replaceAll('.', '[.]')}`);
+  }
+  if (HOST_NAME_HINT.test(out)) {
+    out = out.replace(HOST_NAME, (host, tld: string) => (!isLinkedTld(tld) || EC2_INSTANCE_TYPE.test(host) ? host : host.replaceAll('.', '[.]')));
+  }
+  // Belt and braces: whatever the rules above missed, no http(s):// leaves this function.
+  return hasSlashes ? out.replace(LIVE_HTTP, (_, h: string, rest: string) => `${h}xx${rest}://`) : out;
 }
+
+/** The characters `inertMarkup` rewrites: text without any is already inert. */
+const MARKUP_HINT = /[<>@\]]/;
+/** A markdown link or image: `](`, spaces allowed between. */
+const MARKDOWN_LINK = /\]\s*\(/g;
 
 /** Makes mentions, links and tags of Slack, Teams, Discord, markdown and HTML inert. */
 function inertMarkup(text: string): string {
-  return text
-    .replace(/</g, '‹')
-    .replace(/>/g, '›')
-    .replace(/@/g, '(at)')
-    .replace(/\]\s*\(/g, '] (');
+  if (!MARKUP_HINT.test(text)) return text;
+  return text.replaceAll('<', '‹').replaceAll('>', '›').replaceAll('@', '(at)').replace(MARKDOWN_LINK, '] (');
 }
+
+/** Where the first `count` code points of `text` end (a UTF-16 index; the end of the text if it has fewer). */
+function codePointsEnd(text: string, count: number): number {
+  let end = 0;
+  // A surrogate pair is one code point (above U+FFFF); a lone surrogate is one on its own.
+  for (let points = 0; points < count && end < text.length; points += 1) end += text.codePointAt(end)! > 0xffff ? 2 : 1;
+  return end;
+}
+
+/** A UTF-16 surrogate, half of a code point above U+FFFF (or a lone one). */
+const SURROGATE = /[\uD800-\uDFFF]/;
 
 /** Cuts to `max` code points, marking the cut. */
 function capped(text: string, max: number): string {
-  const chars = Array.from(text);
-  return chars.length <= max ? text : `${chars.slice(0, Math.max(0, max - 3)).join('')}...`;
+  // At most `max` UTF-16 code units is at most `max` code points: nothing to count.
+  if (text.length <= max) return text;
+  // Without a surrogate, each UTF-16 code unit is a code point.
+  if (!SURROGATE.test(text)) return `${text.slice(0, Math.max(0, max - 3))}...`;
+  // Walked in place rather than split into an array of characters.
+  if (codePointsEnd(text, max) === text.length) return text;
+  return `${text.slice(0, codePointsEnd(text, max - 3))}...`;
 }
 
 export interface NeutralizeOptions {
@@ -100,12 +146,14 @@ export interface NeutralizeOptions {
  * inert, at most `max` code points (see the module comment).
  */
 export function neutralizeText(text: string, max: number, options: NeutralizeOptions = {}): string {
-  const visible = options.multiline
-    ? text.replace(/\r\n?/g, '\n').replace(INVISIBLE_OR_CONTROL_EXCEPT_NEWLINE, (c) => (c === '\t' ? ' ' : ''))
-    : text.replace(/[\r\n\t\v\f\u0085\u2028\u2029]+/g, ' ').replace(INVISIBLE_OR_CONTROL, '');
+  const visible = !OUTSIDE_PRINTABLE_ASCII.test(text)
+    ? text
+    : options.multiline
+      ? text.replace(CARRIAGE_RETURN, '\n').replace(INVISIBLE_OR_CONTROL_EXCEPT_NEWLINE, (c) => (c === '\t' ? ' ' : ''))
+      : text.replace(LINE_BREAKS, ' ').replace(INVISIBLE_OR_CONTROL, '');
   const safe = inertMarkup(defang(visible));
-  const tidy = options.multiline ? safe.replace(/[ ]{2,}/g, ' ') : safe.replace(/ {2,}/g, ' ').trim();
-  return capped(tidy, max);
+  const tidy = safe.includes('  ') ? safe.replace(SPACE_RUN, ' ') : safe;
+  return capped(options.multiline ? tidy : tidy.trim(), max);
 }
 
 /**
@@ -113,5 +161,5 @@ export function neutralizeText(text: string, max: number, options: NeutralizeOpt
  * quotes become single ones, so it cannot close the quote and continue as Firebreak's words).
  */
 export function quoteUntrusted(text: string, max: number): string {
-  return `"${neutralizeText(text, max).replace(/"/g, "'")}"`;
+  return `"${neutralizeText(text, max).replaceAll('"', "'")}"`;
 }

@@ -1,0 +1,100 @@
+// neutralizeText skips each of its regexes when a cheap check proves it cannot match, and cuts
+// without splitting the text into characters. Neutralization is a security property, so the fast
+// version must give exactly what the straightforward one gave: that one is kept here, as it was
+// before the fast paths, and both are run over text built from the characters each rule reacts to.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { NeutralizeOptions } from '../../lib/responders/untrusted-text';
+import { neutralizeText } from '../../lib/responders/untrusted-text';
+
+const REFERENCE_LINKED_TLDS = new Set(
+  (
+    'com net org info biz io co xyz top online site club app dev page ru cn su tk ml ga cf gq pw cc me tv ws ' +
+    'live shop store tech space fun icu buzz link click work rest cyou monster sbs zip mov lol win bid loan ' +
+    'download review party stream trade date racing science men cricket kim country gdn host press website ' +
+    'cloud email digital network services solutions support today world life news blog pro mobi name asia ' +
+    'tel travel jobs cat int edu gov mil arpa onion xin vip ltd group one best plus run codes tools quest ' +
+    'bar art ink wiki center company business agency'
+  ).split(' '),
+);
+
+/** neutralizeText as it was before its fast paths: every regex run on every text, the cut through Array.from. */
+function referenceNeutralizeText(text: string, max: number, options: NeutralizeOptions = {}): string {
+  const defang = (input: string): string =>
+    input
+      .replace(/(?<![A-Za-z])([A-Za-z][A-Za-z0-9+.-]*):\/\//g, (_, scheme: string) => {
+        const lower = scheme.toLowerCase();
+        if (lower === 'http') return 'hxxp://';
+        if (lower === 'https') return 'hxxps://';
+        return `${scheme}[:]//`;
+      })
+      .replace(/((?:hxxps?:|[A-Za-z][A-Za-z0-9+.-]*\[:\])\/\/)([^\s/?#:"'‹›()[\]]+)/g, (_, prefix: string, host: string) => `${prefix}${host.replace(/\./g, '[.]')}`)
+      .replace(/(?<![A-Za-z0-9-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?\.)+([A-Za-z]{2,24})(?![A-Za-z0-9-])/g, (host, tld: string) => {
+        const lower = tld.toLowerCase();
+        const linked = lower.length === 2 || REFERENCE_LINKED_TLDS.has(lower);
+        const instanceType = /^[a-z][a-z0-9-]*\d[a-z0-9-]*\.(?:nano|micro|small|medium|large|\d*xlarge|metal(?:-\d+xl)?)$/.test(host);
+        return !linked || instanceType ? host : host.replace(/\./g, '[.]');
+      })
+      .replace(/(h)tt(ps?):\/\//gi, (_, h: string, rest: string) => `${h}xx${rest}://`);
+  const inertMarkup = (input: string): string =>
+    input
+      .replace(/</g, '‹')
+      .replace(/>/g, '›')
+      .replace(/@/g, '(at)')
+      .replace(/\]\s*\(/g, '] (');
+  const capped = (input: string): string => {
+    const chars = Array.from(input);
+    return chars.length <= max ? input : `${chars.slice(0, Math.max(0, max - 3)).join('')}...`;
+  };
+  const visible = options.multiline
+    ? text.replace(/\r\n?/g, '\n').replace(/[^\P{Cc}\n]|[\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu, (c) => (c === '\t' ? ' ' : ''))
+    : text.replace(/[\r\n\t\v\f\u0085\u2028\u2029]+/g, ' ').replace(/[\p{Cf}\p{Cc}\p{Zl}\p{Zp}\p{Cs}]/gu, '');
+  const safe = inertMarkup(defang(visible));
+  const tidy = options.multiline ? safe.replace(/[ ]{2,}/g, ' ') : safe.replace(/ {2,}/g, ' ').trim();
+  return capped(tidy);
+}
+
+/** Pieces each rule reacts to: schemes, hosts, dots, slashes, colons, brackets, markup, spaces, controls, invisible and astral characters. */
+const FRAGMENTS = [
+  'http', 'https', 'HTTPS', 'hxxp', 'ftp', 'x+y-z.1', 'ｈｔｔｐ', '://', ':', '/', '//', '[:]', '[:]//', '.', '..', '[.]',
+  'com', 'io', 'IO', 'onion', 'guardduty', 'evil', 'example', 'c2', 'm5', 'large', '16xlarge', 'metal-2xl', 'c7gn', 'u-6tb1',
+  'a', 'Z', '0', '9', '-', '_', 'a'.repeat(63), 'b'.repeat(64), ' ', '  ', '\t', '\n', '\r', '\r\n', '\v', '\f',
+  '<', '>', '@', '[', ']', '(', ')', '](', '] (', '!', '|', '"', "'", '?', '#', '‹', '›', '&', '$1', '$&',
+  '\u0000', '\u001F', '\u007F', '\u0085', '\u00A0', '\u00AD', '\u200B', '\u202E', '\u2028', '\u2029', '\u2066', '\u3000', '\uFEFF',
+  'é', 'ß', 'и', '例', '\u{1F600}', '\uD83D', '\uDE00', '\u{E0041}',
+];
+
+const fragmentText = fc.array(fc.constantFrom(...FRAGMENTS), { maxLength: 40 }).map((parts) => parts.join(''));
+const anyText = fc.oneof(fragmentText, fc.string({ unit: 'binary', maxLength: 200 }), fc.string({ unit: fc.constantFrom(...'ab.:/[]<>@( \n\u{1F600}'), maxLength: 120 }));
+/** Caps as callers pass them (whole numbers of code points), small ones included so that the cut is exercised often. */
+const max = fc.oneof(fc.integer({ min: 0, max: 60 }), fc.constantFrom(80, 256, 400, 4000));
+
+describe('neutralizeText', () => {
+  it('property: gives exactly what the reference (no fast paths) gives, one-line and multi-line', () => {
+    fc.assert(
+      fc.property(anyText, max, fc.boolean(), (text, cap, multiline) => {
+        expect(neutralizeText(text, cap, { multiline })).toBe(referenceNeutralizeText(text, cap, { multiline }));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('gives exactly what the reference gives on links, hosts, instance types and markup written out', () => {
+    const texts = [
+      'see https://evil.example.com/login and HTTP://10.0.0.1:8080/x',
+      'ftp://files.example.org and xhttp://a.b and hxxps://already.io/p and s3[:]//bucket.name/key',
+      'c7gn.16xlarge u-6tb1.metal m5.large aws.guardduty detail.severity evil.com EVIL.IO',
+      '<!channel> <@U024BE7LH> <http://x.io|the fix> [reset](https://evil.io/r) ![x]  (http://t.co/p.png)',
+      `${'a'.repeat(63)}.com ${'b'.repeat(64)}.com`,
+      '  padded \u202E text\u200B with\r\nbreaks\tand\u2028separators  ',
+      '\u{1F600}'.repeat(50),
+    ];
+    for (const text of texts) {
+      for (const cap of [0, 3, 10, 80, 400]) {
+        for (const multiline of [false, true]) {
+          expect(neutralizeText(text, cap, { multiline })).toBe(referenceNeutralizeText(text, cap, { multiline }));
+        }
+      }
+    }
+  });
+});
