@@ -16,8 +16,16 @@ export function partitionOfRegion(region: string): Partition | undefined {
   return 'aws';
 }
 
-/** The console origin for a region, e.g. `https://eu-west-1.console.aws.amazon.com`; undefined when there is none. */
+/** What a Region code looks like (eu-west-1, us-gov-east-1, cn-north-1). */
+const REGION_CODE = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+/**
+ * The console origin for a region, e.g. `https://eu-west-1.console.aws.amazon.com`; undefined when
+ * there is none, or when `region` is not a Region code: it becomes part of the link's host name,
+ * and a link in an alert must never lead anywhere but the AWS console.
+ */
 export function consoleOrigin(region: string): string | undefined {
+  if (!REGION_CODE.test(region)) return undefined;
   switch (partitionOfRegion(region)) {
     case 'aws':
       return `https://${region}.console.aws.amazon.com`;
@@ -31,6 +39,17 @@ export function consoleOrigin(region: string): string | undefined {
   }
 }
 
+/** A lone UTF-16 surrogate (half of a pair, without the other half). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Percent-encoded text for a link. encodeURIComponent throws on a lone surrogate (which JSON can
+ * carry as an escape): such a half is encoded as U+FFFD, so that no text can make the alert fail.
+ */
+function encodeText(text: string): string {
+  return encodeURIComponent(text.replace(LONE_SURROGATE, '\uFFFD'));
+}
+
 function link(region: string, path: string): string | undefined {
   const origin = consoleOrigin(region);
   return origin === undefined ? undefined : `${origin}${path}`;
@@ -40,13 +59,13 @@ function link(region: string, path: string): string | undefined {
 export function guardDutyFindingLink(region: string, findingId: string): string | undefined {
   return link(
     region,
-    `/guardduty/home?region=${region}#/findings?macros=current&fId=${encodeURIComponent(findingId)}`,
+    `/guardduty/home?region=${region}#/findings?macros=current&fId=${encodeText(findingId)}`,
   );
 }
 
 /** The EC2 console page of one instance. */
 export function ec2InstanceLink(region: string, instanceId: string): string | undefined {
-  return link(region, `/ec2/home?region=${region}#InstanceDetails:instanceId=${encodeURIComponent(instanceId)}`);
+  return link(region, `/ec2/home?region=${region}#InstanceDetails:instanceId=${encodeText(instanceId)}`);
 }
 
 /**
@@ -55,13 +74,13 @@ export function ec2InstanceLink(region: string, instanceId: string): string | un
  * query nor be read as chat markup around the link.
  */
 export function s3ObjectLink(region: string, bucketName: string, key: string): string | undefined {
-  const encodedKey = encodeURIComponent(key).replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  return link(region, `/s3/object/${encodeURIComponent(bucketName)}?region=${region}&bucketType=general&prefix=${encodedKey}`);
+  const encodedKey = encodeText(key).replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return link(region, `/s3/object/${encodeText(bucketName)}?region=${region}&bucketType=general&prefix=${encodedKey}`);
 }
 
 /** The CloudWatch console page of one alarm. */
 export function cloudWatchAlarmLink(region: string, alarmName: string): string | undefined {
-  return link(region, `/cloudwatch/home?region=${region}#alarmsV2:alarm/${encodeURIComponent(alarmName)}`);
+  return link(region, `/cloudwatch/home?region=${region}#alarmsV2:alarm/${encodeText(alarmName)}`);
 }
 
 /** The region of an ARN (`arn:partition:service:region:account:…`), or undefined when the ARN has none. */
@@ -78,7 +97,7 @@ export function executionLink(executionArn: string): string | undefined {
   const region = regionOfArn(executionArn);
   if (region === undefined) return undefined;
   // The console reads the ARN verbatim from the fragment; only characters an ARN never holds are escaped.
-  const arn = executionArn.replace(/[^A-Za-z0-9:_./-]/g, (c) => encodeURIComponent(c));
+  const arn = executionArn.replace(LONE_SURROGATE, '\uFFFD').replace(/[^A-Za-z0-9:_./-]/gu, (c) => encodeURIComponent(c));
   return link(region, `/states/home?region=${region}#/v2/executions/details/${arn}`);
 }
 

@@ -55,6 +55,25 @@ describe('console links', () => {
     expect(guardDutyFindingLink('eu-west-1', 'a b#c')).toContain('fId=a%20b%23c');
   });
 
+  // The region becomes part of the link's host: text that is not a Region code must never make a
+  // link to another host (an execution ARN is a claim of the input like the rest).
+  it('build no link from a region that is not a Region code, wherever it comes from', () => {
+    expect(consoleOrigin('evil.example/x#')).toBeUndefined();
+    expect(ec2InstanceLink('attacker.example?', 'i-0abc1234def567890')).toBeUndefined();
+    expect(executionLink('arn:aws:states:evil.example/x#:111122223333:execution:firebreak-pb:gd-1')).toBeUndefined();
+    expect(consoleLinks({ region: 'eu-west-1.evil.example', findingId: 'f1', executionArn: 'arn:aws:states:@evil:1:execution:a:b' })).toEqual([]);
+  });
+
+  // encodeURIComponent throws URIError on a lone surrogate, which JSON text can carry as an escape:
+  // the alert must still go out.
+  it('encode a lone surrogate or an astral character in any linked text instead of throwing', () => {
+    expect(guardDutyFindingLink('eu-west-1', 'f\uD800x')).toContain('fId=f%EF%BF%BDx');
+    expect(ec2InstanceLink('eu-west-1', '\uDC00')).toContain('instanceId=%EF%BF%BD');
+    expect(executionLink('arn:aws:states:eu-west-1:111122223333:execution:firebreak-pb:x\uD83D\uDE00y\uD83D')).toBe(
+      'https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/arn:aws:states:eu-west-1:111122223333:execution:firebreak-pb:x%F0%9F%98%80y%EF%BF%BD',
+    );
+  });
+
   it('lists only the links that can be built, finding first', () => {
     expect(consoleLinks({ region: 'eu-west-1', findingId: 'f1', instanceId: 'i-0abc1234def567890' }).map((l) => l.label)).toEqual([
       'GuardDuty finding',

@@ -277,6 +277,19 @@ function failure(overrides: Record<string, unknown> = {}): AlertInput {
   });
 }
 
+describe('buildAlertMessage: text a link cannot carry', () => {
+  // The finding id and the execution ARN are the input's claims: a lone surrogate (a JSON escape)
+  // made encodeURIComponent throw, and the alert was not sent.
+  it('still builds the alert when the finding id or the execution ARN holds a lone surrogate', () => {
+    const base = ec2Incident();
+    const incident = { ...base, guardDuty: { ...base.guardDuty, findingId: 'abc\uD800def' } };
+    const message = buildAlertMessage(report({ incident, execution: { ...EXECUTION, executionArn: `${EXECUTION_ARN}\uDC00` } }), { now: NOW });
+    const urls = (message.links ?? []).map((link) => link.url);
+    expect(urls.find((url) => url.includes('/guardduty/'))).toContain('fId=abc%EF%BF%BDdef');
+    expect(urls.find((url) => url.includes('/states/'))).toMatch(/%EF%BF%BD$/);
+  });
+});
+
 describe('buildAlertMessage: failure', () => {
   it('reports the step, the error and the Lambda cause, and what ran before it', () => {
     const { message } = buildAlertMessage(failure(), { now: NOW });
