@@ -2,7 +2,7 @@
 import { homeDynamoDbClients } from '../../lib/aws/clients/dynamodb';
 import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
 import { iamClientsFor } from '../../lib/aws/clients/iam';
-import { DynamoDbGrantStore } from '../../lib/responders/grants';
+import { DynamoDbGrantReader } from '../../lib/responders/grants';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { createRevokeRoleSessionsHandler } from '../../lib/responders/revoke-role-sessions';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
@@ -25,4 +25,4 @@ const records = new DynamoDbCredentialRecordStore(dynamodb, stateTable, new KmsM
 
 export const createHandler = createRevokeRoleSessionsHandler;
 // Response metrics (EMF lines, lib/responders/metrics-sink.ts): failures by responder and error (lib/responders/response-metrics.ts).
-export const handler = withResponseMetrics('revoke-role-sessions', recordedStep(RESPONDER_NAMES.revokeRoleSessions, createHandler({ clients, logger, grants: new DynamoDbGrantStore(dynamodb, stateTable), records }), logger, dynamodb), { sink: createResponseMetricsSink('revoke-role-sessions') });
+export const handler = withResponseMetrics('revoke-role-sessions', recordedStep(RESPONDER_NAMES.revokeRoleSessions, createHandler({ clients, logger, grants: new DynamoDbGrantReader(dynamodb, stateTable), records }), logger, dynamodb), { sink: createResponseMetricsSink('revoke-role-sessions') });

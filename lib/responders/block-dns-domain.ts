@@ -12,7 +12,7 @@
  * (dns-block-records.ts) before the domain enters the list, so a release finds what to remove;
  * the firewall changes are in dns-firewall.ts (no DryRun: "cannot dry-run" in dry-run).
  */
-import { blockDnsDomainOptions } from '../playbooks/dns-actions';
+import { blockDnsDomainOptions } from '../playbooks/dns-options';
 import type { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import type { Ec2Clients } from '../aws/clients/ec2';
 import type { Route53ResolverClients } from '../aws/clients/route53resolver';

@@ -132,10 +132,14 @@ export interface ReadCredentialRecord<R extends CredentialRecord = CredentialRec
   readonly verdict: SealVerdict;
 }
 
-/** Where credential records live (the state table; tests may pass the DynamoDB store over a mocked client). */
-export interface CredentialRecordStore {
+/** What disable-access-key needs of the store: it seals and saves a record, and never reads one back. */
+export interface CredentialRecordSaver {
   /** Seals and writes the record unless an unreleased one exists for the same credential: `exists` then (the first is kept). */
   saveIfAbsent(record: CredentialRecord): Promise<'saved' | 'exists'>;
+}
+
+/** Where credential records live (the state table; tests may pass the DynamoDB store over a mocked client). */
+export interface CredentialRecordStore extends CredentialRecordSaver {
   /** Seals and writes the record over whatever is stored (a role's deny rewritten by another incident). */
   replace(record: CredentialRecord): Promise<void>;
   /** The credential's record, verified; undefined when there is none. */
@@ -145,12 +149,16 @@ export interface CredentialRecordStore {
   markReleased(record: CredentialRecord, mark: ReleaseMark): Promise<'released' | 'changed'>;
 }
 
-/** The state-table store, sealing with the deployment's record key. */
-export class DynamoDbCredentialRecordStore implements CredentialRecordStore {
+/**
+ * The state-table writer of disable-access-key, sealing with the deployment's record key: it only
+ * saves, so its bundle carries neither the record's schema (built at cold start) nor the reads and
+ * release marks; the store below adds them (docs/architecture.md, "Lean Lambda bundles").
+ */
+export class DynamoDbCredentialRecordSaver implements CredentialRecordSaver {
   constructor(
-    private readonly client: DynamoDBClient,
-    private readonly tableName: string,
-    private readonly mac: MacSigner,
+    protected readonly client: DynamoDBClient,
+    protected readonly tableName: string,
+    protected readonly mac: MacSigner,
   ) {}
 
   async saveIfAbsent(record: CredentialRecord): Promise<'saved' | 'exists'> {
@@ -165,6 +173,29 @@ export class DynamoDbCredentialRecordStore implements CredentialRecordStore {
     }
   }
 
+  protected async put(record: CredentialRecord, condition: Pick<ConstructorParameters<typeof PutItemCommand>[0], 'ConditionExpression' | 'ExpressionAttributeValues'>): Promise<void> {
+    const { seal: _old, released: _r, releasedAt: _ra, releasedBy: _rb, releaseRequestedBy: _rr, releaseReason: _rn, ...fields } = record;
+    const { keyId, mac } = await this.mac.generate(credentialMacMessage(fields as CredentialRecord));
+    const sealed = { ...fields, seal: { scheme: CREDENTIAL_SEAL_SCHEME, algorithm: RECORD_MAC_ALGORITHM, keyId, mac } };
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: { S: credentialRecordKey(record) },
+          kind: { S: record.kind },
+          account: { S: record.account },
+          incidentKey: { S: record.incidentKey },
+          released: { BOOL: false },
+          record: { S: JSON.stringify(sealed) },
+        },
+        ...condition,
+      }),
+    );
+  }
+}
+
+/** The state-table store, sealing with the deployment's record key: saves, reads (verified) and release marks. */
+export class DynamoDbCredentialRecordStore extends DynamoDbCredentialRecordSaver implements CredentialRecordStore {
   async replace(record: CredentialRecord): Promise<void> {
     try {
       await this.put(record, {});
@@ -215,26 +246,6 @@ export class DynamoDbCredentialRecordStore implements CredentialRecordStore {
       if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'changed';
       throw toResponderError(error, 'dynamodb:UpdateItem');
     }
-  }
-
-  private async put(record: CredentialRecord, condition: Pick<ConstructorParameters<typeof PutItemCommand>[0], 'ConditionExpression' | 'ExpressionAttributeValues'>): Promise<void> {
-    const { seal: _old, released: _r, releasedAt: _ra, releasedBy: _rb, releaseRequestedBy: _rr, releaseReason: _rn, ...fields } = record;
-    const { keyId, mac } = await this.mac.generate(credentialMacMessage(fields as CredentialRecord));
-    const sealed = { ...fields, seal: { scheme: CREDENTIAL_SEAL_SCHEME, algorithm: RECORD_MAC_ALGORITHM, keyId, mac } };
-    await this.client.send(
-      new PutItemCommand({
-        TableName: this.tableName,
-        Item: {
-          pk: { S: credentialRecordKey(record) },
-          kind: { S: record.kind },
-          account: { S: record.account },
-          incidentKey: { S: record.incidentKey },
-          released: { BOOL: false },
-          record: { S: JSON.stringify(sealed) },
-        },
-        ...condition,
-      }),
-    );
   }
 }
 

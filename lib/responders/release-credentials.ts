@@ -25,7 +25,7 @@ import { CREDENTIALS_GRANT_SUBJECT } from '../contracts/security';
 import type * as z from '../contracts/zod-mini';
 import { affectedResources } from '../incident/affected';
 import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
-import { DENY_ALL_POLICY_NAME, releaseCredentialsOptions } from '../playbooks/credential-actions';
+import { DENY_ALL_POLICY_NAME, releaseCredentialsOptions } from '../playbooks/credential-options';
 import type { ActionLog } from './action-log';
 import { credentialRailsOf, denyAllPolicyArn, refusalBeforeAnyCall } from './credential-rails';
 import type { AccessKeyRecord, CredentialRecordStore, ReadCredentialRecord, RoleSessionsRecord } from './credential-records';

@@ -18,7 +18,7 @@
  * as the one it may remove). Another incident naming the role later writes a new cut-off and
  * replaces the record: the role's deny is then that incident's to release.
  */
-import { revokeRoleSessionsOptions } from '../playbooks/credential-actions';
+import { revokeRoleSessionsOptions } from '../playbooks/credential-options';
 import { GetRoleCommand } from '@aws-sdk/client-iam';
 import type { IamClients } from '../aws/clients/iam';
 import { tagRecord } from '../aws/describe-instance';

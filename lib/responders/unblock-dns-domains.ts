@@ -10,7 +10,7 @@
  * between the read and the drop, it is added back at once. Route 53 Resolver has no DryRun: in
  * dry-run nothing is sent and the result says what would be removed.
  */
-import { unblockDnsDomainsOptions } from '../playbooks/dns-actions';
+import { unblockDnsDomainsOptions } from '../playbooks/dns-options';
 import type * as z from '../contracts/zod-mini';
 import type { Ec2Clients } from '../aws/clients/ec2';
 import type { Route53ResolverClients } from '../aws/clients/route53resolver';

@@ -44,7 +44,14 @@ const FORBIDDEN: readonly { readonly name: string; readonly input: RegExp; reado
     // The EC2 responders' option schemas are defined in the registry itself. Triage, on the path to
     // containment, reads which actions mutate from lib/playbooks/mutating-actions.ts.
     except: ['quarantine-instance', 'release-instance', 'snapshot-volumes', 'copy-evidence'],
-    why: "the action registry (every action's zod schemas, built at cold start): take the options schema from the action's own module (credential-actions.ts, s3-object-actions.ts, dns-actions.ts, security-hub-actions.ts)",
+    why: "the action registry (every action's zod schemas, built at cold start): take the options schema from the action's own options module (credential-options.ts, s3-object-options.ts, dns-options.ts, security-hub-options.ts)",
+  },
+  {
+    name: "an action family's registry entries",
+    input: /^lib\/playbooks\/(credential|s3-object|dns|security-hub)-actions\.ts$/,
+    // The registry (actions.ts) lists every family's entries: the EC2 responders carry them with it.
+    except: ['quarantine-instance', 'release-instance', 'snapshot-volumes', 'copy-evidence'],
+    why: "a family's registry entries (descriptions and IAM action lists, kept whole because they read RESPONDER_NAMES): take the options schema from the family's options module (credential-options.ts, s3-object-options.ts, dns-options.ts, security-hub-options.ts)",
   },
   {
     name: "another credential responder's module",
@@ -170,6 +177,7 @@ describe('responder bundles', () => {
 
   it('the registry check sees the registry where it is (the EC2 responders), so it can fail', () => {
     expect(inputsMatching(built('quarantine-instance').metafile, /^lib\/playbooks\/actions\.ts$/)).toEqual(['lib/playbooks/actions.ts']);
+    expect(inputsMatching(built('quarantine-instance').metafile, /^lib\/playbooks\/credential-actions\.ts$/)).toEqual(['lib/playbooks/credential-actions.ts']);
     expect(inputsMatching(built('release-instance').metafile, /^lib\/responders\/quarantine-records\.ts$/)).toEqual(['lib/responders/quarantine-records.ts']);
   });
 
