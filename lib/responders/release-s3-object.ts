@@ -19,10 +19,10 @@ import type { GrantReader, GrantRefusalCode } from './grants';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import { sendReadOnly } from './mutating';
-import { clearObject, objectFields } from './quarantine-s3-object';
 import type { ResponderInput } from './responder-input';
 import type { HandlerDeps, ResponderHandler } from './runtime';
 import { createResponderHandler, stepResponder } from './runtime';
+import { clearObject, objectFields } from './s3-object-clearance';
 import { describeObject, planUntag, scannedObjectOf } from './s3-malware-object';
 
 export const RELEASE_S3_OBJECT_RESPONDER = RESPONDER_NAMES.releaseS3Object;

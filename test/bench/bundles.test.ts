@@ -60,6 +60,12 @@ const FORBIDDEN: readonly { readonly name: string; readonly input: RegExp; reado
     why: 'a credential responder bundled into another (release-credentials): shared helpers live in credential-targets.ts',
   },
   {
+    name: 'the quarantine step in release-s3-object',
+    input: /^lib\/responders\/quarantine-s3-object\.ts$/,
+    except: ['quarantine-s3-object'],
+    why: "the quarantine step (its module-scope responder keeps the tagging and copying code): the clearance both S3 object steps share lives in s3-object-clearance.ts",
+  },
+  {
     name: "the fan-out actions' definitions in publish-alert",
     input: /^lib\/playbooks\/per-(instance|credential)-actions\.ts$/,
     except: responderNames().filter((responder) => responder !== 'publish-alert'),
@@ -179,6 +185,7 @@ describe('responder bundles', () => {
     expect(inputsMatching(built('quarantine-instance').metafile, /^lib\/playbooks\/actions\.ts$/)).toEqual(['lib/playbooks/actions.ts']);
     expect(inputsMatching(built('quarantine-instance').metafile, /^lib\/playbooks\/credential-actions\.ts$/)).toEqual(['lib/playbooks/credential-actions.ts']);
     expect(inputsMatching(built('release-instance').metafile, /^lib\/responders\/quarantine-records\.ts$/)).toEqual(['lib/responders/quarantine-records.ts']);
+    expect(inputsMatching(built('quarantine-s3-object').metafile, /^lib\/responders\/quarantine-s3-object\.ts$/)).toEqual(['lib/responders/quarantine-s3-object.ts']);
   });
 
   it('the check sees classic zod where it is (the playbook validator, bundled the same way), so it can fail', async () => {
