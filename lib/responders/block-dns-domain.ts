@@ -38,7 +38,8 @@ import type { PendingAction } from './pending-actions';
 import type { ResponderInput } from './responder-input';
 import { ResponderRun, incidentInstance, isSampleTarget } from './responder-run';
 import type { HandlerDeps, ResponderHandler } from './runtime';
-import { createResponderHandler, stepResponder } from './runtime';
+import { createResponderHandler } from './runtime';
+import { stepResponder } from './responder-input';
 
 export const BLOCK_DNS_RESPONDER = RESPONDER_NAMES.blockDnsDomain;
 export const blockDnsOptionsSchema = blockDnsDomainOptions;

@@ -40,7 +40,8 @@ import type { PendingAction } from './pending-actions';
 import { mutateUnprobed, recordAll } from './pending-actions';
 import type { ResponderInput } from './responder-input';
 import type { HandlerDeps, ResponderHandler } from './runtime';
-import { createResponderHandler, stepResponder } from './runtime';
+import { createResponderHandler } from './runtime';
+import { stepResponder } from './responder-input';
 import type * as z from '../contracts/zod-mini';
 
 export const DISABLE_ACCESS_KEY_RESPONDER = RESPONDER_NAMES.disableAccessKey;

@@ -39,7 +39,8 @@ import type { ReleaseClearance } from './release-clearance';
 import type { ResponderInput } from './responder-input';
 import { ResponderRun } from './responder-run';
 import type { HandlerDeps, ResponderHandler } from './runtime';
-import { createResponderHandler, stepResponder } from './runtime';
+import { createResponderHandler } from './runtime';
+import { stepResponder } from './responder-input';
 import { readOrMissing, rolesNamed } from './credential-targets';
 
 export const RELEASE_CREDENTIALS_RESPONDER = RESPONDER_NAMES.releaseCredentials;

@@ -21,7 +21,8 @@ import type { ResponderResult } from './model';
 import { sendReadOnly } from './mutating';
 import type { ResponderInput } from './responder-input';
 import type { HandlerDeps, ResponderHandler } from './runtime';
-import { createResponderHandler, stepResponder } from './runtime';
+import { createResponderHandler } from './runtime';
+import { stepResponder } from './responder-input';
 import { clearObject, objectFields } from './s3-object-clearance';
 import { describeObject, planUntag, scannedObjectOf } from './s3-malware-object';
 

@@ -38,7 +38,8 @@ import type { ResponderResult } from './model';
 import { REVOKE_SESSIONS_POLICY_NAME, revokeOlderRoleSessions } from './quarantine-credentials';
 import type { ResponderInput } from './responder-input';
 import type { HandlerDeps, ResponderHandler } from './runtime';
-import { createResponderHandler, stepResponder } from './runtime';
+import { createResponderHandler } from './runtime';
+import { stepResponder } from './responder-input';
 
 export const REVOKE_ROLE_SESSIONS_RESPONDER = RESPONDER_NAMES.revokeRoleSessions;
 export const revokeRoleSessionsOptionsSchema = revokeRoleSessionsOptions;

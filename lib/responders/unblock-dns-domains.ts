@@ -29,7 +29,8 @@ import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import type { ResponderInput } from './responder-input';
 import type { HandlerDeps, ResponderHandler } from './runtime';
-import { createResponderHandler, stepResponder } from './runtime';
+import { createResponderHandler } from './runtime';
+import { stepResponder } from './responder-input';
 
 export const UNBLOCK_DNS_RESPONDER = RESPONDER_NAMES.unblockDnsDomains;
 export const unblockDnsOptionsSchema = unblockDnsDomainsOptions;
