@@ -6,7 +6,7 @@ import { homeKmsClients } from '../../lib/aws/clients/kms';
 import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 import { SECURITY_ENV } from '../../lib/contracts/security';
 import { DynamoDbApprovalRecords } from '../../lib/responders/approval-records';
-import { DynamoDbCredentialRecordStore } from '../../lib/responders/credential-records';
+import { DynamoDbCredentialRecordStore } from '../../lib/responders/credential-record-store';
 import { DynamoDbGrantReader, releaseGrantCheck } from '../../lib/responders/grants';
 import { recordedStep } from '../../lib/responders/incident-record-lambda';
 import { createResponderLogger } from '../../lib/responders/logging';

@@ -12,7 +12,7 @@ import { recordedStep } from '../../lib/responders/incident-record-lambda';
 import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 import { homeKmsClients } from '../../lib/aws/clients/kms';
 import { SECURITY_ENV } from '../../lib/contracts/security';
-import { DynamoDbCredentialRecordStore } from '../../lib/responders/credential-records';
+import { DynamoDbCredentialRecordStore } from '../../lib/responders/credential-record-store';
 import { KmsMac } from '../../lib/responders/record-mac';
 
 const stateTable = stateTableFromEnv();

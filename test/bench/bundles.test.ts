@@ -60,6 +60,12 @@ const FORBIDDEN: readonly { readonly name: string; readonly input: RegExp; reado
     why: 'a credential responder bundled into another (release-credentials): shared helpers live in credential-targets.ts',
   },
   {
+    name: "the credential record's reads in disable-access-key",
+    input: /^lib\/responders\/credential-record-store\.ts$/,
+    except: ['revoke-role-sessions', 'release-credentials'],
+    why: "the credential record's schema (built at cold start) and its verified reads: disable-access-key only saves, through DynamoDbCredentialRecordSaver (credential-records.ts)",
+  },
+  {
     name: 'the quarantine step in release-s3-object',
     input: /^lib\/responders\/quarantine-s3-object\.ts$/,
     except: ['quarantine-s3-object'],
@@ -186,6 +192,7 @@ describe('responder bundles', () => {
     expect(inputsMatching(built('quarantine-instance').metafile, /^lib\/playbooks\/credential-actions\.ts$/)).toEqual(['lib/playbooks/credential-actions.ts']);
     expect(inputsMatching(built('release-instance').metafile, /^lib\/responders\/quarantine-records\.ts$/)).toEqual(['lib/responders/quarantine-records.ts']);
     expect(inputsMatching(built('quarantine-s3-object').metafile, /^lib\/responders\/quarantine-s3-object\.ts$/)).toEqual(['lib/responders/quarantine-s3-object.ts']);
+    expect(inputsMatching(built('release-credentials').metafile, /^lib\/responders\/credential-record-store\.ts$/)).toEqual(['lib/responders/credential-record-store.ts']);
   });
 
   it('the check sees classic zod where it is (the playbook validator, bundled the same way), so it can fail', async () => {
