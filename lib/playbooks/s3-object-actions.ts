@@ -4,10 +4,11 @@
  * threats in (and optionally copies it under `firebreak-quarantine/`), never deleting it;
  * `release-s3-object` takes Firebreak's tags off again. docs/responders/quarantine-s3-object.md
  * says why there is no "move" that would delete the original. The steps' options schemas are in
- * s3-object-options.ts, which the responders import.
+ * quarantine-s3-object-options.ts and release-s3-object-options.ts, which the responders import.
  */
 import { RESPONDER_NAMES } from '../contracts/responders';
-import { quarantineS3ObjectOptions, releaseS3ObjectOptions } from './s3-object-options';
+import { quarantineS3ObjectOptions } from './quarantine-s3-object-options';
+import { releaseS3ObjectOptions } from './release-s3-object-options';
 
 /** What both steps read of the object: HeadObject (s3:GetObject, s3:GetObjectVersion for a version) and its tags. */
 const READS = ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectTagging', 's3:GetObjectVersionTagging'] as const;

@@ -12,7 +12,7 @@
  * owner (ExpectedBucketOwner), since bucket names are global. S3 has no DryRun parameter: in dry-run
  * the reads are made and the writes are reported as "would" (cannot dry-run).
  */
-import { quarantineS3ObjectOptions } from '../playbooks/s3-object-options';
+import { quarantineS3ObjectOptions } from '../playbooks/quarantine-s3-object-options';
 import { CopyObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3Clients } from '../aws/clients/s3';

@@ -6,7 +6,7 @@
  * still open). The quarantine copy is evidence and stays: Firebreak never deletes an object.
  * Runs under a `release` grant of the containment guard, like release-instance.
  */
-import { releaseS3ObjectOptions } from '../playbooks/s3-object-options';
+import { releaseS3ObjectOptions } from '../playbooks/release-s3-object-options';
 import { DeleteObjectTaggingCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
 import type { S3Clients } from '../aws/clients/s3';
 import type * as z from '../contracts/zod-mini';

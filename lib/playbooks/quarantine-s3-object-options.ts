@@ -1,9 +1,9 @@
 /**
- * The options of the Malware Protection for S3 steps (quarantine-s3-object, release-s3-object),
- * apart from their registry entries (s3-object-actions.ts): a responder imports only its schema, not
- * the entries' descriptions and IAM action lists, which esbuild keeps in any bundle that imports
- * their module (they read RESPONDER_NAMES, a property access it cannot prove free of side effects).
- * docs/architecture.md, "Lean Lambda bundles".
+ * The options of the quarantine-s3-object step, apart from its registry entry (s3-object-actions.ts,
+ * whose descriptions and IAM action lists esbuild keeps in any bundle that imports their module: they
+ * read RESPONDER_NAMES, a property access it cannot prove free of side effects) and from
+ * release-s3-object's options, so that release-s3-object does not build this schema (and bundle zod's
+ * refinements for it) at cold start. docs/architecture.md, "Lean Lambda bundles".
  */
 import * as z from '../contracts/zod-mini';
 
@@ -31,5 +31,3 @@ export const quarantineS3ObjectOptions = z.strictObject({
       ),
   ),
 });
-
-export const releaseS3ObjectOptions = z.strictObject({});
