@@ -1,7 +1,7 @@
 /** approval Lambda (Function URL, AuthType AWS_IAM): records who approved or rejected a waiting playbook and sends its task token (logic in lib/responders/approval.ts). */
 import { homeDynamoDbClients } from '../../lib/aws/clients/dynamodb';
 import { homeSfnClients } from '../../lib/aws/clients/sfn';
-import { DynamoDbApprovalStore } from '../../lib/responders/approval-records';
+import { DynamoDbApprovalAnswers } from '../../lib/responders/approval-records';
 import { SfnApprovalExecutions, createApprovalHandler, readApprovalConfig } from '../../lib/responders/approval';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
@@ -9,7 +9,7 @@ import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
 import { approvalMetrics, withResponseMetrics } from '../../lib/responders/response-metrics';
 
 // Read at cold start: a function deployed without its table fails at once, not at the first answer.
-const store = new DynamoDbApprovalStore(homeDynamoDbClients().dynamodb(), stateTableFromEnv());
+const store = new DynamoDbApprovalAnswers(homeDynamoDbClients().dynamodb(), stateTableFromEnv());
 const executions = new SfnApprovalExecutions(homeSfnClients().sfn());
 const logger = createResponderLogger('approval');
 

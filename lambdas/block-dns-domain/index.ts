@@ -5,7 +5,7 @@ import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
 import { route53ResolverClientsFor } from '../../lib/aws/clients/route53resolver';
 import { createBlockDnsDomainHandler } from '../../lib/responders/block-dns-domain';
 import { DynamoDbDnsBlockStore } from '../../lib/responders/dns-block-records';
-import { DynamoDbGrantStore } from '../../lib/responders/grants';
+import { DynamoDbGrantReader } from '../../lib/responders/grants';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
 import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
@@ -22,4 +22,4 @@ const dynamodb = homeDynamoDbClients().dynamodb();
 
 export const createHandler = createBlockDnsDomainHandler;
 // Response metrics (EMF lines, lib/responders/metrics-sink.ts): lib/responders/response-metrics.ts.
-export const handler = withResponseMetrics('block-dns-domain', recordedStep(RESPONDER_NAMES.blockDnsDomain, createHandler({ clients, logger, blocks: new DynamoDbDnsBlockStore(dynamodb, stateTable), grants: new DynamoDbGrantStore(dynamodb, stateTable) }), logger, dynamodb), { sink: createResponseMetricsSink('block-dns-domain') });
+export const handler = withResponseMetrics('block-dns-domain', recordedStep(RESPONDER_NAMES.blockDnsDomain, createHandler({ clients, logger, blocks: new DynamoDbDnsBlockStore(dynamodb, stateTable), grants: new DynamoDbGrantReader(dynamodb, stateTable) }), logger, dynamodb), { sink: createResponseMetricsSink('block-dns-domain') });

@@ -3,7 +3,7 @@ import { homeDynamoDbClients } from '../../lib/aws/clients/dynamodb';
 import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
 import { memberIamClientsFor } from '../../lib/aws/clients/iam';
 import { createDisableAccessKeyHandler } from '../../lib/responders/disable-access-key';
-import { DynamoDbGrantStore } from '../../lib/responders/grants';
+import { DynamoDbGrantReader } from '../../lib/responders/grants';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
 import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
@@ -12,7 +12,7 @@ import { recordedStep } from '../../lib/responders/incident-record-lambda';
 import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 import { homeKmsClients } from '../../lib/aws/clients/kms';
 import { SECURITY_ENV } from '../../lib/contracts/security';
-import { DynamoDbCredentialRecordStore } from '../../lib/responders/credential-records';
+import { DynamoDbCredentialRecordSaver } from '../../lib/responders/credential-records';
 import { KmsMac } from '../../lib/responders/record-mac';
 
 const stateTable = stateTableFromEnv();
@@ -21,8 +21,8 @@ const logger = createResponderLogger('disable-access-key');
 const clients = memberIamClientsFor(targetAccessFromEnvironment());
 const dynamodb = homeDynamoDbClients().dynamodb();
 // The sealed record of each change (lib/responders/credential-records.ts), MACed with the deployment's record key.
-const records = new DynamoDbCredentialRecordStore(dynamodb, stateTable, new KmsMac(homeKmsClients().kms(), process.env[SECURITY_ENV.recordKey] ?? ''));
+const records = new DynamoDbCredentialRecordSaver(dynamodb, stateTable, new KmsMac(homeKmsClients().kms(), process.env[SECURITY_ENV.recordKey] ?? ''));
 
 export const createHandler = createDisableAccessKeyHandler;
 // Response metrics (EMF lines, lib/responders/metrics-sink.ts): failures by responder and error (lib/responders/response-metrics.ts).
-export const handler = withResponseMetrics('disable-access-key', recordedStep(RESPONDER_NAMES.disableAccessKey, createHandler({ clients, logger, grants: new DynamoDbGrantStore(dynamodb, stateTable), records }), logger, dynamodb), { sink: createResponseMetricsSink('disable-access-key') });
+export const handler = withResponseMetrics('disable-access-key', recordedStep(RESPONDER_NAMES.disableAccessKey, createHandler({ clients, logger, grants: new DynamoDbGrantReader(dynamodb, stateTable), records }), logger, dynamodb), { sink: createResponseMetricsSink('disable-access-key') });

@@ -7,7 +7,7 @@ import { iamClientsFor } from '../../lib/aws/clients/iam';
 import { homeKmsClients } from '../../lib/aws/clients/kms';
 import { loadBalancingClientsFor } from '../../lib/aws/clients/load-balancing';
 import { SECURITY_ENV } from '../../lib/contracts/security';
-import { DynamoDbGrantStore } from '../../lib/responders/grants';
+import { DynamoDbGrantReader } from '../../lib/responders/grants';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { createQuarantineInstanceHandler } from '../../lib/responders/quarantine';
 import { DynamoDbQuarantineRecordStore } from '../../lib/responders/quarantine-records';
@@ -31,7 +31,7 @@ const records = new DynamoDbQuarantineRecordStore(dynamodb, stateTable);
 const recordKey = process.env[SECURITY_ENV.recordKey];
 const sealer = recordKey ? new KmsRecordSealer(homeKmsClients().kms(), recordKey) : undefined;
 // The containment guard's grants: this function acts only for executions the guard cleared.
-const grants = new DynamoDbGrantStore(dynamodb, stateTable);
+const grants = new DynamoDbGrantReader(dynamodb, stateTable);
 
 /** Builds the handler over injected clients and record store: the local game day runs exactly this. */
 export const createHandler = createQuarantineInstanceHandler;

@@ -2,7 +2,7 @@
 import { homeDynamoDbClients } from '../../lib/aws/clients/dynamodb';
 import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
 import { s3ClientsFor } from '../../lib/aws/clients/s3';
-import { DynamoDbGrantStore } from '../../lib/responders/grants';
+import { DynamoDbGrantReader } from '../../lib/responders/grants';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { createQuarantineS3ObjectHandler } from '../../lib/responders/quarantine-s3-object';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
@@ -19,4 +19,4 @@ const dynamodb = homeDynamoDbClients().dynamodb();
 
 export const createHandler = createQuarantineS3ObjectHandler;
 // Response metrics (EMF lines, lib/responders/metrics-sink.ts): failures by responder and error (lib/responders/response-metrics.ts).
-export const handler = withResponseMetrics('quarantine-s3-object', recordedStep(RESPONDER_NAMES.quarantineS3Object, createHandler({ clients, logger, grants: new DynamoDbGrantStore(dynamodb, stateTable) }), logger, dynamodb), { sink: createResponseMetricsSink('quarantine-s3-object') });
+export const handler = withResponseMetrics('quarantine-s3-object', recordedStep(RESPONDER_NAMES.quarantineS3Object, createHandler({ clients, logger, grants: new DynamoDbGrantReader(dynamodb, stateTable) }), logger, dynamodb), { sink: createResponseMetricsSink('quarantine-s3-object') });

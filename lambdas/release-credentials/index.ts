@@ -5,9 +5,9 @@ import { iamClientsFor, memberIamClientsFor } from '../../lib/aws/clients/iam';
 import { homeKmsClients } from '../../lib/aws/clients/kms';
 import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 import { SECURITY_ENV } from '../../lib/contracts/security';
-import { DynamoDbApprovalStore } from '../../lib/responders/approval-records';
-import { DynamoDbCredentialRecordStore } from '../../lib/responders/credential-records';
-import { DynamoDbGrantStore, releaseGrantCheck } from '../../lib/responders/grants';
+import { DynamoDbApprovalRecords } from '../../lib/responders/approval-records';
+import { DynamoDbCredentialRecordStore } from '../../lib/responders/credential-record-store';
+import { DynamoDbGrantReader, releaseGrantCheck } from '../../lib/responders/grants';
 import { recordedStep } from '../../lib/responders/incident-record-lambda';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
@@ -27,7 +27,7 @@ const dynamodb = homeDynamoDbClients().dynamodb();
 // The record key is the deployment's (never the record's): kms:VerifyMac before anything changes.
 const records = new DynamoDbCredentialRecordStore(dynamodb, stateTable, new KmsMac(homeKmsClients().kms(), process.env[SECURITY_ENV.recordKey] ?? ''));
 // The guard's release grant of this execution, then its approval (the approver is the releaser).
-const clearance = new ApprovalReleaseClearance(new DynamoDbApprovalStore(dynamodb, stateTable), releaseGrantCheck(new DynamoDbGrantStore(dynamodb, stateTable)));
+const clearance = new ApprovalReleaseClearance(new DynamoDbApprovalRecords(dynamodb, stateTable), releaseGrantCheck(new DynamoDbGrantReader(dynamodb, stateTable)));
 
 export const createHandler = createReleaseCredentialsHandler;
 export const handler = withResponseMetrics(

@@ -6,8 +6,8 @@ import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
 import { homeKmsClients } from '../../lib/aws/clients/kms';
 import { loadBalancingClientsFor } from '../../lib/aws/clients/load-balancing';
 import { SECURITY_ENV } from '../../lib/contracts/security';
-import { DynamoDbApprovalStore } from '../../lib/responders/approval-records';
-import { DynamoDbGrantStore, releaseGrantCheck } from '../../lib/responders/grants';
+import { DynamoDbApprovalRecords } from '../../lib/responders/approval-records';
+import { DynamoDbGrantReader, releaseGrantCheck } from '../../lib/responders/grants';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { DynamoDbQuarantineRecordStore } from '../../lib/responders/quarantine-records';
 import { KmsRecordSealer } from '../../lib/responders/record-integrity';
@@ -31,8 +31,8 @@ const records = new DynamoDbQuarantineRecordStore(dynamodb, stateTable);
 const sealer = new KmsRecordSealer(homeKmsClients().kms(), process.env[SECURITY_ENV.recordKey] ?? '');
 // The guard's grant of this execution (lib/responders/grants.ts) and its approval.
 const clearance = new ApprovalReleaseClearance(
-  new DynamoDbApprovalStore(dynamodb, stateTable),
-  releaseGrantCheck(new DynamoDbGrantStore(dynamodb, stateTable)),
+  new DynamoDbApprovalRecords(dynamodb, stateTable),
+  releaseGrantCheck(new DynamoDbGrantReader(dynamodb, stateTable)),
 );
 
 /** Builds the handler over injected clients and record store: the local game day runs exactly this. */

@@ -2,7 +2,7 @@
 import { homeDynamoDbClients } from '../../lib/aws/clients/dynamodb';
 import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
 import { iamClientsFor } from '../../lib/aws/clients/iam';
-import { DynamoDbGrantStore } from '../../lib/responders/grants';
+import { DynamoDbGrantReader } from '../../lib/responders/grants';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { createRevokeRoleSessionsHandler } from '../../lib/responders/revoke-role-sessions';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
@@ -12,7 +12,7 @@ import { recordedStep } from '../../lib/responders/incident-record-lambda';
 import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 import { homeKmsClients } from '../../lib/aws/clients/kms';
 import { SECURITY_ENV } from '../../lib/contracts/security';
-import { DynamoDbCredentialRecordStore } from '../../lib/responders/credential-records';
+import { DynamoDbCredentialRecordStore } from '../../lib/responders/credential-record-store';
 import { KmsMac } from '../../lib/responders/record-mac';
 
 const stateTable = stateTableFromEnv();
@@ -25,4 +25,4 @@ const records = new DynamoDbCredentialRecordStore(dynamodb, stateTable, new KmsM
 
 export const createHandler = createRevokeRoleSessionsHandler;
 // Response metrics (EMF lines, lib/responders/metrics-sink.ts): failures by responder and error (lib/responders/response-metrics.ts).
-export const handler = withResponseMetrics('revoke-role-sessions', recordedStep(RESPONDER_NAMES.revokeRoleSessions, createHandler({ clients, logger, grants: new DynamoDbGrantStore(dynamodb, stateTable), records }), logger, dynamodb), { sink: createResponseMetricsSink('revoke-role-sessions') });
+export const handler = withResponseMetrics('revoke-role-sessions', recordedStep(RESPONDER_NAMES.revokeRoleSessions, createHandler({ clients, logger, grants: new DynamoDbGrantReader(dynamodb, stateTable), records }), logger, dynamodb), { sink: createResponseMetricsSink('revoke-role-sessions') });

@@ -21,7 +21,7 @@ import { createUnblockDnsDomainsHandler } from '../responders/unblock-dns-domain
 import { createDisableAccessKeyHandler } from '../responders/disable-access-key';
 import { createRevokeRoleSessionsHandler } from '../responders/revoke-role-sessions';
 import { createReleaseCredentialsHandler } from '../responders/release-credentials';
-import { DynamoDbCredentialRecordStore } from '../responders/credential-records';
+import { DynamoDbCredentialRecordStore } from '../responders/credential-record-store';
 import { SECURITY_ENV } from '../contracts/security';
 import { createTriageHandler } from '../responders/triage-handler';
 import { alertTopicArnFromEnv, backupTopicArnFromEnv, publishAlertResponder } from '../responders/alert';

@@ -5,25 +5,10 @@
  * `revoke-role-sessions` denies every session issued so far to the roles a finding names (the
  * `aws:TokenIssueTime` policy quarantine-instance writes with `revokeRoleSessions`).
  * docs/responders/disable-access-key.md and revoke-role-sessions.md say why each default is what it is.
+ * The steps' options schemas are in credential-options.ts, which the responders import.
  */
-import * as z from '../contracts/zod-mini';
 import { RESPONDER_NAMES } from '../contracts/responders';
-
-/** AWS's managed policy that denies every action: attached (never written) to a compromised user. */
-export const DENY_ALL_POLICY_NAME = 'AWSDenyAll';
-
-export const disableAccessKeyOptions = z.strictObject({
-  /**
-   * Also attach AWS's managed AWSDenyAll policy to each user whose key is disabled: it stops the
-   * user's other keys and console password too (a stolen password, or a key the finding did not
-   * name). Off by default: a user's other credentials may run production; a person decides.
-   */
-  denyAll: z._default(z.boolean(), false),
-});
-
-export const revokeRoleSessionsOptions = z.strictObject({});
-
-export const releaseCredentialsOptions = z.strictObject({});
+import { disableAccessKeyOptions, releaseCredentialsOptions, revokeRoleSessionsOptions } from './credential-options';
 
 export const CREDENTIAL_ACTIONS = {
   [RESPONDER_NAMES.disableAccessKey]: {

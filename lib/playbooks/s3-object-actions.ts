@@ -3,37 +3,12 @@
  * actions.ts so the registry only lists them: `quarantine-s3-object` tags an object a scan found
  * threats in (and optionally copies it under `firebreak-quarantine/`), never deleting it;
  * `release-s3-object` takes Firebreak's tags off again. docs/responders/quarantine-s3-object.md
- * says why there is no "move" that would delete the original.
+ * says why there is no "move" that would delete the original. The steps' options schemas are in
+ * quarantine-s3-object-options.ts and release-s3-object-options.ts, which the responders import.
  */
-import * as z from '../contracts/zod-mini';
 import { RESPONDER_NAMES } from '../contracts/responders';
-
-const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-
-export const quarantineS3ObjectOptions = z.strictObject({
-  /**
-   * Also copy the infected object (that exact version) under `firebreak-quarantine/`: in its own
-   * bucket (`{}`), or in a quarantine bucket (`{ bucket, bucketOwner }`). Absent: tag only. The
-   * original is never deleted.
-   */
-  quarantineCopy: z.optional(
-    z
-      .strictObject({
-        /** The quarantine bucket (S3 bucket name); absent: the object's own bucket. */
-        bucket: z.optional(z.string().check(z.regex(BUCKET_NAME, { message: 'an S3 bucket name (3 to 63 lowercase letters, digits, dots and hyphens)' }))),
-        /** The account id that owns the quarantine bucket (S3 checks it: ExpectedBucketOwner). Required with bucket. */
-        bucketOwner: z.optional(z.string().check(z.regex(/^\d{12}$/, { message: 'an AWS account id (12 digits)' }))),
-      })
-      .check(
-        z.refine((copy) => (copy.bucket === undefined) === (copy.bucketOwner === undefined), {
-          message: 'bucket and bucketOwner go together: a quarantine bucket needs the account that owns it (S3 refuses a copy into a bucket of another owner)',
-          path: ['bucketOwner'],
-        }),
-      ),
-  ),
-});
-
-export const releaseS3ObjectOptions = z.strictObject({});
+import { quarantineS3ObjectOptions } from './quarantine-s3-object-options';
+import { releaseS3ObjectOptions } from './release-s3-object-options';
 
 /** What both steps read of the object: HeadObject (s3:GetObject, s3:GetObjectVersion for a version) and its tags. */
 const READS = ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectTagging', 's3:GetObjectVersionTagging'] as const;

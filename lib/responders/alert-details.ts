@@ -1,7 +1,7 @@
 /**
  * The incident's detail fields the alert tells as a story (`sequence`, `signals`, `malwareScan`,
  * `runtime`), checked before any section reads them. publish-alert's input is a claim like any
- * other: `incidentSchema` (responder-input.ts) checks the incident's core and lets unknown keys
+ * other: `incidentSchema` (incident-schema.ts) checks the incident's core and lets unknown keys
  * through, so without this a forged or damaged payload would put wrong types into alert-sequence.ts
  * and alert-malware.ts (failing the one step that must not fail), or a newline into a field those
  * sections print as checked (a hash, a time, an ARN) and so forge a line of Firebreak's own.

@@ -7,7 +7,7 @@ import * as z from '../contracts/zod-mini';
 import { notifyOptions } from '../playbooks/notify-options';
 import { executionContextSchema } from './model';
 import { responderModeSchema } from '../contracts/responder-mode';
-import { incidentSchema } from './responder-input';
+import { incidentSchema } from './incident-schema';
 
 export const ALERT_KINDS = ['report', 'failure', 'invalid-event', 'approval-request', 'triage-only'] as const;
 

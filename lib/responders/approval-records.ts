@@ -44,12 +44,19 @@ export interface ApprovalRequests {
   putRequest(request: PendingApproval): Promise<'stored' | 'exists'>;
 }
 
-/** Where approval records live. */
-export interface ApprovalStore extends ApprovalRequests {
+/** What a release's clearance reads of approval records (lib/responders/release-clearance.ts). */
+export interface ApprovalRecords {
   get(executionArn: string): Promise<PendingApproval | undefined>;
+}
+
+/** What the approval function needs: a request's record, and the one decision. */
+export interface ApprovalAnswers extends ApprovalRecords {
   /** Records the decision unless one is recorded already (`already-decided` then). */
   decide(executionArn: string, decision: ApprovalDecision): Promise<'recorded' | 'already-decided'>;
 }
+
+/** Where approval records live. */
+export interface ApprovalStore extends ApprovalRequests, ApprovalAnswers {}
 
 const s = (value: string): AttributeValue => ({ S: value });
 
@@ -133,34 +140,12 @@ function recordOf(item: Record<string, AttributeValue>): PendingApproval {
   };
 }
 
-/**
- * The state-table adapter of publish-alert, which only stores requests: apart from the full store
- * below so that its bundle carries neither the reads nor the decision write (docs/architecture.md,
- * "Lean Lambda bundles").
- */
-export class DynamoDbApprovalRequests implements ApprovalRequests {
+/** The state table approval records live in; a missing name fails the call that needs it. */
+abstract class ApprovalTable {
   constructor(
     protected readonly client: DynamoDBClient,
     protected readonly tableName: string,
   ) {}
-
-  async putRequest(request: PendingApproval): Promise<'stored' | 'exists'> {
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.table(),
-          Item: itemOf(request),
-          // Never replaces a request: neither a retried alert nor anyone else can swap the token or
-          // erase a decision.
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return 'stored';
-    } catch (error) {
-      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'exists';
-      throw toResponderError(error, 'dynamodb:PutItem');
-    }
-  }
 
   protected table(): string {
     if (!this.tableName) throw new ResponderFailedError('No state table configured: set FIREBREAK_STATE_TABLE to the DynamoDB table name');
@@ -168,9 +153,41 @@ export class DynamoDbApprovalRequests implements ApprovalRequests {
   }
 }
 
-/** The state-table adapter: requests, their reading and the one decision. */
-export class DynamoDbApprovalStore extends DynamoDbApprovalRequests implements ApprovalStore {
+/** Stores a request once; `table` is read inside the call, so a missing table fails as the PutItem it stops. */
+async function putApprovalRequest(client: DynamoDBClient, table: () => string, request: PendingApproval): Promise<'stored' | 'exists'> {
+  try {
+    await client.send(
+      new PutItemCommand({
+        TableName: table(),
+        Item: itemOf(request),
+        // Never replaces a request: neither a retried alert nor anyone else can swap the token or
+        // erase a decision.
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    return 'stored';
+  } catch (error) {
+    if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'exists';
+    throw toResponderError(error, 'dynamodb:PutItem');
+  }
+}
 
+/*
+ * One adapter per kind of caller, so that each Lambda bundles only the calls it makes
+ * (docs/architecture.md, "Lean Lambda bundles"): publish-alert stores requests, a release's
+ * clearance reads them, the approval function reads them and records the decision; the local game
+ * day and the operator's commands take the whole store.
+ */
+
+/** publish-alert's adapter: it only stores requests. */
+export class DynamoDbApprovalRequests extends ApprovalTable implements ApprovalRequests {
+  putRequest(request: PendingApproval): Promise<'stored' | 'exists'> {
+    return putApprovalRequest(this.client, () => this.table(), request);
+  }
+}
+
+/** A release's adapter: it only reads a request and its decision. */
+export class DynamoDbApprovalRecords extends ApprovalTable implements ApprovalRecords {
   async get(executionArn: string): Promise<PendingApproval | undefined> {
     let item;
     try {
@@ -182,7 +199,10 @@ export class DynamoDbApprovalStore extends DynamoDbApprovalRequests implements A
     }
     return item ? recordOf(item) : undefined;
   }
+}
 
+/** The approval function's adapter: a request's record and the one decision. */
+export class DynamoDbApprovalAnswers extends DynamoDbApprovalRecords implements ApprovalAnswers {
   async decide(executionArn: string, decision: ApprovalDecision): Promise<'recorded' | 'already-decided'> {
     const reason = decision.reason;
     try {
@@ -206,6 +226,13 @@ export class DynamoDbApprovalStore extends DynamoDbApprovalRequests implements A
       if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'already-decided';
       throw toResponderError(error, 'dynamodb:UpdateItem');
     }
+  }
+}
+
+/** The whole state-table adapter: requests, their reading and the one decision. */
+export class DynamoDbApprovalStore extends DynamoDbApprovalAnswers implements ApprovalStore {
+  putRequest(request: PendingApproval): Promise<'stored' | 'exists'> {
+    return putApprovalRequest(this.client, () => this.table(), request);
   }
 }
 

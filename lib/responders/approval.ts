@@ -22,7 +22,7 @@ import { DescribeExecutionCommand, SendTaskFailureCommand, SendTaskSuccessComman
 import * as z from '../contracts/zod-mini';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { APPROVAL_REJECTED_ERROR } from '../contracts/errors';
-import type { ApprovalStore, PendingApproval } from './approval-records';
+import type { ApprovalAnswers, PendingApproval } from './approval-records';
 import type { IncidentLogger } from './logging';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 
@@ -132,7 +132,7 @@ export function readApprovalConfig(env: Readonly<Record<string, string | undefin
 }
 
 export interface ApprovalDeps {
-  readonly store: ApprovalStore;
+  readonly store: ApprovalAnswers;
   readonly executions: ApprovalExecutions;
   readonly config: ApprovalConfig;
   readonly logger: IncidentLogger | Logger;

@@ -12,7 +12,7 @@
  * (dns-block-records.ts) before the domain enters the list, so a release finds what to remove;
  * the firewall changes are in dns-firewall.ts (no DryRun: "cannot dry-run" in dry-run).
  */
-import { blockDnsDomainOptions } from '../playbooks/dns-actions';
+import { blockDnsDomainOptions } from '../playbooks/dns-options';
 import type { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import type { Ec2Clients } from '../aws/clients/ec2';
 import type { Route53ResolverClients } from '../aws/clients/route53resolver';
@@ -38,7 +38,8 @@ import type { PendingAction } from './pending-actions';
 import type { ResponderInput } from './responder-input';
 import { ResponderRun, incidentInstance, isSampleTarget } from './responder-run';
 import type { HandlerDeps, ResponderHandler } from './runtime';
-import { createResponderHandler, stepResponder } from './runtime';
+import { createResponderHandler } from './runtime';
+import { stepResponder } from './responder-input';
 
 export const BLOCK_DNS_RESPONDER = RESPONDER_NAMES.blockDnsDomain;
 export const blockDnsOptionsSchema = blockDnsDomainOptions;

@@ -11,7 +11,7 @@ import { isGameDayIncident } from './game-day';
 import { oneCredentialOf } from './containment-guard-credential';
 import { credentialGrantSubject } from '../contracts/security';
 import type { ResponderMode } from '../contracts/responder-mode';
-import { incidentSchema } from './responder-input';
+import { incidentSchema } from './incident-schema';
 import type { ContainmentGuardDeps } from './containment-guard-model';
 
 /** What DescribeExecution established about the execution the guard was asked about. */

@@ -12,9 +12,8 @@
  * released record is never acted on again.
  */
 import { createHash } from 'node:crypto';
-import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import * as z from '../contracts/zod-mini';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { STATE_KEY_PREFIX } from '../contracts/security';
 import type { Canonical, SealVerdict } from './record-mac';
@@ -86,38 +85,6 @@ export function credentialRecordKey(record: Pick<AccessKeyRecord, 'kind' | 'acco
     : `${STATE_KEY_PREFIX.credential}${record.account}#role#${record.roleName}`;
 }
 
-const sealSchema = z.strictObject({
-  scheme: z.literal(CREDENTIAL_SEAL_SCHEME),
-  algorithm: z.literal(RECORD_MAC_ALGORITHM),
-  keyId: z.string(),
-  mac: z.string().check(z.minLength(1)),
-});
-const baseFields = {
-  account: z.string().check(z.regex(/^\d{12}$/)),
-  incidentKey: z.string().check(z.minLength(1)),
-  recordedBy: z.strictObject({ responder: z.string(), executionArn: z.optional(z.string()) }),
-  seal: z.optional(sealSchema),
-};
-const recordSchema = z.discriminatedUnion('kind', [
-  z.strictObject({
-    kind: z.literal('access-key'),
-    ...baseFields,
-    accessKeyId: z.string(),
-    userName: z.string(),
-    capturedAt: z.string(),
-    previousStatus: z.enum(['Active', 'Inactive']),
-    deactivated: z.boolean(),
-    denyAllAttached: z.boolean(),
-  }),
-  z.strictObject({
-    kind: z.literal('role-sessions'),
-    ...baseFields,
-    roleName: z.string(),
-    policyName: z.string(),
-    issuedBefore: z.string(),
-  }),
-]);
-
 /** The bytes the record key MACs (pure): the scheme label and the SHA-256 of the sealed fields, canonical. */
 export function credentialMacMessage(record: CredentialRecord): Uint8Array {
   const { seal: _seal, released: _r, releasedAt: _ra, releasedBy: _rb, releaseRequestedBy: _rr, releaseReason: _rn, ...sealed } = record;
@@ -132,10 +99,14 @@ export interface ReadCredentialRecord<R extends CredentialRecord = CredentialRec
   readonly verdict: SealVerdict;
 }
 
-/** Where credential records live (the state table; tests may pass the DynamoDB store over a mocked client). */
-export interface CredentialRecordStore {
+/** What disable-access-key needs of the store: it seals and saves a record, and never reads one back. */
+export interface CredentialRecordSaver {
   /** Seals and writes the record unless an unreleased one exists for the same credential: `exists` then (the first is kept). */
   saveIfAbsent(record: CredentialRecord): Promise<'saved' | 'exists'>;
+}
+
+/** Where credential records live (the state table; tests may pass the DynamoDB store over a mocked client). */
+export interface CredentialRecordStore extends CredentialRecordSaver {
   /** Seals and writes the record over whatever is stored (a role's deny rewritten by another incident). */
   replace(record: CredentialRecord): Promise<void>;
   /** The credential's record, verified; undefined when there is none. */
@@ -145,12 +116,16 @@ export interface CredentialRecordStore {
   markReleased(record: CredentialRecord, mark: ReleaseMark): Promise<'released' | 'changed'>;
 }
 
-/** The state-table store, sealing with the deployment's record key. */
-export class DynamoDbCredentialRecordStore implements CredentialRecordStore {
+/**
+ * The state-table writer of disable-access-key, sealing with the deployment's record key: it only
+ * saves, so its bundle carries neither the record's schema (built at cold start) nor the reads and
+ * release marks; the store below adds them (docs/architecture.md, "Lean Lambda bundles").
+ */
+export class DynamoDbCredentialRecordSaver implements CredentialRecordSaver {
   constructor(
-    private readonly client: DynamoDBClient,
-    private readonly tableName: string,
-    private readonly mac: MacSigner,
+    protected readonly client: DynamoDBClient,
+    protected readonly tableName: string,
+    protected readonly mac: MacSigner,
   ) {}
 
   async saveIfAbsent(record: CredentialRecord): Promise<'saved' | 'exists'> {
@@ -165,59 +140,7 @@ export class DynamoDbCredentialRecordStore implements CredentialRecordStore {
     }
   }
 
-  async replace(record: CredentialRecord): Promise<void> {
-    try {
-      await this.put(record, {});
-    } catch (error) {
-      throw toResponderError(error, 'dynamodb:PutItem');
-    }
-  }
-
-  get(key: Pick<AccessKeyRecord, 'kind' | 'account' | 'accessKeyId'>): Promise<ReadCredentialRecord<AccessKeyRecord> | undefined>;
-  get(key: Pick<RoleSessionsRecord, 'kind' | 'account' | 'roleName'>): Promise<ReadCredentialRecord<RoleSessionsRecord> | undefined>;
-  async get(
-    key: Pick<AccessKeyRecord, 'kind' | 'account' | 'accessKeyId'> | Pick<RoleSessionsRecord, 'kind' | 'account' | 'roleName'>,
-  ): Promise<ReadCredentialRecord | undefined> {
-    const pk = credentialRecordKey(key);
-    let item;
-    try {
-      ({ Item: item } = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: pk } }, ConsistentRead: true })));
-    } catch (error) {
-      throw toResponderError(error, 'dynamodb:GetItem');
-    }
-    if (!item) return undefined;
-    return verifyStoredCredentialRecord(item, pk, this.mac);
-  }
-
-  async markReleased(record: CredentialRecord, mark: ReleaseMark): Promise<'released' | 'changed'> {
-    const { releaseReason: reason, releaseRequestedBy: requestedBy } = mark;
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { pk: { S: credentialRecordKey(record) } },
-          UpdateExpression: `SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy${requestedBy !== undefined ? ', releaseRequestedBy = :releaseRequestedBy' : ''}${reason !== undefined ? ', releaseReason = :releaseReason' : ''}`,
-          // Only the record this release verified: not one another incident wrote since, not twice.
-          ConditionExpression: 'incidentKey = :incidentKey AND released = :false',
-          ExpressionAttributeValues: {
-            ':true': { BOOL: true },
-            ':false': { BOOL: false },
-            ':incidentKey': { S: record.incidentKey },
-            ':releasedAt': { S: mark.releasedAt },
-            ':releasedBy': { S: mark.releasedBy },
-            ...(requestedBy !== undefined ? { ':releaseRequestedBy': { S: requestedBy } } : {}),
-            ...(reason !== undefined ? { ':releaseReason': { S: reason } } : {}),
-          },
-        }),
-      );
-      return 'released';
-    } catch (error) {
-      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'changed';
-      throw toResponderError(error, 'dynamodb:UpdateItem');
-    }
-  }
-
-  private async put(record: CredentialRecord, condition: Pick<ConstructorParameters<typeof PutItemCommand>[0], 'ConditionExpression' | 'ExpressionAttributeValues'>): Promise<void> {
+  protected async put(record: CredentialRecord, condition: Pick<ConstructorParameters<typeof PutItemCommand>[0], 'ConditionExpression' | 'ExpressionAttributeValues'>): Promise<void> {
     const { seal: _old, released: _r, releasedAt: _ra, releasedBy: _rb, releaseRequestedBy: _rr, releaseReason: _rn, ...fields } = record;
     const { keyId, mac } = await this.mac.generate(credentialMacMessage(fields as CredentialRecord));
     const sealed = { ...fields, seal: { scheme: CREDENTIAL_SEAL_SCHEME, algorithm: RECORD_MAC_ALGORITHM, keyId, mac } };
@@ -236,33 +159,4 @@ export class DynamoDbCredentialRecordStore implements CredentialRecordStore {
       }),
     );
   }
-}
-
-/** Parses and verifies a stored item (its shape, its key, its seal); the release marks come from the item. */
-export async function verifyStoredCredentialRecord(
-  item: Readonly<Record<string, { S?: string; BOOL?: boolean } | undefined>>,
-  pk: string,
-  mac: MacSigner,
-): Promise<ReadCredentialRecord | undefined> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(item.record?.S ?? '');
-  } catch {
-    return undefined;
-  }
-  const parsed = recordSchema.safeParse(raw);
-  if (!parsed.success) return undefined;
-  const marks = {
-    ...(item.released?.BOOL === true ? { released: true } : {}),
-    ...(item.releasedAt?.S !== undefined ? { releasedAt: item.releasedAt.S } : {}),
-    ...(item.releasedBy?.S !== undefined ? { releasedBy: item.releasedBy.S } : {}),
-    ...(item.releaseRequestedBy?.S !== undefined ? { releaseRequestedBy: item.releaseRequestedBy.S } : {}),
-    ...(item.releaseReason?.S !== undefined ? { releaseReason: item.releaseReason.S } : {}),
-  };
-  const record = { ...(parsed.data as CredentialRecord), ...marks } as CredentialRecord;
-  const refuse = (reason: string): ReadCredentialRecord => ({ record, verdict: { valid: false, reason } });
-  if (credentialRecordKey(record) !== pk) return refuse('the record names another credential or account than its key');
-  if (item.incidentKey?.S !== record.incidentKey) return refuse('the item\'s incident is not the sealed record\'s');
-  if (!record.seal) return refuse('the record carries no MAC');
-  return { record, verdict: await mac.verify(credentialMacMessage(record), record.seal.mac, record.recordedBy.responder) };
 }

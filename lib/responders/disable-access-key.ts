@@ -25,10 +25,10 @@ import type { ResponderMode } from '../contracts/responder-mode';
 import { affectedResources } from '../incident/affected';
 import type { AffectedResource } from '../incident/model';
 import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
-import { DENY_ALL_POLICY_NAME, disableAccessKeyOptions } from '../playbooks/credential-actions';
+import { DENY_ALL_POLICY_NAME, disableAccessKeyOptions } from '../playbooks/credential-options';
 import { readOrMissing } from './credential-targets';
 import type { CredentialRails } from './credential-rails';
-import type { AccessKeyRecord, CredentialRecordStore } from './credential-records';
+import type { AccessKeyRecord, CredentialRecordSaver } from './credential-records';
 import { clearCredentialStep, denyAllPolicyArn, grantCovers, narrowToGrantedCredential, refusalBeforeAnyCall, refusalByTags } from './credential-rails';
 import type { DeploymentEnvironment } from './effective-mode';
 import { ResponderRun } from './responder-run';
@@ -40,7 +40,8 @@ import type { PendingAction } from './pending-actions';
 import { mutateUnprobed, recordAll } from './pending-actions';
 import type { ResponderInput } from './responder-input';
 import type { HandlerDeps, ResponderHandler } from './runtime';
-import { createResponderHandler, stepResponder } from './runtime';
+import { createResponderHandler } from './runtime';
+import { stepResponder } from './responder-input';
 import type * as z from '../contracts/zod-mini';
 
 export const DISABLE_ACCESS_KEY_RESPONDER = RESPONDER_NAMES.disableAccessKey;
@@ -79,7 +80,7 @@ export interface DisableAccessKeyDeps {
   readonly logger: IncidentLogger;
   readonly grants: GrantReader;
   /** Where the sealed record of each change goes (the state table), read back by release-credentials. */
-  readonly records: CredentialRecordStore;
+  readonly records: CredentialRecordSaver;
   /** FIREBREAK_MODE, the served accounts, the protected tag key, the privileged name patterns. @default process.env */
   readonly environment?: DeploymentEnvironment;
   readonly now?: () => Date;

@@ -258,39 +258,21 @@ export function grantFromItem(item: Record<string, AttributeValue>): Containment
   };
 }
 
-/** The grant store over the Firebreak state table. */
-export class DynamoDbGrantStore implements GrantStore {
+/**
+ * The mutating responders' side of the grant store over the Firebreak state table: they only read
+ * grants and approvals, so their bundles carry no grant write (docs/architecture.md, "Lean Lambda
+ * bundles"); the guard's store below adds it.
+ */
+export class DynamoDbGrantReader implements GrantReader {
   constructor(
-    private readonly client: DynamoDBClient,
+    protected readonly client: DynamoDBClient,
     private readonly tableName: string,
   ) {}
 
   /** The table, checked at first use (a Lambda module builds the store at cold start, before any event). */
-  private table(): string {
+  protected table(): string {
     if (this.tableName === '') throw new ResponderFailedError('The grant store has no state table name (FIREBREAK_STATE_TABLE is not set)');
     return this.tableName;
-  }
-
-  async putIfAbsent(grant: ContainmentGrant): Promise<{ readonly written: boolean; readonly grant: ContainmentGrant }> {
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.table(),
-          Item: grantItem(grant),
-          // Once written, a grant is never replaced: a second guard run for the same execution (a
-          // retry, or someone invoking the guard by hand) gets the decision already in force.
-          ConditionExpression: 'attribute_not_exists(pk)',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return { written: true, grant };
-    } catch (error) {
-      if (awsErrorCode(error) !== 'ConditionalCheckFailedException') throw toResponderError(error, 'dynamodb:PutItem');
-      const old = (error as { Item?: Record<string, AttributeValue> }).Item;
-      const existing = old ? grantFromItem(old) : await this.getGrant(grant.executionArn);
-      if (!existing) throw new ResponderFailedError(`The grant of ${grant.executionArn} exists but cannot be read back`, { cause: error });
-      return { written: false, grant: existing };
-    }
   }
 
   async getGrant(executionArn: string): Promise<ContainmentGrant | undefined> {
@@ -320,6 +302,31 @@ export class DynamoDbGrantStore implements GrantStore {
       return Item;
     } catch (error) {
       throw toResponderError(error, 'dynamodb:GetItem');
+    }
+  }
+}
+
+/** The grant store over the Firebreak state table: the guard's write and the readers' reads. */
+export class DynamoDbGrantStore extends DynamoDbGrantReader implements GrantStore {
+  async putIfAbsent(grant: ContainmentGrant): Promise<{ readonly written: boolean; readonly grant: ContainmentGrant }> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table(),
+          Item: grantItem(grant),
+          // Once written, a grant is never replaced: a second guard run for the same execution (a
+          // retry, or someone invoking the guard by hand) gets the decision already in force.
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { written: true, grant };
+    } catch (error) {
+      if (awsErrorCode(error) !== 'ConditionalCheckFailedException') throw toResponderError(error, 'dynamodb:PutItem');
+      const old = (error as { Item?: Record<string, AttributeValue> }).Item;
+      const existing = old ? grantFromItem(old) : await this.getGrant(grant.executionArn);
+      if (!existing) throw new ResponderFailedError(`The grant of ${grant.executionArn} exists but cannot be read back`, { cause: error });
+      return { written: false, grant: existing };
     }
   }
 }

@@ -26,7 +26,8 @@ import type { QuarantineRecord, QuarantineRecordStore } from './quarantine-recor
 import type { RecordSealer } from './record-integrity';
 import type { ResponderInput } from './responder-input';
 import type { HandlerDeps, ResponderHandler } from './runtime';
-import { createResponderHandler, stepResponder } from './runtime';
+import { createResponderHandler } from './runtime';
+import { stepResponder } from './responder-input';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { removeCredentials } from './quarantine-credentials';
 import { protectEvidence, tagInstance } from './quarantine-evidence';

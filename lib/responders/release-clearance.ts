@@ -9,7 +9,7 @@
  * quarantine it ends.
  */
 import type { ResponderInput } from './responder-input';
-import type { ApprovalStore } from './approval-records';
+import type { ApprovalRecords } from './approval-records';
 import type { QuarantineRecord } from './quarantine-records';
 
 /** The answer of a clearance check. */
@@ -35,7 +35,7 @@ export type GrantCheck = (
 /** Clearance from the guard's grant and the approval record of the execution. */
 export class ApprovalReleaseClearance implements ReleaseClearance {
   constructor(
-    private readonly approvals: ApprovalStore,
+    private readonly approvals: ApprovalRecords,
     /** The guard's grant check; wired by the stack once the guard writes grants. */
     private readonly grantCheck?: GrantCheck,
   ) {}

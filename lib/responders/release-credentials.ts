@@ -25,7 +25,7 @@ import { CREDENTIALS_GRANT_SUBJECT } from '../contracts/security';
 import type * as z from '../contracts/zod-mini';
 import { affectedResources } from '../incident/affected';
 import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
-import { DENY_ALL_POLICY_NAME, releaseCredentialsOptions } from '../playbooks/credential-actions';
+import { DENY_ALL_POLICY_NAME, releaseCredentialsOptions } from '../playbooks/credential-options';
 import type { ActionLog } from './action-log';
 import { credentialRailsOf, denyAllPolicyArn, refusalBeforeAnyCall } from './credential-rails';
 import type { AccessKeyRecord, CredentialRecordStore, ReadCredentialRecord, RoleSessionsRecord } from './credential-records';
@@ -39,7 +39,8 @@ import type { ReleaseClearance } from './release-clearance';
 import type { ResponderInput } from './responder-input';
 import { ResponderRun } from './responder-run';
 import type { HandlerDeps, ResponderHandler } from './runtime';
-import { createResponderHandler, stepResponder } from './runtime';
+import { createResponderHandler } from './runtime';
+import { stepResponder } from './responder-input';
 import { readOrMissing, rolesNamed } from './credential-targets';
 
 export const RELEASE_CREDENTIALS_RESPONDER = RESPONDER_NAMES.releaseCredentials;

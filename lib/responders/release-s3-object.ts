@@ -6,7 +6,7 @@
  * still open). The quarantine copy is evidence and stays: Firebreak never deletes an object.
  * Runs under a `release` grant of the containment guard, like release-instance.
  */
-import { releaseS3ObjectOptions } from '../playbooks/s3-object-actions';
+import { releaseS3ObjectOptions } from '../playbooks/release-s3-object-options';
 import { DeleteObjectTaggingCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
 import type { S3Clients } from '../aws/clients/s3';
 import type * as z from '../contracts/zod-mini';
@@ -19,10 +19,11 @@ import type { GrantReader, GrantRefusalCode } from './grants';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import { sendReadOnly } from './mutating';
-import { clearObject, objectFields } from './quarantine-s3-object';
 import type { ResponderInput } from './responder-input';
 import type { HandlerDeps, ResponderHandler } from './runtime';
-import { createResponderHandler, stepResponder } from './runtime';
+import { createResponderHandler } from './runtime';
+import { stepResponder } from './responder-input';
+import { clearObject, objectFields } from './s3-object-clearance';
 import { describeObject, planUntag, scannedObjectOf } from './s3-malware-object';
 
 export const RELEASE_S3_OBJECT_RESPONDER = RESPONDER_NAMES.releaseS3Object;

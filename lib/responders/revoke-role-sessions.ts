@@ -18,7 +18,7 @@
  * as the one it may remove). Another incident naming the role later writes a new cut-off and
  * replaces the record: the role's deny is then that incident's to release.
  */
-import { revokeRoleSessionsOptions } from '../playbooks/credential-actions';
+import { revokeRoleSessionsOptions } from '../playbooks/credential-options';
 import { GetRoleCommand } from '@aws-sdk/client-iam';
 import type { IamClients } from '../aws/clients/iam';
 import { tagRecord } from '../aws/describe-instance';
@@ -38,7 +38,8 @@ import type { ResponderResult } from './model';
 import { REVOKE_SESSIONS_POLICY_NAME, revokeOlderRoleSessions } from './quarantine-credentials';
 import type { ResponderInput } from './responder-input';
 import type { HandlerDeps, ResponderHandler } from './runtime';
-import { createResponderHandler, stepResponder } from './runtime';
+import { createResponderHandler } from './runtime';
+import { stepResponder } from './responder-input';
 
 export const REVOKE_ROLE_SESSIONS_RESPONDER = RESPONDER_NAMES.revokeRoleSessions;
 export const revokeRoleSessionsOptionsSchema = revokeRoleSessionsOptions;

@@ -2,14 +2,13 @@
  * The responder runtime: what runs around a responder in its Lambda (`lambdas/<responder>/index.ts`)
  * and in the local game day alike. Parse the event against the responder's input schema (a bad
  * payload throws ResponderInputError before any AWS call), give the invocation a logger that stamps
- * the incident key on every line, run the responder with its injected dependencies.
+ * the incident key on every line, run the responder with its injected dependencies. A playbook
+ * step's responder is `stepResponder` (responder-input.ts), apart from here so that a Lambda that
+ * takes no step payload (publish-alert) does not build the step envelope's schemas at cold start.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type * as z from '../contracts/zod-mini';
 import { incidentLoggerFrom } from './handler-logger';
 import type { IncidentLogger } from './logging';
-import type { ResponderInput } from './responder-input';
-import { parseResponderInput } from './responder-input';
 
 /** One responder as the runtime runs it. */
 export interface Responder<Input, Deps extends { readonly logger: IncidentLogger }, Result> {
@@ -29,18 +28,6 @@ export type HandlerDeps<Deps extends { readonly logger: IncidentLogger }> = Omit
 
 /** A Lambda handler: its event in, its result out (or a thrown, named error for the state machine's Retry/Catch). */
 export type ResponderHandler<Result> = (event: unknown) => Promise<Result>;
-
-/** A responder whose input is the playbook step's payload (`ResponderInput` with the step's options schema). */
-export function stepResponder<Schema extends z.core.$ZodType, Deps extends { readonly logger: IncidentLogger }, Result>(
-  optionsSchema: Schema,
-  run: (input: ResponderInput<z.output<Schema>>, deps: Deps) => Promise<Result>,
-): Responder<ResponderInput<z.output<Schema>>, Deps, Result> {
-  return {
-    parse: (event) => parseResponderInput(event, optionsSchema),
-    incidentKey: (input) => input.incident.key,
-    run,
-  };
-}
 
 /** The handler of `responder` over `deps`: parse → logger → run. */
 export function createResponderHandler<Input, Deps extends { readonly logger: IncidentLogger }, Result>(

@@ -10,7 +10,7 @@
  * between the read and the drop, it is added back at once. Route 53 Resolver has no DryRun: in
  * dry-run nothing is sent and the result says what would be removed.
  */
-import { unblockDnsDomainsOptions } from '../playbooks/dns-actions';
+import { unblockDnsDomainsOptions } from '../playbooks/dns-options';
 import type * as z from '../contracts/zod-mini';
 import type { Ec2Clients } from '../aws/clients/ec2';
 import type { Route53ResolverClients } from '../aws/clients/route53resolver';
@@ -29,7 +29,8 @@ import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import type { ResponderInput } from './responder-input';
 import type { HandlerDeps, ResponderHandler } from './runtime';
-import { createResponderHandler, stepResponder } from './runtime';
+import { createResponderHandler } from './runtime';
+import { stepResponder } from './responder-input';
 
 export const UNBLOCK_DNS_RESPONDER = RESPONDER_NAMES.unblockDnsDomains;
 export const unblockDnsOptionsSchema = unblockDnsDomainsOptions;

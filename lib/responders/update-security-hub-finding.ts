@@ -24,8 +24,8 @@ import * as z from '../contracts/zod-mini';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { TransientResponderError } from '../contracts/responder-errors';
 import type { Incident } from '../incident/model';
-import { SECURITY_HUB_ACTIONS } from '../playbooks/security-hub-actions';
-import type { SecurityHubWorkflowStatus } from '../playbooks/security-hub-actions';
+import { updateSecurityHubFindingOptions } from '../playbooks/security-hub-options';
+import type { SecurityHubWorkflowStatus } from '../playbooks/security-hub-options';
 import { ActionLog } from './action-log';
 import type { DeploymentEnvironment } from './effective-mode';
 import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
@@ -39,7 +39,7 @@ import { createResponderHandler } from './runtime';
 import { neutralizeText } from './untrusted-text';
 
 export const UPDATE_SECURITY_HUB_FINDING_RESPONDER = RESPONDER_NAMES.updateSecurityHubFinding;
-export const updateSecurityHubFindingOptionsSchema = SECURITY_HUB_ACTIONS[UPDATE_SECURITY_HUB_FINDING_RESPONDER].options;
+export const updateSecurityHubFindingOptionsSchema = updateSecurityHubFindingOptions;
 
 /** BatchUpdateFindings limits (API reference, NoteUpdate): Text 1–512 characters, UpdatedBy 1–128. */
 export const SECURITY_HUB_NOTE_LIMITS = { text: 512, updatedBy: 128 } as const;

@@ -16,11 +16,11 @@ import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 import { MANAGED_SECURITY_GROUP_TAG } from '../contracts/security';
-import { DENY_ALL_POLICY_NAME } from '../playbooks/credential-actions';
+import { DENY_ALL_POLICY_NAME } from '../playbooks/credential-options';
 import { EVIDENCE_TAG_KEYS } from '../responders/snapshot-plan';
 import { FLEET_SCOPES } from './iam-scopes-fleet';
 import { MALWARE_OBJECT_TAGS, QUARANTINE_PREFIX } from '../responders/s3-malware-object';
-import { SECURITY_HUB_WORKFLOW_STATUSES } from '../playbooks/security-hub-actions';
+import { SECURITY_HUB_WORKFLOW_STATUSES } from '../playbooks/security-hub-options';
 import { S3_ENCRYPTION_CONTEXT_KEY } from '../contracts/iam-actions';
 
 /** AWS's managed deny-all policy, in any partition (the only policy disable-access-key may attach). */

@@ -44,13 +44,32 @@ const FORBIDDEN: readonly { readonly name: string; readonly input: RegExp; reado
     // The EC2 responders' option schemas are defined in the registry itself. Triage, on the path to
     // containment, reads which actions mutate from lib/playbooks/mutating-actions.ts.
     except: ['quarantine-instance', 'release-instance', 'snapshot-volumes', 'copy-evidence'],
-    why: "the action registry (every action's zod schemas, built at cold start): take the options schema from the action's own module (credential-actions.ts, s3-object-actions.ts, dns-actions.ts, security-hub-actions.ts)",
+    why: "the action registry (every action's zod schemas, built at cold start): take the options schema from the action's own options module (credential-options.ts, quarantine-s3-object-options.ts, release-s3-object-options.ts, dns-options.ts, security-hub-options.ts)",
+  },
+  {
+    name: "an action family's registry entries",
+    input: /^lib\/playbooks\/(credential|s3-object|dns|security-hub)-actions\.ts$/,
+    // The registry (actions.ts) lists every family's entries: the EC2 responders carry them with it.
+    except: ['quarantine-instance', 'release-instance', 'snapshot-volumes', 'copy-evidence'],
+    why: "a family's registry entries (descriptions and IAM action lists, kept whole because they read RESPONDER_NAMES): take the options schema from the family's options module (credential-options.ts, quarantine-s3-object-options.ts, release-s3-object-options.ts, dns-options.ts, security-hub-options.ts)",
   },
   {
     name: "another credential responder's module",
     input: /^lib\/responders\/(disable-access-key|revoke-role-sessions)\.ts$/,
     except: ['disable-access-key', 'revoke-role-sessions'],
     why: 'a credential responder bundled into another (release-credentials): shared helpers live in credential-targets.ts',
+  },
+  {
+    name: "the credential record's reads in disable-access-key",
+    input: /^lib\/responders\/credential-record-store\.ts$/,
+    except: ['revoke-role-sessions', 'release-credentials'],
+    why: "the credential record's schema (built at cold start) and its verified reads: disable-access-key only saves, through DynamoDbCredentialRecordSaver (credential-records.ts)",
+  },
+  {
+    name: 'the quarantine step or its options in release-s3-object',
+    input: /^lib\/(responders\/quarantine-s3-object|playbooks\/quarantine-s3-object-options)\.ts$/,
+    except: responderNames().filter((responder) => responder !== 'release-s3-object'),
+    why: "the quarantine step (its module-scope responder keeps the tagging and copying code) or its options schema (built at cold start): the clearance both S3 object steps share lives in s3-object-clearance.ts, release's options in release-s3-object-options.ts",
   },
   {
     name: "the fan-out actions' definitions in publish-alert",
@@ -170,7 +189,10 @@ describe('responder bundles', () => {
 
   it('the registry check sees the registry where it is (the EC2 responders), so it can fail', () => {
     expect(inputsMatching(built('quarantine-instance').metafile, /^lib\/playbooks\/actions\.ts$/)).toEqual(['lib/playbooks/actions.ts']);
+    expect(inputsMatching(built('quarantine-instance').metafile, /^lib\/playbooks\/credential-actions\.ts$/)).toEqual(['lib/playbooks/credential-actions.ts']);
     expect(inputsMatching(built('release-instance').metafile, /^lib\/responders\/quarantine-records\.ts$/)).toEqual(['lib/responders/quarantine-records.ts']);
+    expect(inputsMatching(built('quarantine-s3-object').metafile, /^lib\/responders\/quarantine-s3-object\.ts$/)).toEqual(['lib/responders/quarantine-s3-object.ts']);
+    expect(inputsMatching(built('release-credentials').metafile, /^lib\/responders\/credential-record-store\.ts$/)).toEqual(['lib/responders/credential-record-store.ts']);
   });
 
   it('the check sees classic zod where it is (the playbook validator, bundled the same way), so it can fail', async () => {

@@ -11,7 +11,7 @@ import type { ReleaseDependencies } from '../../lib/cli/release';
 import { awsError, captureOutput, deployedStackAnswer, fakeClock, runCommand } from '../support/cli';
 import { buildS3ObjectReleaseRequest, s3ObjectReleaseExecutionName } from '../../lib/operator/release/s3-object';
 import { scannedObjectOf, malwareObjectGrantTarget } from '../../lib/responders/s3-malware-object';
-import { incidentSchema } from '../../lib/responders/responder-input';
+import { incidentSchema } from '../../lib/responders/incident-schema';
 
 const REGION = 'eu-west-1';
 const ACCOUNT = '111122223333';

@@ -6,7 +6,8 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { AccessKeyRecord, RoleSessionsRecord, CredentialRecord, CredentialRecordStore, MacSigner, ReadCredentialRecord } from '../../lib/responders/credential-records';
-import { CREDENTIAL_SEAL_SCHEME, credentialMacMessage, credentialRecordKey, verifyStoredCredentialRecord } from '../../lib/responders/credential-records';
+import { CREDENTIAL_SEAL_SCHEME, credentialMacMessage, credentialRecordKey } from '../../lib/responders/credential-records';
+import { verifyStoredCredentialRecord } from '../../lib/responders/credential-record-store';
 import { RECORD_MAC_ALGORITHM } from '../../lib/responders/quarantine-records';
 import type { ReleaseMark } from '../../lib/responders/quarantine-records';
 import type { SealVerdict } from '../../lib/responders/record-integrity';

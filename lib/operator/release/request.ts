@@ -28,7 +28,7 @@ export const INCIDENT_TAG = FIREBREAK_TAGS.incident;
 
 /** An EC2 instance id: `i-` and 8 or 17 hex digits. */
 export const INSTANCE_ID_PATTERN = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
-/** The incident key format the responders accept (lib/responders/responder-input.ts). */
+/** The incident key format the responders accept (lib/responders/incident-schema.ts). */
 export const INCIDENT_KEY_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 /** A state machine ARN: `arn:<partition>:states:<region>:<account>:stateMachine:<name>`. */
 export const STATE_MACHINE_ARN_PATTERN = /^arn:[\w-]+:states:[a-z]{2}(?:-[a-z]+)+-\d+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/;

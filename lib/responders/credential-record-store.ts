@@ -1,0 +1,129 @@
+/**
+ * Reading credential records back (credential-records.ts says what they hold and why they are
+ * sealed): the state-table store that revoke-role-sessions and release-credentials use, whose `get`
+ * checks a stored record's shape, its key and its seal before anything trusts it. Apart from the
+ * saver disable-access-key uses, so that its bundle does not build the record's schema at cold start.
+ */
+import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import * as z from '../contracts/zod-mini';
+import { awsErrorCode, toResponderError } from '../aws/errors';
+import type { AccessKeyRecord, CredentialRecord, CredentialRecordStore, MacSigner, ReadCredentialRecord, RoleSessionsRecord } from './credential-records';
+import { CREDENTIAL_SEAL_SCHEME, DynamoDbCredentialRecordSaver, credentialMacMessage, credentialRecordKey } from './credential-records';
+import type { ReleaseMark } from './quarantine-records';
+import { RECORD_MAC_ALGORITHM } from './record-mac';
+
+const sealSchema = z.strictObject({
+  scheme: z.literal(CREDENTIAL_SEAL_SCHEME),
+  algorithm: z.literal(RECORD_MAC_ALGORITHM),
+  keyId: z.string(),
+  mac: z.string().check(z.minLength(1)),
+});
+const baseFields = {
+  account: z.string().check(z.regex(/^\d{12}$/)),
+  incidentKey: z.string().check(z.minLength(1)),
+  recordedBy: z.strictObject({ responder: z.string(), executionArn: z.optional(z.string()) }),
+  seal: z.optional(sealSchema),
+};
+const recordSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('access-key'),
+    ...baseFields,
+    accessKeyId: z.string(),
+    userName: z.string(),
+    capturedAt: z.string(),
+    previousStatus: z.enum(['Active', 'Inactive']),
+    deactivated: z.boolean(),
+    denyAllAttached: z.boolean(),
+  }),
+  z.strictObject({
+    kind: z.literal('role-sessions'),
+    ...baseFields,
+    roleName: z.string(),
+    policyName: z.string(),
+    issuedBefore: z.string(),
+  }),
+]);
+
+/** The state-table store, sealing with the deployment's record key: saves, reads (verified) and release marks. */
+export class DynamoDbCredentialRecordStore extends DynamoDbCredentialRecordSaver implements CredentialRecordStore {
+  async replace(record: CredentialRecord): Promise<void> {
+    try {
+      await this.put(record, {});
+    } catch (error) {
+      throw toResponderError(error, 'dynamodb:PutItem');
+    }
+  }
+
+  get(key: Pick<AccessKeyRecord, 'kind' | 'account' | 'accessKeyId'>): Promise<ReadCredentialRecord<AccessKeyRecord> | undefined>;
+  get(key: Pick<RoleSessionsRecord, 'kind' | 'account' | 'roleName'>): Promise<ReadCredentialRecord<RoleSessionsRecord> | undefined>;
+  async get(
+    key: Pick<AccessKeyRecord, 'kind' | 'account' | 'accessKeyId'> | Pick<RoleSessionsRecord, 'kind' | 'account' | 'roleName'>,
+  ): Promise<ReadCredentialRecord | undefined> {
+    const pk = credentialRecordKey(key);
+    let item;
+    try {
+      ({ Item: item } = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: pk } }, ConsistentRead: true })));
+    } catch (error) {
+      throw toResponderError(error, 'dynamodb:GetItem');
+    }
+    if (!item) return undefined;
+    return verifyStoredCredentialRecord(item, pk, this.mac);
+  }
+
+  async markReleased(record: CredentialRecord, mark: ReleaseMark): Promise<'released' | 'changed'> {
+    const { releaseReason: reason, releaseRequestedBy: requestedBy } = mark;
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: credentialRecordKey(record) } },
+          UpdateExpression: `SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy${requestedBy !== undefined ? ', releaseRequestedBy = :releaseRequestedBy' : ''}${reason !== undefined ? ', releaseReason = :releaseReason' : ''}`,
+          // Only the record this release verified: not one another incident wrote since, not twice.
+          ConditionExpression: 'incidentKey = :incidentKey AND released = :false',
+          ExpressionAttributeValues: {
+            ':true': { BOOL: true },
+            ':false': { BOOL: false },
+            ':incidentKey': { S: record.incidentKey },
+            ':releasedAt': { S: mark.releasedAt },
+            ':releasedBy': { S: mark.releasedBy },
+            ...(requestedBy !== undefined ? { ':releaseRequestedBy': { S: requestedBy } } : {}),
+            ...(reason !== undefined ? { ':releaseReason': { S: reason } } : {}),
+          },
+        }),
+      );
+      return 'released';
+    } catch (error) {
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'changed';
+      throw toResponderError(error, 'dynamodb:UpdateItem');
+    }
+  }
+}
+
+/** Parses and verifies a stored item (its shape, its key, its seal); the release marks come from the item. */
+export async function verifyStoredCredentialRecord(
+  item: Readonly<Record<string, { S?: string; BOOL?: boolean } | undefined>>,
+  pk: string,
+  mac: MacSigner,
+): Promise<ReadCredentialRecord | undefined> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(item.record?.S ?? '');
+  } catch {
+    return undefined;
+  }
+  const parsed = recordSchema.safeParse(raw);
+  if (!parsed.success) return undefined;
+  const marks = {
+    ...(item.released?.BOOL === true ? { released: true } : {}),
+    ...(item.releasedAt?.S !== undefined ? { releasedAt: item.releasedAt.S } : {}),
+    ...(item.releasedBy?.S !== undefined ? { releasedBy: item.releasedBy.S } : {}),
+    ...(item.releaseRequestedBy?.S !== undefined ? { releaseRequestedBy: item.releaseRequestedBy.S } : {}),
+    ...(item.releaseReason?.S !== undefined ? { releaseReason: item.releaseReason.S } : {}),
+  };
+  const record = { ...(parsed.data as CredentialRecord), ...marks } as CredentialRecord;
+  const refuse = (reason: string): ReadCredentialRecord => ({ record, verdict: { valid: false, reason } });
+  if (credentialRecordKey(record) !== pk) return refuse('the record names another credential or account than its key');
+  if (item.incidentKey?.S !== record.incidentKey) return refuse('the item\'s incident is not the sealed record\'s');
+  if (!record.seal) return refuse('the record carries no MAC');
+  return { record, verdict: await mac.verify(credentialMacMessage(record), record.seal.mac, record.recordedBy.responder) };
+}

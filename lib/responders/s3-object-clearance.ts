@@ -1,0 +1,115 @@
+/**
+ * What both S3 object steps (quarantine-s3-object, release-s3-object) establish before they change
+ * anything: the containment guard's grant for the very object, then the object as S3 says (found,
+ * not replaced since the scan) and its tags now. A module of its own, as credential-targets.ts is
+ * for the credential steps, so that release-s3-object does not bundle the quarantine step (its
+ * module-scope responder keeps the tagging and copying code in any bundle that imports it).
+ */
+import { GetObjectTaggingCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import type { HeadObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
+import type { S3Clients } from '../aws/clients/s3';
+import { awsErrorCode, toResponderError } from '../aws/errors';
+import type { UntrustedText } from '../incident/model';
+import type { ActionLog } from './action-log';
+import type { DeploymentEnvironment, EffectiveMode } from './effective-mode';
+import { effectiveMode, recordEffectiveMode } from './effective-mode';
+import type { GrantReader, GrantRefusalCode } from './grants';
+import { checkContainmentGrant } from './grants';
+import { sendReadOnly } from './mutating';
+import type { ResponderInput } from './responder-input';
+import type { ObjectTag, ScannedObject } from './s3-malware-object';
+import { bareETag, describeObject, malwareObjectGrantTarget } from './s3-malware-object';
+
+/** What the clearance reads with: S3 where the object is, the grant store, the deployment's mode. */
+export interface ObjectClearanceDeps {
+  readonly clients: S3Clients;
+  readonly grants: GrantReader;
+  /** FIREBREAK_MODE. @default process.env */
+  readonly environment?: DeploymentEnvironment;
+}
+
+/** S3's answers for an object or version that is not there (HeadObject answers a bare 404: NotFound). */
+const NOT_THERE = new Set(['NotFound', 'NoSuchKey', 'NoSuchVersion', 'NoSuchBucket']);
+
+/** HeadObject, or undefined when S3 says there is no such object, version or bucket. */
+export async function headObject(s3: S3Client, input: { Bucket: string; Key: string; VersionId?: string; ExpectedBucketOwner: string }): Promise<HeadObjectCommandOutput | undefined> {
+  try {
+    return await s3.send(new HeadObjectCommand(input));
+  } catch (error) {
+    if (NOT_THERE.has(awsErrorCode(error) ?? '')) return undefined;
+    throw toResponderError(error, 's3:HeadObject');
+  }
+}
+
+/** The object's current tags (GetObjectTagging on the exact version). */
+export async function objectTags(s3: S3Client, object: ScannedObject): Promise<ObjectTag[]> {
+  const output = await sendReadOnly('s3:GetObjectTagging', () =>
+    s3.send(new GetObjectTaggingCommand({ Bucket: object.bucketName, Key: object.key, ...(object.versionId !== undefined ? { VersionId: object.versionId } : {}), ExpectedBucketOwner: object.account })),
+  );
+  return (output.TagSet ?? []).flatMap((tag) => (tag.Key !== undefined && tag.Value !== undefined ? [{ Key: tag.Key, Value: tag.Value }] : []));
+}
+
+/** Where the object is now, as S3 says: found (with its size), gone, or replaced since the scan. */
+export async function findScannedObject(
+  s3: S3Client,
+  object: ScannedObject,
+  log: ActionLog,
+): Promise<{ readonly found: true; readonly size?: number } | { readonly found: false; readonly status: 'not-found' | 'changed' }> {
+  const target = describeObject(object);
+  const head = await headObject(s3, { Bucket: object.bucketName, Key: object.key, ...(object.versionId !== undefined ? { VersionId: object.versionId } : {}), ExpectedBucketOwner: object.account });
+  if (head === undefined) {
+    log.record('s3:HeadObject', target, 'observed', `S3 has no such object in account ${object.account} (deleted since the scan, or never there): nothing to tag`);
+    return { found: false, status: 'not-found' };
+  }
+  const eTag = bareETag(head.ETag);
+  if (object.eTag !== undefined && eTag !== undefined && eTag !== object.eTag) {
+    log.record('s3:HeadObject', target, 'observed', `The object's ETag is ${eTag}, not the scanned ${object.eTag}: it was replaced since the scan (the new upload gets its own scan); nothing changed`);
+    return { found: false, status: 'changed' };
+  }
+  log.record('s3:HeadObject', target, 'observed', `Found${head.ContentLength !== undefined ? `, ${head.ContentLength} bytes` : ''}${eTag !== undefined ? `, ETag ${eTag}` : ''}`);
+  return { found: true, ...(head.ContentLength !== undefined ? { size: head.ContentLength } : {}) };
+}
+
+/** The result fields that name the object (its key quoted as untrusted). */
+export function objectFields(object: ScannedObject): { bucket: string; key: UntrustedText; versionId?: string } {
+  return { bucket: object.bucketName, key: { untrusted: object.key }, ...(object.versionId !== undefined ? { versionId: object.versionId } : {}) };
+}
+
+/** What both S3 object steps establish before they change anything. */
+export type ObjectClearance =
+  | { readonly cleared: true; readonly effective: EffectiveMode; readonly gameDay: boolean; readonly s3: S3Client; readonly current: readonly ObjectTag[]; readonly size?: number }
+  | { readonly cleared: false; readonly effective: EffectiveMode; readonly status: 'refused'; readonly refusal: { readonly code: GrantRefusalCode; readonly reason: string } }
+  | { readonly cleared: false; readonly effective: EffectiveMode; readonly status: 'not-found' | 'changed' };
+
+/**
+ * The containment guard's grant of `kind` for this very object (the mode it allows), then the
+ * object as S3 says (found, not replaced since the scan) and its tags now; every step recorded.
+ */
+export async function clearObject(
+  input: ResponderInput<unknown>,
+  object: ScannedObject,
+  kind: 'contain' | 'release',
+  deps: ObjectClearanceDeps,
+  log: ActionLog,
+  now: () => Date,
+): Promise<ObjectClearance> {
+  const { incident } = input;
+  const environment = deps.environment ?? process.env;
+  const target = describeObject(object);
+  let effective = effectiveMode(input.mode, environment);
+  const grant = await checkContainmentGrant({ executionArn: input.execution?.executionArn, incident, instanceId: malwareObjectGrantTarget(incident)!, kind }, deps.grants, now());
+  if (!grant.allowed) {
+    log.record('firebreak:check-grant', target, 'skipped', grant.reason);
+    recordEffectiveMode(log, target, effective);
+    return { cleared: false, effective, status: 'refused', refusal: { code: grant.code, reason: grant.reason } };
+  }
+  log.record('firebreak:check-grant', target, 'observed', grant.reason);
+  effective = effectiveMode(input.mode, environment, { mode: grant.mode, why: `the containment guard cleared this ${kind === 'contain' ? 'execution' : 'release'} for dry-run only` });
+  recordEffectiveMode(log, target, effective);
+  const s3 = await deps.clients.s3({ account: object.account, region: object.region });
+  const found = await findScannedObject(s3, object, log);
+  if (!found.found) return { cleared: false, effective, status: found.status };
+  const current = await objectTags(s3, object);
+  log.record('s3:GetObjectTagging', target, 'observed', `${current.length} tag(s): ${current.map((tag) => tag.Key).join(', ') || 'none'}`);
+  return { cleared: true, effective, gameDay: grant.grant.gameDay, s3, current, ...(found.size !== undefined ? { size: found.size } : {}) };
+}
