@@ -2,8 +2,10 @@
  * Lean responders (issue 10), deterministically: bundles every responder exactly as the stack does
  * (test/bench/bundles.ts) and asserts from esbuild's metafile what is inside: exactly the SDK
  * client packages it calls, no classic zod (the Lambda side uses zod/mini: lib/contracts/zod-mini.ts)
- * and no package a Lambda has been freed of, so that none creeps back through an import. Sizes and
- * init times are the benchmark's (`npm run bench:bundles`), not asserted here.
+ * and no package a Lambda has been freed of, so that none creeps back through an import; and that
+ * the responders within 1.2x of their floor in size stay there (a size is exact for a given
+ * lockfile). Init times, and the sizes of the responders above the line, are the benchmark's
+ * (`npm run bench:bundles`), not asserted here.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +16,7 @@ import { promisify } from 'node:util';
 import type { Metafile } from 'esbuild';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BENCH_ENVIRONMENT, RESPONDER_CLIENTS, bundleModule, bundleResponder, bundledSdkClients, responderNames } from './bundles';
+import { BENCH_ENVIRONMENT, FLOOR_FACTOR, RESPONDER_CLIENTS, bundleFloor, bundleModule, bundleResponder, bundledSdkClients, responderNames } from './bundles';
 import { PROJECT_ROOT, RESPONDER_BUNDLING, responderEntry } from '../../lib/stack/responder-function';
 
 const outdir = mkdtempSync(path.join(tmpdir(), 'firebreak-bundle-test-'));
@@ -127,6 +129,18 @@ describe('responder bundles', () => {
     (responder) => {
       expect(bundledSdkClients(built(responder).metafile)).toEqual((RESPONDER_CLIENTS[responder] ?? []).map((service) => `@aws-sdk/client-${service}`));
     },
+  );
+
+  // Size is exact for a given lockfile (init time is not, and stays in the benchmark): a responder
+  // that reached its floor's 1.2x in size must not grow past it again. approval has about 230 bytes
+  // left (session 10), so this is the check that notices the first import that costs it the line.
+  it.each(['approval', 'update-security-hub-finding', 'containment-guard', 'copy-evidence', 'quarantine-instance', 'release-instance', 'snapshot-volumes', 'block-dns-domain', 'unblock-dns-domains'])(
+    '%s stays within 1.2x of the floor of its SDK clients in size',
+    async (responder) => {
+      const floor = await bundleFloor(RESPONDER_CLIENTS[responder] ?? [], path.join(outdir, `floor-${responder}`));
+      expect(built(responder).bytes).toBeLessThanOrEqual(floor.bytes * FLOOR_FACTOR);
+    },
+    60_000,
   );
 
   // @aws-sdk/client-route53resolver is at 3.654.0 (the newest the package registry here offers), with
