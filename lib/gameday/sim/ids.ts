@@ -14,19 +14,21 @@ export class IdSource {
 
   constructor(private readonly seed: string) {}
 
-  private digest(): Buffer {
+  /** What the next digest hashes: the seed and the next counter value. */
+  private nextInput(): string {
     this.counter += 1;
-    return hash('sha256', `${this.seed}:${this.counter}`, 'buffer');
+    return `${this.seed}:${this.counter}`;
+  }
+
+  private digest(): Buffer {
+    return hash('sha256', this.nextInput(), 'buffer');
   }
 
   /** `length` lowercase hex digits. */
   hex(length: number): string {
     let out = '';
-    while (out.length < length) {
-      this.counter += 1;
-      // One-shot hashing (no Hash object per id): a storm issues about 100,000 ids.
-      out += hash('sha256', `${this.seed}:${this.counter}`, 'hex');
-    }
+    // One-shot hashing to hex (no Hash object, no Buffer per id): a storm issues about 100,000 ids.
+    while (out.length < length) out += hash('sha256', this.nextInput(), 'hex');
     return out.slice(0, length);
   }
 
