@@ -24,7 +24,7 @@ const EC2_ID_FORMAT = {
 /** Twelve digits, as EC2, STS and IAM ARNs spell an account id. */
 const ACCOUNT_ID_FORMAT = /^\d{12}$/;
 /** Commercial, GovCloud and China partitions: `us-east-1`, `us-gov-west-1`, `cn-north-1`, `ap-southeast-5`. */
-const REGION_FORMAT = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+export const REGION_FORMAT = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 
 /**
  * Formats of the other identifiers an affected resource may carry (lib/incident/affected.ts), from

@@ -5,6 +5,7 @@
  * a China or GovCloud link on console.aws.amazon.com only shows a sign-in error to the person on call.
  * Pure functions over plain data.
  */
+import { REGION_FORMAT } from '../incident/identifiers';
 
 export type Partition = 'aws' | 'aws-cn' | 'aws-us-gov';
 
@@ -16,16 +17,13 @@ export function partitionOfRegion(region: string): Partition | undefined {
   return 'aws';
 }
 
-/** What a Region code looks like (eu-west-1, us-gov-east-1, cn-north-1). */
-const REGION_CODE = /^[a-z]{2}(-[a-z]+)+-\d+$/;
-
 /**
  * The console origin for a region, e.g. `https://eu-west-1.console.aws.amazon.com`; undefined when
  * there is none, or when `region` is not a Region code: it becomes part of the link's host name,
  * and a link in an alert must never lead anywhere but the AWS console.
  */
 export function consoleOrigin(region: string): string | undefined {
-  if (!REGION_CODE.test(region)) return undefined;
+  if (!REGION_FORMAT.test(region)) return undefined;
   switch (partitionOfRegion(region)) {
     case 'aws':
       return `https://${region}.console.aws.amazon.com`;
