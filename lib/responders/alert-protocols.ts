@@ -152,15 +152,10 @@ export function smsMessage(input: AlertInput, alert: AlertMessage): string {
   return cut(`Firebreak ${alert.subject}${key !== undefined ? ` (incident ${key})` : ''}`, MAX_SMS_CHARACTERS);
 }
 
-/** The e-mail's first line and the blank line after it. */
-function emailHeading(key: string): string {
-  return `Incident ${key} (every alert of this incident carries this key)\n\n`;
-}
-
 /** The e-mail body: the thread's key first, then the alert. */
 export function emailMessage(input: AlertInput, alert: AlertMessage): string {
   const key = threadKey(input);
-  return key === undefined ? alert.message : `${emailHeading(key)}${alert.message}`;
+  return key === undefined ? alert.message : `Incident ${key} (every alert of this incident carries this key)\n\n${alert.message}`;
 }
 
 /** Every protocol's message of one alert. */
@@ -179,14 +174,5 @@ export function protocolMessages(input: AlertInput, alert: AlertMessage): Protoc
  * below SNS's 256 KiB; a test publishes the largest alert to prove it.
  */
 export function structuredMessage(input: AlertInput, alert: AlertMessage): string {
-  // JSON.stringify(protocolMessages(input, alert)), with the alert's text (most of the bytes)
-  // escaped once for both entries that carry it. JSON escapes a string character by character, so
-  // the quoted heading (ending in a line break, never half a surrogate pair) joined to the quoted
-  // text is the quoted e-mail.
-  const text = JSON.stringify(alert.message);
-  const key = threadKey(input);
-  const email = key === undefined ? text : `${JSON.stringify(emailHeading(key)).slice(0, -1)}${text.slice(1)}`;
-  const sms = JSON.stringify(smsMessage(input, alert));
-  const https = JSON.stringify(JSON.stringify(chatNotification(input, alert)));
-  return `{"default":${text},"email":${email},"sms":${sms},"https":${https}}`;
+  return JSON.stringify(protocolMessages(input, alert));
 }

@@ -102,18 +102,6 @@ describe('protocolMessages', () => {
     expect(sms).toContain(`(incident ${KEY})`);
   });
 
-  it('publishes exactly the JSON of protocolMessages, with and without an incident key, whatever the text holds', () => {
-    const inputs = [
-      report(),
-      report({ incident: ec2Incident({ title: 'say "hi" \\ to \u{1F600} and é', description: 'a\tb\r\nc "d" \\e \u2028 \u{1F600}' }) }),
-      parseAlertInput({ kind: 'invalid-event', rawEvent: { detail: 'quote " backslash \\ emoji \u{1F600}' }, reason: 'unreadable' }),
-    ];
-    for (const input of inputs) {
-      const alert = buildAlertMessage(input, { now: NOW });
-      expect(structuredMessage(input, alert)).toBe(JSON.stringify(protocolMessages(input, alert)));
-    }
-  });
-
   it('stays within SNS 256 KiB for the largest alert the builder makes', () => {
     const actions = Array.from({ length: 2000 }, (_, i) => ({ api: 'ec2:CreateTags', target: `target-${i}`, outcome: 'done', detail: '"\n'.repeat(200) }));
     const input = report({ incident: ec2Incident({ description: '"\\'.repeat(5000) }), results: { contain: { responder: 'quarantine-instance', status: 'quarantined', actions } } });
