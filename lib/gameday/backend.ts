@@ -288,6 +288,11 @@ export interface GameDayBackend {
     resourcePolicies?: readonly { readonly resourceArn: string; readonly document: PolicyDocument; readonly authoritative: boolean }[],
   ): Promise<void>;
   /**
+   * Replaces the trust policies of roles the backend prepared (by role ARN) with the deployed ones,
+   * which its STS then evaluates on AssumeRole. Optional: an AWS-compatible endpoint keeps its own.
+   */
+  enforceTrustPolicies?(trustPolicies: ReadonlyMap<string, PolicyDocument>): Promise<void>;
+  /**
    * Authorizes a call the engine makes itself as `role` (a state machine invoking a function,
    * starting an execution): undefined when allowed, else the denial. Optional: absent, allowed.
    */

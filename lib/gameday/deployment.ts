@@ -311,23 +311,26 @@ export function memberRolePolicies(deployment: SynthesizedDeployment, local: Loc
 /**
  * The forensic role's policies resolved for the forensic account (its template is deployed there;
  * the security account and region arrive as its parameters): undefined when no playbook copies
- * evidence. Keyed by the role's ARN in that account.
+ * evidence. Keyed by the role's ARN in that account; `trustPolicy` is its AssumeRolePolicyDocument,
+ * which the simulated STS evaluates (who may assume the role is as much the template's as what it may do).
  */
 export function forensicRolePolicies(
   deployment: SynthesizedDeployment,
   local: LocalDeploymentResources,
   forensicAccount: string,
-): { readonly roleArn: string; readonly roleName: string; readonly documents: readonly PolicyDocument[] } | undefined {
+): { readonly roleArn: string; readonly roleName: string; readonly documents: readonly PolicyDocument[]; readonly trustPolicy: PolicyDocument } | undefined {
   const template = deployment.forensicRoleTemplate;
   const id = deployment.logicalIds.forensicRole;
   if (!template || !id) return undefined;
   const forensic = { ...local, account: forensicAccount };
   const lookup = lookupIn(template, new Map(), forensic, { SecurityAccountId: local.account, SecurityRegion: local.region });
-  const roleName = String(template.Resources[id]?.Properties?.RoleName ?? DEFAULT_FORENSIC_ROLE_NAME);
+  const properties = template.Resources[id]?.Properties ?? {};
+  const roleName = String(properties.RoleName ?? DEFAULT_FORENSIC_ROLE_NAME);
   return {
     roleArn: `arn:aws:iam::${forensicAccount}:role/${roleName}`,
     roleName,
     documents: documentsOfRole(template, id).map((document) => resolveIntrinsics(document, lookup) as PolicyDocument),
+    trustPolicy: resolveIntrinsics(properties.AssumeRolePolicyDocument, lookup) as PolicyDocument,
   };
 }
 

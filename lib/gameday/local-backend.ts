@@ -282,6 +282,10 @@ export class LocalBackend extends AccountBackend {
     for (const { resourceArn, document, authoritative } of resourcePolicies) this.sim.enforceResourcePolicy(resourceArn, document, authoritative);
   }
 
+  async enforceTrustPolicies(trustPolicies: ReadonlyMap<string, PolicyDocument>): Promise<void> {
+    for (const [roleArn, document] of trustPolicies) this.sim.enforceTrustPolicy(roleArn, document);
+  }
+
   authorizeServiceCall(role: string, iamAction: string, resourceArn: string, input?: Readonly<Record<string, unknown>>): string | undefined {
     return this.sim.authorizeServiceCall(`arn:aws:iam::${this.sim.defaultAccount}:role/${role}`, iamAction, resourceArn, input);
   }

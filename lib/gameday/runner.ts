@@ -413,6 +413,8 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       const forensicRole = environment.forensic ? forensicRolePolicies(definitions.deployment, local, environment.forensic.accountId) : undefined;
       if (forensicRole) roles.set(forensicRole.roleArn, forensicRole.documents);
       await backend.enforceIdentityPolicies(roles, deployedResourcePolicies(definitions.deployment, local));
+      // And who may assume it: the template's trust policy (aws:PrincipalArn of copy-evidence's role), not the one prepare wrote.
+      if (forensicRole && backend.enforceTrustPolicies) await backend.enforceTrustPolicies(new Map([[forensicRole.roleArn, forensicRole.trustPolicy]]));
     } else if (scenario.environment.removedStatements.length > 0) {
       throw new Error(`environment.removedStatements needs a backend that enforces the deployed policies; ${backend.description} does not`);
     }

@@ -5,6 +5,10 @@
  */
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { AssumeRoleCommand } from '@aws-sdk/client-sts';
+import { GetRoleCommand } from '@aws-sdk/client-iam';
+import { DEFAULT_FORENSIC_ROLE_NAME } from '../../lib/contracts/security';
+import { responderRole } from '../../lib/gameday/deployment';
 import { LocalBackend } from '../../lib/gameday/local-backend';
 import { runScenario } from '../../lib/gameday/runner';
 import type { PolicyDocument } from '../../lib/gameday/sim/iam-policy';
@@ -63,5 +67,41 @@ describe('IAM rehearsed as deployed', () => {
     expect(run.deliveries).toEqual([]);
     expect(run.routings[0]?.matched).toEqual([]);
     expect(run.routings[0]?.refused).toContainEqual({ rule: 'GuardDutyFindingsRule', reason: expect.stringMatching(/target role cannot start the dispatcher.*states:StartExecution/) });
+  });
+
+  // The forensic role's trust is the ForensicRoleStack template's: the security account root on
+  // condition that aws:PrincipalArn is copy-evidence's role. Any other principal of the security
+  // account that may call sts:AssumeRole on anything (an administrator, a CI role) is refused by it.
+  it('the forensic role trusts as the template deploys it: copy-evidence is admitted, another role of the security account is refused', async () => {
+    const scenario = scenarios.find((candidate) => candidate.name === 'evidence-copied-to-forensic-account') as Scenario;
+    const forensicAccount = scenario.settings.forensicAccount as string;
+    const backend = new LocalBackend({ seed: scenario.name, account: scenario.environment.account, region: scenario.environment.region });
+    const run = await runScenario(scenario, { playbooks, backend });
+    expect(run.error).toBeUndefined();
+    const roleArn = `arn:aws:iam::${forensicAccount}:role/${DEFAULT_FORENSIC_ROLE_NAME}`;
+    const assumeAs = async (role: string) =>
+      (await backend.sim.clientFactory({ principal: `arn:aws:iam::${scenario.environment.account}:role/${role}` }).sts()).send(
+        new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'probe' }),
+      );
+    const iam = await backend.sim.clientFactory({ principal: `arn:aws:iam::${forensicAccount}:role/firebreak-gameday-operator` }).iam({ account: forensicAccount, region: scenario.environment.region });
+
+    const copier = await assumeAs(responderRole('copy-evidence', scenario.environment.region));
+    const administrator = await assumeAs('OrganizationAccountAccessRole').then(
+      () => 'admitted',
+      (error: Error) => error.name,
+    );
+    const { Role } = await iam.send(new GetRoleCommand({ RoleName: DEFAULT_FORENSIC_ROLE_NAME }));
+
+    expect(copier.AssumedRoleUser?.Arn).toBe(`arn:aws:sts::${forensicAccount}:assumed-role/${DEFAULT_FORENSIC_ROLE_NAME}/probe`);
+    expect(administrator).toBe('AccessDenied');
+    expect(JSON.parse(decodeURIComponent(Role?.AssumeRolePolicyDocument ?? '{}'))).toMatchObject({
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: `arn:aws:iam::${scenario.environment.account}:root` },
+          Condition: { StringEquals: { 'aws:PrincipalArn': `arn:aws:iam::${scenario.environment.account}:role/${responderRole('copy-evidence', scenario.environment.region)}` } },
+        },
+      ],
+    });
   });
 });

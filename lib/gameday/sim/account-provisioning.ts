@@ -40,6 +40,7 @@ import { SimulatedServiceError } from './errors';
 import { messageForProtocol } from './messaging';
 import type { KeyAttribute, QueueRecord, QueuedMessage, TableRecord } from './model';
 import type { SimWorld } from './world';
+import type { PolicyDocument } from './iam-policy';
 
 // ---- IAM ---------------------------------------------------------------------------------------
 
@@ -47,23 +48,25 @@ function iamError(code: string, message: string, status: number): SimulatedServi
   return new SimulatedServiceError(code, message, status);
 }
 
-/** Principals of a trust policy (AWS and Service principals of its Allow statements). */
-function trustedPrincipals(document: string | undefined): string[] {
-  if (document === undefined) return [];
+/**
+ * The trust policy CreateRole received: JSON (URL-encoded or not) with a Statement, else
+ * MalformedPolicyDocument as IAM answers it. Its principals and conditions are what AssumeRole evaluates.
+ */
+function trustPolicyOf(document: string | undefined): PolicyDocument {
+  if (document === undefined) {
+    throw iamError('ValidationError', "1 validation error detected: Value null at 'assumeRolePolicyDocument' failed to satisfy constraint: Member must not be null", 400);
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(decodeURIComponent(document));
+    parsed = JSON.parse(document.trimStart().startsWith('%') ? decodeURIComponent(document) : document);
   } catch (error) {
     throw new SimulatedServiceError('MalformedPolicyDocument', 'This policy contains invalid Json', 400, { cause: error });
   }
-  const statements = (parsed as { Statement?: unknown }).Statement;
-  const list = Array.isArray(statements) ? statements : [statements];
-  const out: string[] = [];
-  for (const statement of list as { Effect?: string; Principal?: Record<string, string | string[]> }[]) {
-    if (statement?.Effect !== 'Allow' || !statement.Principal) continue;
-    for (const value of Object.values(statement.Principal)) out.push(...(Array.isArray(value) ? value : [value]));
+  const statement = (parsed as { Statement?: unknown } | null)?.Statement;
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || typeof statement !== 'object' || statement === null) {
+    throw new SimulatedServiceError('MalformedPolicyDocument', 'Syntax errors in policy.', 400);
   }
-  return out;
+  return parsed as PolicyDocument;
 }
 
 function roleNamed(world: SimWorld, call: SimCall, name: string | undefined) {
@@ -86,7 +89,7 @@ export function iamProvisioningHandlers(world: SimWorld): Record<string, ApiHand
         account: call.account,
         name: input.RoleName,
         ...(input.Path !== undefined ? { path: input.Path } : {}),
-        trustedPrincipals: trustedPrincipals(input.AssumeRolePolicyDocument),
+        trustPolicy: trustPolicyOf(input.AssumeRolePolicyDocument),
       });
       if (input.Tags !== undefined) role.tags = Object.fromEntries(input.Tags.flatMap((tag) => (tag.Key !== undefined ? [[tag.Key, tag.Value ?? '']] : [])));
       return { Role: { Arn: role.arn, CreateDate: new Date(role.createDate), Path: role.path, RoleId: role.id, RoleName: role.name } };

@@ -21,6 +21,7 @@ import type {
   VpcRecord,
 } from './model';
 import type { SimWorld } from './world';
+import type { PolicyDocument } from './iam-policy';
 
 export type TagMap = Readonly<Record<string, string>>;
 
@@ -51,10 +52,15 @@ export interface RoleSpec {
   readonly account?: string;
   readonly name: string;
   readonly path?: string;
-  /** Principals the trust policy allows: role ARNs, account ids or `arn:aws:iam::<acct>:root`. */
+  /**
+   * Principals the trust policy allows: role ARNs, account ids or `arn:aws:iam::<acct>:root`, or a
+   * service (`ec2.amazonaws.com`). Ignored when `trustPolicy` is given.
+   */
   readonly trustedPrincipals?: readonly string[];
-  /** The trust policy's `sts:ExternalId` condition. */
+  /** The trust policy's `sts:ExternalId` condition. Ignored when `trustPolicy` is given. */
   readonly externalId?: string;
+  /** The whole trust policy (a deployed template's, with its conditions). */
+  readonly trustPolicy?: PolicyDocument;
   /** Inline policies by name (JSON documents). */
   readonly inlinePolicies?: TagMap;
 }
@@ -275,8 +281,7 @@ export class EnvironmentBuilder {
       id: `AROA${this.world.ids.upperAlnum(17)}`,
       arn,
       path,
-      trustedPrincipals: [...(spec.trustedPrincipals ?? [])],
-      ...(spec.externalId !== undefined ? { requiredExternalId: spec.externalId } : {}),
+      trustPolicy: spec.trustPolicy ?? trustPolicyOf(spec.trustedPrincipals ?? [], spec.externalId),
       inlinePolicies: new Map(Object.entries(spec.inlinePolicies ?? {})),
       createDate: this.world.now(),
       ...(implicit ? { implicit } : {}),
@@ -531,4 +536,22 @@ export class EnvironmentBuilder {
 
 function optionalKey(kmsKeyId: string | undefined): { kmsKeyId?: string } {
   return kmsKeyId !== undefined ? { kmsKeyId } : {};
+}
+
+/** The trust policy a RoleSpec describes: one Allow of sts:AssumeRole to its principals (none: no statement), with its ExternalId condition. */
+function trustPolicyOf(principals: readonly string[], externalId: string | undefined): PolicyDocument {
+  if (principals.length === 0) return { Version: '2012-10-17', Statement: [] };
+  const services = principals.filter((principal) => principal.endsWith('.amazonaws.com'));
+  const accounts = principals.filter((principal) => !principal.endsWith('.amazonaws.com'));
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { ...(accounts.length > 0 ? { AWS: accounts } : {}), ...(services.length > 0 ? { Service: services } : {}) },
+        Action: 'sts:AssumeRole',
+        ...(externalId !== undefined ? { Condition: { StringEquals: { 'sts:ExternalId': externalId } } } : {}),
+      },
+    ],
+  };
 }

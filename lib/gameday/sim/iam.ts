@@ -27,25 +27,11 @@ function noSuchEntity(message: string): SimulatedServiceError {
   return new SimulatedServiceError('NoSuchEntity', message, 404);
 }
 
-export function trustPolicyDocument(role: RoleRecord): string {
-  return JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Principal: { AWS: role.trustedPrincipals.length === 1 ? role.trustedPrincipals[0] : role.trustedPrincipals },
-        Action: 'sts:AssumeRole',
-        ...(role.requiredExternalId !== undefined ? { Condition: { StringEquals: { 'sts:ExternalId': role.requiredExternalId } } } : {}),
-      },
-    ],
-  });
-}
-
 export function roleView(role: RoleRecord): Role {
   return {
     Arn: role.arn,
     // IAM returns policy documents URL-encoded (RFC 3986).
-    AssumeRolePolicyDocument: encodeURIComponent(trustPolicyDocument(role)),
+    AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify(role.trustPolicy)),
     CreateDate: new Date(role.createDate),
     MaxSessionDuration: 3600,
     Path: role.path,

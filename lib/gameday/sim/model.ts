@@ -2,6 +2,7 @@
  * The simulated account's state, as plain records. Every resource carries the account and region
  * it lives in: a lookup from another account or region finds nothing, as in AWS.
  */
+import type { PolicyDocument } from './iam-policy';
 
 export type Tags = Map<string, string>;
 
@@ -193,10 +194,11 @@ export interface RoleRecord {
   readonly id: string;
   readonly arn: string;
   readonly path: string;
-  /** Principals allowed to assume the role: role/user ARNs, account ids or `arn:aws:iam::<account>:root`. */
-  trustedPrincipals: string[];
-  /** When set, AssumeRole must carry this ExternalId (the confused-deputy condition). */
-  requiredExternalId?: string;
+  /**
+   * The role's trust policy, as CreateRole received it (or as the builder wrote it from a RoleSpec):
+   * AssumeRole evaluates it, principals and conditions alike (sts.ts), and GetRole returns it.
+   */
+  trustPolicy: PolicyDocument;
   readonly inlinePolicies: Map<string, string>;
   readonly createDate: number;
   /** The role's tags (CreateRole Tags): GetRole returns them. */

@@ -259,6 +259,13 @@ export class SimulatedAws {
    * own, and identity policies count only where it delegates to the account; other resource
    * policies add to identity policies in the same account. An explicit Deny in either wins.
    */
+  /** Gives an existing role a new trust policy (a deployed template's), which AssumeRole evaluates from now on (sts.ts). */
+  enforceTrustPolicy(roleArn: string, document: PolicyDocument): void {
+    const role = this.world.roles.get(roleArn);
+    if (!role) throw new SimulatorSetupError(`cannot enforce a trust policy on ${roleArn}: no such role in the simulated account`);
+    role.trustPolicy = document;
+  }
+
   enforceResourcePolicy(resourceArn: string, document: PolicyDocument, authoritative: boolean): void {
     this.policies.enforceResourcePolicy(resourceArn, document, authoritative);
   }

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { GetInstanceProfileCommand, GetRolePolicyCommand, NoSuchEntityException, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { CreateRoleCommand, GetInstanceProfileCommand, GetRoleCommand, GetRolePolicyCommand, NoSuchEntityException, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { MemberRoleUnavailableError } from '../../../lib/contracts/responder-errors';
+import type { PolicyDocument, PolicyStatement } from '../../../lib/gameday/sim/iam-policy';
 import { SeededSimulatedAws } from '../../support/sim-builder';
 import { rejectionOf } from './fixtures';
 
@@ -63,6 +64,82 @@ describe('simulated identities: STS, IAM and permissions', () => {
 
     expect(without.name).toBe('AccessDenied');
     expect(answer.Credentials?.AccessKeyId).toMatch(/^ASIA[A-Z0-9]{16}$/);
+  });
+
+  // The deployed member and forensic roles trust the security account root ON CONDITION that
+  // aws:PrincipalArn is one of Firebreak's roles (lib/stack/member-role-stack.ts): the condition,
+  // not the principal, is what keeps every other role of the security account out.
+  // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn
+  describe('a trust policy as a template deploys it: the account root on condition of aws:PrincipalArn', () => {
+    const ATTACKER = `arn:aws:iam::${SECURITY}:role/ci-deployer`;
+    const templateTrust = (condition: Record<string, Record<string, unknown>>): PolicyDocument & { Statement: PolicyStatement[] } => ({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${SECURITY}:root` }, Action: 'sts:AssumeRole', Condition: condition }],
+    });
+    const assumeAs = async (sim: SeededSimulatedAws, principal: string, extra: { ExternalId?: string } = {}) =>
+      (await sim.clientFactory({ principal }).sts()).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${MEMBER}:role/FirebreakMember`, RoleSessionName: 'fb', ...extra }));
+
+    it('admits the named responder role and refuses another role of the same account (created through CreateRole, as a deployment does)', async () => {
+      const sim = new SeededSimulatedAws({ defaultAccount: SECURITY });
+      const iam = await sim.clientFactory({ principal: `arn:aws:iam::${MEMBER}:role/operator` }).iam({ account: MEMBER, region: 'us-east-1' });
+      await iam.send(
+        new CreateRoleCommand({ RoleName: 'FirebreakMember', AssumeRolePolicyDocument: JSON.stringify(templateTrust({ StringEquals: { 'aws:PrincipalArn': [RESPONDER] } })) }),
+      );
+
+      const admitted = await assumeAs(sim, RESPONDER);
+      const attacker = await rejectionOf(assumeAs(sim, ATTACKER));
+
+      expect(admitted.AssumedRoleUser?.Arn).toBe(`arn:aws:sts::${MEMBER}:assumed-role/FirebreakMember/fb`);
+      expect([attacker.name, attacker.$metadata?.httpStatusCode]).toEqual(['AccessDenied', 403]);
+      expect(attacker.message).toBe(`User: arn:aws:sts::${SECURITY}:assumed-role/ci-deployer/firebreak-gameday is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::${MEMBER}:role/FirebreakMember`);
+    });
+
+    it('requires the ExternalId beside the principal condition, and an explicit Deny in the trust policy wins', async () => {
+      const sim = new SeededSimulatedAws({ defaultAccount: SECURITY });
+      const trust = templateTrust({ StringEquals: { 'aws:PrincipalArn': RESPONDER, 'sts:ExternalId': 'firebreak-org' } });
+      const denyAfterAllow: PolicyDocument = {
+        ...trust,
+        Statement: [...trust.Statement, { Effect: 'Deny', Principal: '*', Action: 'sts:AssumeRole', Condition: { StringEquals: { 'sts:RoleSessionName': 'blocked' } } }],
+      };
+      sim.addRole({ account: MEMBER, name: 'FirebreakMember', trustPolicy: denyAfterAllow });
+
+      const without = await rejectionOf(assumeAs(sim, RESPONDER));
+      const wrong = await rejectionOf(assumeAs(sim, RESPONDER, { ExternalId: 'guess' }));
+      const right = await assumeAs(sim, RESPONDER, { ExternalId: 'firebreak-org' });
+      const attackerWithId = await rejectionOf(assumeAs(sim, ATTACKER, { ExternalId: 'firebreak-org' }));
+      const denied = await rejectionOf(
+        (await sim.clientFactory({ principal: RESPONDER }).sts()).send(
+          new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${MEMBER}:role/FirebreakMember`, RoleSessionName: 'blocked', ExternalId: 'firebreak-org' }),
+        ),
+      );
+
+      expect([without.name, wrong.name, attackerWithId.name, denied.name]).toEqual(['AccessDenied', 'AccessDenied', 'AccessDenied', 'AccessDenied']);
+      expect(right.Credentials?.AccessKeyId).toMatch(/^ASIA[A-Z0-9]{16}$/);
+    });
+
+    it('refuses, naming the key, when the trust policy conditions on a key the simulated account cannot evaluate', async () => {
+      const sim = new SeededSimulatedAws({ defaultAccount: SECURITY });
+      sim.addRole({ account: MEMBER, name: 'FirebreakMember', trustPolicy: templateTrust({ StringEquals: { 'aws:PrincipalOrgID': 'o-abc123def4' } }) });
+
+      const refused = await rejectionOf(assumeAs(sim, RESPONDER));
+
+      expect(refused.name).toBe('AccessDenied');
+      expect(refused.message).toContain("cannot evaluate the trust policy's condition on aws:PrincipalOrgID");
+    });
+
+    it('answers MalformedPolicyDocument for a CreateRole trust policy that is not a policy, and GetRole returns the one it keeps', async () => {
+      const sim = new SeededSimulatedAws({ defaultAccount: SECURITY });
+      const iam = await sim.clientFactory().iam({ account: SECURITY, region: 'us-east-1' });
+      const trust = JSON.stringify(templateTrust({ StringEquals: { 'aws:PrincipalArn': RESPONDER } }));
+
+      const notJson = await rejectionOf(iam.send(new CreateRoleCommand({ RoleName: 'a', AssumeRolePolicyDocument: '{' })));
+      const noStatement = await rejectionOf(iam.send(new CreateRoleCommand({ RoleName: 'b', AssumeRolePolicyDocument: '{"Version":"2012-10-17"}' })));
+      await iam.send(new CreateRoleCommand({ RoleName: 'c', AssumeRolePolicyDocument: trust }));
+      const { Role } = await iam.send(new GetRoleCommand({ RoleName: 'c' }));
+
+      expect([notJson.name, noStatement.name]).toEqual(['MalformedPolicyDocumentException', 'MalformedPolicyDocumentException']);
+      expect(decodeURIComponent(Role?.AssumeRolePolicyDocument ?? '')).toBe(trust);
+    });
   });
 
   it('reuses an assumed member role until it is about to expire, then assumes it again', async () => {
