@@ -2,7 +2,7 @@
  * Text for an alert: printable ASCII for the SNS subject, one-line and block cuts for the message,
  * a UTF-8 byte cut for SNS's message limit, and a failure's cause in words.
  */
-import { capped, neutralizeText } from './untrusted-text';
+import { OUTSIDE_PRINTABLE_ASCII, SPACE_RUN, capped, neutralizeText } from './untrusted-text';
 import { MAX_SUBJECT_LENGTH } from './alert-model';
 
 export const MAX_LINE = 400;
@@ -17,14 +17,11 @@ const TRANSLITERATIONS: Readonly<Record<string, string>> = {
   '‐': '-', '‑': '-', '‒': '-', '–': '-', '—': '-', '―': '-', '−': '-', '…': '...', '•': '*', '·': '.', '×': 'x',
 };
 
-/** A character outside printable ASCII: the first test finds whether there is one, the second replaces each. */
-const OUTSIDE_PRINTABLE_ASCII = /[^\x20-\x7E]/;
+/** Each character outside printable ASCII, replaced (OUTSIDE_PRINTABLE_ASCII finds whether there is one). */
 const EACH_OUTSIDE_PRINTABLE_ASCII = /[^\x20-\x7E]/g;
 /** A combining mark, left apart from its letter by NFKD. */
 const MARK = /\p{M}/gu;
 const WHITESPACE = /\s/;
-/** Two spaces or more, shown as one. */
-const SPACE_RUN = / {2,}/g;
 
 /** Printable ASCII for an SNS subject: transliterated where it can be, dropped where it cannot, whitespace collapsed. */
 export function toPrintableAscii(text: string): string {

@@ -32,9 +32,9 @@ const CARRIAGE_RETURN = /\r\n?/g;
  * Any character outside printable ASCII. Every character the four patterns above remove or replace
  * is one: text without any (most ids, names and sentences) is left as it is, unscanned.
  */
-const OUTSIDE_PRINTABLE_ASCII = /[^\x20-\x7E]/;
-/** Two spaces or more, shown as one. */
-const SPACE_RUN = / {2,}/g;
+export const OUTSIDE_PRINTABLE_ASCII = /[^\x20-\x7E]/;
+/** Two spaces or more, shown as one. Global, so for `replace` only: `test` or `exec` would keep a `lastIndex` between texts. */
+export const SPACE_RUN = / {2,}/g;
 
 /** `scheme://`: any URI scheme followed by the authority marker (the whole run of scheme characters, so `xhttp://` cannot hide `http://`). */
 const SCHEME = /(?<![A-Za-z])([A-Za-z][A-Za-z0-9+.-]*):\/\//g;
