@@ -5,10 +5,11 @@
  * `revoke-role-sessions` denies every session issued so far to the roles a finding names (the
  * `aws:TokenIssueTime` policy quarantine-instance writes with `revokeRoleSessions`).
  * docs/responders/disable-access-key.md and revoke-role-sessions.md say why each default is what it is.
- * The steps' options schemas are in credential-options.ts, which the responders import.
+ * The steps' options schemas are in credential-options.ts and disable-access-key-options.ts, which the responders import.
  */
 import { RESPONDER_NAMES } from '../contracts/responders';
-import { disableAccessKeyOptions, releaseCredentialsOptions, revokeRoleSessionsOptions } from './credential-options';
+import { releaseCredentialsOptions, revokeRoleSessionsOptions } from './credential-options';
+import { disableAccessKeyOptions } from './disable-access-key-options';
 
 export const CREDENTIAL_ACTIONS = {
   [RESPONDER_NAMES.disableAccessKey]: {

@@ -16,7 +16,8 @@
  * paging webhook) receives the chat JSON: it is a documented, stable JSON shape to map from.
  */
 import type { AlertInput, AlertMessage } from './alert-model';
-import { cut, oneLine } from './alert-text';
+import { oneLine } from './alert-text';
+import { capped } from './untrusted-text';
 import { resourceId, isGameDay, isSample } from './alert-incident';
 
 /** The chat integration's custom-notification shape (only the fields Firebreak fills). */
@@ -131,7 +132,7 @@ export function chatNotification(input: AlertInput, alert: AlertMessage): ChatNo
     source: 'custom',
     content: {
       textType: 'client-markdown',
-      title: cut(alert.subject, CHAT_LIMITS.title),
+      title: capped(alert.subject, CHAT_LIMITS.title),
       description: `${description}${linkBlock}`,
       nextSteps,
       keywords,
@@ -149,7 +150,7 @@ export function chatNotification(input: AlertInput, alert: AlertMessage): ChatNo
 /** The SMS line: subject and incident key, cut to MAX_SMS_CHARACTERS. */
 export function smsMessage(input: AlertInput, alert: AlertMessage): string {
   const key = threadKey(input);
-  return cut(`Firebreak ${alert.subject}${key !== undefined ? ` (incident ${key})` : ''}`, MAX_SMS_CHARACTERS);
+  return capped(`Firebreak ${alert.subject}${key !== undefined ? ` (incident ${key})` : ''}`, MAX_SMS_CHARACTERS);
 }
 
 /** The e-mail body: the thread's key first, then the alert. */

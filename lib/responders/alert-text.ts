@@ -2,7 +2,7 @@
  * Text for an alert: printable ASCII for the SNS subject, one-line and block cuts for the message,
  * a UTF-8 byte cut for SNS's message limit, and a failure's cause in words.
  */
-import { neutralizeText } from './untrusted-text';
+import { OUTSIDE_PRINTABLE_ASCII, SPACE_RUN, capped, neutralizeText } from './untrusted-text';
 import { MAX_SUBJECT_LENGTH } from './alert-model';
 
 export const MAX_LINE = 400;
@@ -17,14 +17,11 @@ const TRANSLITERATIONS: Readonly<Record<string, string>> = {
   '‐': '-', '‑': '-', '‒': '-', '–': '-', '—': '-', '―': '-', '−': '-', '…': '...', '•': '*', '·': '.', '×': 'x',
 };
 
-/** A character outside printable ASCII: the first test finds whether there is one, the second replaces each. */
-const OUTSIDE_PRINTABLE_ASCII = /[^\x20-\x7E]/;
+/** Each character outside printable ASCII, replaced (OUTSIDE_PRINTABLE_ASCII finds whether there is one). */
 const EACH_OUTSIDE_PRINTABLE_ASCII = /[^\x20-\x7E]/g;
 /** A combining mark, left apart from its letter by NFKD. */
 const MARK = /\p{M}/gu;
 const WHITESPACE = /\s/;
-/** Two spaces or more, shown as one. */
-const SPACE_RUN = / {2,}/g;
 
 /** Printable ASCII for an SNS subject: transliterated where it can be, dropped where it cannot, whitespace collapsed. */
 export function toPrintableAscii(text: string): string {
@@ -46,14 +43,6 @@ export function toSnsSubject(text: string): string {
   return `${subject.slice(0, MAX_SUBJECT_LENGTH - 3).trimEnd()}...`;
 }
 
-/** Cuts to `max` code points, marking the cut. */
-export function cut(text: string, max: number): string {
-  // At most `max` UTF-16 code units is at most `max` code points: nothing to count.
-  if (text.length <= max) return text;
-  const chars = Array.from(text);
-  return chars.length <= max ? text : `${chars.slice(0, max - 3).join('')}...`;
-}
-
 /**
  * One line of text that may hold untrusted parts (ids, names, tags, reasons quoting them, action
  * details naming what EC2 said): neutralized (untrusted-text.ts: no format or control character,
@@ -71,7 +60,7 @@ const CONTROL_RUN = /[\p{Cc}\p{Cf}\u2028\u2029]+/gu;
  * characters go, so a runbook link the playbook's author wrote stays a link.
  */
 export function ownLine(text: string, max = MAX_LINE): string {
-  return cut(text.replace(CONTROL_RUN, ' ').replace(SPACE_RUN, ' ').trim(), max);
+  return capped(text.replace(CONTROL_RUN, ' ').replace(SPACE_RUN, ' ').trim(), max);
 }
 
 /** Untrusted multi-line text, neutralized and indented so that none of its lines can pass for a section heading. */

@@ -15,7 +15,8 @@
  *   `<@U123>`, `<http://x|y>`, HTML tags, markdown autolinks), `@` becomes `(at)` (`@here`,
  *   `@channel`, `@everyone`, Teams and Discord mentions), and markdown links and images lose the
  *   `](` that makes them links;
- * - the result is capped in length (in code points), the cut marked with `...`.
+ * - the result is capped in length (in code points), the cut marked with `...` (`capped`, which
+ *   the alert's own text uses too).
  * Pure: used by the alert builder, testable without AWS.
  */
 
@@ -31,9 +32,9 @@ const CARRIAGE_RETURN = /\r\n?/g;
  * Any character outside printable ASCII. Every character the four patterns above remove or replace
  * is one: text without any (most ids, names and sentences) is left as it is, unscanned.
  */
-const OUTSIDE_PRINTABLE_ASCII = /[^\x20-\x7E]/;
-/** Two spaces or more, shown as one. */
-const SPACE_RUN = / {2,}/g;
+export const OUTSIDE_PRINTABLE_ASCII = /[^\x20-\x7E]/;
+/** Two spaces or more, shown as one. Global, so for `replace` only: `test` or `exec` would keep a `lastIndex` between texts. */
+export const SPACE_RUN = / {2,}/g;
 
 /** `scheme://`: any URI scheme followed by the authority marker (the whole run of scheme characters, so `xhttp://` cannot hide `http://`). */
 const SCHEME = /(?<![A-Za-z])([A-Za-z][A-Za-z0-9+.-]*):\/\//g;
@@ -125,12 +126,15 @@ function codePointsEnd(text: string, count: number): number {
 /** A UTF-16 surrogate, half of a code point above U+FFFF (or a lone one). */
 const SURROGATE = /[\uD800-\uDFFF]/;
 
-/** Cuts to `max` code points, marking the cut. */
-function capped(text: string, max: number): string {
+/** Cuts to `max` code points, marking the cut with `...`: the result never has more than `max`. */
+export function capped(text: string, max: number): string {
   // At most `max` UTF-16 code units is at most `max` code points: nothing to count.
   if (text.length <= max) return text;
+  // No room for the mark: the first `max` code points alone, since a cap is what the text must fit
+  // in (a chat title, an SMS), and `...` would overrun it.
+  if (max < 3) return text.slice(0, codePointsEnd(text, max));
   // Without a surrogate, each UTF-16 code unit is a code point.
-  if (!SURROGATE.test(text)) return `${text.slice(0, Math.max(0, max - 3))}...`;
+  if (!SURROGATE.test(text)) return `${text.slice(0, max - 3)}...`;
   // Walked in place rather than split into an array of characters.
   if (codePointsEnd(text, max) === text.length) return text;
   return `${text.slice(0, codePointsEnd(text, max - 3))}...`;

@@ -62,6 +62,12 @@ const FORBIDDEN: readonly { readonly name: string; readonly input: RegExp; reado
     why: 'a credential responder bundled into another (release-credentials): shared helpers live in credential-targets.ts',
   },
   {
+    name: "disable-access-key's options in the other credential responders",
+    input: /^lib\/playbooks\/disable-access-key-options\.ts$/,
+    except: responderNames().filter((responder) => responder !== 'revoke-role-sessions' && responder !== 'release-credentials'),
+    why: "disable-access-key's options schema (built at cold start): revoke-role-sessions and release-credentials take theirs from credential-options.ts",
+  },
+  {
     name: "the credential record's reads in disable-access-key",
     input: /^lib\/responders\/credential-record-store\.ts$/,
     except: ['revoke-role-sessions', 'release-credentials'],
@@ -207,6 +213,7 @@ describe('responder bundles', () => {
     expect(inputsMatching(built('release-instance').metafile, /^lib\/responders\/quarantine-records\.ts$/)).toEqual(['lib/responders/quarantine-records.ts']);
     expect(inputsMatching(built('quarantine-s3-object').metafile, /^lib\/responders\/quarantine-s3-object\.ts$/)).toEqual(['lib/responders/quarantine-s3-object.ts']);
     expect(inputsMatching(built('release-credentials').metafile, /^lib\/responders\/credential-record-store\.ts$/)).toEqual(['lib/responders/credential-record-store.ts']);
+    expect(inputsMatching(built('disable-access-key').metafile, /^lib\/playbooks\/disable-access-key-options\.ts$/)).toEqual(['lib/playbooks/disable-access-key-options.ts']);
   });
 
   it('the check sees classic zod where it is (the playbook validator, bundled the same way), so it can fail', async () => {

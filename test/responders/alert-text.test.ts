@@ -1,11 +1,12 @@
-// toPrintableAscii and cut return short or plain ASCII text without the work the rest needs
+// toPrintableAscii and capped return short or plain ASCII text without the work the rest needs
 // (normalization, splitting into characters). The subject and the chat title are built from
-// untrusted text, so the fast versions must give exactly what the straightforward ones gave: those
-// are kept here, as they were, and both are run over text of ASCII, marks, ligatures, quotes,
-// dashes, whitespace and astral characters.
+// untrusted text, so the fast versions must give exactly what the straightforward ones give: those
+// are kept here, and both are run over text of ASCII, marks, ligatures, quotes, dashes, whitespace
+// and astral characters.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cut, toPrintableAscii } from '../../lib/responders/alert-text';
+import { toPrintableAscii } from '../../lib/responders/alert-text';
+import { capped } from '../../lib/responders/untrusted-text';
 
 const REFERENCE_TRANSLITERATIONS: Readonly<Record<string, string>> = {
   ß: 'ss', æ: 'ae', Æ: 'AE', œ: 'oe', Œ: 'OE', ø: 'o', Ø: 'O', đ: 'd', Đ: 'D', ł: 'l', Ł: 'L',
@@ -24,10 +25,11 @@ function referenceToPrintableAscii(text: string): string {
     .trim();
 }
 
-/** cut as it was: every text split into its code points. */
-function referenceCut(text: string, max: number): string {
+/** capped without its fast paths: every text split into its code points; below a cap of 3, no room for the `...`. */
+function referenceCapped(text: string, max: number): string {
   const chars = Array.from(text);
-  return chars.length <= max ? text : `${chars.slice(0, max - 3).join('')}...`;
+  if (chars.length <= max) return text;
+  return max < 3 ? chars.slice(0, max).join('') : `${chars.slice(0, max - 3).join('')}...`;
 }
 
 const FRAGMENTS = [
@@ -52,13 +54,36 @@ describe('toPrintableAscii', () => {
   });
 });
 
-describe('cut', () => {
+/** Caps as callers pass them, small ones included so that the cut, and a cap with no room for the mark, are exercised often. */
+const anyCap = fc.oneof(fc.integer({ min: 0, max: 60 }), fc.constantFrom(100, 250, 280));
+
+describe('capped', () => {
   it('property: gives exactly what the reference (every text split into code points) gives', () => {
     fc.assert(
-      fc.property(anyText, fc.oneof(fc.integer({ min: 0, max: 60 }), fc.constantFrom(100, 250, 280)), (text, max) => {
-        expect(cut(text, max)).toBe(referenceCut(text, max));
+      fc.property(anyText, anyCap, (text, max) => {
+        expect(capped(text, max)).toBe(referenceCapped(text, max));
       }),
       { numRuns: 10_000 },
     );
+  });
+
+  it('property: never gives more than `max` code points, and marks the cut whenever there is room', () => {
+    fc.assert(
+      fc.property(anyText, anyCap, (text, max) => {
+        const result = capped(text, max);
+        const points = Array.from(result).length;
+        expect(points).toBeLessThanOrEqual(max);
+        if (result !== text && max >= 3) expect(result.endsWith('...')).toBe(true);
+      }),
+      { numRuns: 10_000 },
+    );
+  });
+
+  it('keeps the first code points alone below a cap of 3, a surrogate pair whole', () => {
+    expect(capped('abcdef', 0)).toBe('');
+    expect(capped('abcdef', 2)).toBe('ab');
+    expect(capped('\u{1F600}\u{1F600}\u{1F600}', 1)).toBe('\u{1F600}');
+    expect(capped('abcdef', 3)).toBe('...');
+    expect(capped('abcdef', 5)).toBe('ab...');
   });
 });

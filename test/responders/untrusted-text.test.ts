@@ -42,9 +42,12 @@ function referenceNeutralizeText(text: string, max: number, options: NeutralizeO
       .replace(/>/g, '›')
       .replace(/@/g, '(at)')
       .replace(/\]\s*\(/g, '] (');
+  // Below a cap of 3 there is no room for the `...`: the first `max` code points alone (the cap
+  // holds; no caller passes one so small).
   const capped = (input: string): string => {
     const chars = Array.from(input);
-    return chars.length <= max ? input : `${chars.slice(0, Math.max(0, max - 3)).join('')}...`;
+    if (chars.length <= max) return input;
+    return max < 3 ? chars.slice(0, max).join('') : `${chars.slice(0, max - 3).join('')}...`;
   };
   const visible = options.multiline
     ? text.replace(/\r\n?/g, '\n').replace(/[^\P{Cc}\n]|[\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu, (c) => (c === '\t' ? ' ' : ''))
