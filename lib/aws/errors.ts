@@ -52,6 +52,17 @@ const ACCESS_DENIED_CODES = new Set([
   'ExpiredToken',
 ]);
 
+/**
+ * Whether an SDK v3 error is the service's error `code` as its API reference spells it. The SDK
+ * names a modeled error of a query-protocol service after its exception class, which adds
+ * `Exception` to the wire code: IAM's NoSuchEntity arrives as a `NoSuchEntityException` whose
+ * `Code` is `NoSuchEntity`, so comparing the name with the documented code alone never matches.
+ */
+export function isAwsError(error: unknown, code: string): boolean {
+  const name = awsErrorCode(error);
+  return name === code || name === `${code}Exception` || (error as { Code?: unknown } | null)?.Code === code;
+}
+
 /** The error code of an SDK v3 error (its `name`), or undefined for non-errors. */
 export function awsErrorCode(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;

@@ -3,7 +3,7 @@
  * own so that release-credentials bundles it without disable-access-key's and
  * revoke-role-sessions' responders (docs/architecture.md, "Lean Lambda bundles").
  */
-import { awsErrorCode, toResponderError } from '../aws/errors';
+import { isAwsError, toResponderError } from '../aws/errors';
 import { affectedResources } from '../incident/affected';
 import type { Incident } from '../incident/model';
 
@@ -12,7 +12,7 @@ export async function readOrMissing<T>(api: string, send: () => Promise<T>): Pro
   try {
     return await send();
   } catch (error) {
-    if (awsErrorCode(error) === 'NoSuchEntity') return 'missing';
+    if (isAwsError(error, 'NoSuchEntity')) return 'missing';
     throw toResponderError(error, api);
   }
 }

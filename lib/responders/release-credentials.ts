@@ -19,7 +19,7 @@
 import { DeleteRolePolicyCommand, DetachUserPolicyCommand, GetRolePolicyCommand, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { IamClients } from '../aws/clients/iam';
-import { awsErrorCode, toResponderError } from '../aws/errors';
+import { isAwsError, toResponderError } from '../aws/errors';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { CREDENTIALS_GRANT_SUBJECT } from '../contracts/security';
 import type * as z from '../contracts/zod-mini';
@@ -304,7 +304,7 @@ async function releaseRole(record: RoleSessionsRecord, base: Omit<CredentialRele
     const got = await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }));
     document = got.PolicyDocument;
   } catch (error) {
-    if (awsErrorCode(error) !== 'NoSuchEntity') throw toResponderError(error, 'iam:GetRolePolicy');
+    if (!isAwsError(error, 'NoSuchEntity')) throw toResponderError(error, 'iam:GetRolePolicy');
   }
   if (document === undefined) {
     log.record('iam:DeleteRolePolicy', roleName, 'already-done', `Role ${roleName} has no inline policy ${policyName} any more`);

@@ -22,7 +22,7 @@ import { revokeRoleSessionsOptions } from '../playbooks/credential-options';
 import { GetRoleCommand } from '@aws-sdk/client-iam';
 import type { IamClients } from '../aws/clients/iam';
 import { tagRecord } from '../aws/describe-instance';
-import { awsErrorCode, toResponderError } from '../aws/errors';
+import { isAwsError, toResponderError } from '../aws/errors';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { ResponderMode } from '../contracts/responder-mode';
 import { SECURITY_ENV } from '../contracts/security';
@@ -139,7 +139,7 @@ export async function revokeRoleSessions(input: ResponderInput<Record<string, ne
       const got = await iam.send(new GetRoleCommand({ RoleName: role.roleName }));
       tags = tagRecord(got.Role?.Tags);
     } catch (error) {
-      if (awsErrorCode(error) === 'NoSuchEntity') {
+      if (isAwsError(error, 'NoSuchEntity')) {
         refuse(`IAM knows no role ${role.roleName} in account ${role.account}`, 'not-found');
         continue;
       }

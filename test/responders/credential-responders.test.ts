@@ -16,6 +16,7 @@ import {
   ListUserTagsCommand,
   PutRolePolicyCommand,
   UpdateAccessKeyCommand,
+  NoSuchEntityException,
 } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -34,6 +35,8 @@ import { sdkError } from './quarantine-fixtures';
 import { MemoryCredentialRecordStore } from '../support/credential-records';
 
 const iamMock = mockClient(IAMClient);
+/** IAM's NoSuchEntity as the SDK delivers it: the modeled exception class, named NoSuchEntityException. */
+const noSuchEntity = (message: string) => Object.assign(new NoSuchEntityException({ message, $metadata: { httpStatusCode: 404 } }), { Code: 'NoSuchEntity' });
 const iam = new IAMClient({ region: 'eu-west-1' });
 const targets: { account: string; region: string }[] = [];
 const clients = {
@@ -182,8 +185,9 @@ describe('disableAccessKey', () => {
     expect(result.status).toBe('refused');
     expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
 
+    // As the SDK delivers IAM's NoSuchEntity: a NoSuchEntityException whose Code is NoSuchEntity.
     iamMock.reset();
-    iamMock.on(ListUserTagsCommand).rejects(sdkError('NoSuchEntity', 404));
+    iamMock.on(ListUserTagsCommand).rejects(noSuchEntity('The user with name ci-deployer cannot be found.'));
     const missing = await disable(USER_KEY());
     expect(missing.keys[0]?.reason).toMatch(/IAM knows no user ci-deployer/);
     expect(iamMock.commandCalls(ListAccessKeysCommand)).toHaveLength(0);
@@ -271,7 +275,7 @@ describe('revokeRoleSessions', () => {
     expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
 
     iamMock.reset();
-    iamMock.on(GetRoleCommand).rejects(sdkError('NoSuchEntity', 404));
+    iamMock.on(GetRoleCommand).rejects(noSuchEntity('The role with name ci-deploy-role cannot be found.'));
     const missing = await revoke(ROLE_SESSION());
     expect(missing.roles[0]).toMatchObject({ outcome: 'not-found' });
   });

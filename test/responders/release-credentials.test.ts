@@ -13,6 +13,7 @@ import {
   DetachUserPolicyCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
+  NoSuchEntityException,
   IAMClient,
   ListAccessKeysCommand,
   ListAttachedUserPoliciesCommand,
@@ -328,6 +329,18 @@ describe('releaseCredentials: role sessions', () => {
     const result = await release(roleCredential, records, { incidentKey: incident.key });
     expect(result.status).toBe('refused');
     expect(result.credentials[0]?.reason).toMatch(/rewritten since/);
+    expect(iamMock.commandCalls(DeleteRolePolicyCommand)).toHaveLength(0);
+  });
+
+  it('finds the deny already gone when IAM answers NoSuchEntity (as the SDK delivers it), deletes nothing and marks the record released', async () => {
+    const records = new MemoryCredentialRecordStore();
+    const incident = await revoked(records);
+    iamMock.on(GetRolePolicyCommand).rejects(
+      Object.assign(new NoSuchEntityException({ message: `The role policy with name ${REVOKE_SESSIONS_POLICY_NAME} cannot be found.`, $metadata: { httpStatusCode: 404 } }), { Code: 'NoSuchEntity' }),
+    );
+    const result = await release(roleCredential, records, { incidentKey: incident.key });
+    expect(result.status).toBe('released');
+    expect(result.actions.find((action) => action.api === 'iam:DeleteRolePolicy')).toMatchObject({ outcome: 'already-done' });
     expect(iamMock.commandCalls(DeleteRolePolicyCommand)).toHaveLength(0);
   });
 
