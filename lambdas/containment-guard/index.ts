@@ -2,6 +2,7 @@
 import { homeDynamoDbClients } from '../../lib/aws/clients/dynamodb';
 import { ec2ClientsFor } from '../../lib/aws/clients/ec2';
 import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
+import { memberIamClientsFor } from '../../lib/aws/clients/iam';
 import { homeSfnClients } from '../../lib/aws/clients/sfn';
 import { createContainmentGuardHandler, readContainmentGuardConfig } from '../../lib/responders/containment-guard';
 import { createResponderLogger } from '../../lib/responders/logging';
@@ -15,8 +16,10 @@ import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 // table the counter and the grants use is the one stateTableFromEnv checked, not a second reading.
 const config = { ...readContainmentGuardConfig(process.env), stateTable: stateTableFromEnv() };
 const logger = createResponderLogger('containment-guard');
-// EC2 in the served accounts (the instance's tags), Step Functions (the execution), DynamoDB (counter, grants).
-const clients = { ...ec2ClientsFor(targetAccessFromEnvironment()), ...homeSfnClients(), ...homeDynamoDbClients() };
+// EC2 and IAM in the served accounts (the instance's or the credential's tags, IAM through the
+// member role), Step Functions (the execution), DynamoDB (counter, grants).
+const access = targetAccessFromEnvironment();
+const clients = { ...ec2ClientsFor(access), ...memberIamClientsFor(access), ...homeSfnClients(), ...homeDynamoDbClients() };
 
 /** Builds the handler over injected clients: the local game day runs exactly this with its simulated account. */
 export const createHandler = createContainmentGuardHandler;

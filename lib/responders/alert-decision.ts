@@ -77,6 +77,7 @@ const PROTECTION_RULE_WORDS: Readonly<Record<string, string | undefined>> = {
   'instance-id': "it is in the deployment's list of protected instances",
   'instance-tag': 'it carries the protected tag',
   'privileged-name': 'its user or role is an administrator or break-glass principal by name',
+  'credential-tag': 'its user or role carries the protected tag',
 } satisfies Record<ProtectionRule, string>;
 
 function guardResultOf(steps: readonly StepSummary[]): GuardResultReading | undefined {

@@ -4,14 +4,26 @@
  * incident's `resource` in GuardDuty's accessKeyDetails shape (an IAM user's long-term key, or a
  * role's credentials: `AssumedRole` with the role's name), and the first rail that needs no call:
  * administrator and break-glass principals by name (FIREBREAK_PRIVILEGED_NAME_PATTERNS, the
- * defaults when unset), refused before a blast-radius slot is taken. Tags (protected, game-day
- * opt-in) are read from IAM by the credential responders where they act (credential-rails.ts).
+ * defaults when unset), refused before a blast-radius slot is taken; then, when a rule needs them,
+ * the user's or role's CURRENT tags, read from IAM through the member role (the protected tag key,
+ * the game-day opt-in), also before a slot is taken: a finding about a protected credential must not
+ * use up the account's automatic containments. The credential responders read the tags again where
+ * they act (credential-rails.ts): a tag set between the two readings still stops the change.
  */
 import { matchesPrivilegedName, privilegedNamePatternsOf } from '../contracts/privileged-names';
 import type { CredentialGrantSubject } from '../contracts/security';
 import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import type { Incident } from '../incident/model';
 import type { DeploymentEnvironment } from './effective-mode';
+import { GetRoleCommand, ListUserTagsCommand } from '@aws-sdk/client-iam';
+import { tagRecord } from '../aws/describe-instance';
+import { SECURITY_TAGS } from '../contracts/security';
+import type { PlaybookRails } from '../contracts/security';
+import type { ActionLog } from './action-log';
+import type { ContainmentGuardDeps } from './containment-guard-model';
+import type { ProtectionVerdict } from './containment-guard-rails';
+import { readOrMissing } from './credential-targets';
+import { isGameDayTarget } from './game-day';
 
 /** The credential a per-credential execution's incident is about, and its principal's name. */
 export interface OneCredential {
@@ -41,4 +53,52 @@ export function privilegedCredentialReason(one: OneCredential, environment: Depl
   if (pattern === undefined) return undefined;
   const what = one.subject.kind === 'access-key' ? `access key ${one.subject.accessKeyId} of user ${one.principal.name}` : `role ${one.principal.name}`;
   return `The ${what} is protected: ${one.principal.kind} ${one.principal.name} matches the privileged name pattern ${pattern} (administrator or break-glass), whose credentials Firebreak never touches; evidence and the alert only, no blast-radius slot taken.`;
+}
+
+/**
+ * Reads the credential's user or role from IAM when a rule needs its current tags: the protected tag
+ * key (contain only), or the game-day opt-in tag (any game-day incident). A user or role IAM does not
+ * know cannot be verified (evidence only); any other error of the read fails the step, which the
+ * state machine retries, so that no slot is taken on a guess.
+ */
+export async function lookAtCredential(
+  incident: Pick<Incident, 'account' | 'region'>,
+  one: OneCredential,
+  kind: PlaybookRails['kind'],
+  gameDay: boolean,
+  deps: Pick<ContainmentGuardDeps, 'clients' | 'config'>,
+  log: ActionLog,
+  reasons: string[],
+): Promise<ProtectionVerdict | 'unverifiable' | 'not-a-target'> {
+  const protectedTagKey = kind === 'contain' ? deps.config.protectedTagKey : undefined;
+  if (protectedTagKey === undefined && !gameDay) return { protected: false };
+  const { kind: what, name } = one.principal;
+  const iam = await deps.clients.iam({ account: incident.account, region: incident.region });
+  const api = what === 'user' ? 'iam:ListUserTags' : 'iam:GetRole';
+  // A user has at most 50 tags (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html),
+  // and ListUserTags answers up to 100 per page by default: one page holds them all.
+  const read =
+    what === 'user'
+      ? await readOrMissing(api, async () => tagRecord((await iam.send(new ListUserTagsCommand({ UserName: name }))).Tags))
+      : await readOrMissing(api, async () => tagRecord((await iam.send(new GetRoleCommand({ RoleName: name }))).Role?.Tags));
+  if (read === 'missing') {
+    const reason = `IAM knows no ${what} ${name} in account ${incident.account}: its current tags, and so its ${gameDay ? 'game-day opt-in' : 'protection'}, cannot be verified; evidence and an alert only (no blast-radius slot taken).`;
+    log.record(api, name, 'observed', reason);
+    reasons.push(reason);
+    return 'unverifiable';
+  }
+  if (gameDay && !isGameDayTarget(read)) {
+    const { key, value } = SECURITY_TAGS.gameDayTarget;
+    const reason = `Game-day incident: ${what} ${name} does not carry the tag ${key}=${value} in IAM now, so a drill may not change its credentials; evidence and an alert only (no blast-radius slot taken).`;
+    log.record(api, name, 'observed', reason);
+    reasons.push(reason);
+    return 'not-a-target';
+  }
+  if (protectedTagKey !== undefined && Object.hasOwn(read, protectedTagKey)) {
+    const reason = `The ${what} ${name} is protected: it carries the tag ${protectedTagKey}=${JSON.stringify(read[protectedTagKey])} in IAM now, so Firebreak collects evidence and alerts instead of cutting off its credentials (no blast-radius slot taken).`;
+    log.record(api, name, 'observed', `Read the current tags of ${what} ${name}: the protected tag key ${protectedTagKey} is present.`);
+    return { protected: true, rule: 'credential-tag', reason };
+  }
+  log.record(api, name, 'observed', `Read the current tags of ${what} ${name}: ${protectedTagKey !== undefined ? `no ${protectedTagKey} tag, not protected` : 'it is a game-day target'}.`);
+  return { protected: false };
 }

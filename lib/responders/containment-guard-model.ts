@@ -3,6 +3,7 @@
  * configuration and what it is built from. Types only, so every module of the guard can use them.
  */
 import type { Ec2Clients } from '../aws/clients/ec2';
+import type { IamClients } from '../aws/clients/iam';
 import type { SfnClients } from '../aws/clients/sfn';
 import type { ContainmentGrant, PlaybookRails, ServedAccounts } from '../contracts/security';
 import type { DeploymentEnvironment } from './effective-mode';
@@ -18,8 +19,11 @@ export type GuardStatus = 'proceed' | 'needs-approval' | 'evidence-only';
  * Which rule made an instance protected. The finding's tags are never trusted: they are whatever
  * the instance (or its attacker) had set, reported back; only EC2's current tags count.
  */
-/** `privileged-name`: a per-credential run whose user or role is an administrator or break-glass principal by name. */
-export type ProtectionRule = 'instance-id' | 'instance-tag' | 'privileged-name';
+/**
+ * `privileged-name`: a per-credential run whose user or role is an administrator or break-glass
+ * principal by name; `credential-tag`: one whose user or role carries the protected tag key in IAM now.
+ */
+export type ProtectionRule = 'instance-id' | 'instance-tag' | 'privileged-name' | 'credential-tag';
 
 /** The blast-radius part of a guard result. */
 export interface GuardBlastRadius {
@@ -97,8 +101,8 @@ export interface ContainmentGuardConfig {
 }
 
 export interface ContainmentGuardDeps {
-  /** EC2 in the incident's account, Step Functions in the security account. */
-  readonly clients: Ec2Clients & SfnClients;
+  /** EC2 and IAM (through the member role) in the incident's account, Step Functions in the security account. */
+  readonly clients: Ec2Clients & IamClients & SfnClients;
   readonly limiter: BlastRadiusLimiter;
   readonly grants: GrantWriter;
   readonly config: ContainmentGuardConfig;

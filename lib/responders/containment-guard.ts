@@ -21,11 +21,12 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import * as z from '../contracts/zod-mini';
 import type { DynamoDbClients } from '../aws/clients/dynamodb';
 import type { Ec2Clients } from '../aws/clients/ec2';
+import type { IamClients } from '../aws/clients/iam';
 import type { SfnClients } from '../aws/clients/sfn';
 import { assertServedAccount } from '../aws/clients/access';
 import type { ContainmentGrant } from '../contracts/security';
 import { CREDENTIALS_GRANT_SUBJECT, credentialGrantSubject } from '../contracts/security';
-import { oneCredentialOf, privilegedCredentialReason } from './containment-guard-credential';
+import { lookAtCredential, oneCredentialOf, privilegedCredentialReason } from './containment-guard-credential';
 import { ActionLog } from './action-log';
 import type { EffectiveMode } from './effective-mode';
 import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
@@ -69,11 +70,13 @@ export const CONTAINMENT_GUARD_RESPONDER = RESPONDER_NAMES.containmentGuard;
 /**
  * IAM actions the guard needs: `ec2:DescribeInstances` where the instance lives (member role or the
  * security account's own role; only when a protected tag key is configured, or for a game-day
- * incident), `states:DescribeExecution` on this deployment's playbook executions, and the
- * blast-radius and grant table actions in the security account.
+ * incident), with a per-credential playbook `iam:ListUserTags` and `iam:GetRole` there too (the
+ * credential's current tags), `states:DescribeExecution` on this deployment's playbook executions,
+ * and the blast-radius and grant table actions in the security account.
  */
 export const CONTAINMENT_GUARD_IAM_ACTIONS = {
   targetAccount: ['ec2:DescribeInstances'],
+  perCredentialTargetAccount: ['iam:ListUserTags', 'iam:GetRole'],
   securityAccount: ['states:DescribeExecution'],
   stateTable: [...new Set([...BLAST_RADIUS_IAM_ACTIONS, 'dynamodb:PutItem', 'dynamodb:GetItem'])],
 } as const;
@@ -188,6 +191,13 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
       reasons.push(privileged);
       return finish('evidence-only', notEvaluated(policy), { protected: true, rule: 'privileged-name', reason: privileged });
     }
+    // Its tags as IAM holds them now (protected tag key, game-day opt-in), before a slot is taken.
+    const looked = await lookAtCredential(incident, one, rails.kind, gameDay, deps, log, reasons);
+    if (looked === 'unverifiable' || looked === 'not-a-target') return finish('evidence-only', notEvaluated(policy));
+    if (looked.protected) {
+      reasons.push(looked.reason);
+      return finish('evidence-only', notEvaluated(policy), looked);
+    }
     grantTarget = credentialGrantSubject(one.subject);
   }
 
@@ -299,8 +309,8 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
 export const containmentGuardResponder = stepResponder(containmentGuardOptionsSchema, guardContainment);
 
 export interface ContainmentGuardHandlerDeps {
-  /** EC2 in the incident's account, Step Functions and (for the default limiter and grants) DynamoDB in the security account. */
-  readonly clients: Ec2Clients & SfnClients & DynamoDbClients;
+  /** EC2 and IAM in the incident's account, Step Functions and (for the default limiter and grants) DynamoDB in the security account. */
+  readonly clients: Ec2Clients & IamClients & SfnClients & DynamoDbClients;
   readonly logger: Logger | IncidentLogger;
   /** @default readContainmentGuardConfig(process.env) */
   readonly config?: ContainmentGuardConfig;

@@ -28,7 +28,7 @@ import type { Construct } from 'constructs';
 import { DEFAULT_MEMBER_ROLE_NAME, DEFAULT_SESSION_REVOKER_ROLE_NAME } from '../aws/member-accounts';
 import { ACTIONS, iamActionsForStep } from '../playbooks/actions';
 import { GUARD_RESPONDER, isGuardedPlaybook } from '../playbooks/compile';
-import { flattenSteps } from '../playbooks/model';
+import { flattenSteps, isPerCredential } from '../playbooks/model';
 import type { Playbook } from '../playbooks/model';
 import { CONTAINMENT_GUARD_IAM_ACTIONS } from '../responders/containment-guard';
 import type { PlannedStatement, ScopeArns } from './iam-scopes';
@@ -127,12 +127,21 @@ export interface MemberRoleStackProps extends StackProps {
 }
 
 /**
+ * What the containment guard reads where the resource lives: the instance (its tags), and, when a
+ * per-credential playbook is deployed, the user's or role's tags (ListUserTags, GetRole) before it
+ * takes a blast-radius slot.
+ */
+export function guardTargetAccountActions(playbooks: readonly Playbook[]): string[] {
+  return [...CONTAINMENT_GUARD_IAM_ACTIONS.targetAccount, ...(playbooks.some(isPerCredential) ? CONTAINMENT_GUARD_IAM_ACTIONS.perCredentialTargetAccount : [])];
+}
+
+/**
  * The IAM actions the member role needs for `playbooks`: their steps' EC2 and IAM actions, and the
- * containment guard's (it reads the instance's tags) when one of them is guarded; sorted, without repeats.
+ * containment guard's (it reads the instance's or the credential's tags) when one of them is guarded; sorted, without repeats.
  */
 export function memberRoleIamActions(playbooks: readonly Playbook[]): string[] {
   const actions = new Set<string>();
-  if (playbooks.some(isGuardedPlaybook)) CONTAINMENT_GUARD_IAM_ACTIONS.targetAccount.forEach((action) => actions.add(action));
+  if (playbooks.some(isGuardedPlaybook)) guardTargetAccountActions(playbooks).forEach((action) => actions.add(action));
   for (const playbook of playbooks) {
     for (const step of flattenSteps(playbook.steps)) {
       for (const action of iamActionsForStep(step.action, step.with)) {

@@ -28,7 +28,7 @@ import type { ResponderArns } from './iam-scopes';
 import { DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS, planResponderStatements, privilegedRoleArns, ROLE_POLICY_WRITES } from './iam-scopes';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { groupsOnly } from './logical-ids';
-import { DEFAULT_RESPONDER_ROLE_NAME_PREFIX, MEMBER_ACCOUNT_SERVICES, grantAssumeMemberRole, responderRoleName } from './member-role-stack';
+import { DEFAULT_RESPONDER_ROLE_NAME_PREFIX, MEMBER_ACCOUNT_SERVICES, grantAssumeMemberRole, guardTargetAccountActions, responderRoleName } from './member-role-stack';
 import { ResponderFunction } from './responder-function';
 import type { IncidentState } from './state';
 import { RESPONDER_NAMES } from '../contracts/responders';
@@ -142,10 +142,10 @@ export function responderActions(playbooks: readonly Playbook[]): Map<string, Se
     // Every playbook alerts its failures, whether or not it has a notify step.
     [ALERT_RESPONDER, new Set(ACTIONS.notify.iamActions)],
   ]);
-  // The guard reads the instance's current tags where it lives (protected tag key).
+  // The guard reads the instance's or the credential's current tags where it lives (protected tag key, game-day opt-in).
   // It also verifies, in the security account, the execution it clears (states:DescribeExecution).
   if (playbooks.some(isGuardedPlaybook)) {
-    byResponder.set(GUARD_RESPONDER, new Set([...CONTAINMENT_GUARD_IAM_ACTIONS.targetAccount, ...CONTAINMENT_GUARD_IAM_ACTIONS.securityAccount]));
+    byResponder.set(GUARD_RESPONDER, new Set([...guardTargetAccountActions(playbooks), ...CONTAINMENT_GUARD_IAM_ACTIONS.securityAccount]));
   }
   for (const playbook of playbooks) {
     for (const step of flattenSteps(playbook.steps)) {

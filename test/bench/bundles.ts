@@ -66,7 +66,7 @@ export const RESPONDER_CLIENTS: Readonly<Record<string, readonly SdkService[]>> 
   'disable-access-key': ['dynamodb', 'iam', 'kms', 'sts'],
   'revoke-role-sessions': ['dynamodb', 'iam', 'kms', 'sts'],
   'release-credentials': ['dynamodb', 'iam', 'kms', 'sts'],
-  'containment-guard': ['dynamodb', 'ec2', 'sfn', 'sts'],
+  'containment-guard': ['dynamodb', 'ec2', 'iam', 'sfn', 'sts'],
   'copy-evidence': ['dynamodb', 'ec2', 'kms', 'sts'],
   'publish-alert': ['dynamodb', 'sns'],
   'quarantine-instance': ['auto-scaling', 'dynamodb', 'ec2', 'elastic-load-balancing', 'elastic-load-balancing-v2', 'iam', 'kms', 'sts'],

@@ -6,6 +6,7 @@ import {
 import type { AttributeValue, BatchGetItemCommandInput, PutItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { GetRoleCommand, IAMClient, ListUserTagsCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import type { Instance } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -32,6 +33,7 @@ const MAX = 3;
 const ec2 = mockClient(EC2Client);
 const ddb = mockClient(DynamoDBClient);
 const sfn = mockClient(SFNClient);
+const iam = mockClient(IAMClient);
 
 /** The deployment's rails for the playbook the test executions belong to. */
 const RAILS = {
@@ -54,17 +56,20 @@ function executionRuns(running: Incident, mode: 'enforce' | 'dry-run' = 'enforce
 
 let grants: InMemoryGrantStore;
 
-/** A factory that records which account and region each EC2 client was asked for. */
-function clientFactory(): ClientFactory & { ec2Targets: AwsTarget[] } {
+/** A factory that records which account and region each EC2 and IAM client was asked for. */
+function clientFactory(): ClientFactory & { ec2Targets: AwsTarget[]; iamTargets: AwsTarget[] } {
   const ec2Targets: AwsTarget[] = [];
+  const iamTargets: AwsTarget[] = [];
   return {
     ec2Targets,
+    iamTargets,
     ec2: async (target) => {
       ec2Targets.push(target);
       return new EC2Client({ region: target.region });
     },
-    iam: async () => {
-      throw new Error('the guard never needs IAM');
+    iam: async (target) => {
+      iamTargets.push(target);
+      return new IAMClient({ region: target.region });
     },
     sns: () => {
       throw new Error('the guard never needs SNS');
@@ -175,6 +180,7 @@ beforeEach(() => {
   ec2.reset();
   ddb.reset();
   sfn.reset();
+  iam.reset();
   ddb.on(PutItemCommand).resolves({});
   grants = new InMemoryGrantStore();
 });
@@ -182,6 +188,7 @@ afterEach(() => {
   ec2.reset();
   ddb.reset();
   sfn.reset();
+  iam.reset();
 });
 
 describe('containment-guard: proceed', () => {
@@ -853,14 +860,28 @@ describe('containment-guard: a per-credential execution (contain-each-credential
   const role = (roleName: string) =>
     ec2Incident({ key: 'gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d-role-0123456789ab', resource: { kind: 'access-key', userName: roleName, userType: 'AssumedRole', accessKeyId: 'ASIAQ3EGRW6JSEXAMPLE' } });
 
+  /** IAM's answers: the user's tags (ListUserTags) and the role's (GetRole). */
+  const userTags = (tags: Record<string, string>) => iam.on(ListUserTagsCommand).resolves({ Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })), IsTruncated: false });
+  const roleTags = (roleName: string, tags: Record<string, string>) =>
+    iam.on(GetRoleCommand).resolves({
+      Role: { RoleName: roleName, Arn: `arn:aws:iam::${ACCOUNT}:role/${roleName}`, Path: '/', RoleId: 'AROAQ3EGRW6JEXAMPLE1', CreateDate: NOW, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
+    });
+  const listUserTagsInputs = () => iam.commandCalls(ListUserTagsCommand).map((call) => call.args[0].input);
+  const getRoleInputs = () => iam.commandCalls(GetRoleCommand).map((call) => call.args[0].input);
+
   it("grants the one access key its incident is about, and takes that credential's own blast-radius slot", async () => {
     slotsHold();
+    userTags({ team: 'ci' });
     const incident = keyOf('ci-deployer');
 
-    const { result } = await runGuard(incident, { config: perCredential() });
+    const { result, clients } = await runGuard(incident, { config: perCredential() });
 
     expect(result.status).toBe('proceed');
     expect(ec2.calls()).toHaveLength(0);
+    // The user's tags as IAM holds them now, in the credential's account, before the slot.
+    expect(listUserTagsInputs()).toEqual([{ UserName: 'ci-deployer' }]);
+    expect(clients.iamTargets).toEqual([{ account: ACCOUNT, region: REGION }]);
+    expect(result.actions.find((entry) => entry.api === 'iam:ListUserTags')).toMatchObject({ target: 'ci-deployer', outcome: 'observed', detail: expect.stringContaining('no firebreak:protected tag, not protected') as unknown });
     const put = putInputs();
     expect(put).toHaveLength(1);
     expect(put[0]!.Item!.incidentKey).toEqual({ S: incident.key });
@@ -884,10 +905,12 @@ describe('containment-guard: a per-credential execution (contain-each-credential
 
   it('grants a role (every session of it) by name', async () => {
     slotsHold();
+    roleTags('ci-deploy-role', {});
 
     const { result } = await runGuard(role('ci-deploy-role'), { config: perCredential() });
 
     expect(result.status).toBe('proceed');
+    expect(getRoleInputs()).toEqual([{ RoleName: 'ci-deploy-role' }]);
     expect(grants.grants.get(EXECUTION.executionArn)?.instanceId).toBe('iam-role/111122223333/ci-deploy-role');
   });
 
@@ -901,6 +924,69 @@ describe('containment-guard: a per-credential execution (contain-each-credential
     expect(result.blastRadius.evaluated).toBe(false);
     expect(ddb.calls()).toHaveLength(0);
     expect(grants.grants.size).toBe(0);
+  });
+
+  // A finding about a protected credential must not use up the account's automatic containments:
+  // an attacker who can make findings about such a credential would otherwise push every real
+  // containment after them into waiting for approval.
+  it('ATTACK: a user carrying the protected tag in IAM is refused before any slot is taken, whatever the finding says of its tags', async () => {
+    userTags({ [TAG_KEY]: 'payroll exports' });
+
+    const { result } = await runGuard(keyOf('data-loader'), { config: perCredential() });
+
+    expect(result.status).toBe('evidence-only');
+    expect(result).toMatchObject({ protected: true, protectedBy: 'credential-tag' });
+    expect(result.reasons.join(' ')).toContain('The user data-loader is protected: it carries the tag firebreak:protected="payroll exports" in IAM now');
+    expect(result.blastRadius.evaluated).toBe(false);
+    expect(listUserTagsInputs()).toEqual([{ UserName: 'data-loader' }]);
+    expect(ddb.calls()).toHaveLength(0);
+    expect(grants.grants.size).toBe(0);
+  });
+
+  it('refuses a protected role before any slot is taken', async () => {
+    roleTags('payments-role', { [TAG_KEY]: '' });
+
+    const { result } = await runGuard(role('payments-role'), { config: perCredential() });
+
+    expect(result).toMatchObject({ status: 'evidence-only', protected: true, protectedBy: 'credential-tag' });
+    expect(getRoleInputs()).toEqual([{ RoleName: 'payments-role' }]);
+    expect(ddb.calls()).toHaveLength(0);
+    expect(grants.grants.size).toBe(0);
+  });
+
+  it('takes no slot for a user IAM does not know (unverifiable), and fails the step on any other IAM error, so that it is retried and nothing is guessed', async () => {
+    iam.on(ListUserTagsCommand).rejects(new NoSuchEntityException({ message: 'The user with name ghost cannot be found.', $metadata: {} }));
+    const { result } = await runGuard(keyOf('ghost'), { config: perCredential() });
+    expect(result).toMatchObject({ status: 'evidence-only', protected: false });
+    expect(result.reasons.join(' ')).toContain('IAM knows no user ghost in account 111122223333');
+    expect(ddb.calls()).toHaveLength(0);
+
+    iam.reset();
+    iam.on(ListUserTagsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }));
+    await expect(runGuard(keyOf('ci-deployer'), { config: perCredential() })).rejects.toBeInstanceOf(TransientResponderError);
+    expect(ddb.calls()).toHaveLength(0);
+    expect(grants.grants.size).toBe(0);
+  });
+
+  it('ATTACK: a game-day incident about a credential without the game-day opt-in tag in IAM takes no slot and changes nothing', async () => {
+    userTags({ [TAG_KEY.replace('protected', 'other')]: 'x' });
+    const drill = { ...keyOf('ci-deployer'), gameDay: true };
+
+    const { result } = await runGuard(drill, { config: perCredential() });
+
+    expect(result.status).toBe('evidence-only');
+    expect(result.reasons.join(' ')).toContain('Game-day incident: user ci-deployer does not carry the tag firebreak:gameday-target=true in IAM now');
+    expect(ddb.calls()).toHaveLength(0);
+    expect(grants.grants.size).toBe(0);
+  });
+
+  it('reads no tags when no rule needs them (no protected tag key, not a game day)', async () => {
+    slotsHold();
+
+    const { result } = await runGuard(keyOf('ci-deployer'), { config: { ...perCredential(), protectedTagKey: undefined } as ContainmentGuardConfig });
+
+    expect(result.status).toBe('proceed');
+    expect(iam.calls()).toHaveLength(0);
   });
 
   it("reads the deployment's own privileged name patterns", async () => {

@@ -30,10 +30,11 @@ function roleStatements(playbooks: Playbook[], responder: string): { statements:
 describe('disable-access-key: IAM', () => {
   it('lists, reads tags of and updates keys of users, attaches only AWSDenyAll, denies the privileged users, reads only grants', () => {
     const { statements, environment } = roleStatements([CREDENTIALS], 'DisableAccessKey');
+    expect(statements.find((s) => s.Sid === 'ReadTagsOfNamedUsers')).toEqual({ Sid: 'ReadTagsOfNamedUsers', Effect: 'Allow', Action: 'iam:ListUserTags', Resource: userArn('*') });
     expect(statements.find((s) => s.Sid === 'DisableAccessKeysOfNamedUsers')).toEqual({
       Sid: 'DisableAccessKeysOfNamedUsers',
       Effect: 'Allow',
-      Action: ['iam:ListUserTags', 'iam:ListAccessKeys', 'iam:UpdateAccessKey', 'iam:ListAttachedUserPolicies'],
+      Action: ['iam:ListAccessKeys', 'iam:UpdateAccessKey', 'iam:ListAttachedUserPolicies'],
       Resource: userArn('*'),
     });
     expect(statements.find((s) => s.Sid === 'AttachDenyAllToNamedUsers')).toEqual({

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadPlaybookDirectorySync } from '../../lib/playbooks/loader';
+import { memberRoleIamActions } from '../../lib/stack/member-role-stack';
 import { actionsOf, logicalIdOf, statementsOfRole, synthesize } from './support';
 
 const shipped = loadPlaybookDirectorySync('playbooks');
@@ -44,5 +45,25 @@ describe('a playbook with a contain-each-credential step, as synthesized', () =>
       'iam-credentials-attack-sequence-credential': { approvalRequired: false, onTimeout: 'evidence-only', timeoutSeconds: 3600, kind: 'contain', grantScope: 'one-credential' },
     });
     expect(variables.FIREBREAK_PRIVILEGED_NAME_PATTERNS).toBe('*BreakGlass*,payroll-*');
+  });
+
+  // Before it takes a blast-radius slot, the guard reads the credential's current tags where it lives.
+  it("lets the guard read the tags of users and roles (and nothing else of IAM), where it acts itself and in the member role", () => {
+    const guardRole = logicalIdOf(template, 'AWS::IAM::Role', 'ResponderContainmentGuardRole');
+    const guard = statementsOfRole(template, guardRole);
+    const iamActions = guard.flatMap(actionsOf).filter((action) => action.startsWith('iam:')).sort();
+    expect(iamActions).toEqual(['iam:GetRole', 'iam:ListUserTags']);
+    expect(guard.find((statement) => statement.Sid === 'ReadTagsOfNamedUsers')).toMatchObject({ Effect: 'Allow', Action: 'iam:ListUserTags' });
+    expect(JSON.stringify(guard.find((statement) => statement.Sid === 'ReadTagsOfNamedUsers')?.Resource)).toContain(':user/*');
+    expect(guard.find((statement) => statement.Sid === 'ReadNamedRoles')).toMatchObject({ Effect: 'Allow', Action: 'iam:GetRole' });
+    expect(memberRoleIamActions(sequencePlaybooks)).toEqual(expect.arrayContaining(['iam:GetRole', 'iam:ListUserTags']));
+  });
+
+  it('gives the guard no IAM action when no per-credential playbook is deployed', () => {
+    const ec2Only = shipped.filter((playbook) => playbook.name === 'compromised-ec2-instance');
+    const { template: withoutCredentials } = synthesize({ playbooks: ec2Only });
+    const guard = statementsOfRole(withoutCredentials, logicalIdOf(withoutCredentials, 'AWS::IAM::Role', 'ResponderContainmentGuardRole'));
+    expect(guard.flatMap(actionsOf).filter((action) => action.startsWith('iam:'))).toEqual([]);
+    expect(memberRoleIamActions(ec2Only).filter((action) => action.startsWith('iam:'))).toEqual([]);
   });
 });
