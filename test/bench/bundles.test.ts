@@ -121,10 +121,11 @@ describe('responder bundles', () => {
     expect(bundledSdkClients(built('publish-alert').metafile)).toEqual(['@aws-sdk/client-dynamodb', '@aws-sdk/client-sns']);
   });
 
-  it('containment-guard carries EC2, Step Functions, DynamoDB and STS (member role), never IAM, SNS or KMS', () => {
+  it('containment-guard carries EC2 and IAM (the resource\'s tags), Step Functions, DynamoDB and STS (member role), never SNS or KMS', () => {
     expect(bundledSdkClients(built('containment-guard').metafile)).toEqual([
       '@aws-sdk/client-dynamodb',
       '@aws-sdk/client-ec2',
+      '@aws-sdk/client-iam',
       '@aws-sdk/client-sfn',
       '@aws-sdk/client-sts',
     ]);
