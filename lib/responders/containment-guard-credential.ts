@@ -1,8 +1,9 @@
 /**
- * The containment guard's view of a per-credential execution (contain-each-credential,
- * lib/playbooks/per-credential.ts): the one credential its incident is about, read from the
- * incident's `resource` in GuardDuty's accessKeyDetails shape (an IAM user's long-term key, or a
- * role's credentials: `AssumedRole` with the role's name), and the first rail that needs no call:
+ * The containment guard's view of a credential incident: for a per-credential execution
+ * (contain-each-credential, lib/playbooks/per-credential.ts) the one credential its incident is
+ * about, and for any other access-key incident the one user or role all its credentials belong to,
+ * read from the incident's `resource` in GuardDuty's accessKeyDetails shape (an IAM user's long-term
+ * key, or a role's credentials: `AssumedRole` with the role's name), and the first rail that needs no call:
  * administrator and break-glass principals by name (FIREBREAK_PRIVILEGED_NAME_PATTERNS, the
  * defaults when unset), refused before a blast-radius slot is taken; then, when a rule needs them,
  * the user's or role's CURRENT tags, read from IAM through the member role (the protected tag key,
@@ -13,7 +14,8 @@
 import { matchesPrivilegedName, privilegedNamePatternsOf } from '../contracts/privileged-names';
 import type { CredentialGrantSubject } from '../contracts/security';
 import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
-import type { Incident } from '../incident/model';
+import { affectedResources } from '../incident/affected';
+import type { AffectedResource, Incident } from '../incident/model';
 import type { DeploymentEnvironment } from './effective-mode';
 import { GetRoleCommand, ListUserTagsCommand } from '@aws-sdk/client-iam';
 import { tagRecord } from '../aws/describe-instance';
@@ -45,6 +47,34 @@ export function oneCredentialOf(incident: Pick<Incident, 'account' | 'resource'>
     return { subject: { kind: 'iam-role', account: incident.account, roleName: resource.userName }, principal: { kind: 'role', name: resource.userName } };
   }
   return undefined;
+}
+
+/**
+ * The one credential of an access-key incident that is not a per-credential execution's, when every
+ * credential the incident names (keys, the user, the role session) belongs to the same user or role
+ * in the incident's account: then that principal's rails decide the whole incident, since the
+ * credential steps would refuse each of its credentials alike. Undefined when it names another.
+ */
+export function soleCredentialOf(incident: Incident): OneCredential | undefined {
+  const one = oneCredentialOf(incident);
+  if (one === undefined) return undefined;
+  const { kind, name } = one.principal;
+  const belongs = (resource: AffectedResource): boolean => {
+    if ((resource.account ?? incident.account) !== incident.account) return false;
+    switch (resource.kind) {
+      case 'access-key':
+        return resource.userName === name && resource.userType === (kind === 'user' ? 'IAMUser' : 'AssumedRole');
+      case 'iam-user':
+        return kind === 'user' && resource.userName === name;
+      case 'role-session':
+      case 'iam-role':
+        return kind === 'role' && resource.roleName === name;
+      default:
+        // Not a credential (an instance, a bucket), or a claim the parser could not verify, which no step acts on.
+        return true;
+    }
+  };
+  return affectedResources(incident).every(belongs) ? one : undefined;
 }
 
 /** Why the credential's user or role may never be touched by name, or undefined. */

@@ -26,7 +26,7 @@ import type { SfnClients } from '../aws/clients/sfn';
 import { assertServedAccount } from '../aws/clients/access';
 import type { ContainmentGrant } from '../contracts/security';
 import { CREDENTIALS_GRANT_SUBJECT, credentialGrantSubject } from '../contracts/security';
-import { lookAtCredential, oneCredentialOf, privilegedCredentialReason } from './containment-guard-credential';
+import { lookAtCredential, oneCredentialOf, privilegedCredentialReason, soleCredentialOf } from './containment-guard-credential';
 import { ActionLog } from './action-log';
 import type { EffectiveMode } from './effective-mode';
 import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
@@ -70,13 +70,13 @@ export const CONTAINMENT_GUARD_RESPONDER = RESPONDER_NAMES.containmentGuard;
 /**
  * IAM actions the guard needs: `ec2:DescribeInstances` where the instance lives (member role or the
  * security account's own role; only when a protected tag key is configured, or for a game-day
- * incident), with a per-credential playbook `iam:ListUserTags` and `iam:GetRole` there too (the
- * credential's current tags), `states:DescribeExecution` on this deployment's playbook executions,
+ * incident), with a playbook that cuts off credentials `iam:ListUserTags` and `iam:GetRole` there
+ * too (the credential's current tags), `states:DescribeExecution` on this deployment's playbook executions,
  * and the blast-radius and grant table actions in the security account.
  */
 export const CONTAINMENT_GUARD_IAM_ACTIONS = {
   targetAccount: ['ec2:DescribeInstances'],
-  perCredentialTargetAccount: ['iam:ListUserTags', 'iam:GetRole'],
+  credentialTargetAccount: ['iam:ListUserTags', 'iam:GetRole'],
   securityAccount: ['states:DescribeExecution'],
   stateTable: [...new Set([...BLAST_RADIUS_IAM_ACTIONS, 'dynamodb:PutItem', 'dynamodb:GetItem'])],
 } as const;
@@ -179,13 +179,17 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
 
   // 2b. A per-credential execution (contain-each-credential): the grant clears the ONE credential
   // its incident is about, so the blast radius and the rails hold per credential; an administrator
-  // or break-glass principal (by name) is refused here, before a slot is taken.
-  if (rails.grantScope === 'one-credential') {
-    const one = oneCredentialOf(incident);
-    if (one === undefined) {
-      reasons.push(`Playbook ${playbook} clears one credential per execution, and this incident's resource names no IAM user's access key nor role: nothing is cleared.`);
-      return finish('evidence-only', notEvaluated(policy));
-    }
+  // or break-glass principal (by name), or one whose user or role carries the protected tag, is
+  // refused here, before a slot is taken. So is the one principal of any other access-key incident
+  // to contain whose credentials all belong to it: the steps would refuse each of them alike, and a
+  // finding about a protected credential must not use up the account's automatic containments.
+  const perCredential = rails.grantScope === 'one-credential';
+  const one = perCredential ? oneCredentialOf(incident) : rails.kind === 'contain' && resource.kind === 'access-key' ? soleCredentialOf(incident) : undefined;
+  if (perCredential && one === undefined) {
+    reasons.push(`Playbook ${playbook} clears one credential per execution, and this incident's resource names no IAM user's access key nor role: nothing is cleared.`);
+    return finish('evidence-only', notEvaluated(policy));
+  }
+  if (one !== undefined) {
     const privileged = privilegedCredentialReason(one, environment);
     if (privileged !== undefined) {
       reasons.push(privileged);
@@ -198,7 +202,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
       reasons.push(looked.reason);
       return finish('evidence-only', notEvaluated(policy), looked);
     }
-    grantTarget = credentialGrantSubject(one.subject);
+    if (perCredential) grantTarget = credentialGrantSubject(one.subject);
   }
 
   const approvalRequired = rails.approvalRequired || options.requireApproval;

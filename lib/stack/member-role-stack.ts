@@ -28,7 +28,7 @@ import type { Construct } from 'constructs';
 import { DEFAULT_MEMBER_ROLE_NAME, DEFAULT_SESSION_REVOKER_ROLE_NAME } from '../aws/member-accounts';
 import { ACTIONS, iamActionsForStep } from '../playbooks/actions';
 import { GUARD_RESPONDER, isGuardedPlaybook } from '../playbooks/compile';
-import { flattenSteps, isPerCredential } from '../playbooks/model';
+import { flattenSteps } from '../playbooks/model';
 import type { Playbook } from '../playbooks/model';
 import { CONTAINMENT_GUARD_IAM_ACTIONS } from '../responders/containment-guard';
 import type { PlannedStatement, ScopeArns } from './iam-scopes';
@@ -126,13 +126,17 @@ export interface MemberRoleStackProps extends StackProps {
   readonly forensicAccountId?: string;
 }
 
+/** The responders that act on a credential's user or role, whose rails the guard checks first. */
+const CREDENTIAL_STEP_RESPONDERS: ReadonlySet<string> = new Set([RESPONDER_NAMES.disableAccessKey, RESPONDER_NAMES.revokeRoleSessions]);
+
 /**
  * What the containment guard reads where the resource lives: the instance (its tags), and, when a
- * per-credential playbook is deployed, the user's or role's tags (ListUserTags, GetRole) before it
- * takes a blast-radius slot.
+ * deployed playbook cuts off credentials, the user's or role's tags (ListUserTags, GetRole) before
+ * it takes a blast-radius slot.
  */
 export function guardTargetAccountActions(playbooks: readonly Playbook[]): string[] {
-  return [...CONTAINMENT_GUARD_IAM_ACTIONS.targetAccount, ...(playbooks.some(isPerCredential) ? CONTAINMENT_GUARD_IAM_ACTIONS.perCredentialTargetAccount : [])];
+  const cutsOffCredentials = playbooks.some((playbook) => flattenSteps(playbook.steps).some((step) => CREDENTIAL_STEP_RESPONDERS.has(ACTIONS[step.action].responder)));
+  return [...CONTAINMENT_GUARD_IAM_ACTIONS.targetAccount, ...(cutsOffCredentials ? CONTAINMENT_GUARD_IAM_ACTIONS.credentialTargetAccount : [])];
 }
 
 /**

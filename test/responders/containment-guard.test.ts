@@ -1008,9 +1008,53 @@ describe('containment-guard: a per-credential execution (contain-each-credential
 
   it("keeps granting every credential of an access-key incident for a playbook that is not per-credential", async () => {
     slotsHold();
+    userTags({});
 
     await runGuard(keyOf('ci-deployer'));
 
     expect(grants.grants.get(EXECUTION.executionArn)?.instanceId).toBe('iam-credentials');
+    expect(listUserTagsInputs()).toEqual([{ UserName: 'ci-deployer' }]);
+  });
+
+  // An access-key incident of any credential playbook whose credentials all belong to one user or
+  // role: the steps would refuse each alike, so the guard refuses first and takes no slot.
+  it('ATTACK: refuses a plain access-key incident about a protected or break-glass user before any slot is taken', async () => {
+    userTags({ [TAG_KEY]: '' });
+    const protectedUser = await runGuard(keyOf('data-loader'));
+    expect(protectedUser.result).toMatchObject({ status: 'evidence-only', protected: true, protectedBy: 'credential-tag' });
+
+    iam.reset();
+    const breakGlass = await runGuard(keyOf('break-glass-ops'));
+    expect(breakGlass.result).toMatchObject({ status: 'evidence-only', protected: true, protectedBy: 'privileged-name' });
+    expect(iam.calls()).toHaveLength(0);
+
+    expect(ddb.calls()).toHaveLength(0);
+    expect(grants.grants.size).toBe(0);
+  });
+
+  it('leaves the rails to the steps when a plain access-key incident names credentials of another principal too', async () => {
+    slotsHold();
+    const incident = keyOf('ci-deployer');
+    const withAnother: Incident = {
+      ...incident,
+      affected: [
+        { kind: 'access-key', accessKeyId: 'AKIAQ3EGRW6JSEXAMPLE', temporary: false, userName: 'ci-deployer', userType: 'IAMUser', from: 'resource.accessKeyDetails' },
+        { kind: 'iam-user', userName: 'data-loader', from: 'service.additionalInfo' },
+      ] as Incident['affected'],
+    };
+
+    const { result } = await runGuard(withAnother);
+
+    expect(result.status).toBe('proceed');
+    expect(iam.calls()).toHaveLength(0);
+    expect(grants.grants.get(EXECUTION.executionArn)?.instanceId).toBe('iam-credentials');
+  });
+
+  it('reads no credential tags for a release: protection stops containment, not the undoing of one', async () => {
+    const releaseRails = { ...RAILS, 'compromised-ec2-instance': RAILS['release-instance'] };
+    const { result } = await runGuard(keyOf('data-loader'), { config: config({ rails: releaseRails }) });
+
+    expect(result.status).toBe('needs-approval');
+    expect(iam.calls()).toHaveLength(0);
   });
 });

@@ -67,6 +67,14 @@ describe('disable-access-key: IAM', () => {
   });
 });
 
+describe('containment-guard: IAM with a playbook that cuts off credentials', () => {
+  it('reads the tags of users and roles (before it takes a blast-radius slot) and nothing else of IAM', () => {
+    const { statements } = roleStatements([playbook('key', [action('disable', 'disable-access-key', { denyAll: false }), action('alert', 'notify')], { resourceKinds: ['access-key'] })], 'ContainmentGuard');
+    expect(statements.flatMap(actionsOf).filter((name) => name.startsWith('iam:')).sort()).toEqual(['iam:GetRole', 'iam:ListUserTags']);
+    expect(statements.find((s) => s.Sid === 'ReadTagsOfNamedUsers')).toEqual({ Sid: 'ReadTagsOfNamedUsers', Effect: 'Allow', Action: 'iam:ListUserTags', Resource: userArn('*') });
+  });
+});
+
 describe('revoke-role-sessions: IAM', () => {
   it('reads and writes the policies of roles, never Firebreak\'s own nor the privileged ones', () => {
     const { statements, environment } = roleStatements([CREDENTIALS], 'RevokeRoleSessions');

@@ -59,7 +59,7 @@ describe('a playbook with a contain-each-credential step, as synthesized', () =>
     expect(memberRoleIamActions(sequencePlaybooks)).toEqual(expect.arrayContaining(['iam:GetRole', 'iam:ListUserTags']));
   });
 
-  it('gives the guard no IAM action when no per-credential playbook is deployed', () => {
+  it('gives the guard no IAM action when no deployed playbook cuts off credentials', () => {
     const ec2Only = shipped.filter((playbook) => playbook.name === 'compromised-ec2-instance');
     const { template: withoutCredentials } = synthesize({ playbooks: ec2Only });
     const guard = statementsOfRole(withoutCredentials, logicalIdOf(withoutCredentials, 'AWS::IAM::Role', 'ResponderContainmentGuardRole'));
