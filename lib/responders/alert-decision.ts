@@ -184,11 +184,22 @@ export function containmentDecision(input: AlertInput): ContainmentDecision | un
   if (status === 'evidence-only') {
     if (guard?.protected === true) {
       const rule = PROTECTION_RULE_WORDS[guard.protectedBy ?? ''];
+      const protectedRule = rule !== undefined ? ` (${rule})` : '';
+      if (guard.protectedBy === 'privileged-name' || guard.protectedBy === 'credential-tag') {
+        return {
+          ...common,
+          containmentRan: false,
+          marker: 'NOT CONTAINED: protected',
+          headline: `The credential is PROTECTED${protectedRule}: Firebreak never cuts off a protected credential automatically. It was NOT disabled or revoked; evidence was collected and this alert sent.`,
+          whyNotIsolated: 'its user or role is protected, and Firebreak never cuts off a protected credential automatically',
+          nextStep: 'The credential is protected, so Firebreak left it working: tell its owner now and decide with them whether to disable it by hand (a break-glass or protected principal may be what people need to recover).',
+        };
+      }
       return {
         ...common,
         containmentRan: false,
         marker: 'NOT CONTAINED: protected',
-        headline: `${instance} is PROTECTED${rule !== undefined ? ` (${rule})` : ''}: Firebreak never contains a protected instance automatically. It was NOT isolated; evidence was collected and this alert sent.`,
+        headline: `${instance} is PROTECTED${protectedRule}: Firebreak never contains a protected instance automatically. It was NOT isolated; evidence was collected and this alert sent.`,
         whyNotIsolated: 'it is protected, and Firebreak never contains a protected instance automatically',
         nextStep: `${instance} is protected, so Firebreak left it running and connected: tell its owners now and decide with them whether to contain it by hand (isolating it stops what it serves).`,
       };
@@ -232,8 +243,8 @@ export function containmentDecision(input: AlertInput): ContainmentDecision | un
   };
 }
 
-/** Matches a sentence that says a containment has happened ("the instance is isolated", "sessions are revoked"). */
-const CLAIMS_CONTAINMENT = /\b(?:is|are|was|were|has been|have been)\s+(?:now\s+)?(?:isolated|quarantined|contained|revoked)\b/i;
+/** Matches a sentence that says a containment has happened ("the instance is isolated", "sessions are revoked", "the key is Inactive"). */
+const CLAIMS_CONTAINMENT = /\b(?:is|are|was|were|has been|have been)\s+(?:now\s+)?(?:isolated|quarantined|contained|revoked|inactive|disabled|deactivated)\b/i;
 
 /**
  * The playbook's advice on a path where its containment did not run. Its author wrote it for the

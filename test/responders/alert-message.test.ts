@@ -645,6 +645,27 @@ describe('buildAlertMessage: containment decision of a guarded playbook', () => 
     expect(section(message, 'WHAT FIREBREAK DID NOT DO')).toContain('- The steps that change resources did NOT run: the containment guard answered evidence-only');
   });
 
+  it('says a protected credential was not cut off, in words about a credential, and drops the advice sentence claiming the key is Inactive', () => {
+    const incident = ec2Incident({ resource: { kind: 'access-key', accessKeyId: 'AKIAEXAMPLE', userName: 'payroll-loader', userType: 'IAMUser' } });
+    const reason = 'The user payroll-loader is protected: it carries the tag firebreak:protected="" in IAM now.';
+    const input = report({
+      incident,
+      options: { advice: 'The access key named above is Inactive (not deleted). Review CloudTrail for everything the key did.' },
+      results: { Guard: guardResult({ protectedBy: 'credential-tag', instanceId: undefined, reasons: [reason] }) },
+      reason: { outcome: 'evidence-only', summary: EVIDENCE_ONLY_SUMMARY },
+    });
+    const { subject, message } = buildAlertMessage(input, { now: NOW });
+    expect(subject.startsWith('[NOT CONTAINED: protected] ')).toBe(true);
+    const decision = section(message, 'CONTAINMENT DECISION');
+    expect(decision).toContain('The credential is PROTECTED (its user or role carries the protected tag): Firebreak never cuts off a protected credential automatically. It was NOT disabled or revoked');
+    expect(decision).not.toMatch(/instance|isolated/i);
+    expect(section(message, 'WHAT FIREBREAK DID NOT DO')).toContain('- The steps that change resources did NOT run: its user or role is protected');
+    const next = section(message, 'WHAT TO DO NEXT');
+    expect(next).toContain('1. The credential is protected, so Firebreak left it working');
+    expect(next).toContain('2. If you contain it by hand: Review CloudTrail for everything the key did.');
+    expect(next).not.toContain('is Inactive');
+  });
+
   it('says the guard let the playbook run as written on the proceed path, with no subject marker', () => {
     const guard = guardResult({
       status: 'proceed',
