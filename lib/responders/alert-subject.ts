@@ -70,16 +70,32 @@ const SEQUENCE_COUNTS: readonly { readonly prefix: string; readonly kind: Affect
  * What the subject says the incident is on: its resource, or, for an attack sequence naming more
  * than one resource of its family's kind, how many (`on 4 instances`): the top-level resource of a
  * sequence is only one of them, and a subject naming it reads as a one-machine incident. Unverified
- * entries are not counted (their ids are claims the parser could not check). An IAM sequence keeps
- * its top-level access key: its credentials are of several kinds (a user's key, a role and its
- * sessions) that a count would add up wrongly.
+ * entries are not counted (their ids are claims the parser could not check). An IAM sequence's
+ * credentials are of two kinds, each counted on its own (`on 2 access keys and 1 role`): users'
+ * long-term keys, and roles (a role counts once, however many of its sessions the sequence names).
  */
 function subjectTarget(incident: Incident): string | undefined {
   const on = resourceId(incident);
+  if (incident.findingType.startsWith('AttackSequence:IAM/')) return credentialCount(incident) ?? on;
   const family = SEQUENCE_COUNTS.find((entry) => incident.findingType.startsWith(entry.prefix));
   if (family === undefined) return on;
   const count = affectedResources(incident).filter((resource) => resource.kind === family.kind).length;
   return count > 1 ? `${count} ${family.noun}` : on;
+}
+
+/** `2 access keys and 1 role`: the credentials of an IAM sequence by kind, when it names more than one. */
+function credentialCount(incident: Incident): string | undefined {
+  const keys = new Set<string>();
+  const roles = new Set<string>();
+  for (const resource of affectedResources(incident)) {
+    const account = resource.account ?? incident.account;
+    if (resource.kind === 'access-key' && resource.userType === 'IAMUser' && !resource.temporary) keys.add(`${account}|${resource.accessKeyId}`);
+    if (resource.kind === 'access-key' && resource.userType === 'AssumedRole' && resource.userName !== undefined) roles.add(`${account}|${resource.userName}`);
+    if (resource.kind === 'role-session' || resource.kind === 'iam-role') roles.add(`${account}|${resource.roleName}`);
+  }
+  if (keys.size + roles.size < 2) return undefined;
+  const counted = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
+  return [keys.size > 0 ? counted(keys.size, 'access key') : undefined, roles.size > 0 ? counted(roles.size, 'role') : undefined].filter((part) => part !== undefined).join(' and ');
 }
 
 function attributeValue(value: string | undefined): string | undefined {

@@ -94,6 +94,13 @@ describe('the alert of an IAM attack sequence', () => {
     expect(describeCredentialOutcome({ ...cutOffKey, guard: 'needs-approval' } as never)).toContain('a person was asked to approve');
   });
 
+  it('counts its credentials by kind in the subject, a role once however many of its sessions it names', () => {
+    expect(alertFor([cutOffKey]).subject).toContain(' on 1 access key and 2 roles - ');
+    const keysOnly = { ...incident, affected: incident.affected?.filter((resource) => resource.kind === 'access-key' && resource.userType === 'IAMUser') };
+    const oneKey = buildAlertMessage(alertInputSchema.parse({ kind: 'report', incident: keysOnly, mode: 'enforce', playbook: 'iam-credentials-attack-sequence' }), { now: new Date('2026-03-19T12:05:00Z') });
+    expect(oneKey.subject).toContain(` on ${KEY} - `);
+  });
+
   it('is empty for a playbook without the step, and skips an item it cannot read', () => {
     expect(sectionCredentials(incident, [])).toEqual([]);
     const { message } = alertFor([cutOffKey, { nonsense: true }]);
