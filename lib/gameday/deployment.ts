@@ -309,6 +309,18 @@ export function memberRolePolicies(deployment: SynthesizedDeployment, local: Loc
 }
 
 /**
+ * The member role's trust policy resolved for one member account (the security account's responder
+ * roles on condition of aws:PrincipalArn, and the ExternalId when the deployment sets one), as the
+ * simulated STS evaluates it: undefined when the deployment has no member-role template.
+ */
+export function memberRoleTrustPolicy(deployment: SynthesizedDeployment, local: LocalDeploymentResources, memberAccount: string): PolicyDocument | undefined {
+  const ids = deployment.logicalIds;
+  if (!deployment.memberRoleTemplate || !ids.memberRole) return undefined;
+  const lookup = lookupIn(deployment.memberRoleTemplate, new Map(), { ...local, account: memberAccount }, { SecurityAccountId: local.account, SecurityRegion: local.region });
+  return resolveIntrinsics(deployment.memberRoleTemplate.Resources[ids.memberRole]?.Properties?.AssumeRolePolicyDocument, lookup) as PolicyDocument;
+}
+
+/**
  * The forensic role's policies resolved for the forensic account (its template is deployed there;
  * the security account and region arrive as its parameters): undefined when no playbook copies
  * evidence. Keyed by the role's ARN in that account; `trustPolicy` is its AssumeRolePolicyDocument,

@@ -8,6 +8,7 @@ import {
   deployedPolicies,
   deployedRules,
   memberRolePolicies,
+  memberRoleTrustPolicy,
   resolveIntrinsics,
   routeEvent,
   statementSids,
@@ -17,6 +18,8 @@ import type { DeployedRule, LocalDeploymentResources } from '../../lib/gameday/d
 import { KNOWN_STATEMENT_SIDS } from '../../lib/gameday/statement-sids';
 import type { PolicyStatement } from '../../lib/gameday/sim/iam-policy';
 import { LOCAL_GAMEDAY_PRINCIPAL } from '../../lib/gameday/definitions';
+import { AssumeRoleCommand } from '@aws-sdk/client-sts';
+import { SeededSimulatedAws } from '../support/sim-builder';
 import { synthesizeDefinitions } from '../../lib/stack/app';
 import type { SynthesizedDeployment } from '../../lib/stack/app';
 
@@ -82,6 +85,29 @@ describe('deployedPolicies', () => {
   it('resolves the member role’s policy for a member account, trusting the security account', () => {
     const documents = memberRolePolicies(deployment, LOCAL, '444455556666');
     expect(statements(documents)).toContainEqual(expect.objectContaining({ Sid: 'ContainInstances', Resource: 'arn:aws:ec2:*:444455556666:instance/*' }));
+  });
+
+  // The trust is exact (lib/stack/member-role-stack.ts): the simulated STS, which evaluates trust
+  // policies with their conditions, admits a responder role of the security account and refuses
+  // any other role there, even one allowed sts:AssumeRole on everything.
+  it('resolves the member role’s trust policy, which admits a responder role and refuses any other role of the security account', async () => {
+    const MEMBER = '444455556666';
+    const trust = memberRoleTrustPolicy(deployment, LOCAL, MEMBER);
+    expect(trust).toBeDefined();
+    const sim = new SeededSimulatedAws({ defaultAccount: LOCAL.account, defaultRegion: LOCAL.region });
+    const roleName = String(deployment.memberRoleTemplate?.Resources[deployment.logicalIds.memberRole ?? '']?.Properties?.RoleName);
+    sim.addRole({ account: MEMBER, name: roleName, trustPolicy: trust! });
+    const assumeAs = async (role: string) =>
+      (await sim.clientFactory({ principal: `arn:aws:iam::${LOCAL.account}:role/${role}` }).sts()).send(
+        new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${MEMBER}:role/${roleName}`, RoleSessionName: 'firebreak' }),
+      );
+
+    const responder = await assumeAs('firebreak-responder-eu-west-1-quarantine-instance');
+    const outcome = (promise: Promise<unknown>) => promise.then(() => 'admitted', (error: Error) => error.name);
+
+    expect(responder.AssumedRoleUser?.Arn).toBe(`arn:aws:sts::${MEMBER}:assumed-role/${roleName}/firebreak`);
+    expect(await outcome(assumeAs('Admin'))).toBe('AccessDenied');
+    expect(await outcome(assumeAs('firebreak-responder-eu-west-1-quarantine-instance-copy'))).toBe('AccessDenied');
   });
 
   it('takes a statement out by Sid and says which Sids it did not find', () => {
