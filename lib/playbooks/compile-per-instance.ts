@@ -139,8 +139,8 @@ export function perInstanceMapState(step: ActionStep, name: string, parentPlaybo
  * `startExecution.sync:2` per credential under its own execution name, but each item's summary also
  * keeps the child's step results (`results`: the guard's answer and what disable-access-key or
  * revoke-role-sessions did to that credential, refusals with their reasons), because a credential
- * can be refused after the guard cleared it (its user's or role's protected tag, read from IAM when
- * the responder acts) and the one alert must say so. At most PER_CREDENTIAL_LIMITS.maxCredentials
+ * can still be refused after the guard cleared it (a protected tag set between the guard's reading
+ * and the step's, a key IAM does not list as the named user's) and the one alert must say so. At most PER_CREDENTIAL_LIMITS.maxCredentials
  * items keep the result far below the 256 KiB payload limit.
  */
 function perCredentialMapState(step: ActionStep, name: string, parentPlaybook: string): AslState {

@@ -2,8 +2,8 @@
  * What happened to each credential of an IAM attack sequence, for the one alert the sequence gets:
  * the `contain-each-credential` step's per-credential executions (compile-per-instance.ts), each
  * read from its guard's answer and from what disable-access-key or revoke-role-sessions did to that
- * credential: cut off, already cut off, refused (a break-glass user by name before a slot is taken,
- * a protected tag read from IAM when the responder acted, a key IAM does not pair with its user…)
+ * credential: cut off, already cut off, refused (a break-glass user by name or a protected tag, by
+ * the guard before a slot is taken; a key IAM does not pair with its user, by the step…)
  * with the reason, waiting for a person, handled by an earlier revision, failed, or never started
  * (an account the deployment does not serve, the cap). Every line is cut; the alert's byte budget
  * holds the whole message (alert-model.ts).
