@@ -303,9 +303,13 @@ export function deployedResourcePolicies(deployment: SynthesizedDeployment, loca
 export function memberRolePolicies(deployment: SynthesizedDeployment, local: LocalDeploymentResources, memberAccount: string): readonly PolicyDocument[] {
   const ids = deployment.logicalIds;
   if (!deployment.memberRoleTemplate || !ids.memberRole) return [];
-  const member = { ...local, account: memberAccount };
-  const lookup = lookupIn(deployment.memberRoleTemplate, new Map(), member, { SecurityAccountId: local.account });
+  const lookup = memberRoleLookup(deployment.memberRoleTemplate, local, memberAccount);
   return documentsOfRole(deployment.memberRoleTemplate, ids.memberRole).map((document) => resolveIntrinsics(document, lookup) as PolicyDocument);
+}
+
+/** How the member-role template resolves in one member account: the security account and Region arrive as its parameters. */
+function memberRoleLookup(template: CfnTemplate, local: LocalDeploymentResources, memberAccount: string): ReturnType<typeof lookupIn> {
+  return lookupIn(template, new Map(), { ...local, account: memberAccount }, { SecurityAccountId: local.account, SecurityRegion: local.region });
 }
 
 /**
@@ -316,7 +320,7 @@ export function memberRolePolicies(deployment: SynthesizedDeployment, local: Loc
 export function memberRoleTrustPolicy(deployment: SynthesizedDeployment, local: LocalDeploymentResources, memberAccount: string): PolicyDocument | undefined {
   const ids = deployment.logicalIds;
   if (!deployment.memberRoleTemplate || !ids.memberRole) return undefined;
-  const lookup = lookupIn(deployment.memberRoleTemplate, new Map(), { ...local, account: memberAccount }, { SecurityAccountId: local.account, SecurityRegion: local.region });
+  const lookup = memberRoleLookup(deployment.memberRoleTemplate, local, memberAccount);
   return resolveIntrinsics(deployment.memberRoleTemplate.Resources[ids.memberRole]?.Properties?.AssumeRolePolicyDocument, lookup) as PolicyDocument;
 }
 

@@ -52,7 +52,7 @@ function iamError(code: string, message: string, status: number): SimulatedServi
  * The trust policy CreateRole received: JSON (URL-encoded or not) with a Statement, else
  * MalformedPolicyDocument as IAM answers it. Its principals and conditions are what AssumeRole evaluates.
  */
-function trustPolicyOf(document: string | undefined): PolicyDocument {
+function parsedTrustPolicy(document: string | undefined): PolicyDocument {
   if (document === undefined) {
     throw iamError('ValidationError', "1 validation error detected: Value null at 'assumeRolePolicyDocument' failed to satisfy constraint: Member must not be null", 400);
   }
@@ -89,7 +89,7 @@ export function iamProvisioningHandlers(world: SimWorld): Record<string, ApiHand
         account: call.account,
         name: input.RoleName,
         ...(input.Path !== undefined ? { path: input.Path } : {}),
-        trustPolicy: trustPolicyOf(input.AssumeRolePolicyDocument),
+        trustPolicy: parsedTrustPolicy(input.AssumeRolePolicyDocument),
       });
       if (input.Tags !== undefined) role.tags = Object.fromEntries(input.Tags.flatMap((tag) => (tag.Key !== undefined ? [[tag.Key, tag.Value ?? '']] : [])));
       return { Role: { Arn: role.arn, CreateDate: new Date(role.createDate), Path: role.path, RoleId: role.id, RoleName: role.name } };
