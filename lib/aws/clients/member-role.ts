@@ -10,7 +10,7 @@
  * from one account costs one STS call per session, not one per responder call.
  */
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { awsErrorCode, toResponderError } from '../errors';
+import { awsErrorCode, isAwsError, toResponderError } from '../errors';
 import { MemberRoleUnavailableError, ResponderFailedError, ResponderInputError } from '../../contracts/responder-errors';
 import type { AwsTarget, ClientScope, MemberCredentials, TargetAccess, TargetClientConfig } from './access';
 
@@ -23,11 +23,6 @@ const MAX_SESSION_SECONDS = 3600;
  */
 const DEFAULT_REFRESH_MARGIN_MS = 5 * 60 * 1000;
 
-/**
- * STS answers `AccessDenied` both when the role does not exist and when its trust policy does not
- * admit the caller (it does not reveal which, by design); IAM answers `NoSuchEntity`.
- */
-const ROLE_UNAVAILABLE_CODES = new Set(['AccessDenied', 'AccessDeniedException', 'NoSuchEntity', 'NoSuchEntityException']);
 
 export const ACCOUNT_ID = /^\d{12}$/;
 /** RoleSessionName: 2-64 characters of `[\w+=,.@-]` (STS AssumeRole API reference). */
@@ -170,7 +165,9 @@ export class MemberRoleAccess implements TargetAccess {
       );
     } catch (error) {
       const code = awsErrorCode(error);
-      if (code !== undefined && ROLE_UNAVAILABLE_CODES.has(code)) {
+      // STS answers AccessDenied both when the role does not exist and when its trust policy does not
+      // admit the caller (it does not reveal which, by design); IAM answers NoSuchEntity.
+      if (isAwsError(error, 'AccessDenied') || isAwsError(error, 'NoSuchEntity')) {
         throw new MemberRoleUnavailableError(
           `Firebreak cannot act in account ${account}: assuming ${roleArn} failed (${code}). ` +
             `The member role '${memberRoleName}' is missing in account ${account} or does not trust this ` +
