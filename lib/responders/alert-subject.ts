@@ -5,6 +5,7 @@
 import { affectedResources } from '../incident/affected';
 import type { AffectedResource, Incident } from '../incident/model';
 import { neutralizeText } from './untrusted-text';
+import { rolesNamed } from './credential-targets';
 import type { ContainmentDecision } from './alert-decision';
 import { rawEventField, reasonHeadline, resourceId, isGameDay, isSample } from './alert-incident';
 import type { AlertKind, AlertInput, SnsMessageAttribute } from './alert-model';
@@ -86,16 +87,14 @@ function subjectTarget(incident: Incident): string | undefined {
 /** `2 access keys and 1 role`: the credentials of an IAM sequence by kind, when it names more than one. */
 function credentialCount(incident: Incident): string | undefined {
   const keys = new Set<string>();
-  const roles = new Set<string>();
   for (const resource of affectedResources(incident)) {
-    const account = resource.account ?? incident.account;
-    if (resource.kind === 'access-key' && resource.userType === 'IAMUser' && !resource.temporary) keys.add(`${account}|${resource.accessKeyId}`);
-    if (resource.kind === 'access-key' && resource.userType === 'AssumedRole' && resource.userName !== undefined) roles.add(`${account}|${resource.userName}`);
-    if (resource.kind === 'role-session' || resource.kind === 'iam-role') roles.add(`${account}|${resource.roleName}`);
+    if (resource.kind === 'access-key' && resource.userType === 'IAMUser' && !resource.temporary) keys.add(`${resource.account ?? incident.account}|${resource.accessKeyId}`);
   }
-  if (keys.size + roles.size < 2) return undefined;
+  // The roles as revoke-role-sessions counts them: once per account, whatever sessions are named.
+  const roles = rolesNamed(incident).length;
+  if (keys.size + roles < 2) return undefined;
   const counted = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
-  return [keys.size > 0 ? counted(keys.size, 'access key') : undefined, roles.size > 0 ? counted(roles.size, 'role') : undefined].filter((part) => part !== undefined).join(' and ');
+  return [keys.size > 0 ? counted(keys.size, 'access key') : undefined, roles > 0 ? counted(roles, 'role') : undefined].filter((part) => part !== undefined).join(' and ');
 }
 
 function attributeValue(value: string | undefined): string | undefined {
