@@ -8,6 +8,8 @@ import type { SynthesizedDefinitions } from '../stack/app';
 import { synthesizeDefinitions } from '../stack/app';
 import type { ForensicAccount } from './backend';
 import type { SettingsDocument } from './scenario';
+import { DEFAULT_MEMBER_ROLE_NAME } from '../aws/member-accounts';
+import { LOCAL_ORGANIZATION_ID } from './deployment';
 
 /**
  * The game-day principal of the local deployment: game-day scenarios inject `firebreak.gameday`
@@ -16,11 +18,16 @@ import type { SettingsDocument } from './scenario';
  */
 export const LOCAL_GAMEDAY_PRINCIPAL = 'arn:aws:iam::111122223333:role/firebreak-local-gameday';
 
+/** The settings that change what is synthesized. */
+export type DeploymentSettings = Pick<SettingsDocument, 'mode' | 'forceDryRun' | 'containmentTargetSeconds'> & Partial<Pick<SettingsDocument, 'securityAccount'>>;
+
 /** The CDK context a scenario's settings stand for (what changes the definitions and the responders' environment). */
-export function deploymentContext(settings: Pick<SettingsDocument, 'mode' | 'forceDryRun' | 'containmentTargetSeconds'>, forensic?: ForensicAccount): Record<string, unknown> {
+export function deploymentContext(settings: DeploymentSettings, forensic?: ForensicAccount): Record<string, unknown> {
   const gameDays = {
     gameDayPrincipals: [LOCAL_GAMEDAY_PRINCIPAL],
     ...(settings.containmentTargetSeconds !== undefined ? { containmentTargetSeconds: settings.containmentTargetSeconds } : {}),
+    // A member-account game day: member accounts are reached through the member role, in the organization.
+    ...(settings.securityAccount !== undefined ? { memberRoleName: DEFAULT_MEMBER_ROLE_NAME, organizationId: LOCAL_ORGANIZATION_ID } : {}),
     // The forensic account the backend prepared: its id, key and role, as a deployment configures them.
     ...(forensic ? { forensicAccountId: forensic.accountId, forensicKmsKeyArn: forensic.kmsKeyArn, forensicRoleName: forensic.roleName } : {}),
   };
@@ -31,7 +38,7 @@ export function deploymentContext(settings: Pick<SettingsDocument, 'mode' | 'for
 const cache = new Map<string, Promise<SynthesizedDefinitions>>();
 
 /** Synthesizes (once per context and playbook set) the dispatcher and playbook definitions. */
-export function definitionsFor(settings: Pick<SettingsDocument, 'mode' | 'forceDryRun' | 'containmentTargetSeconds'>, playbooks: readonly Playbook[], forensic?: ForensicAccount): Promise<SynthesizedDefinitions> {
+export function definitionsFor(settings: DeploymentSettings, playbooks: readonly Playbook[], forensic?: ForensicAccount): Promise<SynthesizedDefinitions> {
   const context = deploymentContext(settings, forensic);
   const key = JSON.stringify({ context, playbooks: playbooks.map((playbook) => playbook.file) });
   let definitions = cache.get(key);

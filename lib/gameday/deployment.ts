@@ -7,11 +7,18 @@
  */
 import type { CfnTemplate, DeploymentLogicalIds, SynthesizedDeployment } from '../stack/app';
 import { DEFAULT_FORENSIC_ROLE_NAME } from '../contracts/security';
+import { DEFAULT_MEMBER_ROLE_NAME } from '../aws/member-accounts';
 import { LOCAL_RESPONDERS } from './responders';
 import { patternMismatch } from './event-patterns';
 import type { PolicyDocument, PolicyStatement } from './sim/iam-policy';
 import { FirebreakError } from '../contracts/errors';
 import { RESPONDER_NAMES } from '../contracts/responders';
+
+/**
+ * The organization of a member-account game day (settings.securityAccount): the deployment confines
+ * the member role to it (`aws:ResourceOrgID`), and the simulated accounts belong to it.
+ */
+export const LOCAL_ORGANIZATION_ID = 'o-firebreakgameday';
 
 /** The role the dispatcher's service integrations (SQS, SNS) run as. */
 export const DISPATCHER_ROLE = 'firebreak-dispatcher';
@@ -238,8 +245,6 @@ function isRecordLike(value: unknown): value is Record<string, unknown> {
 export interface DeployedPolicies {
   /** Security-account roles by local role name: responders, the dispatcher, each playbook's state machine. */
   readonly roles: ReadonlyMap<string, readonly PolicyDocument[]>;
-  /** The member role's policies (for any member account), when the deployment has a member role. */
-  readonly memberRole?: { readonly name: string; readonly documents: readonly PolicyDocument[] };
 }
 
 /** Reads and resolves every role's identity policies from the synthesized templates. */
@@ -255,14 +260,7 @@ export function deployedPolicies(deployment: SynthesizedDeployment, local: Local
   for (const [responder, logical] of Object.entries(ids.responders)) roles.set(responderRole(responder, local.region), resolve(documentsOfRole(deployment.template, logical.role)));
   roles.set(DISPATCHER_ROLE, resolve(documentsOfRole(deployment.template, ids.dispatcher.role)));
   for (const [playbook, logical] of Object.entries(ids.playbooks)) roles.set(playbookRole(playbook), resolve(documentsOfRole(deployment.template, logical.role)));
-  let memberRole: DeployedPolicies['memberRole'];
-  if (deployment.memberRoleTemplate && ids.memberRole) {
-    const template = deployment.memberRoleTemplate;
-    const name = String(template.Resources[ids.memberRole]?.Properties?.RoleName ?? local.memberRoleName ?? 'FirebreakResponder');
-    // The member template is account-agnostic: AWS::AccountId is the member account, resolved per account by the caller.
-    memberRole = { name, documents: documentsOfRole(template, ids.memberRole) };
-  }
-  return { roles, ...(memberRole ? { memberRole } : {}) };
+  return { roles };
 }
 
 /** A resource-based policy of the deployment, on a resource the game day has. */
@@ -299,29 +297,38 @@ export function deployedResourcePolicies(deployment: SynthesizedDeployment, loca
   return policies;
 }
 
-/** The member role's policies resolved for one member account. */
-export function memberRolePolicies(deployment: SynthesizedDeployment, local: LocalDeploymentResources, memberAccount: string): readonly PolicyDocument[] {
-  const ids = deployment.logicalIds;
-  if (!deployment.memberRoleTemplate || !ids.memberRole) return [];
-  const lookup = memberRoleLookup(deployment.memberRoleTemplate, local, memberAccount);
-  return documentsOfRole(deployment.memberRoleTemplate, ids.memberRole).map((document) => resolveIntrinsics(document, lookup) as PolicyDocument);
-}
-
 /** How the member-role template resolves in one member account: the security account and Region arrive as its parameters. */
 function memberRoleLookup(template: CfnTemplate, local: LocalDeploymentResources, memberAccount: string): ReturnType<typeof lookupIn> {
   return lookupIn(template, new Map(), { ...local, account: memberAccount }, { SecurityAccountId: local.account, SecurityRegion: local.region });
 }
 
+/** A role of another account as its template deploys it there, resolved for that account. */
+export interface AccountRole {
+  readonly roleArn: string;
+  readonly roleName: string;
+  readonly documents: readonly PolicyDocument[];
+  /** Its AssumeRolePolicyDocument, which the simulated STS evaluates. */
+  readonly trustPolicy: PolicyDocument;
+}
+
 /**
- * The member role's trust policy resolved for one member account (the security account's responder
- * roles on condition of aws:PrincipalArn, and the ExternalId when the deployment sets one), as the
- * simulated STS evaluates it: undefined when the deployment has no member-role template.
+ * The member role resolved for one member account: its policies, and its trust policy (the security
+ * account's responder roles on condition of aws:PrincipalArn, and the ExternalId when the deployment
+ * sets one). Undefined when the deployment has no member-role template.
  */
-export function memberRoleTrustPolicy(deployment: SynthesizedDeployment, local: LocalDeploymentResources, memberAccount: string): PolicyDocument | undefined {
-  const ids = deployment.logicalIds;
-  if (!deployment.memberRoleTemplate || !ids.memberRole) return undefined;
-  const lookup = memberRoleLookup(deployment.memberRoleTemplate, local, memberAccount);
-  return resolveIntrinsics(deployment.memberRoleTemplate.Resources[ids.memberRole]?.Properties?.AssumeRolePolicyDocument, lookup) as PolicyDocument;
+export function memberRolePolicies(deployment: SynthesizedDeployment, local: LocalDeploymentResources, memberAccount: string): AccountRole | undefined {
+  const template = deployment.memberRoleTemplate;
+  const id = deployment.logicalIds.memberRole;
+  if (!template || !id) return undefined;
+  const lookup = memberRoleLookup(template, local, memberAccount);
+  const properties = template.Resources[id]?.Properties ?? {};
+  const roleName = String(properties.RoleName ?? local.memberRoleName ?? DEFAULT_MEMBER_ROLE_NAME);
+  return {
+    roleArn: `arn:aws:iam::${memberAccount}:role/${roleName}`,
+    roleName,
+    documents: documentsOfRole(template, id).map((document) => resolveIntrinsics(document, lookup) as PolicyDocument),
+    trustPolicy: resolveIntrinsics(properties.AssumeRolePolicyDocument, lookup) as PolicyDocument,
+  };
 }
 
 /**
@@ -334,7 +341,7 @@ export function forensicRolePolicies(
   deployment: SynthesizedDeployment,
   local: LocalDeploymentResources,
   forensicAccount: string,
-): { readonly roleArn: string; readonly roleName: string; readonly documents: readonly PolicyDocument[]; readonly trustPolicy: PolicyDocument } | undefined {
+): AccountRole | undefined {
   const template = deployment.forensicRoleTemplate;
   const id = deployment.logicalIds.forensicRole;
   if (!template || !id) return undefined;

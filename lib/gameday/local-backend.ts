@@ -22,7 +22,7 @@ import { EnvironmentSetupError } from './account-backend/context';
 import { describeExecution } from './account-backend/executions';
 import { faultSpecOf } from './account-backend/deployment-resources';
 import type { AccountInspection, ExecutionDirectory, ForensicAccount, ForensicInspection, GameDayCall, InspectedSecurityHubFinding, GameDayClients, RehearsalFinding, ResolvedEnvironment } from './backend';
-import { responderRole } from './deployment';
+import { LOCAL_ORGANIZATION_ID, responderRole } from './deployment';
 import { wallClockMs } from './backend';
 import type { EnvironmentDocument, SettingsDocument } from './scenario';
 import { SimulatedAws, loadIamCatalog } from './sim';
@@ -58,6 +58,12 @@ export class LocalBackend extends AccountBackend {
   private readonly retainCalls: boolean;
   private callTotal = 0;
   private forensic: { readonly account: ForensicAccount; readonly region: string; readonly stateTable: string } | undefined;
+  /**
+   * The environment's account when it is a member account (settings.securityAccount): the
+   * operator's clients create and inspect the environment there, and the deployment's roles
+   * (`deployedRoles`) reach it through the member role once prepareMemberRole made it.
+   */
+  private member: { readonly account: string; roleName?: string; deployedRoles?: ReadonlySet<string> } | undefined;
   /** The scenario declares Security Hub (environment.securityHub): its findings are inspected. */
   private securityHub = false;
 
@@ -90,16 +96,27 @@ export class LocalBackend extends AccountBackend {
 
   override async prepare(environment: EnvironmentDocument, settings: SettingsDocument): Promise<ResolvedEnvironment> {
     const { account, region } = environment;
-    if (account !== this.sim.defaultAccount || region !== this.sim.defaultRegion) {
+    const securityAccount = settings.securityAccount ?? account;
+    if (securityAccount !== this.sim.defaultAccount || region !== this.sim.defaultRegion) {
       throw new EnvironmentSetupError(
-        `the local backend was made for ${this.sim.defaultAccount}/${this.sim.defaultRegion} but the environment is in ${account}/${region}`,
+        `the local backend was made for ${this.sim.defaultAccount}/${this.sim.defaultRegion} but the deployment is in ${securityAccount}/${region}`,
       );
+    }
+    if (settings.securityAccount !== undefined) {
+      if (account === settings.securityAccount) {
+        throw new EnvironmentSetupError(`settings.securityAccount names the environment's own account ${account}: leave it out for a single-account game day, or give the environment a member account`);
+      }
+      // A second account of the organization, made and inspected by its own operator.
+      this.member = { account };
+      this.sim.addOperator(`arn:aws:iam::${account}:role/${OPERATOR_ROLE}`);
+      this.sim.setOrganization(LOCAL_ORGANIZATION_ID);
     }
     const resolved = await super.prepare(environment, settings);
     this.securityHub = environment.securityHub !== undefined;
     if (environment.securityHub?.enabled === true) this.sim.enableSecurityHub(account, region);
     if (settings.forensicAccount === undefined) return resolved;
-    this.forensic = { account: await this.prepareForensicAccount(settings.forensicAccount, account, region), region, stateTable: resolved.deployment.stateTableName };
+    if (settings.forensicAccount === account) throw new EnvironmentSetupError('settings.forensicAccount must differ from the environment account (the copy leaves the member account)');
+    this.forensic = { account: await this.prepareForensicAccount(settings.forensicAccount, securityAccount, region), region, stateTable: resolved.deployment.stateTableName };
     for (const fault of settings.forensicCopyFailsLate) {
       const volume = resolved.instances[fault.instance]?.volumes.find((candidate) => candidate.device === fault.device);
       if (volume === undefined) throw new EnvironmentSetupError(`settings.forensicCopyFailsLate names ${fault.instance} ${fault.device}, which is not a volume of the environment`);
@@ -172,7 +189,7 @@ export class LocalBackend extends AccountBackend {
    * synthesized ForensicRoleStack's, enforced by the runner once the deployment is synthesized.
    */
   private async prepareForensicAccount(forensicAccount: string, securityAccount: string, region: string): Promise<ForensicAccount> {
-    if (forensicAccount === securityAccount) throw new EnvironmentSetupError('settings.forensicAccount must differ from the environment account (the copy leaves the member account)');
+    if (forensicAccount === securityAccount) throw new EnvironmentSetupError('settings.forensicAccount must differ from the security account (the copy leaves the deployment\'s accounts)');
     const operator = `arn:aws:iam::${forensicAccount}:role/${OPERATOR_ROLE}`;
     this.sim.addOperator(operator);
     const clients = this.sim.clientFactory({ principal: operator, homeRegion: region });
@@ -203,7 +220,7 @@ export class LocalBackend extends AccountBackend {
 
   protected operatorClients(region: string): OperatorClients {
     const factory = this.sim.clientFactory({ principal: this.operatorArn, homeRegion: region });
-    const target = { account: this.sim.defaultAccount, region };
+    const target = { account: this.member?.account ?? this.sim.defaultAccount, region };
     return {
       ec2: () => factory.ec2(target),
       iam: () => factory.iam(target),
@@ -225,6 +242,10 @@ export class LocalBackend extends AccountBackend {
     return identity.Account ?? this.sim.defaultAccount;
   }
 
+  protected override environmentAccount(securityAccount: string): string {
+    return this.member?.account ?? securityAccount;
+  }
+
   protected async pause(ms: number): Promise<void> {
     this.sim.advance(ms);
   }
@@ -244,10 +265,26 @@ export class LocalBackend extends AccountBackend {
     this.sim.defineApi('states:DescribeExecution', (call) => describeExecution(directory, String(call.input.executionArn ?? '')));
   }
 
+  async prepareMemberRole(role: { readonly roleName: string; readonly trustPolicy: PolicyDocument }, deployedRoles: readonly string[]): Promise<string> {
+    const member = this.member;
+    if (member === undefined) throw new EnvironmentSetupError('a member role needs a member account: settings.securityAccount, set before prepare()');
+    // Created as the member-role stack creates it: by the member account, with the deployed trust policy.
+    const iam = await this.operatorClients(this.sim.defaultRegion).iam();
+    await iam.send(new CreateRoleCommand({ RoleName: role.roleName, AssumeRolePolicyDocument: JSON.stringify(role.trustPolicy), MaxSessionDuration: 3600 }));
+    member.roleName = role.roleName;
+    member.deployedRoles = new Set(deployedRoles);
+    // Clients made before reached the member account directly.
+    this.factories.clear();
+    return `arn:aws:iam::${member.account}:role/${role.roleName}`;
+  }
+
   clients(role: string): GameDayClients {
     let factory = this.factories.get(role);
     if (!factory) {
-      factory = this.sim.clientFactory({ principal: `arn:aws:iam::${this.sim.defaultAccount}:role/${role}` });
+      // The deployment's roles reach a member account through the member role; anyone else (the
+      // game day's attacker) is a principal of the account it acts in.
+      const memberRoleName = this.member?.deployedRoles?.has(role) === true ? this.member.roleName : undefined;
+      factory = this.sim.clientFactory({ principal: `arn:aws:iam::${this.sim.defaultAccount}:role/${role}`, ...(memberRoleName !== undefined ? { memberRoleName } : {}) });
       this.factories.set(role, factory);
     }
     return factory;

@@ -17,7 +17,7 @@ import { canonicalDomain } from '../responders/dns-domain';
 import type { TriageDecision } from '../playbooks/triage';
 import type { SynthesizedDefinitions } from '../stack/app';
 import type { AccountInspection, GameDayBackend, GameDayCall, RehearsalFinding, ResolvedEnvironment } from './backend';
-import { busFor, deployedPolicies, deployedResourcePolicies, deployedRules, forensicRolePolicies, localDeploymentResources, routeToDispatcher, statementSids, withoutStatements } from './deployment';
+import { busFor, deployedPolicies, deployedResourcePolicies, deployedRules, forensicRolePolicies, localDeploymentResources, memberRolePolicies, routeToDispatcher, statementSids, withoutStatements } from './deployment';
 import type { DeployedRule, EventRouting } from './deployment';
 import type { PolicyDocument } from './sim/iam-policy';
 import { didYouMean } from '../playbooks/errors';
@@ -343,8 +343,8 @@ function forgedExecutionArn(environment: ResolvedEnvironment, playbook: string, 
 }
 
 /** The role a `removedStatements` entry names, as the local role name the backend signs with. */
-function localRoleOf(role: string, region: string, policies: ReadonlyMap<string, readonly PolicyDocument[]>): string | undefined {
-  const candidates = [role === 'dispatcher' ? 'firebreak-dispatcher' : undefined, role === RESPONDER_NAMES.approval ? 'firebreak-approval' : undefined, role.startsWith('playbook:') ? `firebreak-states-${role.slice('playbook:'.length)}` : undefined, `firebreak-responder-${region}-${role}`];
+function localRoleOf(role: string, region: string, policies: ReadonlyMap<string, readonly PolicyDocument[]>, memberRoleArn?: string): string | undefined {
+  const candidates = [role === 'member-role' ? memberRoleArn : undefined, role === 'dispatcher' ? 'firebreak-dispatcher' : undefined, role === RESPONDER_NAMES.approval ? 'firebreak-approval' : undefined, role.startsWith('playbook:') ? `firebreak-states-${role.slice('playbook:'.length)}` : undefined, `firebreak-responder-${region}-${role}`];
   return candidates.find((candidate) => candidate !== undefined && policies.has(candidate));
 }
 
@@ -353,10 +353,11 @@ function scenarioPolicies(
   scenario: Scenario,
   policies: ReadonlyMap<string, readonly PolicyDocument[]>,
   region: string,
+  memberRoleArn?: string,
 ): Map<string, readonly PolicyDocument[]> {
   const result = new Map(policies);
   for (const { role, sid } of scenario.environment.removedStatements) {
-    const local = localRoleOf(role, region, result);
+    const local = localRoleOf(role, region, result, memberRoleArn);
     if (local === undefined) throw new Error(`environment.removedStatements: the synthesized templates have no role '${role}' for this deployment`);
     const { documents, missing } = withoutStatements(result.get(local) ?? [], [sid]);
     if (missing.length > 0) {
@@ -378,7 +379,8 @@ function decisionOf(dispatcher: ExecutionRecord): TriageDecision | undefined {
 export async function runScenario(scenario: Scenario, options: RunScenarioOptions): Promise<ScenarioRun> {
   const startedWall = wallClockMs();
   const { environment: env, settings } = scenario;
-  const backend = options.backend ?? new LocalBackend({ seed: scenario.name, account: env.account, region: env.region });
+  // The local account is the deployment's: the security account, which is the environment's unless settings.securityAccount says otherwise.
+  const backend = options.backend ?? new LocalBackend({ seed: scenario.name, account: settings.securityAccount ?? env.account, region: env.region });
   const approvals: ApprovalRecord[] = [];
   const deliveries: DeliveryOutcome[] = [];
   const invocations: DirectInvocation[] = [];
@@ -407,8 +409,18 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     const local = localDeploymentResources(environment.deployment);
     // Rehearse what is deployed: the roles' identity policies and the rules' patterns, from the synthesized templates.
     const rules: readonly DeployedRule[] | undefined = definitions.deployment ? deployedRules(definitions.deployment, local) : undefined;
-    if (definitions.deployment && backend.enforceIdentityPolicies) {
-      const roles = new Map(scenarioPolicies(scenario, deployedPolicies(definitions.deployment, local).roles, local.region));
+    const deployed = definitions.deployment ? deployedPolicies(definitions.deployment, local).roles : undefined;
+    // A member-account game day: the member role, made in the environment's account with the
+    // deployed trust policy; the deployment's roles reach that account only through it.
+    const memberRole = settings.securityAccount !== undefined && definitions.deployment ? memberRolePolicies(definitions.deployment, local, environment.account) : undefined;
+    if (settings.securityAccount !== undefined) {
+      if (!memberRole || !deployed || !backend.prepareMemberRole || !backend.enforceIdentityPolicies) {
+        throw new Error(`settings.securityAccount needs a deployment with a member role and a backend that prepares a member account and enforces the deployed policies; ${backend.description} does not`);
+      }
+      await backend.prepareMemberRole(memberRole, [...deployed.keys()]);
+    }
+    if (definitions.deployment && deployed && backend.enforceIdentityPolicies) {
+      const roles = new Map(scenarioPolicies(scenario, memberRole ? new Map([...deployed, [memberRole.roleArn, memberRole.documents]]) : deployed, local.region, memberRole?.roleArn));
       // The forensic role, in the forensic account, as the ForensicRoleStack template grants it.
       const forensicRole = environment.forensic ? forensicRolePolicies(definitions.deployment, local, environment.forensic.accountId) : undefined;
       if (forensicRole) roles.set(forensicRole.roleArn, forensicRole.documents);

@@ -198,6 +198,13 @@ export const settingsSchema = z.strictObject({
     .max(86_400)
     .optional()
     .describe("CDK context containmentTargetSeconds: the deployment's time-to-containment target (the alarm's threshold), which each scenario's report measures its containment phase against (default: the deployment's, 120 s)."),
+  securityAccount: z
+    .string()
+    .regex(/^\d{12}$/, 'an account id has 12 digits')
+    .optional()
+    .describe(
+      "The account Firebreak is deployed in, when it is not the environment's (CDK context memberRoleName and organizationId): the environment is then a member account of the organization, reached through the member role the synthesized MemberRoleStack describes, with that role's trust and policies enforced (removedStatements: member-role). Local backend only.",
+    ),
   forensicAccount: z
     .string()
     .regex(/^\d{12}$/, 'an account id has 12 digits')

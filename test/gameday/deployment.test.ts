@@ -8,7 +8,6 @@ import {
   deployedPolicies,
   deployedRules,
   memberRolePolicies,
-  memberRoleTrustPolicy,
   resolveIntrinsics,
   routeEvent,
   statementSids,
@@ -83,7 +82,7 @@ describe('deployedPolicies', () => {
   });
 
   it('resolves the member role’s policy for a member account, trusting the security account', () => {
-    const documents = memberRolePolicies(deployment, LOCAL, '444455556666');
+    const documents = memberRolePolicies(deployment, LOCAL, '444455556666')?.documents ?? [];
     expect(statements(documents)).toContainEqual(expect.objectContaining({ Sid: 'ContainInstances', Resource: 'arn:aws:ec2:*:444455556666:instance/*' }));
   });
 
@@ -92,7 +91,7 @@ describe('deployedPolicies', () => {
   // any other role there, even one allowed sts:AssumeRole on everything.
   it('resolves the member role’s trust policy, which admits a responder role and refuses any other role of the security account', async () => {
     const MEMBER = '444455556666';
-    const trust = memberRoleTrustPolicy(deployment, LOCAL, MEMBER);
+    const trust = memberRolePolicies(deployment, LOCAL, MEMBER)?.trustPolicy;
     expect(trust).toBeDefined();
     const sim = new SeededSimulatedAws({ defaultAccount: LOCAL.account, defaultRegion: LOCAL.region });
     const roleName = String(deployment.memberRoleTemplate?.Resources[deployment.logicalIds.memberRole ?? '']?.Properties?.RoleName);

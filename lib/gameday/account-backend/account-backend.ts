@@ -100,15 +100,24 @@ export abstract class AccountBackend implements GameDayBackend {
     return this.setupFindings;
   }
 
-  /** The account the operator's credentials are in (sts:GetCallerIdentity). */
+  /** The account the operator's credentials are in (sts:GetCallerIdentity): the deployment's. */
   protected abstract callerAccount(clients: OperatorClients): Promise<string>;
+  /**
+   * The account the environment is created in, which the operator's clients reach: the operator's
+   * own unless the backend prepared a member account (LocalBackend, settings.securityAccount).
+   */
+  protected environmentAccount(securityAccount: string): string {
+    return securityAccount;
+  }
 
   async prepare(environment: EnvironmentDocument, _settings: SettingsDocument): Promise<ResolvedEnvironment> {
     const region = environment.region;
     const clients = this.operatorClients(region);
-    const account = await this.callerAccount(clients);
+    const securityAccount = await this.callerAccount(clients);
+    const account = this.environmentAccount(securityAccount);
     const context: BackendContext = {
       account,
+      securityAccount,
       region,
       runId: this.settings.runId,
       prefix: this.settings.prefix,

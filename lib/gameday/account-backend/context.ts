@@ -38,7 +38,13 @@ export class EnvironmentSetupError extends FirebreakError {
 }
 
 export interface BackendContext {
+  /** The environment's account: its instances, users, buckets… */
   readonly account: string;
+  /**
+   * The account the deployment's own resources are in (topics, queues, state table, keys): the
+   * operator's. The same as `account` unless the environment is a member account (settings.securityAccount).
+   */
+  readonly securityAccount: string;
   readonly region: string;
   /** Suffix of the names and marker tags of everything created. */
   readonly runId: string;

@@ -59,7 +59,8 @@ async function createChannel(context: BackendContext, which: keyof typeof TOPIC_
 }
 
 export async function createDeployment(context: BackendContext): Promise<CreatedDeployment> {
-  const { clients, prefix, created, account, region } = context;
+  // The deployment's resources are the security account's, wherever the environment is.
+  const { clients, prefix, created, securityAccount: account, region } = context;
   const findings: RehearsalFinding[] = [];
   const { topicArn: alertTopicArn, keyArn: alertKeyArn } = await createChannel(context, 'alert', findings);
   // The second, independent channel publish-alert copies Critical incidents and alerting failures to.

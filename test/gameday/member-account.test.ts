@@ -1,0 +1,64 @@
+/**
+ * A member-account game day (settings.securityAccount): Firebreak's roles live in the security
+ * account, the environment in a member account of the organization, reached only through the
+ * member role that the synthesized MemberRoleStack describes, with its trust and its policies
+ * enforced. A statement taken out of the member role shows as the denial AWS would answer there.
+ */
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runScenario } from '../../lib/gameday/runner';
+import type { Scenario } from '../../lib/gameday/scenario';
+import { loadScenarioDirectory } from '../../lib/gameday/scenario-loader';
+import { defaultTemplateDirectories, listTemplates } from '../../lib/gameday/templates';
+import { loadPlaybookDirectory } from '../../lib/playbooks/loader';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const playbooks = await loadPlaybookDirectory(resolve(ROOT, 'playbooks'));
+const templates = [...(await listTemplates(defaultTemplateDirectories(ROOT))).keys()];
+const scenarios = await loadScenarioDirectory(resolve(ROOT, 'playbooks/scenarios'), { playbooks, templates });
+const base = scenarios.find((scenario) => scenario.name === 'member-account-instance-contained') as Scenario;
+const MEMBER = '444455556666';
+const SECURITY = '111122223333';
+
+describe('member-account game days', () => {
+  it('acts in the member account only as the member role, assumed by the responders of the security account', async () => {
+    const run = await runScenario(base, { playbooks });
+    expect(run.error).toBeUndefined();
+    expect(run.passed).toBe(true);
+    const inMember = run.calls.filter((call) => call.account === MEMBER);
+    expect(inMember.map((call) => call.api)).toEqual(expect.arrayContaining(['ec2:ModifyNetworkInterfaceAttribute', 'ec2:CreateSnapshots']));
+    // Every responder call there is the member role's session, never a security-account role.
+    expect(new Set(inMember.map((call) => call.caller.replace(/\/[^/]+$/, '')))).toEqual(new Set([`arn:aws:sts::${MEMBER}:assumed-role/FirebreakResponder`]));
+    // The role was assumed from the security account by responder roles, and only those.
+    const assumed = run.calls.filter((call) => call.api === 'sts:AssumeRole');
+    expect(assumed.length).toBeGreaterThan(0);
+    for (const call of assumed) {
+      expect(call.input.RoleArn).toBe(`arn:aws:iam::${MEMBER}:role/FirebreakResponder`);
+      expect(call.caller).toMatch(new RegExp(`^arn:aws:sts::${SECURITY}:assumed-role/firebreak-responder-eu-west-1-`));
+      expect(call.outcome).toBe('ok');
+    }
+    // The deployment's own resources stay in the security account.
+    expect(run.calls.filter((call) => /^(sns|dynamodb|kms|states):/.test(call.api)).every((call) => call.account === SECURITY)).toBe(true);
+  });
+
+  it('the member role without ContainInstances cannot contain: EC2 answers UnauthorizedOperation in the member account', async () => {
+    const scenario: Scenario = { ...base, environment: { ...base.environment, removedStatements: [{ role: 'member-role', sid: 'ContainInstances' }] } };
+    const run = await runScenario(scenario, { playbooks });
+    expect(run.error).toBeUndefined();
+    const denied = run.calls.filter((call) => call.account === MEMBER && call.errorCode === 'UnauthorizedOperation');
+    expect(denied.map((call) => call.api)).toContain('ec2:ModifyInstanceAttribute');
+    expect(run.executions[0]?.status).toBe('FAILED');
+  });
+
+  it('names a statement the member role does not have, with the ones it has', async () => {
+    const scenario: Scenario = { ...base, environment: { ...base.environment, removedStatements: [{ role: 'member-role', sid: 'NoSuchStatement' }] } };
+    const run = await runScenario(scenario, { playbooks });
+    expect(run.error).toMatch(/role 'member-role' has no statement 'NoSuchStatement' in the synthesized template.*its statements: .*ContainInstances/);
+  });
+
+  it('refuses a securityAccount that is the environment account itself', async () => {
+    const scenario: Scenario = { ...base, settings: { ...base.settings, securityAccount: MEMBER } };
+    const run = await runScenario(scenario, { playbooks });
+    expect(run.error).toMatch(/settings.securityAccount names the environment's own account 444455556666/);
+  });
+});
