@@ -293,13 +293,14 @@ export interface GameDayBackend {
    */
   enforceTrustPolicies?(trustPolicies: ReadonlyMap<string, PolicyDocument>): Promise<void>;
   /**
-   * A member-account game day (settings.securityAccount): creates the member role in the
-   * environment's account with the deployed trust policy, and from then on the deployment's roles
-   * (`deployedRoles`, local names) reach that account only by sts:AssumeRole into it, as the
-   * responders do in Lambda. Its identity policies come with enforceIdentityPolicies (by role ARN).
-   * Optional: absent, a scenario with settings.securityAccount is refused.
+   * A member-account game day (settings.securityAccount): creates the member-account roles in the
+   * environment's account with their deployed trust policies, and from then on the deployment's
+   * roles (`deployedRoles`, local names) reach that account only by sts:AssumeRole into
+   * `memberRoleName` (or, through clientsThroughRole, another of them), as the responders do in
+   * Lambda. Their identity policies come with enforceIdentityPolicies (by role ARN). Optional:
+   * absent, a scenario with settings.securityAccount is refused.
    */
-  prepareMemberRole?(role: { readonly roleName: string; readonly trustPolicy: PolicyDocument }, deployedRoles: readonly string[]): Promise<string>;
+  prepareMemberRoles?(roles: readonly { readonly roleName: string; readonly trustPolicy: PolicyDocument }[], memberRoleName: string, deployedRoles: readonly string[]): Promise<void>;
   /**
    * Authorizes a call the engine makes itself as `role` (a state machine invoking a function,
    * starting an execution): undefined when allowed, else the denial. Optional: absent, allowed.

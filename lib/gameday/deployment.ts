@@ -7,7 +7,7 @@
  */
 import type { CfnTemplate, DeploymentLogicalIds, SynthesizedDeployment } from '../stack/app';
 import { DEFAULT_FORENSIC_ROLE_NAME } from '../contracts/security';
-import { DEFAULT_MEMBER_ROLE_NAME } from '../aws/member-accounts';
+import { DEFAULT_MEMBER_ROLE_NAME, DEFAULT_SESSION_REVOKER_ROLE_NAME } from '../aws/member-accounts';
 import { LOCAL_RESPONDERS } from './responders';
 import { patternMismatch } from './event-patterns';
 import type { PolicyDocument, PolicyStatement } from './sim/iam-policy';
@@ -60,8 +60,12 @@ export function playbookMachineName(playbook: string): string {
   return `Firebreak-${playbook}`;
 }
 
+/** The member-account roles, as a scenario's `removedStatements` names them (a member-account game day only: settings.securityAccount). */
+export const MEMBER_ROLE = 'member-role';
+export const SESSION_REVOKER_ROLE = 'session-revoker-role';
+
 /** The roles a scenario's `removedStatements` may name (besides `playbook:<name>`). */
-export const REMOVABLE_ROLES: readonly string[] = [...LOCAL_RESPONDERS, 'dispatcher', RESPONDER_NAMES.approval];
+export const REMOVABLE_ROLES: readonly string[] = [...LOCAL_RESPONDERS, 'dispatcher', RESPONDER_NAMES.approval, MEMBER_ROLE, SESSION_REVOKER_ROLE];
 
 /** The definitions cannot be mapped to local resources (an intrinsic the game day cannot resolve). */
 export class DeploymentTemplateError extends FirebreakError {
@@ -312,23 +316,33 @@ export interface AccountRole {
 }
 
 /**
- * The member role resolved for one member account: its policies, and its trust policy (the security
- * account's responder roles on condition of aws:PrincipalArn, and the ExternalId when the deployment
- * sets one). Undefined when the deployment has no member-role template.
+ * The member-account roles resolved for one member account, as the member-role template deploys
+ * them there: the member role (its trust admits the security account's responder roles on
+ * condition of aws:PrincipalArn, and the ExternalId when the deployment sets one) and, when a
+ * playbook revokes role sessions, the session revoker. Absent when the deployment has no
+ * member-role template.
  */
-export function memberRolePolicies(deployment: SynthesizedDeployment, local: LocalDeploymentResources, memberAccount: string): AccountRole | undefined {
+export function memberAccountRoles(
+  deployment: SynthesizedDeployment,
+  local: LocalDeploymentResources,
+  memberAccount: string,
+): { readonly member: AccountRole; readonly sessionRevoker?: AccountRole } | undefined {
   const template = deployment.memberRoleTemplate;
-  const id = deployment.logicalIds.memberRole;
-  if (!template || !id) return undefined;
+  const ids = deployment.logicalIds;
+  if (!template || !ids.memberRole) return undefined;
   const lookup = memberRoleLookup(template, local, memberAccount);
-  const properties = template.Resources[id]?.Properties ?? {};
-  const roleName = String(properties.RoleName ?? local.memberRoleName ?? DEFAULT_MEMBER_ROLE_NAME);
-  return {
-    roleArn: `arn:aws:iam::${memberAccount}:role/${roleName}`,
-    roleName,
-    documents: documentsOfRole(template, id).map((document) => resolveIntrinsics(document, lookup) as PolicyDocument),
-    trustPolicy: resolveIntrinsics(properties.AssumeRolePolicyDocument, lookup) as PolicyDocument,
+  const role = (id: string, defaultName: string): AccountRole => {
+    const properties = template.Resources[id]?.Properties ?? {};
+    const roleName = String(properties.RoleName ?? defaultName);
+    return {
+      roleArn: `arn:aws:iam::${memberAccount}:role/${roleName}`,
+      roleName,
+      documents: documentsOfRole(template, id).map((document) => resolveIntrinsics(document, lookup) as PolicyDocument),
+      trustPolicy: resolveIntrinsics(properties.AssumeRolePolicyDocument, lookup) as PolicyDocument,
+    };
   };
+  const member = role(ids.memberRole, local.memberRoleName ?? DEFAULT_MEMBER_ROLE_NAME);
+  return ids.sessionRevokerRole ? { member, sessionRevoker: role(ids.sessionRevokerRole, DEFAULT_SESSION_REVOKER_ROLE_NAME) } : { member };
 }
 
 /**

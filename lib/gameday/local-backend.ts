@@ -109,7 +109,9 @@ export class LocalBackend extends AccountBackend {
       // A second account of the organization, made and inspected by its own operator.
       this.member = { account };
       this.sim.addOperator(`arn:aws:iam::${account}:role/${OPERATOR_ROLE}`);
-      this.sim.setOrganization(LOCAL_ORGANIZATION_ID);
+      // The organization holds the deployment's accounts only: an account a finding names outside
+      // them is outside the organization, where the member role may not be assumed (aws:ResourceOrgID).
+      this.sim.setOrganization(LOCAL_ORGANIZATION_ID, [securityAccount, account, ...(settings.forensicAccount !== undefined ? [settings.forensicAccount] : [])]);
     }
     const resolved = await super.prepare(environment, settings);
     this.securityHub = environment.securityHub !== undefined;
@@ -265,17 +267,18 @@ export class LocalBackend extends AccountBackend {
     this.sim.defineApi('states:DescribeExecution', (call) => describeExecution(directory, String(call.input.executionArn ?? '')));
   }
 
-  async prepareMemberRole(role: { readonly roleName: string; readonly trustPolicy: PolicyDocument }, deployedRoles: readonly string[]): Promise<string> {
+  async prepareMemberRoles(roles: readonly { readonly roleName: string; readonly trustPolicy: PolicyDocument }[], memberRoleName: string, deployedRoles: readonly string[]): Promise<void> {
     const member = this.member;
-    if (member === undefined) throw new EnvironmentSetupError('a member role needs a member account: settings.securityAccount, set before prepare()');
-    // Created as the member-role stack creates it: by the member account, with the deployed trust policy.
+    if (member === undefined) throw new EnvironmentSetupError('member-account roles need a member account: settings.securityAccount, set before prepare()');
+    // Created as the member-role stack creates them: by the member account, with the deployed trust policies.
     const iam = await this.operatorClients(this.sim.defaultRegion).iam();
-    await iam.send(new CreateRoleCommand({ RoleName: role.roleName, AssumeRolePolicyDocument: JSON.stringify(role.trustPolicy), MaxSessionDuration: 3600 }));
-    member.roleName = role.roleName;
+    for (const role of roles) {
+      await iam.send(new CreateRoleCommand({ RoleName: role.roleName, AssumeRolePolicyDocument: JSON.stringify(role.trustPolicy), MaxSessionDuration: 3600 }));
+    }
+    member.roleName = memberRoleName;
     member.deployedRoles = new Set(deployedRoles);
     // Clients made before reached the member account directly.
     this.factories.clear();
-    return `arn:aws:iam::${member.account}:role/${role.roleName}`;
   }
 
   clients(role: string): GameDayClients {

@@ -71,6 +71,18 @@ function servedClients(clients: GameDayClients, environment: Readonly<Record<str
   return new ServedAccountClientFactory(clients, requireServedAccounts(environment));
 }
 
+/**
+ * IAM as the Lambdas that write role policies reach it (lib/aws/clients/iam.ts iamClientsFor): in a
+ * member account through the session-revoker role the member-role stack deploys there (the member
+ * role itself, when the deployment names no other), never through the member role's grants.
+ */
+function sessionRevokerIam({ clients, environment, throughRole }: LocalResponderRuntime): Pick<ClientFactory, 'iam'> {
+  const memberRole = environment[SECURITY_ENV.memberRoleName];
+  const revoker = environment[SECURITY_ENV.sessionRevokerRoleName] ?? memberRole;
+  const served = new ServedAccountClientFactory(revoker !== undefined && throughRole ? throughRole(revoker, 'firebreak-responder') : clients, requireServedAccounts(environment));
+  return { iam: (target) => served.iam(target) };
+}
+
 /** The served clients plus Auto Scaling and ELB, for the responders that act on fleets (quarantine, release). */
 function servedFleetResponderClients(clients: GameDayClients, environment: Readonly<Record<string, string>>) {
   const served = servedClients(clients, environment);
@@ -177,7 +189,8 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
     // Seeded isolation-group suffixes (the responder's are random): two runs of a scenario name the same groups.
     let created = 0;
     return createResponderHandler(quarantineResponder, {
-      clients: servedFleetResponderClients(clients, environment),
+      // Its IAM calls (revokeRoleSessions) through the session revoker, as the Lambda's.
+      clients: { ...servedFleetResponderClients(clients, environment), ...sessionRevokerIam(runtime) },
       logger: silentLogger,
       records,
       grants,
@@ -205,12 +218,12 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
   [RESPONDER_NAMES.unblockDnsDomains]: (runtime) => createUnblockDnsDomainsHandler(dnsFirewallDeps(runtime)),
   // IAM through the served accounts' clients; grants from the state table, as the Lambdas build them.
   [RESPONDER_NAMES.disableAccessKey]: (runtime) => createDisableAccessKeyHandler(credentialDeps(runtime)),
-  [RESPONDER_NAMES.revokeRoleSessions]: (runtime) => createRevokeRoleSessionsHandler(credentialDeps(runtime)),
+  [RESPONDER_NAMES.revokeRoleSessions]: (runtime) => createRevokeRoleSessionsHandler({ ...credentialDeps(runtime), clients: sessionRevokerIam(runtime) }),
   [RESPONDER_NAMES.releaseCredentials]: (runtime) => {
     const deps = credentialDeps(runtime);
     return createReleaseCredentialsHandler({
       ...deps,
-      revokerClients: deps.clients,
+      revokerClients: sessionRevokerIam(runtime),
       // The guard's release grant of the execution, then its approval, as the Lambda builds them.
       clearance: new ApprovalReleaseClearance(new DynamoDbApprovalStore(runtime.clients.dynamodb(), stateTableFromEnv(runtime.environment)), releaseGrantCheck(deps.grants, runtime.now)),
     });

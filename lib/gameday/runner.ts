@@ -17,7 +17,7 @@ import { canonicalDomain } from '../responders/dns-domain';
 import type { TriageDecision } from '../playbooks/triage';
 import type { SynthesizedDefinitions } from '../stack/app';
 import type { AccountInspection, GameDayBackend, GameDayCall, RehearsalFinding, ResolvedEnvironment } from './backend';
-import { busFor, deployedPolicies, deployedResourcePolicies, deployedRules, forensicRolePolicies, localDeploymentResources, memberRolePolicies, routeToDispatcher, statementSids, withoutStatements } from './deployment';
+import { busFor, deployedPolicies, deployedResourcePolicies, deployedRules, forensicRolePolicies, localDeploymentResources, MEMBER_ROLE, memberAccountRoles, SESSION_REVOKER_ROLE, routeToDispatcher, statementSids, withoutStatements } from './deployment';
 import type { DeployedRule, EventRouting } from './deployment';
 import type { PolicyDocument } from './sim/iam-policy';
 import { didYouMean } from '../playbooks/errors';
@@ -343,21 +343,24 @@ function forgedExecutionArn(environment: ResolvedEnvironment, playbook: string, 
 }
 
 /** The role a `removedStatements` entry names, as the local role name the backend signs with. */
-function localRoleOf(role: string, region: string, policies: ReadonlyMap<string, readonly PolicyDocument[]>, memberRoleArn?: string): string | undefined {
-  const candidates = [role === 'member-role' ? memberRoleArn : undefined, role === 'dispatcher' ? 'firebreak-dispatcher' : undefined, role === RESPONDER_NAMES.approval ? 'firebreak-approval' : undefined, role.startsWith('playbook:') ? `firebreak-states-${role.slice('playbook:'.length)}` : undefined, `firebreak-responder-${region}-${role}`];
+function localRoleOf(role: string, region: string, policies: ReadonlyMap<string, readonly PolicyDocument[]>, accountRoles: AccountRoleArns): string | undefined {
+  const candidates = [Object.hasOwn(accountRoles, role) ? accountRoles[role] : undefined, role === 'dispatcher' ? 'firebreak-dispatcher' : undefined, role === RESPONDER_NAMES.approval ? 'firebreak-approval' : undefined, role.startsWith('playbook:') ? `firebreak-states-${role.slice('playbook:'.length)}` : undefined, `firebreak-responder-${region}-${role}`];
   return candidates.find((candidate) => candidate !== undefined && policies.has(candidate));
 }
+
+/** The member-account roles' ARNs by the name removedStatements gives them (member-role, session-revoker-role). */
+type AccountRoleArns = Readonly<Record<string, string | undefined>>;
 
 /** The deployed policies with the scenario's `removedStatements` taken out; throws for a role or Sid the template does not have. */
 function scenarioPolicies(
   scenario: Scenario,
   policies: ReadonlyMap<string, readonly PolicyDocument[]>,
   region: string,
-  memberRoleArn?: string,
+  accountRoles: AccountRoleArns = {},
 ): Map<string, readonly PolicyDocument[]> {
   const result = new Map(policies);
   for (const { role, sid } of scenario.environment.removedStatements) {
-    const local = localRoleOf(role, region, result, memberRoleArn);
+    const local = localRoleOf(role, region, result, accountRoles);
     if (local === undefined) throw new Error(`environment.removedStatements: the synthesized templates have no role '${role}' for this deployment`);
     const { documents, missing } = withoutStatements(result.get(local) ?? [], [sid]);
     if (missing.length > 0) {
@@ -410,17 +413,19 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     // Rehearse what is deployed: the roles' identity policies and the rules' patterns, from the synthesized templates.
     const rules: readonly DeployedRule[] | undefined = definitions.deployment ? deployedRules(definitions.deployment, local) : undefined;
     const deployed = definitions.deployment ? deployedPolicies(definitions.deployment, local).roles : undefined;
-    // A member-account game day: the member role, made in the environment's account with the
-    // deployed trust policy; the deployment's roles reach that account only through it.
-    const memberRole = settings.securityAccount !== undefined && definitions.deployment ? memberRolePolicies(definitions.deployment, local, environment.account) : undefined;
+    // A member-account game day: the member-account roles, made in the environment's account with
+    // the deployed trust policies; the deployment's roles reach that account only through them.
+    const memberRoles = settings.securityAccount !== undefined && definitions.deployment ? memberAccountRoles(definitions.deployment, local, environment.account) : undefined;
+    const accountRoles = memberRoles ? [memberRoles.member, ...(memberRoles.sessionRevoker ? [memberRoles.sessionRevoker] : [])] : [];
     if (settings.securityAccount !== undefined) {
-      if (!memberRole || !deployed || !backend.prepareMemberRole || !backend.enforceIdentityPolicies) {
+      if (!memberRoles || !deployed || !backend.prepareMemberRoles || !backend.enforceIdentityPolicies) {
         throw new Error(`settings.securityAccount needs a deployment with a member role and a backend that prepares a member account and enforces the deployed policies; ${backend.description} does not`);
       }
-      await backend.prepareMemberRole(memberRole, [...deployed.keys()]);
+      await backend.prepareMemberRoles(accountRoles, memberRoles.member.roleName, [...deployed.keys()]);
     }
     if (definitions.deployment && deployed && backend.enforceIdentityPolicies) {
-      const roles = new Map(scenarioPolicies(scenario, memberRole ? new Map([...deployed, [memberRole.roleArn, memberRole.documents]]) : deployed, local.region, memberRole?.roleArn));
+      const withMemberRoles = new Map([...deployed, ...accountRoles.map((role) => [role.roleArn, role.documents] as const)]);
+      const roles = new Map(scenarioPolicies(scenario, withMemberRoles, local.region, { [MEMBER_ROLE]: memberRoles?.member.roleArn, [SESSION_REVOKER_ROLE]: memberRoles?.sessionRevoker?.roleArn }));
       // The forensic role, in the forensic account, as the ForensicRoleStack template grants it.
       const forensicRole = environment.forensic ? forensicRolePolicies(definitions.deployment, local, environment.forensic.accountId) : undefined;
       if (forensicRole) roles.set(forensicRole.roleArn, forensicRole.documents);

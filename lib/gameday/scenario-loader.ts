@@ -15,7 +15,7 @@ import type { Playbook, Step } from '../playbooks/model';
 import { describeZodIssue, valueAt } from '../playbooks/schema';
 import type { Scenario, ScenarioDocument } from './scenario';
 import { scenarioFileSchema, scenarioPlaybooks } from './scenario';
-import { REMOVABLE_ROLES } from './deployment';
+import { MEMBER_ROLE, REMOVABLE_ROLES, SESSION_REVOKER_ROLE } from './deployment';
 import { KNOWN_STATEMENT_SIDS } from './statement-sids';
 import { FirebreakError } from '../contracts/errors';
 
@@ -163,6 +163,8 @@ function crossCheck(document: ScenarioDocument, file: string, source: SourceMap,
       if (names !== undefined && !names.includes(playbookRole)) {
         at(['environment', 'removedStatements', index, 'role'], `no playbook '${playbookRole}'${didYouMean(playbookRole, names)}`);
       }
+    } else if ((role === MEMBER_ROLE || role === SESSION_REVOKER_ROLE) && document.settings.securityAccount === undefined) {
+      at(['environment', 'removedStatements', index, 'role'], `${role} exists only in a member-account game day: set settings.securityAccount (the environment is then a member account)`);
     } else if (!REMOVABLE_ROLES.includes(role)) {
       at(
         ['environment', 'removedStatements', index, 'role'],

@@ -89,6 +89,12 @@ function templateInstanceId(event: Json): string | undefined {
   return /"InstanceId"\s*:\s*"(i-[0-9a-f]+)"/.exec(text)?.[1];
 }
 
+/** The event as its account would send it: the template's account replaced everywhere (ARNs, ids, the envelope). */
+function fromAccount(event: Json, account: string): Json {
+  const templateAccount = typeof event.account === 'string' ? event.account : undefined;
+  return templateAccount !== undefined && templateAccount !== account ? (replaceEverywhere(event, templateAccount, account) as Json) : event;
+}
+
 /**
  * Aims an EventBridge-format event at an instance: the account, region, instance id (everywhere,
  * titles included), and for GuardDuty the ENIs with their groups, the profile and the tags as the
@@ -171,6 +177,9 @@ export async function buildInjectedEvent(
     const instance = environment.instances[injection.target];
     if (!instance) throw new GameDayEventError(`the injection aims at '${injection.target}', which the environment does not have`);
     event = aimEventAt(event, instance);
+  } else if (injection.template !== undefined) {
+    // A template's finding comes from the environment's account (a member account's, with settings.securityAccount).
+    event = fromAccount(event, environment.account);
   }
   for (const [path, value] of Object.entries(injection.set)) setPath(event, path, resolveReferences(value, environment));
   return event;

@@ -19,6 +19,7 @@ import { sectionInstances, sectionSequenceStory } from './alert-sequence';
 import { sectionCredentials } from './alert-credentials';
 import { isS3ObjectScan, malwareLinks, sectionMalwareScan, sectionRuntime } from './alert-malware';
 import type { IncidentDetail } from './alert-details';
+import type { Incident } from '../incident/model';
 import { checkIncidentDetails, sectionUnreadableDetails } from './alert-details';
 import { rawEventField, instanceIdOf, isSample } from './alert-incident';
 import type { AlertInput, AlertMessage } from './alert-model';
@@ -42,6 +43,14 @@ import { utf8Prefix } from './alert-text';
 // publish-alert's input schema and types, where its handler takes them from.
 export { alertInputSchema };
 export type { AlertInput, AlertMessage };
+
+/** What the LINKS section says lives in the incident's account (a sequence's instances, a role's sessions…). */
+function linkedResourceWords(incident: Incident): string {
+  if (isS3ObjectScan(incident)) return 'object and its quarantine copy are';
+  if (incident.resource.kind === 'ec2-instance') return 'instance and its snapshots are';
+  if (incident.resource.kind === 'access-key') return 'credential is';
+  return 'resources are';
+}
 
 /** Builds the subject, plain-text message and message attributes of one alert. */
 export function buildAlertMessage(claimed: AlertInput, context: { readonly now: Date }): AlertMessage {
@@ -91,7 +100,7 @@ export function buildAlertMessage(claimed: AlertInput, context: { readonly now: 
   if (input.kind !== 'invalid-event') {
     sections.push(sectionDid(input, steps, budget), sectionDidNot(input, steps, budget, decision));
   }
-  sections.push(sectionNext(input, steps, decision), sectionLinks(links, incident?.account, incident !== undefined && isS3ObjectScan(incident) ? 'object and its quarantine copy are' : undefined), sectionExecution(input, context.now));
+  sections.push(sectionNext(input, steps, decision), sectionLinks(links, incident?.account, incident !== undefined ? linkedResourceWords(incident) : undefined), sectionExecution(input, context.now));
 
   const filled = sections.filter((s) => s.length > 0);
   const text = filled.map((s) => s.join('\n')).join('\n\n');

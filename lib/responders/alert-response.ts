@@ -259,7 +259,12 @@ function failureAdvice(input: AlertInput): string[] {
   const account = input.incident?.account ?? rawEventField(input.rawEvent, 'account');
   const advice: string[] = [];
   if (error === 'MemberRoleUnavailableError') {
-    advice.push(`Deploy (or repair) the Firebreak member-role stack in account ${account ?? '(see the cause)'}: Firebreak cannot act there without it.`);
+    // The account is the finding's: one of the organization's without the stack, or one outside it
+    // (a partner's, an attacker's) where the deployment may not assume a role at all.
+    const where = account ?? '(see the cause)';
+    advice.push(
+      `If account ${where} is one of your organization's, deploy (or repair) the Firebreak member-role stack there: Firebreak cannot act there without it. If it is not (a partner's or an attacker's account the finding names), Firebreak may not act there: contain it with the account's owner.`,
+    );
   } else if (error === 'ResponderAccessDeniedError') {
     advice.push('Grant the IAM action named in the error to the responder (or member) role, then run the playbook again for this incident.');
   } else if (error === 'TransientResponderError' || error.startsWith('Lambda.') || error === 'States.Timeout') {

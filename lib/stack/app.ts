@@ -179,6 +179,8 @@ export interface DeploymentLogicalIds {
   readonly playbooks: Record<string, { readonly stateMachine: string; readonly role: string }>;
   /** The member role in the member-role template, when one is synthesized. */
   readonly memberRole?: string;
+  /** In the member-role template: the member-account role that writes role policies (session revocation), when a playbook revokes sessions. */
+  readonly sessionRevokerRole?: string;
   /** The forensic role in the forensic-role template, when one is synthesized. */
   readonly forensicRole?: string;
   /** The KMS key that seals pre-quarantine records, when deployed. */
@@ -247,6 +249,7 @@ export async function synthesizeDefinitions(options: Omit<FirebreakAppOptions, '
     ),
     playbooks: Object.fromEntries([...firebreak.playbookStateMachines].map(([name, machine]) => [name, { stateMachine: idOf(machine), role: idOf(machine.role) }])),
     ...(built.memberRole ? { memberRole: idOf(built.memberRole.role, built.memberRole) } : {}),
+    ...(built.memberRole?.sessionRevokerRole ? { sessionRevokerRole: idOf(built.memberRole.sessionRevokerRole, built.memberRole) } : {}),
     ...(built.forensicRole ? { forensicRole: idOf(built.forensicRole.role, built.forensicRole) } : {}),
     ...(firebreak.recordKey ? { recordKey: idOf(firebreak.recordKey.key) } : {}),
     ...(firebreak.approvals

@@ -7,7 +7,7 @@ import {
   busFor,
   deployedPolicies,
   deployedRules,
-  memberRolePolicies,
+  memberAccountRoles,
   resolveIntrinsics,
   routeEvent,
   statementSids,
@@ -82,7 +82,7 @@ describe('deployedPolicies', () => {
   });
 
   it('resolves the member role’s policy for a member account, trusting the security account', () => {
-    const documents = memberRolePolicies(deployment, LOCAL, '444455556666')?.documents ?? [];
+    const documents = memberAccountRoles(deployment, LOCAL, '444455556666')?.member.documents ?? [];
     expect(statements(documents)).toContainEqual(expect.objectContaining({ Sid: 'ContainInstances', Resource: 'arn:aws:ec2:*:444455556666:instance/*' }));
   });
 
@@ -91,7 +91,7 @@ describe('deployedPolicies', () => {
   // any other role there, even one allowed sts:AssumeRole on everything.
   it('resolves the member role’s trust policy, which admits a responder role and refuses any other role of the security account', async () => {
     const MEMBER = '444455556666';
-    const trust = memberRolePolicies(deployment, LOCAL, MEMBER)?.trustPolicy;
+    const trust = memberAccountRoles(deployment, LOCAL, MEMBER)?.member.trustPolicy;
     expect(trust).toBeDefined();
     const sim = new SeededSimulatedAws({ defaultAccount: LOCAL.account, defaultRegion: LOCAL.region });
     const roleName = String(deployment.memberRoleTemplate?.Resources[deployment.logicalIds.memberRole ?? '']?.Properties?.RoleName);

@@ -17,6 +17,7 @@ const playbooks = await loadPlaybookDirectory(resolve(ROOT, 'playbooks'));
 const templates = [...(await listTemplates(defaultTemplateDirectories(ROOT))).keys()];
 const scenarios = await loadScenarioDirectory(resolve(ROOT, 'playbooks/scenarios'), { playbooks, templates });
 const base = scenarios.find((scenario) => scenario.name === 'member-account-instance-contained') as Scenario;
+const credentials = scenarios.find((scenario) => scenario.name === 'member-account-iam-attack-sequence-cuts-off-credentials') as Scenario;
 const MEMBER = '444455556666';
 const SECURITY = '111122223333';
 
@@ -48,6 +49,28 @@ describe('member-account game days', () => {
     const denied = run.calls.filter((call) => call.account === MEMBER && call.errorCode === 'UnauthorizedOperation');
     expect(denied.map((call) => call.api)).toContain('ec2:ModifyInstanceAttribute');
     expect(run.executions[0]?.status).toBe('FAILED');
+  });
+
+  it('cuts off keys as the member role and revokes role sessions as the session revoker, each assumed by its responder', async () => {
+    const run = await runScenario(credentials, { playbooks });
+    expect(run.error).toBeUndefined();
+    const callerOf = (api: string) => [...new Set(run.calls.filter((call) => call.api === api && call.outcome === 'ok').map((call) => call.caller.replace(/\/[^/]+$/, '')))];
+    expect(callerOf('iam:UpdateAccessKey')).toEqual([`arn:aws:sts::${MEMBER}:assumed-role/FirebreakResponder`]);
+    expect(callerOf('iam:AttachUserPolicy')).toEqual([`arn:aws:sts::${MEMBER}:assumed-role/FirebreakResponder`]);
+    expect(callerOf('iam:PutRolePolicy')).toEqual([`arn:aws:sts::${MEMBER}:assumed-role/FirebreakSessionRevoker`]);
+    // The partner account is outside the organization: the responder's own role may not assume a role there.
+    const refused = run.calls.filter((call) => call.api === 'sts:AssumeRole' && call.outcome === 'error');
+    expect(refused.map((call) => [call.input.RoleArn, call.errorCode])).toEqual([['arn:aws:iam::999988887777:role/FirebreakSessionRevoker', 'AccessDenied']]);
+    expect(run.calls.filter((call) => call.account === '999988887777')).toEqual([]);
+  });
+
+  it('the session revoker without its role-policy statement cannot revoke: IAM answers AccessDenied in the member account', async () => {
+    const scenario: Scenario = { ...credentials, environment: { ...credentials.environment, removedStatements: [{ role: 'session-revoker-role', sid: 'RevokeInstanceRoleSessions' }] } };
+    const run = await runScenario(scenario, { playbooks });
+    expect(run.error).toBeUndefined();
+    expect(run.calls.filter((call) => call.api === 'iam:PutRolePolicy').map((call) => [call.account, call.errorCode])).toEqual([[MEMBER, 'AccessDenied']]);
+    // The key is still cut off: the member role's grants are untouched.
+    expect(run.after?.iam?.users['ci-deployer']?.accessKeys).toEqual(['Inactive']);
   });
 
   it('names a statement the member role does not have, with the ones it has', async () => {

@@ -83,6 +83,9 @@ describe('the alert of an IAM attack sequence', () => {
     expect(message).toContain('role partner-deploy-role (every session issued so far) (account 999988887777): NOT cut off by Firebreak, no execution started');
     expect(message).toContain('2 credential(s) of this incident were NOT cut off automatically (see CREDENTIALS');
     expect(message).toContain('Check CREDENTIALS above: cut off by hand every credential Firebreak did not');
+    // The account note under the links speaks of the credential, not of an instance it does not have.
+    expect(message).toContain('(The credential is in account 111122223333; the execution is in the account Firebreak runs in.)');
+    expect(message).not.toContain('snapshots');
   });
 
   it('counts as held every credential not cut off (refused, failed, awaiting approval), never one cut off or handled before', () => {

@@ -301,7 +301,10 @@ describe('buildAlertMessage: failure', () => {
     expect(failed).not.toContain('trace');
     expect(section(message, 'WHAT FIREBREAK DID (playbook compromised-ec2, enforce)')).toContain('eni-0aaa1111bbbb2222c');
     expect(section(message, 'WHAT FIREBREAK DID NOT DO')).toContain('Step evidence failed: the steps after it did not run.');
-    expect(section(message, 'WHAT TO DO NEXT')).toContain(`member-role stack in account ${ACCOUNT}`);
+    const next = section(message, 'WHAT TO DO NEXT');
+    expect(next).toContain(`If account ${ACCOUNT} is one of your organization's, deploy (or repair) the Firebreak member-role stack there`);
+    // An account outside the organization cannot get the stack: the advice says so rather than sending people to deploy it.
+    expect(next).toContain('If it is not (a partner\'s or an attacker\'s account the finding names), Firebreak may not act there');
   });
 
   it('reports a dispatcher failure, which has no incident, with the event it failed on', () => {

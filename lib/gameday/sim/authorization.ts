@@ -39,8 +39,10 @@ export interface AuthorizationCall {
 }
 
 export interface AuthorizationOptions {
-  /** The organization every simulated account belongs to (`aws:ResourceOrgID`, `aws:PrincipalOrgID`), when modelled. */
+  /** The organization of the simulated accounts (`aws:ResourceOrgID`, `aws:PrincipalOrgID`), when modelled. */
   readonly organizationId?: string;
+  /** Its accounts, when not every simulated account belongs to it: any other account has no organization. */
+  readonly organizationAccounts?: ReadonlySet<string>;
   /** Simulated now, for aws:CurrentTime / aws:EpochTime. */
   readonly now: number;
 }
@@ -577,6 +579,11 @@ export function authorizationTargets(iamAction: string, call: AuthorizationCall,
 }
 
 /** Keys every request carries (the principal, the region, time, transport). */
+/** True when `account` belongs to the modelled organization. */
+function inOrganization(account: string, options: AuthorizationOptions): boolean {
+  return options.organizationId !== undefined && (options.organizationAccounts === undefined || options.organizationAccounts.has(account));
+}
+
 export function globalKeys(call: AuthorizationCall, options: AuthorizationOptions): Record2 {
   const now = options.now;
   return {
@@ -589,7 +596,7 @@ export function globalKeys(call: AuthorizationCall, options: AuthorizationOption
     'aws:EpochTime': [String(Math.floor(now / 1000))],
     'aws:SecureTransport': ['true'],
     'aws:ViaAWSService': ['false'],
-    ...(options.organizationId !== undefined ? { 'aws:PrincipalOrgID': [options.organizationId] } : {}),
+    ...(inOrganization(call.caller.account, options) ? { 'aws:PrincipalOrgID': [options.organizationId as string] } : {}),
   };
 }
 
@@ -597,6 +604,9 @@ export function globalKeys(call: AuthorizationCall, options: AuthorizationOption
 const COMPLETE_GLOBAL = ['aws:PrincipalTag/', 'aws:CalledVia', 'aws:SourceArn', 'aws:SourceAccount', 'aws:SourceVpc', 'aws:SourceVpce', 'aws:SourceOrgID', 'aws:SourceOrgPaths', 'aws:FederatedProvider', 'aws:TokenIssueTime', 'aws:MultiFactorAuth'];
 
 const COMPLETE_GLOBAL_LOWER = COMPLETE_GLOBAL.map((prefix) => prefix.toLowerCase());
+
+/** The organization's keys (lower case): complete when the organization's accounts are known. */
+const ORGANIZATION_KEYS: ReadonlySet<string> = new Set(['aws:resourceorgid', 'aws:principalorgid']);
 
 const NO_TYPES: ReadonlySet<string> = new Set();
 /** The resource type names of a catalogued action (the catalog's entries never change): worked out once per action. */
@@ -634,7 +644,7 @@ export function requestContexts(
       ...base,
       ...(iamAction.startsWith('ec2:') ? { 'ec2:Region': [call.region] } : {}),
       ...(resourceAccount !== undefined ? { 'aws:ResourceAccount': [resourceAccount] } : {}),
-      ...(resourceAccount !== undefined && options.organizationId !== undefined ? { 'aws:ResourceOrgID': [options.organizationId] } : {}),
+      ...(resourceAccount !== undefined && inOrganization(resourceAccount, options) ? { 'aws:ResourceOrgID': [options.organizationId as string] } : {}),
       ...target.keys,
     };
     // Worked out on the first condition key asked about (most requests ask none).
@@ -651,6 +661,8 @@ export function requestContexts(
           if (lowerKeys.has(lower)) return true;
           if (COMPLETE_GLOBAL_LOWER.some((prefix) => lower.startsWith(prefix))) return true;
           if (target.complete.some((prefix) => lower.startsWith(prefix.toLowerCase()))) return true;
+          // With the organization's accounts known, an account outside it has no organization id: the key is absent, as in AWS.
+          if (options.organizationAccounts !== undefined && ORGANIZATION_KEYS.has(lower)) return true;
           // A key AWS would not supply here is simply absent, as in AWS.
           return !catalog.supplies(iamAction, target.resourceType, key);
         },

@@ -34,7 +34,7 @@ export class PolicyEnforcement {
   private readonly found: AuthorizationFinding[] = [];
   private readonly findingKeys = new Set<string>();
   private catalog: IamCatalog | undefined;
-  private organizationId: string | undefined;
+  private organization: { readonly organizationId: string; readonly organizationAccounts?: ReadonlySet<string> } | undefined;
 
   constructor(private readonly world: SimWorld) {}
 
@@ -47,8 +47,8 @@ export class PolicyEnforcement {
     this.resourcePolicies.set(resourceArn, { document, authoritative });
   }
 
-  setOrganization(organizationId: string | undefined): void {
-    this.organizationId = organizationId;
+  setOrganization(organizationId: string | undefined, accounts?: readonly string[]): void {
+    this.organization = organizationId === undefined ? undefined : { organizationId, ...(accounts !== undefined ? { organizationAccounts: new Set(accounts) } : {}) };
   }
 
   findings(): readonly AuthorizationFinding[] {
@@ -60,7 +60,7 @@ export class PolicyEnforcement {
     const policies = this.identityPolicies.get(call.caller.principalArn);
     const catalog = this.catalog;
     if (!policies || !catalog) return;
-    const contexts = requestContexts(iamAction, call, this.world, catalog, { now: this.world.now(), ...(this.organizationId !== undefined ? { organizationId: this.organizationId } : {}) }, resourceHint);
+    const contexts = requestContexts(iamAction, call, this.world, catalog, { now: this.world.now(), ...this.organization }, resourceHint);
     for (const { context } of contexts) {
       const identity = evaluatePolicies(policies.documents, context);
       const resourcePolicy = this.resourcePolicies.get(context.resource);

@@ -270,9 +270,12 @@ export class SimulatedAws {
     this.policies.enforceResourcePolicy(resourceArn, document, authoritative);
   }
 
-  /** The organization every simulated account belongs to (`aws:ResourceOrgID`, `aws:PrincipalOrgID`). */
-  setOrganization(organizationId: string | undefined): void {
-    this.policies.setOrganization(organizationId);
+  /**
+   * The organization of the simulated accounts (`aws:ResourceOrgID`, `aws:PrincipalOrgID`): every
+   * account, or only `accounts` when given (any other account then belongs to no organization).
+   */
+  setOrganization(organizationId: string | undefined, accounts?: readonly string[]): void {
+    this.policies.setOrganization(organizationId, accounts);
   }
 
   /** Conditions the simulated account could not evaluate, one per principal, action and key. */

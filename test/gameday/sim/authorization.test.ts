@@ -189,6 +189,24 @@ describe('identity policies in the simulated account', () => {
     expect(otherOrg.sim.authorizationFindings()).toEqual([]);
   });
 
+  it('knows which accounts are in the organization when told: a role outside it cannot be assumed under aws:ResourceOrgID', async () => {
+    const statement = {
+      Effect: 'Allow',
+      Action: 'sts:AssumeRole',
+      Resource: 'arn:aws:iam::*:role/FirebreakResponder',
+      Condition: { StringEquals: { 'aws:ResourceOrgID': 'o-a1b2c3d4e5' } },
+    } as const;
+    const organization = world([statement]);
+    organization.sim.setOrganization('o-a1b2c3d4e5', [ACCOUNT, '444455556666']);
+    for (const account of ['444455556666', '999988887777']) organization.sim.addRole({ account, name: 'FirebreakResponder', trustedPrincipals: [ROLE] });
+    const sts = await organization.clients.sts();
+    const assume = (account: string) => sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/FirebreakResponder`, RoleSessionName: 'firebreak' }));
+    expect((await assume('444455556666')).AssumedRoleUser?.Arn).toBe('arn:aws:sts::444455556666:assumed-role/FirebreakResponder/firebreak');
+    // The role there trusts the caller: only the caller's own policy, by the organization, refuses.
+    expect((await rejectionOf(assume('999988887777'))).name).toBe('AccessDenied');
+    expect(organization.sim.authorizationFindings()).toEqual([]);
+  });
+
   it('leaves roles without policies permissive, and deniedActions still deny on top of policies', async () => {
     const sim = new SeededSimulatedAws({ seed: 'authorization', defaultAccount: ACCOUNT, defaultRegion: REGION });
     const box = sim.addInstance();
