@@ -395,6 +395,9 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   let injectionSim = backend.now();
   try {
     const pace = options.pace === false ? undefined : (options.pace ?? (await defaultPace()));
+    if (settings.securityAccount !== undefined && !backend.prepareMemberRoles) {
+      throw new Error(`settings.securityAccount needs a deployment with a member role and a backend that prepares a member account and enforces the deployed policies; ${backend.description} does not`);
+    }
     resolved = await backend.prepare(env, settings);
     const environment = resolved;
     before = await backend.inspect();

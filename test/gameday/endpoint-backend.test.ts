@@ -203,9 +203,11 @@ describe('endpoint backend against the simulator as the endpoint', () => {
   // health checks replacing an instance): the endpoint backend's clock is the wall clock and its
   // advance() does not wait, so what those scenarios expect of the time after cannot happen there.
   // And Security Hub (environment.securityHub): only the simulated account models GuardDuty's export to it.
+  // And a member account (settings.securityAccount): its roles and its operator are the simulated account's.
   const localOnly = (candidate: (typeof scenarios)[number]) =>
     candidate.environment.removedStatements.length > 0 ||
     candidate.settings.forensicAccount !== undefined ||
+    candidate.settings.securityAccount !== undefined ||
     candidate.waitAfterSeconds > 0 ||
     candidate.environment.securityHub !== undefined;
   for (const scenario of scenarios.filter((candidate) => candidate.pending === undefined && !localOnly(candidate))) {
@@ -218,6 +220,16 @@ describe('endpoint backend against the simulator as the endpoint', () => {
       expect(leftovers(sim)).toEqual(NOTHING_LEFT);
     });
   }
+
+  it('refuses a member-account scenario before creating anything, naming the setting', async () => {
+    const { backend, sim } = backendOverSimulator();
+    const run = await runScenario(scenarioNamed('member-account-instance-contained'), { playbooks, backend });
+    expect(run.error).toMatch(/settings\.securityAccount needs .* a backend that prepares a member account/);
+    // Refused before anything is created.
+    expect(run.calls).toEqual([]);
+    expect(backend.createdResources()).toEqual([]);
+    expect(leftovers(sim)).toEqual(NOTHING_LEFT);
+  });
 
   it('applies an injected throttling fault in the client: the SDK retries it and the call log marks the injected attempts', async () => {
     const { backend } = backendOverSimulator();

@@ -140,11 +140,18 @@ describe('parseScenarioSource', () => {
       '        - groups: [web-tier]\n  removedStatements:\n    - { role: quarantine-instanse, sid: ContainInstances }\n    - { role: quarantine-instance, sid: ContainInstance }\n    - { role: playbook:compromised-ec2-instance, sid: InvokeResponders }\n',
     );
     expect(problems(text)).toEqual([
-      expect.stringMatching(/^scenarios\/s\.yaml:12:15: no role 'quarantine-instanse' \(did you mean 'quarantine-instance'\?\); roles: .*dispatcher, approval, or playbook:<name>$/),
+      expect.stringMatching(/^scenarios\/s\.yaml:12:15: no role 'quarantine-instanse' \(did you mean 'quarantine-instance'\?\); roles: .*dispatcher, approval, member-role, session-revoker-role, or playbook:<name>$/),
       expect.stringMatching(/^scenarios\/s\.yaml:13:41: no statement 'ContainInstance' in Firebreak's policies \(did you mean 'ContainInstances'\?\)/),
     ]);
     expect(problems(text.replace('sid: ContainInstances }', 'sid: Contain-Instances }'))).toEqual([
       expect.stringMatching(/^scenarios\/s\.yaml:12:41: a statement Sid such as ContainInstances/),
+    ]);
+  });
+
+  it('takes member-account roles in removedStatements only in a member-account game day', () => {
+    const text = VALID.replace('        - groups: [web-tier]\n', '        - groups: [web-tier]\n  removedStatements:\n    - { role: member-role, sid: ContainInstances }\n');
+    expect(problems(text)).toEqual([
+      expect.stringMatching(/^scenarios\/s\.yaml:12:15: member-role exists only in a member-account game day: set settings\.securityAccount/),
     ]);
   });
 });
