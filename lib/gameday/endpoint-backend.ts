@@ -292,6 +292,8 @@ export class EndpointBackend extends AccountBackend {
       sqs: () => clients.sqs(),
       dynamodb: () => clients.dynamodb(),
       kms: () => clients.kms(),
+      // One account: the environment's keys are the deployment's account's.
+      environmentKms: async () => clients.kms(),
       autoScaling: () => clients.autoScaling({ account: this.account, region }),
       elbv2: () => clients.elbv2({ account: this.account, region }),
       elb: () => clients.elb({ account: this.account, region }),

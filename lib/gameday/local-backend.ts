@@ -231,6 +231,7 @@ export class LocalBackend extends AccountBackend {
       sqs: () => factory.sqs(),
       dynamodb: () => factory.dynamodb(),
       kms: () => factory.kms(),
+      environmentKms: () => factory.kmsIn(target),
       autoScaling: () => factory.autoScaling(target),
       elbv2: () => factory.elbv2(target),
       elb: () => factory.elb(target),

@@ -206,7 +206,7 @@ async function startRelease(
     region: instance.region,
     incidentKey: incidentKeyFromTags(instance.instanceId, tags),
     mode,
-    requestedBy: `arn:aws:sts::${instance.account}:assumed-role/gameday-engineer/gameday`,
+    requestedBy: gameDayEngineerArn(environment),
     ...(release.reason !== undefined ? { reason: release.reason } : {}),
     at: backend.now(),
     tags,
@@ -232,7 +232,7 @@ async function startObjectRelease(engine: LocalEngine, backend: GameDayBackend, 
     region: environment.region,
     incidentKey: incidentKeyFromObjectTags(`s3://${object.bucket}/${object.key}`, tags),
     mode,
-    requestedBy: `arn:aws:sts::${environment.account}:assumed-role/gameday-engineer/gameday`,
+    requestedBy: gameDayEngineerArn(environment),
     ...(release.reason !== undefined ? { reason: release.reason } : {}),
     at: backend.now(),
   });
@@ -260,7 +260,7 @@ async function startDnsUnblock(
     claim: { instanceId: instance.instanceId, incidentKey: incidentKeyFromTags(instance.instanceId, tags) },
     force: unblock.force,
     mode,
-    requestedBy: `arn:aws:sts::${instance.account}:assumed-role/gameday-engineer/gameday`,
+    requestedBy: gameDayEngineerArn(environment),
     reason: unblock.reason ?? 'game day',
     at: backend.now(),
   });
@@ -301,7 +301,7 @@ async function startCredentialRelease(
     region: environment.region,
     incidentKey,
     mode,
-    requestedBy: `arn:aws:sts::${environment.account}:assumed-role/gameday-engineer/gameday`,
+    requestedBy: gameDayEngineerArn(environment),
     reason: reason ?? 'game day',
     at: backend.now(),
   });
@@ -337,9 +337,15 @@ function incidentOf(event: unknown, receivedAt: Date): Incident {
   return parseEvent(event, { receivedAt });
 }
 
+/** Who starts a game day's releases and manual playbooks: a person of the security account, where Firebreak runs. */
+function gameDayEngineerArn(environment: ResolvedEnvironment): string {
+  return `arn:aws:sts::${environment.deployment.account}:assumed-role/gameday-engineer/gameday`;
+}
+
 /** An execution ARN of the deployment's playbook that was never started (what a forger would name). */
 function forgedExecutionArn(environment: ResolvedEnvironment, playbook: string, index: number): string {
-  return `arn:aws:states:${environment.region}:${environment.account}:execution:${LOCAL_STACK_NAME}-${playbook}:forged-${index}`;
+  // The deployment's state machines are the security account's, wherever the environment is.
+  return `arn:aws:states:${environment.deployment.region}:${environment.deployment.account}:execution:${LOCAL_STACK_NAME}-${playbook}:forged-${index}`;
 }
 
 /** The role a `removedStatements` entry names, as the local role name the backend signs with. */
@@ -524,7 +530,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         const stateMachineArn = running.stateMachineArnOf(direct.name);
         if (!stateMachineArn) throw new Error(`start: no ${direct.name} playbook is deployed`);
         // A manual playbook (release-s3-object) also reads who asked and why, as `firebreak release` sends them.
-        const request = options.playbooks.some((candidate) => candidate.name === direct.name && candidate.trigger === 'manual') ? { requestedBy: `arn:aws:sts::${incident.account}:assumed-role/gameday-engineer/gameday`, reason: 'game day' } : {};
+        const request = options.playbooks.some((candidate) => candidate.name === direct.name && candidate.trigger === 'manual') ? { requestedBy: gameDayEngineerArn(environment), reason: 'game day' } : {};
         await running.start(stateMachineArn, `direct-${index + 1}-${incident.key}`.slice(0, 80), { incident, mode: direct.mode, playbook: direct.name, ...request }).done;
         return;
       }

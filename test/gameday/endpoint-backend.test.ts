@@ -162,8 +162,9 @@ describe('endpoint backend against the simulator as the endpoint', () => {
     expect(run.error).toBeUndefined();
     expect(failures(run)).toEqual([]);
     const kinds = backend.createdResources().map((resource) => resource.kind);
-    // The bucket, then its SSE-KMS key (scheduled for deletion at cleanup, with the deployment's keys).
-    expect(kinds.slice(kinds.indexOf('bucket'), kinds.indexOf('bucket') + 2)).toEqual(['bucket', 'key']);
+    // The bucket, then its SSE-KMS key, the environment's (scheduled for deletion at cleanup, after the deployment's keys).
+    expect(kinds.slice(kinds.indexOf('bucket'), kinds.indexOf('bucket') + 2)).toEqual(['bucket', 'environment-key']);
+    expect(sim.calls({ api: 'kms:ScheduleKeyDeletion', outcome: 'ok' }).length).toBe(kinds.filter((kind) => kind === 'key' || kind === 'environment-key').length);
     expect(sim.calls({ api: 's3:PutBucketEncryption', outcome: 'ok' })).toHaveLength(1);
     // The object and its quarantine copy are deleted by exact version, then the bucket.
     expect(sim.calls({ api: 's3:DeleteObject', outcome: 'ok' })).toHaveLength(2);

@@ -102,6 +102,7 @@ export async function cleanUp(
   // The scenario's objects and their quarantine copies before the keys that encrypt them.
   await deleteS3Objects(context, s3Objects, attempt);
   for (const arn of of('key')) await attempt(arn, () => clients.kms().send(new ScheduleKeyDeletionCommand({ KeyId: arn, PendingWindowInDays: 7 })));
+  for (const arn of of('environment-key')) await attempt(arn, async () => (await clients.environmentKms()).send(new ScheduleKeyDeletionCommand({ KeyId: arn, PendingWindowInDays: 7 })));
   return { deleted, failed };
 }
 

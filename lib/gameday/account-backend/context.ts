@@ -20,7 +20,10 @@ export interface OperatorClients extends FleetOperatorClients {
   sns(): SNSClient;
   sqs(): SQSClient;
   dynamodb(): DynamoDBClient;
+  /** KMS in the deployment's account (its record and topic keys). */
   kms(): KMSClient;
+  /** KMS in the environment's account (its buckets' keys): the deployment's unless it is a member account. */
+  environmentKms(): Promise<KMSClient>;
   s3(): Promise<S3Client>;
   /** DNS Firewall, read by inspect() for `expect.dnsBlocked`. */
   route53resolver(): Promise<Route53ResolverClient>;
@@ -28,7 +31,7 @@ export interface OperatorClients extends FleetOperatorClients {
 
 /** A resource prepare() created, for cleanup. */
 export interface CreatedResource {
-  readonly kind: 'vpc' | 'subnet' | 'security-group' | 'instance' | 'role' | 'user' | 'instance-profile' | 'topic' | 'queue' | 'table' | 'key' | 'elastic-ip' | 'bucket';
+  readonly kind: 'vpc' | 'subnet' | 'security-group' | 'instance' | 'role' | 'user' | 'instance-profile' | 'topic' | 'queue' | 'table' | 'key' | 'environment-key' | 'elastic-ip' | 'bucket';
   readonly id: string;
 }
 

@@ -62,10 +62,10 @@ export async function createS3Objects(context: BackendContext, environment: Envi
     }
     if (versioned) await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
     if (kms) {
-      const key = await context.clients.kms().send(new CreateKeyCommand({ Description: `Firebreak game day ${context.runId}: SSE-KMS of ${bucket}`, KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' }));
+      const key = await (await context.clients.environmentKms()).send(new CreateKeyCommand({ Description: `Firebreak game day ${context.runId}: SSE-KMS of ${bucket}`, KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' }));
       const arn = key.KeyMetadata?.Arn;
       if (arn === undefined) throw new EnvironmentSetupError(`cannot create the SSE-KMS key of bucket ${bucket}: CreateKey answered no ARN`);
-      context.created.push({ kind: 'key', id: arn });
+      context.created.push({ kind: 'environment-key', id: arn });
       await s3.send(new PutBucketEncryptionCommand({ Bucket: bucket, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: arn } }] } }));
       bucketKeys.set(bucket, arn);
     }

@@ -72,6 +72,8 @@ export interface SimulatedClientFactory extends ClientFactory, AutoScalingClient
   eventBridge(): EventBridgeClient;
   /** KMS in the security account (the record key). */
   kms(): KMSClient;
+  /** KMS in another account and region (a member account's own keys, such as its buckets'). */
+  kmsIn(target: AwsTarget): Promise<KMSClient>;
   /** Route 53 Resolver (DNS Firewall) in the incident's account. */
   route53resolver(target: AwsTarget): Promise<Route53ResolverClient>;
   /** S3 in the bucket owner's account. */
@@ -239,6 +241,10 @@ export function simulatedClientFactory(sim: ClientSource, options: SimulatedClie
     },
     sns: () => cached('sns', homeSession(), homeRegion, 'sns'),
     kms: () => cached('kms', homeSession(), homeRegion, 'kms'),
+    kmsIn: async (target) => {
+      const { session, key } = await sessionFor(target.account);
+      return cached('kms', session, target.region, `kms:${key}:${target.region}`);
+    },
     sfn: () => cached('sfn', homeSession(), homeRegion, 'sfn'),
     dynamodb: () => cached('dynamodb', homeSession(), homeRegion, 'dynamodb'),
     sqs: () => cached('sqs', homeSession(), homeRegion, 'sqs'),
