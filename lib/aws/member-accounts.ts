@@ -28,7 +28,8 @@ export const DEFAULT_MEMBER_ROLE_NAME = 'FirebreakResponder';
 
 /**
  * The default name of the member-account role that may write role policies (session revocation):
- * separate from the member role, trusted by the quarantine-instance responder role alone.
+ * separate from the member role, trusted only by the responders whose deployed steps write role
+ * policies (quarantine-instance with revokeRoleSessions, revoke-role-sessions, release-credentials).
  */
 export const DEFAULT_SESSION_REVOKER_ROLE_NAME = 'FirebreakSessionRevoker';
 
