@@ -9,7 +9,8 @@
  * the user's or role's CURRENT tags, read from IAM through the member role (the protected tag key,
  * the game-day opt-in), also before a slot is taken: a finding about a protected credential must not
  * use up the account's automatic containments. The credential responders read the tags again where
- * they act (credential-rails.ts): a tag set between the two readings still stops the change.
+ * they act (credential-rails.ts): a tag set between the two readings still stops the change. Both
+ * apply the same two tag rules (credential-tag-rules.ts), each with its own wording.
  */
 import { matchesPrivilegedName, privilegedNamePatternsOf } from '../contracts/privileged-names';
 import type { CredentialGrantSubject } from '../contracts/security';
@@ -25,7 +26,7 @@ import type { ActionLog } from './action-log';
 import type { ContainmentGuardDeps } from './containment-guard-model';
 import type { ProtectionVerdict } from './containment-guard-rails';
 import { readOrMissing } from './credential-targets';
-import { isGameDayTarget } from './game-day';
+import { carriesProtectedTagKey, gameDayForbids } from './credential-tag-rules';
 
 /** The credential a per-credential execution's incident is about, and its principal's name. */
 export interface OneCredential {
@@ -117,14 +118,14 @@ export async function lookAtCredential(
     reasons.push(reason);
     return 'unverifiable';
   }
-  if (gameDay && !isGameDayTarget(read)) {
+  if (gameDayForbids(gameDay, read)) {
     const { key, value } = SECURITY_TAGS.gameDayTarget;
     const reason = `Game-day incident: ${what} ${name} does not carry the tag ${key}=${value} in IAM now, so a drill may not change its credentials; evidence and an alert only (no blast-radius slot taken).`;
     log.record(api, name, 'observed', reason);
     reasons.push(reason);
     return 'not-a-target';
   }
-  if (protectedTagKey !== undefined && Object.hasOwn(read, protectedTagKey)) {
+  if (protectedTagKey !== undefined && carriesProtectedTagKey(read, protectedTagKey)) {
     const reason = `The ${what} ${name} is protected: it carries the tag ${protectedTagKey}=${JSON.stringify(read[protectedTagKey])} in IAM now, so Firebreak collects evidence and alerts instead of cutting off its credentials (no blast-radius slot taken).`;
     log.record(api, name, 'observed', `Read the current tags of ${what} ${name}: the protected tag key ${protectedTagKey} is present.`);
     return { protected: true, rule: 'credential-tag', reason };

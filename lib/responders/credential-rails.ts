@@ -14,7 +14,8 @@ import type { Incident } from '../incident/model';
 import type { DeploymentEnvironment } from './effective-mode';
 import type { ActionLog } from './action-log';
 import type { ResponderRun } from './responder-run';
-import { isGameDayIncident, isGameDayTarget } from './game-day';
+import { isGameDayIncident } from './game-day';
+import { carriesProtectedTagKey, gameDayForbids } from './credential-tag-rules';
 import type { GrantCheck, GrantReader } from './grants';
 import { checkContainmentGrant } from './grants';
 import { partitionOfRegion } from './console-links';
@@ -60,10 +61,10 @@ export function refusalByTags(
   gameDay: boolean,
   rails: CredentialRails,
 ): string | undefined {
-  if (rails.protectedTagKey !== undefined && Object.hasOwn(tags, rails.protectedTagKey)) {
+  if (rails.protectedTagKey !== undefined && carriesProtectedTagKey(tags, rails.protectedTagKey)) {
     return `${what} ${principal} carries the protected tag key ${rails.protectedTagKey} in IAM now: never contained automatically`;
   }
-  if ((gameDay || isGameDayIncident(incident)) && !isGameDayTarget(tags)) {
+  if (gameDayForbids(gameDay || isGameDayIncident(incident), tags)) {
     const { key, value } = SECURITY_TAGS.gameDayTarget;
     return `game-day incident ${incident.key}: ${what} ${principal} does not carry the tag ${key}=${value} in IAM now, so a drill may not change it`;
   }

@@ -62,6 +62,12 @@ const FORBIDDEN: readonly { readonly name: string; readonly input: RegExp; reado
     why: 'a credential responder bundled into another (release-credentials): shared helpers live in credential-targets.ts',
   },
   {
+    name: 'the credential rails in the containment guard',
+    input: /^lib\/responders\/credential-rails\.ts$/,
+    except: responderNames().filter((responder) => responder !== 'containment-guard'),
+    why: "the credential steps' rails and their grant checks (on the path of every containment): the guard takes the tag rules it shares with them from credential-tag-rules.ts",
+  },
+  {
     name: "disable-access-key's options in the other credential responders",
     input: /^lib\/playbooks\/disable-access-key-options\.ts$/,
     except: responderNames().filter((responder) => responder !== 'revoke-role-sessions' && responder !== 'release-credentials'),

@@ -1,0 +1,18 @@
+/**
+ * The two rules a user's or role's CURRENT IAM tags decide, written once for both places that read
+ * them: the containment guard, before it takes a blast-radius slot (containment-guard-credential.ts),
+ * and the credential steps, where they act (credential-rails.ts). Each caller words its own refusal.
+ * A leaf on purpose: the guard imports it, and the guard's bundle (on the path of every containment)
+ * must not carry the credential rails and their grant reader.
+ */
+import { isGameDayTarget } from './game-day';
+
+/** True when the tags carry the deployment's protected tag key, whatever its value (an empty one protects too). */
+export function carriesProtectedTagKey(tags: Readonly<Record<string, string>>, protectedTagKey: string): boolean {
+  return Object.hasOwn(tags, protectedTagKey);
+}
+
+/** True when a game-day incident may not change the principal: its tags do not opt it in (key and value); never for a real incident. */
+export function gameDayForbids(gameDay: boolean, tags: Readonly<Record<string, string>>): boolean {
+  return gameDay && !isGameDayTarget(tags);
+}
