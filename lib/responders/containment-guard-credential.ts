@@ -10,7 +10,7 @@
  * the game-day opt-in), also before a slot is taken: a finding about a protected credential must not
  * use up the account's automatic containments. The credential responders read the tags again where
  * they act (credential-rails.ts): a tag set between the two readings still stops the change. Both
- * apply the same two tag rules (credential-tag-rules.ts), each with its own wording.
+ * apply the same two tag rules (tag-rules.ts), each with its own wording.
  */
 import { matchesPrivilegedName, privilegedNamePatternsOf } from '../contracts/privileged-names';
 import type { CredentialGrantSubject } from '../contracts/security';
@@ -26,7 +26,7 @@ import type { ActionLog } from './action-log';
 import type { ContainmentGuardDeps } from './containment-guard-model';
 import type { ProtectionVerdict } from './containment-guard-rails';
 import { readOrMissing } from './credential-targets';
-import { carriesProtectedTagKey, gameDayForbids } from './credential-tag-rules';
+import { carriesProtectedTagKey, gameDayForbids } from './tag-rules';
 
 /** The credential a per-credential execution's incident is about, and its principal's name. */
 export interface OneCredential {

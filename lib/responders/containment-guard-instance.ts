@@ -7,7 +7,7 @@ import type { PlaybookRails } from '../contracts/security';
 import { SECURITY_TAGS } from '../contracts/security';
 import type { Incident } from '../incident/model';
 import type { ActionLog } from './action-log';
-import { isGameDayTarget } from './game-day';
+import { gameDayForbids } from './tag-rules';
 import type { ContainmentGuardDeps } from './containment-guard-model';
 import type { ProtectionVerdict } from './containment-guard-rails';
 import { protectionOf } from './containment-guard-rails';
@@ -42,7 +42,7 @@ export async function lookAtInstance(
     return 'unverifiable';
   }
   const currentTags = tagRecord(lookup.instance.Tags);
-  if (gameDay && !isGameDayTarget(currentTags)) {
+  if (gameDayForbids(gameDay, currentTags)) {
     const { key, value } = SECURITY_TAGS.gameDayTarget;
     const reason = `Game-day incident: instance ${instanceId} does not carry the tag ${key}=${value} in EC2 now, so a drill may not change it; evidence and an alert only (no blast-radius slot taken).`;
     log.record('ec2:DescribeInstances', instanceId, 'observed', reason);

@@ -4,6 +4,7 @@
  */
 import type { BlastRadiusDecision, BlastRadiusPolicy } from './blast-radius';
 import type { ProtectionRule, GuardBlastRadius, ContainmentGuardConfig } from './containment-guard-model';
+import { carriesProtectedTagKey } from './tag-rules';
 
 /** Whether an instance is protected and by which rule. */
 export type ProtectionVerdict =
@@ -30,7 +31,7 @@ export function protectionOf(
   }
   const key = config.protectedTagKey;
   if (key === undefined) return { protected: false };
-  if (currentTags !== undefined && Object.hasOwn(currentTags, key)) {
+  if (currentTags !== undefined && carriesProtectedTagKey(currentTags, key)) {
     return {
       protected: true,
       rule: 'instance-tag',

@@ -15,7 +15,7 @@ import type { DeploymentEnvironment } from './effective-mode';
 import type { ActionLog } from './action-log';
 import type { ResponderRun } from './responder-run';
 import { isGameDayIncident } from './game-day';
-import { carriesProtectedTagKey, gameDayForbids } from './credential-tag-rules';
+import { carriesProtectedTagKey, gameDayForbids } from './tag-rules';
 import type { GrantCheck, GrantReader } from './grants';
 import { checkContainmentGrant } from './grants';
 import { partitionOfRegion } from './console-links';

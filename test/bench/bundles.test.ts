@@ -65,7 +65,7 @@ const FORBIDDEN: readonly { readonly name: string; readonly input: RegExp; reado
     name: 'the credential rails in the containment guard',
     input: /^lib\/responders\/credential-rails\.ts$/,
     except: responderNames().filter((responder) => responder !== 'containment-guard'),
-    why: "the credential steps' rails and their grant checks (on the path of every containment): the guard takes the tag rules it shares with them from credential-tag-rules.ts",
+    why: "the credential steps' rails and their grant checks (on the path of every containment): the guard takes the tag rules it shares with them from tag-rules.ts",
   },
   {
     name: "disable-access-key's options in the other credential responders",

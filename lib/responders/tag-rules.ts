@@ -1,9 +1,10 @@
 /**
- * The two rules a user's or role's CURRENT IAM tags decide, written once for both places that read
- * them: the containment guard, before it takes a blast-radius slot (containment-guard-credential.ts),
- * and the credential steps, where they act (credential-rails.ts). Each caller words its own refusal.
- * A leaf on purpose: the guard imports it, and the guard's bundle (on the path of every containment)
- * must not carry the credential rails and their grant reader.
+ * The two rules a resource's CURRENT tags decide (an instance's, a user's or a role's), written once
+ * for every place that reads them: the containment guard, before it takes a blast-radius slot
+ * (containment-guard-rails.ts and -instance.ts for instances, containment-guard-credential.ts for
+ * users and roles), and the credential steps, where they act (credential-rails.ts). Each caller
+ * words its own refusal. A leaf on purpose: the guard imports it, and the guard's bundle (on the
+ * path of every containment) must not carry the credential rails and their grant reader.
  */
 import { isGameDayTarget } from './game-day';
 

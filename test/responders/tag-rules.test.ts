@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SECURITY_TAGS } from '../../lib/contracts/security';
-import { carriesProtectedTagKey, gameDayForbids } from '../../lib/responders/credential-tag-rules';
+import { carriesProtectedTagKey, gameDayForbids } from '../../lib/responders/tag-rules';
 
 const PROTECTED_KEY = 'security:do-not-contain';
 const OPT_IN = { [SECURITY_TAGS.gameDayTarget.key]: SECURITY_TAGS.gameDayTarget.value };
