@@ -24,7 +24,7 @@ import type { UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { AslDefinition, AslState } from '../playbooks/compile';
 import { applySubstitutions, functionPlaceholder, LAMBDA_INVOKE_RESOURCE, taskStates } from '../playbooks/compile';
-import { START_EXECUTION_SYNC_RESOURCE } from '../playbooks/compile-per-instance';
+import { DESCRIBE_EXECUTION_RESOURCE, START_EXECUTION_SYNC_RESOURCE, executionArnPrefixPlaceholder } from '../playbooks/compile-per-instance';
 import { DYNAMODB_UPDATE_ITEM_RESOURCE, INVALID_EVENT_QUEUE_PLACEHOLDER, STATE_TABLE_PLACEHOLDER, stateMachinePlaceholder } from '../playbooks/dispatcher';
 import type { SynthesizedDefinitions } from '../stack/app';
 import type { DescribedExecution, GameDayBackend, ResolvedEnvironment } from './backend';
@@ -413,7 +413,10 @@ export class LocalEngine {
     }
     const machineArn = (name: string) => localStateMachineArn(region, account, name);
     const playbookMachines = Object.keys(definitions.playbooks).map((playbook) => ({ playbook, name: playbookMachineName(playbook) }));
-    for (const { playbook, name } of playbookMachines) substitutions[stateMachinePlaceholder(playbook)] = machineArn(name);
+    for (const { playbook, name } of playbookMachines) {
+      substitutions[stateMachinePlaceholder(playbook)] = machineArn(name);
+      substitutions[executionArnPrefixPlaceholder(playbook)] = machineArn(name).replace(':stateMachine:', ':execution:');
+    }
     this.dispatcherArn = machineArn(DISPATCHER_MACHINE);
     this.templateEnvironments = definitions.environments ?? {};
 
@@ -945,6 +948,25 @@ export class LocalEngine {
           Output: (started.output ?? null) as Json,
           StartDate: started.startSim.getTime(),
           StopDate: (started.endSim ?? started.startSim).getTime(),
+        };
+      }
+      case DESCRIBE_EXECUTION_RESOURCE: {
+        // The AWS SDK integration's DescribeExecution of an execution this engine started (an
+        // earlier revision's): its fields as the API names them, Output a JSON string once it succeeded.
+        const executionArn = String(params.ExecutionArn);
+        this.authorizeIntegration(deployed, 'states:DescribeExecution', executionArn, 'Sfn.AccessDeniedException', { executionArn });
+        this.paceBy((pace) => pace.apiMs('states:DescribeExecution'));
+        const found = this.byArn.get(executionArn);
+        if (!found) throw namedError('Sfn.ExecutionDoesNotExistException', `Execution Does Not Exist: '${executionArn}'`);
+        return {
+          ExecutionArn: found.executionArn,
+          StateMachineArn: found.stateMachineArn,
+          Name: found.name,
+          Status: found.status,
+          StartDate: found.startSim.toISOString(),
+          Input: JSON.stringify(found.input ?? {}),
+          ...(found.endSim !== undefined ? { StopDate: found.endSim.toISOString() } : {}),
+          ...(found.status === 'SUCCEEDED' ? { Output: JSON.stringify(found.output ?? null) } : {}),
         };
       }
       case SQS_SEND_MESSAGE_RESOURCE: {

@@ -29,8 +29,22 @@ export function stateMachinePlaceholder(playbook: string): string {
   return `Sm_${playbook.replace(/[^A-Za-z0-9]/g, '_')}`;
 }
 
+/**
+ * The definition-substitution name of the ARN prefix of a playbook's executions
+ * (`arn:aws:states:<region>:<account>:execution:<state machine name>`): `compromised-ec2` → `Ex_compromised_ec2`.
+ */
+export function executionArnPrefixPlaceholder(playbook: string): string {
+  return `Ex_${playbook.replace(/[^A-Za-z0-9]/g, '_')}`;
+}
+
 /** Start an execution and wait for it, its output parsed as JSON. */
 export const START_EXECUTION_SYNC_RESOURCE = 'arn:aws:states:::states:startExecution.sync:2';
+
+/**
+ * Step Functions' own DescribeExecution through the AWS SDK integration: an earlier revision's
+ * execution, read again (https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html).
+ */
+export const DESCRIBE_EXECUTION_RESOURCE = 'arn:aws:states:::aws-sdk:sfn:describeExecution';
 
 /** Where triage puts the instances in the playbook's input. */
 export const TARGETS_PATH = '$.decision.targets';
@@ -39,8 +53,28 @@ export const TARGETS_PATH = '$.decision.targets';
 export const PER_INSTANCE_STATUSES = ['SUCCEEDED', 'ALREADY_STARTED', 'FAILED'] as const;
 
 /** State names of one `contain-each-instance` step (`name` is the step's state name). */
-export function perInstanceStateNames(name: string): { readonly run: string; readonly alreadyStarted: string; readonly failed: string; readonly summary: string } {
-  return { run: `${name}-run`, alreadyStarted: `${name}-already-started`, failed: `${name}-run-failed`, summary: `${name}-summary` };
+export function perInstanceStateNames(name: string): {
+  readonly run: string;
+  readonly alreadyStarted: string;
+  readonly alreadyStartedRead: string;
+  readonly earlier: string;
+  readonly earlierEnded: string;
+  readonly earlierOutput: string;
+  readonly earlierSummary: string;
+  readonly failed: string;
+  readonly summary: string;
+} {
+  return {
+    run: `${name}-run`,
+    alreadyStarted: `${name}-already-started`,
+    alreadyStartedRead: `${name}-already-started-read`,
+    earlier: `${name}-earlier`,
+    earlierEnded: `${name}-earlier-ended`,
+    earlierOutput: `${name}-earlier-output`,
+    earlierSummary: `${name}-earlier-summary`,
+    failed: `${name}-run-failed`,
+    summary: `${name}-summary`,
+  };
 }
 
 /** Step Functions' throttling of StartExecution, retried with backoff like the responders' transient errors. */
@@ -82,14 +116,86 @@ function startChildExecution(playbook: string, parentPlaybook: string, resource:
   } as const;
 }
 
-/** A start retried when throttled; an execution name already used means an earlier revision ran it; any other failure is the item's. */
-function childExecutionOutcomes(names: { readonly alreadyStarted: string; readonly failed: string }) {
+/** A start retried when throttled; an execution name already used means an earlier revision ran it (read again); any other failure is the item's. */
+function childExecutionOutcomes(names: { readonly earlier: string; readonly failed: string }) {
   return {
     Retry: [START_RETRY],
     Catch: [
-      { ErrorEquals: ['StepFunctions.ExecutionAlreadyExistsException'], ResultPath: '$.failure', Next: names.alreadyStarted },
+      { ErrorEquals: ['StepFunctions.ExecutionAlreadyExistsException'], ResultPath: '$.failure', Next: names.earlier },
       { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: names.failed },
     ],
+  };
+}
+
+/** DescribeExecution's throttling and transient errors (the AWS SDK integration names them `Sfn.<exception>`). */
+const DESCRIBE_RETRY = { ...START_RETRY, ErrorEquals: ['Sfn.ThrottlingException', 'Sfn.SdkClientException', 'Sfn.SfnException'] } as const;
+
+/**
+ * The earlier revision's execution of this resource, read again so that the alert says what it did
+ * rather than "see that revision": its status (RUNNING: still waiting, for an approval say), and once
+ * it SUCCEEDED, its guard's answer (and, with `withResults`, its steps' results) from its output.
+ * The item ends with `status: ALREADY_STARTED` and `earlier`; a read that fails ends it as before,
+ * without `earlier` (the name alone), and never stops the other items.
+ */
+function earlierExecutionStates(
+  playbook: string,
+  names: ReturnType<typeof perInstanceStateNames>,
+  summary: Readonly<Record<string, unknown>>,
+  withResults: boolean,
+): Record<string, AslState> {
+  return {
+    [names.earlier]: {
+      Type: 'Task',
+      Comment: 'An earlier revision of the incident already ran this resource under this name: read what its execution did.',
+      Resource: DESCRIBE_EXECUTION_RESOURCE,
+      Parameters: { 'ExecutionArn.$': `States.Format('\${${executionArnPrefixPlaceholder(playbook)}}:{}', $.target.executionName)` },
+      ResultSelector: { 'status.$': '$.Status', 'executionArn.$': '$.ExecutionArn', 'ended.$': '$' },
+      ResultPath: '$.earlier',
+      Retry: [DESCRIBE_RETRY],
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.earlierFailure', Next: names.alreadyStarted }],
+      Next: names.earlierEnded,
+    },
+    [names.earlierEnded]: {
+      Type: 'Choice',
+      Comment: 'Only a succeeded execution has an output to read its guard and steps from.',
+      Choices: [{ And: [{ Variable: '$.earlier.status', StringEquals: 'SUCCEEDED' }, { Variable: '$.earlier.ended.Output', IsPresent: true }], Next: names.earlierOutput }],
+      Default: names.earlierSummary,
+    },
+    [names.earlierOutput]: {
+      Type: 'Pass',
+      Comment: 'Its output parsed, in place of the whole DescribeExecution answer (its input is not needed).',
+      Parameters: { 'status.$': '$.earlier.status', 'executionArn.$': '$.earlier.executionArn', 'output.$': 'States.StringToJson($.earlier.ended.Output)' },
+      ResultPath: '$.earlier',
+      Next: names.alreadyStartedRead,
+    },
+    [names.earlierSummary]: {
+      Type: 'Pass',
+      Comment: 'The earlier execution has not succeeded (still running, failed, timed out or stopped): its status says so.',
+      Parameters: { ...summary, status: 'ALREADY_STARTED', earlier: { 'status.$': '$.earlier.status', 'executionArn.$': '$.earlier.executionArn' } },
+      End: true,
+    },
+    [names.alreadyStartedRead]: {
+      Type: 'Pass',
+      Comment: 'An earlier revision of the incident already ran this resource: it is not touched again; what it did is read from its execution.',
+      Parameters: {
+        ...summary,
+        status: 'ALREADY_STARTED',
+        earlier: {
+          'status.$': '$.earlier.status',
+          'executionArn.$': '$.earlier.executionArn',
+          'guard.$': '$.earlier.output.results.Guard.result.status',
+          'reasons.$': '$.earlier.output.results.Guard.result.reasons',
+          ...(withResults ? { 'results.$': '$.earlier.output.results' } : {}),
+        },
+      },
+      End: true,
+    },
+    [names.alreadyStarted]: {
+      Type: 'Pass',
+      Comment: 'An earlier revision of the incident already ran this resource: it is not touched again (its execution could not be read).',
+      Parameters: { ...summary, status: 'ALREADY_STARTED' },
+      End: true,
+    },
   };
 }
 
@@ -119,12 +225,7 @@ export function perInstanceMapState(step: ActionStep, name: string, parentPlaybo
       ...childExecutionOutcomes(names),
       End: true,
     },
-    [names.alreadyStarted]: {
-      Type: 'Pass',
-      Comment: 'An earlier revision of the incident already ran this instance: it is not touched again.',
-      Parameters: { ...TARGET_FIELDS, status: 'ALREADY_STARTED' },
-      End: true,
-    },
+    ...earlierExecutionStates(playbook, names, TARGET_FIELDS, false),
     [names.failed]: {
       Type: 'Pass',
       Comment: 'The per-instance execution failed (it alerted its own failure): the other instances go on.',
@@ -175,12 +276,7 @@ function perCredentialMapState(step: ActionStep, name: string, parentPlaybook: s
       },
       End: true,
     },
-    [names.alreadyStarted]: {
-      Type: 'Pass',
-      Comment: 'An earlier revision of the incident already ran this credential: it is not touched again.',
-      Parameters: { 'target.$': '$.target', 'executionName.$': '$.target.executionName', status: 'ALREADY_STARTED' },
-      End: true,
-    },
+    ...earlierExecutionStates(playbook, names, { 'target.$': '$.target', 'executionName.$': '$.target.executionName' }, true),
     [names.failed]: {
       Type: 'Pass',
       Comment: 'The per-credential execution failed (it alerted its own failure): the other credentials go on.',

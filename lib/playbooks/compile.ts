@@ -47,7 +47,7 @@ import type { ActionStep, ParallelStep, Playbook, PlaybookApproval, Step } from 
 import { approvalOf, flattenSteps } from './model';
 import { APPROVAL_REJECTED_ERROR, FirebreakError } from '../contracts/errors';
 import { RESPONDER_NAMES } from '../contracts/responders';
-import { perInstanceMapState, perInstanceStateNames, stateMachinePlaceholder } from './compile-per-instance';
+import { executionArnPrefixPlaceholder, perInstanceMapState, perInstanceStateNames, stateMachinePlaceholder } from './compile-per-instance';
 import { isStartedByParent } from './model';
 
 /** One ASL state, as emitted (JSONPath fields only). */
@@ -279,7 +279,7 @@ const GUARD_RESULT = `$.results.${GUARD_STATE}.result`;
 class PlaybookCompiler {
   private readonly stateNames = new Set<string>();
   private readonly responders = new Set<string>([ALERT_RESPONDER]);
-  /** Per-instance playbooks a `contain-each-instance` step starts (their `Sm_` substitutions). */
+  /** Per-resource playbooks a `contain-each-*` step starts (their `Sm_` and `Ex_` substitutions). */
   private readonly startedPlaybooks = new Set<string>();
 
   constructor(private readonly playbook: Playbook) {}
@@ -308,7 +308,10 @@ class PlaybookCompiler {
         StartAt: startAt,
         States: states,
       },
-      substitutions: [...[...this.responders].sort().map(functionPlaceholder), ...[...this.startedPlaybooks].sort().map(stateMachinePlaceholder)],
+      substitutions: [
+        ...[...this.responders].sort().map(functionPlaceholder),
+        ...[...this.startedPlaybooks].sort().flatMap((started) => [stateMachinePlaceholder(started), executionArnPrefixPlaceholder(started)]),
+      ],
     };
   }
 

@@ -9,6 +9,7 @@
  * holds the whole message (alert-model.ts).
  */
 import * as z from '../contracts/zod-mini';
+import { earlierExecutionSchema } from './alert-earlier';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { Incident } from '../incident/model';
 import { PER_CREDENTIAL_ACTION } from '../playbooks/fan-out-names';
@@ -54,6 +55,8 @@ const perCredentialOutcomeSchema = z.lazy(() =>
     reasons: z.optional(z.array(z.string())),
     results: z.optional(z.record(z.string(), z.unknown())),
     error: z.optional(z.string()),
+    // An ALREADY_STARTED item's earlier execution, read again (compile-per-instance.ts).
+    earlier: z.optional(earlierExecutionSchema()),
   }),
 );
 
@@ -96,11 +99,32 @@ const ROLE_WORDS: Readonly<Record<string, string>> = {
   'not-found': 'NOT cut off, not found',
 };
 
+/** An ALREADY_STARTED item as its earlier execution ran (status, guard, reasons, results), when it was read again. */
+function asEarlierRan(outcome: PerCredentialOutcome): PerCredentialOutcome {
+  const earlier = outcome.status === 'ALREADY_STARTED' ? outcome.earlier : undefined;
+  if (earlier === undefined) return outcome;
+  return { ...outcome, status: earlier.status, guard: earlier.guard, reasons: earlier.reasons, results: earlier.results };
+}
+
 /** What happened to one credential, in one sentence. */
 export function describeCredentialOutcome(outcome: PerCredentialOutcome): string {
   if (outcome.status === 'ALREADY_STARTED') {
     const show = outcome.executionName !== undefined ? ` (firebreak incident ${oneLine(outcome.executionName, 80)})` : '';
-    return `already handled by an earlier revision of this incident (its execution name is taken): not touched again; whether it was contained is in that revision's alert and record${show}`;
+    if (outcome.earlier === undefined) {
+      return `already handled by an earlier revision of this incident (its execution name is taken): not touched again; whether it was contained is in that revision's alert and record${show}`;
+    }
+    return `handled by an earlier revision of this incident, not started again: ${describeRun(asEarlierRan(outcome))}${show}`;
+  }
+  return describeRun(outcome);
+}
+
+/** One execution's outcome for a credential: its status, its guard's answer, then what its step did. */
+function describeRun(outcome: PerCredentialOutcome): string {
+  if (outcome.status === 'RUNNING') {
+    return 'its execution is still RUNNING (waiting for an approval or a retry): NOT cut off yet';
+  }
+  if (outcome.status === 'TIMED_OUT' || outcome.status === 'ABORTED') {
+    return `its execution ended ${outcome.status}: NOT cut off by it; cut it off by hand now`;
   }
   if (outcome.status === 'FAILED') {
     return `FAILED (${oneLine(outcome.error ?? 'unknown error', 120)}): its execution alerted the failure; cut it off by hand now`;
@@ -136,7 +160,9 @@ export function describeCredentialOutcome(outcome: PerCredentialOutcome): string
 const CUT_OFF = new Set(['disabled', 'already-inactive', 'would-disable', 'revoked', 'already-revoked', 'would-revoke']);
 
 /** True when the credential is not cut off by this run nor by an earlier revision's: a person must look. */
-export function credentialHeld(outcome: PerCredentialOutcome): boolean {
+export function credentialHeld(item: PerCredentialOutcome): boolean {
+  const outcome = asEarlierRan(item);
+  // An earlier revision whose execution could not be read is not counted: its own alert said.
   if (outcome.status === 'ALREADY_STARTED') return false;
   if (outcome.status !== 'SUCCEEDED' || outcome.guard !== 'proceed') return true;
   const { target } = outcome;

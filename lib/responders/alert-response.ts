@@ -2,7 +2,7 @@
  * The sections of the alert's message about Firebreak's response: the opening lines, what it did
  * and did NOT do, what to do next, the approval asked for, the failure, links and the execution.
  */
-import { perInstanceOutcomes } from './alert-sequence';
+import { instanceHeld, perInstanceOutcomes } from './alert-sequence';
 import { credentialHeld, perCredentialOutcomes } from './alert-credentials';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { ConsoleLink } from './console-links';
@@ -108,7 +108,7 @@ export function sectionDidNot(
     if (held.length > 0) lines.push(`  - ${held.length} credential(s) of this incident were NOT cut off automatically (see CREDENTIALS for each one and why).`);
   } else if (perInstance !== undefined) {
     // A multi-resource incident: each instance had its own execution (INSTANCES says what happened to each).
-    const held = perInstance.filter((outcome) => outcome.status !== 'ALREADY_STARTED' && !(outcome.status === 'SUCCEEDED' && outcome.guard === 'proceed'));
+    const held = perInstance.filter(instanceHeld);
     if (held.length > 0) lines.push(`  - ${held.length} instance(s) of this incident were NOT contained automatically (see INSTANCES for each one and why).`);
   } else if (incident !== undefined && instanceIdOf(incident) !== undefined && !isSample(incident)) {
     const instanceId = oneLine(instanceIdOf(incident) ?? '');

@@ -17,6 +17,8 @@ import type { StepSummary } from './alert-model';
 import { oneLine } from './alert-text';
 import { ec2InstanceLink, executionLink } from './console-links';
 import { quoteUntrusted } from './untrusted-text';
+import type { EarlierExecution } from './alert-earlier';
+import { earlierExecutionSchema } from './alert-earlier';
 
 /** Lines each list may take: a story a person reads on call, not the whole sequence (the console has it). */
 const LIMITS = { signals: 25, actors: 10, endpoints: 10, indicators: 10, instances: 50 } as const;
@@ -35,6 +37,8 @@ const perInstanceOutcomeSchema = z.lazy(() =>
     reasons: z.optional(z.array(z.string())),
     error: z.optional(z.string()),
     cause: z.optional(z.string()),
+    // An ALREADY_STARTED item's earlier execution, read again (compile-per-instance.ts).
+    earlier: z.optional(earlierExecutionSchema()),
   }),
 );
 
@@ -52,16 +56,46 @@ export function perInstanceOutcomes(steps: readonly StepSummary[]): PerInstanceO
   });
 }
 
+/** True when the instance is not contained by this run nor, as far as its execution says, by an earlier revision's: a person must look. */
+export function instanceHeld(outcome: PerInstanceOutcome): boolean {
+  const effective = asEarlierRan(outcome);
+  // An earlier revision whose execution could not be read is not counted: its own alert said.
+  if (effective.status === 'ALREADY_STARTED') return false;
+  return !(effective.status === 'SUCCEEDED' && effective.guard === 'proceed');
+}
+
 /** What happened to one instance, in one sentence. */
 export function describeOutcome(outcome: PerInstanceOutcome): string {
-  const firstReason = outcome.reasons?.[0];
-  const why = firstReason !== undefined ? `: ${oneLine(firstReason, 300)}` : '';
   if (outcome.status === 'ALREADY_STARTED') {
     const show = outcome.executionName !== undefined ? ` (firebreak incident ${oneLine(outcome.executionName, 80)})` : '';
-    return `already handled by an earlier revision of this incident (its execution name is taken): not touched again; whether it was contained is in that revision's alert and record${show}`;
+    const earlier = outcome.earlier;
+    if (earlier === undefined) {
+      return `already handled by an earlier revision of this incident (its execution name is taken): not touched again; whether it was contained is in that revision's alert and record${show}`;
+    }
+    return `handled by an earlier revision of this incident, not started again: ${describeRun(asEarlierRan(outcome), 'check the instance now')}${show}`;
+  }
+  return describeRun(outcome, 'check the instance now');
+}
+
+/** An ALREADY_STARTED item as its earlier execution ran (status, guard, reasons), when it was read again. */
+function asEarlierRan<T extends { status: string; guard?: string | undefined; reasons?: string[] | undefined; earlier?: EarlierExecution | undefined }>(outcome: T): T {
+  const earlier = outcome.status === 'ALREADY_STARTED' ? outcome.earlier : undefined;
+  if (earlier === undefined) return outcome;
+  return { ...outcome, status: earlier.status, guard: earlier.guard, reasons: earlier.reasons };
+}
+
+/** One execution's outcome for an instance: its status, then its guard's answer. */
+function describeRun(outcome: PerInstanceOutcome, failedAdvice: string): string {
+  const firstReason = outcome.reasons?.[0];
+  const why = firstReason !== undefined ? `: ${oneLine(firstReason, 300)}` : '';
+  if (outcome.status === 'RUNNING') {
+    return 'its execution is still RUNNING (waiting for an approval or a retry): NOT contained yet';
+  }
+  if (outcome.status === 'TIMED_OUT' || outcome.status === 'ABORTED') {
+    return `its execution ended ${outcome.status}: NOT contained by it; ${failedAdvice}`;
   }
   if (outcome.status === 'FAILED') {
-    return `FAILED (${oneLine(outcome.error ?? 'unknown error', 120)}): its execution alerted the failure; check the instance now`;
+    return `FAILED (${oneLine(outcome.error ?? 'unknown error', 120)}): its execution alerted the failure; ${failedAdvice}`;
   }
   switch (outcome.guard) {
     case 'proceed':

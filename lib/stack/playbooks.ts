@@ -12,7 +12,7 @@ import type { CompiledStateMachine } from '../playbooks/compile';
 import { compilePlaybook, functionPlaceholder, isGuardedPlaybook } from '../playbooks/compile';
 import type { Playbook } from '../playbooks/model';
 import { flattenSteps, isAutomatic, isStartedByParent } from '../playbooks/model';
-import { startedPlaybooks, stateMachinePlaceholder } from '../playbooks/compile-per-instance';
+import { executionArnPrefixPlaceholder, startedPlaybooks, stateMachinePlaceholder } from '../playbooks/compile-per-instance';
 import type { AlertChannels } from './alerting';
 import { CompiledStateMachineConstruct } from './compiled-state-machine';
 import { pascal, stateMachineNameIfValid } from './defaults';
@@ -67,7 +67,7 @@ export class PlaybookMachines extends Construct {
         if (child === undefined) throw new Error(`playbook ${playbook.name} starts ${name}, which is not deployed as a per-instance or per-credential playbook`);
         return { name, machine: child };
       });
-      const startedPlaceholders = new Set(started.map(({ name }) => stateMachinePlaceholder(name)));
+      const startedPlaceholders = new Set(started.flatMap(({ name }) => [stateMachinePlaceholder(name), executionArnPrefixPlaceholder(name)]));
       const used = compiled.substitutions
         .filter((placeholder) => !startedPlaceholders.has(placeholder))
         .map((placeholder) => responderOfPlaceholder(placeholder, props.responders.functions));
@@ -80,6 +80,8 @@ export class PlaybookMachines extends Construct {
         substitutions: {
           ...Object.fromEntries(used.map((responder, index) => [functionPlaceholder(responder), functions[index]!.functionArn])),
           ...Object.fromEntries(started.map(({ name, machine }) => [stateMachinePlaceholder(name), machine.stateMachineArn])),
+          // Where an earlier revision's execution of a child is read again (DescribeExecution): its ARN without the name.
+          ...Object.fromEntries(started.map(({ name, machine }) => [executionArnPrefixPlaceholder(name), executionArnPrefixOf(Stack.of(this), machine)])),
         },
         invokes: functions,
         ...(started.length > 0 ? { statements: startExecutionSyncStatements(this, started.map(({ machine }) => machine)) } : {}),
@@ -132,6 +134,16 @@ function executionsArnOf(stack: Stack, machine: sfn.StateMachine): string {
     service: 'states',
     resource: 'execution',
     resourceName: `${stack.splitArn(machine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName ?? ''}:*`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}
+
+/** The ARN of `machine`'s executions without their name: `arn:…:execution:<machine name>`. */
+function executionArnPrefixOf(stack: Stack, machine: sfn.StateMachine): string {
+  return stack.formatArn({
+    service: 'states',
+    resource: 'execution',
+    resourceName: stack.splitArn(machine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName ?? '',
     arnFormat: ArnFormat.COLON_RESOURCE_NAME,
   });
 }

@@ -122,7 +122,30 @@ describe('the compiled contain-each-instance step', () => {
       Parameters: { StateMachineArn: '${Sm_attack_sequence_ec2_instance}', 'Name.$': '$.target.executionName' },
     });
     expect(run.Parameters.Input['incident.$']).toBe('States.JsonMerge($.incident, $.target.incident, false)');
-    expect(run.Catch[0]).toMatchObject({ ErrorEquals: ['StepFunctions.ExecutionAlreadyExistsException'], Next: 'contain-each-already-started' });
+    expect(run.Catch[0]).toMatchObject({ ErrorEquals: ['StepFunctions.ExecutionAlreadyExistsException'], Next: 'contain-each-earlier' });
     expect(map.ResultSelector.result.responder).toBe(PER_INSTANCE_ACTION);
+  });
+
+  it('reads an earlier revision\'s execution again when the name is taken, and never fails the item for it', () => {
+    expect(substitutions).toContain('Ex_attack_sequence_ec2_instance');
+    const states = map.ItemProcessor.States as unknown as Record<string, Record<string, unknown>>;
+    expect(states['contain-each-earlier']).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::aws-sdk:sfn:describeExecution',
+      Parameters: { 'ExecutionArn.$': "States.Format('${Ex_attack_sequence_ec2_instance}:{}', $.target.executionName)" },
+      // A failed read ends the item as before: ALREADY_STARTED, the name alone.
+      Catch: [{ ErrorEquals: ['States.ALL'], Next: 'contain-each-already-started' }],
+    });
+    // Only a SUCCEEDED execution's output is parsed; any other status is reported as it is.
+    expect(states['contain-each-earlier-ended']).toMatchObject({ Type: 'Choice', Choices: [{ Next: 'contain-each-earlier-output' }], Default: 'contain-each-earlier-summary' });
+    // Its output parsed in place of the whole answer (whose input the item does not need to carry).
+    expect(states['contain-each-earlier-output']).toMatchObject({ Parameters: { 'output.$': 'States.StringToJson($.earlier.ended.Output)' }, ResultPath: '$.earlier' });
+    expect(states['contain-each-earlier-summary']).toMatchObject({ Parameters: { status: 'ALREADY_STARTED', earlier: { 'status.$': '$.earlier.status' } }, End: true });
+    expect(states['contain-each-already-started-read']).toMatchObject({
+      Parameters: { status: 'ALREADY_STARTED', earlier: { 'guard.$': '$.earlier.output.results.Guard.result.status' } },
+      End: true,
+    });
+    expect(states['contain-each-already-started']).toMatchObject({ Parameters: { status: 'ALREADY_STARTED' }, End: true });
+    expect(states['contain-each-already-started']?.Parameters).not.toHaveProperty('earlier');
   });
 });

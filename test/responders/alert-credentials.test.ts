@@ -88,6 +88,21 @@ describe('the alert of an IAM attack sequence', () => {
     expect(message).not.toContain('snapshots');
   });
 
+  it('says what an earlier revision\'s execution did to a credential, read again, and holds it unless it cut it off', () => {
+    const earlierRun = (status: string, extra: Record<string, unknown> = {}) => ({ target: keyTarget, executionName: keyTarget.executionName, status: 'ALREADY_STARTED', earlier: { status, ...extra } });
+    const cutOff = earlierRun('SUCCEEDED', { guard: 'proceed', reasons: cutOffKey.reasons, results: cutOffKey.results });
+    expect(describeCredentialOutcome(cutOff as never)).toBe(
+      `handled by an earlier revision of this incident, not started again: CUT OFF: set Inactive (never deleted); AWSDenyAll attached to the user (firebreak incident ${keyTarget.executionName})`,
+    );
+    expect(credentialHeld(cutOff as never)).toBe(false);
+    const waiting = earlierRun('RUNNING');
+    expect(describeCredentialOutcome(waiting as never)).toContain('not started again: its execution is still RUNNING (waiting for an approval or a retry): NOT cut off yet');
+    expect(credentialHeld(waiting as never)).toBe(true);
+    expect(credentialHeld(earlierRun('FAILED') as never)).toBe(true);
+    // Not read again (the read failed): the name alone, and not held (that revision's alert said).
+    expect(credentialHeld({ target: keyTarget, executionName: 'y', status: 'ALREADY_STARTED' } as never)).toBe(false);
+  });
+
   it('counts as held every credential not cut off (refused, failed, awaiting approval), never one cut off or handled before', () => {
     const outcomes = perCredentialOutcomes([{ stepId: 'cut-off-each', result: { responder: PER_CREDENTIAL_ACTION, status: 'done', credentials: [cutOffKey, protectedRole, breakGlass], actions: [] } } as never])!;
     expect(outcomes.map(credentialHeld)).toEqual([false, true, true]);

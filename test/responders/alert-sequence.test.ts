@@ -72,6 +72,35 @@ describe('the alert of an attack sequence', () => {
     expect(message).toContain('i-0d4e5f6a7b8c90123');
   });
 
+  it('says what an earlier revision\'s execution did, read again, and counts what it left uncontained', () => {
+    const earlier = (status: string, guard?: string, reasons?: string[]) => ({
+      instanceId: 'i-0c1d2e3f4a5b60719',
+      account: '111122223333',
+      region: 'eu-west-1',
+      executionName: 'c',
+      status: 'ALREADY_STARTED',
+      earlier: { status, executionArn: `${EXECUTION}:c`, ...(guard !== undefined ? { guard } : {}), ...(reasons !== undefined ? { reasons } : {}) },
+    });
+    const contained = alertFor([earlier('SUCCEEDED', 'proceed', ['Blast radius: containment 1 of 5.'])]).message;
+    expect(contained).toContain('handled by an earlier revision of this incident, not started again: CONTAINED: the containment guard cleared it');
+    expect(contained).not.toContain('were NOT contained automatically');
+
+    const waiting = alertFor([earlier('RUNNING')]).message;
+    expect(waiting).toContain('not started again: its execution is still RUNNING (waiting for an approval or a retry): NOT contained yet');
+    expect(waiting).toContain('1 instance(s) of this incident were NOT contained automatically');
+
+    const refused = alertFor([earlier('SUCCEEDED', 'evidence-only', ['Instance i-0c1d2e3f4a5b60719 is protected.'])]).message;
+    expect(refused).toContain('not started again: NOT contained, evidence only: Instance i-0c1d2e3f4a5b60719 is protected.');
+    expect(refused).toContain('1 instance(s) of this incident were NOT contained automatically');
+
+    for (const status of ['FAILED', 'TIMED_OUT', 'ABORTED']) {
+      expect(describeOutcome(earlier(status) as never)).toMatch(/not started again: (FAILED|its execution ended (TIMED_OUT|ABORTED)): .*check the instance now|not started again: FAILED/);
+      expect(alertFor([earlier(status)]).message).toContain('1 instance(s) of this incident were NOT contained automatically');
+    }
+    // Read nothing (the describe failed): the name alone, and not counted (its own alert said).
+    expect(alertFor([outcomes[2]]).message).not.toContain('were NOT contained automatically');
+  });
+
   it('counts the instances in the subject instead of naming only the top-level one', () => {
     const { subject } = alertFor(outcomes);
     const instances = incident.affected?.filter((resource) => resource.kind === 'ec2-instance') ?? [];

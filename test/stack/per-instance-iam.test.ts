@@ -30,6 +30,12 @@ describe('a playbook with a contain-each-instance step, as synthesized', () => {
     const machines = template.findResources('AWS::StepFunctions::StateMachine');
     const parent = Object.entries(machines).find(([id]) => id.startsWith('PlaybookAttackSequenceEc2StateMachine'))![1] as { Properties: { DefinitionSubstitutions: Record<string, unknown> } };
     expect(parent.Properties.DefinitionSubstitutions.Sm_attack_sequence_ec2_instance).toEqual({ Ref: childMachine });
+    // The ARN prefix of its executions, where an earlier revision's is read again: the same
+    // executions FollowPerInstanceExecutions lets the parent describe, without the `:*`.
+    const prefix = JSON.stringify(parent.Properties.DefinitionSubstitutions.Ex_attack_sequence_ec2_instance);
+    expect(prefix).toContain(':execution:');
+    expect(prefix).toContain(childMachine);
+    expect(JSON.stringify(sid('FollowPerInstanceExecutions')!.Resource)).toBe(prefix.replace(/\]\]\}$/, ',":*"]]}'));
     const dispatcherRole = logicalIdOf(template, 'AWS::IAM::Role', 'DispatcherStateMachineRole');
     const start = statementsOfRole(template, dispatcherRole).find((statement) => statement.Sid === 'StartPlaybooks');
     expect(JSON.stringify(start?.Resource)).not.toContain(childMachine);
