@@ -301,9 +301,9 @@ export function deployedResourcePolicies(deployment: SynthesizedDeployment, loca
   return policies;
 }
 
-/** How the member-role template resolves in one member account: the security account and Region arrive as its parameters. */
-function memberRoleLookup(template: CfnTemplate, local: LocalDeploymentResources, memberAccount: string): ReturnType<typeof lookupIn> {
-  return lookupIn(template, new Map(), { ...local, account: memberAccount }, { SecurityAccountId: local.account, SecurityRegion: local.region });
+/** How a template deployed in another account (member, forensic) resolves there: the security account and Region arrive as its parameters. */
+function otherAccountLookup(template: CfnTemplate, local: LocalDeploymentResources, account: string): ReturnType<typeof lookupIn> {
+  return lookupIn(template, new Map(), { ...local, account }, { SecurityAccountId: local.account, SecurityRegion: local.region });
 }
 
 /** A role of another account as its template deploys it there, resolved for that account. */
@@ -330,17 +330,7 @@ export function memberAccountRoles(
   const template = deployment.memberRoleTemplate;
   const ids = deployment.logicalIds;
   if (!template || !ids.memberRole) return undefined;
-  const lookup = memberRoleLookup(template, local, memberAccount);
-  const role = (id: string, defaultName: string): AccountRole => {
-    const properties = template.Resources[id]?.Properties ?? {};
-    const roleName = String(properties.RoleName ?? defaultName);
-    return {
-      roleArn: `arn:aws:iam::${memberAccount}:role/${roleName}`,
-      roleName,
-      documents: documentsOfRole(template, id).map((document) => resolveIntrinsics(document, lookup) as PolicyDocument),
-      trustPolicy: resolveIntrinsics(properties.AssumeRolePolicyDocument, lookup) as PolicyDocument,
-    };
-  };
+  const role = (id: string, defaultName: string) => roleInAccount(template, id, local, memberAccount, defaultName);
   const member = role(ids.memberRole, local.memberRoleName ?? DEFAULT_MEMBER_ROLE_NAME);
   return ids.sessionRevokerRole ? { member, sessionRevoker: role(ids.sessionRevokerRole, DEFAULT_SESSION_REVOKER_ROLE_NAME) } : { member };
 }
@@ -359,12 +349,16 @@ export function forensicRolePolicies(
   const template = deployment.forensicRoleTemplate;
   const id = deployment.logicalIds.forensicRole;
   if (!template || !id) return undefined;
-  const forensic = { ...local, account: forensicAccount };
-  const lookup = lookupIn(template, new Map(), forensic, { SecurityAccountId: local.account, SecurityRegion: local.region });
+  return roleInAccount(template, id, local, forensicAccount, DEFAULT_FORENSIC_ROLE_NAME);
+}
+
+/** The role `id` of a template deployed in `account`, resolved there: its ARN, name, policies and trust policy. */
+function roleInAccount(template: CfnTemplate, id: string, local: LocalDeploymentResources, account: string, defaultName: string): AccountRole {
+  const lookup = otherAccountLookup(template, local, account);
   const properties = template.Resources[id]?.Properties ?? {};
-  const roleName = String(properties.RoleName ?? DEFAULT_FORENSIC_ROLE_NAME);
+  const roleName = String(properties.RoleName ?? defaultName);
   return {
-    roleArn: `arn:aws:iam::${forensicAccount}:role/${roleName}`,
+    roleArn: `arn:aws:iam::${account}:role/${roleName}`,
     roleName,
     documents: documentsOfRole(template, id).map((document) => resolveIntrinsics(document, lookup) as PolicyDocument),
     trustPolicy: resolveIntrinsics(properties.AssumeRolePolicyDocument, lookup) as PolicyDocument,
