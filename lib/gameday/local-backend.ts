@@ -61,7 +61,7 @@ export class LocalBackend extends AccountBackend {
   /**
    * The environment's account when it is a member account (settings.securityAccount): the
    * operator's clients create and inspect the environment there, and the deployment's roles
-   * (`deployedRoles`) reach it through the member role once prepareMemberRole made it.
+   * (`deployedRoles`) reach it through the member role once prepareMemberRoles made it.
    */
   private member: { readonly account: string; roleName?: string; deployedRoles?: ReadonlySet<string> } | undefined;
   /** The scenario declares Security Hub (environment.securityHub): its findings are inspected. */
