@@ -163,14 +163,17 @@ describe('identity policies in the simulated account', () => {
     expect(refused.message).toContain('kms:GenerateDataKey');
   });
 
+  /** The responder roles' grant on member roles, confined to the organization (lib/stack/member-role-stack.ts). */
+  const assumeMemberRoleInOrganization = {
+    Sid: 'AssumeFirebreakMemberRole',
+    Effect: 'Allow',
+    Action: 'sts:AssumeRole',
+    Resource: 'arn:aws:iam::*:role/FirebreakResponder',
+    Condition: { StringEquals: { 'aws:ResourceOrgID': 'o-a1b2c3d4e5' } },
+  } as const;
+
   it('reports a condition key it cannot evaluate (aws:ResourceOrgID without an organization) instead of judging it silently', async () => {
-    const statement = {
-      Sid: 'AssumeFirebreakMemberRole',
-      Effect: 'Allow',
-      Action: 'sts:AssumeRole',
-      Resource: 'arn:aws:iam::*:role/FirebreakResponder',
-      Condition: { StringEquals: { 'aws:ResourceOrgID': 'o-a1b2c3d4e5' } },
-    } as const;
+    const statement = assumeMemberRoleInOrganization;
     const unknownOrg = world([statement]);
     unknownOrg.sim.addRole({ account: '444455556666', name: 'FirebreakResponder', trustedPrincipals: [ROLE] });
     const sts = await unknownOrg.clients.sts();
@@ -190,13 +193,7 @@ describe('identity policies in the simulated account', () => {
   });
 
   it('knows which accounts are in the organization when told: a role outside it cannot be assumed under aws:ResourceOrgID', async () => {
-    const statement = {
-      Effect: 'Allow',
-      Action: 'sts:AssumeRole',
-      Resource: 'arn:aws:iam::*:role/FirebreakResponder',
-      Condition: { StringEquals: { 'aws:ResourceOrgID': 'o-a1b2c3d4e5' } },
-    } as const;
-    const organization = world([statement]);
+    const organization = world([assumeMemberRoleInOrganization]);
     organization.sim.setOrganization('o-a1b2c3d4e5', [ACCOUNT, '444455556666']);
     for (const account of ['444455556666', '999988887777']) organization.sim.addRole({ account, name: 'FirebreakResponder', trustedPrincipals: [ROLE] });
     const sts = await organization.clients.sts();
