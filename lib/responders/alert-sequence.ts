@@ -72,9 +72,9 @@ export function describeOutcome(outcome: PerInstanceOutcome): string {
     if (earlier === undefined) {
       return `already handled by an earlier revision of this incident (its execution name is taken): not touched again; whether it was contained is in that revision's alert and record${show}`;
     }
-    return `handled by an earlier revision of this incident, not started again: ${describeRun(asEarlierRan(outcome), 'check the instance now')}${show}`;
+    return `handled by an earlier revision of this incident, not started again: ${describeRun(asEarlierRan(outcome))}${show}`;
   }
-  return describeRun(outcome, 'check the instance now');
+  return describeRun(outcome);
 }
 
 /** An ALREADY_STARTED item as its earlier execution ran (status, guard, reasons), when it was read again. */
@@ -85,17 +85,17 @@ function asEarlierRan<T extends { status: string; guard?: string | undefined; re
 }
 
 /** One execution's outcome for an instance: its status, then its guard's answer. */
-function describeRun(outcome: PerInstanceOutcome, failedAdvice: string): string {
+function describeRun(outcome: PerInstanceOutcome): string {
   const firstReason = outcome.reasons?.[0];
   const why = firstReason !== undefined ? `: ${oneLine(firstReason, 300)}` : '';
   if (outcome.status === 'RUNNING') {
     return 'its execution is still RUNNING (waiting for an approval or a retry): NOT contained yet';
   }
   if (outcome.status === 'TIMED_OUT' || outcome.status === 'ABORTED') {
-    return `its execution ended ${outcome.status}: NOT contained by it; ${failedAdvice}`;
+    return `its execution ended ${outcome.status}: NOT contained by it; check the instance now`;
   }
   if (outcome.status === 'FAILED') {
-    return `FAILED (${oneLine(outcome.error ?? 'unknown error', 120)}): its execution alerted the failure; ${failedAdvice}`;
+    return `FAILED (${oneLine(outcome.error ?? 'unknown error', 120)}): its execution alerted the failure; check the instance now`;
   }
   switch (outcome.guard) {
     case 'proceed':
