@@ -9,7 +9,7 @@
  * holds the whole message (alert-model.ts).
  */
 import * as z from '../contracts/zod-mini';
-import { earlierExecutionSchema } from './alert-earlier';
+import { asEarlierRan, describeAlreadyStarted, earlierExecutionSchema } from './alert-earlier';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { Incident } from '../incident/model';
 import { PER_CREDENTIAL_ACTION } from '../playbooks/fan-out-names';
@@ -99,23 +99,9 @@ const ROLE_WORDS: Readonly<Record<string, string>> = {
   'not-found': 'NOT cut off, not found',
 };
 
-/** An ALREADY_STARTED item as its earlier execution ran (status, guard, reasons, results), when it was read again. */
-function asEarlierRan(outcome: PerCredentialOutcome): PerCredentialOutcome {
-  const earlier = outcome.status === 'ALREADY_STARTED' ? outcome.earlier : undefined;
-  if (earlier === undefined) return outcome;
-  return { ...outcome, status: earlier.status, guard: earlier.guard, reasons: earlier.reasons, results: earlier.results };
-}
-
 /** What happened to one credential, in one sentence. */
 export function describeCredentialOutcome(outcome: PerCredentialOutcome): string {
-  if (outcome.status === 'ALREADY_STARTED') {
-    const show = outcome.executionName !== undefined ? ` (firebreak incident ${oneLine(outcome.executionName, 80)})` : '';
-    if (outcome.earlier === undefined) {
-      return `already handled by an earlier revision of this incident (its execution name is taken): not touched again; whether it was contained is in that revision's alert and record${show}`;
-    }
-    return `handled by an earlier revision of this incident, not started again: ${describeRun(asEarlierRan(outcome))}${show}`;
-  }
-  return describeRun(outcome);
+  return outcome.status === 'ALREADY_STARTED' ? describeAlreadyStarted(outcome, describeRun) : describeRun(outcome);
 }
 
 /** One execution's outcome for a credential: its status, its guard's answer, then what its step did. */

@@ -4,6 +4,7 @@
  * SUCCEEDED, its guard's answer and (credentials) its steps' results. Read loosely, like the items.
  */
 import * as z from '../contracts/zod-mini';
+import { oneLine } from './alert-text';
 
 /** Built by the item schemas that use it, which are themselves built lazily (not at cold start). */
 export function earlierExecutionSchema() {
@@ -17,3 +18,32 @@ export function earlierExecutionSchema() {
 }
 
 export type EarlierExecution = z.output<ReturnType<typeof earlierExecutionSchema>>;
+
+/** What both kinds of item (an instance's, a credential's) share, as far as an earlier execution goes. */
+interface FanOutItem {
+  readonly status: string;
+  readonly executionName?: string | undefined;
+  readonly guard?: string | undefined;
+  readonly reasons?: string[] | undefined;
+  readonly results?: Record<string, unknown> | undefined;
+  readonly earlier?: EarlierExecution | undefined;
+}
+
+/** An ALREADY_STARTED item as its earlier execution ran (status, guard, reasons, a credential's results), when it was read again. */
+export function asEarlierRan<T extends FanOutItem>(item: T): T {
+  const earlier = item.status === 'ALREADY_STARTED' ? item.earlier : undefined;
+  if (earlier === undefined) return item;
+  return { ...item, status: earlier.status, guard: earlier.guard, reasons: earlier.reasons, ...(earlier.results !== undefined ? { results: earlier.results } : {}) };
+}
+
+/**
+ * An ALREADY_STARTED item in one sentence: what its earlier execution did (`describeRun` of it as it
+ * ran) when it was read again, else only that an earlier revision handled it.
+ */
+export function describeAlreadyStarted<T extends FanOutItem>(item: T, describeRun: (ran: T) => string): string {
+  const show = item.executionName !== undefined ? ` (firebreak incident ${oneLine(item.executionName, 80)})` : '';
+  if (item.earlier === undefined) {
+    return `already handled by an earlier revision of this incident (its execution name is taken): not touched again; whether it was contained is in that revision's alert and record${show}`;
+  }
+  return `handled by an earlier revision of this incident, not started again: ${describeRun(asEarlierRan(item))}${show}`;
+}

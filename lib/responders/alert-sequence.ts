@@ -17,8 +17,7 @@ import type { StepSummary } from './alert-model';
 import { oneLine } from './alert-text';
 import { ec2InstanceLink, executionLink } from './console-links';
 import { quoteUntrusted } from './untrusted-text';
-import type { EarlierExecution } from './alert-earlier';
-import { earlierExecutionSchema } from './alert-earlier';
+import { asEarlierRan, describeAlreadyStarted, earlierExecutionSchema } from './alert-earlier';
 
 /** Lines each list may take: a story a person reads on call, not the whole sequence (the console has it). */
 const LIMITS = { signals: 25, actors: 10, endpoints: 10, indicators: 10, instances: 50 } as const;
@@ -66,22 +65,7 @@ export function instanceHeld(outcome: PerInstanceOutcome): boolean {
 
 /** What happened to one instance, in one sentence. */
 export function describeOutcome(outcome: PerInstanceOutcome): string {
-  if (outcome.status === 'ALREADY_STARTED') {
-    const show = outcome.executionName !== undefined ? ` (firebreak incident ${oneLine(outcome.executionName, 80)})` : '';
-    const earlier = outcome.earlier;
-    if (earlier === undefined) {
-      return `already handled by an earlier revision of this incident (its execution name is taken): not touched again; whether it was contained is in that revision's alert and record${show}`;
-    }
-    return `handled by an earlier revision of this incident, not started again: ${describeRun(asEarlierRan(outcome))}${show}`;
-  }
-  return describeRun(outcome);
-}
-
-/** An ALREADY_STARTED item as its earlier execution ran (status, guard, reasons), when it was read again. */
-function asEarlierRan<T extends { status: string; guard?: string | undefined; reasons?: string[] | undefined; earlier?: EarlierExecution | undefined }>(outcome: T): T {
-  const earlier = outcome.status === 'ALREADY_STARTED' ? outcome.earlier : undefined;
-  if (earlier === undefined) return outcome;
-  return { ...outcome, status: earlier.status, guard: earlier.guard, reasons: earlier.reasons };
+  return outcome.status === 'ALREADY_STARTED' ? describeAlreadyStarted(outcome, describeRun) : describeRun(outcome);
 }
 
 /** One execution's outcome for an instance: its status, then its guard's answer. */
