@@ -401,8 +401,11 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   let injectionSim = backend.now();
   try {
     const pace = options.pace === false ? undefined : (options.pace ?? (await defaultPace()));
+    // Refused before anything is created, and again below once the deployment is synthesized.
+    const memberAccountUnsupported = () =>
+      new Error(`settings.securityAccount needs a deployment with a member role and a backend that prepares a member account and enforces the deployed policies; ${backend.description} does not`);
     if (settings.securityAccount !== undefined && !backend.prepareMemberRoles) {
-      throw new Error(`settings.securityAccount needs a deployment with a member role and a backend that prepares a member account and enforces the deployed policies; ${backend.description} does not`);
+      throw memberAccountUnsupported();
     }
     resolved = await backend.prepare(env, settings);
     const environment = resolved;
@@ -428,7 +431,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     const accountRoles = memberRoles ? [memberRoles.member, ...(memberRoles.sessionRevoker ? [memberRoles.sessionRevoker] : [])] : [];
     if (settings.securityAccount !== undefined) {
       if (!memberRoles || !deployed || !backend.prepareMemberRoles || !backend.enforceIdentityPolicies) {
-        throw new Error(`settings.securityAccount needs a deployment with a member role and a backend that prepares a member account and enforces the deployed policies; ${backend.description} does not`);
+        throw memberAccountUnsupported();
       }
       await backend.prepareMemberRoles(accountRoles, memberRoles.member.roleName, [...deployed.keys()]);
     }
