@@ -661,13 +661,20 @@ export class LocalEngine {
     return this.records;
   }
 
-  /** Starts an execution under `name`; throws ExecutionAlreadyExists when the machine already used it. */
+  /**
+   * Starts an execution under `name`, as StartExecution does
+   * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html): a name
+   * the machine already used throws ExecutionAlreadyExists, except that a Standard machine's call
+   * with the same name and the same input as an execution still running is idempotent and answers
+   * that execution (nothing new runs). Express machines are never idempotent.
+   */
   start(stateMachineArn: string, name: string, input: unknown, parentArn?: string): ExecutionRecord {
     const deployed = this.deployed.get(stateMachineArn);
     if (!deployed) throw namedError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
     const used = this.usedNames.get(stateMachineArn) as Set<string>;
     if (used.has(name)) {
-      // https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html
+      const open = deployed.kind === 'dispatcher' ? undefined : this.byArn.get(this.executionArn(deployed, name));
+      if (open?.status === 'RUNNING' && JSON.stringify(open.input) === JSON.stringify(input)) return open;
       throw namedError('ExecutionAlreadyExists', `Execution Already Exists: '${this.executionArn(deployed, name)}'`);
     }
     used.add(name);

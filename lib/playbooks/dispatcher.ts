@@ -12,6 +12,9 @@
  * refuses a name already used by the state machine in the last 90 days
  * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html). A
  * duplicate delivery therefore ends in `ExecutionAlreadyExists`, which the dispatcher treats as done.
+ * The one exception, a Standard machine answering the same name AND the same input as a running
+ * execution with that execution, never applies: the input carries this dispatcher execution's own id
+ * (`AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID`), so two deliveries never send the same input.
  *
  * Nothing is dropped silently: an event triage finds invalid, and any event the dispatcher fails
  * to handle (triage crash, StartExecution refused), is sent with its reason to the unprocessable

@@ -77,6 +77,36 @@ describe('LocalEngine', () => {
     expect(backend.callLog().filter((call) => call.api === 'dynamodb:UpdateItem' && call.caller.includes('/firebreak-dispatcher/')).length).toBe(2);
   });
 
+  it('refuses duplicates racing the running playbook too: each delivery starts it with its own dispatcher execution id, so the input differs', async () => {
+    const { backend, environment } = await webServer();
+    const engine = new LocalEngine({ backend, definitions, environment, settings });
+    const event = aimEventAt(await loadTemplate('guardduty-ec2-backdoor-c2activity-multi-eni'), environment.instances.web!);
+    // Three deliveries at once: the later two reach StartPlaybook while the first's playbook still runs,
+    // where a Standard machine would answer an identical input with the running execution.
+    const deliveries = await Promise.all([engine.deliver(event), engine.deliver(structuredClone(event)), engine.deliver(structuredClone(event))]);
+    await engine.settle();
+    expect(engine.executions().filter((record) => record.kind === 'playbook')).toHaveLength(1);
+    expect(deliveries.map((delivery) => delivery.path.at(-1))).toEqual(['Dispatched', 'DuplicateDelivery', 'DuplicateDelivery']);
+    expect(deliveries.map((delivery) => delivery.started.length)).toEqual([1, 0, 0]);
+  });
+
+  it("answers a Standard machine's StartExecution with the same name and input as a running execution with that execution, as Step Functions does", async () => {
+    const { backend, environment } = await webServer();
+    const engine = new LocalEngine({ backend, definitions, environment, settings });
+    const machine = engine.stateMachineArnOf('compromised-ec2-instance')!;
+    const input = { incident: ec2Incident(), mode: 'dry-run', playbook: 'compromised-ec2-instance' };
+    const first = engine.start(machine, 'same-name', input);
+    expect(first.status).toBe('RUNNING');
+    // Same name, same input, still running: idempotent, nothing new runs.
+    expect(engine.start(machine, 'same-name', structuredClone(input))).toBe(first);
+    // Same name, another input: refused.
+    expect(() => engine.start(machine, 'same-name', { ...input, mode: 'enforce' })).toThrow(expect.objectContaining({ name: 'ExecutionAlreadyExists' }));
+    await engine.settle();
+    // Closed: refused whatever the input.
+    expect(() => engine.start(machine, 'same-name', input)).toThrow(expect.objectContaining({ name: 'ExecutionAlreadyExists' }));
+    expect(engine.executions().filter((record) => record.kind === 'playbook')).toHaveLength(1);
+  });
+
   it('names the playbook execution deterministically (execution name from triage) and fills the context object', async () => {
     const { backend, environment } = await webServer();
     const engine = new LocalEngine({ backend, definitions, environment, settings });
