@@ -46,6 +46,8 @@ export interface LocalBackendOptions {
    * storm bench, which only counts calls, turns it off: `callCount()` still counts every call.
    */
   readonly retainCalls?: boolean;
+  /** Keep each published alert's body (default true); see SimulatedAwsOptions.retainMessageBodies. */
+  readonly retainMessageBodies?: boolean;
 }
 
 /** The game-day backend over one SimulatedAws per scenario. */
@@ -83,6 +85,7 @@ export class LocalBackend extends AccountBackend {
       defaultRegion: options.region ?? 'eu-west-1',
       ...(options.start !== undefined ? { start: options.start } : {}),
       ...(options.retainCalls === false ? { retainCalls: false } : {}),
+      ...(options.retainMessageBodies === false ? { retainMessageBodies: false } : {}),
     });
     this.retainCalls = options.retainCalls ?? true;
     this.operatorArn = `arn:aws:iam::${this.sim.defaultAccount}:role/${OPERATOR_ROLE}`;

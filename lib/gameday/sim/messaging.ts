@@ -35,6 +35,16 @@ function checkSubject(subject: string): void {
   if (!/^[\x20-\x7e]+$/.test(subject) || subject.startsWith(' ')) throw invalidParameter('Subject');
 }
 
+/**
+ * What a topic keeps of a published body when the account does not keep bodies
+ * (`retainMessageBodies: false`): a note of its size, as a message of the same structure (a JSON
+ * body stays JSON with its `default` entry), so that subscriptions still deliver it.
+ */
+export function messageBodyNotKept(message: string, structure: PublishCommandInput['MessageStructure']): string {
+  const note = `(body not kept: ${Buffer.byteLength(message, 'utf8')} bytes, retainMessageBodies is false)`;
+  return structure === 'json' ? JSON.stringify({ default: note }) : note;
+}
+
 export function snsHandlers(world: SimWorld): Record<string, ApiHandler> {
   return {
     Publish(call) {
@@ -88,7 +98,7 @@ export function snsHandlers(world: SimWorld): Record<string, ApiHandler> {
       const record: PublishedMessage = {
         messageId: world.ids.uuid(),
         topicArn: topic.arn,
-        message,
+        message: world.options.retainMessageBodies ? message : messageBodyNotKept(message, input.MessageStructure),
         messageAttributes,
         at: new Date(world.now()),
         publishedBy: call.caller.sessionArn,

@@ -55,6 +55,14 @@ export interface SimulatedAwsOptions {
    * `onCall` listeners, but not held (their copied inputs were most of the storm's heap).
    */
   readonly retainCalls?: boolean;
+  /**
+   * Keep the body of every message published to a topic (default true; expectations read them).
+   * The storm bench, which checks each alert's subject, turns it off: every Publish is still
+   * validated in full (structure, attributes, size) and kept with its subject and attributes, and
+   * its body is replaced by a note of its size (the bodies of 2,000 alerts, about 20 KB each, were
+   * the largest part of the storm's live heap).
+   */
+  readonly retainMessageBodies?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -64,6 +72,7 @@ export interface ResolvedOptions {
   readonly instanceTransitionMs: number;
   readonly snapshotCompletionMs: number;
   readonly terminatedVisibleMs: number;
+  readonly retainMessageBodies: boolean;
 }
 
 /** Credentials the simulator issued, and whom they stand for. */
@@ -138,6 +147,7 @@ export class SimWorld {
       instanceTransitionMs: options.instanceTransitionMs ?? 30_000,
       snapshotCompletionMs: options.snapshotCompletionMs ?? 60_000,
       terminatedVisibleMs: options.terminatedVisibleMs ?? 3_600_000,
+      retainMessageBodies: options.retainMessageBodies ?? true,
     };
     this.clock = new SimClock(options.start ?? '2025-01-15T09:00:00.000Z');
     this.ids = new IdSource(this.options.seed);

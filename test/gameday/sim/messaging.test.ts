@@ -71,6 +71,28 @@ describe('simulated messaging services', () => {
     expect([noTopic.name, noTopic.message]).toEqual(['NotFoundException', 'Topic does not exist']);
   });
 
+  it('with retainMessageBodies false (the storm bench), validates every Publish in full and keeps subject and attributes, with a note of the body size', async () => {
+    const sim = new SeededSimulatedAws({ retainMessageBodies: false });
+    const topic = sim.addTopic({ name: 'firebreak-alerts' });
+    const sns = sim.clientFactory().sns();
+    const body = JSON.stringify({ default: 'Firebreak handled incident gd-1', email: 'é'.repeat(10) });
+    await sns.send(new PublishCommand({ TopicArn: topic, Subject: 'High: Backdoor on i-0abc', Message: body, MessageStructure: 'json', MessageAttributes: { severity: { DataType: 'String', StringValue: 'High' } } }));
+    await sns.send(new PublishCommand({ TopicArn: topic, Message: 'plain text' }));
+    // Still refused as SNS refuses them: the body is checked before it is dropped.
+    const tooLong = await rejectionOf(sns.send(new PublishCommand({ TopicArn: topic, Message: 'x'.repeat(262_145) })));
+    const noDefault = await rejectionOf(sns.send(new PublishCommand({ TopicArn: topic, Message: '{"email":"m"}', MessageStructure: 'json' })));
+
+    const kept = sim.publishedMessages(topic);
+    expect(kept.map((message) => [message.subject, message.messageAttributes, message.structure])).toEqual([
+      ['High: Backdoor on i-0abc', { severity: { dataType: 'String', value: 'High' } }, 'json'],
+      [undefined, {}, undefined],
+    ]);
+    // A JSON body stays JSON with its default entry, so subscriptions still deliver it.
+    expect(JSON.parse(kept[0]!.message)).toEqual({ default: `(body not kept: ${Buffer.byteLength(body, 'utf8')} bytes, retainMessageBodies is false)` });
+    expect(kept[1]!.message).toBe('(body not kept: 10 bytes, retainMessageBodies is false)');
+    expect([tooLong.message, noDefault.message]).toEqual(['Invalid parameter: Message too long', 'Invalid parameter: Message Structure - No default entry in JSON message body']);
+  });
+
   // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html (MD5OfMessageBody,
   // which the SDK checks against the body it sent)
   it('records an SQS message and answers with the body MD5 the SDK verifies; an unknown queue is QueueDoesNotExist', async () => {
