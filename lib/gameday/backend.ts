@@ -297,10 +297,17 @@ export interface GameDayBackend {
    * environment's account with their deployed trust policies, and from then on the deployment's
    * roles (`deployedRoles`, local names) reach that account only by sts:AssumeRole into
    * `memberRoleName` (or, through clientsThroughRole, another of them), as the responders do in
-   * Lambda. Their identity policies come with enforceIdentityPolicies (by role ARN). Optional:
-   * absent, a scenario with settings.securityAccount is refused.
+   * Lambda. Their identity policies come with enforceIdentityPolicies (by role ARN). `externalIds`
+   * (local role name → ExternalId) is what each deployed role sends with that AssumeRole, as its
+   * function's synthesized environment gives it (none: sent without). Optional: absent, a scenario
+   * with settings.securityAccount is refused.
    */
-  prepareMemberRoles?(roles: readonly { readonly roleName: string; readonly trustPolicy: PolicyDocument }[], memberRoleName: string, deployedRoles: readonly string[]): Promise<void>;
+  prepareMemberRoles?(
+    roles: readonly { readonly roleName: string; readonly trustPolicy: PolicyDocument }[],
+    memberRoleName: string,
+    deployedRoles: readonly string[],
+    externalIds?: ReadonlyMap<string, string>,
+  ): Promise<void>;
   /**
    * Authorizes a call the engine makes itself as `role` (a state machine invoking a function,
    * starting an execution): undefined when allowed, else the denial. Optional: absent, allowed.

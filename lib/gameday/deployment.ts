@@ -13,6 +13,7 @@ import { patternMismatch } from './event-patterns';
 import type { PolicyDocument, PolicyStatement } from './sim/iam-policy';
 import { FirebreakError } from '../contracts/errors';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import { DEPLOYMENT_ENV } from '../contracts/environment';
 
 /**
  * The organization of a member-account game day (settings.securityAccount): the deployment confines
@@ -333,6 +334,20 @@ export function memberAccountRoles(
   const role = (id: string, defaultName: string) => roleInAccount(template, id, local, memberAccount, defaultName);
   const member = role(ids.memberRole, local.memberRoleName ?? DEFAULT_MEMBER_ROLE_NAME);
   return ids.sessionRevokerRole ? { member, sessionRevoker: role(ids.sessionRevokerRole, DEFAULT_SESSION_REVOKER_ROLE_NAME) } : { member };
+}
+
+/**
+ * What each responder's role sends as ExternalId when it assumes a member-account role: its
+ * function's synthesized FIREBREAK_MEMBER_ROLE_EXTERNAL_ID, by the role's local name (a function
+ * the stack gives none sends none, as it would in Lambda).
+ */
+export function memberRoleExternalIds(environments: Readonly<Record<string, Readonly<Record<string, string>>>> | undefined, region: string): Map<string, string> {
+  const externalIds = new Map<string, string>();
+  for (const [responder, environment] of Object.entries(environments ?? {})) {
+    const externalId = environment[DEPLOYMENT_ENV.memberRoleExternalId];
+    if (externalId !== undefined) externalIds.set(responderRole(responder, region), externalId);
+  }
+  return externalIds;
 }
 
 /**

@@ -65,7 +65,17 @@ export class LocalBackend extends AccountBackend {
    * operator's clients create and inspect the environment there, and the deployment's roles
    * (`deployedRoles`) reach it through the member role once prepareMemberRoles made it.
    */
-  private member: { readonly account: string; roleName?: string; deployedRoles?: ReadonlySet<string> } | undefined;
+  private member:
+    | {
+        readonly account: string;
+        roleName?: string;
+        deployedRoles?: ReadonlySet<string>;
+        /** The member-account roles prepareMemberRoles made (the member role, the session revoker). */
+        accountRoles?: ReadonlySet<string>;
+        /** What each deployed role sends as ExternalId when it assumes one of them. */
+        externalIds?: ReadonlyMap<string, string>;
+      }
+    | undefined;
   /** The scenario declares Security Hub (environment.securityHub): its findings are inspected. */
   private securityHub = false;
 
@@ -217,7 +227,13 @@ export class LocalBackend extends AccountBackend {
     const key = `${role}|${roleName}|${sessionName}`;
     let factory = this.factories.get(key);
     if (!factory) {
-      factory = this.sim.clientFactory({ principal: `arn:aws:iam::${this.sim.defaultAccount}:role/${role}`, memberRoleName: roleName, roleSessionName: sessionName });
+      const externalId = this.member?.accountRoles?.has(roleName) === true ? this.member.externalIds?.get(role) : undefined;
+      factory = this.sim.clientFactory({
+        principal: `arn:aws:iam::${this.sim.defaultAccount}:role/${role}`,
+        memberRoleName: roleName,
+        roleSessionName: sessionName,
+        ...(externalId !== undefined ? { externalId } : {}),
+      });
       this.factories.set(key, factory);
     }
     return factory;
@@ -271,7 +287,12 @@ export class LocalBackend extends AccountBackend {
     this.sim.defineApi('states:DescribeExecution', (call) => describeExecution(directory, String(call.input.executionArn ?? '')));
   }
 
-  async prepareMemberRoles(roles: readonly { readonly roleName: string; readonly trustPolicy: PolicyDocument }[], memberRoleName: string, deployedRoles: readonly string[]): Promise<void> {
+  async prepareMemberRoles(
+    roles: readonly { readonly roleName: string; readonly trustPolicy: PolicyDocument }[],
+    memberRoleName: string,
+    deployedRoles: readonly string[],
+    externalIds: ReadonlyMap<string, string> = new Map(),
+  ): Promise<void> {
     const member = this.member;
     if (member === undefined) throw new EnvironmentSetupError('member-account roles need a member account: settings.securityAccount, set before prepare()');
     // Created as the member-role stack creates them: by the member account, with the deployed trust policies.
@@ -281,6 +302,8 @@ export class LocalBackend extends AccountBackend {
     }
     member.roleName = memberRoleName;
     member.deployedRoles = new Set(deployedRoles);
+    member.accountRoles = new Set(roles.map((role) => role.roleName));
+    member.externalIds = externalIds;
     // Clients made before reached the member account directly.
     this.factories.clear();
   }
@@ -291,7 +314,12 @@ export class LocalBackend extends AccountBackend {
       // The deployment's roles reach a member account through the member role; anyone else (the
       // game day's attacker) is a principal of the account it acts in.
       const memberRoleName = this.member?.deployedRoles?.has(role) === true ? this.member.roleName : undefined;
-      factory = this.sim.clientFactory({ principal: `arn:aws:iam::${this.sim.defaultAccount}:role/${role}`, ...(memberRoleName !== undefined ? { memberRoleName } : {}) });
+      const externalId = memberRoleName !== undefined ? this.member?.externalIds?.get(role) : undefined;
+      factory = this.sim.clientFactory({
+        principal: `arn:aws:iam::${this.sim.defaultAccount}:role/${role}`,
+        ...(memberRoleName !== undefined ? { memberRoleName } : {}),
+        ...(externalId !== undefined ? { externalId } : {}),
+      });
       this.factories.set(role, factory);
     }
     return factory;

@@ -17,7 +17,7 @@ import { canonicalDomain } from '../responders/dns-domain';
 import type { TriageDecision } from '../playbooks/triage';
 import type { SynthesizedDefinitions } from '../stack/app';
 import type { AccountInspection, GameDayBackend, GameDayCall, RehearsalFinding, ResolvedEnvironment } from './backend';
-import { busFor, deployedPolicies, deployedResourcePolicies, deployedRules, forensicRolePolicies, localDeploymentResources, MEMBER_ROLE, memberAccountRoles, SESSION_REVOKER_ROLE, routeToDispatcher, statementSids, withoutStatements } from './deployment';
+import { busFor, deployedPolicies, deployedResourcePolicies, deployedRules, forensicRolePolicies, localDeploymentResources, MEMBER_ROLE, memberAccountRoles, memberRoleExternalIds, SESSION_REVOKER_ROLE, routeToDispatcher, statementSids, withoutStatements } from './deployment';
 import type { DeployedRule, EventRouting } from './deployment';
 import type { PolicyDocument } from './sim/iam-policy';
 import { didYouMean } from '../playbooks/errors';
@@ -433,7 +433,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       if (!memberRoles || !deployed || !backend.prepareMemberRoles || !backend.enforceIdentityPolicies) {
         throw memberAccountUnsupported();
       }
-      await backend.prepareMemberRoles(accountRoles, memberRoles.member.roleName, [...deployed.keys()]);
+      await backend.prepareMemberRoles(accountRoles, memberRoles.member.roleName, [...deployed.keys()], memberRoleExternalIds(definitions.environments, local.region));
     }
     if (definitions.deployment && deployed && backend.enforceIdentityPolicies) {
       const withMemberRoles = new Map([...deployed, ...accountRoles.map((role) => [role.roleArn, role.documents] as const)]);

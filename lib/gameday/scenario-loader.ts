@@ -156,6 +156,9 @@ function crossCheck(document: ScenarioDocument, file: string, source: SourceMap,
       if (devices.indexOf(device) !== index) at(['environment', 'instances', name, 'volumes', index, 'device'], `device ${device} is used twice`);
     });
   }
+  if (document.settings.memberRoleExternalId !== undefined && document.settings.securityAccount === undefined) {
+    at(['settings', 'memberRoleExternalId'], 'the member role exists only in a member-account game day: set settings.securityAccount (the environment is then a member account)');
+  }
   env.removedStatements.forEach(({ role, sid }, index) => {
     const playbookRole = role.startsWith('playbook:') ? role.slice('playbook:'.length) : undefined;
     if (playbookRole !== undefined) {

@@ -205,6 +205,13 @@ export const settingsSchema = z.strictObject({
     .describe(
       "The account Firebreak is deployed in, when it is not the environment's (CDK context memberRoleName and organizationId): the environment is then a member account of the organization, reached through the member role the synthesized MemberRoleStack describes, with that role's trust and policies enforced (removedStatements: member-role). Local backend only.",
     ),
+  memberRoleExternalId: z
+    .string()
+    .regex(/^[\w+=,.@:/-]{2,1224}$/, '2-1224 characters of [\\w+=,.@:/-] (an STS ExternalId)')
+    .optional()
+    .describe(
+      "CDK context memberRoleExternalId (needs settings.securityAccount): the member role's trust policy then requires it as sts:ExternalId, and the responders send it, each as its synthesized Lambda environment gives it (FIREBREAK_MEMBER_ROLE_EXTERNAL_ID). Local backend only.",
+    ),
   forensicAccount: z
     .string()
     .regex(/^\d{12}$/, 'an account id has 12 digits')

@@ -6,7 +6,9 @@
  */
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { definitionsFor } from '../../lib/gameday/definitions';
 import { runScenario } from '../../lib/gameday/runner';
+import { DEPLOYMENT_ENV } from '../../lib/contracts/environment';
 import type { Scenario } from '../../lib/gameday/scenario';
 import { loadScenarioDirectory } from '../../lib/gameday/scenario-loader';
 import { defaultTemplateDirectories, listTemplates } from '../../lib/gameday/templates';
@@ -17,6 +19,7 @@ const playbooks = await loadPlaybookDirectory(resolve(ROOT, 'playbooks'));
 const templates = [...(await listTemplates(defaultTemplateDirectories(ROOT))).keys()];
 const scenarios = await loadScenarioDirectory(resolve(ROOT, 'playbooks/scenarios'), { playbooks, templates });
 const base = scenarios.find((scenario) => scenario.name === 'member-account-instance-contained') as Scenario;
+const withExternalId = scenarios.find((scenario) => scenario.name === 'member-account-external-id-required') as Scenario;
 const credentials = scenarios.find((scenario) => scenario.name === 'member-account-iam-attack-sequence-cuts-off-credentials') as Scenario;
 const MEMBER = '444455556666';
 const SECURITY = '111122223333';
@@ -40,6 +43,35 @@ describe('member-account game days', () => {
     }
     // The deployment's own resources stay in the security account.
     expect(run.calls.filter((call) => /^(sns|dynamodb|kms|states):/.test(call.api)).every((call) => call.account === SECURITY)).toBe(true);
+  });
+
+  it("sends the member role's external id on every AssumeRole, as each function's synthesized environment gives it", async () => {
+    const run = await runScenario(withExternalId, { playbooks });
+    expect(run.error).toBeUndefined();
+    expect(run.passed).toBe(true);
+    const assumed = run.calls.filter((call) => call.api === 'sts:AssumeRole');
+    expect(assumed.length).toBeGreaterThan(0);
+    expect(assumed.map((call) => [call.input.ExternalId, call.outcome])).toEqual(assumed.map(() => ['firebreak-gameday-7c41e2', 'ok']));
+  });
+
+  it('a function the stack left without the external id is refused AssumeRole by the member role\'s trust, and changes nothing', async () => {
+    const definitions = await definitionsFor(withExternalId.settings, playbooks);
+    const environments = structuredClone(definitions.environments ?? {});
+    expect(environments['quarantine-instance']?.[DEPLOYMENT_ENV.memberRoleExternalId]).toBe('firebreak-gameday-7c41e2');
+    delete environments['quarantine-instance']?.[DEPLOYMENT_ENV.memberRoleExternalId];
+    const run = await runScenario(withExternalId, { playbooks, definitions: { ...definitions, environments } });
+    expect(run.error).toBeUndefined();
+    expect(run.passed).toBe(false);
+    const refused = run.calls.filter((call) => call.api === 'sts:AssumeRole' && call.outcome === 'error');
+    expect(refused.length).toBeGreaterThan(0);
+    for (const call of refused) {
+      expect(call.caller).toMatch(/assumed-role\/firebreak-responder-eu-west-1-quarantine-instance\//);
+      expect([call.input.ExternalId, call.errorCode]).toEqual([undefined, 'AccessDenied']);
+    }
+    expect(run.executions[0]?.status).toBe('FAILED');
+    // The instance was not touched by the refused responder; the snapshot step (which sends it) still ran.
+    expect(run.calls.filter((call) => call.account === MEMBER && call.api === 'ec2:ModifyNetworkInterfaceAttribute')).toEqual([]);
+    expect(run.calls.some((call) => call.account === MEMBER && call.api === 'ec2:CreateSnapshots' && call.outcome === 'ok')).toBe(true);
   });
 
   it('the member role without ContainInstances cannot contain: EC2 answers UnauthorizedOperation in the member account', async () => {

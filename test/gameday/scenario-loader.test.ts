@@ -154,4 +154,15 @@ describe('parseScenarioSource', () => {
       expect.stringMatching(/^scenarios\/s\.yaml:12:15: member-role exists only in a member-account game day: set settings\.securityAccount/),
     ]);
   });
+
+  it("takes the member role's external id only in a member-account game day, and only as STS takes one", () => {
+    const withSettings = (settings: string) => VALID.replace('playbook: compromised-ec2-instance\n', `playbook: compromised-ec2-instance\nsettings:\n${settings}`);
+    expect(problems(withSettings('  memberRoleExternalId: firebreak-7c41\n'))).toEqual([
+      expect.stringMatching(/^scenarios\/s\.yaml:5:25: the member role exists only in a member-account game day: set settings\.securityAccount/),
+    ]);
+    expect(problems(withSettings('  securityAccount: "111122223333"\n  memberRoleExternalId: "has space"\n'))).toEqual([
+      expect.stringMatching(/^scenarios\/s\.yaml:6:25: .*an STS ExternalId/),
+    ]);
+    expect(problems(withSettings('  securityAccount: "111122223333"\n  memberRoleExternalId: firebreak-7c41\n'))).toEqual([]);
+  });
 });
