@@ -69,6 +69,9 @@ describe('member-account game days', () => {
       expect([call.input.ExternalId, call.errorCode]).toEqual([undefined, 'AccessDenied']);
     }
     expect(run.executions[0]?.status).toBe('FAILED');
+    // The refusal became the Lambda's own MemberRoleUnavailableError (lib/aws/clients/member-role.ts), advice included.
+    const failure = run.after?.alerts.find((alert) => alert.subject?.includes('[FAILED]'));
+    expect(failure?.message).toContain(`The member role 'FirebreakResponder' is missing in account ${MEMBER} or does not trust`);
     // The instance was not touched by the refused responder; the snapshot step (which sends it) still ran.
     expect(run.calls.filter((call) => call.account === MEMBER && call.api === 'ec2:ModifyNetworkInterfaceAttribute')).toEqual([]);
     expect(run.calls.some((call) => call.account === MEMBER && call.api === 'ec2:CreateSnapshots' && call.outcome === 'ok')).toBe(true);

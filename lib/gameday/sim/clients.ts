@@ -1,7 +1,8 @@
 /**
  * The simulated account's SDK clients: real SDK v3 clients signed with credentials the simulator
  * issued and wired to it (wire.ts), cached per account and region, reaching another account by
- * sts:AssumeRole into its member role as the deployed stack does.
+ * sts:AssumeRole into its member role with the responders' own code (MemberRoleAccess: the session
+ * name and length, the ExternalId, the cache, the error a refusal becomes), as the deployed stack does.
  */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -17,12 +18,12 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { STSClient } from '@aws-sdk/client-sts';
 import type { RetryStrategyV2 } from '@smithy/types';
 import type { AwsTarget, ClientFactory } from '../../aws/clients';
 import type { AutoScalingClients } from '../../aws/clients/autoscaling';
 import type { LoadBalancingClients } from '../../aws/clients/load-balancing';
-import { MemberRoleUnavailableError } from '../../contracts/responder-errors';
+import { MemberRoleAccess } from '../../aws/clients/member-role';
 import type { RoleRecord } from './model';
 import type { WirableClient, WireMode } from './wire';
 
@@ -114,15 +115,18 @@ export interface Session {
 export const DEFAULT_RESPONDER_ROLE = 'firebreak-responder';
 
 
+/** Credentials a simulated client signs with: a session of its own, or a provider asked at every call. */
+type ClientCredentials = { accessKeyId: string; secretAccessKey: string; sessionToken: string } | (() => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken: string; expiration?: Date }>);
+
 function clientWith<K extends ClientKind>(
   sim: ClientSource,
   kind: K,
-  session: { accessKeyId: string; secretAccessKey: string; sessionToken: string },
+  session: ClientCredentials,
   region: string,
   { retry, maxAttempts, wire }: { retry: 'simulated' | 'sdk'; maxAttempts: number; wire: WireMode },
 ): ClientOf<K> {
   const Client = CLIENT_CLASSES[kind];
-  const credentials = { accessKeyId: session.accessKeyId, secretAccessKey: session.secretAccessKey, sessionToken: session.sessionToken };
+  const credentials = typeof session === 'function' ? session : { accessKeyId: session.accessKeyId, secretAccessKey: session.secretAccessKey, sessionToken: session.sessionToken };
   const config = {
     region,
     credentials,
@@ -147,10 +151,9 @@ export function simulatedClientFactory(sim: ClientSource, options: SimulatedClie
   const homeRegion = options.homeRegion ?? sim.defaultRegion;
   const transport = { retry: options.retry ?? 'simulated', maxAttempts: options.maxAttempts ?? 3, wire: options.wire ?? 'fast' } as const;
   const clients = new Map<string, object>();
-  const memberSessions = new Map<string, Session>();
   const homeSession = () => sim.credentialsFor(principal);
 
-  const cached = <K extends ClientKind>(kind: K, session: Session, region: string, key: string): ClientOf<K> => {
+  const cached = <K extends ClientKind>(kind: K, session: ClientCredentials, region: string, key: string): ClientOf<K> => {
     let client = clients.get(key) as ClientOf<K> | undefined;
     if (!client) {
       client = clientWith(sim, kind, session, region, transport);
@@ -159,90 +162,82 @@ export function simulatedClientFactory(sim: ClientSource, options: SimulatedClie
     return client;
   };
 
-  const sessionFor = async (account: string): Promise<{ session: Session; key: string }> => {
+  // The responders' own access to other accounts (lib/aws/clients/member-role.ts), over this
+  // factory's STS client and the simulated clock: made at the first client for another account.
+  let access: MemberRoleAccess | undefined;
+  const memberAccess = (memberRoleName: string): MemberRoleAccess => {
+    access ??= new MemberRoleAccess({
+      securityAccountId: home.account,
+      memberRoleName,
+      homeRegion,
+      stsClient: cached('sts', homeSession(), homeRegion, `sts:home:${homeRegion}`),
+      ...(options.externalId !== undefined ? { externalId: options.externalId } : {}),
+      sessionName: options.roleSessionName ?? 'responder',
+      now: () => sim.now(),
+    });
+    return access;
+  };
+
+  const sessionFor = async (account: string, region: string): Promise<{ session: ClientCredentials; key: string }> => {
     if (account === home.account) return { session: homeSession(), key: 'home' };
     if (options.memberRoleName === undefined) {
       return { session: sim.credentialsFor(`arn:aws:iam::${account}:role${home.path}${home.name}`), key: `direct:${account}` };
     }
-    const known = memberSessions.get(account);
-    if (known && (known.expiresAt === undefined || known.expiresAt > sim.now().getTime() + 60_000)) {
-      return { session: known, key: `member:${account}:${known.accessKeyId}` };
-    }
-    const roleArn = `arn:aws:iam::${account}:role/${options.memberRoleName}`;
-    const sts = cached('sts', homeSession(), homeRegion, `sts:home:${homeRegion}`);
-    try {
-      const answer = await sts.send(
-        new AssumeRoleCommand({
-          RoleArn: roleArn,
-          RoleSessionName: options.roleSessionName ?? 'firebreak-responder',
-          ...(options.externalId !== undefined ? { ExternalId: options.externalId } : {}),
-        }),
-      );
-      const credentials = answer.Credentials;
-      if (!credentials?.AccessKeyId || !credentials.SecretAccessKey || !credentials.SessionToken) {
-        throw new Error('AssumeRole answered without credentials');
-      }
-      const session: Session = {
-        accessKeyId: credentials.AccessKeyId,
-        secretAccessKey: credentials.SecretAccessKey,
-        sessionToken: credentials.SessionToken,
-        ...(credentials.Expiration ? { expiresAt: credentials.Expiration.getTime() } : {}),
-      };
-      memberSessions.set(account, session);
-      return { session, key: `member:${account}:${session.accessKeyId}` };
-    } catch (error) {
-      throw new MemberRoleUnavailableError(
-        `cannot act in account ${account}: sts:AssumeRole into ${roleArn} failed (${error instanceof Error ? error.name : String(error)})`,
-        account,
-        options.memberRoleName,
-        { cause: error },
-      );
-    }
+    const memberRoleName = options.memberRoleName;
+    const roles = memberAccess(memberRoleName);
+    // As MemberRoleAccess.clientConfig does in Lambda: assume now, so that a refusal fails here as
+    // MemberRoleUnavailableError; then one client per account asks the cache at every call, renewing
+    // the session on the simulated clock. The SDK keeps a provider's answer until its expiration on
+    // the wall clock, which is not the simulated one: each answer is marked expired on the wall clock,
+    // so the SDK always asks, and the cache (on the simulated clock) decides.
+    await roles.memberCredentials(account, region, memberRoleName);
+    const credentials = async () => ({ ...(await roles.memberCredentials(account, region, memberRoleName)), expiration: new Date(Date.now()) });
+    return { session: credentials, key: `member:${account}` };
   };
 
   return {
     principal,
     ec2: async (target) => {
-      const { session, key } = await sessionFor(target.account);
+      const { session, key } = await sessionFor(target.account, target.region);
       return cached('ec2', session, target.region, `ec2:${key}:${target.region}`);
     },
     autoScaling: async (target) => {
-      const { session, key } = await sessionFor(target.account);
+      const { session, key } = await sessionFor(target.account, target.region);
       return cached('autoscaling', session, target.region, `autoscaling:${key}:${target.region}`);
     },
     elbv2: async (target) => {
-      const { session, key } = await sessionFor(target.account);
+      const { session, key } = await sessionFor(target.account, target.region);
       return cached('elbv2', session, target.region, `elbv2:${key}:${target.region}`);
     },
     elb: async (target) => {
-      const { session, key } = await sessionFor(target.account);
+      const { session, key } = await sessionFor(target.account, target.region);
       return cached('elb', session, target.region, `elb:${key}:${target.region}`);
     },
     route53resolver: async (target) => {
-      const { session, key } = await sessionFor(target.account);
+      const { session, key } = await sessionFor(target.account, target.region);
       return cached('route53resolver', session, target.region, `route53resolver:${key}:${target.region}`);
     },
     s3: async (target) => {
-      const { session, key } = await sessionFor(target.account);
+      const { session, key } = await sessionFor(target.account, target.region);
       return cached('s3', session, target.region, `s3:${key}:${target.region}`);
     },
     securityhub: async (target) => {
-      const { session, key } = await sessionFor(target.account);
+      const { session, key } = await sessionFor(target.account, target.region);
       return cached('securityhub', session, target.region, `securityhub:${key}:${target.region}`);
     },
     iam: async (target) => {
-      const { session, key } = await sessionFor(target.account);
+      const { session, key } = await sessionFor(target.account, target.region);
       return cached('iam', session, homeRegion, `iam:${key}`);
     },
     sts: async (target) => {
       if (!target) return cached('sts', homeSession(), homeRegion, `sts:home:${homeRegion}`);
-      const { session, key } = await sessionFor(target.account);
+      const { session, key } = await sessionFor(target.account, target.region);
       return cached('sts', session, target.region, `sts:${key}:${target.region}`);
     },
     sns: () => cached('sns', homeSession(), homeRegion, 'sns'),
     kms: () => cached('kms', homeSession(), homeRegion, 'kms'),
     kmsIn: async (target) => {
-      const { session, key } = await sessionFor(target.account);
+      const { session, key } = await sessionFor(target.account, target.region);
       return cached('kms', session, target.region, `kms:${key}:${target.region}`);
     },
     sfn: () => cached('sfn', homeSession(), homeRegion, 'sfn'),

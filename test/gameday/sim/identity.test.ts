@@ -27,8 +27,9 @@ describe('simulated identities: STS, IAM and permissions', () => {
 
     expect(Reservations?.[0]?.Instances?.[0]?.InstanceId).toBe(box.instanceId);
     expect(who.Arn).toBe(`arn:aws:sts::${MEMBER}:assumed-role/FirebreakMember/firebreak-responder`);
+    // Assumed by the responders' own MemberRoleAccess: its session name and 15-minute session.
     expect(sim.calls({ api: 'sts:AssumeRole' })).toEqual([
-      expect.objectContaining({ account: SECURITY, input: { RoleArn: `arn:aws:iam::${MEMBER}:role/FirebreakMember`, RoleSessionName: 'firebreak-responder' } }),
+      expect.objectContaining({ account: SECURITY, input: { RoleArn: `arn:aws:iam::${MEMBER}:role/FirebreakMember`, RoleSessionName: 'firebreak-responder', DurationSeconds: 900 } }),
     ]);
   });
 
@@ -142,20 +143,26 @@ describe('simulated identities: STS, IAM and permissions', () => {
     });
   });
 
-  it('reuses an assumed member role until it is about to expire, then assumes it again', async () => {
+  it('reuses an assumed member role until it is about to expire, then assumes it again, with one client across sessions as in Lambda', async () => {
     const sim = new SeededSimulatedAws({ defaultAccount: SECURITY });
     sim.addRole({ account: MEMBER, name: 'FirebreakMember', trustedPrincipals: [RESPONDER] });
+    const box = sim.addInstance({ account: MEMBER });
     const clients = sim.clientFactory({ memberRoleName: 'FirebreakMember' });
     const target = { account: MEMBER, region: 'us-east-1' };
 
     const first = await clients.ec2(target);
     const second = await clients.ec2(target);
+    await first.send(new DescribeInstancesCommand({ InstanceIds: [box.instanceId] }));
+    expect(sim.calls({ api: 'sts:AssumeRole' })).toHaveLength(1);
+    // A client held past its session (15 minutes) asks the cache again: renewed, not ExpiredToken.
     sim.advance(3_600_000);
+    await first.send(new DescribeInstancesCommand({ InstanceIds: [box.instanceId] }));
     const third = await clients.ec2(target);
 
     expect(second).toBe(first);
-    expect(third).not.toBe(first);
+    expect(third).toBe(first);
     expect(sim.calls({ api: 'sts:AssumeRole' })).toHaveLength(2);
+    expect(sim.calls({ api: 'ec2:DescribeInstances' }).map((call) => call.outcome)).toEqual(['ok', 'ok']);
   });
 
   // https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html (DurationSeconds, default one hour)
