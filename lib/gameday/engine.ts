@@ -102,8 +102,17 @@ export type ApprovalDecision =
   | { readonly answer: 'reject'; readonly by: string; readonly reason?: string }
   | { readonly answer: 'timeout' };
 
+/**
+ * An answer held back: the request stays open (its execution RUNNING, waiting on its token) until
+ * `until` settles, while other executions run; `settle()` does not wait for it. A game day holds an
+ * approval across the next injection this way.
+ */
+export interface HeldApproval {
+  readonly held: Promise<ApprovalDecision>;
+}
+
 /** Answers approval requests (a scenario's `approvals:` list, a test, a person at a prompt). */
-export type ApprovalDesk = (request: ApprovalRequest) => ApprovalDecision | Promise<ApprovalDecision>;
+export type ApprovalDesk = (request: ApprovalRequest) => ApprovalDecision | HeldApproval | Promise<ApprovalDecision>;
 
 /** Nobody answers: every request times out, as an unattended request would. */
 export const NOBODY_ANSWERS: ApprovalDesk = () => ({ answer: 'timeout' });
@@ -372,6 +381,12 @@ export class LocalEngine {
   private readonly usedNames = new Map<string, Set<string>>();
   private readonly records: ExecutionRecord[] = [];
   private readonly running = new Set<Promise<void>>();
+  /** Executions waiting on a held approval (HeldApproval). */
+  private parked = 0;
+  /** Tasks run, executions ended and approvals held so far: what settle() watches while an answer is held. */
+  private progress = 0;
+  /** Wakes settle() when an execution parks. */
+  private parkedChanged: { promise: Promise<void>; resolve: () => void } = signal();
   private readonly lambdaEnvironment: Record<string, string>;
   private readonly approvals: ApprovalDesk;
   private readonly recordEvents: boolean;
@@ -640,9 +655,46 @@ export class LocalEngine {
     return record;
   }
 
-  /** Resolves when every execution started so far (and every one they start) has ended. */
+  /**
+   * Resolves when every execution started so far (and every one they start) has ended, except those
+   * waiting on a held approval (HeldApproval), which go on once it is answered.
+   */
   async settle(): Promise<void> {
-    while (this.running.size > 0) await Promise.all([...this.running]);
+    while (this.running.size > 0) {
+      // With an answer held, what still runs may wait on it through another execution (a parent's
+      // .sync on the waiting child): settled once nothing moves any more.
+      if (this.parked > 0) {
+        if (await this.quiescent()) return;
+        continue;
+      }
+      await Promise.race([...this.running, this.parkedChanged.promise]);
+    }
+  }
+
+  /**
+   * True when no task ran, no execution ended and no approval was held over a few turns of the event
+   * loop: every execution still running waits on a held answer, directly or through a child. The
+   * engine's executions move by promises alone (the simulated clock, no wall-clock timers), so a
+   * turn of the loop drains everything that can move.
+   */
+  private async quiescent(): Promise<boolean> {
+    const before = this.progress;
+    for (let turn = 0; turn < 3; turn += 1) await new Promise<void>((resolve) => setImmediate(resolve));
+    return this.progress === before;
+  }
+
+  /** Waits on a held approval without holding settle() up. */
+  private async parkedOn(held: Promise<ApprovalDecision>): Promise<ApprovalDecision> {
+    this.parked += 1;
+    this.progress += 1;
+    const changed = this.parkedChanged;
+    this.parkedChanged = signal();
+    changed.resolve();
+    try {
+      return await held;
+    } finally {
+      this.parked -= 1;
+    }
   }
 
   /** The local ARN of a playbook's state machine, if that playbook is deployed. */
@@ -704,6 +756,7 @@ export class LocalEngine {
     if (this.retain) this.records.push(record);
     this.byArn.set(executionArn, record);
     const running = this.run(deployed, record).finally(() => {
+      this.progress += 1;
       finish();
       if (!this.retain) this.byArn.delete(executionArn);
       this.onExecutionEnd?.(record);
@@ -807,6 +860,7 @@ export class LocalEngine {
     parameters: Json,
     attempt: number,
   ): Promise<Json> {
+    this.progress += 1;
     const resource = String(state.Resource);
     const params = isRecord(parameters) ? parameters : {};
     const responder = typeof params.FunctionName === 'string' ? this.functions.get(params.FunctionName) : undefined;
@@ -884,7 +938,8 @@ export class LocalEngine {
               ? approval.taskToken
               : `${record.executionArn}#${stateName}`;
         const timeoutSeconds = typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : undefined;
-        const decision = await this.approvals({
+        const askedAt = this.backend.now().getTime();
+        const asked = await this.approvals({
           executionArn: record.executionArn,
           executionName: record.name,
           ...(deployed.playbook !== undefined ? { playbook: deployed.playbook } : {}),
@@ -893,7 +948,14 @@ export class LocalEngine {
           payload,
           ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
         });
+        const decision = 'held' in asked ? await this.parkedOn(asked.held) : asked;
         invocation.approval = decision;
+        // An answer held while the simulated clock ran past the state's timeout comes too late:
+        // Step Functions has already failed the task with States.Timeout.
+        const waitedMs = this.backend.now().getTime() - askedAt;
+        if (timeoutSeconds !== undefined && waitedMs > timeoutSeconds * 1000) {
+          throw namedError(ENGINE_ERRORS.timeout, `The approval request of ${stateName} was answered after ${Math.round(waitedMs / 1000)} seconds, past its ${timeoutSeconds}-second timeout`);
+        }
         if (decision.answer !== 'timeout') {
           // A person answers through the approval function, as deployed: it records who answered
           // (the identity AWS would authenticate) and sends the token back, or refuses.
@@ -1011,4 +1073,13 @@ export class LocalEngine {
         throw namedError(ENGINE_ERRORS.unsupportedTask, `the local engine cannot run ${resource} (state ${stateName})`);
     }
   }
+}
+
+/** A promise and the function that resolves it. */
+function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
 }

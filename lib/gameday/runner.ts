@@ -23,7 +23,7 @@ import type { PolicyDocument } from './sim/iam-policy';
 import { didYouMean } from '../playbooks/errors';
 import { wallClockMs } from './backend';
 import { definitionsFor } from './definitions';
-import type { ApprovalDecision, ApprovalDesk, ApprovalRequest, ExecutionRecord } from './engine';
+import type { ApprovalDecision, ApprovalDesk, ApprovalRequest, ExecutionRecord, HeldApproval } from './engine';
 import { LOCAL_STACK_NAME, LocalEngine } from './engine';
 import type { ExpectationResult } from './expectations';
 import { evaluateExpectations } from './expectations';
@@ -160,8 +160,42 @@ export function runHolds(run: Pick<ScenarioRun, 'passed' | 'scenario'>): boolean
   return run.passed || run.scenario.pending !== undefined;
 }
 
+/**
+ * Answers held until an injection (`answerAfterInjection`): the runner marks each `inject:` entry
+ * done once it has been delivered and its executions have settled, which releases the answers held
+ * for it; an answer asked for after its injection is done is given at once.
+ */
+export class HeldAnswers {
+  private readonly done = new Set<number>();
+  private readonly waiting = new Map<number, (() => void)[]>();
+
+  /** The decision, at once when injection `after` is done, else held until it is. */
+  hold(after: number, give: () => ApprovalDecision): ApprovalDecision | HeldApproval {
+    if (this.done.has(after)) return give();
+    return {
+      held: new Promise<ApprovalDecision>((resolve) => {
+        this.waiting.set(after, [...(this.waiting.get(after) ?? []), () => resolve(give())]);
+      }),
+    };
+  }
+
+  /** Injection `injection` (1-based) is done: its held answers are given. Returns how many. */
+  injectionDone(injection: number): number {
+    this.done.add(injection);
+    const released = this.waiting.get(injection) ?? [];
+    this.waiting.delete(injection);
+    for (const release of released) release();
+    return released.length;
+  }
+
+  /** Gives every answer still held (the run is over: nothing else would). Returns how many. */
+  releaseAll(): number {
+    return [...this.waiting.keys()].reduce((count, injection) => count + this.injectionDone(injection), 0);
+  }
+}
+
 /** The scenario's `approvals:` answers, consumed in order (by step when one is named); unanswered requests time out. */
-export function scenarioApprovalDesk(answers: readonly ApprovalDocument[], log: ApprovalRecord[]): ApprovalDesk {
+export function scenarioApprovalDesk(answers: readonly ApprovalDocument[], log: ApprovalRecord[], held: HeldAnswers = new HeldAnswers()): ApprovalDesk {
   const remaining = [...answers];
   return (request) => {
     const index = remaining.findIndex((answer) => answer.step === undefined || answer.step === request.state);
@@ -173,8 +207,11 @@ export function scenarioApprovalDesk(answers: readonly ApprovalDocument[], log: 
           ? { answer: 'approve', by: answer.by }
           : { answer: 'reject', by: answer.by, reason: `rejected by ${answer.by} during the game day` };
     const { payload: _payload, ...summary } = request;
-    log.push({ request: summary, decision });
-    return decision;
+    const give = () => {
+      log.push({ request: summary, decision });
+      return decision;
+    };
+    return answer?.answerAfterInjection !== undefined ? held.hold(answer.answerAfterInjection, give) : give();
   };
 }
 
@@ -391,6 +428,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   // The local account is the deployment's: the security account, which is the environment's unless settings.securityAccount says otherwise.
   const backend = options.backend ?? new LocalBackend({ seed: scenario.name, account: settings.securityAccount ?? env.account, region: env.region });
   const approvals: ApprovalRecord[] = [];
+  const heldAnswers = new HeldAnswers();
   const deliveries: DeliveryOutcome[] = [];
   const invocations: DirectInvocation[] = [];
   const routings: RoutingRecord[] = [];
@@ -452,7 +490,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       definitions,
       environment,
       settings,
-      approvals: scenarioApprovalDesk(scenario.approvals, approvals),
+      approvals: scenarioApprovalDesk(scenario.approvals, approvals, heldAnswers),
       traceCalls: options.latency !== undefined,
       ...(pace ? { pace } : {}),
     });
@@ -590,10 +628,16 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     } else {
       for (const [index, delivery] of planned.entries()) {
         await deliver(delivery, index);
-        // One by one: each delivery's playbook ends before the next arrives.
+        // One by one: each delivery's playbook ends before the next arrives (but for an execution
+        // waiting on an answer held until a later injection).
         await running.settle();
+        // The last delivery of its inject: entry: the answers held until that entry are given, and
+        // what they let go on ends before the next entry.
+        if (planned[index + 1]?.injection !== delivery.injection && heldAnswers.injectionDone(delivery.injection + 1) > 0) await running.settle();
       }
     }
+    // Nothing else would answer a request still held.
+    heldAnswers.releaseAll();
     await running.settle();
     // Time for what the account does on its own afterwards (an Auto Scaling group replacing an unhealthy instance).
     // In 30-second ticks, as a load balancer's health checks see the account.

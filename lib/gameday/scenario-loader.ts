@@ -235,6 +235,13 @@ function crossCheck(document: ScenarioDocument, file: string, source: SourceMap,
     }
   });
   document.approvals.forEach((approval, index) => {
+    if (approval.answerAfterInjection !== undefined) {
+      if (approval.answerAfterInjection > document.inject.length) {
+        at(['approvals', index, 'answerAfterInjection'], `the scenario has ${document.inject.length} inject: ${document.inject.length === 1 ? 'entry' : 'entries'}, no entry ${approval.answerAfterInjection} to answer after`);
+      } else if (document.delivery === 'all-at-once') {
+        at(['approvals', index, 'answerAfterInjection'], 'an answer held until an injection needs delivery one-by-one (all-at-once delivers every injection at once)');
+      }
+    }
     if (approval.step !== undefined && playbook && !stepIds(playbook.steps).includes(approval.step) && !/^[A-Z]/.test(approval.step)) {
       at(['approvals', index, 'step'], `playbook ${playbook.name} has no step '${approval.step}' (approval states are named like WaitForApproval)`);
     }

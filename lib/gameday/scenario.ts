@@ -329,6 +329,14 @@ export const approvalSchema = z.strictObject({
   step: z.string().min(1).optional().describe('The approval state it answers (default: the next request).'),
   answer: z.enum(APPROVAL_ANSWERS),
   by: z.string().min(1).default('gameday-engineer').describe('Who answers (recorded in the output).'),
+  answerAfterInjection: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe(
+      'Hold the answer until this inject: entry (1-based) has been delivered and its executions have settled: the request stays open, its execution RUNNING, while those injections run (an update arriving while a containment waits for a person). Past the approval state\'s TimeoutSeconds on the simulated clock, the answer comes too late: States.Timeout. Needs delivery one-by-one.',
+    ),
 });
 export type ApprovalDocument = z.output<typeof approvalSchema>;
 

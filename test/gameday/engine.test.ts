@@ -181,6 +181,43 @@ describe('LocalEngine approvals (.waitForTaskToken)', () => {
     },
   });
 
+  async function heldApproval() {
+    const { backend, environment } = await webServer();
+    let release!: (decision: ApprovalDecision) => void;
+    const held = new Promise<ApprovalDecision>((resolve) => {
+      release = resolve;
+    });
+    const engine = new LocalEngine({
+      backend,
+      definitions: { ...definitions, playbooks: { ...definitions.playbooks, 'approval-test': { definition: approvalPlaybook, substitutions: {} } } },
+      environment,
+      settings,
+      approvals: () => ({ held }),
+    });
+    const record = engine.start('arn:aws:states:eu-west-1:111122223333:stateMachine:Firebreak-approval-test', 'approval-1', { incident: ec2Incident() });
+    return { engine, record, backend, release };
+  }
+
+  it('holds an answer: settle() returns with the execution still waiting on its token, which goes on once the answer is given', async () => {
+    const { engine, record, release } = await heldApproval();
+    await engine.settle();
+    expect(record.status).toBe('RUNNING');
+    release({ answer: 'approve', by: 'alice' });
+    await engine.settle();
+    expect(record.status).toBe('SUCCEEDED');
+    expect(record.path).toEqual(['approve-containment', 'approved']);
+  });
+
+  it('an answer held past the state timeout on the simulated clock comes too late: States.Timeout, as Step Functions fails the task', async () => {
+    const { engine, record, backend, release } = await heldApproval();
+    await engine.settle();
+    backend.advance(3_601_000);
+    release({ answer: 'approve', by: 'alice' });
+    await engine.settle();
+    expect(record.path).toEqual(['approve-containment', 'timed-out']);
+    expect(record.output).toMatchObject({ timedOut: { Error: 'States.Timeout' } });
+  });
+
   async function runApproval(decision: ApprovalDecision) {
     const { backend, environment } = await webServer();
     const requests: ApprovalRequest[] = [];

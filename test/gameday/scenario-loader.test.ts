@@ -155,6 +155,17 @@ describe('parseScenarioSource', () => {
     ]);
   });
 
+  it('holds an answer only until an injection the scenario has, and only when deliveries go one by one', () => {
+    const withApprovals = (approvals: string, delivery = '') => `${VALID}${delivery}approvals:\n${approvals}`;
+    expect(problems(withApprovals('  - { answer: approve, answerAfterInjection: 2 }\n'))).toEqual([
+      expect.stringMatching(/^scenarios\/s\.yaml:22:46: the scenario has 1 inject: entry, no entry 2 to answer after$/),
+    ]);
+    expect(problems(withApprovals('  - { answer: approve, answerAfterInjection: 1 }\n', 'delivery: all-at-once\n'))).toEqual([
+      expect.stringMatching(/answerAfterInjection|an answer held until an injection needs delivery one-by-one/),
+    ]);
+    expect(problems(withApprovals('  - { answer: approve, answerAfterInjection: 1 }\n'))).toEqual([]);
+  });
+
   it("takes the member role's external id only in a member-account game day, and only as STS takes one", () => {
     const withSettings = (settings: string) => VALID.replace('playbook: compromised-ec2-instance\n', `playbook: compromised-ec2-instance\nsettings:\n${settings}`);
     expect(problems(withSettings('  memberRoleExternalId: firebreak-7c41\n'))).toEqual([
