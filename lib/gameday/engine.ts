@@ -29,7 +29,7 @@ import { DYNAMODB_UPDATE_ITEM_RESOURCE, INVALID_EVENT_QUEUE_PLACEHOLDER, STATE_T
 import type { SynthesizedDefinitions } from '../stack/app';
 import type { DescribedExecution, GameDayBackend, ResolvedEnvironment } from './backend';
 import { wallClockMs } from './backend';
-import { jsonCopy } from './json-copy';
+import { jsonCopy, sameJsonText } from './json-copy';
 import { APPROVAL_ROLE, DISPATCHER_MACHINE, DISPATCHER_ROLE, localFunctionArn, localStateMachineArn, playbookMachineName, playbookRole, responderRole } from './deployment';
 import type { LocalHandler } from './responders';
 import { buildLocalResponder, LOCAL_RESPONDERS } from './responders';
@@ -726,7 +726,7 @@ export class LocalEngine {
     const used = this.usedNames.get(stateMachineArn) as Set<string>;
     if (used.has(name)) {
       const open = deployed.kind === 'dispatcher' ? undefined : this.byArn.get(this.executionArn(deployed, name));
-      if (open?.status === 'RUNNING' && JSON.stringify(open.input) === JSON.stringify(input)) return open;
+      if (open?.status === 'RUNNING' && sameJsonText(open.input, input)) return open;
       throw namedError('ExecutionAlreadyExists', `Execution Already Exists: '${this.executionArn(deployed, name)}'`);
     }
     used.add(name);

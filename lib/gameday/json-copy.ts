@@ -66,3 +66,76 @@ export function jsonCopy(value: unknown): unknown {
     return JSON.parse(JSON.stringify(value) as string) as unknown;
   }
 }
+
+/** Plain JSON data `a` and `b` would write the same text (see sameJsonText); NEEDS_JSON otherwise. */
+function samePlain(a: unknown, b: unknown, depth: number): boolean {
+  if (a === null || b === null) {
+    if (a === b) return true;
+    // null beside a string, a boolean or a finite number: different texts; anything else (NaN,
+    // undefined, an object with toJSON…) may write null or nothing, which JSON decides.
+    const other = a === null ? b : a;
+    if (typeof other === 'string' || typeof other === 'boolean' || (typeof other === 'number' && Number.isFinite(other))) return false;
+    throw NEEDS_JSON;
+  }
+  const kind = typeof a;
+  if (kind !== typeof b || kind === 'number') {
+    // JSON writes -0 as 0 and non-finite numbers as null, and an object of one side may write a
+    // string or number (toJSON): those texts are compared by JSON's rules.
+    for (const value of [a, b]) {
+      if (typeof value === 'number' ? !Number.isFinite(value) || Object.is(value, -0) : !['string', 'boolean'].includes(typeof value)) throw NEEDS_JSON;
+    }
+    return a === b;
+  }
+  if (kind === 'string' || kind === 'boolean') return a === b;
+  if (kind !== 'object') throw NEEDS_JSON;
+  if (depth > MAX_DEPTH) throw NEEDS_JSON;
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  if (typeof left.toJSON === 'function' || typeof right.toJSON === 'function') throw NEEDS_JSON;
+  const array = Array.isArray(left);
+  if (array !== Array.isArray(right)) return false;
+  const prototypes = array ? [Array.prototype] : [Object.prototype, null];
+  if (!prototypes.includes(Object.getPrototypeOf(left) as object | null) || !prototypes.includes(Object.getPrototypeOf(right) as object | null)) throw NEEDS_JSON;
+  const keys = array ? undefined : Object.keys(left);
+  const count = array ? (left as unknown as unknown[]).length : (keys as string[]).length;
+  if (array ? (right as unknown as unknown[]).length !== count : !sameKeys(keys as string[], Object.keys(right))) {
+    // Other keys, unless a property JSON leaves out (undefined, a function, a symbol) explains it.
+    if (!array && [left, right].some((side) => Object.values(side).some((value) => value === undefined || typeof value === 'function' || typeof value === 'symbol'))) throw NEEDS_JSON;
+    return false;
+  }
+  const at = (values: Record<string, unknown>, index: number): unknown => {
+    const value = array ? (values as unknown as unknown[])[index] : values[(keys as string[])[index] as string];
+    // An undefined item, a hole or an undefined property: JSON writes null, or nothing.
+    if (value === undefined) throw NEEDS_JSON;
+    return value;
+  };
+  // Scalars first, at every level: two inputs that differ in a field beside a large object (an
+  // execution id beside an incident) are told apart before the object is walked.
+  for (let index = 0; index < count; index += 1) {
+    const value = at(left, index);
+    if ((value === null || typeof value !== 'object') && !samePlain(value, at(right, index), depth + 1)) return false;
+  }
+  for (let index = 0; index < count; index += 1) {
+    const value = at(left, index);
+    if (value !== null && typeof value === 'object' && !samePlain(value, at(right, index), depth + 1)) return false;
+  }
+  return true;
+}
+
+function sameKeys(left: readonly string[], right: readonly string[]): boolean {
+  return left.length === right.length && left.every((key, index) => key === right[index]);
+}
+
+/**
+ * Exactly `JSON.stringify(a) === JSON.stringify(b)` (key order included, as Step Functions compares
+ * an execution's input text), without writing the texts for plain JSON data, and stopping at the
+ * first difference; anything JSON would change or refuse is compared by JSON itself.
+ */
+export function sameJsonText(a: unknown, b: unknown): boolean {
+  try {
+    return samePlain(a, b, 0);
+  } catch (error) {
+    if (error !== NEEDS_JSON) throw error;
+    return JSON.stringify(a) === JSON.stringify(b);
+  }
+}

@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { jsonCopy } from '../../lib/gameday/json-copy';
+import { jsonCopy, sameJsonText } from '../../lib/gameday/json-copy';
 import { PROJECT_ROOT } from '../../lib/stack/responder-function';
 
 function roundTrip(value: unknown): { value?: unknown; error?: string } {
@@ -146,5 +146,76 @@ describe('jsonCopy', () => {
     });
     expect(() => jsonCopy(failing)).toThrow('from the getter');
     expect(() => JSON.parse(JSON.stringify(failing))).toThrow('from the getter');
+  });
+});
+
+describe('sameJsonText', () => {
+  const same = (a: unknown, b: unknown) => {
+    let expected: boolean | string;
+    try {
+      expected = JSON.stringify(a) === JSON.stringify(b);
+    } catch (error) {
+      expected = (error as Error).name;
+    }
+    let actual: boolean | string;
+    try {
+      actual = sameJsonText(a, b);
+    } catch (error) {
+      actual = (error as Error).name;
+    }
+    expect(actual).toBe(expected);
+  };
+
+  it('is JSON.stringify(a) === JSON.stringify(b) on random JSON data, copies and near copies alike', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.jsonValue(), (a, b) => {
+        same(a, b);
+        same(a, jsonCopy(a));
+        same(a, JSON.parse(JSON.stringify(a) ?? 'null') as unknown);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('is JSON.stringify(a) === JSON.stringify(b) on anything fast-check makes (undefined, NaN, -0, Maps, boxed values, null prototypes…)', () => {
+    fc.assert(
+      fc.property(fc.anything({ withBoxedValues: true, withMap: true, withSet: true, withNullPrototype: true, withSparseArray: true, withDate: true }), fc.anything(), (a, b) => {
+        same(a, b);
+        same(a, a);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('follows JSON on key order, -0, non-finite numbers, undefined, holes, toJSON, Dates, Maps and cycles', () => {
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    const cases: [unknown, unknown][] = [
+      [{ a: 1, b: 2 }, { b: 2, a: 1 }],
+      [{ a: 1, b: { c: [1, 2] } }, { a: 1, b: { c: [1, 2] } }],
+      [{ big: { deep: 'x' }, id: 'one' }, { big: { deep: 'x' }, id: 'two' }],
+      [-0, 0],
+      [{ n: -0 }, { n: 0 }],
+      [Number.NaN, null],
+      [[Number.POSITIVE_INFINITY], [null]],
+      [{ a: undefined, b: 1 }, { b: 1 }],
+      [[undefined], [null]],
+      // eslint-disable-next-line no-sparse-arrays
+      [[1, , 3], [1, null, 3]],
+      [new Date(0), '1970-01-01T00:00:00.000Z'],
+      [{ at: new Date(0) }, { at: '1970-01-01T00:00:00.000Z' }],
+      [{ toJSON: () => 'x' }, 'x'],
+      [new Map([[1, 2]]), {}],
+      [undefined, undefined],
+      [undefined, null],
+      [[], {}],
+      ['1', 1],
+      [cycle, cycle],
+      [Object.assign(Object.create(null) as object, { a: 1 }), { a: 1 }],
+    ];
+    for (const [a, b] of cases) {
+      same(a, b);
+      same(b, a);
+    }
   });
 });
