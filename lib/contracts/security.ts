@@ -264,3 +264,13 @@ export interface ApprovalRecord {
  * Here, apart from the CDK code, so that the game day's engine does not load aws-cdk-lib for it.
  */
 export const DEFAULT_FORENSIC_ROLE_NAME = 'FirebreakForensicCopier';
+
+/**
+ * An sts:ExternalId as STS accepts it (AssumeRole API reference: 2-1224 characters of
+ * `[\w+=,.@:/-]`): the member role's trust condition, the deployment's CDK context and a game day's
+ * setting are each checked against it.
+ */
+export const EXTERNAL_ID_PATTERN = /^[\w+=,.@:/-]{2,1224}$/;
+
+/** What EXTERNAL_ID_PATTERN accepts, for messages. */
+export const EXTERNAL_ID_RULE = '2-1224 characters of [\\w+=,.@:/-]';

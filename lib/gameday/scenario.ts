@@ -11,6 +11,7 @@ import { chatExpectationSchema } from './chat-scenario';
 import { INCIDENT_STATUSES, PHASES } from '../operator/incident-report';
 import { z } from 'zod';
 import { RESPONDER_MODES } from '../contracts/responder-mode';
+import { EXTERNAL_ID_PATTERN, EXTERNAL_ID_RULE } from '../contracts/security';
 import type { Playbook } from '../playbooks/model';
 import { fleetEnvironmentFields, fleetExpectationSchema } from './fleet-scenario';
 
@@ -207,7 +208,7 @@ export const settingsSchema = z.strictObject({
     ),
   memberRoleExternalId: z
     .string()
-    .regex(/^[\w+=,.@:/-]{2,1224}$/, '2-1224 characters of [\\w+=,.@:/-] (an STS ExternalId)')
+    .regex(EXTERNAL_ID_PATTERN, `${EXTERNAL_ID_RULE} (an STS ExternalId)`)
     .optional()
     .describe(
       "CDK context memberRoleExternalId (needs settings.securityAccount): the member role's trust policy then requires it as sts:ExternalId, and the responders send it, each as its synthesized Lambda environment gives it (FIREBREAK_MEMBER_ROLE_EXTERNAL_ID). Local backend only.",

@@ -15,6 +15,7 @@ import { RESPONDER_MODES } from '../contracts/responder-mode';
 import { ROLE_NAME_PATTERN } from './iam-scopes';
 import { INSTANCE_ID_FORMAT } from '../incident/identifiers';
 import { FirebreakError } from '../contracts/errors';
+import { EXTERNAL_ID_PATTERN, EXTERNAL_ID_RULE } from '../contracts/security';
 
 /** The context keys Firebreak reads, in the order docs/deploy.md documents them. */
 export const CONTEXT_KEYS = [
@@ -105,7 +106,7 @@ const contextSchema = z.object({
     .optional(),
   protectedTagKey: z.string().trim().min(1).max(128, 'EC2 tag keys have at most 128 characters').optional(),
   memberRoleName: z.string().regex(ROLE_NAME, 'an IAM role name (at most 64 of letters, digits and +=,.@_-)').optional(),
-  memberRoleExternalId: z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, '2-1224 characters of [\\w+=,.@:/-]').optional(),
+  memberRoleExternalId: z.string().regex(EXTERNAL_ID_PATTERN, EXTERNAL_ID_RULE).optional(),
   organizationId: z.string().regex(/^o-[a-z0-9]{10,32}$/, 'an organization id such as o-a1b2c3d4e5').optional(),
   sessionRevokerRoleName: z.string().regex(ROLE_NAME, 'an IAM role name (at most 64 of letters, digits and +=,.@_-)').optional(),
   // Context from the command line arrives as a string; an account id is never a number (leading zeros).

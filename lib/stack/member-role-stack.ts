@@ -41,6 +41,7 @@ import {
   ROLE_POLICY_WRITES,
 } from './iam-scopes';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import { EXTERNAL_ID_PATTERN, EXTERNAL_ID_RULE } from '../contracts/security';
 
 /** Responder roles in the security account are named with this prefix (see `responderRoleName`). */
 export const DEFAULT_RESPONDER_ROLE_NAME_PREFIX = 'firebreak-responder-';
@@ -56,8 +57,6 @@ const ACCOUNT_ID = /^\d{12}$/;
 export const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 /** The responder whose IAM client the session-revoker role serves by default (`sessionRevokers`). */
 export const SESSION_REVOKING_RESPONDER = RESPONDER_NAMES.quarantineInstance;
-/** sts:ExternalId: 2-1224 characters of `[\w+=,.@:/-]` (STS AssumeRole API reference). */
-const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 
 export interface MemberRoleStackProps extends StackProps {
   /**
@@ -423,8 +422,8 @@ function validateProps(props: MemberRoleStackProps, roleName: string): void {
   ) {
     throw new Error(`MemberRoleStack: securityAccountId must be a 12-digit account id, got '${props.securityAccountId}'`);
   }
-  if (props.externalId !== undefined && !EXTERNAL_ID.test(props.externalId)) {
-    throw new Error('MemberRoleStack: externalId must be 2-1224 characters of [\\w+=,.@:/-]');
+  if (props.externalId !== undefined && !EXTERNAL_ID_PATTERN.test(props.externalId)) {
+    throw new Error(`MemberRoleStack: externalId must be ${EXTERNAL_ID_RULE}`);
   }
   if (props.responderRoleNamePrefix !== undefined && !/^[\w+=,.@-]+$/.test(props.responderRoleNamePrefix)) {
     throw new Error('MemberRoleStack: responderRoleNamePrefix must be a non-empty IAM role name prefix (no wildcard)');
