@@ -82,7 +82,7 @@ export function incidentKeyFromTags(instanceId: string, tags: Readonly<Record<st
     throw new ReleaseSetupError(
       released
         ? `${instanceId} has no ${INCIDENT_TAG} tag and is tagged ${FIREBREAK_TAGS.status}=released${tags[FIREBREAK_TAGS.releasedAt] ? ` at ${tags[FIREBREAK_TAGS.releasedAt]}` : ''}: it looks released already; pass --incident KEY to run the release playbook anyway (it reports already-released if so)`
-        : `${instanceId} has no ${INCIDENT_TAG} tag, so the incident that quarantined it is unknown: pass --incident KEY (the key is in the quarantine alert)`,
+        : `${instanceId} has no ${INCIDENT_TAG} tag, so the incident that quarantined it is unknown (or it was never quarantined: a dry-run deployment changes and tags nothing, so there is nothing to release): pass --incident KEY (the key is in the quarantine alert)`,
     );
   }
   if (!INCIDENT_KEY_PATTERN.test(key)) {

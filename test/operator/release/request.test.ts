@@ -103,7 +103,9 @@ describe('incidentKeyFromTags', () => {
 
   it('asks for --incident when the instance has no incident tag', () => {
     expect(() => incidentKeyFromTags(INSTANCE, { Name: 'web-1' })).toThrow(
-      new ReleaseSetupError(`${INSTANCE} has no firebreak:incident tag, so the incident that quarantined it is unknown: pass --incident KEY (the key is in the quarantine alert)`),
+      new ReleaseSetupError(
+        `${INSTANCE} has no firebreak:incident tag, so the incident that quarantined it is unknown (or it was never quarantined: a dry-run deployment changes and tags nothing, so there is nothing to release): pass --incident KEY (the key is in the quarantine alert)`,
+      ),
     );
   });
 
