@@ -104,8 +104,8 @@ export type ApprovalDecision =
 
 /**
  * An answer held back: the request stays open (its execution RUNNING, waiting on its token) until
- * `until` settles, while other executions run; `settle()` does not wait for it. A game day holds an
- * approval across the next injection this way.
+ * `held` resolves, while other executions run; `settle()` does not wait for it. A game day holds an
+ * approval across later injections this way (`answerAfterInjection`).
  */
 export interface HeldApproval {
   readonly held: Promise<ApprovalDecision>;
