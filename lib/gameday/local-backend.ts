@@ -63,17 +63,19 @@ export class LocalBackend extends AccountBackend {
   /**
    * The environment's account when it is a member account (settings.securityAccount): the
    * operator's clients create and inspect the environment there, and the deployment's roles
-   * (`deployedRoles`) reach it through the member role once prepareMemberRoles made it.
+   * (`deployedRoles`) reach it through the member role once prepareMemberRoles made it (`roles`).
    */
   private member:
     | {
         readonly account: string;
-        roleName?: string;
-        deployedRoles?: ReadonlySet<string>;
-        /** The member-account roles prepareMemberRoles made (the member role, the session revoker). */
-        accountRoles?: ReadonlySet<string>;
-        /** What each deployed role sends as ExternalId when it assumes one of them. */
-        externalIds?: ReadonlyMap<string, string>;
+        roles?: {
+          readonly memberRoleName: string;
+          readonly deployedRoles: ReadonlySet<string>;
+          /** The member-account roles prepareMemberRoles made (the member role, the session revoker). */
+          readonly accountRoles: ReadonlySet<string>;
+          /** What each deployed role sends as ExternalId when it assumes one of them. */
+          readonly externalIds: ReadonlyMap<string, string>;
+        };
       }
     | undefined;
   /** The scenario declares Security Hub (environment.securityHub): its findings are inspected. */
@@ -227,7 +229,8 @@ export class LocalBackend extends AccountBackend {
     const key = `${role}|${roleName}|${sessionName}`;
     let factory = this.factories.get(key);
     if (!factory) {
-      const externalId = this.member?.accountRoles?.has(roleName) === true ? this.member.externalIds?.get(role) : undefined;
+      const memberRoles = this.member?.roles;
+      const externalId = memberRoles?.accountRoles.has(roleName) === true ? memberRoles.externalIds.get(role) : undefined;
       factory = this.sim.clientFactory({
         principal: `arn:aws:iam::${this.sim.defaultAccount}:role/${role}`,
         memberRoleName: roleName,
@@ -300,10 +303,7 @@ export class LocalBackend extends AccountBackend {
     for (const role of roles) {
       await iam.send(new CreateRoleCommand({ RoleName: role.roleName, AssumeRolePolicyDocument: JSON.stringify(role.trustPolicy), MaxSessionDuration: 3600 }));
     }
-    member.roleName = memberRoleName;
-    member.deployedRoles = new Set(deployedRoles);
-    member.accountRoles = new Set(roles.map((role) => role.roleName));
-    member.externalIds = externalIds;
+    member.roles = { memberRoleName, deployedRoles: new Set(deployedRoles), accountRoles: new Set(roles.map((role) => role.roleName)), externalIds };
     // Clients made before reached the member account directly.
     this.factories.clear();
   }
@@ -313,8 +313,9 @@ export class LocalBackend extends AccountBackend {
     if (!factory) {
       // The deployment's roles reach a member account through the member role; anyone else (the
       // game day's attacker) is a principal of the account it acts in.
-      const memberRoleName = this.member?.deployedRoles?.has(role) === true ? this.member.roleName : undefined;
-      const externalId = memberRoleName !== undefined ? this.member?.externalIds?.get(role) : undefined;
+      const memberRoles = this.member?.roles?.deployedRoles.has(role) === true ? this.member.roles : undefined;
+      const memberRoleName = memberRoles?.memberRoleName;
+      const externalId = memberRoles?.externalIds.get(role);
       factory = this.sim.clientFactory({
         principal: `arn:aws:iam::${this.sim.defaultAccount}:role/${role}`,
         ...(memberRoleName !== undefined ? { memberRoleName } : {}),

@@ -165,18 +165,6 @@ export function simulatedClientFactory(sim: ClientSource, options: SimulatedClie
   // The responders' own access to other accounts (lib/aws/clients/member-role.ts), over this
   // factory's STS client and the simulated clock: made at the first client for another account.
   let access: MemberRoleAccess | undefined;
-  const memberAccess = (memberRoleName: string): MemberRoleAccess => {
-    access ??= new MemberRoleAccess({
-      securityAccountId: home.account,
-      memberRoleName,
-      homeRegion,
-      stsClient: cached('sts', homeSession(), homeRegion, `sts:home:${homeRegion}`),
-      ...(options.externalId !== undefined ? { externalId: options.externalId } : {}),
-      sessionName: options.roleSessionName ?? 'responder',
-      now: () => sim.now(),
-    });
-    return access;
-  };
 
   const sessionFor = async (account: string, region: string): Promise<{ session: ClientCredentials; key: string }> => {
     if (account === home.account) return { session: homeSession(), key: 'home' };
@@ -184,7 +172,15 @@ export function simulatedClientFactory(sim: ClientSource, options: SimulatedClie
       return { session: sim.credentialsFor(`arn:aws:iam::${account}:role${home.path}${home.name}`), key: `direct:${account}` };
     }
     const memberRoleName = options.memberRoleName;
-    const roles = memberAccess(memberRoleName);
+    const roles = (access ??= new MemberRoleAccess({
+      securityAccountId: home.account,
+      memberRoleName,
+      homeRegion,
+      stsClient: cached('sts', homeSession(), homeRegion, `sts:home:${homeRegion}`),
+      ...(options.externalId !== undefined ? { externalId: options.externalId } : {}),
+      sessionName: options.roleSessionName ?? 'responder',
+      now: () => sim.now(),
+    }));
     // As MemberRoleAccess.clientConfig does in Lambda: assume now, so that a refusal fails here as
     // MemberRoleUnavailableError; then one client per account asks the cache at every call, renewing
     // the session on the simulated clock. The SDK keeps a provider's answer until its expiration on
