@@ -81,7 +81,7 @@ export class PlaybookMachines extends Construct {
           ...Object.fromEntries(used.map((responder, index) => [functionPlaceholder(responder), functions[index]!.functionArn])),
           ...Object.fromEntries(started.map(({ name, machine }) => [stateMachinePlaceholder(name), machine.stateMachineArn])),
           // Where an earlier revision's execution of a child is read again (DescribeExecution): its ARN without the name.
-          ...Object.fromEntries(started.map(({ name, machine }) => [executionArnPrefixPlaceholder(name), executionArnPrefixOf(Stack.of(this), machine)])),
+          ...Object.fromEntries(started.map(({ name, machine }) => [executionArnPrefixPlaceholder(name), executionArnOf(Stack.of(this), machine)])),
         },
         invokes: functions,
         ...(started.length > 0 ? { statements: startExecutionSyncStatements(this, started.map(({ machine }) => machine)) } : {}),
@@ -116,7 +116,7 @@ export class PlaybookMachines extends Construct {
  */
 function startExecutionSyncStatements(scope: Construct, children: readonly sfn.StateMachine[]): iam.PolicyStatement[] {
   const stack = Stack.of(scope);
-  const executionsOf = (machine: sfn.StateMachine) => executionsArnOf(stack, machine);
+  const executionsOf = (machine: sfn.StateMachine) => executionArnOf(stack, machine, '*');
   return [
     new iam.PolicyStatement({ sid: 'StartPerInstancePlaybooks', actions: ['states:StartExecution'], resources: children.map((machine) => machine.stateMachineArn) }),
     new iam.PolicyStatement({ sid: 'FollowPerInstanceExecutions', actions: ['states:DescribeExecution', 'states:StopExecution'], resources: children.map(executionsOf) }),
@@ -128,22 +128,16 @@ function startExecutionSyncStatements(scope: Construct, children: readonly sfn.S
   ];
 }
 
-/** Every execution of `machine`: `arn:…:execution:<machine name>:*` (execution names are chosen at run time). */
-function executionsArnOf(stack: Stack, machine: sfn.StateMachine): string {
+/**
+ * `arn:…:execution:<machine name>`: the prefix of `machine`'s execution ARNs, or with `:<name>` one
+ * execution, or with `:*` every one (execution names are chosen at run time).
+ */
+function executionArnOf(stack: Stack, machine: sfn.StateMachine, executionName?: string): string {
+  const machineName = stack.splitArn(machine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName ?? '';
   return stack.formatArn({
     service: 'states',
     resource: 'execution',
-    resourceName: `${stack.splitArn(machine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName ?? ''}:*`,
-    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-  });
-}
-
-/** The ARN of `machine`'s executions without their name: `arn:…:execution:<machine name>`. */
-function executionArnPrefixOf(stack: Stack, machine: sfn.StateMachine): string {
-  return stack.formatArn({
-    service: 'states',
-    resource: 'execution',
-    resourceName: stack.splitArn(machine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName ?? '',
+    resourceName: executionName === undefined ? machineName : `${machineName}:${executionName}`,
     arnFormat: ArnFormat.COLON_RESOURCE_NAME,
   });
 }
@@ -158,7 +152,7 @@ function acknowledgeChildExecutions(role: iam.IRole, children: readonly sfn.Stat
   acknowledgeWildcardResources(
     role,
     children.map((machine) => ({
-      resource: executionsArnOf(stack, machine),
+      resource: executionArnOf(stack, machine, '*'),
       why:
         'states:DescribeExecution and StopExecution on the executions of one child state machine only, which this playbook starts ' +
         'with startExecution.sync:2 (one per instance or credential): the execution name after the machine name is chosen at run time ' +
