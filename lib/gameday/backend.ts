@@ -245,6 +245,8 @@ export interface DescribedExecution {
   readonly input: string;
   readonly startDate: Date;
   readonly stopDate?: Date;
+  /** The output, as JSON text, once it succeeded. */
+  readonly output?: string;
 }
 
 /** Looks an execution up by ARN (undefined: it does not exist). */

@@ -490,6 +490,7 @@ export class LocalEngine {
       input: JSON.stringify(record.input ?? {}),
       startDate: record.startSim,
       ...(record.endSim !== undefined ? { stopDate: record.endSim } : {}),
+      ...(record.status === 'SUCCEEDED' ? { output: JSON.stringify(record.output ?? null) } : {}),
     };
   }
 
@@ -1025,17 +1026,17 @@ export class LocalEngine {
         const executionArn = String(params.ExecutionArn);
         this.authorizeIntegration(deployed, 'states:DescribeExecution', executionArn, 'Sfn.AccessDeniedException', { executionArn });
         this.paceBy((pace) => pace.apiMs('states:DescribeExecution'));
-        const found = this.byArn.get(executionArn);
+        const found = this.describeExecution(executionArn);
         if (!found) throw namedError('Sfn.ExecutionDoesNotExistException', `Execution Does Not Exist: '${executionArn}'`);
         return {
           ExecutionArn: found.executionArn,
           StateMachineArn: found.stateMachineArn,
           Name: found.name,
           Status: found.status,
-          StartDate: found.startSim.toISOString(),
-          Input: JSON.stringify(found.input ?? {}),
-          ...(found.endSim !== undefined ? { StopDate: found.endSim.toISOString() } : {}),
-          ...(found.status === 'SUCCEEDED' ? { Output: JSON.stringify(found.output ?? null) } : {}),
+          StartDate: found.startDate.toISOString(),
+          Input: found.input,
+          ...(found.stopDate !== undefined ? { StopDate: found.stopDate.toISOString() } : {}),
+          ...(found.output !== undefined ? { Output: found.output } : {}),
         };
       }
       case SQS_SEND_MESSAGE_RESOURCE: {
