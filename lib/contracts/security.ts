@@ -68,6 +68,11 @@ export interface PlaybookRails {
    * credential of the execution's incident (its `resource`), not every credential it names.
    */
   readonly grantScope?: 'one-credential';
+  /**
+   * `dry-run` for a playbook whose own `mode` is dry-run: a ceiling the guard applies to every
+   * execution of it, so that one started by hand with `"mode": "enforce"` stays dry-run too.
+   */
+  readonly mode?: 'dry-run';
 }
 
 /** Tag keys Firebreak reads from EC2 at the time of action (never from the event). */
@@ -194,6 +199,13 @@ export interface ContainmentGrant {
   /** The playbook, from the execution's verified state machine (never from the input). */
   readonly playbook: string;
   readonly incidentKey: string;
+  /**
+   * The SHA-256 of the incident as the verified execution's own input states it (canonical JSON of
+   * the parsed incident, `incidentDigest`): a step acts only when the incident in its input is that
+   * one, whole, so a direct invocation naming the execution cannot swap the domain, the credentials,
+   * the object or any other target the grant does not name field by field.
+   */
+  readonly incidentDigest: string;
   readonly account: string;
   readonly region: string;
   readonly instanceId: string;

@@ -23,14 +23,14 @@ import type { PolicyDocument } from './sim/iam-policy';
 import { didYouMean } from '../playbooks/errors';
 import { wallClockMs } from './backend';
 import { definitionsFor } from './definitions';
-import type { ApprovalDecision, ApprovalDesk, ApprovalRequest, ExecutionRecord, HeldApproval } from './engine';
+import type { ApprovalDecision, ApprovalDesk, ApprovalRequest, ExecutionRecord, HeldApproval, Json } from './engine';
 import { LOCAL_STACK_NAME, LocalEngine } from './engine';
 import type { ExpectationResult } from './expectations';
 import { evaluateExpectations } from './expectations';
 import { LocalBackend, OPERATOR_ROLE as GAMEDAY_OPERATOR_ROLE } from './local-backend';
 import type { ApprovalDocument, Scenario } from './scenario';
 import { scenarioPlaybooks } from './scenario';
-import { buildInjectedEvent, defaultTemplateDirectories } from './templates';
+import { GameDayEventError, buildInjectedEvent, defaultTemplateDirectories, setPath } from './templates';
 import type { Containment, TimelineRow } from './timeline';
 import { buildTimeline, measureContainment } from './timeline';
 import type { LatencyModel } from './latency/model';
@@ -385,6 +385,18 @@ function forgedExecutionArn(environment: ResolvedEnvironment, playbook: string, 
   return `arn:aws:states:${environment.deployment.region}:${environment.deployment.account}:execution:${LOCAL_STACK_NAME}-${playbook}:forged-${index}`;
 }
 
+/**
+ * The incident of the previous playbook execution's own input, as someone who read it with
+ * states:DescribeExecution would send it, with the attacker's overrides by dotted path.
+ */
+function previousIncidentOf(previous: ExecutionRecord | undefined, overrides: Readonly<Record<string, unknown>>): Json {
+  const incident = (previous?.input as { incident?: Json } | undefined)?.incident;
+  if (incident === null || typeof incident !== 'object' || Array.isArray(incident)) throw new GameDayEventError("'incident: { from: previous-execution }': no playbook execution ran before this injection");
+  const copy = structuredClone(incident);
+  for (const [path, value] of Object.entries(overrides)) setPath(copy, path, value);
+  return copy;
+}
+
 /** The role a `removedStatements` entry names, as the local role name the backend signs with. */
 function localRoleOf(role: string, region: string, policies: ReadonlyMap<string, readonly PolicyDocument[]>, accountRoles: AccountRoleArns): string | undefined {
   const candidates = [Object.hasOwn(accountRoles, role) ? accountRoles[role] : undefined, role === 'dispatcher' ? 'firebreak-dispatcher' : undefined, role === RESPONDER_NAMES.approval ? 'firebreak-approval' : undefined, role.startsWith('playbook:') ? `firebreak-states-${role.slice('playbook:'.length)}` : undefined, `firebreak-responder-${region}-${role}`];
@@ -505,7 +517,14 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       unblockDns?: { domain: string; instance: string; force: boolean; reason?: string };
       releaseCredentials?: { spec: { user: string; key: number } | { role: string }; reason?: string };
       tamper?: { deleteEvidenceOf: string };
-      direct?: { kind: 'invoke' | 'start'; name: string; mode: 'enforce' | 'dry-run'; execution: 'none' | 'forged' | 'previous' };
+      direct?: {
+        kind: 'invoke' | 'start';
+        name: string;
+        mode: 'enforce' | 'dry-run';
+        execution: 'none' | 'forged' | 'previous';
+        /** Overrides of the previous execution's own incident, sent instead of the template's. */
+        previousIncident?: Readonly<Record<string, unknown>>;
+      };
     }[] = [];
     for (const [injection, entry] of scenario.inject.entries()) {
       if (entry.release !== undefined) {
@@ -534,7 +553,13 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         planned.push({
           injection,
           event,
-          direct: { kind, name: (entry.invoke ?? entry.start) as string, mode: entry.mode ?? 'enforce', execution: entry.execution ?? 'none' },
+          direct: {
+            kind,
+            name: (entry.invoke ?? entry.start) as string,
+            mode: entry.mode ?? 'enforce',
+            execution: entry.execution ?? 'none',
+            ...(entry.incident !== undefined ? { previousIncident: entry.incident.set } : {}),
+          },
         });
         continue;
       }
@@ -576,9 +601,9 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         return;
       }
       if (direct?.kind === 'invoke') {
-        const incident = incidentOf(event, backend.now());
         const playbook = scenario.playbook ?? 'compromised-ec2-instance';
         const previous = running.executions().filter((record) => record.kind === 'playbook').at(-1);
+        const incident = direct.previousIncident !== undefined ? previousIncidentOf(previous, direct.previousIncident) : incidentOf(event, backend.now());
         const executionArn =
           direct.execution === 'forged'
             ? forgedExecutionArn(environment, playbook, index + 1)

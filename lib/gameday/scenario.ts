@@ -305,6 +305,18 @@ export const injectionSchema = z
       .describe(
         "For 'invoke': the execution the input names. none (default): no execution; forged: an execution ARN of the deployment's playbook that was never started; previous: the last playbook execution of this scenario.",
       ),
+    incident: z
+      .strictObject({
+        from: z.literal('previous-execution'),
+        set: z
+          .record(z.string().regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, 'a dotted path such as guardDuty.dnsDomain'), z.unknown())
+          .default({})
+          .describe('Overrides of that incident by dotted path (what the attacker changes).'),
+      })
+      .optional()
+      .describe(
+        "For 'invoke' with execution previous: send that execution's own input incident, as someone who read it with states:DescribeExecution would, with the overrides in 'set', instead of the incident parsed from the template (whose received time is the injection's).",
+      ),
     bus: z
       .string()
       .regex(/^[A-Za-z0-9._\-/]{1,256}$/, 'an event bus name such as default')
@@ -315,6 +327,9 @@ export const injectionSchema = z
     message: "an injection has exactly one of 'template', 'event', 'raw', 'release', 'releaseObject', 'tamper', 'unblockDns' or 'releaseCredentials'",
   })
   .refine((entry) => entry.invoke === undefined || entry.start === undefined, { message: "an injection has at most one of 'invoke' or 'start'" })
+  .refine((entry) => entry.incident === undefined || (entry.invoke !== undefined && entry.execution === 'previous'), {
+    message: "'incident: { from: previous-execution }' needs 'invoke' and 'execution: previous'",
+  })
   .refine((entry) => (entry.invoke === undefined && entry.start === undefined) || entry.template !== undefined || entry.event !== undefined, {
     message: "'invoke' and 'start' take their incident from a 'template' or an 'event'",
   })

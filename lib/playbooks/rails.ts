@@ -1,7 +1,8 @@
 /**
  * The rails of each deployed playbook, as the containment guard reads them from its environment
  * (SECURITY_ENV.playbookRails, written by the stack): whether a person must approve, how long the
- * execution waits and what happens then, and whether the playbook contains or releases. They come
+ * execution waits and what happens then, whether the playbook contains or releases, and its own
+ * dry-run mode when it has one. They come
  * from the deployment's compiled playbooks, so a caller cannot choose them in a Lambda input.
  */
 import type { PlaybookRails } from '../contracts/security';
@@ -21,6 +22,8 @@ export function railsOf(playbook: Playbook): PlaybookRails | undefined {
     kind: guardedPlaybookKind(playbook),
     // A per-credential execution's grant clears its one credential, never the others its incident names.
     ...(isPerCredential(playbook) ? { grantScope: 'one-credential' as const } : {}),
+    // Triage starts it in dry-run; the guard holds every execution of it there, however started.
+    ...(playbook.mode === 'dry-run' ? { mode: 'dry-run' as const } : {}),
   };
 }
 

@@ -31,6 +31,7 @@ export const playbookRailsSchema = z.strictObject({
   timeoutSeconds: z.number().check(z.int(), z.positive()),
   kind: z.enum(['contain', 'release']),
   grantScope: z.optional(z.literal('one-credential')),
+  mode: z.optional(z.literal('dry-run')),
 });
 
 const guardEnvironmentSchema = z.object({

@@ -7,11 +7,11 @@ import { awsErrorCode, toResponderError } from '../aws/errors';
 import type { PlaybookRails } from '../contracts/security';
 import { SECURITY_ENV } from '../contracts/security';
 import type { Incident } from '../incident/model';
-import { isGameDayIncident } from './game-day';
 import { oneCredentialOf } from './containment-guard-credential';
 import { credentialGrantSubject } from '../contracts/security';
 import type { ResponderMode } from '../contracts/responder-mode';
 import { incidentSchema } from './incident-schema';
+import { incidentDigest } from './grants';
 import type { ContainmentGuardDeps } from './containment-guard-model';
 
 /** What DescribeExecution established about the execution the guard was asked about. */
@@ -21,10 +21,9 @@ type ExecutionCheck =
       readonly executionArn: string;
       readonly playbook: string;
       readonly rails: PlaybookRails;
+      /** `incidentDigest` of the execution's own incident, which the guard's input incident equals. */
+      readonly incidentDigest: string;
       readonly inputMode?: ResponderMode;
-      /** What the execution's own input says (a caller of the Lambda cannot lower these). */
-      readonly gameDay: boolean;
-      readonly sample: boolean;
     }
   | { readonly verified: false; readonly executionArn?: string; readonly reason: string };
 
@@ -33,7 +32,8 @@ const STATE_MACHINE_ARN = /^arn:([\w-]+):states:([a-z0-9-]+):(\d{12}):stateMachi
 /**
  * Verifies with states:DescribeExecution that `executionArn` is a RUNNING execution of one of this
  * deployment's playbook state machines (`<stackName>-<playbook>`, in the security account and the
- * guard's region) and that its input names the same incident (key, account, region, instance).
+ * guard's region) and that its input names the same incident (key, account, region, instance, and
+ * then the whole incident, by digest: the grant binds the steps to it).
  * IAM lets the guard describe only `<stackName>-*` executions, so any other ARN is denied and
  * treated as not verified. Throws only on transient errors (the state machine retries).
  */
@@ -95,15 +95,18 @@ export async function verifyExecution(
     credentialOf(theirs) !== credentialOf(incident) ? `credential ${credentialOf(theirs) ?? 'none'}, not ${credentialOf(incident) ?? 'none'}` : undefined,
   ].filter((d): d is string => d !== undefined);
   if (differences.length > 0) return refuse(`its input names ${differences.join(', ')}`);
+  const digest = incidentDigest(theirs);
+  if (digest !== incidentDigest(incident)) {
+    return refuse(`its input's incident ${theirs.key} differs from the one the guard was given in other details (a resource, domain, credential or finding field)`);
+  }
   const inputMode = (executionInput as { mode?: unknown }).mode;
   return {
     verified: true,
     executionArn,
     playbook,
     rails,
+    incidentDigest: digest,
     ...(inputMode === 'enforce' || inputMode === 'dry-run' ? { inputMode } : {}),
-    gameDay: isGameDayIncident(theirs),
-    sample: theirs.sample,
   };
 }
 

@@ -107,7 +107,9 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
   // responders check their protection where the credentials live); a per-credential playbook's
   // grant names its one credential instead (below, once the deployment's rails are known).
   let grantTarget = instanceId ?? malwareObjectGrantTarget(incident) ?? (resource.kind === 'access-key' ? CREDENTIALS_GRANT_SUBJECT : undefined);
-  let gameDay = isGameDayIncident(incident);
+  // The incident is the verified execution's own (its whole input incident, by digest), so its
+  // game-day and sample flags are the execution's: a direct invocation cannot drop them.
+  const gameDay = isGameDayIncident(incident);
   let effective: EffectiveMode = effectiveMode(input.mode, environment);
   let execution: GuardExecution = { verified: false };
   let grant: GuardGrant | undefined;
@@ -150,14 +152,13 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
     return finish('evidence-only', notEvaluated(policy));
   }
   const { rails, playbook } = checked;
-  // The Lambda input may only make the decision stricter than the verified execution's input: a
-  // direct invocation naming a real game-day execution cannot drop its game-day (or sample) flag.
-  gameDay = gameDay || checked.gameDay;
   const pool: BlastRadiusPool = gameDay ? 'gameday' : 'real';
-  const sample = incident.sample || checked.sample;
+  const sample = incident.sample;
   execution = { verified: true, executionArn: checked.executionArn, playbook, kind: rails.kind };
   log.record('states:DescribeExecution', checked.executionArn, 'observed', `RUNNING execution of playbook ${playbook} (${rails.kind}) for incident ${incident.key}.`);
-  if (checked.inputMode === 'dry-run') {
+  if (rails.mode === 'dry-run') {
+    effective = effectiveMode(input.mode, environment, { mode: 'dry-run', why: `playbook ${playbook} says mode: dry-run` });
+  } else if (checked.inputMode === 'dry-run') {
     effective = effectiveMode(input.mode, environment, { mode: 'dry-run', why: 'the execution was started in dry-run' });
   }
   recordEffectiveMode(log, instanceId ?? incident.key, effective);
@@ -216,6 +217,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
       executionArn: checked.executionArn,
       playbook,
       incidentKey: incident.key,
+      incidentDigest: checked.incidentDigest,
       account: incident.account,
       region: incident.region,
       instanceId: grantTarget,
@@ -229,7 +231,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
     };
     const stored = await deps.grants.putIfAbsent(candidate);
     const g = stored.grant;
-    if (g.incidentKey !== candidate.incidentKey || g.instanceId !== candidate.instanceId || g.account !== candidate.account || g.region !== candidate.region || g.kind !== candidate.kind) {
+    if (g.incidentKey !== candidate.incidentKey || g.instanceId !== candidate.instanceId || g.account !== candidate.account || g.region !== candidate.region || g.kind !== candidate.kind || g.incidentDigest !== candidate.incidentDigest) {
       throw new ResponderFailedError(`The grant of ${checked.executionArn} already exists for another incident or instance (${g.incidentKey}, ${g.instanceId}); refusing to clear this one`);
     }
     log.record(

@@ -122,7 +122,7 @@ export async function clearCredentialStep<Status extends string>(
  * S3 object, a credential of another account) clears nothing.
  */
 export async function checkCredentialsGrant(
-  incident: Pick<Incident, 'key' | 'account' | 'region'>,
+  incident: Incident,
   executionArn: string | undefined,
   grants: GrantReader,
   now: Date,

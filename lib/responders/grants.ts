@@ -8,10 +8,17 @@
  * invoked directly (no execution, a forged one, or another incident's) finds no matching grant,
  * changes nothing and says why.
  *
+ * A grant names its target field by field (incident, account, region, the instance or the one
+ * credential or object) and, for everything else the steps read from their input (a DNS domain, the
+ * credentials an incident names, the finding's details), the digest of the incident as the verified
+ * execution's own input states it: a step given any other incident, even one with the same key,
+ * changes nothing.
+ *
  * Who may write what is IAM's job (lib/stack/responders.ts, `dynamodb:LeadingKeys`): only the
  * guard's role may PutItem `grant#*`; the mutating responders may only GetItem `grant#*` and
  * `approval#*`. This module is the store (DynamoDB, or in memory for tests) and the pure check.
  */
+import { createHash } from 'node:crypto';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { ApprovalRecord, ContainmentGrant } from '../contracts/security';
@@ -21,6 +28,21 @@ import { BLAST_RADIUS_TTL_ATTRIBUTE } from './blast-radius';
 import { ResponderFailedError } from '../contracts/responder-errors';
 import type { ResponderMode } from '../contracts/responder-mode';
 import { APPROVAL_RECORD_ATTRIBUTES, approvalRecordKey, approvalRecordOf } from './approval-records';
+import type { Incident } from '../incident/model';
+import type { Canonical } from './canonical-json';
+import { sortedKeys } from './canonical-json';
+
+/**
+ * The SHA-256 (hex) of an incident's canonical JSON: what a grant binds a step's whole input
+ * incident to. Taken of the incident as the responder input schema parses it (incident-schema.ts),
+ * on both sides: the guard of the execution's own input, each step of its own payload, which the
+ * playbook passes from the execution input unchanged (`incident.$: $.incident`).
+ */
+export function incidentDigest(incident: Incident): string {
+  return createHash('sha256')
+    .update(JSON.stringify(sortedKeys(incident as unknown as Canonical)), 'utf8')
+    .digest('hex');
+}
 
 /** The state-table key of an execution's grant. */
 export function grantKey(executionArn: string): string {
@@ -62,7 +84,8 @@ export type GrantStore = GrantWriter & GrantReader;
 export interface GrantRequest {
   /** The execution the responder was invoked for (from its input: a claim, checked against the grant). */
   readonly executionArn?: string;
-  readonly incident: { readonly key: string; readonly account: string; readonly region: string };
+  /** The incident of the step's own input, whole: a claim, checked against the grant (its digest included). */
+  readonly incident: Incident;
   readonly instanceId: string;
   readonly kind: ContainmentGrant['kind'];
 }
@@ -125,6 +148,14 @@ export function evaluateGrant(
       code: 'mismatch',
       grant,
       reason: `Refused to ${what} ${request.instanceId}: the grant of execution ${request.executionArn} is for ${mismatches.join(', ')}; ${nothing}.`,
+    };
+  }
+  if (grant.incidentDigest !== incidentDigest(request.incident)) {
+    return {
+      allowed: false,
+      code: 'mismatch',
+      grant,
+      reason: `Refused to ${what} ${request.instanceId}: the incident in this step's input is not the one execution ${request.executionArn} was started with (same key, other details: a resource, domain, credential or finding field differs from its verified input); ${nothing}.`,
     };
   }
   if (grant.kind !== request.kind) {
@@ -205,6 +236,7 @@ function grantItem(grant: ContainmentGrant): Record<string, AttributeValue> {
     executionArn: { S: grant.executionArn },
     playbook: { S: grant.playbook },
     incidentKey: { S: grant.incidentKey },
+    incidentDigest: { S: grant.incidentDigest },
     account: { S: grant.account },
     region: { S: grant.region },
     instanceId: { S: grant.instanceId },
@@ -244,6 +276,8 @@ export function grantFromItem(item: Record<string, AttributeValue>): Containment
     executionArn: text(item, 'executionArn'),
     playbook: text(item, 'playbook'),
     incidentKey: text(item, 'incidentKey'),
+    // A grant without it (written before digests) clears nothing: `text` fails closed.
+    incidentDigest: text(item, 'incidentDigest'),
     account: text(item, 'account'),
     region: text(item, 'region'),
     instanceId: text(item, 'instanceId'),
@@ -362,13 +396,13 @@ export function releaseGrantCheck(
   now: () => Date = () => new Date(),
 ): (
   executionArn: string,
-  target: { readonly incidentKey: string; readonly account: string; readonly region: string; readonly instanceId: string },
+  target: { readonly incident: Incident; readonly instanceId: string },
 ) => Promise<string | undefined> {
   return async (executionArn, target) => {
     const check = await checkContainmentGrant(
       {
         executionArn,
-        incident: { key: target.incidentKey, account: target.account, region: target.region },
+        incident: target.incident,
         instanceId: target.instanceId,
         kind: 'release',
       },

@@ -14,20 +14,8 @@ import { TransientResponderError } from '../contracts/responder-errors';
 /** The KMS MAC algorithm of HMAC_256 keys. */
 export const RECORD_MAC_ALGORITHM = 'HMAC_SHA_256';
 
-export type Canonical = null | boolean | number | string | Canonical[] | { [key: string]: Canonical };
-
-/** The value with every object's keys sorted (arrays keep their order): the canonical JSON of a record or an API answer. */
-export function sortedKeys(value: Canonical): Canonical {
-  if (Array.isArray(value)) return value.map(sortedKeys);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .map((key) => [key, sortedKeys(value[key] as Canonical)]),
-    );
-  }
-  return value;
-}
+export type { Canonical } from './canonical-json';
+export { sortedKeys } from './canonical-json';
 
 /** Why a record's seal does not hold, or that it does. */
 export type SealVerdict = { readonly valid: true } | { readonly valid: false; readonly reason: string };

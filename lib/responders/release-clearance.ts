@@ -9,6 +9,7 @@
  * quarantine it ends.
  */
 import type { ResponderInput } from './responder-input';
+import type { Incident } from '../incident/model';
 import type { ApprovalRecords } from './approval-records';
 import type { QuarantineRecord } from './quarantine-records';
 
@@ -29,7 +30,8 @@ export interface ReleaseClearance {
  */
 export type GrantCheck = (
   executionArn: string,
-  target: { readonly incidentKey: string; readonly account: string; readonly region: string; readonly instanceId: string },
+  /** The incident of the release's input, whole (the grant binds its digest), and the instance of the record. */
+  target: { readonly incident: Incident; readonly instanceId: string },
 ) => Promise<string | undefined>;
 
 /** Clearance from the guard's grant and the approval record of the execution. */
@@ -48,7 +50,7 @@ export class ApprovalReleaseClearance implements ReleaseClearance {
       return { cleared: false, reason: 'the input names no playbook execution: release runs only inside an approved release-instance execution' };
     }
     if (this.grantCheck) {
-      const refused = await this.grantCheck(executionArn, { incidentKey: incident.key, account: incident.account, region: incident.region, instanceId });
+      const refused = await this.grantCheck(executionArn, { incident, instanceId });
       if (refused !== undefined) return { cleared: false, reason: `the containment guard did not clear ${executionArn}: ${refused}` };
     }
     const approval = await this.approvals.get(executionArn);

@@ -196,6 +196,20 @@ describe('blockDnsDomain', () => {
     expect(r53Mock.calls()).toHaveLength(0);
   });
 
+  it("refuses another domain under the grant of the execution's own: the grant binds the whole incident, no DNS Firewall call", async () => {
+    givenNoFirewall();
+    // The guard cleared the execution whose finding named DOMAIN; a direct invocation names another.
+    const granted = storeGranting(dnsIncident(), NOW);
+    const swapped = dnsIncident('sso.corp.example');
+    const refused = await blockDnsDomain(
+      { incident: swapped, mode: 'enforce', options: OPTIONS, execution: EXECUTION },
+      { clients, logger: silentLogger, blocks, grants: granted, environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
+    );
+    expect(refused.status).toBe('refused');
+    expect(JSON.stringify(refused.refusal)).toMatch(/not the one execution .* was started with/);
+    expect(r53Mock.calls()).toHaveLength(0);
+  });
+
   it('refuses a game-day incident on an instance that did not opt in', async () => {
     givenNoFirewall();
     const result = await block(dnsIncident(DOMAIN, { gameDay: true, key: 'gameday-gd-1' }));

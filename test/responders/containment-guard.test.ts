@@ -18,7 +18,8 @@ import { readContainmentGuardConfig } from '../../lib/responders/containment-gua
 import { describeWindow, protectionOf } from '../../lib/responders/containment-guard-rails';
 import type { ContainmentGuardConfig, GuardResult } from '../../lib/responders/containment-guard-model';
 import { ResponderInputError, TransientResponderError } from '../../lib/contracts/responder-errors';
-import { InMemoryGrantStore } from '../../lib/responders/grants';
+import { InMemoryGrantStore, incidentDigest } from '../../lib/responders/grants';
+import { incidentSchema } from '../../lib/responders/incident-schema';
 import { silentLogger } from '../../lib/responders/logging';
 import { EXECUTION } from '../support/grants';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident, ec2Resource } from '../support/incidents';
@@ -711,6 +712,7 @@ describe('containment-guard: the execution it clears (issue 8)', () => {
       executionArn: EXECUTION.executionArn,
       playbook: 'compromised-ec2-instance',
       incidentKey: incident.key,
+      incidentDigest: incidentDigest(incidentSchema.parse(incident) as Incident),
       account: ACCOUNT,
       region: REGION,
       instanceId: INSTANCE_ID,
@@ -737,6 +739,8 @@ describe('containment-guard: the execution it clears (issue 8)', () => {
     ['a state machine in another account', () => executionRuns(incident, 'enforce', { stateMachineArn: `arn:aws:states:${REGION}:444455556666:stateMachine:Firebreak-compromised-ec2-instance` })],
     ['an execution started for another instance (a replayed guard)', () => executionRuns(ec2Incident({ resource: ec2Resource({ instanceId: 'i-0fff0000aaaa11112' }) }))],
     ['an execution started for another incident', () => executionRuns(ec2Incident({ key: 'gd-someotherfinding' }))],
+    // The same key, account, region and instance, another detail: the grant binds the whole incident.
+    ['an execution whose incident differs in any other field (here the DNS domain it names)', () => executionRuns({ ...incident, guardDuty: { ...incident.guardDuty!, dnsDomain: 'sso.corp.example' } } as Incident)],
   ])('clears nothing for %s', async (_what, given) => {
     given();
     const result = await guard()(payload());
@@ -789,6 +793,17 @@ describe('containment-guard: the execution it clears (issue 8)', () => {
     expect(putInputs()).toHaveLength(0);
   });
 
+  it("a playbook whose own mode is dry-run clears in dry-run even an execution started by hand in enforce: no slot taken", async () => {
+    describes(instance());
+    slotsHold();
+    executionRuns(incident, 'enforce');
+    const rails = { 'compromised-ec2-instance': { ...RAILS['compromised-ec2-instance'], mode: 'dry-run' as const } };
+    const result = await guard({ rails })(payload());
+    expect(result).toMatchObject({ mode: 'dry-run', forcedDryRun: { requested: 'enforce' }, grant: { mode: 'dry-run' } });
+    expect(JSON.stringify(result.actions)).toContain('playbook compromised-ec2-instance says mode: dry-run');
+    expect(putInputs()).toHaveLength(0);
+  });
+
   it('an execution started in dry-run stays dry-run whatever the Lambda input says', async () => {
     describes(instance());
     slotsHold();
@@ -819,14 +834,16 @@ describe('containment-guard: game days and served accounts (issue 8)', () => {
     expect(grants.grants.size).toBe(0);
   });
 
-  it("a direct invocation naming a real game-day execution cannot drop its game-day flag: the execution's input decides", async () => {
+  it("a direct invocation naming a real game-day execution cannot drop its game-day flag: an incident that differs from the execution's clears nothing", async () => {
     describes(instance());
     const drillLike = ec2Incident({ key: 'gd-7ab9d1b3c0e24f8a', gameDay: true });
     const handler = createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ protectedTagKey: undefined }), grants, now: () => NOW });
     executionRuns(drillLike);
     const result = await handler({ incident: { ...drillLike, gameDay: false }, mode: 'enforce', options: {}, execution: EXECUTION });
-    expect(result).toMatchObject({ status: 'evidence-only', gameDay: true });
+    expect(result).toMatchObject({ status: 'evidence-only', execution: { verified: false } });
+    expect(result.reasons[0]).toContain('differs from the one the guard was given in other details');
     expect(grants.grants.size).toBe(0);
+    expect(ec2.calls()).toHaveLength(0);
   });
 
   it('counts a game-day containment in the blast-gameday# pool, never in the real allowance', async () => {

@@ -135,6 +135,17 @@ describe('disableAccessKey', () => {
     expect(iamMock.calls()).toHaveLength(0);
   });
 
+  it("refuses another user's key under the grant of the execution's own (same incident key): the grant binds the whole incident, no IAM call", async () => {
+    givenUser();
+    const incident = USER_KEY();
+    const granted = storeGranting(incident, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT });
+    const swapped = { ...incident, resource: { ...incident.resource, userName: 'payments-app', accessKeyId: 'AKIAPAYMENTSAPP00001' } } as Incident;
+    const result = await disable(swapped, { grants: granted, denyAll: true });
+    expect(result.status).toBe('refused');
+    expect(result.refusal).toMatch(/not the one execution .* was started with/);
+    expect(iamMock.calls()).toHaveLength(0);
+  });
+
   it('refuses a break-glass or administrator user by name before any call, and acts on an ordinary one', async () => {
     givenUser();
     const base = USER_KEY();
@@ -278,6 +289,15 @@ describe('revokeRoleSessions', () => {
     iamMock.on(GetRoleCommand).rejects(noSuchEntity('The role with name ci-deploy-role cannot be found.'));
     const missing = await revoke(ROLE_SESSION());
     expect(missing.roles[0]).toMatchObject({ outcome: 'not-found' });
+  });
+
+  it("refuses another role under the grant of the execution's own (same incident key): no IAM call", async () => {
+    const incident = ROLE_SESSION();
+    const granted = storeGranting(incident, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT });
+    const swapped = { ...incident, resource: { ...incident.resource, userName: 'payments-app-role' }, affected: undefined } as Incident;
+    const result = await revoke(swapped, { grants: granted });
+    expect(result.status).toBe('refused');
+    expect(iamMock.calls()).toHaveLength(0);
   });
 
   it('refuses without the guard\'s grant, and has nothing to do for an IAM user\'s key', async () => {

@@ -21,6 +21,7 @@ const ITEM = {
   executionArn: { S: EXECUTION_ARN },
   playbook: { S: 'compromised-ec2-instance' },
   incidentKey: { S: grant.incidentKey },
+  incidentDigest: { S: grant.incidentDigest },
   account: { S: '111122223333' },
   region: { S: 'eu-west-1' },
   instanceId: { S: 'i-0abc1234def567890' },
@@ -103,6 +104,9 @@ describe('DynamoDbGrantStore', () => {
   it('fails closed on an item that is not a grant, and classifies throttling as transient', async () => {
     expect(() => grantFromItem({ ...ITEM, kind: { S: 'anything' } })).toThrow(ResponderFailedError);
     expect(() => grantFromItem({ ...ITEM, expiresAt: { S: 'soon' } })).toThrow(/expiresAt/);
+    // A grant that binds no incident digest (written before grants carried one) clears nothing.
+    const { incidentDigest: _digest, ...undigested } = ITEM;
+    expect(() => grantFromItem(undigested)).toThrow(/no "incidentDigest" attribute/);
     ddb.on(GetItemCommand).rejects(Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' }));
     await expect(store().getGrant(EXECUTION_ARN)).rejects.toBeInstanceOf(TransientResponderError);
   });

@@ -236,7 +236,7 @@ describe('quarantine-instance under the rails', () => {
 describe("release-instance's clearance: the guard's release grant (releaseGrantCheck)", () => {
   const QUARANTINE_KEY = 'gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d';
   const incident = ec2Incident({ key: QUARANTINE_KEY });
-  const target = { incidentKey: QUARANTINE_KEY, account: incident.account, region: incident.region, instanceId: INSTANCE_ID };
+  const target = { incident, instanceId: INSTANCE_ID };
   const awaiting = {
     kind: 'release' as const,
     status: 'awaiting-approval' as const,

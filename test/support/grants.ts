@@ -1,7 +1,8 @@
 /** Containment grants in tests: what the guard would have written for an execution. */
 import type { ContainmentGrant } from '../../lib/contracts/security';
 import type { Incident } from '../../lib/incident/model';
-import { GRANT_VALIDITY_SECONDS, InMemoryGrantStore, grantKey } from '../../lib/responders/grants';
+import { GRANT_VALIDITY_SECONDS, InMemoryGrantStore, grantKey, incidentDigest } from '../../lib/responders/grants';
+import { incidentSchema } from '../../lib/responders/incident-schema';
 
 /** A playbook execution of the default deployment (stack `Firebreak`). */
 export const EXECUTION_ARN = 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-compromised-ec2-instance:gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d-0a1b2c3d4e5f';
@@ -24,6 +25,8 @@ export function grantFor(
     executionArn,
     playbook: 'compromised-ec2-instance',
     incidentKey: incident.key,
+    // As the guard takes it: of the incident as a step's input schema parses it.
+    incidentDigest: incidentDigest(incidentSchema.parse(incident) as Incident),
     account: incident.account,
     region: incident.region,
     instanceId: incident.resource.kind === 'ec2-instance' ? incident.resource.instanceId : 'none',
