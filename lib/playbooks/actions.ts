@@ -178,7 +178,8 @@ export const ACTIONS = {
     ],
     mutates: true,
     optionalIamActions: (options) => [
-      ...(options.revokeRoleSessions === true ? ['iam:GetInstanceProfile', 'iam:PutRolePolicy'] : []),
+      // GetRole reads the role's current tags (protected, game-day opt-in) before its sessions are revoked.
+      ...(options.revokeRoleSessions === true ? ['iam:GetInstanceProfile', 'iam:GetRole', 'iam:PutRolePolicy'] : []),
       ...fleetQuarantineIamActions(options),
       ...containmentEdgeIamActions(options),
     ],

@@ -4,7 +4,12 @@
  */
 import type { BlastRadiusDecision, BlastRadiusPolicy } from './blast-radius';
 import type { ProtectionRule, GuardBlastRadius, ContainmentGuardConfig } from './containment-guard-model';
+import { DEPLOYMENT_ENV } from '../contracts/environment';
+import type { DeploymentEnvironment } from './effective-mode';
 import { carriesProtectedTagKey } from './tag-rules';
+
+/** What protects an instance: the deployment's id list and protected tag key. */
+export type ProtectionRules = Pick<ContainmentGuardConfig, 'protectedInstanceIds' | 'protectedTagKey'>;
 
 /** Whether an instance is protected and by which rule. */
 export type ProtectionVerdict =
@@ -19,7 +24,7 @@ export type ProtectionVerdict =
  */
 export function protectionOf(
   instanceId: string,
-  config: Pick<ContainmentGuardConfig, 'protectedInstanceIds' | 'protectedTagKey'>,
+  config: ProtectionRules,
   currentTags?: Readonly<Record<string, string>>,
 ): ProtectionVerdict {
   if (config.protectedInstanceIds.includes(instanceId)) {
@@ -39,6 +44,18 @@ export function protectionOf(
     };
   }
   return { protected: false };
+}
+
+/**
+ * The protection rules from the deployment's environment (FIREBREAK_PROTECTED_INSTANCE_IDS,
+ * FIREBREAK_PROTECTED_TAG_KEY), for a step that applies them again where it acts. The guard reads
+ * the same variables strictly at cold start (containment-guard-config.ts), so a malformed id has
+ * already failed the deployment's guard; here it simply matches no instance.
+ */
+export function protectionRulesOf(environment: DeploymentEnvironment): ProtectionRules {
+  const ids = (environment[DEPLOYMENT_ENV.protectedInstanceIds] ?? '').split(',').map((id) => id.trim()).filter((id) => id !== '');
+  const key = environment[DEPLOYMENT_ENV.protectedTagKey]?.trim();
+  return { protectedInstanceIds: ids, ...(key ? { protectedTagKey: key } : {}) };
 }
 
 /** A window length for people: `3600 s (1 h)`. */

@@ -9,7 +9,7 @@
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { matchesPrivilegedName, privilegedNamePatternsOf } from '../contracts/privileged-names';
 import type { CredentialGrantSubject, ServedAccounts } from '../contracts/security';
-import { CREDENTIALS_GRANT_SUBJECT, SECURITY_TAGS, credentialGrantSubject, parseCredentialGrantSubject, servedAccountsFromEnvironment, unservedAccountReason } from '../contracts/security';
+import { CREDENTIALS_GRANT_SUBJECT, SECURITY_ENV, SECURITY_TAGS, credentialGrantSubject, parseCredentialGrantSubject, servedAccountsFromEnvironment, unservedAccountReason } from '../contracts/security';
 import type { Incident } from '../incident/model';
 import type { DeploymentEnvironment } from './effective-mode';
 import type { ActionLog } from './action-log';
@@ -27,16 +27,20 @@ export interface CredentialRails {
   readonly servedProblem?: string;
   readonly privilegedPatterns: readonly string[];
   readonly protectedTagKey?: string;
+  /** Firebreak's own member-account roles (the member role, the session revoker): revoking their sessions would cut Firebreak off mid-incident. */
+  readonly ownRoleNames: readonly string[];
 }
 
 /** Reads the rails from the deployment's environment. */
 export function credentialRailsOf(environment: DeploymentEnvironment): CredentialRails {
   const read = servedAccountsFromEnvironment(environment);
   const protectedTagKey = environment[DEPLOYMENT_ENV.protectedTagKey]?.trim();
+  const ownRoleNames = [environment[SECURITY_ENV.memberRoleName], environment[SECURITY_ENV.sessionRevokerRoleName]].flatMap((name) => (name?.trim() ? [name.trim()] : []));
   return {
     ...('served' in read ? { served: read.served } : { servedProblem: read.problem }),
     privilegedPatterns: privilegedNamePatternsOf(environment),
     ...(protectedTagKey ? { protectedTagKey } : {}),
+    ownRoleNames,
   };
 }
 
@@ -50,6 +54,14 @@ export function refusalBeforeAnyCall(what: 'user' | 'role', principal: string, a
     return `${what} ${principal} matches the privileged name pattern ${pattern} (administrator or break-glass): Firebreak never touches its credentials, whatever a finding names`;
   }
   return undefined;
+}
+
+/**
+ * Why the sessions of `roleName` in `account` may not be revoked before any call, or undefined:
+ * the rails of every credential, then Firebreak's own member-account roles.
+ */
+export function roleRefusalBeforeAnyCall(roleName: string, account: string, rails: CredentialRails): string | undefined {
+  return refusalBeforeAnyCall('role', roleName, account, rails) ?? (rails.ownRoleNames.includes(roleName) ? `role ${roleName} is Firebreak's own member-account role` : undefined);
 }
 
 /** Why the principal's CURRENT tags (read from IAM now) forbid the change, or undefined. */

@@ -1,12 +1,19 @@
 /**
  * quarantine-instance takes the instance's credentials away: the instance profile disassociated
- * and, on request, every older session of its role revoked.
+ * and, on request, every older session of its role revoked, under the same rails as the
+ * revoke-role-sessions step (credential-rails.ts): the role comes from the instance, but its deny
+ * reaches every workload sharing it.
  */
 import { DisassociateIamInstanceProfileCommand } from '@aws-sdk/client-ec2';
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { GetInstanceProfileCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { GetInstanceProfileCommand, GetRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { IamClients } from '../aws/clients/iam';
+import { tagRecord } from '../aws/describe-instance';
+import type { Incident } from '../incident/model';
+import type { CredentialRails } from './credential-rails';
+import { refusalByTags, roleRefusalBeforeAnyCall } from './credential-rails';
+import { readOrMissing } from './credential-targets';
 import { sendReadOnly } from './mutating';
 import type { ObservedInstance } from './instance-state';
 import type { IncidentLogger } from './logging';
@@ -71,10 +78,45 @@ export function instanceProfileName(arn: string): string {
   return arn.slice(arn.lastIndexOf('/') + 1);
 }
 
+/** What decides whether the profile's role may lose its sessions: the deployment's credential rails and the incident. */
+export interface RoleSessionRails {
+  readonly rails: CredentialRails;
+  readonly incident: Pick<Incident, 'key' | 'gameDay'>;
+  /** The guard's grant says game day (it judged the verified execution, not this input). */
+  readonly gameDay: boolean;
+}
+
+/** A role of the instance profile whose sessions were left alone, and why. */
+export interface RoleSessionsNotRevoked {
+  readonly roleName: string;
+  readonly reason: string;
+}
+
 interface CredentialsOutcome {
   readonly actions: PendingAction[];
   readonly instanceProfileArn?: string;
   readonly revoked?: { readonly roleName: string; readonly policyName: string; readonly issuedBefore: string };
+  readonly notRevoked?: readonly RoleSessionsNotRevoked[];
+}
+
+/**
+ * Why the sessions of the profile's role may not be revoked, or undefined: the rails before any
+ * call (served account, administrator or break-glass name, Firebreak's own role), then the role's
+ * CURRENT tags read from IAM (protected tag key, game-day opt-in), as revoke-role-sessions checks them.
+ */
+async function roleSessionsRefusal(
+  iam: IAMClient,
+  roleName: string,
+  account: string,
+  roleRails: RoleSessionRails,
+  actions: PendingAction[],
+): Promise<string | undefined> {
+  const before = roleRefusalBeforeAnyCall(roleName, account, roleRails.rails);
+  if (before !== undefined) return before;
+  const read = await readOrMissing('iam:GetRole', () => iam.send(new GetRoleCommand({ RoleName: roleName })));
+  if (read === 'missing') return `IAM knows no role ${roleName} in account ${account}`;
+  actions.push({ api: 'iam:GetRole', target: roleName, outcome: 'observed', detail: `Read the current tags of role ${roleName} in account ${account}` });
+  return refusalByTags('role', roleName, tagRecord(read.Role?.Tags), roleRails.incident, roleRails.gameDay, roleRails.rails);
 }
 
 /**
@@ -84,8 +126,9 @@ interface CredentialsOutcome {
  * (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_revoke-sessions.html).
  * BLAST RADIUS: the deny applies to the ROLE, so every instance (and every other principal) using
  * that role loses its current credentials too, until it fetches new ones. That is why the option
- * is off by default. The deny is written before the profile is disassociated, so a run interrupted
- * between the two retries with the profile still known.
+ * is off by default, and why a role the rails refuse (`roleRails`) keeps its sessions: the instance
+ * is contained all the same, and the skipped deny says why. The deny is written before the profile
+ * is disassociated, so a run interrupted between the two retries with the profile still known.
  */
 export async function removeCredentials(
   ec2: EC2Client,
@@ -94,6 +137,7 @@ export async function removeCredentials(
   mode: ResponderMode,
   instance: ObservedInstance,
   options: QuarantineOptions,
+  roleRails: RoleSessionRails,
   issuedBefore: string,
   logger: IncidentLogger,
 ): Promise<CredentialsOutcome> {
@@ -115,6 +159,7 @@ export async function removeCredentials(
   }
   const actions: PendingAction[] = [];
   let revoked: CredentialsOutcome['revoked'];
+  const notRevoked: RoleSessionsNotRevoked[] = [];
   if (options.revokeRoleSessions) {
     const iam = await clients.iam(target);
     const profileName = instanceProfileName(association.instanceProfileArn);
@@ -129,10 +174,17 @@ export async function removeCredentials(
       detail: roles.length ? `Instance profile ${profileName} holds role ${roles.join(', ')}` : `Instance profile ${profileName} holds no role`,
     });
     for (const roleName of roles) {
+      const refusal = await roleSessionsRefusal(iam, roleName, target.account, roleRails, actions);
+      if (refusal !== undefined) {
+        actions.push({ api: 'iam:PutRolePolicy', target: roleName, outcome: 'skipped', detail: `The sessions of role ${roleName} are not revoked: ${refusal}. The instance is contained all the same` });
+        notRevoked.push({ roleName, reason: refusal });
+        continue;
+      }
       actions.push(await revokeOlderRoleSessions(iam, mode, roleName, issuedBefore, 'every instance sharing the role', logger));
       revoked = { roleName, policyName: REVOKE_SESSIONS_POLICY_NAME, issuedBefore };
     }
   }
+  const sessions = { ...(revoked ? { revoked } : {}), ...(notRevoked.length > 0 ? { notRevoked } : {}) };
   if (!options.detachInstanceProfile) {
     actions.push({
       api: 'ec2:DisassociateIamInstanceProfile',
@@ -140,7 +192,7 @@ export async function removeCredentials(
       outcome: 'skipped',
       detail: `Option detachInstanceProfile is off: ${association.instanceProfileArn} stays associated`,
     });
-    return { actions, ...(revoked ? { revoked } : {}) };
+    return { actions, ...sessions };
   }
   const disassociated = await mutateUnprobed(
     mode,
@@ -150,5 +202,5 @@ export async function removeCredentials(
     () => ec2.send(new DisassociateIamInstanceProfileCommand({ AssociationId: association.associationId })),
   );
   actions.push(disassociated.action);
-  return { actions, instanceProfileArn: association.instanceProfileArn, ...(revoked ? { revoked } : {}) };
+  return { actions, instanceProfileArn: association.instanceProfileArn, ...sessions };
 }

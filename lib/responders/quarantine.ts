@@ -10,6 +10,7 @@
 import type { Ec2Clients } from '../aws/clients/ec2';
 import type { IamClients } from '../aws/clients/iam';
 import { ACTIONS } from '../playbooks/actions';
+import { protectionOf, protectionRulesOf } from './containment-guard-rails';
 import type { DeploymentEnvironment } from './effective-mode';
 import { gameDayRefusal } from './game-day';
 import type { GrantReader, GrantRefusalCode } from './grants';
@@ -29,7 +30,9 @@ import type { HandlerDeps, ResponderHandler } from './runtime';
 import { createResponderHandler } from './runtime';
 import { stepResponder } from './responder-input';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import type { RoleSessionsNotRevoked } from './quarantine-credentials';
 import { removeCredentials } from './quarantine-credentials';
+import { credentialRailsOf } from './credential-rails';
 import { protectEvidence, tagInstance } from './quarantine-evidence';
 import { aside, groupsOfInstanceVpcs, isolateInstance } from './quarantine-isolation';
 import type { QuarantineOptions } from './quarantine-plan';
@@ -56,9 +59,9 @@ export type QuarantineStatus =
   | 'not-an-instance'
   | 'refused';
 
-/** Why a mutating responder refused to act (no matching containment grant, not a game-day target). */
+/** Why a mutating responder refused to act (no matching containment grant, not a game-day target, protected now). */
 export interface ResponderRefusal {
-  readonly code: GrantRefusalCode | 'not-a-gameday-target';
+  readonly code: GrantRefusalCode | 'not-a-gameday-target' | 'protected';
   readonly reason: string;
 }
 
@@ -73,6 +76,8 @@ export interface QuarantineResult extends ResponderResult<QuarantineStatus> {
   readonly instanceProfileArn?: string;
   /** Set when the role's older sessions were (or would be) revoked. */
   readonly revokedRoleSessions?: { readonly roleName: string; readonly policyName: string; readonly issuedBefore: string };
+  /** Set when option revokeRoleSessions met a role the credential rails refuse (protected, privileged, Firebreak's own): its sessions stay valid. */
+  readonly roleSessionsNotRevoked?: readonly RoleSessionsNotRevoked[];
   /** The recorded pre-quarantine state (the original one on a second run). */
   readonly preQuarantine?: QuarantineRecord;
   /** Set with status `refused`: why nothing was changed. */
@@ -192,6 +197,14 @@ export async function quarantineInstance(
     log.record('firebreak:check-gameday-target', instanceId, 'skipped', notATarget);
     return finish('refused', { instanceId, refusal: { code: 'not-a-gameday-target', reason: notATarget } });
   }
+  // Protection again, as the deployment and EC2 say now: the guard judged it before an approval
+  // wait (up to 24 h) that may end in containment (onTimeout: contain). Approval never overrides it.
+  const protection = protectionOf(instanceId, protectionRulesOf(run.deployment), instance.tags);
+  if (protection.protected) {
+    const reason = `${protection.reason} Checked again as quarantine acts (the guard cleared this execution earlier, possibly before an approval wait): nothing was changed.`;
+    log.record('firebreak:check-protection', instanceId, 'skipped', reason);
+    return finish('refused', { instanceId, refusal: { code: 'protected', reason } });
+  }
 
   // 2. The groups of the VPCs EC2 shows the ENIs in: no further call when the finding named them.
   const vpcIds = [...new Set(instance.networkInterfaces.flatMap((e) => (e.vpcId ? [e.vpcId] : [])))];
@@ -266,10 +279,12 @@ export async function quarantineInstance(
   if (fleetChanges.ok) recordAll(log, fleetChanges.value);
   const groupsByVpc = new Map<string, EnsuredGroups>(isolation.groups.map((g) => [g.vpcId, g]));
 
-  // 5. Credentials and tags, once every ENI is isolated.
+  // 5. Credentials and tags, once every ENI is isolated. The role's sessions under the credential
+  // rails, read from the deployment; the grant's game-day flag counts, as for the instance.
   const issuedBefore = now().toISOString();
+  const roleRails = { rails: credentialRailsOf(run.deployment), incident, gameDay: grant.grant.gameDay };
   const [credentials, tagAction, edgeActions] = await settleAll([
-    removeCredentials(ec2, deps.clients, target, mode, instance, options, issuedBefore, logger),
+    removeCredentials(ec2, deps.clients, target, mode, instance, options, roleRails, issuedBefore, logger),
     tagInstance(ec2, mode, instance, incident.key, now().toISOString()),
     closeEdges(ec2, mode, instance, edges),
   ] as const);
@@ -286,6 +301,7 @@ export async function quarantineInstance(
     networkInterfaces: interfacesBefore(preQuarantine),
     ...(credentials.instanceProfileArn ? { instanceProfileArn: credentials.instanceProfileArn } : {}),
     ...(credentials.revoked ? { revokedRoleSessions: credentials.revoked } : {}),
+    ...(credentials.notRevoked ? { roleSessionsNotRevoked: credentials.notRevoked } : {}),
     preQuarantine,
     ...(fleet.observed.length > 0 ? { fleet: fleetResult(fleet) } : {}),
   });

@@ -25,10 +25,9 @@ import { tagRecord } from '../aws/describe-instance';
 import { isAwsError, toResponderError } from '../aws/errors';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { ResponderMode } from '../contracts/responder-mode';
-import { SECURITY_ENV } from '../contracts/security';
 import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import { rolesNamed } from './credential-targets';
-import { clearCredentialStep, grantCovers, narrowToGrantedCredential, refusalBeforeAnyCall, refusalByTags } from './credential-rails';
+import { clearCredentialStep, grantCovers, narrowToGrantedCredential, refusalByTags, roleRefusalBeforeAnyCall } from './credential-rails';
 import type { CredentialRecordStore, RoleSessionsRecord } from './credential-records';
 import type { DeploymentEnvironment } from './effective-mode';
 import { ResponderRun } from './responder-run';
@@ -96,7 +95,6 @@ export async function revokeRoleSessions(input: ResponderInput<Record<string, ne
     replayStatuses: ['already-revoked'],
   });
   const { log, now } = run;
-  const environment = run.deployment;
   const done = run.finisher<RevokeRoleSessionsResult>({ roles: [] }, (result) => ({ roles: result.roles.map((r) => ({ roleName: r.roleName, outcome: r.outcome })) }));
   const finish = (status: RevokeRoleSessionsStatus, roles: readonly RoleRevocation[] = [], extra: { readonly refusal?: string } = {}): RevokeRoleSessionsResult => done(status, { roles, ...extra });
 
@@ -114,8 +112,6 @@ export async function revokeRoleSessions(input: ResponderInput<Record<string, ne
   const narrowed = narrowToGrantedCredential(log, only, { named: named.length, granted: granted.length }, { kind: 'iam-role', aKind: 'a role', noun: 'role', nothing: 'no session is revoked', notNamed: 'nothing is revoked' });
   if (narrowed?.stop === 'wrong-kind') return finish('no-role');
   if (narrowed?.stop === 'not-named') return finish('refused', [], { refusal: narrowed.refusal });
-  // Firebreak's own member-account roles: revoking them would cut Firebreak off mid-incident.
-  const ownRoles = [environment[SECURITY_ENV.memberRoleName], environment[SECURITY_ENV.sessionRevokerRoleName]].filter((n): n is string => n !== undefined && n !== '');
 
   const roles: RoleRevocation[] = [];
   for (const role of granted) {
@@ -127,8 +123,7 @@ export async function revokeRoleSessions(input: ResponderInput<Record<string, ne
       refuse(`${JSON.stringify(role.roleName.slice(0, 64))} is not an IAM role name`);
       continue;
     }
-    const before = refusalBeforeAnyCall('role', role.roleName, role.account, rails)
-      ?? (ownRoles.includes(role.roleName) ? `role ${role.roleName} is Firebreak's own member-account role` : undefined);
+    const before = roleRefusalBeforeAnyCall(role.roleName, role.account, rails);
     if (before !== undefined) {
       refuse(before);
       continue;

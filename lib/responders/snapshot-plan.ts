@@ -1,6 +1,6 @@
 /**
- * snapshot-volumes' evidence model and pure decisions: which volumes an instance has, which of them
- * the incident's earlier snapshots already cover, what one CreateSnapshots call must leave out, the
+ * snapshot-volumes' evidence model and pure decisions: which volumes an instance has, which snapshots
+ * found by the incident's tags Firebreak really took for it, which volumes those already cover, what one CreateSnapshots call must leave out, the
  * tags and description every evidence snapshot carries, and what the instance store means for the
  * alert. Plain data in and out, tested without any SDK mock (test/responders/snapshot-plan.test.ts).
  */
@@ -82,7 +82,64 @@ export function attachedEbsVolumes(instance: Instance): AttachedEbsVolume[] {
 /** Snapshot states that preserve the volume: `error` is lost, `recoverable`/`recovering` sit in the Recycle Bin. */
 const USABLE_SNAPSHOT_STATES = new Set(['pending', 'completed']);
 
-/** Decides which volumes still need a snapshot, given the incident's existing evidence snapshots. */
+/**
+ * How long before the incident's creation time (`times.created`: the finding's `createdAt`, the
+ * alarm's state change) an evidence snapshot may have started and still be this incident's.
+ * Firebreak snapshots only once the event has reached it, so after that time; 5 minutes covers any
+ * clock difference between GuardDuty or CloudWatch and EBS (seconds at most) many times over, and
+ * is far shorter than any backup schedule a planted snapshot would come from.
+ */
+export const EVIDENCE_START_SKEW_MS = 5 * 60 * 1000;
+
+/** A snapshot carrying the incident's tags that is not taken as its evidence, and why. */
+export interface NotEvidence {
+  readonly snapshotId: string;
+  readonly volumeId?: string;
+  readonly reason: string;
+}
+
+/**
+ * Why a snapshot found by the incident's tags is not one Firebreak took for this incident, or
+ * undefined when it is: it started before the incident was created (less the skew), or it lacks
+ * the description and tags Firebreak writes. The tags alone prove nothing: anyone allowed
+ * ec2:CreateTags in the account can put them on last week's backup (incident keys are predictable,
+ * `gd-<finding id>`), which would otherwise stand in for the disk as it is now.
+ */
+export function notTakenForIncident(
+  snapshot: Pick<Snapshot, 'StartTime' | 'Description' | 'Tags'>,
+  incident: Pick<Incident, 'key' | 'findingType' | 'times'>,
+  instanceId: string,
+): string | undefined {
+  const created = Date.parse(incident.times.created);
+  if (Number.isNaN(created)) return `the incident's creation time ${JSON.stringify(incident.times.created)} cannot be read, so its age cannot be checked`;
+  const started = snapshot.StartTime?.getTime();
+  if (started === undefined || Number.isNaN(started)) return 'EC2 reports no start time for it';
+  if (started < created - EVIDENCE_START_SKEW_MS) {
+    return `it started ${new Date(started).toISOString()}, before the incident was created (${incident.times.created})`;
+  }
+  if (snapshot.Description !== evidenceSnapshotDescription(incident)) return 'its description is not the one Firebreak writes';
+  const tags = snapshot.Tags ?? [];
+  const missing = ownEvidenceTags(incident, instanceId).find((own) => !tags.some((tag) => tag.Key === own.Key && tag.Value === own.Value));
+  return missing !== undefined ? `it lacks Firebreak's tag ${missing.Key}=${missing.Value ?? ''}` : undefined;
+}
+
+/** The snapshots found by the incident's tags, split into Firebreak's evidence for it and the others (`notTakenForIncident`). */
+export function incidentEvidence(
+  found: readonly Snapshot[],
+  incident: Pick<Incident, 'key' | 'findingType' | 'times'>,
+  instanceId: string,
+): { readonly evidence: Snapshot[]; readonly notEvidence: NotEvidence[] } {
+  const evidence: Snapshot[] = [];
+  const notEvidence: NotEvidence[] = [];
+  for (const snapshot of found) {
+    const reason = notTakenForIncident(snapshot, incident, instanceId);
+    if (reason === undefined) evidence.push(snapshot);
+    else if (snapshot.SnapshotId !== undefined) notEvidence.push({ snapshotId: snapshot.SnapshotId, ...(snapshot.VolumeId !== undefined ? { volumeId: snapshot.VolumeId } : {}), reason });
+  }
+  return { evidence, notEvidence };
+}
+
+/** Decides which volumes still need a snapshot, given the incident's existing evidence snapshots (`incidentEvidence`). */
 export function planEvidenceSnapshots(
   volumes: readonly AttachedEbsVolume[],
   existing: readonly Pick<Snapshot, 'SnapshotId' | 'VolumeId' | 'State'>[],
@@ -144,12 +201,7 @@ export function evidenceSnapshotTags(
   instanceId: string,
   extraTags: Readonly<Record<string, string>> = {},
 ): { tags: Tag[]; rejected: { key: string; reason: string }[] } {
-  const own: Tag[] = [
-    { Key: EVIDENCE_TAG_KEYS.incident, Value: truncateText(incident.key, MAX_TAG_VALUE) },
-    { Key: EVIDENCE_TAG_KEYS.instance, Value: instanceId },
-    { Key: EVIDENCE_TAG_KEYS.findingType, Value: truncateText(incident.findingType, MAX_TAG_VALUE) },
-    { Key: EVIDENCE_TAG_KEYS.evidence, Value: 'true' },
-  ];
+  const own = ownEvidenceTags(incident, instanceId);
   const extras: Tag[] = [];
   const rejected: { key: string; reason: string }[] = [];
   for (const [key, value] of Object.entries(extraTags)) {
@@ -159,6 +211,16 @@ export function evidenceSnapshotTags(
     else extras.push({ Key: key, Value: truncateText(value, MAX_TAG_VALUE) });
   }
   return { tags: [...own, ...extras], rejected };
+}
+
+/** Firebreak's own tags on every evidence snapshot of the incident's instance. */
+function ownEvidenceTags(incident: Pick<Incident, 'key' | 'findingType'>, instanceId: string): Tag[] {
+  return [
+    { Key: EVIDENCE_TAG_KEYS.incident, Value: truncateText(incident.key, MAX_TAG_VALUE) },
+    { Key: EVIDENCE_TAG_KEYS.instance, Value: instanceId },
+    { Key: EVIDENCE_TAG_KEYS.findingType, Value: truncateText(incident.findingType, MAX_TAG_VALUE) },
+    { Key: EVIDENCE_TAG_KEYS.evidence, Value: 'true' },
+  ];
 }
 
 /** The description of every evidence snapshot (EC2 allows 255 characters). */

@@ -1,8 +1,9 @@
 /**
  * snapshot-volumes (forensics): preserve every EBS volume of the incident's instance with one
  * crash-consistent `CreateSnapshots` call, tagged as evidence of the incident; reuse the incident's
- * snapshots when an earlier run already took them; report the instance-store volumes, which EBS
- * cannot snapshot.
+ * snapshots when an earlier run already took them (never a tagged snapshot from before the incident:
+ * snapshot-plan.ts `notTakenForIncident`); report the instance-store volumes, which EBS cannot
+ * snapshot.
  *
  * `CreateSnapshots` (plural) snapshots all volumes of one instance at the same point in time and can
  * only leave out the boot volume or named data volumes
@@ -28,6 +29,7 @@ import type { EvidenceSnapshot, InstanceStoreReport } from './snapshot-plan';
 import {
   EVIDENCE_TAG_KEYS,
   attachedEbsVolumes,
+  incidentEvidence,
   planEvidenceSnapshots,
   evidenceSnapshotTags,
   evidenceSnapshotDescription,
@@ -146,7 +148,18 @@ export async function snapshotVolumes(input: SnapshotInput, deps: SnapshotDeps):
     return finish('no-ebs-volumes', { instanceId, instanceStoreVolumes: instanceStore });
   }
 
-  const plan = planEvidenceSnapshots(volumes, existing);
+  // Only what Firebreak took for this incident counts as its evidence: a tagged snapshot from before
+  // the incident stays as it is (evidence is never changed or deleted), and the disk is snapshotted now.
+  const found = incidentEvidence(existing, incident, instanceId);
+  for (const other of found.notEvidence) {
+    log.record(
+      'ec2:DescribeSnapshots',
+      other.snapshotId,
+      'skipped',
+      `${other.snapshotId}${other.volumeId !== undefined ? ` of ${other.volumeId}` : ''} carries the tags of ${incident.key}, but ${other.reason}: not taken as evidence of this incident, and left as it is.`,
+    );
+  }
+  const plan = planEvidenceSnapshots(volumes, found.evidence);
   log.record(
     'ec2:DescribeSnapshots',
     instanceId,

@@ -429,7 +429,7 @@ const SCOPES: readonly ActionScope[] = [
     sid: 'ReadNamedRoles',
     actions: requestedOf('iam:GetRole', 'iam:GetRolePolicy'),
     resources: (arns) => [arns.iam('role')],
-    why: 'The containment guard and revoke-role-sessions read the tags of the role a finding names (protected, game-day opt-in), and release-credentials reads the revoke-sessions policy it recorded before deleting it; the role is known only at run time.',
+    why: 'The containment guard and revoke-role-sessions read the tags of the role a finding names (protected, game-day opt-in), quarantine-instance those of the role of the instance\'s profile before revoking its sessions, and release-credentials reads the revoke-sessions policy it recorded before deleting it; the role is known only at run time.',
   },
   {
     sid: 'ReadTagsOfNamedUsers',

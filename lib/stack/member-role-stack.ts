@@ -373,7 +373,7 @@ export class MemberRoleStack extends Stack {
     const revokerActions = [
       ...props.iamActions.filter((action) => (ROLE_POLICY_WRITES as readonly string[]).includes(action)),
       'iam:GetInstanceProfile',
-      // revoke-role-sessions reads the named role's tags (protected, game-day opt-in) first.
+      // revoke-role-sessions (the named role) and quarantine-instance (the profile's role) read its tags (protected, game-day opt-in) first.
       ...(props.iamActions.includes('iam:GetRole') ? ['iam:GetRole'] : []),
       // release-credentials reads the revoke-sessions policy it recorded, before deleting it.
       ...(props.iamActions.includes('iam:GetRolePolicy') ? ['iam:GetRolePolicy'] : []),

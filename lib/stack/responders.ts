@@ -135,6 +135,11 @@ export const STATE_TABLE_ACCESS: Readonly<
 /** The responders that act on IAM credentials (and read the privileged name patterns). */
 const CREDENTIAL_RESPONDERS: ReadonlySet<string> = new Set([RESPONDER_NAMES.disableAccessKey, RESPONDER_NAMES.revokeRoleSessions, RESPONDER_NAMES.releaseCredentials]);
 
+/** Whether a responder reads the privileged name patterns: a credential step, or one that writes role policies (quarantine-instance with revokeRoleSessions). */
+function readsPrivilegedNames(responder: string, actions: ReadonlySet<string>): boolean {
+  return CREDENTIAL_RESPONDERS.has(responder) || ROLE_POLICY_WRITES.some((action) => actions.has(action));
+}
+
 /** The responders the deployed playbooks use, with the IAM actions each needs where it acts. */
 export function responderActions(playbooks: readonly Playbook[]): Map<string, Set<string>> {
   const byResponder = new Map<string, Set<string>>([
@@ -241,7 +246,7 @@ export class Responders extends Construct {
               }
             : responder === RESPONDER_NAMES.copyEvidence && forensic !== undefined
               ? { ...this.environment, ...forensic.environment }
-              : CREDENTIAL_RESPONDERS.has(responder)
+              : readsPrivilegedNames(responder, actions)
                 ? {
                     ...this.environment,
                     // The names the member role denies, refused by name before any call (credential-rails.ts).

@@ -14,7 +14,7 @@ import {
   RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { GetInstanceProfileCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { GetInstanceProfileCommand, GetRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FindingNetworkInterface, Incident } from '../../lib/incident/model';
@@ -90,13 +90,14 @@ function input(
 }
 
 /** Runs quarantine for an execution the guard cleared (a grant matching the input's incident and instance). */
-function run(i: ResponderInput<QuarantineOptions> = input()) {
+function run(i: ResponderInput<QuarantineOptions> = input(), environment?: Record<string, string>) {
   return quarantineInstance(i, {
     clients,
     logger: silentLogger,
     records,
     sealer: clients.trackSealer(TEST_SEALER),
     grants: clients.trackGrants(storeGranting(i.incident, NOW)),
+    ...(environment !== undefined ? { environment } : {}),
     now: () => NOW,
   });
 }
@@ -762,33 +763,43 @@ describe('quarantineInstance', () => {
   });
 
   describe('credentials', () => {
+    /** The profile's role as IAM shows it (GetInstanceProfile, GetRole), with its tags now. */
+    const givenRole = (roleName: string, tags: Record<string, string> = {}) => {
+      const role = {
+        RoleName: roleName,
+        RoleId: 'AROAEXAMPLE',
+        Arn: `arn:aws:iam::${ACCOUNT}:role/${roleName}`,
+        Path: '/',
+        CreateDate: new Date('2026-01-01T00:00:00Z'),
+        Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+      };
+      iamMock.on(GetInstanceProfileCommand).resolves({
+        InstanceProfile: { InstanceProfileName: 'web-server', InstanceProfileId: 'AIPAEXAMPLE', Arn: PROFILE_ARN, Path: '/web/', CreateDate: new Date('2026-01-01T00:00:00Z'), Roles: [role] },
+      });
+      iamMock.on(GetRoleCommand, { RoleName: roleName }).resolves({ Role: role });
+    };
+    /** A deployment with the protected tag key and a member role (an organization's usual settings). */
+    const DEPLOYMENT = {
+      FIREBREAK_MODE: 'enforce',
+      FIREBREAK_SECURITY_ACCOUNT_ID: ACCOUNT,
+      FIREBREAK_PROTECTED_TAG_KEY: 'firebreak:protected',
+      FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakMember',
+      FIREBREAK_SESSION_REVOKER_ROLE_NAME: 'FirebreakSessionRevoker',
+    };
+
     beforeEach(() => {
       givenInstance(ec2Mock);
       givenGroups(ec2Mock);
-      iamMock.on(GetInstanceProfileCommand).resolves({
-        InstanceProfile: {
-          InstanceProfileName: 'web-server',
-          InstanceProfileId: 'AIPAEXAMPLE',
-          Arn: PROFILE_ARN,
-          Path: '/web/',
-          CreateDate: new Date('2026-01-01T00:00:00Z'),
-          Roles: [
-            {
-              RoleName: ROLE_NAME,
-              RoleId: 'AROAEXAMPLE',
-              Arn: `arn:aws:iam::${ACCOUNT}:role/${ROLE_NAME}`,
-              Path: '/',
-              CreateDate: new Date('2026-01-01T00:00:00Z'),
-            },
-          ],
-        },
-      });
+      givenRole(ROLE_NAME);
       iamMock.on(PutRolePolicyCommand).resolves({});
     });
 
     it('with revokeRoleSessions, denies the role every session issued before now, then disassociates', async () => {
       const result = await run(input({ options: { revokeRoleSessions: true } }));
       expect(inputsOf(iamMock, GetInstanceProfileCommand)).toEqual([{ InstanceProfileName: 'web-server' }]);
+      // The role's tags are read where it lives, right before the deny is written.
+      expect(inputsOf(iamMock, GetRoleCommand)).toEqual([{ RoleName: ROLE_NAME }]);
+      expect(clients.sent.indexOf('iam:GetRole')).toBeLessThan(clients.sent.indexOf('iam:PutRolePolicy'));
       expect(inputsOf<{ PolicyDocument: string }>(iamMock, PutRolePolicyCommand)).toEqual([
         { RoleName: ROLE_NAME, PolicyName: 'FirebreakRevokeOlderSessions', PolicyDocument: expect.any(String) },
       ]);
@@ -810,6 +821,56 @@ describe('quarantineInstance', () => {
         roleName: ROLE_NAME,
         policyName: 'FirebreakRevokeOlderSessions',
         issuedBefore: NOW.toISOString(),
+      });
+    });
+
+    describe("the credential rails on the profile's role (the role is shared: its deny hits every holder)", () => {
+      const refusedRevocation = async (result: Awaited<ReturnType<typeof run>>, roleName: string, reason: RegExp) => {
+        expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+        expect(result.revokedRoleSessions).toBeUndefined();
+        expect(result.roleSessionsNotRevoked).toEqual([{ roleName, reason: expect.stringMatching(reason) }]);
+        expect(result.actions).toContainEqual(expect.objectContaining({ api: 'iam:PutRolePolicy', target: roleName, outcome: 'skipped', detail: expect.stringMatching(reason) }));
+        // The instance itself is contained all the same: every ENI isolated, the profile taken away.
+        expect(result.status).toBe('quarantined');
+        expect(ec2Mock.commandCalls(ModifyNetworkInterfaceAttributeCommand)).toHaveLength(4);
+        expect(inputsOf(ec2Mock, DisassociateIamInstanceProfileCommand)).toEqual([{ AssociationId: ASSOCIATION_ID }]);
+      };
+
+      it('leaves the sessions of a role carrying the protected tag key in IAM now', async () => {
+        givenRole('payments-shared-role', { 'firebreak:protected': 'shared with the payments DB' });
+        const result = await run(input({ options: { revokeRoleSessions: true } }), DEPLOYMENT);
+        expect(inputsOf(iamMock, GetRoleCommand)).toEqual([{ RoleName: 'payments-shared-role' }]);
+        await refusedRevocation(result, 'payments-shared-role', /carries the protected tag key firebreak:protected in IAM now/);
+      });
+
+      it('revokes the sessions of the same role without the tag (the rail does not block everything)', async () => {
+        givenRole('payments-shared-role', { Team: 'payments' });
+        const result = await run(input({ options: { revokeRoleSessions: true } }), DEPLOYMENT);
+        expect(inputsOf<{ RoleName: string; PolicyName: string }>(iamMock, PutRolePolicyCommand)).toEqual([
+          { RoleName: 'payments-shared-role', PolicyName: 'FirebreakRevokeOlderSessions', PolicyDocument: expect.any(String) },
+        ]);
+        expect(result.roleSessionsNotRevoked).toBeUndefined();
+      });
+
+      it('never reads nor writes an administrator or break-glass role (by name, before any IAM call on it)', async () => {
+        givenRole('BreakGlass-Ops');
+        const result = await run(input({ options: { revokeRoleSessions: true } }), DEPLOYMENT);
+        expect(iamMock.commandCalls(GetRoleCommand)).toHaveLength(0);
+        await refusedRevocation(result, 'BreakGlass-Ops', /matches the privileged name pattern \*BreakGlass\*/);
+      });
+
+      it("never revokes Firebreak's own member-account roles", async () => {
+        givenRole('FirebreakSessionRevoker');
+        const result = await run(input({ options: { revokeRoleSessions: true } }), DEPLOYMENT);
+        expect(iamMock.commandCalls(GetRoleCommand)).toHaveLength(0);
+        await refusedRevocation(result, 'FirebreakSessionRevoker', /Firebreak's own member-account role/);
+      });
+
+      it('writes nothing on a role IAM no longer knows', async () => {
+        givenRole(ROLE_NAME);
+        iamMock.on(GetRoleCommand).rejects(sdkError('NoSuchEntity', 404));
+        const result = await run(input({ options: { revokeRoleSessions: true } }), DEPLOYMENT);
+        await refusedRevocation(result, ROLE_NAME, /IAM knows no role web-server-role/);
       });
     });
 

@@ -231,6 +231,53 @@ describe('quarantine-instance under the rails', () => {
     const result = await quarantine(input(drill), storeGranting(drill, NOW));
     expect(result.status).toBe('refused');
   });
+
+  describe('protection, read again where the action happens (the guard judged it before the approval wait)', () => {
+    const PROTECTED_TAG = { ...ENFORCE, FIREBREAK_PROTECTED_TAG_KEY: 'firebreak:protected' };
+    // The guard cleared the execution at 10:00, then waited for a person; nobody answered and the
+    // playbook says onTimeout contain, so the grant lets the step act after the deadline.
+    const GUARD_AT = new Date('2026-11-20T10:00:00.000Z');
+    const DEADLINE = new Date('2026-11-20T11:00:00.000Z');
+    const AFTER_DEADLINE = new Date('2026-11-20T11:00:05.000Z');
+    const waitedGrant = () =>
+      storeGranting(ec2Incident(), GUARD_AT, {
+        status: 'awaiting-approval',
+        approvalDeadline: DEADLINE.toISOString(),
+        onTimeout: 'contain',
+        expiresAt: Math.floor(DEADLINE.getTime() / 1000) + 900,
+      });
+    const afterTheWait = (environment: Record<string, string>) =>
+      quarantineInstance(input(), { clients, logger: silentLogger, records: new InMemoryQuarantineRecordStore(), grants: waitedGrant(), environment, now: () => AFTER_DEADLINE });
+
+    it('refuses an instance tagged with the protected tag key during the wait: no ENI moved, nothing changed, and says why', async () => {
+      givenInstance(ec2Mock, { tags: { Name: 'payments-db', 'firebreak:protected': '' } });
+      const result = await afterTheWait(PROTECTED_TAG);
+      expect(result).toMatchObject({ status: 'refused', instanceId: INSTANCE_ID, refusal: { code: 'protected' } });
+      expect(result.refusal?.reason).toContain('firebreak:protected');
+      expect(result.actions).toContainEqual(expect.objectContaining({ api: 'firebreak:check-protection', target: INSTANCE_ID, outcome: 'skipped' }));
+      expect(ec2Mock.commandCalls(ModifyNetworkInterfaceAttributeCommand)).toHaveLength(0);
+      expect(mutatingCalls()).toBe(0);
+    });
+
+    it('refuses an instance added to the protected instance ids during the wait (a redeploy)', async () => {
+      const result = await afterTheWait({ ...ENFORCE, FIREBREAK_PROTECTED_INSTANCE_IDS: `i-0fff0000aaaa11112, ${INSTANCE_ID}` });
+      expect(result).toMatchObject({ status: 'refused', refusal: { code: 'protected' } });
+      expect(result.refusal?.reason).toContain('FIREBREAK_PROTECTED_INSTANCE_IDS');
+      expect(mutatingCalls()).toBe(0);
+    });
+
+    it('contains after the wait when the instance is still unprotected (the tag key configured, absent on the instance)', async () => {
+      const result = await afterTheWait(PROTECTED_TAG);
+      expect(result.status).toBe('quarantined');
+      expect(ec2Mock.commandCalls(ModifyNetworkInterfaceAttributeCommand)).toHaveLength(4);
+    });
+
+    it('does not count the tag when the deployment sets no protected tag key (the rule is opt-in)', async () => {
+      givenInstance(ec2Mock, { tags: { Name: 'web-1', 'firebreak:protected': 'true' } });
+      const result = await afterTheWait(ENFORCE);
+      expect(result.status).toBe('quarantined');
+    });
+  });
 });
 
 describe("release-instance's clearance: the guard's release grant (releaseGrantCheck)", () => {

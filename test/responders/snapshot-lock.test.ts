@@ -20,6 +20,7 @@ import type { SnapshotInput } from '../../lib/responders/snapshot';
 import { snapshotVolumes } from '../../lib/responders/snapshot';
 import type { EvidenceLockOptions } from '../../lib/responders/snapshot-lock';
 import { describeLock, lockSnapshotInput, reportedLock } from '../../lib/responders/snapshot-lock';
+import { evidenceSnapshotDescription, evidenceSnapshotTags } from '../../lib/responders/snapshot-plan';
 import { INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';
 
 const ec2Mock = mockClient(EC2Client);
@@ -49,12 +50,19 @@ const run = (i: SnapshotInput) => snapshotVolumes(i, { clients: new OneClient() 
 
 const LOCKED_ON = new Date('2026-11-20T10:02:01.000Z');
 
+/** What an earlier run of the incident wrote on its snapshots (snapshot-plan.ts notTakenForIncident). */
+const EARLIER_RUN = {
+  StartTime: new Date('2026-11-20T10:00:00.000Z'),
+  Description: evidenceSnapshotDescription(ec2Incident()),
+  Tags: evidenceSnapshotTags(ec2Incident(), INSTANCE_ID).tags,
+};
+
 /** Both volumes already have evidence snapshots from an earlier run, in these states. */
 function givenReused(rootState: 'pending' | 'completed', dataState: 'pending' | 'completed'): void {
   ec2Mock.on(DescribeSnapshotsCommand).resolves({
     Snapshots: [
-      { SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: rootState },
-      { SnapshotId: 'snap-0000000000000000b', VolumeId: 'vol-0data00000000000b', State: dataState },
+      { ...EARLIER_RUN, SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: rootState },
+      { ...EARLIER_RUN, SnapshotId: 'snap-0000000000000000b', VolumeId: 'vol-0data00000000000b', State: dataState },
     ],
   });
 }
@@ -185,7 +193,7 @@ describe('snapshotVolumes with the lock option', () => {
   });
 
   it('in dry-run, dry-runs the lock of a snapshot that exists and says the lock of one not yet taken cannot be dry-run', async () => {
-    ec2Mock.on(DescribeSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'completed' }] });
+    ec2Mock.on(DescribeSnapshotsCommand).resolves({ Snapshots: [{ ...EARLIER_RUN, SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'completed' }] });
     ec2Mock.on(DescribeLockedSnapshotsCommand).resolves({ Snapshots: [] });
     ec2Mock.on(CreateSnapshotsCommand).rejects(sdkError('DryRunOperation'));
     ec2Mock.on(LockSnapshotCommand).rejects(sdkError('DryRunOperation'));

@@ -5,7 +5,9 @@ import {
   attachedEbsVolumes,
   evidenceSnapshotDescription,
   evidenceSnapshotTags,
+  incidentEvidence,
   instanceStoreReport,
+  notTakenForIncident,
   planEvidenceSnapshots,
   truncateText,
 } from '../../lib/responders/snapshot-plan';
@@ -82,6 +84,42 @@ describe('planEvidenceSnapshots', () => {
     const plan = planEvidenceSnapshots([ROOT], [{ SnapshotId: 'snap-x', VolumeId: 'vol-gone', State: 'completed' }]);
     expect(plan.reused).toEqual([]);
     expect(plan.toSnapshot).toEqual([ROOT]);
+  });
+});
+
+describe("notTakenForIncident: a snapshot carrying the incident's tags is its evidence only if Firebreak took it for the incident", () => {
+  const incident = { key: 'gd-abc', findingType: 'Backdoor:EC2/C&CActivity.B!DNS', times: { created: '2026-11-20T09:55:00.000Z', updated: '2026-11-20T10:00:00.000Z', received: '2026-11-20T10:01:00.000Z' } };
+  const INSTANCE = 'i-0abc1234def567890';
+  const firebreaks = (startTime: string) => ({ StartTime: new Date(startTime), Description: evidenceSnapshotDescription(incident), Tags: evidenceSnapshotTags(incident, INSTANCE, { Team: 'secops' }).tags });
+
+  it("takes Firebreak's snapshot started after the incident was created, or within the 5-minute skew before", () => {
+    expect(notTakenForIncident(firebreaks('2026-11-20T10:02:00.000Z'), incident, INSTANCE)).toBeUndefined();
+    expect(notTakenForIncident(firebreaks('2026-11-20T09:50:00.000Z'), incident, INSTANCE)).toBeUndefined();
+  });
+
+  it('refuses one started earlier than that, whatever its description and tags say', () => {
+    expect(notTakenForIncident(firebreaks('2026-11-20T09:49:59.999Z'), incident, INSTANCE)).toBe('it started 2026-11-20T09:49:59.999Z, before the incident was created (2026-11-20T09:55:00.000Z)');
+  });
+
+  it("refuses one without Firebreak's description or one of its tags, or without a start time", () => {
+    const recent = firebreaks('2026-11-20T10:02:00.000Z');
+    expect(notTakenForIncident({ ...recent, Description: 'AWS Backup daily' }, incident, INSTANCE)).toBe('its description is not the one Firebreak writes');
+    expect(notTakenForIncident({ ...recent, Tags: recent.Tags.filter((tag) => tag.Key !== 'firebreak:evidence') }, incident, INSTANCE)).toBe("it lacks Firebreak's tag firebreak:evidence=true");
+    expect(notTakenForIncident({ ...recent, StartTime: undefined }, incident, INSTANCE)).toBe('EC2 reports no start time for it');
+  });
+
+  it("refuses every snapshot when the incident's creation time cannot be read (its age cannot be checked)", () => {
+    const undated = { ...incident, times: { ...incident.times, created: 'XXXX-XX-XXTXX:XX:XXZ' } };
+    expect(notTakenForIncident(firebreaks('2026-11-20T10:02:00.000Z'), undated, INSTANCE)).toMatch(/cannot be read/);
+  });
+
+  it('splits what was found into the evidence and the others, with their volume and reason', () => {
+    const ours = { ...firebreaks('2026-11-20T10:02:00.000Z'), SnapshotId: 'snap-ours', VolumeId: 'vol-root' };
+    const planted = { ...firebreaks('2026-11-13T00:00:00.000Z'), SnapshotId: 'snap-old', VolumeId: 'vol-root' };
+    expect(incidentEvidence([ours, planted], incident, INSTANCE)).toEqual({
+      evidence: [ours],
+      notEvidence: [{ snapshotId: 'snap-old', volumeId: 'vol-root', reason: 'it started 2026-11-13T00:00:00.000Z, before the incident was created (2026-11-20T09:55:00.000Z)' }],
+    });
   });
 });
 

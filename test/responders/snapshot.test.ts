@@ -5,7 +5,7 @@ import {
   DescribeSnapshotsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
-import type { Instance, InstanceTypeInfo } from '@aws-sdk/client-ec2';
+import type { Instance, InstanceTypeInfo, Snapshot } from '@aws-sdk/client-ec2';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -75,8 +75,8 @@ function givenInstanceType(info: InstanceTypeInfo): void {
   ec2Mock.on(DescribeInstanceTypesCommand).resolves({ InstanceTypes: [info] });
 }
 
-function givenExistingSnapshots(snapshots: { SnapshotId: string; VolumeId: string; State: 'pending' | 'completed' | 'error' }[]): void {
-  ec2Mock.on(DescribeSnapshotsCommand).resolves({ Snapshots: snapshots });
+function givenExistingSnapshots(snapshots: (Pick<Snapshot, 'StartTime' | 'Description' | 'Tags'> & { SnapshotId: string; VolumeId: string; State: 'pending' | 'completed' | 'error' })[]): void {
+  ec2Mock.on(DescribeSnapshotsCommand).resolves({ Snapshots: snapshots.map((snapshot) => ({ ...takenByFirebreak, ...snapshot })) });
 }
 
 function input(overrides: { incident?: Partial<Incident>; mode?: ResponderMode; tags?: Record<string, string> } = {}): SnapshotInput {
@@ -104,6 +104,8 @@ const EXPECTED_TAGS = [
   { Key: 'firebreak:evidence', Value: 'true' },
 ];
 const EXPECTED_DESCRIPTION = `Firebreak evidence for ${KEY} (Backdoor:EC2/C&CActivity.B!DNS)`;
+/** An earlier run's snapshot as EC2 describes it: started after the finding was created (09:55), Firebreak's description and tags. */
+const takenByFirebreak = { StartTime: new Date('2026-11-20T09:58:00.000Z'), Description: EXPECTED_DESCRIPTION, Tags: EXPECTED_TAGS };
 
 beforeEach(() => {
   ec2Mock.reset();
@@ -255,8 +257,8 @@ describe('snapshotVolumes', () => {
     givenInstance(instance({ BlockDeviceMappings: [ROOT, DATA_B] }));
     ec2Mock
       .on(DescribeSnapshotsCommand)
-      .resolvesOnce({ Snapshots: [{ SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'completed' }], NextToken: 'page-2' })
-      .resolvesOnce({ Snapshots: [{ SnapshotId: 'snap-0000000000000000b', VolumeId: 'vol-0data00000000000b', State: 'completed' }] });
+      .resolvesOnce({ Snapshots: [{ ...takenByFirebreak, SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'completed' }], NextToken: 'page-2' })
+      .resolvesOnce({ Snapshots: [{ ...takenByFirebreak, SnapshotId: 'snap-0000000000000000b', VolumeId: 'vol-0data00000000000b', State: 'completed' }] });
 
     const result = await run(input());
 
@@ -265,6 +267,76 @@ describe('snapshotVolumes', () => {
       { ...EXPECTED_DESCRIBE_SNAPSHOTS, NextToken: 'page-2' },
     ]);
     expect(result.status).toBe('already-snapshotted');
+  });
+
+  describe("snapshots carrying the incident's tags that Firebreak did not take (anyone with ec2:CreateTags can tag one)", () => {
+    /** Last week's backup of the root volume, tagged with the (predictable) incident key before the step ran. */
+    const PLANTED = {
+      SnapshotId: 'snap-0backup0000000001',
+      VolumeId: 'vol-0root000000000001',
+      State: 'completed' as const,
+      StartTime: new Date('2026-11-13T00:00:00.000Z'),
+      Description: 'AWS Backup daily',
+      Tags: [{ Key: 'firebreak:incident', Value: KEY }, { Key: 'firebreak:instance', Value: INSTANCE_ID }],
+    };
+    const FRESH_ROOT = { SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'pending' as const };
+
+    it('takes a fresh snapshot of a volume whose tagged snapshot predates the incident, and leaves the planted one as it is', async () => {
+      givenInstance(instance({ BlockDeviceMappings: [ROOT] }));
+      givenExistingSnapshots([PLANTED]);
+      ec2Mock.on(CreateSnapshotsCommand).resolves({ Snapshots: [FRESH_ROOT] });
+
+      const result = await run(input());
+
+      expect(ec2Mock.commandCalls(CreateSnapshotsCommand).map((call) => call.args[0].input)).toEqual([
+        {
+          InstanceSpecification: { InstanceId: INSTANCE_ID, ExcludeBootVolume: false },
+          Description: EXPECTED_DESCRIPTION,
+          CopyTagsFromSource: 'volume',
+          TagSpecifications: [{ ResourceType: 'snapshot', Tags: EXPECTED_TAGS }],
+        },
+      ]);
+      expect(result.status).toBe('snapshotted');
+      expect(result.snapshots).toEqual([{ snapshotId: 'snap-0000000000000000a', volumeId: 'vol-0root000000000001', deviceName: '/dev/xvda', reused: false, state: 'pending' }]);
+      expect(result.actions).toContainEqual(
+        expect.objectContaining({
+          api: 'ec2:DescribeSnapshots',
+          target: 'snap-0backup0000000001',
+          outcome: 'skipped',
+          detail: expect.stringMatching(/started 2026-11-13T00:00:00.000Z, before the incident was created \(2026-11-20T09:55:00.000Z\).*not taken as evidence/),
+        }),
+      );
+      // Evidence is never destroyed: the planted snapshot is read, never changed or deleted.
+      expect(ec2Mock.calls().map((call) => call.args[0].constructor.name).sort()).toEqual(['CreateSnapshotsCommand', 'DescribeInstanceTypesCommand', 'DescribeInstancesCommand', 'DescribeSnapshotsCommand']);
+    });
+
+    it('takes a fresh snapshot when a tagged snapshot started after the finding lacks the description Firebreak writes', async () => {
+      givenInstance(instance({ BlockDeviceMappings: [ROOT] }));
+      givenExistingSnapshots([{ ...PLANTED, StartTime: new Date('2026-11-20T09:59:00.000Z') }]);
+      ec2Mock.on(CreateSnapshotsCommand).resolves({ Snapshots: [FRESH_ROOT] });
+
+      const result = await run(input());
+
+      expect(ec2Mock.commandCalls(CreateSnapshotsCommand)[0]!.args[0].input.InstanceSpecification).toEqual({ InstanceId: INSTANCE_ID, ExcludeBootVolume: false });
+      expect(result.actions).toContainEqual(expect.objectContaining({ target: 'snap-0backup0000000001', outcome: 'skipped', detail: expect.stringContaining('description is not the one Firebreak writes') }));
+    });
+
+    it("reuses Firebreak's own snapshot started within the 5-minute skew before the finding's creation, not one started earlier", async () => {
+      givenInstance(instance({ BlockDeviceMappings: [ROOT, DATA_B] }));
+      givenExistingSnapshots([
+        { SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'completed', StartTime: new Date('2026-11-20T09:50:00.000Z') },
+        { SnapshotId: 'snap-0000000000000000b', VolumeId: 'vol-0data00000000000b', State: 'completed', StartTime: new Date('2026-11-20T09:49:59.999Z') },
+      ]);
+      ec2Mock.on(CreateSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-0000000000000000c', VolumeId: 'vol-0data00000000000b', State: 'pending' }] });
+
+      const result = await run(input());
+
+      expect(ec2Mock.commandCalls(CreateSnapshotsCommand)[0]!.args[0].input.InstanceSpecification).toEqual({ InstanceId: INSTANCE_ID, ExcludeBootVolume: true });
+      expect(result.snapshots.map((snapshot) => [snapshot.snapshotId, snapshot.reused])).toEqual([
+        ['snap-0000000000000000a', true],
+        ['snap-0000000000000000c', false],
+      ]);
+    });
   });
 
   describe('sample findings and placeholder ids (must never reach a mutating call)', () => {

@@ -12,6 +12,7 @@ import { grantKey } from '../../lib/responders/grants';
 import { playbookRailsFor } from '../../lib/playbooks/rails';
 import { quarantineRecordKey } from '../../lib/responders/quarantine-records';
 import { TRANSIENT_ERROR_NAMES } from '../../lib/contracts/responder-errors';
+import { DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS } from '../../lib/contracts/privileged-names';
 import type { Statement } from './support';
 import {
   action,
@@ -266,8 +267,16 @@ describe('FirebreakStack IAM', () => {
     expect(without).not.toContain('iam:PutRolePolicy');
 
     const revoking = playbook('revoking', [action('contain', 'quarantine-instance', { revokeRoleSessions: true }), action('alert', 'notify')]);
-    const statements = responderStatements(synthesize({ playbooks: [revoking] }).template, 'QuarantineInstance');
-    expect(grantedActions(statements)).toEqual(expect.arrayContaining(['iam:GetInstanceProfile', 'iam:PutRolePolicy']));
+    const { template } = synthesize({ playbooks: [revoking] });
+    const statements = responderStatements(template, 'QuarantineInstance');
+    // GetRole reads the role's current tags (protected, game-day opt-in) before its sessions are revoked.
+    expect(grantedActions(statements)).toEqual(expect.arrayContaining(['iam:GetInstanceProfile', 'iam:GetRole', 'iam:PutRolePolicy']));
+    expect(statements.find((statement) => statement.Sid === 'ReadNamedRoles')).toMatchObject({ Effect: 'Allow', Action: 'iam:GetRole' });
+    // The names the credential rails refuse before any call, as the credential steps get them.
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('quarantine-instance'),
+      Environment: { Variables: Match.objectLike({ FIREBREAK_PRIVILEGED_NAME_PATTERNS: DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS.join(',') }) },
+    });
     const deny = statements.find((statement) => statement.Sid === 'DenyProtectedRoles');
     expect(deny).toMatchObject({ Effect: 'Deny', Action: 'iam:PutRolePolicy' });
     expect(JSON.stringify(deny?.Resource)).toContain(':role/firebreak-responder-*');

@@ -135,8 +135,9 @@ describe('memberRoleIamActions', () => {
 
   it('adds the IAM actions of options that need them (session revocation) only when a playbook switches them on', () => {
     expect(memberRoleIamActions([CONTAIN_AND_PRESERVE])).not.toContain('iam:PutRolePolicy');
+    // GetRole: the role's current tags (protected, game-day opt-in) before its sessions are revoked.
     expect(memberRoleIamActions([REVOKING])).toEqual(
-      expect.arrayContaining(['iam:GetInstanceProfile', 'iam:PutRolePolicy']),
+      expect.arrayContaining(['iam:GetInstanceProfile', 'iam:GetRole', 'iam:PutRolePolicy']),
     );
   });
 });
@@ -264,6 +265,8 @@ describe('MemberRoleStack session revocation: a role of its own', () => {
       expect(put(revoker, name), name).toBe('explicit-deny');
     }
     expect(evaluate(revoker, { action: 'iam:GetInstanceProfile', resource: 'arn:aws:iam::123456789012:instance-profile/web' })).toBe('allow');
+    // quarantine-instance reads the profile's role's tags through the same session before it writes.
+    expect(evaluate(revoker, { action: 'iam:GetRole', resource: 'arn:aws:iam::123456789012:role/web-app-instance-role' })).toBe('allow');
     expect(evaluate(revoker, { action: 'ec2:ModifyInstanceAttribute', resource: 'arn:aws:ec2:eu-west-1:123456789012:instance/i-0abc' })).toBe('no-allow');
   });
 
