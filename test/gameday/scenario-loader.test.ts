@@ -166,6 +166,16 @@ describe('parseScenarioSource', () => {
     expect(problems(withApprovals('  - { answer: approve, answerAfterInjection: 1 }\n'))).toEqual([]);
   });
 
+  it("sends a previous execution's own incident only from a direct invocation that names that execution", () => {
+    const invoking = (extra: string) =>
+      VALID.replace('    target: web\n', `    target: web\n  - invoke: block-dns-domain\n    template: guardduty-ec2-backdoor-c2activity-multi-eni\n    target: web\n${extra}`);
+    expect(problems(invoking('    execution: previous\n    incident: { from: previous-execution, set: { guardDuty.dnsDomain: sso.example.com } }\n'))).toEqual([]);
+    expect(problems(invoking('    incident: { from: previous-execution }\n'))).toEqual([
+      expect.stringMatching(/'incident: \{ from: previous-execution \}' needs 'invoke' and 'execution: previous'$/),
+    ]);
+    expect(problems(invoking('    execution: previous\n    incident: { from: the-finding }\n'))).toEqual([expect.stringMatching(/previous-execution/)]);
+  });
+
   it("takes the member role's external id only in a member-account game day, and only as STS takes one", () => {
     const withSettings = (settings: string) => VALID.replace('playbook: compromised-ec2-instance\n', `playbook: compromised-ec2-instance\nsettings:\n${settings}`);
     expect(problems(withSettings('  memberRoleExternalId: firebreak-7c41\n'))).toEqual([
