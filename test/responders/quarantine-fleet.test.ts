@@ -612,13 +612,13 @@ describe('releaseInstance with a fleet record', () => {
   };
 
   async function release(options: Partial<ReleaseOptions> = {}, mode: ResponderMode = 'enforce') {
-    await records.saveIfAbsent(await sealed({ ...recordOfDefaultInstance('gd-key', '2026-11-20T10:02:00.000Z'), autoScaling, loadBalancers }));
+    await records.saveIfAbsent(await sealed({ ...recordOfDefaultInstance(ec2Incident().key, '2026-11-20T10:02:00.000Z'), autoScaling, loadBalancers }));
     givenInstance(ec2Mock, { enis: [{ id: ENI_A, groups: [ISOLATION_SG] }, { id: ENI_B, groups: [ISOLATION_SG] }], tags: { 'firebreak:status': 'quarantined' } });
     ec2Mock.on(DescribeSecurityGroupsCommand).resolves({
       SecurityGroups: [APP_SG, DB_SG, MON_SG].map((GroupId) => ({ GroupId, OwnerId: ACCOUNT, VpcId: VPC, GroupName: GroupId })),
     });
     return releaseInstance(
-      { incident: ec2Incident({ key: 'release-key' }), mode, options: { restoreInstanceProfile: true, restoreAutoScaling: true, restoreLoadBalancers: true, ...options } },
+      { incident: ec2Incident(), mode, options: { restoreInstanceProfile: true, restoreAutoScaling: true, restoreLoadBalancers: true, ...options } },
       { clients, logger: silentLogger, records, sealer: TEST_SEALER, clearance: APPROVED, environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
     );
   }
@@ -728,7 +728,7 @@ describe('fleet and edge options together (one quarantine, one release)', () => 
     elbv2Mock.on(RegisterTargetsCommand).resolves({});
     elbMock.on(RegisterInstancesWithLoadBalancerCommand).resolves({});
     const released = await releaseInstance(
-      { incident: ec2Incident({ key: 'release-key' }), mode: 'enforce', options: { restoreInstanceProfile: true, restoreAutoScaling: true, restoreLoadBalancers: true } },
+      { incident: ec2Incident(), mode: 'enforce', options: { restoreInstanceProfile: true, restoreAutoScaling: true, restoreLoadBalancers: true } },
       { clients, logger: silentLogger, records, sealer: TEST_SEALER, clearance: APPROVED, environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
     );
     expect(released.status).toBe('released');
