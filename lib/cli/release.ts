@@ -289,9 +289,9 @@ Without a record it changes nothing.
 The incident key comes from the instance's pre-quarantine record in the stack's state table
 (dynamodb:GetItem; --incident must then name the same incident), else from --incident, else from
 the instance's ${INCIDENT_TAG} tag (read with your credentials: for an instance in another
-account, pass --incident). The release step refuses any incident that is not the record's. The state machine comes
-from --state-machine-arn, else from the stack output ${RELEASE_OUTPUT_KEY} (or the per-playbook
-output of ${RELEASE_PLAYBOOK}) of --stack in --stack-region (default: --region).
+account, pass --incident). The release step refuses any incident that is not the record's. The
+state machine comes from --state-machine-arn, else from the stack output ${RELEASE_OUTPUT_KEY} (or
+the per-playbook output of ${RELEASE_PLAYBOOK}) of --stack in --stack-region (default: --region).
 
 Exit status: 0 started (with --watch: the release execution SUCCEEDED); 1 Step Functions refused
 the start, the execution did not succeed, or --timeout passed; 2 nothing was started because
