@@ -11,6 +11,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -20,7 +21,7 @@ import { z } from 'zod';
 import { callerIdentity, describeStack } from '../operator/aws';
 import { DEFAULT_STACK_NAME } from './gameday-inject';
 import { LiveSetupError } from '../operator/errors';
-import { describeInstanceToRelease, startManualExecution, watchReleaseExecution } from '../operator/release/aws';
+import { describeInstanceToRelease, readRecordedQuarantine, startManualExecution, watchReleaseExecution } from '../operator/release/aws';
 import { ReleaseSetupError, releaseExitCodeFor } from '../operator/release/errors';
 import type { ReleaseStateMachine } from '../operator/release/request';
 import {
@@ -31,12 +32,15 @@ import {
   buildReleaseRequest,
   checkReleasableInstanceId,
   incidentKeyFromTags,
+  releaseIncidentOf,
   releaseStateMachineOf,
 } from '../operator/release/request';
 import { formatReleaseOutcome, releaseOutcomesOf } from '../operator/release/result';
+import { awsErrorCode, isAccessDeniedAwsError } from '../aws/errors';
 import { executionLink, regionOfArn } from '../responders/console-links';
 import { approveCommand, manualMode, requesterOf } from '../operator/manual-request';
 import type { CommandRegistrar } from './registrar';
+import { STATE_TABLE_OUTPUT_KEY } from './incidents';
 import { runS3ObjectRelease } from './release-s3-object';
 import { RELEASE_COMMON_FLAGS, checkFlags } from './release-flags';
 import type { ReleaseFlags } from './release-flags';
@@ -49,6 +53,8 @@ export interface ReleaseClients {
   readonly sfn: SFNClient;
   /** For `--bucket/--key` (the object's incident tag); made on demand when absent. */
   readonly s3?: S3Client;
+  /** For the instance's pre-quarantine record in the state table; made on demand when absent. */
+  readonly dynamodb?: DynamoDBClient;
 }
 
 /** What the command needs from the outside world; tests replace every part. */
@@ -72,7 +78,14 @@ export const WATCH_INTERVAL_MS = 2000;
 /** Real SDK clients, created only when the command runs. */
 export function defaultReleaseClients(region?: string): ReleaseClients {
   const config = region ? { region } : {};
-  return { sts: new STSClient(config), cloudFormation: new CloudFormationClient(config), ec2: new EC2Client(config), sfn: new SFNClient(config), s3: new S3Client(config) };
+  return {
+    sts: new STSClient(config),
+    cloudFormation: new CloudFormationClient(config),
+    ec2: new EC2Client(config),
+    sfn: new SFNClient(config),
+    s3: new S3Client(config),
+    dynamodb: new DynamoDBClient(config),
+  };
 }
 
 export const DEFAULT_RELEASE_DEPENDENCIES: ReleaseDependencies = {
@@ -126,6 +139,8 @@ interface Target {
   readonly stateMachine: ReleaseStateMachine;
   /** The deployment's mode (the stack's Mode output), when the stack was read. */
   readonly deployedMode?: string;
+  /** The state table (the stack's StateTableName output) and its region, when the stack was read and names it. */
+  readonly stateTable?: { readonly name: string; readonly region: string };
 }
 
 /** The release state machine: --state-machine-arn, else the deployed stack's output. */
@@ -144,7 +159,28 @@ async function findReleaseStateMachine(flags: CheckedFlags, clientsIn: (region: 
     );
   }
   const stateMachine = releaseStateMachineOf(stack, `${stackRegion}/${account}`);
-  return { stateMachine, ...(stack.mode ? { deployedMode: stack.mode } : {}) };
+  const table = stack.outputs.find((output) => output.key === STATE_TABLE_OUTPUT_KEY)?.value;
+  return { stateMachine, ...(stack.mode ? { deployedMode: stack.mode } : {}), ...(table ? { stateTable: { name: table, region: stackRegion } } : {}) };
+}
+
+/**
+ * The instance's pre-quarantine record as the state table holds it, when the stack names the table
+ * and the caller may read it; else undefined, and the incident key comes from --incident or the
+ * instance's tag (the release step refuses it all the same if it is not the record's).
+ */
+async function readRecord(target: Target, clientsIn: (region: string) => ReleaseClients, where: { account: string; region: string }, instanceId: string, deps: ReleaseDependencies) {
+  if (!target.stateTable) return undefined;
+  const { name, region } = target.stateTable;
+  const dynamodb = clientsIn(region).dynamodb ?? new DynamoDBClient({ region });
+  try {
+    return await readRecordedQuarantine(dynamodb, name, where, instanceId);
+  } catch (error) {
+    if (!isAccessDeniedAwsError(error)) throw error;
+    deps.err(
+      `Not allowed to read the pre-quarantine record of ${instanceId} in table ${name} (dynamodb:GetItem ${awsErrorCode(error) ?? 'AccessDenied'}): the incident key comes from --incident or the instance's ${INCIDENT_TAG} tag, and the release step refuses it if it is not the record's.`,
+    );
+    return undefined;
+  }
 }
 
 /** Runs `firebreak release` and resolves to its exit status (never calls process.exit). */
@@ -162,7 +198,9 @@ export async function runRelease(flags: ReleaseFlags, deps: ReleaseDependencies 
     const { mode, notice } = manualMode(checked.dryRun, target.deployedMode, checked.stack, { run: 'the release', would: 'restore' });
     if (notice) deps.err(notice);
 
-    let incidentKey = checked.incident;
+    // The record's incident, when the state table can be read: the tag is a claim anyone who may tag the instance can change.
+    const recorded = await readRecord(target, clientsIn, { account, region: instanceRegion }, instanceId, deps);
+    let incidentKey = releaseIncidentOf(instanceId, recorded, checked.incident);
     let tags: Readonly<Record<string, string>> | undefined;
     if (incidentKey === undefined) {
       if (account !== identity.account) {
@@ -248,10 +286,12 @@ of each ENI, instance profile, termination protection, shutdown behaviour, Delet
 Firebreak's tags), tags the instance firebreak:status=released and marks the record released.
 Without a record it changes nothing.
 
-The incident key comes from --incident, else from the instance's ${INCIDENT_TAG} tag (read with
-your credentials: for an instance in another account, pass --incident). The state machine comes
-from --state-machine-arn, else from the stack output ${RELEASE_OUTPUT_KEY} (or the per-playbook
-output of ${RELEASE_PLAYBOOK}) of --stack in --stack-region (default: --region).
+The incident key comes from the instance's pre-quarantine record in the stack's state table
+(dynamodb:GetItem; --incident must then name the same incident), else from --incident, else from
+the instance's ${INCIDENT_TAG} tag (read with your credentials: for an instance in another
+account, pass --incident). The release step refuses any incident that is not the record's. The
+state machine comes from --state-machine-arn, else from the stack output ${RELEASE_OUTPUT_KEY} (or
+the per-playbook output of ${RELEASE_PLAYBOOK}) of --stack in --stack-region (default: --region).
 
 Exit status: 0 started (with --watch: the release execution SUCCEEDED); 1 Step Functions refused
 the start, the execution did not succeed, or --timeout passed; 2 nothing was started because

@@ -8,7 +8,8 @@ import type { Incident } from '../incident/model';
 import { EVIDENCE_TAG_KEYS } from '../responders/snapshot-plan';
 import { parseEvent } from '../incident/parse';
 import type { Playbook } from '../playbooks/model';
-import { buildReleaseRequest, incidentKeyFromTags, RELEASE_PLAYBOOK } from '../operator/release/request';
+import { readRecordedQuarantine } from '../operator/release/aws';
+import { buildReleaseRequest, incidentKeyFromTags, RELEASE_PLAYBOOK, releaseIncidentOf } from '../operator/release/request';
 import { buildS3ObjectReleaseRequest, incidentKeyFromObjectTags, RELEASE_S3_OBJECT_PLAYBOOK } from '../operator/release/s3-object';
 import { buildDnsUnblockRequest, DNS_UNBLOCK_PLAYBOOK } from '../operator/dns-unblock';
 import { buildCredentialReleaseRequest, CREDENTIAL_RELEASE_PLAYBOOK } from '../operator/credential-release';
@@ -227,7 +228,8 @@ async function manualTarget(engine: LocalEngine, backend: GameDayBackend, enviro
 
 /**
  * Starts the release-instance playbook for an instance of the environment as `firebreak release`
- * does (lib/operator/release/request.ts): the incident key from the instance's firebreak:incident tag.
+ * does (lib/operator/release/request.ts): the incident key from the instance's pre-quarantine
+ * record in the state table, else from its firebreak:incident tag.
  */
 async function startRelease(
   engine: LocalEngine,
@@ -237,11 +239,12 @@ async function startRelease(
   mode: 'enforce' | 'dry-run',
 ): Promise<void> {
   const { instance, stateMachineArn, tags } = await manualTarget(engine, backend, environment, 'release', release.target, RELEASE_PLAYBOOK);
+  const recorded = await readRecordedQuarantine(backend.clients(GAMEDAY_OPERATOR_ROLE).dynamodb(), environment.deployment.stateTableName, instance, instance.instanceId);
   const request = buildReleaseRequest({
     instanceId: instance.instanceId,
     account: instance.account,
     region: instance.region,
-    incidentKey: incidentKeyFromTags(instance.instanceId, tags),
+    incidentKey: releaseIncidentOf(instance.instanceId, recorded, undefined) ?? incidentKeyFromTags(instance.instanceId, tags),
     mode,
     requestedBy: gameDayEngineerArn(environment),
     ...(release.reason !== undefined ? { reason: release.reason } : {}),

@@ -10,7 +10,8 @@ import type { IncidentLogger } from './logging';
 import type { ResponderMode } from '../contracts/responder-mode';
 import type { QuarantineRecord, QuarantineRecordStore } from './quarantine-records';
 import type { RecordSealer } from './record-integrity';
-import { TransientResponderError } from '../contracts/responder-errors';
+import { sealHolds } from './record-integrity';
+import { ResponderFailedError, TransientResponderError } from '../contracts/responder-errors';
 
 /** The record of what the instance looked like before any change (pure). */
 export function capturePreQuarantineRecord(
@@ -96,6 +97,12 @@ export function missingFleetFields(original: QuarantineRecord, captured: Quarant
  * the kept record, re-sealed, before it detaches or deregisters anything. Without this, release
  * would not know the group or target groups to put the instance back into. Nothing else of the
  * original is replaced.
+ *
+ * The kept record is read back from the state table, so it is a claim: sealing it again as it is
+ * would turn a record someone edited there (other groups, another profile; attack 3 in
+ * docs/security.md), or one saved unsealed, into one that release trusts. So the kept record's own
+ * seal must hold first (checked with kms:GenerateMac, see sealHolds); if it does not, it is left
+ * as it is (the evidence of the edit), and so are the group and the load balancers.
  */
 async function supplementFleet(
   records: QuarantineRecordStore,
@@ -109,6 +116,13 @@ async function supplementFleet(
   const fields = Object.keys(missing);
   if (fields.length === 0) return { record: original };
   const api = 'firebreak:record-pre-quarantine-state';
+  const untrusted = sealer ? await keptSealProblem(sealer, original) : undefined;
+  if (untrusted !== undefined) {
+    const why = `the kept pre-quarantine record of ${captured.instanceId} is not sealed again with ${fields.join(' and ')}: ${untrusted}`;
+    logger.error('The kept pre-quarantine record does not carry a seal that holds; it is left as it is and the fleet is not changed', { reason: untrusted });
+    log.record(api, captured.instanceId, 'skipped', `Refused to add ${fields.join(' and ')} to the kept record: ${untrusted}. The record is left as it is (release refuses it), the Auto Scaling group and load balancers are left as they are, and the step fails`);
+    return { record: original, fleetUnrecorded: new ResponderFailedError(why) };
+  }
   const { seal: _seal, released: _released, ...unsealed } = original;
   const next = await sealRecord({ ...unsealed, ...missing }, log, logger, sealer);
   const written = await records.supplement(original, next);
@@ -119,6 +133,20 @@ async function supplementFleet(
   const why = `the record of ${captured.instanceId} changed while ${fields.join(' and ')} were being added (released or captured again)`;
   log.record(api, captured.instanceId, 'skipped', `Could not add ${fields.join(' and ')} to the kept record: ${why}; the Auto Scaling group and load balancers are left as they are, and the step fails so that it is retried`);
   return { record: original, fleetUnrecorded: new Error(why) };
+}
+
+/**
+ * Why the kept record's seal does not hold (none, or not the MAC of its fields), or undefined when
+ * it does. A key that cannot MAC any more (disabled, denied) cannot vouch for the record either.
+ */
+async function keptSealProblem(sealer: RecordSealer, original: QuarantineRecord): Promise<string | undefined> {
+  try {
+    const verdict = await sealHolds(sealer, original);
+    return verdict.valid ? undefined : `its seal does not hold (${verdict.reason})`;
+  } catch (error) {
+    if (error instanceof TransientResponderError) throw error;
+    return `its seal could not be checked (kms:GenerateMac ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)})`;
+  }
 }
 
 /**

@@ -16,7 +16,7 @@
  * The release marks (released, releasedAt, releasedBy) are not sealed: release writes them, and
  * a released record is never restored from.
  */
-import { createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import { canonicalFleetFields } from './fleet-records';
 import type { QuarantineRecord, RecordSeal } from './quarantine-records';
@@ -93,11 +93,34 @@ export class KmsRecordSealer implements RecordSealer {
   }
 
   async verify(record: QuarantineRecord): Promise<SealVerdict> {
-    const seal = record.seal;
-    if (!seal) return { valid: false, reason: 'the record carries no MAC (it was not written by quarantine-instance with the record key)' };
-    if (seal.scheme !== RECORD_SEAL_SCHEME || seal.algorithm !== RECORD_MAC_ALGORITHM) {
-      return { valid: false, reason: `the record's seal uses ${seal.scheme}/${seal.algorithm}, not ${RECORD_SEAL_SCHEME}/${RECORD_MAC_ALGORITHM}` };
-    }
+    const seal = checkableSeal(record);
+    if (typeof seal === 'string') return { valid: false, reason: seal };
     return this.mac.verify(recordMacMessage(record), seal.mac, 'quarantine');
   }
+}
+
+/** The record's seal, or why there is none to check (pure). */
+function checkableSeal(record: QuarantineRecord): RecordSeal | string {
+  const seal = record.seal;
+  if (!seal) return 'the record carries no MAC (it was not written by quarantine-instance with the record key)';
+  if (seal.scheme !== RECORD_SEAL_SCHEME || seal.algorithm !== RECORD_MAC_ALGORITHM) {
+    return `the record's seal uses ${seal.scheme}/${seal.algorithm}, not ${RECORD_SEAL_SCHEME}/${RECORD_MAC_ALGORITHM}`;
+  }
+  return seal;
+}
+
+/**
+ * Whether the record's seal is the MAC `sealer` makes of its fields now, for a role that may
+ * kms:GenerateMac but not kms:VerifyMac (quarantine-instance's): HMAC is deterministic, so the
+ * same fields under the same key give the same MAC. The MACs are compared in constant time, and
+ * the one made here is never kept. Throws TransientResponderError on throttling.
+ */
+export async function sealHolds(sealer: RecordSealer, record: QuarantineRecord): Promise<SealVerdict> {
+  const seal = checkableSeal(record);
+  if (typeof seal === 'string') return { valid: false, reason: seal };
+  const given = Buffer.from(seal.mac, 'base64');
+  const wanted = Buffer.from((await sealer.seal(record)).mac, 'base64');
+  return given.length === wanted.length && timingSafeEqual(given, wanted)
+    ? { valid: true }
+    : { valid: false, reason: 'its MAC is not the MAC of its fields under the record key: a field was changed after quarantine sealed it' };
 }

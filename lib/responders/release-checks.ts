@@ -1,6 +1,6 @@
 /**
  * What release-instance checks of a verified record before it changes anything: that the record is
- * this instance's, that its instance profile belongs to the instance's account, and that every
+ * this instance's and this incident's, that its instance profile belongs to the instance's account, and that every
  * recorded security group exists, belongs to that account and sits in the ENI's VPC (read from
  * EC2). Each answers the reason to refuse, or undefined.
  */
@@ -14,6 +14,17 @@ import type { QuarantineRecord } from './quarantine-records';
 export function recordTargetMismatch(record: QuarantineRecord, account: string, region: string, instanceId: string): string | undefined {
   if (record.account === account && record.region === region && record.instanceId === instanceId) return undefined;
   return `the record is for ${record.instanceId} in ${record.account}/${record.region}, not ${instanceId} in ${account}/${region}`;
+}
+
+/**
+ * Why the record is not this release's incident's (pure), or undefined. The release's incident key
+ * comes from the instance's firebreak:incident tag, which anyone who may tag the instance can
+ * change: a release under another incident's key would ask approval under it, and mark that
+ * incident released while its own instance stays quarantined.
+ */
+export function recordIncidentMismatch(record: QuarantineRecord, incidentKey: string): string | undefined {
+  if (record.incidentKey === incidentKey) return undefined;
+  return `the record is incident ${record.incidentKey}'s, not ${incidentKey}'s: that incident's release restores it (\`firebreak release --incident ${record.incidentKey}\`)`;
 }
 
 const INSTANCE_PROFILE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):instance-profile\/[\w+=,.@/-]+$/;

@@ -30,7 +30,7 @@ import type { HandlerDeps, ResponderHandler } from './runtime';
 import { createResponderHandler } from './runtime';
 import { stepResponder } from './responder-input';
 import { RESPONDER_NAMES } from '../contracts/responders';
-import { checkRecordedGroups, foreignProfile, recordTargetMismatch } from './release-checks';
+import { checkRecordedGroups, foreignProfile, recordIncidentMismatch, recordTargetMismatch } from './release-checks';
 import type { ReleaseOptions } from './release-plan';
 import { planRelease } from './release-plan';
 import { restoreGroups, restoreProtections, restoreProfile, restoreTags } from './release-restore';
@@ -129,7 +129,16 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
     );
     return finish('no-record', { instanceId });
   }
+  const requestedBy = input.request?.requestedBy;
+  const refuse = (api: string, target: string, why: string): ReleaseResult => {
+    log.record(api, target, 'skipped', `Refused: ${why}; nothing changed`);
+    logger.warn('release-instance refused', { instanceId, refusal: why });
+    return finish('refused', { instanceId, refusal: why, ...(requestedBy !== undefined ? { requestedBy } : {}) });
+  };
   if (record.released) {
+    // Another incident's release must not answer already-released: the timeline would mark that incident released.
+    const otherIncident = recordIncidentMismatch(record, incident.key);
+    if (otherIncident !== undefined) return refuse('firebreak:check-record', instanceId, otherIncident);
     log.record(
       'firebreak:read-pre-quarantine-state',
       instanceId,
@@ -144,14 +153,8 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
     'observed',
     `Pre-quarantine state recorded at ${record.capturedAt} by incident ${record.incidentKey}`,
   );
-  const requestedBy = input.request?.requestedBy;
-  const refuse = (api: string, target: string, why: string): ReleaseResult => {
-    log.record(api, target, 'skipped', `Refused: ${why}; nothing changed`);
-    logger.warn('release-instance refused', { instanceId, refusal: why });
-    return finish('refused', { instanceId, refusal: why, ...(requestedBy !== undefined ? { requestedBy } : {}) });
-  };
 
-  // 1. The record is what Firebreak wrote (its MAC), and it is this instance's.
+  // 1. The record is what Firebreak wrote (its MAC), and it is this instance's and this incident's.
   const verdict = deps.sealer
     ? await deps.sealer.verify(record)
     : { valid: false as const, reason: 'no record key is configured, so the record cannot be verified' };
@@ -159,6 +162,8 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
   log.record('kms:VerifyMac', instanceId, 'observed', 'The pre-quarantine record carries a valid MAC of the record key: it is what quarantine-instance wrote');
   const foreign = recordTargetMismatch(record, incident.account, incident.region, instanceId);
   if (foreign !== undefined) return refuse('firebreak:check-record', instanceId, foreign);
+  const otherIncident = recordIncidentMismatch(record, incident.key);
+  if (otherIncident !== undefined) return refuse('firebreak:check-record', instanceId, otherIncident);
   const profileProblem = record.instanceProfileArn !== undefined ? foreignProfile(record.instanceProfileArn, incident.account) : undefined;
   if (profileProblem !== undefined) return refuse('firebreak:check-record', instanceId, profileProblem);
 

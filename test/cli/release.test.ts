@@ -1,5 +1,6 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import type { Output } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
@@ -36,7 +37,8 @@ const sts = mockClient(STSClient);
 const cloudFormation = mockClient(CloudFormationClient);
 const ec2 = mockClient(EC2Client);
 const sfn = mockClient(SFNClient);
-const mocks = [sts, cloudFormation, ec2, sfn];
+const dynamodb = mockClient(DynamoDBClient);
+const mocks = [sts, cloudFormation, ec2, sfn, dynamodb];
 
 function stackWith(outputs: Output[]): void {
   cloudFormation.on(DescribeStacksCommand).resolves(deployedStackAnswer(outputs));
@@ -210,6 +212,58 @@ describe('firebreak release: starting the release playbook', () => {
     expect(result.code).toBe(0);
     expect(result.regions[0]).toBeUndefined();
     expect((startedInput().incident as { region: string }).region).toBe(REGION);
+  });
+});
+
+describe("firebreak release: the incident is the pre-quarantine record's, not the tag's", () => {
+  const TABLE = 'Firebreak-StateTable';
+  const RETAGGED = 'gd-0ther000000000000';
+  const recordGets = () => dynamodb.commandCalls(GetItemCommand).map((call) => call.args[0].input);
+
+  beforeEach(() => {
+    stackWith([...OUTPUTS, { OutputKey: 'StateTableName', OutputValue: TABLE }]);
+    dynamodb.on(GetItemCommand).resolves({ Item: { incidentKey: { S: INCIDENT }, released: { BOOL: false } } });
+  });
+
+  it("reads the record's incident from the state table and releases under it, though the instance was retagged with another incident's key", async () => {
+    instanceTagged({ ...TAGS, 'firebreak:incident': RETAGGED });
+
+    const result = await run(['--instance', INSTANCE, '--region', REGION]);
+
+    expect(result.code).toBe(0);
+    expect(recordGets()).toEqual([
+      { TableName: TABLE, Key: { pk: { S: `quarantine#${SECURITY_ACCOUNT}#${REGION}#${INSTANCE}` } }, ConsistentRead: true, ProjectionExpression: 'incidentKey, released' },
+    ]);
+    expect(ec2.calls()).toHaveLength(0);
+    expect(startedInput()).toEqual({ incident: releaseIncident(SECURITY_ACCOUNT), mode: 'enforce', playbook: 'release-instance', requestedBy: CALLER, reason: null });
+  });
+
+  it("refuses --incident naming another incident than the record's, and starts nothing (exit 2)", async () => {
+    const result = await run(['--instance', INSTANCE, '--region', REGION, '--incident', RETAGGED]);
+
+    expect(result.code).toBe(2);
+    expect(result.err).toContain(`${INSTANCE} was quarantined by incident ${INCIDENT} (its pre-quarantine record), not ${RETAGGED}`);
+    expect(startInputs()).toEqual([]);
+  });
+
+  it('releases an instance of a member account without --incident: the record names the incident', async () => {
+    const result = await run(['--instance', INSTANCE, '--account', MEMBER_ACCOUNT, '--region', REGION]);
+
+    expect(result.code).toBe(0);
+    expect(recordGets()[0]?.Key).toEqual({ pk: { S: `quarantine#${MEMBER_ACCOUNT}#${REGION}#${INSTANCE}` } });
+    expect(ec2.calls()).toHaveLength(0);
+    expect(startedInput().incident).toEqual(releaseIncident(MEMBER_ACCOUNT));
+  });
+
+  it('falls back to the tag when the caller may not read the record, and says the step checks it', async () => {
+    dynamodb.on(GetItemCommand).rejects(awsError('AccessDeniedException'));
+
+    const result = await run(['--instance', INSTANCE, '--region', REGION]);
+
+    expect(result.code).toBe(0);
+    expect(result.err).toContain(`Not allowed to read the pre-quarantine record of ${INSTANCE} in table ${TABLE} (dynamodb:GetItem AccessDeniedException)`);
+    expect(result.err).toContain("the release step refuses it if it is not the record's");
+    expect(startedInput().incident).toEqual(releaseIncident(SECURITY_ACCOUNT, TAGS));
   });
 });
 

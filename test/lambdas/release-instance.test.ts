@@ -17,7 +17,7 @@ const approved: ReleaseClearance = {
 const ec2Mock = mockClient(EC2Client);
 
 const event = (options: unknown = {}) =>
-  JSON.parse(JSON.stringify({ incident: ec2Incident({ key: 'release-1' }), mode: 'enforce', options })) as unknown;
+  JSON.parse(JSON.stringify({ incident: ec2Incident(), mode: 'enforce', options })) as unknown;
 
 let records: InMemoryQuarantineRecordStore;
 

@@ -89,7 +89,7 @@ const APPROVED: ReleaseClearance = {
 
 function release(mode: ResponderMode = 'enforce') {
   return releaseInstance(
-    { incident: ec2Incident({ key: 'release-1' }), mode, options: { restoreInstanceProfile: true, restoreAutoScaling: true, restoreLoadBalancers: true } },
+    { incident: ec2Incident(), mode, options: { restoreInstanceProfile: true, restoreAutoScaling: true, restoreLoadBalancers: true } },
     { clients, logger: silentLogger, records, sealer: TEST_SEALER, clearance: APPROVED, now: () => NOW },
   );
 }

@@ -4,6 +4,7 @@
  * cases the group or the load balancers make hard (minimum size, suspended Launch, lifecycle
  * hooks, a group already terminating the instance, a group that moved on before release).
  */
+import { createHmac } from 'node:crypto';
 import {
   AttachInstancesCommand,
   AutoScalingClient,
@@ -39,6 +40,9 @@ import {
   ModifyInstanceMetadataOptionsCommand,
   ModifyNetworkInterfaceAttributeCommand,
 } from '@aws-sdk/client-ec2';
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GenerateMacCommand, KMSClient } from '@aws-sdk/client-kms';
+import type { GenerateMacCommandInput } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ResponderAccessDeniedError } from '../../lib/contracts/responder-errors';
@@ -50,15 +54,15 @@ import type { QuarantineOptions } from '../../lib/responders/quarantine';
 import { quarantineInstance } from '../../lib/responders/quarantine';
 import { planAutoScaling } from '../../lib/responders/quarantine-autoscaling';
 import type { QuarantineRecord } from '../../lib/responders/quarantine-records';
-import { InMemoryQuarantineRecordStore } from '../../lib/responders/quarantine-records';
-import { canonicalRecord } from '../../lib/responders/record-integrity';
+import { DynamoDbQuarantineRecordStore, InMemoryQuarantineRecordStore } from '../../lib/responders/quarantine-records';
+import { KmsRecordSealer, canonicalRecord, recordMacMessage } from '../../lib/responders/record-integrity';
 import type { ReleaseOptions } from '../../lib/responders/release';
 import { releaseInstance } from '../../lib/responders/release';
 import { planAutoScalingReturn } from '../../lib/responders/release-autoscaling';
 import type { ReleaseClearance } from '../../lib/responders/release-clearance';
 import { EXECUTION, storeGranting } from '../support/grants';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';
-import { TEST_SEALER, sealed } from '../support/record-sealer';
+import { TEST_RECORD_KEY_ARN, TEST_SEALER, sealed } from '../support/record-sealer';
 import {
   APP_SG,
   DB_SG,
@@ -82,6 +86,8 @@ const ec2Mock = mockClient(EC2Client);
 const asMock = mockClient(AutoScalingClient);
 const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
 const elbMock = mockClient(ElasticLoadBalancingClient);
+const kmsMock = mockClient(KMSClient);
+const dynamoMock = mockClient(DynamoDBClient);
 const NOW = new Date('2026-11-20T10:02:00.000Z');
 const GROUP = 'web-asg';
 const WEB_TG = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/web/0123456789abcdef`;
@@ -340,6 +346,91 @@ describe('quarantineInstance on an instance of an Auto Scaling group', () => {
     expect(inputsOf(ec2Mock, ModifyNetworkInterfaceAttributeCommand).filter((i) => i.Groups?.[0] === ISOLATION_SG)).toHaveLength(2);
   });
 
+  describe('on a kept record read back from the state table (a claim until its seal holds)', () => {
+    // The record key as KMS would use it: GenerateMac is HMAC-SHA256, deterministic, with the test sealer's secret.
+    const TEST_KEY_SECRET = 'firebreak-test-record-key';
+    const TABLE = 'firebreak-state';
+    const SAVE_ORIGINAL = 'attribute_not_exists(pk) OR released = :true';
+    const OPEN_SG = 'sg-0open00000000000e';
+
+    /** The state table holds `stored`, unreleased; KMS MACs with the record key; quarantine runs with the KMS sealer and the DynamoDB store. */
+    async function retryOver(stored: QuarantineRecord) {
+      kmsMock.on(GenerateMacCommand).callsFake((input: GenerateMacCommandInput) => ({
+        KeyId: TEST_RECORD_KEY_ARN,
+        MacAlgorithm: 'HMAC_SHA_256',
+        Mac: createHmac('sha256', TEST_KEY_SECRET).update(input.Message ?? new Uint8Array()).digest(),
+      }));
+      dynamoMock.on(GetItemCommand).resolves({ Item: { pk: { S: `quarantine#${ACCOUNT}#${REGION}#${INSTANCE_ID}` }, released: { BOOL: false }, record: { S: JSON.stringify(stored) } } });
+      dynamoMock.on(PutItemCommand, { ConditionExpression: SAVE_ORIGINAL }).rejects(sdkError('ConditionalCheckFailedException'));
+      dynamoMock.on(PutItemCommand, { ConditionExpression: 'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey' }).resolves({});
+      givenGroup();
+      const incident = ec2Incident();
+      return quarantineInstance(
+        { incident, mode: 'enforce', options: { detachInstanceProfile: true, revokeRoleSessions: false, autoScaling: 'detach', deregisterFromLoadBalancers: false }, execution: EXECUTION },
+        {
+          clients,
+          logger: silentLogger,
+          records: new DynamoDbQuarantineRecordStore(new DynamoDBClient({ region: REGION }), TABLE),
+          sealer: new KmsRecordSealer(new KMSClient({ region: REGION }), TEST_RECORD_KEY_ARN),
+          grants: storeGranting(incident, NOW),
+          environment: { FIREBREAK_MODE: 'enforce' },
+          now: () => NOW,
+        },
+      );
+    }
+
+    const macMessages = () => inputsOf(kmsMock, GenerateMacCommand).map((input) => input.Message);
+    const writtenRecords = () => inputsOf(dynamoMock, PutItemCommand).map((input) => JSON.parse(input.Item?.record?.S ?? '{}') as QuarantineRecord);
+
+    beforeEach(() => {
+      kmsMock.reset();
+      dynamoMock.reset();
+    });
+
+    it('adds the group to a genuine record: its MAC made again matches the seal, then the record with the group is sealed and written', async () => {
+      const genuine = await sealed(recordOfDefaultInstance('gd-earlier', '2026-11-20T09:00:00.000Z'));
+      const retry = await retryOver(genuine);
+      expect(retry.status).toBe('quarantined');
+      const [attempted, supplemented] = writtenRecords();
+      const { seal: _seal, ...genuineFields } = genuine;
+      expect(supplemented).toMatchObject({ ...genuineFields, autoScaling: { groupName: GROUP } });
+      // The capture, the kept record (to check its seal), the kept record with the group.
+      expect(macMessages()).toEqual([recordMacMessage(attempted!), recordMacMessage(genuine), recordMacMessage(supplemented!)]);
+      expect(inputsOf(asMock, DetachInstancesCommand)).toHaveLength(1);
+    });
+
+    it('never seals again a record edited in the table (its seal no longer holds): no new MAC kept, no write, the group left alone, the step fails', async () => {
+      const genuine = await sealed(recordOfDefaultInstance('gd-earlier', '2026-11-20T09:00:00.000Z'));
+      const edited: QuarantineRecord = {
+        ...genuine,
+        networkInterfaces: [
+          { networkInterfaceId: ENI_A, groupIds: [OPEN_SG] },
+          { networkInterfaceId: ENI_B, groupIds: [OPEN_SG] },
+        ],
+        instanceProfileArn: `arn:aws:iam::${ACCOUNT}:instance-profile/ops/deploy-runner`,
+      };
+      await expect(retryOver(edited)).rejects.toThrow(/not sealed again with autoScaling: its seal does not hold \(its MAC is not the MAC of its fields/);
+      const [attempted] = writtenRecords();
+      // One PutItem: the conditional save of this run's capture, refused; the kept record is not written.
+      expect(inputsOf(dynamoMock, PutItemCommand).map((input) => input.ConditionExpression)).toEqual([SAVE_ORIGINAL]);
+      // The capture and the check of the edited record; nothing MACs the edited record with the group.
+      expect(macMessages()).toEqual([recordMacMessage(attempted!), recordMacMessage(edited)]);
+      expect(asMock.commandCalls(SetInstanceProtectionCommand)).toHaveLength(0);
+      expect(asMock.commandCalls(DetachInstancesCommand)).toHaveLength(0);
+      // Isolation went on all the same.
+      expect(inputsOf(ec2Mock, ModifyNetworkInterfaceAttributeCommand).filter((i) => i.Groups?.[0] === ISOLATION_SG)).toHaveLength(2);
+    });
+
+    it('never seals a record saved unsealed: no MAC of it, no write, the group left alone, the step fails', async () => {
+      const unsealed = recordOfDefaultInstance('gd-earlier', '2026-11-20T09:00:00.000Z');
+      await expect(retryOver(unsealed)).rejects.toThrow(/not sealed again with autoScaling: its seal does not hold \(the record carries no MAC/);
+      const [attempted] = writtenRecords();
+      expect(inputsOf(dynamoMock, PutItemCommand).map((input) => input.ConditionExpression)).toEqual([SAVE_ORIGINAL]);
+      expect(macMessages()).toEqual([recordMacMessage(attempted!)]);
+      expect(asMock.commandCalls(DetachInstancesCommand)).toHaveLength(0);
+    });
+  });
+
   it('keeps a record that already holds the group as it is: a retry after a failed detach adds nothing', async () => {
     givenGroup();
     asMock.on(DetachInstancesCommand).rejectsOnce(sdkError('ThrottlingException', 400));
@@ -521,13 +612,13 @@ describe('releaseInstance with a fleet record', () => {
   };
 
   async function release(options: Partial<ReleaseOptions> = {}, mode: ResponderMode = 'enforce') {
-    await records.saveIfAbsent(await sealed({ ...recordOfDefaultInstance('gd-key', '2026-11-20T10:02:00.000Z'), autoScaling, loadBalancers }));
+    await records.saveIfAbsent(await sealed({ ...recordOfDefaultInstance(ec2Incident().key, '2026-11-20T10:02:00.000Z'), autoScaling, loadBalancers }));
     givenInstance(ec2Mock, { enis: [{ id: ENI_A, groups: [ISOLATION_SG] }, { id: ENI_B, groups: [ISOLATION_SG] }], tags: { 'firebreak:status': 'quarantined' } });
     ec2Mock.on(DescribeSecurityGroupsCommand).resolves({
       SecurityGroups: [APP_SG, DB_SG, MON_SG].map((GroupId) => ({ GroupId, OwnerId: ACCOUNT, VpcId: VPC, GroupName: GroupId })),
     });
     return releaseInstance(
-      { incident: ec2Incident({ key: 'release-key' }), mode, options: { restoreInstanceProfile: true, restoreAutoScaling: true, restoreLoadBalancers: true, ...options } },
+      { incident: ec2Incident(), mode, options: { restoreInstanceProfile: true, restoreAutoScaling: true, restoreLoadBalancers: true, ...options } },
       { clients, logger: silentLogger, records, sealer: TEST_SEALER, clearance: APPROVED, environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
     );
   }
@@ -637,7 +728,7 @@ describe('fleet and edge options together (one quarantine, one release)', () => 
     elbv2Mock.on(RegisterTargetsCommand).resolves({});
     elbMock.on(RegisterInstancesWithLoadBalancerCommand).resolves({});
     const released = await releaseInstance(
-      { incident: ec2Incident({ key: 'release-key' }), mode: 'enforce', options: { restoreInstanceProfile: true, restoreAutoScaling: true, restoreLoadBalancers: true } },
+      { incident: ec2Incident(), mode: 'enforce', options: { restoreInstanceProfile: true, restoreAutoScaling: true, restoreLoadBalancers: true } },
       { clients, logger: silentLogger, records, sealer: TEST_SEALER, clearance: APPROVED, environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
     );
     expect(released.status).toBe('released');

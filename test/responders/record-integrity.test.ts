@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { TransientResponderError } from '../../lib/contracts/responder-errors';
 import { RECORD_SEAL_SCHEME } from '../../lib/responders/quarantine-records';
-import { KmsRecordSealer, canonicalRecord, recordMacMessage } from '../../lib/responders/record-integrity';
+import { KmsRecordSealer, canonicalRecord, recordMacMessage, sealHolds } from '../../lib/responders/record-integrity';
 import { recordOfDefaultInstance } from './quarantine-fixtures';
 import { sdkError } from './quarantine-fixtures';
 
@@ -92,5 +92,28 @@ describe('KmsRecordSealer', () => {
   it('throws TransientResponderError on throttling, so the state machine retries', async () => {
     kms.on(GenerateMacCommand).rejects(sdkError('ThrottlingException', 400));
     await expect(new KmsRecordSealer(new KMSClient({ region: 'eu-west-1' }), KEY).seal(RECORD)).rejects.toBeInstanceOf(TransientResponderError);
+  });
+});
+
+describe('sealHolds (a seal checked with kms:GenerateMac alone)', () => {
+  const sealer = () => new KmsRecordSealer(new KMSClient({ region: 'eu-west-1' }), KEY);
+  const sealedWith = (mac: Uint8Array) => ({ ...RECORD, seal: { scheme: RECORD_SEAL_SCHEME, algorithm: 'HMAC_SHA_256', keyId: KEY, mac: Buffer.from(mac).toString('base64') } }) as const;
+
+  it('holds when the MAC KMS makes of the record now is its seal, asking KMS for that MAC only', async () => {
+    kms.on(GenerateMacCommand).resolves({ Mac: MAC, KeyId: KEY, MacAlgorithm: 'HMAC_SHA_256' });
+    expect(await sealHolds(sealer(), sealedWith(MAC))).toEqual({ valid: true });
+    expect(kms.commandCalls(GenerateMacCommand).map((c) => c.args[0].input)).toEqual([{ KeyId: KEY, MacAlgorithm: 'HMAC_SHA_256', Message: recordMacMessage(RECORD) }]);
+    expect(kms.commandCalls(VerifyMacCommand)).toHaveLength(0);
+  });
+
+  it('does not hold when the MAC differs (a field changed), nor when its length differs', async () => {
+    kms.on(GenerateMacCommand).resolves({ Mac: MAC, KeyId: KEY, MacAlgorithm: 'HMAC_SHA_256' });
+    expect(await sealHolds(sealer(), sealedWith(new Uint8Array(32).fill(8)))).toEqual({ valid: false, reason: expect.stringContaining('a field was changed') });
+    expect(await sealHolds(sealer(), sealedWith(MAC.subarray(0, 16)))).toMatchObject({ valid: false });
+  });
+
+  it('does not hold for a record without a seal, without calling KMS', async () => {
+    expect(await sealHolds(sealer(), RECORD)).toEqual({ valid: false, reason: expect.stringContaining('carries no MAC') });
+    expect(kms.calls()).toHaveLength(0);
   });
 });

@@ -51,7 +51,8 @@ const ec2Mock = mockClient(EC2Client);
 const QUARANTINED_AT = '2026-11-20T10:02:00.000Z';
 const NOW = new Date('2026-11-27T16:30:00.000Z');
 const QUARANTINE_KEY = ec2Incident().key;
-const RELEASE_KEY = 'release-i-0abc1234def567890-20261127';
+/** The release execution's name (`firebreak release` names it; the incident key stays the quarantine's). */
+const RELEASE_EXECUTION = 'release-i-0abc1234def567890-20261127';
 /** Who ran `firebreak release`, and why (the manual playbook passes it to the step as `request`). */
 const ALICE = 'arn:aws:sts::111122223333:assumed-role/incident-responder/alice';
 const REQUEST: ResponderRequest = { requestedBy: ALICE, reason: 'Investigation closed: the traffic was a scheduled scan' };
@@ -59,7 +60,7 @@ const REQUEST: ResponderRequest = { requestedBy: ALICE, reason: 'Investigation c
 /** Who approved the release through the approval function: the releaser the record keeps. */
 const CAROL = 'arn:aws:sts::111122223333:assumed-role/on-call/carol';
 const APPROVED_AT = '2026-11-27T16:29:00.000Z';
-const EXECUTION_ARN = `arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:${RELEASE_KEY}`;
+const EXECUTION_ARN = `arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:${RELEASE_EXECUTION}`;
 
 /** What quarantine recorded (and sealed) for the default fixture instance. */
 const RECORD: QuarantineRecord = await sealed(recordOfDefaultInstance(QUARANTINE_KEY, QUARANTINED_AT));
@@ -97,7 +98,7 @@ function input(
   overrides: { incident?: Partial<Incident>; mode?: ResponderMode; options?: Partial<ReleaseOptions>; request?: ResponderRequest } = {},
 ): ResponderInput<ReleaseOptions> {
   return {
-    incident: ec2Incident({ key: RELEASE_KEY, ...overrides.incident }),
+    incident: ec2Incident({ key: QUARANTINE_KEY, revision: RELEASE_EXECUTION, ...overrides.incident }),
     mode: overrides.mode ?? 'enforce',
     options: { restoreInstanceProfile: true, restoreAutoScaling: false, restoreLoadBalancers: false, ...overrides.options },
     ...(overrides.request ? { request: overrides.request } : {}),
@@ -248,6 +249,14 @@ describe('releaseInstance', () => {
       ec2Mock.resetHistory();
       const again = await release();
       expect(again).toMatchObject({ status: 'already-released', idempotentReplay: true });
+      expect(ec2Mock.calls()).toHaveLength(0);
+    });
+
+    it("answers another incident's release of a released record with a refusal, not already-released (which would mark that incident released)", async () => {
+      await release();
+      ec2Mock.resetHistory();
+      const other = await release(input({ incident: { key: 'gd-another-incident' } }));
+      expect(other).toMatchObject({ status: 'refused', refusal: expect.stringContaining(`the record is incident ${QUARANTINE_KEY}'s, not gd-another-incident's`) });
       expect(ec2Mock.calls()).toHaveLength(0);
     });
 
@@ -559,6 +568,21 @@ describe('releaseInstance refuses what it cannot trust, and changes nothing (iss
     });
     expect(result).toMatchObject({ status: 'refused', refusal: expect.stringContaining('the record is for i-0fff1234def567890') });
     expect(mutatingCallCount()).toBe(0);
+  });
+
+  it("refuses a release under another incident's key (the instance retagged with it), before the approval and any EC2 call", async () => {
+    await records.saveIfAbsent(RECORD);
+    givenInstance(ec2Mock, { ...QUARANTINED, tags: { ...QUARANTINED.tags, 'firebreak:incident': 'gd-another-incident' } });
+    const asked: string[] = [];
+    const clearance: ReleaseClearance = { check: async (i) => (asked.push(i.incident.key), APPROVED.check(i, RECORD)) };
+    const result = await release(input({ incident: { key: 'gd-another-incident' } }), clearance);
+    expect(result).toMatchObject({
+      status: 'refused',
+      refusal: `the record is incident ${QUARANTINE_KEY}'s, not gd-another-incident's: that incident's release restores it (\`firebreak release --incident ${QUARANTINE_KEY}\`)`,
+    });
+    expect(asked).toEqual([]);
+    expect(ec2Mock.calls()).toHaveLength(0);
+    expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toMatchObject({ released: false });
   });
 
   it('refuses a release nobody approved, and names the requester only as a claim', async () => {

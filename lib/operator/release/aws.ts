@@ -3,6 +3,8 @@
  * call and turns AWS's answer into plain data, or into an error that says what is missing (exit 2)
  * or what AWS refused (exit 1).
  */
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { ExecutionStatus, SFNClient } from '@aws-sdk/client-sfn';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -11,6 +13,8 @@ import { awsErrorCode, isAccessDeniedAwsError } from '../../aws/errors';
 import { credentialsProblem } from '../aws';
 import { ReleaseFailedError, ReleaseSetupError } from './errors';
 import type { ManualRequest } from '../manual-request';
+import type { RecordedQuarantine } from './request';
+import { quarantineRecordKey } from '../../responders/quarantine-records';
 
 /** Where a call was made, for messages. */
 export interface Where {
@@ -50,6 +54,33 @@ export async function describeInstanceToRelease(ec2: EC2Client, instanceId: stri
     return { ...(instance.State?.Name ? { state: instance.State.Name } : {}), tags: tagRecord(instance.Tags) };
   }
   throw new ReleaseSetupError(`instance ${instanceId} not found in ${where.region}/${where.account}: check --instance, --region and --account`);
+}
+
+/**
+ * dynamodb:GetItem (consistent) of the instance's pre-quarantine record: the incident that
+ * quarantined it and whether it was released; undefined when Firebreak keeps none. Throws the
+ * SDK's error when the caller may not read the table (the caller decides what then), a
+ * LiveSetupError for missing or expired credentials, a ReleaseFailedError otherwise.
+ */
+export async function readRecordedQuarantine(dynamodb: DynamoDBClient, table: string, where: Where, instanceId: string): Promise<RecordedQuarantine | undefined> {
+  let item;
+  try {
+    ({ Item: item } = await dynamodb.send(
+      new GetItemCommand({
+        TableName: table,
+        Key: { pk: { S: quarantineRecordKey(where.account, where.region, instanceId) } },
+        ConsistentRead: true,
+        ProjectionExpression: 'incidentKey, released',
+      }),
+    ));
+  } catch (error) {
+    const problem = credentialsProblem(error);
+    if (problem) throw problem;
+    if (isAccessDeniedAwsError(error)) throw error;
+    throw new ReleaseFailedError(`dynamodb:GetItem of the pre-quarantine record failed (${awsErrorCode(error) ?? 'UnknownError'}): ${messageOf(error)}`, { cause: error });
+  }
+  if (item?.incidentKey?.S === undefined) return undefined;
+  return { incidentKey: item.incidentKey.S, released: item.released?.BOOL === true };
 }
 
 /** What StartExecution answered. */

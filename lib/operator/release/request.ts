@@ -93,6 +93,28 @@ export function incidentKeyFromTags(instanceId: string, tags: Readonly<Record<st
   return key;
 }
 
+/** What the state table says of the instance's pre-quarantine record: its unsealed attributes, a claim the release step verifies. */
+export interface RecordedQuarantine {
+  readonly incidentKey: string;
+  readonly released: boolean;
+}
+
+/**
+ * The incident a release names before any tag is read (pure): the unreleased record's, which
+ * --incident must then be too (the release step refuses any other incident, and the instance's
+ * tag can be changed by anyone who may tag the instance); else --incident; else undefined, and the
+ * tag tells (incidentKeyFromTags).
+ */
+export function releaseIncidentOf(instanceId: string, recorded: RecordedQuarantine | undefined, incident: string | undefined): string | undefined {
+  if (recorded === undefined || recorded.released) return incident;
+  if (incident !== undefined && incident !== recorded.incidentKey) {
+    throw new ReleaseSetupError(
+      `${instanceId} was quarantined by incident ${recorded.incidentKey} (its pre-quarantine record), not ${incident}: the release step would refuse; drop --incident or pass --incident ${recorded.incidentKey}`,
+    );
+  }
+  return recorded.incidentKey;
+}
+
 /** Where the release state machine's ARN came from, for the message. */
 export interface ReleaseStateMachine {
   readonly stateMachineArn: string;

@@ -7,6 +7,7 @@ import {
   buildReleaseRequest,
   incidentKeyFromTags,
   releaseExecutionName,
+  releaseIncidentOf,
   releaseStateMachineOf,
 } from '../../../lib/operator/release/request';
 import { releaseOptionsSchema } from '../../../lib/responders/release';
@@ -121,6 +122,29 @@ describe('incidentKeyFromTags', () => {
 
   it('refuses a tag value that is not an incident key (anyone with ec2:CreateTags can write it)', () => {
     expect(() => incidentKeyFromTags(INSTANCE, { 'firebreak:incident': 'not a key!' })).toThrow(/is "not a key!", which is not an incident key.*pass --incident KEY/);
+  });
+});
+
+describe('releaseIncidentOf', () => {
+  const recorded = { incidentKey: 'gd-6ac3f0e9a1b2c3d4', released: false };
+
+  it("names the unreleased record's incident, whatever the instance's tag says (anyone with ec2:CreateTags can write it)", () => {
+    expect(releaseIncidentOf(INSTANCE, recorded, undefined)).toBe('gd-6ac3f0e9a1b2c3d4');
+    expect(releaseIncidentOf(INSTANCE, recorded, 'gd-6ac3f0e9a1b2c3d4')).toBe('gd-6ac3f0e9a1b2c3d4');
+  });
+
+  it("refuses --incident naming another incident than the record's, saying which one to pass", () => {
+    expect(() => releaseIncidentOf(INSTANCE, recorded, 'gd-0ther000000000000')).toThrow(
+      new ReleaseSetupError(
+        `${INSTANCE} was quarantined by incident gd-6ac3f0e9a1b2c3d4 (its pre-quarantine record), not gd-0ther000000000000: the release step would refuse; drop --incident or pass --incident gd-6ac3f0e9a1b2c3d4`,
+      ),
+    );
+  });
+
+  it('leaves the choice to --incident or the tag without a record, or with a released one (the step reports it)', () => {
+    expect(releaseIncidentOf(INSTANCE, undefined, 'gd-0ther000000000000')).toBe('gd-0ther000000000000');
+    expect(releaseIncidentOf(INSTANCE, undefined, undefined)).toBeUndefined();
+    expect(releaseIncidentOf(INSTANCE, { ...recorded, released: true }, undefined)).toBeUndefined();
   });
 });
 
