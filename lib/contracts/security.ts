@@ -40,6 +40,12 @@ export const SECURITY_ENV = {
    */
   playbookRails: 'FIREBREAK_PLAYBOOK_RAILS',
   /**
+   * JSON `EvidenceLockSettings[]` the stack writes from the compiled playbooks (set on
+   * snapshot-volumes): every EBS Snapshot Lock a deployed snapshot-volumes step configures. A lock
+   * in the Lambda input is applied only when it is one of these; `[]`, unset or unreadable: none is.
+   */
+  evidenceLocks: 'FIREBREAK_EVIDENCE_LOCKS',
+  /**
    * The member-account role that may write role policies (session revocation), separate from the
    * member role and trusted by quarantine-instance alone; member-account IAM clients assume it.
    * Set only when member roles are configured and a playbook revokes sessions.
@@ -73,6 +79,13 @@ export interface PlaybookRails {
    * execution of it, so that one started by hand with `"mode": "enforce"` stays dry-run too.
    */
   readonly mode?: 'dry-run';
+}
+
+/** One EBS Snapshot Lock as a playbook's snapshot-volumes step configures it (`with: lock:`). */
+export interface EvidenceLockSettings {
+  readonly mode: 'governance' | 'compliance';
+  readonly durationDays: number;
+  readonly coolOffHours?: number;
 }
 
 /** Tag keys Firebreak reads from EC2 at the time of action (never from the event). */

@@ -88,7 +88,7 @@ const quarantineOptions = z.strictObject({
  * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_LockSnapshot.html): a duration of
  * 1–36,500 days; a cooling-off period of 1–72 hours, in compliance mode only.
  */
-const evidenceLockOptions = z
+export const evidenceLockOptions = z
   .strictObject({
     /** governance: users with ec2:UnlockSnapshot can still unlock; compliance: after the cooling-off period nobody can, not even the root user. */
     mode: z.enum(['governance', 'compliance']),

@@ -2,10 +2,13 @@
  * The rails of each deployed playbook, as the containment guard reads them from its environment
  * (SECURITY_ENV.playbookRails, written by the stack): whether a person must approve, how long the
  * execution waits and what happens then, whether the playbook contains or releases, and its own
- * dry-run mode when it has one. They come
+ * dry-run mode when it has one; and the evidence locks snapshot-volumes may apply
+ * (SECURITY_ENV.evidenceLocks). They come
  * from the deployment's compiled playbooks, so a caller cannot choose them in a Lambda input.
  */
-import type { PlaybookRails } from '../contracts/security';
+import { RESPONDER_NAMES } from '../contracts/responders';
+import type { EvidenceLockSettings, PlaybookRails } from '../contracts/security';
+import { evidenceLockOptions } from './actions';
 import { changesResources, guardedPlaybookKind } from './compile';
 import type { Playbook } from './model';
 import { approvalOf, flattenSteps, isPerCredential } from './model';
@@ -35,4 +38,20 @@ export function playbookRailsFor(playbooks: readonly Playbook[]): Record<string,
     if (own !== undefined) rails[playbook.name] = own;
   }
   return rails;
+}
+
+/**
+ * Every EBS Snapshot Lock a deployed snapshot-volumes step configures, once each, in a stable order:
+ * snapshot-volumes runs without a containment grant, so this list, not its input, bounds the lock
+ * it may put on a snapshot (a compliance lock cannot be removed by anyone, the root user included).
+ */
+export function evidenceLocksFor(playbooks: readonly Playbook[]): EvidenceLockSettings[] {
+  const locks = new Map<string, EvidenceLockSettings>();
+  for (const step of playbooks.flatMap((playbook) => flattenSteps(playbook.steps))) {
+    if (step.action !== RESPONDER_NAMES.snapshotVolumes || step.with.lock === undefined) continue;
+    const { mode, durationDays, coolOffHours } = evidenceLockOptions.parse(step.with.lock);
+    const lock = { mode, durationDays, ...(coolOffHours !== undefined ? { coolOffHours } : {}) };
+    locks.set(JSON.stringify(lock), lock);
+  }
+  return [...locks.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, lock]) => lock);
 }

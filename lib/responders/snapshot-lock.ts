@@ -12,20 +12,74 @@
  * does not answer "already locked", it changes the lock (a governance lock's duration is reset; a
  * compliance lock past its cooling-off period refuses a shorter duration or a cooling-off period),
  * so a redelivered step must not lock again what an earlier run locked.
+ *
+ * Why the lock must be one the deployment configures (SECURITY_ENV.evidenceLocks): taking evidence
+ * needs no containment grant, so the Lambda input is all a caller with lambda:InvokeFunction needs;
+ * a compliance lock it chose (up to 100 years) could then never be removed, by anyone. The stack
+ * writes the locks of the deployed playbooks' snapshot-volumes steps; any other lock is refused
+ * before any AWS call, the snapshots are still taken (evidence is never given up for a lock), and
+ * the step fails naming them, as a lock EC2 refuses does.
  */
 import type { EC2Client, LockedSnapshotsInfo, LockSnapshotCommandInput, LockSnapshotCommandOutput } from '@aws-sdk/client-ec2';
 import { DescribeLockedSnapshotsCommand, LockSnapshotCommand } from '@aws-sdk/client-ec2';
 import type { ResponderMode } from '../contracts/responder-mode';
 import { ResponderAccessDeniedError, ResponderFailedError, TransientResponderError } from '../contracts/responder-errors';
+import type { EvidenceLockSettings } from '../contracts/security';
+import { SECURITY_ENV } from '../contracts/security';
+import * as z from '../contracts/zod-mini';
+import { evidenceLockOptions } from '../playbooks/actions';
 import type { ActionLog } from './action-log';
+import type { DeploymentEnvironment } from './effective-mode';
 import { sendMutating, sendReadOnly } from './mutating';
 import type { EvidenceSnapshot } from './snapshot-plan';
 
 /** The playbook's `lock:` option of snapshot-volumes (validated by the playbook schema). */
-export interface EvidenceLockOptions {
-  readonly mode: 'governance' | 'compliance';
-  readonly durationDays: number;
-  readonly coolOffHours?: number;
+export type EvidenceLockOptions = EvidenceLockSettings;
+
+/** The lock a step may apply: the input's when the deployment configures it, else none and why. */
+export interface EvidenceLockRail {
+  readonly lock?: EvidenceLockOptions;
+  readonly refusal?: string;
+}
+
+const deployedLocksSchema = z.array(evidenceLockOptions);
+
+/** A lock in words: `compliance for 36500 day(s), cooling-off 24 h`. */
+const lockWords = (lock: EvidenceLockOptions): string =>
+  `${lock.mode} for ${lock.durationDays} day(s)${lock.coolOffHours !== undefined ? `, cooling-off ${lock.coolOffHours} h` : ''}`;
+
+const sameLock = (a: EvidenceLockOptions, b: EvidenceLockOptions): boolean =>
+  a.mode === b.mode && a.durationDays === b.durationDays && a.coolOffHours === b.coolOffHours;
+
+/**
+ * Checks the input's lock against the locks the deployment configures (SECURITY_ENV.evidenceLocks):
+ * exactly one of them, or no lock at all. An unset or unreadable variable allows none.
+ */
+export function deployedEvidenceLock(requested: EvidenceLockOptions | undefined, env: DeploymentEnvironment): EvidenceLockRail {
+  if (requested === undefined) return {};
+  const name = SECURITY_ENV.evidenceLocks;
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') {
+    return { refusal: `${name} is not set on this function, and a deployment that does not state its evidence locks allows none` };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    parsed = undefined;
+  }
+  const deployed = deployedLocksSchema.safeParse(parsed);
+  if (!deployed.success) return { refusal: `${name} is not a JSON list of lock settings, so no lock is allowed` };
+  if (deployed.data.some((lock) => sameLock(lock, requested))) return { lock: requested };
+  const allowed = deployed.data.length > 0 ? `only ${deployed.data.map(lockWords).join('; ')}` : 'none';
+  return { refusal: `the lock asked for (${lockWords(requested)}) is not one the deployed playbooks configure (${name}: ${allowed})` };
+}
+
+/** The step's failure once a refused lock's snapshots are taken: they exist, unlocked, and the error names them. */
+export function evidenceLockRefusedError(refusal: string, snapshots: readonly EvidenceSnapshot[], wouldCreate: readonly string[]): ResponderFailedError {
+  const taken = snapshots.length > 0 ? `the evidence snapshots ${snapshots.map((s) => s.snapshotId).join(', ')} exist but are not locked` : 'no evidence snapshot is locked';
+  const dryRun = wouldCreate.length > 0 ? ` (dry-run: ${wouldCreate.join(', ')} would have been snapshotted, unlocked)` : '';
+  return new ResponderFailedError(`Lock refused: ${refusal}; ${taken}${dryRun}. Lock them by hand if the incident calls for it`);
 }
 
 /** Lock states under which the snapshot cannot be deleted (`expired` can). */

@@ -38,7 +38,7 @@ import {
 } from './snapshot-plan';
 import { describeInstanceStore, findEvidenceSnapshots } from './snapshot-reads';
 import type { EvidenceLock, EvidenceLockOptions } from './snapshot-lock';
-import { lockEvidenceSnapshots } from './snapshot-lock';
+import { deployedEvidenceLock, evidenceLockRefusedError, lockEvidenceSnapshots } from './snapshot-lock';
 
 export const SNAPSHOT_RESPONDER = RESPONDER_NAMES.snapshotVolumes;
 
@@ -99,6 +99,14 @@ export async function snapshotVolumes(input: SnapshotInput, deps: SnapshotDeps):
   const { instanceId } = named;
   run.recordMode(instanceId);
   if (isSampleTarget(incident, instanceId, log, words)) return finish('skipped-sample', { instanceId });
+
+  // Taking evidence needs no grant, so the input's lock is applied only when a deployed playbook
+  // configures it; decided before any call, and the snapshots are taken either way (snapshot-lock.ts).
+  const lockRail = deployedEvidenceLock(input.options.lock, deps.environment ?? process.env);
+  if (lockRail.refusal !== undefined) {
+    logger.warn('evidence lock refused', { reason: lockRail.refusal });
+    log.record('ec2:LockSnapshot', instanceId, 'skipped', `No lock will be applied: ${lockRail.refusal}.`);
+  }
 
   const ec2 = await deps.clients.ec2({ account: incident.account, region: incident.region });
   logger.info('describing instance for evidence', { instanceId, mode });
@@ -171,10 +179,12 @@ export async function snapshotVolumes(input: SnapshotInput, deps: SnapshotDeps):
   for (const snapshot of plan.reused) {
     log.record('ec2:CreateSnapshots', snapshot.volumeId, 'already-done', `Reused ${snapshot.snapshotId} (${snapshot.state ?? 'unknown state'}), taken by an earlier run, for ${describeVolume(snapshot)}.`);
   }
-  // The lock option: every evidence snapshot of the incident locked, pending or not (snapshot-lock.ts).
-  const lock = input.options.lock;
-  const lockAll = async (snapshots: readonly EvidenceSnapshot[], wouldCreate: readonly string[] = []): Promise<{ locks?: EvidenceLock[] }> =>
-    lock === undefined ? {} : { locks: await lockEvidenceSnapshots(ec2, mode, log, snapshots, lock, wouldCreate) };
+  // The lock option: every evidence snapshot of the incident locked, pending or not (snapshot-lock.ts);
+  // a refused lock fails the step once the snapshots exist, naming them.
+  const lockAll = async (snapshots: readonly EvidenceSnapshot[], wouldCreate: readonly string[] = []): Promise<{ locks?: EvidenceLock[] }> => {
+    if (lockRail.refusal !== undefined) throw evidenceLockRefusedError(lockRail.refusal, snapshots, wouldCreate);
+    return lockRail.lock === undefined ? {} : { locks: await lockEvidenceSnapshots(ec2, mode, log, snapshots, lockRail.lock, wouldCreate) };
+  };
 
   if (plan.toSnapshot.length === 0) {
     logger.info('every volume already has an evidence snapshot', { reused: plan.reused.map((s) => s.snapshotId) });

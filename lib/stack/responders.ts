@@ -17,7 +17,7 @@ import { ALERT_RESPONDER, GUARD_RESPONDER, isGuardedPlaybook } from '../playbook
 import { TRIAGE_RESPONDER } from '../playbooks/dispatcher';
 import type { Playbook } from '../playbooks/model';
 import { flattenSteps } from '../playbooks/model';
-import { playbookRailsFor } from '../playbooks/rails';
+import { evidenceLocksFor, playbookRailsFor } from '../playbooks/rails';
 import { CONTAINMENT_GUARD_IAM_ACTIONS } from '../responders/containment-guard';
 import { DEFAULT_INCIDENT_RECORD_RETENTION_DAYS } from '../responders/incident-record';
 import type { ResponderMode } from '../contracts/responder-mode';
@@ -246,13 +246,16 @@ export class Responders extends Construct {
               }
             : responder === RESPONDER_NAMES.copyEvidence && forensic !== undefined
               ? { ...this.environment, ...forensic.environment }
-              : readsPrivilegedNames(responder, actions)
-                ? {
-                    ...this.environment,
-                    // The names the member role denies, refused by name before any call (credential-rails.ts).
-                    [DEPLOYMENT_ENV.privilegedNamePatterns]: (props.privilegedRoleNamePatterns ?? DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS).join(','),
-                  }
-                : this.environment,
+              : responder === RESPONDER_NAMES.snapshotVolumes
+                ? // The locks the playbooks configure, the most the responder may apply whatever its input says.
+                  { ...this.environment, [SECURITY_ENV.evidenceLocks]: JSON.stringify(evidenceLocksFor(props.playbooks)) }
+                : readsPrivilegedNames(responder, actions)
+                  ? {
+                      ...this.environment,
+                      // The names the member role denies, refused by name before any call (credential-rails.ts).
+                      [DEPLOYMENT_ENV.privilegedNamePatterns]: (props.privilegedRoleNamePatterns ?? DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS).join(','),
+                    }
+                  : this.environment,
         statements: planResponderStatements(needed, arns, {
           ...(stateTable ? { stateTableKeys: stateTable.keys, ...(stateTable.readOnlyKeys ? { stateTableReadOnlyKeys: stateTable.readOnlyKeys } : {}) } : {}),
           ...(forensic !== undefined ? { forensicAccountId: forensic.accountId } : {}),

@@ -19,7 +19,7 @@ import { alertInputSchema } from '../../lib/responders/alert-model';
 import type { SnapshotInput } from '../../lib/responders/snapshot';
 import { snapshotVolumes } from '../../lib/responders/snapshot';
 import type { EvidenceLockOptions } from '../../lib/responders/snapshot-lock';
-import { describeLock, lockSnapshotInput, reportedLock } from '../../lib/responders/snapshot-lock';
+import { deployedEvidenceLock, describeLock, lockSnapshotInput, reportedLock } from '../../lib/responders/snapshot-lock';
 import { evidenceSnapshotDescription, evidenceSnapshotTags } from '../../lib/responders/snapshot-plan';
 import { INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';
 
@@ -46,7 +46,12 @@ function input(lock: EvidenceLockOptions | undefined, mode: ResponderMode = 'enf
   return { incident: ec2Incident(), mode, options: { tags: {}, ...(lock ? { lock } : {}) } };
 }
 
-const run = (i: SnapshotInput) => snapshotVolumes(i, { clients: new OneClient() as unknown as ClientFactory, logger: silentLogger, now: () => NOW });
+/** The deployment's environment: enforce, and the locks its playbooks configure (FIREBREAK_EVIDENCE_LOCKS). */
+const deployedLocks = (locks: unknown): Record<string, string> => ({ FIREBREAK_MODE: 'enforce', FIREBREAK_EVIDENCE_LOCKS: JSON.stringify(locks) });
+const BOTH_DEPLOYED = deployedLocks([GOVERNANCE, COMPLIANCE]);
+
+const run = (i: SnapshotInput, environment: Record<string, string> = BOTH_DEPLOYED) =>
+  snapshotVolumes(i, { clients: new OneClient() as unknown as ClientFactory, logger: silentLogger, environment, now: () => NOW });
 
 const LOCKED_ON = new Date('2026-11-20T10:02:01.000Z');
 
@@ -232,6 +237,75 @@ describe('snapshotVolumes with the lock option', () => {
   it('lets throttling through as a transient error, so the state machine retries (and the retry reuses the snapshots)', async () => {
     ec2Mock.on(LockSnapshotCommand).rejects(sdkError('RequestLimitExceeded', 503));
     await expect(run(input(GOVERNANCE))).rejects.toBeInstanceOf(TransientResponderError);
+  });
+});
+
+describe('deployedEvidenceLock', () => {
+  it('allows exactly a lock the deployed playbooks configure, and no lock when none is asked', () => {
+    expect(deployedEvidenceLock(GOVERNANCE, deployedLocks([GOVERNANCE]))).toEqual({ lock: GOVERNANCE });
+    expect(deployedEvidenceLock(COMPLIANCE, BOTH_DEPLOYED)).toEqual({ lock: COMPLIANCE });
+    expect(deployedEvidenceLock(undefined, {})).toEqual({});
+  });
+
+  it('refuses a stronger mode, a longer duration, another cooling-off period, and any lock when none is deployed', () => {
+    const governanceOnly = deployedLocks([GOVERNANCE]);
+    expect(deployedEvidenceLock({ mode: 'compliance', durationDays: 30 }, governanceOnly).refusal).toBe(
+      'the lock asked for (compliance for 30 day(s)) is not one the deployed playbooks configure (FIREBREAK_EVIDENCE_LOCKS: only governance for 30 day(s))',
+    );
+    expect(deployedEvidenceLock({ mode: 'governance', durationDays: 31 }, governanceOnly).refusal).toContain('(governance for 31 day(s)) is not one');
+    expect(deployedEvidenceLock({ ...COMPLIANCE, coolOffHours: 1 }, BOTH_DEPLOYED).refusal).toContain('(compliance for 365 day(s), cooling-off 1 h) is not one');
+    expect(deployedEvidenceLock({ mode: 'compliance', durationDays: 365 }, BOTH_DEPLOYED).refusal).toContain('is not one');
+    expect(deployedEvidenceLock(GOVERNANCE, deployedLocks([])).refusal).toContain('(FIREBREAK_EVIDENCE_LOCKS: none)');
+  });
+
+  it('allows no lock when the variable is unset or unreadable (fail closed)', () => {
+    expect(deployedEvidenceLock(GOVERNANCE, { FIREBREAK_MODE: 'enforce' }).refusal).toBe(
+      'FIREBREAK_EVIDENCE_LOCKS is not set on this function, and a deployment that does not state its evidence locks allows none',
+    );
+    for (const unreadable of ['governance', '{"mode":"governance","durationDays":30}', '[{"mode":"governance","durationDays":"30"}]', '[{"mode":"legal-hold","durationDays":30}]']) {
+      expect(deployedEvidenceLock(GOVERNANCE, { FIREBREAK_EVIDENCE_LOCKS: unreadable }).refusal).toBe('FIREBREAK_EVIDENCE_LOCKS is not a JSON list of lock settings, so no lock is allowed');
+    }
+  });
+});
+
+describe('snapshotVolumes invoked with a lock the deployment does not configure', () => {
+  const CENTURY: EvidenceLockOptions = { mode: 'compliance', durationDays: 36500 };
+  const governanceOnly = deployedLocks([GOVERNANCE]);
+  const createCalls = () => ec2Mock.commandCalls(CreateSnapshotsCommand).map((c) => c.args[0].input.InstanceSpecification);
+
+  it('still takes the evidence, locks nothing, and fails naming the unlocked snapshots (a 100-year compliance lock)', async () => {
+    await expect(run(input(CENTURY), governanceOnly)).rejects.toThrow(
+      new ResponderFailedError(
+        'Lock refused: the lock asked for (compliance for 36500 day(s)) is not one the deployed playbooks configure (FIREBREAK_EVIDENCE_LOCKS: only governance for 30 day(s)); ' +
+          'the evidence snapshots snap-0000000000000000a, snap-0000000000000000b exist but are not locked. Lock them by hand if the incident calls for it',
+      ),
+    );
+    expect(createCalls()).toEqual([{ InstanceId: INSTANCE_ID, ExcludeBootVolume: false }]);
+    expect(ec2Mock.commandCalls(LockSnapshotCommand)).toHaveLength(0);
+    expect(ec2Mock.commandCalls(DescribeLockedSnapshotsCommand)).toHaveLength(0);
+  });
+
+  it('locks nothing for a longer governance duration than deployed, nor for snapshots an earlier run took', async () => {
+    await expect(run(input({ mode: 'governance', durationDays: 31 }), governanceOnly)).rejects.toBeInstanceOf(ResponderFailedError);
+    givenReused('completed', 'completed');
+    await expect(run(input({ mode: 'governance', durationDays: 31 }), governanceOnly)).rejects.toThrow(/snap-0000000000000000a, snap-0000000000000000b exist but are not locked/);
+    expect(ec2Mock.commandCalls(LockSnapshotCommand)).toHaveLength(0);
+  });
+
+  it('locks nothing when the deployment configures no lock, or does not say (variable unset)', async () => {
+    await expect(run(input(GOVERNANCE), deployedLocks([]))).rejects.toThrow(/FIREBREAK_EVIDENCE_LOCKS: none/);
+    await expect(run(input(GOVERNANCE), { FIREBREAK_MODE: 'enforce' })).rejects.toThrow(/FIREBREAK_EVIDENCE_LOCKS is not set/);
+    expect(createCalls()).toHaveLength(2);
+    expect(ec2Mock.commandCalls(LockSnapshotCommand)).toHaveLength(0);
+  });
+
+  it('applies the lock the deployment configures, exactly (the rail does not block the legitimate step)', async () => {
+    const result = await run(input(GOVERNANCE), governanceOnly);
+    expect(result.status).toBe('snapshotted');
+    expect(ec2Mock.commandCalls(LockSnapshotCommand).map((c) => c.args[0].input)).toEqual([
+      { SnapshotId: 'snap-0000000000000000a', LockMode: 'governance', LockDuration: 30 },
+      { SnapshotId: 'snap-0000000000000000b', LockMode: 'governance', LockDuration: 30 },
+    ]);
   });
 });
 

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import type { Playbook } from '../../lib/playbooks/model';
 import { MemberRoleStack, memberRoleIamActions } from '../../lib/stack/member-role-stack';
 import type { Statement } from './support';
-import { action, actionsOf, logicalIdOf, playbook, statementsOfRole, synthesize } from './support';
+import { loadPlaybookDirectorySync } from '../../lib/playbooks/loader';
+import { action, actionsOf, logicalIdOf, playbook, resourcesOf, statementsOfRole, synthesize } from './support';
 
 const snapshotArn = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:*::snapshot/*']] };
 const LOCKING: Playbook = playbook('locked-evidence', [
@@ -18,6 +19,13 @@ const EXPECTED_LOCK_STATEMENT = {
   Resource: snapshotArn,
   Condition: { StringEquals: { 'aws:ResourceTag/firebreak:evidence': 'true' } },
 };
+
+/** FIREBREAK_EVIDENCE_LOCKS as the synthesized snapshot-volumes function has it. */
+function evidenceLocksVariable(playbooks: readonly Playbook[]): unknown {
+  const { template } = synthesize({ playbooks: [...playbooks] });
+  const fn = resourcesOf(template, 'AWS::Lambda::Function')[logicalIdOf(template, 'AWS::Lambda::Function', 'ResponderSnapshotVolumesFunction')]!;
+  return (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables.FIREBREAK_EVIDENCE_LOCKS;
+}
 
 function snapshotRoleStatements(playbooks: Playbook[]): Statement[] {
   const { template } = synthesize({ playbooks });
@@ -48,5 +56,19 @@ describe('snapshot-volumes lock option: IAM', () => {
     expect(roles).toHaveLength(1);
     const statements = (roles[0]!.Properties as { Policies: [{ PolicyDocument: { Statement: Statement[] } }] }).Policies[0].PolicyDocument.Statement;
     expect(statements.find((s) => s.Sid === 'LockEvidenceSnapshots')).toEqual(EXPECTED_LOCK_STATEMENT);
+  });
+});
+
+describe('snapshot-volumes lock option: the deployed locks (FIREBREAK_EVIDENCE_LOCKS)', () => {
+  it('states the one lock the shipped playbooks configure: governance for 30 days', () => {
+    expect(evidenceLocksVariable(loadPlaybookDirectorySync('playbooks'))).toBe('[{"mode":"governance","durationDays":30}]');
+  });
+
+  it("states each playbook's lock once, and none when no playbook locks", () => {
+    const governance = playbook('governed-evidence', [action('evidence', 'snapshot-volumes', { tags: {}, lock: { mode: 'governance', durationDays: 30 } }), action('alert', 'notify')]);
+    expect(evidenceLocksVariable([LOCKING, governance, { ...governance, name: 'governed-again' }])).toBe(
+      '[{"mode":"compliance","durationDays":90,"coolOffHours":24},{"mode":"governance","durationDays":30}]',
+    );
+    expect(evidenceLocksVariable([playbook('plain', [action('evidence', 'snapshot-volumes'), action('alert', 'notify')])])).toBe('[]');
   });
 });
