@@ -3,9 +3,9 @@
  * task token of a waiting playbook never reaches a person: publish-alert stores it here with the
  * request, and only the approval function (lib/responders/approval.ts) reads it back, records who
  * answered (as AWS authenticated them) and sends it to Step Functions. One answer only: the
- * decision is written with a condition that there is none yet. Once Step Functions has taken the
- * answer (or said the task no longer waits), the record is marked `sent`: a decision without that
- * mark was recorded but perhaps never delivered, and its approver may send it again.
+ * decision is written with a condition that there is none yet. Once Step Functions has answered the
+ * send (it took the answer, or the task no longer waits), the record gets `sentAt`: a decision
+ * without it was recorded but perhaps never delivered, and its approver may send it again.
  */
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -30,8 +30,7 @@ export interface PendingApproval extends ApprovalRecord {
   readonly instanceId?: string;
   readonly waitingSteps: readonly string[];
   readonly timeoutSeconds: number;
-  /** What Step Functions answered when the decision was sent; absent until a send returned. */
-  readonly sent?: ApprovalSent['sent'];
+  /** When a send of the decision returned (Step Functions took it, or the task no longer waited); absent until then. */
   readonly sentAt?: string;
 }
 
@@ -41,12 +40,6 @@ export interface ApprovalDecision {
   readonly decidedBy: string;
   readonly decidedAt: string;
   readonly reason?: string;
-}
-
-/** What became of a recorded decision's send: `sent` (the task took it) or `closed` (it no longer waited). */
-export interface ApprovalSent {
-  readonly sent: 'sent' | 'closed';
-  readonly sentAt: string;
 }
 
 /** Where publish-alert stores approval requests (all it needs of the store). */
@@ -64,8 +57,8 @@ export interface ApprovalRecords {
 export interface ApprovalAnswers extends ApprovalRecords {
   /** Records the decision unless one is recorded already (`already-decided` then). */
   decide(executionArn: string, decision: ApprovalDecision): Promise<'recorded' | 'already-decided'>;
-  /** Marks the decision taken at `decidedAt` sent, unless it is marked already (`already-marked` then). */
-  markSent(executionArn: string, decidedAt: string, sent: ApprovalSent): Promise<'marked' | 'already-marked'>;
+  /** Records that the send of the decision taken at `decidedAt` returned, unless that is recorded already (`already-marked` then). */
+  markSent(executionArn: string, decidedAt: string, sentAt: string): Promise<'marked' | 'already-marked'>;
 }
 
 /** Where approval records live. */
@@ -139,10 +132,6 @@ export function approvalRecordOf(item: Record<string, AttributeValue>): Approval
 /** A stored request: the shared record plus what the approval function needs (the task token among it). */
 function recordOf(item: Record<string, AttributeValue>): PendingApproval {
   const { required, optional } = attributesOf(item);
-  const sent = text(item, 'sent');
-  if (sent !== undefined && sent !== 'sent' && sent !== 'closed') {
-    throw new ResponderFailedError(`Approval record ${required('pk')} has an unknown sent marker ${JSON.stringify(sent)}`);
-  }
   return {
     ...approvalRecordOf(item),
     executionArn: required('executionArn'),
@@ -154,7 +143,6 @@ function recordOf(item: Record<string, AttributeValue>): PendingApproval {
     waitingSteps: (item.waitingSteps?.L ?? []).flatMap((entry) => (entry.S !== undefined ? [entry.S] : [])),
     timeoutSeconds: Number(item.timeoutSeconds?.N ?? '0'),
     ...optional('instanceId'),
-    ...(sent !== undefined ? { sent } : {}),
     ...optional('sentAt'),
   };
 }
@@ -247,17 +235,16 @@ export class DynamoDbApprovalAnswers extends DynamoDbApprovalRecords implements 
     }
   }
 
-  async markSent(executionArn: string, decidedAt: string, sent: ApprovalSent): Promise<'marked' | 'already-marked'> {
+  async markSent(executionArn: string, decidedAt: string, sentAt: string): Promise<'marked' | 'already-marked'> {
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.table(),
           Key: { pk: s(approvalRecordKey(executionArn)) },
-          UpdateExpression: 'SET sent = :sent, sentAt = :sentAt',
-          // Only the decision that was sent, and only the first send that returned: a concurrent
-          // second send (which finds the task closed) never overwrites the first one's `sent`.
-          ConditionExpression: 'decidedAt = :decidedAt AND attribute_not_exists(sent)',
-          ExpressionAttributeValues: { ':sent': s(sent.sent), ':sentAt': s(sent.sentAt), ':decidedAt': s(decidedAt) },
+          UpdateExpression: 'SET sentAt = :sentAt',
+          // Only the decision that was sent, and only the first send that returned.
+          ConditionExpression: 'decidedAt = :decidedAt AND attribute_not_exists(sentAt)',
+          ExpressionAttributeValues: { ':sentAt': s(sentAt), ':decidedAt': s(decidedAt) },
         }),
       );
       return 'marked';
@@ -297,10 +284,10 @@ export class InMemoryApprovalStore implements ApprovalStore {
     return 'recorded';
   }
 
-  async markSent(executionArn: string, decidedAt: string, sent: ApprovalSent): Promise<'marked' | 'already-marked'> {
+  async markSent(executionArn: string, decidedAt: string, sentAt: string): Promise<'marked' | 'already-marked'> {
     const record = this.records.get(executionArn);
-    if (!record || record.decidedAt !== decidedAt || record.sent !== undefined) return 'already-marked';
-    this.records.set(executionArn, { ...record, ...sent });
+    if (!record || record.decidedAt !== decidedAt || record.sentAt !== undefined) return 'already-marked';
+    this.records.set(executionArn, { ...record, sentAt });
     return 'marked';
   }
 }

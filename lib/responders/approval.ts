@@ -13,11 +13,11 @@
  * 5. records decision, decidedBy, decidedAt and reason with a conditional update (one answer only);
  * 6. then sends the token: SendTaskSuccess `{ approved: true, approvedBy }` or SendTaskFailure
  *    `Firebreak.ApprovalRejected`. Only this function's role may call either;
- * 7. marks the record `sent` once Step Functions has answered the send.
+ * 7. records `sentAt` once Step Functions has answered the send.
  *
  * The send can fail after the decision is recorded (throttling past the SDK's retries, a 5xx, the
  * function's timeout). Refusing every later answer then would leave the playbook waiting until its
- * timeout while the approver believes it resumed; so a decision not marked sent is sent again when
+ * timeout while the approver believes it resumed; so a decision without `sentAt` is sent again when
  * the same approver gives the same answer, exactly as recorded. Anyone else, or another answer, is
  * still refused: one answer only. A second send of a token already taken is harmless (Step Functions
  * says the task no longer waits).
@@ -193,16 +193,16 @@ function incidentKeyOf(input: string | undefined): string | undefined {
 
 /**
  * The recorded decision `approver` may send again (pure): the same approver's same answer, recorded
- * but never marked sent. Undefined for anything else, which is refused as a second answer.
+ * but never sent. Undefined for anything else, which is refused as a second answer.
  */
 export function undeliveredAnswerOf(request: PendingApproval, approver: string, decision: ApprovalDecision['decision']): ApprovalDecision | undefined {
-  if (request.sent !== undefined || request.decision !== decision || request.decidedBy !== approver || request.decidedAt === undefined) return undefined;
+  if (request.sentAt !== undefined || request.decision !== decision || request.decidedBy !== approver || request.decidedAt === undefined) return undefined;
   return { decision, decidedBy: approver, decidedAt: request.decidedAt, ...(request.reason !== undefined ? { reason: request.reason } : {}) };
 }
 
 function secondAnswerRefusal(request: PendingApproval): string {
   const first = `${request.executionArn} was already ${request.decision ?? 'answered'} by ${request.decidedBy ?? 'unknown'} at ${request.decidedAt ?? 'an earlier time'}: one answer only`;
-  return request.sent === undefined ? `${first} (not delivered yet: only ${request.decidedBy ?? 'its approver'} can send that answer again)` : first;
+  return request.sentAt === undefined ? `${first} (not delivered yet: only ${request.decidedBy ?? 'its approver'} can send it again)` : first;
 }
 
 /** Sends a decision's token: SendTaskSuccess for an approval, SendTaskFailure for a rejection. */
@@ -244,7 +244,7 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
   }
   const undelivered = request.decision !== undefined ? undeliveredAnswerOf(request, approver, decision) : undefined;
   if (request.decision !== undefined && undelivered === undefined) {
-    log('approval refused: already answered', { decidedBy: request.decidedBy, sent: request.sent });
+    log('approval refused: already answered', { decidedBy: request.decidedBy, sentAt: request.sentAt });
     return refused(409, secondAnswerRefusal(request), executionArn);
   }
   const execution = await deps.executions.describe(executionArn);
@@ -280,18 +280,15 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
   const sent = await sendDecision(deps.executions, request.taskToken, answer);
   log('approval answered', { sent, sentAgain: undelivered !== undefined });
   try {
-    await deps.store.markSent(executionArn, answer.decidedAt, { sent, sentAt: now().toISOString() });
+    await deps.store.markSent(executionArn, answer.decidedAt, now().toISOString());
   } catch (error) {
-    // The token is delivered: a record left unmarked only lets its approver send it again, harmlessly.
-    deps.logger.warn('approval sent, but the record could not be marked sent', { executionArn, error: (error as Error).message });
+    // The token went out: a record without sentAt only lets its approver send it again, harmlessly.
+    deps.logger.warn('approval sent, sentAt not recorded', { executionArn, error: (error as Error).message });
   }
-  const again = undelivered !== undefined ? ` (the answer recorded at ${answer.decidedAt}, sent again: its first delivery failed)` : '';
+  const again = undelivered !== undefined ? ` (as recorded at ${answer.decidedAt}, sent again)` : '';
   if (sent === 'closed') {
-    const why =
-      undelivered !== undefined
-        ? ': its first delivery reached it after all, or it timed out or ended meanwhile (see the execution history)'
-        : ' (it timed out or ended meanwhile): the playbook followed its timeout rule';
-    return refused(409, `recorded ${decision} by ${approver}${again}, but ${executionArn} no longer waits${why}`, executionArn);
+    const earlier = undelivered !== undefined ? ', or an earlier send reached it' : '';
+    return refused(409, `recorded ${decision} by ${approver}${again}, but ${executionArn} no longer waits (it timed out or ended meanwhile${earlier}): see its history`, executionArn);
   }
   return {
     statusCode: 200,

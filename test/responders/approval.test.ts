@@ -121,7 +121,7 @@ describe('answerApproval', () => {
 
   it('marks the answer sent once Step Functions took it, and then refuses even the same answer again', async () => {
     await answer(CAROL, { executionArn: EXECUTION, decision: 'approve' });
-    expect(await store.get(EXECUTION)).toMatchObject({ decision: 'approved', decidedBy: CAROL, sent: 'sent', sentAt: NOW.toISOString() });
+    expect(await store.get(EXECUTION)).toMatchObject({ decision: 'approved', decidedBy: CAROL, sentAt: NOW.toISOString() });
     expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'approve' })).toMatchObject({ statusCode: 409, message: expect.stringContaining('one answer only') });
     expect(executions.sent).toHaveLength(1);
   });
@@ -130,12 +130,12 @@ describe('answerApproval', () => {
     executions.failNextSend = new TransientResponderError('states:SendTaskSuccess ThrottlingException');
     await expect(answer(CAROL, { executionArn: EXECUTION, decision: 'approve', reason: 'investigation closed' })).rejects.toThrow(TransientResponderError);
     expect(await store.get(EXECUTION)).toMatchObject({ decision: 'approved', decidedBy: CAROL });
-    expect((await store.get(EXECUTION))?.sent).toBeUndefined();
+    expect((await store.get(EXECUTION))?.sentAt).toBeUndefined();
 
     // One answer only, still: another approver, or another answer, is refused and nothing is sent.
     const dave = await answer(DAVE, { executionArn: EXECUTION, decision: 'approve' });
     expect(dave).toMatchObject({ statusCode: 409, outcome: 'refused', message: expect.stringContaining(`already approved by ${CAROL}`) });
-    expect(dave.message).toContain(`not delivered yet: only ${CAROL} can send that answer again`);
+    expect(dave.message).toContain(`not delivered yet: only ${CAROL} can send it again`);
     expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'reject' })).toMatchObject({ statusCode: 409, outcome: 'refused' });
     expect(executions.sent).toEqual([]);
 
@@ -148,11 +148,11 @@ describe('answerApproval', () => {
       logger: silentLogger,
       now: () => later,
     });
-    expect(retry).toMatchObject({ statusCode: 200, outcome: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString(), message: expect.stringContaining('sent again') });
+    expect(retry).toMatchObject({ statusCode: 200, outcome: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString(), message: expect.stringContaining(`as recorded at ${NOW.toISOString()}, sent again`) });
     expect(executions.sent).toEqual([
       { success: TOKEN, output: { approved: true, approvedBy: CAROL, by: CAROL, at: NOW.toISOString(), comment: 'investigation closed' } },
     ]);
-    expect(await store.get(EXECUTION)).toMatchObject({ decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString(), sent: 'sent', sentAt: later.toISOString() });
+    expect(await store.get(EXECUTION)).toMatchObject({ decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString(), sentAt: later.toISOString() });
     expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'approve' })).toMatchObject({ statusCode: 409 });
     expect(executions.sent).toHaveLength(1);
   });
@@ -178,7 +178,7 @@ describe('answerApproval', () => {
     });
     expect(response).toMatchObject({ statusCode: 200, outcome: 'approved' });
     expect(executions.sent).toHaveLength(1);
-    expect(warnings).toEqual(['approval sent, but the record could not be marked sent']);
+    expect(warnings).toEqual(['approval sent, sentAt not recorded']);
   });
 
   it('refuses an unknown execution', async () => {
@@ -321,21 +321,21 @@ describe('DynamoDbApprovalStore', () => {
     });
   });
 
-  it('marks a decision sent with an update conditional on that decision, once', async () => {
+  it('records sentAt with an update conditional on that decision, once', async () => {
     dynamodb.on(UpdateItemCommand).resolvesOnce({}).rejects(sdkError('ConditionalCheckFailedException'));
     const store = new DynamoDbApprovalStore(new DynamoDBClient({ region: 'eu-west-1' }), TABLE);
-    expect(await store.markSent(EXECUTION, NOW.toISOString(), { sent: 'sent', sentAt: '2026-11-27T16:32:00.000Z' })).toBe('marked');
-    expect(await store.markSent(EXECUTION, NOW.toISOString(), { sent: 'closed', sentAt: '2026-11-27T16:33:00.000Z' })).toBe('already-marked');
+    expect(await store.markSent(EXECUTION, NOW.toISOString(), '2026-11-27T16:32:00.000Z')).toBe('marked');
+    expect(await store.markSent(EXECUTION, NOW.toISOString(), '2026-11-27T16:33:00.000Z')).toBe('already-marked');
     expect(dynamodb.commandCalls(UpdateItemCommand)[0]!.args[0].input).toEqual({
       TableName: TABLE,
       Key: { pk: { S: `approval#${EXECUTION}` } },
-      UpdateExpression: 'SET sent = :sent, sentAt = :sentAt',
-      ConditionExpression: 'decidedAt = :decidedAt AND attribute_not_exists(sent)',
-      ExpressionAttributeValues: { ':sent': { S: 'sent' }, ':sentAt': { S: '2026-11-27T16:32:00.000Z' }, ':decidedAt': { S: NOW.toISOString() } },
+      UpdateExpression: 'SET sentAt = :sentAt',
+      ConditionExpression: 'decidedAt = :decidedAt AND attribute_not_exists(sentAt)',
+      ExpressionAttributeValues: { ':sentAt': { S: '2026-11-27T16:32:00.000Z' }, ':decidedAt': { S: NOW.toISOString() } },
     });
   });
 
-  it('reads the sent marker back, and fails closed on one it does not know', async () => {
+  it('reads sentAt back', async () => {
     const item = {
       pk: { S: `approval#${EXECUTION}` },
       executionArn: { S: EXECUTION },
@@ -348,13 +348,11 @@ describe('DynamoDbApprovalStore', () => {
       decision: { S: 'approved' },
       decidedBy: { S: CAROL },
       decidedAt: { S: NOW.toISOString() },
-      sent: { S: 'closed' },
       sentAt: { S: '2026-11-27T16:32:00.000Z' },
     };
-    dynamodb.on(GetItemCommand).resolvesOnce({ Item: item }).resolvesOnce({ Item: { ...item, sent: { S: 'maybe' } } });
+    dynamodb.on(GetItemCommand).resolves({ Item: item });
     const store = new DynamoDbApprovalStore(new DynamoDBClient({ region: 'eu-west-1' }), TABLE);
-    expect(await store.get(EXECUTION)).toMatchObject({ sent: 'closed', sentAt: '2026-11-27T16:32:00.000Z' });
-    await expect(store.get(EXECUTION)).rejects.toThrow(/unknown sent marker "maybe"/);
+    expect(await store.get(EXECUTION)).toMatchObject({ decidedBy: CAROL, sentAt: '2026-11-27T16:32:00.000Z' });
   });
 
   it('reads a request back with a consistent GetItem', async () => {
