@@ -5,6 +5,7 @@ import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
 import { route53ResolverClientsFor } from '../../lib/aws/clients/route53resolver';
 import { DynamoDbDnsBlockStore } from '../../lib/responders/dns-block-records';
 import { DynamoDbGrantReader } from '../../lib/responders/grants';
+import { DynamoDbQuarantineReleaseStates } from '../../lib/responders/quarantine-release-state';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
 import { createUnblockDnsDomainsHandler } from '../../lib/responders/unblock-dns-domains';
@@ -21,4 +22,4 @@ const dynamodb = homeDynamoDbClients().dynamodb();
 
 export const createHandler = createUnblockDnsDomainsHandler;
 // Response metrics (EMF lines, lib/responders/metrics-sink.ts): lib/responders/response-metrics.ts.
-export const handler = withResponseMetrics('unblock-dns-domains', recordedStep(RESPONDER_NAMES.unblockDnsDomains, createHandler({ clients, logger, blocks: new DynamoDbDnsBlockStore(dynamodb, stateTable), grants: new DynamoDbGrantReader(dynamodb, stateTable) }), logger, dynamodb), { sink: createResponseMetricsSink('unblock-dns-domains') });
+export const handler = withResponseMetrics('unblock-dns-domains', recordedStep(RESPONDER_NAMES.unblockDnsDomains, createHandler({ clients, logger, blocks: new DynamoDbDnsBlockStore(dynamodb, stateTable), records: new DynamoDbQuarantineReleaseStates(dynamodb, stateTable), grants: new DynamoDbGrantReader(dynamodb, stateTable) }), logger, dynamodb), { sink: createResponseMetricsSink('unblock-dns-domains') });

@@ -18,6 +18,7 @@ import { createReleaseS3ObjectHandler } from '../responders/release-s3-object';
 import { createBlockDnsDomainHandler } from '../responders/block-dns-domain';
 import { DynamoDbDnsBlockStore } from '../responders/dns-block-records';
 import { createUnblockDnsDomainsHandler } from '../responders/unblock-dns-domains';
+import { DynamoDbQuarantineReleaseStates } from '../responders/quarantine-release-state';
 import { createDisableAccessKeyHandler } from '../responders/disable-access-key';
 import { createRevokeRoleSessionsHandler } from '../responders/revoke-role-sessions';
 import { createReleaseCredentialsHandler } from '../responders/release-credentials';
@@ -215,7 +216,9 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
     });
   },
   [RESPONDER_NAMES.blockDnsDomain]: (runtime) => createBlockDnsDomainHandler(dnsFirewallDeps(runtime)),
-  [RESPONDER_NAMES.unblockDnsDomains]: (runtime) => createUnblockDnsDomainsHandler(dnsFirewallDeps(runtime)),
+  // It reads whether the pre-quarantine record is released, as the Lambda does.
+  [RESPONDER_NAMES.unblockDnsDomains]: (runtime) =>
+    createUnblockDnsDomainsHandler({ ...dnsFirewallDeps(runtime), records: new DynamoDbQuarantineReleaseStates(runtime.clients.dynamodb(), stateTableFromEnv(runtime.environment)) }),
   // IAM through the served accounts' clients; grants from the state table, as the Lambdas build them.
   [RESPONDER_NAMES.disableAccessKey]: (runtime) => createDisableAccessKeyHandler(credentialDeps(runtime)),
   [RESPONDER_NAMES.revokeRoleSessions]: (runtime) => createRevokeRoleSessionsHandler({ ...credentialDeps(runtime), clients: sessionRevokerIam(runtime) }),

@@ -3,7 +3,9 @@
  * task token of a waiting playbook never reaches a person: publish-alert stores it here with the
  * request, and only the approval function (lib/responders/approval.ts) reads it back, records who
  * answered (as AWS authenticated them) and sends it to Step Functions. One answer only: the
- * decision is written with a condition that there is none yet.
+ * decision is written with a condition that there is none yet. Once Step Functions has answered the
+ * send (it took the answer, or the task no longer waits), the record gets `sentAt`: a decision
+ * without it was recorded but perhaps never delivered, and its approver may send it again.
  */
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -28,6 +30,8 @@ export interface PendingApproval extends ApprovalRecord {
   readonly instanceId?: string;
   readonly waitingSteps: readonly string[];
   readonly timeoutSeconds: number;
+  /** When a send of the decision returned (Step Functions took it, or the task no longer waited); absent until then. */
+  readonly sentAt?: string;
 }
 
 /** A decision to record. */
@@ -53,6 +57,8 @@ export interface ApprovalRecords {
 export interface ApprovalAnswers extends ApprovalRecords {
   /** Records the decision unless one is recorded already (`already-decided` then). */
   decide(executionArn: string, decision: ApprovalDecision): Promise<'recorded' | 'already-decided'>;
+  /** Records that the send of the decision taken at `decidedAt` returned, unless that is recorded already (`already-marked` then). */
+  markSent(executionArn: string, decidedAt: string, sentAt: string): Promise<'marked' | 'already-marked'>;
 }
 
 /** Where approval records live. */
@@ -137,6 +143,7 @@ function recordOf(item: Record<string, AttributeValue>): PendingApproval {
     waitingSteps: (item.waitingSteps?.L ?? []).flatMap((entry) => (entry.S !== undefined ? [entry.S] : [])),
     timeoutSeconds: Number(item.timeoutSeconds?.N ?? '0'),
     ...optional('instanceId'),
+    ...optional('sentAt'),
   };
 }
 
@@ -227,6 +234,25 @@ export class DynamoDbApprovalAnswers extends DynamoDbApprovalRecords implements 
       throw toResponderError(error, 'dynamodb:UpdateItem');
     }
   }
+
+  async markSent(executionArn: string, decidedAt: string, sentAt: string): Promise<'marked' | 'already-marked'> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table(),
+          Key: { pk: s(approvalRecordKey(executionArn)) },
+          UpdateExpression: 'SET sentAt = :sentAt',
+          // Only the decision that was sent, and only the first send that returned.
+          ConditionExpression: 'decidedAt = :decidedAt AND attribute_not_exists(sentAt)',
+          ExpressionAttributeValues: { ':sentAt': s(sentAt), ':decidedAt': s(decidedAt) },
+        }),
+      );
+      return 'marked';
+    } catch (error) {
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'already-marked';
+      throw toResponderError(error, 'dynamodb:UpdateItem');
+    }
+  }
 }
 
 /** The whole state-table adapter: requests, their reading and the one decision. */
@@ -256,5 +282,12 @@ export class InMemoryApprovalStore implements ApprovalStore {
     if (!record || record.decision !== undefined) return 'already-decided';
     this.records.set(executionArn, { ...record, ...decision });
     return 'recorded';
+  }
+
+  async markSent(executionArn: string, decidedAt: string, sentAt: string): Promise<'marked' | 'already-marked'> {
+    const record = this.records.get(executionArn);
+    if (!record || record.decidedAt !== decidedAt || record.sentAt !== undefined) return 'already-marked';
+    this.records.set(executionArn, { ...record, sentAt });
+    return 'marked';
   }
 }

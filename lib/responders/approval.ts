@@ -12,7 +12,15 @@
  *    profile sessions after the instance id) or one of Firebreak's own roles;
  * 5. records decision, decidedBy, decidedAt and reason with a conditional update (one answer only);
  * 6. then sends the token: SendTaskSuccess `{ approved: true, approvedBy }` or SendTaskFailure
- *    `Firebreak.ApprovalRejected`. Only this function's role may call either.
+ *    `Firebreak.ApprovalRejected`. Only this function's role may call either;
+ * 7. records `sentAt` once Step Functions has answered the send.
+ *
+ * The send can fail after the decision is recorded (throttling past the SDK's retries, a 5xx, the
+ * function's timeout). Refusing every later answer then would leave the playbook waiting until its
+ * timeout while the approver believes it resumed; so a decision without `sentAt` is sent again when
+ * the same approver gives the same answer, exactly as recorded. Anyone else, or another answer, is
+ * still refused: one answer only. A second send of a token already taken is harmless (Step Functions
+ * says the task no longer waits).
  *
  * The token is never logged and never returned.
  */
@@ -22,7 +30,7 @@ import { DescribeExecutionCommand, SendTaskFailureCommand, SendTaskSuccessComman
 import * as z from '../contracts/zod-mini';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { APPROVAL_REJECTED_ERROR } from '../contracts/errors';
-import type { ApprovalAnswers, PendingApproval } from './approval-records';
+import type { ApprovalAnswers, ApprovalDecision, PendingApproval } from './approval-records';
 import type { IncidentLogger } from './logging';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 
@@ -183,6 +191,28 @@ function incidentKeyOf(input: string | undefined): string | undefined {
   }
 }
 
+/**
+ * The recorded decision `approver` may send again (pure): the same approver's same answer, recorded
+ * but never sent. Undefined for anything else, which is refused as a second answer.
+ */
+export function undeliveredAnswerOf(request: PendingApproval, approver: string, decision: ApprovalDecision['decision']): ApprovalDecision | undefined {
+  if (request.sentAt !== undefined || request.decision !== decision || request.decidedBy !== approver || request.decidedAt === undefined) return undefined;
+  return { decision, decidedBy: approver, decidedAt: request.decidedAt, ...(request.reason !== undefined ? { reason: request.reason } : {}) };
+}
+
+function secondAnswerRefusal(request: PendingApproval): string {
+  const first = `${request.executionArn} was already ${request.decision ?? 'answered'} by ${request.decidedBy ?? 'unknown'} at ${request.decidedAt ?? 'an earlier time'}: one answer only`;
+  return request.sentAt === undefined ? `${first} (not delivered yet: only ${request.decidedBy ?? 'its approver'} can send it again)` : first;
+}
+
+/** Sends a decision's token: SendTaskSuccess for an approval, SendTaskFailure for a rejection. */
+function sendDecision(executions: ApprovalExecutions, taskToken: string, answer: ApprovalDecision): Promise<'sent' | 'closed'> {
+  const { decidedBy: by, decidedAt: at, reason } = answer;
+  return answer.decision === 'approved'
+    ? executions.sendSuccess(taskToken, JSON.stringify({ approved: true, approvedBy: by, by, at, ...(reason !== undefined ? { comment: reason } : {}) } satisfies ApprovalAnswer))
+    : executions.sendFailure(taskToken, APPROVAL_REJECTED_ERROR, JSON.stringify({ by, at, ...(reason !== undefined ? { reason } : {}) } satisfies RejectionCause));
+}
+
 /** Answers one approval request (pure of AWS: the store and the executions are injected). */
 export async function answerApproval(event: unknown, deps: ApprovalDeps): Promise<ApprovalResponse> {
   const now = deps.now ?? (() => new Date());
@@ -204,6 +234,7 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
     return refused(400, 'bad request: the body is not JSON { executionArn, decision, reason? }');
   }
   const { executionArn } = body;
+  const decision = body.decision === 'approve' ? 'approved' : 'rejected';
   const log = (message: string, extra: Record<string, unknown>) => deps.logger.info(message, { executionArn, approver, decision: body.decision, ...extra });
 
   const request = await deps.store.get(executionArn);
@@ -211,9 +242,10 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
     log('approval refused: unknown execution', {});
     return refused(404, `no approval request is recorded for ${executionArn}: check the ARN in the alert`, executionArn);
   }
-  if (request.decision !== undefined) {
-    log('approval refused: already answered', { decidedBy: request.decidedBy });
-    return refused(409, `${executionArn} was already ${request.decision} by ${request.decidedBy ?? 'unknown'} at ${request.decidedAt ?? 'an earlier time'}: one answer only`, executionArn);
+  const undelivered = request.decision !== undefined ? undeliveredAnswerOf(request, approver, decision) : undefined;
+  if (request.decision !== undefined && undelivered === undefined) {
+    log('approval refused: already answered', { decidedBy: request.decidedBy, sentAt: request.sentAt });
+    return refused(409, secondAnswerRefusal(request), executionArn);
   }
   const execution = await deps.executions.describe(executionArn);
   if (!execution) return refused(404, `${executionArn} does not exist`, executionArn);
@@ -235,40 +267,36 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
     return refused(403, refusal, executionArn);
   }
 
-  const decidedAt = now().toISOString();
-  const decision = body.decision === 'approve' ? 'approved' : 'rejected';
-  const recorded = await deps.store.decide(executionArn, {
+  const answer: ApprovalDecision = undelivered ?? {
     decision,
     decidedBy: approver,
-    decidedAt,
+    decidedAt: now().toISOString(),
     ...(body.reason !== undefined ? { reason: body.reason } : {}),
-  });
-  if (recorded === 'already-decided') {
+  };
+  if (undelivered === undefined && (await deps.store.decide(executionArn, answer)) === 'already-decided') {
     const now2 = await deps.store.get(executionArn);
     return refused(409, `${executionArn} was answered meanwhile by ${now2?.decidedBy ?? 'someone else'}: one answer only`, executionArn);
   }
-  const sent =
-    decision === 'approved'
-      ? await deps.executions.sendSuccess(
-          request.taskToken,
-          JSON.stringify({ approved: true, approvedBy: approver, by: approver, at: decidedAt, ...(body.reason !== undefined ? { comment: body.reason } : {}) } satisfies ApprovalAnswer),
-        )
-      : await deps.executions.sendFailure(
-          request.taskToken,
-          APPROVAL_REJECTED_ERROR,
-          JSON.stringify({ by: approver, at: decidedAt, ...(body.reason !== undefined ? { reason: body.reason } : {}) } satisfies RejectionCause),
-        );
-  log('approval answered', { sent });
+  const sent = await sendDecision(deps.executions, request.taskToken, answer);
+  log('approval answered', { sent, sentAgain: undelivered !== undefined });
+  try {
+    await deps.store.markSent(executionArn, answer.decidedAt, now().toISOString());
+  } catch (error) {
+    // The token went out: a record without sentAt only lets its approver send it again, harmlessly.
+    deps.logger.warn('approval sent, sentAt not recorded', { executionArn, error: (error as Error).message });
+  }
+  const again = undelivered !== undefined ? ` (as recorded at ${answer.decidedAt}, sent again)` : '';
   if (sent === 'closed') {
-    return refused(409, `recorded ${decision} by ${approver}, but ${executionArn} no longer waits (it timed out or ended meanwhile): the playbook followed its timeout rule`, executionArn);
+    const earlier = undelivered !== undefined ? ', or an earlier send reached it' : '';
+    return refused(409, `recorded ${decision} by ${approver}${again}, but ${executionArn} no longer waits (it timed out or ended meanwhile${earlier}): see its history`, executionArn);
   }
   return {
     statusCode: 200,
     outcome: decision,
-    message: decision === 'approved' ? 'Approved: the playbook resumes its waiting steps.' : `Rejected: the playbook takes its rejected path (${APPROVAL_REJECTED_ERROR}).`,
+    message: decision === 'approved' ? `Approved${again}: the playbook resumes its waiting steps.` : `Rejected${again}: the playbook takes its rejected path (${APPROVAL_REJECTED_ERROR}).`,
     executionArn,
     decidedBy: approver,
-    decidedAt,
+    decidedAt: answer.decidedAt,
     requestedAt: request.requestedAt,
   };
 }

@@ -15,6 +15,8 @@ import { autoScalingRecordSchema, loadBalancerRecordSchema } from './fleet-recor
 import type { InstanceMetadataSettings } from './instance-state';
 import type { RecordedAddress } from './quarantine-addresses';
 import { RECORD_MAC_ALGORITHM } from './record-mac';
+import type { QuarantineReleaseState, QuarantineReleaseStates } from './quarantine-release-state';
+import { quarantineRecordKey } from './quarantine-release-state';
 
 /** The label of the record's sealed serialization (record-integrity.ts); a new layout gets a new label. */
 export const RECORD_SEAL_SCHEME = 'firebreak-quarantine-record/v1';
@@ -112,10 +114,7 @@ export interface QuarantineRecordStore {
   ): Promise<void>;
 }
 
-/** The record's partition key: one record per instance, whatever the incident. */
-export function quarantineRecordKey(account: string, region: string, instanceId: string): string {
-  return `quarantine#${account}#${region}#${instanceId}`;
-}
+export { quarantineRecordKey };
 
 const quarantineRecordSchema = z.object({
   account: z.string(),
@@ -165,8 +164,15 @@ export function parseQuarantineRecord(raw: unknown): QuarantineRecord {
 }
 
 /** An in-process store (tests, the local game-day engine): same semantics as the DynamoDB one. */
-export class InMemoryQuarantineRecordStore implements QuarantineRecordStore {
+export class InMemoryQuarantineRecordStore implements QuarantineRecordStore, QuarantineReleaseStates {
   private readonly records = new Map<string, QuarantineRecord>();
+
+  async releaseStateOf(account: string, region: string, instanceId: string): Promise<QuarantineReleaseState | undefined> {
+    const record = this.records.get(quarantineRecordKey(account, region, instanceId));
+    if (!record) return undefined;
+    const { incidentKey, released, releasedAt, releasedBy } = record;
+    return { incidentKey, released: released === true, ...(releasedAt !== undefined ? { releasedAt } : {}), ...(releasedBy !== undefined ? { releasedBy } : {}) };
+  }
 
   async saveIfAbsent(record: QuarantineRecord): Promise<'saved' | 'exists'> {
     const key = quarantineRecordKey(record.account, record.region, record.instanceId);

@@ -4,6 +4,12 @@
  * from Firebreak's domain list only when no other open incident still claims it: the same C2
  * domain found on two instances stays blocked until both are released.
  *
+ * Only once the instance is released: the pre-quarantine record must say so (release-instance marks
+ * it released, and nothing else does). The step reads the record itself rather than trusting the
+ * release step's result in its input: a release that was refused (a record failing its MAC, a
+ * foreign group, a drill instance that did not opt in) or found no record or no instance leaves
+ * the instance isolated, and a block lifted then would lift it for every instance of the VPC.
+ *
  * Order, for a retry to be safe: the other claims are read first; with none left, the domain is
  * removed from the list and only then this claim dropped (a run that dies between the two finds the
  * claim again and removes an absent domain: already done). If another incident claimed the domain
@@ -17,6 +23,7 @@ import type { Route53ResolverClients } from '../aws/clients/route53resolver';
 import { describeInstance, tagRecord } from '../aws/describe-instance';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { DnsBlockClaim, DnsBlockStore } from './dns-block-records';
+import type { QuarantineReleaseStates } from './quarantine-release-state';
 import { blockEntries, canonicalDomain } from './dns-domain';
 import { findFirewall, listedDomains, updateDomains } from './dns-firewall';
 import type { DeploymentEnvironment } from './effective-mode';
@@ -60,6 +67,8 @@ export interface UnblockDnsDeps {
   readonly clients: Ec2Clients & Route53ResolverClients;
   readonly logger: IncidentLogger;
   readonly blocks: DnsBlockStore;
+  /** The pre-quarantine records: the released instance's blocks go only once its record says released. */
+  readonly records: QuarantineReleaseStates;
   readonly grants: GrantReader;
   readonly environment?: DeploymentEnvironment;
   readonly now?: () => Date;
@@ -131,6 +140,20 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
     log.record('firebreak:read-dns-blocks', instanceId, 'already-done', 'No DNS Firewall block is claimed for this instance: nothing to unblock');
     return finish('nothing-blocked', { instanceId });
   }
+  if (!requested) {
+    const release = await releaseOf(deps.records, account, region, instanceId);
+    if (!release.released && mode === 'enforce') {
+      const refusal = `${release.why}: the DNS blocks stay (they protect the other instances of its VPC); nothing changed. \`firebreak dns unblock\` takes one back by hand`;
+      log.record('firebreak:check-released', instanceId, 'skipped', refusal);
+      return finish('refused', { instanceId, refusal });
+    }
+    log.record(
+      'firebreak:check-released',
+      instanceId,
+      release.released ? 'observed' : 'would-do',
+      release.released ? release.detail : `${release.why}; in dry-run the release marks nothing: the unblock below is rehearsed, and happens only once the release has released it`,
+    );
+  }
   const target = { account, region };
   const ec2 = await deps.clients.ec2(target);
   const described = await describeInstance(ec2, instanceId, { notFound: 'not-found-or-malformed' });
@@ -183,6 +206,21 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
     results.push({ domain: block.domain, incidentKey: block.incidentKey, outcome: mode === 'enforce' ? 'unblocked' : 'would-unblock', ...(overridden.length > 0 ? { forcedPast: overridden } : {}) });
   }
   return finish(mode === 'dry-run' ? 'dry-run' : 'unblocked', { instanceId, domains: results });
+}
+
+/** Whether the pre-quarantine record says the instance is released (only release-instance marks it). */
+async function releaseOf(
+  records: QuarantineReleaseStates,
+  account: string,
+  region: string,
+  instanceId: string,
+): Promise<{ readonly released: true; readonly detail: string } | { readonly released: false; readonly why: string }> {
+  const record = await records.releaseStateOf(account, region, instanceId);
+  if (record === undefined) return { released: false, why: `Firebreak holds no pre-quarantine record of ${instanceId}, so no release restored it` };
+  if (!record.released) {
+    return { released: false, why: `${instanceId} is not released: its pre-quarantine record (incident ${record.incidentKey}) is not marked released (the release was refused, found no instance, or has not run)` };
+  }
+  return { released: true, detail: `Released at ${record.releasedAt ?? 'an earlier run'} by ${record.releasedBy ?? 'unknown'} (its pre-quarantine record)` };
 }
 
 const describeClaims = (claims: readonly DnsBlockClaim[]) => claims.map((c) => `incident ${c.incidentKey} on ${c.instanceId}`).join(', ');

@@ -508,8 +508,9 @@ const SCOPES: readonly ActionScope[] = [
     why: 'One table ARN.',
   },
   {
-    // A second, read-only statement: the grants and approvals a mutating responder checks. Only
-    // GetItem: a responder that could write `grant#` items could clear itself.
+    // A second, read-only statement: the grants and approvals a mutating responder checks (and the
+    // pre-quarantine record unblock-dns-domains checks). Only GetItem: a responder that could write
+    // `grant#` items could clear itself.
     sid: 'ReadContainmentGrants',
     applies: (options) => (options.stateTableReadOnlyKeys ?? []).length > 0,
     actions: (requested) => (requested.has('dynamodb:GetItem') ? ['dynamodb:GetItem'] : []),

@@ -82,7 +82,8 @@ export const STATE_TABLE_ACCESS: Readonly<
     actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
     keys: [`${STATE_KEY_PREFIX.custody}*`],
   },
-  // The DNS Firewall steps keep who blocks which domain (claims), and read their grants.
+  // The DNS Firewall steps keep who blocks which domain (claims), and read their grants; the unblock
+  // also reads the pre-quarantine record, to take blocks back only once the instance is released.
   [RESPONDER_NAMES.blockDnsDomain]: {
     actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
     keys: [`${STATE_KEY_PREFIX.dnsBlock}*`, `${STATE_KEY_PREFIX.dnsBlockByInstance}*`],
@@ -91,7 +92,7 @@ export const STATE_TABLE_ACCESS: Readonly<
   [RESPONDER_NAMES.unblockDnsDomains]: {
     actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
     keys: [`${STATE_KEY_PREFIX.dnsBlock}*`, `${STATE_KEY_PREFIX.dnsBlockByInstance}*`],
-    readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
+    readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`, `${STATE_KEY_PREFIX.quarantine}*`],
   },
   // The S3 object steps only read their grants (and approvals): they keep no record of their own,
   // since the tags they add are the record release reads (release-s3-object.ts).

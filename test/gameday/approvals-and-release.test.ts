@@ -29,8 +29,12 @@ beforeAll(async () => {
   definitions = await definitionsFor(settings, playbooks);
 });
 
-/** Quarantines a web server, then asks for its release; `answer` decides the release's approval. */
-async function quarantineThenRelease(answer: (instanceId: string) => ApprovalDecision, beforeRelease?: (backend: LocalBackend, instanceId: string) => Promise<void>) {
+/** Quarantines a web server, then asks for its release; `answer` decides the release's approval, `finding` shapes the GuardDuty event. */
+async function quarantineThenRelease(
+  answer: (instanceId: string) => ApprovalDecision,
+  beforeRelease?: (backend: LocalBackend, instanceId: string) => Promise<void>,
+  finding: (event: ReturnType<typeof aimEventAt>) => ReturnType<typeof aimEventAt> = (event) => event,
+) {
   const backend = new LocalBackend({ seed: 'approvals-test' });
   const environment = await backend.prepare(
     environmentSchema.parse({
@@ -42,7 +46,7 @@ async function quarantineThenRelease(answer: (instanceId: string) => ApprovalDec
   const web = environment.instances.web!;
   const desk: ApprovalDesk = () => answer(web.instanceId);
   const engine = new LocalEngine({ backend, definitions, environment, settings, approvals: desk });
-  await engine.deliver(aimEventAt(await loadTemplate('guardduty-ec2-backdoor-c2activity-multi-eni'), web));
+  await engine.deliver(finding(aimEventAt(await loadTemplate('guardduty-ec2-backdoor-c2activity-multi-eni'), web)));
   await engine.settle();
   await beforeRelease?.(backend, web.instanceId);
   const before = backend.sim.instance(web.instanceId);
@@ -64,6 +68,17 @@ async function quarantineThenRelease(answer: (instanceId: string) => ApprovalDec
   const dynamodb = backend.clients('inspector').dynamodb();
   const item = async (pk: string) => (await dynamodb.send(new GetItemCommand({ TableName: table, Key: { pk: { S: pk } } }))).Item;
   return { backend, web, before, release, approval: await item(approvalRecordKey(release.executionArn)), record: await item(quarantineRecordKey(web.account, web.region, web.instanceId)) };
+}
+
+/** Changes the sealed record in the table (an added admin group, another profile), as a writer of the state table could. */
+async function tamperWithRecord(backend: LocalBackend, instanceId: string): Promise<void> {
+  const dynamodb = backend.clients('attacker').dynamodb();
+  const key = { pk: { S: quarantineRecordKey('111122223333', 'eu-west-1', instanceId) } };
+  const item = (await dynamodb.send(new GetItemCommand({ TableName: 'firebreak-state', Key: key }))).Item!;
+  const record = JSON.parse(item.record!.S!) as { networkInterfaces: { groupIds: string[] }[]; instanceProfileArn?: string };
+  record.networkInterfaces[0]!.groupIds.push(backend.sim.instance(instanceId)!.networkInterfaces[0]!.groupIds[0]!);
+  record.instanceProfileArn = 'arn:aws:iam::111122223333:instance-profile/Administrator';
+  await dynamodb.send(new PutItemCommand({ TableName: 'firebreak-state', Item: { ...item, record: { S: JSON.stringify(record) } } }));
 }
 
 const releaseResultOf = (release: { tasks: readonly { responder?: string; result?: unknown }[] }) =>
@@ -128,22 +143,27 @@ describe('approvals in the local game day (issue 8)', () => {
   });
 
   it('refuses a release from a record changed in the table (an added admin group, another profile), even when approved: nothing changes', async () => {
-    const { release, backend, web, before } = await quarantineThenRelease(
-      () => ({ answer: 'approve', by: 'carol' }),
-      async (backend, instanceId) => {
-        const dynamodb = backend.clients('attacker').dynamodb();
-        const key = { pk: { S: quarantineRecordKey('111122223333', 'eu-west-1', instanceId) } };
-        const item = (await dynamodb.send(new GetItemCommand({ TableName: 'firebreak-state', Key: key }))).Item!;
-        const record = JSON.parse(item.record!.S!) as { networkInterfaces: { groupIds: string[] }[]; instanceProfileArn?: string };
-        record.networkInterfaces[0]!.groupIds.push(backend.sim.instance(instanceId)!.networkInterfaces[0]!.groupIds[0]!);
-        record.instanceProfileArn = 'arn:aws:iam::111122223333:instance-profile/Administrator';
-        await dynamodb.send(new PutItemCommand({ TableName: 'firebreak-state', Item: { ...item, record: { S: JSON.stringify(record) } } }));
-      },
-    );
+    const { release, backend, web, before } = await quarantineThenRelease(() => ({ answer: 'approve', by: 'carol' }), tamperWithRecord);
     expect(release.status).toBe('SUCCEEDED');
     expect(releaseResultOf(release)).toMatchObject({ status: 'refused', refusal: expect.stringContaining('integrity check') });
     expect(backend.sim.instance(web.instanceId)).toEqual(before);
     const alert = backend.sim.publishedMessages().at(-1);
     expect(alert?.message).toMatch(/refused/i);
+  });
+
+  it('keeps the C2 domain blocked for the VPC when the release is refused for a tampered record, and the alert says so', async () => {
+    const domain = 'c2.evil-domain.example.com';
+    const { release, backend, web } = await quarantineThenRelease(() => ({ answer: 'approve', by: 'carol' }), tamperWithRecord, (event) => {
+      const detail = (event as { detail: { type: string; service: { action: Record<string, unknown> } } }).detail;
+      detail.type = 'Backdoor:EC2/C&CActivity.B!DNS';
+      detail.service.action = { actionType: 'DNS_REQUEST', dnsRequestAction: { domain } };
+      return event;
+    });
+    expect(releaseResultOf(release)).toMatchObject({ status: 'refused' });
+    const unblock = (release.tasks.find((task) => task.responder === 'unblock-dns-domains')?.result as { Payload?: { status?: string; refusal?: string } } | undefined)?.Payload;
+    expect(unblock).toMatchObject({ status: 'refused', refusal: expect.stringContaining(`${web.instanceId} is not released`) });
+    expect((await backend.inspect()).dnsFirewall).toEqual({ domains: [domain], vpcIds: [web.vpcId] });
+    const report = JSON.parse(backend.sim.publishedMessages().at(-1)!.message) as { default: string };
+    expect(report.default).toContain('the DNS blocks stay');
   });
 });

@@ -10,6 +10,7 @@ import { silentLogger } from '../../lib/responders/logging';
 import { ApprovalReleaseClearance } from '../../lib/responders/release-clearance';
 import { INSTANCE_ID, ec2Incident } from '../support/incidents';
 import { recordOfDefaultInstance, sdkError } from './quarantine-fixtures';
+import { TransientResponderError } from '../../lib/contracts/responder-errors';
 
 const MACHINE = 'arn:aws:states:eu-west-1:111122223333:stateMachine:Firebreak-release-instance';
 const EXECUTION = 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:release-i-0abc1234def567890-20261127T163000Z';
@@ -45,16 +46,25 @@ function event(approver: string | undefined, body: unknown): unknown {
 class FakeExecutions implements ApprovalExecutions {
   status = 'RUNNING';
   readonly sent: unknown[] = [];
+  /** Thrown by the next send (then cleared): a send that failed past the SDK's retries. */
+  failNextSend: Error | undefined;
   async describe(arn: string) {
     return arn === EXECUTION ? { status: this.status, stateMachineArn: MACHINE, input: JSON.stringify({ incident: { key: INCIDENT_KEY } }) } : undefined;
   }
   async sendSuccess(taskToken: string, output: string) {
+    this.failOnce();
     this.sent.push({ success: taskToken, output: JSON.parse(output) as unknown });
     return 'sent' as const;
   }
   async sendFailure(taskToken: string, error: string, cause: string) {
+    this.failOnce();
     this.sent.push({ failure: taskToken, error, cause: JSON.parse(cause) as unknown });
     return 'sent' as const;
+  }
+  private failOnce(): void {
+    const failure = this.failNextSend;
+    this.failNextSend = undefined;
+    if (failure) throw failure;
   }
 }
 
@@ -107,6 +117,68 @@ describe('answerApproval', () => {
     expect(second).toMatchObject({ statusCode: 409, outcome: 'refused', message: expect.stringContaining(`already approved by ${CAROL}`) });
     expect(executions.sent).toHaveLength(1);
     expect(await store.get(EXECUTION)).toMatchObject({ decision: 'approved', decidedBy: CAROL });
+  });
+
+  it('marks the answer sent once Step Functions took it, and then refuses even the same answer again', async () => {
+    await answer(CAROL, { executionArn: EXECUTION, decision: 'approve' });
+    expect(await store.get(EXECUTION)).toMatchObject({ decision: 'approved', decidedBy: CAROL, sentAt: NOW.toISOString() });
+    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'approve' })).toMatchObject({ statusCode: 409, message: expect.stringContaining('one answer only') });
+    expect(executions.sent).toHaveLength(1);
+  });
+
+  it('sends a recorded answer again when its delivery failed: to the same approver with the same answer, never to anyone else', async () => {
+    executions.failNextSend = new TransientResponderError('states:SendTaskSuccess ThrottlingException');
+    await expect(answer(CAROL, { executionArn: EXECUTION, decision: 'approve', reason: 'investigation closed' })).rejects.toThrow(TransientResponderError);
+    expect(await store.get(EXECUTION)).toMatchObject({ decision: 'approved', decidedBy: CAROL });
+    expect((await store.get(EXECUTION))?.sentAt).toBeUndefined();
+
+    // One answer only, still: another approver, or another answer, is refused and nothing is sent.
+    const dave = await answer(DAVE, { executionArn: EXECUTION, decision: 'approve' });
+    expect(dave).toMatchObject({ statusCode: 409, outcome: 'refused', message: expect.stringContaining(`already approved by ${CAROL}`) });
+    expect(dave.message).toContain(`not delivered yet: only ${CAROL} can send it again`);
+    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'reject' })).toMatchObject({ statusCode: 409, outcome: 'refused' });
+    expect(executions.sent).toEqual([]);
+
+    // The same approver, the same answer: the recorded answer is delivered, as first decided.
+    const later = new Date(NOW.getTime() + 60_000);
+    const retry = await answerApproval(event(CAROL, { executionArn: EXECUTION, decision: 'approve' }), {
+      store,
+      executions,
+      config: { stateMachineArns: [MACHINE], deniedRolePrefixes: ['firebreak-responder-'] },
+      logger: silentLogger,
+      now: () => later,
+    });
+    expect(retry).toMatchObject({ statusCode: 200, outcome: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString(), message: expect.stringContaining(`as recorded at ${NOW.toISOString()}, sent again`) });
+    expect(executions.sent).toEqual([
+      { success: TOKEN, output: { approved: true, approvedBy: CAROL, by: CAROL, at: NOW.toISOString(), comment: 'investigation closed' } },
+    ]);
+    expect(await store.get(EXECUTION)).toMatchObject({ decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString(), sentAt: later.toISOString() });
+    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'approve' })).toMatchObject({ statusCode: 409 });
+    expect(executions.sent).toHaveLength(1);
+  });
+
+  it('sends a rejection again the same way (SendTaskFailure with the recorded cause)', async () => {
+    executions.failNextSend = new TransientResponderError('states:SendTaskFailure 500');
+    await expect(answer(CAROL, { executionArn: EXECUTION, decision: 'reject', reason: 'not yet' })).rejects.toThrow(TransientResponderError);
+    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'reject' })).toMatchObject({ statusCode: 200, outcome: 'rejected' });
+    expect(executions.sent).toEqual([{ failure: TOKEN, error: 'Firebreak.ApprovalRejected', cause: { by: CAROL, at: NOW.toISOString(), reason: 'not yet' } }]);
+  });
+
+  it('answers approved when the token went out but the record could not be marked sent (a later resend is harmless)', async () => {
+    const warnings: string[] = [];
+    store.markSent = async () => {
+      throw new TransientResponderError('dynamodb:UpdateItem ThrottlingException');
+    };
+    const response = await answerApproval(event(CAROL, { executionArn: EXECUTION, decision: 'approve' }), {
+      store,
+      executions,
+      config: { stateMachineArns: [MACHINE], deniedRolePrefixes: [] },
+      logger: { ...silentLogger, warn: (message: string) => warnings.push(message) },
+      now: () => NOW,
+    });
+    expect(response).toMatchObject({ statusCode: 200, outcome: 'approved' });
+    expect(executions.sent).toHaveLength(1);
+    expect(warnings).toEqual(['approval sent, sentAt not recorded']);
   });
 
   it('refuses an unknown execution', async () => {
@@ -247,6 +319,40 @@ describe('DynamoDbApprovalStore', () => {
         ':reason': { S: 'ok' },
       },
     });
+  });
+
+  it('records sentAt with an update conditional on that decision, once', async () => {
+    dynamodb.on(UpdateItemCommand).resolvesOnce({}).rejects(sdkError('ConditionalCheckFailedException'));
+    const store = new DynamoDbApprovalStore(new DynamoDBClient({ region: 'eu-west-1' }), TABLE);
+    expect(await store.markSent(EXECUTION, NOW.toISOString(), '2026-11-27T16:32:00.000Z')).toBe('marked');
+    expect(await store.markSent(EXECUTION, NOW.toISOString(), '2026-11-27T16:33:00.000Z')).toBe('already-marked');
+    expect(dynamodb.commandCalls(UpdateItemCommand)[0]!.args[0].input).toEqual({
+      TableName: TABLE,
+      Key: { pk: { S: `approval#${EXECUTION}` } },
+      UpdateExpression: 'SET sentAt = :sentAt',
+      ConditionExpression: 'decidedAt = :decidedAt AND attribute_not_exists(sentAt)',
+      ExpressionAttributeValues: { ':sentAt': { S: '2026-11-27T16:32:00.000Z' }, ':decidedAt': { S: NOW.toISOString() } },
+    });
+  });
+
+  it('reads sentAt back', async () => {
+    const item = {
+      pk: { S: `approval#${EXECUTION}` },
+      executionArn: { S: EXECUTION },
+      incidentKey: { S: INCIDENT_KEY },
+      requestedAt: { S: REQUEST.requestedAt },
+      taskToken: { S: TOKEN },
+      playbook: { S: 'release-instance' },
+      account: { S: '111122223333' },
+      region: { S: 'eu-west-1' },
+      decision: { S: 'approved' },
+      decidedBy: { S: CAROL },
+      decidedAt: { S: NOW.toISOString() },
+      sentAt: { S: '2026-11-27T16:32:00.000Z' },
+    };
+    dynamodb.on(GetItemCommand).resolves({ Item: item });
+    const store = new DynamoDbApprovalStore(new DynamoDBClient({ region: 'eu-west-1' }), TABLE);
+    expect(await store.get(EXECUTION)).toMatchObject({ decidedBy: CAROL, sentAt: '2026-11-27T16:32:00.000Z' });
   });
 
   it('reads a request back with a consistent GetItem', async () => {

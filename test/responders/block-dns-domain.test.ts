@@ -4,7 +4,7 @@
  * nothing sent in dry-run), and a release that never unblocks a domain another incident blocks.
  */
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   AssociateFirewallRuleGroupCommand,
   CreateFirewallDomainListCommand,
@@ -28,7 +28,9 @@ import { silentLogger } from '../../lib/responders/logging';
 import { unblockDnsDomains } from '../../lib/responders/unblock-dns-domains';
 import { EXECUTION, storeGranting } from '../support/grants';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';
-import { inputsOf, sdkError } from './quarantine-fixtures';
+import { InMemoryQuarantineRecordStore } from '../../lib/responders/quarantine-records';
+import { DynamoDbQuarantineReleaseStates } from '../../lib/responders/quarantine-release-state';
+import { inputsOf, recordOfDefaultInstance, sdkError } from './quarantine-fixtures';
 
 const ec2Mock = mockClient(EC2Client);
 /**
@@ -226,13 +228,24 @@ describe('blockDnsDomain', () => {
 
 describe('unblockDnsDomains', () => {
   const releaseIncident = () => dnsIncident(DOMAIN, { key: 'release-1' });
+  let records: InMemoryQuarantineRecordStore;
   const unblock = (mode: ResponderMode = 'enforce') => {
     const incident = releaseIncident();
     return unblockDnsDomains(
       { incident, mode, options: { target: 'released-instance' }, execution: EXECUTION },
-      { clients, logger: silentLogger, blocks, grants: storeGranting(incident, NOW, { kind: 'release' }), environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
+      { clients, logger: silentLogger, blocks, records, grants: storeGranting(incident, NOW, { kind: 'release' }), environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
     );
   };
+  /** The instance's pre-quarantine record, as quarantine-instance saved it (unreleased). */
+  const quarantined = () => records.saveIfAbsent(recordOfDefaultInstance('gd-first', '2026-11-20T10:00:00.000Z'));
+  const RELEASED = { releasedAt: '2026-11-20T10:01:00.000Z', releasedBy: 'arn:aws:sts::111122223333:assumed-role/on-call/carol' };
+
+  beforeEach(async () => {
+    // What every case below follows unless it says otherwise: release-instance released the instance.
+    records = new InMemoryQuarantineRecordStore();
+    await quarantined();
+    await records.markReleased(ACCOUNT, REGION, INSTANCE_ID, RELEASED);
+  });
 
   it('removes the domain and its subdomains when no other open incident blocks it, then drops the claim', async () => {
     givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
@@ -266,6 +279,53 @@ describe('unblockDnsDomains', () => {
     expect((await unblock()).status).toBe('nothing-blocked');
     expect(r53Mock.calls()).toHaveLength(0);
   });
+
+  it('says it found the instance released, by whom, before it unblocks', async () => {
+    givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
+    const result = await unblock();
+    expect(result.actions.find((a) => a.api === 'firebreak:check-released')).toMatchObject({
+      target: INSTANCE_ID,
+      outcome: 'observed',
+      detail: `Released at ${RELEASED.releasedAt} by ${RELEASED.releasedBy} (its pre-quarantine record)`,
+    });
+  });
+
+  it('keeps every block while the instance is not released (a refused release leaves it isolated): refused, nothing sent, the claim kept', async () => {
+    records = new InMemoryQuarantineRecordStore();
+    await quarantined();
+    givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
+    const result = await unblock();
+    expect(result).toMatchObject({ status: 'refused', instanceId: INSTANCE_ID, domains: [] });
+    expect(result.refusal).toContain(`${INSTANCE_ID} is not released: its pre-quarantine record (incident gd-first) is not marked released`);
+    expect(result.refusal).toContain('the DNS blocks stay');
+    expect(result.actions.find((a) => a.api === 'firebreak:check-released')).toMatchObject({ outcome: 'skipped' });
+    expect(r53Mock.calls()).toHaveLength(0);
+    expect(ec2Mock.calls()).toHaveLength(0);
+    expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toEqual([{ instanceId: INSTANCE_ID, incidentKey: 'gd-first' }]);
+  });
+
+  it('keeps every block of an instance Firebreak holds no record of (the release found none)', async () => {
+    records = new InMemoryQuarantineRecordStore();
+    givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
+    const result = await unblock();
+    expect(result).toMatchObject({ status: 'refused', refusal: expect.stringContaining(`no pre-quarantine record of ${INSTANCE_ID}`) });
+    expect(r53Mock.calls()).toHaveLength(0);
+    expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toHaveLength(1);
+  });
+
+  it('in dry-run, where the release marks nothing, rehearses the unblock and says it assumed the release', async () => {
+    records = new InMemoryQuarantineRecordStore();
+    await quarantined();
+    givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
+    const result = await unblock('dry-run');
+    expect(mutations()).toBe(0);
+    expect(result.domains.map((d) => d.outcome)).toEqual(['would-unblock']);
+    expect(result.actions.find((a) => a.api === 'firebreak:check-released')).toMatchObject({ outcome: 'would-do', detail: expect.stringContaining('only once the release has released it') });
+  });
 });
 
 describe('unblockDnsDomains for `firebreak dns unblock` (target requested-domain)', () => {
@@ -276,7 +336,8 @@ describe('unblockDnsDomains for `firebreak dns unblock` (target requested-domain
     const incident = dnsIncident(null, { key: 'gd-first', source: 'firebreak', findingType: 'Firebreak:DnsUnblock' });
     return unblockDnsDomains(
       { incident, mode, options: { target: 'requested-domain' }, execution: EXECUTION, request: { requestedBy: REQUESTER, reason: 'false positive', dnsUnblock: { domain, force } } },
-      { clients, logger: silentLogger, blocks, grants: storeGranting(incident, NOW, { kind: 'release' }), environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
+      // No record at all: a requested domain is taken back whatever became of the instance.
+      { clients, logger: silentLogger, blocks, records: new InMemoryQuarantineRecordStore(), grants: storeGranting(incident, NOW, { kind: 'release' }), environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
     );
   };
 
@@ -352,10 +413,25 @@ describe('unblockDnsDomains for `firebreak dns unblock` (target requested-domain
     const incident = dnsIncident(null, { key: 'gd-first' });
     const result = await unblockDnsDomains(
       { incident, mode: 'enforce', options: { target: 'requested-domain' }, execution: EXECUTION, request: { requestedBy: REQUESTER, reason: null } },
-      { clients, logger: silentLogger, blocks, grants: storeGranting(incident, NOW, { kind: 'release' }), environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
+      { clients, logger: silentLogger, blocks, records: new InMemoryQuarantineRecordStore(), grants: storeGranting(incident, NOW, { kind: 'release' }), environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
     );
     expect(result.status).toBe('refused');
     expect(r53Mock.calls()).toHaveLength(0);
+  });
+});
+
+describe('DynamoDbQuarantineReleaseStates', () => {
+  it('reads only the release attributes beside the sealed record, consistently, with exact inputs', async () => {
+    ddbMock.on(GetItemCommand).resolvesOnce({ Item: { incidentKey: { S: 'gd-first' }, released: { BOOL: true }, releasedAt: { S: '2026-11-20T10:01:00.000Z' }, releasedBy: { S: 'carol' } } }).resolvesOnce({});
+    const states = new DynamoDbQuarantineReleaseStates(new DynamoDBClient({ region: REGION }), 'state');
+    expect(await states.releaseStateOf(ACCOUNT, REGION, INSTANCE_ID)).toEqual({ incidentKey: 'gd-first', released: true, releasedAt: '2026-11-20T10:01:00.000Z', releasedBy: 'carol' });
+    expect(await states.releaseStateOf(ACCOUNT, REGION, INSTANCE_ID)).toBeUndefined();
+    expect(inputsOf(ddbMock, GetItemCommand)[0]).toEqual({
+      TableName: 'state',
+      Key: { pk: { S: `quarantine#${ACCOUNT}#${REGION}#${INSTANCE_ID}` } },
+      ConsistentRead: true,
+      ProjectionExpression: 'incidentKey, released, releasedAt, releasedBy',
+    });
   });
 });
 

@@ -731,6 +731,23 @@ describe('FirebreakStack safety rails', () => {
     expect(grantKey('arn:aws:states:eu-west-1:111122223333:execution:Firebreak-x:y')).toMatch(/^grant#/);
   });
 
+  it('lets unblock-dns-domains only READ the pre-quarantine record (whether the instance is released), and write only its DNS block claims', () => {
+    const release = { ...RELEASE, steps: [action('release', 'release-instance'), action('unblock-dns', 'unblock-dns-domains'), action('alert', 'notify')] };
+    const statements = responderStatements(synthesize({ playbooks: [COMPROMISED, DEFAULT_ALERT, release] }).template, 'UnblockDnsDomains');
+    expect(statements.find((statement) => statement.Sid === 'ReadContainmentGrants')).toEqual({
+      Sid: 'ReadContainmentGrants',
+      Effect: 'Allow',
+      Action: 'dynamodb:GetItem',
+      Resource: tableArn,
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['grant#*', 'approval#*', 'quarantine#*'] } },
+    });
+    const writes = statements.filter((statement) => JSON.stringify(statement.Action).match(/PutItem|UpdateItem/));
+    expect(writes.map((statement) => statement.Condition)).toEqual([
+      { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['dnsblock#*', 'dnsblock-instance#*'] } },
+      { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'incident#*' } },
+    ]);
+  });
+
   it("writes the deployment's rails per playbook into the guard's environment, never anywhere a caller could set them", () => {
     const { template } = synthesize({ playbooks: [COMPROMISED, ALARM, DEFAULT_ALERT, RELEASE] });
     const functions = resourcesOf(template, 'AWS::Lambda::Function');

@@ -1,0 +1,66 @@
+/**
+ * Whether an instance's pre-quarantine record is marked released, read from the attributes
+ * quarantine-records.ts keeps beside the sealed record (`incidentKey`, `released`, `releasedAt`,
+ * `releasedBy`), never the record itself: unblock-dns-domains lifts a VPC-wide DNS block only once
+ * release-instance has released the instance. A leaf module, so that the unblock does not bundle
+ * the record's schemas (docs/architecture.md, "Lean Lambda bundles").
+ */
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { toResponderError } from '../aws/errors';
+import { ResponderFailedError } from '../contracts/responder-errors';
+
+/** The record's partition key: one record per instance, whatever the incident. */
+export function quarantineRecordKey(account: string, region: string, instanceId: string): string {
+  return `quarantine#${account}#${region}#${instanceId}`;
+}
+
+/** What the record says of the instance's release. */
+export interface QuarantineReleaseState {
+  /** The incident that quarantined the instance. */
+  readonly incidentKey: string;
+  /** Set by release-instance once the instance is back to the recorded state. */
+  readonly released: boolean;
+  readonly releasedAt?: string;
+  /** The approver of the release. */
+  readonly releasedBy?: string;
+}
+
+/** Reads the release state of an instance's record; undefined when Firebreak holds no record of it. */
+export interface QuarantineReleaseStates {
+  releaseStateOf(account: string, region: string, instanceId: string): Promise<QuarantineReleaseState | undefined>;
+}
+
+/** DynamoDB adapter: a consistent GetItem of the four attributes (the release may have just marked it). */
+export class DynamoDbQuarantineReleaseStates implements QuarantineReleaseStates {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  async releaseStateOf(account: string, region: string, instanceId: string): Promise<QuarantineReleaseState | undefined> {
+    if (!this.tableName) throw new ResponderFailedError('No state table configured: set FIREBREAK_STATE_TABLE to the DynamoDB table name');
+    let item;
+    try {
+      ({ Item: item } = await this.client.send(
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: quarantineRecordKey(account, region, instanceId) } },
+          ConsistentRead: true,
+          ProjectionExpression: 'incidentKey, released, releasedAt, releasedBy',
+        }),
+      ));
+    } catch (error) {
+      throw toResponderError(error, 'dynamodb:GetItem');
+    }
+    if (!item) return undefined;
+    const incidentKey = item.incidentKey?.S;
+    if (incidentKey === undefined) throw new ResponderFailedError(`Quarantine record for ${instanceId} has no incidentKey attribute`);
+    return {
+      incidentKey,
+      released: item.released?.BOOL === true,
+      ...(item.releasedAt?.S !== undefined ? { releasedAt: item.releasedAt.S } : {}),
+      ...(item.releasedBy?.S !== undefined ? { releasedBy: item.releasedBy.S } : {}),
+    };
+  }
+}
