@@ -23,13 +23,13 @@ export type { MemberCredentials, TargetClientConfig } from './clients/access';
 export { assertServedAccount, requireServedAccounts } from './clients/access';
 export { memberRoleArn, partitionForRegion, roleSessionName } from './clients/member-role';
 
-/** The default name of the role the member-role stack creates in every member account. */
+/** The default configured name of the member roles (each responder's is `responderMemberRoleName`). */
 export const DEFAULT_MEMBER_ROLE_NAME = 'FirebreakResponder';
 
 /**
- * The default name of the member-account role that may write role policies (session revocation):
- * separate from the member role, trusted only by the responders whose deployed steps write role
- * policies (quarantine-instance with revokeRoleSessions, revoke-role-sessions, release-credentials).
+ * The default configured name of the member-account roles that write role policies: each responder
+ * whose deployed steps write them (quarantine-instance with revokeRoleSessions, revoke-role-sessions,
+ * release-credentials) gets one of its own (`responderMemberRoleName`), separate from its member role.
  */
 export const DEFAULT_SESSION_REVOKER_ROLE_NAME = 'FirebreakSessionRevoker';
 
