@@ -23,15 +23,34 @@ export type { MemberCredentials, TargetClientConfig } from './clients/access';
 export { assertServedAccount, requireServedAccounts } from './clients/access';
 export { memberRoleArn, partitionForRegion, roleSessionName } from './clients/member-role';
 
-/** The default name of the role the member-role stack creates in every member account. */
+/** The default configured name of the member roles (each responder's is `responderMemberRoleName`). */
 export const DEFAULT_MEMBER_ROLE_NAME = 'FirebreakResponder';
 
 /**
- * The default name of the member-account role that may write role policies (session revocation):
- * separate from the member role, trusted only by the responders whose deployed steps write role
- * policies (quarantine-instance with revokeRoleSessions, revoke-role-sessions, release-credentials).
+ * The default configured name of the member-account roles that write role policies: each responder
+ * whose deployed steps write them (quarantine-instance with revokeRoleSessions, revoke-role-sessions,
+ * release-credentials) gets one of its own (`responderMemberRoleName`), separate from its member role.
  */
 export const DEFAULT_SESSION_REVOKER_ROLE_NAME = 'FirebreakSessionRevoker';
+
+/** IAM role names are at most 64 characters. */
+const ROLE_NAME_MAX = 64;
+
+/**
+ * The name of one responder's own role in a member account: the configured name (memberRoleName or
+ * sessionRevokerRoleName) and the responder, `FirebreakResponder-quarantine-instance`. One role per
+ * responder, so that each holds only its own responder's grants there, never another's. The longest
+ * responder name (update-security-hub-finding, 27 characters) leaves 36 for the configured name.
+ */
+export function responderMemberRoleName(baseName: string, responder: string): string {
+  const name = `${baseName}-${responder}`;
+  if (name.length > ROLE_NAME_MAX) {
+    throw new RangeError(
+      `member-account role name '${name}' is ${name.length} characters, over IAM's ${ROLE_NAME_MAX}: shorten the configured role name '${baseName}' (at most ${ROLE_NAME_MAX - responder.length - 1} characters with responder ${responder})`,
+    );
+  }
+  return name;
+}
 
 export interface MemberAccountClientFactoryOptions extends MemberRoleAccessOptions {
   /** @default (config) => new EC2Client(config) */

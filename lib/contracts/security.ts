@@ -21,7 +21,11 @@ export const SECURITY_ENV = {
   organizationId: 'FIREBREAK_ORGANIZATION_ID',
   /** `true` when the deployment accepts game-day injections (on the game-day bus only). */
   gameDayEnabled: 'FIREBREAK_GAMEDAY_ENABLED',
-  /** The member role's name in every served account; unset when only the security account is served. */
+  /**
+   * In a responder that acts in member accounts, its own role's name there (`<memberRoleName>-<responder>`);
+   * in the other functions the configured name, read only as "member accounts are served". Unset
+   * when only the security account is served.
+   */
   memberRoleName: 'FIREBREAK_MEMBER_ROLE_NAME',
   /**
    * The ARN of the KMS HMAC key (HMAC_256) that seals pre-quarantine records: quarantine-instance
@@ -46,9 +50,9 @@ export const SECURITY_ENV = {
    */
   evidenceLocks: 'FIREBREAK_EVIDENCE_LOCKS',
   /**
-   * The member-account role that may write role policies (session revocation), separate from the
-   * member role and trusted by quarantine-instance alone; member-account IAM clients assume it.
-   * Set only when member roles are configured and a playbook revokes sessions.
+   * The responder's own member-account role that writes role policies (`<sessionRevokerRoleName>-<responder>`),
+   * separate from its member role and trusted by it alone; its role-policy IAM clients assume it.
+   * Set only on the responders whose steps write role policies, when member roles are configured.
    */
   sessionRevokerRoleName: 'FIREBREAK_SESSION_REVOKER_ROLE_NAME',
   /** The forensic account evidence is copied to (copy-evidence; set when the deployment configures one). */

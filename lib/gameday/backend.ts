@@ -297,8 +297,9 @@ export interface GameDayBackend {
   /**
    * A member-account game day (settings.securityAccount): creates the member-account roles in the
    * environment's account with their deployed trust policies, and from then on the deployment's
-   * roles (`deployedRoles`, local names) reach that account only by sts:AssumeRole into
-   * `memberRoleName` (or, through clientsThroughRole, another of them), as the responders do in
+   * roles (the keys of `deployedRoles`, local names) reach that account only by sts:AssumeRole into
+   * the member-account role each maps to (a responder's own, as its function's synthesized
+   * environment names it; through clientsThroughRole, another of them), as the responders do in
    * Lambda. Their identity policies come with enforceIdentityPolicies (by role ARN). `externalIds`
    * (local role name → ExternalId) is what each deployed role sends with that AssumeRole, as its
    * function's synthesized environment gives it (none: sent without). Optional: absent, a scenario
@@ -306,8 +307,7 @@ export interface GameDayBackend {
    */
   prepareMemberRoles?(
     roles: readonly { readonly roleName: string; readonly trustPolicy: PolicyDocument }[],
-    memberRoleName: string,
-    deployedRoles: readonly string[],
+    deployedRoles: ReadonlyMap<string, string>,
     externalIds?: ReadonlyMap<string, string>,
   ): Promise<void>;
   /**

@@ -6,8 +6,7 @@
  * machine ARNs). Also the local names of those resources, in one place for the engine and the backend.
  */
 import type { CfnTemplate, DeploymentLogicalIds, SynthesizedDeployment } from '../stack/app';
-import { DEFAULT_FORENSIC_ROLE_NAME } from '../contracts/security';
-import { DEFAULT_MEMBER_ROLE_NAME, DEFAULT_SESSION_REVOKER_ROLE_NAME } from '../aws/member-accounts';
+import { DEFAULT_FORENSIC_ROLE_NAME, SECURITY_ENV } from '../contracts/security';
 import { LOCAL_RESPONDERS } from './responders';
 import { patternMismatch } from './event-patterns';
 import type { PolicyDocument, PolicyStatement } from './sim/iam-policy';
@@ -61,12 +60,26 @@ export function playbookMachineName(playbook: string): string {
   return `Firebreak-${playbook}`;
 }
 
-/** The member-account roles, as a scenario's `removedStatements` names them (a member-account game day only: settings.securityAccount). */
+/**
+ * The member-account roles, as a scenario's `removedStatements` names them (a member-account game
+ * day only: settings.securityAccount): `member-role:<responder>`, `session-revoker-role:<responder>`.
+ */
 export const MEMBER_ROLE = 'member-role';
 export const SESSION_REVOKER_ROLE = 'session-revoker-role';
 
-/** The roles a scenario's `removedStatements` may name (besides `playbook:<name>`). */
-export const REMOVABLE_ROLES: readonly string[] = [...LOCAL_RESPONDERS, 'dispatcher', RESPONDER_NAMES.approval, MEMBER_ROLE, SESSION_REVOKER_ROLE];
+/** How `removedStatements` names a responder's role in the member account (`member-role:quarantine-instance`). */
+export function memberAccountRoleLabel(kind: typeof MEMBER_ROLE | typeof SESSION_REVOKER_ROLE, responder: string): string {
+  return `${kind}:${responder}`;
+}
+
+/** The responder a `member-role:<responder>` or `session-revoker-role:<responder>` label names, if it is one. */
+export function memberAccountRoleResponder(label: string): string | undefined {
+  const match = /^(?:member-role|session-revoker-role):(.+)$/.exec(label);
+  return match?.[1];
+}
+
+/** The roles a scenario's `removedStatements` may name (besides `playbook:<name>` and the member-account roles). */
+export const REMOVABLE_ROLES: readonly string[] = [...LOCAL_RESPONDERS, 'dispatcher', RESPONDER_NAMES.approval];
 
 /** The definitions cannot be mapped to local resources (an intrinsic the game day cannot resolve). */
 export class DeploymentTemplateError extends FirebreakError {
@@ -86,8 +99,6 @@ export interface LocalDeploymentResources {
   readonly unprocessableEventsQueueUrl: string;
   /** The KMS key that seals pre-quarantine records, when the backend created one. */
   readonly recordKeyArn?: string;
-  /** The member accounts' member role name, when the deployment has one. */
-  readonly memberRoleName?: string;
 }
 
 interface Resolved {
@@ -101,7 +112,7 @@ function queueArn(region: string, account: string, url: string): string {
 
 /** The game day's own resources, as a prepared environment's deployment names them ('' record key: none). */
 export function localDeploymentResources(
-  deployment: Omit<LocalDeploymentResources, 'recordKeyArn' | 'memberRoleName'> & { readonly recordKeyArn: string },
+  deployment: Omit<LocalDeploymentResources, 'recordKeyArn'> & { readonly recordKeyArn: string },
 ): LocalDeploymentResources {
   return {
     account: deployment.account,
@@ -318,36 +329,40 @@ export interface AccountRole {
 
 /**
  * The member-account roles resolved for one member account, as the member-role template deploys
- * them there: the member role (its trust admits the security account's responder roles on
- * condition of aws:PrincipalArn, and the ExternalId when the deployment sets one) and, when a
- * playbook revokes role sessions, the session revoker. Absent when the deployment has no
- * member-role template.
+ * them there, by their `removedStatements` label: each responder's member role (its trust admits
+ * that responder's role alone, on condition of aws:PrincipalArn, and the ExternalId when the
+ * deployment sets one) and the session revoker of each responder that writes role policies.
+ * Absent when the deployment has no member-role template.
  */
-export function memberAccountRoles(
-  deployment: SynthesizedDeployment,
-  local: LocalDeploymentResources,
-  memberAccount: string,
-): { readonly member: AccountRole; readonly sessionRevoker?: AccountRole } | undefined {
+export function memberAccountRoles(deployment: SynthesizedDeployment, local: LocalDeploymentResources, memberAccount: string): ReadonlyMap<string, AccountRole> | undefined {
   const template = deployment.memberRoleTemplate;
-  const ids = deployment.logicalIds;
-  if (!template || !ids.memberRole) return undefined;
-  const role = (id: string, defaultName: string) => roleInAccount(template, id, local, memberAccount, defaultName);
-  const member = role(ids.memberRole, local.memberRoleName ?? DEFAULT_MEMBER_ROLE_NAME);
-  return ids.sessionRevokerRole ? { member, sessionRevoker: role(ids.sessionRevokerRole, DEFAULT_SESSION_REVOKER_ROLE_NAME) } : { member };
+  const { memberRoles, sessionRevokerRoles } = deployment.logicalIds;
+  if (!template || !memberRoles) return undefined;
+  const role = (id: string) => roleInAccount(template, id, local, memberAccount, id);
+  return new Map([
+    ...Object.entries(memberRoles).map(([responder, id]) => [memberAccountRoleLabel(MEMBER_ROLE, responder), role(id)] as const),
+    ...Object.entries(sessionRevokerRoles ?? {}).map(([responder, id]) => [memberAccountRoleLabel(SESSION_REVOKER_ROLE, responder), role(id)] as const),
+  ]);
 }
 
-/**
- * What each responder's role sends as ExternalId when it assumes a member-account role: its
- * function's synthesized FIREBREAK_MEMBER_ROLE_EXTERNAL_ID, by the role's local name (a function
- * the stack gives none sends none, as it would in Lambda).
- */
-export function memberRoleExternalIds(environments: Readonly<Record<string, Readonly<Record<string, string>>>> | undefined, region: string): Map<string, string> {
-  const externalIds = new Map<string, string>();
+/** A value of each responder function's synthesized environment, by the function role's local name (a function the stack gives none has none, as in Lambda). */
+function environmentValueByRole(environments: Readonly<Record<string, Readonly<Record<string, string>>>> | undefined, region: string, variable: string): Map<string, string> {
+  const values = new Map<string, string>();
   for (const [responder, environment] of Object.entries(environments ?? {})) {
-    const externalId = environment[DEPLOYMENT_ENV.memberRoleExternalId];
-    if (externalId !== undefined) externalIds.set(responderRole(responder, region), externalId);
+    const value = environment[variable];
+    if (value !== undefined) values.set(responderRole(responder, region), value);
   }
-  return externalIds;
+  return values;
+}
+
+/** What each responder's role sends as ExternalId when it assumes a member-account role: its function's synthesized FIREBREAK_MEMBER_ROLE_EXTERNAL_ID. */
+export function memberRoleExternalIds(environments: Readonly<Record<string, Readonly<Record<string, string>>>> | undefined, region: string): Map<string, string> {
+  return environmentValueByRole(environments, region, DEPLOYMENT_ENV.memberRoleExternalId);
+}
+
+/** The member role each responder's role assumes in a member account: its function's synthesized FIREBREAK_MEMBER_ROLE_NAME (its own role there). */
+export function memberRoleNamesByRole(environments: Readonly<Record<string, Readonly<Record<string, string>>>> | undefined, region: string): Map<string, string> {
+  return environmentValueByRole(environments, region, SECURITY_ENV.memberRoleName);
 }
 
 /**

@@ -63,15 +63,15 @@ export class LocalBackend extends AccountBackend {
   /**
    * The environment's account when it is a member account (settings.securityAccount): the
    * operator's clients create and inspect the environment there, and the deployment's roles
-   * (`deployedRoles`) reach it through the member role once prepareMemberRoles made it (`roles`).
+   * (`deployedRoles`) reach it through their member-account roles once prepareMemberRoles made them (`roles`).
    */
   private member:
     | {
         readonly account: string;
         roles?: {
-          readonly memberRoleName: string;
-          readonly deployedRoles: ReadonlySet<string>;
-          /** The member-account roles prepareMemberRoles made (the member role, the session revoker). */
+          /** Each deployed role (local name) → the member-account role it assumes there (a responder's own). */
+          readonly deployedRoles: ReadonlyMap<string, string>;
+          /** The member-account roles prepareMemberRoles made (each responder's member role and session revoker). */
           readonly accountRoles: ReadonlySet<string>;
           /** What each deployed role sends as ExternalId when it assumes one of them. */
           readonly externalIds: ReadonlyMap<string, string>;
@@ -292,8 +292,7 @@ export class LocalBackend extends AccountBackend {
 
   async prepareMemberRoles(
     roles: readonly { readonly roleName: string; readonly trustPolicy: PolicyDocument }[],
-    memberRoleName: string,
-    deployedRoles: readonly string[],
+    deployedRoles: ReadonlyMap<string, string>,
     externalIds: ReadonlyMap<string, string> = new Map(),
   ): Promise<void> {
     const member = this.member;
@@ -303,7 +302,7 @@ export class LocalBackend extends AccountBackend {
     for (const role of roles) {
       await iam.send(new CreateRoleCommand({ RoleName: role.roleName, AssumeRolePolicyDocument: JSON.stringify(role.trustPolicy), MaxSessionDuration: 3600 }));
     }
-    member.roles = { memberRoleName, deployedRoles: new Set(deployedRoles), accountRoles: new Set(roles.map((role) => role.roleName)), externalIds };
+    member.roles = { deployedRoles, accountRoles: new Set(roles.map((role) => role.roleName)), externalIds };
     // Clients made before reached the member account directly.
     this.factories.clear();
   }
@@ -311,11 +310,11 @@ export class LocalBackend extends AccountBackend {
   clients(role: string): GameDayClients {
     let factory = this.factories.get(role);
     if (!factory) {
-      // The deployment's roles reach a member account through the member role; anyone else (the
-      // game day's attacker) is a principal of the account it acts in.
-      const memberRoles = this.member?.roles?.deployedRoles.has(role) === true ? this.member.roles : undefined;
-      const memberRoleName = memberRoles?.memberRoleName;
-      const externalId = memberRoles?.externalIds.get(role);
+      // The deployment's roles reach a member account through their own member-account role; anyone
+      // else (the game day's attacker) is a principal of the account it acts in.
+      const memberRoles = this.member?.roles;
+      const memberRoleName = memberRoles?.deployedRoles.get(role);
+      const externalId = memberRoleName !== undefined ? memberRoles?.externalIds.get(role) : undefined;
       factory = this.sim.clientFactory({
         principal: `arn:aws:iam::${this.sim.defaultAccount}:role/${role}`,
         ...(memberRoleName !== undefined ? { memberRoleName } : {}),

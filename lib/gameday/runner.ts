@@ -18,7 +18,7 @@ import { canonicalDomain } from '../responders/dns-domain';
 import type { TriageDecision } from '../playbooks/triage';
 import type { SynthesizedDefinitions } from '../stack/app';
 import type { AccountInspection, GameDayBackend, GameDayCall, RehearsalFinding, ResolvedEnvironment } from './backend';
-import { busFor, deployedPolicies, deployedResourcePolicies, deployedRules, forensicRolePolicies, localDeploymentResources, MEMBER_ROLE, memberAccountRoles, memberRoleExternalIds, SESSION_REVOKER_ROLE, routeToDispatcher, statementSids, withoutStatements } from './deployment';
+import { busFor, deployedPolicies, deployedResourcePolicies, deployedRules, forensicRolePolicies, localDeploymentResources, memberAccountRoles, memberRoleExternalIds, memberRoleNamesByRole, routeToDispatcher, statementSids, withoutStatements } from './deployment';
 import type { DeployedRule, EventRouting } from './deployment';
 import type { PolicyDocument } from './sim/iam-policy';
 import { didYouMean } from '../playbooks/errors';
@@ -41,6 +41,7 @@ import { medianPace } from './latency/pace';
 import type { LatencyPrediction } from './latency/predict';
 import { predictLatency } from './latency/predict';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import { DEFAULT_MEMBER_ROLE_NAME } from '../aws/member-accounts';
 import type { IncidentReport } from '../operator/incident-report';
 import { readScenarioReports, recordChecks, scenarioPhaseTargets } from './incident-records';
 
@@ -406,7 +407,7 @@ function localRoleOf(role: string, region: string, policies: ReadonlyMap<string,
   return candidates.find((candidate) => candidate !== undefined && policies.has(candidate));
 }
 
-/** The member-account roles' ARNs by the name removedStatements gives them (member-role, session-revoker-role). */
+/** The member-account roles' ARNs by the name removedStatements gives them (member-role:<responder>, session-revoker-role:<responder>). */
 type AccountRoleArns = Readonly<Record<string, string | undefined>>;
 
 /** The deployed policies with the scenario's `removedStatements` taken out; throws for a role or Sid the template does not have. */
@@ -481,16 +482,21 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     // A member-account game day: the member-account roles, made in the environment's account with
     // the deployed trust policies; the deployment's roles reach that account only through them.
     const memberRoles = settings.securityAccount !== undefined && definitions.deployment ? memberAccountRoles(definitions.deployment, local, environment.account) : undefined;
-    const accountRoles = memberRoles ? [memberRoles.member, ...(memberRoles.sessionRevoker ? [memberRoles.sessionRevoker] : [])] : [];
+    const accountRoles = [...(memberRoles?.values() ?? [])];
     if (settings.securityAccount !== undefined) {
       if (!memberRoles || !deployed || !backend.prepareMemberRoles || !backend.enforceIdentityPolicies) {
         throw memberAccountUnsupported();
       }
-      await backend.prepareMemberRoles(accountRoles, memberRoles.member.roleName, [...deployed.keys()], memberRoleExternalIds(definitions.environments, local.region));
+      // Each deployed role assumes the member-account role its function's environment names (a
+      // responder's own); the others (state machines, the dispatcher) the configured name, which
+      // names no role there: they never act in the member account.
+      const ownRoles = memberRoleNamesByRole(definitions.environments, local.region);
+      const deployedRoles = new Map([...deployed.keys()].map((role) => [role, ownRoles.get(role) ?? DEFAULT_MEMBER_ROLE_NAME]));
+      await backend.prepareMemberRoles(accountRoles, deployedRoles, memberRoleExternalIds(definitions.environments, local.region));
     }
     if (definitions.deployment && deployed && backend.enforceIdentityPolicies) {
       const withMemberRoles = new Map([...deployed, ...accountRoles.map((role) => [role.roleArn, role.documents] as const)]);
-      const roles = new Map(scenarioPolicies(scenario, withMemberRoles, local.region, { [MEMBER_ROLE]: memberRoles?.member.roleArn, [SESSION_REVOKER_ROLE]: memberRoles?.sessionRevoker?.roleArn }));
+      const roles = new Map(scenarioPolicies(scenario, withMemberRoles, local.region, Object.fromEntries([...(memberRoles ?? [])].map(([label, role]) => [label, role.roleArn]))));
       // The forensic role, in the forensic account, as the ForensicRoleStack template grants it.
       const forensicRole = environment.forensic ? forensicRolePolicies(definitions.deployment, local, environment.forensic.accountId) : undefined;
       if (forensicRole) roles.set(forensicRole.roleArn, forensicRole.documents);

@@ -15,7 +15,8 @@ import type { Playbook, Step } from '../playbooks/model';
 import { describeZodIssue, valueAt } from '../playbooks/schema';
 import type { Scenario, ScenarioDocument } from './scenario';
 import { scenarioFileSchema, scenarioPlaybooks } from './scenario';
-import { MEMBER_ROLE, REMOVABLE_ROLES, SESSION_REVOKER_ROLE } from './deployment';
+import { memberAccountRoleResponder, REMOVABLE_ROLES } from './deployment';
+import { LOCAL_RESPONDERS } from './responders';
 import { KNOWN_STATEMENT_SIDS } from './statement-sids';
 import { FirebreakError } from '../contracts/errors';
 
@@ -166,12 +167,17 @@ function crossCheck(document: ScenarioDocument, file: string, source: SourceMap,
       if (names !== undefined && !names.includes(playbookRole)) {
         at(['environment', 'removedStatements', index, 'role'], `no playbook '${playbookRole}'${didYouMean(playbookRole, names)}`);
       }
-    } else if ((role === MEMBER_ROLE || role === SESSION_REVOKER_ROLE) && document.settings.securityAccount === undefined) {
-      at(['environment', 'removedStatements', index, 'role'], `${role} exists only in a member-account game day: set settings.securityAccount (the environment is then a member account)`);
+    } else if (memberAccountRoleResponder(role) !== undefined) {
+      const responder = memberAccountRoleResponder(role) as string;
+      if (document.settings.securityAccount === undefined) {
+        at(['environment', 'removedStatements', index, 'role'], `${role} exists only in a member-account game day: set settings.securityAccount (the environment is then a member account)`);
+      } else if (!LOCAL_RESPONDERS.includes(responder)) {
+        at(['environment', 'removedStatements', index, 'role'], `no responder '${responder}'${didYouMean(responder, LOCAL_RESPONDERS)}`);
+      }
     } else if (!REMOVABLE_ROLES.includes(role)) {
       at(
         ['environment', 'removedStatements', index, 'role'],
-        `no role '${role}'${didYouMean(role, REMOVABLE_ROLES)}; roles: ${REMOVABLE_ROLES.join(', ')}, or playbook:<name>`,
+        `no role '${role}'${didYouMean(role, REMOVABLE_ROLES)}; roles: ${REMOVABLE_ROLES.join(', ')}, playbook:<name>, or member-role:<responder> and session-revoker-role:<responder> in a member-account game day`,
       );
     }
     if (!KNOWN_STATEMENT_SIDS.includes(sid)) {

@@ -176,7 +176,9 @@ export const environmentSchema = z.strictObject({
         role: z
           .string()
           .min(1)
-          .describe('The role: a responder (quarantine-instance, snapshot-volumes…), dispatcher, a playbook state machine as playbook:<name>, or member-role.'),
+          .describe(
+            "The role: a responder (quarantine-instance, snapshot-volumes…), dispatcher, a playbook state machine as playbook:<name>, or, in a member-account game day, a responder's own role there as member-role:<responder> or session-revoker-role:<responder>.",
+          ),
         sid: z.string().regex(/^[A-Za-z0-9]+$/, 'a statement Sid such as ContainInstances').describe("The statement's Sid in the synthesized policy."),
       }),
     )
@@ -204,7 +206,7 @@ export const settingsSchema = z.strictObject({
     .regex(/^\d{12}$/, 'an account id has 12 digits')
     .optional()
     .describe(
-      "The account Firebreak is deployed in, when it is not the environment's (CDK context memberRoleName and organizationId): the environment is then a member account of the organization, reached through the member role the synthesized MemberRoleStack describes, with that role's trust and policies enforced (removedStatements: member-role). Local backend only.",
+      "The account Firebreak is deployed in, when it is not the environment's (CDK context memberRoleName and organizationId): the environment is then a member account of the organization, reached through the member role the synthesized MemberRoleStack describes, with each responder's own role there, its trust and policies enforced (removedStatements: member-role:<responder>). Local backend only.",
     ),
   memberRoleExternalId: z
     .string()

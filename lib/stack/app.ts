@@ -15,7 +15,7 @@ import type { Playbook } from '../playbooks/model';
 import { readFirebreakConfig } from './config';
 import { FIREBREAK_DEFAULTS } from './defaults';
 import { FirebreakStack } from './firebreak-stack';
-import { MemberRoleStack, memberRoleIamActions, memberRoleResponders, sessionRevokingResponders } from './member-role-stack';
+import { MemberRoleStack, memberAccountActionsByResponder } from './member-role-stack';
 import { ForensicRoleStack } from './forensic-role-stack';
 import { flattenSteps } from '../playbooks/model';
 import { RESPONDER_NAMES } from '../contracts/responders';
@@ -95,14 +95,12 @@ export async function buildFirebreakApp(options: FirebreakAppOptions = {}): Prom
 
   // Environment-agnostic on purpose: the same template goes to every member account (StackSets
   // included), the security account arriving as the SecurityAccountId parameter unless configured.
-  const memberActions = memberRoleIamActions(playbooks);
+  const responderActions = memberAccountActionsByResponder(playbooks);
   const memberRole =
-    options.memberRoleStack === false || memberActions.length === 0
+    options.memberRoleStack === false || Object.keys(responderActions).length === 0
       ? undefined
       : new MemberRoleStack(app, MEMBER_ROLE_STACK_ID, {
-          iamActions: memberActions,
-          responders: memberRoleResponders(playbooks),
-          ...(sessionRevokingResponders(playbooks).length > 0 ? { sessionRevokers: sessionRevokingResponders(playbooks) } : {}),
+          responderActions,
           ...(securityAccountId ? { securityAccountId } : {}),
           ...(securityRegions ? { securityRegions } : {}),
           ...(config.memberRoleName ? { roleName: config.memberRoleName } : {}),
@@ -177,10 +175,10 @@ export interface DeploymentLogicalIds {
   readonly responders: Record<string, { readonly function: string; readonly role: string; readonly logGroup: string }>;
   /** By playbook name. */
   readonly playbooks: Record<string, { readonly stateMachine: string; readonly role: string }>;
-  /** The member role in the member-role template, when one is synthesized. */
-  readonly memberRole?: string;
-  /** In the member-role template: the member-account role that writes role policies (session revocation), when a playbook revokes sessions. */
-  readonly sessionRevokerRole?: string;
+  /** In the member-role template, by responder: its member role (none without a member-role template). */
+  readonly memberRoles?: Readonly<Record<string, string>>;
+  /** In the member-role template, by responder that writes role policies: its session-revoker role. */
+  readonly sessionRevokerRoles?: Readonly<Record<string, string>>;
   /** The forensic role in the forensic-role template, when one is synthesized. */
   readonly forensicRole?: string;
   /** The KMS key that seals pre-quarantine records, when deployed. */
@@ -219,6 +217,8 @@ export async function synthesizeDefinitions(options: Omit<FirebreakAppOptions, '
   const forensicRoleTemplate = built.forensicRole ? (assembly.getStackArtifact(built.forensicRole.artifactId).template as CfnTemplate) : undefined;
   const idOf = (construct: { node: { defaultChild?: unknown } }, within: Stack = built.stack): string =>
     within.getLogicalId(construct.node.defaultChild as CfnElement);
+  const idsOf = (roles: ReadonlyMap<string, { node: { defaultChild?: unknown } }>, within: Stack): Record<string, string> =>
+    Object.fromEntries([...roles].map(([responder, role]) => [responder, idOf(role, within)]));
   const definitionOf = (machine: { node: { defaultChild: unknown } }): SynthesizedDefinition => {
     const logicalId = built.stack.getLogicalId(machine.node.defaultChild as CfnStateMachine);
     const properties = template.Resources[logicalId]?.Properties;
@@ -248,8 +248,12 @@ export async function synthesizeDefinitions(options: Omit<FirebreakAppOptions, '
       [...firebreak.responders].map(([name, responder]) => [name, { function: idOf(responder.function), role: idOf(responder.role), logGroup: idOf(responder.logGroup) }]),
     ),
     playbooks: Object.fromEntries([...firebreak.playbookStateMachines].map(([name, machine]) => [name, { stateMachine: idOf(machine), role: idOf(machine.role) }])),
-    ...(built.memberRole ? { memberRole: idOf(built.memberRole.role, built.memberRole) } : {}),
-    ...(built.memberRole?.sessionRevokerRole ? { sessionRevokerRole: idOf(built.memberRole.sessionRevokerRole, built.memberRole) } : {}),
+    ...(built.memberRole
+      ? {
+          memberRoles: idsOf(built.memberRole.roles, built.memberRole),
+          sessionRevokerRoles: idsOf(built.memberRole.sessionRevokerRoles, built.memberRole),
+        }
+      : {}),
     ...(built.forensicRole ? { forensicRole: idOf(built.forensicRole.role, built.forensicRole) } : {}),
     ...(firebreak.recordKey ? { recordKey: idOf(firebreak.recordKey.key) } : {}),
     ...(firebreak.approvals

@@ -46,7 +46,8 @@ export interface FirebreakProps {
    */
   readonly protectedTagKey?: string;
   /**
-   * Role assumed in member accounts (deploy lib/stack/member-role-stack.ts there).
+   * The member roles' configured name (deploy lib/stack/member-role-stack.ts in member accounts):
+   * each responder assumes its own role there, `<memberRoleName>-<responder>` (at most 64 characters).
    * @default responders act in the security account only
    */
   readonly memberRoleName?: string;
@@ -58,8 +59,9 @@ export interface FirebreakProps {
    */
   readonly organizationId?: string;
   /**
-   * The member-account role that may write role policies (session revocation), separate from the
-   * member role and trusted by quarantine-instance only. Requires `memberRoleName`.
+   * The configured name of the member-account roles that write role policies: each responder that
+   * writes them gets `<sessionRevokerRoleName>-<responder>`, separate from its member role and
+   * trusted by it alone. Requires `memberRoleName`.
    * @default 'FirebreakSessionRevoker'
    */
   readonly sessionRevokerRoleName?: string;

@@ -1,16 +1,20 @@
 /**
  * The member-role stack: deployed into every member account of the organization (with `cdk deploy`
  * or as a CloudFormation StackSet), it creates the roles through which Firebreak's responders in
- * the security account act there: the member role (EC2, and iam:PassRole for release), and, when a
- * playbook revokes role sessions, a separate session-revoker role that alone may write a role
- * policy. Each trusts exact responder role ARNs of the security account, never a name pattern. The template is self-contained on purpose: no assets, no
- * lookups, no account baked in at synth time, and no bootstrap-version rule, so that StackSets can
- * deploy the same template to accounts that were never CDK-bootstrapped.
+ * the security account act there: one role per responder, `<memberRoleName>-<responder>`, holding
+ * that responder's grants and trusted by that responder's own role ARNs alone, and, for each
+ * responder whose steps write role policies, a role of its own for the writes,
+ * `<sessionRevokerRoleName>-<responder>`. One shared role would give every responder the union of
+ * all their grants (block-dns-domain could pass roles to EC2 or disable access keys); per responder,
+ * a responder reaches in a member account what its security-account role is granted for it, and
+ * no more. The template is self-contained on purpose: no assets, no lookups, no account baked in
+ * at synth time, and no bootstrap-version rule, so that StackSets can deploy the same template to
+ * accounts that were never CDK-bootstrapped.
  *
- * The role grants exactly the IAM actions of the deployed playbooks' steps that run in the member
- * account (EC2 and IAM; SNS, Step Functions and DynamoDB stay in the security account), and the
- * containment guard's ec2:DescribeInstances when a playbook is guarded, each scoped as narrowly as
- * its API allows by the rules the security account's responder roles use too (lib/stack/iam-scopes.ts).
+ * Each role grants exactly the IAM actions of its responder's deployed steps that run in the member
+ * account (EC2, IAM…; SNS, Step Functions and DynamoDB stay in the security account), and the
+ * containment guard's reads when a playbook is guarded, each scoped as narrowly as its API allows
+ * by the rules the security account's responder roles use too (lib/stack/iam-scopes.ts).
  * See docs/organization.md for the topology and the blast radius.
  */
 import {
@@ -25,7 +29,7 @@ import {
 } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import { DEFAULT_MEMBER_ROLE_NAME, DEFAULT_SESSION_REVOKER_ROLE_NAME } from '../aws/member-accounts';
+import { DEFAULT_MEMBER_ROLE_NAME, DEFAULT_SESSION_REVOKER_ROLE_NAME, responderMemberRoleName } from '../aws/member-accounts';
 import { ACTIONS, iamActionsForStep } from '../playbooks/actions';
 import { GUARD_RESPONDER, isGuardedPlaybook } from '../playbooks/compile';
 import { flattenSteps } from '../playbooks/model';
@@ -41,6 +45,7 @@ import {
   ROLE_POLICY_WRITES,
 } from './iam-scopes';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import { pascal } from './defaults';
 import { EXTERNAL_ID_PATTERN, EXTERNAL_ID_RULE } from '../contracts/security';
 
 /** Responder roles in the security account are named with this prefix (see `responderRoleName`). */
@@ -55,16 +60,15 @@ const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 const ACCOUNT_ID = /^\d{12}$/;
 /** An AWS region name such as eu-west-1 or us-gov-west-1. */
 export const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
-/** The responder whose IAM client the session-revoker role serves by default (`sessionRevokers`). */
-export const SESSION_REVOKING_RESPONDER = RESPONDER_NAMES.quarantineInstance;
 
 export interface MemberRoleStackProps extends StackProps {
   /**
-   * The IAM actions the deployed playbooks need in a member account; compute them with
-   * `memberRoleIamActions(playbooks)`. Only `ec2:`, `iam:`, `autoscaling:` and `elasticloadbalancing:` actions are accepted, and each must
-   * have a scoping rule below: an unknown action fails the synth rather than being granted on `*`.
+   * By responder, the IAM actions its deployed steps need in a member account; compute them with
+   * `memberAccountActionsByResponder(playbooks)`. Each responder gets a role of its own with exactly
+   * these. Only actions of MEMBER_ACCOUNT_SERVICES are accepted, and each must have a scoping rule
+   * (iam-scopes.ts): an unknown action fails the synth rather than being granted on `*`.
    */
-  readonly iamActions: readonly string[];
+  readonly responderActions: Readonly<Record<string, readonly string[]>>;
   /**
    * The security account (where Firebreak runs). When omitted the template takes it as the
    * `SecurityAccountId` parameter, which is how a StackSet passes it.
@@ -72,15 +76,12 @@ export interface MemberRoleStackProps extends StackProps {
    */
   readonly securityAccountId?: string;
   /**
-   * Name of the member role; responders are configured with the same name (`FIREBREAK_MEMBER_ROLE_NAME`).
+   * The configured member role name: each responder's role is `<roleName>-<responder>`
+   * (`responderMemberRoleName`, at most 64 characters), and each responder function is given its
+   * own (`FIREBREAK_MEMBER_ROLE_NAME`).
    * @default 'FirebreakResponder'
    */
   readonly roleName?: string;
-  /**
-   * The security-account responders that act in member accounts (`memberRoleResponders(playbooks)`):
-   * the member role trusts exactly their roles, `<prefix><region>-<responder>` in each security region.
-   */
-  readonly responders: readonly string[];
   /**
    * The regions the Firebreak stack is deployed in (its responder role names carry the region).
    * When omitted the template takes one region as the `SecurityRegion` parameter (StackSets).
@@ -94,18 +95,12 @@ export interface MemberRoleStackProps extends StackProps {
    */
   readonly responderRoleNamePrefix?: string;
   /**
-   * Name of the role that may write role policies (session revocation); created only when
-   * `iamActions` has iam:PutRolePolicy, trusted by quarantine-instance alone. Responders are
-   * configured with the same name (`FIREBREAK_SESSION_REVOKER_ROLE_NAME`).
+   * The configured session-revoker role name: each responder whose actions write role policies
+   * (iam:PutRolePolicy or iam:DeleteRolePolicy) gets a role `<sessionRevokerRoleName>-<responder>`
+   * for them, trusted by that responder alone (`FIREBREAK_SESSION_REVOKER_ROLE_NAME`).
    * @default 'FirebreakSessionRevoker'
    */
   readonly sessionRevokerRoleName?: string;
-  /**
-   * The responders the session-revoker role trusts: those whose deployed steps write role policies
-   * (`sessionRevokingResponders(playbooks)`), and no other.
-   * @default [quarantine-instance]
-   */
-  readonly sessionRevokers?: readonly string[];
   /**
    * Administrator and break-glass role name patterns: neither role may write a policy to, or pass, them.
    * @default DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS
@@ -118,12 +113,15 @@ export interface MemberRoleStackProps extends StackProps {
    */
   readonly externalId?: string;
   /**
-   * The forensic account evidence is copied to: the member role may share evidence snapshots with
+   * The forensic account evidence is copied to: copy-evidence's role may share evidence snapshots with
    * it (and no other account). Required when a playbook copies evidence (copy-evidence).
    * @default none
    */
   readonly forensicAccountId?: string;
 }
+
+/** The IAM actions a responder's revoker role holds beside the writes: the reads that go with them (quarantine's instance profile, the named role's tags, the recorded policy). */
+const REVOKER_READS: readonly string[] = ['iam:GetInstanceProfile', 'iam:GetRole', 'iam:GetRolePolicy'];
 
 /** The responders that act on a credential's user or role, whose rails the guard checks first. */
 const CREDENTIAL_STEP_RESPONDERS: ReadonlySet<string> = new Set([RESPONDER_NAMES.disableAccessKey, RESPONDER_NAMES.revokeRoleSessions]);
@@ -138,21 +136,48 @@ export function guardTargetAccountActions(playbooks: readonly Playbook[]): strin
   return [...CONTAINMENT_GUARD_IAM_ACTIONS.targetAccount, ...(cutsOffCredentials ? CONTAINMENT_GUARD_IAM_ACTIONS.credentialTargetAccount : [])];
 }
 
+/** True for an action of a service responders call in the finding's account (MEMBER_ACCOUNT_SERVICES). */
+function actsInMemberAccount(action: string): boolean {
+  return MEMBER_ACCOUNT_SERVICES.some((service) => action.startsWith(`${service}:`));
+}
+
 /**
- * The IAM actions the member role needs for `playbooks`: their steps' EC2 and IAM actions, and the
- * containment guard's (it reads the instance's or the credential's tags) when one of them is guarded; sorted, without repeats.
+ * By responder, the IAM actions its steps in `playbooks` need in a member account (the containment
+ * guard's reads when one of them is guarded); responders sorted, actions sorted without repeats.
+ * A responder with none is left out: it gets no member-account role.
  */
-export function memberRoleIamActions(playbooks: readonly Playbook[]): string[] {
-  const actions = new Set<string>();
-  if (playbooks.some(isGuardedPlaybook)) guardTargetAccountActions(playbooks).forEach((action) => actions.add(action));
+export function memberAccountActionsByResponder(playbooks: readonly Playbook[]): Record<string, string[]> {
+  const byResponder = new Map<string, Set<string>>();
+  const add = (responder: string, actions: Iterable<string>) => {
+    const kept = [...actions].filter(actsInMemberAccount);
+    if (kept.length === 0) return;
+    const known = byResponder.get(responder) ?? new Set<string>();
+    kept.forEach((action) => known.add(action));
+    byResponder.set(responder, known);
+  };
+  if (playbooks.some(isGuardedPlaybook)) add(GUARD_RESPONDER, guardTargetAccountActions(playbooks));
   for (const playbook of playbooks) {
-    for (const step of flattenSteps(playbook.steps)) {
-      for (const action of iamActionsForStep(step.action, step.with)) {
-        if (MEMBER_ACCOUNT_SERVICES.some((service) => action.startsWith(`${service}:`))) actions.add(action);
-      }
-    }
+    for (const step of flattenSteps(playbook.steps)) add(ACTIONS[step.action].responder, iamActionsForStep(step.action, step.with));
   }
-  return [...actions].sort();
+  return Object.fromEntries([...byResponder.keys()].sort().map((responder) => [responder, [...byResponder.get(responder)!].sort()]));
+}
+
+/** Every IAM action the member-account roles of `playbooks` hold together; sorted, without repeats. */
+export function memberRoleIamActions(playbooks: readonly Playbook[]): string[] {
+  return [...new Set(Object.values(memberAccountActionsByResponder(playbooks)).flat())].sort();
+}
+
+/**
+ * A responder's member-account actions split between its two roles: the role-policy writes (and
+ * the reads that go with them) in its revoker role, everything else in its member role.
+ */
+export function splitRoleActions(actions: readonly string[]): { readonly member: string[]; readonly revoker: string[] } {
+  const writes = actions.filter((action) => (ROLE_POLICY_WRITES as readonly string[]).includes(action));
+  if (writes.length === 0) return { member: [...actions], revoker: [] };
+  return {
+    member: actions.filter((action) => !writes.includes(action) && action !== 'iam:GetRolePolicy'),
+    revoker: [...writes, ...actions.filter((action) => REVOKER_READS.includes(action))],
+  };
 }
 
 /** The name a security-account responder role must have to be trusted by member roles, e.g. `firebreak-responder-eu-west-1-quarantine-instance`. */
@@ -215,62 +240,42 @@ export function grantAssumeMemberRole(responderRole: iam.IRole, options: GrantAs
 
 /** The responders a set of playbooks runs that act in member accounts (EC2 or IAM), the guard included when a playbook is guarded; sorted. */
 export function memberRoleResponders(playbooks: readonly Playbook[]): string[] {
-  const responders = new Set<string>();
-  if (playbooks.some(isGuardedPlaybook)) responders.add(GUARD_RESPONDER);
-  for (const playbook of playbooks) {
-    for (const step of flattenSteps(playbook.steps)) {
-      const actions = iamActionsForStep(step.action, step.with);
-      if (actions.some((action) => MEMBER_ACCOUNT_SERVICES.some((service) => action.startsWith(`${service}:`)))) {
-        responders.add(ACTIONS[step.action].responder);
-      }
-    }
-  }
-  return [...responders].sort();
+  return Object.keys(memberAccountActionsByResponder(playbooks));
 }
 
-/** The responders whose deployed steps write role policies (quarantine with revokeRoleSessions, revoke-role-sessions): the session revoker trusts them alone; sorted. */
-export function sessionRevokingResponders(playbooks: readonly Playbook[]): string[] {
-  const responders = new Set<string>();
-  for (const playbook of playbooks) {
-    for (const step of flattenSteps(playbook.steps)) {
-      if (iamActionsForStep(step.action, step.with).some((action) => (ROLE_POLICY_WRITES as readonly string[]).includes(action))) {
-        responders.add(ACTIONS[step.action].responder);
-      }
-    }
-  }
-  return [...responders].sort();
-}
-
-/** The roles that Firebreak's responders in the security account assume to act in this member account. */
+/** The roles that Firebreak's responders in the security account assume to act in this member account, one set per responder. */
 export class MemberRoleStack extends Stack {
-  /** The member role: everything the responders do here except writing role policies. */
-  public readonly role: iam.Role;
-  /** The session-revoker role (iam:PutRolePolicy), when a playbook revokes role sessions. */
-  public readonly sessionRevokerRole?: iam.Role;
+  /** By responder: its member role, everything it does here except writing role policies. */
+  public readonly roles: ReadonlyMap<string, iam.Role>;
+  /** By responder whose steps write role policies: its session-revoker role (the writes, and the reads that go with them). */
+  public readonly sessionRevokerRoles: ReadonlyMap<string, iam.Role>;
   /** The security account id (a parameter reference when synthesized for StackSets). */
   public readonly securityAccountId: string;
-  /** The permission statements of the member role, in order (for review and tests). */
-  public readonly statements: readonly iam.PolicyStatement[];
-  /** The permission statements of the session-revoker role, in order (empty without it). */
-  public readonly sessionRevokerStatements: readonly iam.PolicyStatement[];
 
   constructor(scope: Construct, id: string, props: MemberRoleStackProps) {
     super(scope, id, {
       ...props,
       description:
         props.description ??
-        'Firebreak member role: lets the security account responders contain EC2 instances in this account',
+        "Firebreak member roles: one per responder, so that each security-account responder acts in this account with its own grants only",
       // StackSet targets are not CDK-bootstrapped: no BootstrapVersion parameter or rule.
       synthesizer: props.synthesizer ?? new DefaultStackSynthesizer({ generateBootstrapVersionRule: false }),
     });
     const roleName = props.roleName ?? DEFAULT_MEMBER_ROLE_NAME;
+    const revokerRoleName = props.sessionRevokerRoleName ?? DEFAULT_SESSION_REVOKER_ROLE_NAME;
     validateProps(props, roleName);
+    const plans = Object.entries(props.responderActions).map(([responder, actions]) => ({
+      responder,
+      ...splitRoleActions(actions),
+      memberName: responderMemberRoleName(roleName, responder),
+      revokerName: responderMemberRoleName(revokerRoleName, responder),
+    }));
 
     this.securityAccountId =
       props.securityAccountId ??
       new CfnParameter(this, 'SecurityAccountId', {
         type: 'String',
-        description: 'The Firebreak security account (the GuardDuty delegated administrator) whose responders may assume this role',
+        description: 'The Firebreak security account (the GuardDuty delegated administrator) whose responders may assume these roles',
         allowedPattern: '^\\d{12}$',
         constraintDescription: 'a 12-digit AWS account id',
       }).valueAsString;
@@ -286,30 +291,26 @@ export class MemberRoleStack extends Stack {
         }).valueAsString,
       ];
     const prefix = props.responderRoleNamePrefix ?? DEFAULT_RESPONDER_ROLE_NAME_PREFIX;
-    const responderRoleArns = (responders: readonly string[]) =>
-      regions.flatMap((region) =>
-        responders.map((responder) => `arn:${this.partition}:iam::${this.securityAccountId}:role/${responderRoleName(responder, region, prefix)}`),
-      );
 
     // Trusting the account alone would let *any* principal in the security account that holds
     // sts:AssumeRole on `*` (an administrator, a CI role, another team's function) act as Firebreak
     // here. aws:PrincipalArn is the ARN of the calling role itself, never of a session name it can
-    // choose; compared with StringEquals against exact role ARNs, it admits exactly Firebreak's
-    // responder roles, not whoever can create a role with a matching name. sts:ExternalId, when
-    // set, is the AWS-recommended guard against a confused deputy.
+    // choose; compared with StringEquals against exact role ARNs, it admits exactly the one
+    // responder's roles (one per security region), not whoever can create a role with a matching
+    // name. sts:ExternalId, when set, is the AWS-recommended guard against a confused deputy.
     // https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
     // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn
-    const trustOf = (roleArns: readonly string[]) =>
-      new iam.AccountPrincipal(this.securityAccountId).withConditions({
+    const trustOf = (responder: string) => {
+      const roleArns = regions.map((region) => `arn:${this.partition}:iam::${this.securityAccountId}:role/${responderRoleName(responder, region, prefix)}`);
+      return new iam.AccountPrincipal(this.securityAccountId).withConditions({
         StringEquals: {
-          'aws:PrincipalArn': roleArns.length === 1 ? roleArns[0]! : [...roleArns],
+          'aws:PrincipalArn': roleArns.length === 1 ? roleArns[0]! : roleArns,
           ...(props.externalId !== undefined ? { 'sts:ExternalId': props.externalId } : {}),
         },
       });
+    };
 
-    const revokerRoleName = props.sessionRevokerRoleName ?? DEFAULT_SESSION_REVOKER_ROLE_NAME;
     const roleArn = (name: string) => `arn:${this.partition}:iam::${this.account}:role/${name}`;
-    const revokes = props.iamActions.some((action) => (ROLE_POLICY_WRITES as readonly string[]).includes(action));
     // No security-account resources: an SNS or DynamoDB action finds no scope here (and is refused above).
     const arns: ScopeArns = {
       ec2: (resourceType) => `arn:${this.partition}:ec2:*:${this.account}:${resourceType}/*`,
@@ -318,7 +319,8 @@ export class MemberRoleStack extends Stack {
       iam: (resourceType) => `arn:${this.partition}:iam::${this.account}:${resourceType}/*`,
       regional: (service, resource) => `arn:${this.partition}:${service}:*:${this.account}:${resource}`,
       s3: { arn: (path) => `arn:${this.partition}:s3:::${path}`, account: this.account },
-      ownRoles: [roleArn(roleName), ...(revokes ? [roleArn(revokerRoleName)] : [])],
+      // Every role of this stack: no responder may write a policy to, or pass, any of them.
+      ownRoles: plans.flatMap((plan) => [roleArn(plan.memberName), ...(plan.revoker.length > 0 ? [roleArn(plan.revokerName)] : [])]),
       privilegedRoles: privilegedRoleArns(
         `arn:${this.partition}:iam::${this.account}:role/`,
         props.privilegedRoleNamePatterns ?? DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS,
@@ -328,22 +330,16 @@ export class MemberRoleStack extends Stack {
         props.privilegedRoleNamePatterns ?? DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS,
       ),
     };
-
-    // Writing role policies is the widest power Firebreak holds: it lives in a role of its own, that
-    // only quarantine-instance may assume; the member role (every responder) never has it.
-    // iam:GetRolePolicy (release-credentials) goes with the writes: it is read through the same role.
-    const memberActions = props.iamActions.filter((action) => !(ROLE_POLICY_WRITES as readonly string[]).includes(action) && action !== 'iam:GetRolePolicy');
-    const planned = planStatements(memberActions, arns, props.forensicAccountId !== undefined ? { forensicAccountId: props.forensicAccountId } : {});
-    this.statements = planned.map((entry) => entry.statement);
+    const scopeOptions = props.forensicAccountId !== undefined ? { forensicAccountId: props.forensicAccountId } : {};
 
     // Responders need seconds; role chaining caps sessions at one hour anyway. Each wildcard is the
     // narrowest the API allows; each is acknowledged with its scope's reason, so a new wildcard
     // appears as a new, unacknowledged cdk-nag finding.
-    const assumedRole = (id: string, role: { name: string; description: string; trusted: readonly string[]; policy: string; planned: PlannedStatement[]; output: string }) => {
+    const assumedRole = (id: string, role: { name: string; responder: string; description: string; policy: string; planned: PlannedStatement[]; output: string }) => {
       const created = new iam.Role(this, id, {
         roleName: role.name,
         description: role.description,
-        assumedBy: trustOf(responderRoleArns(role.trusted)),
+        assumedBy: trustOf(role.responder),
         maxSessionDuration: Duration.hours(1),
         inlinePolicies: { [role.policy]: new iam.PolicyDocument({ statements: role.planned.map((entry) => entry.statement) }) },
       });
@@ -352,43 +348,43 @@ export class MemberRoleStack extends Stack {
       return created;
     };
 
-    this.role = assumedRole('MemberRole', {
-      name: roleName,
-      description: 'Assumed by Firebreak responders in the security account to contain EC2 instances and preserve evidence',
-      trusted: props.responders,
-      policy: 'FirebreakResponse',
-      planned,
-      output: 'The role Firebreak responders assume in this account',
-    });
-
-    if (!revokes) {
-      this.sessionRevokerStatements = [];
-      return;
+    const roles = new Map<string, iam.Role>();
+    const revokers = new Map<string, iam.Role>();
+    for (const plan of plans) {
+      const { responder } = plan;
+      if (plan.member.length > 0) {
+        roles.set(
+          responder,
+          assumedRole(`MemberRole${pascal(responder)}`, {
+            name: plan.memberName,
+            responder,
+            description: `Assumed by the Firebreak ${responder} responder in the security account, for its own actions in this account only`,
+            policy: 'FirebreakResponse',
+            planned: planStatements(plan.member, arns, scopeOptions),
+            output: `The role the Firebreak ${responder} responder assumes in this account`,
+          }),
+        );
+      }
+      // Writing role policies is the widest power Firebreak holds: in a role of its own, trusted by
+      // this responder alone. Which role is the quarantined instance's own (or the finding's) is
+      // decided by the responder; IAM cannot express it, so DenyProtectedRoles keeps the writes
+      // off Firebreak's own, administrator and break-glass roles.
+      if (plan.revoker.length > 0) {
+        revokers.set(
+          responder,
+          assumedRole(`SessionRevokerRole${pascal(responder)}`, {
+            name: plan.revokerName,
+            responder,
+            description: `Assumed by the Firebreak ${responder} responder only, for its role-policy writes (session revocation) in this account`,
+            policy: 'FirebreakSessionRevocation',
+            planned: planStatements(plan.revoker, arns),
+            output: `The role the Firebreak ${responder} responder assumes here to write role policies`,
+          }),
+        );
+      }
     }
-    // The session-revoker role: the role policy writes, and reading the instance profile whose role
-    // they go to. Which role is the quarantined instance's own is decided by the responder (from
-    // the instance's profile association, read from EC2); IAM cannot express it, so this role is
-    // kept to non-Firebreak, non-privileged roles by DenyProtectedRoles, and trusted by
-    // quarantine-instance alone.
-    const revokerActions = [
-      ...props.iamActions.filter((action) => (ROLE_POLICY_WRITES as readonly string[]).includes(action)),
-      'iam:GetInstanceProfile',
-      // revoke-role-sessions (the named role) and quarantine-instance (the profile's role) read its tags (protected, game-day opt-in) first.
-      ...(props.iamActions.includes('iam:GetRole') ? ['iam:GetRole'] : []),
-      // release-credentials reads the revoke-sessions policy it recorded, before deleting it.
-      ...(props.iamActions.includes('iam:GetRolePolicy') ? ['iam:GetRolePolicy'] : []),
-    ];
-    const revokerPlanned = planStatements(revokerActions, arns);
-    const sessionRevokers = props.sessionRevokers ?? [SESSION_REVOKING_RESPONDER];
-    this.sessionRevokerStatements = revokerPlanned.map((entry) => entry.statement);
-    this.sessionRevokerRole = assumedRole('SessionRevokerRole', {
-      name: revokerRoleName,
-      description: `Assumed by the Firebreak ${sessionRevokers.join(' and ')} responder${sessionRevokers.length > 1 ? 's' : ''} only, to revoke the sessions of a compromised role`,
-      trusted: sessionRevokers,
-      policy: 'FirebreakSessionRevocation',
-      planned: revokerPlanned,
-      output: `The role the Firebreak ${sessionRevokers.join(' and ')} responder${sessionRevokers.length > 1 ? 's' : ''} assume${sessionRevokers.length > 1 ? '' : 's'} here to revoke role sessions`,
-    });
+    this.roles = roles;
+    this.sessionRevokerRoles = revokers;
   }
 }
 
@@ -404,8 +400,8 @@ function validateProps(props: MemberRoleStackProps, roleName: string): void {
   if (props.sessionRevokerRoleName !== undefined && props.sessionRevokerRoleName === roleName) {
     throw new Error('MemberRoleStack: roleName and sessionRevokerRoleName must differ: the session revoker is a role of its own');
   }
-  if (props.responders.length === 0) {
-    throw new Error('MemberRoleStack: responders is empty; compute it with memberRoleResponders(playbooks)');
+  if (Object.keys(props.responderActions).length === 0) {
+    throw new Error('MemberRoleStack: responderActions is empty; compute it with memberAccountActionsByResponder(playbooks)');
   }
   for (const region of props.securityRegions ?? []) {
     if (!Token.isUnresolved(region) && !REGION_NAME.test(region)) {
@@ -428,14 +424,14 @@ function validateProps(props: MemberRoleStackProps, roleName: string): void {
   if (props.responderRoleNamePrefix !== undefined && !/^[\w+=,.@-]+$/.test(props.responderRoleNamePrefix)) {
     throw new Error('MemberRoleStack: responderRoleNamePrefix must be a non-empty IAM role name prefix (no wildcard)');
   }
-  if (props.iamActions.length === 0) {
-    throw new Error('MemberRoleStack: iamActions is empty; compute it with memberRoleIamActions(playbooks)');
+  for (const [responder, actions] of Object.entries(props.responderActions)) {
+    if (actions.length === 0) throw new Error(`MemberRoleStack: responderActions['${responder}'] is empty; leave out a responder that does nothing here`);
   }
-  for (const action of props.iamActions) {
+  for (const action of Object.values(props.responderActions).flat()) {
     if (action.includes('*')) {
       throw new Error(`MemberRoleStack: '${action}' is a wildcard action; list the exact actions the playbooks need`);
     }
-    if (!MEMBER_ACCOUNT_SERVICES.some((service) => action.startsWith(`${service}:`))) {
+    if (!actsInMemberAccount(action)) {
       throw new Error(
         `MemberRoleStack: '${action}' is not an EC2, IAM, Auto Scaling, Elastic Load Balancing or Route 53 Resolver action; responders call it in the security account, not through the member role`,
       );

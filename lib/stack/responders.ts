@@ -8,7 +8,7 @@
 import { Aws, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { DEFAULT_SESSION_REVOKER_ROLE_NAME } from '../aws/member-accounts';
+import { DEFAULT_SESSION_REVOKER_ROLE_NAME, responderMemberRoleName } from '../aws/member-accounts';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { METRICS_NAMESPACE_ENV, metricsNamespace } from '../contracts/metrics';
 import { DEFAULT_FORENSIC_ROLE_NAME, SECURITY_ENV, STATE_KEY_PREFIX } from '../contracts/security';
@@ -25,10 +25,10 @@ import type { AlertChannels } from './alerting';
 import { pascal } from './defaults';
 import type { FirebreakProps } from './firebreak-props';
 import type { ResponderArns } from './iam-scopes';
-import { DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS, planResponderStatements, privilegedRoleArns, ROLE_POLICY_WRITES } from './iam-scopes';
+import { DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS, ROLE_POLICY_WRITES, planResponderStatements, privilegedRoleArns } from './iam-scopes';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { groupsOnly } from './logical-ids';
-import { DEFAULT_RESPONDER_ROLE_NAME_PREFIX, MEMBER_ACCOUNT_SERVICES, grantAssumeMemberRole, guardTargetAccountActions, responderRoleName } from './member-role-stack';
+import { DEFAULT_RESPONDER_ROLE_NAME_PREFIX, MEMBER_ACCOUNT_SERVICES, grantAssumeMemberRole, guardTargetAccountActions, responderRoleName, splitRoleActions } from './member-role-stack';
 import { ResponderFunction } from './responder-function';
 import type { IncidentState } from './state';
 import { RESPONDER_NAMES } from '../contracts/responders';
@@ -214,13 +214,10 @@ export class Responders extends Construct {
     groupsOnly(this);
     const stackName = Stack.of(this).stackName;
     const byResponder = responderActions(props.playbooks);
-    const revokesSessions = [...byResponder.values()].some((actions) => ROLE_POLICY_WRITES.some((action) => actions.has(action)));
-    const sessionRevokerRoleName = props.sessionRevokerRoleName ?? DEFAULT_SESSION_REVOKER_ROLE_NAME;
     this.environment = {
       ...deploymentEnvironment(props),
       // The metrics' namespace (lib/responders/metrics-sink.ts): the response dashboard reads the same (lib/contracts/metrics.ts).
       [METRICS_NAMESPACE_ENV]: metricsNamespace(stackName),
-      ...(props.memberRoleName && revokesSessions ? { [SECURITY_ENV.sessionRevokerRoleName]: sessionRevokerRoleName } : {}),
     };
     const arns = responderArns(stackName, props);
 
@@ -231,13 +228,15 @@ export class Responders extends Construct {
       const stateTable = STATE_TABLE_ACCESS[responder];
       const needed = new Set([...actions, ...(stateTable?.actions ?? [])]);
       const settings = RESPONDER_SETTINGS[responder] ?? RESPONDER_SETTINGS.default!;
+      const memberRoles = inIncidentAccount && props.memberRoleName ? ownMemberRoles(props.memberRoleName, props.sessionRevokerRoleName, responder, actions) : undefined;
+      const environment = { ...this.environment, ...memberRoles?.environment };
       const fn = new ResponderFunction(this, `Responder${pascal(responder)}`, {
         responder,
         description: settings.description,
         environment:
           responder === GUARD_RESPONDER
             ? {
-                ...this.environment,
+                ...environment,
                 // The guard's rails per playbook come from the deployment, never from its input.
                 [SECURITY_ENV.stackName]: stackName,
                 [SECURITY_ENV.playbookRails]: JSON.stringify(playbookRailsFor(props.playbooks)),
@@ -246,17 +245,17 @@ export class Responders extends Construct {
                 [DEPLOYMENT_ENV.privilegedNamePatterns]: (props.privilegedRoleNamePatterns ?? DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS).join(','),
               }
             : responder === RESPONDER_NAMES.copyEvidence && forensic !== undefined
-              ? { ...this.environment, ...forensic.environment }
+              ? { ...environment, ...forensic.environment }
               : responder === RESPONDER_NAMES.snapshotVolumes
                 ? // The locks the playbooks configure, the most the responder may apply whatever its input says.
-                  { ...this.environment, [SECURITY_ENV.evidenceLocks]: JSON.stringify(evidenceLocksFor(props.playbooks)) }
+                  { ...environment, [SECURITY_ENV.evidenceLocks]: JSON.stringify(evidenceLocksFor(props.playbooks)) }
                 : readsPrivilegedNames(responder, actions)
                   ? {
-                      ...this.environment,
+                      ...environment,
                       // The names the member role denies, refused by name before any call (credential-rails.ts).
                       [DEPLOYMENT_ENV.privilegedNamePatterns]: (props.privilegedRoleNamePatterns ?? DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS).join(','),
                     }
-                  : this.environment,
+                  : environment,
         statements: planResponderStatements(needed, arns, {
           ...(stateTable ? { stateTableKeys: stateTable.keys, ...(stateTable.readOnlyKeys ? { stateTableReadOnlyKeys: stateTable.readOnlyKeys } : {}) } : {}),
           ...(forensic !== undefined ? { forensicAccountId: forensic.accountId } : {}),
@@ -268,12 +267,12 @@ export class Responders extends Construct {
         ...(inIncidentAccount ? { roleName: responderRoleName(responder, Aws.REGION) } : {}),
         ...(inIncidentAccount && props.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
       });
-      if (inIncidentAccount && props.memberRoleName) {
+      if (memberRoles) {
+        // Its own member-account roles only, never another responder's.
         const organization = props.organizationId ? { organizationId: props.organizationId } : {};
-        grantAssumeMemberRole(fn.role, { memberRoleName: props.memberRoleName, ...organization });
-        // Only the responder that revokes sessions may reach the member account's role-policy writer.
-        if (ROLE_POLICY_WRITES.some((action) => actions.has(action))) {
-          grantAssumeMemberRole(fn.role, { memberRoleName: sessionRevokerRoleName, sid: 'AssumeFirebreakSessionRevokerRole', ...organization });
+        if (memberRoles.member !== undefined) grantAssumeMemberRole(fn.role, { memberRoleName: memberRoles.member, ...organization });
+        if (memberRoles.revoker !== undefined) {
+          grantAssumeMemberRole(fn.role, { memberRoleName: memberRoles.revoker, sid: 'AssumeFirebreakSessionRevokerRole', ...organization });
         }
       }
       if (responder === RESPONDER_NAMES.copyEvidence && forensic !== undefined) {
@@ -301,6 +300,31 @@ export class Responders extends Construct {
 }
 
 export { DEFAULT_FORENSIC_ROLE_NAME };
+
+/**
+ * A responder's own roles in member accounts (lib/stack/member-role-stack.ts builds the same from
+ * the same actions): `<memberRoleName>-<responder>` for what it does there, and, when it writes
+ * role policies, `<sessionRevokerRoleName>-<responder>`; with the environment that names them.
+ */
+function ownMemberRoles(
+  memberRoleName: string,
+  sessionRevokerRoleName: string | undefined,
+  responder: string,
+  actions: ReadonlySet<string>,
+): { member?: string; revoker?: string; environment: Record<string, string> } {
+  const split = splitRoleActions([...actions].filter((action) => MEMBER_ACCOUNT_SERVICES.some((service) => action.startsWith(`${service}:`))));
+  const member = split.member.length > 0 ? responderMemberRoleName(memberRoleName, responder) : undefined;
+  const revoker = split.revoker.length > 0 ? responderMemberRoleName(sessionRevokerRoleName ?? DEFAULT_SESSION_REVOKER_ROLE_NAME, responder) : undefined;
+  return {
+    ...(member !== undefined ? { member } : {}),
+    ...(revoker !== undefined ? { revoker } : {}),
+    environment: {
+      // The shared environment's configured name is replaced by the responder's own role name.
+      ...(member !== undefined ? { [SECURITY_ENV.memberRoleName]: member } : {}),
+      ...(revoker !== undefined ? { [SECURITY_ENV.sessionRevokerRoleName]: revoker } : {}),
+    },
+  };
+}
 
 /**
  * The forensic account, key and role when a playbook copies evidence; a copy-evidence step without

@@ -82,7 +82,7 @@ describe('deployedPolicies', () => {
   });
 
   it('resolves the member role’s policy for a member account, trusting the security account', () => {
-    const documents = memberAccountRoles(deployment, LOCAL, '444455556666')?.member.documents ?? [];
+    const documents = memberAccountRoles(deployment, LOCAL, '444455556666')?.get('member-role:quarantine-instance')?.documents ?? [];
     expect(statements(documents)).toContainEqual(expect.objectContaining({ Sid: 'ContainInstances', Resource: 'arn:aws:ec2:*:444455556666:instance/*' }));
   });
 
@@ -91,10 +91,11 @@ describe('deployedPolicies', () => {
   // any other role there, even one allowed sts:AssumeRole on everything.
   it('resolves the member role’s trust policy, which admits a responder role and refuses any other role of the security account', async () => {
     const MEMBER = '444455556666';
-    const trust = memberAccountRoles(deployment, LOCAL, MEMBER)?.member.trustPolicy;
+    const trust = memberAccountRoles(deployment, LOCAL, MEMBER)?.get('member-role:quarantine-instance')?.trustPolicy;
     expect(trust).toBeDefined();
     const sim = new SeededSimulatedAws({ defaultAccount: LOCAL.account, defaultRegion: LOCAL.region });
-    const roleName = String(deployment.memberRoleTemplate?.Resources[deployment.logicalIds.memberRole ?? '']?.Properties?.RoleName);
+    const roleName = String(deployment.memberRoleTemplate?.Resources[deployment.logicalIds.memberRoles?.['quarantine-instance'] ?? '']?.Properties?.RoleName);
+    expect(roleName).toBe('FirebreakResponder-quarantine-instance');
     sim.addRole({ account: MEMBER, name: roleName, trustPolicy: trust! });
     const assumeAs = async (role: string) =>
       (await sim.clientFactory({ principal: `arn:aws:iam::${LOCAL.account}:role/${role}` }).sts()).send(
@@ -106,6 +107,8 @@ describe('deployedPolicies', () => {
 
     expect(responder.AssumedRoleUser?.Arn).toBe(`arn:aws:sts::${MEMBER}:assumed-role/${roleName}/firebreak`);
     expect(await outcome(assumeAs('Admin'))).toBe('AccessDenied');
+    // Another responder's role: its own member role is another.
+    expect(await outcome(assumeAs('firebreak-responder-eu-west-1-snapshot-volumes'))).toBe('AccessDenied');
     expect(await outcome(assumeAs('firebreak-responder-eu-west-1-quarantine-instance-copy'))).toBe('AccessDenied');
   });
 

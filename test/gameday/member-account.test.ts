@@ -1,14 +1,16 @@
 /**
  * A member-account game day (settings.securityAccount): Firebreak's roles live in the security
- * account, the environment in a member account of the organization, reached only through the
- * member role that the synthesized MemberRoleStack describes, with its trust and its policies
- * enforced. A statement taken out of the member role shows as the denial AWS would answer there.
+ * account, the environment in a member account of the organization, reached only through each
+ * responder's own member-account role that the synthesized MemberRoleStack describes, with its
+ * trust and its policies enforced. A statement taken out of one shows as the denial AWS would
+ * answer there; a responder that tries another's role is refused it.
  */
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { definitionsFor } from '../../lib/gameday/definitions';
 import { runScenario } from '../../lib/gameday/runner';
 import { DEPLOYMENT_ENV } from '../../lib/contracts/environment';
+import { SECURITY_ENV } from '../../lib/contracts/security';
 import type { Scenario } from '../../lib/gameday/scenario';
 import { loadScenarioDirectory } from '../../lib/gameday/scenario-loader';
 import { defaultTemplateDirectories, listTemplates } from '../../lib/gameday/templates';
@@ -25,20 +27,25 @@ const MEMBER = '444455556666';
 const SECURITY = '111122223333';
 
 describe('member-account game days', () => {
-  it('acts in the member account only as the member role, assumed by the responders of the security account', async () => {
+  it("acts in the member account only as each responder's own member role, assumed by that responder alone", async () => {
     const run = await runScenario(base, { playbooks });
     expect(run.error).toBeUndefined();
     expect(run.passed).toBe(true);
     const inMember = run.calls.filter((call) => call.account === MEMBER);
     expect(inMember.map((call) => call.api)).toEqual(expect.arrayContaining(['ec2:ModifyNetworkInterfaceAttribute', 'ec2:CreateSnapshots']));
-    // Every responder call there is the member role's session, never a security-account role.
-    expect(new Set(inMember.map((call) => call.caller.replace(/\/[^/]+$/, '')))).toEqual(new Set([`arn:aws:sts::${MEMBER}:assumed-role/FirebreakResponder`]));
-    // The role was assumed from the security account by responder roles, and only those.
+    // Every responder call there is a member role's session, never a security-account role.
+    const sessions = new Set(inMember.map((call) => call.caller.replace(/\/[^/]+$/, '')));
+    expect([...sessions].every((session) => session.startsWith(`arn:aws:sts::${MEMBER}:assumed-role/FirebreakResponder-`))).toBe(true);
+    const callersOf = (api: string) => [...new Set(inMember.filter((call) => call.api === api).map((call) => call.caller.replace(/\/[^/]+$/, '')))];
+    expect(callersOf('ec2:ModifyNetworkInterfaceAttribute')).toEqual([`arn:aws:sts::${MEMBER}:assumed-role/FirebreakResponder-quarantine-instance`]);
+    expect(callersOf('ec2:CreateSnapshots')).toEqual([`arn:aws:sts::${MEMBER}:assumed-role/FirebreakResponder-snapshot-volumes`]);
+    // Each role was assumed from the security account by its own responder's role, and only that.
     const assumed = run.calls.filter((call) => call.api === 'sts:AssumeRole');
     expect(assumed.length).toBeGreaterThan(0);
     for (const call of assumed) {
-      expect(call.input.RoleArn).toBe(`arn:aws:iam::${MEMBER}:role/FirebreakResponder`);
+      const responder = /assumed-role\/firebreak-responder-eu-west-1-([a-z-]+)\//.exec(call.caller)?.[1];
       expect(call.caller).toMatch(new RegExp(`^arn:aws:sts::${SECURITY}:assumed-role/firebreak-responder-eu-west-1-`));
+      expect(call.input.RoleArn).toBe(`arn:aws:iam::${MEMBER}:role/FirebreakResponder-${responder}`);
       expect(call.outcome).toBe('ok');
     }
     // The deployment's own resources stay in the security account.
@@ -71,14 +78,32 @@ describe('member-account game days', () => {
     expect(run.executions[0]?.status).toBe('FAILED');
     // The refusal became the Lambda's own MemberRoleUnavailableError (lib/aws/clients/member-role.ts), advice included.
     const failure = run.after?.alerts.find((alert) => alert.subject?.includes('[FAILED]'));
-    expect(failure?.message).toContain(`The member role 'FirebreakResponder' is missing in account ${MEMBER} or does not trust`);
+    expect(failure?.message).toContain(`The member role 'FirebreakResponder-quarantine-instance' is missing in account ${MEMBER} or does not trust`);
     // The instance was not touched by the refused responder; the snapshot step (which sends it) still ran.
     expect(run.calls.filter((call) => call.account === MEMBER && call.api === 'ec2:ModifyNetworkInterfaceAttribute')).toEqual([]);
     expect(run.calls.some((call) => call.account === MEMBER && call.api === 'ec2:CreateSnapshots' && call.outcome === 'ok')).toBe(true);
   });
 
-  it('the member role without ContainInstances cannot contain: EC2 answers UnauthorizedOperation in the member account', async () => {
-    const scenario: Scenario = { ...base, environment: { ...base.environment, removedStatements: [{ role: 'member-role', sid: 'ContainInstances' }] } };
+  it("one responder cannot act as another: quarantine-instance's function pointed at snapshot-volumes' role is refused it, and changes nothing", async () => {
+    const definitions = await definitionsFor(base.settings, playbooks);
+    const environments = structuredClone(definitions.environments ?? {});
+    expect(environments['quarantine-instance']?.[SECURITY_ENV.memberRoleName]).toBe('FirebreakResponder-quarantine-instance');
+    environments['quarantine-instance']![SECURITY_ENV.memberRoleName] = 'FirebreakResponder-snapshot-volumes';
+    const run = await runScenario(base, { playbooks, definitions: { ...definitions, environments } });
+    expect(run.error).toBeUndefined();
+    expect(run.passed).toBe(false);
+    const refused = run.calls.filter((call) => call.api === 'sts:AssumeRole' && call.outcome === 'error');
+    expect(refused.length).toBeGreaterThan(0);
+    for (const call of refused) {
+      expect(call.caller).toMatch(/assumed-role\/firebreak-responder-eu-west-1-quarantine-instance\//);
+      expect([call.input.RoleArn, call.errorCode]).toEqual([`arn:aws:iam::${MEMBER}:role/FirebreakResponder-snapshot-volumes`, 'AccessDenied']);
+    }
+    expect(run.calls.filter((call) => call.account === MEMBER && call.api === 'ec2:ModifyNetworkInterfaceAttribute')).toEqual([]);
+    expect(run.executions[0]?.status).toBe('FAILED');
+  });
+
+  it("quarantine-instance's member role without ContainInstances cannot contain: EC2 answers UnauthorizedOperation in the member account", async () => {
+    const scenario: Scenario = { ...base, environment: { ...base.environment, removedStatements: [{ role: 'member-role:quarantine-instance', sid: 'ContainInstances' }] } };
     const run = await runScenario(scenario, { playbooks });
     expect(run.error).toBeUndefined();
     const denied = run.calls.filter((call) => call.account === MEMBER && call.errorCode === 'UnauthorizedOperation');
@@ -86,21 +111,21 @@ describe('member-account game days', () => {
     expect(run.executions[0]?.status).toBe('FAILED');
   });
 
-  it('cuts off keys as the member role and revokes role sessions as the session revoker, each assumed by its responder', async () => {
+  it("cuts off keys as disable-access-key's member role and revokes role sessions as revoke-role-sessions' session revoker, each assumed by its responder", async () => {
     const run = await runScenario(credentials, { playbooks });
     expect(run.error).toBeUndefined();
     const callerOf = (api: string) => [...new Set(run.calls.filter((call) => call.api === api && call.outcome === 'ok').map((call) => call.caller.replace(/\/[^/]+$/, '')))];
-    expect(callerOf('iam:UpdateAccessKey')).toEqual([`arn:aws:sts::${MEMBER}:assumed-role/FirebreakResponder`]);
-    expect(callerOf('iam:AttachUserPolicy')).toEqual([`arn:aws:sts::${MEMBER}:assumed-role/FirebreakResponder`]);
-    expect(callerOf('iam:PutRolePolicy')).toEqual([`arn:aws:sts::${MEMBER}:assumed-role/FirebreakSessionRevoker`]);
+    expect(callerOf('iam:UpdateAccessKey')).toEqual([`arn:aws:sts::${MEMBER}:assumed-role/FirebreakResponder-disable-access-key`]);
+    expect(callerOf('iam:AttachUserPolicy')).toEqual([`arn:aws:sts::${MEMBER}:assumed-role/FirebreakResponder-disable-access-key`]);
+    expect(callerOf('iam:PutRolePolicy')).toEqual([`arn:aws:sts::${MEMBER}:assumed-role/FirebreakSessionRevoker-revoke-role-sessions`]);
     // The partner account is outside the organization: the responder's own role may not assume a role there.
     const refused = run.calls.filter((call) => call.api === 'sts:AssumeRole' && call.outcome === 'error');
-    expect(refused.map((call) => [call.input.RoleArn, call.errorCode])).toEqual([['arn:aws:iam::999988887777:role/FirebreakSessionRevoker', 'AccessDenied']]);
+    expect(refused.map((call) => [call.input.RoleArn, call.errorCode])).toEqual([['arn:aws:iam::999988887777:role/FirebreakSessionRevoker-revoke-role-sessions', 'AccessDenied']]);
     expect(run.calls.filter((call) => call.account === '999988887777')).toEqual([]);
   });
 
   it('the session revoker without its role-policy statement cannot revoke: IAM answers AccessDenied in the member account', async () => {
-    const scenario: Scenario = { ...credentials, environment: { ...credentials.environment, removedStatements: [{ role: 'session-revoker-role', sid: 'RevokeInstanceRoleSessions' }] } };
+    const scenario: Scenario = { ...credentials, environment: { ...credentials.environment, removedStatements: [{ role: 'session-revoker-role:revoke-role-sessions', sid: 'RevokeInstanceRoleSessions' }] } };
     const run = await runScenario(scenario, { playbooks });
     expect(run.error).toBeUndefined();
     expect(run.calls.filter((call) => call.api === 'iam:PutRolePolicy').map((call) => [call.account, call.errorCode])).toEqual([[MEMBER, 'AccessDenied']]);
@@ -109,9 +134,9 @@ describe('member-account game days', () => {
   });
 
   it('names a statement the member role does not have, with the ones it has', async () => {
-    const scenario: Scenario = { ...base, environment: { ...base.environment, removedStatements: [{ role: 'member-role', sid: 'NoSuchStatement' }] } };
+    const scenario: Scenario = { ...base, environment: { ...base.environment, removedStatements: [{ role: 'member-role:quarantine-instance', sid: 'NoSuchStatement' }] } };
     const run = await runScenario(scenario, { playbooks });
-    expect(run.error).toMatch(/role 'member-role' has no statement 'NoSuchStatement' in the synthesized template.*its statements: .*ContainInstances/);
+    expect(run.error).toMatch(/role 'member-role:quarantine-instance' has no statement 'NoSuchStatement' in the synthesized template.*its statements: .*ContainInstances/);
   });
 
   it('refuses a securityAccount that is the environment account itself', async () => {

@@ -140,7 +140,7 @@ describe('parseScenarioSource', () => {
       '        - groups: [web-tier]\n  removedStatements:\n    - { role: quarantine-instanse, sid: ContainInstances }\n    - { role: quarantine-instance, sid: ContainInstance }\n    - { role: playbook:compromised-ec2-instance, sid: InvokeResponders }\n',
     );
     expect(problems(text)).toEqual([
-      expect.stringMatching(/^scenarios\/s\.yaml:12:15: no role 'quarantine-instanse' \(did you mean 'quarantine-instance'\?\); roles: .*dispatcher, approval, member-role, session-revoker-role, or playbook:<name>$/),
+      expect.stringMatching(/^scenarios\/s\.yaml:12:15: no role 'quarantine-instanse' \(did you mean 'quarantine-instance'\?\); roles: .*dispatcher, approval, playbook:<name>, or member-role:<responder> and session-revoker-role:<responder> in a member-account game day$/),
       expect.stringMatching(/^scenarios\/s\.yaml:13:41: no statement 'ContainInstance' in Firebreak's policies \(did you mean 'ContainInstances'\?\)/),
     ]);
     expect(problems(text.replace('sid: ContainInstances }', 'sid: Contain-Instances }'))).toEqual([
@@ -149,9 +149,9 @@ describe('parseScenarioSource', () => {
   });
 
   it('takes member-account roles in removedStatements only in a member-account game day', () => {
-    const text = VALID.replace('        - groups: [web-tier]\n', '        - groups: [web-tier]\n  removedStatements:\n    - { role: member-role, sid: ContainInstances }\n');
+    const text = VALID.replace('        - groups: [web-tier]\n', '        - groups: [web-tier]\n  removedStatements:\n    - { role: "member-role:quarantine-instance", sid: ContainInstances }\n');
     expect(problems(text)).toEqual([
-      expect.stringMatching(/^scenarios\/s\.yaml:12:15: member-role exists only in a member-account game day: set settings\.securityAccount/),
+      expect.stringMatching(/^scenarios\/s\.yaml:12:15: member-role:quarantine-instance exists only in a member-account game day: set settings\.securityAccount/),
     ]);
   });
 

@@ -299,14 +299,15 @@ describe('FirebreakStack IAM', () => {
       Sid: 'AssumeFirebreakMemberRole',
       Effect: 'Allow',
       Action: 'sts:AssumeRole',
-      Resource: { 'Fn::Join': ['', ['arn:', partition, ':iam::*:role/FirebreakResponder']] },
+      // Its own member role only: the member-account role of no other responder.
+      Resource: { 'Fn::Join': ['', ['arn:', partition, ':iam::*:role/FirebreakResponder-quarantine-instance']] },
       Condition: { StringEquals: { 'aws:ResourceOrgID': 'o-a1b2c3d4e5' } },
     });
     expect(grantedActions(responderStatements(template, 'PublishAlert'))).not.toContain('sts:AssumeRole');
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({
-          FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder',
+          FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder-quarantine-instance',
           FIREBREAK_MEMBER_ROLE_EXTERNAL_ID: 'firebreak-prod',
           FIREBREAK_SECURITY_ACCOUNT_ID: account,
         }),

@@ -7,11 +7,11 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, type CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { buildFirebreakApp, SKIP_BUNDLING_CONTEXT } from '../../lib/stack/app';
-import { MemberRoleStack, memberRoleIamActions, memberRoleResponders } from '../../lib/stack/member-role-stack';
+import { memberAccountActionsByResponder, MemberRoleStack, memberRoleIamActions, memberRoleResponders } from '../../lib/stack/member-role-stack';
 import type { Statement } from './support';
 import { action, actionsOf, ALARM, COMPROMISED, DEFAULT_ALERT, logicalIdOf, playbook, statementsOfRole, synthesize, TRUST_CONTEXT } from './support';
 
@@ -95,16 +95,18 @@ describe('fleet IAM in the member role', () => {
     expect(iamActions).toEqual(expect.arrayContaining(['autoscaling:DetachInstances', 'autoscaling:AttachInstances', 'elasticloadbalancing:DeregisterTargets', 'elasticloadbalancing:RegisterTargets']));
     expect(memberRoleResponders([FLEET_CONTAIN, FLEET_RELEASE])).toEqual(expect.arrayContaining(['quarantine-instance', 'release-instance']));
     const app = new App();
-    const stack = new MemberRoleStack(app, 'FirebreakMemberRole', { iamActions, responders: memberRoleResponders([FLEET_CONTAIN, FLEET_RELEASE]) });
-    const statements = (Object.values(Template.fromStack(stack).findResources('AWS::IAM::Role'))[0] as { Properties: { Policies: { PolicyDocument: { Statement: Statement[] } }[] } }).Properties
-      .Policies[0]!.PolicyDocument.Statement;
-    expect(bySid(statements, 'TakeInstancesOutOfAutoScalingGroups')).toEqual({
+    const stack = new MemberRoleStack(app, 'FirebreakMemberRole', { responderActions: memberAccountActionsByResponder([FLEET_CONTAIN, FLEET_RELEASE]) });
+    const template = Template.fromStack(stack).toJSON() as { Resources: Record<string, { Properties: { Policies: { PolicyDocument: { Statement: Statement[] } }[] } }> };
+    // Each responder's own role: quarantine takes instances out, release puts them back.
+    const statementsOf = (responder: string) => template.Resources[stack.getLogicalId(stack.roles.get(responder)!.node.defaultChild as CfnElement)]!.Properties.Policies[0]!.PolicyDocument.Statement;
+    expect(bySid(statementsOf('quarantine-instance'), 'TakeInstancesOutOfAutoScalingGroups')).toEqual({
       Sid: 'TakeInstancesOutOfAutoScalingGroups',
       Effect: 'Allow',
-      Action: ['autoscaling:SetInstanceProtection', 'autoscaling:DetachInstances', 'autoscaling:AttachInstances', 'autoscaling:ExitStandby'],
+      Action: ['autoscaling:SetInstanceProtection', 'autoscaling:DetachInstances'],
       Resource: regionalArn('autoscaling', 'autoScalingGroup:*:autoScalingGroupName/*'),
     });
-    expect(bySid(statements, 'DeregisterFromTargetGroups')?.Resource).toEqual(regionalArn('elasticloadbalancing', 'targetgroup/*/*'));
+    expect(bySid(statementsOf('release-instance'), 'TakeInstancesOutOfAutoScalingGroups')?.Action).toEqual(expect.arrayContaining(['autoscaling:AttachInstances']));
+    expect(bySid(statementsOf('quarantine-instance'), 'DeregisterFromTargetGroups')?.Resource).toEqual(regionalArn('elasticloadbalancing', 'targetgroup/*/*'));
   });
 });
 

@@ -13,15 +13,16 @@ import {
   grantAssumeMemberRole,
   MemberRoleStack,
   type MemberRoleStackProps,
+  memberAccountActionsByResponder,
   memberRoleIamActions,
   memberRoleResponders,
-  sessionRevokingResponders,
   responderRoleName,
 } from '../../lib/stack/member-role-stack';
 import { resolveIntrinsics } from './iam-catalog';
 import type { LocatedStatement } from './iam-catalog';
 import { evaluate } from './policy-evaluation';
 import { action, playbook as playbookOf } from './support';
+import { pascal } from '../../lib/stack/defaults';
 
 const SECURITY = '999988887777';
 const FORENSIC_ACCOUNT = '444455556666';
@@ -70,11 +71,11 @@ const REVOKING = playbook('contain-and-revoke', [
 /** The responders of the shipped shape that act in member accounts. */
 const RESPONDERS = ['containment-guard', 'quarantine-instance', 'snapshot-volumes'];
 
-function synthesize(props: Partial<MemberRoleStackProps> = {}) {
+/** `iamActions`: one responder's actions, as quarantine-instance's (the scoping rules' tests); default: the shipped shape's responders. */
+function synthesize({ iamActions, ...props }: Partial<MemberRoleStackProps> & { readonly iamActions?: readonly string[] } = {}) {
   const app = new App();
   const stack = new MemberRoleStack(app, 'FirebreakMemberRole', {
-    iamActions: memberRoleIamActions([CONTAIN_AND_PRESERVE]),
-    responders: RESPONDERS,
+    responderActions: iamActions !== undefined ? { 'quarantine-instance': iamActions } : memberAccountActionsByResponder([CONTAIN_AND_PRESERVE]),
     // The share of copy-evidence (in every registered action) is granted only towards a forensic account.
     forensicAccountId: FORENSIC_ACCOUNT,
     ...props,
@@ -82,22 +83,22 @@ function synthesize(props: Partial<MemberRoleStackProps> = {}) {
   return { app, stack, template: Template.fromStack(stack) };
 }
 
-/** The properties of the member role (`MemberRole`) or the session-revoker role (`SessionRevokerRole`). */
-function roleProperties(template: Template, id: 'MemberRole' | 'SessionRevokerRole' = 'MemberRole'): Record<string, unknown> {
-  const roles = Object.entries(template.findResources('AWS::IAM::Role')).filter(([logicalId]) => logicalId.startsWith(id));
+/** The properties of a responder's member role (`MemberRole`) or session-revoker role (`SessionRevokerRole`). */
+function roleProperties(template: Template, id: 'MemberRole' | 'SessionRevokerRole' = 'MemberRole', responder = 'quarantine-instance'): Record<string, unknown> {
+  const roles = Object.entries(template.findResources('AWS::IAM::Role')).filter(([logicalId]) => new RegExp(`^${id}${pascal(responder)}[0-9A-F]{8}$`).test(logicalId));
   expect(roles).toHaveLength(1);
   return roles[0]![1].Properties as Record<string, unknown>;
 }
 
-function permissionStatements(template: Template, id: 'MemberRole' | 'SessionRevokerRole' = 'MemberRole'): unknown[] {
-  const policies = roleProperties(template, id).Policies as Array<{ PolicyDocument: { Statement: unknown[] } }>;
+function permissionStatements(template: Template, id: 'MemberRole' | 'SessionRevokerRole' = 'MemberRole', responder = 'quarantine-instance'): unknown[] {
+  const policies = roleProperties(template, id, responder).Policies as Array<{ PolicyDocument: { Statement: unknown[] } }>;
   expect(policies).toHaveLength(1);
   return policies[0]!.PolicyDocument.Statement;
 }
 
 /** A role's trust or permission statements, resolved with sample values (member account 123456789012). */
-function resolvedStatements(template: Template, id: 'MemberRole' | 'SessionRevokerRole', which: 'trust' | 'permissions'): LocatedStatement[] {
-  const properties = roleProperties(template, id);
+function resolvedStatements(template: Template, id: 'MemberRole' | 'SessionRevokerRole', which: 'trust' | 'permissions', responder = 'quarantine-instance'): LocatedStatement[] {
+  const properties = roleProperties(template, id, responder);
   const document = which === 'trust' ? properties.AssumeRolePolicyDocument : (properties.Policies as [{ PolicyDocument: unknown }])[0].PolicyDocument;
   const resources = template.toJSON().Resources as Parameters<typeof resolveIntrinsics>[1];
   return (resolveIntrinsics(document, resources) as { Statement: Record<string, unknown>[] }).Statement.map((statement) => ({
@@ -156,40 +157,41 @@ describe('MemberRoleStack scoping rules', () => {
 });
 
 describe('MemberRoleStack trust policy', () => {
-  it('trusts exactly the responder role ARNs, by aws:PrincipalArn, with the account and region from StackSet parameters', () => {
+  it("trusts each responder's own role ARN alone, by aws:PrincipalArn, with the account and region from StackSet parameters", () => {
     const { template } = synthesize();
 
-    expect(roleProperties(template).AssumeRolePolicyDocument).toEqual({
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Effect: 'Allow',
-          Action: 'sts:AssumeRole',
-          Principal: { AWS: { 'Fn::Join': ['', ['arn:', partition, ':iam::', { Ref: 'SecurityAccountId' }, ':root']] } },
-          Condition: {
-            StringEquals: {
-              'aws:PrincipalArn': RESPONDERS.map((responder) => ({
-                'Fn::Join': [
-                  '',
-                  ['arn:', partition, ':iam::', { Ref: 'SecurityAccountId' }, ':role/firebreak-responder-', { Ref: 'SecurityRegion' }, `-${responder}`],
-                ],
-              })),
+    for (const responder of RESPONDERS) {
+      expect(roleProperties(template, 'MemberRole', responder).AssumeRolePolicyDocument, responder).toEqual({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'sts:AssumeRole',
+            Principal: { AWS: { 'Fn::Join': ['', ['arn:', partition, ':iam::', { Ref: 'SecurityAccountId' }, ':root']] } },
+            Condition: {
+              StringEquals: {
+                'aws:PrincipalArn': {
+                  'Fn::Join': ['', ['arn:', partition, ':iam::', { Ref: 'SecurityAccountId' }, ':role/firebreak-responder-', { Ref: 'SecurityRegion' }, `-${responder}`]],
+                },
+              },
             },
           },
-        },
-      ],
-    });
+        ],
+      });
+    }
     template.hasParameter('SecurityAccountId', { Type: 'String', AllowedPattern: '^\\d{12}$' });
     template.hasParameter('SecurityRegion', { Type: 'String' });
   });
 
-  it('admits the responder roles and refuses every other principal of the security account, name look-alikes included', () => {
+  it("admits the responder's own role and refuses every other principal of the security account, other responders and name look-alikes included", () => {
     const { template } = synthesize({ securityAccountId: SECURITY, securityRegions: ['eu-west-1'] });
-    const trust = resolvedStatements(template, 'MemberRole', 'trust');
+    const trust = resolvedStatements(template, 'MemberRole', 'trust', 'quarantine-instance');
     const assume = (principalArn: string) => evaluate(trust, { action: 'sts:AssumeRole', resource: 'arn:aws:iam::123456789012:role/member', principalArn });
 
     expect(assume(`arn:aws:iam::${SECURITY}:role/firebreak-responder-eu-west-1-quarantine-instance`)).toBe('allow');
-    expect(assume(`arn:aws:iam::${SECURITY}:role/firebreak-responder-eu-west-1-snapshot-volumes`)).toBe('allow');
+    // The finding: every responder could assume the one shared role, with the union of all grants.
+    expect(assume(`arn:aws:iam::${SECURITY}:role/firebreak-responder-eu-west-1-snapshot-volumes`)).toBe('no-allow');
+    expect(assume(`arn:aws:iam::${SECURITY}:role/firebreak-responder-eu-west-1-containment-guard`)).toBe('no-allow');
     // Issue 8: a prefix trusted anyone able to create a role named firebreak-responder-…
     expect(assume(`arn:aws:iam::${SECURITY}:role/firebreak-responder-eu-west-1-anything`)).toBe('no-allow');
     expect(assume(`arn:aws:iam::${SECURITY}:role/firebreak-responder-eu-west-1-quarantine-instance-2`)).toBe('no-allow');
@@ -201,17 +203,17 @@ describe('MemberRoleStack trust policy', () => {
   it('requires sts:ExternalId when one is configured, and takes the account and regions from props without parameters', () => {
     const { template } = synthesize({ securityAccountId: SECURITY, securityRegions: ['eu-west-1', 'us-east-1'], externalId: 'firebreak-org-7f3a' });
 
-    const trust = roleProperties(template).AssumeRolePolicyDocument as { Statement: Array<{ Condition: unknown; Principal: unknown }> };
-    expect(trust.Statement[0]!.Condition).toEqual({
-      StringEquals: {
-        'aws:PrincipalArn': ['eu-west-1', 'us-east-1'].flatMap((region) =>
-          RESPONDERS.map((responder) => ({
+    for (const responder of RESPONDERS) {
+      const trust = roleProperties(template, 'MemberRole', responder).AssumeRolePolicyDocument as { Statement: Array<{ Condition: unknown; Principal: unknown }> };
+      expect(trust.Statement[0]!.Condition, responder).toEqual({
+        StringEquals: {
+          'aws:PrincipalArn': ['eu-west-1', 'us-east-1'].map((region) => ({
             'Fn::Join': ['', ['arn:', partition, `:iam::${SECURITY}:role/firebreak-responder-${region}-${responder}`]],
           })),
-        ),
-        'sts:ExternalId': 'firebreak-org-7f3a',
-      },
-    });
+          'sts:ExternalId': 'firebreak-org-7f3a',
+        },
+      });
+    }
     expect(template.findParameters('*')).toEqual({});
   });
 
@@ -219,13 +221,17 @@ describe('MemberRoleStack trust policy', () => {
     expect(() => synthesize({ responderRoleNamePrefix: 'fb-*' })).toThrow(/no wildcard/);
     expect(() => synthesize({ securityRegions: [] })).toThrow(/securityRegions is empty/);
     expect(() => synthesize({ securityRegions: ['europe'] })).toThrow(/region names such as eu-west-1/);
-    expect(() => synthesize({ responders: [] })).toThrow(/memberRoleResponders/);
+    expect(() => synthesize({ responderActions: {} })).toThrow(/memberAccountActionsByResponder/);
   });
 
-  it('names the role as configured and caps sessions at one hour', () => {
+  it('names each role after the configured name and its responder, caps sessions at one hour, and refuses a name over 64 characters', () => {
     const { template } = synthesize({ roleName: 'OrgFirebreak' });
 
-    expect(roleProperties(template)).toMatchObject({ RoleName: 'OrgFirebreak', MaxSessionDuration: 3600 });
+    for (const responder of RESPONDERS) {
+      expect(roleProperties(template, 'MemberRole', responder)).toMatchObject({ RoleName: `OrgFirebreak-${responder}`, MaxSessionDuration: 3600 });
+    }
+    // containment-guard (17 characters) leaves 46 for the configured name.
+    expect(() => synthesize({ roleName: 'R'.repeat(47) })).toThrow(/over IAM's 64: shorten the configured role name/);
   });
 });
 
@@ -236,23 +242,70 @@ describe('memberRoleResponders', () => {
   });
 });
 
+describe("MemberRoleStack: each responder's own grants, never another's", () => {
+  const credentials = playbook('credentials', [
+    { kind: 'action', id: 'disable', action: 'disable-access-key', with: { denyAll: true } },
+    { kind: 'action', id: 'revoke', action: 'revoke-role-sessions', with: {} },
+    { kind: 'action', id: 'release', action: 'release-credentials', with: {} },
+  ]);
+  const dns = playbook('dns', [{ kind: 'action', id: 'block', action: 'block-dns-domain', with: {} }]);
+  const playbooks = [CONTAIN_AND_PRESERVE, REVOKING, credentials, dns];
+  const byResponder = memberAccountActionsByResponder(playbooks);
+  const { template } = synthesize({ responderActions: byResponder, securityAccountId: SECURITY, securityRegions: ['eu-west-1'] });
+  const grantedIn = (id: 'MemberRole' | 'SessionRevokerRole', responder: string) =>
+    (permissionStatements(template, id, responder) as { Effect: string; Action: string | string[] }[]).filter((s) => s.Effect === 'Allow').flatMap((s) => [s.Action].flat());
+
+  it("grants each responder's roles together exactly that responder's member-account actions", () => {
+    for (const [responder, actions] of Object.entries(byResponder)) {
+      const revoker = Object.keys(template.findResources('AWS::IAM::Role')).some((id) => new RegExp(`^SessionRevokerRole${pascal(responder)}[0-9A-F]{8}$`).test(id));
+      const granted = new Set([...grantedIn('MemberRole', responder), ...(revoker ? grantedIn('SessionRevokerRole', responder) : [])]);
+      // Associating an instance profile brings the iam:PassRole it needs (planStatements).
+      const expected = new Set([...actions, ...(actions.includes('ec2:AssociateIamInstanceProfile') ? ['iam:PassRole'] : [])]);
+      expect([...granted].sort(), responder).toEqual([...expected].sort());
+    }
+  });
+
+  it("refuses one responder's role another's action: block-dns-domain cannot move ENIs, release-credentials cannot write a role policy", () => {
+    const blockDns = resolvedStatements(template, 'MemberRole', 'permissions', 'block-dns-domain');
+    expect(evaluate(blockDns, { action: 'ec2:ModifyNetworkInterfaceAttribute', resource: 'arn:aws:ec2:eu-west-1:123456789012:network-interface/eni-0abc' })).toBe('no-allow');
+    expect(evaluate(blockDns, { action: 'ec2:ModifyInstanceAttribute', resource: 'arn:aws:ec2:eu-west-1:123456789012:instance/i-0abc' })).toBe('no-allow');
+    expect(evaluate(blockDns, { action: 'iam:UpdateAccessKey', resource: 'arn:aws:iam::123456789012:user/ci-deployer' })).toBe('no-allow');
+    const releaser = resolvedStatements(template, 'SessionRevokerRole', 'permissions', 'release-credentials');
+    expect(evaluate(releaser, { action: 'iam:DeleteRolePolicy', resource: 'arn:aws:iam::123456789012:role/ci-deploy-role' })).toBe('allow');
+    expect(evaluate(releaser, { action: 'iam:PutRolePolicy', resource: 'arn:aws:iam::123456789012:role/ci-deploy-role' })).toBe('no-allow');
+    const revoker = resolvedStatements(template, 'SessionRevokerRole', 'permissions', 'revoke-role-sessions');
+    expect(evaluate(revoker, { action: 'iam:DeleteRolePolicy', resource: 'arn:aws:iam::123456789012:role/ci-deploy-role' })).toBe('no-allow');
+  });
+
+  it("is trusted by its own responder alone, the session revokers included", () => {
+    for (const [id, responder] of [['MemberRole', 'block-dns-domain'], ['SessionRevokerRole', 'release-credentials'], ['SessionRevokerRole', 'quarantine-instance']] as const) {
+      const trust = resolvedStatements(template, id, 'trust', responder);
+      for (const caller of Object.keys(byResponder)) {
+        const decision = evaluate(trust, { action: 'sts:AssumeRole', resource: 'arn:aws:iam::123456789012:role/member', principalArn: `arn:aws:iam::${SECURITY}:role/firebreak-responder-eu-west-1-${caller}` });
+        expect(decision, `${id} of ${responder} assumed by ${caller}`).toBe(caller === responder ? 'allow' : 'no-allow');
+      }
+    }
+  });
+});
+
 describe('MemberRoleStack session revocation: a role of its own', () => {
-  const { template } = synthesize({ iamActions: memberRoleIamActions([REVOKING, CONTAIN_AND_PRESERVE]), securityAccountId: SECURITY, securityRegions: ['eu-west-1'] });
+  const { template } = synthesize({ responderActions: memberAccountActionsByResponder([REVOKING, CONTAIN_AND_PRESERVE]), securityAccountId: SECURITY, securityRegions: ['eu-west-1'] });
   const member = resolvedStatements(template, 'MemberRole', 'permissions');
   const revoker = resolvedStatements(template, 'SessionRevokerRole', 'permissions');
   const put = (statements: LocatedStatement[], roleName: string) =>
     evaluate(statements, { action: 'iam:PutRolePolicy', resource: `arn:aws:iam::123456789012:role/${roleName}` });
 
-  it('never lets the member role (every responder) write a role policy', () => {
+  it('never lets a member role write a role policy', () => {
     expect(put(member, 'web-app-instance-role')).toBe('no-allow');
-    expect(JSON.stringify(permissionStatements(template))).not.toContain('PutRolePolicy');
+    for (const responder of RESPONDERS) expect(JSON.stringify(permissionStatements(template, 'MemberRole', responder))).not.toContain('PutRolePolicy');
   });
 
   it('lets the session-revoker role write a role policy to an instance role, and never to Firebreak’s own, administrator or break-glass roles', () => {
     expect(put(revoker, 'web-app-instance-role')).toBe('allow');
     for (const name of [
-      'FirebreakResponder',
-      'FirebreakSessionRevoker',
+      'FirebreakResponder-quarantine-instance',
+      'FirebreakResponder-snapshot-volumes',
+      'FirebreakSessionRevoker-quarantine-instance',
       'OrgAdmin',
       'sysadmin',
       'BreakGlass',
@@ -281,14 +334,14 @@ describe('MemberRoleStack session revocation: a role of its own', () => {
     expect(assume('quarantine-instance')).toBe('allow');
     expect(assume('snapshot-volumes')).toBe('no-allow');
     expect(assume('containment-guard')).toBe('no-allow');
-    expect(roleProperties(template, 'SessionRevokerRole')).toMatchObject({ RoleName: 'FirebreakSessionRevoker', MaxSessionDuration: 3600 });
+    expect(roleProperties(template, 'SessionRevokerRole')).toMatchObject({ RoleName: 'FirebreakSessionRevoker-quarantine-instance', MaxSessionDuration: 3600 });
   });
 
   it('exists only when a playbook revokes sessions, under the configured name', () => {
-    expect(Object.keys(synthesize().template.findResources('AWS::IAM::Role'))).toEqual([expect.stringMatching(/^MemberRole/)]);
-    const named = synthesize({ iamActions: memberRoleIamActions([REVOKING]), sessionRevokerRoleName: 'OrgRevoker' }).template;
-    expect(roleProperties(named, 'SessionRevokerRole')).toMatchObject({ RoleName: 'OrgRevoker' });
-    expect(() => synthesize({ iamActions: memberRoleIamActions([REVOKING]), sessionRevokerRoleName: 'FirebreakResponder' })).toThrow(
+    expect(Object.keys(synthesize().template.findResources('AWS::IAM::Role')).filter((id) => id.startsWith('SessionRevokerRole'))).toEqual([]);
+    const named = synthesize({ responderActions: memberAccountActionsByResponder([REVOKING]), sessionRevokerRoleName: 'OrgRevoker' }).template;
+    expect(roleProperties(named, 'SessionRevokerRole')).toMatchObject({ RoleName: 'OrgRevoker-quarantine-instance' });
+    expect(() => synthesize({ responderActions: memberAccountActionsByResponder([REVOKING]), sessionRevokerRoleName: 'FirebreakResponder' })).toThrow(
       /roleName and sessionRevokerRoleName must differ/,
     );
   });
@@ -382,7 +435,7 @@ describe('MemberRoleStack permissions', () => {
       evaluate(statements, { action: 'iam:PassRole', resource: `arn:aws:iam::123456789012:role/${name}`, context: { 'iam:PassedToService': service } });
     expect(pass('web-app-instance-role')).toBe('allow');
     expect(pass('web-app-instance-role', 'lambda.amazonaws.com')).toBe('no-allow');
-    for (const name of ['FirebreakResponder', 'OrgAdmin', 'BreakGlass', 'OrganizationAccountAccessRole', 'aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_1']) {
+    for (const name of ['FirebreakResponder-quarantine-instance', 'OrgAdmin', 'BreakGlass', 'OrganizationAccountAccessRole', 'aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_1']) {
       expect(pass(name), name).toBe('explicit-deny');
     }
     const deny = (permissionStatements(template) as { Sid?: string; Resource?: unknown }[]).find((statement) => statement.Sid === 'DenyProtectedRoles');
@@ -425,7 +478,7 @@ describe('MemberRoleStack permissions', () => {
     });
     expect(statements.at(-1)).toMatchObject({ Sid: 'DenyProtectedRoles', Effect: 'Deny', Action: 'iam:PutRolePolicy' });
     const denied = (statements.at(-1) as { Resource: unknown[] }).Resource;
-    expect(denied.slice(0, 2)).toEqual([iamArn('role/FirebreakResponder'), iamArn('role/FirebreakSessionRevoker')]);
+    expect(denied.slice(0, 2)).toEqual([iamArn('role/FirebreakResponder-quarantine-instance'), iamArn('role/FirebreakSessionRevoker-quarantine-instance')]);
     expect(denied).toContainEqual(iamArn('role/*Admin*'));
     expect(denied).toContainEqual(iamArn('role/*/OrganizationAccountAccessRole'));
   });
@@ -452,7 +505,7 @@ describe('MemberRoleStack permissions', () => {
       route53resolver: (type: string) => `arn:${stack.partition}:route53resolver:*:${stack.account}:${type}/*`,
       snapshots: `arn:${stack.partition}:ec2:*::snapshot/*`,
       iam: (type: string) => `arn:${stack.partition}:iam::${stack.account}:${type}/*`,
-      ownRoles: ['FirebreakResponder', 'FirebreakSessionRevoker'].map((name) => `arn:${stack.partition}:iam::${stack.account}:role/${name}`),
+      ownRoles: ['FirebreakResponder-quarantine-instance', 'FirebreakSessionRevoker-quarantine-instance'].map((name) => `arn:${stack.partition}:iam::${stack.account}:role/${name}`),
       privilegedRoles: privilegedRoleArns(`arn:${stack.partition}:iam::${stack.account}:role/`, DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS),
       privilegedUsers: privilegedRoleArns(`arn:${stack.partition}:iam::${stack.account}:user/`, DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS),
     };
@@ -484,7 +537,7 @@ describe('MemberRoleStack permissions', () => {
     expect(() => synthesize({ iamActions: ['ec2:TerminateInstances'] })).toThrow(
       /no scoping rule for ec2:TerminateInstances/,
     );
-    expect(() => synthesize({ iamActions: [] })).toThrow(/memberRoleIamActions/);
+    expect(() => synthesize({ iamActions: [] })).toThrow(/responderActions\['quarantine-instance'\] is empty/);
   });
 });
 
@@ -517,8 +570,7 @@ describe('MemberRoleStack under cdk-nag AwsSolutionsChecks', () => {
   it('synthesizes with zero unacknowledged findings for every action Firebreak knows how to scope', () => {
     const app = new App();
     new MemberRoleStack(app, 'FirebreakMemberRole', {
-      iamActions: [...everyRegisteredMemberAction(), 'ec2:AssociateIamInstanceProfile', 'ec2:DeleteSecurityGroup'],
-      responders: RESPONDERS,
+      responderActions: { 'quarantine-instance': [...everyRegisteredMemberAction(), 'ec2:AssociateIamInstanceProfile', 'ec2:DeleteSecurityGroup'] },
       forensicAccountId: FORENSIC_ACCOUNT,
       externalId: 'firebreak-org-7f3a',
     });
@@ -528,8 +580,8 @@ describe('MemberRoleStack under cdk-nag AwsSolutionsChecks', () => {
 
   it('fails the synth on a wildcard nobody acknowledged, so the check above can fail', () => {
     const app = new App();
-    const stack = new MemberRoleStack(app, 'FirebreakMemberRole', { iamActions: ['ec2:DescribeInstances'], responders: RESPONDERS });
-    stack.role.addToPrincipalPolicy(
+    const stack = new MemberRoleStack(app, 'FirebreakMemberRole', { responderActions: { 'quarantine-instance': ['ec2:DescribeInstances'] } });
+    stack.roles.get('quarantine-instance')!.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['ec2:TerminateInstances'], resources: ['arn:aws:ec2:*:*:instance/*'] }),
     );
 
@@ -681,35 +733,37 @@ describe('MemberRoleStack: credentials (issue 12)', () => {
     expect(Object.keys(template.findResources('AWS::IAM::Role')).filter((id) => id.startsWith('SessionRevokerRole'))).toEqual([]);
   });
 
-  it('puts the role-session revocation in the session revoker, trusted by exactly the responders that write role policies', () => {
+  it("puts the role-session revocation in revoke-role-sessions' own session revoker, trusted by that responder alone", () => {
     const { template } = synthesize({
-      iamActions: [...revokeActions, ...keyActions],
-      responders: [...RESPONDERS, 'disable-access-key', 'revoke-role-sessions'],
-      sessionRevokers: ['quarantine-instance', 'revoke-role-sessions'],
+      responderActions: { 'disable-access-key': keyActions, 'revoke-role-sessions': revokeActions },
       securityAccountId: SECURITY,
       securityRegions: ['eu-west-1'],
     });
-    const revoker = resolvedStatements(template, 'SessionRevokerRole', 'permissions');
+    const revoker = resolvedStatements(template, 'SessionRevokerRole', 'permissions', 'revoke-role-sessions');
     expect(evaluate(revoker, { action: 'iam:PutRolePolicy', resource: 'arn:aws:iam::123456789012:role/ci-deploy-role' })).toBe('allow');
     expect(evaluate(revoker, { action: 'iam:GetRole', resource: 'arn:aws:iam::123456789012:role/ci-deploy-role' })).toBe('allow');
     expect(evaluate(revoker, { action: 'iam:PutRolePolicy', resource: 'arn:aws:iam::123456789012:role/OrganizationAccountAccessRole' })).toBe('explicit-deny');
     expect(evaluate(revoker, { action: 'iam:UpdateAccessKey', resource: userArn('ci-deployer') })).toBe('no-allow');
-    const member = resolvedStatements(template, 'MemberRole', 'permissions');
-    expect(evaluate(member, { action: 'iam:PutRolePolicy', resource: 'arn:aws:iam::123456789012:role/ci-deploy-role' })).toBe('no-allow');
-    const trust = resolvedStatements(template, 'SessionRevokerRole', 'trust');
+    for (const responder of ['disable-access-key', 'revoke-role-sessions']) {
+      const member = resolvedStatements(template, 'MemberRole', 'permissions', responder);
+      expect(evaluate(member, { action: 'iam:PutRolePolicy', resource: 'arn:aws:iam::123456789012:role/ci-deploy-role' }), responder).toBe('no-allow');
+    }
+    const trust = resolvedStatements(template, 'SessionRevokerRole', 'trust', 'revoke-role-sessions');
     const assume = (responder: string) => evaluate(trust, { action: 'sts:AssumeRole', resource: 'arn:aws:iam::123456789012:role/member', principalArn: `arn:aws:iam::${SECURITY}:role/firebreak-responder-eu-west-1-${responder}` });
     expect(assume('revoke-role-sessions')).toBe('allow');
-    expect(assume('quarantine-instance')).toBe('allow');
+    expect(assume('quarantine-instance')).toBe('no-allow');
     expect(assume('disable-access-key')).toBe('no-allow');
   });
 
-  it('computes the session revokers from the playbooks', () => {
+  it('computes each responder\'s member-account actions from the playbooks, the writes only where a step writes', () => {
     const credentials = playbook('credentials', [
       { kind: 'action', id: 'disable', action: 'disable-access-key', with: { denyAll: false } },
       { kind: 'action', id: 'revoke', action: 'revoke-role-sessions', with: {} },
     ]);
-    expect(sessionRevokingResponders([credentials, REVOKING])).toEqual(['quarantine-instance', 'revoke-role-sessions']);
-    expect(sessionRevokingResponders([CONTAIN_AND_PRESERVE])).toEqual([]);
+    const byResponder = memberAccountActionsByResponder([credentials, REVOKING]);
+    expect(Object.keys(byResponder)).toEqual(['containment-guard', 'disable-access-key', 'quarantine-instance', 'revoke-role-sessions']);
+    expect(byResponder['disable-access-key']).not.toContain('iam:PutRolePolicy');
+    expect(byResponder['revoke-role-sessions']).toContain('iam:PutRolePolicy');
     expect(memberRoleResponders([credentials])).toEqual(['containment-guard', 'disable-access-key', 'revoke-role-sessions']);
   });
 });

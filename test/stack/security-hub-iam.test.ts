@@ -12,7 +12,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import type { Playbook } from '../../lib/playbooks/model';
 import { buildFirebreakApp, SKIP_BUNDLING_CONTEXT } from '../../lib/stack/app';
-import { MemberRoleStack, memberRoleIamActions } from '../../lib/stack/member-role-stack';
+import { memberAccountActionsByResponder, MemberRoleStack } from '../../lib/stack/member-role-stack';
 import type { Statement } from './support';
 import { COMPROMISED, DEFAULT_ALERT, TRUST_CONTEXT, action, actionsOf, logicalIdOf, playbook, statementsOfRole, synthesize } from './support';
 
@@ -94,8 +94,7 @@ describe('update-security-hub-finding: IAM', () => {
   it('gives the member role the same statement when a deployed playbook writes back, and none otherwise', () => {
     const statementsOf = (playbooks: Playbook[]) => {
       const stack = new MemberRoleStack(new App(), 'FirebreakMemberRole', {
-        iamActions: memberRoleIamActions(playbooks),
-        responders: ['containment-guard', 'quarantine-instance', 'update-security-hub-finding'],
+        responderActions: memberAccountActionsByResponder(playbooks),
       });
       return statementsIn(Template.fromStack(stack).toJSON());
     };

@@ -9,7 +9,7 @@ import { evidenceWaitRetrier } from '../../lib/playbooks/actions';
 import type { Playbook } from '../../lib/playbooks/model';
 import { readFirebreakConfig } from '../../lib/stack/config';
 import { ForensicRoleStack } from '../../lib/stack/forensic-role-stack';
-import { MemberRoleStack, memberRoleIamActions } from '../../lib/stack/member-role-stack';
+import { memberAccountActionsByResponder, MemberRoleStack } from '../../lib/stack/member-role-stack';
 import type { Statement } from './support';
 import { action, actionsOf, logicalIdOf, playbook, statementsOfRole, synthesize } from './support';
 
@@ -129,12 +129,12 @@ describe('forensic configuration', () => {
 describe('the member role with copy-evidence', () => {
   it('shares with the configured forensic account only, and fails the synth without one', () => {
     const app = new App();
-    const stack = new MemberRoleStack(app, 'M', { iamActions: memberRoleIamActions([COPYING]), responders: ['copy-evidence'], forensicAccountId: FORENSIC });
-    const role = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Role'))[0]!;
+    const stack = new MemberRoleStack(app, 'M', { responderActions: memberAccountActionsByResponder([COPYING]), forensicAccountId: FORENSIC });
+    const role = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Role', { Properties: { RoleName: 'FirebreakResponder-copy-evidence' } }))[0]!;
     const statements = (role.Properties as { Policies: [{ PolicyDocument: { Statement: Statement[] } }] }).Policies[0].PolicyDocument.Statement;
     expect(statements.find((s) => s.Sid === 'ShareEvidenceWithTheForensicAccount')).toEqual(EXPECTED_SHARE);
     expect(statements.find((s) => s.Sid === 'UnshareEvidenceFromTheForensicAccount')).toEqual(EXPECTED_UNSHARE);
-    expect(() => new MemberRoleStack(new App(), 'M', { iamActions: memberRoleIamActions([COPYING]), responders: ['copy-evidence'] })).toThrow(/no scoping rule for ec2:ModifySnapshotAttribute/);
+    expect(() => new MemberRoleStack(new App(), 'M', { responderActions: memberAccountActionsByResponder([COPYING]) })).toThrow(/no scoping rule for ec2:ModifySnapshotAttribute/);
   });
 });
 

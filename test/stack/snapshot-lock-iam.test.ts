@@ -2,7 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import type { Playbook } from '../../lib/playbooks/model';
-import { MemberRoleStack, memberRoleIamActions } from '../../lib/stack/member-role-stack';
+import { memberAccountActionsByResponder, MemberRoleStack } from '../../lib/stack/member-role-stack';
 import type { Statement } from './support';
 import { loadPlaybookDirectorySync } from '../../lib/playbooks/loader';
 import { action, actionsOf, logicalIdOf, playbook, resourcesOf, statementsOfRole, synthesize } from './support';
@@ -51,7 +51,7 @@ describe('snapshot-volumes lock option: IAM', () => {
 
   it('puts the same tag-conditioned statement in the member role', () => {
     const app = new App();
-    const stack = new MemberRoleStack(app, 'FirebreakMemberRole', { iamActions: memberRoleIamActions([LOCKING]), responders: ['snapshot-volumes'] });
+    const stack = new MemberRoleStack(app, 'FirebreakMemberRole', { responderActions: memberAccountActionsByResponder([LOCKING]), });
     const roles = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Role')).filter((r) => JSON.stringify(r).includes('LockSnapshot'));
     expect(roles).toHaveLength(1);
     const statements = (roles[0]!.Properties as { Policies: [{ PolicyDocument: { Statement: Statement[] } }] }).Policies[0].PolicyDocument.Statement;

@@ -371,7 +371,7 @@ describe('security-account responder roles: role policies and PassRole never rea
     expect(put(FIREBREAK_ROLES[0]!)).toBe('explicit-deny');
   });
 
-  it('lets only the responder that revokes sessions assume the member accounts’ session-revoker role', () => {
+  it('lets each responder assume only its own member-account roles, the session revoker only where it writes role policies', () => {
     const { template: members } = synthesize({
       playbooks: [revoking, release, DEFAULT_ALERT],
       memberRoleName: 'FirebreakResponder',
@@ -383,18 +383,30 @@ describe('security-account responder roles: role policies and PassRole never rea
         resource: role(name, '222233334444'),
         context: { 'aws:ResourceOrgID': 'o-a1b2c3d4e5' },
       });
-    expect(assume('QuarantineInstance', 'FirebreakSessionRevoker')).toBe('allow');
-    expect(assume('QuarantineInstance', 'FirebreakResponder')).toBe('allow');
-    expect(assume('ReleaseInstance', 'FirebreakSessionRevoker')).toBe('no-allow');
-    expect(assume('ReleaseInstance', 'FirebreakResponder')).toBe('allow');
+    expect(assume('QuarantineInstance', 'FirebreakSessionRevoker-quarantine-instance')).toBe('allow');
+    expect(assume('QuarantineInstance', 'FirebreakResponder-quarantine-instance')).toBe('allow');
+    expect(assume('QuarantineInstance', 'FirebreakResponder-release-instance')).toBe('no-allow');
+    expect(assume('QuarantineInstance', 'FirebreakResponder')).toBe('no-allow');
+    expect(assume('ReleaseInstance', 'FirebreakSessionRevoker-quarantine-instance')).toBe('no-allow');
+    expect(assume('ReleaseInstance', 'FirebreakResponder-quarantine-instance')).toBe('no-allow');
+    expect(assume('ReleaseInstance', 'FirebreakResponder-release-instance')).toBe('allow');
     // Outside the organization: never (a forged event naming an outside account).
     expect(
       evaluate(responderPolicy(members, 'QuarantineInstance'), {
         action: 'sts:AssumeRole',
-        resource: role('FirebreakResponder', '222233334444'),
+        resource: role('FirebreakResponder-quarantine-instance', '222233334444'),
         context: { 'aws:ResourceOrgID': 'o-zzzzzzzzzz' },
       }),
     ).toBe('no-allow');
-    for (const variables of environments(members)) expect(variables[SECURITY_ENV.sessionRevokerRoleName]).toBe('FirebreakSessionRevoker');
+    // Each function is told its own role names; only the one that writes role policies has a revoker.
+    const variablesOf = (responder: string) =>
+      (resourcesOf(members, 'AWS::Lambda::Function')[Object.keys(resourcesOf(members, 'AWS::Lambda::Function')).find((id) => id.startsWith(`Responder${responder}Function`))!]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variablesOf('QuarantineInstance')).toMatchObject({
+      [SECURITY_ENV.memberRoleName]: 'FirebreakResponder-quarantine-instance',
+      [SECURITY_ENV.sessionRevokerRoleName]: 'FirebreakSessionRevoker-quarantine-instance',
+    });
+    expect(variablesOf('ReleaseInstance')[SECURITY_ENV.memberRoleName]).toBe('FirebreakResponder-release-instance');
+    expect(variablesOf('ReleaseInstance')[SECURITY_ENV.sessionRevokerRoleName]).toBeUndefined();
+    for (const variables of environments(members)) expect(variables[SECURITY_ENV.memberRoleName]).toEqual(expect.stringMatching(/^FirebreakResponder/));
   });
 });

@@ -9,8 +9,9 @@ export interface IamClients {
 }
 
 /**
- * IAM clients through `access`. Responders call IAM in member accounts only to revoke role
- * sessions, which only the session-revoker role may do (lib/stack/member-role-stack.ts).
+ * IAM clients through `access`, for role-policy writes (and their reads): in member accounts through
+ * the responder's own session-revoker role, the only one that may write role policies there
+ * (lib/stack/member-role-stack.ts); its member role when it has none.
  */
 export function iamClientsFor(
   access: TargetAccess,
