@@ -31,7 +31,7 @@ import { GUARD_RESPONDER, isGuardedPlaybook } from '../playbooks/compile';
 import { flattenSteps } from '../playbooks/model';
 import type { Playbook } from '../playbooks/model';
 import { CONTAINMENT_GUARD_IAM_ACTIONS } from '../responders/containment-guard';
-import type { PlannedStatement, ScopeArns } from './iam-scopes';
+import type { PlannedStatement, QuarantineCopies, ScopeArns } from './iam-scopes';
 import {
   acknowledgeWildcardResources,
   DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS,
@@ -123,6 +123,12 @@ export interface MemberRoleStackProps extends StackProps {
    * @default none
    */
   readonly forensicAccountId?: string;
+  /**
+   * Where the quarantine copies go (`quarantineCopyDestinations(playbooks)`): the member role may
+   * write copies there only. Required when `iamActions` has s3:PutObject.
+   * @default none
+   */
+  readonly quarantineCopies?: QuarantineCopies;
 }
 
 /** The responders that act on a credential's user or role, whose rails the guard checks first. */
@@ -333,7 +339,10 @@ export class MemberRoleStack extends Stack {
     // only quarantine-instance may assume; the member role (every responder) never has it.
     // iam:GetRolePolicy (release-credentials) goes with the writes: it is read through the same role.
     const memberActions = props.iamActions.filter((action) => !(ROLE_POLICY_WRITES as readonly string[]).includes(action) && action !== 'iam:GetRolePolicy');
-    const planned = planStatements(memberActions, arns, props.forensicAccountId !== undefined ? { forensicAccountId: props.forensicAccountId } : {});
+    const planned = planStatements(memberActions, arns, {
+      ...(props.forensicAccountId !== undefined ? { forensicAccountId: props.forensicAccountId } : {}),
+      ...(props.quarantineCopies !== undefined ? { quarantineCopies: props.quarantineCopies } : {}),
+    });
     this.statements = planned.map((entry) => entry.statement);
 
     // Responders need seconds; role chaining caps sessions at one hour anyway. Each wildcard is the
