@@ -17,6 +17,7 @@ import { FIREBREAK_DEFAULTS } from './defaults';
 import { FirebreakStack } from './firebreak-stack';
 import { MemberRoleStack, memberAccountActionsByResponder } from './member-role-stack';
 import { ForensicRoleStack } from './forensic-role-stack';
+import { quarantineCopyDestinations } from './iam-scopes';
 import { flattenSteps } from '../playbooks/model';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { PROJECT_ROOT } from './package-root';
@@ -108,6 +109,7 @@ export async function buildFirebreakApp(options: FirebreakAppOptions = {}): Prom
           ...(config.memberRoleExternalId ? { externalId: config.memberRoleExternalId } : {}),
           ...(config.privilegedRoleNamePatterns ? { privilegedRoleNamePatterns: config.privilegedRoleNamePatterns } : {}),
           ...(config.forensicAccountId ? { forensicAccountId: config.forensicAccountId } : {}),
+          quarantineCopies: quarantineCopyDestinations(playbooks),
         });
   // The forensic account's role, when a playbook copies evidence there (deployed into that account).
   const copies = playbooks.some((playbook) => flattenSteps(playbook.steps).some((step) => step.action === RESPONDER_NAMES.copyEvidence));

@@ -15,8 +15,13 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
+import { RESPONDER_NAMES } from '../contracts/responders';
 import { MANAGED_SECURITY_GROUP_TAG } from '../contracts/security';
 import { DENY_ALL_POLICY_NAME } from '../playbooks/credential-options';
+import type { Playbook } from '../playbooks/model';
+import { flattenSteps } from '../playbooks/model';
+import { quarantineS3ObjectOptions } from '../playbooks/quarantine-s3-object-options';
+import { FIREBREAK_TAGS } from '../responders/instance-state';
 import { EVIDENCE_TAG_KEYS } from '../responders/snapshot-plan';
 import { FLEET_SCOPES } from './iam-scopes-fleet';
 import { MALWARE_OBJECT_TAGS, QUARANTINE_PREFIX } from '../responders/s3-malware-object';
@@ -96,6 +101,39 @@ export interface ScopeOptions {
    * @default none: the share is not granted, and a playbook that copies evidence fails the synth
    */
   readonly forensicAccountId?: string;
+  /**
+   * Where the deployed quarantine-s3-object steps copy infected objects (`quarantineCopyDestinations`):
+   * s3:PutObject is granted there only. Required when s3:PutObject is requested.
+   * @default none: a plan with s3:PutObject fails
+   */
+  readonly quarantineCopies?: QuarantineCopies;
+}
+
+/** The destinations of the deployed quarantine copies, known at synth from the playbooks' options. */
+export interface QuarantineCopies {
+  /** A step copies into the scanned object's own bucket (`quarantineCopy: {}`). */
+  readonly ownBucket: boolean;
+  /** The quarantine buckets steps copy into (`quarantineCopy: { bucket, bucketOwner }`), each with the account that owns it. */
+  readonly buckets: ReadonlyArray<{ readonly bucket: string; readonly bucketOwner: string }>;
+}
+
+/** Where the quarantine-s3-object steps of `playbooks` copy objects (their `quarantineCopy` options), buckets sorted. */
+export function quarantineCopyDestinations(playbooks: readonly Playbook[]): QuarantineCopies {
+  const destinations = playbooks
+    .flatMap((playbook) => flattenSteps(playbook.steps))
+    .filter((step) => step.action === RESPONDER_NAMES.quarantineS3Object)
+    .flatMap((step) => {
+      const copy = quarantineS3ObjectOptions.parse(step.with).quarantineCopy;
+      return copy === undefined ? [] : [copy];
+    });
+  const buckets = new Map<string, { bucket: string; bucketOwner: string }>();
+  for (const { bucket, bucketOwner } of destinations) {
+    if (bucket !== undefined && bucketOwner !== undefined) buckets.set(`${bucket}|${bucketOwner}`, { bucket, bucketOwner });
+  }
+  return {
+    ownBucket: destinations.some((copy) => copy.bucket === undefined),
+    buckets: [...buckets.values()].sort((a, b) => a.bucket.localeCompare(b.bucket) || a.bucketOwner.localeCompare(b.bucketOwner)),
+  };
 }
 
 /** A group of APIs that share resources and conditions, and why its resources are the narrowest possible. */
@@ -105,7 +143,7 @@ interface ActionScope {
   /** The requested actions this statement grants (empty: no statement). */
   readonly actions: (requested: ReadonlySet<string>) => string[];
   /** The resources (empty: no statement, so its actions stay ungranted and the plan fails). */
-  readonly resources: (arns: ScopeArns, requested: ReadonlySet<string>) => string[];
+  readonly resources: (arns: ScopeArns, requested: ReadonlySet<string>, options: ScopeOptions) => string[];
   readonly conditions?: (
     requested: ReadonlySet<string>,
     options: ScopeOptions,
@@ -310,10 +348,18 @@ const SCOPES: readonly ActionScope[] = [
   // nothing else: removing only that account, never adding anyone nor touching `all`.
   forensicShareScope('UnshareEvidenceFromTheForensicAccount', 'Remove', 'removing the forensic account\'s share of Firebreak\'s evidence once its copy completed'),
   {
+    // Firebreak's own tag keys only (FIREBREAK_TAGS, the only keys quarantine and release write):
+    // the role can neither take the protected tag key off an instance nor opt one in to game days
+    // (firebreak:gameday-target). DeleteTags without Tags deletes every user tag of the instance
+    // and carries no aws:TagKeys, which ForAllValues alone would let through: Null = false refuses it.
     sid: 'TagContainedInstances',
     actions: (requested) => (tagsInstances(requested) ? requestedOf('ec2:CreateTags', 'ec2:DeleteTags')(requested) : []),
     resources: (arns) => [arns.ec2('instance')],
-    why: 'Contained instances are tagged with the incident key and status (release restores their tags); the instance is known only at run time.',
+    conditions: () => ({
+      'ForAllValues:StringEquals': { 'aws:TagKeys': Object.values(FIREBREAK_TAGS) },
+      Null: { 'aws:TagKeys': 'false' },
+    }),
+    why: `Contained instances are tagged with the incident key and status (release restores their tags); the instance is known only at run time, and aws:TagKeys limits the statement to Firebreak's own keys (${Object.values(FIREBREAK_TAGS).join(', ')}).`,
   },
   {
     sid: 'TagResourcesAtCreation',
@@ -351,6 +397,10 @@ const SCOPES: readonly ActionScope[] = [
     why: `Firebreak's domain list, rule group and VPC associations are created on first need, with ids that cannot be known in advance; aws:RequestTag/${MANAGED_SECURITY_GROUP_TAG.key} makes each carry Firebreak's tag.`,
   },
   {
+    // Only the domain list and rule group Firebreak created (tagged at creation, above): a list or
+    // group someone else made under Firebreak's name is neither read nor changed. The reference
+    // lists aws:ResourceTag on both resource types, which every one of these actions (the two
+    // List actions included) authorizes on.
     sid: 'BlockDomainsInFirebreakDnsFirewall',
     actions: requestedOf('route53resolver:ListFirewallDomains', 'route53resolver:UpdateFirewallDomains', 'route53resolver:ListFirewallRules', 'route53resolver:CreateFirewallRule'),
     resources: (arns, requested) =>
@@ -359,7 +409,8 @@ const SCOPES: readonly ActionScope[] = [
         'firewall-domain-list',
         ...(requested.has('route53resolver:ListFirewallRules') || requested.has('route53resolver:CreateFirewallRule') ? ['firewall-rule-group'] : []),
       ),
-    why: `Firebreak's domain list and rule group are created in each member account and region on first need, so their ids are known only at run time; the reference lists no condition key for these actions to narrow them by tag (${RESOLVER_REFERENCE}).`,
+    conditions: () => ({ StringEquals: { [`aws:ResourceTag/${MANAGED_SECURITY_GROUP_TAG.key}`]: MANAGED_SECURITY_GROUP_TAG.value } }),
+    why: `Firebreak's domain list and rule group are created in each member account and region on first need, so their ids are known only at run time; aws:ResourceTag/${MANAGED_SECURITY_GROUP_TAG.key} (listed on both resource types: ${RESOLVER_REFERENCE}) limits the statement to the ones Firebreak created.`,
   },
   {
     // The object a Malware Protection for S3 scan names (any bucket, any key: known only at run
@@ -381,12 +432,30 @@ const SCOPES: readonly ActionScope[] = [
     why: `The object a release names is known only at run time; s3:ExistingObjectTag/${MALWARE_OBJECT_TAGS.scan.key} limits the statement to objects Firebreak tagged infected, in the role's own account.`,
   },
   {
-    // The quarantine copy, under firebreak-quarantine/ only: in the object's own bucket or in a
-    // quarantine bucket (which may be another account's, whose bucket policy admits this role).
+    // The quarantine copy in the scanned object's own bucket (`quarantineCopy: {}`), under
+    // firebreak-quarantine/ only, and only in the role's own account, as the objects it reads.
     sid: 'WriteQuarantineCopies',
+    applies: (options) => options.quarantineCopies?.ownBucket === true,
     actions: (requested) => (requested.has('s3:PutObject') ? ['s3:PutObject', 's3:PutObjectTagging'] : []),
     resources: (arns) => present(arns.s3?.arn(`*/${QUARANTINE_PREFIX}*`)),
-    why: `Quarantine copies go under ${QUARANTINE_PREFIX} of the scanned object's bucket (known only at run time) or of a quarantine bucket; no other key can be written.`,
+    conditions: (_requested, _options, arns) => ({ StringEquals: { 's3:ResourceAccount': arns.s3?.account ?? '' } }),
+    why: `Quarantine copies go under ${QUARANTINE_PREFIX} of the scanned object's own bucket, known only at run time; s3:ResourceAccount limits the statement to buckets of the role's own account (${S3_REFERENCE}).`,
+  },
+  {
+    // The quarantine buckets the playbooks name (`quarantineCopy: { bucket, bucketOwner }`), known
+    // at synth: those buckets only, under firebreak-quarantine/ only, and only while a configured
+    // owner owns them (bucket names are global: a bucket deleted and re-created elsewhere is not written).
+    sid: 'WriteQuarantineCopiesToQuarantineBuckets',
+    applies: (options) => (options.quarantineCopies?.buckets.length ?? 0) > 0,
+    actions: (requested) => (requested.has('s3:PutObject') ? ['s3:PutObject', 's3:PutObjectTagging'] : []),
+    resources: (arns, _requested, options) => {
+      const s3 = arns.s3;
+      return s3 === undefined ? [] : [...new Set((options.quarantineCopies?.buckets ?? []).map(({ bucket }) => s3.arn(`${bucket}/${QUARANTINE_PREFIX}*`)))];
+    },
+    conditions: (_requested, options) => ({
+      StringEquals: { 's3:ResourceAccount': oneOrMany([...new Set((options.quarantineCopies?.buckets ?? []).map(({ bucketOwner }) => bucketOwner))].sort()) },
+    }),
+    why: `The key of a quarantine copy (${QUARANTINE_PREFIX}<account>/<bucket>/<key>) names the scanned object, known only at run time; the bucket is the configured quarantine bucket and s3:ResourceAccount its configured owner (${S3_REFERENCE}).`,
   },
   {
     // A quarantine copy of an SSE-KMS object: S3 decrypts the source and encrypts the copy (under the
@@ -423,7 +492,7 @@ const SCOPES: readonly ActionScope[] = [
     sid: 'RevokeInstanceRoleSessions',
     actions: requestedOf(...ROLE_POLICY_WRITES),
     resources: (arns) => [arns.iam('role')],
-    why: 'Revoking sessions writes a deny-older-sessions inline policy on the role of the instance profile, known only at run time; IAM offers no condition key on policy content, so DenyProtectedRoles keeps Firebreak\'s own, administrator and break-glass roles out of reach, and the responder writes only to the role it resolved from the quarantined instance\'s own instance profile.',
+    why: 'Revoking sessions writes a deny-older-sessions inline policy to a role known only at run time: the role of the quarantined instance\'s profile (quarantine-instance with revokeRoleSessions, resolved from EC2) or the role a finding names (revoke-role-sessions: a claim of the finding, checked by its rails and the role\'s tags read with GetRole first); release-credentials deletes only the policy it recorded. IAM offers no condition key on policy content, so DenyProtectedRoles keeps Firebreak\'s own, administrator and break-glass roles out of reach whatever the finding names.',
   },
   {
     sid: 'ReadNamedRoles',
@@ -542,12 +611,15 @@ export function planStatements(actions: Iterable<string>, arns: ScopeArns, optio
     if (action.includes('*')) throw new Error(`'${action}' is a wildcard action; list the exact actions a responder needs`);
   }
   if ([...requested].some((action) => NEEDS_PASS_ROLE.has(action))) requested.add('iam:PassRole');
+  if (requested.has('s3:PutObject') && options.quarantineCopies === undefined) {
+    throw new Error('s3:PutObject (a quarantine-s3-object step with quarantineCopy) is granted only where the copies go: pass quarantineCopies (quarantineCopyDestinations(playbooks))');
+  }
   const granted = new Set<string>();
   const planned: PlannedStatement[] = [];
   for (const scope of SCOPES) {
     if (scope.applies !== undefined && !scope.applies(options)) continue;
     const scopeActions = scope.actions(requested);
-    const resources = scope.resources(arns, requested);
+    const resources = scope.resources(arns, requested, options);
     if (scopeActions.length === 0 || resources.length === 0) continue;
     const effect = scope.effect ?? iam.Effect.ALLOW;
     if (effect === iam.Effect.ALLOW) scopeActions.forEach((action) => granted.add(action));

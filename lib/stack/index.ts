@@ -8,6 +8,8 @@ export { FirebreakStack } from './firebreak-stack';
 export type { FirebreakStackProps } from './firebreak-stack';
 export { MemberRoleStack, memberRoleIamActions, memberRoleResponders } from './member-role-stack';
 export type { MemberRoleStackProps } from './member-role-stack';
+export { quarantineCopyDestinations } from './iam-scopes';
+export type { QuarantineCopies } from './iam-scopes';
 export { FIREBREAK_DEFAULTS } from './defaults';
 export { FirebreakConfigError } from './config';
 export { SHIPPED_PLAYBOOKS_DIR } from './package-root';

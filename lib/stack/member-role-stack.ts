@@ -35,7 +35,7 @@ import { GUARD_RESPONDER, isGuardedPlaybook } from '../playbooks/compile';
 import { flattenSteps } from '../playbooks/model';
 import type { Playbook } from '../playbooks/model';
 import { CONTAINMENT_GUARD_IAM_ACTIONS } from '../responders/containment-guard';
-import type { PlannedStatement, ScopeArns } from './iam-scopes';
+import type { PlannedStatement, QuarantineCopies, ScopeArns } from './iam-scopes';
 import {
   acknowledgeWildcardResources,
   DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS,
@@ -118,6 +118,12 @@ export interface MemberRoleStackProps extends StackProps {
    * @default none
    */
   readonly forensicAccountId?: string;
+  /**
+   * Where the quarantine copies go (`quarantineCopyDestinations(playbooks)`): the member role may
+   * write copies there only. Required when a responder's actions have s3:PutObject.
+   * @default none
+   */
+  readonly quarantineCopies?: QuarantineCopies;
 }
 
 /** The IAM actions a responder's revoker role holds beside the writes: the reads that go with them (quarantine's instance profile, the named role's tags, the recorded policy). */
@@ -330,7 +336,10 @@ export class MemberRoleStack extends Stack {
         props.privilegedRoleNamePatterns ?? DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS,
       ),
     };
-    const scopeOptions = props.forensicAccountId !== undefined ? { forensicAccountId: props.forensicAccountId } : {};
+    const scopeOptions = {
+      ...(props.forensicAccountId !== undefined ? { forensicAccountId: props.forensicAccountId } : {}),
+      ...(props.quarantineCopies !== undefined ? { quarantineCopies: props.quarantineCopies } : {}),
+    };
 
     // Responders need seconds; role chaining caps sessions at one hour anyway. Each wildcard is the
     // narrowest the API allows; each is acknowledged with its scope's reason, so a new wildcard

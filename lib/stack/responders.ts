@@ -25,7 +25,7 @@ import type { AlertChannels } from './alerting';
 import { pascal } from './defaults';
 import type { FirebreakProps } from './firebreak-props';
 import type { ResponderArns } from './iam-scopes';
-import { DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS, ROLE_POLICY_WRITES, planResponderStatements, privilegedRoleArns } from './iam-scopes';
+import { DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS, planResponderStatements, privilegedRoleArns, quarantineCopyDestinations, ROLE_POLICY_WRITES } from './iam-scopes';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { groupsOnly } from './logical-ids';
 import { DEFAULT_RESPONDER_ROLE_NAME_PREFIX, MEMBER_ACCOUNT_SERVICES, grantAssumeMemberRole, guardTargetAccountActions, responderRoleName, splitRoleActions } from './member-role-stack';
@@ -222,6 +222,7 @@ export class Responders extends Construct {
     const arns = responderArns(stackName, props);
 
     const forensic = forensicSettings(props, byResponder.has(RESPONDER_NAMES.copyEvidence));
+    const quarantineCopies = quarantineCopyDestinations(props.playbooks);
     const functions = new Map<string, ResponderFunction>();
     for (const [responder, actions] of byResponder) {
       const inIncidentAccount = actsInIncidentAccount(actions);
@@ -259,6 +260,7 @@ export class Responders extends Construct {
         statements: planResponderStatements(needed, arns, {
           ...(stateTable ? { stateTableKeys: stateTable.keys, ...(stateTable.readOnlyKeys ? { stateTableReadOnlyKeys: stateTable.readOnlyKeys } : {}) } : {}),
           ...(forensic !== undefined ? { forensicAccountId: forensic.accountId } : {}),
+          quarantineCopies,
         }),
         logRetention: props.logRetention,
         memorySize: settings.memorySize,

@@ -4,10 +4,11 @@
  * injections on a bus of their own that only the named principals may use. Every target retries
  * and sends what it could not deliver to the undelivered-events queue, where it waits for a person.
  */
-import { Stack } from 'aws-cdk-lib';
+import { PhysicalName, Stack } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as eventsRules from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { S3_OBJECT_SCAN_DETAIL_TYPE } from '../incident/schemas';
@@ -101,8 +102,10 @@ export class EventRules extends Construct {
       alarmWhat: 'EventBridge could not deliver events to the Firebreak dispatcher',
       channels: props.channels,
     });
+    const role = dispatcherEventsRole(props.dispatcher);
     const target = () =>
       new targets.SfnStateMachine(props.dispatcher, {
+        role,
         deadLetterQueue: this.undeliveredEventsQueue.queue,
         retryAttempts: FIREBREAK_DEFAULTS.eventRetryAttempts,
         maxEventAge: FIREBREAK_DEFAULTS.eventMaxAge,
@@ -157,4 +160,24 @@ export class EventRules extends Construct {
       });
     }
   }
+}
+
+/**
+ * The role EventBridge assumes to start the dispatcher, for this account's rules in this region
+ * only (aws:SourceAccount, aws:SourceArn: EventBridge names the rule that delivers,
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-conditions.html), not for any
+ * rule anywhere that names it. The exact rule ARNs cannot be named: each rule's target names this
+ * role, so a trust policy naming the rules would make a dependency cycle; the rule names are
+ * CloudFormation's. Made where the CDK's SfnStateMachine target makes its own (the state machine's
+ * `EventsRole`), so its logical id is the one deployed stacks have.
+ */
+function dispatcherEventsRole(dispatcher: sfn.IStateMachine): iam.IRole {
+  const stack = Stack.of(dispatcher);
+  return new iam.Role(dispatcher, 'EventsRole', {
+    roleName: PhysicalName.GENERATE_IF_NEEDED,
+    assumedBy: new iam.ServicePrincipal('events.amazonaws.com').withConditions({
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: { 'aws:SourceArn': `arn:${stack.partition}:events:${stack.region}:${stack.account}:rule/*` },
+    }),
+  });
 }

@@ -35,6 +35,11 @@ function ec2Arn(resourceType: string) {
   return { 'Fn::Join': ['', ['arn:', partition, ':ec2:*:', memberAccount, `:${resourceType}/*`]] };
 }
 const snapshotArn = { 'Fn::Join': ['', ['arn:', partition, ':ec2:*::snapshot/*']] };
+/** TagContainedInstances' condition: Firebreak's own instance tag keys, and at least one (test/stack/iam-conditions.test.ts). */
+const FIREBREAK_TAG_KEYS_ONLY = {
+  'ForAllValues:StringEquals': { 'aws:TagKeys': ['firebreak:incident', 'firebreak:status', 'firebreak:quarantined-at', 'firebreak:released-at'] },
+  Null: { 'aws:TagKeys': 'false' },
+};
 function iamArn(resource: string) {
   return { 'Fn::Join': ['', ['arn:', partition, ':iam::', memberAccount, `:${resource}`]] };
 }
@@ -416,6 +421,7 @@ describe('MemberRoleStack permissions', () => {
         Effect: 'Allow',
         Action: 'ec2:CreateTags',
         Resource: ec2Arn('instance'),
+        Condition: FIREBREAK_TAG_KEYS_ONLY,
       },
       {
         Sid: 'TagResourcesAtCreation',
@@ -488,7 +494,7 @@ describe('MemberRoleStack permissions', () => {
 
     expect(permissionStatements(template)).toEqual([
       { Sid: 'ContainInstances', Effect: 'Allow', Action: 'ec2:ModifyInstanceAttribute', Resource: ec2Arn('instance') },
-      { Sid: 'TagContainedInstances', Effect: 'Allow', Action: 'ec2:CreateTags', Resource: ec2Arn('instance') },
+      { Sid: 'TagContainedInstances', Effect: 'Allow', Action: 'ec2:CreateTags', Resource: ec2Arn('instance'), Condition: FIREBREAK_TAG_KEYS_ONLY },
     ]);
   });
 
@@ -685,6 +691,7 @@ describe('MemberRoleStack: the edges of containment (issue 11)', () => {
       Effect: 'Allow',
       Action: ['route53resolver:ListFirewallDomains', 'route53resolver:UpdateFirewallDomains', 'route53resolver:ListFirewallRules', 'route53resolver:CreateFirewallRule'],
       Resource: [resolverArn('firewall-domain-list'), resolverArn('firewall-rule-group')],
+      Condition: { StringEquals: { 'aws:ResourceTag/firebreak:managed': 'true' } },
     });
   });
 

@@ -311,15 +311,24 @@ function userTarget(world: SimWorld, account: string, userName: string): Authori
   };
 }
 
-/** Route 53 Resolver: the DNS Firewall resources each API names (new ones as `*`, with their request tags). */
-function resolverTargets(action: string, call: AuthorizationCall): AuthorizationTarget[] | undefined {
+/**
+ * Route 53 Resolver: the DNS Firewall resources each API names (new ones as `*`, with their request
+ * tags; existing domain lists and rule groups with their tags, aws:ResourceTag, complete: a list or
+ * group that is not in the account has none).
+ */
+function resolverTargets(action: string, call: AuthorizationCall, world: SimWorld): AuthorizationTarget[] | undefined {
   const input = call.input;
   const arn = (type: string, id: unknown) => `arn:aws:route53resolver:${call.region}:${call.account}:${type}/${typeof id === 'string' ? id : '*'}`;
   const created = (type: string): AuthorizationTarget => {
     const request = requestTags((input.Tags as { Key?: string; Value?: string }[] | undefined) ?? []);
     return { resourceType: type, arn: arn(type, '*'), keys: request.keys, complete: request.complete };
   };
-  const existing = (type: string, id: unknown): AuthorizationTarget => ({ resourceType: type, arn: arn(type, id), keys: {}, complete: [] });
+  const existing = (type: 'firewall-domain-list' | 'firewall-rule-group', id: unknown): AuthorizationTarget => {
+    const records = type === 'firewall-domain-list' ? world.dnsFirewall.domainLists : world.dnsFirewall.ruleGroups;
+    const record = typeof id === 'string' ? records.get(id) : undefined;
+    const here = record !== undefined && record.account === call.account && record.region === call.region;
+    return { resourceType: type, arn: arn(type, id), keys: tagKeys(['aws:ResourceTag/'], here ? record.tags : undefined), complete: ['aws:ResourceTag/'] };
+  };
   switch (action) {
     case 'CreateFirewallDomainList':
       return [created('firewall-domain-list')];
@@ -504,7 +513,7 @@ export function authorizationTargets(iamAction: string, call: AuthorizationCall,
     case 'elasticloadbalancing':
       return fleetTargets(service, action, call, world);
     case 'route53resolver':
-      return resolverTargets(action, call);
+      return resolverTargets(action, call, world);
     case 's3':
       return s3Targets(action, call, world, resourceHint);
     case 'securityhub': {
