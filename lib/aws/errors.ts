@@ -73,7 +73,8 @@ export function awsErrorCode(error: unknown): string | undefined {
   return undefined;
 }
 
-function httpStatus(error: unknown): number | undefined {
+/** The HTTP status of an SDK v3 error's answer (what identifies a HEAD error, which has no body). */
+export function awsHttpStatus(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const meta = (error as { $metadata?: { httpStatusCode?: unknown } }).$metadata;
   return typeof meta?.httpStatusCode === 'number' ? meta.httpStatusCode : undefined;
@@ -82,7 +83,7 @@ function httpStatus(error: unknown): number | undefined {
 export function isTransientAwsError(error: unknown): boolean {
   const code = awsErrorCode(error);
   if (code !== undefined && THROTTLING_CODES.has(code)) return true;
-  const status = httpStatus(error);
+  const status = awsHttpStatus(error);
   return status !== undefined && (status >= 500 || status === 429);
 }
 

@@ -89,7 +89,8 @@ export async function objectTagsToRelease(s3: S3Client, object: ReleasableObject
     }
     if (isAccessDeniedAwsError(error)) {
       throw new ReleaseSetupError(
-        `not allowed to call s3:GetObjectTagging on ${describeObjectToRelease(object)} (${code}), which reads the object's ${OBJECT_INCIDENT_TAG} tag: pass --incident KEY (the key is in the scan's alert), or use a role with s3:GetObjectTagging (the bucket must be owned by ${account})`,
+        // S3 answers a missing object AccessDenied, not NoSuchKey, to a caller without s3:ListBucket on the bucket.
+        `not allowed to call s3:GetObjectTagging on ${describeObjectToRelease(object)} (${code}), which reads the object's ${OBJECT_INCIDENT_TAG} tag, or the object is not there (without s3:ListBucket on the bucket S3 answers a missing object with ${code} too): check --bucket, --key and --version-id, then pass --incident KEY (the key is in the scan's alert), or use a role with s3:GetObjectTagging (the bucket must be owned by ${account})`,
         { cause: error },
       );
     }

@@ -23,7 +23,7 @@ import { ActionLog } from './action-log';
 import type { DeploymentEnvironment, EffectiveMode } from './effective-mode';
 import { effectiveMode, forcedDryRunField } from './effective-mode';
 import { isGameDayIncident } from './game-day';
-import type { GrantReader, GrantRefusalCode } from './grants';
+import type { GrantReader } from './grants';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import { sendReadOnly } from './mutating';
@@ -33,6 +33,7 @@ import { createResponderHandler } from './runtime';
 import { stepResponder } from './responder-input';
 import type { ScannedObject } from './s3-malware-object';
 import { clearObject, headObject, objectFields } from './s3-object-clearance';
+import type { ObjectRefusalCode } from './s3-object-clearance';
 import {
   COPY_OBJECT_MAX_BYTES,
   THREATS_FOUND,
@@ -53,7 +54,7 @@ export type QuarantineS3ObjectOptions = z.output<typeof quarantineS3ObjectOption
 
 export type QuarantineS3ObjectStatus = 'tagged' | 'already-tagged' | 'dry-run' | 'refused' | 'no-threats' | 'not-an-object' | 'not-found' | 'changed';
 
-export type S3ObjectRefusalCode = GrantRefusalCode | 'not-a-gameday-target' | 'no-room-for-tags';
+export type S3ObjectRefusalCode = ObjectRefusalCode | 'not-a-gameday-target' | 'no-room-for-tags';
 
 export interface QuarantineS3ObjectResult extends ResponderResult<QuarantineS3ObjectStatus> {
   readonly bucket?: string;
@@ -175,10 +176,19 @@ async function copyToQuarantine(
     log.record('firebreak:quarantine-copy', target, 'skipped', `Not copied: ${reason}`);
     return { ...where, status: 'skipped', reason };
   }
+  // Only to keep a retried step from copying twice: an answer that does not say (403) is not a copy.
   const existing = await headObject(s3, { Bucket: plan.bucket, Key: plan.key, ExpectedBucketOwner: plan.owner });
-  if (existing !== undefined && object.eTag !== undefined && bareETag(existing.ETag) === object.eTag) {
+  if (existing.kind === 'found' && object.eTag !== undefined && bareETag(existing.head.ETag) === object.eTag) {
     log.record('s3:HeadObject', copyName, 'already-done', `The quarantine copy is already there (ETag ${object.eTag})`);
-    return { ...where, ...(existing.VersionId !== undefined ? { versionId: existing.VersionId } : {}), status: 'already-copied' };
+    return { ...where, ...(existing.head.VersionId !== undefined ? { versionId: existing.head.VersionId } : {}), status: 'already-copied' };
+  }
+  if (existing.kind === 'forbidden') {
+    log.record(
+      's3:HeadObject',
+      copyName,
+      'observed',
+      "S3 answered 403, which does not say whether a copy is there (S3 answers 403, not 404, for a missing object to a caller without s3:ListBucket, which Firebreak's roles do not have): no copy known, so the copy is made (CopyObject is refused on its own if access is denied)",
+    );
   }
   if (mode === 'dry-run') {
     log.record('s3:CopyObject', copyName, 'would-do', `Would copy ${target} to ${copyName}, tagged infected (cannot dry-run: S3 has no DryRun parameter)`);

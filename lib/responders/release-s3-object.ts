@@ -15,7 +15,7 @@ import type { UntrustedText } from '../incident/model';
 import { ActionLog } from './action-log';
 import type { DeploymentEnvironment, EffectiveMode } from './effective-mode';
 import { effectiveMode, forcedDryRunField } from './effective-mode';
-import type { GrantReader, GrantRefusalCode } from './grants';
+import type { GrantReader } from './grants';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import { sendReadOnly } from './mutating';
@@ -24,6 +24,7 @@ import type { HandlerDeps, ResponderHandler } from './runtime';
 import { createResponderHandler } from './runtime';
 import { stepResponder } from './responder-input';
 import { clearObject, objectFields } from './s3-object-clearance';
+import type { ObjectRefusalCode } from './s3-object-clearance';
 import { describeObject, planUntag, scannedObjectOf } from './s3-malware-object';
 
 export const RELEASE_S3_OBJECT_RESPONDER = RESPONDER_NAMES.releaseS3Object;
@@ -36,7 +37,7 @@ export interface ReleaseS3ObjectResult extends ResponderResult<ReleaseS3ObjectSt
   readonly bucket?: string;
   readonly key?: UntrustedText;
   readonly versionId?: string;
-  readonly refusal?: { readonly code: GrantRefusalCode | 'tagged-by-another-incident'; readonly reason: string };
+  readonly refusal?: { readonly code: ObjectRefusalCode | 'tagged-by-another-incident'; readonly reason: string };
 }
 
 export interface ReleaseS3ObjectDeps {

@@ -8,7 +8,7 @@
 import { GetObjectTaggingCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { HeadObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
 import type { S3Clients } from '../aws/clients/s3';
-import { awsErrorCode, toResponderError } from '../aws/errors';
+import { awsErrorCode, awsHttpStatus, toResponderError } from '../aws/errors';
 import type { UntrustedText } from '../incident/model';
 import type { ActionLog } from './action-log';
 import type { DeploymentEnvironment, EffectiveMode } from './effective-mode';
@@ -31,12 +31,27 @@ export interface ObjectClearanceDeps {
 /** S3's answers for an object or version that is not there (HeadObject answers a bare 404: NotFound). */
 const NOT_THERE = new Set(['NotFound', 'NoSuchKey', 'NoSuchVersion', 'NoSuchBucket']);
 
-/** HeadObject, or undefined when S3 says there is no such object, version or bucket. */
-export async function headObject(s3: S3Client, input: { Bucket: string; Key: string; VersionId?: string; ExpectedBucketOwner: string }): Promise<HeadObjectCommandOutput | undefined> {
+/** Why an S3 object step did not act: the containment guard's refusal, or S3's 403 to HeadObject of the object. */
+export type ObjectRefusalCode = GrantRefusalCode | 'head-object-forbidden';
+
+/**
+ * S3's answer to HeadObject: the object, none (404), or `forbidden` (403), which does not say
+ * whether the object is there. S3 answers a read of a missing object 404 only to a caller with
+ * s3:ListBucket on the bucket and 403 to any other
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html, Permissions), and
+ * Firebreak's roles have no s3:ListBucket (listing every bucket of the account is more than a
+ * scanned object needs): a 403 is "missing, or denied".
+ */
+export type ObjectHead = { readonly kind: 'found'; readonly head: HeadObjectCommandOutput } | { readonly kind: 'not-found' } | { readonly kind: 'forbidden' };
+
+/** HeadObject, as S3 answers it (found, not found, or forbidden). */
+export async function headObject(s3: S3Client, input: { Bucket: string; Key: string; VersionId?: string; ExpectedBucketOwner: string }): Promise<ObjectHead> {
   try {
-    return await s3.send(new HeadObjectCommand(input));
+    return { kind: 'found', head: await s3.send(new HeadObjectCommand(input)) };
   } catch (error) {
-    if (NOT_THERE.has(awsErrorCode(error) ?? '')) return undefined;
+    if (NOT_THERE.has(awsErrorCode(error) ?? '')) return { kind: 'not-found' };
+    // A HEAD error has no body: the SDK names a 403 only by its status (its name is Unknown).
+    if (awsHttpStatus(error) === 403) return { kind: 'forbidden' };
     throw toResponderError(error, 's3:HeadObject');
   }
 }
@@ -49,18 +64,35 @@ export async function objectTags(s3: S3Client, object: ScannedObject): Promise<O
   return (output.TagSet ?? []).flatMap((tag) => (tag.Key !== undefined && tag.Value !== undefined ? [{ Key: tag.Key, Value: tag.Value }] : []));
 }
 
-/** Where the object is now, as S3 says: found (with its size), gone, or replaced since the scan. */
+/**
+ * Where the object is now, as S3 says: found (with its size), gone, replaced since the scan, or
+ * unknown (S3's 403): a person must look, since an infected object may still be there untagged.
+ */
 export async function findScannedObject(
   s3: S3Client,
   object: ScannedObject,
   log: ActionLog,
-): Promise<{ readonly found: true; readonly size?: number } | { readonly found: false; readonly status: 'not-found' | 'changed' }> {
+): Promise<
+  | { readonly found: true; readonly size?: number }
+  | { readonly found: false; readonly status: 'not-found' | 'changed' }
+  | { readonly found: false; readonly status: 'refused'; readonly refusal: { readonly code: 'head-object-forbidden'; readonly reason: string } }
+> {
   const target = describeObject(object);
-  const head = await headObject(s3, { Bucket: object.bucketName, Key: object.key, ...(object.versionId !== undefined ? { VersionId: object.versionId } : {}), ExpectedBucketOwner: object.account });
-  if (head === undefined) {
+  const answer = await headObject(s3, { Bucket: object.bucketName, Key: object.key, ...(object.versionId !== undefined ? { VersionId: object.versionId } : {}), ExpectedBucketOwner: object.account });
+  if (answer.kind === 'not-found') {
     log.record('s3:HeadObject', target, 'observed', `S3 has no such object in account ${object.account} (deleted since the scan, or never there): nothing to tag`);
     return { found: false, status: 'not-found' };
   }
+  if (answer.kind === 'forbidden') {
+    const reason =
+      `S3 answered HeadObject with 403 Forbidden, which does not say whether the object is there: either it was deleted since the scan ` +
+      `(S3 answers 403, not 404, for a missing object to a caller without s3:ListBucket on the bucket, and Firebreak's roles have none), ` +
+      `or access to it is denied (a bucket policy, an SCP, or a bucket of that name not owned by account ${object.account}). ` +
+      'Nothing was tagged or copied: check whether the object is still there, and contain it by hand if it is';
+    log.record('s3:HeadObject', target, 'skipped', reason);
+    return { found: false, status: 'refused', refusal: { code: 'head-object-forbidden', reason } };
+  }
+  const { head } = answer;
   const eTag = bareETag(head.ETag);
   if (object.eTag !== undefined && eTag !== undefined && eTag !== object.eTag) {
     log.record('s3:HeadObject', target, 'observed', `The object's ETag is ${eTag}, not the scanned ${object.eTag}: it was replaced since the scan (the new upload gets its own scan); nothing changed`);
@@ -78,7 +110,7 @@ export function objectFields(object: ScannedObject): { bucket: string; key: Untr
 /** What both S3 object steps establish before they change anything. */
 export type ObjectClearance =
   | { readonly cleared: true; readonly effective: EffectiveMode; readonly gameDay: boolean; readonly s3: S3Client; readonly current: readonly ObjectTag[]; readonly size?: number }
-  | { readonly cleared: false; readonly effective: EffectiveMode; readonly status: 'refused'; readonly refusal: { readonly code: GrantRefusalCode; readonly reason: string } }
+  | { readonly cleared: false; readonly effective: EffectiveMode; readonly status: 'refused'; readonly refusal: { readonly code: ObjectRefusalCode; readonly reason: string } }
   | { readonly cleared: false; readonly effective: EffectiveMode; readonly status: 'not-found' | 'changed' };
 
 /**
@@ -108,7 +140,7 @@ export async function clearObject(
   recordEffectiveMode(log, target, effective);
   const s3 = await deps.clients.s3({ account: object.account, region: object.region });
   const found = await findScannedObject(s3, object, log);
-  if (!found.found) return { cleared: false, effective, status: found.status };
+  if (!found.found) return found.status === 'refused' ? { cleared: false, effective, status: 'refused', refusal: found.refusal } : { cleared: false, effective, status: found.status };
   const current = await objectTags(s3, object);
   log.record('s3:GetObjectTagging', target, 'observed', `${current.length} tag(s): ${current.map((tag) => tag.Key).join(', ') || 'none'}`);
   return { cleared: true, effective, gameDay: grant.grant.gameDay, s3, current, ...(found.size !== undefined ? { size: found.size } : {}) };

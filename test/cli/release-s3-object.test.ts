@@ -162,6 +162,7 @@ describe('firebreak release --bucket --key: starting the release-s3-object playb
     expect(denied.code).toBe(2);
     expect(denied.err).toContain('not allowed to call s3:GetObjectTagging');
     expect(denied.err).toContain('pass --incident KEY');
+    expect(denied.err).toContain('or the object is not there (without s3:ListBucket on the bucket S3 answers a missing object with AccessDenied too)');
     expect(startInputs()).toEqual([]);
   });
 

@@ -2,7 +2,8 @@
  * quarantine-s3-object and release-s3-object with exact inputs (aws-sdk-client-mock): the exact
  * scanned version tagged with the owner's tags kept, the quarantine copy of that version only,
  * nothing for other result statuses, refusals before any write (no grant, another object's grant,
- * forged input, replaced object, game-day target, no room for tags), no write in dry-run (S3 has no
+ * forged input, replaced object, game-day target, no room for tags, S3's 403 for the object), the
+ * copy made when S3's 403 to the probe of the copy cannot say it is there, no write in dry-run (S3 has no
  * DryRun), idempotent redelivery, and a release that takes off only this incident's tags.
  */
 import {
@@ -170,6 +171,32 @@ describe('quarantineS3Object', () => {
     ]);
   });
 
+  it('copies when the probe of the copy answers 403 (S3 says 403, not 404, for a missing key without s3:ListBucket), saying the probe could not tell', async () => {
+    givenObject();
+    // A HEAD error has no body: the real SDK names a 403 Unknown and keeps only its status.
+    s3Mock.on(HeadObjectCommand, { Bucket: BUCKET, Key: `firebreak-quarantine/${KEY}` }).rejects(sdkError('Unknown', 403));
+    const result = await quarantine(THREATS, { quarantineCopy: {} });
+    expect(result).toMatchObject({ status: 'tagged', quarantineCopy: { status: 'copied', versionId: 'copy-version-1' } });
+    expect(inputsOf(s3Mock, HeadObjectCommand)).toEqual([
+      { Bucket: BUCKET, Key: KEY, VersionId: VERSION, ExpectedBucketOwner: ACCOUNT },
+      { Bucket: BUCKET, Key: `firebreak-quarantine/${KEY}`, ExpectedBucketOwner: ACCOUNT },
+    ]);
+    expect(inputsOf(s3Mock, CopyObjectCommand)).toEqual([
+      {
+        Bucket: BUCKET,
+        Key: `firebreak-quarantine/${KEY}`,
+        CopySource: `${BUCKET}/incoming%2F2026%2F03%2Finvoice-4471.pdf?versionId=${encodeURIComponent(VERSION)}`,
+        CopySourceIfMatch: `"${ETAG}"`,
+        ExpectedSourceBucketOwner: ACCOUNT,
+        ExpectedBucketOwner: ACCOUNT,
+        MetadataDirective: 'COPY',
+        TaggingDirective: 'REPLACE',
+        Tagging: `firebreak%3Amalware-scan=threats-found&firebreak%3Aincident=${THREATS.key}`,
+      },
+    ]);
+    expect(result.actions.find((a) => a.api === 's3:HeadObject' && a.target.includes('firebreak-quarantine'))).toMatchObject({ outcome: 'observed', detail: expect.stringContaining('s3:ListBucket') });
+  });
+
   it('copies to a quarantine bucket of another account under the source account and bucket', async () => {
     givenObject();
     s3Mock.on(HeadObjectCommand, { Bucket: 'acme-quarantine' }).rejects(sdkError('NotFound', 404));
@@ -225,6 +252,18 @@ describe('quarantineS3Object', () => {
     s3Mock.on(HeadObjectCommand).rejects(sdkError('NotFound', 404));
     expect((await quarantine(THREATS)).status).toBe('not-found');
     expect(writes()).toBe(0);
+  });
+
+  it('refuses, reading and writing nothing more, when S3 answers 403 to HeadObject of the scanned object: deleted since the scan, or denied', async () => {
+    s3Mock.on(HeadObjectCommand).rejects(sdkError('Unknown', 403));
+    const result = await quarantine(THREATS, { quarantineCopy: {} });
+    expect(result).toMatchObject({ status: 'refused', refusal: { code: 'head-object-forbidden' } });
+    expect(result.refusal?.reason).toContain('deleted since the scan');
+    expect(result.refusal?.reason).toContain('s3:ListBucket');
+    expect(result.refusal?.reason).toContain('access to it is denied');
+    expect(result.actions.find((a) => a.api === 's3:HeadObject')).toMatchObject({ outcome: 'skipped' });
+    expect(inputsOf(s3Mock, HeadObjectCommand)).toEqual([{ Bucket: BUCKET, Key: KEY, VersionId: VERSION, ExpectedBucketOwner: ACCOUNT }]);
+    expect(s3Mock.calls()).toHaveLength(1);
   });
 
   it('lets a game-day incident tag only an object that opted in, read from S3 now', async () => {
@@ -283,6 +322,13 @@ describe('releaseS3Object', () => {
     givenObject(TAGGED);
     expect((await release(THREATS, { FIREBREAK_MODE: 'dry-run' })).status).toBe('dry-run');
     expect(writes()).toBe(0);
+  });
+
+  it('refuses, writing nothing, when S3 answers 403 to HeadObject of the object', async () => {
+    s3Mock.on(HeadObjectCommand).rejects(sdkError('Unknown', 403));
+    expect(await release(THREATS)).toMatchObject({ status: 'refused', refusal: { code: 'head-object-forbidden' } });
+    expect(inputsOf(s3Mock, HeadObjectCommand)).toEqual([{ Bucket: BUCKET, Key: KEY, VersionId: VERSION, ExpectedBucketOwner: ACCOUNT }]);
+    expect(s3Mock.calls()).toHaveLength(1);
   });
 
   it('refuses under a contain grant (a release needs a release grant)', async () => {

@@ -60,6 +60,7 @@ export function accessDenied(
       );
     case 'iam':
     case 'sts':
+    case 's3':
     case 'sqs':
     case 'autoscaling':
     case 'elasticloadbalancing':

@@ -4,7 +4,9 @@
  * ObjectTagging (per version), CopyObject of an exact version with CopySourceIfMatch and a replaced
  * tag set, PutObject, ListObjectVersions. Every call is authorized as IAM does for S3: the API is
  * not the IAM action (HeadObject needs s3:GetObject, a call naming a VersionId the *Version
- * action), and ExpectedBucketOwner is checked (403 AccessDenied). A bucket answers only its own
+ * action), and ExpectedBucketOwner is checked (403 AccessDenied). HeadObject and GetObjectTagging
+ * of an object or version that is not there answer 404 only to a caller IAM allows s3:ListBucket
+ * on the bucket, 403 AccessDenied to any other, as S3 does. A bucket answers only its own
  * account: bucket policies are not modelled, so a cross-account copy is refused here.
  * SSE-KMS (PutBucketEncryption's default key, PutObject's ServerSideEncryption aws:kms): S3 uses
  * the key with the caller's permissions, through S3 and with the object's ARN as the encryption
@@ -42,12 +44,30 @@ export function s3Handlers(world: SimWorld): Record<string, ApiHandler> {
     if (bucket.account !== call.account) throw new SimulatedServiceError('AccessDenied', `Access Denied (bucket ${bucket.name} belongs to another account)`, 403);
     return bucket;
   };
-  const objectOf = (call: SimCall, input: Input, head = false): ObjectVersionRecord => {
+  /** True when IAM allows the caller s3:ListBucket on the bucket (a denial is an answer here, not an error). */
+  const mayList = (call: SimCall, bucket: string): boolean => {
+    try {
+      call.authorize('s3:ListBucket', `arn:aws:s3:::${bucket}`);
+      return true;
+    } catch (error) {
+      if (error instanceof SimulatedServiceError) return false;
+      throw error;
+    }
+  };
+  /**
+   * The object version a call names. `head` and `read` are HeadObject and the GET APIs: for an
+   * object or version that is not there S3 answers 404 only to a caller allowed s3:ListBucket on
+   * the bucket, and 403 AccessDenied to any other, which cannot tell "not there" from "not yours"
+   * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html, Permissions).
+   */
+  const objectOf = (call: SimCall, input: Input, answer: 'head' | 'read' | 'write' = 'write'): ObjectVersionRecord => {
+    const head = answer === 'head';
     const bucket = bucketOf(call, str(input, 'Bucket'), str(input, 'ExpectedBucketOwner'), head);
     const key = str(input, 'Key') ?? '';
     const versionId = str(input, 'VersionId');
     const found = state.find(bucket.name, key, versionId);
     if (!found) {
+      if (answer !== 'write' && !mayList(call, bucket.name)) throw new SimulatedServiceError('AccessDenied', 'Access Denied', 403);
       if (head) throw new SimulatedServiceError('NotFound', 'Not Found', 404);
       throw versionId !== undefined ? new SimulatedServiceError('NoSuchVersion', 'The specified version does not exist.', 404) : new SimulatedServiceError('NoSuchKey', 'The specified key does not exist.', 404);
     }
@@ -150,11 +170,11 @@ export function s3Handlers(world: SimWorld): Record<string, ApiHandler> {
     },
     HeadObject(call) {
       const input = inputOf<Input>(call);
-      const record = objectOf(call, input, true);
+      const record = objectOf(call, input, 'head');
       return { ETag: `"${record.eTag}"`, ContentLength: record.size, ...(record.versionId !== 'null' ? { VersionId: record.versionId } : {}), TagCount: record.tags.size, ...encryptionOf(record) };
     },
     GetObjectTagging(call) {
-      const record = objectOf(call, inputOf<Input>(call));
+      const record = objectOf(call, inputOf<Input>(call), 'read');
       return { TagSet: tagSetOf(record), ...(record.versionId !== 'null' ? { VersionId: record.versionId } : {}) };
     },
     PutObjectTagging(call) {

@@ -101,8 +101,11 @@ function jsonBody(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v));
 }
 
-/** The HTTP error response the service would send for `error`. */
-export function errorAnswer(service: ServiceName, error: SimulatedServiceError, requestId: string): HttpAnswer {
+/** S3 APIs sent as HTTP HEAD: their error answers have no body (only the status), as S3 sends them. */
+const S3_HEAD_COMMANDS: ReadonlySet<string> = new Set(['HeadObjectCommand']);
+
+/** The HTTP error response the service would send for `error` to `commandName`. */
+export function errorAnswer(service: ServiceName, error: SimulatedServiceError, requestId: string, commandName: string): HttpAnswer {
   const status = error.httpStatus;
   switch (service) {
     case 'ec2': {
@@ -137,6 +140,9 @@ export function errorAnswer(service: ServiceName, error: SimulatedServiceError, 
       };
     }
     case 's3': {
+      // A HEAD answer has no body: the SDK knows a 404 as NotFound, any other status only by its
+      // number (a 403 arrives named Unknown) (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html).
+      if (S3_HEAD_COMMANDS.has(commandName)) return { statusCode: status, headers: { 'x-amz-request-id': requestId }, body: new Uint8Array() };
       // REST-XML: https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html
       const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${xml(error.code)}</Code><Message>${xml(error.message)}</Message><RequestId>${requestId}</RequestId></Error>`;
       return { statusCode: status, headers: { 'content-type': 'application/xml', 'x-amz-request-id': requestId }, body: encoder.encode(body) };
@@ -243,7 +249,7 @@ export function wireClient<C extends WirableClient>(client: C, answerer: WireAns
     const first = firstAnswers.get(args.input);
     if (first) {
       firstAnswers.delete(args.input);
-      pending.set(args.request as object, errorAnswer(service, first.error, first.requestId));
+      pending.set(args.request as object, errorAnswer(service, first.error, first.requestId, where.commandName));
       return next(args);
     }
     const requestId = answerer.newRequestId();
@@ -261,7 +267,7 @@ export function wireClient<C extends WirableClient>(client: C, answerer: WireAns
       };
     } catch (error) {
       if (!(error instanceof SimulatedServiceError)) throw error;
-      pending.set(args.request as object, errorAnswer(service, error, requestId));
+      pending.set(args.request as object, errorAnswer(service, error, requestId, where.commandName));
       return next(args);
     }
   };
