@@ -132,7 +132,8 @@ async function supplementFleet(
   }
   const why = `the record of ${captured.instanceId} changed while ${fields.join(' and ')} were being added (released or captured again)`;
   log.record(api, captured.instanceId, 'skipped', `Could not add ${fields.join(' and ')} to the kept record: ${why}; the Auto Scaling group and load balancers are left as they are, and the step fails so that it is retried`);
-  return { record: original, fleetUnrecorded: new Error(why) };
+  // Transient: the state machine's retry reads the record again, which is what the next run needs.
+  return { record: original, fleetUnrecorded: new TransientResponderError(why) };
 }
 
 /**

@@ -339,7 +339,7 @@ describe('quarantineInstance on an instance of an Auto Scaling group', () => {
         { incident, mode: 'enforce', options: { detachInstanceProfile: true, revokeRoleSessions: false, autoScaling: 'detach', deregisterFromLoadBalancers: false }, execution: EXECUTION },
         { clients, logger: silentLogger, records: racing, sealer: TEST_SEALER, grants: storeGranting(incident, NOW), environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
       ),
-    ).rejects.toThrow('changed while autoScaling');
+    ).rejects.toThrow(expect.objectContaining({ name: 'TransientResponderError', message: expect.stringContaining('changed while autoScaling') as unknown }));
     expect(asMock.commandCalls(SetInstanceProtectionCommand)).toHaveLength(0);
     expect(asMock.commandCalls(DetachInstancesCommand)).toHaveLength(0);
     // Isolation went on all the same.
