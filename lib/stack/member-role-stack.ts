@@ -214,8 +214,9 @@ export interface GrantAssumeMemberRoleOptions {
 }
 
 /**
- * Lets a security-account responder role assume the member role in any member account (the
- * account is the finding's, known only at run time), and acknowledges that wildcard for cdk-nag.
+ * Lets a security-account responder role assume its member role (`memberRoleName`, the responder's
+ * own `<name>-<responder>`) in any member account (the account is the finding's, known only at run
+ * time), and acknowledges that wildcard for cdk-nag.
  */
 export function grantAssumeMemberRole(responderRole: iam.IRole, options: GrantAssumeMemberRoleOptions = {}): void {
   const memberRoleName = options.memberRoleName ?? DEFAULT_MEMBER_ROLE_NAME;
@@ -240,7 +241,7 @@ export function grantAssumeMemberRole(responderRole: iam.IRole, options: GrantAs
   Validations.of(responderRole).acknowledge({
     id: `AwsSolutions-IAM5[Resource::${nagResourceName(stack.resolve(resource))}]`,
     reason:
-      'Responders act in the account of each finding, known only at run time; the grant names the one member role, whose trust policy admits only Firebreak responder roles.',
+      "Responders act in the account of each finding, known only at run time; the grant names one of this responder's own member-account roles, whose trust policy admits only this responder's roles.",
   });
 }
 
