@@ -1,10 +1,8 @@
 /** copy-evidence Lambda: copies the incident's evidence snapshots to the forensic account with their chain of custody (logic in lib/responders/snapshot-copy.ts). */
 import { homeDynamoDbClients } from '../../lib/aws/clients/dynamodb';
 import { ec2ClientsFor } from '../../lib/aws/clients/ec2';
-import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
+import { forensicAccessFromEnvironment, targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
 import { homeKmsClients } from '../../lib/aws/clients/kms';
-import { MemberRoleAccess } from '../../lib/aws/clients/member-role';
-import { homeRegionFromEnvironment } from '../../lib/aws/clients/access';
 import { SECURITY_ENV } from '../../lib/contracts/security';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { KmsMac } from '../../lib/responders/record-mac';
@@ -20,16 +18,10 @@ import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 const stateTable = stateTableFromEnv();
 const target = forensicTargetFromEnv();
 const logger = createResponderLogger('copy-evidence');
-// The sources live in the finding's account (member role); the copies in the forensic account (forensic role).
+// The sources live in the finding's account (member role); the copies in the forensic account
+// (forensic role, with the deployment's ExternalId when it has one).
 const clients = ec2ClientsFor(targetAccessFromEnvironment());
-const forensic = ec2ClientsFor(
-  new MemberRoleAccess({
-    securityAccountId: process.env[SECURITY_ENV.securityAccountId] ?? '',
-    memberRoleName: target.roleName,
-    homeRegion: homeRegionFromEnvironment(),
-    sessionName: 'copy-evidence',
-  }),
-);
+const forensic = ec2ClientsFor(forensicAccessFromEnvironment(target));
 const custody = new DynamoDbCustodyStore(homeDynamoDbClients().dynamodb(), stateTable, new KmsMac(homeKmsClients().kms(), process.env[SECURITY_ENV.recordKey] ?? ''));
 
 /** Builds the handler over injected clients and stores: the local game day runs exactly this. */

@@ -33,24 +33,7 @@ export const DEFAULT_MEMBER_ROLE_NAME = 'FirebreakResponder';
  */
 export const DEFAULT_SESSION_REVOKER_ROLE_NAME = 'FirebreakSessionRevoker';
 
-/** IAM role names are at most 64 characters. */
-const ROLE_NAME_MAX = 64;
-
-/**
- * The name of one responder's own role in a member account: the configured name (memberRoleName or
- * sessionRevokerRoleName) and the responder, `FirebreakResponder-quarantine-instance`. One role per
- * responder, so that each holds only its own responder's grants there, never another's. The longest
- * responder name (update-security-hub-finding, 27 characters) leaves 36 for the configured name.
- */
-export function responderMemberRoleName(baseName: string, responder: string): string {
-  const name = `${baseName}-${responder}`;
-  if (name.length > ROLE_NAME_MAX) {
-    throw new RangeError(
-      `member-account role name '${name}' is ${name.length} characters, over IAM's ${ROLE_NAME_MAX}: shorten the configured role name '${baseName}' (at most ${ROLE_NAME_MAX - responder.length - 1} characters with responder ${responder})`,
-    );
-  }
-  return name;
-}
+export { responderMemberRoleName } from '../contracts/responders';
 
 export interface MemberAccountClientFactoryOptions extends MemberRoleAccessOptions {
   /** @default (config) => new EC2Client(config) */

@@ -24,6 +24,15 @@ export const DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS: readonly string[] = [
   'AWSReservedSSO_*',
   // Every role IAM Identity Center (and other AWS-reserved paths) manages.
   'aws-reserved/*',
+  // The roles that deploy stacks, usually with AdministratorAccess: CloudFormation StackSet
+  // execution (self-managed, and service-managed `stacksets-exec-<hash>`) and the CDK bootstrap roles
+  // of the default qualifier (a write to the deploy role could pass the cfn-exec role). A custom
+  // qualifier's `cdk-<qualifier>-*` is named in privilegedRoleNamePatterns, which replaces this list.
+  // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-prereqs.html
+  // https://docs.aws.amazon.com/cdk/v2/guide/bootstrapping-env.html
+  'AWSCloudFormationStackSetExecutionRole',
+  'stacksets-exec-*',
+  'cdk-hnb659fds-*',
 ];
 
 /** The pattern `name` (a user or role name, without path) matches among `patterns`, if any (IAM `*` wildcards; a pattern with a path matches names only through a leading `*`). */

@@ -21,3 +21,44 @@ export const RESPONDER_NAMES = {
   publishAlert: 'publish-alert',
   approval: 'approval',
 } as const;
+
+/** IAM role names are at most 64 characters. */
+const ROLE_NAME_MAX = 64;
+
+/**
+ * The name of one responder's own role in a member account: the configured name (memberRoleName or
+ * sessionRevokerRoleName) and the responder, `FirebreakResponder-quarantine-instance`. One role per
+ * responder, so that each holds only its own responder's grants there, never another's. The longest
+ * responder name (update-security-hub-finding, 27 characters) leaves 36 for the configured name.
+ */
+export function responderMemberRoleName(baseName: string, responder: string): string {
+  const name = joined(baseName, responder);
+  if (name.length > ROLE_NAME_MAX) {
+    throw new RangeError(
+      `member-account role name '${name}' is ${name.length} characters, over IAM's ${ROLE_NAME_MAX}: shorten the configured role name '${baseName}' (at most ${ROLE_NAME_MAX - responder.length - 1} characters with responder ${responder})`,
+    );
+  }
+  return name;
+}
+
+/**
+ * Every name the member-role stack may give a role under the configured name `baseName`: each
+ * responder's (`responderMemberRoleName`; none over IAM's 64 characters can exist), and `baseName`
+ * itself, the one shared role of earlier versions, still there until the stack is updated.
+ */
+export function memberRoleNamesUnder(baseName: string): string[] {
+  const names = Object.values(RESPONDER_NAMES)
+    .map((responder) => joined(baseName, responder))
+    .filter((name) => name.length <= ROLE_NAME_MAX);
+  return [baseName, ...names];
+}
+
+/** The configured name `roleName` was built from for `responder` (`responderMemberRoleName`), or `roleName` itself when it was not built so. */
+export function configuredRoleNameOf(roleName: string, responder: string): string {
+  const suffix = joined('', responder);
+  return roleName.endsWith(suffix) && roleName.length > suffix.length ? roleName.slice(0, -suffix.length) : roleName;
+}
+
+function joined(baseName: string, responder: string): string {
+  return `${baseName}-${responder}`;
+}

@@ -266,9 +266,10 @@ export interface GameDayBackend {
   clients(role: string): GameDayClients;
   /**
    * Clients signed as `role` that reach every other account by sts:AssumeRole into `roleName`
-   * there (copy-evidence into the forensic role). Optional: absent, the role's own clients are used.
+   * there (copy-evidence into the forensic role), sending `externalId` when given (none: sent
+   * without). Optional: absent, the role's own clients are used.
    */
-  clientsThroughRole?(role: string, roleName: string, sessionName: string): ClientFactory;
+  clientsThroughRole?(role: string, roleName: string, sessionName: string, externalId?: string): ClientFactory;
   /** The backend's clock (simulated locally: nothing reads the wall clock there). */
   now(): Date;
   /** Moves the backend's clock (locally: state-machine retry backoffs, approval timeouts); a no-op against a real endpoint. */

@@ -246,8 +246,10 @@ function lookupIn(template: CfnTemplate, values: Map<string, Resolved>, local: L
 function documentsOfRole(template: CfnTemplate, roleLogicalId: string): PolicyDocument[] {
   const role = template.Resources[roleLogicalId];
   const inline = ((role?.Properties?.Policies ?? []) as { PolicyDocument: PolicyDocument }[]).map((policy) => policy.PolicyDocument);
+  // CDK moves what it estimates will not fit a role's default policy into managed policies of the
+  // role (`<Role>OverflowPolicy<n>`), attached through their Roles property as an AWS::IAM::Policy is.
   const attached = Object.values(template.Resources)
-    .filter((resource) => resource.Type === 'AWS::IAM::Policy')
+    .filter((resource) => resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy')
     .filter((resource) => ((resource.Properties?.Roles ?? []) as unknown[]).some((ref) => (ref as { Ref?: string }).Ref === roleLogicalId))
     .map((resource) => resource.Properties?.PolicyDocument as PolicyDocument);
   return [...inline, ...attached];

@@ -574,8 +574,8 @@ export class LocalEngine {
         now: () => this.backend.now(),
         ...(backend.clientsThroughRole
           ? {
-              throughRole: (roleName: string, sessionName: string) => {
-                const through = backend.clientsThroughRole!(role, roleName, sessionName);
+              throughRole: (roleName: string, sessionName: string, externalId?: string) => {
+                const through = backend.clientsThroughRole!(role, roleName, sessionName, externalId);
                 return this.pace ? pacedClientFactory(through, this.pace, (ms) => backend.advance(ms)) : through;
               },
             }

@@ -225,12 +225,10 @@ export class LocalBackend extends AccountBackend {
     return { accountId: forensicAccount, kmsKeyArn, roleName: DEFAULT_FORENSIC_ROLE_NAME };
   }
 
-  clientsThroughRole(role: string, roleName: string, sessionName: string): ClientFactory {
-    const key = `${role}|${roleName}|${sessionName}`;
+  clientsThroughRole(role: string, roleName: string, sessionName: string, externalId?: string): ClientFactory {
+    const key = `${role}|${roleName}|${sessionName}|${externalId ?? ''}`;
     let factory = this.factories.get(key);
     if (!factory) {
-      const memberRoles = this.member?.roles;
-      const externalId = memberRoles?.accountRoles.has(roleName) === true ? memberRoles.externalIds.get(role) : undefined;
       factory = this.sim.clientFactory({
         principal: `arn:aws:iam::${this.sim.defaultAccount}:role/${role}`,
         memberRoleName: roleName,

@@ -24,6 +24,7 @@ import { createRevokeRoleSessionsHandler } from '../responders/revoke-role-sessi
 import { createReleaseCredentialsHandler } from '../responders/release-credentials';
 import { DynamoDbCredentialRecordStore } from '../responders/credential-record-store';
 import { SECURITY_ENV } from '../contracts/security';
+import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { createTriageHandler } from '../responders/triage-handler';
 import { alertTopicArnFromEnv, backupTopicArnFromEnv, publishAlertResponder } from '../responders/alert';
 import { DynamoDbApprovalStore } from '../responders/approval-records';
@@ -52,8 +53,12 @@ export interface LocalResponderRuntime {
   /** The environment variables the stack gives every responder (ALERT_TOPIC_ARN, FIREBREAK_STATE_TABLE…). */
   readonly environment: Readonly<Record<string, string>>;
   readonly now: () => Date;
-  /** Clients of the same role that reach other accounts through `roleName` there (the forensic role), when the backend models it. */
-  readonly throughRole?: (roleName: string, sessionName: string) => ClientFactory;
+  /**
+   * Clients of the same role that reach other accounts through `roleName` there (the forensic role,
+   * a session revoker), sending `externalId` with each AssumeRole as the function's environment says,
+   * when the backend models it.
+   */
+  readonly throughRole?: (roleName: string, sessionName: string, externalId?: string) => ClientFactory;
 }
 
 /** A Lambda handler: its event in, its return value out (or a thrown error). */
@@ -80,7 +85,8 @@ function servedClients(clients: GameDayClients, environment: Readonly<Record<str
 function sessionRevokerIam({ clients, environment, throughRole }: LocalResponderRuntime): Pick<ClientFactory, 'iam'> {
   const memberRole = environment[SECURITY_ENV.memberRoleName];
   const revoker = environment[SECURITY_ENV.sessionRevokerRoleName] ?? memberRole;
-  const served = new ServedAccountClientFactory(revoker !== undefined && throughRole ? throughRole(revoker, 'firebreak-responder') : clients, requireServedAccounts(environment));
+  const externalId = environment[DEPLOYMENT_ENV.memberRoleExternalId];
+  const served = new ServedAccountClientFactory(revoker !== undefined && throughRole ? throughRole(revoker, 'firebreak-responder', externalId) : clients, requireServedAccounts(environment));
   return { iam: (target) => served.iam(target) };
 }
 
@@ -172,11 +178,12 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
     createResponderHandler(snapshotResponder, { clients: servedClients(clients, environment), logger: silentLogger, environment, now }),
   [RESPONDER_NAMES.copyEvidence]: ({ clients, environment, now, throughRole }) => {
     // As the Lambda: the sources through the served accounts' clients, the copies through the
-    // forensic role assumed in the forensic account (lambdas/copy-evidence/index.ts).
+    // forensic role assumed in the forensic account, with the deployment's ExternalId when it has
+    // one (lambdas/copy-evidence/index.ts).
     const target = forensicTargetFromEnv(environment);
     return createResponderHandler(copyEvidenceResponder, {
       clients: servedClients(clients, environment),
-      forensic: throughRole?.(target.roleName, 'copy-evidence') ?? clients,
+      forensic: throughRole?.(target.roleName, 'copy-evidence', target.externalId) ?? clients,
       custody: new DynamoDbCustodyStore(clients.dynamodb(), stateTableFromEnv(environment), new KmsMac(clients.kms(), environment[SECURITY_ENV.recordKey] ?? '')),
       target,
       logger: silentLogger,

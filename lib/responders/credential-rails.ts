@@ -7,6 +7,7 @@
  * game-day opt-in tag, read from IAM at the time of action (never from the finding).
  */
 import { DEPLOYMENT_ENV } from '../contracts/environment';
+import { configuredRoleNameOf, memberRoleNamesUnder } from '../contracts/responders';
 import { matchesPrivilegedName, privilegedNamePatternsOf } from '../contracts/privileged-names';
 import type { CredentialGrantSubject, ServedAccounts } from '../contracts/security';
 import { CREDENTIALS_GRANT_SUBJECT, SECURITY_ENV, SECURITY_TAGS, credentialGrantSubject, parseCredentialGrantSubject, servedAccountsFromEnvironment, unservedAccountReason } from '../contracts/security';
@@ -27,15 +28,26 @@ export interface CredentialRails {
   readonly servedProblem?: string;
   readonly privilegedPatterns: readonly string[];
   readonly protectedTagKey?: string;
-  /** Firebreak's own member-account roles (the member role, the session revoker): revoking their sessions would cut Firebreak off mid-incident. */
-  readonly ownRoleNames: readonly string[];
+  /**
+   * Every role of the member-role stack, every responder's, lower-cased (IAM role names are unique
+   * whatever their case): revoking their sessions would cut Firebreak off mid-incident.
+   */
+  readonly ownRoleNames: ReadonlySet<string>;
 }
 
-/** Reads the rails from the deployment's environment. */
-export function credentialRailsOf(environment: DeploymentEnvironment): CredentialRails {
+/**
+ * Reads the rails from the deployment's environment. It names only `responder`'s own member-account
+ * roles (`<memberRoleName>-<responder>`, `<sessionRevokerRoleName>-<responder>`); the configured
+ * names they were built from give every other responder's too.
+ */
+export function credentialRailsOf(environment: DeploymentEnvironment, responder: string): CredentialRails {
   const read = servedAccountsFromEnvironment(environment);
   const protectedTagKey = environment[DEPLOYMENT_ENV.protectedTagKey]?.trim();
-  const ownRoleNames = [environment[SECURITY_ENV.memberRoleName], environment[SECURITY_ENV.sessionRevokerRoleName]].flatMap((name) => (name?.trim() ? [name.trim()] : []));
+  const ownRoleNames = new Set(
+    [environment[SECURITY_ENV.memberRoleName], environment[SECURITY_ENV.sessionRevokerRoleName]]
+      .flatMap((name) => (name?.trim() ? memberRoleNamesUnder(configuredRoleNameOf(name.trim(), responder)) : []))
+      .map((name) => name.toLowerCase()),
+  );
   return {
     ...('served' in read ? { served: read.served } : { servedProblem: read.problem }),
     privilegedPatterns: privilegedNamePatternsOf(environment),
@@ -61,7 +73,7 @@ export function refusalBeforeAnyCall(what: 'user' | 'role', principal: string, a
  * the rails of every credential, then Firebreak's own member-account roles.
  */
 export function roleRefusalBeforeAnyCall(roleName: string, account: string, rails: CredentialRails): string | undefined {
-  return refusalBeforeAnyCall('role', roleName, account, rails) ?? (rails.ownRoleNames.includes(roleName) ? `role ${roleName} is Firebreak's own member-account role` : undefined);
+  return refusalBeforeAnyCall('role', roleName, account, rails) ?? (rails.ownRoleNames.has(roleName.toLowerCase()) ? `role ${roleName} is Firebreak's own member-account role` : undefined);
 }
 
 /** Why the principal's CURRENT tags (read from IAM now) forbid the change, or undefined. */
@@ -123,7 +135,7 @@ export async function clearCredentialStep<Status extends string>(
   run.log.record('firebreak:check-grant', incident.key, 'observed', grant.reason);
   run.lowerTo(grant.mode, 'the containment guard cleared this execution for dry-run only');
   run.recordMode(incident.key);
-  return { cleared: true, gameDay: grant.grant.gameDay, rails: credentialRailsOf(run.deployment), ...(only !== undefined ? { only } : {}) };
+  return { cleared: true, gameDay: grant.grant.gameDay, rails: credentialRailsOf(run.deployment, run.responder), ...(only !== undefined ? { only } : {}) };
 }
 
 /**

@@ -282,7 +282,7 @@ export async function quarantineInstance(
   // 5. Credentials and tags, once every ENI is isolated. The role's sessions under the credential
   // rails, read from the deployment; the grant's game-day flag counts, as for the instance.
   const issuedBefore = now().toISOString();
-  const roleRails = { rails: credentialRailsOf(run.deployment), incident, gameDay: grant.grant.gameDay };
+  const roleRails = { rails: credentialRailsOf(run.deployment, run.responder), incident, gameDay: grant.grant.gameDay };
   const [credentials, tagAction, edgeActions] = await settleAll([
     removeCredentials(ec2, deps.clients, target, mode, instance, options, roleRails, issuedBefore, logger),
     tagInstance(ec2, mode, instance, incident.key, now().toISOString()),

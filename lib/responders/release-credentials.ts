@@ -125,7 +125,7 @@ export async function releaseCredentials(input: ResponderInput<ReleaseCredential
     log.record('firebreak:decide', incident.key, 'skipped', 'The release names no access key and no role: nothing to release');
     return finish('no-credential');
   }
-  const rails = credentialRailsOf(environment);
+  const rails = credentialRailsOf(environment, RELEASE_CREDENTIALS_RESPONDER);
   const context: ReleaseContext = { input, deps, log, dryRun: run.mode === 'dry-run', now };
   const results: CredentialRelease[] = [];
   const refuse = (base: Omit<CredentialRelease, 'outcome'>, reason: string): void => {

@@ -59,6 +59,11 @@ export class ResponderRun<Status extends string> {
     this.current = effectiveMode(spec.requestedMode, this.environment);
   }
 
+  /** The responder's name, as in its results and log lines. */
+  get responder(): string {
+    return this.spec.responder;
+  }
+
   /** The deployment's environment the run reads its rails from (never the input). */
   get deployment(): DeploymentEnvironment {
     return this.environment;

@@ -32,6 +32,7 @@ import { CopySnapshotCommand, DescribeSnapshotsCommand, ModifySnapshotAttributeC
 import type { Ec2Clients } from '../aws/clients/ec2';
 import { partitionForRegion } from '../aws/clients/member-role';
 import { awsErrorCode, toResponderError } from '../aws/errors';
+import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { FirebreakError } from '../contracts/errors';
 import { EvidencePendingError, ResponderFailedError, TransientResponderError } from '../contracts/responder-errors';
 import { RESPONDER_NAMES } from '../contracts/responders';
@@ -71,6 +72,8 @@ export interface ForensicTarget {
   readonly accountId: string;
   readonly roleName: string;
   readonly kmsKeyArn: string;
+  /** Sent as `ExternalId` when assuming the role: the deployment's, which the forensic role's trust then requires. @default none */
+  readonly externalId?: string;
 }
 
 /** One or more copies failed; every source is kept (never deleted), and the message names them. */
@@ -81,7 +84,7 @@ export class EvidenceCopyFailedError extends FirebreakError {
 const ACCOUNT_ID = /^\d{12}$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:(\d{12}):key\/[A-Za-z0-9-]+$/;
 
-/** The forensic target from the Lambda environment, checked (the stack validated it at synth too). */
+/** The forensic target from the Lambda environment, checked (the stack validated it at synth too), with the deployment's ExternalId if any. */
 export function forensicTargetFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): ForensicTarget {
   const accountId = env[SECURITY_ENV.forensicAccountId] ?? '';
   const roleName = env[SECURITY_ENV.forensicRoleName] ?? '';
@@ -92,7 +95,8 @@ export function forensicTargetFromEnv(env: Readonly<Record<string, string | unde
       `copy-evidence needs ${SECURITY_ENV.forensicAccountId} (12 digits), ${SECURITY_ENV.forensicRoleName} and ${SECURITY_ENV.forensicKmsKeyArn} (a key ARN of that same account); the deployment sets them from forensicAccountId, forensicRoleName and forensicKmsKeyArn`,
     );
   }
-  return { accountId, roleName, kmsKeyArn };
+  const externalId = env[DEPLOYMENT_ENV.memberRoleExternalId]?.trim();
+  return { accountId, roleName, kmsKeyArn, ...(externalId ? { externalId } : {}) };
 }
 
 export type CopyStatus = 'copied' | 'already-copied' | 'dry-run' | 'no-evidence' | 'skipped-sample' | 'not-an-instance';

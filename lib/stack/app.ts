@@ -121,6 +121,7 @@ export async function buildFirebreakApp(options: FirebreakAppOptions = {}): Prom
           ...(securityRegions ? { securityRegions } : {}),
           ...(config.forensicRoleName ? { roleName: config.forensicRoleName } : {}),
           ...(config.servedAccountIds ? { sourceAccountIds: config.servedAccountIds } : {}),
+          ...(config.memberRoleExternalId ? { externalId: config.memberRoleExternalId } : {}),
         })
       : undefined;
 

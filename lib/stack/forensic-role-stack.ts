@@ -4,7 +4,7 @@
  * copy-evidence responder copies evidence snapshots there. Like the member role
  * (lib/stack/member-role-stack.ts): a self-contained template (no assets, no bootstrap rule), exact
  * trust (aws:PrincipalArn of the copy-evidence responder role in each security region, never a name
- * pattern), least privilege:
+ * pattern, and the member roles' sts:ExternalId when the deployment has one), least privilege:
  *
  * - ec2:CopySnapshot on snapshots (the source, shared with this account, and the new copy), and
  *   ec2:CreateTags only as part of CopySnapshot (ec2:CreateAction);
@@ -24,6 +24,7 @@ import { CfnOutput, CfnParameter, DefaultStackSynthesizer, Duration, Stack, Toke
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import { EXTERNAL_ID_PATTERN, EXTERNAL_ID_RULE } from '../contracts/security';
 import { acknowledgeWildcardResources } from './iam-scopes';
 import { DEFAULT_RESPONDER_ROLE_NAME_PREFIX, REGION_NAME, responderRoleName } from './member-role-stack';
 import { DEFAULT_FORENSIC_ROLE_NAME } from './responders';
@@ -59,6 +60,12 @@ export interface ForensicRoleStackProps extends StackProps {
   readonly sourceAccountIds?: readonly string[];
   /** @default 'firebreak-responder-' */
   readonly responderRoleNamePrefix?: string;
+  /**
+   * Required as `sts:ExternalId` in the trust policy, as the member roles require it: the
+   * deployment's memberRoleExternalId, which copy-evidence sends (`FIREBREAK_MEMBER_ROLE_EXTERNAL_ID`).
+   * @default none
+   */
+  readonly externalId?: string;
 }
 
 /** The role the copy-evidence responder assumes in the forensic account. */
@@ -122,7 +129,14 @@ export class ForensicRoleStack extends Stack {
     this.role = new iam.Role(this, 'ForensicRole', {
       roleName,
       description: 'Assumed by the Firebreak copy-evidence responder only, to copy evidence snapshots into this account',
-      assumedBy: new iam.AccountPrincipal(securityAccountId).withConditions({ StringEquals: { 'aws:PrincipalArn': trusted.length === 1 ? trusted[0]! : trusted } }),
+      // sts:ExternalId, when set, is AWS's guard against a confused deputy, as on the member roles.
+      // https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
+      assumedBy: new iam.AccountPrincipal(securityAccountId).withConditions({
+        StringEquals: {
+          'aws:PrincipalArn': trusted.length === 1 ? trusted[0]! : trusted,
+          ...(props.externalId !== undefined ? { 'sts:ExternalId': props.externalId } : {}),
+        },
+      }),
       maxSessionDuration: Duration.hours(1),
       inlinePolicies: { FirebreakForensicCopy: new iam.PolicyDocument({ statements }) },
     });
@@ -142,6 +156,9 @@ function validate(props: ForensicRoleStackProps, roleName: string): void {
   }
   if (props.securityAccountId !== undefined && !Token.isUnresolved(props.securityAccountId) && !ACCOUNT_ID.test(props.securityAccountId)) {
     throw new Error(`ForensicRoleStack: securityAccountId must be a 12-digit account id, got '${props.securityAccountId}'`);
+  }
+  if (props.externalId !== undefined && !EXTERNAL_ID_PATTERN.test(props.externalId)) {
+    throw new Error(`ForensicRoleStack: externalId must be ${EXTERNAL_ID_RULE}`);
   }
   for (const account of props.sourceAccountIds ?? []) {
     if (!ACCOUNT_ID.test(account)) throw new Error(`ForensicRoleStack: sourceAccountIds must be 12-digit account ids, got '${account}'`);

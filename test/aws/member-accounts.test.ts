@@ -21,6 +21,7 @@ import {
   TransientResponderError,
   UnservedAccountError,
 } from '../../lib/contracts/responder-errors';
+import { forensicAccessFromEnvironment } from '../../lib/aws/clients/environment';
 import { silentLogger } from '../../lib/responders/logging';
 import { snapshotVolumes } from '../../lib/responders/snapshot';
 import { ec2Incident } from '../support/incidents';
@@ -507,5 +508,27 @@ describe('a responder on a member-account finding', () => {
     expect(failure).toBeInstanceOf(MemberRoleUnavailableError);
     expect((failure as MemberRoleUnavailableError).account).toBe(MEMBER);
     expect(ec2.calls()).toHaveLength(0);
+  });
+});
+
+describe('forensicAccessFromEnvironment (copy-evidence into the forensic account)', () => {
+  const FORENSIC = '444455556666';
+  const ENVIRONMENT = { AWS_REGION: 'eu-west-1', AWS_LAMBDA_FUNCTION_NAME: 'Firebreak-CopyEvidence', FIREBREAK_SECURITY_ACCOUNT_ID: SECURITY };
+
+  it("assumes the forensic role with the deployment's ExternalId, which the ForensicRoleStack's trust then requires", async () => {
+    sts.on(AssumeRoleCommand).resolves(credentialsExpiringAt(new Date(Date.now() + 60 * 60_000)));
+    const access = forensicAccessFromEnvironment({ roleName: 'FirebreakForensicCopier', externalId: 'firebreak-org-7f3a' }, ENVIRONMENT);
+    await access.clientConfig({ account: FORENSIC, region: 'eu-west-1' }, { role: 'member' });
+    expect(sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input)).toEqual([
+      { RoleArn: 'arn:aws:iam::444455556666:role/FirebreakForensicCopier', RoleSessionName: 'firebreak-copy-evidence', DurationSeconds: 900, ExternalId: 'firebreak-org-7f3a' },
+    ]);
+  });
+
+  it('sends none when the deployment has none', async () => {
+    sts.on(AssumeRoleCommand).resolves(credentialsExpiringAt(new Date(Date.now() + 60 * 60_000)));
+    await forensicAccessFromEnvironment({ roleName: 'FirebreakForensicCopier' }, ENVIRONMENT).clientConfig({ account: FORENSIC, region: 'eu-west-1' }, { role: 'member' });
+    expect(sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input)).toEqual([
+      { RoleArn: 'arn:aws:iam::444455556666:role/FirebreakForensicCopier', RoleSessionName: 'firebreak-copy-evidence', DurationSeconds: 900 },
+    ]);
   });
 });

@@ -112,6 +112,19 @@ describe('deployedPolicies', () => {
     expect(await outcome(assumeAs('firebreak-responder-eu-west-1-quarantine-instance-copy'))).toBe('AccessDenied');
   });
 
+  it('reads the managed policies CDK moves a large default policy into (OverflowPolicy), as IAM attaches them', async () => {
+    // A member-account deployment: quarantine-instance's default policy is over CDK's estimate of
+    // what fits inline, so CDK moves statements into a managed policy of the role.
+    const member = (await synthesizeDefinitions({ context: { mode: 'enforce', gameDayPrincipals: [LOCAL_GAMEDAY_PRINCIPAL], memberRoleName: 'FirebreakResponder', organizationId: 'o-a1b2c3d4e5' } }))
+      .deployment as SynthesizedDeployment;
+    const overflow = Object.entries(member.template.Resources).filter(([id, resource]) => resource.Type === 'AWS::IAM::ManagedPolicy' && id.startsWith('ResponderQuarantineInstanceRoleOverflowPolicy'));
+    expect(overflow).not.toEqual([]);
+    const quarantine = statements(deployedPolicies(member, LOCAL).roles.get('firebreak-responder-eu-west-1-quarantine-instance') ?? []);
+    for (const [, policy] of overflow) {
+      for (const { Sid } of (policy.Properties?.PolicyDocument as { Statement: PolicyStatement[] }).Statement) expect(quarantine).toContainEqual(expect.objectContaining({ Sid }));
+    }
+  }, 60_000);
+
   it('takes a statement out by Sid and says which Sids it did not find', () => {
     const { roles } = deployedPolicies(deployment, LOCAL);
     const quarantine = roles.get('firebreak-responder-eu-west-1-quarantine-instance') ?? [];

@@ -23,6 +23,7 @@ const scenarios = await loadScenarioDirectory(resolve(ROOT, 'playbooks/scenarios
 const base = scenarios.find((scenario) => scenario.name === 'member-account-instance-contained') as Scenario;
 const withExternalId = scenarios.find((scenario) => scenario.name === 'member-account-external-id-required') as Scenario;
 const credentials = scenarios.find((scenario) => scenario.name === 'member-account-iam-attack-sequence-cuts-off-credentials') as Scenario;
+const forensicWithExternalId = scenarios.find((scenario) => scenario.name === 'forensic-copy-external-id-required') as Scenario;
 const MEMBER = '444455556666';
 const SECURITY = '111122223333';
 
@@ -59,6 +60,16 @@ describe('member-account game days', () => {
     const assumed = run.calls.filter((call) => call.api === 'sts:AssumeRole');
     expect(assumed.length).toBeGreaterThan(0);
     expect(assumed.map((call) => [call.input.ExternalId, call.outcome])).toEqual(assumed.map(() => ['firebreak-gameday-7c41e2', 'ok']));
+  });
+
+  it("sends it to the forensic role too, whose synthesized trust requires it: copy-evidence's copies are made", async () => {
+    const run = await runScenario(forensicWithExternalId, { playbooks });
+    expect(run.error).toBeUndefined();
+    expect(run.passed).toBe(true);
+    const intoForensic = run.calls.filter((call) => call.api === 'sts:AssumeRole' && call.input.RoleArn === 'arn:aws:iam::999988887777:role/FirebreakForensicCopier');
+    expect(intoForensic.map((call) => [call.caller.replace(/\/[^/]+$/, ''), call.input.ExternalId, call.outcome])).toEqual([
+      [`arn:aws:sts::${SECURITY}:assumed-role/firebreak-responder-eu-west-1-copy-evidence`, 'firebreak-gameday-7c41e2', 'ok'],
+    ]);
   });
 
   it('a function the stack left without the external id is refused AssumeRole by the member role\'s trust, and changes nothing', async () => {

@@ -227,4 +227,12 @@ describe('privileged names', () => {
     expect(matchesPrivilegedName('organizationaccountaccessrole', DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS)).toBe('OrganizationAccountAccessRole');
     expect(matchesPrivilegedName('ci-deploy-role', DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS)).toBeUndefined();
   });
+
+  it('include the roles that deploy stacks with administrator access: StackSet execution and CDK bootstrap (default qualifier)', () => {
+    expect(matchesPrivilegedName('AWSCloudFormationStackSetExecutionRole', DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS)).toBe('AWSCloudFormationStackSetExecutionRole');
+    expect(matchesPrivilegedName('stacksets-exec-0123456789abcdef0123456789abcdef', DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS)).toBe('stacksets-exec-*');
+    expect(matchesPrivilegedName('cdk-hnb659fds-cfn-exec-role-123456789012-eu-west-1', DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS)).toBe('cdk-hnb659fds-*');
+    // Another qualifier's roles are named in privilegedRoleNamePatterns, not guessed.
+    expect(matchesPrivilegedName('cdk-custom123-cfn-exec-role-123456789012-eu-west-1', DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS)).toBeUndefined();
+  });
 });

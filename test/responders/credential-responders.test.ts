@@ -279,6 +279,42 @@ describe('revokeRoleSessions', () => {
     expect(targets).toHaveLength(0);
   });
 
+  it("refuses every role of the member-role stack by name, whatever its case, and no other role: its own names as deployed (`<name>-<responder>`)", async () => {
+    // As the stack deploys revoke-role-sessions: its own two roles, built from the configured names.
+    const DEPLOYED = { ...ENV, FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder-revoke-role-sessions', FIREBREAK_SESSION_REVOKER_ROLE_NAME: 'FirebreakSessionRevoker-revoke-role-sessions' };
+    const base = ROLE_SESSION();
+    const named = (roleName: string): Incident => ({ ...base, affected: [{ kind: 'role-session', from: 'test', roleName, sessionName: 'x1' }] });
+    for (const roleName of [
+      'FirebreakResponder-quarantine-instance',
+      'FirebreakResponder-containment-guard',
+      'FirebreakSessionRevoker-release-credentials',
+      'FirebreakSessionRevoker-revoke-role-sessions',
+      // IAM role names are unique whatever their case: this is the same role.
+      'firebreakresponder-QUARANTINE-INSTANCE',
+      // The shared roles of earlier versions, until the member-role stack is updated.
+      'FirebreakResponder',
+      'FirebreakSessionRevoker',
+    ]) {
+      const result = await revoke(named(roleName), { environment: DEPLOYED });
+      expect(result.status, roleName).toBe('refused');
+      expect(result.roles[0]?.reason, roleName).toBe(`role ${roleName} is Firebreak's own member-account role`);
+    }
+    expect(iamMock.calls()).toHaveLength(0);
+
+    // A role that only looks like one (no responder's name after the configured one) is not Firebreak's.
+    for (const roleName of ['FirebreakResponder-payments', 'FirebreakResponderquarantine-instance', 'ci-deploy-role']) {
+      iamMock.reset();
+      iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: roleName, Arn: `arn:aws:iam::111122223333:role/${roleName}`, Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: NOW, Tags: [] } });
+      iamMock.on(PutRolePolicyCommand).resolves({});
+      const result = await revoke(named(roleName), { environment: DEPLOYED });
+      expect(result.status, roleName).toBe('revoked');
+      expect(iamMock.commandCalls(GetRoleCommand).map((c) => c.args[0].input)).toEqual([{ RoleName: roleName }]);
+      expect(iamMock.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input)).toEqual([
+        { RoleName: roleName, PolicyName: REVOKE_SESSIONS_POLICY_NAME, PolicyDocument: revokeOlderSessionsPolicy(NOW.toISOString()) },
+      ]);
+    }
+  });
+
   it('refuses a role carrying the protected tag key, and says when IAM knows no such role', async () => {
     iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: NOW, Tags: [{ Key: 'do-not-contain', Value: '' }] } });
     const result = await revoke(ROLE_SESSION(), { environment: { ...ENV, FIREBREAK_PROTECTED_TAG_KEY: 'do-not-contain' } });

@@ -866,6 +866,14 @@ describe('quarantineInstance', () => {
         await refusedRevocation(result, 'FirebreakSessionRevoker', /Firebreak's own member-account role/);
       });
 
+      it("never revokes another responder's member-account role, as the stack names them (`<name>-<responder>`)", async () => {
+        givenRole('FirebreakMember-snapshot-volumes');
+        const deployed = { ...DEPLOYMENT, FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakMember-quarantine-instance', FIREBREAK_SESSION_REVOKER_ROLE_NAME: 'FirebreakSessionRevoker-quarantine-instance' };
+        const result = await run(input({ options: { revokeRoleSessions: true } }), deployed);
+        expect(iamMock.commandCalls(GetRoleCommand)).toHaveLength(0);
+        await refusedRevocation(result, 'FirebreakMember-snapshot-volumes', /Firebreak's own member-account role/);
+      });
+
       it('writes nothing on a role IAM no longer knows', async () => {
         givenRole(ROLE_NAME);
         iamMock.on(GetRoleCommand).rejects(sdkError('NoSuchEntity', 404));

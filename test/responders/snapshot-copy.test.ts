@@ -396,6 +396,11 @@ describe('forensicTargetFromEnv', () => {
     expect(() => forensicTargetFromEnv({ ...env, FIREBREAK_FORENSIC_KMS_KEY_ARN: `arn:aws:kms:${REGION}:${ACCOUNT}:key/abc` })).toThrow(/a key ARN of that same account/);
     expect(() => forensicTargetFromEnv({})).toThrow(/FIREBREAK_FORENSIC_ACCOUNT_ID/);
   });
+
+  it('takes the deployment\'s ExternalId, which the forensic role then requires', () => {
+    const env = { FIREBREAK_FORENSIC_ACCOUNT_ID: FORENSIC, FIREBREAK_FORENSIC_ROLE_NAME: 'FirebreakForensicCopier', FIREBREAK_FORENSIC_KMS_KEY_ARN: KEY_ARN, FIREBREAK_MEMBER_ROLE_EXTERNAL_ID: 'firebreak-org-7f3a' };
+    expect(forensicTargetFromEnv(env)).toEqual({ ...TARGET, externalId: 'firebreak-org-7f3a' });
+  });
 });
 
 describe('the alert on forensic copies', () => {

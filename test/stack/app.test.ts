@@ -2,6 +2,7 @@ import { Stack, Token } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { compilePlaybook, taskStates } from '../../lib/playbooks/compile';
 import type { AslDefinition } from '../../lib/playbooks/compile';
+import { loadPlaybookFile } from '../../lib/playbooks/loader';
 import { buildFirebreakApp, SKIP_BUNDLING_CONTEXT, synthesizeDefinitions } from '../../lib/stack/app';
 import { ec2Incident } from '../support/incidents';
 import { runLocally } from '../playbooks/local-execution';
@@ -104,6 +105,26 @@ describe('buildFirebreakApp', () => {
     for (const action of ['ec2:DescribeInstances', 'ec2:ModifyNetworkInterfaceAttribute']) expect(actions).toContain(action);
     // Snapshots are snapshot-volumes' own, in its own role.
     expect(actions).not.toContain('ec2:CreateSnapshots');
+  });
+
+  it('gives the forensic role the member roles\' ExternalId (memberRoleExternalId), which copy-evidence sends', async () => {
+    const forensic = await loadPlaybookFile('playbooks/scenarios/forensic/compromised-ec2-instance.yaml');
+    const { app, forensicRole } = await buildFirebreakApp({
+      playbooks: [forensic, DEFAULT_ALERT],
+      nag: false,
+      cfnValidation: false,
+      context: {
+        ...SKIP_BUNDLING_CONTEXT,
+        memberRoleName: 'OrgFirebreak',
+        memberRoleExternalId: 'firebreak-org',
+        organizationId: 'o-a1b2c3d4e5',
+        forensicAccountId: '444455556666',
+        forensicKmsKeyArn: 'arn:aws:kms:eu-west-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      },
+    });
+    const template = app.synth().getStackArtifact(forensicRole!.artifactId).template as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+    const role = Object.values(template.Resources).find((resource) => resource.Type === 'AWS::IAM::Role')!;
+    expect(role.Properties.AssumeRolePolicyDocument).toMatchObject({ Statement: [{ Condition: { StringEquals: { 'sts:ExternalId': 'firebreak-org' } } }] });
   });
 
   it('takes the security account from context when given, and builds no member stack when nothing acts in member accounts', async () => {

@@ -893,7 +893,17 @@ describe('FirebreakStack safety rails', () => {
     // One Deny for the protected roles (lib/stack/iam-scopes.ts DenyProtectedRoles), PassRole included.
     const deny = JSON.stringify(bySid.DenyProtectedRoles);
     expect(bySid.DenyProtectedRoles).toMatchObject({ Effect: 'Deny', Action: 'iam:PassRole' });
-    for (const pattern of ['role/firebreak-responder-*', ':role/*Admin*', ':role/*BreakGlass*', ':role/*break-glass*', ':role/OrganizationAccountAccessRole', ':role/aws-reserved/*']) {
+    for (const pattern of [
+      'role/firebreak-responder-*',
+      ':role/*Admin*',
+      ':role/*BreakGlass*',
+      ':role/*break-glass*',
+      ':role/OrganizationAccountAccessRole',
+      ':role/aws-reserved/*',
+      ':role/AWSCloudFormationStackSetExecutionRole',
+      ':role/*/stacksets-exec-*',
+      ':role/cdk-hnb659fds-*',
+    ]) {
       expect(deny).toContain(pattern);
     }
   });

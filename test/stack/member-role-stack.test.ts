@@ -317,6 +317,11 @@ describe('MemberRoleStack session revocation: a role of its own', () => {
       'break-glass-2',
       'OrganizationAccountAccessRole',
       'AWSControlTowerExecution',
+      // The roles that deploy stacks with administrator access: StackSet execution and CDK bootstrap.
+      'AWSCloudFormationStackSetExecutionRole',
+      'stacksets-exec-0123456789abcdef0123456789abcdef',
+      'cdk-hnb659fds-cfn-exec-role-123456789012-eu-west-1',
+      'cdk-hnb659fds-deploy-role-123456789012-eu-west-1',
       'aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_AdministratorAccess_0123',
       'aws-reserved/sso.amazonaws.com/AWSReservedSSO_Developer_0123',
     ]) {
@@ -441,12 +446,21 @@ describe('MemberRoleStack permissions', () => {
       evaluate(statements, { action: 'iam:PassRole', resource: `arn:aws:iam::123456789012:role/${name}`, context: { 'iam:PassedToService': service } });
     expect(pass('web-app-instance-role')).toBe('allow');
     expect(pass('web-app-instance-role', 'lambda.amazonaws.com')).toBe('no-allow');
-    for (const name of ['FirebreakResponder-quarantine-instance', 'OrgAdmin', 'BreakGlass', 'OrganizationAccountAccessRole', 'aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_1']) {
+    for (const name of [
+      'FirebreakResponder-quarantine-instance',
+      'OrgAdmin',
+      'BreakGlass',
+      'OrganizationAccountAccessRole',
+      'aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_1',
+      'AWSCloudFormationStackSetExecutionRole',
+      'stacksets-exec-0123456789abcdef0123456789abcdef',
+      'cdk-hnb659fds-cfn-exec-role-123456789012-eu-west-1',
+    ]) {
       expect(pass(name), name).toBe('explicit-deny');
     }
     const deny = (permissionStatements(template) as { Sid?: string; Resource?: unknown }[]).find((statement) => statement.Sid === 'DenyProtectedRoles');
     expect(deny).toMatchObject({ Effect: 'Deny', Action: 'iam:PassRole' });
-    for (const pattern of ['*Admin*', '*admin*', '*BreakGlass*', '*breakglass*', '*break-glass*', 'OrganizationAccountAccessRole', 'aws-reserved/*']) {
+    for (const pattern of ['*Admin*', '*admin*', '*BreakGlass*', '*breakglass*', '*break-glass*', 'OrganizationAccountAccessRole', 'aws-reserved/*', 'AWSCloudFormationStackSetExecutionRole', 'stacksets-exec-*', 'cdk-hnb659fds-*']) {
       expect(JSON.stringify(deny?.Resource)).toContain(`:role/${pattern}`);
     }
     expect(permissionStatements(template).slice(0, 2)).toEqual([

@@ -162,6 +162,28 @@ describe('ForensicRoleStack', () => {
     });
   });
 
+  it('requires the deployment\'s ExternalId too when it has one, as the member roles do', () => {
+    const { template } = forensicStack({ externalId: 'firebreak-org-7f3a' });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          {
+            Action: 'sts:AssumeRole',
+            Effect: 'Allow',
+            Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::999988887777:root']] } },
+            Condition: {
+              StringEquals: {
+                'aws:PrincipalArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::999988887777:role/firebreak-responder-eu-west-1-copy-evidence']] },
+                'sts:ExternalId': 'firebreak-org-7f3a',
+              },
+            },
+          },
+        ],
+      },
+    });
+    expect(() => forensicStack({ externalId: 'a' })).toThrow(/ForensicRoleStack: externalId must be/);
+  });
+
   it('may copy and tag copies at creation, and use the forensic key only through EC2; never delete, share or unlock', () => {
     const { stack } = forensicStack();
     const json = stack.resolve(stack.statements.map((s) => s.toStatementJson())) as Statement[];

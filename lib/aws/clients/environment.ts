@@ -10,7 +10,7 @@ import { DEPLOYMENT_ENV } from '../../contracts/environment';
 import type { ServedAccounts } from '../../contracts/security';
 import { SECURITY_ENV } from '../../contracts/security';
 import type { TargetAccess } from './access';
-import { SameAccountAccess, ServedAccountAccess, requireServedAccounts } from './access';
+import { SameAccountAccess, ServedAccountAccess, homeRegionFromEnvironment, requireServedAccounts } from './access';
 import type { MemberRoleAccessOptions } from './member-role';
 import { ACCOUNT_ID, MemberRoleAccess } from './member-role';
 
@@ -64,6 +64,24 @@ export function readAccessEnvironment(env: Readonly<Record<string, string | unde
       ...(config.AWS_LAMBDA_FUNCTION_NAME !== undefined ? { sessionName: config.AWS_LAMBDA_FUNCTION_NAME } : {}),
     },
   };
+}
+
+/**
+ * copy-evidence's access to the forensic account (where the copies go): `roleName` there, assumed
+ * with the function's own credentials, with `externalId` when the deployment has one (the
+ * ForensicRoleStack's trust then requires it, as the member roles' does).
+ */
+export function forensicAccessFromEnvironment(
+  role: { readonly roleName: string; readonly externalId?: string },
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): MemberRoleAccess {
+  return new MemberRoleAccess({
+    securityAccountId: env[SECURITY_ENV.securityAccountId] ?? '',
+    memberRoleName: role.roleName,
+    homeRegion: homeRegionFromEnvironment(env),
+    sessionName: 'copy-evidence',
+    ...(role.externalId !== undefined ? { externalId: role.externalId } : {}),
+  });
 }
 
 /** The served accounts' access a Lambda's clients use (member role or own credentials, see the module comment). */
