@@ -9,6 +9,7 @@ import type { ApprovalCliDependencies, ApprovalFlags } from '../operator/approva
 import { DEFAULT_APPROVAL_CLI_DEPENDENCIES, answer, exitCodeFor } from '../operator/approvals';
 import { DEFAULT_STACK_NAME } from './gameday-inject';
 import type { CommandRegistrar } from './registrar';
+import { terminalSafe } from './terminal';
 
 const HELP_AFTER = `
 The alert of a waiting playbook names its execution ARN and these commands. Your answer is sent,
@@ -29,7 +30,7 @@ const COMMANDS = [
 
 /** Builds the approve/reject registrar over injected dependencies (tests pass theirs). */
 export function createApprovalCommands(overrides: Partial<ApprovalCliDependencies> = {}): CommandRegistrar {
-  const deps: ApprovalCliDependencies = { ...DEFAULT_APPROVAL_CLI_DEPENDENCIES, ...overrides };
+  const deps: ApprovalCliDependencies = terminalSafe({ ...DEFAULT_APPROVAL_CLI_DEPENDENCIES, ...overrides });
   const run = async (decision: 'approve' | 'reject', flags: ApprovalFlags, setExitCode: (code: number) => void) => {
     try {
       const outcome = await answer(decision, flags, deps);

@@ -30,6 +30,7 @@ import { DEFAULT_DNS_DEPENDENCIES, stateTableOf } from './dns';
 import { DEFAULT_STACK_NAME } from './gameday-inject';
 import type { CommandRegistrar } from './registrar';
 import { checkFlags } from './release-flags';
+import { terminalSafe } from './terminal';
 
 /** The same clients and outside world as `firebreak dns`: STS, CloudFormation, DynamoDB, Step Functions. */
 export type CredentialsDependencies = DnsDependencies;
@@ -146,7 +147,7 @@ Examples:
 
 /** `firebreak credentials`, with injectable dependencies for tests. */
 export function createCredentialsCommands(overrides: Partial<CredentialsDependencies> = {}): CommandRegistrar {
-  const deps: CredentialsDependencies = { ...DEFAULT_DNS_DEPENDENCIES, ...overrides };
+  const deps: CredentialsDependencies = terminalSafe({ ...DEFAULT_DNS_DEPENDENCIES, ...overrides });
   return (program: Command, setExitCode) => {
     const credentials = program.command('credentials').description("IAM credentials Firebreak contained (disable-access-key, revoke-role-sessions).");
     credentials

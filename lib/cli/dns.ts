@@ -32,6 +32,7 @@ import { DEFAULT_RELEASE_TIMEOUT_SECONDS, WATCH_INTERVAL_MS } from './release';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { regionOfArn } from '../responders/console-links';
 import { setTimeout as delay } from 'node:timers/promises';
+import { terminalSafe } from './terminal';
 
 /** The stack output naming the state table (lib/stack/firebreak.ts). */
 export const STATE_TABLE_OUTPUT_KEY = 'StateTableName';
@@ -250,7 +251,7 @@ async function watchUnblock(deps: DnsDependencies, sfn: SFNClient, executionArn:
 
 /** `firebreak dns list`, with injectable dependencies for tests. */
 export function createDnsCommands(overrides: Partial<DnsDependencies> = {}): CommandRegistrar {
-  const deps: DnsDependencies = { ...DEFAULT_DNS_DEPENDENCIES, ...overrides };
+  const deps: DnsDependencies = terminalSafe({ ...DEFAULT_DNS_DEPENDENCIES, ...overrides });
   return (program: Command, setExitCode) => {
     const dns = program.command('dns').description("Firebreak's DNS Firewall blocks (block-dns-domain).");
     dns

@@ -39,6 +39,7 @@ import type { DeployedStack } from '../operator/stack';
 import { requireEventBus, requirePlaybooks } from '../operator/stack';
 import type { WatchResult, WatchTarget } from '../gameday/live/watch';
 import { watchExecutions } from '../gameday/live/watch';
+import { terminalSafe } from './terminal';
 
 /** The SDK clients of one run, all in the stack's region. */
 export interface LiveClients {
@@ -527,7 +528,7 @@ Examples:
 
 /** Builds the `inject` registrar over injected dependencies (tests pass mocked clients and a fake clock). */
 export function createInjectCommand(overrides: Partial<InjectDependencies> = {}): (gameday: Command, setExitCode: (code: number) => void) => void {
-  const deps: InjectDependencies = { ...DEFAULT_INJECT_DEPENDENCIES, ...overrides };
+  const deps: InjectDependencies = terminalSafe({ ...DEFAULT_INJECT_DEPENDENCIES, ...overrides });
   return (gameday, setExitCode) => {
     gameday
       .command('inject')

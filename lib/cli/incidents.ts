@@ -24,6 +24,7 @@ import { CONTAINMENT_TARGET_OUTPUT_KEY } from '../stack/response-dashboard';
 import { renderIncidentReportHtml, renderIncidentReportMarkdown } from '../operator/incident-report-render';
 import { DEFAULT_STACK_NAME } from './gameday-inject';
 import type { CommandRegistrar } from './registrar';
+import { terminalSafe } from './terminal';
 
 /** The stack output naming the state table (lib/stack/firebreak.ts). */
 export const STATE_TABLE_OUTPUT_KEY = 'StateTableName';
@@ -264,7 +265,7 @@ stack output, a DynamoDB call).
 
 /** Builds the three commands over injected dependencies (tests pass theirs). */
 export function createIncidentCommands(overrides: Partial<IncidentCliDependencies> = {}): CommandRegistrar {
-  const deps: IncidentCliDependencies = { ...DEFAULT_INCIDENT_CLI_DEPENDENCIES, ...overrides };
+  const deps: IncidentCliDependencies = terminalSafe({ ...DEFAULT_INCIDENT_CLI_DEPENDENCIES, ...overrides });
   const run = async (name: string, work: () => Promise<number>, setExitCode: (code: number) => void) => {
     try {
       setExitCode(await work());

@@ -11,6 +11,7 @@ import { registerIncidentCommands } from './incidents';
 import { registerPlaybookCommands } from './playbooks';
 import { registerReleaseCommands } from './release';
 import type { CommandRegistrar } from './registrar';
+import { terminalText } from '../responders/untrusted-text';
 
 // Each area adds its registrar here (one import + one entry).
 const registrars: CommandRegistrar[] = [
@@ -46,7 +47,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       // Help and version exit 0; a typo in a flag or command exits 2 with commander's message.
       return error.exitCode === 0 ? 0 : 2;
     }
-    console.error(`firebreak: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(terminalText(`firebreak: ${error instanceof Error ? error.message : String(error)}`));
     return 2;
   }
   return exitCode;

@@ -44,6 +44,7 @@ import { STATE_TABLE_OUTPUT_KEY } from './incidents';
 import { runS3ObjectRelease } from './release-s3-object';
 import { RELEASE_COMMON_FLAGS, checkFlags } from './release-flags';
 import type { ReleaseFlags } from './release-flags';
+import { terminalSafe } from './terminal';
 
 /** The SDK clients of one region. */
 export interface ReleaseClients {
@@ -315,7 +316,7 @@ Examples:
 
 /** Builds the release registrar over injected dependencies (tests pass mocked clients and a fake clock). */
 export function createReleaseCommand(overrides: Partial<ReleaseDependencies> = {}): CommandRegistrar {
-  const deps: ReleaseDependencies = { ...DEFAULT_RELEASE_DEPENDENCIES, ...overrides };
+  const deps: ReleaseDependencies = terminalSafe({ ...DEFAULT_RELEASE_DEPENDENCIES, ...overrides });
   return (program: Command, setExitCode) => {
     program
       .command('release')

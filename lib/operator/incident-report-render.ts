@@ -2,8 +2,12 @@
  * The post-incident report, rendered: Markdown (for a ticket or a repository) and one
  * self-contained HTML page (inline style, no script, no external resource: it opens from a mail
  * attachment or an evidence archive as it is). Every value from the record is escaped: details
- * may quote text an attacker chose (a domain, a process name), and the record itself is a claim.
+ * may quote text an attacker chose (a domain, a process name, an S3 object key), and the record
+ * itself is a claim. In Markdown, escaping is not enough on its own: GitHub and most viewers turn a
+ * bare `https://…`, `www.…` or `name@host` into a link, so links are defanged as alerts defang
+ * them (lib/responders/untrusted-text.ts), and what is left of them cannot be a link.
  */
+import { defangLinks, visibleLine } from '../responders/untrusted-text';
 import type { IncidentReport } from './incident-report';
 import { formatDuration } from './incident-report';
 
@@ -149,12 +153,32 @@ function sections(report: IncidentReport): Section[] {
   ];
 }
 
-function markdownCell(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ').replace(/</g, '&lt;');
+/**
+ * The ASCII punctuation that means something inside a CommonMark or GFM line: backslash escapes,
+ * code spans, emphasis and strikethrough, links and images, raw HTML and `<…>` autolinks, entity
+ * references, table cells, GitHub's `$` math, `#` headings and email autolinks (`\@` ends GFM's).
+ * Each is backslash-escaped, which every CommonMark renderer shows as the character itself.
+ */
+const MARKDOWN_PUNCTUATION = /[\\`*_~[\]<>!&|$#@]/g;
+/** GFM links `www.` and any domain after it, a TLD that alerts leave readable (`www.evil.example`) included. */
+const WWW_AUTOLINK = /(?<![A-Za-z0-9])(www)\./gi;
+
+/** One line of untrusted text, links defanged and punctuation escaped. */
+function markdownEscaped(line: string): string {
+  return defangLinks(line).replace(MARKDOWN_PUNCTUATION, '\\$&').replace(WWW_AUTOLINK, '$1\\.');
 }
 
+/** A value inside a Markdown line (a table cell): one line, no control or format character, nothing that renders as markup. */
+function markdownCell(value: string): string {
+  return markdownEscaped(visibleLine(value));
+}
+
+/** A list item (`-`, `+`) or ordered item (`1.`, `1)`) where a line starts (`#`, `>`, `*`, the fences and `<` are escaped anywhere). */
+const BLOCK_MARKER = /^(?:[-+]|(\d+)([.)]))/;
+
+/** A value that starts a Markdown line (a paragraph, a bullet): also no list or indented code where it begins. */
 function markdownText(value: string): string {
-  return value.replace(/[\r\n]+/g, ' ').replace(/</g, '&lt;');
+  return markdownEscaped(visibleLine(value).trim()).replace(BLOCK_MARKER, (marker, digits?: string, mark?: string) => (digits !== undefined ? `${digits}\\${mark}` : `\\${marker}`));
 }
 
 /** The report in Markdown. */

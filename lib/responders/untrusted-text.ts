@@ -17,7 +17,12 @@
  *   `](` that makes them links;
  * - the result is capped in length (in code points), the cut marked with `...` (`capped`, which
  *   the alert's own text uses too).
- * Pure: used by the alert builder, testable without AWS.
+ * The post-incident report's Markdown reuses the first two steps (`visibleLine`, `defangLinks`)
+ * and escapes Markdown itself. The operator commands print stored and AWS-provided text through
+ * `terminalText`, which shows each control and format character as its `\u` escape: a terminal
+ * runs escape sequences (ESC `]0;` retitles the window, ESC `[2J` clears it, C1 U+009B starts one
+ * too), and the bidi overrides reorder what the operator reads.
+ * Pure: used by the alert builder and the operator tools, testable without AWS.
  */
 
 /** Format (Cf) and control (Cc) characters, line/paragraph separators (Zl/Zp) and lone surrogates (Cs). */
@@ -83,7 +88,7 @@ const LIVE_HTTP = /(h)tt(ps?):\/\//gi;
 const HOST_NAME_HINT = /[A-Za-z0-9]\.[A-Za-z]{2}/;
 
 /** Defangs links: schemes, then the hosts after them, then bare host names. */
-function defang(text: string): string {
+export function defangLinks(text: string): string {
   // Every scheme and link rule needs a `//`, and no rule adds one: text without it skips them all.
   const hasSlashes = text.includes('//');
   let out = text;
@@ -140,6 +145,32 @@ export function capped(text: string, max: number): string {
   return `${text.slice(0, codePointsEnd(text, max - 3))}...`;
 }
 
+/** Untrusted text on one line (each run of line breaks a space), without format or control characters. */
+export function visibleLine(text: string): string {
+  return !OUTSIDE_PRINTABLE_ASCII.test(text) ? text : text.replace(LINE_BREAKS, ' ').replace(INVISIBLE_OR_CONTROL, '');
+}
+
+/** Any character but printable ASCII and the line feed: text without one is already terminal-safe. */
+const OUTSIDE_PRINTABLE_ASCII_OR_NEWLINE = /[^\x20-\x7E\n]/;
+
+/** A character as its `\uXXXX` escape (a code point above U+FFFF as its two halves, as JSON writes it). */
+function unicodeEscape(character: string): string {
+  let escaped = '';
+  for (let index = 0; index < character.length; index += 1) escaped += `\\u${character.charCodeAt(index).toString(16).padStart(4, '0')}`;
+  return escaped;
+}
+
+/**
+ * Text as a terminal may print it: every control character but the line feed, and every format
+ * character, line or paragraph separator and lone surrogate, shown as its `\uXXXX` escape rather
+ * than run. Escaped rather than removed, so that the operator sees the text was tampered with, and
+ * so that JSON output stays the same JSON: such a character is only ever inside a JSON string,
+ * where its escape means the character itself.
+ */
+export function terminalText(text: string): string {
+  return OUTSIDE_PRINTABLE_ASCII_OR_NEWLINE.test(text) ? text.replace(INVISIBLE_OR_CONTROL_EXCEPT_NEWLINE, unicodeEscape) : text;
+}
+
 export interface NeutralizeOptions {
   /** Keep line breaks (multi-line text such as a description); default: one line. */
   readonly multiline?: boolean;
@@ -150,12 +181,12 @@ export interface NeutralizeOptions {
  * inert, at most `max` code points (see the module comment).
  */
 export function neutralizeText(text: string, max: number, options: NeutralizeOptions = {}): string {
-  const visible = !OUTSIDE_PRINTABLE_ASCII.test(text)
-    ? text
-    : options.multiline
+  const visible = !options.multiline
+    ? visibleLine(text)
+    : OUTSIDE_PRINTABLE_ASCII.test(text)
       ? text.replace(CARRIAGE_RETURN, '\n').replace(INVISIBLE_OR_CONTROL_EXCEPT_NEWLINE, (c) => (c === '\t' ? ' ' : ''))
-      : text.replace(LINE_BREAKS, ' ').replace(INVISIBLE_OR_CONTROL, '');
-  const safe = inertMarkup(defang(visible));
+      : text;
+  const safe = inertMarkup(defangLinks(visible));
   const tidy = safe.includes('  ') ? safe.replace(SPACE_RUN, ' ') : safe;
   return capped(options.multiline ? tidy : tidy.trim(), max);
 }

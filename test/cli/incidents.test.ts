@@ -3,6 +3,7 @@ import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dyn
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Command } from 'commander';
+import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { IncidentCliDependencies } from '../../lib/cli/incidents';
 import { createIncidentCommands, incidentFilter } from '../../lib/cli/incidents';
@@ -219,5 +220,64 @@ describe('firebreak incident <key> and report <key>', () => {
     const fromTable = await run(['report', 'gd-1', '--out', 'reports', '--table', TABLE]);
     expect(fromTable.out.join('\n')).toContain('from the deployment default (--table reads no stack; pass --containment-target)');
     expect(cloudFormation.commandCalls(DescribeStacksCommand)).toHaveLength(1);
+  });
+});
+
+describe('stored text that writes terminal escape sequences', () => {
+  // An instance id as a forged game-day event or a direct invocation can store it: it retitles the
+  // window (OSC 0), rings the bell and clears the screen; the finding type reverses what follows it.
+  const RESOURCE = 'i-\u001b]0;pwned\u0007\u001b[2J';
+  const FINDING_TYPE = 'CryptoCurrency:EC2/BitcoinTool.B!DNS\u202Egnp.exe';
+  const UNSAFE = /[^\P{Cc}\n]|[\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
+
+  function storedItem(text: string, findingType = text) {
+    return {
+      ...item('gameday-gd-abc', '111122223333', [
+        entry('triage', 'alert-only', 0, { reasons: [`Refused at the boundary: ${text}`] }),
+        entry('quarantine-instance', 'quarantined', 3, { actions: [{ api: 'ec2:ModifyNetworkInterfaceAttribute', target: `${text}\u009b2J`, outcome: 'done', detail: text, at: '2026-11-20T10:00:03.000Z' }] }),
+      ]),
+      findingType: { S: findingType },
+      resource: { S: text },
+    };
+  }
+
+  async function listAndShow(stored: ReturnType<typeof storedItem>, json = false): Promise<{ list: Run; show: Run }> {
+    dynamodb.on(ScanCommand).resolves({ Items: [stored] });
+    const list = await run(['incidents', ...(json ? ['--json'] : [])]);
+    dynamodb.on(ScanCommand).resolves({ Items: [] });
+    dynamodb.on(GetItemCommand).resolves({ Item: stored });
+    const show = await run(['incident', 'gameday-gd-abc', ...(json ? ['--json'] : [])]);
+    return { list, show };
+  }
+
+  it('prints each control and format character of a record as its \\u escape, in the list and in the timeline', async () => {
+    const { list, show } = await listAndShow(storedItem(RESOURCE, FINDING_TYPE));
+    expect(list.code).toBe(0);
+    expect(show.code).toBe(0);
+    expect(list.out[0]).toBe('2026-11-20T10:00:00.000Z  contained  111122223333  High      i-\\u001b]0;pwned\\u0007\\u001b[2J     CryptoCurrency:EC2/BitcoinTool.B!DNS\\u202egnp.exe  gameday-gd-abc');
+    expect(show.out[0]).toBe('gameday-gd-abc  contained  CryptoCurrency:EC2/BitcoinTool.B!DNS\\u202egnp.exe (High) on i-\\u001b]0;pwned\\u0007\\u001b[2J in 111122223333/eu-west-1');
+    expect(show.out).toContain('      Refused at the boundary: i-\\u001b]0;pwned\\u0007\\u001b[2J');
+    expect(show.out).toContain('      done            ec2:ModifyNetworkInterfaceAttribute i-\\u001b]0;pwned\\u0007\\u001b[2J\\u009b2J');
+    for (const line of [...list.out, ...list.err, ...show.out, ...show.err]) expect(line).not.toMatch(UNSAFE);
+  });
+
+  it('keeps --json the same JSON: the escape stands for the character inside a string', async () => {
+    const { list, show } = await listAndShow(storedItem(RESOURCE, FINDING_TYPE), true);
+    for (const line of [...list.out, ...show.out]) expect(line).not.toMatch(UNSAFE);
+    expect((JSON.parse(list.out.join('\n')) as { incidents: { resource: string; findingType: string }[] }).incidents[0]).toMatchObject({ resource: RESOURCE, findingType: FINDING_TYPE });
+    expect((JSON.parse(show.out.join('\n')) as { header: { resource: string } }).header.resource).toBe(RESOURCE);
+  });
+
+  it('property: whatever a record holds, neither command prints a control or format character but the line feed', async () => {
+    const fragment = fc.constantFrom('i-', 'x', ' ', '\u001b', ']0;', '[2J', '\u0007', '\u009b', '\u0085', '\r', '\n', '\t', '\u0000', '\u007f', '\u202E', '\u2066', '\u200B', '\u2028', '\uFEFF', '\u{E0041}', '\uD83D', '\u{1F600}', 'é');
+    const text = fc.oneof(fc.array(fragment, { minLength: 1, maxLength: 20 }).map((parts) => parts.join('')), fc.string({ unit: 'binary', minLength: 1, maxLength: 60 }));
+    await fc.assert(
+      fc.asyncProperty(text, fc.boolean(), async (stored, json) => {
+        const { list, show } = await listAndShow(storedItem(stored), json);
+        for (const line of [...list.out, ...list.err, ...show.out, ...show.err]) expect(line).not.toMatch(UNSAFE);
+        if (json) expect((JSON.parse(list.out.join('\n')) as { incidents: { resource: string }[] }).incidents[0]!.resource).toBe(stored);
+      }),
+      { numRuns: 100 },
+    );
   });
 });

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { IncidentRecordEntry } from '../../lib/responders/incident-record';
 import type { IncidentRecord } from '../../lib/operator/incident-report';
@@ -224,7 +225,7 @@ describe('rendering', () => {
     expect(markdown).toContain('| Containment (instance isolated) | 2026-11-20T10:00:04.000Z | 4.0 s | 2 min 0 s | quarantine-instance: quarantined |');
     expect(renderIncidentReportMarkdown(buildIncidentReport(record(CONTAINED_RUN), { containment: 3000 }))).toContain('| 4.0 s | 3.0 s (over) | quarantine-instance: quarantined |');
     const hostileMarkdown = renderIncidentReportMarkdown(buildIncidentReport(hostile));
-    expect(hostileMarkdown).toContain('&lt;script>alert(1)&lt;/script> \\| &lt;img');
+    expect(hostileMarkdown).toContain('\\<script\\>alert(1)\\</script\\> \\| \\<img src=hxxps://x\\[.\\]example/a.png\\>');
     expect(hostileMarkdown).not.toContain('<script>');
   });
 
@@ -235,5 +236,82 @@ describe('rendering', () => {
     const tags = new Set([...html.matchAll(/<\/?([A-Za-z!][A-Za-z0-9]*)/g)].map((match) => match[1]!.toLowerCase()));
     expect([...tags].sort()).toEqual(['!doctype', 'body', 'h1', 'h2', 'head', 'html', 'li', 'meta', 'p', 'span', 'style', 'table', 'tbody', 'td', 'th', 'thead', 'title', 'tr', 'ul']);
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+  });
+});
+
+/** A Markdown line with each backslash escape (`\\[`) blanked: what is left is what a renderer reads as markup. */
+function unescaped(line: string): string {
+  return line.replace(/\\[\s\S]/g, '  ');
+}
+
+/** Where rendered Markdown has markup that Firebreak did not write: links, images, HTML, code, emphasis, blocks, autolinks. */
+function markupProblems(markdown: string): string[] {
+  const problems: string[] = [];
+  let tableWidth: number | undefined;
+  for (const line of markdown.split('\n')) {
+    const plain = unescaped(line);
+    // Firebreak's own lines: the headings and the "nothing here" notes.
+    if (line.startsWith('#') || /^_[A-Za-z .,:()]+_$/.test(line) || line === '') {
+      tableWidth = undefined;
+      continue;
+    }
+    if (line.startsWith('|')) {
+      const width = plain.split('|').length;
+      if (tableWidth !== undefined && width !== tableWidth) problems.push(`a row with another number of cells: ${line}`);
+      tableWidth ??= width;
+    } else {
+      tableWidth = undefined;
+      const content = line.startsWith('- ') ? line.slice(2) : line;
+      if (/^(?:[-+*>#\s]|\d+[.)])/.test(content)) problems.push(`a block starts in the text: ${line}`);
+    }
+    const inline = line.startsWith('|') ? plain.replaceAll('|', ' ') : plain;
+    if (/[[\]<>`*_~!&$@#]/.test(inline)) problems.push(`unescaped markup: ${line}`);
+    if (/(?:https?|ftp):\/\/|(?<![A-Za-z0-9])www\./i.test(line)) problems.push(`a live link: ${line}`);
+  }
+  return problems;
+}
+
+describe('Markdown of attacker-chosen text', () => {
+  function reportAbout(text: string) {
+    const base = record([]);
+    return buildIncidentReport(
+      record(
+        [
+          entry('snapshot-volumes', 1, 2, 'snapshotted', { actions: [{ api: 'ec2:CreateSnapshots', target: text, outcome: 'done', detail: `Started snap-0123456789abcdef0 of ${text}`, at: at(2) }] }),
+          entry('quarantine-instance', 2, 3, 'quarantined', { actions: [{ api: 'ec2:ModifyNetworkInterfaceAttribute', target: text, outcome: 'skipped', detail: text, at: at(3) }], reasons: [text] }),
+        ],
+        { header: { ...base.header, resource: text, findingType: text } },
+      ),
+    );
+  }
+
+  it('shows an S3 object key that writes an image and a link as text, its links defanged', () => {
+    const key = 'uploads/![x](https://evil.example/pixel.png?leak) [Click here to approve release](https://evil.example/approve)';
+    const markdown = renderIncidentReportMarkdown(reportAbout(key));
+    expect(markdown).toContain('uploads/\\!\\[x\\](hxxps://evil\\[.\\]example/pixel.png?leak) \\[Click here to approve release\\](hxxps://evil\\[.\\]example/approve)');
+    expect(markupProblems(markdown)).toEqual([]);
+  });
+
+  it('leaves no bare link, www. name, email autolink, list, heading or quote where a line starts', () => {
+    const markdown = renderIncidentReportMarkdown(reportAbout('- # > 1. see www.evil.example, mail ops@evil.example, <https://x.io> `code` *b* ~~s~~ $x$ &lt;'));
+    expect(markdown).toContain('\\- \\# \\> 1. see www\\.evil.example, mail ops\\@evil.example, \\<hxxps://x\\[.\\]io\\> \\`code\\` \\*b\\* \\~\\~s\\~\\~ \\$x\\$ \\&lt;');
+    expect(markupProblems(markdown)).toEqual([]);
+  });
+
+  it('property: whatever the text, the Markdown has no markup but what Firebreak wrote, and as many lines', () => {
+    const fragment = fc.constantFrom(
+      '[', ']', '(', ')', '](', '![', '<', '>', '`', '*', '_', '~', '\\', '|', '&', '#', '@', '$', '!', '-', '+', '=', '.', ':', '/', '1', '1.', '2)',
+      'http', 'https://', 'HTTP://', 'ftp://', 'www.', 'WWW.', 'evil', 'example', 'com', 'a@b.example', ' ', '    ', '\n', '\r', '\t', '\u202E', '\u200B', '\u001b', '\u0085',
+    );
+    const text = fc.oneof(fc.array(fragment, { maxLength: 30 }).map((parts) => parts.join('')), fc.string({ unit: 'binary', maxLength: 120 }));
+    const lines = renderIncidentReportMarkdown(reportAbout('x')).split('\n').length;
+    fc.assert(
+      fc.property(text, (hostile) => {
+        const markdown = renderIncidentReportMarkdown(reportAbout(hostile));
+        expect(markupProblems(markdown)).toEqual([]);
+        expect(markdown.split('\n')).toHaveLength(lines);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { NeutralizeOptions } from '../../lib/responders/untrusted-text';
-import { neutralizeText } from '../../lib/responders/untrusted-text';
+import { neutralizeText, terminalText } from '../../lib/responders/untrusted-text';
 
 const REFERENCE_LINKED_TLDS = new Set(
   (
@@ -99,5 +99,25 @@ describe('neutralizeText', () => {
         }
       }
     }
+  });
+});
+
+describe('terminalText', () => {
+  const UNSAFE = /[^\P{Cc}\n]|[\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
+
+  it('shows escape sequences, C1 controls and bidi overrides as \\u escapes, and keeps lines and the rest as they are', () => {
+    expect(terminalText('i-\u001b]0;pwned\u0007\u001b[2J')).toBe('i-\\u001b]0;pwned\\u0007\\u001b[2J');
+    expect(terminalText('a\u009b2Jb\r\u202Egnp.exe\u{E0041}')).toBe('a\\u009b2Jb\\u000d\\u202egnp.exe\\udb40\\udc41');
+    expect(terminalText('line one\nlíne twö 例 \u{1F600}')).toBe('line one\nlíne twö 例 \u{1F600}');
+  });
+
+  it('property: leaves no control or format character but the line feed, and JSON output parses to the same value', () => {
+    fc.assert(
+      fc.property(anyText, (text) => {
+        expect(terminalText(text)).not.toMatch(UNSAFE);
+        expect(JSON.parse(terminalText(JSON.stringify({ text }, null, 2)))).toEqual({ text });
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
