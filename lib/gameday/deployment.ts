@@ -292,7 +292,7 @@ export interface DeployedResourcePolicy {
   readonly authoritative: boolean;
 }
 
-/** The key, queue and topic policies of the template, for the resources the game day maps (resolved). */
+/** The key, queue, topic and table policies of the template, for the resources the game day maps (resolved). */
 export function deployedResourcePolicies(deployment: SynthesizedDeployment, local: LocalDeploymentResources): DeployedResourcePolicy[] {
   const { template, logicalIds } = deployment;
   const values = localValues(logicalIds, local, template);
@@ -302,6 +302,11 @@ export function deployedResourcePolicies(deployment: SynthesizedDeployment, loca
     const properties = resource.Properties ?? {};
     if (resource.Type === 'AWS::KMS::Key' && properties.KeyPolicy !== undefined && values.has(logicalId)) {
       policies.push({ resourceArn: (values.get(logicalId) as Resolved).arn, document: resolveIntrinsics(properties.KeyPolicy, lookup) as PolicyDocument, authoritative: true });
+    }
+    // The state table's policy sits on the table itself (ResourcePolicy.PolicyDocument).
+    const tablePolicy = resource.Type === 'AWS::DynamoDB::Table' ? (properties.ResourcePolicy as { PolicyDocument?: unknown } | undefined)?.PolicyDocument : undefined;
+    if (tablePolicy !== undefined && values.has(logicalId)) {
+      policies.push({ resourceArn: (values.get(logicalId) as Resolved).arn, document: resolveIntrinsics(tablePolicy, lookup) as PolicyDocument, authoritative: false });
     }
     const targets =
       resource.Type === 'AWS::SQS::QueuePolicy' ? (properties.Queues as unknown[] | undefined) : resource.Type === 'AWS::SNS::TopicPolicy' ? (properties.Topics as unknown[] | undefined) : undefined;

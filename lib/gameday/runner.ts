@@ -4,6 +4,7 @@
  * account, build the timeline and check every expectation.
  */
 import { DeleteSnapshotCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
+import { PutItemCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Incident } from '../incident/model';
 import { EVIDENCE_TAG_KEYS } from '../responders/snapshot-plan';
 import { parseEvent } from '../incident/parse';
@@ -369,6 +370,28 @@ async function tamperWithEvidence(backend: GameDayBackend, environment: Resolved
   }
 }
 
+/** The role of a `tamper: { reopenReleases }` injection: an operator of the security account, outside Firebreak's policies. */
+export const STATE_TABLE_WRITER_ROLE = 'gameday-security-operator';
+
+/**
+ * A `tamper: { reopenReleases }` injection: someone the security account lets write DynamoDB tries
+ * to make each finished release run again, first with `SET released = false` on its record, then
+ * by putting back the record as it was before the release (a saved copy: its seal still verifies).
+ * Each refusal is kept in the call log (expect `calls` with its error); nothing here throws on one.
+ */
+async function reopenReleases(backend: GameDayBackend, environment: ResolvedEnvironment): Promise<void> {
+  const TableName = environment.deployment.stateTableName;
+  const dynamodb = backend.clients(STATE_TABLE_WRITER_ROLE).dynamodb();
+  const { Items = [] } = await dynamodb.send(new ScanCommand({ TableName, FilterExpression: 'released = :true', ExpressionAttributeValues: { ':true': { BOOL: true } } }));
+  for (const item of Items) {
+    await dynamodb
+      .send(new UpdateItemCommand({ TableName, Key: { pk: item.pk! }, UpdateExpression: 'SET released = :false', ExpressionAttributeValues: { ':false': { BOOL: false } } }))
+      .catch(() => undefined);
+    const before = Object.fromEntries(Object.entries(item).filter(([name]) => !name.startsWith('release')));
+    await dynamodb.send(new PutItemCommand({ TableName, Item: { ...before, released: { BOOL: false } } })).catch(() => undefined);
+  }
+}
+
 /**
  * The incident an `invoke:` or `start:` injection carries: its event, parsed as triage parses it,
  * received when the game day hands it in on the simulated clock (never the wall clock, so that two
@@ -525,7 +548,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       releaseObject?: { object: string; reason?: string };
       unblockDns?: { domain: string; instance: string; force: boolean; reason?: string };
       releaseCredentials?: { spec: { user: string; key: number } | { role: string }; reason?: string };
-      tamper?: { deleteEvidenceOf: string };
+      tamper?: { deleteEvidenceOf: string } | { reopenReleases: true };
       direct?: {
         kind: 'invoke' | 'start';
         name: string;
@@ -596,7 +619,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         return;
       }
       if (tamper) {
-        await tamperWithEvidence(backend, environment, tamper.deleteEvidenceOf);
+        await ('deleteEvidenceOf' in tamper ? tamperWithEvidence(backend, environment, tamper.deleteEvidenceOf) : reopenReleases(backend, environment));
         return;
       }
       if (direct?.kind === 'start') {

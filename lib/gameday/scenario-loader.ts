@@ -193,7 +193,7 @@ function crossCheck(document: ScenarioDocument, file: string, source: SourceMap,
       const names = Object.keys(document.environment.s3Objects);
       at(['inject', index, 'releaseObject'], `no S3 object '${entry.releaseObject}' in environment.s3Objects${didYouMean(entry.releaseObject, names)}`);
     }
-    if (entry.tamper !== undefined) checkInstance(entry.tamper.deleteEvidenceOf, ['inject', index, 'tamper', 'deleteEvidenceOf']);
+    if (entry.tamper !== undefined && 'deleteEvidenceOf' in entry.tamper) checkInstance(entry.tamper.deleteEvidenceOf, ['inject', index, 'tamper', 'deleteEvidenceOf']);
     if (entry.template !== undefined && context.templates !== undefined && !context.templates.includes(entry.template)) {
       at(['inject', index, 'template'], `no event template '${entry.template}'${didYouMean(entry.template, context.templates)}`);
     }

@@ -275,13 +275,22 @@ export const injectionSchema = z
         "Not an event: start the release-credentials playbook as `firebreak credentials release` does, for the incident of the scenario's last playbook execution, without the command's early checks, so the step's refusals are rehearsed.",
       ),
     tamper: z
-      .strictObject({
-        deleteEvidenceOf: logicalName('instance').describe(
-          "DeleteSnapshot on every Firebreak evidence snapshot (tag firebreak:instance) of this instance, as an attacker's role in the member account that may delete any snapshot.",
-        ),
-      })
+      .union([
+        z.strictObject({
+          deleteEvidenceOf: logicalName('instance').describe(
+            "DeleteSnapshot on every Firebreak evidence snapshot (tag firebreak:instance) of this instance, as an attacker's role in the member account that may delete any snapshot.",
+          ),
+        }),
+        z.strictObject({
+          reopenReleases: z
+            .literal(true)
+            .describe(
+              "Every released record of the state table, as an operator of the security account with DynamoDB write permissions: UpdateItem SET released = false, then PutItem of the record as it was before its release (its release marks dropped), a saved copy put back.",
+            ),
+        }),
+      ])
       .optional()
-      .describe('Not an event: an attacker in the member account tries to destroy the evidence (after the earlier injections ran).'),
+      .describe('Not an event: an attacker in the member account tries to destroy the evidence, or one in the security account to make a finished release run again (after the earlier injections ran).'),
     target: logicalName('instance').optional().describe('Aim the finding or alarm at this instance of the environment.'),
     set: z
       .record(z.string().regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, 'a dotted path such as detail.severity'), z.unknown())

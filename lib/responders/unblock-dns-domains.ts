@@ -8,7 +8,9 @@
  * it released, and nothing else does). The step reads the record itself rather than trusting the
  * release step's result in its input: a release that was refused (a record failing its MAC, a
  * foreign group, a drill instance that did not opt in) or found no record or no instance leaves
- * the instance isolated, and a block lifted then would lift it for every instance of the VPC.
+ * the instance isolated, and a block lifted then would lift it for every instance of the VPC. The
+ * record's release marks are not sealed (only the table's policy keeps others from writing them), so
+ * the step also asks EC2: an instance still tagged quarantined keeps its blocks, whatever the record.
  *
  * Order, for a retry to be safe: the other claims are read first; with none left, the domain is
  * removed from the list and only then this claim dropped (a run that dies between the two finds the
@@ -28,6 +30,7 @@ import { blockEntries, canonicalDomain } from './dns-domain';
 import { findFirewall, listedDomains, updateDomains } from './dns-firewall';
 import type { DeploymentEnvironment } from './effective-mode';
 import { gameDayRefusal } from './game-day';
+import { FIREBREAK_TAGS } from './instance-state';
 import type { GrantReader } from './grants';
 import { checkContainmentGrant } from './grants';
 import type { ActionLog } from './action-log';
@@ -165,6 +168,14 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
   if (notATarget !== undefined) {
     log.record('firebreak:check-gameday-target', instanceId, 'skipped', notATarget);
     return finish('refused', { instanceId, refusal: notATarget });
+  }
+  // A release marks the record and retags the instance (firebreak:status=released): a record marked
+  // released while EC2 still shows the instance quarantined was not marked by a release.
+  const stillQuarantined = !requested && mode === 'enforce' && described.found && tagRecord(described.instance.Tags)[FIREBREAK_TAGS.status] === 'quarantined';
+  if (stillQuarantined) {
+    const refusal = `${instanceId} is still quarantined in EC2 (${FIREBREAK_TAGS.status}=quarantined) though its pre-quarantine record is marked released: the DNS blocks stay; nothing changed. \`firebreak dns unblock\` takes one back by hand`;
+    log.record('firebreak:check-released', instanceId, 'skipped', refusal);
+    return finish('refused', { instanceId, refusal });
   }
 
   if (mode === 'enforce') {

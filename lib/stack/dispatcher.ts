@@ -94,6 +94,7 @@ export class Dispatcher extends Construct {
       logRetention: props.logRetention,
     });
     this.stateMachine = machine.stateMachine;
+    props.state.admitWriter(this.stateMachine.role);
     props.channels.alarmOnExecutions(this, 'Dispatcher', this.stateMachine, 'the dispatcher');
   }
 }

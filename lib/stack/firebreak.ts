@@ -186,6 +186,8 @@ export class Firebreak extends Construct {
         environment: responders.environment,
       });
       channels.alarmOnErrors(this, 'ResponderApprovalErrorsAlarm', approvals.function.function, RESPONDER_NAMES.approval);
+      // It records each decision in its approval# item (ReadAndDecideApprovalRequests).
+      state.admitWriter(approvals.function.role);
       state.grantItems(responders.functionOf(ALERT_RESPONDER).role, 'StoreApprovalRequests', ['dynamodb:PutItem'], STATE_KEY_PREFIX.approval);
       if (releaser) state.grantItems(releaser.role, 'ReadApprovals', ['dynamodb:GetItem'], STATE_KEY_PREFIX.approval);
     }

@@ -31,6 +31,7 @@ import { groupsOnly } from './logical-ids';
 import { DEFAULT_RESPONDER_ROLE_NAME_PREFIX, MEMBER_ACCOUNT_SERVICES, grantAssumeMemberRole, guardTargetAccountActions, responderRoleName, splitRoleActions } from './member-role-stack';
 import { ResponderFunction } from './responder-function';
 import type { IncidentState } from './state';
+import { isItemWrite } from './state';
 import { RESPONDER_NAMES } from '../contracts/responders';
 
 /** Memory and timeout per responder; responders not listed use `default`. */
@@ -288,6 +289,7 @@ export class Responders extends Construct {
       // Every step but triage appends what it did to the incident record (lib/responders/incident-record.ts):
       // UpdateItem on `incident#` items only, no read, no delete.
       if (responder !== TRIAGE_RESPONDER) props.state.grantItems(fn.role, 'AppendIncidentRecord', ['dynamodb:UpdateItem'], STATE_KEY_PREFIX.incident);
+      if (stateTable?.actions.some(isItemWrite)) props.state.admitWriter(fn.role);
       functions.set(responder, fn);
     }
     this.functions = functions;

@@ -306,6 +306,21 @@ describe('unblockDnsDomains', () => {
     expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toEqual([{ instanceId: INSTANCE_ID, incidentKey: 'gd-first' }]);
   });
 
+  it('keeps every block of an instance EC2 still shows quarantined, though its record is marked released (a mark no release wrote)', async () => {
+    givenInstance({ 'firebreak:status': 'quarantined', 'firebreak:incident': 'gd-first' });
+    givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
+    const result = await unblock();
+    expect(result).toMatchObject({ status: 'refused', instanceId: INSTANCE_ID, domains: [] });
+    expect(result.refusal).toContain(`${INSTANCE_ID} is still quarantined in EC2 (firebreak:status=quarantined) though its pre-quarantine record is marked released`);
+    expect(inputsOf(ec2Mock, DescribeInstancesCommand)).toEqual([{ InstanceIds: [INSTANCE_ID] }]);
+    expect(r53Mock.calls()).toHaveLength(0);
+    expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toEqual([{ instanceId: INSTANCE_ID, incidentKey: 'gd-first' }]);
+    // Released in EC2 too: unblocked.
+    givenInstance({ 'firebreak:status': 'released' });
+    expect((await unblock()).status).toBe('unblocked');
+  });
+
   it('keeps every block of an instance Firebreak holds no record of (the release found none)', async () => {
     records = new InMemoryQuarantineRecordStore();
     givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);

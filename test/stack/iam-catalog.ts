@@ -159,6 +159,11 @@ export function templateStatements(template: { Resources: Resources }): LocatedS
       case 'AWS::Events::EventBus':
         if (properties.Policy !== undefined) add(`${id} bus policy`, properties.Policy, arnOf(id));
         break;
+      case 'AWS::DynamoDB::Table': {
+        const policy = properties.ResourcePolicy as { PolicyDocument: Json } | undefined;
+        if (policy !== undefined) add(`${id} table policy`, policy.PolicyDocument, arnOf(id));
+        break;
+      }
       default:
         if (JSON.stringify(properties).includes('"Statement"')) {
           throw new Error(`${id} (${resource.Type}) carries a policy document the IAM catalog check does not read: teach templateStatements`);

@@ -1,6 +1,6 @@
 /**
  * The deployed IAM policies, enforced on the simulated account's calls: identity policies per role
- * and resource policies (key, queue, topic) evaluated as IAM would, with the condition keys the
+ * and resource policies (key, queue, topic, table) evaluated as IAM would, with the condition keys the
  * simulator cannot compute reported as findings rather than silently taken as holding.
  */
 import { requestContexts } from './authorization';
@@ -8,7 +8,7 @@ import { accessDenied } from './call';
 import type { ServiceName, SimCall } from './call';
 import type { IamCatalog } from './iam-catalog';
 import { evaluatePolicies, evaluateResourcePolicy } from './iam-policy';
-import type { PolicyDocument } from './iam-policy';
+import type { PolicyDocument, RequestContext } from './iam-policy';
 import type { SimWorld } from './world';
 
 /** Something the simulated account could not rehearse faithfully for one call (reported, never silent). */
@@ -55,12 +55,21 @@ export class PolicyEnforcement {
     return this.found;
   }
 
-  /** Throws the service's AccessDenied when the enforced policies do not allow `iamAction` (nothing enforced for the caller: allowed). */
-  evaluate(service: ServiceName, call: Omit<SimCall, 'authorize' | 'dryRunGate'>, iamAction: string, resourceHint: string | undefined): void {
+  /**
+   * Throws the service's AccessDenied when the enforced policies do not allow `iamAction`. A caller
+   * without enforced identity policies (an administrator of the account, an attacker's role) is
+   * taken as allowed by IAM, yet a resource policy's explicit Deny binds it as it binds everyone;
+   * the game day's own `harness` calls (preparing, inspecting) are not rehearsed at all.
+   */
+  evaluate(service: ServiceName, call: Omit<SimCall, 'authorize' | 'dryRunGate'>, iamAction: string, resourceHint: string | undefined, harness = false): void {
     const policies = this.identityPolicies.get(call.caller.principalArn);
     const catalog = this.catalog;
-    if (!policies || !catalog) return;
+    if (!catalog || (!policies && (harness || this.resourcePolicies.size === 0))) return;
     const contexts = requestContexts(iamAction, call, this.world, catalog, { now: this.world.now(), ...this.organization }, resourceHint);
+    if (!policies) {
+      for (const { context } of contexts) this.denyByResourcePolicy(service, call, context);
+      return;
+    }
     for (const { context } of contexts) {
       const identity = evaluatePolicies(policies.documents, context);
       const resourcePolicy = this.resourcePolicies.get(context.resource);
@@ -97,5 +106,20 @@ export class PolicyEnforcement {
         context: { principal: call.caller.principalArn, action: context.action, resource: context.resource },
       });
     }
+  }
+
+  /** Throws AccessDenied when the resource's policy explicitly denies the request (its Allows add nothing to an unmodelled caller). */
+  private denyByResourcePolicy(service: ServiceName, call: Omit<SimCall, 'authorize' | 'dryRunGate'>, context: RequestContext): void {
+    const resourcePolicy = this.resourcePolicies.get(context.resource);
+    if (!resourcePolicy) return;
+    const onResource = evaluateResourcePolicy(resourcePolicy.document, context, { arn: call.caller.principalArn, account: call.caller.account });
+    if (!onResource.deny) return;
+    const statement = onResource.statement ?? 'a statement';
+    throw accessDenied(service, call.caller, context.action, `with an explicit deny in a resource-based policy (${statement})`, context.resource, {
+      allowed: false,
+      explicitDeny: true,
+      matchedStatement: statement,
+      context: { principal: call.caller.principalArn, action: context.action, resource: context.resource },
+    });
   }
 }

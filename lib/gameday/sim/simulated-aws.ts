@@ -253,12 +253,6 @@ export class SimulatedAws {
     this.policies.enforceIdentityPolicies(principalArn, documents, catalog);
   }
 
-  /**
-   * Enforces a resource-based policy (a KMS key policy, a queue or topic policy) for calls of the
-   * roles whose identity policies are enforced. A key policy is authoritative: it grants on its
-   * own, and identity policies count only where it delegates to the account; other resource
-   * policies add to identity policies in the same account. An explicit Deny in either wins.
-   */
   /** Gives an existing role a new trust policy (a deployed template's), which AssumeRole evaluates from now on (sts.ts). */
   enforceTrustPolicy(roleArn: string, document: PolicyDocument): void {
     const role = this.world.roles.get(roleArn);
@@ -266,6 +260,13 @@ export class SimulatedAws {
     role.trustPolicy = document;
   }
 
+  /**
+   * Enforces a resource-based policy (a KMS key policy, a queue, topic or table policy). A key
+   * policy is authoritative: it grants on its own, and identity policies count only where it
+   * delegates to the account; other resource policies add to identity policies in the same
+   * account. An explicit Deny in either wins, and a Deny binds the principals without enforced
+   * identity policies too (an administrator, an attacker's role), the rehearsal's operators aside.
+   */
   enforceResourcePolicy(resourceArn: string, document: PolicyDocument, authoritative: boolean): void {
     this.policies.enforceResourcePolicy(resourceArn, document, authoritative);
   }
@@ -428,7 +429,7 @@ export class SimulatedAws {
         throw fault;
       }
       const permissions = this.permissions;
-      const evaluate = (iamAction: string, resource: string | undefined) => this.policies.evaluate(service, facts, iamAction, resource);
+      const evaluate = (iamAction: string, resource: string | undefined) => this.policies.evaluate(service, facts, iamAction, resource, operator);
       const facts = { service, action, api, input: request.input, caller: identity, account, region: request.region, dryRun };
       const call: SimCall = {
         service,

@@ -4,7 +4,7 @@
  * and each service's own denial (through the real SDK deserializers).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   AssociateIamInstanceProfileCommand,
   CreateSecurityGroupCommand,
@@ -245,5 +245,30 @@ describe('identity policies in the simulated account', () => {
     const refused = await rejectionOf(other.clients.kms().send(new GenerateMacCommand({ KeyId: otherKey, Message: new TextEncoder().encode('record'), MacAlgorithm: 'HMAC_SHA_256' })));
     expect(refused.name).toBe('AccessDeniedException');
     expect(refused.message).toContain('because no resource-based policy allows the kms:GenerateMac action');
+  });
+
+  it('a table policy’s Deny binds a principal with no enforced policies (an administrator) as well; its writers and the rehearsal’s operator pass', async () => {
+    const table = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/firebreak-state`;
+    const { sim, clients } = world([{ Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: table }]);
+    sim.addTable({ name: 'firebreak-state', partitionKey: 'pk' });
+    sim.enforceResourcePolicy(
+      table,
+      {
+        Version: '2012-10-17',
+        Statement: [{ Sid: 'OnlyFirebreakRolesWriteItems', Effect: 'Deny', Principal: { AWS: '*' }, Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], Resource: '*', Condition: { ArnNotEquals: { 'aws:PrincipalArn': [ROLE] } } }],
+      },
+      false,
+    );
+    const unrelease = new UpdateItemCommand({ TableName: 'firebreak-state', Key: { pk: { S: 'credential#x' } }, UpdateExpression: 'SET released = :false', ExpressionAttributeValues: { ':false': { BOOL: false } } });
+    await clients.dynamodb().send(unrelease);
+    const admin = sim.clientFactory({ principal: `arn:aws:iam::${ACCOUNT}:role/SecurityAdmin` }).dynamodb();
+    const refused = await rejectionOf(admin.send(unrelease));
+    expect(refused.name).toBe('AccessDeniedException');
+    expect(refused.message).toContain('explicit deny in a resource-based policy (OnlyFirebreakRolesWriteItems)');
+    // Reads are not the policy's concern.
+    await admin.send(new GetItemCommand({ TableName: 'firebreak-state', Key: { pk: { S: 'credential#x' } } }));
+    const operator = `arn:aws:iam::${ACCOUNT}:role/firebreak-gameday-operator`;
+    sim.addOperator(operator);
+    await sim.clientFactory({ principal: operator }).dynamodb().send(unrelease);
   });
 });
