@@ -12,6 +12,13 @@
  * from the security account instead would work only when it is also the Security Hub
  * administrator, and only in the aggregation region: the member role works in every layout.
  *
+ * ONLY UNDER ITS EXECUTION'S GRANT: anyone with lambda:InvokeFunction can write this step's whole
+ * input, the incident and so the finding ARN included. Before it reads or sends anything, the
+ * containment guard's grant of the execution the input names must hold the digest of that incident
+ * (grants.ts), of the kind the status reports (`contain` for NOTIFIED, `release` for RESOLVED) and,
+ * when it waited for a person, approved. Any subject's grant will do (an instance, credentials, an
+ * object): the step changes none of them, only the finding the digest-bound incident names.
+ *
  * EVERY INPUT IS A CLAIM: the finding ARN comes from the event. Before any call it must have
  * GuardDuty's finding ARN format, and its partition, region, account, detector and finding id must
  * be the incident's own (a finding that names another account's finding is refused, nothing sent).
@@ -29,6 +36,8 @@ import type { SecurityHubWorkflowStatus } from '../playbooks/security-hub-option
 import { ActionLog } from './action-log';
 import type { DeploymentEnvironment } from './effective-mode';
 import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
+import type { GrantReader } from './grants';
+import { checkContainmentGrant } from './grants';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import type { SecurityHubFindingRecords } from './security-hub-records';
@@ -75,7 +84,7 @@ export interface UpdateSecurityHubFindingResult extends ResponderResult<UpdateSe
   readonly workflowStatus?: SecurityHubWorkflowStatus;
   /** The note as sent (or as it would have been sent). */
   readonly note?: string;
-  /** Why nothing was sent (refused, not GuardDuty, sample, Security Hub off, not found, unprocessed). */
+  /** Why nothing was sent (refused, no grant, not GuardDuty, sample, Security Hub off, not found, unprocessed). */
   readonly reason?: string;
 }
 
@@ -84,6 +93,8 @@ export interface UpdateSecurityHubFindingDeps {
   readonly clients: SecurityHubClients;
   /** The finding each incident's write-back checked (state table): a release resolves the one its containment named. */
   readonly records: SecurityHubFindingRecords;
+  /** The containment guard's grants (read only): the step acts only under its execution's. */
+  readonly grants: GrantReader;
   readonly logger: IncidentLogger;
   /** @default process.env */
   readonly environment?: DeploymentEnvironment;
@@ -154,7 +165,8 @@ export async function updateSecurityHubFinding(input: UpdateSecurityHubFindingIn
   const now = deps.now ?? (() => new Date());
   const log = new ActionLog(now);
   const { incident } = input;
-  const effective = effectiveMode(input.mode, deps.environment ?? process.env);
+  const environment = deps.environment ?? process.env;
+  let effective = effectiveMode(input.mode, environment);
   const workflowStatus = input.options.workflowStatus;
   const finish = (status: UpdateSecurityHubFindingStatus, extra: Partial<UpdateSecurityHubFindingResult> = {}): UpdateSecurityHubFindingResult => {
     deps.logger.info('update-security-hub-finding finished', { status, ...(extra.reason !== undefined ? { reason: extra.reason } : {}) });
@@ -175,13 +187,42 @@ export async function updateSecurityHubFinding(input: UpdateSecurityHubFindingIn
   };
 
   if (incident.sample) return skip('skipped-sample', incident.key, 'the finding is a GuardDuty sample, which never causes a change');
+  const isFinding = incident.source === 'guardduty' && incident.guardDuty !== undefined;
+  if (!isFinding && incident.source !== 'firebreak') {
+    const what = incident.source === 'cloudwatch' ? 'a CloudWatch alarm' : 'not a GuardDuty finding (a Malware Protection for S3 scan result is an event, not a finding)';
+    return skip('not-guardduty', incident.key, `the incident is ${what}, so it has no Security Hub finding`);
+  }
+
+  // The guard's grant of this execution, for this very incident, before anything is read or sent.
+  // Its expiry is ignored: the step usually runs last, after the snapshot and copy waits, often more
+  // than GRANT_VALIDITY_SECONDS after the grant became actionable; and since the digest binds the
+  // whole incident and the kind the status, a replay can only set the incident's own finding to the
+  // status its own playbook set. DynamoDB's TTL still deletes the grant within days.
+  const grant = await checkContainmentGrant(
+    {
+      executionArn: input.execution?.executionArn,
+      incident,
+      kind: workflowStatus === 'RESOLVED' ? 'release' : 'contain',
+      action: `set the Security Hub finding of incident ${incident.key} to ${workflowStatus}`,
+      expiry: 'ignored',
+    },
+    deps.grants,
+    now(),
+  );
+  if (!grant.allowed) {
+    log.record('firebreak:check-grant', incident.key, 'skipped', grant.reason);
+    return finish('refused', { reason: grant.reason });
+  }
+  log.record('firebreak:check-grant', incident.key, 'observed', grant.reason);
+  effective = effectiveMode(input.mode, environment, { mode: grant.mode, why: 'the containment guard cleared this execution for dry-run only' });
+
   let finding: SecurityHubFindingIdentifier;
   let fromRecord = false;
-  if (incident.source === 'guardduty' && incident.guardDuty !== undefined) {
+  if (isFinding) {
     const identified = securityHubFindingOf(incident);
     if ('refusal' in identified) return skip('refused', incident.key, identified.refusal);
     finding = identified.finding;
-  } else if (incident.source === 'firebreak') {
+  } else {
     // A release (`firebreak release`): its input names the incident, not the finding; the
     // containment's write-back recorded the finding it checked.
     const recorded = await deps.records.get(incident.key);
@@ -191,9 +232,6 @@ export async function updateSecurityHubFinding(input: UpdateSecurityHubFindingIn
     }
     finding = { Id: recorded.id, ProductArn: recorded.productArn };
     fromRecord = true;
-  } else {
-    const what = incident.source === 'cloudwatch' ? 'a CloudWatch alarm' : 'not a GuardDuty finding (a Malware Protection for S3 scan result is an event, not a finding)';
-    return skip('not-guardduty', incident.key, `the incident is ${what}, so it has no Security Hub finding`);
   }
   const note = securityHubNote(input, workflowStatus);
   const described = { finding, workflowStatus, note };
