@@ -22,6 +22,8 @@
  * EVERY INPUT IS A CLAIM: the finding ARN comes from the event. Before any call it must have
  * GuardDuty's finding ARN format, and its partition, region, account, detector and finding id must
  * be the incident's own (a finding that names another account's finding is refused, nothing sent).
+ * A release resolves the finding its containment recorded, checked the same way against the
+ * release's incident (the record is a state-table item: a claim too).
  * Security Hub has no DryRun: in dry-run nothing is sent, and the result says what would have been.
  */
 import { BatchUpdateFindingsCommand } from '@aws-sdk/client-securityhub';
@@ -30,6 +32,7 @@ import { awsErrorCode, toResponderError } from '../aws/errors';
 import * as z from '../contracts/zod-mini';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { TransientResponderError } from '../contracts/responder-errors';
+import { isKeyOfFinding } from '../incident/keys';
 import type { Incident } from '../incident/model';
 import { updateSecurityHubFindingOptions } from '../playbooks/security-hub-options';
 import type { SecurityHubWorkflowStatus } from '../playbooks/security-hub-options';
@@ -40,7 +43,7 @@ import type { GrantReader } from './grants';
 import { checkContainmentGrant } from './grants';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
-import type { SecurityHubFindingRecords } from './security-hub-records';
+import type { SecurityHubFindingRecord, SecurityHubFindingRecords } from './security-hub-records';
 import type { ResponderInput } from './responder-input';
 import { parseResponderInput } from './responder-input';
 import type { HandlerDeps, Responder, ResponderHandler } from './runtime';
@@ -118,23 +121,55 @@ export function parseUpdateSecurityHubFindingInput(event: unknown): UpdateSecuri
   return { ...input, results: parsed.success ? parsed.data : {} };
 }
 
-/**
- * The finding's Security Hub identifier, checked against the incident; a reason when it is not
- * the incident's own finding (nothing is sent then).
- */
-export function securityHubFindingOf(incident: Incident): { finding: SecurityHubFindingIdentifier } | { refusal: string } {
-  const arn = incident.guardDuty?.arn;
-  if (arn === undefined) return { refusal: 'the finding carries no ARN, so its Security Hub copy cannot be named' };
+type FindingCheck = { finding: SecurityHubFindingIdentifier } | { refusal: string };
+
+/** A GuardDuty finding ARN's parts, in the incident's account and region; a reason when it is not that. */
+function guardDutyFindingArnOf(arn: string, incident: Incident): { partition: string; detectorId: string; findingId: string } | { refusal: string } {
   const match = GUARDDUTY_FINDING_ARN.exec(arn);
   const shown = JSON.stringify(neutralizeText(arn, 200));
   if (!match) return { refusal: `${shown} is not a GuardDuty finding ARN (arn:<partition>:guardduty:<region>:<account>:detector/<id>/finding/<id>)` };
   const [, partition, region, account, detectorId, findingId] = match as unknown as [string, string, string, string, string, string];
   if (account !== incident.account) return { refusal: `the finding ARN names account ${account}, not the incident's account ${incident.account}` };
   if (region !== incident.region) return { refusal: `the finding ARN names region ${region}, not the incident's region ${incident.region}` };
+  return { partition, detectorId, findingId };
+}
+
+/** The product ARN of GuardDuty's findings in Security Hub, in a partition and region. */
+const guardDutyProductArn = (partition: string, region: string) => `arn:${partition}:securityhub:${region}::product/aws/guardduty`;
+
+/**
+ * The finding's Security Hub identifier, checked against the incident; a reason when it is not
+ * the incident's own finding (nothing is sent then).
+ */
+export function securityHubFindingOf(incident: Incident): FindingCheck {
+  const arn = incident.guardDuty?.arn;
+  if (arn === undefined) return { refusal: 'the finding carries no ARN, so its Security Hub copy cannot be named' };
+  const parts = guardDutyFindingArnOf(arn, incident);
+  if ('refusal' in parts) return parts;
+  const { partition, detectorId, findingId } = parts;
   if (findingId !== incident.guardDuty?.findingId) return { refusal: `the finding ARN names finding ${findingId}, not the incident's finding ${neutralizeText(incident.guardDuty?.findingId ?? '', 64)}` };
   const detector = incident.guardDuty.detectorId;
   if (detector !== undefined && detector !== detectorId) return { refusal: `the finding ARN names detector ${detectorId}, not the finding's detector ${neutralizeText(detector, 64)}` };
-  return { finding: { Id: arn, ProductArn: `arn:${partition}:securityhub:${region}::product/aws/guardduty` } };
+  return { finding: { Id: arn, ProductArn: guardDutyProductArn(partition, incident.region) } };
+}
+
+/**
+ * The finding a release resolves: the one its containment recorded, checked again against the
+ * release's incident (the record is a state-table item, a claim like any other): a GuardDuty finding
+ * ARN in the incident's account and region, whose finding id is that incident's (its key is the
+ * finding's), and GuardDuty's product. The release names no detector: the whole ARN is the Id
+ * Security Hub matches, so the finding id binds it.
+ */
+export function recordedSecurityHubFindingOf(recorded: SecurityHubFindingRecord, incident: Incident): FindingCheck {
+  if (recorded.account !== incident.account || recorded.region !== incident.region) {
+    return { refusal: `the recorded finding is in ${recorded.account} ${recorded.region}, not the release's ${incident.account} ${incident.region}` };
+  }
+  const parts = guardDutyFindingArnOf(recorded.id, incident);
+  if ('refusal' in parts) return { refusal: `the recorded finding: ${parts.refusal}` };
+  if (!isKeyOfFinding(incident.key, parts.findingId)) return { refusal: `the recorded finding ARN names finding ${parts.findingId}, not incident ${incident.key}'s` };
+  const product = guardDutyProductArn(parts.partition, incident.region);
+  if (recorded.productArn !== product) return { refusal: `the recorded product ${JSON.stringify(neutralizeText(recorded.productArn, 200))} is not GuardDuty's (${product})` };
+  return { finding: { Id: recorded.id, ProductArn: product } };
 }
 
 /** The note: the incident key, what Firebreak did (each earlier step's status) and, on release, who asked; at most 512 characters. */
@@ -227,10 +262,9 @@ export async function updateSecurityHubFinding(input: UpdateSecurityHubFindingIn
     // containment's write-back recorded the finding it checked.
     const recorded = await deps.records.get(incident.key);
     if (recorded === undefined) return skip('no-record', incident.key, `no Security Hub finding was recorded for incident ${incident.key} (its containment wrote nothing back)`);
-    if (recorded.account !== incident.account || recorded.region !== incident.region) {
-      return skip('refused', incident.key, `the recorded finding is in ${recorded.account} ${recorded.region}, not the release's ${incident.account} ${incident.region}`);
-    }
-    finding = { Id: recorded.id, ProductArn: recorded.productArn };
+    const checked = recordedSecurityHubFindingOf(recorded, incident);
+    if ('refusal' in checked) return skip('refused', incident.key, checked.refusal);
+    finding = checked.finding;
     fromRecord = true;
   }
   const note = securityHubNote(input, workflowStatus);

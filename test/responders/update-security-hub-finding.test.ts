@@ -140,6 +140,32 @@ describe('updateSecurityHubFinding', () => {
       expect(hubMock.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(0);
     });
 
+    describe("refuses a recorded finding that is not the release's incident's own GuardDuty finding (a state-table write), before any call", () => {
+      const OTHER_ID = '0000aaaa0000aaaa0000aaaa0000aaaa';
+      it.each([
+        ['another finding of the account', { id: FINDING_ARN.replace(/finding\/[a-f0-9]+$/, `finding/${OTHER_ID}`) }, /names finding 0000aaaa0000aaaa0000aaaa0000aaaa, not incident gd-/],
+        ["another product's finding", { id: 'arn:aws:inspector2:eu-west-1:444455556666:finding/0123456789abcdef', productArn: 'arn:aws:securityhub:eu-west-1::product/aws/inspector' }, /is not a GuardDuty finding ARN/],
+        ['GuardDuty\'s ARN under another product', { productArn: 'arn:aws:securityhub:eu-west-1::product/aws/inspector' }, /is not GuardDuty's/],
+        ['a finding ARN of another account behind a record of this one', { id: FINDING_ARN.replace('444455556666', '999988887777') }, /account 999988887777, not the incident's account 444455556666/],
+      ])('%s', async (_label, tampered, reason) => {
+        const contained = incidentOf();
+        records.records.set(contained.key, {
+          incidentKey: contained.key,
+          id: FINDING_ARN,
+          productArn: 'arn:aws:securityhub:eu-west-1::product/aws/guardduty',
+          account: '444455556666',
+          region: 'eu-west-1',
+          recordedAt: NOW.toISOString(),
+          ...tampered,
+        });
+        const result = await run(release(releaseOf(contained)));
+        expect(result.status).toBe('refused');
+        expect(result.reason).toMatch(reason);
+        expect(targets).toEqual([]);
+        expect(hubMock.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(0);
+      });
+    });
+
     it("refuses a release naming another account than the recorded finding's", async () => {
       hubMock.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
       const contained = incidentOf();
