@@ -4,6 +4,7 @@ import { targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
 import { securityHubClientsFor } from '../../lib/aws/clients/securityhub';
 import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 import { recordedStep } from '../../lib/responders/incident-record-lambda';
+import { DynamoDbGrantReader } from '../../lib/responders/grants';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
 import { withResponseMetrics } from '../../lib/responders/response-metrics';
@@ -15,11 +16,12 @@ const logger = createResponderLogger(RESPONDER_NAMES.updateSecurityHubFinding);
 // Security Hub in the finding's own account and region, through the member role (served accounts only).
 const clients = securityHubClientsFor(targetAccessFromEnvironment());
 const dynamodb = homeDynamoDbClients().dynamodb();
+const stateTable = stateTableFromEnv();
 
 export const createHandler = createUpdateSecurityHubFindingHandler;
 // Response metrics (EMF lines, lib/responders/metrics-sink.ts): failures by responder and error (lib/responders/response-metrics.ts).
 export const handler = withResponseMetrics(
   RESPONDER_NAMES.updateSecurityHubFinding,
-  recordedStep(RESPONDER_NAMES.updateSecurityHubFinding, createHandler({ clients, records: new DynamoDbSecurityHubFindingRecords(dynamodb, stateTableFromEnv()), logger }), logger, dynamodb),
+  recordedStep(RESPONDER_NAMES.updateSecurityHubFinding, createHandler({ clients, records: new DynamoDbSecurityHubFindingRecords(dynamodb, stateTable), grants: new DynamoDbGrantReader(dynamodb, stateTable), logger }), logger, dynamodb),
   { sink: createResponseMetricsSink(RESPONDER_NAMES.updateSecurityHubFinding) },
 );

@@ -29,7 +29,7 @@ import { createTriageHandler } from '../responders/triage-handler';
 import { alertTopicArnFromEnv, backupTopicArnFromEnv, publishAlertResponder } from '../responders/alert';
 import { DynamoDbApprovalStore } from '../responders/approval-records';
 import { createContainmentGuardHandler, readContainmentGuardConfig } from '../responders/containment-guard';
-import { DynamoDbGrantStore, releaseGrantCheck } from '../responders/grants';
+import { DynamoDbGrantReader, DynamoDbGrantStore, releaseGrantCheck } from '../responders/grants';
 import { silentLogger } from '../responders/logging';
 import { quarantineResponder } from '../responders/quarantine';
 import { DynamoDbQuarantineRecordStore } from '../responders/quarantine-records';
@@ -247,8 +247,9 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
         return clients.securityhub(target);
       },
     };
-    const records = new DynamoDbSecurityHubFindingRecords(clients.dynamodb(), stateTableFromEnv(environment));
-    return createUpdateSecurityHubFindingHandler({ clients: securityhub, records, logger: silentLogger, environment, now });
+    const table = stateTableFromEnv(environment);
+    const records = new DynamoDbSecurityHubFindingRecords(clients.dynamodb(), table);
+    return createUpdateSecurityHubFindingHandler({ clients: securityhub, records, grants: new DynamoDbGrantReader(clients.dynamodb(), table), logger: silentLogger, environment, now });
   },
   [RESPONDER_NAMES.containmentGuard]: ({ clients, environment, now }) =>
     createContainmentGuardHandler({

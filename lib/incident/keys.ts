@@ -114,6 +114,15 @@ function anyChildKeySuffix(parentKey: string, childKey: string): string | undefi
   return undefined;
 }
 
+/**
+ * True when `key` is an incident key of the GuardDuty finding `findingId`: its own (`findingKey`),
+ * its game-day injection's, or that of a child incident of either (one execution per resource).
+ */
+export function isKeyOfFinding(key: string, findingId: string): boolean {
+  const base = findingKey(findingId);
+  return [incidentKey(base, false), incidentKey(base, true)].some((own) => key === own || childKeySuffix(own, key) !== undefined);
+}
+
 /** The 8 hex digits a child key ends with when its resource is in another account or Region than its parent's. */
 export function placementHash(account: string, region: string): string {
   return sha256Hex(`${account}|${region}`).slice(0, 8);

@@ -295,6 +295,12 @@ class PlaybookCompiler {
         playbook.name,
       );
     }
+    if (!isGuardedPlaybook(playbook) && flattenSteps(playbook.steps).some(reportsChanges)) {
+      throw new PlaybookCompileError(
+        `playbook "${playbook.name}" writes back to Security Hub (${RESPONDER_NAMES.updateSecurityHubFinding}) but changes no resources: the write-back acts only under the containment guard's grant of its execution, and only a playbook that changes resources starts with the guard`,
+        playbook.name,
+      );
+    }
     const states: Record<string, AslState> = {};
     const startAt = isGuardedPlaybook(playbook)
       ? this.compileGuarded(states)

@@ -12,7 +12,9 @@
  * credential or object) and, for everything else the steps read from their input (a DNS domain, the
  * credentials an incident names, the finding's details), the digest of the incident as the verified
  * execution's own input states it: a step given any other incident, even one with the same key,
- * changes nothing.
+ * changes nothing. A step that changes none of the subjects (update-security-hub-finding writes back
+ * to the incident's own finding) takes the grant of its execution whatever its subject, on the
+ * digest alone (`IncidentGrantRequest`).
  *
  * Who may write what is IAM's job (lib/stack/responders.ts, `dynamodb:LeadingKeys`): only the
  * guard's role may PutItem `grant#*`; the mutating responders may only GetItem `grant#*` and
@@ -80,15 +82,37 @@ export type GrantStore = GrantWriter & GrantReader;
 // The check (pure)
 // ---------------------------------------------------------------------------------------------
 
-/** What a mutating responder asks: may it change `instanceId` for `incident`, in this execution? */
-export interface GrantRequest {
+interface GrantRequestBase {
   /** The execution the responder was invoked for (from its input: a claim, checked against the grant). */
   readonly executionArn?: string;
   /** The incident of the step's own input, whole: a claim, checked against the grant (its digest included). */
   readonly incident: Incident;
-  readonly instanceId: string;
   readonly kind: ContainmentGrant['kind'];
 }
+
+/** What a mutating responder asks: may it change `instanceId` (the grant's subject) for `incident`, in this execution? */
+export interface SubjectGrantRequest extends GrantRequestBase {
+  readonly instanceId: string;
+}
+
+/**
+ * What a step that changes none of the grant's subjects asks (update-security-hub-finding): may it
+ * act on what the execution's incident names? The grant of the execution clears it whatever its
+ * subject (an instance, credentials, an object): the digest binds the whole incident, and the step
+ * acts on nothing else.
+ */
+export interface IncidentGrantRequest extends GrantRequestBase {
+  /** What the step would do, for the reasons: `Refused to <action>: …`. */
+  readonly action: string;
+  /**
+   * `ignored`: a grant past its `expiresAt` still clears the step (while DynamoDB's TTL has not
+   * deleted it). Only for a step whose replay, the incident being digest-bound, can do nothing but
+   * what its own execution did; the caller says why.
+   */
+  readonly expiry: 'enforced' | 'ignored';
+}
+
+export type GrantRequest = SubjectGrantRequest | IncidentGrantRequest;
 
 /** Why a responder refused to act. */
 export type GrantRefusalCode =
@@ -121,33 +145,34 @@ export function evaluateGrant(
   now: Date,
 ): GrantCheck {
   const what = request.kind === 'contain' ? 'contain' : 'release';
+  const refused = 'instanceId' in request ? `Refused to ${what} ${request.instanceId}` : `Refused to ${request.action}`;
   const nothing = 'nothing was changed';
   if (request.executionArn === undefined) {
     return {
       allowed: false,
       code: 'no-execution',
-      reason: `Refused to ${what} ${request.instanceId}: the input names no playbook execution, so no containment grant can apply (invoked directly?); ${nothing}.`,
+      reason: `${refused}: the input names no playbook execution, so no containment grant can apply (invoked directly?); ${nothing}.`,
     };
   }
   if (grant === undefined) {
     return {
       allowed: false,
       code: 'no-grant',
-      reason: `Refused to ${what} ${request.instanceId}: the containment guard wrote no grant for execution ${request.executionArn} (not cleared by the guard, or not a playbook execution of this deployment); ${nothing}.`,
+      reason: `${refused}: the containment guard wrote no grant for execution ${request.executionArn} (not cleared by the guard, or not a playbook execution of this deployment); ${nothing}.`,
     };
   }
   const mismatches = [
     grant.incidentKey !== request.incident.key ? `incident ${grant.incidentKey}, not ${request.incident.key}` : undefined,
     grant.account !== request.incident.account ? `account ${grant.account}, not ${request.incident.account}` : undefined,
     grant.region !== request.incident.region ? `region ${grant.region}, not ${request.incident.region}` : undefined,
-    grant.instanceId !== request.instanceId ? `instance ${grant.instanceId}, not ${request.instanceId}` : undefined,
+    'instanceId' in request && grant.instanceId !== request.instanceId ? `instance ${grant.instanceId}, not ${request.instanceId}` : undefined,
   ].filter((m): m is string => m !== undefined);
   if (mismatches.length > 0) {
     return {
       allowed: false,
       code: 'mismatch',
       grant,
-      reason: `Refused to ${what} ${request.instanceId}: the grant of execution ${request.executionArn} is for ${mismatches.join(', ')}; ${nothing}.`,
+      reason: `${refused}: the grant of execution ${request.executionArn} is for ${mismatches.join(', ')}; ${nothing}.`,
     };
   }
   if (grant.incidentDigest !== incidentDigest(request.incident)) {
@@ -155,7 +180,7 @@ export function evaluateGrant(
       allowed: false,
       code: 'mismatch',
       grant,
-      reason: `Refused to ${what} ${request.instanceId}: the incident in this step's input is not the one execution ${request.executionArn} was started with (same key, other details: a resource, domain, credential or finding field differs from its verified input); ${nothing}.`,
+      reason: `${refused}: the incident in this step's input is not the one execution ${request.executionArn} was started with (same key, other details: a resource, domain, credential or finding field differs from its verified input); ${nothing}.`,
     };
   }
   if (grant.kind !== request.kind) {
@@ -163,16 +188,16 @@ export function evaluateGrant(
       allowed: false,
       code: 'wrong-kind',
       grant,
-      reason: `Refused to ${what} ${request.instanceId}: the grant of execution ${request.executionArn} allows ${grant.kind}, not ${what}; ${nothing}.`,
+      reason: `${refused}: the grant of execution ${request.executionArn} allows ${grant.kind}, not ${what}; ${nothing}.`,
     };
   }
   const nowSeconds = Math.floor(now.getTime() / 1000);
-  if (grant.expiresAt <= nowSeconds) {
+  if (grant.expiresAt <= nowSeconds && !('expiry' in request && request.expiry === 'ignored')) {
     return {
       allowed: false,
       code: 'expired',
       grant,
-      reason: `Refused to ${what} ${request.instanceId}: the grant of execution ${request.executionArn} expired at ${new Date(grant.expiresAt * 1000).toISOString()}; ${nothing}.`,
+      reason: `${refused}: the grant of execution ${request.executionArn} expired at ${new Date(grant.expiresAt * 1000).toISOString()}; ${nothing}.`,
     };
   }
   if (grant.status === 'proceed') {
@@ -198,7 +223,7 @@ export function evaluateGrant(
       allowed: false,
       code: 'rejected',
       grant,
-      reason: `Refused to ${what} ${request.instanceId}: ${approval.decidedBy ?? 'an approver'} rejected it${approval.reason !== undefined ? ` (${approval.reason})` : ''}; ${nothing}.`,
+      reason: `${refused}: ${approval.decidedBy ?? 'an approver'} rejected it${approval.reason !== undefined ? ` (${approval.reason})` : ''}; ${nothing}.`,
     };
   }
   const deadline = grant.approvalDeadline !== undefined ? Date.parse(grant.approvalDeadline) : Number.NaN;
@@ -214,7 +239,7 @@ export function evaluateGrant(
     allowed: false,
     code: 'awaiting-approval',
     grant,
-    reason: `Refused to ${what} ${request.instanceId}: the grant of execution ${request.executionArn} waits for a person's approval${grant.approvalDeadline !== undefined ? ` (until ${grant.approvalDeadline})` : ''}, and none is recorded; ${nothing}.`,
+    reason: `${refused}: the grant of execution ${request.executionArn} waits for a person's approval${grant.approvalDeadline !== undefined ? ` (until ${grant.approvalDeadline})` : ''}, and none is recorded; ${nothing}.`,
   };
 }
 

@@ -1,16 +1,20 @@
 /**
  * unblock-dns-domains: the release side of block-dns-domain. For the released instance, it takes
- * back every DNS Firewall block its incidents claimed (dns-block-records.ts), and removes a domain
- * from Firebreak's domain list only when no other open incident still claims it: the same C2
- * domain found on two instances stays blocked until both are released.
+ * back the DNS Firewall blocks the released incident claimed on it (dns-block-records.ts), and
+ * removes a domain from Firebreak's domain list only when no other open incident still claims it:
+ * the same C2 domain found on two instances stays blocked until both are released.
  *
- * Only once the instance is released: the pre-quarantine record must say so (release-instance marks
- * it released, and nothing else does). The step reads the record itself rather than trusting the
- * release step's result in its input: a release that was refused (a record failing its MAC, a
- * foreign group, a drill instance that did not opt in) or found no record or no instance leaves
- * the instance isolated, and a block lifted then would lift it for every instance of the VPC. The
- * record's release marks are not sealed (only the table's policy keeps others from writing them), so
- * the step also asks EC2: an instance still tagged quarantined keeps its blocks, whatever the record.
+ * Only once the instance is released for THIS incident: the pre-quarantine record must say so and
+ * name the release's incident (release-instance marks it released, and nothing else does). The step
+ * reads the record itself rather than trusting the release step's result in its input: a release
+ * that was refused (a record failing its MAC, a foreign group, a drill instance that did not opt
+ * in, a record of another incident) or found no record or no instance leaves the instance isolated,
+ * and a block lifted then would lift it for every instance of the VPC. An earlier incident's old
+ * release proves nothing about a later one; and the claims of the instance's other incidents stay,
+ * for their own release or `firebreak dns unblock`.
+ * The record's release marks are not sealed (only the table's policy keeps others from writing
+ * them), so the step also asks EC2: an instance still tagged quarantined keeps its blocks,
+ * whatever the record.
  *
  * Order, for a retry to be safe: the other claims are read first; with none left, the domain is
  * removed from the list and only then this claim dropped (a run that dies between the two finds the
@@ -137,14 +141,18 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
     blocks = [{ domain, incidentKey: incident.key }];
     overridden = others;
   } else {
-    blocks = await deps.blocks.blocksOfInstance(account, region, instanceId);
+    const claimed = await deps.blocks.blocksOfInstance(account, region, instanceId);
+    blocks = claimed.filter((block) => block.incidentKey === incident.key);
+    for (const other of claimed.filter((block) => block.incidentKey !== incident.key)) {
+      log.record('firebreak:read-dns-blocks', other.domain, 'skipped', `${other.domain} stays blocked: incident ${other.incidentKey} claimed it on ${instanceId}, not incident ${incident.key} (its own release or \`firebreak dns unblock\` takes it back)`);
+    }
   }
   if (blocks.length === 0) {
-    log.record('firebreak:read-dns-blocks', instanceId, 'already-done', 'No DNS Firewall block is claimed for this instance: nothing to unblock');
+    log.record('firebreak:read-dns-blocks', instanceId, 'already-done', `No DNS Firewall block is claimed for this instance by incident ${incident.key}: nothing to unblock`);
     return finish('nothing-blocked', { instanceId });
   }
   if (!requested) {
-    const release = await releaseOf(deps.records, account, region, instanceId);
+    const release = await releaseOf(deps.records, account, region, instanceId, incident.key);
     if (!release.released && mode === 'enforce') {
       const refusal = `${release.why}: the DNS blocks stay (they protect the other instances of its VPC); nothing changed. \`firebreak dns unblock\` takes one back by hand`;
       log.record('firebreak:check-released', instanceId, 'skipped', refusal);
@@ -219,15 +227,19 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
   return finish(mode === 'dry-run' ? 'dry-run' : 'unblocked', { instanceId, domains: results });
 }
 
-/** Whether the pre-quarantine record says the instance is released (only release-instance marks it). */
+/** Whether the pre-quarantine record says the instance is released from `incidentKey`'s quarantine (only release-instance marks it). */
 async function releaseOf(
   records: QuarantineReleaseStates,
   account: string,
   region: string,
   instanceId: string,
+  incidentKey: string,
 ): Promise<{ readonly released: true; readonly detail: string } | { readonly released: false; readonly why: string }> {
   const record = await records.releaseStateOf(account, region, instanceId);
   if (record === undefined) return { released: false, why: `Firebreak holds no pre-quarantine record of ${instanceId}, so no release restored it` };
+  if (record.incidentKey !== incidentKey) {
+    return { released: false, why: `${instanceId}'s pre-quarantine record is incident ${record.incidentKey}'s, not ${incidentKey}'s: no release of incident ${incidentKey} restored it` };
+  }
   if (!record.released) {
     return { released: false, why: `${instanceId} is not released: its pre-quarantine record (incident ${record.incidentKey}) is not marked released (the release was refused, found no instance, or has not run)` };
   }

@@ -12,9 +12,18 @@
  * from the security account instead would work only when it is also the Security Hub
  * administrator, and only in the aggregation region: the member role works in every layout.
  *
+ * ONLY UNDER ITS EXECUTION'S GRANT: anyone with lambda:InvokeFunction can write this step's whole
+ * input, the incident and so the finding ARN included. Before it reads or sends anything, the
+ * containment guard's grant of the execution the input names must hold the digest of that incident
+ * (grants.ts), of the kind the status reports (`contain` for NOTIFIED, `release` for RESOLVED) and,
+ * when it waited for a person, approved. Any subject's grant will do (an instance, credentials, an
+ * object): the step changes none of them, only the finding the digest-bound incident names.
+ *
  * EVERY INPUT IS A CLAIM: the finding ARN comes from the event. Before any call it must have
  * GuardDuty's finding ARN format, and its partition, region, account, detector and finding id must
  * be the incident's own (a finding that names another account's finding is refused, nothing sent).
+ * A release resolves the finding its containment recorded, checked the same way against the
+ * release's incident (the record is a state-table item: a claim too).
  * Security Hub has no DryRun: in dry-run nothing is sent, and the result says what would have been.
  */
 import { BatchUpdateFindingsCommand } from '@aws-sdk/client-securityhub';
@@ -23,15 +32,18 @@ import { awsErrorCode, toResponderError } from '../aws/errors';
 import * as z from '../contracts/zod-mini';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { TransientResponderError } from '../contracts/responder-errors';
+import { isKeyOfFinding } from '../incident/keys';
 import type { Incident } from '../incident/model';
 import { updateSecurityHubFindingOptions } from '../playbooks/security-hub-options';
 import type { SecurityHubWorkflowStatus } from '../playbooks/security-hub-options';
 import { ActionLog } from './action-log';
 import type { DeploymentEnvironment } from './effective-mode';
 import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
+import type { GrantReader } from './grants';
+import { checkContainmentGrant } from './grants';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
-import type { SecurityHubFindingRecords } from './security-hub-records';
+import type { SecurityHubFindingRecord, SecurityHubFindingRecords } from './security-hub-records';
 import type { ResponderInput } from './responder-input';
 import { parseResponderInput } from './responder-input';
 import type { HandlerDeps, Responder, ResponderHandler } from './runtime';
@@ -75,7 +87,7 @@ export interface UpdateSecurityHubFindingResult extends ResponderResult<UpdateSe
   readonly workflowStatus?: SecurityHubWorkflowStatus;
   /** The note as sent (or as it would have been sent). */
   readonly note?: string;
-  /** Why nothing was sent (refused, not GuardDuty, sample, Security Hub off, not found, unprocessed). */
+  /** Why nothing was sent (refused, no grant, not GuardDuty, sample, Security Hub off, not found, unprocessed). */
   readonly reason?: string;
 }
 
@@ -84,6 +96,8 @@ export interface UpdateSecurityHubFindingDeps {
   readonly clients: SecurityHubClients;
   /** The finding each incident's write-back checked (state table): a release resolves the one its containment named. */
   readonly records: SecurityHubFindingRecords;
+  /** The containment guard's grants (read only): the step acts only under its execution's. */
+  readonly grants: GrantReader;
   readonly logger: IncidentLogger;
   /** @default process.env */
   readonly environment?: DeploymentEnvironment;
@@ -107,23 +121,55 @@ export function parseUpdateSecurityHubFindingInput(event: unknown): UpdateSecuri
   return { ...input, results: parsed.success ? parsed.data : {} };
 }
 
-/**
- * The finding's Security Hub identifier, checked against the incident; a reason when it is not
- * the incident's own finding (nothing is sent then).
- */
-export function securityHubFindingOf(incident: Incident): { finding: SecurityHubFindingIdentifier } | { refusal: string } {
-  const arn = incident.guardDuty?.arn;
-  if (arn === undefined) return { refusal: 'the finding carries no ARN, so its Security Hub copy cannot be named' };
+type FindingCheck = { finding: SecurityHubFindingIdentifier } | { refusal: string };
+
+/** A GuardDuty finding ARN's parts, in the incident's account and region; a reason when it is not that. */
+function guardDutyFindingArnOf(arn: string, incident: Incident): { partition: string; detectorId: string; findingId: string } | { refusal: string } {
   const match = GUARDDUTY_FINDING_ARN.exec(arn);
   const shown = JSON.stringify(neutralizeText(arn, 200));
   if (!match) return { refusal: `${shown} is not a GuardDuty finding ARN (arn:<partition>:guardduty:<region>:<account>:detector/<id>/finding/<id>)` };
   const [, partition, region, account, detectorId, findingId] = match as unknown as [string, string, string, string, string, string];
   if (account !== incident.account) return { refusal: `the finding ARN names account ${account}, not the incident's account ${incident.account}` };
   if (region !== incident.region) return { refusal: `the finding ARN names region ${region}, not the incident's region ${incident.region}` };
+  return { partition, detectorId, findingId };
+}
+
+/** The product ARN of GuardDuty's findings in Security Hub, in a partition and region. */
+const guardDutyProductArn = (partition: string, region: string) => `arn:${partition}:securityhub:${region}::product/aws/guardduty`;
+
+/**
+ * The finding's Security Hub identifier, checked against the incident; a reason when it is not
+ * the incident's own finding (nothing is sent then).
+ */
+export function securityHubFindingOf(incident: Incident): FindingCheck {
+  const arn = incident.guardDuty?.arn;
+  if (arn === undefined) return { refusal: 'the finding carries no ARN, so its Security Hub copy cannot be named' };
+  const parts = guardDutyFindingArnOf(arn, incident);
+  if ('refusal' in parts) return parts;
+  const { partition, detectorId, findingId } = parts;
   if (findingId !== incident.guardDuty?.findingId) return { refusal: `the finding ARN names finding ${findingId}, not the incident's finding ${neutralizeText(incident.guardDuty?.findingId ?? '', 64)}` };
   const detector = incident.guardDuty.detectorId;
   if (detector !== undefined && detector !== detectorId) return { refusal: `the finding ARN names detector ${detectorId}, not the finding's detector ${neutralizeText(detector, 64)}` };
-  return { finding: { Id: arn, ProductArn: `arn:${partition}:securityhub:${region}::product/aws/guardduty` } };
+  return { finding: { Id: arn, ProductArn: guardDutyProductArn(partition, incident.region) } };
+}
+
+/**
+ * The finding a release resolves: the one its containment recorded, checked again against the
+ * release's incident (the record is a state-table item, a claim like any other): a GuardDuty finding
+ * ARN in the incident's account and region, whose finding id is that incident's (its key is the
+ * finding's), and GuardDuty's product. The release names no detector: the whole ARN is the Id
+ * Security Hub matches, so the finding id binds it.
+ */
+export function recordedSecurityHubFindingOf(recorded: SecurityHubFindingRecord, incident: Incident): FindingCheck {
+  if (recorded.account !== incident.account || recorded.region !== incident.region) {
+    return { refusal: `the recorded finding is in ${recorded.account} ${recorded.region}, not the release's ${incident.account} ${incident.region}` };
+  }
+  const parts = guardDutyFindingArnOf(recorded.id, incident);
+  if ('refusal' in parts) return { refusal: `the recorded finding: ${parts.refusal}` };
+  if (!isKeyOfFinding(incident.key, parts.findingId)) return { refusal: `the recorded finding ARN names finding ${parts.findingId}, not incident ${incident.key}'s` };
+  const product = guardDutyProductArn(parts.partition, incident.region);
+  if (recorded.productArn !== product) return { refusal: `the recorded product ${JSON.stringify(neutralizeText(recorded.productArn, 200))} is not GuardDuty's (${product})` };
+  return { finding: { Id: recorded.id, ProductArn: product } };
 }
 
 /** The note: the incident key, what Firebreak did (each earlier step's status) and, on release, who asked; at most 512 characters. */
@@ -154,7 +200,8 @@ export async function updateSecurityHubFinding(input: UpdateSecurityHubFindingIn
   const now = deps.now ?? (() => new Date());
   const log = new ActionLog(now);
   const { incident } = input;
-  const effective = effectiveMode(input.mode, deps.environment ?? process.env);
+  const environment = deps.environment ?? process.env;
+  let effective = effectiveMode(input.mode, environment);
   const workflowStatus = input.options.workflowStatus;
   const finish = (status: UpdateSecurityHubFindingStatus, extra: Partial<UpdateSecurityHubFindingResult> = {}): UpdateSecurityHubFindingResult => {
     deps.logger.info('update-security-hub-finding finished', { status, ...(extra.reason !== undefined ? { reason: extra.reason } : {}) });
@@ -175,25 +222,50 @@ export async function updateSecurityHubFinding(input: UpdateSecurityHubFindingIn
   };
 
   if (incident.sample) return skip('skipped-sample', incident.key, 'the finding is a GuardDuty sample, which never causes a change');
+  const isFinding = incident.source === 'guardduty' && incident.guardDuty !== undefined;
+  if (!isFinding && incident.source !== 'firebreak') {
+    const what = incident.source === 'cloudwatch' ? 'a CloudWatch alarm' : 'not a GuardDuty finding (a Malware Protection for S3 scan result is an event, not a finding)';
+    return skip('not-guardduty', incident.key, `the incident is ${what}, so it has no Security Hub finding`);
+  }
+
+  // The guard's grant of this execution, for this very incident, before anything is read or sent.
+  // Its expiry is ignored: the step usually runs last, after the snapshot and copy waits, often more
+  // than GRANT_VALIDITY_SECONDS after the grant became actionable; and since the digest binds the
+  // whole incident and the kind the status, a replay can only set the incident's own finding to the
+  // status its own playbook set. DynamoDB's TTL still deletes the grant within days.
+  const grant = await checkContainmentGrant(
+    {
+      executionArn: input.execution?.executionArn,
+      incident,
+      kind: workflowStatus === 'RESOLVED' ? 'release' : 'contain',
+      action: `set the Security Hub finding of incident ${incident.key} to ${workflowStatus}`,
+      expiry: 'ignored',
+    },
+    deps.grants,
+    now(),
+  );
+  if (!grant.allowed) {
+    log.record('firebreak:check-grant', incident.key, 'skipped', grant.reason);
+    return finish('refused', { reason: grant.reason });
+  }
+  log.record('firebreak:check-grant', incident.key, 'observed', grant.reason);
+  effective = effectiveMode(input.mode, environment, { mode: grant.mode, why: 'the containment guard cleared this execution for dry-run only' });
+
   let finding: SecurityHubFindingIdentifier;
   let fromRecord = false;
-  if (incident.source === 'guardduty' && incident.guardDuty !== undefined) {
+  if (isFinding) {
     const identified = securityHubFindingOf(incident);
     if ('refusal' in identified) return skip('refused', incident.key, identified.refusal);
     finding = identified.finding;
-  } else if (incident.source === 'firebreak') {
+  } else {
     // A release (`firebreak release`): its input names the incident, not the finding; the
     // containment's write-back recorded the finding it checked.
     const recorded = await deps.records.get(incident.key);
     if (recorded === undefined) return skip('no-record', incident.key, `no Security Hub finding was recorded for incident ${incident.key} (its containment wrote nothing back)`);
-    if (recorded.account !== incident.account || recorded.region !== incident.region) {
-      return skip('refused', incident.key, `the recorded finding is in ${recorded.account} ${recorded.region}, not the release's ${incident.account} ${incident.region}`);
-    }
-    finding = { Id: recorded.id, ProductArn: recorded.productArn };
+    const checked = recordedSecurityHubFindingOf(recorded, incident);
+    if ('refusal' in checked) return skip('refused', incident.key, checked.refusal);
+    finding = checked.finding;
     fromRecord = true;
-  } else {
-    const what = incident.source === 'cloudwatch' ? 'a CloudWatch alarm' : 'not a GuardDuty finding (a Malware Protection for S3 scan result is an event, not a finding)';
-    return skip('not-guardduty', incident.key, `the incident is ${what}, so it has no Security Hub finding`);
   }
   const note = securityHubNote(input, workflowStatus);
   const described = { finding, workflowStatus, note };

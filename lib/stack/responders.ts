@@ -123,10 +123,12 @@ export const STATE_TABLE_ACCESS: Readonly<
     keys: [`${STATE_KEY_PREFIX.credential}*`],
     readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
   },
-  // The finding each incident's write-back checked, so that a release resolves the same one.
+  // The finding each incident's write-back checked, so that a release resolves the same one; it
+  // writes back only under its execution's grant (and approval), which it reads.
   [RESPONDER_NAMES.updateSecurityHubFinding]: {
     actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
     keys: [`${STATE_KEY_PREFIX.securityHub}*`],
+    readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
   },
   [GUARD_RESPONDER]: {
     actions: CONTAINMENT_GUARD_IAM_ACTIONS.stateTable,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { alarmKey, executionNameFor, findingKey } from '../../lib/incident/keys';
+import { alarmKey, childIncidentKey, executionNameFor, findingKey, isKeyOfFinding } from '../../lib/incident/keys';
 import { parseEvent } from '../../lib/incident/parse';
 import { ec2Incident } from '../support/incidents';
 import { fixtureEvent, withField } from './events';
@@ -34,6 +34,18 @@ describe('findingKey', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('isKeyOfFinding', () => {
+  const id = '4ec5f3a1b2d94e8f9a0b1c2d3e4f5a6b';
+  it("accepts the finding's own key, its game-day injection's and a child incident's; nothing else", () => {
+    expect(isKeyOfFinding(`gd-${id}`, id)).toBe(true);
+    expect(isKeyOfFinding(`gameday-gd-${id}`, id)).toBe(true);
+    expect(isKeyOfFinding(childIncidentKey(`gd-${id}`, '-i-0123456789abcdef0'), id)).toBe(true);
+    expect(isKeyOfFinding('gd-0000aaaa0000aaaa0000aaaa0000aaaa', id)).toBe(false);
+    expect(isKeyOfFinding(`gd-${id}-other`, id)).toBe(false);
+    expect(isKeyOfFinding(`cw-${id}`, id)).toBe(false);
   });
 });
 

@@ -247,6 +247,13 @@ describe('compilePlaybook', () => {
       ).toThrow(/steps\.evidence\.with\.tags\.Owner\.\$/);
     });
 
+    it('a Security Hub write-back in a playbook that changes nothing (it has no guard, so no grant to act under)', () => {
+      expect(() => compilePlaybook(playbook([action('alert', 'notify'), action('security-hub', 'update-security-hub-finding', { workflowStatus: 'NOTIFIED' })]))).toThrow(
+        /changes no resources: the write-back acts only under the containment guard's grant/,
+      );
+      expect(() => compilePlaybook(playbook([action('contain', 'quarantine-instance'), action('alert', 'notify'), action('security-hub', 'update-security-hub-finding')]))).not.toThrow();
+    });
+
     it('an empty playbook', () => {
       expect(() => compilePlaybook(playbook([]))).toThrow(/has no steps/);
     });

@@ -227,10 +227,11 @@ describe('blockDnsDomain', () => {
 });
 
 describe('unblockDnsDomains', () => {
-  const releaseIncident = () => dnsIncident(DOMAIN, { key: 'release-1' });
+  // A release names the incident whose quarantine it undoes (`firebreak release` takes it from the record).
+  const releaseIncident = (key = 'gd-first') => dnsIncident(DOMAIN, { key });
   let records: InMemoryQuarantineRecordStore;
-  const unblock = (mode: ResponderMode = 'enforce') => {
-    const incident = releaseIncident();
+  const unblock = (mode: ResponderMode = 'enforce', key?: string) => {
+    const incident = releaseIncident(key);
     return unblockDnsDomains(
       { incident, mode, options: { target: 'released-instance' }, execution: EXECUTION },
       { clients, logger: silentLogger, blocks, records, grants: storeGranting(incident, NOW, { kind: 'release' }), environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
@@ -329,6 +330,27 @@ describe('unblockDnsDomains', () => {
     expect(result).toMatchObject({ status: 'refused', refusal: expect.stringContaining(`no pre-quarantine record of ${INSTANCE_ID}`) });
     expect(r53Mock.calls()).toHaveLength(0);
     expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toHaveLength(1);
+  });
+
+  it("keeps a later incident's blocks when only an earlier incident's release marked the record: refused, nothing sent (review 5)", async () => {
+    givenFirewall(['exfil.evil-two.com.', '*.exfil.evil-two.com.']);
+    await blocks.claim(ACCOUNT, REGION, 'exfil.evil-two.com', { instanceId: INSTANCE_ID, incidentKey: 'gd-second' });
+    const result = await unblock('enforce', 'gd-second');
+    expect(result).toMatchObject({ status: 'refused', domains: [] });
+    expect(result.refusal).toContain(`${INSTANCE_ID}'s pre-quarantine record is incident gd-first's, not gd-second's`);
+    expect(inputsOf(r53Mock, UpdateFirewallDomainsCommand)).toEqual([]);
+    expect(await blocks.claimsOf(ACCOUNT, REGION, 'exfil.evil-two.com')).toEqual([{ instanceId: INSTANCE_ID, incidentKey: 'gd-second' }]);
+  });
+
+  it("takes back only the released incident's claims on the instance; another incident's stay, and it says so", async () => {
+    givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`, 'exfil.evil-two.com.', '*.exfil.evil-two.com.']);
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
+    await blocks.claim(ACCOUNT, REGION, 'exfil.evil-two.com', { instanceId: INSTANCE_ID, incidentKey: 'gd-second' });
+    const result = await unblock();
+    expect(inputsOf(r53Mock, UpdateFirewallDomainsCommand)).toEqual([{ FirewallDomainListId: LIST, Operation: 'REMOVE', Domains: [DOMAIN, `*.${DOMAIN}`] }]);
+    expect(result).toMatchObject({ status: 'unblocked', domains: [{ domain: DOMAIN, incidentKey: 'gd-first', outcome: 'unblocked' }] });
+    expect(result.actions.find((a) => a.api === 'firebreak:read-dns-blocks')).toMatchObject({ target: 'exfil.evil-two.com', outcome: 'skipped', detail: expect.stringContaining('incident gd-second claimed it') });
+    expect(await blocks.blocksOfInstance(ACCOUNT, REGION, INSTANCE_ID)).toEqual([{ domain: 'exfil.evil-two.com', incidentKey: 'gd-second' }]);
   });
 
   it('in dry-run, where the release marks nothing, rehearses the unblock and says it assumed the release', async () => {

@@ -146,6 +146,17 @@ describe('evaluateGrant', () => {
     expect(evaluateGrant(request, { ...awaiting, onTimeout: 'contain' }, undefined, NOW)).toMatchObject({ allowed: false });
   });
 
+  it('for a step that changes no subject (IncidentGrantRequest): any subject, the digest and kind still checked, expiry as asked', () => {
+    const whole = { executionArn: EXECUTION_ARN, incident, kind: 'contain' as const, action: 'set the finding to NOTIFIED', expiry: 'enforced' as const };
+    const expired = { ...grant, expiresAt: Math.floor(NOW.getTime() / 1000) };
+    expect(evaluateGrant(whole, { ...grant, instanceId: 'iam-credentials' }, undefined, NOW)).toMatchObject({ allowed: true });
+    expect(evaluateGrant(whole, expired, undefined, NOW)).toMatchObject({ allowed: false, code: 'expired', reason: expect.stringMatching(/^Refused to set the finding to NOTIFIED: /) });
+    expect(evaluateGrant({ ...whole, expiry: 'ignored' }, expired, undefined, NOW)).toMatchObject({ allowed: true });
+    expect(evaluateGrant({ ...whole, expiry: 'ignored' }, { ...expired, kind: 'release' }, undefined, NOW)).toMatchObject({ allowed: false, code: 'wrong-kind' });
+    expect(evaluateGrant({ ...whole, incident: { ...incident, title: 'other' } }, grant, undefined, NOW)).toMatchObject({ allowed: false, code: 'mismatch' });
+    expect(evaluateGrant(whole, awaiting, undefined, NOW)).toMatchObject({ allowed: false, code: 'awaiting-approval' });
+  });
+
   it('reads the approval only for a grant that waits for one', async () => {
     const store = new InMemoryGrantStore();
     store.grants.set(EXECUTION_ARN, awaiting);

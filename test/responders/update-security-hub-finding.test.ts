@@ -5,7 +5,8 @@
  * who released, within 512/128 characters); every claim checked before any call (a finding ARN
  * naming another account, region, detector or finding is refused, nothing sent); nothing sent in
  * dry-run (Security Hub has no DryRun), for samples or for alarms; Security Hub off, a finding not
- * there and a concurrent update each answered as AWS answers them.
+ * there and a concurrent update each answered as AWS answers them. Nothing at all is read or sent
+ * without the containment guard's grant of the execution for that very incident.
  */
 import { readFileSync } from 'node:fs';
 import { BatchUpdateFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
@@ -15,6 +16,8 @@ import { TransientResponderError } from '../../lib/contracts/responder-errors';
 import type { ResponderMode } from '../../lib/contracts/responder-mode';
 import { parseEvent } from '../../lib/incident';
 import type { Incident } from '../../lib/incident/model';
+import type { ContainmentGrant } from '../../lib/contracts/security';
+import { InMemoryGrantStore, approvalKey } from '../../lib/responders/grants';
 import { silentLogger } from '../../lib/responders/logging';
 import { InMemorySecurityHubFindingRecords } from '../../lib/responders/security-hub-records';
 import type { UpdateSecurityHubFindingInput } from '../../lib/responders/update-security-hub-finding';
@@ -26,6 +29,7 @@ import {
   updateSecurityHubFinding,
 } from '../../lib/responders/update-security-hub-finding';
 import { sdkError } from './quarantine-fixtures';
+import { grantFor } from '../support/grants';
 
 const hubMock = mockClient(SecurityHubClient);
 const hub = new SecurityHubClient({ region: 'eu-west-1' });
@@ -55,8 +59,16 @@ function input(incident: Incident, extra: Partial<UpdateSecurityHubFindingInput>
   return { incident, mode, options: { workflowStatus }, execution: EXECUTION, results: { contain: { status: 'contained' }, 'preserve-evidence': { status: 'snapshotted' } }, ...extra };
 }
 
-const run = (value: UpdateSecurityHubFindingInput, environment: Record<string, string> = ENV) =>
-  updateSecurityHubFinding(value, { clients, records, logger: silentLogger, environment, now: () => NOW });
+/** A store holding the guard's grant of the test execution for `incident` (the kind a step of `workflowStatus` needs). */
+function granting(incident: Incident, workflowStatus: 'NOTIFIED' | 'RESOLVED' = 'NOTIFIED', overrides: Partial<ContainmentGrant> = {}): InMemoryGrantStore {
+  const store = new InMemoryGrantStore();
+  store.grants.set(EXECUTION.executionArn, grantFor(incident, NOW, { executionArn: EXECUTION.executionArn, kind: workflowStatus === 'RESOLVED' ? 'release' : 'contain', ...overrides }));
+  return store;
+}
+
+/** Runs the step; unless told otherwise, its execution holds the guard's grant for its very input. */
+const run = (value: UpdateSecurityHubFindingInput, environment: Record<string, string> = ENV, grants = granting(value.incident, value.options.workflowStatus)) =>
+  updateSecurityHubFinding(value, { clients, records, grants, logger: silentLogger, environment, now: () => NOW });
 
 describe('updateSecurityHubFinding', () => {
   it("sets NOTIFIED and a note on the finding's Security Hub copy, in the finding's own account and region, with exactly that input", async () => {
@@ -73,7 +85,10 @@ describe('updateSecurityHubFinding', () => {
         Note: { Text: note, UpdatedBy: SECURITY_HUB_NOTE_AUTHOR },
       },
     ]);
-    expect(result.actions.map((a) => [a.api, a.outcome])).toEqual([['securityhub:BatchUpdateFindings', 'done']]);
+    expect(result.actions.map((a) => [a.api, a.outcome])).toEqual([
+      ['firebreak:check-grant', 'observed'],
+      ['securityhub:BatchUpdateFindings', 'done'],
+    ]);
   });
 
   it('records the finding it checked, so that the release of the incident resolves the same one', async () => {
@@ -125,6 +140,32 @@ describe('updateSecurityHubFinding', () => {
       expect(hubMock.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(0);
     });
 
+    describe("refuses a recorded finding that is not the release's incident's own GuardDuty finding (a state-table write), before any call", () => {
+      const OTHER_ID = '0000aaaa0000aaaa0000aaaa0000aaaa';
+      it.each([
+        ['another finding of the account', { id: FINDING_ARN.replace(/finding\/[a-f0-9]+$/, `finding/${OTHER_ID}`) }, /names finding 0000aaaa0000aaaa0000aaaa0000aaaa, not incident gd-/],
+        ["another product's finding", { id: 'arn:aws:inspector2:eu-west-1:444455556666:finding/0123456789abcdef', productArn: 'arn:aws:securityhub:eu-west-1::product/aws/inspector' }, /is not a GuardDuty finding ARN/],
+        ['GuardDuty\'s ARN under another product', { productArn: 'arn:aws:securityhub:eu-west-1::product/aws/inspector' }, /is not GuardDuty's/],
+        ['a finding ARN of another account behind a record of this one', { id: FINDING_ARN.replace('444455556666', '999988887777') }, /account 999988887777, not the incident's account 444455556666/],
+      ])('%s', async (_label, tampered, reason) => {
+        const contained = incidentOf();
+        records.records.set(contained.key, {
+          incidentKey: contained.key,
+          id: FINDING_ARN,
+          productArn: 'arn:aws:securityhub:eu-west-1::product/aws/guardduty',
+          account: '444455556666',
+          region: 'eu-west-1',
+          recordedAt: NOW.toISOString(),
+          ...tampered,
+        });
+        const result = await run(release(releaseOf(contained)));
+        expect(result.status).toBe('refused');
+        expect(result.reason).toMatch(reason);
+        expect(targets).toEqual([]);
+        expect(hubMock.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(0);
+      });
+    });
+
     it("refuses a release naming another account than the recorded finding's", async () => {
       hubMock.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
       const contained = incidentOf();
@@ -171,7 +212,7 @@ describe('updateSecurityHubFinding', () => {
     expect(hubMock.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(0);
     expect(targets).toEqual([]);
     expect(records.records.size).toBe(0);
-    expect(result.actions[0]?.detail).toMatch(/no DryRun, so nothing was sent/);
+    expect(result.actions.at(-1)?.detail).toMatch(/no DryRun, so nothing was sent/);
   });
 
   it('sends nothing when the deployment is dry-run, even when the input asks for enforce', async () => {
@@ -247,6 +288,112 @@ describe('updateSecurityHubFinding', () => {
   });
 });
 
+describe('updateSecurityHubFinding under the containment guard\'s grant', () => {
+  const PRODUCT = 'arn:aws:securityhub:eu-west-1::product/aws/guardduty';
+  const expectNothingSent = () => {
+    expect(targets).toEqual([]);
+    expect(hubMock.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(0);
+    expect(records.records.size).toBe(0);
+  };
+
+  it("refuses a direct invocation (no execution) naming another served account's finding, sending nothing (review 5)", async () => {
+    hubMock.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
+    const VICTIM_ID = '0123456789abcdef0123456789abcdef';
+    const VICTIM_ACCOUNT = '777788889999';
+    const event = rawEvent() as { account?: string; detail: Record<string, unknown> };
+    event.account = VICTIM_ACCOUNT;
+    event.detail.accountId = VICTIM_ACCOUNT;
+    event.detail.id = VICTIM_ID;
+    event.detail.arn = FINDING_ARN.replace('444455556666', VICTIM_ACCOUNT).replace(/finding\/[a-f0-9]+$/, `finding/${VICTIM_ID}`);
+    const incident = incidentOf(event);
+    const handler = createUpdateSecurityHubFindingHandler({
+      clients,
+      records,
+      grants: new InMemoryGrantStore(),
+      logger: silentLogger,
+      environment: { FIREBREAK_MODE: 'enforce', FIREBREAK_SERVED_ACCOUNT_IDS: `111122223333,${VICTIM_ACCOUNT}` },
+    });
+    const result = await handler({ incident, mode: 'enforce', options: { workflowStatus: 'RESOLVED' }, results: {} });
+    expect(result.status).toBe('refused');
+    expect(result.reason).toMatch(/^Refused to set the Security Hub finding of incident gd-0123456789abcdef0123456789abcdef to RESOLVED: the input names no playbook execution/);
+    expect(result.actions.map((a) => [a.api, a.outcome])).toEqual([['firebreak:check-grant', 'skipped']]);
+    expectNothingSent();
+  });
+
+  it('refuses a forged execution (the guard wrote no grant for it)', async () => {
+    const result = await run(input(incidentOf()), ENV, new InMemoryGrantStore());
+    expect(result.status).toBe('refused');
+    expect(result.reason).toMatch(/the containment guard wrote no grant for execution/);
+    expectNothingSent();
+  });
+
+  it("refuses the real execution's grant with any other incident (the digest binds it whole: another finding ARN)", async () => {
+    const granted = incidentOf();
+    const event = rawEvent();
+    event.detail.title = 'Same key, another finding';
+    const result = await run(input(incidentOf(event)), ENV, granting(granted));
+    expect(result.status).toBe('refused');
+    expect(result.reason).toMatch(/is not the one execution .* was started with/);
+    expectNothingSent();
+  });
+
+  it('refuses a status the grant does not allow: RESOLVED under a contain grant, NOTIFIED under a release grant', async () => {
+    const incident = incidentOf();
+    const resolved = await run(input(incident, {}, 'RESOLVED'), ENV, granting(incident, 'NOTIFIED'));
+    const notified = await run(input(incident, {}, 'NOTIFIED'), ENV, granting(incident, 'RESOLVED'));
+    expect([resolved.status, notified.status]).toEqual(['refused', 'refused']);
+    expect(resolved.reason).toMatch(/allows contain, not release/);
+    expectNothingSent();
+  });
+
+  it('waits for the approval when the grant does; acts once a person approved it', async () => {
+    hubMock.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
+    const incident = incidentOf();
+    const grants = granting(incident, 'NOTIFIED', { status: 'awaiting-approval', approvalDeadline: new Date(NOW.getTime() + 3600_000).toISOString(), onTimeout: 'evidence-only' });
+    const waiting = await run(input(incident), ENV, grants);
+    expect(waiting.status).toBe('refused');
+    expect(waiting.reason).toMatch(/waits for a person's approval/);
+    expectNothingSent();
+    grants.approvals.set(EXECUTION.executionArn, {
+      pk: approvalKey(EXECUTION.executionArn),
+      executionArn: EXECUTION.executionArn,
+      incidentKey: incident.key,
+      requestedAt: NOW.toISOString(),
+      decision: 'approved',
+      decidedBy: 'arn:aws:iam::111122223333:user/carol',
+      decidedAt: NOW.toISOString(),
+    });
+    const approved = await run(input(incident), ENV, grants);
+    expect(approved.status).toBe('updated');
+    expect(hubMock.commandCalls(BatchUpdateFindingsCommand).map((c) => c.args[0].input.FindingIdentifiers)).toEqual([[{ Id: FINDING_ARN, ProductArn: PRODUCT }]]);
+  });
+
+  it("acts under its execution's grant whatever its subject (an instance, the credentials, an object)", async () => {
+    hubMock.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
+    const incident = incidentOf();
+    const result = await run(input(incident), ENV, granting(incident, 'NOTIFIED', { instanceId: 'iam-credentials' }));
+    expect(result.status).toBe('updated');
+    expect(hubMock.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(1);
+  });
+
+  it('acts under an expired grant (it runs last, after the evidence waits; a replay can only repeat its own status)', async () => {
+    hubMock.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
+    const incident = incidentOf();
+    const result = await run(input(incident), ENV, granting(incident, 'NOTIFIED', { expiresAt: Math.floor(NOW.getTime() / 1000) - 3600 }));
+    expect(result.status).toBe('updated');
+    expect(hubMock.commandCalls(BatchUpdateFindingsCommand).map((c) => [c.args[0].input.FindingIdentifiers, c.args[0].input.Workflow])).toEqual([
+      [[{ Id: FINDING_ARN, ProductArn: PRODUCT }], { Status: 'NOTIFIED' }],
+    ]);
+  });
+
+  it('stays dry-run under a dry-run grant, even when its input and the deployment say enforce', async () => {
+    const incident = incidentOf();
+    const result = await run(input(incident), ENV, granting(incident, 'NOTIFIED', { mode: 'dry-run' }));
+    expect(result).toMatchObject({ status: 'dry-run', mode: 'dry-run', forcedDryRun: { requested: 'enforce' } });
+    expectNothingSent();
+  });
+});
+
 describe('parseUpdateSecurityHubFindingInput', () => {
   it('reads the earlier steps\' results beside the strict responder envelope, and refuses an unknown option', () => {
     const incident = incidentOf();
@@ -258,8 +405,9 @@ describe('parseUpdateSecurityHubFindingInput', () => {
 
   it('runs through the responder runtime (the Lambda handler) with the payload a compiled playbook sends', async () => {
     hubMock.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
-    const handler = createUpdateSecurityHubFindingHandler({ clients, records, logger: silentLogger, environment: ENV, now: () => NOW });
-    const result = await handler({ incident: incidentOf(), mode: 'enforce', options: { workflowStatus: 'NOTIFIED' }, execution: EXECUTION, results: { alert: { status: 'published' } } });
+    const incident = incidentOf();
+    const handler = createUpdateSecurityHubFindingHandler({ clients, records, grants: granting(incident), logger: silentLogger, environment: ENV, now: () => NOW });
+    const result = await handler({ incident, mode: 'enforce', options: { workflowStatus: 'NOTIFIED' }, execution: EXECUTION, results: { alert: { status: 'published' } } });
     expect(result.status).toBe('updated');
     expect(hubMock.commandCalls(BatchUpdateFindingsCommand)[0]!.args[0].input.Note?.Text).toContain('Steps: alert: published.');
   });

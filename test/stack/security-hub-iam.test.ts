@@ -51,10 +51,15 @@ describe('update-security-hub-finding: IAM', () => {
     const { template } = synthesize({ playbooks: [WRITE_BACK, DEFAULT_ALERT] });
     const statements = statementsOfRole(template, logicalIdOf(template, 'AWS::IAM::Role', 'ResponderUpdateSecurityHubFindingRole'));
     expect(statements.find((s) => s.Sid === 'WriteBackToSecurityHubFindings')).toEqual(EXPECTED);
-    // Its own record of the finding (for the release) and nothing else of the state table.
+    // Its own record of the finding (for the release), its execution's grant and approval (read
+    // only: it writes back only under them), and nothing else of the state table.
     expect(statements.find((s) => s.Sid === 'KeepIncidentState')).toMatchObject({
       Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
       Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'securityhub#*' } },
+    });
+    expect(statements.find((s) => s.Sid === 'ReadContainmentGrants')).toMatchObject({
+      Action: 'dynamodb:GetItem',
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['grant#*', 'approval#*'] } },
     });
     const securityHub = statements.flatMap(actionsOf).filter((a) => a.startsWith('securityhub:'));
     expect(securityHub).toEqual(['securityhub:BatchUpdateFindings']);
