@@ -6,7 +6,8 @@
  * Shape of a compiled playbook (JSONPath only: the local engine, aws-local-stepfunctions, supports
  * neither JSONata nor `Assign`):
  * - execution input `{ incident, mode, playbook, decision? }` (what the dispatcher starts it with;
- *   `decision` is triage's whole decision, a per-instance playbook's targets included);
+ *   `decision` is triage's decision without the incident, a per-instance playbook's targets included:
+ *   `PlaybookDecision`, lib/playbooks/triage.ts);
  *   a `trigger: manual` playbook's is `{ incident, mode, playbook, requestedBy, reason }` (what
  *   `firebreak release` starts it with; reason may be null), and its steps get both as `request`;
  * - each action step is a Task on the optimized Lambda integration whose `FunctionName` is a

@@ -301,6 +301,23 @@ function route(incident: Incident, routing: RoutingTable, reasonsSoFar: readonly
   };
 }
 
+/**
+ * What a playbook receives of triage's decision (its execution input's `decision`): everything but
+ * the incident, which the input carries once beside it (each copy counts against the 256 KiB a
+ * Step Functions payload may hold: lib/contracts/payload-size.ts), and the parse error, which a
+ * started playbook never has.
+ */
+export type PlaybookDecision = Omit<TriageDecision, 'incident' | 'error'>;
+
+/**
+ * The part of a decision that a started playbook receives as `decision` (see `PlaybookDecision`):
+ * every other field, so that a field triage adds reaches the playbook without being listed here.
+ */
+export function playbookDecisionOf(decision: TriageDecision): PlaybookDecision {
+  const { incident: _incident, error: _error, ...playbookDecision } = decision;
+  return playbookDecision;
+}
+
 /** The decision for an event the parser refused: kept and alerted by the dispatcher, never dropped. */
 export function invalidEventDecision(error: EventParseError): TriageDecision {
   return {

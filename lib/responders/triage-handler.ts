@@ -10,8 +10,8 @@ import type { Incident } from '../incident/model';
 import { EventParseError, parseEvent } from '../incident/parse';
 import type { RoutingTable } from '../playbooks/routing';
 import { parseRoutingTable, RoutingTableError } from '../playbooks/routing';
-import type { TriageDecision, TriageDeployment } from '../playbooks/triage';
-import { invalidEventDecision, triage } from '../playbooks/triage';
+import type { PlaybookDecision, TriageDecision, TriageDeployment } from '../playbooks/triage';
+import { invalidEventDecision, playbookDecisionOf, triage } from '../playbooks/triage';
 import { incidentLoggerFrom } from './handler-logger';
 import { DEFAULT_INCIDENT_RECORD_RETENTION_DAYS, IncidentRecordConfigError, incidentRecordRetentionDaysFromEnv } from './incident-record-model';
 import type { IncidentLogger } from './logging';
@@ -40,11 +40,12 @@ export interface TriageHandlerDependencies {
 }
 
 /**
- * Triage's answer: the decision, and for a decision about an incident (start a playbook, alert
- * only) the incident-record write of triage's own entry, which the dispatcher makes after dispatch
- * (lib/responders/triage-record.ts).
+ * Triage's answer: the decision; for a decision about an incident (start a playbook, alert only)
+ * the incident-record write of triage's own entry, which the dispatcher makes after dispatch
+ * (lib/responders/triage-record.ts); and for a playbook to start, the part of the decision the
+ * playbook receives (`playbookDecision`, without the incident, which its input carries once).
  */
-export type RecordedTriageDecision = TriageDecision & { readonly record?: TriageRecordWrite };
+export type RecordedTriageDecision = TriageDecision & { readonly record?: TriageRecordWrite; readonly playbookDecision?: PlaybookDecision };
 
 /**
  * The triage Lambda's logic. A bad event yields outcome `invalid` (never a throw: the dispatcher
@@ -96,7 +97,11 @@ export function createTriageHandler(dependencies: TriageHandlerDependencies): (i
       executionName: decision.executionName,
     });
     const record = triageRecordWrite(decision, { startedAt, endedAt: now() }, retentionDays);
-    return record === undefined ? decision : { ...decision, record };
+    return {
+      ...decision,
+      ...(record === undefined ? {} : { record }),
+      ...(decision.outcome === 'start-playbook' ? { playbookDecision: playbookDecisionOf(decision) } : {}),
+    };
   };
 }
 
