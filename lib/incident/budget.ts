@@ -44,14 +44,36 @@ const ALERT_ONLY_SECTIONS: readonly { readonly name: string; readonly leaveOut: 
   { name: 'description', leaveOut: ({ description, ...incident }) => (description === undefined ? undefined : incident) },
 ];
 
+/** Every section that can be large, left out: what an alert-only decision still carries when the whole answer was too large. */
+const LEAN_SECTIONS: readonly { readonly name: string; readonly leaveOut: (incident: Incident) => Incident | undefined }[] = [
+  ...ALERT_ONLY_SECTIONS.filter((section) => section.name !== 'description'),
+  { name: 'affected', leaveOut: ({ affected, ...incident }) => (affected === undefined ? undefined : incident) },
+];
+
 const NOTHING_CLIPPED: IncidentClipping = { tags: 0, networkInterfaces: 0, securityGroups: 0, texts: 0, sections: [] };
 
 /** The incident, with alert-only sections left out (and named in `clipped.sections`) until it is within its budget. */
 export function withinIncidentBudget(incident: Incident): Incident {
+  return leavingOut(incident, ALERT_ONLY_SECTIONS, (fitted) => payloadBytes(fitted) <= INCIDENT_BUDGET_BYTES);
+}
+
+/**
+ * The incident with every section that can be large left out (named in `clipped.sections`): its
+ * identity, resource id, texts and times, enough for an alert. For triage's answer over its budget.
+ */
+export function leanIncident(incident: Incident): Incident {
+  return leavingOut(incident, LEAN_SECTIONS, () => false);
+}
+
+function leavingOut(
+  incident: Incident,
+  candidates: readonly { readonly name: string; readonly leaveOut: (incident: Incident) => Incident | undefined }[],
+  fits: (incident: Incident) => boolean,
+): Incident {
   let fitted = incident;
   const sections: string[] = [];
-  for (const section of ALERT_ONLY_SECTIONS) {
-    if (payloadBytes(fitted) <= INCIDENT_BUDGET_BYTES) break;
+  for (const section of candidates) {
+    if (fits(fitted)) break;
     const without = section.leaveOut(fitted);
     if (without === undefined) continue;
     fitted = without;
