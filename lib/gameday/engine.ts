@@ -852,7 +852,8 @@ export class LocalEngine {
       for await (const event of execution.eventLogs) {
         const state = 'state' in event ? event.state : undefined;
         if (event.type === 'StateEntered' && state) record.path.push(state.name);
-        if (event.type === 'StateExited' && state && dataLimit === undefined) {
+        // A state whose output is its input (Choice, Succeed, a Pass without Parameters) was measured as the state before's output.
+        if (event.type === 'StateExited' && state && state.output !== state.input && dataLimit === undefined) {
           dataLimit = overPayloadLimit(`the output of state ${state.name}`, state.output);
           if (dataLimit) execution.abort();
         }
