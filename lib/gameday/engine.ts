@@ -13,6 +13,9 @@
  *   (https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html);
  * - SQS, SNS and DynamoDB (UpdateItem) integrations: sent through the game day's SDK clients (so they reach the simulated
  *   account, its faults and its call log), errors named `SQS.<Code>Exception` / `SNS.<Code>Exception` / `DynamoDB.<Code>`.
+ * - the 256 KiB payload limit (lib/contracts/payload-size.ts): an execution input, a task's input
+ *   (after Parameters) or result, or a state's output over it fails the execution with
+ *   `States.DataLimitExceeded`, which no Retry or Catch on `States.ALL` handles, as in the service.
  * Retries do not sleep (retryIntervalOverrides 0) but each one is recorded, and the backend's clock
  * moves by the retrier's nominal interval (before jitter), so simulated times read like the real ones.
  */
@@ -45,6 +48,7 @@ import type { Pace } from './latency/pace';
 import { pacedClientFactory } from './latency/pace';
 import { FirebreakError } from '../contracts/errors';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
+import { DATA_LIMIT_EXCEEDED_ERROR, STATES_PAYLOAD_LIMIT_BYTES, payloadBytes } from '../contracts/payload-size';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -59,6 +63,7 @@ export const ENGINE_ERRORS = {
   executionAlreadyExists: 'StepFunctions.ExecutionAlreadyExistsException',
   timeout: 'States.Timeout',
   unsupportedTask: 'Firebreak.UnsupportedLocalTask',
+  dataLimitExceeded: DATA_LIMIT_EXCEEDED_ERROR,
 } as const;
 
 export { DISPATCHER_ROLE, responderRole } from './deployment';
@@ -268,6 +273,19 @@ function namedError(name: string, message: string): Error {
   } finally {
     Error.stackTraceLimit = limit;
   }
+}
+
+/**
+ * `States.DataLimitExceeded` when `value` (`what`: a task's input, a state's output…) is over
+ * Step Functions' payload limit, else undefined. aws-local-stepfunctions reads `isRetryable` and
+ * `isCatchable` off an error before matching a Retry or Catch (as it does for States.Runtime): false
+ * for both, so no `States.ALL` handles it, as AWS documents for this terminal error.
+ */
+function overPayloadLimit(what: string, value: unknown): Error | undefined {
+  const bytes = payloadBytes(value);
+  if (bytes <= STATES_PAYLOAD_LIMIT_BYTES) return undefined;
+  const error = namedError(DATA_LIMIT_EXCEEDED_ERROR, `${what} is ${bytes} bytes, over the ${STATES_PAYLOAD_LIMIT_BYTES}-byte Step Functions payload limit`);
+  return Object.assign(error, { isRetryable: false, isCatchable: false });
 }
 
 /** A service-integration error as Step Functions names it: `SQS.QueueDoesNotExistException`. */
@@ -781,8 +799,15 @@ export class LocalEngine {
     const lastError = new Map<string, string>();
     const retrierCounts = new Map<string, number[]>();
     const taskHandlers: Record<string, (input: Json) => Promise<Json>> = {};
+    // The payload over the limit that failed this execution, once the event log has shown one.
+    let dataLimit: Error | undefined = overPayloadLimit('the execution input', record.input);
     for (const [stateName, state] of deployed.tasks) {
       taskHandlers[stateName] = async (parameters) => {
+        // A state's output over the limit shows on the event log a few microtasks after the state
+        // ended: let it catch up, so that no task runs once the execution has failed.
+        await eventLogCatchUp();
+        const overLimit = dataLimit ?? overPayloadLimit(`the input of task ${stateName}`, parameters);
+        if (overLimit) throw overLimit;
         const attempt = (attempts.get(stateName) ?? 0) + 1;
         attempts.set(stateName, attempt);
         const previous = lastError.get(stateName);
@@ -798,12 +823,13 @@ export class LocalEngine {
         // The transition into the Task state (each attempt is entered again), once the event log has
         // stamped the states entered so far with the time before it.
         if (this.pace) {
-          await eventLogCatchUp();
           this.paceBy((pace) => (deployed.kind === 'dispatcher' ? pace.expressTransitionMs : pace.standardTransitionMs));
         }
         try {
           const result = await this.runTask(deployed, record, stateName, state, atSimulatedStart(parameters, record), attempt);
           lastError.delete(stateName);
+          const resultOverLimit = overPayloadLimit(`the result of task ${stateName}`, result);
+          if (resultOverLimit) throw resultOverLimit;
           return result;
         } catch (error) {
           lastError.set(stateName, error instanceof Error ? error.name : 'Error');
@@ -826,6 +852,11 @@ export class LocalEngine {
       for await (const event of execution.eventLogs) {
         const state = 'state' in event ? event.state : undefined;
         if (event.type === 'StateEntered' && state) record.path.push(state.name);
+        // A state whose output is its input (Choice, Succeed, a Pass without Parameters) was measured as the state before's output.
+        if (event.type === 'StateExited' && state && state.output !== state.input && dataLimit === undefined) {
+          dataLimit = overPayloadLimit(`the output of state ${state.name}`, state.output);
+          if (dataLimit) execution.abort();
+        }
         if (!this.recordEvents) continue;
         record.events.push({
           type: event.type,
@@ -844,7 +875,7 @@ export class LocalEngine {
     } catch (error) {
       record.status = 'FAILED';
       const cause = (error as { cause?: unknown }).cause;
-      const failure = cause instanceof Error ? cause : error instanceof Error ? error : new Error(String(error));
+      const failure = dataLimit ?? (cause instanceof Error ? cause : error instanceof Error ? error : new Error(String(error)));
       record.error = failure.name;
       record.cause = failure.message;
     }

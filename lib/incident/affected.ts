@@ -21,6 +21,7 @@
  * https://docs.aws.amazon.com/guardduty/latest/APIReference/API_ResourceData.html
  */
 import { describeReceived } from './errors';
+import { payloadBytes } from '../contracts/payload-size';
 import type { AffectedResource, AffectedResourceKind, Incident } from './model';
 import {
   INSTANCE_ID_FORMAT,
@@ -35,7 +36,7 @@ import type { PathSegment } from './reading';
 import { valueAt, withoutUndefined } from './reading';
 
 /**
- * At most this many affected resources, and this many characters of them as JSON, are kept (the
+ * At most this many affected resources, and this many bytes of them as UTF-8 JSON, are kept (the
  * rest are counted as omitted): the list rides in every Step Functions payload (256 KiB).
  */
 export const AFFECTED_MAX = 300;
@@ -80,7 +81,7 @@ export class AffectedResourceList {
       this.items[existing] = withoutUndefined(this.items[existing]);
       return;
     }
-    const size = JSON.stringify(resource).length;
+    const size = payloadBytes(resource);
     if (this.items.length >= AFFECTED_MAX || this.size + size > AFFECTED_BUDGET) {
       this.omitted += 1;
       return;

@@ -8,6 +8,7 @@ import type {
   FindingNetworkInterface,
   GuardDutyContext,
   Incident,
+  IncidentClipping,
   IncidentResource,
 } from './model';
 import type { GuardDutyFinding } from './schemas';
@@ -16,6 +17,7 @@ import { severityOf } from './severity';
 import { findingKey, incidentKey } from './keys';
 import { toIsoTime } from './time';
 import { findingDetails } from './finding-details';
+import { payloadBytes } from '../contracts/payload-size';
 import type { PathSegment, RawIssue, ReadContext } from './reading';
 import { RawIssuesError, clip, firstText, isRecord, orUndefined, toRecord, valueAt, withoutUndefined } from './reading';
 
@@ -26,6 +28,30 @@ const REMOTE_INDICATORS_MAX = 20;
 const INDICATOR_MAX = 253;
 /** `additionalInfo.value` is a JSON string; larger ones are not read for the sample flag. */
 const ADDITIONAL_INFO_VALUE_MAX = 65_536;
+
+/**
+ * Bounds of what a finding says of its instance. Whoever controls the instance chooses its tags and
+ * security group names (EC2 allows 50 tags of 128-character keys and 256-character values:
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Using_Tags.html#tag-restrictions; 50 such
+ * tags of 4-byte characters are 77 KB), and a forged event can list anything. The lists are kept
+ * only for the alert, so they get a count as AWS allows it, texts cut to EC2's lengths, and a byte
+ * budget each; what is left out is counted in `Incident.clipped`.
+ */
+const INSTANCE_LIMITS = {
+  /** EC2's 50 tags, and the `aws:` tags that do not count against them. */
+  tags: 64,
+  tagKey: 128,
+  tagValue: 256,
+  tagsBudgetBytes: 16 * 1024,
+  networkInterfaces: 64,
+  /** The VPC quota of security groups per network interface is at most 16. */
+  securityGroupsPerInterface: 16,
+  groupName: 255,
+  networkInterfacesBudgetBytes: 16 * 1024,
+} as const;
+
+/** Counts of what the parser left out or cut short of the instance's lists (see `IncidentClipping`). */
+type ClippedCounts = { -readonly [K in Exclude<keyof IncidentClipping, 'sections'>]: number };
 
 /** Normalizes one validated finding; `raw` is the same finding (camelCase) for best-effort reads. */
 export function findingToIncident(finding: GuardDutyFinding, raw: unknown, context: ReadContext): Incident {
@@ -58,6 +84,9 @@ export function findingToIncident(finding: GuardDutyFinding, raw: unknown, conte
     archived: orUndefined(service?.archived),
   });
 
+  const clipped: ClippedCounts = { tags: 0, networkInterfaces: 0, securityGroups: 0, texts: 0 };
+  const resource = resourceOf(finding, valueAt(raw, ['resource']), clipped);
+  const anyClipped = Object.values(clipped).some((count) => count > 0);
   const incident: Incident = withoutUndefined({
     key: incidentKey(findingKey(finding.id), context.gameDay),
     revision: `${updatedIso ?? String(finding.updatedAt)}#${count}`,
@@ -68,12 +97,13 @@ export function findingToIncident(finding: GuardDutyFinding, raw: unknown, conte
     severity: severityOf(finding.severity),
     account,
     region,
-    resource: resourceOf(finding, valueAt(raw, ['resource'])),
+    resource,
     sample: isSampleFinding(service?.additionalInfo, finding.title),
     gameDay: context.gameDay,
     envelope: context.gameDay ? disagreeingEnvelope(context, account, region) : undefined,
     times: { created, updated, received: context.received },
     guardDuty,
+    clipped: anyClipped ? { ...clipped, sections: [] } : undefined,
   });
   return { ...incident, ...findingDetails(raw, incident) };
 }
@@ -128,12 +158,12 @@ function resourceRoleOf(role: string | null | undefined): 'TARGET' | 'ACTOR' | u
  * carry `instanceDetails`: the instance whose role credentials leaked is what containment acts
  * on, so it becomes the resource. Other AccessKey findings → the key; anything else → `other`.
  */
-function resourceOf(finding: GuardDutyFinding, rawResource: unknown): IncidentResource {
+function resourceOf(finding: GuardDutyFinding, rawResource: unknown, clipped: ClippedCounts): IncidentResource {
   const resource = finding.resource;
   if (!resource) return { kind: 'none' };
   const details = resource.instanceDetails;
   if (details?.instanceId && (resource.resourceType === 'Instance' || resource.resourceType === 'AccessKey')) {
-    return instanceResource(details.instanceId, details);
+    return instanceResource(details.instanceId, details, clipped);
   }
   if (resource.resourceType === 'AccessKey') {
     const key = resource.accessKeyDetails;
@@ -151,19 +181,34 @@ function resourceOf(finding: GuardDutyFinding, rawResource: unknown): IncidentRe
 
 type InstanceDetails = NonNullable<NonNullable<GuardDutyFinding['resource']>['instanceDetails']>;
 
-function instanceResource(instanceId: string, details: InstanceDetails): Ec2InstanceResource {
-  const networkInterfaces: FindingNetworkInterface[] = (details.networkInterfaces ?? []).map((eni) =>
-    withoutUndefined({
+function instanceResource(instanceId: string, details: InstanceDetails, clipped: ClippedCounts): Ec2InstanceResource {
+  const limits = INSTANCE_LIMITS;
+  const cut = (text: string, max: number): string => {
+    const kept = cutToCodePoints(text, max);
+    if (kept !== text) clipped.texts += 1;
+    return kept;
+  };
+  const allInterfaces = details.networkInterfaces ?? [];
+  const interfaces = allInterfaces.slice(0, limits.networkInterfaces).map((eni): FindingNetworkInterface => {
+    const groups = eni.securityGroups ?? [];
+    clipped.securityGroups += Math.max(0, groups.length - limits.securityGroupsPerInterface);
+    return withoutUndefined({
       networkInterfaceId: orUndefined(eni.networkInterfaceId),
       privateIpAddress: orUndefined(eni.privateIpAddress),
       publicIp: orUndefined(eni.publicIp),
       subnetId: orUndefined(eni.subnetId),
       vpcId: orUndefined(eni.vpcId),
-      securityGroups: (eni.securityGroups ?? []).map((group) =>
-        withoutUndefined({ groupId: orUndefined(group.groupId), groupName: orUndefined(group.groupName) }),
+      securityGroups: groups.slice(0, limits.securityGroupsPerInterface).map((group) =>
+        withoutUndefined({ groupId: orUndefined(group.groupId), groupName: group.groupName == null ? undefined : cut(group.groupName, limits.groupName) }),
       ),
-    }),
-  );
+    });
+  });
+  const networkInterfaces = leadingWithin(interfaces, limits.networkInterfacesBudgetBytes);
+  clipped.networkInterfaces += allInterfaces.length - networkInterfaces.length;
+  const allTags = details.tags ?? [];
+  const tagPairs = allTags.slice(0, limits.tags).map((tag) => [cut(tag.key, limits.tagKey), cut(tag.value ?? '', limits.tagValue)] as const);
+  const tags = leadingWithin(tagPairs, limits.tagsBudgetBytes);
+  clipped.tags += allTags.length - tags.length;
   return withoutUndefined({
     kind: 'ec2-instance' as const,
     instanceId,
@@ -173,8 +218,27 @@ function instanceResource(instanceId: string, details: InstanceDetails): Ec2Inst
     instanceState: orUndefined(details.instanceState),
     instanceProfileArn: orUndefined(details.iamInstanceProfile?.arn),
     networkInterfaces,
-    tags: toRecord((details.tags ?? []).map((tag) => [tag.key, tag.value ?? ''] as const)),
+    tags: toRecord(tags),
   });
+}
+
+/** The leading items whose JSON fits in `budgetBytes` of UTF-8, the unit Step Functions counts. */
+function leadingWithin<T>(items: readonly T[], budgetBytes: number): T[] {
+  const kept: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    bytes += payloadBytes(item) + 1;
+    if (bytes > budgetBytes) break;
+    kept.push(item);
+  }
+  return kept;
+}
+
+/** `text` cut to `max` characters as EC2 counts them (code points, not UTF-16 units), with an ellipsis when cut. */
+function cutToCodePoints(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const points = Array.from(text);
+  return points.length <= max ? text : `${points.slice(0, max - 1).join('')}…`;
 }
 
 /** Best-effort identity of a resource Firebreak does not act on (for the alert only). */

@@ -9,6 +9,7 @@
 import type { UntrustedText } from './model';
 import type { PathSegment } from './reading';
 import { clip, isRecord, valueAt } from './reading';
+import { payloadBytes } from '../contracts/payload-size';
 import { toIsoTime } from './time';
 
 /** Wraps attacker-controllable text (see `UntrustedText`), capped so one finding cannot fill a payload. */
@@ -81,15 +82,16 @@ export function tokenAt(root: unknown, path: readonly PathSegment[]): string | u
 }
 
 /**
- * The leading items whose JSON fits in `budget` characters, and how many did not fit. Every list
- * an incident carries is capped in count and in size: the incident rides in every Step Functions
- * payload (256 KiB), and a forged or runaway event must not push it past that.
+ * The leading items whose JSON fits in `budget` bytes of UTF-8 (the unit Step Functions counts),
+ * and how many did not fit. Every list an incident carries is capped in count and in size: the
+ * incident rides in every Step Functions payload (256 KiB), and a forged or runaway event must not
+ * push it past that (lib/incident/budget.ts).
  */
 export function keepWithin<T>(items: readonly T[], budget: number): { readonly kept: T[]; readonly omitted: number } {
   const kept: T[] = [];
   let size = 0;
   for (const item of items) {
-    const length = JSON.stringify(item).length + 1;
+    const length = payloadBytes(item) + 1;
     if (size + length > budget) break;
     size += length;
     kept.push(item);

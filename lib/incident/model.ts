@@ -375,6 +375,24 @@ export interface RuntimeContext {
   readonly container?: { readonly name?: UntrustedText; readonly image?: UntrustedText; readonly id?: UntrustedText };
 }
 
+/**
+ * What Firebreak left out of the event, or cut short, to keep the incident within its budget of a
+ * Step Functions payload (lib/incident/budget.ts): counts of what the parser clipped from the
+ * instance's attacker-controlled lists and texts, and the sections left out whole when the incident
+ * was still over its budget. The alert says so; the event itself has it all.
+ */
+export interface IncidentClipping {
+  /** Finding tags of the instance left out (beyond EC2's count, or past their byte budget). */
+  readonly tags: number;
+  /** Network interfaces of the instance left out, and security groups left out of those kept. */
+  readonly networkInterfaces: number;
+  readonly securityGroups: number;
+  /** Tag keys and values, and security group names, cut to the length EC2 allows. */
+  readonly texts: number;
+  /** Sections left out whole, in the order they were dropped (`tags`, `signals`, …). */
+  readonly sections: readonly string[];
+}
+
 export interface Incident {
   /** Stable identity of the incident: same finding (or alarm episode) → same key. [A-Za-z0-9-_], ≤ 64 chars. */
   readonly key: string;
@@ -418,4 +436,6 @@ export interface Incident {
   readonly malwareScan?: MalwareScanContext;
   /** Runtime Monitoring findings: the process and its context, all of it untrusted. */
   readonly runtime?: RuntimeContext;
+  /** Present when something was left out or cut short to keep the incident within its budget. */
+  readonly clipped?: IncidentClipping;
 }

@@ -26,6 +26,7 @@ import {
 import { camelCaseKeys, camelKey } from './case';
 import { findingToIncident } from './guardduty';
 import { alarmToIncident } from './cloudwatch';
+import { withinIncidentBudget } from './budget';
 import { s3ObjectScanToIncident } from './malware';
 import type { PathSegment, RawIssue, ReadContext } from './reading';
 import { RawIssuesError, isRecord, valueAt } from './reading';
@@ -46,7 +47,7 @@ const ACCEPTED_SHAPES =
 /** Parses an event that must hold exactly one finding or alarm state change. */
 export function parseEvent(input: unknown, options: ParseOptions = {}): Incident {
   return guarded(input, () => {
-    const incidents = parseAll(input, receivedIso(options), true);
+    const incidents = parseAll(input, receivedIso(options), true).map(withinIncidentBudget);
     // parseAll already refused any other count for GetFindings responses; the others hold one.
     const [incident] = incidents;
     if (incidents.length !== 1 || incident === undefined) {
@@ -58,7 +59,7 @@ export function parseEvent(input: unknown, options: ParseOptions = {}): Incident
 
 /** Parses an event into its incidents: one, or one per finding of a GetFindings response (none for an empty one). */
 export function parseEvents(input: unknown, options: ParseOptions = {}): Incident[] {
-  return guarded(input, () => parseAll(input, receivedIso(options), false));
+  return guarded(input, () => parseAll(input, receivedIso(options), false).map(withinIncidentBudget));
 }
 
 /** Parses JSON text (a pasted event, a file) into exactly one incident; unreadable JSON is an `EventParseError` too. */

@@ -10,10 +10,11 @@ import { REFERENCE_ID, TOKEN, countAt, idAt, idsAt, listAt, numberAt, textAt, ti
 import type { PathSegment } from './reading';
 import { withoutUndefined } from './reading';
 import { severityOf } from './severity';
+import { payloadBytes } from '../contracts/payload-size';
 
 /** GuardDuty's maximum per sequence. */
 export const SIGNALS_MAX = 100;
-/** Characters of signals (as JSON) kept in the incident; later ones beyond it are counted as omitted. */
+/** Bytes of signals (as UTF-8 JSON) kept in the incident; later ones beyond it are counted as omitted. */
 export const SIGNALS_BUDGET = 40 * 1024;
 const NAME_MAX = 256;
 const DESCRIPTION_MAX = 512;
@@ -74,7 +75,7 @@ export function sequenceSignals(raw: unknown, signalsPath: readonly PathSegment[
   let size = 0;
   let omitted = beyondMax + (items.length - read.length);
   for (const { signal } of read) {
-    const length = JSON.stringify(signal).length;
+    const length = payloadBytes(signal);
     if (size + length > SIGNALS_BUDGET) {
       omitted += 1;
       continue;

@@ -6,12 +6,14 @@
  * Shape of a compiled playbook (JSONPath only: the local engine, aws-local-stepfunctions, supports
  * neither JSONata nor `Assign`):
  * - execution input `{ incident, mode, playbook, decision? }` (what the dispatcher starts it with;
- *   `decision` is triage's whole decision, a per-instance playbook's targets included);
+ *   `decision` is triage's decision without the incident, a per-instance playbook's targets included:
+ *   `PlaybookDecision`, lib/playbooks/triage.ts);
  *   a `trigger: manual` playbook's is `{ incident, mode, playbook, requestedBy, reason }` (what
  *   `firebreak release` starts it with; reason may be null), and its steps get both as `request`;
  * - each action step is a Task on the optimized Lambda integration whose `FunctionName` is a
  *   `${Fn_<responder>}` definition substitution, and whose result lands in `$.results.<stepId>.result`;
- * - `parallel:` becomes a Parallel state; its ResultSelector folds the branch outputs (an array)
+ * - `parallel:` becomes a Parallel state; each branch outputs its `$.results` only (OutputPath on
+ *   its End states), and the Parallel's ResultSelector folds the branch outputs (an array)
  *   back into `$.results` keyed by step id, so the steps after it see every earlier result;
  * - every Task retries the responders' transient errors with backoff and catches everything else:
  *   a failure alert (publish-alert, kind `failure`) then a Fail state, so the execution ends FAILED.
@@ -661,14 +663,18 @@ class PlaybookCompiler {
     const branches: AslDefinition[] = [];
     // Each branch starts from the Parallel state's input (the results so far) and adds its own.
     const selector: Record<string, string> = Object.fromEntries(
-      available.map((id) => [`${id}.$`, `$[0].results.${id}`]),
+      available.map((id) => [`${id}.$`, `$[0].${id}`]),
     );
     step.branches.forEach((branch, index) => {
       const branchStates: Record<string, AslState> = {};
       const branchScope: ChainScope = { inBranch: true, prefix: scope.prefix, ...(scope.report ? { report: scope.report } : {}) };
       const compiled = this.compileSequence([branch], branchStates, available, branchScope);
-      branches.push({ StartAt: compiled.startAt, States: branchStates });
-      for (const id of compiled.available.slice(available.length)) selector[`${id}.$`] = `$[${index}].results.${id}`;
+      // A branch outputs its results only, not the whole state: the Parallel's raw result holds one
+      // output per branch before the ResultSelector folds them, and N copies of the incident could
+      // exceed Step Functions' 256 KiB (States.DataLimitExceeded, which no Catch handles).
+      const ending = Object.entries(branchStates).map(([stateName, state]) => [stateName, state.End === true ? { ...state, OutputPath: '$.results' } : state] as const);
+      branches.push({ StartAt: compiled.startAt, States: Object.fromEntries(ending) });
+      for (const id of compiled.available.slice(available.length)) selector[`${id}.$`] = `$[${index}].${id}`;
     });
     states[name] = {
       Type: 'Parallel',

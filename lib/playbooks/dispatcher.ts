@@ -181,7 +181,15 @@ export function compileDispatcher(options: DispatcherOptions): CompiledStateMach
         // A Choice rule on a missing path is a runtime error that would end the execution unhandled.
         // (`Not IsPresent` rather than `IsPresent: false`, which aws-local-stepfunctions 3.0 never matches.)
         { Not: { Variable: `${DECISION}.outcome`, IsPresent: true }, Next: STATES.unknownOutcome },
-        { Variable: `${DECISION}.outcome`, StringEquals: 'start-playbook', Next: STATES.startPlaybook },
+        // StartPlaybook reads the playbook's part of the decision: without it (an older triage), the
+        // event is kept and alerted as an unknown outcome.
+        {
+          And: [
+            { Variable: `${DECISION}.outcome`, StringEquals: 'start-playbook' },
+            { Variable: `${DECISION}.playbookDecision`, IsPresent: true },
+          ],
+          Next: STATES.startPlaybook,
+        },
         { Variable: `${DECISION}.outcome`, StringEquals: 'alert-only', Next: STATES.alertOnly },
         { Variable: `${DECISION}.outcome`, StringEquals: 'ignore', Next: STATES.ignored },
         { Variable: `${DECISION}.outcome`, StringEquals: 'invalid', Next: STATES.keepInvalidEvent },
@@ -199,10 +207,10 @@ export function compileDispatcher(options: DispatcherOptions): CompiledStateMach
           'incident.$': `${DECISION}.incident`,
           'mode.$': `${DECISION}.mode`,
           'playbook.$': `${DECISION}.playbook`,
-          // Triage's whole decision: a per-instance playbook reads its targets there
-          // (compile-per-instance.ts). Leaving the incident out of it was measured in the storm
-          // and made no difference (docs/gameday.md, "Benchmarks").
-          'decision.$': DECISION,
+          // Triage's decision without the incident (a per-instance playbook reads its targets
+          // there: compile-per-instance.ts). The incident travels once: a second copy could push the
+          // input past Step Functions' 256 KiB, which fails this state past its Catch.
+          'decision.$': `${DECISION}.playbookDecision`,
           // Links the playbook execution to this one in the console
           // (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-nested-workflows.html).
           'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$': '$$.Execution.Id',

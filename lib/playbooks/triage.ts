@@ -21,6 +21,7 @@ import type { ServedAccounts } from '../contracts/security';
 import { unservedAccountReason } from '../contracts/security';
 import { describeIdentifierIssue, identifierIssues } from '../incident/identifiers';
 import type { Incident } from '../incident/model';
+import { leanIncident } from '../incident/budget';
 import type { EventParseError } from '../incident/parse';
 import { executionNameFor } from '../incident/parse';
 import type { ResponderMode } from '../contracts/responder-mode';
@@ -298,6 +299,55 @@ function route(incident: Incident, routing: RoutingTable, reasonsSoFar: readonly
     incident,
     error: null,
     ...(targets !== undefined ? { targets } : {}),
+  };
+}
+
+/**
+ * What a playbook receives of triage's decision (its execution input's `decision`): everything but
+ * the incident, which the input carries once beside it (each copy counts against the 256 KiB a
+ * Step Functions payload may hold: lib/contracts/payload-size.ts), and the parse error, which a
+ * started playbook never has.
+ */
+export type PlaybookDecision = Omit<TriageDecision, 'incident' | 'error'>;
+
+/**
+ * The part of a decision that a started playbook receives as `decision` (see `PlaybookDecision`):
+ * every other field, so that a field triage adds reaches the playbook without being listed here.
+ */
+export function playbookDecisionOf(decision: TriageDecision): PlaybookDecision {
+  const { incident: _incident, error: _error, ...playbookDecision } = decision;
+  return playbookDecision;
+}
+
+/**
+ * The most bytes triage's answer may take: from Triage on it is the dispatcher's state (with at most
+ * a dispatch error beside it), and the playbook's input is part of it (the incident and the playbook
+ * decision), to which every step of the playbook adds its result. 192 KiB leaves 64 KiB of the
+ * 256 KiB Step Functions allows (lib/contracts/payload-size.ts) to those results. The incident is
+ * within 128 KiB by construction (lib/incident/budget.ts); the rest is the targets and the record.
+ */
+export const TRIAGE_ANSWER_BUDGET_BYTES = 192 * 1024;
+
+/**
+ * The decision when triage's answer would be `bytes`, over its budget: starting the playbook could
+ * fail a payload past every Catch, losing the event. Alert only, in dry-run, with the incident's
+ * large sections left out (named in the alert): a person responds.
+ */
+export function tooLargeToHandOn(decision: TriageDecision, bytes: number, budgetBytes: number): TriageDecision {
+  const would = decision.playbook === null ? '' : `; playbook ${decision.playbook} would have run`;
+  return {
+    outcome: 'alert-only',
+    playbook: null,
+    stateMachineArn: null,
+    executionName: null,
+    mode: 'dry-run',
+    steps: [],
+    reasons: [
+      ...decision.reasons,
+      `Triage's answer would be ${bytes} bytes, over the ${budgetBytes} it may hand on within Step Functions' 256 KiB payload limit: nothing is started${would}. The incident is alerted with its large sections left out; a person must respond.`,
+    ],
+    incident: decision.incident === null ? null : leanIncident(decision.incident),
+    error: null,
   };
 }
 

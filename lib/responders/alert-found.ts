@@ -4,6 +4,7 @@
  */
 import * as z from '../contracts/zod-mini';
 import type { Incident } from '../incident/model';
+import { describeClipping } from '../incident/budget';
 import { quoteUntrusted } from './untrusted-text';
 import { alarmInstanceId } from './alert-incident';
 import type { ActionLike, StepSummary } from './alert-model';
@@ -131,6 +132,8 @@ export function sectionOnWhat(incident: Incident, steps: readonly StepSummary[])
       lines.push(instanceId !== undefined ? `  EC2 instance ${oneLine(instanceId)} (from the alarm's InstanceId dimension)` : '  No specific resource named by the event.');
     }
   }
+  const clipping = describeClipping(incident.clipped);
+  if (clipping !== undefined) lines.push(`  ${oneLine(clipping)}`);
   return lines;
 }
 

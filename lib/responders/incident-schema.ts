@@ -87,6 +87,15 @@ const alarmContextSchema = z.looseObject({
   alarmRule: z.optional(z.string()),
 });
 
+const clippedCount = z.number().check(z.int(), z.nonnegative());
+const clippingSchema = z.looseObject({
+  tags: clippedCount,
+  networkInterfaces: clippedCount,
+  securityGroups: clippedCount,
+  texts: clippedCount,
+  sections: z._default(z.array(z.string()), []),
+});
+
 /**
  * The `Incident` as it arrives in a responder's payload, checked structurally. Unknown keys pass
  * through untouched: a newer triage may add fields an older responder does not know yet.
@@ -114,6 +123,7 @@ export const incidentSchema = z.looseObject({
   times: z.looseObject({ created: isoTime, updated: isoTime, received: isoTime }),
   guardDuty: z.optional(guardDutyContextSchema),
   alarm: z.optional(alarmContextSchema),
+  clipped: z.optional(clippingSchema),
 });
 
 // Compile-time proof that what the schema accepts is an `Incident`.

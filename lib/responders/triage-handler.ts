@@ -10,8 +10,9 @@ import type { Incident } from '../incident/model';
 import { EventParseError, parseEvent } from '../incident/parse';
 import type { RoutingTable } from '../playbooks/routing';
 import { parseRoutingTable, RoutingTableError } from '../playbooks/routing';
-import type { TriageDecision, TriageDeployment } from '../playbooks/triage';
-import { invalidEventDecision, triage } from '../playbooks/triage';
+import type { PlaybookDecision, TriageDecision, TriageDeployment } from '../playbooks/triage';
+import { TRIAGE_ANSWER_BUDGET_BYTES, invalidEventDecision, playbookDecisionOf, tooLargeToHandOn, triage } from '../playbooks/triage';
+import { payloadBytes } from '../contracts/payload-size';
 import { incidentLoggerFrom } from './handler-logger';
 import { DEFAULT_INCIDENT_RECORD_RETENTION_DAYS, IncidentRecordConfigError, incidentRecordRetentionDaysFromEnv } from './incident-record-model';
 import type { IncidentLogger } from './logging';
@@ -37,14 +38,17 @@ export interface TriageHandlerDependencies {
   readonly environment: Readonly<Record<string, string | undefined>>;
   /** The clock of triage's record entry (the game day's simulated one); default: the wall clock. */
   readonly now?: () => Date;
+  /** The most bytes triage's answer may take (see `TRIAGE_ANSWER_BUDGET_BYTES`); tests set a smaller one. */
+  readonly answerBudgetBytes?: number;
 }
 
 /**
- * Triage's answer: the decision, and for a decision about an incident (start a playbook, alert
- * only) the incident-record write of triage's own entry, which the dispatcher makes after dispatch
- * (lib/responders/triage-record.ts).
+ * Triage's answer: the decision; for a decision about an incident (start a playbook, alert only)
+ * the incident-record write of triage's own entry, which the dispatcher makes after dispatch
+ * (lib/responders/triage-record.ts); and for a playbook to start, the part of the decision the
+ * playbook receives (`playbookDecision`, without the incident, which its input carries once).
  */
-export type RecordedTriageDecision = TriageDecision & { readonly record?: TriageRecordWrite };
+export type RecordedTriageDecision = TriageDecision & { readonly record?: TriageRecordWrite; readonly playbookDecision?: PlaybookDecision };
 
 /**
  * The triage Lambda's logic. A bad event yields outcome `invalid` (never a throw: the dispatcher
@@ -58,6 +62,7 @@ export function createTriageHandler(dependencies: TriageHandlerDependencies): (i
   // the default retention, and the error is logged at every cold start until the variable is fixed.
   const retentionDays = triageRetentionDays(dependencies);
   const now = dependencies.now ?? (() => new Date());
+  const answerBudgetBytes = dependencies.answerBudgetBytes ?? TRIAGE_ANSWER_BUDGET_BYTES;
   // The routing table is part of the dispatcher's definition: every invocation of a deployment
   // carries the same one. Parsed once and kept with its JSON text; a table that differs in any way
   // (another deployment, a tampered payload) is parsed and checked afresh.
@@ -95,8 +100,23 @@ export function createTriageHandler(dependencies: TriageHandlerDependencies): (i
       mode: decision.mode,
       executionName: decision.executionName,
     });
-    const record = triageRecordWrite(decision, { startedAt, endedAt: now() }, retentionDays);
-    return record === undefined ? decision : { ...decision, record };
+    const answer = answerOf(decision, { startedAt, endedAt: now() }, retentionDays);
+    // Measured as the dispatcher holds it, so that no payload after triage can exceed Step Functions'
+    // limit and fail past the Catch that keeps and alerts the event.
+    const bytes = payloadBytes({ triage: { decision: answer } });
+    if (bytes <= answerBudgetBytes) return answer;
+    incidentLoggerFrom(dependencies.logger, incident.key).warn('triage answer over its budget: alert only', { bytes, budgetBytes: answerBudgetBytes });
+    return answerOf(tooLargeToHandOn(decision, bytes, answerBudgetBytes), { startedAt, endedAt: now() }, retentionDays);
+  };
+}
+
+/** Triage's answer for a decision: with the record write of its entry, and for a playbook to start, the playbook's part. */
+function answerOf(decision: TriageDecision, times: { readonly startedAt: Date; readonly endedAt: Date }, retentionDays: number): RecordedTriageDecision {
+  const record = triageRecordWrite(decision, times, retentionDays);
+  return {
+    ...decision,
+    ...(record === undefined ? {} : { record }),
+    ...(decision.outcome === 'start-playbook' ? { playbookDecision: playbookDecisionOf(decision) } : {}),
   };
 }
 

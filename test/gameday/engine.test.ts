@@ -266,6 +266,64 @@ describe('LocalEngine approvals (.waitForTaskToken)', () => {
   });
 });
 
+describe('LocalEngine: the 256 KiB payload limit', () => {
+  /** The dispatcher with `change` applied to its definition (states by name). */
+  function withDispatcher(change: (states: Record<string, Record<string, unknown>>, definition: Record<string, unknown>) => void): SynthesizedDefinitions {
+    const definition = JSON.parse(definitions.dispatcher.definition) as Record<string, unknown>;
+    change(definition.States as Record<string, Record<string, unknown>>, definition);
+    return { ...definitions, dispatcher: { ...definitions.dispatcher, definition: JSON.stringify(definition) } };
+  }
+
+  /** A finding padded to about 70 KB (four copies of it are over the limit, one is not). */
+  async function paddedEvent(environment: Awaited<ReturnType<typeof webServer>>['environment']) {
+    const event = aimEventAt(await loadTemplate('guardduty-ec2-backdoor-c2activity-multi-eni'), environment.instances.web!) as { detail: Record<string, unknown> };
+    event.detail.padding = 'x'.repeat(70_000);
+    return event;
+  }
+
+  it("fails the execution with States.DataLimitExceeded when a task's input is over it, past the Catch on States.ALL", async () => {
+    const { backend, environment } = await webServer();
+    const fourCopies = withDispatcher((states) => {
+      const payload = (states.Triage!.Parameters as { Payload: Record<string, unknown> }).Payload;
+      Object.assign(payload, { 'copy1.$': '$', 'copy2.$': '$', 'copy3.$': '$' });
+    });
+    const engine = new LocalEngine({ backend, definitions: fourCopies, environment, settings });
+    const run = await engine.deliver(await paddedEvent(environment));
+    await engine.settle();
+
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe(ENGINE_ERRORS.dataLimitExceeded);
+    expect(run.cause).toMatch(/^the input of task Triage is \d+ bytes, over the 262144-byte Step Functions payload limit$/);
+    // Triage's Catch (States.ALL → keep and alert the event) never ran: the event is lost, as in AWS.
+    expect(run.path).toEqual(['Triage']);
+    expect(backend.callLog().filter((call) => call.api === 'sqs:SendMessage' || call.api === 'sns:Publish')).toEqual([]);
+  });
+
+  it("fails the execution when a state's output is over it, and runs no task after that state", async () => {
+    const { backend, environment } = await webServer();
+    const inflated = withDispatcher((states, definition) => {
+      states.Inflate = { Type: 'Pass', Parameters: { 'a.$': '$', 'b.$': '$', 'c.$': '$', 'd.$': '$' }, Next: 'Triage' };
+      definition.StartAt = 'Inflate';
+    });
+    const engine = new LocalEngine({ backend, definitions: inflated, environment, settings });
+    const run = await engine.deliver(await paddedEvent(environment));
+    await engine.settle();
+
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe(ENGINE_ERRORS.dataLimitExceeded);
+    expect(run.cause).toMatch(/^the output of state Inflate is \d+ bytes/);
+    expect(run.tasks).toEqual([]);
+  });
+
+  it('lets the same event through the shipped dispatcher: every payload stays under the limit', async () => {
+    const { backend, environment } = await webServer();
+    const engine = new LocalEngine({ backend, definitions, environment, settings });
+    const run = await engine.deliver(await paddedEvent(environment));
+    await engine.settle();
+    expect(run.status).toBe('SUCCEEDED');
+  });
+});
+
 describe('withoutWallClockTimeouts', () => {
   it("puts every Task (in Parallel branches too) beyond the library's wall-clock timer, and changes nothing else", () => {
     const definition = {

@@ -6,6 +6,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { payloadBytes } from '../../lib/contracts/payload-size';
+import { INCIDENT_BUDGET_BYTES } from '../../lib/incident/budget';
 import { EventParseError, parseEvent } from '../../lib/incident/parse';
 import type { AffectedResource, Incident } from '../../lib/incident/model';
 import { affectedResources } from '../../lib/incident/affected';
@@ -162,6 +164,9 @@ describe('new shapes: never throw, clear errors', () => {
     event = withField(event, ['detail', 'description'], long.repeat(4));
     const incident = parsedOrRefused(event)!;
     assertWellFormed(incident);
+    // Every section at its own maximum is over the incident's budget: alert-only sections go, named.
+    expect(payloadBytes(incident)).toBeLessThanOrEqual(INCIDENT_BUDGET_BYTES);
+    expect(incident.clipped?.sections).toContain('signals');
     expect(incident.malwareScan).toMatchObject({ kind: 'ebs-volumes', shortened: true });
     expect(incident.sequence?.omitted.resources).toBeGreaterThan(0);
     expect(incident.sequence?.omitted.signals).toBeGreaterThan(0);

@@ -11,6 +11,8 @@ import { ACTIONS } from '../../lib/playbooks/actions';
 import { loadPlaybookDirectory } from '../../lib/playbooks/loader';
 import type { Playbook } from '../../lib/playbooks/model';
 import { flattenSteps, isAutomatic } from '../../lib/playbooks/model';
+import type { TriageDecision } from '../../lib/playbooks/triage';
+import { playbookDecisionOf } from '../../lib/playbooks/triage';
 import { PER_INSTANCE_ACTION } from '../../lib/playbooks/fan-out-names';
 import { PER_CREDENTIAL_ACTION } from '../../lib/playbooks/fan-out-names';
 import type { SynthesizedDefinitions } from '../../lib/stack/app';
@@ -175,7 +177,7 @@ describe.each(stepwise.map((playbook) => [playbook.name, playbook] as const))('s
     const triage: ResponderStub = (payload) => {
       const routing = payload.routing as { playbooks: { name: string; stateMachineArn: string }[] };
       const routed = routing.playbooks.find((p) => p.name === playbook.name)!;
-      return {
+      const decision: TriageDecision = {
         outcome: 'start-playbook',
         playbook: playbook.name,
         stateMachineArn: routed.stateMachineArn,
@@ -186,6 +188,7 @@ describe.each(stepwise.map((playbook) => [playbook.name, playbook] as const))('s
         incident,
         error: null,
       };
+      return { ...decision, playbookDecision: playbookDecisionOf(decision) };
     };
     const startExecution = (parameters: Record<string, unknown>) => {
       const key = `${String(parameters.StateMachineArn)}/${String(parameters.Name)}`;

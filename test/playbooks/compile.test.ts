@@ -147,7 +147,7 @@ describe('compilePlaybook', () => {
     const parallel = stateOf(definition, 'contain-and-preserve');
     expect(parallel).toMatchObject({
       Type: 'Parallel',
-      ResultSelector: { 'Guard.$': '$[0].results.Guard', 'contain.$': '$[0].results.contain', 'evidence.$': '$[1].results.evidence' },
+      ResultSelector: { 'Guard.$': '$[0].Guard', 'contain.$': '$[0].contain', 'evidence.$': '$[1].evidence' },
       ResultPath: '$.results',
       Next: 'notify',
     });
@@ -161,6 +161,16 @@ describe('compilePlaybook', () => {
       CausePath: '$.failure.Cause',
     });
     expect(branches[0]!.States['contain-failure-alert']).toMatchObject({ Next: 'contain-failed' });
+  });
+
+  it('ends every Parallel branch with its results only, never a copy of the whole state (incident included)', () => {
+    const { definition } = compilePlaybook(compromised);
+    const branches = stateOf(definition, 'contain-and-preserve').Branches as AslDefinition[];
+    for (const branch of branches) {
+      const ending = Object.values(branch.States).filter((state) => state.End === true);
+      expect(ending.length).toBeGreaterThan(0);
+      for (const state of ending) expect(state.OutputPath).toBe('$.results');
+    }
   });
 
   it('lists the function placeholders it uses, publish-alert always included for failure alerts', () => {

@@ -32,19 +32,21 @@ const event = {
 const incident = ec2Incident();
 const PLAYBOOK_ARN = 'arn:aws:states:eu-west-1:999988887777:stateMachine:firebreak-compromised-ec2';
 
+/** What a playbook receives of the decision below: the same fields, without the incident and the error. */
+const PLAYBOOK_DECISION = {
+  outcome: 'start-playbook',
+  playbook: 'compromised-ec2',
+  stateMachineArn: PLAYBOOK_ARN,
+  executionName: 'gd-7ab9d1b3-2026-11-20T10-00-00-1',
+  mode: 'enforce',
+  steps: ['quarantine-instance', 'snapshot-volumes', 'notify'],
+  reasons: ['matched compromised-ec2 (priority 100)'],
+};
+
+/** Triage's answer; a start-playbook one carries the playbook's part of the decision, as the handler answers it. */
 function decision(overrides: Record<string, unknown> = {}) {
-  return {
-    outcome: 'start-playbook',
-    playbook: 'compromised-ec2',
-    stateMachineArn: PLAYBOOK_ARN,
-    executionName: 'gd-7ab9d1b3-2026-11-20T10-00-00-1',
-    mode: 'enforce',
-    steps: ['quarantine-instance', 'snapshot-volumes', 'notify'],
-    reasons: ['matched compromised-ec2 (priority 100)'],
-    incident,
-    error: null,
-    ...overrides,
-  };
+  const answer: Record<string, unknown> = { ...PLAYBOOK_DECISION, incident, error: null, ...overrides };
+  return answer.outcome === 'start-playbook' ? { playbookDecision: PLAYBOOK_DECISION, ...answer } : answer;
 }
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
@@ -106,7 +108,7 @@ describe('the dispatcher executed with aws-local-stepfunctions', () => {
     });
   }
 
-  it('starts the chosen playbook once with { incident, mode, playbook, decision }', async () => {
+  it('starts the chosen playbook once with { incident, mode, playbook, decision }, the incident only once', async () => {
     const started: TaskStub = () => ({ ExecutionArn: `${PLAYBOOK_ARN}:x`, StartDate: '2026-11-20T10:01:01Z' });
     const run = await dispatch(() => decision(), { [S.startPlaybook]: started });
     expect(run.status).toBe('SUCCEEDED');
@@ -121,7 +123,7 @@ describe('the dispatcher executed with aws-local-stepfunctions', () => {
           incident,
           mode: 'enforce',
           playbook: 'compromised-ec2',
-          decision: decision(),
+          decision: PLAYBOOK_DECISION,
           AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: EXECUTION_ARN,
         },
       },
@@ -304,6 +306,15 @@ describe('the dispatcher executed with aws-local-stepfunctions', () => {
     expect(run.error).toBe('StepFunctions.StateMachineDoesNotExistException');
     expect(run.taskCalls[S.keepUndispatchedEvent]).toHaveLength(1);
     expect(run.calls['publish-alert']).toHaveLength(1);
+  });
+
+  it('a start-playbook answer without the playbook decision (an older triage) is kept and alerted, never started', async () => {
+    const { playbookDecision: _playbookDecision, ...older } = decision() as Record<string, unknown>;
+    const run = await dispatch(() => older);
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('Firebreak.UnknownTriageOutcome');
+    expect(run.path).toEqual([S.triage, S.route, S.unknownOutcome, S.keepUndispatchedEvent, S.alertDispatchFailure, S.dispatchFailed]);
+    expect(run.taskCalls[S.startPlaybook]).toBeUndefined();
   });
 
   it('an outcome the dispatcher does not know is handled as a dispatch failure', async () => {

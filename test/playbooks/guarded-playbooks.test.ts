@@ -217,9 +217,9 @@ describe('a guarded playbook, as compiled', () => {
     expect(group.Type).toBe('Parallel');
     expect((group.Branches as AslDefinition[]).map((branch) => branch.StartAt)).toEqual(['EvidenceOnly-evidence', 'EvidenceOnly-page']);
     expect(group.ResultSelector).toEqual({
-      'Guard.$': '$[0].results.Guard',
-      'evidence.$': '$[0].results.evidence',
-      'page.$': '$[1].results.page',
+      'Guard.$': '$[0].Guard',
+      'evidence.$': '$[0].evidence',
+      'page.$': '$[1].page',
     });
   });
 

@@ -157,6 +157,13 @@ describe('alertAttributes (through buildAlertMessage)', () => {
 describe('buildAlertMessage: report', () => {
   const { message } = buildAlertMessage(report(), { now: NOW });
 
+  it('says when the incident was shortened to fit a Step Functions payload, and where the rest is', () => {
+    const clipped = { tags: 12, networkInterfaces: 0, securityGroups: 0, texts: 0, sections: ['signals'] };
+    const shortened = buildAlertMessage(report({ incident: { ...ec2Incident(), clipped } }), { now: NOW }).message;
+    expect(shortened).toContain('Shortened to fit a Step Functions payload (256 KiB): 12 tag(s) left out; left out whole: signals. The finding itself (GuardDuty console) has everything.');
+    expect(message).not.toContain('Shortened to fit');
+  });
+
   it('says what was found, on what, where and how severe', () => {
     // Issue 8: the finding's words are quoted and attributed, its claims labelled, indicators defanged.
     expect(message).toContain('Backdoor:EC2/C&CActivity.B!DNS, reported by the finding as: "EC2 instance i-0abc1234def567890 is querying a domain name');

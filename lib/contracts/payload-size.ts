@@ -1,0 +1,21 @@
+/**
+ * Step Functions' payload limit, written once: a state's input or output, a task's input or result,
+ * and an execution's input may each be at most 256 KiB of JSON text in UTF-8
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html). Over it, the state
+ * fails with `States.DataLimitExceeded`, a terminal error that a Catch on `States.ALL` does not catch
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html): every fallback
+ * the definitions have (keep the event, alert) is skipped. So each payload Firebreak builds stays
+ * under it by construction, and the local engine enforces it as the service does.
+ */
+
+/** 256 KiB: the most bytes of UTF-8 JSON a Step Functions payload may hold. */
+export const STATES_PAYLOAD_LIMIT_BYTES = 262_144;
+
+/** The error Step Functions fails a state with when a payload is over the limit. */
+export const DATA_LIMIT_EXCEEDED_ERROR = 'States.DataLimitExceeded';
+
+/** Bytes of a value as Step Functions counts them: its JSON text, in UTF-8. */
+export function payloadBytes(value: unknown): number {
+  const text = JSON.stringify(value) as string | undefined;
+  return text === undefined ? 0 : Buffer.byteLength(text, 'utf8');
+}

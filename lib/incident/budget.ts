@@ -1,0 +1,100 @@
+/**
+ * The incident's budget of a Step Functions payload. The incident rides in triage's answer, in the
+ * playbook's execution input and in every state of the playbook after it, beside the step results:
+ * all of it must stay under 256 KiB (lib/contracts/payload-size.ts), or the state fails with
+ * States.DataLimitExceeded, which no Catch on States.ALL handles, and the event is lost. Each list
+ * the parser copies from the event has its own cap and budget; this is the bound of the whole, made
+ * at parse time so that it is deterministic (the containment guard binds a grant to the digest of
+ * the parsed incident: lib/responders/grants.ts).
+ */
+import { payloadBytes } from '../contracts/payload-size';
+import type { Incident, IncidentClipping } from './model';
+
+/**
+ * 96 KiB of UTF-8 JSON: what the sections of an incident can sum to when the event is forged or
+ * runaway is more than that, and it leaves the rest of the 256 KiB to triage's answer (the record
+ * write, the per-instance targets) and to the step results a playbook adds to its state.
+ */
+export const INCIDENT_BUDGET_BYTES = 128 * 1024;
+
+/**
+ * Sections that only inform the alert, in the order they are left out while the incident is over
+ * its budget. What a decision or a responder reads (the resource's id, the affected resources, the
+ * malware scan's status) is never among them.
+ */
+const ALERT_ONLY_SECTIONS: readonly { readonly name: string; readonly leaveOut: (incident: Incident) => Incident | undefined }[] = [
+  {
+    name: 'tags',
+    leaveOut: (incident) =>
+      incident.resource.kind === 'ec2-instance' && Object.keys(incident.resource.tags).length > 0 ? { ...incident, resource: { ...incident.resource, tags: {} } } : undefined,
+  },
+  {
+    name: 'networkInterfaces',
+    leaveOut: (incident) =>
+      incident.resource.kind === 'ec2-instance' && incident.resource.networkInterfaces.length > 0 ? { ...incident, resource: { ...incident.resource, networkInterfaces: [] } } : undefined,
+  },
+  { name: 'signals', leaveOut: ({ signals, ...incident }) => (signals === undefined ? undefined : incident) },
+  { name: 'sequence', leaveOut: ({ sequence, ...incident }) => (sequence === undefined ? undefined : incident) },
+  { name: 'runtime', leaveOut: ({ runtime, ...incident }) => (runtime === undefined ? undefined : incident) },
+  {
+    name: 'malwareScan.threats',
+    leaveOut: (incident) =>
+      incident.malwareScan !== undefined && incident.malwareScan.threats.length > 0 ? { ...incident, malwareScan: { ...incident.malwareScan, threats: [] } } : undefined,
+  },
+  { name: 'description', leaveOut: ({ description, ...incident }) => (description === undefined ? undefined : incident) },
+];
+
+/** Every section that can be large, left out: what an alert-only decision still carries when the whole answer was too large. */
+const LEAN_SECTIONS: readonly { readonly name: string; readonly leaveOut: (incident: Incident) => Incident | undefined }[] = [
+  ...ALERT_ONLY_SECTIONS.filter((section) => section.name !== 'description'),
+  { name: 'affected', leaveOut: ({ affected, ...incident }) => (affected === undefined ? undefined : incident) },
+];
+
+const NOTHING_CLIPPED: IncidentClipping = { tags: 0, networkInterfaces: 0, securityGroups: 0, texts: 0, sections: [] };
+
+/** The incident, with alert-only sections left out (and named in `clipped.sections`) until it is within its budget. */
+export function withinIncidentBudget(incident: Incident): Incident {
+  return leavingOut(incident, ALERT_ONLY_SECTIONS, (fitted) => payloadBytes(fitted) <= INCIDENT_BUDGET_BYTES);
+}
+
+/**
+ * The incident with every section that can be large left out (named in `clipped.sections`): its
+ * identity, resource id, texts and times, enough for an alert. For triage's answer over its budget.
+ */
+export function leanIncident(incident: Incident): Incident {
+  return leavingOut(incident, LEAN_SECTIONS, () => false);
+}
+
+function leavingOut(
+  incident: Incident,
+  candidates: readonly { readonly name: string; readonly leaveOut: (incident: Incident) => Incident | undefined }[],
+  fits: (incident: Incident) => boolean,
+): Incident {
+  let fitted = incident;
+  const sections: string[] = [];
+  for (const section of candidates) {
+    if (fits(fitted)) break;
+    const without = section.leaveOut(fitted);
+    if (without === undefined) continue;
+    fitted = without;
+    sections.push(section.name);
+  }
+  if (sections.length === 0) return incident;
+  const clipped = incident.clipped ?? NOTHING_CLIPPED;
+  return { ...fitted, clipped: { ...clipped, sections: [...clipped.sections, ...sections] } };
+}
+
+/** Names what was left out of the incident, for the alert; undefined when nothing was. */
+export function describeClipping(clipped: IncidentClipping | undefined): string | undefined {
+  if (clipped === undefined) return undefined;
+  const counted = [
+    [clipped.tags, 'tag(s)'],
+    [clipped.networkInterfaces, 'network interface(s)'],
+    [clipped.securityGroups, 'security group(s)'],
+  ] as const;
+  const parts = counted.filter(([count]) => count > 0).map(([count, what]) => `${count} ${what} left out`);
+  if (clipped.texts > 0) parts.push(`${clipped.texts} tag or group name(s) cut to EC2's length`);
+  if (clipped.sections.length > 0) parts.push(`left out whole: ${clipped.sections.join(', ')}`);
+  if (parts.length === 0) return undefined;
+  return `Shortened to fit a Step Functions payload (256 KiB): ${parts.join('; ')}. The finding itself (GuardDuty console) has everything.`;
+}

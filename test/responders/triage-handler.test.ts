@@ -1,0 +1,65 @@
+/**
+ * The triage handler hands on what the dispatcher can carry: the incident once (the playbook gets
+ * the decision without it), and an answer over its budget becomes an alert with a lean incident,
+ * never a payload that fails Step Functions past its Catch.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { payloadBytes } from '../../lib/contracts/payload-size';
+import { loadPlaybookDirectorySync } from '../../lib/playbooks/loader';
+import { routingTableFor } from '../../lib/playbooks/routing';
+import { TRIAGE_ANSWER_BUDGET_BYTES } from '../../lib/playbooks/triage';
+import { silentLogger } from '../../lib/responders/logging';
+import { createTriageHandler } from '../../lib/responders/triage-handler';
+
+const playbooks = loadPlaybookDirectorySync('playbooks').filter((playbook) => playbook.trigger !== 'manual');
+const arns = Object.fromEntries(playbooks.map((playbook) => [playbook.name, `arn:aws:states:eu-west-1:111122223333:stateMachine:Firebreak-${playbook.name}`]));
+const routing = routingTableFor(playbooks, arns, { forceDryRun: false });
+const environment = { FIREBREAK_SECURITY_ACCOUNT_ID: '111122223333', FIREBREAK_SERVED_ACCOUNT_IDS: '111122223333' };
+const EMOJI = '\u{1F600}';
+
+/** The multi-ENI C2 finding on an instance its owner tagged with 50 tags of EC2's longest key and value, in 4-byte characters. */
+function emojiTaggedFinding(): unknown {
+  const event = JSON.parse(readFileSync('playbooks/events/guardduty-ec2-backdoor-c2activity-multi-eni.json', 'utf8')) as {
+    detail: { resource: { instanceDetails: { tags: unknown[] } } };
+  };
+  event.detail.resource.instanceDetails.tags = Array.from({ length: 50 }, (_, i) => ({ key: `${String(i).padStart(2, '0')}${EMOJI.repeat(126)}`, value: EMOJI.repeat(256) }));
+  return event;
+}
+
+async function triageOf(event: unknown, answerBudgetBytes?: number) {
+  const handler = createTriageHandler({ logger: silentLogger, environment, ...(answerBudgetBytes === undefined ? {} : { answerBudgetBytes }) });
+  return handler({ event, routing, receivedAt: '2026-11-20T10:00:00Z' });
+}
+
+describe('createTriageHandler', () => {
+  it("answers a playbook start with the playbook's part of the decision: everything but the incident", async () => {
+    const answer = await triageOf(emojiTaggedFinding());
+    expect(answer.outcome).toBe('start-playbook');
+    const { incident: _incident, error: _error, record: _record, playbookDecision, ...rest } = answer;
+    expect(playbookDecision).toEqual(rest);
+    // The tags are the incident's only: they travel once.
+    expect(JSON.stringify(playbookDecision)).not.toContain(EMOJI);
+  });
+
+  it('keeps the answer for 50 maximal emoji tags far within its budget', async () => {
+    const answer = await triageOf(emojiTaggedFinding());
+    expect(payloadBytes({ triage: { decision: answer } })).toBeLessThan(TRIAGE_ANSWER_BUDGET_BYTES / 4);
+  });
+
+  it('answers alert-only, in dry-run, with a lean incident, when the answer would be over its budget', async () => {
+    const budget = 16 * 1024;
+    const answer = await triageOf(emojiTaggedFinding(), budget);
+    expect(answer).toMatchObject({ outcome: 'alert-only', playbook: null, stateMachineArn: null, executionName: null, mode: 'dry-run', steps: [], error: null });
+    expect(answer.playbookDecision).toBeUndefined();
+    expect(answer.targets).toBeUndefined();
+    expect(answer.reasons.at(-1)).toMatch(
+      /^Triage's answer would be \d+ bytes, over the 16384 it may hand on within Step Functions' 256 KiB payload limit: nothing is started; playbook compromised-ec2-instance would have run\./,
+    );
+    expect(answer.incident?.resource).toMatchObject({ kind: 'ec2-instance', tags: {}, networkInterfaces: [] });
+    expect(answer.incident?.clipped?.sections).toEqual(['tags', 'networkInterfaces']);
+    // The alert-only answer is recorded as such, and is itself within the budget.
+    expect(answer.record).toBeDefined();
+    expect(payloadBytes({ triage: { decision: answer } })).toBeLessThanOrEqual(budget);
+  });
+});
