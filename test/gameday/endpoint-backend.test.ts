@@ -207,8 +207,11 @@ describe('endpoint backend against the simulator as the endpoint', () => {
   // And a member account (settings.securityAccount): its roles and its operator are the simulated account's.
   // And S3's 403 for a missing object: S3 answers 404 to a caller with s3:ListBucket, and only the
   // simulated account evaluates the deployed roles' policies (which have none) for the responders.
+  // And the state table's resource policy (tamper: reopenReleases): only the simulated account
+  // applies the deployed table's policy to a principal of the account that is not Firebreak's.
   const localOnly = (candidate: (typeof scenarios)[number]) =>
     candidate.name === 's3-object-gone-before-step-forbidden' ||
+    candidate.inject.some((entry) => entry.tamper !== undefined && 'reopenReleases' in entry.tamper) ||
     candidate.environment.removedStatements.length > 0 ||
     candidate.settings.forensicAccount !== undefined ||
     candidate.settings.securityAccount !== undefined ||
