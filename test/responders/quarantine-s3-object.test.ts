@@ -49,6 +49,19 @@ function scanIncident(edit: (event: ScanEvent) => void = () => {}): Incident {
 }
 
 const THREATS = scanIncident();
+
+/** The one CopyObject of the scanned object into its own bucket's quarantine prefix (the exact input). */
+const COPY_IN_PLACE = {
+  Bucket: BUCKET,
+  Key: `firebreak-quarantine/${KEY}`,
+  CopySource: `${BUCKET}/incoming%2F2026%2F03%2Finvoice-4471.pdf?versionId=${encodeURIComponent(VERSION)}`,
+  CopySourceIfMatch: `"${ETAG}"`,
+  ExpectedSourceBucketOwner: ACCOUNT,
+  ExpectedBucketOwner: ACCOUNT,
+  MetadataDirective: 'COPY',
+  TaggingDirective: 'REPLACE',
+  Tagging: `firebreak%3Amalware-scan=threats-found&firebreak%3Aincident=${THREATS.key}`,
+};
 const TAGGED = [
   { Key: 'firebreak:malware-scan', Value: 'threats-found' },
   { Key: 'firebreak:incident', Value: THREATS.key },
@@ -156,19 +169,7 @@ describe('quarantineS3Object', () => {
     s3Mock.on(HeadObjectCommand, { Bucket: BUCKET, Key: `firebreak-quarantine/${KEY}` }).rejects(sdkError('NotFound', 404));
     const result = await quarantine(THREATS, { quarantineCopy: {} });
     expect(result.quarantineCopy).toEqual({ bucket: BUCKET, key: { untrusted: `firebreak-quarantine/${KEY}` }, versionId: 'copy-version-1', status: 'copied' });
-    expect(inputsOf(s3Mock, CopyObjectCommand)).toEqual([
-      {
-        Bucket: BUCKET,
-        Key: `firebreak-quarantine/${KEY}`,
-        CopySource: `${BUCKET}/incoming%2F2026%2F03%2Finvoice-4471.pdf?versionId=${encodeURIComponent(VERSION)}`,
-        CopySourceIfMatch: `"${ETAG}"`,
-        ExpectedSourceBucketOwner: ACCOUNT,
-        ExpectedBucketOwner: ACCOUNT,
-        MetadataDirective: 'COPY',
-        TaggingDirective: 'REPLACE',
-        Tagging: `firebreak%3Amalware-scan=threats-found&firebreak%3Aincident=${THREATS.key}`,
-      },
-    ]);
+    expect(inputsOf(s3Mock, CopyObjectCommand)).toEqual([COPY_IN_PLACE]);
   });
 
   it('copies when the probe of the copy answers 403 (S3 says 403, not 404, for a missing key without s3:ListBucket), saying the probe could not tell', async () => {
@@ -181,19 +182,7 @@ describe('quarantineS3Object', () => {
       { Bucket: BUCKET, Key: KEY, VersionId: VERSION, ExpectedBucketOwner: ACCOUNT },
       { Bucket: BUCKET, Key: `firebreak-quarantine/${KEY}`, ExpectedBucketOwner: ACCOUNT },
     ]);
-    expect(inputsOf(s3Mock, CopyObjectCommand)).toEqual([
-      {
-        Bucket: BUCKET,
-        Key: `firebreak-quarantine/${KEY}`,
-        CopySource: `${BUCKET}/incoming%2F2026%2F03%2Finvoice-4471.pdf?versionId=${encodeURIComponent(VERSION)}`,
-        CopySourceIfMatch: `"${ETAG}"`,
-        ExpectedSourceBucketOwner: ACCOUNT,
-        ExpectedBucketOwner: ACCOUNT,
-        MetadataDirective: 'COPY',
-        TaggingDirective: 'REPLACE',
-        Tagging: `firebreak%3Amalware-scan=threats-found&firebreak%3Aincident=${THREATS.key}`,
-      },
-    ]);
+    expect(inputsOf(s3Mock, CopyObjectCommand)).toEqual([COPY_IN_PLACE]);
     expect(result.actions.find((a) => a.api === 's3:HeadObject' && a.target.includes('firebreak-quarantine'))).toMatchObject({ outcome: 'observed', detail: expect.stringContaining('s3:ListBucket') });
   });
 
