@@ -23,7 +23,10 @@
  * the event and triage's reasons are kept in the same queue with the alert's error and the
  * execution ends FAILED too: a decision nobody was told of is never a success. That holds for an execution input that is not a JSON object
  * too (a string or number from an input transformer, an array from a manual StartExecution):
- * triage finds it invalid, and no state writes into the input.
+ * triage finds it invalid, and no state writes into the input. What is kept and alerted is
+ * triage's bounded copy of the event, or its envelope when triage did not answer, never the event
+ * whole: with the error beside it, that could exceed Step Functions' 256 KiB past every Catch
+ * (lib/incident/kept-event.ts).
  *
  * Triage's entry in the incident record (its decision, reasons and times: lib/responders/triage-record.ts)
  * is written by the dispatcher itself, with the DynamoDB service integration, AFTER the playbook has
@@ -39,6 +42,7 @@ import type { AslDefinition, AslState, CompiledStateMachine } from './compile';
 import { ALERT_RESPONDER, functionPlaceholder, LAMBDA_INVOKE_RESOURCE } from './compile';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { TRIAGE_RECORD_CONDITION } from '../contracts/incident-record';
+import { KEPT_ENVELOPE_FIELDS } from '../incident/kept-event';
 
 /** The responder that triages an event into a decision. */
 export const TRIAGE_RESPONDER = RESPONDER_NAMES.triage;
@@ -70,6 +74,10 @@ export const DISPATCHER_STATES = {
   alertInvalidEvent: 'AlertInvalidEvent',
   invalidEvent: 'InvalidEvent',
   unknownOutcome: 'UnknownTriageOutcome',
+  keptEventReady: 'KeptEventReady',
+  keepFindingEnvelope: 'KeepFindingEnvelope',
+  keepEventEnvelope: 'KeepEventEnvelope',
+  keepNoEvent: 'KeepNoEvent',
   keepUndispatchedEvent: 'KeepUndispatchedEvent',
   alertDispatchFailure: 'AlertDispatchFailure',
   dispatchFailed: 'DispatchFailed',
@@ -95,6 +103,13 @@ export interface DispatcherOptions {
 const STATES = DISPATCHER_STATES;
 const DECISION = '$.triage.decision';
 const RECORD = `${DECISION}.record`;
+/** The event as triage bounded it for the kept message and the alert (lib/incident/kept-event.ts). */
+const KEPT = `${DECISION}.kept`;
+// After Triage, states read the event from the context object, never from the state data: the
+// execution input may be any JSON value (a string or a number from an input transformer or a manual
+// StartExecution), and only an object can take a `ResultPath` below `$`. None reads it whole: the
+// kept message and the alerts carry triage's bounded copy (`kept`), or the event's envelope.
+const RAW_EVENT = '$$.Execution.Input';
 
 /** Lambda's own transient errors, and StartExecution throttling; everything else is final. */
 const LAMBDA_TRANSIENT = [
@@ -141,14 +156,60 @@ function keepEventTask(comment: string, body: Record<string, unknown>, next: str
   };
 }
 
+// EventBridge's envelope fields: it sets id, account, region and time itself, and every rule matches source and detail-type exactly.
+const ENVELOPE_FIELDS = KEPT_ENVELOPE_FIELDS;
+const envelopePath = (field: string) => `${RAW_EVENT}['${field}']`;
+
+/**
+ * The states that give a dispatch failure without triage's bounded copy of the event (triage failed,
+ * or answered without one) a copy bounded by construction: the event's envelope, and for a
+ * GuardDuty finding its id, type and severity, read by path from the execution input. The detail
+ * is left out, whatever its size: it could be up to EventBridge's 256 KB, and with the error beside
+ * it the kept message would exceed Step Functions' payload limit past every Catch. A Choice checks
+ * every path a Pass reads (a missing one is a States.Runtime error no Catch handles).
+ */
+function envelopeStates(): Record<string, AslState> {
+  const envelope = Object.fromEntries(ENVELOPE_FIELDS.map((field) => [`${field}.$`, envelopePath(field)]));
+  const detailLeftOut = 'Triage did not answer with a bounded copy of the event: only its envelope is kept here, not its detail or resources.';
+  const keep = (kept: Record<string, unknown>): AslState => ({
+    Type: 'Pass',
+    Parameters: { 'dispatchError.$': '$.dispatchError', triage: { decision: { kept } } },
+    Next: STATES.keepUndispatchedEvent,
+  });
+  return {
+    [STATES.keptEventReady]: {
+      Type: 'Choice',
+      Comment: "Keep triage's bounded copy of the event; without one, the envelope only.",
+      Choices: [
+        { Variable: KEPT, IsPresent: true, Next: STATES.keepUndispatchedEvent },
+        { Or: ENVELOPE_FIELDS.map((field) => ({ Not: { Variable: envelopePath(field), IsPresent: true } })), Next: STATES.keepNoEvent },
+        { Or: ENVELOPE_FIELDS.map((field) => ({ Not: { Variable: envelopePath(field), IsString: true } })), Next: STATES.keepNoEvent },
+        {
+          // Only GuardDuty can send source aws.guardduty (EventBridge refuses it from anyone else), so these are GuardDuty's own.
+          And: [
+            { Variable: envelopePath('source'), StringEquals: 'aws.guardduty' },
+            ...['id', 'type', 'severity'].map((field) => ({ Variable: `${RAW_EVENT}.detail.${field}`, IsPresent: true })),
+          ],
+          Next: STATES.keepFindingEnvelope,
+        },
+      ],
+      Default: STATES.keepEventEnvelope,
+    },
+    [STATES.keepFindingEnvelope]: keep({
+      ...envelope,
+      finding: { 'id.$': `${RAW_EVENT}.detail.id`, 'type.$': `${RAW_EVENT}.detail.type`, 'severity.$': `${RAW_EVENT}.detail.severity` },
+      note: detailLeftOut,
+    }),
+    [STATES.keepEventEnvelope]: keep({ ...envelope, note: detailLeftOut }),
+    [STATES.keepNoEvent]: keep({
+      note: 'Triage did not answer with a bounded copy of the event, and the execution input is not an EventBridge event: none of it is kept here.',
+    }),
+  };
+}
+
 /** Compiles the dispatcher's Express state machine definition. */
 export function compileDispatcher(options: DispatcherOptions): CompiledStateMachine {
-  const dispatchFailureCatch = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.dispatchError', Next: STATES.keepUndispatchedEvent }];
-  // Every state reads the event from the context object, never from the state input: the execution
-  // input may be any JSON value (a string or a number from an input transformer or a manual
-  // StartExecution), and only an object can take a `ResultPath` below `$`.
-  const rawEvent = '$$.Execution.Input';
-
+  const dispatchFailureCatch = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.dispatchError', Next: STATES.keptEventReady }];
   const states: Record<string, AslState> = {
     [STATES.triage]: {
       Type: 'Task',
@@ -173,7 +234,7 @@ export function compileDispatcher(options: DispatcherOptions): CompiledStateMach
       Type: 'Pass',
       Comment: 'Triage failed: put its error where every dispatch failure has it, then keep and alert the event.',
       Parameters: { 'dispatchError.$': '$' },
-      Next: STATES.keepUndispatchedEvent,
+      Next: STATES.keptEventReady,
     },
     [STATES.route]: {
       Type: 'Choice',
@@ -190,9 +251,11 @@ export function compileDispatcher(options: DispatcherOptions): CompiledStateMach
           ],
           Next: STATES.startPlaybook,
         },
-        { Variable: `${DECISION}.outcome`, StringEquals: 'alert-only', Next: STATES.alertOnly },
+        // Alert-only and invalid keep the event (triage's bounded copy) when their alert or the event
+        // fails: without it (an older triage), the event is kept and alerted as an unknown outcome.
+        { And: [{ Variable: `${DECISION}.outcome`, StringEquals: 'alert-only' }, { Variable: KEPT, IsPresent: true }], Next: STATES.alertOnly },
         { Variable: `${DECISION}.outcome`, StringEquals: 'ignore', Next: STATES.ignored },
-        { Variable: `${DECISION}.outcome`, StringEquals: 'invalid', Next: STATES.keepInvalidEvent },
+        { And: [{ Variable: `${DECISION}.outcome`, StringEquals: 'invalid' }, { Variable: KEPT, IsPresent: true }], Next: STATES.keepInvalidEvent },
       ],
       Default: STATES.unknownOutcome,
     },
@@ -298,7 +361,7 @@ export function compileDispatcher(options: DispatcherOptions): CompiledStateMach
         reason: 'alert-failed',
         'reasons.$': `${DECISION}.reasons`,
         'error.$': '$.alertFailure',
-        'event.$': rawEvent,
+        'event.$': KEPT,
         'receivedAt.$': '$$.Execution.StartTime',
       },
       STATES.alertFailed,
@@ -312,7 +375,7 @@ export function compileDispatcher(options: DispatcherOptions): CompiledStateMach
     [STATES.ignored]: { Type: 'Succeed', Comment: 'Nothing to do for this event (e.g. an alarm returning to OK).' },
     [STATES.keepInvalidEvent]: keepEventTask(
       'Keep the event that cannot be parsed, with the reason, for a person to look at.',
-      { reason: 'invalid-event', 'error.$': `${DECISION}.error`, 'event.$': rawEvent, 'receivedAt.$': '$$.Execution.StartTime' },
+      { reason: 'invalid-event', 'error.$': `${DECISION}.error`, 'event.$': KEPT, 'receivedAt.$': '$$.Execution.StartTime' },
       STATES.alertInvalidEvent,
     ),
     [STATES.alertInvalidEvent]: alertTask(
@@ -321,7 +384,7 @@ export function compileDispatcher(options: DispatcherOptions): CompiledStateMach
         kind: 'invalid-event',
         'mode.$': `${DECISION}.mode`,
         options: {},
-        'rawEvent.$': rawEvent,
+        'rawEvent.$': KEPT,
         'reason.$': `${DECISION}.error`,
       },
       STATES.invalidEvent,
@@ -340,11 +403,12 @@ export function compileDispatcher(options: DispatcherOptions): CompiledStateMach
         Cause: 'Triage answered no outcome this dispatcher handles; the decision is in the execution history.',
       },
       ResultPath: '$.dispatchError',
-      Next: STATES.keepUndispatchedEvent,
+      Next: STATES.keptEventReady,
     },
+    ...envelopeStates(),
     [STATES.keepUndispatchedEvent]: keepEventTask(
       'The dispatcher failed on this event: keep it with the error so that it can be replayed.',
-      { reason: 'dispatch-failed', 'error.$': '$.dispatchError', 'event.$': rawEvent, 'receivedAt.$': '$$.Execution.StartTime' },
+      { reason: 'dispatch-failed', 'error.$': '$.dispatchError', 'event.$': KEPT, 'receivedAt.$': '$$.Execution.StartTime' },
       STATES.alertDispatchFailure,
     ),
     [STATES.alertDispatchFailure]: alertTask(
@@ -353,7 +417,7 @@ export function compileDispatcher(options: DispatcherOptions): CompiledStateMach
         kind: 'failure',
         mode: options.alertMode,
         options: {},
-        'rawEvent.$': rawEvent,
+        'rawEvent.$': KEPT,
         failure: { step: 'dispatch', 'error.$': '$.dispatchError.Error', 'cause.$': '$.dispatchError.Cause' },
       },
       STATES.dispatchFailed,

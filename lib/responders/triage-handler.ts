@@ -13,6 +13,7 @@ import { parseRoutingTable, RoutingTableError } from '../playbooks/routing';
 import type { PlaybookDecision, TriageDecision, TriageDeployment } from '../playbooks/triage';
 import { TRIAGE_ANSWER_BUDGET_BYTES, invalidEventDecision, playbookDecisionOf, tooLargeToHandOn, triage } from '../playbooks/triage';
 import { payloadBytes } from '../contracts/payload-size';
+import { keptEventOf } from '../incident/kept-event';
 import { incidentLoggerFrom } from './handler-logger';
 import { DEFAULT_INCIDENT_RECORD_RETENTION_DAYS, IncidentRecordConfigError, incidentRecordRetentionDaysFromEnv } from './incident-record-model';
 import type { IncidentLogger } from './logging';
@@ -47,8 +48,15 @@ export interface TriageHandlerDependencies {
  * the incident-record write of triage's own entry, which the dispatcher makes after dispatch
  * (lib/responders/triage-record.ts); and for a playbook to start, the part of the decision the
  * playbook receives (`playbookDecision`, without the incident, which its input carries once).
+ * Always `kept`: the event as the dispatcher keeps and alerts it if it cannot hand it on, bounded
+ * (lib/incident/kept-event.ts) so that neither the kept message nor the alert can exceed Step
+ * Functions' payload limit.
  */
-export type RecordedTriageDecision = TriageDecision & { readonly record?: TriageRecordWrite; readonly playbookDecision?: PlaybookDecision };
+export type RecordedTriageDecision = TriageDecision & {
+  readonly record?: TriageRecordWrite;
+  readonly playbookDecision?: PlaybookDecision;
+  readonly kept: unknown;
+};
 
 /**
  * The triage Lambda's logic. A bad event yields outcome `invalid` (never a throw: the dispatcher
@@ -82,6 +90,7 @@ export function createTriageHandler(dependencies: TriageHandlerDependencies): (i
     }
     const routing = routingOf(envelope.data.routing);
     const event = (input as { event?: unknown }).event;
+    const kept = keptEventOf(event);
     const receivedAt = envelope.data.receivedAt === undefined ? undefined : new Date(envelope.data.receivedAt);
     let incident: Incident;
     try {
@@ -91,7 +100,7 @@ export function createTriageHandler(dependencies: TriageHandlerDependencies): (i
       const refusal = error instanceof EventParseError ? error : new EventParseError([{ path: '(root)', expected: 'an event the parser can read' }], { cause: error });
       const logger = incidentLoggerFrom(dependencies.logger, 'unparsed-event');
       logger.warn('event refused', { issues: refusal.issues });
-      return invalidEventDecision(refusal);
+      return { ...invalidEventDecision(refusal), kept };
     }
     const decision = triage(incident, routing, deployment);
     incidentLoggerFrom(dependencies.logger, incident.key).info('triage decision', {
@@ -100,21 +109,22 @@ export function createTriageHandler(dependencies: TriageHandlerDependencies): (i
       mode: decision.mode,
       executionName: decision.executionName,
     });
-    const answer = answerOf(decision, { startedAt, endedAt: now() }, retentionDays);
+    const answer = answerOf(decision, { startedAt, endedAt: now() }, retentionDays, kept);
     // Measured as the dispatcher holds it, so that no payload after triage can exceed Step Functions'
     // limit and fail past the Catch that keeps and alerts the event.
     const bytes = payloadBytes({ triage: { decision: answer } });
     if (bytes <= answerBudgetBytes) return answer;
     incidentLoggerFrom(dependencies.logger, incident.key).warn('triage answer over its budget: alert only', { bytes, budgetBytes: answerBudgetBytes });
-    return answerOf(tooLargeToHandOn(decision, bytes, answerBudgetBytes), { startedAt, endedAt: now() }, retentionDays);
+    return answerOf(tooLargeToHandOn(decision, bytes, answerBudgetBytes), { startedAt, endedAt: now() }, retentionDays, kept);
   };
 }
 
-/** Triage's answer for a decision: with the record write of its entry, and for a playbook to start, the playbook's part. */
-function answerOf(decision: TriageDecision, times: { readonly startedAt: Date; readonly endedAt: Date }, retentionDays: number): RecordedTriageDecision {
+/** Triage's answer for a decision: with the record write of its entry, for a playbook to start the playbook's part, and the kept event. */
+function answerOf(decision: TriageDecision, times: { readonly startedAt: Date; readonly endedAt: Date }, retentionDays: number, kept: unknown): RecordedTriageDecision {
   const record = triageRecordWrite(decision, times, retentionDays);
   return {
     ...decision,
+    kept,
     ...(record === undefined ? {} : { record }),
     ...(decision.outcome === 'start-playbook' ? { playbookDecision: playbookDecisionOf(decision) } : {}),
   };

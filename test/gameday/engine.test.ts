@@ -16,6 +16,8 @@ import type { Playbook } from '../../lib/playbooks/model';
 import { loadPlaybookDirectory } from '../../lib/playbooks/loader';
 import type { SynthesizedDefinitions } from '../../lib/stack/app';
 import { ec2Incident } from '../support/incidents';
+import { ALERT_FAILED_ERROR } from '../../lib/contracts/errors';
+import { payloadBytes } from '../../lib/contracts/payload-size';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const settings = settingsSchema.parse({});
@@ -313,6 +315,32 @@ describe('LocalEngine: the 256 KiB payload limit', () => {
     expect(run.error).toBe(ENGINE_ERRORS.dataLimitExceeded);
     expect(run.cause).toMatch(/^the output of state Inflate is \d+ bytes/);
     expect(run.tasks).toEqual([]);
+  });
+
+  it('keeps an event near the limit whose alert fails, clipped to its envelope with a note, where the whole event would exceed it', async () => {
+    // An alert-only finding (a placeholder instance id) padded in a field triage ignores to 254,000
+    // bytes: Triage's input (the event and the routing table) is within the limit, but the kept
+    // message with the event whole and the alert's error beside it would not be.
+    const { backend, environment } = await webServer([{ api: 'sns:Publish', error: 'KMSDisabled', times: 20, message: `The key is disabled. ${'k'.repeat(8_000)}` }]);
+    const event = aimEventAt(await loadTemplate('guardduty-ec2-backdoor-c2activity-multi-eni'), environment.instances.web!) as {
+      id: string;
+      detail: { id: string; padding?: string; resource: { instanceDetails: { instanceId: string } } };
+    };
+    event.detail.resource.instanceDetails.instanceId = 'i-99999999';
+    event.detail.padding = '';
+    event.detail.padding = 'x'.repeat(254_000 - payloadBytes(event));
+    const engine = new LocalEngine({ backend, definitions, environment, settings });
+    const run = await engine.deliver(event);
+    await engine.settle();
+
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe(ALERT_FAILED_ERROR);
+    const kept = (await backend.inspect()).keptEvents;
+    expect(kept).toHaveLength(1);
+    const body = JSON.parse(kept[0]!.body) as { reason: string; event: Record<string, unknown> };
+    expect(body.reason).toBe('alert-failed');
+    expect(body.event).toMatchObject({ id: event.id, source: 'aws.guardduty', finding: { id: event.detail.id }, clipped: '254000 bytes' });
+    expect(body.event).not.toHaveProperty('detail');
   });
 
   it('lets the same event through the shipped dispatcher: every payload stays under the limit', async () => {

@@ -105,7 +105,7 @@ describe('the patched interpreter evaluates JSONPaths exactly as jsonpath-plus d
   it('collects the paths of the compiled definitions', () => {
     expect(compiledPaths.length).toBeGreaterThan(40);
     expect(compiledPaths).toContain('$.triage.decision.stateMachineArn');
-    expect(compiledPaths).toContain('$$.Execution.Input');
+    expect(compiledPaths).toContain("$$.Execution.Input['detail-type']");
   });
 
   it.each([...compiledPaths, ...edgePaths])('%s', async (path) => {

@@ -43,9 +43,20 @@ const PLAYBOOK_DECISION = {
   reasons: ['matched compromised-ec2 (priority 100)'],
 };
 
-/** Triage's answer; a start-playbook one carries the playbook's part of the decision, as the handler answers it. */
+/** What the dispatcher keeps of `event` when triage did not answer: its envelope (no detail), and why. */
+const ENVELOPE_ONLY = {
+  id: event.id,
+  source: event.source,
+  'detail-type': event['detail-type'],
+  account: event.account,
+  region: event.region,
+  time: event.time,
+  note: 'Triage did not answer with a bounded copy of the event: only its envelope is kept here, not its detail or resources.',
+};
+
+/** Triage's answer, with its bounded copy of the event; a start-playbook one carries the playbook's part of the decision, as the handler answers it. */
 function decision(overrides: Record<string, unknown> = {}) {
-  const answer: Record<string, unknown> = { ...PLAYBOOK_DECISION, incident, error: null, ...overrides };
+  const answer: Record<string, unknown> = { ...PLAYBOOK_DECISION, incident, error: null, kept: event, ...overrides };
   return answer.outcome === 'start-playbook' ? { playbookDecision: PLAYBOOK_DECISION, ...answer } : answer;
 }
 
@@ -70,10 +81,12 @@ describe('compileDispatcher', () => {
     expect((definition.States[S.triage]!.Catch as object[])[0]).not.toHaveProperty('ResultPath');
   });
 
-  it('reads the event from the context object only, never from the state data', () => {
+  it('reads the event from the context object only, never from the state data, and never whole after Triage', () => {
     const text = JSON.stringify(definition);
     expect(text).not.toMatch(/"\$\.event/);
-    expect(text.match(/"\$\$\.Execution\.Input"/g)).toHaveLength(5);
+    // The kept messages and the alerts carry triage's bounded copy, or the envelope's fields by path.
+    expect(text).not.toMatch(/"\$\$\.Execution\.Input"/);
+    expect(text.match(/"\$\.triage\.decision\.kept"/g)).toHaveLength(8);
   });
 
   it('starts the playbook request-response (Express cannot .sync) under the decided execution name', () => {
@@ -85,7 +98,7 @@ describe('compileDispatcher', () => {
       },
       Catch: [
         { ErrorEquals: ['StepFunctions.ExecutionAlreadyExistsException'], Next: S.duplicateDelivery },
-        { ErrorEquals: ['States.ALL'], Next: S.keepUndispatchedEvent },
+        { ErrorEquals: ['States.ALL'], Next: S.keptEventReady },
       ],
     });
   });
@@ -259,14 +272,14 @@ describe('the dispatcher executed with aws-local-stepfunctions', () => {
     });
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('TypeError');
-    expect(run.path).toEqual([S.triage, S.triageFailed, S.keepUndispatchedEvent, S.alertDispatchFailure, S.dispatchFailed]);
+    expect(run.path).toEqual([S.triage, S.triageFailed, S.keptEventReady, S.keepEventEnvelope, S.keepUndispatchedEvent, S.alertDispatchFailure, S.dispatchFailed]);
     expect(run.taskCalls[S.keepUndispatchedEvent]).toEqual([
       {
         QueueUrl: '${InvalidEventQueueUrl}',
         MessageBody: {
           reason: 'dispatch-failed',
           error: { Error: 'TypeError', Cause: "Cannot read properties of undefined (reading 'type')" },
-          event,
+          event: ENVELOPE_ONLY,
           receivedAt: run.calls.triage![0]!.receivedAt,
         },
       },
@@ -276,10 +289,48 @@ describe('the dispatcher executed with aws-local-stepfunctions', () => {
         kind: 'failure',
         mode: 'dry-run',
         options: {},
-        rawEvent: event,
+        rawEvent: ENVELOPE_ONLY,
         failure: { step: 'dispatch', error: 'TypeError', cause: "Cannot read properties of undefined (reading 'type')" },
       },
     ]);
+  });
+
+  it("a triage crash on a GuardDuty finding keeps its envelope with the finding's id, type and severity, never its detail", async () => {
+    const finding = { ...event, detail: { ...event.detail, id: '7ab9d1b3', padding: 'x'.repeat(1_000) } };
+    const run = await runLocally(definition as AslDefinition, finding, {
+      responders: {
+        triage: () => {
+          throw namedError('Lambda.Unknown', 'Unhandled');
+        },
+        'publish-alert': alertOk,
+      },
+      tasks: { [S.keepUndispatchedEvent]: kept },
+    });
+    expect(run.path).toEqual([S.triage, S.triageFailed, S.keptEventReady, S.keepFindingEnvelope, S.keepUndispatchedEvent, S.alertDispatchFailure, S.dispatchFailed]);
+    const envelope = { ...ENVELOPE_ONLY, finding: { id: '7ab9d1b3', type: 'Backdoor:EC2/C&CActivity.B!DNS', severity: 8 } };
+    expect(run.taskCalls[S.keepUndispatchedEvent]).toEqual([
+      { QueueUrl: '${InvalidEventQueueUrl}', MessageBody: { reason: 'dispatch-failed', error: { Error: 'Lambda.Unknown', Cause: 'Unhandled' }, event: envelope, receivedAt: expect.stringMatching(ISO_TIME) as unknown } },
+    ]);
+    expect(run.calls['publish-alert']).toEqual([expect.objectContaining({ kind: 'failure', rawEvent: envelope })]);
+  });
+
+  it("keeps and alerts triage's bounded copy of the event, not the execution input, when triage answered", async () => {
+    const clipped = { id: event.id, source: event.source, clipped: '250000 bytes', note: 'only its envelope is kept' };
+    const run = await dispatch(
+      () => decision({ outcome: 'invalid', incident: null, playbook: null, error: 'detail.severity: expected a number', kept: clipped }),
+      {},
+    );
+    expect(run.taskCalls[S.keepInvalidEvent]).toEqual([expect.objectContaining({ MessageBody: expect.objectContaining({ event: clipped }) as unknown })]);
+    expect(run.calls['publish-alert']).toEqual([expect.objectContaining({ kind: 'invalid-event', rawEvent: clipped })]);
+  });
+
+  it('an alert-only or invalid answer without a kept copy (an older triage) is kept and alerted as an unknown outcome, with the envelope', async () => {
+    for (const outcome of ['alert-only', 'invalid']) {
+      const { kept: _kept, ...older } = decision({ outcome, playbook: null, stateMachineArn: null, executionName: null }) as Record<string, unknown>;
+      const run = await dispatch(() => older);
+      expect(run.error).toBe('Firebreak.UnknownTriageOutcome');
+      expect(run.path).toEqual([S.triage, S.route, S.unknownOutcome, S.keptEventReady, S.keepEventEnvelope, S.keepUndispatchedEvent, S.alertDispatchFailure, S.dispatchFailed]);
+    }
   });
 
   it('a transient triage error is retried, then the playbook starts', async () => {
@@ -313,7 +364,7 @@ describe('the dispatcher executed with aws-local-stepfunctions', () => {
     const run = await dispatch(() => older);
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('Firebreak.UnknownTriageOutcome');
-    expect(run.path).toEqual([S.triage, S.route, S.unknownOutcome, S.keepUndispatchedEvent, S.alertDispatchFailure, S.dispatchFailed]);
+    expect(run.path).toEqual([S.triage, S.route, S.unknownOutcome, S.keptEventReady, S.keepUndispatchedEvent, S.alertDispatchFailure, S.dispatchFailed]);
     expect(run.taskCalls[S.startPlaybook]).toBeUndefined();
   });
 
@@ -321,7 +372,9 @@ describe('the dispatcher executed with aws-local-stepfunctions', () => {
     const run = await dispatch(() => ({ surprise: true }));
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('Firebreak.UnknownTriageOutcome');
-    expect(run.path).toEqual([S.triage, S.route, S.unknownOutcome, S.keepUndispatchedEvent, S.alertDispatchFailure, S.dispatchFailed]);
+    // No bounded copy from triage: the envelope only.
+    expect(run.path).toEqual([S.triage, S.route, S.unknownOutcome, S.keptEventReady, S.keepEventEnvelope, S.keepUndispatchedEvent, S.alertDispatchFailure, S.dispatchFailed]);
+    expect(run.taskCalls[S.keepUndispatchedEvent]).toEqual([expect.objectContaining({ MessageBody: expect.objectContaining({ event: ENVELOPE_ONLY }) as unknown })]);
   });
 
   it('still alerts when the queue refuses the event, with the event in the alert', async () => {
@@ -369,7 +422,11 @@ describe('the dispatcher on an execution input that is not a JSON object', () =>
     expect(run.calls['publish-alert']).toEqual([{ kind: 'invalid-event', mode: 'dry-run', options: {}, rawEvent: input, reason: error }]);
   });
 
-  it.each(inputs)('%s is kept and alerted as a dispatch failure when triage crashes on it', async (_, input) => {
+  const NOTHING_KEPT = {
+    note: 'Triage did not answer with a bounded copy of the event, and the execution input is not an EventBridge event: none of it is kept here.',
+  };
+
+  it.each(inputs)('%s is alerted as a dispatch failure, its envelope-less input not kept, when triage crashes on it', async (_, input) => {
     const run = await runLocally(compiled.definition, input, {
       responders: {
         triage: () => {
@@ -387,13 +444,13 @@ describe('the dispatcher on an execution input that is not a JSON object', () =>
         MessageBody: {
           reason: 'dispatch-failed',
           error: { Error: 'Lambda.Unknown', Cause: 'Unhandled' },
-          event: input,
+          event: NOTHING_KEPT,
           receivedAt: expect.stringMatching(ISO_TIME) as unknown,
         },
       },
     ]);
     expect(run.calls['publish-alert']).toEqual([
-      { kind: 'failure', mode: 'dry-run', options: {}, rawEvent: input, failure: { step: 'dispatch', error: 'Lambda.Unknown', cause: 'Unhandled' } },
+      { kind: 'failure', mode: 'dry-run', options: {}, rawEvent: NOTHING_KEPT, failure: { step: 'dispatch', error: 'Lambda.Unknown', cause: 'Unhandled' } },
     ]);
   });
 });

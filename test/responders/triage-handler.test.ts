@@ -36,7 +36,7 @@ describe('createTriageHandler', () => {
   it("answers a playbook start with the playbook's part of the decision: everything but the incident", async () => {
     const answer = await triageOf(emojiTaggedFinding());
     expect(answer.outcome).toBe('start-playbook');
-    const { incident: _incident, error: _error, record: _record, playbookDecision, ...rest } = answer;
+    const { incident: _incident, error: _error, record: _record, kept: _kept, playbookDecision, ...rest } = answer;
     expect(playbookDecision).toEqual(rest);
     // The tags are the incident's only: they travel once.
     expect(JSON.stringify(playbookDecision)).not.toContain(EMOJI);
@@ -61,5 +61,25 @@ describe('createTriageHandler', () => {
     // The alert-only answer is recorded as such, and is itself within the budget.
     expect(answer.record).toBeDefined();
     expect(payloadBytes({ triage: { decision: answer } })).toBeLessThanOrEqual(budget);
+  });
+
+  it('answers with the event whole as its kept copy when it is within the kept budget', async () => {
+    const event = JSON.parse(readFileSync('playbooks/events/guardduty-ec2-backdoor-c2activity-multi-eni.json', 'utf8')) as unknown;
+    expect((await triageOf(event)).kept).toEqual(event);
+  });
+
+  it('answers with the envelope as its kept copy, and the event within the budget of its answer, for an event of 250 KB', async () => {
+    const event = emojiTaggedFinding() as { id: string; detail: Record<string, unknown> };
+    event.detail.padding = '';
+    event.detail.padding = 'x'.repeat(250_000 - payloadBytes(event));
+    const answer = await triageOf(event);
+    expect(answer.outcome).toBe('start-playbook');
+    expect(answer.kept).toMatchObject({ id: event.id, source: 'aws.guardduty', clipped: '250000 bytes' });
+    expect(payloadBytes(answer.kept)).toBeLessThan(4 * 1024);
+    expect(payloadBytes({ triage: { decision: answer } })).toBeLessThanOrEqual(TRIAGE_ANSWER_BUDGET_BYTES);
+  });
+
+  it('answers an event it cannot parse with its kept copy too', async () => {
+    expect(await triageOf('GuardDuty finding 9f8e7d6c (forwarded as text)')).toMatchObject({ outcome: 'invalid', kept: 'GuardDuty finding 9f8e7d6c (forwarded as text)' });
   });
 });
