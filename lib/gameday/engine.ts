@@ -48,7 +48,7 @@ import type { Pace } from './latency/pace';
 import { pacedClientFactory } from './latency/pace';
 import { FirebreakError } from '../contracts/errors';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
-import { DATA_LIMIT_EXCEEDED_ERROR, STATES_PAYLOAD_LIMIT_BYTES, payloadBytes } from '../contracts/payload-size';
+import { DATA_LIMIT_EXCEEDED_ERROR, STATES_PAYLOAD_LIMIT_BYTES, payloadBytes, payloadBytesAtMost } from '../contracts/payload-size';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -282,6 +282,8 @@ function namedError(name: string, message: string): Error {
  * for both, so no `States.ALL` handles it, as AWS documents for this terminal error.
  */
 function overPayloadLimit(what: string, value: unknown): Error | undefined {
+  // Most payloads are far under: a bound taken without writing the JSON spares the exact count.
+  if (payloadBytesAtMost(value) <= STATES_PAYLOAD_LIMIT_BYTES) return undefined;
   const bytes = payloadBytes(value);
   if (bytes <= STATES_PAYLOAD_LIMIT_BYTES) return undefined;
   const error = namedError(DATA_LIMIT_EXCEEDED_ERROR, `${what} is ${bytes} bytes, over the ${STATES_PAYLOAD_LIMIT_BYTES}-byte Step Functions payload limit`);

@@ -1,0 +1,25 @@
+/** The payload measures the dispatcher, triage and the local engine hold Step Functions' limit with. */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { payloadBytes, payloadBytesAtMost } from '../../lib/contracts/payload-size';
+
+describe('payloadBytesAtMost', () => {
+  it('is never below the exact UTF-8 size of the JSON text, for any JSON value', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => payloadBytesAtMost(value) >= payloadBytes(value)),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('bounds the strings JSON escapes most (control characters) and those UTF-8 writes widest', () => {
+    for (const text of ['\u0000'.repeat(100), '😀'.repeat(100), '\u2028"\\\n', 'ü'.repeat(100)]) {
+      const value = { [text]: [text, { text }] };
+      expect(payloadBytesAtMost(value)).toBeGreaterThanOrEqual(payloadBytes(value));
+    }
+  });
+
+  it('measures a value with toJSON (a Date) as JSON writes it', () => {
+    const value = { at: new Date('2026-12-04T23:00:00.000Z') };
+    expect(payloadBytesAtMost(value)).toBeGreaterThanOrEqual(payloadBytes(value));
+  });
+});
