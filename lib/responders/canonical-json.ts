@@ -18,3 +18,8 @@ export function sortedKeys(value: Canonical): Canonical {
   }
   return value;
 }
+
+/** The canonical JSON text of `value` (keys sorted at every level): what the MACs and digests are taken of. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortedKeys(value as Canonical));
+}

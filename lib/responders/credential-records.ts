@@ -11,13 +11,13 @@
  * The release marks (released, releasedAt, releasedBy…) are not sealed: release writes them, and a
  * released record is never acted on again.
  */
-import { createHash } from 'node:crypto';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { STATE_KEY_PREFIX } from '../contracts/security';
-import type { Canonical, SealVerdict } from './record-mac';
-import { sortedKeys } from './record-mac';
+import type { SealVerdict } from './record-mac';
+import { canonicalJson } from './canonical-json';
+import { sha256Hex } from '../incident/keys';
 import type { ReleaseMark } from './quarantine-records';
 import { RECORD_MAC_ALGORITHM } from './record-mac';
 
@@ -88,8 +88,7 @@ export function credentialRecordKey(record: Pick<AccessKeyRecord, 'kind' | 'acco
 /** The bytes the record key MACs (pure): the scheme label and the SHA-256 of the sealed fields, canonical. */
 export function credentialMacMessage(record: CredentialRecord): Uint8Array {
   const { seal: _seal, released: _r, releasedAt: _ra, releasedBy: _rb, releaseRequestedBy: _rr, releaseReason: _rn, ...sealed } = record;
-  const canonical = JSON.stringify(sortedKeys({ scheme: CREDENTIAL_SEAL_SCHEME, ...sealed } as unknown as Canonical));
-  const digest = createHash('sha256').update(canonical, 'utf8').digest('hex');
+  const digest = sha256Hex(canonicalJson({ scheme: CREDENTIAL_SEAL_SCHEME, ...sealed }));
   return new TextEncoder().encode(`${CREDENTIAL_SEAL_SCHEME}\nsha256:${digest}`);
 }
 

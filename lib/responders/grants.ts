@@ -20,7 +20,6 @@
  * guard's role may PutItem `grant#*`; the mutating responders may only GetItem `grant#*` and
  * `approval#*`. This module is the store (DynamoDB, or in memory for tests) and the pure check.
  */
-import { createHash } from 'node:crypto';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { ApprovalRecord, ContainmentGrant } from '../contracts/security';
@@ -31,8 +30,8 @@ import { ResponderFailedError } from '../contracts/responder-errors';
 import type { ResponderMode } from '../contracts/responder-mode';
 import { APPROVAL_RECORD_ATTRIBUTES, approvalRecordKey, approvalRecordOf } from './approval-records';
 import type { Incident } from '../incident/model';
-import type { Canonical } from './canonical-json';
-import { sortedKeys } from './canonical-json';
+import { canonicalJson } from './canonical-json';
+import { sha256Hex } from '../incident/keys';
 
 /**
  * The SHA-256 (hex) of an incident's canonical JSON: what a grant binds a step's whole input
@@ -41,9 +40,7 @@ import { sortedKeys } from './canonical-json';
  * playbook passes from the execution input unchanged (`incident.$: $.incident`).
  */
 export function incidentDigest(incident: Incident): string {
-  return createHash('sha256')
-    .update(JSON.stringify(sortedKeys(incident as unknown as Canonical)), 'utf8')
-    .digest('hex');
+  return sha256Hex(canonicalJson(incident));
 }
 
 /** The state-table key of an execution's grant. */

@@ -16,18 +16,21 @@
  * The release marks (released, releasedAt, releasedBy) are not sealed: release writes them, and
  * a released record is never restored from.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import { canonicalFleetFields } from './fleet-records';
 import type { QuarantineRecord, RecordSeal } from './quarantine-records';
 import { RECORD_SEAL_SCHEME } from './quarantine-records';
-import type { Canonical, SealVerdict } from './record-mac';
-import { KmsMac, RECORD_MAC_ALGORITHM, sortedKeys } from './record-mac';
+import type { SealVerdict } from './record-mac';
+import { KmsMac, RECORD_MAC_ALGORITHM } from './record-mac';
+import type { Canonical } from './canonical-json';
+import { canonicalJson } from './canonical-json';
+import { sha256Hex } from '../incident/keys';
 
 // The MAC every sealed record shares lives in record-mac.ts (a leaf the credential and evidence
 // responders bundle without the pre-quarantine record); re-exported for the modules that import it here.
-export type { Canonical, SealVerdict } from './record-mac';
-export { KmsMac, RecordKeyNotConfiguredError, sortedKeys } from './record-mac';
+export type { SealVerdict } from './record-mac';
+export { KmsMac, RecordKeyNotConfiguredError } from './record-mac';
 
 /**
  * The canonical serialization of the sealed fields (pure): sorted keys, arrays in the record's
@@ -62,12 +65,12 @@ export function canonicalRecord(record: QuarantineRecord): string {
       : {}),
     ...(record.instanceMetadata !== undefined ? { instanceMetadata: { ...record.instanceMetadata } } : {}),
   };
-  return JSON.stringify(sortedKeys(sealed));
+  return canonicalJson(sealed);
 }
 
 /** The bytes KMS MACs (pure): the scheme label and the SHA-256 of the canonical serialization. */
 export function recordMacMessage(record: QuarantineRecord): Uint8Array {
-  const digest = createHash('sha256').update(canonicalRecord(record), 'utf8').digest('hex');
+  const digest = sha256Hex(canonicalRecord(record));
   return new TextEncoder().encode(`${RECORD_SEAL_SCHEME}\nsha256:${digest}`);
 }
 

@@ -1,7 +1,7 @@
 /**
  * What every sealed record shares (the pre-quarantine record, the credential records, the evidence
- * custody record): the KMS MAC of a message with the deployment's HMAC key, the canonical JSON it is
- * taken of, and the verdict. A leaf module, so that a responder that seals or checks a record bundles
+ * custody record): the KMS MAC of a message with the deployment's HMAC key and the verdict (the
+ * canonical JSON it is taken of is canonical-json.ts). A leaf module, so that a responder that seals or checks a record bundles
  * only this, not the pre-quarantine record's schemas (record-integrity.ts says what a quarantine
  * record's seal covers; docs/architecture.md, "Lean Lambda bundles").
  */
@@ -13,9 +13,6 @@ import { TransientResponderError } from '../contracts/responder-errors';
 
 /** The KMS MAC algorithm of HMAC_256 keys. */
 export const RECORD_MAC_ALGORITHM = 'HMAC_SHA_256';
-
-export type { Canonical } from './canonical-json';
-export { sortedKeys } from './canonical-json';
 
 /** Why a record's seal does not hold, or that it does. */
 export type SealVerdict = { readonly valid: true } | { readonly valid: false; readonly reason: string };

@@ -7,14 +7,14 @@
  * `KmsMac`, under a scheme label of its own). A stored record is a claim: `get` verifies the seal
  * and the hashes before anything trusts it.
  */
-import { createHash } from 'node:crypto';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Snapshot } from '@aws-sdk/client-ec2';
 import * as z from '../contracts/zod-mini';
 import { awsErrorCode, toResponderError } from '../aws/errors';
-import type { Canonical, KmsMac, SealVerdict } from './record-mac';
-import { sortedKeys } from './record-mac';
+import type { KmsMac, SealVerdict } from './record-mac';
+import { canonicalJson } from './canonical-json';
+import { sha256Hex } from '../incident/keys';
 import { RECORD_MAC_ALGORITHM } from './record-mac';
 import { STATE_KEY_PREFIX } from '../contracts/security';
 
@@ -37,8 +37,8 @@ export interface SnapshotReport {
 
 /** The canonical JSON (sorted keys, ISO times) of a DescribeSnapshots entry, and its SHA-256 (pure). */
 export function snapshotReport(snapshot: Snapshot): SnapshotReport {
-  const json = JSON.stringify(sortedKeys(JSON.parse(JSON.stringify(snapshot)) as Canonical));
-  return { json, sha256: createHash('sha256').update(json, 'utf8').digest('hex') };
+  const json = canonicalJson(JSON.parse(JSON.stringify(snapshot)));
+  return { json, sha256: sha256Hex(json) };
 }
 
 /** Where a copy stands: `pending` from CopySnapshot until the forensic account reports it `completed` or `error`. */
@@ -118,7 +118,7 @@ const custodyRecordSchema = z.strictObject({
 /** The bytes the record key MACs (pure): the scheme label and the SHA-256 of every field but the seal, canonical. */
 export function custodyMacMessage(record: CustodyRecord): Uint8Array {
   const { seal: _seal, ...sealed } = record;
-  const digest = createHash('sha256').update(JSON.stringify(sortedKeys({ scheme: CUSTODY_SEAL_SCHEME, ...sealed } as unknown as Canonical)), 'utf8').digest('hex');
+  const digest = sha256Hex(canonicalJson({ scheme: CUSTODY_SEAL_SCHEME, ...sealed }));
   return new TextEncoder().encode(`${CUSTODY_SEAL_SCHEME}\nsha256:${digest}`);
 }
 
@@ -126,7 +126,7 @@ export function custodyMacMessage(record: CustodyRecord): Uint8Array {
 export function custodyHashProblem(record: CustodyRecord): string | undefined {
   const reports = [['source', record.source], ['copy', record.copy], ...(record.confirmed?.copy ? ([['confirmed copy', record.confirmed.copy]] as const) : [])] as const;
   for (const [what, report] of reports) {
-    if (createHash('sha256').update(report.json, 'utf8').digest('hex') !== report.sha256) return `the ${what} report does not hash to its recorded SHA-256`;
+    if (sha256Hex(report.json) !== report.sha256) return `the ${what} report does not hash to its recorded SHA-256`;
   }
   return undefined;
 }
