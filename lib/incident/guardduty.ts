@@ -17,7 +17,7 @@ import { severityOf } from './severity';
 import { findingKey, incidentKey } from './keys';
 import { toIsoTime } from './time';
 import { findingDetails } from './finding-details';
-import { payloadBytes } from '../contracts/payload-size';
+import { keepWithin } from './lenient';
 import type { PathSegment, RawIssue, ReadContext } from './reading';
 import { RawIssuesError, clip, firstText, isRecord, orUndefined, toRecord, valueAt, withoutUndefined } from './reading';
 
@@ -182,32 +182,31 @@ function resourceOf(finding: GuardDutyFinding, rawResource: unknown, clipped: Cl
 type InstanceDetails = NonNullable<NonNullable<GuardDutyFinding['resource']>['instanceDetails']>;
 
 function instanceResource(instanceId: string, details: InstanceDetails, clipped: ClippedCounts): Ec2InstanceResource {
-  const limits = INSTANCE_LIMITS;
   const cut = (text: string, max: number): string => {
     const kept = cutToCodePoints(text, max);
     if (kept !== text) clipped.texts += 1;
     return kept;
   };
   const allInterfaces = details.networkInterfaces ?? [];
-  const interfaces = allInterfaces.slice(0, limits.networkInterfaces).map((eni): FindingNetworkInterface => {
+  const interfaces = allInterfaces.slice(0, INSTANCE_LIMITS.networkInterfaces).map((eni): FindingNetworkInterface => {
     const groups = eni.securityGroups ?? [];
-    clipped.securityGroups += Math.max(0, groups.length - limits.securityGroupsPerInterface);
+    clipped.securityGroups += Math.max(0, groups.length - INSTANCE_LIMITS.securityGroupsPerInterface);
     return withoutUndefined({
       networkInterfaceId: orUndefined(eni.networkInterfaceId),
       privateIpAddress: orUndefined(eni.privateIpAddress),
       publicIp: orUndefined(eni.publicIp),
       subnetId: orUndefined(eni.subnetId),
       vpcId: orUndefined(eni.vpcId),
-      securityGroups: groups.slice(0, limits.securityGroupsPerInterface).map((group) =>
-        withoutUndefined({ groupId: orUndefined(group.groupId), groupName: group.groupName == null ? undefined : cut(group.groupName, limits.groupName) }),
+      securityGroups: groups.slice(0, INSTANCE_LIMITS.securityGroupsPerInterface).map((group) =>
+        withoutUndefined({ groupId: orUndefined(group.groupId), groupName: group.groupName == null ? undefined : cut(group.groupName, INSTANCE_LIMITS.groupName) }),
       ),
     });
   });
-  const networkInterfaces = leadingWithin(interfaces, limits.networkInterfacesBudgetBytes);
+  const networkInterfaces = keepWithin(interfaces, INSTANCE_LIMITS.networkInterfacesBudgetBytes).kept;
   clipped.networkInterfaces += allInterfaces.length - networkInterfaces.length;
   const allTags = details.tags ?? [];
-  const tagPairs = allTags.slice(0, limits.tags).map((tag) => [cut(tag.key, limits.tagKey), cut(tag.value ?? '', limits.tagValue)] as const);
-  const tags = leadingWithin(tagPairs, limits.tagsBudgetBytes);
+  const tagPairs = allTags.slice(0, INSTANCE_LIMITS.tags).map((tag) => [cut(tag.key, INSTANCE_LIMITS.tagKey), cut(tag.value ?? '', INSTANCE_LIMITS.tagValue)] as const);
+  const tags = keepWithin(tagPairs, INSTANCE_LIMITS.tagsBudgetBytes).kept;
   clipped.tags += allTags.length - tags.length;
   return withoutUndefined({
     kind: 'ec2-instance' as const,
@@ -220,18 +219,6 @@ function instanceResource(instanceId: string, details: InstanceDetails, clipped:
     networkInterfaces,
     tags: toRecord(tags),
   });
-}
-
-/** The leading items whose JSON fits in `budgetBytes` of UTF-8, the unit Step Functions counts. */
-function leadingWithin<T>(items: readonly T[], budgetBytes: number): T[] {
-  const kept: T[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    bytes += payloadBytes(item) + 1;
-    if (bytes > budgetBytes) break;
-    kept.push(item);
-  }
-  return kept;
 }
 
 /** `text` cut to `max` characters as EC2 counts them (code points, not UTF-16 units), with an ellipsis when cut. */

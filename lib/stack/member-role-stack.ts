@@ -143,7 +143,7 @@ export function guardTargetAccountActions(playbooks: readonly Playbook[]): strin
 }
 
 /** True for an action of a service responders call in the finding's account (MEMBER_ACCOUNT_SERVICES). */
-function actsInMemberAccount(action: string): boolean {
+export function actsInMemberAccount(action: string): boolean {
   return MEMBER_ACCOUNT_SERVICES.some((service) => action.startsWith(`${service}:`));
 }
 
@@ -173,16 +173,28 @@ export function memberRoleIamActions(playbooks: readonly Playbook[]): string[] {
   return [...new Set(Object.values(memberAccountActionsByResponder(playbooks)).flat())].sort();
 }
 
+/** A responder's two member-account roles: their names, and what each holds (empty: no such role). */
+export interface ResponderMemberRoles {
+  readonly memberName: string;
+  readonly member: string[];
+  readonly revokerName: string;
+  readonly revoker: string[];
+}
+
 /**
- * A responder's member-account actions split between its two roles: the role-policy writes (and
- * the reads that go with them) in its revoker role, everything else in its member role.
+ * A responder's member-account roles, for the member-role stack that creates them and the security
+ * stack that names them to the responder: of its actions that act in member accounts, the
+ * role-policy writes (and the reads that go with them) in `<revokerRoleName>-<responder>`,
+ * everything else in `<roleName>-<responder>`.
  */
-export function splitRoleActions(actions: readonly string[]): { readonly member: string[]; readonly revoker: string[] } {
-  const writes = actions.filter((action) => (ROLE_POLICY_WRITES as readonly string[]).includes(action));
-  if (writes.length === 0) return { member: [...actions], revoker: [] };
+export function responderMemberRoles(roleName: string, revokerRoleName: string, responder: string, actions: Iterable<string>): ResponderMemberRoles {
+  const here = [...actions].filter(actsInMemberAccount);
+  const writes = here.filter((action) => (ROLE_POLICY_WRITES as readonly string[]).includes(action));
   return {
-    member: actions.filter((action) => !writes.includes(action) && action !== 'iam:GetRolePolicy'),
-    revoker: [...writes, ...actions.filter((action) => REVOKER_READS.includes(action))],
+    memberName: responderMemberRoleName(roleName, responder),
+    member: writes.length === 0 ? here : here.filter((action) => !writes.includes(action) && action !== 'iam:GetRolePolicy'),
+    revokerName: responderMemberRoleName(revokerRoleName, responder),
+    revoker: writes.length === 0 ? [] : [...writes, ...here.filter((action) => REVOKER_READS.includes(action))],
   };
 }
 
@@ -273,9 +285,7 @@ export class MemberRoleStack extends Stack {
     validateProps(props, roleName);
     const plans = Object.entries(props.responderActions).map(([responder, actions]) => ({
       responder,
-      ...splitRoleActions(actions),
-      memberName: responderMemberRoleName(roleName, responder),
-      revokerName: responderMemberRoleName(revokerRoleName, responder),
+      ...responderMemberRoles(roleName, revokerRoleName, responder, actions),
     }));
 
     this.securityAccountId =

@@ -8,7 +8,7 @@
 import { Aws, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { DEFAULT_SESSION_REVOKER_ROLE_NAME, responderMemberRoleName } from '../aws/member-accounts';
+import { DEFAULT_SESSION_REVOKER_ROLE_NAME } from '../aws/member-accounts';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { METRICS_NAMESPACE_ENV, metricsNamespace } from '../contracts/metrics';
 import { DEFAULT_FORENSIC_ROLE_NAME, SECURITY_ENV, STATE_KEY_PREFIX } from '../contracts/security';
@@ -28,7 +28,7 @@ import type { ResponderArns } from './iam-scopes';
 import { DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS, planResponderStatements, privilegedRoleArns, quarantineCopyDestinations, ROLE_POLICY_WRITES } from './iam-scopes';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { groupsOnly } from './logical-ids';
-import { DEFAULT_RESPONDER_ROLE_NAME_PREFIX, MEMBER_ACCOUNT_SERVICES, grantAssumeMemberRole, guardTargetAccountActions, responderRoleName, splitRoleActions } from './member-role-stack';
+import { DEFAULT_RESPONDER_ROLE_NAME_PREFIX, actsInMemberAccount, grantAssumeMemberRole, guardTargetAccountActions, responderMemberRoles, responderRoleName } from './member-role-stack';
 import { ResponderFunction } from './responder-function';
 import type { IncidentState } from './state';
 import { isItemWrite } from './state';
@@ -169,7 +169,7 @@ export function responderActions(playbooks: readonly Playbook[]): Map<string, Se
 
 /** True when a responder acts on resources in the incident's account (EC2, IAM, Auto Scaling, ELB): it may assume the member role. */
 export function actsInIncidentAccount(actions: ReadonlySet<string>): boolean {
-  return [...actions].some((action) => MEMBER_ACCOUNT_SERVICES.some((service) => action.startsWith(`${service}:`)));
+  return [...actions].some(actsInMemberAccount);
 }
 
 /** What the responders need of a deployment: its settings (documented on `FirebreakProps`) and its shared resources. */
@@ -308,9 +308,9 @@ export class Responders extends Construct {
 export { DEFAULT_FORENSIC_ROLE_NAME };
 
 /**
- * A responder's own roles in member accounts (lib/stack/member-role-stack.ts builds the same from
- * the same actions): `<memberRoleName>-<responder>` for what it does there, and, when it writes
- * role policies, `<sessionRevokerRoleName>-<responder>`; with the environment that names them.
+ * A responder's own roles in member accounts (responderMemberRoles, as the member-role stack
+ * creates them): `<memberRoleName>-<responder>` for what it does there, and, when it writes role
+ * policies, `<sessionRevokerRoleName>-<responder>`; with the environment that names them.
  */
 function ownMemberRoles(
   memberRoleName: string,
@@ -318,9 +318,9 @@ function ownMemberRoles(
   responder: string,
   actions: ReadonlySet<string>,
 ): { member?: string; revoker?: string; environment: Record<string, string> } {
-  const split = splitRoleActions([...actions].filter((action) => MEMBER_ACCOUNT_SERVICES.some((service) => action.startsWith(`${service}:`))));
-  const member = split.member.length > 0 ? responderMemberRoleName(memberRoleName, responder) : undefined;
-  const revoker = split.revoker.length > 0 ? responderMemberRoleName(sessionRevokerRoleName ?? DEFAULT_SESSION_REVOKER_ROLE_NAME, responder) : undefined;
+  const roles = responderMemberRoles(memberRoleName, sessionRevokerRoleName ?? DEFAULT_SESSION_REVOKER_ROLE_NAME, responder, actions);
+  const member = roles.member.length > 0 ? roles.memberName : undefined;
+  const revoker = roles.revoker.length > 0 ? roles.revokerName : undefined;
   return {
     ...(member !== undefined ? { member } : {}),
     ...(revoker !== undefined ? { revoker } : {}),
