@@ -25,8 +25,8 @@ export function payloadBytes(value: unknown): number {
  * string at most 6 bytes per UTF-16 unit (a `\u` escape) plus its quotes, each number, boolean or
  * null at most 25 characters, each key as a string plus its colon and comma. Never below the truth,
  * so a payload under the limit by this bound is under it, and only one over it needs the exact count:
- * the local engine measures every state's payload, where stringifying each one cost a fifth of a
- * finding storm's CPU.
+ * the local engine measures every state's payload (where stringifying each one cost a fifth of a
+ * finding storm's CPU), and triage its answer, its kept copy of the event and the incident, per event.
  */
 export function payloadBytesAtMost(value: unknown): number {
   if (typeof value === 'string') return 6 * value.length + 2;

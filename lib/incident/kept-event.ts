@@ -7,7 +7,7 @@
  * So the kept copy has its own budget: the whole event when it fits, else its envelope (enough to
  * find it again, and for a finding the id GuardDuty has it under) and a note naming its size.
  */
-import { payloadBytes } from '../contracts/payload-size';
+import { payloadBytes, payloadBytesAtMost } from '../contracts/payload-size';
 
 /** 32 KiB of UTF-8 JSON: the most of the event a kept message or its alert carries. */
 export const KEPT_EVENT_BUDGET_BYTES = 32 * 1024;
@@ -31,6 +31,7 @@ export interface ClippedEvent {
 
 /** The event as kept and alerted: itself when within `KEPT_EVENT_BUDGET_BYTES`, else its envelope with a note. */
 export function keptEventOf(event: unknown): unknown {
+  if (payloadBytesAtMost(event) <= KEPT_EVENT_BUDGET_BYTES) return event;
   const bytes = payloadBytes(event);
   if (bytes <= KEPT_EVENT_BUDGET_BYTES) return event;
   const fields = isObject(event) ? event : {};
@@ -69,11 +70,12 @@ function keptResources(resources: unknown): string[] | undefined {
   const kept: string[] = [];
   let bytes = 0;
   for (const resource of resources) {
-    const text = shortText(resource);
-    if (text === undefined) continue;
-    bytes += payloadBytes(text);
+    if (typeof resource !== 'string') continue;
+    const size = payloadBytes(resource);
+    if (size > KEPT_TEXT_MAX_BYTES) continue;
+    bytes += size;
     if (bytes > KEPT_RESOURCES_MAX_BYTES) break;
-    kept.push(text);
+    kept.push(resource);
   }
   return kept.length === 0 ? undefined : kept;
 }
