@@ -6,14 +6,12 @@
  */
 import { DisassociateIamInstanceProfileCommand } from '@aws-sdk/client-ec2';
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { GetInstanceProfileCommand, GetRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { GetInstanceProfileCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { IamClients } from '../aws/clients/iam';
-import { tagRecord } from '../aws/describe-instance';
 import type { Incident } from '../incident/model';
 import type { CredentialRails } from './credential-rails';
-import { refusalByTags, roleRefusalBeforeAnyCall } from './credential-rails';
-import { readOrMissing } from './credential-targets';
+import { roleSessionsVerdict } from './role-session-rails';
 import { sendReadOnly } from './mutating';
 import type { ObservedInstance } from './instance-state';
 import type { IncidentLogger } from './logging';
@@ -100,26 +98,6 @@ interface CredentialsOutcome {
 }
 
 /**
- * Why the sessions of the profile's role may not be revoked, or undefined: the rails before any
- * call (served account, administrator or break-glass name, Firebreak's own role), then the role's
- * CURRENT tags read from IAM (protected tag key, game-day opt-in), as revoke-role-sessions checks them.
- */
-async function roleSessionsRefusal(
-  iam: IAMClient,
-  roleName: string,
-  account: string,
-  roleRails: RoleSessionRails,
-  actions: PendingAction[],
-): Promise<string | undefined> {
-  const before = roleRefusalBeforeAnyCall(roleName, account, roleRails.rails);
-  if (before !== undefined) return before;
-  const read = await readOrMissing('iam:GetRole', () => iam.send(new GetRoleCommand({ RoleName: roleName })));
-  if (read === 'missing') return `IAM knows no role ${roleName} in account ${account}`;
-  actions.push({ api: 'iam:GetRole', target: roleName, outcome: 'observed', detail: `Read the current tags of role ${roleName} in account ${account}` });
-  return refusalByTags('role', roleName, tagRecord(read.Role?.Tags), roleRails.incident, roleRails.gameDay, roleRails.rails);
-}
-
-/**
  * Takes the instance profile away. Disassociating does not invalidate credentials already handed
  * out through the instance metadata service, so `revokeRoleSessions` also puts an inline deny on
  * the role for every session issued before now: AWS's documented "revoke active sessions" pattern
@@ -174,7 +152,9 @@ export async function removeCredentials(
       detail: roles.length ? `Instance profile ${profileName} holds role ${roles.join(', ')}` : `Instance profile ${profileName} holds no role`,
     });
     for (const roleName of roles) {
-      const refusal = await roleSessionsRefusal(iam, roleName, target.account, roleRails, actions);
+      const verdict = await roleSessionsVerdict({ roleName, account: target.account }, async () => iam, roleRails.rails, roleRails.incident, roleRails.gameDay);
+      if (verdict.read) actions.push({ api: 'iam:GetRole', target: roleName, outcome: 'observed', detail: `Read the current tags of role ${roleName} in account ${target.account}` });
+      const refusal = verdict.refusal;
       if (refusal !== undefined) {
         actions.push({ api: 'iam:PutRolePolicy', target: roleName, outcome: 'skipped', detail: `The sessions of role ${roleName} are not revoked: ${refusal}. The instance is contained all the same` });
         notRevoked.push({ roleName, reason: refusal });

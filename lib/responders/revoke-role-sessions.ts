@@ -19,15 +19,14 @@
  * replaces the record: the role's deny is then that incident's to release.
  */
 import { revokeRoleSessionsOptions } from '../playbooks/credential-options';
-import { GetRoleCommand } from '@aws-sdk/client-iam';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import type { IamClients } from '../aws/clients/iam';
-import { tagRecord } from '../aws/describe-instance';
-import { isAwsError, toResponderError } from '../aws/errors';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { ResponderMode } from '../contracts/responder-mode';
 import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import { rolesNamed } from './credential-targets';
-import { clearCredentialStep, grantCovers, narrowToGrantedCredential, refusalByTags, roleRefusalBeforeAnyCall } from './credential-rails';
+import { clearCredentialStep, grantCovers, narrowToGrantedCredential } from './credential-rails';
+import { roleSessionsVerdict } from './role-session-rails';
 import type { CredentialRecordStore, RoleSessionsRecord } from './credential-records';
 import type { DeploymentEnvironment } from './effective-mode';
 import { ResponderRun } from './responder-run';
@@ -123,27 +122,12 @@ export async function revokeRoleSessions(input: ResponderInput<Record<string, ne
       refuse(`${JSON.stringify(role.roleName.slice(0, 64))} is not an IAM role name`);
       continue;
     }
-    const before = roleRefusalBeforeAnyCall(role.roleName, role.account, rails);
-    if (before !== undefined) {
-      refuse(before);
-      continue;
-    }
-    const iam = await deps.clients.iam({ account: role.account, region: incident.region });
-    let tags: Record<string, string>;
-    try {
-      const got = await iam.send(new GetRoleCommand({ RoleName: role.roleName }));
-      tags = tagRecord(got.Role?.Tags);
-    } catch (error) {
-      if (isAwsError(error, 'NoSuchEntity')) {
-        refuse(`IAM knows no role ${role.roleName} in account ${role.account}`, 'not-found');
-        continue;
-      }
-      throw toResponderError(error, 'iam:GetRole');
-    }
-    log.record('iam:GetRole', role.roleName, 'observed', `Role ${role.roleName} exists in account ${role.account}`);
-    const byTags = refusalByTags('role', role.roleName, tags, incident, gameDay, rails);
-    if (byTags !== undefined) {
-      refuse(byTags);
+    let iam: IAMClient | undefined;
+    const iamFor = async () => (iam ??= await deps.clients.iam({ account: role.account, region: incident.region }));
+    const verdict = await roleSessionsVerdict(role, iamFor, rails, incident, gameDay);
+    if (verdict.read) log.record('iam:GetRole', role.roleName, 'observed', `Role ${role.roleName} exists in account ${role.account}`);
+    if (verdict.refusal !== undefined) {
+      refuse(verdict.refusal, verdict.missing ? 'not-found' : 'refused');
       continue;
     }
     const kept = await deps.records.get({ kind: 'role-sessions', account: role.account, roleName: role.roleName });
@@ -159,7 +143,7 @@ export async function revokeRoleSessions(input: ResponderInput<Record<string, ne
     }
     const issuedBefore = now().toISOString();
     const hits = `every holder of a session of ${role.roleName}${role.sessions.length > 0 ? `, not only ${role.sessions.join(', ')}` : ''}`;
-    const action = await revokeOlderRoleSessions(iam, mode, role.roleName, issuedBefore, hits, deps.logger);
+    const action = await revokeOlderRoleSessions(await iamFor(), mode, role.roleName, issuedBefore, hits, deps.logger);
     log.record(action.api, action.target, action.outcome, action.detail);
     if (mode !== 'dry-run') {
       const record: RoleSessionsRecord = {

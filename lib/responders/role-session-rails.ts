@@ -1,0 +1,39 @@
+/**
+ * The rails of one role whose sessions a step would revoke (revoke-role-sessions, and
+ * quarantine-instance's `revokeRoleSessions` on the instance profile's role): before any call the
+ * served account, the administrator and break-glass names and Firebreak's own roles, then the
+ * role's CURRENT tags read from IAM (the protected tag key, the game-day opt-in). A module of its own
+ * so that the other credential steps do not bundle the GetRole it makes.
+ */
+import { GetRoleCommand } from '@aws-sdk/client-iam';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import { tagRecord } from '../aws/describe-instance';
+import type { Incident } from '../incident/model';
+import type { CredentialRails } from './credential-rails';
+import { refusalByTags, roleRefusalBeforeAnyCall } from './credential-rails';
+import { readOrMissing } from './credential-targets';
+
+/** The rails' answer for one role: `refusal` when its sessions must stay; `read` when iam:GetRole was called (for the caller's log). */
+export interface RoleSessionsVerdict {
+  readonly refusal?: string;
+  /** The role does not exist in IAM (NoSuchEntity). */
+  readonly missing?: true;
+  readonly read: boolean;
+}
+
+/** Checks one role against the rails; `iam` is called only when a check needs IAM. Transient IAM errors throw. */
+export async function roleSessionsVerdict(
+  role: { readonly roleName: string; readonly account: string },
+  iam: () => Promise<IAMClient>,
+  rails: CredentialRails,
+  incident: Pick<Incident, 'gameDay' | 'key'>,
+  gameDay: boolean,
+): Promise<RoleSessionsVerdict> {
+  const before = roleRefusalBeforeAnyCall(role.roleName, role.account, rails);
+  if (before !== undefined) return { refusal: before, read: false };
+  const client = await iam();
+  const got = await readOrMissing('iam:GetRole', () => client.send(new GetRoleCommand({ RoleName: role.roleName })));
+  if (got === 'missing') return { refusal: `IAM knows no role ${role.roleName} in account ${role.account}`, missing: true, read: false };
+  const refusal = refusalByTags('role', role.roleName, tagRecord(got.Role?.Tags), incident, gameDay, rails);
+  return { ...(refusal !== undefined ? { refusal } : {}), read: true };
+}
