@@ -33,9 +33,9 @@ import { RESPONDER_NAMES } from '../contracts/responders';
 import { regionOfArn } from '../responders/console-links';
 import { setTimeout as delay } from 'node:timers/promises';
 import { terminalSafe } from './terminal';
+import { STATE_TABLE_OUTPUT_KEY, stateTableOutput } from '../operator/stack';
 
 /** The stack output naming the state table (lib/stack/firebreak.ts). */
-export const STATE_TABLE_OUTPUT_KEY = 'StateTableName';
 
 export interface DnsClients {
   readonly sts: STSClient;
@@ -77,7 +77,7 @@ export async function runDnsList(flags: DnsListFlags, deps: DnsDependencies = DE
     const identity = await callerIdentity(clients.sts);
     const region = flags.region ?? (await clients.cloudFormation.config.region());
     const stack = await describeStack(clients.cloudFormation, flags.stack, { account: identity.account, region });
-    const table = stack.outputs.find((output) => output.key === STATE_TABLE_OUTPUT_KEY)?.value;
+    const table = stateTableOutput(stack.outputs);
     if (!table) {
       throw new LiveSetupError(`stack ${stack.stackName} in ${region}/${identity.account} has no ${STATE_TABLE_OUTPUT_KEY} output: redeploy it with \`npx cdk deploy\``);
     }
@@ -94,7 +94,7 @@ export async function runDnsList(flags: DnsListFlags, deps: DnsDependencies = DE
 /** The table and the deployed stack the DNS (and credential) commands read. */
 export async function stateTableOf(clients: DnsClients, stackName: string, region: string, account: string) {
   const stack = await describeStack(clients.cloudFormation, stackName, { account, region });
-  const table = stack.outputs.find((output) => output.key === STATE_TABLE_OUTPUT_KEY)?.value;
+  const table = stateTableOutput(stack.outputs);
   if (!table) {
     throw new LiveSetupError(`stack ${stack.stackName} in ${region}/${account} has no ${STATE_TABLE_OUTPUT_KEY} output: redeploy it with \`npx cdk deploy\``);
   }

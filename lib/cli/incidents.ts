@@ -25,9 +25,9 @@ import { renderIncidentReportHtml, renderIncidentReportMarkdown } from '../opera
 import { DEFAULT_STACK_NAME } from './gameday-inject';
 import type { CommandRegistrar } from './registrar';
 import { terminalSafe } from './terminal';
+import { STATE_TABLE_OUTPUT_KEY, stateTableOutput } from '../operator/stack';
 
 /** The stack output naming the state table (lib/stack/firebreak.ts). */
-export const STATE_TABLE_OUTPUT_KEY = 'StateTableName';
 
 /** The SDK clients of one region. */
 export interface IncidentClients {
@@ -121,7 +121,7 @@ async function stateTable(flags: WhereFlags, deps: IncidentCliDependencies): Pro
   const { account } = await callerIdentity(clients.sts);
   if (flags.table !== undefined) return { dynamodb: clients.dynamodb, table: flags.table };
   const stack = await describeStack(clients.cloudFormation, flags.stack, { region, account });
-  const table = stack.outputs.find((output) => output.key === STATE_TABLE_OUTPUT_KEY)?.value;
+  const table = stateTableOutput(stack.outputs);
   if (table === undefined) throw new LiveSetupError(`stack ${flags.stack} in ${region}/${account} has no ${STATE_TABLE_OUTPUT_KEY} output: pass --table NAME of its state table`);
   const target = containmentTargetFromOutput(stack.outputs.find((output) => output.key === CONTAINMENT_TARGET_OUTPUT_KEY)?.value);
   return { dynamodb: clients.dynamodb, table, ...(target !== undefined ? { containmentTargetSeconds: target } : {}) };

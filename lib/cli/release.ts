@@ -40,11 +40,11 @@ import { awsErrorCode, isAccessDeniedAwsError } from '../aws/errors';
 import { executionLink, regionOfArn } from '../responders/console-links';
 import { approveCommand, manualMode, requesterOf } from '../operator/manual-request';
 import type { CommandRegistrar } from './registrar';
-import { STATE_TABLE_OUTPUT_KEY } from './incidents';
 import { runS3ObjectRelease } from './release-s3-object';
 import { RELEASE_COMMON_FLAGS, checkFlags } from './release-flags';
 import type { ReleaseFlags } from './release-flags';
 import { terminalSafe } from './terminal';
+import { stateTableOutput } from '../operator/stack';
 
 /** The SDK clients of one region. */
 export interface ReleaseClients {
@@ -160,7 +160,7 @@ async function findReleaseStateMachine(flags: CheckedFlags, clientsIn: (region: 
     );
   }
   const stateMachine = releaseStateMachineOf(stack, `${stackRegion}/${account}`);
-  const table = stack.outputs.find((output) => output.key === STATE_TABLE_OUTPUT_KEY)?.value;
+  const table = stateTableOutput(stack.outputs);
   return { stateMachine, ...(stack.mode ? { deployedMode: stack.mode } : {}), ...(table ? { stateTable: { name: table, region: stackRegion } } : {}) };
 }
 

@@ -72,9 +72,11 @@ export function memberAccountRoleLabel(kind: typeof MEMBER_ROLE | typeof SESSION
   return `${kind}:${responder}`;
 }
 
+const MEMBER_ACCOUNT_ROLE_LABEL = new RegExp(`^(?:${MEMBER_ROLE}|${SESSION_REVOKER_ROLE}):(.+)$`);
+
 /** The responder a `member-role:<responder>` or `session-revoker-role:<responder>` label names, if it is one. */
 export function memberAccountRoleResponder(label: string): string | undefined {
-  const match = /^(?:member-role|session-revoker-role):(.+)$/.exec(label);
+  const match = MEMBER_ACCOUNT_ROLE_LABEL.exec(label);
   return match?.[1];
 }
 

@@ -71,8 +71,6 @@ export class LocalBackend extends AccountBackend {
         roles?: {
           /** Each deployed role (local name) → the member-account role it assumes there (a responder's own). */
           readonly deployedRoles: ReadonlyMap<string, string>;
-          /** The member-account roles prepareMemberRoles made (each responder's member role and session revoker). */
-          readonly accountRoles: ReadonlySet<string>;
           /** What each deployed role sends as ExternalId when it assumes one of them. */
           readonly externalIds: ReadonlyMap<string, string>;
         };
@@ -300,7 +298,7 @@ export class LocalBackend extends AccountBackend {
     for (const role of roles) {
       await iam.send(new CreateRoleCommand({ RoleName: role.roleName, AssumeRolePolicyDocument: JSON.stringify(role.trustPolicy), MaxSessionDuration: 3600 }));
     }
-    member.roles = { deployedRoles, accountRoles: new Set(roles.map((role) => role.roleName)), externalIds };
+    member.roles = { deployedRoles, externalIds };
     // Clients made before reached the member account directly.
     this.factories.clear();
   }

@@ -162,13 +162,14 @@ function crossCheck(document: ScenarioDocument, file: string, source: SourceMap,
   }
   env.removedStatements.forEach(({ role, sid }, index) => {
     const playbookRole = role.startsWith('playbook:') ? role.slice('playbook:'.length) : undefined;
+    const memberResponder = memberAccountRoleResponder(role);
     if (playbookRole !== undefined) {
       const names = context.playbooks?.map((candidate) => candidate.name);
       if (names !== undefined && !names.includes(playbookRole)) {
         at(['environment', 'removedStatements', index, 'role'], `no playbook '${playbookRole}'${didYouMean(playbookRole, names)}`);
       }
-    } else if (memberAccountRoleResponder(role) !== undefined) {
-      const responder = memberAccountRoleResponder(role) as string;
+    } else if (memberResponder !== undefined) {
+      const responder = memberResponder;
       if (document.settings.securityAccount === undefined) {
         at(['environment', 'removedStatements', index, 'role'], `${role} exists only in a member-account game day: set settings.securityAccount (the environment is then a member account)`);
       } else if (!LOCAL_RESPONDERS.includes(responder)) {

@@ -23,6 +23,9 @@ const logicalName = (what: string) =>
   z.string().regex(LOGICAL, `${what} must be a name of letters, digits, '.', '_' or '-'`);
 
 /** The instance metadata service's settings, as a scenario sets them at launch and expects them after a run. */
+/** A dotted path into an event or an incident (`set:` overrides), named with an example. */
+const dottedPath = (example: string) => z.string().regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, `a dotted path such as ${example}`);
+
 const metadataSettingsSchema = z.strictObject({
   endpoint: z.enum(['enabled', 'disabled']).optional(),
   tokens: z.enum(['optional', 'required']).optional(),
@@ -293,7 +296,7 @@ export const injectionSchema = z
       .describe('Not an event: an attacker in the member account tries to destroy the evidence, or one in the security account to make a finished release run again (after the earlier injections ran).'),
     target: logicalName('instance').optional().describe('Aim the finding or alarm at this instance of the environment.'),
     set: z
-      .record(z.string().regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, 'a dotted path such as detail.severity'), z.unknown())
+      .record(dottedPath('detail.severity'), z.unknown())
       .default({})
       .describe('Overrides by dotted path; "${instances.web.instanceId}" style references resolve against the environment.'),
     deliveries: z.number().int().min(1).max(100).default(1).describe('How many times EventBridge delivers it (at least once!).'),
@@ -320,7 +323,7 @@ export const injectionSchema = z
       .strictObject({
         from: z.literal('previous-execution'),
         set: z
-          .record(z.string().regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, 'a dotted path such as guardDuty.dnsDomain'), z.unknown())
+          .record(dottedPath('guardDuty.dnsDomain'), z.unknown())
           .default({})
           .describe('Overrides of that incident by dotted path (what the attacker changes).'),
       })

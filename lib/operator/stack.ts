@@ -9,6 +9,14 @@
  */
 import { LiveSetupError } from './errors';
 
+/** The stack output naming the state table (lib/stack/firebreak.ts). */
+export const STATE_TABLE_OUTPUT_KEY = 'StateTableName';
+
+/** The state table a deployed stack's outputs name, or undefined. */
+export function stateTableOutput(outputs: readonly StackOutput[]): string | undefined {
+  return outputs.find((candidate) => candidate.key === STATE_TABLE_OUTPUT_KEY)?.value;
+}
+
 /** One CloudFormation stack output. */
 export interface StackOutput {
   readonly key: string;

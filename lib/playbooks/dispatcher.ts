@@ -157,7 +157,6 @@ function keepEventTask(comment: string, body: Record<string, unknown>, next: str
 }
 
 // EventBridge's envelope fields: it sets id, account, region and time itself, and every rule matches source and detail-type exactly.
-const ENVELOPE_FIELDS = KEPT_ENVELOPE_FIELDS;
 const envelopePath = (field: string) => `${RAW_EVENT}['${field}']`;
 
 /**
@@ -169,7 +168,7 @@ const envelopePath = (field: string) => `${RAW_EVENT}['${field}']`;
  * every path a Pass reads (a missing one is a States.Runtime error no Catch handles).
  */
 function envelopeStates(): Record<string, AslState> {
-  const envelope = Object.fromEntries(ENVELOPE_FIELDS.map((field) => [`${field}.$`, envelopePath(field)]));
+  const envelope = Object.fromEntries(KEPT_ENVELOPE_FIELDS.map((field) => [`${field}.$`, envelopePath(field)]));
   const detailLeftOut = 'Triage did not answer with a bounded copy of the event: only its envelope is kept here, not its detail or resources.';
   const keep = (kept: Record<string, unknown>): AslState => ({
     Type: 'Pass',
@@ -182,8 +181,8 @@ function envelopeStates(): Record<string, AslState> {
       Comment: "Keep triage's bounded copy of the event; without one, the envelope only.",
       Choices: [
         { Variable: KEPT, IsPresent: true, Next: STATES.keepUndispatchedEvent },
-        { Or: ENVELOPE_FIELDS.map((field) => ({ Not: { Variable: envelopePath(field), IsPresent: true } })), Next: STATES.keepNoEvent },
-        { Or: ENVELOPE_FIELDS.map((field) => ({ Not: { Variable: envelopePath(field), IsString: true } })), Next: STATES.keepNoEvent },
+        { Or: KEPT_ENVELOPE_FIELDS.map((field) => ({ Not: { Variable: envelopePath(field), IsPresent: true } })), Next: STATES.keepNoEvent },
+        { Or: KEPT_ENVELOPE_FIELDS.map((field) => ({ Not: { Variable: envelopePath(field), IsString: true } })), Next: STATES.keepNoEvent },
         {
           // Only GuardDuty can send source aws.guardduty (EventBridge refuses it from anyone else), so these are GuardDuty's own.
           And: [

@@ -195,7 +195,7 @@ function incidentKeyOf(input: string | undefined): string | undefined {
  * The recorded decision `approver` may send again (pure): the same approver's same answer, recorded
  * but never sent. Undefined for anything else, which is refused as a second answer.
  */
-export function undeliveredAnswerOf(request: PendingApproval, approver: string, decision: ApprovalDecision['decision']): ApprovalDecision | undefined {
+function undeliveredAnswerOf(request: PendingApproval, approver: string, decision: ApprovalDecision['decision']): ApprovalDecision | undefined {
   if (request.sentAt !== undefined || request.decision !== decision || request.decidedBy !== approver || request.decidedAt === undefined) return undefined;
   return { decision, decidedBy: approver, decidedAt: request.decidedAt, ...(request.reason !== undefined ? { reason: request.reason } : {}) };
 }
@@ -242,7 +242,7 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
     log('approval refused: unknown execution', {});
     return refused(404, `no approval request is recorded for ${executionArn}: check the ARN in the alert`, executionArn);
   }
-  const undelivered = request.decision !== undefined ? undeliveredAnswerOf(request, approver, decision) : undefined;
+  const undelivered = undeliveredAnswerOf(request, approver, decision);
   if (request.decision !== undefined && undelivered === undefined) {
     log('approval refused: already answered', { decidedBy: request.decidedBy, sentAt: request.sentAt });
     return refused(409, secondAnswerRefusal(request), executionArn);

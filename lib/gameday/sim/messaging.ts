@@ -40,7 +40,7 @@ function checkSubject(subject: string): void {
  * (`retainMessageBodies: false`): a note of its size, as a message of the same structure (a JSON
  * body stays JSON with its `default` entry), so that subscriptions still deliver it.
  */
-export function messageBodyNotKept(message: string, structure: PublishCommandInput['MessageStructure']): string {
+function messageBodyNotKept(message: string, structure: PublishCommandInput['MessageStructure']): string {
   const note = `(body not kept: ${Buffer.byteLength(message, 'utf8')} bytes, retainMessageBodies is false)`;
   return structure === 'json' ? JSON.stringify({ default: note }) : note;
 }
