@@ -6,20 +6,24 @@ import type { Command } from 'commander';
 import { APPROVAL_REJECTED_ERROR } from '../contracts/errors';
 import { APPROVAL_URL_OUTPUT_KEY } from '../responders/approval';
 import type { ApprovalCliDependencies, ApprovalFlags } from '../operator/approvals';
-import { DEFAULT_APPROVAL_CLI_DEPENDENCIES, answer, exitCodeFor } from '../operator/approvals';
+import { ApprovalRefusedError, ApprovalSetupError, DEFAULT_APPROVAL_CLI_DEPENDENCIES, answer, answerBody, describeShownRequest, exitCodeFor, showRequest } from '../operator/approvals';
 import { DEFAULT_STACK_NAME } from './gameday-inject';
 import type { CommandRegistrar } from './registrar';
 import { terminalSafe } from './terminal';
 
 const HELP_AFTER = `
-The alert of a waiting playbook names its execution ARN and these commands. Your answer is sent,
+The alert of a waiting playbook names its execution ARN and these commands. The command first
+asks the approval function what waits there and shows it (playbook, waiting steps, the incident
+and its target as the execution itself carries them, who asked and when it expires), then asks
+you to confirm; --yes answers without asking (required when standard input is not a terminal).
+Nothing is sent for an execution that no longer waits. Your answer is sent,
 signed with your AWS credentials (SigV4), to the deployment's approval function (stack output
 ${APPROVAL_URL_OUTPUT_KEY}); AWS authenticates you and the function records your identity, then
 resumes the playbook. One answer only; the instance under investigation cannot answer for itself.
 Your identity needs the stack's ApproverPolicy.
 
 Exit status: 0 answered; 1 refused (by AWS or the approval function: already answered, timed out,
-not allowed); 2 nothing was sent (a flag, credentials, the stack output).
+not allowed); 2 nothing was sent (a flag, credentials, the stack output, not confirmed).
 `;
 
 /** The two commands: what each decides, says and takes as its note. */
@@ -33,6 +37,20 @@ export function createApprovalCommands(overrides: Partial<ApprovalCliDependencie
   const deps: ApprovalCliDependencies = terminalSafe({ ...DEFAULT_APPROVAL_CLI_DEPENDENCIES, ...overrides });
   const run = async (decision: 'approve' | 'reject', flags: ApprovalFlags, setExitCode: (code: number) => void) => {
     try {
+      answerBody(decision, flags);
+      // What waits, as the approval function and the execution say, before anything is answered:
+      // the ARN pasted from an alert is checked against the target it names.
+      const shown = await showRequest(flags, deps);
+      for (const line of describeShownRequest(flags.execution, shown)) deps.out(line);
+      if (shown.request.status !== 'RUNNING') throw new ApprovalRefusedError(`nothing was sent: ${shown.message}`);
+      // An answer already recorded is not asked about: the function sends it again only for its
+      // own approver with the same answer (a delivery that failed) and refuses anything else.
+      if (shown.request.decision === undefined && flags.yes !== true) {
+        if (!deps.interactive) {
+          throw new ApprovalSetupError('nothing was sent: standard input is not a terminal, so nobody can confirm the request shown above; pass --yes to answer without confirming');
+        }
+        if (!(await deps.confirm(`${decision === 'approve' ? 'Approve' : 'Reject'} this request? [y/N] `))) throw new ApprovalSetupError('nothing was sent: not confirmed');
+      }
       const outcome = await answer(decision, flags, deps);
       deps.out(
         outcome.outcome === 'approved'
@@ -53,6 +71,7 @@ export function createApprovalCommands(overrides: Partial<ApprovalCliDependencie
         .option(command.note, 'why, for the incident timeline')
         .option('--stack <name>', 'name of the deployed Firebreak stack (its ApprovalFunctionUrl output)', DEFAULT_STACK_NAME)
         .option('--url <url>', "the approval function's URL, instead of reading the stack output")
+        .option('--yes', 'answer without confirming what the request shows (scripts)')
         .addHelpText('after', HELP_AFTER)
         .action(async (flags: ApprovalFlags) => run(command.decision, flags, setExitCode));
     }

@@ -11,7 +11,8 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { STSClient } from '@aws-sdk/client-sts';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity } from '@smithy/types';
-import { APPROVAL_URL_OUTPUT_KEY, approvalRequestBodySchema } from '../responders/approval';
+import type { ApprovalRequestBody, ApprovalRequestView } from '../responders/approval';
+import { APPROVAL_URL_OUTPUT_KEY, approvalRequestBodySchema, approvalShowBodySchema } from '../responders/approval';
 import { describeStack } from './aws';
 import { LiveSetupError } from './errors';
 import { FirebreakError } from '../contracts/errors';
@@ -48,6 +49,10 @@ export interface ApprovalCliDependencies {
   readonly fetch: (url: string, init: { method: string; headers: Record<string, string>; body: string }) => Promise<{ status: number; text(): Promise<string> }>;
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
+  /** Whether a person can answer a question (standard input is a terminal). */
+  readonly interactive: boolean;
+  /** Asks a yes/no question on the terminal; true only for an explicit yes. */
+  readonly confirm: (question: string) => Promise<boolean>;
 }
 
 export const DEFAULT_APPROVAL_CLI_DEPENDENCIES: ApprovalCliDependencies = {
@@ -60,6 +65,16 @@ export const DEFAULT_APPROVAL_CLI_DEPENDENCIES: ApprovalCliDependencies = {
   fetch: async (url, init) => fetch(url, init),
   out: (line) => console.log(line),
   err: (line) => console.error(line),
+  interactive: process.stdin.isTTY === true,
+  confirm: async (question) => {
+    const { createInterface } = await import('node:readline/promises');
+    const terminal = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      return /^\s*y(es)?\s*$/i.test(await terminal.question(question));
+    } finally {
+      terminal.close();
+    }
+  },
 };
 
 /** The flags of approve / reject. */
@@ -69,6 +84,8 @@ export interface ApprovalFlags {
   readonly stack: string;
   readonly reason?: string;
   readonly comment?: string;
+  /** Answer without asking to confirm what the request shows (scripts; required when standard input is not a terminal). */
+  readonly yes?: boolean;
 }
 
 const FUNCTION_URL = /^https:\/\/[a-z0-9]+\.lambda-url\.([a-z0-9-]+)\.on\.aws\/?$/;
@@ -117,21 +134,16 @@ export async function signedAnswer(
   return { method: 'POST', headers: signed.headers, body };
 }
 
-/** Sends one answer and returns what the approval function says; throws what stops it. */
-export async function answer(
-  decision: 'approve' | 'reject',
-  flags: ApprovalFlags,
-  deps: ApprovalCliDependencies,
-  signingDate?: Date,
-): Promise<ApprovalOutcome> {
-  const note = decision === 'approve' ? flags.comment : flags.reason;
-  const parsed = approvalRequestBodySchema.safeParse({ executionArn: flags.execution, decision, ...(note !== undefined ? { reason: note } : {}) });
-  if (!parsed.success) {
-    throw new ApprovalSetupError(
-      parsed.error.issues.map((issue) => `${issue.path[0] === 'executionArn' ? '--execution' : issue.path[0] === 'reason' ? (decision === 'approve' ? '--comment' : '--reason') : String(issue.path[0])}: ${issue.message}`).join('; '),
-    );
-  }
-  const region = regionOf(parsed.data.executionArn);
+/** The approval function's HTTP answer: its status, and its JSON body when that is an object (else empty). */
+interface FunctionAnswer {
+  readonly status: number;
+  readonly text: string;
+  readonly json: Record<string, unknown>;
+}
+
+/** Posts one body, signed, to the deployment's approval function in the execution's region. */
+async function postSigned(executionArn: string, body: string, flags: ApprovalFlags, deps: ApprovalCliDependencies, signingDate?: Date): Promise<FunctionAnswer> {
+  const region = regionOf(executionArn);
   const url = await approvalFunctionUrl(flags, region, deps);
   let credentials: AwsCredentialIdentity;
   try {
@@ -142,15 +154,14 @@ export async function answer(
       { cause: error },
     );
   }
-  const body = JSON.stringify(parsed.data);
   const request = await signedAnswer(url, body, region, credentials, signingDate);
   const response = await deps.fetch(url, request);
   const text = await response.text();
   let json: Record<string, unknown> = {};
   try {
-    const body: unknown = JSON.parse(text);
+    const parsed: unknown = JSON.parse(text);
     // Anything but an object (null, a list, a bare string) is not the function's answer either.
-    if (typeof body === 'object' && body !== null && !Array.isArray(body)) json = body as Record<string, unknown>;
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) json = parsed as Record<string, unknown>;
   } catch {
     // Not the function's JSON: AWS itself answered.
   }
@@ -159,19 +170,98 @@ export async function answer(
       `AWS denied the request (403 ${typeof json.Message === 'string' ? json.Message : 'Forbidden'}): your identity needs the stack's ApproverPolicy (lambda:InvokeFunctionUrl and lambda:InvokeFunction on the approval function), and the credentials must be for the account Firebreak runs in`,
     );
   }
-  if (response.status !== 200 || (json.outcome !== 'approved' && json.outcome !== 'rejected')) {
-    const message = typeof json.message === 'string' ? json.message : text.slice(0, 500) || `HTTP ${response.status}`;
-    throw new ApprovalRefusedError(`the approval function refused the answer (${response.status}): ${message}`);
+  return { status: response.status, text, json };
+}
+
+/** The function's own message, or the start of what AWS answered. */
+function refusalMessage(answer: FunctionAnswer): string {
+  return typeof answer.json.message === 'string' ? answer.json.message : answer.text.slice(0, 500) || `HTTP ${answer.status}`;
+}
+
+/** The body of an answer from the flags, checked as the function checks it: a bad flag is named before anything is sent. */
+export function answerBody(decision: 'approve' | 'reject', flags: ApprovalFlags): ApprovalRequestBody {
+  const note = decision === 'approve' ? flags.comment : flags.reason;
+  const parsed = approvalRequestBodySchema.safeParse({ executionArn: flags.execution, decision, ...(note !== undefined ? { reason: note } : {}) });
+  if (!parsed.success) {
+    throw new ApprovalSetupError(
+      parsed.error.issues.map((issue) => `${issue.path[0] === 'executionArn' ? '--execution' : issue.path[0] === 'reason' ? (decision === 'approve' ? '--comment' : '--reason') : String(issue.path[0])}: ${issue.message}`).join('; '),
+    );
+  }
+  return parsed.data;
+}
+
+/** Sends one answer and returns what the approval function says; throws what stops it. */
+export async function answer(
+  decision: 'approve' | 'reject',
+  flags: ApprovalFlags,
+  deps: ApprovalCliDependencies,
+  signingDate?: Date,
+): Promise<ApprovalOutcome> {
+  const body = answerBody(decision, flags);
+  const reply = await postSigned(body.executionArn, JSON.stringify(body), flags, deps, signingDate);
+  const { json } = reply;
+  if (reply.status !== 200 || (json.outcome !== 'approved' && json.outcome !== 'rejected')) {
+    throw new ApprovalRefusedError(`the approval function refused the answer (${reply.status}): ${refusalMessage(reply)}`);
   }
   // The answer is recorded by now: a field that is not text is shown as unknown rather than
   // String()-ed (an object whose toString is not a function would throw) or taken for a failure.
   return {
     outcome: json.outcome,
-    executionArn: textField(json.executionArn) ?? parsed.data.executionArn,
+    executionArn: textField(json.executionArn) ?? body.executionArn,
     decidedBy: textField(json.decidedBy) ?? 'unknown',
     decidedAt: textField(json.decidedAt) ?? '',
     message: textField(json.message) ?? '',
   };
+}
+
+/** What the approval function shows of a waiting request (its `show`), every field as it answered. */
+export interface ShownRequest {
+  readonly message: string;
+  readonly request: Partial<Record<keyof ApprovalRequestView, unknown>>;
+}
+
+/** Asks the approval function what waits for `flags.execution`, answering nothing. */
+export async function showRequest(flags: ApprovalFlags, deps: ApprovalCliDependencies, signingDate?: Date): Promise<ShownRequest> {
+  const parsed = approvalShowBodySchema.safeParse({ executionArn: flags.execution, show: true });
+  if (!parsed.success) throw new ApprovalSetupError(parsed.error.issues.map((issue) => `--execution: ${issue.message}`).join('; '));
+  const reply = await postSigned(parsed.data.executionArn, JSON.stringify(parsed.data), flags, deps, signingDate);
+  const request = reply.json.request;
+  if (reply.status !== 200 || reply.json.outcome !== 'shown' || typeof request !== 'object' || request === null || Array.isArray(request)) {
+    throw new ApprovalRefusedError(`the approval function refused to show the request (${reply.status}): ${refusalMessage(reply)}`);
+  }
+  return { message: textField(reply.json.message) ?? '', request: request as ShownRequest['request'] };
+}
+
+/** A value of the function's answer as one line of text: scalars as they are, anything else as JSON. */
+function shown(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value) ?? 'unknown';
+}
+
+/** The resource's scalar fields (`kind` first), without its lists and maps (tags, interfaces). */
+function resourceLine(resource: unknown): string {
+  if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) return shown(resource);
+  return Object.entries(resource)
+    .filter((entry) => typeof entry[1] === 'string' || typeof entry[1] === 'number')
+    .map(([name, value]) => (name === 'kind' ? shown(value) : `${name} ${shown(value)}`))
+    .join(', ');
+}
+
+/** The lines `firebreak approve` / `reject` print before asking (pure). */
+export function describeShownRequest(executionArn: string, { request }: ShownRequest): string[] {
+  const severity = request.severity as { label?: unknown; score?: unknown } | undefined;
+  const steps = Array.isArray(request.waitingSteps) ? request.waitingSteps.map(shown).join(', ') : shown(request.waitingSteps);
+  const asked = request.requestedBy !== undefined ? ` by ${shown(request.requestedBy)}${request.reason !== undefined ? ` ("${shown(request.reason)}")` : ''}` : '';
+  return [
+    `Approval request of ${executionArn}`,
+    `  playbook:  ${shown(request.playbook)}, waiting steps: ${steps}`,
+    `  incident:  ${shown(request.incidentKey)}${request.findingType !== undefined ? `, ${shown(request.findingType)}` : ''}${severity && typeof severity === 'object' ? `, severity ${shown(severity.label)} (${shown(severity.score)})` : ''}`,
+    ...(request.title !== undefined ? [`  finding:   ${shown(request.title)}`] : []),
+    `  target:    ${request.resource !== undefined ? resourceLine(request.resource) : 'none named'} in account ${shown(request.account)}, ${shown(request.region)}`,
+    `  requested: ${shown(request.requestedAt)}${asked}; expires ${shown(request.expiresAt)} (then the playbook takes its timeout path)`,
+    `  status:    ${shown(request.status)}${request.decision !== undefined ? `, ${shown(request.decision)} by ${shown(request.decidedBy)} at ${shown(request.decidedAt)}` : ''}`,
+  ];
 }
 
 /** A string field of the function's answer, or undefined for anything else. */

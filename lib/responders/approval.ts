@@ -55,26 +55,65 @@ export interface RejectionCause {
   readonly reason?: string;
 }
 
+const executionArnSchema = z
+  .string()
+  .check(z.regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9_-]{1,80}:[A-Za-z0-9_-]{1,80}$/, 'a Step Functions execution ARN'));
+
 /** The answer a person sends (the Function URL's body). */
 export const approvalRequestBodySchema = z.strictObject({
-  executionArn: z
-    .string()
-    .check(z.regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9_-]{1,80}:[A-Za-z0-9_-]{1,80}$/, 'a Step Functions execution ARN')),
+  executionArn: executionArnSchema,
   decision: z.enum(['approve', 'reject']),
   reason: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(1000))),
 });
 export type ApprovalRequestBody = z.output<typeof approvalRequestBodySchema>;
 
+/** What a person asks before answering: what waits, and on what (`firebreak approve` shows it, then asks to confirm). */
+export const approvalShowBodySchema = z.strictObject({ executionArn: executionArnSchema, show: z.literal(true) });
+
+/**
+ * A waiting request as the approval function shows it before anyone answers: the stored request,
+ * and the target read from the execution's own input (what the waiting steps act on), so that the
+ * approver sees what they are about to approve, not only the ARN they pasted. Finding text in it
+ * (`title`) is the attacker's: a terminal shows it escaped.
+ */
+export interface ApprovalRequestView {
+  readonly playbook: string;
+  readonly incidentKey: string;
+  readonly account: string;
+  readonly region: string;
+  readonly waitingSteps: readonly string[];
+  readonly requestedAt: string;
+  /** requestedAt + the request's timeout: the playbook takes its timeout path then. */
+  readonly expiresAt: string;
+  /** The execution's status (RUNNING while it waits). */
+  readonly status: string;
+  /** From the execution input's incident. */
+  readonly findingType?: string;
+  readonly title?: string;
+  readonly severity?: unknown;
+  readonly resource?: unknown;
+  /** A manual playbook's request (release, unblock): who asked, and why. */
+  readonly requestedBy?: string;
+  readonly reason?: string;
+  /** Present once answered. */
+  readonly decision?: 'approved' | 'rejected';
+  readonly decidedBy?: string;
+  readonly decidedAt?: string;
+}
+
 /** What the function answers (the Function URL's JSON body). */
 export interface ApprovalResponse {
   readonly statusCode: 200 | 400 | 401 | 403 | 404 | 409 | 502;
-  readonly outcome: 'approved' | 'rejected' | 'refused';
+  /** `shown`: the answer to a `show` request, with `request`. */
+  readonly outcome: 'approved' | 'rejected' | 'refused' | 'shown';
   readonly message: string;
   readonly executionArn?: string;
   readonly decidedBy?: string;
   readonly decidedAt?: string;
   /** When the request was stored (publish-alert), so the answer's wait can be measured. */
   readonly requestedAt?: string;
+  /** What waits (a `show` request only). */
+  readonly request?: ApprovalRequestView;
 }
 
 /** What the approval function needs to know of an execution, and how it answers one. */
@@ -181,14 +220,46 @@ function refused(statusCode: ApprovalResponse['statusCode'], message: string, ex
   return { statusCode, outcome: 'refused', message, ...(executionArn !== undefined ? { executionArn } : {}) };
 }
 
-function incidentKeyOf(input: string | undefined): string | undefined {
-  if (input === undefined) return undefined;
+/** An execution's input as far as the function reads it: the incident, and a manual request's asker and reason. */
+interface ExecutionInputView {
+  readonly incident?: { readonly key?: unknown; readonly findingType?: unknown; readonly title?: unknown; readonly severity?: unknown; readonly resource?: unknown };
+  readonly requestedBy?: unknown;
+  readonly reason?: unknown;
+}
+
+function executionInputOf(input: string | undefined): ExecutionInputView {
+  if (input === undefined) return {};
   try {
-    const parsed = JSON.parse(input) as { incident?: { key?: unknown } };
-    return typeof parsed.incident?.key === 'string' ? parsed.incident.key : undefined;
+    const parsed: unknown = JSON.parse(input);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as ExecutionInputView) : {};
   } catch {
-    return undefined;
+    return {};
   }
+}
+
+function incidentKeyOf(input: ExecutionInputView): string | undefined {
+  return typeof input.incident?.key === 'string' ? input.incident.key : undefined;
+}
+
+const textOf = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+/** The view of a request a `show` answers with (pure). */
+function requestView(request: PendingApproval, status: string, input: ExecutionInputView): ApprovalRequestView {
+  const optional = { findingType: textOf(input.incident?.findingType), title: textOf(input.incident?.title), requestedBy: textOf(input.requestedBy), reason: textOf(input.reason) };
+  return {
+    playbook: request.playbook,
+    incidentKey: request.incidentKey,
+    account: request.account,
+    region: request.region,
+    waitingSteps: request.waitingSteps,
+    requestedAt: request.requestedAt,
+    expiresAt: new Date(Date.parse(request.requestedAt) + request.timeoutSeconds * 1000).toISOString(),
+    status,
+    ...Object.fromEntries(Object.entries(optional).filter((entry) => entry[1] !== undefined)),
+    ...(input.incident?.severity !== undefined ? { severity: input.incident.severity } : {}),
+    ...(input.incident?.resource !== undefined ? { resource: input.incident.resource } : {}),
+    ...(request.decision !== undefined ? { decision: request.decision, decidedBy: request.decidedBy, decidedAt: request.decidedAt } : {}),
+  };
 }
 
 /**
@@ -223,16 +294,18 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
   }
   const method = parsedEvent.data.requestContext.http?.method;
   if (method !== undefined && method !== 'POST') return refused(400, `use POST, not ${method}`);
-  let body: ApprovalRequestBody;
+  let json: unknown;
   try {
     const raw = parsedEvent.data.body ?? '';
-    const text = parsedEvent.data.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
-    const parsed = approvalRequestBodySchema.safeParse(JSON.parse(text));
-    if (!parsed.success) return refused(400, `bad request: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
-    body = parsed.data;
+    json = JSON.parse(parsedEvent.data.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw);
   } catch {
-    return refused(400, 'bad request: the body is not JSON { executionArn, decision, reason? }');
+    return refused(400, 'bad request: the body is not JSON { executionArn, decision, reason? } or { executionArn, show: true }');
   }
+  const show = approvalShowBodySchema.safeParse(json);
+  if (show.success) return showApproval(show.data.executionArn, approver, deps);
+  const parsed = approvalRequestBodySchema.safeParse(json);
+  if (!parsed.success) return refused(400, `bad request: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
+  const body: ApprovalRequestBody = parsed.data;
   const { executionArn } = body;
   const decision = body.decision === 'approve' ? 'approved' : 'rejected';
   const log = (message: string, extra: Record<string, unknown>) => deps.logger.info(message, { executionArn, approver, decision: body.decision, ...extra });
@@ -247,19 +320,10 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
     log('approval refused: already answered', { decidedBy: request.decidedBy, sentAt: request.sentAt });
     return refused(409, secondAnswerRefusal(request), executionArn);
   }
-  const execution = await deps.executions.describe(executionArn);
-  if (!execution) return refused(404, `${executionArn} does not exist`, executionArn);
-  if (!deps.config.stateMachineArns.includes(execution.stateMachineArn)) {
-    log('approval refused: not a playbook of this deployment', { stateMachineArn: execution.stateMachineArn });
-    return refused(403, `${executionArn} is not an execution of this deployment's playbooks`, executionArn);
-  }
-  if (execution.status !== 'RUNNING') {
-    return refused(409, `${executionArn} is ${execution.status}: it no longer waits for an answer`, executionArn);
-  }
-  const executionIncident = incidentKeyOf(execution.input);
-  if (executionIncident !== request.incidentKey) {
-    log('approval refused: request and execution disagree', { recordIncident: request.incidentKey, executionIncident });
-    return refused(409, `the approval request names incident ${request.incidentKey}, but ${executionArn} runs ${executionIncident ?? 'another incident'}: the request was not written by this execution`, executionArn);
+  const checked = await checkedExecution(request, deps, log);
+  if ('outcome' in checked) return checked;
+  if (checked.status !== 'RUNNING') {
+    return refused(409, `${executionArn} is ${checked.status}: it no longer waits for an answer`, executionArn);
   }
   const refusal = approverRefusal(approver, request, deps.config);
   if (refusal !== undefined) {
@@ -299,6 +363,59 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
     decidedAt: answer.decidedAt,
     requestedAt: request.requestedAt,
   };
+}
+
+/**
+ * The request's execution, checked before anything is shown or answered: it exists, it is one of
+ * this deployment's playbooks, and it runs the request's incident (else the refusal to answer with).
+ */
+async function checkedExecution(
+  request: PendingApproval,
+  deps: ApprovalDeps,
+  log: (message: string, extra: Record<string, unknown>) => void,
+): Promise<{ readonly status: string; readonly input: ExecutionInputView } | ApprovalResponse> {
+  const { executionArn } = request;
+  const execution = await deps.executions.describe(executionArn);
+  if (!execution) return refused(404, `${executionArn} does not exist`, executionArn);
+  if (!deps.config.stateMachineArns.includes(execution.stateMachineArn)) {
+    log('approval refused: not a playbook of this deployment', { stateMachineArn: execution.stateMachineArn });
+    return refused(403, `${executionArn} is not an execution of this deployment's playbooks`, executionArn);
+  }
+  const input = executionInputOf(execution.input);
+  const executionIncident = incidentKeyOf(input);
+  if (executionIncident !== request.incidentKey) {
+    log('approval refused: request and execution disagree', { recordIncident: request.incidentKey, executionIncident });
+    return refused(409, `the approval request names incident ${request.incidentKey}, but ${executionArn} runs ${executionIncident ?? 'another incident'}: the request was not written by this execution`, executionArn);
+  }
+  return { status: execution.status, input };
+}
+
+/**
+ * Shows what waits, answering nothing: the checks an answer makes (the request exists, its execution
+ * is this deployment's and runs its incident, the caller is not the instance's own role or one of
+ * Firebreak's), then the request, the execution's target and status and any answer already recorded.
+ */
+async function showApproval(executionArn: string, approver: string, deps: ApprovalDeps): Promise<ApprovalResponse> {
+  const log = (message: string, extra: Record<string, unknown>) => deps.logger.info(message, { executionArn, approver, show: true, ...extra });
+  const request = await deps.store.get(executionArn);
+  if (!request) return refused(404, `no approval request is recorded for ${executionArn}: check the ARN in the alert`, executionArn);
+  const checked = await checkedExecution(request, deps, log);
+  if ('outcome' in checked) return checked;
+  // Who may not answer may not look either (the instance's own role session, Firebreak's roles).
+  const refusal = approverRefusal(approver, request, deps.config);
+  if (refusal !== undefined) {
+    log('approval show refused: approver', { refusal });
+    return refused(403, refusal, executionArn);
+  }
+  log('approval request shown', {});
+  const view = requestView(request, checked.status, checked.input);
+  const message =
+    request.decision !== undefined
+      ? `${request.decision} by ${request.decidedBy ?? 'unknown'} at ${request.decidedAt ?? 'an earlier time'}`
+      : checked.status === 'RUNNING'
+        ? `${request.playbook} waits for approval of ${request.waitingSteps.join(', ')}`
+        : `${executionArn} is ${checked.status}: it no longer waits for an answer`;
+  return { statusCode: 200, outcome: 'shown', message, executionArn, requestedAt: request.requestedAt, request: view };
 }
 
 /** The Function URL response (payload format 2.0). */

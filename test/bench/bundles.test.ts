@@ -147,12 +147,13 @@ describe('responder bundles', () => {
   // Size is exact for a given lockfile (init time is not, and stays in the benchmark): a responder
   // that reached its floor's 1.2x in size must not grow past it again. approval had about 230 bytes
   // left (session 10); sending a recorded answer again when its first send failed (sentAt) costs it
-  // about 1.2 KB of its own code, allowed by name below, so the check still notices the first import
-  // that costs it more. update-security-hub-finding had about 4.9 KB left; the containment grant check
+  // about 1.2 KB of its own code, and showing a waiting request and its target before anyone answers
+  // (`show`, session 15) about 2.3 KB more, allowed by name below, so the check still notices the
+  // first import that costs it more. update-security-hub-finding had about 4.9 KB left; the containment grant check
   // it now acts under (grants.ts, the same code every mutating responder carries, and its use, about
   // 6.6 KB) and the check of a release's recorded finding against its incident key (keys.ts, about
   // 1.8 KB) cost it about 8.5 KB.
-  const SIZE_ALLOWANCE: Readonly<Record<string, number>> = { approval: 1_024, 'update-security-hub-finding': 4_096 };
+  const SIZE_ALLOWANCE: Readonly<Record<string, number>> = { approval: 3_584, 'update-security-hub-finding': 4_096 };
   it.each(['approval', 'update-security-hub-finding', 'containment-guard', 'copy-evidence', 'quarantine-instance', 'release-instance', 'snapshot-volumes', 'block-dns-domain', 'unblock-dns-domains'])(
     '%s stays within 1.2x of the floor of its SDK clients in size',
     async (responder) => {

@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createApprovalCommands } from '../../lib/cli/approvals';
 import type { ApprovalCliDependencies } from '../../lib/operator/approvals';
-import { ApprovalRefusedError, ApprovalSetupError, answer, signedAnswer } from '../../lib/operator/approvals';
+import { ApprovalRefusedError, ApprovalSetupError, answer, describeShownRequest, showRequest, signedAnswer } from '../../lib/operator/approvals';
 import { buildProgram } from '../../lib/cli/main';
 
 const EXECUTION = 'arn:aws:states:eu-west-1:999988887777:execution:Firebreak-compromised-ec2-instance:gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d';
@@ -31,6 +31,8 @@ function deps(response: { status: number; body: unknown }, sent: Sent[], overrid
     },
     out: () => undefined,
     err: () => undefined,
+    interactive: false,
+    confirm: async () => false,
     ...overrides,
   };
 }
@@ -156,33 +158,164 @@ describe('answer', () => {
   });
 });
 
+const WAITING = {
+  outcome: 'shown',
+  message: 'compromised-ec2-instance waits for approval of contain',
+  executionArn: EXECUTION,
+  request: {
+    playbook: 'compromised-ec2-instance',
+    incidentKey: 'gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d',
+    account: '999988887777',
+    region: 'eu-west-1',
+    waitingSteps: ['contain', 'preserve-evidence'],
+    requestedAt: '2026-11-20T10:00:00.000Z',
+    expiresAt: '2026-11-20T11:00:00.000Z',
+    status: 'RUNNING',
+    findingType: 'Backdoor:EC2/C&CActivity.B!DNS',
+    // Finding text is the attacker's: the terminal gets it escaped.
+    title: 'EC2 instance i-0abc1234def567890 is querying a C&C domain\u001b]0;pwned\u0007',
+    severity: { score: 8, label: 'High' },
+    resource: { kind: 'ec2-instance', instanceId: 'i-0abc1234def567890', instanceType: 't3.micro', tags: { Name: 'web' }, networkInterfaces: [] },
+  },
+};
+
+describe('showRequest and what the commands print of it', () => {
+  it('posts { executionArn, show: true } signed and prints the request, its target and expiry', async () => {
+    const sent: Sent[] = [];
+    const shown = await showRequest({ execution: EXECUTION, stack: 'Firebreak' }, deps({ status: 200, body: WAITING }, sent), AT);
+    expect(JSON.parse(sent[0]!.init.body)).toEqual({ executionArn: EXECUTION, show: true });
+    expect(sent[0]!.init.headers.authorization).toContain('/eu-west-1/lambda/aws4_request');
+    expect(describeShownRequest(EXECUTION, shown)).toEqual([
+      `Approval request of ${EXECUTION}`,
+      '  playbook:  compromised-ec2-instance, waiting steps: contain, preserve-evidence',
+      '  incident:  gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d, Backdoor:EC2/C&CActivity.B!DNS, severity High (8)',
+      `  finding:   ${WAITING.request.title}`,
+      '  target:    ec2-instance, instanceId i-0abc1234def567890, instanceType t3.micro in account 999988887777, eu-west-1',
+      '  requested: 2026-11-20T10:00:00.000Z; expires 2026-11-20T11:00:00.000Z (then the playbook takes its timeout path)',
+      '  status:    RUNNING',
+    ]);
+  });
+
+  it("passes a refusal to show on (the instance's own role, a foreign execution), and a malformed ARN sends nothing", async () => {
+    const refusal = { outcome: 'refused', message: 'arn:... is one of Firebreak\'s own roles' };
+    await expect(showRequest({ execution: EXECUTION, stack: 'Firebreak' }, deps({ status: 403, body: refusal }, []))).rejects.toThrow(
+      new ApprovalRefusedError(`the approval function refused to show the request (403): ${refusal.message}`),
+    );
+    // An answer where a request view was expected (an older function) is not taken for one.
+    await expect(showRequest({ execution: EXECUTION, stack: 'Firebreak' }, deps({ status: 200, body: APPROVED }, []))).rejects.toBeInstanceOf(ApprovalRefusedError);
+    const sent: Sent[] = [];
+    await expect(showRequest({ execution: 'arn:aws:states:nope', stack: 'Firebreak' }, deps({ status: 200, body: WAITING }, sent))).rejects.toBeInstanceOf(ApprovalSetupError);
+    expect(sent).toHaveLength(0);
+  });
+});
+
 describe('firebreak approve / reject commands', () => {
-  async function run(argv: string[], response: { status: number; body: unknown }) {
+  interface RunOptions {
+    readonly shown?: { status: number; body: unknown };
+    readonly interactive?: boolean;
+    readonly confirm?: boolean;
+  }
+  async function run(argv: string[], response: { status: number; body: unknown }, options: RunOptions = {}) {
     const program = new Command('firebreak').exitOverride();
     let exitCode = 0;
     const lines: string[] = [];
     const errors: string[] = [];
+    const questions: string[] = [];
     const sent: Sent[] = [];
-    createApprovalCommands({ ...deps(response, sent), out: (line) => void lines.push(line), err: (line) => void errors.push(line) })(program, (code) => {
+    const shown = options.shown ?? { status: 200, body: WAITING };
+    const answers = deps(response, sent);
+    createApprovalCommands({
+      ...answers,
+      // The function's answer to a show, and to an answer: each request gets its own.
+      fetch: async (url, init) => {
+        if ((JSON.parse(init.body) as { show?: unknown }).show === true) {
+          sent.push({ url, init });
+          return { status: shown.status, text: async () => JSON.stringify(shown.body) };
+        }
+        return answers.fetch(url, init);
+      },
+      out: (line) => void lines.push(line),
+      err: (line) => void errors.push(line),
+      interactive: options.interactive ?? false,
+      confirm: async (question) => {
+        questions.push(question);
+        return options.confirm ?? false;
+      },
+    })(program, (code) => {
       exitCode = Math.max(exitCode, code);
     });
     await program.parseAsync(['node', 'firebreak', ...argv]);
-    return { exitCode, lines, errors, sent };
+    const bodies = sent.map((request) => JSON.parse(request.init.body) as Record<string, unknown>);
+    return { exitCode, lines, errors, sent, bodies, questions };
   }
 
-  it('approve --execution: exits 0 and says who approved', async () => {
-    const { exitCode, lines, sent } = await run(['approve', '--execution', EXECUTION], { status: 200, body: APPROVED });
-    expect(exitCode).toBe(0);
-    expect(sent).toHaveLength(1);
-    expect(lines.join('\n')).toContain(`Approved by ${CALLER}`);
+  it('approve --execution on a terminal: shows the request and its target, asks, and answers only on yes', async () => {
+    const yes = await run(['approve', '--execution', EXECUTION, '--comment', 'checked'], { status: 200, body: APPROVED }, { interactive: true, confirm: true });
+    expect(yes.exitCode).toBe(0);
+    expect(yes.bodies).toEqual([
+      { executionArn: EXECUTION, show: true },
+      { executionArn: EXECUTION, decision: 'approve', reason: 'checked' },
+    ]);
+    expect(yes.questions).toEqual(['Approve this request? [y/N] ']);
+    const printed = yes.lines.join('\n');
+    expect(printed).toContain('target:    ec2-instance, instanceId i-0abc1234def567890');
+    // The finding's escape sequence reaches the terminal escaped (terminalSafe), never raw.
+    expect(printed).not.toContain('\u001b');
+    expect(printed).toContain(`Approved by ${CALLER}`);
+
+    const no = await run(['reject', '--execution', EXECUTION, '--reason', 'false positive'], { status: 200, body: { ...APPROVED, outcome: 'rejected' } }, { interactive: true, confirm: false });
+    expect(no.exitCode).toBe(2);
+    expect(no.bodies).toEqual([{ executionArn: EXECUTION, show: true }]);
+    expect(no.questions).toEqual(['Reject this request? [y/N] ']);
+    expect(no.errors.join('\n')).toContain('firebreak reject: nothing was sent: not confirmed');
+  });
+
+  it('without a terminal: answers only with --yes, and says how otherwise (exit 2, nothing answered)', async () => {
+    const refused = await run(['approve', '--execution', EXECUTION], { status: 200, body: APPROVED });
+    expect(refused.exitCode).toBe(2);
+    expect(refused.bodies).toEqual([{ executionArn: EXECUTION, show: true }]);
+    expect(refused.errors.join('\n')).toContain('pass --yes');
+    const scripted = await run(['approve', '--execution', EXECUTION, '--yes'], { status: 200, body: APPROVED });
+    expect(scripted.exitCode).toBe(0);
+    expect(scripted.bodies).toEqual([
+      { executionArn: EXECUTION, show: true },
+      { executionArn: EXECUTION, decision: 'approve' },
+    ]);
+    expect(scripted.questions).toEqual([]);
+    expect(scripted.lines.join('\n')).toContain('Approval request of');
+  });
+
+  it('sends nothing for an execution that no longer waits, and nothing when the function will not show it', async () => {
+    const ended = await run(['approve', '--execution', EXECUTION, '--yes'], { status: 200, body: APPROVED }, {
+      shown: { status: 200, body: { ...WAITING, message: `${EXECUTION} is TIMED_OUT: it no longer waits for an answer`, request: { ...WAITING.request, status: 'TIMED_OUT' } } },
+    });
+    expect(ended.exitCode).toBe(1);
+    expect(ended.bodies).toHaveLength(1);
+    expect(ended.errors.join('\n')).toContain('nothing was sent: ');
+    const foreign = await run(['approve', '--execution', EXECUTION, '--yes'], { status: 200, body: APPROVED }, { shown: { status: 403, body: { outcome: 'refused', message: 'not an execution of this deployment' } } });
+    expect(foreign.exitCode).toBe(1);
+    expect(foreign.bodies).toHaveLength(1);
+  });
+
+  it('sends an answer already recorded without asking: the function resends it only for its own approver', async () => {
+    const answered = { ...WAITING, message: `approved by ${CALLER}`, request: { ...WAITING.request, decision: 'approved', decidedBy: CALLER, decidedAt: AT.toISOString() } };
+    const again = await run(['approve', '--execution', EXECUTION], { status: 200, body: APPROVED }, { shown: { status: 200, body: answered } });
+    expect(again.exitCode).toBe(0);
+    expect(again.questions).toEqual([]);
+    expect(again.bodies).toHaveLength(2);
+    expect(again.lines.join('\n')).toContain(`status:    RUNNING, approved by ${CALLER}`);
   });
 
   it('reject --execution --reason: exits 1 with the reason when refused, 2 when nothing was sent', async () => {
-    expect((await run(['reject', '--execution', EXECUTION, '--reason', 'x'], { status: 409, body: { outcome: 'refused', message: 'no longer waits' } })).exitCode).toBe(1);
+    expect((await run(['reject', '--execution', EXECUTION, '--reason', 'x', '--yes'], { status: 409, body: { outcome: 'refused', message: 'no longer waits' } })).exitCode).toBe(1);
     const bad = await run(['reject', '--execution', 'not-an-arn'], { status: 200, body: APPROVED });
     expect(bad.exitCode).toBe(2);
     expect(bad.errors.join('\n')).toContain('firebreak reject: --execution');
     expect(bad.sent).toHaveLength(0);
+    const long = await run(['approve', '--execution', EXECUTION, '--comment', 'x'.repeat(1001), '--yes'], { status: 200, body: APPROVED });
+    expect(long.exitCode).toBe(2);
+    expect(long.errors.join('\n')).toContain('firebreak approve: --comment');
+    expect(long.sent).toHaveLength(0);
   });
 
   it('no longer takes a task token: the alert never shows one', () => {
@@ -190,5 +323,6 @@ describe('firebreak approve / reject commands', () => {
     const approve = program.commands.find((command) => command.name() === 'approve')!;
     expect(approve.options.map((option) => option.long)).not.toContain('--token');
     expect(approve.options.map((option) => option.long)).toContain('--execution');
+    expect(approve.options.map((option) => option.long)).toContain('--yes');
   });
 });

@@ -45,11 +45,12 @@ function event(approver: string | undefined, body: unknown): unknown {
 
 class FakeExecutions implements ApprovalExecutions {
   status = 'RUNNING';
+  input: unknown = { incident: { key: INCIDENT_KEY } };
   readonly sent: unknown[] = [];
   /** Thrown by the next send (then cleared): a send that failed past the SDK's retries. */
   failNextSend: Error | undefined;
   async describe(arn: string) {
-    return arn === EXECUTION ? { status: this.status, stateMachineArn: MACHINE, input: JSON.stringify({ incident: { key: INCIDENT_KEY } }) } : undefined;
+    return arn === EXECUTION ? { status: this.status, stateMachineArn: MACHINE, input: JSON.stringify(this.input) } : undefined;
   }
   async sendSuccess(taskToken: string, output: string) {
     this.failOnce();
@@ -83,6 +84,90 @@ beforeEach(async () => {
   store = new InMemoryApprovalStore();
   executions = new FakeExecutions();
   await store.putRequest(REQUEST);
+});
+
+describe('answerApproval: show, before an answer', () => {
+  const RESOURCE = { kind: 'ec2-instance', instanceId: INSTANCE_ID };
+  const releaseInput = {
+    incident: { key: INCIDENT_KEY, findingType: 'Firebreak:Manual/ReleaseInstance', title: 'release requested by alice', severity: { score: 0, label: 'Low' }, resource: RESOURCE, tags: { big: 'x'.repeat(100) } },
+    mode: 'enforce',
+    playbook: 'release-instance',
+    requestedBy: 'arn:aws:sts::111122223333:assumed-role/on-call/alice',
+    reason: 'rebuilt from a clean image',
+  };
+
+  it("shows the waiting request and the execution's own target, sends nothing and records nothing", async () => {
+    executions.input = releaseInput;
+    const response = await answer(CAROL, { executionArn: EXECUTION, show: true });
+    expect(response).toEqual({
+      statusCode: 200,
+      outcome: 'shown',
+      message: 'release-instance waits for approval of release',
+      executionArn: EXECUTION,
+      requestedAt: REQUEST.requestedAt,
+      request: {
+        playbook: 'release-instance',
+        incidentKey: INCIDENT_KEY,
+        account: '111122223333',
+        region: 'eu-west-1',
+        waitingSteps: ['release'],
+        requestedAt: REQUEST.requestedAt,
+        expiresAt: '2026-11-27T17:30:00.000Z',
+        status: 'RUNNING',
+        findingType: 'Firebreak:Manual/ReleaseInstance',
+        title: 'release requested by alice',
+        severity: { score: 0, label: 'Low' },
+        resource: RESOURCE,
+        requestedBy: releaseInput.requestedBy,
+        reason: 'rebuilt from a clean image',
+      },
+    });
+    expect(executions.sent).toEqual([]);
+    expect(await store.get(EXECUTION)).toEqual(REQUEST);
+    expect(JSON.stringify(response)).not.toContain(TOKEN);
+  });
+
+  it('shows an answered request with who answered, and an ended execution as no longer waiting', async () => {
+    await answer(DAVE, { executionArn: EXECUTION, decision: 'reject', reason: 'not yet' });
+    expect(await answer(CAROL, { executionArn: EXECUTION, show: true })).toMatchObject({
+      statusCode: 200,
+      message: `rejected by ${DAVE} at ${NOW.toISOString()}`,
+      request: { decision: 'rejected', decidedBy: DAVE, decidedAt: NOW.toISOString() },
+    });
+    store = new InMemoryApprovalStore();
+    await store.putRequest(REQUEST);
+    executions.status = 'TIMED_OUT';
+    expect(await answer(CAROL, { executionArn: EXECUTION, show: true })).toMatchObject({ statusCode: 200, message: `${EXECUTION} is TIMED_OUT: it no longer waits for an answer`, request: { status: 'TIMED_OUT' } });
+  });
+
+  it('makes the checks an answer makes: unknown request, foreign execution, another incident, the instance itself', async () => {
+    const other = EXECUTION.replace('20261127T163000Z', '20261127T170000Z');
+    expect(await answer(CAROL, { executionArn: other, show: true })).toMatchObject({ statusCode: 404, outcome: 'refused' });
+    executions.input = { incident: { key: 'gd-another-incident', title: 'decoy' } };
+    const mismatch = await answer(CAROL, { executionArn: EXECUTION, show: true });
+    expect(mismatch).toMatchObject({ statusCode: 409, outcome: 'refused', message: expect.stringContaining('runs gd-another-incident') });
+    expect(JSON.stringify(mismatch)).not.toContain('decoy');
+    executions.input = releaseInput;
+    const self = await answer(`arn:aws:sts::111122223333:assumed-role/web-role/${INSTANCE_ID}`, { executionArn: EXECUTION, show: true });
+    expect(self).toMatchObject({ statusCode: 403, outcome: 'refused' });
+    expect(self.request).toBeUndefined();
+    const foreign = await answerApproval(event(CAROL, { executionArn: EXECUTION, show: true }), {
+      store,
+      executions,
+      config: { stateMachineArns: ['arn:aws:states:eu-west-1:111122223333:stateMachine:Other'], deniedRolePrefixes: [] },
+      logger: silentLogger,
+    });
+    expect(foreign).toMatchObject({ statusCode: 403, outcome: 'refused' });
+    expect(foreign.request).toBeUndefined();
+    expect(executions.sent).toEqual([]);
+  });
+
+  it('refuses a show with anything else in it (strict), and `show: false` as a malformed answer', async () => {
+    expect(await answer(CAROL, { executionArn: EXECUTION, show: true, decision: 'approve' })).toMatchObject({ statusCode: 400, outcome: 'refused' });
+    expect(await answer(CAROL, { executionArn: EXECUTION, show: false })).toMatchObject({ statusCode: 400, outcome: 'refused' });
+    expect(executions.sent).toEqual([]);
+    expect((await store.get(EXECUTION))?.decision).toBeUndefined();
+  });
 });
 
 describe('answerApproval', () => {
