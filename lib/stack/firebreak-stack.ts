@@ -21,6 +21,11 @@ export class FirebreakStack extends Stack {
     super(scope, id, {
       ...props,
       description: props.description ?? 'Firebreak: automated incident response for GuardDuty findings and CloudWatch alarms',
+      // CloudFormation takes a template of at most 1 MB, counted as uploaded. Written indented, the
+      // shipped playbooks' template was about 822 KB, so a handful of a team's own playbooks would
+      // have failed the deployment; written compact it is about 692 KB (`cdk diff` compares parsed
+      // templates, so reviews lose nothing). test/stack/app.test.ts keeps a budget on it.
+      suppressTemplateIndentation: props.suppressTemplateIndentation ?? true,
     });
     this.firebreak = new Firebreak(this, 'Firebreak', props);
   }

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Stack, Token } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { compilePlaybook, taskStates } from '../../lib/playbooks/compile';
@@ -81,6 +83,17 @@ describe('buildFirebreakApp', () => {
   it('loads the shipped playbooks from playbooksDir when none are given', async () => {
     const { stack } = await buildFirebreakApp({ nag: false, context: SKIP_BUNDLING_CONTEXT });
     expect([...stack.firebreak.playbookStateMachines.keys()]).toContain('compromised-ec2-instance');
+  });
+
+  // CloudFormation refuses a template over 1 MB (as uploaded: the file the CDK writes), and every
+  // playbook a team adds is a state machine of 20-40 KB in it. The shipped ones must leave room.
+  it('writes the shipped deployment compact, within 75% of CloudFormation\'s 1 MB template limit', async () => {
+    const { app, stack } = await buildFirebreakApp({ nag: false, cfnValidation: false, context: SKIP_BUNDLING_CONTEXT });
+    const assembly = app.synth();
+    const written = readFileSync(path.join(assembly.directory, stack.templateFile), 'utf8');
+    expect(written).not.toContain('\n');
+    expect(Buffer.byteLength(written)).toBeLessThan(750_000);
+    expect(assembly.getStackArtifact(stack.artifactId).messages.map((message) => message.entry.data)).not.toContainEqual(expect.stringContaining('Template size'));
   });
 
   it('builds the member-role stack beside it, environment-agnostic, with the playbooks\' member actions and the guard\'s', async () => {
