@@ -18,6 +18,7 @@ import type { IncidentLogger } from './logging';
 import type { ResponderMode } from '../contracts/responder-mode';
 import type { PendingAction } from './pending-actions';
 import { mutateUnprobed } from './pending-actions';
+import { causeCode } from './quarantine-addresses';
 import type { QuarantineOptions } from './quarantine-plan';
 
 /** The inline policy that revokes the role's sessions issued before the quarantine. */
@@ -174,13 +175,25 @@ export async function removeCredentials(
     });
     return { actions, ...sessions };
   }
-  const disassociated = await mutateUnprobed(
-    mode,
-    'ec2:DisassociateIamInstanceProfile',
-    id,
-    `disassociate instance profile ${association.instanceProfileArn} (association ${association.associationId}); credentials already issued stay valid until they expire${options.revokeRoleSessions ? ' or are revoked' : ''}`,
-    () => ec2.send(new DisassociateIamInstanceProfileCommand({ AssociationId: association.associationId })),
-  );
-  actions.push(disassociated.action);
+  try {
+    const disassociated = await mutateUnprobed(
+      mode,
+      'ec2:DisassociateIamInstanceProfile',
+      id,
+      `disassociate instance profile ${association.instanceProfileArn} (association ${association.associationId}); credentials already issued stay valid until they expire${options.revokeRoleSessions ? ' or are revoked' : ''}`,
+      () => ec2.send(new DisassociateIamInstanceProfileCommand({ AssociationId: association.associationId })),
+    );
+    actions.push(disassociated.action);
+  } catch (error) {
+    // Another execution on the same instance (a second finding, or a retry while the first attempt
+    // still ran) removed the association after this one read it: the profile is off, as wanted.
+    if (causeCode(error) !== 'InvalidAssociationID.NotFound') throw error;
+    actions.push({
+      api: 'ec2:DisassociateIamInstanceProfile',
+      target: id,
+      outcome: 'already-done',
+      detail: `${association.instanceProfileArn} was disassociated already (association ${association.associationId}: InvalidAssociationID.NotFound)`,
+    });
+  }
   return { actions, instanceProfileArn: association.instanceProfileArn, ...sessions };
 }

@@ -631,6 +631,19 @@ describe('quarantineInstance', () => {
       expect(ec2Mock.commandCalls(CreateTagsCommand)).toHaveLength(0);
     });
 
+    it('takes an association another execution removed meanwhile as done (InvalidAssociationID.NotFound), not as a failure', async () => {
+      givenInstance(ec2Mock);
+      givenGroups(ec2Mock);
+      ec2Mock.on(DisassociateIamInstanceProfileCommand).rejects(sdkError('InvalidAssociationID.NotFound', 400));
+      const result = await run();
+      expect(result.status).toBe('quarantined');
+      expect(inputsOf(ec2Mock, DisassociateIamInstanceProfileCommand)).toEqual([{ AssociationId: ASSOCIATION_ID }]);
+      expect(result.actions).toContainEqual(expect.objectContaining({ api: 'ec2:DisassociateIamInstanceProfile', target: INSTANCE_ID, outcome: 'already-done' }));
+      // Any other refusal still fails the step.
+      ec2Mock.on(DisassociateIamInstanceProfileCommand).rejects(sdkError('UnauthorizedOperation', 403));
+      await expect(run()).rejects.toThrow();
+    });
+
     it('never overwrites the original record: a retry after an interrupted run reports the state before the first run', async () => {
       givenInstance(ec2Mock);
       givenGroups(ec2Mock);

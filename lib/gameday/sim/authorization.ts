@@ -18,6 +18,7 @@ import type { CallerIdentity, Tags } from './model';
 import type { SimWorld } from './world';
 import { fleetTargets } from './fleet-authorization';
 import { S3_ENCRYPTION_CONTEXT_KEY } from '../../contracts/iam-actions';
+import { ec2Error } from './ec2-common';
 
 /** One resource of one authorization and its condition keys. */
 export interface AuthorizationTarget {
@@ -216,7 +217,10 @@ function ec2Targets(action: string, call: AuthorizationCall, world: SimWorld): A
     case 'DisassociateIamInstanceProfile':
     case 'ReplaceIamInstanceProfileAssociation': {
       const association = world.associations.get(String(input.AssociationId));
-      return association ? [ec2.instance(association.instanceId)] : [];
+      // An association that is gone names no instance to authorize against: EC2 answers that it
+      // does not exist (two executions on one instance, the first removed it), not a denial.
+      if (!association) throw ec2Error('InvalidAssociationID.NotFound', `An invalid association-id of '${String(input.AssociationId)}' was given`);
+      return [ec2.instance(association.instanceId)];
     }
     case 'CreateSecurityGroup':
       return [ec2.created('security-group', tagSpecificationsFor(input, 'security-group')), ...strings(input.VpcId).map((id) => ec2.vpc(id))];
@@ -250,7 +254,8 @@ function ec2Targets(action: string, call: AuthorizationCall, world: SimWorld): A
       ];
     case 'DisassociateAddress': {
       const address = [...world.addresses.values()].find((a) => a.associationId === input.AssociationId);
-      return address ? [ec2.elasticIp(address.allocationId), ...strings(address.networkInterfaceId).map((id) => ec2.networkInterface(id))] : [];
+      if (!address) throw ec2Error('InvalidAssociationID.NotFound', `The association ID '${String(input.AssociationId)}' does not exist`);
+      return [ec2.elasticIp(address.allocationId), ...strings(address.networkInterfaceId).map((id) => ec2.networkInterface(id))];
     }
     case 'AllocateAddress':
       return [ec2.created('elastic-ip', tagSpecificationsFor(input, 'elastic-ip'))];
