@@ -149,6 +149,9 @@ export function identifierIssues(incident: Incident): IdentifierIssue[] {
     }
   }
   // Samples carry `GeneratedFinding…` placeholders for these; they only ever run in dry-run.
+  if (resource.kind === 'access-key' && !incident.sample && resource.accessKeyId !== undefined && !RESOURCE_ID_FORMAT.accessKeyId.test(resource.accessKeyId)) {
+    issues.push(malformed('resource.accessKeyDetails.accessKeyId', resource.accessKeyId, 'an access key id (AKIA or ASIA and upper-case letters and digits)'));
+  }
   if (resource.kind === 'ec2-instance' && !incident.sample) {
     resource.networkInterfaces.forEach((eni, index) => {
       const at = `resource.instanceDetails.networkInterfaces[${index}]`;

@@ -126,6 +126,41 @@ describe('triage at the boundary: the other ids that reach AWS calls', () => {
     expect(identifierIssues(ec2Incident())).toEqual([]);
   });
 
+  describe('access key ids', () => {
+    const DISABLE_KEY: RoutedPlaybook = {
+      name: 'iam-user-key-compromise',
+      priority: 100,
+      mode: 'enforce',
+      match: { sources: ['guardduty'], resourceKinds: ['access-key'] },
+      steps: ['disable-access-key', 'notify'],
+      stateMachineArn: 'arn:aws:states:eu-west-1:111122223333:stateMachine:iam-user-key-compromise',
+    };
+    const keyIncident = (accessKeyId: string | undefined, sample = false): Incident =>
+      ec2Incident({
+        findingType: 'UnauthorizedAccess:IAMUser/MaliciousIPCaller',
+        sample,
+        resource: { kind: 'access-key', ...(accessKeyId !== undefined ? { accessKeyId } : {}), userName: 'ci-deployer', userType: 'IAMUser' },
+      });
+    const KEYS: RoutingTable = { playbooks: [DISABLE_KEY], settings: { forceDryRun: false } };
+
+    // Review of session 15: a malformed key reached iam-user-key-compromise in enforce, took a
+    // blast-radius slot and a grant, and its step then said the finding named no key.
+    it.each([['a shell injection', 'AKIA; rm -rf /'], ['empty', ''], ['lower case', 'akiaiosfodnn7example'], ['another prefix', 'AIDAIOSFODNN7EXAMPLE']])(
+      'refuses %s as an access key id, naming the field, before any playbook starts',
+      (_, accessKeyId) => {
+        const decision = triage(keyIncident(accessKeyId), KEYS);
+        expect(decision).toMatchObject({ outcome: 'alert-only', playbook: null, executionName: null });
+        expect(decision.reasons.at(-1)).toContain(`the resource.accessKeyDetails.accessKeyId ${JSON.stringify(accessKeyId)} is malformed`);
+      },
+    );
+
+    it("routes a well-formed key (AKIA, ASIA) in enforce, and a sample's placeholder in dry-run", () => {
+      expect(triage(keyIncident('AKIAIOSFODNN7EXAMPLE'), KEYS)).toMatchObject({ outcome: 'start-playbook', mode: 'enforce' });
+      expect(triage(keyIncident('ASIAQ3EGRW6JXEXAMPLE'), KEYS)).toMatchObject({ outcome: 'start-playbook', mode: 'enforce' });
+      expect(triage(keyIncident('GeneratedFindingAccessKeyId', true), KEYS)).toMatchObject({ outcome: 'start-playbook', mode: 'dry-run' });
+    });
+  });
+
   it('property: no incident with a malformed instance id is ever routed to a playbook', () => {
     const malformedId = fc
       .string({ maxLength: 40 })
