@@ -6,6 +6,7 @@ import type { AlarmContext, Incident, IncidentResource } from './model';
 import type { AlarmDetail } from './schemas';
 import { ACCOUNT_PATTERN, REGION_PATTERN } from './schemas';
 import { alarmSeverity } from './severity';
+import { alarmMetricInstanceIds } from './alarm-instances';
 import { alarmKey, incidentKey } from './keys';
 import type { RawIssue, ReadContext } from './reading';
 import { RawIssuesError, clip, orUndefined, toRecord, withoutUndefined } from './reading';
@@ -89,15 +90,15 @@ function requireEnvelopeField(
 }
 
 /**
- * An alarm on an instance's metric (a metric or metric-math input with an `InstanceId`
+ * An alarm on an instance's metric (a metric or metric-math inputs with one `InstanceId`
  * dimension) concerns that instance; the alarm says nothing of its network interfaces or tags.
- * Composite alarms and alarms on other dimensions concern no resource Firebreak acts on.
+ * A metric-math alarm over several instances (a fleet's total CPU, say) does not say which of them
+ * is wrong, so it concerns no single instance: acting on the first listed would change an
+ * instance the alarm does not accuse. Composite alarms and alarms on other dimensions concern no
+ * resource Firebreak acts on.
  */
 function resourceOf(metrics: readonly { readonly dimensions: Readonly<Record<string, string>> }[]): IncidentResource {
-  for (const metric of metrics) {
-    const instanceId = Object.hasOwn(metric.dimensions, 'InstanceId') ? metric.dimensions.InstanceId : undefined;
-    if (instanceId) return { kind: 'ec2-instance', instanceId, networkInterfaces: [], tags: {} };
-  }
-  return { kind: 'none' };
+  const instanceIds = alarmMetricInstanceIds(metrics);
+  return instanceIds.length === 1 ? { kind: 'ec2-instance', instanceId: instanceIds[0] as string, networkInterfaces: [], tags: {} } : { kind: 'none' };
 }
 

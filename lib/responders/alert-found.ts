@@ -7,6 +7,7 @@ import type { Incident } from '../incident/model';
 import { describeClipping } from '../incident/budget';
 import { quoteUntrusted } from './untrusted-text';
 import { alarmInstanceId } from './alert-incident';
+import { alarmMetricInstanceIds } from '../incident/alarm-instances';
 import type { ActionLike, StepSummary } from './alert-model';
 import { MAX_LINE, oneLine, indentedBlock } from './alert-text';
 
@@ -129,7 +130,14 @@ export function sectionOnWhat(incident: Incident, steps: readonly StepSummary[])
       break;
     default: {
       const instanceId = alarmInstanceId(incident);
-      lines.push(instanceId !== undefined ? `  EC2 instance ${oneLine(instanceId)} (from the alarm's InstanceId dimension)` : '  No specific resource named by the event.');
+      const several = alarmMetricInstanceIds(incident.alarm?.metrics ?? []);
+      if (instanceId !== undefined) lines.push(`  EC2 instance ${oneLine(instanceId)} (from the alarm's InstanceId dimension)`);
+      else if (several.length > 1) {
+        lines.push(
+          `  ${several.length} EC2 instances in the alarm's metrics (InstanceId dimensions): ${oneLine(several.slice(0, 10).join(', '))}${several.length > 10 ? ', …' : ''}`,
+          '  The alarm does not say which of them is wrong: Firebreak acts on an alarm of one instance only.',
+        );
+      } else lines.push('  No specific resource named by the event.');
     }
   }
   const clipping = describeClipping(incident.clipped);

@@ -3,6 +3,7 @@
  * instance the incident names, whether it is a game day or a GuardDuty sample.
  */
 import type { Incident } from '../incident/model';
+import { alarmMetricInstanceIds } from '../incident/alarm-instances';
 import type { AlertInput } from './alert-model';
 import { stringify } from './alert-text';
 
@@ -62,13 +63,10 @@ export function resourceId(incident: Incident): string | undefined {
   }
 }
 
-/** The instance an alarm's metrics name through their InstanceId dimension. */
+/** The instance an alarm's metrics name through their InstanceId dimension, when they name exactly one. */
 export function alarmInstanceId(incident: Incident): string | undefined {
-  for (const metric of incident.alarm?.metrics ?? []) {
-    const id = metric.dimensions.InstanceId;
-    if (id !== undefined) return id;
-  }
-  return undefined;
+  const ids = alarmMetricInstanceIds(incident.alarm?.metrics ?? []);
+  return ids.length === 1 ? ids[0] : undefined;
 }
 
 /** The instance the incident is about: its EC2 resource, else the alarm's metric dimension. */

@@ -5,6 +5,7 @@ import {
   OWN_EVENT_DIRS,
   HAS_SHARED_EVENTS,
   SHARED_EVENTS_DIR,
+  clone,
   eventFiles,
   fieldAt,
   fixtureEvent,
@@ -236,6 +237,17 @@ describe.runIf(HAS_SHARED_EVENTS)('parseEvent over the published events in ../sh
       ],
     });
     expect(incident.resource).toEqual({ kind: 'ec2-instance', instanceId: 'i-12345678901234567', networkInterfaces: [], tags: {} });
+  });
+
+  // Review of session 15: only the first InstanceId was read, so a fleet's alarm named (and the
+  // instance-alarm playbook would have acted on) whichever instance came first.
+  it('gives a metric-math alarm over two instances no single instance: it does not say which is wrong', () => {
+    const incident = parse(fixtureEvent('cloudwatch-alarm-metric-math-two-instances.json'));
+    expect(incident.alarm?.metrics.map((metric) => metric.dimensions.InstanceId)).toEqual(['i-0aaaa1111bbbb2222', 'i-0cccc3333dddd4444']);
+    expect(incident.resource).toEqual({ kind: 'none' });
+    const same = clone(fixtureEvent('cloudwatch-alarm-metric-math-two-instances.json')) as { detail: { configuration: { metrics: { metricStat?: { metric: { dimensions: Record<string, string> } } }[] } } };
+    same.detail.configuration.metrics[2]!.metricStat!.metric.dimensions.InstanceId = 'i-0aaaa1111bbbb2222';
+    expect(parse(same).resource).toEqual({ kind: 'ec2-instance', instanceId: 'i-0aaaa1111bbbb2222', networkInterfaces: [], tags: {} });
   });
 
   it('reads the composite alarm with its rule, no metrics and no resource', () => {

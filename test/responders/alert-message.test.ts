@@ -5,6 +5,8 @@ import { MAX_LISTED_ACTIONS, MAX_MESSAGE_BYTES, alertInputSchema } from '../../l
 import { buildAlertMessage } from '../../lib/responders/alert-message';
 import { describeCause, toPrintableAscii, toSnsSubject, utf8Prefix } from '../../lib/responders/alert-text';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident, ec2Resource } from '../support/incidents';
+import { parseEvent } from '../../lib/incident/parse';
+import { fixtureEvent } from '../incident/events';
 
 const NOW = new Date('2026-11-20T10:03:00.000Z');
 const EXECUTION_ARN = `arn:aws:states:${REGION}:999988887777:execution:firebreak-compromised-ec2:gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d-1`;
@@ -283,6 +285,15 @@ function failure(overrides: Record<string, unknown> = {}): AlertInput {
     ...overrides,
   });
 }
+
+describe('buildAlertMessage: an alarm over several instances', () => {
+  it('lists the instances and says Firebreak acts on an alarm of one instance only', () => {
+    const incident = parseEvent(fixtureEvent('cloudwatch-alarm-metric-math-two-instances.json'), { receivedAt: NOW });
+    const { message } = buildAlertMessage(parse({ kind: 'triage-only', incident, mode: 'enforce', options: {}, reasons: ['no playbook matches'] }), { now: NOW });
+    expect(message).toContain("2 EC2 instances in the alarm's metrics (InstanceId dimensions): i-0aaaa1111bbbb2222, i-0cccc3333dddd4444");
+    expect(message).toContain('Firebreak acts on an alarm of one instance only');
+  });
+});
 
 describe('buildAlertMessage: text a link cannot carry', () => {
   // The finding id and the execution ARN are the input's claims: a lone surrogate (a JSON escape)
