@@ -10,7 +10,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { PlaybookError } from '../playbooks/errors';
 import { didYouMean, formatPlaybookError, sortPlaybookErrors } from '../playbooks/errors';
-import { SourceMap, validatePlaybookPathsSync } from '../playbooks/loader';
+import { documentValue, SourceMap, validatePlaybookPathsSync } from '../playbooks/loader';
 import type { Playbook, Step } from '../playbooks/model';
 import { describeZodIssue, valueAt } from '../playbooks/schema';
 import type { Scenario, ScenarioDocument } from './scenario';
@@ -273,7 +273,9 @@ export function parseScenarioSource(
     };
   }
   const source = new SourceMap(doc, lines);
-  const raw: unknown = doc.toJS();
+  const value = documentValue(doc, lines, file);
+  if ('problem' in value) return { problems: [value.problem] };
+  const raw = value.value;
   const parsed = scenarioFileSchema.safeParse(raw);
   if (!parsed.success) {
     return { problems: sortPlaybookErrors(parsed.error.issues.flatMap((issue) => issueToProblems(issue, raw, file, source))) };

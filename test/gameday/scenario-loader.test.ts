@@ -128,6 +128,13 @@ describe('parseScenarioSource', () => {
     expect(problems('name: [unclosed\n')).toEqual([expect.stringMatching(/^scenarios\/s\.yaml:\d+:\d+: YAML syntax error: /)]);
   });
 
+  it('reports an alias error as a problem at the alias, not a crash', () => {
+    expect(problems(VALID.replace('playbook: compromised-ec2-instance', 'playbook: *pb'))).toEqual([
+      "scenarios/s.yaml:3:11: YAML error: alias '*pb' names no anchor set before it (an anchor is set with '&pb')",
+    ]);
+    expect(problems(`a: &a x\nb: [${Array(150).fill('*a').join(', ')}]\n`)).toEqual([expect.stringMatching(/^scenarios\/s\.yaml:2:5: YAML error: Excessive alias count/)]);
+  });
+
   it('asks for the groups of every ENI when an expectation lists a different number', () => {
     expect(problems(VALID.replace('enis: [[isolation]]', 'enis: [[isolation], [isolation]]'))).toEqual([
       "scenarios/s.yaml:20:13: instance 'web' has 1 ENI(s); list the groups of each (2 given)",
