@@ -136,7 +136,7 @@ const flagsSchema = z.object({
   region: z.string().trim().regex(/^[a-z]{2}(?:-[a-z]+)+-\d+$/, 'a region such as eu-west-1').optional(),
   describe: z.boolean().optional(),
   severity: z.coerce.number({ error: 'a number from 1.0 to 10.0' }).min(1, 'a number from 1.0 to 10.0').max(10, 'a number from 1.0 to 10.0').optional(),
-  type: z.string().trim().min(1).optional(),
+  type: z.string().trim().min(1, 'a GuardDuty finding type such as Backdoor:EC2/C&CActivity.B').optional(),
   eventBus: z.string().trim().min(1, 'give the bus name or ARN').optional(),
   stack: z.string().trim().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'a CloudFormation stack name'),
   guarddutySamples: z.string().optional(),

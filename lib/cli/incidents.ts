@@ -75,17 +75,36 @@ export class IncidentNotFoundError extends FirebreakError {
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 const INCIDENT_KEY = /^[A-Za-z0-9_-]{1,64}$/;
 const RELATIVE = /^(\d+)([mhd])$/;
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+/** The oldest age taken: ten years, far beyond any record's life, and a Date can always be built. */
+const MAX_AGE_DAYS = 3650;
+/**
+ * ISO 8601 as `Date.parse` reads it by the standard: a date, or a date and time with its offset.
+ * Anything else is refused, since V8 falls back to a legacy parser that reads "7" as 2001-07-01
+ * and a time without an offset as local time.
+ */
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:T([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d)(?:\.\d{1,3})?)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d))?$/;
 
-/** `--since 24h`, `7d`, `30m`, or an ISO 8601 time → ISO 8601; throws LiveSetupError naming the flag. */
+/** `--since 24h`, `7d`, `30m`, or an ISO 8601 date or time → ISO 8601; throws LiveSetupError naming the flag. */
 export function timeFlag(flag: string, value: string | undefined, now: Date): string | undefined {
   if (value === undefined) return undefined;
-  const relative = RELATIVE.exec(value.trim());
+  const relative = RELATIVE.exec(value);
   if (relative) {
-    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as 'm' | 'h' | 'd'];
-    return new Date(now.getTime() - Number(relative[1]) * unit).toISOString();
+    const age = Number(relative[1]) * UNIT_MS[relative[2] as keyof typeof UNIT_MS];
+    if (!(age <= MAX_AGE_DAYS * UNIT_MS.d)) throw new LiveSetupError(`${flag}: an age of at most ${MAX_AGE_DAYS}d (ten years); got ${JSON.stringify(value)}`);
+    return new Date(now.getTime() - age).toISOString();
   }
+  const iso = ISO_8601.exec(value);
+  // The calendar day must exist: the pattern lets 2026-02-30 through, and Date.parse would roll it over.
+  const day = iso ? new Date(Date.UTC(Number(iso[1]), Number(iso[2]) - 1, Number(iso[3]))) : undefined;
+  const real = iso !== null && day !== undefined && day.getUTCMonth() === Number(iso[2]) - 1 && day.getUTCDate() === Number(iso[3]);
+  // A time needs its offset: without one it would be the local time of whoever runs the command.
+  const offsetGiven = iso?.[4] === undefined || /(?:Z|[+-]\d{2}:\d{2})$/.test(value);
   const parsed = Date.parse(value);
-  if (Number.isNaN(parsed)) throw new LiveSetupError(`${flag} must be an ISO 8601 time (2026-12-03T10:00:00Z) or an age such as 30m, 24h, 7d; got ${JSON.stringify(value)}`);
+  if (!real || !offsetGiven || Number.isNaN(parsed)) {
+    const hint = /^\d+$/.test(value) ? ` (an age needs its unit: ${value}d?)` : iso && !offsetGiven ? ' (a time needs its offset: Z or +02:00)' : '';
+    throw new LiveSetupError(`${flag} must be an ISO 8601 date or time (2026-12-03, 2026-12-03T10:00:00Z) or an age such as 30m, 24h, 7d; got ${JSON.stringify(value)}${hint}`);
+  }
   return new Date(parsed).toISOString();
 }
 
@@ -97,6 +116,9 @@ export function incidentFilter(flags: { account?: string; status?: string; since
   }
   const since = timeFlag('--since', flags.since, now);
   const until = timeFlag('--until', flags.until, now);
+  if (since !== undefined && until !== undefined && since > until) {
+    throw new LiveSetupError(`--since (${since}) is after --until (${until}): no incident can be in this range`);
+  }
   return {
     ...(flags.account !== undefined ? { account: flags.account } : {}),
     ...(flags.status !== undefined ? { status: flags.status as IncidentStatus } : {}),
@@ -288,8 +310,8 @@ export function createIncidentCommands(overrides: Partial<IncidentCliDependencie
         .description('List incidents (open, contained, released, failed), newest first.')
         .option('--account <id>', 'only incidents in this account')
         .option('--status <status>', `only incidents in this status (${INCIDENT_STATUSES.join(', ')})`)
-        .option('--since <time>', 'received at or after: ISO 8601, or an age such as 24h, 7d')
-        .option('--until <time>', 'received at or before: ISO 8601, or an age'),
+        .option('--since <time>', 'received at or after: an ISO 8601 date or time with its offset (2026-12-03, 2026-12-03T10:00:00Z), or an age such as 30m, 24h, 7d')
+        .option('--until <time>', 'received at or before: an ISO 8601 date or time, or an age'),
     ).action(async (flags: WhereFlags & { account?: string; status?: string; since?: string; until?: string }) => run('incidents', () => runListIncidents(flags, deps), setExitCode));
     where(program.command('incident').argument('<key>', 'the incident key (alerts name it)').description("Show one incident's timeline and phases.")).action(
       async (key: string, flags: WhereFlags) => run('incident', () => runShowIncident(key, flags, deps), setExitCode),

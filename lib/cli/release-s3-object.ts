@@ -65,6 +65,10 @@ const flagsSchema = z.object({
 
 /** Checks the flags before any AWS call: every problem is a ReleaseSetupError naming its flag. */
 export function checkS3ObjectReleaseFlags(flags: S3ObjectReleaseFlags): z.output<typeof flagsSchema> {
+  // --json alone sends `release --instance …` here: the mistake is the --json, not a missing --bucket.
+  if (flags.instance !== undefined && flags.bucket === undefined && flags.key === undefined && flags.versionId === undefined) {
+    throw new ReleaseSetupError('--json: expected no --json with --instance: --json prints an object release (--bucket NAME --key KEY) as one JSON document');
+  }
   return checkFlags(flagsSchema, flags);
 }
 

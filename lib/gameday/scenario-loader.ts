@@ -10,7 +10,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { PlaybookError } from '../playbooks/errors';
 import { didYouMean, formatPlaybookError, sortPlaybookErrors } from '../playbooks/errors';
-import { SourceMap, validatePlaybookPathsSync } from '../playbooks/loader';
+import { documentValue, SourceMap, validatePlaybookPathsSync } from '../playbooks/loader';
 import type { Playbook, Step } from '../playbooks/model';
 import { describeZodIssue, valueAt } from '../playbooks/schema';
 import type { Scenario, ScenarioDocument } from './scenario';
@@ -19,6 +19,8 @@ import { memberAccountRoleResponder, REMOVABLE_ROLES } from './deployment';
 import { LOCAL_RESPONDERS } from './responders';
 import { KNOWN_STATEMENT_SIDS } from './statement-sids';
 import { FirebreakError } from '../contracts/errors';
+import type { KnownApis } from './api-names';
+import { loadKnownApis } from './api-names';
 
 type ZodIssue = z.core.$ZodIssue;
 type Path = readonly PropertyKey[];
@@ -44,6 +46,8 @@ export interface ScenarioContext {
   readonly playbooks?: readonly Playbook[];
   /** Template names available to `inject[].template`. */
   readonly templates?: readonly string[];
+  /** The API names calls can have (to check `expect.calls`, `environment.faults` and `environment.deniedActions`). */
+  readonly apis?: KnownApis;
 }
 
 const SCENARIO_EXTENSIONS = new Set(['.yaml', '.yml']);
@@ -241,6 +245,13 @@ function crossCheck(document: ScenarioDocument, file: string, source: SourceMap,
       at(['expect', 'unchanged', index], `no resource '${name}' in the environment${didYouMean(name, [...instances, ...groups, ...vpcs])}`);
     }
   });
+  const checkApi = (api: string, path: Path, consequence: string) => {
+    const unknown = context.apis?.unknown(api);
+    if (unknown !== undefined) at(path, `${unknown}: no call can have this name, so ${consequence}`);
+  };
+  env.faults.forEach((fault, index) => checkApi(fault.api, ['environment', 'faults', index, 'api'], 'the fault would never be answered'));
+  env.deniedActions.forEach((action, index) => checkApi(action, ['environment', 'deniedActions', index], 'nothing would be denied'));
+  document.expect.calls?.forEach((call, index) => checkApi(call.api, ['expect', 'calls', index, 'api'], 'the expectation would hold without checking anything'));
   document.approvals.forEach((approval, index) => {
     if (approval.answerAfterInjection !== undefined) {
       if (approval.answerAfterInjection > document.inject.length) {
@@ -273,7 +284,9 @@ export function parseScenarioSource(
     };
   }
   const source = new SourceMap(doc, lines);
-  const raw: unknown = doc.toJS();
+  const value = documentValue(doc, lines, file);
+  if ('problem' in value) return { problems: [value.problem] };
+  const raw = value.value;
   const parsed = scenarioFileSchema.safeParse(raw);
   if (!parsed.success) {
     return { problems: sortPlaybookErrors(parsed.error.issues.flatMap((issue) => issueToProblems(issue, raw, file, source))) };
@@ -306,6 +319,8 @@ export async function validateScenarioDirectory(
 ): Promise<{ scenarios: Scenario[]; problems: ScenarioProblem[] }> {
   const scenarios: Scenario[] = [];
   const problems: ScenarioProblem[] = [];
+  // API names are always checked: a caller cannot forget the list and let a misspelt one through.
+  const checked: ScenarioContext = context.apis === undefined ? { ...context, apis: await loadKnownApis() } : context;
   let files: string[];
   try {
     files = await scenarioFilesIn(dir);
@@ -313,7 +328,7 @@ export async function validateScenarioDirectory(
     return { scenarios, problems: [{ file: dir, message: `cannot read the scenario directory: ${(error as Error).message}` }] };
   }
   for (const file of files) {
-    const parsed = parseScenarioSource(await readFile(file, 'utf8'), file, context);
+    const parsed = parseScenarioSource(await readFile(file, 'utf8'), file, checked);
     problems.push(...parsed.problems);
     if (!parsed.scenario) continue;
     const stem = basename(file, extname(file));

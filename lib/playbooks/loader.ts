@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { Document, Node as YamlNode } from 'yaml';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import type { ActionStep, ParallelStep, Playbook, PlaybookMatch, Step } from './model';
 import { DEFAULT_APPROVAL, flattenSteps, isAutomatic, isStartedByParent } from './model';
@@ -93,6 +93,47 @@ export class SourceMap {
     const target = (preferKey && key !== undefined ? key : (node as YamlNode | null)) ?? key;
     const range = (target as YamlNode | undefined)?.range;
     return range === undefined || range === null ? undefined : this.position(range[0]);
+  }
+}
+
+/**
+ * The plain value of a parsed document, or the problem that stopped it. `yaml` reports an alias
+ * without an anchor before it, and more aliases than its limit (its guard against a "billion
+ * laughs" file), by throwing from `toJS()` rather than in `doc.errors`; both are turned into a
+ * problem of the file here, pointed at the alias, so a loader that promises never to throw for a
+ * bad file keeps its word. (Exported for the game-day scenario loader.)
+ */
+export function documentValue(doc: Document, lines: LineCounter, file: string): { value: unknown } | { problem: PlaybookError } {
+  try {
+    return { value: doc.toJS() };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    const anchors = new Set<string>();
+    let unset: { source: string; offset: number } | undefined;
+    let firstAlias: number | undefined;
+    // Document order, as yaml resolves an alias to the last anchor of that name before it.
+    visit(doc, {
+      Node: (_key, node) => {
+        if (isAlias(node)) {
+          const offset = node.range?.[0] ?? 0;
+          firstAlias ??= offset;
+          if (!anchors.has(node.source)) {
+            unset = { source: node.source, offset };
+            return visit.BREAK;
+          }
+        } else if (isNode(node) && node.anchor !== undefined) {
+          anchors.add(node.anchor);
+        }
+        return undefined;
+      },
+    });
+    const offset = unset?.offset ?? firstAlias;
+    const { line, col } = offset === undefined ? { line: 1, col: 1 } : lines.linePos(offset);
+    const message =
+      unset === undefined
+        ? `YAML error: ${reason}`
+        : `YAML error: alias '*${unset.source}' names no anchor set before it (an anchor is set with '&${unset.source}')`;
+    return { problem: { file, line, column: col, message } };
   }
 }
 
@@ -261,7 +302,9 @@ function parseSource(text: string, file: string): ParsedSource {
       }),
     };
   }
-  const raw: unknown = doc.toJS();
+  const value = documentValue(doc, lines, file);
+  if ('problem' in value) return { errors: [value.problem] };
+  const raw = value.value;
   const result = playbookFileSchema.safeParse(raw);
   if (!result.success) {
     const issues = flattenIssues(result.error.issues, raw);

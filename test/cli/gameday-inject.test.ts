@@ -498,6 +498,15 @@ describe('firebreak gameday inject: what is missing', () => {
     expect(result.regions).toEqual([]);
   });
 
+  it('exits 2 on an empty --type, saying in words what is expected', async () => {
+    const result = await run(['--instance', INSTANCE, '--type', ' ']);
+
+    expect(result.code).toBe(2);
+    expect(result.err).toContain('--type: expected a GuardDuty finding type such as Backdoor:EC2/C&CActivity.B');
+    expect(result.err).not.toContain('Too small');
+    expect(result.regions).toEqual([]);
+  });
+
   it('exits 2 on a malformed --instance, --account, --severity or --timeout, naming each flag', async () => {
     const result = await run(['--instance', 'web-1', '--account', '1234', '--severity', 'high', '--timeout', '0']);
 

@@ -6,8 +6,9 @@ import { Command } from 'commander';
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { IncidentCliDependencies } from '../../lib/cli/incidents';
-import { createIncidentCommands, incidentFilter } from '../../lib/cli/incidents';
+import { createIncidentCommands, incidentFilter, timeFlag } from '../../lib/cli/incidents';
 import type { IncidentRecordEntry } from '../../lib/responders/incident-record';
+import { LiveSetupError } from '../../lib/operator/errors';
 
 const sts = mockClient(STSClient);
 const cloudFormation = mockClient(CloudFormationClient);
@@ -126,8 +127,40 @@ describe('firebreak incidents', () => {
     expect(result.code).toBe(2);
     expect(result.err[0]).toMatch(/--status must be one of open, contained, released, failed/);
     expect(sts.calls()).toHaveLength(0);
-    expect(() => incidentFilter({ since: 'last week' }, NOW)).toThrow(/--since must be an ISO 8601 time/);
+    expect(() => incidentFilter({ since: 'last week' }, NOW)).toThrow(/--since must be an ISO 8601 date or time/);
     expect(() => incidentFilter({ account: '1234' }, NOW)).toThrow(/--account must be a 12-digit account id/);
+  });
+
+  it('reads --since/--until as an age N[mhd] or a strict ISO 8601 date or time, and nothing else', () => {
+    expect(timeFlag('--since', '24h', NOW)).toBe(new Date(NOW.getTime() - 86_400_000).toISOString());
+    expect(timeFlag('--since', '30m', NOW)).toBe(new Date(NOW.getTime() - 1_800_000).toISOString());
+    expect(timeFlag('--since', '3650d', NOW)).toBe(new Date(NOW.getTime() - 3650 * 86_400_000).toISOString());
+    expect(timeFlag('--until', '2026-12-03', NOW)).toBe('2026-12-03T00:00:00.000Z');
+    expect(timeFlag('--until', '2026-12-03T10:00:00Z', NOW)).toBe('2026-12-03T10:00:00.000Z');
+    expect(timeFlag('--until', '2026-12-03T10:00Z', NOW)).toBe('2026-12-03T10:00:00.000Z');
+    expect(timeFlag('--until', '2026-12-03T10:00:00.250+02:00', NOW)).toBe('2026-12-03T08:00:00.250Z');
+    // A bare number is no date: V8's legacy parser reads "7" as 2001-07-01, so an operator meaning 7 days got 2001.
+    for (const value of ['7', '1', '2025', '30', '7 d', 'last week', 'Dec 3 2026', '2026-12-03 10:00', '2026-12-03T10:00:00', '2026-02-30', '2026-13-01', '2026-12-03T24:00Z', '']) {
+      expect(() => timeFlag('--since', value, NOW), value).toThrow(LiveSetupError);
+      expect(() => timeFlag('--since', value, NOW), value).toThrow(/^--since must be /);
+    }
+    expect(() => timeFlag('--since', '7', NOW)).toThrow('--since must be an ISO 8601 date or time (2026-12-03, 2026-12-03T10:00:00Z) or an age such as 30m, 24h, 7d; got "7" (an age needs its unit: 7d?)');
+  });
+
+  it('refuses an age beyond ten years, naming the flag, rather than failing to build the date', () => {
+    for (const value of ['3651d', '87601h', '9999999999999999999999d']) {
+      expect(() => timeFlag('--until', value, NOW), value).toThrow(LiveSetupError);
+      expect(() => timeFlag('--until', value, NOW), value).toThrow(/^--until: an age of at most 3650d \(ten years\)/);
+    }
+  });
+
+  it('refuses a range that starts after it ends, rather than listing nothing', async () => {
+    expect(() => incidentFilter({ since: '1d', until: '7d' }, NOW)).toThrow(/^--since \(.*\) is after --until \(.*\): no incident can be in this range$/);
+    expect(incidentFilter({ since: '7d', until: '1d' }, NOW)).toMatchObject({ since: expect.any(String), until: expect.any(String) });
+    const result = await run(['incidents', '--since', '1d', '--until', '7d']);
+    expect(result.code).toBe(2);
+    expect(result.err[0]).toMatch(/--since .* is after --until/);
+    expect(sts.calls()).toHaveLength(0);
   });
 
   it('exits 2 with a plain message when DynamoDB refuses', async () => {

@@ -284,4 +284,12 @@ describe('firebreak release without a target', () => {
     expect(result.err).toContain('--instance: expected what to release: --instance i-… (or --bucket NAME --key KEY for an S3 object)');
     expect(awsCallCount()).toBe(0);
   });
+
+  it('says --json is for an object release when it comes with --instance, not that --bucket is missing', async () => {
+    const result = await run(['--instance', 'i-0123456789abcdef0', '--json', '--region', REGION]);
+    expect(result.code).toBe(2);
+    expect(result.err).toContain('--json: expected no --json with --instance: --json prints an object release (--bucket NAME --key KEY) as one JSON document');
+    expect(result.err).not.toContain('--bucket:');
+    expect(awsCallCount()).toBe(0);
+  });
 });

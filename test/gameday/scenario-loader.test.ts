@@ -3,7 +3,11 @@
  * words, and names checked against each other (groups, instances, templates, playbooks, steps).
  */
 import { describe, expect, it } from 'vitest';
-import { parseScenarioSource } from '../../lib/gameday/scenario-loader';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadKnownApis } from '../../lib/gameday/api-names';
+import { parseScenarioSource, validateScenarioDirectory } from '../../lib/gameday/scenario-loader';
 import { formatPlaybookError } from '../../lib/playbooks/errors';
 import type { Playbook } from '../../lib/playbooks/model';
 
@@ -26,7 +30,7 @@ const playbook: Playbook = {
     { kind: 'action', id: 'alert', action: 'notify', with: {} },
   ],
 };
-const context = { playbooks: [playbook], templates: ['guardduty-ec2-backdoor-c2activity-multi-eni'] };
+const context = { playbooks: [playbook], templates: ['guardduty-ec2-backdoor-c2activity-multi-eni'], apis: await loadKnownApis() };
 
 const VALID = `name: multi-eni
 description: Two ENIs.
@@ -126,6 +130,48 @@ describe('parseScenarioSource', () => {
 
   it('reports a YAML syntax error with its position', () => {
     expect(problems('name: [unclosed\n')).toEqual([expect.stringMatching(/^scenarios\/s\.yaml:\d+:\d+: YAML syntax error: /)]);
+  });
+
+  it('reports an alias error as a problem at the alias, not a crash', () => {
+    expect(problems(VALID.replace('playbook: compromised-ec2-instance', 'playbook: *pb'))).toEqual([
+      "scenarios/s.yaml:3:11: YAML error: alias '*pb' names no anchor set before it (an anchor is set with '&pb')",
+    ]);
+    expect(problems(`a: &a x\nb: [${Array(150).fill('*a').join(', ')}]\n`)).toEqual([expect.stringMatching(/^scenarios\/s\.yaml:2:5: YAML error: Excessive alias count/)]);
+  });
+
+  it('refuses an API name no call can have, in calls, faults and deniedActions, with the closest real one', () => {
+    // A misspelt name in `count: 0` would pass whatever the responders did: it must not load.
+    const withCalls = (calls: string) => VALID.replace('  executions: 1\n', `  executions: 1\n  calls:\n${calls}`);
+    expect(problems(withCalls('    - { api: ec2:ModifyNetworkInterfaceAtribute, count: 0 }\n'))).toEqual([
+      "scenarios/s.yaml:17:14: no API 'ec2:ModifyNetworkInterfaceAtribute' in ec2 (did you mean 'ec2:ModifyNetworkInterfaceAttribute'?): no call can have this name, so the expectation would hold without checking anything",
+    ]);
+    expect(problems(withCalls('    - { api: ecc2:DescribeInstances, count: 0 }\n'))).toEqual([
+      expect.stringMatching(/^scenarios\/s\.yaml:17:14: no service 'ecc2' among those the game day answers \(did you mean 'ec2'\?\)/),
+    ]);
+    expect(problems(withCalls('    - { api: "ec2:Modifyy*", count: 0 }\n'))).toEqual([expect.stringMatching(/^scenarios\/s\.yaml:17:14: 'ec2:Modifyy\*' matches no API of ec2/)]);
+    const environment = (lines: string) => VALID.replace('  instances:\n    web:\n      enis:', `${lines}  instances:\n    web:\n      enis:`);
+    expect(problems(environment('  faults:\n    - { api: ec2:ModifyNetworkInterfaceAtribute, error: RequestLimitExceeded }\n'))).toEqual([
+      expect.stringMatching(/^scenarios\/s\.yaml:8:14: no API 'ec2:ModifyNetworkInterfaceAtribute' in ec2 \(did you mean 'ec2:ModifyNetworkInterfaceAttribute'\?\): no call can have this name, so the fault would never be answered$/),
+    ]);
+    expect(problems(environment('  deniedActions: [ec2:ModifyInstanceAtribute]\n'))).toEqual([
+      expect.stringMatching(/^scenarios\/s\.yaml:7:19: no API 'ec2:ModifyInstanceAtribute' in ec2 \(did you mean 'ec2:ModifyInstanceAttribute'\?\): no call can have this name, so nothing would be denied$/),
+    ]);
+  });
+
+  it('takes real API names: IAM actions, the SDK operations the simulator answers, wildcards that match, any case', () => {
+    const withCalls = (calls: string) => VALID.replace('  executions: 1\n', `  executions: 1\n  calls:\n${calls}`);
+    // s3:HeadObject and s3:CopyObject are SDK operations, not IAM actions (HeadObject is authorized as s3:GetObject).
+    for (const api of ['ec2:ModifyNetworkInterfaceAttribute', 's3:HeadObject', 's3:CopyObject', 'iam:DeleteRole', '"ec2:Modify*"', '"s3:*"', 'ec2:modifyinstanceattribute']) {
+      expect(problems(withCalls(`    - { api: ${api}, count: 0 }\n`)), api).toEqual([]);
+    }
+  });
+
+  it('checks API names even when the caller gives no list of them', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'firebreak-scenarios-'));
+    await writeFile(join(dir, 'multi-eni.yaml'), VALID.replace('  executions: 1\n', '  executions: 1\n  calls:\n    - { api: ec2:ModifyNetworkInterfaceAtribute, count: 0 }\n'));
+    const { playbooks, templates } = context;
+    const { problems: found } = await validateScenarioDirectory(dir, { playbooks, templates });
+    expect(found.map(formatPlaybookError)).toEqual([expect.stringContaining("no API 'ec2:ModifyNetworkInterfaceAtribute' in ec2")]);
   });
 
   it('asks for the groups of every ENI when an expectation lists a different number', () => {

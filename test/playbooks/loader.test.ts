@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatPlaybookError, PlaybookValidationError } from '../../lib/playbooks/errors';
-import { describeMatchOverlap, loadPlaybookDirectory, loadPlaybookFile, validatePlaybookPaths } from '../../lib/playbooks/loader';
+import { describeMatchOverlap, loadPlaybookDirectory, loadPlaybookFile, validatePlaybookPaths, validatePlaybookPathsSync } from '../../lib/playbooks/loader';
 import type { PlaybookMatch } from '../../lib/playbooks/model';
 
 const FIXTURES = 'test/fixtures/playbooks';
@@ -175,6 +175,22 @@ describe('validatePlaybookPaths', () => {
     const { playbooks, errors } = await validatePlaybookPaths([file, `${FIXTURES}/valid`, file]);
     expect(errors).toEqual([]);
     expect(playbooks.map((p) => p.name)).toEqual(['alert-everything', 'contain-backdoor']);
+  });
+
+  it('reports an alias error (an unset anchor, too many aliases) as a problem of its file, and goes on to the next file', async () => {
+    // yaml throws these from toJS(), not into doc.errors: the loader must still never throw.
+    const dir = await tempDir({
+      'alias-typo.yaml': playbook('a', 100, '  sources: [guardduty]').replace('mode: enforce', 'mode: *enforce'),
+      'alias-bomb.yaml': `a: &a x\nb: [${Array(150).fill('*a').join(', ')}]\n`,
+      'bad-mode.yaml': playbook('b', 100, '  sources: [guardduty]').replace('mode: enforce', 'mode: enforced'),
+    });
+    const { playbooks, errors } = validatePlaybookPathsSync([dir]);
+    expect(playbooks).toEqual([]);
+    expect(errors.map((error) => [error.file.slice(dir.length + 1), error.line, error.column, error.message])).toEqual([
+      ['alias-bomb.yaml', 2, 5, expect.stringMatching(/^YAML error: Excessive alias count/)],
+      ['alias-typo.yaml', 4, 7, "YAML error: alias '*enforce' names no anchor set before it (an anchor is set with '&enforce')"],
+      ['bad-mode.yaml', 4, 7, expect.stringContaining('mode')],
+    ]);
   });
 
   it('keeps the valid playbooks of a mixed set and reports only the broken ones', async () => {

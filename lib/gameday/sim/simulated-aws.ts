@@ -347,6 +347,14 @@ export class SimulatedAws {
     };
   }
 
+  /** Every API this account answers (`ec2:ModifyNetworkInterfaceAttribute`, `s3:HeadObject`…), as the call log names them. */
+  answeredApis(): string[] {
+    const names = [...this.handlers.keys(), ...this.customHandlers.keys()].map((api) =>
+      api.startsWith(`${CLASSIC_HANDLER_PREFIX}:`) ? `elasticloadbalancing:${api.slice(CLASSIC_HANDLER_PREFIX.length + 1)}` : api,
+    );
+    return [...new Set(names)].sort();
+  }
+
   /**
    * Answers one more API (`states:StartExecution`...) or replaces a built-in one. The handler gets
    * the call (input, caller, account, region) after faults and permissions, and returns the output
