@@ -31,7 +31,6 @@ import * as z from '../contracts/zod-mini';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { APPROVAL_REJECTED_ERROR } from '../contracts/errors';
 import type { ApprovalAnswers, ApprovalDecision, PendingApproval } from './approval-records';
-import { approvalStateMachinesFromEnv } from './approval-request';
 import type { IncidentLogger } from './logging';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 
@@ -176,7 +175,7 @@ export interface ApprovalConfig {
 /** Reads FIREBREAK_APPROVAL_STATE_MACHINES (comma-separated ARNs) and FIREBREAK_DENIED_APPROVER_ROLE_PREFIXES. */
 export function readApprovalConfig(env: Readonly<Record<string, string | undefined>> = process.env): ApprovalConfig {
   const list = (name: string) => (env[name] ?? '').split(',').map((value) => value.trim()).filter((value) => value !== '');
-  return { stateMachineArns: approvalStateMachinesFromEnv(env), deniedRolePrefixes: list(DEPLOYMENT_ENV.deniedApproverRolePrefixes) };
+  return { stateMachineArns: list(DEPLOYMENT_ENV.approvalStateMachines), deniedRolePrefixes: list(DEPLOYMENT_ENV.deniedApproverRolePrefixes) };
 }
 
 export interface ApprovalDeps {
