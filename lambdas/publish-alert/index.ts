@@ -1,8 +1,10 @@
 /** publish-alert Lambda: tells people what Firebreak found and did (logic in lib/responders/alert.ts). */
 import { homeDynamoDbClients } from '../../lib/aws/clients/dynamodb';
+import { homeSfnClients } from '../../lib/aws/clients/sfn';
 import { homeSnsClients } from '../../lib/aws/clients/sns';
 import { alertTopicArnFromEnv, backupTopicArnFromEnv, createPublishAlertHandler } from '../../lib/responders/alert';
 import { DynamoDbApprovalRequests } from '../../lib/responders/approval-records';
+import { SfnApprovalRequestExecutions } from '../../lib/responders/approval-request';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
 import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
@@ -16,12 +18,14 @@ const topicArn = alertTopicArnFromEnv();
 const backupTopicArn = backupTopicArnFromEnv();
 const stateTable = stateTableFromEnv();
 const logger = createResponderLogger('publish-alert');
-// Only the clients it calls (issue 10): SNS to publish, DynamoDB for the approval requests.
+// Only the clients it calls (issue 10): SNS to publish, DynamoDB for the approval requests, Step
+// Functions to verify them (DescribeExecution, SendTaskHeartbeat).
 const clients = homeSnsClients();
 const dynamodb = homeDynamoDbClients().dynamodb();
 const approvals = new DynamoDbApprovalRequests(dynamodb, stateTable);
+const approvalExecutions = new SfnApprovalRequestExecutions(homeSfnClients().sfn());
 
 /** Builds the handler over injected clients and topic: the local game day runs exactly this. */
 export const createHandler = createPublishAlertHandler;
 // Response metrics (EMF lines, lib/responders/metrics-sink.ts): lib/responders/response-metrics.ts.
-export const handler = withResponseMetrics('publish-alert', recordedStep(RESPONDER_NAMES.publishAlert, createHandler({ clients, logger, topicArn, ...(backupTopicArn !== undefined ? { backupTopicArn } : {}), approvals }), logger, dynamodb), { sink: createResponseMetricsSink('publish-alert'), reading: alertMetrics });
+export const handler = withResponseMetrics('publish-alert', recordedStep(RESPONDER_NAMES.publishAlert, createHandler({ clients, logger, topicArn, ...(backupTopicArn !== undefined ? { backupTopicArn } : {}), approvals, approvalExecutions }), logger, dynamodb), { sink: createResponseMetricsSink('publish-alert'), reading: alertMetrics });

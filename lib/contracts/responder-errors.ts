@@ -55,6 +55,15 @@ export class ResponderFailedError extends FirebreakError {
 }
 
 /**
+ * publish-alert refused an approval request it could not verify against Step Functions (no such
+ * running execution of this deployment's guarded playbooks, another incident, a task token that does
+ * not wait, or another live token stored already): it stored nothing and published nothing. Final.
+ */
+export class ApprovalRequestRefusedError extends FirebreakError {
+  override readonly name = 'ApprovalRequestRefusedError';
+}
+
+/**
  * The evidence a step needs is not ready yet (EBS snapshots still `pending`: CopySnapshot needs a
  * completed source). Not a failure: the compiled step retries it on a wait schedule of its own
  * (`retryWhileWaiting` of the action), and only when that schedule is spent does it fail the step.

@@ -19,7 +19,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { ClientFactory } from '../aws/clients';
 import type { AutoScalingClients } from '../aws/clients/autoscaling';
 import type { LoadBalancingClients } from '../aws/clients/load-balancing';
-import type { CallRecord, PolicyDocument } from './sim';
+import type { CallRecord, PolicyDocument, TaskTokenHandler } from './sim';
 import type { EnvironmentDocument, SettingsDocument } from './scenario';
 import type { InspectedFleet, ResolvedFleet } from './fleet-types';
 
@@ -258,6 +258,12 @@ export interface GameDayBackend {
    * verifies the execution it clears), behind the backend's call log, faults and permissions.
    */
   serveExecutions?(directory: ExecutionDirectory): void;
+  /**
+   * Makes `states:SendTaskHeartbeat` (and SendTaskSuccess / SendTaskFailure) answer from the engine's
+   * waiting tasks (publish-alert proves an approval request's token waits before storing it), behind
+   * the backend's call log, faults and permissions.
+   */
+  serveTaskTokens?(handler: TaskTokenHandler): void;
   /** `local` or `endpoint <url>`, for the report. */
   readonly description: string;
   /** Creates the environment (and the deployment's topic, queue and table); returns the ids it got. */

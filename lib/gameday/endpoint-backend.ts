@@ -8,7 +8,8 @@
  *    scenario's injected faults and denied actions *in the client*: the endpoint never sees a
  *    faulted or denied call; the responder gets the service's own exception class with the AWS
  *    error code as `name`, `$fault` and the HTTP status, so the SDK retries it as it would AWS's.
- *  - states:DescribeExecution is answered from the engine's executions in the client too.
+ *  - states:DescribeExecution is answered from the engine's executions in the client too, and
+ *    SendTaskHeartbeat / SendTaskSuccess / SendTaskFailure by the engine's waiting tasks.
  *  - Time is the wall clock: advance() is a no-op (approval timeouts and retry backoffs really pass).
  */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
@@ -37,8 +38,8 @@ import { faultSpecOf } from './account-backend/deployment-resources';
 import type { ExecutionDirectory, GameDayBackend, GameDayCall, GameDayClients } from './backend';
 import { wallClockMs } from './backend';
 import type { EnvironmentDocument } from './scenario';
-import { accessDenied, FaultQueue, matchesAction, SERVICE_BY_CLIENT, SimulatedServiceError } from './sim';
-import type { ServiceName } from './sim';
+import { accessDenied, answerTaskTokenCall, FaultQueue, matchesAction, SERVICE_BY_CLIENT, SimulatedServiceError, TASK_TOKEN_ACTIONS } from './sim';
+import type { ServiceName, TaskTokenHandler } from './sim';
 
 /** The SDK client configuration the endpoint backend lets a caller add (tests: credentials, a retry strategy without sleeps). */
 export interface EndpointClientConfig {
@@ -127,6 +128,8 @@ export class EndpointBackend extends AccountBackend {
   private denied: readonly string[] = [];
   /** The engine's executions: DescribeExecution is answered from them (the endpoint does not run the state machines). */
   private executions?: ExecutionDirectory;
+  /** The engine's waiting tasks: SendTaskHeartbeat / SendTaskSuccess / SendTaskFailure are answered by them. */
+  private taskTokens?: TaskTokenHandler;
   private readonly roleClients = new Map<string, GameDayClients>();
 
   constructor(options: EndpointBackendOptions) {
@@ -225,9 +228,19 @@ export class EndpointBackend extends AccountBackend {
         log('error', answer.code);
         throw sdkError(service, answer, attempt);
       }
-      if (api === 'states:DescribeExecution' && this.executions !== undefined) {
+      const action = api.slice('states:'.length);
+      const taskTokenAction = service === 'states' ? TASK_TOKEN_ACTIONS.find((known) => known === action) : undefined;
+      const executions = this.executions;
+      const taskTokens = this.taskTokens;
+      const served =
+        api === 'states:DescribeExecution' && executions !== undefined
+          ? () => describeExecution(executions, String(input.executionArn ?? ''))
+          : taskTokenAction !== undefined && taskTokens !== undefined
+            ? () => answerTaskTokenCall(taskTokens, taskTokenAction, input)
+            : undefined;
+      if (served !== undefined) {
         try {
-          const output = describeExecution(this.executions, String(input.executionArn ?? ''));
+          const output = served();
           log('ok');
           return { output: { ...output, $metadata: { httpStatusCode: 200, attempts: attempt } }, response: { statusCode: 200, headers: {} } } as never;
         } catch (error) {
@@ -333,6 +346,10 @@ export class EndpointBackend extends AccountBackend {
 
   serveExecutions(directory: ExecutionDirectory): void {
     this.executions = directory;
+  }
+
+  serveTaskTokens(handler: TaskTokenHandler): void {
+    this.taskTokens = handler;
   }
 
   clients(role: string): GameDayClients {

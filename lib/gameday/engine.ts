@@ -31,6 +31,7 @@ import { DESCRIBE_EXECUTION_RESOURCE, START_EXECUTION_SYNC_RESOURCE, executionAr
 import { DYNAMODB_UPDATE_ITEM_RESOURCE, INVALID_EVENT_QUEUE_PLACEHOLDER, STATE_TABLE_PLACEHOLDER, stateMachinePlaceholder } from '../playbooks/dispatcher';
 import type { SynthesizedDefinitions } from '../stack/app';
 import type { DescribedExecution, GameDayBackend, ResolvedEnvironment } from './backend';
+import type { TaskTokenAnswer, TaskTokenVerdict } from './sim';
 import { wallClockMs } from './backend';
 import { jsonCopy, sameJsonText } from './json-copy';
 import { APPROVAL_ROLE, DISPATCHER_MACHINE, DISPATCHER_ROLE, localFunctionArn, localStateMachineArn, playbookMachineName, playbookRole, responderRole } from './deployment';
@@ -423,6 +424,15 @@ export class LocalEngine {
   private readonly templateEnvironments: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** Task tokens of approval states waiting now, and the answer the approval function sent each. */
   private readonly waitingTokens = new Map<string, { kind: 'success'; output: string } | { kind: 'failure'; error: string; cause: string } | undefined>();
+  /**
+   * Task tokens a `.waitForTaskToken` task waits on now, from the moment the task starts (before its
+   * function is invoked: the function may heartbeat it), by how many tasks wait on each; and those
+   * whose task timed out. SendTaskHeartbeat answers from these (publish-alert proves a token waits).
+   */
+  private readonly liveTokens = new Map<string, number>();
+  private readonly timedOutTokens = new Set<string>();
+  /** The playbooks that can wait for approval (a WaitForApproval state): FIREBREAK_APPROVAL_STATE_MACHINES, as the stack sets it. */
+  private readonly approvalStateMachineArns: readonly string[];
   readonly dispatcherArn: string;
 
   constructor(options: LocalEngineOptions) {
@@ -479,9 +489,17 @@ export class LocalEngine {
     this.deploy(this.dispatcherArn, DISPATCHER_MACHINE, 'dispatcher', definitions.dispatcher.definition, substitutions);
     // The containment guard verifies the executions it clears: DescribeExecution answers from these.
     options.backend.serveExecutions?.((executionArn) => this.describeExecution(executionArn));
+    // publish-alert proves an approval request's token waits (SendTaskHeartbeat): the engine's tasks answer.
+    options.backend.serveTaskTokens?.((answer) => this.answerTaskToken(answer));
     for (const { playbook, name } of playbookMachines) {
       this.deploy(machineArn(name), name, 'playbook', (definitions.playbooks[playbook] as { definition: string }).definition, substitutions, playbook);
     }
+    // The guarded playbooks, as the stack names them to publish-alert and the approval function
+    // (lib/stack/approvals.ts): the playbooks that can wait for a person's answer.
+    this.approvalStateMachineArns = [...this.deployed.values()]
+      .filter((deployed) => deployed.kind === 'playbook' && taskStates(deployed.definition).some((task) => task.resource === WAIT_FOR_TASK_TOKEN_RESOURCE))
+      .map((deployed) => deployed.arn);
+    this.lambdaEnvironment[DEPLOYMENT_ENV.approvalStateMachines] = this.approvalStateMachineArns.join(',');
   }
 
   /** The environment variables every local responder gets (as the stack sets them). */
@@ -512,6 +530,28 @@ export class LocalEngine {
       ...(record.endSim !== undefined ? { stopDate: record.endSim } : {}),
       ...(record.status === 'SUCCEEDED' ? { output: JSON.stringify(record.output ?? null) } : {}),
     };
+  }
+
+  /**
+   * Step Functions' answer to SendTaskHeartbeat / SendTaskSuccess / SendTaskFailure with a token of
+   * this engine: a heartbeat is accepted while a task waits on the token; an answer only by an
+   * approval state whose person has answered (the approval function delivers it; nobody else holds
+   * SendTaskSuccess). A token whose task timed out says so, any other is unknown (TaskDoesNotExist).
+   */
+  answerTaskToken(answer: TaskTokenAnswer): TaskTokenVerdict {
+    const { taskToken } = answer;
+    if (answer.kind === 'heartbeat') {
+      if ((this.liveTokens.get(taskToken) ?? 0) > 0) return 'accepted';
+      return this.timedOutTokens.has(taskToken) ? 'timed-out' : 'unknown';
+    }
+    if (!this.waitingTokens.has(taskToken) || this.waitingTokens.get(taskToken) !== undefined) {
+      return this.timedOutTokens.has(taskToken) ? 'timed-out' : 'unknown';
+    }
+    this.waitingTokens.set(
+      taskToken,
+      answer.kind === 'success' ? { kind: 'success', output: answer.output } : { kind: 'failure', error: answer.error ?? '', cause: answer.cause ?? '' },
+    );
+    return 'accepted';
   }
 
   /**
@@ -614,16 +654,8 @@ export class LocalEngine {
         const found = this.byArn.get(arn);
         return found ? { status: found.status, stateMachineArn: found.stateMachineArn, input: JSON.stringify(found.input) } : undefined;
       },
-      sendSuccess: async (taskToken, output) => {
-        if (!this.waitingTokens.has(taskToken) || this.waitingTokens.get(taskToken) !== undefined) return 'closed';
-        this.waitingTokens.set(taskToken, { kind: 'success', output });
-        return 'sent';
-      },
-      sendFailure: async (taskToken, error, cause) => {
-        if (!this.waitingTokens.has(taskToken) || this.waitingTokens.get(taskToken) !== undefined) return 'closed';
-        this.waitingTokens.set(taskToken, { kind: 'failure', error, cause });
-        return 'sent';
-      },
+      sendSuccess: async (taskToken, output) => (this.answerTaskToken({ kind: 'success', taskToken, output }) === 'accepted' ? 'sent' : 'closed'),
+      sendFailure: async (taskToken, error, cause) => (this.answerTaskToken({ kind: 'failure', taskToken, error, cause }) === 'accepted' ? 'sent' : 'closed'),
     };
     // The person takes their time to answer (the model's median), then the approval function runs.
     this.paceBy((pace) => pace.approvalMs);
@@ -642,7 +674,7 @@ export class LocalEngine {
       store: new DynamoDbApprovalStore(clients.dynamodb(), this.lambdaEnvironment[DEPLOYMENT_ENV.stateTable] ?? ''),
       executions,
       config: {
-        stateMachineArns: [...this.deployed.values()].filter((deployed) => deployed.kind === 'playbook').map((deployed) => deployed.arn),
+        stateMachineArns: this.approvalStateMachineArns,
         deniedRolePrefixes: ['firebreak-responder-'],
       },
       logger: silentLogger,
@@ -928,6 +960,68 @@ export class LocalEngine {
     }
   }
 
+  /**
+   * A `.waitForTaskToken` task: its function is invoked (publish-alert stores and sends the approval
+   * request), then the task waits for the token's answer, which a person gives through the approval
+   * function, or for its timeout.
+   */
+  private async waitForTaskToken(
+    deployed: Deployed,
+    record: ExecutionRecord,
+    stateName: string,
+    state: AslState,
+    responder: string,
+    payload: unknown,
+    token: string,
+    invocation: TaskInvocation,
+  ): Promise<Json> {
+    const handler = this.handler(responder);
+    try {
+      await this.invokeHandler(handler, payload, invocation);
+    } catch (error) {
+      throw lambdaFunctionError(error);
+    }
+    const timeoutSeconds = typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : undefined;
+    const askedAt = this.backend.now().getTime();
+    const asked = await this.approvals({
+      executionArn: record.executionArn,
+      executionName: record.name,
+      ...(deployed.playbook !== undefined ? { playbook: deployed.playbook } : {}),
+      state: stateName,
+      taskToken: token,
+      payload,
+      ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+    });
+    const decision = 'held' in asked ? await this.parkedOn(asked.held) : asked;
+    invocation.approval = decision;
+    // An answer held while the simulated clock ran past the state's timeout comes too late:
+    // Step Functions has already failed the task with States.Timeout.
+    const waitedMs = this.backend.now().getTime() - askedAt;
+    if (timeoutSeconds !== undefined && waitedMs > timeoutSeconds * 1000) {
+      this.timedOutTokens.add(token);
+      throw namedError(ENGINE_ERRORS.timeout, `The approval request of ${stateName} was answered after ${Math.round(waitedMs / 1000)} seconds, past its ${timeoutSeconds}-second timeout`);
+    }
+    if (decision.answer !== 'timeout') {
+      // A person answers through the approval function, as deployed: it records who answered
+      // (the identity AWS would authenticate) and sends the token back, or refuses.
+      this.waitingTokens.set(token, undefined);
+      try {
+        const response = await this.answerThroughApprovalFunction(record.executionArn, decision);
+        invocation.approvalResponse = response;
+        const sent = this.waitingTokens.get(token);
+        if (sent?.kind === 'success') return JSON.parse(sent.output) as Json;
+        if (sent?.kind === 'failure') throw namedError(sent.error, sent.cause);
+      } finally {
+        this.waitingTokens.delete(token);
+      }
+    }
+    // Nobody answered (or the approval function refused the answer): the clock runs to the
+    // state's timeout (a year, Step Functions' maximum, when unset).
+    this.backend.advance((timeoutSeconds ?? 31_536_000) * 1000);
+    this.timedOutTokens.add(token);
+    throw namedError(ENGINE_ERRORS.timeout, `Nobody answered the approval request of ${stateName} within ${timeoutSeconds ?? 31_536_000} seconds`);
+  }
+
   private async dispatchTask(
     deployed: Deployed,
     record: ExecutionRecord,
@@ -956,12 +1050,6 @@ export class LocalEngine {
         // The function is invoked (it sends the approval request), then the task waits for the token.
         this.authorizeIntegration(deployed, 'lambda:InvokeFunction', String(params.FunctionName), 'Lambda.AWSLambdaException');
         this.paceBy((pace) => pace.lambdaInvokeMs);
-        const handler = this.handler(responder as string);
-        try {
-          await this.invokeHandler(handler, params.Payload, invocation);
-        } catch (error) {
-          throw lambdaFunctionError(error);
-        }
         const payload = params.Payload;
         // The token travels in the payload (`taskToken.$: $$.Task.Token`, at the top or in `approval`).
         const approval = isRecord(payload) && isRecord(payload.approval) ? payload.approval : undefined;
@@ -971,43 +1059,16 @@ export class LocalEngine {
             : typeof approval?.taskToken === 'string'
               ? approval.taskToken
               : `${record.executionArn}#${stateName}`;
-        const timeoutSeconds = typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : undefined;
-        const askedAt = this.backend.now().getTime();
-        const asked = await this.approvals({
-          executionArn: record.executionArn,
-          executionName: record.name,
-          ...(deployed.playbook !== undefined ? { playbook: deployed.playbook } : {}),
-          state: stateName,
-          taskToken: token,
-          payload,
-          ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
-        });
-        const decision = 'held' in asked ? await this.parkedOn(asked.held) : asked;
-        invocation.approval = decision;
-        // An answer held while the simulated clock ran past the state's timeout comes too late:
-        // Step Functions has already failed the task with States.Timeout.
-        const waitedMs = this.backend.now().getTime() - askedAt;
-        if (timeoutSeconds !== undefined && waitedMs > timeoutSeconds * 1000) {
-          throw namedError(ENGINE_ERRORS.timeout, `The approval request of ${stateName} was answered after ${Math.round(waitedMs / 1000)} seconds, past its ${timeoutSeconds}-second timeout`);
+        // The token waits from the moment the task starts, while its function runs too.
+        this.liveTokens.set(token, (this.liveTokens.get(token) ?? 0) + 1);
+        this.timedOutTokens.delete(token);
+        try {
+          return await this.waitForTaskToken(deployed, record, stateName, state, responder as string, payload, token, invocation);
+        } finally {
+          const left = (this.liveTokens.get(token) ?? 1) - 1;
+          if (left > 0) this.liveTokens.set(token, left);
+          else this.liveTokens.delete(token);
         }
-        if (decision.answer !== 'timeout') {
-          // A person answers through the approval function, as deployed: it records who answered
-          // (the identity AWS would authenticate) and sends the token back, or refuses.
-          this.waitingTokens.set(token, undefined);
-          try {
-            const response = await this.answerThroughApprovalFunction(record.executionArn, decision);
-            invocation.approvalResponse = response;
-            const sent = this.waitingTokens.get(token);
-            if (sent?.kind === 'success') return JSON.parse(sent.output) as Json;
-            if (sent?.kind === 'failure') throw namedError(sent.error, sent.cause);
-          } finally {
-            this.waitingTokens.delete(token);
-          }
-        }
-        // Nobody answered (or the approval function refused the answer): the clock runs to the
-        // state's timeout (a year, Step Functions' maximum, when unset).
-        this.backend.advance((timeoutSeconds ?? 31_536_000) * 1000);
-        throw namedError(ENGINE_ERRORS.timeout, `Nobody answered the approval request of ${stateName} within ${timeoutSeconds ?? 31_536_000} seconds`);
       }
       case START_EXECUTION_RESOURCE: {
         const stateMachineArn = String(params.StateMachineArn);

@@ -26,7 +26,7 @@ import { LOCAL_ORGANIZATION_ID, responderRole } from './deployment';
 import { wallClockMs } from './backend';
 import type { EnvironmentDocument, SettingsDocument } from './scenario';
 import { SimulatedAws, loadIamCatalog } from './sim';
-import type { CallRecord, PolicyDocument } from './sim';
+import type { CallRecord, PolicyDocument, TaskTokenHandler } from './sim';
 
 /** The role the backend prepares, inspects and cleans up as (the simulated account's operator). */
 /** The game day's own operator (its calls are not the run's: left out of the call log). */
@@ -284,6 +284,10 @@ export class LocalBackend extends AccountBackend {
 
   serveExecutions(directory: ExecutionDirectory): void {
     this.sim.defineApi('states:DescribeExecution', (call) => describeExecution(directory, String(call.input.executionArn ?? '')));
+  }
+
+  serveTaskTokens(handler: TaskTokenHandler): void {
+    this.sim.onTaskToken(handler);
   }
 
   async prepareMemberRoles(

@@ -28,6 +28,7 @@ import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { createTriageHandler } from '../responders/triage-handler';
 import { alertTopicArnFromEnv, backupTopicArnFromEnv, publishAlertResponder } from '../responders/alert';
 import { DynamoDbApprovalStore } from '../responders/approval-records';
+import { SfnApprovalRequestExecutions } from '../responders/approval-request';
 import { createContainmentGuardHandler, readContainmentGuardConfig } from '../responders/containment-guard';
 import { DynamoDbGrantReader, DynamoDbGrantStore, releaseGrantCheck } from '../responders/grants';
 import { silentLogger } from '../responders/logging';
@@ -170,6 +171,7 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
       topicArn: alertTopicArnFromEnv(environment),
       ...(backupTopicArn !== undefined ? { backupTopicArn } : {}),
       approvals: new DynamoDbApprovalStore(clients.dynamodb(), stateTableFromEnv(environment)),
+      approvalExecutions: new SfnApprovalRequestExecutions(clients.sfn()),
       environment,
       now,
     });

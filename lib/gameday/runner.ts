@@ -7,7 +7,7 @@ import { DeleteSnapshotCommand, DescribeSnapshotsCommand } from '@aws-sdk/client
 import { PutItemCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Incident } from '../incident/model';
 import { EVIDENCE_TAG_KEYS } from '../responders/snapshot-plan';
-import { parseEvent } from '../incident/parse';
+import { executionNameFor, parseEvent } from '../incident/parse';
 import type { Playbook } from '../playbooks/model';
 import { readRecordedQuarantine } from '../operator/release/aws';
 import { buildReleaseRequest, incidentKeyFromTags, RELEASE_PLAYBOOK, releaseIncidentOf } from '../operator/release/request';
@@ -413,6 +413,15 @@ function forgedExecutionArn(environment: ResolvedEnvironment, playbook: string, 
 }
 
 /**
+ * The execution ARN the dispatcher will give this incident's playbook execution: execution names
+ * derive from the incident (executionNameFor), so a forger who knows the finding can name it before
+ * it starts.
+ */
+function predictedExecutionArn(environment: ResolvedEnvironment, playbook: string, incident: Pick<Incident, 'key' | 'revision'>): string {
+  return `arn:aws:states:${environment.deployment.region}:${environment.deployment.account}:execution:${LOCAL_STACK_NAME}-${playbook}:${executionNameFor(incident)}`;
+}
+
+/**
  * The incident of the previous playbook execution's own input, as someone who read it with
  * states:DescribeExecution would send it, with the attacker's overrides by dotted path.
  */
@@ -553,9 +562,11 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         kind: 'invoke' | 'start';
         name: string;
         mode: 'enforce' | 'dry-run';
-        execution: 'none' | 'forged' | 'previous';
+        execution: 'none' | 'forged' | 'previous' | 'predicted';
         /** Overrides of the previous execution's own incident, sent instead of the template's. */
         previousIncident?: Readonly<Record<string, unknown>>;
+        /** What else the attacker writes into the input, by dotted path. */
+        payload?: Readonly<Record<string, unknown>>;
       };
     }[] = [];
     for (const [injection, entry] of scenario.inject.entries()) {
@@ -591,6 +602,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
             mode: entry.mode ?? 'enforce',
             execution: entry.execution ?? 'none',
             ...(entry.incident !== undefined ? { previousIncident: entry.incident.set } : {}),
+            ...(entry.payload !== undefined ? { payload: entry.payload } : {}),
           },
         });
         continue;
@@ -641,13 +653,16 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
             ? forgedExecutionArn(environment, playbook, index + 1)
             : direct.execution === 'previous'
               ? previous?.executionArn
-              : undefined;
-        const payload = {
+              : direct.execution === 'predicted'
+                ? predictedExecutionArn(environment, playbook, incident as unknown as Pick<Incident, 'key' | 'revision'>)
+                : undefined;
+        const payload: Record<string, unknown> = {
           incident,
           mode: direct.mode,
           options: {},
           ...(executionArn !== undefined ? { execution: { executionArn, playbook } } : {}),
         };
+        for (const [path, value] of Object.entries(direct.payload ?? {})) setPath(payload, path, structuredClone(value));
         invocations.push({ injection, responder: direct.name, payload, ...(await running.invokeDirectly(direct.name, payload)) });
         return;
       }

@@ -314,10 +314,16 @@ export const injectionSchema = z
       .describe('Not a delivery: start this playbook directly (states:StartExecution, bypassing triage and the dispatcher), with the incident parsed from the template or event.'),
     mode: z.enum(RESPONDER_MODES).optional().describe("The mode an 'invoke' or 'start' input claims (default enforce)."),
     execution: z
-      .enum(['none', 'forged', 'previous'])
+      .enum(['none', 'forged', 'previous', 'predicted'])
       .optional()
       .describe(
-        "For 'invoke': the execution the input names. none (default): no execution; forged: an execution ARN of the deployment's playbook that was never started; previous: the last playbook execution of this scenario.",
+        "For 'invoke': the execution the input names. none (default): no execution; forged: an execution ARN of the deployment's playbook that was never started; previous: the last playbook execution of this scenario; predicted: the one the dispatcher will start for this injection's incident (execution names derive from the incident), not started yet.",
+      ),
+    payload: z
+      .record(dottedPath('approval.taskToken'), z.unknown())
+      .optional()
+      .describe(
+        "For 'invoke': what else the attacker writes into the input, by dotted path (kind, approval... for publish-alert), over the incident, mode, options and execution.",
       ),
     incident: z
       .strictObject({
@@ -350,7 +356,8 @@ export const injectionSchema = z
   .refine((entry) => entry.invoke !== undefined || entry.start !== undefined || (entry.mode === undefined && entry.execution === undefined), {
     message: "'mode' and 'execution' belong to an 'invoke' (or, for mode, a 'start') injection",
   })
-  .refine((entry) => entry.execution === undefined || entry.invoke !== undefined, { message: "'execution' belongs to an 'invoke' injection" });
+  .refine((entry) => entry.execution === undefined || entry.invoke !== undefined, { message: "'execution' belongs to an 'invoke' injection" })
+  .refine((entry) => entry.payload === undefined || entry.invoke !== undefined, { message: "'payload' belongs to an 'invoke' injection" });
 
 export const APPROVAL_ANSWERS = ['approve', 'reject', 'timeout'] as const;
 export type ApprovalAnswer = (typeof APPROVAL_ANSWERS)[number];

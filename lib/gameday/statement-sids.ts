@@ -22,6 +22,9 @@ export const KNOWN_STATEMENT_SIDS: readonly string[] = [
   'PerInstanceCompletionEvents',
   'KeepUnprocessableEvents',
   'StoreApprovalRequests',
+  // publish-alert's check of an approval request before it stores it (lib/stack/approvals.ts).
+  'VerifyApprovalRequestExecutions',
+  'ProveApprovalTaskTokensWait',
   'AppendIncidentRecord',
   // The dispatcher's write of triage's entry in the incident record (lib/stack/dispatcher.ts).
   'RecordTriage',

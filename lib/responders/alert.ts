@@ -21,6 +21,8 @@ import { createResponderHandler } from './runtime';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import type { ApprovalRequests } from './approval-records';
+import type { ApprovalRequestExecutions } from './approval-request';
+import { approvalStateMachinesFromEnv, storeVerifiedApprovalRequest } from './approval-request';
 import { FirebreakError } from '../contracts/errors';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { RESPONDER_NAMES } from '../contracts/responders';
@@ -52,7 +54,12 @@ export interface AlertDeps {
   readonly backupTopicArn?: string;
   /** Where approval requests keep their task token (approval#<executionArn>). Required for approval-request alerts. */
   readonly approvals?: ApprovalRequests;
-  /** The deployment's environment (FIREBREAK_MODE): an alert never claims enforce for a dry-run deployment. @default process.env */
+  /**
+   * Step Functions, to verify an approval request before it is stored (DescribeExecution,
+   * SendTaskHeartbeat: lib/responders/approval-request.ts). Required for approval-request alerts.
+   */
+  readonly approvalExecutions?: ApprovalRequestExecutions;
+  /** The deployment's environment (FIREBREAK_MODE; FIREBREAK_APPROVAL_STATE_MACHINES, the playbooks that may ask for approval): an alert never claims enforce for a dry-run deployment. @default process.env */
   readonly environment?: DeploymentEnvironment;
   readonly now?: () => Date;
 }
@@ -173,40 +180,38 @@ async function publishToBackup(
 }
 
 /**
- * Keeps the task token out of the alert: the request, with its token, goes to approval#<executionArn>
- * (a conditional put: a retried alert keeps the first request), where only the approval function
- * reads it. Stored before the alert goes out, so nobody can answer a request that is not there.
+ * Keeps the task token out of the alert: the request, with its token, goes to approval#<executionArn>,
+ * where only the approval function reads it. Verified against Step Functions first (the execution
+ * runs, is a guarded playbook's, runs this incident; the token waits: lib/responders/approval-request.ts),
+ * and stored before the alert goes out, so nobody can answer a request that is not there.
  */
 async function storeApprovalRequest(input: AlertInput, deps: AlertDeps, at: Date, log: ActionLog): Promise<void> {
   const executionArn = input.execution?.executionArn;
   const approval = input.approval;
   const incident = input.incident;
   if (!deps.approvals) throw new ResponderFailedError('No approval store configured: publish-alert cannot keep the task token of an approval request');
+  if (!deps.approvalExecutions) throw new ResponderFailedError('No Step Functions client configured: publish-alert cannot verify an approval request');
   if (executionArn === undefined || approval === undefined || incident === undefined) {
     throw new ResponderInputError('An approval request needs the execution ARN, the approval and the incident');
   }
   const resource = incident.resource;
-  const stored = await deps.approvals.putRequest({
-    pk: '',
-    executionArn,
-    incidentKey: incident.key,
-    requestedAt: at.toISOString(),
-    taskToken: approval.taskToken,
-    playbook: input.playbook ?? input.execution?.playbook ?? 'unknown',
-    account: incident.account,
-    region: incident.region,
-    ...(resource.kind === 'ec2-instance' ? { instanceId: resource.instanceId } : {}),
-    waitingSteps: approval.waitingSteps,
-    timeoutSeconds: approval.timeoutSeconds,
-  });
-  log.record(
-    'dynamodb:PutItem',
-    executionArn,
-    stored === 'stored' ? 'done' : 'already-done',
-    stored === 'stored'
-      ? 'Stored the approval request (its task token stays in the state table; only the approval function reads it)'
-      : 'The approval request of this execution was stored already (a retried alert); kept the first',
+  const outcome = await storeVerifiedApprovalRequest(
+    {
+      executionArn,
+      taskToken: approval.taskToken,
+      incident: { key: incident.key, account: incident.account, region: incident.region, ...(resource.kind === 'ec2-instance' ? { instanceId: resource.instanceId } : {}) },
+      waitingSteps: approval.waitingSteps,
+      timeoutSeconds: approval.timeoutSeconds,
+    },
+    { store: deps.approvals, executions: deps.approvalExecutions, stateMachineArns: approvalStateMachinesFromEnv(deps.environment ?? process.env) },
+    at,
   );
+  const details: Record<typeof outcome, string> = {
+    stored: 'Stored the approval request, verified with Step Functions (its task token stays in the state table; only the approval function reads it)',
+    exists: 'The approval request of this execution was stored already with the same task token (a retried alert); kept the first',
+    replaced: 'Replaced a stored approval request whose task token no longer waits (a forged request, or an earlier attempt of this task) with the verified one',
+  };
+  log.record('dynamodb:PutItem', executionArn, outcome === 'exists' ? 'already-done' : 'done', details[outcome]);
 }
 
 /** The publish-alert function was deployed without a usable ALERT_TOPIC_ARN. */

@@ -42,10 +42,19 @@ export interface ApprovalDecision {
   readonly reason?: string;
 }
 
+/** What publish-alert learns of a request already stored for the execution when it stores one. */
+export interface StoredRequestHead {
+  readonly taskToken: string;
+  /** A decision is recorded: the request is never replaced. */
+  readonly decided: boolean;
+}
+
 /** Where publish-alert stores approval requests (all it needs of the store). */
 export interface ApprovalRequests {
-  /** Stores a new request; `exists` when the execution already has one (a retried alert keeps the first). */
-  putRequest(request: PendingApproval): Promise<'stored' | 'exists'>;
+  /** Stores a new request unless the execution has one; then what that one holds (its token, whether it is answered). */
+  putRequest(request: PendingApproval): Promise<'stored' | { readonly existing: StoredRequestHead }>;
+  /** Replaces the execution's request only while it still holds `staleToken` and no decision; `changed` otherwise. */
+  replaceRequest(request: PendingApproval, staleToken: string): Promise<'replaced' | 'changed'>;
 }
 
 /** What a release's clearance reads of approval records (lib/responders/release-clearance.ts). */
@@ -160,21 +169,50 @@ abstract class ApprovalTable {
   }
 }
 
+/** The head of a stored request (a conditional put's ALL_OLD item); a malformed one fails closed. */
+function headOf(item: Record<string, AttributeValue> | undefined, executionArn: string): StoredRequestHead {
+  const taskToken = item === undefined ? undefined : text(item, 'taskToken');
+  if (taskToken === undefined) throw new ResponderFailedError(`The approval request of ${executionArn} exists but its task token cannot be read back`);
+  return { taskToken, decided: item?.decision !== undefined };
+}
+
 /** Stores a request once; `table` is read inside the call, so a missing table fails as the PutItem it stops. */
-async function putApprovalRequest(client: DynamoDBClient, table: () => string, request: PendingApproval): Promise<'stored' | 'exists'> {
+async function putApprovalRequest(client: DynamoDBClient, table: () => string, request: PendingApproval): Promise<'stored' | { readonly existing: StoredRequestHead }> {
   try {
     await client.send(
       new PutItemCommand({
         TableName: table(),
         Item: itemOf(request),
-        // Never replaces a request: neither a retried alert nor anyone else can swap the token or
-        // erase a decision.
+        // Never overwrites a request: neither a retried alert nor anyone else can swap the token or
+        // erase a decision this way. The one in place comes back with the refusal (no GetItem
+        // needed), so publish-alert can check whether its token still waits.
         ConditionExpression: 'attribute_not_exists(pk)',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
     );
     return 'stored';
   } catch (error) {
-    if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'exists';
+    if (awsErrorCode(error) === 'ConditionalCheckFailedException') {
+      return { existing: headOf((error as { Item?: Record<string, AttributeValue> }).Item, request.executionArn) };
+    }
+    throw toResponderError(error, 'dynamodb:PutItem');
+  }
+}
+
+/** Replaces a request whose token no longer waits, only while it still holds that token and no decision. */
+async function replaceApprovalRequest(client: DynamoDBClient, table: () => string, request: PendingApproval, staleToken: string): Promise<'replaced' | 'changed'> {
+  try {
+    await client.send(
+      new PutItemCommand({
+        TableName: table(),
+        Item: itemOf(request),
+        ConditionExpression: 'taskToken = :staleToken AND attribute_not_exists(decision)',
+        ExpressionAttributeValues: { ':staleToken': s(staleToken) },
+      }),
+    );
+    return 'replaced';
+  } catch (error) {
+    if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'changed';
     throw toResponderError(error, 'dynamodb:PutItem');
   }
 }
@@ -188,8 +226,12 @@ async function putApprovalRequest(client: DynamoDBClient, table: () => string, r
 
 /** publish-alert's adapter: it only stores requests. */
 export class DynamoDbApprovalRequests extends ApprovalTable implements ApprovalRequests {
-  putRequest(request: PendingApproval): Promise<'stored' | 'exists'> {
+  putRequest(request: PendingApproval): Promise<'stored' | { readonly existing: StoredRequestHead }> {
     return putApprovalRequest(this.client, () => this.table(), request);
+  }
+
+  replaceRequest(request: PendingApproval, staleToken: string): Promise<'replaced' | 'changed'> {
+    return replaceApprovalRequest(this.client, () => this.table(), request, staleToken);
   }
 }
 
@@ -257,8 +299,12 @@ export class DynamoDbApprovalAnswers extends DynamoDbApprovalRecords implements 
 
 /** The whole state-table adapter: requests, their reading and the one decision. */
 export class DynamoDbApprovalStore extends DynamoDbApprovalAnswers implements ApprovalStore {
-  putRequest(request: PendingApproval): Promise<'stored' | 'exists'> {
+  putRequest(request: PendingApproval): Promise<'stored' | { readonly existing: StoredRequestHead }> {
     return putApprovalRequest(this.client, () => this.table(), request);
+  }
+
+  replaceRequest(request: PendingApproval, staleToken: string): Promise<'replaced' | 'changed'> {
+    return replaceApprovalRequest(this.client, () => this.table(), request, staleToken);
   }
 }
 
@@ -266,10 +312,18 @@ export class DynamoDbApprovalStore extends DynamoDbApprovalAnswers implements Ap
 export class InMemoryApprovalStore implements ApprovalStore {
   readonly records = new Map<string, PendingApproval>();
 
-  async putRequest(request: PendingApproval): Promise<'stored' | 'exists'> {
-    if (this.records.has(request.executionArn)) return 'exists';
+  async putRequest(request: PendingApproval): Promise<'stored' | { readonly existing: StoredRequestHead }> {
+    const existing = this.records.get(request.executionArn);
+    if (existing) return { existing: { taskToken: existing.taskToken, decided: existing.decision !== undefined } };
     this.records.set(request.executionArn, structuredClone({ ...request, pk: approvalRecordKey(request.executionArn) }));
     return 'stored';
+  }
+
+  async replaceRequest(request: PendingApproval, staleToken: string): Promise<'replaced' | 'changed'> {
+    const existing = this.records.get(request.executionArn);
+    if (!existing || existing.taskToken !== staleToken || existing.decision !== undefined) return 'changed';
+    this.records.set(request.executionArn, structuredClone({ ...request, pk: approvalRecordKey(request.executionArn) }));
+    return 'replaced';
   }
 
   async get(executionArn: string): Promise<PendingApproval | undefined> {

@@ -4,7 +4,9 @@
  * - `Approvals`: the approval function (lambdas/approval) behind a Function URL with AuthType
  *   AWS_IAM, the only role in the deployment with states:SendTaskSuccess/SendTaskFailure; it reads
  *   and decides `approval#` items only, and describes only executions of the guarded playbooks.
- *   `ApproverPolicy` lets people invoke that URL and nothing else.
+ *   `ApproverPolicy` lets people invoke that URL and nothing else. `Approvals.verifyRequestsIn` lets
+ *   publish-alert check a request against Step Functions before it stores it (DescribeExecution of
+ *   the same executions, SendTaskHeartbeat, which cannot complete a task).
  * - `RecordKey`: the KMS HMAC key that seals pre-quarantine records. Its key policy, not IAM,
  *   decides who may use it: kms:GenerateMac for quarantine-instance's role only, kms:VerifyMac for
  *   release-instance's role only; the account administers the key but cannot MAC with it.
@@ -20,6 +22,7 @@ import { Construct } from 'constructs';
 import { APPROVER_IAM_ACTIONS } from '../contracts/iam-actions';
 import { STATE_KEY_PREFIX } from '../contracts/security';
 import type { PlannedStatement } from './iam-scopes';
+import { acknowledgeWildcardResources } from './iam-scopes';
 import { ResponderFunction } from './responder-function';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { RESPONDER_NAMES } from '../contracts/responders';
@@ -51,6 +54,7 @@ export class Approvals extends Construct {
     const executions = props.guardedPlaybooks.map(
       (machine) => `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${machine.stateMachineName}:*`,
     );
+
     const statements: PlannedStatement[] = [
       {
         statement: new iam.PolicyStatement({
@@ -116,6 +120,35 @@ export class Approvals extends Construct {
         }),
       ],
     });
+  }
+
+  /**
+   * Lets publish-alert (`alerter`) verify an approval request before it stores it
+   * (lib/responders/approval-request.ts): the guarded playbooks' state machines in its environment,
+   * DescribeExecution of their executions, and SendTaskHeartbeat to prove a task token waits.
+   *
+   * `machineNames` are the guarded playbooks' state machine names as the stack sets them
+   * (`<stackName>-<playbook>`, lib/stack/playbooks.ts), written out rather than referenced: those
+   * state machines invoke publish-alert, so a reference to them from its role or environment would
+   * be a dependency cycle. A machine CloudFormation had to name itself matches neither, and
+   * publish-alert refuses its requests (fail closed).
+   */
+  static verifyRequestsIn(alerter: ResponderFunction, machineNames: readonly string[]): void {
+    const arn = (type: 'stateMachine' | 'execution', name: string) => `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:${type}:${name}`;
+    const executions = machineNames.map((name) => `${arn('execution', name)}:*`);
+    alerter.function.addEnvironment(DEPLOYMENT_ENV.approvalStateMachines, machineNames.map((name) => arn('stateMachine', name)).join(','));
+    alerter.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'VerifyApprovalRequestExecutions', actions: ['states:DescribeExecution'], resources: executions }));
+    alerter.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ProveApprovalTaskTokensWait', actions: ['states:SendTaskHeartbeat'], resources: ['*'] }));
+    acknowledgeWildcardResources(alerter.role, [
+      ...executions.map((resource) => ({
+        resource,
+        why: 'The execution an approval request names is known only at run time; the statement names each guarded playbook of this deployment, the only ones that ask for approval.',
+      })),
+      {
+        resource: '*',
+        why: 'states:SendTaskHeartbeat supports no resource-level permissions (the Service Authorization Reference lists no resource type for it: the task token names the task). A heartbeat cannot complete, fail or prolong a task (its TimeoutSeconds holds regardless); publish-alert sends one only to prove that the token of an approval request still waits before storing it.',
+      },
+    ]);
   }
 }
 

@@ -188,7 +188,13 @@ export class Firebreak extends Construct {
       channels.alarmOnErrors(this, 'ResponderApprovalErrorsAlarm', approvals.function.function, RESPONDER_NAMES.approval);
       // It records each decision in its approval# item (ReadAndDecideApprovalRequests).
       state.admitWriter(approvals.function.role);
-      state.grantItems(responders.functionOf(ALERT_RESPONDER).role, 'StoreApprovalRequests', ['dynamodb:PutItem'], STATE_KEY_PREFIX.approval);
+      const alerter = responders.functionOf(ALERT_RESPONDER);
+      state.grantItems(alerter.role, 'StoreApprovalRequests', ['dynamodb:PutItem'], STATE_KEY_PREFIX.approval);
+      // publish-alert stores a request only once Step Functions confirms it (docs/security.md §C3).
+      Approvals.verifyRequestsIn(
+        alerter,
+        this.playbooks.filter(isGuardedPlaybook).map((playbook) => `${Stack.of(this).stackName}-${playbook.name}`),
+      );
       if (releaser) state.grantItems(releaser.role, 'ReadApprovals', ['dynamodb:GetItem'], STATE_KEY_PREFIX.approval);
     }
     const sealer = responders.functions.get(RESPONDER_NAMES.quarantineInstance);

@@ -92,6 +92,12 @@ const FORBIDDEN: readonly { readonly name: string; readonly input: RegExp; reado
     why: "the contain-each-instance and contain-each-credential definitions (their option schemas, built at cold start): publish-alert reads the two names from fan-out-names.ts",
   },
   {
+    name: "the approval function's answers outside it",
+    input: /^lib\/responders\/approval\.ts$/,
+    except: ['approval'],
+    why: 'the code that sends SendTaskSuccess/SendTaskFailure: publish-alert verifies requests with approval-request.ts (DescribeExecution, SendTaskHeartbeat) and never answers a task',
+  },
+  {
     name: 'the pre-quarantine record outside the instance responders',
     input: /^lib\/responders\/(quarantine-records|fleet-records)\.ts$/,
     except: ['quarantine-instance', 'release-instance'],
@@ -123,8 +129,8 @@ describe('responder bundles', () => {
     expect(Object.keys(RESPONDER_CLIENTS).sort()).toEqual(responderNames());
   });
 
-  it('publish-alert carries SNS and DynamoDB (approval requests) and no other SDK client', () => {
-    expect(bundledSdkClients(built('publish-alert').metafile)).toEqual(['@aws-sdk/client-dynamodb', '@aws-sdk/client-sns']);
+  it('publish-alert carries SNS, DynamoDB and Step Functions (approval requests, verified before they are stored) and no other SDK client', () => {
+    expect(bundledSdkClients(built('publish-alert').metafile)).toEqual(['@aws-sdk/client-dynamodb', '@aws-sdk/client-sfn', '@aws-sdk/client-sns']);
   });
 
   it('containment-guard carries EC2 and IAM (the resource\'s tags), Step Functions, DynamoDB and STS (member role), never SNS or KMS', () => {

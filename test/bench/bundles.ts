@@ -68,7 +68,8 @@ export const RESPONDER_CLIENTS: Readonly<Record<string, readonly SdkService[]>> 
   'release-credentials': ['dynamodb', 'iam', 'kms', 'sts'],
   'containment-guard': ['dynamodb', 'ec2', 'iam', 'sfn', 'sts'],
   'copy-evidence': ['dynamodb', 'ec2', 'kms', 'sts'],
-  'publish-alert': ['dynamodb', 'sns'],
+  // Step Functions: an approval request is verified (DescribeExecution, SendTaskHeartbeat) before it is stored.
+  'publish-alert': ['dynamodb', 'sfn', 'sns'],
   'quarantine-instance': ['auto-scaling', 'dynamodb', 'ec2', 'elastic-load-balancing', 'elastic-load-balancing-v2', 'iam', 'kms', 'sts'],
   'quarantine-s3-object': ['dynamodb', 's3', 'sts'],
   'release-instance': ['auto-scaling', 'dynamodb', 'ec2', 'elastic-load-balancing', 'elastic-load-balancing-v2', 'kms', 'sts'],

@@ -194,10 +194,14 @@ describe('LocalEngine approvals (.waitForTaskToken)', () => {
       definitions: { ...definitions, playbooks: { ...definitions.playbooks, 'approval-test': { definition: approvalPlaybook, substitutions: {} } } },
       environment,
       settings,
-      approvals: () => ({ held }),
+      approvals: (request) => {
+        tokens.push(request.taskToken);
+        return { held };
+      },
     });
+    const tokens: string[] = [];
     const record = engine.start('arn:aws:states:eu-west-1:111122223333:stateMachine:Firebreak-approval-test', 'approval-1', { incident: ec2Incident() });
-    return { engine, record, backend, release };
+    return { engine, record, backend, release, tokens };
   }
 
   it('holds an answer: settle() returns with the execution still waiting on its token, which goes on once the answer is given', async () => {
@@ -208,6 +212,20 @@ describe('LocalEngine approvals (.waitForTaskToken)', () => {
     await engine.settle();
     expect(record.status).toBe('SUCCEEDED');
     expect(record.path).toEqual(['approve-containment', 'approved']);
+  });
+
+  it('answers SendTaskHeartbeat for a token while its task waits, and TaskDoesNotExist / TaskTimedOut after (publish-alert proves a request with it)', async () => {
+    const { engine, backend, release, tokens } = await heldApproval();
+    await engine.settle();
+    const token = tokens[0]!;
+    expect(engine.answerTaskToken({ kind: 'heartbeat', taskToken: token })).toBe('accepted');
+    expect(engine.answerTaskToken({ kind: 'heartbeat', taskToken: 'made-up' })).toBe('unknown');
+    // Only the approval function delivers an answer, once a person has given one.
+    expect(engine.answerTaskToken({ kind: 'success', taskToken: token, output: '{"approved":true}' })).toBe('unknown');
+    backend.advance(3_601_000);
+    release({ answer: 'approve', by: 'alice' });
+    await engine.settle();
+    expect(engine.answerTaskToken({ kind: 'heartbeat', taskToken: token })).toBe('timed-out');
   });
 
   it('an answer held past the state timeout on the simulated clock comes too late: States.Timeout, as Step Functions fails the task', async () => {

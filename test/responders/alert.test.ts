@@ -18,6 +18,8 @@ import { buildAlertMessage } from '../../lib/responders/alert-message';
 import { ResponderAccessDeniedError, ResponderFailedError, ResponderInputError, TransientResponderError } from '../../lib/contracts/responder-errors';
 import { silentLogger } from '../../lib/responders/logging';
 import { InMemoryApprovalStore } from '../../lib/responders/approval-records';
+import type { ApprovalRequestExecutions } from '../../lib/responders/approval-request';
+import { ApprovalRequestRefusedError } from '../../lib/contracts/responder-errors';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';
 
 const snsMock = mockClient(SNSClient);
@@ -235,7 +237,25 @@ describe('lambdas/publish-alert', () => {
   });
 });
 
+/**
+ * Step Functions as publish-alert sees it (DescribeExecution, SendTaskHeartbeat): executions by ARN,
+ * and the task tokens that wait now.
+ */
+class FakeExecutions implements ApprovalRequestExecutions {
+  readonly executions = new Map<string, { status: string; stateMachineArn: string; input?: string }>();
+  readonly liveTokens = new Set<string>();
+  readonly heartbeats: string[] = [];
+  async describe(executionArn: string) {
+    return this.executions.get(executionArn);
+  }
+  async heartbeat(taskToken: string): Promise<'live' | 'closed'> {
+    this.heartbeats.push(taskToken);
+    return this.liveTokens.has(taskToken) ? 'live' : 'closed';
+  }
+}
+
 describe('publishAlert: approval requests keep their token out of the alert (issue 8)', () => {
+  const MACHINE_ARN = 'arn:aws:states:eu-west-1:999988887777:stateMachine:Firebreak-compromised-ec2';
   const EXECUTION_ARN = 'arn:aws:states:eu-west-1:999988887777:execution:Firebreak-compromised-ec2:gd-1';
   const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAd+secret-token=';
   const REQUEST = {
@@ -247,41 +267,147 @@ describe('publishAlert: approval requests keep their token out of the alert (iss
     execution: { executionArn: EXECUTION_ARN, playbook: 'compromised-ec2' },
     approval: { taskToken: TOKEN, waitingSteps: ['contain'], timeoutSeconds: 900 },
   };
+  const ENVIRONMENT = { FIREBREAK_MODE: 'enforce', FIREBREAK_APPROVAL_STATE_MACHINES: `arn:aws:states:eu-west-1:999988887777:stateMachine:Firebreak-other,${MACHINE_ARN}` };
+  let executions: FakeExecutions;
+  const approvalDeps = (approvals = new InMemoryApprovalStore()) => ({ ...deps(), approvals, approvalExecutions: executions, environment: ENVIRONMENT });
 
   beforeEach(() => {
     snsMock.reset();
     snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
+    executions = new FakeExecutions();
+    executions.executions.set(EXECUTION_ARN, {
+      status: 'RUNNING',
+      stateMachineArn: MACHINE_ARN,
+      input: JSON.stringify({ incident: ec2Incident(), mode: 'enforce', playbook: 'compromised-ec2' }),
+    });
+    executions.liveTokens.add(TOKEN);
   });
 
   it('stores the request with its token in approval#<executionArn> before publishing, and publishes no token', async () => {
     const approvals = new InMemoryApprovalStore();
-    const result = await publishAlert(parseAlertInput(REQUEST), { ...deps(), approvals });
+    const result = await publishAlert(parseAlertInput(REQUEST), approvalDeps(approvals));
     expect(await approvals.get(EXECUTION_ARN)).toMatchObject({
       executionArn: EXECUTION_ARN,
       incidentKey: ec2Incident().key,
       taskToken: TOKEN,
+      playbook: 'compromised-ec2',
       instanceId: INSTANCE_ID,
       account: ACCOUNT,
+      region: REGION,
       requestedAt: NOW.toISOString(),
       waitingSteps: ['contain'],
       timeoutSeconds: 900,
     });
+    expect(executions.heartbeats).toEqual([TOKEN]);
     const published = snsMock.commandCalls(PublishCommand)[0]!.args[0].input;
     expect(JSON.stringify(published)).not.toContain(TOKEN);
     expect(published.Message).toContain(`firebreak approve --execution '${EXECUTION_ARN}'`);
     expect(result.actions[0]).toMatchObject({ api: 'dynamodb:PutItem', target: EXECUTION_ARN, outcome: 'done' });
   });
 
-  it('keeps the first request when a retried alert stores it again', async () => {
+  it('keeps the first request when a retried alert stores it again with the same token', async () => {
     const approvals = new InMemoryApprovalStore();
-    await publishAlert(parseAlertInput(REQUEST), { ...deps(), approvals });
-    const again = await publishAlert(parseAlertInput({ ...REQUEST, approval: { ...REQUEST.approval, taskToken: 'other' } }), { ...deps(), approvals });
+    await publishAlert(parseAlertInput(REQUEST), approvalDeps(approvals));
+    const again = await publishAlert(parseAlertInput(REQUEST), approvalDeps(approvals));
     expect((await approvals.get(EXECUTION_ARN))?.taskToken).toBe(TOKEN);
+    expect((await approvals.get(EXECUTION_ARN))?.requestedAt).toBe(NOW.toISOString());
     expect(again.actions[0]).toMatchObject({ outcome: 'already-done' });
   });
 
   it('refuses to ask for approval without a store: no alert could be answered', async () => {
-    await expect(publishAlert(parseAlertInput(REQUEST), deps())).rejects.toBeInstanceOf(ResponderFailedError);
+    await expect(publishAlert(parseAlertInput(REQUEST), { ...deps(), approvalExecutions: executions, environment: ENVIRONMENT })).rejects.toBeInstanceOf(ResponderFailedError);
     expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
+  });
+
+  describe('a forged request (direct invocation) is refused, stored nowhere and never published', () => {
+    const refusedWith = async (request: unknown, message: RegExp, approvals = new InMemoryApprovalStore()) => {
+      const attempt = publishAlert(parseAlertInput(request), approvalDeps(approvals));
+      await expect(attempt).rejects.toBeInstanceOf(ApprovalRequestRefusedError);
+      await expect(attempt).rejects.toThrow(message);
+      expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
+      return approvals;
+    };
+
+    it('for an execution that does not exist yet (execution names are deterministic)', async () => {
+      const approvals = await refusedWith(
+        { ...REQUEST, execution: { executionArn: `${EXECUTION_ARN}-next` } },
+        /does not exist/,
+      );
+      expect(approvals.records.size).toBe(0);
+      expect(executions.heartbeats).toEqual([]);
+    });
+
+    it('for an execution that no longer runs', async () => {
+      executions.executions.set(EXECUTION_ARN, { ...executions.executions.get(EXECUTION_ARN)!, status: 'SUCCEEDED' });
+      expect((await refusedWith(REQUEST, /SUCCEEDED, not RUNNING/)).records.size).toBe(0);
+    });
+
+    it("for an execution of a state machine that is not one of this deployment's guarded playbooks", async () => {
+      executions.executions.set(EXECUTION_ARN, { ...executions.executions.get(EXECUTION_ARN)!, stateMachineArn: MACHINE_ARN.replace('compromised-ec2', 'default-alert') });
+      expect((await refusedWith(REQUEST, /not one of this deployment's guarded playbooks/)).records.size).toBe(0);
+    });
+
+    it('when no guarded playbook is configured (FIREBREAK_APPROVAL_STATE_MACHINES unset)', async () => {
+      const approvals = new InMemoryApprovalStore();
+      const attempt = publishAlert(parseAlertInput(REQUEST), { ...approvalDeps(approvals), environment: { FIREBREAK_MODE: 'enforce' } });
+      await expect(attempt).rejects.toThrow(/FIREBREAK_APPROVAL_STATE_MACHINES/);
+      expect(approvals.records.size).toBe(0);
+    });
+
+    it("for another incident than the execution's, or the same key with another instance, account or region", async () => {
+      await refusedWith({ ...REQUEST, incident: ec2Incident({ key: 'gd-someone-else' }) }, /incident gd-someone-else/);
+      await refusedWith({ ...REQUEST, incident: ec2Incident({ resource: { ...ec2Incident().resource, instanceId: 'i-0fffffffffffffff0' } as never }) }, /instance/);
+      await refusedWith({ ...REQUEST, incident: ec2Incident({ account: '444455556666' }) }, /account/);
+      expect(executions.heartbeats).toEqual([]);
+    });
+
+    it('with a task token that does not wait (made up, or of a task that ended)', async () => {
+      const approvals = await refusedWith({ ...REQUEST, approval: { ...REQUEST.approval, taskToken: 'forged-token' } }, /task token.*not live|does not wait/);
+      expect(approvals.records.size).toBe(0);
+      expect(executions.heartbeats).toEqual(['forged-token']);
+    });
+  });
+
+  describe('a request stored first under another token', () => {
+    const FORGED = {
+      pk: 'approval#x',
+      executionArn: EXECUTION_ARN,
+      incidentKey: ec2Incident().key,
+      requestedAt: '2026-11-20T10:00:00.000Z',
+      taskToken: 'forged-token',
+      playbook: 'compromised-ec2',
+      account: ACCOUNT,
+      region: REGION,
+      waitingSteps: ['contain'],
+      timeoutSeconds: 900,
+    };
+
+    it('is replaced when its token does not wait (a forged request, or an earlier attempt of the task)', async () => {
+      const approvals = new InMemoryApprovalStore();
+      await approvals.putRequest(FORGED);
+      const result = await publishAlert(parseAlertInput(REQUEST), approvalDeps(approvals));
+      expect(await approvals.get(EXECUTION_ARN)).toMatchObject({ taskToken: TOKEN, instanceId: INSTANCE_ID, requestedAt: NOW.toISOString() });
+      expect(executions.heartbeats).toEqual([TOKEN, 'forged-token']);
+      expect(result.actions[0]).toMatchObject({ api: 'dynamodb:PutItem', outcome: 'done', detail: expect.stringMatching(/[Rr]eplaced/) as unknown });
+    });
+
+    it('is kept, and the new request refused, when its token still waits: one of the two is not this execution\'s', async () => {
+      const approvals = new InMemoryApprovalStore();
+      await approvals.putRequest(FORGED);
+      executions.liveTokens.add('forged-token');
+      const attempt = publishAlert(parseAlertInput(REQUEST), approvalDeps(approvals));
+      await expect(attempt).rejects.toBeInstanceOf(ApprovalRequestRefusedError);
+      await expect(attempt).rejects.toThrow(/another task token that still waits/);
+      expect((await approvals.get(EXECUTION_ARN))?.taskToken).toBe('forged-token');
+    });
+
+    it('is never replaced once answered: the decision stays on record', async () => {
+      const approvals = new InMemoryApprovalStore();
+      await approvals.putRequest(FORGED);
+      await approvals.decide(EXECUTION_ARN, { decision: 'approved', decidedBy: 'arn:aws:iam::111122223333:user/alice', decidedAt: '2026-11-20T10:01:00.000Z' });
+      const attempt = publishAlert(parseAlertInput(REQUEST), approvalDeps(approvals));
+      await expect(attempt).rejects.toThrow(/already answered/);
+      expect((await approvals.get(EXECUTION_ARN))?.taskToken).toBe('forged-token');
+    });
   });
 });

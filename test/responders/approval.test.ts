@@ -382,8 +382,35 @@ describe('DynamoDbApprovalStore', () => {
           timeoutSeconds: { N: '3600' },
         },
         ConditionExpression: 'attribute_not_exists(pk)',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       },
     ]);
+  });
+
+  it('answers a put that finds a request in place with that request\'s token and whether it is answered', async () => {
+    const found = Object.assign(sdkError('ConditionalCheckFailedException'), { Item: { pk: { S: `approval#${EXECUTION}` }, taskToken: { S: 'older' }, decision: { S: 'approved' } } });
+    dynamodb.on(PutItemCommand).rejects(found);
+    const store = new DynamoDbApprovalStore(new DynamoDBClient({ region: 'eu-west-1' }), TABLE);
+    expect(await store.putRequest(REQUEST)).toEqual({ existing: { taskToken: 'older', decided: true } });
+  });
+
+  it('fails closed when the request in place cannot be read back from the refusal', async () => {
+    dynamodb.on(PutItemCommand).rejects(sdkError('ConditionalCheckFailedException'));
+    await expect(new DynamoDbApprovalStore(new DynamoDBClient({ region: 'eu-west-1' }), TABLE).putRequest(REQUEST)).rejects.toThrow(/cannot be read back/);
+  });
+
+  it('replaces a request only while it holds the stale token and no decision (conditional put)', async () => {
+    dynamodb.on(PutItemCommand).resolvesOnce({}).rejects(sdkError('ConditionalCheckFailedException'));
+    const store = new DynamoDbApprovalStore(new DynamoDBClient({ region: 'eu-west-1' }), TABLE);
+    expect(await store.replaceRequest(REQUEST, 'stale')).toBe('replaced');
+    expect(await store.replaceRequest(REQUEST, 'stale')).toBe('changed');
+    const input = dynamodb.commandCalls(PutItemCommand)[0]!.args[0].input;
+    expect(input).toEqual({
+      TableName: TABLE,
+      Item: expect.objectContaining({ pk: { S: `approval#${EXECUTION}` }, taskToken: { S: TOKEN } }) as unknown,
+      ConditionExpression: 'taskToken = :staleToken AND attribute_not_exists(decision)',
+      ExpressionAttributeValues: { ':staleToken': { S: 'stale' } },
+    });
   });
 
   it('records one decision with a conditional update, and says already-decided when one exists', async () => {

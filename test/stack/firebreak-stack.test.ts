@@ -209,7 +209,7 @@ describe('FirebreakStack IAM', () => {
     expect(bySid.TagContainedInstances).toBeUndefined();
   });
 
-  it('grants publish-alert sns:Publish on the alert and backup topics and their keys, and PutItem of approval requests only, nothing else', () => {
+  it('grants publish-alert sns:Publish on the alert and backup topics and their keys, PutItem of approval requests and their verification only, nothing else', () => {
     const statements = responderStatements(synthesize().template, 'PublishAlert');
     expect(statements).toEqual([
       { Sid: 'PublishAlerts', Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: expect.stringMatching(/^AlertTopic/) } },
@@ -233,6 +233,15 @@ describe('FirebreakStack IAM', () => {
         Resource: { 'Fn::GetAtt': [expect.stringMatching(/^StateTable/), 'Arn'] },
         Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'approval#*' } },
       },
+      // It verifies an approval request before storing it (docs/security.md §C3): DescribeExecution
+      // of the guarded playbook's executions only, and a heartbeat, which cannot complete a task.
+      {
+        Sid: 'VerifyApprovalRequestExecutions',
+        Effect: 'Allow',
+        Action: 'states:DescribeExecution',
+        Resource: { 'Fn::Join': ['', ['arn:', partition, ':states:', region, ':', account, ':execution:Firebreak-compromised-ec2:*']] },
+      },
+      { Sid: 'ProveApprovalTaskTokensWait', Effect: 'Allow', Action: 'states:SendTaskHeartbeat', Resource: '*' },
       // The backup channel (issue 13): the operations topic and its own key.
       { Sid: 'PublishToTheBackupChannel', Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: expect.stringMatching(/^OperationsTopic/) } },
       {
@@ -815,7 +824,7 @@ describe('FirebreakStack safety rails', () => {
   it('gives only the approval function states:SendTaskSuccess/SendTaskFailure, approval# items, and DescribeExecution on the guarded playbooks', () => {
     const { template } = synthesize({ playbooks: [COMPROMISED, ALARM, DEFAULT_ALERT, RELEASE] });
     const roles = Object.keys(resourcesOf(template, 'AWS::IAM::Role'));
-    const holders = roles.filter((role) => JSON.stringify(statementsOfRole(template, role)).includes('states:SendTask'));
+    const holders = roles.filter((role) => /states:SendTask(Success|Failure)/.test(JSON.stringify(statementsOfRole(template, role))));
     expect(holders).toEqual([logicalIdOf(template, 'AWS::IAM::Role', 'ApprovalsFunctionRole')]);
     const statements = statementsOfRole(template, holders[0]!).filter((statement) => statement.Sid !== 'WriteOwnLogs' && !String(statement.Action).startsWith('xray:'));
     const bySid = Object.fromEntries(statements.map((statement) => [statement.Sid, statement]));
@@ -837,6 +846,30 @@ describe('FirebreakStack safety rails', () => {
       const role = logicalIdOf(template, 'AWS::IAM::Role', `${machine.replace(/StateMachine[0-9A-F]+$/, '')}StateMachineRole`);
       expect(JSON.stringify(statementsOfRole(template, role))).not.toContain('states:SendTask');
     }
+  });
+
+  it('lets publish-alert describe the guarded playbooks\' executions and send heartbeats, never answer a task, and names those playbooks in its environment', () => {
+    const { template } = synthesize({ playbooks: [COMPROMISED, ALARM, DEFAULT_ALERT, RELEASE] });
+    const role = logicalIdOf(template, 'AWS::IAM::Role', 'ResponderPublishAlertRole');
+    const statements = statementsOfRole(template, role);
+    const text = JSON.stringify(statements);
+    expect(text).not.toMatch(/states:SendTask(Success|Failure)/);
+    const bySid = Object.fromEntries(statements.map((statement) => [statement.Sid, statement]));
+    const execution = (name: string) => ({ 'Fn::Join': ['', ['arn:', partition, ':states:', region, ':', account, `:execution:Firebreak-${name}:*`]] });
+    expect(bySid.VerifyApprovalRequestExecutions).toEqual({
+      Sid: 'VerifyApprovalRequestExecutions',
+      Effect: 'Allow',
+      Action: 'states:DescribeExecution',
+      Resource: [execution('compromised-ec2'), execution('release-instance')],
+    });
+    expect(bySid.ProveApprovalTaskTokensWait).toEqual({ Sid: 'ProveApprovalTaskTokensWait', Effect: 'Allow', Action: 'states:SendTaskHeartbeat', Resource: '*' });
+    const fn = Object.values(resourcesOf(template, 'AWS::Lambda::Function')).find((resource) => JSON.stringify(resource.Properties.Role).includes(role));
+    expect((fn?.Properties.Environment as { Variables: Record<string, unknown> }).Variables.FIREBREAK_APPROVAL_STATE_MACHINES).toEqual({
+      'Fn::Join': [
+        '',
+        ['arn:', partition, ':states:', region, ':', account, ':stateMachine:Firebreak-compromised-ec2,arn:', partition, ':states:', region, ':', account, ':stateMachine:Firebreak-release-instance'],
+      ],
+    });
   });
 
   it('keeps execution data (and so the task token of an approval wait) out of the logs of playbooks that can wait for approval', () => {

@@ -23,6 +23,7 @@ import type {
   RehearsalFinding,
   ResolvedEnvironment,
 } from '../backend';
+import type { TaskTokenHandler } from '../sim';
 import type { EnvironmentDocument, SettingsDocument } from '../scenario';
 import type { CleanupReport } from './cleanup';
 import { cleanUp } from './cleanup';
@@ -85,6 +86,7 @@ export abstract class AccountBackend implements GameDayBackend {
   abstract callLog(): readonly GameDayCall[];
   abstract callCount(): number;
   abstract serveExecutions(directory: ExecutionDirectory): void;
+  abstract serveTaskTokens(handler: TaskTokenHandler): void;
 
   /** Everything prepare() created so far, in creation order. */
   createdResources(): readonly CreatedResource[] {

@@ -23,6 +23,7 @@ export type {
 export type { FaultSpec, InjectedFault } from './faults';
 export type { PermissionScope } from './permissions';
 export type { EventListener, TaskTokenAnswer, TaskTokenHandler, TaskTokenVerdict } from './messaging';
+export { TASK_TOKEN_ACTIONS, answerTaskTokenCall } from './messaging';
 export type { ApiHandler, ServiceName, SimCall } from './call';
 export { inputOf } from './call';
 export type {

@@ -7,9 +7,8 @@ import { createHash } from 'node:crypto';
 import type { PublishCommandInput } from '@aws-sdk/client-sns';
 import type { SendMessageCommandInput } from '@aws-sdk/client-sqs';
 import type { PutEventsCommandInput, PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
-import type { SendTaskFailureCommandInput, SendTaskHeartbeatCommandInput, SendTaskSuccessCommandInput } from '@aws-sdk/client-sfn';
 import { inputOf } from './call';
-import type { ApiHandler } from './call';
+import type { ApiHandler, SimCall } from './call';
 import { SimulatedServiceError, SimulatorUnsupportedApiError } from './errors';
 import type { BusEvent, PublishedMessage, QueuedMessage } from './model';
 import type { SimWorld } from './world';
@@ -239,45 +238,49 @@ export type TaskTokenVerdict = 'accepted' | 'unknown' | 'timed-out';
 
 export type TaskTokenHandler = (answer: TaskTokenAnswer) => TaskTokenVerdict;
 
+/** The Step Functions APIs that answer a task token. */
+export const TASK_TOKEN_ACTIONS = ['SendTaskSuccess', 'SendTaskFailure', 'SendTaskHeartbeat'] as const;
+
+/**
+ * One SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat call (`action`, its `input`), delegated
+ * to the engine that runs the state machines; throws the service's error for a token it does not
+ * know or whose task timed out. The endpoint backend answers through this too.
+ * https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskHeartbeat.html
+ */
+export function answerTaskTokenCall(handler: TaskTokenHandler | undefined, action: (typeof TASK_TOKEN_ACTIONS)[number], input: Readonly<Record<string, unknown>>): object {
+  const taskToken = typeof input.taskToken === 'string' ? input.taskToken : '';
+  if (taskToken.length < 1 || taskToken.length > 2048) throw new SimulatedServiceError('InvalidToken', 'Invalid Token', 400);
+  let answer: TaskTokenAnswer;
+  if (action === 'SendTaskSuccess') {
+    const output = typeof input.output === 'string' ? input.output : '';
+    try {
+      JSON.parse(output);
+    } catch (error) {
+      throw new SimulatedServiceError('InvalidOutput', 'Invalid output: the output is not valid JSON', 400, { cause: error });
+    }
+    answer = { kind: 'success', taskToken, output };
+  } else if (action === 'SendTaskFailure') {
+    answer = {
+      kind: 'failure',
+      taskToken,
+      ...(typeof input.error === 'string' ? { error: input.error } : {}),
+      ...(typeof input.cause === 'string' ? { cause: input.cause } : {}),
+    };
+  } else {
+    answer = { kind: 'heartbeat', taskToken };
+  }
+  const verdict = handler?.(answer) ?? 'unknown';
+  if (verdict === 'unknown') throw new SimulatedServiceError('TaskDoesNotExist', 'Provided task does not exist anymore', 400);
+  if (verdict === 'timed-out') throw new SimulatedServiceError('TaskTimedOut', "Task Timed Out: 'Provided task does not exist anymore'", 400);
+  return {};
+}
+
 /**
  * SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat, delegated to the engine that runs the
  * state machines (https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html).
  */
 export function sfnHandlers(handler: () => TaskTokenHandler | undefined): Record<string, ApiHandler> {
-  const deliver = (answer: TaskTokenAnswer) => {
-    if (answer.taskToken.length < 1 || answer.taskToken.length > 2048) {
-      throw new SimulatedServiceError('InvalidToken', 'Invalid Token', 400);
-    }
-    const verdict = handler()?.(answer) ?? 'unknown';
-    if (verdict === 'unknown') throw new SimulatedServiceError('TaskDoesNotExist', 'Provided task does not exist anymore', 400);
-    if (verdict === 'timed-out') throw new SimulatedServiceError('TaskTimedOut', "Task Timed Out: 'Provided task does not exist anymore'", 400);
-    return {};
-  };
-  return {
-    SendTaskSuccess(call) {
-      const input = inputOf<SendTaskSuccessCommandInput>(call);
-      const output = input.output ?? '';
-      try {
-        JSON.parse(output);
-      } catch (error) {
-        throw new SimulatedServiceError('InvalidOutput', 'Invalid output: the output is not valid JSON', 400, { cause: error });
-      }
-      return deliver({ kind: 'success', taskToken: input.taskToken ?? '', output });
-    },
-    SendTaskFailure(call) {
-      const input = inputOf<SendTaskFailureCommandInput>(call);
-      return deliver({
-        kind: 'failure',
-        taskToken: input.taskToken ?? '',
-        ...(input.error !== undefined ? { error: input.error } : {}),
-        ...(input.cause !== undefined ? { cause: input.cause } : {}),
-      });
-    },
-    SendTaskHeartbeat(call) {
-      const input = inputOf<SendTaskHeartbeatCommandInput>(call);
-      return deliver({ kind: 'heartbeat', taskToken: input.taskToken ?? '' });
-    },
-  };
+  return Object.fromEntries(TASK_TOKEN_ACTIONS.map((action) => [action, (call: SimCall) => answerTaskTokenCall(handler(), action, call.input)]));
 }
 
 /**

@@ -1,0 +1,186 @@
+/**
+ * publish-alert's side of an approval request (kind `approval-request`, sent by a playbook's
+ * WaitForApproval task with `$$.Task.Token`): the request is a claim of whoever invoked the function
+ * until Step Functions confirms it. Anyone with lambda:InvokeFunction on publish-alert could otherwise
+ * store `approval#<executionArn>` first for an execution whose name they can predict (execution names
+ * derive from the incident key), with a token that never reaches the waiting task or without the
+ * instance the approval function refuses as approver (docs/security.md §C3). So, before storing:
+ *
+ * 1. DescribeExecution: the execution is RUNNING, runs one of this deployment's guarded playbooks
+ *    (FIREBREAK_APPROVAL_STATE_MACHINES), and its own input names the request's incident (key,
+ *    account, region, instance). What is stored of the incident comes from the execution's input.
+ * 2. SendTaskHeartbeat with the request's token: it succeeds only while a task waits on that token,
+ *    and it cannot complete, fail or prolong a task (a task's TimeoutSeconds holds whatever the
+ *    heartbeats; https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskHeartbeat.html).
+ * 3. A conditional put keeps the first request. One stored under another token is replaced only when
+ *    that token no longer waits (a forged request, or an earlier attempt of the task), only while it
+ *    still holds that token, and never once it is answered.
+ *
+ * Step Functions offers no way to ask which execution a token belongs to: the heartbeat proves the
+ * token waits, not that it waits in this execution. Reading another execution's live token takes
+ * states:GetExecutionHistory on the playbooks (the TaskScheduled event carries the payload); a request
+ * that meets a different live token already stored is refused, never merged (docs/security.md §C3).
+ */
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SendTaskHeartbeatCommand } from '@aws-sdk/client-sfn';
+import { awsErrorCode, toResponderError } from '../aws/errors';
+import { ApprovalRequestRefusedError } from '../contracts/responder-errors';
+import { DEPLOYMENT_ENV } from '../contracts/environment';
+import type { ApprovalRequests, PendingApproval } from './approval-records';
+import { incidentSchema } from './incident-schema';
+
+/** What publish-alert asks Step Functions about a request. */
+export interface ApprovalRequestExecutions {
+  /** Status, state machine and input of the execution; undefined when it does not exist (or IAM does not let publish-alert see it). */
+  describe(executionArn: string): Promise<{ readonly status: string; readonly stateMachineArn: string; readonly input?: string } | undefined>;
+  /** `live` while a task waits on the token; `closed` when Step Functions says none does. */
+  heartbeat(taskToken: string): Promise<'live' | 'closed'>;
+}
+
+/** SendTaskHeartbeat's answers for a token no task waits on (the API reference lists these three). */
+const CLOSED_TASK_CODES = new Set(['TaskDoesNotExist', 'InvalidToken', 'TaskTimedOut']);
+/** DescribeExecution's answers for an execution publish-alert may not count as one of the deployment's. */
+const UNKNOWN_EXECUTION_CODES = new Set(['ExecutionDoesNotExist', 'InvalidArn', 'AccessDeniedException', 'AccessDenied']);
+
+/** Step Functions adapter: DescribeExecution and SendTaskHeartbeat only (publish-alert never answers a task). */
+export class SfnApprovalRequestExecutions implements ApprovalRequestExecutions {
+  constructor(private readonly sfn: SFNClient) {}
+
+  async describe(executionArn: string) {
+    try {
+      const answer = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
+      return { status: answer.status ?? 'UNKNOWN', stateMachineArn: answer.stateMachineArn ?? '', ...(answer.input !== undefined ? { input: answer.input } : {}) };
+    } catch (error) {
+      // IAM lets publish-alert describe only the guarded playbooks' executions: a denial is an execution that is not one.
+      if (UNKNOWN_EXECUTION_CODES.has(awsErrorCode(error) ?? '')) return undefined;
+      throw toResponderError(error, 'states:DescribeExecution');
+    }
+  }
+
+  async heartbeat(taskToken: string): Promise<'live' | 'closed'> {
+    try {
+      await this.sfn.send(new SendTaskHeartbeatCommand({ taskToken }));
+      return 'live';
+    } catch (error) {
+      if (CLOSED_TASK_CODES.has(awsErrorCode(error) ?? '')) return 'closed';
+      throw toResponderError(error, 'states:SendTaskHeartbeat');
+    }
+  }
+}
+
+/** The guarded playbooks' state machines (FIREBREAK_APPROVAL_STATE_MACHINES, comma-separated ARNs): the only executions that may ask for approval. */
+export function approvalStateMachinesFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): readonly string[] {
+  return (env[DEPLOYMENT_ENV.approvalStateMachines] ?? '').split(',').map((value) => value.trim()).filter((value) => value !== '');
+}
+
+/** A request as publish-alert received it: a claim. */
+export interface ClaimedApprovalRequest {
+  readonly executionArn: string;
+  readonly taskToken: string;
+  readonly incident: { readonly key: string; readonly account: string; readonly region: string; readonly instanceId?: string };
+  readonly waitingSteps: readonly string[];
+  readonly timeoutSeconds: number;
+}
+
+/** What the execution's own input says the request is about (what is stored). */
+interface VerifiedExecution {
+  readonly playbook: string;
+  readonly account: string;
+  readonly region: string;
+  readonly instanceId?: string;
+}
+
+function refuse(executionArn: string, why: string): ApprovalRequestRefusedError {
+  return new ApprovalRequestRefusedError(`Approval request for ${executionArn} refused: ${why}. Nothing was stored and no alert was sent.`);
+}
+
+/** The state machine's name: the last part of its ARN. */
+const machineName = (stateMachineArn: string) => stateMachineArn.slice(stateMachineArn.lastIndexOf(':') + 1);
+
+/**
+ * Checks the claim against DescribeExecution (pure of AWS but for the injected executions); throws
+ * ApprovalRequestRefusedError naming what does not match.
+ */
+async function verifiedExecution(claim: ClaimedApprovalRequest, executions: ApprovalRequestExecutions, stateMachineArns: readonly string[]): Promise<VerifiedExecution> {
+  const { executionArn } = claim;
+  if (stateMachineArns.length === 0) {
+    throw refuse(executionArn, `publish-alert has no ${DEPLOYMENT_ENV.approvalStateMachines} (the guarded playbooks' state machines), so it cannot check any request`);
+  }
+  const execution = await executions.describe(executionArn);
+  if (!execution) throw refuse(executionArn, 'the execution does not exist (or is not one publish-alert may describe)');
+  if (execution.status !== 'RUNNING') throw refuse(executionArn, `the execution is ${execution.status}, not RUNNING`);
+  if (!stateMachineArns.includes(execution.stateMachineArn)) {
+    throw refuse(executionArn, `its state machine ${execution.stateMachineArn} is not one of this deployment's guarded playbooks`);
+  }
+  let input: unknown;
+  try {
+    input = JSON.parse(execution.input ?? '');
+  } catch {
+    throw refuse(executionArn, 'the execution input is not JSON');
+  }
+  const parsed = incidentSchema.safeParse((input as { incident?: unknown } | null)?.incident);
+  if (!parsed.success) throw refuse(executionArn, 'the execution input carries no incident');
+  const theirs = parsed.data;
+  const theirInstance = theirs.resource.kind === 'ec2-instance' ? theirs.resource.instanceId : undefined;
+  const claimed = claim.incident;
+  const differences = [
+    theirs.key !== claimed.key ? `incident ${claimed.key}, but the execution runs ${theirs.key}` : undefined,
+    theirs.account !== claimed.account ? `account ${claimed.account}, but the execution's is ${theirs.account}` : undefined,
+    theirs.region !== claimed.region ? `region ${claimed.region}, but the execution's is ${theirs.region}` : undefined,
+    theirInstance !== claimed.instanceId ? `instance ${claimed.instanceId ?? 'none'}, but the execution's is ${theirInstance ?? 'none'}` : undefined,
+  ].filter((difference): difference is string => difference !== undefined);
+  if (differences.length > 0) throw refuse(executionArn, `the request names ${differences.join('; ')}`);
+  const playbook = (input as { playbook?: unknown }).playbook;
+  return {
+    playbook: typeof playbook === 'string' && playbook !== '' ? playbook : machineName(execution.stateMachineArn),
+    account: theirs.account,
+    region: theirs.region,
+    ...(theirInstance !== undefined ? { instanceId: theirInstance } : {}),
+  };
+}
+
+/** What storing a verified request did. */
+export type ApprovalRequestOutcome = 'stored' | 'exists' | 'replaced';
+
+/**
+ * Verifies an approval request against Step Functions, then stores it in approval#<executionArn>
+ * (see the module comment). Throws ApprovalRequestRefusedError, having stored nothing, when any
+ * check fails.
+ */
+export async function storeVerifiedApprovalRequest(
+  claim: ClaimedApprovalRequest,
+  deps: { readonly store: ApprovalRequests; readonly executions: ApprovalRequestExecutions; readonly stateMachineArns: readonly string[] },
+  at: Date,
+): Promise<ApprovalRequestOutcome> {
+  const { executionArn, taskToken } = claim;
+  const execution = await verifiedExecution(claim, deps.executions, deps.stateMachineArns);
+  if ((await deps.executions.heartbeat(taskToken)) !== 'live') {
+    throw refuse(executionArn, 'its task token is not live: Step Functions says no task waits on it (SendTaskHeartbeat)');
+  }
+  const request: PendingApproval = {
+    pk: '',
+    executionArn,
+    incidentKey: claim.incident.key,
+    requestedAt: at.toISOString(),
+    taskToken,
+    ...execution,
+    waitingSteps: claim.waitingSteps,
+    timeoutSeconds: claim.timeoutSeconds,
+  };
+  const put = await deps.store.putRequest(request);
+  if (put === 'stored') return 'stored';
+  const existing = put.existing;
+  // A retried alert (the same task attempt): keep the first, with its request time.
+  if (existing.taskToken === taskToken) return 'exists';
+  if (existing.decided) {
+    throw refuse(executionArn, 'a request with another task token is stored and already answered; its decision stays on record');
+  }
+  if ((await deps.executions.heartbeat(existing.taskToken)) === 'live') {
+    throw refuse(executionArn, 'a request with another task token that still waits is stored already: one of the two tokens is not this execution\'s, so neither is trusted with this answer');
+  }
+  // The stored token no longer waits (a forged request, or an earlier attempt of this task):
+  // replaced only while it still holds that token and no decision.
+  const replaced = await deps.store.replaceRequest(request, existing.taskToken);
+  if (replaced !== 'replaced') throw refuse(executionArn, 'the stored request changed while it was being replaced');
+  return 'replaced';
+}
