@@ -32,6 +32,7 @@ import {
   buildReleaseRequest,
   checkReleasableInstanceId,
   incidentKeyFromTags,
+  otherClaimsNotice,
   releaseIncidentOf,
   releaseStateMachineOf,
 } from '../operator/release/request';
@@ -235,6 +236,9 @@ export async function runRelease(flags: ReleaseFlags, deps: ReleaseDependencies 
     const sfn = clientsIn(sfnRegion).sfn;
     const started = await startManualExecution(sfn, stateMachineArn, request);
     deps.out(`Started: ${started.executionArn}`);
+    // Several incidents may hold the instance: the approver and the requester should know that this release restores nothing.
+    const others = otherClaimsNotice(instanceId, recorded, incidentKey);
+    if (others !== undefined) deps.out(others);
     // The release playbook is guarded: nothing is restored until a person approves it (issue 8).
     deps.out(
       `It waits for approval: \`${approveCommand(started.executionArn)}\` (or reject --reason "..."); the approver, not the requester, is recorded as the releaser.`,
@@ -287,8 +291,14 @@ of each ENI, instance profile, termination protection, shutdown behaviour, Delet
 Firebreak's tags), tags the instance firebreak:status=released and marks the record released.
 Without a record it changes nothing.
 
+Several incidents can hold one instance quarantined (two findings on it are two incidents): each
+release takes back only its own incident's claim, and the instance is restored only by the release
+of the last incident holding it; until then the release answers claim-released and names the
+incidents that still hold it (the command says so before it starts).
+
 The incident key comes from the instance's pre-quarantine record in the stack's state table
-(dynamodb:GetItem; --incident must then name the same incident), else from --incident, else from
+(dynamodb:GetItem; --incident must then name an incident that holds it, and is needed when several
+do and the record's own incident is not one of them), else from --incident, else from
 the instance's ${INCIDENT_TAG} tag (read with your credentials: for an instance in another
 account, pass --incident). The release step refuses any incident that is not the record's. The
 state machine comes from --state-machine-arn, else from the stack output ${RELEASE_OUTPUT_KEY} (or

@@ -230,14 +230,14 @@ async function manualTarget(engine: LocalEngine, backend: GameDayBackend, enviro
 
 /**
  * Starts the release-instance playbook for an instance of the environment as `firebreak release`
- * does (lib/operator/release/request.ts): the incident key from the instance's pre-quarantine
- * record in the state table, else from its firebreak:incident tag.
+ * does (lib/operator/release/request.ts): the incident key from `releaseIncident` (--incident) or
+ * the instance's pre-quarantine record in the state table, else from its firebreak:incident tag.
  */
 async function startRelease(
   engine: LocalEngine,
   backend: GameDayBackend,
   environment: ResolvedEnvironment,
-  release: { target: string; reason?: string },
+  release: { target: string; reason?: string; incident?: string },
   mode: 'enforce' | 'dry-run',
 ): Promise<void> {
   const { instance, stateMachineArn, tags } = await manualTarget(engine, backend, environment, 'release', release.target, RELEASE_PLAYBOOK);
@@ -246,7 +246,7 @@ async function startRelease(
     instanceId: instance.instanceId,
     account: instance.account,
     region: instance.region,
-    incidentKey: releaseIncidentOf(instance.instanceId, recorded, undefined) ?? incidentKeyFromTags(instance.instanceId, tags),
+    incidentKey: releaseIncidentOf(instance.instanceId, recorded, release.incident) ?? incidentKeyFromTags(instance.instanceId, tags),
     mode,
     requestedBy: gameDayEngineerArn(environment),
     ...(release.reason !== undefined ? { reason: release.reason } : {}),
@@ -553,7 +553,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       event?: unknown;
       raw?: boolean;
       bus?: string;
-      release?: { target: string; reason?: string };
+      release?: { target: string; reason?: string; incident?: string };
       releaseObject?: { object: string; reason?: string };
       unblockDns?: { domain: string; instance: string; force: boolean; reason?: string };
       releaseCredentials?: { spec: { user: string; key: number } | { role: string }; reason?: string };
@@ -571,7 +571,10 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     }[] = [];
     for (const [injection, entry] of scenario.inject.entries()) {
       if (entry.release !== undefined) {
-        planned.push({ injection, release: { target: entry.release, ...(entry.reason !== undefined ? { reason: entry.reason } : {}) } });
+        planned.push({
+          injection,
+          release: { target: entry.release, ...(entry.reason !== undefined ? { reason: entry.reason } : {}), ...(entry.releaseIncident !== undefined ? { incident: entry.releaseIncident } : {}) },
+        });
         continue;
       }
       if (entry.releaseObject !== undefined) {

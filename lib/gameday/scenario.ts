@@ -255,6 +255,11 @@ export const injectionSchema = z
       .optional()
       .describe('Not an event: start the release-s3-object playbook for this S3 object of the environment, as `firebreak release --bucket --key --version-id` does (the incident key from its firebreak:incident tag).'),
     reason: z.string().min(1).optional().describe('The reason a release (or a DNS unblock, or a credential release) gives.'),
+    releaseIncident: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'an incident key such as gd-1a2b…')
+      .optional()
+      .describe("With 'release': the incident to release, as `firebreak release --incident` names it (default: as the command finds it, from the pre-quarantine record, else the instance's firebreak:incident tag)."),
     unblockDns: z
       .strictObject({
         domain: z.string().min(1).describe('The blocked domain to take back.'),
@@ -347,6 +352,7 @@ export const injectionSchema = z
     message: "an injection has exactly one of 'template', 'event', 'raw', 'release', 'releaseObject', 'tamper', 'unblockDns' or 'releaseCredentials'",
   })
   .refine((entry) => entry.invoke === undefined || entry.start === undefined, { message: "an injection has at most one of 'invoke' or 'start'" })
+  .refine((entry) => entry.releaseIncident === undefined || entry.release !== undefined, { message: "'releaseIncident' belongs to a 'release' injection" })
   .refine((entry) => entry.incident === undefined || (entry.invoke !== undefined && entry.execution === 'previous'), {
     message: "'incident: { from: previous-execution }' needs 'invoke' and 'execution: previous'",
   })

@@ -123,7 +123,9 @@ const CONTAINMENT_KINDS: readonly ContainmentKind[] = [
     step: ACTIONS['quarantine-instance'].responder,
     contained: new Set(['quarantined', 'already-quarantined']),
     releaseStep: RESPONDER_NAMES.releaseInstance,
-    released: new Set(['released', 'already-released']),
+    // claim-released: this incident's hold on the instance ended; the instance stays quarantined
+    // for the other incidents holding it, which their own reports show as contained.
+    released: new Set(['released', 'claim-released', 'already-released']),
     label: 'Containment (instance isolated)',
     followUp: (resource) => `${resource} is still quarantined: investigate it, then release it (firebreak release) or terminate it once the evidence is kept.`,
   },

@@ -9,6 +9,7 @@ import { firebreakTags } from './instance-state';
 import type { IncidentLogger } from './logging';
 import type { ResponderMode } from '../contracts/responder-mode';
 import type { QuarantineRecord, QuarantineRecordStore } from './quarantine-records';
+import { claimsOf } from './quarantine-records';
 import type { RecordSealer } from './record-integrity';
 import { sealHolds } from './record-integrity';
 import { ResponderFailedError, TransientResponderError } from '../contracts/responder-errors';
@@ -70,7 +71,44 @@ export async function saveRecord(
     `Kept the pre-quarantine state recorded at ${original?.capturedAt ?? 'an earlier run'} (incident ${original?.incidentKey ?? 'unknown'}): a later run never overwrites the original`,
   );
   if (!original) return { record: captured };
-  return supplementFleet(records, original, captured, log, logger, sealer);
+  const claimed = original.released === true ? original : await claimRecord(mode, records, original, captured.incidentKey, log);
+  return supplementFleet(records, claimed, captured, log, logger, sealer);
+}
+
+/**
+ * This incident's claim on the instance's unreleased record, written by another incident (or
+ * already by this one): so that the other incident's release leaves the instance contained while
+ * this incident is open, and this incident's own release can take its claim back
+ * (quarantine-records.ts). Answers the record with the claim. A record that changed since it was
+ * read (released, captured again, claimed first by an older record's incident) fails the step as
+ * transient: the retry reads it again.
+ */
+export async function claimRecord(
+  mode: ResponderMode,
+  records: QuarantineRecordStore,
+  record: QuarantineRecord,
+  incidentKey: string,
+  log: ActionLog,
+): Promise<QuarantineRecord> {
+  const api = 'firebreak:claim-quarantine';
+  const holders = claimsOf(record);
+  const others = holders.filter((key) => key !== incidentKey);
+  const alongside = others.length > 0 ? ` (beside incident ${others.join(', incident ')})` : '';
+  if (holders.includes(incidentKey)) {
+    log.record(api, record.instanceId, 'already-done', `Incident ${incidentKey} already holds a claim on the quarantine of ${record.instanceId}${alongside}`);
+    return record;
+  }
+  if (mode === 'dry-run') {
+    log.record(api, record.instanceId, 'would-do', `Would add incident ${incidentKey}'s claim to the quarantine of ${record.instanceId}${alongside}, so that no other incident's release restores it while this one is open`);
+    return record;
+  }
+  const answer = await records.claim(record, incidentKey);
+  if (answer === 'changed') {
+    log.record(api, record.instanceId, 'skipped', `The pre-quarantine record of ${record.instanceId} changed while incident ${incidentKey}'s claim was added (released, captured again, or claimed meanwhile): the step fails so that it is retried`);
+    throw new TransientResponderError(`the pre-quarantine record of ${record.instanceId} changed while incident ${incidentKey} claimed it`);
+  }
+  log.record(api, record.instanceId, 'done', `Added incident ${incidentKey}'s claim to the quarantine of ${record.instanceId}${alongside}: it stays contained until every incident holding it is released`);
+  return { ...record, claims: [...holders, incidentKey] };
 }
 
 /**

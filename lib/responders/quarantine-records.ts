@@ -4,6 +4,16 @@
  * back exactly. The record is written once, before the first change, and never overwritten by a
  * later run while the quarantine holds: a retry would otherwise record the quarantined state as the
  * "original" and release would restore the quarantine.
+ *
+ * One record per instance, but an instance can be contained by several incidents at once (two
+ * findings on one instance are two incidents). Each incident that contains the instance holds a
+ * claim on the record: the first writes the record with its own claim, later ones (which find the
+ * instance quarantined, or the record already written) add theirs. A release takes back only its
+ * own incident's claim; the instance is restored only when the last claim goes. The claims are a
+ * string set beside the sealed record, like the release marks: ADD and DELETE on a set are atomic
+ * in DynamoDB, and the conditions below keep two releases from both leaving the instance with no
+ * claim and unrestored
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.UpdateExpressions.html#Expressions.UpdateExpressions.ADD).
  */
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -69,6 +79,13 @@ export interface QuarantineRecord {
    * one, or whose MAC does not match its fields.
    */
   readonly seal?: RecordSeal;
+  /**
+   * The incidents that hold the instance contained (see the module's comment): not sealed, kept
+   * beside the record. Absent in a record written before claims: its incident alone holds it.
+   */
+  readonly claims?: readonly string[];
+  /** The incidents whose claim a release took back (the last one's release restores the instance). */
+  readonly releasedClaims?: readonly string[];
   /** Set by `release-instance` once the instance is back to the recorded state. */
   readonly released?: boolean;
   readonly releasedAt?: string;
@@ -90,6 +107,11 @@ export interface ReleaseMark {
   readonly releaseReason?: string;
 }
 
+/** What the instance's `markReleased` records: the mark, and the incident whose release restored the instance (it holds the last claim). */
+export interface QuarantineReleaseMark extends ReleaseMark {
+  readonly incidentKey: string;
+}
+
 /** Where pre-quarantine records live. Implementations must make `saveIfAbsent` atomic. */
 export interface QuarantineRecordStore {
   /**
@@ -105,13 +127,33 @@ export interface QuarantineRecordStore {
    * `previous` (released, or captured again since): `changed` then, and nothing is written.
    */
   supplement(previous: QuarantineRecord, next: QuarantineRecord): Promise<'saved' | 'changed'>;
-  /** Marks the record released (the instance is back to the recorded state). */
+  /**
+   * Adds `incidentKey`'s claim to the unreleased record `record` (as read), unless the stored record
+   * is no longer that capture (released, or captured again since): `changed` then, nothing written.
+   */
+  claim(record: QuarantineRecord, incidentKey: string): Promise<'claimed' | 'changed'>;
+  /**
+   * Takes back `incidentKey`'s claim while another incident still holds the instance; `changed`
+   * (nothing written) when the stored record is no longer that unreleased capture, or when this
+   * claim is not there or is the last one (then it is the release that restores the instance).
+   */
+  releaseClaim(record: QuarantineRecord, incidentKey: string): Promise<'released' | 'changed'>;
+  /**
+   * Marks the record released (the instance is back to the recorded state) and takes back the
+   * last claim, `release.incidentKey`'s. `claimed`: another incident claimed the instance since
+   * the release read the record; nothing is written.
+   */
   markReleased(
     account: string,
     region: string,
     instanceId: string,
-    release: ReleaseMark,
-  ): Promise<void>;
+    release: QuarantineReleaseMark,
+  ): Promise<'released' | 'claimed'>;
+}
+
+/** The incidents that hold an unreleased record (pure): its claims, or its own incident for a record older than claims. */
+export function claimsOf(record: Pick<QuarantineRecord, 'claims' | 'incidentKey'>): readonly string[] {
+  return record.claims ?? [record.incidentKey];
 }
 
 export { quarantineRecordKey };
@@ -170,15 +212,23 @@ export class InMemoryQuarantineRecordStore implements QuarantineRecordStore, Qua
   async releaseStateOf(account: string, region: string, instanceId: string): Promise<QuarantineReleaseState | undefined> {
     const record = this.records.get(quarantineRecordKey(account, region, instanceId));
     if (!record) return undefined;
-    const { incidentKey, released, releasedAt, releasedBy } = record;
-    return { incidentKey, released: released === true, ...(releasedAt !== undefined ? { releasedAt } : {}), ...(releasedBy !== undefined ? { releasedBy } : {}) };
+    const { incidentKey, released, releasedAt, releasedBy, claims, releasedClaims } = record;
+    return {
+      incidentKey,
+      released: released === true,
+      ...(releasedAt !== undefined ? { releasedAt } : {}),
+      ...(releasedBy !== undefined ? { releasedBy } : {}),
+      ...(claims !== undefined ? { claims: [...claims] } : {}),
+      ...(releasedClaims !== undefined ? { releasedClaims: [...releasedClaims] } : {}),
+    };
   }
 
   async saveIfAbsent(record: QuarantineRecord): Promise<'saved' | 'exists'> {
     const key = quarantineRecordKey(record.account, record.region, record.instanceId);
     const existing = this.records.get(key);
     if (existing && existing.released !== true) return 'exists';
-    this.records.set(key, structuredClone({ ...record, released: false }));
+    const { claims: _claims, releasedClaims: _releasedClaims, ...captured } = record;
+    this.records.set(key, structuredClone({ ...captured, claims: [record.incidentKey], released: false }));
     return 'saved';
   }
 
@@ -190,33 +240,79 @@ export class InMemoryQuarantineRecordStore implements QuarantineRecordStore, Qua
   async supplement(previous: QuarantineRecord, next: QuarantineRecord): Promise<'saved' | 'changed'> {
     const key = quarantineRecordKey(previous.account, previous.region, previous.instanceId);
     const existing = this.records.get(key);
-    if (!existing || existing.released === true || existing.capturedAt !== previous.capturedAt || existing.incidentKey !== previous.incidentKey) return 'changed';
-    this.records.set(key, structuredClone({ ...next, released: false }));
+    if (!existing || !this.sameCapture(previous)) return 'changed';
+    const { claims: _claims, releasedClaims: _releasedClaims, ...fields } = next;
+    this.records.set(key, structuredClone({ ...fields, ...claimFields(existing), released: false }));
     return 'saved';
+  }
+
+  async claim(record: QuarantineRecord, incidentKey: string): Promise<'claimed' | 'changed'> {
+    if (!this.sameCapture(record)) return 'changed';
+    const key = quarantineRecordKey(record.account, record.region, record.instanceId);
+    const existing = this.records.get(key)!;
+    if ((existing.claims === undefined) !== (record.claims === undefined)) return 'changed';
+    this.records.set(key, { ...existing, claims: [...new Set([...claimsOf(existing), incidentKey])] });
+    return 'claimed';
+  }
+
+  async releaseClaim(record: QuarantineRecord, incidentKey: string): Promise<'released' | 'changed'> {
+    if (!this.sameCapture(record)) return 'changed';
+    const key = quarantineRecordKey(record.account, record.region, record.instanceId);
+    const existing = this.records.get(key)!;
+    const claims = existing.claims ?? [];
+    if (!claims.includes(incidentKey) || claims.length < 2) return 'changed';
+    this.records.set(key, {
+      ...existing,
+      claims: claims.filter((claim) => claim !== incidentKey),
+      releasedClaims: [...new Set([...(existing.releasedClaims ?? []), incidentKey])],
+    });
+    return 'released';
   }
 
   async markReleased(
     account: string,
     region: string,
     instanceId: string,
-    release: ReleaseMark,
-  ): Promise<void> {
+    release: QuarantineReleaseMark,
+  ): Promise<'released' | 'claimed'> {
     const key = quarantineRecordKey(account, region, instanceId);
     const existing = this.records.get(key);
     if (!existing) throw new ResponderFailedError(`No quarantine record for ${instanceId} in ${account}/${region}`);
-    const { releasedAt, releasedBy, releaseRequestedBy, releaseReason } = release;
+    const { incidentKey, releasedAt, releasedBy, releaseRequestedBy, releaseReason } = release;
+    const lastClaim = existing.claims === undefined || (existing.claims.length === 1 && existing.claims[0] === incidentKey);
+    if (!lastClaim) return 'claimed';
+    const { claims: _claims, ...rest } = existing;
     this.records.set(key, {
-      ...existing,
+      ...rest,
+      releasedClaims: [...new Set([...(existing.releasedClaims ?? []), incidentKey])],
       released: true,
       releasedAt,
       releasedBy,
       ...(releaseRequestedBy !== undefined ? { releaseRequestedBy } : {}),
       ...(releaseReason !== undefined ? { releaseReason } : {}),
     });
+    return 'released';
+  }
+
+  /** Whether the stored record is still the unreleased capture `record` was read as. */
+  private sameCapture(record: QuarantineRecord): boolean {
+    const existing = this.records.get(quarantineRecordKey(record.account, record.region, record.instanceId));
+    return existing !== undefined && existing.released !== true && existing.capturedAt === record.capturedAt && existing.incidentKey === record.incidentKey;
   }
 }
 
-/** The state-table item of an unreleased record: the identifying fields for people reading the table, the record as JSON. */
+/** The claim fields of a record, to carry over (absent stays absent). */
+function claimFields(record: QuarantineRecord): Pick<QuarantineRecord, 'claims' | 'releasedClaims'> {
+  return {
+    ...(record.claims !== undefined ? { claims: [...record.claims] } : {}),
+    ...(record.releasedClaims !== undefined ? { releasedClaims: [...record.releasedClaims] } : {}),
+  };
+}
+
+/**
+ * The state-table item of a new, unreleased record: the identifying fields for people reading the
+ * table, the writer's claim, the record as JSON (without claims: they live beside it).
+ */
 function recordItem(stored: QuarantineRecord) {
   return {
     pk: { S: quarantineRecordKey(stored.account, stored.region, stored.instanceId) },
@@ -226,9 +322,24 @@ function recordItem(stored: QuarantineRecord) {
     incidentKey: { S: stored.incidentKey },
     capturedAt: { S: stored.capturedAt },
     released: { BOOL: false },
-    record: { S: JSON.stringify(stored) },
+    claims: { SS: [stored.incidentKey] },
+    record: { S: recordJson(stored) },
   };
 }
+
+/** The record as the `record` attribute holds it: everything but the attributes kept beside it. */
+function recordJson(record: QuarantineRecord): string {
+  const { claims: _claims, releasedClaims: _releasedClaims, ...stored } = record;
+  return JSON.stringify(stored);
+}
+
+/** The condition that the stored record is still the unreleased capture it was read as, and its values. */
+const SAME_CAPTURE = 'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey';
+const sameCaptureValues = (record: QuarantineRecord) => ({
+  ':false': { BOOL: false },
+  ':capturedAt': { S: record.capturedAt },
+  ':incidentKey': { S: record.incidentKey },
+});
 
 /**
  * DynamoDB adapter. Item: `pk` (string partition key), the identifying fields as top-level
@@ -266,24 +377,50 @@ export class DynamoDbQuarantineRecordStore implements QuarantineRecordStore {
     const stored: QuarantineRecord = { ...next, released: false };
     try {
       await this.client.send(
-        new PutItemCommand({
+        new UpdateItemCommand({
           TableName: this.table(),
-          Item: recordItem(stored),
-          // PutItem (the role's only write on records), conditioned on the record read being still
-          // the one stored: unreleased, same capture. A release or a new capture in between wins.
-          ConditionExpression: 'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey',
-          ExpressionAttributeValues: {
-            ':false': { BOOL: false },
-            ':capturedAt': { S: previous.capturedAt },
-            ':incidentKey': { S: previous.incidentKey },
-          },
+          Key: { pk: { S: quarantineRecordKey(previous.account, previous.region, previous.instanceId) } },
+          // Only the record itself: the claims beside it (another incident may add one meanwhile)
+          // stay as they are. Conditioned on the record read being still the one stored:
+          // unreleased, same capture. A release or a new capture in between wins.
+          // `record` is a reserved word.
+          UpdateExpression: 'SET #record = :record',
+          ConditionExpression: SAME_CAPTURE,
+          ExpressionAttributeNames: { '#record': 'record' },
+          ExpressionAttributeValues: { ':record': { S: recordJson(stored) }, ...sameCaptureValues(previous) },
         }),
       );
       return 'saved';
     } catch (error) {
       if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'changed';
-      throw toResponderError(error, 'dynamodb:PutItem');
+      throw toResponderError(error, 'dynamodb:UpdateItem');
     }
+  }
+
+  async claim(record: QuarantineRecord, incidentKey: string): Promise<'claimed' | 'changed'> {
+    // A record written before claims has none: its own incident's claim goes in with this one, and
+    // only while it still has none (a claim added meanwhile means the read is stale: read again).
+    const older = record.claims === undefined;
+    return this.conditionalUpdate('claimed', {
+      TableName: this.table(),
+      Key: { pk: { S: quarantineRecordKey(record.account, record.region, record.instanceId) } },
+      UpdateExpression: 'ADD claims :claims',
+      ConditionExpression: `${SAME_CAPTURE} AND ${older ? 'attribute_not_exists(claims)' : 'attribute_exists(claims)'}`,
+      ExpressionAttributeValues: { ':claims': { SS: older ? [...new Set([record.incidentKey, incidentKey])] : [incidentKey] }, ...sameCaptureValues(record) },
+    });
+  }
+
+  async releaseClaim(record: QuarantineRecord, incidentKey: string): Promise<'released' | 'changed'> {
+    // Never the last claim: two releases that each saw the other's claim cannot both drop theirs
+    // and leave the instance quarantined with nobody to release it; the second one finds itself
+    // the last, and restores.
+    return this.conditionalUpdate('released', {
+      TableName: this.table(),
+      Key: { pk: { S: quarantineRecordKey(record.account, record.region, record.instanceId) } },
+      UpdateExpression: 'ADD releasedClaims :claim DELETE claims :claim',
+      ConditionExpression: `${SAME_CAPTURE} AND contains(claims, :claimKey) AND size(claims) > :one`,
+      ExpressionAttributeValues: { ':claim': { SS: [incidentKey] }, ':claimKey': { S: incidentKey }, ':one': { N: '1' }, ...sameCaptureValues(record) },
+    });
   }
 
   async get(account: string, region: string, instanceId: string): Promise<QuarantineRecord | undefined> {
@@ -313,6 +450,8 @@ export class DynamoDbQuarantineRecordStore implements QuarantineRecordStore {
     const released = item.released?.BOOL === true;
     return {
       ...record,
+      ...(item.claims?.SS !== undefined ? { claims: [...item.claims.SS].sort() } : {}),
+      ...(item.releasedClaims?.SS !== undefined ? { releasedClaims: [...item.releasedClaims.SS].sort() } : {}),
       released,
       ...(item.releasedAt?.S !== undefined ? { releasedAt: item.releasedAt.S } : {}),
       ...(item.releasedBy?.S !== undefined ? { releasedBy: item.releasedBy.S } : {}),
@@ -325,8 +464,8 @@ export class DynamoDbQuarantineRecordStore implements QuarantineRecordStore {
     account: string,
     region: string,
     instanceId: string,
-    release: ReleaseMark,
-  ): Promise<void> {
+    release: QuarantineReleaseMark,
+  ): Promise<'released' | 'claimed'> {
     // No reason, no attribute: a re-quarantine replaces the whole item (PutItem), so none is left over.
     // Bare attribute names only because none of these is a reserved word (`release` is, and so is
     // `by`: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ReservedWords.html).
@@ -337,18 +476,36 @@ export class DynamoDbQuarantineRecordStore implements QuarantineRecordStore {
         new UpdateItemCommand({
           TableName: this.table(),
           Key: { pk: { S: quarantineRecordKey(account, region, instanceId) } },
-          UpdateExpression: `SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy${requestedBy !== undefined ? ', releaseRequestedBy = :releaseRequestedBy' : ''}${reason !== undefined ? ', releaseReason = :releaseReason' : ''}`,
-          ConditionExpression: 'attribute_exists(pk)',
+          UpdateExpression: `SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy${requestedBy !== undefined ? ', releaseRequestedBy = :releaseRequestedBy' : ''}${reason !== undefined ? ', releaseReason = :releaseReason' : ''} ADD releasedClaims :claim DELETE claims :claim`,
+          // The last claim, this release's (or none: a record older than claims, its own incident's):
+          // an incident that claimed the instance since the release read the record keeps it.
+          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(claims) OR (size(claims) = :one AND contains(claims, :claimKey)))',
           ExpressionAttributeValues: {
             ':true': { BOOL: true },
             ':releasedAt': { S: release.releasedAt },
             ':releasedBy': { S: release.releasedBy },
             ...(requestedBy !== undefined ? { ':releaseRequestedBy': { S: requestedBy } } : {}),
             ...(reason !== undefined ? { ':releaseReason': { S: reason } } : {}),
+            ':claim': { SS: [release.incidentKey] },
+            ':claimKey': { S: release.incidentKey },
+            ':one': { N: '1' },
           },
         }),
       );
+      return 'released';
     } catch (error) {
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'claimed';
+      throw toResponderError(error, 'dynamodb:UpdateItem');
+    }
+  }
+
+  /** An UpdateItem whose condition failing means the record changed since it was read. */
+  private async conditionalUpdate<Done extends string>(done: Done, input: ConstructorParameters<typeof UpdateItemCommand>[0]): Promise<Done | 'changed'> {
+    try {
+      await this.client.send(new UpdateItemCommand(input));
+      return done;
+    } catch (error) {
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'changed';
       throw toResponderError(error, 'dynamodb:UpdateItem');
     }
   }

@@ -24,6 +24,18 @@ export interface QuarantineReleaseState {
   readonly releasedAt?: string;
   /** The approver of the release. */
   readonly releasedBy?: string;
+  /** The incidents that hold the instance quarantined (absent in a record older than claims: its own incident). */
+  readonly claims?: readonly string[];
+  /** The incidents whose claim a release took back (the last of them restored the instance). */
+  readonly releasedClaims?: readonly string[];
+}
+
+/**
+ * Whether the record says the instance was released for `incidentKey` (pure): released, and that
+ * incident's claim among those taken back (or, in a record older than claims, its own incident).
+ */
+export function releasedFor(state: QuarantineReleaseState, incidentKey: string): boolean {
+  return state.released && (state.incidentKey === incidentKey || (state.releasedClaims ?? []).includes(incidentKey));
 }
 
 /** Reads the release state of an instance's record; undefined when Firebreak holds no record of it. */
@@ -31,7 +43,7 @@ export interface QuarantineReleaseStates {
   releaseStateOf(account: string, region: string, instanceId: string): Promise<QuarantineReleaseState | undefined>;
 }
 
-/** DynamoDB adapter: a consistent GetItem of the four attributes (the release may have just marked it). */
+/** DynamoDB adapter: a consistent GetItem of the release attributes (the release may have just marked it). */
 export class DynamoDbQuarantineReleaseStates implements QuarantineReleaseStates {
   constructor(
     private readonly client: DynamoDBClient,
@@ -47,7 +59,7 @@ export class DynamoDbQuarantineReleaseStates implements QuarantineReleaseStates 
           TableName: this.tableName,
           Key: { pk: { S: quarantineRecordKey(account, region, instanceId) } },
           ConsistentRead: true,
-          ProjectionExpression: 'incidentKey, released, releasedAt, releasedBy',
+          ProjectionExpression: 'incidentKey, released, releasedAt, releasedBy, claims, releasedClaims',
         }),
       ));
     } catch (error) {
@@ -61,6 +73,8 @@ export class DynamoDbQuarantineReleaseStates implements QuarantineReleaseStates 
       released: item.released?.BOOL === true,
       ...(item.releasedAt?.S !== undefined ? { releasedAt: item.releasedAt.S } : {}),
       ...(item.releasedBy?.S !== undefined ? { releasedBy: item.releasedBy.S } : {}),
+      ...(item.claims?.SS !== undefined ? { claims: [...item.claims.SS].sort() } : {}),
+      ...(item.releasedClaims?.SS !== undefined ? { releasedClaims: [...item.releasedClaims.SS].sort() } : {}),
     };
   }
 }

@@ -37,7 +37,7 @@ import { protectEvidence, tagInstance } from './quarantine-evidence';
 import { aside, groupsOfInstanceVpcs, isolateInstance } from './quarantine-isolation';
 import type { QuarantineOptions } from './quarantine-plan';
 import { findingVpcIds, isFullyQuarantined } from './quarantine-plan';
-import { capturePreQuarantineRecord, saveRecord } from './quarantine-record-capture';
+import { capturePreQuarantineRecord, claimRecord, saveRecord } from './quarantine-record-capture';
 import type { FleetClients, FleetResult } from './quarantine-fleet';
 import { containFleet, fleetLeftAlone, fleetPending, fleetResult, planFleet, readFleet, throwFleetFailure } from './quarantine-fleet';
 import { closeEdges, edgeRecordFields, edgesDone, observeEdges, readEdges } from './quarantine-edges';
@@ -224,13 +224,24 @@ export async function quarantineInstance(
   const edges = observeEdges(addressesRead, instance, options);
   if (isFullyQuarantined(instance, vpcGroups, options) && edgesDone(edges, instance) && !fleetPending(fleetObserved)) {
     const groups = primaryVpc ? vpcGroups.get(primaryVpc) : undefined;
-    const existing = await deps.records.get(incident.account, incident.region, instanceId);
+    const read = await deps.records.get(incident.account, incident.region, instanceId);
     log.record(
       'firebreak:decide',
       instanceId,
       'already-done',
       `Already quarantined (by incident ${instance.tags[FIREBREAK_TAGS.incident] ?? 'unknown'}): every ENI is in the isolation group, no instance profile, protections on; nothing changed`,
     );
+    // This incident holds the quarantine too: another incident's release must not lift it while
+    // this one is open (review r3 F1). Without an unreleased record there is nothing to claim.
+    const existing = read !== undefined && read.released !== true ? await claimRecord(mode, deps.records, read, incident.key, log) : read;
+    if (existing === undefined || existing.released === true) {
+      log.record(
+        'firebreak:claim-quarantine',
+        instanceId,
+        'skipped',
+        `Firebreak holds no unreleased pre-quarantine record of ${instanceId} (it was isolated by hand, or its record is gone): incident ${incident.key} has nothing to claim, and release-instance cannot restore it`,
+      );
+    }
     return finish('already-quarantined', {
       instanceId,
       ...(groups?.isolation ? { isolationGroupId: groups.isolation.groupId } : {}),

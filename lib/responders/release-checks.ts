@@ -9,6 +9,7 @@ import type { EC2Client, SecurityGroup } from '@aws-sdk/client-ec2';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import type { ObservedInstance } from './instance-state';
 import type { QuarantineRecord } from './quarantine-records';
+import { claimsOf } from './quarantine-records';
 
 /** Why the record is not this instance's (pure), or undefined. */
 export function recordTargetMismatch(record: QuarantineRecord, account: string, region: string, instanceId: string): string | undefined {
@@ -25,6 +26,22 @@ export function recordTargetMismatch(record: QuarantineRecord, account: string, 
 export function recordIncidentMismatch(record: QuarantineRecord, incidentKey: string): string | undefined {
   if (record.incidentKey === incidentKey) return undefined;
   return `the record is incident ${record.incidentKey}'s, not ${incidentKey}'s: that incident's release restores it (\`firebreak release --incident ${record.incidentKey}\`)`;
+}
+
+/**
+ * Why this release's incident may not release the instance (pure), or undefined: it must hold a
+ * claim on the record (quarantine-records.ts). The record's own incident holds one until its
+ * release, and so does every later incident that contained the instance.
+ */
+export function claimMismatch(record: QuarantineRecord, incidentKey: string): string | undefined {
+  const holders = claimsOf(record);
+  if (holders.includes(incidentKey)) return undefined;
+  return `incident ${incidentKey} holds no claim on ${record.instanceId}: it is held quarantined by incident ${holders.join(', incident ')} (recorded by incident ${record.incidentKey}); their release restores it (\`firebreak release --incident ${holders[0] ?? record.incidentKey}\`)`;
+}
+
+/** What keeps the instance quarantined, in words: "stays quarantined: incident X still holds it" (pure). */
+export function stillHeldBy(incidents: readonly string[]): string {
+  return incidents.length === 1 ? `stays quarantined: incident ${incidents[0]!} still holds it` : `stays quarantined: incidents ${incidents.join(', ')} still hold it`;
 }
 
 const INSTANCE_PROFILE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):instance-profile\/[\w+=,.@/-]+$/;

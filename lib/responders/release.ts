@@ -12,6 +12,12 @@
  * that the execution was cleared by the guard and approved (release-clearance.ts). It restores
  * only what the verified record holds. The record keeps who released the instance: the approver,
  * as AWS authenticated them; the `requestedBy` of the input is kept beside it as a claim.
+ *
+ * Several incidents can hold one instance contained (each holds a claim on its record,
+ * quarantine-records.ts). A release takes back only its own incident's claim: while another
+ * incident still holds the instance it changes nothing in EC2 and answers `claim-released`, naming
+ * those incidents; the release of the last incident holding it restores it, from the record
+ * whichever incident wrote it.
  */
 import type { Ec2Clients } from '../aws/clients/ec2';
 import { ACTIONS } from '../playbooks/actions';
@@ -23,6 +29,8 @@ import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import { recordAll, settleAll } from './pending-actions';
 import type { QuarantineRecord, QuarantineRecordStore } from './quarantine-records';
+import { claimsOf } from './quarantine-records';
+import { ResponderFailedError, TransientResponderError } from '../contracts/responder-errors';
 import type { RecordSealer } from './record-integrity';
 import type { ReleaseClearance } from './release-clearance';
 import type { ResponderInput } from './responder-input';
@@ -30,7 +38,7 @@ import type { HandlerDeps, ResponderHandler } from './runtime';
 import { createResponderHandler } from './runtime';
 import { stepResponder } from './responder-input';
 import { RESPONDER_NAMES } from '../contracts/responders';
-import { checkRecordedGroups, foreignProfile, recordIncidentMismatch, recordTargetMismatch } from './release-checks';
+import { checkRecordedGroups, claimMismatch, foreignProfile, recordIncidentMismatch, recordTargetMismatch, stillHeldBy } from './release-checks';
 import type { ReleaseOptions } from './release-plan';
 import { planRelease } from './release-plan';
 import { restoreGroups, restoreProtections, restoreProfile, restoreTags } from './release-restore';
@@ -48,6 +56,8 @@ export type { ReleaseOptions };
 
 export type ReleaseStatus =
   | 'released'
+  /** This incident's claim was taken back; the instance stays quarantined for the incidents in `heldBy`. */
+  | 'claim-released'
   | 'already-released'
   | 'dry-run'
   | 'no-record'
@@ -77,6 +87,8 @@ export interface ReleaseResult extends ResponderResult<ReleaseStatus> {
   readonly releaseReason?: string;
   /** The Auto Scaling group the instance went back into, or why it was left out. */
   readonly fleet?: FleetRelease;
+  /** `claim-released` (and dry-run): the other incidents that still hold the instance quarantined. */
+  readonly heldBy?: readonly string[];
 }
 
 export interface ReleaseDeps {
@@ -136,8 +148,9 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
     return finish('refused', { instanceId, refusal: why, ...(requestedBy !== undefined ? { requestedBy } : {}) });
   };
   if (record.released) {
-    // Another incident's release must not answer already-released: the timeline would mark that incident released.
-    const otherIncident = recordIncidentMismatch(record, incident.key);
+    // Another incident's release must not answer already-released: the timeline would mark that
+    // incident released. An incident whose claim a release took back was released, though.
+    const otherIncident = record.releasedClaims?.includes(incident.key) ? undefined : recordIncidentMismatch(record, incident.key);
     if (otherIncident !== undefined) return refuse('firebreak:check-record', instanceId, otherIncident);
     log.record(
       'firebreak:read-pre-quarantine-state',
@@ -147,11 +160,12 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
     );
     return finish('already-released', { instanceId, preQuarantine: record });
   }
+  const holders = claimsOf(record);
   log.record(
     'firebreak:read-pre-quarantine-state',
     instanceId,
     'observed',
-    `Pre-quarantine state recorded at ${record.capturedAt} by incident ${record.incidentKey}`,
+    `Pre-quarantine state recorded at ${record.capturedAt} by incident ${record.incidentKey}; held quarantined by incident ${holders.join(', incident ')}`,
   );
 
   // 1. The record is what Firebreak wrote (its MAC), and it is this instance's and this incident's.
@@ -162,8 +176,14 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
   log.record('kms:VerifyMac', instanceId, 'observed', 'The pre-quarantine record carries a valid MAC of the record key: it is what quarantine-instance wrote');
   const foreign = recordTargetMismatch(record, incident.account, incident.region, instanceId);
   if (foreign !== undefined) return refuse('firebreak:check-record', instanceId, foreign);
-  const otherIncident = recordIncidentMismatch(record, incident.key);
-  if (otherIncident !== undefined) return refuse('firebreak:check-record', instanceId, otherIncident);
+  const others = holders.filter((key) => key !== incident.key);
+  if (!holders.includes(incident.key) && record.releasedClaims?.includes(incident.key)) {
+    // A rerun after this incident's claim was taken back: nothing more to do for it.
+    log.record('firebreak:release-claim', instanceId, 'already-done', `Incident ${incident.key}'s claim was taken back by an earlier run; ${instanceId} ${stillHeldBy(others)}`);
+    return finish('claim-released', { instanceId, preQuarantine: record, heldBy: others, idempotentReplay: true, ...(requestedBy !== undefined ? { requestedBy } : {}) });
+  }
+  const noClaim = claimMismatch(record, incident.key);
+  if (noClaim !== undefined) return refuse('firebreak:check-record', instanceId, noClaim);
   const profileProblem = record.instanceProfileArn !== undefined ? foreignProfile(record.instanceProfileArn, incident.account) : undefined;
   if (profileProblem !== undefined) return refuse('firebreak:check-record', instanceId, profileProblem);
 
@@ -191,15 +211,35 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
   const notATarget = gameDayRefusal(incident, instanceId, instance.tags);
   if (notATarget !== undefined) return refuse('firebreak:check-gameday-target', instanceId, notATarget);
 
-  // 3. Every recorded group that would be restored belongs to the instance's account and the ENI's VPC.
+  const releasedBy = clearance.approvedBy;
+  const releaseReason = input.request?.reason ?? undefined;
+  const byWhom = `by ${releasedBy} (approver)${requestedBy !== undefined ? `, requested by ${requestedBy} (as the request claims)` : ''}${releaseReason !== undefined ? `, reason: ${releaseReason}` : ', no reason given'}`;
+
+  // 3. Another incident still holds the instance: only this incident's claim goes, nothing in EC2
+  // changes. The last incident's release restores it (below).
+  if (others.length > 0) {
+    const stays = `${instanceId} ${stillHeldBy(others)}: nothing is restored until the last of them is released (\`firebreak release --incident ${others[0]!}\`)`;
+    const claimOnly = { instanceId, preQuarantine: record, heldBy: others, releasedBy, ...(requestedBy !== undefined ? { requestedBy } : {}), ...(releaseReason !== undefined ? { releaseReason } : {}) };
+    if (mode === 'dry-run') {
+      log.record('firebreak:release-claim', instanceId, 'would-do', `Would take back incident ${incident.key}'s claim ${byWhom}`);
+      log.record('firebreak:restore', instanceId, 'skipped', stays);
+      return finish('dry-run', claimOnly);
+    }
+    if ((await deps.records.releaseClaim(record, incident.key)) === 'changed') {
+      log.record('firebreak:release-claim', instanceId, 'skipped', `The pre-quarantine record of ${instanceId} changed since it was read (another release or claim): the step fails so that it is retried`);
+      throw new TransientResponderError(`the pre-quarantine record of ${instanceId} changed while incident ${incident.key}'s claim was taken back`);
+    }
+    log.record('firebreak:release-claim', instanceId, 'done', `Took back incident ${incident.key}'s claim on ${instanceId} ${byWhom}`);
+    log.record('firebreak:restore', instanceId, 'skipped', stays);
+    return finish('claim-released', claimOnly);
+  }
+
+  // 4. Every recorded group that would be restored belongs to the instance's account and the ENI's VPC.
   const groupProblem = await checkRecordedGroups(ec2, record, instance, incident.account);
   if (groupProblem !== undefined) return refuse('ec2:DescribeSecurityGroups', instanceId, groupProblem);
 
   const releasedAt = now().toISOString();
   const plan = planRelease(record, instance, options, releasedAt);
-  const releasedBy = clearance.approvedBy;
-  const releaseReason = input.request?.reason ?? undefined;
-  const byWhom = `by ${releasedBy} (approver)${requestedBy !== undefined ? `, requested by ${requestedBy} (as the request claims)` : ''}${releaseReason !== undefined ? `, reason: ${releaseReason}` : ', no reason given'}`;
 
   // Network first: it is what the owners of the instance are waiting for.
   recordAll(
@@ -227,12 +267,21 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
   if (mode === 'dry-run') {
     log.record('firebreak:mark-released', instanceId, 'would-do', `Would mark the pre-quarantine record released ${byWhom}`);
   } else {
-    await deps.records.markReleased(incident.account, incident.region, instanceId, {
+    const marked = await deps.records.markReleased(incident.account, incident.region, instanceId, {
+      incidentKey: incident.key,
       releasedAt,
       releasedBy,
       ...(requestedBy !== undefined ? { releaseRequestedBy: requestedBy } : {}),
       ...(releaseReason !== undefined ? { releaseReason } : {}),
     });
+    if (marked === 'claimed') {
+      // Another incident claimed the instance between the read of the record and now: the restore
+      // above may have undone its containment. Not retried (a retry would only take back this
+      // claim): a person must look, and quarantine it again if that incident is still open.
+      const why = `another incident claimed ${instanceId} while incident ${incident.key}'s release restored it: the instance may be back in service while that incident is open. Check ${instanceId} and its pre-quarantine record; the record is left unreleased, holding both claims`;
+      log.record('firebreak:mark-released', instanceId, 'skipped', `Not marked released: ${why}`);
+      throw new ResponderFailedError(why);
+    }
     log.record('firebreak:mark-released', instanceId, 'done', `Marked the pre-quarantine record released at ${releasedAt} ${byWhom}`);
   }
 

@@ -12,6 +12,10 @@
  * and a block lifted then would lift it for every instance of the VPC. An earlier incident's old
  * release proves nothing about a later one; and the claims of the instance's other incidents stay,
  * for their own release or `firebreak dns unblock`.
+ * Several incidents can hold one instance quarantined (claims, quarantine-records.ts): a release
+ * that only took back its incident's claim leaves the instance quarantined, so that incident's
+ * blocks stay too; the release of the last incident restores the instance, and its unblock takes
+ * back the blocks of every incident whose claim on it was taken back.
  * The record's release marks are not sealed (only the table's policy keeps others from writing
  * them), so the step also asks EC2: an instance still tagged quarantined keeps its blocks,
  * whatever the record.
@@ -30,6 +34,7 @@ import { describeInstance, tagRecord } from '../aws/describe-instance';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { DnsBlockClaim, DnsBlockStore } from './dns-block-records';
 import type { QuarantineReleaseStates } from './quarantine-release-state';
+import { releasedFor } from './quarantine-release-state';
 import { blockEntries, canonicalDomain } from './dns-domain';
 import { findFirewall, listedDomains, updateDomains } from './dns-firewall';
 import type { DeploymentEnvironment } from './effective-mode';
@@ -142,8 +147,12 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
     overridden = others;
   } else {
     const claimed = await deps.blocks.blocksOfInstance(account, region, instanceId);
-    blocks = claimed.filter((block) => block.incidentKey === incident.key);
-    for (const other of claimed.filter((block) => block.incidentKey !== incident.key)) {
+    // The blocks of incidents whose claim on the instance an earlier release took back go with the
+    // release that restored it (their release was approved; the instance was quarantined until now).
+    const state = claimed.some((block) => block.incidentKey !== incident.key) ? await deps.records.releaseStateOf(account, region, instanceId) : undefined;
+    const releasedEarlier = new Set(state !== undefined && releasedFor(state, incident.key) ? (state.releasedClaims ?? []) : []);
+    blocks = claimed.filter((block) => block.incidentKey === incident.key || releasedEarlier.has(block.incidentKey));
+    for (const other of claimed.filter((block) => block.incidentKey !== incident.key && !releasedEarlier.has(block.incidentKey))) {
       log.record('firebreak:read-dns-blocks', other.domain, 'skipped', `${other.domain} stays blocked: incident ${other.incidentKey} claimed it on ${instanceId}, not incident ${incident.key} (its own release or \`firebreak dns unblock\` takes it back)`);
     }
   }
@@ -237,13 +246,20 @@ async function releaseOf(
 ): Promise<{ readonly released: true; readonly detail: string } | { readonly released: false; readonly why: string }> {
   const record = await records.releaseStateOf(account, region, instanceId);
   if (record === undefined) return { released: false, why: `Firebreak holds no pre-quarantine record of ${instanceId}, so no release restored it` };
+  if (releasedFor(record, incidentKey)) {
+    return { released: true, detail: `Released at ${record.releasedAt ?? 'an earlier run'} by ${record.releasedBy ?? 'unknown'} (its pre-quarantine record)` };
+  }
+  if (!record.released && (record.releasedClaims ?? []).includes(incidentKey)) {
+    const holders = record.claims ?? [record.incidentKey];
+    return {
+      released: false,
+      why: `incident ${incidentKey}'s claim on ${instanceId} was taken back, but ${instanceId} stays quarantined: incident ${holders.join(', incident ')} still ${holders.length === 1 ? 'holds' : 'hold'} it. Its DNS blocks stay until the instance is released (the release of the last incident holding it takes them back)`,
+    };
+  }
   if (record.incidentKey !== incidentKey) {
     return { released: false, why: `${instanceId}'s pre-quarantine record is incident ${record.incidentKey}'s, not ${incidentKey}'s: no release of incident ${incidentKey} restored it` };
   }
-  if (!record.released) {
-    return { released: false, why: `${instanceId} is not released: its pre-quarantine record (incident ${record.incidentKey}) is not marked released (the release was refused, found no instance, or has not run)` };
-  }
-  return { released: true, detail: `Released at ${record.releasedAt ?? 'an earlier run'} by ${record.releasedBy ?? 'unknown'} (its pre-quarantine record)` };
+  return { released: false, why: `${instanceId} is not released: its pre-quarantine record (incident ${record.incidentKey}) is not marked released (the release was refused, found no instance, or has not run)` };
 }
 
 const describeClaims = (claims: readonly DnsBlockClaim[]) => claims.map((c) => `incident ${c.incidentKey} on ${c.instanceId}`).join(', ');

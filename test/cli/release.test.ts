@@ -232,18 +232,29 @@ describe("firebreak release: the incident is the pre-quarantine record's, not th
 
     expect(result.code).toBe(0);
     expect(recordGets()).toEqual([
-      { TableName: TABLE, Key: { pk: { S: `quarantine#${SECURITY_ACCOUNT}#${REGION}#${INSTANCE}` } }, ConsistentRead: true, ProjectionExpression: 'incidentKey, released' },
+      { TableName: TABLE, Key: { pk: { S: `quarantine#${SECURITY_ACCOUNT}#${REGION}#${INSTANCE}` } }, ConsistentRead: true, ProjectionExpression: 'incidentKey, released, claims' },
     ]);
     expect(ec2.calls()).toHaveLength(0);
     expect(startedInput()).toEqual({ incident: releaseIncident(SECURITY_ACCOUNT), mode: 'enforce', playbook: 'release-instance', requestedBy: CALLER, reason: null });
   });
 
-  it("refuses --incident naming another incident than the record's, and starts nothing (exit 2)", async () => {
+  it("refuses --incident naming an incident that holds no claim on the instance, and starts nothing (exit 2)", async () => {
     const result = await run(['--instance', INSTANCE, '--region', REGION, '--incident', RETAGGED]);
 
     expect(result.code).toBe(2);
-    expect(result.err).toContain(`${INSTANCE} was quarantined by incident ${INCIDENT} (its pre-quarantine record), not ${RETAGGED}`);
+    expect(result.err).toContain(`${INSTANCE} is held quarantined by incident ${INCIDENT} (its pre-quarantine record), not ${RETAGGED}`);
     expect(startInputs()).toEqual([]);
+  });
+
+  it('tells the requester which other incidents still hold the instance: the release takes back only its own claim (review r3 F1)', async () => {
+    const LATER = 'gd-2b2b2b2b2b2b2b2b';
+    dynamodb.on(GetItemCommand).resolves({ Item: { incidentKey: { S: INCIDENT }, released: { BOOL: false }, claims: { SS: [INCIDENT, LATER] } } });
+
+    const result = await run(['--instance', INSTANCE, '--region', REGION, '--incident', LATER]);
+
+    expect(result.code).toBe(0);
+    expect(startedInput().incident).toMatchObject({ key: LATER });
+    expect(result.out).toContain(`${INSTANCE} stays quarantined after this release: incident ${INCIDENT} also holds it. The release takes back only incident ${LATER}'s claim`);
   });
 
   it('releases an instance of a member account without --incident: the record names the incident', async () => {

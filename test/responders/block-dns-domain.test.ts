@@ -239,7 +239,7 @@ describe('unblockDnsDomains', () => {
   };
   /** The instance's pre-quarantine record, as quarantine-instance saved it (unreleased). */
   const quarantined = () => records.saveIfAbsent(recordOfDefaultInstance('gd-first', '2026-11-20T10:00:00.000Z'));
-  const RELEASED = { releasedAt: '2026-11-20T10:01:00.000Z', releasedBy: 'arn:aws:sts::111122223333:assumed-role/on-call/carol' };
+  const RELEASED = { incidentKey: 'gd-first', releasedAt: '2026-11-20T10:01:00.000Z', releasedBy: 'arn:aws:sts::111122223333:assumed-role/on-call/carol' };
 
   beforeEach(async () => {
     // What every case below follows unless it says otherwise: release-instance released the instance.
@@ -353,6 +353,55 @@ describe('unblockDnsDomains', () => {
     expect(await blocks.blocksOfInstance(ACCOUNT, REGION, INSTANCE_ID)).toEqual([{ domain: 'exfil.evil-two.com', incidentKey: 'gd-second' }]);
   });
 
+  describe('when several incidents held the instance (claims on its record, review r3 F1)', () => {
+    const OTHER_DOMAIN = 'pool.mining-evil.com';
+    /** gd-first wrote the record, gd-second claimed it; gd-second's release took back only its claim. */
+    async function secondClaimReleased(): Promise<void> {
+      records = new InMemoryQuarantineRecordStore();
+      await quarantined();
+      const record = (await records.get(ACCOUNT, REGION, INSTANCE_ID))!;
+      await records.claim(record, 'gd-second');
+      await records.releaseClaim((await records.get(ACCOUNT, REGION, INSTANCE_ID))!, 'gd-second');
+      givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`, `${OTHER_DOMAIN}.`, `*.${OTHER_DOMAIN}.`]);
+      await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
+      await blocks.claim(ACCOUNT, REGION, OTHER_DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-second' });
+    }
+
+    it("keeps a claim-released incident's blocks while the instance stays quarantined for another incident, and says why", async () => {
+      await secondClaimReleased();
+      const result = await unblock('enforce', 'gd-second');
+      expect(result).toMatchObject({ status: 'refused', refusal: expect.stringContaining("incident gd-second's claim on i-") as unknown });
+      expect(result.refusal).toContain('stays quarantined: incident gd-first still holds it');
+      expect(r53Mock.commandCalls(UpdateFirewallDomainsCommand)).toHaveLength(0);
+      expect(await blocks.claimsOf(ACCOUNT, REGION, OTHER_DOMAIN)).toEqual([{ instanceId: INSTANCE_ID, incidentKey: 'gd-second' }]);
+    });
+
+    it('takes back the blocks of every incident whose claim was released once the last release restores the instance', async () => {
+      await secondClaimReleased();
+      await records.markReleased(ACCOUNT, REGION, INSTANCE_ID, RELEASED);
+      givenInstance({ 'firebreak:status': 'released' });
+      const result = await unblock('enforce', 'gd-first');
+      expect(result.status).toBe('unblocked');
+      expect(result.domains.map((d) => [d.domain, d.incidentKey, d.outcome]).sort()).toEqual([
+        [DOMAIN, 'gd-first', 'unblocked'],
+        [OTHER_DOMAIN, 'gd-second', 'unblocked'],
+      ]);
+      expect(await blocks.blocksOfInstance(ACCOUNT, REGION, INSTANCE_ID)).toEqual([]);
+    });
+
+    it('lets the later incident, released last, take back its blocks though the record is the first incident\'s', async () => {
+      records = new InMemoryQuarantineRecordStore();
+      await quarantined();
+      await records.claim((await records.get(ACCOUNT, REGION, INSTANCE_ID))!, 'gd-second');
+      await records.releaseClaim((await records.get(ACCOUNT, REGION, INSTANCE_ID))!, 'gd-first');
+      await records.markReleased(ACCOUNT, REGION, INSTANCE_ID, { ...RELEASED, incidentKey: 'gd-second' });
+      givenFirewall([`${OTHER_DOMAIN}.`, `*.${OTHER_DOMAIN}.`]);
+      await blocks.claim(ACCOUNT, REGION, OTHER_DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-second' });
+      const result = await unblock('enforce', 'gd-second');
+      expect(result).toMatchObject({ status: 'unblocked', domains: [{ domain: OTHER_DOMAIN, incidentKey: 'gd-second', outcome: 'unblocked' }] });
+    });
+  });
+
   it('in dry-run, where the release marks nothing, rehearses the unblock and says it assumed the release', async () => {
     records = new InMemoryQuarantineRecordStore();
     await quarantined();
@@ -459,15 +508,24 @@ describe('unblockDnsDomains for `firebreak dns unblock` (target requested-domain
 
 describe('DynamoDbQuarantineReleaseStates', () => {
   it('reads only the release attributes beside the sealed record, consistently, with exact inputs', async () => {
-    ddbMock.on(GetItemCommand).resolvesOnce({ Item: { incidentKey: { S: 'gd-first' }, released: { BOOL: true }, releasedAt: { S: '2026-11-20T10:01:00.000Z' }, releasedBy: { S: 'carol' } } }).resolvesOnce({});
+    ddbMock
+      .on(GetItemCommand)
+      .resolvesOnce({ Item: { incidentKey: { S: 'gd-first' }, released: { BOOL: true }, releasedAt: { S: '2026-11-20T10:01:00.000Z' }, releasedBy: { S: 'carol' }, releasedClaims: { SS: ['gd-second', 'gd-first'] } } })
+      .resolvesOnce({});
     const states = new DynamoDbQuarantineReleaseStates(new DynamoDBClient({ region: REGION }), 'state');
-    expect(await states.releaseStateOf(ACCOUNT, REGION, INSTANCE_ID)).toEqual({ incidentKey: 'gd-first', released: true, releasedAt: '2026-11-20T10:01:00.000Z', releasedBy: 'carol' });
+    expect(await states.releaseStateOf(ACCOUNT, REGION, INSTANCE_ID)).toEqual({
+      incidentKey: 'gd-first',
+      released: true,
+      releasedAt: '2026-11-20T10:01:00.000Z',
+      releasedBy: 'carol',
+      releasedClaims: ['gd-first', 'gd-second'],
+    });
     expect(await states.releaseStateOf(ACCOUNT, REGION, INSTANCE_ID)).toBeUndefined();
     expect(inputsOf(ddbMock, GetItemCommand)[0]).toEqual({
       TableName: 'state',
       Key: { pk: { S: `quarantine#${ACCOUNT}#${REGION}#${INSTANCE_ID}` } },
       ConsistentRead: true,
-      ProjectionExpression: 'incidentKey, released, releasedAt, releasedBy',
+      ProjectionExpression: 'incidentKey, released, releasedAt, releasedBy, claims, releasedClaims',
     });
   });
 });

@@ -40,7 +40,7 @@ import {
   ModifyInstanceMetadataOptionsCommand,
   ModifyNetworkInterfaceAttributeCommand,
 } from '@aws-sdk/client-ec2';
-import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { GenerateMacCommand, KMSClient } from '@aws-sdk/client-kms';
 import type { GenerateMacCommandInput } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -362,7 +362,8 @@ describe('quarantineInstance on an instance of an Auto Scaling group', () => {
       }));
       dynamoMock.on(GetItemCommand).resolves({ Item: { pk: { S: `quarantine#${ACCOUNT}#${REGION}#${INSTANCE_ID}` }, released: { BOOL: false }, record: { S: JSON.stringify(stored) } } });
       dynamoMock.on(PutItemCommand, { ConditionExpression: SAVE_ORIGINAL }).rejects(sdkError('ConditionalCheckFailedException'));
-      dynamoMock.on(PutItemCommand, { ConditionExpression: 'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey' }).resolves({});
+      // This incident's claim on the kept record, and the kept record with the group (UpdateItem both).
+      dynamoMock.on(UpdateItemCommand).resolves({});
       givenGroup();
       const incident = ec2Incident();
       return quarantineInstance(
@@ -380,7 +381,10 @@ describe('quarantineInstance on an instance of an Auto Scaling group', () => {
     }
 
     const macMessages = () => inputsOf(kmsMock, GenerateMacCommand).map((input) => input.Message);
-    const writtenRecords = () => inputsOf(dynamoMock, PutItemCommand).map((input) => JSON.parse(input.Item?.record?.S ?? '{}') as QuarantineRecord);
+    const writtenRecords = () => [
+      ...inputsOf(dynamoMock, PutItemCommand).map((input) => input.Item?.record?.S),
+      ...inputsOf(dynamoMock, UpdateItemCommand).flatMap((input) => (input.ExpressionAttributeValues?.[':record']?.S !== undefined ? [input.ExpressionAttributeValues[':record'].S] : [])),
+    ].map((json) => JSON.parse(json ?? '{}') as QuarantineRecord);
 
     beforeEach(() => {
       kmsMock.reset();
@@ -397,6 +401,19 @@ describe('quarantineInstance on an instance of an Auto Scaling group', () => {
       // The capture, the kept record (to check its seal), the kept record with the group.
       expect(macMessages()).toEqual([recordMacMessage(attempted!), recordMacMessage(genuine), recordMacMessage(supplemented!)]);
       expect(inputsOf(asMock, DetachInstancesCommand)).toHaveLength(1);
+      // This incident claims the kept record (written before claims: the earlier incident's claim goes in with it).
+      expect(inputsOf(dynamoMock, UpdateItemCommand)[0]).toEqual({
+        TableName: TABLE,
+        Key: { pk: { S: `quarantine#${ACCOUNT}#${REGION}#${INSTANCE_ID}` } },
+        UpdateExpression: 'ADD claims :claims',
+        ConditionExpression: 'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND attribute_not_exists(claims)',
+        ExpressionAttributeValues: {
+          ':claims': { SS: ['gd-earlier', ec2Incident().key] },
+          ':false': { BOOL: false },
+          ':capturedAt': { S: '2026-11-20T09:00:00.000Z' },
+          ':incidentKey': { S: 'gd-earlier' },
+        },
+      });
     });
 
     it('never seals again a record edited in the table (its seal no longer holds): no new MAC kept, no write, the group left alone, the step fails', async () => {

@@ -6,6 +6,7 @@ import type { QuarantineRecord } from '../../lib/responders/quarantine-records';
 import {
   DynamoDbQuarantineRecordStore,
   InMemoryQuarantineRecordStore,
+  claimsOf,
   quarantineRecordKey,
 } from '../../lib/responders/quarantine-records';
 import { ACCOUNT, INSTANCE_ID, REGION } from '../support/incidents';
@@ -58,6 +59,7 @@ describe('DynamoDbQuarantineRecordStore', () => {
             incidentKey: { S: RECORD.incidentKey },
             capturedAt: { S: RECORD.capturedAt },
             released: { BOOL: false },
+            claims: { SS: [RECORD.incidentKey] },
             record: { S: JSON.stringify({ ...RECORD, released: false }) },
           },
           ConditionExpression: 'attribute_not_exists(pk) OR released = :true',
@@ -86,36 +88,113 @@ describe('DynamoDbQuarantineRecordStore', () => {
   describe('supplement', () => {
     const GROUP_RECORD = { groupName: 'web-asg', mode: 'detach' as const, lifecycleState: 'InService', protectedFromScaleIn: false, desiredCapacity: 2, minSize: 1, maxSize: 4 };
 
-    it('replaces the record only while it is the unreleased capture it was read as', async () => {
-      dynamoMock.on(PutItemCommand).resolves({});
+    it('replaces only the record attribute (never the claims beside it), only while it is the unreleased capture it was read as', async () => {
+      dynamoMock.on(UpdateItemCommand).resolves({});
       const next = { ...RECORD, autoScaling: GROUP_RECORD };
-      expect(await store.supplement(RECORD, next)).toBe('saved');
-      expect(inputsOf(dynamoMock, PutItemCommand)).toEqual([
+      expect(await store.supplement({ ...RECORD, claims: [RECORD.incidentKey, 'gd-later'] }, { ...next, claims: [RECORD.incidentKey, 'gd-later'] })).toBe('saved');
+      expect(inputsOf(dynamoMock, UpdateItemCommand)).toEqual([
         {
           TableName: TABLE,
-          Item: {
-            pk: { S: PK },
-            account: { S: ACCOUNT },
-            region: { S: REGION },
-            instanceId: { S: INSTANCE_ID },
-            incidentKey: { S: RECORD.incidentKey },
-            capturedAt: { S: RECORD.capturedAt },
-            released: { BOOL: false },
-            record: { S: JSON.stringify({ ...next, released: false }) },
-          },
+          Key: { pk: { S: PK } },
+          UpdateExpression: 'SET #record = :record',
           ConditionExpression: 'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey',
-          ExpressionAttributeValues: { ':false': { BOOL: false }, ':capturedAt': { S: RECORD.capturedAt }, ':incidentKey': { S: RECORD.incidentKey } },
+          ExpressionAttributeNames: { '#record': 'record' },
+          ExpressionAttributeValues: {
+            ':record': { S: JSON.stringify({ ...next, released: false }) },
+            ':false': { BOOL: false },
+            ':capturedAt': { S: RECORD.capturedAt },
+            ':incidentKey': { S: RECORD.incidentKey },
+          },
         },
       ]);
+      expect(dynamoMock.commandCalls(PutItemCommand)).toHaveLength(0);
     });
 
     it('answers changed when the condition fails (released or captured again)', async () => {
-      dynamoMock.on(PutItemCommand).rejects(sdkError('ConditionalCheckFailedException'));
+      dynamoMock.on(UpdateItemCommand).rejects(sdkError('ConditionalCheckFailedException'));
       expect(await store.supplement(RECORD, { ...RECORD, autoScaling: GROUP_RECORD })).toBe('changed');
     });
   });
 
+  describe('claim', () => {
+    const SAME_CAPTURE_VALUES = { ':false': { BOOL: false }, ':capturedAt': { S: RECORD.capturedAt }, ':incidentKey': { S: RECORD.incidentKey } };
+
+    it('adds the incident to the claims of the unreleased capture it read, in one conditional UpdateItem', async () => {
+      dynamoMock.on(UpdateItemCommand).resolves({});
+      expect(await store.claim({ ...RECORD, claims: [RECORD.incidentKey] }, 'gd-later')).toBe('claimed');
+      expect(inputsOf(dynamoMock, UpdateItemCommand)).toEqual([
+        {
+          TableName: TABLE,
+          Key: { pk: { S: PK } },
+          UpdateExpression: 'ADD claims :claims',
+          ConditionExpression: 'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND attribute_exists(claims)',
+          ExpressionAttributeValues: { ':claims': { SS: ['gd-later'] }, ...SAME_CAPTURE_VALUES },
+        },
+      ]);
+    });
+
+    it("adds the record's own incident with it to a record written before claims, only while it still has none", async () => {
+      dynamoMock.on(UpdateItemCommand).resolves({});
+      expect(await store.claim(RECORD, 'gd-later')).toBe('claimed');
+      expect(inputsOf(dynamoMock, UpdateItemCommand)).toEqual([
+        {
+          TableName: TABLE,
+          Key: { pk: { S: PK } },
+          UpdateExpression: 'ADD claims :claims',
+          ConditionExpression: 'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND attribute_not_exists(claims)',
+          ExpressionAttributeValues: { ':claims': { SS: [RECORD.incidentKey, 'gd-later'] }, ...SAME_CAPTURE_VALUES },
+        },
+      ]);
+    });
+
+    it('answers changed when the record is no longer the capture it read', async () => {
+      dynamoMock.on(UpdateItemCommand).rejects(sdkError('ConditionalCheckFailedException'));
+      expect(await store.claim(RECORD, 'gd-later')).toBe('changed');
+    });
+  });
+
+  describe('releaseClaim', () => {
+    it('takes back the claim, keeping it as released, never the last one, in one conditional UpdateItem', async () => {
+      dynamoMock.on(UpdateItemCommand).resolves({});
+      expect(await store.releaseClaim({ ...RECORD, claims: [RECORD.incidentKey, 'gd-later'] }, RECORD.incidentKey)).toBe('released');
+      expect(inputsOf(dynamoMock, UpdateItemCommand)).toEqual([
+        {
+          TableName: TABLE,
+          Key: { pk: { S: PK } },
+          UpdateExpression: 'ADD releasedClaims :claim DELETE claims :claim',
+          ConditionExpression: 'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND contains(claims, :claimKey) AND size(claims) > :one',
+          ExpressionAttributeValues: {
+            ':claim': { SS: [RECORD.incidentKey] },
+            ':claimKey': { S: RECORD.incidentKey },
+            ':one': { N: '1' },
+            ':false': { BOOL: false },
+            ':capturedAt': { S: RECORD.capturedAt },
+            ':incidentKey': { S: RECORD.incidentKey },
+          },
+        },
+      ]);
+    });
+
+    it('answers changed when the condition fails (the last claim, or the record changed)', async () => {
+      dynamoMock.on(UpdateItemCommand).rejects(sdkError('ConditionalCheckFailedException'));
+      expect(await store.releaseClaim({ ...RECORD, claims: [RECORD.incidentKey, 'gd-later'] }, 'gd-later')).toBe('changed');
+    });
+  });
+
   describe('get', () => {
+    it('merges the claims kept beside the record', async () => {
+      dynamoMock.on(GetItemCommand).resolves({
+        Item: {
+          pk: { S: PK },
+          released: { BOOL: false },
+          claims: { SS: ['gd-later', RECORD.incidentKey] },
+          releasedClaims: { SS: ['gd-other'] },
+          record: { S: JSON.stringify({ ...RECORD, released: false }) },
+        },
+      });
+      expect(await store.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({ ...RECORD, claims: [RECORD.incidentKey, 'gd-later'].sort(), releasedClaims: ['gd-other'], released: false });
+    });
+
     it('reads the record with a consistent read and merges the release attributes', async () => {
       dynamoMock.on(GetItemCommand).resolves({
         Item: {
@@ -152,27 +231,38 @@ describe('DynamoDbQuarantineRecordStore', () => {
   });
 
   describe('markReleased', () => {
+    const LAST_CLAIM = 'attribute_exists(pk) AND (attribute_not_exists(claims) OR (size(claims) = :one AND contains(claims, :claimKey)))';
+
     it('sets released, when and by whom, only on an existing record', async () => {
       dynamoMock.on(UpdateItemCommand).resolves({});
-      await store.markReleased(ACCOUNT, REGION, INSTANCE_ID, { releasedAt: '2026-11-27T16:30:00.000Z', releasedBy: 'release-1' });
+      expect(await store.markReleased(ACCOUNT, REGION, INSTANCE_ID, { incidentKey: RECORD.incidentKey, releasedAt: '2026-11-27T16:30:00.000Z', releasedBy: 'release-1' })).toBe('released');
       expect(inputsOf(dynamoMock, UpdateItemCommand)).toEqual([
         {
           TableName: TABLE,
           Key: { pk: { S: PK } },
-          UpdateExpression: 'SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy',
-          ConditionExpression: 'attribute_exists(pk)',
+          UpdateExpression: 'SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy ADD releasedClaims :claim DELETE claims :claim',
+          ConditionExpression: LAST_CLAIM,
           ExpressionAttributeValues: {
             ':true': { BOOL: true },
             ':releasedAt': { S: '2026-11-27T16:30:00.000Z' },
             ':releasedBy': { S: 'release-1' },
+            ':claim': { SS: [RECORD.incidentKey] },
+            ':claimKey': { S: RECORD.incidentKey },
+            ':one': { N: '1' },
           },
         },
       ]);
     });
 
+    it('answers claimed, writing nothing, when another incident claimed the instance since the release read the record', async () => {
+      dynamoMock.on(UpdateItemCommand).rejects(sdkError('ConditionalCheckFailedException'));
+      expect(await store.markReleased(ACCOUNT, REGION, INSTANCE_ID, { incidentKey: RECORD.incidentKey, releasedAt: 'later', releasedBy: 'release-1' })).toBe('claimed');
+    });
+
     it('also sets the reason given for the release', async () => {
       dynamoMock.on(UpdateItemCommand).resolves({});
       await store.markReleased(ACCOUNT, REGION, INSTANCE_ID, {
+        incidentKey: RECORD.incidentKey,
         releasedAt: '2026-11-27T16:30:00.000Z',
         releasedBy: 'arn:aws:iam::111122223333:user/alice',
         releaseReason: 'false positive',
@@ -181,13 +271,16 @@ describe('DynamoDbQuarantineRecordStore', () => {
         {
           TableName: TABLE,
           Key: { pk: { S: PK } },
-          UpdateExpression: 'SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy, releaseReason = :releaseReason',
-          ConditionExpression: 'attribute_exists(pk)',
+          UpdateExpression: 'SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy, releaseReason = :releaseReason ADD releasedClaims :claim DELETE claims :claim',
+          ConditionExpression: LAST_CLAIM,
           ExpressionAttributeValues: {
             ':true': { BOOL: true },
             ':releasedAt': { S: '2026-11-27T16:30:00.000Z' },
             ':releasedBy': { S: 'arn:aws:iam::111122223333:user/alice' },
             ':releaseReason': { S: 'false positive' },
+            ':claim': { SS: [RECORD.incidentKey] },
+            ':claimKey': { S: RECORD.incidentKey },
+            ':one': { N: '1' },
           },
         },
       ]);
@@ -203,17 +296,41 @@ describe('InMemoryQuarantineRecordStore', () => {
     expect(await memory.supplement({ ...RECORD, capturedAt: 'another capture' }, next)).toBe('changed');
     expect(await memory.supplement(RECORD, next)).toBe('saved');
     expect((await memory.get(ACCOUNT, REGION, INSTANCE_ID))?.loadBalancers).toEqual(next.loadBalancers);
-    await memory.markReleased(ACCOUNT, REGION, INSTANCE_ID, { releasedAt: 'later', releasedBy: 'release-1' });
+    await memory.markReleased(ACCOUNT, REGION, INSTANCE_ID, { incidentKey: RECORD.incidentKey, releasedAt: 'later', releasedBy: 'release-1' });
     expect(await memory.supplement(RECORD, next)).toBe('changed');
   });
 
+
+  it('holds the instance while any incident claims it: a claim goes back only while another remains, the last one releases', async () => {
+    const memory = new InMemoryQuarantineRecordStore();
+    await memory.saveIfAbsent(RECORD);
+    const written = (await memory.get(ACCOUNT, REGION, INSTANCE_ID))!;
+    expect(claimsOf(written)).toEqual([RECORD.incidentKey]);
+    expect(await memory.claim(written, 'gd-later')).toBe('claimed');
+    const claimed = (await memory.get(ACCOUNT, REGION, INSTANCE_ID))!;
+    expect(claimed.claims).toEqual([RECORD.incidentKey, 'gd-later']);
+    // Not the last claim: the writer's goes, and the later incident alone holds it.
+    expect(await memory.releaseClaim(claimed, RECORD.incidentKey)).toBe('released');
+    const held = (await memory.get(ACCOUNT, REGION, INSTANCE_ID))!;
+    expect(held).toMatchObject({ claims: ['gd-later'], releasedClaims: [RECORD.incidentKey], released: false });
+    // The last claim never goes alone: its release restores the instance and marks the record.
+    expect(await memory.releaseClaim(held, 'gd-later')).toBe('changed');
+    expect(await memory.markReleased(ACCOUNT, REGION, INSTANCE_ID, { incidentKey: RECORD.incidentKey, releasedAt: 'later', releasedBy: 'release-1' })).toBe('claimed');
+    expect(await memory.markReleased(ACCOUNT, REGION, INSTANCE_ID, { incidentKey: 'gd-later', releasedAt: 'later', releasedBy: 'release-1' })).toBe('released');
+    expect(await memory.get(ACCOUNT, REGION, INSTANCE_ID)).toMatchObject({ released: true, releasedClaims: [RECORD.incidentKey, 'gd-later'] });
+  });
+
+  it('counts a record written before claims as held by its own incident alone', () => {
+    expect(claimsOf(RECORD)).toEqual([RECORD.incidentKey]);
+    expect(claimsOf({ ...RECORD, claims: ['gd-later'] })).toEqual(['gd-later']);
+  });
 
   it('keeps the first record while it is not released, then accepts a new quarantine after release', async () => {
     const memory = new InMemoryQuarantineRecordStore();
     expect(await memory.saveIfAbsent(RECORD)).toBe('saved');
     expect(await memory.saveIfAbsent({ ...RECORD, incidentKey: 'second', networkInterfaces: [] })).toBe('exists');
     expect((await memory.get(ACCOUNT, REGION, INSTANCE_ID))?.incidentKey).toBe(RECORD.incidentKey);
-    await memory.markReleased(ACCOUNT, REGION, INSTANCE_ID, { releasedAt: 'later', releasedBy: 'release-1' });
+    await memory.markReleased(ACCOUNT, REGION, INSTANCE_ID, { incidentKey: RECORD.incidentKey, releasedAt: 'later', releasedBy: 'release-1' });
     expect(await memory.saveIfAbsent({ ...RECORD, incidentKey: 'third' })).toBe('saved');
     expect(await memory.get(ACCOUNT, REGION, INSTANCE_ID)).toMatchObject({ incidentKey: 'third', released: false });
   });

@@ -226,7 +226,7 @@ describe('quarantineInstance', () => {
       const result = await run();
       const expected = await sealed(recordOfDefaultInstance(KEY, NOW.toISOString()));
       expect(result.preQuarantine).toEqual(expected);
-      expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({ ...expected, released: false });
+      expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({ ...expected, claims: [KEY], released: false });
     });
 
     it('needs at most 4 + 2 x ENIs sequential EC2 round trips, running independent calls concurrently', async () => {
@@ -615,7 +615,48 @@ describe('quarantineInstance', () => {
       expect(result).toMatchObject({ status: 'already-quarantined', idempotentReplay: true, isolationGroupId: ISOLATION_SG });
       expect(mutatingCallCount()).toBe(0);
       expect(clients.sent).not.toContain('store:saveIfAbsent');
-      expect(result.actions.map((a) => a.outcome)).toEqual(['observed', 'observed', 'already-done']);
+      // No record to claim (Firebreak did not write one): said, since release cannot restore it.
+      expect(result.actions.map((a) => [a.api, a.outcome])).toEqual([
+        ['firebreak:check-grant', 'observed'],
+        ['ec2:DescribeInstances', 'observed'],
+        ['firebreak:decide', 'already-done'],
+        ['firebreak:claim-quarantine', 'skipped'],
+      ]);
+    });
+
+    it("claims the quarantine for this incident on another incident's record, so that incident's release leaves the instance contained (review r3 F1)", async () => {
+      givenInstance(ec2Mock, quarantinedShape);
+      givenGroups(ec2Mock);
+      await records.saveIfAbsent(await sealed(recordOfDefaultInstance('gd-earlier', '2026-11-20T09:00:00.000Z')));
+      const result = await run();
+      expect(result).toMatchObject({ status: 'already-quarantined', idempotentReplay: true });
+      expect(mutatingCallCount()).toBe(0);
+      expect(result.actions.find((a) => a.api === 'firebreak:claim-quarantine')).toMatchObject({ outcome: 'done', detail: expect.stringContaining('beside incident gd-earlier') as unknown });
+      expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.claims).toEqual(['gd-earlier', KEY]);
+      expect(result.preQuarantine?.claims).toEqual(['gd-earlier', KEY]);
+      // Run again (a retry): the claim is there already, nothing is written.
+      const again = await run();
+      expect(again.actions.find((a) => a.api === 'firebreak:claim-quarantine')?.outcome).toBe('already-done');
+      expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.claims).toEqual(['gd-earlier', KEY]);
+    });
+
+    it('in dry-run only says it would claim the quarantine', async () => {
+      givenInstance(ec2Mock, quarantinedShape);
+      givenGroups(ec2Mock);
+      await records.saveIfAbsent(await sealed(recordOfDefaultInstance('gd-earlier', '2026-11-20T09:00:00.000Z')));
+      const result = await run(input({ mode: 'dry-run' }));
+      expect(result.actions.find((a) => a.api === 'firebreak:claim-quarantine')?.outcome).toBe('would-do');
+      expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.claims).toEqual(['gd-earlier']);
+    });
+
+    it('claims the kept record of another incident when its own record could not be written (exists)', async () => {
+      givenInstance(ec2Mock);
+      givenGroups(ec2Mock);
+      await records.saveIfAbsent(await sealed(recordOfDefaultInstance('gd-earlier', '2026-11-20T09:00:00.000Z')));
+      const result = await run();
+      expect(result.status).toBe('quarantined');
+      expect(result.preQuarantine).toMatchObject({ incidentKey: 'gd-earlier', claims: ['gd-earlier', KEY] });
+      expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.claims).toEqual(['gd-earlier', KEY]);
     });
 
     it('is not fooled by the tag alone: an ENI outside the isolation group is moved', async () => {
@@ -1111,6 +1152,7 @@ describe('quarantineInstance, isolation first (issue 10): the finding’s VPC is
           incidentKey: { S: KEY },
           capturedAt: { S: NOW.toISOString() },
           released: { BOOL: false },
+          claims: { SS: [KEY] },
           record: { S: JSON.stringify({ ...original, released: false }) },
         },
         ConditionExpression: 'attribute_not_exists(pk) OR released = :true',
@@ -1142,7 +1184,7 @@ describe('quarantineInstance, isolation first (issue 10): the finding’s VPC is
       expect(ec2Mock.commandCalls(DisassociateIamInstanceProfileCommand)).toHaveLength(0);
       expect(ec2Mock.commandCalls(CreateTagsCommand)).toHaveLength(0);
       const original = await sealed(recordOfDefaultInstance(KEY, NOW.toISOString()));
-      expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({ ...original, released: false });
+      expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({ ...original, claims: [KEY], released: false });
     });
 
     it('one ENI’s move fails: the other ENI is isolated, the protections are on, and the retry resumes from the original record', async () => {
@@ -1152,7 +1194,7 @@ describe('quarantineInstance, isolation first (issue 10): the finding’s VPC is
       expect(movesOf(ENI_B)).toEqual([{ NetworkInterfaceId: ENI_B, Groups: [UNTRACK_SG] }]);
       expect(ec2Mock.commandCalls(ModifyInstanceAttributeCommand)).toHaveLength(3);
       const original = await sealed(recordOfDefaultInstance(KEY, NOW.toISOString()));
-      expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({ ...original, released: false });
+      expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({ ...original, claims: [KEY], released: false });
 
       // The retry sees ENI_A isolated, ENI_B where it was, the protections on.
       ec2Mock.reset();
@@ -1174,7 +1216,7 @@ describe('quarantineInstance, isolation first (issue 10): the finding’s VPC is
       expect(retry.status).toBe('quarantined');
       expect(inputsOf(ec2Mock, ModifyNetworkInterfaceAttributeCommand)).toEqual(everyMoveOf(ENI_B));
       expect(ec2Mock.commandCalls(ModifyInstanceAttributeCommand)).toHaveLength(0);
-      expect(retry.preQuarantine).toEqual({ ...original, released: false });
+      expect(retry.preQuarantine).toEqual({ ...original, claims: [KEY], released: false });
       expect(retry.networkInterfaces).toEqual([
         { id: ENI_A, groupsBefore: [APP_SG] },
         { id: ENI_B, groupsBefore: [DB_SG, MON_SG] },

@@ -12,7 +12,7 @@ import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/clie
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Incident } from '../../lib/incident/model';
-import { TransientResponderError } from '../../lib/contracts/responder-errors';
+import { ResponderFailedError, TransientResponderError } from '../../lib/contracts/responder-errors';
 import { silentLogger } from '../../lib/responders/logging';
 import type { ResponderMode } from '../../lib/contracts/responder-mode';
 import { quarantineInstance } from '../../lib/responders/quarantine';
@@ -155,7 +155,7 @@ describe('releaseInstance', () => {
           { id: ENI_B, groupsRestored: [DB_SG, MON_SG] },
         ],
         instanceProfileArn: PROFILE_ARN,
-        preQuarantine: { ...RECORD, released: false },
+        preQuarantine: { ...RECORD, claims: [QUARANTINE_KEY], released: false },
       });
     });
 
@@ -195,6 +195,7 @@ describe('releaseInstance', () => {
       const result = await release(input({ request: REQUEST }));
       expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({
         ...RECORD,
+        releasedClaims: [QUARANTINE_KEY],
         released: true,
         releasedAt: NOW.toISOString(),
         releasedBy: CAROL,
@@ -224,6 +225,7 @@ describe('releaseInstance', () => {
       const result = await release();
       expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({
         ...RECORD,
+        releasedClaims: [QUARANTINE_KEY],
         released: true,
         releasedAt: NOW.toISOString(),
         releasedBy: CAROL,
@@ -467,14 +469,18 @@ describe('releaseInstance with the DynamoDB record store', () => {
         TableName: TABLE,
         Key: { pk: { S: quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID) } },
         UpdateExpression:
-          'SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy, releaseRequestedBy = :releaseRequestedBy, releaseReason = :releaseReason',
-        ConditionExpression: 'attribute_exists(pk)',
+          'SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy, releaseRequestedBy = :releaseRequestedBy, releaseReason = :releaseReason ADD releasedClaims :claim DELETE claims :claim',
+        // The last claim (a record written before claims has none: its own incident's).
+        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(claims) OR (size(claims) = :one AND contains(claims, :claimKey)))',
         ExpressionAttributeValues: {
           ':true': { BOOL: true },
           ':releasedAt': { S: NOW.toISOString() },
           ':releasedBy': { S: CAROL },
           ':releaseRequestedBy': { S: ALICE },
           ':releaseReason': { S: REQUEST.reason },
+          ':claim': { SS: [QUARANTINE_KEY] },
+          ':claimKey': { S: QUARANTINE_KEY },
+          ':one': { N: '1' },
         },
       },
     ]);
@@ -559,6 +565,8 @@ describe('releaseInstance refuses what it cannot trust, and changes nothing (iss
         ...store,
         saveIfAbsent: store.saveIfAbsent.bind(store),
         supplement: store.supplement.bind(store),
+        claim: store.claim.bind(store),
+        releaseClaim: store.releaseClaim.bind(store),
         markReleased: store.markReleased.bind(store),
         get: () => get(ACCOUNT, REGION, 'i-0fff1234def567890'),
       },
@@ -578,7 +586,7 @@ describe('releaseInstance refuses what it cannot trust, and changes nothing (iss
     const result = await release(input({ incident: { key: 'gd-another-incident' } }), clearance);
     expect(result).toMatchObject({
       status: 'refused',
-      refusal: `the record is incident ${QUARANTINE_KEY}'s, not gd-another-incident's: that incident's release restores it (\`firebreak release --incident ${QUARANTINE_KEY}\`)`,
+      refusal: `incident gd-another-incident holds no claim on ${INSTANCE_ID}: it is held quarantined by incident ${QUARANTINE_KEY} (recorded by incident ${QUARANTINE_KEY}); their release restores it (\`firebreak release --incident ${QUARANTINE_KEY}\`)`,
     });
     expect(asked).toEqual([]);
     expect(ec2Mock.calls()).toHaveLength(0);
@@ -598,5 +606,100 @@ describe('releaseInstance refuses what it cannot trust, and changes nothing (iss
     givenInstance(ec2Mock, QUARANTINED);
     const result = await releaseInstance(input(), { clients, logger: silentLogger, records, sealer: TEST_SEALER, now: () => NOW });
     expect(result).toMatchObject({ status: 'refused', refusal: expect.stringContaining('no approval check is configured') });
+  });
+});
+
+describe('releaseInstance when several incidents hold the instance (review r3 F1: one release must not lift another incident\'s containment)', () => {
+  const LATER = 'gd-2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b';
+
+  /** The record A (QUARANTINE_KEY) wrote, claimed since by a later incident that found the instance quarantined. */
+  async function heldByBoth(): Promise<void> {
+    await records.saveIfAbsent(RECORD);
+    expect(await records.claim((await records.get(ACCOUNT, REGION, INSTANCE_ID))!, LATER)).toBe('claimed');
+    givenInstance(ec2Mock, QUARANTINED);
+  }
+
+  it('takes back only the released incident\'s claim: nothing in EC2 changes, the instance stays quarantined, and it names the incident that still holds it', async () => {
+    await heldByBoth();
+    const result = await release(input({ request: REQUEST }));
+    expect(result).toMatchObject({ status: 'claim-released', idempotentReplay: false, heldBy: [LATER], releasedBy: CAROL, requestedBy: ALICE });
+    expect(mutatingCallCount()).toBe(0);
+    expect(ec2Mock.commandCalls(DescribeSecurityGroupsCommand)).toHaveLength(0);
+    expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toMatchObject({ claims: [LATER], releasedClaims: [QUARANTINE_KEY], released: false });
+    expect(result.actions.slice(-2)).toEqual([
+      expect.objectContaining({ api: 'firebreak:release-claim', outcome: 'done', detail: expect.stringContaining(`Took back incident ${QUARANTINE_KEY}'s claim on ${INSTANCE_ID} by ${CAROL} (approver)`) }),
+      expect.objectContaining({ api: 'firebreak:restore', outcome: 'skipped', detail: expect.stringContaining(`${INSTANCE_ID} stays quarantined: incident ${LATER} still holds it`) }),
+    ]);
+  });
+
+  it('restores the instance from the sealed record of the first incident when the later incident, holding the last claim, is released', async () => {
+    await heldByBoth();
+    expect((await release()).status).toBe('claim-released');
+    const result = await release(input({ incident: { key: LATER } }));
+    expect(result).toMatchObject({ status: 'released', instanceProfileArn: PROFILE_ARN, preQuarantine: { incidentKey: QUARANTINE_KEY } });
+    expect(inputsOf<{ NetworkInterfaceId: string }>(ec2Mock, ModifyNetworkInterfaceAttributeCommand)).toHaveLength(2);
+    expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toMatchObject({ released: true, releasedBy: CAROL, releasedClaims: [QUARANTINE_KEY, LATER] });
+    // Either incident asked again: already released, not refused (both were released).
+    expect((await release(input({ incident: { key: LATER } }))).status).toBe('already-released');
+    expect((await release()).status).toBe('already-released');
+  });
+
+  it('still checks the seal before it takes back a claim: a record edited in the table is refused', async () => {
+    await records.saveIfAbsent({ ...RECORD, instanceProfileArn: 'arn:aws:iam::111122223333:instance-profile/Administrator' });
+    await records.claim((await records.get(ACCOUNT, REGION, INSTANCE_ID))!, LATER);
+    givenInstance(ec2Mock, QUARANTINED);
+    const result = await release(input({ incident: { key: LATER } }));
+    expect(result).toMatchObject({ status: 'refused', refusal: expect.stringContaining('failed its integrity check') });
+    expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.claims).toEqual([QUARANTINE_KEY, LATER]);
+  });
+
+  it('takes back no claim without the approval', async () => {
+    await heldByBoth();
+    const result = await release(input(), { check: async () => ({ cleared: false, reason: `nobody has approved ${EXECUTION_ARN}` }) });
+    expect(result.status).toBe('refused');
+    expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.claims).toEqual([QUARANTINE_KEY, LATER]);
+  });
+
+  it('refuses an incident that holds no claim, before the approval and any EC2 call, naming those that do', async () => {
+    await heldByBoth();
+    const asked: string[] = [];
+    const result = await release(input({ incident: { key: 'gd-unrelated' } }), { check: async (i) => (asked.push(i.incident.key), APPROVED.check(i, RECORD)) });
+    expect(result).toMatchObject({ status: 'refused', refusal: expect.stringContaining(`held quarantined by incident ${QUARANTINE_KEY}, incident ${LATER}`) });
+    expect(asked).toEqual([]);
+    expect(ec2Mock.calls()).toHaveLength(0);
+  });
+
+  it('answers claim-released again, writing nothing, when the same incident is released again while the other still holds it', async () => {
+    await heldByBoth();
+    await release();
+    const again = await release();
+    expect(again).toMatchObject({ status: 'claim-released', idempotentReplay: true, heldBy: [LATER] });
+    expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toMatchObject({ claims: [LATER], releasedClaims: [QUARANTINE_KEY], released: false });
+  });
+
+  it('in dry-run says the claim would go back and the instance would stay quarantined; nothing is written', async () => {
+    await heldByBoth();
+    const result = await release(input({ mode: 'dry-run' }));
+    expect(result).toMatchObject({ status: 'dry-run', heldBy: [LATER] });
+    expect(result.actions).toContainEqual(expect.objectContaining({ api: 'firebreak:release-claim', outcome: 'would-do' }));
+    expect(mutatingCallCount()).toBe(0);
+    expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.claims).toEqual([QUARANTINE_KEY, LATER]);
+  });
+
+  it('fails as transient when the record changed between the read and the claim\'s release (the retry decides again)', async () => {
+    await heldByBoth();
+    const racing = Object.assign(records, { releaseClaim: async () => 'changed' as const });
+    const error = await releaseInstance(input(), { clients, logger: silentLogger, records: racing, sealer: TEST_SEALER, clearance: APPROVED, now: () => NOW }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransientResponderError);
+  });
+
+  it('fails loudly, leaving the record unreleased, when another incident claimed the instance while the last release restored it', async () => {
+    await records.saveIfAbsent(RECORD);
+    givenInstance(ec2Mock, QUARANTINED);
+    const racing = Object.assign(records, { markReleased: async () => 'claimed' as const });
+    const error = await releaseInstance(input(), { clients, logger: silentLogger, records: racing, sealer: TEST_SEALER, clearance: APPROVED, now: () => NOW }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ResponderFailedError);
+    expect((error as Error).message).toMatch(/another incident claimed .* while incident .*'s release restored it/);
+    expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.released).toBe(false);
   });
 });

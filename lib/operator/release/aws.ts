@@ -58,7 +58,8 @@ export async function describeInstanceToRelease(ec2: EC2Client, instanceId: stri
 
 /**
  * dynamodb:GetItem (consistent) of the instance's pre-quarantine record: the incident that
- * quarantined it and whether it was released; undefined when Firebreak keeps none. Throws the
+ * quarantined it, the incidents that hold it (claims) and whether it was released; undefined when
+ * Firebreak keeps none. Throws the
  * SDK's error when the caller may not read the table (the caller decides what then), a
  * LiveSetupError for missing or expired credentials, a ReleaseFailedError otherwise.
  */
@@ -70,7 +71,7 @@ export async function readRecordedQuarantine(dynamodb: DynamoDBClient, table: st
         TableName: table,
         Key: { pk: { S: quarantineRecordKey(where.account, where.region, instanceId) } },
         ConsistentRead: true,
-        ProjectionExpression: 'incidentKey, released',
+        ProjectionExpression: 'incidentKey, released, claims',
       }),
     ));
   } catch (error) {
@@ -80,7 +81,9 @@ export async function readRecordedQuarantine(dynamodb: DynamoDBClient, table: st
     throw new ReleaseFailedError(`dynamodb:GetItem of the pre-quarantine record failed (${awsErrorCode(error) ?? 'UnknownError'}): ${messageOf(error)}`, { cause: error });
   }
   if (item?.incidentKey?.S === undefined) return undefined;
-  return { incidentKey: item.incidentKey.S, released: item.released?.BOOL === true };
+  // A record written before claims has none: its own incident alone holds the instance.
+  const claims = item.claims?.SS !== undefined ? [...item.claims.SS].sort() : [item.incidentKey.S];
+  return { incidentKey: item.incidentKey.S, released: item.released?.BOOL === true, claims };
 }
 
 /** What StartExecution answered. */

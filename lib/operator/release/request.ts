@@ -95,24 +95,47 @@ export function incidentKeyFromTags(instanceId: string, tags: Readonly<Record<st
 
 /** What the state table says of the instance's pre-quarantine record: its unsealed attributes, a claim the release step verifies. */
 export interface RecordedQuarantine {
+  /** The incident that wrote the record. */
   readonly incidentKey: string;
   readonly released: boolean;
+  /** The incidents that hold the instance quarantined (the record's claims; its own incident for a record older than claims). */
+  readonly claims: readonly string[];
 }
 
 /**
- * The incident a release names before any tag is read (pure): the unreleased record's, which
- * --incident must then be too (the release step refuses any other incident, and the instance's
- * tag can be changed by anyone who may tag the instance); else --incident; else undefined, and the
- * tag tells (incidentKeyFromTags).
+ * The incident a release names before any tag is read (pure). With an unreleased record: --incident
+ * when it holds a claim on the instance (the release step refuses any other incident, and the
+ * instance's tag can be changed by anyone who may tag the instance); without --incident, the one
+ * incident holding it, or the record's own among several. Without a record, --incident; else
+ * undefined, and the tag tells (incidentKeyFromTags).
  */
 export function releaseIncidentOf(instanceId: string, recorded: RecordedQuarantine | undefined, incident: string | undefined): string | undefined {
   if (recorded === undefined || recorded.released) return incident;
-  if (incident !== undefined && incident !== recorded.incidentKey) {
+  const holders = recorded.claims;
+  if (incident !== undefined) {
+    if (holders.includes(incident)) return incident;
     throw new ReleaseSetupError(
-      `${instanceId} was quarantined by incident ${recorded.incidentKey} (its pre-quarantine record), not ${incident}: the release step would refuse; drop --incident or pass --incident ${recorded.incidentKey}`,
+      `${instanceId} is held quarantined by incident ${holders.join(', incident ')} (its pre-quarantine record), not ${incident}: the release step would refuse; pass --incident ${holders[0] ?? recorded.incidentKey}`,
     );
   }
-  return recorded.incidentKey;
+  if (holders.length === 1) return holders[0];
+  if (holders.includes(recorded.incidentKey)) return recorded.incidentKey;
+  throw new ReleaseSetupError(
+    `${instanceId} is held quarantined by incidents ${holders.join(', ')}: pass --incident KEY for the one to release (each release takes back only its own incident's claim; the last one restores the instance)`,
+  );
+}
+
+/**
+ * What the requester should know before the approval (pure): the other incidents that still hold
+ * the instance, so that this release takes back only its own claim and the instance stays
+ * quarantined; undefined when this incident holds it alone (or nothing is known).
+ */
+export function otherClaimsNotice(instanceId: string, recorded: RecordedQuarantine | undefined, incidentKey: string): string | undefined {
+  if (recorded === undefined || recorded.released) return undefined;
+  const others = recorded.claims.filter((key) => key !== incidentKey);
+  if (others.length === 0) return undefined;
+  const holders = others.length === 1 ? `incident ${others[0]!} also holds it` : `incidents ${others.join(', ')} also hold it`;
+  return `${instanceId} stays quarantined after this release: ${holders}. The release takes back only incident ${incidentKey}'s claim; the release of the last incident holding ${instanceId} restores it.`;
 }
 
 /** Where the release state machine's ARN came from, for the message. */

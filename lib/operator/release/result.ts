@@ -27,6 +27,7 @@ const releaseResultSchema = z.looseObject({
   refusal: z.string().optional(),
   releasedBy: z.string().optional(),
   requestedBy: z.string().optional(),
+  heldBy: z.array(z.string()).optional(),
   preQuarantine: z
     .looseObject({
       incidentKey: z.string().optional(),
@@ -69,6 +70,7 @@ export function stepResultsOf<T extends z.ZodType>(output: string | undefined, s
 
 const KNOWN_STATUSES: readonly ReleaseStatus[] = [
   'released',
+  'claim-released',
   'already-released',
   'dry-run',
   'no-record',
@@ -93,7 +95,12 @@ export function releaseSummary(outcome: ReleaseOutcome): string {
   switch (status) {
     case 'released':
       return `Released: ${instance} is back to its pre-quarantine state${recorded}${restored.length ? ` (${restored.join('; ')}; protections and tags as above)` : ' (protections and tags as above)'}; the record is marked released.`;
+    case 'claim-released':
+      return `Claim released: incident ${outcome.incidentKey ?? 'of this release'} no longer holds ${instance}, but ${instance} STAYS QUARANTINED: ${heldByText(outcome.heldBy)}. Nothing was restored; the release of the last of them restores it.`;
     case 'dry-run':
+      if (outcome.heldBy !== undefined && outcome.heldBy.length > 0) {
+        return `Dry run: nothing was changed. A release would take back only this incident's claim: ${instance} would stay quarantined, ${heldByText(outcome.heldBy)}.`;
+      }
       return `Dry run: nothing was changed. The lines above are what a release would do${restored.length ? ` (${restored.join('; ')})` : ''}; would-be-denied means the responder's role lacks that permission.`;
     case 'already-released':
       return `Already released${record?.releasedAt ? ` at ${record.releasedAt}` : ''}${record?.releasedBy ? ` by ${record.releasedBy}` : ''}: nothing was changed.`;
@@ -110,6 +117,12 @@ export function releaseSummary(outcome: ReleaseOutcome): string {
     case 'refused':
       return `Release REFUSED: ${outcome.refusal ?? 'see the actions above'}. Nothing was changed; the instance stays quarantined.`;
   }
+}
+
+/** Which incidents still hold the instance, in words. */
+function heldByText(heldBy: readonly string[] | undefined): string {
+  if (heldBy === undefined || heldBy.length === 0) return 'other incidents still hold it';
+  return heldBy.length === 1 ? `incident ${heldBy[0]!} still holds it` : `incidents ${heldBy.join(', ')} still hold it`;
 }
 
 /** The lines printed for one release result: a header, one line per action, the summary. */

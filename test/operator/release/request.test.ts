@@ -6,6 +6,7 @@ import {
   RELEASE_OUTPUT_KEY,
   buildReleaseRequest,
   incidentKeyFromTags,
+  otherClaimsNotice,
   releaseExecutionName,
   releaseIncidentOf,
   releaseStateMachineOf,
@@ -125,20 +126,42 @@ describe('incidentKeyFromTags', () => {
   });
 });
 
+describe('otherClaimsNotice', () => {
+  it('tells the requester which other incidents still hold the instance, and that it stays quarantined', () => {
+    const recorded = { incidentKey: 'gd-a', released: false, claims: ['gd-a', 'gd-b'] };
+    expect(otherClaimsNotice(INSTANCE, recorded, 'gd-a')).toBe(
+      `${INSTANCE} stays quarantined after this release: incident gd-b also holds it. The release takes back only incident gd-a's claim; the release of the last incident holding ${INSTANCE} restores it.`,
+    );
+    expect(otherClaimsNotice(INSTANCE, { ...recorded, claims: ['gd-a'] }, 'gd-a')).toBeUndefined();
+    expect(otherClaimsNotice(INSTANCE, { ...recorded, released: true }, 'gd-a')).toBeUndefined();
+    expect(otherClaimsNotice(INSTANCE, undefined, 'gd-a')).toBeUndefined();
+  });
+});
+
 describe('releaseIncidentOf', () => {
-  const recorded = { incidentKey: 'gd-6ac3f0e9a1b2c3d4', released: false };
+  const recorded = { incidentKey: 'gd-6ac3f0e9a1b2c3d4', released: false, claims: ['gd-6ac3f0e9a1b2c3d4'] };
+  const LATER = 'gd-2b2b2b2b2b2b2b2b';
 
   it("names the unreleased record's incident, whatever the instance's tag says (anyone with ec2:CreateTags can write it)", () => {
     expect(releaseIncidentOf(INSTANCE, recorded, undefined)).toBe('gd-6ac3f0e9a1b2c3d4');
     expect(releaseIncidentOf(INSTANCE, recorded, 'gd-6ac3f0e9a1b2c3d4')).toBe('gd-6ac3f0e9a1b2c3d4');
   });
 
-  it("refuses --incident naming another incident than the record's, saying which one to pass", () => {
+  it('refuses --incident naming an incident that holds no claim on the instance, saying which one to pass', () => {
     expect(() => releaseIncidentOf(INSTANCE, recorded, 'gd-0ther000000000000')).toThrow(
       new ReleaseSetupError(
-        `${INSTANCE} was quarantined by incident gd-6ac3f0e9a1b2c3d4 (its pre-quarantine record), not gd-0ther000000000000: the release step would refuse; drop --incident or pass --incident gd-6ac3f0e9a1b2c3d4`,
+        `${INSTANCE} is held quarantined by incident gd-6ac3f0e9a1b2c3d4 (its pre-quarantine record), not gd-0ther000000000000: the release step would refuse; pass --incident gd-6ac3f0e9a1b2c3d4`,
       ),
     );
+  });
+
+  it('takes --incident of any incident that holds the instance (a later incident that claimed it, review r3 F1)', () => {
+    const both = { ...recorded, claims: ['gd-6ac3f0e9a1b2c3d4', LATER] };
+    expect(releaseIncidentOf(INSTANCE, both, LATER)).toBe(LATER);
+    // Without --incident, the record's own among several, else the one left, else it asks.
+    expect(releaseIncidentOf(INSTANCE, both, undefined)).toBe('gd-6ac3f0e9a1b2c3d4');
+    expect(releaseIncidentOf(INSTANCE, { ...recorded, claims: [LATER] }, undefined)).toBe(LATER);
+    expect(() => releaseIncidentOf(INSTANCE, { ...recorded, claims: [LATER, 'gd-third'] }, undefined)).toThrow(/held quarantined by incidents gd-2b2b2b2b2b2b2b2b, gd-third: pass --incident KEY/);
   });
 
   it('leaves the choice to --incident or the tag without a record, or with a released one (the step reports it)', () => {

@@ -78,6 +78,14 @@ describe('releaseSummary', () => {
     );
   });
 
+  it('says a claim-released instance STAYS QUARANTINED, and which incidents still hold it (review r3 F1)', () => {
+    const claimOnly = outcome({ status: 'claim-released', incidentKey: 'gd-b', heldBy: ['gd-a'], networkInterfaces: [] });
+    expect(releaseSummary(claimOnly)).toBe(
+      `Claim released: incident gd-b no longer holds ${INSTANCE}, but ${INSTANCE} STAYS QUARANTINED: incident gd-a still holds it. Nothing was restored; the release of the last of them restores it.`,
+    );
+    expect(releaseSummary(outcome({ status: 'dry-run', mode: 'dry-run', heldBy: ['gd-a', 'gd-c'] }))).toContain('incidents gd-a, gd-c still hold it');
+  });
+
   it('says a dry run changed nothing', () => {
     expect(releaseSummary(outcome({ status: 'dry-run', mode: 'dry-run' }))).toMatch(/^Dry run: nothing was changed\./);
   });
