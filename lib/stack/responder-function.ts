@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Duration } from 'aws-cdk-lib';
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Tokenization, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -115,6 +115,8 @@ export class ResponderFunction extends Construct {
     );
     for (const { statement } of props.statements) this.role.addToPrincipalPolicy(statement);
 
+    const environment = { NODE_OPTIONS: '--enable-source-maps', ...props.environment };
+    assertEnvironmentFits(props.responder, environment);
     const options = {
       description: props.description,
       runtime: lambda.Runtime.NODEJS_22_X,
@@ -125,7 +127,7 @@ export class ResponderFunction extends Construct {
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
       ...(props.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions } : {}),
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      environment,
     };
     this.function = fromSource
       ? new NodejsFunction(this, 'Function', {
@@ -165,4 +167,45 @@ export class ResponderFunction extends Construct {
       },
     ]);
   }
+}
+
+/** Lambda refuses a function whose environment variables total more than 4 KB (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html). */
+export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
+
+/**
+ * What a value not known at synth (a table name, a topic or key ARN, the account id) is counted as:
+ * CloudFormation resolves it at deploy time, and the longest Firebreak passes, a generated name or
+ * an ARN with one, stays within this.
+ */
+export const UNRESOLVED_VALUE_ALLOWANCE_BYTES = 256;
+
+/** The environment's size as Lambda counts it (names and values, UTF-8), each unresolved value at its allowance. */
+export function environmentSize(environment: Readonly<Record<string, string>>): number {
+  let size = 0;
+  for (const [name, value] of Object.entries(environment)) {
+    // Each unresolved value as a placeholder of its allowance's length, the literal text as it is.
+    const placeholder = 'x'.repeat(UNRESOLVED_VALUE_ALLOWANCE_BYTES);
+    const counted = Tokenization.reverseString(value).mapTokens({ mapToken: () => placeholder }).join({ join: (left: unknown, right: unknown) => `${String(left)}${String(right)}` }) as unknown;
+    size += Buffer.byteLength(name) + Buffer.byteLength(String(counted ?? ''));
+  }
+  return size;
+}
+
+/**
+ * Fails the synth, naming the function and its largest variables, when its environment would pass
+ * Lambda's 4 KB: the deployment would fail later and less clearly. The lists the stack writes from
+ * the playbooks (FIREBREAK_PLAYBOOK_RAILS, FIREBREAK_PLAYBOOK_STEPS) grow with them.
+ */
+export function assertEnvironmentFits(responder: string, environment: Readonly<Record<string, string>>): void {
+  const size = environmentSize(environment);
+  if (size <= LAMBDA_ENVIRONMENT_LIMIT_BYTES) return;
+  const largest = Object.keys(environment)
+    .map((name) => ({ name, size: environmentSize({ [name]: environment[name] as string }) }))
+    .sort((a, b) => b.size - a.size)
+    .slice(0, 3)
+    .map(({ name, size: bytes }) => `${name} (${bytes} bytes)`);
+  throw new Error(
+    `responder "${responder}": its environment variables would total about ${size} bytes, over Lambda's ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} (largest: ${largest.join(', ')}). ` +
+      'Deploy fewer playbooks with steps of this responder, or give their steps fewer distinct options.',
+  );
 }
