@@ -120,5 +120,8 @@ export function stepClaimOf(
   optionsSchema: z.core.$ZodType,
   environment: DeploymentEnvironment,
 ): StepClaim {
-  return { responder, options: input.options, request: input.request, deployed: deployedStepsOf(environment, optionsSchema) };
+  // Parsed again, as the deployed options are: a parse's output parses to itself, so only the
+  // defaults a hand-built input left out are added; an input the schema refuses matches nothing.
+  const options = z.safeParse(optionsSchema, input.options);
+  return { responder, options: options.success ? options.data : { unparsable: true }, request: input.request, deployed: deployedStepsOf(environment, optionsSchema) };
 }
