@@ -556,6 +556,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         execution: 'none' | 'forged' | 'previous';
         /** Overrides of the previous execution's own incident, sent instead of the template's. */
         previousIncident?: Readonly<Record<string, unknown>>;
+        options?: Readonly<Record<string, unknown>>;
       };
     }[] = [];
     for (const [injection, entry] of scenario.inject.entries()) {
@@ -591,6 +592,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
             mode: entry.mode ?? 'enforce',
             execution: entry.execution ?? 'none',
             ...(entry.incident !== undefined ? { previousIncident: entry.incident.set } : {}),
+            ...(entry.options !== undefined ? { options: entry.options } : {}),
           },
         });
         continue;
@@ -645,7 +647,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         const payload = {
           incident,
           mode: direct.mode,
-          options: {},
+          options: direct.options ?? {},
           ...(executionArn !== undefined ? { execution: { executionArn, playbook } } : {}),
         };
         invocations.push({ injection, responder: direct.name, payload, ...(await running.invokeDirectly(direct.name, payload)) });
