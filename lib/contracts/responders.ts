@@ -22,24 +22,6 @@ export const RESPONDER_NAMES = {
   approval: 'approval',
 } as const;
 
-/**
- * The responders that act only under a containment grant of their execution (lib/responders/grants.ts):
- * the stack tells each which playbooks have a step of it, and with which options
- * (SECURITY_ENV.playbookSteps), and the grant clears only such a step.
- */
-export const GRANTED_RESPONDERS: readonly string[] = [
-  RESPONDER_NAMES.quarantineInstance,
-  RESPONDER_NAMES.releaseInstance,
-  RESPONDER_NAMES.blockDnsDomain,
-  RESPONDER_NAMES.unblockDnsDomains,
-  RESPONDER_NAMES.quarantineS3Object,
-  RESPONDER_NAMES.releaseS3Object,
-  RESPONDER_NAMES.disableAccessKey,
-  RESPONDER_NAMES.revokeRoleSessions,
-  RESPONDER_NAMES.releaseCredentials,
-  RESPONDER_NAMES.updateSecurityHubFinding,
-];
-
 /** IAM role names are at most 64 characters. */
 const ROLE_NAME_MAX = 64;
 

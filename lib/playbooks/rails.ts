@@ -60,6 +60,25 @@ export function evidenceLocksFor(playbooks: readonly Playbook[]): EvidenceLockSe
 }
 
 /**
+ * The responders that act only under a containment grant of their execution (lib/responders/grants.ts):
+ * the stack tells each which playbooks have a step of it, and with which options
+ * (SECURITY_ENV.playbookSteps), and the grant clears only such a step. Here, beside the list's
+ * writer, rather than in contracts/responders.ts: no responder bundle needs it.
+ */
+export const GRANTED_RESPONDERS: readonly string[] = [
+  RESPONDER_NAMES.quarantineInstance,
+  RESPONDER_NAMES.releaseInstance,
+  RESPONDER_NAMES.blockDnsDomain,
+  RESPONDER_NAMES.unblockDnsDomains,
+  RESPONDER_NAMES.quarantineS3Object,
+  RESPONDER_NAMES.releaseS3Object,
+  RESPONDER_NAMES.disableAccessKey,
+  RESPONDER_NAMES.revokeRoleSessions,
+  RESPONDER_NAMES.releaseCredentials,
+  RESPONDER_NAMES.updateSecurityHubFinding,
+];
+
+/**
  * `{ "<playbook>": [<options>, …] }` of `responder` (SECURITY_ENV.playbookSteps): every deployed
  * playbook with a step of it, and the options each of those steps sends, once each. A containment
  * grant clears the responder only for a step listed here under the grant's own playbook.

@@ -43,8 +43,6 @@ export interface StepClaim {
   readonly deployed: DeployedSteps;
 }
 
-const deployedStepsSchema = z.record(z.string(), z.array(z.unknown()));
-
 /**
  * Reads SECURITY_ENV.playbookSteps and parses every options object in it with the responder's own
  * options schema (the one its input goes through). Unset, not JSON or an entry the schema refuses:
@@ -52,22 +50,20 @@ const deployedStepsSchema = z.record(z.string(), z.array(z.unknown()));
  */
 export function deployedStepsOf(environment: DeploymentEnvironment, optionsSchema: z.core.$ZodType): DeployedSteps {
   const name = SECURITY_ENV.playbookSteps;
-  const raw = environment[name];
-  if (raw === undefined || raw.trim() === '') return { problem: `${name} is not set on this function, so no playbook's step of it can be recognised` };
-  let parsed: unknown;
+  let table: unknown;
   try {
-    parsed = JSON.parse(raw);
+    table = JSON.parse(environment[name] ?? '');
   } catch {
-    return { problem: `${name} is not JSON` };
+    return { problem: `${name} is not set or not JSON` };
   }
-  const table = deployedStepsSchema.safeParse(parsed);
-  if (!table.success) return { problem: `${name} is not a JSON object of playbook names to lists of step options` };
+  if (table === null || typeof table !== 'object' || Array.isArray(table)) return { problem: `${name} is not a JSON object` };
   const byPlaybook = new Map<string, Set<string>>();
-  for (const [playbook, list] of Object.entries(table.data)) {
+  for (const [playbook, list] of Object.entries(table)) {
+    if (!Array.isArray(list)) return { problem: `${name} holds no list of options for ${playbook}` };
     const options = new Set<string>();
-    for (const entry of list) {
+    for (const entry of list as unknown[]) {
       const one = z.safeParse(optionsSchema, entry);
-      if (!one.success) return { problem: `${name} holds options of playbook ${playbook} that this responder does not accept` };
+      if (!one.success) return { problem: `${name} holds options of ${playbook} this responder does not accept` };
       options.add(canonicalJson(one.data));
     }
     byPlaybook.set(playbook, options);
@@ -96,20 +92,14 @@ export function executionRequestDigest(executionInput: unknown, fields: readonly
  * an automatic playbook's grant, which has no `requestDigest`).
  */
 export function stepBindingProblem(step: StepClaim, grant: Pick<ContainmentGrant, 'playbook' | 'requestDigest' | 'executionArn'>): string | undefined {
-  if ('problem' in step.deployed) return `the deployment's list of playbook steps cannot be read (${step.deployed.problem})`;
+  if ('problem' in step.deployed) return `the deployment's playbook steps cannot be read (${step.deployed.problem})`;
   const sent = step.deployed.byPlaybook.get(grant.playbook);
-  if (sent === undefined) {
-    return `the grant of execution ${grant.executionArn} is for playbook ${grant.playbook}, which has no ${step.responder} step in this deployment (a grant or approval given to one playbook never clears another's step)`;
-  }
-  if (!sent.has(canonicalJson(step.options))) {
-    return `the options in this step's input are not the ones playbook ${grant.playbook} sends its ${step.responder} step`;
-  }
-  if (grant.requestDigest === undefined && step.request !== undefined) {
-    return `the input carries a manual request, and execution ${grant.executionArn} was not started with one (its grant binds none)`;
-  }
-  if (grant.requestDigest !== undefined && (step.request === undefined || requestDigest(step.request) !== grant.requestDigest)) {
-    return `the request in this step's input (who asked, why, the domain and force of a DNS unblock) is not the one execution ${grant.executionArn} was started with`;
-  }
+  const of = `playbook ${grant.playbook}`;
+  if (sent === undefined) return `the grant is for ${of}, which has no ${step.responder} step`;
+  if (!sent.has(canonicalJson(step.options))) return `the options in this step's input are not the ones ${of} sends its ${step.responder} step`;
+  // A manual playbook's steps carry the request its execution was started with, an automatic one's none.
+  const request = step.request === undefined ? undefined : requestDigest(step.request);
+  if (request !== grant.requestDigest) return `the request in this step's input is not the one execution ${grant.executionArn} was started with`;
   return undefined;
 }
 

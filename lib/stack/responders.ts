@@ -17,7 +17,7 @@ import { ALERT_RESPONDER, GUARD_RESPONDER, isGuardedPlaybook } from '../playbook
 import { TRIAGE_RESPONDER } from '../playbooks/dispatcher';
 import type { Playbook } from '../playbooks/model';
 import { flattenSteps } from '../playbooks/model';
-import { evidenceLocksFor, playbookRailsFor, playbookStepsFor } from '../playbooks/rails';
+import { GRANTED_RESPONDERS, evidenceLocksFor, playbookRailsFor, playbookStepsFor } from '../playbooks/rails';
 import { CONTAINMENT_GUARD_IAM_ACTIONS } from '../responders/containment-guard';
 import { DEFAULT_INCIDENT_RECORD_RETENTION_DAYS } from '../responders/incident-record';
 import type { ResponderMode } from '../contracts/responder-mode';
@@ -32,7 +32,7 @@ import { DEFAULT_RESPONDER_ROLE_NAME_PREFIX, actsInMemberAccount, grantAssumeMem
 import { ResponderFunction } from './responder-function';
 import type { IncidentState } from './state';
 import { isItemWrite } from './state';
-import { GRANTED_RESPONDERS, RESPONDER_NAMES } from '../contracts/responders';
+import { RESPONDER_NAMES } from '../contracts/responders';
 
 /** Memory and timeout per responder; responders not listed use `default`. */
 const RESPONDER_SETTINGS: Readonly<Record<string, { memorySize: number; timeout: Duration; description: string }>> = {
