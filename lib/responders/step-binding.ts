@@ -59,11 +59,11 @@ export function deployedStepsOf(environment: DeploymentEnvironment, optionsSchem
   if (table === null || typeof table !== 'object' || Array.isArray(table)) return { problem: `${name} is not a JSON object` };
   const byPlaybook = new Map<string, Set<string>>();
   for (const [playbook, list] of Object.entries(table)) {
-    if (!Array.isArray(list)) return { problem: `${name} holds no list of options for ${playbook}` };
+    if (!Array.isArray(list)) return { problem: `${name} has no options list for ${playbook}` };
     const options = new Set<string>();
     for (const entry of list as unknown[]) {
       const one = z.safeParse(optionsSchema, entry);
-      if (!one.success) return { problem: `${name} holds options of ${playbook} this responder does not accept` };
+      if (!one.success) return { problem: `${name} has options of ${playbook} this responder refuses` };
       options.add(canonicalJson(one.data));
     }
     byPlaybook.set(playbook, options);
@@ -92,7 +92,7 @@ export function executionRequestDigest(executionInput: unknown, fields: readonly
  * an automatic playbook's grant, which has no `requestDigest`).
  */
 export function stepBindingProblem(step: StepClaim, grant: Pick<ContainmentGrant, 'playbook' | 'requestDigest' | 'executionArn'>): string | undefined {
-  if ('problem' in step.deployed) return `the deployment's playbook steps cannot be read (${step.deployed.problem})`;
+  if ('problem' in step.deployed) return step.deployed.problem;
   const sent = step.deployed.byPlaybook.get(grant.playbook);
   const of = `playbook ${grant.playbook}`;
   if (sent === undefined) return `the grant is for ${of}, which has no ${step.responder} step`;
