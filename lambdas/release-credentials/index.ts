@@ -12,10 +12,11 @@ import { recordedStep } from '../../lib/responders/incident-record-lambda';
 import { createResponderLogger } from '../../lib/responders/logging';
 import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
 import { KmsMac } from '../../lib/responders/record-mac';
-import { createReleaseCredentialsHandler } from '../../lib/responders/release-credentials';
+import { createReleaseCredentialsHandler, releaseCredentialsOptionsSchema } from '../../lib/responders/release-credentials';
 import { ApprovalReleaseClearance } from '../../lib/responders/release-clearance';
 import { withResponseMetrics } from '../../lib/responders/response-metrics';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
+import { deployedStepsOf } from '../../lib/responders/step-binding';
 
 const stateTable = stateTableFromEnv();
 const logger = createResponderLogger('release-credentials');
@@ -27,7 +28,15 @@ const dynamodb = homeDynamoDbClients().dynamodb();
 // The record key is the deployment's (never the record's): kms:VerifyMac before anything changes.
 const records = new DynamoDbCredentialRecordStore(dynamodb, stateTable, new KmsMac(homeKmsClients().kms(), process.env[SECURITY_ENV.recordKey] ?? ''));
 // The guard's release grant of this execution, then its approval (the approver is the releaser).
-const clearance = new ApprovalReleaseClearance(new DynamoDbApprovalRecords(dynamodb, stateTable), releaseGrantCheck(new DynamoDbGrantReader(dynamodb, stateTable)));
+const clearance = new ApprovalReleaseClearance(
+  new DynamoDbApprovalRecords(dynamodb, stateTable),
+  releaseGrantCheck(
+    new DynamoDbGrantReader(dynamodb, stateTable),
+    RESPONDER_NAMES.releaseCredentials,
+    // Only the release-credentials playbooks' step, with their options and request (lib/responders/step-binding.ts).
+    deployedStepsOf(process.env, releaseCredentialsOptionsSchema),
+  ),
+);
 
 export const createHandler = createReleaseCredentialsHandler;
 export const handler = withResponseMetrics(

@@ -11,13 +11,14 @@ import { DynamoDbGrantReader, releaseGrantCheck } from '../../lib/responders/gra
 import { createResponderLogger } from '../../lib/responders/logging';
 import { DynamoDbQuarantineRecordStore } from '../../lib/responders/quarantine-records';
 import { KmsRecordSealer } from '../../lib/responders/record-integrity';
-import { createReleaseInstanceHandler } from '../../lib/responders/release';
+import { createReleaseInstanceHandler, releaseOptionsSchema } from '../../lib/responders/release';
 import { ApprovalReleaseClearance } from '../../lib/responders/release-clearance';
 import { stateTableFromEnv } from '../../lib/responders/state-table';
 import { createResponseMetricsSink } from '../../lib/responders/metrics-sink';
 import { releaseMetrics, withResponseMetrics } from '../../lib/responders/response-metrics';
 import { recordedStep } from '../../lib/responders/incident-record-lambda';
 import { RESPONDER_NAMES } from '../../lib/contracts/responders';
+import { deployedStepsOf } from '../../lib/responders/step-binding';
 
 // Read at cold start: a function deployed without its table fails at once, not at the first incident.
 const stateTable = stateTableFromEnv();
@@ -32,7 +33,8 @@ const sealer = new KmsRecordSealer(homeKmsClients().kms(), process.env[SECURITY_
 // The guard's grant of this execution (lib/responders/grants.ts) and its approval.
 const clearance = new ApprovalReleaseClearance(
   new DynamoDbApprovalRecords(dynamodb, stateTable),
-  releaseGrantCheck(new DynamoDbGrantReader(dynamodb, stateTable)),
+    // Only the release-instance playbooks' step, with their options and request (lib/responders/step-binding.ts).
+  releaseGrantCheck(new DynamoDbGrantReader(dynamodb, stateTable), RESPONDER_NAMES.releaseInstance, deployedStepsOf(process.env, releaseOptionsSchema)),
 );
 
 /** Builds the handler over injected clients and record store: the local game day runs exactly this. */

@@ -50,6 +50,13 @@ export const SECURITY_ENV = {
    */
   evidenceLocks: 'FIREBREAK_EVIDENCE_LOCKS',
   /**
+   * JSON `{ "<playbook>": [<options>, …] }` the stack writes from the compiled playbooks (set on each
+   * responder that acts under a containment grant): the deployed playbooks that have a step of this
+   * responder, and exactly the options each such step sends. A grant clears the step only for its own
+   * playbook's step with those options (lib/responders/step-binding.ts); unset or unreadable: none.
+   */
+  playbookSteps: 'FIREBREAK_PLAYBOOK_STEPS',
+  /**
    * The responder's own member-account role that writes role policies (`<sessionRevokerRoleName>-<responder>`),
    * separate from its member role and trusted by it alone; its role-policy IAM clients assume it.
    * Set only on the responders whose steps write role policies, when member roles are configured.
@@ -83,7 +90,16 @@ export interface PlaybookRails {
    * execution of it, so that one started by hand with `"mode": "enforce"` stays dry-run too.
    */
   readonly mode?: 'dry-run';
+  /**
+   * For a `trigger: manual` playbook: the execution input fields its steps receive as `request`
+   * (who asked, why, and for `firebreak dns unblock` the domain and force). The guard writes the
+   * digest of them into the grant, so that a step invoked directly with another request is refused.
+   */
+  readonly manualRequest?: readonly ManualRequestField[];
 }
+
+/** The execution input fields a manual playbook passes its steps as `request`. */
+export type ManualRequestField = 'requestedBy' | 'reason' | 'dnsUnblock';
 
 /** One EBS Snapshot Lock as a playbook's snapshot-volumes step configures it (`with: lock:`). */
 export interface EvidenceLockSettings {
@@ -223,6 +239,12 @@ export interface ContainmentGrant {
    * the object or any other target the grant does not name field by field.
    */
   readonly incidentDigest: string;
+  /**
+   * For a manual playbook's execution: the SHA-256 of the request its steps receive (requestedBy,
+   * reason, dnsUnblock), as the verified execution input states it (`requestDigest`). A step with a
+   * request acts only when it is that one; a grant without it clears no step that carries a request.
+   */
+  readonly requestDigest?: string;
   readonly account: string;
   readonly region: string;
   readonly instanceId: string;

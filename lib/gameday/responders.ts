@@ -21,7 +21,7 @@ import { createUnblockDnsDomainsHandler } from '../responders/unblock-dns-domain
 import { DynamoDbQuarantineReleaseStates } from '../responders/quarantine-release-state';
 import { createDisableAccessKeyHandler } from '../responders/disable-access-key';
 import { createRevokeRoleSessionsHandler } from '../responders/revoke-role-sessions';
-import { createReleaseCredentialsHandler } from '../responders/release-credentials';
+import { createReleaseCredentialsHandler, releaseCredentialsOptionsSchema } from '../responders/release-credentials';
 import { DynamoDbCredentialRecordStore } from '../responders/credential-record-store';
 import { SECURITY_ENV } from '../contracts/security';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
@@ -37,7 +37,7 @@ import { DynamoDbQuarantineRecordStore } from '../responders/quarantine-records'
 import { KmsMac, KmsRecordSealer } from '../responders/record-integrity';
 import { copyEvidenceResponder, forensicTargetFromEnv } from '../responders/snapshot-copy';
 import { DynamoDbCustodyStore } from '../responders/snapshot-custody';
-import { releaseResponder } from '../responders/release';
+import { releaseOptionsSchema, releaseResponder } from '../responders/release';
 import { ApprovalReleaseClearance } from '../responders/release-clearance';
 import { createResponderHandler } from '../responders/runtime';
 import { DynamoDbIncidentRecords, incidentRecordRetentionDaysFromEnv, recordingHandler } from '../responders/incident-record';
@@ -47,6 +47,7 @@ import type { GameDayClients } from './backend';
 import { FirebreakError } from '../contracts/errors';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { sha256Hex } from '../incident/keys';
+import { deployedStepsOf } from '../responders/step-binding';
 
 /** What a local responder is built from: the role's clients, the Lambda environment, the clock. */
 export interface LocalResponderRuntime {
@@ -219,7 +220,7 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
       records,
       ...(sealer ? { sealer } : {}),
       // The guard's release grant of the execution (lib/responders/grants.ts), then its approval.
-      clearance: new ApprovalReleaseClearance(new DynamoDbApprovalStore(clients.dynamodb(), table), releaseGrantCheck(grants, now)),
+      clearance: new ApprovalReleaseClearance(new DynamoDbApprovalStore(clients.dynamodb(), table), releaseGrantCheck(grants, RESPONDER_NAMES.releaseInstance, deployedStepsOf(environment, releaseOptionsSchema), now)),
       environment,
       now,
     });
@@ -237,7 +238,7 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
       ...deps,
       revokerClients: sessionRevokerIam(runtime),
       // The guard's release grant of the execution, then its approval, as the Lambda builds them.
-      clearance: new ApprovalReleaseClearance(new DynamoDbApprovalStore(runtime.clients.dynamodb(), stateTableFromEnv(runtime.environment)), releaseGrantCheck(deps.grants, runtime.now)),
+      clearance: new ApprovalReleaseClearance(new DynamoDbApprovalStore(runtime.clients.dynamodb(), stateTableFromEnv(runtime.environment)), releaseGrantCheck(deps.grants, RESPONDER_NAMES.releaseCredentials, deployedStepsOf(runtime.environment, releaseCredentialsOptionsSchema), runtime.now)),
     });
   },
   // Security Hub in the finding's account, through the served accounts only (as the Lambda's member-role clients).

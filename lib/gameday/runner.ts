@@ -567,6 +567,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         previousIncident?: Readonly<Record<string, unknown>>;
         /** What else the attacker writes into the input, by dotted path. */
         payload?: Readonly<Record<string, unknown>>;
+        options?: Readonly<Record<string, unknown>>;
       };
     }[] = [];
     for (const [injection, entry] of scenario.inject.entries()) {
@@ -606,6 +607,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
             execution: entry.execution ?? 'none',
             ...(entry.incident !== undefined ? { previousIncident: entry.incident.set } : {}),
             ...(entry.payload !== undefined ? { payload: entry.payload } : {}),
+            ...(entry.options !== undefined ? { options: entry.options } : {}),
           },
         });
         continue;
@@ -662,7 +664,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         const payload: Record<string, unknown> = {
           incident,
           mode: direct.mode,
-          options: {},
+          options: direct.options ?? {},
           ...(executionArn !== undefined ? { execution: { executionArn, playbook } } : {}),
         };
         for (const [path, value] of Object.entries(direct.payload ?? {})) setPath(payload, path, structuredClone(value));

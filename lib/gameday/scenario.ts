@@ -318,6 +318,10 @@ export const injectionSchema = z
       .optional()
       .describe('Not a delivery: start this playbook directly (states:StartExecution, bypassing triage and the dispatcher), with the incident parsed from the template or event.'),
     mode: z.enum(RESPONDER_MODES).optional().describe("The mode an 'invoke' or 'start' input claims (default enforce)."),
+    options: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe("For 'invoke': the step options the input sends (default none). A grant clears only the options its playbook's step sends."),
     execution: z
       .enum(['none', 'forged', 'previous', 'predicted'])
       .optional()
@@ -363,7 +367,8 @@ export const injectionSchema = z
     message: "'mode' and 'execution' belong to an 'invoke' (or, for mode, a 'start') injection",
   })
   .refine((entry) => entry.execution === undefined || entry.invoke !== undefined, { message: "'execution' belongs to an 'invoke' injection" })
-  .refine((entry) => entry.payload === undefined || entry.invoke !== undefined, { message: "'payload' belongs to an 'invoke' injection" });
+  .refine((entry) => entry.payload === undefined || entry.invoke !== undefined, { message: "'payload' belongs to an 'invoke' injection" })
+  .refine((entry) => entry.options === undefined || entry.invoke !== undefined, { message: "'options' belongs to an 'invoke' injection" });
 
 export const APPROVAL_ANSWERS = ['approve', 'reject', 'timeout'] as const;
 export type ApprovalAnswer = (typeof APPROVAL_ANSWERS)[number];

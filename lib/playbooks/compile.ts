@@ -51,6 +51,7 @@ import { APPROVAL_REJECTED_ERROR, FirebreakError } from '../contracts/errors';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { executionArnPrefixPlaceholder, perInstanceMapState, perInstanceStateNames, stateMachinePlaceholder } from './compile-per-instance';
 import { isStartedByParent } from './model';
+import type { ManualRequestField } from '../contracts/security';
 
 /** One ASL state, as emitted (JSONPath fields only). */
 export type AslState = { readonly Type: string } & Readonly<Record<string, unknown>>;
@@ -173,6 +174,17 @@ export function isGuardedPlaybook(playbook: Pick<Playbook, 'steps' | 'trigger'>)
 export function guardedPlaybookKind(playbook: Pick<Playbook, 'steps'>): 'contain' | 'release' {
   const releases: readonly string[] = [RESPONDER_NAMES.releaseInstance, RESPONDER_NAMES.releaseS3Object, RESPONDER_NAMES.releaseCredentials];
   return flattenSteps(playbook.steps).some((step) => releases.includes(step.action) || takesBackRequestedDomain(step)) ? 'release' : 'contain';
+}
+
+/**
+ * The execution input fields a `trigger: manual` playbook passes each step as `request` (who asked
+ * and why; `firebreak dns unblock` also names the domain and force, and only its playbook reads
+ * them), or undefined for an automatic playbook. The guard digests the same fields into the grant
+ * (PlaybookRails.manualRequest).
+ */
+export function manualRequestFields(playbook: Pick<Playbook, 'steps' | 'trigger'>): ManualRequestField[] | undefined {
+  if (playbook.trigger !== 'manual') return undefined;
+  return ['requestedBy', 'reason', ...(flattenSteps(playbook.steps).some(takesBackRequestedDomain) ? (['dnsUnblock'] as const) : [])];
 }
 
 /** An `unblock-dns-domains` step of the unblock-dns-domain playbook (`firebreak dns unblock`): it undoes a containment, and reads the requested domain. */
@@ -518,10 +530,9 @@ class PlaybookCompiler {
    * field fails the state.
    */
   private requestField(): { request?: Record<string, string> } {
-    if (this.playbook.trigger !== 'manual') return {};
-    // `firebreak dns unblock` names the domain (and force) in the execution input; only its playbook reads it.
-    const dnsUnblock: Record<string, string> = flattenSteps(this.playbook.steps).some(takesBackRequestedDomain) ? { 'dnsUnblock.$': '$.dnsUnblock' } : {};
-    return { request: { 'requestedBy.$': '$.requestedBy', 'reason.$': '$.reason', ...dnsUnblock } };
+    const fields = manualRequestFields(this.playbook);
+    if (fields === undefined) return {};
+    return { request: Object.fromEntries(fields.map((field) => [`${field}.$`, `$.${field}`])) };
   }
 
   /** Compiles steps in order into `states`; returns the first state and the result ids available after. */

@@ -8,8 +8,8 @@
  */
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { EvidenceLockSettings, PlaybookRails } from '../contracts/security';
-import { evidenceLockOptions } from './actions';
-import { changesResources, guardedPlaybookKind } from './compile';
+import { ACTIONS, evidenceLockOptions } from './actions';
+import { changesResources, guardedPlaybookKind, manualRequestFields } from './compile';
 import type { Playbook } from './model';
 import { approvalOf, flattenSteps, isPerCredential } from './model';
 
@@ -18,6 +18,7 @@ export function railsOf(playbook: Playbook): PlaybookRails | undefined {
   const steps = flattenSteps(playbook.steps);
   if (!steps.some(changesResources)) return undefined;
   const approval = approvalOf(playbook);
+  const request = manualRequestFields(playbook);
   return {
     approvalRequired: approval.required,
     onTimeout: approval.onTimeout,
@@ -27,6 +28,8 @@ export function railsOf(playbook: Playbook): PlaybookRails | undefined {
     ...(isPerCredential(playbook) ? { grantScope: 'one-credential' as const } : {}),
     // Triage starts it in dry-run; the guard holds every execution of it there, however started.
     ...(playbook.mode === 'dry-run' ? { mode: 'dry-run' as const } : {}),
+    // A manual playbook's steps read who asked (and what to unblock): the grant binds that request too.
+    ...(request !== undefined ? { manualRequest: request } : {}),
   };
 }
 
@@ -54,4 +57,40 @@ export function evidenceLocksFor(playbooks: readonly Playbook[]): EvidenceLockSe
     locks.set(JSON.stringify(lock), lock);
   }
   return [...locks.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, lock]) => lock);
+}
+
+/**
+ * The responders that act only under a containment grant of their execution (lib/responders/grants.ts):
+ * the stack tells each which playbooks have a step of it, and with which options
+ * (SECURITY_ENV.playbookSteps), and the grant clears only such a step. Here, beside the list's
+ * writer, rather than in contracts/responders.ts: no responder bundle needs it.
+ */
+export const GRANTED_RESPONDERS: readonly string[] = [
+  RESPONDER_NAMES.quarantineInstance,
+  RESPONDER_NAMES.releaseInstance,
+  RESPONDER_NAMES.blockDnsDomain,
+  RESPONDER_NAMES.unblockDnsDomains,
+  RESPONDER_NAMES.quarantineS3Object,
+  RESPONDER_NAMES.releaseS3Object,
+  RESPONDER_NAMES.disableAccessKey,
+  RESPONDER_NAMES.revokeRoleSessions,
+  RESPONDER_NAMES.releaseCredentials,
+  RESPONDER_NAMES.updateSecurityHubFinding,
+];
+
+/**
+ * `{ "<playbook>": [<options>, …] }` of `responder` (SECURITY_ENV.playbookSteps): every deployed
+ * playbook with a step of it, and the options each of those steps sends, once each. A containment
+ * grant clears the responder only for a step listed here under the grant's own playbook.
+ */
+export function playbookStepsFor(playbooks: readonly Playbook[], responder: string): Record<string, Readonly<Record<string, unknown>>[]> {
+  const steps: Record<string, Readonly<Record<string, unknown>>[]> = {};
+  for (const playbook of [...playbooks].sort((a, b) => a.name.localeCompare(b.name))) {
+    const options = new Map<string, Readonly<Record<string, unknown>>>();
+    for (const step of flattenSteps(playbook.steps)) {
+      if (ACTIONS[step.action].responder === responder) options.set(JSON.stringify(step.with), step.with);
+    }
+    if (options.size > 0) steps[playbook.name] = [...options.values()];
+  }
+  return steps;
 }

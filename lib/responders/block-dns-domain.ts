@@ -40,6 +40,7 @@ import { ResponderRun, incidentInstance, isSampleTarget } from './responder-run'
 import type { HandlerDeps, ResponderHandler } from './runtime';
 import { createResponderHandler } from './runtime';
 import { stepResponder } from './responder-input';
+import { stepClaimOf } from './step-binding';
 
 export const BLOCK_DNS_RESPONDER = RESPONDER_NAMES.blockDnsDomain;
 export const blockDnsOptionsSchema = blockDnsDomainOptions;
@@ -127,7 +128,11 @@ export async function blockDnsDomain(input: ResponderInput<BlockDnsOptions>, dep
   const entries = blockEntries(domain);
 
   // 2. The containment guard cleared this execution for this instance.
-  const grant = await checkContainmentGrant({ executionArn: input.execution?.executionArn, incident, instanceId, kind: 'contain' }, deps.grants, now());
+  const grant = await checkContainmentGrant(
+    { executionArn: input.execution?.executionArn, incident, instanceId, kind: 'contain', step: stepClaimOf(run.responder, input, blockDnsOptionsSchema, environment) },
+    deps.grants,
+    now(),
+  );
   if (!grant.allowed) {
     log.record('firebreak:check-grant', instanceId, 'skipped', grant.reason);
     run.recordMode(instanceId);

@@ -32,6 +32,7 @@ export const playbookRailsSchema = z.strictObject({
   kind: z.enum(['contain', 'release']),
   grantScope: z.optional(z.literal('one-credential')),
   mode: z.optional(z.literal('dry-run')),
+  manualRequest: z.optional(z.array(z.enum(['requestedBy', 'reason', 'dnsUnblock']))),
 });
 
 const guardEnvironmentSchema = z.object({

@@ -12,6 +12,7 @@ import { credentialGrantSubject } from '../contracts/security';
 import type { ResponderMode } from '../contracts/responder-mode';
 import { incidentSchema } from './incident-schema';
 import { incidentDigest } from './grants';
+import { executionRequestDigest } from './step-binding';
 import type { ContainmentGuardDeps } from './containment-guard-model';
 
 /** What DescribeExecution established about the execution the guard was asked about. */
@@ -23,6 +24,8 @@ type ExecutionCheck =
       readonly rails: PlaybookRails;
       /** `incidentDigest` of the execution's own incident, which the guard's input incident equals. */
       readonly incidentDigest: string;
+      /** For a manual playbook: the digest of the request its steps receive (`executionRequestDigest`). */
+      readonly requestDigest?: string;
       readonly inputMode?: ResponderMode;
     }
   | { readonly verified: false; readonly executionArn?: string; readonly reason: string };
@@ -99,6 +102,13 @@ export async function verifyExecution(
   if (digest !== incidentDigest(incident)) {
     return refuse(`its input's incident ${theirs.key} differs from the one the guard was given in other details (a resource, domain, credential or finding field)`);
   }
+  // A manual playbook's steps also read who asked, why, and what to unblock: the grant binds that too.
+  let request: { readonly digest: string } | undefined;
+  if (rails.manualRequest !== undefined) {
+    const taken = executionRequestDigest(executionInput, rails.manualRequest);
+    if ('problem' in taken) return refuse(taken.problem);
+    request = taken;
+  }
   const inputMode = (executionInput as { mode?: unknown }).mode;
   return {
     verified: true,
@@ -106,6 +116,7 @@ export async function verifyExecution(
     playbook,
     rails,
     incidentDigest: digest,
+    ...(request !== undefined ? { requestDigest: request.digest } : {}),
     ...(inputMode === 'enforce' || inputMode === 'dry-run' ? { inputMode } : {}),
   };
 }

@@ -218,6 +218,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
       playbook,
       incidentKey: incident.key,
       incidentDigest: checked.incidentDigest,
+      ...(checked.requestDigest !== undefined ? { requestDigest: checked.requestDigest } : {}),
       account: incident.account,
       region: incident.region,
       instanceId: grantTarget,
@@ -231,7 +232,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
     };
     const stored = await deps.grants.putIfAbsent(candidate);
     const g = stored.grant;
-    if (g.incidentKey !== candidate.incidentKey || g.instanceId !== candidate.instanceId || g.account !== candidate.account || g.region !== candidate.region || g.kind !== candidate.kind || g.incidentDigest !== candidate.incidentDigest) {
+    if (g.incidentKey !== candidate.incidentKey || g.instanceId !== candidate.instanceId || g.account !== candidate.account || g.region !== candidate.region || g.kind !== candidate.kind || g.incidentDigest !== candidate.incidentDigest || g.requestDigest !== candidate.requestDigest) {
       throw new ResponderFailedError(`The grant of ${checked.executionArn} already exists for another incident or instance (${g.incidentKey}, ${g.instanceId}); refusing to clear this one`);
     }
     log.record(

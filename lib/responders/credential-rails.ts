@@ -20,6 +20,10 @@ import { carriesProtectedTagKey, gameDayForbids } from './tag-rules';
 import type { GrantCheck, GrantReader } from './grants';
 import { checkContainmentGrant } from './grants';
 import { partitionOfRegion } from './console-links';
+import { stepClaimOf } from './step-binding';
+import type { StepClaim } from './step-binding';
+import type { ResponderInput } from './responder-input';
+import type * as z from '../contracts/zod-mini';
 
 /** What the deployment says of the credentials it may touch (its environment, never the input). */
 export interface CredentialRails {
@@ -109,6 +113,9 @@ export type CredentialClearance =
     }
   | { readonly cleared: false; readonly status: 'skipped-sample' | 'refused'; readonly refusal?: string };
 
+/** What the credential steps' clearance reads of their input. */
+type StepInput = Pick<ResponderInput<unknown>, 'incident' | 'execution' | 'options' | 'request'>;
+
 /**
  * The checks both credential steps make before reading any credential: a GuardDuty sample names
  * placeholders (nothing is read), then the guard's grant for this execution, whose mode lowers the
@@ -116,16 +123,18 @@ export type CredentialClearance =
  */
 export async function clearCredentialStep<Status extends string>(
   run: ResponderRun<Status>,
-  input: { readonly incident: Incident; readonly execution?: { readonly executionArn?: string | undefined } | undefined },
+  input: StepInput,
   what: string,
   grants: GrantReader,
+  /** The responder's options schema: the grant clears only its playbook's step with exactly those options. */
+  optionsSchema: z.core.$ZodType,
 ): Promise<CredentialClearance> {
   const { incident } = input;
   if (incident.sample) {
     run.log.record('firebreak:decide', incident.key, 'skipped', `GuardDuty sample finding: its ${what} are placeholders; nothing is read or changed`);
     return { cleared: false, status: 'skipped-sample' };
   }
-  const grant = await checkCredentialsGrant(incident, input.execution?.executionArn, grants, run.now());
+  const grant = await checkCredentialsGrant(incident, input.execution?.executionArn, stepClaimOf(run.responder, input, optionsSchema, run.deployment), grants, run.now());
   if (!grant.allowed) {
     run.log.record('firebreak:check-grant', incident.key, 'skipped', grant.reason);
     run.recordMode(incident.key);
@@ -148,13 +157,14 @@ export async function clearCredentialStep<Status extends string>(
 export async function checkCredentialsGrant(
   incident: Incident,
   executionArn: string | undefined,
+  step: StepClaim,
   grants: GrantReader,
   now: Date,
 ): Promise<GrantCheck> {
   const stored = executionArn !== undefined ? await grants.getGrant(executionArn) : undefined;
   const one = stored !== undefined ? parseCredentialGrantSubject(stored.instanceId) : undefined;
   const subject = one !== undefined && one.account === incident.account ? credentialGrantSubject(one) : CREDENTIALS_GRANT_SUBJECT;
-  return checkContainmentGrant({ executionArn, incident, instanceId: subject, kind: 'contain' }, grants, now);
+  return checkContainmentGrant({ executionArn, incident, instanceId: subject, kind: 'contain', step }, grants, now);
 }
 
 /** Whether a one-credential grant (`only`) covers an access key, or a role, of `account`; true when the grant covers every credential. */

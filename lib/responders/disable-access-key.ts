@@ -110,7 +110,7 @@ export async function disableAccessKey(input: ResponderInput<DisableAccessKeyOpt
     log.record('firebreak:decide', incident.key, 'skipped', 'The finding names no access key: nothing to disable');
     return finish('no-key');
   }
-  const clearance = await clearCredentialStep(run, input, 'keys', deps.grants);
+  const clearance = await clearCredentialStep(run, input, 'keys', deps.grants, disableAccessKeyOptionsSchema);
   if (!clearance.cleared) return finish(clearance.status, [], clearance.refusal !== undefined ? { refusal: clearance.refusal } : {});
   const { rails, gameDay, only } = clearance;
   // A per-credential execution's grant names one credential: that one alone, whatever the input lists.

@@ -32,6 +32,9 @@ import { APPROVAL_RECORD_ATTRIBUTES, approvalRecordKey, approvalRecordOf } from 
 import type { Incident } from '../incident/model';
 import { canonicalJson } from './canonical-json';
 import { sha256Hex } from '../incident/keys';
+import type { DeployedSteps, StepClaim } from './step-binding';
+import { stepBindingProblem } from './step-binding';
+import type { ResponderRequest } from './responder-input';
 
 /**
  * The SHA-256 (hex) of an incident's canonical JSON: what a grant binds a step's whole input
@@ -85,6 +88,12 @@ interface GrantRequestBase {
   /** The incident of the step's own input, whole: a claim, checked against the grant (its digest included). */
   readonly incident: Incident;
   readonly kind: ContainmentGrant['kind'];
+  /**
+   * The step itself: its options and request, and what the deployment says its playbooks' steps of
+   * this responder send. The grant clears only a step of its own playbook, with those options and
+   * the execution's request (step-binding.ts).
+   */
+  readonly step: StepClaim;
 }
 
 /** What a mutating responder asks: may it change `instanceId` (the grant's subject) for `incident`, in this execution? */
@@ -118,6 +127,7 @@ export type GrantRefusalCode =
   | 'expired'
   | 'mismatch'
   | 'wrong-kind'
+  | 'wrong-step'
   | 'awaiting-approval'
   | 'rejected';
 
@@ -187,6 +197,10 @@ export function evaluateGrant(
       grant,
       reason: `${refused}: the grant of execution ${request.executionArn} allows ${grant.kind}, not ${what}; ${nothing}.`,
     };
+  }
+  const otherStep = stepBindingProblem(request.step, grant);
+  if (otherStep !== undefined) {
+    return { allowed: false, code: 'wrong-step', grant, reason: `${refused}: ${otherStep}; ${nothing}.` };
   }
   const nowSeconds = Math.floor(now.getTime() / 1000);
   if (grant.expiresAt <= nowSeconds && !('expiry' in request && request.expiry === 'ignored')) {
@@ -259,6 +273,7 @@ function grantItem(grant: ContainmentGrant): Record<string, AttributeValue> {
     playbook: { S: grant.playbook },
     incidentKey: { S: grant.incidentKey },
     incidentDigest: { S: grant.incidentDigest },
+    ...(grant.requestDigest !== undefined ? { requestDigest: { S: grant.requestDigest } } : {}),
     account: { S: grant.account },
     region: { S: grant.region },
     instanceId: { S: grant.instanceId },
@@ -300,6 +315,7 @@ export function grantFromItem(item: Record<string, AttributeValue>): Containment
     incidentKey: text(item, 'incidentKey'),
     // A grant without it (written before digests) clears nothing: `text` fails closed.
     incidentDigest: text(item, 'incidentDigest'),
+    ...(item.requestDigest?.S !== undefined ? { requestDigest: item.requestDigest.S } : {}),
     account: text(item, 'account'),
     region: text(item, 'region'),
     instanceId: text(item, 'instanceId'),
@@ -410,16 +426,16 @@ export class InMemoryGrantStore implements GrantStore {
 
 /**
  * The grant check in the shape release's clearance takes (lib/responders/release-clearance.ts
- * `GrantCheck`): undefined when the guard's `release` grant of the execution matches the target
- * (approved when it waits for approval), else why not.
+ * `GrantCheck`): the grant's playbook when the guard's `release` grant of the execution clears this
+ * step for the target (approved when it waits for approval), else why not. `deployed`: what the
+ * deployment's playbooks' steps of the releasing responder send (`deployedStepsOf`).
  */
 export function releaseGrantCheck(
   reader: GrantReader,
+  responder: string,
+  deployed: DeployedSteps,
   now: () => Date = () => new Date(),
-): (
-  executionArn: string,
-  target: { readonly incident: Incident; readonly instanceId: string },
-) => Promise<string | undefined> {
+): ReleaseGrantCheck {
   return async (executionArn, target) => {
     const check = await checkContainmentGrant(
       {
@@ -427,10 +443,18 @@ export function releaseGrantCheck(
         incident: target.incident,
         instanceId: target.instanceId,
         kind: 'release',
+        step: { responder, options: target.options, request: target.request, deployed },
       },
       reader,
       now(),
     );
-    return check.allowed ? undefined : check.reason;
+    return check.allowed ? { cleared: true, playbook: check.grant.playbook } : { cleared: false, reason: check.reason };
   };
 }
+
+/** What release's clearance asks the grant store (release-clearance.ts). */
+export type ReleaseGrantCheck = (
+  executionArn: string,
+  /** The incident of the release's input, whole (the grant binds its digest), the instance of the record, and the step's own options and request. */
+  target: { readonly incident: Incident; readonly instanceId: string; readonly options: unknown; readonly request: ResponderRequest | undefined },
+) => Promise<{ readonly cleared: true; readonly playbook: string } | { readonly cleared: false; readonly reason: string }>;

@@ -113,7 +113,7 @@ export async function quarantineS3Object(input: ResponderInput<QuarantineS3Objec
   }
 
   // 1-2. The containment guard cleared this execution for this very object; the object as S3 says, and its tags now.
-  const clearance = await clearObject(input, object, 'contain', deps, log, now);
+  const clearance = await clearObject(input, object, 'contain', deps, log, now, { responder: QUARANTINE_S3_OBJECT_RESPONDER, optionsSchema: quarantineS3ObjectOptionsSchema });
   effective = clearance.effective;
   if (!clearance.cleared) return finish(clearance.status, clearance.status === 'refused' ? { refusal: clearance.refusal } : {});
   const { s3, current } = clearance;

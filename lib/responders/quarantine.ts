@@ -41,6 +41,7 @@ import { capturePreQuarantineRecord, claimRecord, saveRecord } from './quarantin
 import type { FleetClients, FleetResult } from './quarantine-fleet';
 import { containFleet, fleetLeftAlone, fleetPending, fleetResult, planFleet, readFleet, throwFleetFailure } from './quarantine-fleet';
 import { closeEdges, edgeRecordFields, edgesDone, observeEdges, readEdges } from './quarantine-edges';
+import { stepClaimOf } from './step-binding';
 
 export const QUARANTINE_RESPONDER = RESPONDER_NAMES.quarantineInstance;
 
@@ -150,7 +151,7 @@ export async function quarantineInstance(
   // 0. The containment guard's grant for THIS execution, before any call in the incident's account:
   // invoked directly (no execution, a forged or another incident's one), the responder does nothing.
   const grant = await checkContainmentGrant(
-    { executionArn: input.execution?.executionArn, incident, instanceId, kind: 'contain' },
+    { executionArn: input.execution?.executionArn, incident, instanceId, kind: 'contain', step: stepClaimOf(run.responder, input, quarantineOptionsSchema, run.deployment) },
     deps.grants,
     now(),
   );

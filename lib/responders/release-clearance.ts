@@ -9,7 +9,7 @@
  * quarantine it ends.
  */
 import type { ResponderInput } from './responder-input';
-import type { Incident } from '../incident/model';
+import type { ReleaseGrantCheck } from './grants';
 import type { ApprovalRecords } from './approval-records';
 import type { QuarantineRecord } from './quarantine-records';
 
@@ -24,22 +24,15 @@ export interface ReleaseClearance {
   check(input: ResponderInput<unknown>, record: Pick<QuarantineRecord, 'instanceId' | 'capturedAt'>): Promise<ReleaseClearanceVerdict>;
 }
 
-/**
- * The containment guard's grant check (helper B's lib/responders/grants.ts): undefined when the
- * grant of `executionArn` matches the target, else why not.
- */
-export type GrantCheck = (
-  executionArn: string,
-  /** The incident of the release's input, whole (the grant binds its digest), and the instance of the record. */
-  target: { readonly incident: Incident; readonly instanceId: string },
-) => Promise<string | undefined>;
+/** The containment guard's grant check (grants.ts `releaseGrantCheck`). */
+export type GrantCheck = ReleaseGrantCheck;
 
 /** Clearance from the guard's grant and the approval record of the execution. */
 export class ApprovalReleaseClearance implements ReleaseClearance {
   constructor(
     private readonly approvals: ApprovalRecords,
-    /** The guard's grant check; wired by the stack once the guard writes grants. */
-    private readonly grantCheck?: GrantCheck,
+    /** The guard's grant check: it also binds the step to its playbook, options and request. */
+    private readonly grantCheck: GrantCheck,
   ) {}
 
   async check(input: ResponderInput<unknown>, record: Pick<QuarantineRecord, 'instanceId' | 'capturedAt'>): Promise<ReleaseClearanceVerdict> {
@@ -49,12 +42,14 @@ export class ApprovalReleaseClearance implements ReleaseClearance {
     if (executionArn === undefined) {
       return { cleared: false, reason: 'the input names no playbook execution: release runs only inside an approved release-instance execution' };
     }
-    if (this.grantCheck) {
-      const refused = await this.grantCheck(executionArn, { incident, instanceId });
-      if (refused !== undefined) return { cleared: false, reason: `the containment guard did not clear ${executionArn}: ${refused}` };
-    }
+    const grant = await this.grantCheck(executionArn, { incident, instanceId, options: input.options, request: input.request });
+    if (!grant.cleared) return { cleared: false, reason: `the containment guard did not clear ${executionArn}: ${grant.reason}` };
     const approval = await this.approvals.get(executionArn);
     if (!approval) return { cleared: false, reason: `no approval was requested for ${executionArn}` };
+    // What the person approved: the request names its playbook; approving a DNS unblock is not approving a release.
+    if (approval.playbook !== grant.playbook) {
+      return { cleared: false, reason: `the approval of ${executionArn} was asked for playbook ${approval.playbook}, not ${grant.playbook}` };
+    }
     if (approval.decision !== 'approved' || approval.decidedBy === undefined || approval.decidedAt === undefined) {
       return {
         cleared: false,

@@ -82,7 +82,7 @@ export async function releaseS3Object(input: ResponderInput<ReleaseS3ObjectOptio
   const target = describeObject(object);
   where = objectFields(object);
 
-  const clearance = await clearObject(input, object, 'release', deps, log, now);
+  const clearance = await clearObject(input, object, 'release', deps, log, now, { responder: RELEASE_S3_OBJECT_RESPONDER, optionsSchema: releaseS3ObjectOptionsSchema });
   effective = clearance.effective;
   if (!clearance.cleared) return finish(clearance.status, clearance.status === 'refused' ? { refusal: clearance.refusal } : {});
   const { s3, current } = clearance;

@@ -102,7 +102,7 @@ export async function revokeRoleSessions(input: ResponderInput<Record<string, ne
     log.record('firebreak:decide', incident.key, 'skipped', 'The finding names no role session: nothing to revoke');
     return finish('no-role');
   }
-  const clearance = await clearCredentialStep(run, input, 'roles', deps.grants);
+  const clearance = await clearCredentialStep(run, input, 'roles', deps.grants, revokeRoleSessionsOptionsSchema);
   if (!clearance.cleared) return finish(clearance.status, [], clearance.refusal !== undefined ? { refusal: clearance.refusal } : {});
   const { rails, gameDay, only } = clearance;
   const mode = run.mode;

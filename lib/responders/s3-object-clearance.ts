@@ -19,6 +19,8 @@ import { sendReadOnly } from './mutating';
 import type { ResponderInput } from './responder-input';
 import type { ObjectTag, ScannedObject } from './s3-malware-object';
 import { bareETag, describeObject, malwareObjectGrantTarget } from './s3-malware-object';
+import { stepClaimOf } from './step-binding';
+import type * as z from '../contracts/zod-mini';
 
 /** What the clearance reads with: S3 where the object is, the grant store, the deployment's mode. */
 export interface ObjectClearanceDeps {
@@ -124,12 +126,18 @@ export async function clearObject(
   deps: ObjectClearanceDeps,
   log: ActionLog,
   now: () => Date,
+  /** The step's responder and options schema: the grant clears only its playbook's step, with those options. */
+  step: { readonly responder: string; readonly optionsSchema: z.core.$ZodType },
 ): Promise<ObjectClearance> {
   const { incident } = input;
   const environment = deps.environment ?? process.env;
   const target = describeObject(object);
   let effective = effectiveMode(input.mode, environment);
-  const grant = await checkContainmentGrant({ executionArn: input.execution?.executionArn, incident, instanceId: malwareObjectGrantTarget(incident)!, kind }, deps.grants, now());
+  const grant = await checkContainmentGrant(
+    { executionArn: input.execution?.executionArn, incident, instanceId: malwareObjectGrantTarget(incident)!, kind, step: stepClaimOf(step.responder, input, step.optionsSchema, environment) },
+    deps.grants,
+    now(),
+  );
   if (!grant.allowed) {
     log.record('firebreak:check-grant', target, 'skipped', grant.reason);
     recordEffectiveMode(log, target, effective);

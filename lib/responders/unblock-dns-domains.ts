@@ -50,6 +50,7 @@ import type { ResponderInput } from './responder-input';
 import type { HandlerDeps, ResponderHandler } from './runtime';
 import { createResponderHandler } from './runtime';
 import { stepResponder } from './responder-input';
+import { stepClaimOf } from './step-binding';
 
 export const UNBLOCK_DNS_RESPONDER = RESPONDER_NAMES.unblockDnsDomains;
 export const unblockDnsOptionsSchema = unblockDnsDomainsOptions;
@@ -105,7 +106,12 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
   const gate = instanceGate(incident, log, { nothingDone: 'nothing is read or changed' });
   if (!gate.proceed) return finish(gate.status, gate.status === 'skipped-sample' ? { instanceId: gate.instanceId } : {});
   const { instanceId } = gate;
-  const grant = await checkContainmentGrant({ executionArn: input.execution?.executionArn, incident, instanceId, kind: 'release' }, deps.grants, now());
+  const grant = await checkContainmentGrant(
+    // The options (which domains) and the request (the domain named, and force) are the playbook's own, or nothing is unblocked.
+    { executionArn: input.execution?.executionArn, incident, instanceId, kind: 'release', step: stepClaimOf(run.responder, input, unblockDnsOptionsSchema, run.deployment) },
+    deps.grants,
+    now(),
+  );
   if (!grant.allowed) {
     log.record('firebreak:check-grant', instanceId, 'skipped', grant.reason);
     return finish('refused', { instanceId, refusal: grant.reason });

@@ -49,6 +49,7 @@ import { parseResponderInput } from './responder-input';
 import type { HandlerDeps, Responder, ResponderHandler } from './runtime';
 import { createResponderHandler } from './runtime';
 import { neutralizeText } from './untrusted-text';
+import { stepClaimOf } from './step-binding';
 
 export const UPDATE_SECURITY_HUB_FINDING_RESPONDER = RESPONDER_NAMES.updateSecurityHubFinding;
 export const updateSecurityHubFindingOptionsSchema = updateSecurityHubFindingOptions;
@@ -240,6 +241,8 @@ export async function updateSecurityHubFinding(input: UpdateSecurityHubFindingIn
       kind: workflowStatus === 'RESOLVED' ? 'release' : 'contain',
       action: `set the Security Hub finding of incident ${incident.key} to ${workflowStatus}`,
       expiry: 'ignored',
+      // Only a playbook with this very write-back step: an unblock's grant never resolves the finding.
+      step: stepClaimOf(UPDATE_SECURITY_HUB_FINDING_RESPONDER, input, updateSecurityHubFindingOptionsSchema, environment),
     },
     deps.grants,
     now(),

@@ -10,12 +10,13 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Duration } from 'aws-cdk-lib';
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { IConstruct } from 'constructs';
 import type { PlannedStatement } from './iam-scopes';
 import { acknowledgeWildcardResources } from './iam-scopes';
 import { PREBUILT_LAMBDAS_DIR, PROJECT_ROOT, responderEntry } from './package-root';
@@ -115,6 +116,8 @@ export class ResponderFunction extends Construct {
     );
     for (const { statement } of props.statements) this.role.addToPrincipalPolicy(statement);
 
+    const environment = { NODE_OPTIONS: '--enable-source-maps', ...props.environment };
+    assertEnvironmentFits(this, props.responder, environment);
     const options = {
       description: props.description,
       runtime: lambda.Runtime.NODEJS_22_X,
@@ -125,7 +128,7 @@ export class ResponderFunction extends Construct {
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
       ...(props.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions } : {}),
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      environment,
     };
     this.function = fromSource
       ? new NodejsFunction(this, 'Function', {
@@ -165,4 +168,70 @@ export class ResponderFunction extends Construct {
       },
     ]);
   }
+}
+
+/** Lambda refuses a function whose environment variables total more than 4 KB (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html). */
+export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
+
+/**
+ * What CloudFormation puts where the stack has a reference it resolves at deploy time: pseudo
+ * parameters at their longest (`aws-us-gov`, a region name, 12 digits, a stack name of at most 128
+ * characters), anything else (a generated table name, a topic, key or state machine ARN) at
+ * UNRESOLVED_VALUE_ALLOWANCE_BYTES.
+ */
+const PSEUDO_PARAMETER_BYTES: Readonly<Record<string, number>> = {
+  'AWS::Partition': 10,
+  'AWS::Region': 20,
+  'AWS::AccountId': 12,
+  'AWS::URLSuffix': 20,
+  'AWS::StackName': 128,
+};
+
+/**
+ * What a resource reference is counted as: an ARN or generated name with a stack name of usual
+ * length (`arn:aws:states:eu-west-1:111122223333:stateMachine:Firebreak-iam-credentials-attack-sequence-credential`
+ * is 103 bytes). An estimate, not a bound: an unusually long stack name can still pass the limit at deploy.
+ */
+export const UNRESOLVED_VALUE_ALLOWANCE_BYTES = 160;
+
+/** The most bytes a resolved CloudFormation value can take once deployed. */
+function resolvedBytes(value: unknown): number {
+  if (typeof value === 'string') return Buffer.byteLength(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value).length;
+  if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + resolvedBytes(item), 0);
+  if (value !== null && typeof value === 'object') {
+    const ref = (value as { Ref?: unknown }).Ref;
+    if (typeof ref === 'string' && Object.hasOwn(PSEUDO_PARAMETER_BYTES, ref)) return PSEUDO_PARAMETER_BYTES[ref] as number;
+    const join = (value as { 'Fn::Join'?: unknown })['Fn::Join'];
+    if (Array.isArray(join) && typeof join[0] === 'string' && Array.isArray(join[1])) {
+      const parts = join[1] as unknown[];
+      return parts.reduce((sum: number, part) => sum + resolvedBytes(part), 0) + Buffer.byteLength(join[0]) * Math.max(0, parts.length - 1);
+    }
+  }
+  return UNRESOLVED_VALUE_ALLOWANCE_BYTES;
+}
+
+/** The environment's size as Lambda counts it (names and values, UTF-8), each value resolved at its longest. */
+export function environmentSize(scope: IConstruct, environment: Readonly<Record<string, string>>): number {
+  const stack = Stack.of(scope);
+  return Object.entries(environment).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + resolvedBytes(stack.resolve(value)), 0);
+}
+
+/**
+ * Fails the synth, naming the function and its largest variables, when its environment would pass
+ * Lambda's 4 KB: the deployment would fail later and less clearly. The lists the stack writes from
+ * the playbooks (FIREBREAK_PLAYBOOK_RAILS, FIREBREAK_PLAYBOOK_STEPS) grow with them.
+ */
+export function assertEnvironmentFits(scope: IConstruct, responder: string, environment: Readonly<Record<string, string>>): void {
+  const size = environmentSize(scope, environment);
+  if (size <= LAMBDA_ENVIRONMENT_LIMIT_BYTES) return;
+  const largest = Object.keys(environment)
+    .map((name) => ({ name, size: environmentSize(scope, { [name]: environment[name] as string }) }))
+    .sort((a, b) => b.size - a.size)
+    .slice(0, 3)
+    .map(({ name, size: bytes }) => `${name} (${bytes} bytes)`);
+  throw new Error(
+    `responder "${responder}": its environment variables would total about ${size} bytes, over Lambda's ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} (largest: ${largest.join(', ')}). ` +
+      'Deploy fewer playbooks with steps of this responder, or give their steps fewer distinct options.',
+  );
 }

@@ -17,7 +17,7 @@ import { ALERT_RESPONDER, GUARD_RESPONDER, isGuardedPlaybook } from '../playbook
 import { TRIAGE_RESPONDER } from '../playbooks/dispatcher';
 import type { Playbook } from '../playbooks/model';
 import { flattenSteps } from '../playbooks/model';
-import { evidenceLocksFor, playbookRailsFor } from '../playbooks/rails';
+import { GRANTED_RESPONDERS, evidenceLocksFor, playbookRailsFor, playbookStepsFor } from '../playbooks/rails';
 import { CONTAINMENT_GUARD_IAM_ACTIONS } from '../responders/containment-guard';
 import { DEFAULT_INCIDENT_RECORD_RETENTION_DAYS } from '../responders/incident-record';
 import type { ResponderMode } from '../contracts/responder-mode';
@@ -233,7 +233,12 @@ export class Responders extends Construct {
       const needed = new Set([...actions, ...(stateTable?.actions ?? [])]);
       const settings = RESPONDER_SETTINGS[responder] ?? RESPONDER_SETTINGS.default!;
       const memberRoles = inIncidentAccount && props.memberRoleName ? ownMemberRoles(props.memberRoleName, props.sessionRevokerRoleName, responder, actions) : undefined;
-      const environment = { ...this.environment, ...memberRoles?.environment };
+      const environment = {
+        ...this.environment,
+        ...memberRoles?.environment,
+        // Which playbooks have a step of it, with which options: a grant clears only such a step (lib/responders/step-binding.ts).
+        ...(GRANTED_RESPONDERS.includes(responder) ? { [SECURITY_ENV.playbookSteps]: JSON.stringify(playbookStepsFor(props.playbooks, responder)) } : {}),
+      };
       const fn = new ResponderFunction(this, `Responder${pascal(responder)}`, {
         responder,
         description: settings.description,

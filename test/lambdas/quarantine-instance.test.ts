@@ -6,7 +6,7 @@ import { createHandler, handler } from '../../lambdas/quarantine-instance/index'
 import { ResponderInputError } from '../../lib/contracts/responder-errors';
 import { silentLogger } from '../../lib/responders/logging';
 import { InMemoryQuarantineRecordStore } from '../../lib/responders/quarantine-records';
-import { EXECUTION, storeGranting } from '../support/grants';
+import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import { ec2Incident } from '../support/incidents';
 import { TestClientFactory, givenGroups, givenInstance, givenMutationsSucceed } from '../responders/quarantine-fixtures';
 
@@ -17,6 +17,8 @@ const event = (overrides: Record<string, unknown> = {}) =>
   JSON.parse(JSON.stringify({ incident: ec2Incident(), mode: 'enforce', options: {}, execution: EXECUTION, ...overrides })) as unknown;
 /** The grant the guard writes for the execution. */
 const grants = storeGranting(ec2Incident(), new Date());
+/** The grant's playbook sends quarantine-instance no options (FIREBREAK_PLAYBOOK_STEPS): the defaults apply. */
+const STEP_ENV = { ...process.env, ...playbookStepsEnvironment({}) };
 
 beforeEach(() => {
   ec2Mock.reset();
@@ -33,7 +35,7 @@ afterEach(() => {
 describe('quarantine-instance Lambda', () => {
   it('runs the real responder over injected clients and record store (what the local game day does)', async () => {
     const records = new InMemoryQuarantineRecordStore();
-    const run = createHandler({ clients: new TestClientFactory(), logger: silentLogger, records, grants });
+    const run = createHandler({ clients: new TestClientFactory(), logger: silentLogger, records, grants, environment: STEP_ENV });
     const result = await run(event());
     expect(result).toMatchObject({ responder: 'quarantine-instance', status: 'quarantined', mode: 'enforce' });
     expect(ec2Mock.commandCalls(ModifyNetworkInterfaceAttributeCommand)).toHaveLength(4);
@@ -41,14 +43,14 @@ describe('quarantine-instance Lambda', () => {
   });
 
   it('applies the option defaults from the action registry (detach the profile, keep the role sessions)', async () => {
-    const run = createHandler({ clients: new TestClientFactory(), logger: silentLogger, records: new InMemoryQuarantineRecordStore(), grants });
+    const run = createHandler({ clients: new TestClientFactory(), logger: silentLogger, records: new InMemoryQuarantineRecordStore(), grants, environment: STEP_ENV });
     const result = await run(event({ options: undefined }));
     expect(result.instanceProfileArn).toBeDefined();
     expect(result.revokedRoleSessions).toBeUndefined();
   });
 
   it('refuses a malformed payload before any AWS call, naming the field', async () => {
-    const run = createHandler({ clients: new TestClientFactory(), logger: silentLogger, records: new InMemoryQuarantineRecordStore(), grants });
+    const run = createHandler({ clients: new TestClientFactory(), logger: silentLogger, records: new InMemoryQuarantineRecordStore(), grants, environment: STEP_ENV });
     await expect(run(event({ options: { revokeRoleSesions: true } }))).rejects.toThrow(/input\.options/);
     await expect(run(event({ mode: 'yes' }))).rejects.toBeInstanceOf(ResponderInputError);
     expect(ec2Mock.calls()).toHaveLength(0);

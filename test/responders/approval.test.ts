@@ -475,6 +475,8 @@ describe('DynamoDbApprovalStore', () => {
 });
 
 describe('ApprovalReleaseClearance', () => {
+  /** A grant check that clears the release-instance playbook's step (grants.ts `releaseGrantCheck` is tested in rails-at-action). */
+  const CLEARED = async () => ({ cleared: true as const, playbook: 'release-instance' });
   const record = recordOfDefaultInstance(INCIDENT_KEY, '2026-11-20T10:02:00.000Z');
   const input = (executionArn?: string) => ({
     incident: ec2Incident({ key: INCIDENT_KEY }),
@@ -485,16 +487,22 @@ describe('ApprovalReleaseClearance', () => {
 
   it('clears an approved execution of this incident and instance, naming the approver', async () => {
     await store.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString() });
-    expect(await new ApprovalReleaseClearance(store).check(input(EXECUTION), record)).toEqual({ cleared: true, approvedBy: CAROL, approvedAt: NOW.toISOString(), executionArn: EXECUTION });
+    expect(await new ApprovalReleaseClearance(store, CLEARED).check(input(EXECUTION), record)).toEqual({ cleared: true, approvedBy: CAROL, approvedAt: NOW.toISOString(), executionArn: EXECUTION });
   });
 
   it('refuses no execution, no approval, a rejection, an old approval (a replay) and a failed grant', async () => {
-    const clearance = new ApprovalReleaseClearance(store);
+    const clearance = new ApprovalReleaseClearance(store, CLEARED);
     expect(await clearance.check(input(), record)).toMatchObject({ cleared: false });
     expect(await clearance.check(input(EXECUTION), record)).toMatchObject({ cleared: false, reason: expect.stringContaining('nobody has approved') });
     await store.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: '2026-11-01T00:00:00.000Z' });
     expect(await clearance.check(input(EXECUTION), record)).toMatchObject({ cleared: false, reason: expect.stringContaining('older than the quarantine') });
-    const withGrant = new ApprovalReleaseClearance(store, async () => 'no grant for this execution');
+    const withGrant = new ApprovalReleaseClearance(store, async () => ({ cleared: false as const, reason: 'no grant for this execution' }));
     expect(await withGrant.check(input(EXECUTION), record)).toMatchObject({ cleared: false, reason: expect.stringContaining('no grant') });
+  });
+
+  it("refuses an approval asked for another playbook than the grant's (an approved DNS unblock never releases)", async () => {
+    await store.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString() });
+    const unblockGrant = new ApprovalReleaseClearance(store, async () => ({ cleared: true as const, playbook: 'unblock-dns-domain' }));
+    expect(await unblockGrant.check(input(EXECUTION), record)).toMatchObject({ cleared: false, reason: expect.stringContaining('asked for playbook release-instance, not unblock-dns-domain') });
   });
 });

@@ -24,9 +24,10 @@ import type { ResponderMode } from '../../lib/contracts/responder-mode';
 import type { Incident } from '../../lib/incident/model';
 import { DnsAllowlistInvalidError, blockDnsDomain, blockDnsOptionsSchema } from '../../lib/responders/block-dns-domain';
 import { DynamoDbDnsBlockStore, InMemoryDnsBlockStore } from '../../lib/responders/dns-block-records';
+import { requestDigest } from '../../lib/responders/step-binding';
 import { silentLogger } from '../../lib/responders/logging';
 import { unblockDnsDomains } from '../../lib/responders/unblock-dns-domains';
-import { EXECUTION, storeGranting } from '../support/grants';
+import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';
 import { InMemoryQuarantineRecordStore } from '../../lib/responders/quarantine-records';
 import { DynamoDbQuarantineReleaseStates } from '../../lib/responders/quarantine-release-state';
@@ -65,7 +66,7 @@ function dnsIncident(domain: string | null = DOMAIN, overrides: Partial<Incident
 }
 
 function block(incident = dnsIncident(), mode: ResponderMode = 'enforce', environment: Record<string, string> = { FIREBREAK_MODE: 'enforce', FIREBREAK_DNS_ALLOWLIST: 'example.org' }) {
-  return blockDnsDomain({ incident, mode, options: OPTIONS, execution: EXECUTION }, { clients, logger: silentLogger, blocks, grants: storeGranting(incident, NOW), environment, now: () => NOW });
+  return blockDnsDomain({ incident, mode, options: OPTIONS, execution: EXECUTION }, { clients, logger: silentLogger, blocks, grants: storeGranting(incident, NOW), environment: { ...environment, ...playbookStepsEnvironment(OPTIONS) }, now: () => NOW });
 }
 
 function givenInstance(tags: Record<string, string> = {}): void {
@@ -191,7 +192,7 @@ describe('blockDnsDomain', () => {
     const incident = dnsIncident();
     const refused = await blockDnsDomain(
       { incident, mode: 'enforce', options: OPTIONS, execution: EXECUTION },
-      { clients, logger: silentLogger, blocks, grants: storeGranting(dnsIncident(DOMAIN, { key: 'gd-other' }), NOW), environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
+      { clients, logger: silentLogger, blocks, grants: storeGranting(dnsIncident(DOMAIN, { key: 'gd-other' }), NOW), environment: { FIREBREAK_MODE: 'enforce', ...playbookStepsEnvironment(OPTIONS) }, now: () => NOW },
     );
     expect(refused.status).toBe('refused');
     expect(ec2Mock.calls()).toHaveLength(0);
@@ -205,7 +206,7 @@ describe('blockDnsDomain', () => {
     const swapped = dnsIncident('sso.corp.example');
     const refused = await blockDnsDomain(
       { incident: swapped, mode: 'enforce', options: OPTIONS, execution: EXECUTION },
-      { clients, logger: silentLogger, blocks, grants: granted, environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
+      { clients, logger: silentLogger, blocks, grants: granted, environment: { FIREBREAK_MODE: 'enforce', ...playbookStepsEnvironment(OPTIONS) }, now: () => NOW },
     );
     expect(refused.status).toBe('refused');
     expect(JSON.stringify(refused.refusal)).toMatch(/not the one execution .* was started with/);
@@ -234,7 +235,7 @@ describe('unblockDnsDomains', () => {
     const incident = releaseIncident(key);
     return unblockDnsDomains(
       { incident, mode, options: { target: 'released-instance' }, execution: EXECUTION },
-      { clients, logger: silentLogger, blocks, records, grants: storeGranting(incident, NOW, { kind: 'release' }), environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
+      { clients, logger: silentLogger, blocks, records, grants: storeGranting(incident, NOW, { kind: 'release' }), environment: { FIREBREAK_MODE: 'enforce', ...playbookStepsEnvironment({}) }, now: () => NOW },
     );
   };
   /** The instance's pre-quarantine record, as quarantine-instance saved it (unreleased). */
@@ -417,13 +418,15 @@ describe('unblockDnsDomains', () => {
 describe('unblockDnsDomains for `firebreak dns unblock` (target requested-domain)', () => {
   const OTHER = { instanceId: 'i-0fff0000eeee11112', incidentKey: 'gd-second' };
   const REQUESTER = 'arn:aws:sts::111122223333:assumed-role/Responder/alice';
+  const REQUESTED_DOMAIN_ENV = { FIREBREAK_MODE: 'enforce', ...playbookStepsEnvironment({ target: 'requested-domain' }) };
   /** The incident the CLI builds: the claim's incident key and instance. */
   const explicit = (domain: string, force: boolean, mode: ResponderMode = 'enforce') => {
     const incident = dnsIncident(null, { key: 'gd-first', source: 'firebreak', findingType: 'Firebreak:DnsUnblock' });
+    const request = { requestedBy: REQUESTER, reason: 'false positive', dnsUnblock: { domain, force } };
     return unblockDnsDomains(
-      { incident, mode, options: { target: 'requested-domain' }, execution: EXECUTION, request: { requestedBy: REQUESTER, reason: 'false positive', dnsUnblock: { domain, force } } },
-      // No record at all: a requested domain is taken back whatever became of the instance.
-      { clients, logger: silentLogger, blocks, records: new InMemoryQuarantineRecordStore(), grants: storeGranting(incident, NOW, { kind: 'release' }), environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
+      { incident, mode, options: { target: 'requested-domain' }, execution: EXECUTION, request },
+      // No record at all: a requested domain is taken back whatever became of the instance. The grant binds the request.
+      { clients, logger: silentLogger, blocks, records: new InMemoryQuarantineRecordStore(), grants: storeGranting(incident, NOW, { kind: 'release', requestDigest: requestDigest(request) }), environment: REQUESTED_DOMAIN_ENV, now: () => NOW },
     );
   };
 
@@ -499,7 +502,15 @@ describe('unblockDnsDomains for `firebreak dns unblock` (target requested-domain
     const incident = dnsIncident(null, { key: 'gd-first' });
     const result = await unblockDnsDomains(
       { incident, mode: 'enforce', options: { target: 'requested-domain' }, execution: EXECUTION, request: { requestedBy: REQUESTER, reason: null } },
-      { clients, logger: silentLogger, blocks, records: new InMemoryQuarantineRecordStore(), grants: storeGranting(incident, NOW, { kind: 'release' }), environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
+      {
+        clients,
+        logger: silentLogger,
+        blocks,
+        records: new InMemoryQuarantineRecordStore(),
+        grants: storeGranting(incident, NOW, { kind: 'release', requestDigest: requestDigest({ requestedBy: REQUESTER, reason: null }) }),
+        environment: REQUESTED_DOMAIN_ENV,
+        now: () => NOW,
+      },
     );
     expect(result.status).toBe('refused');
     expect(r53Mock.calls()).toHaveLength(0);

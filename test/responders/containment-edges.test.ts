@@ -25,7 +25,7 @@ import { releaseInstance } from '../../lib/responders/release';
 import type { ReleaseClearance } from '../../lib/responders/release-clearance';
 import { wantedMetadataSettings } from '../../lib/responders/quarantine-metadata';
 import { ACTIONS, iamActionsForStep } from '../../lib/playbooks/actions';
-import { EXECUTION, storeGranting } from '../support/grants';
+import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';
 import { TEST_SEALER, sealed } from '../support/record-sealer';
 import {
@@ -77,9 +77,11 @@ function givenMetadata(options: typeof OPEN_METADATA | { HttpEndpoint: string; H
 
 function quarantine(options: Partial<QuarantineOptions> = {}, mode: ResponderMode = 'enforce') {
   const incident = ec2Incident();
+  const sent = { detachInstanceProfile: true, revokeRoleSessions: false, autoScaling: 'off' as const, deregisterFromLoadBalancers: false, ...options };
   return quarantineInstance(
-    { incident, mode, options: { detachInstanceProfile: true, revokeRoleSessions: false, autoScaling: 'off', deregisterFromLoadBalancers: false, ...options }, execution: EXECUTION },
-    { clients, logger: silentLogger, records, sealer: TEST_SEALER, grants: storeGranting(incident, NOW), now: () => NOW },
+    { incident, mode, options: sent, execution: EXECUTION },
+    // The grant's playbook sends quarantine-instance these very options (FIREBREAK_PLAYBOOK_STEPS).
+    { clients, logger: silentLogger, records, sealer: TEST_SEALER, grants: storeGranting(incident, NOW), environment: { ...process.env, ...playbookStepsEnvironment(sent) }, now: () => NOW },
   );
 }
 

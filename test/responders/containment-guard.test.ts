@@ -20,6 +20,7 @@ import type { ContainmentGuardConfig, GuardResult } from '../../lib/responders/c
 import { ResponderInputError, TransientResponderError } from '../../lib/contracts/responder-errors';
 import { InMemoryGrantStore, incidentDigest } from '../../lib/responders/grants';
 import { incidentSchema } from '../../lib/responders/incident-schema';
+import { requestDigest } from '../../lib/responders/step-binding';
 import { silentLogger } from '../../lib/responders/logging';
 import { EXECUTION } from '../support/grants';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident, ec2Resource } from '../support/incidents';
@@ -819,6 +820,30 @@ describe('containment-guard: the execution it clears (issue 8)', () => {
     expect(result).toMatchObject({ status: 'needs-approval', execution: { playbook: 'release-instance', kind: 'release' } });
     expect(grants.grants.get(EXECUTION.executionArn)).toMatchObject({ kind: 'release', status: 'awaiting-approval' });
     expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it("binds a manual playbook's grant to the request its steps receive, as the execution input states it (review r1 F2)", async () => {
+    const manual = { ...RAILS, 'unblock-dns-domain': { ...RAILS['release-instance'], manualRequest: ['requestedBy', 'reason', 'dnsUnblock'] as ('requestedBy' | 'reason' | 'dnsUnblock')[] } };
+    const dnsUnblock = { domain: 'c2.evil-domain.com', force: false };
+    const input = { incident, mode: 'enforce', playbook: 'unblock-dns-domain', requestedBy: 'arn:aws:sts::111122223333:assumed-role/on-call/alice', reason: null, dnsUnblock };
+    sfn.on(DescribeExecutionCommand).resolves({ ...EXECUTION, stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:Firebreak-unblock-dns-domain`, status: 'RUNNING', startDate: NOW, input: JSON.stringify(input) });
+    await guard({ protectedTagKey: undefined, rails: manual })(payload());
+    expect(grants.grants.get(EXECUTION.executionArn)?.requestDigest).toBe(requestDigest({ requestedBy: input.requestedBy, reason: null, dnsUnblock }));
+  });
+
+  it('clears nothing for a manual playbook whose execution input carries no request its steps accept', async () => {
+    const manual = { ...RAILS, 'release-instance': { ...RAILS['release-instance'], manualRequest: ['requestedBy', 'reason'] as ('requestedBy' | 'reason')[] } };
+    executionRuns(incident, 'enforce', { stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:Firebreak-release-instance` });
+    const result = await guard({ protectedTagKey: undefined, rails: manual })(payload());
+    expectNothingCleared(result);
+  });
+
+  it("writes no request digest for an automatic playbook's grant", async () => {
+    describes(instance());
+    slotsHold();
+    executionRuns(incident);
+    await guard()(payload());
+    expect(grants.grants.get(EXECUTION.executionArn)).not.toHaveProperty('requestDigest');
   });
 });
 

@@ -30,7 +30,7 @@ import { silentLogger } from '../../lib/responders/logging';
 import { REVOKE_SESSIONS_POLICY_NAME, revokeOlderSessionsPolicy } from '../../lib/responders/quarantine-credentials';
 import { revokeRoleSessions } from '../../lib/responders/revoke-role-sessions';
 import { InMemoryGrantStore } from '../../lib/responders/grants';
-import { EXECUTION, storeGranting } from '../support/grants';
+import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import { sdkError } from './quarantine-fixtures';
 import { MemoryCredentialRecordStore } from '../support/credential-records';
 
@@ -47,6 +47,8 @@ const clients = {
 };
 const NOW = new Date('2026-03-19T12:00:00.000Z');
 const ENV = { FIREBREAK_MODE: 'enforce', FIREBREAK_SECURITY_ACCOUNT_ID: '111122223333' };
+/** The playbooks of the grants below: each has a step of the responder under test. */
+const GRANTED_PLAYBOOKS = ['compromised-ec2-instance', 'iam-credentials-attack-sequence-credential'];
 const fixture = (name: string): Incident =>
   parseEvent(JSON.parse(readFileSync(new URL(`../fixtures/events/${name}.json`, import.meta.url), 'utf8')), { receivedAt: NOW });
 const USER_KEY = () => fixture('guardduty-iam-user-tor-ipcaller');
@@ -59,9 +61,18 @@ afterEach(() => {
 });
 
 function disable(incident: Incident, options: { denyAll?: boolean; mode?: ResponderMode; environment?: Record<string, string>; grants?: InMemoryGrantStore; records?: MemoryCredentialRecordStore } = {}) {
+  const sent = { denyAll: options.denyAll ?? false };
   return disableAccessKey(
-    { incident, mode: options.mode ?? 'enforce', options: disableAccessKeyOptionsSchema.parse({ denyAll: options.denyAll ?? false }), execution: EXECUTION },
-    { clients, logger: silentLogger, grants: options.grants ?? storeGranting(incident, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT }), records: options.records ?? new MemoryCredentialRecordStore(), environment: options.environment ?? ENV, now: () => NOW },
+    { incident, mode: options.mode ?? 'enforce', options: disableAccessKeyOptionsSchema.parse(sent), execution: EXECUTION },
+    {
+      clients,
+      logger: silentLogger,
+      grants: options.grants ?? storeGranting(incident, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT }),
+      records: options.records ?? new MemoryCredentialRecordStore(),
+      // The grant's playbook sends disable-access-key these options (FIREBREAK_PLAYBOOK_STEPS).
+      environment: { ...(options.environment ?? ENV), ...playbookStepsEnvironment(sent, GRANTED_PLAYBOOKS) },
+      now: () => NOW,
+    },
   );
 }
 
@@ -234,7 +245,7 @@ describe('disableAccessKey', () => {
 function revoke(incident: Incident, options: { mode?: ResponderMode; environment?: Record<string, string>; grants?: InMemoryGrantStore; records?: MemoryCredentialRecordStore; now?: Date } = {}) {
   return revokeRoleSessions(
     { incident, mode: options.mode ?? 'enforce', options: {}, execution: EXECUTION },
-    { clients, logger: silentLogger, grants: options.grants ?? storeGranting(incident, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT }), records: options.records ?? new MemoryCredentialRecordStore(), environment: options.environment ?? ENV, now: () => options.now ?? NOW },
+    { clients, logger: silentLogger, grants: options.grants ?? storeGranting(incident, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT }), records: options.records ?? new MemoryCredentialRecordStore(), environment: { ...(options.environment ?? ENV), ...playbookStepsEnvironment({}, GRANTED_PLAYBOOKS) }, now: () => options.now ?? NOW },
   );
 }
 

@@ -60,7 +60,7 @@ import type { ReleaseOptions } from '../../lib/responders/release';
 import { releaseInstance } from '../../lib/responders/release';
 import { planAutoScalingReturn } from '../../lib/responders/release-autoscaling';
 import type { ReleaseClearance } from '../../lib/responders/release-clearance';
-import { EXECUTION, storeGranting } from '../support/grants';
+import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';
 import { TEST_RECORD_KEY_ARN, TEST_SEALER, sealed } from '../support/record-sealer';
 import {
@@ -172,6 +172,11 @@ function givenDryRunsSucceed(): void {
   for (const command of MUTATING_EC2_COMMANDS) ec2Mock.on(command as never, { DryRun: true }).rejects(sdkError('DryRunOperation', 412));
 }
 
+/** An enforce deployment whose grant's playbook sends quarantine-instance `options` (FIREBREAK_PLAYBOOK_STEPS). */
+function stepEnvironment(options: Partial<QuarantineOptions>): Record<string, string> {
+  return { FIREBREAK_MODE: 'enforce', ...playbookStepsEnvironment(options) };
+}
+
 function quarantine(options: Partial<QuarantineOptions> = {}, mode: ResponderMode = 'enforce') {
   const incident = ec2Incident();
   return quarantineInstance(
@@ -181,7 +186,15 @@ function quarantine(options: Partial<QuarantineOptions> = {}, mode: ResponderMod
       options: { detachInstanceProfile: true, revokeRoleSessions: false, autoScaling: 'detach', deregisterFromLoadBalancers: true, ...options },
       execution: EXECUTION,
     },
-    { clients, logger: silentLogger, records, sealer: TEST_SEALER, grants: storeGranting(incident, NOW), environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
+    {
+      clients,
+      logger: silentLogger,
+      records,
+      sealer: TEST_SEALER,
+      grants: storeGranting(incident, NOW),
+      environment: stepEnvironment({ detachInstanceProfile: true, revokeRoleSessions: false, autoScaling: 'detach', deregisterFromLoadBalancers: true, ...options }),
+      now: () => NOW,
+    },
   );
 }
 
@@ -337,7 +350,7 @@ describe('quarantineInstance on an instance of an Auto Scaling group', () => {
     await expect(
       quarantineInstance(
         { incident, mode: 'enforce', options: { detachInstanceProfile: true, revokeRoleSessions: false, autoScaling: 'detach', deregisterFromLoadBalancers: false }, execution: EXECUTION },
-        { clients, logger: silentLogger, records: racing, sealer: TEST_SEALER, grants: storeGranting(incident, NOW), environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW },
+        { clients, logger: silentLogger, records: racing, sealer: TEST_SEALER, grants: storeGranting(incident, NOW), environment: stepEnvironment({ autoScaling: 'detach' }), now: () => NOW },
       ),
     ).rejects.toThrow(expect.objectContaining({ name: 'TransientResponderError', message: expect.stringContaining('changed while autoScaling') as unknown }));
     expect(asMock.commandCalls(SetInstanceProtectionCommand)).toHaveLength(0);
@@ -374,7 +387,7 @@ describe('quarantineInstance on an instance of an Auto Scaling group', () => {
           records: new DynamoDbQuarantineRecordStore(new DynamoDBClient({ region: REGION }), TABLE),
           sealer: new KmsRecordSealer(new KMSClient({ region: REGION }), TEST_RECORD_KEY_ARN),
           grants: storeGranting(incident, NOW),
-          environment: { FIREBREAK_MODE: 'enforce' },
+          environment: stepEnvironment({ autoScaling: 'detach' }),
           now: () => NOW,
         },
       );
@@ -787,7 +800,7 @@ describe('order and speed with every fleet and edge option on', () => {
         records: new TrackedStore(tracked),
         sealer: tracked.trackSealer(TEST_SEALER),
         grants: tracked.trackGrants(storeGranting(incident, NOW)),
-        environment: { FIREBREAK_MODE: 'enforce' },
+        environment: stepEnvironment({ detachInstanceProfile: true, revokeRoleSessions: false, autoScaling: 'off', deregisterFromLoadBalancers: false, ...options }),
         now: () => NOW,
       },
     );

@@ -23,7 +23,7 @@ import { silentLogger } from '../../lib/responders/logging';
 import { quarantineS3Object, quarantineS3ObjectOptionsSchema } from '../../lib/responders/quarantine-s3-object';
 import { releaseS3Object } from '../../lib/responders/release-s3-object';
 import { malwareObjectGrantTarget, planInfectedTags, planQuarantineCopy, planUntag, scannedObjectOf } from '../../lib/responders/s3-malware-object';
-import { EXECUTION, storeGranting } from '../support/grants';
+import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import { clone, fixtureEvent } from '../incident/events';
 import { inputsOf, sdkError } from './quarantine-fixtures';
 
@@ -37,6 +37,8 @@ const KEY = 'incoming/2026/03/invoice-4471.pdf';
 const VERSION = 'Rb4kBsH0hZ6bB.7Yx_3yEXAMPLE';
 const ETAG = '44d88612fea8a8f36de82e1278abb02f';
 const ENFORCE = { FIREBREAK_MODE: 'enforce' };
+/** The playbooks of the grants below: each has a step of the responder under test (FIREBREAK_PLAYBOOK_STEPS). */
+const OBJECT_PLAYBOOKS = ['compromised-ec2-instance', 's3-object-with-threats', 'release-s3-object'];
 
 interface ScanEvent {
   detail: { s3ObjectDetails: Record<string, unknown> };
@@ -71,7 +73,7 @@ function quarantine(incident: Incident, options: Record<string, unknown> = {}, e
   const grants = extra.grants ?? storeGranting(incident, NOW, { instanceId: malwareObjectGrantTarget(incident) ?? 'none', playbook: 's3-object-with-threats' });
   return quarantineS3Object(
     { incident, mode: extra.mode ?? 'enforce', options: quarantineS3ObjectOptionsSchema.parse(options), execution: EXECUTION },
-    { clients, logger: silentLogger, grants, environment: extra.env ?? ENFORCE, now: () => NOW },
+    { clients, logger: silentLogger, grants, environment: { ...(extra.env ?? ENFORCE), ...playbookStepsEnvironment(options, OBJECT_PLAYBOOKS) }, now: () => NOW },
   );
 }
 
@@ -285,7 +287,7 @@ describe('quarantineS3Object', () => {
 describe('releaseS3Object', () => {
   function release(incident: Incident, env: Record<string, string> = ENFORCE) {
     const grants = storeGranting(incident, NOW, { instanceId: malwareObjectGrantTarget(incident)!, kind: 'release', playbook: 'release-s3-object' });
-    return releaseS3Object({ incident, mode: 'enforce', options: {}, execution: EXECUTION }, { clients, logger: silentLogger, grants, environment: env, now: () => NOW });
+    return releaseS3Object({ incident, mode: 'enforce', options: {}, execution: EXECUTION }, { clients, logger: silentLogger, grants, environment: { ...env, ...playbookStepsEnvironment({}, OBJECT_PLAYBOOKS) }, now: () => NOW });
   }
 
   it('takes off exactly the incident’s tags, keeping the owner’s', async () => {
@@ -322,7 +324,7 @@ describe('releaseS3Object', () => {
 
   it('refuses under a contain grant (a release needs a release grant)', async () => {
     const grants = storeGranting(THREATS, NOW, { instanceId: malwareObjectGrantTarget(THREATS)!, kind: 'contain' });
-    const result = await releaseS3Object({ incident: THREATS, mode: 'enforce', options: {}, execution: EXECUTION }, { clients, logger: silentLogger, grants, environment: ENFORCE, now: () => NOW });
+    const result = await releaseS3Object({ incident: THREATS, mode: 'enforce', options: {}, execution: EXECUTION }, { clients, logger: silentLogger, grants, environment: { ...ENFORCE, ...playbookStepsEnvironment({}, OBJECT_PLAYBOOKS) }, now: () => NOW });
     expect(result).toMatchObject({ status: 'refused', refusal: { code: 'wrong-kind' } });
     expect(s3Mock.calls()).toHaveLength(0);
   });

@@ -27,7 +27,7 @@ import { findingVpcIds } from '../../lib/responders/quarantine-plan';
 import type { QuarantineRecord } from '../../lib/responders/quarantine-records';
 import { DynamoDbQuarantineRecordStore, InMemoryQuarantineRecordStore } from '../../lib/responders/quarantine-records';
 import type { ResponderInput } from '../../lib/responders/responder-input';
-import { EXECUTION, storeGranting } from '../support/grants';
+import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident, ec2Resource } from '../support/incidents';
 import {
   APP_SG,
@@ -75,6 +75,8 @@ class RecordingStore extends InMemoryQuarantineRecordStore {
   }
 }
 
+/** The grant's playbook sends quarantine-instance the options `input()` gives (FIREBREAK_PLAYBOOK_STEPS). */
+const STEP_ENV = { ...process.env, ...playbookStepsEnvironment({ detachInstanceProfile: true, autoScaling: 'off' }) };
 let clients: TestClientFactory;
 let records: RecordingStore;
 
@@ -97,7 +99,8 @@ function run(i: ResponderInput<QuarantineOptions> = input(), environment?: Recor
     records,
     sealer: clients.trackSealer(TEST_SEALER),
     grants: clients.trackGrants(storeGranting(i.incident, NOW)),
-    ...(environment !== undefined ? { environment } : {}),
+    // The grant's playbook sends quarantine-instance exactly these options (FIREBREAK_PLAYBOOK_STEPS).
+    environment: { ...(environment ?? process.env), ...playbookStepsEnvironment(i.options) },
     now: () => NOW,
   });
 }
@@ -983,7 +986,7 @@ describe('quarantineInstance seals the pre-quarantine record (issue 8: records t
     broken.seal = async () => {
       throw Object.assign(new Error('key is disabled'), { name: 'DisabledException' });
     };
-    const result = await quarantineInstance(input(), { clients, logger: silentLogger, records, sealer: broken, grants: storeGranting(ec2Incident(), NOW), now: () => NOW });
+    const result = await quarantineInstance(input(), { clients, logger: silentLogger, records, sealer: broken, grants: storeGranting(ec2Incident(), NOW), environment: STEP_ENV, now: () => NOW });
     expect(result.status).toBe('quarantined');
     expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.seal).toBeUndefined();
     expect(result.actions).toContainEqual(expect.objectContaining({ api: 'kms:GenerateMac', outcome: 'skipped', detail: expect.stringContaining('release will refuse') }));
@@ -997,7 +1000,7 @@ describe('quarantineInstance seals the pre-quarantine record (issue 8: records t
       return TEST_SEALER.seal(record);
     };
     for (const command of MUTATING_EC2_COMMANDS) ec2Mock.on(command as never).rejects(sdkError('DryRunOperation', 412));
-    await quarantineInstance(input({ mode: 'dry-run' }), { clients, logger: silentLogger, records, sealer: spy, grants: storeGranting(ec2Incident(), NOW), now: () => NOW });
+    await quarantineInstance(input({ mode: 'dry-run' }), { clients, logger: silentLogger, records, sealer: spy, grants: storeGranting(ec2Incident(), NOW), environment: STEP_ENV, now: () => NOW });
     expect(sealed).toBe(0);
   });
 });
@@ -1134,7 +1137,7 @@ describe('quarantineInstance, isolation first (issue 10): the finding’s VPC is
     it('the record cannot be written: no EC2 change at all (no ENI moves before the record is durable), and the retry records the same original', async () => {
       const store = new DynamoDbQuarantineRecordStore(new DynamoDBClient({ region: REGION }), TABLE);
       dynamoMock.on(PutItemCommand).rejectsOnce(sdkError('ProvisionedThroughputExceededException')).resolves({});
-      const deps = { clients, logger: silentLogger, records: store, sealer: TEST_SEALER, grants: storeGranting(ec2Incident(), NOW), now: () => NOW };
+      const deps = { clients, logger: silentLogger, records: store, sealer: TEST_SEALER, grants: storeGranting(ec2Incident(), NOW), environment: STEP_ENV, now: () => NOW };
 
       const error = await quarantineInstance(input(), deps).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(TransientResponderError);

@@ -16,7 +16,10 @@ import type { QuarantineOptions } from '../../lib/responders/quarantine';
 import { quarantineInstance } from '../../lib/responders/quarantine';
 import { InMemoryQuarantineRecordStore } from '../../lib/responders/quarantine-records';
 import type { ResponderInput } from '../../lib/responders/responder-input';
-import { EXECUTION, EXECUTION_ARN, grantFor, storeGranting } from '../support/grants';
+import { deployedStep, EXECUTION, EXECUTION_ARN, grantFor, playbookStepsEnvironment, storeGranting } from '../support/grants';
+import { RESPONDER_NAMES } from '../../lib/contracts/responders';
+import { releaseOptionsSchema } from '../../lib/responders/release';
+import { deployedStepsOf } from '../../lib/responders/step-binding';
 import { INSTANCE_ID, ec2Incident, ec2Resource } from '../support/incidents';
 import { MUTATING_EC2_COMMANDS, TestClientFactory, givenGroups, givenInstance, givenMutationsSucceed, sdkError } from './quarantine-fixtures';
 
@@ -24,6 +27,9 @@ const ec2Mock = mockClient(EC2Client);
 const NOW = new Date('2026-11-20T10:02:00.000Z');
 const ENFORCE = { FIREBREAK_MODE: 'enforce' };
 const DRY_RUN = { FIREBREAK_MODE: 'dry-run' };
+const QUARANTINE_STEP = deployedStep(RESPONDER_NAMES.quarantineInstance, {});
+const RELEASE_OPTIONS = releaseOptionsSchema.parse({});
+const RELEASE_STEPS = deployedStepsOf({ FIREBREAK_PLAYBOOK_STEPS: '{"release-instance":[{}]}' }, releaseOptionsSchema);
 
 let clients: TestClientFactory;
 
@@ -38,7 +44,8 @@ function input(incident: Incident = ec2Incident(), overrides: Partial<ResponderI
 }
 
 function quarantine(i: ResponderInput<QuarantineOptions>, grants: InMemoryGrantStore, environment: Record<string, string> = ENFORCE) {
-  return quarantineInstance(i, { clients, logger: silentLogger, records: new InMemoryQuarantineRecordStore(), grants, environment, now: () => NOW });
+  // The grant's playbook sends quarantine-instance exactly the input's options (FIREBREAK_PLAYBOOK_STEPS).
+  return quarantineInstance(i, { clients, logger: silentLogger, records: new InMemoryQuarantineRecordStore(), grants, environment: { ...environment, ...playbookStepsEnvironment(i.options) }, now: () => NOW });
 }
 
 function mutatingCalls(): number {
@@ -89,7 +96,7 @@ describe('effectiveMode', () => {
 
 describe('evaluateGrant', () => {
   const incident = ec2Incident();
-  const request = { executionArn: EXECUTION_ARN, incident, instanceId: INSTANCE_ID, kind: 'contain' as const };
+  const request = { executionArn: EXECUTION_ARN, incident, instanceId: INSTANCE_ID, kind: 'contain' as const, step: QUARANTINE_STEP };
   const grant = grantFor(incident, NOW);
   const approval = (decision: ApprovalRecord['decision']): ApprovalRecord => ({
     pk: approvalKey(EXECUTION_ARN),
@@ -147,7 +154,7 @@ describe('evaluateGrant', () => {
   });
 
   it('for a step that changes no subject (IncidentGrantRequest): any subject, the digest and kind still checked, expiry as asked', () => {
-    const whole = { executionArn: EXECUTION_ARN, incident, kind: 'contain' as const, action: 'set the finding to NOTIFIED', expiry: 'enforced' as const };
+    const whole = { executionArn: EXECUTION_ARN, incident, kind: 'contain' as const, action: 'set the finding to NOTIFIED', expiry: 'enforced' as const, step: deployedStep(RESPONDER_NAMES.updateSecurityHubFinding, {}) };
     const expired = { ...grant, expiresAt: Math.floor(NOW.getTime() / 1000) };
     expect(evaluateGrant(whole, { ...grant, instanceId: 'iam-credentials' }, undefined, NOW)).toMatchObject({ allowed: true });
     expect(evaluateGrant(whole, expired, undefined, NOW)).toMatchObject({ allowed: false, code: 'expired', reason: expect.stringMatching(/^Refused to set the finding to NOTIFIED: /) });
@@ -258,7 +265,7 @@ describe('quarantine-instance under the rails', () => {
         expiresAt: Math.floor(DEADLINE.getTime() / 1000) + 900,
       });
     const afterTheWait = (environment: Record<string, string>) =>
-      quarantineInstance(input(), { clients, logger: silentLogger, records: new InMemoryQuarantineRecordStore(), grants: waitedGrant(), environment, now: () => AFTER_DEADLINE });
+      quarantineInstance(input(), { clients, logger: silentLogger, records: new InMemoryQuarantineRecordStore(), grants: waitedGrant(), environment: { ...environment, ...playbookStepsEnvironment(input().options) }, now: () => AFTER_DEADLINE });
 
     it('refuses an instance tagged with the protected tag key during the wait: no ENI moved, nothing changed, and says why', async () => {
       givenInstance(ec2Mock, { tags: { Name: 'payments-db', 'firebreak:protected': '' } });
@@ -294,7 +301,12 @@ describe('quarantine-instance under the rails', () => {
 describe("release-instance's clearance: the guard's release grant (releaseGrantCheck)", () => {
   const QUARANTINE_KEY = 'gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d';
   const incident = ec2Incident({ key: QUARANTINE_KEY });
-  const target = { incident, instanceId: INSTANCE_ID };
+  const target = { incident, instanceId: INSTANCE_ID, options: RELEASE_OPTIONS, request: undefined };
+  const check = (grants: InMemoryGrantStore) => releaseGrantCheck(grants, RESPONDER_NAMES.releaseInstance, RELEASE_STEPS, () => NOW);
+  const refusal = async (grants: InMemoryGrantStore) => {
+    const verdict = await check(grants)(EXECUTION_ARN, target);
+    return verdict.cleared ? undefined : verdict.reason;
+  };
   const awaiting = {
     kind: 'release' as const,
     status: 'awaiting-approval' as const,
@@ -304,18 +316,18 @@ describe("release-instance's clearance: the guard's release grant (releaseGrantC
   };
 
   it('refuses an execution the guard never cleared, and a containment grant used for a release', async () => {
-    expect(await releaseGrantCheck(new InMemoryGrantStore(), () => NOW)(EXECUTION_ARN, target)).toContain('wrote no grant');
-    expect(await releaseGrantCheck(storeGranting(incident, NOW), () => NOW)(EXECUTION_ARN, target)).toContain('allows contain, not release');
+    expect(await refusal(new InMemoryGrantStore())).toContain('wrote no grant');
+    expect(await refusal(storeGranting(incident, NOW))).toContain('allows contain, not release');
   });
 
   it('refuses a release grant for another instance', async () => {
-    const grants = storeGranting(incident, NOW, { ...awaiting, instanceId: 'i-0fff0000aaaa11112' });
-    expect(await releaseGrantCheck(grants, () => NOW)(EXECUTION_ARN, target)).toContain('instance i-0fff0000aaaa11112');
+    const grants = storeGranting(incident, NOW, { ...awaiting, playbook: 'release-instance', instanceId: 'i-0fff0000aaaa11112' });
+    expect(await refusal(grants)).toContain('instance i-0fff0000aaaa11112');
   });
 
   it('waits for the approval an awaiting-approval release grant needs, then clears', async () => {
-    const grants = storeGranting(incident, NOW, awaiting);
-    expect(await releaseGrantCheck(grants, () => NOW)(EXECUTION_ARN, target)).toContain("waits for a person's approval");
+    const grants = storeGranting(incident, NOW, { ...awaiting, playbook: 'release-instance' });
+    expect(await refusal(grants)).toContain("waits for a person's approval");
     grants.approvals.set(EXECUTION_ARN, {
       pk: approvalKey(EXECUTION_ARN),
       executionArn: EXECUTION_ARN,
@@ -324,6 +336,6 @@ describe("release-instance's clearance: the guard's release grant (releaseGrantC
       decision: 'approved',
       decidedBy: 'arn:aws:sts::111122223333:assumed-role/OnCall/ana',
     });
-    expect(await releaseGrantCheck(grants, () => NOW)(EXECUTION_ARN, target)).toBeUndefined();
+    expect(await check(grants)(EXECUTION_ARN, target)).toEqual({ cleared: true, playbook: 'release-instance' });
   });
 });

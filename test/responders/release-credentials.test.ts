@@ -41,7 +41,7 @@ import type { ReleaseClearance } from '../../lib/responders/release-clearance';
 import { releaseCredentials, samePolicy } from '../../lib/responders/release-credentials';
 import { revokeRoleSessions } from '../../lib/responders/revoke-role-sessions';
 import { MemoryCredentialRecordStore } from '../support/credential-records';
-import { EXECUTION, storeGranting } from '../support/grants';
+import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
 
 const iamMock = mockClient(IAMClient);
 const iam = new IAMClient({ region: 'eu-west-1' });
@@ -79,14 +79,14 @@ function givenRole(): void {
 function disable(incident: Incident, records: MemoryCredentialRecordStore, denyAll = false) {
   return disableAccessKey(
     { incident, mode: 'enforce', options: disableAccessKeyOptionsSchema.parse({ denyAll }), execution: EXECUTION },
-    { clients, logger: silentLogger, grants: storeGranting(incident, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT }), records, environment: ENV, now: () => NOW },
+    { clients, logger: silentLogger, grants: storeGranting(incident, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT }), records, environment: { ...ENV, ...playbookStepsEnvironment({ denyAll }) }, now: () => NOW },
   );
 }
 
 function revoke(incident: Incident, records: MemoryCredentialRecordStore, at = NOW) {
   return revokeRoleSessions(
     { incident, mode: 'enforce', options: {}, execution: EXECUTION },
-    { clients, logger: silentLogger, grants: storeGranting(incident, at, { instanceId: CREDENTIALS_GRANT_SUBJECT }), records, environment: ENV, now: () => at },
+    { clients, logger: silentLogger, grants: storeGranting(incident, at, { instanceId: CREDENTIALS_GRANT_SUBJECT }), records, environment: { ...ENV, ...playbookStepsEnvironment({}) }, now: () => at },
   );
 }
 

@@ -22,7 +22,7 @@ import type { ReleaseOptions } from '../../lib/responders/release';
 import { releaseInstance } from '../../lib/responders/release';
 import type { ReleaseClearance } from '../../lib/responders/release-clearance';
 import type { ResponderInput, ResponderRequest } from '../../lib/responders/responder-input';
-import { EXECUTION, storeGranting } from '../support/grants';
+import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident, ec2Resource } from '../support/incidents';
 import { TEST_SEALER, sealed } from '../support/record-sealer';
 import type { InstanceShape } from './quarantine-fixtures';
@@ -301,7 +301,7 @@ describe('releaseInstance', () => {
     givenGroups(ec2Mock);
     await quarantineInstance(
       { incident: ec2Incident(), mode: 'enforce', options: { detachInstanceProfile: true, revokeRoleSessions: false, autoScaling: 'off', deregisterFromLoadBalancers: false }, execution: EXECUTION },
-      { clients, logger: silentLogger, records, sealer: TEST_SEALER, grants: storeGranting(ec2Incident(), new Date(QUARANTINED_AT)), now: () => new Date(QUARANTINED_AT) },
+      { clients, logger: silentLogger, records, sealer: TEST_SEALER, grants: storeGranting(ec2Incident(), new Date(QUARANTINED_AT)), environment: { ...process.env, ...playbookStepsEnvironment({}) }, now: () => new Date(QUARANTINED_AT) },
     );
     const quarantineProtections = inputsOf(ec2Mock, ModifyInstanceAttributeCommand);
     ec2Mock.reset();

@@ -18,6 +18,7 @@ import { parseEvent } from '../../lib/incident';
 import type { Incident } from '../../lib/incident/model';
 import type { ContainmentGrant } from '../../lib/contracts/security';
 import { InMemoryGrantStore, approvalKey } from '../../lib/responders/grants';
+import { requestDigest } from '../../lib/responders/step-binding';
 import { silentLogger } from '../../lib/responders/logging';
 import { InMemorySecurityHubFindingRecords } from '../../lib/responders/security-hub-records';
 import type { UpdateSecurityHubFindingInput } from '../../lib/responders/update-security-hub-finding';
@@ -29,7 +30,7 @@ import {
   updateSecurityHubFinding,
 } from '../../lib/responders/update-security-hub-finding';
 import { sdkError } from './quarantine-fixtures';
-import { grantFor } from '../support/grants';
+import { grantFor, playbookStepsEnvironment } from '../support/grants';
 
 const hubMock = mockClient(SecurityHubClient);
 const hub = new SecurityHubClient({ region: 'eu-west-1' });
@@ -67,8 +68,13 @@ function granting(incident: Incident, workflowStatus: 'NOTIFIED' | 'RESOLVED' = 
 }
 
 /** Runs the step; unless told otherwise, its execution holds the guard's grant for its very input. */
-const run = (value: UpdateSecurityHubFindingInput, environment: Record<string, string> = ENV, grants = granting(value.incident, value.options.workflowStatus)) =>
-  updateSecurityHubFinding(value, { clients, records, grants, logger: silentLogger, environment, now: () => NOW });
+const run = (
+  value: UpdateSecurityHubFindingInput,
+  environment: Record<string, string> = ENV,
+  // A release's grant binds the request its execution was started with.
+  grants = granting(value.incident, value.options.workflowStatus, value.request !== undefined ? { requestDigest: requestDigest(value.request) } : {}),
+) =>
+  updateSecurityHubFinding(value, { clients, records, grants, logger: silentLogger, environment: { ...environment, ...playbookStepsEnvironment(value.options) }, now: () => NOW });
 
 describe('updateSecurityHubFinding', () => {
   it("sets NOTIFIED and a note on the finding's Security Hub copy, in the finding's own account and region, with exactly that input", async () => {
@@ -406,7 +412,14 @@ describe('parseUpdateSecurityHubFindingInput', () => {
   it('runs through the responder runtime (the Lambda handler) with the payload a compiled playbook sends', async () => {
     hubMock.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
     const incident = incidentOf();
-    const handler = createUpdateSecurityHubFindingHandler({ clients, records, grants: granting(incident), logger: silentLogger, environment: ENV, now: () => NOW });
+    const handler = createUpdateSecurityHubFindingHandler({
+      clients,
+      records,
+      grants: granting(incident),
+      logger: silentLogger,
+      environment: { ...ENV, ...playbookStepsEnvironment({ workflowStatus: 'NOTIFIED' }) },
+      now: () => NOW,
+    });
     const result = await handler({ incident, mode: 'enforce', options: { workflowStatus: 'NOTIFIED' }, execution: EXECUTION, results: { alert: { status: 'published' } } });
     expect(result.status).toBe('updated');
     expect(hubMock.commandCalls(BatchUpdateFindingsCommand)[0]!.args[0].input.Note?.Text).toContain('Steps: alert: published.');

@@ -3,6 +3,10 @@ import type { ContainmentGrant } from '../../lib/contracts/security';
 import type { Incident } from '../../lib/incident/model';
 import { GRANT_VALIDITY_SECONDS, InMemoryGrantStore, grantKey, incidentDigest } from '../../lib/responders/grants';
 import { incidentSchema } from '../../lib/responders/incident-schema';
+import { canonicalJson } from '../../lib/responders/canonical-json';
+import { SECURITY_ENV } from '../../lib/contracts/security';
+import type { ResponderRequest } from '../../lib/responders/responder-input';
+import type { StepClaim } from '../../lib/responders/step-binding';
 
 /** A playbook execution of the default deployment (stack `Firebreak`). */
 export const EXECUTION_ARN = 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-compromised-ec2-instance:gd-7ab9d1b3c0e24f8a9e0d1c2b3a4f5e6d-0a1b2c3d4e5f';
@@ -46,4 +50,20 @@ export function storeGranting(incident: Incident, at: Date, overrides: Partial<C
   const grant = grantFor(incident, at, overrides);
   store.grants.set(grant.executionArn, grant);
   return store;
+}
+
+/**
+ * A step's claim for evaluateGrant: `responder`'s step with `options` (as its schema parsed them),
+ * the only one the deployment lists, in `playbook` (the grants above are compromised-ec2-instance's).
+ */
+export function deployedStep(responder: string, options: unknown, playbook = 'compromised-ec2-instance', request?: ResponderRequest): StepClaim {
+  return { responder, options, request, deployed: { byPlaybook: new Map([[playbook, new Set([canonicalJson(options)])]]) } };
+}
+
+/**
+ * The FIREBREAK_PLAYBOOK_STEPS a responder test's environment needs: each of `playbooks` (the
+ * grants' playbook by default) has one step of the responder, with `options` (as a playbook file writes them).
+ */
+export function playbookStepsEnvironment(options: Readonly<Record<string, unknown>>, playbooks: readonly string[] = ['compromised-ec2-instance']): Record<string, string> {
+  return { [SECURITY_ENV.playbookSteps]: JSON.stringify(Object.fromEntries(playbooks.map((playbook) => [playbook, [options]]))) };
 }
