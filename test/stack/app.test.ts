@@ -80,6 +80,12 @@ describe('buildFirebreakApp', () => {
     await expect(buildFirebreakApp({ playbooks: [DEFAULT_ALERT], context: { mode: 'yes' } })).rejects.toThrow(/context "mode"/);
   });
 
+  it('refuses a misspelt context key (`-c alertEmail=…`) instead of deploying without it', async () => {
+    await expect(buildFirebreakApp({ playbooks: [DEFAULT_ALERT], context: { ...SKIP_BUNDLING_CONTEXT, alertEmail: 'oncall@example.com' } })).rejects.toThrow(
+      /context "alertEmail": not a Firebreak key \(did you mean 'alertEmails'\?\)/,
+    );
+  });
+
   it('loads the shipped playbooks from playbooksDir when none are given', async () => {
     const { stack } = await buildFirebreakApp({ nag: false, context: SKIP_BUNDLING_CONTEXT });
     expect([...stack.firebreak.playbookStateMachines.keys()]).toContain('compromised-ec2-instance');
