@@ -79,7 +79,7 @@ export async function runDnsList(flags: DnsListFlags, deps: DnsDependencies = DE
     const stack = await describeStack(clients.cloudFormation, flags.stack, { account: identity.account, region });
     const table = stateTableOutput(stack.outputs);
     if (!table) {
-      throw new LiveSetupError(`stack ${stack.stackName} in ${region}/${identity.account} has no ${STATE_TABLE_OUTPUT_KEY} output: redeploy it with \`npx cdk deploy\``);
+      throw new LiveSetupError(`stack ${stack.stackName} in ${region}/${identity.account} has no ${STATE_TABLE_OUTPUT_KEY} output: redeploy it with \`npx cdk deploy Firebreak\``);
     }
     const entries = await listDnsBlocks(clients.dynamodb, table);
     if (flags.json) deps.out(JSON.stringify({ stack: stack.stackName, region, blocks: entries }, null, 2));
@@ -96,7 +96,7 @@ export async function stateTableOf(clients: DnsClients, stackName: string, regio
   const stack = await describeStack(clients.cloudFormation, stackName, { account, region });
   const table = stateTableOutput(stack.outputs);
   if (!table) {
-    throw new LiveSetupError(`stack ${stack.stackName} in ${region}/${account} has no ${STATE_TABLE_OUTPUT_KEY} output: redeploy it with \`npx cdk deploy\``);
+    throw new LiveSetupError(`stack ${stack.stackName} in ${region}/${account} has no ${STATE_TABLE_OUTPUT_KEY} output: redeploy it with \`npx cdk deploy Firebreak\``);
   }
   return { stack, table };
 }

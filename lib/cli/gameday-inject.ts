@@ -84,7 +84,7 @@ export interface InjectFlags {
   readonly json?: boolean;
 }
 
-/** The stack name `npx cdk deploy` gives (lib/stack/app.ts FIREBREAK_STACK_ID). */
+/** The stack name `npx cdk deploy Firebreak` gives (lib/stack/app.ts FIREBREAK_STACK_ID). */
 export const DEFAULT_STACK_NAME = 'Firebreak';
 /** Default --timeout: a playbook waiting for approval can take longer; the execution goes on after the watch stops. */
 export const DEFAULT_WATCH_TIMEOUT_SECONDS = 900;

@@ -16,7 +16,7 @@ import type { Playbook } from '../playbooks/model';
 import { PROJECT_ROOT } from '../stack/responder-function';
 import type { GameDayBackend } from '../gameday/backend';
 import { wallClockMs } from '../gameday/backend';
-import { createEndpointBackend } from '../gameday/endpoint-backend';
+import { checkEndpointReachable, createEndpointBackend } from '../gameday/endpoint-backend';
 import { renderJson, renderScenarioRun, renderSummary } from '../gameday/report';
 import type { ScenarioRun } from '../gameday/runner';
 import { runHolds, runScenario, verdictOf } from '../gameday/runner';
@@ -135,7 +135,9 @@ async function run(names: readonly string[], options: RunOptions, setExitCode: (
   try {
     latency = await latencyOption(options);
     makeBackend = backendFor(options);
-    makeBackend?.();
+    // An endpoint without credentials or not running is a setup problem: said once, exit 2,
+    // rather than the same failure in every scenario.
+    if (options.endpointUrl !== undefined) await checkEndpointReachable(options.endpointUrl);
   } catch (error) {
     err(`firebreak gameday: ${error instanceof Error ? error.message : String(error)}`);
     return setExitCode(2);

@@ -315,6 +315,15 @@ export class EndpointBackend extends AccountBackend {
     };
   }
 
+  /**
+   * Asks the endpoint who the caller is, once, before any scenario: throws EnvironmentSetupError
+   * naming missing credentials or an endpoint that does not answer, which would otherwise fail
+   * every scenario with the same words.
+   */
+  async checkReachable(): Promise<void> {
+    await this.callerAccount(this.operatorClients(this.region));
+  }
+
   protected async callerAccount(clients: OperatorClients): Promise<string> {
     try {
       const identity = await (await clients.sts()).send(new GetCallerIdentityCommand({}));
@@ -386,5 +395,13 @@ export class EndpointBackend extends AccountBackend {
  */
 export function createEndpointBackend(endpointUrl: string): GameDayBackend {
   return new EndpointBackend({ endpointUrl });
+}
+
+/**
+ * Checks once that `endpointUrl` can be used (a URL, credentials, an answer to
+ * sts:GetCallerIdentity); throws EndpointBackendUnavailableError or EnvironmentSetupError saying why.
+ */
+export async function checkEndpointReachable(endpointUrl: string): Promise<void> {
+  await new EndpointBackend({ endpointUrl }).checkReachable();
 }
 

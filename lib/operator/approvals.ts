@@ -111,7 +111,7 @@ export async function approvalFunctionUrl(flags: Pick<ApprovalFlags, 'url' | 'st
   const output = stack.outputs.find((candidate) => candidate.key === APPROVAL_URL_OUTPUT_KEY);
   if (!output || !FUNCTION_URL.test(output.value)) {
     throw new ApprovalSetupError(
-      `stack ${flags.stack} in ${region} has no output ${APPROVAL_URL_OUTPUT_KEY} (the approval function's URL): deploy the current Firebreak (\`npx cdk deploy\`), or pass --url`,
+      `stack ${flags.stack} in ${region} has no output ${APPROVAL_URL_OUTPUT_KEY} (the approval function's URL): deploy the current Firebreak (\`npx cdk deploy Firebreak\`), or pass --url`,
     );
   }
   return output.value;

@@ -101,7 +101,7 @@ export async function describeStack(cloudFormation: CloudFormationClient, stackN
   }
   if (!stack || stack.StackStatus === 'DELETE_COMPLETE') {
     throw new LiveSetupError(
-      `stack ${stackName} not found in ${where.region}/${where.account}: deploy it with \`npx cdk deploy\` or pass --stack NAME (and --region) of the deployed one`,
+      `stack ${stackName} not found in ${where.region}/${where.account}: deploy it with \`npx cdk deploy Firebreak\` or pass --stack NAME (and --region) of the deployed one`,
     );
   }
   const outputs = (stack.Outputs ?? []).flatMap((output) =>

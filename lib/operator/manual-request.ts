@@ -131,5 +131,5 @@ export function approveCommand(executionArn: string): string {
 export function manualPlaybookStateMachineOf(stack: DeployedStack, where: string, playbook: string, orElse = ''): string {
   const found = stack.playbooks.find((candidate) => candidate.name === playbook);
   if (found) return found.stateMachineArn;
-  throw new ReleaseSetupError(`stack ${stack.stackName} in ${where} has no ${playbook} playbook: deploy playbooks/${playbook}.yaml with \`npx cdk deploy\`${orElse}`);
+  throw new ReleaseSetupError(`stack ${stack.stackName} in ${where} has no ${playbook} playbook: deploy playbooks/${playbook}.yaml with \`npx cdk deploy Firebreak\`${orElse}`);
 }

@@ -122,13 +122,13 @@ function missingOutput(stack: DeployedStack, key: string, alternative: string): 
   const present = stack.outputs.map((candidate) => candidate.key).sort();
   const settled = stack.status === undefined || /^(CREATE|UPDATE|IMPORT)_COMPLETE$/.test(stack.status);
   return new LiveSetupError(
-    `stack ${stack.stackName} has no output ${key} (its outputs: ${present.length ? present.join(', ') : 'none'}${settled ? '' : `; stack status ${stack.status}`}): redeploy it from this repository (\`npx cdk deploy\`) or ${alternative}`,
+    `stack ${stack.stackName} has no output ${key} (its outputs: ${present.length ? present.join(', ') : 'none'}${settled ? '' : `; stack status ${stack.status}`}): redeploy it from this repository (\`npx cdk deploy Firebreak\`) or ${alternative}`,
   );
 }
 
 /** How to turn game days on, said wherever they are found off. */
 export const ENABLE_GAME_DAYS =
-  'redeploy it with the principals allowed to inject (`npx cdk deploy -c gameDayPrincipals=arn:aws:iam::<account>:role/<game-day role>`)';
+  'redeploy it with the principals allowed to inject (`npx cdk deploy Firebreak -c gameDayPrincipals=arn:aws:iam::<account>:role/<game-day role>`)';
 
 /**
  * The bus to put game-day events on: `--event-bus`, else the GameDayEventBusName output. Refuses

@@ -78,7 +78,10 @@ export async function buildFirebreakApp(options: FirebreakAppOptions = {}): Prom
     ...(options.outdir ? { outdir: options.outdir } : {}),
     builtinCloudFormationValidation: options.cfnValidation ?? true,
   });
-  const config = readFirebreakConfig((key) => app.node.tryGetContext(key) as unknown);
+  const config = readFirebreakConfig(
+    (key) => app.node.tryGetContext(key) as unknown,
+    Object.keys(app.node.getAllContext() as Record<string, unknown>),
+  );
   // The context keys are the construct's props (one schema checks both), but for the app's own:
   // the playbook folder is the repository's, and the member-role stack's settings.
   const { playbooksDir, securityAccountId, securityRegions, ...settings } = config;

@@ -16,6 +16,7 @@ import { ROLE_NAME_PATTERN } from './iam-scopes';
 import { INSTANCE_ID_FORMAT } from '../incident/identifiers';
 import { FirebreakError } from '../contracts/errors';
 import { EXTERNAL_ID_PATTERN, EXTERNAL_ID_RULE } from '../contracts/security';
+import { editDistance } from '../playbooks/errors';
 
 /** The context keys Firebreak reads, in the order docs/deploy.md documents them. */
 export const CONTEXT_KEYS = [
@@ -227,30 +228,56 @@ const contextSchema = z.object({
 /** The configuration as read; absent keys take the stack's defaults. */
 export type FirebreakConfig = z.output<typeof contextSchema>;
 
-/** Checks `raw` against the schema; throws one FirebreakConfigError naming every bad key as `<label> "<key>"`. */
-function parseSettings(raw: Record<string, unknown>, label: string, what: string): FirebreakConfig {
+/** Checks `raw` against the schema; throws one FirebreakConfigError naming every bad key as `<label> "<key>"`, after `earlier` problems. */
+function parseSettings(raw: Record<string, unknown>, label: string, what: string, earlier: readonly string[] = []): FirebreakConfig {
   const parsed = contextSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => {
+  if (parsed.success && earlier.length === 0) return parsed.data;
+  const problems = (parsed.success ? [] : parsed.error.issues).map((issue) => {
     const [key, ...rest] = issue.path.map(String);
     const at = rest.length > 0 ? `${key}[${rest.join('.')}]` : key;
     return `${label} "${at}": ${issue.message}`;
   });
-  throw new FirebreakConfigError(`Invalid Firebreak ${what}: ${problems.join('; ')}`, { cause: parsed.error });
+  throw new FirebreakConfigError(`Invalid Firebreak ${what}: ${[...earlier, ...problems].join('; ')}`, parsed.success ? {} : { cause: parsed.error });
+}
+
+/**
+ * The Firebreak key a context key is a near miss of, if any: the same key in other case, or one or
+ * two edits away (one for the short keys, where two edits reach unrelated words). The CDK's own
+ * keys (feature flags `@aws-cdk/…`, `aws:cdk:…`, lookups `availability-zones:…`, anything with
+ * `:`, `@` or `/`) and keys far from every Firebreak key are other tools' settings, never ours.
+ */
+export function misspeltContextKey(key: string): ContextKey | undefined {
+  if ((CONTEXT_KEYS as readonly string[]).includes(key) || /[:@/]/.test(key)) return undefined;
+  const lowered = key.toLowerCase();
+  let best: { key: ContextKey; distance: number } | undefined;
+  for (const candidate of CONTEXT_KEYS) {
+    const distance = editDistance(lowered, candidate.toLowerCase());
+    if (best === undefined || distance < best.distance) best = { key: candidate, distance };
+  }
+  if (best === undefined) return undefined;
+  const allowed = Math.min(key.length, best.key.length) < 6 ? 1 : 2;
+  return best.distance <= allowed ? best.key : undefined;
 }
 
 /**
  * Reads and checks every Firebreak context key through `getContext` (e.g.
  * `(key) => app.node.tryGetContext(key)`); throws one FirebreakConfigError naming every bad key.
+ * `presentKeys` (every context key set, e.g. `Object.keys(app.node.getAllContext())`) are checked
+ * for near misses of Firebreak's keys: a misspelt key would otherwise be ignored, and
+ * `-c alertEmail=…` deploy a stack that alerts nobody.
  */
-export function readFirebreakConfig(getContext: (key: ContextKey) => unknown): FirebreakConfig {
+export function readFirebreakConfig(getContext: (key: ContextKey) => unknown, presentKeys: readonly string[] = []): FirebreakConfig {
   const raw: Record<string, unknown> = {};
   for (const key of CONTEXT_KEYS) {
     const value = getContext(key);
     // `cdk.json` may carry a key with a null value to document it without setting it.
     if (value !== undefined && value !== null) raw[key] = value;
   }
-  return parseSettings(raw, 'context', 'configuration');
+  const misspelt = presentKeys.flatMap((key) => {
+    const meant = misspeltContextKey(key);
+    return meant === undefined ? [] : [`context "${key}": not a Firebreak key (did you mean '${meant}'?); a key Firebreak does not know is otherwise ignored`];
+  });
+  return parseSettings(raw, 'context', 'configuration', misspelt);
 }
 
 /**

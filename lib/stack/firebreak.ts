@@ -246,12 +246,21 @@ export class Firebreak extends Construct {
     if (this.gameDayBus) {
       output('GameDayEventBusName', this.gameDayBus.eventBusName, 'Where game-day events are put (source firebreak.gameday); only the gameDayPrincipals may put them');
     }
+    // The console shows each description beside its value, so each says what this value means.
     output(
       'GameDaysEnabled',
       String(this.gameDayBus !== undefined),
-      'false: this deployment accepts no game-day event (deploy with -c gameDayPrincipals=<principal ARN> to enable)',
+      this.gameDayBus !== undefined
+        ? 'true: the gameDayPrincipals, and no one else, may put game-day events on the GameDayEventBusName bus'
+        : 'false: this deployment accepts no game-day event (deploy with -c gameDayPrincipals=<principal ARN> to enable)',
     );
-    output('Mode', this.effectiveMode, 'dry-run: every playbook runs in dry-run');
+    output(
+      'Mode',
+      this.effectiveMode,
+      this.effectiveMode === 'enforce'
+        ? "enforce: each playbook's own mode applies (a playbook that says mode: dry-run stays in dry-run)"
+        : 'dry-run: every playbook runs in dry-run, whatever its own mode (deploy with -c mode=enforce to let each apply)',
+    );
     output(
       CONTAINMENT_TARGET_OUTPUT_KEY,
       String(this.response.containmentTarget.toSeconds()),

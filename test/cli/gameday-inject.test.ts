@@ -409,7 +409,7 @@ describe('firebreak gameday inject: what is missing', () => {
 
     expect(result.code).toBe(2);
     expect(result.err).toBe(
-      'firebreak gameday inject: stack Firebreak not found in eu-west-1/111122223333: deploy it with `npx cdk deploy` or pass --stack NAME (and --region) of the deployed one',
+      'firebreak gameday inject: stack Firebreak not found in eu-west-1/111122223333: deploy it with `npx cdk deploy Firebreak` or pass --stack NAME (and --region) of the deployed one',
     );
     expect(putInputs()).toEqual([]);
   });

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -30,4 +30,19 @@ describe('bin/firebreak.mjs, as a user runs it from a clone', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("test/fixtures/playbooks/broken/duplicate-step-ids.yaml:15:9: duplicate step id 'contain'");
   });
+
+  // `firebreak gameday list | head -2`: head exits after two lines and the pipe closes under the
+  // command; the rest of the output has nowhere to go, which is no error of the command's.
+  for (const args of [['gameday', 'list'], ['simulate', '--event', 'playbooks/events/guardduty-ec2-backdoor-c2activity-multi-eni.json']]) {
+    it(`exits 0, quietly, when the reader of its output goes away (firebreak ${args.slice(0, 2).join(' ')} | head)`, async () => {
+      const child = spawn(process.execPath, ['bin/firebreak.mjs', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      // Closed before the command writes a line (it takes a second to start), so every write meets EPIPE.
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise<number | null>((done) => child.on('close', done));
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+    });
+  }
 });

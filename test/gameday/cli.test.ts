@@ -3,6 +3,7 @@
  * failing expectation, the JSON document, and the suggestion for an unknown scenario.
  */
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -133,6 +134,36 @@ describe('firebreak gameday run', () => {
       expect(stderr).toContain(`${join(bad, 'broken.yaml')}:7:3: unknown key 'executons' (did you mean 'executions'?)`);
     } finally {
       await rm(bad, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('firebreak gameday run --endpoint-url, when the endpoint cannot be used', () => {
+  /** A local port nothing listens on: it answers ECONNREFUSED at once. */
+  async function closedPort(): Promise<number> {
+    const server = createServer();
+    await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+    const { port } = server.address() as { port: number };
+    await new Promise<void>((closed) => server.close(() => closed()));
+    return port;
+  }
+
+  it('exits 2 with one message before any scenario, not a failure per scenario', async () => {
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'test');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'test');
+    vi.stubEnv('AWS_REGION', 'us-east-1');
+    try {
+      const url = `http://127.0.0.1:${await closedPort()}`;
+      const { code, stderr, stdout } = await cli('run', '--all', '--scenarios', dir, '--endpoint-url', url, '--no-reports');
+      expect(code).toBe(2);
+      expect(stderr.match(/did not answer sts:GetCallerIdentity/g)).toHaveLength(1);
+      expect(stderr).toContain(`firebreak gameday: ${url} did not answer sts:GetCallerIdentity`);
+      expect(stderr).toContain('is the endpoint running?');
+      // No scenario was started, so none is reported failed.
+      expect(stderr).not.toMatch(/\[1\/2\]/);
+      expect(stdout).toBe('');
+    } finally {
+      vi.unstubAllEnvs();
     }
   });
 });

@@ -139,7 +139,7 @@ describe('manualPlaybookStateMachineOf', () => {
 
   it('refuses a stack without it, saying how to deploy it and any other way given', () => {
     expect(() => manualPlaybookStateMachineOf(stack, 'eu-west-1/999988887777', 'unblock-dns-domain', ', or pass --state-machine-arn ARN')).toThrow(
-      new ReleaseSetupError('stack Firebreak in eu-west-1/999988887777 has no unblock-dns-domain playbook: deploy playbooks/unblock-dns-domain.yaml with `npx cdk deploy`, or pass --state-machine-arn ARN'),
+      new ReleaseSetupError('stack Firebreak in eu-west-1/999988887777 has no unblock-dns-domain playbook: deploy playbooks/unblock-dns-domain.yaml with `npx cdk deploy Firebreak`, or pass --state-machine-arn ARN'),
     );
   });
 });

@@ -79,7 +79,7 @@ describe('requireEventBus', () => {
     expect(stack.gameDaysEnabled).toBe(false);
     expect(() => requireEventBus(stack, undefined)).toThrow(
       new LiveSetupError(
-        'game days are not enabled in stack Firebreak (its GameDaysEnabled output is false, so it has no game-day bus and accepts no injection); nothing was injected: redeploy it with the principals allowed to inject (`npx cdk deploy -c gameDayPrincipals=arn:aws:iam::<account>:role/<game-day role>`)',
+        'game days are not enabled in stack Firebreak (its GameDaysEnabled output is false, so it has no game-day bus and accepts no injection); nothing was injected: redeploy it with the principals allowed to inject (`npx cdk deploy Firebreak -c gameDayPrincipals=arn:aws:iam::<account>:role/<game-day role>`)',
       ),
     );
     expect(() => requireEventBus(stack, 'security')).toThrow(/game days are not enabled in stack Firebreak/);
@@ -98,7 +98,7 @@ describe('requireEventBus', () => {
 
     expect(() => requireEventBus(stack, undefined)).toThrow(
       new LiveSetupError(
-        "stack Firebreak has no output GameDayEventBusName (its outputs: AlertTopicArn, DispatcherArn, Mode, PlaybookCompromisedEc2InstanceArn, PlaybookEc2ReconnaissanceArn, StateTableName): redeploy it from this repository (`npx cdk deploy`) or pass --event-bus NAME (the deployment's game-day bus); if it has none, redeploy it with the principals allowed to inject (`npx cdk deploy -c gameDayPrincipals=arn:aws:iam::<account>:role/<game-day role>`)",
+        "stack Firebreak has no output GameDayEventBusName (its outputs: AlertTopicArn, DispatcherArn, Mode, PlaybookCompromisedEc2InstanceArn, PlaybookEc2ReconnaissanceArn, StateTableName): redeploy it from this repository (`npx cdk deploy Firebreak`) or pass --event-bus NAME (the deployment's game-day bus); if it has none, redeploy it with the principals allowed to inject (`npx cdk deploy Firebreak -c gameDayPrincipals=arn:aws:iam::<account>:role/<game-day role>`)",
       ),
     );
   });
@@ -114,7 +114,7 @@ describe('requirePlaybooks', () => {
   it('names the missing playbook outputs when the stack has none', () => {
     expect(() => requirePlaybooks(readDeployedStack('Firebreak', []))).toThrow(
       new LiveSetupError(
-        'stack Firebreak has no output Playbook<Name>Arn (one per playbook state machine) (its outputs: none): redeploy it from this repository (`npx cdk deploy`) or drop --watch and follow the executions in the Step Functions console',
+        'stack Firebreak has no output Playbook<Name>Arn (one per playbook state machine) (its outputs: none): redeploy it from this repository (`npx cdk deploy Firebreak`) or drop --watch and follow the executions in the Step Functions console',
       ),
     );
   });

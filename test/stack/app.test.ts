@@ -76,8 +76,32 @@ describe('buildFirebreakApp', () => {
     expect(resources.filter((r) => r.Type === 'AWS::Logs::LogGroup').every((r) => r.Properties.RetentionInDays === 30)).toBe(true);
   });
 
+  it('describes the Mode and GameDaysEnabled outputs as what they are, never the default', async () => {
+    const outputsOf = async (context: Record<string, unknown>) => {
+      const { app, stack } = await buildFirebreakApp({ playbooks: [DEFAULT_ALERT], nag: false, cfnValidation: false, context: { ...SKIP_BUNDLING_CONTEXT, ...context } });
+      return (app.synth().getStackArtifact(stack.artifactId).template as { Outputs: Record<string, { Value: unknown; Description: string }> }).Outputs;
+    };
+    const dryRun = await outputsOf({});
+    expect(dryRun.Mode).toEqual({ Value: 'dry-run', Description: expect.stringMatching(/^dry-run: every playbook runs in dry-run/) as unknown });
+    expect(dryRun.GameDaysEnabled).toEqual({ Value: 'false', Description: expect.stringMatching(/^false: this deployment accepts no game-day event/) as unknown });
+
+    const enforced = await outputsOf({ mode: 'enforce', gameDayPrincipals: 'arn:aws:iam::111122223333:role/GameDay' });
+    expect(enforced.Mode?.Value).toBe('enforce');
+    expect(enforced.Mode?.Description).toMatch(/^enforce: each playbook's own mode applies/);
+    expect(enforced.Mode?.Description).not.toMatch(/every playbook runs in dry-run/);
+    expect(enforced.GameDaysEnabled?.Value).toBe('true');
+    expect(enforced.GameDaysEnabled?.Description).toMatch(/^true: /);
+    expect(enforced.GameDaysEnabled?.Description).not.toMatch(/accepts no game-day event/);
+  });
+
   it('refuses a bad context value before building anything', async () => {
     await expect(buildFirebreakApp({ playbooks: [DEFAULT_ALERT], context: { mode: 'yes' } })).rejects.toThrow(/context "mode"/);
+  });
+
+  it('refuses a misspelt context key (`-c alertEmail=…`) instead of deploying without it', async () => {
+    await expect(buildFirebreakApp({ playbooks: [DEFAULT_ALERT], context: { ...SKIP_BUNDLING_CONTEXT, alertEmail: 'oncall@example.com' } })).rejects.toThrow(
+      /context "alertEmail": not a Firebreak key \(did you mean 'alertEmails'\?\)/,
+    );
   });
 
   it('loads the shipped playbooks from playbooksDir when none are given', async () => {

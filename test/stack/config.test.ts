@@ -140,9 +140,53 @@ describe('readFirebreakConfig', () => {
 
   it('reads the shipped cdk.json: every documented key parses, game days are off and no member role is configured', () => {
     const { context } = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> };
-    const config = readFirebreakConfig((key) => context[key]);
+    const config = readFirebreakConfig((key) => context[key], Object.keys(context));
     expect(config).toMatchObject({ mode: 'dry-run', gameDayPrincipals: [], servedAccountIds: [] });
     expect(config.memberRoleName).toBeUndefined();
     expect(config.keyAdminArns).toBeUndefined();
   });
 });
+
+describe('a context key that is not one of Firebreak\'s', () => {
+  // `-c alertEmail=…` for alertEmails used to synthesize a deployment that alerts nobody.
+  const readKeys = (context: Record<string, unknown>) => readFirebreakConfig((key) => context[key], Object.keys(context));
+
+  it('is refused when it is a near miss of a Firebreak key, with the key it resembles', () => {
+    expect(() => readKeys({ alertEmail: 'oncall@example.com' })).toThrow(/context "alertEmail": not a Firebreak key \(did you mean 'alertEmails'\?\)/);
+    expect(() => readKeys({ protectedInstanceId: 'i-0123456789abcdef0' })).toThrow(/did you mean 'protectedInstanceIds'/);
+    expect(() => readKeys({ AlertEmails: 'oncall@example.com' })).toThrow(/context "AlertEmails": not a Firebreak key \(did you mean 'alertEmails'\?\)/);
+    expect(() => readKeys({ Mode: 'enforce' })).toThrow(/did you mean 'mode'/);
+    expect(() => readKeys({ blastRadiusMx: 3 })).toThrow(/did you mean 'blastRadiusMax'/);
+  });
+
+  it('names every near miss beside every bad value, in one error', () => {
+    let error: unknown;
+    try {
+      readKeys({ alertEmail: 'oncall@example.com', gameDayPrincipal: 'arn:aws:iam::111122223333:role/GameDay', mode: 'on' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(FirebreakConfigError);
+    const message = (error as Error).message;
+    expect(message).toContain(`context "alertEmail": not a Firebreak key (did you mean 'alertEmails'?)`);
+    expect(message).toContain(`context "gameDayPrincipal": not a Firebreak key (did you mean 'gameDayPrincipals'?)`);
+    expect(message).toMatch(/context "mode"/);
+  });
+
+  it("is left alone when it is the CDK's own or far from every Firebreak key", () => {
+    const context = {
+      '@aws-cdk/aws-iam:minimizePolicies': true,
+      '@aws-cdk/core:target-partitions': ['aws'],
+      'aws:cdk:bundling-stacks': [],
+      'aws:cdk:enable-path-metadata': true,
+      'availability-zones:account=111122223333:region=eu-west-1': ['eu-west-1a'],
+      'cdk-nag/some-setting': true,
+      'cli-telemetry': false,
+      'acknowledged-issue-numbers': [32775],
+      myTeamSetting: 'anything',
+      alertEmails: 'oncall@example.com',
+    };
+    expect(readKeys(context)).toEqual({ alertEmails: ['oncall@example.com'] });
+  });
+});
+

@@ -122,7 +122,7 @@ export async function startManualExecution(
     const code = awsErrorCode(error) ?? 'UnknownError';
     if (code === 'StateMachineDoesNotExist' || code === 'InvalidArn' || code === 'StateMachineDeleting') {
       throw new ReleaseSetupError(
-        `the ${kind.name} state machine ${stateMachineArn} cannot be started (${code}): check --state-machine-arn, or redeploy the stack (\`npx cdk deploy\`) and let the command read its output`,
+        `the ${kind.name} state machine ${stateMachineArn} cannot be started (${code}): check --state-machine-arn, or redeploy the stack (\`npx cdk deploy Firebreak\`) and let the command read its output`,
         { cause: error },
       );
     }

@@ -165,6 +165,6 @@ export function releaseStateMachineOf(stack: DeployedStack, where: string): Rele
   }
   const present = stack.outputs.map((candidate) => candidate.key).sort();
   throw new ReleaseSetupError(
-    `stack ${stack.stackName} in ${where} has no release playbook: no output ${RELEASE_OUTPUT_KEY} nor Playbook<Name>Arn of ${RELEASE_PLAYBOOK} (its outputs: ${present.length ? present.join(', ') : 'none'}); deploy playbooks/${RELEASE_PLAYBOOK}.yaml with \`npx cdk deploy\`, or pass --state-machine-arn ARN of the release state machine`,
+    `stack ${stack.stackName} in ${where} has no release playbook: no output ${RELEASE_OUTPUT_KEY} nor Playbook<Name>Arn of ${RELEASE_PLAYBOOK} (its outputs: ${present.length ? present.join(', ') : 'none'}); deploy playbooks/${RELEASE_PLAYBOOK}.yaml with \`npx cdk deploy Firebreak\`, or pass --state-machine-arn ARN of the release state machine`,
   );
 }

@@ -113,7 +113,7 @@ describe('describeStack', () => {
 
     await expect(describeStack(new CloudFormationClient({ region: REGION }), 'Firebreak', WHERE)).rejects.toThrow(
       new LiveSetupError(
-        'stack Firebreak not found in eu-west-1/111122223333: deploy it with `npx cdk deploy` or pass --stack NAME (and --region) of the deployed one',
+        'stack Firebreak not found in eu-west-1/111122223333: deploy it with `npx cdk deploy Firebreak` or pass --stack NAME (and --region) of the deployed one',
       ),
     );
   });

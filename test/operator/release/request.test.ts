@@ -216,7 +216,7 @@ describe('releaseStateMachineOf', () => {
       ),
     ).toThrow(
       new ReleaseSetupError(
-        'stack Firebreak in eu-west-1/999988887777 has no release playbook: no output ReleaseStateMachineArn nor Playbook<Name>Arn of release-instance (its outputs: DispatcherArn, Mode); deploy playbooks/release-instance.yaml with `npx cdk deploy`, or pass --state-machine-arn ARN of the release state machine',
+        'stack Firebreak in eu-west-1/999988887777 has no release playbook: no output ReleaseStateMachineArn nor Playbook<Name>Arn of release-instance (its outputs: DispatcherArn, Mode); deploy playbooks/release-instance.yaml with `npx cdk deploy Firebreak`, or pass --state-machine-arn ARN of the release state machine',
       ),
     );
   });
