@@ -78,6 +78,24 @@ export function soleCredentialOf(incident: Incident): OneCredential | undefined 
   return affectedResources(incident).every(belongs) ? one : undefined;
 }
 
+/**
+ * Whether a credential incident's key is one no step can act on, and nothing else is: its access
+ * key id is malformed (the parser left it `unverified`) or the key is a root user's, and it names
+ * no other key, role or role session. A finding that names no key id at all is left to the steps,
+ * as before.
+ */
+export function namesOnlyUnactionableKeys(incident: Incident): boolean {
+  const resources = affectedResources(incident);
+  const actionable = resources.some(
+    (resource) =>
+      (resource.kind === 'access-key' && resource.userType !== 'Root') || resource.kind === 'iam-role' || resource.kind === 'role-session',
+  );
+  const unactionableKey = resources.some(
+    (resource) => (resource.kind === 'unverified' && resource.claimedKind === 'access-key') || (resource.kind === 'access-key' && resource.userType === 'Root'),
+  );
+  return unactionableKey && !actionable;
+}
+
 /** Why the credential's user or role may never be touched by name, or undefined. */
 export function privilegedCredentialReason(one: OneCredential, environment: DeploymentEnvironment): string | undefined {
   const pattern = matchesPrivilegedName(one.principal.name, privilegedNamePatternsOf(environment));

@@ -26,7 +26,7 @@ import type { SfnClients } from '../aws/clients/sfn';
 import { assertServedAccount } from '../aws/clients/access';
 import type { ContainmentGrant } from '../contracts/security';
 import { CREDENTIALS_GRANT_SUBJECT, credentialGrantSubject } from '../contracts/security';
-import { lookAtCredential, oneCredentialOf, privilegedCredentialReason, soleCredentialOf } from './containment-guard-credential';
+import { lookAtCredential, namesOnlyUnactionableKeys, oneCredentialOf, privilegedCredentialReason, soleCredentialOf } from './containment-guard-credential';
 import { ActionLog } from './action-log';
 import type { EffectiveMode } from './effective-mode';
 import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
@@ -188,6 +188,12 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
   const one = perCredential ? oneCredentialOf(incident) : rails.kind === 'contain' && resource.kind === 'access-key' ? soleCredentialOf(incident) : undefined;
   if (perCredential && one === undefined) {
     reasons.push(`Playbook ${playbook} clears one credential per execution, and this incident's resource names no IAM user's access key nor role: nothing is cleared.`);
+    return finish('evidence-only', notEvaluated(policy));
+  }
+  // A credential incident with nothing a step could act on (a malformed key id, a root key) takes
+  // no slot: such findings must not use up the account's automatic containments.
+  if (rails.kind === 'contain' && resource.kind === 'access-key' && namesOnlyUnactionableKeys(incident)) {
+    reasons.push('The incident names no access key or role a credential step can act on (its key id is malformed, or the key is a root user\'s): nothing is cleared and no blast-radius slot is taken.');
     return finish('evidence-only', notEvaluated(policy));
   }
   if (one !== undefined) {

@@ -1074,6 +1074,24 @@ describe('containment-guard: a per-credential execution (contain-each-credential
     expect(grants.grants.size).toBe(0);
   });
 
+  // Review of session 15: a malformed key id (or a root user's key) reached the guard, which took a
+  // slot and wrote a grant for a credential no step could act on. Triage refuses a malformed id
+  // first; this is the rail where the action happens (an execution started by hand).
+  it('ATTACK: takes no slot for an access-key incident with nothing to act on (a malformed key id, a root key)', async () => {
+    slotsHold();
+    for (const incident of [
+      ec2Incident({ resource: { kind: 'access-key', accessKeyId: 'AKIA; rm -rf /', userName: 'ci-deployer', userType: 'IAMUser' } }),
+      ec2Incident({ resource: { kind: 'access-key', accessKeyId: 'AKIAQ3EGRW6JROOTKEY1', userName: 'root', userType: 'Root' } }),
+    ]) {
+      const { result } = await runGuard(incident);
+      expect(result.status).toBe('evidence-only');
+      expect(result.reasons.join(' ')).toContain('names no access key or role a credential step can act on');
+    }
+    expect(ddb.calls()).toHaveLength(0);
+    expect(iam.calls()).toHaveLength(0);
+    expect(grants.grants.size).toBe(0);
+  });
+
   it('leaves the rails to the steps when a plain access-key incident names credentials of another principal too', async () => {
     slotsHold();
     const incident = keyOf('ci-deployer');
