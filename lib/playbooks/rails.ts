@@ -7,6 +7,7 @@
  * from the deployment's compiled playbooks, so a caller cannot choose them in a Lambda input.
  */
 import { RESPONDER_NAMES } from '../contracts/responders';
+import { MUTATING_ACTIONS } from './mutating-actions';
 import type { EvidenceLockSettings, PlaybookRails } from '../contracts/security';
 import { ACTIONS, evidenceLockOptions } from './actions';
 import { changesResources, guardedPlaybookKind, manualRequestFields } from './compile';
@@ -66,15 +67,8 @@ export function evidenceLocksFor(playbooks: readonly Playbook[]): EvidenceLockSe
  * writer, rather than in contracts/responders.ts: no responder bundle needs it.
  */
 export const GRANTED_RESPONDERS: readonly string[] = [
-  RESPONDER_NAMES.quarantineInstance,
-  RESPONDER_NAMES.releaseInstance,
-  RESPONDER_NAMES.blockDnsDomain,
-  RESPONDER_NAMES.unblockDnsDomains,
-  RESPONDER_NAMES.quarantineS3Object,
-  RESPONDER_NAMES.releaseS3Object,
-  RESPONDER_NAMES.disableAccessKey,
-  RESPONDER_NAMES.revokeRoleSessions,
-  RESPONDER_NAMES.releaseCredentials,
+  ...MUTATING_ACTIONS,
+  // Changes a finding's workflow status, not a resource (so not a mutating action), under the grant of its execution.
   RESPONDER_NAMES.updateSecurityHubFinding,
 ];
 
