@@ -58,7 +58,15 @@ export async function saveRecord(
     return { record: sealed };
   }
   const original = await records.get(captured.account, captured.region, captured.instanceId);
-  if (original && original.incidentKey !== captured.incidentKey) {
+  if (!original || original.released === true) {
+    // The record that refused this write was released (or removed) before it could be read back:
+    // another incident's release restored the instance meanwhile. Carrying on would contain the
+    // instance under a released record with no claim of this incident, which no release could undo.
+    // Nothing has changed yet: the retry writes this incident's own record and claim.
+    log.record(api, captured.instanceId, 'skipped', `The pre-quarantine record of ${captured.instanceId} was released or removed while this run wrote its own: the step fails so that it is retried and records this incident's state`);
+    throw new TransientResponderError(`the pre-quarantine record of ${captured.instanceId} was released while incident ${captured.incidentKey} wrote its own`);
+  }
+  if (original.incidentKey !== captured.incidentKey) {
     logger.warn('An unreleased quarantine record from another incident exists; keeping it as the original state', {
       recordIncidentKey: original.incidentKey,
       recordCapturedAt: original.capturedAt,
@@ -68,10 +76,9 @@ export async function saveRecord(
     api,
     captured.instanceId,
     'already-done',
-    `Kept the pre-quarantine state recorded at ${original?.capturedAt ?? 'an earlier run'} (incident ${original?.incidentKey ?? 'unknown'}): a later run never overwrites the original`,
+    `Kept the pre-quarantine state recorded at ${original.capturedAt} (incident ${original.incidentKey}): a later run never overwrites the original`,
   );
-  if (!original) return { record: captured };
-  const claimed = original.released === true ? original : await claimRecord(mode, records, original, captured.incidentKey, log);
+  const claimed = await claimRecord(mode, records, original, captured.incidentKey, log);
   return supplementFleet(records, claimed, captured, log, logger, sealer);
 }
 
