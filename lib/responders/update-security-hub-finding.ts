@@ -173,21 +173,28 @@ export function recordedSecurityHubFindingOf(recorded: SecurityHubFindingRecord,
   return { finding: { Id: recorded.id, ProductArn: product } };
 }
 
-/** The note: the incident key, what Firebreak did (each earlier step's status) and, on release, who asked; at most 512 characters. */
-export function securityHubNote(input: UpdateSecurityHubFindingInput, workflowStatus: SecurityHubWorkflowStatus): string {
-  const { incident, execution, request } = input;
-  const playbook = execution?.playbook ?? 'a Firebreak playbook';
+/**
+ * The note, from what is bound to the grant only: the incident key, the playbook the guard verified
+ * (the grant's, never the input's claim), the mode the step runs in, the execution (the last part
+ * of its ARN, which the grant was looked up by) and, on a release, who asked and why (the manual
+ * request, bound by its digest). The earlier steps' statuses are left out: they reach this step as
+ * its input's `results`, which nothing binds, and a direct invocation under an old grant could
+ * write any story into the finding under Firebreak's name; the incident record holds them. At most
+ * 512 characters.
+ */
+export function securityHubNote(
+  input: UpdateSecurityHubFindingInput,
+  workflowStatus: SecurityHubWorkflowStatus,
+  bound: { readonly playbook: string; readonly mode: string; readonly executionArn: string },
+): string {
+  const { incident, request } = input;
   const head =
     workflowStatus === 'RESOLVED'
-      ? `Firebreak incident ${incident.key}: released by playbook ${playbook}${request ? `, requested by ${neutralizeText(request.requestedBy, 160)}` : ''}.`
-      : `Firebreak incident ${incident.key}: handled by playbook ${playbook} (${input.mode}).`;
-  const steps = Object.entries(input.results)
-    .filter(([, result]) => typeof result?.status === 'string')
-    .map(([id, result]) => `${id}: ${neutralizeText(result?.status ?? '', 40)}`);
+      ? `Firebreak incident ${incident.key}: released by playbook ${bound.playbook}${request ? `, requested by ${neutralizeText(request.requestedBy, 160)}` : ''}.`
+      : `Firebreak incident ${incident.key}: handled by playbook ${bound.playbook} (${bound.mode}).`;
   const parts = [head];
-  if (steps.length > 0) parts.push(`Steps: ${steps.join(', ')}.`);
   if (request?.reason) parts.push(`Reason: ${neutralizeText(request.reason, 160)}.`);
-  if (execution?.executionName !== undefined) parts.push(`Execution ${neutralizeText(execution.executionName, 80)}.`);
+  parts.push(`Execution ${neutralizeText(bound.executionArn.split(':').at(-1) ?? '', 80)}; what each step did: firebreak incident ${incident.key}.`);
   const text = parts.join(' ');
   const chars = Array.from(text);
   return chars.length <= SECURITY_HUB_NOTE_LIMITS.text ? text : `${chars.slice(0, SECURITY_HUB_NOTE_LIMITS.text - 3).join('')}...`;
@@ -270,7 +277,7 @@ export async function updateSecurityHubFinding(input: UpdateSecurityHubFindingIn
     finding = checked.finding;
     fromRecord = true;
   }
-  const note = securityHubNote(input, workflowStatus);
+  const note = securityHubNote(input, workflowStatus, { playbook: grant.grant.playbook, mode: effective.mode, executionArn: grant.grant.executionArn });
   const described = { finding, workflowStatus, note };
   recordEffectiveMode(log, finding.Id, effective);
   if (effective.mode === 'dry-run') {

@@ -71,10 +71,21 @@ function granting(incident: Incident, workflowStatus: 'NOTIFIED' | 'RESOLVED' = 
 const run = (
   value: UpdateSecurityHubFindingInput,
   environment: Record<string, string> = ENV,
-  // A release's grant binds the request its execution was started with.
-  grants = granting(value.incident, value.options.workflowStatus, value.request !== undefined ? { requestDigest: requestDigest(value.request) } : {}),
+  // A release's grant binds the request its execution was started with; the grant's playbook is the
+  // one the guard verified (here the one the input names), and its step sends these options.
+  grants = granting(value.incident, value.options.workflowStatus, {
+    ...(value.request !== undefined ? { requestDigest: requestDigest(value.request) } : {}),
+    ...(value.execution?.playbook !== undefined ? { playbook: value.execution.playbook } : {}),
+  }),
 ) =>
-  updateSecurityHubFinding(value, { clients, records, grants, logger: silentLogger, environment: { ...environment, ...playbookStepsEnvironment(value.options) }, now: () => NOW });
+  updateSecurityHubFinding(value, {
+    clients,
+    records,
+    grants,
+    logger: silentLogger,
+    environment: { ...environment, ...playbookStepsEnvironment(value.options, [value.execution?.playbook ?? 'compromised-ec2-instance']) },
+    now: () => NOW,
+  });
 
 describe('updateSecurityHubFinding', () => {
   it("sets NOTIFIED and a note on the finding's Security Hub copy, in the finding's own account and region, with exactly that input", async () => {
@@ -83,7 +94,8 @@ describe('updateSecurityHubFinding', () => {
     const result = await run(input(incident));
     expect(result.status).toBe('updated');
     expect(targets).toEqual([{ account: '444455556666', region: 'eu-west-1' }]);
-    const note = `Firebreak incident ${incident.key}: handled by playbook compromised-ec2-instance (enforce). Steps: contain: contained, preserve-evidence: snapshotted. Execution gd-8b2e6d4f.`;
+    // Only what the grant binds: the earlier steps' statuses are the input's claim, left out.
+    const note = `Firebreak incident ${incident.key}: handled by playbook compromised-ec2-instance (enforce). Execution gd-8b2e6d4f; what each step did: firebreak incident ${incident.key}.`;
     expect(hubMock.commandCalls(BatchUpdateFindingsCommand).map((c) => c.args[0].input)).toEqual([
       {
         FindingIdentifiers: [{ Id: FINDING_ARN, ProductArn: 'arn:aws:securityhub:eu-west-1::product/aws/guardduty' }],
@@ -196,7 +208,7 @@ describe('updateSecurityHubFinding', () => {
     const sent = hubMock.commandCalls(BatchUpdateFindingsCommand)[0]!.args[0].input;
     expect(sent.Workflow).toEqual({ Status: 'RESOLVED' });
     expect(sent.Note?.Text).toContain(`Firebreak incident ${incident.key}: released by playbook release-instance, requested by arn:aws:iam::111122223333:user/alice.`);
-    expect(sent.Note?.Text).toContain('Steps: release: released.');
+    expect(sent.Note?.Text).not.toContain('Steps:');
     expect(sent.Note?.Text).not.toContain('\n');
     expect(sent.Note?.Text).not.toContain('](http');
   });
@@ -422,6 +434,31 @@ describe('parseUpdateSecurityHubFindingInput', () => {
     });
     const result = await handler({ incident, mode: 'enforce', options: { workflowStatus: 'NOTIFIED' }, execution: EXECUTION, results: { alert: { status: 'published' } } });
     expect(result.status).toBe('updated');
-    expect(hubMock.commandCalls(BatchUpdateFindingsCommand)[0]!.args[0].input.Note?.Text).toContain('Steps: alert: published.');
+    expect(hubMock.commandCalls(BatchUpdateFindingsCommand)[0]!.args[0].input.Note?.Text).toContain(`what each step did: firebreak incident ${incident.key}.`);
+  });
+
+  // Review of session 15: the note was built from input fields no grant binds (the playbook name,
+  // the execution name, the earlier steps' statuses), so a direct invocation under a days-old grant
+  // wrote any story into the finding under Firebreak's name.
+  it('ATTACK: writes into the note only what the grant binds, whatever the input claims', async () => {
+    hubMock.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
+    const incident = incidentOf();
+    const forged = input(incident, {
+      execution: { ...EXECUTION, executionName: 'closed-by-secops', playbook: 'FALSE POSITIVE confirmed by SecOps, do not escalate' },
+      results: { 'quarantine-instance': { status: 'contained' } },
+    });
+    // The deployment as it is (compromised-ec2-instance has this step), and a grant three days old.
+    const result = await updateSecurityHubFinding(forged, {
+      clients,
+      records,
+      grants: granting(incident, 'NOTIFIED', { grantedAt: new Date(NOW.getTime() - 3 * 86_400_000).toISOString() }),
+      logger: silentLogger,
+      environment: { ...ENV, ...playbookStepsEnvironment(forged.options) },
+      now: () => NOW,
+    });
+    expect(result.status).toBe('updated');
+    const text = hubMock.commandCalls(BatchUpdateFindingsCommand)[0]!.args[0].input.Note?.Text ?? '';
+    expect(text).toBe(`Firebreak incident ${incident.key}: handled by playbook compromised-ec2-instance (enforce). Execution gd-8b2e6d4f; what each step did: firebreak incident ${incident.key}.`);
+    for (const claim of ['FALSE POSITIVE', 'closed-by-secops', 'contained']) expect(text).not.toContain(claim);
   });
 });
