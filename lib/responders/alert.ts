@@ -23,6 +23,7 @@ import type { ResponderResult } from './model';
 import type { ApprovalRequests } from './approval-records';
 import type { ApprovalRequestExecutions } from './approval-request';
 import { approvalStateMachinesFromEnv, storeVerifiedApprovalRequest } from './approval-request';
+import { SECURITY_ENV } from '../contracts/security';
 import { FirebreakError } from '../contracts/errors';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { RESPONDER_NAMES } from '../contracts/responders';
@@ -203,7 +204,12 @@ async function storeApprovalRequest(input: AlertInput, deps: AlertDeps, at: Date
       waitingSteps: approval.waitingSteps,
       timeoutSeconds: approval.timeoutSeconds,
     },
-    { store: deps.approvals, executions: deps.approvalExecutions, stateMachineArns: approvalStateMachinesFromEnv(deps.environment ?? process.env) },
+    {
+      store: deps.approvals,
+      executions: deps.approvalExecutions,
+      stateMachineArns: approvalStateMachinesFromEnv(deps.environment ?? process.env),
+      stackName: (deps.environment ?? process.env)[SECURITY_ENV.stackName],
+    },
     at,
   );
   const details: Record<typeof outcome, string> = {

@@ -26,6 +26,7 @@ import { DescribeExecutionCommand, SendTaskHeartbeatCommand } from '@aws-sdk/cli
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { ApprovalRequestRefusedError } from '../contracts/responder-errors';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
+import { SECURITY_ENV } from '../contracts/security';
 import type { ApprovalRequests, PendingApproval } from './approval-records';
 import { incidentSchema } from './incident-schema';
 
@@ -101,7 +102,12 @@ const machineName = (stateMachineArn: string) => stateMachineArn.slice(stateMach
  * Checks the claim against DescribeExecution (pure of AWS but for the injected executions); throws
  * ApprovalRequestRefusedError naming what does not match.
  */
-async function verifiedExecution(claim: ClaimedApprovalRequest, executions: ApprovalRequestExecutions, stateMachineArns: readonly string[]): Promise<VerifiedExecution> {
+async function verifiedExecution(
+  claim: ClaimedApprovalRequest,
+  executions: ApprovalRequestExecutions,
+  stateMachineArns: readonly string[],
+  stackName: string | undefined,
+): Promise<VerifiedExecution> {
   const { executionArn } = claim;
   if (stateMachineArns.length === 0) {
     throw refuse(executionArn, `publish-alert has no ${DEPLOYMENT_ENV.approvalStateMachines} (the guarded playbooks' state machines), so it cannot check any request`);
@@ -130,9 +136,21 @@ async function verifiedExecution(claim: ClaimedApprovalRequest, executions: Appr
     theirInstance !== claimed.instanceId ? `instance ${claimed.instanceId ?? 'none'}, but the execution's is ${theirInstance ?? 'none'}` : undefined,
   ].filter((difference): difference is string => difference !== undefined);
   if (differences.length > 0) throw refuse(executionArn, `the request names ${differences.join('; ')}`);
-  const playbook = (input as { playbook?: unknown }).playbook;
+  // The playbook is the verified state machine's (`<stackName>-<playbook>`), never the input's word:
+  // the approver is shown it, and a release's clearance compares it with the grant's.
+  const name = machineName(execution.stateMachineArn);
+  const prefix = `${stackName ?? ''}-`;
+  if (stackName === undefined || stackName === '' || !name.startsWith(prefix)) {
+    throw refuse(executionArn, `its state machine ${name} is not named <stack>-<playbook> for this deployment's stack (${SECURITY_ENV.stackName} ${stackName ?? 'unset'})`);
+  }
+  const playbook = name.slice(prefix.length);
+  const claimedPlaybook = (input as { playbook?: unknown }).playbook;
+  if (claimedPlaybook !== undefined && claimedPlaybook !== playbook) {
+    const named = typeof claimedPlaybook === 'string' ? JSON.stringify(claimedPlaybook.slice(0, 80)) : `a ${typeof claimedPlaybook}`;
+    throw refuse(executionArn, `its input names playbook ${named}, but it runs ${playbook}`);
+  }
   return {
-    playbook: typeof playbook === 'string' && playbook !== '' ? playbook : machineName(execution.stateMachineArn),
+    playbook,
     account: theirs.account,
     region: theirs.region,
     ...(theirInstance !== undefined ? { instanceId: theirInstance } : {}),
@@ -149,11 +167,17 @@ export type ApprovalRequestOutcome = 'stored' | 'exists' | 'replaced';
  */
 export async function storeVerifiedApprovalRequest(
   claim: ClaimedApprovalRequest,
-  deps: { readonly store: ApprovalRequests; readonly executions: ApprovalRequestExecutions; readonly stateMachineArns: readonly string[] },
+  deps: {
+    readonly store: ApprovalRequests;
+    readonly executions: ApprovalRequestExecutions;
+    readonly stateMachineArns: readonly string[];
+    /** The deployment's stack name: its playbooks' state machines are `<stackName>-<playbook>`. */
+    readonly stackName: string | undefined;
+  },
   at: Date,
 ): Promise<ApprovalRequestOutcome> {
   const { executionArn, taskToken } = claim;
-  const execution = await verifiedExecution(claim, deps.executions, deps.stateMachineArns);
+  const execution = await verifiedExecution(claim, deps.executions, deps.stateMachineArns, deps.stackName);
   if ((await deps.executions.heartbeat(taskToken)) !== 'live') {
     throw refuse(executionArn, 'its task token is not live: Step Functions says no task waits on it (SendTaskHeartbeat)');
   }

@@ -20,7 +20,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { APPROVER_IAM_ACTIONS } from '../contracts/iam-actions';
-import { STATE_KEY_PREFIX } from '../contracts/security';
+import { SECURITY_ENV, STATE_KEY_PREFIX } from '../contracts/security';
 import type { PlannedStatement } from './iam-scopes';
 import { acknowledgeWildcardResources } from './iam-scopes';
 import { ResponderFunction } from './responder-function';
@@ -127,16 +127,19 @@ export class Approvals extends Construct {
    * (lib/responders/approval-request.ts): the guarded playbooks' state machines in its environment,
    * DescribeExecution of their executions, and SendTaskHeartbeat to prove a task token waits.
    *
-   * `machineNames` are the guarded playbooks' state machine names as the stack sets them
+   * The guarded playbooks' state machines are named as the stack sets them
    * (`<stackName>-<playbook>`, lib/stack/playbooks.ts), written out rather than referenced: those
    * state machines invoke publish-alert, so a reference to them from its role or environment would
    * be a dependency cycle. A machine CloudFormation had to name itself matches neither, and
    * publish-alert refuses its requests (fail closed).
    */
-  static verifyRequestsIn(alerter: ResponderFunction, machineNames: readonly string[]): void {
+  static verifyRequestsIn(alerter: ResponderFunction, stackName: string, playbookNames: readonly string[]): void {
+    const machineNames = playbookNames.map((playbook) => `${stackName}-${playbook}`);
     const arn = (type: 'stateMachine' | 'execution', name: string) => `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:${type}:${name}`;
     const executions = machineNames.map((name) => `${arn('execution', name)}:*`);
     alerter.function.addEnvironment(DEPLOYMENT_ENV.approvalStateMachines, machineNames.map((name) => arn('stateMachine', name)).join(','));
+    // The playbook a request is stored under is its state machine's name less `<stackName>-`, never the execution input's word.
+    alerter.function.addEnvironment(SECURITY_ENV.stackName, stackName);
     alerter.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'VerifyApprovalRequestExecutions', actions: ['states:DescribeExecution'], resources: executions }));
     alerter.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ProveApprovalTaskTokensWait', actions: ['states:SendTaskHeartbeat'], resources: ['*'] }));
     acknowledgeWildcardResources(alerter.role, [

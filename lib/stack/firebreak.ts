@@ -193,7 +193,8 @@ export class Firebreak extends Construct {
       // publish-alert stores a request only once Step Functions confirms it (docs/security.md §C3).
       Approvals.verifyRequestsIn(
         alerter,
-        this.playbooks.filter(isGuardedPlaybook).map((playbook) => `${Stack.of(this).stackName}-${playbook.name}`),
+        Stack.of(this).stackName,
+        this.playbooks.filter(isGuardedPlaybook).map((playbook) => playbook.name),
       );
       if (releaser) state.grantItems(releaser.role, 'ReadApprovals', ['dynamodb:GetItem'], STATE_KEY_PREFIX.approval);
     }

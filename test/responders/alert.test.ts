@@ -267,7 +267,11 @@ describe('publishAlert: approval requests keep their token out of the alert (iss
     execution: { executionArn: EXECUTION_ARN, playbook: 'compromised-ec2' },
     approval: { taskToken: TOKEN, waitingSteps: ['contain'], timeoutSeconds: 900 },
   };
-  const ENVIRONMENT = { FIREBREAK_MODE: 'enforce', FIREBREAK_APPROVAL_STATE_MACHINES: `arn:aws:states:eu-west-1:999988887777:stateMachine:Firebreak-other,${MACHINE_ARN}` };
+  const ENVIRONMENT = {
+    FIREBREAK_MODE: 'enforce',
+    FIREBREAK_APPROVAL_STATE_MACHINES: `arn:aws:states:eu-west-1:999988887777:stateMachine:Firebreak-other,${MACHINE_ARN}`,
+    FIREBREAK_STACK_NAME: 'Firebreak',
+  };
   let executions: FakeExecutions;
   const approvalDeps = (approvals = new InMemoryApprovalStore()) => ({ ...deps(), approvals, approvalExecutions: executions, environment: ENVIRONMENT });
 
@@ -281,6 +285,25 @@ describe('publishAlert: approval requests keep their token out of the alert (iss
       input: JSON.stringify({ incident: ec2Incident(), mode: 'enforce', playbook: 'compromised-ec2' }),
     });
     executions.liveTokens.add(TOKEN);
+  });
+
+  // Review of session 15: the stored playbook (shown to the approver, compared with the grant's by
+  // a release's clearance) was the execution input's word; it is now the verified state machine's.
+  it("ATTACK: stores the state machine's playbook, and refuses an input that names another", async () => {
+    executions.executions.set(EXECUTION_ARN, {
+      status: 'RUNNING',
+      stateMachineArn: MACHINE_ARN,
+      input: JSON.stringify({ incident: ec2Incident(), mode: 'enforce', playbook: 'notify-only (no change)' }),
+    });
+    const approvals = new InMemoryApprovalStore();
+    await expect(publishAlert(parseAlertInput(REQUEST), approvalDeps(approvals))).rejects.toThrow(/its input names playbook "notify-only \(no change\)", but it runs compromised-ec2/);
+    expect(await approvals.get(EXECUTION_ARN)).toBeUndefined();
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
+
+    // Without the field, the playbook is still the machine's, never its full name.
+    executions.executions.set(EXECUTION_ARN, { status: 'RUNNING', stateMachineArn: MACHINE_ARN, input: JSON.stringify({ incident: ec2Incident(), mode: 'enforce' }) });
+    await publishAlert(parseAlertInput(REQUEST), approvalDeps(approvals));
+    expect(await approvals.get(EXECUTION_ARN)).toMatchObject({ playbook: 'compromised-ec2' });
   });
 
   it('stores the request with its token in approval#<executionArn> before publishing, and publishes no token', async () => {

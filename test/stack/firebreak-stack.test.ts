@@ -870,6 +870,8 @@ describe('FirebreakStack safety rails', () => {
         ['arn:', partition, ':states:', region, ':', account, ':stateMachine:Firebreak-compromised-ec2,arn:', partition, ':states:', region, ':', account, ':stateMachine:Firebreak-release-instance'],
       ],
     });
+    // The playbook of a stored request is its state machine's name less `<stackName>-`.
+    expect((fn?.Properties.Environment as { Variables: Record<string, unknown> }).Variables.FIREBREAK_STACK_NAME).toBe('Firebreak');
   });
 
   it('keeps execution data (and so the task token of an approval wait) out of the logs of playbooks that can wait for approval', () => {
