@@ -20,7 +20,8 @@ const CALLER = `arn:aws:sts::${SECURITY_ACCOUNT}:assumed-role/IncidentResponder/
 const INSTANCE = 'i-0123456789abcdef0';
 const INCIDENT = 'gd-6ac3f0e9a1b2c3d4';
 const NOW = new Date('2026-11-27T16:30:05.250Z');
-const EXECUTION_NAME = 'release-i-0123456789abcdef0-20261127T163005Z';
+// The incident key's digest keeps two incidents' releases of one instance apart (releaseExecutionName).
+const EXECUTION_NAME = 'release-i-0123456789abcdef0-20261127T163005Z-1b704897';
 const RELEASE_ARN = `arn:aws:states:${REGION}:${SECURITY_ACCOUNT}:stateMachine:Firebreak-release-instance`;
 const EXECUTION_ARN = `arn:aws:states:${REGION}:${SECURITY_ACCOUNT}:execution:Firebreak-release-instance:${EXECUTION_NAME}`;
 const CONSOLE = `https://${REGION}.console.aws.amazon.com/states/home?region=${REGION}#/v2/executions/details/${EXECUTION_ARN}`;

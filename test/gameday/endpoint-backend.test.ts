@@ -209,12 +209,8 @@ describe('endpoint backend against the simulator as the endpoint', () => {
   // simulated account evaluates the deployed roles' policies (which have none) for the responders.
   // And the state table's resource policy (tamper: reopenReleases): only the simulated account
   // applies the deployed table's policy to a principal of the account that is not Firebreak's.
-  // And two releases of one instance (several incidents holding it): a release's execution name is
-  // its instance and UTC second, as `firebreak release` names it, and on the wall clock the second
-  // release starts within the same second (ExecutionAlreadyExists, as a person asking twice would see).
   const localOnly = (candidate: (typeof scenarios)[number]) =>
     candidate.name === 's3-object-gone-before-step-forbidden' ||
-    candidate.inject.filter((entry) => entry.release !== undefined).length > 1 ||
     candidate.inject.some((entry) => entry.tamper !== undefined && 'reopenReleases' in entry.tamper) ||
     candidate.environment.removedStatements.length > 0 ||
     candidate.settings.forensicAccount !== undefined ||

@@ -10,6 +10,7 @@ import { FIREBREAK_TAGS, isPlaceholderInstanceId } from '../../responders/instan
 import type { ManualExecutionInput, ManualRequest, ManualRequestParts } from '../manual-request';
 import { buildManualRequest, compactSecond } from '../manual-request';
 import { ReleaseSetupError } from './errors';
+import { sha256Hex } from '../../incident/keys';
 
 /** The playbook `firebreak release` starts (playbooks/release-instance.yaml). */
 export const RELEASE_PLAYBOOK = 'release-instance';
@@ -46,15 +47,19 @@ export interface ReleaseRequestParts extends ManualRequestParts {
 /** The request: the execution name and input of StartExecution. */
 export type ReleaseRequest = ManualRequest<ReleaseExecutionInput>;
 
-/** `release-<instance>-<UTC second>`, at most 44 characters (the limit is 80): a request sent twice within the same second starts one release. */
-export function releaseExecutionName(instanceId: string, at: Date): string {
-  return `release-${instanceId}-${compactSecond(at)}`;
+/**
+ * `release-<instance>-<UTC second>-<8 hex of the incident key's SHA-256>`, at most 53 characters
+ * (the limit is 80): a request sent twice within the same second starts one release, and the
+ * releases of two incidents holding one instance (several findings on it) never collide on the name.
+ */
+export function releaseExecutionName(instanceId: string, at: Date, incidentKey: string): string {
+  return `release-${instanceId}-${compactSecond(at)}-${sha256Hex(incidentKey).slice(0, 8)}`;
 }
 
 /** Builds the release execution's name and input (pure; times are to the second, see buildManualRequest). */
 export function buildReleaseRequest(parts: ReleaseRequestParts): ReleaseRequest {
   return buildManualRequest(RELEASE_PLAYBOOK, parts, {
-    executionName: (second) => releaseExecutionName(parts.instanceId, second),
+    executionName: (second) => releaseExecutionName(parts.instanceId, second, parts.incidentKey),
     findingType: RELEASE_FINDING_TYPE,
     asked: `Release of ${parts.instanceId}`,
     resource: { kind: 'ec2-instance', instanceId: parts.instanceId, networkInterfaces: [], tags: { ...(parts.tags ?? {}) } },

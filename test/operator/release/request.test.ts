@@ -30,17 +30,25 @@ const parts = {
 };
 
 describe('releaseExecutionName', () => {
-  it('is release-<instance>-<UTC second>, within the 80 characters and the characters Step Functions allows', () => {
-    const name = releaseExecutionName(INSTANCE, AT);
+  it('is release-<instance>-<UTC second>-<8 hex of the incident key>, within the 80 characters and the characters Step Functions allows', () => {
+    const name = releaseExecutionName(INSTANCE, AT, 'gd-6ac3f0e9a1b2c3d4');
 
-    expect(name).toBe('release-i-0123456789abcdef0-20261120T101530Z');
+    expect(name).toBe('release-i-0123456789abcdef0-20261120T101530Z-1b704897');
     expect(name.length).toBeLessThanOrEqual(80);
     expect(name).toMatch(/^[A-Za-z0-9_-]+$/);
+    // The longest instance id and any incident key stay within the limit.
+    expect(releaseExecutionName('i-0123456789abcdef0', AT, 'x'.repeat(64)).length).toBeLessThanOrEqual(80);
   });
 
   it('is the same within one second and differs the next second (the idempotency key of a double submit)', () => {
-    expect(releaseExecutionName(INSTANCE, new Date('2026-11-20T10:15:30.001Z'))).toBe(releaseExecutionName(INSTANCE, AT));
-    expect(releaseExecutionName(INSTANCE, new Date('2026-11-20T10:15:31.000Z'))).not.toBe(releaseExecutionName(INSTANCE, AT));
+    expect(releaseExecutionName(INSTANCE, new Date('2026-11-20T10:15:30.001Z'), 'gd-a')).toBe(releaseExecutionName(INSTANCE, AT, 'gd-a'));
+    expect(releaseExecutionName(INSTANCE, new Date('2026-11-20T10:15:31.000Z'), 'gd-a')).not.toBe(releaseExecutionName(INSTANCE, AT, 'gd-a'));
+  });
+
+  // Review of session 15: two incidents holding one instance, released within the same second,
+  // collided on the name (the second got ExecutionAlreadyExists).
+  it('differs between two incidents released in the same second', () => {
+    expect(releaseExecutionName(INSTANCE, AT, 'gd-first')).not.toBe(releaseExecutionName(INSTANCE, AT, 'gd-second'));
   });
 });
 
@@ -49,11 +57,11 @@ describe('buildReleaseRequest', () => {
     const request = buildReleaseRequest({ ...parts, reason: 'INC-4711: image rebuilt', tags: { Name: 'web-1', 'firebreak:incident': 'gd-6ac3f0e9a1b2c3d4' } });
 
     expect(request).toEqual({
-      executionName: 'release-i-0123456789abcdef0-20261120T101530Z',
+      executionName: 'release-i-0123456789abcdef0-20261120T101530Z-1b704897',
       input: {
         incident: {
           key: 'gd-6ac3f0e9a1b2c3d4',
-          revision: 'release-i-0123456789abcdef0-20261120T101530Z',
+          revision: 'release-i-0123456789abcdef0-20261120T101530Z-1b704897',
           source: 'firebreak',
           findingType: 'Firebreak:Release',
           title: `Release of ${INSTANCE} requested by ${CALLER}`,
