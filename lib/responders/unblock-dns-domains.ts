@@ -33,7 +33,7 @@ import type { Route53ResolverClients } from '../aws/clients/route53resolver';
 import { describeInstance, tagRecord } from '../aws/describe-instance';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { DnsBlockClaim, DnsBlockStore } from './dns-block-records';
-import type { QuarantineReleaseStates } from './quarantine-release-state';
+import type { QuarantineReleaseState, QuarantineReleaseStates } from './quarantine-release-state';
 import { releasedFor } from './quarantine-release-state';
 import { blockEntries, canonicalDomain } from './dns-domain';
 import { findFirewall, listedDomains, updateDomains } from './dns-firewall';
@@ -123,6 +123,9 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
   const { account, region } = incident;
 
   const requested = input.options.target === 'requested-domain' ? input.request?.dnsUnblock : undefined;
+  // The pre-quarantine record's release state, read once (consistently) however many decisions below need it.
+  let releaseRead: Promise<QuarantineReleaseState | undefined> | undefined;
+  const releaseState = () => (releaseRead ??= deps.records.releaseStateOf(account, region, instanceId));
   if (input.options.target === 'requested-domain' && requested === undefined) {
     const refusal = 'The step takes back a requested domain, but the execution names none (started without `firebreak dns unblock`?); nothing changed';
     log.record('firebreak:read-dns-blocks', instanceId, 'skipped', refusal);
@@ -155,7 +158,7 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
     const claimed = await deps.blocks.blocksOfInstance(account, region, instanceId);
     // The blocks of incidents whose claim on the instance an earlier release took back go with the
     // release that restored it (their release was approved; the instance was quarantined until now).
-    const state = claimed.some((block) => block.incidentKey !== incident.key) ? await deps.records.releaseStateOf(account, region, instanceId) : undefined;
+    const state = claimed.some((block) => block.incidentKey !== incident.key) ? await releaseState() : undefined;
     const releasedEarlier = new Set(state !== undefined && releasedFor(state, incident.key) ? (state.releasedClaims ?? []) : []);
     blocks = claimed.filter((block) => block.incidentKey === incident.key || releasedEarlier.has(block.incidentKey));
     for (const other of claimed.filter((block) => block.incidentKey !== incident.key && !releasedEarlier.has(block.incidentKey))) {
@@ -167,7 +170,7 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
     return finish('nothing-blocked', { instanceId });
   }
   if (!requested) {
-    const release = await releaseOf(deps.records, account, region, instanceId, incident.key);
+    const release = releaseOf(await releaseState(), instanceId, incident.key);
     if (!release.released && mode === 'enforce') {
       const refusal = `${release.why}: the DNS blocks stay (they protect the other instances of its VPC); nothing changed. \`firebreak dns unblock\` takes one back by hand`;
       log.record('firebreak:check-released', instanceId, 'skipped', refusal);
@@ -243,14 +246,11 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
 }
 
 /** Whether the pre-quarantine record says the instance is released from `incidentKey`'s quarantine (only release-instance marks it). */
-async function releaseOf(
-  records: QuarantineReleaseStates,
-  account: string,
-  region: string,
+function releaseOf(
+  record: QuarantineReleaseState | undefined,
   instanceId: string,
   incidentKey: string,
-): Promise<{ readonly released: true; readonly detail: string } | { readonly released: false; readonly why: string }> {
-  const record = await records.releaseStateOf(account, region, instanceId);
+): { readonly released: true; readonly detail: string } | { readonly released: false; readonly why: string } {
   if (record === undefined) return { released: false, why: `Firebreak holds no pre-quarantine record of ${instanceId}, so no release restored it` };
   if (releasedFor(record, incidentKey)) {
     return { released: true, detail: `Released at ${record.releasedAt ?? 'an earlier run'} by ${record.releasedBy ?? 'unknown'} (its pre-quarantine record)` };
