@@ -35,8 +35,6 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { terminalSafe } from './terminal';
 import { STATE_TABLE_OUTPUT_KEY, stateTableOutput } from '../operator/stack';
 
-/** The stack output naming the state table (lib/stack/firebreak.ts). */
-
 export interface DnsClients {
   readonly sts: STSClient;
   readonly cloudFormation: CloudFormationClient;
@@ -76,11 +74,7 @@ export async function runDnsList(flags: DnsListFlags, deps: DnsDependencies = DE
     const clients = deps.makeClients(flags.region);
     const identity = await callerIdentity(clients.sts);
     const region = flags.region ?? (await clients.cloudFormation.config.region());
-    const stack = await describeStack(clients.cloudFormation, flags.stack, { account: identity.account, region });
-    const table = stateTableOutput(stack.outputs);
-    if (!table) {
-      throw new LiveSetupError(`stack ${stack.stackName} in ${region}/${identity.account} has no ${STATE_TABLE_OUTPUT_KEY} output: redeploy it with \`npx cdk deploy Firebreak\``);
-    }
+    const { stack, table } = await stateTableOf(clients, flags.stack, region, identity.account);
     const entries = await listDnsBlocks(clients.dynamodb, table);
     if (flags.json) deps.out(JSON.stringify({ stack: stack.stackName, region, blocks: entries }, null, 2));
     else for (const line of formatDnsBlocks(entries, stack.stackName)) deps.out(line);

@@ -27,8 +27,6 @@ import type { CommandRegistrar } from './registrar';
 import { terminalSafe } from './terminal';
 import { STATE_TABLE_OUTPUT_KEY, stateTableOutput } from '../operator/stack';
 
-/** The stack output naming the state table (lib/stack/firebreak.ts). */
-
 /** The SDK clients of one region. */
 export interface IncidentClients {
   readonly sts: STSClient;
