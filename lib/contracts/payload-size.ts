@@ -41,3 +41,14 @@ export function payloadBytesAtMost(value: unknown): number {
   }
   return bytes;
 }
+
+/**
+ * The exact size of `value` (as `payloadBytes` counts it) when it is over `limit` bytes, else
+ * undefined: the cheap bound settles nearly every payload, and only one it puts over the limit is
+ * counted exactly.
+ */
+export function payloadBytesOver(value: unknown, limit: number): number | undefined {
+  if (payloadBytesAtMost(value) <= limit) return undefined;
+  const bytes = payloadBytes(value);
+  return bytes <= limit ? undefined : bytes;
+}

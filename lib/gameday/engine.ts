@@ -49,7 +49,7 @@ import type { Pace } from './latency/pace';
 import { pacedClientFactory } from './latency/pace';
 import { FirebreakError } from '../contracts/errors';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
-import { DATA_LIMIT_EXCEEDED_ERROR, STATES_PAYLOAD_LIMIT_BYTES, payloadBytes, payloadBytesAtMost } from '../contracts/payload-size';
+import { DATA_LIMIT_EXCEEDED_ERROR, STATES_PAYLOAD_LIMIT_BYTES, payloadBytesOver } from '../contracts/payload-size';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -284,9 +284,8 @@ function namedError(name: string, message: string): Error {
  */
 function overPayloadLimit(what: string, value: unknown): Error | undefined {
   // Most payloads are far under: a bound taken without writing the JSON spares the exact count.
-  if (payloadBytesAtMost(value) <= STATES_PAYLOAD_LIMIT_BYTES) return undefined;
-  const bytes = payloadBytes(value);
-  if (bytes <= STATES_PAYLOAD_LIMIT_BYTES) return undefined;
+  const bytes = payloadBytesOver(value, STATES_PAYLOAD_LIMIT_BYTES);
+  if (bytes === undefined) return undefined;
   const error = namedError(DATA_LIMIT_EXCEEDED_ERROR, `${what} is ${bytes} bytes, over the ${STATES_PAYLOAD_LIMIT_BYTES}-byte Step Functions payload limit`);
   return Object.assign(error, { isRetryable: false, isCatchable: false });
 }

@@ -7,7 +7,7 @@
  * at parse time so that it is deterministic (the containment guard binds a grant to the digest of
  * the parsed incident: lib/responders/grants.ts).
  */
-import { payloadBytes, payloadBytesAtMost } from '../contracts/payload-size';
+import { payloadBytesOver } from '../contracts/payload-size';
 import type { Incident, IncidentClipping } from './model';
 
 /**
@@ -54,7 +54,7 @@ const NOTHING_CLIPPED: IncidentClipping = { tags: 0, networkInterfaces: 0, secur
 
 /** The incident, with alert-only sections left out (and named in `clipped.sections`) until it is within its budget. */
 export function withinIncidentBudget(incident: Incident): Incident {
-  return leavingOut(incident, ALERT_ONLY_SECTIONS, (fitted) => payloadBytesAtMost(fitted) <= INCIDENT_BUDGET_BYTES || payloadBytes(fitted) <= INCIDENT_BUDGET_BYTES);
+  return leavingOut(incident, ALERT_ONLY_SECTIONS, (fitted) => payloadBytesOver(fitted, INCIDENT_BUDGET_BYTES) === undefined);
 }
 
 /**

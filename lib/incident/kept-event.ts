@@ -7,7 +7,7 @@
  * So the kept copy has its own budget: the whole event when it fits, else its envelope (enough to
  * find it again, and for a finding the id GuardDuty has it under) and a note naming its size.
  */
-import { payloadBytes, payloadBytesAtMost } from '../contracts/payload-size';
+import { payloadBytes, payloadBytesOver } from '../contracts/payload-size';
 
 /** 32 KiB of UTF-8 JSON: the most of the event a kept message or its alert carries. */
 export const KEPT_EVENT_BUDGET_BYTES = 32 * 1024;
@@ -31,9 +31,8 @@ export interface ClippedEvent {
 
 /** The event as kept and alerted: itself when within `KEPT_EVENT_BUDGET_BYTES`, else its envelope with a note. */
 export function keptEventOf(event: unknown): unknown {
-  if (payloadBytesAtMost(event) <= KEPT_EVENT_BUDGET_BYTES) return event;
-  const bytes = payloadBytes(event);
-  if (bytes <= KEPT_EVENT_BUDGET_BYTES) return event;
+  const bytes = payloadBytesOver(event, KEPT_EVENT_BUDGET_BYTES);
+  if (bytes === undefined) return event;
   const fields = isObject(event) ? event : {};
   const envelope: Record<string, unknown> = {};
   for (const name of KEPT_ENVELOPE_FIELDS) {

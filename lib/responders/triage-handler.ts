@@ -12,7 +12,7 @@ import type { RoutingTable } from '../playbooks/routing';
 import { parseRoutingTable, RoutingTableError } from '../playbooks/routing';
 import type { PlaybookDecision, TriageDecision, TriageDeployment } from '../playbooks/triage';
 import { TRIAGE_ANSWER_BUDGET_BYTES, invalidEventDecision, playbookDecisionOf, tooLargeToHandOn, triage } from '../playbooks/triage';
-import { payloadBytes, payloadBytesAtMost } from '../contracts/payload-size';
+import { payloadBytesOver } from '../contracts/payload-size';
 import { keptEventOf } from '../incident/kept-event';
 import { incidentLoggerFrom } from './handler-logger';
 import { DEFAULT_INCIDENT_RECORD_RETENTION_DAYS, IncidentRecordConfigError, incidentRecordRetentionDaysFromEnv } from './incident-record-model';
@@ -113,10 +113,8 @@ export function createTriageHandler(dependencies: TriageHandlerDependencies): (i
     // Measured as the dispatcher holds it, so that no payload after triage can exceed Step Functions'
     // limit and fail past the Catch that keeps and alerts the event.
     const held = { triage: { decision: answer } };
-    // The cheap bound settles nearly every answer; only one it puts over is counted exactly.
-    if (payloadBytesAtMost(held) <= answerBudgetBytes) return answer;
-    const bytes = payloadBytes(held);
-    if (bytes <= answerBudgetBytes) return answer;
+    const bytes = payloadBytesOver(held, answerBudgetBytes);
+    if (bytes === undefined) return answer;
     incidentLoggerFrom(dependencies.logger, incident.key).warn('triage answer over its budget: alert only', { bytes, budgetBytes: answerBudgetBytes });
     return answerOf(tooLargeToHandOn(decision, bytes, answerBudgetBytes), { startedAt, endedAt: now() }, retentionDays, kept);
   };
