@@ -26,9 +26,12 @@ import { DescribeExecutionCommand, SendTaskHeartbeatCommand } from '@aws-sdk/cli
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { ApprovalRequestRefusedError } from '../contracts/responder-errors';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
+import { CLOSED_TASK_ERROR_CODES } from './approval-tasks';
 import { SECURITY_ENV } from '../contracts/security';
 import type { ApprovalRequests, PendingApproval } from './approval-records';
 import { incidentSchema } from './incident-schema';
+
+export { approvalStateMachinesFromEnv } from './approval-tasks';
 
 /** What publish-alert asks Step Functions about a request. */
 export interface ApprovalRequestExecutions {
@@ -38,8 +41,6 @@ export interface ApprovalRequestExecutions {
   heartbeat(taskToken: string): Promise<'live' | 'closed'>;
 }
 
-/** SendTaskHeartbeat's answers for a token no task waits on (the API reference lists these three). */
-const CLOSED_TASK_CODES = new Set(['TaskDoesNotExist', 'InvalidToken', 'TaskTimedOut']);
 /** DescribeExecution's answers for an execution publish-alert may not count as one of the deployment's. */
 const UNKNOWN_EXECUTION_CODES = new Set(['ExecutionDoesNotExist', 'InvalidArn', 'AccessDeniedException', 'AccessDenied']);
 
@@ -63,16 +64,12 @@ export class SfnApprovalRequestExecutions implements ApprovalRequestExecutions {
       await this.sfn.send(new SendTaskHeartbeatCommand({ taskToken }));
       return 'live';
     } catch (error) {
-      if (CLOSED_TASK_CODES.has(awsErrorCode(error) ?? '')) return 'closed';
+      if (CLOSED_TASK_ERROR_CODES.has(awsErrorCode(error) ?? '')) return 'closed';
       throw toResponderError(error, 'states:SendTaskHeartbeat');
     }
   }
 }
 
-/** The guarded playbooks' state machines (FIREBREAK_APPROVAL_STATE_MACHINES, comma-separated ARNs): the only executions that may ask for approval. */
-export function approvalStateMachinesFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): readonly string[] {
-  return (env[DEPLOYMENT_ENV.approvalStateMachines] ?? '').split(',').map((value) => value.trim()).filter((value) => value !== '');
-}
 
 /** A request as publish-alert received it: a claim. */
 export interface ClaimedApprovalRequest {

@@ -33,6 +33,7 @@ import { APPROVAL_REJECTED_ERROR } from '../contracts/errors';
 import type { ApprovalAnswers, ApprovalDecision, PendingApproval } from './approval-records';
 import type { IncidentLogger } from './logging';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
+import { CLOSED_TASK_ERROR_CODES, approvalStateMachinesFromEnv, environmentList } from './approval-tasks';
 
 /** The stack output holding the approval function's URL (the CLI reads it). */
 export const APPROVAL_URL_OUTPUT_KEY = 'ApprovalFunctionUrl';
@@ -125,8 +126,6 @@ export interface ApprovalExecutions {
   sendFailure(taskToken: string, error: string, cause: string): Promise<'sent' | 'closed'>;
 }
 
-const CLOSED_TASK_CODES = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
-
 /** Step Functions adapter: DescribeExecution, SendTaskSuccess, SendTaskFailure. */
 export class SfnApprovalExecutions implements ApprovalExecutions {
   constructor(private readonly sfn: SFNClient) {}
@@ -158,7 +157,7 @@ export class SfnApprovalExecutions implements ApprovalExecutions {
       await call();
       return 'sent';
     } catch (error) {
-      if (CLOSED_TASK_CODES.has(awsErrorCode(error) ?? '')) return 'closed';
+      if (CLOSED_TASK_ERROR_CODES.has(awsErrorCode(error) ?? '')) return 'closed';
       throw toResponderError(error, api);
     }
   }
@@ -174,8 +173,7 @@ export interface ApprovalConfig {
 
 /** Reads FIREBREAK_APPROVAL_STATE_MACHINES (comma-separated ARNs) and FIREBREAK_DENIED_APPROVER_ROLE_PREFIXES. */
 export function readApprovalConfig(env: Readonly<Record<string, string | undefined>> = process.env): ApprovalConfig {
-  const list = (name: string) => (env[name] ?? '').split(',').map((value) => value.trim()).filter((value) => value !== '');
-  return { stateMachineArns: list(DEPLOYMENT_ENV.approvalStateMachines), deniedRolePrefixes: list(DEPLOYMENT_ENV.deniedApproverRolePrefixes) };
+  return { stateMachineArns: approvalStateMachinesFromEnv(env), deniedRolePrefixes: environmentList(env, DEPLOYMENT_ENV.deniedApproverRolePrefixes) };
 }
 
 export interface ApprovalDeps {
