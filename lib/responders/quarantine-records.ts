@@ -26,7 +26,7 @@ import type { InstanceMetadataSettings } from './instance-state';
 import type { RecordedAddress } from './quarantine-addresses';
 import { RECORD_MAC_ALGORITHM } from './record-mac';
 import type { QuarantineReleaseState, QuarantineReleaseStates } from './quarantine-release-state';
-import { quarantineRecordKey } from './quarantine-release-state';
+import { claimsOf, quarantineRecordKey } from './quarantine-release-state';
 
 /** The label of the record's sealed serialization (record-integrity.ts); a new layout gets a new label. */
 export const RECORD_SEAL_SCHEME = 'firebreak-quarantine-record/v1';
@@ -151,12 +151,7 @@ export interface QuarantineRecordStore {
   ): Promise<'released' | 'claimed'>;
 }
 
-/** The incidents that hold an unreleased record (pure): its claims, or its own incident for a record older than claims. */
-export function claimsOf(record: Pick<QuarantineRecord, 'claims' | 'incidentKey'>): readonly string[] {
-  return record.claims ?? [record.incidentKey];
-}
-
-export { quarantineRecordKey };
+export { claimsOf, quarantineRecordKey };
 
 const quarantineRecordSchema = z.object({
   account: z.string(),

@@ -30,6 +30,11 @@ export interface QuarantineReleaseState {
   readonly releasedClaims?: readonly string[];
 }
 
+/** The incidents that hold an unreleased record (pure): its claims, or its own incident for a record older than claims. */
+export function claimsOf(record: Pick<QuarantineReleaseState, 'claims' | 'incidentKey'>): readonly string[] {
+  return record.claims ?? [record.incidentKey];
+}
+
 /**
  * Whether the record says the instance was released for `incidentKey` (pure): released, and that
  * incident's claim among those taken back (or, in a record older than claims, its own incident).

@@ -34,7 +34,7 @@ import { describeInstance, tagRecord } from '../aws/describe-instance';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { DnsBlockClaim, DnsBlockStore } from './dns-block-records';
 import type { QuarantineReleaseState, QuarantineReleaseStates } from './quarantine-release-state';
-import { releasedFor } from './quarantine-release-state';
+import { claimsOf, releasedFor } from './quarantine-release-state';
 import { blockEntries, canonicalDomain } from './dns-domain';
 import { findFirewall, listedDomains, updateDomains } from './dns-firewall';
 import type { DeploymentEnvironment } from './effective-mode';
@@ -256,7 +256,7 @@ function releaseOf(
     return { released: true, detail: `Released at ${record.releasedAt ?? 'an earlier run'} by ${record.releasedBy ?? 'unknown'} (its pre-quarantine record)` };
   }
   if (!record.released && (record.releasedClaims ?? []).includes(incidentKey)) {
-    const holders = record.claims ?? [record.incidentKey];
+    const holders = claimsOf(record);
     return {
       released: false,
       why: `incident ${incidentKey}'s claim on ${instanceId} was taken back, but ${instanceId} stays quarantined: incident ${holders.join(', incident ')} still ${holders.length === 1 ? 'holds' : 'hold'} it. Its DNS blocks stay until the instance is released (the release of the last incident holding it takes them back)`,

@@ -14,7 +14,7 @@ import { credentialsProblem } from '../aws';
 import { ReleaseFailedError, ReleaseSetupError } from './errors';
 import type { ManualRequest } from '../manual-request';
 import type { RecordedQuarantine } from './request';
-import { quarantineRecordKey } from '../../responders/quarantine-records';
+import { claimsOf, quarantineRecordKey } from '../../responders/quarantine-records';
 
 /** Where a call was made, for messages. */
 export interface Where {
@@ -82,7 +82,7 @@ export async function readRecordedQuarantine(dynamodb: DynamoDBClient, table: st
   }
   if (item?.incidentKey?.S === undefined) return undefined;
   // A record written before claims has none: its own incident alone holds the instance.
-  const claims = item.claims?.SS !== undefined ? [...item.claims.SS].sort() : [item.incidentKey.S];
+  const claims = [...claimsOf({ incidentKey: item.incidentKey.S, ...(item.claims?.SS !== undefined ? { claims: [...item.claims.SS].sort() } : {}) })];
   return { incidentKey: item.incidentKey.S, released: item.released?.BOOL === true, claims };
 }
 
