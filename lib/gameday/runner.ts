@@ -407,9 +407,13 @@ function gameDayEngineerArn(environment: ResolvedEnvironment): string {
 }
 
 /** An execution ARN of the deployment's playbook that was never started (what a forger would name). */
+/** An execution ARN of one of the deployment's playbooks (its state machines are the security account's, wherever the environment is). */
+function playbookExecutionArn(environment: ResolvedEnvironment, playbook: string, name: string): string {
+  return `arn:aws:states:${environment.deployment.region}:${environment.deployment.account}:execution:${LOCAL_STACK_NAME}-${playbook}:${name}`;
+}
+
 function forgedExecutionArn(environment: ResolvedEnvironment, playbook: string, index: number): string {
-  // The deployment's state machines are the security account's, wherever the environment is.
-  return `arn:aws:states:${environment.deployment.region}:${environment.deployment.account}:execution:${LOCAL_STACK_NAME}-${playbook}:forged-${index}`;
+  return playbookExecutionArn(environment, playbook, `forged-${index}`);
 }
 
 /**
@@ -418,7 +422,7 @@ function forgedExecutionArn(environment: ResolvedEnvironment, playbook: string, 
  * it starts.
  */
 function predictedExecutionArn(environment: ResolvedEnvironment, playbook: string, incident: Pick<Incident, 'key' | 'revision'>): string {
-  return `arn:aws:states:${environment.deployment.region}:${environment.deployment.account}:execution:${LOCAL_STACK_NAME}-${playbook}:${executionNameFor(incident)}`;
+  return playbookExecutionArn(environment, playbook, executionNameFor(incident));
 }
 
 /**
