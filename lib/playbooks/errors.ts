@@ -59,6 +59,17 @@ export function editDistance(a: string, b: string): number {
   return previous[b.length] ?? 0;
 }
 
+/** The candidate nearest to `input` by edit distance, case ignored (the first of equals), and that distance. */
+export function nearestByEditDistance<T extends string>(input: string, candidates: readonly T[]): { readonly name: T; readonly distance: number } | undefined {
+  const lowered = input.toLowerCase();
+  let best: { name: T; distance: number } | undefined;
+  for (const candidate of candidates) {
+    const distance = editDistance(lowered, candidate.toLowerCase());
+    if (best === undefined || distance < best.distance) best = { name: candidate, distance };
+  }
+  return best;
+}
+
 /**
  * The candidate closest to `input` (case-insensitive edit distance), when it is close enough to
  * be a plausible typo: at most a third of the longer word, and never more than 6 edits; failing
@@ -66,11 +77,7 @@ export function editDistance(a: string, b: string): number {
  */
 export function closestName(input: string, candidates: readonly string[]): string | undefined {
   const lowered = input.toLowerCase();
-  let best: { name: string; distance: number } | undefined;
-  for (const candidate of candidates) {
-    const distance = editDistance(lowered, candidate.toLowerCase());
-    if (best === undefined || distance < best.distance) best = { name: candidate, distance };
-  }
+  const best = nearestByEditDistance(input, candidates);
   if (best !== undefined) {
     const limit = Math.min(6, Math.max(2, Math.ceil(Math.max(input.length, best.name.length) / 3)));
     if (best.distance <= limit) return best.name;

@@ -16,7 +16,7 @@ import { ROLE_NAME_PATTERN } from './iam-scopes';
 import { INSTANCE_ID_FORMAT } from '../incident/identifiers';
 import { FirebreakError } from '../contracts/errors';
 import { EXTERNAL_ID_PATTERN, EXTERNAL_ID_RULE } from '../contracts/security';
-import { editDistance } from '../playbooks/errors';
+import { nearestByEditDistance } from '../playbooks/errors';
 
 /** The context keys Firebreak reads, in the order docs/deploy.md documents them. */
 export const CONTEXT_KEYS = [
@@ -248,15 +248,10 @@ function parseSettings(raw: Record<string, unknown>, label: string, what: string
  */
 export function misspeltContextKey(key: string): ContextKey | undefined {
   if ((CONTEXT_KEYS as readonly string[]).includes(key) || /[:@/]/.test(key)) return undefined;
-  const lowered = key.toLowerCase();
-  let best: { key: ContextKey; distance: number } | undefined;
-  for (const candidate of CONTEXT_KEYS) {
-    const distance = editDistance(lowered, candidate.toLowerCase());
-    if (best === undefined || distance < best.distance) best = { key: candidate, distance };
-  }
+  const best = nearestByEditDistance(key, CONTEXT_KEYS);
   if (best === undefined) return undefined;
-  const allowed = Math.min(key.length, best.key.length) < 6 ? 1 : 2;
-  return best.distance <= allowed ? best.key : undefined;
+  const allowed = Math.min(key.length, best.name.length) < 6 ? 1 : 2;
+  return best.distance <= allowed ? best.name : undefined;
 }
 
 /**
