@@ -46,7 +46,7 @@ export function keptEventOf(event: unknown): unknown {
   const clipped: ClippedEvent = {
     ...envelope,
     clipped: `${bytes} bytes`,
-    note: `The event is ${bytes} bytes, over the ${KEPT_EVENT_BUDGET_BYTES} kept here: only its envelope is kept (and, for a finding, its id, type and severity: GuardDuty has the whole finding).`,
+    note: `The event is ${bytes} bytes, over the ${KEPT_EVENT_BUDGET_BYTES} kept here: only its envelope is kept (and, for a finding, its id, type and severity: GuardDuty has the whole finding, and the deployment's event archive the whole event when it came on the default bus).`,
   };
   return clipped;
 }

@@ -41,6 +41,7 @@ export const CONTEXT_KEYS = [
   'dnsAllowlist',
   'logRetentionDays',
   'incidentRecordRetentionDays',
+  'eventArchiveRetentionDays',
   'blastRadiusMax',
   'blastRadiusWindowSeconds',
   'reservedConcurrency',
@@ -142,6 +143,10 @@ const contextSchema = z.object({
     .optional(),
   // The responders refuse to start with anything else (lib/responders/incident-record.ts).
   incidentRecordRetentionDays: integer
+    .pipe(z.number().min(1, 'at least 1 day').max(3650, 'at most 3650 days (ten years)'))
+    .optional(),
+  // EventBridge archives keep events 1 day or more (0 is "forever", which a security account's records policy should choose knowingly, not by default).
+  eventArchiveRetentionDays: integer
     .pipe(z.number().min(1, 'at least 1 day').max(3650, 'at most 3650 days (ten years)'))
     .optional(),
   // One BatchGetItem reads every slot of an account: the limiter refuses more than 100.

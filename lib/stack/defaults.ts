@@ -20,6 +20,14 @@ export const FIREBREAK_DEFAULTS = {
   /** How long EventBridge keeps retrying delivery to the dispatcher before the event goes to the DLQ. */
   eventMaxAge: Duration.hours(2),
   eventRetryAttempts: 20,
+  /**
+   * How long the event archive keeps every event the rules could deliver, in days: as long as an
+   * incident record is kept (lib/responders/incident-record-model.ts), so that a record's events can
+   * be read whole, or replayed, for as long as the record exists.
+   */
+  eventArchiveRetentionDays: 400,
+  /** The event archive is named after the stack: `<stackName>-events`. */
+  eventArchiveSuffix: '-events',
   /** SQS maximum: 14 days to look at an undelivered or unprocessable event. */
   queueRetention: Duration.days(14),
   /** Game-day injections use their own source: EventBridge refuses custom events whose source starts with `aws.`. */
@@ -37,6 +45,11 @@ export function pascal(name: string): string {
     .filter(Boolean)
     .map((part) => part[0]!.toUpperCase() + part.slice(1))
     .join('');
+}
+
+/** `{ archiveName }` when `name` is a valid, resolved archive name (1-48 of [.-_A-Za-z0-9]), else `{}` (CloudFormation names it). */
+export function archiveNameIfValid(name: string): { archiveName?: string } {
+  return !Token.isUnresolved(name) && /^[.\-_A-Za-z0-9]{1,48}$/.test(name) ? { archiveName: name } : {};
 }
 
 /** `{ stateMachineName }` when `name` is a valid state machine name, else nothing (CloudFormation names it). */

@@ -132,6 +132,13 @@ export interface FirebreakProps {
    */
   readonly incidentRecordRetentionDays?: number;
   /**
+   * How long the event archive on the default bus keeps every GuardDuty finding and alarm state
+   * change the rules could deliver, whole, in days (1 to 3650): to read an event the queues kept
+   * only the envelope of, or to replay events to the rules (docs/deploy.md, "Replaying events").
+   * @default 400 (as long as an incident record)
+   */
+  readonly eventArchiveRetentionDays?: number;
+  /**
    * Containments per account in the sliding window before the containment guard asks for approval.
    * @default the containment guard's own default
    */

@@ -84,6 +84,8 @@ export class Firebreak extends Construct {
   public readonly response: ResponseDashboard;
   /** The game-day bus, when game days are enabled (gameDayPrincipals). */
   public readonly gameDayBus?: events.EventBus;
+  /** The archive of the default bus's GuardDuty and alarm events (EventRules.archive). */
+  public readonly eventArchive: events.Archive;
   public readonly rules: { readonly guardDuty: events.Rule; readonly cloudWatch?: events.Rule; readonly gameDay?: events.Rule };
   /** The compiled definitions, as deployed (before substitution). */
   public readonly compiled: { readonly dispatcher: CompiledStateMachine; readonly playbooks: ReadonlyMap<string, CompiledStateMachine> };
@@ -154,7 +156,14 @@ export class Firebreak extends Construct {
       stateMachines: [this.dispatcher, ...this.playbookStateMachines.values()],
     });
 
-    const rules = new EventRules(this, 'Rules', { playbooks: this.playbooks, dispatcher: this.dispatcher, gameDayPrincipals, channels });
+    const rules = new EventRules(this, 'Rules', {
+      playbooks: this.playbooks,
+      dispatcher: this.dispatcher,
+      gameDayPrincipals,
+      channels,
+      ...(props.eventArchiveRetentionDays !== undefined ? { eventArchiveRetentionDays: props.eventArchiveRetentionDays } : {}),
+    });
+    this.eventArchive = rules.archive;
     this.undeliveredEventsQueue = rules.undeliveredEventsQueue.queue;
     this.gameDayBus = rules.gameDay?.eventBus;
     this.rules = { guardDuty: rules.guardDuty, ...(rules.cloudWatch ? { cloudWatch: rules.cloudWatch } : {}), ...(rules.gameDay ? { gameDay: rules.gameDay.rule } : {}) };
@@ -244,6 +253,7 @@ export class Firebreak extends Construct {
     output('StateTableName', this.stateTable.tableName);
     output('UndeliveredEventsQueueUrl', this.undeliveredEventsQueue.queueUrl);
     output('UnprocessableEventsQueueUrl', this.unprocessableEventsQueue.queueUrl);
+    output('EventArchiveArn', this.eventArchive.archiveArn, 'Every GuardDuty finding and alarm state change the rules could deliver, kept whole: read or replay them (docs/deploy.md, "Replaying events")');
     if (this.gameDayBus) {
       output('GameDayEventBusName', this.gameDayBus.eventBusName, 'Where game-day events are put (source firebreak.gameday); only the gameDayPrincipals may put them');
     }

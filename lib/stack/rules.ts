@@ -4,7 +4,7 @@
  * injections on a bus of their own that only the named principals may use. Every target retries
  * and sends what it could not deliver to the undelivered-events queue, where it waits for a person.
  */
-import { PhysicalName, Stack } from 'aws-cdk-lib';
+import { Duration, PhysicalName, Stack } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as eventsRules from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -17,7 +17,7 @@ import { matchesAnyGlob } from '../playbooks/glob';
 import type { Playbook } from '../playbooks/model';
 import { isAutomatic } from '../playbooks/model';
 import type { AlertChannels } from './alerting';
-import { FIREBREAK_DEFAULTS } from './defaults';
+import { archiveNameIfValid, FIREBREAK_DEFAULTS } from './defaults';
 import { GameDayBus } from './game-day-bus';
 import { KeptEventsQueue } from './kept-events-queue';
 import { groupsOnly } from './logical-ids';
@@ -80,6 +80,11 @@ export interface EventRulesProps {
   readonly gameDayPrincipals?: readonly string[];
   /** Where the alarm on undelivered events goes. */
   readonly channels: AlertChannels;
+  /**
+   * How long the event archive keeps events, in days.
+   * @default FIREBREAK_DEFAULTS.eventArchiveRetentionDays
+   */
+  readonly eventArchiveRetentionDays?: number;
 }
 
 /** The rules, the game-day bus and the undelivered-events queue; groups only, so they keep the flat stack's logical ids. */
@@ -93,6 +98,13 @@ export class EventRules extends Construct {
   public readonly gameDay?: GameDayBus;
   /** Events EventBridge could not deliver to the dispatcher (every rule target's DLQ). */
   public readonly undeliveredEventsQueue: KeptEventsQueue;
+  /**
+   * Every event of the kinds the default bus's rules deliver (all severities and alarm states: a
+   * superset of what they deliver), kept whole for the retention: the kept copy of an event too large
+   * for the queues is its envelope only, and an event the dispatcher failed can be replayed to the
+   * rules (docs/deploy.md, "Replaying events"). Game-day injections are not archived.
+   */
+  public readonly archive: eventsRules.Archive;
 
   constructor(scope: Construct, id: string, props: EventRulesProps) {
     super(scope, id);
@@ -148,6 +160,18 @@ export class EventRules extends Construct {
         targets: [target()],
       });
     }
+    const detailTypes = [
+      'GuardDuty Finding',
+      ...(this.s3ObjectScan ? [S3_OBJECT_SCAN_DETAIL_TYPE] : []),
+      ...(this.cloudWatch ? ['CloudWatch Alarm State Change'] : []),
+    ];
+    this.archive = new eventsRules.Archive(this, 'EventArchive', {
+      ...archiveNameIfValid(`${Stack.of(this).stackName}${FIREBREAK_DEFAULTS.eventArchiveSuffix}`),
+      description: 'Firebreak: every GuardDuty finding and alarm state change the rules could deliver, kept whole to read or replay',
+      sourceEventBus: eventsRules.EventBus.fromEventBusName(this, 'DefaultBus', 'default'),
+      eventPattern: { source: this.cloudWatch ? ['aws.guardduty', 'aws.cloudwatch'] : ['aws.guardduty'], detailType: detailTypes },
+      retention: Duration.days(props.eventArchiveRetentionDays ?? FIREBREAK_DEFAULTS.eventArchiveRetentionDays),
+    });
     // Game-day injections never on the default bus: a bus of their own, only for the named principals.
     const gameDayPrincipals = props.gameDayPrincipals ?? [];
     if (gameDayPrincipals.length > 0) {

@@ -36,7 +36,7 @@ describe('keptEventOf', () => {
       resources: finding.resources,
       finding: { id: '7ab9d1b3', type: 'Backdoor:EC2/C&CActivity.B!DNS', severity: 8 },
       clipped: `${bytes} bytes`,
-      note: `The event is ${bytes} bytes, over the ${KEPT_EVENT_BUDGET_BYTES} kept here: only its envelope is kept (and, for a finding, its id, type and severity: GuardDuty has the whole finding).`,
+      note: `The event is ${bytes} bytes, over the ${KEPT_EVENT_BUDGET_BYTES} kept here: only its envelope is kept (and, for a finding, its id, type and severity: GuardDuty has the whole finding, and the deployment's event archive the whole event when it came on the default bus).`,
     });
   });
 

@@ -615,6 +615,7 @@ describe('FirebreakStack resources', () => {
         'ApproverPolicyArn',
         'ContainmentTargetSeconds',
         'DispatcherArn',
+        'EventArchiveArn',
         'GameDaysEnabled',
         'Mode',
         'OperationsTopicArn',
