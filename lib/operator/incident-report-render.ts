@@ -163,9 +163,16 @@ const MARKDOWN_PUNCTUATION = /[\\`*_~[\]<>!&|$#@]/g;
 /** GFM links `www.` and any domain after it, a TLD that alerts leave readable (`www.evil.example`) included. */
 const WWW_AUTOLINK = /(?<![A-Za-z0-9])(www)\./gi;
 
-/** One line of untrusted text, links defanged and punctuation escaped. */
+/**
+ * Where GitHub would make a mention (`@name`, `@org/team`: an `@` after no letter or digit, before
+ * one), which notifies those people wherever the report is pasted, escaped or not: written `(at)`,
+ * as alerts write every `@`. An address (`alice@example.com`) keeps its `@`, escaped.
+ */
+const MENTION_START = /(?<![A-Za-z0-9])@(?=[A-Za-z0-9])/g;
+
+/** One line of untrusted text, links defanged, mentions written out and punctuation escaped. */
 function markdownEscaped(line: string): string {
-  return defangLinks(line).replace(MARKDOWN_PUNCTUATION, '\\$&').replace(WWW_AUTOLINK, '$1\\.');
+  return defangLinks(line).replace(MENTION_START, '(at)').replace(MARKDOWN_PUNCTUATION, '\\$&').replace(WWW_AUTOLINK, '$1\\.');
 }
 
 /** A value inside a Markdown line (a table cell): one line, no control or format character, nothing that renders as markup. */

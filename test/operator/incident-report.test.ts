@@ -267,6 +267,8 @@ function markupProblems(markdown: string): string[] {
     const inline = line.startsWith('|') ? plain.replaceAll('|', ' ') : plain;
     if (/[[\]<>`*_~!&$@#]/.test(inline)) problems.push(`unescaped markup: ${line}`);
     if (/(?:https?|ftp):\/\/|(?<![A-Za-z0-9])www\./i.test(line)) problems.push(`a live link: ${line}`);
+    // GitHub turns @name and @org/team into mentions (a notification) after rendering, escaped or not.
+    if (/(?<![A-Za-z0-9])@[A-Za-z0-9]/.test(line.replaceAll('\\@', '@'))) problems.push(`a GitHub mention: ${line}`);
   }
   return problems;
 }
@@ -295,6 +297,12 @@ describe('Markdown of attacker-chosen text', () => {
   it('leaves no bare link, www. name, email autolink, list, heading or quote where a line starts', () => {
     const markdown = renderIncidentReportMarkdown(reportAbout('- # > 1. see www.evil.example, mail ops@evil.example, <https://x.io> `code` *b* ~~s~~ $x$ &lt;'));
     expect(markdown).toContain('\\- \\# \\> 1. see www\\.evil.example, mail ops\\@evil.example, \\<hxxps://x\\[.\\]io\\> \\`code\\` \\*b\\* \\~\\~s\\~\\~ \\$x\\$ \\&lt;');
+    expect(markupProblems(markdown)).toEqual([]);
+  });
+
+  it('writes no GitHub mention: an @name or @org/team where a mention could start is written (at)', () => {
+    const markdown = renderIncidentReportMarkdown(reportAbout('ping @acme/security-team and @root, (@x) `@y` _@z but keep alice@example.com'));
+    expect(markdown).toContain('ping (at)acme/security-team and (at)root, ((at)x) \\`(at)y\\` \\_(at)z but keep alice\\@example\\[.\\]com');
     expect(markupProblems(markdown)).toEqual([]);
   });
 
