@@ -1,4 +1,11 @@
 import { DEPLOYMENT_ENV } from './environment';
+import { SECURITY_ENV } from './security';
+
+/**
+ * The role-name prefix of the responders' roles in the security account and of the member roles'
+ * default names (`firebreak-responder-<responder>`): Firebreak's own.
+ */
+export const FIREBREAK_RESPONDER_ROLE_NAME_PREFIX = 'firebreak-responder-';
 
 /**
  * Administrator and break-glass principals, by IAM name pattern (IAM's `*` wildcard). The stack's
@@ -50,4 +57,33 @@ export function privilegedNamePatternsOf(environment: Readonly<Record<string, st
     .map((pattern) => pattern.trim())
     .filter((pattern) => pattern !== '');
   return configured.length > 0 ? configured : DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS;
+}
+
+/** Where Firebreak's own roles live and what CloudFormation names them after. */
+export interface SecurityAccountRoles {
+  readonly securityAccountId?: string;
+  readonly stackName?: string;
+}
+
+/** The security account and stack name the stack sets on a function (SECURITY_ENV), as ownSecurityAccountRoleReason takes them. */
+export function securityAccountRolesOf(environment: Readonly<Record<string, string | undefined>>): SecurityAccountRoles {
+  const securityAccountId = environment[SECURITY_ENV.securityAccountId]?.trim();
+  const stackName = environment[SECURITY_ENV.stackName]?.trim();
+  return { ...(securityAccountId ? { securityAccountId } : {}), ...(stackName ? { stackName } : {}) };
+}
+
+/**
+ * Why `roleName` in `account` is one of Firebreak's own roles in the security account, or undefined:
+ * the responders' and state machines' roles, named `<stackName>-…` by CloudFormation or
+ * `firebreak-responder-…`. The stack's IAM denies writing to or passing them (lib/stack/iam-scopes.ts,
+ * case-sensitively, as ARNs are); refused here by name first, whatever the case (IAM role names are
+ * unique whatever their case), so that a finding naming one takes no blast-radius slot and ends in a
+ * refusal instead of an AccessDenied failure. Without the security account, only the IAM deny holds;
+ * without the stack name, only the `firebreak-responder-` prefix is known.
+ */
+export function ownSecurityAccountRoleReason(roleName: string, account: string, own: SecurityAccountRoles): string | undefined {
+  if (own.securityAccountId === undefined || account !== own.securityAccountId) return undefined;
+  const name = roleName.toLowerCase();
+  const prefix = [FIREBREAK_RESPONDER_ROLE_NAME_PREFIX, ...(own.stackName ? [`${own.stackName}-`] : [])].find((candidate) => name.startsWith(candidate.toLowerCase()));
+  return prefix === undefined ? undefined : `role ${roleName} is one of Firebreak's own roles in the security account (${prefix}*)`;
 }

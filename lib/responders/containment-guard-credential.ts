@@ -12,7 +12,8 @@
  * they act (credential-rails.ts): a tag set between the two readings still stops the change. Both
  * apply the same two tag rules (tag-rules.ts), each with its own wording.
  */
-import { matchesPrivilegedName, privilegedNamePatternsOf } from '../contracts/privileged-names';
+import type { SecurityAccountRoles } from '../contracts/privileged-names';
+import { matchesPrivilegedName, ownSecurityAccountRoleReason, privilegedNamePatternsOf } from '../contracts/privileged-names';
 import type { CredentialGrantSubject } from '../contracts/security';
 import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import { affectedResources } from '../incident/affected';
@@ -96,11 +97,13 @@ export function namesOnlyUnactionableKeys(incident: Incident): boolean {
   return unactionableKey && !actionable;
 }
 
-/** Why the credential's user or role may never be touched by name, or undefined. */
-export function privilegedCredentialReason(one: OneCredential, environment: DeploymentEnvironment): string | undefined {
+/** Why the credential's user or role (in `account`) may never be touched by name, or undefined. */
+export function privilegedCredentialReason(one: OneCredential, account: string, environment: DeploymentEnvironment, ownRoles: SecurityAccountRoles): string | undefined {
+  const what = one.subject.kind === 'access-key' ? `access key ${one.subject.accessKeyId} of user ${one.principal.name}` : `role ${one.principal.name}`;
+  const own = one.principal.kind === 'role' ? ownSecurityAccountRoleReason(one.principal.name, account, ownRoles) : undefined;
+  if (own !== undefined) return `The ${what} is protected: ${own}, which Firebreak never contains; evidence and the alert only, no blast-radius slot taken.`;
   const pattern = matchesPrivilegedName(one.principal.name, privilegedNamePatternsOf(environment));
   if (pattern === undefined) return undefined;
-  const what = one.subject.kind === 'access-key' ? `access key ${one.subject.accessKeyId} of user ${one.principal.name}` : `role ${one.principal.name}`;
   return `The ${what} is protected: ${one.principal.kind} ${one.principal.name} matches the privileged name pattern ${pattern} (administrator or break-glass), whose credentials Firebreak never touches; evidence and the alert only, no blast-radius slot taken.`;
 }
 

@@ -197,7 +197,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
     return finish('evidence-only', notEvaluated(policy));
   }
   if (one !== undefined) {
-    const privileged = privilegedCredentialReason(one, environment);
+    const privileged = privilegedCredentialReason(one, incident.account, environment, { securityAccountId: deps.config.securityAccountId, stackName: deps.config.stackName });
     if (privileged !== undefined) {
       reasons.push(privileged);
       return finish('evidence-only', notEvaluated(policy), { protected: true, rule: 'privileged-name', reason: privileged });

@@ -8,7 +8,7 @@
  */
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { configuredRoleNameOf, memberRoleNamesUnder } from '../contracts/responders';
-import { matchesPrivilegedName, privilegedNamePatternsOf } from '../contracts/privileged-names';
+import { matchesPrivilegedName, ownSecurityAccountRoleReason, privilegedNamePatternsOf, securityAccountRolesOf } from '../contracts/privileged-names';
 import type { CredentialGrantSubject, ServedAccounts } from '../contracts/security';
 import { CREDENTIALS_GRANT_SUBJECT, SECURITY_ENV, SECURITY_TAGS, credentialGrantSubject, parseCredentialGrantSubject, servedAccountsFromEnvironment, unservedAccountReason } from '../contracts/security';
 import type { Incident } from '../incident/model';
@@ -37,6 +37,8 @@ export interface CredentialRails {
    * whatever their case): revoking their sessions would cut Firebreak off mid-incident.
    */
   readonly ownRoleNames: ReadonlySet<string>;
+  /** Why a role of the security account is one of Firebreak's own there (ownSecurityAccountRoleReason), or undefined. */
+  readonly ownSecurityAccountRole: (roleName: string, account: string) => string | undefined;
 }
 
 /**
@@ -57,6 +59,7 @@ export function credentialRailsOf(environment: DeploymentEnvironment, responder:
     privilegedPatterns: privilegedNamePatternsOf(environment),
     ...(protectedTagKey ? { protectedTagKey } : {}),
     ownRoleNames,
+    ownSecurityAccountRole: (roleName, account) => ownSecurityAccountRoleReason(roleName, account, securityAccountRolesOf(environment)),
   };
 }
 
@@ -74,10 +77,15 @@ export function refusalBeforeAnyCall(what: 'user' | 'role', principal: string, a
 
 /**
  * Why the sessions of `roleName` in `account` may not be revoked before any call, or undefined:
- * the rails of every credential, then Firebreak's own member-account roles.
+ * the rails of every credential, then Firebreak's own member-account roles and its own roles in
+ * the security account.
  */
 export function roleRefusalBeforeAnyCall(roleName: string, account: string, rails: CredentialRails): string | undefined {
-  return refusalBeforeAnyCall('role', roleName, account, rails) ?? (rails.ownRoleNames.has(roleName.toLowerCase()) ? `role ${roleName} is Firebreak's own member-account role` : undefined);
+  return (
+    refusalBeforeAnyCall('role', roleName, account, rails) ??
+    (rails.ownRoleNames.has(roleName.toLowerCase()) ? `role ${roleName} is Firebreak's own member-account role` : undefined) ??
+    rails.ownSecurityAccountRole(roleName, account)
+  );
 }
 
 /** Why the principal's CURRENT tags (read from IAM now) forbid the change, or undefined. */

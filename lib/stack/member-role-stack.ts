@@ -17,6 +17,7 @@
  * by the rules the security account's responder roles use too (lib/stack/iam-scopes.ts).
  * See docs/organization.md for the topology and the blast radius.
  */
+import { FIREBREAK_RESPONDER_ROLE_NAME_PREFIX } from '../contracts/privileged-names';
 import {
   CfnOutput,
   CfnParameter,
@@ -49,7 +50,7 @@ import { pascal } from './defaults';
 import { EXTERNAL_ID_PATTERN, EXTERNAL_ID_RULE } from '../contracts/security';
 
 /** Responder roles in the security account are named with this prefix (see `responderRoleName`). */
-export const DEFAULT_RESPONDER_ROLE_NAME_PREFIX = 'firebreak-responder-';
+export const DEFAULT_RESPONDER_ROLE_NAME_PREFIX = FIREBREAK_RESPONDER_ROLE_NAME_PREFIX;
 
 /** Services whose calls responders make in the finding's account (EC2 and IAM; Auto Scaling and Elastic Load Balancing for fleets). */
 // route53resolver: DNS Firewall lives in the account of the instance's VPC (block-dns-domain).

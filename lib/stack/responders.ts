@@ -263,6 +263,8 @@ export class Responders extends Construct {
                       ...environment,
                       // The names the member role denies, refused by name before any call (credential-rails.ts).
                       [DEPLOYMENT_ENV.privilegedNamePatterns]: (props.privilegedRoleNamePatterns ?? DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS).join(','),
+                      // Its own roles in the security account (`<stackName>-…`), refused by name too (ownSecurityAccountRoleReason).
+                      [SECURITY_ENV.stackName]: stackName,
                     }
                   : environment,
         statements: planResponderStatements(needed, arns, {

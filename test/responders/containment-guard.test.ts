@@ -1031,6 +1031,24 @@ describe('containment-guard: a per-credential execution (contain-each-credential
     expect(iam.calls()).toHaveLength(0);
   });
 
+  it("ATTACK: a finding naming one of Firebreak's own roles in the security account takes no slot and reads nothing", async () => {
+    for (const roleName of ['Firebreak-ResponderQuarantineInstanceRole-1A2B3C4D', 'firebreak-ResponderRevokeRoleSessions-9Z', 'Firebreak-responder-quarantine-instance']) {
+      const { result } = await runGuard(role(roleName), { config: perCredential() });
+      expect(result.status, roleName).toBe('evidence-only');
+      expect(result.reasons.join(' '), roleName).toContain(`role ${roleName} is one of Firebreak's own roles in the security account`);
+    }
+    expect(ddb.calls()).toHaveLength(0);
+    expect(iam.calls()).toHaveLength(0);
+  });
+
+  it('clears a role named like Firebreak\'s own in a member account: only the security account\'s are its own', async () => {
+    slotsHold();
+    roleTags('Firebreak-payments', {});
+    const member = { ...role('Firebreak-payments'), account: '444455556666' };
+    const { result } = await runGuard(member, { config: { ...perCredential(), servedAccounts: { securityAccountId: ACCOUNT, allowlist: ['444455556666'], memberRoles: true } } });
+    expect(result.status).toBe('proceed');
+  });
+
   it("reads the deployment's own privileged name patterns", async () => {
     const { result } = await runGuard(role('payroll-runner'), { config: perCredential({ FIREBREAK_MODE: 'enforce', FIREBREAK_PRIVILEGED_NAME_PATTERNS: 'payroll-*' }) });
 

@@ -326,6 +326,23 @@ describe('revokeRoleSessions', () => {
     }
   });
 
+  it("ATTACK: refuses Firebreak's own roles in the security account by name, whatever their case, before any call", async () => {
+    const base = ROLE_SESSION();
+    const named = (roleName: string, account: string): Incident => ({ ...base, affected: [{ kind: 'role-session', from: 'test', roleName, sessionName: 'x1', account }] });
+    const DEPLOYED = { ...ENV, FIREBREAK_STACK_NAME: 'Firebreak', FIREBREAK_SERVED_ACCOUNT_IDS: '444455556666' };
+    for (const roleName of ['Firebreak-ResponderQuarantineInstanceRole-1A2B3C4D', 'FIREBREAK-DispatcherRole-77', 'firebreak-responder-containment-guard']) {
+      const result = await revoke(named(roleName, '111122223333'), { environment: DEPLOYED });
+      expect(result.status, roleName).toBe('refused');
+      expect(result.roles[0]?.reason, roleName).toMatch(new RegExp(`^role ${roleName} is one of Firebreak's own roles in the security account`));
+    }
+    expect(iamMock.calls()).toHaveLength(0);
+    // In a member account a role of that name is not the security account's: the other rails decide.
+    iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: 'Firebreak-payments', Arn: 'arn:aws:iam::444455556666:role/Firebreak-payments', Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: NOW, Tags: [] } });
+    iamMock.on(PutRolePolicyCommand).resolves({});
+    const member = await revoke(named('Firebreak-payments', '444455556666'), { environment: DEPLOYED });
+    expect(member.roles[0]?.reason ?? '').not.toContain("Firebreak's own roles");
+  });
+
   it('refuses a role carrying the protected tag key, and says when IAM knows no such role', async () => {
     iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: NOW, Tags: [{ Key: 'do-not-contain', Value: '' }] } });
     const result = await revoke(ROLE_SESSION(), { environment: { ...ENV, FIREBREAK_PROTECTED_TAG_KEY: 'do-not-contain' } });

@@ -82,6 +82,9 @@ describe('revoke-role-sessions: IAM', () => {
     expect(statements.find((s) => s.Sid === 'ReadNamedRoles')).toMatchObject({ Effect: 'Allow', Action: 'iam:GetRole' });
     expect(statements.find((s) => s.Sid === 'DenyProtectedRoles')).toMatchObject({ Effect: 'Deny', Action: 'iam:PutRolePolicy' });
     expect(environment.FIREBREAK_PRIVILEGED_NAME_PATTERNS).toBeDefined();
+    // Its own roles in the security account (`<stackName>-…`) are refused by name too, before the IAM deny.
+    expect(environment.FIREBREAK_STACK_NAME).toBe('Firebreak');
+    expect(environment.FIREBREAK_SECURITY_ACCOUNT_ID).toBeDefined();
   });
 
   it('exists only when a deployed playbook uses it', () => {
