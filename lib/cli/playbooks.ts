@@ -67,15 +67,18 @@ function reportPlaybookErrors(errors: readonly PlaybookError[], fileCount: numbe
 async function validate(paths: readonly string[], setExitCode: (code: number) => void): Promise<void> {
   if (paths.length === 0) out(`Playbooks in ${SHIPPED_PLAYBOOKS_DIR} (the Firebreak checkout's; name files or directories to check others):`);
   const targets = paths.length > 0 ? paths : [shownPath(SHIPPED_PLAYBOOKS_DIR)];
-  const { playbooks, errors } = await validatePlaybookPaths(targets);
+  const { playbooks, errors, warnings } = await validatePlaybookPaths(targets);
   const failed = new Set(errors.map((error) => error.file));
   for (const playbook of playbooks) if (!failed.has(playbook.file)) out(summaryLine(playbook));
+  // Warnings never fail validation: they say what `npm test` would hold against a shipped playbook.
+  for (const warning of warnings) err(formatPlaybookError({ ...warning, message: `warning: ${warning.message}` }));
   if (errors.length > 0) {
     reportPlaybookErrors(errors, playbooks.length + [...failed].filter((file) => !playbooks.some((p) => p.file === file)).length);
     setExitCode(1);
     return;
   }
   out(`${plural(playbooks.length, 'playbook')} valid.`);
+  if (warnings.length > 0) err(`${plural(warnings.length, 'warning')} (docs/playbooks.md, "Writing a new playbook"); the playbooks are valid.`);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -72,6 +72,16 @@ describe('firebreak validate', () => {
     expect(err()).toContain(`${FIXTURE_PLAYBOOKS}/duplicate-names/second.yaml:1:7: playbook name 'same-name' is already used`);
   });
 
+  it("warns, exit 0, about a playbook short of the shipped playbooks' standard, naming the file and field", async () => {
+    expect(await run('validate', `${FIXTURE_PLAYBOOKS}/valid/contain-backdoor.yaml`)).toBe(0);
+    expect(out()).toContain('1 playbook valid.');
+    expect(err()).toBe(
+      `${FIXTURE_PLAYBOOKS}/valid/contain-backdoor.yaml:1:1: warning: 1 comment line; the shipped playbooks' standard asks for at least 3 (why the playbook does what it does, and the AWS documentation behind it), and npm test holds every playbook in playbooks/ to it\n` +
+        `${FIXTURE_PLAYBOOKS}/valid/contain-backdoor.yaml:3:14: warning: description is 42 characters; the shipped playbooks' standard asks for more than 150 (what the playbook protects against, why these steps, what it does not do), and npm test holds every playbook in playbooks/ to it\n` +
+        '2 warnings (docs/playbooks.md, "Writing a new playbook"); the playbooks are valid.\n',
+    );
+  });
+
   it('exits 1 for a path that does not exist', async () => {
     expect(await run('validate', 'no/such/playbooks')).toBe(1);
     expect(err()).toContain('no/such/playbooks: no such file or directory');
