@@ -216,7 +216,7 @@ async function schema(options: { write?: string | boolean }): Promise<void> {
 export const registerPlaybookCommands: CommandRegistrar = (program: Command, setExitCode) => {
   program
     .command('validate')
-    .description("Check playbook files and directories (default: the Firebreak checkout's playbooks/, from any directory); exit 1 listing every error as file:line:col: message.")
+    .description("Check playbook files and directories (default: the Firebreak checkout's playbooks/, from any directory); exit 1 listing every error as file:line:col: message; warns, exit 0, about a playbook short of the shipped playbooks' standard.")
     .argument('[paths...]', 'playbook files (.yaml, .yml) or directories of them')
     .action(async (paths: string[]) => validate(paths, setExitCode));
 
