@@ -13,7 +13,7 @@ import type { Command } from 'commander';
 import { closestName, formatPlaybookError } from '../playbooks/errors';
 import { validatePlaybookPaths } from '../playbooks/loader';
 import type { Playbook } from '../playbooks/model';
-import { PROJECT_ROOT } from '../stack/responder-function';
+import { PROJECT_ROOT, SHIPPED_PLAYBOOKS_DIR } from '../stack/package-root';
 import type { GameDayBackend } from '../gameday/backend';
 import { wallClockMs } from '../gameday/backend';
 import { checkEndpointReachable, createEndpointBackend } from '../gameday/endpoint-backend';
@@ -179,7 +179,7 @@ export const registerGameDayCommands: CommandRegistrar = (program: Command, setE
   const dirs = (command: Command) =>
     command
       .option('--scenarios <dir>', 'scenario directory', resolve(PROJECT_ROOT, DEFAULT_SCENARIO_DIR))
-      .option('--playbooks <dir>', 'playbook directory (the deployment under test)', resolve(PROJECT_ROOT, 'playbooks'));
+      .option('--playbooks <dir>', 'playbook directory (the deployment under test)', SHIPPED_PLAYBOOKS_DIR);
 
   dirs(gameday.command('list').description('List the scenarios, one line each.')).action(async (options: DirectoryOptions) => {
     const loaded = await load(options);

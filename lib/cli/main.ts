@@ -2,13 +2,15 @@
  * Entry point of the `firebreak` command. Each area registers its subcommands here
  * (validate/simulate: lib/cli/playbooks.ts; gameday: lib/cli/gameday.ts; approvals: lib/cli/approvals.ts).
  */
-import { Command, CommanderError } from 'commander';
+import type { Command } from 'commander';
+import { CommanderError } from 'commander';
 import { registerApprovalCommands } from './approvals';
 import { registerDnsCommands } from './dns';
 import { registerCredentialsCommands } from './credentials';
 import { registerGameDayCommands } from './gameday';
 import { registerIncidentCommands } from './incidents';
 import { registerPlaybookCommands } from './playbooks';
+import { firebreakProgram } from './program';
 import { registerReleaseCommands } from './release';
 import type { CommandRegistrar } from './registrar';
 import { terminalText } from '../responders/untrusted-text';
@@ -26,10 +28,7 @@ const registrars: CommandRegistrar[] = [
 
 /** Builds the program with every registered subcommand; exported for tests. */
 export function buildProgram(setExitCode: (code: number) => void): Command {
-  const program = new Command('firebreak')
-    .description('Automated incident response for AWS: playbooks, simulation and game days.')
-    .showSuggestionAfterError(true)
-    .exitOverride();
+  const program = firebreakProgram();
   for (const register of registrars) register(program, setExitCode);
   return program;
 }
@@ -44,7 +43,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     await program.parseAsync([...argv]);
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Help and version exit 0; a typo in a flag or command exits 2 with commander's message.
+      // Help and version exit 0; a typo in a flag or command, or a missing argument, exits 2 with its message.
       return error.exitCode === 0 ? 0 : 2;
     }
     console.error(terminalText(`firebreak: ${error instanceof Error ? error.message : String(error)}`));

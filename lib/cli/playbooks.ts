@@ -3,9 +3,13 @@
  * what Firebreak would do with one event, and regenerate the editors' JSON Schema. None of them
  * calls an AWS API: simulation is triage over the local playbooks with placeholder ARNs.
  *
+ * With no playbooks named, they read the Firebreak checkout's `playbooks/`, wherever they are run
+ * from: the folder the game day rehearses and the CDK app deploys by default.
+ *
  * Exit codes: 0 all good; 1 invalid playbooks; 2 an unreadable or invalid event (or bad usage).
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Incident } from '../incident/model';
 import { EventParseError, parseEventJson } from '../incident/parse';
@@ -17,9 +21,17 @@ import type { Playbook, Step } from '../playbooks/model';
 import { routingTableFor } from '../playbooks/routing';
 import type { TriageDecision } from '../playbooks/triage';
 import { triage } from '../playbooks/triage';
+import { SHIPPED_PLAYBOOKS_DIR } from '../stack/package-root';
 import type { CommandRegistrar } from './registrar';
 
-export const DEFAULT_PLAYBOOK_DIR = 'playbooks';
+/**
+ * A path as the user can read it: relative to the working directory when it is inside it
+ * (`playbooks/x.yaml` from the checkout's root), absolute otherwise (never `../../playbooks`).
+ */
+function shownPath(path: string): string {
+  const fromHere = relative(process.cwd(), path);
+  return fromHere !== '' && !fromHere.startsWith('..') && !isAbsolute(fromHere) ? fromHere : resolve(path);
+}
 
 function out(text = ''): void {
   process.stdout.write(`${text}\n`);
@@ -53,16 +65,20 @@ function reportPlaybookErrors(errors: readonly PlaybookError[], fileCount: numbe
 // validate
 
 async function validate(paths: readonly string[], setExitCode: (code: number) => void): Promise<void> {
-  const targets = paths.length > 0 ? paths : [DEFAULT_PLAYBOOK_DIR];
-  const { playbooks, errors } = await validatePlaybookPaths(targets);
+  if (paths.length === 0) out(`Playbooks in ${SHIPPED_PLAYBOOKS_DIR} (the Firebreak checkout's; name files or directories to check others):`);
+  const targets = paths.length > 0 ? paths : [shownPath(SHIPPED_PLAYBOOKS_DIR)];
+  const { playbooks, errors, warnings } = await validatePlaybookPaths(targets);
   const failed = new Set(errors.map((error) => error.file));
   for (const playbook of playbooks) if (!failed.has(playbook.file)) out(summaryLine(playbook));
+  // Warnings never fail validation: they say what `npm test` would hold against a shipped playbook.
+  for (const warning of warnings) err(formatPlaybookError({ ...warning, message: `warning: ${warning.message}` }));
   if (errors.length > 0) {
     reportPlaybookErrors(errors, playbooks.length + [...failed].filter((file) => !playbooks.some((p) => p.file === file)).length);
     setExitCode(1);
     return;
   }
   out(`${plural(playbooks.length, 'playbook')} valid.`);
+  if (warnings.length > 0) err(`${plural(warnings.length, 'warning')} (docs/playbooks.md, "Writing a new playbook"); the playbooks are valid.`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -71,7 +87,8 @@ async function validate(paths: readonly string[], setExitCode: (code: number) =>
 interface SimulateOptions {
   readonly event: string;
   readonly json?: boolean;
-  readonly playbooks: string;
+  /** Default: the checkout's playbooks. */
+  readonly playbooks?: string;
 }
 
 /** A step of the plan, as `--json` prints it (ids and options included, groups nested). */
@@ -122,8 +139,8 @@ function incidentLines(incident: Incident): string[] {
   ];
 }
 
-function decisionLines(decision: TriageDecision, playbook: Playbook | undefined): string[] {
-  const lines = ['', 'Decision', `  outcome:   ${decision.outcome}`];
+function decisionLines(decision: TriageDecision, playbook: Playbook | undefined, routedBy: string): string[] {
+  const lines = ['', 'Decision', `  routed by: ${routedBy}`, `  outcome:   ${decision.outcome}`];
   if (decision.playbook !== null) lines.push(`  playbook:  ${decision.playbook}${playbook ? ` (${playbook.file})` : ''}`);
   lines.push(`  mode:      ${decision.mode}`);
   if (decision.executionName !== null) lines.push(`  execution: ${decision.executionName}`);
@@ -158,9 +175,10 @@ async function simulate(options: SimulateOptions, setExitCode: (code: number) =>
     return;
   }
 
-  const { playbooks, errors } = await validatePlaybookPaths([options.playbooks]);
+  const playbookDir = options.playbooks ?? shownPath(SHIPPED_PLAYBOOKS_DIR);
+  const { playbooks, errors } = await validatePlaybookPaths([playbookDir]);
   if (errors.length > 0) {
-    err(`firebreak simulate: the playbooks in ${options.playbooks} are invalid:`);
+    err(`firebreak simulate: the playbooks in ${playbookDir} are invalid:`);
     reportPlaybookErrors(errors, playbooks.length);
     setExitCode(1);
     return;
@@ -173,10 +191,11 @@ async function simulate(options: SimulateOptions, setExitCode: (code: number) =>
   const playbook = playbooks.find((candidate) => candidate.name === decision.playbook);
 
   if (options.json === true) {
-    out(JSON.stringify({ ...decision, plan: playbook ? planOf(playbook.steps) : [] }, null, 2));
+    out(JSON.stringify({ ...decision, plan: playbook ? planOf(playbook.steps) : [], playbookDirectory: resolve(playbookDir) }, null, 2));
     return;
   }
-  for (const line of [...incidentLines(incident), ...decisionLines(decision, playbook)]) out(line);
+  const routedBy = `${plural(playbooks.length, 'playbook')} in ${resolve(playbookDir)}`;
+  for (const line of [...incidentLines(incident), ...decisionLines(decision, playbook, routedBy)]) out(line);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -188,7 +207,7 @@ async function schema(options: { write?: string | boolean }): Promise<void> {
     process.stdout.write(text);
     return;
   }
-  const target = typeof options.write === 'string' ? options.write : `${DEFAULT_PLAYBOOK_DIR}/${PLAYBOOK_SCHEMA_FILE}`;
+  const target = typeof options.write === 'string' ? options.write : shownPath(join(SHIPPED_PLAYBOOKS_DIR, PLAYBOOK_SCHEMA_FILE));
   await writeFile(target, text, 'utf8');
   out(`wrote ${target}`);
 }
@@ -197,7 +216,7 @@ async function schema(options: { write?: string | boolean }): Promise<void> {
 export const registerPlaybookCommands: CommandRegistrar = (program: Command, setExitCode) => {
   program
     .command('validate')
-    .description('Check playbook files and directories (default: playbooks/); exit 1 listing every error as file:line:col: message.')
+    .description("Check playbook files and directories (default: the Firebreak checkout's playbooks/, from any directory); exit 1 listing every error as file:line:col: message; warns, exit 0, about a playbook short of the shipped playbooks' standard.")
     .argument('[paths...]', 'playbook files (.yaml, .yml) or directories of them')
     .action(async (paths: string[]) => validate(paths, setExitCode));
 
@@ -206,12 +225,12 @@ export const registerPlaybookCommands: CommandRegistrar = (program: Command, set
     .description('Show what Firebreak would do with one event: the incident, the decision, the planned steps and the reasons. Calls no AWS API.')
     .requiredOption('--event <file>', 'event JSON: an EventBridge event, a GuardDuty finding (camelCase or PascalCase) or GetFindings output with one finding')
     .option('--json', 'print one JSON object (outcome, playbook, mode, steps, reasons, incident, plan)')
-    .option('--playbooks <dir>', 'directory of playbooks to route with', DEFAULT_PLAYBOOK_DIR)
+    .option('--playbooks <dir>', "directory of playbooks to route with (default: the Firebreak checkout's playbooks/, from any directory)")
     .action(async (options: SimulateOptions) => simulate(options, setExitCode));
 
   program
     .command('schema')
     .description(`Print the JSON Schema of playbook files (editors complete and check playbooks with it), generated from the validator's own definitions.`)
-    .option('--write [file]', `write it instead (default: ${DEFAULT_PLAYBOOK_DIR}/${PLAYBOOK_SCHEMA_FILE})`)
+    .option('--write [file]', `write it instead (default: the checkout's playbooks/${PLAYBOOK_SCHEMA_FILE})`)
     .action(async (options: { write?: string | boolean }) => schema(options));
 };

@@ -17,6 +17,7 @@ import { ACTIONS } from './actions';
 import type { PlaybookError } from './errors';
 import { didYouMean, PlaybookValidationError, sortPlaybookErrors } from './errors';
 import { KNOWN_FINDING_TYPES } from './finding-types';
+import { standardShortfalls } from './standard';
 import { globsOverlap, matchesAnyGlob } from './glob';
 import type { PlaybookFileDocument, StepDocument } from './schema';
 import {
@@ -45,6 +46,8 @@ interface LoadedPlaybook {
   readonly playbook: Playbook;
   readonly namePosition?: Position;
   readonly priorityPosition?: Position;
+  /** Where it falls short of the shipped playbooks' standard (lib/playbooks/standard.ts). */
+  readonly warnings: readonly PlaybookError[];
 }
 
 const PLAYBOOK_EXTENSIONS = new Set(['.yaml', '.yml']);
@@ -324,8 +327,9 @@ function parseSource(text: string, file: string): ParsedSource {
   };
   const namePosition = source.locate(['name']);
   const priorityPosition = source.locate(['priority']);
+  const warnings = standardShortfalls(file, text, playbook.description, source.locate(['description']));
   return {
-    loaded: { playbook, ...(namePosition && { namePosition }), ...(priorityPosition && { priorityPosition }) },
+    loaded: { playbook, ...(namePosition && { namePosition }), ...(priorityPosition && { priorityPosition }), warnings },
     errors: [],
   };
 }
@@ -431,12 +435,20 @@ function describeIoError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** What validating playbook files found: the valid playbooks, every error, and the warnings of the valid ones. */
+export interface PlaybookValidation {
+  readonly playbooks: Playbook[];
+  readonly errors: PlaybookError[];
+  /** Where valid playbooks fall short of the shipped playbooks' standard (lib/playbooks/standard.ts); never an error. */
+  readonly warnings: PlaybookError[];
+}
+
 /**
  * Validates playbook files and directories (each directory: its `*.yaml`/`*.yml`, not its
  * subfolders) together, cross-file checks included. Never throws for a bad playbook. Synchronous,
  * for CDK constructs (a construct cannot wait); a few small files.
  */
-export function validatePlaybookPathsSync(paths: readonly string[]): { playbooks: Playbook[]; errors: PlaybookError[] } {
+export function validatePlaybookPathsSync(paths: readonly string[]): PlaybookValidation {
   const errors: PlaybookError[] = [];
   const files: string[] = [];
   for (const path of paths) {
@@ -466,11 +478,15 @@ export function validatePlaybookPathsSync(paths: readonly string[]): { playbooks
     if (parsed.loaded) loaded.push(parsed.loaded);
   }
   errors.push(...crossCheck(loaded));
-  return { playbooks: loaded.map((entry) => entry.playbook), errors: sortPlaybookErrors(errors) };
+  return {
+    playbooks: loaded.map((entry) => entry.playbook),
+    errors: sortPlaybookErrors(errors),
+    warnings: sortPlaybookErrors(loaded.flatMap((entry) => entry.warnings)),
+  };
 }
 
 /** `validatePlaybookPathsSync`, for callers that await. */
-export async function validatePlaybookPaths(paths: readonly string[]): Promise<{ playbooks: Playbook[]; errors: PlaybookError[] }> {
+export async function validatePlaybookPaths(paths: readonly string[]): Promise<PlaybookValidation> {
   return validatePlaybookPathsSync(paths);
 }
 

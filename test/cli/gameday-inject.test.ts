@@ -523,12 +523,11 @@ describe('firebreak gameday inject: what is missing', () => {
     expect(result.err).toContain("--template backdoor-c3 is not in the catalogue (did you mean 'backdoor-c2'?)");
   });
 
-  it("exits 2 on a typo in a flag with commander's suggestion", async () => {
+  it('exits 2 on a typo in a flag, naming it and the flag meant', async () => {
     const result = await run(['--tempalte', 'backdoor-c2', '--instance', INSTANCE]);
 
     expect(result.code).toBe(2);
-    expect(result.err).toContain("error: unknown option '--tempalte'");
-    expect(result.err).toContain('(Did you mean --template?)');
+    expect(result.err).toContain("error: unknown option '--tempalte' (did you mean --template?)");
   });
 });
 

@@ -1,4 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -7,8 +8,12 @@ const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
 
 async function firebreak(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return firebreakIn(ROOT, ...args);
+}
+
+async function firebreakIn(cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/firebreak.mjs', ...args], { cwd: ROOT });
+    const { stdout, stderr } = await run(process.execPath, [resolve(ROOT, 'bin/firebreak.mjs'), ...args], { cwd });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -22,6 +27,14 @@ describe('bin/firebreak.mjs, as a user runs it from a clone', () => {
     expect(result.stderr).toBe('');
     expect(result.stdout).toMatch(/^\d+ playbooks valid\.$/m);
     expect(result.stdout).toContain('ok  playbooks/release-instance.yaml');
+    expect(result.code).toBe(0);
+  });
+
+  it("validates the checkout's playbooks from any other directory, as the game day finds them", async () => {
+    const result = await firebreakIn(tmpdir(), 'validate');
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toContain(`Playbooks in ${resolve(ROOT, 'playbooks')} (the Firebreak checkout's`);
+    expect(result.stdout).toMatch(/^\d+ playbooks valid\.$/m);
     expect(result.code).toBe(0);
   });
 

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -8,6 +8,7 @@ import { playbookJsonSchemaText } from '../../lib/playbooks/json-schema';
 const FIXTURE_EVENTS = resolve(import.meta.dirname, '../fixtures/events');
 const SHIPPED_EVENTS = resolve(import.meta.dirname, '../../playbooks/events');
 const FIXTURE_PLAYBOOKS = 'test/fixtures/playbooks';
+const CHECKOUT_PLAYBOOKS = resolve(import.meta.dirname, '../../playbooks');
 
 let stdout: string[];
 let stderr: string[];
@@ -34,13 +35,14 @@ const out = () => stdout.join('');
 const err = () => stderr.join('');
 
 describe('firebreak validate', () => {
-  it('checks playbooks/ by default: exit 0 and one summary line per file', async () => {
+  it("checks the checkout's playbooks/ by default: exit 0, where they are, and one summary line per file", async () => {
     expect(await run('validate')).toBe(0);
     const lines = out().trim().split('\n');
     const shipped = (await readdir('playbooks')).filter((f) => f.endsWith('.yaml')).length;
     expect(shipped).toBeGreaterThanOrEqual(8);
+    expect(lines[0]).toBe(`Playbooks in ${CHECKOUT_PLAYBOOKS} (the Firebreak checkout's; name files or directories to check others):`);
     expect(lines.at(-1)).toBe(`${shipped} playbooks valid.`);
-    expect(lines.slice(0, -1)).toHaveLength(shipped);
+    expect(lines.slice(1, -1)).toHaveLength(shipped);
     expect(lines).toContain(
       'ok  playbooks/compromised-ec2-instance.yaml: compromised-ec2-instance (priority 100, enforce, guardduty): [quarantine-instance | block-dns-domain | snapshot-volumes] -> notify',
     );
@@ -68,6 +70,16 @@ describe('firebreak validate', () => {
     expect(out()).toContain(`ok  ${FIXTURE_PLAYBOOKS}/overlap/backdoor-high.yaml`);
     expect(err()).toContain(`${FIXTURE_PLAYBOOKS}/overlap/c2-medium-up.yaml:4:11: playbooks 'c2-medium-up' and 'backdoor-high'`);
     expect(err()).toContain(`${FIXTURE_PLAYBOOKS}/duplicate-names/second.yaml:1:7: playbook name 'same-name' is already used`);
+  });
+
+  it("warns, exit 0, about a playbook short of the shipped playbooks' standard, naming the file and field", async () => {
+    expect(await run('validate', `${FIXTURE_PLAYBOOKS}/valid/contain-backdoor.yaml`)).toBe(0);
+    expect(out()).toContain('1 playbook valid.');
+    expect(err()).toBe(
+      `${FIXTURE_PLAYBOOKS}/valid/contain-backdoor.yaml:1:1: warning: 1 comment line; the shipped playbooks' standard asks for at least 3 (why the playbook does what it does, and the AWS documentation behind it), and npm test holds every playbook in playbooks/ to it\n` +
+        `${FIXTURE_PLAYBOOKS}/valid/contain-backdoor.yaml:3:14: warning: description is 42 characters; the shipped playbooks' standard asks for more than 150 (what the playbook protects against, why these steps, what it does not do), and npm test holds every playbook in playbooks/ to it\n` +
+        '2 warnings (docs/playbooks.md, "Writing a new playbook"); the playbooks are valid.\n',
+    );
   });
 
   it('exits 1 for a path that does not exist', async () => {
@@ -157,6 +169,59 @@ describe('firebreak simulate', () => {
   it('exits 2 when --event is missing', async () => {
     expect(await run('simulate')).toBe(2);
     expect(err()).toContain("required option '--event <file>' not specified");
+  });
+});
+
+// The new-user review: from any other directory, validate and simulate looked for ./playbooks and
+// failed, while the game day found the checkout's. They read the game day's playbooks now.
+describe('firebreak validate and simulate, run outside the checkout', () => {
+  const checkout = process.cwd();
+  let elsewhere: string;
+
+  beforeEach(async () => {
+    elsewhere = await realpath(await mkdtemp(join(tmpdir(), 'firebreak-elsewhere-')));
+    process.chdir(elsewhere);
+  });
+
+  afterEach(() => {
+    process.chdir(checkout);
+  });
+
+  it("validate checks the checkout's playbooks, the game day's, and says where they are", async () => {
+    expect(await run('validate')).toBe(0);
+    const lines = out().trim().split('\n');
+    const shipped = (await readdir(CHECKOUT_PLAYBOOKS)).filter((f) => f.endsWith('.yaml')).length;
+    expect(lines[0]).toBe(`Playbooks in ${CHECKOUT_PLAYBOOKS} (the Firebreak checkout's; name files or directories to check others):`);
+    expect(lines).toContain(
+      `ok  ${CHECKOUT_PLAYBOOKS}/compromised-ec2-instance.yaml: compromised-ec2-instance (priority 100, enforce, guardduty): [quarantine-instance | block-dns-domain | snapshot-volumes] -> notify`,
+    );
+    expect(lines.at(-1)).toBe(`${shipped} playbooks valid.`);
+    expect(err()).toBe('');
+  });
+
+  it('validate reads a path it is given, not the checkout\'s playbooks, and a playbooks/ folder here only when named', async () => {
+    await mkdir('playbooks');
+    await copyFile(resolve(checkout, FIXTURE_PLAYBOOKS, 'valid/alert-everything.yml'), 'playbooks/alert-everything.yml');
+    expect(await run('validate', 'playbooks')).toBe(0);
+    expect(out()).toBe(`ok  playbooks/alert-everything.yml: alert-everything (priority 0, dry-run, guardduty+cloudwatch): notify\n1 playbook valid.\n`);
+  });
+
+  it("simulate routes with the checkout's playbooks and names them; --playbooks still wins", async () => {
+    const event = `${SHIPPED_EVENTS}/guardduty-ec2-backdoor-c2activity-multi-eni.json`;
+    const shipped = (await readdir(CHECKOUT_PLAYBOOKS)).filter((f) => f.endsWith('.yaml')).length;
+    expect(await run('simulate', '--event', event)).toBe(0);
+    expect(out()).toContain(`  routed by: ${shipped} playbooks in ${CHECKOUT_PLAYBOOKS}\n`);
+    expect(out()).toContain(`  playbook:  compromised-ec2-instance (${CHECKOUT_PLAYBOOKS}/compromised-ec2-instance.yaml)`);
+
+    stdout.length = 0;
+    expect(await run('simulate', '--event', event, '--json')).toBe(0);
+    expect(JSON.parse(out())).toMatchObject({ playbook: 'compromised-ec2-instance', playbookDirectory: CHECKOUT_PLAYBOOKS });
+
+    stdout.length = 0;
+    await mkdir('mine');
+    await copyFile(resolve(checkout, FIXTURE_PLAYBOOKS, 'valid/alert-everything.yml'), 'mine/alert-everything.yml');
+    expect(await run('simulate', '--event', event, '--json', '--playbooks', 'mine')).toBe(0);
+    expect(JSON.parse(out())).toMatchObject({ playbook: 'alert-everything', playbookDirectory: join(elsewhere, 'mine') });
   });
 });
 

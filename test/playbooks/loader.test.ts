@@ -200,6 +200,40 @@ describe('validatePlaybookPaths', () => {
   });
 });
 
+// The shipped playbooks' standard (docs/playbooks.md, "Writing a new playbook"): npm test holds every
+// playbook in playbooks/ to it, so validate warns about a playbook short of it instead of passing
+// it silently; a warning never makes a playbook invalid.
+describe('validatePlaybookPaths: the shipped playbooks\' standard, as warnings', () => {
+  const why = 'Alert on every finding of Medium severity or more, so that nothing GuardDuty reports goes unseen; it changes no resource, which keeps it safe to route anything to.';
+
+  it('warns about a description of 150 characters or fewer, naming the file, the field and its line', async () => {
+    const dir = await tempDir({ 'short.yaml': `# one\n# two\n# three\n${playbook('short', 100, '  sources: [guardduty]')}` });
+    const { playbooks, errors, warnings } = await validatePlaybookPaths([dir]);
+    expect(errors).toEqual([]);
+    expect(playbooks.map((p) => p.name)).toEqual(['short']);
+    expect(warnings.map(formatPlaybookError)).toEqual([
+      `${dir}/short.yaml:5:14: description is 1 character; the shipped playbooks' standard asks for more than 150 (what the playbook protects against, why these steps, what it does not do), and npm test holds every playbook in playbooks/ to it`,
+    ]);
+  });
+
+  it('warns about fewer than three comment lines, the editor line not counted', async () => {
+    const text = `# yaml-language-server: $schema=./playbook.schema.json\n# one\n${playbook('quiet', 100, '  sources: [guardduty]').replace('description: d', `description: ${why}`)}`;
+    const { errors, warnings } = await validatePlaybookPaths([(await tempDir({ 'quiet.yaml': text })) + '/quiet.yaml']);
+    expect(errors).toEqual([]);
+    expect(warnings.map((warning) => warning.message)).toEqual([
+      "1 comment line; the shipped playbooks' standard asks for at least 3 (why the playbook does what it does, and the AWS documentation behind it), and npm test holds every playbook in playbooks/ to it",
+    ]);
+  });
+
+  it('warns about nothing when a playbook meets the standard, and about no file that is invalid', async () => {
+    const good = `# one\n# two\n# three\n${playbook('good', 100, '  sources: [guardduty]').replace('description: d', `description: ${why}`)}`;
+    const broken = playbook('broken', 100, '  sources: [guardduty]').replace('mode: enforce', 'mode: enforced');
+    const { errors, warnings } = await validatePlaybookPaths([await tempDir({ 'good.yaml': good, 'broken.yaml': broken })]);
+    expect(errors.map((error) => error.message)).toEqual([expect.stringContaining('mode')]);
+    expect(warnings).toEqual([]);
+  });
+});
+
 describe('describeMatchOverlap', () => {
   const backdoorHigh: PlaybookMatch = { sources: ['guardduty'], findingTypes: ['Backdoor:EC2/*'], severity: { min: 7, max: 10 } };
 

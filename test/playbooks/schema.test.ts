@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PlaybookError } from '../../lib/playbooks/errors';
-import { closestName, formatPlaybookError, PlaybookValidationError } from '../../lib/playbooks/errors';
+import { closestName, editDistance, formatPlaybookError, PlaybookValidationError } from '../../lib/playbooks/errors';
 import { parsePlaybookSource } from '../../lib/playbooks/loader';
 
 /** A valid playbook, with `replace` applied to its text to break one thing at a time. */
@@ -342,5 +342,13 @@ describe('closestName', () => {
     expect(closestName('NOTIFY', ['notify', 'snapshot-volumes'])).toBe('notify');
     expect(closestName('snapshot', ['snapshot-volumes', 'notify'])).toBe('snapshot-volumes');
     expect(closestName('page', ['quarantine-instance', 'snapshot-volumes'])).toBeUndefined();
+  });
+
+  it('counts two neighbouring letters swapped as one edit: the typo, not a word two edits away', () => {
+    expect(editDistance('resaon', 'reason')).toBe(1);
+    expect(editDistance('resaon', 'region')).toBe(2);
+    expect(closestName('resaon', ['region', 'reason'])).toBe('reason');
+    expect(editDistance('kitten', 'sitting')).toBe(3);
+    expect(editDistance('', 'abc')).toBe(3);
   });
 });

@@ -7,7 +7,9 @@ import type { DescribeStacksCommandOutput, Output } from '@aws-sdk/client-cloudf
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
-import { Command, CommanderError } from 'commander';
+import type { Command } from 'commander';
+import { CommanderError } from 'commander';
+import { firebreakProgram } from '../../lib/cli/program';
 
 /** An AWS SDK error as the clients throw it: its `name` is the error code. */
 export function awsError(name: string, message = name): Error {
@@ -61,10 +63,7 @@ export function fakeClock(start: Date): FakeClock {
  */
 export async function runCommand(register: (program: Command, setExitCode: (code: number) => void) => void, argv: readonly string[], output: CapturedOutput): Promise<number> {
   let code = 0;
-  const program = new Command('firebreak')
-    .showSuggestionAfterError(true)
-    .exitOverride()
-    .configureOutput({ writeOut: (text) => output.out.push(text), writeErr: (text) => output.err.push(text) });
+  const program = firebreakProgram().configureOutput({ writeOut: (text) => output.out.push(text), writeErr: (text) => output.err.push(text) });
   register(program, (exitCode) => {
     code = Math.max(code, exitCode);
   });

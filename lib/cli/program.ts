@@ -1,0 +1,76 @@
+/**
+ * The commander program every `firebreak` command hangs from, with the usage errors a new user
+ * meets said in the right order. Commander checks required options before it looks for unknown
+ * ones, so `firebreak simulate --evnet FILE` was refused with "required option '--event <file>'
+ * not specified", hiding the typo that caused it. Here an unknown option is reported first, by
+ * name, with the nearest option of the command (`did you mean --event?`, the same nearest-name
+ * rule as the playbooks' did-you-mean), and only then a required option that is still missing.
+ */
+import type { Option } from 'commander';
+import { Command } from 'commander';
+import { closestName } from '../playbooks/errors';
+
+// Options declared with requiredOption(), checked after the unknown ones (see addOption).
+const requiredAfterParsing = new WeakMap<Command, Option[]>();
+
+/** The long flags (`--event`) an option of `command` can be given by, its parents' included. */
+function longFlagsOf(command: Command): string[] {
+  const flags: string[] = [];
+  for (let current: Command | null = command; current !== null; current = current.parent) {
+    for (const option of current.createHelp().visibleOptions(current)) if (option.long !== undefined) flags.push(option.long);
+  }
+  return flags;
+}
+
+/** ` (did you mean --event?)` for a near miss of one of the command's long flags, else ''. */
+export function optionSuggestion(flag: string, command: Command): string {
+  if (!flag.startsWith('--')) return '';
+  const names = longFlagsOf(command).map((long) => long.slice(2));
+  const nearest = closestName(flag.slice(2), names);
+  return nearest === undefined ? '' : ` (did you mean --${nearest}?)`;
+}
+
+/** A commander `Command` whose subcommands are `FirebreakCommand`s too (commander's `createCommand`). */
+export class FirebreakCommand extends Command {
+  constructor(name?: string) {
+    super(name);
+    // Runs after commander has refused unknown options and checked the arguments, before the action.
+    this.hook('preAction', (hooked) => {
+      for (const option of requiredAfterParsing.get(hooked) ?? []) {
+        if (hooked.getOptionValue(option.attributeName()) === undefined) {
+          hooked.error(`error: required option '${option.flags}' not specified`, { code: 'commander.missingMandatoryOptionValue' });
+        }
+      }
+    });
+  }
+
+  override createCommand(name?: string): FirebreakCommand {
+    return new FirebreakCommand(name);
+  }
+
+  /** Takes over the required-option check of `requiredOption()`, so that it comes after the unknown-option check. */
+  override addOption(option: Option): this {
+    if (option.mandatory) {
+      option.makeOptionMandatory(false);
+      requiredAfterParsing.set(this, [...(requiredAfterParsing.get(this) ?? []), option]);
+    }
+    return super.addOption(option);
+  }
+
+  /**
+   * Commander calls this for the first option the command does not know (no Firebreak command
+   * allows unknown options). `--evnet=FILE` is named without its value.
+   */
+  unknownOption(flag: string): never {
+    const name = flag.split('=')[0] ?? flag;
+    this.error(`error: unknown option '${name}'${optionSuggestion(name, this)}`, { code: 'commander.unknownOption' });
+  }
+}
+
+/** The `firebreak` program, before any subcommand is added; lib/cli/main.ts and the CLI tests build on it. */
+export function firebreakProgram(): FirebreakCommand {
+  return new FirebreakCommand('firebreak')
+    .description('Automated incident response for AWS: playbooks, simulation and game days.')
+    .showSuggestionAfterError(true)
+    .exitOverride();
+}
