@@ -561,6 +561,15 @@ const report: ExpectationEvaluator<'report'> = (expected, facts) => {
   if (expected.status !== undefined) every('report status', (found) => found.status === expected.status, expected.status, (found) => found.status);
   for (const text of expected.lessonsContain ?? []) every(`report lessons mention "${text}"`, (found) => found.lessons.some((lesson) => lesson.includes(text)), text, (found) => found.lessons.join(' | '));
   for (const text of expected.followUpsContain ?? []) every(`report follow-ups mention "${text}"`, (found) => found.followUps.some((item) => item.includes(text)), text, (found) => found.followUps.join(' | ') || '(none)');
+  for (const [name, text] of Object.entries(expected.phaseEndedBy ?? {})) {
+    const endedBy = (found: IncidentReport) => found.phases.find((phase) => phase.name === name)?.by;
+    every(`report phase ${name} ended by "${text}"`, (found) => endedBy(found)?.includes(text) === true, text, (found) => endedBy(found) ?? '(no such phase)');
+  }
+  for (const [step, apis] of Object.entries(expected.failedAttemptsDid ?? {})) {
+    const done = (found: IncidentReport) =>
+      new Set(found.timeline.filter((row) => row.step === step && row.outcome === 'failed').flatMap((row) => row.actions.filter((action) => action.outcome === 'done').map((action) => action.api)));
+    for (const api of apis) every(`report: a failed attempt of ${step} recorded ${api} done`, (found) => done(found).has(api), 'recorded', (found) => [...done(found)].join(', ') || '(nothing done)');
+  }
   return results;
 };
 

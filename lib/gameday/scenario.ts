@@ -542,6 +542,14 @@ export const expectationsSchema = z.strictObject({
       status: z.enum(INCIDENT_STATUSES).optional().describe("Every report's incident status."),
       lessonsContain: z.array(z.string().min(1)).optional().describe('Text found in the lessons-learned prompts of every report.'),
       followUpsContain: z.array(z.string().min(1)).optional().describe('Text found in the open follow-ups of every report.'),
+      phaseEndedBy: z
+        .partialRecord(z.enum(PHASES), z.string().min(1))
+        .optional()
+        .describe("Per phase, text found in what ended it in every report (its 'Ended by' column: the step, its status, and for containment the attempt that made the change)."),
+      failedAttemptsDid: z
+        .record(z.string().regex(NAME), z.array(z.string().min(1)).min(1))
+        .optional()
+        .describe("Per step, the calls (ec2:ModifyNetworkInterfaceAttribute…) that the record's failed entries of that step hold as done, in every report: what a failed attempt changed before it threw."),
     })
     .optional()
     .describe("The post-incident reports of the run's incident records (the same firebreak report writes)."),

@@ -100,6 +100,8 @@ const EVIDENCE_KEPT = new Set(['snapshotted', 'already-snapshotted', 'copied', '
 interface ContainmentKind {
   readonly step: string;
   readonly contained: ReadonlySet<string>;
+  /** The recorded action that makes the containment: its `done` dates it (an ENI moved, a key disabled…). */
+  readonly change: string;
   readonly releaseStep: string;
   readonly released: ReadonlySet<string>;
   readonly label: string;
@@ -122,6 +124,7 @@ const CONTAINMENT_KINDS: readonly ContainmentKind[] = [
   {
     step: ACTIONS['quarantine-instance'].responder,
     contained: new Set(['quarantined', 'already-quarantined']),
+    change: 'ec2:ModifyNetworkInterfaceAttribute',
     releaseStep: RESPONDER_NAMES.releaseInstance,
     // claim-released: this incident's hold on the instance ended; the instance stays quarantined
     // for the other incidents holding it, which their own reports show as contained.
@@ -132,6 +135,7 @@ const CONTAINMENT_KINDS: readonly ContainmentKind[] = [
   {
     step: RESPONDER_NAMES.disableAccessKey,
     contained: new Set(['disabled']),
+    change: 'iam:UpdateAccessKey',
     releaseStep: RESPONDER_NAMES.releaseCredentials,
     released: new Set(['released', 'already-released']),
     label: 'Containment (access key disabled)',
@@ -145,6 +149,7 @@ const CONTAINMENT_KINDS: readonly ContainmentKind[] = [
   {
     step: RESPONDER_NAMES.revokeRoleSessions,
     contained: new Set(['revoked', 'already-revoked']),
+    change: 'iam:PutRolePolicy',
     releaseStep: RESPONDER_NAMES.releaseCredentials,
     released: new Set(['released', 'already-released']),
     label: 'Containment (role sessions revoked)',
@@ -157,6 +162,7 @@ const CONTAINMENT_KINDS: readonly ContainmentKind[] = [
   {
     step: RESPONDER_NAMES.quarantineS3Object,
     contained: new Set(['tagged', 'already-tagged']),
+    change: 's3:PutObjectTagging',
     releaseStep: RESPONDER_NAMES.releaseS3Object,
     released: new Set(['untagged']),
     label: 'Containment (object tagged infected)',
@@ -170,6 +176,45 @@ export const CONTAINING_STEPS: ReadonlySet<string> = new Set(CONTAINMENT_KINDS.m
 /** The kind of containment an entry records, when it records one. */
 function containmentOf(entry: IncidentRecordEntry): ContainmentKind | undefined {
   return CONTAINMENT_KINDS.find((kind) => kind.step === entry.step && kind.contained.has(entry.status));
+}
+
+/** When a containment was in place: the attempt that made its last change, and its first change when a failed attempt made one. */
+interface ContainmentMoment {
+  /** The entry whose end dates the containment: the containing entry, or a failed attempt before it. */
+  readonly entry: GatheredEntry;
+  readonly by: string;
+}
+
+/**
+ * When the containment `containing` records was in place: the end of the attempt that made its
+ * last change. A retried step's earlier attempts that failed (same step, execution and incident,
+ * ended before it started) hold the actions they took before failing, so the instance may have
+ * been isolated by an attempt whose tagging was then throttled: the retry finds every ENI already
+ * done, and the containment dates from the failed attempt, not the retry's backoff later. The
+ * first change any failed attempt made is named beside it (the true start of the changes). Only
+ * the kind's own change counts, as `done`, and a time that does not parse falls back to its entry's end.
+ */
+function containmentMoment(entries: readonly GatheredEntry[], containing: GatheredEntry, offset: (at: string) => string): ContainmentMoment {
+  const kind = containmentOf(containing);
+  const plain = { entry: containing, by: `${containing.step}: ${containing.status}` };
+  if (kind === undefined || containing.executionArn === undefined) return plain;
+  const changes = (entry: IncidentRecordEntry) => entry.actions.filter((action) => action.api === kind.change && action.outcome === 'done');
+  const failed = entries.filter(
+    (entry) =>
+      entry.outcome === 'failed' &&
+      entry.step === containing.step &&
+      entry.executionArn === containing.executionArn &&
+      entry.incidentKey === containing.incidentKey &&
+      Date.parse(entry.endedAt) <= Date.parse(containing.startedAt) &&
+      changes(entry).length > 0,
+  );
+  if (failed.length === 0) return plain;
+  const times = failed.flatMap((entry) => changes(entry).map((action) => (action.at !== undefined && !Number.isNaN(Date.parse(action.at)) ? action.at : entry.endedAt)));
+  const firstChange = times.reduce((first, time) => (Date.parse(time) < Date.parse(first) ? time : first));
+  const first = `first change at ${offset(firstChange)}`;
+  if (changes(containing).length > 0) return { entry: containing, by: `${plain.by} (${first}, by an attempt that failed)` };
+  const last = failed.at(-1) as GatheredEntry;
+  return { entry: last, by: `${last.step}: ${last.status} (contained by this attempt before it failed; ${containing.status} on a retry; ${first})` };
 }
 
 /** Whether an entry records a release. */
@@ -421,11 +466,13 @@ export function buildIncidentReport(
   const receivedAt = receiptAfterFirstStep ? first?.startedAt : claimed;
   const since = (at: string) => ms(receivedAt, at);
   const phases: Phase[] = [];
-  const phase = (name: PhaseName, entry: IncidentRecordEntry | undefined, at?: string, label = PHASE_LABELS[name]) => {
+  const phase = (name: PhaseName, entry: IncidentRecordEntry | undefined, at?: string, label = PHASE_LABELS[name], by = entry ? `${entry.step}: ${entry.status}` : '') => {
     if (!entry || phases.some((found) => found.name === name)) return;
     const end = at ?? entry.endedAt;
-    phases.push({ name, label, at: end, sinceReceivedMs: since(end) ?? 0, by: `${entry.step}: ${entry.status}` });
+    phases.push({ name, label, at: end, sinceReceivedMs: since(end) ?? 0, by });
   };
+  const offset = (at: string) => `+${formatDuration(since(at))}`;
+  const containedBy = (containing: GatheredEntry) => containmentMoment(entries, containing, offset);
   // Time to triage: receipt → triage's own entry (its decision); without one, → the first step.
   const triaged = entries.find((entry) => entry.step === TRIAGE_STEP && entry.outcome === 'succeeded');
   if (triaged && receivedAt !== undefined) phase('triage', triaged);
@@ -434,8 +481,8 @@ export function buildIncidentReport(
   // A sequence is contained when its last contained resource is (time to containment runs to the
   // last ENI isolated, as the alarm measures it); the first is named beside it.
   const containments = children.length === 0 ? [] : children.flatMap((child) => {
-    const found = byTime(child.entries).find((entry) => containmentOf(entry) !== undefined);
-    return found ? [found] : [];
+    const found = entries.find((entry) => entry.incidentKey === child.header.incidentKey && containmentOf(entry) !== undefined);
+    return found ? [containedBy(found).entry] : [];
   }).sort((a, b) => Date.parse(a.endedAt) - Date.parse(b.endedAt));
   const lastContained = containments.at(-1);
   if (lastContained && containments.length > 1) {
@@ -449,7 +496,10 @@ export function buildIncidentReport(
     });
   }
   const firstContainment = entries.find((entry) => containmentOf(entry) !== undefined);
-  phase('containment', firstContainment, undefined, firstContainment ? containmentOf(firstContainment)?.label : undefined);
+  if (firstContainment) {
+    const moment = containedBy(firstContainment);
+    phase('containment', moment.entry, undefined, containmentOf(firstContainment)?.label, moment.by);
+  }
   phase('evidence', entries.find((entry) => EVIDENCE_STEPS.has(entry.step) && EVIDENCE_KEPT.has(entry.status)));
   phase('first-alert', entries.find((entry) => entry.step === RESPONDER_NAMES.publishAlert && entry.outcome === 'succeeded'));
   phase('release', entries.find(isRelease));
@@ -500,7 +550,8 @@ export function buildIncidentReport(
 
   const childReports: ReportedChild[] = children.map((child) => {
     const own = byTime(child.entries);
-    const contained = own.find((entry) => containmentOf(entry) !== undefined);
+    const containing = entries.find((entry) => entry.incidentKey === child.header.incidentKey && containmentOf(entry) !== undefined);
+    const contained = containing ? containedBy(containing).entry : undefined;
     const containedSince = contained ? since(contained.endedAt) : undefined;
     return {
       key: child.header.incidentKey,

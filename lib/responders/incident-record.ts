@@ -1,7 +1,8 @@
 /**
  * The incident record: one item per incident in the state table (`incident#<incident key>`) to which
  * every step appends what it did, as it happens: its start and end times, its status, the actions
- * it took or would take (its own ActionLog), and, when it threw, the error. Alerts append too, with
+ * it took or would take (its own ActionLog), and, when it threw, the error with the actions the
+ * attempt took before it (a retried step's changes are dated by the attempt that made them). Alerts append too, with
  * the failure they report (a step that failed without reaching its own handler, e.g. a Lambda
  * timeout, is recorded there) or the approval they request.
  *
@@ -19,6 +20,7 @@
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { IncidentLogger } from './logging';
+import { runAttempt } from './attempt-actions';
 import type { IncidentRecordEntry, IncidentRecordHeader, IncidentRecordWriter, RecordedAction } from './incident-record-model';
 import { DEFAULT_INCIDENT_RECORD_RETENTION_DAYS, incidentKeyOf, incidentRecordKey, objectField, optionalField, boundedText, RECORD_LIMITS, recordAppendUpdate, recordHeaderOf } from './incident-record-model';
 
@@ -74,7 +76,7 @@ function reasonsOf(value: unknown): string[] | undefined {
 export function incidentRecordEntry(
   step: string,
   event: unknown,
-  ended: { readonly result: unknown } | { readonly error: unknown },
+  ended: { readonly result: unknown } | { readonly error: unknown; readonly actions?: readonly unknown[] },
   times: { readonly startedAt: Date; readonly endedAt: Date },
 ): IncidentRecordEntry {
   const input = objectField(event) ?? {};
@@ -101,7 +103,17 @@ export function incidentRecordEntry(
     const error = ended.error;
     const name = error instanceof Error ? error.name : 'Error';
     const message = error instanceof Error ? error.message : String(error);
-    return { ...common, outcome: 'failed', status: name.slice(0, 120), ...optionalField('mode', boundedText(input.mode, 16)), error: { name: name.slice(0, 120), message: message.slice(0, RECORD_LIMITS.text) }, actions: [] };
+    // The actions the attempt took before it threw (attempt-actions.ts), bounded as a result's are.
+    const { actions, omitted } = actionsOf(ended.actions);
+    return {
+      ...common,
+      outcome: 'failed',
+      status: name.slice(0, 120),
+      ...optionalField('mode', boundedText(input.mode, 16)),
+      error: { name: name.slice(0, 120), message: message.slice(0, RECORD_LIMITS.text) },
+      actions,
+      ...(omitted > 0 ? { actionsOmitted: omitted } : {}),
+    };
   }
   const result = objectField(ended.result) ?? {};
   const { actions, omitted } = actionsOf(result.actions);
@@ -124,12 +136,13 @@ export interface RecordingDeps {
 
 /**
  * `handler`, appending what it did to its incident's record after each invocation: its result, or
- * its error (then rethrown unchanged, so the state machine's Retry/Catch see what they always saw).
+ * its error with the actions the attempt took before it (attempt-actions.ts), then rethrown
+ * unchanged, so the state machine's Retry/Catch see what they always saw.
  * A payload without an incident key is not recorded (it is not about an incident).
  */
 export function recordingHandler<Result>(step: string, handler: (event: unknown) => Promise<Result>, deps: RecordingDeps): (event: unknown) => Promise<Result> {
   const now = deps.now ?? (() => new Date());
-  const write = async (event: unknown, ended: { result: unknown } | { error: unknown }, startedAt: Date) => {
+  const write = async (event: unknown, ended: { result: unknown } | { error: unknown; actions: readonly unknown[] }, startedAt: Date) => {
     const incidentKey = incidentKeyOf(event);
     if (incidentKey === undefined) return;
     try {
@@ -140,14 +153,12 @@ export function recordingHandler<Result>(step: string, handler: (event: unknown)
   };
   return async (event) => {
     const startedAt = now();
-    let result: Result;
-    try {
-      result = await handler(event);
-    } catch (error) {
-      await write(event, { error }, startedAt);
-      throw error;
+    const attempt = await runAttempt(() => handler(event), now);
+    if (!attempt.ok) {
+      await write(event, { error: attempt.error, actions: attempt.actions }, startedAt);
+      throw attempt.error;
     }
-    await write(event, { result }, startedAt);
-    return result;
+    await write(event, { result: attempt.value }, startedAt);
+    return attempt.value;
   };
 }

@@ -6,6 +6,7 @@
 import { toResponderError } from '../aws/errors';
 import { sendMutating } from './mutating';
 import type { ActionLog } from './action-log';
+import { noteSettledAction } from './attempt-actions';
 import {
   MemberRoleUnavailableError,
   ResponderAccessDeniedError,
@@ -41,6 +42,16 @@ export async function mutateEc2<T>(
   what: string,
   send: (dryRun: boolean) => Promise<T>,
 ): Promise<{ readonly action: PendingAction; readonly output?: T }> {
+  return settled(await mutateEc2Outcome(mode, api, target, what, send));
+}
+
+async function mutateEc2Outcome<T>(
+  mode: ResponderMode,
+  api: string,
+  target: string,
+  what: string,
+  send: (dryRun: boolean) => Promise<T>,
+): Promise<{ readonly action: PendingAction; readonly output?: T }> {
   const result = await sendMutating(mode, api, send);
   switch (result.outcome) {
     case 'done':
@@ -60,6 +71,16 @@ export async function mutateEc2<T>(
 }
 
 /**
+ * Notes a call's outcome for the attempt the moment it is known: should another call of the same
+ * phase fail, the phase never records it, yet the incident record must show it was made
+ * (attempt-actions.ts).
+ */
+function settled<R extends { readonly action: PendingAction }>(result: R): R {
+  noteSettledAction(result.action);
+  return result;
+}
+
+/**
  * For APIs without a `DryRun` parameter (IAM, DisassociateIamInstanceProfile,
  * AssociateIamInstanceProfile, the record store, Auto Scaling, ELB): enforce sends, dry-run only
  * reports, with `dryRunNote` (why nothing was probed) in the timeline.
@@ -73,9 +94,9 @@ export async function mutateUnprobed<T>(
   dryRunNote = 'not probed: this API has no DryRun',
 ): Promise<{ readonly action: PendingAction; readonly output?: T }> {
   if (mode === 'dry-run') {
-    return {
+    return settled({
       action: { api, target, outcome: 'would-do', detail: `Would ${what} (${dryRunNote})` },
-    };
+    });
   }
   let output: T;
   try {
@@ -83,7 +104,7 @@ export async function mutateUnprobed<T>(
   } catch (error) {
     throw isResponderError(error) ? error : toResponderError(error, api);
   }
-  return { action: { api, target, outcome: 'done', detail: capitalize(what) }, output };
+  return settled({ action: { api, target, outcome: 'done', detail: capitalize(what) }, output });
 }
 
 /** True for errors already in the responders' vocabulary (not to be classified again). */

@@ -160,8 +160,10 @@ describe('responder bundles', () => {
   // 6.6 KB) and the check of a release's recorded finding against its incident key (keys.ts, about
   // 1.8 KB) cost it about 8.5 KB, leaving it about 0.6 KB. Binding the grant to its playbook's step,
   // options and request (step-binding.ts, review r1 F1/F2, the same code every mutating responder
-  // carries) costs it about 1.4 KB more, allowed below.
-  const SIZE_ALLOWANCE: Readonly<Record<string, number>> = { approval: 3_584, 'update-security-hub-finding': 5_120 };
+  // carries) costs it about 1.4 KB more, allowed below. Keeping a failed attempt's actions for its
+  // incident record (attempt-actions.ts, the same code every recorded step carries, session 16)
+  // costs it about 0.8 KB more (795 bytes), allowed below too.
+  const SIZE_ALLOWANCE: Readonly<Record<string, number>> = { approval: 3_584, 'update-security-hub-finding': 5_952 };
   it.each(['approval', 'update-security-hub-finding', 'containment-guard', 'copy-evidence', 'quarantine-instance', 'release-instance', 'snapshot-volumes', 'block-dns-domain', 'unblock-dns-domains'])(
     '%s stays within 1.2x of the floor of its SDK clients in size',
     async (responder) => {

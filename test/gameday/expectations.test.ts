@@ -10,6 +10,8 @@ import { EXPECTATION_EVALUATORS, evaluateExpectations } from '../../lib/gameday/
 import type { ExpectationsDocument, Scenario } from '../../lib/gameday/scenario';
 import { expectationsSchema } from '../../lib/gameday/scenario';
 import type { TriageDecision } from '../../lib/playbooks/triage';
+import { buildIncidentReport } from '../../lib/operator/incident-report';
+import type { IncidentRecordEntry } from '../../lib/responders/incident-record';
 
 const instance: InspectedInstance = {
   instanceId: 'i-1',
@@ -327,6 +329,38 @@ describe('expectation evaluators', () => {
   it('containedWithinSeconds: simulated time to containment', () => {
     expect(check('containedWithinSeconds', 5, facts({ containment: { simMs: 1234, isolatedEnis: 1, contained: { eni: 1 } } }))[0]).toEqual({ name: 'time to containment (simulated)', passed: true, want: '≤ 5 s', actual: '1.234 s' });
     expect(check('containedWithinSeconds', 5)[0]).toMatchObject({ passed: false, actual: 'nothing was contained' });
+  });
+
+  it('report phaseEndedBy and failedAttemptsDid: what ended a phase, and what a failed attempt recorded as done', () => {
+    const RECEIVED = '2026-11-20T10:00:00.000Z';
+    const atSecond = (seconds: number) => new Date(Date.parse(RECEIVED) + seconds * 1000).toISOString();
+    const execution = 'arn:aws:states:us-east-1:111122223333:execution:Firebreak-compromised-ec2-instance:gd-1';
+    const move = (outcome: string, seconds: number) => ({ api: 'ec2:ModifyNetworkInterfaceAttribute', target: 'eni-1', outcome, detail: 'Moved eni-1', at: atSecond(seconds) });
+    const quarantine = (from: number, to: number, extra: Partial<IncidentRecordEntry>): IncidentRecordEntry => ({
+      step: 'quarantine-instance', startedAt: atSecond(from), endedAt: atSecond(to), outcome: 'succeeded', status: 'quarantined', executionArn: execution, actions: [], ...extra,
+    });
+    const reportOf = (failedActions: IncidentRecordEntry['actions']) =>
+      buildIncidentReport({
+        header: { incidentKey: 'gd-1', receivedAt: RECEIVED },
+        entries: [
+          quarantine(1, 3, { outcome: 'failed', status: 'TransientResponderError', error: { name: 'TransientResponderError', message: 'throttled' }, actions: failedActions }),
+          quarantine(5, 6, { actions: [move('already-done', 5.5)] }),
+        ],
+        invalidEntries: 0,
+        approvals: [],
+      });
+    const expected = { phaseEndedBy: { containment: 'contained by this attempt before it failed' }, failedAttemptsDid: { 'quarantine-instance': ['ec2:ModifyNetworkInterfaceAttribute'] } };
+    const held = check('report', expected, facts({ reports: [reportOf([move('done', 2)])] }));
+    expect(held.map((found) => [found.name, found.passed])).toEqual([
+      ['report phase containment ended by "contained by this attempt before it failed"', true],
+      ['report: a failed attempt of quarantine-instance recorded ec2:ModifyNetworkInterfaceAttribute done', true],
+    ]);
+    // The same run recorded without the failed attempt's actions (as before they were kept): both fail, saying what was there.
+    const missed = check('report', expected, facts({ reports: [reportOf([])] }));
+    expect(missed.map((found) => [found.passed, found.actual])).toEqual([
+      [false, 'quarantine-instance: quarantined'],
+      [false, '(nothing done)'],
+    ]);
   });
 
   it('evaluates the keys in the table order, whatever the order of the file', () => {

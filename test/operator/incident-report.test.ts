@@ -189,6 +189,62 @@ describe('buildIncidentReport', () => {
   });
 });
 
+describe('a retried containment step (the failed attempt’s actions are in the record)', () => {
+  const move = (eni: string, outcome: string, seconds: number) => ({ api: 'ec2:ModifyNetworkInterfaceAttribute', target: eni, outcome, detail: `Moved ${eni} to the isolation group`, at: at(seconds) });
+  const failed = (from: number, to: number, actions: IncidentRecordEntry['actions'], extra: Partial<IncidentRecordEntry> = {}) =>
+    entry('quarantine-instance', from, to, 'TransientResponderError', { outcome: 'failed', error: { name: 'TransientResponderError', message: 'ec2:CreateTags failed transiently (RequestLimitExceeded)' }, actions, ...extra });
+  const guard = entry('containment-guard', 1, 2, 'proceed');
+
+  it('dates containment by the failed attempt that isolated every ENI, not by the retry that found them done, and names its first change', () => {
+    const report = buildIncidentReport(record([
+      guard,
+      failed(2, 5, [move('eni-1', 'done', 3), move('eni-2', 'done', 4)]),
+      entry('quarantine-instance', 9, 10, 'quarantined', { actions: [move('eni-1', 'already-done', 9.5), move('eni-2', 'already-done', 9.5)] }),
+    ]));
+    const containment = report.phases.find((phase) => phase.name === 'containment');
+    expect(containment).toEqual(expect.objectContaining({ at: at(5), sinceReceivedMs: 5000 }));
+    expect(containment?.by).toBe('quarantine-instance: TransientResponderError (contained by this attempt before it failed; quarantined on a retry; first change at +3.0 s)');
+    // What the failed attempt changed is in what Firebreak did, at its own times.
+    expect(report.done.filter((action) => action.outcome === 'done').map((action) => [action.target, action.at])).toEqual([['eni-1', at(3)], ['eni-2', at(4)]]);
+    expect(reportConsistencyProblems(report)).toEqual([]);
+    expect(report.status).toBe('contained');
+    expect(report.failures).toEqual([]);
+  });
+
+  it('dates containment by the retry that moved the last ENI, and names the failed attempt’s first change', () => {
+    const report = buildIncidentReport(record([
+      guard,
+      failed(2, 5, [move('eni-1', 'done', 3)]),
+      entry('quarantine-instance', 9, 10, 'quarantined', { actions: [move('eni-1', 'already-done', 9.5), move('eni-2', 'done', 9.5)] }),
+    ]));
+    const containment = report.phases.find((phase) => phase.name === 'containment');
+    expect(containment).toEqual(expect.objectContaining({ at: at(10), sinceReceivedMs: 10_000, by: 'quarantine-instance: quarantined (first change at +3.0 s, by an attempt that failed)' }));
+    expect(reportConsistencyProblems(report)).toEqual([]);
+  });
+
+  it('counts only failed attempts of the same step, execution and incident, and only changes they say were done', () => {
+    const OTHER = 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-compromised-ec2-instance:gd-0';
+    for (const earlier of [
+      failed(2, 5, [move('eni-1', 'done', 3)], { executionArn: OTHER }),
+      failed(2, 5, [move('eni-1', 'done', 3)], { step: 'release-instance' }),
+      failed(2, 5, [move('eni-1', 'would-do', 3), move('eni-2', 'skipped', 3)]),
+      failed(2, 5, [{ api: 'ec2:CreateSecurityGroup', target: 'vpc-1', outcome: 'done', detail: 'Created the isolation group', at: at(3) }]),
+    ]) {
+      const report = buildIncidentReport(record([guard, earlier, entry('quarantine-instance', 9, 10, 'quarantined', { actions: [move('eni-1', 'already-done', 9.5)] })]));
+      expect(report.phases.find((phase) => phase.name === 'containment')).toEqual(expect.objectContaining({ at: at(10), by: 'quarantine-instance: quarantined' }));
+    }
+  });
+
+  it('ignores a change time that is not a time (a stored record is a claim), falling back to the failed attempt’s end', () => {
+    const report = buildIncidentReport(record([
+      guard,
+      failed(2, 5, [{ ...move('eni-1', 'done', 3), at: 'yesterday' }]),
+      entry('quarantine-instance', 9, 10, 'quarantined', { actions: [move('eni-1', 'already-done', 9.5)] }),
+    ]));
+    expect(report.phases.find((phase) => phase.name === 'containment')?.by).toBe('quarantine-instance: TransientResponderError (contained by this attempt before it failed; quarantined on a retry; first change at +5.0 s)');
+  });
+});
+
 describe('parseRecordEntries', () => {
   it('keeps the entries that validate and counts the others (the stored item is a claim)', () => {
     const good = JSON.stringify(CONTAINED_RUN[0]);

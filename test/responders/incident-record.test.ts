@@ -14,10 +14,14 @@ import {
   recordingHandler,
 } from '../../lib/responders/incident-record';
 import { ec2Incident } from '../support/incidents';
+import { ActionLog } from '../../lib/responders/action-log';
+import { mutateEc2 } from '../../lib/responders/pending-actions';
+import { TransientResponderError } from '../../lib/contracts/responder-errors';
 
 const ddb = mockClient(DynamoDBClient);
 const EXECUTION_ARN = 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-compromised-ec2-instance:gd-7ab9-1';
 const START = new Date('2026-11-20T10:00:05.000Z');
+const MOVED = new Date('2026-11-20T10:00:05.800Z');
 const END = new Date('2026-11-20T10:00:06.250Z');
 
 function payload(extra: Record<string, unknown> = {}) {
@@ -158,6 +162,76 @@ describe('recordingHandler', () => {
     const handler = recordingHandler('quarantine-instance', async () => { throw error; }, { records: writer, now: clock(START, END) });
     await expect(handler(payload())).rejects.toBe(error);
     expect(writer.written.map(({ entry }) => [entry.outcome, entry.status])).toEqual([['failed', 'ResponderThrottledError']]);
+  });
+
+  it('records the actions a failed attempt took before it threw: its log, and the changes of a phase cut short', async () => {
+    const writer = new ListWriter();
+    const error = new TransientResponderError('ec2:ModifyNetworkInterfaceAttribute failed transiently (RequestLimitExceeded): Request limit exceeded.');
+    const throttled = Object.assign(new Error('Request limit exceeded.'), { name: 'RequestLimitExceeded', $metadata: { httpStatusCode: 503 } });
+    const payloadBefore = JSON.stringify(error);
+    const keysBefore = Reflect.ownKeys(error);
+    const handler = recordingHandler(
+      'quarantine-instance',
+      async () => {
+        const log = new ActionLog(() => START);
+        log.record('ec2:DescribeInstances', 'i-0abc', 'observed', 'running, 2 ENIs');
+        // A phase records its actions once it ends (pending-actions.ts): this one is cut short by the second move.
+        await mutateEc2('enforce', 'ec2:ModifyNetworkInterfaceAttribute', 'eni-a', 'move eni-a to the isolation group', async () => ({}));
+        const second = await mutateEc2('enforce', 'ec2:ModifyNetworkInterfaceAttribute', 'eni-b', 'move eni-b to the isolation group', async () => { throw throttled; }).catch(() => undefined);
+        if (second === undefined) throw error;
+        return { status: 'quarantined', actions: log.actions };
+      },
+      { records: writer, now: clock(START, MOVED, END) },
+    );
+    await expect(handler(payload())).rejects.toBe(error);
+    // The error Step Functions' Retry/Catch match is the same object, with nothing added to it.
+    expect(Reflect.ownKeys(error)).toEqual(keysBefore);
+    expect(JSON.stringify(error)).toBe(payloadBefore);
+    expect(writer.written.map(({ entry }) => entry)).toEqual([
+      expect.objectContaining({
+        outcome: 'failed',
+        status: 'TransientResponderError',
+        actions: [
+          { api: 'ec2:DescribeInstances', target: 'i-0abc', outcome: 'observed', detail: 'running, 2 ENIs', at: START.toISOString() },
+          { api: 'ec2:ModifyNetworkInterfaceAttribute', target: 'eni-a', outcome: 'done', detail: 'Move eni-a to the isolation group', at: MOVED.toISOString() },
+        ],
+      }),
+    ]);
+  });
+
+  it('bounds the actions of a failed attempt as those of a successful one', async () => {
+    const writer = new ListWriter();
+    const handler = recordingHandler(
+      'quarantine-instance',
+      async () => {
+        const log = new ActionLog(() => START);
+        for (let index = 0; index < RECORD_LIMITS.actions + 5; index += 1) log.record('ec2:DescribeInstances', `i-${index}`, 'observed', 'x'.repeat(400));
+        throw new TransientResponderError('throttled');
+      },
+      { records: writer, now: clock(START, END) },
+    );
+    await expect(handler(payload())).rejects.toBeInstanceOf(TransientResponderError);
+    const entry = writer.written[0]!.entry;
+    expect(entry.actions).toHaveLength(RECORD_LIMITS.actions);
+    expect(entry.actionsOmitted).toBe(5);
+    expect(entry.actions[0]!.detail).toHaveLength(RECORD_LIMITS.detail);
+  });
+
+  it('keeps the actions of each attempt to itself, even when attempts run side by side', async () => {
+    const writer = new ListWriter();
+    const step = (target: string) =>
+      recordingHandler(
+        'quarantine-instance',
+        async () => {
+          const log = new ActionLog(() => START);
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          log.record('ec2:ModifyNetworkInterfaceAttribute', target, 'done', `moved ${target}`);
+          throw new TransientResponderError('throttled');
+        },
+        { records: writer, now: () => START },
+      );
+    await Promise.allSettled([step('eni-a')(payload()), step('eni-b')(payload())]);
+    expect(writer.written.map(({ entry }) => entry.actions.map((action) => action.target)).sort()).toEqual([['eni-a'], ['eni-b']]);
   });
 
   it('does not fail the step when the record cannot be written: it says so in the log', async () => {

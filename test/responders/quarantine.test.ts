@@ -27,6 +27,8 @@ import { findingVpcIds } from '../../lib/responders/quarantine-plan';
 import type { QuarantineRecord } from '../../lib/responders/quarantine-records';
 import { DynamoDbQuarantineRecordStore, InMemoryQuarantineRecordStore } from '../../lib/responders/quarantine-records';
 import type { ResponderInput } from '../../lib/responders/responder-input';
+import type { IncidentRecordEntry } from '../../lib/responders/incident-record';
+import { recordingHandler } from '../../lib/responders/incident-record';
 import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident, ec2Resource } from '../support/incidents';
 import {
@@ -1188,6 +1190,29 @@ describe('quarantineInstance, isolation first (issue 10): the finding’s VPC is
       expect(ec2Mock.commandCalls(CreateTagsCommand)).toHaveLength(0);
       const original = await sealed(recordOfDefaultInstance(KEY, NOW.toISOString()));
       expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({ ...original, claims: [KEY], released: false });
+    });
+
+    it('one ENI’s move fails: the failed attempt’s incident-record entry holds the moves and protections it made first', async () => {
+      ec2Mock.on(ModifyNetworkInterfaceAttributeCommand, { NetworkInterfaceId: ENI_B, Groups: [ISOLATION_SG] }).rejects(sdkError('RequestLimitExceeded', 503));
+      const written: IncidentRecordEntry[] = [];
+      const handler = recordingHandler('quarantine-instance', async () => run(), { records: { append: async (_header, entry) => { written.push(entry); } }, now: () => NOW });
+      const error = await handler(input()).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TransientResponderError);
+      expect(written).toHaveLength(1);
+      const entry = written[0]!;
+      expect(entry).toMatchObject({ outcome: 'failed', status: 'TransientResponderError', error: { name: 'TransientResponderError' } });
+      const changes = entry.actions.filter((action) => action.outcome === 'done').map((action) => [action.api, action.target]);
+      expect(changes).toEqual(expect.arrayContaining([
+        ['ec2:ModifyNetworkInterfaceAttribute', ENI_A],
+        ['ec2:ModifyNetworkInterfaceAttribute', ENI_B],
+        ['ec2:ModifyInstanceAttribute', INSTANCE_ID],
+      ]));
+      // ENI_A: untrack then isolation; ENI_B: untrack only (its isolation move was throttled).
+      expect(entry.actions.filter((action) => action.api === 'ec2:ModifyNetworkInterfaceAttribute' && action.outcome === 'done').map((action) => action.target).sort()).toEqual([ENI_A, ENI_A, ENI_B]);
+      expect(entry.actions.filter((action) => action.api === 'ec2:ModifyInstanceAttribute' && action.outcome === 'done')).toHaveLength(3);
+      // Each action carries its time, and the record save that came before the first change is there too.
+      expect(entry.actions.every((action) => action.at === NOW.toISOString())).toBe(true);
+      expect(entry.actions.map((action) => action.api)).toContain('firebreak:record-pre-quarantine-state');
     });
 
     it('one ENI’s move fails: the other ENI is isolated, the protections are on, and the retry resumes from the original record', async () => {
