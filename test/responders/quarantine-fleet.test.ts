@@ -641,8 +641,8 @@ describe('releaseInstance with a fleet record', () => {
     classic: [{ loadBalancerName: LEGACY_LB, managedByGroup: false }],
   };
 
-  async function release(options: Partial<ReleaseOptions> = {}, mode: ResponderMode = 'enforce') {
-    await records.saveIfAbsent(await sealed({ ...recordOfDefaultInstance(ec2Incident().key, '2026-11-20T10:02:00.000Z'), autoScaling, loadBalancers }));
+  async function release(options: Partial<ReleaseOptions> = {}, mode: ResponderMode = 'enforce', recorded: AutoScalingRecord = autoScaling) {
+    await records.saveIfAbsent(await sealed({ ...recordOfDefaultInstance(ec2Incident().key, '2026-11-20T10:02:00.000Z'), autoScaling: recorded, loadBalancers }));
     givenInstance(ec2Mock, { enis: [{ id: ENI_A, groups: [ISOLATION_SG] }, { id: ENI_B, groups: [ISOLATION_SG] }], tags: { 'firebreak:status': 'quarantined' } });
     ec2Mock.on(DescribeSecurityGroupsCommand).resolves({
       SecurityGroups: [APP_SG, DB_SG, MON_SG].map((GroupId) => ({ GroupId, OwnerId: ACCOUNT, VpcId: VPC, GroupName: GroupId })),
@@ -664,6 +664,30 @@ describe('releaseInstance with a fleet record', () => {
     expect(inputsOf(elbv2Mock, RegisterTargetsCommand)).toEqual([{ TargetGroupArn: ADMIN_TG, Targets: [{ Id: '10.0.1.10', Port: 8443, AvailabilityZone: `${REGION}a` }] }]);
     expect(inputsOf(elbMock, RegisterInstancesWithLoadBalancerCommand)).toEqual([{ LoadBalancerName: LEGACY_LB, Instances: [{ InstanceId: INSTANCE_ID }] }]);
     expect(result.actions.find((a) => a.target.includes('999999999999'))?.detail).toContain('Refused');
+    expect(result.fleet?.autoScaling).toBe(`back in group ${GROUP}`);
+  });
+
+  it('takes an instance quarantine put on standby out of standby in its group (ExitStandby), and sets its protection back', async () => {
+    // What standby mode left: the instance still a member of the group, on standby, protected by quarantine.
+    asMock.on(DescribeAutoScalingInstancesCommand).resolves({
+      AutoScalingInstances: [
+        { InstanceId: INSTANCE_ID, AutoScalingGroupName: GROUP, LifecycleState: 'Standby', HealthStatus: 'HEALTHY', AvailabilityZone: `${REGION}a`, ProtectedFromScaleIn: true },
+      ],
+    });
+    asMock.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [group({ DesiredCapacity: 2 })] });
+    asMock.on(DescribeLifecycleHooksCommand).resolves({ LifecycleHooks: [] });
+    const result = await release({}, 'enforce', { ...autoScaling, mode: 'standby' });
+    expect(result.status).toBe('released');
+    expect(inputsOf(asMock, DescribeAutoScalingInstancesCommand)).toEqual([{ InstanceIds: [INSTANCE_ID] }]);
+    // The group it is still in is read once, through the membership (not again by the recorded name).
+    expect(inputsOf(asMock, DescribeAutoScalingGroupsCommand)).toEqual([{ AutoScalingGroupNames: [GROUP] }]);
+    expect(inputsOf(asMock, ExitStandbyCommand)).toEqual([{ AutoScalingGroupName: GROUP, InstanceIds: [INSTANCE_ID] }]);
+    expect(asMock.commandCalls(AttachInstancesCommand)).toHaveLength(0);
+    expect(inputsOf(asMock, SetInstanceProtectionCommand)).toEqual([{ AutoScalingGroupName: GROUP, InstanceIds: [INSTANCE_ID], ProtectedFromScaleIn: false }]);
+    // Out of standby first, then the protection it had before quarantine.
+    const order = asMock.calls().map((call) => call.args[0].constructor.name);
+    expect(order.indexOf('ExitStandbyCommand')).toBeLessThan(order.indexOf('SetInstanceProtectionCommand'));
+    expect(result.actions.find((a) => a.api === 'autoscaling:ExitStandby')).toMatchObject({ outcome: 'done', detail: expect.stringContaining('desired capacity will be 3') as unknown });
     expect(result.fleet?.autoScaling).toBe(`back in group ${GROUP}`);
   });
 
