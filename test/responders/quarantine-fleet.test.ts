@@ -504,7 +504,8 @@ describe('quarantineInstance and load balancers', () => {
     ec2Mock.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
     const result = await quarantine();
     expect(inputsOf(elbv2Mock, DescribeTargetGroupsCommand)).toEqual([{ PageSize: 400 }]);
-    expect(inputsOf(elbv2Mock, DescribeTargetHealthCommand).map((i) => i.TargetGroupArn).sort()).toEqual([ADMIN_TG, WEB_TG].sort());
+    // The whole input, one call per target group of the instance's VPC (never the other VPC's group).
+    expect(inputsOf(elbv2Mock, DescribeTargetHealthCommand)).toEqual([{ TargetGroupArn: WEB_TG }, { TargetGroupArn: ADMIN_TG }]);
     expect(inputsOf(elbMock, DescribeLoadBalancersCommand)).toEqual([{ PageSize: 400 }]);
     expect(inputsOf(elbv2Mock, DeregisterTargetsCommand)).toEqual([{ TargetGroupArn: WEB_TG, Targets: [{ Id: INSTANCE_ID, Port: 80 }] }]);
     expect(inputsOf(elbMock, DeregisterInstancesFromLoadBalancerCommand)).toEqual([{ LoadBalancerName: LEGACY_LB, Instances: [{ InstanceId: INSTANCE_ID }] }]);
