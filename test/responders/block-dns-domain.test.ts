@@ -148,10 +148,8 @@ describe('blockDnsDomain', () => {
 
   it("pages through the group's rules with exact inputs, and finds the rule on a later page instead of adding it again", async () => {
     givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
-    r53Mock
-      .on(ListFirewallRulesCommand)
-      .resolvesOnce({ FirewallRules: [{ FirewallRuleGroupId: GROUP, FirewallDomainListId: 'rslvr-fdl-someone-else', Action: 'ALLOW', Priority: 50 }], NextToken: 'page-2' })
-      .resolvesOnce({ FirewallRules: [{ FirewallRuleGroupId: GROUP, FirewallDomainListId: LIST, Action: 'BLOCK', BlockResponse: 'NXDOMAIN', Priority: 100 }] });
+    r53Mock.on(ListFirewallRulesCommand).resolves({ FirewallRules: [{ FirewallRuleGroupId: GROUP, FirewallDomainListId: 'rslvr-fdl-someone-else', Action: 'ALLOW', Priority: 50 }], NextToken: 'page-2' });
+    r53Mock.on(ListFirewallRulesCommand, { NextToken: 'page-2' }).resolves({ FirewallRules: [{ FirewallRuleGroupId: GROUP, FirewallDomainListId: LIST, Action: 'BLOCK', BlockResponse: 'NXDOMAIN', Priority: 100 }] });
     const result = await block();
     expect(inputsOf(r53Mock, ListFirewallRulesCommand)).toEqual([{ FirewallRuleGroupId: GROUP }, { FirewallRuleGroupId: GROUP, NextToken: 'page-2' }]);
     expect(r53Mock.commandCalls(CreateFirewallRuleCommand)).toHaveLength(0);
