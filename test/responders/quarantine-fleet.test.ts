@@ -623,8 +623,12 @@ describe('planAutoScaling and planAutoScalingReturn', () => {
   it('attaches a detached instance and exits standby for one on standby, setting protection back', () => {
     expect(planAutoScalingReturn(record, { kind: 'no-group' }, { ...observed, desiredCapacity: 2 })).toMatchObject({ action: 'attach', protect: false });
     expect(
-      planAutoScalingReturn({ ...record, mode: 'standby' }, { kind: 'member', groupName: GROUP, lifecycleState: 'Standby', protectedFromScaleIn: true, group: observed }, observed),
+      planAutoScalingReturn({ ...record, mode: 'standby' }, { kind: 'member', groupName: GROUP, lifecycleState: 'Standby', protectedFromScaleIn: true, group: { ...observed, desiredCapacity: 2 } }, observed),
     ).toMatchObject({ action: 'exit-standby', protect: false });
+    // On standby in a group at its maximum size: ExitStandby would be refused, so it stays on standby.
+    expect(
+      planAutoScalingReturn({ ...record, mode: 'standby' }, { kind: 'member', groupName: GROUP, lifecycleState: 'Standby', protectedFromScaleIn: true, group: { ...observed, desiredCapacity: 3 } }, observed),
+    ).toMatchObject({ action: 'leave-out', outcome: 'skipped', api: 'autoscaling:ExitStandby', why: expect.stringContaining('maximum size') as unknown });
   });
 });
 
@@ -690,6 +694,24 @@ describe('releaseInstance with a fleet record', () => {
     expect(order.indexOf('ExitStandbyCommand')).toBeLessThan(order.indexOf('SetInstanceProtectionCommand'));
     expect(result.actions.find((a) => a.api === 'autoscaling:ExitStandby')).toMatchObject({ outcome: 'done', detail: expect.stringContaining('desired capacity will be 3') as unknown });
     expect(result.fleet?.autoScaling).toBe(`back in group ${GROUP}`);
+  });
+
+  it('leaves an instance on standby in a group at its maximum size on standby, saying so, rather than fail the release after the network is back', async () => {
+    // ExitStandby raises the desired capacity by one; past the maximum, Auto Scaling refuses it.
+    asMock.on(DescribeAutoScalingInstancesCommand).resolves({
+      AutoScalingInstances: [
+        { InstanceId: INSTANCE_ID, AutoScalingGroupName: GROUP, LifecycleState: 'Standby', HealthStatus: 'HEALTHY', AvailabilityZone: `${REGION}a`, ProtectedFromScaleIn: true },
+      ],
+    });
+    asMock.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [group({ DesiredCapacity: 4, MaxSize: 4 })] });
+    asMock.on(DescribeLifecycleHooksCommand).resolves({ LifecycleHooks: [] });
+    asMock.on(ExitStandbyCommand).rejects(sdkError('ValidationError', 400));
+    const result = await release({}, 'enforce', { ...autoScaling, mode: 'standby' });
+    expect(result.status).toBe('released');
+    expect(asMock.commandCalls(ExitStandbyCommand)).toHaveLength(0);
+    expect(asMock.commandCalls(SetInstanceProtectionCommand)).toHaveLength(0);
+    expect(result.actions.find((a) => a.api === 'autoscaling:ExitStandby')).toMatchObject({ outcome: 'skipped', detail: expect.stringContaining('maximum size') as unknown });
+    expect(result.fleet?.autoScaling).toContain('stays on standby');
   });
 
   it("leaves the instance out of a group at its maximum size, and out of the group's own target group, saying so", async () => {
