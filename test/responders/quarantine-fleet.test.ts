@@ -696,7 +696,7 @@ describe('releaseInstance with a fleet record', () => {
     expect(result.fleet?.autoScaling).toBe(`back in group ${GROUP}`);
   });
 
-  it('leaves an instance on standby in a group at its maximum size on standby, saying so, rather than fail the release after the network is back', async () => {
+  it('leaves an instance on standby there when its group is at its maximum size, saying so, rather than fail the release after the network is back', async () => {
     // ExitStandby raises the desired capacity by one; past the maximum, Auto Scaling refuses it.
     asMock.on(DescribeAutoScalingInstancesCommand).resolves({
       AutoScalingInstances: [
