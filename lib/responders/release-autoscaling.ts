@@ -24,7 +24,13 @@ const SERVICE = 'Amazon EC2 Auto Scaling';
 /** How release returns the instance to its group (pure). */
 export type AutoScalingReturn =
   | { readonly action: 'attach' | 'exit-standby' | 'already'; readonly protect?: boolean; readonly notes: readonly string[] }
-  | { readonly action: 'leave-out'; readonly outcome: 'skipped' | 'already-done'; readonly why: string };
+  | {
+      readonly action: 'leave-out';
+      readonly outcome: 'skipped' | 'already-done';
+      readonly why: string;
+      /** The call left out (AttachInstances unless said otherwise). */
+      readonly api?: 'autoscaling:ExitStandby';
+    };
 
 /** Compares the record with the instance's membership now and the recorded group (pure). */
 export function planAutoScalingReturn(
@@ -45,6 +51,17 @@ export function planAutoScalingReturn(
     }
     if (now.lifecycleState === 'Standby') {
       const group = now.group;
+      // ExitStandby increments the desired capacity; past the maximum, Auto Scaling refuses it.
+      // Said and left as it is (still on standby, still protected), as for an attach, rather than
+      // failing the release after the network was put back.
+      if (group && group.desiredCapacity + 1 > group.maxSize) {
+        return {
+          action: 'leave-out',
+          outcome: 'skipped',
+          api: 'autoscaling:ExitStandby',
+          why: `The group ${record.groupName} is at its maximum size (desired ${group.desiredCapacity}, max ${group.maxSize}): returning the instance to service would exceed it, so it stays on standby in the group; raise the maximum or scale in, then take it out of standby`,
+        };
+      }
       return {
         action: 'exit-standby',
         ...protectBack(now.protectedFromScaleIn),
@@ -97,7 +114,7 @@ export async function restoreAutoScaling(
     },
   ];
   if (plan.action === 'leave-out') {
-    actions.push({ api: 'autoscaling:AttachInstances', target: record.groupName, outcome: plan.outcome, detail: plan.why });
+    actions.push({ api: plan.api ?? 'autoscaling:AttachInstances', target: record.groupName, outcome: plan.outcome, detail: plan.why });
     return { actions, returned: false, summary: plan.why };
   }
   const group = record.groupName;

@@ -158,6 +158,19 @@ describe('publishAlert: the backup channel', () => {
     expect(calls.map((call) => call.TopicArn)).toEqual([TOPIC_ARN, BACKUP_ARN]);
     expect(calls[1]!.Subject).toMatch(/^\[ALERT CHANNEL FAILED\] High: Backdoor/);
     expect(calls[1]!.Subject!.length).toBeLessThanOrEqual(100);
+    // The whole backup input: the backup topic, the marked subject (cut to SNS's 100 characters), the
+    // per-protocol message made over that subject, and the alert's own attributes.
+    const subject = '[ALERT CHANNEL FAILED] High: Backdoor:EC2/C&CActivity.B!DNS on i-0abc1234def567890 - EC2 instance...';
+    const alert = buildAlertMessage(report(), { now: NOW });
+    expect(calls[1]).toEqual({
+      TopicArn: BACKUP_ARN,
+      Subject: subject,
+      Message: structuredMessage(report(), { ...alert, subject }),
+      MessageStructure: 'json',
+      MessageAttributes: calls[0]!.MessageAttributes,
+    });
+    expect(Object.keys(calls[1]!.MessageAttributes ?? {}).length).toBeGreaterThan(0);
+    expect(JSON.parse(calls[1]!.Message!)).toMatchObject({ sms: expect.stringContaining('Firebreak [ALERT CHANNEL FAILED] High') as unknown });
   });
 
   it('does not fail a published alert because the backup refused it, and says so in the result', async () => {

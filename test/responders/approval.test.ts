@@ -404,13 +404,26 @@ describe('DynamoDbApprovalStore', () => {
     const store = new DynamoDbApprovalStore(new DynamoDBClient({ region: 'eu-west-1' }), TABLE);
     expect(await store.replaceRequest(REQUEST, 'stale')).toBe('replaced');
     expect(await store.replaceRequest(REQUEST, 'stale')).toBe('changed');
-    const input = dynamodb.commandCalls(PutItemCommand)[0]!.args[0].input;
-    expect(input).toEqual({
+    // The whole request is written again (the new token with it), never a field more or less than a first put.
+    const replace = {
       TableName: TABLE,
-      Item: expect.objectContaining({ pk: { S: `approval#${EXECUTION}` }, taskToken: { S: TOKEN } }) as unknown,
+      Item: {
+        pk: { S: `approval#${EXECUTION}` },
+        executionArn: { S: EXECUTION },
+        incidentKey: { S: INCIDENT_KEY },
+        requestedAt: { S: REQUEST.requestedAt },
+        taskToken: { S: TOKEN },
+        playbook: { S: 'release-instance' },
+        account: { S: '111122223333' },
+        region: { S: 'eu-west-1' },
+        instanceId: { S: INSTANCE_ID },
+        waitingSteps: { L: [{ S: 'release' }] },
+        timeoutSeconds: { N: '3600' },
+      },
       ConditionExpression: 'taskToken = :staleToken AND attribute_not_exists(decision)',
       ExpressionAttributeValues: { ':staleToken': { S: 'stale' } },
-    });
+    };
+    expect(dynamodb.commandCalls(PutItemCommand).map((c) => c.args[0].input)).toEqual([replace, replace]);
   });
 
   it('records one decision with a conditional update, and says already-decided when one exists', async () => {

@@ -126,6 +126,8 @@ describe('blockDnsDomain', () => {
     expect(inputsOf(r53Mock, CreateFirewallRuleCommand)).toEqual([
       { CreatorRequestId: `firebreak-rule-v1-${GROUP}`, FirewallRuleGroupId: GROUP, FirewallDomainListId: LIST, Priority: 100, Action: 'BLOCK', BlockResponse: 'NXDOMAIN', Name: 'firebreak-block-listed-domains' },
     ]);
+    // The rules of Firebreak's own group only (the group just made), read before the rule is added.
+    expect(inputsOf(r53Mock, ListFirewallRulesCommand)).toEqual([{ FirewallRuleGroupId: GROUP }]);
     expect(inputsOf(r53Mock, ListFirewallRuleGroupAssociationsCommand)).toEqual([{ FirewallRuleGroupId: GROUP, VpcId: VPC }]);
     expect(inputsOf(r53Mock, AssociateFirewallRuleGroupCommand)).toEqual([
       { CreatorRequestId: `firebreak-association-v1-${GROUP}-${VPC}`, FirewallRuleGroupId: GROUP, VpcId: VPC, Priority: 100, Name: 'firebreak-block-domains', MutationProtection: 'DISABLED', Tags: MANAGED },
@@ -142,6 +144,16 @@ describe('blockDnsDomain', () => {
     const result = await block();
     expect(mutations()).toBe(0);
     expect(result).toMatchObject({ status: 'already-blocked', idempotentReplay: true });
+  });
+
+  it("pages through the group's rules with exact inputs, and finds the rule on a later page instead of adding it again", async () => {
+    givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+    r53Mock.on(ListFirewallRulesCommand).resolves({ FirewallRules: [{ FirewallRuleGroupId: GROUP, FirewallDomainListId: 'rslvr-fdl-someone-else', Action: 'ALLOW', Priority: 50 }], NextToken: 'page-2' });
+    r53Mock.on(ListFirewallRulesCommand, { NextToken: 'page-2' }).resolves({ FirewallRules: [{ FirewallRuleGroupId: GROUP, FirewallDomainListId: LIST, Action: 'BLOCK', BlockResponse: 'NXDOMAIN', Priority: 100 }] });
+    const result = await block();
+    expect(inputsOf(r53Mock, ListFirewallRulesCommand)).toEqual([{ FirewallRuleGroupId: GROUP }, { FirewallRuleGroupId: GROUP, NextToken: 'page-2' }]);
+    expect(r53Mock.commandCalls(CreateFirewallRuleCommand)).toHaveLength(0);
+    expect(result.status).toBe('already-blocked');
   });
 
   it('adds only the domain in an account whose VPC is associated already', async () => {

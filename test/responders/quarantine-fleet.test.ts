@@ -504,7 +504,8 @@ describe('quarantineInstance and load balancers', () => {
     ec2Mock.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
     const result = await quarantine();
     expect(inputsOf(elbv2Mock, DescribeTargetGroupsCommand)).toEqual([{ PageSize: 400 }]);
-    expect(inputsOf(elbv2Mock, DescribeTargetHealthCommand).map((i) => i.TargetGroupArn).sort()).toEqual([ADMIN_TG, WEB_TG].sort());
+    // The whole input, one call per target group of the instance's VPC (never the other VPC's group).
+    expect(inputsOf(elbv2Mock, DescribeTargetHealthCommand)).toEqual([{ TargetGroupArn: WEB_TG }, { TargetGroupArn: ADMIN_TG }]);
     expect(inputsOf(elbMock, DescribeLoadBalancersCommand)).toEqual([{ PageSize: 400 }]);
     expect(inputsOf(elbv2Mock, DeregisterTargetsCommand)).toEqual([{ TargetGroupArn: WEB_TG, Targets: [{ Id: INSTANCE_ID, Port: 80 }] }]);
     expect(inputsOf(elbMock, DeregisterInstancesFromLoadBalancerCommand)).toEqual([{ LoadBalancerName: LEGACY_LB, Instances: [{ InstanceId: INSTANCE_ID }] }]);
@@ -622,8 +623,12 @@ describe('planAutoScaling and planAutoScalingReturn', () => {
   it('attaches a detached instance and exits standby for one on standby, setting protection back', () => {
     expect(planAutoScalingReturn(record, { kind: 'no-group' }, { ...observed, desiredCapacity: 2 })).toMatchObject({ action: 'attach', protect: false });
     expect(
-      planAutoScalingReturn({ ...record, mode: 'standby' }, { kind: 'member', groupName: GROUP, lifecycleState: 'Standby', protectedFromScaleIn: true, group: observed }, observed),
+      planAutoScalingReturn({ ...record, mode: 'standby' }, { kind: 'member', groupName: GROUP, lifecycleState: 'Standby', protectedFromScaleIn: true, group: { ...observed, desiredCapacity: 2 } }, observed),
     ).toMatchObject({ action: 'exit-standby', protect: false });
+    // On standby in a group at its maximum size: ExitStandby would be refused, so it stays on standby.
+    expect(
+      planAutoScalingReturn({ ...record, mode: 'standby' }, { kind: 'member', groupName: GROUP, lifecycleState: 'Standby', protectedFromScaleIn: true, group: { ...observed, desiredCapacity: 3 } }, observed),
+    ).toMatchObject({ action: 'leave-out', outcome: 'skipped', api: 'autoscaling:ExitStandby', why: expect.stringContaining('maximum size') as unknown });
   });
 });
 
@@ -641,8 +646,8 @@ describe('releaseInstance with a fleet record', () => {
     classic: [{ loadBalancerName: LEGACY_LB, managedByGroup: false }],
   };
 
-  async function release(options: Partial<ReleaseOptions> = {}, mode: ResponderMode = 'enforce') {
-    await records.saveIfAbsent(await sealed({ ...recordOfDefaultInstance(ec2Incident().key, '2026-11-20T10:02:00.000Z'), autoScaling, loadBalancers }));
+  async function release(options: Partial<ReleaseOptions> = {}, mode: ResponderMode = 'enforce', recorded: AutoScalingRecord = autoScaling) {
+    await records.saveIfAbsent(await sealed({ ...recordOfDefaultInstance(ec2Incident().key, '2026-11-20T10:02:00.000Z'), autoScaling: recorded, loadBalancers }));
     givenInstance(ec2Mock, { enis: [{ id: ENI_A, groups: [ISOLATION_SG] }, { id: ENI_B, groups: [ISOLATION_SG] }], tags: { 'firebreak:status': 'quarantined' } });
     ec2Mock.on(DescribeSecurityGroupsCommand).resolves({
       SecurityGroups: [APP_SG, DB_SG, MON_SG].map((GroupId) => ({ GroupId, OwnerId: ACCOUNT, VpcId: VPC, GroupName: GroupId })),
@@ -665,6 +670,48 @@ describe('releaseInstance with a fleet record', () => {
     expect(inputsOf(elbMock, RegisterInstancesWithLoadBalancerCommand)).toEqual([{ LoadBalancerName: LEGACY_LB, Instances: [{ InstanceId: INSTANCE_ID }] }]);
     expect(result.actions.find((a) => a.target.includes('999999999999'))?.detail).toContain('Refused');
     expect(result.fleet?.autoScaling).toBe(`back in group ${GROUP}`);
+  });
+
+  it('takes an instance quarantine put on standby out of standby in its group (ExitStandby), and sets its protection back', async () => {
+    // What standby mode left: the instance still a member of the group, on standby, protected by quarantine.
+    asMock.on(DescribeAutoScalingInstancesCommand).resolves({
+      AutoScalingInstances: [
+        { InstanceId: INSTANCE_ID, AutoScalingGroupName: GROUP, LifecycleState: 'Standby', HealthStatus: 'HEALTHY', AvailabilityZone: `${REGION}a`, ProtectedFromScaleIn: true },
+      ],
+    });
+    asMock.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [group({ DesiredCapacity: 2 })] });
+    asMock.on(DescribeLifecycleHooksCommand).resolves({ LifecycleHooks: [] });
+    const result = await release({}, 'enforce', { ...autoScaling, mode: 'standby' });
+    expect(result.status).toBe('released');
+    expect(inputsOf(asMock, DescribeAutoScalingInstancesCommand)).toEqual([{ InstanceIds: [INSTANCE_ID] }]);
+    // The group it is still in is read once, through the membership (not again by the recorded name).
+    expect(inputsOf(asMock, DescribeAutoScalingGroupsCommand)).toEqual([{ AutoScalingGroupNames: [GROUP] }]);
+    expect(inputsOf(asMock, ExitStandbyCommand)).toEqual([{ AutoScalingGroupName: GROUP, InstanceIds: [INSTANCE_ID] }]);
+    expect(asMock.commandCalls(AttachInstancesCommand)).toHaveLength(0);
+    expect(inputsOf(asMock, SetInstanceProtectionCommand)).toEqual([{ AutoScalingGroupName: GROUP, InstanceIds: [INSTANCE_ID], ProtectedFromScaleIn: false }]);
+    // Out of standby first, then the protection it had before quarantine.
+    const order = asMock.calls().map((call) => call.args[0].constructor.name);
+    expect(order.indexOf('ExitStandbyCommand')).toBeLessThan(order.indexOf('SetInstanceProtectionCommand'));
+    expect(result.actions.find((a) => a.api === 'autoscaling:ExitStandby')).toMatchObject({ outcome: 'done', detail: expect.stringContaining('desired capacity will be 3') as unknown });
+    expect(result.fleet?.autoScaling).toBe(`back in group ${GROUP}`);
+  });
+
+  it('leaves an instance on standby there when its group is at its maximum size, saying so, rather than fail the release after the network is back', async () => {
+    // ExitStandby raises the desired capacity by one; past the maximum, Auto Scaling refuses it.
+    asMock.on(DescribeAutoScalingInstancesCommand).resolves({
+      AutoScalingInstances: [
+        { InstanceId: INSTANCE_ID, AutoScalingGroupName: GROUP, LifecycleState: 'Standby', HealthStatus: 'HEALTHY', AvailabilityZone: `${REGION}a`, ProtectedFromScaleIn: true },
+      ],
+    });
+    asMock.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [group({ DesiredCapacity: 4, MaxSize: 4 })] });
+    asMock.on(DescribeLifecycleHooksCommand).resolves({ LifecycleHooks: [] });
+    asMock.on(ExitStandbyCommand).rejects(sdkError('ValidationError', 400));
+    const result = await release({}, 'enforce', { ...autoScaling, mode: 'standby' });
+    expect(result.status).toBe('released');
+    expect(asMock.commandCalls(ExitStandbyCommand)).toHaveLength(0);
+    expect(asMock.commandCalls(SetInstanceProtectionCommand)).toHaveLength(0);
+    expect(result.actions.find((a) => a.api === 'autoscaling:ExitStandby')).toMatchObject({ outcome: 'skipped', detail: expect.stringContaining('maximum size') as unknown });
+    expect(result.fleet?.autoScaling).toContain('stays on standby');
   });
 
   it("leaves the instance out of a group at its maximum size, and out of the group's own target group, saying so", async () => {

@@ -190,6 +190,8 @@ describe('releaseCredentials: access keys', () => {
   it('detaches AWSDenyAll only when Firebreak attached it', async () => {
     const { records, incident } = await contained('Active', 'Inactive', true, [DENY_ALL]);
     await release(keyCredential, records, { incidentKey: incident.key });
+    // The read that decides whether the detach runs asks about the recorded user, and only that.
+    expect(iamMock.commandCalls(ListAttachedUserPoliciesCommand).map((c) => c.args[0].input)).toEqual([{ UserName: USER }]);
     expect(iamMock.commandCalls(DetachUserPolicyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: USER, PolicyArn: DENY_ALL }]);
 
     const before = new MemoryCredentialRecordStore();
@@ -199,6 +201,8 @@ describe('releaseCredentials: access keys', () => {
     iamMock.reset();
     givenUser('Inactive', [DENY_ALL]);
     await release(keyCredential, before, { incidentKey: incident.key });
+    // Firebreak did not attach it: the attached policies are not even read.
+    expect(iamMock.commandCalls(ListAttachedUserPoliciesCommand)).toHaveLength(0);
     expect(iamMock.commandCalls(DetachUserPolicyCommand)).toHaveLength(0);
     expect(iamMock.commandCalls(UpdateAccessKeyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: USER, AccessKeyId: KEY, Status: 'Active' }]);
   });

@@ -115,8 +115,25 @@ describe('copyEvidence', () => {
       /^2 forensic copies still pending in 444455556666 \(snap-0copy000000000001 of snap-0000000000000000a 10%, snap-0copy000000000002 of snap-0000000000000000b 10%\): custody recorded as pending/,
     );
     expect(storedRecord('snap-0000000000000000a')).toMatchObject({ status: 'pending', copySnapshotId: 'snap-0copy000000000001' });
+    // The custody record's evidence: each source and each copy described by its id alone, each where it lives.
+    const evidenceListing = {
+      OwnerIds: ['self'],
+      Filters: [
+        { Name: 'tag:firebreak:incident', Values: [KEY] },
+        { Name: 'tag:firebreak:instance', Values: [INSTANCE_ID] },
+      ],
+    };
+    const earlierCopies = { OwnerIds: ['self'], Filters: [{ Name: 'tag:firebreak:source-snapshot', Values: ['snap-0000000000000000a', 'snap-0000000000000000b'] }] };
+    const describedIn = (mock: typeof member) => mock.commandCalls(DescribeSnapshotsCommand).map((c) => c.args[0].input);
+    expect(describedIn(member)).toEqual([evidenceListing, { SnapshotIds: ['snap-0000000000000000a'] }, { SnapshotIds: ['snap-0000000000000000b'] }]);
+    expect(describedIn(forensic)).toEqual([earlierCopies, { SnapshotIds: ['snap-0copy000000000001'] }, { SnapshotIds: ['snap-0copy000000000002'] }]);
+    const [memberBefore, forensicBefore] = [describedIn(member).length, describedIn(forensic).length];
     complete('snap-0copy000000000001', 'snap-0copy000000000002');
     const result = await run();
+    // The second run follows the pending records: the sources are not described again, and each copy
+    // is polled in the forensic account by its id alone.
+    expect(describedIn(member).slice(memberBefore)).toEqual([evidenceListing]);
+    expect(describedIn(forensic).slice(forensicBefore)).toEqual([earlierCopies, { SnapshotIds: ['snap-0copy000000000001'] }, { SnapshotIds: ['snap-0copy000000000002'] }]);
     expect(forensic.commandCalls(CopySnapshotCommand)).toHaveLength(2);
 
     expect(member.commandCalls(DescribeSnapshotsCommand)[0]!.args[0].input).toEqual({
@@ -386,6 +403,76 @@ describe('stored custody records are claims', () => {
   it('refuses a record stored under another snapshot’s key', async () => {
     const read = await verifyStoredCustody(await stored(), mac, KEY, 'snap-0000000000000000b');
     expect(read?.verdict).toEqual({ valid: false, reason: 'the record names another incident or snapshot than its key' });
+  });
+});
+
+describe('DynamoDbCustodyStore', () => {
+  const SOURCE = 'snap-0000000000000000a';
+  const COPY = 'snap-0copy000000000001';
+  const PK = `custody#${KEY}#${SOURCE}`;
+  const pending: CustodyRecord = {
+    incidentKey: KEY,
+    instanceId: INSTANCE_ID,
+    sourceAccount: ACCOUNT,
+    region: REGION,
+    sourceVolumeId: 'vol-0root000000000001',
+    sourceSnapshotId: SOURCE,
+    source: snapshotReport(SOURCES[0]!),
+    forensicAccount: FORENSIC,
+    copySnapshotId: COPY,
+    copy: snapshotReport({ SnapshotId: COPY, State: 'pending', OwnerId: FORENSIC, Encrypted: true, KmsKeyId: KEY_ARN }),
+    kmsKeyId: KEY_ARN,
+    copiedAt: NOW.toISOString(),
+    copiedBy: { executionArn: EXECUTION, responder: 'copy-evidence', forensicRoleArn: `arn:aws:iam::${FORENSIC}:role/FirebreakForensicCopier` },
+    status: 'pending',
+  };
+  const completed: CustodyRecord = { ...pending, status: 'completed', confirmed: { at: NOW.toISOString(), copyState: 'completed' } };
+  // The KMS mock answers MAC bytes 1, 2, 3 for every message.
+  const sealedAs = (record: CustodyRecord): CustodyRecord => ({ ...record, seal: { scheme: 'firebreak-evidence-custody/v1', algorithm: 'HMAC_SHA_256', keyId: RECORD_KEY, mac: 'AQID' } });
+  /** The whole item: the key, the fields the CLI and the alarms read, the revision, the sealed record. */
+  const itemOf = (record: CustodyRecord, status: string, revision: number) => ({
+    pk: { S: PK },
+    incidentKey: { S: KEY },
+    sourceSnapshotId: { S: SOURCE },
+    copySnapshotId: { S: COPY },
+    forensicAccount: { S: FORENSIC },
+    copiedAt: { S: NOW.toISOString() },
+    status: { S: status },
+    revision: { N: String(revision) },
+    record: { S: JSON.stringify(sealedAs(record)) },
+  });
+
+  it('writes a new record once (attribute_not_exists(pk)), with exact inputs, and says when one exists', async () => {
+    expect(await custody.saveIfAbsent(pending)).toEqual({ outcome: 'saved', record: sealedAs(pending) });
+    expect(await custody.saveIfAbsent(pending)).toEqual({ outcome: 'exists', record: sealedAs(pending) });
+    const put = { TableName: 'state', Item: itemOf(pending, 'pending', 1), ConditionExpression: 'attribute_not_exists(pk)' };
+    expect(dynamo.commandCalls(PutItemCommand).map((c) => c.args[0].input)).toEqual([put, put]);
+  });
+
+  it('replaces a record only over the revision it read (revision = :revision), with exact inputs', async () => {
+    await custody.saveIfAbsent(pending);
+    dynamo.resetHistory();
+    expect((await custody.replace(completed, 1)).outcome).toBe('saved');
+    // A second run that read revision 1 too loses: nothing written over the first.
+    expect((await custody.replace(completed, 1)).outcome).toBe('conflict');
+    const put = { TableName: 'state', Item: itemOf(completed, 'completed', 2), ConditionExpression: 'revision = :revision', ExpressionAttributeValues: { ':revision': { N: '1' } } };
+    expect(dynamo.commandCalls(PutItemCommand).map((c) => c.args[0].input)).toEqual([put, put]);
+  });
+
+  it('replaces a record written before revisions only if it exists and still has none (attribute_exists(pk) AND attribute_not_exists(revision))', async () => {
+    dynamo.on(PutItemCommand).resolves({});
+    expect((await custody.replace(completed, undefined)).outcome).toBe('saved');
+    expect(dynamo.commandCalls(PutItemCommand).map((c) => c.args[0].input)).toEqual([
+      { TableName: 'state', Item: itemOf(completed, 'completed', 1), ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(revision)' },
+    ]);
+  });
+
+  it('reads the record by its key, consistently, with exact input, and gives back its revision', async () => {
+    await custody.saveIfAbsent(pending);
+    const read = await custody.get(KEY, SOURCE);
+    expect(dynamo.commandCalls(GetItemCommand).map((c) => c.args[0].input)).toEqual([{ TableName: 'state', Key: { pk: { S: PK } }, ConsistentRead: true }]);
+    expect(read).toEqual({ record: sealedAs(pending), verdict: { valid: true }, revision: 1 });
+    expect(await custody.get(KEY, 'snap-0000000000000000b')).toBeUndefined();
   });
 });
 

@@ -91,12 +91,24 @@ describe('cdk-nag AwsSolutions checks', () => {
     );
   });
 
-  it('still fail the synth on a wildcard nobody justified (acknowledgments are per finding)', async () => {
+  it('still fail the synth on a wildcard ARN pattern nobody justified (acknowledgments are per finding: per role and resource pattern)', async () => {
     const { error, violations } = await synthesizeWithNag((stack) => {
       const role = stack.node.findAll().find((c): c is iam.Role => c instanceof iam.Role && c.node.path.includes('ResponderTriage'))!;
       role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::evidence/*'] }));
     });
     expect(violations.map((violation) => violation.ruleName)).toEqual(['AwsSolutions-IAM5[Resource::arn:aws:s3:::evidence/*]']);
+    expect(error).toBeInstanceOf(Error);
+  });
+
+  it('fail the synth on Resource "*" only in a role that holds no "*" yet: the finding names no action, so wildcard-resources.test.ts pins the actions', async () => {
+    // The finding for "*" is AwsSolutions-IAM5[Resource::*], whatever the actions. Responder and
+    // state-machine roles acknowledge it for X-Ray (and logs delivery), so a new action on "*"
+    // there passes cdk-nag; the allow-list in wildcard-resources.test.ts is what fails then.
+    const { error, violations } = await synthesizeWithNag((stack) => {
+      const role = stack.node.findAll().find((c): c is iam.Role => c instanceof iam.Role && c.node.path.endsWith('Dispatcher/StateMachine/EventsRole'))!;
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutAccountPublicAccessBlock'], resources: ['*'] }));
+    });
+    expect(violations.map((violation) => violation.ruleName)).toEqual(['AwsSolutions-IAM5[Resource::*]']);
     expect(error).toBeInstanceOf(Error);
   });
 });
