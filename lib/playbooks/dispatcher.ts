@@ -295,8 +295,9 @@ export function compileDispatcher(options: DispatcherOptions): CompiledStateMach
       Resource: LAMBDA_INVOKE_RESOURCE,
       Parameters: {
         FunctionName: `\${${functionPlaceholder(TRIAGE_RESPONDER)}}`,
-        // The event and about 60 bytes: an event EventBridge accepts (up to 256 KB) fits within Step
-        // Functions' 256 KiB here. The routing table is triage's own (its environment).
+        // The task's input is the event and about 200 bytes (the function's ARN, the keys, a
+        // 24-character timestamp): only an event within that of Step Functions' 256 KiB still fails
+        // here. The routing table is triage's own (its environment).
         Payload: { 'event.$': '$', 'receivedAt.$': '$$.Execution.StartTime' },
       },
       // No ResultPath, here and in the Catch: the result replaces the input (the default, `$`)

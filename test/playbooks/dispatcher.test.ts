@@ -74,7 +74,7 @@ describe('compileDispatcher', () => {
       Catch: [{ ErrorEquals: ['States.ALL'], Next: S.triageFailed }],
     });
     // Step Functions fails a task whose input is over 256 KiB past every Catch: the Triage state's
-    // input is the event and, besides, the payload's two keys and a timestamp (about 60 bytes).
+    // input is the event and, besides, the function's ARN, the keys and a timestamp (about 200 bytes).
     expect(Object.keys((definition.States[S.triage]!.Parameters as { Payload: object }).Payload)).toEqual(['event.$', 'receivedAt.$']);
     expect(definition.States[S.triage]).not.toHaveProperty('ResultPath');
     expect((definition.States[S.triage]!.Catch as object[])[0]).not.toHaveProperty('ResultPath');
