@@ -18,7 +18,7 @@ import { formatPlaybookError } from '../playbooks/errors';
 import { playbookJsonSchemaText, PLAYBOOK_SCHEMA_FILE } from '../playbooks/json-schema';
 import { validatePlaybookPaths } from '../playbooks/loader';
 import type { Playbook, Step } from '../playbooks/model';
-import { routingTableFor } from '../playbooks/routing';
+import { routingEnvironment, routingTableFor, routingTableFromEnvironment } from '../playbooks/routing';
 import type { TriageDecision } from '../playbooks/triage';
 import { triage } from '../playbooks/triage';
 import { SHIPPED_PLAYBOOKS_DIR } from '../stack/package-root';
@@ -183,11 +183,9 @@ async function simulate(options: SimulateOptions, setExitCode: (code: number) =>
     setExitCode(1);
     return;
   }
-  // Placeholder ARNs: simulation never starts anything, the shape only matters to --json readers.
-  const arns = Object.fromEntries(
-    playbooks.map((playbook) => [playbook.name, `arn:aws:states:${incident.region}:000000000000:stateMachine:firebreak-${playbook.name}`]),
-  );
-  const decision = triage(incident, routingTableFor(playbooks, arns, { forceDryRun: false }));
+  // The routing table as a deployment gives it to triage: written into the function's environment
+  // (compressed) and read back from it, so that simulate decides exactly as the deployed triage does.
+  const decision = triage(incident, routingTableFromEnvironment(routingEnvironment(routingTableFor(playbooks, { forceDryRun: false }))));
   const playbook = playbooks.find((candidate) => candidate.name === decision.playbook);
 
   if (options.json === true) {

@@ -57,6 +57,13 @@ export const SECURITY_ENV = {
    */
   playbookSteps: 'FIREBREAK_PLAYBOOK_STEPS',
   /**
+   * The routing table the stack writes from the automatic playbooks (set on triage): each one's
+   * match, priority, mode and steps, in the order the dispatcher lists their state machines, with
+   * the deploy-time settings; JSON, deflated, base64 (lib/playbooks/routing.ts). Unset or unreadable:
+   * triage refuses every event (kept and alerted by the dispatcher).
+   */
+  routingTable: 'FIREBREAK_ROUTING_TABLE',
+  /**
    * The responder's own member-account role that writes role policies (`<sessionRevokerRoleName>-<responder>`),
    * separate from its member role and trusted by it alone; its role-policy IAM clients assume it.
    * Set only on the responders whose steps write role policies, when member roles are configured.

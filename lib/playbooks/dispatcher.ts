@@ -3,6 +3,14 @@
  * (Lambda) on the raw event, then starts the chosen playbook's Standard state machine under a
  * deterministic execution name, alerts, or ends. Pure ASL generation, like the playbook compiler.
  *
+ * The Triage state's input is the event and its receive time, nothing else: Step Functions fails a
+ * task whose input passes 256 KiB with States.DataLimitExceeded, which no Catch handles, and an
+ * EventBridge event may itself be up to 256 KB. Triage reads the routing table from its own
+ * environment (lib/playbooks/routing.ts) and answers the chosen playbook's name and index; the
+ * dispatcher's definition lists the routed playbooks' state machine ARNs in the same order, and
+ * starts the one at that index only when the name listed there is the one triage answered. A
+ * manual playbook (release) is in neither list, nor in the dispatcher's IAM policy.
+ *
  * Why Express: EventBridge delivers at least once and findings can arrive in storms; Express is
  * billed by duration rather than per transition and accepts 100,000 starts per second. It cannot
  * `.sync` or `.waitForTaskToken` (https://docs.aws.amazon.com/step-functions/latest/dg/choosing-workflow-type.html),
@@ -64,6 +72,8 @@ export const DISPATCHER_STATES = {
   triage: 'Triage',
   triageFailed: 'TriageFailed',
   route: 'RouteDecision',
+  deployedPlaybook: 'DeployedPlaybook',
+  unknownPlaybook: 'UnknownPlaybook',
   startPlaybook: 'StartPlaybook',
   duplicateDelivery: 'DuplicateDelivery',
   alertOnly: 'AlertTriageOnly',
@@ -90,12 +100,11 @@ export const DISPATCHER_STATES = {
 /** What `compileDispatcher` needs to know. */
 export interface DispatcherOptions {
   /**
-   * The routing table triage receives, JSON with each playbook's state machine ARN written as its
-   * `${Sm_<name>}` placeholder (see `stateMachinePlaceholder`).
+   * The routed (automatic) playbooks' names in the order of triage's routing table, a playbook's
+   * index being its position (`routedPlaybookNames` in lib/playbooks/routing.ts). Their state
+   * machine ARNs are written in the same order, each as its `${Sm_<name>}` placeholder.
    */
-  readonly routing: unknown;
-  /** Playbook names whose `${Sm_<name>}` placeholders the routing table uses. */
-  readonly playbooks: readonly string[];
+  readonly routedPlaybooks: readonly string[];
   /** Mode shown on alerts that have no triage decision (dispatch failures); the deployment's mode. */
   readonly alertMode: ResponderMode;
 }
@@ -206,64 +215,40 @@ function envelopeStates(): Record<string, AslState> {
   };
 }
 
-/** Compiles the dispatcher's Express state machine definition. */
-export function compileDispatcher(options: DispatcherOptions): CompiledStateMachine {
-  const dispatchFailureCatch = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.dispatchError', Next: STATES.keptEventReady }];
-  const states: Record<string, AslState> = {
-    [STATES.triage]: {
-      Type: 'Task',
-      Comment: 'Parse the event into an incident, pick the playbook, apply the gates, name the execution.',
-      Resource: LAMBDA_INVOKE_RESOURCE,
-      Parameters: {
-        FunctionName: `\${${functionPlaceholder(TRIAGE_RESPONDER)}}`,
-        Payload: { 'event.$': '$', routing: options.routing, 'receivedAt.$': '$$.Execution.StartTime' },
-      },
-      // No ResultPath, here and in the Catch: the result replaces the input (the default, `$`)
-      // rather than being written into it. A ResultPath below `$` on an input that is not an object
-      // fails with States.ResultPathMatchFailure, and so would the Catch's
-      // (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultpath.html).
-      // From here on the state data is always an object, at no extra transition. (An explicit
-      // `ResultPath: '$'` would mean the same, but aws-local-stepfunctions 3.0 mishandles it.)
-      ResultSelector: { triage: { 'decision.$': '$.Payload' } },
-      Retry: [quickRetry(LAMBDA_TRANSIENT)],
-      Catch: [{ ErrorEquals: ['States.ALL'], Next: STATES.triageFailed }],
-      Next: STATES.route,
-    },
-    [STATES.triageFailed]: {
-      Type: 'Pass',
-      Comment: 'Triage failed: put its error where every dispatch failure has it, then keep and alert the event.',
-      Parameters: { 'dispatchError.$': '$' },
-      Next: STATES.keptEventReady,
-    },
-    [STATES.route]: {
+/**
+ * The states that start the chosen playbook (none without a routed playbook). `DeployedPlaybook`
+ * lets through only a decision whose index and name are those of one routed playbook: the ARN list
+ * and triage's routing table are written from one list, so they agree, and a triage that disagrees
+ * is a dispatch failure, kept and alerted, never the start of another playbook. It also keeps every
+ * index `States.ArrayGetItem` would fail on (out of range, not a whole number) out of
+ * StartPlaybook's Parameters; a comparison with a value of another type is false, never an error.
+ * `StartPlaybook` then takes the ARN at that index of the list written here: the dispatcher starts
+ * only the state machines of its definition, which are those its role may start.
+ */
+function playbookStates(routed: readonly string[], dispatchFailureCatch: readonly Record<string, unknown>[]): Record<string, AslState> {
+  // The placeholders are replaced before Step Functions reads the definition (CloudFormation's
+  // DefinitionSubstitutions; the game day's applySubstitutions): the ARNs are what the function
+  // parses, and an ARN has none of the characters an intrinsic string escapes.
+  const arns = routed.map((name) => `'\${${stateMachinePlaceholder(name)}}'`).join(', ');
+  return {
+    [STATES.deployedPlaybook]: {
       Type: 'Choice',
-      Choices: [
-        // A Choice rule on a missing path is a runtime error that would end the execution unhandled.
-        // (`Not IsPresent` rather than `IsPresent: false`, which aws-local-stepfunctions 3.0 never matches.)
-        { Not: { Variable: `${DECISION}.outcome`, IsPresent: true }, Next: STATES.unknownOutcome },
-        // StartPlaybook reads the playbook's part of the decision: without it (an older triage), the
-        // event is kept and alerted as an unknown outcome.
-        {
-          And: [
-            { Variable: `${DECISION}.outcome`, StringEquals: 'start-playbook' },
-            { Variable: `${DECISION}.playbookDecision`, IsPresent: true },
-          ],
-          Next: STATES.startPlaybook,
-        },
-        // Alert-only and invalid keep the event (triage's bounded copy) when their alert or the event
-        // fails: without it (an older triage), the event is kept and alerted as an unknown outcome.
-        { And: [{ Variable: `${DECISION}.outcome`, StringEquals: 'alert-only' }, { Variable: KEPT, IsPresent: true }], Next: STATES.alertOnly },
-        { Variable: `${DECISION}.outcome`, StringEquals: 'ignore', Next: STATES.ignored },
-        { And: [{ Variable: `${DECISION}.outcome`, StringEquals: 'invalid' }, { Variable: KEPT, IsPresent: true }], Next: STATES.keepInvalidEvent },
-      ],
-      Default: STATES.unknownOutcome,
+      Comment: 'Start only a playbook of the routing table, at its own index: the ARN is taken by that index.',
+      Choices: routed.map((name, index) => ({
+        And: [
+          { Variable: `${DECISION}.playbookIndex`, NumericEquals: index },
+          { Variable: `${DECISION}.playbook`, StringEquals: name },
+        ],
+        Next: STATES.startPlaybook,
+      })),
+      Default: STATES.unknownPlaybook,
     },
     [STATES.startPlaybook]: {
       Type: 'Task',
       Comment: 'Start the playbook under the deterministic execution name: a duplicate delivery is refused by name.',
       Resource: 'arn:aws:states:::states:startExecution',
       Parameters: {
-        'StateMachineArn.$': `${DECISION}.stateMachineArn`,
+        'StateMachineArn.$': `States.ArrayGetItem(States.Array(${arns}), ${DECISION}.playbookIndex)`,
         'Name.$': `${DECISION}.executionName`,
         Input: {
           'incident.$': `${DECISION}.incident`,
@@ -295,6 +280,76 @@ export function compileDispatcher(options: DispatcherOptions): CompiledStateMach
     [STATES.duplicateDelivery]: {
       Type: 'Succeed',
       Comment: 'This incident revision already has its playbook execution: a duplicate delivery starts nothing new.',
+    },
+  };
+}
+
+/** Compiles the dispatcher's Express state machine definition. */
+export function compileDispatcher(options: DispatcherOptions): CompiledStateMachine {
+  const routed = options.routedPlaybooks;
+  const dispatchFailureCatch = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.dispatchError', Next: STATES.keptEventReady }];
+  const states: Record<string, AslState> = {
+    [STATES.triage]: {
+      Type: 'Task',
+      Comment: 'Parse the event into an incident, pick the playbook, apply the gates, name the execution.',
+      Resource: LAMBDA_INVOKE_RESOURCE,
+      Parameters: {
+        FunctionName: `\${${functionPlaceholder(TRIAGE_RESPONDER)}}`,
+        // The task's input is the event and about 200 bytes (the function's ARN, the keys, a
+        // 24-character timestamp): only an event within that of Step Functions' 256 KiB still fails
+        // here. The routing table is triage's own (its environment).
+        Payload: { 'event.$': '$', 'receivedAt.$': '$$.Execution.StartTime' },
+      },
+      // No ResultPath, here and in the Catch: the result replaces the input (the default, `$`)
+      // rather than being written into it. A ResultPath below `$` on an input that is not an object
+      // fails with States.ResultPathMatchFailure, and so would the Catch's
+      // (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultpath.html).
+      // From here on the state data is always an object, at no extra transition. (An explicit
+      // `ResultPath: '$'` would mean the same, but aws-local-stepfunctions 3.0 mishandles it.)
+      ResultSelector: { triage: { 'decision.$': '$.Payload' } },
+      Retry: [quickRetry(LAMBDA_TRANSIENT)],
+      Catch: [{ ErrorEquals: ['States.ALL'], Next: STATES.triageFailed }],
+      Next: STATES.route,
+    },
+    [STATES.triageFailed]: {
+      Type: 'Pass',
+      Comment: 'Triage failed: put its error where every dispatch failure has it, then keep and alert the event.',
+      Parameters: { 'dispatchError.$': '$' },
+      Next: STATES.keptEventReady,
+    },
+    [STATES.route]: {
+      Type: 'Choice',
+      Choices: [
+        // A Choice rule on a missing path is a runtime error that would end the execution unhandled.
+        // (`Not IsPresent` rather than `IsPresent: false`, which aws-local-stepfunctions 3.0 never matches.)
+        { Not: { Variable: `${DECISION}.outcome`, IsPresent: true }, Next: STATES.unknownOutcome },
+        // StartPlaybook reads the playbook's part of the decision, its name and index: without them
+        // (an older triage), the event is kept and alerted as an unknown outcome.
+        {
+          And: [
+            { Variable: `${DECISION}.outcome`, StringEquals: 'start-playbook' },
+            ...['playbookDecision', 'playbook', 'playbookIndex'].map((field) => ({ Variable: `${DECISION}.${field}`, IsPresent: true })),
+          ],
+          Next: routed.length > 0 ? STATES.deployedPlaybook : STATES.unknownPlaybook,
+        },
+        // Alert-only and invalid keep the event (triage's bounded copy) when their alert or the event
+        // fails: without it (an older triage), the event is kept and alerted as an unknown outcome.
+        { And: [{ Variable: `${DECISION}.outcome`, StringEquals: 'alert-only' }, { Variable: KEPT, IsPresent: true }], Next: STATES.alertOnly },
+        { Variable: `${DECISION}.outcome`, StringEquals: 'ignore', Next: STATES.ignored },
+        { And: [{ Variable: `${DECISION}.outcome`, StringEquals: 'invalid' }, { Variable: KEPT, IsPresent: true }], Next: STATES.keepInvalidEvent },
+      ],
+      Default: STATES.unknownOutcome,
+    },
+    ...(routed.length > 0 ? playbookStates(routed, dispatchFailureCatch) : {}),
+    [STATES.unknownPlaybook]: {
+      Type: 'Pass',
+      Comment: 'Triage chose a playbook this dispatcher does not start: handle it as a dispatch failure.',
+      Parameters: {
+        Error: UNKNOWN_TRIAGE_OUTCOME_ERROR,
+        Cause: 'Triage chose a playbook that is not among the automatic playbooks this dispatcher starts, or not at the index it answered; the decision is in the execution history.',
+      },
+      ResultPath: '$.dispatchError',
+      Next: STATES.keptEventReady,
     },
     [STATES.alertOnly]: alertTask(
       'No playbook acts on this incident (or a gate held it back): tell people, change nothing.',
@@ -441,7 +496,7 @@ export function compileDispatcher(options: DispatcherOptions): CompiledStateMach
       functionPlaceholder(TRIAGE_RESPONDER),
       INVALID_EVENT_QUEUE_PLACEHOLDER,
       STATE_TABLE_PLACEHOLDER,
-      ...[...options.playbooks].sort().map(stateMachinePlaceholder),
+      ...[...routed].sort().map(stateMachinePlaceholder),
     ],
   };
 }

@@ -44,7 +44,11 @@ export type TriageOutcome = 'start-playbook' | 'alert-only' | 'ignore' | 'invali
 export interface TriageDecision {
   readonly outcome: TriageOutcome;
   readonly playbook: string | null;
-  readonly stateMachineArn: string | null;
+  /**
+   * The playbook's index in the deployed routing table (lib/playbooks/routing.ts): the dispatcher
+   * starts the state machine at this index of its own list, and only when the name there is `playbook`.
+   */
+  readonly playbookIndex: number | null;
   /** Deterministic per incident revision: a duplicate delivery maps to the same name. */
   readonly executionName: string | null;
   /** The mode the playbook runs in; dry-run when nothing starts (nothing will be changed). */
@@ -140,7 +144,7 @@ function noStart(
   reasons: string[],
   mode: ResponderMode = 'dry-run',
 ): TriageDecision {
-  return { outcome, playbook: null, stateMachineArn: null, executionName: null, mode, steps: [], reasons, incident, error: null };
+  return { outcome, playbook: null, playbookIndex: null, executionName: null, mode, steps: [], reasons, incident, error: null };
 }
 
 /**
@@ -291,7 +295,7 @@ function route(incident: Incident, routing: RoutingTable, reasonsSoFar: readonly
   return {
     outcome: 'start-playbook',
     playbook: chosen.name,
-    stateMachineArn: chosen.stateMachineArn,
+    playbookIndex: chosen.index,
     executionName: executionNameFor(incident),
     mode,
     steps: [...chosen.steps],
@@ -338,7 +342,7 @@ export function tooLargeToHandOn(decision: TriageDecision, bytes: number, budget
   return {
     outcome: 'alert-only',
     playbook: null,
-    stateMachineArn: null,
+    playbookIndex: null,
     executionName: null,
     mode: 'dry-run',
     steps: [],
@@ -356,7 +360,7 @@ export function invalidEventDecision(error: EventParseError): TriageDecision {
   return {
     outcome: 'invalid',
     playbook: null,
-    stateMachineArn: null,
+    playbookIndex: null,
     executionName: null,
     mode: 'dry-run',
     steps: [],

@@ -1,7 +1,8 @@
 /**
  * The triage Lambda's handler: it parses the raw event and calls the pure `triage`
- * (lib/playbooks/triage.ts). It never throws for a bad event (the dispatcher alerts and keeps it),
- * but refuses a malformed routing table (a deployment bug).
+ * (lib/playbooks/triage.ts) with the routing table of its own environment. It never throws for a
+ * bad event (the dispatcher alerts and keeps it), but refuses every event while its routing table
+ * is missing or malformed (a deployment bug).
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import * as z from '../contracts/zod-mini';
@@ -9,7 +10,7 @@ import { servedAccountsFromEnvironment } from '../contracts/security';
 import type { Incident } from '../incident/model';
 import { EventParseError, parseEvent } from '../incident/parse';
 import type { RoutingTable } from '../playbooks/routing';
-import { parseRoutingTable, RoutingTableError } from '../playbooks/routing';
+import { RoutingTableError, routingTableFromEnvironment } from '../playbooks/routing';
 import type { PlaybookDecision, TriageDecision, TriageDeployment } from '../playbooks/triage';
 import { TRIAGE_ANSWER_BUDGET_BYTES, invalidEventDecision, playbookDecisionOf, tooLargeToHandOn, triage } from '../playbooks/triage';
 import { payloadBytesOver } from '../contracts/payload-size';
@@ -21,20 +22,23 @@ import type { TriageRecordWrite } from './triage-record';
 import { triageRecordWrite } from './triage-record';
 
 /**
- * What the dispatcher sends the triage Lambda: `{ event, routing, receivedAt? }`, `receivedAt`
- * being when the event reached Firebreak (ISO 8601; defaults to now). The event is parsed on its own.
+ * What the dispatcher sends the triage Lambda: `{ event, receivedAt? }`, `receivedAt` being when
+ * the event reached Firebreak (ISO 8601; defaults to now). The event is parsed on its own. Nothing
+ * else: the routing table is the function's own (its environment), never the input's, so that the
+ * Triage state's input is the event and a few bytes (docs/security.md §D4).
  */
 const triageEnvelopeSchema = z.looseObject({
-  routing: z.unknown(),
   receivedAt: z.optional(z.iso.datetime({ offset: true })),
 });
 
 export interface TriageHandlerDependencies {
   readonly logger: Logger | IncidentLogger;
   /**
-   * The triage Lambda's environment (the stack's variables): FIREBREAK_SECURITY_ACCOUNT_ID,
-   * FIREBREAK_SERVED_ACCOUNT_IDS, FIREBREAK_ORGANIZATION_ID, FIREBREAK_MEMBER_ROLE_NAME. Without a
-   * readable security account id every incident is refused (alerted, never acted upon).
+   * The triage Lambda's environment (the stack's variables): FIREBREAK_ROUTING_TABLE,
+   * FIREBREAK_SECURITY_ACCOUNT_ID, FIREBREAK_SERVED_ACCOUNT_IDS, FIREBREAK_ORGANIZATION_ID,
+   * FIREBREAK_MEMBER_ROLE_NAME. Without a readable routing table every event is refused (the
+   * dispatcher keeps and alerts it); without a readable security account id every incident is
+   * refused (alerted, never acted upon).
    */
   readonly environment: Readonly<Record<string, string | undefined>>;
   /** The clock of triage's record entry (the game day's simulated one); default: the wall clock. */
@@ -60,35 +64,29 @@ export type RecordedTriageDecision = TriageDecision & {
 
 /**
  * The triage Lambda's logic. A bad event yields outcome `invalid` (never a throw: the dispatcher
- * alerts and dead-letters it); a malformed routing table or input throws `RoutingTableError`.
+ * alerts and dead-letters it); a missing or malformed routing table, or a malformed input, throws
+ * `RoutingTableError`.
  */
 export function createTriageHandler(dependencies: TriageHandlerDependencies): (input: unknown) => Promise<RecordedTriageDecision> {
   // Read once: the environment is the deployment's, fixed for the life of the function.
   const deployment: TriageDeployment = { servedAccounts: servedAccountsFromEnvironment(dependencies.environment) };
+  // Read and checked once, at module load. A table that cannot be read fails every invocation with
+  // its own error rather than the cold start: the dispatcher then keeps and alerts each event with
+  // the error named (a failed init would name none), and the function's error alarm fires.
+  const routing = routingTableOf(dependencies);
   // Triage is on every event's path: a retention that cannot be read must not stop dispatch (the
   // other responders fail their cold start on it, naming the variable). Its record entry then keeps
   // the default retention, and the error is logged at every cold start until the variable is fixed.
   const retentionDays = triageRetentionDays(dependencies);
   const now = dependencies.now ?? (() => new Date());
   const answerBudgetBytes = dependencies.answerBudgetBytes ?? TRIAGE_ANSWER_BUDGET_BYTES;
-  // The routing table is part of the dispatcher's definition: every invocation of a deployment
-  // carries the same one. Parsed once and kept with its JSON text; a table that differs in any way
-  // (another deployment, a tampered payload) is parsed and checked afresh.
-  let routingCache: { readonly text: string; readonly table: RoutingTable } | undefined;
-  const routingOf = (raw: unknown): RoutingTable => {
-    const text = JSON.stringify(raw) ?? '';
-    if (routingCache?.text === text) return routingCache.table;
-    const table = deepFreeze(parseRoutingTable(raw));
-    routingCache = { text, table };
-    return table;
-  };
   return async (input: unknown) => {
     const startedAt = now();
+    if (routing instanceof RoutingTableError) throw routing;
     const envelope = triageEnvelopeSchema.safeParse(input);
     if (!envelope.success) {
       throw new RoutingTableError(`malformed triage input: ${envelope.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
     }
-    const routing = routingOf(envelope.data.routing);
     const event = (input as { event?: unknown }).event;
     const kept = keptEventOf(event);
     const receivedAt = envelope.data.receivedAt === undefined ? undefined : new Date(envelope.data.receivedAt);
@@ -129,6 +127,17 @@ function answerOf(decision: TriageDecision, times: { readonly startedAt: Date; r
     ...(record === undefined ? {} : { record }),
     ...(decision.outcome === 'start-playbook' ? { playbookDecision: playbookDecisionOf(decision) } : {}),
   };
+}
+
+/** The routing table of triage's environment, frozen; or, logged once, why it cannot be read. */
+function routingTableOf(dependencies: TriageHandlerDependencies): RoutingTable | RoutingTableError {
+  try {
+    return deepFreeze(routingTableFromEnvironment(dependencies.environment));
+  } catch (error) {
+    if (!(error instanceof RoutingTableError)) throw error;
+    dependencies.logger.error(`${error.message}: triage refuses every event until the deployment is fixed`);
+    return error;
+  }
 }
 
 /** Freezes a parsed table all the way down, so that no decision can change what the next one reads. */

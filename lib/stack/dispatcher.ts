@@ -3,7 +3,8 @@
  * triage on every event and starts its playbook under a deterministic execution name, so duplicate
  * deliveries end at ExecutionAlreadyExists (exactly once out). Events it cannot parse or dispatch
  * wait in the unprocessable-events queue with the reason. It never starts a manual playbook
- * (release): not routed by triage, and not in its IAM policy either.
+ * (release): not routed by triage, not among the ARNs its definition lists, and not in its IAM
+ * policy either.
  */
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -14,9 +15,7 @@ import type { CompiledStateMachine } from '../playbooks/compile';
 import { ALERT_RESPONDER, functionPlaceholder } from '../playbooks/compile';
 import { compileDispatcher, INVALID_EVENT_QUEUE_PLACEHOLDER, STATE_TABLE_PLACEHOLDER, stateMachinePlaceholder, TRIAGE_RESPONDER } from '../playbooks/dispatcher';
 import { STATE_KEY_PREFIX } from '../contracts/security';
-import type { Playbook } from '../playbooks/model';
-import { isAutomatic } from '../playbooks/model';
-import { routingTableFor } from '../playbooks/routing';
+import { routedPlaybookNames } from '../playbooks/routing';
 import type { AlertChannels } from './alerting';
 import { CompiledStateMachineConstruct } from './compiled-state-machine';
 import { stateMachineNameIfValid } from './defaults';
@@ -27,13 +26,9 @@ import type { Responders } from './responders';
 import type { IncidentState } from './state';
 
 export interface DispatcherProps {
-  /** Every deployed playbook; the automatic ones are routed. */
-  readonly playbooks: readonly Playbook[];
   readonly playbookMachines: PlaybookMachines;
-  /** Triage and publish-alert. */
+  /** Triage (with the routing table of the automatic playbooks, which the dispatcher starts) and publish-alert. */
   readonly responders: Responders;
-  /** Routes every playbook in dry-run when true (the deployment's mode), whatever its own `mode`. */
-  readonly forceDryRun: boolean;
   readonly channels: AlertChannels;
   readonly logRetention: logs.RetentionDays;
   /** The state table: the dispatcher appends triage's entry to `incident#` items (UpdateItem only). */
@@ -57,16 +52,13 @@ export class Dispatcher extends Construct {
       channels: props.channels,
     });
     const queue = this.unprocessableEventsQueue.queue;
-    const routed = props.playbooks.filter(isAutomatic);
-    const placeholders = Object.fromEntries(routed.map((playbook) => [playbook.name, `\${${stateMachinePlaceholder(playbook.name)}}`]));
-    this.compiled = compileDispatcher({
-      routing: routingTableFor(routed, placeholders, { forceDryRun: props.forceDryRun }),
-      playbooks: routed.map((playbook) => playbook.name),
-      alertMode: props.forceDryRun ? 'dry-run' : 'enforce',
-    });
+    // The automatic playbooks, in the order of triage's routing table: triage answers an index into it.
+    const routing = props.responders.routing;
+    const routed = routedPlaybookNames(routing);
+    this.compiled = compileDispatcher({ routedPlaybooks: routed, alertMode: routing.settings.forceDryRun ? 'dry-run' : 'enforce' });
     const triage = props.responders.functionOf(TRIAGE_RESPONDER).function;
     const alert = props.responders.functionOf(ALERT_RESPONDER).function;
-    const machineArns = routed.map(({ name }) => props.playbookMachines.stateMachineOf(name).stateMachineArn);
+    const machineArns = routed.map((name) => props.playbookMachines.stateMachineOf(name).stateMachineArn);
     const machine = new CompiledStateMachineConstruct(this, 'Dispatcher', {
       compiled: this.compiled,
       type: sfn.StateMachineType.EXPRESS,
@@ -77,7 +69,7 @@ export class Dispatcher extends Construct {
         [functionPlaceholder(ALERT_RESPONDER)]: alert.functionArn,
         [INVALID_EVENT_QUEUE_PLACEHOLDER]: queue.queueUrl,
         [STATE_TABLE_PLACEHOLDER]: props.state.table.tableName,
-        ...Object.fromEntries(routed.map(({ name }, index) => [stateMachinePlaceholder(name), machineArns[index]!])),
+        ...Object.fromEntries(routed.map((name, index) => [stateMachinePlaceholder(name), machineArns[index]!])),
       },
       invokes: [triage, alert],
       statements: [

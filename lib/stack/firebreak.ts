@@ -135,10 +135,8 @@ export class Firebreak extends Construct {
     this.approverPolicy = this.approvals?.approverPolicy;
 
     const dispatcher = new Dispatcher(this, 'Dispatch', {
-      playbooks: this.playbooks,
       playbookMachines,
       responders,
-      forceDryRun,
       channels,
       logRetention,
       state,

@@ -17,6 +17,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { IConstruct } from 'constructs';
+import { SECURITY_ENV } from '../contracts/security';
 import type { PlannedStatement } from './iam-scopes';
 import { acknowledgeWildcardResources } from './iam-scopes';
 import { PREBUILT_LAMBDAS_DIR, PROJECT_ROOT, responderEntry } from './package-root';
@@ -220,21 +221,29 @@ export function environmentSize(scope: IConstruct, environment: Readonly<Record<
   return Object.entries(environment).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + resolvedBytes(stack.resolve(value)), 0);
 }
 
+/** What to do when a variable the stack writes from the playbooks is the largest of an environment over the limit. */
+const ENVIRONMENT_ADVICE: Readonly<Record<string, string>> = {
+  [SECURITY_ENV.routingTable]:
+    "The routing table (every automatic playbook's match, priority, mode and steps, compressed) grows with the automatic playbooks: " +
+    'deploy fewer of them, or give them shorter match lists (finding types, alarm names).',
+};
+const DEFAULT_ENVIRONMENT_ADVICE = 'Deploy fewer playbooks with steps of this responder, or give their steps fewer distinct options.';
+
 /**
  * Fails the synth, naming the function and its largest variables, when its environment would pass
- * Lambda's 4 KB: the deployment would fail later and less clearly. The lists the stack writes from
- * the playbooks (FIREBREAK_PLAYBOOK_RAILS, FIREBREAK_PLAYBOOK_STEPS) grow with them.
+ * Lambda's 4 KB: the deployment would fail later and less clearly. The values the stack writes from
+ * the playbooks (FIREBREAK_PLAYBOOK_RAILS, FIREBREAK_PLAYBOOK_STEPS, triage's FIREBREAK_ROUTING_TABLE)
+ * grow with them.
  */
 export function assertEnvironmentFits(scope: IConstruct, responder: string, environment: Readonly<Record<string, string>>): void {
   const size = environmentSize(scope, environment);
   if (size <= LAMBDA_ENVIRONMENT_LIMIT_BYTES) return;
-  const largest = Object.keys(environment)
+  const bySize = Object.keys(environment)
     .map((name) => ({ name, size: environmentSize(scope, { [name]: environment[name] as string }) }))
-    .sort((a, b) => b.size - a.size)
-    .slice(0, 3)
-    .map(({ name, size: bytes }) => `${name} (${bytes} bytes)`);
+    .sort((a, b) => b.size - a.size);
+  const largest = bySize.slice(0, 3).map(({ name, size: bytes }) => `${name} (${bytes} bytes)`);
+  const advice = ENVIRONMENT_ADVICE[bySize[0]?.name ?? ''] ?? DEFAULT_ENVIRONMENT_ADVICE;
   throw new Error(
-    `responder "${responder}": its environment variables would total about ${size} bytes, over Lambda's ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} (largest: ${largest.join(', ')}). ` +
-      'Deploy fewer playbooks with steps of this responder, or give their steps fewer distinct options.',
+    `responder "${responder}": its environment variables would total about ${size} bytes, over Lambda's ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} (largest: ${largest.join(', ')}). ${advice}`,
   );
 }

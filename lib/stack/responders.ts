@@ -17,6 +17,8 @@ import { ALERT_RESPONDER, GUARD_RESPONDER, isGuardedPlaybook } from '../playbook
 import { TRIAGE_RESPONDER } from '../playbooks/dispatcher';
 import type { Playbook } from '../playbooks/model';
 import { flattenSteps } from '../playbooks/model';
+import type { RoutingTable } from '../playbooks/routing';
+import { routingEnvironment, routingTableFor } from '../playbooks/routing';
 import { GRANTED_RESPONDERS, evidenceLocksFor, playbookRailsFor, playbookStepsFor } from '../playbooks/rails';
 import { CONTAINMENT_GUARD_IAM_ACTIONS } from '../responders/containment-guard';
 import { DEFAULT_INCIDENT_RECORD_RETENTION_DAYS } from '../responders/incident-record';
@@ -211,6 +213,11 @@ export class Responders extends Construct {
   public readonly functions: ReadonlyMap<string, ResponderFunction>;
   /** The variables every Firebreak function gets (the approval function too). */
   public readonly environment: Readonly<Record<string, string>>;
+  /**
+   * The routing table written into triage's environment: the dispatcher lists the routed
+   * playbooks' state machines in its order (lib/stack/dispatcher.ts), so both come from this one.
+   */
+  public readonly routing: RoutingTable;
 
   constructor(scope: Construct, id: string, props: RespondersProps) {
     super(scope, id);
@@ -223,6 +230,8 @@ export class Responders extends Construct {
       [METRICS_NAMESPACE_ENV]: metricsNamespace(stackName),
     };
     const arns = responderArns(stackName, props);
+    // A dry-run deployment (mode dry-run, or forceDryRun) routes every playbook in dry-run.
+    this.routing = routingTableFor(props.playbooks, { forceDryRun: props.effectiveMode === 'dry-run' });
 
     const forensic = forensicSettings(props, byResponder.has(RESPONDER_NAMES.copyEvidence));
     const quarantineCopies = quarantineCopyDestinations(props.playbooks);
@@ -238,6 +247,8 @@ export class Responders extends Construct {
         ...memberRoles?.environment,
         // Which playbooks have a step of it, with which options: a grant clears only such a step (lib/responders/step-binding.ts).
         ...(GRANTED_RESPONDERS.includes(responder) ? { [SECURITY_ENV.playbookSteps]: JSON.stringify(playbookStepsFor(props.playbooks, responder)) } : {}),
+        // Triage's routing table is its own, never its input's: the Triage state's input stays the event and a few bytes (lib/playbooks/dispatcher.ts).
+        ...(responder === TRIAGE_RESPONDER ? routingEnvironment(this.routing) : {}),
       };
       const fn = new ResponderFunction(this, `Responder${pascal(responder)}`, {
         responder,

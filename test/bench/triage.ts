@@ -14,7 +14,7 @@ import { wallClockMs } from '../../lib/gameday/backend';
 import { defaultTemplateDirectories, listTemplates, loadTemplate } from '../../lib/gameday/templates';
 import { parseEvent } from '../../lib/incident/parse';
 import { loadPlaybookDirectory } from '../../lib/playbooks/loader';
-import { routingTableFor } from '../../lib/playbooks/routing';
+import { routingEnvironment, routingTableFor } from '../../lib/playbooks/routing';
 import { triage } from '../../lib/playbooks/triage';
 import { silentLogger } from '../../lib/responders/logging';
 import { createTriageHandler } from '../../lib/responders/triage-handler';
@@ -23,8 +23,7 @@ const SECONDS = Number(process.env.TRIAGE_SECONDS ?? 3);
 const ROOT = resolve(import.meta.dirname, '../..');
 
 const playbooks = await loadPlaybookDirectory(resolve(ROOT, 'playbooks'));
-const arns = Object.fromEntries(playbooks.map((playbook) => [playbook.name, `arn:aws:states:us-east-1:111122223333:stateMachine:Firebreak-${playbook.name}`]));
-const routing = routingTableFor(playbooks, arns, { forceDryRun: false });
+const routing = routingTableFor(playbooks, { forceDryRun: false });
 const directories = defaultTemplateDirectories(ROOT);
 const events = await Promise.all([...(await listTemplates(directories)).keys()].map((name) => loadTemplate(name, directories)));
 // The templates' own account is the security account, as in a single-account deployment.
@@ -39,9 +38,9 @@ function decide(event: unknown) {
   }
 }
 
-// The Lambda's handler, as deployed: the payload is JSON (a fresh copy per invocation), the routing table in each.
-const handler = createTriageHandler({ logger: silentLogger, environment: { FIREBREAK_SECURITY_ACCOUNT_ID: account } });
-const payloads = events.map((event) => JSON.stringify({ event, routing, receivedAt: '2025-01-15T09:00:00.000Z' }));
+// The Lambda's handler, as deployed: the payload is JSON (a fresh copy per invocation), the routing table in its environment.
+const handler = createTriageHandler({ logger: silentLogger, environment: { FIREBREAK_SECURITY_ACCOUNT_ID: account, ...routingEnvironment(routing) } });
+const payloads = events.map((event) => JSON.stringify({ event, receivedAt: '2025-01-15T09:00:00.000Z' }));
 async function invoke(payload: string): Promise<string> {
   return (await handler(JSON.parse(payload) as unknown)).outcome;
 }

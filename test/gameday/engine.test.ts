@@ -17,7 +17,7 @@ import { loadPlaybookDirectory } from '../../lib/playbooks/loader';
 import type { SynthesizedDefinitions } from '../../lib/stack/app';
 import { ec2Incident } from '../support/incidents';
 import { ALERT_FAILED_ERROR } from '../../lib/contracts/errors';
-import { payloadBytes } from '../../lib/contracts/payload-size';
+import { payloadBytes, STATES_PAYLOAD_LIMIT_BYTES } from '../../lib/contracts/payload-size';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const settings = settingsSchema.parse({});
@@ -359,6 +359,26 @@ describe('LocalEngine: the 256 KiB payload limit', () => {
     expect(body.reason).toBe('alert-failed');
     expect(body.event).toMatchObject({ id: event.id, source: 'aws.guardduty', finding: { id: event.detail.id }, clipped: '254000 bytes' });
     expect(body.event).not.toHaveProperty('detail');
+  });
+
+  it("triages and dispatches an event a few hundred bytes under the limit: the Triage task adds only the function's ARN and the receive time to it", async () => {
+    // An event EventBridge accepts can be up to 256 KB. With the routing table in the Triage
+    // state's input (5.4 KB for the shipped playbooks), this one failed there with
+    // States.DataLimitExceeded, past every Catch: neither kept nor alerted, nor contained.
+    const { backend, environment } = await webServer();
+    const event = (await paddedEvent(environment)) as { detail: Record<string, unknown> };
+    event.detail.padding = '';
+    event.detail.padding = 'x'.repeat(STATES_PAYLOAD_LIMIT_BYTES - 300 - payloadBytes(event));
+    expect(payloadBytes(event)).toBe(STATES_PAYLOAD_LIMIT_BYTES - 300);
+    const engine = new LocalEngine({ backend, definitions, environment, settings });
+    const run = await engine.deliver(event);
+    await engine.settle();
+
+    expect(run.error).toBeUndefined();
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.path).toContain('StartPlaybook');
+    const playbookRuns = engine.executions().filter((record) => record.kind === 'playbook');
+    expect(playbookRuns.map((record) => [record.playbook, record.status])).toEqual([['compromised-ec2-instance', 'SUCCEEDED']]);
   });
 
   it('lets the same event through the shipped dispatcher: every payload stays under the limit', async () => {

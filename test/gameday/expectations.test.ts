@@ -46,7 +46,7 @@ function inspection(overrides: Partial<AccountInspection> = {}): AccountInspecti
 }
 
 function decision(overrides: Partial<TriageDecision> = {}): TriageDecision {
-  return { outcome: 'start-playbook', playbook: 'compromised-ec2-instance', stateMachineArn: null, executionName: 'x', mode: 'enforce', steps: [], reasons: [], incident: null, ...overrides } as TriageDecision;
+  return { outcome: 'start-playbook', playbook: 'compromised-ec2-instance', playbookIndex: null, executionName: 'x', mode: 'enforce', steps: [], reasons: [], incident: null, ...overrides } as TriageDecision;
 }
 
 function task(state: string, overrides: Partial<TaskInvocation> = {}): TaskInvocation {

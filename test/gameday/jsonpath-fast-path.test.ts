@@ -17,16 +17,13 @@ import type { AslDefinition } from '../../lib/playbooks/compile';
 import { compilePlaybook } from '../../lib/playbooks/compile';
 import { compileDispatcher } from '../../lib/playbooks/dispatcher';
 import { loadPlaybookDirectory } from '../../lib/playbooks/loader';
+import { isAutomatic } from '../../lib/playbooks/model';
 import { PROJECT_ROOT } from '../../lib/stack/responder-function';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 const shipped = await loadPlaybookDirectory(`${PROJECT_ROOT}playbooks`);
-const dispatcher = compileDispatcher({
-  routing: { playbooks: shipped.map((playbook) => ({ name: playbook.name, stateMachineArn: `arn:aws:states:eu-west-1:999988887777:stateMachine:Firebreak-${playbook.name}` })) },
-  playbooks: [],
-  alertMode: 'dry-run',
-});
+const dispatcher = compileDispatcher({ routedPlaybooks: shipped.filter(isAutomatic).map((playbook) => playbook.name), alertMode: 'dry-run' });
 const definitions: AslDefinition[] = [dispatcher.definition, ...shipped.map((playbook) => compilePlaybook(playbook).definition)];
 
 /** Every JSONPath a definition asks the interpreter to evaluate (Parameters/ResultSelector `.$` fields, Choice variables, *Path fields, intrinsic arguments). */
@@ -104,7 +101,7 @@ describe('the patched interpreter evaluates JSONPaths exactly as jsonpath-plus d
 
   it('collects the paths of the compiled definitions', () => {
     expect(compiledPaths.length).toBeGreaterThan(40);
-    expect(compiledPaths).toContain('$.triage.decision.stateMachineArn');
+    expect(compiledPaths).toContain('$.triage.decision.playbookIndex');
     expect(compiledPaths).toContain("$$.Execution.Input['detail-type']");
   });
 

@@ -471,7 +471,7 @@ describe('future finding types', () => {
         mode: 'enforce',
         match: { sources: ['guardduty'], findingTypes: ['AttackSequence:*'] },
         steps: ['publish-alert'],
-        stateMachineArn: 'arn:aws:states:eu-west-1:111122223333:stateMachine:attack-sequence',
+        index: 0,
       },
       {
         name: 'runtime',
@@ -479,7 +479,7 @@ describe('future finding types', () => {
         mode: 'enforce',
         match: { sources: ['guardduty'], findingTypes: ['Execution:Runtime/*'] },
         steps: ['publish-alert'],
-        stateMachineArn: 'arn:aws:states:eu-west-1:111122223333:stateMachine:runtime',
+        index: 1,
       },
     ],
     settings: { forceDryRun: false },

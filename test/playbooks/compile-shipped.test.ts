@@ -13,6 +13,7 @@ import type { Playbook } from '../../lib/playbooks/model';
 import { flattenSteps, isAutomatic } from '../../lib/playbooks/model';
 import type { TriageDecision } from '../../lib/playbooks/triage';
 import { playbookDecisionOf } from '../../lib/playbooks/triage';
+import { routingTableFromEnvironment } from '../../lib/playbooks/routing';
 import { PER_INSTANCE_ACTION } from '../../lib/playbooks/fan-out-names';
 import { PER_CREDENTIAL_ACTION } from '../../lib/playbooks/fan-out-names';
 import type { SynthesizedDefinitions } from '../../lib/stack/app';
@@ -174,13 +175,13 @@ describe.each(stepwise.map((playbook) => [playbook.name, playbook] as const))('s
       ),
     ) as AslDefinition;
     const started: string[] = [];
-    const triage: ResponderStub = (payload) => {
-      const routing = payload.routing as { playbooks: { name: string; stateMachineArn: string }[] };
-      const routed = routing.playbooks.find((p) => p.name === playbook.name)!;
+    // The playbook's index as triage reads it: from the routing table of the synthesized triage function's environment.
+    const routed = routingTableFromEnvironment(definitions.environments!.triage!).playbooks.find((p) => p.name === playbook.name)!;
+    const triage: ResponderStub = () => {
       const decision: TriageDecision = {
         outcome: 'start-playbook',
         playbook: playbook.name,
-        stateMachineArn: routed.stateMachineArn,
+        playbookIndex: routed.index,
         executionName: `${incident.key}-r1`,
         mode: 'enforce',
         steps: steps.map((step) => step.action),

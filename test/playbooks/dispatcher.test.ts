@@ -1,22 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { AslDefinition } from '../../lib/playbooks/compile';
+import { applySubstitutions } from '../../lib/playbooks/compile';
 import { createTriageHandler } from '../../lib/responders/triage-handler';
 import { silentLogger } from '../../lib/responders/logging';
 import { ALERT_FAILED_ERROR, INVALID_EVENT_ERROR } from '../../lib/contracts/errors';
 import { compileDispatcher, DISPATCHER_STATES as S, stateMachinePlaceholder } from '../../lib/playbooks/dispatcher';
+import { routingEnvironment } from '../../lib/playbooks/routing';
 import { ec2Incident } from '../support/incidents';
 import type { TaskStub } from './local-execution';
 import { EXECUTION_ARN, namedError, runLocally } from './local-execution';
 
-const routing = {
-  playbooks: [{ name: 'compromised-ec2', stateMachineArn: '${Sm_compromised_ec2}' }],
-  forceDryRun: false,
-};
-const { definition, substitutions } = compileDispatcher({
-  routing,
-  playbooks: ['compromised-ec2'],
-  alertMode: 'dry-run',
-});
+const { definition, substitutions } = compileDispatcher({ routedPlaybooks: ['compromised-ec2'], alertMode: 'dry-run' });
 
 const event = {
   version: '0',
@@ -31,12 +25,14 @@ const event = {
 };
 const incident = ec2Incident();
 const PLAYBOOK_ARN = 'arn:aws:states:eu-west-1:999988887777:stateMachine:firebreak-compromised-ec2';
+/** The definition as Step Functions runs it: the playbook's placeholder replaced by its ARN (CloudFormation's DefinitionSubstitutions). */
+const runnable = JSON.parse(applySubstitutions(JSON.stringify(definition), { Sm_compromised_ec2: PLAYBOOK_ARN })) as AslDefinition;
 
 /** What a playbook receives of the decision below: the same fields, without the incident and the error. */
 const PLAYBOOK_DECISION = {
   outcome: 'start-playbook',
   playbook: 'compromised-ec2',
-  stateMachineArn: PLAYBOOK_ARN,
+  playbookIndex: 0,
   executionName: 'gd-7ab9d1b3-2026-11-20T10-00-00-1',
   mode: 'enforce',
   steps: ['quarantine-instance', 'snapshot-volumes', 'notify'],
@@ -65,18 +61,21 @@ const alertOk = () => ({ messageId: 'm-1' });
 const kept: TaskStub = () => ({ MessageId: 'sqs-1' });
 
 describe('compileDispatcher', () => {
-  it('hands triage the raw event, the routing table with state machine placeholders and the receive time', () => {
+  it('hands triage the raw event and the receive time, nothing else: the routing table is in its environment', () => {
     expect(definition.StartAt).toBe(S.triage);
     expect(definition.States[S.triage]).toMatchObject({
       Resource: 'arn:aws:states:::lambda:invoke',
       Parameters: {
         FunctionName: '${Fn_triage}',
-        Payload: { 'event.$': '$', routing, 'receivedAt.$': '$$.Execution.StartTime' },
+        Payload: { 'event.$': '$', 'receivedAt.$': '$$.Execution.StartTime' },
       },
       // Replaces the input rather than writing into it: the input may be a string, a number, an array.
       ResultSelector: { triage: { 'decision.$': '$.Payload' } },
       Catch: [{ ErrorEquals: ['States.ALL'], Next: S.triageFailed }],
     });
+    // Step Functions fails a task whose input is over 256 KiB past every Catch: the Triage state's
+    // input is the event and, besides, the function's ARN, the keys and a timestamp (about 200 bytes).
+    expect(Object.keys((definition.States[S.triage]!.Parameters as { Payload: object }).Payload)).toEqual(['event.$', 'receivedAt.$']);
     expect(definition.States[S.triage]).not.toHaveProperty('ResultPath');
     expect((definition.States[S.triage]!.Catch as object[])[0]).not.toHaveProperty('ResultPath');
   });
@@ -93,7 +92,8 @@ describe('compileDispatcher', () => {
     expect(definition.States[S.startPlaybook]).toMatchObject({
       Resource: 'arn:aws:states:::states:startExecution',
       Parameters: {
-        'StateMachineArn.$': '$.triage.decision.stateMachineArn',
+        // The ARN at the decided index of the list the definition holds: never one triage answers.
+        'StateMachineArn.$': "States.ArrayGetItem(States.Array('${Sm_compromised_ec2}'), $.triage.decision.playbookIndex)",
         'Name.$': '$.triage.decision.executionName',
       },
       Catch: [
@@ -115,7 +115,7 @@ describe('the dispatcher executed with aws-local-stepfunctions', () => {
     tasks: Record<string, TaskStub> = {},
     alert: (payload: Record<string, unknown>) => unknown = alertOk,
   ) {
-    return runLocally(definition as AslDefinition, event, {
+    return runLocally(runnable, event, {
       responders: { triage, 'publish-alert': alert },
       tasks: { [S.keepInvalidEvent]: kept, [S.keepUndispatchedEvent]: kept, [S.keepUnalertedEvent]: kept, ...tasks },
     });
@@ -126,8 +126,8 @@ describe('the dispatcher executed with aws-local-stepfunctions', () => {
     const run = await dispatch(() => decision(), { [S.startPlaybook]: started });
     expect(run.status).toBe('SUCCEEDED');
     // A decision without a record write (an older triage) skips RecordTriage.
-    expect(run.path).toEqual([S.triage, S.route, S.startPlaybook, S.triageRecordReady, S.dispatched]);
-    expect(run.calls.triage).toEqual([{ event, routing, receivedAt: expect.stringMatching(ISO_TIME) as unknown }]);
+    expect(run.path).toEqual([S.triage, S.route, S.deployedPlaybook, S.startPlaybook, S.triageRecordReady, S.dispatched]);
+    expect(run.calls.triage).toEqual([{ event, receivedAt: expect.stringMatching(ISO_TIME) as unknown }]);
     expect(run.taskCalls[S.startPlaybook]).toEqual([
       {
         StateMachineArn: PLAYBOOK_ARN,
@@ -156,7 +156,7 @@ describe('the dispatcher executed with aws-local-stepfunctions', () => {
     const second = await dispatch(() => decision(), { [S.startPlaybook]: startExecution });
     expect(first.status).toBe('SUCCEEDED');
     expect(second.status).toBe('SUCCEEDED');
-    expect(second.path).toEqual([S.triage, S.route, S.startPlaybook, S.duplicateDelivery]);
+    expect(second.path).toEqual([S.triage, S.route, S.deployedPlaybook, S.startPlaybook, S.duplicateDelivery]);
     expect(startedNames.size).toBe(1);
     expect(second.calls['publish-alert']).toBeUndefined();
     expect(second.taskCalls[S.keepUndispatchedEvent]).toBeUndefined();
@@ -164,7 +164,7 @@ describe('the dispatcher executed with aws-local-stepfunctions', () => {
 
   it('alert-only: publishes a triage-only alert and starts nothing', async () => {
     const run = await dispatch(() =>
-      decision({ outcome: 'alert-only', playbook: null, stateMachineArn: null, executionName: null, reasons: ['below every playbook'] }),
+      decision({ outcome: 'alert-only', playbook: null, playbookIndex: null, executionName: null, reasons: ['below every playbook'] }),
     );
     expect(run.status).toBe('SUCCEEDED');
     expect(run.taskCalls[S.startPlaybook]).toBeUndefined();
@@ -182,7 +182,7 @@ describe('the dispatcher executed with aws-local-stepfunctions', () => {
 
   it('alert-only whose alert fails for good: keeps the event with the reasons and the alert error, and ends FAILED (never a silent success)', async () => {
     const run = await dispatch(
-      () => decision({ outcome: 'alert-only', playbook: null, stateMachineArn: null, executionName: null, reasons: ['account 444455556666 is not served'] }),
+      () => decision({ outcome: 'alert-only', playbook: null, playbookIndex: null, executionName: null, reasons: ['account 444455556666 is not served'] }),
       {},
       () => {
         throw namedError('KMS.DisabledException', 'The alert topic key is disabled');
@@ -208,7 +208,7 @@ describe('the dispatcher executed with aws-local-stepfunctions', () => {
 
   it('alert-only whose alert fails and whose queue refuses too still ends FAILED', async () => {
     const run = await dispatch(
-      () => decision({ outcome: 'alert-only', playbook: null, stateMachineArn: null, executionName: null }),
+      () => decision({ outcome: 'alert-only', playbook: null, playbookIndex: null, executionName: null }),
       {
         [S.keepUnalertedEvent]: () => {
           throw namedError('SQS.AmazonSQSException', 'Access to the resource is denied');
@@ -237,7 +237,7 @@ describe('the dispatcher executed with aws-local-stepfunctions', () => {
   });
 
   it('ignore (e.g. an alarm returning to OK): ends without starting or alerting anything', async () => {
-    const run = await dispatch(() => decision({ outcome: 'ignore', playbook: null, stateMachineArn: null }));
+    const run = await dispatch(() => decision({ outcome: 'ignore', playbook: null, playbookIndex: null }));
     expect(run.status).toBe('SUCCEEDED');
     expect(run.path).toEqual([S.triage, S.route, S.ignored]);
     expect(run.calls['publish-alert']).toBeUndefined();
@@ -297,7 +297,7 @@ describe('the dispatcher executed with aws-local-stepfunctions', () => {
 
   it("a triage crash on a GuardDuty finding keeps its envelope with the finding's id, type and severity, never its detail", async () => {
     const finding = { ...event, detail: { ...event.detail, id: '7ab9d1b3', padding: 'x'.repeat(1_000) } };
-    const run = await runLocally(definition as AslDefinition, finding, {
+    const run = await runLocally(runnable, finding, {
       responders: {
         triage: () => {
           throw namedError('Lambda.Unknown', 'Unhandled');
@@ -326,7 +326,7 @@ describe('the dispatcher executed with aws-local-stepfunctions', () => {
 
   it('an alert-only or invalid answer without a kept copy (an older triage) is kept and alerted as an unknown outcome, with the envelope', async () => {
     for (const outcome of ['alert-only', 'invalid']) {
-      const { kept: _kept, ...older } = decision({ outcome, playbook: null, stateMachineArn: null, executionName: null }) as Record<string, unknown>;
+      const { kept: _kept, ...older } = decision({ outcome, playbook: null, playbookIndex: null, executionName: null }) as Record<string, unknown>;
       const run = await dispatch(() => older);
       expect(run.error).toBe('Firebreak.UnknownTriageOutcome');
       expect(run.path).toEqual([S.triage, S.route, S.unknownOutcome, S.keptEventReady, S.keepEventEnvelope, S.keepUndispatchedEvent, S.alertDispatchFailure, S.dispatchFailed]);
@@ -391,11 +391,71 @@ describe('the dispatcher executed with aws-local-stepfunctions', () => {
   });
 });
 
+describe('the dispatcher starts only a routed playbook, by the ARN its definition lists at the decided index', () => {
+  const routed = ['compromised-ec2', 'default-alert'];
+  const arnOf = (name: string) => `arn:aws:states:eu-west-1:999988887777:stateMachine:firebreak-${name}`;
+  const compiled = compileDispatcher({ routedPlaybooks: routed, alertMode: 'dry-run' });
+  const twoPlaybooks = JSON.parse(applySubstitutions(JSON.stringify(compiled.definition), Object.fromEntries(routed.map((name) => [stateMachinePlaceholder(name), arnOf(name)])))) as AslDefinition;
+  const started: TaskStub = () => ({ ExecutionArn: 'arn:execution', StartDate: '2026-11-20T10:01:01Z' });
+  const dispatchAs = (playbook: unknown, playbookIndex: unknown) => {
+    const chosen = { ...PLAYBOOK_DECISION, playbook, playbookIndex };
+    return runLocally(twoPlaybooks, event, {
+      responders: { triage: () => ({ ...chosen, incident, error: null, kept: event, playbookDecision: chosen }), 'publish-alert': alertOk },
+      tasks: { [S.startPlaybook]: started, [S.keepUndispatchedEvent]: kept },
+    });
+  };
+
+  it('starts the state machine at the index triage answered, when the name there is the playbook triage chose', async () => {
+    const first = await dispatchAs('compromised-ec2', 0);
+    const second = await dispatchAs('default-alert', 1);
+    expect([first.status, second.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    expect(first.taskCalls[S.startPlaybook]?.map((call) => call.StateMachineArn)).toEqual([arnOf('compromised-ec2')]);
+    expect(second.taskCalls[S.startPlaybook]?.map((call) => call.StateMachineArn)).toEqual([arnOf('default-alert')]);
+  });
+
+  it.each([
+    ['a name and an index that disagree', 'compromised-ec2', 1],
+    ['an index past the list', 'compromised-ec2', 2],
+    ['a negative index', 'compromised-ec2', -1],
+    ['an index that is not a whole number', 'compromised-ec2', 0.5],
+    ['an index that is a string', 'compromised-ec2', '0'],
+    ['a manual playbook (release), which the list does not hold', 'release-instance', 0],
+    ['a playbook the deployment does not have', 'forged', 0],
+    ['no playbook at all', null, 0],
+  ])('never starts anything for %s: the event is kept and alerted as a dispatch failure', async (_, playbook, playbookIndex) => {
+    const run = await dispatchAs(playbook, playbookIndex);
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('Firebreak.UnknownTriageOutcome');
+    expect(run.path).toEqual([S.triage, S.route, S.deployedPlaybook, S.unknownPlaybook, S.keptEventReady, S.keepUndispatchedEvent, S.alertDispatchFailure, S.dispatchFailed]);
+    expect(run.taskCalls[S.startPlaybook]).toBeUndefined();
+    expect(run.taskCalls[S.keepUndispatchedEvent]).toHaveLength(1);
+    expect(run.calls['publish-alert']).toHaveLength(1);
+  });
+
+  it('a start-playbook answer without an index (an older triage) is kept and alerted, never started', async () => {
+    const { playbookIndex: _index, ...older } = decision() as Record<string, unknown>;
+    const run = await runLocally(twoPlaybooks, event, { responders: { triage: () => older, 'publish-alert': alertOk }, tasks: { [S.keepUndispatchedEvent]: kept } });
+    expect(run.status).toBe('FAILED');
+    expect(run.path.slice(0, 3)).toEqual([S.triage, S.route, S.unknownOutcome]);
+    expect(run.taskCalls[S.startPlaybook]).toBeUndefined();
+  });
+
+  it('without a routed playbook, holds no StartPlaybook state: a start-playbook answer is kept and alerted', async () => {
+    const none = compileDispatcher({ routedPlaybooks: [], alertMode: 'dry-run' }).definition;
+    expect(none.States).not.toHaveProperty(S.startPlaybook);
+    const run = await runLocally(none, event, { responders: { triage: () => decision(), 'publish-alert': alertOk }, tasks: { [S.keepUndispatchedEvent]: kept } });
+    expect(run.status).toBe('FAILED');
+    expect(run.path.slice(0, 3)).toEqual([S.triage, S.route, S.unknownPlaybook]);
+  });
+});
+
 describe('the dispatcher on an execution input that is not a JSON object', () => {
   // An input transformer or a manual StartExecution can hand the dispatcher any JSON value.
-  const triageHandler = createTriageHandler({ logger: silentLogger, environment: { FIREBREAK_SECURITY_ACCOUNT_ID: '111122223333' } });
-  const emptyRouting = { playbooks: [], settings: { forceDryRun: false } };
-  const compiled = compileDispatcher({ routing: emptyRouting, playbooks: [], alertMode: 'dry-run' });
+  const triageHandler = createTriageHandler({
+    logger: silentLogger,
+    environment: { FIREBREAK_SECURITY_ACCOUNT_ID: '111122223333', ...routingEnvironment({ playbooks: [], settings: { forceDryRun: false } }) },
+  });
+  const compiled = compileDispatcher({ routedPlaybooks: [], alertMode: 'dry-run' });
 
   const inputs: [string, unknown][] = [
     ['a JSON string', 'GuardDuty finding 9f8e7d6c (forwarded as text)'],
@@ -411,7 +471,7 @@ describe('the dispatcher on an execution input that is not a JSON object', () =>
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe(INVALID_EVENT_ERROR);
     expect(run.path).toEqual([S.triage, S.route, S.keepInvalidEvent, S.alertInvalidEvent, S.invalidEvent]);
-    expect(run.calls.triage).toEqual([{ event: input, routing: emptyRouting, receivedAt: expect.stringMatching(ISO_TIME) as unknown }]);
+    expect(run.calls.triage).toEqual([{ event: input, receivedAt: expect.stringMatching(ISO_TIME) as unknown }]);
     const error = { message: expect.any(String) as unknown, issues: expect.arrayContaining([expect.objectContaining({ path: '(root)' })]) as unknown };
     expect(run.taskCalls[S.keepInvalidEvent]).toEqual([
       {
@@ -465,14 +525,14 @@ describe("the dispatcher writes triage's entry in the incident record after disp
   };
   const started: TaskStub = () => ({ ExecutionArn: `${PLAYBOOK_ARN}:x` });
   const run = (recordTask: TaskStub, overrides: Record<string, unknown> = {}) =>
-    runLocally(definition as AslDefinition, event, {
+    runLocally(runnable, event, {
       responders: { triage: () => decision({ record, ...overrides }), 'publish-alert': alertOk },
       tasks: { [S.startPlaybook]: started, [S.recordTriage]: recordTask, [S.keepUndispatchedEvent]: kept, [S.keepUnalertedEvent]: kept },
     });
 
   it('starts the playbook first, then appends the entry with UpdateItem on the state table under the revision condition', async () => {
     const order: string[] = [];
-    const outcome = await runLocally(definition as AslDefinition, event, {
+    const outcome = await runLocally(runnable, event, {
       responders: { triage: () => decision({ record }), 'publish-alert': alertOk },
       tasks: {
         [S.startPlaybook]: (parameters) => (order.push('start'), started(parameters)),
@@ -481,7 +541,7 @@ describe("the dispatcher writes triage's entry in the incident record after disp
     });
     expect(outcome.status).toBe('SUCCEEDED');
     expect(order).toEqual(['start', 'record']);
-    expect(outcome.path).toEqual([S.triage, S.route, S.startPlaybook, S.triageRecordReady, S.recordTriage, S.dispatched]);
+    expect(outcome.path).toEqual([S.triage, S.route, S.deployedPlaybook, S.startPlaybook, S.triageRecordReady, S.recordTriage, S.dispatched]);
     expect(outcome.taskCalls[S.recordTriage]).toEqual([
       {
         TableName: '${StateTableName}',
@@ -527,9 +587,9 @@ describe("the dispatcher writes triage's entry in the incident record after disp
 
   it('alert-only: the alert goes out first, then the entry is written', async () => {
     const order: string[] = [];
-    const outcome = await runLocally(definition as AslDefinition, event, {
+    const outcome = await runLocally(runnable, event, {
       responders: {
-        triage: () => decision({ outcome: 'alert-only', playbook: null, stateMachineArn: null, executionName: null, record }),
+        triage: () => decision({ outcome: 'alert-only', playbook: null, playbookIndex: null, executionName: null, record }),
         'publish-alert': () => (order.push('alert'), alertOk()),
       },
       tasks: { [S.recordTriage]: () => (order.push('record'), {}) },
@@ -547,7 +607,7 @@ describe("the dispatcher writes triage's entry in the incident record after disp
   });
 
   it('a duplicate delivery ends at ExecutionAlreadyExists before the write', async () => {
-    const outcome = await runLocally(definition as AslDefinition, event, {
+    const outcome = await runLocally(runnable, event, {
       responders: { triage: () => decision({ record }), 'publish-alert': alertOk },
       tasks: {
         [S.startPlaybook]: () => {

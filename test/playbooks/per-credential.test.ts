@@ -148,8 +148,7 @@ describe('credential grant subjects', () => {
 
 describe('triage of an IAM attack sequence', () => {
   const playbooks = loadPlaybookDirectorySync('playbooks');
-  const arns = Object.fromEntries(playbooks.map((playbook) => [playbook.name, `arn:aws:states:eu-west-1:111122223333:stateMachine:Firebreak-${playbook.name}`]));
-  const routing = routingTableFor(playbooks, arns, { forceDryRun: false });
+  const routing = routingTableFor(playbooks, { forceDryRun: false });
 
   it('starts iam-credentials-attack-sequence with one target per credential and says so', () => {
     const decision = triage(parse(event()), routing);

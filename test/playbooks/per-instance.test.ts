@@ -84,8 +84,7 @@ describe('perInstanceKey', () => {
 
 describe('triage of an attack sequence', () => {
   const playbooks = loadPlaybookDirectorySync('playbooks');
-  const arns = Object.fromEntries(playbooks.map((playbook) => [playbook.name, `arn:aws:states:eu-west-1:111122223333:stateMachine:Firebreak-${playbook.name}`]));
-  const routing = routingTableFor(playbooks, arns, { forceDryRun: false });
+  const routing = routingTableFor(playbooks, { forceDryRun: false });
 
   it('starts attack-sequence-ec2 with one target per instance and says so', () => {
     const decision = triage(parse(event()), routing);

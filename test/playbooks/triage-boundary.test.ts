@@ -5,7 +5,7 @@ import { identifierIssues, isPlaceholderInstanceId } from '../../lib/incident/id
 import type { Incident } from '../../lib/incident/model';
 import { executionNameFor, parseEvent } from '../../lib/incident/parse';
 import type { RoutedPlaybook, RoutingTable } from '../../lib/playbooks/routing';
-import { RoutingTableError } from '../../lib/playbooks/routing';
+import { routingEnvironment } from '../../lib/playbooks/routing';
 import { triage } from '../../lib/playbooks/triage';
 import { createTriageHandler } from '../../lib/responders/triage-handler';
 import type { TriageDeployment } from '../../lib/playbooks/triage';
@@ -20,7 +20,7 @@ const CONTAIN: RoutedPlaybook = {
   mode: 'enforce',
   match: { sources: ['guardduty', 'cloudwatch'], resourceKinds: ['ec2-instance'] },
   steps: ['quarantine-instance', 'snapshot-volumes', 'notify'],
-  stateMachineArn: 'arn:aws:states:eu-west-1:111122223333:stateMachine:compromised-ec2-instance',
+  index: 0,
 };
 const ROUTING: RoutingTable = { playbooks: [CONTAIN], settings: { forceDryRun: false } };
 
@@ -45,7 +45,7 @@ describe('triage at the boundary: instance ids', () => {
     ['a newline', 'i-0abc1234def567890\nFORGED'],
   ])('refuses %s: alert-only, naming the field, no playbook, no execution name', (_, instanceId) => {
     const decision = triage(withInstanceId(instanceId), ROUTING);
-    expect(decision).toMatchObject({ outcome: 'alert-only', playbook: null, stateMachineArn: null, executionName: null, steps: [] });
+    expect(decision).toMatchObject({ outcome: 'alert-only', playbook: null, playbookIndex: null, executionName: null, steps: [] });
     expect(decision.reasons.at(-1)).toContain('Refused at the boundary: the resource.instanceDetails.instanceId');
     expect(decision.reasons.at(-1)).toContain('is malformed');
   });
@@ -133,7 +133,7 @@ describe('triage at the boundary: the other ids that reach AWS calls', () => {
       mode: 'enforce',
       match: { sources: ['guardduty'], resourceKinds: ['access-key'] },
       steps: ['disable-access-key', 'notify'],
-      stateMachineArn: 'arn:aws:states:eu-west-1:111122223333:stateMachine:iam-user-key-compromise',
+      index: 0,
     };
     const keyIncident = (accessKeyId: string | undefined, sample = false): Incident =>
       ec2Incident({
@@ -225,36 +225,29 @@ describe('triage: served accounts', () => {
   it('the Lambda handler reads the served accounts from its environment', async () => {
     const event = clone(fixtureEvent('guardduty-ec2-backdoor-c2activity-multi-eni.json')) as { detail: { accountId: string } };
     event.detail.accountId = other;
-    const routing = JSON.parse(JSON.stringify(ROUTING)) as unknown;
-    const refusing = createTriageHandler({ logger: silentLogger, environment: { FIREBREAK_SECURITY_ACCOUNT_ID: ACCOUNT } });
-    expect((await refusing({ event, routing })).outcome).toBe('alert-only');
+    const routing = routingEnvironment(ROUTING);
+    const refusing = createTriageHandler({ logger: silentLogger, environment: { FIREBREAK_SECURITY_ACCOUNT_ID: ACCOUNT, ...routing } });
+    expect((await refusing({ event })).outcome).toBe('alert-only');
     const serving = createTriageHandler({
       logger: silentLogger,
-      environment: { FIREBREAK_SECURITY_ACCOUNT_ID: ACCOUNT, FIREBREAK_SERVED_ACCOUNT_IDS: other, FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder' },
+      environment: { FIREBREAK_SECURITY_ACCOUNT_ID: ACCOUNT, FIREBREAK_SERVED_ACCOUNT_IDS: other, FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder', ...routing },
     });
-    expect((await serving({ event, routing })).outcome).toBe('start-playbook');
-    const unconfigured = createTriageHandler({ logger: silentLogger, environment: {} });
-    expect((await unconfigured({ event: fixtureEvent('guardduty-ec2-backdoor-c2activity-multi-eni.json'), routing })).outcome).toBe('alert-only');
+    expect((await serving({ event })).outcome).toBe('start-playbook');
+    const unconfigured = createTriageHandler({ logger: silentLogger, environment: { ...routing } });
+    expect((await unconfigured({ event: fixtureEvent('guardduty-ec2-backdoor-c2activity-multi-eni.json') })).outcome).toBe('alert-only');
   });
 
-  it('the Lambda handler keeps the routing table it parsed, but checks any table that differs afresh', async () => {
-    const handler = createTriageHandler({ logger: silentLogger, environment: { FIREBREAK_SECURITY_ACCOUNT_ID: ACCOUNT } });
+  it('the Lambda handler routes with the table of its environment, read once; a table in its input changes nothing', async () => {
+    const environment: Record<string, string | undefined> = { FIREBREAK_SECURITY_ACCOUNT_ID: ACCOUNT, ...routingEnvironment(ROUTING) };
+    const handler = createTriageHandler({ logger: silentLogger, environment });
     const event = fixtureEvent('guardduty-ec2-backdoor-c2activity-multi-eni.json');
-    const routing = JSON.parse(JSON.stringify(ROUTING)) as RoutingTable;
-    const first = await handler({ event, routing });
-    expect(first.outcome).toBe('start-playbook');
-    // The same table again (a fresh copy, as each invocation's payload is): the same decision.
-    expect((await handler({ event, routing: JSON.parse(JSON.stringify(ROUTING)) as unknown })).playbook).toBe(CONTAIN.name);
-    // A malformed table after a good one is refused, not answered from the table kept.
-    const malformed = { ...routing, playbooks: [{ ...CONTAIN, priority: -1 }] };
-    await expect(handler({ event, routing: malformed })).rejects.toThrow(RoutingTableError);
-    // A table that differs (the playbook's ARN, its mode) decides with what it says.
-    const changed = { ...routing, playbooks: [{ ...CONTAIN, mode: 'dry-run', stateMachineArn: `${CONTAIN.stateMachineArn}-2` }] };
-    const decision = await handler({ event, routing: changed });
-    expect(decision.stateMachineArn).toBe(`${CONTAIN.stateMachineArn}-2`);
-    expect(decision.mode).toBe('dry-run');
-    // And back to the first table.
-    expect((await handler({ event, routing })).stateMachineArn).toBe(CONTAIN.stateMachineArn);
+    expect(await handler({ event })).toMatchObject({ outcome: 'start-playbook', playbook: CONTAIN.name, playbookIndex: 0, mode: 'enforce' });
+    // A table in the input (a direct invocation of the function) is not read: the input is the event.
+    const forged: RoutingTable = { ...ROUTING, playbooks: [{ ...CONTAIN, name: 'forged', mode: 'dry-run', index: 3 }] };
+    expect(await handler({ event, routing: forged })).toMatchObject({ playbook: CONTAIN.name, playbookIndex: 0, mode: 'enforce' });
+    // Read at module load: the table is the deployment's, fixed for the life of the function.
+    environment.FIREBREAK_ROUTING_TABLE = 'changed';
+    expect((await handler({ event })).playbook).toBe(CONTAIN.name);
   });
 });
 

@@ -5,7 +5,7 @@ import type { AlarmState, Incident } from '../../lib/incident/model';
 import { executionNameFor } from '../../lib/incident/parse';
 import type { Playbook } from '../../lib/playbooks/model';
 import type { RoutedPlaybook, RoutingTable } from '../../lib/playbooks/routing';
-import { RoutingTableError, routingTableFor } from '../../lib/playbooks/routing';
+import { RoutingTableError, routingEnvironment, routingTableFor } from '../../lib/playbooks/routing';
 import { matchesIgnoringSeverity, triage } from '../../lib/playbooks/triage';
 import { createTriageHandler } from '../../lib/responders/triage-handler';
 import type { IncidentLogger } from '../../lib/responders/logging';
@@ -21,7 +21,7 @@ function routed(name: string, priority: number, match: RoutedPlaybook['match'], 
     mode: 'enforce',
     match,
     steps: ['quarantine-instance', 'snapshot-volumes', 'notify'],
-    stateMachineArn: `arn:aws:states:eu-west-1:111122223333:stateMachine:${name}`,
+    index: 0,
     ...overrides,
   };
 }
@@ -53,7 +53,8 @@ const ALARM = routed(
 const TROJAN_DRY_RUN = routed('trojan-watch', 50, { sources: ['guardduty'], findingTypes: ['Trojan:EC2/*'] }, { mode: 'dry-run', steps: ['notify'] });
 
 function table(playbooks: RoutedPlaybook[] = [CONTAIN, BRUTE_TARGET, BRUTE_ACTOR, ALARM, TROJAN_DRY_RUN], forceDryRun = false): RoutingTable {
-  return { playbooks, settings: { forceDryRun } };
+  // Each at the index of its position, as the routing table is written.
+  return { playbooks: playbooks.map((playbook, index) => ({ ...playbook, index })), settings: { forceDryRun } };
 }
 
 function withSeverity(score: number, overrides: Partial<Incident> = {}): Incident {
@@ -86,7 +87,7 @@ describe('triage: first match by priority', () => {
   it('starts the highest-priority matching playbook, wherever it sits in the table', () => {
     const wide = routed('wide', 10, { sources: ['guardduty'] }, { steps: ['notify'] });
     const decision = triage(withSeverity(8), table([wide, CONTAIN]));
-    expect(decision).toMatchObject({ outcome: 'start-playbook', playbook: 'contain-backdoor', stateMachineArn: CONTAIN.stateMachineArn });
+    expect(decision).toMatchObject({ outcome: 'start-playbook', playbook: 'contain-backdoor', playbookIndex: 1 });
     expect(decision.steps).toEqual(['quarantine-instance', 'snapshot-volumes', 'notify']);
   });
 
@@ -154,7 +155,7 @@ describe('triage gates (each must act when it should, and must not when it shoul
 
   it('gives a finding below every matching playbook range at most an alert', () => {
     const decision = triage(withSeverity(5), table([CONTAIN]));
-    expect(decision).toMatchObject({ outcome: 'alert-only', playbook: null, stateMachineArn: null, steps: [] });
+    expect(decision).toMatchObject({ outcome: 'alert-only', playbook: null, playbookIndex: null, steps: [] });
     expect(decision.reasons.join(' ')).toContain('outside its range 7.0–10.0');
     expect(decision.reasons.at(-1)).toContain('below the range of every playbook');
   });
@@ -216,8 +217,7 @@ describe('triage gates (each must act when it should, and must not when it shoul
 const SECURITY_ENVIRONMENT = { FIREBREAK_SECURITY_ACCOUNT_ID: '111122223333' };
 
 describe('createTriageHandler', () => {
-  const routing = JSON.parse(JSON.stringify(table())) as unknown;
-  const handler = createTriageHandler({ logger: silentLogger, environment: SECURITY_ENVIRONMENT });
+  const handler = createTriageHandler({ logger: silentLogger, environment: { ...SECURITY_ENVIRONMENT, ...routingEnvironment(table()) } });
 
   it('turns any unreadable event into an invalid decision carrying the issues, never a throw', async () => {
     const hostile: unknown[] = [
@@ -233,7 +233,7 @@ describe('createTriageHandler', () => {
       { ['__proto__']: { polluted: true }, source: 'evil', detail: [] },
     ];
     for (const event of hostile) {
-      const decision = await handler({ event, routing });
+      const decision = await handler({ event });
       expect(decision.outcome).toBe('invalid');
       expect(decision).toMatchObject({ playbook: null, executionName: null, incident: null, steps: [] });
       expect(decision.error?.issues.length).toBeGreaterThan(0);
@@ -242,18 +242,34 @@ describe('createTriageHandler', () => {
     }
   });
 
-  it('refuses a malformed routing table: that is a deployment bug, not a bad event', async () => {
-    await expect(handler({ event: {}, routing: { playbooks: 'all' } })).rejects.toBeInstanceOf(RoutingTableError);
-    await expect(handler({ event: {} })).rejects.toBeInstanceOf(RoutingTableError);
+  it('refuses every event while its routing table is missing or malformed: that is a deployment bug, not a bad event', async () => {
+    const event = JSON.parse(await readFile(resolve(SHIPPED_EVENTS, 'guardduty-ec2-ssh-bruteforce-actor.json'), 'utf8')) as unknown;
+    const missing = createTriageHandler({ logger: silentLogger, environment: SECURITY_ENVIRONMENT });
+    await expect(missing({ event })).rejects.toThrow(new RoutingTableError('no routing table: FIREBREAK_ROUTING_TABLE is not set'));
+    const malformed = createTriageHandler({ logger: silentLogger, environment: { ...SECURITY_ENVIRONMENT, FIREBREAK_ROUTING_TABLE: 'e30=' } });
+    await expect(malformed({ event })).rejects.toBeInstanceOf(RoutingTableError);
+    // Nor does a routing table in the input stand in for it: the input carries the event only.
+    await expect(missing({ event, routing: table() })).rejects.toBeInstanceOf(RoutingTableError);
+  });
+
+  it('refuses a malformed input (not an object, an unreadable receive time)', async () => {
     await expect(handler(null)).rejects.toBeInstanceOf(RoutingTableError);
-    await expect(handler({ event: {}, routing, receivedAt: 'yesterday' })).rejects.toBeInstanceOf(RoutingTableError);
+    await expect(handler({ event: {}, receivedAt: 'yesterday' })).rejects.toBeInstanceOf(RoutingTableError);
+  });
+
+  it('routes with the table of its environment, never one the input carries', async () => {
+    const event = JSON.parse(await readFile(resolve(SHIPPED_EVENTS, 'guardduty-ec2-ssh-bruteforce-actor.json'), 'utf8')) as unknown;
+    const forged = table([routed('forged', 1000, { sources: ['guardduty'] }, { steps: ['notify'] })]);
+    const decision = await handler({ event, routing: forged });
+    expect(decision).toMatchObject({ outcome: 'start-playbook', playbook: 'brute-force-source', playbookIndex: 2 });
   });
 
   it('parses a real GuardDuty event, stamps when it was received and decides', async () => {
     const event = JSON.parse(await readFile(resolve(SHIPPED_EVENTS, 'gameday-ec2-cryptocurrency-bitcointool.json'), 'utf8')) as unknown;
     const crypto = routed('contain-crypto', 100, { sources: ['guardduty'], findingTypes: ['CryptoCurrency:EC2/*'], severity: { min: 7, max: 10 } });
     const receivedAt = '2026-11-20T10:01:00.000Z';
-    const decision = await handler({ event, routing: table([crypto]), receivedAt });
+    const cryptoHandler = createTriageHandler({ logger: silentLogger, environment: { ...SECURITY_ENVIRONMENT, ...routingEnvironment(table([crypto])) } });
+    const decision = await cryptoHandler({ event, receivedAt });
     expect(decision).toMatchObject({ outcome: 'start-playbook', playbook: 'contain-crypto', mode: 'enforce', error: null });
     expect(decision.incident?.times.received).toBe(receivedAt);
     expect(decision.executionName).toBe(executionNameFor(decision.incident!));
@@ -266,10 +282,10 @@ describe('createTriageHandler', () => {
       (message: string, ...extra: Record<string, unknown>[]) =>
         lines.push({ level, message, extra });
     const logger: IncidentLogger = { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
-    const logged = createTriageHandler({ logger, environment: SECURITY_ENVIRONMENT });
-    await logged({ event: 'nonsense', routing });
+    const logged = createTriageHandler({ logger, environment: { ...SECURITY_ENVIRONMENT, ...routingEnvironment(table()) } });
+    await logged({ event: 'nonsense' });
     const event = JSON.parse(await readFile(resolve(SHIPPED_EVENTS, 'guardduty-ec2-ssh-bruteforce-actor.json'), 'utf8')) as unknown;
-    await logged({ event, routing });
+    await logged({ event });
     expect(lines.map((line) => [line.level, line.message])).toEqual([
       ['warn', 'event refused'],
       ['info', 'triage decision'],
@@ -292,16 +308,15 @@ describe('triage and trigger: manual playbooks', () => {
     file: 'playbooks/release-instance.yaml',
     trigger: 'manual',
   };
-  const arns = { 'release-instance': 'arn:aws:states:eu-west-1:111122223333:stateMachine:release' };
 
   it('never routes an incident to a manual playbook, even one that matches it at the highest priority', () => {
-    const decision = triage(withSeverity(8), routingTableFor([release], arns, { forceDryRun: false }));
+    const decision = triage(withSeverity(8), routingTableFor([release], { forceDryRun: false }));
     expect(decision.outcome).toBe('alert-only');
     expect(decision.playbook).toBeNull();
   });
 
   it('routes the same playbook when it is automatic (the check above can fail)', () => {
-    const decision = triage(withSeverity(8), routingTableFor([{ ...release, trigger: 'automatic' }], arns, { forceDryRun: false }));
+    const decision = triage(withSeverity(8), routingTableFor([{ ...release, trigger: 'automatic' }], { forceDryRun: false }));
     expect(decision).toMatchObject({ outcome: 'start-playbook', playbook: 'release-instance' });
   });
 });

@@ -7,15 +7,17 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { payloadBytes } from '../../lib/contracts/payload-size';
 import { loadPlaybookDirectorySync } from '../../lib/playbooks/loader';
-import { routingTableFor } from '../../lib/playbooks/routing';
+import { routingEnvironment, routingTableFor } from '../../lib/playbooks/routing';
 import { TRIAGE_ANSWER_BUDGET_BYTES } from '../../lib/playbooks/triage';
 import { silentLogger } from '../../lib/responders/logging';
 import { createTriageHandler } from '../../lib/responders/triage-handler';
 
 const playbooks = loadPlaybookDirectorySync('playbooks').filter((playbook) => playbook.trigger !== 'manual');
-const arns = Object.fromEntries(playbooks.map((playbook) => [playbook.name, `arn:aws:states:eu-west-1:111122223333:stateMachine:Firebreak-${playbook.name}`]));
-const routing = routingTableFor(playbooks, arns, { forceDryRun: false });
-const environment = { FIREBREAK_SECURITY_ACCOUNT_ID: '111122223333', FIREBREAK_SERVED_ACCOUNT_IDS: '111122223333' };
+const environment = {
+  FIREBREAK_SECURITY_ACCOUNT_ID: '111122223333',
+  FIREBREAK_SERVED_ACCOUNT_IDS: '111122223333',
+  ...routingEnvironment(routingTableFor(playbooks, { forceDryRun: false })),
+};
 const EMOJI = '\u{1F600}';
 
 /** The multi-ENI C2 finding on an instance its owner tagged with 50 tags of EC2's longest key and value, in 4-byte characters. */
@@ -29,7 +31,7 @@ function emojiTaggedFinding(): unknown {
 
 async function triageOf(event: unknown, answerBudgetBytes?: number) {
   const handler = createTriageHandler({ logger: silentLogger, environment, ...(answerBudgetBytes === undefined ? {} : { answerBudgetBytes }) });
-  return handler({ event, routing, receivedAt: '2026-11-20T10:00:00Z' });
+  return handler({ event, receivedAt: '2026-11-20T10:00:00Z' });
 }
 
 describe('createTriageHandler', () => {
@@ -50,7 +52,7 @@ describe('createTriageHandler', () => {
   it('answers alert-only, in dry-run, with a lean incident, when the answer would be over its budget', async () => {
     const budget = 16 * 1024;
     const answer = await triageOf(emojiTaggedFinding(), budget);
-    expect(answer).toMatchObject({ outcome: 'alert-only', playbook: null, stateMachineArn: null, executionName: null, mode: 'dry-run', steps: [], error: null });
+    expect(answer).toMatchObject({ outcome: 'alert-only', playbook: null, playbookIndex: null, executionName: null, mode: 'dry-run', steps: [], error: null });
     expect(answer.playbookDecision).toBeUndefined();
     expect(answer.targets).toBeUndefined();
     expect(answer.reasons.at(-1)).toMatch(

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { executionNameFor } from '../../lib/incident/keys';
 import { parseEvent } from '../../lib/incident/parse';
 import { loadPlaybookDirectorySync } from '../../lib/playbooks/loader';
-import { routingTableFor } from '../../lib/playbooks/routing';
+import { routingEnvironment, routingTableFor } from '../../lib/playbooks/routing';
 import { triage } from '../../lib/playbooks/triage';
 import { parseRecordEntries } from '../../lib/operator/incident-report';
 import { createTriageHandler } from '../../lib/responders/triage-handler';
@@ -12,8 +12,8 @@ import { childKeysOf, TRIAGE_RECORD_CONDITION, triageRecordEntry, triageRecordWr
 import { ec2Incident } from '../support/incidents';
 
 const playbooks = loadPlaybookDirectorySync('playbooks');
-const arns = Object.fromEntries(playbooks.map((playbook) => [playbook.name, `arn:aws:states:eu-west-1:111122223333:stateMachine:Firebreak-${playbook.name}`]));
-const routing = routingTableFor(playbooks, arns, { forceDryRun: false });
+const routing = routingTableFor(playbooks, { forceDryRun: false });
+const routingEnv = routingEnvironment(routing);
 const times = { startedAt: new Date('2026-11-20T10:00:00.300Z'), endedAt: new Date('2026-11-20T10:00:00.340Z') };
 const sequence = () => parseEvent(JSON.parse(readFileSync('playbooks/events/guardduty-attack-sequence-ec2-compromised-instance-group.json', 'utf8')), { receivedAt: new Date('2026-11-20T10:00:00Z') });
 
@@ -46,7 +46,7 @@ describe('triageRecordEntry', () => {
 
   it('records an alert-only decision under its revision, and nothing for an ignored or unparseable event', () => {
     const incident = ec2Incident();
-    const alertOnly = { ...triage(incident, routing), outcome: 'alert-only' as const, playbook: null, stateMachineArn: null, executionName: null };
+    const alertOnly = { ...triage(incident, routing), outcome: 'alert-only' as const, playbook: null, playbookIndex: null, executionName: null };
     expect(triageRecordEntry(alertOnly, times)).toMatchObject({ status: 'alert-only', executionName: executionNameFor(incident) });
     expect(triageRecordEntry({ ...alertOnly, outcome: 'ignore' }, times)).toBeUndefined();
     expect(triageRecordEntry({ ...alertOnly, outcome: 'invalid', incident: null }, times)).toBeUndefined();
@@ -82,9 +82,9 @@ describe('triageRecordWrite', () => {
 describe('the triage handler', () => {
   it('returns the decision with its record write, timed by its clock', async () => {
     const ticks = [times.startedAt, times.endedAt];
-    const handler = createTriageHandler({ logger: silentLogger, environment: {}, now: () => ticks.shift() ?? times.endedAt });
+    const handler = createTriageHandler({ logger: silentLogger, environment: { ...routingEnv }, now: () => ticks.shift() ?? times.endedAt });
     const event = JSON.parse(readFileSync('playbooks/events/guardduty-ec2-backdoor-c2activity-multi-eni.json', 'utf8')) as unknown;
-    const decision = await handler({ event, routing, receivedAt: '2026-11-20T10:00:00.000Z' });
+    const decision = await handler({ event, receivedAt: '2026-11-20T10:00:00.000Z' });
     // No served accounts in this environment: alert-only, which is recorded too.
     expect(decision.outcome).toBe('alert-only');
     const { record, ...rest } = decision;
@@ -95,17 +95,17 @@ describe('the triage handler', () => {
     const errors: string[] = [];
     const logger = { ...silentLogger, error: (message: string) => errors.push(message) };
     const ticks = [times.startedAt, times.endedAt];
-    const handler = createTriageHandler({ logger, environment: { FIREBREAK_INCIDENT_RECORD_RETENTION_DAYS: 'forever' }, now: () => ticks.shift() ?? times.endedAt });
+    const handler = createTriageHandler({ logger, environment: { FIREBREAK_INCIDENT_RECORD_RETENTION_DAYS: 'forever', ...routingEnv }, now: () => ticks.shift() ?? times.endedAt });
     const event = JSON.parse(readFileSync('playbooks/events/guardduty-ec2-backdoor-c2activity-multi-eni.json', 'utf8')) as unknown;
-    const { record, ...rest } = await handler({ event, routing, receivedAt: '2026-11-20T10:00:00.000Z' });
+    const { record, ...rest } = await handler({ event, receivedAt: '2026-11-20T10:00:00.000Z' });
     expect(rest.outcome).toBe('alert-only');
     expect(record).toEqual(triageRecordWrite(rest, times, 400));
     expect(errors).toEqual([expect.stringContaining('FIREBREAK_INCIDENT_RECORD_RETENTION_DAYS must be a whole number of days')]);
   });
 
   it('adds no write to an event it cannot parse', async () => {
-    const handler = createTriageHandler({ logger: silentLogger, environment: {} });
-    const decision = await handler({ event: { nonsense: true }, routing });
+    const handler = createTriageHandler({ logger: silentLogger, environment: { ...routingEnv } });
+    const decision = await handler({ event: { nonsense: true } });
     expect(decision.outcome).toBe('invalid');
     expect(decision.record).toBeUndefined();
   });

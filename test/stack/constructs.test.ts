@@ -153,10 +153,8 @@ describe('Dispatcher', () => {
     const { stack, channels, state, responders: built } = responders();
     const playbookMachines = new PlaybookMachines(stack, 'Playbooks', { playbooks: [COMPROMISED, ALARM, DEFAULT_ALERT], responders: built, channels, logRetention: RETENTION });
     const dispatcher = new Dispatcher(stack, 'Dispatch', {
-      playbooks: [COMPROMISED, ALARM, DEFAULT_ALERT],
       playbookMachines,
       responders: built,
-      forceDryRun: true,
       channels,
       logRetention: RETENTION,
       state,

@@ -4,6 +4,8 @@ import { ACTIONS, iamActionsForStep } from '../../lib/playbooks/actions';
 import { compilePlaybook, isGuardedPlaybook } from '../../lib/playbooks/compile';
 import type { AslDefinition } from '../../lib/playbooks/compile';
 import { flattenSteps } from '../../lib/playbooks/model';
+import { stateMachinePlaceholder } from '../../lib/playbooks/dispatcher';
+import { routedPlaybookNames, routingTableFromEnvironment } from '../../lib/playbooks/routing';
 import { releasePlaybook } from '../../lib/stack/playbooks';
 import { STATE_TABLE_ACCESS } from '../../lib/stack/responders';
 import { guardDutySeverityThreshold } from '../../lib/stack/rules';
@@ -417,32 +419,42 @@ describe('FirebreakStack state machines', () => {
     });
   });
 
-  it('deploys the dispatcher as an Express state machine whose routing table names every playbook by substitution', () => {
-    const { template } = synthesize();
+  it('deploys the dispatcher as an Express state machine that starts the routed playbooks by index, their ARNs substituted into its definition', () => {
+    const { template } = synthesize({ playbooks: [COMPROMISED, ALARM, DEFAULT_ALERT, RELEASE] });
     const id = logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'DispatcherStateMachine');
     const machine = resourcesOf(template, 'AWS::StepFunctions::StateMachine')[id]!.Properties;
     expect(machine.StateMachineType).toBe('EXPRESS');
     expect(machine.LoggingConfiguration).toMatchObject({ IncludeExecutionData: true, Level: 'ALL' });
     const definition = JSON.parse(machine.DefinitionString as string) as AslDefinition;
-    const routing = (definition.States.Triage!.Parameters as { Payload: { routing: { playbooks: { name: string; stateMachineArn: string }[]; settings: unknown } } }).Payload.routing;
-    expect(routing.playbooks.map((p) => [p.name, p.stateMachineArn])).toEqual([
-      ['compromised-ec2', '${Sm_compromised_ec2}'],
-      ['instance-alarm', '${Sm_instance_alarm}'],
-      ['default-alert', '${Sm_default_alert}'],
+    // Triage gets the event and its receive time only: the routing table is in its environment.
+    expect((definition.States.Triage!.Parameters as { Payload: unknown }).Payload).toEqual({ 'event.$': '$', 'receivedAt.$': '$$.Execution.StartTime' });
+    expect(machine.DefinitionString).not.toMatch(/"routing"|stateMachineArn/);
+    // The ARNs in the order of triage's routing table, the one at the decided index started; no manual playbook (release).
+    expect((definition.States.StartPlaybook!.Parameters as Record<string, unknown>)['StateMachineArn.$']).toBe(
+      "States.ArrayGetItem(States.Array('${Sm_compromised_ec2}', '${Sm_instance_alarm}', '${Sm_default_alert}'), $.triage.decision.playbookIndex)",
+    );
+    expect((definition.States.DeployedPlaybook as unknown as { Choices: { And: { StringEquals?: string; NumericEquals?: number }[] }[] }).Choices.map((choice) => choice.And.map((rule) => rule.NumericEquals ?? rule.StringEquals))).toEqual([
+      [0, 'compromised-ec2'],
+      [1, 'instance-alarm'],
+      [2, 'default-alert'],
     ]);
+    const triage = resourcesOf(template, 'AWS::Lambda::Function')[logicalIdOf(template, 'AWS::Lambda::Function', 'ResponderTriageFunction')]!;
+    const routing = routingTableFromEnvironment((triage.Properties.Environment as { Variables: Record<string, string> }).Variables);
+    expect(routedPlaybookNames(routing)).toEqual(['compromised-ec2', 'instance-alarm', 'default-alert']);
+    expect(machine.DefinitionString).not.toContain(stateMachinePlaceholder(RELEASE.name));
     const substitutions = machine.DefinitionSubstitutions as Record<string, unknown>;
     expect(substitutions.Sm_compromised_ec2).toEqual({
       Ref: logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'PlaybookCompromisedEc2StateMachine'),
     });
+    expect(Object.keys(substitutions)).not.toContain(stateMachinePlaceholder(RELEASE.name));
     expect(substitutions.InvalidEventQueueUrl).toEqual({ Ref: logicalIdOf(template, 'AWS::SQS::Queue', 'UnprocessableEventsQueue') });
   });
 
   it('forces dry-run in the routing table by default (a first deployment), and not in enforce mode', () => {
     const settingsOf = (props: Parameters<typeof synthesize>[0]) => {
       const { template } = synthesize(props);
-      const id = logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'DispatcherStateMachine');
-      const definition = JSON.parse(resourcesOf(template, 'AWS::StepFunctions::StateMachine')[id]!.Properties.DefinitionString as string) as AslDefinition;
-      return (definition.States.Triage!.Parameters as { Payload: { routing: { settings: unknown } } }).Payload.routing.settings;
+      const triage = resourcesOf(template, 'AWS::Lambda::Function')[logicalIdOf(template, 'AWS::Lambda::Function', 'ResponderTriageFunction')]!;
+      return routingTableFromEnvironment((triage.Properties.Environment as { Variables: Record<string, string> }).Variables).settings;
     };
     expect(settingsOf({})).toEqual({ forceDryRun: true });
     expect(settingsOf({ mode: 'enforce' })).toEqual({ forceDryRun: false });
