@@ -279,7 +279,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
   // person's approval (when the playbook requires it) is the rail. The approver is shown the
   // incidents that hold the instance: the release restores it only for the last of them.
   if (rails.kind === 'release') {
-    if (instanceId !== undefined && deps.releaseStates !== undefined) {
+    if (rails.releasesInstances === true && instanceId !== undefined && deps.releaseStates !== undefined) {
       releaseClaims = await readReleaseClaims(deps.releaseStates, { account: incident.account, region: incident.region, instanceId }, log);
     }
     if (approvalRequired) {

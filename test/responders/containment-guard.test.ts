@@ -42,7 +42,9 @@ const iam = mockClient(IAMClient);
 /** The deployment's rails for the playbook the test executions belong to. */
 const RAILS = {
   'compromised-ec2-instance': { approvalRequired: false, onTimeout: 'evidence-only', timeoutSeconds: 3600, kind: 'contain' },
-  'release-instance': { approvalRequired: true, onTimeout: 'evidence-only', timeoutSeconds: 3600, kind: 'release' },
+  'release-instance': { approvalRequired: true, onTimeout: 'evidence-only', timeoutSeconds: 3600, kind: 'release', releasesInstances: true },
+  // A release on an instance that restores nothing of it (firebreak dns unblock).
+  'unblock-dns-domain': { approvalRequired: true, onTimeout: 'evidence-only', timeoutSeconds: 3600, kind: 'release' },
 } as const;
 
 /** DescribeExecution answers: a RUNNING execution of the deployment's playbook, started for `running`. */
@@ -867,6 +869,15 @@ describe('containment-guard: the execution it clears (issue 8)', () => {
       ddb.on(GetItemCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
       const result = await guard({ protectedTagKey: undefined })(payload());
       expect(result).toMatchObject({ status: 'needs-approval', releaseClaims: { record: 'unreadable', reason: expect.stringContaining('not authorized') } });
+    });
+
+    it('reads none for a release playbook that releases no instance (a DNS unblock): its request would say the instance is restored', async () => {
+      executionRuns(incident, 'enforce', { stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:Firebreak-unblock-dns-domain` });
+      ddb.on(GetItemCommand).resolves({});
+      const result = await guard({ protectedTagKey: undefined })(payload());
+      expect(result).toMatchObject({ status: 'needs-approval', execution: { playbook: 'unblock-dns-domain' } });
+      expect(result.releaseClaims).toBeUndefined();
+      expect(ddb.commandCalls(GetItemCommand)).toHaveLength(0);
     });
 
     it('reads none for a playbook that contains (not a release)', async () => {
