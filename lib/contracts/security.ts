@@ -103,6 +103,12 @@ export interface PlaybookRails {
    * digest of them into the grant, so that a step invoked directly with another request is refused.
    */
   readonly manualRequest?: readonly ManualRequestField[];
+  /**
+   * `true` for a playbook with a release-instance step: the guard reads the claims on the instance's
+   * pre-quarantine record, so that the approval request says whether approving restores it. Absent
+   * for the other releases (a DNS unblock is a release on an instance, but restores nothing of it).
+   */
+  readonly releasesInstances?: true;
 }
 
 /** The execution input fields a manual playbook passes its steps as `request`. */

@@ -31,6 +31,8 @@ export function railsOf(playbook: Playbook): PlaybookRails | undefined {
     ...(playbook.mode === 'dry-run' ? { mode: 'dry-run' as const } : {}),
     // A manual playbook's steps read who asked (and what to unblock): the grant binds that request too.
     ...(request !== undefined ? { manualRequest: request } : {}),
+    // Its approval request names the incidents that hold the instance (containment-guard-release.ts).
+    ...(steps.some((step) => step.action === RESPONDER_NAMES.releaseInstance) ? { releasesInstances: true as const } : {}),
   };
 }
 

@@ -9,6 +9,7 @@ import type { ConsoleLink } from './console-links';
 import { IMPOSTOR_GROUP_ACTION } from './model';
 import type { ContainmentDecision } from './alert-decision';
 import { adviceWithoutContainment } from './alert-decision';
+import { releaseClaimLines } from './alert-release-claims';
 import { rawEventField, reasonText, instanceIdOf, isGameDay, isSample } from './alert-incident';
 import type { AlertInput, ResultLike, ActionLike, StepSummary } from './alert-model';
 import { RAW_EVENT_EXCERPT_BYTES, stepSummaries, ranResponder, hasOutcome } from './alert-model';
@@ -297,6 +298,8 @@ export function sectionApproval(input: AlertInput, now: Date): string[] {
   return [
     'APPROVAL NEEDED',
     `  Playbook ${oneLine(input.playbook ?? input.execution?.playbook ?? '(unknown)', 80)} is waiting for a decision before: ${steps}.`,
+    // A release of an instance: whether approving restores it, or only takes back this incident's claim.
+    ...releaseClaimLines(stepSummaries(input.results), input.incident?.key, input.incident !== undefined ? instanceIdOf(input.incident) : undefined),
     `  It waits ${approval.timeoutSeconds} s, until ${deadline}; then the playbook's timeout rule applies.`,
     `  Execution: ${executionArn !== undefined ? oneLine(executionArn, 300) : '(unknown)'}`,
     '  Approve (with credentials that carry the stack\'s ApproverPolicy; your identity is recorded):',

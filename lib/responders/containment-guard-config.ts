@@ -33,6 +33,7 @@ export const playbookRailsSchema = z.strictObject({
   grantScope: z.optional(z.literal('one-credential')),
   mode: z.optional(z.literal('dry-run')),
   manualRequest: z.optional(z.array(z.enum(['requestedBy', 'reason', 'dnsUnblock']))),
+  releasesInstances: z.optional(z.literal(true)),
 });
 
 const guardEnvironmentSchema = z.object({

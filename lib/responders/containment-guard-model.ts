@@ -12,6 +12,7 @@ import type { BlastRadiusLimiter, BlastRadiusPolicy } from './blast-radius';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import type { ResponderMode } from '../contracts/responder-mode';
+import type { QuarantineReleaseStates } from './quarantine-release-state';
 
 export type GuardStatus = 'proceed' | 'needs-approval' | 'evidence-only';
 
@@ -63,6 +64,23 @@ export interface GuardGrant {
   readonly written: boolean;
 }
 
+/**
+ * What the instance's pre-quarantine record said of its claims when the guard cleared a release
+ * (quarantine-release-state.ts): the approval request shows the approver whether the release will
+ * restore the instance or only take back its incident's claim. Read from the state table, so the
+ * incident keys are stored text: bounded here, neutralized where the alert shows them.
+ */
+export interface GuardReleaseClaims {
+  /** `held`: an unreleased record; `released`: already released; `no-record`: none; `unreadable`: the read failed. */
+  readonly record: 'held' | 'released' | 'no-record' | 'unreadable';
+  /** The incidents that hold the instance (`held`), sorted, the first MAX_LISTED_RELEASE_CLAIMS of them. */
+  readonly claims?: readonly string[];
+  /** How many incidents hold it (`held`), listed or not. */
+  readonly claimCount?: number;
+  /** Why the read failed (`unreadable`). */
+  readonly reason?: string;
+}
+
 export interface GuardResult extends ResponderResult<GuardStatus> {
   /** Every rule that shaped the decision, in words fit for the alert. */
   readonly reasons: readonly string[];
@@ -75,6 +93,8 @@ export interface GuardResult extends ResponderResult<GuardStatus> {
   readonly grant?: GuardGrant;
   /** True for a game-day incident (its blast-radius slots are counted apart: blast-gameday#). */
   readonly gameDay: boolean;
+  /** A cleared release of an instance: the claims its record held then. */
+  readonly releaseClaims?: GuardReleaseClaims;
 }
 
 /** Deploy-time configuration of the rails. */
@@ -106,6 +126,8 @@ export interface ContainmentGuardDeps {
   readonly limiter: BlastRadiusLimiter;
   readonly grants: GrantWriter;
   readonly config: ContainmentGuardConfig;
+  /** The instances' release states (their claims), read for a release the guard clears. @default none: not read */
+  readonly releaseStates?: QuarantineReleaseStates;
   readonly logger: IncidentLogger;
   /** @default () => new Date() */
   readonly now?: () => Date;

@@ -48,11 +48,15 @@ import { readContainmentGuardConfig } from './containment-guard-config';
 import { malwareObjectGrantTarget } from './s3-malware-object';
 import { verifyExecution } from './containment-guard-execution';
 import { lookAtInstance } from './containment-guard-instance';
+import { readReleaseClaims } from './containment-guard-release';
+import { DynamoDbQuarantineReleaseStates } from './quarantine-release-state';
+import type { QuarantineReleaseStates } from './quarantine-release-state';
 import type {
   GuardStatus,
   GuardBlastRadius,
   GuardExecution,
   GuardGrant,
+  GuardReleaseClaims,
   GuardResult,
   ContainmentGuardConfig,
   ContainmentGuardDeps,
@@ -63,7 +67,7 @@ import { blastRadiusReason, blastRadiusSummary, notEvaluated } from './containme
 // The Lambda's module scope reads its configuration with the handler.
 export { readContainmentGuardConfig };
 // The guard's answer, as the alert and the playbooks read it.
-export type { GuardBlastRadius, GuardResult, GuardStatus, ProtectionRule } from './containment-guard-model';
+export type { GuardBlastRadius, GuardReleaseClaims, GuardResult, GuardStatus, ProtectionRule } from './containment-guard-model';
 
 export const CONTAINMENT_GUARD_RESPONDER = RESPONDER_NAMES.containmentGuard;
 
@@ -113,6 +117,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
   let effective: EffectiveMode = effectiveMode(input.mode, environment);
   let execution: GuardExecution = { verified: false };
   let grant: GuardGrant | undefined;
+  let releaseClaims: GuardReleaseClaims | undefined;
 
   const finish = (
     status: GuardStatus,
@@ -137,6 +142,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
       execution,
       ...(grant !== undefined ? { grant } : {}),
       gameDay,
+      ...(releaseClaims !== undefined ? { releaseClaims } : {}),
     };
     logger.info('containment-guard decided', { status, reasons, mode: effective.mode, blastRadius, execution, grant });
     return result;
@@ -270,8 +276,12 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
   }
 
   // 4. A release restores what a contained instance had: it takes no blast-radius slot, and a
-  // person's approval (when the playbook requires it) is the rail.
+  // person's approval (when the playbook requires it) is the rail. The approver is shown the
+  // incidents that hold the instance: the release restores it only for the last of them.
   if (rails.kind === 'release') {
+    if (rails.releasesInstances === true && instanceId !== undefined && deps.releaseStates !== undefined) {
+      releaseClaims = await readReleaseClaims(deps.releaseStates, { account: incident.account, region: incident.region, instanceId }, log);
+    }
     if (approvalRequired) {
       reasons.push(`The ${playbook} playbook requires a person to approve before it changes resources.`);
       return finish(await decide('needs-approval'), notEvaluated(policy));
@@ -331,6 +341,8 @@ export interface ContainmentGuardHandlerDeps {
   readonly limiter?: BlastRadiusLimiter;
   /** @default a DynamoDbGrantStore over clients.dynamodb() and config.stateTable */
   readonly grants?: GrantWriter;
+  /** @default a DynamoDbQuarantineReleaseStates over clients.dynamodb() and config.stateTable (none without a table) */
+  readonly releaseStates?: QuarantineReleaseStates;
   readonly now?: () => Date;
 }
 
@@ -348,10 +360,12 @@ export function createContainmentGuardHandler(deps: ContainmentGuardHandlerDeps)
     limiter ??= new DynamoDbBlastRadiusLimiter(deps.clients.dynamodb(), config.stateTable, config.blastRadius);
     grants ??= new DynamoDbGrantStore(deps.clients.dynamodb(), config.stateTable);
   }
+  const releaseStates = deps.releaseStates ?? (config.stateTable !== undefined ? new DynamoDbQuarantineReleaseStates(deps.clients.dynamodb(), config.stateTable) : undefined);
   return createResponderHandler(containmentGuardResponder, {
     clients: deps.clients,
     limiter,
     grants,
+    ...(releaseStates !== undefined ? { releaseStates } : {}),
     config,
     logger: deps.logger,
     ...(deps.now ? { now: deps.now } : {}),

@@ -78,7 +78,8 @@ export async function saveRecord(
     'already-done',
     `Kept the pre-quarantine state recorded at ${original.capturedAt} (incident ${original.incidentKey}): a later run never overwrites the original`,
   );
-  const claimed = await claimRecord(mode, records, original, captured.incidentKey, log);
+  // At the capture's time: a hold that ends after it counts as still held (the stricter reading).
+  const claimed = await claimRecord(mode, records, original, captured.incidentKey, log, captured.capturedAt);
   return supplementFleet(records, claimed, captured, log, logger, sealer);
 }
 
@@ -87,8 +88,9 @@ export async function saveRecord(
  * already by this one): so that the other incident's release leaves the instance contained while
  * this incident is open, and this incident's own release can take its claim back
  * (quarantine-records.ts). Answers the record with the claim. A record that changed since it was
- * read (released, captured again, claimed first by an older record's incident) fails the step as
- * transient: the retry reads it again.
+ * read (released, captured again, claimed first by an older record's incident), or that the last
+ * release holds while it restores the instance (at `at`, ISO 8601), fails the step as transient:
+ * the retry reads it again, and once that release is done records the instance afresh.
  */
 export async function claimRecord(
   mode: ResponderMode,
@@ -96,6 +98,7 @@ export async function claimRecord(
   record: QuarantineRecord,
   incidentKey: string,
   log: ActionLog,
+  at: string,
 ): Promise<QuarantineRecord> {
   const api = 'firebreak:claim-quarantine';
   const holders = claimsOf(record);
@@ -109,9 +112,9 @@ export async function claimRecord(
     log.record(api, record.instanceId, 'would-do', `Would add incident ${incidentKey}'s claim to the quarantine of ${record.instanceId}${alongside}, so that no other incident's release restores it while this one is open`);
     return record;
   }
-  const answer = await records.claim(record, incidentKey);
+  const answer = await records.claim(record, incidentKey, at);
   if (answer === 'changed') {
-    log.record(api, record.instanceId, 'skipped', `The pre-quarantine record of ${record.instanceId} changed while incident ${incidentKey}'s claim was added (released, captured again, or claimed meanwhile): the step fails so that it is retried`);
+    log.record(api, record.instanceId, 'skipped', `The pre-quarantine record of ${record.instanceId} changed while incident ${incidentKey}'s claim was added (released, captured again, claimed meanwhile, or held by the release restoring the instance): the step fails so that it is retried`);
     throw new TransientResponderError(`the pre-quarantine record of ${record.instanceId} changed while incident ${incidentKey} claimed it`);
   }
   log.record(api, record.instanceId, 'done', `Added incident ${incidentKey}'s claim to the quarantine of ${record.instanceId}${alongside}: it stays contained until every incident holding it is released`);

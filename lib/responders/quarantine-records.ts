@@ -14,6 +14,15 @@
  * in DynamoDB, and the conditions below keep two releases from both leaving the instance with no
  * claim and unrestored
  * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.UpdateExpressions.html#Expressions.UpdateExpressions.ADD).
+ *
+ * The last claim's release restores the instance, which takes many EC2 calls: a claim that lands
+ * while they run would be undone by them. So, before its first EC2 change, that release holds the
+ * record for its restore (`holdForRestore`: conditioned on its claim being the last one, so a claim
+ * that landed since its read makes it take back only its own claim instead), and no claim is added
+ * while the hold lasts (the claiming quarantine fails as transient and is retried: by then the
+ * record is released and it records the instance afresh). The hold ends when the record is marked
+ * released, or at a time past the release Lambda's timeout, so that a release that died holding the
+ * record does not keep another incident from containing the instance for longer.
  */
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -27,6 +36,13 @@ import type { RecordedAddress } from './quarantine-addresses';
 import { RECORD_MAC_ALGORITHM } from './record-mac';
 import type { QuarantineReleaseState, QuarantineReleaseStates } from './quarantine-release-state';
 import { claimsOf, quarantineRecordKey } from './quarantine-release-state';
+
+/**
+ * How long a release holds the record for its restore (`holdForRestore`), in seconds: longer than the
+ * release-instance Lambda can run (its timeout, lib/stack/responders.ts; a stack test keeps it so),
+ * so that the hold never ends while that restore still runs.
+ */
+export const RESTORE_HOLD_SECONDS = 180;
 
 /** The label of the record's sealed serialization (record-integrity.ts); a new layout gets a new label. */
 export const RECORD_SEAL_SCHEME = 'firebreak-quarantine-record/v1';
@@ -129,15 +145,23 @@ export interface QuarantineRecordStore {
   supplement(previous: QuarantineRecord, next: QuarantineRecord): Promise<'saved' | 'changed'>;
   /**
    * Adds `incidentKey`'s claim to the unreleased record `record` (as read), unless the stored record
-   * is no longer that capture (released, or captured again since): `changed` then, nothing written.
+   * is no longer that capture (released, or captured again since) or a release holds it for its
+   * restore (`holdForRestore`) at `at` (ISO 8601, now): `changed` then, nothing written.
    */
-  claim(record: QuarantineRecord, incidentKey: string): Promise<'claimed' | 'changed'>;
+  claim(record: QuarantineRecord, incidentKey: string, at: string): Promise<'claimed' | 'changed'>;
   /**
    * Takes back `incidentKey`'s claim while another incident still holds the instance; `changed`
    * (nothing written) when the stored record is no longer that unreleased capture, or when this
    * claim is not there or is the last one (then it is the release that restores the instance).
    */
   releaseClaim(record: QuarantineRecord, incidentKey: string): Promise<'released' | 'changed'>;
+  /**
+   * Holds the unreleased record `record` (as read) for the restore of its last claim,
+   * `incidentKey`'s, until `until` (ISO 8601) or `markReleased`: no claim is added meanwhile.
+   * `claimed` (nothing written): the stored record is no longer that capture with this last claim,
+   * because another incident claimed the instance since the release read it.
+   */
+  holdForRestore(record: QuarantineRecord, incidentKey: string, until: string): Promise<'held' | 'claimed'>;
   /**
    * Marks the record released (the instance is back to the recorded state) and takes back the
    * last claim, `release.incidentKey`'s. `claimed`: another incident claimed the instance since
@@ -203,6 +227,8 @@ export function parseQuarantineRecord(raw: unknown): QuarantineRecord {
 /** An in-process store (tests, the local game-day engine): same semantics as the DynamoDB one. */
 export class InMemoryQuarantineRecordStore implements QuarantineRecordStore, QuarantineReleaseStates {
   private readonly records = new Map<string, QuarantineRecord>();
+  /** Until when a release holds each record for its restore (holdForRestore), beside the record as in DynamoDB. */
+  private readonly holds = new Map<string, string>();
 
   async releaseStateOf(account: string, region: string, instanceId: string): Promise<QuarantineReleaseState | undefined> {
     const record = this.records.get(quarantineRecordKey(account, region, instanceId));
@@ -224,6 +250,7 @@ export class InMemoryQuarantineRecordStore implements QuarantineRecordStore, Qua
     if (existing && existing.released !== true) return 'exists';
     const { claims: _claims, releasedClaims: _releasedClaims, ...captured } = record;
     this.records.set(key, structuredClone({ ...captured, claims: [record.incidentKey], released: false }));
+    this.holds.delete(key);
     return 'saved';
   }
 
@@ -241,11 +268,13 @@ export class InMemoryQuarantineRecordStore implements QuarantineRecordStore, Qua
     return 'saved';
   }
 
-  async claim(record: QuarantineRecord, incidentKey: string): Promise<'claimed' | 'changed'> {
+  async claim(record: QuarantineRecord, incidentKey: string, at: string): Promise<'claimed' | 'changed'> {
     if (!this.sameCapture(record)) return 'changed';
     const key = quarantineRecordKey(record.account, record.region, record.instanceId);
     const existing = this.records.get(key)!;
     if ((existing.claims === undefined) !== (record.claims === undefined)) return 'changed';
+    const heldUntil = this.holds.get(key);
+    if (heldUntil !== undefined && !(heldUntil < at)) return 'changed';
     this.records.set(key, { ...existing, claims: [...new Set([...claimsOf(existing), incidentKey])] });
     return 'claimed';
   }
@@ -264,6 +293,16 @@ export class InMemoryQuarantineRecordStore implements QuarantineRecordStore, Qua
     return 'released';
   }
 
+  async holdForRestore(record: QuarantineRecord, incidentKey: string, until: string): Promise<'held' | 'claimed'> {
+    if (!this.sameCapture(record)) return 'claimed';
+    const key = quarantineRecordKey(record.account, record.region, record.instanceId);
+    const existing = this.records.get(key)!;
+    const lastClaim = existing.claims === undefined || (existing.claims.length === 1 && existing.claims[0] === incidentKey);
+    if (!lastClaim) return 'claimed';
+    this.holds.set(key, until);
+    return 'held';
+  }
+
   async markReleased(
     account: string,
     region: string,
@@ -277,6 +316,7 @@ export class InMemoryQuarantineRecordStore implements QuarantineRecordStore, Qua
     const lastClaim = existing.claims === undefined || (existing.claims.length === 1 && existing.claims[0] === incidentKey);
     if (!lastClaim) return 'claimed';
     const { claims: _claims, ...rest } = existing;
+    this.holds.delete(key);
     this.records.set(key, {
       ...rest,
       releasedClaims: [...new Set([...(existing.releasedClaims ?? []), incidentKey])],
@@ -330,6 +370,10 @@ function recordJson(record: QuarantineRecord): string {
 
 /** The condition that the stored record is still the unreleased capture it was read as, and its values. */
 const SAME_CAPTURE = 'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey';
+/** The condition that `:claimKey` holds the last claim (or none is kept: a record older than claims, its own incident's). */
+const LAST_CLAIM = '(attribute_not_exists(claims) OR (size(claims) = :one AND contains(claims, :claimKey)))';
+/** The condition that no release holds the record for its restore at `:at` (holdForRestore). */
+const NOT_HELD = '(attribute_not_exists(restoringUntil) OR restoringUntil < :at)';
 const sameCaptureValues = (record: QuarantineRecord) => ({
   ':false': { BOOL: false },
   ':capturedAt': { S: record.capturedAt },
@@ -392,17 +436,30 @@ export class DynamoDbQuarantineRecordStore implements QuarantineRecordStore {
     }
   }
 
-  async claim(record: QuarantineRecord, incidentKey: string): Promise<'claimed' | 'changed'> {
+  async claim(record: QuarantineRecord, incidentKey: string, at: string): Promise<'claimed' | 'changed'> {
     // A record written before claims has none: its own incident's claim goes in with this one, and
     // only while it still has none (a claim added meanwhile means the read is stale: read again).
+    // Never while the last release holds the record for its restore: the restore would undo this
+    // incident's containment (see the module's comment). ISO 8601 times of one format compare as strings.
     const older = record.claims === undefined;
     return this.conditionalUpdate('claimed', {
       TableName: this.table(),
       Key: { pk: { S: quarantineRecordKey(record.account, record.region, record.instanceId) } },
       UpdateExpression: 'ADD claims :claims',
-      ConditionExpression: `${SAME_CAPTURE} AND ${older ? 'attribute_not_exists(claims)' : 'attribute_exists(claims)'}`,
-      ExpressionAttributeValues: { ':claims': { SS: older ? [...new Set([record.incidentKey, incidentKey])] : [incidentKey] }, ...sameCaptureValues(record) },
+      ConditionExpression: `${SAME_CAPTURE} AND ${older ? 'attribute_not_exists(claims)' : 'attribute_exists(claims)'} AND ${NOT_HELD}`,
+      ExpressionAttributeValues: { ':claims': { SS: older ? [...new Set([record.incidentKey, incidentKey])] : [incidentKey] }, ...sameCaptureValues(record), ':at': { S: at } },
     });
+  }
+
+  async holdForRestore(record: QuarantineRecord, incidentKey: string, until: string): Promise<'held' | 'claimed'> {
+    const answer = await this.conditionalUpdate('held', {
+      TableName: this.table(),
+      Key: { pk: { S: quarantineRecordKey(record.account, record.region, record.instanceId) } },
+      UpdateExpression: 'SET restoringFor = :claimKey, restoringUntil = :until',
+      ConditionExpression: `${SAME_CAPTURE} AND ${LAST_CLAIM}`,
+      ExpressionAttributeValues: { ':claimKey': { S: incidentKey }, ':until': { S: until }, ':one': { N: '1' }, ...sameCaptureValues(record) },
+    });
+    return answer === 'changed' ? 'claimed' : answer;
   }
 
   async releaseClaim(record: QuarantineRecord, incidentKey: string): Promise<'released' | 'changed'> {
@@ -471,10 +528,11 @@ export class DynamoDbQuarantineRecordStore implements QuarantineRecordStore {
         new UpdateItemCommand({
           TableName: this.table(),
           Key: { pk: { S: quarantineRecordKey(account, region, instanceId) } },
-          UpdateExpression: `SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy${requestedBy !== undefined ? ', releaseRequestedBy = :releaseRequestedBy' : ''}${reason !== undefined ? ', releaseReason = :releaseReason' : ''} ADD releasedClaims :claim DELETE claims :claim`,
+          UpdateExpression: `SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy${requestedBy !== undefined ? ', releaseRequestedBy = :releaseRequestedBy' : ''}${reason !== undefined ? ', releaseReason = :releaseReason' : ''} REMOVE restoringFor, restoringUntil ADD releasedClaims :claim DELETE claims :claim`,
           // The last claim, this release's (or none: a record older than claims, its own incident's):
-          // an incident that claimed the instance since the release read the record keeps it.
-          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(claims) OR (size(claims) = :one AND contains(claims, :claimKey)))',
+          // an incident that claimed the instance since the release read the record keeps it. The
+          // release's hold (holdForRestore) ends with it.
+          ConditionExpression: `attribute_exists(pk) AND ${LAST_CLAIM}`,
           ExpressionAttributeValues: {
             ':true': { BOOL: true },
             ':releasedAt': { S: release.releasedAt },

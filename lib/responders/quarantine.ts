@@ -17,6 +17,7 @@ import type { GrantReader, GrantRefusalCode } from './grants';
 import { checkContainmentGrant } from './grants';
 import type { ObservedInstance } from './instance-state';
 import { FIREBREAK_TAGS, isTerminatedState, observeInstance } from './instance-state';
+import { TransientResponderError } from '../contracts/responder-errors';
 import { ResponderRun, instanceGate } from './responder-run';
 import type { EnsuredGroups, GroupNaming } from './isolation-groups';
 import { findVpcGroups } from './isolation-groups';
@@ -226,6 +227,19 @@ export async function quarantineInstance(
   if (isFullyQuarantined(instance, vpcGroups, options) && edgesDone(edges, instance) && !fleetPending(fleetObserved)) {
     const groups = primaryVpc ? vpcGroups.get(primaryVpc) : undefined;
     const read = await deps.records.get(incident.account, incident.region, instanceId);
+    if (read?.released === true && mode !== 'dry-run') {
+      // A released record under an instance seen quarantined: either it was isolated again by hand,
+      // or the last release of another incident restored it between the read of EC2 above and this
+      // read. EC2 tells which: still quarantined, nothing to claim (below); restored, this run
+      // would answer already-quarantined for a restored instance, so it fails as transient
+      // (nothing changed yet) and its retry records the instance and contains it.
+      const again = await observeInstance(ec2, instanceId);
+      if (again.found && !isFullyQuarantined(again.instance, vpcGroups, options)) {
+        const why = `the pre-quarantine record of ${instanceId} was released (at ${read.releasedAt ?? 'an unknown time'}) and EC2 no longer shows the instance quarantined: another incident's release restored it while this run looked`;
+        log.record('firebreak:claim-quarantine', instanceId, 'skipped', `Not contained yet: ${why}; the step fails so that it is retried and contains it`);
+        throw new TransientResponderError(why);
+      }
+    }
     log.record(
       'firebreak:decide',
       instanceId,
@@ -234,7 +248,7 @@ export async function quarantineInstance(
     );
     // This incident holds the quarantine too: another incident's release must not lift it while
     // this one is open (review r3 F1). Without an unreleased record there is nothing to claim.
-    const existing = read !== undefined && read.released !== true ? await claimRecord(mode, deps.records, read, incident.key, log) : read;
+    const existing = read !== undefined && read.released !== true ? await claimRecord(mode, deps.records, read, incident.key, log, now().toISOString()) : read;
     if (existing === undefined || existing.released === true) {
       log.record(
         'firebreak:claim-quarantine',

@@ -29,7 +29,7 @@ import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import { recordAll, settleAll } from './pending-actions';
 import type { QuarantineRecord, QuarantineRecordStore } from './quarantine-records';
-import { claimsOf } from './quarantine-records';
+import { RESTORE_HOLD_SECONDS, claimsOf } from './quarantine-records';
 import { ResponderFailedError, TransientResponderError } from '../contracts/responder-errors';
 import type { RecordSealer } from './record-integrity';
 import type { ReleaseClearance } from './release-clearance';
@@ -217,22 +217,23 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
 
   // 3. Another incident still holds the instance: only this incident's claim goes, nothing in EC2
   // changes. The last incident's release restores it (below).
-  if (others.length > 0) {
-    const stays = `${instanceId} ${stillHeldBy(others)}: nothing is restored until the last of them is released (\`firebreak release --incident ${others[0]!}\`)`;
-    const claimOnly = { instanceId, preQuarantine: record, heldBy: others, releasedBy, ...(requestedBy !== undefined ? { requestedBy } : {}), ...(releaseReason !== undefined ? { releaseReason } : {}) };
+  const releaseClaimOnly = async (held: QuarantineRecord, holders: readonly string[]): Promise<ReleaseResult> => {
+    const stays = `${instanceId} ${stillHeldBy(holders)}: nothing is restored until the last of them is released (\`firebreak release --incident ${holders[0]!}\`)`;
+    const claimOnly = { instanceId, preQuarantine: held, heldBy: holders, releasedBy, ...(requestedBy !== undefined ? { requestedBy } : {}), ...(releaseReason !== undefined ? { releaseReason } : {}) };
     if (mode === 'dry-run') {
       log.record('firebreak:release-claim', instanceId, 'would-do', `Would take back incident ${incident.key}'s claim ${byWhom}`);
       log.record('firebreak:restore', instanceId, 'skipped', stays);
       return finish('dry-run', claimOnly);
     }
-    if ((await deps.records.releaseClaim(record, incident.key)) === 'changed') {
+    if ((await deps.records.releaseClaim(held, incident.key)) === 'changed') {
       log.record('firebreak:release-claim', instanceId, 'skipped', `The pre-quarantine record of ${instanceId} changed since it was read (another release or claim): the step fails so that it is retried`);
       throw new TransientResponderError(`the pre-quarantine record of ${instanceId} changed while incident ${incident.key}'s claim was taken back`);
     }
     log.record('firebreak:release-claim', instanceId, 'done', `Took back incident ${incident.key}'s claim on ${instanceId} ${byWhom}`);
     log.record('firebreak:restore', instanceId, 'skipped', stays);
     return finish('claim-released', claimOnly);
-  }
+  };
+  if (others.length > 0) return releaseClaimOnly(record, others);
 
   // 4. Every recorded group that would be restored belongs to the instance's account and the ENI's VPC.
   const groupProblem = await checkRecordedGroups(ec2, record, instance, incident.account);
@@ -240,6 +241,30 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
 
   const releasedAt = now().toISOString();
   const plan = planRelease(record, instance, options, releasedAt);
+
+  // 5. The record held for the restore before the first EC2 change: an incident that claims the
+  // instance from now on waits (its quarantine is retried) rather than being undone by the restore;
+  // one that claimed it since the read above makes this release take back only its own claim.
+  if (mode !== 'dry-run') {
+    const heldUntil = new Date(now().getTime() + RESTORE_HOLD_SECONDS * 1000).toISOString();
+    if ((await deps.records.holdForRestore(record, incident.key, heldUntil)) === 'claimed') {
+      const current = await deps.records.get(incident.account, incident.region, instanceId);
+      const stillThisCapture = current !== undefined && current.released !== true && current.capturedAt === record.capturedAt && current.incidentKey === record.incidentKey;
+      const later = stillThisCapture ? claimsOf(current).filter((key) => key !== incident.key) : [];
+      if (!stillThisCapture || !claimsOf(current).includes(incident.key) || later.length === 0) {
+        log.record('firebreak:hold-record', instanceId, 'skipped', `The pre-quarantine record of ${instanceId} changed since it was read (released or captured again): nothing was restored, and the step fails so that it is retried`);
+        throw new TransientResponderError(`the pre-quarantine record of ${instanceId} changed before incident ${incident.key}'s release could hold it`);
+      }
+      log.record(
+        'firebreak:hold-record',
+        instanceId,
+        'skipped',
+        `Not restored: incident ${later.join(', incident ')} claimed ${instanceId} after this release read its record (${record.capturedAt} capture), so this release is no longer the last; only incident ${incident.key}'s claim is taken back`,
+      );
+      return releaseClaimOnly(current, later);
+    }
+    log.record('firebreak:hold-record', instanceId, 'done', `Held the pre-quarantine record for the restore until ${heldUntil}: an incident that claims ${instanceId} meanwhile is retried after it, not undone by it`);
+  }
 
   // Network first: it is what the owners of the instance are waiting for.
   recordAll(
@@ -275,10 +300,11 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
       ...(releaseReason !== undefined ? { releaseReason } : {}),
     });
     if (marked === 'claimed') {
-      // Another incident claimed the instance between the read of the record and now: the restore
-      // above may have undone its containment. Not retried (a retry would only take back this
-      // claim): a person must look, and quarantine it again if that incident is still open.
-      const why = `another incident claimed ${instanceId} while incident ${incident.key}'s release restored it: the instance may be back in service while that incident is open. Check ${instanceId} and its pre-quarantine record; the record is left unreleased, holding both claims`;
+      // Another incident claimed the instance after the hold ended (this restore outlasted
+      // RESTORE_HOLD_SECONDS, which the Lambda timeout should make impossible): the restore above
+      // may have undone its containment. Not retried (a retry would only take back this claim): a
+      // person must look, and quarantine it again if that incident is still open.
+      const why = `another incident claimed ${instanceId} while incident ${incident.key}'s release restored it (after the release's hold on the record ended): the instance may be back in service while that incident is open. Check ${instanceId} and its pre-quarantine record; the record is left unreleased, holding both claims`;
       log.record('firebreak:mark-released', instanceId, 'skipped', `Not marked released: ${why}`);
       throw new ResponderFailedError(why);
     }

@@ -138,6 +138,17 @@ export const STATE_TABLE_ACCESS: Readonly<
   },
 };
 
+/**
+ * A responder's state-table access in this deployment. The guard also reads the pre-quarantine
+ * records, but only where a playbook releases instances: it shows a release's approver the
+ * incidents that hold the instance (containment-guard-release.ts).
+ */
+function stateTableAccessOf(responder: string, byResponder: ReadonlyMap<string, unknown>): (typeof STATE_TABLE_ACCESS)[string] | undefined {
+  const access = STATE_TABLE_ACCESS[responder];
+  if (responder !== GUARD_RESPONDER || access === undefined || !byResponder.has(RESPONDER_NAMES.releaseInstance)) return access;
+  return { ...access, readOnlyKeys: [...(access.readOnlyKeys ?? []), `${STATE_KEY_PREFIX.quarantine}*`] };
+}
+
 /** The responders that act on IAM credentials (and read the privileged name patterns). */
 const CREDENTIAL_RESPONDERS: ReadonlySet<string> = new Set([RESPONDER_NAMES.disableAccessKey, RESPONDER_NAMES.revokeRoleSessions, RESPONDER_NAMES.releaseCredentials]);
 
@@ -238,7 +249,7 @@ export class Responders extends Construct {
     const functions = new Map<string, ResponderFunction>();
     for (const [responder, actions] of byResponder) {
       const inIncidentAccount = actsInIncidentAccount(actions);
-      const stateTable = STATE_TABLE_ACCESS[responder];
+      const stateTable = stateTableAccessOf(responder, byResponder);
       const needed = new Set([...actions, ...(stateTable?.actions ?? [])]);
       const settings = RESPONDER_SETTINGS[responder] ?? RESPONDER_SETTINGS.default!;
       const memberRoles = inIncidentAccount && props.memberRoleName ? ownMemberRoles(props.memberRoleName, props.sessionRevokerRoleName, responder, actions) : undefined;

@@ -11,6 +11,15 @@ describe('railsOf', () => {
     expect(railsOf({ ...compromised, mode: 'dry-run' })).toMatchObject({ kind: 'contain', mode: 'dry-run' });
   });
 
+  it('says which release playbooks release instances (the guard reads their claims for the approval request), and only those', () => {
+    const rails = (name: string) => railsOf(shipped.find((playbook) => playbook.name === name)!);
+    expect(rails('release-instance')).toMatchObject({ kind: 'release', releasesInstances: true });
+    // A DNS unblock is a release on an instance too, but restores nothing of it.
+    expect(rails('unblock-dns-domain')).toMatchObject({ kind: 'release' });
+    expect(rails('unblock-dns-domain')).not.toHaveProperty('releasesInstances');
+    expect(railsOf(compromised)).not.toHaveProperty('releasesInstances');
+  });
+
   it('adds no mode for an enforce playbook: the deployment and the execution decide', () => {
     expect(compromised.mode).toBe('enforce');
     expect(railsOf(compromised)).not.toHaveProperty('mode');

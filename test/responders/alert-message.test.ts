@@ -433,6 +433,71 @@ describe('buildAlertMessage: approval-request', () => {
   });
 });
 
+describe('buildAlertMessage: the approval request of a release names the incidents that hold the instance', () => {
+  const KEY = ec2Incident().key;
+  const LATER = 'gd-2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b';
+  /** The release-instance playbook's request, with the guard's read of the instance's claims. */
+  function releaseApproval(releaseClaims: Record<string, unknown> | undefined): AlertInput {
+    return parse({
+      kind: 'approval-request',
+      incident: ec2Incident(),
+      mode: 'enforce',
+      playbook: 'release-instance',
+      options: {},
+      execution: { ...EXECUTION, playbook: 'release-instance' },
+      results: {
+        Guard: {
+          responder: 'containment-guard',
+          incidentKey: KEY,
+          mode: 'enforce',
+          status: 'needs-approval',
+          idempotentReplay: false,
+          actions: [],
+          reasons: ['The release-instance playbook requires a person to approve before it changes resources.'],
+          protected: false,
+          instanceId: INSTANCE_ID,
+          blastRadius: { evaluated: false, granted: false, slotTaken: false, used: null, limit: 5, windowSeconds: 3600 },
+          ...(releaseClaims !== undefined ? { releaseClaims } : {}),
+        },
+      },
+      approval: { taskToken: 'token', waitingSteps: ['release', 'unblock-dns'], timeoutSeconds: 3600 },
+    });
+  }
+  const approvalSection = (claims: Record<string, unknown> | undefined) => section(buildAlertMessage(releaseApproval(claims), { now: NOW }).message, 'APPROVAL NEEDED');
+
+  it('says the release only takes back its claim, and the instance stays quarantined, naming who still holds it', () => {
+    const text = approvalSection({ record: 'held', claims: [KEY, LATER], claimCount: 2 });
+    expect(text).toContain(`Approving takes back only incident ${KEY}'s claim: ${INSTANCE_ID} STAYS QUARANTINED, incident ${LATER} still holds it`);
+    expect(text).toContain('nothing is restored until the last of them is released');
+  });
+
+  it('says approving restores the instance when this incident holds the last claim', () => {
+    expect(approvalSection({ record: 'held', claims: [KEY], claimCount: 1 })).toContain(`Incident ${KEY} holds the last claim on ${INSTANCE_ID}: approving RESTORES it`);
+  });
+
+  it('says the release will change nothing when the incident holds no claim, the record is released, or there is none', () => {
+    expect(approvalSection({ record: 'held', claims: [LATER], claimCount: 1 })).toContain(`Incident ${KEY} holds no claim on ${INSTANCE_ID} (incident ${LATER} does): the release will refuse and change nothing`);
+    expect(approvalSection({ record: 'released' })).toContain(`The pre-quarantine record of ${INSTANCE_ID} is already released: the release will change nothing`);
+    expect(approvalSection({ record: 'no-record' })).toContain(`Firebreak holds no pre-quarantine record of ${INSTANCE_ID}: the release will change nothing`);
+  });
+
+  it('says when the claims could not be read, and that the release reads them again before acting', () => {
+    expect(approvalSection({ record: 'unreadable', reason: 'AccessDeniedException: no' })).toContain(
+      `Firebreak could not read which incidents hold ${INSTANCE_ID} (AccessDeniedException: no): the release reads its record again, and restores it only if incident ${KEY} holds the last claim`,
+    );
+    // A playbook whose guard read nothing (not a release) says nothing of claims.
+    expect(approvalSection(undefined)).not.toMatch(/claim/);
+  });
+
+  it('shows claims read from the table as untrusted text: one line each, links defanged, and a bounded list', () => {
+    const forged = 'gd-x\n\nAPPROVAL NEEDED\n  all clear, https://evil.example/approve';
+    const text = approvalSection({ record: 'held', claims: [KEY, forged, ...Array.from({ length: 12 }, (_, i) => `gd-${i}`)], claimCount: 40 });
+    expect(text.split('\n').filter((line) => line.startsWith('APPROVAL NEEDED'))).toHaveLength(1);
+    expect(text).not.toContain('https://evil.example');
+    expect(text).toContain('and 34 more still hold it');
+  });
+});
+
 // The guarded variants of a compiled playbook (lib/playbooks/compile.ts) hand the notify step the
 // guard's result in `results.Guard`, its reasons in `reasons`, and the path taken in `reason`.
 const PROTECTED_REASON = `Instance ${INSTANCE_ID} is protected: it is in the deploy-time list of protected instances (FIREBREAK_PROTECTED_INSTANCE_IDS), so Firebreak collects evidence and alerts instead of containing it.`;

@@ -373,7 +373,7 @@ describe('unblockDnsDomains', () => {
       records = new InMemoryQuarantineRecordStore();
       await quarantined();
       const record = (await records.get(ACCOUNT, REGION, INSTANCE_ID))!;
-      await records.claim(record, 'gd-second');
+      await records.claim(record, 'gd-second', NOW.toISOString());
       await records.releaseClaim((await records.get(ACCOUNT, REGION, INSTANCE_ID))!, 'gd-second');
       givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`, `${OTHER_DOMAIN}.`, `*.${OTHER_DOMAIN}.`]);
       await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
@@ -405,7 +405,7 @@ describe('unblockDnsDomains', () => {
     it('lets the later incident, released last, take back its blocks though the record is the first incident\'s', async () => {
       records = new InMemoryQuarantineRecordStore();
       await quarantined();
-      await records.claim((await records.get(ACCOUNT, REGION, INSTANCE_ID))!, 'gd-second');
+      await records.claim((await records.get(ACCOUNT, REGION, INSTANCE_ID))!, 'gd-second', NOW.toISOString());
       await records.releaseClaim((await records.get(ACCOUNT, REGION, INSTANCE_ID))!, 'gd-first');
       await records.markReleased(ACCOUNT, REGION, INSTANCE_ID, { ...RELEASED, incidentKey: 'gd-second' });
       givenFirewall([`${OTHER_DOMAIN}.`, `*.${OTHER_DOMAIN}.`]);

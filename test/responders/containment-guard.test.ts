@@ -1,6 +1,7 @@
 import {
   BatchGetItemCommand,
   DynamoDBClient,
+  GetItemCommand,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, BatchGetItemCommandInput, PutItemCommandInput } from '@aws-sdk/client-dynamodb';
@@ -22,6 +23,7 @@ import { InMemoryGrantStore, incidentDigest } from '../../lib/responders/grants'
 import { incidentSchema } from '../../lib/responders/incident-schema';
 import { requestDigest } from '../../lib/responders/step-binding';
 import { silentLogger } from '../../lib/responders/logging';
+import { quarantineRecordKey } from '../../lib/responders/quarantine-release-state';
 import { EXECUTION } from '../support/grants';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident, ec2Resource } from '../support/incidents';
 
@@ -40,7 +42,9 @@ const iam = mockClient(IAMClient);
 /** The deployment's rails for the playbook the test executions belong to. */
 const RAILS = {
   'compromised-ec2-instance': { approvalRequired: false, onTimeout: 'evidence-only', timeoutSeconds: 3600, kind: 'contain' },
-  'release-instance': { approvalRequired: true, onTimeout: 'evidence-only', timeoutSeconds: 3600, kind: 'release' },
+  'release-instance': { approvalRequired: true, onTimeout: 'evidence-only', timeoutSeconds: 3600, kind: 'release', releasesInstances: true },
+  // A release on an instance that restores nothing of it (firebreak dns unblock).
+  'unblock-dns-domain': { approvalRequired: true, onTimeout: 'evidence-only', timeoutSeconds: 3600, kind: 'release' },
 } as const;
 
 /** DescribeExecution answers: a RUNNING execution of the deployment's playbook, started for `running`. */
@@ -816,10 +820,74 @@ describe('containment-guard: the execution it clears (issue 8)', () => {
 
   it('clears a release without a blast-radius slot, waiting for the approval its rails require', async () => {
     executionRuns(incident, 'enforce', { stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:Firebreak-release-instance` });
+    ddb.on(GetItemCommand).resolves({});
     const result = await guard({ protectedTagKey: undefined })(payload());
     expect(result).toMatchObject({ status: 'needs-approval', execution: { playbook: 'release-instance', kind: 'release' } });
     expect(grants.grants.get(EXECUTION.executionArn)).toMatchObject({ kind: 'release', status: 'awaiting-approval' });
-    expect(ddb.calls()).toHaveLength(0);
+    // Its only table call is the read of the instance's claims (no slot).
+    expect(ddb.calls().map((call) => call.args[0].constructor.name)).toEqual(['GetItemCommand']);
+  });
+
+  describe('the claims on the instance a release would restore (shown in its approval request)', () => {
+    const releasing = () => executionRuns(incident, 'enforce', { stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:Firebreak-release-instance` });
+
+    it("reads them with one consistent GetItem of the record's release attributes, never the record itself", async () => {
+      releasing();
+      ddb.on(GetItemCommand).resolves({ Item: { incidentKey: { S: incident.key }, released: { BOOL: false }, claims: { SS: ['gd-later', incident.key] } } });
+      const result = await guard({ protectedTagKey: undefined })(payload());
+      expect(ddb.commandCalls(GetItemCommand).map((call) => call.args[0].input)).toEqual([
+        {
+          TableName: TABLE,
+          Key: { pk: { S: quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID) } },
+          ConsistentRead: true,
+          ProjectionExpression: 'incidentKey, released, releasedAt, releasedBy, claims, releasedClaims',
+        },
+      ]);
+      expect(result.releaseClaims).toEqual({ record: 'held', claims: [incident.key, 'gd-later'].sort(), claimCount: 2 });
+    });
+
+    it('says so when there is no record, or it is already released', async () => {
+      releasing();
+      ddb.on(GetItemCommand).resolvesOnce({}).resolves({ Item: { incidentKey: { S: incident.key }, released: { BOOL: true } } });
+      expect((await guard({ protectedTagKey: undefined })(payload())).releaseClaims).toEqual({ record: 'no-record' });
+      grants = new InMemoryGrantStore();
+      expect((await guard({ protectedTagKey: undefined })(payload())).releaseClaims).toEqual({ record: 'released' });
+    });
+
+    it('bounds what it keeps of claims read from the table: ten listed, each cut, and their count', async () => {
+      releasing();
+      const many = [...Array.from({ length: 24 }, (_, i) => `gd-${String(i).padStart(2, '0')}`), `gd-${'x'.repeat(500)}`];
+      ddb.on(GetItemCommand).resolves({ Item: { incidentKey: { S: incident.key }, released: { BOOL: false }, claims: { SS: many } } });
+      const claims = (await guard({ protectedTagKey: undefined })(payload())).releaseClaims;
+      expect(claims).toMatchObject({ record: 'held', claimCount: 25 });
+      expect(claims?.claims).toHaveLength(10);
+      expect(Math.max(...claims!.claims!.map((key) => key.length))).toBeLessThanOrEqual(128);
+    });
+
+    it('still clears the release when the read fails: the claims are unreadable, and the release reads the record again itself', async () => {
+      releasing();
+      ddb.on(GetItemCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
+      const result = await guard({ protectedTagKey: undefined })(payload());
+      expect(result).toMatchObject({ status: 'needs-approval', releaseClaims: { record: 'unreadable', reason: expect.stringContaining('not authorized') } });
+    });
+
+    it('reads none for a release playbook that releases no instance (a DNS unblock): its request would say the instance is restored', async () => {
+      executionRuns(incident, 'enforce', { stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:Firebreak-unblock-dns-domain` });
+      ddb.on(GetItemCommand).resolves({});
+      const result = await guard({ protectedTagKey: undefined })(payload());
+      expect(result).toMatchObject({ status: 'needs-approval', execution: { playbook: 'unblock-dns-domain' } });
+      expect(result.releaseClaims).toBeUndefined();
+      expect(ddb.commandCalls(GetItemCommand)).toHaveLength(0);
+    });
+
+    it('reads none for a playbook that contains (not a release)', async () => {
+      describes(instance());
+      slotsHold();
+      executionRuns(incident);
+      const result = await guard()(payload());
+      expect(result.releaseClaims).toBeUndefined();
+      expect(ddb.commandCalls(GetItemCommand)).toHaveLength(0);
+    });
   });
 
   it("binds a manual playbook's grant to the request its steps receive, as the execution input states it (review r1 F2)", async () => {

@@ -419,12 +419,15 @@ describe('quarantineInstance on an instance of an Auto Scaling group', () => {
         TableName: TABLE,
         Key: { pk: { S: `quarantine#${ACCOUNT}#${REGION}#${INSTANCE_ID}` } },
         UpdateExpression: 'ADD claims :claims',
-        ConditionExpression: 'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND attribute_not_exists(claims)',
+        // Not while a release holds the record for its restore (at this run's capture time).
+        ConditionExpression:
+          'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND attribute_not_exists(claims) AND (attribute_not_exists(restoringUntil) OR restoringUntil < :at)',
         ExpressionAttributeValues: {
           ':claims': { SS: ['gd-earlier', ec2Incident().key] },
           ':false': { BOOL: false },
           ':capturedAt': { S: '2026-11-20T09:00:00.000Z' },
           ':incidentKey': { S: 'gd-earlier' },
+          ':at': { S: '2026-11-20T10:02:00.000Z' },
         },
       });
     });

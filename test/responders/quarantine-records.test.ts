@@ -15,6 +15,8 @@ import { inputsOf, sdkError } from './quarantine-fixtures';
 const dynamoMock = mockClient(DynamoDBClient);
 const TABLE = 'firebreak-state';
 const PK = `quarantine#${ACCOUNT}#${REGION}#${INSTANCE_ID}`;
+/** When a claiming run asks: a release's hold on the record that ended before then no longer counts. */
+const AT = '2026-11-27T16:30:00.000Z';
 
 const RECORD: QuarantineRecord = {
   account: ACCOUNT,
@@ -116,40 +118,68 @@ describe('DynamoDbQuarantineRecordStore', () => {
     });
   });
 
+  const SAME_CAPTURE_VALUES = { ':false': { BOOL: false }, ':capturedAt': { S: RECORD.capturedAt }, ':incidentKey': { S: RECORD.incidentKey } };
+  const NOT_HELD = '(attribute_not_exists(restoringUntil) OR restoringUntil < :at)';
+
   describe('claim', () => {
-    const SAME_CAPTURE_VALUES = { ':false': { BOOL: false }, ':capturedAt': { S: RECORD.capturedAt }, ':incidentKey': { S: RECORD.incidentKey } };
 
     it('adds the incident to the claims of the unreleased capture it read, in one conditional UpdateItem', async () => {
       dynamoMock.on(UpdateItemCommand).resolves({});
-      expect(await store.claim({ ...RECORD, claims: [RECORD.incidentKey] }, 'gd-later')).toBe('claimed');
+      expect(await store.claim({ ...RECORD, claims: [RECORD.incidentKey] }, 'gd-later', AT)).toBe('claimed');
       expect(inputsOf(dynamoMock, UpdateItemCommand)).toEqual([
         {
           TableName: TABLE,
           Key: { pk: { S: PK } },
           UpdateExpression: 'ADD claims :claims',
-          ConditionExpression: 'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND attribute_exists(claims)',
-          ExpressionAttributeValues: { ':claims': { SS: ['gd-later'] }, ...SAME_CAPTURE_VALUES },
+          // Never while the last release restores the instance (holdForRestore): that restore would undo this claim's containment.
+          ConditionExpression: `released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND attribute_exists(claims) AND ${NOT_HELD}`,
+          ExpressionAttributeValues: { ':claims': { SS: ['gd-later'] }, ...SAME_CAPTURE_VALUES, ':at': { S: AT } },
         },
       ]);
     });
 
     it("adds the record's own incident with it to a record written before claims, only while it still has none", async () => {
       dynamoMock.on(UpdateItemCommand).resolves({});
-      expect(await store.claim(RECORD, 'gd-later')).toBe('claimed');
+      expect(await store.claim(RECORD, 'gd-later', AT)).toBe('claimed');
       expect(inputsOf(dynamoMock, UpdateItemCommand)).toEqual([
         {
           TableName: TABLE,
           Key: { pk: { S: PK } },
           UpdateExpression: 'ADD claims :claims',
-          ConditionExpression: 'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND attribute_not_exists(claims)',
-          ExpressionAttributeValues: { ':claims': { SS: [RECORD.incidentKey, 'gd-later'] }, ...SAME_CAPTURE_VALUES },
+          ConditionExpression: `released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND attribute_not_exists(claims) AND ${NOT_HELD}`,
+          ExpressionAttributeValues: { ':claims': { SS: [RECORD.incidentKey, 'gd-later'] }, ...SAME_CAPTURE_VALUES, ':at': { S: AT } },
         },
       ]);
     });
 
-    it('answers changed when the record is no longer the capture it read', async () => {
+    it('answers changed when the record is no longer the capture it read, or a release holds it', async () => {
       dynamoMock.on(UpdateItemCommand).rejects(sdkError('ConditionalCheckFailedException'));
-      expect(await store.claim(RECORD, 'gd-later')).toBe('changed');
+      expect(await store.claim(RECORD, 'gd-later', AT)).toBe('changed');
+    });
+  });
+
+  describe('holdForRestore', () => {
+    const UNTIL = '2026-11-27T16:33:00.000Z';
+
+    it('holds the unreleased capture it read for the restore of its last claim, until a time, in one conditional UpdateItem', async () => {
+      dynamoMock.on(UpdateItemCommand).resolves({});
+      expect(await store.holdForRestore({ ...RECORD, claims: [RECORD.incidentKey] }, RECORD.incidentKey, UNTIL)).toBe('held');
+      expect(inputsOf(dynamoMock, UpdateItemCommand)).toEqual([
+        {
+          TableName: TABLE,
+          Key: { pk: { S: PK } },
+          UpdateExpression: 'SET restoringFor = :claimKey, restoringUntil = :until',
+          // The last claim, this release's (or none: a record older than claims, its own incident's).
+          ConditionExpression:
+            'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND (attribute_not_exists(claims) OR (size(claims) = :one AND contains(claims, :claimKey)))',
+          ExpressionAttributeValues: { ':claimKey': { S: RECORD.incidentKey }, ':until': { S: UNTIL }, ':one': { N: '1' }, ...SAME_CAPTURE_VALUES },
+        },
+      ]);
+    });
+
+    it('answers claimed, writing nothing, when another incident claimed the instance since the release read the record', async () => {
+      dynamoMock.on(UpdateItemCommand).rejects(sdkError('ConditionalCheckFailedException'));
+      expect(await store.holdForRestore({ ...RECORD, claims: [RECORD.incidentKey] }, RECORD.incidentKey, UNTIL)).toBe('claimed');
     });
   });
 
@@ -240,7 +270,7 @@ describe('DynamoDbQuarantineRecordStore', () => {
         {
           TableName: TABLE,
           Key: { pk: { S: PK } },
-          UpdateExpression: 'SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy ADD releasedClaims :claim DELETE claims :claim',
+          UpdateExpression: 'SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy REMOVE restoringFor, restoringUntil ADD releasedClaims :claim DELETE claims :claim',
           ConditionExpression: LAST_CLAIM,
           ExpressionAttributeValues: {
             ':true': { BOOL: true },
@@ -271,7 +301,7 @@ describe('DynamoDbQuarantineRecordStore', () => {
         {
           TableName: TABLE,
           Key: { pk: { S: PK } },
-          UpdateExpression: 'SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy, releaseReason = :releaseReason ADD releasedClaims :claim DELETE claims :claim',
+          UpdateExpression: 'SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy, releaseReason = :releaseReason REMOVE restoringFor, restoringUntil ADD releasedClaims :claim DELETE claims :claim',
           ConditionExpression: LAST_CLAIM,
           ExpressionAttributeValues: {
             ':true': { BOOL: true },
@@ -306,7 +336,7 @@ describe('InMemoryQuarantineRecordStore', () => {
     await memory.saveIfAbsent(RECORD);
     const written = (await memory.get(ACCOUNT, REGION, INSTANCE_ID))!;
     expect(claimsOf(written)).toEqual([RECORD.incidentKey]);
-    expect(await memory.claim(written, 'gd-later')).toBe('claimed');
+    expect(await memory.claim(written, 'gd-later', AT)).toBe('claimed');
     const claimed = (await memory.get(ACCOUNT, REGION, INSTANCE_ID))!;
     expect(claimed.claims).toEqual([RECORD.incidentKey, 'gd-later']);
     // Not the last claim: the writer's goes, and the later incident alone holds it.
@@ -318,6 +348,29 @@ describe('InMemoryQuarantineRecordStore', () => {
     expect(await memory.markReleased(ACCOUNT, REGION, INSTANCE_ID, { incidentKey: RECORD.incidentKey, releasedAt: 'later', releasedBy: 'release-1' })).toBe('claimed');
     expect(await memory.markReleased(ACCOUNT, REGION, INSTANCE_ID, { incidentKey: 'gd-later', releasedAt: 'later', releasedBy: 'release-1' })).toBe('released');
     expect(await memory.get(ACCOUNT, REGION, INSTANCE_ID)).toMatchObject({ released: true, releasedClaims: [RECORD.incidentKey, 'gd-later'] });
+  });
+
+  it("refuses a claim while the last release holds the record for its restore, and again accepts one once the hold has ended", async () => {
+    const memory = new InMemoryQuarantineRecordStore();
+    await memory.saveIfAbsent(RECORD);
+    const written = (await memory.get(ACCOUNT, REGION, INSTANCE_ID))!;
+    expect(await memory.holdForRestore(written, RECORD.incidentKey, '2026-11-27T16:33:00.000Z')).toBe('held');
+    expect(await memory.claim(written, 'gd-later', '2026-11-27T16:31:00.000Z')).toBe('changed');
+    expect((await memory.get(ACCOUNT, REGION, INSTANCE_ID))?.claims).toEqual([RECORD.incidentKey]);
+    // A release that died holding it (its Lambda timed out) blocks claims only until the hold ends.
+    expect(await memory.claim(written, 'gd-later', '2026-11-27T16:33:01.000Z')).toBe('claimed');
+    // Now the release's hold fails: the later incident holds the instance too.
+    expect(await memory.holdForRestore((await memory.get(ACCOUNT, REGION, INSTANCE_ID))!, RECORD.incidentKey, '2026-11-27T16:40:00.000Z')).toBe('claimed');
+  });
+
+  it('ends the hold when the record is marked released: a new incident then writes its own record', async () => {
+    const memory = new InMemoryQuarantineRecordStore();
+    await memory.saveIfAbsent(RECORD);
+    expect(await memory.holdForRestore((await memory.get(ACCOUNT, REGION, INSTANCE_ID))!, RECORD.incidentKey, '2026-11-27T16:33:00.000Z')).toBe('held');
+    expect(await memory.markReleased(ACCOUNT, REGION, INSTANCE_ID, { incidentKey: RECORD.incidentKey, releasedAt: 'later', releasedBy: 'release-1' })).toBe('released');
+    expect(await memory.saveIfAbsent({ ...RECORD, incidentKey: 'gd-later' })).toBe('saved');
+    const fresh = (await memory.get(ACCOUNT, REGION, INSTANCE_ID))!;
+    expect(await memory.claim(fresh, 'gd-third', '2026-11-27T16:31:00.000Z')).toBe('claimed');
   });
 
   it('counts a record written before claims as held by its own incident alone', () => {

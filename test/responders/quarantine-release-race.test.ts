@@ -15,7 +15,7 @@ import { InMemoryQuarantineRecordStore } from '../../lib/responders/quarantine-r
 import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';
 import { TEST_SEALER, sealed } from '../support/record-sealer';
-import { TestClientFactory, givenGroups, givenInstance, givenMutationsSucceed, recordOfDefaultInstance } from './quarantine-fixtures';
+import { DATA_VOLUME, ENI_A, ENI_B, ISOLATION_SG, ROOT_VOLUME, TestClientFactory, givenGroups, givenInstance, givenMutationsSucceed, recordOfDefaultInstance } from './quarantine-fixtures';
 
 const ec2Mock = mockClient(EC2Client);
 const NOW = new Date('2026-11-20T10:02:00.000Z');
@@ -71,5 +71,101 @@ describe('quarantine-instance racing the last release of another incident', () =
     const stored = await records.get(ACCOUNT, REGION, INSTANCE_ID);
     expect(stored).toMatchObject({ incidentKey: incident.key });
     expect(stored?.released).not.toBe(true);
+  });
+});
+
+describe('quarantine-instance racing the restore of the last release of another incident', () => {
+  it('is refused its claim while that release holds the record, fails as transient changing nothing, and its retry contains the restored instance', async () => {
+    const clients = new TestClientFactory();
+    const records = new InMemoryQuarantineRecordStore();
+    await records.saveIfAbsent(await sealed(recordOfDefaultInstance(EARLIER, '2026-11-20T09:00:00.000Z')));
+    // A's release holds the record (its last claim) and is restoring the instance: EC2 shows it back in its groups.
+    const read = (await records.get(ACCOUNT, REGION, INSTANCE_ID))!;
+    expect(await records.holdForRestore(read, EARLIER, new Date(NOW.getTime() + 60_000).toISOString())).toBe('held');
+    givenInstance(ec2Mock);
+    givenGroups(ec2Mock);
+    const options = { detachInstanceProfile: true, revokeRoleSessions: false, autoScaling: 'off' as const, deregisterFromLoadBalancers: false };
+    const incident = ec2Incident();
+    const run = () =>
+      quarantineInstance(
+        { incident, mode: 'enforce', options, execution: EXECUTION },
+        {
+          clients,
+          logger: silentLogger,
+          records,
+          sealer: clients.trackSealer(TEST_SEALER),
+          grants: clients.trackGrants(storeGranting(incident, NOW)),
+          environment: { ...process.env, ...playbookStepsEnvironment(options) },
+          now: () => NOW,
+        },
+      );
+
+    await expect(run()).rejects.toBeInstanceOf(TransientResponderError);
+    expect(ec2Mock.commandCalls(ModifyNetworkInterfaceAttributeCommand)).toHaveLength(0);
+    expect(ec2Mock.commandCalls(DisassociateIamInstanceProfileCommand)).toHaveLength(0);
+    expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.claims).toEqual([EARLIER]);
+
+    // A's restore ends and marks the record released; B's retry records the restored state and contains it.
+    expect(await records.markReleased(ACCOUNT, REGION, INSTANCE_ID, { incidentKey: EARLIER, releasedAt: NOW.toISOString(), releasedBy: 'arn:aws:iam::111122223333:role/approver' })).toBe('released');
+    const retry = await run();
+    expect(retry.status).toBe('quarantined');
+    expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toMatchObject({ incidentKey: incident.key, claims: [incident.key], released: false });
+  });
+});
+
+describe('quarantine-instance that saw the instance quarantined just before the last release of another incident restored it', () => {
+  it('does not answer already-quarantined for the restored instance: it fails as transient, and its retry contains it', async () => {
+    const quarantinedShape = {
+      enis: [
+        { id: ENI_A, groups: [ISOLATION_SG] },
+        { id: ENI_B, groups: [ISOLATION_SG] },
+      ],
+      profileArn: undefined,
+      terminationProtection: true,
+      shutdownBehavior: 'stop' as const,
+      volumes: [
+        { device: '/dev/xvda', volumeId: ROOT_VOLUME, deleteOnTermination: false },
+        { device: '/dev/sdb', volumeId: DATA_VOLUME, deleteOnTermination: false },
+      ],
+      tags: { Name: 'web-1', 'firebreak:incident': EARLIER, 'firebreak:status': 'quarantined', 'firebreak:quarantined-at': '2026-11-20T09:00:00.000Z' },
+    };
+    /** A's whole restore and mark land between B's DescribeInstances (quarantined) and B's read of the record. */
+    class RestoredBeforeTheRead extends InMemoryQuarantineRecordStore {
+      private restored = false;
+      override async get(account: string, region: string, instanceId: string): Promise<QuarantineRecord | undefined> {
+        if (!this.restored) {
+          this.restored = true;
+          await this.markReleased(ACCOUNT, REGION, INSTANCE_ID, { incidentKey: EARLIER, releasedAt: NOW.toISOString(), releasedBy: 'arn:aws:iam::111122223333:role/approver' });
+          givenInstance(ec2Mock);
+        }
+        return super.get(account, region, instanceId);
+      }
+    }
+    const clients = new TestClientFactory();
+    const records = new RestoredBeforeTheRead();
+    await records.saveIfAbsent(await sealed(recordOfDefaultInstance(EARLIER, '2026-11-20T09:00:00.000Z')));
+    givenInstance(ec2Mock, quarantinedShape);
+    givenGroups(ec2Mock);
+    const options = { detachInstanceProfile: true, revokeRoleSessions: false, autoScaling: 'off' as const, deregisterFromLoadBalancers: false };
+    const incident = ec2Incident();
+    const run = () =>
+      quarantineInstance(
+        { incident, mode: 'enforce', options, execution: EXECUTION },
+        {
+          clients,
+          logger: silentLogger,
+          records,
+          sealer: clients.trackSealer(TEST_SEALER),
+          grants: clients.trackGrants(storeGranting(incident, NOW)),
+          environment: { ...process.env, ...playbookStepsEnvironment(options) },
+          now: () => NOW,
+        },
+      );
+
+    await expect(run()).rejects.toBeInstanceOf(TransientResponderError);
+    expect(ec2Mock.commandCalls(ModifyNetworkInterfaceAttributeCommand)).toHaveLength(0);
+    const retry = await run();
+    expect(retry.status).toBe('quarantined');
+    expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toMatchObject({ incidentKey: incident.key, claims: [incident.key], released: false });
   });
 });

@@ -17,7 +17,7 @@ import { silentLogger } from '../../lib/responders/logging';
 import type { ResponderMode } from '../../lib/contracts/responder-mode';
 import { quarantineInstance } from '../../lib/responders/quarantine';
 import type { QuarantineRecord } from '../../lib/responders/quarantine-records';
-import { DynamoDbQuarantineRecordStore, InMemoryQuarantineRecordStore, quarantineRecordKey } from '../../lib/responders/quarantine-records';
+import { DynamoDbQuarantineRecordStore, InMemoryQuarantineRecordStore, RESTORE_HOLD_SECONDS, quarantineRecordKey } from '../../lib/responders/quarantine-records';
 import type { ReleaseOptions } from '../../lib/responders/release';
 import { releaseInstance } from '../../lib/responders/release';
 import type { ReleaseClearance } from '../../lib/responders/release-clearance';
@@ -465,11 +465,27 @@ describe('releaseInstance with the DynamoDB record store', () => {
     });
     expect(result.status).toBe('released');
     expect(inputsOf(dynamoMock, UpdateItemCommand)).toEqual([
+      // First the hold, before any EC2 change: no incident can claim the instance while it is restored.
+      {
+        TableName: TABLE,
+        Key: { pk: { S: quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID) } },
+        UpdateExpression: 'SET restoringFor = :claimKey, restoringUntil = :until',
+        ConditionExpression:
+          'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND (attribute_not_exists(claims) OR (size(claims) = :one AND contains(claims, :claimKey)))',
+        ExpressionAttributeValues: {
+          ':claimKey': { S: QUARANTINE_KEY },
+          ':until': { S: new Date(NOW.getTime() + RESTORE_HOLD_SECONDS * 1000).toISOString() },
+          ':one': { N: '1' },
+          ':false': { BOOL: false },
+          ':capturedAt': { S: RECORD.capturedAt },
+          ':incidentKey': { S: QUARANTINE_KEY },
+        },
+      },
       {
         TableName: TABLE,
         Key: { pk: { S: quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID) } },
         UpdateExpression:
-          'SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy, releaseRequestedBy = :releaseRequestedBy, releaseReason = :releaseReason ADD releasedClaims :claim DELETE claims :claim',
+          'SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy, releaseRequestedBy = :releaseRequestedBy, releaseReason = :releaseReason REMOVE restoringFor, restoringUntil ADD releasedClaims :claim DELETE claims :claim',
         // The last claim (a record written before claims has none: its own incident's).
         ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(claims) OR (size(claims) = :one AND contains(claims, :claimKey)))',
         ExpressionAttributeValues: {
@@ -567,6 +583,7 @@ describe('releaseInstance refuses what it cannot trust, and changes nothing (iss
         supplement: store.supplement.bind(store),
         claim: store.claim.bind(store),
         releaseClaim: store.releaseClaim.bind(store),
+        holdForRestore: store.holdForRestore.bind(store),
         markReleased: store.markReleased.bind(store),
         get: () => get(ACCOUNT, REGION, 'i-0fff1234def567890'),
       },
@@ -615,7 +632,7 @@ describe('releaseInstance when several incidents hold the instance (review r3 F1
   /** The record A (QUARANTINE_KEY) wrote, claimed since by a later incident that found the instance quarantined. */
   async function heldByBoth(): Promise<void> {
     await records.saveIfAbsent(RECORD);
-    expect(await records.claim((await records.get(ACCOUNT, REGION, INSTANCE_ID))!, LATER)).toBe('claimed');
+    expect(await records.claim((await records.get(ACCOUNT, REGION, INSTANCE_ID))!, LATER, NOW.toISOString())).toBe('claimed');
     givenInstance(ec2Mock, QUARANTINED);
   }
 
@@ -646,7 +663,7 @@ describe('releaseInstance when several incidents hold the instance (review r3 F1
 
   it('still checks the seal before it takes back a claim: a record edited in the table is refused', async () => {
     await records.saveIfAbsent({ ...RECORD, instanceProfileArn: 'arn:aws:iam::111122223333:instance-profile/Administrator' });
-    await records.claim((await records.get(ACCOUNT, REGION, INSTANCE_ID))!, LATER);
+    await records.claim((await records.get(ACCOUNT, REGION, INSTANCE_ID))!, LATER, NOW.toISOString());
     givenInstance(ec2Mock, QUARANTINED);
     const result = await release(input({ incident: { key: LATER } }));
     expect(result).toMatchObject({ status: 'refused', refusal: expect.stringContaining('failed its integrity check') });
@@ -691,6 +708,55 @@ describe('releaseInstance when several incidents hold the instance (review r3 F1
     const racing = Object.assign(records, { releaseClaim: async () => 'changed' as const });
     const error = await releaseInstance(input(), { clients, logger: silentLogger, records: racing, sealer: TEST_SEALER, clearance: APPROVED, now: () => NOW }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransientResponderError);
+  });
+
+  it('takes back only its own claim and restores nothing when another incident claimed the instance after the last release read the record', async () => {
+    /** Incident B's quarantine claims the instance in the moment after A's release read the record (claims: A only). */
+    class ClaimedAfterTheRead extends InMemoryQuarantineRecordStore {
+      private raced = false;
+      override async get(account: string, region: string, instanceId: string): Promise<QuarantineRecord | undefined> {
+        const read = await super.get(account, region, instanceId);
+        if (!this.raced && read !== undefined) {
+          this.raced = true;
+          expect(await this.claim(read, LATER, NOW.toISOString())).toBe('claimed');
+        }
+        return read;
+      }
+    }
+    records = new ClaimedAfterTheRead();
+    await records.saveIfAbsent(RECORD);
+    givenInstance(ec2Mock, QUARANTINED);
+    const result = await release(input({ request: REQUEST }));
+    expect(result).toMatchObject({ status: 'claim-released', heldBy: [LATER], releasedBy: CAROL, requestedBy: ALICE });
+    // Nothing restored for B's instance, and none of the evidence protections (termination, volumes) lifted.
+    expect(mutatingCallCount()).toBe(0);
+    expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toMatchObject({ claims: [LATER], releasedClaims: [QUARANTINE_KEY], released: false });
+    expect(result.actions).toContainEqual(
+      expect.objectContaining({ api: 'firebreak:hold-record', outcome: 'skipped', detail: expect.stringContaining(`incident ${LATER} claimed ${INSTANCE_ID} after this release read its record`) }),
+    );
+    expect(result.actions.slice(-2)).toEqual([
+      expect.objectContaining({ api: 'firebreak:release-claim', outcome: 'done', detail: expect.stringContaining(`Took back incident ${QUARANTINE_KEY}'s claim on ${INSTANCE_ID}`) }),
+      expect.objectContaining({ api: 'firebreak:restore', outcome: 'skipped', detail: expect.stringContaining(`${INSTANCE_ID} stays quarantined: incident ${LATER} still holds it`) }),
+    ]);
+  });
+
+  it('holds the record for its restore before the first EC2 change, for longer than the release can run', async () => {
+    let changesBeforeTheHold: number | undefined;
+    let heldUntil: string | undefined;
+    class Watched extends InMemoryQuarantineRecordStore {
+      override async holdForRestore(record: QuarantineRecord, incidentKey: string, until: string) {
+        changesBeforeTheHold = mutatingCallCount();
+        heldUntil = until;
+        return super.holdForRestore(record, incidentKey, until);
+      }
+    }
+    records = new Watched();
+    await records.saveIfAbsent(RECORD);
+    givenInstance(ec2Mock, QUARANTINED);
+    expect((await release()).status).toBe('released');
+    expect(changesBeforeTheHold).toBe(0);
+    expect(heldUntil).toBe(new Date(NOW.getTime() + RESTORE_HOLD_SECONDS * 1000).toISOString());
+    expect(mutatingCallCount()).toBeGreaterThan(0);
   });
 
   it('fails loudly, leaving the record unreleased, when another incident claimed the instance while the last release restored it', async () => {

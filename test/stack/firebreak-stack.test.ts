@@ -12,7 +12,7 @@ import { guardDutySeverityThreshold } from '../../lib/stack/rules';
 import { blastRadiusSlotKey } from '../../lib/responders/blast-radius';
 import { grantKey } from '../../lib/responders/grants';
 import { playbookRailsFor } from '../../lib/playbooks/rails';
-import { quarantineRecordKey } from '../../lib/responders/quarantine-records';
+import { RESTORE_HOLD_SECONDS, quarantineRecordKey } from '../../lib/responders/quarantine-records';
 import { TRANSIENT_ERROR_NAMES } from '../../lib/contracts/responder-errors';
 import { DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS } from '../../lib/contracts/privileged-names';
 import type { Statement } from './support';
@@ -721,6 +721,33 @@ describe('FirebreakStack safety rails', () => {
     template.hasResourceProperties('AWS::IAM::Role', {
       RoleName: { 'Fn::Join': ['', ['firebreak-responder-', region, '-containment-guard']] },
     });
+  });
+
+  it('lets the guard only READ the pre-quarantine records, and only where a playbook releases instances (a release\'s approval request names the incidents that hold the instance)', () => {
+    const withRelease = responderStatements(synthesize({ playbooks: [COMPROMISED, DEFAULT_ALERT, RELEASE] }).template, 'ContainmentGuard');
+    expect(withRelease.find((statement) => statement.Sid === 'ReadContainmentGrants')).toEqual({
+      Sid: 'ReadContainmentGrants',
+      Effect: 'Allow',
+      Action: 'dynamodb:GetItem',
+      Resource: tableArn,
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'quarantine#*' } },
+    });
+    // Its writes stay its blast-radius slots and grants (and its incident-record append).
+    const writes = withRelease.filter((statement) => JSON.stringify(statement.Action).match(/PutItem|UpdateItem/));
+    expect(writes.map((statement) => statement.Condition)).toEqual([
+      { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['blast#*', 'blast-gameday#*', 'grant#*'] } },
+      { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'incident#*' } },
+    ]);
+    const withoutRelease = responderStatements(synthesize({ playbooks: [COMPROMISED, DEFAULT_ALERT] }).template, 'ContainmentGuard');
+    expect(withoutRelease.find((statement) => statement.Sid === 'ReadContainmentGrants')).toBeUndefined();
+    expect(JSON.stringify(withoutRelease)).not.toContain('quarantine#');
+  });
+
+  it('runs release-instance for less time than a release holds the record for its restore (a claim made meanwhile waits, never undone)', () => {
+    const functions = resourcesOf(synthesize({ playbooks: [COMPROMISED, DEFAULT_ALERT, RELEASE] }).template, 'AWS::Lambda::Function');
+    const release = Object.entries(functions).find(([id]) => id.startsWith('ResponderReleaseInstance'))?.[1];
+    expect(release?.Properties.Timeout).toBeTypeOf('number');
+    expect(release!.Properties.Timeout as number).toBeLessThan(RESTORE_HOLD_SECONDS);
   });
 
   it('keeps each responder to its own kind of state-table item, by the keys the responders really write', () => {

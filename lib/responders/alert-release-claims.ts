@@ -1,0 +1,85 @@
+/**
+ * What a release's approval request says of the instance's claims (docs/responders/release-instance.md):
+ * whether approving restores the instance (its incident holds the last claim) or only takes back
+ * that incident's claim while others keep it quarantined. The guard read the claims from the
+ * pre-quarantine record (containment-guard-release.ts); a step result is a claim, and the incident
+ * keys are text from the state table, so each is neutralized on one line and the list is bounded.
+ */
+import * as z from '../contracts/zod-mini';
+import type { GuardReleaseClaims } from './containment-guard-model';
+import { GUARD_RESPONDER, GUARD_STATE } from '../playbooks/guard-names';
+import type { StepSummary } from './alert-model';
+import { oneLine } from './alert-text';
+
+/** The most incidents one line names (the rest are counted). */
+const MAX_NAMED = 5;
+/** The most characters shown of one incident key. */
+const MAX_KEY = 128;
+
+// z.lazy: built the first time an approval request is read, not at cold start.
+const releaseClaimsSchema: z.ZodMiniType<GuardReleaseClaims> = z.lazy(() =>
+  z.looseObject({
+    record: z.enum(['held', 'released', 'no-record', 'unreadable']),
+    claims: z.optional(z.array(z.string())),
+    claimCount: z.optional(z.number()),
+    reason: z.optional(z.string()),
+  }),
+);
+
+/** The guard's read of the instance's claims, when the steps carry one. */
+function releaseClaimsOf(steps: readonly StepSummary[]): GuardReleaseClaims | undefined {
+  const step = steps.find((s) => s.result?.responder === GUARD_RESPONDER) ?? steps.find((s) => s.stepId === GUARD_STATE);
+  const raw = (step?.result as { releaseClaims?: unknown } | null | undefined)?.releaseClaims;
+  if (raw === undefined) return undefined;
+  const parsed = releaseClaimsSchema.safeParse(raw);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** "incident X still holds it" / "incidents X, Y and 3 more still hold it" (pure). */
+function holdersText(keys: readonly string[], total: number): string {
+  const named = keys.slice(0, MAX_NAMED).map((key) => oneLine(key, MAX_KEY));
+  const more = Math.max(total, keys.length) - named.length;
+  const list = `${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+  return named.length === 1 && more === 0 ? `incident ${list} still holds it` : `incidents ${list} still hold it`;
+}
+
+/**
+ * The lines of the APPROVAL NEEDED section on the instance's claims, or none when the guard read
+ * none (not a release of an instance).
+ */
+export function releaseClaimLines(steps: readonly StepSummary[], incidentKey: string | undefined, instanceId: string | undefined): string[] {
+  const read = releaseClaimsOf(steps);
+  if (read === undefined) return [];
+  const instance = oneLine(instanceId ?? 'the instance', 80);
+  const incident = oneLine(incidentKey ?? 'of this release', MAX_KEY);
+  const asRead = '(as its record said when this request was made; the release reads it again before it acts)';
+  switch (read.record) {
+    case 'no-record':
+      return [`  Firebreak holds no pre-quarantine record of ${instance}: the release will change nothing.`];
+    case 'released':
+      return [`  The pre-quarantine record of ${instance} is already released: the release will change nothing.`];
+    case 'unreadable':
+      return [
+        `  Firebreak could not read which incidents hold ${instance} (${oneLine(read.reason ?? 'no reason given', 300)}): the release reads its record again, and restores it only if incident ${incident} holds the last claim; otherwise it takes back only that claim.`,
+      ];
+    case 'held':
+      break;
+  }
+  const claims = read.claims ?? [];
+  const total = read.claimCount ?? claims.length;
+  if (incidentKey === undefined || !claims.includes(incidentKey)) {
+    if (total > claims.length) {
+      return [`  ${instance} is held quarantined by ${total} incidents ${asRead}; the release restores it only if incident ${incident} holds the last claim.`];
+    }
+    const holders = holdersText(claims, total).replace(/ still holds? it$/, '');
+    return [`  Incident ${incident} holds no claim on ${instance} (${holders} ${claims.length === 1 ? 'does' : 'do'}): the release will refuse and change nothing.`];
+  }
+  const others = claims.filter((key) => key !== incidentKey);
+  if (others.length === 0 && total <= 1) {
+    return [`  Incident ${incident} holds the last claim on ${instance}: approving RESTORES it (its recorded security groups, instance profile, protections and tags) ${asRead}.`];
+  }
+  return [
+    `  Approving takes back only incident ${incident}'s claim: ${instance} STAYS QUARANTINED, ${holdersText(others, total - 1)} ${asRead};`,
+    '  nothing is restored until the last of them is released.',
+  ];
+}

@@ -1,0 +1,46 @@
+/**
+ * The claims on an instance whose release the guard clears: the approval request shows the approver
+ * whether the release will restore the instance (its incident holds the last claim) or only take
+ * back that incident's claim while other incidents keep it quarantined (quarantine-records.ts). One
+ * consistent GetItem of the record's release attributes (quarantine-release-state.ts), never the
+ * record itself. A read that fails never holds the release back: the approval request says the
+ * claims could not be read, and release-instance reads the record again before it changes anything.
+ */
+import type { ActionLog } from './action-log';
+import type { GuardReleaseClaims } from './containment-guard-model';
+import type { QuarantineReleaseStates } from './quarantine-release-state';
+import { claimsOf } from './quarantine-release-state';
+
+/** The most incidents a guard result lists (the count says how many hold the instance): the result rides in the execution's state, at most 256 KB. */
+export const MAX_LISTED_RELEASE_CLAIMS = 10;
+/** The most characters kept of one incident key read from the table (Firebreak's keys are far shorter). */
+const MAX_CLAIM_LENGTH = 128;
+
+/** Reads which incidents hold `instanceId` quarantined, bounded for the guard's result. */
+export async function readReleaseClaims(
+  states: QuarantineReleaseStates,
+  target: { readonly account: string; readonly region: string; readonly instanceId: string },
+  log: ActionLog,
+): Promise<GuardReleaseClaims> {
+  const { account, region, instanceId } = target;
+  let state;
+  try {
+    state = await states.releaseStateOf(account, region, instanceId);
+  } catch (error) {
+    const reason = (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 300);
+    log.record('dynamodb:GetItem', instanceId, 'skipped', `Could not read which incidents hold ${instanceId} (${reason}): the approval request cannot say whether this release restores it`);
+    return { record: 'unreadable', reason };
+  }
+  if (state === undefined) {
+    log.record('dynamodb:GetItem', instanceId, 'observed', `Firebreak holds no pre-quarantine record of ${instanceId}`);
+    return { record: 'no-record' };
+  }
+  if (state.released) {
+    log.record('dynamodb:GetItem', instanceId, 'observed', `The pre-quarantine record of ${instanceId} is already released`);
+    return { record: 'released' };
+  }
+  const claims = claimsOf(state);
+  const listed = claims.slice(0, MAX_LISTED_RELEASE_CLAIMS).map((key) => key.slice(0, MAX_CLAIM_LENGTH));
+  log.record('dynamodb:GetItem', instanceId, 'observed', `${instanceId} is held quarantined by ${claims.length} incident(s): ${listed.join(', ')}${claims.length > listed.length ? ', ...' : ''}`);
+  return { record: 'held', claims: listed, claimCount: claims.length };
+}
