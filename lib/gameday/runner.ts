@@ -253,7 +253,9 @@ async function startRelease(
     at: backend.now(),
     tags,
   });
-  await engine.start(stateMachineArn, request.executionName, request.input).done;
+  // Started, not awaited: the runner settles it after the delivery, as it does a playbook a finding
+  // started, so that an approval held until a later injection waits without holding the run up.
+  engine.start(stateMachineArn, request.executionName, request.input);
 }
 
 /**
@@ -278,7 +280,9 @@ async function startObjectRelease(engine: LocalEngine, backend: GameDayBackend, 
     ...(release.reason !== undefined ? { reason: release.reason } : {}),
     at: backend.now(),
   });
-  await engine.start(stateMachineArn, request.executionName, request.input).done;
+  // Started, not awaited: the runner settles it after the delivery, as it does a playbook a finding
+  // started, so that an approval held until a later injection waits without holding the run up.
+  engine.start(stateMachineArn, request.executionName, request.input);
 }
 
 /**
@@ -306,7 +310,9 @@ async function startDnsUnblock(
     reason: unblock.reason ?? 'game day',
     at: backend.now(),
   });
-  await engine.start(stateMachineArn, request.executionName, request.input).done;
+  // Started, not awaited: the runner settles it after the delivery, as it does a playbook a finding
+  // started, so that an approval held until a later injection waits without holding the run up.
+  engine.start(stateMachineArn, request.executionName, request.input);
 }
 
 /**
@@ -347,7 +353,9 @@ async function startCredentialRelease(
     reason: reason ?? 'game day',
     at: backend.now(),
   });
-  await engine.start(stateMachineArn, request.executionName, request.input).done;
+  // Started, not awaited: the runner settles it after the delivery, as it does a playbook a finding
+  // started, so that an approval held until a later injection waits without holding the run up.
+  engine.start(stateMachineArn, request.executionName, request.input);
 }
 
 /** The attacker's role of a `tamper:` injection: a role of the member account, outside Firebreak's policies. */
@@ -650,7 +658,8 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         if (!stateMachineArn) throw new Error(`start: no ${direct.name} playbook is deployed`);
         // A manual playbook (release-s3-object) also reads who asked and why, as `firebreak release` sends them.
         const request = options.playbooks.some((candidate) => candidate.name === direct.name && candidate.trigger === 'manual') ? { requestedBy: gameDayEngineerArn(environment), reason: 'game day' } : {};
-        await running.start(stateMachineArn, `direct-${index + 1}-${incident.key}`.slice(0, 80), { incident, mode: direct.mode, playbook: direct.name, ...request }).done;
+        // Settled after the delivery, as every started execution is (an answer held until a later injection must not hold the run up).
+        running.start(stateMachineArn, `direct-${index + 1}-${incident.key}`.slice(0, 80), { incident, mode: direct.mode, playbook: direct.name, ...request });
         return;
       }
       if (direct?.kind === 'invoke') {
