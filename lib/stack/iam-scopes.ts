@@ -308,7 +308,6 @@ const SCOPES: readonly ActionScope[] = [
     actions: requestedOf(
       'ec2:AuthorizeSecurityGroupIngress',
       'ec2:AuthorizeSecurityGroupEgress',
-      'ec2:RevokeSecurityGroupIngress',
       'ec2:RevokeSecurityGroupEgress',
       'ec2:DeleteSecurityGroup',
     ),
