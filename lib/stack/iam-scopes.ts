@@ -182,6 +182,29 @@ const INSTANCE_CHANGING = [
   'ec2:ModifyInstanceMetadataOptions',
 ];
 
+/**
+ * The values of ModifyInstanceAttribute's Attribute enum
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifyInstanceAttribute.html) that
+ * Firebreak never sets: every one but disableApiTermination, instanceInitiatedShutdownBehavior and
+ * blockDeviceMapping, the three quarantine sets (quarantine-evidence.ts) and release sets back
+ * (release-restore.ts).
+ */
+export const INSTANCE_ATTRIBUTES_NEVER_SET = [
+  'userData',
+  'groupSet',
+  'instanceType',
+  'kernel',
+  'ramdisk',
+  'sourceDestCheck',
+  'disableApiStop',
+  'enaSupport',
+  'sriovNetSupport',
+  'ebsOptimized',
+  'enclaveOptions',
+  'rootDeviceName',
+  'productCodes',
+] as const;
+
 /** The IAM actions that write a role's policy: session revocation, the most dangerous power Firebreak holds. */
 export const ROLE_POLICY_WRITES = ['iam:PutRolePolicy', 'iam:DeleteRolePolicy'] as const;
 
@@ -290,6 +313,20 @@ const SCOPES: readonly ActionScope[] = [
     actions: requestedOf(...INSTANCE_CHANGING),
     resources: (arns) => [arns.ec2('instance')],
     why: 'The instance a finding names is known only at run time; these APIs authorize on the instance.',
+  },
+  {
+    // ContainInstances allows every attribute of the instance (userData runs as root at the next
+    // start; groupSet swaps its security groups). Quarantine and release set three only, so the
+    // others are denied. A Deny, not a condition on the Allow: the values EC2 puts in ec2:Attribute
+    // come from the Service Authorization Reference and the API's Attribute enum, untried against a
+    // live account, and a Deny that does not match narrows nothing (fails open), where an Allow that
+    // does not match would break containment (fail closed).
+    sid: 'DenyInstanceAttributesFirebreakNeverSets',
+    effect: iam.Effect.DENY,
+    actions: requestedOf('ec2:ModifyInstanceAttribute'),
+    resources: (arns) => [arns.ec2('instance')],
+    conditions: () => ({ StringEqualsIgnoreCase: { 'ec2:Attribute': [...INSTANCE_ATTRIBUTES_NEVER_SET] } }),
+    why: 'Not a finding: a Deny grants nothing.',
   },
   {
     sid: 'MoveElasticIpsOfContainedInstances',

@@ -3,6 +3,7 @@
  * code path makes. Each limit is tried both ways with the simulated account's policy evaluator
  * (lib/gameday/sim/iam-policy.ts).
  */
+import { InstanceAttributeName } from '@aws-sdk/client-ec2';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
@@ -14,7 +15,7 @@ import type { MemberRoleStackProps } from '../../lib/stack/member-role-stack';
 import { MemberRoleStack, memberAccountActionsByResponder } from '../../lib/stack/member-role-stack';
 import { resolveIntrinsics } from './iam-catalog';
 import type { Statement } from './support';
-import { actionsOf, COMPROMISED, DEFAULT_ALERT, logicalIdOf, statementsOfRole, synthesize } from './support';
+import { action, actionsOf, COMPROMISED, DEFAULT_ALERT, logicalIdOf, playbook, statementsOfRole, synthesize } from './support';
 
 const A = '123456789012';
 
@@ -60,5 +61,47 @@ describe('ingress rules: quarantine never revokes one', () => {
     const managed = { 'aws:ResourceTag/firebreak:managed': ['true'] };
     expect(decide(member, role, 'ec2:RevokeSecurityGroupEgress', group, managed)).toBe('allow');
     expect(decide(member, role, 'ec2:RevokeSecurityGroupIngress', group, managed)).toBe('implicit-deny');
+  });
+});
+
+describe('instance attributes: never one Firebreak does not set', () => {
+  // The three attributes quarantine sets (quarantine-evidence.ts) and release sets back (release-restore.ts).
+  const USED = ['disableApiTermination', 'instanceInitiatedShutdownBehavior', 'blockDeviceMapping'];
+  const RELEASE = {
+    ...playbook('release', [action('release', 'release-instance'), action('alert', 'notify')], { resourceKinds: ['ec2-instance'] }, 0),
+    trigger: 'manual' as const,
+    approval: { required: true, timeoutSeconds: 3600, onTimeout: 'evidence-only' as const },
+  };
+  const instance = `arn:aws:ec2:eu-west-1:${A}:instance/i-0123456789abcdef0`;
+
+  it('denies every other attribute of the API’s enum, and only those', () => {
+    const { template } = synthesize({ playbooks: [COMPROMISED, RELEASE, DEFAULT_ALERT] });
+    const deny = responderRole(template, 'QuarantineInstance').find((statement) => statement.Sid === 'DenyInstanceAttributesFirebreakNeverSets');
+    expect(deny).toMatchObject({ Effect: 'Deny', Action: 'ec2:ModifyInstanceAttribute' });
+    const denied = (deny!.Condition as { StringEqualsIgnoreCase: { 'ec2:Attribute': string[] } }).StringEqualsIgnoreCase['ec2:Attribute'];
+    // Every attribute ModifyInstanceAttribute's Attribute enum names is either used or denied.
+    expect(new Set([...denied, ...USED])).toEqual(new Set(Object.values(InstanceAttributeName)));
+    expect(denied.filter((name) => USED.includes(name))).toEqual([]);
+    expect(responderRole(template, 'ReleaseInstance')).toContainEqual(deny);
+  });
+
+  it('lets quarantine and release set the three attributes they use, in both stacks, and nothing else', () => {
+    const { template } = synthesize({ playbooks: [COMPROMISED, RELEASE, DEFAULT_ALERT] });
+    const member = memberTemplate([COMPROMISED, RELEASE]);
+    const roles: [Template, Statement[]][] = [
+      [template, responderRole(template, 'QuarantineInstance')],
+      [template, responderRole(template, 'ReleaseInstance')],
+      [member, memberRole(member, 'FirebreakResponder-quarantine-instance')],
+      [member, memberRole(member, 'FirebreakResponder-release-instance')],
+    ];
+    for (const [owner, statements] of roles) {
+      const modify = (attribute?: string) => decide(owner, statements, 'ec2:ModifyInstanceAttribute', instance, attribute === undefined ? {} : { 'ec2:Attribute': [attribute] });
+      for (const used of USED) expect(modify(used)).toBe('allow');
+      for (const other of ['userData', 'groupSet', 'instanceType', 'kernel', 'sourceDestCheck', 'disableApiStop']) expect(modify(other)).toBe('explicit-deny');
+      // Whatever the case EC2 spells the value in.
+      expect(modify('UserData')).toBe('explicit-deny');
+      // A key EC2 does not send (or spells otherwise) narrows nothing: containment never breaks on it.
+      expect(modify()).toBe('allow');
+    }
   });
 });

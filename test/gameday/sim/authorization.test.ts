@@ -11,6 +11,7 @@ import {
   DescribeInstancesCommand,
   DisassociateIamInstanceProfileCommand,
   DescribeIamInstanceProfileAssociationsCommand,
+  ModifyInstanceAttributeCommand,
   ModifyNetworkInterfaceAttributeCommand,
   RevokeSecurityGroupEgressCommand,
 } from '@aws-sdk/client-ec2';
@@ -23,11 +24,27 @@ import { loadIamCatalog } from '../../../lib/gameday/sim/iam-catalog';
 import type { IamCatalog } from '../../../lib/gameday/sim/iam-catalog';
 import type { PolicyDocument, PolicyStatement } from '../../../lib/gameday/sim/iam-policy';
 import { rejectionOf } from './fixtures';
+import type { ScopeArns } from '../../../lib/stack/iam-scopes';
+import { planStatements } from '../../../lib/stack/iam-scopes';
 
 const ACCOUNT = '111122223333';
 const REGION = 'eu-west-1';
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/firebreak-responder-${REGION}-quarantine-instance`;
 const ec2Arn = (type: string) => `arn:aws:ec2:*:${ACCOUNT}:${type}/*`;
+
+/** Where a member role of ACCOUNT points (lib/stack/member-role-stack.ts), to plan the deployed statements. */
+const MEMBER_ARNS: ScopeArns = {
+  ec2: (type) => ec2Arn(type),
+  route53resolver: (type) => `arn:aws:route53resolver:*:${ACCOUNT}:${type}/*`,
+  snapshots: 'arn:aws:ec2:*::snapshot/*',
+  iam: (type) => `arn:aws:iam::${ACCOUNT}:${type}/*`,
+  ownRoles: [`arn:aws:iam::${ACCOUNT}:role/FirebreakResponder-quarantine-instance`],
+};
+
+/** The statements Firebreak deploys for `actions` in a member role (planStatements), as IAM JSON. */
+function deployed(actions: string[], options: Parameters<typeof planStatements>[2] = {}): PolicyStatement[] {
+  return planStatements(actions, MEMBER_ARNS, options).map(({ statement }) => statement.toStatementJson() as PolicyStatement);
+}
 
 let catalog: IamCatalog;
 beforeAll(async () => {
@@ -122,6 +139,21 @@ describe('identity policies in the simulated account', () => {
     const refused = await rejectionOf(client.send(new AssociateIamInstanceProfileCommand({ InstanceId: toLambda.box.instanceId, IamInstanceProfile: { Name: 'web-app' } })));
     expect(refused.name).toBe('UnauthorizedOperation');
     expect(refused.message).toContain(`iam:PassRole on resource: arn:aws:iam::${ACCOUNT}:role/web-app`);
+  });
+
+  it('reads ec2:Attribute from the request: the deployed statements refuse an attribute Firebreak never sets and leave nothing unevaluated', async () => {
+    const w = world(deployed(['ec2:ModifyInstanceAttribute']));
+    const client = await w.ec2();
+    const InstanceId = w.box.instanceId;
+    await client.send(new ModifyInstanceAttributeCommand({ InstanceId, DisableApiTermination: { Value: true } }));
+    await client.send(new ModifyInstanceAttributeCommand({ InstanceId, Attribute: 'instanceInitiatedShutdownBehavior', Value: 'stop' }));
+    expect(w.sim.instance(InstanceId)).toMatchObject({ disableApiTermination: true, shutdownBehavior: 'stop' });
+    for (const request of [{ SourceDestCheck: { Value: false } }, { Attribute: 'userData' as const, Value: 'IyEvYmluL3NoCg==' }, { Groups: [w.managed] }]) {
+      const refused = await rejectionOf(client.send(new ModifyInstanceAttributeCommand({ InstanceId, ...request })));
+      expect(refused.name).toBe('UnauthorizedOperation');
+      expect(refused.message).toContain('explicit deny in an identity-based policy (DenyInstanceAttributesFirebreakNeverSets)');
+    }
+    expect(w.sim.authorizationFindings()).toEqual([]);
   });
 
   it('lets an explicit Deny win (IAM answers AccessDenied naming the statement)', async () => {
