@@ -1,6 +1,7 @@
 /**
  * What the containing roles may not do, as both stacks synthesize them: no ingress revoke that no
- * code path makes. Each limit is tried both ways with the simulated account's policy evaluator
+ * code path makes, no instance attribute Firebreak never sets, and no containing call on a user,
+ * role or instance carrying the deployment's protected tag key (release excepted). Each limit is tried both ways with the simulated account's policy evaluator
  * (lib/gameday/sim/iam-policy.ts).
  */
 import { InstanceAttributeName } from '@aws-sdk/client-ec2';
@@ -10,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { PolicyStatement } from '../../lib/gameday/sim/iam-policy';
 import { evaluatePolicies } from '../../lib/gameday/sim/iam-policy';
 import type { Playbook } from '../../lib/playbooks/model';
+import { buildFirebreakApp, SKIP_BUNDLING_CONTEXT } from '../../lib/stack/app';
 import { quarantineCopyDestinations } from '../../lib/stack/iam-scopes';
 import type { MemberRoleStackProps } from '../../lib/stack/member-role-stack';
 import { MemberRoleStack, memberAccountActionsByResponder } from '../../lib/stack/member-role-stack';
@@ -103,5 +105,113 @@ describe('instance attributes: never one Firebreak does not set', () => {
       // A key EC2 does not send (or spells otherwise) narrows nothing: containment never breaks on it.
       expect(modify()).toBe('allow');
     }
+  });
+});
+
+describe('the protected tag key, in IAM as well as in code', () => {
+  const KEY = 'firebreak:protected';
+  const CONTAIN: Playbook = playbook(
+    'contain-everything',
+    [
+      { kind: 'parallel', id: 'respond', branches: [action('contain', 'quarantine-instance', { revokeRoleSessions: true, instanceMetadata: 'disable' }), action('evidence', 'snapshot-volumes')] },
+      action('alert', 'notify'),
+    ],
+    { findingTypes: ['Backdoor:EC2/*'], severity: { min: 7, max: 10 }, resourceKinds: ['ec2-instance'] },
+  );
+  const CREDENTIALS: Playbook = playbook(
+    'iam-credentials',
+    [action('disable', 'disable-access-key', { denyAll: true }), action('revoke', 'revoke-role-sessions'), action('alert', 'notify')],
+    { findingTypes: ['AttackSequence:IAM/*'], resourceKinds: ['access-key'] },
+    250,
+  );
+  const manual = (name: string, step: Parameters<typeof action>[1], kind: 'ec2-instance' | 'access-key'): Playbook => ({
+    ...playbook(name, [action('release', step), action('alert', 'notify')], { resourceKinds: [kind] }, 0),
+    trigger: 'manual',
+    approval: { required: true, timeoutSeconds: 3600, onTimeout: 'evidence-only' },
+  });
+  const PLAYBOOKS = [CONTAIN, CREDENTIALS, manual('release', 'release-instance', 'ec2-instance'), manual('release-credentials', 'release-credentials', 'access-key')];
+
+  const instance = `arn:aws:ec2:eu-west-1:${A}:instance/i-0123456789abcdef0`;
+  const role = `arn:aws:iam::${A}:role/payments-app`;
+  const user = `arn:aws:iam::${A}:user/payments-batch`;
+  const tagged = { [`aws:ResourceTag/${KEY}`]: ['true'] };
+  const taggedAnyValue = { [`aws:ResourceTag/${KEY}`]: [''] };
+  /** The containing calls, each on the resource it authorizes on, and the keys the call carries beside the tag. */
+  const CONTAINING: ReadonlyArray<[string, string, Record<string, string[]>]> = [
+    ['ec2:ModifyInstanceAttribute', instance, { 'ec2:Attribute': ['disableApiTermination'] }],
+    ['ec2:DisassociateIamInstanceProfile', instance, {}],
+    ['ec2:ModifyInstanceMetadataOptions', instance, {}],
+    ['iam:PutRolePolicy', role, {}],
+    ['iam:UpdateAccessKey', user, {}],
+    ['iam:AttachUserPolicy', user, { 'iam:PolicyARN': ['arn:aws:iam::aws:policy/AWSDenyAll'] }],
+  ];
+
+  /** Every containing call the roles hold, tried on a resource carrying the key and on one without. */
+  function tryBothWays(owner: Template, roles: Statement[][], expected: 'explicit-deny' | 'allow') {
+    const tried = new Set<string>();
+    for (const statements of roles) {
+      for (const [api, resource, keys] of CONTAINING) {
+        if (decide(owner, statements, api, resource, keys) !== 'allow') continue;
+        tried.add(api);
+        expect(decide(owner, statements, api, resource, { ...keys, ...tagged }), api).toBe(expected);
+        expect(decide(owner, statements, api, resource, { ...keys, ...taggedAnyValue }), `${api}, any value`).toBe(expected);
+      }
+    }
+    return [...tried].sort();
+  }
+
+  it('denies every containing call on a user, role or instance carrying the key, in the security-account roles', () => {
+    const { template } = synthesize({ playbooks: [...PLAYBOOKS, DEFAULT_ALERT], protectedTagKey: KEY });
+    const containing = ['QuarantineInstance', 'DisableAccessKey', 'RevokeRoleSessions'].map((responder) => responderRole(template, responder));
+    expect(tryBothWays(template, containing, 'explicit-deny')).toEqual(CONTAINING.map(([api]) => api).sort());
+    // Evidence is still taken from a protected instance.
+    const snapshot = responderRole(template, 'SnapshotVolumes');
+    expect(decide(template, snapshot, 'ec2:CreateSnapshots', instance, tagged)).toBe('allow');
+  });
+
+  it('denies them in the member roles and the session revokers too', () => {
+    const member = memberTemplate(PLAYBOOKS, { protectedTagKey: KEY });
+    const containing = [
+      memberRole(member, 'FirebreakResponder-quarantine-instance'),
+      memberRole(member, 'FirebreakResponder-disable-access-key'),
+      memberRole(member, 'FirebreakSessionRevoker-quarantine-instance'),
+      memberRole(member, 'FirebreakSessionRevoker-revoke-role-sessions'),
+    ];
+    expect(tryBothWays(member, containing, 'explicit-deny')).toEqual(CONTAINING.map(([api]) => api).sort());
+    expect(decide(member, memberRole(member, 'FirebreakResponder-snapshot-volumes'), 'ec2:CreateSnapshots', instance, tagged)).toBe('allow');
+  });
+
+  it('lets a release undo a containment on a resource tagged protected since', () => {
+    const { template } = synthesize({ playbooks: [...PLAYBOOKS, DEFAULT_ALERT], protectedTagKey: KEY });
+    expect(tryBothWays(template, [responderRole(template, 'ReleaseInstance'), responderRole(template, 'ReleaseCredentials')], 'allow')).toEqual([
+      'ec2:ModifyInstanceAttribute',
+      'ec2:ModifyInstanceMetadataOptions',
+      'iam:UpdateAccessKey',
+    ]);
+    const member = memberTemplate(PLAYBOOKS, { protectedTagKey: KEY });
+    expect(
+      tryBothWays(member, [memberRole(member, 'FirebreakResponder-release-instance'), memberRole(member, 'FirebreakResponder-release-credentials')], 'allow'),
+    ).toEqual(['ec2:ModifyInstanceAttribute', 'ec2:ModifyInstanceMetadataOptions', 'iam:UpdateAccessKey']);
+  });
+
+  it('adds no statement without the key, and the app hands the key to the member roles', async () => {
+    const { template } = synthesize({ playbooks: [...PLAYBOOKS, DEFAULT_ALERT] });
+    expect(responderRole(template, 'QuarantineInstance').map((statement) => statement.Sid)).not.toContain('DenyProtectedTagKey');
+    expect(decide(template, responderRole(template, 'QuarantineInstance'), 'ec2:DisassociateIamInstanceProfile', instance, tagged)).toBe('allow');
+
+    const { app, memberRole: stack } = await buildFirebreakApp({
+      playbooks: [...PLAYBOOKS, DEFAULT_ALERT],
+      context: { ...SKIP_BUNDLING_CONTEXT, memberRoleName: 'FirebreakResponder', organizationId: 'o-a1b2c3d4e5', protectedTagKey: KEY },
+      nag: false,
+      cfnValidation: false,
+    });
+    app.synth();
+    const member = Template.fromStack(stack!);
+    // The key becomes part of a condition key name: a literal tag key only.
+    expect(() => memberTemplate([COMPROMISED], { protectedTagKey: ' firebreak:protected' })).toThrow(/protectedTagKey must be a literal tag key/);
+    expect(memberRole(member, 'FirebreakResponder-quarantine-instance').find((statement) => statement.Sid === 'DenyProtectedTagKey')).toMatchObject({
+      Effect: 'Deny',
+      Condition: { Null: { [`aws:ResourceTag/${KEY}`]: 'false' } },
+    });
   });
 });

@@ -309,10 +309,11 @@ function ec2Targets(action: string, call: AuthorizationCall, world: SimWorld): A
 
 function roleTarget(world: SimWorld, account: string, roleName: string | undefined, arn?: string): AuthorizationTarget {
   const role = arn !== undefined ? world.roles.get(arn) : [...world.roles.values()].find((r) => r.account === account && r.name === roleName);
+  // The role's own tags (aws:ResourceTag, iam:ResourceTag), complete: a role without tags has none.
   return {
     resourceType: 'role',
     arn: role?.arn ?? arn ?? `arn:aws:iam::${account}:role/${roleName ?? ''}`,
-    keys: { 'aws:ResourceAccount': [role?.account ?? account] },
+    keys: { 'aws:ResourceAccount': [role?.account ?? account], ...tagKeys(['aws:ResourceTag/', 'iam:ResourceTag/'], role?.tags) },
     complete: ['aws:ResourceTag/', 'iam:ResourceTag/'],
   };
 }
