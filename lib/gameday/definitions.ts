@@ -19,7 +19,8 @@ import { LOCAL_ORGANIZATION_ID } from './deployment';
 export const LOCAL_GAMEDAY_PRINCIPAL = 'arn:aws:iam::111122223333:role/firebreak-local-gameday';
 
 /** The settings that change what is synthesized. */
-export type DeploymentSettings = Pick<SettingsDocument, 'mode' | 'forceDryRun' | 'containmentTargetSeconds'> & Partial<Pick<SettingsDocument, 'securityAccount' | 'memberRoleExternalId'>>;
+export type DeploymentSettings = Pick<SettingsDocument, 'mode' | 'forceDryRun' | 'containmentTargetSeconds'> &
+  Partial<Pick<SettingsDocument, 'securityAccount' | 'memberRoleExternalId' | 'protectedTagKey'>>;
 
 /** The CDK context a scenario's settings stand for (what changes the definitions and the responders' environment). */
 export function deploymentContext(settings: DeploymentSettings, forensic?: ForensicAccount): Record<string, unknown> {
@@ -29,6 +30,8 @@ export function deploymentContext(settings: DeploymentSettings, forensic?: Foren
     // A member-account game day: member accounts are reached through the member role, in the organization.
     ...(settings.securityAccount !== undefined ? { memberRoleName: DEFAULT_MEMBER_ROLE_NAME, organizationId: LOCAL_ORGANIZATION_ID } : {}),
     ...(settings.securityAccount !== undefined && settings.memberRoleExternalId !== undefined ? { memberRoleExternalId: settings.memberRoleExternalId } : {}),
+    // The protected tag key is in the roles' policies too (DenyProtectedTagKey): rehearsed with them.
+    ...(settings.protectedTagKey !== undefined ? { protectedTagKey: settings.protectedTagKey } : {}),
     // The forensic account the backend prepared: its id, key and role, as a deployment configures them.
     ...(forensic ? { forensicAccountId: forensic.accountId, forensicKmsKeyArn: forensic.kmsKeyArn, forensicRoleName: forensic.roleName } : {}),
   };

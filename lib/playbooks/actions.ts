@@ -169,8 +169,6 @@ export const ACTIONS = {
       'ec2:CreateSecurityGroup',
       'ec2:AuthorizeSecurityGroupIngress',
       'ec2:RevokeSecurityGroupEgress',
-      // Only to clear a rule someone added to an existing isolation group.
-      'ec2:RevokeSecurityGroupIngress',
       'ec2:ModifyNetworkInterfaceAttribute',
       'ec2:ModifyInstanceAttribute',
       'ec2:DisassociateIamInstanceProfile',

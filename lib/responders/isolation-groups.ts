@@ -31,7 +31,6 @@ import {
   CreateSecurityGroupCommand,
   DescribeSecurityGroupsCommand,
   RevokeSecurityGroupEgressCommand,
-  RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
 import type { EC2Client, IpPermission, SecurityGroup } from '@aws-sdk/client-ec2';
 import { randomBytes } from 'node:crypto';
@@ -487,17 +486,13 @@ async function ensureIsolation(
     group = created.group;
     fresh = created.fresh;
   }
-  const revoke = async (
-    api: 'ec2:RevokeSecurityGroupEgress' | 'ec2:RevokeSecurityGroupIngress',
-    permissions: IpPermission[],
-    detail: string,
-  ): Promise<PendingAction> => {
+  // Egress only: an isolation group holding any ingress rule is an impostor (impostorReason), never
+  // used or changed, so no ingress rule of a group Firebreak uses is ever revoked.
+  const revoke = async (api: 'ec2:RevokeSecurityGroupEgress', permissions: IpPermission[], detail: string): Promise<PendingAction> => {
     const revoked = await mutateEc2(mode, api, group.groupId, detail, async (dryRun) => {
       const input = { GroupId: group.groupId, IpPermissions: permissions, ...(dryRun ? { DryRun: true } : {}) };
       try {
-        return api === 'ec2:RevokeSecurityGroupEgress'
-          ? await ec2.send(new RevokeSecurityGroupEgressCommand(input))
-          : await ec2.send(new RevokeSecurityGroupIngressCommand(input));
+        return await ec2.send(new RevokeSecurityGroupEgressCommand(input));
       } catch (error) {
         if (!dryRun && isAbsentRuleError(error)) return ABSENT;
         throw error;
@@ -516,27 +511,17 @@ async function ensureIsolation(
       revoke('ec2:RevokeSecurityGroupEgress', [DEFAULT_IPV4_EGRESS], `revoke the default IPv4 egress rule of ${ISOLATION_GROUP_NAME}`),
       revoke('ec2:RevokeSecurityGroupEgress', [DEFAULT_IPV6_EGRESS], `revoke the default IPv6 egress rule of ${ISOLATION_GROUP_NAME} (if the VPC has one)`),
     );
-  } else {
-    // An existing group must have no rule at all: revoke whatever is there (a crash between create
-    // and revoke, or someone who added a rule), exactly as EC2 described it.
-    if (group.egress.length > 0) {
-      calls.push(
-        revoke(
-          'ec2:RevokeSecurityGroupEgress',
-          group.egress.map(revocablePermission),
-          `revoke every egress rule of ${ISOLATION_GROUP_NAME} (found ${group.egress.length})`,
-        ),
-      );
-    }
-    if (group.ingress.length > 0) {
-      calls.push(
-        revoke(
-          'ec2:RevokeSecurityGroupIngress',
-          group.ingress.map(revocablePermission),
-          `revoke every ingress rule of ${ISOLATION_GROUP_NAME} (found ${group.ingress.length})`,
-        ),
-      );
-    }
+  } else if (group.egress.length > 0) {
+    // An existing group must have no rule at all. The only rule a recognised one can hold is the
+    // default all-traffic egress EC2 adds at creation (a crash between create and revoke): any
+    // other rule, and any ingress rule, makes it an impostor. Revoke it exactly as EC2 described it.
+    calls.push(
+      revoke(
+        'ec2:RevokeSecurityGroupEgress',
+        group.egress.map(revocablePermission),
+        `revoke every egress rule of ${ISOLATION_GROUP_NAME} (found ${group.egress.length})`,
+      ),
+    );
   }
   actions.push(...(await settleAll(calls)));
   return { groupId: group.groupId, actions };

@@ -112,6 +112,7 @@ export async function buildFirebreakApp(options: FirebreakAppOptions = {}): Prom
           ...(config.memberRoleExternalId ? { externalId: config.memberRoleExternalId } : {}),
           ...(config.privilegedRoleNamePatterns ? { privilegedRoleNamePatterns: config.privilegedRoleNamePatterns } : {}),
           ...(config.forensicAccountId ? { forensicAccountId: config.forensicAccountId } : {}),
+          ...(config.protectedTagKey ? { protectedTagKey: config.protectedTagKey } : {}),
           quarantineCopies: quarantineCopyDestinations(playbooks),
         });
   // The forensic account's role, when a playbook copies evidence there (deployed into that account).

@@ -107,6 +107,13 @@ export interface ScopeOptions {
    * @default none: a plan with s3:PutObject fails
    */
   readonly quarantineCopies?: QuarantineCopies;
+  /**
+   * The deployment's protected tag key (`protectedTagKey`): the containing actions
+   * (`PROTECTED_TAG_DENIED_ACTIONS`) are denied on any user, role or instance carrying it, whatever
+   * its value. Pass it for every role but a release's (`protectedTagKeyFor`).
+   * @default none: protection by tag is the code's alone
+   */
+  readonly protectedTagKey?: string;
 }
 
 /** The destinations of the deployed quarantine copies, known at synth from the playbooks' options. */
@@ -181,6 +188,57 @@ const INSTANCE_CHANGING = [
   // The metadata service during quarantine, restored by release (issue 11).
   'ec2:ModifyInstanceMetadataOptions',
 ];
+
+/**
+ * The values of ModifyInstanceAttribute's Attribute enum
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifyInstanceAttribute.html) that
+ * Firebreak never sets: every one but disableApiTermination, instanceInitiatedShutdownBehavior and
+ * blockDeviceMapping, the three quarantine sets (quarantine-evidence.ts) and release sets back
+ * (release-restore.ts).
+ */
+export const INSTANCE_ATTRIBUTES_NEVER_SET = [
+  'userData',
+  'groupSet',
+  'instanceType',
+  'kernel',
+  'ramdisk',
+  'sourceDestCheck',
+  'disableApiStop',
+  'enaSupport',
+  'sriovNetSupport',
+  'ebsOptimized',
+  'enclaveOptions',
+  'rootDeviceName',
+  'productCodes',
+] as const;
+
+/**
+ * The actions that contain a user, role or instance, each authorized on that resource (whose tags
+ * IAM reads as aws:ResourceTag): denied on one carrying the protected tag key. Not CreateSnapshots
+ * (a protected instance still gets evidence), not CreateTags (Firebreak's own keys, no containment),
+ * and not ModifyNetworkInterfaceAttribute: moving an ENI authorizes on the ENI and the groups,
+ * whose tags are their own, never the instance's, so IAM cannot tie an ENI move to the instance's tag.
+ */
+export const PROTECTED_TAG_DENIED_ACTIONS = [
+  'ec2:ModifyInstanceAttribute',
+  'ec2:DisassociateIamInstanceProfile',
+  'ec2:ModifyInstanceMetadataOptions',
+  'iam:PutRolePolicy',
+  'iam:UpdateAccessKey',
+  'iam:AttachUserPolicy',
+] as const;
+
+/**
+ * The responders that undo a containment. Their roles get no protected-tag Deny: a resource tagged
+ * protected after it was contained must still be released (its termination protection, metadata
+ * settings and access keys given back), or the tag would keep it contained for good.
+ */
+export const RELEASING_RESPONDERS: ReadonlySet<string> = new Set([RESPONDER_NAMES.releaseInstance, RESPONDER_NAMES.releaseCredentials]);
+
+/** The `protectedTagKey` scope option for `responder`'s roles: the deployment's key, except for a release. */
+export function protectedTagKeyFor(responder: string, protectedTagKey: string | undefined): { protectedTagKey?: string } {
+  return protectedTagKey === undefined || RELEASING_RESPONDERS.has(responder) ? {} : { protectedTagKey };
+}
 
 /** The IAM actions that write a role's policy: session revocation, the most dangerous power Firebreak holds. */
 export const ROLE_POLICY_WRITES = ['iam:PutRolePolicy', 'iam:DeleteRolePolicy'] as const;
@@ -292,6 +350,20 @@ const SCOPES: readonly ActionScope[] = [
     why: 'The instance a finding names is known only at run time; these APIs authorize on the instance.',
   },
   {
+    // ContainInstances allows every attribute of the instance (userData runs as root at the next
+    // start; groupSet swaps its security groups). Quarantine and release set three only, so the
+    // others are denied. A Deny, not a condition on the Allow: the values EC2 puts in ec2:Attribute
+    // come from the Service Authorization Reference and the API's Attribute enum, untried against a
+    // live account, and a Deny that does not match narrows nothing (fails open), where an Allow that
+    // does not match would break containment (fail closed).
+    sid: 'DenyInstanceAttributesFirebreakNeverSets',
+    effect: iam.Effect.DENY,
+    actions: requestedOf('ec2:ModifyInstanceAttribute'),
+    resources: (arns) => [arns.ec2('instance')],
+    conditions: () => ({ StringEqualsIgnoreCase: { 'ec2:Attribute': [...INSTANCE_ATTRIBUTES_NEVER_SET] } }),
+    why: 'Not a finding: a Deny grants nothing.',
+  },
+  {
     sid: 'MoveElasticIpsOfContainedInstances',
     actions: requestedOf('ec2:DisassociateAddress', 'ec2:AssociateAddress'),
     resources: (arns) => [arns.ec2('elastic-ip'), arns.ec2('network-interface')],
@@ -308,7 +380,6 @@ const SCOPES: readonly ActionScope[] = [
     actions: requestedOf(
       'ec2:AuthorizeSecurityGroupIngress',
       'ec2:AuthorizeSecurityGroupEgress',
-      'ec2:RevokeSecurityGroupIngress',
       'ec2:RevokeSecurityGroupEgress',
       'ec2:DeleteSecurityGroup',
     ),
@@ -537,6 +608,23 @@ const SCOPES: readonly ActionScope[] = [
     effect: iam.Effect.DENY,
     actions: requestedOf('iam:PassRole', ...ROLE_POLICY_WRITES),
     resources: (arns) => [...new Set([...arns.ownRoles, ...(arns.privilegedRoles ?? [])])],
+    why: 'Not a finding: a Deny grants nothing.',
+  },
+  {
+    // The protected tag key, enforced by IAM as well as read by the guard and the steps: a forged
+    // or buggy step that skips or misreads the tags still cannot contain a user, role or instance
+    // carrying it (any value: the code's rule is the key's presence). Only the resource types
+    // carrying the tag are named; release roles are never given it (RELEASING_RESPONDERS).
+    sid: 'DenyProtectedTagKey',
+    effect: iam.Effect.DENY,
+    applies: (options) => options.protectedTagKey !== undefined,
+    actions: requestedOf(...PROTECTED_TAG_DENIED_ACTIONS),
+    resources: (arns, requested) => [
+      ...(PROTECTED_TAG_DENIED_ACTIONS.some((action) => action.startsWith('ec2:') && requested.has(action)) ? [arns.ec2('instance')] : []),
+      ...(requested.has('iam:PutRolePolicy') ? [arns.iam('role')] : []),
+      ...(requested.has('iam:UpdateAccessKey') || requested.has('iam:AttachUserPolicy') ? [arns.iam('user')] : []),
+    ],
+    conditions: (_requested, options) => ({ Null: { [`aws:ResourceTag/${options.protectedTagKey as string}`]: 'false' } }),
     why: 'Not a finding: a Deny grants nothing.',
   },
   ...FLEET_SCOPES,

@@ -43,6 +43,7 @@ import {
   nagResourceName,
   planStatements,
   privilegedRoleArns,
+  protectedTagKeyFor,
   ROLE_POLICY_WRITES,
 } from './iam-scopes';
 import { RESPONDER_NAMES } from '../contracts/responders';
@@ -125,6 +126,12 @@ export interface MemberRoleStackProps extends StackProps {
    * @default none
    */
   readonly quarantineCopies?: QuarantineCopies;
+  /**
+   * The deployment's protected tag key (`protectedTagKey`): every role but a release's is denied the
+   * containing actions on a user, role or instance carrying it (DenyProtectedTagKey, iam-scopes.ts).
+   * @default none
+   */
+  readonly protectedTagKey?: string;
 }
 
 /** The IAM actions a responder's revoker role holds beside the writes: the reads that go with them (quarantine's instance profile, the named role's tags, the recorded policy). */
@@ -381,7 +388,7 @@ export class MemberRoleStack extends Stack {
             responder,
             description: `Assumed by the Firebreak ${responder} responder in the security account, for its own actions in this account only`,
             policy: 'FirebreakResponse',
-            planned: planStatements(plan.member, arns, scopeOptions),
+            planned: planStatements(plan.member, arns, { ...scopeOptions, ...protectedTagKeyFor(responder, props.protectedTagKey) }),
             output: `The role the Firebreak ${responder} responder assumes in this account`,
           }),
         );
@@ -389,7 +396,8 @@ export class MemberRoleStack extends Stack {
       // Writing role policies is the widest power Firebreak holds: in a role of its own, trusted by
       // this responder alone. Which role is the quarantined instance's own (or the finding's) is
       // decided by the responder; IAM cannot express it, so DenyProtectedRoles keeps the writes
-      // off Firebreak's own, administrator and break-glass roles.
+      // off Firebreak's own, administrator and break-glass roles, and DenyProtectedTagKey off a
+      // role carrying the protected tag key (not for release-credentials: it only deletes).
       if (plan.revoker.length > 0) {
         revokers.set(
           responder,
@@ -398,7 +406,7 @@ export class MemberRoleStack extends Stack {
             responder,
             description: `Assumed by the Firebreak ${responder} responder only, for its role-policy writes (session revocation) in this account`,
             policy: 'FirebreakSessionRevocation',
-            planned: planStatements(plan.revoker, arns),
+            planned: planStatements(plan.revoker, arns, protectedTagKeyFor(responder, props.protectedTagKey)),
             output: `The role the Firebreak ${responder} responder assumes here to write role policies`,
           }),
         );
@@ -438,6 +446,10 @@ function validateProps(props: MemberRoleStackProps, roleName: string): void {
     !ACCOUNT_ID.test(props.securityAccountId)
   ) {
     throw new Error(`MemberRoleStack: securityAccountId must be a 12-digit account id, got '${props.securityAccountId}'`);
+  }
+  if (props.protectedTagKey !== undefined && (Token.isUnresolved(props.protectedTagKey) || !/^\S(.{0,126}\S)?$/s.test(props.protectedTagKey))) {
+    // The key is part of a condition key name (aws:ResourceTag/<key>): a literal tag key only.
+    throw new Error('MemberRoleStack: protectedTagKey must be a literal tag key of 1 to 128 characters, without leading or trailing spaces');
   }
   if (props.externalId !== undefined && !EXTERNAL_ID_PATTERN.test(props.externalId)) {
     throw new Error(`MemberRoleStack: externalId must be ${EXTERNAL_ID_RULE}`);

@@ -27,7 +27,7 @@ import type { AlertChannels } from './alerting';
 import { pascal } from './defaults';
 import type { FirebreakProps } from './firebreak-props';
 import type { ResponderArns } from './iam-scopes';
-import { DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS, planResponderStatements, privilegedRoleArns, quarantineCopyDestinations, ROLE_POLICY_WRITES } from './iam-scopes';
+import { DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS, planResponderStatements, privilegedRoleArns, protectedTagKeyFor, quarantineCopyDestinations, ROLE_POLICY_WRITES } from './iam-scopes';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { groupsOnly } from './logical-ids';
 import { DEFAULT_RESPONDER_ROLE_NAME_PREFIX, actsInMemberAccount, grantAssumeMemberRole, guardTargetAccountActions, responderMemberRoles, responderRoleName } from './member-role-stack';
@@ -293,6 +293,7 @@ export class Responders extends Construct {
           ...(stateTable ? { stateTableKeys: stateTable.keys, ...(stateTable.readOnlyKeys ? { stateTableReadOnlyKeys: stateTable.readOnlyKeys } : {}) } : {}),
           ...(forensic !== undefined ? { forensicAccountId: forensic.accountId } : {}),
           quarantineCopies,
+          ...protectedTagKeyFor(responder, props.protectedTagKey),
         }),
         logRetention: props.logRetention,
         memorySize: settings.memorySize,

@@ -23,6 +23,8 @@ const templates = [...(await listTemplates(defaultTemplateDirectories(ROOT))).ke
 const scenarios = await loadScenarioDirectory(resolve(ROOT, 'playbooks/scenarios'), { playbooks, templates });
 const base = scenarios.find((scenario) => scenario.name === 'compromised-instance-multi-eni') as Scenario;
 
+type PolicyResources = Parameters<LocalBackend['enforceIdentityPolicies']> extends [unknown, ...infer Rest] ? Rest : never;
+
 function without(role: string, sid: string): Scenario {
   return { ...base, environment: { ...base.environment, removedStatements: [{ role, sid }] } };
 }
@@ -92,6 +94,27 @@ describe('IAM rehearsed as deployed', () => {
     expect(run.deliveries).toEqual([]);
     expect(run.routings[0]?.matched).toEqual([]);
     expect(run.routings[0]?.refused).toContainEqual({ rule: 'GuardDutyFindingsRule', reason: expect.stringMatching(/target role cannot start the dispatcher.*states:StartExecution/) });
+  });
+
+  it('rehearses the protected tag key in the roles\' policies as deployed: the protected credential is refused by the code first, and its roles deny it anyway', async () => {
+    const scenario = scenarios.find((candidate) => candidate.name === 'iam-attack-sequence-one-credential-protected') as Scenario;
+    expect(scenario.settings.protectedTagKey).toBe('firebreak:protected');
+    let enforced: ReadonlyMap<string, readonly PolicyDocument[]> = new Map();
+    class Recording extends LocalBackend {
+      override async enforceIdentityPolicies(policies: ReadonlyMap<string, readonly PolicyDocument[]>, ...rest: PolicyResources): Promise<void> {
+        enforced = policies;
+        await super.enforceIdentityPolicies(policies, ...rest);
+      }
+    }
+    const backend = new Recording({ seed: scenario.name, account: scenario.environment.account, region: scenario.environment.region });
+    const run = await runScenario(scenario, { playbooks, backend });
+    expect(run.error).toBeUndefined();
+    expect(run.passed).toBe(true);
+    const sidsOf = (responder: string) =>
+      [...enforced.entries()].filter(([role]) => role.endsWith(`-${responder}`)).flatMap(([, documents]) => documents.flatMap((document) => [document.Statement].flat().map((statement) => statement.Sid)));
+    expect(sidsOf('disable-access-key')).toContain('DenyProtectedTagKey');
+    expect(sidsOf('release-credentials')).not.toContain('DenyProtectedTagKey');
+    expect(backend.sim.authorizationFindings()).toEqual([]);
   });
 
   // The forensic role's trust is the ForensicRoleStack template's: the security account root on

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { ACTIONS, ACTION_NAMES, iamActionsForStep } from '../../lib/playbooks/actions';
 import type { Playbook, Step } from '../../lib/playbooks/model';
 import { CONTAINMENT_GUARD_IAM_ACTIONS } from '../../lib/responders/containment-guard';
-import { DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS, planStatements, privilegedRoleArns } from '../../lib/stack/iam-scopes';
+import { DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS, INSTANCE_ATTRIBUTES_NEVER_SET, planStatements, privilegedRoleArns } from '../../lib/stack/iam-scopes';
 import {
   grantAssumeMemberRole,
   MemberRoleStack,
@@ -40,6 +40,15 @@ const FIREBREAK_TAG_KEYS_ONLY = {
   'ForAllValues:StringEquals': { 'aws:TagKeys': ['firebreak:incident', 'firebreak:status', 'firebreak:quarantined-at', 'firebreak:released-at'] },
   Null: { 'aws:TagKeys': 'false' },
 };
+/** Every instance attribute but the three quarantine and release set (iam-scopes.ts). */
+const DENY_ATTRIBUTES_NEVER_SET = {
+  Sid: 'DenyInstanceAttributesFirebreakNeverSets',
+  Effect: 'Deny',
+  Action: 'ec2:ModifyInstanceAttribute',
+  Resource: ec2Arn('instance'),
+  Condition: { StringEqualsIgnoreCase: { 'ec2:Attribute': [...INSTANCE_ATTRIBUTES_NEVER_SET] } },
+};
+
 function iamArn(resource: string) {
   return { 'Fn::Join': ['', ['arn:', partition, ':iam::', memberAccount, `:${resource}`]] };
 }
@@ -402,6 +411,7 @@ describe('MemberRoleStack permissions', () => {
         Action: ['ec2:ModifyInstanceAttribute', 'ec2:DisassociateIamInstanceProfile'],
         Resource: ec2Arn('instance'),
       },
+      DENY_ATTRIBUTES_NEVER_SET,
       {
         Sid: 'CreateIsolationGroups',
         Effect: 'Allow',
@@ -508,6 +518,7 @@ describe('MemberRoleStack permissions', () => {
 
     expect(permissionStatements(template)).toEqual([
       { Sid: 'ContainInstances', Effect: 'Allow', Action: 'ec2:ModifyInstanceAttribute', Resource: ec2Arn('instance') },
+      DENY_ATTRIBUTES_NEVER_SET,
       { Sid: 'TagContainedInstances', Effect: 'Allow', Action: 'ec2:CreateTags', Resource: ec2Arn('instance'), Condition: FIREBREAK_TAG_KEYS_ONLY },
     ]);
   });

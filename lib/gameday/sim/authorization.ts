@@ -19,6 +19,7 @@ import type { SimWorld } from './world';
 import { fleetTargets } from './fleet-authorization';
 import { S3_ENCRYPTION_CONTEXT_KEY } from '../../contracts/iam-actions';
 import { ec2Error } from './ec2-common';
+import { ATTRIBUTE_FIELDS } from './ec2-instances';
 
 /** One resource of one authorization and its condition keys. */
 export interface AuthorizationTarget {
@@ -188,6 +189,13 @@ class Ec2Targets {
 
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : typeof value === 'string' ? [value] : []);
 
+/** The attributes a ModifyInstanceAttribute request changes, by their Attribute enum names. */
+function modifiedInstanceAttributes(input: Readonly<Record<string, unknown>>): string[] {
+  const named = typeof input.Attribute === 'string' ? [input.Attribute] : [];
+  const byMember = Object.entries(ATTRIBUTE_FIELDS).filter(([, member]) => input[member] !== undefined).map(([attribute]) => attribute);
+  return [...new Set([...named, ...byMember])];
+}
+
 /** EC2: the resources each API names. */
 function ec2Targets(action: string, call: AuthorizationCall, world: SimWorld): AuthorizationTarget[] | undefined {
   const ec2 = new Ec2Targets(world, call.account, call.region);
@@ -203,11 +211,17 @@ function ec2Targets(action: string, call: AuthorizationCall, world: SimWorld): A
   switch (action) {
     case 'ModifyNetworkInterfaceAttribute':
       return [ec2.networkInterface(String(input.NetworkInterfaceId)), ...strings(input.Groups).map((id) => ec2.securityGroup(id))];
-    case 'ModifyInstanceAttribute':
+    case 'ModifyInstanceAttribute': {
+      // ec2:Attribute: the attribute the request changes, as the API's Attribute enum names it
+      // (`disableApiTermination`), whether named by Attribute or by its own member
+      // (DisableApiTermination). What EC2 itself puts there is untried live (lib/stack/iam-scopes.ts).
+      const target = ec2.instance(String(input.InstanceId));
+      const attributes = modifiedInstanceAttributes(input);
       return [
-        ec2.instance(String(input.InstanceId)),
+        attributes.length > 0 ? { ...target, keys: { ...target.keys, 'ec2:Attribute': attributes } } : target,
         ...strings(input.Groups).map((id) => ec2.securityGroup(id)),
       ];
+    }
     case 'DescribeInstanceAttribute':
     case 'AssociateIamInstanceProfile':
     case 'StopInstances':
@@ -295,10 +309,11 @@ function ec2Targets(action: string, call: AuthorizationCall, world: SimWorld): A
 
 function roleTarget(world: SimWorld, account: string, roleName: string | undefined, arn?: string): AuthorizationTarget {
   const role = arn !== undefined ? world.roles.get(arn) : [...world.roles.values()].find((r) => r.account === account && r.name === roleName);
+  // The role's own tags (aws:ResourceTag, iam:ResourceTag), complete: a role without tags has none.
   return {
     resourceType: 'role',
     arn: role?.arn ?? arn ?? `arn:aws:iam::${account}:role/${roleName ?? ''}`,
-    keys: { 'aws:ResourceAccount': [role?.account ?? account] },
+    keys: { 'aws:ResourceAccount': [role?.account ?? account], ...tagKeys(['aws:ResourceTag/', 'iam:ResourceTag/'], role?.tags) },
     complete: ['aws:ResourceTag/', 'iam:ResourceTag/'],
   };
 }

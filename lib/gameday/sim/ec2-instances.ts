@@ -88,7 +88,8 @@ function associate(world: SimWorld, call: SimCall, instanceId: string, profile: 
 }
 
 /** Reserved-for-EC2-Classic `Attribute` names mapped to the request fields that carry them. */
-const ATTRIBUTE_FIELDS: Readonly<Record<string, string>> = {
+/** ModifyInstanceAttribute: each value of the Attribute enum and the request member that sets the same attribute. */
+export const ATTRIBUTE_FIELDS: Readonly<Record<string, string>> = {
   disableApiTermination: 'DisableApiTermination',
   disableApiStop: 'DisableApiStop',
   instanceInitiatedShutdownBehavior: 'InstanceInitiatedShutdownBehavior',

@@ -11,10 +11,11 @@ import {
   DescribeInstancesCommand,
   DisassociateIamInstanceProfileCommand,
   DescribeIamInstanceProfileAssociationsCommand,
+  ModifyInstanceAttributeCommand,
   ModifyNetworkInterfaceAttributeCommand,
   RevokeSecurityGroupEgressCommand,
 } from '@aws-sdk/client-ec2';
-import { PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { AttachUserPolicyCommand, CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, PutRolePolicyCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import { GenerateMacCommand } from '@aws-sdk/client-kms';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
@@ -23,11 +24,27 @@ import { loadIamCatalog } from '../../../lib/gameday/sim/iam-catalog';
 import type { IamCatalog } from '../../../lib/gameday/sim/iam-catalog';
 import type { PolicyDocument, PolicyStatement } from '../../../lib/gameday/sim/iam-policy';
 import { rejectionOf } from './fixtures';
+import type { ScopeArns } from '../../../lib/stack/iam-scopes';
+import { planStatements } from '../../../lib/stack/iam-scopes';
 
 const ACCOUNT = '111122223333';
 const REGION = 'eu-west-1';
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/firebreak-responder-${REGION}-quarantine-instance`;
 const ec2Arn = (type: string) => `arn:aws:ec2:*:${ACCOUNT}:${type}/*`;
+
+/** Where a member role of ACCOUNT points (lib/stack/member-role-stack.ts), to plan the deployed statements. */
+const MEMBER_ARNS: ScopeArns = {
+  ec2: (type) => ec2Arn(type),
+  route53resolver: (type) => `arn:aws:route53resolver:*:${ACCOUNT}:${type}/*`,
+  snapshots: 'arn:aws:ec2:*::snapshot/*',
+  iam: (type) => `arn:aws:iam::${ACCOUNT}:${type}/*`,
+  ownRoles: [`arn:aws:iam::${ACCOUNT}:role/FirebreakResponder-quarantine-instance`],
+};
+
+/** The statements Firebreak deploys for `actions` in a member role (planStatements), as IAM JSON. */
+function deployed(actions: string[], options: Parameters<typeof planStatements>[2] = {}): PolicyStatement[] {
+  return planStatements(actions, MEMBER_ARNS, options).map(({ statement }) => statement.toStatementJson() as PolicyStatement);
+}
 
 let catalog: IamCatalog;
 beforeAll(async () => {
@@ -122,6 +139,59 @@ describe('identity policies in the simulated account', () => {
     const refused = await rejectionOf(client.send(new AssociateIamInstanceProfileCommand({ InstanceId: toLambda.box.instanceId, IamInstanceProfile: { Name: 'web-app' } })));
     expect(refused.name).toBe('UnauthorizedOperation');
     expect(refused.message).toContain(`iam:PassRole on resource: arn:aws:iam::${ACCOUNT}:role/web-app`);
+  });
+
+  it('reads ec2:Attribute from the request: the deployed statements refuse an attribute Firebreak never sets and leave nothing unevaluated', async () => {
+    const w = world(deployed(['ec2:ModifyInstanceAttribute']));
+    const client = await w.ec2();
+    const InstanceId = w.box.instanceId;
+    await client.send(new ModifyInstanceAttributeCommand({ InstanceId, DisableApiTermination: { Value: true } }));
+    await client.send(new ModifyInstanceAttributeCommand({ InstanceId, Attribute: 'instanceInitiatedShutdownBehavior', Value: 'stop' }));
+    expect(w.sim.instance(InstanceId)).toMatchObject({ disableApiTermination: true, shutdownBehavior: 'stop' });
+    for (const request of [{ SourceDestCheck: { Value: false } }, { Attribute: 'userData' as const, Value: 'IyEvYmluL3NoCg==' }, { Groups: [w.managed] }]) {
+      const refused = await rejectionOf(client.send(new ModifyInstanceAttributeCommand({ InstanceId, ...request })));
+      expect(refused.name).toBe('UnauthorizedOperation');
+      expect(refused.message).toContain('explicit deny in an identity-based policy (DenyInstanceAttributesFirebreakNeverSets)');
+    }
+    expect(w.sim.authorizationFindings()).toEqual([]);
+  });
+
+  it('reads the tags of the role, user and instance a containing call names: the deployed DenyProtectedTagKey refuses the call when the code rail is bypassed', async () => {
+    const KEY = 'firebreak:protected';
+    // quarantine-instance's, revoke-role-sessions' and disable-access-key's containing calls, in one role, as planned with the key.
+    const w = world(deployed(['ec2:DescribeIamInstanceProfileAssociations', 'ec2:DisassociateIamInstanceProfile', 'iam:PutRolePolicy', 'iam:UpdateAccessKey', 'iam:AttachUserPolicy'], { protectedTagKey: KEY }));
+    const guarded = w.sim.addInstance({ vpcId: w.vpc.id, enis: [{ groupIds: [w.app] }], instanceProfile: 'payments-app', tags: { [KEY]: '' } });
+    // The account's administrator (no enforced policy) prepares a tagged role and user, and a plain user.
+    const admin = await w.sim.clientFactory({ principal: `arn:aws:iam::${ACCOUNT}:role/Admin` }).iam({ account: ACCOUNT, region: REGION });
+    await admin.send(new CreateRoleCommand({ RoleName: 'payments-batch', AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [] }), Tags: [{ Key: KEY, Value: 'true' }] }));
+    const keys: Record<string, string> = {};
+    for (const [name, tags] of [['payments-user', [{ Key: KEY, Value: 'true' }]], ['web-user', []]] as const) {
+      await admin.send(new CreateUserCommand({ UserName: name, Tags: [...tags] }));
+      keys[name] = (await admin.send(new CreateAccessKeyCommand({ UserName: name }))).AccessKey!.AccessKeyId!;
+    }
+
+    // As the responder's role, calling the APIs directly: no guard, no grant, no tag read.
+    const iam = await w.clients.iam({ account: ACCOUNT, region: REGION });
+    const ec2 = await w.ec2();
+    const policy = { PolicyName: 'FirebreakRevokeOlderSessions', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }] }) };
+    const denyAll = 'arn:aws:iam::aws:policy/AWSDenyAll';
+    const association = async (instanceId: string) =>
+      (await ec2.send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: [instanceId] }] }))).IamInstanceProfileAssociations?.[0]?.AssociationId;
+
+    await iam.send(new PutRolePolicyCommand({ RoleName: 'web-app', ...policy }));
+    await iam.send(new UpdateAccessKeyCommand({ UserName: 'web-user', AccessKeyId: keys['web-user'], Status: 'Inactive' }));
+    await iam.send(new AttachUserPolicyCommand({ UserName: 'web-user', PolicyArn: denyAll }));
+    await ec2.send(new DisassociateIamInstanceProfileCommand({ AssociationId: await association(w.box.instanceId) }));
+
+    for (const refused of [
+      await rejectionOf(iam.send(new PutRolePolicyCommand({ RoleName: 'payments-batch', ...policy }))),
+      await rejectionOf(iam.send(new UpdateAccessKeyCommand({ UserName: 'payments-user', AccessKeyId: keys['payments-user'], Status: 'Inactive' }))),
+      await rejectionOf(iam.send(new AttachUserPolicyCommand({ UserName: 'payments-user', PolicyArn: denyAll }))),
+      await rejectionOf(ec2.send(new DisassociateIamInstanceProfileCommand({ AssociationId: await association(guarded.instanceId) }))),
+    ]) {
+      expect(refused.message).toContain('explicit deny in an identity-based policy (DenyProtectedTagKey)');
+    }
+    expect(w.sim.authorizationFindings()).toEqual([]);
   });
 
   it('lets an explicit Deny win (IAM answers AccessDenied naming the statement)', async () => {
