@@ -37,28 +37,34 @@ beforeEach(() => {
   givenMutationsSucceed(ec2Mock);
 });
 
+/** Incident B's quarantine of the instance (detach the profile, no fleet), run against `records` as often as called. */
+function quarantineOf(records: InMemoryQuarantineRecordStore) {
+  const clients = new TestClientFactory();
+  const options = { detachInstanceProfile: true, revokeRoleSessions: false, autoScaling: 'off' as const, deregisterFromLoadBalancers: false };
+  const incident = ec2Incident();
+  const run = () =>
+    quarantineInstance(
+      { incident, mode: 'enforce', options, execution: EXECUTION },
+      {
+        clients,
+        logger: silentLogger,
+        records,
+        sealer: clients.trackSealer(TEST_SEALER),
+        grants: clients.trackGrants(storeGranting(incident, NOW)),
+        environment: { ...process.env, ...playbookStepsEnvironment(options) },
+        now: () => NOW,
+      },
+    );
+  return { incident, run };
+}
+
 describe('quarantine-instance racing the last release of another incident', () => {
   it('fails as transient before changing anything, and its retry records its own state and claim', async () => {
-    const clients = new TestClientFactory();
     const records = new ReleasedMeanwhile();
     await records.saveIfAbsent(await sealed(recordOfDefaultInstance(EARLIER, '2026-11-20T09:00:00.000Z')));
     givenInstance(ec2Mock);
     givenGroups(ec2Mock);
-    const options = { detachInstanceProfile: true, revokeRoleSessions: false, autoScaling: 'off' as const, deregisterFromLoadBalancers: false };
-    const incident = ec2Incident();
-    const run = () =>
-      quarantineInstance(
-        { incident, mode: 'enforce', options, execution: EXECUTION },
-        {
-          clients,
-          logger: silentLogger,
-          records,
-          sealer: clients.trackSealer(TEST_SEALER),
-          grants: clients.trackGrants(storeGranting(incident, NOW)),
-          environment: { ...process.env, ...playbookStepsEnvironment(options) },
-          now: () => NOW,
-        },
-      );
+    const { incident, run } = quarantineOf(records);
 
     await expect(run()).rejects.toBeInstanceOf(TransientResponderError);
     expect(ec2Mock.commandCalls(ModifyNetworkInterfaceAttributeCommand)).toHaveLength(0);
@@ -76,7 +82,6 @@ describe('quarantine-instance racing the last release of another incident', () =
 
 describe('quarantine-instance racing the restore of the last release of another incident', () => {
   it('is refused its claim while that release holds the record, fails as transient changing nothing, and its retry contains the restored instance', async () => {
-    const clients = new TestClientFactory();
     const records = new InMemoryQuarantineRecordStore();
     await records.saveIfAbsent(await sealed(recordOfDefaultInstance(EARLIER, '2026-11-20T09:00:00.000Z')));
     // A's release holds the record (its last claim) and is restoring the instance: EC2 shows it back in its groups.
@@ -84,21 +89,7 @@ describe('quarantine-instance racing the restore of the last release of another 
     expect(await records.holdForRestore(read, EARLIER, new Date(NOW.getTime() + 60_000).toISOString())).toBe('held');
     givenInstance(ec2Mock);
     givenGroups(ec2Mock);
-    const options = { detachInstanceProfile: true, revokeRoleSessions: false, autoScaling: 'off' as const, deregisterFromLoadBalancers: false };
-    const incident = ec2Incident();
-    const run = () =>
-      quarantineInstance(
-        { incident, mode: 'enforce', options, execution: EXECUTION },
-        {
-          clients,
-          logger: silentLogger,
-          records,
-          sealer: clients.trackSealer(TEST_SEALER),
-          grants: clients.trackGrants(storeGranting(incident, NOW)),
-          environment: { ...process.env, ...playbookStepsEnvironment(options) },
-          now: () => NOW,
-        },
-      );
+    const { incident, run } = quarantineOf(records);
 
     await expect(run()).rejects.toBeInstanceOf(TransientResponderError);
     expect(ec2Mock.commandCalls(ModifyNetworkInterfaceAttributeCommand)).toHaveLength(0);
@@ -141,26 +132,11 @@ describe('quarantine-instance that saw the instance quarantined just before the 
         return super.get(account, region, instanceId);
       }
     }
-    const clients = new TestClientFactory();
     const records = new RestoredBeforeTheRead();
     await records.saveIfAbsent(await sealed(recordOfDefaultInstance(EARLIER, '2026-11-20T09:00:00.000Z')));
     givenInstance(ec2Mock, quarantinedShape);
     givenGroups(ec2Mock);
-    const options = { detachInstanceProfile: true, revokeRoleSessions: false, autoScaling: 'off' as const, deregisterFromLoadBalancers: false };
-    const incident = ec2Incident();
-    const run = () =>
-      quarantineInstance(
-        { incident, mode: 'enforce', options, execution: EXECUTION },
-        {
-          clients,
-          logger: silentLogger,
-          records,
-          sealer: clients.trackSealer(TEST_SEALER),
-          grants: clients.trackGrants(storeGranting(incident, NOW)),
-          environment: { ...process.env, ...playbookStepsEnvironment(options) },
-          now: () => NOW,
-        },
-      );
+    const { incident, run } = quarantineOf(records);
 
     await expect(run()).rejects.toBeInstanceOf(TransientResponderError);
     expect(ec2Mock.commandCalls(ModifyNetworkInterfaceAttributeCommand)).toHaveLength(0);
