@@ -227,6 +227,18 @@ function creationTagging(requested: ReadonlySet<string>): typeof CREATION_TAGGIN
     : [];
 }
 
+/** PutObjectTagging and its version form: what both S3 responders write an object's tag set with. */
+const OBJECT_TAG_WRITES = ['s3:PutObjectTagging', 's3:PutObjectVersionTagging'];
+
+/**
+ * True for release-s3-object's role, the one that also deletes tag sets (DeleteObjectTagging): it
+ * takes Firebreak's tags off infected objects. quarantine-s3-object's role never deletes a tag set;
+ * it only marks objects infected.
+ */
+function rewritesInfectedTags(requested: ReadonlySet<string>): boolean {
+  return requested.has('s3:DeleteObjectTagging');
+}
+
 function tagsInstances(requested: ReadonlySet<string>): boolean {
   return INSTANCE_CHANGING.some((action) => requested.has(action));
 }
@@ -415,11 +427,34 @@ const SCOPES: readonly ActionScope[] = [
   {
     // The object a Malware Protection for S3 scan names (any bucket, any key: known only at run
     // time), and only in the role's own account: bucket names are global, s3:ResourceAccount is not.
-    sid: 'ReadAndTagScannedObjects',
-    actions: requestedOf('s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectTagging', 's3:GetObjectVersionTagging', 's3:PutObjectTagging', 's3:PutObjectVersionTagging'),
+    sid: 'ReadScannedObjects',
+    actions: requestedOf('s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectTagging', 's3:GetObjectVersionTagging'),
     resources: (arns) => present(arns.s3?.arn('*/*')),
     conditions: (_requested, _options, arns) => ({ StringEquals: { 's3:ResourceAccount': arns.s3?.account ?? '' } }),
     why: `The bucket and key a Malware Protection for S3 scan names are known only at run time; s3:ResourceAccount limits the statement to objects of the role's own account (${S3_REFERENCE}).`,
+  },
+  {
+    // Object tags drive access (bucket policies on s3:ExistingObjectTag) and lifecycle expiry, so a
+    // tag set is written only as Firebreak writes it. Quarantine (the role that never deletes a tag
+    // set) writes only a set that marks the object infected: s3:RequestObjectTag.
+    sid: 'TagObjectsInfected',
+    actions: (requested) => (rewritesInfectedTags(requested) ? [] : requestedOf(...OBJECT_TAG_WRITES)(requested)),
+    resources: (arns) => present(arns.s3?.arn('*/*')),
+    conditions: (_requested, _options, arns) => ({
+      StringEquals: { 's3:ResourceAccount': arns.s3?.account ?? '', [`s3:RequestObjectTag/${MALWARE_OBJECT_TAGS.scan.key}`]: MALWARE_OBJECT_TAGS.scan.value },
+    }),
+    why: `The object a scan names is known only at run time; s3:RequestObjectTag/${MALWARE_OBJECT_TAGS.scan.key} admits only a tag set that marks it infected, in the role's own account (${S3_REFERENCE}).`,
+  },
+  {
+    // Release (the role that also deletes tag sets) rewrites the tags only of an object still
+    // tagged infected, as its delete below: s3:ExistingObjectTag.
+    sid: 'RetagInfectedObjects',
+    actions: (requested) => (rewritesInfectedTags(requested) ? requestedOf(...OBJECT_TAG_WRITES)(requested) : []),
+    resources: (arns) => present(arns.s3?.arn('*/*')),
+    conditions: (_requested, _options, arns) => ({
+      StringEquals: { 's3:ResourceAccount': arns.s3?.account ?? '', [`s3:ExistingObjectTag/${MALWARE_OBJECT_TAGS.scan.key}`]: MALWARE_OBJECT_TAGS.scan.value },
+    }),
+    why: `The object a release names is known only at run time; s3:ExistingObjectTag/${MALWARE_OBJECT_TAGS.scan.key} limits the statement to objects Firebreak tagged infected, in the role's own account (${S3_REFERENCE}).`,
   },
   {
     // Release deletes a tag set only where Firebreak's infected tag is still on the object.
