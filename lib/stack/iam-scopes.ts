@@ -227,6 +227,15 @@ function creationTagging(requested: ReadonlySet<string>): typeof CREATION_TAGGIN
     : [];
 }
 
+/**
+ * True for quarantine-instance's role, the one that creates the isolation groups: it moves ENIs
+ * into Firebreak's groups only. release-instance's role restores the groups it recorded, whichever
+ * they are, and creates none.
+ */
+function isolatesInFirebreakGroups(requested: ReadonlySet<string>): boolean {
+  return requested.has('ec2:CreateSecurityGroup');
+}
+
 /** PutObjectTagging and its version form: what both S3 responders write an object's tag set with. */
 const OBJECT_TAG_WRITES = ['s3:PutObjectTagging', 's3:PutObjectVersionTagging'];
 
@@ -292,10 +301,26 @@ const SCOPES: readonly ActionScope[] = [
     why: 'The instance a finding names is known only at run time; DescribeInstanceAttribute authorizes on the instance.',
   },
   {
+    // Release moves each ENI back to its recorded groups, whichever they are; quarantine's ENI
+    // half is here too, its groups in IntoFirebreakGroupsOnly below.
     sid: 'MoveNetworkInterfacesBetweenGroups',
     actions: requestedOf('ec2:ModifyNetworkInterfaceAttribute'),
-    resources: (arns) => [arns.ec2('network-interface'), arns.ec2('security-group')],
+    resources: (arns, requested) => [arns.ec2('network-interface'), ...(isolatesInFirebreakGroups(requested) ? [] : [arns.ec2('security-group')])],
     why: 'Containment moves every ENI of the instance a finding names (known only at run time) to the isolation groups, and release moves it back to its recorded groups; the API authorizes on the ENI and on each group.',
+  },
+  {
+    // Quarantine puts only Firebreak's own groups (tagged at creation, which TagResourcesAtCreation
+    // alone may do) on an ENI: never an application group, one open to the internet say. The
+    // reference lists aws:ResourceTag on ModifyNetworkInterfaceAttribute's optional security-group
+    // resource; whether EC2 authorizes the groups there is untried in a live account (if it did
+    // not, this narrows nothing and breaks nothing).
+    sid: 'IntoFirebreakGroupsOnly',
+    actions: (requested) => (isolatesInFirebreakGroups(requested) ? requestedOf('ec2:ModifyNetworkInterfaceAttribute')(requested) : []),
+    resources: (arns) => [arns.ec2('security-group')],
+    conditions: () => ({
+      StringEquals: { [`aws:ResourceTag/${MANAGED_SECURITY_GROUP_TAG.key}`]: MANAGED_SECURITY_GROUP_TAG.value },
+    }),
+    why: `Isolation group ids are known only at run time; the aws:ResourceTag/${MANAGED_SECURITY_GROUP_TAG.key} condition limits the groups quarantine may put on an ENI to the ones Firebreak created (${EC2_REFERENCE}).`,
   },
   {
     sid: 'ContainInstances',

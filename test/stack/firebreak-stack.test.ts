@@ -175,7 +175,15 @@ describe('FirebreakStack IAM', () => {
       Sid: 'MoveNetworkInterfacesBetweenGroups',
       Effect: 'Allow',
       Action: 'ec2:ModifyNetworkInterfaceAttribute',
-      Resource: [ec2Arn('network-interface'), ec2Arn('security-group')],
+      Resource: ec2Arn('network-interface'),
+    });
+    // Into Firebreak's own groups only (release restores any recorded group: test/stack/iam-narrowing.test.ts).
+    expect(bySid.IntoFirebreakGroupsOnly).toEqual({
+      Sid: 'IntoFirebreakGroupsOnly',
+      Effect: 'Allow',
+      Action: 'ec2:ModifyNetworkInterfaceAttribute',
+      Resource: ec2Arn('security-group'),
+      Condition: { StringEquals: { 'aws:ResourceTag/firebreak:managed': 'true' } },
     });
     expect(bySid.ChangeRulesOfFirebreakGroupsOnly).toMatchObject({
       Resource: ec2Arn('security-group'),

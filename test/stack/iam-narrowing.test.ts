@@ -36,6 +36,7 @@ const manual = (name: string, steps: ReturnType<typeof action>[]) => ({
   approval: { required: true, timeoutSeconds: 3600, onTimeout: 'evidence-only' as const },
 });
 const S3_RELEASE = manual('release-s3-object', [action('release', 'release-s3-object'), action('alert', 'notify')]);
+const RELEASE = manual('release', [action('release', 'release-instance'), action('alert', 'notify')]);
 
 /** A role's statements in the security account (its AWS::IAM::Policy and any overflow managed policy), intrinsics resolved. */
 function securityRole(playbooks: Playbook[], responder: string, props: Parameters<typeof synthesize>[0] = {}): { statements: PolicyStatement[]; role: IConstruct } {
@@ -115,6 +116,32 @@ describe('S3 object tags (F1): quarantine marks infected, release rewrites only 
       expect(ask(statements, 's3:DeleteObjectTagging', OBJECT, infected)).toBe('allow');
       expect(ask(statements, 's3:DeleteObjectTagging', OBJECT, own)).toBe('implicit-deny');
       expect(ask(statements, 's3:GetObjectTagging', OBJECT, own)).toBe('allow');
+    });
+  }
+});
+
+describe('network interfaces (F4): quarantine moves ENIs into Firebreak’s groups only', () => {
+  const ENI = `arn:aws:ec2:eu-west-1:${A}:network-interface/eni-0abc`;
+  const GROUP = `arn:aws:ec2:eu-west-1:${A}:security-group/sg-0wideopen`;
+  const FIREBREAK_GROUP = `arn:aws:ec2:eu-west-1:${A}:security-group/sg-0iso`;
+  const managed = { 'aws:ResourceTag/firebreak:managed': ['true'] };
+
+  for (const [where, quarantine, release] of [
+    ['security account', () => securityRole([COMPROMISED], 'QuarantineInstance').statements, () => securityRole([COMPROMISED, RELEASE], 'ReleaseInstance').statements],
+    ['member role', () => memberRole([COMPROMISED], 'quarantine-instance').statements, () => memberRole([COMPROMISED, RELEASE], 'release-instance').statements],
+  ] as const) {
+    it(`quarantine-instance (${where}) may put a firebreak:managed group on any ENI, and no other group`, () => {
+      const statements = quarantine();
+      expect(ask(statements, 'ec2:ModifyNetworkInterfaceAttribute', ENI)).toBe('allow');
+      expect(ask(statements, 'ec2:ModifyNetworkInterfaceAttribute', FIREBREAK_GROUP, managed)).toBe('allow');
+      expect(ask(statements, 'ec2:ModifyNetworkInterfaceAttribute', GROUP)).toBe('implicit-deny');
+      expect(ask(statements, 'ec2:ModifyNetworkInterfaceAttribute', GROUP, { 'aws:ResourceTag/firebreak:managed': ['false'] })).toBe('implicit-deny');
+    });
+
+    it(`release-instance (${where}) still restores the recorded groups, whatever their tags`, () => {
+      const statements = release();
+      expect(ask(statements, 'ec2:ModifyNetworkInterfaceAttribute', ENI)).toBe('allow');
+      expect(ask(statements, 'ec2:ModifyNetworkInterfaceAttribute', GROUP)).toBe('allow');
     });
   }
 });

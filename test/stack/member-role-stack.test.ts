@@ -394,7 +394,15 @@ describe('MemberRoleStack permissions', () => {
         Sid: 'MoveNetworkInterfacesBetweenGroups',
         Effect: 'Allow',
         Action: 'ec2:ModifyNetworkInterfaceAttribute',
-        Resource: [ec2Arn('network-interface'), ec2Arn('security-group')],
+        Resource: ec2Arn('network-interface'),
+      },
+      // The role that creates the isolation groups (quarantine's) puts only those on an ENI.
+      {
+        Sid: 'IntoFirebreakGroupsOnly',
+        Effect: 'Allow',
+        Action: 'ec2:ModifyNetworkInterfaceAttribute',
+        Resource: ec2Arn('security-group'),
+        Condition: { StringEquals: { 'aws:ResourceTag/firebreak:managed': 'true' } },
       },
       {
         Sid: 'ContainInstances',
