@@ -70,8 +70,11 @@ export interface ScopeArns {
   readonly alertTopic?: string;
   readonly alertKey?: string;
   readonly stateTable?: string;
-  /** Executions of this deployment's playbook state machines (the guard verifies them). */
-  readonly playbookExecutions?: string;
+  /**
+   * Executions of this deployment's guarded playbooks, one ARN pattern per playbook
+   * (`…:execution:<stackName>-<playbook>:*`): the only ones the guard can clear.
+   */
+  readonly playbookExecutions?: readonly string[];
 }
 
 /** ARN builders for the security account and the resources the Firebreak stack created. */
@@ -650,8 +653,8 @@ const SCOPES: readonly ActionScope[] = [
   {
     sid: 'VerifyPlaybookExecutions',
     actions: requestedOf('states:DescribeExecution'),
-    resources: (arns) => present(arns.playbookExecutions),
-    why: "The execution the containment guard clears is known only at run time; the ARN pattern admits only executions of this stack's playbook state machines (<stackName>-<playbook>).",
+    resources: (arns) => [...(arns.playbookExecutions ?? [])],
+    why: "The execution the containment guard clears is known only at run time; the statement names each guarded playbook of this deployment (<stackName>-<playbook>), the only executions the guard can clear: not the dispatcher's, an unguarded playbook's or another stack's.",
   },
 ];
 

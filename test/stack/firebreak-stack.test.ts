@@ -682,7 +682,7 @@ describe('FirebreakStack safety rails', () => {
     ]);
   });
 
-  it('grants the guard DescribeInstances, DescribeExecution on this stack\'s playbook executions, and only the blast-radius and grant items of the state table', () => {
+  it('grants the guard DescribeInstances, DescribeExecution on this stack\'s guarded playbooks\' executions, and only the blast-radius and grant items of the state table', () => {
     const { template } = synthesize({ memberRoleName: 'FirebreakResponder', organizationId: 'o-a1b2c3d4e5' });
     const statements = responderStatements(template, 'ContainmentGuard');
     expect(grantedActions(statements)).toEqual([
@@ -712,7 +712,8 @@ describe('FirebreakStack safety rails', () => {
       Sid: 'VerifyPlaybookExecutions',
       Effect: 'Allow',
       Action: 'states:DescribeExecution',
-      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:', region, ':', { Ref: 'AWS::AccountId' }, ':execution:Firebreak-*:*']] },
+      // The one guarded playbook of these (instance-alarm and default-alert change nothing), by name.
+      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:', region, ':', { Ref: 'AWS::AccountId' }, ':execution:Firebreak-compromised-ec2:*']] },
     });
     template.hasResourceProperties('AWS::IAM::Role', {
       RoleName: { 'Fn::Join': ['', ['firebreak-responder-', region, '-containment-guard']] },

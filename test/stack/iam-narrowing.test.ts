@@ -11,7 +11,7 @@
  * - The containment guard reads the executions of this deployment's guarded playbooks only.
  * - Creation: a security group only with Firebreak's tag and tag keys, a snapshot only tagged as evidence.
  */
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
@@ -66,6 +66,16 @@ function memberRole(playbooks: Playbook[], responder: string): { statements: Pol
 
 function resolved(template: Template, statements: Statement[]): PolicyStatement[] {
   return resolveIntrinsics(statements, template.toJSON().Resources as Parameters<typeof resolveIntrinsics>[1]) as PolicyStatement[];
+}
+
+/** The acknowledgment reasons on `construct`, by finding id (without the plugin's namespace). */
+function acknowledgments(construct: IConstruct): Record<string, string> {
+  return Object.fromEntries(
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) => Object.entries(entry.data as Record<string, string>))
+      .map(([id, reason]) => [id.replace(/^[^[]*::/, ''), reason]),
+  );
 }
 
 const ask = (statements: PolicyStatement[], actionName: string, resource: string, keys: Record<string, string[]> = {}) =>
@@ -144,4 +154,26 @@ describe('network interfaces (F4): quarantine moves ENIs into Firebreak’s grou
       expect(ask(statements, 'ec2:ModifyNetworkInterfaceAttribute', GROUP)).toBe('allow');
     });
   }
+});
+
+describe('the guard’s DescribeExecution (F5): one ARN pattern per guarded playbook', () => {
+  const execution = (machine: string) => `arn:aws:states:eu-west-1:${A}:execution:${machine}:gd-1`;
+
+  it('reads executions of this deployment’s guarded playbooks only, not the dispatcher, an unguarded playbook or another stack', () => {
+    const { statements, role } = securityRole([COMPROMISED, RELEASE], 'ContainmentGuard');
+    expect(ask(statements, 'states:DescribeExecution', execution('Firebreak-compromised-ec2'))).toBe('allow');
+    expect(ask(statements, 'states:DescribeExecution', execution('Firebreak-release'))).toBe('allow');
+    for (const machine of ['Firebreak-dispatcher', 'Firebreak-default-alert', 'Firebreak-staging-compromised-ec2', 'Firebreak-compromised-ec2-copy']) {
+      expect(ask(statements, 'states:DescribeExecution', execution(machine))).toBe('implicit-deny');
+    }
+    const reasons = Object.entries(acknowledgments(role)).filter(([id]) => id.includes(':execution:'));
+    expect(reasons.map(([id]) => id).sort()).toEqual([
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:Firebreak-compromised-ec2:*]',
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:Firebreak-release:*]',
+    ]);
+    for (const [, reason] of reasons) {
+      expect(reason).toContain('each guarded playbook');
+      expect(reason).not.toContain("this stack's playbook state machines");
+    }
+  });
 });
