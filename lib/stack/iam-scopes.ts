@@ -16,7 +16,7 @@ import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 import { RESPONDER_NAMES } from '../contracts/responders';
-import { MANAGED_SECURITY_GROUP_TAG } from '../contracts/security';
+import { MANAGED_SECURITY_GROUP_TAG, SECURITY_GROUP_TAG_KEYS } from '../contracts/security';
 import { DENY_ALL_POLICY_NAME } from '../playbooks/credential-options';
 import type { Playbook } from '../playbooks/model';
 import { flattenSteps } from '../playbooks/model';
@@ -224,9 +224,9 @@ function requestedOf(...actions: string[]): (requested: ReadonlySet<string>) => 
   return (requested) => actions.filter((action) => requested.has(action));
 }
 
-function creationTagging(requested: ReadonlySet<string>): typeof CREATION_TAGGING {
+function creationTagging(requested: ReadonlySet<string>, resourceType: 'security-group' | 'snapshot'): typeof CREATION_TAGGING {
   return requested.has('ec2:CreateTags')
-    ? CREATION_TAGGING.filter(({ createAction }) => requested.has(`ec2:${createAction}`))
+    ? CREATION_TAGGING.filter((entry) => entry.resourceType === resourceType && requested.has(`ec2:${entry.createAction}`))
     : [];
 }
 
@@ -312,7 +312,7 @@ const SCOPES: readonly ActionScope[] = [
     why: 'Containment moves every ENI of the instance a finding names (known only at run time) to the isolation groups, and release moves it back to its recorded groups; the API authorizes on the ENI and on each group.',
   },
   {
-    // Quarantine puts only Firebreak's own groups (tagged at creation, which TagResourcesAtCreation
+    // Quarantine puts only Firebreak's own groups (tagged at creation, which TagIsolationGroupsAtCreation
     // alone may do) on an ENI: never an application group, one open to the internet say. The
     // reference lists aws:ResourceTag on ModifyNetworkInterfaceAttribute's optional security-group
     // resource; whether EC2 authorizes the groups there is untried in a live account (if it did
@@ -338,10 +338,21 @@ const SCOPES: readonly ActionScope[] = [
     why: 'Quarantine disassociates the Elastic IPs of the instance a finding names and release re-associates them with the recorded ENI; both are known only at run time, and the APIs authorize on the address and the ENI.',
   },
   {
+    // Only tagged as Firebreak's: every group the role can create is one it may later change the
+    // rules of and put on an ENI, and no other.
     sid: 'CreateIsolationGroups',
     actions: requestedOf('ec2:CreateSecurityGroup'),
-    resources: (arns) => [arns.ec2('security-group'), arns.ec2('vpc')],
-    why: 'Isolation groups are created on first need in whatever VPC the contained instance lives in, with ids that cannot be known in advance.',
+    resources: (arns) => [arns.ec2('security-group')],
+    conditions: () => ({
+      StringEquals: { [`aws:RequestTag/${MANAGED_SECURITY_GROUP_TAG.key}`]: MANAGED_SECURITY_GROUP_TAG.value },
+    }),
+    why: `Isolation groups are created on first need, with ids that cannot be known in advance; aws:RequestTag/${MANAGED_SECURITY_GROUP_TAG.key} makes each carry Firebreak's tag.`,
+  },
+  {
+    sid: 'CreateIsolationGroupsInAnyVpc',
+    actions: requestedOf('ec2:CreateSecurityGroup'),
+    resources: (arns) => [arns.ec2('vpc')],
+    why: 'Isolation groups are created on first need in whatever VPC the contained instance lives in, known only at run time.',
   },
   {
     sid: 'ChangeRulesOfFirebreakGroupsOnly',
@@ -353,8 +364,8 @@ const SCOPES: readonly ActionScope[] = [
       'ec2:DeleteSecurityGroup',
     ),
     resources: (arns) => [arns.ec2('security-group')],
-    // Only groups Firebreak created (tagged at creation; TagResourcesAtCreation forbids tagging an
-    // existing group) can have their rules changed: no application group can be opened.
+    // Only groups Firebreak created (tagged at creation; TagIsolationGroupsAtCreation forbids tagging
+    // an existing group) can have their rules changed: no application group can be opened.
     conditions: () => ({
       StringEquals: { [`aws:ResourceTag/${MANAGED_SECURITY_GROUP_TAG.key}`]: MANAGED_SECURITY_GROUP_TAG.value },
     }),
@@ -363,12 +374,18 @@ const SCOPES: readonly ActionScope[] = [
   {
     sid: 'SnapshotVolumesForEvidence',
     actions: requestedOf('ec2:CreateSnapshots', 'ec2:CreateSnapshot'),
-    resources: (arns, requested) => [
-      ...(requested.has('ec2:CreateSnapshots') ? [arns.ec2('instance')] : []),
-      arns.ec2('volume'),
-      arns.snapshots,
-    ],
-    why: 'Evidence covers every volume of the instance a finding names; new snapshot ids cannot be known in advance and snapshot ARNs carry no account id.',
+    resources: (arns, requested) => [...(requested.has('ec2:CreateSnapshots') ? [arns.ec2('instance')] : []), arns.ec2('volume')],
+    why: 'Evidence covers every volume of the instance a finding names, known only at run time.',
+  },
+  {
+    // Every snapshot the role creates is tagged evidence, so every one is lockable
+    // (LockEvidenceSnapshots) and shareable with the forensic account as evidence, and no other is.
+    // Its tag keys cannot be limited: CopyTagsFromSource copies the volume's own.
+    sid: 'CreateEvidenceSnapshotsOnly',
+    actions: requestedOf('ec2:CreateSnapshots', 'ec2:CreateSnapshot'),
+    resources: (arns) => [arns.snapshots],
+    conditions: () => ({ StringEquals: { [`aws:RequestTag/${EVIDENCE_TAG_KEYS.evidence}`]: 'true' } }),
+    why: `New snapshot ids cannot be known in advance and snapshot ARNs carry no account id; aws:RequestTag/${EVIDENCE_TAG_KEYS.evidence} makes each carry Firebreak's evidence tag.`,
   },
   {
     // Only Firebreak's evidence snapshots (tagged at creation, TagResourcesAtCreation) can be
@@ -402,18 +419,27 @@ const SCOPES: readonly ActionScope[] = [
     why: `Contained instances are tagged with the incident key and status (release restores their tags); the instance is known only at run time, and aws:TagKeys limits the statement to Firebreak's own keys (${Object.values(FIREBREAK_TAGS).join(', ')}).`,
   },
   {
-    sid: 'TagResourcesAtCreation',
-    actions: (requested) => (creationTagging(requested).length > 0 ? ['ec2:CreateTags'] : []),
-    resources: (arns, requested) => [
-      ...new Set(
-        creationTagging(requested).map(({ resourceType }) => (resourceType === 'snapshot' ? arns.snapshots : arns.ec2(resourceType))),
-      ),
-    ],
+    // The isolation groups' tags at creation, and those keys only (aws:TagKeys): no tag another
+    // policy grants access by rides along on a group Firebreak creates.
+    sid: 'TagIsolationGroupsAtCreation',
+    actions: (requested) => (creationTagging(requested, 'security-group').length > 0 ? ['ec2:CreateTags'] : []),
+    resources: (arns) => [arns.ec2('security-group')],
     // https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html
     conditions: (requested) => ({
-      StringEquals: { 'ec2:CreateAction': oneOrMany(creationTagging(requested).map(({ createAction }) => createAction)) },
+      StringEquals: { 'ec2:CreateAction': oneOrMany(creationTagging(requested, 'security-group').map(({ createAction }) => createAction)) },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': [...SECURITY_GROUP_TAG_KEYS] },
     }),
-    why: 'Creation-time tags (TagSpecifications) on the isolation groups and evidence snapshots Firebreak creates; ec2:CreateAction forbids tagging an existing group or snapshot.',
+    why: `Creation-time tags (TagSpecifications) on the isolation groups Firebreak creates; ec2:CreateAction forbids tagging an existing group, aws:TagKeys allows Firebreak's keys only (${SECURITY_GROUP_TAG_KEYS.join(', ')}).`,
+  },
+  {
+    sid: 'TagResourcesAtCreation',
+    actions: (requested) => (creationTagging(requested, 'snapshot').length > 0 ? ['ec2:CreateTags'] : []),
+    resources: (arns) => [arns.snapshots],
+    // https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html
+    conditions: (requested) => ({
+      StringEquals: { 'ec2:CreateAction': oneOrMany(creationTagging(requested, 'snapshot').map(({ createAction }) => createAction)) },
+    }),
+    why: 'Creation-time tags (TagSpecifications) on the evidence snapshots Firebreak creates; ec2:CreateAction forbids tagging an existing snapshot.',
   },
   {
     sid: 'ListDnsFirewall',

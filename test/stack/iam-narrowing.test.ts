@@ -177,3 +177,43 @@ describe('the guard’s DescribeExecution (F5): one ARN pattern per guarded play
     }
   });
 });
+
+describe('creation (F7): Firebreak’s tags or nothing', () => {
+  const SG = `arn:aws:ec2:eu-west-1:${A}:security-group/*`;
+  const VPC = `arn:aws:ec2:eu-west-1:${A}:vpc/vpc-0abc`;
+  const SNAPSHOT = 'arn:aws:ec2:eu-west-1::snapshot/*';
+  const FIREBREAK_GROUP_TAGS = { Name: 'firebreak-isolation', 'firebreak:managed': 'true', 'firebreak:purpose': 'isolation' };
+  const requesting = (tags: Record<string, string>) => ({
+    ...Object.fromEntries(Object.entries(tags).map(([key, value]) => [`aws:RequestTag/${key}`, [value]])),
+    'aws:TagKeys': Object.keys(tags),
+  });
+
+  for (const [where, quarantine, snapshot] of [
+    ['security account', () => securityRole([COMPROMISED], 'QuarantineInstance').statements, () => securityRole([COMPROMISED], 'SnapshotVolumes').statements],
+    ['member role', () => memberRole([COMPROMISED], 'quarantine-instance').statements, () => memberRole([COMPROMISED], 'snapshot-volumes').statements],
+  ] as const) {
+    it(`quarantine-instance (${where}) creates a security group only tagged firebreak:managed, with Firebreak’s tag keys only`, () => {
+      const statements = quarantine();
+      expect(ask(statements, 'ec2:CreateSecurityGroup', SG, requesting(FIREBREAK_GROUP_TAGS))).toBe('allow');
+      expect(ask(statements, 'ec2:CreateSecurityGroup', VPC)).toBe('allow');
+      expect(ask(statements, 'ec2:CreateSecurityGroup', SG, requesting({ Name: 'web-open' }))).toBe('implicit-deny');
+      expect(ask(statements, 'ec2:CreateSecurityGroup', SG)).toBe('implicit-deny');
+      const tagging = (tags: Record<string, string>) => ask(statements, 'ec2:CreateTags', SG, { 'ec2:CreateAction': ['CreateSecurityGroup'], ...requesting(tags) });
+      expect(tagging(FIREBREAK_GROUP_TAGS)).toBe('allow');
+      // An extra key at creation (a tag another policy grants access by) is refused.
+      expect(tagging({ ...FIREBREAK_GROUP_TAGS, 'access-team': 'payments' })).toBe('implicit-deny');
+    });
+
+    it(`snapshot-volumes (${where}) creates snapshots only tagged firebreak:evidence=true`, () => {
+      const statements = snapshot();
+      const evidence = requesting({ 'firebreak:incident': 'gd-1', 'firebreak:evidence': 'true' });
+      expect(ask(statements, 'ec2:CreateSnapshots', SNAPSHOT, evidence)).toBe('allow');
+      expect(ask(statements, 'ec2:CreateSnapshots', `arn:aws:ec2:eu-west-1:${A}:instance/i-0abc`)).toBe('allow');
+      expect(ask(statements, 'ec2:CreateSnapshots', `arn:aws:ec2:eu-west-1:${A}:volume/vol-0abc`)).toBe('allow');
+      expect(ask(statements, 'ec2:CreateSnapshots', SNAPSHOT, requesting({ 'firebreak:incident': 'gd-1' }))).toBe('implicit-deny');
+      expect(ask(statements, 'ec2:CreateSnapshots', SNAPSHOT, requesting({ 'firebreak:evidence': 'false' }))).toBe('implicit-deny');
+      // The volume's own tags are copied too (CopyTagsFromSource): their keys cannot be known, so not limited.
+      expect(ask(statements, 'ec2:CreateTags', SNAPSHOT, { 'ec2:CreateAction': ['CreateSnapshots'], ...requesting({ 'firebreak:evidence': 'true', 'cost-centre': 'x' }) })).toBe('allow');
+    });
+  }
+});
