@@ -137,6 +137,15 @@ export const SECURITY_TAGS = {
  */
 export const MANAGED_SECURITY_GROUP_TAG = { key: 'firebreak:managed', value: 'true' } as const;
 
+/** Which of Firebreak's groups it is (`untrack` or `isolation`), tagged at creation beside the managed tag. */
+export const SECURITY_GROUP_PURPOSE_TAG_KEY = 'firebreak:purpose';
+
+/**
+ * Every tag key Firebreak puts on a security group it creates: IAM lets it tag a new group with
+ * these keys only (aws:TagKeys), so no other tag (one another policy grants access by) rides along.
+ */
+export const SECURITY_GROUP_TAG_KEYS = ['Name', MANAGED_SECURITY_GROUP_TAG.key, SECURITY_GROUP_PURPOSE_TAG_KEY] as const;
+
 /** Incident keys of game-day injections start with this, so they never collide with a real finding's execution name. */
 export const GAMEDAY_INCIDENT_KEY_PREFIX = 'gameday-';
 

@@ -36,7 +36,7 @@ import type { EC2Client, IpPermission, SecurityGroup } from '@aws-sdk/client-ec2
 import { randomBytes } from 'node:crypto';
 import { awsErrorCode } from '../aws/errors';
 import { sendReadOnly } from './mutating';
-import { MANAGED_SECURITY_GROUP_TAG } from '../contracts/security';
+import { MANAGED_SECURITY_GROUP_TAG, SECURITY_GROUP_PURPOSE_TAG_KEY } from '../contracts/security';
 import { IMPOSTOR_GROUP_ACTION } from './model';
 import type { ResponderMode } from '../contracts/responder-mode';
 import type { PendingAction } from './pending-actions';
@@ -326,7 +326,7 @@ async function createGroup(
                   Tags: [
                     { Key: 'Name', Value: groupName },
                     { Key: MANAGED_SECURITY_GROUP_TAG.key, Value: MANAGED_SECURITY_GROUP_TAG.value },
-                    { Key: 'firebreak:purpose', Value: purpose },
+                    { Key: SECURITY_GROUP_PURPOSE_TAG_KEY, Value: purpose },
                   ],
                 },
               ],

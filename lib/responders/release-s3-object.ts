@@ -25,7 +25,7 @@ import { createResponderHandler } from './runtime';
 import { stepResponder } from './responder-input';
 import { clearObject, objectFields } from './s3-object-clearance';
 import type { ObjectRefusalCode } from './s3-object-clearance';
-import { describeObject, planUntag, scannedObjectOf } from './s3-malware-object';
+import { describeObject, MALWARE_OBJECT_TAGS, planUntag, scannedObjectOf } from './s3-malware-object';
 
 export const RELEASE_S3_OBJECT_RESPONDER = RESPONDER_NAMES.releaseS3Object;
 export const releaseS3ObjectOptionsSchema = releaseS3ObjectOptions;
@@ -90,6 +90,16 @@ export async function releaseS3Object(input: ResponderInput<ReleaseS3ObjectOptio
   if (plan.kind === 'not-tagged') {
     log.record('s3:PutObjectTagging', target, 'already-done', 'The object carries no Firebreak infected tag: nothing to take off');
     return finish('not-tagged');
+  }
+  if (plan.kind === 'marker-only') {
+    log.record(
+      'firebreak:decide',
+      target,
+      'skipped',
+      `The object no longer carries the infected tag (${MALWARE_OBJECT_TAGS.scan.key}=${MALWARE_OBJECT_TAGS.scan.value}): someone changed its tags since quarantine, and nothing blocks it any more. Its ${MALWARE_OBJECT_TAGS.incident.key} marker stays: Firebreak rewrites the tags only of an object still tagged infected; remove the marker by hand if wanted`,
+    );
+    // Not a replay of this release: someone else took the infected tag off.
+    return finish('not-tagged', { idempotentReplay: false });
   }
   if (plan.kind === 'other-incident') {
     const reason = `The object's infected tag names incident ${plan.incidentKey}, not ${incident.key}: that incident is still open, its tags stay`;

@@ -16,7 +16,7 @@ import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 import { RESPONDER_NAMES } from '../contracts/responders';
-import { MANAGED_SECURITY_GROUP_TAG } from '../contracts/security';
+import { MANAGED_SECURITY_GROUP_TAG, SECURITY_GROUP_TAG_KEYS } from '../contracts/security';
 import { DENY_ALL_POLICY_NAME } from '../playbooks/credential-options';
 import type { Playbook } from '../playbooks/model';
 import { flattenSteps } from '../playbooks/model';
@@ -70,8 +70,11 @@ export interface ScopeArns {
   readonly alertTopic?: string;
   readonly alertKey?: string;
   readonly stateTable?: string;
-  /** Executions of this deployment's playbook state machines (the guard verifies them). */
-  readonly playbookExecutions?: string;
+  /**
+   * Executions of this deployment's guarded playbooks, one ARN pattern per playbook
+   * (`…:execution:<stackName>-<playbook>:*`): the only ones the guard can clear.
+   */
+  readonly playbookExecutions?: readonly string[];
 }
 
 /** ARN builders for the security account and the resources the Firebreak stack created. */
@@ -279,10 +282,31 @@ function requestedOf(...actions: string[]): (requested: ReadonlySet<string>) => 
   return (requested) => actions.filter((action) => requested.has(action));
 }
 
-function creationTagging(requested: ReadonlySet<string>): typeof CREATION_TAGGING {
+function creationTagging(requested: ReadonlySet<string>, resourceType: 'security-group' | 'snapshot'): typeof CREATION_TAGGING {
   return requested.has('ec2:CreateTags')
-    ? CREATION_TAGGING.filter(({ createAction }) => requested.has(`ec2:${createAction}`))
+    ? CREATION_TAGGING.filter((entry) => entry.resourceType === resourceType && requested.has(`ec2:${entry.createAction}`))
     : [];
+}
+
+/**
+ * True for quarantine-instance's role, the one that creates the isolation groups: it moves ENIs
+ * into Firebreak's groups only. release-instance's role restores the groups it recorded, whichever
+ * they are, and creates none.
+ */
+function isolatesInFirebreakGroups(requested: ReadonlySet<string>): boolean {
+  return requested.has('ec2:CreateSecurityGroup');
+}
+
+/** PutObjectTagging and its version form: what both S3 responders write an object's tag set with. */
+const OBJECT_TAG_WRITES = ['s3:PutObjectTagging', 's3:PutObjectVersionTagging'];
+
+/**
+ * True for release-s3-object's role, the one that also deletes tag sets (DeleteObjectTagging): it
+ * takes Firebreak's tags off infected objects. quarantine-s3-object's role never deletes a tag set;
+ * it only marks objects infected.
+ */
+function rewritesInfectedTags(requested: ReadonlySet<string>): boolean {
+  return requested.has('s3:DeleteObjectTagging');
 }
 
 function tagsInstances(requested: ReadonlySet<string>): boolean {
@@ -338,10 +362,26 @@ const SCOPES: readonly ActionScope[] = [
     why: 'The instance a finding names is known only at run time; DescribeInstanceAttribute authorizes on the instance.',
   },
   {
+    // Release moves each ENI back to its recorded groups, whichever they are; quarantine's ENI
+    // half is here too, its groups in IntoFirebreakGroupsOnly below.
     sid: 'MoveNetworkInterfacesBetweenGroups',
     actions: requestedOf('ec2:ModifyNetworkInterfaceAttribute'),
-    resources: (arns) => [arns.ec2('network-interface'), arns.ec2('security-group')],
+    resources: (arns, requested) => [arns.ec2('network-interface'), ...(isolatesInFirebreakGroups(requested) ? [] : [arns.ec2('security-group')])],
     why: 'Containment moves every ENI of the instance a finding names (known only at run time) to the isolation groups, and release moves it back to its recorded groups; the API authorizes on the ENI and on each group.',
+  },
+  {
+    // Quarantine puts only Firebreak's own groups (tagged at creation, which TagIsolationGroupsAtCreation
+    // alone may do) on an ENI: never an application group, one open to the internet say. The
+    // reference lists aws:ResourceTag on ModifyNetworkInterfaceAttribute's optional security-group
+    // resource; whether EC2 authorizes the groups there is untried in a live account (if it did
+    // not, this narrows nothing and breaks nothing).
+    sid: 'IntoFirebreakGroupsOnly',
+    actions: (requested) => (isolatesInFirebreakGroups(requested) ? requestedOf('ec2:ModifyNetworkInterfaceAttribute')(requested) : []),
+    resources: (arns) => [arns.ec2('security-group')],
+    conditions: () => ({
+      StringEquals: { [`aws:ResourceTag/${MANAGED_SECURITY_GROUP_TAG.key}`]: MANAGED_SECURITY_GROUP_TAG.value },
+    }),
+    why: `Isolation group ids are known only at run time; the aws:ResourceTag/${MANAGED_SECURITY_GROUP_TAG.key} condition limits the groups quarantine may put on an ENI to the ones Firebreak created (${EC2_REFERENCE}).`,
   },
   {
     sid: 'ContainInstances',
@@ -370,10 +410,21 @@ const SCOPES: readonly ActionScope[] = [
     why: 'Quarantine disassociates the Elastic IPs of the instance a finding names and release re-associates them with the recorded ENI; both are known only at run time, and the APIs authorize on the address and the ENI.',
   },
   {
+    // Only tagged as Firebreak's: every group the role can create is one it may later change the
+    // rules of and put on an ENI, and no other.
     sid: 'CreateIsolationGroups',
     actions: requestedOf('ec2:CreateSecurityGroup'),
-    resources: (arns) => [arns.ec2('security-group'), arns.ec2('vpc')],
-    why: 'Isolation groups are created on first need in whatever VPC the contained instance lives in, with ids that cannot be known in advance.',
+    resources: (arns) => [arns.ec2('security-group')],
+    conditions: () => ({
+      StringEquals: { [`aws:RequestTag/${MANAGED_SECURITY_GROUP_TAG.key}`]: MANAGED_SECURITY_GROUP_TAG.value },
+    }),
+    why: `Isolation groups are created on first need, with ids that cannot be known in advance; aws:RequestTag/${MANAGED_SECURITY_GROUP_TAG.key} makes each carry Firebreak's tag.`,
+  },
+  {
+    sid: 'CreateIsolationGroupsInAnyVpc',
+    actions: requestedOf('ec2:CreateSecurityGroup'),
+    resources: (arns) => [arns.ec2('vpc')],
+    why: 'Isolation groups are created on first need in whatever VPC the contained instance lives in, known only at run time.',
   },
   {
     sid: 'ChangeRulesOfFirebreakGroupsOnly',
@@ -384,8 +435,8 @@ const SCOPES: readonly ActionScope[] = [
       'ec2:DeleteSecurityGroup',
     ),
     resources: (arns) => [arns.ec2('security-group')],
-    // Only groups Firebreak created (tagged at creation; TagResourcesAtCreation forbids tagging an
-    // existing group) can have their rules changed: no application group can be opened.
+    // Only groups Firebreak created (tagged at creation; TagIsolationGroupsAtCreation forbids tagging
+    // an existing group) can have their rules changed: no application group can be opened.
     conditions: () => ({
       StringEquals: { [`aws:ResourceTag/${MANAGED_SECURITY_GROUP_TAG.key}`]: MANAGED_SECURITY_GROUP_TAG.value },
     }),
@@ -394,12 +445,18 @@ const SCOPES: readonly ActionScope[] = [
   {
     sid: 'SnapshotVolumesForEvidence',
     actions: requestedOf('ec2:CreateSnapshots', 'ec2:CreateSnapshot'),
-    resources: (arns, requested) => [
-      ...(requested.has('ec2:CreateSnapshots') ? [arns.ec2('instance')] : []),
-      arns.ec2('volume'),
-      arns.snapshots,
-    ],
-    why: 'Evidence covers every volume of the instance a finding names; new snapshot ids cannot be known in advance and snapshot ARNs carry no account id.',
+    resources: (arns, requested) => [...(requested.has('ec2:CreateSnapshots') ? [arns.ec2('instance')] : []), arns.ec2('volume')],
+    why: 'Evidence covers every volume of the instance a finding names, known only at run time.',
+  },
+  {
+    // Every snapshot the role creates is tagged evidence, so every one is lockable
+    // (LockEvidenceSnapshots) and shareable with the forensic account as evidence, and no other is.
+    // Its tag keys cannot be limited: CopyTagsFromSource copies the volume's own.
+    sid: 'CreateEvidenceSnapshotsOnly',
+    actions: requestedOf('ec2:CreateSnapshots', 'ec2:CreateSnapshot'),
+    resources: (arns) => [arns.snapshots],
+    conditions: () => ({ StringEquals: { [`aws:RequestTag/${EVIDENCE_TAG_KEYS.evidence}`]: 'true' } }),
+    why: `New snapshot ids cannot be known in advance and snapshot ARNs carry no account id; aws:RequestTag/${EVIDENCE_TAG_KEYS.evidence} makes each carry Firebreak's evidence tag.`,
   },
   {
     // Only Firebreak's evidence snapshots (tagged at creation, TagResourcesAtCreation) can be
@@ -433,18 +490,27 @@ const SCOPES: readonly ActionScope[] = [
     why: `Contained instances are tagged with the incident key and status (release restores their tags); the instance is known only at run time, and aws:TagKeys limits the statement to Firebreak's own keys (${Object.values(FIREBREAK_TAGS).join(', ')}).`,
   },
   {
-    sid: 'TagResourcesAtCreation',
-    actions: (requested) => (creationTagging(requested).length > 0 ? ['ec2:CreateTags'] : []),
-    resources: (arns, requested) => [
-      ...new Set(
-        creationTagging(requested).map(({ resourceType }) => (resourceType === 'snapshot' ? arns.snapshots : arns.ec2(resourceType))),
-      ),
-    ],
+    // The isolation groups' tags at creation, and those keys only (aws:TagKeys): no tag another
+    // policy grants access by rides along on a group Firebreak creates.
+    sid: 'TagIsolationGroupsAtCreation',
+    actions: (requested) => (creationTagging(requested, 'security-group').length > 0 ? ['ec2:CreateTags'] : []),
+    resources: (arns) => [arns.ec2('security-group')],
     // https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html
     conditions: (requested) => ({
-      StringEquals: { 'ec2:CreateAction': oneOrMany(creationTagging(requested).map(({ createAction }) => createAction)) },
+      StringEquals: { 'ec2:CreateAction': oneOrMany(creationTagging(requested, 'security-group').map(({ createAction }) => createAction)) },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': [...SECURITY_GROUP_TAG_KEYS] },
     }),
-    why: 'Creation-time tags (TagSpecifications) on the isolation groups and evidence snapshots Firebreak creates; ec2:CreateAction forbids tagging an existing group or snapshot.',
+    why: `Creation-time tags (TagSpecifications) on the isolation groups Firebreak creates; ec2:CreateAction forbids tagging an existing group, aws:TagKeys allows Firebreak's keys only (${SECURITY_GROUP_TAG_KEYS.join(', ')}).`,
+  },
+  {
+    sid: 'TagResourcesAtCreation',
+    actions: (requested) => (creationTagging(requested, 'snapshot').length > 0 ? ['ec2:CreateTags'] : []),
+    resources: (arns) => [arns.snapshots],
+    // https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html
+    conditions: (requested) => ({
+      StringEquals: { 'ec2:CreateAction': oneOrMany(creationTagging(requested, 'snapshot').map(({ createAction }) => createAction)) },
+    }),
+    why: 'Creation-time tags (TagSpecifications) on the evidence snapshots Firebreak creates; ec2:CreateAction forbids tagging an existing snapshot.',
   },
   {
     sid: 'ListDnsFirewall',
@@ -486,11 +552,34 @@ const SCOPES: readonly ActionScope[] = [
   {
     // The object a Malware Protection for S3 scan names (any bucket, any key: known only at run
     // time), and only in the role's own account: bucket names are global, s3:ResourceAccount is not.
-    sid: 'ReadAndTagScannedObjects',
-    actions: requestedOf('s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectTagging', 's3:GetObjectVersionTagging', 's3:PutObjectTagging', 's3:PutObjectVersionTagging'),
+    sid: 'ReadScannedObjects',
+    actions: requestedOf('s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectTagging', 's3:GetObjectVersionTagging'),
     resources: (arns) => present(arns.s3?.arn('*/*')),
     conditions: (_requested, _options, arns) => ({ StringEquals: { 's3:ResourceAccount': arns.s3?.account ?? '' } }),
     why: `The bucket and key a Malware Protection for S3 scan names are known only at run time; s3:ResourceAccount limits the statement to objects of the role's own account (${S3_REFERENCE}).`,
+  },
+  {
+    // Object tags drive access (bucket policies on s3:ExistingObjectTag) and lifecycle expiry, so a
+    // tag set is written only as Firebreak writes it. Quarantine (the role that never deletes a tag
+    // set) writes only a set that marks the object infected: s3:RequestObjectTag.
+    sid: 'TagObjectsInfected',
+    actions: (requested) => (rewritesInfectedTags(requested) ? [] : requestedOf(...OBJECT_TAG_WRITES)(requested)),
+    resources: (arns) => present(arns.s3?.arn('*/*')),
+    conditions: (_requested, _options, arns) => ({
+      StringEquals: { 's3:ResourceAccount': arns.s3?.account ?? '', [`s3:RequestObjectTag/${MALWARE_OBJECT_TAGS.scan.key}`]: MALWARE_OBJECT_TAGS.scan.value },
+    }),
+    why: `The object a scan names is known only at run time; s3:RequestObjectTag/${MALWARE_OBJECT_TAGS.scan.key} admits only a tag set that marks it infected, in the role's own account (${S3_REFERENCE}).`,
+  },
+  {
+    // Release (the role that also deletes tag sets) rewrites the tags only of an object still
+    // tagged infected, as its delete below: s3:ExistingObjectTag.
+    sid: 'RetagInfectedObjects',
+    actions: (requested) => (rewritesInfectedTags(requested) ? requestedOf(...OBJECT_TAG_WRITES)(requested) : []),
+    resources: (arns) => present(arns.s3?.arn('*/*')),
+    conditions: (_requested, _options, arns) => ({
+      StringEquals: { 's3:ResourceAccount': arns.s3?.account ?? '', [`s3:ExistingObjectTag/${MALWARE_OBJECT_TAGS.scan.key}`]: MALWARE_OBJECT_TAGS.scan.value },
+    }),
+    why: `The object a release names is known only at run time; s3:ExistingObjectTag/${MALWARE_OBJECT_TAGS.scan.key} limits the statement to objects Firebreak tagged infected, in the role's own account (${S3_REFERENCE}).`,
   },
   {
     // Release deletes a tag set only where Firebreak's infected tag is still on the object.
@@ -678,8 +767,8 @@ const SCOPES: readonly ActionScope[] = [
   {
     sid: 'VerifyPlaybookExecutions',
     actions: requestedOf('states:DescribeExecution'),
-    resources: (arns) => present(arns.playbookExecutions),
-    why: "The execution the containment guard clears is known only at run time; the ARN pattern admits only executions of this stack's playbook state machines (<stackName>-<playbook>).",
+    resources: (arns) => [...(arns.playbookExecutions ?? [])],
+    why: "The execution the containment guard clears is known only at run time; the statement names each guarded playbook of this deployment (<stackName>-<playbook>), the only executions the guard can clear: not the dispatcher's, an unguarded playbook's or another stack's.",
   },
 ];
 

@@ -427,7 +427,12 @@ function responderArns(stackName: string, props: RespondersProps): ResponderArns
     alertTopic: props.channels.alertTopic.topicArn,
     alertKey: props.channels.alertKey.keyArn,
     stateTable: props.state.table.tableArn,
-    // The guard verifies executions of this stack's playbooks only (state machines `<stackName>-<playbook>`).
-    playbookExecutions: `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${stackName}-*:*`,
+    // The guard verifies executions of this deployment's guarded playbooks only (state machines
+    // `<stackName>-<playbook>`), named one by one as publish-alert's VerifyApprovalRequestExecutions:
+    // `<stackName>-*` would also admit the dispatcher, the unguarded playbooks and any other stack
+    // whose name starts the same.
+    playbookExecutions: props.playbooks
+      .filter(isGuardedPlaybook)
+      .map((playbook) => `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${stackName}-${playbook.name}:*`),
   };
 }

@@ -138,6 +138,13 @@ describe('planInfectedTags / planUntag / planQuarantineCopy', () => {
     expect(planUntag([{ Key: 'owner', Value: 'x' }], THREATS.key)).toEqual({ kind: 'not-tagged' });
   });
 
+  it('rewrites nothing once the infected tag is gone: the incident marker alone is left to a person', () => {
+    // IAM lets release write the tags only of an object still tagged infected (RetagInfectedObjects, UntagInfectedObjects).
+    expect(planUntag([{ Key: 'owner', Value: 'x' }, { Key: 'firebreak:incident', Value: THREATS.key }], THREATS.key)).toEqual({ kind: 'marker-only' });
+    expect(planUntag([{ Key: 'firebreak:incident', Value: THREATS.key }, { Key: 'firebreak:malware-scan', Value: 'reviewed' }], THREATS.key)).toEqual({ kind: 'marker-only' });
+    expect(planUntag([{ Key: 'firebreak:malware-scan', Value: 'reviewed' }], THREATS.key)).toEqual({ kind: 'not-tagged' });
+  });
+
   it('never copies a quarantine copy again (GuardDuty scans the copy too)', () => {
     const object = scannedObjectOf(THREATS).object!;
     expect(planQuarantineCopy(object, {})).toEqual({ kind: 'copy', bucket: BUCKET, key: `firebreak-quarantine/${KEY}`, owner: ACCOUNT });
@@ -305,6 +312,14 @@ describe('releaseS3Object', () => {
     expect(inputsOf(s3Mock, DeleteObjectTaggingCommand)).toEqual([{ Bucket: BUCKET, Key: KEY, VersionId: VERSION, ExpectedBucketOwner: ACCOUNT }]);
     givenObject([]);
     expect((await release(THREATS)).status).toBe('not-tagged');
+  });
+
+  it('writes nothing when only the incident marker is left (someone took the infected tag off): not tagged, the marker stays', async () => {
+    givenObject([{ Key: 'owner', Value: 'billing' }, { Key: 'firebreak:incident', Value: THREATS.key }]);
+    const result = await release(THREATS);
+    expect(result).toMatchObject({ status: 'not-tagged', idempotentReplay: false });
+    expect(result.actions).toContainEqual(expect.objectContaining({ outcome: 'skipped', detail: expect.stringContaining('firebreak:incident marker stays') }));
+    expect(writes()).toBe(0);
   });
 
   it('leaves the tags of another incident, and writes nothing in dry-run', async () => {

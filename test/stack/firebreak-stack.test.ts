@@ -177,31 +177,60 @@ describe('FirebreakStack IAM', () => {
       Sid: 'MoveNetworkInterfacesBetweenGroups',
       Effect: 'Allow',
       Action: 'ec2:ModifyNetworkInterfaceAttribute',
-      Resource: [ec2Arn('network-interface'), ec2Arn('security-group')],
+      Resource: ec2Arn('network-interface'),
+    });
+    // Into Firebreak's own groups only (release restores any recorded group: test/stack/iam-narrowing.test.ts).
+    expect(bySid.IntoFirebreakGroupsOnly).toEqual({
+      Sid: 'IntoFirebreakGroupsOnly',
+      Effect: 'Allow',
+      Action: 'ec2:ModifyNetworkInterfaceAttribute',
+      Resource: ec2Arn('security-group'),
+      Condition: { StringEquals: { 'aws:ResourceTag/firebreak:managed': 'true' } },
     });
     expect(bySid.ChangeRulesOfFirebreakGroupsOnly).toMatchObject({
       Resource: ec2Arn('security-group'),
       Condition: { StringEquals: { 'aws:ResourceTag/firebreak:managed': 'true' } },
     });
-    expect(bySid.TagResourcesAtCreation).toMatchObject({
+    expect(bySid.CreateIsolationGroups).toEqual({
+      Sid: 'CreateIsolationGroups',
+      Effect: 'Allow',
+      Action: 'ec2:CreateSecurityGroup',
+      Resource: ec2Arn('security-group'),
+      Condition: { StringEquals: { 'aws:RequestTag/firebreak:managed': 'true' } },
+    });
+    expect(bySid.CreateIsolationGroupsInAnyVpc).toMatchObject({ Action: 'ec2:CreateSecurityGroup', Resource: ec2Arn('vpc') });
+    expect(bySid.TagIsolationGroupsAtCreation).toEqual({
+      Sid: 'TagIsolationGroupsAtCreation',
+      Effect: 'Allow',
       Action: 'ec2:CreateTags',
       Resource: ec2Arn('security-group'),
-      Condition: { StringEquals: { 'ec2:CreateAction': 'CreateSecurityGroup' } },
+      Condition: {
+        StringEquals: { 'ec2:CreateAction': 'CreateSecurityGroup' },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': ['Name', 'firebreak:managed', 'firebreak:purpose'] },
+      },
     });
+    expect(bySid.TagResourcesAtCreation).toBeUndefined();
     expect(bySid.TagContainedInstances).toMatchObject({ Action: 'ec2:CreateTags', Resource: ec2Arn('instance') });
     expect(bySid.KeepIncidentState).toMatchObject({
       Resource: { 'Fn::GetAtt': [expect.stringMatching(/^StateTable/), 'Arn'] },
     });
   });
 
-  it('grants snapshot-volumes CreateSnapshots on instance, volume and snapshot ARNs and tags only at creation', () => {
+  it('grants snapshot-volumes CreateSnapshots on instance and volume ARNs, and on snapshot ARNs only tagged as evidence, and tags only at creation', () => {
     const statements = responderStatements(synthesize().template, 'SnapshotVolumes');
     // Its own EC2 actions, and the append to the incident record every step but triage makes.
     expect(grantedActions(statements)).toEqual([...new Set([...iamActionsForStep('snapshot-volumes', {}), 'dynamodb:UpdateItem'])].sort());
     const bySid = Object.fromEntries(statements.map((statement) => [statement.Sid, statement]));
     expect(bySid.SnapshotVolumesForEvidence).toMatchObject({
       Action: 'ec2:CreateSnapshots',
-      Resource: [ec2Arn('instance'), ec2Arn('volume'), snapshotArn],
+      Resource: [ec2Arn('instance'), ec2Arn('volume')],
+    });
+    expect(bySid.CreateEvidenceSnapshotsOnly).toEqual({
+      Sid: 'CreateEvidenceSnapshotsOnly',
+      Effect: 'Allow',
+      Action: 'ec2:CreateSnapshots',
+      Resource: snapshotArn,
+      Condition: { StringEquals: { 'aws:RequestTag/firebreak:evidence': 'true' } },
     });
     expect(bySid.TagResourcesAtCreation).toMatchObject({
       Resource: snapshotArn,
@@ -686,7 +715,7 @@ describe('FirebreakStack safety rails', () => {
     ]);
   });
 
-  it('grants the guard DescribeInstances, DescribeExecution on this stack\'s playbook executions, and only the blast-radius and grant items of the state table', () => {
+  it('grants the guard DescribeInstances, DescribeExecution on this stack\'s guarded playbooks\' executions, and only the blast-radius and grant items of the state table', () => {
     const { template } = synthesize({ memberRoleName: 'FirebreakResponder', organizationId: 'o-a1b2c3d4e5' });
     const statements = responderStatements(template, 'ContainmentGuard');
     expect(grantedActions(statements)).toEqual([
@@ -716,7 +745,8 @@ describe('FirebreakStack safety rails', () => {
       Sid: 'VerifyPlaybookExecutions',
       Effect: 'Allow',
       Action: 'states:DescribeExecution',
-      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:', region, ':', { Ref: 'AWS::AccountId' }, ':execution:Firebreak-*:*']] },
+      // The one guarded playbook of these (instance-alarm and default-alert change nothing), by name.
+      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:', region, ':', { Ref: 'AWS::AccountId' }, ':execution:Firebreak-compromised-ec2:*']] },
     });
     template.hasResourceProperties('AWS::IAM::Role', {
       RoleName: { 'Fn::Join': ['', ['firebreak-responder-', region, '-containment-guard']] },

@@ -403,7 +403,15 @@ describe('MemberRoleStack permissions', () => {
         Sid: 'MoveNetworkInterfacesBetweenGroups',
         Effect: 'Allow',
         Action: 'ec2:ModifyNetworkInterfaceAttribute',
-        Resource: [ec2Arn('network-interface'), ec2Arn('security-group')],
+        Resource: ec2Arn('network-interface'),
+      },
+      // The role that creates the isolation groups (quarantine's) puts only those on an ENI.
+      {
+        Sid: 'IntoFirebreakGroupsOnly',
+        Effect: 'Allow',
+        Action: 'ec2:ModifyNetworkInterfaceAttribute',
+        Resource: ec2Arn('security-group'),
+        Condition: { StringEquals: { 'aws:ResourceTag/firebreak:managed': 'true' } },
       },
       {
         Sid: 'ContainInstances',
@@ -416,8 +424,10 @@ describe('MemberRoleStack permissions', () => {
         Sid: 'CreateIsolationGroups',
         Effect: 'Allow',
         Action: 'ec2:CreateSecurityGroup',
-        Resource: [ec2Arn('security-group'), ec2Arn('vpc')],
+        Resource: ec2Arn('security-group'),
+        Condition: { StringEquals: { 'aws:RequestTag/firebreak:managed': 'true' } },
       },
+      { Sid: 'CreateIsolationGroupsInAnyVpc', Effect: 'Allow', Action: 'ec2:CreateSecurityGroup', Resource: ec2Arn('vpc') },
       {
         Sid: 'ChangeRulesOfFirebreakGroupsOnly',
         Effect: 'Allow',
@@ -429,7 +439,14 @@ describe('MemberRoleStack permissions', () => {
         Sid: 'SnapshotVolumesForEvidence',
         Effect: 'Allow',
         Action: 'ec2:CreateSnapshots',
-        Resource: [ec2Arn('instance'), ec2Arn('volume'), snapshotArn],
+        Resource: [ec2Arn('instance'), ec2Arn('volume')],
+      },
+      {
+        Sid: 'CreateEvidenceSnapshotsOnly',
+        Effect: 'Allow',
+        Action: 'ec2:CreateSnapshots',
+        Resource: snapshotArn,
+        Condition: { StringEquals: { 'aws:RequestTag/firebreak:evidence': 'true' } },
       },
       {
         Sid: 'TagContainedInstances',
@@ -439,11 +456,21 @@ describe('MemberRoleStack permissions', () => {
         Condition: FIREBREAK_TAG_KEYS_ONLY,
       },
       {
+        Sid: 'TagIsolationGroupsAtCreation',
+        Effect: 'Allow',
+        Action: 'ec2:CreateTags',
+        Resource: ec2Arn('security-group'),
+        Condition: {
+          StringEquals: { 'ec2:CreateAction': 'CreateSecurityGroup' },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': ['Name', 'firebreak:managed', 'firebreak:purpose'] },
+        },
+      },
+      {
         Sid: 'TagResourcesAtCreation',
         Effect: 'Allow',
         Action: 'ec2:CreateTags',
-        Resource: [ec2Arn('security-group'), snapshotArn],
-        Condition: { StringEquals: { 'ec2:CreateAction': ['CreateSecurityGroup', 'CreateSnapshots'] } },
+        Resource: snapshotArn,
+        Condition: { StringEquals: { 'ec2:CreateAction': 'CreateSnapshots' } },
       },
     ]);
   });

@@ -383,9 +383,35 @@ function s3ObjectInContext(kmsAction: string, api: string, input: Record<string,
   return `arn:aws:s3:::${String(input.Bucket)}/${String(input.Key)}`;
 }
 
+/** The S3 IAM actions whose request carries the object's new tag set (s3:RequestObjectTag/<key>, s3:RequestObjectTagKeys). */
+const S3_TAG_WRITES: ReadonlySet<string> = new Set(['PutObject', 'PutObjectTagging', 'PutObjectVersionTagging']);
+
+/**
+ * The tag set a write sends for the object it writes: PutObjectTagging's TagSet, or the Tagging
+ * header of PutObject and of a CopyObject that replaces the tags. Undefined for a CopyObject that
+ * copies the source's tags: what S3 puts in the request keys then is not modelled, so a policy
+ * asking for them is reported (unevaluated), never judged.
+ */
+function s3RequestTags(call: AuthorizationCall): { keys: Record2; complete: string[] } | undefined {
+  const input = call.input;
+  let tags: [string, string][];
+  if (call.action === 'PutObjectTagging') {
+    const tagSet = (input.Tagging as { TagSet?: { Key?: string; Value?: string }[] } | undefined)?.TagSet ?? [];
+    tags = tagSet.filter((tag) => tag.Key !== undefined).map((tag) => [tag.Key as string, tag.Value ?? '']);
+  } else if (call.action === 'PutObject' || (call.action === 'CopyObject' && input.TaggingDirective === 'REPLACE')) {
+    tags = [...new URLSearchParams(typeof input.Tagging === 'string' ? input.Tagging : '')];
+  } else {
+    return undefined;
+  }
+  const keys: Record2 = Object.fromEntries(tags.map(([key, value]) => [`s3:RequestObjectTag/${key}`, [value]]));
+  if (tags.length > 0) keys['s3:RequestObjectTagKeys'] = tags.map(([key]) => key);
+  return { keys, complete: ['s3:RequestObjectTag/', 's3:RequestObjectTagKeys'] };
+}
+
 /**
  * S3: the object (or bucket) the call names, with its owner (s3:ResourceAccount) and, for an object
- * that exists, its current tags (s3:ExistingObjectTag/<key>, of the version the call names).
+ * that exists, its current tags (s3:ExistingObjectTag/<key>, of the version the call names); a write
+ * of the object's tags also carries the new ones (s3:RequestObjectTag/<key>, s3:RequestObjectTagKeys).
  */
 function s3Targets(action: string, call: AuthorizationCall, world: SimWorld, resourceHint?: string): AuthorizationTarget[] | undefined {
   const arn = /^arn:aws:s3:::([^/]+)(?:\/(.*))?$/s.exec(resourceHint ?? '');
@@ -397,7 +423,15 @@ function s3Targets(action: string, call: AuthorizationCall, world: SimWorld, res
   const ownObject = resourceHint === `arn:aws:s3:::${String(call.input.Bucket)}/${String(call.input.Key)}`;
   const version = ownObject && typeof call.input.VersionId === 'string' ? call.input.VersionId : undefined;
   const existing = action === 'PutObject' ? undefined : world.s3.find(bucketName, key, version);
-  return [{ resourceType: 'object', arn: resourceHint!, keys: { ...owner, ...tagKeys(['s3:ExistingObjectTag/'], existing?.tags) }, complete: ['s3:ExistingObjectTag/'] }];
+  const request = ownObject && S3_TAG_WRITES.has(action) ? s3RequestTags(call) : undefined;
+  return [
+    {
+      resourceType: 'object',
+      arn: resourceHint!,
+      keys: { ...owner, ...tagKeys(['s3:ExistingObjectTag/'], existing?.tags), ...request?.keys },
+      complete: ['s3:ExistingObjectTag/', ...(request?.complete ?? [])],
+    },
+  ];
 }
 
 /** The partition key values a DynamoDB request touches (`dynamodb:LeadingKeys`). */

@@ -42,10 +42,13 @@ export interface IamCatalog {
 /** The services the simulated account answers (and KMS, whose keys SNS uses on the publisher's behalf). */
 export const SIMULATED_IAM_SERVICES = ['ec2', 'iam', 'sns', 'sqs', 'sts', 'dynamodb', 'states', 'events', 'kms', 'lambda', 'autoscaling', 'elasticloadbalancing', 'route53resolver', 's3', 'securityhub'] as const;
 
-/** A key pattern with `${…}` parts as a case-insensitive regular expression. */
+/**
+ * A key pattern with `${…}` parts (or `<…>`, as the S3 entries spell them: `s3:RequestObjectTag/<key>`)
+ * as a case-insensitive regular expression: a key AWS supplies is never taken for one it does not.
+ */
 function keyPattern(pattern: string): RegExp {
   const body = pattern
-    .split(/\$\{[^}]+\}/)
+    .split(/\$\{[^}]+\}|<[^>]+>/)
     .map((part) => part.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'))
     .join('.+');
   return new RegExp(`^${body}$`, 'i');

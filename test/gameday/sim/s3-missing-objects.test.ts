@@ -15,7 +15,7 @@ import { rejectionOf } from './fixtures';
 const ACCOUNT = '111122223333';
 const REGION = 'eu-west-1';
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/firebreak-responder-${REGION}-quarantine-s3-object`;
-/** What the responder roles hold (lib/stack/iam-scopes.ts, ReadAndTagScannedObjects): no s3:ListBucket. */
+/** What the responder roles hold (lib/stack/iam-scopes.ts, ReadScannedObjects): no s3:ListBucket. */
 const READ_OBJECTS = {
   Effect: 'Allow',
   Action: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectTagging', 's3:GetObjectVersionTagging'],

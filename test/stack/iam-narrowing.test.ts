@@ -1,0 +1,219 @@
+/**
+ * Statements narrowed to what Firebreak really does (review r16a, F1, F4, F5, F7), as both stacks
+ * synthesize them, each tried both ways with the simulated account's policy evaluator
+ * (lib/gameday/sim/iam-policy.ts): allowed for the call the responder makes, denied for the
+ * attack the narrowing stops.
+ *
+ * - S3 object tags: quarantine-s3-object may only write a tag set that marks the object infected;
+ *   release-s3-object may only rewrite the tags of an object still tagged infected.
+ * - Network interfaces: quarantine-instance may only put Firebreak's own (tagged) groups on an
+ *   ENI; release-instance still restores whatever groups it recorded.
+ * - The containment guard reads the executions of this deployment's guarded playbooks only.
+ * - Creation: a security group only with Firebreak's tag and tag keys, a snapshot only tagged as evidence.
+ */
+import { App, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { describe, expect, it } from 'vitest';
+import type { PolicyStatement } from '../../lib/gameday/sim/iam-policy';
+import { evaluatePolicies } from '../../lib/gameday/sim/iam-policy';
+import type { Playbook } from '../../lib/playbooks/model';
+import { quarantineCopyDestinations } from '../../lib/stack/iam-scopes';
+import { MemberRoleStack, memberAccountActionsByResponder } from '../../lib/stack/member-role-stack';
+import { resolveIntrinsics, SAMPLE } from './iam-catalog';
+import type { Statement } from './support';
+import { action, COMPROMISED, DEFAULT_ALERT, logicalIdOf, playbook, resourcesOf, synthesize } from './support';
+
+const A = SAMPLE.account;
+
+const S3_TAG = playbook('s3-object-with-threats', [action('tag', 'quarantine-s3-object'), action('alert', 'notify')], {
+  findingTypes: ['MalwareScan:S3/ThreatsFound'],
+  resourceKinds: ['other'],
+});
+const manual = (name: string, steps: ReturnType<typeof action>[]) => ({
+  ...playbook(name, steps, { resourceKinds: ['other'] }, 0),
+  trigger: 'manual' as const,
+  approval: { required: true, timeoutSeconds: 3600, onTimeout: 'evidence-only' as const },
+});
+const S3_RELEASE = manual('release-s3-object', [action('release', 'release-s3-object'), action('alert', 'notify')]);
+const RELEASE = manual('release', [action('release', 'release-instance'), action('alert', 'notify')]);
+
+/** A role's statements in the security account (its AWS::IAM::Policy and any overflow managed policy), intrinsics resolved. */
+function securityRole(playbooks: Playbook[], responder: string, props: Parameters<typeof synthesize>[0] = {}): { statements: PolicyStatement[]; role: IConstruct } {
+  const { stack, template } = synthesize({ playbooks: [...playbooks, DEFAULT_ALERT], ...props });
+  const roleId = logicalIdOf(template, 'AWS::IAM::Role', `Responder${responder}Role`);
+  const attached = [...Object.values(resourcesOf(template, 'AWS::IAM::Policy')), ...Object.values(resourcesOf(template, 'AWS::IAM::ManagedPolicy'))]
+    .filter((policy) => ((policy.Properties.Roles ?? []) as unknown[]).some((role) => JSON.stringify(role) === JSON.stringify({ Ref: roleId })))
+    .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+  const role = stack.node.findAll().find((construct) => construct.node.path.endsWith(`/Responder${responder}/Role`));
+  expect(role).toBeDefined();
+  return { statements: resolved(template, attached), role: role! };
+}
+
+/** A member role's statements (`FirebreakResponder-<responder>`), intrinsics resolved. */
+function memberRole(playbooks: Playbook[], responder: string): { statements: PolicyStatement[]; role: IConstruct } {
+  const stack = new MemberRoleStack(new App(), 'FirebreakMemberRole', {
+    responderActions: memberAccountActionsByResponder(playbooks),
+    quarantineCopies: quarantineCopyDestinations(playbooks),
+  });
+  const template = Template.fromStack(stack);
+  const role = stack.roles.get(responder);
+  expect(role).toBeDefined();
+  const resource = resourcesOf(template, 'AWS::IAM::Role')[stack.getLogicalId(role!.node.defaultChild as never)]!;
+  const statements = (resource.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((policy) => policy.PolicyDocument.Statement);
+  return { statements: resolved(template, statements), role: role! };
+}
+
+function resolved(template: Template, statements: Statement[]): PolicyStatement[] {
+  return resolveIntrinsics(statements, template.toJSON().Resources as Parameters<typeof resolveIntrinsics>[1]) as PolicyStatement[];
+}
+
+/** The acknowledgment reasons on `construct`, by finding id (without the plugin's namespace). */
+function acknowledgments(construct: IConstruct): Record<string, string> {
+  return Object.fromEntries(
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) => Object.entries(entry.data as Record<string, string>))
+      .map(([id, reason]) => [id.replace(/^[^[]*::/, ''), reason]),
+  );
+}
+
+const ask = (statements: PolicyStatement[], actionName: string, resource: string, keys: Record<string, string[]> = {}) =>
+  evaluatePolicies([{ Statement: statements }], { action: actionName, resource, keys }).decision;
+
+describe('S3 object tags (F1): quarantine marks infected, release rewrites only what is marked infected', () => {
+  const OBJECT = 'arn:aws:s3:::payroll/reports/q3.csv';
+  const own = { 's3:ResourceAccount': [A] };
+  const infected = { ...own, 's3:ExistingObjectTag/firebreak:malware-scan': ['threats-found'], 's3:ExistingObjectTag/firebreak:incident': ['gd-1'] };
+  /** The request keys of a PutObjectTagging writing `tags`. */
+  const writing = (tags: Record<string, string>) => ({
+    ...Object.fromEntries(Object.entries(tags).map(([key, value]) => [`s3:RequestObjectTag/${key}`, [value]])),
+    's3:RequestObjectTagKeys': Object.keys(tags),
+  });
+  const MARK = { 'uploaded-by': 'portal', 'firebreak:malware-scan': 'threats-found', 'firebreak:incident': 'gd-1' };
+
+  for (const [where, roleOf] of [
+    ['security account', (playbooks: Playbook[], responder: string) => securityRole(playbooks, responder === 'quarantine-s3-object' ? 'QuarantineS3Object' : 'ReleaseS3Object')],
+    ['member role', memberRole],
+  ] as const) {
+    it(`quarantine-s3-object (${where}) tags any object of its account infected, and writes no other tag set`, () => {
+      const { statements } = roleOf([S3_TAG], 'quarantine-s3-object');
+      for (const api of ['s3:PutObjectTagging', 's3:PutObjectVersionTagging']) {
+        expect(ask(statements, api, OBJECT, { ...own, ...writing(MARK) })).toBe('allow');
+        // Any other tag set: a grant-access tag an ABAC bucket policy reads, a lifecycle-expiry tag.
+        expect(ask(statements, api, OBJECT, { ...own, ...writing({ 'uploaded-by': 'portal', 'access-tier': 'public' }) })).toBe('implicit-deny');
+        expect(ask(statements, api, OBJECT, { ...own, ...writing({ 'firebreak:malware-scan': 'clean' }) })).toBe('implicit-deny');
+        // Not even on an object it tagged infected: taking the tag off is release's.
+        expect(ask(statements, api, OBJECT, { ...infected, ...writing({ 'uploaded-by': 'portal' }) })).toBe('implicit-deny');
+        expect(ask(statements, api, OBJECT, { 's3:ResourceAccount': ['555566667777'], ...writing(MARK) })).toBe('implicit-deny');
+      }
+      // Its reads are unchanged: any object of its account.
+      expect(ask(statements, 's3:GetObjectTagging', OBJECT, own)).toBe('allow');
+      expect(ask(statements, 's3:GetObjectVersion', OBJECT, own)).toBe('allow');
+    });
+
+    it(`release-s3-object (${where}) rewrites the tags of an object still tagged infected only`, () => {
+      const { statements } = roleOf([COMPROMISED, S3_RELEASE], 'release-s3-object');
+      for (const api of ['s3:PutObjectTagging', 's3:PutObjectVersionTagging']) {
+        expect(ask(statements, api, OBJECT, { ...infected, ...writing({ 'uploaded-by': 'portal' }) })).toBe('allow');
+        // A clean object: no tag set of it can be written, however Firebreak-like.
+        expect(ask(statements, api, OBJECT, { ...own, ...writing({ 'uploaded-by': 'portal', 'access-tier': 'public' }) })).toBe('implicit-deny');
+        expect(ask(statements, api, OBJECT, { ...own, ...writing(MARK) })).toBe('implicit-deny');
+        // The incident marker alone (someone took the infected tag off): not Firebreak's to rewrite.
+        expect(ask(statements, api, OBJECT, { ...own, 's3:ExistingObjectTag/firebreak:incident': ['gd-1'], ...writing({ 'uploaded-by': 'portal' }) })).toBe('implicit-deny');
+      }
+      // The delete path, as before: infected objects only.
+      expect(ask(statements, 's3:DeleteObjectTagging', OBJECT, infected)).toBe('allow');
+      expect(ask(statements, 's3:DeleteObjectTagging', OBJECT, own)).toBe('implicit-deny');
+      expect(ask(statements, 's3:GetObjectTagging', OBJECT, own)).toBe('allow');
+    });
+  }
+});
+
+describe('network interfaces (F4): quarantine moves ENIs into Firebreak’s groups only', () => {
+  const ENI = `arn:aws:ec2:eu-west-1:${A}:network-interface/eni-0abc`;
+  const GROUP = `arn:aws:ec2:eu-west-1:${A}:security-group/sg-0wideopen`;
+  const FIREBREAK_GROUP = `arn:aws:ec2:eu-west-1:${A}:security-group/sg-0iso`;
+  const managed = { 'aws:ResourceTag/firebreak:managed': ['true'] };
+
+  for (const [where, quarantine, release] of [
+    ['security account', () => securityRole([COMPROMISED], 'QuarantineInstance').statements, () => securityRole([COMPROMISED, RELEASE], 'ReleaseInstance').statements],
+    ['member role', () => memberRole([COMPROMISED], 'quarantine-instance').statements, () => memberRole([COMPROMISED, RELEASE], 'release-instance').statements],
+  ] as const) {
+    it(`quarantine-instance (${where}) may put a firebreak:managed group on any ENI, and no other group`, () => {
+      const statements = quarantine();
+      expect(ask(statements, 'ec2:ModifyNetworkInterfaceAttribute', ENI)).toBe('allow');
+      expect(ask(statements, 'ec2:ModifyNetworkInterfaceAttribute', FIREBREAK_GROUP, managed)).toBe('allow');
+      expect(ask(statements, 'ec2:ModifyNetworkInterfaceAttribute', GROUP)).toBe('implicit-deny');
+      expect(ask(statements, 'ec2:ModifyNetworkInterfaceAttribute', GROUP, { 'aws:ResourceTag/firebreak:managed': ['false'] })).toBe('implicit-deny');
+    });
+
+    it(`release-instance (${where}) still restores the recorded groups, whatever their tags`, () => {
+      const statements = release();
+      expect(ask(statements, 'ec2:ModifyNetworkInterfaceAttribute', ENI)).toBe('allow');
+      expect(ask(statements, 'ec2:ModifyNetworkInterfaceAttribute', GROUP)).toBe('allow');
+    });
+  }
+});
+
+describe('the guard’s DescribeExecution (F5): one ARN pattern per guarded playbook', () => {
+  const execution = (machine: string) => `arn:aws:states:eu-west-1:${A}:execution:${machine}:gd-1`;
+
+  it('reads executions of this deployment’s guarded playbooks only, not the dispatcher, an unguarded playbook or another stack', () => {
+    const { statements, role } = securityRole([COMPROMISED, RELEASE], 'ContainmentGuard');
+    expect(ask(statements, 'states:DescribeExecution', execution('Firebreak-compromised-ec2'))).toBe('allow');
+    expect(ask(statements, 'states:DescribeExecution', execution('Firebreak-release'))).toBe('allow');
+    for (const machine of ['Firebreak-dispatcher', 'Firebreak-default-alert', 'Firebreak-staging-compromised-ec2', 'Firebreak-compromised-ec2-copy']) {
+      expect(ask(statements, 'states:DescribeExecution', execution(machine))).toBe('implicit-deny');
+    }
+    const reasons = Object.entries(acknowledgments(role)).filter(([id]) => id.includes(':execution:'));
+    expect(reasons.map(([id]) => id).sort()).toEqual([
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:Firebreak-compromised-ec2:*]',
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:Firebreak-release:*]',
+    ]);
+    for (const [, reason] of reasons) {
+      expect(reason).toContain('each guarded playbook');
+      expect(reason).not.toContain("this stack's playbook state machines");
+    }
+  });
+});
+
+describe('creation (F7): Firebreak’s tags or nothing', () => {
+  const SG = `arn:aws:ec2:eu-west-1:${A}:security-group/*`;
+  const VPC = `arn:aws:ec2:eu-west-1:${A}:vpc/vpc-0abc`;
+  const SNAPSHOT = 'arn:aws:ec2:eu-west-1::snapshot/*';
+  const FIREBREAK_GROUP_TAGS = { Name: 'firebreak-isolation', 'firebreak:managed': 'true', 'firebreak:purpose': 'isolation' };
+  const requesting = (tags: Record<string, string>) => ({
+    ...Object.fromEntries(Object.entries(tags).map(([key, value]) => [`aws:RequestTag/${key}`, [value]])),
+    'aws:TagKeys': Object.keys(tags),
+  });
+
+  for (const [where, quarantine, snapshot] of [
+    ['security account', () => securityRole([COMPROMISED], 'QuarantineInstance').statements, () => securityRole([COMPROMISED], 'SnapshotVolumes').statements],
+    ['member role', () => memberRole([COMPROMISED], 'quarantine-instance').statements, () => memberRole([COMPROMISED], 'snapshot-volumes').statements],
+  ] as const) {
+    it(`quarantine-instance (${where}) creates a security group only tagged firebreak:managed, with Firebreak’s tag keys only`, () => {
+      const statements = quarantine();
+      expect(ask(statements, 'ec2:CreateSecurityGroup', SG, requesting(FIREBREAK_GROUP_TAGS))).toBe('allow');
+      expect(ask(statements, 'ec2:CreateSecurityGroup', VPC)).toBe('allow');
+      expect(ask(statements, 'ec2:CreateSecurityGroup', SG, requesting({ Name: 'web-open' }))).toBe('implicit-deny');
+      expect(ask(statements, 'ec2:CreateSecurityGroup', SG)).toBe('implicit-deny');
+      const tagging = (tags: Record<string, string>) => ask(statements, 'ec2:CreateTags', SG, { 'ec2:CreateAction': ['CreateSecurityGroup'], ...requesting(tags) });
+      expect(tagging(FIREBREAK_GROUP_TAGS)).toBe('allow');
+      // An extra key at creation (a tag another policy grants access by) is refused.
+      expect(tagging({ ...FIREBREAK_GROUP_TAGS, 'access-team': 'payments' })).toBe('implicit-deny');
+    });
+
+    it(`snapshot-volumes (${where}) creates snapshots only tagged firebreak:evidence=true`, () => {
+      const statements = snapshot();
+      const evidence = requesting({ 'firebreak:incident': 'gd-1', 'firebreak:evidence': 'true' });
+      expect(ask(statements, 'ec2:CreateSnapshots', SNAPSHOT, evidence)).toBe('allow');
+      expect(ask(statements, 'ec2:CreateSnapshots', `arn:aws:ec2:eu-west-1:${A}:instance/i-0abc`)).toBe('allow');
+      expect(ask(statements, 'ec2:CreateSnapshots', `arn:aws:ec2:eu-west-1:${A}:volume/vol-0abc`)).toBe('allow');
+      expect(ask(statements, 'ec2:CreateSnapshots', SNAPSHOT, requesting({ 'firebreak:incident': 'gd-1' }))).toBe('implicit-deny');
+      expect(ask(statements, 'ec2:CreateSnapshots', SNAPSHOT, requesting({ 'firebreak:evidence': 'false' }))).toBe('implicit-deny');
+      // The volume's own tags are copied too (CopyTagsFromSource): their keys cannot be known, so not limited.
+      expect(ask(statements, 'ec2:CreateTags', SNAPSHOT, { 'ec2:CreateAction': ['CreateSnapshots'], ...requesting({ 'firebreak:evidence': 'true', 'cost-centre': 'x' }) })).toBe('allow');
+    });
+  }
+});
