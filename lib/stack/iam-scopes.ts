@@ -847,7 +847,10 @@ export function nagResourceName(resolved: unknown): string {
 
 /**
  * cdk-nag's AwsSolutions-IAM5 reports every wildcard resource of an Allow statement. Acknowledges
- * each one individually on `scope`, with its reason: a new wildcard is a new, unacknowledged finding.
+ * each one individually on `scope`, with its reason: a new wildcard ARN pattern is a new,
+ * unacknowledged finding. `Resource: *` is one finding per role (`Resource::*`), whatever actions
+ * it carries, so a new action on `*` in a role that already has one is not:
+ * test/stack/wildcard-resources.test.ts holds the actions allowed on `*` per role kind instead.
  */
 export function acknowledgeWildcardResources(
   scope: IConstruct,
