@@ -7,9 +7,8 @@
  * limit once these conditions are in. The conditions are tried both ways with the simulated
  * account's policy evaluator (lib/gameday/sim/iam-policy.ts), which reads ForAllValues and Null.
  */
-import { App, Validations } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import type { PolicyStatement } from '../../lib/gameday/sim/iam-policy';
 import { evaluatePolicies } from '../../lib/gameday/sim/iam-policy';
@@ -20,7 +19,7 @@ import { quarantineCopyDestinations } from '../../lib/stack/iam-scopes';
 import { MemberRoleStack, memberAccountActionsByResponder } from '../../lib/stack/member-role-stack';
 import { resolveIntrinsics } from './iam-catalog';
 import type { Statement } from './support';
-import { action, COMPROMISED, DEFAULT_ALERT, logicalIdOf, playbook, resourcesOf, statementsOfRole, synthesize } from './support';
+import { acknowledgments, action, COMPROMISED, DEFAULT_ALERT, logicalIdOf, playbook, resourcesOf, statementsOfRole, synthesize } from './support';
 
 const partition = { Ref: 'AWS::Partition' };
 const account = { Ref: 'AWS::AccountId' };
@@ -69,16 +68,6 @@ const bySid = (statements: Statement[], sid: string) => statements.find((stateme
 function decide(template: Template, statements: Statement[], request: { action: string; resource: string; keys?: Record<string, string[]> }) {
   const resolved = resolveIntrinsics(statements, template.toJSON().Resources as Parameters<typeof resolveIntrinsics>[1]) as PolicyStatement[];
   return evaluatePolicies([{ Statement: resolved }], { action: request.action, resource: request.resource, keys: request.keys ?? {} }).decision;
-}
-
-/** The acknowledgment reasons on `construct`, by finding id (without the plugin's namespace). */
-function acknowledgments(construct: IConstruct): Record<string, string> {
-  return Object.fromEntries(
-    construct.node.metadata
-      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-      .flatMap((entry) => Object.entries(entry.data as Record<string, string>))
-      .map(([id, reason]) => [id.replace(/^[^[]*::/, ''), reason]),
-  );
 }
 
 describe('DNS Firewall: Firebreak’s tagged list and rule group only', () => {

@@ -11,7 +11,7 @@
  * - The containment guard reads the executions of this deployment's guarded playbooks only.
  * - Creation: a security group only with Firebreak's tag and tag keys, a snapshot only tagged as evidence.
  */
-import { App, Validations } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
@@ -22,7 +22,7 @@ import { quarantineCopyDestinations } from '../../lib/stack/iam-scopes';
 import { MemberRoleStack, memberAccountActionsByResponder } from '../../lib/stack/member-role-stack';
 import { resolveIntrinsics, SAMPLE } from './iam-catalog';
 import type { Statement } from './support';
-import { action, COMPROMISED, DEFAULT_ALERT, logicalIdOf, playbook, resourcesOf, synthesize } from './support';
+import { acknowledgments, action, COMPROMISED, DEFAULT_ALERT, logicalIdOf, playbook, resourcesOf, synthesize } from './support';
 
 const A = SAMPLE.account;
 
@@ -66,16 +66,6 @@ function memberRole(playbooks: Playbook[], responder: string): { statements: Pol
 
 function resolved(template: Template, statements: Statement[]): PolicyStatement[] {
   return resolveIntrinsics(statements, template.toJSON().Resources as Parameters<typeof resolveIntrinsics>[1]) as PolicyStatement[];
-}
-
-/** The acknowledgment reasons on `construct`, by finding id (without the plugin's namespace). */
-function acknowledgments(construct: IConstruct): Record<string, string> {
-  return Object.fromEntries(
-    construct.node.metadata
-      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-      .flatMap((entry) => Object.entries(entry.data as Record<string, string>))
-      .map(([id, reason]) => [id.replace(/^[^[]*::/, ''), reason]),
-  );
 }
 
 const ask = (statements: PolicyStatement[], actionName: string, resource: string, keys: Record<string, string[]> = {}) =>

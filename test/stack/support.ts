@@ -1,5 +1,6 @@
 /** Builders for stack tests: hand-built playbooks and a fresh, unbundled Firebreak stack per call. */
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { ActionStep, Playbook, PlaybookMatch, Step } from '../../lib/playbooks/model';
 import { SKIP_BUNDLING_CONTEXT } from '../../lib/stack/app';
@@ -128,3 +129,13 @@ export const TRUST_CONTEXT = {
   gameDayPrincipals: ['arn:aws:iam::123456789012:role/GameDay'],
   servedAccountIds: ['222233334444'],
 };
+
+/** The acknowledgment reasons on `construct`, by finding id (without the plugin's namespace). */
+export function acknowledgments(construct: IConstruct): Record<string, string> {
+  return Object.fromEntries(
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) => Object.entries(entry.data as Record<string, string>))
+      .map(([id, reason]) => [id.replace(/^[^[]*::/, ''), reason]),
+  );
+}
