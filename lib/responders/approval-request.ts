@@ -29,7 +29,7 @@ import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { CLOSED_TASK_ERROR_CODES } from './approval-tasks';
 import { SECURITY_ENV } from '../contracts/security';
 import type { ApprovalRequests, PendingApproval } from './approval-records';
-import { incidentSchema } from './incident-schema';
+import { ec2InstanceOf, executionInputIncident } from './execution-input';
 
 export { approvalStateMachinesFromEnv } from './approval-tasks';
 
@@ -115,16 +115,10 @@ async function verifiedExecution(
   if (!stateMachineArns.includes(execution.stateMachineArn)) {
     throw refuse(executionArn, `its state machine ${execution.stateMachineArn} is not one of this deployment's guarded playbooks`);
   }
-  let input: unknown;
-  try {
-    input = JSON.parse(execution.input ?? '');
-  } catch {
-    throw refuse(executionArn, 'the execution input is not JSON');
-  }
-  const parsed = incidentSchema.safeParse((input as { incident?: unknown } | null)?.incident);
-  if (!parsed.success) throw refuse(executionArn, 'the execution input carries no incident');
-  const theirs = parsed.data;
-  const theirInstance = theirs.resource.kind === 'ec2-instance' ? theirs.resource.instanceId : undefined;
+  const read = executionInputIncident(execution.input);
+  if ('problem' in read) throw refuse(executionArn, read.problem === 'not-json' ? 'the execution input is not JSON' : 'the execution input carries no incident');
+  const { input, incident: theirs } = read;
+  const theirInstance = ec2InstanceOf(theirs);
   const claimed = claim.incident;
   const differences = [
     theirs.key !== claimed.key ? `incident ${claimed.key}, but the execution runs ${theirs.key}` : undefined,

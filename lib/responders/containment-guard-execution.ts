@@ -10,7 +10,7 @@ import type { Incident } from '../incident/model';
 import { oneCredentialOf } from './containment-guard-credential';
 import { credentialGrantSubject } from '../contracts/security';
 import type { ResponderMode } from '../contracts/responder-mode';
-import { incidentSchema } from './incident-schema';
+import { ec2InstanceOf, executionInputIncident } from './execution-input';
 import { incidentDigest } from './grants';
 import { executionRequestDigest } from './step-binding';
 import type { ContainmentGuardDeps } from './containment-guard-model';
@@ -78,17 +78,11 @@ export async function verifyExecution(
   const playbook = name.startsWith(prefix) ? name.slice(prefix.length) : undefined;
   const rails = playbook !== undefined && Object.hasOwn(config.rails, playbook) ? config.rails[playbook] : undefined;
   if (playbook === undefined || rails === undefined) return refuse(`its state machine ${name} is not one of this deployment's guarded playbooks`);
-  let executionInput: unknown;
-  try {
-    executionInput = JSON.parse(output.input ?? '');
-  } catch {
-    return refuse('its input is not JSON');
-  }
-  const claimed = incidentSchema.safeParse((executionInput as { incident?: unknown } | null)?.incident);
-  if (!claimed.success) return refuse('its input carries no incident');
-  const theirs = claimed.data;
-  const theirInstance = theirs.resource.kind === 'ec2-instance' ? theirs.resource.instanceId : undefined;
-  const ourInstance = incident.resource.kind === 'ec2-instance' ? incident.resource.instanceId : undefined;
+  const read = executionInputIncident(output.input);
+  if ('problem' in read) return refuse(read.problem === 'not-json' ? 'its input is not JSON' : 'its input carries no incident');
+  const { input: executionInput, incident: theirs } = read;
+  const theirInstance = ec2InstanceOf(theirs);
+  const ourInstance = ec2InstanceOf(incident);
   const differences = [
     theirs.key !== incident.key ? `incident ${theirs.key}, not ${incident.key}` : undefined,
     theirs.account !== incident.account ? `account ${theirs.account}, not ${incident.account}` : undefined,
