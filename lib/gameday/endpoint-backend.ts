@@ -218,9 +218,9 @@ export class EndpointBackend extends AccountBackend {
         });
       };
       const fault = this.faults.take(api, this.account, this.region, input);
-      if (fault) {
-        log('error', fault.code, true);
-        throw sdkError(service, fault, attempt);
+      if (fault && !fault.takesEffect) {
+        log('error', fault.error.code, true);
+        throw sdkError(service, fault.error, attempt);
       }
       if (this.denied.some((pattern) => matchesAction(pattern, api))) {
         const identity = { account: this.account, principalArn: `arn:aws:iam::${this.account}:role/${role}`, sessionArn: caller, userId: role };
@@ -249,14 +249,20 @@ export class EndpointBackend extends AccountBackend {
           throw sdkError(service, error, attempt);
         }
       }
+      let result: Awaited<ReturnType<typeof next>>;
       try {
-        const result = await next(args);
-        log('ok');
-        return result;
+        result = await next(args);
       } catch (error) {
         log('error', errorCode(error), false, notImplementedByEndpoint(error));
         throw error;
       }
+      // A fault that takes effect: the endpoint carried the call out; the responder gets the error.
+      if (fault) {
+        log('error', fault.error.code, true);
+        throw sdkError(service, fault.error, attempt);
+      }
+      log('ok');
+      return result;
     };
     (client.middlewareStack as unknown as {
       addRelativeTo(m: FinalizeRequestMiddleware<object, object>, o: { relation: 'after'; toMiddleware: string; name: string }): void;

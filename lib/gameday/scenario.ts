@@ -119,6 +119,10 @@ export const faultSchema = z.strictObject({
     .enum(['alert', 'backup'])
     .optional()
     .describe('Only publishes to this topic fail (with api sns:Publish): the alert topic, or the backup (operations) topic.'),
+  takesEffect: z
+    .boolean()
+    .default(false)
+    .describe('The call is carried out before the error is answered (AWS made the change, its answer was lost: a 5xx or a timeout after it), so a retry finds it made. Default: the call is refused before it does anything.'),
 }).refine((fault) => fault.topic === undefined || fault.api === 'sns:Publish', { message: 'topic narrows an sns:Publish fault: set api to sns:Publish', path: ['topic'] });
 
 /** The EICAR test file: every anti-malware engine reports it, and it harms nothing. */

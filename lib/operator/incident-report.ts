@@ -100,6 +100,12 @@ const EVIDENCE_KEPT = new Set(['snapshotted', 'already-snapshotted', 'copied', '
 interface ContainmentKind {
   readonly step: string;
   readonly contained: ReadonlySet<string>;
+  /**
+   * Statuses that say "found done" and are a containment only when an attempt of this incident made
+   * the change and failed before it could say so (containmentOf): a retry finding the key Inactive
+   * that its failed attempt set Inactive. Without that attempt in the record, someone else did it.
+   */
+  readonly containedByFailedAttempt?: ReadonlySet<string>;
   /** The recorded action that makes the containment: its `done` dates it (an ENI moved, a key disabled…). */
   readonly change: string;
   readonly releaseStep: string;
@@ -135,12 +141,16 @@ const CONTAINMENT_KINDS: readonly ContainmentKind[] = [
   {
     step: RESPONDER_NAMES.disableAccessKey,
     contained: new Set(['disabled']),
+    // The retry of an attempt that set the key Inactive and then failed (AWSDenyAll's answer lost)
+    // finds it Inactive: that is this incident's containment, the key set so by the failed attempt.
+    containedByFailedAttempt: new Set(['already-inactive']),
     change: 'iam:UpdateAccessKey',
     releaseStep: RESPONDER_NAMES.releaseCredentials,
     released: new Set(['released', 'already-released']),
     label: 'Containment (access key disabled)',
     followUp: (resource) => `${resource} is still disabled: once its user is clean, release it (firebreak credentials release --access-key) or replace the key.`,
-    // A key already Inactive before Firebreak came ('already-done') is not Firebreak's containment.
+    // A key already Inactive before Firebreak came ('already-done') is not Firebreak's containment;
+    // one its failed attempt set Inactive is (containedResources).
     perResource: {
       contain: { api: 'iam:UpdateAccessKey', outcomes: new Set(['done']) },
       release: { api: 'iam:UpdateAccessKey', outcomes: new Set(['done', 'already-done']) },
@@ -173,9 +183,51 @@ const CONTAINMENT_KINDS: readonly ContainmentKind[] = [
 /** The steps (responders) that contain something: their entries can open the containment phase. */
 export const CONTAINING_STEPS: ReadonlySet<string> = new Set(CONTAINMENT_KINDS.map((kind) => kind.step));
 
-/** The kind of containment an entry records, when it records one. */
-function containmentOf(entry: IncidentRecordEntry): ContainmentKind | undefined {
-  return CONTAINMENT_KINDS.find((kind) => kind.step === entry.step && kind.contained.has(entry.status));
+/**
+ * The attempts of `entry`'s step that failed before it in the same execution and incident: the
+ * tries Step Functions' Retry made before it. Their entries hold the actions they took before
+ * throwing (lib/responders/attempt-actions.ts).
+ */
+function failedAttemptsBefore(entries: readonly GatheredEntry[], entry: GatheredEntry): GatheredEntry[] {
+  if (entry.executionArn === undefined) return [];
+  return entries.filter(
+    (earlier) =>
+      earlier.outcome === 'failed' &&
+      earlier.step === entry.step &&
+      earlier.executionArn === entry.executionArn &&
+      earlier.incidentKey === entry.incidentKey &&
+      Date.parse(earlier.endedAt) <= Date.parse(entry.startedAt),
+  );
+}
+
+/** The kind's change as an entry records it made: the action's API and `done`. */
+function changesOf(kind: ContainmentKind, entry: IncidentRecordEntry): IncidentRecordEntry['actions'] {
+  return entry.actions.filter((action) => action.api === kind.change && action.outcome === 'done');
+}
+
+/**
+ * The resources `entry` found already changed that an earlier failed attempt of it had changed
+ * itself: the targets of its `already-done` change actions that a failed attempt recorded `done`.
+ * A target no attempt of this incident changed was changed by someone else, before Firebreak came.
+ */
+function changedByFailedAttempts(kind: ContainmentKind, entry: GatheredEntry, entries: readonly GatheredEntry[]): string[] {
+  const found = entry.actions.filter((action) => action.api === kind.change && action.outcome === 'already-done');
+  if (found.length === 0) return [];
+  const changed = new Set(failedAttemptsBefore(entries, entry).flatMap((attempt) => changesOf(kind, attempt).map((action) => action.target)));
+  return found.filter((action) => changed.has(action.target)).map((action) => action.target);
+}
+
+/**
+ * The kind of containment an entry records, when it records one: by its status, or, for a status
+ * that says "found done" (a key already Inactive), only when a failed attempt before it in
+ * `entries` made that change to a resource the entry found done.
+ */
+function containmentOf(entry: GatheredEntry, entries: readonly GatheredEntry[]): ContainmentKind | undefined {
+  return CONTAINMENT_KINDS.find(
+    (kind) =>
+      kind.step === entry.step &&
+      (kind.contained.has(entry.status) || (kind.containedByFailedAttempt?.has(entry.status) === true && changedByFailedAttempts(kind, entry, entries).length > 0)),
+  );
 }
 
 /** When a containment was in place: the attempt that made its last change, and its first change when a failed attempt made one. */
@@ -189,25 +241,18 @@ interface ContainmentMoment {
  * When the containment `containing` records was in place: the end of the attempt that made its
  * last change. A retried step's earlier attempts that failed (same step, execution and incident,
  * ended before it started) hold the actions they took before failing, so the instance may have
- * been isolated by an attempt whose tagging was then throttled: the retry finds every ENI already
- * done, and the containment dates from the failed attempt, not the retry's backoff later. The
+ * been isolated by an attempt whose tagging was then throttled (or a key set Inactive by an attempt
+ * whose AWSDenyAll answer was lost): the retry finds every ENI already done (the key already
+ * Inactive), and the containment dates from the failed attempt, not the retry's backoff later. The
  * first change any failed attempt made is named beside it (the true start of the changes). Only
  * the kind's own change counts, as `done`, and a time that does not parse falls back to its entry's end.
  */
 function containmentMoment(entries: readonly GatheredEntry[], containing: GatheredEntry, offset: (at: string) => string): ContainmentMoment {
-  const kind = containmentOf(containing);
+  const kind = containmentOf(containing, entries);
   const plain = { entry: containing, by: `${containing.step}: ${containing.status}` };
-  if (kind === undefined || containing.executionArn === undefined) return plain;
-  const changes = (entry: IncidentRecordEntry) => entry.actions.filter((action) => action.api === kind.change && action.outcome === 'done');
-  const failed = entries.filter(
-    (entry) =>
-      entry.outcome === 'failed' &&
-      entry.step === containing.step &&
-      entry.executionArn === containing.executionArn &&
-      entry.incidentKey === containing.incidentKey &&
-      Date.parse(entry.endedAt) <= Date.parse(containing.startedAt) &&
-      changes(entry).length > 0,
-  );
+  if (kind === undefined) return plain;
+  const changes = (entry: IncidentRecordEntry) => changesOf(kind, entry);
+  const failed = failedAttemptsBefore(entries, containing).filter((entry) => changes(entry).length > 0);
   if (failed.length === 0) return plain;
   const times = failed.flatMap((entry) => changes(entry).map((action) => (action.at !== undefined && !Number.isNaN(Date.parse(action.at)) ? action.at : entry.endedAt)));
   const firstChange = times.reduce((first, time) => (Date.parse(time) < Date.parse(first) ? time : first));
@@ -236,17 +281,28 @@ function namedResources(entry: IncidentRecordEntry, match: RecordedActionMatch |
 }
 
 /**
+ * The resources a containing entry contained: those its actions name as changed, and those it found
+ * already changed by a failed attempt of it (a key its failed attempt set Inactive, which the retry
+ * that attached AWSDenyAll found Inactive).
+ */
+function containedResources(kind: ContainmentKind, entry: GatheredEntry, entries: readonly GatheredEntry[]): string[] {
+  if (kind.perResource === undefined) return [];
+  return [...new Set([...namedResources(entry, kind.perResource.contain), ...changedByFailedAttempts(kind, entry, entries)])];
+}
+
+/**
  * Applies one entry to the containments in force: a containment adds what it contained, a release
  * ends what it released. A release of a per-resource kind ends only the resources it names (a
  * release of one role leaves the key the same step disabled in force); when the containment named
  * none, any release of its kind ends it. A release of another kind ends nothing. Says what the entry
- * leaves the incident as, when it is a containment or a release.
+ * leaves the incident as, when it is a containment or a release. `entries` are the record's, for
+ * the failed attempts before the entry.
  */
-function applyContainment(inForce: ContainmentsInForce, entry: IncidentRecordEntry): 'contained' | 'released' | undefined {
-  const kind = containmentOf(entry);
+function applyContainment(inForce: ContainmentsInForce, entry: GatheredEntry, entries: readonly GatheredEntry[]): 'contained' | 'released' | undefined {
+  const kind = containmentOf(entry, entries);
   if (kind) {
     const held = inForce.get(kind) ?? new Set<string>();
-    const named = namedResources(entry, kind.perResource?.contain);
+    const named = containedResources(kind, entry, entries);
     for (const id of named.length > 0 ? named : ['']) held.add(id);
     inForce.set(kind, held);
     return 'contained';
@@ -265,9 +321,9 @@ function applyContainment(inForce: ContainmentsInForce, entry: IncidentRecordEnt
 }
 
 /** The containments still in force after these entries: each resource contained and not released since ('' when its step named none). */
-function containmentsInForce(entries: readonly IncidentRecordEntry[]): { readonly kind: ContainmentKind; readonly resource: string }[] {
+function containmentsInForce(entries: readonly GatheredEntry[]): { readonly kind: ContainmentKind; readonly resource: string }[] {
   const inForce: ContainmentsInForce = new Map();
-  for (const entry of byTime(entries)) applyContainment(inForce, entry);
+  for (const entry of byTime(entries)) applyContainment(inForce, entry, entries);
   return [...inForce].flatMap(([kind, resources]) => [...resources].map((resource) => ({ kind, resource })));
 }
 const EVIDENCE_STEPS = new Set<string>([RESPONDER_NAMES.snapshotVolumes, RESPONDER_NAMES.copyEvidence]);
@@ -286,7 +342,7 @@ export function incidentStatus(entries: readonly IncidentRecordEntry[]): Inciden
   let status: IncidentStatus = 'open';
   const inForce: ContainmentsInForce = new Map();
   for (const entry of byTime(entries)) {
-    const after = applyContainment(inForce, entry);
+    const after = applyContainment(inForce, entry, entries);
     if (after !== undefined) status = after;
     else if (entry.alertKind === 'failure') status = 'failed';
   }
@@ -479,26 +535,27 @@ export function buildIncidentReport(
   else if (first && receivedAt !== undefined && !receiptAfterFirstStep) phase('triage', first, first.startedAt, TRIAGE_FALLBACK_LABEL);
   phase('guard', entries.find((entry) => entry.step === RESPONDER_NAMES.containmentGuard && entry.outcome === 'succeeded'));
   // A sequence is contained when its last contained resource is (time to containment runs to the
-  // last ENI isolated, as the alarm measures it); the first is named beside it.
+  // last ENI isolated, as the alarm measures it); the first is named beside it. Each is dated by
+  // the attempt that made its change, which says so when it failed and a retry found it done.
   const containments = children.length === 0 ? [] : children.flatMap((child) => {
-    const found = entries.find((entry) => entry.incidentKey === child.header.incidentKey && containmentOf(entry) !== undefined);
-    return found ? [containedBy(found).entry] : [];
-  }).sort((a, b) => Date.parse(a.endedAt) - Date.parse(b.endedAt));
+    const found = entries.find((entry) => entry.incidentKey === child.header.incidentKey && containmentOf(entry, entries) !== undefined);
+    return found ? [containedBy(found)] : [];
+  }).sort((a, b) => Date.parse(a.entry.endedAt) - Date.parse(b.entry.endedAt));
   const lastContained = containments.at(-1);
   if (lastContained && containments.length > 1) {
-    const firstContained = containments[0] as IncidentRecordEntry;
+    const firstContained = containments[0] as ContainmentMoment;
     phases.push({
       name: 'containment',
       label: `Containment (last of ${containments.length} resources contained)`,
-      at: lastContained.endedAt,
-      sinceReceivedMs: since(lastContained.endedAt) ?? 0,
-      by: `${lastContained.step}: ${lastContained.status} (the first at +${formatDuration(since(firstContained.endedAt))})`,
+      at: lastContained.entry.endedAt,
+      sinceReceivedMs: since(lastContained.entry.endedAt) ?? 0,
+      by: `${lastContained.by} (the first at +${formatDuration(since(firstContained.entry.endedAt))})`,
     });
   }
-  const firstContainment = entries.find((entry) => containmentOf(entry) !== undefined);
+  const firstContainment = entries.find((entry) => containmentOf(entry, entries) !== undefined);
   if (firstContainment) {
     const moment = containedBy(firstContainment);
-    phase('containment', moment.entry, undefined, containmentOf(firstContainment)?.label, moment.by);
+    phase('containment', moment.entry, undefined, containmentOf(firstContainment, entries)?.label, moment.by);
   }
   phase('evidence', entries.find((entry) => EVIDENCE_STEPS.has(entry.step) && EVIDENCE_KEPT.has(entry.status)));
   phase('first-alert', entries.find((entry) => entry.step === RESPONDER_NAMES.publishAlert && entry.outcome === 'succeeded'));
@@ -550,7 +607,7 @@ export function buildIncidentReport(
 
   const childReports: ReportedChild[] = children.map((child) => {
     const own = byTime(child.entries);
-    const containing = entries.find((entry) => entry.incidentKey === child.header.incidentKey && containmentOf(entry) !== undefined);
+    const containing = entries.find((entry) => entry.incidentKey === child.header.incidentKey && containmentOf(entry, entries) !== undefined);
     const contained = containing ? containedBy(containing).entry : undefined;
     const containedSince = contained ? since(contained.endedAt) : undefined;
     return {

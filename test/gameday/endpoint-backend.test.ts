@@ -249,6 +249,17 @@ describe('endpoint backend against the simulator as the endpoint', () => {
     expect(injected.map((call) => call.attempt)).toEqual([1, 2]);
   });
 
+  it('applies a fault that takes effect in the client after the endpoint carried the call out: the change is made, the responder gets the error', async () => {
+    const { backend, sim } = backendOverSimulator();
+    const run = await runScenario(scenarioNamed('iam-key-retried-contained-by-failed-attempt'), { playbooks, backend });
+    expect(run.error).toBeUndefined();
+    expect(failures(run)).toEqual([]);
+    const attaches = run.calls.filter((call) => call.api === 'iam:AttachUserPolicy');
+    expect(attaches.map((call) => [call.outcome, call.errorCode, call.injected])).toEqual([1, 2, 3].map(() => ['error', 'ServiceUnavailable', true]));
+    // Every attempt reached the endpoint (AttachUserPolicy is idempotent there, as in IAM).
+    expect(sim.calls({ api: 'iam:AttachUserPolicy', outcome: 'ok' })).toHaveLength(3);
+  });
+
   it('applies denied actions in the client: the responder gets UnauthorizedOperation and the endpoint never sees the call', async () => {
     const { backend, sim } = backendOverSimulator();
     const scenario = scenarioNamed('compromised-instance-multi-eni');

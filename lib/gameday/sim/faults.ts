@@ -23,6 +23,18 @@ export interface FaultSpec {
   readonly region?: string;
   /** Only calls whose input satisfies this predicate (e.g. one ENI id). */
   readonly when?: (input: Readonly<Record<string, unknown>>) => boolean;
+  /**
+   * The call is carried out before the error is answered: AWS made the change and its answer was
+   * lost (a 5xx or a timeout after the change), so the caller sees a failure and a retry finds the
+   * change made. Default false: the call is refused before it does anything.
+   */
+  readonly takesEffect?: boolean;
+}
+
+/** The answer an injected fault gives one attempt: the error, and whether the call is carried out first. */
+export interface FaultAnswer {
+  readonly error: SimulatedServiceError;
+  readonly takesEffect: boolean;
 }
 
 /** What an injected fault has done so far. */
@@ -80,7 +92,7 @@ export class FaultQueue {
   }
 
   /** Consumes the first matching fault and returns the error to answer with, if any. */
-  take(api: string, account: string, region: string, input: Readonly<Record<string, unknown>>): SimulatedServiceError | undefined {
+  take(api: string, account: string, region: string, input: Readonly<Record<string, unknown>>): FaultAnswer | undefined {
     for (const entry of this.entries) {
       if (entry.remaining <= 0) continue;
       const { spec } = entry;
@@ -91,11 +103,12 @@ export class FaultQueue {
       entry.remaining -= 1;
       entry.consumed += 1;
       const known = KNOWN_FAULTS[spec.error];
-      return new SimulatedServiceError(
+      const error = new SimulatedServiceError(
         spec.error,
         spec.message ?? known?.message ?? `Simulated ${spec.error} injected by the game day`,
         spec.httpStatus ?? known?.status ?? 400,
       );
+      return { error, takesEffect: spec.takesEffect === true };
     }
     return undefined;
   }

@@ -432,9 +432,9 @@ export class SimulatedAws {
       if (issued.expiresAt !== undefined && issued.expiresAt <= this.world.now()) throw expiredCredentials(service);
       const operator = this.operators.has(identity.principalArn);
       const fault = operator ? undefined : this.faults.take(api, account, request.region, request.input);
-      if (fault) {
+      if (fault && !fault.takesEffect) {
         injected = true;
-        throw fault;
+        throw fault.error;
       }
       const permissions = this.permissions;
       const evaluate = (iamAction: string, resource: string | undefined) => this.policies.evaluate(service, facts, iamAction, resource, operator);
@@ -462,6 +462,11 @@ export class SimulatedAws {
       if (service === 's3') call.authorize(s3IamAction(action, request.input), s3CallResource(action, request.input));
       else if (api !== 'sts:GetCallerIdentity') call.authorize(api, typeof request.input.RoleArn === 'string' ? request.input.RoleArn : undefined);
       const output = handler(call);
+      // A fault that takes effect: the call is carried out (authorized, the change made), its answer lost.
+      if (fault) {
+        injected = true;
+        throw fault.error;
+      }
       this.log({ ...base, outcome: 'ok', injected });
       return cloneData(output);
     } catch (error) {

@@ -60,6 +60,28 @@ describe('simulated faults and the call log', () => {
     ]);
   });
 
+  it('carries out a call before answering a fault that takes effect (the change made, its answer lost), and refuses one that does not', async () => {
+    const { sim, ec2 } = await ec2World();
+    const vpc = sim.addVpc();
+    const isolation = sim.addSecurityGroup({ vpcId: vpc.id, name: 'isolation' });
+    const [lost, refused] = [sim.addInstance({ vpcId: vpc.id }), sim.addInstance({ vpcId: vpc.id })];
+    const eni = (box: typeof lost) => box.networkInterfaceIds[0] as string;
+    sim.injectFault({ api: 'ec2:ModifyNetworkInterfaceAttribute', error: 'Drill.AnswerLost', takesEffect: true, when: (input) => input.NetworkInterfaceId === eni(lost) });
+    sim.injectFault({ api: 'ec2:ModifyNetworkInterfaceAttribute', error: 'Drill.Refused', when: (input) => input.NetworkInterfaceId === eni(refused) });
+    const before = sim.networkInterface(eni(refused))?.groupIds;
+
+    const lostAnswer = await rejectionOf(ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni(lost), Groups: [isolation] })));
+    const refusedAnswer = await rejectionOf(ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni(refused), Groups: [isolation] })));
+
+    expect([lostAnswer.name, refusedAnswer.name]).toEqual(['Drill.AnswerLost', 'Drill.Refused']);
+    expect(sim.networkInterface(eni(lost))?.groupIds).toEqual([isolation]);
+    expect(sim.networkInterface(eni(refused))?.groupIds).toEqual(before);
+    expect(sim.calls({ api: 'ec2:ModifyNetworkInterfaceAttribute' }).map((c) => [c.outcome, c.errorCode, c.injected])).toEqual([
+      ['error', 'Drill.AnswerLost', true],
+      ['error', 'Drill.Refused', true],
+    ]);
+  });
+
   it('answers a custom error code once as a client fault, which the SDK does not retry', async () => {
     const { sim, ec2 } = await ec2World();
     sim.injectFault({ api: 'ec2:Describe*', error: 'Blackhole.Drill', message: 'game-day drill' });
