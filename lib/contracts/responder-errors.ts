@@ -72,6 +72,17 @@ export class EvidencePendingError extends FirebreakError {
   override readonly name = 'EvidencePendingError';
 }
 
+/**
+ * quarantine-instance could not claim the instance: the last release of another incident holds its
+ * pre-quarantine record for its restore (lib/contracts/restore-hold.ts), so a claim now would be
+ * undone by that restore. Nothing was changed. Not a failure: the compiled step retries it on a wait
+ * schedule of its own (`retryWhileWaiting` of the action) that outlasts the hold, so that a release
+ * that died holding the record (its Lambda timed out) delays the containment but never loses it.
+ */
+export class RecordHeldForRestoreError extends FirebreakError {
+  override readonly name = 'RecordHeldForRestoreError';
+}
+
 /** Error names a state machine retries. */
 export const TRANSIENT_ERROR_NAMES = [
   'TransientResponderError',

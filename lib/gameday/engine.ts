@@ -44,7 +44,9 @@ import type { ApprovalExecutions, ApprovalResponse } from '../responders/approva
 import { answerApproval } from '../responders/approval';
 import { silentLogger } from '../responders/logging';
 import type { CallTrace } from './latency/trace';
-import { traceCalls, tracedClientFactory } from './latency/trace';
+import { decoratedClientFactory, traceCalls, tracedClientFactory } from './latency/trace';
+import type { FunctionTimeoutRule } from './function-timeouts';
+import { FunctionTimeouts } from './function-timeouts';
 import type { Pace } from './latency/pace';
 import { pacedClientFactory } from './latency/pace';
 import { FirebreakError } from '../contracts/errors';
@@ -253,6 +255,12 @@ export interface LocalEngineOptions {
    * moves only on retries, backoffs and approval timeouts).
    */
   readonly pace?: Pace;
+  /**
+   * Responder functions that run out of time at a call (a scenario's `functionTimeouts`,
+   * lib/gameday/function-timeouts.ts): the invocation fails with Sandbox.Timedout at the function's
+   * deployed timeout, and nothing it would have done after that call happens. Default: none.
+   */
+  readonly functionTimeouts?: readonly FunctionTimeoutRule[];
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -416,6 +424,7 @@ export class LocalEngine {
   private readonly validate: boolean;
   private readonly traceCalls: boolean;
   private readonly pace?: Pace;
+  private readonly functionTimeouts: FunctionTimeouts;
   /** Each role's clients, paced when the engine paces. */
   private readonly roleClients = new Map<string, ReturnType<GameDayBackend['clients']>>();
   /** Every execution by ARN (the approval function describes them). */
@@ -445,6 +454,12 @@ export class LocalEngine {
     if (options.pace) this.pace = options.pace;
     if (options.onExecutionEnd) this.onExecutionEnd = options.onExecutionEnd;
     const { account, region } = environment.deployment;
+    const timeouts = options.functionTimeouts ?? [];
+    for (const rule of timeouts) deployedTimeoutSeconds(definitions, rule.responder);
+    this.functionTimeouts = new FunctionTimeouts(timeouts, (responder) => deployedTimeoutSeconds(definitions, responder), {
+      now: () => this.backend.now(),
+      advance: (ms) => this.backend.advance(ms),
+    });
 
     const substitutions: Record<string, string> = {
       [INVALID_EVENT_QUEUE_PLACEHOLDER]: environment.deployment.unprocessableEventsQueueUrl,
@@ -597,8 +612,13 @@ export class LocalEngine {
 
   /** Calls a function's handler with its own copy of the payload, tracing its SDK calls when the engine traces. */
   private async invokeHandler(handler: LocalHandler, payload: unknown, invocation: TaskInvocation): Promise<unknown> {
-    if (!this.traceCalls) return handler(lambdaPayload(payload));
-    const { trace, result } = await traceCalls(() => handler(lambdaPayload(payload)));
+    const { responder } = invocation;
+    // A function rehearsed to run out of time (functionTimeouts) runs under its deadline.
+    const invoke = responder !== undefined && this.functionTimeouts.names(responder)
+      ? () => this.functionTimeouts.run(responder, invocation.startSim, () => handler(lambdaPayload(payload)))
+      : () => handler(lambdaPayload(payload));
+    if (!this.traceCalls) return invoke();
+    const { trace, result } = await traceCalls(invoke);
     invocation.trace = trace;
     return result;
   }
@@ -625,7 +645,10 @@ export class LocalEngine {
       // The function's first invocation in the run: a cold start (an incident after quiet).
       this.paceBy((pace) => pace.coldStartMs(responder));
       const role = responderRole(responder, this.region());
-      const clients = this.clientsOf(role);
+      // A function rehearsed to run out of time: its calls go through the middleware that cuts them.
+      const timeouts = this.functionTimeouts;
+      const cutOff = <F extends object>(factory: F): F => (timeouts.names(responder) ? decoratedClientFactory(factory, (client) => timeouts.cutOff(client)) : factory);
+      const clients = cutOff(this.clientsOf(role));
       const backend = this.backend;
       handler = buildLocalResponder(responder, {
         clients: this.traceCalls ? tracedClientFactory(clients) : clients,
@@ -635,7 +658,7 @@ export class LocalEngine {
           ? {
               throughRole: (roleName: string, sessionName: string, externalId?: string) => {
                 const through = backend.clientsThroughRole!(role, roleName, sessionName, externalId);
-                return this.pace ? pacedClientFactory(through, this.pace, (ms) => backend.advance(ms)) : through;
+                return cutOff(this.pace ? pacedClientFactory(through, this.pace, (ms) => backend.advance(ms)) : through);
               },
             }
           : {}),
@@ -1167,6 +1190,20 @@ export class LocalEngine {
         throw namedError(ENGINE_ERRORS.unsupportedTask, `the local engine cannot run ${resource} (state ${stateName})`);
     }
   }
+}
+
+/**
+ * A responder function's timeout as the synthesized template deploys it (Properties.Timeout of its
+ * AWS::Lambda::Function), in seconds: the deadline of a rehearsed function timeout.
+ */
+function deployedTimeoutSeconds(definitions: SynthesizedDefinitions, responder: string): number {
+  const deployment = definitions.deployment;
+  const logicalId = deployment?.logicalIds.responders[responder]?.function;
+  const timeout = logicalId !== undefined ? deployment?.template.Resources[logicalId]?.Properties?.Timeout : undefined;
+  if (typeof timeout !== 'number') {
+    throw new LocalDeploymentError(`functionTimeouts: the deployment has no function ${responder} with a literal Timeout`);
+  }
+  return timeout;
 }
 
 /** A promise and the function that resolves it. */

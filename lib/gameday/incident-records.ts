@@ -2,7 +2,8 @@
  * The game day's side of the incident record: after a scenario ran, read every record its steps
  * wrote (the same `incident#` items a deployment keeps), build the same post-incident report
  * `firebreak report` writes, and check the record against the run itself: every responder task of
- * every playbook execution has its entry (nothing lost, failed attempts included), at the times the
+ * every playbook execution has its entry (nothing lost, failed attempts included; a function stopped
+ * at its timeout writes none, as in Lambda), at the times the
  * engine ran it, and the report's phases agree with its timeline. A scenario may assert more with
  * `expect.report` (phases present, status, lessons and follow-ups).
  */
@@ -16,6 +17,7 @@ import { CONTAINMENT_TARGET_OUTPUT_KEY } from '../contracts/metrics';
 import { listIncidents, readGatheredIncident } from '../operator/incidents';
 import type { ExecutionRecord } from './engine';
 import type { ExpectationResult } from './expectations';
+import { FUNCTION_TIMEOUT_ERROR } from './function-timeouts';
 
 /**
  * The report's targets of a game day: the synthesized deployment's own containment target (its
@@ -103,7 +105,15 @@ export function recordChecks(
     if (execution.kind !== 'playbook') continue;
     const key = incidentKeyOfInput(execution.input);
     if (key === undefined) continue;
-    const tasks = execution.tasks.filter((task) => task.responder !== undefined && task.responder !== RESPONDER_NAMES.triage && task.responder !== RESPONDER_NAMES.approval);
+    // A function stopped at its timeout (functionTimeouts) never returned to write its entry, as in
+    // Lambda: the failure alert the playbook's Catch sends is recorded instead (its own task, below).
+    const tasks = execution.tasks.filter(
+      (task) =>
+        task.responder !== undefined &&
+        task.responder !== RESPONDER_NAMES.triage &&
+        task.responder !== RESPONDER_NAMES.approval &&
+        task.error?.name !== FUNCTION_TIMEOUT_ERROR,
+    );
     if (tasks.length === 0) continue;
     const report = byKey.get(key);
     const name = `incident record ${key} (${execution.playbook ?? execution.name})`;

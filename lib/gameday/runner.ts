@@ -558,6 +558,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       approvals: scenarioApprovalDesk(scenario.approvals, approvals, heldAnswers),
       traceCalls: options.latency !== undefined,
       ...(pace ? { pace } : {}),
+      ...(scenario.functionTimeouts.length > 0 ? { functionTimeouts: scenario.functionTimeouts } : {}),
     });
     const directories = options.templateDirectories ?? defaultTemplateDirectories();
     const planned: {

@@ -252,6 +252,12 @@ function crossCheck(document: ScenarioDocument, file: string, source: SourceMap,
   env.faults.forEach((fault, index) => checkApi(fault.api, ['environment', 'faults', index, 'api'], 'the fault would never be answered'));
   env.deniedActions.forEach((action, index) => checkApi(action, ['environment', 'deniedActions', index], 'nothing would be denied'));
   document.expect.calls?.forEach((call, index) => checkApi(call.api, ['expect', 'calls', index, 'api'], 'the expectation would hold without checking anything'));
+  document.functionTimeouts.forEach((timeout, index) => {
+    checkApi(timeout.hangsAt, ['functionTimeouts', index, 'hangsAt'], 'the function would never run out of time');
+    if (!LOCAL_RESPONDERS.includes(timeout.responder)) {
+      at(['functionTimeouts', index, 'responder'], `no responder '${timeout.responder}'${didYouMean(timeout.responder, [...LOCAL_RESPONDERS])}`);
+    }
+  });
   document.approvals.forEach((approval, index) => {
     if (approval.answerAfterInjection !== undefined) {
       if (approval.answerAfterInjection > document.inject.length) {

@@ -374,6 +374,19 @@ export const injectionSchema = z
   .refine((entry) => entry.payload === undefined || entry.invoke !== undefined, { message: "'payload' belongs to an 'invoke' injection" })
   .refine((entry) => entry.options === undefined || entry.invoke !== undefined, { message: "'options' belongs to an 'invoke' injection" });
 
+/** A responder function rehearsed to run out of time (lib/gameday/function-timeouts.ts). */
+export const functionTimeoutSchema = z.strictObject({
+  responder: z.string().regex(/^[a-z0-9-]+$/, 'a responder name such as release-instance').describe('The responder whose Lambda function runs out of time.'),
+  hangsAt: z
+    .string()
+    .regex(/^[a-z0-9-]+:[A-Za-z0-9*]+$/, 'an API name such as ec2:AssociateIamInstanceProfile')
+    .describe(
+      "The call that never answers (IAM style, wildcards allowed): the function's invocation stops there, the clock runs to the function's deployed timeout and the state machine sees Sandbox.Timedout. Its later calls never answer either; what it changed before stays.",
+    ),
+  times: z.number().int().positive().default(1).describe('How many invocations of the function stop so (the first ones that reach the call).'),
+});
+export type FunctionTimeoutDocument = z.output<typeof functionTimeoutSchema>;
+
 export const APPROVAL_ANSWERS = ['approve', 'reject', 'timeout'] as const;
 export type ApprovalAnswer = (typeof APPROVAL_ANSWERS)[number];
 
@@ -588,6 +601,12 @@ export const scenarioFileSchema = z.strictObject({
     .default('one-by-one')
     .describe('one-by-one: each delivery ends (with its playbook) before the next; all-at-once: concurrently.'),
   approvals: z.array(approvalSchema).default([]).describe('Answers to approval requests, in order.'),
+  functionTimeouts: z
+    .array(functionTimeoutSchema)
+    .default([])
+    .describe(
+      "Responder functions that run out of time (local engine): at a call, the invocation stops as Lambda stops a function at its timeout, and nothing it would have done after that call happens.",
+    ),
   waitAfterSeconds: z
     .number()
     .int()

@@ -6,6 +6,7 @@
  */
 import * as z from '../contracts/zod-mini';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import { RESTORE_HOLD_WAIT_SECONDS } from '../contracts/restore-hold';
 import { fleetQuarantineIamActions, fleetReleaseIamActions, fleetQuarantineOptions, fleetReleaseOptions } from './fleet-options';
 import { RELEASE_EDGE_IAM_ACTIONS, containmentEdgeIamActions, containmentEdgeOptions } from './containment-edges';
 import { CREDENTIAL_ACTIONS } from './credential-actions';
@@ -51,24 +52,57 @@ export interface WaitRetrier {
   readonly MaxAttempts: number;
 }
 
-/** The first wait, its growth and its cap: snapshots complete in minutes, a large first snapshot in hours. */
-const EVIDENCE_WAIT = { firstSeconds: 60, backoffRate: 1.5, maxDelaySeconds: 600 } as const;
+/** A wait's first delay, its growth and its cap, in seconds. */
+interface WaitSchedule {
+  readonly firstSeconds: number;
+  readonly backoffRate: number;
+  readonly maxDelaySeconds: number;
+}
 
-/** The retrier that waits up to `waitMinutes` (at least) for the evidence snapshots to complete. */
-export function evidenceWaitRetrier(waitMinutes: number): WaitRetrier {
+/** The first wait, its growth and its cap: snapshots complete in minutes, a large first snapshot in hours. */
+const EVIDENCE_WAIT: WaitSchedule = { firstSeconds: 60, backoffRate: 1.5, maxDelaySeconds: 600 };
+
+/**
+ * A release's restore takes seconds, so the first tries come soon after it (the common case: the
+ * release is live and ends its hold); a hold left by a release that died lasts up to
+ * RESTORE_HOLD_SECONDS, so the tries then come every 30 s until it has ended.
+ */
+const RESTORE_HOLD_WAIT: WaitSchedule = { firstSeconds: 5, backoffRate: 2, maxDelaySeconds: 30 };
+
+/**
+ * The retrier that retries `error` on `schedule` until its delays add up to `waitSeconds` or more.
+ * No jitter: FULL jitter would make each delay a random fraction of its nominal value, and the wait
+ * could end well before the time it must outlast.
+ */
+function waitRetrier(error: string, schedule: WaitSchedule, waitSeconds: number): WaitRetrier {
   let waited = 0;
   let attempts = 0;
-  while (waited < waitMinutes * 60) {
-    waited += Math.min(EVIDENCE_WAIT.firstSeconds * EVIDENCE_WAIT.backoffRate ** attempts, EVIDENCE_WAIT.maxDelaySeconds);
+  while (waited < waitSeconds) {
+    waited += Math.min(schedule.firstSeconds * schedule.backoffRate ** attempts, schedule.maxDelaySeconds);
     attempts += 1;
   }
   return {
-    ErrorEquals: ['EvidencePendingError'],
-    IntervalSeconds: EVIDENCE_WAIT.firstSeconds,
-    BackoffRate: EVIDENCE_WAIT.backoffRate,
-    MaxDelaySeconds: EVIDENCE_WAIT.maxDelaySeconds,
+    ErrorEquals: [error],
+    IntervalSeconds: schedule.firstSeconds,
+    BackoffRate: schedule.backoffRate,
+    MaxDelaySeconds: schedule.maxDelaySeconds,
     MaxAttempts: attempts,
   };
+}
+
+/** The retrier that waits up to `waitMinutes` (at least) for the evidence snapshots to complete. */
+export function evidenceWaitRetrier(waitMinutes: number): WaitRetrier {
+  return waitRetrier('EvidencePendingError', EVIDENCE_WAIT, waitMinutes * 60);
+}
+
+/**
+ * The retrier that waits out a release's hold on the instance's record (RecordHeldForRestoreError,
+ * lib/contracts/restore-hold.ts) before quarantine gives up containing the instance: at least
+ * RESTORE_HOLD_WAIT_SECONDS, so that a release that died holding the record delays a new incident's
+ * containment by its hold and never loses it.
+ */
+export function restoreHoldWaitRetrier(): WaitRetrier {
+  return waitRetrier('RecordHeldForRestoreError', RESTORE_HOLD_WAIT, RESTORE_HOLD_WAIT_SECONDS);
 }
 
 const quarantineOptions = z.strictObject({
@@ -175,6 +209,8 @@ export const ACTIONS = {
       'ec2:CreateTags',
     ],
     mutates: true,
+    // A release holding the instance's record for its restore: the claim waits it out (never lost to a dead release's hold).
+    retryWhileWaiting: () => restoreHoldWaitRetrier(),
     optionalIamActions: (options) => [
       // GetRole reads the role's current tags (protected, game-day opt-in) before its sessions are revoked.
       ...(options.revokeRoleSessions === true ? ['iam:GetInstanceProfile', 'iam:GetRole', 'iam:PutRolePolicy'] : []),

@@ -12,7 +12,7 @@ import type { QuarantineRecord, QuarantineRecordStore } from './quarantine-recor
 import { claimsOf } from './quarantine-records';
 import type { RecordSealer } from './record-integrity';
 import { sealHolds } from './record-integrity';
-import { ResponderFailedError, TransientResponderError } from '../contracts/responder-errors';
+import { RecordHeldForRestoreError, ResponderFailedError, TransientResponderError } from '../contracts/responder-errors';
 
 /** The record of what the instance looked like before any change (pure). */
 export function capturePreQuarantineRecord(
@@ -88,9 +88,11 @@ export async function saveRecord(
  * already by this one): so that the other incident's release leaves the instance contained while
  * this incident is open, and this incident's own release can take its claim back
  * (quarantine-records.ts). Answers the record with the claim. A record that changed since it was
- * read (released, captured again, claimed first by an older record's incident), or that the last
- * release holds while it restores the instance (at `at`, ISO 8601), fails the step as transient:
- * the retry reads it again, and once that release is done records the instance afresh.
+ * read (released, captured again, claimed first by an older record's incident) fails the step as
+ * transient: the retry reads it again. A record the last release holds while it restores the
+ * instance (at `at`, ISO 8601) fails it with `RecordHeldForRestoreError`, which the playbook retries
+ * for longer than a hold lasts: once that release is done the retry records the instance afresh, and
+ * should the release have died holding the record, the retry claims it once the hold has ended.
  */
 export async function claimRecord(
   mode: ResponderMode,
@@ -113,8 +115,16 @@ export async function claimRecord(
     return record;
   }
   const answer = await records.claim(record, incidentKey, at);
+  if (typeof answer === 'object') {
+    // Nothing changed yet: the release holding the record either restores the instance and marks the
+    // record released (the retry then records the restored instance afresh), or died holding it (the
+    // retry claims the record once the hold has ended, and contains what that release left).
+    const held = `the pre-quarantine record of ${record.instanceId} is held by the release of incident ${answer.heldFor} until ${answer.heldUntil}`;
+    log.record(api, record.instanceId, 'skipped', `Not claimed: ${held} (its restore would undo a claim); nothing changed, the step is retried past the hold`);
+    throw new RecordHeldForRestoreError(held);
+  }
   if (answer === 'changed') {
-    log.record(api, record.instanceId, 'skipped', `The pre-quarantine record of ${record.instanceId} changed while incident ${incidentKey}'s claim was added (released, captured again, claimed meanwhile, or held by the release restoring the instance): the step fails so that it is retried`);
+    log.record(api, record.instanceId, 'skipped', `The pre-quarantine record of ${record.instanceId} changed while incident ${incidentKey}'s claim was added (released, captured again, or claimed meanwhile): the step fails so that it is retried`);
     throw new TransientResponderError(`the pre-quarantine record of ${record.instanceId} changed while incident ${incidentKey} claimed it`);
   }
   log.record(api, record.instanceId, 'done', `Added incident ${incidentKey}'s claim to the quarantine of ${record.instanceId}${alongside}: it stays contained until every incident holding it is released`);

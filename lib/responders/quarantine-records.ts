@@ -19,13 +19,15 @@
  * while they run would be undone by them. So, before its first EC2 change, that release holds the
  * record for its restore (`holdForRestore`: conditioned on its claim being the last one, so a claim
  * that landed since its read makes it take back only its own claim instead), and no claim is added
- * while the hold lasts (the claiming quarantine fails as transient and is retried: by then the
- * record is released and it records the instance afresh). The hold ends when the record is marked
- * released, or at a time past the release Lambda's timeout, so that a release that died holding the
- * record does not keep another incident from containing the instance for longer.
+ * while the hold lasts (the claiming quarantine fails with `RecordHeldForRestoreError`, which its
+ * playbook step retries for longer than a hold lasts: by then the record is released and it records
+ * the instance afresh, or the hold has ended and it claims the record). The hold ends when the record
+ * is marked released, or at a time past the release Lambda's timeout, so that a release that died
+ * holding the record keeps another incident from containing the instance only until then, and that
+ * containment is delayed, never lost (lib/contracts/restore-hold.ts).
  */
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from '../contracts/zod-mini';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { ResponderFailedError } from '../contracts/responder-errors';
@@ -37,12 +39,8 @@ import { RECORD_MAC_ALGORITHM } from './record-mac';
 import type { QuarantineReleaseState, QuarantineReleaseStates } from './quarantine-release-state';
 import { claimsOf, quarantineRecordKey } from './quarantine-release-state';
 
-/**
- * How long a release holds the record for its restore (`holdForRestore`), in seconds: longer than the
- * release-instance Lambda can run (its timeout, lib/stack/responders.ts; a stack test keeps it so),
- * so that the hold never ends while that restore still runs.
- */
-export const RESTORE_HOLD_SECONDS = 180;
+/** The hold's length and how long a quarantine waits it out, written once in the contracts. */
+export { RESTORE_HOLD_SECONDS, RESTORE_HOLD_WAIT_SECONDS } from '../contracts/restore-hold';
 
 /** The label of the record's sealed serialization (record-integrity.ts); a new layout gets a new label. */
 export const RECORD_SEAL_SCHEME = 'firebreak-quarantine-record/v1';
@@ -128,6 +126,17 @@ export interface QuarantineReleaseMark extends ReleaseMark {
   readonly incidentKey: string;
 }
 
+/** A release's hold on a record for its restore (`holdForRestore`), as a claim it refused found it. */
+export interface RestoreHold {
+  /** The incident whose release holds the record (its last claim). */
+  readonly heldFor: string;
+  /** Until when (ISO 8601), unless the record is marked released first. */
+  readonly heldUntil: string;
+}
+
+/** What `claim` answers: the claim added, the record changed since it was read, or a release's hold on it. */
+export type ClaimAnswer = 'claimed' | 'changed' | RestoreHold;
+
 /** Where pre-quarantine records live. Implementations must make `saveIfAbsent` atomic. */
 export interface QuarantineRecordStore {
   /**
@@ -145,10 +154,11 @@ export interface QuarantineRecordStore {
   supplement(previous: QuarantineRecord, next: QuarantineRecord): Promise<'saved' | 'changed'>;
   /**
    * Adds `incidentKey`'s claim to the unreleased record `record` (as read), unless the stored record
-   * is no longer that capture (released, or captured again since) or a release holds it for its
-   * restore (`holdForRestore`) at `at` (ISO 8601, now): `changed` then, nothing written.
+   * is no longer that capture (released, or captured again since: `changed`) or a release holds it
+   * for its restore (`holdForRestore`) at `at` (ISO 8601, now): that hold is answered then. Either
+   * way nothing is written.
    */
-  claim(record: QuarantineRecord, incidentKey: string, at: string): Promise<'claimed' | 'changed'>;
+  claim(record: QuarantineRecord, incidentKey: string, at: string): Promise<ClaimAnswer>;
   /**
    * Takes back `incidentKey`'s claim while another incident still holds the instance; `changed`
    * (nothing written) when the stored record is no longer that unreleased capture, or when this
@@ -227,8 +237,8 @@ export function parseQuarantineRecord(raw: unknown): QuarantineRecord {
 /** An in-process store (tests, the local game-day engine): same semantics as the DynamoDB one. */
 export class InMemoryQuarantineRecordStore implements QuarantineRecordStore, QuarantineReleaseStates {
   private readonly records = new Map<string, QuarantineRecord>();
-  /** Until when a release holds each record for its restore (holdForRestore), beside the record as in DynamoDB. */
-  private readonly holds = new Map<string, string>();
+  /** Which release holds each record for its restore, and until when (holdForRestore), beside the record as in DynamoDB. */
+  private readonly holds = new Map<string, RestoreHold>();
 
   async releaseStateOf(account: string, region: string, instanceId: string): Promise<QuarantineReleaseState | undefined> {
     const record = this.records.get(quarantineRecordKey(account, region, instanceId));
@@ -268,13 +278,14 @@ export class InMemoryQuarantineRecordStore implements QuarantineRecordStore, Qua
     return 'saved';
   }
 
-  async claim(record: QuarantineRecord, incidentKey: string, at: string): Promise<'claimed' | 'changed'> {
-    if (!this.sameCapture(record)) return 'changed';
+  async claim(record: QuarantineRecord, incidentKey: string, at: string): Promise<ClaimAnswer> {
     const key = quarantineRecordKey(record.account, record.region, record.instanceId);
+    // As DynamoDB's refusal reads the item: a hold still on is the answer, whatever else changed.
+    const hold = this.holds.get(key);
+    if (hold !== undefined && !(hold.heldUntil < at)) return hold;
+    if (!this.sameCapture(record)) return 'changed';
     const existing = this.records.get(key)!;
     if ((existing.claims === undefined) !== (record.claims === undefined)) return 'changed';
-    const heldUntil = this.holds.get(key);
-    if (heldUntil !== undefined && !(heldUntil < at)) return 'changed';
     this.records.set(key, { ...existing, claims: [...new Set([...claimsOf(existing), incidentKey])] });
     return 'claimed';
   }
@@ -298,7 +309,7 @@ export class InMemoryQuarantineRecordStore implements QuarantineRecordStore, Qua
     const key = quarantineRecordKey(record.account, record.region, record.instanceId);
     const existing = this.records.get(key)!;
     if (!holdsLastClaim(existing, incidentKey)) return 'claimed';
-    this.holds.set(key, until);
+    this.holds.set(key, { heldFor: incidentKey, heldUntil: until });
     return 'held';
   }
 
@@ -371,6 +382,13 @@ function recordJson(record: QuarantineRecord): string {
   return JSON.stringify(stored);
 }
 
+/** The hold on the item (restoringFor, restoringUntil) that still holds at `at`, if any (NOT_HELD, read back). */
+function holdOf(item: Record<string, AttributeValue> | undefined, at: string): RestoreHold | undefined {
+  const heldUntil = item?.restoringUntil?.S;
+  if (heldUntil === undefined || heldUntil < at) return undefined;
+  return { heldFor: item?.restoringFor?.S ?? 'unknown', heldUntil };
+}
+
 /** The condition that the stored record is still the unreleased capture it was read as, and its values. */
 const SAME_CAPTURE = 'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey';
 /** The condition that `:claimKey` holds the last claim (or none is kept: a record older than claims, its own incident's). */
@@ -439,19 +457,26 @@ export class DynamoDbQuarantineRecordStore implements QuarantineRecordStore {
     }
   }
 
-  async claim(record: QuarantineRecord, incidentKey: string, at: string): Promise<'claimed' | 'changed'> {
+  async claim(record: QuarantineRecord, incidentKey: string, at: string): Promise<ClaimAnswer> {
     // A record written before claims has none: its own incident's claim goes in with this one, and
     // only while it still has none (a claim added meanwhile means the read is stale: read again).
     // Never while the last release holds the record for its restore: the restore would undo this
     // incident's containment (see the module's comment). ISO 8601 times of one format compare as strings.
     const older = record.claims === undefined;
-    return this.conditionalUpdate('claimed', {
-      TableName: this.table(),
-      Key: { pk: { S: quarantineRecordKey(record.account, record.region, record.instanceId) } },
-      UpdateExpression: 'ADD claims :claims',
-      ConditionExpression: `${SAME_CAPTURE} AND ${older ? 'attribute_not_exists(claims)' : 'attribute_exists(claims)'} AND ${NOT_HELD}`,
-      ExpressionAttributeValues: { ':claims': { SS: older ? [...new Set([record.incidentKey, incidentKey])] : [incidentKey] }, ...sameCaptureValues(record), ':at': { S: at } },
-    });
+    return this.conditionalUpdate(
+      'claimed',
+      {
+        TableName: this.table(),
+        Key: { pk: { S: quarantineRecordKey(record.account, record.region, record.instanceId) } },
+        UpdateExpression: 'ADD claims :claims',
+        ConditionExpression: `${SAME_CAPTURE} AND ${older ? 'attribute_not_exists(claims)' : 'attribute_exists(claims)'} AND ${NOT_HELD}`,
+        ExpressionAttributeValues: { ':claims': { SS: older ? [...new Set([record.incidentKey, incidentKey])] : [incidentKey] }, ...sameCaptureValues(record), ':at': { S: at } },
+        // The item as it was when the condition failed, so the answer says why in the same call:
+        // a hold is waited out (the step's own retry), a changed record is read again.
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+      (item) => holdOf(item, at),
+    );
   }
 
   async holdForRestore(record: QuarantineRecord, incidentKey: string, until: string): Promise<'held' | 'claimed'> {
@@ -555,13 +580,20 @@ export class DynamoDbQuarantineRecordStore implements QuarantineRecordStore {
     }
   }
 
-  /** An UpdateItem whose condition failing means the record changed since it was read. */
-  private async conditionalUpdate<Done extends string>(done: Done, input: ConstructorParameters<typeof UpdateItemCommand>[0]): Promise<Done | 'changed'> {
+  /**
+   * An UpdateItem whose condition failing means the record changed since it was read, or what
+   * `refusal` reads in the item as it was then (ReturnValuesOnConditionCheckFailure).
+   */
+  private async conditionalUpdate<Done extends string, Refusal = never>(
+    done: Done,
+    input: ConstructorParameters<typeof UpdateItemCommand>[0],
+    refusal?: (item: Record<string, AttributeValue> | undefined) => Refusal | undefined,
+  ): Promise<Done | Refusal | 'changed'> {
     try {
       await this.client.send(new UpdateItemCommand(input));
       return done;
     } catch (error) {
-      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'changed';
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return refusal?.((error as { Item?: Record<string, AttributeValue> }).Item) ?? 'changed';
       throw toResponderError(error, 'dynamodb:UpdateItem');
     }
   }

@@ -158,6 +158,17 @@ describe('parseScenarioSource', () => {
     ]);
   });
 
+  it('refuses a function timeout of no responder, or at a call no responder can make', () => {
+    const withTimeouts = (lines: string) => VALID.replace('expect:\n', `functionTimeouts:\n${lines}expect:\n`);
+    expect(problems(withTimeouts('  - { responder: release-instance, hangsAt: ec2:AssociateIamInstanceProfile }\n'))).toEqual([]);
+    expect(problems(withTimeouts('  - { responder: relase-instance, hangsAt: ec2:AssociateIamInstanceProfile }\n'))).toEqual([
+      expect.stringMatching(/^scenarios\/s\.yaml:\d+:\d+: no responder 'relase-instance' \(did you mean 'release-instance'\?\)$/),
+    ]);
+    expect(problems(withTimeouts('  - { responder: release-instance, hangsAt: ec2:AssociateIamInstanceProfil }\n'))).toEqual([
+      expect.stringMatching(/no API 'ec2:AssociateIamInstanceProfil' in ec2 .*: no call can have this name, so the function would never run out of time$/),
+    ]);
+  });
+
   it('takes real API names: IAM actions, the SDK operations the simulator answers, wildcards that match, any case', () => {
     const withCalls = (calls: string) => VALID.replace('  executions: 1\n', `  executions: 1\n  calls:\n${calls}`);
     // s3:HeadObject and s3:CopyObject are SDK operations, not IAM actions (HeadObject is authorized as s3:GetObject).

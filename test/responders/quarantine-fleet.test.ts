@@ -429,6 +429,7 @@ describe('quarantineInstance on an instance of an Auto Scaling group', () => {
           ':incidentKey': { S: 'gd-earlier' },
           ':at': { S: '2026-11-20T10:02:00.000Z' },
         },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       });
     });
 

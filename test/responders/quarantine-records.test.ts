@@ -134,6 +134,8 @@ describe('DynamoDbQuarantineRecordStore', () => {
           // Never while the last release restores the instance (holdForRestore): that restore would undo this claim's containment.
           ConditionExpression: `released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND attribute_exists(claims) AND ${NOT_HELD}`,
           ExpressionAttributeValues: { ':claims': { SS: ['gd-later'] }, ...SAME_CAPTURE_VALUES, ':at': { S: AT } },
+          // A refusal says why: a release's hold (waited out) or a changed record (read again).
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
       ]);
     });
@@ -148,12 +150,31 @@ describe('DynamoDbQuarantineRecordStore', () => {
           UpdateExpression: 'ADD claims :claims',
           ConditionExpression: `released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND attribute_not_exists(claims) AND ${NOT_HELD}`,
           ExpressionAttributeValues: { ':claims': { SS: [RECORD.incidentKey, 'gd-later'] }, ...SAME_CAPTURE_VALUES, ':at': { S: AT } },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
       ]);
     });
 
-    it('answers changed when the record is no longer the capture it read, or a release holds it', async () => {
-      dynamoMock.on(UpdateItemCommand).rejects(sdkError('ConditionalCheckFailedException'));
+    /** The condition failure with the item as it was (ReturnValuesOnConditionCheckFailure ALL_OLD), or without it. */
+    const refused = (item?: Record<string, { S: string }>) => Object.assign(sdkError('ConditionalCheckFailedException'), item ? { Item: { pk: { S: PK }, ...item } } : {});
+
+    it('answers changed when the record is no longer the capture it read', async () => {
+      dynamoMock.on(UpdateItemCommand).rejects(refused({ capturedAt: { S: 'another capture' } }));
+      expect(await store.claim(RECORD, 'gd-later', AT)).toBe('changed');
+      dynamoMock.on(UpdateItemCommand).rejects(refused());
+      expect(await store.claim(RECORD, 'gd-later', AT)).toBe('changed');
+    });
+
+    it('answers held, with the incident whose release holds the record and until when, while that hold lasts', async () => {
+      dynamoMock.on(UpdateItemCommand).rejects(refused({ restoringFor: { S: RECORD.incidentKey }, restoringUntil: { S: '2026-11-27T16:33:00.000Z' } }));
+      expect(await store.claim(RECORD, 'gd-later', AT)).toEqual({ heldFor: RECORD.incidentKey, heldUntil: '2026-11-27T16:33:00.000Z' });
+      // A hold that ends at the very time asked still holds (the condition is restoringUntil < :at).
+      dynamoMock.on(UpdateItemCommand).rejects(refused({ restoringFor: { S: RECORD.incidentKey }, restoringUntil: { S: AT } }));
+      expect(await store.claim(RECORD, 'gd-later', AT)).toEqual({ heldFor: RECORD.incidentKey, heldUntil: AT });
+    });
+
+    it('answers changed, not held, when the hold the item still carries had ended: the record changed otherwise', async () => {
+      dynamoMock.on(UpdateItemCommand).rejects(refused({ restoringFor: { S: RECORD.incidentKey }, restoringUntil: { S: '2026-11-27T16:29:59.999Z' } }));
       expect(await store.claim(RECORD, 'gd-later', AT)).toBe('changed');
     });
   });
@@ -355,7 +376,7 @@ describe('InMemoryQuarantineRecordStore', () => {
     await memory.saveIfAbsent(RECORD);
     const written = (await memory.get(ACCOUNT, REGION, INSTANCE_ID))!;
     expect(await memory.holdForRestore(written, RECORD.incidentKey, '2026-11-27T16:33:00.000Z')).toBe('held');
-    expect(await memory.claim(written, 'gd-later', '2026-11-27T16:31:00.000Z')).toBe('changed');
+    expect(await memory.claim(written, 'gd-later', '2026-11-27T16:31:00.000Z')).toEqual({ heldFor: RECORD.incidentKey, heldUntil: '2026-11-27T16:33:00.000Z' });
     expect((await memory.get(ACCOUNT, REGION, INSTANCE_ID))?.claims).toEqual([RECORD.incidentKey]);
     // A release that died holding it (its Lambda timed out) blocks claims only until the hold ends.
     expect(await memory.claim(written, 'gd-later', '2026-11-27T16:33:01.000Z')).toBe('claimed');

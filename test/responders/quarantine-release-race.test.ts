@@ -7,7 +7,7 @@
 import { EC2Client, ModifyNetworkInterfaceAttributeCommand, CreateTagsCommand, DisassociateIamInstanceProfileCommand } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { TransientResponderError } from '../../lib/contracts/responder-errors';
+import { RecordHeldForRestoreError, TransientResponderError } from '../../lib/contracts/responder-errors';
 import { silentLogger } from '../../lib/responders/logging';
 import { quarantineInstance } from '../../lib/responders/quarantine';
 import type { QuarantineRecord } from '../../lib/responders/quarantine-records';
@@ -81,7 +81,7 @@ describe('quarantine-instance racing the last release of another incident', () =
 });
 
 describe('quarantine-instance racing the restore of the last release of another incident', () => {
-  it('is refused its claim while that release holds the record, fails as transient changing nothing, and its retry contains the restored instance', async () => {
+  it('is refused its claim while that release holds the record, fails with RecordHeldForRestoreError changing nothing, and its retry contains the restored instance', async () => {
     const records = new InMemoryQuarantineRecordStore();
     await records.saveIfAbsent(await sealed(recordOfDefaultInstance(EARLIER, '2026-11-20T09:00:00.000Z')));
     // A's release holds the record (its last claim) and is restoring the instance: EC2 shows it back in its groups.
@@ -91,7 +91,10 @@ describe('quarantine-instance racing the restore of the last release of another 
     givenGroups(ec2Mock);
     const { incident, run } = quarantineOf(records);
 
-    await expect(run()).rejects.toBeInstanceOf(TransientResponderError);
+    // Not a transient error: the playbook retries this one on a schedule that outlasts the hold.
+    const refusal = run();
+    await expect(refusal).rejects.toBeInstanceOf(RecordHeldForRestoreError);
+    await expect(refusal).rejects.toThrow(`held by the release of incident ${EARLIER} until ${new Date(NOW.getTime() + 60_000).toISOString()}`);
     expect(ec2Mock.commandCalls(ModifyNetworkInterfaceAttributeCommand)).toHaveLength(0);
     expect(ec2Mock.commandCalls(DisassociateIamInstanceProfileCommand)).toHaveLength(0);
     expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.claims).toEqual([EARLIER]);
@@ -101,6 +104,81 @@ describe('quarantine-instance racing the restore of the last release of another 
     const retry = await run();
     expect(retry.status).toBe('quarantined');
     expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toMatchObject({ incidentKey: incident.key, claims: [incident.key], released: false });
+  });
+});
+
+describe('quarantine-instance after the last release of another incident died holding the record', () => {
+  /** Incident B's quarantine at `at`, against a record A's release held until `until` and never marked released. */
+  async function heldByADeadRelease(until: Date) {
+    const records = new InMemoryQuarantineRecordStore();
+    await records.saveIfAbsent(await sealed(recordOfDefaultInstance(EARLIER, '2026-11-20T09:00:00.000Z')));
+    const read = (await records.get(ACCOUNT, REGION, INSTANCE_ID))!;
+    expect(await records.holdForRestore(read, EARLIER, until.toISOString())).toBe('held');
+    return records;
+  }
+  const quarantineAt = (records: InMemoryQuarantineRecordStore, at: Date) => {
+    const clients = new TestClientFactory();
+    const options = { detachInstanceProfile: true, revokeRoleSessions: false, autoScaling: 'off' as const, deregisterFromLoadBalancers: false };
+    const incident = ec2Incident();
+    const run = () =>
+      quarantineInstance(
+        { incident, mode: 'enforce', options, execution: EXECUTION },
+        {
+          clients,
+          logger: silentLogger,
+          records,
+          sealer: clients.trackSealer(TEST_SEALER),
+          grants: clients.trackGrants(storeGranting(incident, at)),
+          environment: { ...process.env, ...playbookStepsEnvironment(options) },
+          now: () => at,
+        },
+      );
+    return { incident, run };
+  };
+
+  it('waits while the hold lasts, then claims the record and contains the instance the dead release left restored', async () => {
+    // A's release put the instance back in its groups, then its Lambda timed out: no mark, the hold left on.
+    const until = new Date(NOW.getTime() + 180_000);
+    const records = await heldByADeadRelease(until);
+    givenInstance(ec2Mock);
+    givenGroups(ec2Mock);
+
+    await expect(quarantineAt(records, NOW).run()).rejects.toBeInstanceOf(RecordHeldForRestoreError);
+    await expect(quarantineAt(records, until).run()).rejects.toBeInstanceOf(RecordHeldForRestoreError);
+    expect(ec2Mock.commandCalls(ModifyNetworkInterfaceAttributeCommand)).toHaveLength(0);
+
+    // Once the hold has ended (nobody marked the record released), B claims A's unreleased record and isolates.
+    const { incident, run } = quarantineAt(records, new Date(until.getTime() + 1));
+    const contained = await run();
+    expect(contained.status).toBe('quarantined');
+    expect(ec2Mock.commandCalls(ModifyNetworkInterfaceAttributeCommand).length).toBeGreaterThan(0);
+    // Still A's capture (the original state, sealed), now held by both: A's own release takes back only its claim.
+    expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toMatchObject({ incidentKey: EARLIER, claims: [EARLIER, incident.key], released: false });
+  });
+
+  it('waits while the hold lasts when the dead release changed nothing, then adds its claim to the quarantined instance', async () => {
+    const until = new Date(NOW.getTime() + 180_000);
+    const records = await heldByADeadRelease(until);
+    givenInstance(ec2Mock, {
+      enis: [
+        { id: ENI_A, groups: [ISOLATION_SG] },
+        { id: ENI_B, groups: [ISOLATION_SG] },
+      ],
+      profileArn: undefined,
+      terminationProtection: true,
+      shutdownBehavior: 'stop',
+      volumes: [
+        { device: '/dev/xvda', volumeId: ROOT_VOLUME, deleteOnTermination: false },
+        { device: '/dev/sdb', volumeId: DATA_VOLUME, deleteOnTermination: false },
+      ],
+      tags: { Name: 'web-1', 'firebreak:incident': EARLIER, 'firebreak:status': 'quarantined', 'firebreak:quarantined-at': '2026-11-20T09:00:00.000Z' },
+    });
+    givenGroups(ec2Mock);
+
+    await expect(quarantineAt(records, NOW).run()).rejects.toBeInstanceOf(RecordHeldForRestoreError);
+    const { incident, run } = quarantineAt(records, new Date(until.getTime() + 1));
+    expect((await run()).status).toBe('already-quarantined');
+    expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toMatchObject({ claims: [EARLIER, incident.key], released: false });
   });
 });
 

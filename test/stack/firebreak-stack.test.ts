@@ -10,10 +10,10 @@ import { releasePlaybook } from '../../lib/stack/playbooks';
 import { STATE_TABLE_ACCESS } from '../../lib/stack/responders';
 import { guardDutySeverityThreshold } from '../../lib/stack/rules';
 import { blastRadiusSlotKey } from '../../lib/responders/blast-radius';
-import { grantKey } from '../../lib/responders/grants';
+import { GRANT_VALIDITY_SECONDS, grantKey } from '../../lib/responders/grants';
 import { playbookRailsFor } from '../../lib/playbooks/rails';
-import { RESTORE_HOLD_SECONDS, quarantineRecordKey } from '../../lib/responders/quarantine-records';
-import { TRANSIENT_ERROR_NAMES } from '../../lib/contracts/responder-errors';
+import { RESTORE_HOLD_SECONDS, RESTORE_HOLD_WAIT_SECONDS, quarantineRecordKey } from '../../lib/responders/quarantine-records';
+import { RecordHeldForRestoreError, TRANSIENT_ERROR_NAMES } from '../../lib/contracts/responder-errors';
 import { DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS } from '../../lib/contracts/privileged-names';
 import type { Statement } from './support';
 import {
@@ -431,6 +431,8 @@ describe('FirebreakStack state machines', () => {
     expect(Object.keys(tasks)).toEqual(flattenSteps(COMPROMISED.steps).map((step) => step.id));
     for (const [stepId, task] of Object.entries(tasks)) {
       expect(task.Retry).toEqual([
+        // Quarantine first waits out a release's hold on the instance's record (RecordHeldForRestoreError).
+        ...(stepId === 'contain' ? [{ ErrorEquals: ['RecordHeldForRestoreError'], IntervalSeconds: 5, BackoffRate: 2, MaxDelaySeconds: 30, MaxAttempts: 14 }] : []),
         { ErrorEquals: [...TRANSIENT_ERROR_NAMES], IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 4, JitterStrategy: 'FULL' },
       ]);
       expect(task.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: `${stepId}-failure-alert` }]);
@@ -771,6 +773,28 @@ describe('FirebreakStack safety rails', () => {
     const withoutRelease = responderStatements(synthesize({ playbooks: [COMPROMISED, DEFAULT_ALERT] }).template, 'ContainmentGuard');
     expect(withoutRelease.find((statement) => statement.Sid === 'ReadContainmentGrants')).toBeUndefined();
     expect(JSON.stringify(withoutRelease)).not.toContain('quarantine#');
+  });
+
+  it('retries a quarantine refused by a release’s hold on the record for longer than that hold lasts, twice over, before it gives up', () => {
+    const { template } = synthesize();
+    const id = logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'PlaybookCompromisedEc2StateMachine');
+    const definition = JSON.parse(resourcesOf(template, 'AWS::StepFunctions::StateMachine')[id]!.Properties.DefinitionString as string) as AslDefinition;
+    const contain = (definition.States.respond!.Branches as AslDefinition[])[0]!.States.contain!;
+    const [wait] = contain.Retry as [{ ErrorEquals: string[]; IntervalSeconds: number; BackoffRate: number; MaxDelaySeconds: number; MaxAttempts: number; JitterStrategy?: string }];
+    // The name quarantine's refusal carries (the error vocabulary is the contract with the Retry).
+    expect(wait.ErrorEquals).toEqual([new RecordHeldForRestoreError('held').name]);
+    // No jitter: FULL jitter could cut the total wait to a fraction of the hold.
+    expect(wait.JitterStrategy).toBeUndefined();
+    const delays = Array.from({ length: wait.MaxAttempts }, (_, i) => Math.min(wait.IntervalSeconds * wait.BackoffRate ** i, wait.MaxDelaySeconds));
+    const total = delays.reduce((sum, delay) => sum + delay, 0);
+    // A hold left by a release that died, and the renewed hold of one retry of it that died again.
+    expect(total).toBeGreaterThanOrEqual(RESTORE_HOLD_WAIT_SECONDS);
+    expect(RESTORE_HOLD_WAIT_SECONDS).toBeGreaterThanOrEqual(2 * RESTORE_HOLD_SECONDS);
+    expect(total - delays.at(-1)!).toBeLessThan(RESTORE_HOLD_WAIT_SECONDS);
+    // Soon after a live release ends its hold (a restore takes seconds), not only at the end of a dead one's.
+    expect(wait.IntervalSeconds).toBeLessThanOrEqual(5);
+    // Within the containment grant the step acts under.
+    expect(total).toBeLessThan(GRANT_VALIDITY_SECONDS / 2);
   });
 
   it('runs release-instance for less time than a release holds the record for its restore (a claim made meanwhile waits, never undone)', () => {
