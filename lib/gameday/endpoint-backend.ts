@@ -219,8 +219,10 @@ export class EndpointBackend extends AccountBackend {
       };
       const fault = this.faults.take(api, this.account, this.region, input);
       if (fault) {
-        log('error', fault.code, true);
-        throw sdkError(service, fault, attempt);
+        // A lost answer: the endpoint acts on the call, whatever it answers, and the caller sees only the fault.
+        if (fault.answerLost) await next(args).catch(() => undefined);
+        log('error', fault.error.code, true);
+        throw sdkError(service, fault.error, attempt);
       }
       if (this.denied.some((pattern) => matchesAction(pattern, api))) {
         const identity = { account: this.account, principalArn: `arn:aws:iam::${this.account}:role/${role}`, sessionArn: caller, userId: role };

@@ -119,6 +119,10 @@ export const faultSchema = z.strictObject({
     .enum(['alert', 'backup'])
     .optional()
     .describe('Only publishes to this topic fail (with api sns:Publish): the alert topic, or the backup (operations) topic.'),
+  answerLost: z
+    .boolean()
+    .default(false)
+    .describe("The call takes effect first and only its answer is the error (a response lost on its way back): the caller cannot tell it changed something, and the SDK's retry sends it again."),
 }).refine((fault) => fault.topic === undefined || fault.api === 'sns:Publish', { message: 'topic narrows an sns:Publish fault: set api to sns:Publish', path: ['topic'] });
 
 /** The EICAR test file: every anti-malware engine reports it, and it harms nothing. */

@@ -38,6 +38,7 @@ export function faultSpecOf(fault: EnvironmentDocument['faults'][number]): Fault
     times: fault.times,
     ...(fault.message !== undefined ? { message: fault.message } : {}),
     ...(fault.topic !== undefined ? { when: publishesToTopic(fault.topic) } : {}),
+    ...(fault.answerLost ? { answerLost: true } : {}),
   };
 }
 

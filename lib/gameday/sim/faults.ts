@@ -23,6 +23,18 @@ export interface FaultSpec {
   readonly region?: string;
   /** Only calls whose input satisfies this predicate (e.g. one ENI id). */
   readonly when?: (input: Readonly<Record<string, unknown>>) => boolean;
+  /**
+   * The call takes effect first and only its answer is the error: a response lost on its way back
+   * (a connection reset, a timeout after the service acted). The caller cannot tell it changed
+   * something, and the SDK's retry sends it again.
+   */
+  readonly answerLost?: boolean;
+}
+
+/** An injected fault's answer: the error, and whether the call takes effect before it. */
+export interface FaultAnswer {
+  readonly error: SimulatedServiceError;
+  readonly answerLost: boolean;
 }
 
 /** What an injected fault has done so far. */
@@ -80,7 +92,7 @@ export class FaultQueue {
   }
 
   /** Consumes the first matching fault and returns the error to answer with, if any. */
-  take(api: string, account: string, region: string, input: Readonly<Record<string, unknown>>): SimulatedServiceError | undefined {
+  take(api: string, account: string, region: string, input: Readonly<Record<string, unknown>>): FaultAnswer | undefined {
     for (const entry of this.entries) {
       if (entry.remaining <= 0) continue;
       const { spec } = entry;
@@ -91,11 +103,8 @@ export class FaultQueue {
       entry.remaining -= 1;
       entry.consumed += 1;
       const known = KNOWN_FAULTS[spec.error];
-      return new SimulatedServiceError(
-        spec.error,
-        spec.message ?? known?.message ?? `Simulated ${spec.error} injected by the game day`,
-        spec.httpStatus ?? known?.status ?? 400,
-      );
+      const error = new SimulatedServiceError(spec.error, spec.message ?? known?.message ?? `Simulated ${spec.error} injected by the game day`, spec.httpStatus ?? known?.status ?? 400);
+      return { error, answerLost: spec.answerLost === true };
     }
     return undefined;
   }

@@ -432,9 +432,9 @@ export class SimulatedAws {
       if (issued.expiresAt !== undefined && issued.expiresAt <= this.world.now()) throw expiredCredentials(service);
       const operator = this.operators.has(identity.principalArn);
       const fault = operator ? undefined : this.faults.take(api, account, request.region, request.input);
-      if (fault) {
+      if (fault && !fault.answerLost) {
         injected = true;
-        throw fault;
+        throw fault.error;
       }
       const permissions = this.permissions;
       const evaluate = (iamAction: string, resource: string | undefined) => this.policies.evaluate(service, facts, iamAction, resource, operator);
@@ -461,6 +461,16 @@ export class SimulatedAws {
       // S3 authorizes on IAM actions that are not its API names (HeadObject is s3:GetObject).
       if (service === 's3') call.authorize(s3IamAction(action, request.input), s3CallResource(action, request.input));
       else if (api !== 'sts:GetCallerIdentity') call.authorize(api, typeof request.input.RoleArn === 'string' ? request.input.RoleArn : undefined);
+      if (fault?.answerLost === true) {
+        // The call takes effect (or fails on its own), then its answer is lost: the caller sees only the fault.
+        try {
+          handler(call);
+        } catch {
+          // Its own answer is lost too.
+        }
+        injected = true;
+        throw fault.error;
+      }
       const output = handler(call);
       this.log({ ...base, outcome: 'ok', injected });
       return cloneData(output);
