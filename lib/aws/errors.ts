@@ -22,9 +22,6 @@ const THROTTLING_CODES = new Set([
   'RequestThrottled',
   'RequestThrottledException',
   'SlowDown',
-  // S3's 409 to a conditional write racing another write to the same key: "you should retry"
-  // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html, If-None-Match).
-  'ConditionalRequestConflict',
   'ProvisionedThroughputExceededException',
   'ServiceUnavailable',
   'ServiceUnavailableException',

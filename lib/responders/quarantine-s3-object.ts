@@ -20,6 +20,7 @@ import { awsErrorCode, awsHttpStatus, toResponderError } from '../aws/errors';
 import type { S3Clients } from '../aws/clients/s3';
 import type * as z from '../contracts/zod-mini';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import { TransientResponderError } from '../contracts/responder-errors';
 import type { UntrustedText } from '../incident/model';
 import { ActionLog } from './action-log';
 import type { DeploymentEnvironment, EffectiveMode } from './effective-mode';
@@ -235,6 +236,11 @@ async function copyToQuarantine(
       }),
     );
   } catch (error) {
+    // The conditional write's own answers: 409, another write to the key in progress, which S3 says to retry
+    // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html, If-None-Match); 412, something is there.
+    if (awsErrorCode(error) === 'ConditionalRequestConflict' || awsHttpStatus(error) === 409) {
+      throw new TransientResponderError(`s3:CopyObject to ${copyName} met another write to that key in progress (409 ConditionalRequestConflict): the step is retried`, { cause: error });
+    }
     if (awsErrorCode(error) !== 'PreconditionFailed' && awsHttpStatus(error) !== 412) throw toResponderError(error, 's3:CopyObject');
     return keyTaken(s3, object, plan, recorded, run, where, copyName);
   }
