@@ -177,6 +177,13 @@ export const STATE_KEY_PREFIX = {
    */
   securityHub: 'securityhub#',
   /**
+   * The quarantine copies quarantine-s3-object made (`s3copy#<SHA-256 of owner, bucket and key of
+   * the copy>`): written once a CopyObject succeeds and read first by a retried step, which cannot
+   * always read the copy itself (a quarantine bucket of another account); read and written only by
+   * quarantine-s3-object (lib/responders/quarantine-copy-records.ts).
+   */
+  quarantineCopy: 's3copy#',
+  /**
    * What the credential steps changed (`credential#<account>#access-key#<id>`,
    * `credential#<account>#role#<name>`), sealed: written by disable-access-key and
    * revoke-role-sessions, verified and marked released by release-credentials

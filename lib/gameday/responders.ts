@@ -14,6 +14,7 @@ import type { SecurityHubClients } from '../aws/clients/securityhub';
 import { createUpdateSecurityHubFindingHandler } from '../responders/update-security-hub-finding';
 import { DynamoDbSecurityHubFindingRecords } from '../responders/security-hub-records';
 import { createQuarantineS3ObjectHandler } from '../responders/quarantine-s3-object';
+import { DynamoDbQuarantineCopyRecords } from '../responders/quarantine-copy-records';
 import { createReleaseS3ObjectHandler } from '../responders/release-s3-object';
 import { createBlockDnsDomainHandler } from '../responders/block-dns-domain';
 import { DynamoDbDnsBlockStore } from '../responders/dns-block-records';
@@ -161,7 +162,9 @@ function recordStores({ clients, environment }: LocalResponderRuntime) {
 }
 
 const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => LocalHandler>> = {
-  [RESPONDER_NAMES.quarantineS3Object]: (runtime) => createQuarantineS3ObjectHandler(s3ObjectDeps(runtime)),
+  // The copies it made in the state table, as the Lambda keeps them.
+  [RESPONDER_NAMES.quarantineS3Object]: (runtime) =>
+    createQuarantineS3ObjectHandler({ ...s3ObjectDeps(runtime), copies: new DynamoDbQuarantineCopyRecords(runtime.clients.dynamodb(), stateTableFromEnv(runtime.environment)) }),
   [RESPONDER_NAMES.releaseS3Object]: (runtime) => createReleaseS3ObjectHandler(s3ObjectDeps(runtime)),
   [RESPONDER_NAMES.triage]: ({ environment, now }) => createTriageHandler({ logger: silentLogger, environment, now }),
   [RESPONDER_NAMES.publishAlert]: ({ clients, environment, now }) => {

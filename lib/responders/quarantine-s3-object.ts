@@ -4,7 +4,8 @@
  * keeping the owner's tags, and optionally copy it under `firebreak-quarantine/` (its own bucket, or
  * a quarantine bucket). The object is never deleted: a bucket policy denying reads of objects with
  * the infected tag (docs/responders/quarantine-s3-object.md) is what keeps people and applications
- * from it, and the tag is reversible (release-s3-object).
+ * from it, and the tag is reversible (release-s3-object). The copy is made once and never over
+ * anything already at its key (copyToQuarantine).
  *
  * Every other result status changes nothing. The object is S3's answer, not the event's: HeadObject
  * must find it (with the scanned ETag when the bucket is not versioned: an object replaced since the
@@ -13,11 +14,13 @@
  * the reads are made and the writes are reported as "would" (cannot dry-run).
  */
 import { quarantineS3ObjectOptions } from '../playbooks/quarantine-s3-object-options';
-import { CopyObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, GetObjectTaggingCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
+import type { CopyObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
+import { awsErrorCode, awsHttpStatus, toResponderError } from '../aws/errors';
 import type { S3Clients } from '../aws/clients/s3';
 import type * as z from '../contracts/zod-mini';
 import { RESPONDER_NAMES } from '../contracts/responders';
+import { TransientResponderError } from '../contracts/responder-errors';
 import type { UntrustedText } from '../incident/model';
 import { ActionLog } from './action-log';
 import type { DeploymentEnvironment, EffectiveMode } from './effective-mode';
@@ -30,12 +33,15 @@ import { sendReadOnly } from './mutating';
 import type { ResponderInput } from './responder-input';
 import type { HandlerDeps, ResponderHandler } from './runtime';
 import { createResponderHandler } from './runtime';
+import type { QuarantineCopyRecord, QuarantineCopyRecords } from './quarantine-copy-records';
+import { isCopyOf } from './quarantine-copy-records';
 import { stepResponder } from './responder-input';
 import type { ScannedObject } from './s3-malware-object';
 import { clearObject, headObject, objectFields } from './s3-object-clearance';
 import type { ObjectRefusalCode } from './s3-object-clearance';
 import {
   COPY_OBJECT_MAX_BYTES,
+  MALWARE_OBJECT_TAGS,
   THREATS_FOUND,
   bareETag,
   copySourceOf,
@@ -62,7 +68,14 @@ export interface QuarantineS3ObjectResult extends ResponderResult<QuarantineS3Ob
   readonly key?: UntrustedText;
   readonly versionId?: string;
   /** The quarantine copy made (or found, or that would be made). */
-  readonly quarantineCopy?: { readonly bucket: string; readonly key: UntrustedText; readonly versionId?: string; readonly status: 'copied' | 'already-copied' | 'would-copy' | 'skipped'; readonly reason?: string };
+  readonly quarantineCopy?: {
+    readonly bucket: string;
+    readonly key: UntrustedText;
+    readonly versionId?: string;
+    /** `not-copied`: S3 refused the conditional copy (something is at the key) and it could not be shown to be this incident's copy. */
+    readonly status: 'copied' | 'already-copied' | 'would-copy' | 'skipped' | 'not-copied';
+    readonly reason?: string;
+  };
   readonly refusal?: { readonly code: S3ObjectRefusalCode; readonly reason: string };
 }
 
@@ -70,6 +83,8 @@ export interface QuarantineS3ObjectDeps {
   readonly clients: S3Clients;
   readonly logger: IncidentLogger;
   readonly grants: GrantReader;
+  /** The quarantine copies made (state table, `s3copy#`): what a retried step reads before it copies. */
+  readonly copies: QuarantineCopyRecords;
   /** FIREBREAK_MODE. @default process.env */
   readonly environment?: DeploymentEnvironment;
   readonly now?: () => Date;
@@ -143,7 +158,7 @@ export async function quarantineS3Object(input: ResponderInput<QuarantineS3Objec
   }
 
   // 4. The quarantine copy, when the playbook asks for one.
-  const copy = options.quarantineCopy === undefined ? undefined : await copyToQuarantine(s3, object, options.quarantineCopy, clearance.size, incident.key, mode, log);
+  const copy = options.quarantineCopy === undefined ? undefined : await copyToQuarantine(s3, object, options.quarantineCopy, clearance.size, { incidentKey: incident.key, mode, copies: deps.copies, log, now });
   const tagged = plan.kind === 'already-tagged' ? 'already-tagged' : mode === 'dry-run' ? 'dry-run' : 'tagged';
   const status: QuarantineS3ObjectStatus = tagged === 'already-tagged' && copy?.status === 'copied' ? 'tagged' : tagged;
   return finish(status, copy !== undefined ? { quarantineCopy: copy } : {});
@@ -153,16 +168,26 @@ const MALWARE_TAG_WORDS = 'firebreak:malware-scan=threats-found';
 
 type CopyOutcome = NonNullable<QuarantineS3ObjectResult['quarantineCopy']>;
 
-/** Copies the exact scanned version under firebreak-quarantine/ (once: a copy already there with the same ETag is kept). */
+/**
+ * Copies the exact scanned version under firebreak-quarantine/, once, and never over anything.
+ *
+ * A retried step reads the copy's record first (quarantine-copy-records.ts): the copy itself
+ * cannot always be read (a quarantine bucket of another account; a bucket policy denying reads of
+ * infected objects), and S3 answers 403, not 404, for a missing key to a role without
+ * s3:ListBucket, so a probe of the key says nothing. The copy is conditional (If-None-Match: *):
+ * whatever is already at the key (an earlier incident's copy, an object an uploader put there
+ * first) is never overwritten, and S3's 412 is taken for this incident's copy only where the step
+ * can read the key and finds the scanned content tagged infected (an earlier call whose answer
+ * was lost); anywhere else the copy is reported as not made, for a person to look.
+ */
 async function copyToQuarantine(
   s3: S3Client,
   object: ScannedObject,
   destination: NonNullable<QuarantineS3ObjectOptions['quarantineCopy']>,
   size: number | undefined,
-  incidentKey: string,
-  mode: 'dry-run' | 'enforce',
-  log: ActionLog,
+  run: { readonly incidentKey: string; readonly mode: 'dry-run' | 'enforce'; readonly copies: QuarantineCopyRecords; readonly log: ActionLog; readonly now: () => Date },
 ): Promise<CopyOutcome> {
+  const { incidentKey, mode, copies, log } = run;
   const plan = planQuarantineCopy(object, destination);
   const target = describeObject(object);
   if (plan.kind === 'skip') {
@@ -176,26 +201,24 @@ async function copyToQuarantine(
     log.record('firebreak:quarantine-copy', target, 'skipped', `Not copied: ${reason}`);
     return { ...where, status: 'skipped', reason };
   }
-  // Only to keep a retried step from copying twice: an answer that does not say (403) is not a copy.
-  const existing = await headObject(s3, { Bucket: plan.bucket, Key: plan.key, ExpectedBucketOwner: plan.owner });
-  if (existing.kind === 'found' && object.eTag !== undefined && bareETag(existing.head.ETag) === object.eTag) {
-    log.record('s3:HeadObject', copyName, 'already-done', `The quarantine copy is already there (ETag ${object.eTag})`);
-    return { ...where, ...(existing.head.VersionId !== undefined ? { versionId: existing.head.VersionId } : {}), status: 'already-copied' };
-  }
-  if (existing.kind === 'forbidden') {
+  const copyKey = { bucket: plan.bucket, key: plan.key, owner: plan.owner };
+  const recorded = await copies.get(copyKey);
+  if (recorded !== undefined && isCopyOf(recorded, copyKey, incidentKey, object)) {
     log.record(
-      's3:HeadObject',
+      'dynamodb:GetItem',
       copyName,
-      'observed',
-      "S3 answered 403, which does not say whether a copy is there (S3 answers 403, not 404, for a missing object to a caller without s3:ListBucket, which Firebreak's roles do not have): no copy known, so the copy is made (CopyObject is refused on its own if access is denied)",
+      'already-done',
+      `Already copied there by this incident at ${recorded.copiedAt}${recorded.versionId !== undefined ? ` (version ${recorded.versionId})` : ''}, as its record says: not copied again`,
     );
+    return { ...where, ...(recorded.versionId !== undefined ? { versionId: recorded.versionId } : {}), status: 'already-copied' };
   }
   if (mode === 'dry-run') {
-    log.record('s3:CopyObject', copyName, 'would-do', `Would copy ${target} to ${copyName}, tagged infected (cannot dry-run: S3 has no DryRun parameter)`);
+    log.record('s3:CopyObject', copyName, 'would-do', `Would copy ${target} to ${copyName}, tagged infected, only if nothing is at that key yet (If-None-Match; cannot dry-run: S3 has no DryRun parameter)`);
     return { ...where, status: 'would-copy' };
   }
-  const output = await sendReadOnly('s3:CopyObject', () =>
-    s3.send(
+  let output: CopyObjectCommandOutput;
+  try {
+    output = await s3.send(
       new CopyObjectCommand({
         Bucket: plan.bucket,
         Key: plan.key,
@@ -207,11 +230,83 @@ async function copyToQuarantine(
         MetadataDirective: 'COPY',
         TaggingDirective: 'REPLACE',
         Tagging: taggingHeader(infectedTags(incidentKey)),
+        // Only where nothing is yet: an earlier copy (evidence of its own incident) or anyone's object at the key is never
+        // overwritten (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html); IAM requires it too.
+        IfNoneMatch: '*',
       }),
-    ),
-  );
+    );
+  } catch (error) {
+    // The conditional write's own answers: 409, another write to the key in progress, which S3 says to retry
+    // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html, If-None-Match); 412, something is there.
+    if (awsErrorCode(error) === 'ConditionalRequestConflict' || awsHttpStatus(error) === 409) {
+      throw new TransientResponderError(`s3:CopyObject to ${copyName} met another write to that key in progress (409 ConditionalRequestConflict): the step is retried`, { cause: error });
+    }
+    if (awsErrorCode(error) !== 'PreconditionFailed' && awsHttpStatus(error) !== 412) throw toResponderError(error, 's3:CopyObject');
+    return keyTaken(s3, object, plan, recorded, run, where, copyName);
+  }
   log.record('s3:CopyObject', copyName, 'done', `Copied ${target} to ${copyName}${output.VersionId !== undefined ? ` (version ${output.VersionId})` : ''}, tagged infected; the original stays where it was`);
+  const record: QuarantineCopyRecord = {
+    ...copyKey,
+    incidentKey,
+    sourceBucket: object.bucketName,
+    sourceKey: object.key,
+    ...(object.versionId !== undefined ? { sourceVersionId: object.versionId } : {}),
+    ...(object.eTag !== undefined ? { sourceETag: object.eTag } : {}),
+    ...(output.VersionId !== undefined ? { versionId: output.VersionId } : {}),
+    copiedAt: run.now().toISOString(),
+  };
+  try {
+    await copies.put(record);
+  } catch (error) {
+    // The copy is made and stays made: a lost record only leaves a retry unable to tell (it then reports the copy not made, never a second one).
+    log.record('dynamodb:PutItem', copyName, 'skipped', `The copy was not recorded (${error instanceof Error ? error.message : String(error)}): a retried step could not tell it is this incident's`);
+  }
   return { ...where, ...(output.VersionId !== undefined ? { versionId: output.VersionId } : {}), status: 'copied' };
+}
+
+/**
+ * S3 refused the copy with 412: something is at the key already (If-None-Match), or, without a
+ * version id, the object was replaced since it was read (CopySourceIfMatch). It is this incident's
+ * copy only when the step can read the key (its own account) and finds the scanned content
+ * (the ETag) tagged infected: bytes and tags are then what this incident's copy would hold,
+ * whoever wrote them. Anything else stays as it is and the copy is reported as not made.
+ */
+async function keyTaken(
+  s3: S3Client,
+  object: ScannedObject,
+  plan: { readonly bucket: string; readonly key: string; readonly owner: string },
+  recorded: QuarantineCopyRecord | undefined,
+  run: { readonly log: ActionLog },
+  where: { readonly bucket: string; readonly key: UntrustedText },
+  copyName: string,
+): Promise<CopyOutcome> {
+  const { log } = run;
+  const replaced = object.versionId === undefined ? ', or the object was replaced since it was read (the copy names no version)' : '';
+  let seen: string;
+  if (plan.owner !== object.account) {
+    seen = `the key is in account ${plan.owner}'s bucket, which Firebreak's role may write to but cannot read, so what is there cannot be checked`;
+  } else {
+    const head = await headObject(s3, { Bucket: plan.bucket, Key: plan.key, ExpectedBucketOwner: plan.owner });
+    if (head.kind === 'found' && object.eTag !== undefined && bareETag(head.head.ETag) === object.eTag) {
+      const tags = await sendReadOnly('s3:GetObjectTagging', () => s3.send(new GetObjectTaggingCommand({ Bucket: plan.bucket, Key: plan.key, ExpectedBucketOwner: plan.owner })));
+      if ((tags.TagSet ?? []).some((tag) => tag.Key === MALWARE_OBJECT_TAGS.scan.key && tag.Value === MALWARE_OBJECT_TAGS.scan.value)) {
+        log.record('s3:CopyObject', copyName, 'already-done', `The scanned content (ETag ${object.eTag}), tagged infected, is already at ${copyName} (an earlier call of this step whose answer was lost, or an identical copy): kept as it is`);
+        return { ...where, ...(head.head.VersionId !== undefined ? { versionId: head.head.VersionId } : {}), status: 'already-copied' };
+      }
+      seen = `an object with the scanned content but not tagged ${MALWARE_TAG_WORDS} is there (not Firebreak's copy: anyone the bucket lets read can read it)`;
+    } else if (head.kind === 'found') {
+      seen = `another object is there (ETag ${bareETag(head.head.ETag) ?? 'unknown'}, not the scanned ${object.eTag ?? 'content'})`;
+    } else {
+      seen = `S3 answered ${head.kind === 'forbidden' ? '403' : '404'} to HeadObject of the key (a bucket policy denying reads of infected objects denies Firebreak's role too; without s3:ListBucket a missing key answers 403)`;
+    }
+  }
+  const holder = recorded !== undefined ? ` The state table records incident ${recorded.incidentKey}'s copy of version ${recorded.sourceVersionId ?? 'null'} (${recorded.copiedAt}) at that key.` : '';
+  const reason =
+    `something is already at the copy's key and is not overwritten: S3 refused the conditional copy with 412 (If-None-Match)${replaced}; ${seen}. ` +
+    `This incident has no record of copying it (an earlier call whose answer was lost, an earlier incident's copy, or an object someone else wrote).${holder} ` +
+    'The original stays tagged infected; check what is at that key';
+  log.record('s3:CopyObject', copyName, 'skipped', `Not copied: ${reason}`);
+  return { ...where, status: 'not-copied', reason };
 }
 
 /** quarantine-s3-object as the responder runtime runs it. */

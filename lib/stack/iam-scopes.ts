@@ -297,6 +297,41 @@ function isolatesInFirebreakGroups(requested: ReadonlySet<string>): boolean {
   return requested.has('ec2:CreateSecurityGroup');
 }
 
+/**
+ * The tag set of a quarantine copy, as quarantine-s3-object writes it (infectedTags): it carries the
+ * infected tag (the bucket policy that denies reads of infected objects covers the copy from its
+ * creation) and no key but Firebreak's two. StringEquals on s3:RequestObjectTag/<key> needs the key
+ * present; ForAllValues on s3:RequestObjectTagKeys admits no other key.
+ */
+function copyTagConditions(owners: string | string[]): Record<string, Record<string, string | string[]>> {
+  return {
+    StringEquals: { 's3:ResourceAccount': owners, [`s3:RequestObjectTag/${MALWARE_OBJECT_TAGS.scan.key}`]: MALWARE_OBJECT_TAGS.scan.value },
+    'ForAllValues:StringEquals': { 's3:RequestObjectTagKeys': [MALWARE_OBJECT_TAGS.scan.key, MALWARE_OBJECT_TAGS.incident.key] },
+  };
+}
+
+/**
+ * A quarantine copy's write, as quarantine-s3-object makes it: a CopyObject (s3:x-amz-copy-source
+ * present: no upload of any other content), onto a key where nothing is yet (s3:if-none-match
+ * present: S3 then refuses to overwrite, so an earlier copy, evidence of its own incident, is never
+ * replaced, https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes-enforce.html),
+ * with the tag set it writes on a copy. S3 takes only `*` in If-None-Match.
+ */
+function copyWriteConditions(owners: string | string[]): Record<string, Record<string, string | string[]>> {
+  return { ...copyTagConditions(owners), Null: { 's3:if-none-match': 'false', 's3:x-amz-copy-source': 'false' } };
+}
+
+/** The configured quarantine buckets' firebreak-quarantine/ keys. */
+function quarantineBucketArns(arns: ScopeArns, options: ScopeOptions): string[] {
+  const s3 = arns.s3;
+  return s3 === undefined ? [] : [...new Set((options.quarantineCopies?.buckets ?? []).map(({ bucket }) => s3.arn(`${bucket}/${QUARANTINE_PREFIX}*`)))];
+}
+
+/** The accounts that own the configured quarantine buckets (s3:ResourceAccount). */
+function quarantineBucketOwners(options: ScopeOptions): string | string[] {
+  return oneOrMany([...new Set((options.quarantineCopies?.buckets ?? []).map(({ bucketOwner }) => bucketOwner))].sort());
+}
+
 /** PutObjectTagging and its version form: what both S3 responders write an object's tag set with. */
 const OBJECT_TAG_WRITES = ['s3:PutObjectTagging', 's3:PutObjectVersionTagging'];
 
@@ -593,13 +628,16 @@ const SCOPES: readonly ActionScope[] = [
   },
   {
     // The quarantine copy in the scanned object's own bucket (`quarantineCopy: {}`), under
-    // firebreak-quarantine/ only, and only in the role's own account, as the objects it reads.
+    // firebreak-quarantine/ only, and only in the role's own account, as the objects it reads. Only
+    // as quarantine-s3-object writes one (COPY_WRITE_CONDITIONS): a new copy, tagged infected. Its
+    // tags (CopyObject's Tagging header is s3:PutObjectTagging too) are written under
+    // TagObjectsInfected, as any object's of the account.
     sid: 'WriteQuarantineCopies',
     applies: (options) => options.quarantineCopies?.ownBucket === true,
-    actions: (requested) => (requested.has('s3:PutObject') ? ['s3:PutObject', 's3:PutObjectTagging'] : []),
+    actions: (requested) => (requested.has('s3:PutObject') ? ['s3:PutObject'] : []),
     resources: (arns) => present(arns.s3?.arn(`*/${QUARANTINE_PREFIX}*`)),
-    conditions: (_requested, _options, arns) => ({ StringEquals: { 's3:ResourceAccount': arns.s3?.account ?? '' } }),
-    why: `Quarantine copies go under ${QUARANTINE_PREFIX} of the scanned object's own bucket, known only at run time; s3:ResourceAccount limits the statement to buckets of the role's own account (${S3_REFERENCE}).`,
+    conditions: (_requested, _options, arns) => copyWriteConditions(arns.s3?.account ?? ''),
+    why: `Quarantine copies go under ${QUARANTINE_PREFIX} of the scanned object's own bucket, known only at run time; s3:ResourceAccount limits the statement to buckets of the role's own account, and the write must be a copy (s3:x-amz-copy-source), onto a free key (s3:if-none-match) and tagged as Firebreak tags a copy (s3:RequestObjectTag, s3:RequestObjectTagKeys; ${S3_REFERENCE}).`,
   },
   {
     // The quarantine buckets the playbooks name (`quarantineCopy: { bucket, bucketOwner }`), known
@@ -607,15 +645,21 @@ const SCOPES: readonly ActionScope[] = [
     // owner owns them (bucket names are global: a bucket deleted and re-created elsewhere is not written).
     sid: 'WriteQuarantineCopiesToQuarantineBuckets',
     applies: (options) => (options.quarantineCopies?.buckets.length ?? 0) > 0,
-    actions: (requested) => (requested.has('s3:PutObject') ? ['s3:PutObject', 's3:PutObjectTagging'] : []),
-    resources: (arns, _requested, options) => {
-      const s3 = arns.s3;
-      return s3 === undefined ? [] : [...new Set((options.quarantineCopies?.buckets ?? []).map(({ bucket }) => s3.arn(`${bucket}/${QUARANTINE_PREFIX}*`)))];
-    },
-    conditions: (_requested, options) => ({
-      StringEquals: { 's3:ResourceAccount': oneOrMany([...new Set((options.quarantineCopies?.buckets ?? []).map(({ bucketOwner }) => bucketOwner))].sort()) },
-    }),
-    why: `The key of a quarantine copy (${QUARANTINE_PREFIX}<account>/<bucket>/<key>) names the scanned object, known only at run time; the bucket is the configured quarantine bucket and s3:ResourceAccount its configured owner (${S3_REFERENCE}).`,
+    actions: (requested) => (requested.has('s3:PutObject') ? ['s3:PutObject'] : []),
+    resources: (arns, _requested, options) => quarantineBucketArns(arns, options),
+    conditions: (_requested, options) => copyWriteConditions(quarantineBucketOwners(options)),
+    why: `The key of a quarantine copy (${QUARANTINE_PREFIX}<account>/<bucket>/<key>) names the scanned object, known only at run time; the bucket is the configured quarantine bucket and s3:ResourceAccount its configured owner, and the write must be a copy onto a free key, tagged as Firebreak tags a copy (${S3_REFERENCE}).`,
+  },
+  {
+    // The copy's tags in a quarantine bucket (CopyObject's Tagging header is s3:PutObjectTagging
+    // too): only the set Firebreak writes on a copy. TagObjectsInfected does not reach there (its
+    // s3:ResourceAccount is the role's own account).
+    sid: 'TagQuarantineCopiesInQuarantineBuckets',
+    applies: (options) => (options.quarantineCopies?.buckets.length ?? 0) > 0,
+    actions: (requested) => (requested.has('s3:PutObject') ? ['s3:PutObjectTagging'] : []),
+    resources: (arns, _requested, options) => quarantineBucketArns(arns, options),
+    conditions: (_requested, options) => copyTagConditions(quarantineBucketOwners(options)),
+    why: `The key of a quarantine copy names the scanned object, known only at run time; the bucket is the configured quarantine bucket, s3:ResourceAccount its configured owner, and the tag set only the one Firebreak writes on a copy (${S3_REFERENCE}).`,
   },
   {
     // A quarantine copy of an SSE-KMS object: S3 decrypts the source and encrypts the copy (under the

@@ -97,8 +97,9 @@ export const STATE_TABLE_ACCESS: Readonly<
     keys: [`${STATE_KEY_PREFIX.dnsBlock}*`, `${STATE_KEY_PREFIX.dnsBlockByInstance}*`],
     readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`, `${STATE_KEY_PREFIX.quarantine}*`],
   },
-  // The S3 object steps only read their grants (and approvals): they keep no record of their own,
-  // since the tags they add are the record release reads (release-s3-object.ts).
+  // The S3 object steps read their grants (and approvals); the tags they add are the record release
+  // reads (release-s3-object.ts). A quarantine step that copies also keeps the copies it made
+  // (`s3copy#`, below: QUARANTINE_COPY_ACCESS), so that a retry does not copy again.
   [RESPONDER_NAMES.quarantineS3Object]: {
     actions: ['dynamodb:GetItem'],
     keys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
@@ -139,11 +140,24 @@ export const STATE_TABLE_ACCESS: Readonly<
 };
 
 /**
+ * quarantine-s3-object where a deployed step copies objects (s3:PutObject): the copies it made,
+ * read first by a retried step and written once a copy succeeded (quarantine-copy-records.ts),
+ * besides its grants and approvals, read only.
+ */
+const QUARANTINE_COPY_ACCESS: (typeof STATE_TABLE_ACCESS)[string] = {
+  actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  keys: [`${STATE_KEY_PREFIX.quarantineCopy}*`],
+  readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
+};
+
+/**
  * A responder's state-table access in this deployment. The guard also reads the pre-quarantine
  * records, but only where a playbook releases instances: it shows a release's approver the
- * incidents that hold the instance (containment-guard-release.ts).
+ * incidents that hold the instance (containment-guard-release.ts). quarantine-s3-object keeps its
+ * copies only where a playbook copies (QUARANTINE_COPY_ACCESS).
  */
-function stateTableAccessOf(responder: string, byResponder: ReadonlyMap<string, unknown>): (typeof STATE_TABLE_ACCESS)[string] | undefined {
+function stateTableAccessOf(responder: string, byResponder: ReadonlyMap<string, ReadonlySet<string>>): (typeof STATE_TABLE_ACCESS)[string] | undefined {
+  if (responder === RESPONDER_NAMES.quarantineS3Object && byResponder.get(responder)?.has('s3:PutObject') === true) return QUARANTINE_COPY_ACCESS;
   const access = STATE_TABLE_ACCESS[responder];
   if (responder !== GUARD_RESPONDER || access === undefined || !byResponder.has(RESPONDER_NAMES.releaseInstance)) return access;
   return { ...access, readOnlyKeys: [...(access.readOnlyKeys ?? []), `${STATE_KEY_PREFIX.quarantine}*`] };

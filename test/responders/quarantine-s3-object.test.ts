@@ -3,8 +3,9 @@
  * scanned version tagged with the owner's tags kept, the quarantine copy of that version only,
  * nothing for other result statuses, refusals before any write (no grant, another object's grant,
  * forged input, replaced object, game-day target, no room for tags, S3's 403 for the object), the
- * copy made when S3's 403 to the probe of the copy cannot say it is there, no write in dry-run (S3 has no
- * DryRun), idempotent redelivery, and a release that takes off only this incident's tags.
+ * copy made once and never over anything (If-None-Match; a retried step reads its record first, as
+ * it cannot always read the copy), no write in dry-run (S3 has no DryRun), idempotent redelivery,
+ * and a release that takes off only this incident's tags.
  */
 import {
   CopyObjectCommand,
@@ -21,6 +22,9 @@ import type { Incident } from '../../lib/incident/model';
 import type { ResponderMode } from '../../lib/contracts/responder-mode';
 import { silentLogger } from '../../lib/responders/logging';
 import { quarantineS3Object, quarantineS3ObjectOptionsSchema } from '../../lib/responders/quarantine-s3-object';
+import type { QuarantineCopyRecord } from '../../lib/responders/quarantine-copy-records';
+import { InMemoryQuarantineCopyRecords } from '../../lib/responders/quarantine-copy-records';
+import { TransientResponderError } from '../../lib/contracts/responder-errors';
 import { releaseS3Object } from '../../lib/responders/release-s3-object';
 import { malwareObjectGrantTarget, planInfectedTags, planQuarantineCopy, planUntag, scannedObjectOf } from '../../lib/responders/s3-malware-object';
 import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
@@ -63,19 +67,62 @@ const COPY_IN_PLACE = {
   MetadataDirective: 'COPY',
   TaggingDirective: 'REPLACE',
   Tagging: `firebreak%3Amalware-scan=threats-found&firebreak%3Aincident=${THREATS.key}`,
+  // Only where nothing is yet: whatever is at the key (an earlier copy, anyone's object) is never overwritten.
+  IfNoneMatch: '*',
+};
+/** A quarantine bucket in another account: Firebreak's roles may write there, not read. */
+const QUARANTINE_BUCKET = { bucket: 'acme-quarantine', bucketOwner: '999988887777' };
+const COPY_KEY_ACROSS = `firebreak-quarantine/${ACCOUNT}/${BUCKET}/${KEY}`;
+const COPY_ACROSS = { ...COPY_IN_PLACE, Bucket: 'acme-quarantine', Key: COPY_KEY_ACROSS, ExpectedBucketOwner: '999988887777' };
+/** This incident's record of its copy across accounts, as the step writes it once CopyObject succeeded. */
+const RECORDED_ACROSS: QuarantineCopyRecord = {
+  bucket: 'acme-quarantine',
+  key: COPY_KEY_ACROSS,
+  owner: '999988887777',
+  incidentKey: THREATS.key,
+  sourceBucket: BUCKET,
+  sourceKey: KEY,
+  sourceVersionId: VERSION,
+  sourceETag: ETAG,
+  versionId: 'copy-version-1',
+  copiedAt: NOW.toISOString(),
 };
 const TAGGED = [
   { Key: 'firebreak:malware-scan', Value: 'threats-found' },
   { Key: 'firebreak:incident', Value: THREATS.key },
 ];
 
-function quarantine(incident: Incident, options: Record<string, unknown> = {}, extra: { mode?: ResponderMode; env?: Record<string, string>; grants?: ReturnType<typeof storeGranting> } = {}) {
+function quarantine(
+  incident: Incident,
+  options: Record<string, unknown> = {},
+  extra: { mode?: ResponderMode; env?: Record<string, string>; grants?: ReturnType<typeof storeGranting>; copies?: InMemoryQuarantineCopyRecords } = {},
+) {
   const grants = extra.grants ?? storeGranting(incident, NOW, { instanceId: malwareObjectGrantTarget(incident) ?? 'none', playbook: 's3-object-with-threats' });
   return quarantineS3Object(
     { incident, mode: extra.mode ?? 'enforce', options: quarantineS3ObjectOptionsSchema.parse(options), execution: EXECUTION },
-    { clients, logger: silentLogger, grants, environment: { ...(extra.env ?? ENFORCE), ...playbookStepsEnvironment(options, OBJECT_PLAYBOOKS) }, now: () => NOW },
+    {
+      clients,
+      logger: silentLogger,
+      grants,
+      copies: extra.copies ?? new InMemoryQuarantineCopyRecords(),
+      environment: { ...(extra.env ?? ENFORCE), ...playbookStepsEnvironment(options, OBJECT_PLAYBOOKS) },
+      now: () => NOW,
+    },
   );
 }
+
+/** Every S3 call the responder made, in order: the command and its exact input. */
+function s3Calls(): [string, unknown][] {
+  return s3Mock.calls().map((call) => [(call.args[0] as { constructor: { name: string } }).constructor.name, (call.args[0] as { input: unknown }).input]);
+}
+const READ_OBJECT: [string, unknown][] = [
+  ['HeadObjectCommand', { Bucket: BUCKET, Key: KEY, VersionId: VERSION, ExpectedBucketOwner: ACCOUNT }],
+  ['GetObjectTaggingCommand', { Bucket: BUCKET, Key: KEY, VersionId: VERSION, ExpectedBucketOwner: ACCOUNT }],
+];
+const TAG_OBJECT: [string, unknown] = [
+  'PutObjectTaggingCommand',
+  { Bucket: BUCKET, Key: KEY, VersionId: VERSION, ExpectedBucketOwner: ACCOUNT, Tagging: { TagSet: [{ Key: 'owner', Value: 'billing' }, { Key: 'firebreak:malware-scan', Value: 'threats-found' }, { Key: 'firebreak:incident', Value: THREATS.key }] } },
+];
 
 function givenObject(tags: { Key: string; Value: string }[] = [{ Key: 'owner', Value: 'billing' }], eTag = ETAG, size = 1024): void {
   s3Mock.on(HeadObjectCommand).resolves({ ETag: `"${eTag}"`, ContentLength: size, VersionId: VERSION });
@@ -173,46 +220,39 @@ describe('quarantineS3Object', () => {
     expect(s3Mock.commandCalls(CopyObjectCommand)).toHaveLength(0);
   });
 
-  it('copies that version under firebreak-quarantine/ in its own bucket, only if the content is still the scanned one', async () => {
+  it('copies that version under firebreak-quarantine/ in its own bucket, only if the content is still the scanned one and nothing is at the key yet', async () => {
     givenObject();
-    s3Mock.on(HeadObjectCommand, { Bucket: BUCKET, Key: `firebreak-quarantine/${KEY}` }).rejects(sdkError('NotFound', 404));
-    const result = await quarantine(THREATS, { quarantineCopy: {} });
+    const copies = new InMemoryQuarantineCopyRecords();
+    const result = await quarantine(THREATS, { quarantineCopy: {} }, { copies });
     expect(result.quarantineCopy).toEqual({ bucket: BUCKET, key: { untrusted: `firebreak-quarantine/${KEY}` }, versionId: 'copy-version-1', status: 'copied' });
-    expect(inputsOf(s3Mock, CopyObjectCommand)).toEqual([COPY_IN_PLACE]);
+    // No read of the copy's key first: without s3:ListBucket S3 answers 403 for a missing key, which says nothing; the copy itself is conditional.
+    expect(s3Calls()).toEqual([...READ_OBJECT, TAG_OBJECT, ['CopyObjectCommand', COPY_IN_PLACE]]);
+    expect([...copies.records.values()]).toEqual([{ ...RECORDED_ACROSS, bucket: BUCKET, key: `firebreak-quarantine/${KEY}`, owner: ACCOUNT }]);
   });
 
-  it('copies when the probe of the copy answers 403 (S3 says 403, not 404, for a missing key without s3:ListBucket), saying the probe could not tell', async () => {
+  it('copies to a quarantine bucket of another account under the source account and bucket, and records the copy', async () => {
     givenObject();
-    // A HEAD error has no body: the real SDK names a 403 Unknown and keeps only its status.
-    s3Mock.on(HeadObjectCommand, { Bucket: BUCKET, Key: `firebreak-quarantine/${KEY}` }).rejects(sdkError('Unknown', 403));
-    const result = await quarantine(THREATS, { quarantineCopy: {} });
-    expect(result).toMatchObject({ status: 'tagged', quarantineCopy: { status: 'copied', versionId: 'copy-version-1' } });
-    expect(inputsOf(s3Mock, HeadObjectCommand)).toEqual([
-      { Bucket: BUCKET, Key: KEY, VersionId: VERSION, ExpectedBucketOwner: ACCOUNT },
-      { Bucket: BUCKET, Key: `firebreak-quarantine/${KEY}`, ExpectedBucketOwner: ACCOUNT },
-    ]);
-    expect(inputsOf(s3Mock, CopyObjectCommand)).toEqual([COPY_IN_PLACE]);
-    expect(result.actions.find((a) => a.api === 's3:HeadObject' && a.target.includes('firebreak-quarantine'))).toMatchObject({ outcome: 'observed', detail: expect.stringContaining('s3:ListBucket') });
+    const copies = new InMemoryQuarantineCopyRecords();
+    const result = await quarantine(THREATS, { quarantineCopy: QUARANTINE_BUCKET }, { copies });
+    expect(result.quarantineCopy).toEqual({ bucket: 'acme-quarantine', key: { untrusted: COPY_KEY_ACROSS }, versionId: 'copy-version-1', status: 'copied' });
+    expect(s3Calls()).toEqual([...READ_OBJECT, TAG_OBJECT, ['CopyObjectCommand', COPY_ACROSS]]);
+    expect([...copies.records.values()]).toEqual([RECORDED_ACROSS]);
   });
 
-  it('copies to a quarantine bucket of another account under the source account and bucket', async () => {
-    givenObject();
-    s3Mock.on(HeadObjectCommand, { Bucket: 'acme-quarantine' }).rejects(sdkError('NotFound', 404));
-    await quarantine(THREATS, { quarantineCopy: { bucket: 'acme-quarantine', bucketOwner: '999988887777' } });
-    expect(inputsOf(s3Mock, CopyObjectCommand)[0]).toMatchObject({ Bucket: 'acme-quarantine', Key: `firebreak-quarantine/${ACCOUNT}/${BUCKET}/${KEY}`, ExpectedBucketOwner: '999988887777', ExpectedSourceBucketOwner: ACCOUNT });
-  });
-
-  it('is idempotent on redelivery: tags and copy already there, no write', async () => {
+  it('is idempotent on redelivery: tags and copy already there (its record), no write', async () => {
     givenObject([{ Key: 'owner', Value: 'billing' }, ...TAGGED]);
-    const result = await quarantine(THREATS, { quarantineCopy: {} });
-    expect(result).toMatchObject({ status: 'already-tagged', idempotentReplay: true, quarantineCopy: { status: 'already-copied' } });
+    const copies = new InMemoryQuarantineCopyRecords();
+    await copies.put({ ...RECORDED_ACROSS, bucket: BUCKET, key: `firebreak-quarantine/${KEY}`, owner: ACCOUNT });
+    const result = await quarantine(THREATS, { quarantineCopy: {} }, { copies });
+    expect(result).toMatchObject({ status: 'already-tagged', idempotentReplay: true, quarantineCopy: { status: 'already-copied', versionId: 'copy-version-1' } });
     expect(writes()).toBe(0);
   });
 
   it('makes no write in dry-run (S3 has no DryRun parameter) and says so', async () => {
     givenObject();
-    s3Mock.on(HeadObjectCommand, { Bucket: BUCKET, Key: `firebreak-quarantine/${KEY}` }).rejects(sdkError('NotFound', 404));
-    const result = await quarantine(THREATS, { quarantineCopy: {} }, { mode: 'enforce', env: { FIREBREAK_MODE: 'dry-run' } });
+    const copies = new InMemoryQuarantineCopyRecords();
+    const result = await quarantine(THREATS, { quarantineCopy: {} }, { mode: 'enforce', env: { FIREBREAK_MODE: 'dry-run' }, copies });
+    expect(copies.records.size).toBe(0);
     expect(result).toMatchObject({ status: 'dry-run', mode: 'dry-run', quarantineCopy: { status: 'would-copy' } });
     expect(writes()).toBe(0);
     expect(result.actions.filter((a) => a.outcome === 'would-do').map((a) => a.detail)).toEqual([
@@ -235,7 +275,7 @@ describe('quarantineS3Object', () => {
     expect(mismatch).toMatchObject({ status: 'refused', refusal: { code: 'mismatch' } });
     const none = await quarantineS3Object(
       { incident: THREATS, mode: 'enforce', options: quarantineS3ObjectOptionsSchema.parse({}) },
-      { clients, logger: silentLogger, grants: storeGranting(THREATS, NOW), environment: ENFORCE, now: () => NOW },
+      { clients, logger: silentLogger, grants: storeGranting(THREATS, NOW), copies: new InMemoryQuarantineCopyRecords(), environment: ENFORCE, now: () => NOW },
     );
     expect(none).toMatchObject({ status: 'refused', refusal: { code: 'no-execution' } });
     expect(s3Mock.calls()).toHaveLength(0);
@@ -288,6 +328,113 @@ describe('quarantineS3Object', () => {
 
   it('rejects a quarantine bucket without its owner at parse time', () => {
     expect(() => quarantineS3ObjectOptionsSchema.parse({ quarantineCopy: { bucket: 'acme-quarantine' } })).toThrow(/bucketOwner/);
+  });
+});
+
+describe('the quarantine copy: once, and never over anything', () => {
+  /** S3's answer to CopyObject when its If-None-Match (or its CopySourceIfMatch) does not hold. */
+  const preconditionFailed = () => sdkError('PreconditionFailed', 412);
+
+  it('copies into a quarantine bucket of another account once: a retried step reads its record, not the copy it cannot read', async () => {
+    const copies = new InMemoryQuarantineCopyRecords();
+    givenObject();
+    // Firebreak's role may write there, not read: S3 answers 403 to any read of the copy's key.
+    s3Mock.on(HeadObjectCommand, { Bucket: 'acme-quarantine' }).rejects(sdkError('Unknown', 403));
+    const first = await quarantine(THREATS, { quarantineCopy: QUARANTINE_BUCKET }, { copies });
+    expect(first.quarantineCopy).toMatchObject({ status: 'copied', versionId: 'copy-version-1' });
+    expect(s3Calls()).toEqual([...READ_OBJECT, TAG_OBJECT, ['CopyObjectCommand', COPY_ACROSS]]);
+
+    // The step is retried (its answer lost, the Lambda timed out after the copy): the object is tagged by now.
+    s3Mock.resetHistory();
+    s3Mock.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'owner', Value: 'billing' }, ...TAGGED] });
+    const retry = await quarantine(THREATS, { quarantineCopy: QUARANTINE_BUCKET }, { copies });
+    expect(retry).toMatchObject({ status: 'already-tagged', idempotentReplay: true, quarantineCopy: { status: 'already-copied', versionId: 'copy-version-1' } });
+    // Every S3 call of the retry: the object read again, nothing written, the copy's key not even read.
+    expect(s3Calls()).toEqual(READ_OBJECT);
+    expect(retry.actions).toContainEqual(expect.objectContaining({ api: 'dynamodb:GetItem', outcome: 'already-done', detail: expect.stringContaining('version copy-version-1') }));
+  });
+
+  it('never overwrites what is at the copy key of another account: S3’s 412 there is not taken for its copy, and the original stays tagged', async () => {
+    const copies = new InMemoryQuarantineCopyRecords();
+    givenObject();
+    s3Mock.on(CopyObjectCommand).rejects(preconditionFailed());
+    const result = await quarantine(THREATS, { quarantineCopy: QUARANTINE_BUCKET }, { copies });
+    expect(result).toMatchObject({ status: 'tagged', quarantineCopy: { bucket: 'acme-quarantine', status: 'not-copied' } });
+    expect(result.quarantineCopy?.reason).toContain('not overwritten');
+    expect(result.quarantineCopy?.reason).toContain('cannot read');
+    // One conditional copy, no read of a key it cannot read, no second try, no record.
+    expect(s3Calls()).toEqual([...READ_OBJECT, TAG_OBJECT, ['CopyObjectCommand', COPY_ACROSS]]);
+    expect(copies.records.size).toBe(0);
+    expect(result.actions.find((a) => a.api === 's3:CopyObject')).toMatchObject({ outcome: 'skipped' });
+  });
+
+  it('names the incident whose recorded copy holds the key', async () => {
+    const copies = new InMemoryQuarantineCopyRecords();
+    await copies.put({ ...RECORDED_ACROSS, incidentKey: 's3scan-0123456789abcdef0123456789abcdef', sourceVersionId: 'an-earlier-version', sourceETag: 'ffffffffffffffffffffffffffffffff' });
+    givenObject();
+    s3Mock.on(CopyObjectCommand).rejects(preconditionFailed());
+    const result = await quarantine(THREATS, { quarantineCopy: QUARANTINE_BUCKET }, { copies });
+    expect(result.quarantineCopy).toMatchObject({ status: 'not-copied', reason: expect.stringContaining('s3scan-0123456789abcdef0123456789abcdef') });
+    // Another incident's record is no reason to skip the copy: only S3 says whether the key is free.
+    expect(inputsOf(s3Mock, CopyObjectCommand)).toEqual([COPY_ACROSS]);
+  });
+
+  it('in its own bucket, takes a 412 for its copy only when the scanned content, tagged infected, is at the key', async () => {
+    const copyKey = { Bucket: BUCKET, Key: `firebreak-quarantine/${KEY}`, ExpectedBucketOwner: ACCOUNT };
+    const cases: [string, { ETag: string }, { Key: string; Value: string }[], string][] = [
+      ['the same content, tagged infected (its own copy, whose answer was lost)', { ETag: `"${ETAG}"` }, TAGGED, 'already-copied'],
+      ['other content (an earlier version’s copy, an uploader’s object)', { ETag: '"ffffffffffffffffffffffffffffffff"' }, TAGGED, 'not-copied'],
+      ['the same content, not tagged infected (an uploader’s object: readable by anyone the bucket lets read)', { ETag: `"${ETAG}"` }, [{ Key: 'owner', Value: 'billing' }], 'not-copied'],
+    ];
+    for (const [what, head, tags, status] of cases) {
+      s3Mock.reset();
+      givenObject();
+      s3Mock.on(CopyObjectCommand).rejects(preconditionFailed());
+      s3Mock.on(HeadObjectCommand, copyKey).resolves({ ...head, ContentLength: 1024 });
+      s3Mock.on(GetObjectTaggingCommand, copyKey).resolves({ TagSet: tags });
+      const result = await quarantine(THREATS, { quarantineCopy: {} });
+      expect(result.quarantineCopy?.status, what).toBe(status);
+      expect(s3Calls(), what).toEqual([...READ_OBJECT, TAG_OBJECT, ['CopyObjectCommand', COPY_IN_PLACE], ['HeadObjectCommand', copyKey], ...(head.ETag === `"${ETAG}"` ? [['GetObjectTaggingCommand', copyKey]] : [])]);
+      if (status === 'not-copied') expect(result.quarantineCopy?.reason, what).toContain('not overwritten');
+    }
+  });
+
+  it('in its own bucket, a 412 with the copy key unreadable (403: a bucket policy denying reads of infected objects, or nothing there) is not its copy', async () => {
+    givenObject();
+    s3Mock.on(CopyObjectCommand).rejects(preconditionFailed());
+    s3Mock.on(HeadObjectCommand, { Bucket: BUCKET, Key: `firebreak-quarantine/${KEY}` }).rejects(sdkError('Unknown', 403));
+    const result = await quarantine(THREATS, { quarantineCopy: {} });
+    expect(result.quarantineCopy).toMatchObject({ status: 'not-copied', reason: expect.stringContaining('403') });
+    expect(writes()).toBe(2);
+  });
+
+  it('leaves S3’s 409 (another write to the key in progress) to the state machine’s retry', async () => {
+    givenObject();
+    s3Mock.on(CopyObjectCommand).rejects(sdkError('ConditionalRequestConflict', 409));
+    await expect(quarantine(THREATS, { quarantineCopy: QUARANTINE_BUCKET })).rejects.toBeInstanceOf(TransientResponderError);
+  });
+
+  it('reports the copy made even when its record cannot be written, saying a retry could not tell', async () => {
+    const copies = new InMemoryQuarantineCopyRecords();
+    copies.put = async () => {
+      throw new TransientResponderError('dynamodb:PutItem failed transiently (ProvisionedThroughputExceededException)');
+    };
+    givenObject();
+    const result = await quarantine(THREATS, { quarantineCopy: QUARANTINE_BUCKET }, { copies });
+    expect(result).toMatchObject({ status: 'tagged', quarantineCopy: { status: 'copied', versionId: 'copy-version-1' } });
+    expect(result.actions.find((a) => a.api === 'dynamodb:PutItem')).toMatchObject({ outcome: 'skipped', detail: expect.stringContaining('not recorded') });
+  });
+
+  it('in dry-run, says it would copy (only where nothing is yet), or that its recorded copy is there', async () => {
+    givenObject();
+    const copies = new InMemoryQuarantineCopyRecords();
+    const would = await quarantine(THREATS, { quarantineCopy: QUARANTINE_BUCKET }, { env: { FIREBREAK_MODE: 'dry-run' }, copies });
+    expect(would.quarantineCopy).toMatchObject({ status: 'would-copy' });
+    expect(s3Calls()).toEqual(READ_OBJECT);
+    await copies.put(RECORDED_ACROSS);
+    const recorded = await quarantine(THREATS, { quarantineCopy: QUARANTINE_BUCKET }, { env: { FIREBREAK_MODE: 'dry-run' }, copies });
+    expect(recorded.quarantineCopy).toMatchObject({ status: 'already-copied', versionId: 'copy-version-1' });
+    expect(writes()).toBe(0);
   });
 });
 

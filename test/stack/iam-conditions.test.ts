@@ -113,15 +113,23 @@ describe('DNS Firewall: Firebreak’s tagged list and rule group only', () => {
 });
 
 describe('quarantine copies: the configured buckets and owners only', () => {
-  it('writes copies in the scanned object’s own bucket only in the role’s own account', () => {
+  /** What each quarantine copy statement asks of the write, besides where it goes (test/stack/iam-narrowing.test.ts tries them both ways). */
+  const AS_FIREBREAK_COPIES = {
+    'ForAllValues:StringEquals': { 's3:RequestObjectTagKeys': ['firebreak:malware-scan', 'firebreak:incident'] },
+    Null: { 's3:if-none-match': 'false', 's3:x-amz-copy-source': 'false' },
+  };
+
+  it('writes copies in the scanned object’s own bucket only in the role’s own account, as new copies tagged infected', () => {
     const statements = responderStatements([COPY_IN_PLACE], 'QuarantineS3Object');
     expect(bySid(statements, 'WriteQuarantineCopies')).toEqual({
       Sid: 'WriteQuarantineCopies',
       Effect: 'Allow',
-      Action: ['s3:PutObject', 's3:PutObjectTagging'],
+      Action: 's3:PutObject',
       Resource: s3Arn('*/firebreak-quarantine/*'),
-      Condition: { StringEquals: { 's3:ResourceAccount': account } },
+      Condition: { StringEquals: { 's3:ResourceAccount': account, 's3:RequestObjectTag/firebreak:malware-scan': 'threats-found' }, ...AS_FIREBREAK_COPIES },
     });
+    // Their tags are written as any object's of the account: TagObjectsInfected.
+    expect(bySid(statements, 'TagQuarantineCopiesInQuarantineBuckets')).toBeUndefined();
     expect(bySid(statements, 'WriteQuarantineCopiesToQuarantineBuckets')).toBeUndefined();
   });
 
@@ -130,9 +138,19 @@ describe('quarantine copies: the configured buckets and owners only', () => {
     expect(bySid(statements, 'WriteQuarantineCopiesToQuarantineBuckets')).toEqual({
       Sid: 'WriteQuarantineCopiesToQuarantineBuckets',
       Effect: 'Allow',
-      Action: ['s3:PutObject', 's3:PutObjectTagging'],
+      Action: 's3:PutObject',
       Resource: s3Arn('acme-quarantine/firebreak-quarantine/*'),
-      Condition: { StringEquals: { 's3:ResourceAccount': QUARANTINE_BUCKET_OWNER } },
+      Condition: { StringEquals: { 's3:ResourceAccount': QUARANTINE_BUCKET_OWNER, 's3:RequestObjectTag/firebreak:malware-scan': 'threats-found' }, ...AS_FIREBREAK_COPIES },
+    });
+    expect(bySid(statements, 'TagQuarantineCopiesInQuarantineBuckets')).toEqual({
+      Sid: 'TagQuarantineCopiesInQuarantineBuckets',
+      Effect: 'Allow',
+      Action: 's3:PutObjectTagging',
+      Resource: s3Arn('acme-quarantine/firebreak-quarantine/*'),
+      Condition: {
+        StringEquals: { 's3:ResourceAccount': QUARANTINE_BUCKET_OWNER, 's3:RequestObjectTag/firebreak:malware-scan': 'threats-found' },
+        'ForAllValues:StringEquals': AS_FIREBREAK_COPIES['ForAllValues:StringEquals'],
+      },
     });
     expect(bySid(statements, 'WriteQuarantineCopies')).toBeUndefined();
   });
@@ -145,7 +163,8 @@ describe('quarantine copies: the configured buckets and owners only', () => {
       Resource: s3Arn('acme-quarantine/firebreak-quarantine/*'),
       Condition: { StringEquals: { 's3:ResourceAccount': QUARANTINE_BUCKET_OWNER } },
     });
-    const put = (resource: string, owner: string) => decide(template, statements, { action: 's3:PutObject', resource, keys: { 's3:ResourceAccount': [owner] } });
+    const copy = { 's3:RequestObjectTag/firebreak:malware-scan': ['threats-found'], 's3:RequestObjectTagKeys': ['firebreak:malware-scan', 'firebreak:incident'], 's3:if-none-match': ['*'], 's3:x-amz-copy-source': ['uploads/invoice.pdf'] };
+    const put = (resource: string, owner: string) => decide(template, statements, { action: 's3:PutObject', resource, keys: { 's3:ResourceAccount': [owner], ...copy } });
     expect(put('arn:aws:s3:::uploads/firebreak-quarantine/invoice.pdf', '123456789012')).toBe('allow');
     expect(put('arn:aws:s3:::someone-elses/firebreak-quarantine/invoice.pdf', '555566667777')).toBe('implicit-deny');
     expect(put('arn:aws:s3:::acme-quarantine/firebreak-quarantine/123456789012/uploads/invoice.pdf', QUARANTINE_BUCKET_OWNER)).toBe('allow');

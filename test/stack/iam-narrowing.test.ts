@@ -6,6 +6,8 @@
  *
  * - S3 object tags: quarantine-s3-object may only write a tag set that marks the object infected;
  *   release-s3-object may only rewrite the tags of an object still tagged infected.
+ * - S3 quarantine copies: only a copy (never an upload), only where nothing is yet (If-None-Match:
+ *   never over an earlier copy), and only with the tag set Firebreak writes on a copy.
  * - Network interfaces: quarantine-instance may only put Firebreak's own (tagged) groups on an
  *   ENI; release-instance still restores whatever groups it recorded.
  * - The containment guard reads the executions of this deployment's guarded playbooks only.
@@ -36,6 +38,11 @@ const manual = (name: string, steps: ReturnType<typeof action>[]) => ({
   approval: { required: true, timeoutSeconds: 3600, onTimeout: 'evidence-only' as const },
 });
 const S3_RELEASE = manual('release-s3-object', [action('release', 'release-s3-object'), action('alert', 'notify')]);
+const QUARANTINE_BUCKET_OWNER = '999988887777';
+const copyingTo = (name: string, quarantineCopy: Record<string, string>) =>
+  playbook(name, [action('tag', 'quarantine-s3-object', { quarantineCopy }), action('alert', 'notify')], { findingTypes: ['MalwareScan:S3/ThreatsFound'], resourceKinds: ['other'] });
+const S3_COPY_IN_PLACE = copyingTo('copy-in-place', {});
+const S3_COPY_TO_QUARANTINE_BUCKET = copyingTo('copy-to-quarantine-bucket', { bucket: 'acme-quarantine', bucketOwner: QUARANTINE_BUCKET_OWNER });
 const RELEASE = manual('release', [action('release', 'release-instance'), action('alert', 'notify')]);
 
 /** A role's statements in the security account (its AWS::IAM::Policy and any overflow managed policy), intrinsics resolved. */
@@ -70,6 +77,53 @@ function resolved(template: Template, statements: Statement[]): PolicyStatement[
 
 const ask = (statements: PolicyStatement[], actionName: string, resource: string, keys: Record<string, string[]> = {}) =>
   evaluatePolicies([{ Statement: statements }], { action: actionName, resource, keys }).decision;
+
+describe('S3 quarantine copies: a new copy, tagged as Firebreak tags a copy, and nothing else', () => {
+  const IN_PLACE = 'arn:aws:s3:::uploads/firebreak-quarantine/in/a.pdf';
+  const ACROSS = `arn:aws:s3:::acme-quarantine/firebreak-quarantine/${A}/uploads/in/a.pdf`;
+  /** The request keys of quarantine-s3-object's CopyObject (lib/responders/quarantine-s3-object.ts), into a bucket of `owner`. */
+  const copying = (owner: string, tags: Record<string, string> = { 'firebreak:malware-scan': 'threats-found', 'firebreak:incident': 's3scan-1' }) => ({
+    's3:ResourceAccount': [owner],
+    ...Object.fromEntries(Object.entries(tags).map(([key, value]) => [`s3:RequestObjectTag/${key}`, [value]])),
+    's3:RequestObjectTagKeys': Object.keys(tags),
+    's3:if-none-match': ['*'],
+    's3:x-amz-copy-source': ['uploads/in/a.pdf?versionId=v1'],
+  });
+  const without = (keys: Record<string, string[]>, name: string) => Object.fromEntries(Object.entries(keys).filter(([key]) => key !== name));
+
+  for (const [where, roleOf] of [
+    ['security account', (playbooks: Playbook[]) => securityRole(playbooks, 'QuarantineS3Object')],
+    ['member role', (playbooks: Playbook[]) => memberRole(playbooks, 'quarantine-s3-object')],
+  ] as const) {
+    for (const [destination, playbooks, resource, owner] of [
+      ['its own bucket', [S3_COPY_IN_PLACE], IN_PLACE, A],
+      ['a quarantine bucket of another account', [S3_COPY_TO_QUARANTINE_BUCKET], ACROSS, QUARANTINE_BUCKET_OWNER],
+    ] as const) {
+      it(`quarantine-s3-object (${where}) writes into ${destination} only a new copy tagged as Firebreak tags a copy`, () => {
+        const { statements } = roleOf([...playbooks]);
+        const copy = copying(owner);
+        // The copy as the responder makes it: CopyObject is s3:PutObject, its Tagging header s3:PutObjectTagging.
+        expect(ask(statements, 's3:PutObject', resource, copy)).toBe('allow');
+        expect(ask(statements, 's3:PutObjectTagging', resource, without(without(copy, 's3:if-none-match'), 's3:x-amz-copy-source'))).toBe('allow');
+        // Over whatever is at the key (an earlier incident's copy: evidence): no If-None-Match, no write.
+        expect(ask(statements, 's3:PutObject', resource, without(copy, 's3:if-none-match'))).toBe('implicit-deny');
+        // An upload of any content under firebreak-quarantine/ (PutObject, not a copy).
+        expect(ask(statements, 's3:PutObject', resource, without(copy, 's3:x-amz-copy-source'))).toBe('implicit-deny');
+        // Any other tag set on the copy: without the infected tag (readable through the bucket policy), or with a key Firebreak never writes.
+        const uninfected: Record<string, string>[] = [{ 'firebreak:incident': 's3scan-1' }, { 'firebreak:malware-scan': 'clean', 'firebreak:incident': 's3scan-1' }, {}];
+        const extraKey = { 'firebreak:malware-scan': 'threats-found', 'firebreak:incident': 's3scan-1', 'access-tier': 'public' };
+        for (const tags of [...uninfected, extraKey]) expect(ask(statements, 's3:PutObject', resource, copying(owner, tags)), JSON.stringify(tags)).toBe('implicit-deny');
+        for (const tags of uninfected) expect(ask(statements, 's3:PutObjectTagging', resource, copying(owner, tags)), JSON.stringify(tags)).toBe('implicit-deny');
+        // Tagging an object that is already there: in a quarantine bucket only Firebreak's two keys. In the
+        // object's own bucket, as any object of the account (TagObjectsInfected): an uploader's own object
+        // under firebreak-quarantine/, with a tag of theirs, must still be taggable infected when it is scanned.
+        expect(ask(statements, 's3:PutObjectTagging', resource, copying(owner, extraKey))).toBe(owner === A ? 'allow' : 'implicit-deny');
+        // Another account's bucket than the one configured.
+        expect(ask(statements, 's3:PutObject', resource, copying('555566667777'))).toBe('implicit-deny');
+      });
+    }
+  }
+});
 
 describe('S3 object tags (F1): quarantine marks infected, release rewrites only what is marked infected', () => {
   const OBJECT = 'arn:aws:s3:::payroll/reports/q3.csv';

@@ -409,9 +409,23 @@ function s3RequestTags(call: AuthorizationCall): { keys: Record2; complete: stri
 }
 
 /**
+ * The headers of a write (PutObject, or CopyObject, which S3 authorizes as s3:PutObject) that its
+ * condition keys read: If-None-Match (s3:if-none-match) and a copy's source (s3:x-amz-copy-source),
+ * each absent when the request does not send it.
+ */
+function s3WriteHeaders(call: AuthorizationCall): { keys: Record2; complete: string[] } {
+  const input = call.input;
+  const keys: Record2 = {};
+  if (typeof input.IfNoneMatch === 'string') keys['s3:if-none-match'] = [input.IfNoneMatch];
+  if (call.action === 'CopyObject' && typeof input.CopySource === 'string') keys['s3:x-amz-copy-source'] = [input.CopySource];
+  return { keys, complete: ['s3:if-none-match', 's3:x-amz-copy-source'] };
+}
+
+/**
  * S3: the object (or bucket) the call names, with its owner (s3:ResourceAccount) and, for an object
  * that exists, its current tags (s3:ExistingObjectTag/<key>, of the version the call names); a write
- * of the object's tags also carries the new ones (s3:RequestObjectTag/<key>, s3:RequestObjectTagKeys).
+ * of the object's tags also carries the new ones (s3:RequestObjectTag/<key>, s3:RequestObjectTagKeys),
+ * and a write of the object its If-None-Match and copy source (s3WriteHeaders).
  */
 function s3Targets(action: string, call: AuthorizationCall, world: SimWorld, resourceHint?: string): AuthorizationTarget[] | undefined {
   const arn = /^arn:aws:s3:::([^/]+)(?:\/(.*))?$/s.exec(resourceHint ?? '');
@@ -424,12 +438,13 @@ function s3Targets(action: string, call: AuthorizationCall, world: SimWorld, res
   const version = ownObject && typeof call.input.VersionId === 'string' ? call.input.VersionId : undefined;
   const existing = action === 'PutObject' ? undefined : world.s3.find(bucketName, key, version);
   const request = ownObject && S3_TAG_WRITES.has(action) ? s3RequestTags(call) : undefined;
+  const write = ownObject && action === 'PutObject' ? s3WriteHeaders(call) : undefined;
   return [
     {
       resourceType: 'object',
       arn: resourceHint!,
-      keys: { ...owner, ...tagKeys(['s3:ExistingObjectTag/'], existing?.tags), ...request?.keys },
-      complete: ['s3:ExistingObjectTag/', ...(request?.complete ?? [])],
+      keys: { ...owner, ...tagKeys(['s3:ExistingObjectTag/'], existing?.tags), ...request?.keys, ...write?.keys },
+      complete: ['s3:ExistingObjectTag/', ...(request?.complete ?? []), ...(write?.complete ?? [])],
     },
   ];
 }

@@ -2,7 +2,8 @@
  * Amazon S3, as the malware-object responders and the game day's setup call it: buckets with an
  * owner and versioning, object versions with their tags (at most 10), HeadObject, Get/Put/Delete
  * ObjectTagging (per version), CopyObject of an exact version with CopySourceIfMatch and a replaced
- * tag set, PutObject, ListObjectVersions. Every call is authorized as IAM does for S3: the API is
+ * tag set, PutObject, ListObjectVersions; CopyObject and PutObject take If-None-Match (`*`: 412
+ * when the key has a current version). Every call is authorized as IAM does for S3: the API is
  * not the IAM action (HeadObject needs s3:GetObject, a call naming a VersionId the *Version
  * action), and ExpectedBucketOwner is checked (403 AccessDenied). HeadObject and GetObjectTagging
  * of an object or version that is not there answer 404 only to a caller IAM allows s3:ListBucket
@@ -101,6 +102,17 @@ export function s3Handlers(world: SimWorld): Record<string, ApiHandler> {
     const arn = requested.startsWith('arn:') ? requested : `arn:aws:kms:${call.region}:${call.account}:key/${requested}`;
     return useKey(call, 'kms:GenerateDataKey', arn);
   };
+  /**
+   * A conditional write's If-None-Match: `*` only, and only onto a key with no current version, else
+   * 412 PreconditionFailed (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html).
+   * Checked after authorization, as S3 answers a request it would not allow with 403 first.
+   */
+  const ifNoneMatch = (input: Input, bucket: string, key: string) => {
+    const condition = str(input, 'IfNoneMatch');
+    if (condition === undefined) return;
+    if (condition !== '*') throw new SimulatedServiceError('NotImplemented', 'A header you provided implies functionality that is not implemented (If-None-Match takes only *)', 501);
+    if (state.find(bucket, key) !== undefined) throw new SimulatedServiceError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412);
+  };
   const encryptionOf = (record: ObjectVersionRecord) => (record.kmsKeyArn !== undefined ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: record.kmsKeyArn } : { ServerSideEncryption: 'AES256' });
   const newVersion = (bucket: string) => (state.buckets.get(bucket)?.versioning === 'Enabled' ? world.ids.resourceId('v').slice(2) : 'null');
 
@@ -152,6 +164,7 @@ export function s3Handlers(world: SimWorld): Record<string, ApiHandler> {
       const body = typeof input.Body === 'string' ? input.Body : '';
       const tags = new Map(new URLSearchParams(str(input, 'Tagging') ?? ''));
       if (tags.size > 0) authorizeOn(call, 's3:PutObjectTagging', bucket.name, key);
+      ifNoneMatch(input, bucket.name, key);
       const kmsKeyArn = writeKeyOf(call, input, bucket.defaultKmsKeyArn);
       const record: ObjectVersionRecord = {
         bucket: bucket.name,
@@ -205,6 +218,7 @@ export function s3Handlers(world: SimWorld): Record<string, ApiHandler> {
       if (replaceTags) authorizeOn(call, 's3:PutObjectTagging', target.name, key);
       const tags = replaceTags ? new Map(new URLSearchParams(str(input, 'Tagging') ?? '')) : new Map(original.tags);
       if (tags.size > TAG_LIMIT) throw new SimulatedServiceError('BadRequest', 'Object tags cannot be greater than 10', 400);
+      ifNoneMatch(input, target.name, key);
       // S3 decrypts an SSE-KMS source and encrypts the copy (the bucket's default, unless the request says) as the caller.
       if (original.kmsKeyArn !== undefined) useKey(call, 'kms:Decrypt', original.kmsKeyArn);
       const kmsKeyArn = writeKeyOf(call, input, target.defaultKmsKeyArn);

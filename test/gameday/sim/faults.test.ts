@@ -46,6 +46,25 @@ describe('simulated faults and the call log', () => {
     expect(next.Reservations).toEqual([]);
   });
 
+  it('loses the answer of a call that took effect (takesEffect): the change is made, the caller sees only the fault', async () => {
+    const { sim, ec2 } = await ec2World();
+    const vpc = sim.addVpc();
+    const isolation = sim.addSecurityGroup({ vpcId: vpc.id, name: 'isolation' });
+    const box = sim.addInstance({ vpcId: vpc.id });
+    sim.injectFault({ api: 'ec2:ModifyNetworkInterfaceAttribute', error: 'InternalError', times: 3, takesEffect: true });
+
+    const error = await rejectionOf(ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: box.networkInterfaceIds[0], Groups: [isolation] })));
+
+    // Every attempt failed as far as the SDK knows, yet the first one moved the ENI.
+    expect([error.name, error.$metadata?.attempts]).toEqual(['InternalError', 3]);
+    expect(sim.networkInterface(box.networkInterfaceIds[0] as string)?.groupIds).toEqual([isolation]);
+    expect(sim.calls({ api: 'ec2:ModifyNetworkInterfaceAttribute' }).map((c) => [c.attempt, c.outcome, c.errorCode, c.injected])).toEqual([
+      [1, 'error', 'InternalError', true],
+      [2, 'error', 'InternalError', true],
+      [3, 'error', 'InternalError', true],
+    ]);
+  });
+
   // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html (InternalError: HTTP 500, server error)
   it('answers InternalError as a 500 server fault, which the SDK retries', async () => {
     const { sim, ec2 } = await ec2World();

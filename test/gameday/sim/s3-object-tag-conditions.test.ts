@@ -3,9 +3,11 @@
  * write sends (s3:RequestObjectTag/<key>, s3:RequestObjectTagKeys) beside the tags the object has
  * (s3:ExistingObjectTag/<key>). The S3 responders' tag writes are conditioned on them
  * (lib/stack/iam-scopes.ts, TagObjectsInfected and RetagInfectedObjects), so the game day must
- * judge them, and report (never take as holding) one it cannot build.
+ * judge them, and report (never take as holding) one it cannot build. The quarantine copy's write
+ * is conditioned on its If-None-Match (s3:if-none-match) and its copy source (s3:x-amz-copy-source)
+ * too (WriteQuarantineCopies), and S3 refuses a conditional copy onto a key already taken (412).
  */
-import { CopyObjectCommand, CreateBucketCommand, PutBucketVersioningCommand, PutObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, CreateBucketCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, PutObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadIamCatalog } from '../../../lib/gameday/sim/iam-catalog';
 import type { IamCatalog } from '../../../lib/gameday/sim/iam-catalog';
@@ -86,5 +88,49 @@ describe('object-tag condition keys in the simulated S3', () => {
     ]);
     await s3.send(new CopyObjectCommand({ Bucket: 'uploads', Key: 'copy/a.pdf', CopySource: `uploads/in/a.pdf?versionId=${versionId}` }));
     expect(sim.authorizationFindings()).toEqual([expect.objectContaining({ kind: 'unevaluated-condition', action: 's3:PutObject', key: 's3:RequestObjectTag/firebreak:malware-scan' })]);
+  });
+
+  const COPY_TAGS = 'firebreak%3Amalware-scan=threats-found&firebreak%3Aincident=s3scan-1';
+  /** WriteQuarantineCopies as the stack writes it, with the reads a copy needs of its source. */
+  const WRITE_COPIES = [
+    { Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: 'arn:aws:s3:::*/*', Condition: { StringEquals: own } },
+    TAG_INFECTED,
+    {
+      Effect: 'Allow',
+      Action: 's3:PutObject',
+      Resource: 'arn:aws:s3:::*/firebreak-quarantine/*',
+      Condition: {
+        StringEquals: { ...own, 's3:RequestObjectTag/firebreak:malware-scan': 'threats-found' },
+        'ForAllValues:StringEquals': { 's3:RequestObjectTagKeys': ['firebreak:malware-scan', 'firebreak:incident'] },
+        Null: { 's3:if-none-match': 'false', 's3:x-amz-copy-source': 'false' },
+      },
+    },
+  ] as const;
+
+  it('judges s3:if-none-match and s3:x-amz-copy-source: a conditional copy is written, a copy without If-None-Match and an upload are not', async () => {
+    const { sim, s3, versionId } = await world(WRITE_COPIES);
+    const copy = (extra: Record<string, unknown>) =>
+      s3.send(new CopyObjectCommand({ Bucket: 'uploads', Key: 'firebreak-quarantine/in/a.pdf', CopySource: `uploads/in/a.pdf?versionId=${versionId}`, TaggingDirective: 'REPLACE', Tagging: COPY_TAGS, ...extra }));
+    const overwriting = await rejectionOf(copy({}));
+    expect(overwriting.name).toBe('AccessDenied');
+    await copy({ IfNoneMatch: '*' });
+    const upload = await rejectionOf(s3.send(new PutObjectCommand({ Bucket: 'uploads', Key: 'firebreak-quarantine/other.pdf', Body: 'anything', Tagging: COPY_TAGS, IfNoneMatch: '*' })));
+    expect(upload.name).toBe('AccessDenied');
+    expect(sim.authorizationFindings()).toEqual([]);
+  });
+
+  it('refuses a conditional copy or upload onto a key that is taken (412), leaving what is there as it was', async () => {
+    const { sim, s3, versionId } = await world(WRITE_COPIES);
+    const copy = () =>
+      s3.send(new CopyObjectCommand({ Bucket: 'uploads', Key: 'firebreak-quarantine/in/a.pdf', CopySource: `uploads/in/a.pdf?versionId=${versionId}`, TaggingDirective: 'REPLACE', Tagging: COPY_TAGS, IfNoneMatch: '*' }));
+    const first = await copy();
+    const again = await rejectionOf(copy());
+    expect(again.name).toBe('PreconditionFailed');
+    expect((again as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode).toBe(412);
+    const admin = await sim.clientFactory().s3({ account: ACCOUNT, region: REGION });
+    const taken = await rejectionOf(admin.send(new PutObjectCommand({ Bucket: 'uploads', Key: 'firebreak-quarantine/in/a.pdf', Body: 'other', IfNoneMatch: '*' })));
+    expect(taken.name).toBe('PreconditionFailed');
+    const versions = await admin.send(new ListObjectVersionsCommand({ Bucket: 'uploads', Prefix: 'firebreak-quarantine/' }));
+    expect((versions.Versions ?? []).map((version) => version.VersionId)).toEqual([first.VersionId]);
   });
 });
