@@ -24,7 +24,7 @@
  * https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsRequestEntry.html).
  * A marker the event already carries is replaced, never passed on.
  */
-import { CLIPPED_EVENT_TARGET_BYTES, OVERSIZED_EVENT_THRESHOLD_BYTES, payloadBytes, payloadBytesOver } from '../contracts/payload-size';
+import { CLIPPED_EVENT_TARGET_BYTES, EVENTBRIDGE_EVENT_LIMIT_BYTES, OVERSIZED_EVENT_THRESHOLD_BYTES, payloadBytes, payloadBytesOver } from '../contracts/payload-size';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { FirebreakError } from '../contracts/errors';
 import { ADDITIONAL_INFO_VALUE_MAX, isSampleFinding } from './sample-flag';
@@ -55,6 +55,26 @@ export interface ClippedEvent {
 /** The event could not be clipped to its target without leaving out what the parser reads, or it lost its sample flag. */
 export class EventClippingError extends FirebreakError {
   override readonly name = 'EventClippingError';
+}
+
+/**
+ * The marker of an event the intake clipped, when Firebreak can have written it: exactly
+ * `{ originalBytes, by: 'oversized-event' }`, a whole number of bytes over the threshold and within
+ * EventBridge's 1 MB, on an event itself within the threshold (the intake dispatches nothing
+ * larger). Anything else is not honoured: no sender can put a top-level key on an event (EventBridge
+ * writes the envelope), so a marker that fails these came from a caller who may start the
+ * dispatcher directly, and even an honoured one only adds a note; no decision reads it.
+ */
+export function clippedEventMarkerOf(event: Readonly<Record<string, unknown>>): ClippedEventMarker | undefined {
+  if (!Object.hasOwn(event, CLIPPED_EVENT_MARKER)) return undefined;
+  const marker = event[CLIPPED_EVENT_MARKER];
+  if (marker === null || typeof marker !== 'object' || Array.isArray(marker)) return undefined;
+  const { originalBytes, by, ...rest } = marker as Record<string, unknown>;
+  if (Object.keys(rest).length > 0 || by !== CLIPPED_BY) return undefined;
+  if (typeof originalBytes !== 'number' || !Number.isInteger(originalBytes)) return undefined;
+  if (originalBytes <= OVERSIZED_EVENT_THRESHOLD_BYTES || originalBytes > EVENTBRIDGE_EVENT_LIMIT_BYTES) return undefined;
+  if (isOversizedEvent(event)) return undefined;
+  return { originalBytes, by };
 }
 
 /** True when the event is over the threshold the dispatcher target handles alone (OVERSIZED_EVENT_THRESHOLD_BYTES). */

@@ -50,7 +50,7 @@ const INSTANCE_LIMITS = {
 } as const;
 
 /** Counts of what the parser left out or cut short of the instance's lists (see `IncidentClipping`). */
-type ClippedCounts = { -readonly [K in Exclude<keyof IncidentClipping, 'sections'>]: number };
+type ClippedCounts = { -readonly [K in Exclude<keyof IncidentClipping, 'sections' | 'event'>]: number };
 
 /** Normalizes one validated finding; `raw` is the same finding (camelCase) for best-effort reads. */
 export function findingToIncident(finding: GuardDutyFinding, raw: unknown, context: ReadContext): Incident {

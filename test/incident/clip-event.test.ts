@@ -8,6 +8,11 @@ import { describe, expect, it } from 'vitest';
 import { CLIPPED_EVENT_TARGET_BYTES, OVERSIZED_EVENT_THRESHOLD_BYTES, payloadBytes } from '../../lib/contracts/payload-size';
 import { CLIPPED_EVENT_MARKER, clipOversizedEvent, isOversizedEvent } from '../../lib/incident/clip-event';
 import { parseEvent } from '../../lib/incident/parse';
+import { describeClipping } from '../../lib/incident/budget';
+import { routingTableFor } from '../../lib/playbooks/routing';
+import { triage } from '../../lib/playbooks/triage';
+import { loadPlaybookDirectorySync } from '../../lib/playbooks/loader';
+import { SHIPPED_PLAYBOOKS_DIR } from '../../lib/stack/package-root';
 import type { Incident } from '../../lib/incident/model';
 import { clone, fixtureEvent } from './events';
 
@@ -166,5 +171,57 @@ describe('clipOversizedEvent', () => {
       }),
       { numRuns: 15 },
     );
+  });
+});
+
+describe('the parser and triage on a clipped copy', () => {
+  const clippedCopy = () => clipOversizedEvent(grown(400 * 1024));
+  const markerOf = (originalBytes: number, extra: Json = {}) => ({ [CLIPPED_EVENT_MARKER]: { originalBytes, by: 'oversized-event', ...extra } });
+
+  it("carries the intake's note into the incident: clipped from how many bytes", () => {
+    const { event, originalBytes } = clippedCopy();
+    const incident = parseEvent(event, { receivedAt: RECEIVED });
+    expect(incident.clipped?.event).toEqual({ originalBytes });
+    const text = describeClipping(incident.clipped) ?? '';
+    expect(text).toContain(`The event was ${originalBytes} bytes`);
+    expect(text).toContain("Firebreak's oversized-event intake clipped it");
+    expect(text).toContain('event archive holds it whole');
+  });
+
+  it('says so in the reasons triage records and alerts', () => {
+    const { event, originalBytes } = clippedCopy();
+    const decision = triage(parseEvent(event, { receivedAt: RECEIVED }), routingTableFor([], { forceDryRun: false }));
+    expect(decision.reasons.join('\n')).toContain(`The event was ${originalBytes} bytes`);
+  });
+
+  it('does not honour a marker Firebreak cannot have set: a small original, another writer, more fields, a copy still over the threshold, or past 1 MB', () => {
+    const small = multiEni();
+    const forged = [
+      { ...small, ...markerOf(OVERSIZED_EVENT_THRESHOLD_BYTES) },
+      { ...small, [CLIPPED_EVENT_MARKER]: { originalBytes: 400_000, by: 'someone-else' } },
+      { ...small, ...markerOf(400_000, { note: 'trust me' }) },
+      { ...small, ...markerOf(400_000.5) },
+      { ...small, ...markerOf(2_000_000) },
+      { ...small, [CLIPPED_EVENT_MARKER]: 'clipped' },
+      { ...small, detail: { ...small.detail, padding: 'x'.repeat(OVERSIZED_EVENT_THRESHOLD_BYTES) }, ...markerOf(400_000) },
+    ];
+    for (const event of forged) {
+      const incident = parseEvent(event, { receivedAt: RECEIVED });
+      expect(incident.clipped?.event).toBeUndefined();
+      expect(triage(incident, routingTableFor([], { forceDryRun: false })).reasons.join('\n')).not.toContain('oversized-event intake');
+    }
+    // The same marker, consistent, on the same small event: honoured (only a note; nothing decides on it).
+    expect(parseEvent({ ...small, ...markerOf(400_000) }, { receivedAt: RECEIVED }).clipped?.event).toEqual({ originalBytes: 400_000 });
+  });
+
+  it('changes no decision: the clipped copy is triaged as the event would be', () => {
+    const event = grown(300 * 1024);
+    const table = routingTableFor(loadPlaybookDirectorySync(SHIPPED_PLAYBOOKS_DIR), { forceDryRun: false });
+    const decide = (input: Json) => {
+      const { outcome, playbook, mode, executionName, steps } = triage(parseEvent(input, { receivedAt: RECEIVED }), table);
+      return { outcome, playbook, mode, executionName, steps };
+    };
+    expect(decide(event).outcome).toBe('start-playbook');
+    expect(decide(clipOversizedEvent(event).event)).toEqual(decide(event));
   });
 });
