@@ -143,7 +143,7 @@ describe('responder bundles', () => {
     ]);
   });
 
-  it.each(['approval', 'copy-evidence', 'quarantine-instance', 'release-instance', 'snapshot-volumes', 'triage', 'update-security-hub-finding'])(
+  it.each(['approval', 'copy-evidence', 'oversized-event', 'quarantine-instance', 'release-instance', 'snapshot-volumes', 'triage', 'update-security-hub-finding'])(
     '%s carries exactly the SDK clients it calls (RESPONDER_CLIENTS)',
     (responder) => {
       expect(bundledSdkClients(built(responder).metafile)).toEqual((RESPONDER_CLIENTS[responder] ?? []).map((service) => `@aws-sdk/client-${service}`));
@@ -164,7 +164,7 @@ describe('responder bundles', () => {
   // incident record (attempt-actions.ts, the same code every recorded step carries, session 16)
   // costs it about 0.8 KB more (795 bytes), allowed below too.
   const SIZE_ALLOWANCE: Readonly<Record<string, number>> = { approval: 3_584, 'update-security-hub-finding': 5_952 };
-  it.each(['approval', 'update-security-hub-finding', 'containment-guard', 'copy-evidence', 'quarantine-instance', 'release-instance', 'snapshot-volumes', 'block-dns-domain', 'unblock-dns-domains'])(
+  it.each(['approval', 'update-security-hub-finding', 'containment-guard', 'copy-evidence', 'oversized-event', 'quarantine-instance', 'release-instance', 'snapshot-volumes', 'block-dns-domain', 'unblock-dns-domains'])(
     '%s stays within 1.2x of the floor of its SDK clients in size',
     async (responder) => {
       const floor = await bundleFloor(RESPONDER_CLIENTS[responder] ?? [], path.join(outdir, `floor-${responder}`));

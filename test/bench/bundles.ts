@@ -74,6 +74,8 @@ export const RESPONDER_CLIENTS: Readonly<Record<string, readonly SdkService[]>> 
   'quarantine-s3-object': ['dynamodb', 's3', 'sts'],
   'release-instance': ['auto-scaling', 'dynamodb', 'ec2', 'elastic-load-balancing', 'elastic-load-balancing-v2', 'kms', 'sts'],
   'release-s3-object': ['dynamodb', 's3', 'sts'],
+  // StartExecution of the dispatcher with the clipped copy of an event too large for it.
+  'oversized-event': ['sfn'],
   'snapshot-volumes': ['dynamodb', 'ec2', 'sts'],
   triage: [],
   'unblock-dns-domains': ['dynamodb', 'ec2', 'route53resolver', 'sts'],
