@@ -190,7 +190,7 @@ describe('EventRules', () => {
     const stack = userStack();
     const { channels } = sharedResources(stack);
     const dispatcher = sfn.StateMachine.fromStateMachineArn(stack, 'D', 'arn:aws:states:eu-west-1:111122223333:stateMachine:d');
-    new EventRules(stack, 'Rules', { playbooks: [COMPROMISED, ALARM, DEFAULT_ALERT], dispatcher, channels, ...(gameDayPrincipals ? { gameDayPrincipals } : {}) });
+    new EventRules(stack, 'Rules', { playbooks: [COMPROMISED, ALARM, DEFAULT_ALERT], dispatcher, channels, logRetention: 365, ...(gameDayPrincipals ? { gameDayPrincipals } : {}) });
     return Template.fromStack(stack);
   };
 
@@ -200,7 +200,11 @@ describe('EventRules', () => {
     template.resourceCountIs('AWS::Events::Rule', 3);
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { source: ['aws.guardduty'], 'detail-type': ['GuardDuty Finding'], detail: { severity: [{ numeric: ['>=', 4] }] } },
-      Targets: [Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 20, MaximumEventAgeInSeconds: 7200 }, DeadLetterConfig: Match.anyValue() })],
+      Targets: [
+        Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 20, MaximumEventAgeInSeconds: 7200 }, DeadLetterConfig: Match.anyValue() }),
+        // The oversized-event intake, beside the dispatcher.
+        Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 20, MaximumEventAgeInSeconds: 7200 }, DeadLetterConfig: Match.anyValue() }),
+      ],
     });
     template.resourceCountIs('AWS::Events::EventBus', 0);
   });
