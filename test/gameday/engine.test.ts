@@ -376,7 +376,7 @@ describe('LocalEngine: the 256 KiB payload limit', () => {
   });
 
   it("triages and dispatches an event a few hundred bytes under the limit: the Triage task adds only the function's ARN and the receive time to it", async () => {
-    // An event EventBridge accepts can be up to 256 KB. With the routing table in the Triage
+    // An event EventBridge accepts can be up to 1 MB; StartExecution takes up to 256 KiB. With the routing table in the Triage
     // state's input (5.4 KB for the shipped playbooks), this one failed there with
     // States.DataLimitExceeded, past every Catch: neither kept nor alerted, nor contained.
     const { backend, environment } = await webServer();
