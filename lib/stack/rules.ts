@@ -84,8 +84,11 @@ export interface EventRulesProps {
   readonly gameDayPrincipals?: readonly string[];
   /** Where the alarm on undelivered events goes. */
   readonly channels: AlertChannels;
-  /** The intake's log retention. */
-  readonly logRetention: logs.RetentionDays;
+  /**
+   * The oversized-event intake's log retention.
+   * @default FIREBREAK_DEFAULTS.logRetentionDays
+   */
+  readonly logRetention?: logs.RetentionDays;
   /**
    * Variables every Firebreak function gets (Responders.environment), for the intake.
    * @default POWERTOOLS_SERVICE_NAME only
@@ -134,7 +137,7 @@ export class EventRules extends Construct {
       dispatcher: props.dispatcher,
       deadLetterQueue: this.undeliveredEventsQueue.queue,
       channels: props.channels,
-      logRetention: props.logRetention,
+      logRetention: props.logRetention ?? (FIREBREAK_DEFAULTS.logRetentionDays as logs.RetentionDays),
       environment: props.environment ?? { POWERTOOLS_SERVICE_NAME: 'firebreak' },
     });
     const role = dispatcherEventsRole(props.dispatcher);
@@ -145,7 +148,7 @@ export class EventRules extends Construct {
     };
     // Every rule has two targets, delivered in parallel: the dispatcher, and the intake that
     // dispatches a clipped copy of an event too large for it (lib/responders/oversized-event.ts).
-    const target = (): events.IRuleTarget[] => [
+    const ruleTargets = (): events.IRuleTarget[] => [
       new targets.SfnStateMachine(props.dispatcher, { role, ...delivery }),
       new targets.LambdaFunction(this.oversizedEventIntake.function.function, delivery),
     ];
@@ -158,7 +161,7 @@ export class EventRules extends Construct {
         // Severity bands are numeric ranges (Medium is 4.0–6.9): match numerically, never by listed values.
         detail: { severity: [{ numeric: ['>=', guardDutySeverityThreshold(props.playbooks)] }] },
       },
-      targets: target(),
+      targets: ruleTargets(),
     });
     // Malware Protection for S3 puts its scan results on the bucket owner's default bus, source
     // aws.guardduty, with no severity (the parser scores the result status): filter on the status.
@@ -172,7 +175,7 @@ export class EventRules extends Construct {
           detailType: [S3_OBJECT_SCAN_DETAIL_TYPE],
           ...(leftOut.length > 0 ? { detail: { scanResultDetails: { scanResultStatus: [{ 'anything-but': leftOut }] } } } : {}),
         },
-        targets: target(),
+        targets: ruleTargets(),
       });
     }
     if (props.playbooks.some((playbook) => playbook.match.sources.includes('cloudwatch'))) {
@@ -184,7 +187,7 @@ export class EventRules extends Construct {
           detailType: ['CloudWatch Alarm State Change'],
           detail: { state: { value: ['ALARM'] }, ...(names ? { alarmName: names } : {}) },
         },
-        targets: target(),
+        targets: ruleTargets(),
       });
     }
     const detailTypes = [
@@ -207,7 +210,7 @@ export class EventRules extends Construct {
         principals: gameDayPrincipals,
         source: FIREBREAK_DEFAULTS.gameDaySource,
         detailTypes: FIREBREAK_DEFAULTS.gameDayDetailTypes,
-        targets: target(),
+        targets: ruleTargets(),
       });
     }
   }

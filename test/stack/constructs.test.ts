@@ -190,7 +190,7 @@ describe('EventRules', () => {
     const stack = userStack();
     const { channels } = sharedResources(stack);
     const dispatcher = sfn.StateMachine.fromStateMachineArn(stack, 'D', 'arn:aws:states:eu-west-1:111122223333:stateMachine:d');
-    new EventRules(stack, 'Rules', { playbooks: [COMPROMISED, ALARM, DEFAULT_ALERT], dispatcher, channels, logRetention: 365, ...(gameDayPrincipals ? { gameDayPrincipals } : {}) });
+    new EventRules(stack, 'Rules', { playbooks: [COMPROMISED, ALARM, DEFAULT_ALERT], dispatcher, channels, ...(gameDayPrincipals ? { gameDayPrincipals } : {}) });
     return Template.fromStack(stack);
   };
 
