@@ -35,6 +35,8 @@ export const DEPLOYMENT_ENV = {
    * names; the member role denies the same names (lib/stack/iam-scopes.ts).
    */
   privilegedNamePatterns: 'FIREBREAK_PRIVILEGED_NAME_PATTERNS',
+  /** The dispatcher state machine's ARN: the oversized-event intake starts it with its clipped copies. */
+  dispatcherArn: 'FIREBREAK_DISPATCHER_ARN',
   /** How many days an incident record is kept after its last entry (the state table's TTL does the deleting). */
   incidentRecordRetentionDays: 'FIREBREAK_INCIDENT_RECORD_RETENTION_DAYS',
 } as const;

@@ -11,6 +11,29 @@
 /** 256 KiB: the most bytes of UTF-8 JSON a Step Functions payload may hold. */
 export const STATES_PAYLOAD_LIMIT_BYTES = 262_144;
 
+/**
+ * The most bytes an EventBridge event, an SQS message or an asynchronous Lambda invocation may carry
+ * since 29 January 2026: 1 MB, four times Step Functions' limit, which did not move
+ * (https://aws.amazon.com/blogs/compute/more-room-to-build-serverless-services-now-support-payloads-up-to-1-mb).
+ * An event between the two reaches the rules, and the dispatcher's StartExecution refuses it.
+ */
+export const EVENTBRIDGE_EVENT_LIMIT_BYTES = 1_048_576;
+
+/**
+ * The largest event the dispatcher target handles alone: 1 KiB under Step Functions' limit. The
+ * dispatcher's `Triage` task input is the event, its receive time and the function's ARN (about 200
+ * bytes more than the event, lib/playbooks/dispatcher.ts), so an event above this may fail there
+ * with States.DataLimitExceeded, or be refused by StartExecution; the oversized-event intake
+ * (lib/responders/oversized-event.ts) dispatches a clipped copy of every event above it.
+ */
+export const OVERSIZED_EVENT_THRESHOLD_BYTES = STATES_PAYLOAD_LIMIT_BYTES - 1024;
+
+/**
+ * What the intake clips an oversized event to: 192 KiB, well under the limit, so that the clipped
+ * copy's Triage input and triage's answer (the incident, bounded by the parser) fit beside it.
+ */
+export const CLIPPED_EVENT_TARGET_BYTES = 192 * 1024;
+
 /** The error Step Functions fails a state with when a payload is over the limit. */
 export const DATA_LIMIT_EXCEEDED_ERROR = 'States.DataLimitExceeded';
 

@@ -20,6 +20,7 @@ export const RESPONDER_NAMES = {
   releaseCredentials: 'release-credentials',
   publishAlert: 'publish-alert',
   approval: 'approval',
+  oversizedEvent: 'oversized-event',
 } as const;
 
 /** IAM role names are at most 64 characters. */

@@ -38,6 +38,8 @@ export interface DeploymentResources {
   /** The backup topic's own KMS key, when the backend encrypts it as the stack does. */
   readonly backupKeyArn?: string;
   readonly unprocessableEventsQueueUrl: string;
+  /** The dead-letter queue of every rule target and of the oversized-event intake, when the backend prepared one. */
+  readonly undeliveredEventsQueueUrl?: string;
   readonly stateTableName: string;
   /** The KMS HMAC key that seals pre-quarantine records; '' when the backend could not create one (release then refuses every record). */
   readonly recordKeyArn: string;
@@ -146,6 +148,8 @@ export interface PublishedAlert {
 export interface KeptEvent {
   readonly body: string;
   readonly at: Date;
+  /** Its message attributes (the undelivered-events queue's ERROR_CODE, ERROR_MESSAGE, RULE_ARN). */
+  readonly attributes?: Readonly<Record<string, string>>;
 }
 
 /** What expectations are checked against, read after (or before) a run. */
@@ -156,6 +160,8 @@ export interface AccountInspection {
   readonly groupNames: Readonly<Record<string, string>>;
   readonly alerts: readonly PublishedAlert[];
   readonly keptEvents: readonly KeptEvent[];
+  /** What the undelivered-events queue holds: events a rule target could not take (EventBridge's dead-letter queue). */
+  readonly undeliveredEvents?: readonly KeptEvent[];
   /** Canonical JSON of each scenario resource (instance, group, VPC, ENI, volume) by id, for `unchanged`. */
   readonly resources: Readonly<Record<string, string>>;
   /**
@@ -252,12 +258,26 @@ export interface DescribedExecution {
 /** Looks an execution up by ARN (undefined: it does not exist). */
 export type ExecutionDirectory = (executionArn: string) => DescribedExecution | undefined;
 
+/** StartExecution as the engine plays it: the started execution, or the service's error (thrown, named as Step Functions names it). */
+export type ExecutionStarter = (stateMachineArn: string, input: string) => { readonly executionArn: string; readonly startDate: Date };
+
 export interface GameDayBackend {
   /**
    * Makes `states:DescribeExecution` answer from the engine's executions (the containment guard
    * verifies the execution it clears), behind the backend's call log, faults and permissions.
    */
   serveExecutions?(directory: ExecutionDirectory): void;
+  /**
+   * Makes `states:StartExecution` start the engine's state machines (the oversized-event intake
+   * starts the dispatcher), behind the backend's call log, faults and permissions.
+   */
+  serveExecutionStarts?(starter: ExecutionStarter): void;
+  /**
+   * Keeps an event a rule target could not take in the undelivered-events queue, as EventBridge's
+   * dead-letter queue does (the event as the body, the error in the message attributes). Optional:
+   * absent, the refusal is only in the run's report.
+   */
+  keepUndelivered?(event: unknown, error: { readonly code: string; readonly message: string }, rule: string): Promise<void>;
   /**
    * Makes `states:SendTaskHeartbeat` (and SendTaskSuccess / SendTaskFailure) answer from the engine's
    * waiting tasks (publish-alert proves an approval request's token waits before storing it), behind

@@ -99,6 +99,8 @@ export interface LocalDeploymentResources {
   readonly backupKeyArn?: string;
   readonly stateTableName: string;
   readonly unprocessableEventsQueueUrl: string;
+  /** The undelivered-events queue, when the backend prepared one. */
+  readonly undeliveredEventsQueueUrl?: string;
   /** The KMS key that seals pre-quarantine records, when the backend created one. */
   readonly recordKeyArn?: string;
 }
@@ -125,6 +127,7 @@ export function localDeploymentResources(
     ...(deployment.backupKeyArn !== undefined ? { backupKeyArn: deployment.backupKeyArn } : {}),
     stateTableName: deployment.stateTableName,
     unprocessableEventsQueueUrl: deployment.unprocessableEventsQueueUrl,
+    ...(deployment.undeliveredEventsQueueUrl !== undefined ? { undeliveredEventsQueueUrl: deployment.undeliveredEventsQueueUrl } : {}),
     ...(deployment.recordKeyArn ? { recordKeyArn: deployment.recordKeyArn } : {}),
   };
 }
@@ -149,7 +152,7 @@ function localValues(ids: DeploymentLogicalIds, local: LocalDeploymentResources,
   }
   values.set(ids.stateTable, { ref: local.stateTableName, arn: `arn:aws:dynamodb:${region}:${account}:table/${local.stateTableName}` });
   values.set(ids.unprocessableEventsQueue, { ref: local.unprocessableEventsQueueUrl, arn: queueArn(region, account, local.unprocessableEventsQueueUrl) });
-  const undelivered = `https://sqs.${region}.amazonaws.com/${account}/firebreak-undelivered-events`;
+  const undelivered = local.undeliveredEventsQueueUrl ?? `https://sqs.${region}.amazonaws.com/${account}/firebreak-undelivered-events`;
   values.set(ids.undeliveredEventsQueue, { ref: undelivered, arn: queueArn(region, account, undelivered) });
   const dispatcherArn = localStateMachineArn(region, account, DISPATCHER_MACHINE);
   values.set(ids.dispatcher.stateMachine, { ref: dispatcherArn, arn: dispatcherArn });
@@ -439,6 +442,11 @@ export interface DeployedRule {
   readonly description?: string;
   /** The local role EventBridge assumes to start the dispatcher (the target's RoleArn), when the target names one. */
   readonly targetRole?: string;
+  /**
+   * The responder function the rule also targets (the oversized-event intake), which EventBridge
+   * invokes asynchronously with the same event, beside the dispatcher.
+   */
+  readonly functionTarget?: string;
 }
 
 /** The template's rules that target the dispatcher, with their bus and pattern (intrinsics resolved for `local`). */
@@ -467,8 +475,13 @@ export function deployedRules(deployment: SynthesizedDeployment, local: LocalDep
         JSON.stringify(candidate.Arn ?? null).includes(`"${logicalIds.dispatcher.stateMachine}"`),
       );
       const roleArn = target?.RoleArn !== undefined ? String(resolveIntrinsics(target.RoleArn, lookup)) : undefined;
+      // A Lambda target: the responder whose function it names.
+      const functionTarget = Object.entries(logicalIds.responders).find(([, ids]) =>
+        ((resource.Properties?.Targets ?? []) as { Arn?: unknown }[]).some((candidate) => JSON.stringify(candidate.Arn ?? null).includes(`"${ids.function}"`)),
+      )?.[0];
       return {
         ...(roleArn !== undefined ? { targetRole: roleArn.split('/').pop() ?? roleArn } : {}),
+        ...(functionTarget !== undefined ? { functionTarget } : {}),
         name: logicalId.replace(/[0-9A-F]{8}$/, ''),
         logicalId,
         bus: busName(resource.Properties?.EventBusName),

@@ -33,9 +33,9 @@ import { AccountBackend } from './account-backend/account-backend';
 import type { OperatorClients } from './account-backend/context';
 import { EnvironmentSetupError, errorCode, errorText } from './account-backend/context';
 import { notImplementedByEndpoint } from './endpoint-coverage';
-import { describeExecution } from './account-backend/executions';
+import { describeExecution, startExecution } from './account-backend/executions';
 import { faultSpecOf } from './account-backend/deployment-resources';
-import type { ExecutionDirectory, GameDayBackend, GameDayCall, GameDayClients } from './backend';
+import type { ExecutionDirectory, ExecutionStarter, GameDayBackend, GameDayCall, GameDayClients } from './backend';
 import { wallClockMs } from './backend';
 import type { EnvironmentDocument } from './scenario';
 import { accessDenied, answerTaskTokenCall, FaultQueue, matchesAction, SERVICE_BY_CLIENT, SimulatedServiceError, TASK_TOKEN_ACTIONS } from './sim';
@@ -128,6 +128,7 @@ export class EndpointBackend extends AccountBackend {
   private denied: readonly string[] = [];
   /** The engine's executions: DescribeExecution is answered from them (the endpoint does not run the state machines). */
   private executions?: ExecutionDirectory;
+  private starter?: ExecutionStarter;
   /** The engine's waiting tasks: SendTaskHeartbeat / SendTaskSuccess / SendTaskFailure are answered by them. */
   private taskTokens?: TaskTokenHandler;
   private readonly roleClients = new Map<string, GameDayClients>();
@@ -232,9 +233,12 @@ export class EndpointBackend extends AccountBackend {
       const taskTokenAction = service === 'states' ? TASK_TOKEN_ACTIONS.find((known) => known === action) : undefined;
       const executions = this.executions;
       const taskTokens = this.taskTokens;
+      const starter = this.starter;
       const served =
         api === 'states:DescribeExecution' && executions !== undefined
           ? () => describeExecution(executions, String(input.executionArn ?? ''))
+          : api === 'states:StartExecution' && starter !== undefined
+            ? () => startExecution(starter, input)
           : taskTokenAction !== undefined && taskTokens !== undefined
             ? () => answerTaskTokenCall(taskTokens, taskTokenAction, input)
             : undefined;
@@ -357,6 +361,10 @@ export class EndpointBackend extends AccountBackend {
       this.faults.inject(faultSpecOf(fault));
     }
     this.denied = [...environment.deniedActions];
+  }
+
+  serveExecutionStarts(starter: ExecutionStarter): void {
+    this.starter = starter;
   }
 
   serveExecutions(directory: ExecutionDirectory): void {

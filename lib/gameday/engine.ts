@@ -13,9 +13,11 @@
  *   (https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html);
  * - SQS, SNS and DynamoDB (UpdateItem) integrations: sent through the game day's SDK clients (so they reach the simulated
  *   account, its faults and its call log), errors named `SQS.<Code>Exception` / `SNS.<Code>Exception` / `DynamoDB.<Code>`.
- * - the 256 KiB payload limit (lib/contracts/payload-size.ts): an execution input, a task's input
- *   (after Parameters) or result, or a state's output over it fails the execution with
- *   `States.DataLimitExceeded`, which no Retry or Catch on `States.ALL` handles, as in the service.
+ * - the 256 KiB payload limit (lib/contracts/payload-size.ts): StartExecution refuses an input over
+ *   it (ValidationException: nothing starts, and EventBridge keeps the event in the rule target's
+ *   dead-letter queue); a task's input (after Parameters) or result, or a state's output over it
+ *   fails the execution with `States.DataLimitExceeded`, which no Retry or Catch on `States.ALL`
+ *   handles, as in the service.
  * Retries do not sleep (retryIntervalOverrides 0) but each one is recorded, and the backend's clock
  * moves by the retrier's nominal interval (before jitter), so simulated times read like the real ones.
  */
@@ -67,6 +69,8 @@ export const ENGINE_ERRORS = {
   timeout: 'States.Timeout',
   unsupportedTask: 'Firebreak.UnsupportedLocalTask',
   dataLimitExceeded: DATA_LIMIT_EXCEEDED_ERROR,
+  /** StartExecution's answer to an input over 256 KiB: refused, nothing starts (its length constraint, in UTF-8 bytes). */
+  inputTooLarge: 'ValidationException',
 } as const;
 
 export { DISPATCHER_ROLE, responderRole } from './deployment';
@@ -298,6 +302,17 @@ function overPayloadLimit(what: string, value: unknown): Error | undefined {
   return Object.assign(error, { isRetryable: false, isCatchable: false });
 }
 
+/** StartExecution's refusal of an input over the limit (its length constraint, in UTF-8 bytes). */
+function inputTooLarge(bytes: number): Error {
+  return namedError(
+    ENGINE_ERRORS.inputTooLarge,
+    `1 validation error detected: the execution input of ${bytes} bytes is over StartExecution's ${STATES_PAYLOAD_LIMIT_BYTES}-byte limit`,
+  );
+}
+
+/** How many times Lambda runs an asynchronous invocation that fails: once, and two retries. */
+const ASYNC_INVOKE_ATTEMPTS = 3;
+
 /** A service-integration error as Step Functions names it: `SQS.QueueDoesNotExistException`. */
 function integrationError(service: string, error: unknown): Error {
   const code = error instanceof Error ? error.name : 'UnknownError';
@@ -492,6 +507,8 @@ export class LocalEngine {
       // The backup channel, as the stack gives publish-alert (lib/stack/alerting.ts useOperationsAsBackupFor).
       ...(environment.deployment.backupTopicArn !== undefined ? { [DEPLOYMENT_ENV.backupTopicArn]: environment.deployment.backupTopicArn } : {}),
       [DEPLOYMENT_ENV.stateTable]: environment.deployment.stateTableName,
+      // The oversized-event intake starts the dispatcher (the stack gives it the dispatcher's ARN).
+      [DEPLOYMENT_ENV.dispatcherArn]: this.dispatcherArn,
       [SECURITY_ENV.securityAccountId]: account,
       [SECURITY_ENV.recordKey]: environment.deployment.recordKeyArn,
       [DEPLOYMENT_ENV.protectedInstanceIds]: protectedIds.join(','),
@@ -503,6 +520,8 @@ export class LocalEngine {
     this.deploy(this.dispatcherArn, DISPATCHER_MACHINE, 'dispatcher', definitions.dispatcher.definition, substitutions);
     // The containment guard verifies the executions it clears: DescribeExecution answers from these.
     options.backend.serveExecutions?.((executionArn) => this.describeExecution(executionArn));
+    // The oversized-event intake starts the dispatcher with its clipped copies (StartExecution).
+    options.backend.serveExecutionStarts?.((stateMachineArn, input) => this.startFromApi(stateMachineArn, input));
     // publish-alert proves an approval request's token waits (SendTaskHeartbeat): the engine's tasks answer.
     options.backend.serveTaskTokens?.((answer) => this.answerTaskToken(answer));
     for (const { playbook, name } of playbookMachines) {
@@ -719,6 +738,47 @@ export class LocalEngine {
     return this.lambdaEnvironment[DEPLOYMENT_ENV.alertTopicArn]?.split(':')[3] ?? 'us-east-1';
   }
 
+  /**
+   * StartExecution called through the SDK (the oversized-event intake): Step Functions names the
+   * execution; the input is JSON text, refused over 256 KiB as the service refuses it.
+   */
+  startFromApi(stateMachineArn: string, inputText: string): { readonly executionArn: string; readonly startDate: Date } {
+    const bytes = Buffer.byteLength(inputText, 'utf8');
+    if (bytes > STATES_PAYLOAD_LIMIT_BYTES) throw inputTooLarge(bytes);
+    let input: unknown;
+    try {
+      input = JSON.parse(inputText);
+    } catch {
+      throw namedError('InvalidExecutionInput', 'The provided JSON input data is invalid.');
+    }
+    this.deliveries += 1;
+    const name = `api-${this.deliveries}-${shortHash(`api:${this.deliveries}`)}`;
+    const record = this.start(stateMachineArn, name, input);
+    return { executionArn: record.executionArn, startDate: record.startSim };
+  }
+
+  /** An execution the engine started, by ARN. */
+  executionByArn(executionArn: string): ExecutionRecord | undefined {
+    return this.byArn.get(executionArn);
+  }
+
+  /**
+   * Invokes a function asynchronously, as EventBridge invokes a Lambda target: Lambda retries a
+   * failed invocation twice (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html);
+   * answers the result, or the last error once every attempt failed.
+   */
+  async invokeAsync(responder: string, payload: unknown): Promise<{ readonly result?: unknown; readonly error?: { readonly code: string; readonly message: string }; readonly attempts: number }> {
+    let last: { code: string; message: string } = { code: 'Error', message: '' };
+    for (let attempt = 1; attempt <= ASYNC_INVOKE_ATTEMPTS; attempt += 1) {
+      try {
+        return { result: await this.handler(responder)(lambdaPayload(payload)), attempts: attempt };
+      } catch (error) {
+        last = { code: error instanceof Error ? error.name : 'Error', message: error instanceof Error ? error.message : String(error) };
+      }
+    }
+    return { error: last, attempts: ASYNC_INVOKE_ATTEMPTS };
+  }
+
   /** Delivers one event to the dispatcher, as an EventBridge rule target would; resolves when the dispatcher execution ends. */
   async deliver(event: unknown): Promise<ExecutionRecord> {
     this.deliveries += 1;
@@ -798,6 +858,10 @@ export class LocalEngine {
   start(stateMachineArn: string, name: string, input: unknown, parentArn?: string): ExecutionRecord {
     const deployed = this.deployed.get(stateMachineArn);
     if (!deployed) throw namedError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
+    // StartExecution's input is at most 256 KiB of UTF-8: over it, nothing starts (an EventBridge
+    // delivery of a larger event goes to the rule target's dead-letter queue).
+    const bytes = payloadBytesOver(input, STATES_PAYLOAD_LIMIT_BYTES);
+    if (bytes !== undefined) throw inputTooLarge(bytes);
     const used = this.usedNames.get(stateMachineArn) as Set<string>;
     if (used.has(name)) {
       const open = deployed.kind === 'dispatcher' ? undefined : this.byArn.get(this.executionArn(deployed, name));

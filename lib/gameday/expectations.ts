@@ -25,7 +25,7 @@ export interface ExpectationResult {
 /** What a run produced, as expectations see it. */
 export interface RunFacts {
   readonly environment: ResolvedEnvironment;
-  readonly deliveries: readonly { readonly decision?: TriageDecision; readonly duplicate: boolean; readonly dispatcher: ExecutionRecord }[];
+  readonly deliveries: readonly { readonly decision?: TriageDecision; readonly duplicate: boolean; readonly dispatcher: ExecutionRecord; readonly clipped?: true }[];
   /** Playbook executions, in start order. */
   readonly executions: readonly ExecutionRecord[];
   readonly before: AccountInspection;
@@ -146,6 +146,23 @@ const executions: ExpectationEvaluator<'executions'> = (expected, facts) => {
 const duplicates: ExpectationEvaluator<'duplicates'> = (expected, facts) => {
   const count = facts.deliveries.filter((delivery) => delivery.duplicate).length;
   return [result('deliveries ended as duplicates', count === expected, expected, count)];
+};
+
+const clippedDeliveries: ExpectationEvaluator<'clippedDeliveries'> = (expected, facts) => {
+  const count = facts.deliveries.filter((delivery) => delivery.clipped === true).length;
+  return [result("dispatcher runs on the oversized-event intake's clipped copy", count === expected, expected, count)];
+};
+
+const undeliveredEvents: ExpectationEvaluator<'undeliveredEvents'> = (spec, facts) => {
+  const kept = (facts.after.undeliveredEvents ?? []).slice((facts.before.undeliveredEvents ?? []).length);
+  const results: ExpectationResult[] = [];
+  if (spec.count !== undefined) results.push(result('events in the undelivered-events queue', kept.length === spec.count, spec.count, kept.length));
+  if (spec.errorCodes !== undefined) {
+    const codes = kept.map((event) => event.attributes?.ERROR_CODE ?? '(none)');
+    const sorted = (values: readonly string[]) => JSON.stringify([...values].sort());
+    results.push(result('undelivered error codes', sorted(codes) === sorted(spec.errorCodes), spec.errorCodes.join(', ') || '(none)', codes.join(', ') || '(none)'));
+  }
+  return results;
 };
 
 const status: ExpectationEvaluator<'status'> = (expected, facts) => {
@@ -583,6 +600,7 @@ export const EXPECTATION_EVALUATORS: { readonly [K in keyof ExpectationsDocument
   mode,
   executions,
   duplicates,
+  clippedDeliveries,
   status,
   steps,
   instances,
@@ -593,6 +611,7 @@ export const EXPECTATION_EVALUATORS: { readonly [K in keyof ExpectationsDocument
   alerts,
   chat: evaluateChat,
   keptEvents,
+  undeliveredEvents,
   unchanged,
   noMutatingCalls,
   accountUnchanged,

@@ -19,9 +19,9 @@ import { DEFAULT_FORENSIC_ROLE_NAME } from '../contracts/security';
 import { AccountBackend } from './account-backend/account-backend';
 import type { OperatorClients } from './account-backend/context';
 import { EnvironmentSetupError } from './account-backend/context';
-import { describeExecution } from './account-backend/executions';
+import { describeExecution, startExecution } from './account-backend/executions';
 import { faultSpecOf } from './account-backend/deployment-resources';
-import type { AccountInspection, ExecutionDirectory, ForensicAccount, ForensicInspection, GameDayCall, InspectedSecurityHubFinding, GameDayClients, RehearsalFinding, ResolvedEnvironment } from './backend';
+import type { AccountInspection, ExecutionDirectory, ExecutionStarter, ForensicAccount, ForensicInspection, GameDayCall, InspectedSecurityHubFinding, GameDayClients, RehearsalFinding, ResolvedEnvironment } from './backend';
 import { LOCAL_ORGANIZATION_ID, responderRole } from './deployment';
 import { wallClockMs } from './backend';
 import type { EnvironmentDocument, SettingsDocument } from './scenario';
@@ -284,6 +284,10 @@ export class LocalBackend extends AccountBackend {
 
   serveExecutions(directory: ExecutionDirectory): void {
     this.sim.defineApi('states:DescribeExecution', (call) => describeExecution(directory, String(call.input.executionArn ?? '')));
+  }
+
+  serveExecutionStarts(starter: ExecutionStarter): void {
+    this.sim.defineApi('states:StartExecution', (call) => startExecution(starter, call.input));
   }
 
   serveTaskTokens(handler: TaskTokenHandler): void {

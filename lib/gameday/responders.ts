@@ -27,6 +27,7 @@ import { DynamoDbCredentialRecordStore } from '../responders/credential-record-s
 import { SECURITY_ENV } from '../contracts/security';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { createTriageHandler } from '../responders/triage-handler';
+import { SfnDispatcherStarts, createOversizedEventHandler, dispatcherArnFromEnv } from '../responders/oversized-event';
 import { alertTopicArnFromEnv, backupTopicArnFromEnv, publishAlertResponder } from '../responders/alert';
 import { DynamoDbApprovalStore } from '../responders/approval-records';
 import { SfnApprovalRequestExecutions } from '../responders/approval-request';
@@ -257,6 +258,9 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
     const records = new DynamoDbSecurityHubFindingRecords(clients.dynamodb(), table);
     return createUpdateSecurityHubFindingHandler({ clients: securityhub, records, grants: new DynamoDbGrantReader(clients.dynamodb(), table), logger: silentLogger, environment, now });
   },
+  // Not a step: every rule's second target, invoked by EventBridge (the runner), never by a state machine.
+  [RESPONDER_NAMES.oversizedEvent]: ({ clients, environment }) =>
+    createOversizedEventHandler({ dispatcher: new SfnDispatcherStarts(clients.sfn(), dispatcherArnFromEnv(environment)), logger: silentLogger }),
   [RESPONDER_NAMES.containmentGuard]: ({ clients, environment, now }) =>
     createContainmentGuardHandler({
       clients: servedClients(clients, environment),
@@ -277,7 +281,8 @@ export function buildLocalResponder(responder: string, runtime: LocalResponderRu
   }
   const handler = factory(runtime);
   // As in Lambda (lambdas/*/index.ts recordedStep): every step but triage appends to the incident record (triage's entry is written by the dispatcher: lib/responders/triage-record.ts).
-  if (responder === RESPONDER_NAMES.triage) return handler;
+  // The oversized-event intake is no step: it records nothing.
+  if (responder === RESPONDER_NAMES.triage || responder === RESPONDER_NAMES.oversizedEvent) return handler;
   const { clients, environment, now } = runtime;
   const records = new DynamoDbIncidentRecords(clients.dynamodb(), stateTableFromEnv(environment), incidentRecordRetentionDaysFromEnv(environment));
   return recordingHandler(responder, handler, { records, now, logger: silentLogger });

@@ -59,6 +59,8 @@ export interface DeliveryOutcome {
   readonly duplicate: boolean;
   /** The EventBridge rule that delivered it (undefined: delivered directly, e.g. raw text). */
   readonly rule?: string;
+  /** The dispatcher ran on the oversized-event intake's clipped copy of the event, not on the event as delivered. */
+  readonly clipped?: true;
 }
 
 /** How EventBridge routed one injected copy of an event. */
@@ -697,18 +699,53 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         routings.push({ ...routed, injection, at: backend.now(), wallMs: wallClockMs() });
         targets = [...routed.matched];
       }
+      const delivered = (dispatcher: ExecutionRecord, rule: string | undefined, clipped: boolean) => {
+        const decision = decisionOf(dispatcher);
+        deliveries.push({
+          index: index + 1,
+          injection,
+          dispatcher,
+          ...(decision ? { decision } : {}),
+          duplicate: dispatcher.path.includes('DuplicateDelivery'),
+          ...(rule !== undefined ? { rule } : {}),
+          ...(clipped ? { clipped: true as const } : {}),
+        });
+      };
+      // What a target could not take goes to the undelivered-events queue, as EventBridge's (and
+      // Lambda's) dead-letter queue keeps it.
+      const undeliverable = async (rule: string | undefined, error: { code: string; message: string }) => {
+        await backend.keepUndelivered?.(event, error, rule ?? '(direct)');
+      };
       await Promise.all(
         targets.map(async (rule) => {
-          const dispatcher = await running.deliver(event);
-          const decision = decisionOf(dispatcher);
-          deliveries.push({
-            index: index + 1,
-            injection,
-            dispatcher,
-            ...(decision ? { decision } : {}),
-            duplicate: dispatcher.path.includes('DuplicateDelivery'),
-            ...(rule !== undefined ? { rule } : {}),
-          });
+          const intake = rule !== undefined ? rules?.find((candidate) => candidate.name === rule)?.functionTarget : undefined;
+          // EventBridge delivers to every target of the rule, in parallel: the dispatcher, and the
+          // oversized-event intake, which starts the dispatcher with a clipped copy of an event too large for it.
+          await Promise.all([
+            (async () => {
+              try {
+                delivered(await running.deliver(event), rule, false);
+              } catch (error) {
+                // StartExecution refused the event (over 256 KiB): EventBridge does not retry a
+                // refusal, it keeps the event in the target's dead-letter queue.
+                await undeliverable(rule, { code: error instanceof Error ? error.name : 'Error', message: error instanceof Error ? error.message : String(error) });
+              }
+            })(),
+            intake === undefined
+              ? undefined
+              : (async () => {
+                  const invoked = await running.invokeAsync(intake, event);
+                  if (invoked.error !== undefined) {
+                    await undeliverable(rule, invoked.error);
+                    return;
+                  }
+                  const executionArn = (invoked.result as { executionArn?: unknown } | undefined)?.executionArn;
+                  const started = typeof executionArn === 'string' ? running.executionByArn(executionArn) : undefined;
+                  if (started === undefined) return;
+                  await started.done;
+                  delivered(started, rule, true);
+                })(),
+          ]);
         }),
       );
     };

@@ -430,6 +430,12 @@ export const expectationsSchema = z.strictObject({
   mode: z.enum(RESPONDER_MODES).optional(),
   executions: z.number().int().min(0).optional().describe('Playbook executions started.'),
   duplicates: z.number().int().min(0).optional().describe('Deliveries the dispatcher ended as duplicates.'),
+  clippedDeliveries: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe("Dispatcher runs on the oversized-event intake's clipped copy of an event too large for the dispatcher target."),
   status: z.enum(['succeeded', 'failed']).optional().describe('Status of every playbook execution.'),
   steps: z
     .record(
@@ -471,6 +477,13 @@ export const expectationsSchema = z.strictObject({
     })
     .optional()
     .describe('Events kept in the unprocessable-events queue.'),
+  undeliveredEvents: z
+    .strictObject({
+      count: z.number().int().min(0).optional(),
+      errorCodes: z.array(z.string()).optional().describe('The ERROR_CODE attribute of each, in any order.'),
+    })
+    .optional()
+    .describe("Events in the undelivered-events queue: what a rule target could not take (EventBridge's and the intake's dead-letter queue)."),
   iamUsers: z
     .record(
       z.string().min(1),

@@ -35,4 +35,6 @@ export const KNOWN_STATEMENT_SIDS: readonly string[] = [
   'ReadAndDecideApprovalRequests',
   'DescribeWaitingPlaybookExecutions',
   'AnswerWaitingPlaybooks',
+  // The oversized-event intake's one grant: StartExecution of the dispatcher (lib/stack/oversized-event-intake.ts).
+  'StartTheDispatcher',
 ];

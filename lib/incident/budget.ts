@@ -95,6 +95,13 @@ export function describeClipping(clipped: IncidentClipping | undefined): string 
   const parts = counted.filter(([count]) => count > 0).map(([count, what]) => `${count} ${what} left out`);
   if (clipped.texts > 0) parts.push(`${clipped.texts} tag or group name(s) cut to EC2's length`);
   if (clipped.sections.length > 0) parts.push(`left out whole: ${clipped.sections.join(', ')}`);
-  if (parts.length === 0) return undefined;
-  return `Shortened to fit a Step Functions payload (256 KiB): ${parts.join('; ')}. The finding itself (GuardDuty console) has everything.`;
+  const event = clipped.event === undefined ? undefined : eventClippingNote(clipped.event.originalBytes);
+  if (parts.length === 0) return event;
+  const shortened = `Shortened to fit a Step Functions payload (256 KiB): ${parts.join('; ')}. The finding itself (GuardDuty console) has everything.`;
+  return event === undefined ? shortened : `${event} ${shortened}`;
+}
+
+/** What the alert and triage's reasons say of an incident parsed from the intake's clipped copy of its event. */
+export function eventClippingNote(originalBytes: number): string {
+  return `The event was ${originalBytes} bytes, over Step Functions' 256 KiB: Firebreak's oversized-event intake clipped it before triage (its lists keep their first items, its long texts their first characters); the deployment's event archive holds it whole.`;
 }

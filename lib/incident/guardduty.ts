@@ -18,16 +18,15 @@ import { findingKey, incidentKey } from './keys';
 import { toIsoTime } from './time';
 import { findingDetails } from './finding-details';
 import { keepWithin } from './lenient';
+import { isSampleFinding } from './sample-flag';
 import type { PathSegment, RawIssue, ReadContext } from './reading';
-import { RawIssuesError, clip, firstText, isRecord, orUndefined, toRecord, valueAt, withoutUndefined } from './reading';
+import { RawIssuesError, clip, firstText, orUndefined, toRecord, valueAt, withoutUndefined } from './reading';
 
 const TITLE_MAX = 1024;
 const DESCRIPTION_MAX = 8192;
 const REMOTE_INDICATORS_MAX = 20;
 /** Longest domain name (RFC 1035); IP addresses are far shorter. */
 const INDICATOR_MAX = 253;
-/** `additionalInfo.value` is a JSON string; larger ones are not read for the sample flag. */
-const ADDITIONAL_INFO_VALUE_MAX = 65_536;
 
 /**
  * Bounds of what a finding says of its instance. Whoever controls the instance chooses its tags and
@@ -51,7 +50,7 @@ const INSTANCE_LIMITS = {
 } as const;
 
 /** Counts of what the parser left out or cut short of the instance's lists (see `IncidentClipping`). */
-type ClippedCounts = { -readonly [K in Exclude<keyof IncidentClipping, 'sections'>]: number };
+type ClippedCounts = { -readonly [K in Exclude<keyof IncidentClipping, 'sections' | 'event'>]: number };
 
 /** Normalizes one validated finding; `raw` is the same finding (camelCase) for best-effort reads. */
 export function findingToIncident(finding: GuardDutyFinding, raw: unknown, context: ReadContext): Incident {
@@ -248,30 +247,6 @@ function otherResourceId(rawResource: unknown): string | undefined {
     ['instanceDetails', 'instanceId'],
     ['accessKeyDetails', 'accessKeyId'],
   ]);
-}
-
-/**
- * GuardDuty sample findings (CreateSampleFindings) say so in `service.additionalInfo`: as
- * `sample: true` in events, or inside the JSON string `value` (`{"sample":true}`) in the
- * GetFindings shape. A `[SAMPLE]` title prefix counts too: when in doubt, never mutate.
- * https://docs.aws.amazon.com/guardduty/latest/ug/sample_findings.html
- */
-export function isSampleFinding(additionalInfo: unknown, title: string): boolean {
-  if (title.trimStart().toUpperCase().startsWith('[SAMPLE]')) return true;
-  if (!isRecord(additionalInfo)) return false;
-  if (isTrue(valueAt(additionalInfo, ['sample']))) return true;
-  const value = valueAt(additionalInfo, ['value']);
-  if (typeof value !== 'string' || value.length > ADDITIONAL_INFO_VALUE_MAX || !value.includes('sample')) return false;
-  try {
-    const parsed: unknown = JSON.parse(value);
-    return isTrue(valueAt(parsed, ['sample']));
-  } catch {
-    return false;
-  }
-}
-
-function isTrue(value: unknown): boolean {
-  return value === true || (typeof value === 'string' && value.trim().toLowerCase() === 'true');
 }
 
 /** The queried domain of a DNS finding, when it has one of a plausible length (checked as a DNS name where it is used). */

@@ -1,6 +1,8 @@
 /**
  * What the dispatcher keeps of an event it could not handle (the unprocessable-events queue) and
- * shows in the alert about it. The event is up to EventBridge's 256 KB, and the kept message and the
+ * shows in the alert about it. The event is up to StartExecution's 256 KiB (an EventBridge event may
+ * be up to 1 MB, but a larger one never starts the dispatcher: the oversized-event intake dispatches
+ * a clipped copy of it), and the kept message and the
  * alert carry it beside the error and the reasons: the whole event there could exceed Step
  * Functions' 256 KiB payload limit (lib/contracts/payload-size.ts) and fail the Keep or alert task
  * with States.DataLimitExceeded, past every Catch, so that the event is neither kept nor alerted.

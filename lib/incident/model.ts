@@ -391,6 +391,12 @@ export interface IncidentClipping {
   readonly texts: number;
   /** Sections left out whole, in the order they were dropped (`tags`, `signals`, …). */
   readonly sections: readonly string[];
+  /**
+   * The event itself was over Step Functions' limit: this incident was parsed from the copy the
+   * oversized-event intake clipped (lib/incident/clip-event.ts), which was this many bytes whole.
+   * Read from the copy's top-level marker only when the intake can have written it (parse.ts).
+   */
+  readonly event?: { readonly originalBytes: number };
 }
 
 export interface Incident {

@@ -27,6 +27,7 @@ import { camelCaseKeys, camelKey } from './case';
 import { findingToIncident } from './guardduty';
 import { alarmToIncident } from './cloudwatch';
 import { withinIncidentBudget } from './budget';
+import { clippedEventMarkerOf } from './clip-event';
 import { s3ObjectScanToIncident } from './malware';
 import type { PathSegment, RawIssue, ReadContext } from './reading';
 import { RawIssuesError, isRecord, valueAt } from './reading';
@@ -158,6 +159,10 @@ function parseEnvelope(input: Record<string, unknown>, received: string): Incide
     received,
     envelope: { account: envelope.data.account, region: envelope.data.region, time: envelope.data.time, resources: envelope.data.resources },
   };
+  return withEventClipping(parseDetail(detailType, detail, context), input);
+}
+
+function parseDetail(detailType: string, detail: Record<string, unknown>, context: ReadContext): Incident {
   if (detailType === ALARM_DETAIL_TYPE) {
     const alarm = alarmDetailSchema.safeParse(detail, { reportInput: true });
     if (!alarm.success) throw new RawIssuesError(fromZod(alarm.error, ['detail'], detail));
@@ -170,6 +175,17 @@ function parseEnvelope(input: Record<string, unknown>, received: string): Incide
     return s3ObjectScanToIncident(scan.data, camel, context);
   }
   return parseFinding(camelCaseKeys(detail), context);
+}
+
+/**
+ * The incident of a copy the oversized-event intake clipped says so (`clipped.event`), for the alert
+ * and the record; a marker the intake cannot have written is not honoured (clippedEventMarkerOf).
+ */
+function withEventClipping(incident: Incident, event: Record<string, unknown>): Incident {
+  const marker = clippedEventMarkerOf(event);
+  if (marker === undefined) return incident;
+  const clipped = incident.clipped ?? { tags: 0, networkInterfaces: 0, securityGroups: 0, texts: 0, sections: [] };
+  return { ...incident, clipped: { ...clipped, event: { originalBytes: marker.originalBytes } } };
 }
 
 function parseFinding(finding: unknown, context: ReadContext): Incident {

@@ -4,8 +4,11 @@
  * deterministic execution name, alerts, or ends. Pure ASL generation, like the playbook compiler.
  *
  * The Triage state's input is the event and its receive time, nothing else: Step Functions fails a
- * task whose input passes 256 KiB with States.DataLimitExceeded, which no Catch handles, and an
- * EventBridge event may itself be up to 256 KB. Triage reads the routing table from its own
+ * task whose input passes 256 KiB with States.DataLimitExceeded, which no Catch handles. An
+ * EventBridge event may be up to 1 MB (since January 2026), but StartExecution refuses an input over
+ * 256 KiB, so the dispatcher's input is at most that; an event within about 200 bytes of it still
+ * fails here. The oversized-event intake, every rule's second target, dispatches a clipped copy of
+ * any event over 255 KiB (lib/responders/oversized-event.ts), so neither is lost. Triage reads the routing table from its own
  * environment (lib/playbooks/routing.ts) and answers the chosen playbook's name and index; the
  * dispatcher's definition lists the routed playbooks' state machine ARNs in the same order, and
  * starts the one at that index only when the name listed there is the one triage answered. A
@@ -172,7 +175,7 @@ const envelopePath = (field: string) => `${RAW_EVENT}['${field}']`;
  * The states that give a dispatch failure without triage's bounded copy of the event (triage failed,
  * or answered without one) a copy bounded by construction: the event's envelope, and for a
  * GuardDuty finding its id, type and severity, read by path from the execution input. The detail
- * is left out, whatever its size: it could be up to EventBridge's 256 KB, and with the error beside
+ * is left out, whatever its size: it could be up to StartExecution's 256 KiB, and with the error beside
  * it the kept message would exceed Step Functions' payload limit past every Catch. A Choice checks
  * every path a Pass reads (a missing one is a States.Runtime error no Catch handles).
  */

@@ -21,7 +21,7 @@ import type { ServedAccounts } from '../contracts/security';
 import { unservedAccountReason } from '../contracts/security';
 import { describeIdentifierIssue, identifierIssues } from '../incident/identifiers';
 import type { Incident } from '../incident/model';
-import { leanIncident } from '../incident/budget';
+import { eventClippingNote, leanIncident } from '../incident/budget';
 import type { EventParseError } from '../incident/parse';
 import { executionNameFor } from '../incident/parse';
 import type { ResponderMode } from '../contracts/responder-mode';
@@ -179,6 +179,8 @@ export function triage(incident: Incident, routing: RoutingTable, deployment: Tr
   if (incident.gameDay) reasons.push('Injected by a game day (source firebreak.gameday): it is handled like a real event.');
   const note = envelopeNote(incident);
   if (note !== undefined) reasons.push(note);
+  // A note only: the clipped copy is triaged as the event would be (lib/incident/clip-event.ts).
+  if (incident.clipped?.event !== undefined) reasons.push(eventClippingNote(incident.clipped.event.originalBytes));
 
   if (incident.guardDuty?.archived === true) {
     reasons.push(`GuardDuty finding ${incident.guardDuty.findingId} is archived: someone already closed it, so Firebreak starts nothing.`);

@@ -11,7 +11,7 @@ import type { GuardReleaseClaims } from './containment-guard-model';
 import type { QuarantineReleaseStates } from './quarantine-release-state';
 import { claimsOf } from './quarantine-release-state';
 
-/** The most incidents a guard result lists (the count says how many hold the instance): the result rides in the execution's state, at most 256 KB. */
+/** The most incidents a guard result lists (the count says how many hold the instance): the result rides in the execution's state, at most 256 KiB. */
 export const MAX_LISTED_RELEASE_CLAIMS = 10;
 /** The most characters kept of one incident key read from the table (Firebreak's keys are far shorter). */
 const MAX_CLAIM_LENGTH = 128;

@@ -15,6 +15,8 @@ import type { Playbook } from '../playbooks/model';
 import { readFirebreakConfig } from './config';
 import { FIREBREAK_DEFAULTS } from './defaults';
 import { FirebreakStack } from './firebreak-stack';
+import type { Firebreak } from './firebreak';
+import type { ResponderFunction } from './responder-function';
 import { MemberRoleStack, memberAccountActionsByResponder } from './member-role-stack';
 import { ForensicRoleStack } from './forensic-role-stack';
 import { quarantineCopyDestinations } from './iam-scopes';
@@ -203,6 +205,11 @@ export interface SynthesizedDeployment {
   readonly logicalIds: DeploymentLogicalIds;
 }
 
+/** The responder functions the game day runs as local responders: the playbooks' (and triage's), and the oversized-event intake. */
+function functionsOf(firebreak: Firebreak): [string, ResponderFunction][] {
+  return [...firebreak.responders, [RESPONDER_NAMES.oversizedEvent, firebreak.oversizedEventIntake]];
+}
+
 /**
  * The exact state machine definitions the app deploys, taken from the synthesized template
  * (bundling and cdk-nag skipped: only the definitions matter). The local game-day engine runs
@@ -252,7 +259,7 @@ export async function synthesizeDefinitions(options: Omit<FirebreakAppOptions, '
     undeliveredEventsQueue: idOf(firebreak.undeliveredEventsQueue),
     dispatcher: { stateMachine: idOf(firebreak.dispatcher), role: idOf(firebreak.dispatcher.role) },
     responders: Object.fromEntries(
-      [...firebreak.responders].map(([name, responder]) => [name, { function: idOf(responder.function), role: idOf(responder.role), logGroup: idOf(responder.logGroup) }]),
+      functionsOf(firebreak).map(([name, responder]) => [name, { function: idOf(responder.function), role: idOf(responder.role), logGroup: idOf(responder.logGroup) }]),
     ),
     playbooks: Object.fromEntries([...firebreak.playbookStateMachines].map(([name, machine]) => [name, { stateMachine: idOf(machine), role: idOf(machine.role) }])),
     ...(built.memberRole
@@ -270,7 +277,7 @@ export async function synthesizeDefinitions(options: Omit<FirebreakAppOptions, '
   return {
     dispatcher: definitionOf(firebreak.dispatcher),
     playbooks: Object.fromEntries([...firebreak.playbookStateMachines].map(([name, machine]) => [name, definitionOf(machine)])),
-    environments: Object.fromEntries([...firebreak.responders].map(([responder, fn]) => [responder, environmentOf(fn.function)])),
+    environments: Object.fromEntries(functionsOf(firebreak).map(([responder, fn]) => [responder, environmentOf(fn.function)])),
     deployment: { template, ...(memberRoleTemplate ? { memberRoleTemplate } : {}), ...(forensicRoleTemplate ? { forensicRoleTemplate } : {}), logicalIds },
   };
 }

@@ -65,6 +65,8 @@ export class Firebreak extends Construct {
   public readonly stateTable: IncidentState['table'];
   /** Events EventBridge could not deliver to the dispatcher (every rule target's DLQ). */
   public readonly undeliveredEventsQueue: EventRules['undeliveredEventsQueue']['queue'];
+  /** The oversized-event intake: every rule's second target, which dispatches a clipped copy of an event too large for the dispatcher. */
+  public readonly oversizedEventIntake: ResponderFunction;
   /** Events the dispatcher could not handle: unparseable, or a dispatch failure; kept with the reason. */
   public readonly unprocessableEventsQueue: Dispatcher['unprocessableEventsQueue']['queue'];
   /** By responder name. */
@@ -159,10 +161,13 @@ export class Firebreak extends Construct {
       dispatcher: this.dispatcher,
       gameDayPrincipals,
       channels,
+      logRetention,
+      environment: responders.environment,
       ...(props.eventArchiveRetentionDays !== undefined ? { eventArchiveRetentionDays: props.eventArchiveRetentionDays } : {}),
     });
     this.eventArchive = rules.archive;
     this.undeliveredEventsQueue = rules.undeliveredEventsQueue.queue;
+    this.oversizedEventIntake = rules.oversizedEventIntake.function;
     this.gameDayBus = rules.gameDay?.eventBus;
     this.rules = { guardDuty: rules.guardDuty, ...(rules.cloudWatch ? { cloudWatch: rules.cloudWatch } : {}), ...(rules.gameDay ? { gameDay: rules.gameDay.rule } : {}) };
 

@@ -27,8 +27,8 @@ export interface GameDayBusProps {
   readonly source: string;
   /** The detail types a game-day event may have (the shapes triage knows). */
   readonly detailTypes: readonly string[];
-  /** Where the rule sends game-day events (the dispatcher, with retries and a dead-letter queue). */
-  readonly target: events.IRuleTarget;
+  /** Where the rule sends game-day events (the dispatcher and the oversized-event intake, with retries and a dead-letter queue). */
+  readonly targets: readonly events.IRuleTarget[];
 }
 
 /** A bus only the named game-day principals can put events on, and its rule to the dispatcher. */
@@ -86,7 +86,7 @@ export class GameDayBus extends Construct {
       eventBus: this.eventBus,
       description: 'Game-day injections on the game-day bus: every shape, unfiltered, so that rehearsals exercise triage itself',
       eventPattern: { source: [props.source], detailType: [...props.detailTypes] },
-      targets: [props.target],
+      targets: [...props.targets],
     });
   }
 }

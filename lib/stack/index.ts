@@ -20,6 +20,8 @@ export type { ApprovalsProps, RecordKeyProps } from './approvals';
 export { Dispatcher } from './dispatcher';
 export type { DispatcherProps } from './dispatcher';
 export { EventRules } from './rules';
+export { OversizedEventIntake } from './oversized-event-intake';
+export type { OversizedEventIntakeProps } from './oversized-event-intake';
 export type { EventRulesProps } from './rules';
 export { GameDayBus } from './game-day-bus';
 export type { GameDayBusProps } from './game-day-bus';

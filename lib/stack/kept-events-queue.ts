@@ -17,6 +17,11 @@ export interface KeptEventsQueueProps {
   readonly alarmWhat: string;
   /** Where the alarm goes. */
   readonly channels: AlertChannels;
+  /**
+   * The largest message the queue accepts, in bytes.
+   * @default SQS's default
+   */
+  readonly maxMessageSizeBytes?: number;
 }
 
 /**
@@ -33,6 +38,7 @@ export class KeptEventsQueue extends Construct {
     this.queue = new sqs.Queue(this, queueId, {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       retentionPeriod: FIREBREAK_DEFAULTS.queueRetention,
+      ...(props.maxMessageSizeBytes !== undefined ? { maxMessageSizeBytes: props.maxMessageSizeBytes } : {}),
       // The events kept here are the incident record of what was not handled: never delete them with the stack.
       removalPolicy: RemovalPolicy.RETAIN,
     });

@@ -15,6 +15,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { IConstruct } from 'constructs';
 import { SECURITY_ENV } from '../contracts/security';
@@ -78,6 +79,12 @@ export interface ResponderFunctionProps {
   readonly roleName?: string;
   /** @default no reservation (shares the account's unreserved concurrency) */
   readonly reservedConcurrentExecutions?: number;
+  /**
+   * Where Lambda keeps an asynchronous invocation whose retries failed (the function's role gets
+   * sqs:SendMessage on it).
+   * @default none (a function invoked synchronously, by a state machine, has its Catch instead)
+   */
+  readonly deadLetterQueue?: sqs.IQueue;
 }
 
 /** A responder Lambda with its role and log group. */
@@ -129,6 +136,7 @@ export class ResponderFunction extends Construct {
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
       ...(props.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions } : {}),
+      ...(props.deadLetterQueue !== undefined ? { deadLetterQueue: props.deadLetterQueue } : {}),
       environment,
     };
     this.function = fromSource

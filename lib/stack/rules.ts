@@ -1,7 +1,8 @@
 /**
  * The ways in: EventBridge rules from the default bus to the dispatcher (GuardDuty findings at or
  * above the lowest severity any playbook acts on, CloudWatch alarms entering ALARM), and game-day
- * injections on a bus of their own that only the named principals may use. Every target retries
+ * injections on a bus of their own that only the named principals may use. Each rule has a second
+ * target, the oversized-event intake, for events too large for the dispatcher. Every target retries
  * and sends what it could not deliver to the undelivered-events queue, where it waits for a person.
  */
 import { Duration, PhysicalName, Stack } from 'aws-cdk-lib';
@@ -9,6 +10,7 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import * as eventsRules from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { S3_OBJECT_SCAN_DETAIL_TYPE } from '../incident/schemas';
@@ -21,6 +23,8 @@ import { archiveNameIfValid, FIREBREAK_DEFAULTS } from './defaults';
 import { GameDayBus } from './game-day-bus';
 import { KeptEventsQueue } from './kept-events-queue';
 import { groupsOnly } from './logical-ids';
+import { OversizedEventIntake } from './oversized-event-intake';
+import { EVENTBRIDGE_EVENT_LIMIT_BYTES } from '../contracts/payload-size';
 
 /**
  * The lowest severity any GuardDuty-sourced playbook (or the default alert floor) acts on. Manual
@@ -81,6 +85,16 @@ export interface EventRulesProps {
   /** Where the alarm on undelivered events goes. */
   readonly channels: AlertChannels;
   /**
+   * The oversized-event intake's log retention.
+   * @default FIREBREAK_DEFAULTS.logRetentionDays
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Variables every Firebreak function gets (Responders.environment), for the intake.
+   * @default POWERTOOLS_SERVICE_NAME only
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+  /**
    * How long the event archive keeps events, in days.
    * @default FIREBREAK_DEFAULTS.eventArchiveRetentionDays
    */
@@ -96,8 +110,10 @@ export class EventRules extends Construct {
   public readonly cloudWatch?: events.Rule;
   /** The game-day bus and its rule, when game days are enabled (gameDayPrincipals). */
   public readonly gameDay?: GameDayBus;
-  /** Events EventBridge could not deliver to the dispatcher (every rule target's DLQ). */
+  /** Events EventBridge could not deliver to the dispatcher or the intake (every rule target's DLQ, and the intake's). */
   public readonly undeliveredEventsQueue: KeptEventsQueue;
+  /** The oversized-event intake: every rule's second target. */
+  public readonly oversizedEventIntake: OversizedEventIntake;
   /**
    * Every event of the kinds the default bus's rules deliver (all severities and alarm states: a
    * superset of what they deliver), kept whole for the retention: the kept copy of an event too large
@@ -110,18 +126,32 @@ export class EventRules extends Construct {
     super(scope, id);
     groupsOnly(this);
     this.undeliveredEventsQueue = new KeptEventsQueue(this, 'Undelivered', {
-      purpose: 'the dead-letter queue of every EventBridge rule target: events EventBridge could not deliver to the dispatcher',
-      alarmWhat: 'EventBridge could not deliver events to the Firebreak dispatcher',
+      purpose: 'the dead-letter queue of every EventBridge rule target and of the oversized-event intake: events that could not be delivered or dispatched',
+      alarmWhat: 'EventBridge could not deliver events to the Firebreak dispatcher (or the oversized-event intake could not dispatch one)',
       channels: props.channels,
+      // An event too large for the dispatcher (EventBridge's 1 MB against Step Functions' 256 KiB)
+      // is refused there and kept here: the queue takes it whole.
+      maxMessageSizeBytes: EVENTBRIDGE_EVENT_LIMIT_BYTES,
+    });
+    this.oversizedEventIntake = new OversizedEventIntake(this, 'OversizedEvents', {
+      dispatcher: props.dispatcher,
+      deadLetterQueue: this.undeliveredEventsQueue.queue,
+      channels: props.channels,
+      logRetention: props.logRetention ?? (FIREBREAK_DEFAULTS.logRetentionDays as logs.RetentionDays),
+      environment: props.environment ?? { POWERTOOLS_SERVICE_NAME: 'firebreak' },
     });
     const role = dispatcherEventsRole(props.dispatcher);
-    const target = () =>
-      new targets.SfnStateMachine(props.dispatcher, {
-        role,
-        deadLetterQueue: this.undeliveredEventsQueue.queue,
-        retryAttempts: FIREBREAK_DEFAULTS.eventRetryAttempts,
-        maxEventAge: FIREBREAK_DEFAULTS.eventMaxAge,
-      });
+    const delivery = {
+      deadLetterQueue: this.undeliveredEventsQueue.queue,
+      retryAttempts: FIREBREAK_DEFAULTS.eventRetryAttempts,
+      maxEventAge: FIREBREAK_DEFAULTS.eventMaxAge,
+    };
+    // Every rule has two targets, delivered in parallel: the dispatcher, and the intake that
+    // dispatches a clipped copy of an event too large for it (lib/responders/oversized-event.ts).
+    const ruleTargets = (): events.IRuleTarget[] => [
+      new targets.SfnStateMachine(props.dispatcher, { role, ...delivery }),
+      new targets.LambdaFunction(this.oversizedEventIntake.function.function, delivery),
+    ];
     // AWS services' own events on the default bus (EventBridge refuses custom events whose source starts with `aws.`).
     this.guardDuty = new eventsRules.Rule(this, 'GuardDutyFindingsRule', {
       description: 'GuardDuty findings at or above the lowest severity any playbook (or the default alert) acts on',
@@ -131,7 +161,7 @@ export class EventRules extends Construct {
         // Severity bands are numeric ranges (Medium is 4.0–6.9): match numerically, never by listed values.
         detail: { severity: [{ numeric: ['>=', guardDutySeverityThreshold(props.playbooks)] }] },
       },
-      targets: [target()],
+      targets: ruleTargets(),
     });
     // Malware Protection for S3 puts its scan results on the bucket owner's default bus, source
     // aws.guardduty, with no severity (the parser scores the result status): filter on the status.
@@ -145,7 +175,7 @@ export class EventRules extends Construct {
           detailType: [S3_OBJECT_SCAN_DETAIL_TYPE],
           ...(leftOut.length > 0 ? { detail: { scanResultDetails: { scanResultStatus: [{ 'anything-but': leftOut }] } } } : {}),
         },
-        targets: [target()],
+        targets: ruleTargets(),
       });
     }
     if (props.playbooks.some((playbook) => playbook.match.sources.includes('cloudwatch'))) {
@@ -157,7 +187,7 @@ export class EventRules extends Construct {
           detailType: ['CloudWatch Alarm State Change'],
           detail: { state: { value: ['ALARM'] }, ...(names ? { alarmName: names } : {}) },
         },
-        targets: [target()],
+        targets: ruleTargets(),
       });
     }
     const detailTypes = [
@@ -180,7 +210,7 @@ export class EventRules extends Construct {
         principals: gameDayPrincipals,
         source: FIREBREAK_DEFAULTS.gameDaySource,
         detailTypes: FIREBREAK_DEFAULTS.gameDayDetailTypes,
-        target: target(),
+        targets: ruleTargets(),
       });
     }
   }

@@ -74,6 +74,8 @@ export const RESPONDER_CLIENTS: Readonly<Record<string, readonly SdkService[]>> 
   'quarantine-s3-object': ['dynamodb', 's3', 'sts'],
   'release-instance': ['auto-scaling', 'dynamodb', 'ec2', 'elastic-load-balancing', 'elastic-load-balancing-v2', 'kms', 'sts'],
   'release-s3-object': ['dynamodb', 's3', 'sts'],
+  // StartExecution of the dispatcher with the clipped copy of an event too large for it.
+  'oversized-event': ['sfn'],
   'snapshot-volumes': ['dynamodb', 'ec2', 'sts'],
   triage: [],
   'unblock-dns-domains': ['dynamodb', 'ec2', 'route53resolver', 'sts'],
@@ -229,6 +231,8 @@ export const BENCH_ENVIRONMENT: Readonly<Record<string, string>> = {
   FIREBREAK_FORENSIC_ACCOUNT_ID: '444455556666',
   FIREBREAK_FORENSIC_ROLE_NAME: 'FirebreakForensicCopier',
   FIREBREAK_FORENSIC_KMS_KEY_ARN: 'arn:aws:kms:eu-west-1:444455556666:key/00000000-0000-0000-0000-000000000000',
+  // The oversized-event intake reads the dispatcher it starts at cold start.
+  FIREBREAK_DISPATCHER_ARN: 'arn:aws:states:eu-west-1:111122223333:stateMachine:Firebreak-dispatcher',
 };
 
 const IMPORT_TIMER = [

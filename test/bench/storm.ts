@@ -164,7 +164,14 @@ const workers = Array.from({ length: CONCURRENCY }, async () => {
     // EventBridge: the rules whose pattern matches deliver it, each once (one rule takes GuardDuty findings).
     const routed = routeToDispatcher(event, busFor(event, rules), rules, engine.dispatcherArn, (role, action, arn) => backend.authorizeServiceCall(role, action, arn));
     if (routed.matched.length === 0) ended.unrouted += 1;
-    await Promise.all(routed.matched.map(() => engine.deliver(event)));
+    // Each rule delivers to each of its targets: the dispatcher, and the oversized-event intake
+    // (nothing to do for a finding this size, but it runs, as in AWS).
+    await Promise.all(
+      routed.matched.flatMap((name) => {
+        const intake = rules.find((rule) => rule.name === name)?.functionTarget;
+        return [engine.deliver(event), ...(intake !== undefined ? [engine.invokeAsync(intake, event)] : [])];
+      }),
+    );
   }
 });
 await Promise.all(workers);

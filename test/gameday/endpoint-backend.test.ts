@@ -138,6 +138,8 @@ describe('endpoint backend against the simulator as the endpoint', () => {
       // The backup (operations) topic and its own key: publish-alert's second channel.
       'key',
       'topic',
+      // The unprocessable-events queue, the undelivered-events queue (EventBridge's dead-letter queue), the alert feed.
+      'queue',
       'queue',
       'queue',
       'table',

@@ -319,6 +319,20 @@ describe('LocalEngine: the 256 KiB payload limit', () => {
     expect(backend.callLog().filter((call) => call.api === 'sqs:SendMessage' || call.api === 'sns:Publish')).toEqual([]);
   });
 
+  it('refuses StartExecution of an input over 262,144 bytes, as the service does: nothing starts', async () => {
+    // EventBridge events may be 1 MB (since January 2026): a rule's delivery of a larger event to the
+    // dispatcher is refused here, and the runner keeps it in the undelivered-events queue.
+    const { backend, environment } = await webServer();
+    const event = (await paddedEvent(environment)) as { detail: Record<string, unknown> };
+    event.detail.padding = 'x'.repeat(300_000);
+    const engine = new LocalEngine({ backend, definitions, environment, settings });
+    await expect(engine.deliver(event)).rejects.toMatchObject({ name: ENGINE_ERRORS.inputTooLarge, message: expect.stringMatching(/over StartExecution's 262144-byte limit/) });
+    await engine.settle();
+    expect(engine.executions()).toEqual([]);
+    expect(() => engine.startFromApi(engine.dispatcherArn, JSON.stringify(event))).toThrow(expect.objectContaining({ name: 'ValidationException' }));
+    expect(engine.executions()).toEqual([]);
+  });
+
   it("fails the execution when a state's output is over it, and runs no task after that state", async () => {
     const { backend, environment } = await webServer();
     const inflated = withDispatcher((states, definition) => {
@@ -362,7 +376,7 @@ describe('LocalEngine: the 256 KiB payload limit', () => {
   });
 
   it("triages and dispatches an event a few hundred bytes under the limit: the Triage task adds only the function's ARN and the receive time to it", async () => {
-    // An event EventBridge accepts can be up to 256 KB. With the routing table in the Triage
+    // An event EventBridge accepts can be up to 1 MB; StartExecution takes up to 256 KiB. With the routing table in the Triage
     // state's input (5.4 KB for the shipped playbooks), this one failed there with
     // States.DataLimitExceeded, past every Catch: neither kept nor alerted, nor contained.
     const { backend, environment } = await webServer();

@@ -18,7 +18,8 @@ describe('FirebreakStack bundling', () => {
         Resources: Record<string, { Type: string; Properties: { Code?: { S3Key?: string }; Handler?: string } }>;
       };
       const functions = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Lambda::Function');
-      expect(functions).toHaveLength(3);
+      // triage, publish-alert, snapshot-volumes and the oversized-event intake.
+      expect(functions).toHaveLength(4);
       let aliased = 0;
       for (const fn of functions) {
         const hash = fn.Properties.Code!.S3Key!.replace(/\.zip$/, '');
@@ -39,8 +40,8 @@ describe('FirebreakStack bundling', () => {
         expect(sources.some((source) => source.endsWith('lib/aws/clients/interactive-credentials.ts'))).toBe(hasChain);
         if (hasChain) aliased += 1;
       }
-      // publish-alert and the guard make SDK clients (triage makes none).
-      expect(aliased).toBe(2);
+      // publish-alert, snapshot-volumes and the intake make SDK clients (triage makes none).
+      expect(aliased).toBe(3);
     },
     300_000,
   );

@@ -200,7 +200,11 @@ describe('EventRules', () => {
     template.resourceCountIs('AWS::Events::Rule', 3);
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { source: ['aws.guardduty'], 'detail-type': ['GuardDuty Finding'], detail: { severity: [{ numeric: ['>=', 4] }] } },
-      Targets: [Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 20, MaximumEventAgeInSeconds: 7200 }, DeadLetterConfig: Match.anyValue() })],
+      Targets: [
+        Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 20, MaximumEventAgeInSeconds: 7200 }, DeadLetterConfig: Match.anyValue() }),
+        // The oversized-event intake, beside the dispatcher.
+        Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 20, MaximumEventAgeInSeconds: 7200 }, DeadLetterConfig: Match.anyValue() }),
+      ],
     });
     template.resourceCountIs('AWS::Events::EventBus', 0);
   });

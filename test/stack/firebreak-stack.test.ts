@@ -109,7 +109,7 @@ describe('FirebreakStack event rules', () => {
     });
   });
 
-  it('targets the dispatcher from every rule with a role, a retry policy and the dead-letter queue', () => {
+  it('targets the dispatcher (then the oversized-event intake) from every rule with a role, a retry policy and the dead-letter queue', () => {
     const { template } = synthesize();
     const dispatcher = logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'DispatcherStateMachine');
     const dlq = logicalIdOf(template, 'AWS::SQS::Queue', 'UndeliveredEventsQueue');
@@ -117,7 +117,7 @@ describe('FirebreakStack event rules', () => {
     // GuardDuty findings, S3 scan results (the default alert takes every GuardDuty type), alarms, game days.
     expect(rules).toHaveLength(4);
     for (const rule of rules) {
-      expect(rule.Properties.Targets).toEqual([
+      expect((rule.Properties.Targets as unknown[])[0]).toEqual(
         {
           Id: 'Target0',
           Arn: { Ref: dispatcher },
@@ -125,7 +125,8 @@ describe('FirebreakStack event rules', () => {
           RetryPolicy: { MaximumEventAgeInSeconds: 7200, MaximumRetryAttempts: 20 },
           DeadLetterConfig: { Arn: { 'Fn::GetAtt': [dlq, 'Arn'] } },
         },
-      ]);
+      );
+      expect(rule.Properties.Targets).toHaveLength(2);
     }
     // EventBridge may put undeliverable events in the DLQ, and only from these rules.
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -546,8 +547,8 @@ describe('FirebreakStack resources', () => {
   it('runs every responder on nodejs22.x, arm64, traced, with its own log group and the Firebreak environment', () => {
     const { template } = synthesize({ protectedInstanceIds: ['i-0123456789abcdef0'], protectedTagKey: 'firebreak:protected' });
     const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
-    // triage, publish-alert, quarantine-instance, snapshot-volumes, the containment guard and the approval function.
-    expect(functions).toHaveLength(6);
+    // triage, publish-alert, quarantine-instance, snapshot-volumes, the containment guard, the approval function and the oversized-event intake.
+    expect(functions).toHaveLength(7);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -575,6 +576,8 @@ describe('FirebreakStack resources', () => {
     expect(Object.keys(resourcesOf(template, 'AWS::Lambda::Function')).map((id) => id.replace(/Function[0-9A-F]+$/, ''))).toEqual([
       'ResponderTriage',
       'ResponderPublishAlert',
+      // Not a playbook's: every rule's second target (lib/stack/oversized-event-intake.ts).
+      'ResponderOversizedEvent',
     ]);
     expect(ACTIONS.notify.responder).toBe('publish-alert');
   });
@@ -600,8 +603,8 @@ describe('FirebreakStack resources', () => {
   it('keeps log groups for the configured retention (a year by default) and retains them with the stack', () => {
     const { template } = synthesize();
     const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
-    // Five responders (the containment guard included), the approval function and four state machines.
-    expect(groups).toHaveLength(5 + 1 + 4);
+    // Five responders (the containment guard included), the approval function, the oversized-event intake and four state machines.
+    expect(groups).toHaveLength(5 + 1 + 1 + 4);
     for (const group of groups) {
       expect(group).toMatchObject({ Properties: { RetentionInDays: 365 }, DeletionPolicy: 'Retain' });
     }
@@ -630,7 +633,9 @@ describe('FirebreakStack resources', () => {
     const queues = Object.values(resourcesOf(template, 'AWS::SQS::Queue'));
     expect(queues).toHaveLength(2);
     for (const queue of queues) {
-      expect(queue.Properties).toEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
+      // The undelivered-events queue also takes an event of EventBridge's 1 MB whole.
+      const { MaximumMessageSize: _largest, ...properties } = queue.Properties;
+      expect(properties).toEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
       // Issue 8: the events kept here outlive the stack.
       expect(queue).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     }
@@ -714,6 +719,7 @@ describe('FirebreakStack safety rails', () => {
       'ResponderContainmentGuard',
       'ResponderReleaseInstance',
       'Approvals',
+      'ResponderOversizedEvent',
     ]);
   });
 

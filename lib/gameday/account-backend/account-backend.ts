@@ -23,6 +23,7 @@ import type {
   RehearsalFinding,
   ResolvedEnvironment,
 } from '../backend';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { TaskTokenHandler } from '../sim';
 import type { EnvironmentDocument, SettingsDocument } from '../scenario';
 import type { CleanupReport } from './cleanup';
@@ -57,6 +58,7 @@ export abstract class AccountBackend implements GameDayBackend {
   private readonly created: CreatedResource[] = [];
   private readonly alerts: PublishedAlert[] = [];
   private readonly kept: KeptEvent[] = [];
+  private readonly undelivered: KeptEvent[] = [];
   private readonly setupFindings: RehearsalFinding[] = [];
   private resolved?: ResolvedEnvironment;
   private alertFeedUrl = '';
@@ -167,11 +169,31 @@ export abstract class AccountBackend implements GameDayBackend {
     const objectsDigest = Object.keys(s3Objects).length > 0 ? JSON.stringify({ account: inspected.digest, s3Objects }) : inspected.digest;
     for (const message of await drain(context, this.alertFeedUrl)) this.alerts.push(alertOf(message.body, message.sentAt));
     for (const message of await drain(context, resolved.deployment.unprocessableEventsQueueUrl)) this.kept.push(keptEventOf(message, this.now()));
+    const undeliveredUrl = resolved.deployment.undeliveredEventsQueueUrl;
+    if (undeliveredUrl !== undefined) for (const message of await drain(context, undeliveredUrl)) this.undelivered.push(keptEventOf(message, this.now()));
     const iam = await inspectIamPrincipals(context, resolved);
     const dnsFirewall = await inspectDnsFirewall(await context.clients.route53resolver());
     // The users' keys and policies are part of what "nothing changed" covers, like S3.
     const digest = iam === undefined ? objectsDigest : `${objectsDigest}${JSON.stringify(iam)}`;
-    return { ...inspected, digest, ...(Object.keys(s3Objects).length > 0 ? { s3Objects } : {}), ...(iam !== undefined ? { iam } : {}), alerts: [...this.alerts], keptEvents: [...this.kept], ...(fleet ? { fleet } : {}), ...(dnsFirewall ? { dnsFirewall } : {}) };
+    return { ...inspected, digest, ...(Object.keys(s3Objects).length > 0 ? { s3Objects } : {}), ...(iam !== undefined ? { iam } : {}), alerts: [...this.alerts], keptEvents: [...this.kept], undeliveredEvents: [...this.undelivered], ...(fleet ? { fleet } : {}), ...(dnsFirewall ? { dnsFirewall } : {}) };
+  }
+
+  /**
+   * EventBridge's dead-letter queue: the event as the body, why it was not delivered in the
+   * attributes EventBridge sets (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html).
+   */
+  async keepUndelivered(event: unknown, error: { readonly code: string; readonly message: string }, rule: string): Promise<void> {
+    const queueUrl = this.resolved?.deployment.undeliveredEventsQueueUrl;
+    const context = this.context;
+    if (queueUrl === undefined || !context) return;
+    const attribute = (value: string) => ({ DataType: 'String', StringValue: value.slice(0, 1024) || '-' });
+    await context.clients.sqs().send(
+      new SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: JSON.stringify(event),
+        MessageAttributes: { ERROR_CODE: attribute(error.code), ERROR_MESSAGE: attribute(error.message), RULE_ARN: attribute(rule) },
+      }),
+    );
   }
 
   /** Deletes what prepare() created, in reverse order; never throws (problems are in cleanupReport() and reported). */

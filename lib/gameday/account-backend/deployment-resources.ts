@@ -14,6 +14,7 @@ import type { BackendContext } from './context';
 import type { FaultSpec } from '../sim/faults';
 import type { EnvironmentDocument } from '../scenario';
 import { errorCode } from './context';
+import { EVENTBRIDGE_EVENT_LIMIT_BYTES } from '../../contracts/payload-size';
 
 export interface CreatedDeployment {
   readonly resources: DeploymentResources;
@@ -69,6 +70,10 @@ export async function createDeployment(context: BackendContext): Promise<Created
   const kept = await clients.sqs().send(new CreateQueueCommand({ QueueName: `${prefix}-unprocessable-events` }));
   const unprocessableEventsQueueUrl = kept.QueueUrl as string;
   created.push({ kind: 'queue', id: unprocessableEventsQueueUrl });
+  // EventBridge's dead-letter queue of every rule target (and the intake's), as large as an event may be.
+  const undelivered = await clients.sqs().send(new CreateQueueCommand({ QueueName: `${prefix}-undelivered-events`, Attributes: { MaximumMessageSize: String(EVENTBRIDGE_EVENT_LIMIT_BYTES) } }));
+  const undeliveredEventsQueueUrl = undelivered.QueueUrl as string;
+  created.push({ kind: 'queue', id: undeliveredEventsQueueUrl });
   // The queue policy lets the topic deliver (https://docs.aws.amazon.com/sns/latest/dg/subscribe-sqs-queue-to-sns-topic.html).
   const feedName = `${prefix}-alert-feed`;
   const feedArn = `arn:aws:sqs:${region}:${account}:${feedName}`;
@@ -115,6 +120,7 @@ export async function createDeployment(context: BackendContext): Promise<Created
       alertTopicArn,
       backupTopicArn,
       unprocessableEventsQueueUrl,
+      undeliveredEventsQueueUrl,
       stateTableName,
       recordKeyArn,
       ...(alertKeyArn ? { alertKeyArn } : {}),
@@ -143,18 +149,19 @@ async function createKey(context: BackendContext, keySpec: KeySpec, keyUsage: Ke
 }
 
 /** Every message of a queue not read yet, oldest first; each is deleted once read. */
-export async function drain(context: BackendContext, queueUrl: string): Promise<{ body: string; sentAt?: Date }[]> {
+export async function drain(context: BackendContext, queueUrl: string): Promise<{ body: string; sentAt?: Date; attributes?: Record<string, string> }[]> {
   const sqs = context.clients.sqs();
-  const out: { body: string; sentAt?: Date }[] = [];
+  const out: { body: string; sentAt?: Date; attributes?: Record<string, string> }[] = [];
   for (;;) {
     const answer = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 43_200, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['SentTimestamp'] }),
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 43_200, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['SentTimestamp'], MessageAttributeNames: ['All'] }),
     );
     const messages = answer.Messages ?? [];
     if (messages.length === 0) return out;
     for (const message of messages) {
       const sent = message.Attributes?.SentTimestamp;
-      out.push({ body: message.Body ?? '', ...(sent !== undefined ? { sentAt: new Date(Number(sent)) } : {}) });
+      const attributes = Object.fromEntries(Object.entries(message.MessageAttributes ?? {}).flatMap(([name, value]) => (value.StringValue !== undefined ? [[name, value.StringValue]] : [])));
+      out.push({ body: message.Body ?? '', ...(sent !== undefined ? { sentAt: new Date(Number(sent)) } : {}), ...(Object.keys(attributes).length > 0 ? { attributes } : {}) });
     }
     await sqs.send(
       new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle as string })) }),
@@ -182,6 +189,6 @@ export function alertOf(body: string, sentAt: Date | undefined): PublishedAlert 
   }
 }
 
-export function keptEventOf(message: { body: string; sentAt?: Date }, now: Date): KeptEvent {
-  return { body: message.body, at: message.sentAt ?? now };
+export function keptEventOf(message: { body: string; sentAt?: Date; attributes?: Record<string, string> }, now: Date): KeptEvent {
+  return { body: message.body, at: message.sentAt ?? now, ...(message.attributes !== undefined ? { attributes: message.attributes } : {}) };
 }

@@ -370,6 +370,12 @@ export function messagingProvisioningHandlers(world: SimWorld): { sns: Record<st
       if (visible.length === 0) return {};
       const wanted = [...(input.MessageSystemAttributeNames ?? []), ...(input.AttributeNames ?? [])] as string[];
       const sentTimestamp = wanted.includes('All') || wanted.includes('SentTimestamp');
+      // The message attributes asked for by name, or all of them (`All`).
+      const names = (input.MessageAttributeNames ?? []) as string[];
+      const attributesOf = (message: QueuedMessage) => {
+        const chosen = Object.entries(message.messageAttributes ?? {}).filter(([name]) => names.includes('All') || names.includes(name));
+        return chosen.length === 0 ? {} : { MessageAttributes: Object.fromEntries(chosen.map(([name, attribute]) => [name, { DataType: attribute.dataType, StringValue: attribute.value }])) };
+      };
       return {
         Messages: visible.map((message) => ({
           MessageId: message.messageId,
@@ -377,6 +383,7 @@ export function messagingProvisioningHandlers(world: SimWorld): { sns: Record<st
           MD5OfBody: createHash('md5').update(message.body, 'utf8').digest('hex'),
           Body: message.body,
           ...(sentTimestamp ? { Attributes: { SentTimestamp: String(message.at.getTime()) } } : {}),
+          ...attributesOf(message),
         })),
       };
     },

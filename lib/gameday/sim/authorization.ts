@@ -609,7 +609,10 @@ export function authorizationTargets(iamAction: string, call: AuthorizationCall,
       if (typeof input.QueueUrl === 'string') return [{ resourceType: 'queue', arn: queueArnOf(world, input.QueueUrl), keys: {}, complete: [] }];
       return undefined;
     case 'states':
-      if (typeof input.StateMachineArn === 'string') return [{ resourceType: 'stateMachine', arn: input.StateMachineArn, keys: {}, complete: [] }];
+      // The IAM catalog's resource type is `statemachine`. The engine's own integrations name the
+      // machine StateMachineArn; the SDK's StartExecution (the oversized-event intake) stateMachineArn.
+      if (typeof input.StateMachineArn === 'string') return [{ resourceType: 'statemachine', arn: input.StateMachineArn, keys: {}, complete: [] }];
+      if (typeof input.stateMachineArn === 'string') return [{ resourceType: 'statemachine', arn: input.stateMachineArn, keys: {}, complete: [] }];
       if (typeof input.executionArn === 'string') return [{ resourceType: 'execution', arn: input.executionArn, keys: {}, complete: [] }];
       return undefined;
     case 'events':

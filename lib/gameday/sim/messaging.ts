@@ -3,6 +3,7 @@
  * (dead-letter queues), EventBridge PutEvents (game-day injection) and Step Functions task tokens
  * (approvals). Each keeps what it received so that a game day can check it.
  */
+import { EVENTBRIDGE_EVENT_LIMIT_BYTES } from '../../contracts/payload-size';
 import { createHash } from 'node:crypto';
 import type { PublishCommandInput } from '@aws-sdk/client-sns';
 import type { SendMessageCommandInput } from '@aws-sdk/client-sqs';
@@ -157,8 +158,12 @@ export function ensureDefaultBus(world: SimWorld, account: string, region: strin
   if (!world.eventBuses.has(arn)) world.eventBuses.set(arn, { name: 'default', arn, account, region, events: [] });
 }
 
-/** PutEvents entry size limit: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html */
-export const EVENT_ENTRY_MAX_BYTES = 262_144;
+/**
+ * PutEvents entry size limit: 1 MB since 29 January 2026 (256 KB before), four times what a Step
+ * Functions execution input may be (lib/contracts/payload-size.ts):
+ * https://aws.amazon.com/blogs/compute/more-room-to-build-serverless-services-now-support-payloads-up-to-1-mb
+ */
+export const EVENT_ENTRY_MAX_BYTES = EVENTBRIDGE_EVENT_LIMIT_BYTES;
 
 /**
  * PutEvents answers per entry without throwing: an entry whose Source starts with `aws.` gets

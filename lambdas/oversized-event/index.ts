@@ -1,0 +1,12 @@
+/** oversized-event Lambda: dispatches a clipped copy of any event too large for the dispatcher target (logic in lib/responders/oversized-event.ts). */
+import { homeSfnClients } from '../../lib/aws/clients/sfn';
+import { createResponderLogger } from '../../lib/responders/logging';
+import { SfnDispatcherStarts, createOversizedEventHandler, dispatcherArnFromEnv } from '../../lib/responders/oversized-event';
+
+// Read at cold start: a function deployed without the dispatcher's ARN fails at once, naming the variable.
+const dispatcher = new SfnDispatcherStarts(homeSfnClients().sfn(), dispatcherArnFromEnv(process.env));
+const logger = createResponderLogger('oversized-event');
+
+/** Builds the handler over an injected dispatcher and logger: the local game day runs exactly this. */
+export const createHandler = createOversizedEventHandler;
+export const handler = createHandler({ dispatcher, logger });

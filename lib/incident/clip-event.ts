@@ -1,0 +1,280 @@
+/**
+ * Clipping an event too large for Step Functions. EventBridge events may carry up to 1 MB since
+ * January 2026, Step Functions' execution input 256 KiB (lib/contracts/payload-size.ts): the
+ * dispatcher's StartExecution refuses a larger event, and one within about 200 bytes of the limit
+ * fails at its Triage state with States.DataLimitExceeded, past every Catch. An attacker grows a
+ * finding about their own instance that far (tags, interfaces, addresses, what GuardDuty observed)
+ * to escape containment. The oversized-event intake (lib/responders/oversized-event.ts) receives the
+ * same events and dispatches, for each one over the threshold, this module's copy of it.
+ *
+ * The copy is a clip, never a rewrite: only the first items of lists and the first characters of
+ * long texts are kept, largest first, until it is within its target; the envelope and every field
+ * the parser reads (ids, type, severity, times, account, region, the resource, the service's count
+ * and sample flag, an alarm's state, a scan's object and result) are never left out, identifiers
+ * are never shorter than 1024 characters, and a list keeps at least its first item (the first
+ * network interfaces, their first groups). Only as a last resort, for an event grown in breadth
+ * (an object of many small members), are members the parser does not read left out, largest first.
+ * Deterministic: the same event gives the same copy, so the incident, its execution name and the
+ * grants bound to its digest are the same whichever delivery the copy comes from.
+ *
+ * Nothing is added but the marker, `firebreak-clipped: { originalBytes, by }`, at the top level of
+ * the event, where no sender can put a key: EventBridge writes the envelope of every event itself
+ * (an `aws.*` event comes from the service, and a PutEvents entry names only Source, DetailType,
+ * Detail, Resources, Time, EventBusName and TraceHeader:
+ * https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsRequestEntry.html).
+ * A marker the event already carries is replaced, never passed on.
+ */
+import { CLIPPED_EVENT_TARGET_BYTES, EVENTBRIDGE_EVENT_LIMIT_BYTES, OVERSIZED_EVENT_THRESHOLD_BYTES, payloadBytes, payloadBytesOver } from '../contracts/payload-size';
+import { RESPONDER_NAMES } from '../contracts/responders';
+import { FirebreakError } from '../contracts/errors';
+import { ADDITIONAL_INFO_VALUE_MAX, isSampleFinding } from './sample-flag';
+
+/** The top-level key of the marker: `firebreak-clipped`. */
+export const CLIPPED_EVENT_MARKER = 'firebreak-clipped';
+
+/** Who clipped the event: the intake's responder name. */
+export const CLIPPED_BY = RESPONDER_NAMES.oversizedEvent;
+
+/** The marker the intake puts on the copy it dispatches. */
+export interface ClippedEventMarker {
+  /** The event's size as delivered, in bytes of UTF-8 JSON. */
+  readonly originalBytes: number;
+  readonly by: typeof CLIPPED_BY;
+}
+
+/** The intake's copy of an oversized event. */
+export interface ClippedEvent {
+  /** The copy, with the marker as its last top-level key. */
+  readonly event: Record<string, unknown>;
+  /** The event's size as delivered. */
+  readonly originalBytes: number;
+  /** The copy's size, marker included. */
+  readonly bytes: number;
+}
+
+/** The event could not be clipped to its target without leaving out what the parser reads, or it lost its sample flag. */
+export class EventClippingError extends FirebreakError {
+  override readonly name = 'EventClippingError';
+}
+
+/**
+ * The marker of an event the intake clipped, when Firebreak can have written it: exactly
+ * `{ originalBytes, by: 'oversized-event' }`, a whole number of bytes over the threshold and within
+ * EventBridge's 1 MB, on an event itself within the threshold (the intake dispatches nothing
+ * larger). Anything else is not honoured: no sender can put a top-level key on an event (EventBridge
+ * writes the envelope), so a marker that fails these came from a caller who may start the
+ * dispatcher directly, and even an honoured one only adds a note; no decision reads it.
+ */
+export function clippedEventMarkerOf(event: Readonly<Record<string, unknown>>): ClippedEventMarker | undefined {
+  if (!Object.hasOwn(event, CLIPPED_EVENT_MARKER)) return undefined;
+  const marker = event[CLIPPED_EVENT_MARKER];
+  if (marker === null || typeof marker !== 'object' || Array.isArray(marker)) return undefined;
+  const { originalBytes, by, ...rest } = marker as Record<string, unknown>;
+  if (Object.keys(rest).length > 0 || by !== CLIPPED_BY) return undefined;
+  if (typeof originalBytes !== 'number' || !Number.isInteger(originalBytes)) return undefined;
+  if (originalBytes <= OVERSIZED_EVENT_THRESHOLD_BYTES || originalBytes > EVENTBRIDGE_EVENT_LIMIT_BYTES) return undefined;
+  if (isOversizedEvent(event)) return undefined;
+  return { originalBytes, by };
+}
+
+/** True when the event is over the threshold the dispatcher target handles alone (OVERSIZED_EVENT_THRESHOLD_BYTES). */
+export function isOversizedEvent(event: unknown): boolean {
+  return payloadBytesOver(event, OVERSIZED_EVENT_THRESHOLD_BYTES) !== undefined;
+}
+
+/** Texts are never cut shorter than this many UTF-16 units: no identifier, ARN or tag is this long. */
+const TEXT_FLOOR = 1024;
+
+type Path = readonly (string | number)[];
+
+/**
+ * The fields the parser and triage read (lib/incident/parse.ts, guardduty.ts, cloudwatch.ts,
+ * malware.ts, sequence.ts), never left out; `*` is any list index. Below each, lists and long texts
+ * are still clipped; only members are never left out.
+ */
+const READ_FIELDS: readonly Path[] = [
+  ...['version', 'id', 'detail-type', 'source', 'account', 'time', 'region', 'resources'].map((field) => [field]),
+  // A GuardDuty finding.
+  ...['schemaVersion', 'accountId', 'region', 'partition', 'id', 'arn', 'type', 'title', 'description', 'severity', 'createdAt', 'updatedAt', 'resource'].map((field) => ['detail', field]),
+  ...['count', 'archived', 'serviceName', 'resourceRole', 'action', 'detection', 'eventFirstSeen', 'eventLastSeen', 'featureName', 'runtimeDetails', 'ebsVolumeScanDetails', 'malwareScanDetails'].map((field) => ['detail', 'service', field]),
+  ['detail', 'service', 'additionalInfo', 'sample'],
+  ['detail', 'service', 'additionalInfo', 'value'],
+  // A Malware Protection for S3 scan result.
+  ...['scanStatus', 'resourceType', 's3ObjectDetails', 'scanResultDetails'].map((field) => ['detail', field]),
+  // A CloudWatch alarm state change.
+  ...['alarmName', 'state', 'previousState', 'configuration'].map((field) => ['detail', field]),
+];
+
+/** The GetFindings shape of the sample flag, a JSON string the parser reads whole up to its limit: never cut (a cut one no longer parses). */
+function isUncuttable(path: Path, text: string): boolean {
+  return text.length <= ADDITIONAL_INFO_VALUE_MAX && matches(['detail', 'service', 'additionalInfo', 'value'], path);
+}
+
+function matches(pattern: Path, path: Path): boolean {
+  return pattern.length === path.length && pattern.every((segment, index) => segmentMatches(segment, path[index]));
+}
+
+function segmentMatches(segment: string | number, actual: string | number | undefined): boolean {
+  return segment === '*' ? typeof actual === 'number' : segment === actual;
+}
+
+/** A member at `path` the parser reads, or on the way to one: never left out. */
+function isRead(path: Path): boolean {
+  return READ_FIELDS.some((field) => {
+    const length = Math.min(field.length, path.length);
+    for (let index = 0; index < length; index += 1) {
+      if (!segmentMatches(field[index] as string | number, path[index])) return false;
+    }
+    return true;
+  });
+}
+
+/**
+ * The intake's copy of `event` (an EventBridge event, a JSON object), within `targetBytes` with its
+ * marker. Throws EventClippingError when it cannot be made to fit, or when the copy would read as
+ * no longer a sample finding (it never does: the flag's fields are never cut or left out).
+ */
+export function clipOversizedEvent(event: Readonly<Record<string, unknown>>, targetBytes: number = CLIPPED_EVENT_TARGET_BYTES): ClippedEvent {
+  const originalBytes = payloadBytes(event);
+  const copy = JSON.parse(JSON.stringify(event)) as Record<string, unknown>;
+  delete copy[CLIPPED_EVENT_MARKER];
+  const marker: ClippedEventMarker = { originalBytes, by: CLIPPED_BY };
+  // The marker's own bytes: its key, its value, and the comma before it.
+  const markerBytes = payloadBytes({ [CLIPPED_EVENT_MARKER]: marker }) - 2 + 1;
+  clipWithin(copy, targetBytes - markerBytes);
+  copy[CLIPPED_EVENT_MARKER] = marker;
+  const bytes = payloadBytes(copy);
+  if (bytes > targetBytes) {
+    throw new EventClippingError(`the event of ${originalBytes} bytes could not be clipped within ${targetBytes} bytes without leaving out what the parser reads (${bytes} bytes left)`);
+  }
+  if (sampleOf(event) && !sampleOf(copy)) {
+    throw new EventClippingError('the clipped copy of a sample finding no longer reads as a sample: refused');
+  }
+  return { event: copy, originalBytes, bytes };
+}
+
+/** Whether the event's finding reads as a GuardDuty sample (lib/incident/sample-flag.ts). */
+function sampleOf(event: Readonly<Record<string, unknown>>): boolean {
+  const detail = event.detail as { title?: unknown; service?: { additionalInfo?: unknown } } | null | undefined;
+  if (detail === null || typeof detail !== 'object') return false;
+  return isSampleFinding(detail.service?.additionalInfo, typeof detail.title === 'string' ? detail.title : '');
+}
+
+/** One way to make the event smaller: what it saves, and how. */
+interface Cut {
+  readonly path: Path;
+  /** Traversal order: among equal savings, the first one found goes first (deterministic). */
+  readonly order: number;
+  readonly saves: number;
+  readonly apply: () => void;
+}
+
+/** The phases, in order: lists and long texts; members holding lists or objects; any member. */
+type Phase = 'lists-and-texts' | 'containers' | 'members';
+const PHASES: readonly Phase[] = ['lists-and-texts', 'containers', 'members'];
+
+/** At most this many passes (each cuts as much as the excess needs, so a handful suffice). */
+const MAX_PASSES = 400;
+
+/** Clips `root` in place until its JSON is within `limit` bytes, or nothing more can be cut. */
+function clipWithin(root: Record<string, unknown>, limit: number): void {
+  let phase = 0;
+  for (let pass = 0; pass < MAX_PASSES && phase < PHASES.length; pass += 1) {
+    const sizes = new Map<object, number>();
+    const total = measure(root, sizes);
+    if (total <= limit) return;
+    const cuts = collectCuts(root, sizes, PHASES[phase] as Phase).sort((a, b) => b.saves - a.saves || a.order - b.order);
+    let excess = total - limit;
+    // Cuts of one pass never nest (the sizes they were measured with would be stale): the paths
+    // cut, and every path on the way to one.
+    const cutPaths = new Set<string>();
+    const onTheWay = new Set<string>();
+    let applied = 0;
+    for (const cut of cuts) {
+      if (excess <= 0) break;
+      const keys = cut.path.map((_, index) => pathKey(cut.path.slice(0, index + 1)));
+      const own = pathKey(cut.path);
+      if (onTheWay.has(own) || cutPaths.has(own) || keys.some((key) => cutPaths.has(key))) continue;
+      cut.apply();
+      applied += 1;
+      cutPaths.add(own);
+      for (const key of keys) onTheWay.add(key);
+      excess -= cut.saves;
+    }
+    if (applied === 0) phase += 1;
+  }
+}
+
+function pathKey(path: Path): string {
+  return path.join('\u0000');
+}
+
+/** Bytes of `value`'s JSON text in UTF-8, remembering each object's and list's. */
+function measure(value: unknown, sizes: Map<object, number>): number {
+  if (typeof value === 'string') return textBytes(value);
+  if (value === null || typeof value !== 'object') return Buffer.byteLength(JSON.stringify(value) ?? 'null');
+  let bytes = 2;
+  if (Array.isArray(value)) {
+    value.forEach((item, index) => {
+      bytes += measure(item, sizes) + (index > 0 ? 1 : 0);
+    });
+  } else {
+    let first = true;
+    for (const [key, item] of Object.entries(value)) {
+      bytes += textBytes(key) + 1 + measure(item, sizes) + (first ? 0 : 1);
+      first = false;
+    }
+  }
+  sizes.set(value, bytes);
+  return bytes;
+}
+
+function textBytes(text: string): number {
+  return Buffer.byteLength(JSON.stringify(text));
+}
+
+function sizeOf(value: unknown, sizes: Map<object, number>): number {
+  return value !== null && typeof value === 'object' ? (sizes.get(value) ?? 0) : typeof value === 'string' ? textBytes(value) : Buffer.byteLength(JSON.stringify(value) ?? 'null');
+}
+
+/** The first `length` UTF-16 units of `text`, not splitting a surrogate pair. */
+function prefix(text: string, length: number): string {
+  const code = text.charCodeAt(length - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? length - 1 : length);
+}
+
+function collectCuts(root: Record<string, unknown>, sizes: Map<object, number>, phase: Phase): Cut[] {
+  const cuts: Cut[] = [];
+  let order = 0;
+  const visit = (value: unknown, path: Path, replace: (next: unknown) => void): void => {
+    order += 1;
+    if (typeof value === 'string') {
+      if (phase === 'lists-and-texts' && value.length > TEXT_FLOOR && !isUncuttable(path, value)) {
+        const kept = prefix(value, Math.max(TEXT_FLOOR, Math.floor(value.length / 2)));
+        cuts.push({ path, order, saves: textBytes(value) - textBytes(kept), apply: () => replace(kept) });
+      }
+      return;
+    }
+    if (value === null || typeof value !== 'object') return;
+    if (Array.isArray(value)) {
+      if (phase === 'lists-and-texts' && value.length > 1) {
+        const keep = Math.ceil(value.length / 2);
+        const saves = value.slice(keep).reduce((sum: number, item) => sum + sizeOf(item, sizes) + 1, 0);
+        cuts.push({ path, order, saves, apply: () => value.splice(keep) });
+      }
+      value.forEach((item, index) => visit(item, [...path, index], (next) => (value[index] = next)));
+      return;
+    }
+    const members = value as Record<string, unknown>;
+    for (const [key, item] of Object.entries(members)) {
+      const memberPath = [...path, key];
+      const container = item !== null && typeof item === 'object';
+      if ((phase === 'members' || (phase === 'containers' && container)) && !isRead(memberPath)) {
+        cuts.push({ path: memberPath, order, saves: textBytes(key) + 2 + sizeOf(item, sizes), apply: () => delete members[key] });
+      }
+      visit(item, memberPath, (next) => (members[key] = next));
+    }
+  };
+  visit(root, [], () => undefined);
+  return cuts;
+}

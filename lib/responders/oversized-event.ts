@@ -1,0 +1,114 @@
+/**
+ * The oversized-event intake: the second target of every Firebreak rule, beside the dispatcher.
+ * EventBridge invokes it asynchronously (up to 1 MB) with every event the rule matches, in
+ * parallel with the dispatcher target, so the usual path gets no extra hop.
+ *
+ * - An event within OVERSIZED_EVENT_THRESHOLD_BYTES: nothing (the dispatcher target has it); a
+ *   debug line.
+ * - A larger one: the dispatcher target cannot handle it (StartExecution refuses an input over
+ *   256 KiB; just under it, the Triage state fails with States.DataLimitExceeded), so the intake
+ *   starts the dispatcher with its clipped copy (lib/incident/clip-event.ts), marked
+ *   `firebreak-clipped`. The playbook's execution name comes from the finding and its update, so if
+ *   both the original and the copy get through (an event just over the threshold that Triage could
+ *   still take), the second start is refused as a duplicate, as any duplicate delivery is.
+ *
+ * Its input is a claim: it is only measured and clipped, never interpreted, and nothing is added
+ * but the marker. Its only call is StartExecution of the dispatcher, the only thing its role may
+ * do. A failure (StartExecution throttled, an input that is no event) fails the invocation: Lambda
+ * retries it, then keeps the event in the undelivered-events queue (the function's dead-letter
+ * queue) and its error alarm pages.
+ */
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import * as z from '../contracts/zod-mini';
+import { DEPLOYMENT_ENV } from '../contracts/environment';
+import { FirebreakError } from '../contracts/errors';
+import { payloadBytes } from '../contracts/payload-size';
+import { clipOversizedEvent, isOversizedEvent } from '../incident/clip-event';
+import type { IncidentLogger } from './logging';
+
+/** The input over the threshold is not an EventBridge event: nothing to clip or dispatch. */
+export class OversizedEventInputError extends FirebreakError {
+  override readonly name = 'OversizedEventInputError';
+}
+
+/** The function was deployed without the dispatcher's ARN (FIREBREAK_DISPATCHER_ARN). */
+export class DispatcherNotConfiguredError extends FirebreakError {
+  override readonly name = 'DispatcherNotConfiguredError';
+}
+
+/** Starts the dispatcher with an input (JSON text); answers the execution's ARN. */
+export interface DispatcherStarts {
+  start(input: string): Promise<{ readonly executionArn?: string }>;
+}
+
+/** StartExecution of the dispatcher, the one call the intake makes; Step Functions names the execution. */
+export class SfnDispatcherStarts implements DispatcherStarts {
+  constructor(
+    private readonly sfn: SFNClient,
+    private readonly stateMachineArn: string,
+  ) {}
+
+  async start(input: string): Promise<{ readonly executionArn?: string }> {
+    const answer = await this.sfn.send(new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, input }));
+    return answer.executionArn !== undefined ? { executionArn: answer.executionArn } : {};
+  }
+}
+
+const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/;
+
+/** The dispatcher's ARN, from the function's environment (the stack sets it); read at cold start. */
+export function dispatcherArnFromEnv(environment: Readonly<Record<string, string | undefined>>): string {
+  const arn = environment[DEPLOYMENT_ENV.dispatcherArn];
+  if (arn === undefined || !STATE_MACHINE_ARN.test(arn)) {
+    throw new DispatcherNotConfiguredError(`${DEPLOYMENT_ENV.dispatcherArn} must be the dispatcher state machine's ARN (the stack sets it); got ${arn === undefined ? 'nothing' : JSON.stringify(arn.slice(0, 200))}`);
+  }
+  return arn;
+}
+
+/** What the intake checks of an event it is about to clip: an EventBridge event, its detail an object. */
+const eventSchema = z.looseObject({
+  id: z.optional(z.string()),
+  source: z.string(),
+  'detail-type': z.string(),
+  detail: z.record(z.string(), z.unknown()),
+});
+
+export type OversizedEventResult =
+  | { readonly action: 'none'; readonly bytes: number }
+  | { readonly action: 'dispatched'; readonly originalBytes: number; readonly bytes: number; readonly executionArn?: string };
+
+export interface OversizedEventDependencies {
+  readonly dispatcher: DispatcherStarts;
+  readonly logger: IncidentLogger;
+}
+
+/** The intake's handler: nothing for an event within the threshold, the clipped copy dispatched for any larger one. */
+export function createOversizedEventHandler(dependencies: OversizedEventDependencies): (input: unknown) => Promise<OversizedEventResult> {
+  const { dispatcher, logger } = dependencies;
+  return async (input) => {
+    if (!isOversizedEvent(input)) {
+      const bytes = payloadBytes(input);
+      logger.debug('event within the dispatcher target\'s limit: nothing to do', { bytes });
+      return { action: 'none', bytes };
+    }
+    const parsed = eventSchema.safeParse(input);
+    if (!parsed.success) {
+      throw new OversizedEventInputError(`an input of ${payloadBytes(input)} bytes that is not an EventBridge event (source, detail-type, an object detail): nothing is dispatched`);
+    }
+    const event = input as Record<string, unknown>;
+    const clipped = clipOversizedEvent(event);
+    const started = await dispatcher.start(JSON.stringify(clipped.event));
+    const context = {
+      eventId: parsed.data.id,
+      source: parsed.data.source,
+      detailType: parsed.data['detail-type'],
+      originalBytes: clipped.originalBytes,
+      bytes: clipped.bytes,
+      ...(started.executionArn !== undefined ? { executionArn: started.executionArn } : {}),
+    };
+    // A warning: someone should know an event was this large (an attacker may have grown it).
+    logger.warn('event over the dispatcher target\'s limit: dispatched its clipped copy', context);
+    return { action: 'dispatched', originalBytes: clipped.originalBytes, bytes: clipped.bytes, ...(started.executionArn !== undefined ? { executionArn: started.executionArn } : {}) };
+  };
+}

@@ -1,0 +1,227 @@
+/**
+ * The oversized-event intake's clipping: an event over Step Functions' limit becomes a copy well
+ * under it that still says the same thing to the parser (same incident key, revision, resource,
+ * sample flag), deterministically, with nothing added but Firebreak's marker.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CLIPPED_EVENT_TARGET_BYTES, OVERSIZED_EVENT_THRESHOLD_BYTES, payloadBytes } from '../../lib/contracts/payload-size';
+import { CLIPPED_EVENT_MARKER, clipOversizedEvent, isOversizedEvent } from '../../lib/incident/clip-event';
+import { parseEvent } from '../../lib/incident/parse';
+import { describeClipping } from '../../lib/incident/budget';
+import { routingTableFor } from '../../lib/playbooks/routing';
+import { triage } from '../../lib/playbooks/triage';
+import { loadPlaybookDirectorySync } from '../../lib/playbooks/loader';
+import { SHIPPED_PLAYBOOKS_DIR } from '../../lib/stack/package-root';
+import type { Incident } from '../../lib/incident/model';
+import { clone, fixtureEvent } from './events';
+
+type Json = Record<string, unknown>;
+
+const RECEIVED = new Date('2026-03-14T10:53:00Z');
+const multiEni = () => clone(fixtureEvent('guardduty-ec2-backdoor-c2activity-multi-eni.json')) as Json & { detail: Json };
+
+/** What the parser makes of an event that the clipping must not change. */
+function identity(incident: Incident) {
+  const resource = incident.resource as { kind: string; instanceId?: string; networkInterfaces?: { networkInterfaceId: string }[] };
+  return {
+    key: incident.key,
+    revision: incident.revision,
+    findingType: incident.findingType,
+    severity: incident.severity,
+    account: incident.account,
+    region: incident.region,
+    sample: incident.sample,
+    gameDay: incident.gameDay,
+    kind: resource.kind,
+    instanceId: resource.instanceId,
+    firstInterface: resource.networkInterfaces?.[0]?.networkInterfaceId,
+    created: incident.times.created,
+    updated: incident.times.updated,
+  };
+}
+
+/** The finding grown as an attacker grows it: what GuardDuty observed, tags, interfaces with many addresses. */
+function grown(bytes: number): Json & { detail: Json } {
+  const event = multiEni();
+  const detail = event.detail as { service: Json; resource: { instanceDetails: Json & { networkInterfaces: Json[] } } };
+  const details = detail.resource.instanceDetails;
+  details.tags = Array.from({ length: 50 }, (_, index) => ({ key: `${String(index).padStart(2, '0')}${'😀'.repeat(126)}`, value: '😀'.repeat(256) }));
+  const first = details.networkInterfaces[0] as Json;
+  details.networkInterfaces = Array.from({ length: 40 }, (_, index) => ({
+    ...first,
+    networkInterfaceId: `eni-${index.toString(16).padStart(17, '0')}`,
+    privateIpAddresses: Array.from({ length: 50 }, (__, address) => ({ privateIpAddress: `10.0.${index}.${address}`, privateDnsName: `ip-10-0-${index}-${address}.eu-west-1.compute.internal` })),
+  }));
+  const additionalInfo = (detail.service.additionalInfo ?? {}) as Json;
+  detail.service.additionalInfo = { ...additionalInfo, observed: [] };
+  const observed = (detail.service.additionalInfo as { observed: string[] }).observed;
+  while (payloadBytes(event) < bytes) observed.push('attacker-chosen-'.repeat(64));
+  return event;
+}
+
+describe('isOversizedEvent', () => {
+  it('is true only above the threshold, 1 KiB under the 256 KiB limit', () => {
+    expect(OVERSIZED_EVENT_THRESHOLD_BYTES).toBe(262_144 - 1024);
+    const event = multiEni();
+    expect(isOversizedEvent(event)).toBe(false);
+    const padded = { ...event, detail: { ...event.detail, padding: '' } };
+    const padding = OVERSIZED_EVENT_THRESHOLD_BYTES - payloadBytes(padded);
+    expect(isOversizedEvent({ ...padded, detail: { ...padded.detail, padding: 'x'.repeat(padding) } })).toBe(false);
+    expect(isOversizedEvent({ ...padded, detail: { ...padded.detail, padding: 'x'.repeat(padding + 1) } })).toBe(true);
+  });
+});
+
+describe('clipOversizedEvent', () => {
+  it('clips a 400 KiB finding to within 192 KiB, keeping what the parser makes of it', () => {
+    const event = grown(400 * 1024);
+    const originalBytes = payloadBytes(event);
+    const clipped = clipOversizedEvent(event);
+    expect(clipped.originalBytes).toBe(originalBytes);
+    expect(payloadBytes(clipped.event)).toBeLessThanOrEqual(CLIPPED_EVENT_TARGET_BYTES);
+    expect(clipped.bytes).toBe(payloadBytes(clipped.event));
+    expect(identity(parseEvent(clipped.event, { receivedAt: RECEIVED }))).toEqual(identity(parseEvent(event, { receivedAt: RECEIVED })));
+  });
+
+  it('keeps the envelope whole and adds nothing but its marker, at the top level', () => {
+    const event = grown(300 * 1024);
+    const { event: clipped, originalBytes } = clipOversizedEvent(event);
+    for (const field of ['version', 'id', 'detail-type', 'source', 'account', 'time', 'region']) expect(clipped[field]).toEqual(event[field]);
+    expect(Object.keys(clipped)).toEqual([...Object.keys(event), CLIPPED_EVENT_MARKER]);
+    expect(clipped[CLIPPED_EVENT_MARKER]).toEqual({ originalBytes, by: 'oversized-event' });
+    // Every value of the copy is the original's, or a prefix of it (a list's first items, a text's first characters).
+    const isClipOf = (copy: unknown, original: unknown): boolean => {
+      if (typeof copy === 'string') return typeof original === 'string' && original.startsWith(copy);
+      if (Array.isArray(copy)) return Array.isArray(original) && copy.length <= original.length && copy.every((item, index) => isClipOf(item, original[index]));
+      if (copy !== null && typeof copy === 'object') {
+        return original !== null && typeof original === 'object' && Object.entries(copy).every(([key, value]) => Object.hasOwn(original, key) && isClipOf(value, (original as Json)[key]));
+      }
+      return copy === original;
+    };
+    const { [CLIPPED_EVENT_MARKER]: _marker, ...rest } = clipped;
+    expect(isClipOf(rest, event)).toBe(true);
+  });
+
+  it('replaces a marker the event already carries with its own, never passing the sender\'s on', () => {
+    const event = { ...grown(300 * 1024), [CLIPPED_EVENT_MARKER]: { originalBytes: 999_999, by: 'oversized-event', note: 'forged' } };
+    const { event: clipped, originalBytes } = clipOversizedEvent(event);
+    expect(clipped[CLIPPED_EVENT_MARKER]).toEqual({ originalBytes, by: 'oversized-event' });
+    expect(originalBytes).toBe(payloadBytes(event));
+  });
+
+  it('is deterministic: the same event gives the same copy', () => {
+    const event = grown(350 * 1024);
+    expect(JSON.stringify(clipOversizedEvent(clone(event)).event)).toBe(JSON.stringify(clipOversizedEvent(clone(event)).event));
+  });
+
+  it('keeps the first network interfaces and their first groups, and never cuts an identifier', () => {
+    const event = grown(600 * 1024);
+    const clipped = clipOversizedEvent(event).event as { detail: { resource: { instanceDetails: { instanceId: string; networkInterfaces: Json[] } } } };
+    const details = clipped.detail.resource.instanceDetails;
+    expect(details.instanceId).toBe('i-0a1b2c3d4e5f60718');
+    expect(details.networkInterfaces.length).toBeGreaterThanOrEqual(1);
+    expect(details.networkInterfaces[0]?.networkInterfaceId).toBe('eni-00000000000000000');
+  });
+
+  it('never loses the sample flag, in either of its shapes', () => {
+    const inEvent = grown(400 * 1024);
+    ((inEvent.detail as { service: { additionalInfo: Json } }).service.additionalInfo).sample = true;
+    expect(parseEvent(clipOversizedEvent(inEvent).event, { receivedAt: RECEIVED }).sample).toBe(true);
+    // GetFindings' shape: a JSON string `value`, which a cut would make unreadable.
+    const inValue = grown(400 * 1024);
+    const info = (inValue.detail as { service: { additionalInfo: Json } }).service.additionalInfo;
+    info.value = JSON.stringify({ sample: true, padding: 'p'.repeat(30_000) });
+    expect(parseEvent(inValue, { receivedAt: RECEIVED }).sample).toBe(true);
+    expect(parseEvent(clipOversizedEvent(inValue).event, { receivedAt: RECEIVED }).sample).toBe(true);
+  });
+
+  it('clips an alarm state change with a huge reason and metrics list, keeping its identity', () => {
+    const alarm = clone(fixtureEvent('gameday-cloudwatch-alarm-ec2-cpu.json')) as Json & { detail: { state: Json; configuration?: Json } };
+    alarm.detail.state.reason = 'r'.repeat(500_000);
+    const clipped = clipOversizedEvent(alarm);
+    expect(payloadBytes(clipped.event)).toBeLessThanOrEqual(CLIPPED_EVENT_TARGET_BYTES);
+    expect(identity(parseEvent(clipped.event, { receivedAt: RECEIVED }))).toEqual(identity(parseEvent(alarm, { receivedAt: RECEIVED })));
+  });
+
+  it('fits an event grown in breadth (an object of many small members) by leaving out members no reader needs', () => {
+    const event = multiEni();
+    const detail = event.detail as { service: { additionalInfo?: Json } };
+    detail.service.additionalInfo = Object.fromEntries(Array.from({ length: 40_000 }, (_, index) => [`k${index}`, `v${index}`]));
+    const clipped = clipOversizedEvent(event);
+    expect(payloadBytes(clipped.event)).toBeLessThanOrEqual(CLIPPED_EVENT_TARGET_BYTES);
+    expect(identity(parseEvent(clipped.event, { receivedAt: RECEIVED }))).toEqual(identity(parseEvent(event, { receivedAt: RECEIVED })));
+  });
+
+  it('fits any event grown in its free-form parts, up to EventBridge\'s 1 MB, keeping its identity', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.string({ minLength: 500, maxLength: 3000 }), fc.array(fc.string({ minLength: 20, maxLength: 200 }), { minLength: 10, maxLength: 200 })), { minLength: 1, maxLength: 40 }), fc.integer({ min: 270, max: 1000 }), (parts, kib) => {
+        const event = multiEni();
+        const service = (event.detail as { service: Json }).service;
+        service.additionalInfo = { parts: [] as unknown[] };
+        const sink = (service.additionalInfo as { parts: unknown[] }).parts;
+        let bytes = payloadBytes(event);
+        for (let index = 0; bytes < kib * 1024; index += 1) {
+          const part = parts[index % parts.length];
+          sink.push(part);
+          bytes += payloadBytes(part) + 1;
+        }
+        const clipped = clipOversizedEvent(event);
+        expect(payloadBytes(clipped.event)).toBeLessThanOrEqual(CLIPPED_EVENT_TARGET_BYTES);
+        expect(identity(parseEvent(clipped.event, { receivedAt: RECEIVED }))).toEqual(identity(parseEvent(event, { receivedAt: RECEIVED })));
+      }),
+      { numRuns: 15 },
+    );
+  });
+});
+
+describe('the parser and triage on a clipped copy', () => {
+  const clippedCopy = () => clipOversizedEvent(grown(400 * 1024));
+  const markerOf = (originalBytes: number, extra: Json = {}) => ({ [CLIPPED_EVENT_MARKER]: { originalBytes, by: 'oversized-event', ...extra } });
+
+  it("carries the intake's note into the incident: clipped from how many bytes", () => {
+    const { event, originalBytes } = clippedCopy();
+    const incident = parseEvent(event, { receivedAt: RECEIVED });
+    expect(incident.clipped?.event).toEqual({ originalBytes });
+    const text = describeClipping(incident.clipped) ?? '';
+    expect(text).toContain(`The event was ${originalBytes} bytes`);
+    expect(text).toContain("Firebreak's oversized-event intake clipped it");
+    expect(text).toContain('event archive holds it whole');
+  });
+
+  it('says so in the reasons triage records and alerts', () => {
+    const { event, originalBytes } = clippedCopy();
+    const decision = triage(parseEvent(event, { receivedAt: RECEIVED }), routingTableFor([], { forceDryRun: false }));
+    expect(decision.reasons.join('\n')).toContain(`The event was ${originalBytes} bytes`);
+  });
+
+  it('does not honour a marker Firebreak cannot have set: a small original, another writer, more fields, a copy still over the threshold, or past 1 MB', () => {
+    const small = multiEni();
+    const forged = [
+      { ...small, ...markerOf(OVERSIZED_EVENT_THRESHOLD_BYTES) },
+      { ...small, [CLIPPED_EVENT_MARKER]: { originalBytes: 400_000, by: 'someone-else' } },
+      { ...small, ...markerOf(400_000, { note: 'trust me' }) },
+      { ...small, ...markerOf(400_000.5) },
+      { ...small, ...markerOf(2_000_000) },
+      { ...small, [CLIPPED_EVENT_MARKER]: 'clipped' },
+      { ...small, detail: { ...small.detail, padding: 'x'.repeat(OVERSIZED_EVENT_THRESHOLD_BYTES) }, ...markerOf(400_000) },
+    ];
+    for (const event of forged) {
+      const incident = parseEvent(event, { receivedAt: RECEIVED });
+      expect(incident.clipped?.event).toBeUndefined();
+      expect(triage(incident, routingTableFor([], { forceDryRun: false })).reasons.join('\n')).not.toContain('oversized-event intake');
+    }
+    // The same marker, consistent, on the same small event: honoured (only a note; nothing decides on it).
+    expect(parseEvent({ ...small, ...markerOf(400_000) }, { receivedAt: RECEIVED }).clipped?.event).toEqual({ originalBytes: 400_000 });
+  });
+
+  it('changes no decision: the clipped copy is triaged as the event would be', () => {
+    const event = grown(300 * 1024);
+    const table = routingTableFor(loadPlaybookDirectorySync(SHIPPED_PLAYBOOKS_DIR), { forceDryRun: false });
+    const decide = (input: Json) => {
+      const { outcome, playbook, mode, executionName, steps } = triage(parseEvent(input, { receivedAt: RECEIVED }), table);
+      return { outcome, playbook, mode, executionName, steps };
+    };
+    expect(decide(event).outcome).toBe('start-playbook');
+    expect(decide(clipOversizedEvent(event).event)).toEqual(decide(event));
+  });
+});

@@ -1,0 +1,103 @@
+/**
+ * The oversized-event intake: EventBridge hands it every event a rule matches, beside the
+ * dispatcher. It does nothing for an event the dispatcher handles alone, and starts the dispatcher
+ * with its clipped copy of any larger one, the only call it makes.
+ */
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { OVERSIZED_EVENT_THRESHOLD_BYTES, payloadBytes } from '../../lib/contracts/payload-size';
+import { DEPLOYMENT_ENV } from '../../lib/contracts/environment';
+import { CLIPPED_EVENT_MARKER, clipOversizedEvent } from '../../lib/incident/clip-event';
+import type { IncidentLogger } from '../../lib/responders/logging';
+import {
+  DispatcherNotConfiguredError,
+  OversizedEventInputError,
+  SfnDispatcherStarts,
+  createOversizedEventHandler,
+  dispatcherArnFromEnv,
+} from '../../lib/responders/oversized-event';
+import { clone, fixtureEvent } from '../incident/events';
+
+const DISPATCHER = 'arn:aws:states:eu-west-1:111122223333:stateMachine:Firebreak-dispatcher';
+const EXECUTION = 'arn:aws:states:eu-west-1:111122223333:express:Firebreak-dispatcher:0a1b:2c3d';
+
+type Json = Record<string, unknown>;
+const finding = () => clone(fixtureEvent('guardduty-ec2-backdoor-c2activity-multi-eni.json')) as Json & { detail: Json };
+
+function padded(bytes: number): Json {
+  const event = finding();
+  (event.detail as { service: Json }).service.additionalInfo = { observed: [] as string[] };
+  const observed = ((event.detail as { service: { additionalInfo: { observed: string[] } } }).service.additionalInfo.observed);
+  let size = payloadBytes(event);
+  while (size < bytes) {
+    const chunk = 'attacker-chosen-'.repeat(Math.min(64, Math.max(1, Math.ceil((bytes - size) / 16))));
+    observed.push(chunk);
+    size += chunk.length + 3;
+  }
+  return event;
+}
+
+function recordingLogger(): IncidentLogger & { lines: { level: string; message: string; extra: Json }[] } {
+  const lines: { level: string; message: string; extra: Json }[] = [];
+  const at = (level: string) => (message: string, ...extra: Json[]) => void lines.push({ level, message, extra: Object.assign({}, ...extra) as Json });
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+describe('the oversized-event intake', () => {
+  const sfn = mockClient(SFNClient);
+  beforeEach(() => {
+    sfn.reset();
+    sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION, startDate: new Date('2026-03-14T10:53:00Z') });
+  });
+  const handler = (logger: IncidentLogger = recordingLogger()) => createOversizedEventHandler({ dispatcher: new SfnDispatcherStarts(new SFNClient({ region: 'eu-west-1' }), DISPATCHER), logger });
+
+  it('does nothing for an event the dispatcher target handles alone, up to the threshold, and says so at debug', async () => {
+    const logger = recordingLogger();
+    const event = finding();
+    await expect(handler(logger)(event)).resolves.toEqual({ action: 'none', bytes: payloadBytes(event) });
+    const atThreshold = padded(OVERSIZED_EVENT_THRESHOLD_BYTES - 40);
+    expect(payloadBytes(atThreshold)).toBeLessThanOrEqual(OVERSIZED_EVENT_THRESHOLD_BYTES);
+    await expect(handler(logger)(atThreshold)).resolves.toMatchObject({ action: 'none' });
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    expect(logger.lines.map((line) => line.level)).toEqual(['debug', 'debug']);
+  });
+
+  it('starts the dispatcher with its clipped copy of an event over the threshold, and nothing else', async () => {
+    const logger = recordingLogger();
+    const event = padded(400 * 1024);
+    const expected = clipOversizedEvent(event);
+    await expect(handler(logger)(event)).resolves.toEqual({ action: 'dispatched', originalBytes: expected.originalBytes, bytes: expected.bytes, executionArn: EXECUTION });
+    const calls = sfn.commandCalls(StartExecutionCommand);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.args[0].input).toEqual({ stateMachineArn: DISPATCHER, input: JSON.stringify(expected.event) });
+    expect(JSON.parse(calls[0]?.args[0].input.input ?? '{}')[CLIPPED_EVENT_MARKER]).toEqual({ originalBytes: payloadBytes(event), by: 'oversized-event' });
+    expect(logger.lines).toContainEqual(expect.objectContaining({ level: 'warn', extra: expect.objectContaining({ eventId: event.id, originalBytes: expected.originalBytes, executionArn: EXECUTION }) }));
+  });
+
+  it('dispatches the clipped copy of an event in the band the dispatcher cannot triage, just under 256 KiB', async () => {
+    const event = padded(262_144 - 100);
+    expect(payloadBytes(event)).toBeGreaterThan(OVERSIZED_EVENT_THRESHOLD_BYTES);
+    await expect(handler()(event)).resolves.toMatchObject({ action: 'dispatched' });
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(1);
+  });
+
+  it('refuses an oversized input that is not an EventBridge event, starting nothing', async () => {
+    const big = 'x'.repeat(300_000);
+    for (const input of [[big], { detail: { big } }, { id: 'e', source: 's', 'detail-type': 't', detail: big }, big]) {
+      await expect(handler()(input)).rejects.toBeInstanceOf(OversizedEventInputError);
+    }
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+
+  it('lets a failed StartExecution fail the invocation, so that Lambda retries it and then keeps the event', async () => {
+    sfn.on(StartExecutionCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    await expect(handler()(padded(300 * 1024))).rejects.toThrow(/Rate exceeded/);
+  });
+
+  it('reads the dispatcher from its environment, failing at cold start without it', () => {
+    expect(dispatcherArnFromEnv({ [DEPLOYMENT_ENV.dispatcherArn]: DISPATCHER })).toBe(DISPATCHER);
+    expect(() => dispatcherArnFromEnv({})).toThrow(DispatcherNotConfiguredError);
+    expect(() => dispatcherArnFromEnv({ [DEPLOYMENT_ENV.dispatcherArn]: 'not-an-arn' })).toThrow(DispatcherNotConfiguredError);
+  });
+});
