@@ -513,6 +513,16 @@ describe('ApprovalReleaseClearance', () => {
     expect(await withGrant.check(input(EXECUTION), record)).toMatchObject({ cleared: false, reason: expect.stringContaining('no grant') });
   });
 
+  it('refuses an approval recorded for another incident, or for another instance, than the release undoes', async () => {
+    for (const other of [{ incidentKey: 'gd-0other00000000000000000000000000' }, { instanceId: 'i-0fff0000aaaa11112' }]) {
+      const approvals = new InMemoryApprovalStore();
+      await approvals.putRequest({ ...REQUEST, ...other });
+      await approvals.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString() });
+      const verdict = await new ApprovalReleaseClearance(approvals, CLEARED).check(input(EXECUTION), record);
+      expect(verdict).toMatchObject({ cleared: false, reason: expect.stringContaining(`the approval of ${EXECUTION} is for incident ${other.incidentKey ?? INCIDENT_KEY}`) });
+    }
+  });
+
   it("refuses an approval asked for another playbook than the grant's (an approved DNS unblock never releases)", async () => {
     await store.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString() });
     const unblockGrant = new ApprovalReleaseClearance(store, async () => ({ cleared: true as const, playbook: 'unblock-dns-domain' }));

@@ -432,6 +432,29 @@ describe('releaseInstance', () => {
   });
 });
 
+describe('releaseInstance in a game day (issue 8: a drill changes only instances that opted in)', () => {
+  const DRILL_KEY = 'gameday-7ab9d1b3c0e24f8a';
+  const drill = () => input({ incident: { key: DRILL_KEY, gameDay: true } });
+
+  beforeEach(async () => {
+    await records.saveIfAbsent(await sealed(recordOfDefaultInstance(DRILL_KEY, QUARANTINED_AT)));
+  });
+
+  it('refuses to release an instance EC2 does not show opted in, changing nothing and leaving the record unreleased', async () => {
+    givenInstance(ec2Mock, QUARANTINED);
+    const result = await release(drill());
+    expect(result).toMatchObject({ status: 'refused', refusal: expect.stringContaining('firebreak:gameday-target=true') });
+    expect(mutatingCallCount()).toBe(0);
+    expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.released).toBe(false);
+  });
+
+  it('releases an instance EC2 shows opted in (firebreak:gameday-target=true)', async () => {
+    givenInstance(ec2Mock, { ...QUARANTINED, tags: { ...QUARANTINED.tags, 'firebreak:gameday-target': 'true' } });
+    const result = await release(drill());
+    expect(result.status).toBe('released');
+  });
+});
+
 describe('releaseInstance with the DynamoDB record store', () => {
   const dynamoMock = mockClient(DynamoDBClient);
   const TABLE = 'firebreak-state';
