@@ -426,8 +426,8 @@ export class InMemoryGrantStore implements GrantStore {
 
 /**
  * The grant check in the shape release's clearance takes (lib/responders/release-clearance.ts
- * `GrantCheck`): the grant's playbook when the guard's `release` grant of the execution clears this
- * step for the target (approved when it waits for approval), else why not. `deployed`: what the
+ * `GrantCheck`): the grant's playbook and mode when the guard's `release` grant of the execution
+ * clears this step for the target (approved when it waits for approval), else why not. `deployed`: what the
  * deployment's playbooks' steps of the releasing responder send (`deployedStepsOf`).
  */
 export function releaseGrantCheck(
@@ -448,7 +448,7 @@ export function releaseGrantCheck(
       reader,
       now(),
     );
-    return check.allowed ? { cleared: true, playbook: check.grant.playbook } : { cleared: false, reason: check.reason };
+    return check.allowed ? { cleared: true, playbook: check.grant.playbook, mode: check.mode } : { cleared: false, reason: check.reason };
   };
 }
 
@@ -457,4 +457,12 @@ export type ReleaseGrantCheck = (
   executionArn: string,
   /** The incident of the release's input, whole (the grant binds its digest), the instance of the record, and the step's own options and request. */
   target: { readonly incident: Incident; readonly instanceId: string; readonly options: unknown; readonly request: ResponderRequest | undefined },
-) => Promise<{ readonly cleared: true; readonly playbook: string } | { readonly cleared: false; readonly reason: string }>;
+) => Promise<
+  | {
+      readonly cleared: true;
+      readonly playbook: string;
+      /** The mode the guard cleared the release for: a ceiling on the releasing step (dry-run always wins). */
+      readonly mode: ResponderMode;
+    }
+  | { readonly cleared: false; readonly reason: string }
+>;

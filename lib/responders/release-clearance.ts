@@ -12,10 +12,22 @@ import type { ResponderInput } from './responder-input';
 import type { ReleaseGrantCheck } from './grants';
 import type { ApprovalRecords } from './approval-records';
 import type { QuarantineRecord } from './quarantine-records';
+import type { ResponderMode } from '../contracts/responder-mode';
 
 /** The answer of a clearance check. */
 export type ReleaseClearanceVerdict =
-  | { readonly cleared: true; readonly approvedBy: string; readonly approvedAt: string; readonly executionArn: string }
+  | {
+      readonly cleared: true;
+      readonly approvedBy: string;
+      readonly approvedAt: string;
+      readonly executionArn: string;
+      /**
+       * The mode the guard cleared the release for (its grant's): dry-run when the release playbook's
+       * own mode is dry-run or the execution was started in dry-run. The releasing step lowers its
+       * mode to it, whatever its input says.
+       */
+      readonly mode: ResponderMode;
+    }
   | { readonly cleared: false; readonly reason: string };
 
 /** What release asks before it changes anything. */
@@ -71,6 +83,6 @@ export class ApprovalReleaseClearance implements ReleaseClearance {
         reason: `the approval by ${approval.decidedBy} (${approval.decidedAt}) is older than the quarantine it would end (${record.capturedAt})`,
       };
     }
-    return { cleared: true, approvedBy: approval.decidedBy, approvedAt: approval.decidedAt, executionArn };
+    return { cleared: true, approvedBy: approval.decidedBy, approvedAt: approval.decidedAt, executionArn, mode: grant.mode };
   }
 }

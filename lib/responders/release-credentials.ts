@@ -94,7 +94,8 @@ interface ReleaseContext {
   readonly input: ResponderInput<ReleaseCredentialsOptions>;
   readonly deps: ReleaseCredentialsDeps;
   readonly log: ActionLog;
-  readonly dryRun: boolean;
+  /** The run, whose mode the clearance may lower (the guard cleared the release for dry-run only). */
+  readonly run: ResponderRun<ReleaseCredentialsStatus>;
   readonly now: () => Date;
 }
 
@@ -126,7 +127,7 @@ export async function releaseCredentials(input: ResponderInput<ReleaseCredential
     return finish('no-credential');
   }
   const rails = credentialRailsOf(environment, RELEASE_CREDENTIALS_RESPONDER);
-  const context: ReleaseContext = { input, deps, log, dryRun: run.mode === 'dry-run', now };
+  const context: ReleaseContext = { input, deps, log, run, now };
   const results: CredentialRelease[] = [];
   const refuse = (base: Omit<CredentialRelease, 'outcome'>, reason: string): void => {
     log.record('firebreak:check-credential', base.id, 'skipped', `${reason.charAt(0).toUpperCase()}${reason.slice(1)}; nothing changed`);
@@ -227,10 +228,16 @@ async function trustedRecord<R extends AccessKeyRecord | RoleSessionsRecord>(
 }
 
 /** The approver of this execution, or why the release is not cleared. */
-async function clear(recordedAt: string, { input, deps, log }: ReleaseContext): Promise<string | { refused: string }> {
+async function clear(recordedAt: string, { input, deps, log, run }: ReleaseContext): Promise<string | { refused: string }> {
   const verdict = await deps.clearance.check(input, { instanceId: CREDENTIALS_GRANT_SUBJECT, capturedAt: recordedAt });
   if (!verdict.cleared) return { refused: `the release is not cleared: ${verdict.reason}` };
   log.record('firebreak:check-approval', verdict.executionArn, 'observed', `Approved by ${verdict.approvedBy} at ${verdict.approvedAt}`);
+  // The guard cleared the release for dry-run only when the release playbook's own mode is dry-run:
+  // a ceiling for every credential it releases, as for every granted step (lowered once, never raised).
+  if (verdict.mode === 'dry-run' && run.mode !== 'dry-run') {
+    run.lowerTo(verdict.mode, 'the containment guard cleared this release for dry-run only');
+    run.recordMode(input.incident.key);
+  }
   return verdict.approvedBy;
 }
 
@@ -250,7 +257,8 @@ async function markReleased(record: AccessKeyRecord | RoleSessionsRecord, what: 
 }
 
 async function releaseKey(record: AccessKeyRecord, base: Omit<CredentialRelease, 'outcome'>, context: ReleaseContext, approvedBy: string): Promise<CredentialRelease> {
-  const { deps, log, dryRun, input } = context;
+  const { deps, log, input } = context;
+  const dryRun = context.run.mode === 'dry-run';
   const { userName, accessKeyId, account } = record;
   const iam = await deps.clients.iam({ account, region: input.incident.region });
   const listed = await readOrMissing('iam:ListAccessKeys', () => iam.send(new ListAccessKeysCommand({ UserName: userName })));
@@ -290,7 +298,8 @@ async function releaseKey(record: AccessKeyRecord, base: Omit<CredentialRelease,
 }
 
 async function releaseRole(record: RoleSessionsRecord, base: Omit<CredentialRelease, 'outcome'>, context: ReleaseContext, approvedBy: string): Promise<CredentialRelease> {
-  const { deps, log, dryRun, input, now } = context;
+  const { deps, log, input, now } = context;
+  const dryRun = context.run.mode === 'dry-run';
   const { roleName, account, policyName, issuedBefore } = record;
   const expires = Date.parse(issuedBefore) + MAX_ROLE_SESSION_SECONDS * 1000;
   if (now().getTime() < expires) {

@@ -112,7 +112,7 @@ const NOTHING_READ = { nothingDone: 'nothing is read or changed' };
 export async function releaseInstance(input: ResponderInput<ReleaseOptions>, deps: ReleaseDeps): Promise<ReleaseResult> {
   const { incident, options } = input;
   const logger = deps.logger;
-  // The input's mode is a claim: the deployment's FIREBREAK_MODE can only lower it (issue 8).
+  // The input's mode is a claim: the deployment's FIREBREAK_MODE, and below the guard's grant, can only lower it (issue 8).
   const run = new ResponderRun<ReleaseStatus>({
     responder: RELEASE_RESPONDER,
     incident,
@@ -122,7 +122,7 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
     now: deps.now,
     replayStatuses: ['already-released'],
   });
-  const { log, now, mode } = run;
+  const { log, now } = run;
   const finish = run.finisher<ReleaseResult>({ networkInterfaces: [] }, (r) => ({ instanceId: r.instanceId, actions: r.actions.length }));
 
   const named = incidentInstance(incident, log, NOTHING_READ);
@@ -130,7 +130,7 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
   const { instanceId } = named;
   run.recordMode(instanceId);
   if (isSampleTarget(incident, instanceId, log, NOTHING_READ)) return finish('skipped-sample', { instanceId });
-  logger.info('release-instance started', { instanceId, mode, account: incident.account, region: incident.region });
+  logger.info('release-instance started', { instanceId, mode: run.mode, account: incident.account, region: incident.region });
 
   const record = await deps.records.get(incident.account, incident.region, instanceId);
   if (!record) {
@@ -194,6 +194,13 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
     : { cleared: false as const, reason: 'no approval check is configured' };
   if (!clearance.cleared) return refuse('firebreak:check-approval', instanceId, `the release is not approved (${clearance.reason})`);
   log.record('firebreak:check-approval', clearance.executionArn, 'observed', `Approved by ${clearance.approvedBy} at ${clearance.approvedAt}`);
+  // The guard cleared the release for dry-run only when the release playbook's own mode is dry-run
+  // (`firebreak release` starts it in the deployment's mode): a ceiling, as for every granted step.
+  if (clearance.mode === 'dry-run' && run.mode !== 'dry-run') {
+    run.lowerTo(clearance.mode, 'the containment guard cleared this release for dry-run only');
+    run.recordMode(instanceId);
+  }
+  const mode = run.mode;
 
   const target = { account: incident.account, region: incident.region };
   const ec2 = await deps.clients.ec2(target);

@@ -21,7 +21,10 @@ import {
   TransientResponderError,
   UnservedAccountError,
 } from '../../lib/contracts/responder-errors';
-import { forensicAccessFromEnvironment } from '../../lib/aws/clients/environment';
+import { forensicAccessFromEnvironment, targetAccessFromEnvironment } from '../../lib/aws/clients/environment';
+import { ServedAccountAccess } from '../../lib/aws/clients/access';
+import { ec2ClientsFor } from '../../lib/aws/clients/ec2';
+import { iamClientsFor, memberIamClientsFor } from '../../lib/aws/clients/iam';
 import { silentLogger } from '../../lib/responders/logging';
 import { snapshotVolumes } from '../../lib/responders/snapshot';
 import { ec2Incident } from '../support/incidents';
@@ -469,6 +472,32 @@ describe('clientFactoryFromEnvironment', () => {
         FIREBREAK_SECURITY_ACCOUNT_ID: '12345',
       }),
     ).toThrow(/12-digit/);
+  });
+});
+
+// What every Lambda builds its clients from (lambdas/*/index.ts): the served-account check there is
+// the one that runs in a deployment, at the time of action, whatever the guard and triage decided.
+describe('targetAccessFromEnvironment (the Lambdas\' clients)', () => {
+  it('without a member role, serves the security account only: another account gets no client, EC2 or IAM', async () => {
+    const access = targetAccessFromEnvironment({ AWS_REGION: 'eu-west-1', FIREBREAK_SECURITY_ACCOUNT_ID: SECURITY });
+    expect(access).toBeInstanceOf(ServedAccountAccess);
+    expect(await ec2ClientsFor(access).ec2({ account: SECURITY, region: 'eu-west-1' })).toBeInstanceOf(EC2Client);
+    await expect(ec2ClientsFor(access).ec2({ account: MEMBER, region: 'eu-west-1' })).rejects.toMatchObject({
+      name: 'UnservedAccountError',
+      account: MEMBER,
+      message: expect.stringContaining(`account ${MEMBER} is not the security account (${SECURITY}) and no member role is configured`) as unknown,
+    });
+    await expect(iamClientsFor(access).iam({ account: MEMBER, region: 'eu-west-1' })).rejects.toBeInstanceOf(UnservedAccountError);
+    await expect(memberIamClientsFor(access).iam({ account: MEMBER, region: 'eu-west-1' })).rejects.toBeInstanceOf(UnservedAccountError);
+  });
+
+  it('with a member role, refuses an account outside the allowlist before assuming any role there', async () => {
+    sts.on(AssumeRoleCommand).resolves(credentialsExpiringAt(new Date(Date.now() + 60 * 60_000)));
+    const access = targetAccessFromEnvironment({ AWS_REGION: 'eu-west-1', FIREBREAK_MEMBER_ROLE_NAME: 'FirebreakResponder', FIREBREAK_SECURITY_ACCOUNT_ID: SECURITY, FIREBREAK_SERVED_ACCOUNT_IDS: MEMBER });
+    await ec2ClientsFor(access).ec2({ account: MEMBER, region: 'eu-west-1' });
+    await expect(ec2ClientsFor(access).ec2({ account: OTHER_MEMBER, region: 'eu-west-1' })).rejects.toBeInstanceOf(UnservedAccountError);
+    await expect(iamClientsFor(access).iam({ account: OTHER_MEMBER, region: 'eu-west-1' })).rejects.toBeInstanceOf(UnservedAccountError);
+    expect(sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input.RoleArn)).toEqual([`arn:aws:iam::${MEMBER}:role/FirebreakResponder`]);
   });
 });
 

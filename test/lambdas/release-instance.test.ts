@@ -11,7 +11,7 @@ import type { ReleaseClearance } from '../../lib/responders/release-clearance';
 import { TEST_SEALER, sealed } from '../support/record-sealer';
 
 const approved: ReleaseClearance = {
-  check: async () => ({ cleared: true, approvedBy: 'arn:aws:sts::111122223333:assumed-role/on-call/carol', approvedAt: '2026-11-27T16:29:00.000Z', executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:x:y' }),
+  check: async () => ({ cleared: true, approvedBy: 'arn:aws:sts::111122223333:assumed-role/on-call/carol', approvedAt: '2026-11-27T16:29:00.000Z', executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:x:y', mode: 'enforce' }),
 };
 
 const ec2Mock = mockClient(EC2Client);

@@ -489,7 +489,7 @@ describe('DynamoDbApprovalStore', () => {
 
 describe('ApprovalReleaseClearance', () => {
   /** A grant check that clears the release-instance playbook's step (grants.ts `releaseGrantCheck` is tested in rails-at-action). */
-  const CLEARED = async () => ({ cleared: true as const, playbook: 'release-instance' });
+  const CLEARED = async () => ({ cleared: true as const, playbook: 'release-instance', mode: 'enforce' as const });
   const record = recordOfDefaultInstance(INCIDENT_KEY, '2026-11-20T10:02:00.000Z');
   const input = (executionArn?: string) => ({
     incident: ec2Incident({ key: INCIDENT_KEY }),
@@ -500,7 +500,13 @@ describe('ApprovalReleaseClearance', () => {
 
   it('clears an approved execution of this incident and instance, naming the approver', async () => {
     await store.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString() });
-    expect(await new ApprovalReleaseClearance(store, CLEARED).check(input(EXECUTION), record)).toEqual({ cleared: true, approvedBy: CAROL, approvedAt: NOW.toISOString(), executionArn: EXECUTION });
+    expect(await new ApprovalReleaseClearance(store, CLEARED).check(input(EXECUTION), record)).toEqual({ cleared: true, approvedBy: CAROL, approvedAt: NOW.toISOString(), executionArn: EXECUTION, mode: 'enforce' });
+  });
+
+  it("passes on the mode of the guard's grant: a release cleared for dry-run only stays dry-run", async () => {
+    await store.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString() });
+    const dryRunGrant = new ApprovalReleaseClearance(store, async () => ({ cleared: true as const, playbook: 'release-instance', mode: 'dry-run' as const }));
+    expect(await dryRunGrant.check(input(EXECUTION), record)).toMatchObject({ cleared: true, mode: 'dry-run' });
   });
 
   it('refuses no execution, no approval, a rejection, an old approval (a replay) and a failed grant', async () => {
@@ -513,9 +519,19 @@ describe('ApprovalReleaseClearance', () => {
     expect(await withGrant.check(input(EXECUTION), record)).toMatchObject({ cleared: false, reason: expect.stringContaining('no grant') });
   });
 
+  it('refuses an approval recorded for another incident, or for another instance, than the release undoes', async () => {
+    for (const other of [{ incidentKey: 'gd-0other00000000000000000000000000' }, { instanceId: 'i-0fff0000aaaa11112' }]) {
+      const approvals = new InMemoryApprovalStore();
+      await approvals.putRequest({ ...REQUEST, ...other });
+      await approvals.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString() });
+      const verdict = await new ApprovalReleaseClearance(approvals, CLEARED).check(input(EXECUTION), record);
+      expect(verdict).toMatchObject({ cleared: false, reason: expect.stringContaining(`the approval of ${EXECUTION} is for incident ${other.incidentKey ?? INCIDENT_KEY}`) });
+    }
+  });
+
   it("refuses an approval asked for another playbook than the grant's (an approved DNS unblock never releases)", async () => {
     await store.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString() });
-    const unblockGrant = new ApprovalReleaseClearance(store, async () => ({ cleared: true as const, playbook: 'unblock-dns-domain' }));
+    const unblockGrant = new ApprovalReleaseClearance(store, async () => ({ cleared: true as const, playbook: 'unblock-dns-domain', mode: 'enforce' as const }));
     expect(await unblockGrant.check(input(EXECUTION), record)).toMatchObject({ cleared: false, reason: expect.stringContaining('asked for playbook release-instance, not unblock-dns-domain') });
   });
 });

@@ -225,6 +225,19 @@ describe('blockDnsDomain', () => {
     expect(r53Mock.calls()).toHaveLength(0);
   });
 
+  it('stays dry-run under a dry-run grant, even when its input and the deployment say enforce: no DNS Firewall change, no claim', async () => {
+    givenNoFirewall();
+    const incident = dnsIncident();
+    // The guard cleared this execution for dry-run only (its playbook says mode: dry-run, or it was started in dry-run).
+    const result = await blockDnsDomain(
+      { incident, mode: 'enforce', options: OPTIONS, execution: EXECUTION },
+      { clients, logger: silentLogger, blocks, grants: storeGranting(incident, NOW, { mode: 'dry-run' }), environment: { FIREBREAK_MODE: 'enforce', FIREBREAK_DNS_ALLOWLIST: 'example.org', ...playbookStepsEnvironment(OPTIONS) }, now: () => NOW },
+    );
+    expect(result).toMatchObject({ status: 'dry-run', mode: 'dry-run', forcedDryRun: { requested: 'enforce', reason: expect.stringContaining('dry-run only') } });
+    expect(mutations()).toBe(0);
+    expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toEqual([]);
+  });
+
   it('refuses a game-day incident on an instance that did not opt in', async () => {
     givenNoFirewall();
     const result = await block(dnsIncident(DOMAIN, { gameDay: true, key: 'gameday-gd-1' }));
@@ -287,6 +300,45 @@ describe('unblockDnsDomains', () => {
     expect(mutations()).toBe(0);
     expect(result.domains.map((d) => d.outcome)).toEqual(['would-unblock']);
     expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toHaveLength(1);
+  });
+
+  it('stays dry-run under a dry-run grant, even when its input and the deployment say enforce: nothing sent, the claim kept', async () => {
+    givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' });
+    const incident = releaseIncident();
+    const result = await unblockDnsDomains(
+      { incident, mode: 'enforce', options: { target: 'released-instance' }, execution: EXECUTION },
+      { clients, logger: silentLogger, blocks, records, grants: storeGranting(incident, NOW, { kind: 'release', mode: 'dry-run' }), environment: { FIREBREAK_MODE: 'enforce', ...playbookStepsEnvironment({}) }, now: () => NOW },
+    );
+    expect(result).toMatchObject({ mode: 'dry-run', forcedDryRun: { requested: 'enforce', reason: expect.stringContaining('dry-run only') } });
+    expect(mutations()).toBe(0);
+    expect(result.domains.map((d) => d.outcome)).toEqual(['would-unblock']);
+    expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toHaveLength(1);
+  });
+
+  it('refuses a game-day release on an instance EC2 does not show opted in: the VPC-wide block stays, nothing sent (issue 8: a drill changes only opted-in instances)', async () => {
+    givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+    const drillKey = 'gameday-first';
+    records = new InMemoryQuarantineRecordStore();
+    await records.saveIfAbsent(recordOfDefaultInstance(drillKey, '2026-11-20T10:00:00.000Z'));
+    await records.markReleased(ACCOUNT, REGION, INSTANCE_ID, { ...RELEASED, incidentKey: drillKey });
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: drillKey });
+    const drill = dnsIncident(DOMAIN, { key: drillKey, gameDay: true });
+    const unblockDrill = () =>
+      unblockDnsDomains(
+        { incident: drill, mode: 'enforce', options: { target: 'released-instance' }, execution: EXECUTION },
+        { clients, logger: silentLogger, blocks, records, grants: storeGranting(drill, NOW, { kind: 'release' }), environment: { FIREBREAK_MODE: 'enforce', ...playbookStepsEnvironment({}) }, now: () => NOW },
+      );
+    const refused = await unblockDrill();
+    expect(refused).toMatchObject({ status: 'refused', refusal: expect.stringContaining('firebreak:gameday-target=true') });
+    expect(mutations()).toBe(0);
+    expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toHaveLength(1);
+
+    // The same drill on an instance that opted in takes its block back.
+    givenInstance({ 'firebreak:gameday-target': 'true' });
+    const unblocked = await unblockDrill();
+    expect(unblocked.status).toBe('unblocked');
+    expect(r53Mock.commandCalls(UpdateFirewallDomainsCommand)).toHaveLength(1);
   });
 
   it('has nothing to do for an instance without blocks', async () => {

@@ -86,7 +86,7 @@ function quarantine(options: Partial<QuarantineOptions> = {}, mode: ResponderMod
 }
 
 const APPROVED: ReleaseClearance = {
-  check: async () => ({ cleared: true, approvedBy: 'carol', approvedAt: NOW.toISOString(), executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:r' }),
+  check: async () => ({ cleared: true, approvedBy: 'carol', approvedAt: NOW.toISOString(), executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:r', mode: 'enforce' }),
 };
 
 function release(mode: ResponderMode = 'enforce') {

@@ -24,7 +24,7 @@ import { incidentSchema } from '../../lib/responders/incident-schema';
 import { requestDigest } from '../../lib/responders/step-binding';
 import { silentLogger } from '../../lib/responders/logging';
 import { quarantineRecordKey } from '../../lib/responders/quarantine-release-state';
-import { EXECUTION } from '../support/grants';
+import { EXECUTION, grantFor } from '../support/grants';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident, ec2Resource } from '../support/incidents';
 
 const TABLE = 'firebreak-state';
@@ -787,6 +787,15 @@ describe('containment-guard: the execution it clears (issue 8)', () => {
     const again = await guard()(payload());
     expect(again.grant).toMatchObject({ status: 'proceed', written: false });
     expect(again.actions).toContainEqual(expect.objectContaining({ api: 'firebreak:grant', outcome: 'already-done' }));
+  });
+
+  it('fails rather than stand behind a grant of this execution that binds another incident digest (one it did not write for this incident)', async () => {
+    describes(instance());
+    slotsHold();
+    executionRuns(incident);
+    // Same execution, key, account, region, instance and kind: only the digest of the incident differs.
+    grants.grants.set(EXECUTION.executionArn, grantFor(incident, NOW, { executionArn: EXECUTION.executionArn, incidentDigest: 'f'.repeat(64) }));
+    await expect(guard()(payload())).rejects.toThrow(/already exists for another incident or instance/);
   });
 
   it('in a dry-run deployment, an enforce input is judged as dry-run: no slot taken, a dry-run grant', async () => {

@@ -133,6 +133,16 @@ describe('disableAccessKey', () => {
     expect(result.actions.find((a) => a.api === 'iam:UpdateAccessKey')).toMatchObject({ outcome: 'would-do' });
   });
 
+  it('stays dry-run under a dry-run grant, even when its input and the deployment say enforce: no change sent', async () => {
+    givenUser();
+    const incident = USER_KEY();
+    // The guard cleared this execution for dry-run only (its playbook says mode: dry-run, or it was started in dry-run).
+    const result = await disable(incident, { denyAll: true, grants: storeGranting(incident, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT, mode: 'dry-run' }) });
+    expect(result).toMatchObject({ status: 'dry-run', mode: 'dry-run', forcedDryRun: { requested: 'enforce', reason: expect.stringContaining('dry-run only') } });
+    expect(mutations()).toHaveLength(0);
+    expect(result.keys[0]).toMatchObject({ outcome: 'would-disable', denyAll: 'would-attach' });
+  });
+
   it('refuses without the guard\'s grant for the credentials: no IAM call at all', async () => {
     givenUser();
     const incident = USER_KEY();
@@ -268,6 +278,15 @@ describe('revokeRoleSessions', () => {
     iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: NOW } });
     const result = await revoke(ROLE_SESSION(), { mode: 'dry-run' });
     expect(result.status).toBe('dry-run');
+    expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+  });
+
+  it('stays dry-run under a dry-run grant, even when its input and the deployment say enforce: no deny written', async () => {
+    iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: NOW, Tags: [] } });
+    iamMock.on(PutRolePolicyCommand).resolves({});
+    const incident = ROLE_SESSION();
+    const result = await revoke(incident, { grants: storeGranting(incident, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT, mode: 'dry-run' }) });
+    expect(result).toMatchObject({ status: 'dry-run', mode: 'dry-run', forcedDryRun: { requested: 'enforce' } });
     expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
   });
 

@@ -638,7 +638,7 @@ describe('planAutoScaling and planAutoScalingReturn', () => {
 
 describe('releaseInstance with a fleet record', () => {
   const APPROVED: ReleaseClearance = {
-    check: async () => ({ cleared: true, approvedBy: 'arn:aws:sts::111122223333:assumed-role/on-call/carol', approvedAt: '2026-11-27T16:29:00.000Z', executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:r' }),
+    check: async () => ({ cleared: true, approvedBy: 'arn:aws:sts::111122223333:assumed-role/on-call/carol', approvedAt: '2026-11-27T16:29:00.000Z', executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:r', mode: 'enforce' }),
   };
   const autoScaling: AutoScalingRecord = { groupName: GROUP, mode: 'detach', lifecycleState: 'InService', protectedFromScaleIn: false, desiredCapacity: 2, minSize: 1, maxSize: 4 };
   const loadBalancers: LoadBalancerRecord = {
@@ -759,7 +759,7 @@ describe('releaseInstance with a fleet record', () => {
 describe('fleet and edge options together (one quarantine, one release)', () => {
   const EIP = { AllocationId: 'eipalloc-0aaa000000000001', AssociationId: 'eipassoc-0aaa00000000001', PublicIp: '203.0.113.10', NetworkInterfaceId: ENI_A, PrivateIpAddress: '10.0.1.10', InstanceId: INSTANCE_ID, Domain: 'vpc' as const };
   const APPROVED: ReleaseClearance = {
-    check: async () => ({ cleared: true, approvedBy: 'carol', approvedAt: NOW.toISOString(), executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:r' }),
+    check: async () => ({ cleared: true, approvedBy: 'carol', approvedAt: NOW.toISOString(), executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:r', mode: 'enforce' }),
   };
 
   it('records the group, the registrations, the Elastic IP and the metadata settings in one sealed record, and release restores all four', async () => {

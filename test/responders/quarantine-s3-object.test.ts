@@ -261,6 +261,16 @@ describe('quarantineS3Object', () => {
     ]);
   });
 
+  it('stays dry-run under a dry-run grant, even when its input and the deployment say enforce: no write', async () => {
+    givenObject();
+    s3Mock.on(HeadObjectCommand, { Bucket: BUCKET, Key: `firebreak-quarantine/${KEY}` }).rejects(sdkError('NotFound', 404));
+    // The guard cleared this execution for dry-run only (its playbook says mode: dry-run, or it was started in dry-run).
+    const grants = storeGranting(THREATS, NOW, { instanceId: malwareObjectGrantTarget(THREATS)!, playbook: 's3-object-with-threats', mode: 'dry-run' });
+    const result = await quarantine(THREATS, { quarantineCopy: {} }, { mode: 'enforce', env: ENFORCE, grants });
+    expect(result).toMatchObject({ status: 'dry-run', mode: 'dry-run', forcedDryRun: { requested: 'enforce', reason: expect.stringContaining('dry-run only') } });
+    expect(writes()).toBe(0);
+  });
+
   it('changes nothing for a scan without threats, before any call', async () => {
     const clean = parseEvent(fixtureEvent('guardduty-malware-protection-s3-no-threats-found.json'), { receivedAt: NOW });
     const result = await quarantine(clean);
@@ -474,6 +484,14 @@ describe('releaseS3Object', () => {
     expect(await release(THREATS)).toMatchObject({ status: 'refused', refusal: { code: 'tagged-by-another-incident' } });
     givenObject(TAGGED);
     expect((await release(THREATS, { FIREBREAK_MODE: 'dry-run' })).status).toBe('dry-run');
+    expect(writes()).toBe(0);
+  });
+
+  it('stays dry-run under a dry-run release grant, even when its input and the deployment say enforce: no write', async () => {
+    givenObject([{ Key: 'owner', Value: 'billing' }, ...TAGGED]);
+    const grants = storeGranting(THREATS, NOW, { instanceId: malwareObjectGrantTarget(THREATS)!, kind: 'release', playbook: 'release-s3-object', mode: 'dry-run' });
+    const result = await releaseS3Object({ incident: THREATS, mode: 'enforce', options: {}, execution: EXECUTION }, { clients, logger: silentLogger, grants, environment: { ...ENFORCE, ...playbookStepsEnvironment({}, OBJECT_PLAYBOOKS) }, now: () => NOW });
+    expect(result).toMatchObject({ status: 'dry-run', mode: 'dry-run', forcedDryRun: { requested: 'enforce' } });
     expect(writes()).toBe(0);
   });
 

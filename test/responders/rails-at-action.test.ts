@@ -320,6 +320,11 @@ describe("release-instance's clearance: the guard's release grant (releaseGrantC
     expect(await refusal(storeGranting(incident, NOW))).toContain('allows contain, not release');
   });
 
+  it("carries the grant's mode: a release the guard cleared for dry-run only says so", async () => {
+    const grants = storeGranting(incident, NOW, { kind: 'release', playbook: 'release-instance', mode: 'dry-run' });
+    expect(await check(grants)(EXECUTION_ARN, target)).toEqual({ cleared: true, playbook: 'release-instance', mode: 'dry-run' });
+  });
+
   it('refuses a release grant for another instance', async () => {
     const grants = storeGranting(incident, NOW, { ...awaiting, playbook: 'release-instance', instanceId: 'i-0fff0000aaaa11112' });
     expect(await refusal(grants)).toContain('instance i-0fff0000aaaa11112');
@@ -336,6 +341,6 @@ describe("release-instance's clearance: the guard's release grant (releaseGrantC
       decision: 'approved',
       decidedBy: 'arn:aws:sts::111122223333:assumed-role/OnCall/ana',
     });
-    expect(await check(grants)(EXECUTION_ARN, target)).toEqual({ cleared: true, playbook: 'release-instance' });
+    expect(await check(grants)(EXECUTION_ARN, target)).toEqual({ cleared: true, playbook: 'release-instance', mode: 'enforce' });
   });
 });

@@ -38,7 +38,13 @@ import { silentLogger } from '../../lib/responders/logging';
 import { REVOKE_SESSIONS_POLICY_NAME, revokeOlderSessionsPolicy } from '../../lib/responders/quarantine-credentials';
 import { KmsMac } from '../../lib/responders/record-integrity';
 import type { ReleaseClearance } from '../../lib/responders/release-clearance';
-import { releaseCredentials, samePolicy } from '../../lib/responders/release-credentials';
+import type { ReleaseCredentialsOptions } from '../../lib/responders/release-credentials';
+import { releaseCredentials, releaseCredentialsOptionsSchema, samePolicy } from '../../lib/responders/release-credentials';
+import { ApprovalReleaseClearance } from '../../lib/responders/release-clearance';
+import { InMemoryApprovalStore } from '../../lib/responders/approval-records';
+import { releaseGrantCheck } from '../../lib/responders/grants';
+import { deployedStepsOf, requestDigest } from '../../lib/responders/step-binding';
+import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 import { revokeRoleSessions } from '../../lib/responders/revoke-role-sessions';
 import { MemoryCredentialRecordStore } from '../support/credential-records';
 import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
@@ -91,10 +97,10 @@ function revoke(incident: Incident, records: MemoryCredentialRecordStore, at = N
 }
 
 const approved: ReleaseClearance = {
-  check: async () => ({ cleared: true, approvedBy: APPROVER, approvedAt: LATER.toISOString(), executionArn: EXECUTION.executionArn }),
+  check: async () => ({ cleared: true, approvedBy: APPROVER, approvedAt: LATER.toISOString(), executionArn: EXECUTION.executionArn, mode: 'enforce' }),
 };
 
-function release(credential: ReleasedCredential, records: MemoryCredentialRecordStore, options: { incidentKey: string; mode?: ResponderMode; at?: Date; clearance?: ReleaseClearance }) {
+function release(credential: ReleasedCredential, records: MemoryCredentialRecordStore, options: { incidentKey: string; mode?: ResponderMode; at?: Date; clearance?: ReleaseClearance; options?: ReleaseCredentialsOptions }) {
   const request = buildCredentialReleaseRequest({
     credential,
     account: ACCOUNT,
@@ -106,7 +112,7 @@ function release(credential: ReleasedCredential, records: MemoryCredentialRecord
     at: options.at ?? LATER,
   });
   return releaseCredentials(
-    { incident: request.input.incident, mode: request.input.mode, options: {}, execution: EXECUTION, request: { requestedBy: request.input.requestedBy, reason: request.input.reason } },
+    { incident: request.input.incident, mode: request.input.mode, options: options.options ?? {}, execution: EXECUTION, request: { requestedBy: request.input.requestedBy, reason: request.input.reason } },
     { clients, revokerClients: clients, records, clearance: options.clearance ?? approved, logger: silentLogger, environment: ENV, now: () => options.at ?? LATER },
   );
 }
@@ -276,6 +282,34 @@ describe('releaseCredentials: access keys', () => {
     expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
     expect(iamMock.commandCalls(DetachUserPolicyCommand)).toHaveLength(0);
     expect(result.actions.filter((a) => a.outcome === 'would-do').map((a) => a.api)).toEqual(['iam:UpdateAccessKey', 'iam:DetachUserPolicy']);
+    expect(records.items.get(KEY_PK)?.released).toEqual({ BOOL: false });
+  });
+});
+
+describe('releaseCredentials under a release the guard cleared for dry-run only', () => {
+  // A release-credentials playbook whose own mode is dry-run: `firebreak credentials release` starts
+  // it with the deployment's mode, enforce, and the guard writes a dry-run grant.
+  it('stays dry-run even when its input and the deployment say enforce: no change sent, the record unreleased', async () => {
+    const { records, incident } = await contained('Active', 'Inactive', true, [DENY_ALL]);
+    const request = { requestedBy: 'arn:aws:sts::111122223333:assumed-role/oncall/alice', reason: 'INC-4711: key rotated' };
+    const grants = storeGranting(buildCredentialReleaseRequest({ credential: keyCredential, account: ACCOUNT, region: 'eu-west-1', incidentKey: incident.key, mode: 'enforce', requestedBy: request.requestedBy, reason: request.reason, at: LATER }).input.incident, LATER, {
+      instanceId: CREDENTIALS_GRANT_SUBJECT,
+      playbook: 'release-credentials',
+      kind: 'release',
+      mode: 'dry-run',
+      requestDigest: requestDigest(request),
+    });
+    const approvals = new InMemoryApprovalStore();
+    await approvals.putRequest({ pk: '', executionArn: EXECUTION.executionArn, incidentKey: incident.key, requestedAt: LATER.toISOString(), taskToken: 't', playbook: 'release-credentials', account: ACCOUNT, region: 'eu-west-1', waitingSteps: ['release'], timeoutSeconds: 3600 });
+    await approvals.decide(EXECUTION.executionArn, { decision: 'approved', decidedBy: APPROVER, decidedAt: LATER.toISOString() });
+    const options = releaseCredentialsOptionsSchema.parse({});
+    const deployed = deployedStepsOf(playbookStepsEnvironment(options, ['release-credentials']), releaseCredentialsOptionsSchema);
+    const clearance = new ApprovalReleaseClearance(approvals, releaseGrantCheck(grants, RESPONDER_NAMES.releaseCredentials, deployed, () => LATER));
+
+    const result = await release(keyCredential, records, { incidentKey: incident.key, clearance, options });
+    expect(result).toMatchObject({ status: 'dry-run', mode: 'dry-run', forcedDryRun: { requested: 'enforce', reason: expect.stringContaining('dry-run only') } });
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
+    expect(iamMock.commandCalls(DetachUserPolicyCommand)).toHaveLength(0);
     expect(records.items.get(KEY_PK)?.released).toEqual({ BOOL: false });
   });
 });

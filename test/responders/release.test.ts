@@ -19,8 +19,13 @@ import { quarantineInstance } from '../../lib/responders/quarantine';
 import type { QuarantineRecord } from '../../lib/responders/quarantine-records';
 import { DynamoDbQuarantineRecordStore, InMemoryQuarantineRecordStore, RESTORE_HOLD_SECONDS, quarantineRecordKey } from '../../lib/responders/quarantine-records';
 import type { ReleaseOptions } from '../../lib/responders/release';
-import { releaseInstance } from '../../lib/responders/release';
+import { releaseInstance, releaseOptionsSchema } from '../../lib/responders/release';
 import type { ReleaseClearance } from '../../lib/responders/release-clearance';
+import { ApprovalReleaseClearance } from '../../lib/responders/release-clearance';
+import { InMemoryApprovalStore } from '../../lib/responders/approval-records';
+import { releaseGrantCheck } from '../../lib/responders/grants';
+import { deployedStepsOf, requestDigest } from '../../lib/responders/step-binding';
+import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 import type { ResponderInput, ResponderRequest } from '../../lib/responders/responder-input';
 import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident, ec2Resource } from '../support/incidents';
@@ -67,7 +72,7 @@ const RECORD: QuarantineRecord = await sealed(recordOfDefaultInstance(QUARANTINE
 
 /** The guard cleared the execution and Carol approved it. */
 const APPROVED: ReleaseClearance = {
-  check: async () => ({ cleared: true, approvedBy: CAROL, approvedAt: APPROVED_AT, executionArn: EXECUTION_ARN }),
+  check: async () => ({ cleared: true, approvedBy: CAROL, approvedAt: APPROVED_AT, executionArn: EXECUTION_ARN, mode: 'enforce' }),
 };
 
 /** The fixture instance as quarantine leaves it. */
@@ -429,6 +434,55 @@ describe('releaseInstance', () => {
         'would-be-denied',
       ]);
     });
+  });
+});
+
+describe('releaseInstance in a game day (issue 8: a drill changes only instances that opted in)', () => {
+  const DRILL_KEY = 'gameday-7ab9d1b3c0e24f8a';
+  const drill = () => input({ incident: { key: DRILL_KEY, gameDay: true } });
+
+  beforeEach(async () => {
+    await records.saveIfAbsent(await sealed(recordOfDefaultInstance(DRILL_KEY, QUARANTINED_AT)));
+  });
+
+  it('refuses to release an instance EC2 does not show opted in, changing nothing and leaving the record unreleased', async () => {
+    givenInstance(ec2Mock, QUARANTINED);
+    const result = await release(drill());
+    expect(result).toMatchObject({ status: 'refused', refusal: expect.stringContaining('firebreak:gameday-target=true') });
+    expect(mutatingCallCount()).toBe(0);
+    expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.released).toBe(false);
+  });
+
+  it('releases an instance EC2 shows opted in (firebreak:gameday-target=true)', async () => {
+    givenInstance(ec2Mock, { ...QUARANTINED, tags: { ...QUARANTINED.tags, 'firebreak:gameday-target': 'true' } });
+    const result = await release(drill());
+    expect(result.status).toBe('released');
+  });
+});
+
+describe('releaseInstance under a release the guard cleared for dry-run only', () => {
+  // A release playbook whose own mode is dry-run (a rail the guard applies as a ceiling): `firebreak
+  // release` starts it with the deployment's mode, enforce, and the guard writes a dry-run grant.
+  it('stays dry-run even when its input and the deployment say enforce: every EC2 change a DryRun probe, the record not marked', async () => {
+    await records.saveIfAbsent(RECORD);
+    givenInstance(ec2Mock, QUARANTINED);
+    for (const command of MUTATING_EC2_COMMANDS) ec2Mock.on(command as typeof CreateTagsCommand).rejects(sdkError('DryRunOperation', 412));
+    const execution = { ...EXECUTION, executionArn: EXECUTION_ARN, executionName: RELEASE_EXECUTION, playbook: 'release-instance' };
+    const step = { ...input({ request: REQUEST }), execution };
+    const grants = storeGranting(step.incident, NOW, { executionArn: EXECUTION_ARN, playbook: 'release-instance', kind: 'release', mode: 'dry-run', requestDigest: requestDigest(REQUEST) });
+    const approvals = new InMemoryApprovalStore();
+    await approvals.putRequest({ pk: '', executionArn: EXECUTION_ARN, incidentKey: QUARANTINE_KEY, requestedAt: '2026-11-27T16:20:00.000Z', taskToken: 't', playbook: 'release-instance', account: ACCOUNT, region: REGION, instanceId: INSTANCE_ID, waitingSteps: ['release'], timeoutSeconds: 3600 });
+    await approvals.decide(EXECUTION_ARN, { decision: 'approved', decidedBy: CAROL, decidedAt: APPROVED_AT });
+    const deployed = deployedStepsOf(playbookStepsEnvironment(step.options, ['release-instance']), releaseOptionsSchema);
+    const clearance = new ApprovalReleaseClearance(approvals, releaseGrantCheck(grants, RESPONDER_NAMES.releaseInstance, deployed, () => NOW));
+
+    const result = await releaseInstance(step, { clients, logger: silentLogger, records, sealer: TEST_SEALER, clearance, environment: { FIREBREAK_MODE: 'enforce' }, now: () => NOW });
+    expect(result).toMatchObject({ status: 'dry-run', mode: 'dry-run', forcedDryRun: { requested: 'enforce', reason: expect.stringContaining('dry-run only') } });
+    const changes = [ModifyNetworkInterfaceAttributeCommand, ModifyInstanceAttributeCommand, CreateTagsCommand, DeleteTagsCommand].flatMap((command) => inputsOf<{ DryRun?: boolean }>(ec2Mock, command));
+    expect(changes.length).toBeGreaterThan(0);
+    expect(changes.every((change) => change.DryRun === true)).toBe(true);
+    expect(ec2Mock.commandCalls(AssociateIamInstanceProfileCommand)).toHaveLength(0);
+    expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.released).toBe(false);
   });
 });
 
