@@ -37,8 +37,8 @@ beforeEach(() => {
   givenMutationsSucceed(ec2Mock);
 });
 
-/** Incident B's quarantine of the instance (detach the profile, no fleet), run against `records` as often as called. */
-function quarantineOf(records: InMemoryQuarantineRecordStore) {
+/** Incident B's quarantine of the instance (detach the profile, no fleet), at `at`, run against `records` as often as called. */
+function quarantineOf(records: InMemoryQuarantineRecordStore, at: Date = NOW) {
   const clients = new TestClientFactory();
   const options = { detachInstanceProfile: true, revokeRoleSessions: false, autoScaling: 'off' as const, deregisterFromLoadBalancers: false };
   const incident = ec2Incident();
@@ -50,9 +50,9 @@ function quarantineOf(records: InMemoryQuarantineRecordStore) {
         logger: silentLogger,
         records,
         sealer: clients.trackSealer(TEST_SEALER),
-        grants: clients.trackGrants(storeGranting(incident, NOW)),
+        grants: clients.trackGrants(storeGranting(incident, at)),
         environment: { ...process.env, ...playbookStepsEnvironment(options) },
-        now: () => NOW,
+        now: () => at,
       },
     );
   return { incident, run };
@@ -116,25 +116,6 @@ describe('quarantine-instance after the last release of another incident died ho
     expect(await records.holdForRestore(read, EARLIER, until.toISOString())).toBe('held');
     return records;
   }
-  const quarantineAt = (records: InMemoryQuarantineRecordStore, at: Date) => {
-    const clients = new TestClientFactory();
-    const options = { detachInstanceProfile: true, revokeRoleSessions: false, autoScaling: 'off' as const, deregisterFromLoadBalancers: false };
-    const incident = ec2Incident();
-    const run = () =>
-      quarantineInstance(
-        { incident, mode: 'enforce', options, execution: EXECUTION },
-        {
-          clients,
-          logger: silentLogger,
-          records,
-          sealer: clients.trackSealer(TEST_SEALER),
-          grants: clients.trackGrants(storeGranting(incident, at)),
-          environment: { ...process.env, ...playbookStepsEnvironment(options) },
-          now: () => at,
-        },
-      );
-    return { incident, run };
-  };
 
   it('waits while the hold lasts, then claims the record and contains the instance the dead release left restored', async () => {
     // A's release put the instance back in its groups, then its Lambda timed out: no mark, the hold left on.
@@ -143,12 +124,12 @@ describe('quarantine-instance after the last release of another incident died ho
     givenInstance(ec2Mock);
     givenGroups(ec2Mock);
 
-    await expect(quarantineAt(records, NOW).run()).rejects.toBeInstanceOf(RecordHeldForRestoreError);
-    await expect(quarantineAt(records, until).run()).rejects.toBeInstanceOf(RecordHeldForRestoreError);
+    await expect(quarantineOf(records, NOW).run()).rejects.toBeInstanceOf(RecordHeldForRestoreError);
+    await expect(quarantineOf(records, until).run()).rejects.toBeInstanceOf(RecordHeldForRestoreError);
     expect(ec2Mock.commandCalls(ModifyNetworkInterfaceAttributeCommand)).toHaveLength(0);
 
     // Once the hold has ended (nobody marked the record released), B claims A's unreleased record and isolates.
-    const { incident, run } = quarantineAt(records, new Date(until.getTime() + 1));
+    const { incident, run } = quarantineOf(records, new Date(until.getTime() + 1));
     const contained = await run();
     expect(contained.status).toBe('quarantined');
     expect(ec2Mock.commandCalls(ModifyNetworkInterfaceAttributeCommand).length).toBeGreaterThan(0);
@@ -175,8 +156,8 @@ describe('quarantine-instance after the last release of another incident died ho
     });
     givenGroups(ec2Mock);
 
-    await expect(quarantineAt(records, NOW).run()).rejects.toBeInstanceOf(RecordHeldForRestoreError);
-    const { incident, run } = quarantineAt(records, new Date(until.getTime() + 1));
+    await expect(quarantineOf(records, NOW).run()).rejects.toBeInstanceOf(RecordHeldForRestoreError);
+    const { incident, run } = quarantineOf(records, new Date(until.getTime() + 1));
     expect((await run()).status).toBe('already-quarantined');
     expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toMatchObject({ claims: [EARLIER, incident.key], released: false });
   });
