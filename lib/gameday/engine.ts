@@ -919,8 +919,9 @@ export class LocalEngine {
     const lastError = new Map<string, string>();
     const retrierCounts = new Map<string, number[]>();
     const taskHandlers: Record<string, (input: Json) => Promise<Json>> = {};
-    // The payload over the limit that failed this execution, once the event log has shown one.
-    let dataLimit: Error | undefined = overPayloadLimit('the execution input', record.input);
+    // The payload over the limit that failed this execution, once the event log has shown one (its
+    // input is never: start() refused an input over the limit, as StartExecution does).
+    let dataLimit: Error | undefined;
     for (const [stateName, state] of deployed.tasks) {
       taskHandlers[stateName] = async (parameters) => {
         // A state's output over the limit shows on the event log a few microtasks after the state
