@@ -63,7 +63,9 @@ export class EventClippingError extends FirebreakError {
  * EventBridge's 1 MB, on an event itself within the threshold (the intake dispatches nothing
  * larger). Anything else is not honoured: no sender can put a top-level key on an event (EventBridge
  * writes the envelope), so a marker that fails these came from a caller who may start the
- * dispatcher directly, and even an honoured one only adds a note; no decision reads it.
+ * dispatcher directly. An honoured one sets the incident's `clipped.event`: a note in the alert,
+ * and the containment guard asks a person before containing it (the intake cannot authenticate
+ * its sender). The intake refuses an input over 1 MB, so every copy it dispatches is honoured.
  */
 export function clippedEventMarkerOf(event: Readonly<Record<string, unknown>>): ClippedEventMarker | undefined {
   if (!Object.hasOwn(event, CLIPPED_EVENT_MARKER)) return undefined;

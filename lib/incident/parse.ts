@@ -178,8 +178,9 @@ function parseDetail(detailType: string, detail: Record<string, unknown>, contex
 }
 
 /**
- * The incident of a copy the oversized-event intake clipped says so (`clipped.event`), for the alert
- * and the record; a marker the intake cannot have written is not honoured (clippedEventMarkerOf).
+ * The incident of a copy the oversized-event intake clipped says so (`clipped.event`), for the alert,
+ * the record and the containment guard (which asks a person: the intake cannot authenticate its
+ * sender); a marker the intake cannot have written is not honoured (clippedEventMarkerOf).
  */
 function withEventClipping(incident: Incident, event: Record<string, unknown>): Incident {
   const marker = clippedEventMarkerOf(event);

@@ -6,7 +6,7 @@
 import * as z from '../contracts/zod-mini';
 import type { GuardedOutcome } from '../playbooks/guard-names';
 import { GUARD_RESPONDER, GUARD_STATE } from '../playbooks/guard-names';
-import type { GuardBlastRadius, GuardResult, GuardStatus, ProtectionRule } from './containment-guard-model';
+import type { GuardBlastRadius, GuardIntake, GuardResult, GuardStatus, ProtectionRule } from './containment-guard-model';
 import { instanceIdOf, isSample } from './alert-incident';
 import type { AlertInput, StepSummary } from './alert-model';
 import { stepSummaries } from './alert-model';
@@ -31,6 +31,7 @@ const guardedReasonSchema = z.lazy(() =>
  * unknown status is reported as such, not dropped). Typed from GuardResult, so the two cannot drift.
  */
 type GuardResultReading = { readonly [K in 'reasons' | 'protected' | 'instanceId']?: GuardResult[K] } & {
+  readonly intake?: GuardIntake | (string & {});
   readonly status?: GuardStatus | (string & {});
   readonly protectedBy?: ProtectionRule | (string & {});
   readonly blastRadius?: Partial<Pick<GuardBlastRadius, 'evaluated' | 'granted' | 'used' | 'limit' | 'windowSeconds'>>;
@@ -43,6 +44,7 @@ const guardResultSchema: z.ZodMiniType<GuardResultReading> = z.lazy(() =>
     protected: z.optional(z.boolean()),
     protectedBy: z.optional(z.string()),
     instanceId: z.optional(z.string()),
+    intake: z.optional(z.string()),
     blastRadius: z.optional(
       z.looseObject({
         evaluated: z.optional(z.boolean()),
@@ -123,6 +125,14 @@ function timeoutOf(summary: string | undefined): string {
   return seconds !== undefined ? `within ${seconds} s` : 'in time';
 }
 
+/** What to do first about an incident from the oversized-event intake: confirm it at its source. */
+function intakeNextStep(incident: AlertInput['incident']): string {
+  const forged = 'the oversized-event intake takes whatever its callers send, so this event may be forged.';
+  return incident?.source === 'cloudwatch'
+    ? `Before approving, check the alarm in the CloudWatch console (link below): ${forged} Approve only if CloudWatch shows the same alarm in the same state.`
+    : `Before approving, check the finding in the GuardDuty console (link below): ${forged} Approve only if GuardDuty shows the same finding on the same resource.`;
+}
+
 /**
  * What the containment guard and the approval decided, for report and approval-request alerts of
  * a guarded playbook; undefined when the alert comes from an unguarded playbook.
@@ -142,6 +152,8 @@ export function containmentDecision(input: AlertInput): ContainmentDecision | un
   const summary = path?.summary !== undefined ? oneLine(path.summary, 1000) : undefined;
   const common = { reasons, ...(summary !== undefined ? { summary } : {}) };
   const answer = approvalAnswer(path?.approval);
+  // The oversized-event intake cannot authenticate its sender: the guard held containment for a person.
+  const fromIntake = guard?.intake === 'oversized-event';
   const by = answer.by !== undefined ? ` by ${oneLine(answer.by, 200)}` : '';
   const at = answer.at !== undefined ? ` at ${oneLine(answer.at, 40)}` : '';
   const note = answer.note !== undefined ? ` ("${oneLine(answer.note, 300)}")` : '';
@@ -150,6 +162,18 @@ export function containmentDecision(input: AlertInput): ContainmentDecision | un
     case 'approved':
       return { ...common, containmentRan: true, headline: `Containment was APPROVED${by}${at}${note}: the steps that change resources ran after the evidence steps.` };
     case 'timed-out-contained':
+      if (fromIntake) {
+        // The guard's grant for such an incident never contains on a timeout, so the steps this
+        // path ran were refused; the compiler's sentence on the path would say otherwise.
+        return {
+          reasons,
+          containmentRan: false,
+          marker: 'NOT CONTAINED: no answer',
+          headline: `Nobody answered the approval request ${timeoutOf(path.summary)}. This playbook's onTimeout is contain, but an event from the oversized-event intake is never contained without a person's approval: the steps that change resources were refused. ${instance} was NOT isolated.`,
+          whyNotIsolated: `nobody answered the approval request ${timeoutOf(path.summary)}, and an event from the oversized-event intake is never contained without a person's approval`,
+          nextStep: intakeNextStep(incident),
+        };
+      }
       return {
         ...common,
         containmentRan: true,
@@ -216,6 +240,16 @@ export function containmentDecision(input: AlertInput): ContainmentDecision | un
     };
   }
   if (status === 'needs-approval') {
+    if (fromIntake) {
+      return {
+        ...common,
+        containmentRan: false,
+        marker: 'oversized event',
+        headline: `The event reached Firebreak through the oversized-event intake, which cannot authenticate its sender: containment waits for a person's decision. ${instance} has NOT been isolated.`,
+        whyNotIsolated: "the event came through the oversized-event intake, which cannot authenticate its sender, so containment waits for a person's approval",
+        nextStep: intakeNextStep(incident),
+      };
+    }
     const radius = guard?.blastRadius;
     const limitReached = radius?.evaluated === true && radius.granted === false;
     const window = radius?.windowSeconds !== undefined ? ` within the last ${radius.windowSeconds} s` : '';

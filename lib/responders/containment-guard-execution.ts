@@ -24,6 +24,8 @@ type ExecutionCheck =
       readonly rails: PlaybookRails;
       /** `incidentDigest` of the execution's own incident, which the guard's input incident equals. */
       readonly incidentDigest: string;
+      /** The execution's own incident, from its input: what the rails that must not trust the step's input read. */
+      readonly incident: Incident;
       /** For a manual playbook: the digest of the request its steps receive (`executionRequestDigest`). */
       readonly requestDigest?: string;
       readonly inputMode?: ResponderMode;
@@ -110,6 +112,7 @@ export async function verifyExecution(
     playbook,
     rails,
     incidentDigest: digest,
+    incident: theirs,
     ...(request !== undefined ? { requestDigest: request.digest } : {}),
     ...(inputMode === 'enforce' || inputMode === 'dry-run' ? { inputMode } : {}),
   };

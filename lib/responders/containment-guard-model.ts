@@ -95,7 +95,16 @@ export interface GuardResult extends ResponderResult<GuardStatus> {
   readonly gameDay: boolean;
   /** A cleared release of an instance: the claims its record held then. */
   readonly releaseClaims?: GuardReleaseClaims;
+  /**
+   * `oversized-event`: the execution's incident was parsed from the oversized-event intake's copy
+   * of its event (`clipped.event`). The intake cannot authenticate its sender, so a person approves
+   * the containment (status needs-approval, or evidence-only where a stronger rail decided).
+   */
+  readonly intake?: GuardIntake;
 }
+
+/** The way in that cannot authenticate its sender, and so holds containment for a person. */
+export type GuardIntake = 'oversized-event';
 
 /** Deploy-time configuration of the rails. */
 export interface ContainmentGuardConfig {

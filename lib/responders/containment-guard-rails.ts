@@ -7,6 +7,7 @@ import type { ProtectionRule, GuardBlastRadius, ContainmentGuardConfig } from '.
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import type { DeploymentEnvironment } from './effective-mode';
 import { carriesProtectedTagKey } from './tag-rules';
+import type { Incident } from '../incident/model';
 
 /** What protects an instance: the deployment's id list and protected tag key. */
 export type ProtectionRules = Pick<ContainmentGuardConfig, 'protectedInstanceIds' | 'protectedTagKey'>;
@@ -56,6 +57,16 @@ export function protectionRulesOf(environment: DeploymentEnvironment): Protectio
   const ids = (environment[DEPLOYMENT_ENV.protectedInstanceIds] ?? '').split(',').map((id) => id.trim()).filter((id) => id !== '');
   const key = environment[DEPLOYMENT_ENV.protectedTagKey]?.trim();
   return { protectedInstanceIds: ids, ...(key ? { protectedTagKey: key } : {}) };
+}
+
+/**
+ * Why an incident from the oversized-event intake waits for a person, and what they should check
+ * first: the intake takes whatever its callers send (lambda:InvokeFunction is enough), so the event
+ * may be forged, and the source of truth is the finding (or alarm) itself.
+ */
+export function intakeApprovalReason(incident: Pick<Incident, 'source'>, originalBytes: number): string {
+  const check = incident.source === 'cloudwatch' ? 'check the alarm in the CloudWatch console' : 'check the finding in the GuardDuty console';
+  return `The event (${originalBytes} bytes) reached Firebreak through the oversized-event intake, which cannot authenticate its sender: anyone allowed to invoke that function directly can send a forged event. A person must approve before anything changes: ${check} before approving.`;
 }
 
 /** A window length for people: `3600 s (1 h)`. */

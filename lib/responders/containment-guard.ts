@@ -4,7 +4,8 @@
  *
  * - `evidence-only`: never contain automatically (a GuardDuty sample, a protected instance, an
  *   instance whose protection cannot be verified); collect evidence and alert instead;
- * - `needs-approval`: a human decides (the playbook requires approval, or the account's blast
+ * - `needs-approval`: a human decides (the playbook requires approval, the incident came through
+ *   the oversized-event intake, which cannot authenticate its sender, or the account's blast
  *   radius is reached); collect evidence and ask for approval instead of containing;
  * - `proceed`: contain.
  *
@@ -56,18 +57,19 @@ import type {
   GuardBlastRadius,
   GuardExecution,
   GuardGrant,
+  GuardIntake,
   GuardReleaseClaims,
   GuardResult,
   ContainmentGuardConfig,
   ContainmentGuardDeps,
 } from './containment-guard-model';
 import type { ProtectionVerdict } from './containment-guard-rails';
-import { blastRadiusReason, blastRadiusSummary, notEvaluated } from './containment-guard-rails';
+import { blastRadiusReason, blastRadiusSummary, intakeApprovalReason, notEvaluated } from './containment-guard-rails';
 
 // The Lambda's module scope reads its configuration with the handler.
 export { readContainmentGuardConfig };
 // The guard's answer, as the alert and the playbooks read it.
-export type { GuardBlastRadius, GuardReleaseClaims, GuardResult, GuardStatus, ProtectionRule } from './containment-guard-model';
+export type { GuardBlastRadius, GuardIntake, GuardReleaseClaims, GuardResult, GuardStatus, ProtectionRule } from './containment-guard-model';
 
 export const CONTAINMENT_GUARD_RESPONDER = RESPONDER_NAMES.containmentGuard;
 
@@ -118,6 +120,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
   let execution: GuardExecution = { verified: false };
   let grant: GuardGrant | undefined;
   let releaseClaims: GuardReleaseClaims | undefined;
+  let intake: GuardIntake | undefined;
 
   const finish = (
     status: GuardStatus,
@@ -143,6 +146,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
       ...(grant !== undefined ? { grant } : {}),
       gameDay,
       ...(releaseClaims !== undefined ? { releaseClaims } : {}),
+      ...(intake !== undefined ? { intake } : {}),
     };
     logger.info('containment-guard decided', { status, reasons, mode: effective.mode, blastRadius, execution, grant });
     return result;
@@ -158,6 +162,12 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
     return finish('evidence-only', notEvaluated(policy));
   }
   const { rails, playbook } = checked;
+  // An incident the oversized-event intake dispatched (triage set `clipped.event` from the marker
+  // only the intake writes). Whoever may invoke the intake can send it any event, and nothing can
+  // tell a forged one from a real one there, so a person approves its containment. Read from the
+  // execution's own incident, never the step's input: a caller cannot drop it.
+  const intakeEvent = checked.incident.clipped?.event;
+  if (intakeEvent !== undefined) intake = 'oversized-event';
   const pool: BlastRadiusPool = gameDay ? 'gameday' : 'real';
   const sample = incident.sample;
   execution = { verified: true, executionArn: checked.executionArn, playbook, kind: rails.kind };
@@ -219,6 +229,8 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
   }
 
   const approvalRequired = rails.approvalRequired || options.requireApproval;
+  const intakeReason = intakeEvent !== undefined ? intakeApprovalReason(checked.incident, intakeEvent.originalBytes) : undefined;
+  const personDecides = approvalRequired || intakeReason !== undefined;
   const clear = async (status: 'proceed' | 'needs-approval'): Promise<GuardGrant | undefined> => {
     if (grantTarget === undefined) return undefined;
     const at = now();
@@ -238,7 +250,8 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
       gameDay,
       mode,
       status: status === 'proceed' ? 'proceed' : 'awaiting-approval',
-      ...(deadline !== undefined ? { approvalDeadline: deadline.toISOString(), onTimeout: rails.onTimeout } : {}),
+      // An unanswered request about an event from the intake never contains: only a person may.
+      ...(deadline !== undefined ? { approvalDeadline: deadline.toISOString(), onTimeout: intakeReason !== undefined ? 'evidence-only' : rails.onTimeout } : {}),
       grantedAt: at.toISOString(),
       expiresAt: Math.floor(actionableAt.getTime() / 1000) + GRANT_VALIDITY_SECONDS,
     };
@@ -282,8 +295,9 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
     if (rails.releasesInstances === true && instanceId !== undefined && deps.releaseStates !== undefined) {
       releaseClaims = await readReleaseClaims(deps.releaseStates, { account: incident.account, region: incident.region, instanceId }, log);
     }
-    if (approvalRequired) {
-      reasons.push(`The ${playbook} playbook requires a person to approve before it changes resources.`);
+    if (personDecides) {
+      if (intakeReason !== undefined) reasons.push(intakeReason);
+      if (approvalRequired) reasons.push(`The ${playbook} playbook requires a person to approve before it changes resources.`);
       return finish(await decide('needs-approval'), notEvaluated(policy));
     }
     reasons.push(`The ${playbook} playbook releases without approval (this deployment's rails).`);
@@ -292,7 +306,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
 
   const at = now();
   const where = gameDay ? `${incident.account} (game-day pool)` : incident.account;
-  if (approvalRequired || mode === 'dry-run') {
+  if (personDecides || mode === 'dry-run') {
     // Blast-radius slots count automatic containments: an approved one is a person's decision, and
     // a dry-run changes nothing, so neither takes a slot; the preview still tells the alert where
     // the account stands.
@@ -301,11 +315,12 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
       'firebreak:blast-radius',
       incident.account,
       'observed',
-      `${blastRadiusReason(where, preview, true)} No slot taken (${approvalRequired ? 'approval required' : 'dry-run'}).`,
+      `${blastRadiusReason(where, preview, true)} No slot taken (${personDecides ? 'approval required' : 'dry-run'}).`,
     );
     reasons.push(blastRadiusReason(where, preview, true));
-    if (approvalRequired) {
-      reasons.unshift('The playbook requires a person to approve before it changes resources.');
+    if (personDecides) {
+      if (approvalRequired) reasons.unshift('The playbook requires a person to approve before it changes resources.');
+      if (intakeReason !== undefined) reasons.unshift(intakeReason);
       return finish(await decide('needs-approval'), blastRadiusSummary(preview, false));
     }
     reasons.push('Dry-run: no blast-radius slot taken; this is what an enforce run would decide.');

@@ -13,7 +13,10 @@
  *   still take), the second start is refused as a duplicate, as any duplicate delivery is.
  *
  * Its input is a claim: it is only measured and clipped, never interpreted, and nothing is added
- * but the marker. Its only call is StartExecution of the dispatcher, the only thing its role may
+ * but the marker. Anyone allowed to invoke the function directly can send a forged event, and
+ * nothing here can tell: so every incident it dispatches carries `clipped.event` (from the marker;
+ * an input over EventBridge's 1 MB, which only a direct invocation sends, is refused rather than
+ * dispatched without it), and the containment guard asks a person to approve its containment. Its only call is StartExecution of the dispatcher, the only thing its role may
  * do. A failure (StartExecution throttled, an input that is no event) fails the invocation: Lambda
  * retries it, then keeps the event in the undelivered-events queue (the function's dead-letter
  * queue) and its error alarm pages.
@@ -23,11 +26,11 @@ import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import * as z from '../contracts/zod-mini';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { FirebreakError } from '../contracts/errors';
-import { OVERSIZED_EVENT_THRESHOLD_BYTES, payloadBytes } from '../contracts/payload-size';
+import { EVENTBRIDGE_EVENT_LIMIT_BYTES, OVERSIZED_EVENT_THRESHOLD_BYTES, payloadBytes } from '../contracts/payload-size';
 import { clipOversizedEvent } from '../incident/clip-event';
 import type { IncidentLogger } from './logging';
 
-/** The input over the threshold is not an EventBridge event: nothing to clip or dispatch. */
+/** The input over the threshold is not an EventBridge event, or is larger than EventBridge delivers: nothing to clip or dispatch. */
 export class OversizedEventInputError extends FirebreakError {
   override readonly name = 'OversizedEventInputError';
 }
@@ -92,6 +95,12 @@ export function createOversizedEventHandler(dependencies: OversizedEventDependen
     if (bytes <= OVERSIZED_EVENT_THRESHOLD_BYTES) {
       logger.debug('event within the dispatcher target\'s limit: nothing to do', { bytes });
       return { action: 'none', bytes };
+    }
+    // EventBridge delivers at most 1 MB; Lambda takes 6 MB from a synchronous Invoke, so only a
+    // direct invocation sends more. Its copy's marker would not be honoured (clippedEventMarkerOf),
+    // and the incident would lose `clipped.event`, which makes the containment guard ask a person.
+    if (bytes > EVENTBRIDGE_EVENT_LIMIT_BYTES) {
+      throw new OversizedEventInputError(`an input of ${bytes} bytes, more than EventBridge delivers (${EVENTBRIDGE_EVENT_LIMIT_BYTES}): not an event from a rule, nothing is dispatched`);
     }
     const parsed = eventSchema.safeParse(input);
     if (!parsed.success) {

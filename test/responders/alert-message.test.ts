@@ -635,6 +635,47 @@ describe('buildAlertMessage: containment decision of a guarded playbook', () => 
     expect(section(message, 'CONTAINMENT DECISION')).toContain('This playbook requires a person to approve: containment waits');
   });
 
+  describe('an event that came through the oversized-event intake (row 8c)', () => {
+    const INTAKE_REASON =
+      'The event (409600 bytes) reached Firebreak through the oversized-event intake, which cannot authenticate its sender: anyone allowed to invoke that function directly can send a forged event. A person must approve before anything changes: check the finding in the GuardDuty console before approving.';
+    const INTAKE_GUARD = guardResult({
+      status: 'needs-approval',
+      protected: false,
+      protectedBy: undefined,
+      intake: 'oversized-event',
+      reasons: [INTAKE_REASON],
+      blastRadius: { evaluated: true, granted: true, slotTaken: false, used: 1, limit: 5, windowSeconds: 3600 },
+    });
+
+    it('asks for approval saying why (the intake cannot authenticate its sender) and what to check first', () => {
+      const input = { ...approval(), results: { Guard: INTAKE_GUARD, evidence: SNAPSHOTTED }, reasons: INTAKE_GUARD.reasons };
+      const { subject, message } = buildAlertMessage(input, { now: NOW });
+      expect(subject.startsWith('[APPROVAL NEEDED: oversized event] High: ')).toBe(true);
+      const decision = section(message, 'CONTAINMENT DECISION');
+      expect(decision).toContain(
+        `The event reached Firebreak through the oversized-event intake, which cannot authenticate its sender: containment waits for a person's decision. Instance ${INSTANCE_ID} has NOT been isolated.`,
+      );
+      expect(decision).toContain(`  - ${INTAKE_REASON}`);
+      expect(section(message, 'WHAT FIREBREAK DID NOT DO')).toContain(
+        `Instance ${INSTANCE_ID} was NOT isolated: the event came through the oversized-event intake, which cannot authenticate its sender, so containment waits for a person's approval.`,
+      );
+      expect(section(message, 'WHAT TO DO NEXT')).toContain(
+        '1. Before approving, check the finding in the GuardDuty console (link below): the oversized-event intake takes whatever its callers send, so this event may be forged. Approve only if GuardDuty shows the same finding on the same resource.',
+      );
+    });
+
+    it('never says a playbook whose onTimeout is contain contained it without an answer: its steps are refused', () => {
+      const summary = "Nobody answered the approval request within 900 s, and this playbook's onTimeout is contain: contain ran WITHOUT approval.";
+      const { subject, message } = buildAlertMessage(guardedReport('timed-out-contained', summary, { approval: { Error: 'States.Timeout', Cause: '' } }, INTAKE_GUARD), { now: NOW });
+      expect(subject.startsWith('[NOT CONTAINED: no answer] High: ')).toBe(true);
+      expect(section(message, 'CONTAINMENT DECISION')).toContain(
+        `Nobody answered the approval request within 900 s. This playbook's onTimeout is contain, but an event from the oversized-event intake is never contained without a person's approval: the steps that change resources were refused. Instance ${INSTANCE_ID} was NOT isolated.`,
+      );
+      // The compiler's sentence on that path says the steps ran without approval: not shown, it would be false.
+      expect(section(message, 'CONTAINMENT DECISION')).not.toContain('WITHOUT approval');
+    });
+  });
+
   it('names who rejected containment and their note, and says the instance was not isolated', () => {
     const rejection = { Error: 'Firebreak.ApprovalRejected', Cause: JSON.stringify({ by: APPROVER, at: '2026-11-20T10:10:00.000Z', reason: 'known load test' }) };
     const { subject, message } = buildAlertMessage(

@@ -531,6 +531,98 @@ describe('containment-guard: dry-run', () => {
   });
 });
 
+describe('containment-guard: an event that came through the oversized-event intake (row 8c)', () => {
+  // What triage makes of the intake's copy (lib/incident/parse.ts): `clipped.event` is set on every
+  // incident the intake dispatched, and only the intake can have set it. The intake cannot tell a
+  // real event from one forged by whoever may invoke it, so a person decides.
+  const clipped = ec2Incident({ clipped: { tags: 0, networkInterfaces: 0, securityGroups: 0, texts: 0, sections: [], event: { originalBytes: 409_600 } } });
+  // Clipped by the parser's own budget only (long tag lists): the event itself came through EventBridge.
+  const budgetOnly = ec2Incident({ clipped: { tags: 12, networkInterfaces: 0, securityGroups: 0, texts: 0, sections: [] } });
+
+  it('ATTACK: asks a person to approve instead of containing, takes no slot, and says why and what to check', async () => {
+    describes(instance());
+    slotsHold();
+
+    const { result } = await runGuard(clipped);
+
+    expect(result.status).toBe('needs-approval');
+    expect(result.intake).toBe('oversized-event');
+    expect(putInputs()).toEqual([]);
+    expect(result.blastRadius).toMatchObject({ evaluated: true, granted: true, slotTaken: false });
+    expect(result.reasons[0]).toBe(
+      "The event (409600 bytes) reached Firebreak through the oversized-event intake, which cannot authenticate its sender: anyone allowed to invoke that function directly can send a forged event. A person must approve before anything changes: check the finding in the GuardDuty console before approving.",
+    );
+    expect(grants.grants.get(EXECUTION.executionArn)).toMatchObject({ status: 'awaiting-approval', onTimeout: 'evidence-only' });
+  });
+
+  it('ATTACK: an unanswered request never contains it, even for a playbook whose onTimeout is contain', async () => {
+    describes(instance());
+    slotsHold();
+    const rails = { ...RAILS, 'compromised-ec2-instance': { ...RAILS['compromised-ec2-instance'], onTimeout: 'contain' as const, timeoutSeconds: 600 } };
+
+    const { result } = await runGuard(clipped, { config: config({ rails }) });
+
+    expect(result.status).toBe('needs-approval');
+    expect(grants.grants.get(EXECUTION.executionArn)).toMatchObject({ status: 'awaiting-approval', onTimeout: 'evidence-only', approvalDeadline: new Date(NOW.getTime() + 600_000).toISOString() });
+  });
+
+  it('ATTACK: a step input claiming no clip, for an execution whose incident is clipped, clears nothing', async () => {
+    describes(instance());
+    slotsHold();
+    const handler = createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(), grants, now: () => NOW });
+    executionRuns(clipped);
+    const { clipped: _dropped, ...claimed } = clipped;
+
+    const result = await handler({ incident: claimed, mode: 'enforce', options: {}, execution: EXECUTION });
+
+    expect(result.status).not.toBe('proceed');
+    expect(result).toMatchObject({ status: 'evidence-only', execution: { verified: false } });
+    expect(grants.grants.size).toBe(0);
+    expect(putInputs()).toEqual([]);
+  });
+
+  it("reads the clip from the verified execution's own incident", async () => {
+    describes(instance());
+    slotsHold();
+    const handler = createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(), grants, now: () => NOW });
+    executionRuns(clipped);
+
+    const result = await handler({ incident: clipped, mode: 'enforce', options: {}, execution: EXECUTION });
+
+    expect(result).toMatchObject({ status: 'needs-approval', intake: 'oversized-event', execution: { verified: true } });
+  });
+
+  it('leaves an incident the parser clipped to its budget alone: its event came through EventBridge', async () => {
+    describes(instance());
+    slotsHold();
+
+    const { result } = await runGuard(budgetOnly);
+
+    expect(result.status).toBe('proceed');
+    expect(result.intake).toBeUndefined();
+    expect(putInputs()).toEqual([expectedPut(START)]);
+  });
+
+  it('still answers evidence-only for a protected instance: the intake never lowers a rail', async () => {
+    describes(instance({ Tags: [{ Key: TAG_KEY, Value: 'true' }] }));
+
+    const { result } = await runGuard(clipped);
+
+    expect(result.status).toBe('evidence-only');
+    expect(grants.grants.size).toBe(0);
+  });
+
+  it('in dry-run asks for approval as enforce would, with a dry-run grant and no slot', async () => {
+    describes(instance());
+    slotsHold();
+
+    const { result } = await runGuard(clipped, { mode: 'dry-run' });
+
+    expect(result).toMatchObject({ status: 'needs-approval', mode: 'dry-run', grant: { mode: 'dry-run', status: 'awaiting-approval' } });
+    expect(putInputs()).toEqual([]);
+  });
+});
+
 describe('containment-guard: other resources', () => {
   it('applies the blast radius to a non-instance incident without describing anything', async () => {
     slotsHold();

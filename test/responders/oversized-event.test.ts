@@ -6,9 +6,10 @@
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { OVERSIZED_EVENT_THRESHOLD_BYTES, payloadBytes } from '../../lib/contracts/payload-size';
+import { EVENTBRIDGE_EVENT_LIMIT_BYTES, OVERSIZED_EVENT_THRESHOLD_BYTES, payloadBytes } from '../../lib/contracts/payload-size';
 import { DEPLOYMENT_ENV } from '../../lib/contracts/environment';
 import { CLIPPED_EVENT_MARKER, clipOversizedEvent } from '../../lib/incident/clip-event';
+import { parseEvent } from '../../lib/incident/parse';
 import type { IncidentLogger } from '../../lib/responders/logging';
 import {
   DispatcherNotConfiguredError,
@@ -88,6 +89,26 @@ describe('the oversized-event intake', () => {
       await expect(handler()(input)).rejects.toBeInstanceOf(OversizedEventInputError);
     }
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+
+  it('ATTACK: refuses an input larger than EventBridge delivers (only a direct invocation can send one), starting nothing', async () => {
+    // Lambda takes 6 MB from a synchronous Invoke; EventBridge delivers at most 1 MB. A copy of a
+    // larger input would carry a marker triage does not honour, and so lose the containment guard's
+    // approval rail for events from the intake.
+    const event = padded(EVENTBRIDGE_EVENT_LIMIT_BYTES + 1024);
+    await expect(handler()(event)).rejects.toThrow(OversizedEventInputError);
+    await expect(handler()(event)).rejects.toThrow(/more than EventBridge delivers/);
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+
+  it('dispatches only copies whose incident says it came through the intake (clipped.event), which the guard holds for approval', async () => {
+    for (const bytes of [262_144 - 100, 400 * 1024, EVENTBRIDGE_EVENT_LIMIT_BYTES - 64]) {
+      sfn.resetHistory();
+      const event = padded(bytes);
+      await handler()(event);
+      const input = sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}';
+      expect(parseEvent(JSON.parse(input)).clipped?.event).toEqual({ originalBytes: payloadBytes(event) });
+    }
   });
 
   it('lets a failed StartExecution fail the invocation, so that Lambda retries it and then keeps the event', async () => {
