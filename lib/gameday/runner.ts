@@ -576,6 +576,8 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       direct?: {
         kind: 'invoke' | 'start';
         name: string;
+        /** `event`: the function is sent the event itself, as a rule target is (the oversized-event intake). */
+        input: 'step' | 'event';
         mode: 'enforce' | 'dry-run';
         execution: 'none' | 'forged' | 'previous' | 'predicted';
         /** Overrides of the previous execution's own incident, sent instead of the template's. */
@@ -618,6 +620,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
           direct: {
             kind,
             name: (entry.invoke ?? entry.start) as string,
+            input: entry.input ?? 'step',
             mode: entry.mode ?? 'enforce',
             execution: entry.execution ?? 'none',
             ...(entry.incident !== undefined ? { previousIncident: entry.incident.set } : {}),
@@ -663,6 +666,11 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         const request = options.playbooks.some((candidate) => candidate.name === direct.name && candidate.trigger === 'manual') ? { requestedBy: gameDayEngineerArn(environment), reason: 'game day' } : {};
         // Settled after the delivery, as every started execution is (an answer held until a later injection must not hold the run up).
         running.start(stateMachineArn, `direct-${index + 1}-${incident.key}`.slice(0, 80), { incident, mode: direct.mode, playbook: direct.name, ...request });
+        return;
+      }
+      if (direct?.kind === 'invoke' && direct.input === 'event') {
+        // The event itself, past EventBridge: what whoever may invoke a rule's function target can send it.
+        invocations.push({ injection, responder: direct.name, payload: event, ...(await running.invokeDirectly(direct.name, event)) });
         return;
       }
       if (direct?.kind === 'invoke') {

@@ -316,6 +316,12 @@ export const injectionSchema = z
       .describe(
         'Not a delivery: invoke this responder Lambda directly (as anyone with lambda:InvokeFunction could), with the incident parsed from the template or event.',
       ),
+    input: z
+      .enum(['step', 'event'])
+      .optional()
+      .describe(
+        "For 'invoke': what the function is sent. step (default): a playbook step's input (incident, mode, options, execution); event: the event itself, as a rule hands it to its function target (the oversized-event intake), which is what anyone with lambda:InvokeFunction on that function can forge.",
+      ),
     start: z
       .string()
       .regex(NAME)
@@ -372,7 +378,11 @@ export const injectionSchema = z
   })
   .refine((entry) => entry.execution === undefined || entry.invoke !== undefined, { message: "'execution' belongs to an 'invoke' injection" })
   .refine((entry) => entry.payload === undefined || entry.invoke !== undefined, { message: "'payload' belongs to an 'invoke' injection" })
-  .refine((entry) => entry.options === undefined || entry.invoke !== undefined, { message: "'options' belongs to an 'invoke' injection" });
+  .refine((entry) => entry.options === undefined || entry.invoke !== undefined, { message: "'options' belongs to an 'invoke' injection" })
+  .refine((entry) => entry.input === undefined || entry.invoke !== undefined, { message: "'input' belongs to an 'invoke' injection" })
+  .refine((entry) => entry.input !== 'event' || [entry.mode, entry.execution, entry.payload, entry.options, entry.incident].every((value) => value === undefined), {
+    message: "'input: event' sends the event alone: no 'mode', 'execution', 'payload', 'options' or 'incident'",
+  });
 
 /** A responder function rehearsed to run out of time (lib/gameday/function-timeouts.ts). */
 export const functionTimeoutSchema = z.strictObject({

@@ -96,6 +96,12 @@ describe('parseScenarioSource', () => {
     expect(problems(VALID.replace('target: web', 'target: web\n    invoke: quarantine-instance\n    execution: previous'))).toEqual([]);
   });
 
+  it("checks 'input: event' (a rule target invoked directly with the event): only on 'invoke', and with nothing a step's input carries", () => {
+    expect(problems(VALID.replace('target: web', 'target: web\n    invoke: oversized-event\n    input: event'))).toEqual([]);
+    expect(problems(VALID.replace('target: web', 'target: web\n    input: event')).join('\n')).toContain("'input' belongs to an 'invoke' injection");
+    expect(problems(VALID.replace('target: web', 'target: web\n    invoke: oversized-event\n    input: event\n    execution: forged')).join('\n')).toContain("'input: event' sends the event alone");
+  });
+
   it('points at a wrong value with what was expected', () => {
     expect(problems(VALID.replace('contain: { status: succeeded }', 'contain: { status: done }'))).toEqual([
       "scenarios/s.yaml:17:24: 'status' cannot be the text \"done\"; expected one of: succeeded, failed, skipped",
