@@ -12,12 +12,12 @@
  * it can never make one overwrite anything, since the copy itself is conditional (If-None-Match).
  * Written and read only by quarantine-s3-object (its role's dynamodb:LeadingKeys).
  */
-import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { toResponderError } from '../aws/errors';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { STATE_KEY_PREFIX } from '../contracts/security';
 import { sha256Hex } from '../incident/keys';
 import type { ScannedObject } from './s3-malware-object';
+import type { StringItemStore } from './string-item-store';
+import { stringItemStore } from './string-item-store';
 
 /** Where a copy is: the copy's bucket, key and the account that owns the bucket. */
 export interface QuarantineCopyKey {
@@ -65,38 +65,25 @@ export function isCopyOf(record: QuarantineCopyRecord, copy: QuarantineCopyKey, 
   );
 }
 
-const REQUIRED = ['bucket', 'key', 'owner', 'incidentKey', 'sourceBucket', 'sourceKey', 'copiedAt'] as const;
-const OPTIONAL = ['sourceVersionId', 'sourceETag', 'versionId'] as const;
+const FIELDS = {
+  required: ['bucket', 'key', 'owner', 'incidentKey', 'sourceBucket', 'sourceKey', 'copiedAt'],
+  optional: ['sourceVersionId', 'sourceETag', 'versionId'],
+} as const;
 
 /** The state-table store. */
 export class DynamoDbQuarantineCopyRecords implements QuarantineCopyRecords {
-  constructor(
-    private readonly client: DynamoDBClient,
-    private readonly table: string,
-  ) {}
+  private readonly items: StringItemStore<(typeof FIELDS.required)[number], (typeof FIELDS.optional)[number]>;
+
+  constructor(client: DynamoDBClient, table: string) {
+    this.items = stringItemStore(client, table, FIELDS);
+  }
 
   async get(copy: QuarantineCopyKey): Promise<QuarantineCopyRecord | undefined> {
-    let item: Record<string, AttributeValue> | undefined;
-    try {
-      // Consistent: a retry follows its first attempt by seconds.
-      ({ Item: item } = await this.client.send(new GetItemCommand({ TableName: this.table, Key: { pk: { S: quarantineCopyRecordKey(copy) } }, ConsistentRead: true })));
-    } catch (error) {
-      throw toResponderError(error, 'dynamodb:GetItem');
-    }
-    if (item === undefined) return undefined;
-    const text = (field: string): string | undefined => item[field]?.S;
-    if (REQUIRED.some((field) => typeof text(field) !== 'string')) return undefined;
-    const record = Object.fromEntries([...REQUIRED, ...OPTIONAL].flatMap((field) => (text(field) !== undefined ? [[field, text(field)]] : [])));
-    return record as unknown as QuarantineCopyRecord;
+    return this.items.get(quarantineCopyRecordKey(copy));
   }
 
   async put(record: QuarantineCopyRecord): Promise<void> {
-    const fields = [...REQUIRED, ...OPTIONAL].flatMap((field) => (record[field] !== undefined ? [[field, { S: record[field] }] as const] : []));
-    try {
-      await this.client.send(new PutItemCommand({ TableName: this.table, Item: { pk: { S: quarantineCopyRecordKey(record) }, ...Object.fromEntries(fields) } }));
-    } catch (error) {
-      throw toResponderError(error, 'dynamodb:PutItem');
-    }
+    return this.items.put(quarantineCopyRecordKey(record), record);
   }
 }
 

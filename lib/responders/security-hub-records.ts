@@ -5,10 +5,10 @@
  * finding here. Written and read only by update-security-hub-finding (its role's
  * dynamodb:LeadingKeys), and only after the finding ARN was checked against the incident.
  */
-import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { toResponderError } from '../aws/errors';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { STATE_KEY_PREFIX } from '../contracts/security';
+import type { StringItemStore } from './string-item-store';
+import { stringItemStore } from './string-item-store';
 
 /** One incident's finding in Security Hub. */
 export interface SecurityHubFindingRecord {
@@ -30,39 +30,23 @@ export interface SecurityHubFindingRecords {
 
 export const securityHubRecordKey = (incidentKey: string): string => `${STATE_KEY_PREFIX.securityHub}${incidentKey}`;
 
-const FIELDS = ['id', 'productArn', 'account', 'region', 'recordedAt'] as const;
+const FIELDS = { required: ['id', 'productArn', 'account', 'region', 'recordedAt'] } as const;
 
-/** The state-table store. */
+/** The state-table store (the incident key is the item's key, not one of its fields). */
 export class DynamoDbSecurityHubFindingRecords implements SecurityHubFindingRecords {
-  constructor(
-    private readonly client: DynamoDBClient,
-    private readonly table: string,
-  ) {}
+  private readonly items: StringItemStore<(typeof FIELDS.required)[number]>;
+
+  constructor(client: DynamoDBClient, table: string) {
+    this.items = stringItemStore(client, table, FIELDS);
+  }
 
   async get(incidentKey: string): Promise<SecurityHubFindingRecord | undefined> {
-    let item: Record<string, AttributeValue> | undefined;
-    try {
-      ({ Item: item } = await this.client.send(new GetItemCommand({ TableName: this.table, Key: { pk: { S: securityHubRecordKey(incidentKey) } }, ConsistentRead: true })));
-    } catch (error) {
-      throw toResponderError(error, 'dynamodb:GetItem');
-    }
-    if (item === undefined) return undefined;
-    const values = Object.fromEntries(FIELDS.map((field) => [field, item[field]?.S]));
-    if (FIELDS.some((field) => typeof values[field] !== 'string')) return undefined;
-    return { incidentKey, ...(values as Record<(typeof FIELDS)[number], string>) };
+    const values = await this.items.get(securityHubRecordKey(incidentKey));
+    return values && { incidentKey, ...values };
   }
 
   async put(record: SecurityHubFindingRecord): Promise<void> {
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.table,
-          Item: { pk: { S: securityHubRecordKey(record.incidentKey) }, ...Object.fromEntries(FIELDS.map((field) => [field, { S: record[field] }])) },
-        }),
-      );
-    } catch (error) {
-      throw toResponderError(error, 'dynamodb:PutItem');
-    }
+    return this.items.put(securityHubRecordKey(record.incidentKey), record);
   }
 }
 

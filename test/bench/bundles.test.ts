@@ -164,11 +164,15 @@ describe('responder bundles', () => {
   // incident record (attempt-actions.ts, the same code every recorded step carries, session 16)
   // costs it about 0.8 KB more (795 bytes), allowed below too. The incident's note that its event
   // was clipped by the oversized-event intake (clipped.event in the incident schema, which every
-  // responder reads) costs it about 0.2 KB more (204 bytes), allowed below. quarantine-instance had
-  // 2 bytes left (session 17) when the same note and the named error of a record held for a restore
+  // responder reads) costs it about 0.2 KB more (204 bytes), allowed below. Reading its record
+  // through the string-item store it now shares with quarantine-s3-object's copy records
+  // (string-item-store.ts: generic over required and optional fields, so that it refuses an
+  // optional field of another type too, and called through the record's own class) costs it 154
+  // bytes more, allowed below. quarantine-instance had 2 bytes left (session 17) when the same note
+  // and the named error of a record held for a restore
   // (RecordHeldForRestoreError, so that the playbook waits out a dead release's hold) took it 268
   // bytes past: 512 bytes are allowed, so the next import of any size is still noticed.
-  const SIZE_ALLOWANCE: Readonly<Record<string, number>> = { approval: 3_584, 'update-security-hub-finding': 6_208, 'quarantine-instance': 512 };
+  const SIZE_ALLOWANCE: Readonly<Record<string, number>> = { approval: 3_584, 'update-security-hub-finding': 6_336, 'quarantine-instance': 512 };
   it.each(['approval', 'update-security-hub-finding', 'containment-guard', 'copy-evidence', 'oversized-event', 'quarantine-instance', 'release-instance', 'snapshot-volumes', 'block-dns-domain', 'unblock-dns-domains'])(
     '%s stays within 1.2x of the floor of its SDK clients in size',
     async (responder) => {

@@ -79,6 +79,23 @@ describe('DynamoDbQuarantineCopyRecords', () => {
     expect(await store.get(COPY)).toBeUndefined();
   });
 
+  it('answers no record for an item whose optional field is there but not a string (a claim it cannot check, not a field left out)', async () => {
+    // Read as left out, a source version of the wrong type would make the item match the copy of an
+    // unversioned object (isCopyOf compares undefined with undefined).
+    const unversioned = { ...ITEM, sourceVersionId: { N: '1' } };
+    const numericCopyVersion = { ...ITEM, versionId: { S: 7 } } as unknown as typeof ITEM;
+    ddbMock.on(GetItemCommand).resolvesOnce({ Item: unversioned }).resolvesOnce({ Item: numericCopyVersion });
+    expect(await store.get(COPY)).toBeUndefined();
+    expect(await store.get(COPY)).toBeUndefined();
+  });
+
+  it('reads an item without its optional fields as a record without them', async () => {
+    const { sourceVersionId: _version, sourceETag: _eTag, versionId: _copyVersion, ...bare } = ITEM;
+    const { sourceVersionId: _v, sourceETag: _e, versionId: _c, ...bareRecord } = RECORD;
+    ddbMock.on(GetItemCommand).resolves({ Item: bare });
+    expect(await store.get(COPY)).toEqual(bareRecord);
+  });
+
   it('turns throttling into the responder error the state machine retries', async () => {
     ddbMock.on(GetItemCommand).rejects(sdkError('ProvisionedThroughputExceededException', 400));
     await expect(store.get(COPY)).rejects.toBeInstanceOf(TransientResponderError);
