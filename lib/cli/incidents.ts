@@ -10,6 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Command } from 'commander';
 import { FirebreakError } from '../contracts/errors';
@@ -19,7 +20,9 @@ import { LiveSetupError } from '../operator/errors';
 import type { IncidentFilter, IncidentSummary } from '../operator/incidents';
 import { listIncidents, readGatheredIncident } from '../operator/incidents';
 import type { IncidentReport, IncidentStatus } from '../operator/incident-report';
-import { buildIncidentReport, containmentTargetFromOutput, DEFAULT_PHASE_TARGETS, formatDuration, INCIDENT_STATUSES, phaseTargetsFor } from '../operator/incident-report';
+import { buildIncidentReport, containmentTargetFromOutput, DEFAULT_PHASE_TARGETS, formatDuration, INCIDENT_STATUSES, keyRecordLookups, phaseTargetsFor } from '../operator/incident-report';
+import { KmsSealCheck, NoSealCheck, readKeyRecords, reportCredentialRecords } from '../operator/key-records';
+import { RECORD_KEY_OUTPUT_KEY } from '../contracts/security';
 import { CONTAINMENT_TARGET_OUTPUT_KEY } from '../stack/response-dashboard';
 import { renderIncidentReportHtml, renderIncidentReportMarkdown } from '../operator/incident-report-render';
 import { DEFAULT_STACK_NAME } from './gameday-inject';
@@ -32,6 +35,8 @@ export interface IncidentClients {
   readonly sts: STSClient;
   readonly cloudFormation: CloudFormationClient;
   readonly dynamodb: DynamoDBClient;
+  /** kms:VerifyMac of credential records' seals under the record key (the report's). */
+  readonly kms: KMSClient;
 }
 
 export interface IncidentCliDependencies {
@@ -45,7 +50,7 @@ export interface IncidentCliDependencies {
 export const DEFAULT_INCIDENT_CLI_DEPENDENCIES: IncidentCliDependencies = {
   makeClients: (region) => {
     const config = region ? { region } : {};
-    return { sts: new STSClient(config), cloudFormation: new CloudFormationClient(config), dynamodb: new DynamoDBClient(config) };
+    return { sts: new STSClient(config), cloudFormation: new CloudFormationClient(config), dynamodb: new DynamoDBClient(config), kms: new KMSClient(config) };
   },
   out: (text) => process.stdout.write(`${text}\n`),
   err: (text) => process.stderr.write(`${text}\n`),
@@ -71,6 +76,7 @@ export class IncidentNotFoundError extends FirebreakError {
 }
 
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+const KMS_KEY_ARN = /^arn:[\w-]+:kms:[\w-]+:\d{12}:key\/[\w-]+$/;
 const INCIDENT_KEY = /^[A-Za-z0-9_-]{1,64}$/;
 const RELATIVE = /^(\d+)([mhd])$/;
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -125,12 +131,15 @@ export function incidentFilter(flags: { account?: string; status?: string; since
   };
 }
 
-/** Where the incident records are, and the deployment's containment target when the stack was read. */
+/** Where the incident records are, and the deployment's containment target and record key when the stack was read. */
 interface RecordStore {
   readonly dynamodb: DynamoDBClient;
+  readonly kms: KMSClient;
   readonly table: string;
   /** The stack's ContainmentTargetSeconds output (undefined: --table, or a stack deployed before the output existed). */
   readonly containmentTargetSeconds?: number;
+  /** The stack's RecordKeyArn output, or why there is none to check credential records' seals with. */
+  readonly recordKey: { readonly arn: string } | { readonly unknown: string };
 }
 
 /** The DynamoDB client and the state table: --table, else the stack's StateTableName output. */
@@ -139,12 +148,19 @@ async function stateTable(flags: WhereFlags, deps: IncidentCliDependencies): Pro
   const clients = deps.makeClients(flags.region);
   const region = await resolveRegion(clients.sts);
   const { account } = await callerIdentity(clients.sts);
-  if (flags.table !== undefined) return { dynamodb: clients.dynamodb, table: flags.table };
+  if (flags.table !== undefined) return { dynamodb: clients.dynamodb, kms: clients.kms, table: flags.table, recordKey: { unknown: `no record key is known to check its seal with (--table reads no stack, whose ${RECORD_KEY_OUTPUT_KEY} output names it)` } };
   const stack = await describeStack(clients.cloudFormation, flags.stack, { region, account });
   const table = stateTableOutput(stack.outputs);
   if (table === undefined) throw new LiveSetupError(`stack ${flags.stack} in ${region}/${account} has no ${STATE_TABLE_OUTPUT_KEY} output: pass --table NAME of its state table`);
   const target = containmentTargetFromOutput(stack.outputs.find((output) => output.key === CONTAINMENT_TARGET_OUTPUT_KEY)?.value);
-  return { dynamodb: clients.dynamodb, table, ...(target !== undefined ? { containmentTargetSeconds: target } : {}) };
+  const recordKeyArn = stack.outputs.find((output) => output.key === RECORD_KEY_OUTPUT_KEY)?.value;
+  return {
+    dynamodb: clients.dynamodb,
+    kms: clients.kms,
+    table,
+    ...(target !== undefined ? { containmentTargetSeconds: target } : {}),
+    recordKey: recordKeyArn !== undefined && KMS_KEY_ARN.test(recordKeyArn) ? { arn: recordKeyArn } : { unknown: `no record key is known to check its seal with (stack ${flags.stack} has no ${RECORD_KEY_OUTPUT_KEY} output naming a KMS key)` },
+  };
 }
 
 function exitCodeFor(error: unknown): number {
@@ -215,8 +231,13 @@ async function reportOf(key: string, flags: WhereFlags, deps: IncidentCliDepende
       : store.containmentTargetSeconds !== undefined
         ? `stack ${flags.stack} (${CONTAINMENT_TARGET_OUTPUT_KEY})`
         : `the deployment default (${flags.table !== undefined ? '--table reads no stack' : `stack ${flags.stack} has no ${CONTAINMENT_TARGET_OUTPUT_KEY} output`}; pass --containment-target)`;
+  // A key a step found already Inactive with no attempt recorded as setting it: its sealed credential
+  // record says whether this incident did (lib/operator/key-records.ts); read only for such keys.
+  const lookups = keyRecordLookups(gathered.record, gathered.children);
+  const seals = 'arn' in store.recordKey ? new KmsSealCheck(store.kms, store.recordKey.arn) : new NoSealCheck(store.recordKey.unknown);
+  const keyRecords = lookups.length === 0 ? [] : await readKeyRecords(reportCredentialRecords(store.dynamodb, store.table, seals), lookups);
   // A sequence's report gathers its child incidents (one per resource): lib/operator/incidents.ts readGatheredIncident.
-  return { report: buildIncidentReport(gathered.record, phaseTargetsFor(seconds), { children: gathered.children, refused: gathered.refused }), targetSource };
+  return { report: buildIncidentReport(gathered.record, phaseTargetsFor(seconds), { children: gathered.children, refused: gathered.refused, keyRecords }), targetSource };
 }
 
 /** `firebreak incident <key>`: the timeline. */
@@ -241,7 +262,7 @@ export async function runShowIncident(key: string, flags: WhereFlags, deps: Inci
     }
     for (const action of row.actions) deps.out(`      ${action.outcome.padEnd(15)} ${action.api} ${action.target}`);
   }
-  for (const phase of report.phases) deps.out(`phase ${phase.name}: ${formatDuration(phase.sinceReceivedMs)} from receipt (${phase.by})`);
+  for (const phase of report.phases) deps.out(`phase ${phase.name}: ${phase.timeNotRecorded ? 'at most ' : ''}${formatDuration(phase.sinceReceivedMs)} from receipt (${phase.by})`);
   return 0;
 }
 
@@ -277,7 +298,11 @@ const HELP_AFTER = `
 The incident record is the state table's incident#<key> item, which every step of a playbook
 appends to as it runs (docs/incident-record.md). Your identity needs dynamodb:Scan and
 dynamodb:GetItem on the state table, and cloudformation:DescribeStacks on the stack unless you
-pass --table.
+pass --table. A key a step found already Inactive with no attempt recorded as setting it is
+counted as this incident's containment only if its sealed credential record says so: the report
+checks that record's seal with kms:VerifyMac on the record key (the stack's RecordKeyArn output),
+which the key policy allows only the principals the deployment names in recordVerifierArns;
+without it the report says the key's containment is not confirmed.
 
 Exit status: 0 done; 1 no record for the key; 2 nothing could be read (a flag, credentials, the
 stack output, a DynamoDB call).

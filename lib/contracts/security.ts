@@ -340,6 +340,13 @@ export interface ApprovalRecord {
 }
 
 /**
+ * The stack output naming the record key (the KMS HMAC key that seals records): `firebreak report`
+ * checks credential records' seals under it (kms:VerifyMac, which the key policy allows the
+ * deployment's `recordVerifierArns`), never under a key a record names.
+ */
+export const RECORD_KEY_OUTPUT_KEY = 'RecordKeyArn';
+
+/**
  * The default name of the role copy-evidence assumes in the forensic account (ForensicRoleStack).
  * Here, apart from the CDK code, so that the game day's engine does not load aws-cdk-lib for it.
  */

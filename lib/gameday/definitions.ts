@@ -10,6 +10,7 @@ import type { ForensicAccount } from './backend';
 import type { SettingsDocument } from './scenario';
 import { DEFAULT_MEMBER_ROLE_NAME } from '../aws/member-accounts';
 import { LOCAL_ORGANIZATION_ID } from './deployment';
+import { OPERATOR_ROLE } from './local-backend';
 
 /**
  * The game-day principal of the local deployment: game-day scenarios inject `firebreak.gameday`
@@ -17,6 +18,16 @@ import { LOCAL_ORGANIZATION_ID } from './deployment';
  * principals). The local engine delivers events to the dispatcher directly, as that bus's rule would.
  */
 export const LOCAL_GAMEDAY_PRINCIPAL = 'arn:aws:iam::111122223333:role/firebreak-local-gameday';
+
+/**
+ * Who reads the game day's reports: the local backend's operator, named in the deployment's
+ * `recordVerifierArns` so that its record key lets it check credential records' seals, as a
+ * deployment must name whoever runs `firebreak report` for the report to confirm a key set Inactive
+ * by an attempt that left no entry. The simulated account does not rehearse the operator's own calls
+ * against the deployed policies (they are the harness's), so the key policy's side is proved by the
+ * synthesized-template test (test/stack/firebreak-stack.test.ts), not by the game day.
+ */
+export const LOCAL_REPORT_VERIFIER = `arn:aws:iam::111122223333:role/${OPERATOR_ROLE}`;
 
 /** The settings that change what is synthesized. */
 export type DeploymentSettings = Pick<SettingsDocument, 'mode' | 'forceDryRun' | 'containmentTargetSeconds'> &
@@ -26,6 +37,7 @@ export type DeploymentSettings = Pick<SettingsDocument, 'mode' | 'forceDryRun' |
 export function deploymentContext(settings: DeploymentSettings, forensic?: ForensicAccount): Record<string, unknown> {
   const gameDays = {
     gameDayPrincipals: [LOCAL_GAMEDAY_PRINCIPAL],
+    recordVerifierArns: [LOCAL_REPORT_VERIFIER],
     ...(settings.containmentTargetSeconds !== undefined ? { containmentTargetSeconds: settings.containmentTargetSeconds } : {}),
     // A member-account game day: member accounts are reached through the member role, in the organization.
     ...(settings.securityAccount !== undefined ? { memberRoleName: DEFAULT_MEMBER_ROLE_NAME, organizationId: LOCAL_ORGANIZATION_ID } : {}),

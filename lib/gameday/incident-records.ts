@@ -8,10 +8,12 @@
  * `expect.report` (phases present, status, lessons and follow-ups).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KMSClient } from '@aws-sdk/client-kms';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { DISPATCHER_STATES } from '../playbooks/dispatcher';
 import type { IncidentReport, PhaseTargets } from '../operator/incident-report';
-import { buildIncidentReport, CONTAINING_STEPS, containmentTargetFromOutput, DEFAULT_PHASE_TARGETS, phaseTargetsFor, reportConsistencyProblems } from '../operator/incident-report';
+import { buildIncidentReport, CONTAINING_STEPS, containmentTargetFromOutput, DEFAULT_PHASE_TARGETS, keyRecordLookups, phaseTargetsFor, reportConsistencyProblems } from '../operator/incident-report';
+import { KmsSealCheck, NoSealCheck, readKeyRecords, reportCredentialRecords } from '../operator/key-records';
 import type { CfnTemplate } from '../stack/app';
 import { CONTAINMENT_TARGET_OUTPUT_KEY } from '../contracts/metrics';
 import { listIncidents, readGatheredIncident } from '../operator/incidents';
@@ -29,16 +31,29 @@ export function scenarioPhaseTargets(template: CfnTemplate | undefined): PhaseTa
   return phaseTargetsFor(containmentTargetFromOutput(template.Outputs?.[CONTAINMENT_TARGET_OUTPUT_KEY]?.Value));
 }
 
+/** The operator's KMS client and the deployment's record key, with which the report checks credential records' seals. */
+export interface ScenarioRecordKey {
+  readonly kms: KMSClient;
+  /** Undefined: the deployment has no record key (no playbook seals records). */
+  readonly recordKeyArn?: string;
+}
+
 /**
  * Every incident of the table, as reports (a game day's table holds only its own scenario's): a
- * sequence's one report gathers its child incidents, as `firebreak report` does.
+ * sequence's one report gathers its child incidents, and a key found already Inactive is judged by
+ * its sealed credential record, as `firebreak report` does.
  */
-export async function readScenarioReports(dynamodb: DynamoDBClient, table: string, targets: PhaseTargets = DEFAULT_PHASE_TARGETS): Promise<IncidentReport[]> {
+export async function readScenarioReports(dynamodb: DynamoDBClient, table: string, targets: PhaseTargets = DEFAULT_PHASE_TARGETS, recordKey?: ScenarioRecordKey): Promise<IncidentReport[]> {
   const { incidents } = await listIncidents(dynamodb, table);
   const reports: IncidentReport[] = [];
+  const seals =
+    recordKey?.recordKeyArn !== undefined ? new KmsSealCheck(recordKey.kms, recordKey.recordKeyArn) : new NoSealCheck('no record key is known to check its seal with (the deployment has none)');
   for (const incident of incidents) {
     const gathered = await readGatheredIncident(dynamodb, table, incident.key);
-    if (gathered) reports.push(buildIncidentReport(gathered.record, targets, { children: gathered.children, refused: gathered.refused }));
+    if (!gathered) continue;
+    const lookups = keyRecordLookups(gathered.record, gathered.children);
+    const keyRecords = lookups.length === 0 ? [] : await readKeyRecords(reportCredentialRecords(dynamodb, table, seals), lookups);
+    reports.push(buildIncidentReport(gathered.record, targets, { children: gathered.children, refused: gathered.refused, keyRecords }));
   }
   return reports.sort((a, b) => a.key.localeCompare(b.key));
 }
@@ -144,22 +159,34 @@ export function recordChecks(
   }
   // The run's own measure (injection → the last containing call, from the call log) falls within a
   // containing step the report recorded, at or after the one that opened its containment phase: the
-  // two clocks agree.
+  // two clocks agree. A phase whose change left no time (only a sealed record says it was made)
+  // claims only that it ended by then: the run's containment must come at or before it.
   const contained = reports.filter((report) => report.phases.some((phase) => phase.name === 'containment'));
   if (run?.containment && contained.length === 1) {
     const report = contained[0] as IncidentReport;
     const phase = report.phases.find((found) => found.name === 'containment');
     const containedAt = run.injectionSim.getTime() + run.containment.simMs;
     const steps = report.timeline.filter((row) => CONTAINING_STEPS.has(row.step) && phase !== undefined && Date.parse(row.endedAt) >= Date.parse(phase.at));
-    const holds = steps.some((row) => Date.parse(row.startedAt) <= containedAt && containedAt <= Date.parse(row.endedAt));
-    results.push(
-      result(
-        `incident report ${report.key}: containment matches the run`,
-        holds,
-        `last containing call at ${new Date(containedAt).toISOString()}, within a recorded containing step`,
-        steps.length > 0 ? steps.map((row) => `${row.step} ${row.startedAt} → ${row.endedAt}`).join('; ') : 'no containing step ends the containment phase',
-      ),
-    );
+    if (phase?.timeNotRecorded === true) {
+      results.push(
+        result(
+          `incident report ${report.key}: containment matches the run`,
+          containedAt <= Date.parse(phase.at),
+          `last containing call at ${new Date(containedAt).toISOString()}, at or before the phase's latest end (its time not recorded)`,
+          `phase ended by ${phase.at} at the latest`,
+        ),
+      );
+    } else {
+      const holds = steps.some((row) => Date.parse(row.startedAt) <= containedAt && containedAt <= Date.parse(row.endedAt));
+      results.push(
+        result(
+          `incident report ${report.key}: containment matches the run`,
+          holds,
+          `last containing call at ${new Date(containedAt).toISOString()}, within a recorded containing step`,
+          steps.length > 0 ? steps.map((row) => `${row.step} ${row.startedAt} → ${row.endedAt}`).join('; ') : 'no containing step ends the containment phase',
+        ),
+      );
+    }
   }
   for (const report of reports) {
     const problems = reportConsistencyProblems(report);

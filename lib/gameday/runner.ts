@@ -785,7 +785,11 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     const containment = measureContainment(calls, after, injectionSim, injectionWall);
     const timeline = buildTimeline({ executions: engine.executions(), calls, environment, injectionSim, injectionWall, routings });
     // The incident records the steps wrote, read as an operator would (its calls are not the run's).
-    const reports = await readScenarioReports(backend.clients(GAMEDAY_OPERATOR_ROLE).dynamodb(), environment.deployment.stateTableName, scenarioPhaseTargets(definitions.deployment?.template));
+    const operator = backend.clients(GAMEDAY_OPERATOR_ROLE);
+    const reports = await readScenarioReports(operator.dynamodb(), environment.deployment.stateTableName, scenarioPhaseTargets(definitions.deployment?.template), {
+      kms: operator.kms(),
+      ...(environment.deployment.recordKeyArn ? { recordKeyArn: environment.deployment.recordKeyArn } : {}),
+    });
     const expectations = [
       ...evaluateExpectations(scenario, {
       reports,

@@ -1,7 +1,8 @@
 /**
- * The live game day's error vocabulary. Exit statuses follow the rest of the CLI: 2 when nothing
- * was injected because something is missing (credentials, region, the deployed stack, one of its
- * outputs, GuardDuty, a valid flag), 1 when AWS refused or failed the injection or the watch.
+ * The operator tools' error vocabulary: the live game day's, and the report's. Exit statuses follow
+ * the rest of the CLI: 2 when nothing was injected because something is missing (credentials,
+ * region, the deployed stack, one of its outputs, GuardDuty, a valid flag), 1 when AWS refused or
+ * failed the injection or the watch.
  */
 import { FirebreakError } from '../contracts/errors';
 
@@ -18,6 +19,11 @@ export class InjectionRejectedError extends FirebreakError {
 /** Following the executions failed for a reason other than a missing thing (throttling that outlasted retries, access denied). Exit 1. */
 export class WatchFailedError extends FirebreakError {
   override readonly name = 'WatchFailedError';
+}
+
+/** A credential record's seal could not be checked for the report (no record key, VerifyMac refused): not a check that failed. */
+export class RecordSealUncheckedError extends FirebreakError {
+  override readonly name = 'RecordSealUncheckedError';
 }
 
 /** Exit status for an error of the live game day: 2 when nothing was injected for want of something, 1 otherwise. */

@@ -81,7 +81,7 @@ function sections(report: IncidentReport): Section[] {
                 child.account ?? '',
                 child.region ?? '',
                 child.status,
-                child.containedSinceReceivedMs !== undefined ? formatDuration(child.containedSinceReceivedMs) : '',
+                child.containedSinceReceivedMs !== undefined ? `${child.containedTimeNotRecorded ? 'at most ' : ''}${formatDuration(child.containedSinceReceivedMs)}` : '',
                 String(child.steps),
               ]),
             },
@@ -96,8 +96,11 @@ function sections(report: IncidentReport): Section[] {
         head: ['Phase', 'Ended at', 'From receipt', 'Target', 'Ended by'],
         rows: report.phases.map((phase) => {
           const target = report.targets[phase.name];
-          const against = target === undefined ? '' : `${formatDuration(target)}${phase.sinceReceivedMs > target ? ' (over)' : ''}`;
-          return [phase.label, phase.at, formatDuration(phase.sinceReceivedMs), against, phase.by];
+          // A phase whose change left no time ended by `at` at the latest: its duration is an upper bound.
+          const over = target !== undefined && phase.sinceReceivedMs > target ? (phase.timeNotRecorded ? ' (over at the latest: time not recorded)' : ' (over)') : '';
+          const against = target === undefined ? '' : `${formatDuration(target)}${over}`;
+          const at = phase.timeNotRecorded ? `${phase.at} at the latest (time not recorded)` : phase.at;
+          return [phase.label, at, `${phase.timeNotRecorded ? 'at most ' : ''}${formatDuration(phase.sinceReceivedMs)}`, against, phase.by];
         }),
       },
       empty: 'No phase ended (nothing recorded after the receipt).',

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { ACTIONS } from '../playbooks/actions';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { IncidentRecordEntry, IncidentRecordHeader } from '../responders/incident-record';
+import type { AccessKeyRecord, ReadCredentialRecord } from '../responders/credential-records';
 import { DEFAULT_CONTAINMENT_TARGET_SECONDS } from '../contracts/metrics';
 
 const actionSchema = z.object({
@@ -106,6 +107,12 @@ interface ContainmentKind {
    * that its failed attempt set Inactive. Without that attempt in the record, someone else did it.
    */
   readonly containedByFailedAttempt?: ReadonlySet<string>;
+  /**
+   * Whether a verified credential record of this incident may also say so (sealedKeyChange): a key
+   * it set Inactive by an attempt that recorded no `done` (its Lambda timed out before its entry was
+   * written, or UpdateAccessKey got an error after IAM made the change).
+   */
+  readonly containedBySealedRecord?: boolean;
   /** The recorded action that makes the containment: its `done` dates it (an ENI moved, a key disabled…). */
   readonly change: string;
   readonly releaseStep: string;
@@ -144,6 +151,8 @@ const CONTAINMENT_KINDS: readonly ContainmentKind[] = [
     // The retry of an attempt that set the key Inactive and then failed (AWSDenyAll's answer lost)
     // finds it Inactive: that is this incident's containment, the key set so by the failed attempt.
     containedByFailedAttempt: new Set(['already-inactive']),
+    // Or one whose attempt left no `done` at all, when the key's sealed record says this incident set it.
+    containedBySealedRecord: true,
     change: 'iam:UpdateAccessKey',
     releaseStep: RESPONDER_NAMES.releaseCredentials,
     released: new Set(['released', 'already-released']),
@@ -183,6 +192,72 @@ const CONTAINMENT_KINDS: readonly ContainmentKind[] = [
 /** The steps (responders) that contain something: their entries can open the containment phase. */
 export const CONTAINING_STEPS: ReadonlySet<string> = new Set(CONTAINMENT_KINDS.map((kind) => kind.step));
 
+/** One access key a step found already Inactive with no attempt of its incident recorded as setting it: whose credential record the report reads. */
+export interface KeyRecordLookup {
+  /** The incident whose step found it (a child's key in a gathered report). */
+  readonly incidentKey: string;
+  readonly account: string;
+  readonly accessKeyId: string;
+}
+
+/**
+ * The key's credential record as the report read it (./key-records.ts): read and checked (its
+ * shape, key, incident and seal, the verdict saying whether the seal holds), absent (Firebreak
+ * writes it before any change, so none means Firebreak changed nothing there), or unreadable.
+ */
+export type KeyRecordReading = KeyRecordLookup &
+  (
+    | { readonly state: 'read'; readonly record: ReadCredentialRecord<AccessKeyRecord> }
+    | { readonly state: 'absent' }
+    | { readonly state: 'unreadable'; readonly reason: string }
+  );
+
+/** What a verified credential record of the incident says: it set the key Inactive (the key was Active). */
+export interface SealedKeyChange {
+  readonly incidentKey: string;
+  readonly accessKeyId: string;
+  /** When the attempt that made the change read the key Active, just before it. */
+  readonly capturedAt: string;
+}
+
+/**
+ * What the report makes of one key's credential record (pure): this incident's change, when the
+ * record's seal holds and it says this incident found the key Active and set it Inactive; a reason
+ * it is not confirmed, when the record could not be read or does not verify (a forged, edited or
+ * unsealed record is never believed); nothing, when there is no record (Firebreak changed nothing)
+ * or the verified record says another incident did it, or that the key was Inactive already, or it
+ * is marked released (its change was undone: whoever set the key Inactive since, it was not this
+ * change; the mark is outside the seal, and a forged one only withholds a claim).
+ */
+export function sealedKeyChange(reading: KeyRecordReading): { readonly confirmed: SealedKeyChange } | { readonly notConfirmed: string } | undefined {
+  if (reading.state === 'absent') return undefined;
+  if (reading.state === 'unreadable') return { notConfirmed: `its credential record could not be read and checked (${reading.reason})` };
+  const { record, verdict } = reading.record;
+  if (!verdict.valid) return { notConfirmed: `its credential record failed its integrity check (${verdict.reason}), so it is not trusted` };
+  const ours = record.kind === 'access-key' && record.incidentKey === reading.incidentKey && record.account === reading.account && record.accessKeyId === reading.accessKeyId;
+  if (!ours || record.previousStatus !== 'Active' || !record.deactivated || record.released === true) return undefined;
+  return { confirmed: { incidentKey: record.incidentKey, accessKeyId: record.accessKeyId, capturedAt: record.capturedAt } };
+}
+
+/** The keys verified credential records say their incident set Inactive, by `<incident key>|<key id>`. */
+export type SealedKeyChanges = ReadonlyMap<string, SealedKeyChange>;
+
+const NO_SEALED_CHANGES: SealedKeyChanges = new Map();
+
+function sealedKeyId(incidentKey: string | undefined, accessKeyId: string): string {
+  return `${incidentKey ?? ''}|${accessKeyId}`;
+}
+
+/**
+ * The entries a decision reads: the record's (a gathered report's carry their child's key), the
+ * incident the entries without a key belong to, and the key changes its verified records confirm.
+ */
+interface RecordView {
+  readonly entries: readonly GatheredEntry[];
+  readonly incidentKey: string | undefined;
+  readonly sealed: SealedKeyChanges;
+}
+
 /**
  * The attempts of `entry`'s step that failed before it in the same execution and incident: the
  * tries Step Functions' Retry made before it. Their entries hold the actions they took before
@@ -205,28 +280,51 @@ function changesOf(kind: ContainmentKind, entry: IncidentRecordEntry): IncidentR
   return entry.actions.filter((action) => action.api === kind.change && action.outcome === 'done');
 }
 
+/** The targets of the kind's change that `entry` found already done. */
+function foundDone(kind: ContainmentKind, entry: IncidentRecordEntry): string[] {
+  return entry.actions.filter((action) => action.api === kind.change && action.outcome === 'already-done').map((action) => action.target);
+}
+
 /**
  * The resources `entry` found already changed that an earlier failed attempt of it had changed
  * itself: the targets of its `already-done` change actions that a failed attempt recorded `done`.
- * A target no attempt of this incident changed was changed by someone else, before Firebreak came.
+ * A target no attempt of this incident changed was changed by someone else, before Firebreak came,
+ * unless the incident's verified record says otherwise (changedBySealedRecord).
  */
 function changedByFailedAttempts(kind: ContainmentKind, entry: GatheredEntry, entries: readonly GatheredEntry[]): string[] {
-  const found = entry.actions.filter((action) => action.api === kind.change && action.outcome === 'already-done');
+  const found = foundDone(kind, entry);
   if (found.length === 0) return [];
   const changed = new Set(failedAttemptsBefore(entries, entry).flatMap((attempt) => changesOf(kind, attempt).map((action) => action.target)));
-  return found.filter((action) => changed.has(action.target)).map((action) => action.target);
+  return found.filter((target) => changed.has(target));
+}
+
+/**
+ * The keys `entry` found already Inactive that no failed attempt recorded as set, and that the
+ * incident's verified credential record says it set Inactive: an attempt that left no `done` for
+ * them (its Lambda timed out, or UpdateAccessKey got an error after IAM made the change). The record
+ * is written before the change, so one captured after the entry started cannot explain what it found.
+ */
+function changedBySealedRecord(kind: ContainmentKind, entry: GatheredEntry, view: RecordView): SealedKeyChange[] {
+  if (kind.containedBySealedRecord !== true || view.sealed.size === 0) return [];
+  const byAttempts = new Set(changedByFailedAttempts(kind, entry, view.entries));
+  return foundDone(kind, entry).flatMap((target) => {
+    const change = byAttempts.has(target) ? undefined : view.sealed.get(sealedKeyId(entry.incidentKey ?? view.incidentKey, target));
+    return change !== undefined && Date.parse(change.capturedAt) <= Date.parse(entry.startedAt) ? [change] : [];
+  });
 }
 
 /**
  * The kind of containment an entry records, when it records one: by its status, or, for a status
  * that says "found done" (a key already Inactive), only when a failed attempt before it in
- * `entries` made that change to a resource the entry found done.
+ * `entries` made that change to a resource the entry found done, or the incident's verified
+ * credential record says it made it.
  */
-function containmentOf(entry: GatheredEntry, entries: readonly GatheredEntry[]): ContainmentKind | undefined {
+function containmentOf(entry: GatheredEntry, view: RecordView): ContainmentKind | undefined {
   return CONTAINMENT_KINDS.find(
     (kind) =>
       kind.step === entry.step &&
-      (kind.contained.has(entry.status) || (kind.containedByFailedAttempt?.has(entry.status) === true && changedByFailedAttempts(kind, entry, entries).length > 0)),
+      (kind.contained.has(entry.status) ||
+        (kind.containedByFailedAttempt?.has(entry.status) === true && (changedByFailedAttempts(kind, entry, view.entries).length > 0 || changedBySealedRecord(kind, entry, view).length > 0))),
   );
 }
 
@@ -235,6 +333,8 @@ interface ContainmentMoment {
   /** The entry whose end dates the containment: the containing entry, or a failed attempt before it. */
   readonly entry: GatheredEntry;
   readonly by: string;
+  /** The change's time is not recorded (only a sealed record says it was made): the entry's end is the latest it can be. */
+  readonly timeNotRecorded?: true;
 }
 
 /**
@@ -246,14 +346,25 @@ interface ContainmentMoment {
  * Inactive), and the containment dates from the failed attempt, not the retry's backoff later. The
  * first change any failed attempt made is named beside it (the true start of the changes). Only
  * the kind's own change counts, as `done`, and a time that does not parse falls back to its entry's end.
+ * A key that only the incident's sealed record says it set Inactive has no recorded time: the
+ * containing entry's end is the latest it can have been, and the phase says so.
  */
-function containmentMoment(entries: readonly GatheredEntry[], containing: GatheredEntry, offset: (at: string) => string): ContainmentMoment {
-  const kind = containmentOf(containing, entries);
+function containmentMoment(view: RecordView, containing: GatheredEntry, offset: (at: string) => string): ContainmentMoment {
+  const kind = containmentOf(containing, view);
   const plain = { entry: containing, by: `${containing.step}: ${containing.status}` };
   if (kind === undefined) return plain;
   const changes = (entry: IncidentRecordEntry) => changesOf(kind, entry);
-  const failed = failedAttemptsBefore(entries, containing).filter((entry) => changes(entry).length > 0);
-  if (failed.length === 0) return plain;
+  const failed = failedAttemptsBefore(view.entries, containing).filter((entry) => changes(entry).length > 0);
+  if (failed.length === 0) {
+    const sealed = kind.contained.has(containing.status) ? [] : changedBySealedRecord(kind, containing, view);
+    if (sealed.length === 0) return plain;
+    const read = sealed.map((change) => change.capturedAt).sort()[0];
+    return {
+      entry: containing,
+      by: `${plain.by} (set Inactive by this incident, as its sealed credential record says: an attempt read it Active${read !== undefined ? ` at ${offset(read)}` : ''} and recorded no change; the time of the change is not recorded, at the latest by the end of this step)`,
+      timeNotRecorded: true,
+    };
+  }
   const times = failed.flatMap((entry) => changes(entry).map((action) => (action.at !== undefined && !Number.isNaN(Date.parse(action.at)) ? action.at : entry.endedAt)));
   const firstChange = times.reduce((first, time) => (Date.parse(time) < Date.parse(first) ? time : first));
   const first = `first change at ${offset(firstChange)}`;
@@ -283,11 +394,18 @@ function namedResources(entry: IncidentRecordEntry, match: RecordedActionMatch |
 /**
  * The resources a containing entry contained: those its actions name as changed, and those it found
  * already changed by a failed attempt of it (a key its failed attempt set Inactive, which the retry
- * that attached AWSDenyAll found Inactive).
+ * that attached AWSDenyAll found Inactive) or, its verified record says, by an attempt that
+ * recorded no change.
  */
-function containedResources(kind: ContainmentKind, entry: GatheredEntry, entries: readonly GatheredEntry[]): string[] {
+function containedResources(kind: ContainmentKind, entry: GatheredEntry, view: RecordView): string[] {
   if (kind.perResource === undefined) return [];
-  return [...new Set([...namedResources(entry, kind.perResource.contain), ...changedByFailedAttempts(kind, entry, entries)])];
+  return [
+    ...new Set([
+      ...namedResources(entry, kind.perResource.contain),
+      ...changedByFailedAttempts(kind, entry, view.entries),
+      ...changedBySealedRecord(kind, entry, view).map((change) => change.accessKeyId),
+    ]),
+  ];
 }
 
 /**
@@ -295,14 +413,14 @@ function containedResources(kind: ContainmentKind, entry: GatheredEntry, entries
  * ends what it released. A release of a per-resource kind ends only the resources it names (a
  * release of one role leaves the key the same step disabled in force); when the containment named
  * none, any release of its kind ends it. A release of another kind ends nothing. Says what the entry
- * leaves the incident as, when it is a containment or a release. `entries` are the record's, for
- * the failed attempts before the entry.
+ * leaves the incident as, when it is a containment or a release. `view` holds the record's entries,
+ * for the failed attempts before the entry.
  */
-function applyContainment(inForce: ContainmentsInForce, entry: GatheredEntry, entries: readonly GatheredEntry[]): 'contained' | 'released' | undefined {
-  const kind = containmentOf(entry, entries);
+function applyContainment(inForce: ContainmentsInForce, entry: GatheredEntry, view: RecordView): 'contained' | 'released' | undefined {
+  const kind = containmentOf(entry, view);
   if (kind) {
     const held = inForce.get(kind) ?? new Set<string>();
-    const named = containedResources(kind, entry, entries);
+    const named = containedResources(kind, entry, view);
     for (const id of named.length > 0 ? named : ['']) held.add(id);
     inForce.set(kind, held);
     return 'contained';
@@ -321,9 +439,9 @@ function applyContainment(inForce: ContainmentsInForce, entry: GatheredEntry, en
 }
 
 /** The containments still in force after these entries: each resource contained and not released since ('' when its step named none). */
-function containmentsInForce(entries: readonly GatheredEntry[]): { readonly kind: ContainmentKind; readonly resource: string }[] {
+function containmentsInForce(view: RecordView): { readonly kind: ContainmentKind; readonly resource: string }[] {
   const inForce: ContainmentsInForce = new Map();
-  for (const entry of byTime(entries)) applyContainment(inForce, entry, entries);
+  for (const entry of byTime(view.entries)) applyContainment(inForce, entry, view);
   return [...inForce].flatMap(([kind, resources]) => [...resources].map((resource) => ({ kind, resource })));
 }
 const EVIDENCE_STEPS = new Set<string>([RESPONDER_NAMES.snapshotVolumes, RESPONDER_NAMES.copyEvidence]);
@@ -336,13 +454,16 @@ function byTime<Entry extends IncidentRecordEntry>(entries: readonly Entry[]): E
  * open (nothing contained yet, or only in dry-run), contained (an instance isolated, a key
  * disabled, a role's sessions revoked or an object tagged, and not released since), released
  * (nothing contained is left), or failed (an execution ended in a failure alert after the last
- * containment or release).
+ * containment or release). `sealed`: the key changes the incident's (`incidentKey`'s) verified
+ * credential records confirm (sealedKeyChange); without them a key found already Inactive counts
+ * only when a failed attempt recorded setting it.
  */
-export function incidentStatus(entries: readonly IncidentRecordEntry[]): IncidentStatus {
+export function incidentStatus(entries: readonly IncidentRecordEntry[], incidentKey?: string, sealed: SealedKeyChanges = NO_SEALED_CHANGES): IncidentStatus {
+  const view: RecordView = { entries, incidentKey, sealed };
   let status: IncidentStatus = 'open';
   const inForce: ContainmentsInForce = new Map();
   for (const entry of byTime(entries)) {
-    const after = applyContainment(inForce, entry, entries);
+    const after = applyContainment(inForce, entry, view);
     if (after !== undefined) status = after;
     else if (entry.alertKind === 'failure') status = 'failed';
   }
@@ -389,6 +510,11 @@ export interface Phase {
   readonly sinceReceivedMs: number;
   /** The step (and its status) whose entry ended the phase. */
   readonly by: string;
+  /**
+   * The change that ended the phase left no time (only a sealed record says it was made): `at` is
+   * the latest it can have ended, and the time from receipt is at most `sinceReceivedMs`.
+   */
+  readonly timeNotRecorded?: true;
 }
 
 /** Targets per phase (ms from the receipt) above which the report asks why. */
@@ -436,6 +562,8 @@ export interface ReportedChild {
   /** When it was contained (its first isolation), from the receipt. */
   readonly containedAt?: string;
   readonly containedSinceReceivedMs?: number;
+  /** The containment's time is not recorded: `containedAt` is the latest it can have been. */
+  readonly containedTimeNotRecorded?: true;
   readonly steps: number;
 }
 
@@ -505,15 +633,56 @@ export function formatDuration(value: number | undefined): string {
   return `${hours} h ${minutes - hours * 60} min`;
 }
 
+/**
+ * The access keys whose credential record the report needs (pure): each key a disable-access-key
+ * entry found already Inactive (`iam:UpdateAccessKey` `already-done`) that no failed attempt before
+ * it recorded as set, in the incident's account (a child's in a gathered report). Entries without
+ * an account in their record's header name no record to read.
+ */
+export function keyRecordLookups(record: Pick<IncidentRecord, 'header' | 'entries'>, children: readonly Pick<IncidentRecord, 'header' | 'entries'>[] = []): KeyRecordLookup[] {
+  const kind = CONTAINMENT_KINDS.find((candidate) => candidate.containedBySealedRecord === true);
+  if (kind === undefined) return [];
+  const lookups = new Map<string, KeyRecordLookup>();
+  for (const { header, entries } of [record, ...children]) {
+    if (header.account === undefined) continue;
+    for (const entry of entries) {
+      if (entry.step !== kind.step) continue;
+      const byAttempts = new Set(changedByFailedAttempts(kind, entry, entries));
+      for (const accessKeyId of foundDone(kind, entry)) {
+        if (!byAttempts.has(accessKeyId)) lookups.set(sealedKeyId(header.incidentKey, accessKeyId), { incidentKey: header.incidentKey, account: header.account, accessKeyId });
+      }
+    }
+  }
+  return [...lookups.values()];
+}
+
+/** What else the report reads beside the incident's record: a sequence's child records, and the credential records of keys found already Inactive. */
+export interface ReportInputs {
+  readonly children: readonly IncidentRecord[];
+  /** Child records left out, and why. */
+  readonly refused?: readonly { readonly key: string; readonly reason: string }[];
+  /** The credential records of keyRecordLookups' keys, as read (absent: not read, as before the report read them). */
+  readonly keyRecords?: readonly KeyRecordReading[];
+}
+
 /** What the record says, organised for the report. */
-export function buildIncidentReport(
-  record: IncidentRecord,
-  targets: PhaseTargets = DEFAULT_PHASE_TARGETS,
-  gathered: { readonly children: readonly IncidentRecord[]; readonly refused?: readonly { readonly key: string; readonly reason: string }[] } = { children: [] },
-): IncidentReport {
+export function buildIncidentReport(record: IncidentRecord, targets: PhaseTargets = DEFAULT_PHASE_TARGETS, gathered: ReportInputs = { children: [] }): IncidentReport {
   // A gathered report (a sequence): every child's entries in one timeline, each marked with its child key.
   const children = [...gathered.children].sort((a, b) => a.header.incidentKey.localeCompare(b.header.incidentKey));
   const entries: GatheredEntry[] = byTime([...record.entries, ...children.flatMap((child) => child.entries.map((entry) => ({ ...entry, incidentKey: child.header.incidentKey })))]);
+  // The credential records read for the keys found already Inactive, judged: only a verified
+  // record of the incident confirms its change; one that cannot be read or verified is named.
+  const wanted = new Set(keyRecordLookups(record, children).map((lookup) => sealedKeyId(lookup.incidentKey, lookup.accessKeyId)));
+  const sealedChanges = new Map<string, SealedKeyChange>();
+  const unconfirmedKeys: { readonly incidentKey: string; readonly accessKeyId: string; readonly reason: string }[] = [];
+  for (const reading of gathered.keyRecords ?? []) {
+    const id = sealedKeyId(reading.incidentKey, reading.accessKeyId);
+    if (!wanted.has(id)) continue;
+    const judged = sealedKeyChange(reading);
+    if (judged !== undefined && 'confirmed' in judged) sealedChanges.set(id, judged.confirmed);
+    else if (judged !== undefined) unconfirmedKeys.push({ incidentKey: reading.incidentKey, accessKeyId: reading.accessKeyId, reason: judged.notConfirmed });
+  }
+  const view: RecordView = { entries, incidentKey: record.header.incidentKey, sealed: sealedChanges };
   // The receipt time is the incident's own claim (triage's, or whoever started the playbook): a
   // receipt after the first step cannot be, so the phases are measured from that step instead.
   const first = entries[0];
@@ -528,7 +697,7 @@ export function buildIncidentReport(
     phases.push({ name, label, at: end, sinceReceivedMs: since(end) ?? 0, by });
   };
   const offset = (at: string) => `+${formatDuration(since(at))}`;
-  const containedBy = (containing: GatheredEntry) => containmentMoment(entries, containing, offset);
+  const containedBy = (containing: GatheredEntry) => containmentMoment(view, containing, offset);
   // Time to triage: receipt → triage's own entry (its decision); without one, → the first step.
   const triaged = entries.find((entry) => entry.step === TRIAGE_STEP && entry.outcome === 'succeeded');
   if (triaged && receivedAt !== undefined) phase('triage', triaged);
@@ -538,7 +707,7 @@ export function buildIncidentReport(
   // last ENI isolated, as the alarm measures it); the first is named beside it. Each is dated by
   // the attempt that made its change, which says so when it failed and a retry found it done.
   const containments = children.length === 0 ? [] : children.flatMap((child) => {
-    const found = entries.find((entry) => entry.incidentKey === child.header.incidentKey && containmentOf(entry, entries) !== undefined);
+    const found = entries.find((entry) => entry.incidentKey === child.header.incidentKey && containmentOf(entry, view) !== undefined);
     return found ? [containedBy(found)] : [];
   }).sort((a, b) => Date.parse(a.entry.endedAt) - Date.parse(b.entry.endedAt));
   const lastContained = containments.at(-1);
@@ -550,12 +719,21 @@ export function buildIncidentReport(
       at: lastContained.entry.endedAt,
       sinceReceivedMs: since(lastContained.entry.endedAt) ?? 0,
       by: `${lastContained.by} (the first at +${formatDuration(since(firstContained.entry.endedAt))})`,
+      ...(lastContained.timeNotRecorded ? { timeNotRecorded: true } : {}),
     });
   }
-  const firstContainment = entries.find((entry) => containmentOf(entry, entries) !== undefined);
-  if (firstContainment) {
+  const firstContainment = entries.find((entry) => containmentOf(entry, view) !== undefined);
+  if (firstContainment && phases.every((found) => found.name !== 'containment')) {
     const moment = containedBy(firstContainment);
-    phase('containment', moment.entry, undefined, containmentOf(firstContainment, entries)?.label, moment.by);
+    const at = moment.entry.endedAt;
+    phases.push({
+      name: 'containment',
+      label: containmentOf(firstContainment, view)?.label ?? PHASE_LABELS.containment,
+      at,
+      sinceReceivedMs: since(at) ?? 0,
+      by: moment.by,
+      ...(moment.timeNotRecorded ? { timeNotRecorded: true } : {}),
+    });
   }
   phase('evidence', entries.find((entry) => EVIDENCE_STEPS.has(entry.step) && EVIDENCE_KEPT.has(entry.status)));
   phase('first-alert', entries.find((entry) => entry.step === RESPONDER_NAMES.publishAlert && entry.outcome === 'succeeded'));
@@ -607,22 +785,25 @@ export function buildIncidentReport(
 
   const childReports: ReportedChild[] = children.map((child) => {
     const own = byTime(child.entries);
-    const containing = entries.find((entry) => entry.incidentKey === child.header.incidentKey && containmentOf(entry, entries) !== undefined);
-    const contained = containing ? containedBy(containing).entry : undefined;
+    const containing = entries.find((entry) => entry.incidentKey === child.header.incidentKey && containmentOf(entry, view) !== undefined);
+    const moment = containing ? containedBy(containing) : undefined;
+    const contained = moment?.entry;
     const containedSince = contained ? since(contained.endedAt) : undefined;
     return {
       key: child.header.incidentKey,
       ...(child.header.resource !== undefined ? { resource: child.header.resource } : {}),
       ...(child.header.account !== undefined ? { account: child.header.account } : {}),
       ...(child.header.region !== undefined ? { region: child.header.region } : {}),
-      status: incidentStatus(own),
+      status: incidentStatus(own, child.header.incidentKey, sealedChanges),
       playbooks: [...new Set(own.flatMap((entry) => (entry.playbook ? [entry.playbook] : [])))],
       ...(contained ? { containedAt: contained.endedAt } : {}),
       ...(containedSince !== undefined ? { containedSinceReceivedMs: containedSince } : {}),
+      ...(moment?.timeNotRecorded ? { containedTimeNotRecorded: true } : {}),
       steps: own.length,
     };
   });
-  const status = children.length === 0 ? incidentStatus(entries) : sequenceStatus([incidentStatus(record.entries), ...childReports.map((child) => child.status)]);
+  const ownKey = record.header.incidentKey;
+  const status = children.length === 0 ? incidentStatus(entries, ownKey, sealedChanges) : sequenceStatus([incidentStatus(record.entries, ownKey, sealedChanges), ...childReports.map((child) => child.status)]);
   const modes = [...new Set(entries.flatMap((entry) => (entry.mode ? [entry.mode] : [])))];
   const playbooks = [...new Set(entries.flatMap((entry) => (entry.playbook ? [entry.playbook] : [])))];
   const report: Omit<IncidentReport, 'followUps' | 'lessons'> = {
@@ -649,19 +830,34 @@ export function buildIncidentReport(
     ...(receiptAfterFirstStep ? { receiptNote: `The recorded receipt time ${claimed ?? ''} is after the first step (${first?.startedAt ?? ''}): the incident did not come through triage, or its times are wrong. Phases are measured from the first step.` } : {}),
     ...(record.expiresAt !== undefined ? { expiresAt: record.expiresAt } : {}),
   };
-  return { ...report, followUps: followUpsOf(report, entries), lessons: lessonsOf(report, entries, targets) };
+  return { ...report, followUps: followUpsOf(report, view, unconfirmedKeys), lessons: lessonsOf(report, entries, targets) };
 }
 
-function followUpsOf(report: Omit<IncidentReport, 'followUps' | 'lessons'>, entries: readonly GatheredEntry[]): string[] {
+/** A key found already Inactive whose credential record could not confirm who set it (read, verified). */
+interface UnconfirmedKey {
+  readonly incidentKey: string;
+  readonly accessKeyId: string;
+  readonly reason: string;
+}
+
+function followUpsOf(report: Omit<IncidentReport, 'followUps' | 'lessons'>, view: RecordView, unconfirmedKeys: readonly UnconfirmedKey[]): string[] {
+  const { entries } = view;
   const followUps: string[] = [];
   if (report.children !== undefined) {
     // A sequence: one follow-up per resource still contained, naming its own incident key (what the release commands take).
     for (const child of report.children) {
       const own = entries.filter((entry) => entry.incidentKey === child.key);
-      for (const held of containmentsInForce(own)) followUps.push(held.kind.followUp(`${held.resource !== '' ? held.resource : (child.resource ?? 'A resource')} (incident ${child.key})`));
+      for (const held of containmentsInForce({ ...view, entries: own })) followUps.push(held.kind.followUp(`${held.resource !== '' ? held.resource : (child.resource ?? 'A resource')} (incident ${child.key})`));
     }
   } else {
-    for (const held of containmentsInForce(entries)) followUps.push(held.kind.followUp(held.resource !== '' ? held.resource : (report.header.resource ?? 'The resource')));
+    for (const held of containmentsInForce(view)) followUps.push(held.kind.followUp(held.resource !== '' ? held.resource : (report.header.resource ?? 'The resource')));
+  }
+  // Not "Inactive before Firebreak": the record that would say who set it could not be read or believed.
+  for (const key of unconfirmedKeys) {
+    const which = report.children !== undefined ? `${key.accessKeyId} (incident ${key.incidentKey})` : key.accessKeyId;
+    followUps.push(
+      `${which} was found already Inactive by ${RESPONDER_NAMES.disableAccessKey}; that this incident set it Inactive is not confirmed: ${key.reason}. Check the key's credential record: firebreak credentials release --access-key re-activates the key only if this incident set it Inactive.`,
+    );
   }
   const blocked = entries.some((entry) => entry.step === RESPONDER_NAMES.blockDnsDomain && entry.status === 'blocked');
   const unblocked = entries.some((entry) => entry.step === RESPONDER_NAMES.unblockDnsDomains && entry.status === 'unblocked');
@@ -684,7 +880,11 @@ function lessonsOf(report: Omit<IncidentReport, 'followUps' | 'lessons'>, entrie
   for (const phase of report.phases) {
     const target = targets[phase.name];
     if (target !== undefined && phase.sinceReceivedMs > target) {
-      lessons.push(`${phase.label} took ${formatDuration(phase.sinceReceivedMs)} from receipt, over the target of ${formatDuration(target)}: which hop was slow, and can it run earlier or beside another?`);
+      lessons.push(
+        phase.timeNotRecorded
+          ? `${phase.label} took at most ${formatDuration(phase.sinceReceivedMs)} from receipt (the change's time is not recorded), which is over the target of ${formatDuration(target)}: did it take that long, and why did the step that made the change record nothing?`
+          : `${phase.label} took ${formatDuration(phase.sinceReceivedMs)} from receipt, over the target of ${formatDuration(target)}: which hop was slow, and can it run earlier or beside another?`,
+      );
     }
   }
   for (const approval of report.approvals) {

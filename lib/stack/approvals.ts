@@ -9,7 +9,8 @@
  *   the same executions, SendTaskHeartbeat, which cannot complete a task).
  * - `RecordKey`: the KMS HMAC key that seals pre-quarantine records. Its key policy, not IAM,
  *   decides who may use it: kms:GenerateMac for quarantine-instance's role only, kms:VerifyMac for
- *   release-instance's role only; the account administers the key but cannot MAC with it.
+ *   release-instance's role only, and for the deployment's `recordVerifierArns` through their own
+ *   IAM policy (the report's check); the account administers the key but cannot MAC with it.
  */
 import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -160,6 +161,12 @@ export interface RecordKeyProps {
   readonly sealers: readonly iam.IRole[];
   /** Roles that verify records (release-instance; copy-evidence, reading its custody records back): kms:VerifyMac only. */
   readonly verifiers: readonly iam.IRole[];
+  /**
+   * People's principal ARNs (patterns) that may check a seal (`firebreak report`): kms:VerifyMac
+   * only, delegated to the account for them alone, so their own IAM policy must allow it too.
+   * @default none
+   */
+  readonly reportVerifierArns?: readonly string[];
 }
 
 /** The KMS HMAC key that seals pre-quarantine records. */
@@ -202,6 +209,20 @@ export class RecordKey extends Construct {
         ? []
         : [new iam.PolicyStatement({ sid, principals: roles.map((role) => new iam.ArnPrincipal(role.roleArn)), actions: [action], resources: ['*'], conditions: macAlgorithm })];
     statements.push(...macBy('QuarantineSealsRecords', props.sealers, 'kms:GenerateMac'), ...macBy('ReleaseVerifiesRecords', props.verifiers, 'kms:VerifyMac'));
+    // The report's check of a seal: VerifyMac answers only whether a MAC holds, so it can never make
+    // one (a forged record stays forged); named principals only, and their IAM policy must agree.
+    const reportVerifiers = [...new Set(props.reportVerifierArns ?? [])];
+    if (reportVerifiers.length > 0) {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'ReportVerifiesRecords',
+          principals: [new iam.AccountRootPrincipal()],
+          actions: ['kms:VerifyMac'],
+          resources: ['*'],
+          conditions: { ...macAlgorithm, ArnLike: { 'aws:PrincipalArn': reportVerifiers } },
+        }),
+      );
+    }
     this.key = new kms.Key(this, 'Key', {
       description: 'Firebreak: seals pre-quarantine records (HMAC); quarantine MACs, release verifies',
       keySpec: kms.KeySpec.HMAC_256,

@@ -37,6 +37,7 @@ export const CONTEXT_KEYS = [
   'operationsEmails',
   'alertSubscriberArns',
   'keyAdminArns',
+  'recordVerifierArns',
   'privilegedRoleNamePatterns',
   'dnsAllowlist',
   'logRetentionDays',
@@ -129,6 +130,7 @@ const contextSchema = z.object({
   keyAdminArns: list
     .pipe(z.array(z.string().regex(PRINCIPAL_ARN, PRINCIPAL_ARN_MESSAGE)).min(1, 'name at least one key administrator (omit the key for the account root user): keyAdminArns is empty'))
     .optional(),
+  recordVerifierArns: list.pipe(z.array(z.string().regex(PRINCIPAL_ARN, PRINCIPAL_ARN_MESSAGE))).optional(),
   privilegedRoleNamePatterns: list
     .pipe(z.array(z.string().regex(ROLE_NAME_PATTERN, 'each entry must be a role name, with optional * wildcards')))
     .optional(),

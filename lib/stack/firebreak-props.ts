@@ -97,6 +97,15 @@ export interface FirebreakProps {
    */
   readonly keyAdminArns?: readonly string[];
   /**
+   * IAM principal ARNs (patterns, `*` allowed in the name) that may check a record's seal with the
+   * record key: kms:VerifyMac only, never GenerateMac, and only through their own IAM policy (the key
+   * policy delegates that one action to the account for these principals). `firebreak report` checks
+   * with it that a key found already Inactive was set so by the incident, when the attempt that set
+   * it left no entry (its Lambda timed out).
+   * @default none: the report says such a key's containment is not confirmed
+   */
+  readonly recordVerifierArns?: readonly string[];
+  /**
    * The principals CloudFormation deploys the stack as; they may put the key policies.
    * @default the CDK bootstrap's CloudFormation execution role of the stack synthesizer
    */

@@ -22,7 +22,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { SECURITY_ENV, STATE_KEY_PREFIX } from '../contracts/security';
+import { RECORD_KEY_OUTPUT_KEY, SECURITY_ENV, STATE_KEY_PREFIX } from '../contracts/security';
 import type { CompiledStateMachine } from '../playbooks/compile';
 import { ALERT_RESPONDER, isGuardedPlaybook } from '../playbooks/compile';
 import { loadPlaybookDirectorySync } from '../playbooks/loader';
@@ -133,7 +133,7 @@ export class Firebreak extends Construct {
     this.playbookStateMachines = playbookMachines.stateMachines;
     this.releaseStateMachine = playbookMachines.release?.stateMachine;
 
-    ({ approvals: this.approvals, recordKey: this.recordKey } = this.addRails(state, responders, playbookMachines, channels, logRetention));
+    ({ approvals: this.approvals, recordKey: this.recordKey } = this.addRails(state, responders, playbookMachines, channels, logRetention, props.recordVerifierArns ?? []));
     this.approverPolicy = this.approvals?.approverPolicy;
 
     const dispatcher = new Dispatcher(this, 'Dispatch', {
@@ -185,6 +185,7 @@ export class Firebreak extends Construct {
     playbookMachines: PlaybookMachines,
     channels: AlertChannels,
     logRetention: logs.RetentionDays,
+    recordVerifierArns: readonly string[],
   ): { approvals?: Approvals; recordKey?: RecordKey } {
     const releaser = responders.functions.get(RESPONDER_NAMES.releaseInstance);
     const guarded = this.playbooks.filter(isGuardedPlaybook).map((playbook) => playbookMachines.stateMachineOf(playbook.name));
@@ -224,6 +225,7 @@ export class Firebreak extends Construct {
     const recordKey = new RecordKey(this, 'RecordKey', {
       sealers: [sealer, custodian, keyDisabler, sessionRevoker].flatMap((holder) => (holder ? [holder.role] : [])),
       verifiers: [releaser, custodian, sessionRevoker, credentialReleaser].flatMap((holder) => (holder ? [holder.role] : [])),
+      reportVerifierArns: recordVerifierArns,
     });
     for (const holder of holders) holder?.function.addEnvironment(SECURITY_ENV.recordKey, recordKey.key.keyArn);
     return { ...(approvals ? { approvals } : {}), recordKey };
@@ -254,6 +256,7 @@ export class Firebreak extends Construct {
     output('AlertTopicArn', this.alertTopic.topicArn);
     output('OperationsTopicArn', this.operationsTopic.topicArn, 'The second channel: every Firebreak alarm (failed executions, responder errors, waiting events)');
     output('StateTableName', this.stateTable.tableName);
+    if (this.recordKey) output(RECORD_KEY_OUTPUT_KEY, this.recordKey.key.keyArn, 'The record key: firebreak report checks credential records\' seals with it (kms:VerifyMac, for the recordVerifierArns only)');
     output('UndeliveredEventsQueueUrl', this.undeliveredEventsQueue.queueUrl);
     output('UnprocessableEventsQueueUrl', this.unprocessableEventsQueue.queueUrl);
     output('EventArchiveArn', this.eventArchive.archiveArn, 'Every GuardDuty finding and alarm state change the rules could deliver, kept whole: read or replay them (docs/deploy.md, "Replaying events")');

@@ -49,7 +49,7 @@ describe('the commands against the simulated account', () => {
     const ran = await runScenario(scenario, { playbooks, backend });
     expect(ran.passed).toBe(true);
     const table = ran.environment?.deployment.stateTableName ?? '';
-    const simulated = () => ({ sts: new STSClient({ region: 'eu-west-1' }), cloudFormation: new CloudFormationClient({ region: 'eu-west-1' }), dynamodb: backend.clients(OPERATOR_ROLE).dynamodb() });
+    const simulated = () => ({ sts: new STSClient({ region: 'eu-west-1' }), cloudFormation: new CloudFormationClient({ region: 'eu-west-1' }), dynamodb: backend.clients(OPERATOR_ROLE).dynamodb(), kms: backend.clients(OPERATOR_ROLE).kms() });
     expect(table).not.toBe('');
       const listed = await run(['incidents', '--table', table, '--json'], simulated);
       expect(listed.err).toEqual([]);

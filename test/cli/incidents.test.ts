@@ -1,5 +1,6 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { KMSClient, VerifyMacCommand } from '@aws-sdk/client-kms';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Command } from 'commander';
@@ -13,6 +14,7 @@ import { LiveSetupError } from '../../lib/operator/errors';
 const sts = mockClient(STSClient);
 const cloudFormation = mockClient(CloudFormationClient);
 const dynamodb = mockClient(DynamoDBClient);
+const kms = mockClient(KMSClient);
 const NOW = new Date('2026-11-21T12:00:00.000Z');
 const TABLE = 'Firebreak-StateTable-1A2B3C';
 
@@ -45,7 +47,12 @@ async function run(argv: string[], overrides: Partial<IncidentCliDependencies> =
   const result: Run = { code: 0, out: [], err: [], files: new Map() };
   const program = new Command().exitOverride();
   createIncidentCommands({
-    makeClients: (region) => ({ sts: new STSClient({ region: region ?? 'eu-west-1' }), cloudFormation: new CloudFormationClient({ region: region ?? 'eu-west-1' }), dynamodb: new DynamoDBClient({ region: region ?? 'eu-west-1' }) }),
+    makeClients: (region) => ({
+      sts: new STSClient({ region: region ?? 'eu-west-1' }),
+      cloudFormation: new CloudFormationClient({ region: region ?? 'eu-west-1' }),
+      dynamodb: new DynamoDBClient({ region: region ?? 'eu-west-1' }),
+      kms: new KMSClient({ region: region ?? 'eu-west-1' }),
+    }),
     out: (text) => result.out.push(text),
     err: (text) => result.err.push(text),
     writeFile: async (path, text) => {
@@ -64,6 +71,7 @@ beforeEach(() => {
   sts.reset();
   cloudFormation.reset();
   dynamodb.reset();
+  kms.reset();
   sts.on(GetCallerIdentityCommand).resolves({ Account: '111122223333', Arn: 'arn:aws:sts::111122223333:assumed-role/oncall/alice' });
   cloudFormation.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'Firebreak', StackStatus: 'UPDATE_COMPLETE', CreationTime: NOW, Outputs: [{ OutputKey: 'StateTableName', OutputValue: TABLE }] }] });
 });
@@ -253,6 +261,70 @@ describe('firebreak incident <key> and report <key>', () => {
     const fromTable = await run(['report', 'gd-1', '--out', 'reports', '--table', TABLE]);
     expect(fromTable.out.join('\n')).toContain('from the deployment default (--table reads no stack; pass --containment-target)');
     expect(cloudFormation.commandCalls(DescribeStacksCommand)).toHaveLength(1);
+  });
+
+  describe("a key a rerun found already Inactive, set so by an attempt that wrote no entry (its Lambda timed out)", () => {
+    const KEY = 'AKIAQ3EGRW6JCEXAMPLE';
+    const RECORD_KEY = 'arn:aws:kms:eu-west-1:111122223333:key/0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e';
+    const CREDENTIAL = `credential#111122223333#access-key#${KEY}`;
+    const MAC = Buffer.alloc(32, 9).toString('base64');
+    const sealed = {
+      kind: 'access-key',
+      account: '111122223333',
+      accessKeyId: KEY,
+      userName: 'ci-deployer',
+      incidentKey: 'gd-1',
+      capturedAt: '2026-11-20T10:00:02.000Z',
+      previousStatus: 'Active',
+      deactivated: true,
+      denyAllAttached: false,
+      recordedBy: { responder: 'disable-access-key', executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-iam-user-key-compromise:gd-1-a' },
+      seal: { scheme: 'firebreak-credential-record/v1', algorithm: 'HMAC_SHA_256', keyId: RECORD_KEY, mac: MAC },
+    };
+
+    beforeEach(() => {
+      cloudFormation.on(DescribeStacksCommand).resolves({
+        Stacks: [{ StackName: 'Firebreak', StackStatus: 'UPDATE_COMPLETE', CreationTime: NOW, Outputs: [{ OutputKey: 'StateTableName', OutputValue: TABLE }, { OutputKey: 'RecordKeyArn', OutputValue: RECORD_KEY }] }],
+      });
+      dynamodb.on(GetItemCommand, { Key: { pk: { S: 'incident#gd-1' } } }).resolves({
+        Item: item('gd-1', '111122223333', [
+          entry('publish-alert', 'published', 61, { alertKind: 'failure', failure: { step: 'disable-access-key', error: 'Sandbox.Timedout' } }),
+          entry('disable-access-key', 'already-inactive', 70, { actions: [{ api: 'iam:UpdateAccessKey', target: KEY, outcome: 'already-done', detail: `${KEY} of user ci-deployer is already Inactive: nothing to change` }] }),
+        ]),
+      });
+      dynamodb.on(GetItemCommand, { Key: { pk: { S: CREDENTIAL } } }).resolves({
+        Item: { pk: { S: CREDENTIAL }, kind: { S: 'access-key' }, account: { S: '111122223333' }, incidentKey: { S: 'gd-1' }, released: { BOOL: false }, record: { S: JSON.stringify(sealed) } },
+      });
+    });
+
+    it("reads its credential record and checks the seal under the stack's RecordKeyArn: verified, the key is this incident's containment, its time not recorded", async () => {
+      kms.on(VerifyMacCommand).resolves({ MacValid: true, KeyId: RECORD_KEY, MacAlgorithm: 'HMAC_SHA_256' });
+      const result = await run(['report', 'gd-1', '--out', 'reports']);
+      expect(result.code).toBe(0);
+      expect(dynamodb.commandCalls(GetItemCommand).map((call) => call.args[0].input)).toContainEqual({ TableName: TABLE, Key: { pk: { S: CREDENTIAL } }, ConsistentRead: true });
+      expect(kms.commandCalls(VerifyMacCommand).map((call) => call.args[0].input)).toEqual([expect.objectContaining({ KeyId: RECORD_KEY, MacAlgorithm: 'HMAC_SHA_256', Mac: Buffer.from(MAC, 'base64') })]);
+      const markdown = result.files.get('reports/gd-1.md') ?? '';
+      expect(markdown).toContain('Status: contained.');
+      expect(markdown).toMatch(/\| Containment \(access key disabled\) \| 2026-11-20T10:01:10\.000Z at the latest \(time not recorded\) \| at most 1 min 10 s \|/);
+      expect(markdown).toContain(`${KEY} is still disabled`);
+      const shown = await run(['incident', 'gd-1']);
+      expect(shown.out.join('\n')).toContain('phase containment: at most 1 min 10 s from receipt (disable-access-key: already-inactive (set Inactive by this incident');
+    });
+
+    it('the record key refusing this identity VerifyMac (the deployment does not name it): not claimed, said to be not confirmed', async () => {
+      kms.on(VerifyMacCommand).rejects(Object.assign(new Error('not allowed'), { name: 'AccessDeniedException' }));
+      const result = await run(['report', 'gd-1', '--out', 'reports', '--json']);
+      const { report } = JSON.parse(result.out.join('\n')) as { report: { status: string; followUps: string[] } };
+      expect(report.status).toBe('failed');
+      expect(report.followUps).toContainEqual(expect.stringContaining('is not confirmed: its credential record could not be read and checked (kms:VerifyMac AccessDeniedException on the record key'));
+    });
+
+    it('with --table (no stack, so no record key known): no KMS call, not claimed, said to be not confirmed', async () => {
+      const result = await run(['report', 'gd-1', '--out', 'reports', '--table', TABLE]);
+      expect(kms.calls()).toEqual([]);
+      expect(result.files.get('reports/gd-1.md')).toContain('Status: failed.');
+      expect(result.files.get('reports/gd-1.md')).toContain('no record key is known to check its seal with (--table reads no stack, whose RecordKeyArn output names it)');
+    });
   });
 });
 

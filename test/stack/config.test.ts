@@ -113,6 +113,7 @@ describe('readFirebreakConfig', () => {
         operationsEmails: ['platform@example.com'],
         alertSubscriberArns: ['arn:aws:iam::111122223333:user/chatops'],
         keyAdminArns: ['arn:aws:iam::111122223333:root'],
+        recordVerifierArns: 'arn:aws:iam::111122223333:role/IncidentReviewer',
         privilegedRoleNamePatterns: '["*Admin*","BreakGlass"]',
       }),
     ).toEqual({
@@ -122,6 +123,7 @@ describe('readFirebreakConfig', () => {
       operationsEmails: ['platform@example.com'],
       alertSubscriberArns: ['arn:aws:iam::111122223333:user/chatops'],
       keyAdminArns: ['arn:aws:iam::111122223333:root'],
+      recordVerifierArns: ['arn:aws:iam::111122223333:role/IncidentReviewer'],
       privilegedRoleNamePatterns: ['*Admin*', 'BreakGlass'],
     });
   });
@@ -132,6 +134,7 @@ describe('readFirebreakConfig', () => {
     );
     expect(() => read({ gameDayPrincipals: '111122223333' })).toThrow(/context "gameDayPrincipals\[0\]"/);
     expect(() => read({ alertSubscriberArns: ['*'] })).toThrow(/context "alertSubscriberArns\[0\]"/);
+    expect(() => read({ recordVerifierArns: ['*'] })).toThrow(/context "recordVerifierArns\[0\]"/);
     expect(() => read({ servedAccountIds: '1234' })).toThrow(/context "servedAccountIds\[0\]": each entry must be a 12-digit AWS account id/);
     expect(() => read({ securityRegions: ['Ireland'] })).toThrow(/context "securityRegions\[0\]": each entry must be a region name/);
     expect(() => read({ keyAdminArns: [] })).toThrow(/context "keyAdminArns": name at least one key administrator/);

@@ -670,6 +670,7 @@ describe('FirebreakStack resources', () => {
         'PlaybookCompromisedEc2Arn',
         'PlaybookDefaultAlertArn',
         'PlaybookInstanceAlarmArn',
+        'RecordKeyArn',
         'StateTableName',
         'UndeliveredEventsQueueUrl',
         'UnprocessableEventsQueueUrl',
@@ -1011,6 +1012,29 @@ describe('FirebreakStack safety rails', () => {
     }
     const publish = resourcesOf(template, 'AWS::Lambda::Function')[logicalIdOf(template, 'AWS::Lambda::Function', 'ResponderPublishAlertFunction')]!;
     expect(JSON.stringify(publish.Properties.Environment)).not.toContain('FIREBREAK_RECORD_KEY_ARN');
+  });
+
+  it("lets the report check a record's seal only for the recordVerifierArns: kms:VerifyMac alone, through their own IAM policy; nobody by default", () => {
+    const verifiers = ['arn:aws:iam::123456789012:role/IncidentReviewer', 'arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_SecurityAudit_*'];
+    const hmacKey = (template: ReturnType<typeof synthesize>['template']) => Object.entries(resourcesOf(template, 'AWS::KMS::Key')).find(([, key]) => key.Properties.KeySpec === 'HMAC_256')!;
+    const statementsOf = (template: ReturnType<typeof synthesize>['template']) => (hmacKey(template)[1].Properties.KeyPolicy as { Statement: Statement[] }).Statement;
+    const { template } = synthesize({ playbooks: [COMPROMISED, DEFAULT_ALERT, RELEASE], recordVerifierArns: verifiers });
+    const bySid = Object.fromEntries(statementsOf(template).map((statement) => [statement.Sid, statement]));
+    expect(bySid.ReportVerifiesRecords).toEqual({
+      Sid: 'ReportVerifiesRecords',
+      Effect: 'Allow',
+      Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']] } },
+      Action: 'kms:VerifyMac',
+      Resource: '*',
+      Condition: { StringEquals: { 'kms:MacAlgorithm': 'HMAC_SHA_256' }, ArnLike: { 'aws:PrincipalArn': verifiers } },
+    });
+    // Nothing else delegated: GenerateMac stays quarantine's alone.
+    expect(statementsOf(template).filter((statement) => JSON.stringify(statement).includes('kms:GenerateMac')).map((statement) => statement.Sid)).toEqual(['QuarantineSealsRecords']);
+    // The report finds the key by the stack's output.
+    expect((template.toJSON() as { Outputs: Record<string, { Value: unknown }> }).Outputs.RecordKeyArn?.Value).toEqual({ 'Fn::GetAtt': [hmacKey(template)[0], 'Arn'] });
+    // Without verifiers named, no statement lets anyone but Firebreak's release steps verify.
+    const plain = synthesize({ playbooks: [COMPROMISED, DEFAULT_ALERT, RELEASE] }).template;
+    expect(statementsOf(plain).map((statement) => statement.Sid)).not.toContain('ReportVerifiesRecords');
   });
 
   it('lets release read approvals but never write them, and never pass Firebreak, administrator or break-glass roles to EC2', () => {
