@@ -93,6 +93,8 @@ export async function saveRecord(
  * instance (at `at`, ISO 8601) fails it with `RecordHeldForRestoreError`, which the playbook retries
  * for longer than a hold lasts: once that release is done the retry records the instance afresh, and
  * should the release have died holding the record, the retry claims it once the hold has ended.
+ * This holds for the incident that holds a claim already too (a new execution of it meeting its own
+ * release's restore): its claim is written again, which is what asks about the hold.
  */
 export async function claimRecord(
   mode: ResponderMode,
@@ -106,7 +108,8 @@ export async function claimRecord(
   const holders = claimsOf(record);
   const others = holders.filter((key) => key !== incidentKey);
   const alongside = others.length > 0 ? ` (beside incident ${others.join(', incident ')})` : '';
-  if (holders.includes(incidentKey)) {
+  const already = holders.includes(incidentKey);
+  if (already && mode === 'dry-run') {
     log.record(api, record.instanceId, 'already-done', `Incident ${incidentKey} already holds a claim on the quarantine of ${record.instanceId}${alongside}`);
     return record;
   }
@@ -114,6 +117,11 @@ export async function claimRecord(
     log.record(api, record.instanceId, 'would-do', `Would add incident ${incidentKey}'s claim to the quarantine of ${record.instanceId}${alongside}, so that no other incident's release restores it while this one is open`);
     return record;
   }
+  // Asked even when this incident holds a claim already: a new execution of it (GuardDuty updated
+  // the finding: a new revision) may meet its own release restoring the instance, whose hold
+  // (conditioned on the last claim being that incident's, which it still is) no claim of the same
+  // incident would otherwise see. The claim's condition reads the hold in the same write: it waits
+  // the restore out, then records the restored instance afresh and contains it.
   const answer = await records.claim(record, incidentKey, at);
   if (typeof answer === 'object') {
     // Nothing changed yet: the release holding the record either restores the instance and marks the
@@ -126,6 +134,10 @@ export async function claimRecord(
   if (answer === 'changed') {
     log.record(api, record.instanceId, 'skipped', `The pre-quarantine record of ${record.instanceId} changed while incident ${incidentKey}'s claim was added (released, captured again, or claimed meanwhile): the step fails so that it is retried`);
     throw new TransientResponderError(`the pre-quarantine record of ${record.instanceId} changed while incident ${incidentKey} claimed it`);
+  }
+  if (already) {
+    log.record(api, record.instanceId, 'already-done', `Incident ${incidentKey} already holds a claim on the quarantine of ${record.instanceId}${alongside}, and no release holds the record for its restore`);
+    return record;
   }
   log.record(api, record.instanceId, 'done', `Added incident ${incidentKey}'s claim to the quarantine of ${record.instanceId}${alongside}: it stays contained until every incident holding it is released`);
   return { ...record, claims: [...holders, incidentKey] };

@@ -173,6 +173,24 @@ describe('DynamoDbQuarantineRecordStore', () => {
       expect(await store.claim(RECORD, 'gd-later', AT)).toEqual({ heldFor: RECORD.incidentKey, heldUntil: AT });
     });
 
+    it("writes the claim of an incident that holds one already the same way, so that its own release's hold is asked (a new execution of that incident)", async () => {
+      const own = { ...RECORD, claims: [RECORD.incidentKey] };
+      dynamoMock.on(UpdateItemCommand).resolves({});
+      expect(await store.claim(own, RECORD.incidentKey, AT)).toBe('claimed');
+      expect(inputsOf(dynamoMock, UpdateItemCommand)).toEqual([
+        {
+          TableName: TABLE,
+          Key: { pk: { S: PK } },
+          UpdateExpression: 'ADD claims :claims',
+          ConditionExpression: `released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND attribute_exists(claims) AND ${NOT_HELD}`,
+          ExpressionAttributeValues: { ':claims': { SS: [RECORD.incidentKey] }, ...SAME_CAPTURE_VALUES, ':at': { S: AT } },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      ]);
+      dynamoMock.on(UpdateItemCommand).rejects(refused({ restoringFor: { S: RECORD.incidentKey }, restoringUntil: { S: '2026-11-27T16:33:00.000Z' } }));
+      expect(await store.claim(own, RECORD.incidentKey, AT)).toEqual({ heldFor: RECORD.incidentKey, heldUntil: '2026-11-27T16:33:00.000Z' });
+    });
+
     it('answers changed, not held, when the hold the item still carries had ended: the record changed otherwise', async () => {
       dynamoMock.on(UpdateItemCommand).rejects(refused({ restoringFor: { S: RECORD.incidentKey }, restoringUntil: { S: '2026-11-27T16:29:59.999Z' } }));
       expect(await store.claim(RECORD, 'gd-later', AT)).toBe('changed');

@@ -204,3 +204,67 @@ describe('quarantine-instance that saw the instance quarantined just before the 
     expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toMatchObject({ incidentKey: incident.key, claims: [incident.key], released: false });
   });
 });
+
+/**
+ * Review of session 18: the hold kept out every incident but the one releasing. GuardDuty updates a
+ * finding under its id (a new revision: a new execution of the same incident key) while a person's
+ * release of that incident restores the instance. The new execution found its own incident's claim
+ * on the record, took it as "already claimed" without asking for the hold, answered
+ * already-quarantined (or went on isolating), and the restore then undid it: the newest revision of
+ * the finding reported contained while the instance was back in service.
+ */
+describe('quarantine-instance of the incident whose own release holds the record (a new revision of the finding)', () => {
+  const quarantinedShape = {
+    enis: [
+      { id: ENI_A, groups: [ISOLATION_SG] },
+      { id: ENI_B, groups: [ISOLATION_SG] },
+    ],
+    profileArn: undefined,
+    terminationProtection: true,
+    shutdownBehavior: 'stop' as const,
+    volumes: [
+      { device: '/dev/xvda', volumeId: ROOT_VOLUME, deleteOnTermination: false },
+      { device: '/dev/sdb', volumeId: DATA_VOLUME, deleteOnTermination: false },
+    ],
+    tags: { Name: 'web-1', 'firebreak:incident': ec2Incident().key, 'firebreak:status': 'quarantined', 'firebreak:quarantined-at': '2026-11-20T09:00:00.000Z' },
+  };
+
+  /** The incident's own record (its claim the only one), held by its own release until a minute from now. */
+  async function heldByItsOwnRelease() {
+    const records = new InMemoryQuarantineRecordStore();
+    const key = ec2Incident().key;
+    await records.saveIfAbsent(await sealed(recordOfDefaultInstance(key, '2026-11-20T09:00:00.000Z')));
+    const read = (await records.get(ACCOUNT, REGION, INSTANCE_ID))!;
+    expect(await records.holdForRestore(read, key, new Date(NOW.getTime() + 60_000).toISOString())).toBe('held');
+    return { records, key };
+  }
+
+  it('does not answer already-quarantined while its release holds the record to restore it: it waits (RecordHeldForRestoreError)', async () => {
+    const { records, key } = await heldByItsOwnRelease();
+    // The release has not changed EC2 yet: the instance still looks quarantined.
+    givenInstance(ec2Mock, quarantinedShape);
+    givenGroups(ec2Mock);
+
+    await expect(quarantineOf(records).run()).rejects.toBeInstanceOf(RecordHeldForRestoreError);
+    expect(ec2Mock.commandCalls(ModifyNetworkInterfaceAttributeCommand)).toHaveLength(0);
+
+    // The release restores and marks the record released; the retry records the restored instance afresh and contains it.
+    expect(await records.markReleased(ACCOUNT, REGION, INSTANCE_ID, { incidentKey: key, releasedAt: NOW.toISOString(), releasedBy: 'arn:aws:iam::111122223333:role/approver' })).toBe('released');
+    givenInstance(ec2Mock);
+    const retry = await quarantineOf(records).run();
+    expect(retry.status).toBe('quarantined');
+    expect(ec2Mock.commandCalls(ModifyNetworkInterfaceAttributeCommand).length).toBeGreaterThan(0);
+    expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toMatchObject({ incidentKey: key, claims: [key], released: false });
+  });
+
+  it('changes nothing in EC2 while its release holds the record and has already put the instance back in its groups', async () => {
+    const { records } = await heldByItsOwnRelease();
+    givenInstance(ec2Mock);
+    givenGroups(ec2Mock);
+
+    await expect(quarantineOf(records).run()).rejects.toBeInstanceOf(RecordHeldForRestoreError);
+    expect(ec2Mock.commandCalls(ModifyNetworkInterfaceAttributeCommand)).toHaveLength(0);
+    expect(ec2Mock.commandCalls(DisassociateIamInstanceProfileCommand)).toHaveLength(0);
+    expect(ec2Mock.commandCalls(CreateTagsCommand)).toHaveLength(0);
+  });
+});
