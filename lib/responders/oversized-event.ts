@@ -12,14 +12,18 @@
  *   both the original and the copy get through (an event just over the threshold that Triage could
  *   still take), the second start is refused as a duplicate, as any duplicate delivery is.
  *
- * Its input is a claim: it is only measured and clipped, never interpreted, and nothing is added
- * but the marker. Anyone allowed to invoke the function directly can send a forged event, and
- * nothing here can tell: so every incident it dispatches carries `clipped.event` (from the marker;
- * an input over EventBridge's 1 MB, which only a direct invocation sends, is refused rather than
- * dispatched without it), and the containment guard asks a person to approve its containment. Its only call is StartExecution of the dispatcher, the only thing its role may
- * do. A failure (StartExecution throttled, an input that is no event) fails the invocation: Lambda
- * retries it, then keeps the event in the undelivered-events queue (the function's dead-letter
- * queue) and its error alarm pages.
+ * Its input is a claim: it is measured, clipped and, for a GuardDuty finding, compared with
+ * GuardDuty's own copy of it, and nothing is added but the marker. Anyone allowed to invoke the
+ * function directly can send a forged event, and nothing in the event can tell: so every incident
+ * it dispatches carries `clipped.event` (from the marker; an input over EventBridge's 1 MB, which
+ * only a direct invocation sends, is refused rather than dispatched without it), and the
+ * containment guard asks a person to approve its containment unless the marker says GuardDuty
+ * confirmed it: GetFindings by the finding's id answered a finding equal to the event
+ * (lib/responders/finding-confirmation.ts; a failed or refused check only leaves it unconfirmed).
+ * Its calls are ListDetectors and GetFindings (GuardDuty, read-only) and StartExecution of the
+ * dispatcher, all its role may do. A failed StartExecution (throttled) or an input that is no event
+ * fails the invocation: Lambda retries it, then keeps the event in the undelivered-events queue
+ * (the function's dead-letter queue) and its error alarm pages.
  */
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
