@@ -13,6 +13,7 @@
 import type { Route53ResolverClients } from '../aws/clients/route53resolver';
 import type { S3Clients } from '../aws/clients/s3';
 import type { SecurityHubClients } from '../aws/clients/securityhub';
+import type { GuardDutyClients } from '../aws/clients/guardduty';
 import type { InspectedS3Object, ResolvedS3Object } from './account-backend/s3-objects';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -235,7 +236,7 @@ export function isMutatingCall(call: Pick<GameDayCall, 'api' | 'dryRun' | 'outco
 }
 
 /** The clients one role (a responder's, the dispatcher's) gets. */
-export interface GameDayClients extends ClientFactory, AutoScalingClients, LoadBalancingClients, Route53ResolverClients, S3Clients, SecurityHubClients {
+export interface GameDayClients extends ClientFactory, AutoScalingClients, LoadBalancingClients, Route53ResolverClients, S3Clients, SecurityHubClients, GuardDutyClients {
   sqs(): SQSClient;
   /** KMS in the security account (the record key). */
   kms(): KMSClient;
@@ -349,4 +350,9 @@ export interface GameDayBackend {
    * the scenario enabled it), before the event is delivered. Optional: absent (an endpoint), nothing is exported.
    */
   exportFinding?(event: unknown): void;
+  /**
+   * GuardDuty records a finding event it emits on the default bus (source aws.guardduty), so that
+   * GetFindings answers it: what the oversized-event intake confirms an oversized event with.
+   */
+  recordGuardDutyFinding?(event: unknown): void;
 }

@@ -18,6 +18,7 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import { FirebreakError } from '../contracts/errors';
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient, DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
@@ -62,7 +63,8 @@ export type EndpointSdkClient =
   | ElasticLoadBalancingV2Client
   | ElasticLoadBalancingClient
   | S3Client
-  | SecurityHubClient;
+  | SecurityHubClient
+  | GuardDutyClient;
 
 export interface EndpointBackendOptions {
   /** The AWS-compatible endpoint (LocalStack `http://localhost:4566`, a moto server, or an AWS service endpoint). */
@@ -296,6 +298,8 @@ export class EndpointBackend extends AccountBackend {
       route53resolver: async () => get('route53resolver', Route53ResolverClient as unknown as new (config: Record<string, unknown>) => KMSClient) as unknown as Route53ResolverClient,
       s3: async () => get('s3', S3Client),
       securityhub: async () => get('securityhub', SecurityHubClient),
+      // The endpoint's one region (the backend's): the intake asks in the event's region, which is it.
+      guardduty: () => get('guardduty', GuardDutyClient),
       sts: () => get('sts', STSClient),
       autoScaling: async () => get('autoscaling', AutoScalingClient),
       elbv2: async () => get('elasticloadbalancing', ElasticLoadBalancingV2Client),

@@ -146,6 +146,18 @@ export class LocalBackend extends AccountBackend {
     return this.forensic ? { ...inspected, ...securityHub, forensic: await this.inspectForensicAccount(this.forensic) } : { ...inspected, ...securityHub };
   }
 
+  /**
+   * GuardDuty holds every finding it emits: recorded in the finding's account and in the security
+   * account's detector (the delegated administrator, which is this backend's own account).
+   */
+  recordGuardDutyFinding(event: unknown): void {
+    if (typeof event !== 'object' || event === null) return;
+    const { source, 'detail-type': detailType, detail } = event as { source?: unknown; 'detail-type'?: unknown; detail?: unknown };
+    if (source !== 'aws.guardduty' || detailType !== 'GuardDuty Finding') return;
+    this.sim.setGuardDutyAdministrator(this.sim.defaultAccount);
+    this.sim.recordGuardDutyFinding(detail);
+  }
+
   /** GuardDuty exports every finding to the Security Hub of its account and region (where the scenario enabled it). */
   exportFinding(event: unknown): void {
     if (typeof event !== 'object' || event === null) return;

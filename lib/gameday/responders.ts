@@ -28,6 +28,7 @@ import { SECURITY_ENV } from '../contracts/security';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { createTriageHandler } from '../responders/triage-handler';
 import { SfnDispatcherStarts, createOversizedEventHandler, dispatcherArnFromEnv } from '../responders/oversized-event';
+import { GuardDutyFindingSource } from '../responders/finding-confirmation';
 import { alertTopicArnFromEnv, backupTopicArnFromEnv, publishAlertResponder } from '../responders/alert';
 import { DynamoDbApprovalStore } from '../responders/approval-records';
 import { SfnApprovalRequestExecutions } from '../responders/approval-request';
@@ -260,7 +261,11 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
   },
   // Not a step: every rule's second target, invoked by EventBridge (the runner), never by a state machine.
   [RESPONDER_NAMES.oversizedEvent]: ({ clients, environment }) =>
-    createOversizedEventHandler({ dispatcher: new SfnDispatcherStarts(clients.sfn(), dispatcherArnFromEnv(environment)), logger: silentLogger }),
+    createOversizedEventHandler({
+      dispatcher: new SfnDispatcherStarts(clients.sfn(), dispatcherArnFromEnv(environment)),
+      findings: new GuardDutyFindingSource(clients),
+      logger: silentLogger,
+    }),
   [RESPONDER_NAMES.containmentGuard]: ({ clients, environment, now }) =>
     createContainmentGuardHandler({
       clients: servedClients(clients, environment),

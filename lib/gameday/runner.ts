@@ -697,6 +697,8 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       }
       // GuardDuty sends the same finding to Security Hub (where the account enabled it) as to EventBridge.
       if (!raw) backend.exportFinding?.(event);
+      // GuardDuty holds the finding it emits on the default bus: GetFindings answers it from now on.
+      if (!raw && (bus ?? (rules ? busFor(event, rules) : 'default')) === 'default') backend.recordGuardDutyFinding?.(event);
       // EventBridge delivers an event once per rule of its bus whose pattern matches, and never
       // delivers text: a raw injection goes straight to the dispatcher, as documented.
       let targets: (string | undefined)[] = [undefined];

@@ -37,4 +37,7 @@ export const KNOWN_STATEMENT_SIDS: readonly string[] = [
   'AnswerWaitingPlaybooks',
   // The oversized-event intake's one grant: StartExecution of the dispatcher (lib/stack/oversized-event-intake.ts).
   'StartTheDispatcher',
+  // Its confirmation of an oversized GuardDuty finding with GetFindings (removable: the finding then waits for a person).
+  'ReadGuardDutyFindings',
+  'FindGuardDutyDetectors',
 ];

@@ -95,13 +95,17 @@ export function describeClipping(clipped: IncidentClipping | undefined): string 
   const parts = counted.filter(([count]) => count > 0).map(([count, what]) => `${count} ${what} left out`);
   if (clipped.texts > 0) parts.push(`${clipped.texts} tag or group name(s) cut to EC2's length`);
   if (clipped.sections.length > 0) parts.push(`left out whole: ${clipped.sections.join(', ')}`);
-  const event = clipped.event === undefined ? undefined : eventClippingNote(clipped.event.originalBytes);
+  const event = clipped.event === undefined ? undefined : eventClippingNote(clipped.event);
   if (parts.length === 0) return event;
   const shortened = `Shortened to fit a Step Functions payload (256 KiB): ${parts.join('; ')}. The finding itself (GuardDuty console) has everything.`;
   return event === undefined ? shortened : `${event} ${shortened}`;
 }
 
-/** What the alert and triage's reasons say of an incident parsed from the intake's clipped copy of its event. */
-export function eventClippingNote(originalBytes: number): string {
-  return `The event was ${originalBytes} bytes, over Step Functions' 256 KiB: Firebreak's oversized-event intake clipped it before triage (its lists keep their first items, its long texts their first characters); the deployment's event archive holds it whole.`;
+/** What the alert and triage's reasons say of an incident parsed from the intake's clipped copy of its event, and whether GuardDuty confirmed it. */
+export function eventClippingNote(event: NonNullable<IncidentClipping['event']>): string {
+  const confirmation =
+    event.confirmed === true
+      ? " GuardDuty's own copy of the finding (GetFindings) matched the event, so it is treated as GuardDuty's."
+      : ' It was not confirmed with GuardDuty (GetFindings): any containment waits for a person\'s approval.';
+  return `The event was ${event.originalBytes} bytes, over Step Functions' 256 KiB: Firebreak's oversized-event intake clipped it before triage (its lists keep their first items, its long texts their first characters); the deployment's event archive holds it whole.${confirmation}`;
 }

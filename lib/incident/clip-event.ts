@@ -17,7 +17,8 @@
  * Deterministic: the same event gives the same copy, so the incident, its execution name and the
  * grants bound to its digest are the same whichever delivery the copy comes from.
  *
- * Nothing is added but the marker, `firebreak-clipped: { originalBytes, by }`, at the top level of
+ * Nothing is added but the marker, `firebreak-clipped: { originalBytes, by }` (and `confirmedBy`
+ * when GuardDuty confirmed the finding: lib/incident/finding-confirmation.ts), at the top level of
  * the event, where no sender can put a key: EventBridge writes the envelope of every event itself
  * (an `aws.*` event comes from the service, and a PutEvents entry names only Source, DetailType,
  * Detail, Resources, Time, EventBusName and TraceHeader:
@@ -28,9 +29,13 @@ import { CLIPPED_EVENT_TARGET_BYTES, EVENTBRIDGE_EVENT_LIMIT_BYTES, OVERSIZED_EV
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { FirebreakError } from '../contracts/errors';
 import { ADDITIONAL_INFO_VALUE_MAX, isSampleFinding } from './sample-flag';
+import { GUARDDUTY_DETAIL_TYPE, GUARDDUTY_SOURCE } from './schemas';
 
 /** The top-level key of the marker: `firebreak-clipped`. */
 export const CLIPPED_EVENT_MARKER = 'firebreak-clipped';
+
+/** Who confirmed a clipped event, as the marker names it: GuardDuty's own copy, by GetFindings (lib/incident/finding-confirmation.ts). */
+export const FINDING_CONFIRMED_BY = 'guardduty:GetFindings';
 
 /** Who clipped the event: the intake's responder name. */
 export const CLIPPED_BY = RESPONDER_NAMES.oversizedEvent;
@@ -40,6 +45,11 @@ export interface ClippedEventMarker {
   /** The event's size as delivered, in bytes of UTF-8 JSON. */
   readonly originalBytes: number;
   readonly by: typeof CLIPPED_BY;
+  /**
+   * Present only when the intake found the event equal to GuardDuty's own copy of its finding
+   * (lib/incident/finding-confirmation.ts): the incident's `clipped.event.confirmed`.
+   */
+  readonly confirmedBy?: typeof FINDING_CONFIRMED_BY;
 }
 
 /** The intake's copy of an oversized event. */
@@ -59,24 +69,30 @@ export class EventClippingError extends FirebreakError {
 
 /**
  * The marker of an event the intake clipped, when Firebreak can have written it: exactly
- * `{ originalBytes, by: 'oversized-event' }`, a whole number of bytes over the threshold and within
- * EventBridge's 1 MB, on an event itself within the threshold (the intake dispatches nothing
- * larger). Anything else is not honoured: no sender can put a top-level key on an event (EventBridge
- * writes the envelope), so a marker that fails these came from a caller who may start the
- * dispatcher directly. An honoured one sets the incident's `clipped.event`: a note in the alert,
- * and the containment guard asks a person before containing it (the intake cannot authenticate
- * its sender). The intake refuses an input over 1 MB, so every copy it dispatches is honoured.
+ * `{ originalBytes, by: 'oversized-event' }`, or that with `confirmedBy: 'guardduty:GetFindings'`
+ * on a GuardDuty finding event (source `aws.guardduty`, the only events the intake confirms), a
+ * whole number of bytes over the threshold and within EventBridge's 1 MB, on an event itself within
+ * the threshold (the intake dispatches nothing larger). Anything else is not honoured: no sender
+ * can put a top-level key on an event (EventBridge writes the envelope), so a marker that fails
+ * these came from a caller who may start the dispatcher directly. An honoured one sets the
+ * incident's `clipped.event`: a note in the alert, and, unless GuardDuty confirmed the finding
+ * (`confirmed: true`), the containment guard asks a person before containing it (the intake cannot
+ * authenticate its sender). The intake refuses an input over 1 MB, so every copy it dispatches is honoured.
  */
 export function clippedEventMarkerOf(event: Readonly<Record<string, unknown>>): ClippedEventMarker | undefined {
   if (!Object.hasOwn(event, CLIPPED_EVENT_MARKER)) return undefined;
   const marker = event[CLIPPED_EVENT_MARKER];
   if (marker === null || typeof marker !== 'object' || Array.isArray(marker)) return undefined;
   const { originalBytes, by, ...rest } = marker as Record<string, unknown>;
-  if (Object.keys(rest).length > 0 || by !== CLIPPED_BY) return undefined;
+  if (by !== CLIPPED_BY) return undefined;
+  const extra = Object.keys(rest);
+  const confirmed = extra.length === 1 && extra[0] === 'confirmedBy' && rest.confirmedBy === FINDING_CONFIRMED_BY;
+  if (extra.length > 0 && !confirmed) return undefined;
+  if (confirmed && (event.source !== GUARDDUTY_SOURCE || event['detail-type'] !== GUARDDUTY_DETAIL_TYPE)) return undefined;
   if (typeof originalBytes !== 'number' || !Number.isInteger(originalBytes)) return undefined;
   if (originalBytes <= OVERSIZED_EVENT_THRESHOLD_BYTES || originalBytes > EVENTBRIDGE_EVENT_LIMIT_BYTES) return undefined;
   if (isOversizedEvent(event)) return undefined;
-  return { originalBytes, by };
+  return confirmed ? { originalBytes, by, confirmedBy: FINDING_CONFIRMED_BY } : { originalBytes, by };
 }
 
 /** True when the event is over the threshold the dispatcher target handles alone (OVERSIZED_EVENT_THRESHOLD_BYTES). */
@@ -133,14 +149,19 @@ function isRead(path: Path): boolean {
 
 /**
  * The intake's copy of `event` (an EventBridge event, a JSON object), within `targetBytes` with its
- * marker. Throws EventClippingError when it cannot be made to fit, or when the copy would read as
- * no longer a sample finding (it never does: the flag's fields are never cut or left out).
+ * marker (`confirmedBy` when GuardDuty confirmed the event). Throws EventClippingError when it
+ * cannot be made to fit, or when the copy would read as no longer a sample finding (it never does:
+ * the flag's fields are never cut or left out).
  */
-export function clipOversizedEvent(event: Readonly<Record<string, unknown>>, targetBytes: number = CLIPPED_EVENT_TARGET_BYTES): ClippedEvent {
+export function clipOversizedEvent(
+  event: Readonly<Record<string, unknown>>,
+  targetBytes: number = CLIPPED_EVENT_TARGET_BYTES,
+  confirmedBy?: typeof FINDING_CONFIRMED_BY,
+): ClippedEvent {
   const originalBytes = payloadBytes(event);
   const copy = JSON.parse(JSON.stringify(event)) as Record<string, unknown>;
   delete copy[CLIPPED_EVENT_MARKER];
-  const marker: ClippedEventMarker = { originalBytes, by: CLIPPED_BY };
+  const marker: ClippedEventMarker = { originalBytes, by: CLIPPED_BY, ...(confirmedBy !== undefined ? { confirmedBy } : {}) };
   // The marker's own bytes: its key, its value, and the comma before it.
   const markerBytes = payloadBytes({ [CLIPPED_EVENT_MARKER]: marker }) - 2 + 1;
   clipWithin(copy, targetBytes - markerBytes);

@@ -395,10 +395,11 @@ export interface IncidentClipping {
    * The event itself was over Step Functions' limit: this incident was parsed from the copy the
    * oversized-event intake clipped (lib/incident/clip-event.ts), which was this many bytes whole.
    * Read from the copy's top-level marker only when the intake can have written it (parse.ts).
-   * The containment guard asks a person before containing such an incident: anyone allowed to
-   * invoke the intake can send it a forged event.
+   * The containment guard asks a person before containing such an incident (anyone allowed to
+   * invoke the intake can send it a forged event) unless `confirmed`: the intake found the event
+   * equal to GuardDuty's own copy of the finding (GetFindings, lib/incident/finding-confirmation.ts).
    */
-  readonly event?: { readonly originalBytes: number };
+  readonly event?: { readonly originalBytes: number; readonly confirmed?: true };
 }
 
 export interface Incident {

@@ -179,14 +179,16 @@ function parseDetail(detailType: string, detail: Record<string, unknown>, contex
 
 /**
  * The incident of a copy the oversized-event intake clipped says so (`clipped.event`), for the alert,
- * the record and the containment guard (which asks a person: the intake cannot authenticate its
- * sender); a marker the intake cannot have written is not honoured (clippedEventMarkerOf).
+ * the record and the containment guard (which asks a person unless GuardDuty confirmed the finding,
+ * `confirmed`: the intake cannot authenticate its sender); a marker the intake cannot have written
+ * is not honoured (clippedEventMarkerOf).
  */
 function withEventClipping(incident: Incident, event: Record<string, unknown>): Incident {
   const marker = clippedEventMarkerOf(event);
   if (marker === undefined) return incident;
   const clipped = incident.clipped ?? { tags: 0, networkInterfaces: 0, securityGroups: 0, texts: 0, sections: [] };
-  return { ...incident, clipped: { ...clipped, event: { originalBytes: marker.originalBytes } } };
+  const intake = marker.confirmedBy !== undefined ? { originalBytes: marker.originalBytes, confirmed: true as const } : { originalBytes: marker.originalBytes };
+  return { ...incident, clipped: { ...clipped, event: intake } };
 }
 
 function parseFinding(finding: unknown, context: ReadContext): Incident {

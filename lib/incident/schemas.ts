@@ -291,6 +291,8 @@ export const ALARM_DETAIL_TYPE = 'CloudWatch Alarm State Change';
 /** Malware Protection for S3 publishes its scan results on the bucket owner's default bus under this detail-type, source aws.guardduty. */
 export const S3_OBJECT_SCAN_DETAIL_TYPE = 'GuardDuty Malware Protection Object Scan Result';
 export const GAMEDAY_SOURCE = 'firebreak.gameday';
+/** The source of the events GuardDuty itself emits: no PutEvents caller may use a source starting with `aws.`. */
+export const GUARDDUTY_SOURCE = 'aws.guardduty';
 
 /** Detail-types accepted from each source; game days may inject any of them. */
 export const ACCEPTED_DETAIL_TYPES: Readonly<Record<string, readonly string[]>> = {

@@ -180,7 +180,7 @@ export function triage(incident: Incident, routing: RoutingTable, deployment: Tr
   const note = envelopeNote(incident);
   if (note !== undefined) reasons.push(note);
   // A note only: the clipped copy is triaged as the event would be (lib/incident/clip-event.ts).
-  if (incident.clipped?.event !== undefined) reasons.push(eventClippingNote(incident.clipped.event.originalBytes));
+  if (incident.clipped?.event !== undefined) reasons.push(eventClippingNote(incident.clipped.event));
 
   if (incident.guardDuty?.archived === true) {
     reasons.push(`GuardDuty finding ${incident.guardDuty.findingId} is archived: someone already closed it, so Firebreak starts nothing.`);

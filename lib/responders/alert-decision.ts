@@ -127,7 +127,7 @@ function timeoutOf(summary: string | undefined): string {
 
 /** What to do first about an incident from the oversized-event intake: confirm it at its source. */
 function intakeNextStep(incident: AlertInput['incident']): string {
-  const forged = 'the oversized-event intake takes whatever its callers send, so this event may be forged.';
+  const forged = 'the oversized-event intake takes whatever its callers send, and GuardDuty did not confirm this event, so it may be forged.';
   return incident?.source === 'cloudwatch'
     ? `Before approving, check the alarm in the CloudWatch console (link below): ${forged} Approve only if CloudWatch shows the same alarm in the same state.`
     : `Before approving, check the finding in the GuardDuty console (link below): ${forged} Approve only if GuardDuty shows the same finding on the same resource.`;
@@ -169,8 +169,8 @@ export function containmentDecision(input: AlertInput): ContainmentDecision | un
           reasons,
           containmentRan: false,
           marker: 'NOT CONTAINED: no answer',
-          headline: `Nobody answered the approval request ${timeoutOf(path.summary)}. This playbook's onTimeout is contain, but an event from the oversized-event intake is never contained without a person's approval: the steps that change resources were refused. ${instance} was NOT isolated.`,
-          whyNotIsolated: `nobody answered the approval request ${timeoutOf(path.summary)}, and an event from the oversized-event intake is never contained without a person's approval`,
+          headline: `Nobody answered the approval request ${timeoutOf(path.summary)}. This playbook's onTimeout is contain, but an event from the oversized-event intake that GuardDuty did not confirm is never contained without a person's approval: the steps that change resources were refused. ${instance} was NOT isolated.`,
+          whyNotIsolated: `nobody answered the approval request ${timeoutOf(path.summary)}, and an event from the oversized-event intake that GuardDuty did not confirm is never contained without a person's approval`,
           nextStep: intakeNextStep(incident),
         };
       }
@@ -245,8 +245,8 @@ export function containmentDecision(input: AlertInput): ContainmentDecision | un
         ...common,
         containmentRan: false,
         marker: 'oversized event',
-        headline: `The event reached Firebreak through the oversized-event intake, which cannot authenticate its sender: containment waits for a person's decision. ${instance} has NOT been isolated.`,
-        whyNotIsolated: "the event came through the oversized-event intake, which cannot authenticate its sender, so containment waits for a person's approval",
+        headline: `The event reached Firebreak through the oversized-event intake, which cannot authenticate its sender, and was not confirmed with GuardDuty's own copy of the finding (GetFindings): containment waits for a person's decision. ${instance} has NOT been isolated.`,
+        whyNotIsolated: "the event came through the oversized-event intake, which cannot authenticate its sender, and was not confirmed with GuardDuty, so containment waits for a person's approval",
         nextStep: intakeNextStep(incident),
       };
     }

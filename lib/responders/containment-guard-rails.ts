@@ -60,13 +60,16 @@ export function protectionRulesOf(environment: DeploymentEnvironment): Protectio
 }
 
 /**
- * Why an incident from the oversized-event intake waits for a person, and what they should check
- * first: the intake takes whatever its callers send (lambda:InvokeFunction is enough), so the event
- * may be forged, and the source of truth is the finding (or alarm) itself.
+ * Why an unconfirmed incident from the oversized-event intake waits for a person, and what they
+ * should check first: the intake takes whatever its callers send (lambda:InvokeFunction is enough),
+ * so the event may be forged, GuardDuty did not confirm it (or, for an alarm, cannot), and the
+ * source of truth is the finding (or alarm) itself.
  */
 export function intakeApprovalReason(incident: Pick<Incident, 'source'>, originalBytes: number): string {
-  const check = incident.source === 'cloudwatch' ? 'check the alarm in the CloudWatch console' : 'check the finding in the GuardDuty console';
-  return `The event (${originalBytes} bytes) reached Firebreak through the oversized-event intake, which cannot authenticate its sender: anyone allowed to invoke that function directly can send a forged event. A person must approve before anything changes: ${check} before approving.`;
+  const alarm = incident.source === 'cloudwatch';
+  const check = alarm ? 'check the alarm in the CloudWatch console' : 'check the finding in the GuardDuty console';
+  const unconfirmed = alarm ? 'only GuardDuty findings can be confirmed at their source' : "it was not confirmed with GuardDuty's own copy of the finding (GetFindings; the intake's log says why)";
+  return `The event (${originalBytes} bytes) reached Firebreak through the oversized-event intake, which cannot authenticate its sender, and ${unconfirmed}: anyone allowed to invoke that function directly can send a forged event. A person must approve before anything changes: ${check} before approving.`;
 }
 
 /** A window length for people: `3600 s (1 h)`. */

@@ -163,10 +163,13 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
   }
   const { rails, playbook } = checked;
   // An incident the oversized-event intake dispatched (triage set `clipped.event` from the marker
-  // only the intake writes). Whoever may invoke the intake can send it any event, and nothing can
-  // tell a forged one from a real one there, so a person approves its containment. Read from the
-  // execution's own incident, never the step's input: a caller cannot drop it.
-  const intakeEvent = checked.incident.clipped?.event;
+  // only the intake writes). Whoever may invoke the intake can send it any event, so a person
+  // approves its containment, unless the intake found the event equal to GuardDuty's own copy of
+  // the finding (`confirmed`, GetFindings: lib/incident/finding-confirmation.ts): then it is
+  // GuardDuty's finding, whoever handed it over, and the usual rails decide. Read from the
+  // execution's own incident, never the step's input: a caller cannot drop it nor confirm it.
+  const clippedEvent = checked.incident.clipped?.event;
+  const intakeEvent = clippedEvent !== undefined && clippedEvent.confirmed !== true ? clippedEvent : undefined;
   if (intakeEvent !== undefined) intake = 'oversized-event';
   const pool: BlastRadiusPool = gameDay ? 'gameday' : 'real';
   const sample = incident.sample;

@@ -94,7 +94,7 @@ const clippingSchema = z.looseObject({
   securityGroups: clippedCount,
   texts: clippedCount,
   sections: z._default(z.array(z.string()), []),
-  event: z.optional(z.looseObject({ originalBytes: z.number().check(z.int(), z.positive()) })),
+  event: z.optional(z.looseObject({ originalBytes: z.number().check(z.int(), z.positive()), confirmed: z.optional(z.literal(true)) })),
 });
 
 /**

@@ -12,23 +12,29 @@
  *   both the original and the copy get through (an event just over the threshold that Triage could
  *   still take), the second start is refused as a duplicate, as any duplicate delivery is.
  *
- * Its input is a claim: it is only measured and clipped, never interpreted, and nothing is added
- * but the marker. Anyone allowed to invoke the function directly can send a forged event, and
- * nothing here can tell: so every incident it dispatches carries `clipped.event` (from the marker;
- * an input over EventBridge's 1 MB, which only a direct invocation sends, is refused rather than
- * dispatched without it), and the containment guard asks a person to approve its containment. Its only call is StartExecution of the dispatcher, the only thing its role may
- * do. A failure (StartExecution throttled, an input that is no event) fails the invocation: Lambda
- * retries it, then keeps the event in the undelivered-events queue (the function's dead-letter
- * queue) and its error alarm pages.
+ * Its input is a claim: it is measured, clipped and, for a GuardDuty finding, compared with
+ * GuardDuty's own copy of it, and nothing is added but the marker. Anyone allowed to invoke the
+ * function directly can send a forged event, and nothing in the event can tell: so every incident
+ * it dispatches carries `clipped.event` (from the marker; an input over EventBridge's 1 MB, which
+ * only a direct invocation sends, is refused rather than dispatched without it), and the
+ * containment guard asks a person to approve its containment unless the marker says GuardDuty
+ * confirmed it: GetFindings by the finding's id answered a finding equal to the event
+ * (lib/responders/finding-confirmation.ts; a failed or refused check only leaves it unconfirmed).
+ * Its calls are ListDetectors and GetFindings (GuardDuty, read-only) and StartExecution of the
+ * dispatcher, all its role may do. A failed StartExecution (throttled) or an input that is no event
+ * fails the invocation: Lambda retries it, then keeps the event in the undelivered-events queue
+ * (the function's dead-letter queue) and its error alarm pages.
  */
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import * as z from '../contracts/zod-mini';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { FirebreakError } from '../contracts/errors';
-import { EVENTBRIDGE_EVENT_LIMIT_BYTES, OVERSIZED_EVENT_THRESHOLD_BYTES, payloadBytes } from '../contracts/payload-size';
-import { clipOversizedEvent } from '../incident/clip-event';
+import { CLIPPED_EVENT_TARGET_BYTES, EVENTBRIDGE_EVENT_LIMIT_BYTES, OVERSIZED_EVENT_THRESHOLD_BYTES, payloadBytes } from '../contracts/payload-size';
+import { FINDING_CONFIRMED_BY, clipOversizedEvent } from '../incident/clip-event';
 import type { IncidentLogger } from './logging';
+import type { FindingSource } from './finding-confirmation';
+import { confirmAtSource } from './finding-confirmation';
 
 /** The input over the threshold is not an EventBridge event, or is larger than EventBridge delivers: nothing to clip or dispatch. */
 export class OversizedEventInputError extends FirebreakError {
@@ -79,16 +85,27 @@ const eventSchema = z.looseObject({
 
 export type OversizedEventResult =
   | { readonly action: 'none'; readonly bytes: number }
-  | { readonly action: 'dispatched'; readonly originalBytes: number; readonly bytes: number; readonly executionArn?: string };
+  | {
+      readonly action: 'dispatched';
+      readonly originalBytes: number;
+      readonly bytes: number;
+      readonly executionArn?: string;
+      /** GuardDuty's own copy of the finding matched the event (the marker's `confirmedBy`). */
+      readonly confirmed: boolean;
+      /** Why not, when not. */
+      readonly unconfirmed?: string;
+    };
 
 export interface OversizedEventDependencies {
   readonly dispatcher: DispatcherStarts;
+  /** GuardDuty's own copies of findings (GetFindings), to confirm a GuardDuty finding event with. */
+  readonly findings: FindingSource;
   readonly logger: IncidentLogger;
 }
 
 /** The intake's handler: nothing for an event within the threshold, the clipped copy dispatched for any larger one. */
 export function createOversizedEventHandler(dependencies: OversizedEventDependencies): (input: unknown) => Promise<OversizedEventResult> {
-  const { dispatcher, logger } = dependencies;
+  const { dispatcher, findings, logger } = dependencies;
   return async (input) => {
     // Measured once: every event the rules match comes here, and nearly all are far under.
     const bytes = payloadBytes(input);
@@ -107,7 +124,9 @@ export function createOversizedEventHandler(dependencies: OversizedEventDependen
       throw new OversizedEventInputError(`an input of ${bytes} bytes that is not an EventBridge event (source, detail-type, an object detail): nothing is dispatched`);
     }
     const event = input as Record<string, unknown>;
-    const clipped = clipOversizedEvent(event);
+    // Before the clip: what is compared with GuardDuty's copy is the event as it arrived.
+    const confirmation = await confirmAtSource(event, findings);
+    const clipped = clipOversizedEvent(event, CLIPPED_EVENT_TARGET_BYTES, confirmation.confirmed ? FINDING_CONFIRMED_BY : undefined);
     const started = await dispatcher.start(JSON.stringify(clipped.event));
     const context = {
       eventId: parsed.data.id,
@@ -116,9 +135,24 @@ export function createOversizedEventHandler(dependencies: OversizedEventDependen
       originalBytes: clipped.originalBytes,
       bytes: clipped.bytes,
       ...(started.executionArn !== undefined ? { executionArn: started.executionArn } : {}),
+      confirmed: confirmation.confirmed,
+      ...(!confirmation.confirmed ? { unconfirmed: confirmation.reason } : {}),
     };
-    // A warning: someone should know an event was this large (an attacker may have grown it).
-    logger.warn('event over the dispatcher target\'s limit: dispatched its clipped copy', context);
-    return { action: 'dispatched', originalBytes: clipped.originalBytes, bytes: clipped.bytes, ...(started.executionArn !== undefined ? { executionArn: started.executionArn } : {}) };
+    // A warning: someone should know an event was this large (an attacker may have grown it), and
+    // why GuardDuty did not confirm it when it did not.
+    logger.warn(
+      confirmation.confirmed
+        ? 'event over the dispatcher target\'s limit: GuardDuty\'s copy of the finding matched it, dispatched its clipped copy confirmed'
+        : 'event over the dispatcher target\'s limit: not confirmed with GuardDuty, dispatched its clipped copy unconfirmed (containment waits for a person)',
+      context,
+    );
+    return {
+      action: 'dispatched',
+      originalBytes: clipped.originalBytes,
+      bytes: clipped.bytes,
+      ...(started.executionArn !== undefined ? { executionArn: started.executionArn } : {}),
+      confirmed: confirmation.confirmed,
+      ...(!confirmation.confirmed ? { unconfirmed: confirmation.reason } : {}),
+    };
   };
 }

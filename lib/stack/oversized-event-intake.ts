@@ -2,7 +2,9 @@
  * The oversized-event intake (lambdas/oversized-event, lib/responders/oversized-event.ts): the
  * second target of every Firebreak rule. EventBridge invokes it asynchronously with every event the
  * rule matches (up to 1 MB), beside the dispatcher target; for an event too large for the dispatcher
- * it starts the dispatcher with a clipped copy. Its role may start the dispatcher and nothing else;
+ * it starts the dispatcher with a clipped copy, confirmed with GuardDuty's own copy of the finding
+ * when GetFindings matches it. Its role may start the dispatcher and read this account's GuardDuty
+ * findings, nothing else;
  * what it cannot handle (Lambda's retries spent) goes to the undelivered-events queue, and its
  * errors page on both channels.
  */
@@ -31,6 +33,12 @@ export interface OversizedEventIntakeProps {
   readonly environment: Readonly<Record<string, string>>;
 }
 
+/** Why the intake's GuardDuty reads are on "*" (cdk-nag's acknowledgement). */
+const GUARDDUTY_ON_ANY_RESOURCE =
+  'guardduty:GetFindings and guardduty:ListDetectors have no resource type in the Service Authorization Reference ' +
+  '(https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonguardduty.html): "*" is their only resource. ' +
+  "Both are reads of the caller's own account (GetFindings refuses another account's detector id); the oversized-event intake reads one finding by id to confirm an oversized event.";
+
 /** The intake function (`ResponderOversizedEvent…` logical ids); groups only. */
 export class OversizedEventIntake extends Construct {
   public readonly function: ResponderFunction;
@@ -47,6 +55,22 @@ export class OversizedEventIntake extends Construct {
         {
           statement: new iam.PolicyStatement({ sid: 'StartTheDispatcher', actions: ['states:StartExecution'], resources: [props.dispatcher.stateMachineArn] }),
           wildcards: [],
+        },
+        // Confirming an oversized GuardDuty finding with GuardDuty's own copy
+        // (lib/responders/finding-confirmation.ts), read from this account's detector: the
+        // organization's delegated administrator, whose detector holds every member's findings of
+        // its region (docs/organization.md). Neither action has a resource type in the Service
+        // Authorization Reference (GetFindings no longer names `detector`), so "*" is the only
+        // resource either can have: a grant on `detector/*` would match no request and deny every
+        // call. Both are reads, and both reach only the caller's own account: GetFindings refuses a
+        // detector id of another account (BadRequestException, "not owned by the current account").
+        {
+          statement: new iam.PolicyStatement({ sid: 'ReadGuardDutyFindings', actions: ['guardduty:GetFindings'], resources: ['*'] }),
+          wildcards: [{ resource: '*', why: GUARDDUTY_ON_ANY_RESOURCE }],
+        },
+        {
+          statement: new iam.PolicyStatement({ sid: 'FindGuardDutyDetectors', actions: ['guardduty:ListDetectors'], resources: ['*'] }),
+          wildcards: [{ resource: '*', why: GUARDDUTY_ON_ANY_RESOURCE }],
         },
       ],
       logRetention: props.logRetention,

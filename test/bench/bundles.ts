@@ -37,7 +37,7 @@ import { PROJECT_ROOT, RESPONDER_BUNDLING, responderEntry } from '../../lib/stac
 const run = promisify(execFile);
 
 /** An AWS SDK v3 client package a responder may call, by its package suffix (`@aws-sdk/client-<service>`). */
-export type SdkService = 'auto-scaling' | 'dynamodb' | 'ec2' | 'elastic-load-balancing' | 'elastic-load-balancing-v2' | 'iam' | 'kms' | 'route53resolver' | 's3' | 'securityhub' | 'sfn' | 'sns' | 'sts';
+export type SdkService = 'auto-scaling' | 'dynamodb' | 'ec2' | 'elastic-load-balancing' | 'elastic-load-balancing-v2' | 'guardduty' | 'iam' | 'kms' | 'route53resolver' | 's3' | 'securityhub' | 'sfn' | 'sns' | 'sts';
 
 const CLIENT_CLASS: Readonly<Record<SdkService, string>> = {
   'auto-scaling': 'AutoScalingClient',
@@ -45,6 +45,7 @@ const CLIENT_CLASS: Readonly<Record<SdkService, string>> = {
   'elastic-load-balancing-v2': 'ElasticLoadBalancingV2Client',
   dynamodb: 'DynamoDBClient',
   ec2: 'EC2Client',
+  guardduty: 'GuardDutyClient',
   iam: 'IAMClient',
   kms: 'KMSClient',
   route53resolver: 'Route53ResolverClient',
@@ -74,8 +75,9 @@ export const RESPONDER_CLIENTS: Readonly<Record<string, readonly SdkService[]>> 
   'quarantine-s3-object': ['dynamodb', 's3', 'sts'],
   'release-instance': ['auto-scaling', 'dynamodb', 'ec2', 'elastic-load-balancing', 'elastic-load-balancing-v2', 'kms', 'sts'],
   'release-s3-object': ['dynamodb', 's3', 'sts'],
-  // StartExecution of the dispatcher with the clipped copy of an event too large for it.
-  'oversized-event': ['sfn'],
+  // StartExecution of the dispatcher with the clipped copy of an event too large for it, and
+  // GetFindings (ListDetectors) to confirm an oversized GuardDuty finding with GuardDuty's own copy.
+  'oversized-event': ['guardduty', 'sfn'],
   'snapshot-volumes': ['dynamodb', 'ec2', 'sts'],
   triage: [],
   'unblock-dns-domains': ['dynamodb', 'ec2', 'route53resolver', 'sts'],

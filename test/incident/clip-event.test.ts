@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CLIPPED_EVENT_TARGET_BYTES, OVERSIZED_EVENT_THRESHOLD_BYTES, payloadBytes } from '../../lib/contracts/payload-size';
-import { CLIPPED_EVENT_MARKER, clipOversizedEvent, isOversizedEvent } from '../../lib/incident/clip-event';
+import { CLIPPED_EVENT_MARKER, FINDING_CONFIRMED_BY, clipOversizedEvent, isOversizedEvent } from '../../lib/incident/clip-event';
 import { parseEvent } from '../../lib/incident/parse';
 import { describeClipping } from '../../lib/incident/budget';
 import { routingTableFor } from '../../lib/playbooks/routing';
@@ -212,6 +212,35 @@ describe('the parser and triage on a clipped copy', () => {
     }
     // The same marker, consistent, on the same small event: honoured (only a note; nothing decides on it).
     expect(parseEvent({ ...small, ...markerOf(400_000) }, { receivedAt: RECEIVED }).clipped?.event).toEqual({ originalBytes: 400_000 });
+  });
+
+  it('honours a marker that says GuardDuty confirmed the finding: clipped.event.confirmed, and the note says so', () => {
+    const event = grown(400 * 1024);
+    const { event: copy, originalBytes } = clipOversizedEvent(event, CLIPPED_EVENT_TARGET_BYTES, FINDING_CONFIRMED_BY);
+    expect(copy[CLIPPED_EVENT_MARKER]).toEqual({ originalBytes, by: 'oversized-event', confirmedBy: 'guardduty:GetFindings' });
+    expect(payloadBytes(copy)).toBeLessThanOrEqual(CLIPPED_EVENT_TARGET_BYTES);
+    const incident = parseEvent(copy, { receivedAt: RECEIVED });
+    expect(incident.clipped?.event).toEqual({ originalBytes, confirmed: true });
+    expect(describeClipping(incident.clipped)).toContain("GuardDuty's own copy of the finding (GetFindings) matched the event");
+    // Unconfirmed, the incident and the note say that too.
+    const unconfirmed = parseEvent(clipOversizedEvent(event).event, { receivedAt: RECEIVED });
+    expect(unconfirmed.clipped?.event).toEqual({ originalBytes });
+    expect(describeClipping(unconfirmed.clipped)).toContain('It was not confirmed with GuardDuty (GetFindings)');
+  });
+
+  it('accepts the old marker or the old marker with confirmedBy, nothing else: another confirmer, another field beside it, or confirmedBy on an event GuardDuty did not emit', () => {
+    const small = multiEni();
+    const alarm = clone(fixtureEvent('cloudwatch-alarm-metric-math-two-instances.json')) as Json;
+    const notHonoured = [
+      { ...small, ...markerOf(400_000, { confirmedBy: 'guardduty:ListFindings' }) },
+      { ...small, ...markerOf(400_000, { confirmedBy: true }) },
+      { ...small, ...markerOf(400_000, { confirmedBy: 'guardduty:GetFindings', note: 'trust me' }) },
+      { ...small, ...markerOf(400_000, { confirmed: true }) },
+      { ...small, source: 'firebreak.gameday', ...markerOf(400_000, { confirmedBy: 'guardduty:GetFindings' }) },
+      { ...alarm, ...markerOf(400_000, { confirmedBy: 'guardduty:GetFindings' }) },
+    ];
+    for (const event of notHonoured) expect(parseEvent(event, { receivedAt: RECEIVED }).clipped?.event).toBeUndefined();
+    expect(parseEvent({ ...small, ...markerOf(400_000, { confirmedBy: 'guardduty:GetFindings' }) }, { receivedAt: RECEIVED }).clipped?.event).toEqual({ originalBytes: 400_000, confirmed: true });
   });
 
   it('changes no decision: the clipped copy is triaged as the event would be', () => {

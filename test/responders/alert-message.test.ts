@@ -637,7 +637,7 @@ describe('buildAlertMessage: containment decision of a guarded playbook', () => 
 
   describe('an event that came through the oversized-event intake (row 8c)', () => {
     const INTAKE_REASON =
-      'The event (409600 bytes) reached Firebreak through the oversized-event intake, which cannot authenticate its sender: anyone allowed to invoke that function directly can send a forged event. A person must approve before anything changes: check the finding in the GuardDuty console before approving.';
+      'The event (409600 bytes) reached Firebreak through the oversized-event intake, which cannot authenticate its sender, and it was not confirmed with GuardDuty\'s own copy of the finding (GetFindings; the intake\'s log says why): anyone allowed to invoke that function directly can send a forged event. A person must approve before anything changes: check the finding in the GuardDuty console before approving.';
     const INTAKE_GUARD = guardResult({
       status: 'needs-approval',
       protected: false,
@@ -653,14 +653,14 @@ describe('buildAlertMessage: containment decision of a guarded playbook', () => 
       expect(subject.startsWith('[APPROVAL NEEDED: oversized event] High: ')).toBe(true);
       const decision = section(message, 'CONTAINMENT DECISION');
       expect(decision).toContain(
-        `The event reached Firebreak through the oversized-event intake, which cannot authenticate its sender: containment waits for a person's decision. Instance ${INSTANCE_ID} has NOT been isolated.`,
+        `The event reached Firebreak through the oversized-event intake, which cannot authenticate its sender, and was not confirmed with GuardDuty's own copy of the finding (GetFindings): containment waits for a person's decision. Instance ${INSTANCE_ID} has NOT been isolated.`,
       );
       expect(decision).toContain(`  - ${INTAKE_REASON}`);
       expect(section(message, 'WHAT FIREBREAK DID NOT DO')).toContain(
-        `Instance ${INSTANCE_ID} was NOT isolated: the event came through the oversized-event intake, which cannot authenticate its sender, so containment waits for a person's approval.`,
+        `Instance ${INSTANCE_ID} was NOT isolated: the event came through the oversized-event intake, which cannot authenticate its sender, and was not confirmed with GuardDuty, so containment waits for a person's approval.`,
       );
       expect(section(message, 'WHAT TO DO NEXT')).toContain(
-        '1. Before approving, check the finding in the GuardDuty console (link below): the oversized-event intake takes whatever its callers send, so this event may be forged. Approve only if GuardDuty shows the same finding on the same resource.',
+        '1. Before approving, check the finding in the GuardDuty console (link below): the oversized-event intake takes whatever its callers send, and GuardDuty did not confirm this event, so it may be forged. Approve only if GuardDuty shows the same finding on the same resource.',
       );
     });
 
@@ -669,7 +669,7 @@ describe('buildAlertMessage: containment decision of a guarded playbook', () => 
       const { subject, message } = buildAlertMessage(guardedReport('timed-out-contained', summary, { approval: { Error: 'States.Timeout', Cause: '' } }, INTAKE_GUARD), { now: NOW });
       expect(subject.startsWith('[NOT CONTAINED: no answer] High: ')).toBe(true);
       expect(section(message, 'CONTAINMENT DECISION')).toContain(
-        `Nobody answered the approval request within 900 s. This playbook's onTimeout is contain, but an event from the oversized-event intake is never contained without a person's approval: the steps that change resources were refused. Instance ${INSTANCE_ID} was NOT isolated.`,
+        `Nobody answered the approval request within 900 s. This playbook's onTimeout is contain, but an event from the oversized-event intake that GuardDuty did not confirm is never contained without a person's approval: the steps that change resources were refused. Instance ${INSTANCE_ID} was NOT isolated.`,
       );
       // The compiler's sentence on that path says the steps ran without approval: not shown, it would be false.
       expect(section(message, 'CONTAINMENT DECISION')).not.toContain('WITHOUT approval');

@@ -550,7 +550,7 @@ describe('containment-guard: an event that came through the oversized-event inta
     expect(putInputs()).toEqual([]);
     expect(result.blastRadius).toMatchObject({ evaluated: true, granted: true, slotTaken: false });
     expect(result.reasons[0]).toBe(
-      "The event (409600 bytes) reached Firebreak through the oversized-event intake, which cannot authenticate its sender: anyone allowed to invoke that function directly can send a forged event. A person must approve before anything changes: check the finding in the GuardDuty console before approving.",
+      "The event (409600 bytes) reached Firebreak through the oversized-event intake, which cannot authenticate its sender, and it was not confirmed with GuardDuty's own copy of the finding (GetFindings; the intake's log says why): anyone allowed to invoke that function directly can send a forged event. A person must approve before anything changes: check the finding in the GuardDuty console before approving.",
     );
     expect(grants.grants.get(EXECUTION.executionArn)).toMatchObject({ status: 'awaiting-approval', onTimeout: 'evidence-only' });
   });
@@ -590,6 +590,31 @@ describe('containment-guard: an event that came through the oversized-event inta
     const result = await handler({ incident: clipped, mode: 'enforce', options: {}, execution: EXECUTION });
 
     expect(result).toMatchObject({ status: 'needs-approval', intake: 'oversized-event', execution: { verified: true } });
+  });
+
+  it("contains an incident whose event GuardDuty confirmed (GetFindings matched it) as any other: no approval, a slot taken", async () => {
+    describes(instance());
+    slotsHold();
+    const confirmed = ec2Incident({ clipped: { tags: 0, networkInterfaces: 0, securityGroups: 0, texts: 0, sections: [], event: { originalBytes: 409_600, confirmed: true } } });
+
+    const { result } = await runGuard(confirmed);
+
+    expect(result.status).toBe('proceed');
+    expect(result.intake).toBeUndefined();
+    expect(putInputs()).toEqual([expectedPut(START)]);
+  });
+
+  it("ATTACK: a step input claiming confirmation, for an execution whose incident is unconfirmed, contains nothing", async () => {
+    describes(instance());
+    slotsHold();
+    const handler = createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(), grants, now: () => NOW });
+    executionRuns(clipped);
+    const claimed = { ...clipped, clipped: { ...clipped.clipped, event: { originalBytes: 409_600, confirmed: true } } };
+
+    const result = await handler({ incident: claimed, mode: 'enforce', options: {}, execution: EXECUTION });
+
+    expect(result.status).not.toBe('proceed');
+    expect(putInputs()).toEqual([]);
   });
 
   it('leaves an incident the parser clipped to its budget alone: its event came through EventBridge', async () => {

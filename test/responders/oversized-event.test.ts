@@ -3,6 +3,7 @@
  * dispatcher. It does nothing for an event the dispatcher handles alone, and starts the dispatcher
  * with its clipped copy of any larger one, the only call it makes.
  */
+import { GetFindingsCommand, GuardDutyClient, ListDetectorsCommand } from '@aws-sdk/client-guardduty';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -18,7 +19,9 @@ import {
   createOversizedEventHandler,
   dispatcherArnFromEnv,
 } from '../../lib/responders/oversized-event';
-import { clone, fixtureEvent } from '../incident/events';
+import { GuardDutyFindingSource } from '../../lib/responders/finding-confirmation';
+import { homeGuardDutyClients } from '../../lib/aws/clients/guardduty';
+import { clone, fixtureEvent, toPascalCase } from '../incident/events';
 
 const DISPATCHER = 'arn:aws:states:eu-west-1:111122223333:stateMachine:Firebreak-dispatcher';
 const EXECUTION = 'arn:aws:states:eu-west-1:111122223333:express:Firebreak-dispatcher:0a1b:2c3d';
@@ -45,13 +48,24 @@ function recordingLogger(): IncidentLogger & { lines: { level: string; message: 
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
+const DETECTOR = '12abc34d567e8fa901bc2d34e56789f0';
+
 describe('the oversized-event intake', () => {
   const sfn = mockClient(SFNClient);
+  const guardduty = mockClient(GuardDutyClient);
   beforeEach(() => {
     sfn.reset();
     sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION, startDate: new Date('2026-03-14T10:53:00Z') });
+    guardduty.reset();
+    guardduty.on(ListDetectorsCommand).resolves({ DetectorIds: [DETECTOR] });
+    guardduty.on(GetFindingsCommand).resolves({ Findings: [] });
   });
-  const handler = (logger: IncidentLogger = recordingLogger()) => createOversizedEventHandler({ dispatcher: new SfnDispatcherStarts(new SFNClient({ region: 'eu-west-1' }), DISPATCHER), logger });
+  const handler = (logger: IncidentLogger = recordingLogger()) =>
+    createOversizedEventHandler({
+      dispatcher: new SfnDispatcherStarts(new SFNClient({ region: 'eu-west-1' }), DISPATCHER),
+      findings: new GuardDutyFindingSource(homeGuardDutyClients()),
+      logger,
+    });
 
   it('does nothing for an event the dispatcher target handles alone, up to the threshold, and says so at debug', async () => {
     const logger = recordingLogger();
@@ -68,7 +82,14 @@ describe('the oversized-event intake', () => {
     const logger = recordingLogger();
     const event = padded(400 * 1024);
     const expected = clipOversizedEvent(event);
-    await expect(handler(logger)(event)).resolves.toEqual({ action: 'dispatched', originalBytes: expected.originalBytes, bytes: expected.bytes, executionArn: EXECUTION });
+    await expect(handler(logger)(event)).resolves.toEqual({
+      action: 'dispatched',
+      originalBytes: expected.originalBytes,
+      bytes: expected.bytes,
+      executionArn: EXECUTION,
+      confirmed: false,
+      unconfirmed: "GuardDuty has no finding with the event's id in the event's region",
+    });
     const calls = sfn.commandCalls(StartExecutionCommand);
     expect(calls).toHaveLength(1);
     expect(calls[0]?.args[0].input).toEqual({ stateMachineArn: DISPATCHER, input: JSON.stringify(expected.event) });
@@ -120,5 +141,117 @@ describe('the oversized-event intake', () => {
     expect(dispatcherArnFromEnv({ [DEPLOYMENT_ENV.dispatcherArn]: DISPATCHER })).toBe(DISPATCHER);
     expect(() => dispatcherArnFromEnv({})).toThrow(DispatcherNotConfiguredError);
     expect(() => dispatcherArnFromEnv({ [DEPLOYMENT_ENV.dispatcherArn]: 'not-an-arn' })).toThrow(DispatcherNotConfiguredError);
+  });
+});
+
+describe('the oversized-event intake: confirming a GuardDuty finding with GetFindings', () => {
+  const sfn = mockClient(SFNClient);
+  const guardduty = mockClient(GuardDutyClient);
+  const FINDING_ID = '4ec5f3a1b2d94e8f9a0b1c2d3e4f5a6b';
+  /** GuardDuty's copy of the event's finding, as GetFindings returns it (PascalCase). */
+  const copyOf = (event: Json) => toPascalCase(clone(event.detail)) as Record<string, unknown>;
+  const dispatchedMarker = () => JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}')[CLIPPED_EVENT_MARKER] as Json;
+  const dispatchedIncident = () => parseEvent(JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}'));
+  beforeEach(() => {
+    sfn.reset();
+    sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION, startDate: new Date('2026-03-14T10:53:00Z') });
+    guardduty.reset();
+    guardduty.on(ListDetectorsCommand).resolves({ DetectorIds: [DETECTOR] });
+  });
+  const handlerWith = (logger: IncidentLogger = recordingLogger(), findings = new GuardDutyFindingSource(homeGuardDutyClients())) =>
+    createOversizedEventHandler({ dispatcher: new SfnDispatcherStarts(new SFNClient({ region: 'eu-west-1' }), DISPATCHER), findings, logger });
+
+  it("marks the copy confirmed when GuardDuty's own copy of the finding matches the event, asking exactly ListDetectors then GetFindings by id", async () => {
+    const logger = recordingLogger();
+    const event = padded(400 * 1024);
+    guardduty.on(GetFindingsCommand).resolves({ Findings: [copyOf(event) as never] });
+
+    await expect(handlerWith(logger)(event)).resolves.toMatchObject({ action: 'dispatched', confirmed: true });
+
+    expect(guardduty.commandCalls(ListDetectorsCommand).map((call) => call.args[0].input)).toEqual([{}]);
+    expect(guardduty.commandCalls(GetFindingsCommand).map((call) => call.args[0].input)).toEqual([{ DetectorId: DETECTOR, FindingIds: [FINDING_ID] }]);
+    expect(dispatchedMarker()).toEqual({ originalBytes: payloadBytes(event), by: 'oversized-event', confirmedBy: 'guardduty:GetFindings' });
+    expect(dispatchedIncident().clipped?.event).toEqual({ originalBytes: payloadBytes(event), confirmed: true });
+    expect(logger.lines).toContainEqual(expect.objectContaining({ level: 'warn', extra: expect.objectContaining({ confirmed: true }) }));
+  });
+
+  it("asks GuardDuty in the event's region, and lists each region's detector once per container", async () => {
+    const regions: string[] = [];
+    const clients = homeGuardDutyClients((region) => {
+      regions.push(region);
+      return new GuardDutyClient({ region });
+    });
+    const intake = handlerWith(recordingLogger(), new GuardDutyFindingSource(clients));
+    const event = padded(300 * 1024);
+    guardduty.on(GetFindingsCommand).resolves({ Findings: [copyOf(event) as never] });
+    await intake(event);
+    await intake(event);
+    const elsewhere = { ...event, region: 'us-east-1', detail: { ...(event.detail as Json), region: 'us-east-1' } };
+    guardduty.on(GetFindingsCommand).resolves({ Findings: [copyOf(elsewhere) as never] });
+    await expect(intake(elsewhere)).resolves.toMatchObject({ confirmed: true });
+
+    expect(regions).toEqual(['eu-west-1', 'us-east-1']);
+    expect(guardduty.commandCalls(ListDetectorsCommand)).toHaveLength(2);
+    expect(guardduty.commandCalls(GetFindingsCommand)).toHaveLength(3);
+  });
+
+  it('ATTACK: a forged event that reuses a real finding id but names another instance is dispatched unconfirmed, and the log says which field differs', async () => {
+    const logger = recordingLogger();
+    const real = padded(400 * 1024);
+    guardduty.on(GetFindingsCommand).resolves({ Findings: [copyOf(real) as never] });
+    const forged = clone(real);
+    ((forged.detail as { resource: { instanceDetails: Json } }).resource.instanceDetails).instanceId = 'i-0ffffffffffffffff';
+
+    await expect(handlerWith(logger)(forged)).resolves.toMatchObject({ action: 'dispatched', confirmed: false, unconfirmed: expect.stringContaining('resource.instanceId') });
+
+    expect(dispatchedMarker()).toEqual({ originalBytes: payloadBytes(forged), by: 'oversized-event' });
+    expect(dispatchedIncident().clipped?.event).toEqual({ originalBytes: payloadBytes(forged) });
+    expect(logger.lines).toContainEqual(expect.objectContaining({ level: 'warn', extra: expect.objectContaining({ confirmed: false, unconfirmed: expect.stringContaining('resource.instanceId') }) }));
+  });
+
+  it('ATTACK: a forged finding GuardDuty does not hold is dispatched unconfirmed', async () => {
+    guardduty.on(GetFindingsCommand).resolves({ Findings: [] });
+    await expect(handlerWith()(padded(400 * 1024))).resolves.toMatchObject({ confirmed: false, unconfirmed: "GuardDuty has no finding with the event's id in the event's region" });
+    expect(dispatchedMarker()).not.toHaveProperty('confirmedBy');
+  });
+
+  it('never drops the event: GetFindings or ListDetectors refused or failing, or no detector, dispatch it unconfirmed with the reason', async () => {
+    const denied = Object.assign(new Error('User is not authorized to perform: guardduty:GetFindings'), { name: 'AccessDeniedException' });
+    const cases: [() => void, string][] = [
+      [() => guardduty.on(GetFindingsCommand).rejects(denied), 'AccessDeniedException'],
+      [() => guardduty.on(ListDetectorsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' })), 'TooManyRequestsException'],
+      [() => guardduty.on(ListDetectorsCommand).resolves({ DetectorIds: [] }), 'GuardDutyDetectorError'],
+    ];
+    for (const [arrange, named] of cases) {
+      sfn.resetHistory();
+      guardduty.reset();
+      guardduty.on(ListDetectorsCommand).resolves({ DetectorIds: [DETECTOR] });
+      arrange();
+      const logger = recordingLogger();
+      await expect(handlerWith(logger)(padded(300 * 1024))).resolves.toMatchObject({ action: 'dispatched', confirmed: false, unconfirmed: expect.stringContaining(named) });
+      expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(1);
+      expect(dispatchedMarker()).not.toHaveProperty('confirmedBy');
+    }
+  });
+
+  it('does not keep a failed detector lookup: the next event asks again', async () => {
+    const findings = new GuardDutyFindingSource(homeGuardDutyClients());
+    guardduty.on(ListDetectorsCommand).rejectsOnce(Object.assign(new Error('Internal'), { name: 'InternalServerErrorException' })).resolves({ DetectorIds: [DETECTOR] });
+    const event = padded(300 * 1024);
+    guardduty.on(GetFindingsCommand).resolves({ Findings: [copyOf(event) as never] });
+    await expect(handlerWith(recordingLogger(), findings)(event)).resolves.toMatchObject({ confirmed: false });
+    await expect(handlerWith(recordingLogger(), findings)(event)).resolves.toMatchObject({ confirmed: true });
+  });
+
+  it('asks GuardDuty nothing for an event GuardDuty did not emit (an alarm, a game-day injection), and dispatches it unconfirmed', async () => {
+    const injected = { ...padded(300 * 1024), source: 'firebreak.gameday' };
+    await expect(handlerWith()(injected)).resolves.toMatchObject({ confirmed: false, unconfirmed: expect.stringContaining('not a GuardDuty finding event') });
+    expect(guardduty.commandCalls(ListDetectorsCommand)).toHaveLength(0);
+    expect(guardduty.commandCalls(GetFindingsCommand)).toHaveLength(0);
+  });
+
+  it('asks nothing for an event within the threshold', async () => {
+    await handlerWith()(finding());
+    expect(guardduty.calls()).toHaveLength(0);
   });
 });

@@ -49,7 +49,7 @@ describe('the oversized-event intake', () => {
     const statements = statementsOfRole(template, role);
     const bySid = (sid: string) => statements.filter((statement) => statement.Sid === sid);
     expect(bySid('StartTheDispatcher')).toEqual([{ Sid: 'StartTheDispatcher', Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: dispatcher } }]);
-    const others = statements.filter((statement) => statement.Sid !== 'StartTheDispatcher');
+    const others = statements.filter((statement) => !['StartTheDispatcher', 'ReadGuardDutyFindings', 'FindGuardDutyDetectors'].includes(statement.Sid as string));
     const actions = others.flatMap((statement: Statement) => actionsOf(statement)).sort();
     expect(actions).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
     expect(others.find((statement) => actionsOf(statement).includes('sqs:SendMessage'))?.Resource).toEqual({ 'Fn::GetAtt': [dlq, 'Arn'] });
@@ -59,6 +59,22 @@ describe('the oversized-event intake', () => {
     );
     expect(starters).toHaveLength(2);
     expect(starters).toEqual(expect.arrayContaining([expect.stringMatching(/^DispatcherStateMachineEventsRole/), role]));
+  });
+
+  it('may read GuardDuty findings and list its detectors, to confirm an oversized finding, and nothing else of GuardDuty', () => {
+    const { template } = synthesize(GAME_DAYS);
+    const role = logicalIdOf(template, 'AWS::IAM::Role', 'ResponderOversizedEventRole');
+    const statements = statementsOfRole(template, role);
+    const bySid = (sid: string) => statements.filter((statement) => statement.Sid === sid);
+    // Neither has a resource type (Service Authorization Reference; test/stack/iam-catalog.test.ts
+    // refuses a detector ARN for GetFindings): "*" is their only resource.
+    expect(bySid('ReadGuardDutyFindings')).toEqual([{ Sid: 'ReadGuardDutyFindings', Effect: 'Allow', Action: 'guardduty:GetFindings', Resource: '*' }]);
+    expect(bySid('FindGuardDutyDetectors')).toEqual([{ Sid: 'FindGuardDutyDetectors', Effect: 'Allow', Action: 'guardduty:ListDetectors', Resource: '*' }]);
+    // Nothing else of GuardDuty, on no other role: no writes, no other account's detectors.
+    const guardDutyActions = statements.flatMap((statement: Statement) => actionsOf(statement)).filter((action) => action.startsWith('guardduty:')).sort();
+    expect(guardDutyActions).toEqual(['guardduty:GetFindings', 'guardduty:ListDetectors']);
+    const readers = Object.keys(resourcesOf(template, 'AWS::IAM::Role')).filter((id) => statementsOfRole(template, id).some((statement) => actionsOf(statement).some((action) => action.startsWith('guardduty:'))));
+    expect(readers).toEqual([role]);
   });
 
   it('knows the dispatcher from its environment, keeps what it cannot handle in the undelivered-events queue, and pages on errors', () => {

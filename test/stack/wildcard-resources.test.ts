@@ -69,7 +69,8 @@ const ALLOWED_ON_ANY_RESOURCE: Record<string, readonly string[]> = {
   'responder release-s3-object': XRAY_FROM_LAMBDA,
   'responder update-security-hub-finding': XRAY_FROM_LAMBDA,
   // Every rule's second target: states:StartExecution of the dispatcher only, traces on "*".
-  'responder oversized-event': XRAY_FROM_LAMBDA,
+  // Neither GuardDuty read has a resource type: the intake confirms an oversized finding with GuardDuty's copy.
+  'responder oversized-event': ['guardduty:GetFindings', 'guardduty:ListDetectors', ...XRAY_FROM_LAMBDA],
   'member role containment-guard': ['ec2:DescribeInstances'],
   'member role quarantine-instance': [...INSTANCE_READS, ...GROUP_READS, ...LOAD_BALANCER_READS],
   'member role release-instance': [...INSTANCE_READS, ...GROUP_READS],

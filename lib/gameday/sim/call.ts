@@ -6,7 +6,7 @@ import { SimulatedServiceError } from './errors';
 import type { CallerIdentity } from './model';
 
 /** Services the simulated account answers, by their IAM prefix. */
-export type ServiceName = 'ec2' | 'iam' | 'sns' | 'sqs' | 'sts' | 'dynamodb' | 'states' | 'events' | 'kms' | 'autoscaling' | 'elasticloadbalancing' | 'route53resolver' | 's3' | 'securityhub';
+export type ServiceName = 'ec2' | 'iam' | 'sns' | 'sqs' | 'sts' | 'dynamodb' | 'states' | 'events' | 'kms' | 'autoscaling' | 'elasticloadbalancing' | 'route53resolver' | 's3' | 'securityhub' | 'guardduty';
 
 export interface SimCall {
   readonly service: ServiceName;

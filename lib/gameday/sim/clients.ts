@@ -12,6 +12,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -81,9 +82,11 @@ export interface SimulatedClientFactory extends ClientFactory, AutoScalingClient
   s3(target: AwsTarget): Promise<S3Client>;
   /** Security Hub in the finding's account and region. */
   securityhub(target: AwsTarget): Promise<SecurityHubClient>;
+  /** GuardDuty of the security account (the delegated administrator) in `region`: the oversized-event intake's GetFindings. */
+  guardduty(region: string): GuardDutyClient;
 }
 
-type ClientKind = 'ec2' | 'iam' | 'sns' | 'sfn' | 'dynamodb' | 'sts' | 'sqs' | 'events' | 'kms' | 'autoscaling' | 'elbv2' | 'elb' | 'route53resolver' | 's3' | 'securityhub';
+type ClientKind = 'ec2' | 'iam' | 'sns' | 'sfn' | 'dynamodb' | 'sts' | 'sqs' | 'events' | 'kms' | 'autoscaling' | 'elbv2' | 'elb' | 'route53resolver' | 's3' | 'securityhub' | 'guardduty';
 
 const CLIENT_CLASSES = {
   ec2: EC2Client,
@@ -101,6 +104,7 @@ const CLIENT_CLASSES = {
   route53resolver: Route53ResolverClient,
   s3: S3Client,
   securityhub: SecurityHubClient,
+  guardduty: GuardDutyClient,
 } as const;
 
 type ClientOf<K extends ClientKind> = InstanceType<(typeof CLIENT_CLASSES)[K]>;
@@ -237,6 +241,7 @@ export function simulatedClientFactory(sim: ClientSource, options: SimulatedClie
       return cached('kms', session, target.region, `kms:${key}:${target.region}`);
     },
     sfn: () => cached('sfn', homeSession(), homeRegion, 'sfn'),
+    guardduty: (region) => cached('guardduty', homeSession(), region, `guardduty:home:${region}`),
     dynamodb: () => cached('dynamodb', homeSession(), homeRegion, 'dynamodb'),
     sqs: () => cached('sqs', homeSession(), homeRegion, 'sqs'),
     eventBridge: () => cached('events', homeSession(), homeRegion, 'events'),

@@ -41,7 +41,7 @@ export interface IamCatalog {
 }
 
 /** The services the simulated account answers (and KMS, whose keys SNS uses on the publisher's behalf). */
-export const SIMULATED_IAM_SERVICES = ['ec2', 'iam', 'sns', 'sqs', 'sts', 'dynamodb', 'states', 'events', 'kms', 'lambda', 'autoscaling', 'elasticloadbalancing', 'route53resolver', 's3', 'securityhub'] as const;
+export const SIMULATED_IAM_SERVICES = ['ec2', 'iam', 'sns', 'sqs', 'sts', 'dynamodb', 'states', 'events', 'kms', 'lambda', 'autoscaling', 'elasticloadbalancing', 'route53resolver', 's3', 'securityhub', 'guardduty'] as const;
 
 /**
  * A key pattern with `${…}` parts (or `<…>`, as the S3 entries spell them: `s3:RequestObjectTag/<key>`)

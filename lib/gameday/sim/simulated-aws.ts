@@ -33,6 +33,7 @@ import { ec2AddressHandlers } from './ec2-addresses';
 import { route53ResolverHandlers } from './route53resolver';
 import { s3CallResource, s3Handlers, s3IamAction } from './s3';
 import { securityHubHandlers } from './securityhub';
+import { guardDutyHandlers } from './guardduty';
 import type { SecurityHubFindingRecord } from './securityhub';
 import { ec2NetworkHandlers } from './ec2-network';
 import { ec2SecurityGroupHandlers } from './ec2-security-groups';
@@ -136,6 +137,7 @@ export class SimulatedAws {
     register('route53resolver', route53ResolverHandlers(world));
     register('s3', s3Handlers(world));
     register('securityhub', securityHubHandlers(world.securityHub, () => world.now()));
+    register('guardduty', guardDutyHandlers(world.guardDuty));
     register('ec2', ec2SnapshotSharingHandlers(world));
     register('iam', iamHandlers(world));
     register('iam', iamUserHandlers(world));
@@ -331,6 +333,18 @@ export class SimulatedAws {
   /** GuardDuty's export of a finding (a GuardDuty Finding event's `detail`) to the Security Hub of its account and region. */
   exportGuardDutyFinding(detail: unknown): void {
     this.world.securityHub.importGuardDutyFinding(detail);
+  }
+
+  // ---- GuardDuty -------------------------------------------------------------------------------
+
+  /** The account whose detectors hold every account's findings (GuardDuty's delegated administrator: the security account). */
+  setGuardDutyAdministrator(account: string): void {
+    this.world.guardDuty.setAdministrator(account);
+  }
+
+  /** GuardDuty records a finding it emits (a GuardDuty Finding event's `detail`): GetFindings answers it from then on. */
+  recordGuardDutyFinding(detail: unknown): void {
+    this.world.guardDuty.record(detail);
   }
 
   /** Every finding of the simulated Security Hubs, as they are now. */

@@ -49,6 +49,7 @@ export const SERVICE_BY_CLIENT: Readonly<Record<string, ServiceName>> = {
   Route53ResolverClient: 'route53resolver',
   S3Client: 's3',
   SecurityHubClient: 'securityhub',
+  GuardDutyClient: 'guardduty',
 };
 
 /** One command as it reaches the simulator. */
@@ -148,6 +149,7 @@ export function errorAnswer(service: ServiceName, error: SimulatedServiceError, 
       return { statusCode: status, headers: { 'content-type': 'application/xml', 'x-amz-request-id': requestId }, body: encoder.encode(body) };
     }
     case 'securityhub':
+    case 'guardduty':
       // REST-JSON: the error code in x-amzn-errortype (https://smithy.io/2.0/aws/protocols/aws-restjson1-protocol.html#operation-error-serialization).
       return {
         statusCode: status,

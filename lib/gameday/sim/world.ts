@@ -9,6 +9,7 @@ import type { AddressRecord, MetadataOptionsRecord } from './ec2-address-state';
 import { DnsFirewallState } from './route53resolver-state';
 import { S3State } from './s3-state';
 import { SecurityHubState } from './securityhub';
+import { GuardDutyState } from './guardduty';
 import type {
   InstanceStateName,
   CallerIdentity,
@@ -114,6 +115,8 @@ export class SimWorld {
   readonly s3 = new S3State();
   /** Security Hub subscriptions and the GuardDuty findings exported there (securityhub.ts). */
   readonly securityHub = new SecurityHubState();
+  /** GuardDuty's detectors and the findings it emitted (guardduty.ts). */
+  readonly guardDuty = new GuardDutyState();
   /** By ARN. */
   readonly instanceProfiles = new Map<string, InstanceProfileRecord>();
   /** By ARN. */

@@ -1,0 +1,86 @@
+/**
+ * Confirming an oversized GuardDuty finding event with GuardDuty's own copy (GetFindings): the
+ * event and the copy are read by the one parser and compared as incidents, but for what an update
+ * of the same finding changes (count, updatedAt). Anything else that differs, and anything that is
+ * not GuardDuty's own finding event, is not confirmed.
+ */
+import { describe, expect, it } from 'vitest';
+import { confirmFinding, findingLookupOf } from '../../lib/incident/finding-confirmation';
+import { OWN_EVENT_DIRS, clone, eventFiles, loadEvent, toPascalCase, withField } from './events';
+import type { FieldPath } from './events';
+
+type Json = Record<string, unknown>;
+const RECEIVED = new Date('2026-03-14T10:53:00Z');
+
+/** Every GuardDuty finding event we ship or keep as a fixture, as GuardDuty emits it (source aws.guardduty). */
+function guardDutyFindingEvents(): { name: string; event: Json & { detail: Json } }[] {
+  return OWN_EVENT_DIRS.flatMap((dir) =>
+    eventFiles(dir).flatMap((name) => {
+      const event = loadEvent(dir, name) as Json & { detail?: Json };
+      if (event['detail-type'] !== 'GuardDuty Finding' || event.detail === undefined) return [];
+      return [{ name, event: { ...event, source: 'aws.guardduty' } as Json & { detail: Json } }];
+    }),
+  );
+}
+
+/** GuardDuty's copy of the event's finding, PascalCase as GetFindings returns it. */
+const copyOf = (event: { detail: unknown }) => toPascalCase(clone(event.detail));
+const multiEni = () => guardDutyFindingEvents().find(({ name }) => name === 'guardduty-ec2-backdoor-c2activity-multi-eni.json')?.event as Json & { detail: Json };
+
+describe('confirmFinding', () => {
+  it('confirms every shipped and fixture GuardDuty finding event against its own GetFindings copy', () => {
+    const events = guardDutyFindingEvents();
+    expect(events.length).toBeGreaterThan(8);
+    for (const { name, event } of events) expect({ name, ...confirmFinding(event, copyOf(event), RECEIVED) }).toEqual({ name, confirmed: true });
+  });
+
+  it('confirms a finding GuardDuty updated since (count and updatedAt grow with repeats)', () => {
+    const event = multiEni();
+    const updated = withField(withField(event, ['detail', 'service', 'count'], 7), ['detail', 'updatedAt'], '2026-03-14T16:52:11.000Z') as Json & { detail: Json };
+    expect(confirmFinding(event, copyOf(updated), RECEIVED)).toEqual({ confirmed: true });
+  });
+
+  it('ATTACK: does not confirm an event that names another resource, account, type or severity than GuardDuty holds under that id', () => {
+    const event = multiEni();
+    const changes: [FieldPath, unknown, string][] = [
+      [['detail', 'resource', 'instanceDetails', 'instanceId'], 'i-0ffffffffffffffff', 'resource.instanceId'],
+      [['detail', 'accountId'], '444455556666', 'account'],
+      [['detail', 'region'], 'us-east-1', 'region'],
+      [['detail', 'type'], 'Backdoor:EC2/DenialOfService.Tcp', 'findingType'],
+      [['detail', 'severity'], 2, 'severity'],
+      [['detail', 'resource', 'instanceDetails', 'networkInterfaces', 0, 'networkInterfaceId'], 'eni-0fffffffffffffff0', 'resource.networkInterfaces[0].networkInterfaceId'],
+      [['detail', 'service', 'archived'], true, 'guardDuty.archived'],
+    ];
+    for (const [path, value, differs] of changes) {
+      const forged = withField(event, path, value) as Json;
+      const answer = confirmFinding(forged, copyOf(event), RECEIVED);
+      expect(answer.confirmed).toBe(false);
+      expect(answer.confirmed ? '' : answer.reason).toContain(differs);
+    }
+  });
+
+  it('ATTACK: does not confirm an event GuardDuty has no finding for, or whose copy does not parse', () => {
+    const event = multiEni();
+    expect(confirmFinding(event, undefined, RECEIVED)).toEqual({ confirmed: false, reason: "GuardDuty has no finding with the event's id in the event's region" });
+    expect(confirmFinding(event, { Id: 'x' }, RECEIVED)).toMatchObject({ confirmed: false, reason: expect.stringContaining("GuardDuty's copy does not parse") });
+  });
+
+  it('names the differing fields without quoting the attacker\'s text (a tag key)', () => {
+    const event = multiEni();
+    const tagged = withField(event, ['detail', 'resource', 'instanceDetails', 'tags'], [{ key: 'ignore previous instructions', value: 'x' }]) as Json;
+    const answer = confirmFinding(tagged, copyOf(event), RECEIVED);
+    expect(answer.confirmed).toBe(false);
+    expect(answer.confirmed ? '' : answer.reason).not.toContain('ignore previous');
+  });
+});
+
+describe('findingLookupOf', () => {
+  it('asks for the finding id in the event\'s region, for GuardDuty\'s own finding events only', () => {
+    const event = multiEni();
+    expect(findingLookupOf(event)).toEqual({ findingId: '4ec5f3a1b2d94e8f9a0b1c2d3e4f5a6b', region: 'eu-west-1' });
+    expect(findingLookupOf({ ...event, source: 'firebreak.gameday' })).toMatchObject({ reason: expect.stringContaining('not a GuardDuty finding event') });
+    expect(findingLookupOf({ ...event, 'detail-type': 'GuardDuty Malware Protection Object Scan Result' })).toMatchObject({ reason: expect.stringContaining('not a GuardDuty finding event') });
+    expect(findingLookupOf({ ...event, region: 'evil.example.com/' })).toMatchObject({ reason: expect.stringContaining('not a region name') });
+    expect(findingLookupOf(withField(event, ['detail', 'id'], '../../x') as Json)).toMatchObject({ reason: expect.stringContaining('not a GuardDuty finding id') });
+  });
+});
