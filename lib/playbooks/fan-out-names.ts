@@ -10,3 +10,18 @@ export const PER_INSTANCE_ACTION = 'contain-each-instance';
 
 /** The action whose step runs a per-credential playbook once per affected credential (per-credential-actions.ts). */
 export const PER_CREDENTIAL_ACTION = 'contain-each-credential';
+
+/**
+ * Why an incident's resources get no execution of their own, when it came through the oversized-event
+ * intake unconfirmed (`clipped.event` without `confirmed`): anyone allowed to invoke the intake can
+ * hand it a forged event, and a child's execution name (incident key and resource, the same in every
+ * revision, per-instance.ts) taken by a forgery would make GuardDuty's real update of the sequence,
+ * naming the same resources, end as ALREADY_STARTED and contain nothing. Each child's guard would
+ * ask a person anyway; starting none keeps the names free, and the alert lists every resource for a
+ * person to contain. A copy GuardDuty confirmed (GetFindings) is GuardDuty's sequence: fanned out as any.
+ */
+export function unconfirmedIntakeRefusal(incident: { readonly clipped?: { readonly event?: { readonly confirmed?: true } } }): string | undefined {
+  const event = incident.clipped?.event;
+  if (event === undefined || event.confirmed === true) return undefined;
+  return 'the event came through the oversized-event intake and GuardDuty did not confirm it (anyone allowed to invoke the intake can forge one): no execution is started, so that a forgery cannot take the names of the real incident\'s executions; a person must contain it';
+}

@@ -20,6 +20,7 @@ import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import type { AccessKeyResource, Incident } from '../incident/model';
 import type { CredentialGrantSubject } from '../contracts/security';
 import { credentialGrantSubject } from '../contracts/security';
+import { unconfirmedIntakeRefusal } from './fan-out-names';
 
 /** What the per-credential execution's incident replaces in the incident (a shallow merge: `States.JsonMerge`). */
 export interface PerCredentialOverride {
@@ -107,6 +108,7 @@ export function credentialTargets(incident: Incident, options: CredentialTargetO
   const resources = affectedResources(incident);
   const roleKeys = new Set(resources.flatMap((r) => (r.kind === 'role-session' && r.accessKeyId !== undefined ? [r.accessKeyId] : [])));
   const usersWithKeys = new Set(resources.flatMap((r) => (r.kind === 'access-key' && !r.temporary && r.userName !== undefined ? [`${r.account ?? incident.account}|${r.userName}`] : [])));
+  const intakeRefusal = unconfirmedIntakeRefusal(incident);
   const add = (subject: CredentialGrantSubject, region: string, resource: AccessKeyResource, userName?: string): void => {
     const id = subject.kind === 'access-key' ? subject.accessKeyId : subject.roleName;
     const text = credentialGrantSubject(subject);
@@ -114,7 +116,7 @@ export function credentialTargets(incident: Incident, options: CredentialTargetO
     const identity = text.toLowerCase();
     if (seen.has(identity)) return;
     seen.add(identity);
-    const refused = options.refuseAccount?.(subject.account);
+    const refused = intakeRefusal ?? options.refuseAccount?.(subject.account);
     if (refused !== undefined) {
       skipped.push({ value: describeSubject(subject), account: subject.account, reason: refused });
       return;

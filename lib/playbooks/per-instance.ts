@@ -17,7 +17,7 @@
  * https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html
  */
 import { childIncidentKey, placementHash } from '../incident/keys';
-import { PER_INSTANCE_ACTION } from './fan-out-names';
+import { PER_INSTANCE_ACTION, unconfirmedIntakeRefusal } from './fan-out-names';
 import { affectedResources } from '../incident/affected';
 import { isPlaceholderInstanceId } from '../incident/identifiers';
 import type { Ec2InstanceResource, Incident } from '../incident/model';
@@ -83,6 +83,7 @@ export function containmentTargets(incident: Incident, options: ContainmentTarge
   const targets: ContainmentTarget[] = [];
   const skipped: SkippedInstance[] = [];
   const home = { account: incident.account, region: incident.region };
+  const intakeRefusal = unconfirmedIntakeRefusal(incident);
   for (const resource of affectedResources(incident)) {
     if (resource.kind === 'unverified' && resource.claimedKind === 'ec2-instance') {
       skipped.push({ value: resource.value.untrusted, reason: `named at ${resource.from}, but it is not ${resource.expected}: no instance is acted on for it` });
@@ -96,7 +97,7 @@ export function containmentTargets(incident: Incident, options: ContainmentTarge
       skipped.push({ value: instanceId, account, reason: 'a placeholder id on a finding not marked as a sample' });
       continue;
     }
-    const refused = options.refuseAccount?.(account);
+    const refused = intakeRefusal ?? options.refuseAccount?.(account);
     if (refused !== undefined) {
       skipped.push({ value: instanceId, account, reason: refused });
       continue;

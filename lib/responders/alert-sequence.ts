@@ -12,7 +12,7 @@ import { affectedResources } from '../incident/affected';
 import { isWellFormedInstanceId } from '../incident/identifiers';
 import { incidentSignals } from '../incident/signals';
 import type { AttackSequenceContext, Incident, IncidentSignal, SequenceActor, SequenceEndpoint } from '../incident/model';
-import { PER_INSTANCE_ACTION } from '../playbooks/fan-out-names';
+import { PER_INSTANCE_ACTION, unconfirmedIntakeRefusal } from '../playbooks/fan-out-names';
 import type { StepSummary } from './alert-model';
 import { oneLine } from './alert-text';
 import { ec2InstanceLink, executionLink } from './console-links';
@@ -186,7 +186,12 @@ export function sectionInstances(incident: Incident, steps: readonly StepSummary
   const ran = new Set(outcomes.map((outcome) => outcome.instanceId));
   const left = affectedResources(incident).flatMap((resource) => (resource.kind === 'ec2-instance' && !ran.has(resource.instanceId) ? [resource.instanceId] : []));
   const unverified = affectedResources(incident).filter((resource) => resource.kind === 'unverified' && resource.claimedKind === 'ec2-instance');
-  if (left.length > 0) lines.push(`  NOT contained by Firebreak (no execution started; triage's reasons say why): ${oneLine(left.join(', '), 800)}`);
+  if (left.length > 0) {
+    // An unconfirmed copy from the oversized-event intake starts none (per-instance.ts): say so here, it is what a person must act on.
+    const intake = unconfirmedIntakeRefusal(incident);
+    const why = intake !== undefined ? intake : "triage's reasons say why";
+    lines.push(`  NOT contained by Firebreak (no execution started; ${why}): ${oneLine(left.join(', '), 800)}`);
+  }
   if (unverified.length > 0) lines.push(`  Named with an id that is not an instance id (never acted on): ${unverified.length}`);
   return lines;
 }

@@ -58,6 +58,19 @@ describe('credentialTargets', () => {
     expect(skipped).toEqual([]);
   });
 
+  it('starts no per-credential execution for an unconfirmed copy from the oversized-event intake, so a forgery cannot take the real sequence\'s names', () => {
+    const incident = parse(event());
+    const named = credentialTargets(incident, { maxCredentials: 20 }).targets;
+    expect(named.length).toBeGreaterThan(0);
+    const unconfirmed: Incident = { ...incident, clipped: { tags: 0, networkInterfaces: 0, securityGroups: 0, texts: 0, sections: [], event: { originalBytes: 400_000 } } };
+    const { targets, skipped } = credentialTargets(unconfirmed, { maxCredentials: 20 });
+    expect(targets).toEqual([]);
+    expect(skipped).toHaveLength(named.length);
+    for (const skip of skipped) expect(skip.reason).toContain('oversized-event intake');
+    const confirmed: Incident = { ...incident, clipped: { tags: 0, networkInterfaces: 0, securityGroups: 0, texts: 0, sections: [], event: { originalBytes: 400_000, confirmed: true } } };
+    expect(credentialTargets(confirmed, { maxCredentials: 20 }).targets.map((target) => target.executionName)).toEqual(named.map((target) => target.executionName));
+  });
+
   it('gives a credential the same execution name in every revision of the sequence (the idempotency key)', () => {
     const first = parse(event());
     const later = event();

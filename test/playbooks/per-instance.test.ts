@@ -31,6 +31,23 @@ describe('containmentTargets', () => {
     expect(skipped).toEqual([]);
   });
 
+  it('starts no per-instance execution for an unconfirmed copy from the oversized-event intake, so a forgery cannot take the real sequence\'s names', () => {
+    // Anyone allowed to invoke the intake can hand it a forged sequence naming instances; were its
+    // children started, their names (incident key + instance, every revision alike) would be taken,
+    // and GuardDuty's real update naming the same instances would end as ALREADY_STARTED.
+    const incident = parse(event());
+    const unconfirmed: Incident = { ...incident, clipped: { tags: 0, networkInterfaces: 0, securityGroups: 0, texts: 0, sections: [], event: { originalBytes: 400_000 } } };
+    const { targets, skipped } = containmentTargets(unconfirmed, { maxInstances: 50 });
+    expect(targets).toEqual([]);
+    expect(skipped.map((skip) => skip.value)).toEqual(['i-0a1b2c3d4e5f60718', 'i-0b7c6d5e4f3a21908', 'i-0c1d2e3f4a5b60719', 'i-0d4e5f6a7b8c90123']);
+    for (const skip of skipped) expect(skip.reason).toContain('oversized-event intake');
+    // GuardDuty confirmed the copy (GetFindings): it is GuardDuty's sequence, contained as any.
+    const confirmed: Incident = { ...incident, clipped: { tags: 0, networkInterfaces: 0, securityGroups: 0, texts: 0, sections: [], event: { originalBytes: 400_000, confirmed: true } } };
+    expect(containmentTargets(confirmed, { maxInstances: 50 }).targets.map((target) => target.executionName)).toEqual(
+      containmentTargets(incident, { maxInstances: 50 }).targets.map((target) => target.executionName),
+    );
+  });
+
   it('gives an instance the same execution name in every revision of the sequence (the idempotency key)', () => {
     const first = parse(event());
     const later = event();
