@@ -225,6 +225,14 @@ describe('the seal KMS checks', () => {
     await expect(sealer().seal(RECORD)).rejects.toBe(denied);
   });
 
+  it('calls a transient failure that carries no error code UnknownError (an HTTP 503 without a body)', async () => {
+    const unavailable = Object.assign(new Error('Service Unavailable'), { $metadata: { httpStatusCode: 503 } });
+    kms.on(GenerateMacCommand).rejects(unavailable);
+    await expect(sealer().seal(RECORD)).rejects.toThrow(new TransientResponderError('kms:GenerateMac failed transiently (UnknownError)'));
+    kms.on(VerifyMacCommand).rejects(unavailable);
+    await expect(sealer().verify(sealed({}))).rejects.toThrow(new TransientResponderError('kms:VerifyMac failed transiently (UnknownError)'));
+  });
+
   it('fails when GenerateMac answers without a MAC, and takes the configured key when it names none', async () => {
     kms.on(GenerateMacCommand).resolves({ KeyId: KEY });
     await expect(sealer().seal(RECORD)).rejects.toThrow('kms:GenerateMac answered without a MAC');
