@@ -170,10 +170,12 @@ describe('canonicalRecord: every sealed field', () => {
 
 describe('the seal KMS checks', () => {
   const sealer = () => new KmsRecordSealer(new KMSClient({ region: 'eu-west-1' }), KEY);
-  const sealed = (seal: Partial<NonNullable<QuarantineRecord['seal']>>): QuarantineRecord => ({
-    ...RECORD,
-    seal: { scheme: RECORD_SEAL_SCHEME, algorithm: 'HMAC_SHA_256', keyId: KEY, mac: Buffer.from(MAC).toString('base64'), ...seal },
-  });
+  // Any scheme or algorithm, as a record item someone wrote into the table could carry.
+  const sealed = (seal: { readonly scheme?: string; readonly algorithm?: string; readonly mac?: string }): QuarantineRecord =>
+    ({
+      ...RECORD,
+      seal: { scheme: RECORD_SEAL_SCHEME, algorithm: 'HMAC_SHA_256', keyId: KEY, mac: Buffer.from(MAC).toString('base64'), ...seal },
+    }) as QuarantineRecord;
 
   it('refuses a seal of another scheme or algorithm without asking KMS', async () => {
     kms.on(VerifyMacCommand).resolves({ MacValid: true, KeyId: KEY });
