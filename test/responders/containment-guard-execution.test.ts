@@ -127,6 +127,20 @@ describe('verifyExecution', () => {
     const bucket = parsed({ ...rest, resource: { kind: 'other', type: 'S3Bucket', id: 'evidence' } } as unknown as Incident);
     describes({}, bucket);
     expect(await verifyExecution(ARN, incident, deps())).toEqual(refusal('its input names instance none, not i-0abc1234def567890'));
+    describes({}, incident);
+    expect(await verifyExecution(ARN, bucket, deps())).toEqual(refusal('its input names instance i-0abc1234def567890, not none'));
+  });
+
+  it("names the one credential a per-credential execution is about when the guard's input names another, or none", async () => {
+    const { resource: _r, ...rest } = incident;
+    const keyOf = (userType: string) =>
+      parsed({ ...rest, resource: { kind: 'access-key', accessKeyId: 'AKIAQ3EGRW6JCEXAMPLE', userName: 'ci-deployer', userType } } as unknown as Incident);
+    const user = keyOf('IAMUser');
+    const root = keyOf('Root');
+    describes({}, user);
+    expect(await verifyExecution(ARN, root, deps())).toEqual(refusal(`its input names credential access-key/${ACCOUNT}/akiaq3egrw6jcexample, not none`));
+    describes({}, root);
+    expect(await verifyExecution(ARN, user, deps())).toEqual(refusal(`its input names credential none, not access-key/${ACCOUNT}/akiaq3egrw6jcexample`));
   });
 
   it('gives the mode the execution was started in, and none for anything else', async () => {
