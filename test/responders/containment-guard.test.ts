@@ -1335,3 +1335,87 @@ describe('containment-guard: what its answer, its grant and its log say', () => 
     expect(direct.actions.at(-1)).toMatchObject({ api: 'firebreak:containment-guard', target: INSTANCE_ID, detail: `evidence-only: ${direct.reasons.join(' ')}` });
   });
 });
+
+// The rest of the survivors of containment-guard.ts that a test can tell apart (docs/testing.md).
+describe('containment-guard: wiring, release paths and the words of its log', () => {
+  const ARN = EXECUTION.executionArn;
+  const payload = (of: Incident = incident) => ({ incident: of, mode: 'enforce' as const, options: {}, execution: EXECUTION });
+  const onReleasePlaybook = (of: Incident) => executionRuns(of, 'enforce', { stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:Firebreak-release-instance` });
+  const keyIncident = (userName: string, userType = 'IAMUser') =>
+    ec2Incident({ resource: { kind: 'access-key', accessKeyId: 'AKIAQ3EGRW6JSEXAMPLE', userName, userType } });
+
+  it('applies the contain-time credential rails to a contain only: a release of an administrator key, or of a root key, is cleared', async () => {
+    for (const [of, guarded] of [[keyIncident('PaymentsAdmin'), true], [keyIncident('root-user', 'Root'), false]] as const) {
+      grants = new InMemoryGrantStore();
+      onReleasePlaybook(of);
+      const result = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ protectedTagKey: undefined }), grants, now: () => NOW })(payload(of));
+      expect(result.status).toBe('needs-approval');
+      expect(result.protected).toBe(false);
+      expect(grants.grants.get(ARN)).toMatchObject({ kind: 'release', instanceId: 'iam-credentials' });
+      if (guarded) expect(iam.calls()).toHaveLength(0);
+    }
+  });
+
+  it('contains an instance whose finding also names a malformed access key: the unactionable-key rule is for credential incidents', async () => {
+    const withBadKey = ec2Incident({ affected: [{ kind: 'ec2-instance', from: 'test', instanceId: INSTANCE_ID }, { kind: 'unverified', from: 'test', claimedKind: 'access-key', value: 'AKIA-bad', expected: 'an access key id' }] as never });
+    describes(instance());
+    slotsHold();
+    const { result } = await runGuard(withBadKey);
+    expect(result.status).toBe('proceed');
+  });
+
+  it("reads no release claims for a release of an incident that names no instance", async () => {
+    const { resource: _r, ...rest } = incident;
+    const bucket = incidentSchema.parse({ ...rest, resource: { kind: 'other', type: 'S3Bucket', id: 'evidence' } }) as Incident;
+    onReleasePlaybook(bucket);
+    const result = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ protectedTagKey: undefined }), grants, now: () => NOW })(payload(bucket));
+    expect(result).not.toHaveProperty('releaseClaims');
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('without a state table (limiter and grants injected), reads no release claims', async () => {
+    onReleasePlaybook(incident);
+    const limiter = { acquire: () => Promise.reject(new Error('no slot for a release')), preview: () => Promise.reject(new Error('no slot for a release')) };
+    const result = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ protectedTagKey: undefined, stateTable: undefined }), limiter, grants, now: () => NOW })(payload());
+    expect(result.status).toBe('needs-approval');
+    expect(result).not.toHaveProperty('releaseClaims');
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('with a limiter injected but no grant store, writes its grants to the state table', async () => {
+    describes(instance());
+    executionRuns(incident);
+    const limiter = { acquire: () => Promise.resolve({ granted: true as const, slot: 0, alreadyHeld: false, used: 1, limit: 3, windowSeconds: WINDOW, expiresAt: NOW.toISOString(), activeIncidents: [] }), preview: () => Promise.reject(new Error('enforce')) };
+    const result = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(), limiter, now: () => NOW })(payload());
+    expect(result.grant).toMatchObject({ status: 'proceed', written: true });
+    expect(putInputs().map((put) => put.Item!.pk!.S)).toEqual([`grant#${ARN}`]);
+  });
+
+  it('runs on the current time when no clock is given', async () => {
+    describes(instance());
+    slotsHold();
+    executionRuns(incident);
+    const before = Date.now();
+    await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(), grants })(payload());
+    expect(Date.parse(grants.grants.get(ARN)!.grantedAt)).toBeGreaterThanOrEqual(before - 1000);
+  });
+
+  it('logs a forced dry-run against the instance, says why, joins its reasons with spaces, and tells the logger its decision', async () => {
+    describes(instance());
+    slotsHold();
+    executionRuns(incident, 'dry-run');
+    const infos: [string, Record<string, unknown>][] = [];
+    const logger = { ...silentLogger, info: (message: string, fields: Record<string, unknown>) => void infos.push([message, fields]) } as unknown as typeof silentLogger;
+    const result = await createContainmentGuardHandler({ clients: clientFactory(), logger, config: config(), grants, now: () => NOW })(payload());
+    expect(result.actions).toContainEqual(
+      expect.objectContaining({ api: 'firebreak:effective-mode', target: INSTANCE_ID, detail: 'The input asked for enforce, but the execution was started in dry-run: running as dry-run, nothing is changed.' }),
+    );
+    expect(result.reasons.length).toBeGreaterThan(1);
+    expect(result.actions.at(-1)).toMatchObject({ api: 'firebreak:containment-guard', detail: `proceed: ${result.reasons.join(' ')}` });
+    expect(infos).toContainEqual(['containment-guard decided', expect.objectContaining({ status: 'proceed', mode: 'dry-run', reasons: result.reasons })]);
+
+    // Refused before its execution is verified, in a dry-run deployment: the forced dry-run is logged against the instance too.
+    const refused = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ environment: { FIREBREAK_MODE: 'dry-run' } }), grants, now: () => NOW })({ incident, mode: 'enforce', options: {} });
+    expect(refused.actions).toContainEqual(expect.objectContaining({ api: 'firebreak:effective-mode', target: INSTANCE_ID }));
+  });
+});
