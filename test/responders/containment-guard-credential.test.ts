@@ -165,6 +165,11 @@ describe('lookAtCredential', () => {
     expect(drill.reasons[0]).toContain('its game-day opt-in, cannot be verified');
   });
 
+  it('protects nothing by tag on a drill when the deployment names no protected key (not even a tag spelt "undefined")', async () => {
+    iam.on(ListUserTagsCommand).resolves({ Tags: [{ Key: 'firebreak:gameday-target', Value: 'true' }, { Key: 'undefined', Value: 'x' }] });
+    expect((await look(user, 'contain', true)).verdict).toEqual({ protected: false });
+  });
+
   it('logs a drill refused for want of the opt-in tag', async () => {
     iam.on(ListUserTagsCommand).resolves({ Tags: [] });
     const refused = await look(user, 'contain', true);
