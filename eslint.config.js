@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 import { layersConfig } from './lint/layers.js';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'cdk.out/**', 'dist/**', 'coverage/**', 'bin/firebreak.mjs', 'examples/**'] },
+  { ignores: ['node_modules/**', 'cdk.out/**', 'dist/**', 'coverage/**', '.stryker-tmp/**', 'reports/**', 'bin/firebreak.mjs', 'examples/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -128,6 +128,7 @@ export type AcquisitionPlan =
 /**
  * Decides, from the holds read at `nowSeconds`, whether the incident already holds a slot, which
  * slots are worth a conditional put (in order, from its start slot) or that every slot is held.
+ * `active` keeps the read's order: the grant and the denial report holds by slot.
  */
 export function planAcquisition(
   holds: readonly ContainmentHold[],
@@ -135,7 +136,7 @@ export function planAcquisition(
   nowSeconds: number,
   maxContainments: number,
 ): AcquisitionPlan {
-  const active = holds.filter((hold) => hold.expiresAt > nowSeconds).sort((a, b) => a.slot - b.slot);
+  const active = holds.filter((hold) => hold.expiresAt > nowSeconds);
   const own = active.find((hold) => hold.incidentKey === incidentKey);
   if (own) return { kind: 'already-held', hold: own, active };
   const heldSlots = new Set(active.map((hold) => hold.slot));
@@ -169,6 +170,7 @@ export function denial(active: readonly ContainmentHold[], policy: BlastRadiusPo
   };
 }
 
+/** The grant for `hold`; `others` may hold its slot (the expired hold it replaced), which is dropped, and are reported by slot. */
 function grant(
   hold: ContainmentHold,
   alreadyHeld: boolean,
@@ -200,7 +202,8 @@ export function holdFromItem(slot: number, item: Record<string, AttributeValue>)
     slot,
     incidentKey: item.incidentKey?.S ?? '(unknown)',
     ...(acquiredAt !== undefined ? { acquiredAt } : {}),
-    expiresAt: item.expiresAt?.N !== undefined && Number.isFinite(expiresAt) ? expiresAt : Number.POSITIVE_INFINITY,
+    // Number(undefined) is NaN: a missing expiry is unreadable too.
+    expiresAt: Number.isFinite(expiresAt) ? expiresAt : Number.POSITIVE_INFINITY,
   };
 }
 
@@ -246,7 +249,6 @@ export class DynamoDbBlastRadiusLimiter implements BlastRadiusLimiter {
         const previous = attempt.previous;
         // A concurrent run of the same incident took the slot first: still one slot for one incident.
         const alreadyHeld = previous?.incidentKey === incidentKey && previous.expiresAt > nowSeconds;
-        known.delete(slot);
         return grant(attempt.hold, alreadyHeld, [...known.values()], this.policy);
       }
       if (attempt.holder) known.set(slot, attempt.holder);

@@ -12,18 +12,22 @@ import type { ResponderMode } from '../contracts/responder-mode';
 /** What the deployment's environment says about its mode. */
 export type DeploymentMode = ResponderMode | 'unset' | 'invalid';
 
-export interface EffectiveMode {
+interface EffectiveModeBase {
   /** The mode the responder acts in. */
   readonly mode: ResponderMode;
   /** The mode the input asked for. */
   readonly requested: ResponderMode;
   /** The deployment's ceiling as read from FIREBREAK_MODE. */
   readonly deployment: DeploymentMode;
-  /** True when the input asked for enforce and a ceiling (deployment or grant) made it dry-run. */
-  readonly forcedDryRun: boolean;
-  /** Why, in words fit for the alert (set when forcedDryRun). */
-  readonly reason?: string;
 }
+
+/**
+ * `forcedDryRun`: the input asked for enforce and a ceiling (deployment or grant) made it dry-run;
+ * then, and only then, `reason` says why in words fit for the alert.
+ */
+export type EffectiveMode =
+  | (EffectiveModeBase & { readonly forcedDryRun: true; readonly reason: string })
+  | (EffectiveModeBase & { readonly forcedDryRun: false; readonly reason?: undefined });
 
 /** The environment a responder reads its deployment's facts from (process.env in Lambda). */
 export type DeploymentEnvironment = Readonly<Record<string, string | undefined>>;
@@ -36,7 +40,8 @@ export function deploymentModeOf(env: DeploymentEnvironment): DeploymentMode {
   return value === 'enforce' || value === 'dry-run' ? value : 'invalid';
 }
 
-function deploymentSentence(deployment: DeploymentMode, env: DeploymentEnvironment): string {
+/** Why a deployment that does not say enforce runs dry-run (only asked of one that does not). */
+function deploymentSentence(deployment: Exclude<DeploymentMode, 'enforce'>, env: DeploymentEnvironment): string {
   switch (deployment) {
     case 'dry-run':
       return `this deployment runs in dry-run (${SECURITY_ENV.mode}=dry-run)`;
@@ -44,8 +49,6 @@ function deploymentSentence(deployment: DeploymentMode, env: DeploymentEnvironme
       return `${SECURITY_ENV.mode} is not set on this function, and a deployment that does not say enforce is dry-run`;
     case 'invalid':
       return `${SECURITY_ENV.mode} is ${JSON.stringify(env[SECURITY_ENV.mode])}, not enforce or dry-run, so the deployment counts as dry-run`;
-    case 'enforce':
-      return 'the deployment allows enforce';
   }
 }
 
@@ -82,10 +85,10 @@ export function effectiveMode(
 
 /** Records in the action log that the deployment forced dry-run (no entry when it did not). */
 export function recordEffectiveMode(log: ActionLog, target: string, mode: EffectiveMode): void {
-  if (mode.forcedDryRun && mode.reason !== undefined) log.record('firebreak:effective-mode', target, 'skipped', mode.reason);
+  if (mode.forcedDryRun) log.record('firebreak:effective-mode', target, 'skipped', mode.reason);
 }
 
 /** The part of a responder result that says the deployment forced dry-run (empty when it did not). */
 export function forcedDryRunField(mode: EffectiveMode): { readonly forcedDryRun?: { readonly requested: 'enforce'; readonly reason: string } } {
-  return mode.forcedDryRun && mode.reason !== undefined ? { forcedDryRun: { requested: 'enforce', reason: mode.reason } } : {};
+  return mode.forcedDryRun ? { forcedDryRun: { requested: 'enforce', reason: mode.reason } } : {};
 }

@@ -220,7 +220,7 @@ export function evaluateGrant(
     };
   }
   // awaiting-approval: a person decides, or the deadline passes under onTimeout contain.
-  if (approval?.decision === 'approved' && (approval.incidentKey === undefined || approval.incidentKey === grant.incidentKey)) {
+  if (approval?.decision === 'approved' && approval.incidentKey === grant.incidentKey) {
     return {
       allowed: true,
       grant,

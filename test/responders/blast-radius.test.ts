@@ -12,6 +12,7 @@ import {
   DynamoDbBlastRadiusLimiter,
   assertBlastRadiusPolicy,
   blastRadiusSlotKey,
+  holdFromItem,
   planAcquisition,
   startSlot,
 } from '../../lib/responders/blast-radius';
@@ -311,5 +312,120 @@ describe('DynamoDbBlastRadiusLimiter.preview', () => {
 
     expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
     expect(decision).toMatchObject({ granted: false, used: 3, limit: 3, retryAfterSeconds: 1 });
+  });
+});
+
+// Written for the mutants Stryker found surviving here (docs/testing.md): each pins one behaviour
+// the tests above left open.
+describe('the blast-radius limiter, edges', () => {
+  it('starts from FNV-1a of the incident key (the published test vectors)', () => {
+    // Mod 2^32 the start slot is the hash itself.
+    expect(startSlot('a', 2 ** 32)).toBe(0xe40c292c);
+    expect(startSlot('foobar', 2 ** 32)).toBe(0xbf9cf968);
+  });
+
+  it('says which setting is unusable', () => {
+    expect(() => assertBlastRadiusPolicy({ maxContainments: 0, windowSeconds: 60 })).toThrow(
+      new RangeError('blast radius maxContainments must be an integer from 1 to 100, got 0'),
+    );
+    expect(() => assertBlastRadiusPolicy({ maxContainments: 3, windowSeconds: 0 })).toThrow(new RangeError('blast radius windowSeconds must be a positive integer, got 0'));
+    // The limiter checks its policy when it is built, before any read.
+    expect(() => new DynamoDbBlastRadiusLimiter(new DynamoDBClient({}), TABLE, { maxContainments: 0, windowSeconds: 60 })).toThrow(RangeError);
+  });
+
+  it('counts a slot item without a readable expiry as held for good, and names an unknown holder', () => {
+    expect(holdFromItem(1, { pk: { S: blastRadiusSlotKey(ACCOUNT, 1) } })).toStrictEqual({ slot: 1, incidentKey: '(unknown)', expiresAt: Number.POSITIVE_INFINITY });
+    expect(holdFromItem(1, { ...slotItem(1, 'gd-a', NOW_S + 5), expiresAt: { N: 'soon' } }).expiresAt).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('denies with no retry time when no holder has a readable expiry', async () => {
+    ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [0, 1, 2].map((slot) => ({ pk: { S: blastRadiusSlotKey(ACCOUNT, slot) }, incidentKey: { S: `gd-${slot}` } })) } });
+    expect(await limiter().acquire(ACCOUNT, KEY, NOW)).toStrictEqual({
+      granted: false,
+      used: 3,
+      limit: 3,
+      windowSeconds: WINDOW,
+      activeIncidents: [0, 1, 2].map((slot) => ({ slot, incidentKey: `gd-${slot}`, expiresAt: Number.POSITIVE_INFINITY })),
+    });
+  });
+
+  it('previews an incident that already holds a slot as that slot, and a new one with the window from now, holds listed by slot', async () => {
+    // An incident that starts at slot 0, so that its slot comes before the others' when listed.
+    const first = Array.from({ length: 50 }, (_, i) => `gd-first-${i}`).find((key) => startSlot(key, 3) === 0)!;
+    ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [slotItem(2, 'gd-b', NOW_S + 200), slotItem(1, 'gd-a', NOW_S + 100)] } });
+    expect(await limiter().preview(ACCOUNT, first, NOW)).toEqual({
+      granted: true,
+      slot: 0,
+      alreadyHeld: false,
+      used: 3,
+      limit: 3,
+      windowSeconds: WINDOW,
+      expiresAt: '2026-11-20T11:00:00.000Z',
+      activeIncidents: [
+        { slot: 0, incidentKey: first, acquiredAt: NOW.toISOString(), expiresAt: NOW_S + WINDOW },
+        expect.objectContaining({ slot: 1, incidentKey: 'gd-a' }),
+        expect.objectContaining({ slot: 2, incidentKey: 'gd-b' }),
+      ],
+    });
+    expect(await limiter().preview(ACCOUNT, 'gd-a', NOW)).toMatchObject({ granted: true, slot: 1, alreadyHeld: true, used: 2, expiresAt: new Date((NOW_S + 100) * 1000).toISOString() });
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
+  });
+
+  it('lists the slot it takes by slot among the holds it learnt', async () => {
+    const first = Array.from({ length: 50 }, (_, i) => `gd-first-${i}`).find((key) => startSlot(key, 3) === 0)!;
+    ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [slotItem(2, 'gd-b', NOW_S + 200), slotItem(1, 'gd-a', NOW_S + 100)] } });
+    ddb.on(PutItemCommand).resolves({});
+    const decision = await limiter().acquire(ACCOUNT, first, NOW);
+    expect(decision.activeIncidents.map((hold) => hold.slot)).toEqual([0, 1, 2]);
+  });
+
+  it("is a new containment, not a re-run, when the put replaced the incident's own hold that had just expired", async () => {
+    ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [] } });
+    ddb.on(PutItemCommand).resolves({ Attributes: slotItem(start, KEY, NOW_S) });
+    expect(await limiter().acquire(ACCOUNT, KEY, NOW)).toMatchObject({ granted: true, slot: start, alreadyHeld: false, used: 1 });
+  });
+
+  it('counts a slot whose condition failed without saying who holds it as taken, without naming a holder', async () => {
+    ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [] } });
+    ddb.on(PutItemCommand).rejects(conditionFailed());
+    expect(await limiter().acquire(ACCOUNT, KEY, NOW)).toStrictEqual({ granted: false, used: 3, limit: 3, windowSeconds: WINDOW, activeIncidents: [] });
+
+    ddb.reset();
+    ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [] } });
+    ddb.on(PutItemCommand, expectedPut(start)).rejects(conditionFailed());
+    ddb.on(PutItemCommand, expectedPut(next)).resolves({});
+    expect(await limiter().acquire(ACCOUNT, KEY, NOW)).toMatchObject({ granted: true, slot: next, used: 1 });
+  });
+
+  it("takes a plain error named ConditionalCheckFailedException (not the SDK's class) as a lost race too", async () => {
+    ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [] } });
+    ddb.on(PutItemCommand, expectedPut(start)).rejects(Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException', Item: slotItem(start, 'gd-racer', NOW_S + 100) }));
+    ddb.on(PutItemCommand, expectedPut(next)).resolves({});
+    expect(await limiter().acquire(ACCOUNT, KEY, NOW)).toMatchObject({ granted: true, slot: next, used: 2 });
+  });
+
+  it('names the DynamoDB call in its errors', async () => {
+    ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [] } });
+    ddb.on(PutItemCommand).rejects(new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }));
+    await expect(limiter().acquire(ACCOUNT, KEY, NOW)).rejects.toThrow('dynamodb:PutItem failed transiently (ProvisionedThroughputExceededException): slow down');
+
+    ddb.on(BatchGetItemCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    await expect(limiter().acquire(ACCOUNT, KEY, NOW)).rejects.toThrow('dynamodb:BatchGetItem failed transiently (ThrottlingException): Rate exceeded');
+
+    ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [] }, UnprocessedKeys: { [TABLE]: { Keys: [{ pk: { S: blastRadiusSlotKey(ACCOUNT, 2) } }] } } });
+    await expect(limiter().acquire(ACCOUNT, KEY, NOW)).rejects.toThrow(
+      new TransientResponderError(`dynamodb:BatchGetItem left 1 blast-radius slot(s) of account ${ACCOUNT} unprocessed (throttled)`),
+    );
+  });
+
+  it('reads an answer without Responses as every slot free, and ignores items that are not one of its slots', async () => {
+    ddb.on(BatchGetItemCommand).resolves({});
+    ddb.on(PutItemCommand).resolves({});
+    expect(await limiter().preview(ACCOUNT, KEY, NOW)).toMatchObject({ granted: true, slot: start, used: 1 });
+
+    ddb.on(BatchGetItemCommand).resolves({
+      Responses: { [TABLE]: [{ incidentKey: { S: 'gd-keyless' }, expiresAt: { N: String(NOW_S + 60) } }, slotItem(7, 'gd-elsewhere', NOW_S + 60)] },
+    });
+    expect(await limiter().preview(ACCOUNT, KEY, NOW)).toMatchObject({ granted: true, slot: start, used: 1, activeIncidents: [{ slot: start, incidentKey: KEY }] });
   });
 });

@@ -1073,6 +1073,7 @@ describe('containment-guard: game days and served accounts (issue 8)', () => {
     expect(readInputs()[0]!.RequestItems![TABLE]!.Keys!.map((key) => key.pk!.S)).toEqual([0, 1, 2].map((slot) => `blast-gameday#${ACCOUNT}#${slot}`));
     expect(putInputs().map((put) => put.Item!.pk!.S)).toEqual([expect.stringMatching(/^blast-gameday#111122223333#\d$/)]);
     expect(grants.grants.get(EXECUTION.executionArn)).toMatchObject({ gameDay: true });
+    expect(result.reasons).toContain(`Blast radius: containment 1 of 3 in account ${ACCOUNT} (game-day pool) within 3600 s (1 h).`);
   });
 
   it('refuses an incident of an account the deployment does not serve: UnservedAccountError, no EC2 call, no slot', async () => {
@@ -1328,5 +1329,210 @@ describe('containment-guard: a per-credential execution (contain-each-credential
 
     expect(result.status).toBe('needs-approval');
     expect(iam.calls()).toHaveLength(0);
+  });
+});
+
+// Written for the mutants Stryker found surviving in containment-guard.ts (docs/testing.md): what
+// the guard's answer and its grant say, beyond proceed or not.
+describe('containment-guard: what its answer, its grant and its log say', () => {
+  const ARN = EXECUTION.executionArn;
+  const handler = (overrides: Partial<ContainmentGuardConfig> = {}) =>
+    createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(overrides), grants, now: () => NOW });
+  const payload = (of: Incident = incident) => ({ incident: of, mode: 'enforce' as const, options: {}, execution: EXECUTION });
+  const releaseRuns = () => executionRuns(incident, 'enforce', { stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:Firebreak-release-instance` });
+
+  it.each([
+    ['another incident key', { incidentKey: 'gd-someone-else' }],
+    ['another instance', { instanceId: 'i-0fff0000aaaa11112' }],
+    ['another account', { account: '444455556666' }],
+    ['another region', { region: 'us-east-1' }],
+    ['another kind', { kind: 'release' as const }],
+    ['a request digest', { requestDigest: 'e'.repeat(64) }],
+  ])('fails rather than stand behind a grant of this execution with %s', async (_what, field) => {
+    describes(instance());
+    slotsHold();
+    executionRuns(incident);
+    grants.grants.set(ARN, grantFor(incident, NOW, field));
+    await expect(handler()(payload())).rejects.toThrow(`The grant of ${ARN} already exists for another incident or instance`);
+  });
+
+  it('answers with the decision of the grant in force when it differs from the one it would make now', async () => {
+    describes(instance());
+    slotsHold();
+    executionRuns(incident);
+    grants.grants.set(ARN, grantFor(incident, NOW, { status: 'awaiting-approval', approvalDeadline: NOW.toISOString(), onTimeout: 'evidence-only' }));
+    const result = await handler()(payload());
+    expect(result).toMatchObject({ status: 'needs-approval', grant: { status: 'awaiting-approval', written: false } });
+    expect(result.actions).toContainEqual(
+      expect.objectContaining({ api: 'firebreak:grant', outcome: 'already-done', detail: `A grant for execution ${ARN} already exists (awaiting-approval, written ${NOW.toISOString()}): its decision stands.` }),
+    );
+  });
+
+  it('writes no grant for an incident whose resource no step acts on under one (not an instance, a scanned object or an access key)', async () => {
+    const { resource: _r, ...rest } = incident;
+    const bucket = incidentSchema.parse({ ...rest, resource: { kind: 'other', type: 'S3Bucket', id: 'evidence' } }) as Incident;
+    slotsHold();
+    executionRuns(bucket);
+    const result = await handler()(payload(bucket));
+    expect(result).toMatchObject({ status: 'proceed', idempotentReplay: false });
+    expect(result.grant).toBeUndefined();
+    expect(grants.grants.size).toBe(0);
+  });
+
+  it('logs the slot it took and the grant it wrote, with their expiry', async () => {
+    describes(instance());
+    slotsHold();
+    executionRuns(incident);
+    const result = await handler()(payload());
+    expect(result.idempotentReplay).toBe(false);
+    expect(result.actions).toContainEqual(
+      expect.objectContaining({ api: 'firebreak:blast-radius', target: `${ACCOUNT}#${START}`, outcome: 'done', detail: `Blast radius: containment 1 of 3 in account ${ACCOUNT} within 3600 s (1 h).` }),
+    );
+    expect(result.actions).toContainEqual(
+      expect.objectContaining({
+        api: 'firebreak:grant',
+        target: `grant#${ARN}`,
+        outcome: 'done',
+        detail: `Granted contain of ${INSTANCE_ID} to execution ${ARN} (proceed, enforce, until ${new Date((NOW_S + 900) * 1000).toISOString()}).`,
+      }),
+    );
+    expect(result.actions).toContainEqual(
+      expect.objectContaining({ api: 'states:DescribeExecution', target: ARN, outcome: 'observed', detail: `RUNNING execution of playbook compromised-ec2-instance (contain) for incident ${incident.key}.` }),
+    );
+  });
+
+  it('logs the preview it made without a slot, and why no slot was taken', async () => {
+    describes(instance());
+    slotsHold();
+    executionRuns(incident);
+    const preview = `Blast radius: containing now would be containment 1 of 3 in account ${ACCOUNT} within 3600 s (1 h).`;
+    const dry = await handler({ environment: { FIREBREAK_MODE: 'dry-run' } })(payload());
+    expect(dry.actions).toContainEqual(expect.objectContaining({ api: 'firebreak:blast-radius', target: ACCOUNT, outcome: 'observed', detail: `${preview} No slot taken (dry-run).` }));
+    grants = new InMemoryGrantStore();
+    const approval = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(), grants, now: () => NOW })({ ...payload(), options: { requireApproval: true } });
+    expect(approval.actions).toContainEqual(expect.objectContaining({ detail: `${preview} No slot taken (approval required).` }));
+  });
+
+  it('gives the grant of a full blast radius an approval deadline and the playbook onTimeout, in enforce and in dry-run', async () => {
+    const held = [0, 1, 2].map((slot) => slotItem(slot, `gd-other-${slot}`, NOW_S + 600));
+    for (const environment of [{ FIREBREAK_MODE: 'enforce' }, { FIREBREAK_MODE: 'dry-run' }]) {
+      grants = new InMemoryGrantStore();
+      describes(instance());
+      slotsHold(...held);
+      executionRuns(incident);
+      const result = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ environment }), grants, now: () => NOW })(payload());
+      expect(result.status).toBe('needs-approval');
+      expect(grants.grants.get(ARN)).toMatchObject({ status: 'awaiting-approval', approvalDeadline: new Date(NOW.getTime() + 3600_000).toISOString(), onTimeout: 'evidence-only' });
+    }
+  });
+
+  it('gives a release that waits for approval its deadline, and clears a release its rails do not hold for approval', async () => {
+    releaseRuns();
+    ddb.on(GetItemCommand).resolves({});
+    const waiting = await handler({ protectedTagKey: undefined })(payload());
+    expect(waiting.reasons).toContain('The release-instance playbook requires a person to approve before it changes resources.');
+    expect(grants.grants.get(ARN)).toMatchObject({ status: 'awaiting-approval', approvalDeadline: new Date(NOW.getTime() + 3600_000).toISOString() });
+
+    grants = new InMemoryGrantStore();
+    const rails = { ...RAILS, 'release-instance': { ...RAILS['release-instance'], approvalRequired: false } };
+    const cleared = await handler({ protectedTagKey: undefined, rails })(payload());
+    expect(cleared).toMatchObject({ status: 'proceed', grant: { status: 'proceed' } });
+    expect(cleared.reasons).toContain("The release-instance playbook releases without approval (this deployment's rails).");
+  });
+
+  it('keeps the ARN of an execution it refused in its answer, and none when there was none', async () => {
+    executionRuns(incident, 'enforce', { status: 'SUCCEEDED' });
+    const refused = await handler()(payload());
+    expect(refused.execution).toStrictEqual({ verified: false, executionArn: ARN });
+    expect(refused.idempotentReplay).toBe(false);
+    expect(refused.actions[0]).toMatchObject({ api: 'states:DescribeExecution', target: ARN, outcome: 'skipped' });
+    const direct = await handler()({ incident, mode: 'enforce', options: {} });
+    expect(direct.execution).toStrictEqual({ verified: false });
+    expect(direct.actions[0]).toMatchObject({ api: 'states:DescribeExecution', target: incident.key, outcome: 'skipped' });
+    expect(direct.actions.at(-1)).toMatchObject({ api: 'firebreak:containment-guard', target: INSTANCE_ID, detail: `evidence-only: ${direct.reasons.join(' ')}` });
+  });
+});
+
+// The rest of the survivors of containment-guard.ts that a test can tell apart (docs/testing.md).
+describe('containment-guard: wiring, release paths and the words of its log', () => {
+  const ARN = EXECUTION.executionArn;
+  const payload = (of: Incident = incident) => ({ incident: of, mode: 'enforce' as const, options: {}, execution: EXECUTION });
+  const onReleasePlaybook = (of: Incident) => executionRuns(of, 'enforce', { stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:Firebreak-release-instance` });
+  const keyIncident = (userName: string, userType = 'IAMUser') =>
+    ec2Incident({ resource: { kind: 'access-key', accessKeyId: 'AKIAQ3EGRW6JSEXAMPLE', userName, userType } });
+
+  it('applies the contain-time credential rails to a contain only: a release of an administrator key, or of a root key, is cleared', async () => {
+    for (const [of, guarded] of [[keyIncident('PaymentsAdmin'), true], [keyIncident('root-user', 'Root'), false]] as const) {
+      grants = new InMemoryGrantStore();
+      onReleasePlaybook(of);
+      const result = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ protectedTagKey: undefined }), grants, now: () => NOW })(payload(of));
+      expect(result.status).toBe('needs-approval');
+      expect(result.protected).toBe(false);
+      expect(grants.grants.get(ARN)).toMatchObject({ kind: 'release', instanceId: 'iam-credentials' });
+      if (guarded) expect(iam.calls()).toHaveLength(0);
+    }
+  });
+
+  it('contains an instance whose finding also names a malformed access key: the unactionable-key rule is for credential incidents', async () => {
+    const withBadKey = ec2Incident({ affected: [{ kind: 'ec2-instance', from: 'test', instanceId: INSTANCE_ID }, { kind: 'unverified', from: 'test', claimedKind: 'access-key', value: 'AKIA-bad', expected: 'an access key id' }] as never });
+    describes(instance());
+    slotsHold();
+    const { result } = await runGuard(withBadKey);
+    expect(result.status).toBe('proceed');
+  });
+
+  it("reads no release claims for a release of an incident that names no instance", async () => {
+    const { resource: _r, ...rest } = incident;
+    const bucket = incidentSchema.parse({ ...rest, resource: { kind: 'other', type: 'S3Bucket', id: 'evidence' } }) as Incident;
+    onReleasePlaybook(bucket);
+    const result = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ protectedTagKey: undefined }), grants, now: () => NOW })(payload(bucket));
+    expect(result).not.toHaveProperty('releaseClaims');
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('without a state table (limiter and grants injected), reads no release claims', async () => {
+    onReleasePlaybook(incident);
+    const limiter = { acquire: () => Promise.reject(new Error('no slot for a release')), preview: () => Promise.reject(new Error('no slot for a release')) };
+    const result = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ protectedTagKey: undefined, stateTable: undefined }), limiter, grants, now: () => NOW })(payload());
+    expect(result.status).toBe('needs-approval');
+    expect(result).not.toHaveProperty('releaseClaims');
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('with a limiter injected but no grant store, writes its grants to the state table', async () => {
+    describes(instance());
+    executionRuns(incident);
+    const limiter = { acquire: () => Promise.resolve({ granted: true as const, slot: 0, alreadyHeld: false, used: 1, limit: 3, windowSeconds: WINDOW, expiresAt: NOW.toISOString(), activeIncidents: [] }), preview: () => Promise.reject(new Error('enforce')) };
+    const result = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(), limiter, now: () => NOW })(payload());
+    expect(result.grant).toMatchObject({ status: 'proceed', written: true });
+    expect(putInputs().map((put) => put.Item!.pk!.S)).toEqual([`grant#${ARN}`]);
+  });
+
+  it('runs on the current time when no clock is given', async () => {
+    describes(instance());
+    slotsHold();
+    executionRuns(incident);
+    const before = Date.now();
+    await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(), grants })(payload());
+    expect(Date.parse(grants.grants.get(ARN)!.grantedAt)).toBeGreaterThanOrEqual(before - 1000);
+  });
+
+  it('logs a forced dry-run against the instance, says why, joins its reasons with spaces, and tells the logger its decision', async () => {
+    describes(instance());
+    slotsHold();
+    executionRuns(incident, 'dry-run');
+    const infos: [string, Record<string, unknown>][] = [];
+    const logger = { ...silentLogger, info: (message: string, fields: Record<string, unknown>) => void infos.push([message, fields]) } as unknown as typeof silentLogger;
+    const result = await createContainmentGuardHandler({ clients: clientFactory(), logger, config: config(), grants, now: () => NOW })(payload());
+    expect(result.actions).toContainEqual(
+      expect.objectContaining({ api: 'firebreak:effective-mode', target: INSTANCE_ID, detail: 'The input asked for enforce, but the execution was started in dry-run: running as dry-run, nothing is changed.' }),
+    );
+    expect(result.reasons.length).toBeGreaterThan(1);
+    expect(result.actions.at(-1)).toMatchObject({ api: 'firebreak:containment-guard', detail: `proceed: ${result.reasons.join(' ')}` });
+    expect(infos).toContainEqual(['containment-guard decided', expect.objectContaining({ status: 'proceed', mode: 'dry-run', reasons: result.reasons })]);
+
+    // Refused before its execution is verified, in a dry-run deployment: the forced dry-run is logged against the instance too.
+    const refused = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ environment: { FIREBREAK_MODE: 'dry-run' } }), grants, now: () => NOW })({ incident, mode: 'enforce', options: {} });
+    expect(refused.actions).toContainEqual(expect.objectContaining({ api: 'firebreak:effective-mode', target: INSTANCE_ID }));
   });
 });

@@ -1,11 +1,21 @@
-/** The grant store over DynamoDB: the exact calls, the conditional put that never replaces a grant, fail-closed parsing. */
+/**
+ * The grant store over DynamoDB (the exact calls, the conditional put that never replaces a grant,
+ * fail-closed parsing) and the words of the grant check. The allow/refuse decisions themselves are
+ * tried both ways in rails-at-action.test.ts; several tests here were written for mutants that
+ * Stryker found surviving (docs/testing.md).
+ */
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DynamoDbGrantStore, approvalKey, grantFromItem, grantKey } from '../../lib/responders/grants';
+import type { ApprovalRecord, ContainmentGrant } from '../../lib/contracts/security';
+import type { GrantReader, GrantRequest } from '../../lib/responders/grants';
+import { DynamoDbGrantStore, InMemoryGrantStore, approvalKey, checkContainmentGrant, evaluateGrant, grantFromItem, grantKey, releaseGrantCheck } from '../../lib/responders/grants';
+import { RESPONDER_NAMES } from '../../lib/contracts/responders';
+import { releaseOptionsSchema } from '../../lib/responders/release';
+import { deployedStepsOf } from '../../lib/responders/step-binding';
 import { ResponderFailedError, TransientResponderError } from '../../lib/contracts/responder-errors';
-import { EXECUTION_ARN, grantFor } from '../support/grants';
-import { ec2Incident } from '../support/incidents';
+import { EXECUTION_ARN, deployedStep, grantFor } from '../support/grants';
+import { INSTANCE_ID, ec2Incident } from '../support/incidents';
 
 const ddb = mockClient(DynamoDBClient);
 const TABLE = 'firebreak-state';
@@ -114,5 +124,170 @@ describe('DynamoDbGrantStore', () => {
   it('refuses to work without a table name, at first use rather than at cold start', async () => {
     const nameless = new DynamoDbGrantStore(new DynamoDBClient({ region: 'eu-west-1' }), '');
     await expect(nameless.getGrant(EXECUTION_ARN)).rejects.toThrow(/FIREBREAK_STATE_TABLE/);
+  });
+});
+
+describe('DynamoDbGrantStore, each attribute both ways', () => {
+  const proceed = grantFor(ec2Incident(), NOW);
+  const PROCEED_ITEM = {
+    pk: { S: `grant#${EXECUTION_ARN}` },
+    executionArn: { S: EXECUTION_ARN },
+    playbook: { S: 'compromised-ec2-instance' },
+    incidentKey: { S: proceed.incidentKey },
+    incidentDigest: { S: proceed.incidentDigest },
+    account: { S: '111122223333' },
+    region: { S: 'eu-west-1' },
+    instanceId: { S: 'i-0abc1234def567890' },
+    kind: { S: 'contain' },
+    gameDay: { BOOL: false },
+    mode: { S: 'enforce' },
+    status: { S: 'proceed' },
+    grantedAt: { S: NOW.toISOString() },
+    expiresAt: { N: String(proceed.expiresAt) },
+    ttl: { N: String(proceed.expiresAt) },
+  };
+
+  it('writes a proceed grant without approval attributes, and reads it back without them', async () => {
+    ddb.on(PutItemCommand).resolves({});
+    await store().putIfAbsent(proceed);
+    expect(ddb.commandCalls(PutItemCommand)[0]!.args[0].input.Item).toEqual(PROCEED_ITEM);
+    // Strict: an attribute read back as `undefined` is not the same grant.
+    expect(grantFromItem(PROCEED_ITEM)).toStrictEqual(proceed);
+  });
+
+  it("keeps a manual playbook's request digest and a game day's flag through the table (both bind the steps)", async () => {
+    const manual: ContainmentGrant = { ...proceed, requestDigest: 'a'.repeat(64), gameDay: true };
+    ddb.on(PutItemCommand).resolves({});
+    await store().putIfAbsent(manual);
+    const written = ddb.commandCalls(PutItemCommand)[0]!.args[0].input.Item!;
+    expect(written).toMatchObject({ requestDigest: { S: 'a'.repeat(64) }, gameDay: { BOOL: true } });
+    expect(grantFromItem(written)).toStrictEqual(manual);
+    // A grant item without a game-day flag is not a game day's.
+    const { gameDay: _flag, ...unflagged } = PROCEED_ITEM;
+    expect(grantFromItem(unflagged).gameDay).toBe(false);
+  });
+
+  it("keeps onTimeout evidence-only, and drops an onTimeout that is neither (never read as contain)", () => {
+    expect(grantFromItem({ ...ITEM, onTimeout: { S: 'evidence-only' } }).onTimeout).toBe('evidence-only');
+    expect(grantFromItem({ ...ITEM, onTimeout: { S: 'contain' } }).onTimeout).toBe('contain');
+    expect(grantFromItem({ ...ITEM, onTimeout: { S: 'bogus' } })).not.toHaveProperty('onTimeout');
+  });
+
+  it('fails closed, with the responder error and the item named, on an item missing its key or expiry', () => {
+    const { pk: _pk, ...keyless } = ITEM;
+    expect(() => grantFromItem(keyless)).toThrow(new ResponderFailedError('State-table item ? has no "pk" attribute'));
+    const { expiresAt: _expiry, ...expiryless } = ITEM;
+    expect(() => grantFromItem(expiryless)).toThrow(new ResponderFailedError(`Grant grant#${EXECUTION_ARN} has no readable expiresAt`));
+    const { pk: _k, expiresAt: _e, ...neither } = ITEM;
+    expect(() => grantFromItem(neither)).toThrow(new ResponderFailedError('Grant ? has no readable expiresAt'));
+    expect(() => grantFromItem({ ...ITEM, kind: { S: 'anything' } })).toThrow(
+      new ResponderFailedError(`State-table item grant#${EXECUTION_ARN} has kind="anything", not one of contain, release`),
+    );
+  });
+
+  it('names the DynamoDB call in a read error', async () => {
+    ddb.on(GetItemCommand).rejects(Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' }));
+    await expect(store().getGrant(EXECUTION_ARN)).rejects.toThrow('dynamodb:GetItem failed transiently (ProvisionedThroughputExceededException): slow down');
+  });
+
+  it('classifies a failed write that is not the condition, and reads nothing back', async () => {
+    ddb.on(PutItemCommand).rejects(Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' }));
+    await expect(store().putIfAbsent(proceed)).rejects.toThrow(new TransientResponderError('dynamodb:PutItem failed transiently (ProvisionedThroughputExceededException): slow down'));
+    expect(ddb.commandCalls(GetItemCommand)).toHaveLength(0);
+  });
+
+  it('when the condition failed without the old item, reads the grant in force, and fails when it cannot', async () => {
+    const conditionFailed = Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
+    ddb.on(PutItemCommand).rejects(conditionFailed);
+    ddb.on(GetItemCommand).resolves({ Item: { ...ITEM, status: { S: 'proceed' } } });
+    expect(await store().putIfAbsent(grant)).toMatchObject({ written: false, grant: { status: 'proceed' } });
+
+    ddb.on(GetItemCommand).resolves({});
+    const failure = await store().putIfAbsent(grant).catch((error: unknown) => error);
+    expect(failure).toEqual(new ResponderFailedError(`The grant of ${EXECUTION_ARN} exists but cannot be read back`));
+    expect((failure as Error).cause).toBe(conditionFailed);
+  });
+});
+
+describe('evaluateGrant: the reasons name what differs', () => {
+  const incident = ec2Incident();
+  const step = deployedStep(RESPONDER_NAMES.quarantineInstance, {});
+  const contain: GrantRequest = { executionArn: EXECUTION_ARN, incident, instanceId: INSTANCE_ID, kind: 'contain', step };
+  const proceed = grantFor(incident, NOW);
+  const deadline = '2026-11-20T11:05:00.000Z';
+  const awaiting: ContainmentGrant = { ...proceed, status: 'awaiting-approval', approvalDeadline: deadline, onTimeout: 'contain', expiresAt: Math.floor(Date.parse(deadline) / 1000) + 900 };
+  const approval = (fields: Partial<ApprovalRecord>): ApprovalRecord => ({ pk: approvalKey(EXECUTION_ARN), executionArn: EXECUTION_ARN, incidentKey: incident.key, requestedAt: NOW.toISOString(), ...fields });
+  const reason = (check: ReturnType<typeof evaluateGrant>) => check.reason;
+
+  it('lists every field of the incident that is not the grant\'s', () => {
+    const other = { ...incident, key: 'gd-other', account: '444455556666' };
+    expect(reason(evaluateGrant({ ...contain, incident: other }, proceed, undefined, NOW))).toBe(
+      `Refused to contain ${INSTANCE_ID}: the grant of execution ${EXECUTION_ARN} is for incident ${incident.key}, not gd-other, account 111122223333, not 444455556666; nothing was changed.`,
+    );
+    expect(reason(evaluateGrant({ ...contain, incident: { ...incident, region: 'us-east-1' } }, proceed, undefined, NOW))).toBe(
+      `Refused to contain ${INSTANCE_ID}: the grant of execution ${EXECUTION_ARN} is for region eu-west-1, not us-east-1; nothing was changed.`,
+    );
+  });
+
+  it('says release for a release step, and which kind the grant allows', () => {
+    const release: GrantRequest = { ...contain, kind: 'release' };
+    expect(reason(evaluateGrant(release, proceed, undefined, NOW))).toBe(
+      `Refused to release ${INSTANCE_ID}: the grant of execution ${EXECUTION_ARN} allows contain, not release; nothing was changed.`,
+    );
+  });
+
+  it('says when an expired grant expired', () => {
+    expect(reason(evaluateGrant(contain, { ...proceed, expiresAt: Date.parse('2026-11-20T10:00:00.000Z') / 1000 }, undefined, NOW))).toBe(
+      `Refused to contain ${INSTANCE_ID}: the grant of execution ${EXECUTION_ARN} expired at 2026-11-20T10:00:00.000Z; nothing was changed.`,
+    );
+  });
+
+  it('says who cleared it: the guard, an approver (named when recorded), or the deadline', () => {
+    expect(reason(evaluateGrant(contain, proceed, undefined, NOW))).toBe(
+      `Cleared by the containment guard at ${NOW.toISOString()} for compromised-ec2-instance (grant of execution ${EXECUTION_ARN}, enforce).`,
+    );
+    const named = evaluateGrant(contain, awaiting, approval({ decision: 'approved', decidedBy: 'arn:aws:sts::111122223333:assumed-role/OnCall/ana', decidedAt: NOW.toISOString() }), NOW);
+    expect(named).toMatchObject({ allowed: true, approvedBy: 'arn:aws:sts::111122223333:assumed-role/OnCall/ana' });
+    expect(reason(named)).toBe(`Approved by arn:aws:sts::111122223333:assumed-role/OnCall/ana at ${NOW.toISOString()} (grant of execution ${EXECUTION_ARN}, enforce).`);
+    const unnamed = evaluateGrant(contain, awaiting, approval({ decision: 'approved' }), NOW);
+    expect(unnamed).not.toHaveProperty('approvedBy');
+    expect(reason(unnamed)).toBe(`Approved by an approver (grant of execution ${EXECUTION_ARN}, enforce).`);
+    expect(reason(evaluateGrant(contain, awaiting, undefined, new Date(deadline)))).toBe(
+      `Nobody answered the approval request by ${deadline}, and the playbook's onTimeout is contain (grant of execution ${EXECUTION_ARN}, enforce).`,
+    );
+  });
+
+  it('says who rejected it and why, when the record says', () => {
+    expect(reason(evaluateGrant(contain, awaiting, approval({ decision: 'rejected', decidedBy: 'arn:aws:iam::111122223333:user/ana', reason: 'a database' }), NOW))).toBe(
+      `Refused to contain ${INSTANCE_ID}: arn:aws:iam::111122223333:user/ana rejected it (a database); nothing was changed.`,
+    );
+    expect(reason(evaluateGrant(contain, awaiting, approval({ decision: 'rejected' }), NOW))).toBe(`Refused to contain ${INSTANCE_ID}: an approver rejected it; nothing was changed.`);
+  });
+
+  it('says until when it waits for approval, when the grant has a deadline', () => {
+    expect(reason(evaluateGrant(contain, awaiting, undefined, NOW))).toBe(
+      `Refused to contain ${INSTANCE_ID}: the grant of execution ${EXECUTION_ARN} waits for a person's approval (until ${deadline}), and none is recorded; nothing was changed.`,
+    );
+    const { approvalDeadline: _d, ...open } = awaiting;
+    expect(reason(evaluateGrant(contain, open, undefined, NOW))).toBe(
+      `Refused to contain ${INSTANCE_ID}: the grant of execution ${EXECUTION_ARN} waits for a person's approval, and none is recorded; nothing was changed.`,
+    );
+  });
+
+  it('reads nothing for a request that names no execution', async () => {
+    const reader: GrantReader = {
+      getGrant: () => Promise.reject(new Error('read a grant for no execution')),
+      getApproval: () => Promise.reject(new Error('read an approval for no execution')),
+    };
+    expect(await checkContainmentGrant({ ...contain, executionArn: undefined }, reader, NOW)).toMatchObject({ allowed: false, code: 'no-execution' });
+  });
+
+  it("release's grant check runs on the current time by default", async () => {
+    const store = new InMemoryGrantStore();
+    const check = releaseGrantCheck(store, RESPONDER_NAMES.releaseInstance, deployedStepsOf({ FIREBREAK_PLAYBOOK_STEPS: '{"compromised-ec2-instance":[{}]}' }, releaseOptionsSchema));
+    const target = { incident, instanceId: INSTANCE_ID, options: releaseOptionsSchema.parse({}), request: undefined };
+    const now = new Date();
+    store.grants.set(EXECUTION_ARN, { ...proceed, kind: 'release', grantedAt: now.toISOString(), expiresAt: Math.floor(now.getTime() / 1000) + 900 });
+    expect(await check(EXECUTION_ARN, target)).toEqual({ cleared: true, playbook: 'compromised-ec2-instance', mode: 'enforce' });
   });
 });

@@ -9,7 +9,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApprovalRecord, ContainmentGrant } from '../../lib/contracts/security';
 import type { Incident } from '../../lib/incident/model';
-import { deploymentModeOf, effectiveMode } from '../../lib/responders/effective-mode';
+import { deploymentModeOf, effectiveMode, forcedDryRunField, recordEffectiveMode } from '../../lib/responders/effective-mode';
+import { ActionLog } from '../../lib/responders/action-log';
 import { approvalKey, checkContainmentGrant, evaluateGrant, InMemoryGrantStore, releaseGrantCheck } from '../../lib/responders/grants';
 import { silentLogger } from '../../lib/responders/logging';
 import type { QuarantineOptions } from '../../lib/responders/quarantine';
@@ -86,6 +87,41 @@ describe('effectiveMode', () => {
     expect(deploymentModeOf({ FIREBREAK_MODE: 'ENFORCE' })).toBe('invalid');
     expect(effectiveMode('enforce', {})).toMatchObject({ mode: 'dry-run', forcedDryRun: true });
     expect(effectiveMode('enforce', { FIREBREAK_MODE: 'yes' }).reason).toContain('not enforce or dry-run');
+  });
+
+  it('reads FIREBREAK_MODE trimmed, and a blank one as unset', () => {
+    expect(deploymentModeOf({ FIREBREAK_MODE: ' enforce\n' })).toBe('enforce');
+    expect(deploymentModeOf({ FIREBREAK_MODE: '\tdry-run ' })).toBe('dry-run');
+    expect(deploymentModeOf({ FIREBREAK_MODE: '' })).toBe('unset');
+    expect(deploymentModeOf({ FIREBREAK_MODE: ' \t' })).toBe('unset');
+  });
+
+  it('says in the reason which deployment setting made it dry-run', () => {
+    expect(effectiveMode('enforce', {}).reason).toBe(
+      'The input asked for enforce, but FIREBREAK_MODE is not set on this function, and a deployment that does not say enforce is dry-run: running as dry-run, nothing is changed.',
+    );
+    expect(effectiveMode('enforce', { FIREBREAK_MODE: 'yes' }).reason).toBe(
+      'The input asked for enforce, but FIREBREAK_MODE is "yes", not enforce or dry-run, so the deployment counts as dry-run: running as dry-run, nothing is changed.',
+    );
+    expect(effectiveMode('enforce', DRY_RUN).reason).toBe(
+      'The input asked for enforce, but this deployment runs in dry-run (FIREBREAK_MODE=dry-run): running as dry-run, nothing is changed.',
+    );
+  });
+
+  it('reports a forced dry-run in the result and the log, and nothing when the mode was not lowered', () => {
+    const forced = effectiveMode('enforce', DRY_RUN);
+    const forcedLog = new ActionLog(() => NOW);
+    recordEffectiveMode(forcedLog, 'i-target', forced);
+    expect(forcedDryRunField(forced)).toEqual({ forcedDryRun: { requested: 'enforce', reason: forced.reason } });
+    expect(forcedLog.actions).toEqual([expect.objectContaining({ api: 'firebreak:effective-mode', target: 'i-target', outcome: 'skipped', detail: forced.reason })]);
+
+    for (const [requested, env] of [['enforce', ENFORCE], ['dry-run', ENFORCE], ['dry-run', DRY_RUN], ['dry-run', {}]] as const) {
+      const mode = effectiveMode(requested, env);
+      const log = new ActionLog(() => NOW);
+      recordEffectiveMode(log, 'i-target', mode);
+      expect(forcedDryRunField(mode)).toEqual({});
+      expect(log.actions).toEqual([]);
+    }
   });
 
   it('takes an extra ceiling (the grant) that can only lower the mode', () => {

@@ -1,0 +1,179 @@
+/**
+ * The containment guard's view of a credential incident (containment-guard-credential.ts), as pure
+ * functions and with IAM mocked. Written for the mutants Stryker found surviving there
+ * (docs/testing.md): the guard's own tests reach these through whole incidents, which left the
+ * name checks, the role cases of soleCredentialOf and the release path untried.
+ */
+import { GetRoleCommand, IAMClient, ListUserTagsCommand } from '@aws-sdk/client-iam';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AffectedResource, Incident } from '../../lib/incident/model';
+import { ActionLog } from '../../lib/responders/action-log';
+import { lookAtCredential, namesOnlyUnactionableKeys, oneCredentialOf, privilegedCredentialReason, soleCredentialOf } from '../../lib/responders/containment-guard-credential';
+import type { OneCredential } from '../../lib/responders/containment-guard-credential';
+import { ACCOUNT, REGION, ec2Incident } from '../support/incidents';
+
+const iam = mockClient(IAMClient);
+const NOW = new Date('2026-11-20T10:05:00.000Z');
+const KEY = 'AKIAQ3EGRW6JCEXAMPLE';
+const TAG_KEY = 'firebreak:protected';
+
+beforeEach(() => iam.reset());
+afterEach(() => iam.reset());
+
+/** An access-key incident whose resource is `resource` and whose affected resources are `affected`. */
+function keyIncident(resource: Record<string, unknown>, affected?: readonly Record<string, unknown>[]): Incident {
+  const { resource: _r, ...rest } = ec2Incident();
+  return { ...rest, resource: { kind: 'access-key', ...resource }, ...(affected ? { affected: affected as unknown as AffectedResource[] } : {}) } as unknown as Incident;
+}
+const userKey = (userName = 'ci-deployer', accessKeyId = KEY) => ({ accessKeyId, userName, userType: 'IAMUser' });
+const roleSession = (roleName = 'ci-deploy-role') => ({ accessKeyId: 'ASIAQ3EGRW6JCEXAMPLE', userName: roleName, userType: 'AssumedRole' });
+
+describe('oneCredentialOf', () => {
+  it('names a user key or a role, and nothing for a malformed name or key id, a missing one, or another resource', () => {
+    expect(oneCredentialOf(keyIncident(userKey()))).toEqual({ subject: { kind: 'access-key', account: ACCOUNT, accessKeyId: KEY }, principal: { kind: 'user', name: 'ci-deployer' } });
+    expect(oneCredentialOf(keyIncident(roleSession()))).toEqual({ subject: { kind: 'iam-role', account: ACCOUNT, roleName: 'ci-deploy-role' }, principal: { kind: 'role', name: 'ci-deploy-role' } });
+    for (const resource of [
+      userKey('not a name!'),
+      { accessKeyId: KEY, userType: 'IAMUser' },
+      userKey('ci-deployer', 'AKIA-short'),
+      userKey('ci-deployer', `x${KEY}`),
+      userKey('ci-deployer', `${KEY}!`),
+      { userName: 'ci-deployer', userType: 'IAMUser' },
+      { ...userKey(), userType: 'Root' },
+    ]) {
+      expect(oneCredentialOf(keyIncident(resource))).toBeUndefined();
+    }
+    expect(oneCredentialOf(ec2Incident())).toBeUndefined();
+  });
+});
+
+describe('soleCredentialOf', () => {
+  const key = (fields: Record<string, unknown>) => ({ kind: 'access-key', from: 'test', accessKeyId: KEY, temporary: false, ...fields });
+
+  it("is the user's when every credential the incident names is that user's, in its account", () => {
+    const incident = keyIncident(userKey(), [key({ userName: 'ci-deployer', userType: 'IAMUser' }), { kind: 'iam-user', from: 'test', userName: 'ci-deployer' }, { kind: 'ec2-instance', from: 'test', instanceId: 'i-0abc1234def567890' }]);
+    expect(soleCredentialOf(incident)?.principal).toEqual({ kind: 'user', name: 'ci-deployer' });
+  });
+
+  it("is the role's when every credential is that role's: its sessions, the role itself, its session keys", () => {
+    const incident = keyIncident(roleSession(), [
+      key({ accessKeyId: 'ASIAQ3EGRW6JCEXAMPLE', temporary: true, userName: 'ci-deploy-role', userType: 'AssumedRole' }),
+      { kind: 'role-session', from: 'test', roleName: 'ci-deploy-role' },
+      { kind: 'iam-role', from: 'test', roleName: 'ci-deploy-role' },
+    ]);
+    expect(soleCredentialOf(incident)?.principal).toEqual({ kind: 'role', name: 'ci-deploy-role' });
+  });
+
+  it.each([
+    ["another user's key", keyIncident(userKey(), [key({ userName: 'data-loader', userType: 'IAMUser' })])],
+    ["the same name's key as a role session", keyIncident(userKey(), [key({ userName: 'ci-deployer', userType: 'AssumedRole' })])],
+    ['another user', keyIncident(userKey(), [{ kind: 'iam-user', from: 'test', userName: 'data-loader' }])],
+    ['a role, for a user', keyIncident(userKey(), [{ kind: 'iam-role', from: 'test', roleName: 'ci-deployer' }])],
+    ['a user, for a role', keyIncident(roleSession(), [{ kind: 'iam-user', from: 'test', userName: 'ci-deploy-role' }])],
+    ['another role', keyIncident(roleSession(), [{ kind: 'iam-role', from: 'test', roleName: 'partner-role' }])],
+    ['a session of another role', keyIncident(roleSession(), [{ kind: 'role-session', from: 'test', roleName: 'partner-role' }])],
+    ["the same user's key in another account", keyIncident(userKey(), [key({ userName: 'ci-deployer', userType: 'IAMUser', account: '444455556666' })])],
+  ])('is none when the incident also names %s', (_what, incident) => {
+    expect(soleCredentialOf(incident)).toBeUndefined();
+  });
+});
+
+describe('namesOnlyUnactionableKeys', () => {
+  const unverifiedKey = { kind: 'unverified', from: 'test', claimedKind: 'access-key', value: 'AKIA-bad', expected: 'an access key id' };
+  const rootKey = { kind: 'access-key', from: 'test', accessKeyId: KEY, temporary: false, userType: 'Root' };
+  const of = (...affected: Record<string, unknown>[]) => namesOnlyUnactionableKeys(keyIncident(userKey(), affected));
+
+  it('is true for a malformed or root key with nothing else a step could act on', () => {
+    expect(of(unverifiedKey)).toBe(true);
+    expect(of(rootKey)).toBe(true);
+    expect(of(rootKey, { kind: 'ec2-instance', from: 'test', instanceId: 'i-0abc1234def567890' })).toBe(true);
+  });
+
+  it('is false when a key, role or role session a step can act on is named too, or no key at all', () => {
+    expect(of(rootKey, { kind: 'access-key', from: 'test', accessKeyId: KEY, temporary: false, userName: 'ci-deployer', userType: 'IAMUser' })).toBe(false);
+    expect(of(unverifiedKey, { kind: 'iam-role', from: 'test', roleName: 'ci-deploy-role' })).toBe(false);
+    expect(of(unverifiedKey, { kind: 'role-session', from: 'test', roleName: 'ci-deploy-role' })).toBe(false);
+    expect(of({ kind: 'unverified', from: 'test', claimedKind: 'ec2-instance', value: 'i-bad', expected: 'an instance id' })).toBe(false);
+    expect(of({ kind: 'iam-user', from: 'test', userName: 'Root' })).toBe(false);
+    expect(of()).toBe(false);
+  });
+});
+
+describe('privilegedCredentialReason', () => {
+  const user = (name: string): OneCredential => ({ subject: { kind: 'access-key', account: ACCOUNT, accessKeyId: KEY }, principal: { kind: 'user', name } });
+  const role = (name: string): OneCredential => ({ subject: { kind: 'iam-role', account: ACCOUNT, roleName: name }, principal: { kind: 'role', name } });
+  const own = { securityAccountId: ACCOUNT, stackName: 'Firebreak' };
+
+  it("names the key and its user, or the role, and refuses Firebreak's own roles but not a user of the same name", () => {
+    expect(privilegedCredentialReason(user('PaymentsAdmin'), ACCOUNT, {}, own)).toBe(
+      `The access key ${KEY} of user PaymentsAdmin is protected: user PaymentsAdmin matches the privileged name pattern *Admin* (administrator or break-glass), whose credentials Firebreak never touches; evidence and the alert only, no blast-radius slot taken.`,
+    );
+    expect(privilegedCredentialReason(role('Firebreak-GuardRole'), ACCOUNT, {}, own)).toBe(
+      "The role Firebreak-GuardRole is protected: role Firebreak-GuardRole is one of Firebreak's own roles in the security account (Firebreak-*), which Firebreak never contains; evidence and the alert only, no blast-radius slot taken.",
+    );
+    expect(privilegedCredentialReason(user('Firebreak-GuardRole'), ACCOUNT, {}, own)).toBeUndefined();
+    expect(privilegedCredentialReason(role('ci-deploy-role'), ACCOUNT, {}, own)).toBeUndefined();
+  });
+});
+
+describe('lookAtCredential', () => {
+  const deps = (protectedTagKey?: string) =>
+    ({
+      config: { protectedInstanceIds: [], ...(protectedTagKey ? { protectedTagKey } : {}), blastRadius: { maxContainments: 3, windowSeconds: 3600 }, rails: {} },
+      clients: { iam: async () => new IAMClient({ region: REGION }) },
+    }) as unknown as Parameters<typeof lookAtCredential>[4];
+  const user: OneCredential = { subject: { kind: 'access-key', account: ACCOUNT, accessKeyId: KEY }, principal: { kind: 'user', name: 'ci-deployer' } };
+  const role: OneCredential = { subject: { kind: 'iam-role', account: ACCOUNT, roleName: 'ci-deploy-role' }, principal: { kind: 'role', name: 'ci-deploy-role' } };
+  const look = async (one: OneCredential, kind: 'contain' | 'release', gameDay: boolean, protectedTagKey?: string) => {
+    const log = new ActionLog(() => NOW);
+    const reasons: string[] = [];
+    const verdict = await lookAtCredential({ account: ACCOUNT, region: REGION }, one, kind, gameDay, deps(protectedTagKey), log, reasons);
+    return { verdict, reasons, log: log.actions.map(({ api, target, outcome, detail }) => ({ api, target, outcome, detail })) };
+  };
+
+  it('reads no tags for a release (protection does not hold a release back)', async () => {
+    expect(await look(user, 'release', false, TAG_KEY)).toEqual({ verdict: { protected: false }, reasons: [], log: [] });
+    expect(iam.calls()).toHaveLength(0);
+  });
+
+  it("reads a role's tags with GetRole and logs it under that call, protected or not", async () => {
+    iam.on(GetRoleCommand).resolves({ Role: { RoleName: 'ci-deploy-role', Arn: 'arn:aws:iam::111122223333:role/ci-deploy-role', Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: NOW, Tags: [{ Key: TAG_KEY, Value: '' }] } });
+    const guarded = await look(role, 'contain', false, TAG_KEY);
+    expect(guarded.verdict).toMatchObject({ protected: true, rule: 'credential-tag' });
+    expect(guarded.log).toEqual([{ api: 'iam:GetRole', target: 'ci-deploy-role', outcome: 'observed', detail: `Read the current tags of role ci-deploy-role: the protected tag key ${TAG_KEY} is present.` }]);
+
+    iam.on(GetRoleCommand).resolves({});
+    const bare = await look(role, 'contain', false, TAG_KEY);
+    expect(bare.verdict).toEqual({ protected: false });
+    expect(bare.log).toEqual([{ api: 'iam:GetRole', target: 'ci-deploy-role', outcome: 'observed', detail: `Read the current tags of role ci-deploy-role: no ${TAG_KEY} tag, not protected.` }]);
+  });
+
+  it('logs a game-day target and a user IAM does not know, under the call it made', async () => {
+    iam.on(ListUserTagsCommand).resolves({ Tags: [{ Key: 'firebreak:gameday-target', Value: 'true' }] });
+    expect(await look(user, 'contain', true)).toEqual({
+      verdict: { protected: false },
+      reasons: [],
+      log: [{ api: 'iam:ListUserTags', target: 'ci-deployer', outcome: 'observed', detail: 'Read the current tags of user ci-deployer: it is a game-day target.' }],
+    });
+    iam.on(ListUserTagsCommand).rejects(Object.assign(new Error('no such user'), { name: 'NoSuchEntityException', Code: 'NoSuchEntity', $metadata: { httpStatusCode: 404 } }));
+    const unknown = await look(user, 'contain', false, TAG_KEY);
+    expect(unknown.verdict).toBe('unverifiable');
+    expect(unknown.reasons).toEqual([`IAM knows no user ci-deployer in account ${ACCOUNT}: its current tags, and so its protection, cannot be verified; evidence and an alert only (no blast-radius slot taken).`]);
+    expect(unknown.log).toEqual([{ api: 'iam:ListUserTags', target: 'ci-deployer', outcome: 'observed', detail: unknown.reasons[0] }]);
+    const drill = await look(user, 'contain', true);
+    expect(drill.reasons[0]).toContain('its game-day opt-in, cannot be verified');
+  });
+
+  it('protects nothing by tag on a drill when the deployment names no protected key (not even a tag spelt "undefined")', async () => {
+    iam.on(ListUserTagsCommand).resolves({ Tags: [{ Key: 'firebreak:gameday-target', Value: 'true' }, { Key: 'undefined', Value: 'x' }] });
+    expect((await look(user, 'contain', true)).verdict).toEqual({ protected: false });
+  });
+
+  it('logs a drill refused for want of the opt-in tag', async () => {
+    iam.on(ListUserTagsCommand).resolves({ Tags: [] });
+    const refused = await look(user, 'contain', true);
+    expect(refused.verdict).toBe('not-a-target');
+    expect(refused.log).toEqual([{ api: 'iam:ListUserTags', target: 'ci-deployer', outcome: 'observed', detail: refused.reasons[0] }]);
+  });
+});

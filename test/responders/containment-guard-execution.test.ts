@@ -1,0 +1,155 @@
+/**
+ * verifyExecution, the guard's first check, called directly: each way an execution is refused, with
+ * its reason, and which calls it makes. The guard's own tests (containment-guard.test.ts) try the
+ * same refusals through the handler; these were written for the mutants Stryker found surviving
+ * there (docs/testing.md): refusals made for one reason were caught by a later check for another.
+ */
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Incident } from '../../lib/incident/model';
+import { verifyExecution } from '../../lib/responders/containment-guard-execution';
+import type { ContainmentGuardConfig } from '../../lib/responders/containment-guard-model';
+import { incidentSchema } from '../../lib/responders/incident-schema';
+import { EXECUTION } from '../support/grants';
+import { ACCOUNT, REGION, ec2Incident, ec2Resource } from '../support/incidents';
+
+const sfn = mockClient(SFNClient);
+const ARN = EXECUTION.executionArn;
+const RAILS = { 'compromised-ec2-instance': { approvalRequired: false, onTimeout: 'evidence-only', timeoutSeconds: 3600, kind: 'contain' } } as const;
+const parsed = (incident: Incident): Incident => incidentSchema.parse(incident) as Incident;
+const incident = parsed(ec2Incident());
+
+function config(overrides: Partial<ContainmentGuardConfig> = {}): ContainmentGuardConfig {
+  return {
+    protectedInstanceIds: [],
+    blastRadius: { maxContainments: 3, windowSeconds: 3600 },
+    securityAccountId: ACCOUNT,
+    region: REGION,
+    stackName: 'Firebreak',
+    rails: RAILS,
+    ...overrides,
+  };
+}
+
+const deps = (overrides: Partial<ContainmentGuardConfig> = {}) => ({ clients: { sfn: () => new SFNClient({ region: REGION }) }, config: config(overrides) }) as unknown as Parameters<typeof verifyExecution>[2];
+
+function describes(answer: Record<string, unknown> = {}, running: unknown = incident, mode: unknown = 'enforce'): void {
+  sfn.on(DescribeExecutionCommand).resolves({
+    executionArn: ARN,
+    stateMachineArn: EXECUTION.stateMachineArn,
+    status: 'RUNNING',
+    startDate: new Date(),
+    input: JSON.stringify({ incident: running, mode }),
+    ...answer,
+  });
+}
+
+const refusal = (why: string) => ({ verified: false, executionArn: ARN, reason: `Execution ${ARN} is not one this guard can clear (${why}): no containment grant; evidence and an alert only.` });
+
+beforeEach(() => sfn.reset());
+afterEach(() => sfn.reset());
+
+describe('verifyExecution', () => {
+  it('says so, without a call, when the input names no execution', async () => {
+    expect(await verifyExecution(undefined, incident, deps())).toEqual({
+      verified: false,
+      reason: 'The guard was invoked without a playbook execution (no execution ARN in its input): no containment grant is possible; evidence and an alert only.',
+    });
+    expect(sfn.calls()).toHaveLength(0);
+  });
+
+  it.each([['stackName'], ['securityAccountId'], ['region']] as const)('refuses before any call when the deployment did not set its %s', async (field) => {
+    describes();
+    expect(await verifyExecution(ARN, incident, deps({ [field]: undefined }))).toEqual(
+      refusal("the deployment's FIREBREAK_STACK_NAME, FIREBREAK_SECURITY_ACCOUNT_ID, AWS_REGION or FIREBREAK_PLAYBOOK_RAILS is not set on the guard"),
+    );
+    expect(sfn.calls()).toHaveLength(0);
+  });
+
+  it('refuses before any call when the deployment names no playbook rails', async () => {
+    describes();
+    expect(await verifyExecution(ARN, incident, deps({ rails: {} }))).toMatchObject({ verified: false });
+    expect(sfn.calls()).toHaveLength(0);
+  });
+
+  it.each(['ExecutionDoesNotExist', 'InvalidArn', 'AccessDeniedException', 'AccessDenied'])('takes %s from DescribeExecution as a refusal, not a failure', async (code) => {
+    sfn.on(DescribeExecutionCommand).rejects(Object.assign(new Error(code), { name: code }));
+    expect(await verifyExecution(ARN, incident, deps())).toEqual(refusal(`states:DescribeExecution answered ${code}`));
+  });
+
+  it('classifies any other DescribeExecution error, naming the call', async () => {
+    sfn.on(DescribeExecutionCommand).rejects(Object.assign(new Error('boom'), { name: 'ValidationException' }));
+    await expect(verifyExecution(ARN, incident, deps())).rejects.toThrow('states:DescribeExecution failed (ValidationException): boom');
+  });
+
+  it('names the status of an execution that is not running, or says it is unknown', async () => {
+    describes({ status: 'SUCCEEDED' });
+    expect(await verifyExecution(ARN, incident, deps())).toEqual(refusal('its status is SUCCEEDED, not RUNNING'));
+    describes({ status: undefined });
+    expect(await verifyExecution(ARN, incident, deps())).toEqual(refusal('its status is unknown, not RUNNING'));
+  });
+
+  it('refuses a state machine ARN that is missing or not exactly one', async () => {
+    describes({ stateMachineArn: undefined });
+    expect(await verifyExecution(ARN, incident, deps())).toEqual(refusal('its state machine ARN (none) is not a state machine ARN'));
+    for (const arn of [`x${EXECUTION.stateMachineArn}`, `${EXECUTION.stateMachineArn}:extra`]) {
+      describes({ stateMachineArn: arn });
+      expect(await verifyExecution(ARN, incident, deps())).toEqual(refusal(`its state machine ARN ${arn} is not a state machine ARN`));
+    }
+  });
+
+  it("refuses a state machine in another region than the deployment's", async () => {
+    describes({ stateMachineArn: `arn:aws:states:us-east-1:${ACCOUNT}:stateMachine:Firebreak-compromised-ec2-instance` });
+    expect(await verifyExecution(ARN, incident, deps())).toEqual(refusal(`its state machine runs in ${ACCOUNT}/us-east-1, not in this deployment's ${ACCOUNT}/${REGION}`));
+  });
+
+  it("refuses a state machine named after a property every object has, which is no playbook's", async () => {
+    for (const name of ['constructor', 'toString', 'hasOwnProperty']) {
+      describes({ stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:Firebreak-${name}` });
+      expect(await verifyExecution(ARN, incident, deps())).toEqual(refusal(`its state machine Firebreak-${name} is not one of this deployment's guarded playbooks`));
+    }
+  });
+
+  it('refuses an input that is not JSON, or carries no incident', async () => {
+    describes({ input: 'not json' });
+    expect(await verifyExecution(ARN, incident, deps())).toEqual(refusal('its input is not JSON'));
+    describes({ input: JSON.stringify({ mode: 'enforce' }) });
+    expect(await verifyExecution(ARN, incident, deps())).toEqual(refusal('its input carries no incident'));
+  });
+
+  it('names every field in which the execution incident differs from the one it was given', async () => {
+    describes({}, parsed(ec2Incident({ key: 'gd-other', account: '444455556666', region: 'us-east-1', resource: ec2Resource({ instanceId: 'i-0fff0000aaaa11112' }) })));
+    expect(await verifyExecution(ARN, incident, deps())).toEqual(
+      refusal(`its input names incident gd-other, not ${incident.key}, account 444455556666, not ${ACCOUNT}, region us-east-1, not ${REGION}, instance i-0fff0000aaaa11112, not i-0abc1234def567890`),
+    );
+    const { resource: _r, ...rest } = incident;
+    const bucket = parsed({ ...rest, resource: { kind: 'other', type: 'S3Bucket', id: 'evidence' } } as unknown as Incident);
+    describes({}, bucket);
+    expect(await verifyExecution(ARN, incident, deps())).toEqual(refusal('its input names instance none, not i-0abc1234def567890'));
+    describes({}, incident);
+    expect(await verifyExecution(ARN, bucket, deps())).toEqual(refusal('its input names instance i-0abc1234def567890, not none'));
+  });
+
+  it("names the one credential a per-credential execution is about when the guard's input names another, or none", async () => {
+    const { resource: _r, ...rest } = incident;
+    const keyOf = (userType: string) =>
+      parsed({ ...rest, resource: { kind: 'access-key', accessKeyId: 'AKIAQ3EGRW6JCEXAMPLE', userName: 'ci-deployer', userType } } as unknown as Incident);
+    const user = keyOf('IAMUser');
+    const root = keyOf('Root');
+    describes({}, user);
+    expect(await verifyExecution(ARN, root, deps())).toEqual(refusal(`its input names credential access-key/${ACCOUNT}/akiaq3egrw6jcexample, not none`));
+    describes({}, root);
+    expect(await verifyExecution(ARN, user, deps())).toEqual(refusal(`its input names credential none, not access-key/${ACCOUNT}/akiaq3egrw6jcexample`));
+  });
+
+  it('gives the mode the execution was started in, and none for anything else', async () => {
+    for (const [mode, expected] of [['enforce', 'enforce'], ['dry-run', 'dry-run'], ['yes', undefined], [null, undefined]] as const) {
+      describes({}, incident, mode);
+      const checked = await verifyExecution(ARN, incident, deps());
+      expect(checked).toMatchObject({ verified: true, playbook: 'compromised-ec2-instance' });
+      expect('inputMode' in checked ? checked.inputMode : undefined).toBe(expected);
+      if (expected === undefined) expect(checked).not.toHaveProperty('inputMode');
+    }
+  });
+});
