@@ -674,7 +674,7 @@ export function buildIncidentReport(record: IncidentRecord, targets: PhaseTarget
   // record of the incident confirms its change; one that cannot be read or verified is named.
   const wanted = new Set(keyRecordLookups(record, children).map((lookup) => sealedKeyId(lookup.incidentKey, lookup.accessKeyId)));
   const sealedChanges = new Map<string, SealedKeyChange>();
-  const unconfirmedKeys: { readonly incidentKey: string; readonly accessKeyId: string; readonly reason: string }[] = [];
+  const unconfirmedKeys: UnconfirmedKey[] = [];
   for (const reading of gathered.keyRecords ?? []) {
     const id = sealedKeyId(reading.incidentKey, reading.accessKeyId);
     if (!wanted.has(id)) continue;

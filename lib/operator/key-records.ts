@@ -14,12 +14,11 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KMSClient } from '@aws-sdk/client-kms';
-import { VerifyMacCommand } from '@aws-sdk/client-kms';
 import { awsErrorCode } from '../aws/errors';
 import { DynamoDbCredentialRecordStore } from '../responders/credential-record-store';
 import type { CredentialRecordStore, MacSigner } from '../responders/credential-records';
 import type { SealVerdict } from '../responders/record-mac';
-import { RECORD_MAC_ALGORITHM } from '../responders/record-mac';
+import { verifyRecordMac } from '../responders/record-mac';
 import { RecordSealUncheckedError } from './errors';
 import type { KeyRecordLookup, KeyRecordReading } from './incident-report';
 
@@ -41,18 +40,11 @@ export class KmsSealCheck implements MacSigner {
   }
 
   async verify(message: Uint8Array, macBase64: string): Promise<SealVerdict> {
-    const mac = Buffer.from(macBase64, 'base64');
-    if (mac.length === 0 || mac.toString('base64') !== macBase64) return { valid: false, reason: "the record's MAC is not base64" };
-    try {
-      const answer = await this.kms.send(new VerifyMacCommand({ KeyId: this.keyId, MacAlgorithm: RECORD_MAC_ALGORITHM, Message: message, Mac: mac }));
-      return answer.MacValid === true ? { valid: true } : { valid: false, reason: 'KMS says the MAC does not match the record' };
-    } catch (error) {
-      // VerifyMac answers a wrong MAC with an error, not MacValid=false
-      // (https://docs.aws.amazon.com/kms/latest/APIReference/API_VerifyMac.html).
-      const code = awsErrorCode(error) ?? (error instanceof Error ? error.name : 'UnknownError');
-      if (code === 'KMSInvalidMacException') return { valid: false, reason: 'KMS says the MAC does not match the record: a field was changed after it was sealed' };
-      throw new RecordSealUncheckedError(`kms:VerifyMac ${code} on the record key: its seal could not be checked`, { cause: error });
-    }
+    const answer = await verifyRecordMac(this.kms, () => this.keyId, message, macBase64, 'it was sealed');
+    if (!('error' in answer)) return answer;
+    const { error } = answer;
+    const code = awsErrorCode(error) ?? (error instanceof Error ? error.name : 'UnknownError');
+    throw new RecordSealUncheckedError(`kms:VerifyMac ${code} on the record key: its seal could not be checked`, { cause: error });
   }
 }
 

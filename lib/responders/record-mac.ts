@@ -53,24 +53,13 @@ export class KmsMac {
 
   /** Whether `macBase64` is the MAC of `message` under the configured key; `recordedBy` names who wrote it, for the reason. */
   async verify(message: Uint8Array, macBase64: string, recordedBy: string): Promise<SealVerdict> {
-    const mac = Buffer.from(macBase64, 'base64');
-    if (mac.length === 0 || mac.toString('base64') !== macBase64) return { valid: false, reason: 'the record\'s MAC is not base64' };
-    const key = this.key();
-    try {
-      const answer = await this.kms.send(new VerifyMacCommand({ KeyId: key, MacAlgorithm: RECORD_MAC_ALGORITHM, Message: message, Mac: mac }));
-      return answer.MacValid === true ? { valid: true } : { valid: false, reason: 'KMS says the MAC does not match the record' };
-    } catch (error) {
-      const code = awsErrorCode(error);
-      // VerifyMac answers a wrong MAC with an error, not MacValid=false
-      // (https://docs.aws.amazon.com/kms/latest/APIReference/API_VerifyMac.html).
-      if (code === 'KMSInvalidMacException') {
-        return { valid: false, reason: `KMS says the MAC does not match the record: a field was changed after ${recordedBy} recorded it` };
-      }
-      if (isTransientAwsError(error)) {
-        throw new TransientResponderError(`kms:VerifyMac failed transiently (${code ?? 'UnknownError'})`, { cause: error });
-      }
-      return { valid: false, reason: `the MAC could not be verified (kms:VerifyMac ${code ?? 'failed'}): the record is not trusted` };
+    const answer = await verifyRecordMac(this.kms, () => this.key(), message, macBase64, `${recordedBy} recorded it`);
+    if (!('error' in answer)) return answer;
+    const code = awsErrorCode(answer.error);
+    if (isTransientAwsError(answer.error)) {
+      throw new TransientResponderError(`kms:VerifyMac failed transiently (${code ?? 'UnknownError'})`, { cause: answer.error });
     }
+    return { valid: false, reason: `the MAC could not be verified (kms:VerifyMac ${code ?? 'failed'}): the record is not trusted` };
   }
 
   private key(): string {
@@ -78,5 +67,33 @@ export class KmsMac {
       throw new RecordKeyNotConfiguredError('No record key configured: the stack sets FIREBREAK_RECORD_KEY_ARN on the responders that seal or verify records');
     }
     return this.keyId;
+  }
+}
+
+/**
+ * One kms:VerifyMac of a record's seal: KMS's verdict when it gives one (the MAC holds, or does not
+ * match, `changedAfter` saying after what a field was changed), a MAC that is not canonical base64
+ * refused before asking (and before `key`, which may throw, is read), else the error KMS answered,
+ * for the caller to say what a check that could not be made means (a responder retries a throttled
+ * one and distrusts the record otherwise; the report says the record is unchecked).
+ */
+export async function verifyRecordMac(
+  kms: KMSClient,
+  key: () => string,
+  message: Uint8Array,
+  macBase64: string,
+  changedAfter: string,
+): Promise<SealVerdict | { readonly error: unknown }> {
+  const mac = Buffer.from(macBase64, 'base64');
+  if (mac.length === 0 || mac.toString('base64') !== macBase64) return { valid: false, reason: 'the record\'s MAC is not base64' };
+  const keyId = key();
+  try {
+    const answer = await kms.send(new VerifyMacCommand({ KeyId: keyId, MacAlgorithm: RECORD_MAC_ALGORITHM, Message: message, Mac: mac }));
+    return answer.MacValid === true ? { valid: true } : { valid: false, reason: 'KMS says the MAC does not match the record' };
+  } catch (error) {
+    // VerifyMac answers a wrong MAC with an error, not MacValid=false
+    // (https://docs.aws.amazon.com/kms/latest/APIReference/API_VerifyMac.html).
+    if (awsErrorCode(error) === 'KMSInvalidMacException') return { valid: false, reason: `KMS says the MAC does not match the record: a field was changed after ${changedAfter}` };
+    return { error };
   }
 }
