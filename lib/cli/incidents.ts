@@ -18,7 +18,7 @@ import { RESPONDER_NAMES } from '../contracts/responders';
 import { callError, callerIdentity, describeStack, resolveRegion, setupError } from '../operator/aws';
 import { LiveSetupError } from '../operator/errors';
 import type { IncidentFilter, IncidentSummary } from '../operator/incidents';
-import { listIncidents, readGatheredIncident } from '../operator/incidents';
+import { DEFAULT_KEY_RECORD_LIMIT, listIncidents, readGatheredIncident } from '../operator/incidents';
 import type { IncidentReport, IncidentStatus } from '../operator/incident-report';
 import { buildIncidentReport, containmentTargetFromOutput, DEFAULT_PHASE_TARGETS, formatDuration, INCIDENT_STATUSES, keyRecordLookups, phaseTargetsFor } from '../operator/incident-report';
 import { KmsSealCheck, NoSealCheck, readKeyRecords, reportCredentialRecords } from '../operator/key-records';
@@ -176,7 +176,22 @@ async function dynamoCall<T>(api: string, call: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * What the line adds after the key when a credential record decides the status and did not: the
+ * containment is not confirmed (the record could not be read or believed: the report says why), or
+ * the record was not read (the list stopped verifying). Nothing when the records were verified and
+ * said all they could; the status column keeps its meaning, the report's status.
+ */
+function keyRecordNote(incident: IncidentSummary): string | undefined {
+  const records = incident.keyRecords;
+  if (records === undefined) return undefined;
+  if (!records.verified) return `(unverified: the credential record of ${records.accessKeyIds.join(', ')} was not read)`;
+  if (records.notConfirmed.length === 0) return undefined;
+  return `(containment of ${records.notConfirmed.map((key) => key.accessKeyId).join(', ')} not confirmed: firebreak report ${incident.key} says why)`;
+}
+
 function summaryLine(incident: IncidentSummary): string {
+  const note = keyRecordNote(incident);
   return [
     incident.receivedAt ?? '(no receipt time)',
     incident.status.padEnd(9),
@@ -185,20 +200,40 @@ function summaryLine(incident: IncidentSummary): string {
     (incident.resource ?? '').padEnd(19),
     incident.findingType ?? '',
     incident.key,
+    ...(note !== undefined ? [note] : []),
   ].join('  ');
 }
 
+/** The number of incidents whose credential records the list verifies: --verify-limit, else DEFAULT_KEY_RECORD_LIMIT. */
+export function verifyLimit(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_KEY_RECORD_LIMIT;
+  if (!/^\d{1,4}$/.test(value)) throw new LiveSetupError(`--verify-limit must be a number of incidents from 0 to 9999; got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+/** The seal check of credential records: under the stack's record key, or none, saying why. */
+function sealsOf(store: RecordStore): KmsSealCheck | NoSealCheck {
+  return 'arn' in store.recordKey ? new KmsSealCheck(store.kms, store.recordKey.arn) : new NoSealCheck(store.recordKey.unknown);
+}
+
 /** `firebreak incidents`. */
-export async function runListIncidents(flags: WhereFlags & { account?: string; status?: string; since?: string; until?: string }, deps: IncidentCliDependencies): Promise<number> {
+export async function runListIncidents(flags: WhereFlags & ListFlags, deps: IncidentCliDependencies): Promise<number> {
   const filter = incidentFilter(flags, deps.now());
-  const { dynamodb, table } = await stateTable(flags, deps);
-  const { incidents, truncated } = await dynamoCall('dynamodb:Scan', () =>
-    listIncidents(dynamodb, table, filter, (page, found) => {
-      if (!flags.json && page > 1) deps.err(`… read ${page} pages of ${table}, ${found} incident(s) so far`);
+  const limit = verifyLimit(flags.verifyLimit);
+  const store = await stateTable(flags, deps);
+  const { table } = store;
+  // An incident whose status a key's credential record decides is judged from that record, as its
+  // report is (lib/operator/incidents.ts): the same status in both, at a bounded number of reads.
+  const { incidents, truncated, keyRecords } = await dynamoCall('dynamodb:Scan', () =>
+    listIncidents(store.dynamodb, table, filter, {
+      onPage: (page, found) => {
+        if (!flags.json && page > 1) deps.err(`… read ${page} pages of ${table}, ${found} incident(s) so far`);
+      },
+      keyRecords: { store: reportCredentialRecords(store.dynamodb, table, sealsOf(store)), limit },
     }),
   );
   if (flags.json) {
-    deps.out(JSON.stringify({ table, filter, incidents, truncated }, null, 2));
+    deps.out(JSON.stringify({ table, filter, incidents, truncated, keyRecords }, null, 2));
     return 0;
   }
   for (const incident of incidents) {
@@ -206,8 +241,29 @@ export async function runListIncidents(flags: WhereFlags & { account?: string; s
     // A sequence's child incidents (one per resource), under it rather than as incidents of their own.
     for (const child of incident.children ?? []) deps.out(`  └ ${summaryLine(child)}`);
   }
+  const listed = incidents.flatMap((incident) => [incident, ...(incident.children ?? [])]);
+  const notConfirmed = listed.filter((incident) => incident.keyRecords?.verified === true && incident.keyRecords.notConfirmed.length > 0).length;
+  if (notConfirmed > 0) {
+    deps.out(
+      `${notConfirmed} incident(s) name a key found already Inactive whose credential record could not be read or verified: that the incident set it Inactive is not confirmed, so its status is what its entries say (firebreak report <key> says why).`,
+    );
+  }
+  if (keyRecords.unverified > 0) {
+    deps.out(
+      `Stopped verifying credential records after ${keyRecords.verified} incident(s) (--verify-limit ${limit}): ${keyRecords.unverified} incident(s) marked "unverified" show what their entries say, which a verified record could change to contained${filter.status !== undefined ? ' (--status saw that status too, so some may be left out)' : ''}; firebreak report <key> verifies one, or narrow the list (--since, --account) or raise --verify-limit.`,
+    );
+  }
   deps.out(`${incidents.length} incident(s) in ${table}${truncated ? ' (list cut: narrow it with --since, --account or --status)' : ''}`);
   return 0;
+}
+
+/** The flags of `firebreak incidents` beside WhereFlags. */
+interface ListFlags {
+  readonly account?: string;
+  readonly status?: string;
+  readonly since?: string;
+  readonly until?: string;
+  readonly verifyLimit?: string;
 }
 
 function checkedKey(key: string): string {
@@ -234,8 +290,7 @@ async function reportOf(key: string, flags: WhereFlags, deps: IncidentCliDepende
   // A key a step found already Inactive with no attempt recorded as setting it: its sealed credential
   // record says whether this incident did (lib/operator/key-records.ts); read only for such keys.
   const lookups = keyRecordLookups(gathered.record, gathered.children);
-  const seals = 'arn' in store.recordKey ? new KmsSealCheck(store.kms, store.recordKey.arn) : new NoSealCheck(store.recordKey.unknown);
-  const keyRecords = lookups.length === 0 ? [] : await readKeyRecords(reportCredentialRecords(store.dynamodb, store.table, seals), lookups);
+  const keyRecords = lookups.length === 0 ? [] : await readKeyRecords(reportCredentialRecords(store.dynamodb, store.table, sealsOf(store)), lookups);
   // A sequence's report gathers its child incidents (one per resource): lib/operator/incidents.ts readGatheredIncident.
   return { report: buildIncidentReport(gathered.record, phaseTargetsFor(seconds), { children: gathered.children, refused: gathered.refused, keyRecords }), targetSource };
 }
@@ -299,10 +354,11 @@ The incident record is the state table's incident#<key> item, which every step o
 appends to as it runs (docs/incident-record.md). Your identity needs dynamodb:Scan and
 dynamodb:GetItem on the state table, and cloudformation:DescribeStacks on the stack unless you
 pass --table. A key a step found already Inactive with no attempt recorded as setting it is
-counted as this incident's containment only if its sealed credential record says so: the report
-checks that record's seal with kms:VerifyMac on the record key (the stack's RecordKeyArn output),
-which the key policy allows only the principals the deployment names in recordVerifierArns;
-without it the report says the key's containment is not confirmed.
+counted as this incident's containment only if its sealed credential record says so: the report,
+and the list for at most --verify-limit incidents (the others are marked unverified), read that
+record (dynamodb:GetItem) and check its seal with kms:VerifyMac on the record key (the stack's
+RecordKeyArn output), which the key policy allows only the principals the deployment names in
+recordVerifierArns; without it they say the key's containment is not confirmed.
 
 Exit status: 0 done; 1 no record for the key; 2 nothing could be read (a flag, credentials, the
 stack output, a DynamoDB call).
@@ -334,8 +390,12 @@ export function createIncidentCommands(overrides: Partial<IncidentCliDependencie
         .option('--account <id>', 'only incidents in this account')
         .option('--status <status>', `only incidents in this status (${INCIDENT_STATUSES.join(', ')})`)
         .option('--since <time>', 'received at or after: an ISO 8601 date or time with its offset (2026-12-03, 2026-12-03T10:00:00Z), or an age such as 30m, 24h, 7d')
-        .option('--until <time>', 'received at or before: an ISO 8601 date or time, or an age'),
-    ).action(async (flags: WhereFlags & { account?: string; status?: string; since?: string; until?: string }) => run('incidents', () => runListIncidents(flags, deps), setExitCode));
+        .option('--until <time>', 'received at or before: an ISO 8601 date or time, or an age')
+        .option(
+          '--verify-limit <n>',
+          `verify the credential records of at most n incidents, the newest first (a key found already Inactive, whose record decides the status, as in the report); the others are marked unverified (default ${DEFAULT_KEY_RECORD_LIMIT})`,
+        ),
+    ).action(async (flags: WhereFlags & ListFlags) => run('incidents', () => runListIncidents(flags, deps), setExitCode));
     where(program.command('incident').argument('<key>', 'the incident key (alerts name it)').description("Show one incident's timeline and phases.")).action(
       async (key: string, flags: WhereFlags) => run('incident', () => runShowIncident(key, flags, deps), setExitCode),
     );

@@ -4,6 +4,7 @@
  */
 import { evaluateChat } from './chat-expectations';
 import type { IncidentReport } from '../operator/incident-report';
+import type { IncidentSummary } from '../operator/incidents';
 import type { TriageDecision } from '../playbooks/triage';
 import { matchesAction } from './sim/permissions';
 import type { AccountInspection, GameDayCall, ResolvedEnvironment } from './backend';
@@ -38,6 +39,8 @@ export interface RunFacts {
   readonly routings?: readonly { readonly matched: readonly string[] }[];
   /** The post-incident reports of the incident records the run left (lib/gameday/incident-records.ts). */
   readonly reports?: readonly IncidentReport[];
+  /** The incidents `firebreak incidents` lists for the run's table (lib/gameday/incident-records.ts). */
+  readonly listed?: readonly IncidentSummary[];
 }
 
 function show(value: unknown): string {
@@ -576,6 +579,17 @@ const report: ExpectationEvaluator<'report'> = (expected, facts) => {
   for (const phase of expected.phases ?? []) every(`report phase ${phase}`, (found) => phasesOf(found).includes(phase), `present`, (found) => phasesOf(found).join(', ') || '(none)');
   for (const phase of expected.absentPhases ?? []) every(`report phase ${phase} absent`, (found) => !phasesOf(found).includes(phase), 'absent', (found) => phasesOf(found).join(', ') || '(none)');
   if (expected.status !== undefined) every('report status', (found) => found.status === expected.status, expected.status, (found) => found.status);
+  if (expected.listStatus !== undefined) {
+    const listed = facts.listed ?? [];
+    results.push(
+      result(
+        'incident list status (firebreak incidents)',
+        listed.length > 0 && listed.every((found) => found.status === expected.listStatus),
+        expected.listStatus,
+        listed.length === 0 ? '(no incident listed)' : listOrNothing(listed.map((found) => found.status)),
+      ),
+    );
+  }
   for (const text of expected.lessonsContain ?? []) every(`report lessons mention "${text}"`, (found) => found.lessons.some((lesson) => lesson.includes(text)), text, (found) => found.lessons.join(' | '));
   for (const text of expected.followUpsContain ?? []) every(`report follow-ups mention "${text}"`, (found) => found.followUps.some((item) => item.includes(text)), text, (found) => found.followUps.join(' | ') || '(none)');
   for (const [name, text] of Object.entries(expected.phaseEndedBy ?? {})) {

@@ -16,7 +16,9 @@ import { buildIncidentReport, CONTAINING_STEPS, containmentTargetFromOutput, DEF
 import { KmsSealCheck, NoSealCheck, readKeyRecords, reportCredentialRecords } from '../operator/key-records';
 import type { CfnTemplate } from '../stack/app';
 import { CONTAINMENT_TARGET_OUTPUT_KEY } from '../contracts/metrics';
-import { listIncidents, readGatheredIncident } from '../operator/incidents';
+import type { IncidentSummary } from '../operator/incidents';
+import { DEFAULT_KEY_RECORD_LIMIT, listIncidents, readGatheredIncident } from '../operator/incidents';
+import type { MacSigner } from '../responders/credential-records';
 import type { ExecutionRecord } from './engine';
 import type { ExpectationResult } from './expectations';
 import { FUNCTION_TIMEOUT_ERROR } from './function-timeouts';
@@ -46,8 +48,7 @@ export interface ScenarioRecordKey {
 export async function readScenarioReports(dynamodb: DynamoDBClient, table: string, targets: PhaseTargets = DEFAULT_PHASE_TARGETS, recordKey?: ScenarioRecordKey): Promise<IncidentReport[]> {
   const { incidents } = await listIncidents(dynamodb, table);
   const reports: IncidentReport[] = [];
-  const seals =
-    recordKey?.recordKeyArn !== undefined ? new KmsSealCheck(recordKey.kms, recordKey.recordKeyArn) : new NoSealCheck('no record key is known to check its seal with (the deployment has none)');
+  const seals = scenarioSeals(recordKey);
   for (const incident of incidents) {
     const gathered = await readGatheredIncident(dynamodb, table, incident.key);
     if (!gathered) continue;
@@ -56,6 +57,36 @@ export async function readScenarioReports(dynamodb: DynamoDBClient, table: strin
     reports.push(buildIncidentReport(gathered.record, targets, { children: gathered.children, refused: gathered.refused, keyRecords }));
   }
   return reports.sort((a, b) => a.key.localeCompare(b.key));
+}
+
+/** The operator's seal check of the run: under the deployment's record key, as the CLI checks under the stack's RecordKeyArn. */
+function scenarioSeals(recordKey: ScenarioRecordKey | undefined): MacSigner {
+  return recordKey?.recordKeyArn !== undefined ? new KmsSealCheck(recordKey.kms, recordKey.recordKeyArn) : new NoSealCheck('no record key is known to check its seal with (the deployment has none)');
+}
+
+/**
+ * The incidents `firebreak incidents` lists for the table, read as an operator would: its
+ * credential records verified as the CLI verifies them by default, so that each can be held
+ * against its report (listChecks).
+ */
+export async function readScenarioList(dynamodb: DynamoDBClient, table: string, recordKey?: ScenarioRecordKey): Promise<IncidentSummary[]> {
+  const { incidents } = await listIncidents(dynamodb, table, {}, { keyRecords: { store: reportCredentialRecords(dynamodb, table, scenarioSeals(recordKey)), limit: DEFAULT_KEY_RECORD_LIMIT } });
+  return incidents;
+}
+
+/**
+ * The list against the reports: each incident, and each child incident of a sequence, has the
+ * status in `firebreak incidents` that its report gives it. The two read the same records and
+ * judge them with the same functions, so a difference is a bug in one of them.
+ */
+export function listChecks(reports: readonly IncidentReport[], listed: readonly IncidentSummary[]): ExpectationResult[] {
+  const byKey = new Map(listed.map((incident) => [incident.key, incident]));
+  return reports.map((report) => {
+    const incident = byKey.get(report.key);
+    const want = [report.status, ...(report.children ?? []).map((child) => `${child.key} ${child.status}`)].join(', ');
+    const got = incident === undefined ? '(not listed)' : [incident.status, ...(report.children ?? []).map((child) => `${child.key} ${incident.children?.find((found) => found.key === child.key)?.status ?? '(not listed)'}`)].join(', ');
+    return result(`incident list ${report.key}: the status its report gives`, want === got, want, got);
+  });
 }
 
 function incidentKeyOfInput(input: unknown): string | undefined {

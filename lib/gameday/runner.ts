@@ -44,7 +44,7 @@ import { predictLatency } from './latency/predict';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { DEFAULT_MEMBER_ROLE_NAME } from '../aws/member-accounts';
 import type { IncidentReport } from '../operator/incident-report';
-import { readScenarioReports, recordChecks, scenarioPhaseTargets } from './incident-records';
+import { listChecks, readScenarioList, readScenarioReports, recordChecks, scenarioPhaseTargets } from './incident-records';
 
 /** One delivery of an injected event to the dispatcher. */
 export interface DeliveryOutcome {
@@ -788,13 +788,14 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     const timeline = buildTimeline({ executions: engine.executions(), calls, environment, injectionSim, injectionWall, routings });
     // The incident records the steps wrote, read as an operator would (its calls are not the run's).
     const operator = backend.clients(GAMEDAY_OPERATOR_ROLE);
-    const reports = await readScenarioReports(operator.dynamodb(), environment.deployment.stateTableName, scenarioPhaseTargets(definitions.deployment?.template), {
-      kms: operator.kms(),
-      ...(environment.deployment.recordKeyArn ? { recordKeyArn: environment.deployment.recordKeyArn } : {}),
-    });
+    const recordKey = { kms: operator.kms(), ...(environment.deployment.recordKeyArn ? { recordKeyArn: environment.deployment.recordKeyArn } : {}) };
+    const reports = await readScenarioReports(operator.dynamodb(), environment.deployment.stateTableName, scenarioPhaseTargets(definitions.deployment?.template), recordKey);
+    // And the list `firebreak incidents` prints, which must give each incident its report's status.
+    const listed = await readScenarioList(operator.dynamodb(), environment.deployment.stateTableName, recordKey);
     const expectations = [
       ...evaluateExpectations(scenario, {
       reports,
+      listed,
       environment,
       deliveries,
       executions,
@@ -807,6 +808,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       }),
       // Always: the record holds every step of the run, at its times (nothing lost), and each report adds up.
       ...recordChecks(reports, engine.executions(), { ...(containment ? { containment } : {}), injectionSim }),
+      ...listChecks(reports, listed),
     ];
     const lastEnd = Math.max(injectionSim.getTime(), ...engine.executions().map((record) => record.endSim?.getTime() ?? 0));
     const timed = engine;

@@ -580,6 +580,10 @@ export const expectationsSchema = z.strictObject({
       phases: z.array(z.enum(PHASES)).optional().describe('Phases every report has (triage, guard, approval, containment, evidence, first-alert, release).'),
       absentPhases: z.array(z.enum(PHASES)).optional().describe('Phases no report has.'),
       status: z.enum(INCIDENT_STATUSES).optional().describe("Every report's incident status."),
+      listStatus: z
+        .enum(INCIDENT_STATUSES)
+        .optional()
+        .describe("Every incident's status in `firebreak incidents` (the list, its credential records verified as the report verifies them): what an operator sees before opening the report."),
       lessonsContain: z.array(z.string().min(1)).optional().describe('Text found in the lessons-learned prompts of every report.'),
       followUpsContain: z.array(z.string().min(1)).optional().describe('Text found in the open follow-ups of every report.'),
       phaseEndedBy: z

@@ -656,6 +656,33 @@ export function keyRecordLookups(record: Pick<IncidentRecord, 'header' | 'entrie
   return [...lookups.values()];
 }
 
+/** A key found already Inactive whose credential record could not confirm who set it (read, verified). */
+export interface UnconfirmedKey {
+  readonly incidentKey: string;
+  readonly accessKeyId: string;
+  readonly reason: string;
+}
+
+/**
+ * The credential records read for `lookups` (keyRecordLookups'), judged one by one by
+ * sealedKeyChange: the key changes verified records of their incident confirm, and the keys whose
+ * record could not be read or believed, with why. A reading no lookup asked for is ignored. The
+ * report and `firebreak incidents` both count a key from this, and only from this.
+ */
+export function judgeKeyRecords(lookups: readonly KeyRecordLookup[], readings: readonly KeyRecordReading[]): { readonly sealed: SealedKeyChanges; readonly unconfirmed: readonly UnconfirmedKey[] } {
+  const wanted = new Set(lookups.map((lookup) => sealedKeyId(lookup.incidentKey, lookup.accessKeyId)));
+  const sealed = new Map<string, SealedKeyChange>();
+  const unconfirmed: UnconfirmedKey[] = [];
+  for (const reading of readings) {
+    const id = sealedKeyId(reading.incidentKey, reading.accessKeyId);
+    if (!wanted.has(id)) continue;
+    const judged = sealedKeyChange(reading);
+    if (judged !== undefined && 'confirmed' in judged) sealed.set(id, judged.confirmed);
+    else if (judged !== undefined) unconfirmed.push({ incidentKey: reading.incidentKey, accessKeyId: reading.accessKeyId, reason: judged.notConfirmed });
+  }
+  return { sealed, unconfirmed };
+}
+
 /** What else the report reads beside the incident's record: a sequence's child records, and the credential records of keys found already Inactive. */
 export interface ReportInputs {
   readonly children: readonly IncidentRecord[];
@@ -672,16 +699,7 @@ export function buildIncidentReport(record: IncidentRecord, targets: PhaseTarget
   const entries: GatheredEntry[] = byTime([...record.entries, ...children.flatMap((child) => child.entries.map((entry) => ({ ...entry, incidentKey: child.header.incidentKey })))]);
   // The credential records read for the keys found already Inactive, judged: only a verified
   // record of the incident confirms its change; one that cannot be read or verified is named.
-  const wanted = new Set(keyRecordLookups(record, children).map((lookup) => sealedKeyId(lookup.incidentKey, lookup.accessKeyId)));
-  const sealedChanges = new Map<string, SealedKeyChange>();
-  const unconfirmedKeys: UnconfirmedKey[] = [];
-  for (const reading of gathered.keyRecords ?? []) {
-    const id = sealedKeyId(reading.incidentKey, reading.accessKeyId);
-    if (!wanted.has(id)) continue;
-    const judged = sealedKeyChange(reading);
-    if (judged !== undefined && 'confirmed' in judged) sealedChanges.set(id, judged.confirmed);
-    else if (judged !== undefined) unconfirmedKeys.push({ incidentKey: reading.incidentKey, accessKeyId: reading.accessKeyId, reason: judged.notConfirmed });
-  }
+  const { sealed: sealedChanges, unconfirmed: unconfirmedKeys } = judgeKeyRecords(keyRecordLookups(record, children), gathered.keyRecords ?? []);
   const view: RecordView = { entries, incidentKey: record.header.incidentKey, sealed: sealedChanges };
   // The receipt time is the incident's own claim (triage's, or whoever started the playbook): a
   // receipt after the first step cannot be, so the phases are measured from that step instead.
@@ -833,12 +851,6 @@ export function buildIncidentReport(record: IncidentRecord, targets: PhaseTarget
   return { ...report, followUps: followUpsOf(report, view, unconfirmedKeys), lessons: lessonsOf(report, entries, targets) };
 }
 
-/** A key found already Inactive whose credential record could not confirm who set it (read, verified). */
-interface UnconfirmedKey {
-  readonly incidentKey: string;
-  readonly accessKeyId: string;
-  readonly reason: string;
-}
 
 function followUpsOf(report: Omit<IncidentReport, 'followUps' | 'lessons'>, view: RecordView, unconfirmedKeys: readonly UnconfirmedKey[]): string[] {
   const { entries } = view;

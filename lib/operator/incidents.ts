@@ -3,22 +3,33 @@
  * the steps: lib/responders/incident-record.ts) for `firebreak incidents`, `incident <key>` and
  * `report <key>`, and for the game day's report per scenario. One GetItem per incident (plus one per
  * approval asked, `approval#<executionArn>`, where the approval function keeps who answered); the
- * list is a Scan of the `incident#` items with the account and time filters applied by DynamoDB.
+ * list is a Scan of the `incident#` items with the account and time filters applied by DynamoDB,
+ * plus, for the few incidents whose status a credential record decides, that record's GetItem and
+ * kms:VerifyMac, as the report reads it (./key-records.ts), up to a limit per run.
  */
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { STATE_KEY_PREFIX } from '../contracts/security';
 import { DynamoDbApprovalStore } from '../responders/approval-records';
-import type { IncidentRecordHeader } from '../responders/incident-record';
+import type { IncidentRecordEntry, IncidentRecordHeader } from '../responders/incident-record';
 import { incidentRecordKey, RECORD_ENTRIES_ATTRIBUTE } from '../responders/incident-record';
 import { BLAST_RADIUS_TTL_ATTRIBUTE } from '../responders/blast-radius';
-import type { IncidentRecord, IncidentStatus, RecordedApproval } from './incident-report';
-import { incidentStatus, parseRecordEntries, sequenceStatus } from './incident-report';
+import type { CredentialRecordStore } from '../responders/credential-records';
+import type { IncidentRecord, IncidentStatus, KeyRecordLookup, RecordedApproval } from './incident-report';
+import { incidentStatus, judgeKeyRecords, keyRecordLookups, parseRecordEntries, sequenceStatus } from './incident-report';
+import { readKeyRecords } from './key-records';
 import { childKeySuffix, placementHash } from '../incident/keys';
 import { RESPONDER_NAMES } from '../contracts/responders';
 
 /** How many Scan pages `listIncidents` reads at most (1 MB each) before it says the list is cut. */
 export const MAX_SCAN_PAGES = 50;
+
+/**
+ * How many incidents' credential records `firebreak incidents` reads and verifies per run by
+ * default (each costs a GetItem and a kms:VerifyMac per key): the newest incidents first; past it
+ * an incident is listed as its entries say, marked unverified.
+ */
+export const DEFAULT_KEY_RECORD_LIMIT = 25;
 
 /** What `firebreak incidents` filters on. */
 export interface IncidentFilter {
@@ -45,6 +56,47 @@ export interface IncidentSummary {
   readonly gameDay: boolean;
   /** The child incidents gathered under this one (a sequence's per-instance executions), each listed here only. */
   readonly children?: readonly IncidentSummary[];
+  /**
+   * For an incident whose status a credential record can change (a key a step found already
+   * Inactive that no attempt of it recorded setting: the keys the report looks up), what the list
+   * made of those records; absent for every other incident, whose status is its entries' alone.
+   */
+  readonly keyRecords?: ListedKeyRecords;
+}
+
+/**
+ * The credential records of one listed incident: verified (read and judged as the report judges
+ * them: the keys a verified record of the incident says it set Inactive, which count in `status`,
+ * and those whose record could not be read or believed, which do not), or not read because the
+ * list stopped verifying at its limit (`status` is then the entries' alone).
+ */
+export type ListedKeyRecords =
+  | {
+      readonly verified: true;
+      readonly confirmed: readonly string[];
+      readonly notConfirmed: readonly { readonly accessKeyId: string; readonly reason: string }[];
+    }
+  | { readonly verified: false; readonly accessKeyIds: readonly string[] };
+
+/** How the list reads credential records: through the report's store (key-records.ts), for at most `limit` incidents. */
+export interface KeyRecordCheck {
+  /** The state table's credential records, their seals checked: key-records.ts `reportCredentialRecords`. */
+  readonly store: Pick<CredentialRecordStore, 'get'>;
+  readonly limit: number;
+}
+
+/** What `listIncidents` does beside the Scan. */
+export interface ListOptions {
+  readonly onPage?: (page: number, found: number) => void;
+  /** Without it no credential record is read: each incident that needs one is listed unverified. */
+  readonly keyRecords?: KeyRecordCheck;
+}
+
+/** How many incidents' credential records were verified, and how many were left unverified by the limit (before the status filter). */
+export interface KeyRecordTally {
+  readonly limit: number;
+  readonly verified: number;
+  readonly unverified: number;
 }
 
 /** A child record the parent's report leaves out, and why (its header or key is not the parent's). */
@@ -158,14 +210,26 @@ export function listScanInput(table: string, filter: IncidentFilter, exclusiveSt
   };
 }
 
-/** Incidents of the table, newest first, filtered; `truncated` when MAX_SCAN_PAGES did not reach the end. */
+/** Newest received first, then by key. */
+function newestFirst(a: IncidentSummary, b: IncidentSummary): number {
+  return (b.receivedAt ?? '').localeCompare(a.receivedAt ?? '') || a.key.localeCompare(b.key);
+}
+
+/**
+ * Incidents of the table, newest first, filtered; `truncated` when MAX_SCAN_PAGES did not reach the
+ * end. An incident whose status a credential record can change (keyRecordLookups names a key, as
+ * for its report) has that record read and judged as the report does (judgeKeyRecords), so that
+ * the list gives it the report's status; at most `keyRecords.limit` of them per run, newest first,
+ * the others listed as their entries say and marked unverified. No other incident costs a read.
+ */
 export async function listIncidents(
   client: DynamoDBClient,
   table: string,
   filter: IncidentFilter = {},
-  onPage: (page: number, found: number) => void = () => undefined,
-): Promise<{ incidents: IncidentSummary[]; truncated: boolean }> {
-  const all: IncidentSummary[] = [];
+  options: ListOptions = {},
+): Promise<{ incidents: IncidentSummary[]; truncated: boolean; keyRecords: KeyRecordTally }> {
+  // Entries are kept only for the incidents a credential record may change (lookups): the few the report would read for.
+  const read: { summary: IncidentSummary; lookups: KeyRecordLookup[]; entries: readonly IncidentRecordEntry[] }[] = [];
   const claimed = new Map<string, readonly string[]>();
   let start: Item | undefined;
   let page = 0;
@@ -177,27 +241,58 @@ export async function listIncidents(
       const { entries } = parseRecordEntries(stored);
       const children = claimedChildKeys({ entries });
       if (children.length > 0) claimed.set(header.incidentKey, children);
-      all.push({
-        key: header.incidentKey,
-        status: incidentStatus(entries),
-        ...some('account', header.account),
-        ...some('region', header.region),
-        ...some('findingType', header.findingType),
-        ...some('severityLabel', header.severityLabel),
-        ...some('resource', header.resource),
-        ...some('receivedAt', header.receivedAt),
-        ...some('updatedAt', updatedAt),
-        steps: entries.length,
-        gameDay: header.gameDay === true,
+      const lookups = keyRecordLookups({ header, entries });
+      read.push({
+        lookups,
+        entries: lookups.length > 0 ? entries : [],
+        summary: {
+          key: header.incidentKey,
+          status: incidentStatus(entries),
+          ...some('account', header.account),
+          ...some('region', header.region),
+          ...some('findingType', header.findingType),
+          ...some('severityLabel', header.severityLabel),
+          ...some('resource', header.resource),
+          ...some('receivedAt', header.receivedAt),
+          ...some('updatedAt', updatedAt),
+          steps: entries.length,
+          gameDay: header.gameDay === true,
+        },
       });
     }
     start = answer.LastEvaluatedKey;
-    onPage(page, all.length);
+    options.onPage?.(page, read.length);
   } while (start !== undefined && page < MAX_SCAN_PAGES);
+  // The newest incidents are the ones verified when the limit stops the reads.
+  read.sort((a, b) => newestFirst(a.summary, b.summary));
+  const limit = options.keyRecords?.limit ?? 0;
+  let verified = 0;
+  const all: IncidentSummary[] = [];
+  for (const { summary, lookups, entries } of read) {
+    if (lookups.length === 0) {
+      all.push(summary);
+    } else if (options.keyRecords === undefined || verified >= limit) {
+      all.push({ ...summary, keyRecords: { verified: false, accessKeyIds: lookups.map((lookup) => lookup.accessKeyId) } });
+    } else {
+      verified += 1;
+      const { sealed, unconfirmed } = judgeKeyRecords(lookups, await readKeyRecords(options.keyRecords.store, lookups));
+      all.push({
+        ...summary,
+        status: incidentStatus(entries, summary.key, sealed),
+        keyRecords: {
+          verified: true,
+          confirmed: [...sealed.values()].map((change) => change.accessKeyId),
+          notConfirmed: unconfirmed.map(({ accessKeyId, reason }) => ({ accessKeyId, reason })),
+        },
+      });
+    }
+  }
   // A sequence is one incident: its children are nested under it, and the status filter applies to the whole.
   const incidents = nestChildren(all, claimed).filter((incident) => filter.status === undefined || incident.status === filter.status);
-  incidents.sort((a, b) => (b.receivedAt ?? '').localeCompare(a.receivedAt ?? '') || a.key.localeCompare(b.key));
-  return { incidents, truncated: start !== undefined };
+  incidents.sort(newestFirst);
+  // Counted before the status filter: one it left out for its entries' status was not verified either.
+  const unverified = all.filter((incident) => incident.keyRecords?.verified === false).length;
+  return { incidents, truncated: start !== undefined, keyRecords: { limit, verified, unverified } };
 }
 
 /** The child keys triage's entries of a record claim (the per-instance executions it started). */

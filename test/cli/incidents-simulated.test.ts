@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Command } from 'commander';
@@ -12,9 +12,10 @@ import { loadScenarioDirectory } from '../../lib/gameday/scenario-loader';
 import { defaultTemplateDirectories, listTemplates } from '../../lib/gameday/templates';
 import { loadPlaybookDirectory } from '../../lib/playbooks/loader';
 
-// Only STS (the credentials check) is mocked: DynamoDB is the simulated account's.
+// Only STS (the credentials check) and CloudFormation (the stack's outputs) are mocked: DynamoDB and KMS are the simulated account's.
 const sts = mockClient(STSClient);
 sts.on(GetCallerIdentityCommand).resolves({ Account: '111122223333', Arn: 'arn:aws:sts::111122223333:assumed-role/oncall/alice' });
+const cloudFormation = mockClient(CloudFormationClient);
 
 async function run(argv: string[], makeClients: IncidentCliDependencies['makeClients']) {
   const result = { code: 0, out: [] as string[], err: [] as string[], files: new Map<string, string>() };
@@ -64,5 +65,37 @@ describe('the commands against the simulated account', () => {
       expect(markdown).toMatch(/\| Release \| .* \| release-instance: released \|/);
       // The same report the game day wrote for this scenario.
       expect(ran.reports?.map((one) => one.key)).toEqual([key]);
+  }, 120_000);
+  it("lists the incident whose key a timed-out attempt set Inactive as contained, as its report says, from the same verified credential record", async () => {
+    const root = resolve(import.meta.dirname, '../..');
+    const playbooks = await loadPlaybookDirectory(resolve(root, 'playbooks'));
+    const templates = [...(await listTemplates(defaultTemplateDirectories(root))).keys()];
+    const scenarios = await loadScenarioDirectory(resolve(root, 'playbooks/scenarios'), { playbooks, templates });
+    const scenario = scenarios.find((candidate) => candidate.name === 'iam-key-contained-by-attempt-that-timed-out');
+    if (!scenario) throw new Error('scenario iam-key-contained-by-attempt-that-timed-out is missing');
+    const backend = new (class extends LocalBackend {
+      override async cleanup(): Promise<void> {}
+    })({ seed: scenario.name, account: scenario.environment.account, region: scenario.environment.region });
+    const ran = await runScenario(scenario, { playbooks, backend });
+    expect(ran.passed).toBe(true);
+    const table = ran.environment?.deployment.stateTableName ?? '';
+    const recordKeyArn = ran.environment?.deployment.recordKeyArn ?? '';
+    expect(recordKeyArn).toMatch(/^arn:aws:kms:/);
+    cloudFormation.on(DescribeStacksCommand).resolves({
+      Stacks: [{ StackName: 'Firebreak', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Outputs: [{ OutputKey: 'StateTableName', OutputValue: table }, { OutputKey: 'RecordKeyArn', OutputValue: recordKeyArn }] }],
+    });
+    const simulated = () => ({ sts: new STSClient({ region: 'eu-west-1' }), cloudFormation: new CloudFormationClient({ region: 'eu-west-1' }), dynamodb: backend.clients(OPERATOR_ROLE).dynamodb(), kms: backend.clients(OPERATOR_ROLE).kms() });
+    const listed = await run(['incidents', '--json'], simulated);
+    expect(listed.err).toEqual([]);
+    const incidents = (JSON.parse(listed.out.join('\n')) as { incidents: { key: string; status: string; keyRecords?: unknown }[] }).incidents;
+    expect(incidents).toEqual([expect.objectContaining({ status: 'contained', keyRecords: expect.objectContaining({ verified: true, notConfirmed: [] }) })]);
+    const key = incidents[0]!.key;
+    const report = await run(['report', key, '--out', 'out'], simulated);
+    expect(report.files.get(`out/${key}.md`)).toContain('Status: contained.');
+    // Read with --table, no record key is known: the list and the report both say not confirmed.
+    const unchecked = await run(['incidents', '--table', table], simulated);
+    expect(unchecked.out[0]).toMatch(/ failed .*\(containment of AKIA\w+ not confirmed: firebreak report /);
+    const uncheckedReport = await run(['report', key, '--table', table, '--out', 'out'], simulated);
+    expect(uncheckedReport.files.get(`out/${key}.md`)).toContain('Status: failed.');
   }, 120_000);
 });

@@ -325,6 +325,68 @@ describe('firebreak incident <key> and report <key>', () => {
       expect(result.files.get('reports/gd-1.md')).toContain('Status: failed.');
       expect(result.files.get('reports/gd-1.md')).toContain('no record key is known to check its seal with (--table reads no stack, whose RecordKeyArn output names it)');
     });
+
+    describe('firebreak incidents: the same status as the report, from the same records', () => {
+      const listedItem = () => item('gd-1', '111122223333', [
+        entry('publish-alert', 'published', 61, { alertKind: 'failure', failure: { step: 'disable-access-key', error: 'Sandbox.Timedout' } }),
+        entry('disable-access-key', 'already-inactive', 70, { actions: [{ api: 'iam:UpdateAccessKey', target: KEY, outcome: 'already-done', detail: `${KEY} of user ci-deployer is already Inactive: nothing to change` }] }),
+      ]);
+      beforeEach(() => {
+        dynamodb.on(ScanCommand).resolves({ Items: [listedItem(), item('gd-2', '111122223333', [entry('quarantine-instance', 'quarantined', 3)])] });
+      });
+
+      it("verified under the stack's RecordKeyArn: listed contained, as the report says, with the report's GetItem and VerifyMac", async () => {
+        kms.on(VerifyMacCommand).resolves({ MacValid: true, KeyId: RECORD_KEY, MacAlgorithm: 'HMAC_SHA_256' });
+        const json = await run(['incidents', '--json']);
+        expect(json.code).toBe(0);
+        expect(dynamodb.commandCalls(GetItemCommand).map((call) => call.args[0].input)).toEqual([{ TableName: TABLE, Key: { pk: { S: CREDENTIAL } }, ConsistentRead: true }]);
+        expect(kms.commandCalls(VerifyMacCommand).map((call) => call.args[0].input)).toEqual([expect.objectContaining({ KeyId: RECORD_KEY, MacAlgorithm: 'HMAC_SHA_256', Mac: Buffer.from(MAC, 'base64') })]);
+        const listed = JSON.parse(json.out.join('\n')) as { incidents: { key: string; status: string; keyRecords?: unknown }[]; keyRecords: unknown };
+        expect(listed.incidents.find((incident) => incident.key === 'gd-1')).toMatchObject({ status: 'contained', keyRecords: { verified: true, confirmed: [KEY], notConfirmed: [] } });
+        expect(listed.keyRecords).toEqual({ limit: 25, verified: 1, unverified: 0 });
+        const text = await run(['incidents']);
+        expect(text.out.find((line) => line.endsWith('gd-1'))).toMatch(/ contained /);
+        const report = await run(['report', 'gd-1', '--out', 'reports', '--json']);
+        expect((JSON.parse(report.out.join('\n')) as { report: { status: string } }).report.status).toBe('contained');
+      });
+
+      it('VerifyMac refused: listed as the entries say (failed), and the line says the containment is not confirmed', async () => {
+        kms.on(VerifyMacCommand).rejects(Object.assign(new Error('not allowed'), { name: 'AccessDeniedException' }));
+        const text = await run(['incidents']);
+        expect(text.out.find((line) => line.includes('gd-1'))).toMatch(new RegExp(` failed .*gd-1  \\(containment of ${KEY} not confirmed: firebreak report gd-1 says why\\)$`));
+        expect(text.out).toContainEqual(expect.stringContaining('1 incident(s) name a key found already Inactive whose credential record could not be read or verified'));
+        expect(text.out.at(-1)).toBe(`2 incident(s) in ${TABLE}`);
+        const listed = JSON.parse((await run(['incidents', '--json'])).out.join('\n')) as { incidents: { key: string; status: string; keyRecords?: unknown }[] };
+        expect(listed.incidents.find((incident) => incident.key === 'gd-1')).toMatchObject({
+          status: 'failed',
+          keyRecords: { verified: true, confirmed: [], notConfirmed: [{ accessKeyId: KEY, reason: expect.stringContaining('kms:VerifyMac AccessDeniedException on the record key') }] },
+        });
+      });
+
+      it('with --table: no KMS call, not confirmed, and why', async () => {
+        const listed = JSON.parse((await run(['incidents', '--table', TABLE, '--json'])).out.join('\n')) as { incidents: { key: string; status: string; keyRecords?: unknown }[] };
+        expect(kms.calls()).toEqual([]);
+        expect(listed.incidents.find((incident) => incident.key === 'gd-1')).toMatchObject({ status: 'failed', keyRecords: { notConfirmed: [{ reason: expect.stringContaining('--table reads no stack') }] } });
+      });
+
+      it('--verify-limit bounds the reads: beyond it the incident is listed as its entries say, marked unverified, and the output says it stopped', async () => {
+        const text = await run(['incidents', '--verify-limit', '0']);
+        expect(dynamodb.commandCalls(GetItemCommand)).toEqual([]);
+        expect(kms.calls()).toEqual([]);
+        expect(text.out.find((line) => line.includes('gd-1'))).toMatch(new RegExp(` failed .*gd-1  \\(unverified: the credential record of ${KEY} was not read\\)$`));
+        expect(text.out).toContainEqual(expect.stringContaining('Stopped verifying credential records after 0 incident(s) (--verify-limit 0): 1 incident(s) marked "unverified"'));
+        const listed = JSON.parse((await run(['incidents', '--verify-limit', '0', '--json'])).out.join('\n')) as { incidents: { key: string; keyRecords?: unknown }[]; keyRecords: unknown };
+        expect(listed.incidents.find((incident) => incident.key === 'gd-1')?.keyRecords).toEqual({ verified: false, accessKeyIds: [KEY] });
+        expect(listed.keyRecords).toEqual({ limit: 0, verified: 0, unverified: 1 });
+        // The status filter leaves the unverified incident out (its entries say failed): the output still says it stopped.
+        const filtered = await run(['incidents', '--verify-limit', '0', '--status', 'contained']);
+        expect(filtered.out.some((line) => line.includes('gd-1'))).toBe(false);
+        expect(filtered.out).toContainEqual(expect.stringContaining('1 incident(s) marked "unverified" show what their entries say, which a verified record could change to contained (--status saw that status too, so some may be left out)'));
+        const bad = await run(['incidents', '--verify-limit', 'lots']);
+        expect(bad.code).toBe(2);
+        expect(bad.err.join('\n')).toContain('--verify-limit');
+      });
+    });
   });
 });
 
