@@ -290,4 +290,35 @@ describe('evaluateGrant: the reasons name what differs', () => {
     store.grants.set(EXECUTION_ARN, { ...proceed, kind: 'release', grantedAt: now.toISOString(), expiresAt: Math.floor(now.getTime() / 1000) + 900 });
     expect(await check(EXECUTION_ARN, target)).toEqual({ cleared: true, playbook: 'compromised-ec2-instance', mode: 'enforce' });
   });
+
+  it("release's grant check hands the release the record its grant bound (capture and claim serial), which release-instance holds the record at", async () => {
+    const store = new InMemoryGrantStore();
+    const check = releaseGrantCheck(store, RESPONDER_NAMES.releaseInstance, deployedStepsOf({ FIREBREAK_PLAYBOOK_STEPS: '{"compromised-ec2-instance":[{}]}' }, releaseOptionsSchema), () => NOW);
+    const target = { incident, instanceId: INSTANCE_ID, options: releaseOptionsSchema.parse({}), request: undefined };
+    const releaseRecord = { capturedAt: '2026-11-20T10:02:00.000Z', claimSerial: 3 };
+    store.grants.set(EXECUTION_ARN, { ...proceed, kind: 'release', releaseRecord });
+    expect(await check(EXECUTION_ARN, target)).toEqual({ cleared: true, playbook: 'compromised-ec2-instance', mode: 'enforce', releaseRecord });
+  });
+});
+
+describe('the record a release grant binds', () => {
+  const bound: ContainmentGrant = { ...grant, kind: 'release', releaseRecord: { capturedAt: '2026-11-20T10:02:00.000Z', claimSerial: 3 } };
+
+  it('is written beside the grant (one map attribute) and read back as it was', async () => {
+    ddb.on(PutItemCommand).resolves({});
+    await store().putIfAbsent(bound);
+    const item = ddb.commandCalls(PutItemCommand)[0]!.args[0].input.Item!;
+    expect(item).toEqual({ ...ITEM, kind: { S: 'release' }, releaseRecord: { M: { capturedAt: { S: '2026-11-20T10:02:00.000Z' }, claimSerial: { N: '3' } } } });
+    expect(grantFromItem(item)).toEqual(bound);
+  });
+
+  it('fails closed on a bound record it cannot read whole', () => {
+    const item = { ...ITEM, kind: { S: 'release' } };
+    expect(() => grantFromItem({ ...item, releaseRecord: { M: { capturedAt: { S: '2026-11-20T10:02:00.000Z' } } } })).toThrow(ResponderFailedError);
+    expect(() => grantFromItem({ ...item, releaseRecord: { M: { claimSerial: { N: '3' } } } })).toThrow(ResponderFailedError);
+    expect(() => grantFromItem({ ...item, releaseRecord: { M: { capturedAt: { S: 'x' }, claimSerial: { N: '-1' } } } })).toThrow(ResponderFailedError);
+    expect(() => grantFromItem({ ...item, releaseRecord: { S: 'anything' } })).toThrow(ResponderFailedError);
+    // None at all: the grant binds no record, and the release restores nothing under it.
+    expect(grantFromItem(item).releaseRecord).toBeUndefined();
+  });
 });
