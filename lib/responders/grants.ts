@@ -22,7 +22,7 @@
  */
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import type { ApprovalRecord, ContainmentGrant } from '../contracts/security';
+import type { ApprovalRecord, ContainmentGrant, GrantReleaseRecord } from '../contracts/security';
 import { STATE_KEY_PREFIX } from '../contracts/security';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { BLAST_RADIUS_TTL_ATTRIBUTE } from './blast-radius';
@@ -286,7 +286,22 @@ function grantItem(grant: ContainmentGrant): Record<string, AttributeValue> {
     grantedAt: { S: grant.grantedAt },
     expiresAt: { N: String(grant.expiresAt) },
     [BLAST_RADIUS_TTL_ATTRIBUTE]: { N: String(grant.expiresAt) },
+    ...(grant.releaseRecord !== undefined
+      ? { releaseRecord: { M: { capturedAt: { S: grant.releaseRecord.capturedAt }, claimSerial: { N: String(grant.releaseRecord.claimSerial) } } } }
+      : {}),
   };
+}
+
+/** The record a release grant binds, read back whole or not at all (fail closed: a grant that half-binds a record clears nothing). */
+function releaseRecordOf(item: Record<string, AttributeValue>): GrantReleaseRecord | undefined {
+  const attribute = item.releaseRecord;
+  if (attribute === undefined) return undefined;
+  const capturedAt = attribute.M?.capturedAt?.S;
+  const claimSerial = Number(attribute.M?.claimSerial?.N);
+  if (capturedAt === undefined || !Number.isSafeInteger(claimSerial) || claimSerial < 0) {
+    throw new ResponderFailedError(`Grant ${item.pk?.S ?? '?'} has a releaseRecord that is not a capture and claim serial`);
+  }
+  return { capturedAt, claimSerial };
 }
 
 function text(item: Record<string, AttributeValue>, name: string): string {
@@ -308,6 +323,7 @@ export function grantFromItem(item: Record<string, AttributeValue>): Containment
   const expiresAt = Number(item.expiresAt?.N);
   if (!Number.isFinite(expiresAt)) throw new ResponderFailedError(`Grant ${item.pk?.S ?? '?'} has no readable expiresAt`);
   const onTimeout = item.onTimeout?.S;
+  const releaseRecord = releaseRecordOf(item);
   return {
     pk: text(item, 'pk'),
     executionArn: text(item, 'executionArn'),
@@ -327,6 +343,7 @@ export function grantFromItem(item: Record<string, AttributeValue>): Containment
     ...(onTimeout === 'contain' || onTimeout === 'evidence-only' ? { onTimeout } : {}),
     grantedAt: text(item, 'grantedAt'),
     expiresAt,
+    ...(releaseRecord !== undefined ? { releaseRecord } : {}),
   };
 }
 
@@ -448,7 +465,9 @@ export function releaseGrantCheck(
       reader,
       now(),
     );
-    return check.allowed ? { cleared: true, playbook: check.grant.playbook, mode: check.mode } : { cleared: false, reason: check.reason };
+    if (!check.allowed) return { cleared: false, reason: check.reason };
+    const bound = check.grant.releaseRecord;
+    return { cleared: true, playbook: check.grant.playbook, mode: check.mode, ...(bound !== undefined ? { releaseRecord: bound } : {}) };
   };
 }
 
@@ -463,6 +482,8 @@ export type ReleaseGrantCheck = (
       readonly playbook: string;
       /** The mode the guard cleared the release for: a ceiling on the releasing step (dry-run always wins). */
       readonly mode: ResponderMode;
+      /** The pre-quarantine record the grant binds (an instance's release): release-instance restores only it, at its claim serial. */
+      readonly releaseRecord?: GrantReleaseRecord;
     }
   | { readonly cleared: false; readonly reason: string }
 >;
