@@ -293,7 +293,7 @@ function grantItem(grant: ContainmentGrant): Record<string, AttributeValue> {
 }
 
 /** The record a release grant binds, read back whole or not at all (fail closed: a grant that half-binds a record clears nothing). */
-function releaseRecordOf(item: Record<string, AttributeValue>): GrantReleaseRecord | undefined {
+export function releaseRecordOf(item: Record<string, AttributeValue>): GrantReleaseRecord | undefined {
   const attribute = item.releaseRecord;
   if (attribute === undefined) return undefined;
   const capturedAt = attribute.M?.capturedAt?.S;
@@ -323,7 +323,6 @@ export function grantFromItem(item: Record<string, AttributeValue>): Containment
   const expiresAt = Number(item.expiresAt?.N);
   if (!Number.isFinite(expiresAt)) throw new ResponderFailedError(`Grant ${item.pk?.S ?? '?'} has no readable expiresAt`);
   const onTimeout = item.onTimeout?.S;
-  const releaseRecord = releaseRecordOf(item);
   return {
     pk: text(item, 'pk'),
     executionArn: text(item, 'executionArn'),
@@ -343,7 +342,6 @@ export function grantFromItem(item: Record<string, AttributeValue>): Containment
     ...(onTimeout === 'contain' || onTimeout === 'evidence-only' ? { onTimeout } : {}),
     grantedAt: text(item, 'grantedAt'),
     expiresAt,
-    ...(releaseRecord !== undefined ? { releaseRecord } : {}),
   };
 }
 
@@ -375,7 +373,7 @@ export class DynamoDbGrantReader implements GrantReader {
     return item ? approvalRecordOf(item) : undefined;
   }
 
-  private async read(pk: string, attributes?: readonly string[]): Promise<Record<string, AttributeValue> | undefined> {
+  protected async read(pk: string, attributes?: readonly string[]): Promise<Record<string, AttributeValue> | undefined> {
     // Names as placeholders: an attribute name may be a DynamoDB reserved word.
     const projection = attributes
       ? {
@@ -392,6 +390,21 @@ export class DynamoDbGrantReader implements GrantReader {
     } catch (error) {
       throw toResponderError(error, 'dynamodb:GetItem');
     }
+  }
+}
+
+/**
+ * release-instance's reader: its grants carry the pre-quarantine record the guard bound
+ * (`releaseRecord`), which only that release restores by; read apart, so that the other responders'
+ * bundles do not carry it. Under a plain reader the grant binds no record, and the release restores
+ * nothing (fail closed).
+ */
+export class DynamoDbReleaseGrantReader extends DynamoDbGrantReader {
+  override async getGrant(executionArn: string): Promise<ContainmentGrant | undefined> {
+    const item = await this.read(grantKey(executionArn));
+    if (!item) return undefined;
+    const releaseRecord = releaseRecordOf(item);
+    return { ...grantFromItem(item), ...(releaseRecord !== undefined ? { releaseRecord } : {}) };
   }
 }
 

@@ -172,6 +172,14 @@ export interface QuarantineRecordStore {
    * way nothing is written.
    */
   claim(record: QuarantineRecord, incidentKey: string, at: string): Promise<ClaimAnswer>;
+}
+
+/**
+ * The release side of the store (release-instance): the quarantine side and the writes that take a
+ * claim back, hold the record for a restore and mark it released. Apart, so that quarantine-instance's
+ * bundle does not carry them (docs/architecture.md, "Lean Lambda bundles").
+ */
+export interface QuarantineRecordReleaseStore extends QuarantineRecordStore {
   /**
    * Takes back `incidentKey`'s claim while another incident still holds the instance; `changed`
    * (nothing written) when the stored record is no longer that unreleased capture, or when this
@@ -249,7 +257,7 @@ export function parseQuarantineRecord(raw: unknown): QuarantineRecord {
 }
 
 /** An in-process store (tests, the local game-day engine): same semantics as the DynamoDB one. */
-export class InMemoryQuarantineRecordStore implements QuarantineRecordStore, QuarantineReleaseStates {
+export class InMemoryQuarantineRecordStore implements QuarantineRecordReleaseStore, QuarantineReleaseStates {
   private readonly records = new Map<string, QuarantineRecord>();
   /** Which release holds each record for its restore, and until when (holdForRestore), beside the record as in DynamoDB. */
   private readonly holds = new Map<string, RestoreHold>();
@@ -435,7 +443,7 @@ const sameCaptureValues = (record: QuarantineRecord) => ({
  */
 export class DynamoDbQuarantineRecordStore implements QuarantineRecordStore {
   constructor(
-    private readonly client: DynamoDBClient,
+    protected readonly client: DynamoDBClient,
     private readonly tableName: string,
   ) {}
 
@@ -508,33 +516,6 @@ export class DynamoDbQuarantineRecordStore implements QuarantineRecordStore {
     );
   }
 
-  async holdForRestore(record: QuarantineRecord, incidentKey: string, until: string): Promise<'held' | 'claimed'> {
-    // At the claim serial read: a claim since, even this incident's own (which leaves LAST_CLAIM
-    // true), means the instance was contained again after the release read the record.
-    const serial = sameClaimSerial(claimSerialOf(record));
-    const answer = await this.conditionalUpdate('held', {
-      TableName: this.table(),
-      Key: { pk: { S: quarantineRecordKey(record.account, record.region, record.instanceId) } },
-      UpdateExpression: 'SET restoringFor = :claimKey, restoringUntil = :until',
-      ConditionExpression: `${SAME_CAPTURE} AND ${LAST_CLAIM} AND ${serial.condition}`,
-      ExpressionAttributeValues: { ':claimKey': { S: incidentKey }, ':until': { S: until }, ':one': { N: '1' }, ...serial.values, ...sameCaptureValues(record) },
-    });
-    return answer === 'changed' ? 'claimed' : answer;
-  }
-
-  async releaseClaim(record: QuarantineRecord, incidentKey: string): Promise<'released' | 'changed'> {
-    // Never the last claim: two releases that each saw the other's claim cannot both drop theirs
-    // and leave the instance quarantined with nobody to release it; the second one finds itself
-    // the last, and restores.
-    return this.conditionalUpdate('released', {
-      TableName: this.table(),
-      Key: { pk: { S: quarantineRecordKey(record.account, record.region, record.instanceId) } },
-      UpdateExpression: 'ADD releasedClaims :claim DELETE claims :claim',
-      ConditionExpression: `${SAME_CAPTURE} AND contains(claims, :claimKey) AND size(claims) > :one`,
-      ExpressionAttributeValues: { ':claim': { SS: [incidentKey] }, ':claimKey': { S: incidentKey }, ':one': { N: '1' }, ...sameCaptureValues(record) },
-    });
-  }
-
   async get(account: string, region: string, instanceId: string): Promise<QuarantineRecord | undefined> {
     let item;
     try {
@@ -571,6 +552,66 @@ export class DynamoDbQuarantineRecordStore implements QuarantineRecordStore {
       ...(item.releaseRequestedBy?.S !== undefined ? { releaseRequestedBy: item.releaseRequestedBy.S } : {}),
       ...(item.releaseReason?.S !== undefined ? { releaseReason: item.releaseReason.S } : {}),
     };
+  }
+
+  /**
+   * An UpdateItem whose condition failing means the record changed since it was read, or what
+   * `refusal` reads in the item as it was then (ReturnValuesOnConditionCheckFailure).
+   */
+  protected async conditionalUpdate<Done extends string, Refusal = never>(
+    done: Done,
+    input: ConstructorParameters<typeof UpdateItemCommand>[0],
+    refusal?: (item: Record<string, AttributeValue> | undefined) => Refusal | undefined,
+  ): Promise<Done | Refusal | 'changed'> {
+    try {
+      await this.client.send(new UpdateItemCommand(input));
+      return done;
+    } catch (error) {
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return refusal?.((error as { Item?: Record<string, AttributeValue> }).Item) ?? 'changed';
+      throw toResponderError(error, 'dynamodb:UpdateItem');
+    }
+  }
+
+  protected table(): string {
+    if (!this.tableName) {
+      throw new ResponderFailedError('No state table configured: set FIREBREAK_STATE_TABLE to the DynamoDB table name');
+    }
+    return this.tableName;
+  }
+}
+
+/**
+ * The DynamoDB store of release-instance: the quarantine side, and the writes of a release. Its
+ * conditions keep two releases from both leaving the instance with no claim, a restore from undoing
+ * a claim written since the release read the record (the hold, at the claim serial read), and the
+ * mark from taking a claim that is not the last.
+ */
+export class DynamoDbQuarantineRecordReleaseStore extends DynamoDbQuarantineRecordStore implements QuarantineRecordReleaseStore {
+  async holdForRestore(record: QuarantineRecord, incidentKey: string, until: string): Promise<'held' | 'claimed'> {
+    // At the claim serial read: a claim since, even this incident's own (which leaves LAST_CLAIM
+    // true), means the instance was contained again after the release read the record.
+    const serial = sameClaimSerial(claimSerialOf(record));
+    const answer = await this.conditionalUpdate('held', {
+      TableName: this.table(),
+      Key: { pk: { S: quarantineRecordKey(record.account, record.region, record.instanceId) } },
+      UpdateExpression: 'SET restoringFor = :claimKey, restoringUntil = :until',
+      ConditionExpression: `${SAME_CAPTURE} AND ${LAST_CLAIM} AND ${serial.condition}`,
+      ExpressionAttributeValues: { ':claimKey': { S: incidentKey }, ':until': { S: until }, ':one': { N: '1' }, ...serial.values, ...sameCaptureValues(record) },
+    });
+    return answer === 'changed' ? 'claimed' : answer;
+  }
+
+  async releaseClaim(record: QuarantineRecord, incidentKey: string): Promise<'released' | 'changed'> {
+    // Never the last claim: two releases that each saw the other's claim cannot both drop theirs
+    // and leave the instance quarantined with nobody to release it; the second one finds itself
+    // the last, and restores.
+    return this.conditionalUpdate('released', {
+      TableName: this.table(),
+      Key: { pk: { S: quarantineRecordKey(record.account, record.region, record.instanceId) } },
+      UpdateExpression: 'ADD releasedClaims :claim DELETE claims :claim',
+      ConditionExpression: `${SAME_CAPTURE} AND contains(claims, :claimKey) AND size(claims) > :one`,
+      ExpressionAttributeValues: { ':claim': { SS: [incidentKey] }, ':claimKey': { S: incidentKey }, ':one': { N: '1' }, ...sameCaptureValues(record) },
+    });
   }
 
   async markReleased(
@@ -611,30 +652,5 @@ export class DynamoDbQuarantineRecordStore implements QuarantineRecordStore {
       if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'claimed';
       throw toResponderError(error, 'dynamodb:UpdateItem');
     }
-  }
-
-  /**
-   * An UpdateItem whose condition failing means the record changed since it was read, or what
-   * `refusal` reads in the item as it was then (ReturnValuesOnConditionCheckFailure).
-   */
-  private async conditionalUpdate<Done extends string, Refusal = never>(
-    done: Done,
-    input: ConstructorParameters<typeof UpdateItemCommand>[0],
-    refusal?: (item: Record<string, AttributeValue> | undefined) => Refusal | undefined,
-  ): Promise<Done | Refusal | 'changed'> {
-    try {
-      await this.client.send(new UpdateItemCommand(input));
-      return done;
-    } catch (error) {
-      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return refusal?.((error as { Item?: Record<string, AttributeValue> }).Item) ?? 'changed';
-      throw toResponderError(error, 'dynamodb:UpdateItem');
-    }
-  }
-
-  private table(): string {
-    if (!this.tableName) {
-      throw new ResponderFailedError('No state table configured: set FIREBREAK_STATE_TABLE to the DynamoDB table name');
-    }
-    return this.tableName;
   }
 }

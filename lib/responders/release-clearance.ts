@@ -38,8 +38,8 @@ export type ReleaseClearanceVerdict =
 
 /** What release asks before it changes anything. */
 export interface ReleaseClearance {
-  /** `record`: what the release undoes (its subject, and when the containment was recorded: an older approval does not count). */
-  check(input: ResponderInput<unknown>, record: Pick<QuarantineRecord, 'instanceId' | 'capturedAt'>): Promise<ReleaseClearanceVerdict>;
+  /** `record`: what the release undoes (its subject, and when the containment was recorded: an older approval does not count), as the release read it. */
+  check(input: ResponderInput<unknown>, record: Pick<QuarantineRecord, 'instanceId' | 'capturedAt' | 'claimSerial'>): Promise<ReleaseClearanceVerdict>;
 }
 
 /** The containment guard's grant check (grants.ts `releaseGrantCheck`). */

@@ -28,7 +28,7 @@ import { ResponderRun, incidentInstance, isSampleTarget } from './responder-run'
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import { recordAll, settleAll } from './pending-actions';
-import type { QuarantineRecord, QuarantineRecordStore } from './quarantine-records';
+import type { QuarantineRecord, QuarantineRecordReleaseStore } from './quarantine-records';
 import { claimSerialOf, claimsOf } from './quarantine-records';
 import { RESTORE_HOLD_SECONDS } from '../contracts/restore-hold';
 import { ResponderFailedError, TransientResponderError } from '../contracts/responder-errors';
@@ -96,7 +96,7 @@ export interface ReleaseDeps {
   /** EC2 in the incident's account; Auto Scaling and ELB there when the options restore them. */
   readonly clients: Ec2Clients & FleetClients;
   readonly logger: IncidentLogger;
-  readonly records: QuarantineRecordStore;
+  readonly records: QuarantineRecordReleaseStore;
   /** Verifies the record's MAC. @default none: every record is refused (it cannot be verified) */
   readonly sealer?: RecordSealer;
   /** The guard's grant and the approval. @default none: every release is refused */

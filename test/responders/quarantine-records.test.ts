@@ -4,6 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ResponderFailedError, TransientResponderError } from '../../lib/contracts/responder-errors';
 import type { QuarantineRecord } from '../../lib/responders/quarantine-records';
 import {
+  DynamoDbQuarantineRecordReleaseStore,
   DynamoDbQuarantineRecordStore,
   InMemoryQuarantineRecordStore,
   claimsOf,
@@ -32,11 +33,12 @@ const RECORD: QuarantineRecord = {
   tags: { 'firebreak:status': 'released' },
 };
 
-let store: DynamoDbQuarantineRecordStore;
+/** The release side of the store: the quarantine side too (it extends it). */
+let store: DynamoDbQuarantineRecordReleaseStore;
 
 beforeEach(() => {
   dynamoMock.reset();
-  store = new DynamoDbQuarantineRecordStore(new DynamoDBClient({ region: REGION }), TABLE);
+  store = new DynamoDbQuarantineRecordReleaseStore(new DynamoDBClient({ region: REGION }), TABLE);
 });
 
 describe('quarantineRecordKey', () => {

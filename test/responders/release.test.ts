@@ -17,7 +17,7 @@ import { silentLogger } from '../../lib/responders/logging';
 import type { ResponderMode } from '../../lib/contracts/responder-mode';
 import { quarantineInstance } from '../../lib/responders/quarantine';
 import type { QuarantineRecord } from '../../lib/responders/quarantine-records';
-import { DynamoDbQuarantineRecordStore, InMemoryQuarantineRecordStore, RESTORE_HOLD_SECONDS, quarantineRecordKey } from '../../lib/responders/quarantine-records';
+import { DynamoDbQuarantineRecordReleaseStore, InMemoryQuarantineRecordStore, RESTORE_HOLD_SECONDS, quarantineRecordKey } from '../../lib/responders/quarantine-records';
 import type { ReleaseOptions } from '../../lib/responders/release';
 import { releaseInstance, releaseOptionsSchema } from '../../lib/responders/release';
 import type { ReleaseClearance } from '../../lib/responders/release-clearance';
@@ -78,7 +78,7 @@ const APPROVED: ReleaseClearance = {
     approvedAt: APPROVED_AT,
     executionArn: EXECUTION_ARN,
     mode: 'enforce',
-    releaseRecord: { capturedAt: record.capturedAt, claimSerial: (record as QuarantineRecord).claimSerial ?? 0 },
+    releaseRecord: { capturedAt: record.capturedAt, claimSerial: record.claimSerial ?? 0 },
   }),
 };
 
@@ -529,7 +529,7 @@ describe('releaseInstance with the DynamoDB record store', () => {
   });
 
   it('marks the record released by the approver, requested by the person, with their reason, in one conditional UpdateItem', async () => {
-    const store = new DynamoDbQuarantineRecordStore(new DynamoDBClient({ region: REGION }), TABLE);
+    const store = new DynamoDbQuarantineRecordReleaseStore(new DynamoDBClient({ region: REGION }), TABLE);
     // A record written before claim serials has none: the guard read it as 0, and so does the hold.
     const result = await releaseInstance(input({ request: REQUEST }), {
       clients,
@@ -587,7 +587,7 @@ describe('releaseInstance with the DynamoDB record store', () => {
         record: { S: JSON.stringify({ ...RECORD, released: false }) },
       },
     });
-    const store = new DynamoDbQuarantineRecordStore(new DynamoDBClient({ region: REGION }), TABLE);
+    const store = new DynamoDbQuarantineRecordReleaseStore(new DynamoDBClient({ region: REGION }), TABLE);
     const result = await releaseInstance(input(), { clients, logger: silentLogger, records: store, sealer: TEST_SEALER, clearance: clearedAt(4), now: () => NOW });
     expect(result.status).toBe('released');
     expect(inputsOf(dynamoMock, UpdateItemCommand)[0]).toEqual({
@@ -619,7 +619,7 @@ describe('releaseInstance with the DynamoDB record store', () => {
         record: { S: JSON.stringify({ ...RECORD, released: false }) },
       },
     });
-    const store = new DynamoDbQuarantineRecordStore(new DynamoDBClient({ region: REGION }), TABLE);
+    const store = new DynamoDbQuarantineRecordReleaseStore(new DynamoDBClient({ region: REGION }), TABLE);
     const result = await releaseInstance(input(), { clients, logger: silentLogger, records: store, sealer: TEST_SEALER, clearance: clearedAt(4), now: () => NOW });
     expect(result).toMatchObject({ status: 'refused', refusal: expect.stringContaining('claim serial 4 when the containment guard read it, 5 now') });
     expect(dynamoMock.commandCalls(UpdateItemCommand)).toHaveLength(0);
