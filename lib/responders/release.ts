@@ -267,7 +267,7 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
       const later = stillThisCapture ? claimsOf(current).filter((key) => key !== incident.key) : [];
       if (stillThisCapture && later.length === 0 && claimsOf(current).includes(incident.key) && claimSerialOf(current) !== claimSerialOf(record)) {
         log.record('firebreak:hold-record', instanceId, 'skipped', `Not held: incident ${incident.key} claimed ${instanceId} again after this release read its record; nothing was restored`);
-        return refuse('firebreak:check-cleared-record', instanceId, containedSinceCleared(clearance.releaseRecord, current, incident.key) ?? 'the record changed');
+        return refuse('firebreak:check-cleared-record', instanceId, containedSinceCleared(clearance.releaseRecord, current, incident.key) ?? `the pre-quarantine record of ${instanceId} was claimed again after this release read it`);
       }
       if (!stillThisCapture || !claimsOf(current).includes(incident.key) || later.length === 0) {
         log.record('firebreak:hold-record', instanceId, 'skipped', `The pre-quarantine record of ${instanceId} changed since it was read (released or captured again): nothing was restored, and the step fails so that it is retried`);
