@@ -7,9 +7,9 @@ import { homeKmsClients } from '../../lib/aws/clients/kms';
 import { loadBalancingClientsFor } from '../../lib/aws/clients/load-balancing';
 import { SECURITY_ENV } from '../../lib/contracts/security';
 import { DynamoDbApprovalRecords } from '../../lib/responders/approval-records';
-import { DynamoDbGrantReader, releaseGrantCheck } from '../../lib/responders/grants';
+import { DynamoDbReleaseGrantReader, releaseGrantCheck } from '../../lib/responders/grants';
 import { createResponderLogger } from '../../lib/responders/logging';
-import { DynamoDbQuarantineRecordStore } from '../../lib/responders/quarantine-records';
+import { DynamoDbQuarantineRecordReleaseStore } from '../../lib/responders/quarantine-records';
 import { KmsRecordSealer } from '../../lib/responders/record-integrity';
 import { createReleaseInstanceHandler, releaseOptionsSchema } from '../../lib/responders/release';
 import { ApprovalReleaseClearance } from '../../lib/responders/release-clearance';
@@ -27,14 +27,14 @@ const logger = createResponderLogger('release-instance');
 const access = targetAccessFromEnvironment();
 const clients = { ...ec2ClientsFor(access), ...autoScalingClientsFor(access), ...loadBalancingClientsFor(access) };
 const dynamodb = homeDynamoDbClients().dynamodb();
-const records = new DynamoDbQuarantineRecordStore(dynamodb, stateTable);
+const records = new DynamoDbQuarantineRecordReleaseStore(dynamodb, stateTable);
 // The record key is the deployment's (never the record's): kms:VerifyMac before anything changes.
 const sealer = new KmsRecordSealer(homeKmsClients().kms(), process.env[SECURITY_ENV.recordKey] ?? '');
-// The guard's grant of this execution (lib/responders/grants.ts) and its approval.
+// The guard's grant of this execution (lib/responders/grants.ts), with the record it bound, and its approval.
 const clearance = new ApprovalReleaseClearance(
   new DynamoDbApprovalRecords(dynamodb, stateTable),
     // Only the release-instance playbooks' step, with their options and request (lib/responders/step-binding.ts).
-  releaseGrantCheck(new DynamoDbGrantReader(dynamodb, stateTable), RESPONDER_NAMES.releaseInstance, deployedStepsOf(process.env, releaseOptionsSchema)),
+  releaseGrantCheck(new DynamoDbReleaseGrantReader(dynamodb, stateTable), RESPONDER_NAMES.releaseInstance, deployedStepsOf(process.env, releaseOptionsSchema)),
 );
 
 /** Builds the handler over injected clients and record store: the local game day runs exactly this. */

@@ -290,6 +290,25 @@ export interface ContainmentGrant {
   readonly grantedAt: string;
   /** DynamoDB TTL (epoch seconds). */
   readonly expiresAt: number;
+  /**
+   * For the release of an instance: its pre-quarantine record as the guard read it when it cleared
+   * the release (`GrantReleaseRecord`). release-instance restores only that record at that claim
+   * serial; without it (the guard found no unreleased record, or could not read it) it restores
+   * nothing, since the approval was not given on the record's claims.
+   */
+  readonly releaseRecord?: GrantReleaseRecord;
+}
+
+/**
+ * The pre-quarantine record a release's grant binds: its capture and its claim serial, which every
+ * claim written on the record advances (lib/responders/quarantine-records.ts). A claim written
+ * after the guard read it, even by the releasing incident itself (a new execution of it, GuardDuty
+ * having updated the finding), means the approval was given on older information.
+ */
+export interface GrantReleaseRecord {
+  readonly capturedAt: string;
+  /** 0 for a record written before claim serials (it has none). */
+  readonly claimSerial: number;
 }
 
 /**

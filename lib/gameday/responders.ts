@@ -33,10 +33,10 @@ import { alertTopicArnFromEnv, backupTopicArnFromEnv, publishAlertResponder } fr
 import { DynamoDbApprovalStore } from '../responders/approval-records';
 import { SfnApprovalRequestExecutions } from '../responders/approval-request';
 import { createContainmentGuardHandler, readContainmentGuardConfig } from '../responders/containment-guard';
-import { DynamoDbGrantReader, DynamoDbGrantStore, releaseGrantCheck } from '../responders/grants';
+import { DynamoDbGrantReader, DynamoDbGrantStore, DynamoDbReleaseGrantReader, releaseGrantCheck } from '../responders/grants';
 import { silentLogger } from '../responders/logging';
 import { quarantineResponder } from '../responders/quarantine';
-import { DynamoDbQuarantineRecordStore } from '../responders/quarantine-records';
+import { DynamoDbQuarantineRecordReleaseStore } from '../responders/quarantine-records';
 import { KmsMac, KmsRecordSealer } from '../responders/record-integrity';
 import { copyEvidenceResponder, forensicTargetFromEnv } from '../responders/snapshot-copy';
 import { DynamoDbCustodyStore } from '../responders/snapshot-custody';
@@ -157,7 +157,8 @@ function recordStores({ clients, environment }: LocalResponderRuntime) {
   const recordKey = environment[SECURITY_ENV.recordKey];
   return {
     table,
-    records: new DynamoDbQuarantineRecordStore(clients.dynamodb(), table),
+    // The release side of the store, which quarantine uses only for its own side (as its Lambda does).
+    records: new DynamoDbQuarantineRecordReleaseStore(clients.dynamodb(), table),
     grants: new DynamoDbGrantStore(clients.dynamodb(), table),
     ...(recordKey ? { sealer: new KmsRecordSealer(clients.kms(), recordKey) } : {}),
   };
@@ -217,7 +218,7 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
     });
   },
   [RESPONDER_NAMES.releaseInstance]: (runtime) => {
-    const { table, records, grants, sealer } = recordStores(runtime);
+    const { table, records, sealer } = recordStores(runtime);
     const { clients, environment, now } = runtime;
     return createResponderHandler(releaseResponder, {
       clients: servedFleetResponderClients(clients, environment),
@@ -225,7 +226,7 @@ const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => Loc
       records,
       ...(sealer ? { sealer } : {}),
       // The guard's release grant of the execution (lib/responders/grants.ts), then its approval.
-      clearance: new ApprovalReleaseClearance(new DynamoDbApprovalStore(clients.dynamodb(), table), releaseGrantCheck(grants, RESPONDER_NAMES.releaseInstance, deployedStepsOf(environment, releaseOptionsSchema), now)),
+      clearance: new ApprovalReleaseClearance(new DynamoDbApprovalStore(clients.dynamodb(), table), releaseGrantCheck(new DynamoDbReleaseGrantReader(clients.dynamodb(), table), RESPONDER_NAMES.releaseInstance, deployedStepsOf(environment, releaseOptionsSchema), now)),
       environment,
       now,
     });

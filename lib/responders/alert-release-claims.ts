@@ -59,8 +59,9 @@ export function releaseClaimLines(steps: readonly StepSummary[], incidentKey: st
     case 'released':
       return [`  The pre-quarantine record of ${instance} is already released: the release will change nothing.`];
     case 'unreadable':
+      // The grant then binds no record: the release restores nothing under it (release-checks.ts).
       return [
-        `  Firebreak could not read which incidents hold ${instance} (${oneLine(read.reason ?? 'no reason given', 300)}): the release reads its record again, and restores it only if incident ${incident} holds the last claim; otherwise it takes back only that claim.`,
+        `  Firebreak could not read which incidents hold ${instance} (${oneLine(read.reason ?? 'no reason given', 300)}), so this approval cannot be given on them: the release restores NOTHING (if incident ${incident} holds the last claim, it changes nothing and a new release is needed); if other incidents hold ${instance}, it takes back only incident ${incident}'s claim.`,
       ];
     case 'held':
       break;
@@ -76,7 +77,10 @@ export function releaseClaimLines(steps: readonly StepSummary[], incidentKey: st
   }
   const others = claims.filter((key) => key !== incidentKey);
   if (others.length === 0 && total <= 1) {
-    return [`  Incident ${incident} holds the last claim on ${instance}: approving RESTORES it (its recorded security groups, instance profile, protections and tags) ${asRead}.`];
+    return [
+      `  Incident ${incident} holds the last claim on ${instance}: approving RESTORES it (its recorded security groups, instance profile, protections and tags) ${asRead},`,
+      `  unless an incident, this one included (a new execution, as when GuardDuty updates the finding), contains ${instance} again before the release acts: it then restores nothing, and a new release is needed.`,
+    ];
   }
   return [
     `  Approving takes back only incident ${incident}'s claim: ${instance} STAYS QUARANTINED, ${holdersText(others, total - 1)} ${asRead};`,

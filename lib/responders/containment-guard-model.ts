@@ -79,6 +79,10 @@ export interface GuardReleaseClaims {
   readonly claimCount?: number;
   /** Why the read failed (`unreadable`). */
   readonly reason?: string;
+  /** When the record was captured (`held`): the grant binds it. */
+  readonly capturedAt?: string;
+  /** The record's claim serial (`held`; 0 for a record older than claim serials): the grant binds it. */
+  readonly claimSerial?: number;
 }
 
 export interface GuardResult extends ResponderResult<GuardStatus> {

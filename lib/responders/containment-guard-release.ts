@@ -3,13 +3,16 @@
  * whether the release will restore the instance (its incident holds the last claim) or only take
  * back that incident's claim while other incidents keep it quarantined (quarantine-records.ts). One
  * consistent GetItem of the record's release attributes (quarantine-release-state.ts), never the
- * record itself. A read that fails never holds the release back: the approval request says the
- * claims could not be read, and release-instance reads the record again before it changes anything.
+ * record itself. The capture and claim serial come in the same read: the guard binds them into the
+ * release's grant, and release-instance restores only that record at that serial, so that an
+ * approval covers no claim written after it was asked for. A read that fails never holds the
+ * release back: the approval request says the claims could not be read, the grant binds no record,
+ * and release-instance then restores nothing (it may still take back its incident's claim).
  */
 import type { ActionLog } from './action-log';
 import type { GuardReleaseClaims } from './containment-guard-model';
 import type { QuarantineReleaseStates } from './quarantine-release-state';
-import { claimsOf } from './quarantine-release-state';
+import { claimSerialOf, claimsOf } from './quarantine-release-state';
 
 /** The most incidents a guard result lists (the count says how many hold the instance): the result rides in the execution's state, at most 256 KiB. */
 export const MAX_LISTED_RELEASE_CLAIMS = 10;
@@ -41,6 +44,8 @@ export async function readReleaseClaims(
   }
   const claims = claimsOf(state);
   const listed = claims.slice(0, MAX_LISTED_RELEASE_CLAIMS).map((key) => key.slice(0, MAX_CLAIM_LENGTH));
-  log.record('dynamodb:GetItem', instanceId, 'observed', `${instanceId} is held quarantined by ${claims.length} incident(s): ${listed.join(', ')}${claims.length > listed.length ? ', ...' : ''}`);
-  return { record: 'held', claims: listed, claimCount: claims.length };
+  const claimSerial = claimSerialOf(state);
+  const version = state.capturedAt !== undefined ? ` (capture of ${state.capturedAt}, claim serial ${claimSerial})` : '';
+  log.record('dynamodb:GetItem', instanceId, 'observed', `${instanceId} is held quarantined by ${claims.length} incident(s): ${listed.join(', ')}${claims.length > listed.length ? ', ...' : ''}${version}`);
+  return { record: 'held', claims: listed, claimCount: claims.length, ...(state.capturedAt !== undefined ? { capturedAt: state.capturedAt } : {}), claimSerial };
 }

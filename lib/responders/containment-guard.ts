@@ -257,6 +257,11 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
       ...(deadline !== undefined ? { approvalDeadline: deadline.toISOString(), onTimeout: intakeReason !== undefined ? 'evidence-only' : rails.onTimeout } : {}),
       grantedAt: at.toISOString(),
       expiresAt: Math.floor(actionableAt.getTime() / 1000) + GRANT_VALIDITY_SECONDS,
+      // A release of an instance: the record as read above, what the approval is given on. The
+      // release restores only it, at this claim serial (release-instance holds the record at it).
+      ...(releaseClaims?.record === 'held' && releaseClaims.capturedAt !== undefined && releaseClaims.claimSerial !== undefined
+        ? { releaseRecord: { capturedAt: releaseClaims.capturedAt, claimSerial: releaseClaims.claimSerial } }
+        : {}),
     };
     const stored = await deps.grants.putIfAbsent(candidate);
     const g = stored.grant;

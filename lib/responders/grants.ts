@@ -22,7 +22,7 @@
  */
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import type { ApprovalRecord, ContainmentGrant } from '../contracts/security';
+import type { ApprovalRecord, ContainmentGrant, GrantReleaseRecord } from '../contracts/security';
 import { STATE_KEY_PREFIX } from '../contracts/security';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { BLAST_RADIUS_TTL_ATTRIBUTE } from './blast-radius';
@@ -286,7 +286,22 @@ function grantItem(grant: ContainmentGrant): Record<string, AttributeValue> {
     grantedAt: { S: grant.grantedAt },
     expiresAt: { N: String(grant.expiresAt) },
     [BLAST_RADIUS_TTL_ATTRIBUTE]: { N: String(grant.expiresAt) },
+    ...(grant.releaseRecord !== undefined
+      ? { releaseRecord: { M: { capturedAt: { S: grant.releaseRecord.capturedAt }, claimSerial: { N: String(grant.releaseRecord.claimSerial) } } } }
+      : {}),
   };
+}
+
+/** The record a release grant binds, read back whole or not at all (fail closed: a grant that half-binds a record clears nothing). */
+export function releaseRecordOf(item: Record<string, AttributeValue>): GrantReleaseRecord | undefined {
+  const attribute = item.releaseRecord;
+  if (attribute === undefined) return undefined;
+  const capturedAt = attribute.M?.capturedAt?.S;
+  const claimSerial = Number(attribute.M?.claimSerial?.N);
+  if (capturedAt === undefined || !Number.isSafeInteger(claimSerial) || claimSerial < 0) {
+    throw new ResponderFailedError(`Grant ${item.pk?.S ?? '?'} has a releaseRecord that is not a capture and claim serial`);
+  }
+  return { capturedAt, claimSerial };
 }
 
 function text(item: Record<string, AttributeValue>, name: string): string {
@@ -358,7 +373,7 @@ export class DynamoDbGrantReader implements GrantReader {
     return item ? approvalRecordOf(item) : undefined;
   }
 
-  private async read(pk: string, attributes?: readonly string[]): Promise<Record<string, AttributeValue> | undefined> {
+  protected async read(pk: string, attributes?: readonly string[]): Promise<Record<string, AttributeValue> | undefined> {
     // Names as placeholders: an attribute name may be a DynamoDB reserved word.
     const projection = attributes
       ? {
@@ -375,6 +390,21 @@ export class DynamoDbGrantReader implements GrantReader {
     } catch (error) {
       throw toResponderError(error, 'dynamodb:GetItem');
     }
+  }
+}
+
+/**
+ * release-instance's reader: its grants carry the pre-quarantine record the guard bound
+ * (`releaseRecord`), which only that release restores by; read apart, so that the other responders'
+ * bundles do not carry it. Under a plain reader the grant binds no record, and the release restores
+ * nothing (fail closed).
+ */
+export class DynamoDbReleaseGrantReader extends DynamoDbGrantReader {
+  override async getGrant(executionArn: string): Promise<ContainmentGrant | undefined> {
+    const item = await this.read(grantKey(executionArn));
+    if (!item) return undefined;
+    const releaseRecord = releaseRecordOf(item);
+    return { ...grantFromItem(item), ...(releaseRecord !== undefined ? { releaseRecord } : {}) };
   }
 }
 
@@ -448,7 +478,9 @@ export function releaseGrantCheck(
       reader,
       now(),
     );
-    return check.allowed ? { cleared: true, playbook: check.grant.playbook, mode: check.mode } : { cleared: false, reason: check.reason };
+    if (!check.allowed) return { cleared: false, reason: check.reason };
+    const bound = check.grant.releaseRecord;
+    return { cleared: true, playbook: check.grant.playbook, mode: check.mode, ...(bound !== undefined ? { releaseRecord: bound } : {}) };
   };
 }
 
@@ -463,6 +495,8 @@ export type ReleaseGrantCheck = (
       readonly playbook: string;
       /** The mode the guard cleared the release for: a ceiling on the releasing step (dry-run always wins). */
       readonly mode: ResponderMode;
+      /** The pre-quarantine record the grant binds (an instance's release): release-instance restores only it, at its claim serial. */
+      readonly releaseRecord?: GrantReleaseRecord;
     }
   | { readonly cleared: false; readonly reason: string }
 >;

@@ -25,6 +25,14 @@
  * is marked released, or at a time past the release Lambda's timeout, so that a release that died
  * holding the record keeps another incident from containing the instance only until then, and that
  * containment is delayed, never lost (lib/contracts/restore-hold.ts).
+ *
+ * Every claim written on the record also advances its claim serial (`claimSerial`, a number beside
+ * the claims, unsealed like them): the writer's first claim sets it to 1, and each later claim adds
+ * one, even one of an incident that holds a claim already (a new execution of it, GuardDuty having
+ * updated the finding), which leaves the claims as they were. A release's grant binds the serial
+ * the containment guard read (grants.ts), and the hold is conditioned on the record still being at
+ * it: an approval given before the instance was contained again covers nothing after. A record
+ * written before claim serials has none, read as 0 on every side.
  */
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -37,7 +45,7 @@ import type { InstanceMetadataSettings } from './instance-state';
 import type { RecordedAddress } from './quarantine-addresses';
 import { RECORD_MAC_ALGORITHM } from './record-mac';
 import type { QuarantineReleaseState, QuarantineReleaseStates } from './quarantine-release-state';
-import { claimsOf, quarantineRecordKey } from './quarantine-release-state';
+import { claimSerialOf, claimsOf, quarantineRecordKey } from './quarantine-release-state';
 
 /** The hold's length and how long a quarantine waits it out, written once in the contracts. */
 export { RESTORE_HOLD_SECONDS, RESTORE_HOLD_WAIT_SECONDS } from '../contracts/restore-hold';
@@ -100,6 +108,11 @@ export interface QuarantineRecord {
   readonly claims?: readonly string[];
   /** The incidents whose claim a release took back (the last one's release restores the instance). */
   readonly releasedClaims?: readonly string[];
+  /**
+   * How many claims were written on the record (see the module's comment): not sealed, kept beside
+   * it. Absent in a record written before claim serials (`claimSerialOf`: 0).
+   */
+  readonly claimSerial?: number;
   /** Set by `release-instance` once the instance is back to the recorded state. */
   readonly released?: boolean;
   readonly releasedAt?: string;
@@ -159,6 +172,14 @@ export interface QuarantineRecordStore {
    * way nothing is written.
    */
   claim(record: QuarantineRecord, incidentKey: string, at: string): Promise<ClaimAnswer>;
+}
+
+/**
+ * The release side of the store (release-instance): the quarantine side and the writes that take a
+ * claim back, hold the record for a restore and mark it released. Apart, so that quarantine-instance's
+ * bundle does not carry them (docs/architecture.md, "Lean Lambda bundles").
+ */
+export interface QuarantineRecordReleaseStore extends QuarantineRecordStore {
   /**
    * Takes back `incidentKey`'s claim while another incident still holds the instance; `changed`
    * (nothing written) when the stored record is no longer that unreleased capture, or when this
@@ -168,8 +189,9 @@ export interface QuarantineRecordStore {
   /**
    * Holds the unreleased record `record` (as read) for the restore of its last claim,
    * `incidentKey`'s, until `until` (ISO 8601) or `markReleased`: no claim is added meanwhile.
-   * `claimed` (nothing written): the stored record is no longer that capture with this last claim,
-   * because another incident claimed the instance since the release read it.
+   * `claimed` (nothing written): the stored record is no longer that capture with this last claim
+   * at the claim serial read, because an incident claimed the instance since the release read it
+   * (another one, or this one again).
    */
   holdForRestore(record: QuarantineRecord, incidentKey: string, until: string): Promise<'held' | 'claimed'>;
   /**
@@ -185,7 +207,7 @@ export interface QuarantineRecordStore {
   ): Promise<'released' | 'claimed'>;
 }
 
-export { claimsOf, quarantineRecordKey };
+export { claimSerialOf, claimsOf, quarantineRecordKey };
 
 const quarantineRecordSchema = z.object({
   account: z.string(),
@@ -235,7 +257,7 @@ export function parseQuarantineRecord(raw: unknown): QuarantineRecord {
 }
 
 /** An in-process store (tests, the local game-day engine): same semantics as the DynamoDB one. */
-export class InMemoryQuarantineRecordStore implements QuarantineRecordStore, QuarantineReleaseStates {
+export class InMemoryQuarantineRecordStore implements QuarantineRecordReleaseStore, QuarantineReleaseStates {
   private readonly records = new Map<string, QuarantineRecord>();
   /** Which release holds each record for its restore, and until when (holdForRestore), beside the record as in DynamoDB. */
   private readonly holds = new Map<string, RestoreHold>();
@@ -243,10 +265,12 @@ export class InMemoryQuarantineRecordStore implements QuarantineRecordStore, Qua
   async releaseStateOf(account: string, region: string, instanceId: string): Promise<QuarantineReleaseState | undefined> {
     const record = this.records.get(quarantineRecordKey(account, region, instanceId));
     if (!record) return undefined;
-    const { incidentKey, released, releasedAt, releasedBy, claims, releasedClaims } = record;
+    const { incidentKey, released, releasedAt, releasedBy, claims, releasedClaims, capturedAt, claimSerial } = record;
     return {
       incidentKey,
       released: released === true,
+      capturedAt,
+      ...(claimSerial !== undefined ? { claimSerial } : {}),
       ...(releasedAt !== undefined ? { releasedAt } : {}),
       ...(releasedBy !== undefined ? { releasedBy } : {}),
       ...(claims !== undefined ? { claims: [...claims] } : {}),
@@ -258,8 +282,8 @@ export class InMemoryQuarantineRecordStore implements QuarantineRecordStore, Qua
     const key = quarantineRecordKey(record.account, record.region, record.instanceId);
     const existing = this.records.get(key);
     if (existing && existing.released !== true) return 'exists';
-    const { claims: _claims, releasedClaims: _releasedClaims, ...captured } = record;
-    this.records.set(key, structuredClone({ ...captured, claims: [record.incidentKey], released: false }));
+    const { claims: _claims, releasedClaims: _releasedClaims, claimSerial: _claimSerial, ...captured } = record;
+    this.records.set(key, structuredClone({ ...captured, claims: [record.incidentKey], claimSerial: 1, released: false }));
     this.holds.delete(key);
     return 'saved';
   }
@@ -273,7 +297,7 @@ export class InMemoryQuarantineRecordStore implements QuarantineRecordStore, Qua
     const key = quarantineRecordKey(previous.account, previous.region, previous.instanceId);
     const existing = this.records.get(key);
     if (!existing || !this.sameCapture(previous)) return 'changed';
-    const { claims: _claims, releasedClaims: _releasedClaims, ...fields } = next;
+    const { claims: _claims, releasedClaims: _releasedClaims, claimSerial: _claimSerial, ...fields } = next;
     this.records.set(key, structuredClone({ ...fields, ...claimFields(existing), released: false }));
     return 'saved';
   }
@@ -286,7 +310,7 @@ export class InMemoryQuarantineRecordStore implements QuarantineRecordStore, Qua
     if (!this.sameCapture(record)) return 'changed';
     const existing = this.records.get(key)!;
     if ((existing.claims === undefined) !== (record.claims === undefined)) return 'changed';
-    this.records.set(key, { ...existing, claims: [...new Set([...claimsOf(existing), incidentKey])] });
+    this.records.set(key, { ...existing, claims: [...new Set([...claimsOf(existing), incidentKey])], claimSerial: claimSerialOf(existing) + 1 });
     return 'claimed';
   }
 
@@ -308,7 +332,7 @@ export class InMemoryQuarantineRecordStore implements QuarantineRecordStore, Qua
     if (!this.sameCapture(record)) return 'claimed';
     const key = quarantineRecordKey(record.account, record.region, record.instanceId);
     const existing = this.records.get(key)!;
-    if (!holdsLastClaim(existing, incidentKey)) return 'claimed';
+    if (!holdsLastClaim(existing, incidentKey) || claimSerialOf(existing) !== claimSerialOf(record)) return 'claimed';
     this.holds.set(key, { heldFor: incidentKey, heldUntil: until });
     return 'held';
   }
@@ -351,16 +375,18 @@ function holdsLastClaim(record: QuarantineRecord, incidentKey: string): boolean 
 }
 
 /** The claim fields of a record, to carry over (absent stays absent). */
-function claimFields(record: QuarantineRecord): Pick<QuarantineRecord, 'claims' | 'releasedClaims'> {
+function claimFields(record: QuarantineRecord): Pick<QuarantineRecord, 'claims' | 'releasedClaims' | 'claimSerial'> {
   return {
     ...(record.claims !== undefined ? { claims: [...record.claims] } : {}),
     ...(record.releasedClaims !== undefined ? { releasedClaims: [...record.releasedClaims] } : {}),
+    ...(record.claimSerial !== undefined ? { claimSerial: record.claimSerial } : {}),
   };
 }
 
 /**
  * The state-table item of a new, unreleased record: the identifying fields for people reading the
- * table, the writer's claim, the record as JSON (without claims: they live beside it).
+ * table, the writer's claim (the record's first: claim serial 1), the record as JSON (without
+ * claims: they live beside it).
  */
 function recordItem(stored: QuarantineRecord) {
   return {
@@ -372,13 +398,14 @@ function recordItem(stored: QuarantineRecord) {
     capturedAt: { S: stored.capturedAt },
     released: { BOOL: false },
     claims: { SS: [stored.incidentKey] },
+    claimSerial: { N: '1' },
     record: { S: recordJson(stored) },
   };
 }
 
 /** The record as the `record` attribute holds it: everything but the attributes kept beside it. */
 function recordJson(record: QuarantineRecord): string {
-  const { claims: _claims, releasedClaims: _releasedClaims, ...stored } = record;
+  const { claims: _claims, releasedClaims: _releasedClaims, claimSerial: _claimSerial, ...stored } = record;
   return JSON.stringify(stored);
 }
 
@@ -393,6 +420,14 @@ function holdOf(item: Record<string, AttributeValue> | undefined, at: string): R
 const SAME_CAPTURE = 'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey';
 /** The condition that `:claimKey` holds the last claim (or none is kept: a record older than claims, its own incident's). */
 const LAST_CLAIM = '(attribute_not_exists(claims) OR (size(claims) = :one AND contains(claims, :claimKey)))';
+/**
+ * The condition that no claim was written since the record was read at `serial`, and its values: a
+ * record older than claim serials (0) only while it still has none.
+ */
+const sameClaimSerial = (serial: number): { readonly condition: string; readonly values: Record<string, AttributeValue> } =>
+  serial === 0
+    ? { condition: 'attribute_not_exists(claimSerial)', values: {} }
+    : { condition: 'claimSerial = :claimSerial', values: { ':claimSerial': { N: String(serial) } } };
 /** The condition that no release holds the record for its restore at `:at` (holdForRestore). */
 const NOT_HELD = '(attribute_not_exists(restoringUntil) OR restoringUntil < :at)';
 const sameCaptureValues = (record: QuarantineRecord) => ({
@@ -408,7 +443,7 @@ const sameCaptureValues = (record: QuarantineRecord) => ({
  */
 export class DynamoDbQuarantineRecordStore implements QuarantineRecordStore {
   constructor(
-    private readonly client: DynamoDBClient,
+    protected readonly client: DynamoDBClient,
     private readonly tableName: string,
   ) {}
 
@@ -468,39 +503,17 @@ export class DynamoDbQuarantineRecordStore implements QuarantineRecordStore {
       {
         TableName: this.table(),
         Key: { pk: { S: quarantineRecordKey(record.account, record.region, record.instanceId) } },
-        UpdateExpression: 'ADD claims :claims',
+        // Every claim advances the serial, one already there included: the releasing incident's own
+        // new execution must move it, or an approval given before would cover this containment too.
+        UpdateExpression: 'ADD claims :claims, claimSerial :one',
         ConditionExpression: `${SAME_CAPTURE} AND ${older ? 'attribute_not_exists(claims)' : 'attribute_exists(claims)'} AND ${NOT_HELD}`,
-        ExpressionAttributeValues: { ':claims': { SS: older ? [...new Set([record.incidentKey, incidentKey])] : [incidentKey] }, ...sameCaptureValues(record), ':at': { S: at } },
+        ExpressionAttributeValues: { ':claims': { SS: older ? [...new Set([record.incidentKey, incidentKey])] : [incidentKey] }, ':one': { N: '1' }, ...sameCaptureValues(record), ':at': { S: at } },
         // The item as it was when the condition failed, so the answer says why in the same call:
         // a hold is waited out (the step's own retry), a changed record is read again.
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       },
       (item) => holdOf(item, at),
     );
-  }
-
-  async holdForRestore(record: QuarantineRecord, incidentKey: string, until: string): Promise<'held' | 'claimed'> {
-    const answer = await this.conditionalUpdate('held', {
-      TableName: this.table(),
-      Key: { pk: { S: quarantineRecordKey(record.account, record.region, record.instanceId) } },
-      UpdateExpression: 'SET restoringFor = :claimKey, restoringUntil = :until',
-      ConditionExpression: `${SAME_CAPTURE} AND ${LAST_CLAIM}`,
-      ExpressionAttributeValues: { ':claimKey': { S: incidentKey }, ':until': { S: until }, ':one': { N: '1' }, ...sameCaptureValues(record) },
-    });
-    return answer === 'changed' ? 'claimed' : answer;
-  }
-
-  async releaseClaim(record: QuarantineRecord, incidentKey: string): Promise<'released' | 'changed'> {
-    // Never the last claim: two releases that each saw the other's claim cannot both drop theirs
-    // and leave the instance quarantined with nobody to release it; the second one finds itself
-    // the last, and restores.
-    return this.conditionalUpdate('released', {
-      TableName: this.table(),
-      Key: { pk: { S: quarantineRecordKey(record.account, record.region, record.instanceId) } },
-      UpdateExpression: 'ADD releasedClaims :claim DELETE claims :claim',
-      ConditionExpression: `${SAME_CAPTURE} AND contains(claims, :claimKey) AND size(claims) > :one`,
-      ExpressionAttributeValues: { ':claim': { SS: [incidentKey] }, ':claimKey': { S: incidentKey }, ':one': { N: '1' }, ...sameCaptureValues(record) },
-    });
   }
 
   async get(account: string, region: string, instanceId: string): Promise<QuarantineRecord | undefined> {
@@ -532,12 +545,73 @@ export class DynamoDbQuarantineRecordStore implements QuarantineRecordStore {
       ...record,
       ...(item.claims?.SS !== undefined ? { claims: [...item.claims.SS].sort() } : {}),
       ...(item.releasedClaims?.SS !== undefined ? { releasedClaims: [...item.releasedClaims.SS].sort() } : {}),
+      ...(item.claimSerial?.N !== undefined ? { claimSerial: Number(item.claimSerial.N) } : {}),
       released,
       ...(item.releasedAt?.S !== undefined ? { releasedAt: item.releasedAt.S } : {}),
       ...(item.releasedBy?.S !== undefined ? { releasedBy: item.releasedBy.S } : {}),
       ...(item.releaseRequestedBy?.S !== undefined ? { releaseRequestedBy: item.releaseRequestedBy.S } : {}),
       ...(item.releaseReason?.S !== undefined ? { releaseReason: item.releaseReason.S } : {}),
     };
+  }
+
+  /**
+   * An UpdateItem whose condition failing means the record changed since it was read, or what
+   * `refusal` reads in the item as it was then (ReturnValuesOnConditionCheckFailure).
+   */
+  protected async conditionalUpdate<Done extends string, Refusal = never>(
+    done: Done,
+    input: ConstructorParameters<typeof UpdateItemCommand>[0],
+    refusal?: (item: Record<string, AttributeValue> | undefined) => Refusal | undefined,
+  ): Promise<Done | Refusal | 'changed'> {
+    try {
+      await this.client.send(new UpdateItemCommand(input));
+      return done;
+    } catch (error) {
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return refusal?.((error as { Item?: Record<string, AttributeValue> }).Item) ?? 'changed';
+      throw toResponderError(error, 'dynamodb:UpdateItem');
+    }
+  }
+
+  protected table(): string {
+    if (!this.tableName) {
+      throw new ResponderFailedError('No state table configured: set FIREBREAK_STATE_TABLE to the DynamoDB table name');
+    }
+    return this.tableName;
+  }
+}
+
+/**
+ * The DynamoDB store of release-instance: the quarantine side, and the writes of a release. Its
+ * conditions keep two releases from both leaving the instance with no claim, a restore from undoing
+ * a claim written since the release read the record (the hold, at the claim serial read), and the
+ * mark from taking a claim that is not the last.
+ */
+export class DynamoDbQuarantineRecordReleaseStore extends DynamoDbQuarantineRecordStore implements QuarantineRecordReleaseStore {
+  async holdForRestore(record: QuarantineRecord, incidentKey: string, until: string): Promise<'held' | 'claimed'> {
+    // At the claim serial read: a claim since, even this incident's own (which leaves LAST_CLAIM
+    // true), means the instance was contained again after the release read the record.
+    const serial = sameClaimSerial(claimSerialOf(record));
+    const answer = await this.conditionalUpdate('held', {
+      TableName: this.table(),
+      Key: { pk: { S: quarantineRecordKey(record.account, record.region, record.instanceId) } },
+      UpdateExpression: 'SET restoringFor = :claimKey, restoringUntil = :until',
+      ConditionExpression: `${SAME_CAPTURE} AND ${LAST_CLAIM} AND ${serial.condition}`,
+      ExpressionAttributeValues: { ':claimKey': { S: incidentKey }, ':until': { S: until }, ':one': { N: '1' }, ...serial.values, ...sameCaptureValues(record) },
+    });
+    return answer === 'changed' ? 'claimed' : answer;
+  }
+
+  async releaseClaim(record: QuarantineRecord, incidentKey: string): Promise<'released' | 'changed'> {
+    // Never the last claim: two releases that each saw the other's claim cannot both drop theirs
+    // and leave the instance quarantined with nobody to release it; the second one finds itself
+    // the last, and restores.
+    return this.conditionalUpdate('released', {
+      TableName: this.table(),
+      Key: { pk: { S: quarantineRecordKey(record.account, record.region, record.instanceId) } },
+      UpdateExpression: 'ADD releasedClaims :claim DELETE claims :claim',
+      ConditionExpression: `${SAME_CAPTURE} AND contains(claims, :claimKey) AND size(claims) > :one`,
+      ExpressionAttributeValues: { ':claim': { SS: [incidentKey] }, ':claimKey': { S: incidentKey }, ':one': { N: '1' }, ...sameCaptureValues(record) },
+    });
   }
 
   async markReleased(
@@ -578,30 +652,5 @@ export class DynamoDbQuarantineRecordStore implements QuarantineRecordStore {
       if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'claimed';
       throw toResponderError(error, 'dynamodb:UpdateItem');
     }
-  }
-
-  /**
-   * An UpdateItem whose condition failing means the record changed since it was read, or what
-   * `refusal` reads in the item as it was then (ReturnValuesOnConditionCheckFailure).
-   */
-  private async conditionalUpdate<Done extends string, Refusal = never>(
-    done: Done,
-    input: ConstructorParameters<typeof UpdateItemCommand>[0],
-    refusal?: (item: Record<string, AttributeValue> | undefined) => Refusal | undefined,
-  ): Promise<Done | Refusal | 'changed'> {
-    try {
-      await this.client.send(new UpdateItemCommand(input));
-      return done;
-    } catch (error) {
-      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return refusal?.((error as { Item?: Record<string, AttributeValue> }).Item) ?? 'changed';
-      throw toResponderError(error, 'dynamodb:UpdateItem');
-    }
-  }
-
-  private table(): string {
-    if (!this.tableName) {
-      throw new ResponderFailedError('No state table configured: set FIREBREAK_STATE_TABLE to the DynamoDB table name');
-    }
-    return this.tableName;
   }
 }

@@ -1,8 +1,9 @@
 /**
  * Whether an instance's pre-quarantine record is marked released, read from the attributes
  * quarantine-records.ts keeps beside the sealed record (`incidentKey`, `released`, `releasedAt`,
- * `releasedBy`), never the record itself: unblock-dns-domains lifts a VPC-wide DNS block only once
- * release-instance has released the instance. A leaf module, so that the unblock does not bundle
+ * `releasedBy`, the claims, the capture time and the claim serial), never the record itself:
+ * unblock-dns-domains lifts a VPC-wide DNS block only once release-instance has released the
+ * instance, and the containment guard of a release reads the claims. A leaf module, so that the unblock does not bundle
  * the record's schemas (docs/architecture.md, "Lean Lambda bundles").
  */
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
@@ -28,11 +29,24 @@ export interface QuarantineReleaseState {
   readonly claims?: readonly string[];
   /** The incidents whose claim a release took back (the last of them restored the instance). */
   readonly releasedClaims?: readonly string[];
+  /** When the record was captured: which containment of the instance this is. */
+  readonly capturedAt?: string;
+  /** How many claims were written on the record (absent in a record older than claim serials: 0). */
+  readonly claimSerial?: number;
 }
 
 /** The incidents that hold an unreleased record (pure): its claims, or its own incident for a record older than claims. */
 export function claimsOf(record: Pick<QuarantineReleaseState, 'claims' | 'incidentKey'>): readonly string[] {
   return record.claims ?? [record.incidentKey];
+}
+
+/**
+ * A record's claim serial (pure): every claim written on the record advances it, the writer's first
+ * one and a claim of an incident that holds one already (quarantine-records.ts). A record written
+ * before claim serials has none: 0, on every side that compares them.
+ */
+export function claimSerialOf(record: { readonly claimSerial?: number }): number {
+  return record.claimSerial ?? 0;
 }
 
 /**
@@ -64,7 +78,8 @@ export class DynamoDbQuarantineReleaseStates implements QuarantineReleaseStates 
           TableName: this.tableName,
           Key: { pk: { S: quarantineRecordKey(account, region, instanceId) } },
           ConsistentRead: true,
-          ProjectionExpression: 'incidentKey, released, releasedAt, releasedBy, claims, releasedClaims',
+          // The capture and claim serial with the claims, in the same read: a release's grant binds them.
+          ProjectionExpression: 'incidentKey, released, releasedAt, releasedBy, claims, releasedClaims, capturedAt, claimSerial',
         }),
       ));
     } catch (error) {
@@ -80,6 +95,8 @@ export class DynamoDbQuarantineReleaseStates implements QuarantineReleaseStates 
       ...(item.releasedBy?.S !== undefined ? { releasedBy: item.releasedBy.S } : {}),
       ...(item.claims?.SS !== undefined ? { claims: [...item.claims.SS].sort() } : {}),
       ...(item.releasedClaims?.SS !== undefined ? { releasedClaims: [...item.releasedClaims.SS].sort() } : {}),
+      ...(item.capturedAt?.S !== undefined ? { capturedAt: item.capturedAt.S } : {}),
+      ...(item.claimSerial?.N !== undefined ? { claimSerial: Number(item.claimSerial.N) } : {}),
     };
   }
 }

@@ -2,14 +2,39 @@
  * What release-instance checks of a verified record before it changes anything: that the record is
  * this instance's and this incident's, that its instance profile belongs to the instance's account, and that every
  * recorded security group exists, belongs to that account and sits in the ENI's VPC (read from
- * EC2). Each answers the reason to refuse, or undefined.
+ * EC2), and that the record is still the one the release's grant bound. Each answers the reason to
+ * refuse, or undefined.
  */
 import { DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
 import type { EC2Client, SecurityGroup } from '@aws-sdk/client-ec2';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import type { ObservedInstance } from './instance-state';
+import type { GrantReleaseRecord } from '../contracts/security';
 import type { QuarantineRecord } from './quarantine-records';
-import { claimsOf } from './quarantine-records';
+import { claimSerialOf, claimsOf } from './quarantine-records';
+
+/**
+ * Why the last claim's release must not restore `record` under the record its grant bound (pure),
+ * or undefined. The approval was given on the record as the containment guard read it (its capture
+ * and claim serial, grants.ts): a claim written since, even by this incident (a new execution of
+ * it, GuardDuty having updated the finding, leaves the claims as they were but moves the serial),
+ * means the instance was contained again after the release was cleared. A grant that binds no
+ * record (the guard found none unreleased, or could not read it) covers none.
+ */
+export function containedSinceCleared(bound: GrantReleaseRecord | undefined, record: QuarantineRecord, incidentKey: string): string | undefined {
+  const instanceId = record.instanceId;
+  const askAgain = `a new release (and its approval) is needed (\`firebreak release --incident ${incidentKey}\`)`;
+  if (bound === undefined) {
+    return `the containment guard bound no pre-quarantine record of ${instanceId} to this release (it found none unreleased, or could not read it, when it cleared the release), so the approval was not given on its claims: nothing is restored, and ${askAgain}`;
+  }
+  const serial = claimSerialOf(record);
+  if (bound.capturedAt === record.capturedAt && bound.claimSerial === serial) return undefined;
+  const how =
+    bound.capturedAt !== record.capturedAt
+      ? `the containment guard read the capture of ${bound.capturedAt}, the record is now a capture of ${record.capturedAt}`
+      : `claim serial ${bound.claimSerial} when the containment guard read it, ${serial} now: a new execution of the incident claimed it, as when GuardDuty updates the finding, or another incident claimed it and has been released since`;
+  return `incident ${incidentKey} contained ${instanceId} again after this release was cleared, so the approval was given on older information: nothing is restored, and ${askAgain}; ${how}`;
+}
 
 /** Why the record is not this instance's (pure), or undefined. */
 export function recordTargetMismatch(record: QuarantineRecord, account: string, region: string, instanceId: string): string | undefined {

@@ -13,6 +13,7 @@ import type { ReleaseGrantCheck } from './grants';
 import type { ApprovalRecords } from './approval-records';
 import type { QuarantineRecord } from './quarantine-records';
 import type { ResponderMode } from '../contracts/responder-mode';
+import type { GrantReleaseRecord } from '../contracts/security';
 
 /** The answer of a clearance check. */
 export type ReleaseClearanceVerdict =
@@ -27,13 +28,18 @@ export type ReleaseClearanceVerdict =
        * mode to it, whatever its input says.
        */
       readonly mode: ResponderMode;
+      /**
+       * The pre-quarantine record the guard's grant binds (its capture and claim serial, as the guard
+       * read them): what the approval was given on. Absent: the guard bound none.
+       */
+      readonly releaseRecord?: GrantReleaseRecord;
     }
   | { readonly cleared: false; readonly reason: string };
 
 /** What release asks before it changes anything. */
 export interface ReleaseClearance {
-  /** `record`: what the release undoes (its subject, and when the containment was recorded: an older approval does not count). */
-  check(input: ResponderInput<unknown>, record: Pick<QuarantineRecord, 'instanceId' | 'capturedAt'>): Promise<ReleaseClearanceVerdict>;
+  /** `record`: what the release undoes (its subject, and when the containment was recorded: an older approval does not count), as the release read it. */
+  check(input: ResponderInput<unknown>, record: Pick<QuarantineRecord, 'instanceId' | 'capturedAt' | 'claimSerial'>): Promise<ReleaseClearanceVerdict>;
 }
 
 /** The containment guard's grant check (grants.ts `releaseGrantCheck`). */
@@ -83,6 +89,13 @@ export class ApprovalReleaseClearance implements ReleaseClearance {
         reason: `the approval by ${approval.decidedBy} (${approval.decidedAt}) is older than the quarantine it would end (${record.capturedAt})`,
       };
     }
-    return { cleared: true, approvedBy: approval.decidedBy, approvedAt: approval.decidedAt, executionArn, mode: grant.mode };
+    return {
+      cleared: true,
+      approvedBy: approval.decidedBy,
+      approvedAt: approval.decidedAt,
+      executionArn,
+      mode: grant.mode,
+      ...(grant.releaseRecord !== undefined ? { releaseRecord: grant.releaseRecord } : {}),
+    };
   }
 }

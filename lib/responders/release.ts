@@ -28,8 +28,8 @@ import { ResponderRun, incidentInstance, isSampleTarget } from './responder-run'
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import { recordAll, settleAll } from './pending-actions';
-import type { QuarantineRecord, QuarantineRecordStore } from './quarantine-records';
-import { claimsOf } from './quarantine-records';
+import type { QuarantineRecord, QuarantineRecordReleaseStore } from './quarantine-records';
+import { claimSerialOf, claimsOf } from './quarantine-records';
 import { RESTORE_HOLD_SECONDS } from '../contracts/restore-hold';
 import { ResponderFailedError, TransientResponderError } from '../contracts/responder-errors';
 import type { RecordSealer } from './record-integrity';
@@ -39,7 +39,7 @@ import type { HandlerDeps, ResponderHandler } from './runtime';
 import { createResponderHandler } from './runtime';
 import { stepResponder } from './responder-input';
 import { RESPONDER_NAMES } from '../contracts/responders';
-import { checkRecordedGroups, claimMismatch, foreignProfile, recordIncidentMismatch, recordTargetMismatch, stillHeldBy } from './release-checks';
+import { checkRecordedGroups, claimMismatch, containedSinceCleared, foreignProfile, recordIncidentMismatch, recordTargetMismatch, stillHeldBy } from './release-checks';
 import type { ReleaseOptions } from './release-plan';
 import { planRelease } from './release-plan';
 import { restoreGroups, restoreProtections, restoreProfile, restoreTags } from './release-restore';
@@ -96,7 +96,7 @@ export interface ReleaseDeps {
   /** EC2 in the incident's account; Auto Scaling and ELB there when the options restore them. */
   readonly clients: Ec2Clients & FleetClients;
   readonly logger: IncidentLogger;
-  readonly records: QuarantineRecordStore;
+  readonly records: QuarantineRecordReleaseStore;
   /** Verifies the record's MAC. @default none: every record is refused (it cannot be verified) */
   readonly sealer?: RecordSealer;
   /** The guard's grant and the approval. @default none: every release is refused */
@@ -201,6 +201,11 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
     run.recordMode(instanceId);
   }
   const mode = run.mode;
+  // The last claim's release restores only the record the approval was given on: the one the guard
+  // bound into the grant, at its claim serial. A claim written since (this incident's own new
+  // execution included) means the instance was contained again after the release was cleared.
+  const since = others.length === 0 ? containedSinceCleared(clearance.releaseRecord, record, incident.key) : undefined;
+  if (since !== undefined) return refuse('firebreak:check-cleared-record', instanceId, since);
 
   const target = { account: incident.account, region: incident.region };
   const ec2 = await deps.clients.ec2(target);
@@ -252,13 +257,18 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
 
   // 5. The record held for the restore before the first EC2 change: an incident that claims the
   // instance from now on waits (its quarantine is retried) rather than being undone by the restore;
-  // one that claimed it since the read above makes this release take back only its own claim.
+  // one that claimed it since the read above makes this release take back only its own claim, and
+  // this incident claiming it again (the hold is at the serial read) makes it restore nothing.
   if (mode !== 'dry-run') {
     const heldUntil = new Date(now().getTime() + RESTORE_HOLD_SECONDS * 1000).toISOString();
     if ((await deps.records.holdForRestore(record, incident.key, heldUntil)) === 'claimed') {
       const current = await deps.records.get(incident.account, incident.region, instanceId);
       const stillThisCapture = current !== undefined && current.released !== true && current.capturedAt === record.capturedAt && current.incidentKey === record.incidentKey;
       const later = stillThisCapture ? claimsOf(current).filter((key) => key !== incident.key) : [];
+      if (stillThisCapture && later.length === 0 && claimsOf(current).includes(incident.key) && claimSerialOf(current) !== claimSerialOf(record)) {
+        log.record('firebreak:hold-record', instanceId, 'skipped', `Not held: incident ${incident.key} claimed ${instanceId} again after this release read its record; nothing was restored`);
+        return refuse('firebreak:check-cleared-record', instanceId, containedSinceCleared(clearance.releaseRecord, current, incident.key) ?? `the pre-quarantine record of ${instanceId} was claimed again after this release read it`);
+      }
       if (!stillThisCapture || !claimsOf(current).includes(incident.key) || later.length === 0) {
         log.record('firebreak:hold-record', instanceId, 'skipped', `The pre-quarantine record of ${instanceId} changed since it was read (released or captured again): nothing was restored, and the step fails so that it is retried`);
         throw new TransientResponderError(`the pre-quarantine record of ${instanceId} changed before incident ${incident.key}'s release could hold it`);

@@ -10,8 +10,16 @@ import { APP_SG, ENI_A, ISOLATION_SG, PROFILE_ARN, TestClientFactory, VPC, given
 import type { ReleaseClearance } from '../../lib/responders/release-clearance';
 import { TEST_SEALER, sealed } from '../support/record-sealer';
 
+/** Cleared by the guard at the record's first claim (serial 1), and approved. */
 const approved: ReleaseClearance = {
-  check: async () => ({ cleared: true, approvedBy: 'arn:aws:sts::111122223333:assumed-role/on-call/carol', approvedAt: '2026-11-27T16:29:00.000Z', executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:x:y', mode: 'enforce' }),
+  check: async () => ({
+    cleared: true,
+    approvedBy: 'arn:aws:sts::111122223333:assumed-role/on-call/carol',
+    approvedAt: '2026-11-27T16:29:00.000Z',
+    executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:x:y',
+    mode: 'enforce',
+    releaseRecord: { capturedAt: '2026-11-20T10:02:00.000Z', claimSerial: 1 },
+  }),
 };
 
 const ec2Mock = mockClient(EC2Client);

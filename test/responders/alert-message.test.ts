@@ -473,6 +473,10 @@ describe('buildAlertMessage: the approval request of a release names the inciden
 
   it('says approving restores the instance when this incident holds the last claim', () => {
     expect(approvalSection({ record: 'held', claims: [KEY], claimCount: 1 })).toContain(`Incident ${KEY} holds the last claim on ${INSTANCE_ID}: approving RESTORES it`);
+    // An approval covers what it was given on: a claim written after this request, even this incident's own, makes the release restore nothing.
+    expect(approvalSection({ record: 'held', claims: [KEY], claimCount: 1 })).toContain(
+      `unless an incident, this one included (a new execution, as when GuardDuty updates the finding), contains ${INSTANCE_ID} again before the release acts: it then restores nothing, and a new release is needed`,
+    );
   });
 
   it('says the release will change nothing when the incident holds no claim, the record is released, or there is none', () => {
@@ -481,9 +485,9 @@ describe('buildAlertMessage: the approval request of a release names the inciden
     expect(approvalSection({ record: 'no-record' })).toContain(`Firebreak holds no pre-quarantine record of ${INSTANCE_ID}: the release will change nothing`);
   });
 
-  it('says when the claims could not be read, and that the release reads them again before acting', () => {
+  it('says when the claims could not be read: the release then restores nothing, and only takes back the claim if others hold it', () => {
     expect(approvalSection({ record: 'unreadable', reason: 'AccessDeniedException: no' })).toContain(
-      `Firebreak could not read which incidents hold ${INSTANCE_ID} (AccessDeniedException: no): the release reads its record again, and restores it only if incident ${KEY} holds the last claim`,
+      `Firebreak could not read which incidents hold ${INSTANCE_ID} (AccessDeniedException: no), so this approval cannot be given on them: the release restores NOTHING (if incident ${KEY} holds the last claim, it changes nothing and a new release is needed); if other incidents hold ${INSTANCE_ID}, it takes back only incident ${KEY}'s claim`,
     );
     // A playbook whose guard read nothing (not a release) says nothing of claims.
     expect(approvalSection(undefined)).not.toMatch(/claim/);

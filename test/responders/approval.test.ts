@@ -509,6 +509,13 @@ describe('ApprovalReleaseClearance', () => {
     expect(await dryRunGrant.check(input(EXECUTION), record)).toMatchObject({ cleared: true, mode: 'dry-run' });
   });
 
+  it("passes on the record the guard's grant bound (capture and claim serial), which the release holds the record at", async () => {
+    await store.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString() });
+    const releaseRecord = { capturedAt: '2026-11-20T10:02:00.000Z', claimSerial: 2 };
+    const bound = new ApprovalReleaseClearance(store, async () => ({ cleared: true as const, playbook: 'release-instance', mode: 'enforce' as const, releaseRecord }));
+    expect(await bound.check(input(EXECUTION), record)).toMatchObject({ cleared: true, releaseRecord });
+  });
+
   it('refuses no execution, no approval, a rejection, an old approval (a replay) and a failed grant', async () => {
     const clearance = new ApprovalReleaseClearance(store, CLEARED);
     expect(await clearance.check(input(), record)).toMatchObject({ cleared: false });

@@ -600,7 +600,7 @@ describe('DynamoDbQuarantineReleaseStates', () => {
       TableName: 'state',
       Key: { pk: { S: `quarantine#${ACCOUNT}#${REGION}#${INSTANCE_ID}` } },
       ConsistentRead: true,
-      ProjectionExpression: 'incidentKey, released, releasedAt, releasedBy, claims, releasedClaims',
+      ProjectionExpression: 'incidentKey, released, releasedAt, releasedBy, claims, releasedClaims, capturedAt, claimSerial',
     });
   });
 });

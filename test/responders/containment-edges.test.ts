@@ -86,7 +86,8 @@ function quarantine(options: Partial<QuarantineOptions> = {}, mode: ResponderMod
 }
 
 const APPROVED: ReleaseClearance = {
-  check: async () => ({ cleared: true, approvedBy: 'carol', approvedAt: NOW.toISOString(), executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:r', mode: 'enforce' }),
+  // Cleared by the guard at the record as the release reads it (its claim serial bound in the grant).
+    check: async (_input, record) => ({ cleared: true, approvedBy: 'carol', approvedAt: NOW.toISOString(), executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:r', mode: 'enforce', releaseRecord: { capturedAt: record.capturedAt, claimSerial: record.claimSerial ?? 0 } }),
 };
 
 function release(mode: ResponderMode = 'enforce') {

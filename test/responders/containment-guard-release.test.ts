@@ -35,19 +35,25 @@ describe('readReleaseClaims', () => {
 
   it('lists the incidents that hold the instance, and marks a list it had to cut', async () => {
     expect(await read(holding({ claims: ['gd-a', 'gd-b'] }))).toEqual({
-      claims: { record: 'held', claims: ['gd-a', 'gd-b'], claimCount: 2 },
+      claims: { record: 'held', claims: ['gd-a', 'gd-b'], claimCount: 2, claimSerial: 0 },
       log: [{ api: 'dynamodb:GetItem', target: INSTANCE_ID, outcome: 'observed', detail: `${INSTANCE_ID} is held quarantined by 2 incident(s): gd-a, gd-b` }],
     });
     const many = Array.from({ length: MAX_LISTED_RELEASE_CLAIMS + 2 }, (_, i) => `gd-${i}`);
     const cut = await read(holding({ claims: many }));
-    expect(cut.claims).toEqual({ record: 'held', claims: many.slice(0, MAX_LISTED_RELEASE_CLAIMS), claimCount: MAX_LISTED_RELEASE_CLAIMS + 2 });
+    expect(cut.claims).toEqual({ record: 'held', claims: many.slice(0, MAX_LISTED_RELEASE_CLAIMS), claimCount: MAX_LISTED_RELEASE_CLAIMS + 2, claimSerial: 0 });
     expect(cut.log[0]!.detail).toBe(`${INSTANCE_ID} is held quarantined by 12 incident(s): ${many.slice(0, MAX_LISTED_RELEASE_CLAIMS).join(', ')}, ...`);
   });
 
   it('cuts each incident key it keeps to 128 characters', async () => {
     const long = `gd-${'x'.repeat(200)}`;
     const { claims } = await read(holding({ claims: [long] }));
-    expect(claims).toEqual({ record: 'held', claims: [long.slice(0, 128)], claimCount: 1 });
+    expect(claims).toEqual({ record: 'held', claims: [long.slice(0, 128)], claimCount: 1, claimSerial: 0 });
+  });
+
+  it('keeps the capture and claim serial read with the claims (absent serial: 0), for the grant to bind', async () => {
+    const { claims, log } = await read(holding({ claims: ['gd-a'], capturedAt: '2026-11-20T10:02:00.000Z', claimSerial: 4 }));
+    expect(claims).toEqual({ record: 'held', claims: ['gd-a'], claimCount: 1, capturedAt: '2026-11-20T10:02:00.000Z', claimSerial: 4 });
+    expect(log[0]!.detail).toBe(`${INSTANCE_ID} is held quarantined by 1 incident(s): gd-a (capture of 2026-11-20T10:02:00.000Z, claim serial 4)`);
   });
 
   it('says it could not read them, with a reason of at most 300 characters', async () => {

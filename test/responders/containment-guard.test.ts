@@ -959,17 +959,45 @@ describe('containment-guard: the execution it clears (issue 8)', () => {
 
     it("reads them with one consistent GetItem of the record's release attributes, never the record itself", async () => {
       releasing();
-      ddb.on(GetItemCommand).resolves({ Item: { incidentKey: { S: incident.key }, released: { BOOL: false }, claims: { SS: ['gd-later', incident.key] } } });
+      ddb.on(GetItemCommand).resolves({
+        Item: { incidentKey: { S: incident.key }, released: { BOOL: false }, claims: { SS: ['gd-later', incident.key] }, capturedAt: { S: '2026-11-20T10:02:00.000Z' }, claimSerial: { N: '2' } },
+      });
       const result = await guard({ protectedTagKey: undefined })(payload());
       expect(ddb.commandCalls(GetItemCommand).map((call) => call.args[0].input)).toEqual([
         {
           TableName: TABLE,
           Key: { pk: { S: quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID) } },
           ConsistentRead: true,
-          ProjectionExpression: 'incidentKey, released, releasedAt, releasedBy, claims, releasedClaims',
+          // The capture and claim serial with the claims, in the same read: the grant binds them.
+          ProjectionExpression: 'incidentKey, released, releasedAt, releasedBy, claims, releasedClaims, capturedAt, claimSerial',
         },
       ]);
-      expect(result.releaseClaims).toEqual({ record: 'held', claims: [incident.key, 'gd-later'].sort(), claimCount: 2 });
+      expect(result.releaseClaims).toEqual({ record: 'held', claims: [incident.key, 'gd-later'].sort(), claimCount: 2, capturedAt: '2026-11-20T10:02:00.000Z', claimSerial: 2 });
+    });
+
+    it('binds the record it read into the grant (its capture and claim serial): release-instance restores only that record, at that serial', async () => {
+      releasing();
+      ddb.on(GetItemCommand).resolves({ Item: { incidentKey: { S: incident.key }, released: { BOOL: false }, claims: { SS: [incident.key] }, capturedAt: { S: '2026-11-20T10:02:00.000Z' }, claimSerial: { N: '3' } } });
+      await guard({ protectedTagKey: undefined })(payload());
+      expect(grants.grants.get(EXECUTION.executionArn)).toMatchObject({ kind: 'release', status: 'awaiting-approval', releaseRecord: { capturedAt: '2026-11-20T10:02:00.000Z', claimSerial: 3 } });
+    });
+
+    it('binds a record written before claim serials at serial 0 (absent counts as 0, as the release reads it)', async () => {
+      releasing();
+      ddb.on(GetItemCommand).resolves({ Item: { incidentKey: { S: incident.key }, released: { BOOL: false }, claims: { SS: [incident.key] }, capturedAt: { S: '2026-11-20T10:02:00.000Z' } } });
+      await guard({ protectedTagKey: undefined })(payload());
+      expect(grants.grants.get(EXECUTION.executionArn)?.releaseRecord).toEqual({ capturedAt: '2026-11-20T10:02:00.000Z', claimSerial: 0 });
+    });
+
+    it('binds no record when it read none unreleased, or could not read it: the release will restore nothing under that grant', async () => {
+      releasing();
+      ddb.on(GetItemCommand).resolvesOnce({}).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
+      await guard({ protectedTagKey: undefined })(payload());
+      expect(grants.grants.get(EXECUTION.executionArn)).toMatchObject({ kind: 'release' });
+      expect(grants.grants.get(EXECUTION.executionArn)?.releaseRecord).toBeUndefined();
+      grants = new InMemoryGrantStore();
+      await guard({ protectedTagKey: undefined })(payload());
+      expect(grants.grants.get(EXECUTION.executionArn)?.releaseRecord).toBeUndefined();
     });
 
     it('says so when there is no record, or it is already released', async () => {

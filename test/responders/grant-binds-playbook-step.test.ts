@@ -126,6 +126,8 @@ describe('release-instance under another playbook’s grant (r1 F1)', () => {
       onTimeout: 'evidence-only',
       expiresAt: Math.floor(Date.parse('2026-11-27T17:35:01Z') / 1000),
       requestDigest: requestDigest(request),
+      // The guard of a playbook that releases instances binds the record it read (the writer's claim: serial 1).
+      ...(playbook === 'release-instance' ? { releaseRecord: { capturedAt: QUARANTINED_AT, claimSerial: 1 } } : {}),
     });
     // publish-alert stored the request; Carol approved it through the approval function.
     const approvals = new InMemoryApprovalStore();

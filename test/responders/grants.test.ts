@@ -9,7 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApprovalRecord, ContainmentGrant } from '../../lib/contracts/security';
 import type { GrantReader, GrantRequest } from '../../lib/responders/grants';
-import { DynamoDbGrantStore, InMemoryGrantStore, approvalKey, checkContainmentGrant, evaluateGrant, grantFromItem, grantKey, releaseGrantCheck } from '../../lib/responders/grants';
+import { DynamoDbGrantStore, DynamoDbReleaseGrantReader, InMemoryGrantStore, approvalKey, checkContainmentGrant, evaluateGrant, grantFromItem, grantKey, releaseGrantCheck, releaseRecordOf } from '../../lib/responders/grants';
 import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 import { releaseOptionsSchema } from '../../lib/responders/release';
 import { deployedStepsOf } from '../../lib/responders/step-binding';
@@ -289,5 +289,43 @@ describe('evaluateGrant: the reasons name what differs', () => {
     const now = new Date();
     store.grants.set(EXECUTION_ARN, { ...proceed, kind: 'release', grantedAt: now.toISOString(), expiresAt: Math.floor(now.getTime() / 1000) + 900 });
     expect(await check(EXECUTION_ARN, target)).toEqual({ cleared: true, playbook: 'compromised-ec2-instance', mode: 'enforce' });
+  });
+
+  it("release's grant check hands the release the record its grant bound (capture and claim serial), which release-instance holds the record at", async () => {
+    const store = new InMemoryGrantStore();
+    const check = releaseGrantCheck(store, RESPONDER_NAMES.releaseInstance, deployedStepsOf({ FIREBREAK_PLAYBOOK_STEPS: '{"compromised-ec2-instance":[{}]}' }, releaseOptionsSchema), () => NOW);
+    const target = { incident, instanceId: INSTANCE_ID, options: releaseOptionsSchema.parse({}), request: undefined };
+    const releaseRecord = { capturedAt: '2026-11-20T10:02:00.000Z', claimSerial: 3 };
+    store.grants.set(EXECUTION_ARN, { ...proceed, kind: 'release', releaseRecord });
+    expect(await check(EXECUTION_ARN, target)).toEqual({ cleared: true, playbook: 'compromised-ec2-instance', mode: 'enforce', releaseRecord });
+  });
+});
+
+describe('the record a release grant binds', () => {
+  const bound: ContainmentGrant = { ...grant, kind: 'release', releaseRecord: { capturedAt: '2026-11-20T10:02:00.000Z', claimSerial: 3 } };
+  const BOUND_ITEM = { ...ITEM, kind: { S: 'release' }, releaseRecord: { M: { capturedAt: { S: '2026-11-20T10:02:00.000Z' }, claimSerial: { N: '3' } } } };
+
+  it('is written beside the grant (one map attribute), and read back by release-instance\'s reader as it was', async () => {
+    ddb.on(PutItemCommand).resolves({});
+    await store().putIfAbsent(bound);
+    expect(ddb.commandCalls(PutItemCommand)[0]!.args[0].input.Item).toEqual(BOUND_ITEM);
+    ddb.on(GetItemCommand).resolves({ Item: BOUND_ITEM });
+    expect(await new DynamoDbReleaseGrantReader(new DynamoDBClient({ region: 'eu-west-1' }), TABLE).getGrant(EXECUTION_ARN)).toEqual(bound);
+    expect(ddb.commandCalls(GetItemCommand).map((call) => call.args[0].input)).toEqual([{ TableName: TABLE, Key: { pk: { S: `grant#${EXECUTION_ARN}` } }, ConsistentRead: true }]);
+  });
+
+  it('is read by no other reader: the other responders never restore an instance, and under their reader a release would restore nothing', async () => {
+    ddb.on(GetItemCommand).resolves({ Item: BOUND_ITEM });
+    expect((await store().getGrant(EXECUTION_ARN))?.releaseRecord).toBeUndefined();
+  });
+
+  it('fails closed on a bound record it cannot read whole', () => {
+    expect(() => releaseRecordOf({ ...BOUND_ITEM, releaseRecord: { M: { capturedAt: { S: '2026-11-20T10:02:00.000Z' } } } })).toThrow(ResponderFailedError);
+    expect(() => releaseRecordOf({ ...BOUND_ITEM, releaseRecord: { M: { claimSerial: { N: '3' } } } })).toThrow(ResponderFailedError);
+    expect(() => releaseRecordOf({ ...BOUND_ITEM, releaseRecord: { M: { capturedAt: { S: 'x' }, claimSerial: { N: '-1' } } } })).toThrow(ResponderFailedError);
+    expect(() => releaseRecordOf({ ...BOUND_ITEM, releaseRecord: { M: { capturedAt: { S: 'x' }, claimSerial: { N: '1.5' } } } })).toThrow(ResponderFailedError);
+    expect(() => releaseRecordOf({ ...BOUND_ITEM, releaseRecord: { S: 'anything' } })).toThrow(ResponderFailedError);
+    // None at all: the grant binds no record, and the release restores nothing under it.
+    expect(releaseRecordOf(ITEM)).toBeUndefined();
   });
 });

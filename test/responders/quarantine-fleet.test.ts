@@ -418,12 +418,14 @@ describe('quarantineInstance on an instance of an Auto Scaling group', () => {
       expect(inputsOf(dynamoMock, UpdateItemCommand)[0]).toEqual({
         TableName: TABLE,
         Key: { pk: { S: `quarantine#${ACCOUNT}#${REGION}#${INSTANCE_ID}` } },
-        UpdateExpression: 'ADD claims :claims',
+        // Every claim advances the record's claim serial (a release cleared before it restores nothing).
+        UpdateExpression: 'ADD claims :claims, claimSerial :one',
         // Not while a release holds the record for its restore (at this run's capture time).
         ConditionExpression:
           'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND attribute_not_exists(claims) AND (attribute_not_exists(restoringUntil) OR restoringUntil < :at)',
         ExpressionAttributeValues: {
           ':claims': { SS: ['gd-earlier', ec2Incident().key] },
+          ':one': { N: '1' },
           ':false': { BOOL: false },
           ':capturedAt': { S: '2026-11-20T09:00:00.000Z' },
           ':incidentKey': { S: 'gd-earlier' },
@@ -476,7 +478,8 @@ describe('quarantineInstance on an instance of an Auto Scaling group', () => {
     });
     asMock.on(DetachInstancesCommand).resolves({});
     await quarantine({ deregisterFromLoadBalancers: false });
-    expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual(first);
+    // The same record; the retry's claim, written again, advanced its claim serial only.
+    expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({ ...first, claimSerial: 2 });
     expect(first?.autoScaling?.protectedFromScaleIn).toBe(false);
   });
 
@@ -638,7 +641,8 @@ describe('planAutoScaling and planAutoScalingReturn', () => {
 
 describe('releaseInstance with a fleet record', () => {
   const APPROVED: ReleaseClearance = {
-    check: async () => ({ cleared: true, approvedBy: 'arn:aws:sts::111122223333:assumed-role/on-call/carol', approvedAt: '2026-11-27T16:29:00.000Z', executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:r', mode: 'enforce' }),
+    // Cleared by the guard at the record as the release reads it (its claim serial bound in the grant).
+    check: async (_input, record) => ({ cleared: true, approvedBy: 'arn:aws:sts::111122223333:assumed-role/on-call/carol', approvedAt: '2026-11-27T16:29:00.000Z', executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:r', mode: 'enforce', releaseRecord: { capturedAt: record.capturedAt, claimSerial: record.claimSerial ?? 0 } }),
   };
   const autoScaling: AutoScalingRecord = { groupName: GROUP, mode: 'detach', lifecycleState: 'InService', protectedFromScaleIn: false, desiredCapacity: 2, minSize: 1, maxSize: 4 };
   const loadBalancers: LoadBalancerRecord = {
@@ -759,7 +763,8 @@ describe('releaseInstance with a fleet record', () => {
 describe('fleet and edge options together (one quarantine, one release)', () => {
   const EIP = { AllocationId: 'eipalloc-0aaa000000000001', AssociationId: 'eipassoc-0aaa00000000001', PublicIp: '203.0.113.10', NetworkInterfaceId: ENI_A, PrivateIpAddress: '10.0.1.10', InstanceId: INSTANCE_ID, Domain: 'vpc' as const };
   const APPROVED: ReleaseClearance = {
-    check: async () => ({ cleared: true, approvedBy: 'carol', approvedAt: NOW.toISOString(), executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:r', mode: 'enforce' }),
+    // Cleared by the guard at the record as the release reads it (its claim serial bound in the grant).
+    check: async (_input, record) => ({ cleared: true, approvedBy: 'carol', approvedAt: NOW.toISOString(), executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:r', mode: 'enforce', releaseRecord: { capturedAt: record.capturedAt, claimSerial: record.claimSerial ?? 0 } }),
   };
 
   it('records the group, the registrations, the Elastic IP and the metadata settings in one sealed record, and release restores all four', async () => {

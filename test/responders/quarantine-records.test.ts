@@ -4,6 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ResponderFailedError, TransientResponderError } from '../../lib/contracts/responder-errors';
 import type { QuarantineRecord } from '../../lib/responders/quarantine-records';
 import {
+  DynamoDbQuarantineRecordReleaseStore,
   DynamoDbQuarantineRecordStore,
   InMemoryQuarantineRecordStore,
   claimsOf,
@@ -32,11 +33,12 @@ const RECORD: QuarantineRecord = {
   tags: { 'firebreak:status': 'released' },
 };
 
-let store: DynamoDbQuarantineRecordStore;
+/** The release side of the store: the quarantine side too (it extends it). */
+let store: DynamoDbQuarantineRecordReleaseStore;
 
 beforeEach(() => {
   dynamoMock.reset();
-  store = new DynamoDbQuarantineRecordStore(new DynamoDBClient({ region: REGION }), TABLE);
+  store = new DynamoDbQuarantineRecordReleaseStore(new DynamoDBClient({ region: REGION }), TABLE);
 });
 
 describe('quarantineRecordKey', () => {
@@ -62,6 +64,8 @@ describe('DynamoDbQuarantineRecordStore', () => {
             capturedAt: { S: RECORD.capturedAt },
             released: { BOOL: false },
             claims: { SS: [RECORD.incidentKey] },
+            // The writer's claim is the record's first: a release's grant binds the serial it read.
+            claimSerial: { N: '1' },
             record: { S: JSON.stringify({ ...RECORD, released: false }) },
           },
           ConditionExpression: 'attribute_not_exists(pk) OR released = :true',
@@ -130,10 +134,10 @@ describe('DynamoDbQuarantineRecordStore', () => {
         {
           TableName: TABLE,
           Key: { pk: { S: PK } },
-          UpdateExpression: 'ADD claims :claims',
+          UpdateExpression: 'ADD claims :claims, claimSerial :one',
           // Never while the last release restores the instance (holdForRestore): that restore would undo this claim's containment.
           ConditionExpression: `released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND attribute_exists(claims) AND ${NOT_HELD}`,
-          ExpressionAttributeValues: { ':claims': { SS: ['gd-later'] }, ...SAME_CAPTURE_VALUES, ':at': { S: AT } },
+          ExpressionAttributeValues: { ':claims': { SS: ['gd-later'] }, ':one': { N: '1' }, ...SAME_CAPTURE_VALUES, ':at': { S: AT } },
           // A refusal says why: a release's hold (waited out) or a changed record (read again).
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
@@ -147,9 +151,9 @@ describe('DynamoDbQuarantineRecordStore', () => {
         {
           TableName: TABLE,
           Key: { pk: { S: PK } },
-          UpdateExpression: 'ADD claims :claims',
+          UpdateExpression: 'ADD claims :claims, claimSerial :one',
           ConditionExpression: `released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND attribute_not_exists(claims) AND ${NOT_HELD}`,
-          ExpressionAttributeValues: { ':claims': { SS: [RECORD.incidentKey, 'gd-later'] }, ...SAME_CAPTURE_VALUES, ':at': { S: AT } },
+          ExpressionAttributeValues: { ':claims': { SS: [RECORD.incidentKey, 'gd-later'] }, ':one': { N: '1' }, ...SAME_CAPTURE_VALUES, ':at': { S: AT } },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
       ]);
@@ -181,9 +185,9 @@ describe('DynamoDbQuarantineRecordStore', () => {
         {
           TableName: TABLE,
           Key: { pk: { S: PK } },
-          UpdateExpression: 'ADD claims :claims',
+          UpdateExpression: 'ADD claims :claims, claimSerial :one',
           ConditionExpression: `released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND attribute_exists(claims) AND ${NOT_HELD}`,
-          ExpressionAttributeValues: { ':claims': { SS: [RECORD.incidentKey] }, ...SAME_CAPTURE_VALUES, ':at': { S: AT } },
+          ExpressionAttributeValues: { ':claims': { SS: [RECORD.incidentKey] }, ':one': { N: '1' }, ...SAME_CAPTURE_VALUES, ':at': { S: AT } },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
       ]);
@@ -200,7 +204,24 @@ describe('DynamoDbQuarantineRecordStore', () => {
   describe('holdForRestore', () => {
     const UNTIL = '2026-11-27T16:33:00.000Z';
 
-    it('holds the unreleased capture it read for the restore of its last claim, until a time, in one conditional UpdateItem', async () => {
+    it('holds the unreleased capture it read for the restore of its last claim, at the claim serial it read, until a time, in one conditional UpdateItem', async () => {
+      dynamoMock.on(UpdateItemCommand).resolves({});
+      expect(await store.holdForRestore({ ...RECORD, claims: [RECORD.incidentKey], claimSerial: 3 }, RECORD.incidentKey, UNTIL)).toBe('held');
+      expect(inputsOf(dynamoMock, UpdateItemCommand)).toEqual([
+        {
+          TableName: TABLE,
+          Key: { pk: { S: PK } },
+          UpdateExpression: 'SET restoringFor = :claimKey, restoringUntil = :until',
+          // The last claim, this release's (or none: a record older than claims, its own incident's),
+          // and no claim written since the read: not even this incident's own (a new execution of it).
+          ConditionExpression:
+            'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND (attribute_not_exists(claims) OR (size(claims) = :one AND contains(claims, :claimKey))) AND claimSerial = :claimSerial',
+          ExpressionAttributeValues: { ':claimKey': { S: RECORD.incidentKey }, ':until': { S: UNTIL }, ':one': { N: '1' }, ':claimSerial': { N: '3' }, ...SAME_CAPTURE_VALUES },
+        },
+      ]);
+    });
+
+    it('holds a record written before claim serials only while it still has none (absent counts as 0)', async () => {
       dynamoMock.on(UpdateItemCommand).resolves({});
       expect(await store.holdForRestore({ ...RECORD, claims: [RECORD.incidentKey] }, RECORD.incidentKey, UNTIL)).toBe('held');
       expect(inputsOf(dynamoMock, UpdateItemCommand)).toEqual([
@@ -208,9 +229,8 @@ describe('DynamoDbQuarantineRecordStore', () => {
           TableName: TABLE,
           Key: { pk: { S: PK } },
           UpdateExpression: 'SET restoringFor = :claimKey, restoringUntil = :until',
-          // The last claim, this release's (or none: a record older than claims, its own incident's).
           ConditionExpression:
-            'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND (attribute_not_exists(claims) OR (size(claims) = :one AND contains(claims, :claimKey)))',
+            'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND (attribute_not_exists(claims) OR (size(claims) = :one AND contains(claims, :claimKey))) AND attribute_not_exists(claimSerial)',
           ExpressionAttributeValues: { ':claimKey': { S: RECORD.incidentKey }, ':until': { S: UNTIL }, ':one': { N: '1' }, ...SAME_CAPTURE_VALUES },
         },
       ]);
@@ -258,10 +278,11 @@ describe('DynamoDbQuarantineRecordStore', () => {
           released: { BOOL: false },
           claims: { SS: ['gd-later', RECORD.incidentKey] },
           releasedClaims: { SS: ['gd-other'] },
+          claimSerial: { N: '2' },
           record: { S: JSON.stringify({ ...RECORD, released: false }) },
         },
       });
-      expect(await store.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({ ...RECORD, claims: [RECORD.incidentKey, 'gd-later'].sort(), releasedClaims: ['gd-other'], released: false });
+      expect(await store.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({ ...RECORD, claims: [RECORD.incidentKey, 'gd-later'].sort(), releasedClaims: ['gd-other'], claimSerial: 2, released: false });
     });
 
     it('reads the record with a consistent read and merges the release attributes', async () => {
@@ -410,6 +431,19 @@ describe('InMemoryQuarantineRecordStore', () => {
     expect(await memory.saveIfAbsent({ ...RECORD, incidentKey: 'gd-later' })).toBe('saved');
     const fresh = (await memory.get(ACCOUNT, REGION, INSTANCE_ID))!;
     expect(await memory.claim(fresh, 'gd-third', '2026-11-27T16:31:00.000Z')).toBe('claimed');
+  });
+
+  it('advances the claim serial with every claim write, the same incident claiming again included, and holds only at the serial read', async () => {
+    const memory = new InMemoryQuarantineRecordStore();
+    await memory.saveIfAbsent(RECORD);
+    const written = (await memory.get(ACCOUNT, REGION, INSTANCE_ID))!;
+    expect(written.claimSerial).toBe(1);
+    // A new execution of the same incident (GuardDuty updated its finding): the claims read the same, the serial does not.
+    expect(await memory.claim(written, RECORD.incidentKey, AT)).toBe('claimed');
+    const again = (await memory.get(ACCOUNT, REGION, INSTANCE_ID))!;
+    expect(again).toMatchObject({ claims: [RECORD.incidentKey], claimSerial: 2 });
+    expect(await memory.holdForRestore(written, RECORD.incidentKey, '2026-11-27T16:33:00.000Z')).toBe('claimed');
+    expect(await memory.holdForRestore(again, RECORD.incidentKey, '2026-11-27T16:33:00.000Z')).toBe('held');
   });
 
   it('counts a record written before claims as held by its own incident alone', () => {

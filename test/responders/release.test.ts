@@ -17,7 +17,7 @@ import { silentLogger } from '../../lib/responders/logging';
 import type { ResponderMode } from '../../lib/contracts/responder-mode';
 import { quarantineInstance } from '../../lib/responders/quarantine';
 import type { QuarantineRecord } from '../../lib/responders/quarantine-records';
-import { DynamoDbQuarantineRecordStore, InMemoryQuarantineRecordStore, RESTORE_HOLD_SECONDS, quarantineRecordKey } from '../../lib/responders/quarantine-records';
+import { DynamoDbQuarantineRecordReleaseStore, InMemoryQuarantineRecordStore, RESTORE_HOLD_SECONDS, quarantineRecordKey } from '../../lib/responders/quarantine-records';
 import type { ReleaseOptions } from '../../lib/responders/release';
 import { releaseInstance, releaseOptionsSchema } from '../../lib/responders/release';
 import type { ReleaseClearance } from '../../lib/responders/release-clearance';
@@ -70,10 +70,29 @@ const EXECUTION_ARN = `arn:aws:states:eu-west-1:111122223333:execution:Firebreak
 /** What quarantine recorded (and sealed) for the default fixture instance. */
 const RECORD: QuarantineRecord = await sealed(recordOfDefaultInstance(QUARANTINE_KEY, QUARANTINED_AT));
 
-/** The guard cleared the execution and Carol approved it. */
+/** The guard cleared the execution, having read the record as the release reads it (its claim serial bound in the grant), and Carol approved it. */
 const APPROVED: ReleaseClearance = {
-  check: async () => ({ cleared: true, approvedBy: CAROL, approvedAt: APPROVED_AT, executionArn: EXECUTION_ARN, mode: 'enforce' }),
+  check: async (_input, record) => ({
+    cleared: true,
+    approvedBy: CAROL,
+    approvedAt: APPROVED_AT,
+    executionArn: EXECUTION_ARN,
+    mode: 'enforce',
+    releaseRecord: { capturedAt: record.capturedAt, claimSerial: record.claimSerial ?? 0 },
+  }),
 };
+
+/** The guard cleared the execution having read the record at `claimSerial` (none: it could not read it), and Carol approved it. */
+const clearedAt = (claimSerial: number | undefined): ReleaseClearance => ({
+  check: async () => ({
+    cleared: true,
+    approvedBy: CAROL,
+    approvedAt: APPROVED_AT,
+    executionArn: EXECUTION_ARN,
+    mode: 'enforce',
+    ...(claimSerial !== undefined ? { releaseRecord: { capturedAt: QUARANTINED_AT, claimSerial } } : {}),
+  }),
+});
 
 /** The fixture instance as quarantine leaves it. */
 const QUARANTINED: InstanceShape = {
@@ -201,6 +220,7 @@ describe('releaseInstance', () => {
       expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({
         ...RECORD,
         releasedClaims: [QUARANTINE_KEY],
+        claimSerial: 1,
         released: true,
         releasedAt: NOW.toISOString(),
         releasedBy: CAROL,
@@ -231,6 +251,7 @@ describe('releaseInstance', () => {
       expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({
         ...RECORD,
         releasedClaims: [QUARANTINE_KEY],
+        claimSerial: 1,
         released: true,
         releasedAt: NOW.toISOString(),
         releasedBy: CAROL,
@@ -469,7 +490,7 @@ describe('releaseInstance under a release the guard cleared for dry-run only', (
     for (const command of MUTATING_EC2_COMMANDS) ec2Mock.on(command as typeof CreateTagsCommand).rejects(sdkError('DryRunOperation', 412));
     const execution = { ...EXECUTION, executionArn: EXECUTION_ARN, executionName: RELEASE_EXECUTION, playbook: 'release-instance' };
     const step = { ...input({ request: REQUEST }), execution };
-    const grants = storeGranting(step.incident, NOW, { executionArn: EXECUTION_ARN, playbook: 'release-instance', kind: 'release', mode: 'dry-run', requestDigest: requestDigest(REQUEST) });
+    const grants = storeGranting(step.incident, NOW, { executionArn: EXECUTION_ARN, playbook: 'release-instance', kind: 'release', mode: 'dry-run', requestDigest: requestDigest(REQUEST), releaseRecord: { capturedAt: QUARANTINED_AT, claimSerial: 1 } });
     const approvals = new InMemoryApprovalStore();
     await approvals.putRequest({ pk: '', executionArn: EXECUTION_ARN, incidentKey: QUARANTINE_KEY, requestedAt: '2026-11-27T16:20:00.000Z', taskToken: 't', playbook: 'release-instance', account: ACCOUNT, region: REGION, instanceId: INSTANCE_ID, waitingSteps: ['release'], timeoutSeconds: 3600 });
     await approvals.decide(EXECUTION_ARN, { decision: 'approved', decidedBy: CAROL, decidedAt: APPROVED_AT });
@@ -508,13 +529,14 @@ describe('releaseInstance with the DynamoDB record store', () => {
   });
 
   it('marks the record released by the approver, requested by the person, with their reason, in one conditional UpdateItem', async () => {
-    const store = new DynamoDbQuarantineRecordStore(new DynamoDBClient({ region: REGION }), TABLE);
+    const store = new DynamoDbQuarantineRecordReleaseStore(new DynamoDBClient({ region: REGION }), TABLE);
+    // A record written before claim serials has none: the guard read it as 0, and so does the hold.
     const result = await releaseInstance(input({ request: REQUEST }), {
       clients,
       logger: silentLogger,
       records: store,
       sealer: TEST_SEALER,
-      clearance: APPROVED,
+      clearance: clearedAt(0),
       now: () => NOW,
     });
     expect(result.status).toBe('released');
@@ -525,7 +547,7 @@ describe('releaseInstance with the DynamoDB record store', () => {
         Key: { pk: { S: quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID) } },
         UpdateExpression: 'SET restoringFor = :claimKey, restoringUntil = :until',
         ConditionExpression:
-          'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND (attribute_not_exists(claims) OR (size(claims) = :one AND contains(claims, :claimKey)))',
+          'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND (attribute_not_exists(claims) OR (size(claims) = :one AND contains(claims, :claimKey))) AND attribute_not_exists(claimSerial)',
         ExpressionAttributeValues: {
           ':claimKey': { S: QUARANTINE_KEY },
           ':until': { S: new Date(NOW.getTime() + RESTORE_HOLD_SECONDS * 1000).toISOString() },
@@ -554,6 +576,54 @@ describe('releaseInstance with the DynamoDB record store', () => {
         },
       },
     ]);
+  });
+  it('holds the record at the claim serial its grant bound, read with the record (one GetItem), so that a claim written since makes the hold fail', async () => {
+    dynamoMock.on(GetItemCommand).resolves({
+      Item: {
+        pk: { S: quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID) },
+        released: { BOOL: false },
+        claims: { SS: [QUARANTINE_KEY] },
+        claimSerial: { N: '4' },
+        record: { S: JSON.stringify({ ...RECORD, released: false }) },
+      },
+    });
+    const store = new DynamoDbQuarantineRecordReleaseStore(new DynamoDBClient({ region: REGION }), TABLE);
+    const result = await releaseInstance(input(), { clients, logger: silentLogger, records: store, sealer: TEST_SEALER, clearance: clearedAt(4), now: () => NOW });
+    expect(result.status).toBe('released');
+    expect(inputsOf(dynamoMock, UpdateItemCommand)[0]).toEqual({
+      TableName: TABLE,
+      Key: { pk: { S: quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID) } },
+      UpdateExpression: 'SET restoringFor = :claimKey, restoringUntil = :until',
+      ConditionExpression:
+        'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND (attribute_not_exists(claims) OR (size(claims) = :one AND contains(claims, :claimKey))) AND claimSerial = :claimSerial',
+      ExpressionAttributeValues: {
+        ':claimKey': { S: QUARANTINE_KEY },
+        ':until': { S: new Date(NOW.getTime() + RESTORE_HOLD_SECONDS * 1000).toISOString() },
+        ':one': { N: '1' },
+        ':claimSerial': { N: '4' },
+        ':false': { BOOL: false },
+        ':capturedAt': { S: RECORD.capturedAt },
+        ':incidentKey': { S: QUARANTINE_KEY },
+      },
+    });
+    expect(dynamoMock.commandCalls(GetItemCommand)).toHaveLength(1);
+  });
+
+  it('writes nothing and changes nothing in EC2 when the serial moved since the guard read it', async () => {
+    dynamoMock.on(GetItemCommand).resolves({
+      Item: {
+        pk: { S: quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID) },
+        released: { BOOL: false },
+        claims: { SS: [QUARANTINE_KEY] },
+        claimSerial: { N: '5' },
+        record: { S: JSON.stringify({ ...RECORD, released: false }) },
+      },
+    });
+    const store = new DynamoDbQuarantineRecordReleaseStore(new DynamoDBClient({ region: REGION }), TABLE);
+    const result = await releaseInstance(input(), { clients, logger: silentLogger, records: store, sealer: TEST_SEALER, clearance: clearedAt(4), now: () => NOW });
+    expect(result).toMatchObject({ status: 'refused', refusal: expect.stringContaining('claim serial 4 when the containment guard read it, 5 now') });
+    expect(dynamoMock.commandCalls(UpdateItemCommand)).toHaveLength(0);
+    expect(mutatingCallCount()).toBe(0);
   });
 });
 
@@ -821,5 +891,97 @@ describe('releaseInstance when several incidents hold the instance (review r3 F1
     expect(error).toBeInstanceOf(ResponderFailedError);
     expect((error as Error).message).toMatch(/another incident claimed .* while incident .*'s release restored it/);
     expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.released).toBe(false);
+  });
+});
+
+describe('releaseInstance when the incident contained the instance again after its release was cleared (a new execution of the same incident: an approval covers only what it was given on)', () => {
+  const LATER = 'gd-2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b';
+  const current = async () => (await records.get(ACCOUNT, REGION, INSTANCE_ID))!;
+
+  /** The record A wrote (claim serial 1, as the guard read it), then claimed again by a new execution of A (serial 2). */
+  async function claimedAgainByItsIncident(): Promise<void> {
+    await records.saveIfAbsent(RECORD);
+    expect(await records.claim(await current(), QUARANTINE_KEY, NOW.toISOString())).toBe('claimed');
+    givenInstance(ec2Mock, QUARANTINED);
+  }
+
+  it('restores nothing, makes no EC2 call and writes nothing, and says a new release and approval are needed', async () => {
+    await claimedAgainByItsIncident();
+    const result = await release(input({ request: REQUEST }), clearedAt(1));
+    expect(result).toMatchObject({ status: 'refused', instanceId: INSTANCE_ID, requestedBy: ALICE });
+    expect(result.refusal).toContain(`incident ${QUARANTINE_KEY} contained ${INSTANCE_ID} again after this release was cleared`);
+    expect(result.refusal).toContain('claim serial 1 when the containment guard read it, 2 now');
+    expect(result.refusal).toContain('a new release (and its approval) is needed');
+    expect(ec2Mock.calls()).toHaveLength(0);
+    // Not marked, not held: another incident may claim the instance at once.
+    expect(await current()).toMatchObject({ claims: [QUARANTINE_KEY], claimSerial: 2, released: false });
+    expect(await records.claim(await current(), LATER, NOW.toISOString())).toBe('claimed');
+  });
+
+  it('refuses the same way in dry-run: nothing is written either way', async () => {
+    await claimedAgainByItsIncident();
+    const result = await release(input({ mode: 'dry-run' }), clearedAt(1));
+    expect(result).toMatchObject({ status: 'refused', refusal: expect.stringContaining('again after this release was cleared') });
+    expect(ec2Mock.calls()).toHaveLength(0);
+    expect(await current()).toMatchObject({ claimSerial: 2, released: false });
+  });
+
+  it('refuses when its incident claims again between the release\'s read of the record and its hold (the hold is conditioned on the serial read)', async () => {
+    /** A new execution of A claims the instance in the moment after A's release read the record. */
+    class ClaimedAgainAfterTheRead extends InMemoryQuarantineRecordStore {
+      private raced = false;
+      override async get(account: string, region: string, instanceId: string): Promise<QuarantineRecord | undefined> {
+        const read = await super.get(account, region, instanceId);
+        if (!this.raced && read !== undefined) {
+          this.raced = true;
+          expect(await this.claim(read, QUARANTINE_KEY, NOW.toISOString())).toBe('claimed');
+        }
+        return read;
+      }
+    }
+    records = new ClaimedAgainAfterTheRead();
+    await records.saveIfAbsent(RECORD);
+    givenInstance(ec2Mock, QUARANTINED);
+    const result = await release(input(), clearedAt(1));
+    expect(result).toMatchObject({ status: 'refused', refusal: expect.stringContaining(`incident ${QUARANTINE_KEY} contained ${INSTANCE_ID} again after this release was cleared`) });
+    expect(mutatingCallCount()).toBe(0);
+    expect(await current()).toMatchObject({ claims: [QUARANTINE_KEY], claimSerial: 2, released: false });
+    expect(result.actions).toContainEqual(expect.objectContaining({ api: 'firebreak:hold-record', outcome: 'skipped' }));
+  });
+
+  it('refuses a grant that binds no record (the guard could not read it): the approval was not given on its claims, and the instance stays contained', async () => {
+    await records.saveIfAbsent(RECORD);
+    givenInstance(ec2Mock, QUARANTINED);
+    const result = await release(input(), clearedAt(undefined));
+    expect(result).toMatchObject({ status: 'refused', refusal: expect.stringContaining('the containment guard bound no pre-quarantine record of') });
+    expect(result.refusal).toContain('a new release (and its approval) is needed');
+    expect(ec2Mock.calls()).toHaveLength(0);
+    expect((await current()).released).toBe(false);
+  });
+
+  it('refuses a grant that bound another capture of the instance (contained afresh since the guard read it)', async () => {
+    await records.saveIfAbsent(RECORD);
+    givenInstance(ec2Mock, QUARANTINED);
+    const otherCapture: ReleaseClearance = {
+      check: async () => ({ cleared: true, approvedBy: CAROL, approvedAt: APPROVED_AT, executionArn: EXECUTION_ARN, mode: 'enforce', releaseRecord: { capturedAt: '2026-11-19T08:00:00.000Z', claimSerial: 1 } }),
+    };
+    const result = await release(input(), otherCapture);
+    expect(result).toMatchObject({ status: 'refused', refusal: expect.stringContaining('again after this release was cleared') });
+    expect(ec2Mock.calls()).toHaveLength(0);
+  });
+
+  it('restores when nothing claimed the instance since the guard read it', async () => {
+    await records.saveIfAbsent(RECORD);
+    givenInstance(ec2Mock, QUARANTINED);
+    expect((await release(input(), clearedAt(1))).status).toBe('released');
+  });
+
+  it('still takes back only its own claim when another incident claimed the instance meanwhile (claim-released, whatever the serial)', async () => {
+    await records.saveIfAbsent(RECORD);
+    expect(await records.claim(await current(), LATER, NOW.toISOString())).toBe('claimed');
+    givenInstance(ec2Mock, QUARANTINED);
+    const result = await release(input(), clearedAt(1));
+    expect(result).toMatchObject({ status: 'claim-released', heldBy: [LATER] });
+    expect(mutatingCallCount()).toBe(0);
   });
 });
