@@ -18,8 +18,9 @@ import { routingEnvironment, routingTableFor } from '../../lib/playbooks/routing
 import { triage } from '../../lib/playbooks/triage';
 import { silentLogger } from '../../lib/responders/logging';
 import { createTriageHandler } from '../../lib/responders/triage-handler';
+import { wholeNumberFromEnvironment } from './options';
 
-const SECONDS = Number(process.env.TRIAGE_SECONDS ?? 3);
+const SECONDS = wholeNumberFromEnvironment(process.env, 'TRIAGE_SECONDS', 3);
 const ROOT = resolve(import.meta.dirname, '../..');
 
 const playbooks = await loadPlaybookDirectory(resolve(ROOT, 'playbooks'));
