@@ -36,7 +36,7 @@ import type { Injection } from '../gameday/live/injection';
 import { buildInjection, checkFindingType } from '../gameday/live/injection';
 import { SAMPLE_NOTE, parseSampleTypes } from '../gameday/live/samples';
 import type { DeployedStack } from '../operator/stack';
-import { requireEventBus, requirePlaybooks } from '../operator/stack';
+import { refuseDefaultEventBus, requireEventBus, requirePlaybooks } from '../operator/stack';
 import type { WatchResult, WatchTarget } from '../gameday/live/watch';
 import { watchExecutions } from '../gameday/live/watch';
 import { terminalSafe } from './terminal';
@@ -187,6 +187,7 @@ export function checkFlags(flags: InjectFlags): CheckedFlags {
     parseSampleTypes(checked.guarddutySamples);
     return checked;
   }
+  refuseDefaultEventBus(checked.eventBus);
   if (checked.template !== undefined && !findLiveTemplate(checked.template)) {
     throw new LiveSetupError(`--template ${checked.template} is not in the catalogue${didYouMean(checked.template, LIVE_TEMPLATE_NAMES)}; the templates are: ${LIVE_TEMPLATE_NAMES.join(', ')}`);
   }

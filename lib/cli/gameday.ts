@@ -102,20 +102,28 @@ async function latencyOption(options: RunOptions): Promise<{ model: LatencyModel
   return { model, runs, ...(options.seed !== undefined ? { seed: options.seed } : {}) };
 }
 
-/** Picks the scenarios named on the command line (all when none); undefined (after a message) for an unknown name. */
+/**
+ * Picks the scenarios named on the command line (all when none, or with --all alone); undefined,
+ * after a message for each problem, for names beside --all (a misspelt one would go unnoticed in a
+ * run of everything) or for any unknown name.
+ */
 function select(scenarios: readonly Scenario[], names: readonly string[], all: boolean | undefined): Scenario[] | undefined {
-  if (names.length === 0 || all) return [...scenarios];
+  if (all && names.length > 0) {
+    err(`firebreak gameday: name scenarios or pass --all, not both (got --all and ${names.join(' ')}); \`npx firebreak gameday run ${names.join(' ')}\` runs only those (npm run gameday passes --all)`);
+    return undefined;
+  }
+  if (names.length === 0) return [...scenarios];
   const chosen: Scenario[] = [];
+  let unknown = false;
   for (const name of names) {
     const scenario = scenarios.find((candidate) => candidate.name === name);
     if (!scenario) {
       const suggestion = closestName(name, scenarios.map((candidate) => candidate.name));
       err(`firebreak gameday: no scenario named '${name}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; \`firebreak gameday list\` lists them.`);
-      return undefined;
-    }
-    chosen.push(scenario);
+      unknown = true;
+    } else chosen.push(scenario);
   }
-  return chosen;
+  return unknown ? undefined : chosen;
 }
 
 function backendFor(options: RunOptions): (() => GameDayBackend) | undefined {

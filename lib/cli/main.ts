@@ -2,6 +2,8 @@
  * Entry point of the `firebreak` command. Each area registers its subcommands here
  * (validate/simulate: lib/cli/playbooks.ts; gameday: lib/cli/gameday.ts; approvals: lib/cli/approvals.ts).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { CommanderError } from 'commander';
 import { registerApprovalCommands } from './approvals';
@@ -14,6 +16,7 @@ import { firebreakProgram } from './program';
 import { registerReleaseCommands } from './release';
 import type { CommandRegistrar } from './registrar';
 import { terminalText } from '../responders/untrusted-text';
+import { PROJECT_ROOT } from '../stack/package-root';
 
 // Each area adds its registrar here (one import + one entry).
 const registrars: CommandRegistrar[] = [
@@ -26,9 +29,14 @@ const registrars: CommandRegistrar[] = [
   registerReleaseCommands,
 ];
 
+/** The version of the checkout or package the command runs from (its package.json). */
+function firebreakVersion(): string {
+  return (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
 /** Builds the program with every registered subcommand; exported for tests. */
 export function buildProgram(setExitCode: (code: number) => void): Command {
-  const program = firebreakProgram();
+  const program = firebreakProgram().version(firebreakVersion(), '-V, --version', 'print the version of Firebreak');
   for (const register of registrars) register(program, setExitCode);
   return program;
 }

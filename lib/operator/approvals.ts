@@ -178,14 +178,33 @@ function refusalMessage(answer: FunctionAnswer): string {
   return typeof answer.json.message === 'string' ? answer.json.message : answer.text.slice(0, 500) || `HTTP ${answer.status}`;
 }
 
+/** What is wrong with --execution, in words a person at the terminal can act on (the schema's own message names no value). */
+function executionFlagProblem(execution: string): string {
+  const given = execution.length > 120 ? `${execution.slice(0, 120)}…` : execution;
+  return `--execution: expected a Step Functions execution ARN (arn:aws:states:<region>:<account>:execution:<state machine>:<execution name>, as the approval alert names it), got ${JSON.stringify(given)}`;
+}
+
+/** What is wrong with the note (--comment or --reason): the function takes 1 to 1000 characters once trimmed. */
+function noteFlagProblem(flag: string, note: string): string {
+  const length = note.trim().length;
+  return `${flag}: expected 1 to 1000 characters of text for the incident timeline, got ${length === 0 ? 'none' : length}`;
+}
+
 /** The body of an answer from the flags, checked as the function checks it: a bad flag is named before anything is sent. */
 export function answerBody(decision: 'approve' | 'reject', flags: ApprovalFlags): ApprovalRequestBody {
   const note = decision === 'approve' ? flags.comment : flags.reason;
   const parsed = approvalRequestBodySchema.safeParse({ executionArn: flags.execution, decision, ...(note !== undefined ? { reason: note } : {}) });
   if (!parsed.success) {
-    throw new ApprovalSetupError(
-      parsed.error.issues.map((issue) => `${issue.path[0] === 'executionArn' ? '--execution' : issue.path[0] === 'reason' ? (decision === 'approve' ? '--comment' : '--reason') : String(issue.path[0])}: ${issue.message}`).join('; '),
+    const problems = new Set(
+      parsed.error.issues.map((issue) =>
+        issue.path[0] === 'executionArn'
+          ? executionFlagProblem(flags.execution)
+          : issue.path[0] === 'reason'
+            ? noteFlagProblem(decision === 'approve' ? '--comment' : '--reason', note ?? '')
+            : `${String(issue.path[0])}: ${issue.message}`,
+      ),
     );
+    throw new ApprovalSetupError([...problems].join('; '));
   }
   return parsed.data;
 }
@@ -223,7 +242,7 @@ export interface ShownRequest {
 /** Asks the approval function what waits for `flags.execution`, answering nothing. */
 export async function showRequest(flags: ApprovalFlags, deps: ApprovalCliDependencies, signingDate?: Date): Promise<ShownRequest> {
   const parsed = approvalShowBodySchema.safeParse({ executionArn: flags.execution, show: true });
-  if (!parsed.success) throw new ApprovalSetupError(parsed.error.issues.map((issue) => `--execution: ${issue.message}`).join('; '));
+  if (!parsed.success) throw new ApprovalSetupError(executionFlagProblem(flags.execution));
   const reply = await postSigned(parsed.data.executionArn, JSON.stringify(parsed.data), flags, deps, signingDate);
   const request = reply.json.request;
   if (reply.status !== 200 || reply.json.outcome !== 'shown' || typeof request !== 'object' || request === null || Array.isArray(request)) {

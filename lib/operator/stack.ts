@@ -131,16 +131,24 @@ export const ENABLE_GAME_DAYS =
   'redeploy it with the principals allowed to inject (`npx cdk deploy Firebreak -c gameDayPrincipals=arn:aws:iam::<account>:role/<game-day role>`)';
 
 /**
+ * Refuses `--event-bus default` (by name or ARN): Firebreak never accepts game-day events there. A
+ * flag problem, so the command checks it before credentials and the stack; `gameDayBus` is named
+ * when the stack has been read.
+ */
+export function refuseDefaultEventBus(flag: string | undefined, gameDayBus?: string): void {
+  if (flag === undefined || busName(flag) !== 'default') return;
+  throw new LiveSetupError(
+    `--event-bus default: Firebreak accepts no game-day event on the default bus (anyone with events:PutEvents there could forge one); drop --event-bus to use the stack's game-day bus${gameDayBus ? ` (${gameDayBus})` : ''}`,
+  );
+}
+
+/**
  * The bus to put game-day events on: `--event-bus`, else the GameDayEventBusName output. Refuses
  * the default bus (Firebreak never accepts game-day events there) and says clearly when the
  * deployment has game days off.
  */
 export function requireEventBus(stack: DeployedStack, flag: string | undefined): string {
-  if (flag !== undefined && busName(flag) === 'default') {
-    throw new LiveSetupError(
-      `--event-bus default: Firebreak accepts no game-day event on the default bus (anyone with events:PutEvents there could forge one); drop --event-bus to use the stack's game-day bus${stack.eventBusName ? ` (${stack.eventBusName})` : ''}`,
-    );
-  }
+  refuseDefaultEventBus(flag, stack.eventBusName);
   if (stack.gameDaysEnabled === false && stack.eventBusName === undefined) {
     throw new LiveSetupError(
       `game days are not enabled in stack ${stack.stackName} (its GameDaysEnabled output is false, so it has no game-day bus and accepts no injection); nothing was injected: ${ENABLE_GAME_DAYS}`,

@@ -235,14 +235,22 @@ const contextSchema = z.object({
 /** The configuration as read; absent keys take the stack's defaults. */
 export type FirebreakConfig = z.output<typeof contextSchema>;
 
+/** `, got <value>` for a value that was given (short, as JSON), or nothing for an absent one. */
+function givenValue(input: unknown): string {
+  if (input === undefined) return '';
+  const text = JSON.stringify(input) ?? String(input);
+  return `, got ${text.length > 80 ? `${text.slice(0, 80)}…` : text}`;
+}
+
 /** Checks `raw` against the schema; throws one FirebreakConfigError naming every bad key as `<label> "<key>"`, after `earlier` problems. */
 function parseSettings(raw: Record<string, unknown>, label: string, what: string, earlier: readonly string[] = []): FirebreakConfig {
-  const parsed = contextSchema.safeParse(raw);
+  // reportInput: a value typed on the command line (-c mode=enforced) is what a person looks at first.
+  const parsed = contextSchema.safeParse(raw, { reportInput: true });
   if (parsed.success && earlier.length === 0) return parsed.data;
   const problems = (parsed.success ? [] : parsed.error.issues).map((issue) => {
     const [key, ...rest] = issue.path.map(String);
     const at = rest.length > 0 ? `${key}[${rest.join('.')}]` : key;
-    return `${label} "${at}": ${issue.message}`;
+    return `${label} "${at}": ${issue.message}${givenValue(issue.input)}`;
   });
   throw new FirebreakConfigError(`Invalid Firebreak ${what}: ${[...earlier, ...problems].join('; ')}`, parsed.success ? {} : { cause: parsed.error });
 }

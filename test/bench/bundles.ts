@@ -33,6 +33,7 @@ import { promisify } from 'node:util';
 import type { Metafile } from 'esbuild';
 import { build } from 'esbuild';
 import { PROJECT_ROOT, RESPONDER_BUNDLING, responderEntry } from '../../lib/stack/responder-function';
+import { wholeNumberFromEnvironment } from './options';
 
 const run = promisify(execFile);
 
@@ -373,7 +374,7 @@ export function formatBundleFigures(figures: readonly BundleFigures[]): string {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const runs = Number(process.env.BUNDLE_RUNS ?? 7);
+  const runs = wholeNumberFromEnvironment(process.env, 'BUNDLE_RUNS', 7);
   const only = process.env.BUNDLE_RESPONDERS?.split(',').map((name) => name.trim()).filter((name) => name !== '');
   const base = process.env.BUNDLE_BASE === '1';
   console.log(

@@ -18,8 +18,9 @@ import { loadScenarioDirectory } from '../../lib/gameday/scenario-loader';
 import { defaultTemplateDirectories, listTemplates } from '../../lib/gameday/templates';
 import { loadPlaybookDirectory } from '../../lib/playbooks/loader';
 import { isAutomatic } from '../../lib/playbooks/model';
+import { wholeNumberFromEnvironment } from './options';
 
-const RUNS = Number(process.env.LATENCY_RUNS ?? 500);
+const RUNS = wholeNumberFromEnvironment(process.env, 'LATENCY_RUNS', 500);
 const ROOT = resolve(import.meta.dirname, '../..');
 
 /** The scenario that shows each playbook's usual path (others: their first scenario). */

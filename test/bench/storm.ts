@@ -32,6 +32,7 @@ import { LocalBackend } from '../../lib/gameday/local-backend';
 import { environmentSchema, settingsSchema } from '../../lib/gameday/scenario';
 import { aimEventAt, loadTemplate, setPath } from '../../lib/gameday/templates';
 import type { SynthesizedDefinitions } from '../../lib/stack/app';
+import { wholeNumberFromEnvironment } from './options';
 
 // The run's live heap stays small (about 130 MB at the end of the default storm), but it allocates
 // fast, and V8 then lets the old generation grow to about four times what survived the last full
@@ -39,7 +40,7 @@ import type { SynthesizedDefinitions } from '../../lib/stack/app';
 // 600 MB). Growing by 30% of the live heap instead keeps the peak near what the run holds, for
 // more (short, mostly concurrent) full collections: measured in session 13 beside 50%, 35 MiB less
 // peak RSS for about 3% more run CPU. Set once the modules are loaded, before the run.
-const HEAP_GROWING_PERCENT = Number(process.env.STORM_HEAP_GROWING_PERCENT ?? 30);
+const HEAP_GROWING_PERCENT = wholeNumberFromEnvironment(process.env, 'STORM_HEAP_GROWING_PERCENT', 30);
 setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
 
 // The issue's starting point (docs/gameday.md, "Recorded figures", session 9: c9dc952 run beside
@@ -49,9 +50,9 @@ setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
 const RECORDED_START = { runCpuSeconds: 19.27, peakRssMiB: 708, load: '2-4' } as const;
 const TARGET = { runCpuSeconds: RECORDED_START.runCpuSeconds / 3, peakRssMiB: 400 } as const;
 
-const INSTANCES = Number(process.env.STORM_INSTANCES ?? 1000);
-const COPIES = Number(process.env.STORM_COPIES ?? 10);
-const CONCURRENCY = Number(process.env.STORM_CONCURRENCY ?? 200);
+const INSTANCES = wholeNumberFromEnvironment(process.env, 'STORM_INSTANCES', 1000);
+const COPIES = wholeNumberFromEnvironment(process.env, 'STORM_COPIES', 10);
+const CONCURRENCY = wholeNumberFromEnvironment(process.env, 'STORM_CONCURRENCY', 200);
 const CPU_PROFILE = process.env.STORM_CPU_PROFILE;
 const ALLOC_PROFILE = process.env.STORM_ALLOC_PROFILE;
 const ROOT = resolve(import.meta.dirname, '../..');

@@ -2,9 +2,9 @@
  * Triage throughput per core (`npm run bench`; not a unit test) over the shipped event templates
  * (GuardDuty findings of each family, CloudWatch alarms, attack sequences), round robin, on one
  * thread: the pure part (parse the event into an incident, then decide: playbook, mode, gates), and
- * the whole triage Lambda handler as the dispatcher invokes it (`{ event, routing, receivedAt }`, the
- * routing table in every payload, a fresh copy each time as Lambda delivers it). Prints decisions
- * per second and the time per decision.
+ * the whole triage Lambda handler as the dispatcher invokes it (`{ event, receivedAt }`, a fresh copy
+ * each time as Lambda delivers it; the routing table read once from the function's environment).
+ * Prints decisions per second and the time per decision.
  *
  * Options: TRIAGE_SECONDS (3): how long to measure, after one second of warm-up.
  */
@@ -18,8 +18,9 @@ import { routingEnvironment, routingTableFor } from '../../lib/playbooks/routing
 import { triage } from '../../lib/playbooks/triage';
 import { silentLogger } from '../../lib/responders/logging';
 import { createTriageHandler } from '../../lib/responders/triage-handler';
+import { wholeNumberFromEnvironment } from './options';
 
-const SECONDS = Number(process.env.TRIAGE_SECONDS ?? 3);
+const SECONDS = wholeNumberFromEnvironment(process.env, 'TRIAGE_SECONDS', 3);
 const ROOT = resolve(import.meta.dirname, '../..');
 
 const playbooks = await loadPlaybookDirectory(resolve(ROOT, 'playbooks'));
@@ -64,7 +65,7 @@ async function measure(ms: number, run: (index: number) => string | Promise<stri
 console.log(`Triage throughput over ${events.length} shipped event templates, one thread`);
 for (const [label, run] of [
   ['pure triage (parse + decide)', (index: number) => decide(events[index])],
-  ['the triage Lambda handler (payload with the routing table, parse, decide)', (index: number) => invoke(payloads[index] as string)],
+  ['the triage Lambda handler (event payload, parse, decide; routing table from its environment)', (index: number) => invoke(payloads[index] as string)],
 ] as const) {
   await measure(1000, run);
   const { decisions, elapsedMs, cpuMs, outcomes } = await measure(SECONDS * 1000, run);

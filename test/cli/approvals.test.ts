@@ -318,6 +318,23 @@ describe('firebreak approve / reject commands', () => {
     expect(long.sent).toHaveLength(0);
   });
 
+  // Found by a new user's run: `approve --execution nope` said only "--execution: a Step Functions
+  // execution ARN", and an empty --comment zod's "Too small: expected string to have >=1 characters".
+  it('names what is wrong with a malformed --execution or an empty or long note, and what is expected', async () => {
+    const bad = await run(['approve', '--execution', 'nope', '--yes'], { status: 200, body: APPROVED });
+    expect(bad.exitCode).toBe(2);
+    expect(bad.sent).toHaveLength(0);
+    expect(bad.errors).toEqual([
+      'firebreak approve: --execution: expected a Step Functions execution ARN (arn:aws:states:<region>:<account>:execution:<state machine>:<execution name>, as the approval alert names it), got "nope"',
+    ]);
+    const empty = await run(['reject', '--execution', EXECUTION, '--reason', '  ', '--yes'], { status: 200, body: APPROVED });
+    expect(empty.exitCode).toBe(2);
+    expect(empty.sent).toHaveLength(0);
+    expect(empty.errors).toEqual(['firebreak reject: --reason: expected 1 to 1000 characters of text for the incident timeline, got none']);
+    const long = await run(['approve', '--execution', EXECUTION, '--comment', 'x'.repeat(1001), '--yes'], { status: 200, body: APPROVED });
+    expect(long.errors).toEqual(['firebreak approve: --comment: expected 1 to 1000 characters of text for the incident timeline, got 1001']);
+  });
+
   it('no longer takes a task token: the alert never shows one', () => {
     const program = buildProgram(() => undefined);
     const approve = program.commands.find((command) => command.name() === 'approve')!;

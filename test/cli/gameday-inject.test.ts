@@ -446,6 +446,19 @@ describe('firebreak gameday inject: what is missing', () => {
     expect(putInputs()).toEqual([]);
   });
 
+  // Found by a new user: without credentials, `--event-bus default` was answered "no AWS
+  // credentials found"; once they were set, the flag itself was refused. A flag is checked first.
+  it('refuses --event-bus default (or its ARN) before reading credentials, the stack or the bus', async () => {
+    sts.on(GetCallerIdentityCommand).rejects(awsError('CredentialsProviderError', 'Could not load credentials from any providers'));
+    for (const bus of ['default', 'arn:aws:events:eu-west-1:111122223333:event-bus/default']) {
+      const result = await run(['--instance', INSTANCE, '--event-bus', bus]);
+      expect(result.code).toBe(2);
+      expect(result.err).toMatch(/^firebreak gameday inject: --event-bus default: Firebreak accepts no game-day event on the default bus/);
+      expect(result.err).not.toContain('credentials');
+    }
+    expect(putInputs()).toEqual([]);
+  });
+
   it('exits 2 naming the missing playbook outputs with --watch, before anything is put on the bus', async () => {
     stackWith(OUTPUTS.filter((output) => output.OutputKey !== 'PlaybookCompromisedEc2InstanceArn'));
 

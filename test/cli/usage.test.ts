@@ -3,6 +3,8 @@
  * the option meant, before any required option is said to be missing (the new-user review:
  * `firebreak simulate --evnet FILE` used to say only that --event was missing).
  */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildProgram, runCli } from '../../lib/cli/main';
@@ -86,5 +88,21 @@ describe('firebreak simulate --evnet FILE (the new-user review)', () => {
   it('names every required option that is missing in turn, the first first', async () => {
     expect(await run('dns', 'unblock', 'evil.example.com', '--account', '111122223333')).toBe(2);
     expect(err()).toBe("error: required option '--region <region>' not specified\n");
+  });
+});
+
+// Found by a new user: `firebreak --version` answered "error: unknown option '--version'" (exit 2).
+describe('firebreak --version', () => {
+  it("prints the package's version and exits 0, with -V too", async () => {
+    const { version } = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const printed: string[] = [];
+      vi.mocked(process.stdout.write).mockImplementation(((chunk: string | Uint8Array) => {
+        printed.push(String(chunk));
+        return true;
+      }) as typeof process.stdout.write);
+      expect(await run(flag)).toBe(0);
+      expect(printed.join('')).toBe(`${version}\n`);
+    }
   });
 });

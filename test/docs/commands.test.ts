@@ -31,6 +31,22 @@ describe('the commands the docs and the CLI messages tell a user to run', () => 
     expect(occurrences([...DOCS, ...SOURCES], bare)).toEqual([]);
   });
 
+  // The CLI runs from a clone (the package is not published): `firebreak` is on no PATH, and a
+  // command copied from a code block must go through npx, as the README's quick start does.
+  it('run the firebreak CLI through npx in code blocks: a clone puts no `firebreak` on the PATH', () => {
+    const bare = DOCS.flatMap((file) => {
+      let fenced = false;
+      return readFileSync(join(ROOT, file), 'utf8')
+        .split('\n')
+        .flatMap((line, index) => {
+          if (line.startsWith('```')) fenced = !fenced;
+          else if (fenced && /^\s*firebreak [a-z]/.test(line)) return [`${file}:${index + 1}: ${line.trim()}`];
+          return [];
+        });
+    });
+    expect(bare).toEqual([]);
+  });
+
   it('use event files of the repository, which a fresh clone has', () => {
     const eventFile = /[\w./-]*events\/[\w.-]+\.json/g;
     const outside = occurrences(DOCS, eventFile).filter((hit) => {

@@ -125,6 +125,20 @@ describe('firebreak gameday run', () => {
     expect(stdout).toBe('');
   });
 
+  // Found by a new user: `run --all ec2-throttled-twise` ran every scenario and never mentioned the
+  // misspelt name, and of several unknown names only the first was said.
+  it('exits 2, running nothing, for scenario names beside --all, and names every unknown scenario', async () => {
+    const both = await cli('run', '--all', 'ec2-throttled-twise', '--scenarios', dir);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('firebreak gameday: name scenarios or pass --all, not both (got --all and ec2-throttled-twise)');
+    expect(both.stdout).toBe('');
+    const unknown = await cli('run', 'ec2-throttled-twise', 'wrong-expectatoin', '--scenarios', dir);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("no scenario named 'ec2-throttled-twise' (did you mean 'ec2-throttled-twice'?)");
+    expect(unknown.stderr).toContain("no scenario named 'wrong-expectatoin' (did you mean 'wrong-expectation'?)");
+    expect(unknown.stdout).toBe('');
+  });
+
   it('exits 2 naming file, line and column when a scenario file is invalid', async () => {
     const bad = await mkdtemp(join(tmpdir(), 'firebreak-gameday-bad-'));
     try {

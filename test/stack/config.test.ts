@@ -73,6 +73,14 @@ describe('readFirebreakConfig', () => {
     expect(message).toMatch(/context "protectedInstanceIds\[0\]": each entry must be an instance id/);
   });
 
+  // Found by a new user's `cdk synth -c mode=enforced`: the message said what was expected but not
+  // what was given, which for a value typed on the command line is the part to look at.
+  it('says what value it was given beside what it expected', () => {
+    expect(() => read({ mode: 'enforced' })).toThrow('context "mode": Invalid option: expected one of "enforce"|"dry-run", got "enforced"');
+    expect(() => read({ alertEmails: 'oncall@example.com, oncall' })).toThrow(/context "alertEmails\[1\]": each entry must be an e-mail address[^;]*, got "oncall"/);
+    expect(() => read({ blastRadiusMax: 101 })).toThrow(/context "blastRadiusMax": at most 100[^;]*, got 101/);
+  });
+
   it('refuses a role name IAM would refuse', () => {
     expect(() => read({ memberRoleName: 'role/with/slashes' })).toThrow(/context "memberRoleName"/);
   });

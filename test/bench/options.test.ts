@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { wholeNumberFromEnvironment } from './options';
+
+// Found by a new user's `STORM_INSTANCES=abc npm run bench -- storm`: the storm ran with NaN sizes
+// and printed "FAIL exactly NaN playbook runs", as if Firebreak had lost them.
+describe('wholeNumberFromEnvironment', () => {
+  it('reads a whole number, or the default when the variable is unset or empty', () => {
+    expect(wholeNumberFromEnvironment({ STORM_INSTANCES: '20' }, 'STORM_INSTANCES', 1000)).toBe(20);
+    expect(wholeNumberFromEnvironment({}, 'STORM_INSTANCES', 1000)).toBe(1000);
+    expect(wholeNumberFromEnvironment({ STORM_INSTANCES: '' }, 'STORM_INSTANCES', 1000)).toBe(1000);
+  });
+
+  it('refuses anything else, naming the variable and what it was given', () => {
+    for (const value of ['abc', '1.5', '0', '-3', '10k']) {
+      expect(() => wholeNumberFromEnvironment({ STORM_INSTANCES: value }, 'STORM_INSTANCES', 1000)).toThrow(
+        `STORM_INSTANCES must be a whole number from 1 (default 1000), got '${value}'`,
+      );
+    }
+  });
+});
