@@ -19,8 +19,9 @@ import { playbookJsonSchemaText, PLAYBOOK_SCHEMA_FILE } from '../playbooks/json-
 import { validatePlaybookPaths } from '../playbooks/loader';
 import type { Playbook, Step } from '../playbooks/model';
 import { routingEnvironment, routingTableFor, routingTableFromEnvironment } from '../playbooks/routing';
-import type { TriageDecision } from '../playbooks/triage';
+import type { TriageDecision, TriageDeployment } from '../playbooks/triage';
 import { triage } from '../playbooks/triage';
+import { SECURITY_ENV, servedAccountsFromEnvironment } from '../contracts/security';
 import { SHIPPED_PLAYBOOKS_DIR } from '../stack/package-root';
 import type { CommandRegistrar } from './registrar';
 
@@ -89,6 +90,46 @@ interface SimulateOptions {
   readonly json?: boolean;
   /** Default: the checkout's playbooks. */
   readonly playbooks?: string;
+  /** The deployment's accounts: with them, the served-account gate the deployed triage applies. */
+  readonly securityAccount?: string;
+  readonly servedAccounts?: string;
+  readonly organization?: string;
+  readonly memberRole?: string;
+}
+
+/** The flag that sets each variable the deployed triage reads its served accounts from. */
+const SERVED_ACCOUNT_FLAGS: readonly (readonly [string, keyof SimulateOptions])[] = [
+  [SECURITY_ENV.securityAccountId, 'securityAccount'],
+  [SECURITY_ENV.servedAccountIds, 'servedAccounts'],
+  [SECURITY_ENV.organizationId, 'organization'],
+  [SECURITY_ENV.memberRoleName, 'memberRole'],
+];
+
+function flagName(option: keyof SimulateOptions): string {
+  return `--${option.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+}
+
+/**
+ * The served accounts of the deployment the flags describe, read by the deployed triage's own
+ * parser (servedAccountsFromEnvironment) from the variables a deployment sets, so that simulate
+ * refuses exactly what triage refuses; undefined without --security-account (no gate); a string
+ * naming the flag for flags a deployment would not take.
+ */
+function servedAccountsOf(options: SimulateOptions): TriageDeployment['servedAccounts'] | string {
+  const given = SERVED_ACCOUNT_FLAGS.filter(([, option]) => options[option] !== undefined);
+  if (options.securityAccount === undefined) {
+    return given.length === 0 ? undefined : '--served-accounts, --organization and --member-role describe a deployment: give its --security-account too';
+  }
+  if (options.memberRole !== undefined && options.organization === undefined) {
+    return "--member-role needs --organization, as a deployment's memberRoleName needs organizationId (docs/deploy.md)";
+  }
+  const read = servedAccountsFromEnvironment(Object.fromEntries(given.map(([variable, option]) => [variable, String(options[option])])));
+  if ('served' in read) return read;
+  // The parser names the variable; the user typed the flag.
+  let problem = read.problem.replace(/, so the deployment cannot tell which accounts it serves$/, '');
+  for (const [variable, option] of SERVED_ACCOUNT_FLAGS) problem = problem.replace(variable, flagName(option));
+  const got = problem.startsWith('--security-account') ? options.securityAccount : problem.startsWith('--organization') ? options.organization : undefined;
+  return got === undefined ? problem : `${problem}; got ${JSON.stringify(got.slice(0, 40))}`;
 }
 
 /** A step of the plan, as `--json` prints it (ids and options included, groups nested). */
@@ -153,6 +194,13 @@ function decisionLines(decision: TriageDecision, playbook: Playbook | undefined,
 }
 
 async function simulate(options: SimulateOptions, setExitCode: (code: number) => void): Promise<void> {
+  // The flags first: a mistyped account is a usage error before any file is read.
+  const servedAccounts = servedAccountsOf(options);
+  if (typeof servedAccounts === 'string') {
+    err(`firebreak simulate: ${servedAccounts}`);
+    setExitCode(2);
+    return;
+  }
   let text: string;
   try {
     text = await readFile(options.event, 'utf8');
@@ -185,15 +233,19 @@ async function simulate(options: SimulateOptions, setExitCode: (code: number) =>
   }
   // The routing table as a deployment gives it to triage: written into the function's environment
   // (compressed) and read back from it, so that simulate decides exactly as the deployed triage does.
-  const decision = triage(incident, routingTableFromEnvironment(routingEnvironment(routingTableFor(playbooks, { forceDryRun: false }))));
+  const decision = triage(incident, routingTableFromEnvironment(routingEnvironment(routingTableFor(playbooks, { forceDryRun: false }))), servedAccounts === undefined ? {} : { servedAccounts });
   const playbook = playbooks.find((candidate) => candidate.name === decision.playbook);
+  const servedAccountGate = servedAccounts === undefined ? 'not applied' : 'applied';
 
   if (options.json === true) {
-    out(JSON.stringify({ ...decision, plan: playbook ? planOf(playbook.steps) : [], playbookDirectory: resolve(playbookDir) }, null, 2));
+    out(JSON.stringify({ ...decision, plan: playbook ? planOf(playbook.steps) : [], playbookDirectory: resolve(playbookDir), servedAccountGate }, null, 2));
     return;
   }
   const routedBy = `${plural(playbooks.length, 'playbook')} in ${resolve(playbookDir)}`;
   for (const line of [...incidentLines(incident), ...decisionLines(decision, playbook, routedBy)]) out(line);
+  if (servedAccounts === undefined) {
+    out('Served accounts: not checked (no --security-account): every account is taken as served; a deployment refuses, and only alerts, a finding of an account it does not serve.');
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -224,6 +276,10 @@ export const registerPlaybookCommands: CommandRegistrar = (program: Command, set
     .requiredOption('--event <file>', 'event JSON: an EventBridge event, a GuardDuty finding (camelCase or PascalCase) or GetFindings output with one finding')
     .option('--json', 'print one JSON object (outcome, playbook, mode, steps, reasons, incident, plan)')
     .option('--playbooks <dir>', "directory of playbooks to route with (default: the Firebreak checkout's playbooks/, from any directory)")
+    .option('--security-account <id>', "the account the deployment runs in: apply its served-account gate, as the deployed triage does (without it, every account is taken as served)")
+    .option('--served-accounts <ids>', "the deployment's servedAccountIds, comma-separated")
+    .option('--organization <o-id>', "the deployment's organizationId")
+    .option('--member-role <name>', "the deployment's memberRoleName (needs --organization)")
     .action(async (options: SimulateOptions) => simulate(options, setExitCode));
 
   program

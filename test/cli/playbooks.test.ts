@@ -172,6 +172,58 @@ describe('firebreak simulate', () => {
   });
 });
 
+// A new user's review: simulate took every account as served, so a member account's finding said
+// start-playbook where a single-account deployment only alerts. Given the deployment's accounts, it
+// applies the same gate the deployed triage applies (servedAccountsFromEnvironment, triage).
+describe('firebreak simulate, with the accounts a deployment serves', () => {
+  const MEMBER_FINDING = `${FIXTURE_EVENTS}/guardduty-ec2-trojan-dns-data-exfiltration.json`;
+
+  it('refuses, and only alerts, a finding of an account a single-account deployment does not serve', async () => {
+    expect(await run('simulate', '--event', MEMBER_FINDING, '--json', '--security-account', '111122223333')).toBe(0);
+    const result = JSON.parse(out()) as { outcome: string; playbook: unknown; reasons: string[]; servedAccountGate: string };
+    expect(result).toMatchObject({ outcome: 'alert-only', playbook: null, servedAccountGate: 'applied' });
+    expect(result.reasons).toContain(
+      'Refused: account 444455556666 is not the security account (111122223333) and no member role is configured, so Firebreak cannot act there. Firebreak acts only in the accounts this deployment serves, so it starts no playbook and only alerts.',
+    );
+  });
+
+  it('starts the playbook for an account the deployment serves through its member role', async () => {
+    expect(await run('simulate', '--event', MEMBER_FINDING, '--json', '--security-account', '111122223333', '--organization', 'o-abcdefghij', '--member-role', 'FirebreakMember', '--served-accounts', '444455556666')).toBe(0);
+    expect(JSON.parse(out())).toMatchObject({ outcome: 'start-playbook', playbook: 'compromised-ec2-instance', servedAccountGate: 'applied' });
+    stdout.length = 0;
+    expect(await run('simulate', '--event', MEMBER_FINDING, '--json', '--security-account', '111122223333', '--organization', 'o-abcdefghij', '--member-role', 'FirebreakMember')).toBe(0);
+    expect(JSON.parse(out())).toMatchObject({ outcome: 'start-playbook', servedAccountGate: 'applied' });
+  });
+
+  it('says when it applied no account gate, in the text and in --json', async () => {
+    expect(await run('simulate', '--event', MEMBER_FINDING, '--json')).toBe(0);
+    expect(JSON.parse(out())).toMatchObject({ outcome: 'start-playbook', servedAccountGate: 'not applied' });
+    stdout.length = 0;
+    expect(await run('simulate', '--event', MEMBER_FINDING)).toBe(0);
+    expect(out()).toContain(
+      'Served accounts: not checked (no --security-account): every account is taken as served; a deployment refuses, and only alerts, a finding of an account it does not serve.',
+    );
+  });
+
+  it('exits 2 naming the flag for an account list, organization or role a deployment would refuse', async () => {
+    expect(await run('simulate', '--event', MEMBER_FINDING, '--security-account', '1111')).toBe(2);
+    expect(err()).toBe('firebreak simulate: --security-account is not a 12-digit account id; got "1111"\n');
+    stderr.length = 0;
+    expect(await run('simulate', '--event', MEMBER_FINDING, '--security-account', '111122223333', '--served-accounts', '444455556666,12345')).toBe(2);
+    expect(err()).toBe('firebreak simulate: --served-accounts holds "12345", not a 12-digit account id\n');
+    stderr.length = 0;
+    expect(await run('simulate', '--event', MEMBER_FINDING, '--security-account', '111122223333', '--organization', 'org-1')).toBe(2);
+    expect(err()).toBe('firebreak simulate: --organization is not an organization id (o- and 10 to 32 lowercase letters or digits); got "org-1"\n');
+    stderr.length = 0;
+    expect(await run('simulate', '--event', MEMBER_FINDING, '--security-account', '111122223333', '--member-role', 'FirebreakMember')).toBe(2);
+    expect(err()).toBe('firebreak simulate: --member-role needs --organization, as a deployment\'s memberRoleName needs organizationId (docs/deploy.md)\n');
+    stderr.length = 0;
+    expect(await run('simulate', '--event', MEMBER_FINDING, '--served-accounts', '444455556666')).toBe(2);
+    expect(err()).toBe('firebreak simulate: --served-accounts, --organization and --member-role describe a deployment: give its --security-account too\n');
+    expect(out()).toBe('');
+  });
+});
+
 // The new-user review: from any other directory, validate and simulate looked for ./playbooks and
 // failed, while the game day found the checkout's. They read the game day's playbooks now.
 describe('firebreak validate and simulate, run outside the checkout', () => {
