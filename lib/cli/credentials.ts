@@ -139,9 +139,9 @@ Exit status: 0 started; 1 Step Functions refused the start; 2 nothing was starte
 is missing or wrong (a flag, credentials, the stack, no record of a change, a record already released).
 
 Examples:
-  firebreak credentials release --access-key AKIAQ3EGRW6JCEXAMPLE --user ci-deployer \\
+  npx firebreak credentials release --access-key AKIAQ3EGRW6JCEXAMPLE --user ci-deployer \\
     --account 111122223333 --region eu-west-1 --reason "INC-4711: key rotated, CloudTrail reviewed"
-  firebreak credentials release --role ci-deploy-role --account 111122223333 --region eu-west-1 \\
+  npx firebreak credentials release --role ci-deploy-role --account 111122223333 --region eu-west-1 \\
     --reason "INC-4711: sessions expired, trust policy tightened" --dry-run --json
 `;
 

@@ -522,9 +522,9 @@ entry), an execution failed, or --timeout passed; 2 something is missing (creden
 GuardDuty detector, a valid flag); ${INTERRUPTED_EXIT_CODE} Ctrl-C while watching (the executions go on).
 
 Examples:
-  firebreak gameday inject --instance i-0123456789abcdef0 --region eu-west-1 --watch
-  firebreak gameday inject --template ssh-brute-force-actor --instance i-0123456789abcdef0 --describe --dry-run-only --watch
-  firebreak gameday inject --guardduty-samples "Backdoor:EC2/C&CActivity.B,Recon:EC2/PortProbeUnprotectedPort" --watch
+  npx firebreak gameday inject --instance i-0123456789abcdef0 --region eu-west-1 --watch
+  npx firebreak gameday inject --template ssh-brute-force-actor --instance i-0123456789abcdef0 --describe --dry-run-only --watch
+  npx firebreak gameday inject --guardduty-samples "Backdoor:EC2/C&CActivity.B,Recon:EC2/PortProbeUnprotectedPort" --watch
 `;
 
 /** Builds the `inject` registrar over injected dependencies (tests pass mocked clients and a fake clock). */

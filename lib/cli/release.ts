@@ -317,10 +317,10 @@ firebreak:incident tag (s3:GetObjectTagging with your credentials); the state ma
 start (and, with --watch, the outcome) as one JSON document.
 
 Examples:
-  firebreak release --bucket acme-uploads --key "incoming/invoice-4471.pdf" --region eu-west-1 \\
+  npx firebreak release --bucket acme-uploads --key "incoming/invoice-4471.pdf" --region eu-west-1 \\
     --reason "INC-4712: EICAR test file from the QA team" --watch
-  firebreak release --instance i-0123456789abcdef0 --region eu-west-1 --dry-run --watch
-  firebreak release --instance i-0123456789abcdef0 --account 111122223333 --region eu-west-1 \\
+  npx firebreak release --instance i-0123456789abcdef0 --region eu-west-1 --dry-run --watch
+  npx firebreak release --instance i-0123456789abcdef0 --account 111122223333 --region eu-west-1 \\
     --incident gd-6ac3f0e9a1b2 --reason "INC-4711: credentials rotated, image rebuilt" --watch
 `;
 
