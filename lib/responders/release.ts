@@ -39,7 +39,7 @@ import type { HandlerDeps, ResponderHandler } from './runtime';
 import { createResponderHandler } from './runtime';
 import { stepResponder } from './responder-input';
 import { RESPONDER_NAMES } from '../contracts/responders';
-import { checkRecordedGroups, claimMismatch, containedSinceCleared, foreignProfile, recordIncidentMismatch, recordTargetMismatch, stillHeldBy } from './release-checks';
+import { checkRecordedGroups, claimMismatch, claimRenewedSinceCleared, containedSinceCleared, foreignProfile, recordIncidentMismatch, recordTargetMismatch, stillHeldBy } from './release-checks';
 import type { ReleaseOptions } from './release-plan';
 import { planRelease } from './release-plan';
 import { restoreGroups, restoreProtections, restoreProfile, restoreTags } from './release-restore';
@@ -233,12 +233,16 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
   const releaseClaimOnly = async (held: QuarantineRecord, holders: readonly string[]): Promise<ReleaseResult> => {
     const stays = `${instanceId} ${stillHeldBy(holders)}: nothing is restored until the last of them is released (\`firebreak release --incident ${holders[0]!}\`)`;
     const claimOnly = { instanceId, preQuarantine: held, heldBy: holders, releasedBy, ...(requestedBy !== undefined ? { requestedBy } : {}), ...(releaseReason !== undefined ? { releaseReason } : {}) };
+    // Not a claim its incident wrote again after the guard read the record: the approval was not
+    // given on that containment (and the take-back is conditioned on it, below).
+    const renewed = claimRenewedSinceCleared(clearance.releaseRecord, held, incident.key);
+    if (renewed !== undefined) return refuse('firebreak:check-cleared-record', instanceId, renewed);
     if (mode === 'dry-run') {
       log.record('firebreak:release-claim', instanceId, 'would-do', `Would take back incident ${incident.key}'s claim ${byWhom}`);
       log.record('firebreak:restore', instanceId, 'skipped', stays);
       return finish('dry-run', claimOnly);
     }
-    if ((await deps.records.releaseClaim(held, incident.key)) === 'changed') {
+    if ((await deps.records.releaseClaim(held, incident.key, clearance.releaseRecord?.claimSerial)) === 'changed') {
       log.record('firebreak:release-claim', instanceId, 'skipped', `The pre-quarantine record of ${instanceId} changed since it was read (another release or claim): the step fails so that it is retried`);
       throw new TransientResponderError(`the pre-quarantine record of ${instanceId} changed while incident ${incident.key}'s claim was taken back`);
     }

@@ -221,6 +221,7 @@ describe('releaseInstance', () => {
         ...RECORD,
         releasedClaims: [QUARANTINE_KEY],
         claimSerial: 1,
+        lastClaims: { [QUARANTINE_KEY]: 1 },
         released: true,
         releasedAt: NOW.toISOString(),
         releasedBy: CAROL,
@@ -252,6 +253,7 @@ describe('releaseInstance', () => {
         ...RECORD,
         releasedClaims: [QUARANTINE_KEY],
         claimSerial: 1,
+        lastClaims: { [QUARANTINE_KEY]: 1 },
         released: true,
         releasedAt: NOW.toISOString(),
         releasedBy: CAROL,
@@ -607,6 +609,61 @@ describe('releaseInstance with the DynamoDB record store', () => {
       },
     });
     expect(dynamoMock.commandCalls(GetItemCommand)).toHaveLength(1);
+  });
+
+  it("takes back only its claim on the condition that its incident claimed nothing after the serial its grant bound (review s19)", async () => {
+    const LATER = 'gd-2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b';
+    dynamoMock.on(GetItemCommand).resolves({
+      Item: {
+        pk: { S: quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID) },
+        released: { BOOL: false },
+        claims: { SS: [QUARANTINE_KEY, LATER] },
+        claimSerial: { N: '5' },
+        [`lastClaim#${QUARANTINE_KEY}`]: { N: '1' },
+        [`lastClaim#${LATER}`]: { N: '5' },
+        record: { S: JSON.stringify({ ...RECORD, released: false }) },
+      },
+    });
+    const store = new DynamoDbQuarantineRecordReleaseStore(new DynamoDBClient({ region: REGION }), TABLE);
+    const result = await releaseInstance(input(), { clients, logger: silentLogger, records: store, sealer: TEST_SEALER, clearance: clearedAt(4), now: () => NOW });
+    expect(result).toMatchObject({ status: 'claim-released', heldBy: [LATER] });
+    expect(inputsOf(dynamoMock, UpdateItemCommand)).toEqual([
+      {
+        TableName: TABLE,
+        Key: { pk: { S: quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID) } },
+        UpdateExpression: 'ADD releasedClaims :claim DELETE claims :claim',
+        ConditionExpression:
+          'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND contains(claims, :claimKey) AND size(claims) > :one AND (attribute_not_exists(#lastClaim) OR #lastClaim <= :clearedAtSerial)',
+        ExpressionAttributeNames: { '#lastClaim': `lastClaim#${QUARANTINE_KEY}` },
+        ExpressionAttributeValues: {
+          ':claim': { SS: [QUARANTINE_KEY] },
+          ':claimKey': { S: QUARANTINE_KEY },
+          ':one': { N: '1' },
+          ':clearedAtSerial': { N: '4' },
+          ':false': { BOOL: false },
+          ':capturedAt': { S: RECORD.capturedAt },
+          ':incidentKey': { S: QUARANTINE_KEY },
+        },
+      },
+    ]);
+  });
+
+  it('writes nothing when its incident claimed again after the serial its grant bound, another incident holding the instance too (review s19)', async () => {
+    dynamoMock.on(GetItemCommand).resolves({
+      Item: {
+        pk: { S: quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID) },
+        released: { BOOL: false },
+        claims: { SS: [QUARANTINE_KEY, 'gd-2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b'] },
+        claimSerial: { N: '6' },
+        [`lastClaim#${QUARANTINE_KEY}`]: { N: '6' },
+        record: { S: JSON.stringify({ ...RECORD, released: false }) },
+      },
+    });
+    const store = new DynamoDbQuarantineRecordReleaseStore(new DynamoDBClient({ region: REGION }), TABLE);
+    const result = await releaseInstance(input(), { clients, logger: silentLogger, records: store, sealer: TEST_SEALER, clearance: clearedAt(4), now: () => NOW });
+    expect(result).toMatchObject({ status: 'refused', refusal: expect.stringContaining('its latest claim is at claim serial 6, the containment guard read serial 4') });
+    expect(dynamoMock.commandCalls(UpdateItemCommand)).toHaveLength(0);
+    expect(mutatingCallCount()).toBe(0);
   });
 
   it('writes nothing and changes nothing in EC2 when the serial moved since the guard read it', async () => {
@@ -983,5 +1040,39 @@ describe('releaseInstance when the incident contained the instance again after i
     const result = await release(input(), clearedAt(1));
     expect(result).toMatchObject({ status: 'claim-released', heldBy: [LATER] });
     expect(mutatingCallCount()).toBe(0);
+  });
+  it('keeps its own claim when its incident claimed the instance again after the release was cleared, even with another incident holding it too (review s19: before, the stale approval took back the renewed claim)', async () => {
+    await records.saveIfAbsent(RECORD);
+    // A new execution of the releasing incident claims the instance (serial 2), then another incident does (serial 3).
+    expect(await records.claim(await current(), QUARANTINE_KEY, NOW.toISOString())).toBe('claimed');
+    expect(await records.claim(await current(), LATER, NOW.toISOString())).toBe('claimed');
+    givenInstance(ec2Mock, QUARANTINED);
+    const result = await release(input(), clearedAt(1));
+    expect(result).toMatchObject({ status: 'refused', refusal: expect.stringContaining(`incident ${QUARANTINE_KEY} contained ${INSTANCE_ID} again after this release was cleared`) });
+    expect(result.refusal).toContain('its claim is kept');
+    expect(mutatingCallCount()).toBe(0);
+    // The renewed claim stays: the other incident's release cannot restore the instance under it.
+    expect([...(await current()).claims!].sort()).toEqual([QUARANTINE_KEY, LATER].sort());
+    expect((await current()).released).toBe(false);
+  });
+
+  it('keeps its own claim the same way when the other incident claimed first and its incident claimed again after', async () => {
+    await records.saveIfAbsent(RECORD);
+    expect(await records.claim(await current(), LATER, NOW.toISOString())).toBe('claimed');
+    expect(await records.claim(await current(), QUARANTINE_KEY, NOW.toISOString())).toBe('claimed');
+    givenInstance(ec2Mock, QUARANTINED);
+    const result = await release(input(), clearedAt(2));
+    expect(result).toMatchObject({ status: 'refused', refusal: expect.stringContaining('its claim is kept') });
+    expect([...(await current()).claims!].sort()).toEqual([QUARANTINE_KEY, LATER].sort());
+    expect((await current()).released).toBe(false);
+  });
+
+  it('takes back its claim when only the other incident claimed since the guard read the record, its own claim older', async () => {
+    await records.saveIfAbsent(RECORD);
+    expect(await records.claim(await current(), QUARANTINE_KEY, NOW.toISOString())).toBe('claimed');
+    // The guard read serial 2 (the renewed claim was there when the approval was asked for); another incident claims after.
+    expect(await records.claim(await current(), LATER, NOW.toISOString())).toBe('claimed');
+    givenInstance(ec2Mock, QUARANTINED);
+    expect(await release(input(), clearedAt(2))).toMatchObject({ status: 'claim-released', heldBy: [LATER] });
   });
 });
