@@ -209,13 +209,17 @@ export interface QuarantineRecordReleaseStore extends QuarantineRecordStore {
   /**
    * Marks the record released (the instance is back to the recorded state) and takes back the
    * last claim, `release.incidentKey`'s. `claimed`: another incident claimed the instance since
-   * the release read the record; nothing is written.
+   * the release read the record; nothing is written. With `held` (the record the release held for
+   * its restore), only that unreleased capture at its claim serial is marked: another release of the
+   * same incident may have ended it first, and a new capture since (by that incident's new
+   * execution, which leaves LAST_CLAIM true) is not the one restored (`claimed` then too).
    */
   markReleased(
     account: string,
     region: string,
     instanceId: string,
     release: QuarantineReleaseMark,
+    held?: QuarantineRecord,
   ): Promise<'released' | 'claimed'>;
 }
 
@@ -357,12 +361,14 @@ export class InMemoryQuarantineRecordStore implements QuarantineRecordReleaseSto
     region: string,
     instanceId: string,
     release: QuarantineReleaseMark,
+    held?: QuarantineRecord,
   ): Promise<'released' | 'claimed'> {
     const key = quarantineRecordKey(account, region, instanceId);
     const existing = this.records.get(key);
     if (!existing) throw new ResponderFailedError(`No quarantine record for ${instanceId} in ${account}/${region}`);
     const { incidentKey, releasedAt, releasedBy, releaseRequestedBy, releaseReason } = release;
     if (!holdsLastClaim(existing, incidentKey)) return 'claimed';
+    if (held !== undefined && (!this.sameCapture(held) || claimSerialOf(existing) !== claimSerialOf(held))) return 'claimed';
     const { claims: _claims, ...rest } = existing;
     this.holds.delete(key);
     this.records.set(key, {
@@ -676,7 +682,11 @@ export class DynamoDbQuarantineRecordReleaseStore extends DynamoDbQuarantineReco
     region: string,
     instanceId: string,
     release: QuarantineReleaseMark,
+    held?: QuarantineRecord,
   ): Promise<'released' | 'claimed'> {
+    // Only the capture this release held, at the serial held (review s19): see the interface.
+    const serial = held !== undefined ? sameClaimSerial(claimSerialOf(held)) : undefined;
+    const sameHeld = held !== undefined && serial !== undefined ? ` AND ${SAME_CAPTURE} AND ${serial.condition}` : '';
     // No reason, no attribute: a re-quarantine replaces the whole item (PutItem), so none is left over.
     // Bare attribute names only because none of these is a reserved word (`release` is, and so is
     // `by`: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ReservedWords.html).
@@ -691,7 +701,7 @@ export class DynamoDbQuarantineRecordReleaseStore extends DynamoDbQuarantineReco
           // The last claim, this release's (or none: a record older than claims, its own incident's):
           // an incident that claimed the instance since the release read the record keeps it. The
           // release's hold (holdForRestore) ends with it.
-          ConditionExpression: `attribute_exists(pk) AND ${LAST_CLAIM}`,
+          ConditionExpression: `attribute_exists(pk) AND ${LAST_CLAIM}${sameHeld}`,
           ExpressionAttributeValues: {
             ':true': { BOOL: true },
             ':releasedAt': { S: release.releasedAt },
@@ -701,6 +711,7 @@ export class DynamoDbQuarantineRecordReleaseStore extends DynamoDbQuarantineReco
             ':claim': { SS: [release.incidentKey] },
             ':claimKey': { S: release.incidentKey },
             ':one': { N: '1' },
+            ...(held !== undefined && serial !== undefined ? { ...serial.values, ...sameCaptureValues(held) } : {}),
           },
         }),
       );

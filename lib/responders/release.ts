@@ -314,19 +314,28 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
   if (mode === 'dry-run') {
     log.record('firebreak:mark-released', instanceId, 'would-do', `Would mark the pre-quarantine record released ${byWhom}`);
   } else {
-    const marked = await deps.records.markReleased(incident.account, incident.region, instanceId, {
-      incidentKey: incident.key,
-      releasedAt,
-      releasedBy,
-      ...(requestedBy !== undefined ? { releaseRequestedBy: requestedBy } : {}),
-      ...(releaseReason !== undefined ? { releaseReason } : {}),
-    });
+    // Only the capture it held, at the serial held: another release of this incident may have
+    // ended it first, and this incident's new execution captured the instance afresh since.
+    const marked = await deps.records.markReleased(
+      incident.account,
+      incident.region,
+      instanceId,
+      {
+        incidentKey: incident.key,
+        releasedAt,
+        releasedBy,
+        ...(requestedBy !== undefined ? { releaseRequestedBy: requestedBy } : {}),
+        ...(releaseReason !== undefined ? { releaseReason } : {}),
+      },
+      record,
+    );
     if (marked === 'claimed') {
-      // Another incident claimed the instance after the hold ended (this restore outlasted
-      // RESTORE_HOLD_SECONDS, which the Lambda timeout should make impossible): the restore above
-      // may have undone its containment. Not retried (a retry would only take back this claim): a
-      // person must look, and quarantine it again if that incident is still open.
-      const why = `another incident claimed ${instanceId} while incident ${incident.key}'s release restored it (after the release's hold on the record ended): the instance may be back in service while that incident is open. Check ${instanceId} and its pre-quarantine record; the record is left unreleased, holding both claims`;
+      // An incident claimed the instance after the hold ended (this restore outlasted
+      // RESTORE_HOLD_SECONDS, which the Lambda timeout should make impossible), or another release
+      // of this incident ended the capture held and the instance was captured again since: the
+      // restore above may have undone that containment. Not retried (a retry would only take back
+      // this claim): a person must look, and quarantine it again if that incident is still open.
+      const why = `another incident claimed ${instanceId} while incident ${incident.key}'s release restored it (after the release's hold on the record ended), or the record it held was released by another release and ${instanceId} contained again since: the instance may be back in service while that incident is open. Check ${instanceId} and its pre-quarantine record; the record is left as it is, unreleased`;
       log.record('firebreak:mark-released', instanceId, 'skipped', `Not marked released: ${why}`);
       throw new ResponderFailedError(why);
     }

@@ -564,8 +564,10 @@ describe('releaseInstance with the DynamoDB record store', () => {
         Key: { pk: { S: quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID) } },
         UpdateExpression:
           'SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy, releaseRequestedBy = :releaseRequestedBy, releaseReason = :releaseReason REMOVE restoringFor, restoringUntil ADD releasedClaims :claim DELETE claims :claim',
-        // The last claim (a record written before claims has none: its own incident's).
-        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(claims) OR (size(claims) = :one AND contains(claims, :claimKey)))',
+        // The last claim (a record written before claims has none: its own incident's), on the
+        // capture it held at the serial held (review s19: not a capture written since).
+        ConditionExpression:
+          'attribute_exists(pk) AND (attribute_not_exists(claims) OR (size(claims) = :one AND contains(claims, :claimKey))) AND released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND attribute_not_exists(claimSerial)',
         ExpressionAttributeValues: {
           ':true': { BOOL: true },
           ':releasedAt': { S: NOW.toISOString() },
@@ -575,6 +577,9 @@ describe('releaseInstance with the DynamoDB record store', () => {
           ':claim': { SS: [QUARANTINE_KEY] },
           ':claimKey': { S: QUARANTINE_KEY },
           ':one': { N: '1' },
+          ':false': { BOOL: false },
+          ':capturedAt': { S: RECORD.capturedAt },
+          ':incidentKey': { S: QUARANTINE_KEY },
         },
       },
     ]);
@@ -609,6 +614,12 @@ describe('releaseInstance with the DynamoDB record store', () => {
       },
     });
     expect(dynamoMock.commandCalls(GetItemCommand)).toHaveLength(1);
+    // And the mark, on that capture at that serial (review s19).
+    expect(inputsOf(dynamoMock, UpdateItemCommand)[1]).toMatchObject({
+      ConditionExpression:
+        'attribute_exists(pk) AND (attribute_not_exists(claims) OR (size(claims) = :one AND contains(claims, :claimKey))) AND released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND claimSerial = :claimSerial',
+      ExpressionAttributeValues: expect.objectContaining({ ':claimSerial': { N: '4' }, ':capturedAt': { S: RECORD.capturedAt }, ':incidentKey': { S: QUARANTINE_KEY }, ':false': { BOOL: false } }),
+    });
   });
 
   it("takes back only its claim on the condition that its incident claimed nothing after the serial its grant bound (review s19)", async () => {
@@ -948,6 +959,31 @@ describe('releaseInstance when several incidents hold the instance (review r3 F1
     expect(error).toBeInstanceOf(ResponderFailedError);
     expect((error as Error).message).toMatch(/another incident claimed .* while incident .*'s release restored it/);
     expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.released).toBe(false);
+  });
+});
+
+describe('releaseInstance marks released only the capture it held (review s19)', () => {
+  it('does not mark released a new capture its incident wrote while a second release of the same incident ended the first capture', async () => {
+    /**
+     * Two release executions of incident A, both approved at the same serial, run at once: the other
+     * one marks the record released first, and a new execution of A (GuardDuty updated the finding)
+     * then records the instance afresh (a new capture, A's claim alone) before this release's mark.
+     */
+    class SecondReleaseThenNewCapture extends InMemoryQuarantineRecordStore {
+      override async markReleased(...args: Parameters<InMemoryQuarantineRecordStore['markReleased']>): ReturnType<InMemoryQuarantineRecordStore['markReleased']> {
+        const [account, region, instanceId, mark] = args;
+        expect(await super.markReleased(account, region, instanceId, { ...mark, releasedBy: 'the-other-release' })).toBe('released');
+        expect(await this.saveIfAbsent({ ...RECORD, capturedAt: '2026-11-27T16:29:59.000Z' })).toBe('saved');
+        return super.markReleased(...args);
+      }
+    }
+    records = new SecondReleaseThenNewCapture();
+    await records.saveIfAbsent(RECORD);
+    givenInstance(ec2Mock, QUARANTINED);
+    const error = await release().catch((e: unknown) => e);
+    // The new capture stays unreleased, held by A's new execution; this release says the instance may be back in service.
+    expect(error).toBeInstanceOf(ResponderFailedError);
+    expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toMatchObject({ capturedAt: '2026-11-27T16:29:59.000Z', claims: [QUARANTINE_KEY], released: false });
   });
 });
 
