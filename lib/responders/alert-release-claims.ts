@@ -84,6 +84,6 @@ export function releaseClaimLines(steps: readonly StepSummary[], incidentKey: st
   }
   return [
     `  Approving takes back only incident ${incident}'s claim: ${instance} STAYS QUARANTINED, ${holdersText(others, total - 1)} ${asRead};`,
-    '  nothing is restored until the last of them is released.',
+    `  nothing is restored until the last of them is released. If incident ${incident} contains ${instance} again before the release acts (a new execution, as when GuardDuty updates the finding), it keeps its claim too, and a new release is needed.`,
   ];
 }

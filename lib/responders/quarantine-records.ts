@@ -33,6 +33,11 @@
  * the containment guard read (grants.ts), and the hold is conditioned on the record still being at
  * it: an approval given before the instance was contained again covers nothing after. A record
  * written before claim serials has none, read as 0 on every side.
+ *
+ * Beside it, each claim also keeps the serial it was written at for its incident (`lastClaim#<incident
+ * key>`, the incident's latest claim): a release that only takes back its incident's claim (another
+ * incident holds the instance too) takes back nothing once its incident claimed again after the
+ * guard read the record, so that an approval given before that new containment does not end it either.
  */
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -113,6 +118,11 @@ export interface QuarantineRecord {
    * it. Absent in a record written before claim serials (`claimSerialOf`: 0).
    */
   readonly claimSerial?: number;
+  /**
+   * The claim serial of each incident's latest claim (see the module's comment), by incident key: not
+   * sealed, kept beside the record. An incident absent from it last claimed before these were kept.
+   */
+  readonly lastClaims?: Readonly<Record<string, number>>;
   /** Set by `release-instance` once the instance is back to the recorded state. */
   readonly released?: boolean;
   readonly releasedAt?: string;
@@ -183,9 +193,11 @@ export interface QuarantineRecordReleaseStore extends QuarantineRecordStore {
   /**
    * Takes back `incidentKey`'s claim while another incident still holds the instance; `changed`
    * (nothing written) when the stored record is no longer that unreleased capture, or when this
-   * claim is not there or is the last one (then it is the release that restores the instance).
+   * claim is not there or is the last one (then it is the release that restores the instance), or,
+   * with `clearedAtSerial` (the claim serial the release's grant bound), when the incident claimed
+   * the instance again after it.
    */
-  releaseClaim(record: QuarantineRecord, incidentKey: string): Promise<'released' | 'changed'>;
+  releaseClaim(record: QuarantineRecord, incidentKey: string, clearedAtSerial?: number): Promise<'released' | 'changed'>;
   /**
    * Holds the unreleased record `record` (as read) for the restore of its last claim,
    * `incidentKey`'s, until `until` (ISO 8601) or `markReleased`: no claim is added meanwhile.
@@ -197,13 +209,17 @@ export interface QuarantineRecordReleaseStore extends QuarantineRecordStore {
   /**
    * Marks the record released (the instance is back to the recorded state) and takes back the
    * last claim, `release.incidentKey`'s. `claimed`: another incident claimed the instance since
-   * the release read the record; nothing is written.
+   * the release read the record; nothing is written. With `held` (the record the release held for
+   * its restore), only that unreleased capture at its claim serial is marked: another release of the
+   * same incident may have ended it first, and a new capture since (by that incident's new
+   * execution, which leaves LAST_CLAIM true) is not the one restored (`claimed` then too).
    */
   markReleased(
     account: string,
     region: string,
     instanceId: string,
     release: QuarantineReleaseMark,
+    held?: QuarantineRecord,
   ): Promise<'released' | 'claimed'>;
 }
 
@@ -282,8 +298,8 @@ export class InMemoryQuarantineRecordStore implements QuarantineRecordReleaseSto
     const key = quarantineRecordKey(record.account, record.region, record.instanceId);
     const existing = this.records.get(key);
     if (existing && existing.released !== true) return 'exists';
-    const { claims: _claims, releasedClaims: _releasedClaims, claimSerial: _claimSerial, ...captured } = record;
-    this.records.set(key, structuredClone({ ...captured, claims: [record.incidentKey], claimSerial: 1, released: false }));
+    const { claims: _claims, releasedClaims: _releasedClaims, claimSerial: _claimSerial, lastClaims: _lastClaims, ...captured } = record;
+    this.records.set(key, structuredClone({ ...captured, claims: [record.incidentKey], claimSerial: 1, lastClaims: { [record.incidentKey]: 1 }, released: false }));
     this.holds.delete(key);
     return 'saved';
   }
@@ -297,7 +313,7 @@ export class InMemoryQuarantineRecordStore implements QuarantineRecordReleaseSto
     const key = quarantineRecordKey(previous.account, previous.region, previous.instanceId);
     const existing = this.records.get(key);
     if (!existing || !this.sameCapture(previous)) return 'changed';
-    const { claims: _claims, releasedClaims: _releasedClaims, claimSerial: _claimSerial, ...fields } = next;
+    const { claims: _claims, releasedClaims: _releasedClaims, claimSerial: _claimSerial, lastClaims: _lastClaims, ...fields } = next;
     this.records.set(key, structuredClone({ ...fields, ...claimFields(existing), released: false }));
     return 'saved';
   }
@@ -310,16 +326,19 @@ export class InMemoryQuarantineRecordStore implements QuarantineRecordReleaseSto
     if (!this.sameCapture(record)) return 'changed';
     const existing = this.records.get(key)!;
     if ((existing.claims === undefined) !== (record.claims === undefined)) return 'changed';
-    this.records.set(key, { ...existing, claims: [...new Set([...claimsOf(existing), incidentKey])], claimSerial: claimSerialOf(existing) + 1 });
+    const serial = claimSerialOf(existing) + 1;
+    this.records.set(key, { ...existing, claims: [...new Set([...claimsOf(existing), incidentKey])], claimSerial: serial, lastClaims: { ...existing.lastClaims, [incidentKey]: serial } });
     return 'claimed';
   }
 
-  async releaseClaim(record: QuarantineRecord, incidentKey: string): Promise<'released' | 'changed'> {
+  async releaseClaim(record: QuarantineRecord, incidentKey: string, clearedAtSerial?: number): Promise<'released' | 'changed'> {
     if (!this.sameCapture(record)) return 'changed';
     const key = quarantineRecordKey(record.account, record.region, record.instanceId);
     const existing = this.records.get(key)!;
     const claims = existing.claims ?? [];
     if (!claims.includes(incidentKey) || claims.length < 2) return 'changed';
+    const last = existing.lastClaims?.[incidentKey];
+    if (clearedAtSerial !== undefined && last !== undefined && last > clearedAtSerial) return 'changed';
     this.records.set(key, {
       ...existing,
       claims: claims.filter((claim) => claim !== incidentKey),
@@ -342,12 +361,14 @@ export class InMemoryQuarantineRecordStore implements QuarantineRecordReleaseSto
     region: string,
     instanceId: string,
     release: QuarantineReleaseMark,
+    held?: QuarantineRecord,
   ): Promise<'released' | 'claimed'> {
     const key = quarantineRecordKey(account, region, instanceId);
     const existing = this.records.get(key);
     if (!existing) throw new ResponderFailedError(`No quarantine record for ${instanceId} in ${account}/${region}`);
     const { incidentKey, releasedAt, releasedBy, releaseRequestedBy, releaseReason } = release;
     if (!holdsLastClaim(existing, incidentKey)) return 'claimed';
+    if (held !== undefined && (!this.sameCapture(held) || claimSerialOf(existing) !== claimSerialOf(held))) return 'claimed';
     const { claims: _claims, ...rest } = existing;
     this.holds.delete(key);
     this.records.set(key, {
@@ -374,12 +395,18 @@ function holdsLastClaim(record: QuarantineRecord, incidentKey: string): boolean 
   return record.claims === undefined || (record.claims.length === 1 && record.claims[0] === incidentKey);
 }
 
+/** `lastClaims` when there are any (absent stays absent). */
+function withLastClaims(lastClaims: Record<string, number> | undefined): Pick<QuarantineRecord, 'lastClaims'> {
+  return lastClaims !== undefined ? { lastClaims } : {};
+}
+
 /** The claim fields of a record, to carry over (absent stays absent). */
-function claimFields(record: QuarantineRecord): Pick<QuarantineRecord, 'claims' | 'releasedClaims' | 'claimSerial'> {
+function claimFields(record: QuarantineRecord): Pick<QuarantineRecord, 'claims' | 'releasedClaims' | 'claimSerial' | 'lastClaims'> {
   return {
     ...(record.claims !== undefined ? { claims: [...record.claims] } : {}),
     ...(record.releasedClaims !== undefined ? { releasedClaims: [...record.releasedClaims] } : {}),
     ...(record.claimSerial !== undefined ? { claimSerial: record.claimSerial } : {}),
+    ...(record.lastClaims !== undefined ? { lastClaims: { ...record.lastClaims } } : {}),
   };
 }
 
@@ -399,14 +426,32 @@ function recordItem(stored: QuarantineRecord) {
     released: { BOOL: false },
     claims: { SS: [stored.incidentKey] },
     claimSerial: { N: '1' },
+    [lastClaimAttribute(stored.incidentKey)]: { N: '1' },
     record: { S: recordJson(stored) },
   };
 }
 
 /** The record as the `record` attribute holds it: everything but the attributes kept beside it. */
 function recordJson(record: QuarantineRecord): string {
-  const { claims: _claims, releasedClaims: _releasedClaims, claimSerial: _claimSerial, ...stored } = record;
+  const { claims: _claims, releasedClaims: _releasedClaims, claimSerial: _claimSerial, lastClaims: _lastClaims, ...stored } = record;
   return JSON.stringify(stored);
+}
+
+/** Where an incident's latest claim keeps its claim serial: a top-level attribute per incident (a record older than them has no map to write into). */
+const LAST_CLAIM_PREFIX = 'lastClaim#';
+function lastClaimAttribute(incidentKey: string): string {
+  return `${LAST_CLAIM_PREFIX}${incidentKey}`;
+}
+
+/** The incidents' latest claim serials of a stored item; one that is not a whole number is left out (its incident's claim-only release then checks nothing against it). */
+function lastClaimsOf(item: Record<string, AttributeValue>): Record<string, number> | undefined {
+  const found: Record<string, number> = {};
+  for (const [name, value] of Object.entries(item)) {
+    if (!name.startsWith(LAST_CLAIM_PREFIX)) continue;
+    const serial = Number(value.N);
+    if (value.N !== undefined && Number.isSafeInteger(serial) && serial >= 0) found[name.slice(LAST_CLAIM_PREFIX.length)] = serial;
+  }
+  return Object.keys(found).length > 0 ? found : undefined;
 }
 
 /** The hold on the item (restoringFor, restoringUntil) that still holds at `at`, if any (NOT_HELD, read back). */
@@ -505,9 +550,18 @@ export class DynamoDbQuarantineRecordStore implements QuarantineRecordStore {
         Key: { pk: { S: quarantineRecordKey(record.account, record.region, record.instanceId) } },
         // Every claim advances the serial, one already there included: the releasing incident's own
         // new execution must move it, or an approval given before would cover this containment too.
-        UpdateExpression: 'ADD claims :claims, claimSerial :one',
+        // The incident's latest claim keeps the serial it advanced to (SET reads the item as it was
+        // before this write): its claim-only release checks it against the serial its grant bound.
+        UpdateExpression: 'SET #lastClaim = if_not_exists(claimSerial, :zero) + :one ADD claims :claims, claimSerial :one',
         ConditionExpression: `${SAME_CAPTURE} AND ${older ? 'attribute_not_exists(claims)' : 'attribute_exists(claims)'} AND ${NOT_HELD}`,
-        ExpressionAttributeValues: { ':claims': { SS: older ? [...new Set([record.incidentKey, incidentKey])] : [incidentKey] }, ':one': { N: '1' }, ...sameCaptureValues(record), ':at': { S: at } },
+        ExpressionAttributeNames: { '#lastClaim': lastClaimAttribute(incidentKey) },
+        ExpressionAttributeValues: {
+          ':claims': { SS: older ? [...new Set([record.incidentKey, incidentKey])] : [incidentKey] },
+          ':one': { N: '1' },
+          ':zero': { N: '0' },
+          ...sameCaptureValues(record),
+          ':at': { S: at },
+        },
         // The item as it was when the condition failed, so the answer says why in the same call:
         // a hold is waited out (the step's own retry), a changed record is read again.
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -546,6 +600,7 @@ export class DynamoDbQuarantineRecordStore implements QuarantineRecordStore {
       ...(item.claims?.SS !== undefined ? { claims: [...item.claims.SS].sort() } : {}),
       ...(item.releasedClaims?.SS !== undefined ? { releasedClaims: [...item.releasedClaims.SS].sort() } : {}),
       ...(item.claimSerial?.N !== undefined ? { claimSerial: Number(item.claimSerial.N) } : {}),
+      ...withLastClaims(lastClaimsOf(item)),
       released,
       ...(item.releasedAt?.S !== undefined ? { releasedAt: item.releasedAt.S } : {}),
       ...(item.releasedBy?.S !== undefined ? { releasedBy: item.releasedBy.S } : {}),
@@ -601,16 +656,24 @@ export class DynamoDbQuarantineRecordReleaseStore extends DynamoDbQuarantineReco
     return answer === 'changed' ? 'claimed' : answer;
   }
 
-  async releaseClaim(record: QuarantineRecord, incidentKey: string): Promise<'released' | 'changed'> {
+  async releaseClaim(record: QuarantineRecord, incidentKey: string, clearedAtSerial?: number): Promise<'released' | 'changed'> {
     // Never the last claim: two releases that each saw the other's claim cannot both drop theirs
     // and leave the instance quarantined with nobody to release it; the second one finds itself
-    // the last, and restores.
+    // the last, and restores. Nor a claim its incident wrote again after the grant's read.
+    const notClaimedSince = clearedAtSerial !== undefined ? ' AND (attribute_not_exists(#lastClaim) OR #lastClaim <= :clearedAtSerial)' : '';
     return this.conditionalUpdate('released', {
       TableName: this.table(),
       Key: { pk: { S: quarantineRecordKey(record.account, record.region, record.instanceId) } },
       UpdateExpression: 'ADD releasedClaims :claim DELETE claims :claim',
-      ConditionExpression: `${SAME_CAPTURE} AND contains(claims, :claimKey) AND size(claims) > :one`,
-      ExpressionAttributeValues: { ':claim': { SS: [incidentKey] }, ':claimKey': { S: incidentKey }, ':one': { N: '1' }, ...sameCaptureValues(record) },
+      ConditionExpression: `${SAME_CAPTURE} AND contains(claims, :claimKey) AND size(claims) > :one${notClaimedSince}`,
+      ...(clearedAtSerial !== undefined ? { ExpressionAttributeNames: { '#lastClaim': lastClaimAttribute(incidentKey) } } : {}),
+      ExpressionAttributeValues: {
+        ':claim': { SS: [incidentKey] },
+        ':claimKey': { S: incidentKey },
+        ':one': { N: '1' },
+        ...(clearedAtSerial !== undefined ? { ':clearedAtSerial': { N: String(clearedAtSerial) } } : {}),
+        ...sameCaptureValues(record),
+      },
     });
   }
 
@@ -619,7 +682,11 @@ export class DynamoDbQuarantineRecordReleaseStore extends DynamoDbQuarantineReco
     region: string,
     instanceId: string,
     release: QuarantineReleaseMark,
+    held?: QuarantineRecord,
   ): Promise<'released' | 'claimed'> {
+    // Only the capture this release held, at the serial held (review s19): see the interface.
+    const serial = held !== undefined ? sameClaimSerial(claimSerialOf(held)) : undefined;
+    const sameHeld = held !== undefined && serial !== undefined ? ` AND ${SAME_CAPTURE} AND ${serial.condition}` : '';
     // No reason, no attribute: a re-quarantine replaces the whole item (PutItem), so none is left over.
     // Bare attribute names only because none of these is a reserved word (`release` is, and so is
     // `by`: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ReservedWords.html).
@@ -634,7 +701,7 @@ export class DynamoDbQuarantineRecordReleaseStore extends DynamoDbQuarantineReco
           // The last claim, this release's (or none: a record older than claims, its own incident's):
           // an incident that claimed the instance since the release read the record keeps it. The
           // release's hold (holdForRestore) ends with it.
-          ConditionExpression: `attribute_exists(pk) AND ${LAST_CLAIM}`,
+          ConditionExpression: `attribute_exists(pk) AND ${LAST_CLAIM}${sameHeld}`,
           ExpressionAttributeValues: {
             ':true': { BOOL: true },
             ':releasedAt': { S: release.releasedAt },
@@ -644,6 +711,7 @@ export class DynamoDbQuarantineRecordReleaseStore extends DynamoDbQuarantineReco
             ':claim': { SS: [release.incidentKey] },
             ':claimKey': { S: release.incidentKey },
             ':one': { N: '1' },
+            ...(held !== undefined && serial !== undefined ? { ...serial.values, ...sameCaptureValues(held) } : {}),
           },
         }),
       );

@@ -36,6 +36,26 @@ export function containedSinceCleared(bound: GrantReleaseRecord | undefined, rec
   return `incident ${incidentKey} contained ${instanceId} again after this release was cleared, so the approval was given on older information: nothing is restored, and ${askAgain}; ${how}`;
 }
 
+/**
+ * Why a release that only takes back its incident's claim (another incident holds the instance
+ * too) must take back nothing (pure), or undefined. Its incident claimed the instance again after
+ * the containment guard read the record (the claim serial of its latest claim is past the one the
+ * grant bound, or the record is another capture): that containment came after the approval was
+ * asked for, and taking its claim back would leave the instance to the other incidents' releases
+ * alone. A grant that binds no record (the guard could not read it) checks nothing: its approval
+ * request said only that the claim would be taken back.
+ */
+export function claimRenewedSinceCleared(bound: GrantReleaseRecord | undefined, record: QuarantineRecord, incidentKey: string): string | undefined {
+  if (bound === undefined) return undefined;
+  const last = record.lastClaims?.[incidentKey];
+  if (bound.capturedAt === record.capturedAt && (last === undefined || last <= bound.claimSerial)) return undefined;
+  const how =
+    bound.capturedAt !== record.capturedAt
+      ? `the containment guard read the capture of ${bound.capturedAt}, the record is now a capture of ${record.capturedAt}`
+      : `its latest claim is at claim serial ${last}, the containment guard read serial ${bound.claimSerial}: a new execution of the incident claimed it, as when GuardDuty updates the finding`;
+  return `incident ${incidentKey} contained ${record.instanceId} again after this release was cleared, so the approval was given on older information: its claim is kept (taking it back would leave ${record.instanceId} to the other incidents' releases), and a new release (and its approval) is needed (\`firebreak release --incident ${incidentKey}\`); ${how}`;
+}
+
 /** Why the record is not this instance's (pure), or undefined. */
 export function recordTargetMismatch(record: QuarantineRecord, account: string, region: string, instanceId: string): string | undefined {
   if (record.account === account && record.region === region && record.instanceId === instanceId) return undefined;

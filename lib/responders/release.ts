@@ -39,7 +39,7 @@ import type { HandlerDeps, ResponderHandler } from './runtime';
 import { createResponderHandler } from './runtime';
 import { stepResponder } from './responder-input';
 import { RESPONDER_NAMES } from '../contracts/responders';
-import { checkRecordedGroups, claimMismatch, containedSinceCleared, foreignProfile, recordIncidentMismatch, recordTargetMismatch, stillHeldBy } from './release-checks';
+import { checkRecordedGroups, claimMismatch, claimRenewedSinceCleared, containedSinceCleared, foreignProfile, recordIncidentMismatch, recordTargetMismatch, stillHeldBy } from './release-checks';
 import type { ReleaseOptions } from './release-plan';
 import { planRelease } from './release-plan';
 import { restoreGroups, restoreProtections, restoreProfile, restoreTags } from './release-restore';
@@ -233,12 +233,16 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
   const releaseClaimOnly = async (held: QuarantineRecord, holders: readonly string[]): Promise<ReleaseResult> => {
     const stays = `${instanceId} ${stillHeldBy(holders)}: nothing is restored until the last of them is released (\`firebreak release --incident ${holders[0]!}\`)`;
     const claimOnly = { instanceId, preQuarantine: held, heldBy: holders, releasedBy, ...(requestedBy !== undefined ? { requestedBy } : {}), ...(releaseReason !== undefined ? { releaseReason } : {}) };
+    // Not a claim its incident wrote again after the guard read the record: the approval was not
+    // given on that containment (and the take-back is conditioned on it, below).
+    const renewed = claimRenewedSinceCleared(clearance.releaseRecord, held, incident.key);
+    if (renewed !== undefined) return refuse('firebreak:check-cleared-record', instanceId, renewed);
     if (mode === 'dry-run') {
       log.record('firebreak:release-claim', instanceId, 'would-do', `Would take back incident ${incident.key}'s claim ${byWhom}`);
       log.record('firebreak:restore', instanceId, 'skipped', stays);
       return finish('dry-run', claimOnly);
     }
-    if ((await deps.records.releaseClaim(held, incident.key)) === 'changed') {
+    if ((await deps.records.releaseClaim(held, incident.key, clearance.releaseRecord?.claimSerial)) === 'changed') {
       log.record('firebreak:release-claim', instanceId, 'skipped', `The pre-quarantine record of ${instanceId} changed since it was read (another release or claim): the step fails so that it is retried`);
       throw new TransientResponderError(`the pre-quarantine record of ${instanceId} changed while incident ${incident.key}'s claim was taken back`);
     }
@@ -310,19 +314,28 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
   if (mode === 'dry-run') {
     log.record('firebreak:mark-released', instanceId, 'would-do', `Would mark the pre-quarantine record released ${byWhom}`);
   } else {
-    const marked = await deps.records.markReleased(incident.account, incident.region, instanceId, {
-      incidentKey: incident.key,
-      releasedAt,
-      releasedBy,
-      ...(requestedBy !== undefined ? { releaseRequestedBy: requestedBy } : {}),
-      ...(releaseReason !== undefined ? { releaseReason } : {}),
-    });
+    // Only the capture it held, at the serial held: another release of this incident may have
+    // ended it first, and this incident's new execution captured the instance afresh since.
+    const marked = await deps.records.markReleased(
+      incident.account,
+      incident.region,
+      instanceId,
+      {
+        incidentKey: incident.key,
+        releasedAt,
+        releasedBy,
+        ...(requestedBy !== undefined ? { releaseRequestedBy: requestedBy } : {}),
+        ...(releaseReason !== undefined ? { releaseReason } : {}),
+      },
+      record,
+    );
     if (marked === 'claimed') {
-      // Another incident claimed the instance after the hold ended (this restore outlasted
-      // RESTORE_HOLD_SECONDS, which the Lambda timeout should make impossible): the restore above
-      // may have undone its containment. Not retried (a retry would only take back this claim): a
-      // person must look, and quarantine it again if that incident is still open.
-      const why = `another incident claimed ${instanceId} while incident ${incident.key}'s release restored it (after the release's hold on the record ended): the instance may be back in service while that incident is open. Check ${instanceId} and its pre-quarantine record; the record is left unreleased, holding both claims`;
+      // An incident claimed the instance after the hold ended (this restore outlasted
+      // RESTORE_HOLD_SECONDS, which the Lambda timeout should make impossible), or another release
+      // of this incident ended the capture held and the instance was captured again since: the
+      // restore above may have undone that containment. Not retried (a retry would only take back
+      // this claim): a person must look, and quarantine it again if that incident is still open.
+      const why = `another incident claimed ${instanceId} while incident ${incident.key}'s release restored it (after the release's hold on the record ended), or the record it held was released by another release and ${instanceId} contained again since: the instance may be back in service while that incident is open. Check ${instanceId} and its pre-quarantine record; the record is left as it is, unreleased`;
       log.record('firebreak:mark-released', instanceId, 'skipped', `Not marked released: ${why}`);
       throw new ResponderFailedError(why);
     }

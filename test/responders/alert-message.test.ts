@@ -469,6 +469,8 @@ describe('buildAlertMessage: the approval request of a release names the inciden
     const text = approvalSection({ record: 'held', claims: [KEY, LATER], claimCount: 2 });
     expect(text).toContain(`Approving takes back only incident ${KEY}'s claim: ${INSTANCE_ID} STAYS QUARANTINED, incident ${LATER} still holds it`);
     expect(text).toContain('nothing is restored until the last of them is released');
+    // Review s19: a stale approval does not take back a claim its own incident wrote again after it.
+    expect(text).toContain(`contains ${INSTANCE_ID} again before the release acts (a new execution, as when GuardDuty updates the finding), it keeps its claim too`);
   });
 
   it('says approving restores the instance when this incident holds the last claim', () => {

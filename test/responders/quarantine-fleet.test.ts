@@ -419,13 +419,16 @@ describe('quarantineInstance on an instance of an Auto Scaling group', () => {
         TableName: TABLE,
         Key: { pk: { S: `quarantine#${ACCOUNT}#${REGION}#${INSTANCE_ID}` } },
         // Every claim advances the record's claim serial (a release cleared before it restores nothing).
-        UpdateExpression: 'ADD claims :claims, claimSerial :one',
+        // and keeps the serial of this incident's latest claim (its claim-only release checks it).
+        UpdateExpression: 'SET #lastClaim = if_not_exists(claimSerial, :zero) + :one ADD claims :claims, claimSerial :one',
         // Not while a release holds the record for its restore (at this run's capture time).
         ConditionExpression:
           'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND attribute_not_exists(claims) AND (attribute_not_exists(restoringUntil) OR restoringUntil < :at)',
+        ExpressionAttributeNames: { '#lastClaim': `lastClaim#${ec2Incident().key}` },
         ExpressionAttributeValues: {
           ':claims': { SS: ['gd-earlier', ec2Incident().key] },
           ':one': { N: '1' },
+          ':zero': { N: '0' },
           ':false': { BOOL: false },
           ':capturedAt': { S: '2026-11-20T09:00:00.000Z' },
           ':incidentKey': { S: 'gd-earlier' },
@@ -479,7 +482,7 @@ describe('quarantineInstance on an instance of an Auto Scaling group', () => {
     asMock.on(DetachInstancesCommand).resolves({});
     await quarantine({ deregisterFromLoadBalancers: false });
     // The same record; the retry's claim, written again, advanced its claim serial only.
-    expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({ ...first, claimSerial: 2 });
+    expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({ ...first, claimSerial: 2, lastClaims: { [ec2Incident().key]: 2 } });
     expect(first?.autoScaling?.protectedFromScaleIn).toBe(false);
   });
 

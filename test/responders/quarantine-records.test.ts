@@ -66,6 +66,8 @@ describe('DynamoDbQuarantineRecordStore', () => {
             claims: { SS: [RECORD.incidentKey] },
             // The writer's claim is the record's first: a release's grant binds the serial it read.
             claimSerial: { N: '1' },
+            // And the serial of the writer's latest claim: its claim-only release checks it (review s19).
+            [`lastClaim#${RECORD.incidentKey}`]: { N: '1' },
             record: { S: JSON.stringify({ ...RECORD, released: false }) },
           },
           ConditionExpression: 'attribute_not_exists(pk) OR released = :true',
@@ -134,10 +136,12 @@ describe('DynamoDbQuarantineRecordStore', () => {
         {
           TableName: TABLE,
           Key: { pk: { S: PK } },
-          UpdateExpression: 'ADD claims :claims, claimSerial :one',
+          UpdateExpression: 'SET #lastClaim = if_not_exists(claimSerial, :zero) + :one ADD claims :claims, claimSerial :one',
           // Never while the last release restores the instance (holdForRestore): that restore would undo this claim's containment.
           ConditionExpression: `released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND attribute_exists(claims) AND ${NOT_HELD}`,
-          ExpressionAttributeValues: { ':claims': { SS: ['gd-later'] }, ':one': { N: '1' }, ...SAME_CAPTURE_VALUES, ':at': { S: AT } },
+          // The incident's own latest claim keeps the serial it advanced to (review s19).
+          ExpressionAttributeNames: { '#lastClaim': 'lastClaim#gd-later' },
+          ExpressionAttributeValues: { ':claims': { SS: ['gd-later'] }, ':one': { N: '1' }, ':zero': { N: '0' }, ...SAME_CAPTURE_VALUES, ':at': { S: AT } },
           // A refusal says why: a release's hold (waited out) or a changed record (read again).
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
@@ -151,9 +155,10 @@ describe('DynamoDbQuarantineRecordStore', () => {
         {
           TableName: TABLE,
           Key: { pk: { S: PK } },
-          UpdateExpression: 'ADD claims :claims, claimSerial :one',
+          UpdateExpression: 'SET #lastClaim = if_not_exists(claimSerial, :zero) + :one ADD claims :claims, claimSerial :one',
           ConditionExpression: `released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND attribute_not_exists(claims) AND ${NOT_HELD}`,
-          ExpressionAttributeValues: { ':claims': { SS: [RECORD.incidentKey, 'gd-later'] }, ':one': { N: '1' }, ...SAME_CAPTURE_VALUES, ':at': { S: AT } },
+          ExpressionAttributeNames: { '#lastClaim': 'lastClaim#gd-later' },
+          ExpressionAttributeValues: { ':claims': { SS: [RECORD.incidentKey, 'gd-later'] }, ':one': { N: '1' }, ':zero': { N: '0' }, ...SAME_CAPTURE_VALUES, ':at': { S: AT } },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
       ]);
@@ -185,9 +190,10 @@ describe('DynamoDbQuarantineRecordStore', () => {
         {
           TableName: TABLE,
           Key: { pk: { S: PK } },
-          UpdateExpression: 'ADD claims :claims, claimSerial :one',
+          UpdateExpression: 'SET #lastClaim = if_not_exists(claimSerial, :zero) + :one ADD claims :claims, claimSerial :one',
           ConditionExpression: `released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND attribute_exists(claims) AND ${NOT_HELD}`,
-          ExpressionAttributeValues: { ':claims': { SS: [RECORD.incidentKey] }, ':one': { N: '1' }, ...SAME_CAPTURE_VALUES, ':at': { S: AT } },
+          ExpressionAttributeNames: { '#lastClaim': `lastClaim#${RECORD.incidentKey}` },
+          ExpressionAttributeValues: { ':claims': { SS: [RECORD.incidentKey] }, ':one': { N: '1' }, ':zero': { N: '0' }, ...SAME_CAPTURE_VALUES, ':at': { S: AT } },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
       ]);
@@ -264,6 +270,31 @@ describe('DynamoDbQuarantineRecordStore', () => {
       ]);
     });
 
+    it("with the claim serial the release's grant bound, takes back nothing the incident claimed again after it (review s19), in the same conditional UpdateItem", async () => {
+      dynamoMock.on(UpdateItemCommand).resolves({});
+      expect(await store.releaseClaim({ ...RECORD, claims: [RECORD.incidentKey, 'gd-later'] }, RECORD.incidentKey, 3)).toBe('released');
+      expect(inputsOf(dynamoMock, UpdateItemCommand)).toEqual([
+        {
+          TableName: TABLE,
+          Key: { pk: { S: PK } },
+          UpdateExpression: 'ADD releasedClaims :claim DELETE claims :claim',
+          // A claim kept from before the latest-claim serials has none: it was written before the grant's read.
+          ConditionExpression:
+            'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND contains(claims, :claimKey) AND size(claims) > :one AND (attribute_not_exists(#lastClaim) OR #lastClaim <= :clearedAtSerial)',
+          ExpressionAttributeNames: { '#lastClaim': `lastClaim#${RECORD.incidentKey}` },
+          ExpressionAttributeValues: {
+            ':claim': { SS: [RECORD.incidentKey] },
+            ':claimKey': { S: RECORD.incidentKey },
+            ':one': { N: '1' },
+            ':clearedAtSerial': { N: '3' },
+            ':false': { BOOL: false },
+            ':capturedAt': { S: RECORD.capturedAt },
+            ':incidentKey': { S: RECORD.incidentKey },
+          },
+        },
+      ]);
+    });
+
     it('answers changed when the condition fails (the last claim, or the record changed)', async () => {
       dynamoMock.on(UpdateItemCommand).rejects(sdkError('ConditionalCheckFailedException'));
       expect(await store.releaseClaim({ ...RECORD, claims: [RECORD.incidentKey, 'gd-later'] }, 'gd-later')).toBe('changed');
@@ -279,10 +310,21 @@ describe('DynamoDbQuarantineRecordStore', () => {
           claims: { SS: ['gd-later', RECORD.incidentKey] },
           releasedClaims: { SS: ['gd-other'] },
           claimSerial: { N: '2' },
+          'lastClaim#gd-later': { N: '2' },
+          // Not a whole number: left out (the take-back's condition still compares the stored value).
+          'lastClaim#gd-odd': { N: '1.5' },
+          'lastClaim#gd-text': { S: '9' },
           record: { S: JSON.stringify({ ...RECORD, released: false }) },
         },
       });
-      expect(await store.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({ ...RECORD, claims: [RECORD.incidentKey, 'gd-later'].sort(), releasedClaims: ['gd-other'], claimSerial: 2, released: false });
+      expect(await store.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({
+        ...RECORD,
+        claims: [RECORD.incidentKey, 'gd-later'].sort(),
+        releasedClaims: ['gd-other'],
+        claimSerial: 2,
+        lastClaims: { 'gd-later': 2 },
+        released: false,
+      });
     });
 
     it('reads the record with a consistent read and merges the release attributes', async () => {
@@ -444,6 +486,18 @@ describe('InMemoryQuarantineRecordStore', () => {
     expect(again).toMatchObject({ claims: [RECORD.incidentKey], claimSerial: 2 });
     expect(await memory.holdForRestore(written, RECORD.incidentKey, '2026-11-27T16:33:00.000Z')).toBe('claimed');
     expect(await memory.holdForRestore(again, RECORD.incidentKey, '2026-11-27T16:33:00.000Z')).toBe('held');
+  });
+
+  it("keeps each incident's latest claim serial, and takes back no claim its incident wrote after the serial a release was cleared at", async () => {
+    const memory = new InMemoryQuarantineRecordStore();
+    await memory.saveIfAbsent(RECORD);
+    expect((await memory.get(ACCOUNT, REGION, INSTANCE_ID))?.lastClaims).toEqual({ [RECORD.incidentKey]: 1 });
+    expect(await memory.claim((await memory.get(ACCOUNT, REGION, INSTANCE_ID))!, 'gd-later', AT)).toBe('claimed');
+    expect(await memory.claim((await memory.get(ACCOUNT, REGION, INSTANCE_ID))!, RECORD.incidentKey, AT)).toBe('claimed');
+    const read = (await memory.get(ACCOUNT, REGION, INSTANCE_ID))!;
+    expect(read).toMatchObject({ claimSerial: 3, lastClaims: { [RECORD.incidentKey]: 3, 'gd-later': 2 } });
+    expect(await memory.releaseClaim(read, RECORD.incidentKey, 2)).toBe('changed');
+    expect(await memory.releaseClaim(read, 'gd-later', 2)).toBe('released');
   });
 
   it('counts a record written before claims as held by its own incident alone', () => {

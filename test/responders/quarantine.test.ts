@@ -231,7 +231,7 @@ describe('quarantineInstance', () => {
       const result = await run();
       const expected = await sealed(recordOfDefaultInstance(KEY, NOW.toISOString()));
       expect(result.preQuarantine).toEqual(expected);
-      expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({ ...expected, claims: [KEY], claimSerial: 1, released: false });
+      expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({ ...expected, claims: [KEY], claimSerial: 1, lastClaims: { [KEY]: 1 }, released: false });
     });
 
     it('needs at most 4 + 2 x ENIs sequential EC2 round trips, running independent calls concurrently', async () => {
@@ -714,7 +714,7 @@ describe('quarantineInstance', () => {
         { id: ENI_B, groupsBefore: [DB_SG, MON_SG] },
       ]);
       // The same record; the retry's claim, written again, advanced its claim serial.
-      expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({ ...original, claimSerial: 2 });
+      expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({ ...original, claimSerial: 2, lastClaims: { [KEY]: 2 } });
       expect(ec2Mock.commandCalls(ModifyNetworkInterfaceAttributeCommand)).toHaveLength(0);
       expect(ec2Mock.commandCalls(ModifyInstanceAttributeCommand)).toHaveLength(0);
       expect(inputsOf(ec2Mock, DisassociateIamInstanceProfileCommand)).toEqual([{ AssociationId: ASSOCIATION_ID }]);
@@ -1160,6 +1160,7 @@ describe('quarantineInstance, isolation first (issue 10): the finding’s VPC is
           released: { BOOL: false },
           claims: { SS: [KEY] },
           claimSerial: { N: '1' },
+          [`lastClaim#${KEY}`]: { N: '1' },
           record: { S: JSON.stringify({ ...original, released: false }) },
         },
         ConditionExpression: 'attribute_not_exists(pk) OR released = :true',
@@ -1191,7 +1192,7 @@ describe('quarantineInstance, isolation first (issue 10): the finding’s VPC is
       expect(ec2Mock.commandCalls(DisassociateIamInstanceProfileCommand)).toHaveLength(0);
       expect(ec2Mock.commandCalls(CreateTagsCommand)).toHaveLength(0);
       const original = await sealed(recordOfDefaultInstance(KEY, NOW.toISOString()));
-      expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({ ...original, claims: [KEY], claimSerial: 1, released: false });
+      expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({ ...original, claims: [KEY], claimSerial: 1, lastClaims: { [KEY]: 1 }, released: false });
     });
 
     it('one ENI’s move fails: the failed attempt’s incident-record entry holds the moves and protections it made first', async () => {
@@ -1224,7 +1225,7 @@ describe('quarantineInstance, isolation first (issue 10): the finding’s VPC is
       expect(movesOf(ENI_B)).toEqual([{ NetworkInterfaceId: ENI_B, Groups: [UNTRACK_SG] }]);
       expect(ec2Mock.commandCalls(ModifyInstanceAttributeCommand)).toHaveLength(3);
       const original = await sealed(recordOfDefaultInstance(KEY, NOW.toISOString()));
-      expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({ ...original, claims: [KEY], claimSerial: 1, released: false });
+      expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toEqual({ ...original, claims: [KEY], claimSerial: 1, lastClaims: { [KEY]: 1 }, released: false });
 
       // The retry sees ENI_A isolated, ENI_B where it was, the protections on.
       ec2Mock.reset();
@@ -1246,7 +1247,7 @@ describe('quarantineInstance, isolation first (issue 10): the finding’s VPC is
       expect(retry.status).toBe('quarantined');
       expect(inputsOf(ec2Mock, ModifyNetworkInterfaceAttributeCommand)).toEqual(everyMoveOf(ENI_B));
       expect(ec2Mock.commandCalls(ModifyInstanceAttributeCommand)).toHaveLength(0);
-      expect(retry.preQuarantine).toEqual({ ...original, claims: [KEY], claimSerial: 1, released: false });
+      expect(retry.preQuarantine).toEqual({ ...original, claims: [KEY], claimSerial: 1, lastClaims: { [KEY]: 1 }, released: false });
       expect(retry.networkInterfaces).toEqual([
         { id: ENI_A, groupsBefore: [APP_SG] },
         { id: ENI_B, groupsBefore: [DB_SG, MON_SG] },

@@ -221,6 +221,7 @@ describe('releaseInstance', () => {
         ...RECORD,
         releasedClaims: [QUARANTINE_KEY],
         claimSerial: 1,
+        lastClaims: { [QUARANTINE_KEY]: 1 },
         released: true,
         releasedAt: NOW.toISOString(),
         releasedBy: CAROL,
@@ -252,6 +253,7 @@ describe('releaseInstance', () => {
         ...RECORD,
         releasedClaims: [QUARANTINE_KEY],
         claimSerial: 1,
+        lastClaims: { [QUARANTINE_KEY]: 1 },
         released: true,
         releasedAt: NOW.toISOString(),
         releasedBy: CAROL,
@@ -562,8 +564,10 @@ describe('releaseInstance with the DynamoDB record store', () => {
         Key: { pk: { S: quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID) } },
         UpdateExpression:
           'SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy, releaseRequestedBy = :releaseRequestedBy, releaseReason = :releaseReason REMOVE restoringFor, restoringUntil ADD releasedClaims :claim DELETE claims :claim',
-        // The last claim (a record written before claims has none: its own incident's).
-        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(claims) OR (size(claims) = :one AND contains(claims, :claimKey)))',
+        // The last claim (a record written before claims has none: its own incident's), on the
+        // capture it held at the serial held (review s19: not a capture written since).
+        ConditionExpression:
+          'attribute_exists(pk) AND (attribute_not_exists(claims) OR (size(claims) = :one AND contains(claims, :claimKey))) AND released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND attribute_not_exists(claimSerial)',
         ExpressionAttributeValues: {
           ':true': { BOOL: true },
           ':releasedAt': { S: NOW.toISOString() },
@@ -573,6 +577,9 @@ describe('releaseInstance with the DynamoDB record store', () => {
           ':claim': { SS: [QUARANTINE_KEY] },
           ':claimKey': { S: QUARANTINE_KEY },
           ':one': { N: '1' },
+          ':false': { BOOL: false },
+          ':capturedAt': { S: RECORD.capturedAt },
+          ':incidentKey': { S: QUARANTINE_KEY },
         },
       },
     ]);
@@ -607,6 +614,67 @@ describe('releaseInstance with the DynamoDB record store', () => {
       },
     });
     expect(dynamoMock.commandCalls(GetItemCommand)).toHaveLength(1);
+    // And the mark, on that capture at that serial (review s19).
+    expect(inputsOf(dynamoMock, UpdateItemCommand)[1]).toMatchObject({
+      ConditionExpression:
+        'attribute_exists(pk) AND (attribute_not_exists(claims) OR (size(claims) = :one AND contains(claims, :claimKey))) AND released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND claimSerial = :claimSerial',
+      ExpressionAttributeValues: expect.objectContaining({ ':claimSerial': { N: '4' }, ':capturedAt': { S: RECORD.capturedAt }, ':incidentKey': { S: QUARANTINE_KEY }, ':false': { BOOL: false } }),
+    });
+  });
+
+  it("takes back only its claim on the condition that its incident claimed nothing after the serial its grant bound (review s19)", async () => {
+    const LATER = 'gd-2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b';
+    dynamoMock.on(GetItemCommand).resolves({
+      Item: {
+        pk: { S: quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID) },
+        released: { BOOL: false },
+        claims: { SS: [QUARANTINE_KEY, LATER] },
+        claimSerial: { N: '5' },
+        [`lastClaim#${QUARANTINE_KEY}`]: { N: '1' },
+        [`lastClaim#${LATER}`]: { N: '5' },
+        record: { S: JSON.stringify({ ...RECORD, released: false }) },
+      },
+    });
+    const store = new DynamoDbQuarantineRecordReleaseStore(new DynamoDBClient({ region: REGION }), TABLE);
+    const result = await releaseInstance(input(), { clients, logger: silentLogger, records: store, sealer: TEST_SEALER, clearance: clearedAt(4), now: () => NOW });
+    expect(result).toMatchObject({ status: 'claim-released', heldBy: [LATER] });
+    expect(inputsOf(dynamoMock, UpdateItemCommand)).toEqual([
+      {
+        TableName: TABLE,
+        Key: { pk: { S: quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID) } },
+        UpdateExpression: 'ADD releasedClaims :claim DELETE claims :claim',
+        ConditionExpression:
+          'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND contains(claims, :claimKey) AND size(claims) > :one AND (attribute_not_exists(#lastClaim) OR #lastClaim <= :clearedAtSerial)',
+        ExpressionAttributeNames: { '#lastClaim': `lastClaim#${QUARANTINE_KEY}` },
+        ExpressionAttributeValues: {
+          ':claim': { SS: [QUARANTINE_KEY] },
+          ':claimKey': { S: QUARANTINE_KEY },
+          ':one': { N: '1' },
+          ':clearedAtSerial': { N: '4' },
+          ':false': { BOOL: false },
+          ':capturedAt': { S: RECORD.capturedAt },
+          ':incidentKey': { S: QUARANTINE_KEY },
+        },
+      },
+    ]);
+  });
+
+  it('writes nothing when its incident claimed again after the serial its grant bound, another incident holding the instance too (review s19)', async () => {
+    dynamoMock.on(GetItemCommand).resolves({
+      Item: {
+        pk: { S: quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID) },
+        released: { BOOL: false },
+        claims: { SS: [QUARANTINE_KEY, 'gd-2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b'] },
+        claimSerial: { N: '6' },
+        [`lastClaim#${QUARANTINE_KEY}`]: { N: '6' },
+        record: { S: JSON.stringify({ ...RECORD, released: false }) },
+      },
+    });
+    const store = new DynamoDbQuarantineRecordReleaseStore(new DynamoDBClient({ region: REGION }), TABLE);
+    const result = await releaseInstance(input(), { clients, logger: silentLogger, records: store, sealer: TEST_SEALER, clearance: clearedAt(4), now: () => NOW });
+    expect(result).toMatchObject({ status: 'refused', refusal: expect.stringContaining('its latest claim is at claim serial 6, the containment guard read serial 4') });
+    expect(dynamoMock.commandCalls(UpdateItemCommand)).toHaveLength(0);
+    expect(mutatingCallCount()).toBe(0);
   });
 
   it('writes nothing and changes nothing in EC2 when the serial moved since the guard read it', async () => {
@@ -894,6 +962,31 @@ describe('releaseInstance when several incidents hold the instance (review r3 F1
   });
 });
 
+describe('releaseInstance marks released only the capture it held (review s19)', () => {
+  it('does not mark released a new capture its incident wrote while a second release of the same incident ended the first capture', async () => {
+    /**
+     * Two release executions of incident A, both approved at the same serial, run at once: the other
+     * one marks the record released first, and a new execution of A (GuardDuty updated the finding)
+     * then records the instance afresh (a new capture, A's claim alone) before this release's mark.
+     */
+    class SecondReleaseThenNewCapture extends InMemoryQuarantineRecordStore {
+      override async markReleased(...args: Parameters<InMemoryQuarantineRecordStore['markReleased']>): ReturnType<InMemoryQuarantineRecordStore['markReleased']> {
+        const [account, region, instanceId, mark] = args;
+        expect(await super.markReleased(account, region, instanceId, { ...mark, releasedBy: 'the-other-release' })).toBe('released');
+        expect(await this.saveIfAbsent({ ...RECORD, capturedAt: '2026-11-27T16:29:59.000Z' })).toBe('saved');
+        return super.markReleased(...args);
+      }
+    }
+    records = new SecondReleaseThenNewCapture();
+    await records.saveIfAbsent(RECORD);
+    givenInstance(ec2Mock, QUARANTINED);
+    const error = await release().catch((e: unknown) => e);
+    // The new capture stays unreleased, held by A's new execution; this release says the instance may be back in service.
+    expect(error).toBeInstanceOf(ResponderFailedError);
+    expect(await records.get(ACCOUNT, REGION, INSTANCE_ID)).toMatchObject({ capturedAt: '2026-11-27T16:29:59.000Z', claims: [QUARANTINE_KEY], released: false });
+  });
+});
+
 describe('releaseInstance when the incident contained the instance again after its release was cleared (a new execution of the same incident: an approval covers only what it was given on)', () => {
   const LATER = 'gd-2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b';
   const current = async () => (await records.get(ACCOUNT, REGION, INSTANCE_ID))!;
@@ -983,5 +1076,39 @@ describe('releaseInstance when the incident contained the instance again after i
     const result = await release(input(), clearedAt(1));
     expect(result).toMatchObject({ status: 'claim-released', heldBy: [LATER] });
     expect(mutatingCallCount()).toBe(0);
+  });
+  it('keeps its own claim when its incident claimed the instance again after the release was cleared, even with another incident holding it too (review s19: before, the stale approval took back the renewed claim)', async () => {
+    await records.saveIfAbsent(RECORD);
+    // A new execution of the releasing incident claims the instance (serial 2), then another incident does (serial 3).
+    expect(await records.claim(await current(), QUARANTINE_KEY, NOW.toISOString())).toBe('claimed');
+    expect(await records.claim(await current(), LATER, NOW.toISOString())).toBe('claimed');
+    givenInstance(ec2Mock, QUARANTINED);
+    const result = await release(input(), clearedAt(1));
+    expect(result).toMatchObject({ status: 'refused', refusal: expect.stringContaining(`incident ${QUARANTINE_KEY} contained ${INSTANCE_ID} again after this release was cleared`) });
+    expect(result.refusal).toContain('its claim is kept');
+    expect(mutatingCallCount()).toBe(0);
+    // The renewed claim stays: the other incident's release cannot restore the instance under it.
+    expect([...(await current()).claims!].sort()).toEqual([QUARANTINE_KEY, LATER].sort());
+    expect((await current()).released).toBe(false);
+  });
+
+  it('keeps its own claim the same way when the other incident claimed first and its incident claimed again after', async () => {
+    await records.saveIfAbsent(RECORD);
+    expect(await records.claim(await current(), LATER, NOW.toISOString())).toBe('claimed');
+    expect(await records.claim(await current(), QUARANTINE_KEY, NOW.toISOString())).toBe('claimed');
+    givenInstance(ec2Mock, QUARANTINED);
+    const result = await release(input(), clearedAt(2));
+    expect(result).toMatchObject({ status: 'refused', refusal: expect.stringContaining('its claim is kept') });
+    expect([...(await current()).claims!].sort()).toEqual([QUARANTINE_KEY, LATER].sort());
+    expect((await current()).released).toBe(false);
+  });
+
+  it('takes back its claim when only the other incident claimed since the guard read the record, its own claim older', async () => {
+    await records.saveIfAbsent(RECORD);
+    expect(await records.claim(await current(), QUARANTINE_KEY, NOW.toISOString())).toBe('claimed');
+    // The guard read serial 2 (the renewed claim was there when the approval was asked for); another incident claims after.
+    expect(await records.claim(await current(), LATER, NOW.toISOString())).toBe('claimed');
+    givenInstance(ec2Mock, QUARANTINED);
+    expect(await release(input(), clearedAt(2))).toMatchObject({ status: 'claim-released', heldBy: [LATER] });
   });
 });
