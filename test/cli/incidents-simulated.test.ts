@@ -35,56 +35,51 @@ async function run(argv: string[], makeClients: IncidentCliDependencies['makeCli
   return result;
 }
 
+/** Runs a shipped scenario and keeps its simulated account afterwards (the runner cleans up what it prepared), as a deployment keeps its table. */
+async function runKeptScenario(name: string) {
+  const root = resolve(import.meta.dirname, '../..');
+  const playbooks = await loadPlaybookDirectory(resolve(root, 'playbooks'));
+  const templates = [...(await listTemplates(defaultTemplateDirectories(root))).keys()];
+  const scenarios = await loadScenarioDirectory(resolve(root, 'playbooks/scenarios'), { playbooks, templates });
+  const scenario = scenarios.find((candidate) => candidate.name === name);
+  if (!scenario) throw new Error(`scenario ${name} is missing`);
+  const backend = new (class extends LocalBackend {
+    override async cleanup(): Promise<void> {}
+  })({ seed: scenario.name, account: scenario.environment.account, region: scenario.environment.region });
+  const ran = await runScenario(scenario, { playbooks, backend });
+  expect(ran.passed).toBe(true);
+  const simulated = () => ({ sts: new STSClient({ region: 'eu-west-1' }), cloudFormation: new CloudFormationClient({ region: 'eu-west-1' }), dynamodb: backend.clients(OPERATOR_ROLE).dynamodb(), kms: backend.clients(OPERATOR_ROLE).kms() });
+  return { ran, simulated };
+}
+
 describe('the commands against the simulated account', () => {
   it('list, show and report the incident a game-day scenario left, as an operator reads them', async () => {
-    const root = resolve(import.meta.dirname, '../..');
-    const playbooks = await loadPlaybookDirectory(resolve(root, 'playbooks'));
-    const templates = [...(await listTemplates(defaultTemplateDirectories(root))).keys()];
-    const scenarios = await loadScenarioDirectory(resolve(root, 'playbooks/scenarios'), { playbooks, templates });
-    const scenario = scenarios.find((candidate) => candidate.name === 'quarantine-then-release');
-    if (!scenario) throw new Error('scenario quarantine-then-release is missing');
-    // Keeps the account after the run (the runner cleans up what it prepared), as a deployment keeps its table.
-    const backend = new (class extends LocalBackend {
-      override async cleanup(): Promise<void> {}
-    })({ seed: scenario.name, account: scenario.environment.account, region: scenario.environment.region });
-    const ran = await runScenario(scenario, { playbooks, backend });
-    expect(ran.passed).toBe(true);
+    const { ran, simulated } = await runKeptScenario('quarantine-then-release');
     const table = ran.environment?.deployment.stateTableName ?? '';
-    const simulated = () => ({ sts: new STSClient({ region: 'eu-west-1' }), cloudFormation: new CloudFormationClient({ region: 'eu-west-1' }), dynamodb: backend.clients(OPERATOR_ROLE).dynamodb(), kms: backend.clients(OPERATOR_ROLE).kms() });
     expect(table).not.toBe('');
-      const listed = await run(['incidents', '--table', table, '--json'], simulated);
-      expect(listed.err).toEqual([]);
-      const incidents = (JSON.parse(listed.out.join('\n')) as { incidents: { key: string; status: string }[] }).incidents;
-      expect(incidents).toEqual([expect.objectContaining({ status: 'released' })]);
-      const key = incidents[0]!.key;
-      const shown = await run(['incident', key, '--table', table], simulated);
-      expect(shown.out.join('\n')).toMatch(/quarantine-instance\s+quarantined/);
-      const report = await run(['report', key, '--table', table, '--out', 'out'], simulated);
-      const markdown = report.files.get(`out/${key}.md`) ?? '';
-      expect(markdown).toContain('Status: released.');
-      expect(markdown).toMatch(/\| Release \| .* \| release-instance: released \|/);
-      // The same report the game day wrote for this scenario.
-      expect(ran.reports?.map((one) => one.key)).toEqual([key]);
+    const listed = await run(['incidents', '--table', table, '--json'], simulated);
+    expect(listed.err).toEqual([]);
+    const incidents = (JSON.parse(listed.out.join('\n')) as { incidents: { key: string; status: string }[] }).incidents;
+    expect(incidents).toEqual([expect.objectContaining({ status: 'released' })]);
+    const key = incidents[0]!.key;
+    const shown = await run(['incident', key, '--table', table], simulated);
+    expect(shown.out.join('\n')).toMatch(/quarantine-instance\s+quarantined/);
+    const report = await run(['report', key, '--table', table, '--out', 'out'], simulated);
+    const markdown = report.files.get(`out/${key}.md`) ?? '';
+    expect(markdown).toContain('Status: released.');
+    expect(markdown).toMatch(/\| Release \| .* \| release-instance: released \|/);
+    // The same report the game day wrote for this scenario.
+    expect(ran.reports?.map((one) => one.key)).toEqual([key]);
   }, 120_000);
+
   it("lists the incident whose key a timed-out attempt set Inactive as contained, as its report says, from the same verified credential record", async () => {
-    const root = resolve(import.meta.dirname, '../..');
-    const playbooks = await loadPlaybookDirectory(resolve(root, 'playbooks'));
-    const templates = [...(await listTemplates(defaultTemplateDirectories(root))).keys()];
-    const scenarios = await loadScenarioDirectory(resolve(root, 'playbooks/scenarios'), { playbooks, templates });
-    const scenario = scenarios.find((candidate) => candidate.name === 'iam-key-contained-by-attempt-that-timed-out');
-    if (!scenario) throw new Error('scenario iam-key-contained-by-attempt-that-timed-out is missing');
-    const backend = new (class extends LocalBackend {
-      override async cleanup(): Promise<void> {}
-    })({ seed: scenario.name, account: scenario.environment.account, region: scenario.environment.region });
-    const ran = await runScenario(scenario, { playbooks, backend });
-    expect(ran.passed).toBe(true);
+    const { ran, simulated } = await runKeptScenario('iam-key-contained-by-attempt-that-timed-out');
     const table = ran.environment?.deployment.stateTableName ?? '';
     const recordKeyArn = ran.environment?.deployment.recordKeyArn ?? '';
     expect(recordKeyArn).toMatch(/^arn:aws:kms:/);
     cloudFormation.on(DescribeStacksCommand).resolves({
       Stacks: [{ StackName: 'Firebreak', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Outputs: [{ OutputKey: 'StateTableName', OutputValue: table }, { OutputKey: 'RecordKeyArn', OutputValue: recordKeyArn }] }],
     });
-    const simulated = () => ({ sts: new STSClient({ region: 'eu-west-1' }), cloudFormation: new CloudFormationClient({ region: 'eu-west-1' }), dynamodb: backend.clients(OPERATOR_ROLE).dynamodb(), kms: backend.clients(OPERATOR_ROLE).kms() });
     const listed = await run(['incidents', '--json'], simulated);
     expect(listed.err).toEqual([]);
     const incidents = (JSON.parse(listed.out.join('\n')) as { incidents: { key: string; status: string; keyRecords?: unknown }[] }).incidents;

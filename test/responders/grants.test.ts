@@ -327,5 +327,27 @@ describe('the record a release grant binds', () => {
     expect(() => releaseRecordOf({ ...BOUND_ITEM, releaseRecord: { S: 'anything' } })).toThrow(ResponderFailedError);
     // None at all: the grant binds no record, and the release restores nothing under it.
     expect(releaseRecordOf(ITEM)).toBeUndefined();
+    // Named, so that the failed step says which grant to look at.
+    expect(() => releaseRecordOf({ ...BOUND_ITEM, releaseRecord: { M: { claimSerial: { N: '3' } } } })).toThrow(
+      `Grant grant#${EXECUTION_ARN} has a releaseRecord that is not a capture and claim serial`,
+    );
+  });
+
+  // Mutation testing (Stryker) found both untested: serial 0 refused would make every record written
+  // before claim serials unreleasable; a missing grant read as a malformed one would fail the step
+  // where it should refuse, naming no grant.
+  it('reads serial 0 back as 0 (a record from before claim serials, absent counting as 0)', async () => {
+    const atZero: ContainmentGrant = { ...bound, releaseRecord: { capturedAt: '2026-11-20T10:02:00.000Z', claimSerial: 0 } };
+    ddb.on(PutItemCommand).resolves({});
+    await store().putIfAbsent(atZero);
+    const written = ddb.commandCalls(PutItemCommand)[0]!.args[0].input.Item!;
+    expect(written.releaseRecord).toEqual({ M: { capturedAt: { S: '2026-11-20T10:02:00.000Z' }, claimSerial: { N: '0' } } });
+    ddb.on(GetItemCommand).resolves({ Item: written });
+    expect(await new DynamoDbReleaseGrantReader(new DynamoDBClient({ region: 'eu-west-1' }), TABLE).getGrant(EXECUTION_ARN)).toEqual(atZero);
+  });
+
+  it("answers no grant when release-instance's reader finds none", async () => {
+    ddb.on(GetItemCommand).resolves({});
+    expect(await new DynamoDbReleaseGrantReader(new DynamoDBClient({ region: 'eu-west-1' }), TABLE).getGrant(EXECUTION_ARN)).toBeUndefined();
   });
 });
