@@ -157,6 +157,20 @@ export interface RestoreHold {
   readonly heldUntil: string;
 }
 
+/** Which release execution asks to hold a record for its restore (`holdForRestore`), and when. */
+export interface RestoreHolder {
+  /** The release execution's ARN, as its grant and approval were verified for (release-clearance.ts). */
+  readonly executionArn: string;
+  /** Now (ISO 8601): a hold that ended before then no longer counts. */
+  readonly at: string;
+}
+
+/** Another release execution's hold on the record, as a hold it refused found it. */
+export interface ExecutionHold extends RestoreHold {
+  /** The release execution that holds it. */
+  readonly heldBy: string;
+}
+
 /** What `claim` answers: the claim added, the record changed since it was read, or a release's hold on it. */
 export type ClaimAnswer = 'claimed' | 'changed' | RestoreHold;
 
@@ -204,8 +218,11 @@ export interface QuarantineRecordReleaseStore extends QuarantineRecordStore {
    * `claimed` (nothing written): the stored record is no longer that capture with this last claim
    * at the claim serial read, because an incident claimed the instance since the release read it
    * (another one, or this one again).
+   * The hold is one release execution's, `holder`'s: while another execution's hold lasts (at
+   * `holder.at`), that hold is answered and nothing is written, another execution of the same
+   * incident included; the holder itself (its retry) takes its own hold again.
    */
-  holdForRestore(record: QuarantineRecord, incidentKey: string, until: string): Promise<'held' | 'claimed'>;
+  holdForRestore(record: QuarantineRecord, incidentKey: string, until: string, holder: RestoreHolder): Promise<'held' | 'claimed' | ExecutionHold>;
   /**
    * Marks the record released (the instance is back to the recorded state) and takes back the
    * last claim, `release.incidentKey`'s. `claimed`: another incident claimed the instance since
@@ -275,8 +292,8 @@ export function parseQuarantineRecord(raw: unknown): QuarantineRecord {
 /** An in-process store (tests, the local game-day engine): same semantics as the DynamoDB one. */
 export class InMemoryQuarantineRecordStore implements QuarantineRecordReleaseStore, QuarantineReleaseStates {
   private readonly records = new Map<string, QuarantineRecord>();
-  /** Which release holds each record for its restore, and until when (holdForRestore), beside the record as in DynamoDB. */
-  private readonly holds = new Map<string, RestoreHold>();
+  /** Which release execution holds each record for its restore, and until when (holdForRestore), beside the record as in DynamoDB. */
+  private readonly holds = new Map<string, ExecutionHold>();
 
   async releaseStateOf(account: string, region: string, instanceId: string): Promise<QuarantineReleaseState | undefined> {
     const record = this.records.get(quarantineRecordKey(account, region, instanceId));
@@ -322,7 +339,7 @@ export class InMemoryQuarantineRecordStore implements QuarantineRecordReleaseSto
     const key = quarantineRecordKey(record.account, record.region, record.instanceId);
     // As DynamoDB's refusal reads the item: a hold still on is the answer, whatever else changed.
     const hold = this.holds.get(key);
-    if (hold !== undefined && !(hold.heldUntil < at)) return hold;
+    if (hold !== undefined && !(hold.heldUntil < at)) return { heldFor: hold.heldFor, heldUntil: hold.heldUntil };
     if (!this.sameCapture(record)) return 'changed';
     const existing = this.records.get(key)!;
     if ((existing.claims === undefined) !== (record.claims === undefined)) return 'changed';
@@ -347,12 +364,15 @@ export class InMemoryQuarantineRecordStore implements QuarantineRecordReleaseSto
     return 'released';
   }
 
-  async holdForRestore(record: QuarantineRecord, incidentKey: string, until: string): Promise<'held' | 'claimed'> {
-    if (!this.sameCapture(record)) return 'claimed';
+  async holdForRestore(record: QuarantineRecord, incidentKey: string, until: string, holder: RestoreHolder): Promise<'held' | 'claimed' | ExecutionHold> {
     const key = quarantineRecordKey(record.account, record.region, record.instanceId);
+    // As DynamoDB's refusal reads the item: another execution's hold still on is the answer.
+    const hold = this.holds.get(key);
+    if (hold !== undefined && !(hold.heldUntil < holder.at) && hold.heldBy !== holder.executionArn) return hold;
+    if (!this.sameCapture(record)) return 'claimed';
     const existing = this.records.get(key)!;
     if (!holdsLastClaim(existing, incidentKey) || claimSerialOf(existing) !== claimSerialOf(record)) return 'claimed';
-    this.holds.set(key, { heldFor: incidentKey, heldUntil: until });
+    this.holds.set(key, { heldFor: incidentKey, heldUntil: until, heldBy: holder.executionArn });
     return 'held';
   }
 
@@ -461,6 +481,14 @@ function holdOf(item: Record<string, AttributeValue> | undefined, at: string): R
   return { heldFor: item?.restoringFor?.S ?? 'unknown', heldUntil };
 }
 
+/** Another release execution's hold on the item that still holds at `at`, if any (NOT_HELD_BY_ANOTHER, read back). */
+function otherExecutionHoldOf(item: Record<string, AttributeValue> | undefined, holder: RestoreHolder): ExecutionHold | undefined {
+  const hold = holdOf(item, holder.at);
+  const heldBy = item?.restoringBy?.S;
+  if (hold === undefined || heldBy === holder.executionArn) return undefined;
+  return { ...hold, heldBy: heldBy ?? 'unknown' };
+}
+
 /** The condition that the stored record is still the unreleased capture it was read as, and its values. */
 const SAME_CAPTURE = 'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey';
 /** The condition that `:claimKey` holds the last claim (or none is kept: a record older than claims, its own incident's). */
@@ -475,6 +503,8 @@ const sameClaimSerial = (serial: number): { readonly condition: string; readonly
     : { condition: 'claimSerial = :claimSerial', values: { ':claimSerial': { N: String(serial) } } };
 /** The condition that no release holds the record for its restore at `:at` (holdForRestore). */
 const NOT_HELD = '(attribute_not_exists(restoringUntil) OR restoringUntil < :at)';
+/** The condition that no release execution but `:restoringBy` holds the record for its restore at `:at`: its retry re-takes its own hold. */
+const NOT_HELD_BY_ANOTHER = '(attribute_not_exists(restoringUntil) OR restoringUntil < :at OR restoringBy = :restoringBy)';
 const sameCaptureValues = (record: QuarantineRecord) => ({
   ':false': { BOOL: false },
   ':capturedAt': { S: record.capturedAt },
@@ -642,17 +672,34 @@ export class DynamoDbQuarantineRecordStore implements QuarantineRecordStore {
  * mark from taking a claim that is not the last.
  */
 export class DynamoDbQuarantineRecordReleaseStore extends DynamoDbQuarantineRecordStore implements QuarantineRecordReleaseStore {
-  async holdForRestore(record: QuarantineRecord, incidentKey: string, until: string): Promise<'held' | 'claimed'> {
+  async holdForRestore(record: QuarantineRecord, incidentKey: string, until: string, holder: RestoreHolder): Promise<'held' | 'claimed' | ExecutionHold> {
     // At the claim serial read: a claim since, even this incident's own (which leaves LAST_CLAIM
-    // true), means the instance was contained again after the release read the record.
+    // true), means the instance was contained again after the release read the record. And for
+    // this execution alone: the last claim is the incident's, so two release executions of one
+    // incident would both pass the rest, and the second one's restore could undo a capture written
+    // after the first one's mark. The execution's own retry takes its hold again.
     const serial = sameClaimSerial(claimSerialOf(record));
-    const answer = await this.conditionalUpdate('held', {
-      TableName: this.table(),
-      Key: { pk: { S: quarantineRecordKey(record.account, record.region, record.instanceId) } },
-      UpdateExpression: 'SET restoringFor = :claimKey, restoringUntil = :until',
-      ConditionExpression: `${SAME_CAPTURE} AND ${LAST_CLAIM} AND ${serial.condition}`,
-      ExpressionAttributeValues: { ':claimKey': { S: incidentKey }, ':until': { S: until }, ':one': { N: '1' }, ...serial.values, ...sameCaptureValues(record) },
-    });
+    const answer = await this.conditionalUpdate(
+      'held',
+      {
+        TableName: this.table(),
+        Key: { pk: { S: quarantineRecordKey(record.account, record.region, record.instanceId) } },
+        UpdateExpression: 'SET restoringFor = :claimKey, restoringUntil = :until, restoringBy = :restoringBy',
+        ConditionExpression: `${SAME_CAPTURE} AND ${LAST_CLAIM} AND ${serial.condition} AND ${NOT_HELD_BY_ANOTHER}`,
+        ExpressionAttributeValues: {
+          ':claimKey': { S: incidentKey },
+          ':until': { S: until },
+          ':restoringBy': { S: holder.executionArn },
+          ':at': { S: holder.at },
+          ':one': { N: '1' },
+          ...serial.values,
+          ...sameCaptureValues(record),
+        },
+        // The item as it was when the condition failed: another execution's live hold is the answer.
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+      (item) => otherExecutionHoldOf(item, holder),
+    );
     return answer === 'changed' ? 'claimed' : answer;
   }
 
@@ -697,7 +744,7 @@ export class DynamoDbQuarantineRecordReleaseStore extends DynamoDbQuarantineReco
         new UpdateItemCommand({
           TableName: this.table(),
           Key: { pk: { S: quarantineRecordKey(account, region, instanceId) } },
-          UpdateExpression: `SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy${requestedBy !== undefined ? ', releaseRequestedBy = :releaseRequestedBy' : ''}${reason !== undefined ? ', releaseReason = :releaseReason' : ''} REMOVE restoringFor, restoringUntil ADD releasedClaims :claim DELETE claims :claim`,
+          UpdateExpression: `SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy${requestedBy !== undefined ? ', releaseRequestedBy = :releaseRequestedBy' : ''}${reason !== undefined ? ', releaseReason = :releaseReason' : ''} REMOVE restoringFor, restoringUntil, restoringBy ADD releasedClaims :claim DELETE claims :claim`,
           // The last claim, this release's (or none: a record older than claims, its own incident's):
           // an incident that claimed the instance since the release read the record keeps it. The
           // release's hold (holdForRestore) ends with it.

@@ -265,7 +265,24 @@ export async function releaseInstance(input: ResponderInput<ReleaseOptions>, dep
   // this incident claiming it again (the hold is at the serial read) makes it restore nothing.
   if (mode !== 'dry-run') {
     const heldUntil = new Date(now().getTime() + RESTORE_HOLD_SECONDS * 1000).toISOString();
-    if ((await deps.records.holdForRestore(record, incident.key, heldUntil)) === 'claimed') {
+    // The hold is this execution's alone (the one its grant and approval were verified for): another
+    // release execution of this incident, approved too, holds no record this one restores from.
+    const held = await deps.records.holdForRestore(record, incident.key, heldUntil, { executionArn: clearance.executionArn, at: now().toISOString() });
+    if (typeof held === 'object') {
+      // Refused, not retried: the playbook's Retry of TransientResponderError (TRANSIENT_RETRY,
+      // lib/playbooks/compile.ts: 4 attempts, 2 s doubling, FULL jitter) waits 30 s at most, often
+      // less, and a hold lasts until its release marks the record or RESTORE_HOLD_SECONDS (180 s)
+      // when that release died. The retries would be spent before such a hold ends and the step
+      // would fail as a plain failure; and while the other execution lives it restores the
+      // instance itself. So this execution restores nothing and says who does.
+      log.record('firebreak:hold-record', instanceId, 'skipped', `Not held: release execution ${held.heldBy} of incident ${held.heldFor} holds the record until ${held.heldUntil}; nothing was restored`);
+      return refuse(
+        'firebreak:check-restore-hold',
+        instanceId,
+        `release execution ${held.heldBy} of incident ${held.heldFor} holds the pre-quarantine record of ${instanceId} for its restore until ${held.heldUntil}: that execution restores the instance, not this one. See its result; if it failed without marking the record released, run the release again after ${held.heldUntil}`,
+      );
+    }
+    if (held === 'claimed') {
       const current = await deps.records.get(incident.account, incident.region, instanceId);
       const stillThisCapture = current !== undefined && current.released !== true && current.capturedAt === record.capturedAt && current.incidentKey === record.incidentKey;
       const later = stillThisCapture ? claimsOf(current).filter((key) => key !== incident.key) : [];

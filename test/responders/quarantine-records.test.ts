@@ -33,6 +33,9 @@ const RECORD: QuarantineRecord = {
   tags: { 'firebreak:status': 'released' },
 };
 
+/** A release execution holding the record for its restore (holdForRestore), asking at AT. */
+const RELEASE_1 = { executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:release-1', at: AT };
+
 /** The release side of the store: the quarantine side too (it extends it). */
 let store: DynamoDbQuarantineRecordReleaseStore;
 
@@ -209,42 +212,72 @@ describe('DynamoDbQuarantineRecordStore', () => {
 
   describe('holdForRestore', () => {
     const UNTIL = '2026-11-27T16:33:00.000Z';
+    /** The release execution that asks for the hold (its grant verified it), and when it asks. */
+    const EXECUTION = 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:release-1';
+    const HOLDER = { executionArn: EXECUTION, at: AT };
+    /** No live hold of another release execution: none, one that ended, or this execution's own (its retry re-takes it). */
+    const NO_OTHER_HOLD = '(attribute_not_exists(restoringUntil) OR restoringUntil < :at OR restoringBy = :restoringBy)';
+    const refused = (item?: Record<string, { S: string }>) => Object.assign(sdkError('ConditionalCheckFailedException'), item ? { Item: { pk: { S: PK }, ...item } } : {});
 
-    it('holds the unreleased capture it read for the restore of its last claim, at the claim serial it read, until a time, in one conditional UpdateItem', async () => {
+    it('holds the unreleased capture it read for the restore of its last claim, at the claim serial it read, for one release execution until a time, in one conditional UpdateItem', async () => {
       dynamoMock.on(UpdateItemCommand).resolves({});
-      expect(await store.holdForRestore({ ...RECORD, claims: [RECORD.incidentKey], claimSerial: 3 }, RECORD.incidentKey, UNTIL)).toBe('held');
+      expect(await store.holdForRestore({ ...RECORD, claims: [RECORD.incidentKey], claimSerial: 3 }, RECORD.incidentKey, UNTIL, HOLDER)).toBe('held');
       expect(inputsOf(dynamoMock, UpdateItemCommand)).toEqual([
         {
           TableName: TABLE,
           Key: { pk: { S: PK } },
-          UpdateExpression: 'SET restoringFor = :claimKey, restoringUntil = :until',
+          UpdateExpression: 'SET restoringFor = :claimKey, restoringUntil = :until, restoringBy = :restoringBy',
           // The last claim, this release's (or none: a record older than claims, its own incident's),
-          // and no claim written since the read: not even this incident's own (a new execution of it).
-          ConditionExpression:
-            'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND (attribute_not_exists(claims) OR (size(claims) = :one AND contains(claims, :claimKey))) AND claimSerial = :claimSerial',
-          ExpressionAttributeValues: { ':claimKey': { S: RECORD.incidentKey }, ':until': { S: UNTIL }, ':one': { N: '1' }, ':claimSerial': { N: '3' }, ...SAME_CAPTURE_VALUES },
+          // no claim written since the read (not even this incident's own: a new execution of it), and
+          // no live hold of another release execution (of this incident too: it restores already).
+          ConditionExpression: `released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND (attribute_not_exists(claims) OR (size(claims) = :one AND contains(claims, :claimKey))) AND claimSerial = :claimSerial AND ${NO_OTHER_HOLD}`,
+          ExpressionAttributeValues: {
+            ':claimKey': { S: RECORD.incidentKey },
+            ':until': { S: UNTIL },
+            ':restoringBy': { S: EXECUTION },
+            ':at': { S: AT },
+            ':one': { N: '1' },
+            ':claimSerial': { N: '3' },
+            ...SAME_CAPTURE_VALUES,
+          },
+          // The item as it was when the condition failed: another execution's live hold is answered.
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
       ]);
     });
 
     it('holds a record written before claim serials only while it still has none (absent counts as 0)', async () => {
       dynamoMock.on(UpdateItemCommand).resolves({});
-      expect(await store.holdForRestore({ ...RECORD, claims: [RECORD.incidentKey] }, RECORD.incidentKey, UNTIL)).toBe('held');
+      expect(await store.holdForRestore({ ...RECORD, claims: [RECORD.incidentKey] }, RECORD.incidentKey, UNTIL, HOLDER)).toBe('held');
       expect(inputsOf(dynamoMock, UpdateItemCommand)).toEqual([
         {
           TableName: TABLE,
           Key: { pk: { S: PK } },
-          UpdateExpression: 'SET restoringFor = :claimKey, restoringUntil = :until',
-          ConditionExpression:
-            'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND (attribute_not_exists(claims) OR (size(claims) = :one AND contains(claims, :claimKey))) AND attribute_not_exists(claimSerial)',
-          ExpressionAttributeValues: { ':claimKey': { S: RECORD.incidentKey }, ':until': { S: UNTIL }, ':one': { N: '1' }, ...SAME_CAPTURE_VALUES },
+          UpdateExpression: 'SET restoringFor = :claimKey, restoringUntil = :until, restoringBy = :restoringBy',
+          ConditionExpression: `released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND (attribute_not_exists(claims) OR (size(claims) = :one AND contains(claims, :claimKey))) AND attribute_not_exists(claimSerial) AND ${NO_OTHER_HOLD}`,
+          ExpressionAttributeValues: { ':claimKey': { S: RECORD.incidentKey }, ':until': { S: UNTIL }, ':restoringBy': { S: EXECUTION }, ':at': { S: AT }, ':one': { N: '1' }, ...SAME_CAPTURE_VALUES },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
       ]);
     });
 
     it('answers claimed, writing nothing, when another incident claimed the instance since the release read the record', async () => {
       dynamoMock.on(UpdateItemCommand).rejects(sdkError('ConditionalCheckFailedException'));
-      expect(await store.holdForRestore({ ...RECORD, claims: [RECORD.incidentKey] }, RECORD.incidentKey, UNTIL)).toBe('claimed');
+      expect(await store.holdForRestore({ ...RECORD, claims: [RECORD.incidentKey] }, RECORD.incidentKey, UNTIL, HOLDER)).toBe('claimed');
+      dynamoMock.on(UpdateItemCommand).rejects(refused({ claimSerial: { S: '4' } }));
+      expect(await store.holdForRestore({ ...RECORD, claims: [RECORD.incidentKey] }, RECORD.incidentKey, UNTIL, HOLDER)).toBe('claimed');
+    });
+
+    it('answers the hold of another release execution, writing nothing, while that hold lasts', async () => {
+      const OTHER = 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:release-2';
+      dynamoMock.on(UpdateItemCommand).rejects(refused({ restoringFor: { S: RECORD.incidentKey }, restoringUntil: { S: UNTIL }, restoringBy: { S: OTHER } }));
+      expect(await store.holdForRestore({ ...RECORD, claims: [RECORD.incidentKey] }, RECORD.incidentKey, UNTIL, HOLDER)).toEqual({ heldFor: RECORD.incidentKey, heldUntil: UNTIL, heldBy: OTHER });
+      // A hold that ended before the time asked is no answer (the condition failed for another reason).
+      dynamoMock.on(UpdateItemCommand).rejects(refused({ restoringFor: { S: RECORD.incidentKey }, restoringUntil: { S: '2026-11-27T16:29:59.999Z' }, restoringBy: { S: OTHER } }));
+      expect(await store.holdForRestore({ ...RECORD, claims: [RECORD.incidentKey] }, RECORD.incidentKey, UNTIL, HOLDER)).toBe('claimed');
+      // Nor is this execution's own hold.
+      dynamoMock.on(UpdateItemCommand).rejects(refused({ restoringFor: { S: RECORD.incidentKey }, restoringUntil: { S: UNTIL }, restoringBy: { S: EXECUTION } }));
+      expect(await store.holdForRestore({ ...RECORD, claims: [RECORD.incidentKey] }, RECORD.incidentKey, UNTIL, HOLDER)).toBe('claimed');
     });
   });
 
@@ -372,7 +405,7 @@ describe('DynamoDbQuarantineRecordStore', () => {
         {
           TableName: TABLE,
           Key: { pk: { S: PK } },
-          UpdateExpression: 'SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy REMOVE restoringFor, restoringUntil ADD releasedClaims :claim DELETE claims :claim',
+          UpdateExpression: 'SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy REMOVE restoringFor, restoringUntil, restoringBy ADD releasedClaims :claim DELETE claims :claim',
           ConditionExpression: LAST_CLAIM,
           ExpressionAttributeValues: {
             ':true': { BOOL: true },
@@ -403,7 +436,7 @@ describe('DynamoDbQuarantineRecordStore', () => {
         {
           TableName: TABLE,
           Key: { pk: { S: PK } },
-          UpdateExpression: 'SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy, releaseReason = :releaseReason REMOVE restoringFor, restoringUntil ADD releasedClaims :claim DELETE claims :claim',
+          UpdateExpression: 'SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy, releaseReason = :releaseReason REMOVE restoringFor, restoringUntil, restoringBy ADD releasedClaims :claim DELETE claims :claim',
           ConditionExpression: LAST_CLAIM,
           ExpressionAttributeValues: {
             ':true': { BOOL: true },
@@ -456,23 +489,42 @@ describe('InMemoryQuarantineRecordStore', () => {
     const memory = new InMemoryQuarantineRecordStore();
     await memory.saveIfAbsent(RECORD);
     const written = (await memory.get(ACCOUNT, REGION, INSTANCE_ID))!;
-    expect(await memory.holdForRestore(written, RECORD.incidentKey, '2026-11-27T16:33:00.000Z')).toBe('held');
+    expect(await memory.holdForRestore(written, RECORD.incidentKey, '2026-11-27T16:33:00.000Z', RELEASE_1)).toBe('held');
     expect(await memory.claim(written, 'gd-later', '2026-11-27T16:31:00.000Z')).toEqual({ heldFor: RECORD.incidentKey, heldUntil: '2026-11-27T16:33:00.000Z' });
     expect((await memory.get(ACCOUNT, REGION, INSTANCE_ID))?.claims).toEqual([RECORD.incidentKey]);
     // A release that died holding it (its Lambda timed out) blocks claims only until the hold ends.
     expect(await memory.claim(written, 'gd-later', '2026-11-27T16:33:01.000Z')).toBe('claimed');
     // Now the release's hold fails: the later incident holds the instance too.
-    expect(await memory.holdForRestore((await memory.get(ACCOUNT, REGION, INSTANCE_ID))!, RECORD.incidentKey, '2026-11-27T16:40:00.000Z')).toBe('claimed');
+    expect(await memory.holdForRestore((await memory.get(ACCOUNT, REGION, INSTANCE_ID))!, RECORD.incidentKey, '2026-11-27T16:40:00.000Z', RELEASE_1)).toBe('claimed');
   });
 
   it('ends the hold when the record is marked released: a new incident then writes its own record', async () => {
     const memory = new InMemoryQuarantineRecordStore();
     await memory.saveIfAbsent(RECORD);
-    expect(await memory.holdForRestore((await memory.get(ACCOUNT, REGION, INSTANCE_ID))!, RECORD.incidentKey, '2026-11-27T16:33:00.000Z')).toBe('held');
+    expect(await memory.holdForRestore((await memory.get(ACCOUNT, REGION, INSTANCE_ID))!, RECORD.incidentKey, '2026-11-27T16:33:00.000Z', RELEASE_1)).toBe('held');
     expect(await memory.markReleased(ACCOUNT, REGION, INSTANCE_ID, { incidentKey: RECORD.incidentKey, releasedAt: 'later', releasedBy: 'release-1' })).toBe('released');
     expect(await memory.saveIfAbsent({ ...RECORD, incidentKey: 'gd-later' })).toBe('saved');
     const fresh = (await memory.get(ACCOUNT, REGION, INSTANCE_ID))!;
     expect(await memory.claim(fresh, 'gd-third', '2026-11-27T16:31:00.000Z')).toBe('claimed');
+  });
+
+  it('holds the record for one release execution: another one, of the same incident, is answered that hold until it ends or the record is marked; the holder re-takes its own', async () => {
+    const memory = new InMemoryQuarantineRecordStore();
+    await memory.saveIfAbsent(RECORD);
+    const written = (await memory.get(ACCOUNT, REGION, INSTANCE_ID))!;
+    const RELEASE_2 = { executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:release-2', at: AT };
+    expect(await memory.holdForRestore(written, RECORD.incidentKey, '2026-11-27T16:33:00.000Z', RELEASE_1)).toBe('held');
+    expect(await memory.holdForRestore(written, RECORD.incidentKey, '2026-11-27T16:33:00.000Z', RELEASE_2)).toEqual({
+      heldFor: RECORD.incidentKey,
+      heldUntil: '2026-11-27T16:33:00.000Z',
+      heldBy: RELEASE_1.executionArn,
+    });
+    // The holder's retry (the playbook's Retry of the same execution) takes its hold again.
+    expect(await memory.holdForRestore(written, RECORD.incidentKey, '2026-11-27T16:33:30.000Z', RELEASE_1)).toBe('held');
+    // A hold that has ended (its release died) no longer keeps the other execution out.
+    expect(await memory.holdForRestore(written, RECORD.incidentKey, '2026-11-27T16:37:00.000Z', { ...RELEASE_2, at: '2026-11-27T16:33:31.000Z' })).toBe('held');
+    // Quarantine's claim still sees whichever hold is on.
+    expect(await memory.claim(written, 'gd-later', '2026-11-27T16:34:00.000Z')).toEqual({ heldFor: RECORD.incidentKey, heldUntil: '2026-11-27T16:37:00.000Z' });
   });
 
   it('advances the claim serial with every claim write, the same incident claiming again included, and holds only at the serial read', async () => {
@@ -484,8 +536,8 @@ describe('InMemoryQuarantineRecordStore', () => {
     expect(await memory.claim(written, RECORD.incidentKey, AT)).toBe('claimed');
     const again = (await memory.get(ACCOUNT, REGION, INSTANCE_ID))!;
     expect(again).toMatchObject({ claims: [RECORD.incidentKey], claimSerial: 2 });
-    expect(await memory.holdForRestore(written, RECORD.incidentKey, '2026-11-27T16:33:00.000Z')).toBe('claimed');
-    expect(await memory.holdForRestore(again, RECORD.incidentKey, '2026-11-27T16:33:00.000Z')).toBe('held');
+    expect(await memory.holdForRestore(written, RECORD.incidentKey, '2026-11-27T16:33:00.000Z', RELEASE_1)).toBe('claimed');
+    expect(await memory.holdForRestore(again, RECORD.incidentKey, '2026-11-27T16:33:00.000Z', RELEASE_1)).toBe('held');
   });
 
   it("keeps each incident's latest claim serial, and takes back no claim its incident wrote after the serial a release was cleared at", async () => {

@@ -20,6 +20,8 @@ import { DATA_VOLUME, ENI_A, ENI_B, ISOLATION_SG, ROOT_VOLUME, TestClientFactory
 const ec2Mock = mockClient(EC2Client);
 const NOW = new Date('2026-11-20T10:02:00.000Z');
 const EARLIER = 'gd-earlier';
+/** The release execution that holds the record for its restore, as it asked (before the hold ends). */
+const HOLDER = { executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:release-1', at: '2026-11-20T09:00:00.000Z' };
 
 /** A store in which A's release marks the record released right after B's write was refused. */
 class ReleasedMeanwhile extends InMemoryQuarantineRecordStore {
@@ -86,7 +88,7 @@ describe('quarantine-instance racing the restore of the last release of another 
     await records.saveIfAbsent(await sealed(recordOfDefaultInstance(EARLIER, '2026-11-20T09:00:00.000Z')));
     // A's release holds the record (its last claim) and is restoring the instance: EC2 shows it back in its groups.
     const read = (await records.get(ACCOUNT, REGION, INSTANCE_ID))!;
-    expect(await records.holdForRestore(read, EARLIER, new Date(NOW.getTime() + 60_000).toISOString())).toBe('held');
+    expect(await records.holdForRestore(read, EARLIER, new Date(NOW.getTime() + 60_000).toISOString(), HOLDER)).toBe('held');
     givenInstance(ec2Mock);
     givenGroups(ec2Mock);
     const { incident, run } = quarantineOf(records);
@@ -113,7 +115,7 @@ describe('quarantine-instance after the last release of another incident died ho
     const records = new InMemoryQuarantineRecordStore();
     await records.saveIfAbsent(await sealed(recordOfDefaultInstance(EARLIER, '2026-11-20T09:00:00.000Z')));
     const read = (await records.get(ACCOUNT, REGION, INSTANCE_ID))!;
-    expect(await records.holdForRestore(read, EARLIER, until.toISOString())).toBe('held');
+    expect(await records.holdForRestore(read, EARLIER, until.toISOString(), HOLDER)).toBe('held');
     return records;
   }
 
@@ -235,7 +237,7 @@ describe('quarantine-instance of the incident whose own release holds the record
     const key = ec2Incident().key;
     await records.saveIfAbsent(await sealed(recordOfDefaultInstance(key, '2026-11-20T09:00:00.000Z')));
     const read = (await records.get(ACCOUNT, REGION, INSTANCE_ID))!;
-    expect(await records.holdForRestore(read, key, new Date(NOW.getTime() + 60_000).toISOString())).toBe('held');
+    expect(await records.holdForRestore(read, key, new Date(NOW.getTime() + 60_000).toISOString(), HOLDER)).toBe('held');
     return { records, key };
   }
 

@@ -547,23 +547,27 @@ describe('releaseInstance with the DynamoDB record store', () => {
       {
         TableName: TABLE,
         Key: { pk: { S: quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID) } },
-        UpdateExpression: 'SET restoringFor = :claimKey, restoringUntil = :until',
+        UpdateExpression: 'SET restoringFor = :claimKey, restoringUntil = :until, restoringBy = :restoringBy',
+        // For this execution alone: no live hold of another release execution (of this incident too).
         ConditionExpression:
-          'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND (attribute_not_exists(claims) OR (size(claims) = :one AND contains(claims, :claimKey))) AND attribute_not_exists(claimSerial)',
+          'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND (attribute_not_exists(claims) OR (size(claims) = :one AND contains(claims, :claimKey))) AND attribute_not_exists(claimSerial) AND (attribute_not_exists(restoringUntil) OR restoringUntil < :at OR restoringBy = :restoringBy)',
         ExpressionAttributeValues: {
           ':claimKey': { S: QUARANTINE_KEY },
           ':until': { S: new Date(NOW.getTime() + RESTORE_HOLD_SECONDS * 1000).toISOString() },
+          ':restoringBy': { S: EXECUTION_ARN },
+          ':at': { S: NOW.toISOString() },
           ':one': { N: '1' },
           ':false': { BOOL: false },
           ':capturedAt': { S: RECORD.capturedAt },
           ':incidentKey': { S: QUARANTINE_KEY },
         },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       },
       {
         TableName: TABLE,
         Key: { pk: { S: quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID) } },
         UpdateExpression:
-          'SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy, releaseRequestedBy = :releaseRequestedBy, releaseReason = :releaseReason REMOVE restoringFor, restoringUntil ADD releasedClaims :claim DELETE claims :claim',
+          'SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy, releaseRequestedBy = :releaseRequestedBy, releaseReason = :releaseReason REMOVE restoringFor, restoringUntil, restoringBy ADD releasedClaims :claim DELETE claims :claim',
         // The last claim (a record written before claims has none: its own incident's), on the
         // capture it held at the serial held (review s19: not a capture written since).
         ConditionExpression:
@@ -600,18 +604,21 @@ describe('releaseInstance with the DynamoDB record store', () => {
     expect(inputsOf(dynamoMock, UpdateItemCommand)[0]).toEqual({
       TableName: TABLE,
       Key: { pk: { S: quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID) } },
-      UpdateExpression: 'SET restoringFor = :claimKey, restoringUntil = :until',
+      UpdateExpression: 'SET restoringFor = :claimKey, restoringUntil = :until, restoringBy = :restoringBy',
       ConditionExpression:
-        'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND (attribute_not_exists(claims) OR (size(claims) = :one AND contains(claims, :claimKey))) AND claimSerial = :claimSerial',
+        'released = :false AND capturedAt = :capturedAt AND incidentKey = :incidentKey AND (attribute_not_exists(claims) OR (size(claims) = :one AND contains(claims, :claimKey))) AND claimSerial = :claimSerial AND (attribute_not_exists(restoringUntil) OR restoringUntil < :at OR restoringBy = :restoringBy)',
       ExpressionAttributeValues: {
         ':claimKey': { S: QUARANTINE_KEY },
         ':until': { S: new Date(NOW.getTime() + RESTORE_HOLD_SECONDS * 1000).toISOString() },
+        ':restoringBy': { S: EXECUTION_ARN },
+        ':at': { S: NOW.toISOString() },
         ':one': { N: '1' },
         ':claimSerial': { N: '4' },
         ':false': { BOOL: false },
         ':capturedAt': { S: RECORD.capturedAt },
         ':incidentKey': { S: QUARANTINE_KEY },
       },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
     expect(dynamoMock.commandCalls(GetItemCommand)).toHaveLength(1);
     // And the mark, on that capture at that serial (review s19).
@@ -935,11 +942,13 @@ describe('releaseInstance when several incidents hold the instance (review r3 F1
   it('holds the record for its restore before the first EC2 change, for longer than the release can run', async () => {
     let changesBeforeTheHold: number | undefined;
     let heldUntil: string | undefined;
+    let heldBy: unknown;
     class Watched extends InMemoryQuarantineRecordStore {
-      override async holdForRestore(record: QuarantineRecord, incidentKey: string, until: string) {
+      override async holdForRestore(...args: Parameters<InMemoryQuarantineRecordStore['holdForRestore']>) {
         changesBeforeTheHold = mutatingCallCount();
-        heldUntil = until;
-        return super.holdForRestore(record, incidentKey, until);
+        heldUntil = args[2];
+        heldBy = args[3];
+        return super.holdForRestore(...args);
       }
     }
     records = new Watched();
@@ -948,6 +957,8 @@ describe('releaseInstance when several incidents hold the instance (review r3 F1
     expect((await release()).status).toBe('released');
     expect(changesBeforeTheHold).toBe(0);
     expect(heldUntil).toBe(new Date(NOW.getTime() + RESTORE_HOLD_SECONDS * 1000).toISOString());
+    // For this execution, the one its grant and approval were verified for.
+    expect(heldBy).toEqual({ executionArn: EXECUTION_ARN, at: NOW.toISOString() });
     expect(mutatingCallCount()).toBeGreaterThan(0);
   });
 
@@ -959,6 +970,55 @@ describe('releaseInstance when several incidents hold the instance (review r3 F1
     expect(error).toBeInstanceOf(ResponderFailedError);
     expect((error as Error).message).toMatch(/another incident claimed .* while incident .*'s release restored it/);
     expect((await records.get(ACCOUNT, REGION, INSTANCE_ID))?.released).toBe(false);
+  });
+});
+
+describe('releaseInstance holds the record for one release execution alone', () => {
+  /** Another release execution of the same incident (`firebreak release` run again seconds later), approved too. */
+  const FIRST_ARN = 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:release-i-0abc1234def567890-20261127-first';
+  const current = async () => (await records.get(ACCOUNT, REGION, INSTANCE_ID))!;
+  const UNTIL = new Date(NOW.getTime() + 60_000).toISOString();
+
+  it('restores nothing, changing nothing in EC2, while another release execution of its incident holds the record for its restore', async () => {
+    await records.saveIfAbsent(RECORD);
+    givenInstance(ec2Mock, QUARANTINED);
+    // The first execution passed its checks and holds the record: it is restoring the instance now.
+    expect(await records.holdForRestore(await current(), QUARANTINE_KEY, UNTIL, { executionArn: FIRST_ARN, at: NOW.toISOString() })).toBe('held');
+    const result = await release(input({ request: REQUEST }));
+    expect(result).toMatchObject({
+      status: 'refused',
+      refusal: expect.stringContaining(`release execution ${FIRST_ARN} of incident ${QUARANTINE_KEY} holds the pre-quarantine record of ${INSTANCE_ID} for its restore until ${UNTIL}`),
+      requestedBy: ALICE,
+    });
+    expect(mutatingCallCount()).toBe(0);
+    expect(result.actions).toContainEqual(expect.objectContaining({ api: 'firebreak:hold-record', outcome: 'skipped' }));
+    // The record is the first execution's to mark: unreleased, its claim still there.
+    expect(await current()).toMatchObject({ released: false, claims: [QUARANTINE_KEY] });
+  });
+
+  it("takes its own hold again on a retry of the same execution, and restores", async () => {
+    await records.saveIfAbsent(RECORD);
+    givenInstance(ec2Mock, QUARANTINED);
+    expect(await records.holdForRestore(await current(), QUARANTINE_KEY, UNTIL, { executionArn: EXECUTION_ARN, at: NOW.toISOString() })).toBe('held');
+    expect((await release()).status).toBe('released');
+    expect(await current()).toMatchObject({ released: true });
+  });
+
+  it('restores once the other execution\'s hold has ended (that release died) and its record is still unreleased', async () => {
+    await records.saveIfAbsent(RECORD);
+    givenInstance(ec2Mock, QUARANTINED);
+    expect(await records.holdForRestore(await current(), QUARANTINE_KEY, '2026-11-27T16:29:59.999Z', { executionArn: FIRST_ARN, at: '2026-11-27T16:27:00.000Z' })).toBe('held');
+    expect((await release()).status).toBe('released');
+  });
+
+  it('writes no hold in dry-run', async () => {
+    await records.saveIfAbsent(RECORD);
+    givenInstance(ec2Mock, QUARANTINED);
+    let holds = 0;
+    records = Object.assign(records, { holdForRestore: async () => (holds++, 'held' as const) });
+    for (const command of MUTATING_EC2_COMMANDS) ec2Mock.on(command as typeof CreateTagsCommand).rejects(sdkError('DryRunOperation', 412));
+    expect((await release(input({ mode: 'dry-run' }))).status).toBe('dry-run');
+    expect(holds).toBe(0);
   });
 });
 
