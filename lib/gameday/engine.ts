@@ -71,6 +71,8 @@ export const ENGINE_ERRORS = {
   dataLimitExceeded: DATA_LIMIT_EXCEEDED_ERROR,
   /** StartExecution's answer to an input over 256 KiB: refused, nothing starts (its length constraint, in UTF-8 bytes). */
   inputTooLarge: 'ValidationException',
+  /** A held approval given up because the run was cut short (LocalEngine.stop); never seen in AWS. */
+  stopped: 'Firebreak.GameDayStopped',
 } as const;
 
 export { DISPATCHER_ROLE, responderRole } from './deployment';
@@ -430,6 +432,9 @@ export class LocalEngine {
   private progress = 0;
   /** Wakes settle() when an execution parks. */
   private parkedChanged: { promise: Promise<void>; resolve: () => void } = signal();
+  /** Resolved by stop(): every approval still held is then given up. */
+  private readonly stopping = signal();
+  private stopped = false;
   private readonly lambdaEnvironment: Record<string, string>;
   private readonly approvals: ApprovalDesk;
   private readonly recordEvents: boolean;
@@ -826,10 +831,28 @@ export class LocalEngine {
     this.parkedChanged = signal();
     changed.resolve();
     try {
-      return await held;
+      return await Promise.race([
+        held,
+        this.stopping.promise.then((): never => {
+          throw namedError(ENGINE_ERRORS.stopped, 'The game day stopped before this approval was answered');
+        }),
+      ]);
     } finally {
       this.parked -= 1;
     }
+  }
+
+  /**
+   * Ends a run cut short (a scenario that could not run to its end): every approval still held for
+   * a later injection, which will never come, is given up, so that its task ends. A task still
+   * waiting keeps aws-local-stepfunctions' own timer (set beyond reach, withoutWallClockTimeouts)
+   * and with it the process alive for weeks after the game day printed its result. Executions then
+   * end as they would (their Catch, or failed); nothing is answered on anyone's behalf.
+   */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.stopping.resolve();
   }
 
   /** The local ARN of a playbook's state machine, if that playbook is deployed. */

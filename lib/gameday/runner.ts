@@ -865,6 +865,12 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       passed: false,
     };
   } finally {
+    // An approval still held for an injection that will never come (a run cut short) is given up,
+    // and what it held up ends, before the account goes: otherwise its task keeps the process alive.
+    if (engine) {
+      engine.stop();
+      await engine.settle();
+    }
     await backend.cleanup();
   }
 }
