@@ -156,6 +156,21 @@ afterEach(() => {
   ec2Mock.reset();
 });
 
+/** A record store in which `incidentKey`'s quarantine claims the instance in the moment after the release's first read of the record. */
+function claimedAfterTheRead(incidentKey: string): InMemoryQuarantineRecordStore {
+  return new (class extends InMemoryQuarantineRecordStore {
+    private raced = false;
+    override async get(account: string, region: string, instanceId: string): Promise<QuarantineRecord | undefined> {
+      const read = await super.get(account, region, instanceId);
+      if (!this.raced && read !== undefined) {
+        this.raced = true;
+        expect(await this.claim(read, incidentKey, NOW.toISOString())).toBe('claimed');
+      }
+      return read;
+    }
+  })();
+}
+
 describe('releaseInstance', () => {
   describe('on an instance quarantined by Firebreak', () => {
     beforeEach(async () => {
@@ -910,19 +925,8 @@ describe('releaseInstance when several incidents hold the instance (review r3 F1
   });
 
   it('takes back only its own claim and restores nothing when another incident claimed the instance after the last release read the record', async () => {
-    /** Incident B's quarantine claims the instance in the moment after A's release read the record (claims: A only). */
-    class ClaimedAfterTheRead extends InMemoryQuarantineRecordStore {
-      private raced = false;
-      override async get(account: string, region: string, instanceId: string): Promise<QuarantineRecord | undefined> {
-        const read = await super.get(account, region, instanceId);
-        if (!this.raced && read !== undefined) {
-          this.raced = true;
-          expect(await this.claim(read, LATER, NOW.toISOString())).toBe('claimed');
-        }
-        return read;
-      }
-    }
-    records = new ClaimedAfterTheRead();
+    // Incident B's quarantine claims the instance in the moment after A's release read the record (claims: A only).
+    records = claimedAfterTheRead(LATER);
     await records.saveIfAbsent(RECORD);
     givenInstance(ec2Mock, QUARANTINED);
     const result = await release(input({ request: REQUEST }));
@@ -1080,19 +1084,8 @@ describe('releaseInstance when the incident contained the instance again after i
   });
 
   it('refuses when its incident claims again between the release\'s read of the record and its hold (the hold is conditioned on the serial read)', async () => {
-    /** A new execution of A claims the instance in the moment after A's release read the record. */
-    class ClaimedAgainAfterTheRead extends InMemoryQuarantineRecordStore {
-      private raced = false;
-      override async get(account: string, region: string, instanceId: string): Promise<QuarantineRecord | undefined> {
-        const read = await super.get(account, region, instanceId);
-        if (!this.raced && read !== undefined) {
-          this.raced = true;
-          expect(await this.claim(read, QUARANTINE_KEY, NOW.toISOString())).toBe('claimed');
-        }
-        return read;
-      }
-    }
-    records = new ClaimedAgainAfterTheRead();
+    // A new execution of A claims the instance in the moment after A's release read the record.
+    records = claimedAfterTheRead(QUARANTINE_KEY);
     await records.saveIfAbsent(RECORD);
     givenInstance(ec2Mock, QUARANTINED);
     const result = await release(input(), clearedAt(1));
