@@ -97,39 +97,44 @@ interface SimulateOptions {
   readonly memberRole?: string;
 }
 
-/** The flag that sets each variable the deployed triage reads its served accounts from. */
-const SERVED_ACCOUNT_FLAGS: readonly (readonly [string, keyof SimulateOptions])[] = [
-  [SECURITY_ENV.securityAccountId, 'securityAccount'],
-  [SECURITY_ENV.servedAccountIds, 'servedAccounts'],
-  [SECURITY_ENV.organizationId, 'organization'],
-  [SECURITY_ENV.memberRoleName, 'memberRole'],
-];
-
-function flagName(option: keyof SimulateOptions): string {
-  return `--${option.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
-}
+/**
+ * Each served-account flag: the deployment setting it stands for (cdk.json context,
+ * docs/deploy.md) and the variable the stack gives the deployed triage that setting in.
+ */
+const SERVED_ACCOUNT_FLAGS = [
+  { option: 'securityAccount', flag: '--security-account', setting: 'securityAccountId', variable: SECURITY_ENV.securityAccountId },
+  { option: 'servedAccounts', flag: '--served-accounts', setting: 'servedAccountIds', variable: SECURITY_ENV.servedAccountIds },
+  { option: 'organization', flag: '--organization', setting: 'organizationId', variable: SECURITY_ENV.organizationId },
+  { option: 'memberRole', flag: '--member-role', setting: 'memberRoleName', variable: SECURITY_ENV.memberRoleName },
+] as const;
 
 /**
- * The served accounts of the deployment the flags describe, read by the deployed triage's own
- * parser (servedAccountsFromEnvironment) from the variables a deployment sets, so that simulate
- * refuses exactly what triage refuses; undefined without --security-account (no gate); a string
- * naming the flag for flags a deployment would not take.
+ * The served accounts of the deployment the flags describe: checked as `cdk synth` checks those
+ * settings (readFirebreakConfig: formats, and which settings need which), then read by the deployed
+ * triage's own parser (servedAccountsFromEnvironment) from the variables the stack sets, so that
+ * simulate refuses exactly what triage refuses. Undefined without the flags (no gate); a string
+ * naming the flag for values a deployment would not take.
  */
-function servedAccountsOf(options: SimulateOptions): TriageDeployment['servedAccounts'] | string {
-  const given = SERVED_ACCOUNT_FLAGS.filter(([, option]) => options[option] !== undefined);
-  if (options.securityAccount === undefined) {
-    return given.length === 0 ? undefined : '--served-accounts, --organization and --member-role describe a deployment: give its --security-account too';
+async function servedAccountsOf(options: SimulateOptions): Promise<TriageDeployment['servedAccounts'] | string> {
+  const given = SERVED_ACCOUNT_FLAGS.filter(({ option }) => options[option] !== undefined);
+  if (given.length === 0) return undefined;
+  if (options.securityAccount === undefined) return '--served-accounts, --organization and --member-role describe a deployment: give its --security-account too';
+  // Loaded only here: the stack's configuration module brings aws-cdk-lib, which no other path of simulate needs.
+  const { FirebreakConfigError, readFirebreakConfig } = await import('../stack/config');
+  try {
+    readFirebreakConfig((key) => {
+      const flag = given.find(({ setting }) => setting === key);
+      return flag === undefined ? undefined : options[flag.option];
+    });
+  } catch (error) {
+    if (!(error instanceof FirebreakConfigError)) throw error;
+    // The check names the setting; the user typed the flag.
+    let problem = error.message.replace(/^Invalid Firebreak configuration: /, '');
+    for (const { flag, setting } of SERVED_ACCOUNT_FLAGS) problem = problem.replace(new RegExp(`context "${setting}(\\[\\d+\\])?"`, 'g'), `${flag} (${setting}$1)`);
+    return problem;
   }
-  if (options.memberRole !== undefined && options.organization === undefined) {
-    return "--member-role needs --organization, as a deployment's memberRoleName needs organizationId (docs/deploy.md)";
-  }
-  const read = servedAccountsFromEnvironment(Object.fromEntries(given.map(([variable, option]) => [variable, String(options[option])])));
-  if ('served' in read) return read;
-  // The parser names the variable; the user typed the flag.
-  let problem = read.problem.replace(/, so the deployment cannot tell which accounts it serves$/, '');
-  for (const [variable, option] of SERVED_ACCOUNT_FLAGS) problem = problem.replace(variable, flagName(option));
-  const got = problem.startsWith('--security-account') ? options.securityAccount : problem.startsWith('--organization') ? options.organization : undefined;
-  return got === undefined ? problem : `${problem}; got ${JSON.stringify(got.slice(0, 40))}`;
+  const read = servedAccountsFromEnvironment(Object.fromEntries(given.map(({ option, variable }) => [variable, options[option]])));
+  return 'served' in read ? read : read.problem;
 }
 
 /** A step of the plan, as `--json` prints it (ids and options included, groups nested). */
@@ -195,7 +200,7 @@ function decisionLines(decision: TriageDecision, playbook: Playbook | undefined,
 
 async function simulate(options: SimulateOptions, setExitCode: (code: number) => void): Promise<void> {
   // The flags first: a mistyped account is a usage error before any file is read.
-  const servedAccounts = servedAccountsOf(options);
+  const servedAccounts = await servedAccountsOf(options);
   if (typeof servedAccounts === 'string') {
     err(`firebreak simulate: ${servedAccounts}`);
     setExitCode(2);

@@ -205,21 +205,32 @@ describe('firebreak simulate, with the accounts a deployment serves', () => {
     );
   });
 
+  // Checked as `cdk synth` checks the deployment's settings (lib/stack/config.ts), so that simulate
+  // takes no value a deployment would refuse: before, a role name or an organization id without a
+  // member role went through.
   it('exits 2 naming the flag for an account list, organization or role a deployment would refuse', async () => {
-    expect(await run('simulate', '--event', MEMBER_FINDING, '--security-account', '1111')).toBe(2);
-    expect(err()).toBe('firebreak simulate: --security-account is not a 12-digit account id; got "1111"\n');
-    stderr.length = 0;
-    expect(await run('simulate', '--event', MEMBER_FINDING, '--security-account', '111122223333', '--served-accounts', '444455556666,12345')).toBe(2);
-    expect(err()).toBe('firebreak simulate: --served-accounts holds "12345", not a 12-digit account id\n');
-    stderr.length = 0;
-    expect(await run('simulate', '--event', MEMBER_FINDING, '--security-account', '111122223333', '--organization', 'org-1')).toBe(2);
-    expect(err()).toBe('firebreak simulate: --organization is not an organization id (o- and 10 to 32 lowercase letters or digits); got "org-1"\n');
-    stderr.length = 0;
-    expect(await run('simulate', '--event', MEMBER_FINDING, '--security-account', '111122223333', '--member-role', 'FirebreakMember')).toBe(2);
-    expect(err()).toBe('firebreak simulate: --member-role needs --organization, as a deployment\'s memberRoleName needs organizationId (docs/deploy.md)\n');
-    stderr.length = 0;
-    expect(await run('simulate', '--event', MEMBER_FINDING, '--served-accounts', '444455556666')).toBe(2);
-    expect(err()).toBe('firebreak simulate: --served-accounts, --organization and --member-role describe a deployment: give its --security-account too\n');
+    const refused = async (...flags: string[]) => {
+      stderr.length = 0;
+      expect(await run('simulate', '--event', MEMBER_FINDING, ...flags)).toBe(2);
+      return err();
+    };
+    expect(await refused('--security-account', '1111')).toBe('firebreak simulate: --security-account (securityAccountId): a 12-digit AWS account id (the Firebreak security account), got "1111"\n');
+    expect(await refused('--security-account', '111122223333', '--served-accounts', '444455556666,12345')).toBe(
+      `firebreak simulate: --served-accounts (servedAccountIds[1]): each entry must be a 12-digit AWS account id: servedAccountIds must be 12-digit account ids, got '12345', got "12345"\n`,
+    );
+    expect(await refused('--security-account', '111122223333', '--organization', 'org-1', '--member-role', 'FirebreakMember')).toBe(
+      'firebreak simulate: --organization (organizationId): an organization id such as o-a1b2c3d4e5, got "org-1"\n',
+    );
+    expect(await refused('--security-account', '111122223333', '--member-role', 'FirebreakMember')).toMatch(
+      /^firebreak simulate: --organization \(organizationId\): required when memberRoleName is set \(memberRoleName is set but organizationId is not\)/,
+    );
+    expect(await refused('--security-account', '111122223333', '--organization', 'o-abcdefghij')).toMatch(
+      /^firebreak simulate: --organization \(organizationId\): only meaningful with memberRoleName: organizationId is set but memberRoleName is not/,
+    );
+    expect(await refused('--security-account', '111122223333', '--organization', 'o-abcdefghij', '--member-role', 'bad!name')).toBe(
+      'firebreak simulate: --member-role (memberRoleName): an IAM role name (at most 64 of letters, digits and +=,.@_-), got "bad!name"\n',
+    );
+    expect(await refused('--served-accounts', '444455556666')).toBe('firebreak simulate: --served-accounts, --organization and --member-role describe a deployment: give its --security-account too\n');
     expect(out()).toBe('');
   });
 });
