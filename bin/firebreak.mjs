@@ -10,6 +10,35 @@ if (major < 22) {
   );
   process.exit(2);
 }
+// The CLI runs with --experimental-async-context-frame (Node 22.7+, the default from Node 24):
+// AsyncLocalStorage in its newer implementation, without a hook on every promise, which gives the
+// responders' attempt records and the game day's deadlines the same contexts for about a tenth
+// less of a finding storm's CPU (docs/gameday.md, "Recorded figures"). The deployed Lambdas run
+// the default implementation, which the unit tests exercise. A node started without the flag
+// (npx, a direct run) runs the command again under it, passing on signals and the exit status.
+const FRAME_FLAG = '--experimental-async-context-frame';
+if (!process.execArgv.includes(FRAME_FLAG) && !(process.env.NODE_OPTIONS ?? '').split(/\s+/).includes(FRAME_FLAG)) {
+  const { spawn } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const child = spawn(process.execPath, [FRAME_FLAG, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  // Ctrl-C reaches both processes (one process group): this one waits for the command's answer to
+  // it (the watch of \`gameday inject\` stops on the first and ends on a second) rather than pass on
+  // a second SIGINT. A SIGTERM or SIGHUP sent to this process alone is passed on.
+  const forward = (signal) => child.kill(signal);
+  const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const handlers = SIGNALS.map((signal) => [signal, signal === 'SIGINT' ? () => {} : forward]);
+  for (const [signal, handler] of handlers) process.on(signal, handler);
+  child.on('error', (error) => {
+    console.error(`firebreak: could not start ${process.execPath}: ${error.message}`);
+    process.exit(2);
+  });
+  child.on('exit', (code, signal) => {
+    if (signal) {
+      for (const [name, handler] of handlers) process.off(name, handler);
+      process.kill(process.pid, signal);
+    } else process.exit(code ?? 1);
+  });
+} else {
 // The installed package ships the Firebreak construct (dist/), not the CLI's sources.
 const { existsSync } = await import('node:fs');
 if (!existsSync(new URL('./firebreak.ts', import.meta.url))) {
@@ -19,3 +48,4 @@ if (!existsSync(new URL('./firebreak.ts', import.meta.url))) {
 const { register } = await import('tsx/esm/api');
 register();
 await import('./firebreak.ts');
+}

@@ -28,7 +28,8 @@ for (const name of chosen) {
     continue;
   }
   const file = BENCHES[name] as string;
-  const result = spawnSync(process.execPath, ['--import', 'tsx', resolve(HERE, file)], { stdio: 'inherit' });
+  // As the firebreak command runs (bin/firebreak.mjs): AsyncLocalStorage without promise hooks.
+  const result = spawnSync(process.execPath, ['--experimental-async-context-frame', '--import', 'tsx', resolve(HERE, file)], { stdio: 'inherit' });
   if (result.status !== 0) failed += 1;
   console.log();
 }
