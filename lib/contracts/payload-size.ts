@@ -50,40 +50,28 @@ export function payloadBytes(value: unknown): number {
  * so a payload under the limit by this bound is under it, and only one over it needs the exact count:
  * the local engine measures every state's payload (where stringifying each one cost a fifth of a
  * finding storm's CPU), and triage its answer, its kept copy of the event and the incident, per event.
- *
- * `memo`, for a caller whose data is never changed once built (the local engine's state data: the
- * interpreter copies along a path to set a result, and a handler's answer is a copy), keeps the
- * bound of each object of at least `PAYLOAD_MEMO_MIN_BYTES`, so that the event and incident carried
- * from state to state are walked once, not at every state; a smaller object costs less to walk than
- * to look up.
  */
-export function payloadBytesAtMost(value: unknown, memo?: WeakMap<object, number>): number {
+export function payloadBytesAtMost(value: unknown): number {
   if (typeof value === 'string') return 6 * value.length + 2;
   if (value === null || typeof value !== 'object') return 25;
-  const known = memo?.get(value);
-  if (known !== undefined) return known;
   // A value JSON writes through its toJSON (a Date) is measured as JSON writes it.
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return payloadBytes(value);
   let bytes = 2;
   if (Array.isArray(value)) {
-    for (const item of value) bytes += payloadBytesAtMost(item, memo) + 1;
+    for (const item of value) bytes += payloadBytesAtMost(item) + 1;
   } else {
-    for (const key in value) bytes += 6 * key.length + 4 + payloadBytesAtMost((value as Record<string, unknown>)[key], memo);
+    for (const key in value) bytes += 6 * key.length + 4 + payloadBytesAtMost((value as Record<string, unknown>)[key]);
   }
-  if (memo !== undefined && bytes >= PAYLOAD_MEMO_MIN_BYTES) memo.set(value, bytes);
   return bytes;
 }
-
-/** The smallest bound `payloadBytesAtMost` keeps in its memo (about a dozen short fields). */
-export const PAYLOAD_MEMO_MIN_BYTES = 1024;
 
 /**
  * The exact size of `value` (as `payloadBytes` counts it) when it is over `limit` bytes, else
  * undefined: the cheap bound settles nearly every payload, and only one it puts over the limit is
- * counted exactly. `memo` as for `payloadBytesAtMost`.
+ * counted exactly.
  */
-export function payloadBytesOver(value: unknown, limit: number, memo?: WeakMap<object, number>): number | undefined {
-  if (payloadBytesAtMost(value, memo) <= limit) return undefined;
+export function payloadBytesOver(value: unknown, limit: number): number | undefined {
+  if (payloadBytesAtMost(value) <= limit) return undefined;
   const bytes = payloadBytes(value);
   return bytes <= limit ? undefined : bytes;
 }

@@ -291,24 +291,14 @@ function namedError(name: string, message: string): Error {
 }
 
 /**
- * The payload bound of each large object of state data, kept while the object lives. State data is
- * never changed once built: aws-local-stepfunctions sets a result by copying along its path
- * (patches/aws-local-stepfunctions+3.0.0.patch), a task's parameters are built afresh, a
- * function's answer reaches the interpreter as a JSON copy (lambdaPayload) and an integration's
- * through the simulated wire, so a kept bound stays true.
- */
-const statePayloadBounds = new WeakMap<object, number>();
-
-/**
  * `States.DataLimitExceeded` when `value` (`what`: a task's input, a state's output…) is over
  * Step Functions' payload limit, else undefined. aws-local-stepfunctions reads `isRetryable` and
  * `isCatchable` off an error before matching a Retry or Catch (as it does for States.Runtime): false
  * for both, so no `States.ALL` handles it, as AWS documents for this terminal error.
  */
 function overPayloadLimit(what: string, value: unknown): Error | undefined {
-  // Most payloads are far under: a bound taken without writing the JSON spares the exact count,
-  // and the objects carried from state to state are measured once (statePayloadBounds).
-  const bytes = payloadBytesOver(value, STATES_PAYLOAD_LIMIT_BYTES, statePayloadBounds);
+  // Most payloads are far under: a bound taken without writing the JSON spares the exact count.
+  const bytes = payloadBytesOver(value, STATES_PAYLOAD_LIMIT_BYTES);
   if (bytes === undefined) return undefined;
   const error = namedError(DATA_LIMIT_EXCEEDED_ERROR, `${what} is ${bytes} bytes, over the ${STATES_PAYLOAD_LIMIT_BYTES}-byte Step Functions payload limit`);
   return Object.assign(error, { isRetryable: false, isCatchable: false });
@@ -1164,8 +1154,7 @@ export class LocalEngine {
         } catch (error) {
           throw lambdaFunctionError(error);
         }
-        // Lambda answers the function's result as JSON: the state gets a copy, as a round trip gives it.
-        return { ExecutedVersion: '$LATEST', Payload: (lambdaPayload(payload) ?? null) as Json, StatusCode: 200 };
+        return { ExecutedVersion: '$LATEST', Payload: (payload ?? null) as Json, StatusCode: 200 };
       }
       case WAIT_FOR_TASK_TOKEN_RESOURCE: {
         // The function is invoked (it sends the approval request), then the task waits for the token.
