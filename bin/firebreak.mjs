@@ -10,31 +10,32 @@ if (major < 22) {
   );
   process.exit(2);
 }
-// The CLI runs with --experimental-async-context-frame (Node 22.7+, the default from Node 24):
-// AsyncLocalStorage in its newer implementation, without a hook on every promise, which gives the
-// responders' attempt records and the game day's deadlines the same contexts for about a tenth
-// less of a finding storm's CPU (docs/gameday.md, "Recorded figures"). The deployed Lambdas run
-// the default implementation, which the unit tests exercise. A node started without the flag
-// (npx, a direct run) runs the command again under it, passing on signals and the exit status.
+// `gameday run` (the local engine) runs with --experimental-async-context-frame (Node 22.7+, the
+// default from Node 24): AsyncLocalStorage in its newer implementation, without a hook on every
+// promise, which gives the responders' attempt records and the game day's deadlines the same
+// contexts for less CPU (docs/gameday.md, "Recorded figures"). The deployed Lambdas run the default
+// implementation, which the unit tests exercise. A node started without the flag (npx, a direct
+// run) runs the command again under it, passing on signals and the exit status. Only that command:
+// one whose Ctrl-C handling counts signals (the watch of `gameday inject`) would see the terminal's
+// SIGINT twice, and no other command runs the engine.
 const FRAME_FLAG = '--experimental-async-context-frame';
-if (!process.execArgv.includes(FRAME_FLAG) && !(process.env.NODE_OPTIONS ?? '').split(/\s+/).includes(FRAME_FLAG)) {
+const localGameDay = process.argv[2] === 'gameday' && process.argv[3] === 'run';
+const flagged = process.execArgv.includes(FRAME_FLAG) || (process.env.NODE_OPTIONS ?? '').split(/\s+/).includes(FRAME_FLAG);
+if (localGameDay && !flagged) {
   const { spawn } = await import('node:child_process');
   const { fileURLToPath } = await import('node:url');
   const child = spawn(process.execPath, [FRAME_FLAG, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
-  // Ctrl-C reaches both processes (one process group): this one waits for the command's answer to
-  // it (the watch of \`gameday inject\` stops on the first and ends on a second) rather than pass on
-  // a second SIGINT. A SIGTERM or SIGHUP sent to this process alone is passed on.
-  const forward = (signal) => child.kill(signal);
+  // A signal sent to this process alone is passed on (Ctrl-C reaches both: the game day ends on the first).
   const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  const handlers = SIGNALS.map((signal) => [signal, signal === 'SIGINT' ? () => {} : forward]);
-  for (const [signal, handler] of handlers) process.on(signal, handler);
+  const forward = (signal) => child.kill(signal);
+  for (const signal of SIGNALS) process.on(signal, forward);
   child.on('error', (error) => {
     console.error(`firebreak: could not start ${process.execPath}: ${error.message}`);
     process.exit(2);
   });
   child.on('exit', (code, signal) => {
     if (signal) {
-      for (const [name, handler] of handlers) process.off(name, handler);
+      for (const name of SIGNALS) process.off(name, forward);
       process.kill(process.pid, signal);
     } else process.exit(code ?? 1);
   });

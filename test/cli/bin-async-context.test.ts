@@ -1,8 +1,9 @@
 /**
- * bin/firebreak.mjs runs the command under --experimental-async-context-frame (AsyncLocalStorage
- * without a hook on every promise): a node started without it runs the command again under it, as a
- * child that gets the arguments, whose exit status is the command's and to which a SIGTERM sent to
- * the command is passed on. Linux only: the child is found through /proc.
+ * bin/firebreak.mjs runs `gameday run` (the local engine) under --experimental-async-context-frame
+ * (AsyncLocalStorage without a hook on every promise): a node started without it runs the command
+ * again under it, as a child that gets the arguments, whose exit status and output are the
+ * command's and to which a SIGTERM sent to the command is passed on. Linux only: the child is found
+ * through /proc.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -47,9 +48,9 @@ describe.runIf(existsSync('/proc/self/stat'))('bin/firebreak.mjs under the async
   }, 60_000);
 
   it("answers with the command's own exit status and output", () => {
-    const unknown = spawnSync(process.execPath, ['bin/firebreak.mjs', 'no-such-command'], { cwd: ROOT, encoding: 'utf8' });
+    const unknown = spawnSync(process.execPath, ['bin/firebreak.mjs', 'gameday', 'run', 'no-such-scenario', '--no-reports'], { cwd: ROOT, encoding: 'utf8' });
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toContain("unknown command 'no-such-command'");
+    expect(unknown.stderr).toContain("no scenario named 'no-such-scenario'");
     const version = spawnSync(process.execPath, ['bin/firebreak.mjs', '--version'], { cwd: ROOT, encoding: 'utf8' });
     expect(version.status).toBe(0);
     expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')).version);
