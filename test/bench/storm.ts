@@ -225,6 +225,10 @@ const checks = [
 ] as const;
 
 console.log(`Finding storm: ${deliveries.length} deliveries (${INSTANCES} instances × ${COPIES}), ${CONCURRENCY} in flight, local engine, IAM and rule patterns enforced`);
+// gameday run and npm run bench run under --experimental-async-context-frame (bin/firebreak.mjs):
+// a run without it (npx tsx test/bench/storm.ts) pays AsyncLocalStorage's promise hooks, about a tenth more CPU.
+const asyncContextFrames = process.execArgv.includes('--experimental-async-context-frame') || (process.env.NODE_OPTIONS ?? '').split(/\s+/).includes('--experimental-async-context-frame');
+console.log(`  async context: ${asyncContextFrames ? 'frames (--experimental-async-context-frame, as gameday run)' : 'promise hooks (node started without --experimental-async-context-frame; gameday run and npm run bench use it)'}`);
 console.log(`  synthesis (CDK, in a child process, not measured below): ${(synthMs / 1000).toFixed(2)} s`);
 console.log(`  setup (environment, policies, rules, events): ${(setupMs / 1000).toFixed(2)} s (CPU ${((setupCpuUsed.user + setupCpuUsed.system) / 1e6).toFixed(2)} s)`);
 console.log(`  run, wall:   ${(wallMs / 1000).toFixed(2)} s (CPU ${(cpuMs / 1000).toFixed(2)} s: on a shared machine CPU time is the steadier figure)`);
