@@ -721,13 +721,14 @@ export function requestContexts(
   const base = globalKeys(call, options);
   return targets.map((target) => {
     const resourceAccount = /^arn:aws:[^:]+:[^:]*:(\d{12}):/.exec(target.arn)?.[1];
-    const keys: Record2 = {
-      ...base,
-      ...(iamAction.startsWith('ec2:') ? { 'ec2:Region': [call.region] } : {}),
-      ...(resourceAccount !== undefined ? { 'aws:ResourceAccount': [resourceAccount] } : {}),
-      ...(resourceAccount !== undefined && inOrganization(resourceAccount, options) ? { 'aws:ResourceOrgID': [options.organizationId as string] } : {}),
-      ...target.keys,
-    };
+    // Assigned in place (no object per conditional key): one context per target of every call.
+    const keys: Record2 = { ...base };
+    if (iamAction.startsWith('ec2:')) keys['ec2:Region'] = [call.region];
+    if (resourceAccount !== undefined) {
+      keys['aws:ResourceAccount'] = [resourceAccount];
+      if (inOrganization(resourceAccount, options)) keys['aws:ResourceOrgID'] = [options.organizationId as string];
+    }
+    Object.assign(keys, target.keys);
     // Worked out on the first condition key asked about (most requests ask none).
     let lowerKeys: ReadonlySet<string> | undefined;
     return {
