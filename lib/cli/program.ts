@@ -98,6 +98,39 @@ export class FirebreakCommand extends Command {
   }
 }
 
+/** The full name of a command below the program: `gameday run`. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let current: Command | null = command; current?.parent; current = current.parent) names.unshift(current.name());
+  return names.join(' ');
+}
+
+/**
+ * Adds `help [command...]`, which replaces commander's own help command: that one looks up a single
+ * name, so `firebreak help gameday run` printed the help of `gameday`. This one walks every name
+ * given and prints the deepest command's help (the text of its --help); an unknown name exits 2.
+ * Added last, so that it is listed last, where commander lists its own.
+ */
+export function addHelpCommand(program: Command): void {
+  program
+    .command('help')
+    .description('display help for a command (firebreak help gameday run)')
+    .argument('[command...]', 'the command and its subcommands')
+    .action((names: string[]) => {
+      let command = program;
+      for (const name of names) {
+        const sub = command.commands.find((candidate) => candidate.name() === name || candidate.aliases().includes(name));
+        if (!sub) {
+          const nearest = closestName(name, command.commands.map((candidate) => candidate.name()).filter((candidate) => candidate !== 'help'));
+          const within = (last: string) => [commandPath(command), last].filter((part) => part !== '').join(' ');
+          program.error(`error: unknown command '${within(name)}'${nearest === undefined ? '' : ` (did you mean '${within(nearest)}'?)`}`, { code: 'commander.unknownCommand' });
+        }
+        command = sub;
+      }
+      command.outputHelp();
+    });
+}
+
 /** The `firebreak` program, before any subcommand is added; lib/cli/main.ts and the CLI tests build on it. */
 export function firebreakProgram(): FirebreakCommand {
   return new FirebreakCommand('firebreak')
