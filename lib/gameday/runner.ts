@@ -44,7 +44,7 @@ import { predictLatency } from './latency/predict';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { DEFAULT_MEMBER_ROLE_NAME } from '../aws/member-accounts';
 import type { IncidentReport } from '../operator/incident-report';
-import { listChecks, readScenarioList, readScenarioReports, recordChecks, scenarioPhaseTargets } from './incident-records';
+import { listChecks, readScenarioRecords, recordChecks, scenarioPhaseTargets } from './incident-records';
 
 /** One delivery of an injected event to the dispatcher. */
 export interface DeliveryOutcome {
@@ -789,9 +789,9 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     // The incident records the steps wrote, read as an operator would (its calls are not the run's).
     const operator = backend.clients(GAMEDAY_OPERATOR_ROLE);
     const recordKey = { kms: operator.kms(), ...(environment.deployment.recordKeyArn ? { recordKeyArn: environment.deployment.recordKeyArn } : {}) };
-    const reports = await readScenarioReports(operator.dynamodb(), environment.deployment.stateTableName, scenarioPhaseTargets(definitions.deployment?.template), recordKey);
-    // And the list `firebreak incidents` prints, which must give each incident its report's status.
-    const listed = await readScenarioList(operator.dynamodb(), environment.deployment.stateTableName, recordKey);
+    // Their reports, and the list `firebreak incidents` prints, which must give each incident its
+    // report's status: both from one Scan of the table.
+    const { reports, listed } = await readScenarioRecords(operator.dynamodb(), environment.deployment.stateTableName, scenarioPhaseTargets(definitions.deployment?.template), recordKey);
     const expectations = [
       ...evaluateExpectations(scenario, {
       reports,
