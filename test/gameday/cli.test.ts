@@ -183,6 +183,21 @@ describe('firebreak gameday run --reports and --no-reports', () => {
   });
 });
 
+describe('firebreak gameday run --scenario-timeout', () => {
+  it.each(['0', '-5', 'soon', '', 'Infinity'])("exits 2 naming the flag for '%s', running nothing", async (value) => {
+    const { code, stdout, stderr } = await cli('run', 'ec2-throttled-twice', '--scenarios', dir, '--no-reports', `--scenario-timeout=${value}`);
+    expect(code).toBe(2);
+    expect(stderr).toBe(`firebreak gameday: --scenario-timeout takes a number of seconds above 0 (got '${value}')\n`);
+    expect(stdout).toBe('');
+  });
+
+  it('runs a scenario within its bound as without one', async () => {
+    const { code, stdout } = await cli('run', 'ec2-throttled-twice', '--scenarios', dir, '--no-reports', '--scenario-timeout', '600');
+    expect(code).toBe(0);
+    expect(stdout.trimEnd().split('\n').at(-1)).toBe('1 passed, 0 failed');
+  });
+});
+
 describe('firebreak gameday run --endpoint-url, when the endpoint cannot be used', () => {
   /** A local port nothing listens on: it answers ECONNREFUSED at once. */
   async function closedPort(): Promise<number> {
