@@ -3,7 +3,7 @@
  * scenarios (playbooks/scenarios/*.yaml), locally against the simulated account by default.
  *
  * Exit codes: 0 every expectation of every scenario holds; 1 an expectation failed (or a scenario
- * could not run); 2 bad usage: an unknown scenario, an invalid scenario or playbook file, an
+ * could not run, or ran past its --scenario-timeout); 2 bad usage: an unknown scenario, an invalid scenario or playbook file, an
  * unavailable backend.
  */
 import { writeFile } from 'node:fs/promises';
@@ -22,6 +22,7 @@ import type { ScenarioRun } from '../gameday/runner';
 import { runHolds, runScenario, verdictOf } from '../gameday/runner';
 import type { Scenario } from '../gameday/scenario';
 import { SCENARIO_SCHEMA_FILE, scenarioJsonSchemaText } from '../gameday/scenario-json-schema';
+import { DEFAULT_SCENARIO_TIMEOUT_SECONDS } from '../gameday/scenario-timeout';
 import { validateScenarioDirectory } from '../gameday/scenario-loader';
 import { registerInjectCommand } from './gameday-inject';
 import { defaultTemplateDirectories, listTemplates } from '../gameday/templates';
@@ -88,6 +89,16 @@ interface RunOptions extends DirectoryOptions {
   readonly seed?: string;
   /** `--reports <dir>`: where each scenario's post-incident reports go; `--no-reports`: false. */
   readonly reports?: string | false;
+  /** `--scenario-timeout <seconds>`: each scenario's wall-time bound. */
+  readonly scenarioTimeout?: string;
+}
+
+/** The wall-time bound of each scenario, in seconds; throws for a value that is not a number above 0. */
+function scenarioTimeoutOption(options: RunOptions): number {
+  if (options.scenarioTimeout === undefined) return DEFAULT_SCENARIO_TIMEOUT_SECONDS;
+  const seconds = options.scenarioTimeout.trim() === '' ? Number.NaN : Number(options.scenarioTimeout);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`--scenario-timeout takes a number of seconds above 0 (got '${options.scenarioTimeout}')`);
+  return seconds;
 }
 
 /** The latency option of a run: undefined without --latency; throws for a bad model or run count. */
@@ -140,7 +151,9 @@ async function run(names: readonly string[], options: RunOptions, setExitCode: (
   if (!chosen) return setExitCode(2);
   let makeBackend: (() => GameDayBackend) | undefined;
   let latency: Awaited<ReturnType<typeof latencyOption>>;
+  let timeoutSeconds: number;
   try {
+    timeoutSeconds = scenarioTimeoutOption(options);
     latency = await latencyOption(options);
     makeBackend = backendFor(options);
     // An endpoint without credentials or not running is a setup problem: said once, exit 2,
@@ -158,7 +171,8 @@ async function run(names: readonly string[], options: RunOptions, setExitCode: (
   const runs: ScenarioRun[] = [];
   for (const [index, scenario] of chosen.entries()) {
     err(`[${index + 1}/${chosen.length}] ${scenario.name} …`);
-    const result = await runScenario(scenario, { playbooks: loaded.playbooks, ...(makeBackend ? { backend: makeBackend() } : {}), ...(latency ? { latency } : {}) });
+    // A scenario that never ends fails at its bound, and the game day goes on to the next one.
+    const result = await runScenario(scenario, { playbooks: loaded.playbooks, timeoutSeconds, ...(makeBackend ? { backend: makeBackend() } : {}), ...(latency ? { latency } : {}) });
     runs.push(result);
     err(`[${index + 1}/${chosen.length}] ${scenario.name}: ${verdictOf(result)} (${result.wallMs.toFixed(0)} ms)`);
     // A drill leaves the same artefact as a real incident: firebreak report's Markdown and HTML, per scenario.
@@ -226,6 +240,7 @@ export const registerGameDayCommands: CommandRegistrar = (program: Command, setE
       .option('--runs <n>', 'seeded runs of the latency prediction (with --latency; default 200)')
       .option('--seed <text>', "seed of the latency prediction (with --latency; default: each scenario's name)")
       .option('--reports <dir>', `where each scenario's post-incident reports are written (<dir>/<scenario>/<incident key>.md and .html; default ${DEFAULT_REPORT_DIR})`)
-      .option('--no-reports', 'write no report files'),
+      .option('--no-reports', 'write no report files')
+      .option('--scenario-timeout <seconds>', `wall time each scenario may take; past it the scenario fails and the run goes on to the next (default ${DEFAULT_SCENARIO_TIMEOUT_SECONDS})`),
   ).action(async (names: string[], options: RunOptions) => run(names, options, setExitCode));
 };

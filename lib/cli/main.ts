@@ -12,7 +12,7 @@ import { registerCredentialsCommands } from './credentials';
 import { registerGameDayCommands } from './gameday';
 import { registerIncidentCommands } from './incidents';
 import { registerPlaybookCommands } from './playbooks';
-import { firebreakProgram } from './program';
+import { addHelpCommand, firebreakProgram } from './program';
 import { registerReleaseCommands } from './release';
 import type { CommandRegistrar } from './registrar';
 import { terminalText } from '../responders/untrusted-text';
@@ -38,6 +38,7 @@ function firebreakVersion(): string {
 export function buildProgram(setExitCode: (code: number) => void): Command {
   const program = firebreakProgram().version(firebreakVersion(), '-V, --version', 'print the version of Firebreak');
   for (const register of registrars) register(program, setExitCode);
+  addHelpCommand(program);
   return program;
 }
 

@@ -71,7 +71,10 @@ export const ENGINE_ERRORS = {
   dataLimitExceeded: DATA_LIMIT_EXCEEDED_ERROR,
   /** StartExecution's answer to an input over 256 KiB: refused, nothing starts (its length constraint, in UTF-8 bytes). */
   inputTooLarge: 'ValidationException',
-  /** A held approval given up because the run was cut short (LocalEngine.stop); never seen in AWS. */
+  /**
+   * A held approval given up because the run was cut short (LocalEngine.stop), or a task given up
+   * because the scenario ran past its wall-time bound (LocalEngine.abort); never seen in AWS.
+   */
   stopped: 'Firebreak.GameDayStopped',
 } as const;
 
@@ -435,6 +438,12 @@ export class LocalEngine {
   /** Resolved by stop(): every approval still held is then given up. */
   private readonly stopping = signal();
   private stopped = false;
+  /** Set by abort(): no task runs any more, and each one still running is given up. */
+  private aborted = false;
+  /** Fails each task still running when abort() is called (one entry per running task, removed as it ends). */
+  private readonly abortListeners = new Set<(error: Error) => void>();
+  /** aws-local-stepfunctions' abort of each execution still running. */
+  private readonly executionAborts = new Set<() => void>();
   private readonly lambdaEnvironment: Record<string, string>;
   private readonly approvals: ApprovalDesk;
   private readonly recordEvents: boolean;
@@ -855,6 +864,31 @@ export class LocalEngine {
     this.stopping.resolve();
   }
 
+  /**
+   * Ends every execution now, for a scenario past its wall-time bound: stop(), and each task still
+   * running fails with Firebreak.GameDayStopped without waiting for its call (which may never
+   * answer), no task starts any more, and every execution is aborted. A task left waiting would
+   * keep aws-local-stepfunctions' timer, and with it the process, alive (see stop()).
+   */
+  abort(): void {
+    this.stop();
+    if (this.aborted) return;
+    this.aborted = true;
+    for (const fail of [...this.abortListeners]) fail(abortedTaskError());
+    for (const abortExecution of [...this.executionAborts]) abortExecution();
+  }
+
+  /** The task's result, unless abort() comes first: then it fails at once. */
+  private unlessAborted<T>(task: Promise<T>): Promise<T> {
+    if (this.aborted) return Promise.reject(abortedTaskError());
+    // A listener per running task rather than a race with one shared promise: a race would keep
+    // every task's result reachable until the engine is gone (thousands in a finding storm).
+    return new Promise<T>((resolve, reject) => {
+      this.abortListeners.add(reject);
+      task.then(resolve, reject).finally(() => this.abortListeners.delete(reject));
+    });
+  }
+
   /** The local ARN of a playbook's state machine, if that playbook is deployed. */
   stateMachineArnOf(playbook: string): string | undefined {
     return [...this.deployed.values()].find((deployed) => deployed.playbook === playbook)?.arn;
@@ -952,6 +986,7 @@ export class LocalEngine {
         await eventLogCatchUp();
         const overLimit = dataLimit ?? overPayloadLimit(`the input of task ${stateName}`, parameters);
         if (overLimit) throw overLimit;
+        if (this.aborted) throw abortedTaskError();
         const attempt = (attempts.get(stateName) ?? 0) + 1;
         attempts.set(stateName, attempt);
         const previous = lastError.get(stateName);
@@ -970,7 +1005,7 @@ export class LocalEngine {
           this.paceBy((pace) => (deployed.kind === 'dispatcher' ? pace.expressTransitionMs : pace.standardTransitionMs));
         }
         try {
-          const result = await this.runTask(deployed, record, stateName, state, atSimulatedStart(parameters, record), attempt);
+          const result = await this.unlessAborted(this.runTask(deployed, record, stateName, state, atSimulatedStart(parameters, record), attempt));
           lastError.delete(stateName);
           const resultOverLimit = overPayloadLimit(`the result of task ${stateName}`, result);
           if (resultOverLimit) throw resultOverLimit;
@@ -992,6 +1027,9 @@ export class LocalEngine {
         Task: { Token: `${shortHash(record.executionArn)}.${Buffer.from(record.executionArn).toString('base64url')}` },
       },
     });
+    // Aborted with the engine (abort()); one started after it is aborted at once.
+    this.executionAborts.add(execution.abort);
+    if (this.aborted) execution.abort();
     const collect = (async () => {
       for await (const event of execution.eventLogs) {
         const state = 'state' in event ? event.state : undefined;
@@ -1024,6 +1062,7 @@ export class LocalEngine {
       record.cause = failure.message;
     }
     await collect;
+    this.executionAborts.delete(execution.abort);
     record.endWallMs = wallClockMs();
     record.endSim = this.backend.now();
   }
@@ -1295,6 +1334,11 @@ function deployedTimeoutSeconds(definitions: SynthesizedDefinitions, responder: 
 }
 
 /** A promise and the function that resolves it. */
+/** The error of a task given up by LocalEngine.abort. */
+function abortedTaskError(): Error {
+  return namedError(ENGINE_ERRORS.stopped, 'The game day stopped this task before it ended: the scenario ran past its wall-time bound');
+}
+
 function signal(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
   const promise = new Promise<void>((done) => {

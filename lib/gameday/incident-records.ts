@@ -47,6 +47,11 @@ export interface ScenarioRecordKey {
  */
 export async function readScenarioReports(dynamodb: DynamoDBClient, table: string, targets: PhaseTargets = DEFAULT_PHASE_TARGETS, recordKey?: ScenarioRecordKey): Promise<IncidentReport[]> {
   const { incidents } = await listIncidents(dynamodb, table);
+  return reportsOf(dynamodb, table, incidents, targets, recordKey);
+}
+
+/** The report of each listed incident (its children gathered under it), sorted by key. */
+async function reportsOf(dynamodb: DynamoDBClient, table: string, incidents: readonly Pick<IncidentSummary, 'key'>[], targets: PhaseTargets, recordKey: ScenarioRecordKey | undefined): Promise<IncidentReport[]> {
   const reports: IncidentReport[] = [];
   const seals = scenarioSeals(recordKey);
   for (const incident of incidents) {
@@ -57,6 +62,23 @@ export async function readScenarioReports(dynamodb: DynamoDBClient, table: strin
     reports.push(buildIncidentReport(gathered.record, targets, { children: gathered.children, refused: gathered.refused, keyRecords }));
   }
   return reports.sort((a, b) => a.key.localeCompare(b.key));
+}
+
+/** What a scenario's incident records say: each incident's report, and the list `firebreak incidents` prints. */
+export interface ScenarioRecords {
+  readonly reports: IncidentReport[];
+  readonly listed: IncidentSummary[];
+}
+
+/**
+ * The reports and the list of a scenario's table (readScenarioReports and readScenarioList) from
+ * one Scan of it: the list names the incidents, and the reports are built for the incidents it
+ * names. The two reads found the same incidents (no status filter: the list's verified statuses
+ * change no key), and each Scan reads the whole table, which a long game day makes large.
+ */
+export async function readScenarioRecords(dynamodb: DynamoDBClient, table: string, targets: PhaseTargets = DEFAULT_PHASE_TARGETS, recordKey?: ScenarioRecordKey): Promise<ScenarioRecords> {
+  const listed = await readScenarioList(dynamodb, table, recordKey);
+  return { reports: await reportsOf(dynamodb, table, listed, targets, recordKey), listed };
 }
 
 /** The operator's seal check of the run: under the deployment's record key, as the CLI checks under the stack's RecordKeyArn. */

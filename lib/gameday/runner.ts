@@ -44,7 +44,8 @@ import { predictLatency } from './latency/predict';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { DEFAULT_MEMBER_ROLE_NAME } from '../aws/member-accounts';
 import type { IncidentReport } from '../operator/incident-report';
-import { listChecks, readScenarioList, readScenarioReports, recordChecks, scenarioPhaseTargets } from './incident-records';
+import { listChecks, readScenarioRecords, recordChecks, scenarioPhaseTargets } from './incident-records';
+import { ScenarioDeadline, ScenarioTimeoutError } from './scenario-timeout';
 
 /** One delivery of an injected event to the dispatcher. */
 export interface DeliveryOutcome {
@@ -141,6 +142,12 @@ export interface RunScenarioOptions {
    * approval timeouts move it.
    */
   readonly pace?: Pace | false;
+  /**
+   * The wall time the scenario may take, in seconds (prepare, synth, run, inspect): past it the run
+   * fails with ScenarioTimeoutError naming the scenario and the bound, its engine aborted. Default:
+   * no bound (`gameday run` gives one, DEFAULT_SCENARIO_TIMEOUT_SECONDS).
+   */
+  readonly timeoutSeconds?: number;
 }
 
 let shippedPace: Promise<Pace> | undefined;
@@ -499,365 +506,382 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   let before: AccountInspection | undefined;
   let injectionWall = startedWall;
   let injectionSim = backend.now();
+  const deadline = options.timeoutSeconds !== undefined ? new ScenarioDeadline(scenario.name, options.timeoutSeconds, startedWall) : undefined;
+  let timedOut = false;
+  // The run itself; raced with the scenario's bound when it has one (a run stuck waiting is given
+  // up at the bound: see the finally below for what is still running then).
+  let run: Promise<ScenarioRun> | undefined;
   try {
-    const pace = options.pace === false ? undefined : (options.pace ?? (await defaultPace()));
-    // Refused before anything is created, and again below once the deployment is synthesized.
-    const memberAccountUnsupported = () =>
-      new Error(`settings.securityAccount needs a deployment with a member role and a backend that prepares a member account and enforces the deployed policies; ${backend.description} does not`);
-    if (settings.securityAccount !== undefined && !backend.prepareMemberRoles) {
-      throw memberAccountUnsupported();
-    }
-    resolved = await backend.prepare(env, settings);
-    const environment = resolved;
-    before = await backend.inspect();
-    if (settings.forensicCopyFailsLate.length > 0 && settings.forensicAccount === undefined) {
-      throw new Error('settings.forensicCopyFailsLate needs settings.forensicAccount (the copies it fails are the forensic account\'s)');
-    }
-    if (settings.forensicAccount !== undefined && environment.forensic === undefined) {
-      throw new Error(`settings.forensicAccount needs a backend that prepares a second account; ${backend.description} does not`);
-    }
-    // Only a backend that models GuardDuty's export to Security Hub can rehearse the write-back.
-    if (env.securityHub !== undefined && backend.exportFinding === undefined) {
-      throw new Error(`environment.securityHub needs a backend that models Security Hub (the local simulated account); ${backend.description} does not`);
-    }
-    const definitions = options.definitions ?? (await definitionsFor(settings, scenarioPlaybooks(options.playbooks, scenario.ownPlaybooks), environment.forensic));
-    const local = localDeploymentResources(environment.deployment);
-    // Rehearse what is deployed: the roles' identity policies and the rules' patterns, from the synthesized templates.
-    const rules: readonly DeployedRule[] | undefined = definitions.deployment ? deployedRules(definitions.deployment, local) : undefined;
-    const deployed = definitions.deployment ? deployedPolicies(definitions.deployment, local).roles : undefined;
-    // A member-account game day: the member-account roles, made in the environment's account with
-    // the deployed trust policies; the deployment's roles reach that account only through them.
-    const memberRoles = settings.securityAccount !== undefined && definitions.deployment ? memberAccountRoles(definitions.deployment, local, environment.account) : undefined;
-    const accountRoles = [...(memberRoles?.values() ?? [])];
-    if (settings.securityAccount !== undefined) {
-      if (!memberRoles || !deployed || !backend.prepareMemberRoles || !backend.enforceIdentityPolicies) {
+    run = (async (): Promise<ScenarioRun> => {
+      const pace = options.pace === false ? undefined : (options.pace ?? (await defaultPace()));
+      // Refused before anything is created, and again below once the deployment is synthesized.
+      const memberAccountUnsupported = () =>
+        new Error(`settings.securityAccount needs a deployment with a member role and a backend that prepares a member account and enforces the deployed policies; ${backend.description} does not`);
+      if (settings.securityAccount !== undefined && !backend.prepareMemberRoles) {
         throw memberAccountUnsupported();
       }
-      // Each deployed role assumes the member-account role its function's environment names (a
-      // responder's own); the others (state machines, the dispatcher) the configured name, which
-      // names no role there: they never act in the member account.
-      const ownRoles = memberRoleNamesByRole(definitions.environments, local.region);
-      const deployedRoles = new Map([...deployed.keys()].map((role) => [role, ownRoles.get(role) ?? DEFAULT_MEMBER_ROLE_NAME]));
-      await backend.prepareMemberRoles(accountRoles, deployedRoles, memberRoleExternalIds(definitions.environments, local.region));
-    }
-    if (definitions.deployment && deployed && backend.enforceIdentityPolicies) {
-      const withMemberRoles = new Map([...deployed, ...accountRoles.map((role) => [role.roleArn, role.documents] as const)]);
-      const roles = new Map(scenarioPolicies(scenario, withMemberRoles, local.region, Object.fromEntries([...(memberRoles ?? [])].map(([label, role]) => [label, role.roleArn]))));
-      // The forensic role, in the forensic account, as the ForensicRoleStack template grants it.
-      const forensicRole = environment.forensic ? forensicRolePolicies(definitions.deployment, local, environment.forensic.accountId) : undefined;
-      if (forensicRole) roles.set(forensicRole.roleArn, forensicRole.documents);
-      await backend.enforceIdentityPolicies(roles, deployedResourcePolicies(definitions.deployment, local));
-      // And who may assume it: the template's trust policy (aws:PrincipalArn of copy-evidence's role), not the one prepare wrote.
-      if (forensicRole && backend.enforceTrustPolicies) await backend.enforceTrustPolicies(new Map([[forensicRole.roleArn, forensicRole.trustPolicy]]));
-    } else if (scenario.environment.removedStatements.length > 0) {
-      throw new Error(`environment.removedStatements needs a backend that enforces the deployed policies; ${backend.description} does not`);
-    }
-    engine = new LocalEngine({
-      backend,
-      definitions,
-      environment,
-      settings,
-      approvals: scenarioApprovalDesk(scenario.approvals, approvals, heldAnswers),
-      traceCalls: options.latency !== undefined,
-      ...(pace ? { pace } : {}),
-      ...(scenario.functionTimeouts.length > 0 ? { functionTimeouts: scenario.functionTimeouts } : {}),
-    });
-    const directories = options.templateDirectories ?? defaultTemplateDirectories();
-    const planned: {
-      injection: number;
-      event?: unknown;
-      raw?: boolean;
-      bus?: string;
-      release?: { target: string; reason?: string; incident?: string };
-      releaseObject?: { object: string; reason?: string };
-      unblockDns?: { domain: string; instance: string; force: boolean; reason?: string };
-      releaseCredentials?: { spec: { user: string; key: number } | { role: string }; reason?: string };
-      tamper?: { deleteEvidenceOf: string } | { reopenReleases: true };
-      direct?: {
-        kind: 'invoke' | 'start';
-        name: string;
-        /** `event`: the function is sent the event itself, as a rule target is (the oversized-event intake). */
-        input: 'step' | 'event';
-        mode: 'enforce' | 'dry-run';
-        execution: 'none' | 'forged' | 'previous' | 'predicted';
-        /** Overrides of the previous execution's own incident, sent instead of the template's. */
-        previousIncident?: Readonly<Record<string, unknown>>;
-        /** What else the attacker writes into the input, by dotted path. */
-        payload?: Readonly<Record<string, unknown>>;
-        options?: Readonly<Record<string, unknown>>;
-      };
-    }[] = [];
-    for (const [injection, entry] of scenario.inject.entries()) {
-      if (entry.release !== undefined) {
-        planned.push({
-          injection,
-          release: { target: entry.release, ...(entry.reason !== undefined ? { reason: entry.reason } : {}), ...(entry.releaseIncident !== undefined ? { incident: entry.releaseIncident } : {}) },
-        });
-        continue;
+      resolved = await backend.prepare(env, settings);
+      deadline?.check();
+      const environment = resolved;
+      before = await backend.inspect();
+      if (settings.forensicCopyFailsLate.length > 0 && settings.forensicAccount === undefined) {
+        throw new Error('settings.forensicCopyFailsLate needs settings.forensicAccount (the copies it fails are the forensic account\'s)');
       }
-      if (entry.releaseObject !== undefined) {
-        planned.push({ injection, releaseObject: { object: entry.releaseObject, ...(entry.reason !== undefined ? { reason: entry.reason } : {}) } });
-        continue;
+      if (settings.forensicAccount !== undefined && environment.forensic === undefined) {
+        throw new Error(`settings.forensicAccount needs a backend that prepares a second account; ${backend.description} does not`);
       }
-      if (entry.unblockDns !== undefined) {
-        planned.push({ injection, unblockDns: { ...entry.unblockDns, ...(entry.reason !== undefined ? { reason: entry.reason } : {}) } });
-        continue;
+      // Only a backend that models GuardDuty's export to Security Hub can rehearse the write-back.
+      if (env.securityHub !== undefined && backend.exportFinding === undefined) {
+        throw new Error(`environment.securityHub needs a backend that models Security Hub (the local simulated account); ${backend.description} does not`);
       }
-      if (entry.tamper !== undefined) {
-        planned.push({ injection, tamper: entry.tamper });
-        continue;
+      const definitions = options.definitions ?? (await definitionsFor(settings, scenarioPlaybooks(options.playbooks, scenario.ownPlaybooks), environment.forensic));
+      deadline?.check();
+      const local = localDeploymentResources(environment.deployment);
+      // Rehearse what is deployed: the roles' identity policies and the rules' patterns, from the synthesized templates.
+      const rules: readonly DeployedRule[] | undefined = definitions.deployment ? deployedRules(definitions.deployment, local) : undefined;
+      const deployed = definitions.deployment ? deployedPolicies(definitions.deployment, local).roles : undefined;
+      // A member-account game day: the member-account roles, made in the environment's account with
+      // the deployed trust policies; the deployment's roles reach that account only through them.
+      const memberRoles = settings.securityAccount !== undefined && definitions.deployment ? memberAccountRoles(definitions.deployment, local, environment.account) : undefined;
+      const accountRoles = [...(memberRoles?.values() ?? [])];
+      if (settings.securityAccount !== undefined) {
+        if (!memberRoles || !deployed || !backend.prepareMemberRoles || !backend.enforceIdentityPolicies) {
+          throw memberAccountUnsupported();
+        }
+        // Each deployed role assumes the member-account role its function's environment names (a
+        // responder's own); the others (state machines, the dispatcher) the configured name, which
+        // names no role there: they never act in the member account.
+        const ownRoles = memberRoleNamesByRole(definitions.environments, local.region);
+        const deployedRoles = new Map([...deployed.keys()].map((role) => [role, ownRoles.get(role) ?? DEFAULT_MEMBER_ROLE_NAME]));
+        await backend.prepareMemberRoles(accountRoles, deployedRoles, memberRoleExternalIds(definitions.environments, local.region));
       }
-      if (entry.releaseCredentials !== undefined) {
-        planned.push({ injection, releaseCredentials: { spec: entry.releaseCredentials, ...(entry.reason !== undefined ? { reason: entry.reason } : {}) } });
-        continue;
+      if (definitions.deployment && deployed && backend.enforceIdentityPolicies) {
+        const withMemberRoles = new Map([...deployed, ...accountRoles.map((role) => [role.roleArn, role.documents] as const)]);
+        const roles = new Map(scenarioPolicies(scenario, withMemberRoles, local.region, Object.fromEntries([...(memberRoles ?? [])].map(([label, role]) => [label, role.roleArn]))));
+        // The forensic role, in the forensic account, as the ForensicRoleStack template grants it.
+        const forensicRole = environment.forensic ? forensicRolePolicies(definitions.deployment, local, environment.forensic.accountId) : undefined;
+        if (forensicRole) roles.set(forensicRole.roleArn, forensicRole.documents);
+        await backend.enforceIdentityPolicies(roles, deployedResourcePolicies(definitions.deployment, local));
+        // And who may assume it: the template's trust policy (aws:PrincipalArn of copy-evidence's role), not the one prepare wrote.
+        if (forensicRole && backend.enforceTrustPolicies) await backend.enforceTrustPolicies(new Map([[forensicRole.roleArn, forensicRole.trustPolicy]]));
+      } else if (scenario.environment.removedStatements.length > 0) {
+        throw new Error(`environment.removedStatements needs a backend that enforces the deployed policies; ${backend.description} does not`);
       }
-      const event = await buildInjectedEvent(entry, environment, directories);
-      if (entry.invoke !== undefined || entry.start !== undefined) {
-        const kind = entry.invoke !== undefined ? 'invoke' : 'start';
-        planned.push({
-          injection,
-          event,
-          direct: {
-            kind,
-            name: (entry.invoke ?? entry.start) as string,
-            input: entry.input ?? 'step',
-            mode: entry.mode ?? 'enforce',
-            execution: entry.execution ?? 'none',
-            ...(entry.incident !== undefined ? { previousIncident: entry.incident.set } : {}),
-            ...(entry.payload !== undefined ? { payload: entry.payload } : {}),
-            ...(entry.options !== undefined ? { options: entry.options } : {}),
-          },
-        });
-        continue;
-      }
-      for (let copy = 0; copy < entry.deliveries; copy += 1) {
-        planned.push({ injection, event: structuredClone(event), ...(entry.raw !== undefined ? { raw: true } : {}), ...(entry.bus !== undefined ? { bus: entry.bus } : {}) });
-      }
-    }
-    const running = engine;
-    const mode = settings.forceDryRun || settings.mode === 'dry-run' ? 'dry-run' : 'enforce';
-    const deliver = async ({ injection, event, raw, bus, release, releaseObject, unblockDns, releaseCredentials, tamper, direct }: (typeof planned)[number], index: number) => {
-      if (releaseCredentials) {
-        await startCredentialRelease(running, backend, environment, releaseCredentials.spec, releaseCredentials.reason, mode);
-        return;
-      }
-      if (release) {
-        await startRelease(running, backend, environment, release, mode);
-        return;
-      }
-      if (releaseObject) {
-        await startObjectRelease(running, backend, environment, releaseObject, mode);
-        return;
-      }
-      if (unblockDns) {
-        await startDnsUnblock(running, backend, environment, unblockDns, mode);
-        return;
-      }
-      if (tamper) {
-        await ('deleteEvidenceOf' in tamper ? tamperWithEvidence(backend, environment, tamper.deleteEvidenceOf) : reopenReleases(backend, environment));
-        return;
-      }
-      if (direct?.kind === 'start') {
-        // StartExecution on the playbook itself: no triage, no dispatcher, the input the caller chose.
-        const incident = incidentOf(event, backend.now());
-        const stateMachineArn = running.stateMachineArnOf(direct.name);
-        if (!stateMachineArn) throw new Error(`start: no ${direct.name} playbook is deployed`);
-        // A manual playbook (release-s3-object) also reads who asked and why, as `firebreak release` sends them.
-        const request = options.playbooks.some((candidate) => candidate.name === direct.name && candidate.trigger === 'manual') ? { requestedBy: gameDayEngineerArn(environment), reason: 'game day' } : {};
-        // Settled after the delivery, as every started execution is (an answer held until a later injection must not hold the run up).
-        running.start(stateMachineArn, `direct-${index + 1}-${incident.key}`.slice(0, 80), { incident, mode: direct.mode, playbook: direct.name, ...request });
-        return;
-      }
-      if (direct?.kind === 'invoke' && direct.input === 'event') {
-        // The event itself, past EventBridge: what whoever may invoke a rule's function target can send it.
-        invocations.push({ injection, responder: direct.name, payload: event, ...(await running.invokeDirectly(direct.name, event)) });
-        return;
-      }
-      if (direct?.kind === 'invoke') {
-        const playbook = scenario.playbook ?? 'compromised-ec2-instance';
-        const previous = running.executions().filter((record) => record.kind === 'playbook').at(-1);
-        const incident = direct.previousIncident !== undefined ? previousIncidentOf(previous, direct.previousIncident) : incidentOf(event, backend.now());
-        const executionArn =
-          direct.execution === 'forged'
-            ? forgedExecutionArn(environment, playbook, index + 1)
-            : direct.execution === 'previous'
-              ? previous?.executionArn
-              : direct.execution === 'predicted'
-                ? predictedExecutionArn(environment, playbook, incident as unknown as Pick<Incident, 'key' | 'revision'>)
-                : undefined;
-        const payload: Record<string, unknown> = {
-          incident,
-          mode: direct.mode,
-          options: direct.options ?? {},
-          ...(executionArn !== undefined ? { execution: { executionArn, playbook } } : {}),
+      engine = new LocalEngine({
+        backend,
+        definitions,
+        environment,
+        settings,
+        approvals: scenarioApprovalDesk(scenario.approvals, approvals, heldAnswers),
+        traceCalls: options.latency !== undefined,
+        ...(pace ? { pace } : {}),
+        ...(scenario.functionTimeouts.length > 0 ? { functionTimeouts: scenario.functionTimeouts } : {}),
+      });
+      const directories = options.templateDirectories ?? defaultTemplateDirectories();
+      const planned: {
+        injection: number;
+        event?: unknown;
+        raw?: boolean;
+        bus?: string;
+        release?: { target: string; reason?: string; incident?: string };
+        releaseObject?: { object: string; reason?: string };
+        unblockDns?: { domain: string; instance: string; force: boolean; reason?: string };
+        releaseCredentials?: { spec: { user: string; key: number } | { role: string }; reason?: string };
+        tamper?: { deleteEvidenceOf: string } | { reopenReleases: true };
+        direct?: {
+          kind: 'invoke' | 'start';
+          name: string;
+          /** `event`: the function is sent the event itself, as a rule target is (the oversized-event intake). */
+          input: 'step' | 'event';
+          mode: 'enforce' | 'dry-run';
+          execution: 'none' | 'forged' | 'previous' | 'predicted';
+          /** Overrides of the previous execution's own incident, sent instead of the template's. */
+          previousIncident?: Readonly<Record<string, unknown>>;
+          /** What else the attacker writes into the input, by dotted path. */
+          payload?: Readonly<Record<string, unknown>>;
+          options?: Readonly<Record<string, unknown>>;
         };
-        for (const [path, value] of Object.entries(direct.payload ?? {})) setPath(payload, path, structuredClone(value));
-        invocations.push({ injection, responder: direct.name, payload, ...(await running.invokeDirectly(direct.name, payload)) });
-        return;
+      }[] = [];
+      for (const [injection, entry] of scenario.inject.entries()) {
+        if (entry.release !== undefined) {
+          planned.push({
+            injection,
+            release: { target: entry.release, ...(entry.reason !== undefined ? { reason: entry.reason } : {}), ...(entry.releaseIncident !== undefined ? { incident: entry.releaseIncident } : {}) },
+          });
+          continue;
+        }
+        if (entry.releaseObject !== undefined) {
+          planned.push({ injection, releaseObject: { object: entry.releaseObject, ...(entry.reason !== undefined ? { reason: entry.reason } : {}) } });
+          continue;
+        }
+        if (entry.unblockDns !== undefined) {
+          planned.push({ injection, unblockDns: { ...entry.unblockDns, ...(entry.reason !== undefined ? { reason: entry.reason } : {}) } });
+          continue;
+        }
+        if (entry.tamper !== undefined) {
+          planned.push({ injection, tamper: entry.tamper });
+          continue;
+        }
+        if (entry.releaseCredentials !== undefined) {
+          planned.push({ injection, releaseCredentials: { spec: entry.releaseCredentials, ...(entry.reason !== undefined ? { reason: entry.reason } : {}) } });
+          continue;
+        }
+        const event = await buildInjectedEvent(entry, environment, directories);
+        if (entry.invoke !== undefined || entry.start !== undefined) {
+          const kind = entry.invoke !== undefined ? 'invoke' : 'start';
+          planned.push({
+            injection,
+            event,
+            direct: {
+              kind,
+              name: (entry.invoke ?? entry.start) as string,
+              input: entry.input ?? 'step',
+              mode: entry.mode ?? 'enforce',
+              execution: entry.execution ?? 'none',
+              ...(entry.incident !== undefined ? { previousIncident: entry.incident.set } : {}),
+              ...(entry.payload !== undefined ? { payload: entry.payload } : {}),
+              ...(entry.options !== undefined ? { options: entry.options } : {}),
+            },
+          });
+          continue;
+        }
+        for (let copy = 0; copy < entry.deliveries; copy += 1) {
+          planned.push({ injection, event: structuredClone(event), ...(entry.raw !== undefined ? { raw: true } : {}), ...(entry.bus !== undefined ? { bus: entry.bus } : {}) });
+        }
       }
-      // GuardDuty sends the same finding to Security Hub (where the account enabled it) as to EventBridge.
-      if (!raw) backend.exportFinding?.(event);
-      // GuardDuty holds the finding it emits on the default bus: GetFindings answers it from now on.
-      if (!raw && (bus ?? (rules ? busFor(event, rules) : 'default')) === 'default') backend.recordGuardDutyFinding?.(event);
-      // EventBridge delivers an event once per rule of its bus whose pattern matches, and never
-      // delivers text: a raw injection goes straight to the dispatcher, as documented.
-      let targets: (string | undefined)[] = [undefined];
-      if (rules && !raw) {
-        // EventBridge starts the dispatcher as the target's role: a rule whose role may not is a
-        // failed delivery (retried, then kept in the undelivered-events queue), not a delivery.
-        const routed = routeToDispatcher(event, bus ?? busFor(event, rules), rules, running.dispatcherArn, backend.authorizeServiceCall?.bind(backend));
-        routings.push({ ...routed, injection, at: backend.now(), wallMs: wallClockMs() });
-        targets = [...routed.matched];
+      const running = engine;
+      const mode = settings.forceDryRun || settings.mode === 'dry-run' ? 'dry-run' : 'enforce';
+      const deliver = async ({ injection, event, raw, bus, release, releaseObject, unblockDns, releaseCredentials, tamper, direct }: (typeof planned)[number], index: number) => {
+        if (releaseCredentials) {
+          await startCredentialRelease(running, backend, environment, releaseCredentials.spec, releaseCredentials.reason, mode);
+          return;
+        }
+        if (release) {
+          await startRelease(running, backend, environment, release, mode);
+          return;
+        }
+        if (releaseObject) {
+          await startObjectRelease(running, backend, environment, releaseObject, mode);
+          return;
+        }
+        if (unblockDns) {
+          await startDnsUnblock(running, backend, environment, unblockDns, mode);
+          return;
+        }
+        if (tamper) {
+          await ('deleteEvidenceOf' in tamper ? tamperWithEvidence(backend, environment, tamper.deleteEvidenceOf) : reopenReleases(backend, environment));
+          return;
+        }
+        if (direct?.kind === 'start') {
+          // StartExecution on the playbook itself: no triage, no dispatcher, the input the caller chose.
+          const incident = incidentOf(event, backend.now());
+          const stateMachineArn = running.stateMachineArnOf(direct.name);
+          if (!stateMachineArn) throw new Error(`start: no ${direct.name} playbook is deployed`);
+          // A manual playbook (release-s3-object) also reads who asked and why, as `firebreak release` sends them.
+          const request = options.playbooks.some((candidate) => candidate.name === direct.name && candidate.trigger === 'manual') ? { requestedBy: gameDayEngineerArn(environment), reason: 'game day' } : {};
+          // Settled after the delivery, as every started execution is (an answer held until a later injection must not hold the run up).
+          running.start(stateMachineArn, `direct-${index + 1}-${incident.key}`.slice(0, 80), { incident, mode: direct.mode, playbook: direct.name, ...request });
+          return;
+        }
+        if (direct?.kind === 'invoke' && direct.input === 'event') {
+          // The event itself, past EventBridge: what whoever may invoke a rule's function target can send it.
+          invocations.push({ injection, responder: direct.name, payload: event, ...(await running.invokeDirectly(direct.name, event)) });
+          return;
+        }
+        if (direct?.kind === 'invoke') {
+          const playbook = scenario.playbook ?? 'compromised-ec2-instance';
+          const previous = running.executions().filter((record) => record.kind === 'playbook').at(-1);
+          const incident = direct.previousIncident !== undefined ? previousIncidentOf(previous, direct.previousIncident) : incidentOf(event, backend.now());
+          const executionArn =
+            direct.execution === 'forged'
+              ? forgedExecutionArn(environment, playbook, index + 1)
+              : direct.execution === 'previous'
+                ? previous?.executionArn
+                : direct.execution === 'predicted'
+                  ? predictedExecutionArn(environment, playbook, incident as unknown as Pick<Incident, 'key' | 'revision'>)
+                  : undefined;
+          const payload: Record<string, unknown> = {
+            incident,
+            mode: direct.mode,
+            options: direct.options ?? {},
+            ...(executionArn !== undefined ? { execution: { executionArn, playbook } } : {}),
+          };
+          for (const [path, value] of Object.entries(direct.payload ?? {})) setPath(payload, path, structuredClone(value));
+          invocations.push({ injection, responder: direct.name, payload, ...(await running.invokeDirectly(direct.name, payload)) });
+          return;
+        }
+        // GuardDuty sends the same finding to Security Hub (where the account enabled it) as to EventBridge.
+        if (!raw) backend.exportFinding?.(event);
+        // GuardDuty holds the finding it emits on the default bus: GetFindings answers it from now on.
+        if (!raw && (bus ?? (rules ? busFor(event, rules) : 'default')) === 'default') backend.recordGuardDutyFinding?.(event);
+        // EventBridge delivers an event once per rule of its bus whose pattern matches, and never
+        // delivers text: a raw injection goes straight to the dispatcher, as documented.
+        let targets: (string | undefined)[] = [undefined];
+        if (rules && !raw) {
+          // EventBridge starts the dispatcher as the target's role: a rule whose role may not is a
+          // failed delivery (retried, then kept in the undelivered-events queue), not a delivery.
+          const routed = routeToDispatcher(event, bus ?? busFor(event, rules), rules, running.dispatcherArn, backend.authorizeServiceCall?.bind(backend));
+          routings.push({ ...routed, injection, at: backend.now(), wallMs: wallClockMs() });
+          targets = [...routed.matched];
+        }
+        const delivered = (dispatcher: ExecutionRecord, rule: string | undefined, clipped: boolean) => {
+          const decision = decisionOf(dispatcher);
+          deliveries.push({
+            index: index + 1,
+            injection,
+            dispatcher,
+            ...(decision ? { decision } : {}),
+            duplicate: dispatcher.path.includes('DuplicateDelivery'),
+            ...(rule !== undefined ? { rule } : {}),
+            ...(clipped ? { clipped: true as const } : {}),
+          });
+        };
+        // What a target could not take goes to the undelivered-events queue, as EventBridge's (and
+        // Lambda's) dead-letter queue keeps it.
+        const undeliverable = async (rule: string | undefined, error: { code: string; message: string }) => {
+          await backend.keepUndelivered?.(event, error, rule ?? '(direct)');
+        };
+        await Promise.all(
+          targets.map(async (rule) => {
+            const intake = rule !== undefined ? rules?.find((candidate) => candidate.name === rule)?.functionTarget : undefined;
+            // EventBridge delivers to every target of the rule, in parallel: the dispatcher, and the
+            // oversized-event intake, which starts the dispatcher with a clipped copy of an event too large for it.
+            await Promise.all([
+              (async () => {
+                try {
+                  delivered(await running.deliver(event), rule, false);
+                } catch (error) {
+                  // StartExecution refused the event (over 256 KiB): EventBridge does not retry a
+                  // refusal, it keeps the event in the target's dead-letter queue.
+                  await undeliverable(rule, { code: error instanceof Error ? error.name : 'Error', message: error instanceof Error ? error.message : String(error) });
+                }
+              })(),
+              intake === undefined
+                ? undefined
+                : (async () => {
+                    const invoked = await running.invokeAsync(intake, event);
+                    if (invoked.error !== undefined) {
+                      await undeliverable(rule, invoked.error);
+                      return;
+                    }
+                    const executionArn = (invoked.result as { executionArn?: unknown } | undefined)?.executionArn;
+                    const started = typeof executionArn === 'string' ? running.executionByArn(executionArn) : undefined;
+                    if (started === undefined) return;
+                    await started.done;
+                    delivered(started, rule, true);
+                  })(),
+            ]);
+          }),
+        );
+      };
+      injectionWall = wallClockMs();
+      injectionSim = backend.now();
+      if (scenario.delivery === 'all-at-once') {
+        await Promise.all(planned.map((delivery, index) => deliver(delivery, index)));
+      } else {
+        for (const [index, delivery] of planned.entries()) {
+          deadline?.check();
+          await deliver(delivery, index);
+          // One by one: each delivery's playbook ends before the next arrives (but for an execution
+          // waiting on an answer held until a later injection).
+          await running.settle();
+          // The last delivery of its inject: entry: the answers held until that entry are given, and
+          // what they let go on ends before the next entry.
+          if (planned[index + 1]?.injection !== delivery.injection && heldAnswers.injectionDone(delivery.injection + 1) > 0) await running.settle();
+        }
       }
-      const delivered = (dispatcher: ExecutionRecord, rule: string | undefined, clipped: boolean) => {
-        const decision = decisionOf(dispatcher);
-        deliveries.push({
-          index: index + 1,
-          injection,
-          dispatcher,
-          ...(decision ? { decision } : {}),
-          duplicate: dispatcher.path.includes('DuplicateDelivery'),
-          ...(rule !== undefined ? { rule } : {}),
-          ...(clipped ? { clipped: true as const } : {}),
-        });
-      };
-      // What a target could not take goes to the undelivered-events queue, as EventBridge's (and
-      // Lambda's) dead-letter queue keeps it.
-      const undeliverable = async (rule: string | undefined, error: { code: string; message: string }) => {
-        await backend.keepUndelivered?.(event, error, rule ?? '(direct)');
-      };
-      await Promise.all(
-        targets.map(async (rule) => {
-          const intake = rule !== undefined ? rules?.find((candidate) => candidate.name === rule)?.functionTarget : undefined;
-          // EventBridge delivers to every target of the rule, in parallel: the dispatcher, and the
-          // oversized-event intake, which starts the dispatcher with a clipped copy of an event too large for it.
-          await Promise.all([
-            (async () => {
-              try {
-                delivered(await running.deliver(event), rule, false);
-              } catch (error) {
-                // StartExecution refused the event (over 256 KiB): EventBridge does not retry a
-                // refusal, it keeps the event in the target's dead-letter queue.
-                await undeliverable(rule, { code: error instanceof Error ? error.name : 'Error', message: error instanceof Error ? error.message : String(error) });
-              }
-            })(),
-            intake === undefined
-              ? undefined
-              : (async () => {
-                  const invoked = await running.invokeAsync(intake, event);
-                  if (invoked.error !== undefined) {
-                    await undeliverable(rule, invoked.error);
-                    return;
-                  }
-                  const executionArn = (invoked.result as { executionArn?: unknown } | undefined)?.executionArn;
-                  const started = typeof executionArn === 'string' ? running.executionByArn(executionArn) : undefined;
-                  if (started === undefined) return;
-                  await started.done;
-                  delivered(started, rule, true);
-                })(),
-          ]);
+      deadline?.check();
+      // Nothing else would answer a request still held.
+      heldAnswers.releaseAll();
+      await running.settle();
+      deadline?.check();
+      // Time for what the account does on its own afterwards (an Auto Scaling group replacing an unhealthy instance).
+      // In 30-second ticks, as a load balancer's health checks see the account.
+      for (let waited = 0; waited < scenario.waitAfterSeconds; waited += 30) backend.advance(Math.min(30, scenario.waitAfterSeconds - waited) * 1000);
+      deliveries.sort((a, b) => a.index - b.index);
+      const after = await backend.inspect();
+      const calls = backend.callLog();
+      const executions = engine.executions().filter((record) => record.kind === 'playbook');
+      const containment = measureContainment(calls, after, injectionSim, injectionWall);
+      const timeline = buildTimeline({ executions: engine.executions(), calls, environment, injectionSim, injectionWall, routings });
+      // The incident records the steps wrote, read as an operator would (its calls are not the run's).
+      const operator = backend.clients(GAMEDAY_OPERATOR_ROLE);
+      const recordKey = { kms: operator.kms(), ...(environment.deployment.recordKeyArn ? { recordKeyArn: environment.deployment.recordKeyArn } : {}) };
+      // Their reports, and the list `firebreak incidents` prints, which must give each incident its
+      // report's status: both from one Scan of the table.
+      const { reports, listed } = await readScenarioRecords(operator.dynamodb(), environment.deployment.stateTableName, scenarioPhaseTargets(definitions.deployment?.template), recordKey);
+      const expectations = [
+        ...evaluateExpectations(scenario, {
+        reports,
+        listed,
+        environment,
+        deliveries,
+        executions,
+        before,
+        after,
+        calls,
+        invocations,
+        routings,
+        ...(containment ? { containment } : {}),
         }),
-      );
-    };
-    injectionWall = wallClockMs();
-    injectionSim = backend.now();
-    if (scenario.delivery === 'all-at-once') {
-      await Promise.all(planned.map((delivery, index) => deliver(delivery, index)));
-    } else {
-      for (const [index, delivery] of planned.entries()) {
-        await deliver(delivery, index);
-        // One by one: each delivery's playbook ends before the next arrives (but for an execution
-        // waiting on an answer held until a later injection).
-        await running.settle();
-        // The last delivery of its inject: entry: the answers held until that entry are given, and
-        // what they let go on ends before the next entry.
-        if (planned[index + 1]?.injection !== delivery.injection && heldAnswers.injectionDone(delivery.injection + 1) > 0) await running.settle();
-      }
-    }
-    // Nothing else would answer a request still held.
-    heldAnswers.releaseAll();
-    await running.settle();
-    // Time for what the account does on its own afterwards (an Auto Scaling group replacing an unhealthy instance).
-    // In 30-second ticks, as a load balancer's health checks see the account.
-    for (let waited = 0; waited < scenario.waitAfterSeconds; waited += 30) backend.advance(Math.min(30, scenario.waitAfterSeconds - waited) * 1000);
-    deliveries.sort((a, b) => a.index - b.index);
-    const after = await backend.inspect();
-    const calls = backend.callLog();
-    const executions = engine.executions().filter((record) => record.kind === 'playbook');
-    const containment = measureContainment(calls, after, injectionSim, injectionWall);
-    const timeline = buildTimeline({ executions: engine.executions(), calls, environment, injectionSim, injectionWall, routings });
-    // The incident records the steps wrote, read as an operator would (its calls are not the run's).
-    const operator = backend.clients(GAMEDAY_OPERATOR_ROLE);
-    const recordKey = { kms: operator.kms(), ...(environment.deployment.recordKeyArn ? { recordKeyArn: environment.deployment.recordKeyArn } : {}) };
-    const reports = await readScenarioReports(operator.dynamodb(), environment.deployment.stateTableName, scenarioPhaseTargets(definitions.deployment?.template), recordKey);
-    // And the list `firebreak incidents` prints, which must give each incident its report's status.
-    const listed = await readScenarioList(operator.dynamodb(), environment.deployment.stateTableName, recordKey);
-    const expectations = [
-      ...evaluateExpectations(scenario, {
-      reports,
-      listed,
-      environment,
-      deliveries,
-      executions,
-      before,
-      after,
-      calls,
-      invocations,
-      routings,
-      ...(containment ? { containment } : {}),
-      }),
-      // Always: the record holds every step of the run, at its times (nothing lost), and each report adds up.
-      ...recordChecks(reports, engine.executions(), { ...(containment ? { containment } : {}), injectionSim }),
-      ...listChecks(reports, listed),
-    ];
-    const lastEnd = Math.max(injectionSim.getTime(), ...engine.executions().map((record) => record.endSim?.getTime() ?? 0));
-    const timed = engine;
-    const latency = options.latency
-      ? predictLatency(
-          { executions: timed.executions(), definitionOf: (arn) => timed.definitionOf(arn), groupNames: after.groupNames },
-          options.latency.model,
-          { ...(options.latency.runs !== undefined ? { runs: options.latency.runs } : {}), seed: options.latency.seed ?? scenario.name },
-        )
-      : undefined;
-    return {
-      scenario,
-      backend: backend.description,
-      environment,
-      deliveries,
-      executions,
-      approvals,
-      invocations,
-      calls,
-      before,
-      after,
-      timeline,
-      ...(containment ? { containment } : {}),
-      expectations,
-      routings,
-      findings: backend.findings?.() ?? [],
-      wallMs: wallClockMs() - startedWall,
-      simMs: lastEnd - injectionSim.getTime(),
-      ...(latency ? { latency } : {}),
-      reports,
-      passed: expectations.every((result) => result.passed),
-    };
+        // Always: the record holds every step of the run, at its times (nothing lost), and each report adds up.
+        ...recordChecks(reports, engine.executions(), { ...(containment ? { containment } : {}), injectionSim }),
+        ...listChecks(reports, listed),
+      ];
+      // A run that kept moving past its bound (the timer cannot interrupt it) fails as one that stuck.
+      deadline?.check();
+      const lastEnd = Math.max(injectionSim.getTime(), ...engine.executions().map((record) => record.endSim?.getTime() ?? 0));
+      const timed = engine;
+      const latency = options.latency
+        ? predictLatency(
+            { executions: timed.executions(), definitionOf: (arn) => timed.definitionOf(arn), groupNames: after.groupNames },
+            options.latency.model,
+            { ...(options.latency.runs !== undefined ? { runs: options.latency.runs } : {}), seed: options.latency.seed ?? scenario.name },
+          )
+        : undefined;
+      return {
+        scenario,
+        backend: backend.description,
+        environment,
+        deliveries,
+        executions,
+        approvals,
+        invocations,
+        calls,
+        before,
+        after,
+        timeline,
+        ...(containment ? { containment } : {}),
+        expectations,
+        routings,
+        findings: backend.findings?.() ?? [],
+        wallMs: wallClockMs() - startedWall,
+        simMs: lastEnd - injectionSim.getTime(),
+        ...(latency ? { latency } : {}),
+        reports,
+        passed: expectations.every((result) => result.passed),
+      };
+    })();
+    return await (deadline ? Promise.race([run, deadline.expiry()]) : run);
   } catch (error) {
+    timedOut = error instanceof ScenarioTimeoutError;
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    const calls = resolved ? backend.callLog() : [];
+    // Copies: a run given up at its bound may still add to them until it notices.
+    const calls = resolved ? [...backend.callLog()] : [];
     return {
       scenario,
       backend: backend.description,
       ...(resolved ? { environment: resolved } : {}),
-      deliveries,
+      deliveries: [...deliveries],
       executions: engine?.executions().filter((record) => record.kind === 'playbook') ?? [],
-      approvals,
-      invocations,
+      approvals: [...approvals],
+      invocations: [...invocations],
       calls,
       ...(before ? { before } : {}),
       timeline:
         engine && resolved ? buildTimeline({ executions: engine.executions(), calls, environment: resolved, injectionSim, injectionWall, routings }) : [],
       expectations: [{ name: 'the scenario runs', passed: false, expected: 'it runs to the end', actual: message }],
-      routings,
+      routings: [...routings],
       findings: resolved ? (backend.findings?.() ?? []) : [],
       wallMs: wallClockMs() - startedWall,
       simMs: 0,
@@ -865,12 +889,38 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       passed: false,
     };
   } finally {
+    deadline?.clear();
     // An approval still held for an injection that will never come (a run cut short) is given up,
     // and what it held up ends, before the account goes: otherwise its task keeps the process alive.
+    // Past the bound, every task is given up too: one may wait on a call that never answers.
     if (engine) {
-      engine.stop();
+      if (timedOut) engine.abort();
+      else engine.stop();
       await engine.settle();
     }
+    // The run given up at its bound ends at its next check once its engine has stopped; one stuck
+    // on something else (an endpoint that never answers) is left behind after a grace period.
+    if (timedOut && run) await settledWithin(run, ABANDONED_RUN_GRACE_MS);
     await backend.cleanup();
   }
 }
+
+/** How long a scenario given up at its bound may take to notice before its account is cleaned up under it. */
+const ABANDONED_RUN_GRACE_MS = 5_000;
+
+/** Resolves when `promise` settles or after `ms`, whichever comes first (never rejects; leaves no timer behind). */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      promise.then(noop, noop),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function noop(): void {}

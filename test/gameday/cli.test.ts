@@ -2,7 +2,8 @@
  * `firebreak gameday list|run` through runCli: exit codes, the expected-versus-actual line of a
  * failing expectation, the JSON document, and the suggestion for an unknown scenario.
  */
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -149,6 +150,51 @@ describe('firebreak gameday run', () => {
     } finally {
       await rm(bad, { recursive: true, force: true });
     }
+  });
+});
+
+// Found in review: `--reports DIR --no-reports` let the last flag win without a word, so a run
+// meant to keep its reports could silently keep none (or the other way round).
+describe('firebreak gameday run --reports and --no-reports', () => {
+  it.each([
+    ['--reports DIR first', (reports: string) => ['--reports', reports, '--no-reports']],
+    ['--no-reports first', (reports: string) => ['--no-reports', '--reports', reports]],
+  ])('exits 2 with one line naming both flags, running nothing (%s)', async (_, flags) => {
+    const reports = join(dir, 'both-flags-reports');
+    const { code, stdout, stderr } = await cli('run', 'ec2-throttled-twice', '--scenarios', dir, ...flags(reports));
+    expect(code).toBe(2);
+    expect(stderr).toBe("error: option '--reports <dir>' cannot be used with option '--no-reports'\n");
+    expect(stdout).toBe('');
+    expect(existsSync(reports)).toBe(false);
+  });
+
+  it('--reports DIR alone writes the reports under DIR/<scenario>', async () => {
+    const reports = join(dir, 'own-reports');
+    const { code, stderr } = await cli('run', 'ec2-throttled-twice', '--scenarios', dir, '--reports', reports);
+    expect(code).toBe(0);
+    expect(stderr).toContain(`: ${join(reports, 'ec2-throttled-twice')}/`);
+    expect((await readdir(join(reports, 'ec2-throttled-twice'))).some((file) => file.endsWith('.md'))).toBe(true);
+  });
+
+  it('--no-reports alone writes none', async () => {
+    const { code, stderr } = await cli('run', 'ec2-throttled-twice', '--scenarios', dir, '--no-reports');
+    expect(code).toBe(0);
+    expect(stderr).not.toContain('    report ');
+  });
+});
+
+describe('firebreak gameday run --scenario-timeout', () => {
+  it.each(['0', '-5', 'soon', '', 'Infinity'])("exits 2 naming the flag for '%s', running nothing", async (value) => {
+    const { code, stdout, stderr } = await cli('run', 'ec2-throttled-twice', '--scenarios', dir, '--no-reports', `--scenario-timeout=${value}`);
+    expect(code).toBe(2);
+    expect(stderr).toBe(`firebreak gameday: --scenario-timeout takes a number of seconds above 0 (got '${value}')\n`);
+    expect(stdout).toBe('');
+  });
+
+  it('runs a scenario within its bound as without one', async () => {
+    const { code, stdout } = await cli('run', 'ec2-throttled-twice', '--scenarios', dir, '--no-reports', '--scenario-timeout', '600');
+    expect(code).toBe(0);
+    expect(stdout.trimEnd().split('\n').at(-1)).toBe('1 passed, 0 failed');
   });
 });
 
