@@ -1333,12 +1333,12 @@ function deployedTimeoutSeconds(definitions: SynthesizedDefinitions, responder: 
   return timeout;
 }
 
-/** A promise and the function that resolves it. */
 /** The error of a task given up by LocalEngine.abort. */
 function abortedTaskError(): Error {
   return namedError(ENGINE_ERRORS.stopped, 'The game day stopped this task before it ended: the scenario ran past its wall-time bound');
 }
 
+/** A promise and the function that resolves it. */
 function signal(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
   const promise = new Promise<void>((done) => {
