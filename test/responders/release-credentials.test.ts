@@ -89,10 +89,10 @@ function disable(incident: Incident, records: MemoryCredentialRecordStore, denyA
   );
 }
 
-function revoke(incident: Incident, records: MemoryCredentialRecordStore, at = NOW) {
+function revoke(incident: Incident, records: MemoryCredentialRecordStore, at = NOW, execution: typeof EXECUTION = EXECUTION) {
   return revokeRoleSessions(
-    { incident, mode: 'enforce', options: {}, execution: EXECUTION },
-    { clients, logger: silentLogger, grants: storeGranting(incident, at, { instanceId: CREDENTIALS_GRANT_SUBJECT }), records, environment: { ...ENV, ...playbookStepsEnvironment({}) }, now: () => at },
+    { incident, mode: 'enforce', options: {}, execution },
+    { clients, logger: silentLogger, grants: storeGranting(incident, at, { instanceId: CREDENTIALS_GRANT_SUBJECT, executionArn: execution.executionArn }), records, environment: { ...ENV, ...playbookStepsEnvironment({}) }, now: () => at },
   );
 }
 
@@ -459,6 +459,31 @@ describe('revokeRoleSessions records its deny', () => {
     expect(rerun.idempotentReplay).toBe(true);
     expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(1);
     expect(records.stored(ROLE_PK)).toMatchObject({ issuedBefore: NOW.toISOString() });
+  });
+});
+
+describe('revokeRoleSessions when GuardDuty updates the finding (review s20)', () => {
+  it('ATTACK: a new execution of the incident denies the sessions issued since the first deny; only a rerun of the same execution writes nothing new', async () => {
+    const records = new MemoryCredentialRecordStore();
+    const incident = ROLE_SESSION();
+    givenRole();
+    await revoke(incident, records);
+    // The attacker takes a new session after the first cut-off (the role's trust still lets them), and
+    // GuardDuty updates the finding: a new execution of the same incident. Before the fix it answered
+    // already-revoked and left the new session working.
+    const later = new Date(NOW.getTime() + 3600_000);
+    const updated = { ...EXECUTION, executionArn: `${EXECUTION.executionArn.slice(0, -12)}79561fedeb52`, executionName: `${EXECUTION.executionName.slice(0, -12)}79561fedeb52` };
+    const renewed = await revoke(incident, records, later, updated);
+    expect(renewed.status).toBe('revoked');
+    expect(iamMock.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input)).toEqual([
+      { RoleName: 'ci-deploy-role', PolicyName: REVOKE_SESSIONS_POLICY_NAME, PolicyDocument: revokeOlderSessionsPolicy(NOW.toISOString()) },
+      { RoleName: 'ci-deploy-role', PolicyName: REVOKE_SESSIONS_POLICY_NAME, PolicyDocument: revokeOlderSessionsPolicy(later.toISOString()) },
+    ]);
+    expect(records.stored(ROLE_PK)).toMatchObject({ incidentKey: incident.key, issuedBefore: later.toISOString(), recordedBy: { executionArn: updated.executionArn } });
+    // A retry of that execution writes nothing new.
+    const retry = await revoke(incident, records, new Date(later.getTime() + 60_000), updated);
+    expect(retry.status).toBe('already-revoked');
+    expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(2);
   });
 });
 
