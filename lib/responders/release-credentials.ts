@@ -141,6 +141,15 @@ export async function releaseCredentials(input: ResponderInput<ReleaseCredential
     log.record('firebreak:check-credential', base.id, 'skipped', `${reason.charAt(0).toUpperCase()}${reason.slice(1)}; nothing changed`);
     results.push({ ...base, outcome: 'refused', reason });
   };
+  // `firebreak credentials release` names one credential, and the approval request shows that one:
+  // an execution started by hand whose incident names more would have one approval release them all.
+  const named = keys.length + roles.length;
+  if (named > 1) {
+    const reason = `the release names ${named} credentials, and a release undoes one (as \`firebreak credentials release\` starts it): release each on its own`;
+    for (const key of keys) refuse({ kind: 'access-key', id: key.accessKeyId, account: key.account ?? incident.account, ...(key.userName !== undefined ? { userName: key.userName } : {}) }, reason);
+    for (const role of roles) refuse({ kind: 'role-sessions', id: role.roleName, account: role.account }, reason);
+    return finish('refused', results);
+  }
 
   for (const key of keys) {
     const account = key.account ?? incident.account;

@@ -418,6 +418,35 @@ describe('releaseCredentials: a key another incident, or a new execution, contai
   );
 });
 
+describe('releaseCredentials: one credential per release (review s20)', () => {
+  it('ATTACK: an execution started by hand (states:StartExecution) whose incident names a second credential of the incident releases neither', async () => {
+    // Incident A disabled a key and revoked a role's sessions (13 hours ago: the deny may go).
+    const records = new MemoryCredentialRecordStore();
+    const incident = USER_KEY();
+    givenUser('Active');
+    givenRole();
+    await disable(incident, records);
+    await revoke({ ...ROLE_SESSION(), key: incident.key }, records);
+    iamMock.reset();
+    givenUser('Inactive');
+    iamMock.on(GetRolePolicyCommand).resolves({ RoleName: 'ci-deploy-role', PolicyName: REVOKE_SESSIONS_POLICY_NAME, PolicyDocument: encodeURIComponent(revokeOlderSessionsPolicy(NOW.toISOString())) });
+    iamMock.on(DeleteRolePolicyCommand).resolves({});
+    // `firebreak credentials release` names one credential, and the approval request shows that one;
+    // a hand-made input adds the role to the key's release.
+    const request = buildCredentialReleaseRequest({ credential: keyCredential, account: ACCOUNT, region: 'eu-west-1', incidentKey: incident.key, mode: 'enforce', requestedBy: 'arn:aws:sts::111122223333:assumed-role/oncall/alice', reason: 'INC-4711', at: LATER });
+    const forged = { ...request.input.incident, affected: [...request.input.incident.affected, { kind: 'iam-role' as const, from: 'firebreak credentials release', account: ACCOUNT, region: 'eu-west-1', roleName: 'ci-deploy-role' }] };
+    const result = await releaseCredentials(
+      { incident: forged, mode: 'enforce', options: {}, execution: EXECUTION, request: { requestedBy: request.input.requestedBy, reason: request.input.reason } },
+      { clients, revokerClients: clients, records, clearance: approved, logger: silentLogger, environment: ENV, now: () => new Date(NOW.getTime() + 13 * 3600_000) },
+    );
+    // Before the fix: both released (the key Active again, the role's deny deleted) under the one approval.
+    expect(result.status).toBe('refused');
+    expect(result.credentials.map((c) => c.reason)).toEqual([expect.stringContaining('names 2 credentials'), expect.stringContaining('names 2 credentials')]);
+    expect(iamMock.calls()).toHaveLength(0);
+    expect(records.items.get(KEY_PK)?.released).toEqual({ BOOL: false });
+  });
+});
+
 describe('releaseCredentials under a release the guard cleared for dry-run only', () => {
   // A release-credentials playbook whose own mode is dry-run: `firebreak credentials release` starts
   // it with the deployment's mode, enforce, and the guard writes a dry-run grant.
