@@ -434,7 +434,7 @@ describe('releaseCredentials: one credential per release (review s20)', () => {
     // `firebreak credentials release` names one credential, and the approval request shows that one;
     // a hand-made input adds the role to the key's release.
     const request = buildCredentialReleaseRequest({ credential: keyCredential, account: ACCOUNT, region: 'eu-west-1', incidentKey: incident.key, mode: 'enforce', requestedBy: 'arn:aws:sts::111122223333:assumed-role/oncall/alice', reason: 'INC-4711', at: LATER });
-    const forged = { ...request.input.incident, affected: [...request.input.incident.affected, { kind: 'iam-role' as const, from: 'firebreak credentials release', account: ACCOUNT, region: 'eu-west-1', roleName: 'ci-deploy-role' }] };
+    const forged = { ...request.input.incident, affected: [...(request.input.incident.affected ?? []), { kind: 'iam-role' as const, from: 'firebreak credentials release', account: ACCOUNT, region: 'eu-west-1', roleName: 'ci-deploy-role' }] };
     const result = await releaseCredentials(
       { incident: forged, mode: 'enforce', options: {}, execution: EXECUTION, request: { requestedBy: request.input.requestedBy, reason: request.input.reason } },
       { clients, revokerClients: clients, records, clearance: approved, logger: silentLogger, environment: ENV, now: () => new Date(NOW.getTime() + 13 * 3600_000) },
