@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AffectedResource } from '../incident/model';
-import { credentialRecordKey } from '../responders/credential-records';
+import { credentialRecordKey, keyHolders } from '../responders/credential-records';
 import type { DeployedStack } from './stack';
 import type { ManualExecutionInput, ManualRequest, ManualRequestParts } from './manual-request';
 import { buildManualRequest, compactSecond, manualPlaybookStateMachineOf } from './manual-request';
@@ -31,19 +31,27 @@ export type ReleasedCredential =
 export interface CredentialRecordSummary {
   readonly incidentKey: string;
   readonly released: boolean;
+  /** The incidents holding an access key contained: the record's own and those that claimed it since, less those released (credential-records.ts). */
+  readonly holders: readonly string[];
+  /** Incidents whose hold on the key a release took back. */
+  readonly releasedClaims: readonly string[];
 }
 
 /** Reads the credential's record item (GetItem, consistent): undefined when Firebreak keeps none. */
 export async function readCredentialRecordSummary(dynamodb: DynamoDBClient, table: string, account: string, credential: ReleasedCredential): Promise<CredentialRecordSummary | undefined> {
   const key = credential.kind === 'access-key' ? { kind: 'access-key' as const, account, accessKeyId: credential.accessKeyId } : { kind: 'role-sessions' as const, account, roleName: credential.roleName };
   const { Item: item } = await dynamodb.send(
-    new GetItemCommand({ TableName: table, Key: { pk: { S: credentialRecordKey(key) } }, ConsistentRead: true, ProjectionExpression: 'incidentKey, released' }),
+    new GetItemCommand({ TableName: table, Key: { pk: { S: credentialRecordKey(key) } }, ConsistentRead: true, ProjectionExpression: 'incidentKey, released, claims, releasedClaims' }),
   );
   if (item?.incidentKey?.S === undefined) return undefined;
-  return { incidentKey: item.incidentKey.S, released: item.released?.BOOL === true };
+  const claims = { claims: item.claims?.SS ?? [], releasedClaims: item.releasedClaims?.SS ?? [] };
+  return { incidentKey: item.incidentKey.S, released: item.released?.BOOL === true, holders: keyHolders({ incidentKey: item.incidentKey.S }, claims), releasedClaims: claims.releasedClaims };
 }
 
-/** The incident whose change the release undoes: --incident if given (it must be the record's), else the record's. */
+/**
+ * The incident whose change the release undoes: --incident if given (it must hold the credential:
+ * the record's, or for a key one that claimed it since), else the one incident holding it.
+ */
 export function chooseIncident(what: string, where: string, summary: CredentialRecordSummary | undefined, incident: string | undefined): string {
   if (summary === undefined) {
     throw new ReleaseSetupError(
@@ -51,10 +59,20 @@ export function chooseIncident(what: string, where: string, summary: CredentialR
     );
   }
   if (summary.released) throw new ReleaseSetupError(`${what} in ${where} was already released (its record is marked released): nothing to release`);
-  if (incident !== undefined && incident !== summary.incidentKey) {
-    throw new ReleaseSetupError(`${what} in ${where} was changed by incident ${summary.incidentKey}, not ${incident}: that incident's release undoes it (drop --incident or pass ${summary.incidentKey})`);
+  const holders = summary.holders.join(', ');
+  if (incident !== undefined && !summary.holders.includes(incident)) {
+    if (summary.releasedClaims.includes(incident)) {
+      throw new ReleaseSetupError(`incident ${incident}'s hold on ${what} in ${where} was already released; incident ${holders} still hold${summary.holders.length === 1 ? 's' : ''} it`);
+    }
+    throw new ReleaseSetupError(`${what} in ${where} was changed by incident ${summary.incidentKey}, not ${incident}: that incident's release undoes it (drop --incident or pass ${summary.holders[0] ?? summary.incidentKey})`);
   }
-  return summary.incidentKey;
+  if (incident !== undefined) return incident;
+  if (summary.holders.length > 1) {
+    throw new ReleaseSetupError(
+      `${what} in ${where} is held contained by incidents ${holders}: pass --incident with one of them (each release takes back its own incident's hold; the release of the last one re-activates the key)`,
+    );
+  }
+  return summary.holders[0] ?? summary.incidentKey;
 }
 
 /** The execution input: what every manual playbook reads. */

@@ -155,7 +155,9 @@ const CONTAINMENT_KINDS: readonly ContainmentKind[] = [
     containedBySealedRecord: true,
     change: 'iam:UpdateAccessKey',
     releaseStep: RESPONDER_NAMES.releaseCredentials,
-    released: new Set(['released', 'already-released']),
+    // claim-released: this incident's hold on the key ended; it stays Inactive for the other
+    // incidents holding it, whose own reports show it as contained.
+    released: new Set(['released', 'claim-released', 'already-released']),
     label: 'Containment (access key disabled)',
     followUp: (resource) => `${resource} is still disabled: once its user is clean, release it (firebreak credentials release --access-key) or replace the key.`,
     // A key already Inactive before Firebreak came ('already-done') is not Firebreak's containment;

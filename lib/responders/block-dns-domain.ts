@@ -171,7 +171,8 @@ export async function blockDnsDomain(input: ResponderInput<BlockDnsOptions>, dep
 
   // 4. The claim first (enforce): a run that dies after the firewall change still leaves the record release needs.
   if (mode === 'enforce') {
-    await deps.blocks.claim(incident.account, incident.region, domain, { instanceId, incidentKey: incident.key });
+    // With its time: an unblock cleared before this block does not remove it (dns-block-records.ts).
+    await deps.blocks.claim(incident.account, incident.region, domain, { instanceId, incidentKey: incident.key }, now().toISOString());
     log.record('firebreak:record-dns-block', domain, 'done', `Recorded that incident ${incident.key} on ${instanceId} blocks ${domain}, for release`);
   } else {
     log.record('firebreak:record-dns-block', domain, 'would-do', `Would record that incident ${incident.key} on ${instanceId} blocks ${domain}, for release`);

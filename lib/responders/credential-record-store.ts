@@ -7,8 +7,8 @@
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import * as z from '../contracts/zod-mini';
 import { awsErrorCode, toResponderError } from '../aws/errors';
-import type { AccessKeyRecord, CredentialRecord, CredentialRecordStore, MacSigner, ReadCredentialRecord, RoleSessionsRecord } from './credential-records';
-import { CREDENTIAL_SEAL_SCHEME, DynamoDbCredentialRecordSaver, credentialMacMessage, credentialRecordKey } from './credential-records';
+import type { AccessKeyRecord, CredentialRecord, CredentialRecordStore, KeyClaims, MacSigner, ReadCredentialRecord, RoleSessionsRecord } from './credential-records';
+import { CREDENTIAL_SEAL_SCHEME, DynamoDbCredentialRecordSaver, credentialMacMessage, credentialRecordKey, sameClaimsCondition } from './credential-records';
 import type { ReleaseMark } from './quarantine-records';
 import { RECORD_MAC_ALGORITHM } from './record-mac';
 
@@ -70,17 +70,20 @@ export class DynamoDbCredentialRecordStore extends DynamoDbCredentialRecordSaver
     return verifyStoredCredentialRecord(item, pk, this.mac);
   }
 
-  async markReleased(record: CredentialRecord, mark: ReleaseMark): Promise<'released' | 'changed'> {
+  async markReleased(record: CredentialRecord, mark: ReleaseMark, claims?: KeyClaims): Promise<'released' | 'changed'> {
     const { releaseReason: reason, releaseRequestedBy: requestedBy } = mark;
+    const same = claims !== undefined ? sameClaimsCondition(claims) : undefined;
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { pk: { S: credentialRecordKey(record) } },
           UpdateExpression: `SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy${requestedBy !== undefined ? ', releaseRequestedBy = :releaseRequestedBy' : ''}${reason !== undefined ? ', releaseReason = :releaseReason' : ''}`,
-          // Only the record this release verified: not one another incident wrote since, not twice.
-          ConditionExpression: 'incidentKey = :incidentKey AND released = :false',
+          // Only the record this release verified: not one another incident wrote since, not twice;
+          // for a key, not once another incident (or a new execution) claimed it since the read.
+          ConditionExpression: `incidentKey = :incidentKey AND released = :false${same !== undefined ? ` AND ${same.expression}` : ''}`,
           ExpressionAttributeValues: {
+            ...same?.values,
             ':true': { BOOL: true },
             ':false': { BOOL: false },
             ':incidentKey': { S: record.incidentKey },
@@ -97,11 +100,32 @@ export class DynamoDbCredentialRecordStore extends DynamoDbCredentialRecordSaver
       throw toResponderError(error, 'dynamodb:UpdateItem');
     }
   }
+
+  async takeBackClaim(record: AccessKeyRecord, incidentKey: string, claims: KeyClaims): Promise<'taken-back' | 'changed'> {
+    const same = sameClaimsCondition(claims);
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: credentialRecordKey(record) } },
+          UpdateExpression: 'ADD releasedClaims :incident DELETE claims :incident',
+          // As read: the same record, unreleased, nobody claimed or took back since (else the holders
+          // read are not the holders now: two last releases would both take back, and none restore).
+          ConditionExpression: `incidentKey = :recordIncident AND released = :false AND ${same.expression}`,
+          ExpressionAttributeValues: { ...same.values, ':incident': { SS: [incidentKey] }, ':recordIncident': { S: record.incidentKey }, ':false': { BOOL: false } },
+        }),
+      );
+      return 'taken-back';
+    } catch (error) {
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'changed';
+      throw toResponderError(error, 'dynamodb:UpdateItem');
+    }
+  }
 }
 
 /** Parses and verifies a stored item (its shape, its key, its seal); the release marks come from the item. */
 export async function verifyStoredCredentialRecord(
-  item: Readonly<Record<string, { S?: string; BOOL?: boolean } | undefined>>,
+  item: Readonly<Record<string, { S?: string; BOOL?: boolean; SS?: string[] } | undefined>>,
   pk: string,
   mac: MacSigner,
 ): Promise<ReadCredentialRecord | undefined> {
@@ -121,9 +145,14 @@ export async function verifyStoredCredentialRecord(
     ...(item.releaseReason?.S !== undefined ? { releaseReason: item.releaseReason.S } : {}),
   };
   const record = { ...(parsed.data as CredentialRecord), ...marks } as CredentialRecord;
-  const refuse = (reason: string): ReadCredentialRecord => ({ record, verdict: { valid: false, reason } });
+  const claims: KeyClaims = {
+    claims: item.claims?.SS ?? [],
+    releasedClaims: item.releasedClaims?.SS ?? [],
+    ...(item.lastClaimAt?.S !== undefined ? { lastClaimAt: item.lastClaimAt.S } : {}),
+  };
+  const refuse = (reason: string): ReadCredentialRecord => ({ record, claims, verdict: { valid: false, reason } });
   if (credentialRecordKey(record) !== pk) return refuse('the record names another credential or account than its key');
   if (item.incidentKey?.S !== record.incidentKey) return refuse('the item\'s incident is not the sealed record\'s');
   if (!record.seal) return refuse('the record carries no MAC');
-  return { record, verdict: await mac.verify(credentialMacMessage(record), record.seal.mac, record.recordedBy.responder) };
+  return { record, claims, verdict: await mac.verify(credentialMacMessage(record), record.seal.mac, record.recordedBy.responder) };
 }

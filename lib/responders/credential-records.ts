@@ -10,8 +10,16 @@
  *
  * The release marks (released, releasedAt, releasedBy…) are not sealed: release writes them, and a
  * released record is never acted on again.
+ *
+ * Several incidents can hold one key contained (two findings on the key; or a new execution of the
+ * incident, GuardDuty having updated its finding, while its release waits for approval): the first
+ * writes the record, each later one finds the key Inactive and changes nothing, but claims the key
+ * on the record (`claims`, beside the sealed record and unsealed like the release marks, with
+ * `lastClaimAt`). The record's own incident holds it without a claim; a release takes back its
+ * incident's hold (`releasedClaims`) while another incident holds the key, and only the release of
+ * the last holder re-activates it (release-credentials.ts).
  */
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { STATE_KEY_PREFIX } from '../contracts/security';
@@ -92,16 +100,43 @@ export function credentialMacMessage(record: CredentialRecord): Uint8Array {
   return new TextEncoder().encode(`${CREDENTIAL_SEAL_SCHEME}\nsha256:${digest}`);
 }
 
+/**
+ * Which incidents hold an access key contained besides the record's own (unsealed: only the table's
+ * policy keeps others from writing them, as for the release marks).
+ */
+export interface KeyClaims {
+  /** Incidents that found the key contained already and claimed it (disable-access-key). */
+  readonly claims: readonly string[];
+  /** Incidents whose hold a release took back (the record's own incident included). */
+  readonly releasedClaims: readonly string[];
+  /** When the key was last claimed: a release cleared before it was not approved with that claim. */
+  readonly lastClaimAt?: string;
+}
+
+/** The incidents holding the key contained: the record's own and every claim, less those a release took back (sorted). */
+export function keyHolders(record: Pick<CredentialRecord, 'incidentKey'>, claims: KeyClaims): string[] {
+  const taken = new Set(claims.releasedClaims);
+  return [...new Set([record.incidentKey, ...claims.claims])].filter((key) => !taken.has(key)).sort();
+}
+
 /** A record read back, with the verdict on it. */
 export interface ReadCredentialRecord<R extends CredentialRecord = CredentialRecord> {
   readonly record: R;
   readonly verdict: SealVerdict;
+  /** The claims on an access key's record (none on a role's). */
+  readonly claims: KeyClaims;
 }
 
 /** What disable-access-key needs of the store: it seals and saves a record, and never reads one back. */
 export interface CredentialRecordSaver {
   /** Seals and writes the record unless an unreleased one exists for the same credential: `exists` then (the first is kept). */
   saveIfAbsent(record: CredentialRecord): Promise<'saved' | 'exists'>;
+  /**
+   * Claims the key for `incidentKey` on its unreleased record (an incident that found the key
+   * contained already): `no-record` when none is kept, or it is released (Firebreak changed nothing
+   * of the key, or its release is done).
+   */
+  claim(key: Pick<AccessKeyRecord, 'kind' | 'account' | 'accessKeyId'>, incidentKey: string, at: string): Promise<'claimed' | 'no-record'>;
 }
 
 /** Where credential records live (the state table; tests may pass the DynamoDB store over a mocked client). */
@@ -111,8 +146,28 @@ export interface CredentialRecordStore extends CredentialRecordSaver {
   /** The credential's record, verified; undefined when there is none. */
   get(key: Pick<AccessKeyRecord, 'kind' | 'account' | 'accessKeyId'>): Promise<ReadCredentialRecord<AccessKeyRecord> | undefined>;
   get(key: Pick<RoleSessionsRecord, 'kind' | 'account' | 'roleName'>): Promise<ReadCredentialRecord<RoleSessionsRecord> | undefined>;
-  /** Marks the record released, unless it is no longer the record of `incidentKey` or already released (`changed` then). */
-  markReleased(record: CredentialRecord, mark: ReleaseMark): Promise<'released' | 'changed'>;
+  /**
+   * Marks the record released, unless it is no longer the record of `incidentKey` or already
+   * released (`changed` then); with `claims`, also unless the key's claims changed since they were
+   * read so (a claim, or a take-back, since).
+   */
+  markReleased(record: CredentialRecord, mark: ReleaseMark, claims?: KeyClaims): Promise<'released' | 'changed'>;
+  /** Takes back `incidentKey`'s hold on the key, unless the record or its claims changed since read as `claims` (`changed` then). */
+  takeBackClaim(record: AccessKeyRecord, incidentKey: string, claims: KeyClaims): Promise<'taken-back' | 'changed'>;
+}
+
+/** The condition that a key's claims are still as read: no claim since (lastClaimAt), no hold taken back since (their count). */
+export function sameClaimsCondition(claims: KeyClaims): { readonly expression: string; readonly values: Record<string, { S: string } | { N: string }> } {
+  const last = claims.lastClaimAt !== undefined ? 'lastClaimAt = :lastClaimAt' : 'attribute_not_exists(lastClaimAt)';
+  // DynamoDB removes a set whose last element is deleted: no taken-back hold is no attribute.
+  const taken = claims.releasedClaims.length > 0 ? 'size(releasedClaims) = :releasedCount' : 'attribute_not_exists(releasedClaims)';
+  return {
+    expression: `${last} AND ${taken}`,
+    values: {
+      ...(claims.lastClaimAt !== undefined ? { ':lastClaimAt': { S: claims.lastClaimAt } } : {}),
+      ...(claims.releasedClaims.length > 0 ? { ':releasedCount': { N: String(claims.releasedClaims.length) } } : {}),
+    },
+  };
 }
 
 /**
@@ -136,6 +191,25 @@ export class DynamoDbCredentialRecordSaver implements CredentialRecordSaver {
     } catch (error) {
       if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'exists';
       throw toResponderError(error, 'dynamodb:PutItem');
+    }
+  }
+
+  async claim(key: Pick<AccessKeyRecord, 'kind' | 'account' | 'accessKeyId'>, incidentKey: string, at: string): Promise<'claimed' | 'no-record'> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: credentialRecordKey(key) } },
+          // A hold taken back earlier is held again: this incident contains the key anew.
+          UpdateExpression: 'SET lastClaimAt = :at ADD claims :incident DELETE releasedClaims :incident',
+          ConditionExpression: 'attribute_exists(pk) AND released = :false',
+          ExpressionAttributeValues: { ':at': { S: at }, ':incident': { SS: [incidentKey] }, ':false': { BOOL: false } },
+        }),
+      );
+      return 'claimed';
+    } catch (error) {
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'no-record';
+      throw toResponderError(error, 'dynamodb:UpdateItem');
     }
   }
 

@@ -193,6 +193,7 @@ async function disableOne(key: AffectedKey, context: DisableContext): Promise<{ 
   const attaches = denyAllBefore === false;
 
   // 4. The record of what changes, sealed, before the first change (dry-run changes nothing, records nothing).
+  let savedNow = false;
   if (mode !== 'dry-run' && (deactivates || attaches)) {
     const record: AccessKeyRecord = {
       kind: 'access-key',
@@ -207,6 +208,7 @@ async function disableOne(key: AffectedKey, context: DisableContext): Promise<{ 
       recordedBy: { responder: DISABLE_ACCESS_KEY_RESPONDER, ...(context.executionArn !== undefined ? { executionArn: context.executionArn } : {}) },
     };
     const saved = await deps.records.saveIfAbsent(record);
+    savedNow = saved === 'saved';
     actions.push({
       api: 'firebreak:record-credential',
       target: accessKeyId,
@@ -216,6 +218,21 @@ async function disableOne(key: AffectedKey, context: DisableContext): Promise<{ 
           ? `Recorded (sealed) that ${accessKeyId} was ${previousStatus}${deactivates ? ' and is set Inactive by Firebreak' : ''}${attaches ? `, and that ${DENY_ALL_POLICY_NAME} is attached by Firebreak` : ''}: release-credentials undoes exactly this`
           : `A record of ${accessKeyId} is already kept (an earlier run or incident): the first is kept, so a release restores the key's status from before Firebreak`,
     });
+  }
+
+  // 4b. The key contained already (by another incident, or by this incident's earlier execution:
+  // GuardDuty updated the finding): this incident holds it too, so that no other release, nor one
+  // cleared before now, re-activates it while this incident is open (credential-records.ts, claims).
+  if (mode !== 'dry-run' && !savedNow) {
+    const claimed = await deps.records.claim({ kind: 'access-key', account, accessKeyId }, incident.key, context.capturedAt);
+    if (claimed === 'claimed') {
+      actions.push({
+        api: 'firebreak:record-credential',
+        target: accessKeyId,
+        outcome: 'done',
+        detail: `Firebreak's record of ${accessKeyId} is kept (an earlier run or incident): claimed it for incident ${incident.key} too, so that the key is re-activated only by the release of the last incident holding it`,
+      });
+    }
   }
 
   // 5. The key: Inactive, never deleted.

@@ -7,9 +7,12 @@
  * a release finds its instance's blocks. ADD and DELETE on a string set are atomic in DynamoDB, so
  * concurrent incidents cannot lose each other's claims
  * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.UpdateExpressions.html#Expressions.UpdateExpressions.ADD).
+ * Each claim also stamps the domain's item with its time (`lastClaimAt`, the same claim written again
+ * by a new execution of its incident included): `firebreak dns unblock` removes nothing claimed after
+ * the guard cleared it, since its approver was asked before that block.
  */
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { toResponderError } from '../aws/errors';
 import { STATE_KEY_PREFIX } from '../contracts/security';
 
@@ -19,10 +22,18 @@ export interface DnsBlockClaim {
   readonly incidentKey: string;
 }
 
+/** The open claims on a domain, and when it was last claimed (absent on an item written before the stamp). */
+export interface DnsClaimState {
+  readonly claims: readonly DnsBlockClaim[];
+  readonly lastClaimAt?: string;
+}
+
 /** Where claims live. */
 export interface DnsBlockStore {
-  /** Records that `claim` blocks `domain` (idempotent). */
-  claim(account: string, region: string, domain: string, claim: DnsBlockClaim): Promise<void>;
+  /** Records that `claim` blocks `domain` (idempotent), and, with `at` (block-dns-domain always passes it), when. */
+  claim(account: string, region: string, domain: string, claim: DnsBlockClaim, at?: string): Promise<void>;
+  /** The open claims on a domain and when it was last claimed (one consistent read). */
+  claimStateOf(account: string, region: string, domain: string): Promise<DnsClaimState>;
   /** Drops the claim; answers the claims still open on the domain. */
   release(account: string, region: string, domain: string, claim: DnsBlockClaim): Promise<readonly DnsBlockClaim[]>;
   /** The open claims on a domain. */
@@ -75,9 +86,11 @@ const decodeAll = <T>(texts: readonly string[] | undefined, decode: (text: strin
 /** In-process store (tests, the local game day): same semantics. */
 export class InMemoryDnsBlockStore implements DnsBlockStore {
   private readonly sets = new Map<string, Set<string>>();
+  private readonly lastClaims = new Map<string, string>();
 
-  async claim(account: string, region: string, domain: string, claim: DnsBlockClaim): Promise<void> {
+  async claim(account: string, region: string, domain: string, claim: DnsBlockClaim, at?: string): Promise<void> {
     this.set(dnsBlockKey(account, region, domain)).add(encodeClaim(claim));
+    if (at !== undefined) this.lastClaims.set(dnsBlockKey(account, region, domain), at);
     this.set(dnsBlockInstanceKey(account, region, claim.instanceId)).add(encodeBlock(domain, claim.incidentKey));
   }
 
@@ -90,6 +103,11 @@ export class InMemoryDnsBlockStore implements DnsBlockStore {
 
   async claimsOf(account: string, region: string, domain: string): Promise<readonly DnsBlockClaim[]> {
     return decodeAll([...this.set(dnsBlockKey(account, region, domain))], decodeClaim);
+  }
+
+  async claimStateOf(account: string, region: string, domain: string): Promise<DnsClaimState> {
+    const lastClaimAt = this.lastClaims.get(dnsBlockKey(account, region, domain));
+    return { claims: await this.claimsOf(account, region, domain), ...(lastClaimAt !== undefined ? { lastClaimAt } : {}) };
   }
 
   async blocksOfInstance(account: string, region: string, instanceId: string): Promise<readonly { domain: string; incidentKey: string }[]> {
@@ -113,8 +131,8 @@ export class DynamoDbDnsBlockStore implements DnsBlockStore {
     private readonly tableName: string,
   ) {}
 
-  async claim(account: string, region: string, domain: string, claim: DnsBlockClaim): Promise<void> {
-    await this.update(dnsBlockKey(account, region, domain), 'ADD claims :value', encodeClaim(claim));
+  async claim(account: string, region: string, domain: string, claim: DnsBlockClaim, at?: string): Promise<void> {
+    await this.update(dnsBlockKey(account, region, domain), at !== undefined ? 'SET lastClaimAt = :at ADD claims :value' : 'ADD claims :value', encodeClaim(claim), undefined, at);
     await this.update(dnsBlockInstanceKey(account, region, claim.instanceId), 'ADD blocks :value', encodeBlock(domain, claim.incidentKey));
   }
 
@@ -125,21 +143,27 @@ export class DynamoDbDnsBlockStore implements DnsBlockStore {
   }
 
   async claimsOf(account: string, region: string, domain: string): Promise<readonly DnsBlockClaim[]> {
-    return decodeAll(await this.read(dnsBlockKey(account, region, domain), 'claims'), decodeClaim);
+    return decodeAll((await this.item(dnsBlockKey(account, region, domain)))?.claims?.SS, decodeClaim);
+  }
+
+  async claimStateOf(account: string, region: string, domain: string): Promise<DnsClaimState> {
+    const item = await this.item(dnsBlockKey(account, region, domain));
+    const lastClaimAt = item?.lastClaimAt?.S;
+    return { claims: decodeAll(item?.claims?.SS, decodeClaim), ...(lastClaimAt !== undefined ? { lastClaimAt } : {}) };
   }
 
   async blocksOfInstance(account: string, region: string, instanceId: string): Promise<readonly { domain: string; incidentKey: string }[]> {
-    return decodeAll(await this.read(dnsBlockInstanceKey(account, region, instanceId), 'blocks'), decodeBlock);
+    return decodeAll((await this.item(dnsBlockInstanceKey(account, region, instanceId)))?.blocks?.SS, decodeBlock);
   }
 
-  private async update(pk: string, expression: string, value: string, returned?: 'claims'): Promise<readonly string[] | undefined> {
+  private async update(pk: string, expression: string, value: string, returned?: 'claims', at?: string): Promise<readonly string[] | undefined> {
     try {
       const answer = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { pk: { S: pk } },
           UpdateExpression: expression,
-          ExpressionAttributeValues: { ':value': { SS: [value] } },
+          ExpressionAttributeValues: { ':value': { SS: [value] }, ...(at !== undefined ? { ':at': { S: at } } : {}) },
           ...(returned ? { ReturnValues: 'ALL_NEW' as const } : {}),
         }),
       );
@@ -149,10 +173,10 @@ export class DynamoDbDnsBlockStore implements DnsBlockStore {
     }
   }
 
-  private async read(pk: string, attribute: 'claims' | 'blocks'): Promise<readonly string[] | undefined> {
+  private async item(pk: string): Promise<Record<string, AttributeValue> | undefined> {
     try {
       const { Item } = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: pk } }, ConsistentRead: true }));
-      return Item?.[attribute]?.SS;
+      return Item;
     } catch (error) {
       throw toResponderError(error, 'dynamodb:GetItem');
     }

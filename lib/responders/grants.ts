@@ -480,7 +480,7 @@ export function releaseGrantCheck(
     );
     if (!check.allowed) return { cleared: false, reason: check.reason };
     const bound = check.grant.releaseRecord;
-    return { cleared: true, playbook: check.grant.playbook, mode: check.mode, ...(bound !== undefined ? { releaseRecord: bound } : {}) };
+    return { cleared: true, playbook: check.grant.playbook, mode: check.mode, grantedAt: check.grant.grantedAt, ...(bound !== undefined ? { releaseRecord: bound } : {}) };
   };
 }
 
@@ -497,6 +497,8 @@ export type ReleaseGrantCheck = (
       readonly mode: ResponderMode;
       /** The pre-quarantine record the grant binds (an instance's release): release-instance restores only it, at its claim serial. */
       readonly releaseRecord?: GrantReleaseRecord;
+      /** When the guard wrote the grant (before the approval was asked). */
+      readonly grantedAt?: string;
     }
   | { readonly cleared: false; readonly reason: string }
 >;

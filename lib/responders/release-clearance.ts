@@ -33,6 +33,11 @@ export type ReleaseClearanceVerdict =
        * read them): what the approval was given on. Absent: the guard bound none.
        */
       readonly releaseRecord?: GrantReleaseRecord;
+      /**
+       * When the guard cleared the release (its grant, written before the approval was asked): a
+       * containment renewed after it was not what the approver was asked about. Absent: unknown.
+       */
+      readonly grantedAt?: string;
     }
   | { readonly cleared: false; readonly reason: string };
 
@@ -96,6 +101,7 @@ export class ApprovalReleaseClearance implements ReleaseClearance {
       executionArn,
       mode: grant.mode,
       ...(grant.releaseRecord !== undefined ? { releaseRecord: grant.releaseRecord } : {}),
+      ...(grant.grantedAt !== undefined ? { grantedAt: grant.grantedAt } : {}),
     };
   }
 }

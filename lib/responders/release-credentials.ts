@@ -12,6 +12,11 @@
  *   cut-off, the longest a role session lasts): deleting it earlier would make the stolen sessions
  *   valid again.
  * Each record must verify (seal, key, incident), be unreleased and belong to the release's incident.
+ * An access key several incidents hold contained (claims on its record, credential-records.ts) is
+ * re-activated only by the release of the last of them: an earlier release takes back only its
+ * incident's hold and changes nothing in IAM. A release cleared before the key was last claimed
+ * (another incident, or a new execution of its own incident after GuardDuty updated the finding)
+ * changes nothing: that containment is not what its approver was asked about.
  * Runs only inside an approved execution of the release-credentials playbook that the containment
  * guard cleared (release-clearance.ts); the releaser recorded is the approver. IAM has no DryRun:
  * in dry-run nothing is changed and each change says "would".
@@ -28,7 +33,8 @@ import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import { DENY_ALL_POLICY_NAME, releaseCredentialsOptions } from '../playbooks/credential-options';
 import type { ActionLog } from './action-log';
 import { credentialRailsOf, denyAllPolicyArn, refusalBeforeAnyCall } from './credential-rails';
-import type { AccessKeyRecord, CredentialRecordStore, ReadCredentialRecord, RoleSessionsRecord } from './credential-records';
+import type { AccessKeyRecord, CredentialRecordStore, KeyClaims, ReadCredentialRecord, RoleSessionsRecord } from './credential-records';
+import { keyHolders } from './credential-records';
 import type { DeploymentEnvironment } from './effective-mode';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
@@ -50,7 +56,7 @@ export type ReleaseCredentialsOptions = z.output<typeof releaseCredentialsOption
 /** The longest a role session lasts (MaxSessionDuration, 12 hours): a revoke deny younger than this may still be holding a stolen session back. */
 export const MAX_ROLE_SESSION_SECONDS = 12 * 60 * 60;
 
-export type ReleaseCredentialsStatus = 'released' | 'already-released' | 'dry-run' | 'refused' | 'no-credential';
+export type ReleaseCredentialsStatus = 'released' | 'claim-released' | 'already-released' | 'dry-run' | 'refused' | 'no-credential';
 
 /** What became of one credential the release names. */
 export interface CredentialRelease {
@@ -61,9 +67,11 @@ export interface CredentialRelease {
   readonly userName?: string;
   /**
    * `released`: everything the record says Firebreak changed is undone (or was already); `would-release`:
-   * dry-run; `already-released`: a release marked the record before; `refused`: nothing changed, `reason` says why.
+   * dry-run; `claim-released`: the release's incident no longer holds the key, which stays as it is
+   * for the other incidents holding it (`reason` names them); `already-released`: a release marked
+   * the record (or took back this incident's hold) before; `refused`: nothing changed, `reason` says why.
    */
-  readonly outcome: 'released' | 'would-release' | 'already-released' | 'refused';
+  readonly outcome: 'released' | 'would-release' | 'claim-released' | 'already-released' | 'refused';
   readonly reason?: string;
   /** The key's status after the release (access keys). */
   readonly keyStatus?: 'Active' | 'Inactive';
@@ -133,6 +141,15 @@ export async function releaseCredentials(input: ResponderInput<ReleaseCredential
     log.record('firebreak:check-credential', base.id, 'skipped', `${reason.charAt(0).toUpperCase()}${reason.slice(1)}; nothing changed`);
     results.push({ ...base, outcome: 'refused', reason });
   };
+  // `firebreak credentials release` names one credential, and the approval request shows that one:
+  // an execution started by hand whose incident names more would have one approval release them all.
+  const named = keys.length + roles.length;
+  if (named > 1) {
+    const reason = `the release names ${named} credentials, and a release undoes one (as \`firebreak credentials release\` starts it): release each on its own`;
+    for (const key of keys) refuse({ kind: 'access-key', id: key.accessKeyId, account: key.account ?? incident.account, ...(key.userName !== undefined ? { userName: key.userName } : {}) }, reason);
+    for (const role of roles) refuse({ kind: 'role-sessions', id: role.roleName, account: role.account }, reason);
+    return finish('refused', results);
+  }
 
   for (const key of keys) {
     const account = key.account ?? incident.account;
@@ -146,7 +163,7 @@ export async function releaseCredentials(input: ResponderInput<ReleaseCredential
       refuse(base, before);
       continue;
     }
-    const read = await trustedRecord(deps.records.get({ kind: 'access-key', account, accessKeyId: key.accessKeyId }), `access key ${key.accessKeyId}`, context);
+    const read = await trustedRecord(deps.records.get({ kind: 'access-key', account, accessKeyId: key.accessKeyId }), `access key ${key.accessKeyId}`, context, heldByIncident);
     if (read.problem !== undefined) {
       if (read.released) results.push({ ...base, outcome: 'already-released', reason: read.problem });
       else refuse(base, read.problem);
@@ -156,13 +173,14 @@ export async function releaseCredentials(input: ResponderInput<ReleaseCredential
       refuse(base, `the record of ${key.accessKeyId} names user ${read.record.userName}, not ${key.userName}`);
       continue;
     }
-    const cleared = await clear(read.record.capturedAt, context);
+    const cleared = await clear(read.record.capturedAt, context, read.claims);
     if (typeof cleared !== 'string') {
       refuse(base, cleared.refused);
       continue;
     }
     releasedBy = cleared;
-    results.push(await releaseKey(read.record, base, context, cleared));
+    const others = keyHolders(read.record, read.claims).filter((holder) => holder !== incident.key);
+    results.push(others.length > 0 ? await takeBackHold(read.record, read.claims, others, base, context) : await releaseKey(read.record, read.claims, base, context, cleared));
   }
 
   for (const role of roles) {
@@ -197,16 +215,32 @@ function statusOf(results: readonly CredentialRelease[]): ReleaseCredentialsStat
   if (results.some((r) => r.outcome === 'refused')) return 'refused';
   if (results.some((r) => r.outcome === 'would-release')) return 'dry-run';
   if (results.some((r) => r.outcome === 'released')) return 'released';
+  if (results.some((r) => r.outcome === 'claim-released')) return 'claim-released';
   return 'already-released';
 }
 
-type Trusted<R> = { readonly record: R; readonly problem?: undefined } | { readonly problem: string; readonly released: boolean };
+type Trusted<R> = { readonly record: R; readonly claims: KeyClaims; readonly problem?: undefined } | { readonly problem: string; readonly released: boolean };
+
+/** Whether the record is `incidentKey`'s to release: a role's is its own incident's; a key's, any incident's still holding it. */
+type Ownership = (read: ReadCredentialRecord, incidentKey: string, what: string) => { readonly problem: string; readonly released: boolean } | undefined;
+
+const recordOfIncident: Ownership = ({ record }, incidentKey, what) =>
+  record.incidentKey === incidentKey ? undefined : { problem: `the record of ${what} is incident ${record.incidentKey}'s, not ${incidentKey}'s: that incident's release undoes it`, released: false };
+
+const heldByIncident: Ownership = ({ record, claims }, incidentKey, what) => {
+  if (keyHolders(record, claims).includes(incidentKey)) return undefined;
+  if (claims.releasedClaims.includes(incidentKey)) {
+    return { problem: `incident ${incidentKey}'s hold on ${what} was taken back by an earlier release; the incidents still holding it release it`, released: true };
+  }
+  return recordOfIncident({ record, claims, verdict: { valid: true } }, incidentKey, what);
+};
 
 /** The record, if it verifies, is unreleased and is this incident's; else why not (a stored record is a claim). */
 async function trustedRecord<R extends AccessKeyRecord | RoleSessionsRecord>(
   reading: Promise<ReadCredentialRecord<R> | undefined>,
   what: string,
   { input, log }: ReleaseContext,
+  ownership: Ownership = recordOfIncident,
 ): Promise<Trusted<R>> {
   const read = await reading;
   const incidentKey = input.incident.key;
@@ -220,17 +254,24 @@ async function trustedRecord<R extends AccessKeyRecord | RoleSessionsRecord>(
   if (read.record.released === true) {
     return { problem: `${what} was released at ${read.record.releasedAt ?? 'an earlier run'} by ${read.record.releasedBy ?? 'unknown'}; nothing changed`, released: true };
   }
-  if (read.record.incidentKey !== incidentKey) {
-    return { problem: `the record of ${what} is incident ${read.record.incidentKey}'s, not ${incidentKey}'s: that incident's release undoes it`, released: false };
-  }
-  log.record('firebreak:verify-record', what, 'observed', `The sealed record of ${what} (incident ${incidentKey}) verifies`);
-  return { record: read.record };
+  const notOwned = ownership(read, incidentKey, what);
+  if (notOwned !== undefined) return notOwned;
+  log.record('firebreak:verify-record', what, 'observed', `The sealed record of ${what} (incident ${read.record.incidentKey}) verifies`);
+  return { record: read.record, claims: read.claims };
 }
 
 /** The approver of this execution, or why the release is not cleared. */
-async function clear(recordedAt: string, { input, deps, log, run }: ReleaseContext): Promise<string | { refused: string }> {
+async function clear(recordedAt: string, { input, deps, log, run }: ReleaseContext, claims?: KeyClaims): Promise<string | { refused: string }> {
   const verdict = await deps.clearance.check(input, { instanceId: CREDENTIALS_GRANT_SUBJECT, capturedAt: recordedAt });
   if (!verdict.cleared) return { refused: `the release is not cleared: ${verdict.reason}` };
+  // The key claimed after the guard cleared this release (a new execution of its incident, GuardDuty
+  // having updated the finding, or another incident): the approver was asked before that containment.
+  const lastClaimAt = claims?.lastClaimAt;
+  if (lastClaimAt !== undefined && (verdict.grantedAt === undefined || !(Date.parse(lastClaimAt) < Date.parse(verdict.grantedAt)))) {
+    return {
+      refused: `the key was contained again at ${lastClaimAt}, after this release was cleared${verdict.grantedAt !== undefined ? ` (${verdict.grantedAt})` : ' (the clearance does not say when)'}: the approval was not given on that containment; a new release (and approval) is needed`,
+    };
+  }
   log.record('firebreak:check-approval', verdict.executionArn, 'observed', `Approved by ${verdict.approvedBy} at ${verdict.approvedAt}`);
   // The guard cleared the release for dry-run only when the release playbook's own mode is dry-run:
   // a ceiling for every credential it releases, as for every granted step (lowered once, never raised).
@@ -241,13 +282,17 @@ async function clear(recordedAt: string, { input, deps, log, run }: ReleaseConte
   return verdict.approvedBy;
 }
 
-async function markReleased(record: AccessKeyRecord | RoleSessionsRecord, what: string, approvedBy: string, { input, deps, log, now }: ReleaseContext): Promise<void> {
-  const marked = await deps.records.markReleased(record, {
-    releasedAt: now().toISOString(),
-    releasedBy: approvedBy,
-    ...(input.request?.requestedBy !== undefined ? { releaseRequestedBy: input.request.requestedBy } : {}),
-    ...(input.request?.reason != null ? { releaseReason: input.request.reason } : {}),
-  });
+async function markReleased(record: AccessKeyRecord | RoleSessionsRecord, what: string, approvedBy: string, { input, deps, log, now }: ReleaseContext, claims?: KeyClaims): Promise<void> {
+  const marked = await deps.records.markReleased(
+    record,
+    {
+      releasedAt: now().toISOString(),
+      releasedBy: approvedBy,
+      ...(input.request?.requestedBy !== undefined ? { releaseRequestedBy: input.request.requestedBy } : {}),
+      ...(input.request?.reason != null ? { releaseReason: input.request.reason } : {}),
+    },
+    claims,
+  );
   log.record(
     'firebreak:record-credential',
     what,
@@ -256,7 +301,28 @@ async function markReleased(record: AccessKeyRecord | RoleSessionsRecord, what: 
   );
 }
 
-async function releaseKey(record: AccessKeyRecord, base: Omit<CredentialRelease, 'outcome'>, context: ReleaseContext, approvedBy: string): Promise<CredentialRelease> {
+/** Another incident holds the key too: only this incident's hold is taken back, nothing changes in IAM. */
+async function takeBackHold(record: AccessKeyRecord, claims: KeyClaims, others: readonly string[], base: Omit<CredentialRelease, 'outcome'>, context: ReleaseContext): Promise<CredentialRelease> {
+  const { input, deps, log, run } = context;
+  const { accessKeyId } = record;
+  const incidentKey = input.incident.key;
+  const holders = `incident ${others.join(', incident ')} still ${others.length === 1 ? 'holds' : 'hold'} ${accessKeyId} contained`;
+  if (run.mode === 'dry-run') {
+    log.record('firebreak:record-credential', accessKeyId, 'would-do', `Would take back incident ${incidentKey}'s hold on ${accessKeyId}: ${holders}, so it stays as it is`);
+    return { ...base, outcome: 'would-release', reason: `${holders}: only incident ${incidentKey}'s hold would be taken back` };
+  }
+  const taken = await deps.records.takeBackClaim(record, incidentKey, claims);
+  if (taken === 'changed') {
+    const reason = `the record of ${accessKeyId} changed since it was read (another incident claimed the key, or another release took back its hold): nothing changed; start the release again`;
+    log.record('firebreak:record-credential', accessKeyId, 'skipped', `${reason.charAt(0).toUpperCase()}${reason.slice(1)}`);
+    return { ...base, outcome: 'refused', reason };
+  }
+  const reason = `${holders}: only incident ${incidentKey}'s hold was taken back, and the key stays as it is until the release of the last incident holding it`;
+  log.record('firebreak:record-credential', accessKeyId, 'done', `Took back incident ${incidentKey}'s hold on ${accessKeyId}; ${holders}, so nothing changed in IAM`);
+  return { ...base, outcome: 'claim-released', reason };
+}
+
+async function releaseKey(record: AccessKeyRecord, claims: KeyClaims, base: Omit<CredentialRelease, 'outcome'>, context: ReleaseContext, approvedBy: string): Promise<CredentialRelease> {
   const { deps, log, input } = context;
   const dryRun = context.run.mode === 'dry-run';
   const { userName, accessKeyId, account } = record;
@@ -293,7 +359,7 @@ async function releaseKey(record: AccessKeyRecord, base: Omit<CredentialRelease,
     }
   }
   if (dryRun) return { ...base, outcome: 'would-release', keyStatus };
-  await markReleased(record, `access key ${accessKeyId}`, approvedBy, context);
+  await markReleased(record, `access key ${accessKeyId}`, approvedBy, context, claims);
   return { ...base, outcome: 'released', keyStatus };
 }
 

@@ -13,10 +13,12 @@
  * run before any call, and GetRole reads the role's tags where it lives. IAM has no DryRun.
  *
  * After the deny is written, a sealed record of it (credential-records.ts: the policy name and its
- * cut-off) goes to the state table; a redelivery of the same incident finds that record and writes
+ * cut-off) goes to the state table; a redelivery to the same execution finds that record and writes
  * nothing new (the cut-off stays the one recorded, so release-credentials can recognise the policy
- * as the one it may remove). Another incident naming the role later writes a new cut-off and
- * replaces the record: the role's deny is then that incident's to release.
+ * as the one it may remove). Another incident naming the role later, or a new execution of the same
+ * incident (GuardDuty updated its finding: a session issued after the first cut-off may be in use),
+ * writes a new cut-off and replaces the record: the role's deny is then that execution's incident's
+ * to release, no earlier than 12 hours after the new cut-off.
  */
 import { revokeRoleSessionsOptions } from '../playbooks/credential-options';
 import type { IAMClient } from '@aws-sdk/client-iam';
@@ -131,7 +133,11 @@ export async function revokeRoleSessions(input: ResponderInput<Record<string, ne
       continue;
     }
     const kept = await deps.records.get({ kind: 'role-sessions', account: role.account, roleName: role.roleName });
-    if (kept !== undefined && kept.verdict.valid && kept.record.released !== true && kept.record.incidentKey === incident.key) {
+    // Only a rerun of the execution that wrote the deny writes nothing new. A new execution of the
+    // incident (GuardDuty updated the finding: the role's credentials were used again, perhaps by a
+    // session issued after the cut-off) moves the cut-off forward, as another incident's does.
+    const keptByThisExecution = kept?.record.recordedBy.executionArn !== undefined && kept.record.recordedBy.executionArn === input.execution?.executionArn;
+    if (kept !== undefined && kept.verdict.valid && kept.record.released !== true && kept.record.incidentKey === incident.key && keptByThisExecution) {
       log.record(
         'iam:PutRolePolicy',
         role.roleName,

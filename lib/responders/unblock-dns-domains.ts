@@ -136,7 +136,12 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
   let overridden: readonly DnsBlockClaim[] = [];
   if (requested) {
     const domain = canonicalDomain(requested.domain);
-    const claims = await deps.blocks.claimsOf(account, region, domain);
+    const { claims, lastClaimAt } = await deps.blocks.claimStateOf(account, region, domain);
+    // Claimed since the guard cleared this unblock (a new incident, or a new execution of this one
+    // after GuardDuty updated its finding): the approver was asked before that block, and neither
+    // the unblock nor its force covers it.
+    const grantedAt = grant.grant.grantedAt;
+    const claimedSince = lastClaimAt !== undefined && !(Date.parse(lastClaimAt) < Date.parse(grantedAt));
     const mine: DnsBlockClaim = { instanceId, incidentKey: incident.key };
     const others = claims.filter((claim) => !sameClaim(claim, mine));
     const refusal =
@@ -144,9 +149,11 @@ export async function unblockDnsDomains(input: ResponderInput<UnblockDnsOptions>
         ? `${domain} is not blocked by any incident in ${account}/${region} (no claim in the state table): Firebreak removes only what an incident blocked; nothing changed`
         : !claims.some((claim) => sameClaim(claim, mine))
           ? `${domain} is not blocked by incident ${incident.key} on ${instanceId} (claimed by ${describeClaims(claims)}); nothing changed`
-          : others.length > 0 && !requested.force
-            ? `${domain} is still claimed by another open incident (${describeClaims(others)}): release those instances, or unblock with force (recorded); nothing changed`
-            : undefined;
+          : claimedSince
+            ? `${domain} was claimed again at ${lastClaimAt}, after this unblock was cleared (${grantedAt}), by ${describeClaims(claims)}: the approval was not given on that block; nothing changed. Start the unblock again if it should still go`
+            : others.length > 0 && !requested.force
+              ? `${domain} is still claimed by another open incident (${describeClaims(others)}): release those instances, or unblock with force (recorded); nothing changed`
+              : undefined;
     if (refusal !== undefined) {
       log.record('firebreak:read-dns-blocks', domain, 'skipped', `Refused: ${refusal}`);
       return finish('refused', { instanceId, refusal });

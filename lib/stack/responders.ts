@@ -109,10 +109,11 @@ export const STATE_TABLE_ACCESS: Readonly<
     keys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
   },
   // The credential steps write the sealed record of what they changed (credential-records.ts) and
-  // read their grant (and approval); revoke-role-sessions reads its record back on a rerun; the
-  // release reads it and marks it released.
+  // read their grant (and approval); disable-access-key claims a key another incident's record
+  // holds (UpdateItem); revoke-role-sessions reads its record back on a rerun; the release reads
+  // it, takes back its incident's claim or marks it released.
   [RESPONDER_NAMES.disableAccessKey]: {
-    actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+    actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     keys: [`${STATE_KEY_PREFIX.credential}*`],
     readOnlyKeys: [`${STATE_KEY_PREFIX.grant}*`, `${STATE_KEY_PREFIX.approval}*`],
   },

@@ -28,7 +28,7 @@ const EXECUTION_ARN = 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak
 const NOW = new Date('2026-11-20T10:15:30.123Z');
 const KEY = 'AKIAQ3EGRW6JCEXAMPLE';
 
-type Item = { incidentKey: string; released?: boolean } | null;
+type Item = { incidentKey: string; released?: boolean; claims?: string[]; releasedClaims?: string[] } | null;
 
 function run(flags: Partial<CredentialReleaseFlags>, item: Item = { incidentKey: 'gd-one' }, options: { mode?: string; startError?: Error } = {}) {
   const out: string[] = [];
@@ -40,7 +40,18 @@ function run(flags: Partial<CredentialReleaseFlags>, item: Item = { incidentKey:
       ...(options.mode ? [{ OutputKey: 'Mode', OutputValue: options.mode }] : []),
     ]),
   );
-  dynamodb.on(GetItemCommand).resolves(item ? { Item: { incidentKey: { S: item.incidentKey }, released: { BOOL: item.released ?? false } } } : {});
+  dynamodb.on(GetItemCommand).resolves(
+    item
+      ? {
+          Item: {
+            incidentKey: { S: item.incidentKey },
+            released: { BOOL: item.released ?? false },
+            ...(item.claims !== undefined ? { claims: { SS: item.claims } } : {}),
+            ...(item.releasedClaims !== undefined ? { releasedClaims: { SS: item.releasedClaims } } : {}),
+          },
+        }
+      : {},
+  );
   if (options.startError) sfn.on(StartExecutionCommand).rejects(options.startError);
   else sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION_ARN, startDate: NOW });
   return runCredentialRelease(
@@ -67,7 +78,7 @@ describe('firebreak credentials release', () => {
     const { exit, out } = await run({ accessKey: KEY, user: 'ci-deployer' });
     expect(exit).toBe(0);
     expect(dynamodb.commandCalls(GetItemCommand).map((call) => call.args[0].input)).toEqual([
-      { TableName: TABLE, Key: { pk: { S: `credential#${MEMBER}#access-key#${KEY}` } }, ConsistentRead: true, ProjectionExpression: 'incidentKey, released' },
+      { TableName: TABLE, Key: { pk: { S: `credential#${MEMBER}#access-key#${KEY}` } }, ConsistentRead: true, ProjectionExpression: 'incidentKey, released, claims, releasedClaims' },
     ]);
     const name = `release-key-${KEY}-20261120T101530Z`;
     expect(startInputs()).toEqual([
@@ -129,6 +140,26 @@ describe('firebreak credentials release', () => {
     const other = await run({ accessKey: KEY, user: 'ci-deployer', incident: 'gd-two' });
     expect(other.exit).toBe(2);
     expect(other.err.join('\n')).toContain('was changed by incident gd-one, not gd-two');
+    expect(sfn.calls()).toHaveLength(0);
+  });
+
+  it('releases a key several incidents hold for the --incident named, one of them; without it, names them and starts nothing (review s20)', async () => {
+    const held = { incidentKey: 'gd-one', claims: ['gd-two'] };
+    const second = await run({ accessKey: KEY, user: 'ci-deployer', incident: 'gd-two', json: true }, held);
+    expect(second.exit).toBe(0);
+    expect(JSON.parse(second.out.join('\n'))).toMatchObject({ incidentKey: 'gd-two' });
+    sfn.resetHistory();
+    const unnamed = await run({ accessKey: KEY, user: 'ci-deployer' }, held);
+    expect(unnamed.exit).toBe(2);
+    expect(unnamed.err.join('\n')).toContain('held contained by incidents gd-one, gd-two: pass --incident');
+    expect(sfn.calls()).toHaveLength(0);
+    // The record's own incident, its hold taken back: the one left holds it, and is the one released.
+    const left = await run({ accessKey: KEY, user: 'ci-deployer', json: true }, { incidentKey: 'gd-one', claims: ['gd-two'], releasedClaims: ['gd-one'] });
+    expect(JSON.parse(left.out.join('\n'))).toMatchObject({ incidentKey: 'gd-two' });
+    sfn.resetHistory();
+    const taken = await run({ accessKey: KEY, user: 'ci-deployer', incident: 'gd-one' }, { incidentKey: 'gd-one', claims: ['gd-two'], releasedClaims: ['gd-one'] });
+    expect(taken.exit).toBe(2);
+    expect(taken.err.join('\n')).toContain("incident gd-one's hold on access key");
     expect(sfn.calls()).toHaveLength(0);
   });
 

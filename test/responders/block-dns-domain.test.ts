@@ -562,6 +562,42 @@ describe('unblockDnsDomains for `firebreak dns unblock` (target requested-domain
     expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toHaveLength(2);
   });
 
+  // Review s20: the guard cleared the unblock (its grant, at NOW) and the approver was asked then; a
+  // block claimed after that (a new incident on another instance, or a new execution of this
+  // incident after GuardDuty updated the finding) is not what they approved.
+  const BEFORE_GRANT = new Date(NOW.getTime() - 60_000).toISOString();
+  const AFTER_GRANT = new Date(NOW.getTime() + 60_000).toISOString();
+
+  it('ATTACK: a forced unblock does not drop a claim made after it was cleared (a new incident blocked the domain while it waited for approval)', async () => {
+    givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' }, BEFORE_GRANT);
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, OTHER, AFTER_GRANT);
+    // Before the fix: unblocked, the new incident's claim dropped as "forced" and the domain removed.
+    const result = await explicit(DOMAIN, true);
+    expect(result.status).toBe('refused');
+    expect(result.refusal).toContain(`claimed again at ${AFTER_GRANT}, after this unblock was cleared`);
+    expect(mutations()).toBe(0);
+    expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toHaveLength(2);
+  });
+
+  it('ATTACK: an unblock approved before its own incident blocked the domain again (GuardDuty updated the finding) removes nothing', async () => {
+    givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' }, BEFORE_GRANT);
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' }, AFTER_GRANT);
+    const result = await explicit(DOMAIN, false);
+    expect(result.status).toBe('refused');
+    expect(mutations()).toBe(0);
+    expect(await blocks.claimsOf(ACCOUNT, REGION, DOMAIN)).toEqual([{ instanceId: INSTANCE_ID, incidentKey: 'gd-first' }]);
+  });
+
+  it('forces past the claims made before it was cleared, as approved', async () => {
+    givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' }, BEFORE_GRANT);
+    await blocks.claim(ACCOUNT, REGION, DOMAIN, OTHER, BEFORE_GRANT);
+    const result = await explicit(DOMAIN, true);
+    expect(result).toMatchObject({ status: 'unblocked', domains: [{ domain: DOMAIN, outcome: 'unblocked', forcedPast: [OTHER] }] });
+  });
+
   it('refuses when the execution names no requested domain', async () => {
     const incident = dnsIncident(null, { key: 'gd-first' });
     const result = await unblockDnsDomains(
@@ -619,5 +655,21 @@ describe('DynamoDbDnsBlockStore', () => {
       { TableName: 'state', Key: { pk: { S: `dnsblock-instance#${ACCOUNT}#${REGION}#${INSTANCE_ID}` } }, UpdateExpression: 'DELETE blocks :value', ExpressionAttributeValues: { ':value': { SS: [`${DOMAIN} gd-first`] } } },
     ]);
     expect(remaining).toEqual([{ instanceId: 'i-0fff0000eeee11112', incidentKey: 'gd-second' }]);
+  });
+
+  it('stamps the domain\'s item with when it was last claimed, and reads it back with the claims (exact inputs)', async () => {
+    const client = new DynamoDBClient({ region: REGION });
+    ddbMock.on(UpdateItemCommand).resolves({});
+    ddbMock.on(GetItemCommand).resolves({ Item: { claims: { SS: [`${INSTANCE_ID} gd-first`] }, lastClaimAt: { S: NOW.toISOString() } } });
+    const store = new DynamoDbDnsBlockStore(client, 'state');
+    await store.claim(ACCOUNT, REGION, DOMAIN, { instanceId: INSTANCE_ID, incidentKey: 'gd-first' }, NOW.toISOString());
+    expect(inputsOf(ddbMock, UpdateItemCommand)[0]).toEqual({
+      TableName: 'state',
+      Key: { pk: { S: `dnsblock#${ACCOUNT}#${REGION}#${DOMAIN}` } },
+      UpdateExpression: 'SET lastClaimAt = :at ADD claims :value',
+      ExpressionAttributeValues: { ':value': { SS: [`${INSTANCE_ID} gd-first`] }, ':at': { S: NOW.toISOString() } },
+    });
+    expect(await store.claimStateOf(ACCOUNT, REGION, DOMAIN)).toEqual({ claims: [{ instanceId: INSTANCE_ID, incidentKey: 'gd-first' }], lastClaimAt: NOW.toISOString() });
+    expect(inputsOf(ddbMock, GetItemCommand)).toEqual([{ TableName: 'state', Key: { pk: { S: `dnsblock#${ACCOUNT}#${REGION}#${DOMAIN}` } }, ConsistentRead: true }]);
   });
 });

@@ -288,7 +288,8 @@ describe('evaluateGrant: the reasons name what differs', () => {
     const target = { incident, instanceId: INSTANCE_ID, options: releaseOptionsSchema.parse({}), request: undefined };
     const now = new Date();
     store.grants.set(EXECUTION_ARN, { ...proceed, kind: 'release', grantedAt: now.toISOString(), expiresAt: Math.floor(now.getTime() / 1000) + 900 });
-    expect(await check(EXECUTION_ARN, target)).toEqual({ cleared: true, playbook: 'compromised-ec2-instance', mode: 'enforce' });
+    // With when the guard cleared it: a key contained again after that was not what the approver was asked about.
+    expect(await check(EXECUTION_ARN, target)).toEqual({ cleared: true, playbook: 'compromised-ec2-instance', mode: 'enforce', grantedAt: now.toISOString() });
   });
 
   it("release's grant check hands the release the record its grant bound (capture and claim serial), which release-instance holds the record at", async () => {
@@ -297,7 +298,7 @@ describe('evaluateGrant: the reasons name what differs', () => {
     const target = { incident, instanceId: INSTANCE_ID, options: releaseOptionsSchema.parse({}), request: undefined };
     const releaseRecord = { capturedAt: '2026-11-20T10:02:00.000Z', claimSerial: 3 };
     store.grants.set(EXECUTION_ARN, { ...proceed, kind: 'release', releaseRecord });
-    expect(await check(EXECUTION_ARN, target)).toEqual({ cleared: true, playbook: 'compromised-ec2-instance', mode: 'enforce', releaseRecord });
+    expect(await check(EXECUTION_ARN, target)).toEqual({ cleared: true, playbook: 'compromised-ec2-instance', mode: 'enforce', grantedAt: proceed.grantedAt, releaseRecord });
   });
 });
 

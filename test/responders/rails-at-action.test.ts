@@ -358,7 +358,7 @@ describe("release-instance's clearance: the guard's release grant (releaseGrantC
 
   it("carries the grant's mode: a release the guard cleared for dry-run only says so", async () => {
     const grants = storeGranting(incident, NOW, { kind: 'release', playbook: 'release-instance', mode: 'dry-run' });
-    expect(await check(grants)(EXECUTION_ARN, target)).toEqual({ cleared: true, playbook: 'release-instance', mode: 'dry-run' });
+    expect(await check(grants)(EXECUTION_ARN, target)).toEqual({ cleared: true, playbook: 'release-instance', mode: 'dry-run', grantedAt: NOW.toISOString() });
   });
 
   it('refuses a release grant for another instance', async () => {
@@ -377,6 +377,6 @@ describe("release-instance's clearance: the guard's release grant (releaseGrantC
       decision: 'approved',
       decidedBy: 'arn:aws:sts::111122223333:assumed-role/OnCall/ana',
     });
-    expect(await check(grants)(EXECUTION_ARN, target)).toEqual({ cleared: true, playbook: 'release-instance', mode: 'enforce' });
+    expect(await check(grants)(EXECUTION_ARN, target)).toEqual({ cleared: true, playbook: 'release-instance', mode: 'enforce', grantedAt: NOW.toISOString() });
   });
 });

@@ -82,23 +82,26 @@ function givenRole(): void {
   iamMock.on(PutRolePolicyCommand).resolves({});
 }
 
-function disable(incident: Incident, records: MemoryCredentialRecordStore, denyAll = false) {
+function disable(incident: Incident, records: MemoryCredentialRecordStore, denyAll = false, at = NOW) {
   return disableAccessKey(
     { incident, mode: 'enforce', options: disableAccessKeyOptionsSchema.parse({ denyAll }), execution: EXECUTION },
-    { clients, logger: silentLogger, grants: storeGranting(incident, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT }), records, environment: { ...ENV, ...playbookStepsEnvironment({ denyAll }) }, now: () => NOW },
+    { clients, logger: silentLogger, grants: storeGranting(incident, at, { instanceId: CREDENTIALS_GRANT_SUBJECT }), records, environment: { ...ENV, ...playbookStepsEnvironment({ denyAll }) }, now: () => at },
   );
 }
 
-function revoke(incident: Incident, records: MemoryCredentialRecordStore, at = NOW) {
+function revoke(incident: Incident, records: MemoryCredentialRecordStore, at = NOW, execution: typeof EXECUTION = EXECUTION) {
   return revokeRoleSessions(
-    { incident, mode: 'enforce', options: {}, execution: EXECUTION },
-    { clients, logger: silentLogger, grants: storeGranting(incident, at, { instanceId: CREDENTIALS_GRANT_SUBJECT }), records, environment: { ...ENV, ...playbookStepsEnvironment({}) }, now: () => at },
+    { incident, mode: 'enforce', options: {}, execution },
+    { clients, logger: silentLogger, grants: storeGranting(incident, at, { instanceId: CREDENTIALS_GRANT_SUBJECT, executionArn: execution.executionArn }), records, environment: { ...ENV, ...playbookStepsEnvironment({}) }, now: () => at },
   );
 }
 
-const approved: ReleaseClearance = {
-  check: async () => ({ cleared: true, approvedBy: APPROVER, approvedAt: LATER.toISOString(), executionArn: EXECUTION.executionArn, mode: 'enforce' }),
-};
+/** When the guard cleared the release (its grant): after the containment at NOW, before the approval at LATER. */
+const GRANTED = new Date('2026-03-19T13:00:00.000Z');
+const approvedAfter = (grantedAt: Date): ReleaseClearance => ({
+  check: async () => ({ cleared: true, approvedBy: APPROVER, approvedAt: LATER.toISOString(), executionArn: EXECUTION.executionArn, mode: 'enforce', grantedAt: grantedAt.toISOString() }),
+});
+const approved = approvedAfter(GRANTED);
 
 function release(credential: ReleasedCredential, records: MemoryCredentialRecordStore, options: { incidentKey: string; mode?: ResponderMode; at?: Date; clearance?: ReleaseClearance; options?: ReleaseCredentialsOptions }) {
   const request = buildCredentialReleaseRequest({
@@ -286,6 +289,164 @@ describe('releaseCredentials: access keys', () => {
   });
 });
 
+describe('releaseCredentials: a key another incident, or a new execution, contained too (review s20)', () => {
+  /** A second finding on the same key: another incident, which finds the key Inactive already. */
+  const secondIncident = (): Incident => ({ ...USER_KEY(), key: 'gd-second-finding-on-the-key' });
+
+  it('ATTACK: keeps the key Inactive while another incident that found it contained still holds it; the last incident\'s release re-activates it', async () => {
+    const { records, incident } = await contained('Active', 'Inactive');
+    const second = secondIncident();
+    const other = await disable(second, records);
+    expect(other.status).toBe('already-inactive');
+    iamMock.reset();
+    givenUser('Inactive');
+
+    // Before the fix: the first incident's release re-activated the key while the second incident
+    // was open, and the second's release was refused (the record was the first's) or found it released.
+    const first = await release(keyCredential, records, { incidentKey: incident.key });
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
+    expect(first.status).toBe('claim-released');
+    expect(first.credentials[0]).toMatchObject({ outcome: 'claim-released', reason: expect.stringContaining(second.key) });
+    expect(records.items.get(KEY_PK)?.released).toEqual({ BOOL: false });
+
+    const last = await release(keyCredential, records, { incidentKey: second.key });
+    expect(last.status).toBe('released');
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: USER, AccessKeyId: KEY, Status: 'Active' }]);
+    expect(records.items.get(KEY_PK)?.released).toEqual({ BOOL: true });
+  });
+
+  it('ATTACK: keeps AWSDenyAll on the user while another incident that found it attached still holds the key', async () => {
+    const { records, incident } = await contained('Active', 'Inactive', true, [DENY_ALL]);
+    await disable(secondIncident(), records, true);
+    iamMock.reset();
+    givenUser('Inactive', [DENY_ALL]);
+    const first = await release(keyCredential, records, { incidentKey: incident.key });
+    expect(first.status).toBe('claim-released');
+    expect(iamMock.commandCalls(DetachUserPolicyCommand)).toHaveLength(0);
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
+  });
+
+  it('either order: the second incident\'s release takes back only its claim while the first still holds the key', async () => {
+    const { records, incident } = await contained('Active', 'Inactive');
+    const second = secondIncident();
+    await disable(second, records);
+    iamMock.reset();
+    givenUser('Inactive');
+    const other = await release(keyCredential, records, { incidentKey: second.key });
+    expect(other.status).toBe('claim-released');
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
+    const again = await release(keyCredential, records, { incidentKey: second.key });
+    expect(again.status).toBe('already-released');
+    const last = await release(keyCredential, records, { incidentKey: incident.key });
+    expect(last.status).toBe('released');
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(1);
+  });
+
+  it('ATTACK: a new execution of the incident contains the key again after its release was cleared: the approved release re-activates nothing', async () => {
+    const { records, incident } = await contained('Active', 'Inactive');
+    // GuardDuty updates the finding while the release waits for approval: a new execution finds the key Inactive.
+    const renewed = await disable(incident, records, false, new Date(GRANTED.getTime() + 60_000));
+    expect(renewed.status).toBe('already-inactive');
+    iamMock.reset();
+    givenUser('Inactive');
+    // Before the fix, the release the approver was asked about (before the new finding) re-activated the key.
+    const result = await release(keyCredential, records, { incidentKey: incident.key });
+    expect(result.status).toBe('refused');
+    expect(result.credentials[0]?.reason).toMatch(/contained again .* after .* cleared/);
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
+    expect(records.items.get(KEY_PK)?.released).toEqual({ BOOL: false });
+
+    // A release cleared after that containment (a new release, a new approval) re-activates it.
+    const anew = await release(keyCredential, records, { incidentKey: incident.key, clearance: approvedAfter(new Date(GRANTED.getTime() + 120_000)) });
+    expect(anew.status).toBe('released');
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(1);
+  });
+
+  it('ATTACK: with another incident holding the key too, the stale release keeps its own incident\'s renewed claim', async () => {
+    const { records, incident } = await contained('Active', 'Inactive');
+    const second = secondIncident();
+    await disable(second, records);
+    await disable(incident, records, false, new Date(GRANTED.getTime() + 60_000));
+    iamMock.reset();
+    givenUser('Inactive');
+    const stale = await release(keyCredential, records, { incidentKey: incident.key });
+    expect(stale.status).toBe('refused');
+    // The second incident's release then only takes back its own claim: the first still holds the key.
+    const other = await release(keyCredential, records, { incidentKey: second.key, clearance: approvedAfter(new Date(GRANTED.getTime() + 120_000)) });
+    expect(other.status).toBe('claim-released');
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
+  });
+
+  it('ATTACK: through the real clearance, the grant\'s time is what a renewed containment is compared with', async () => {
+    const { records, incident } = await contained('Active', 'Inactive');
+    await disable(incident, records, false, new Date(GRANTED.getTime() + 60_000));
+    iamMock.reset();
+    givenUser('Inactive');
+    const request = { requestedBy: 'arn:aws:sts::111122223333:assumed-role/oncall/alice', reason: 'INC-4711: key rotated' };
+    const releaseIncident = buildCredentialReleaseRequest({ credential: keyCredential, account: ACCOUNT, region: 'eu-west-1', incidentKey: incident.key, mode: 'enforce', requestedBy: request.requestedBy, reason: request.reason, at: LATER }).input.incident;
+    const options = releaseCredentialsOptionsSchema.parse({});
+    const deployed = deployedStepsOf(playbookStepsEnvironment(options, ['release-credentials']), releaseCredentialsOptionsSchema);
+    const clearanceGrantedAt = async (grantedAt: Date) => {
+      const grants = storeGranting(releaseIncident, grantedAt, { instanceId: CREDENTIALS_GRANT_SUBJECT, playbook: 'release-credentials', kind: 'release', requestDigest: requestDigest(request) });
+      const approvals = new InMemoryApprovalStore();
+      await approvals.putRequest({ pk: '', executionArn: EXECUTION.executionArn, incidentKey: incident.key, requestedAt: grantedAt.toISOString(), taskToken: 't', playbook: 'release-credentials', account: ACCOUNT, region: 'eu-west-1', waitingSteps: ['release'], timeoutSeconds: 3600 });
+      await approvals.decide(EXECUTION.executionArn, { decision: 'approved', decidedBy: APPROVER, decidedAt: LATER.toISOString() });
+      return new ApprovalReleaseClearance(approvals, releaseGrantCheck(grants, RESPONDER_NAMES.releaseCredentials, deployed, () => grantedAt));
+    };
+    const stale = await release(keyCredential, records, { incidentKey: incident.key, clearance: await clearanceGrantedAt(GRANTED), options });
+    expect(stale.status).toBe('refused');
+    expect(stale.credentials[0]?.reason).toContain(`cleared (${GRANTED.toISOString()})`);
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
+    const fresh = await release(keyCredential, records, { incidentKey: incident.key, clearance: await clearanceGrantedAt(new Date(GRANTED.getTime() + 120_000)), options });
+    expect(fresh.status).toBe('released');
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(1);
+  });
+
+  it('fails closed when the clearance says nothing of when the release was cleared and the key was contained again', async () => {
+    const { records, incident } = await contained('Active', 'Inactive');
+    await disable(incident, records, false, new Date(GRANTED.getTime() + 60_000));
+    iamMock.reset();
+    givenUser('Inactive');
+    const noTime: ReleaseClearance = { check: async () => ({ cleared: true, approvedBy: APPROVER, approvedAt: LATER.toISOString(), executionArn: EXECUTION.executionArn, mode: 'enforce' }) };
+    const result = await release(keyCredential, records, { incidentKey: incident.key, clearance: noTime });
+    expect(result.status).toBe('refused');
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
+  });
+
+  it.todo(
+    'ATTACK (open, review s20): AWSDenyAll is user-wide, but its record is per key: incident A disables key 1 with denyAll (attached), incident B disables key 2 of the same user with denyAll (found attached, recorded as not its own); A\'s release detaches AWSDenyAll while B is open, so the user\'s password and other keys work again',
+  );
+});
+
+describe('releaseCredentials: one credential per release (review s20)', () => {
+  it('ATTACK: an execution started by hand (states:StartExecution) whose incident names a second credential of the incident releases neither', async () => {
+    // Incident A disabled a key and revoked a role's sessions (13 hours ago: the deny may go).
+    const records = new MemoryCredentialRecordStore();
+    const incident = USER_KEY();
+    givenUser('Active');
+    givenRole();
+    await disable(incident, records);
+    await revoke({ ...ROLE_SESSION(), key: incident.key }, records);
+    iamMock.reset();
+    givenUser('Inactive');
+    iamMock.on(GetRolePolicyCommand).resolves({ RoleName: 'ci-deploy-role', PolicyName: REVOKE_SESSIONS_POLICY_NAME, PolicyDocument: encodeURIComponent(revokeOlderSessionsPolicy(NOW.toISOString())) });
+    iamMock.on(DeleteRolePolicyCommand).resolves({});
+    // `firebreak credentials release` names one credential, and the approval request shows that one;
+    // a hand-made input adds the role to the key's release.
+    const request = buildCredentialReleaseRequest({ credential: keyCredential, account: ACCOUNT, region: 'eu-west-1', incidentKey: incident.key, mode: 'enforce', requestedBy: 'arn:aws:sts::111122223333:assumed-role/oncall/alice', reason: 'INC-4711', at: LATER });
+    const forged = { ...request.input.incident, affected: [...(request.input.incident.affected ?? []), { kind: 'iam-role' as const, from: 'firebreak credentials release', account: ACCOUNT, region: 'eu-west-1', roleName: 'ci-deploy-role' }] };
+    const result = await releaseCredentials(
+      { incident: forged, mode: 'enforce', options: {}, execution: EXECUTION, request: { requestedBy: request.input.requestedBy, reason: request.input.reason } },
+      { clients, revokerClients: clients, records, clearance: approved, logger: silentLogger, environment: ENV, now: () => new Date(NOW.getTime() + 13 * 3600_000) },
+    );
+    // Before the fix: both released (the key Active again, the role's deny deleted) under the one approval.
+    expect(result.status).toBe('refused');
+    expect(result.credentials.map((c) => c.reason)).toEqual([expect.stringContaining('names 2 credentials'), expect.stringContaining('names 2 credentials')]);
+    expect(iamMock.calls()).toHaveLength(0);
+    expect(records.items.get(KEY_PK)?.released).toEqual({ BOOL: false });
+  });
+});
+
 describe('releaseCredentials under a release the guard cleared for dry-run only', () => {
   // A release-credentials playbook whose own mode is dry-run: `firebreak credentials release` starts
   // it with the deployment's mode, enforce, and the guard writes a dry-run grant.
@@ -327,6 +488,31 @@ describe('revokeRoleSessions records its deny', () => {
     expect(rerun.idempotentReplay).toBe(true);
     expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(1);
     expect(records.stored(ROLE_PK)).toMatchObject({ issuedBefore: NOW.toISOString() });
+  });
+});
+
+describe('revokeRoleSessions when GuardDuty updates the finding (review s20)', () => {
+  it('ATTACK: a new execution of the incident denies the sessions issued since the first deny; only a rerun of the same execution writes nothing new', async () => {
+    const records = new MemoryCredentialRecordStore();
+    const incident = ROLE_SESSION();
+    givenRole();
+    await revoke(incident, records);
+    // The attacker takes a new session after the first cut-off (the role's trust still lets them), and
+    // GuardDuty updates the finding: a new execution of the same incident. Before the fix it answered
+    // already-revoked and left the new session working.
+    const later = new Date(NOW.getTime() + 3600_000);
+    const updated = { ...EXECUTION, executionArn: `${EXECUTION.executionArn.slice(0, -12)}79561fedeb52`, executionName: `${EXECUTION.executionName.slice(0, -12)}79561fedeb52` };
+    const renewed = await revoke(incident, records, later, updated);
+    expect(renewed.status).toBe('revoked');
+    expect(iamMock.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input)).toEqual([
+      { RoleName: 'ci-deploy-role', PolicyName: REVOKE_SESSIONS_POLICY_NAME, PolicyDocument: revokeOlderSessionsPolicy(NOW.toISOString()) },
+      { RoleName: 'ci-deploy-role', PolicyName: REVOKE_SESSIONS_POLICY_NAME, PolicyDocument: revokeOlderSessionsPolicy(later.toISOString()) },
+    ]);
+    expect(records.stored(ROLE_PK)).toMatchObject({ incidentKey: incident.key, issuedBefore: later.toISOString(), recordedBy: { executionArn: updated.executionArn } });
+    // A retry of that execution writes nothing new.
+    const retry = await revoke(incident, records, new Date(later.getTime() + 60_000), updated);
+    expect(retry.status).toBe('already-revoked');
+    expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(2);
   });
 });
 
@@ -439,6 +625,60 @@ describe('DynamoDbCredentialRecordStore', () => {
     expect(read?.verdict).toEqual({ valid: true });
     kms.on(VerifyMacCommand).rejects(Object.assign(new Error('invalid'), { name: 'KMSInvalidMacException', $metadata: { httpStatusCode: 400 } }));
     expect((await store().get({ kind: 'access-key', account: ACCOUNT, accessKeyId: KEY }))?.verdict.valid).toBe(false);
+  });
+
+  it('claims the key on its unreleased record for an incident that found it contained (conditional UpdateItem); no record, no claim', async () => {
+    dynamodb.on(UpdateItemCommand).resolves({});
+    expect(await store().claim({ kind: 'access-key', account: ACCOUNT, accessKeyId: KEY }, 'gd-two', LATER.toISOString())).toBe('claimed');
+    expect(dynamodb.commandCalls(UpdateItemCommand)[0]!.args[0].input).toEqual({
+      TableName: 'state',
+      Key: { pk: { S: KEY_PK } },
+      UpdateExpression: 'SET lastClaimAt = :at ADD claims :incident DELETE releasedClaims :incident',
+      ConditionExpression: 'attribute_exists(pk) AND released = :false',
+      ExpressionAttributeValues: { ':at': { S: LATER.toISOString() }, ':incident': { SS: ['gd-two'] }, ':false': { BOOL: false } },
+    });
+    dynamodb.on(UpdateItemCommand).rejects(Object.assign(new Error('no record'), { name: 'ConditionalCheckFailedException', $metadata: {} }));
+    expect(await store().claim({ kind: 'access-key', account: ACCOUNT, accessKeyId: KEY }, 'gd-two', LATER.toISOString())).toBe('no-record');
+  });
+
+  it('takes back an incident\'s hold only while the record and its claims are as read (conditional UpdateItem)', async () => {
+    dynamodb.on(UpdateItemCommand).resolves({});
+    expect(await store().takeBackClaim(record, 'gd-one', { claims: ['gd-two'], releasedClaims: [], lastClaimAt: NOW.toISOString() })).toBe('taken-back');
+    expect(dynamodb.commandCalls(UpdateItemCommand)[0]!.args[0].input).toEqual({
+      TableName: 'state',
+      Key: { pk: { S: KEY_PK } },
+      UpdateExpression: 'ADD releasedClaims :incident DELETE claims :incident',
+      ConditionExpression: 'incidentKey = :recordIncident AND released = :false AND lastClaimAt = :lastClaimAt AND attribute_not_exists(releasedClaims)',
+      ExpressionAttributeValues: { ':lastClaimAt': { S: NOW.toISOString() }, ':incident': { SS: ['gd-one'] }, ':recordIncident': { S: 'gd-one' }, ':false': { BOOL: false } },
+    });
+    dynamodb.on(UpdateItemCommand).rejects(Object.assign(new Error('changed'), { name: 'ConditionalCheckFailedException', $metadata: {} }));
+    expect(await store().takeBackClaim(record, 'gd-two', { claims: ['gd-two'], releasedClaims: ['gd-one'], lastClaimAt: NOW.toISOString() })).toBe('changed');
+    expect(dynamodb.commandCalls(UpdateItemCommand)[1]!.args[0].input).toMatchObject({
+      ConditionExpression: 'incidentKey = :recordIncident AND released = :false AND lastClaimAt = :lastClaimAt AND size(releasedClaims) = :releasedCount',
+      ExpressionAttributeValues: { ':releasedCount': { N: '1' } },
+    });
+  });
+
+  it('marks a key released only while its claims are as the release read them', async () => {
+    dynamodb.on(UpdateItemCommand).resolves({});
+    expect(await store().markReleased(record, { releasedAt: LATER.toISOString(), releasedBy: APPROVER }, { claims: [], releasedClaims: [] })).toBe('released');
+    expect(dynamodb.commandCalls(UpdateItemCommand)[0]!.args[0].input).toEqual({
+      TableName: 'state',
+      Key: { pk: { S: KEY_PK } },
+      UpdateExpression: 'SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy',
+      ConditionExpression: 'incidentKey = :incidentKey AND released = :false AND attribute_not_exists(lastClaimAt) AND attribute_not_exists(releasedClaims)',
+      ExpressionAttributeValues: { ':true': { BOOL: true }, ':false': { BOOL: false }, ':incidentKey': { S: 'gd-one' }, ':releasedAt': { S: LATER.toISOString() }, ':releasedBy': { S: APPROVER } },
+    });
+  });
+
+  it('reads the claims beside the sealed record', async () => {
+    const sealed = { ...record, seal: { scheme: 'firebreak-credential-record/v1', algorithm: 'HMAC_SHA_256', keyId: RECORD_KEY, mac: 'AQID' } };
+    dynamodb.on(GetItemCommand).resolves({
+      Item: { pk: { S: KEY_PK }, incidentKey: { S: 'gd-one' }, released: { BOOL: false }, record: { S: JSON.stringify(sealed) }, claims: { SS: ['gd-two'] }, releasedClaims: { SS: ['gd-one'] }, lastClaimAt: { S: LATER.toISOString() } },
+    });
+    kms.on(VerifyMacCommand).resolves({ MacValid: true });
+    const read = await store().get({ kind: 'access-key', account: ACCOUNT, accessKeyId: KEY });
+    expect(read?.claims).toEqual({ claims: ['gd-two'], releasedClaims: ['gd-one'], lastClaimAt: LATER.toISOString() });
   });
 
   it('marks released only the unreleased record of the same incident', async () => {

@@ -47,9 +47,10 @@ describe('disable-access-key: IAM', () => {
     const deny = statements.find((s) => s.Sid === 'DenyProtectedUsers');
     expect(deny).toMatchObject({ Effect: 'Deny', Action: ['iam:UpdateAccessKey', 'iam:AttachUserPolicy'] });
     expect(deny!.Resource).toContainEqual(userArn('*breakglass*'));
-    // The sealed record of what it changed (credential#), written once; grants and approvals read only.
+    // The sealed record of what it changed (credential#), written once, and its claim on a key
+    // another incident's record holds (UpdateItem); grants and approvals read only.
     expect(statements.find((s) => s.Sid === 'KeepIncidentState')).toMatchObject({
-      Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
       Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'credential#*' } },
     });
     expect(statements.find((s) => s.Sid === 'ReadContainmentGrants')).toMatchObject({

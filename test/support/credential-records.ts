@@ -1,11 +1,11 @@
 /**
  * Credential records for tests: an HMAC signer with a fixed secret over the same message KMS MACs
  * (credentialMacMessage), and a store with the state table's semantics (conditional save, replace,
- * release marks) whose reads go through the real verification (verifyStoredCredentialRecord), so
+ * release marks, claims) whose reads go through the real verification (verifyStoredCredentialRecord), so
  * a forged or edited record is refused by the code under test, not by the fake.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { AccessKeyRecord, RoleSessionsRecord, CredentialRecord, CredentialRecordStore, MacSigner, ReadCredentialRecord } from '../../lib/responders/credential-records';
+import type { AccessKeyRecord, RoleSessionsRecord, CredentialRecord, CredentialRecordStore, KeyClaims, MacSigner, ReadCredentialRecord } from '../../lib/responders/credential-records';
 import { CREDENTIAL_SEAL_SCHEME, credentialMacMessage, credentialRecordKey } from '../../lib/responders/credential-records';
 import { verifyStoredCredentialRecord } from '../../lib/responders/credential-record-store';
 import { RECORD_MAC_ALGORITHM } from '../../lib/responders/quarantine-records';
@@ -27,7 +27,7 @@ export class TestMacSigner implements MacSigner {
   }
 }
 
-type Item = Record<string, { S?: string; BOOL?: boolean }>;
+type Item = Record<string, { S?: string; BOOL?: boolean; SS?: string[] }>;
 
 /** The state table's credential items, in memory. */
 export class MemoryCredentialRecordStore implements CredentialRecordStore {
@@ -57,9 +57,27 @@ export class MemoryCredentialRecordStore implements CredentialRecordStore {
     return item === undefined ? undefined : verifyStoredCredentialRecord(item, pk, this.mac);
   }
 
-  async markReleased(record: CredentialRecord, mark: ReleaseMark): Promise<'released' | 'changed'> {
+  async claim(key: Pick<AccessKeyRecord, 'kind' | 'account' | 'accessKeyId'>, incidentKey: string, at: string): Promise<'claimed' | 'no-record'> {
+    const item = this.items.get(credentialRecordKey(key));
+    if (item === undefined || item.released?.BOOL !== false) return 'no-record';
+    item.lastClaimAt = { S: at };
+    item.claims = { SS: [...new Set([...(item.claims?.SS ?? []), incidentKey])] };
+    setOrRemove(item, 'releasedClaims', (item.releasedClaims?.SS ?? []).filter((key) => key !== incidentKey));
+    return 'claimed';
+  }
+
+  async takeBackClaim(record: AccessKeyRecord, incidentKey: string, claims: KeyClaims): Promise<'taken-back' | 'changed'> {
+    const item = this.items.get(credentialRecordKey(record));
+    if (item === undefined || item.incidentKey?.S !== record.incidentKey || item.released?.BOOL !== false || !sameClaims(item, claims)) return 'changed';
+    item.releasedClaims = { SS: [...new Set([...(item.releasedClaims?.SS ?? []), incidentKey])] };
+    setOrRemove(item, 'claims', (item.claims?.SS ?? []).filter((key) => key !== incidentKey));
+    return 'taken-back';
+  }
+
+  async markReleased(record: CredentialRecord, mark: ReleaseMark, claims?: KeyClaims): Promise<'released' | 'changed'> {
     const item = this.items.get(credentialRecordKey(record));
     if (item === undefined || item.incidentKey?.S !== record.incidentKey || item.released?.BOOL !== false) return 'changed';
+    if (claims !== undefined && !sameClaims(item, claims)) return 'changed';
     item.released = { BOOL: true };
     item.releasedAt = { S: mark.releasedAt };
     item.releasedBy = { S: mark.releasedBy };
@@ -79,4 +97,15 @@ export class MemoryCredentialRecordStore implements CredentialRecordStore {
     item.record = { S: JSON.stringify(record) };
     this.items.set(pk, item);
   }
+}
+
+/** The condition of sameClaimsCondition, on an item in memory. */
+function sameClaims(item: Item, claims: KeyClaims): boolean {
+  return item.lastClaimAt?.S === claims.lastClaimAt && (item.releasedClaims?.SS?.length ?? 0) === claims.releasedClaims.length;
+}
+
+/** A string set, removed when empty (as DynamoDB does). */
+function setOrRemove(item: Item, name: string, values: string[]): void {
+  if (values.length > 0) item[name] = { SS: values };
+  else delete item[name];
 }
