@@ -121,7 +121,7 @@ export async function disableAccessKey(input: ResponderInput<DisableAccessKeyOpt
   const outcomes: AccessKeyOutcome[] = [];
   // One key after another: a finding names few, and two keys of one user share its deny-all.
   for (const key of granted) {
-    const outcome = await disableOne(key, { incident, options, mode: run.mode, gameDay, rails, deps, executionArn: input.execution?.executionArn, capturedAt: now().toISOString() });
+    const outcome = await disableOne(key, { incident, options, mode: run.mode, gameDay, rails, deps, executionArn: input.execution?.executionArn, capturedAt: now().toISOString(), now });
     recordAll(log, outcome.actions);
     outcomes.push(outcome.key);
   }
@@ -145,6 +145,7 @@ interface DisableContext {
   readonly deps: DisableAccessKeyDeps;
   readonly executionArn: string | undefined;
   readonly capturedAt: string;
+  readonly now: () => Date;
 }
 
 async function disableOne(key: AffectedKey, context: DisableContext): Promise<{ key: AccessKeyOutcome; actions: PendingAction[] }> {
@@ -224,7 +225,9 @@ async function disableOne(key: AffectedKey, context: DisableContext): Promise<{ 
   // GuardDuty updated the finding): this incident holds it too, so that no other release, nor one
   // cleared before now, re-activates it while this incident is open (credential-records.ts, claims).
   if (mode !== 'dry-run' && !savedNow) {
-    const claimed = await deps.records.claim({ kind: 'access-key', account, accessKeyId }, incident.key, context.capturedAt);
+    // Dated when it is written, not when this step began: a release cleared between the two would
+    // otherwise read the claim as older than its clearance and go on (release-credentials.ts, clear).
+    const claimed = await deps.records.claim({ kind: 'access-key', account, accessKeyId }, incident.key, context.now().toISOString());
     if (claimed === 'claimed') {
       actions.push({
         api: 'firebreak:record-credential',

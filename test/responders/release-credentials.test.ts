@@ -315,6 +315,29 @@ describe('releaseCredentials: a key another incident, or a new execution, contai
     expect(records.items.get(KEY_PK)?.released).toEqual({ BOOL: true });
   });
 
+  it('dates a claim when it is written, not when the step began: a release cleared in between sees the claim as after it', async () => {
+    const { records } = await contained('Active', 'Inactive');
+    iamMock.reset();
+    givenUser('Inactive');
+    // The step begins on the key at NOW; IAM takes two seconds to list the user's keys; then it claims.
+    let clock = NOW.getTime();
+    iamMock.on(ListAccessKeysCommand).callsFake(() => {
+      clock += 2000;
+      return { AccessKeyMetadata: [{ AccessKeyId: KEY, UserName: USER, Status: 'Inactive' }] };
+    });
+    const second = secondIncident();
+    await disableAccessKey(
+      { incident: second, mode: 'enforce', options: disableAccessKeyOptionsSchema.parse({}), execution: EXECUTION },
+      { clients, logger: silentLogger, grants: storeGranting(second, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT }), records, environment: { ...ENV, ...playbookStepsEnvironment({}) }, now: () => new Date(clock) },
+    );
+    // Dated when it is written (before the fix: NOW, when the step began on the key).
+    expect(records.items.get(KEY_PK)?.lastClaimAt?.S).toBe(new Date(NOW.getTime() + 2000).toISOString());
+    // A release the guard cleared a second after the step began, before the claim was written.
+    const first = await release(keyCredential, records, { incidentKey: USER_KEY().key, clearance: approvedAfter(new Date(NOW.getTime() + 1000)) });
+    expect(first.status).toBe('refused');
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
+  });
+
   it('ATTACK: keeps AWSDenyAll on the user while another incident that found it attached still holds the key', async () => {
     const { records, incident } = await contained('Active', 'Inactive', true, [DENY_ALL]);
     await disable(secondIncident(), records, true);
