@@ -178,12 +178,25 @@ async function dynamoCall<T>(api: string, call: () => Promise<T>): Promise<T> {
 
 /**
  * What the line adds after the key when a credential record decides the status and did not: the
- * containment is not confirmed (the record could not be read or believed: the report says why), or
- * the record was not read (the list stopped verifying). Nothing when the records were verified and
- * said all they could; the status column keeps its meaning, the report's status.
+ * record was not read (the list stopped verifying), and, when reading it could change the status,
+ * what its entries say (the status column's) and what it could be once verified; or the containment
+ * is not confirmed (the record could not be read or believed: the report says why). Nothing when
+ * the records were verified and said all they could; the status column is the report's status, or
+ * the entries' when a record was not read.
  */
 function keyRecordNote(incident: IncidentSummary): string | undefined {
   const records = incident.keyRecords;
+  const couldBe = (incident.possibleStatuses ?? []).filter((status) => status !== incident.status);
+  if (couldBe.length > 0) {
+    const own = records?.verified === false ? records.accessKeyIds : [];
+    const ofChildren = (incident.children ?? []).some((child) => child.possibleStatuses !== undefined);
+    const whose = [
+      ...(own.length > 0 ? [`the credential record${own.length > 1 ? 's' : ''} of ${own.join(', ')}`] : []),
+      ...(ofChildren ? ["its child incidents' credential records (below)"] : []),
+    ];
+    const verb = own.length > 1 || ofChildren ? 'are' : 'is';
+    return `(unverified: ${incident.status} by its entries, could be ${couldBe.join(' or ')} once ${whose.join(' and ')} ${verb} verified; not read past --verify-limit)`;
+  }
   if (records === undefined) return undefined;
   if (!records.verified) return `(unverified: the credential record of ${records.accessKeyIds.join(', ')} was not read)`;
   if (records.notConfirmed.length === 0) return undefined;
@@ -249,8 +262,11 @@ export async function runListIncidents(flags: WhereFlags & ListFlags, deps: Inci
     );
   }
   if (keyRecords.unverified > 0) {
+    // With --status, an incident whose unread record could give it that status is listed, marked, rather than left out.
+    const unsettled = incidents.filter((incident) => (incident.possibleStatuses?.length ?? 0) > 1).length;
+    const filtered = filter.status !== undefined ? `; --status ${filter.status} also lists those whose status is not settled and could be ${filter.status}, marked (${unsettled} listed here)` : '';
     deps.out(
-      `Stopped verifying credential records after ${keyRecords.verified} incident(s) (--verify-limit ${limit}): ${keyRecords.unverified} incident(s) marked "unverified" show what their entries say, which a verified record could change to contained${filter.status !== undefined ? ' (--status saw that status too, so some may be left out)' : ''}; firebreak report <key> verifies one, or narrow the list (--since, --account) or raise --verify-limit.`,
+      `Stopped verifying credential records after ${keyRecords.verified} incident(s) (--verify-limit ${limit}): ${keyRecords.unverified} incident(s) marked "unverified" show what their entries say, which a verified record could change to contained${filtered}; firebreak report <key> verifies one, or narrow the list (--since, --account) or raise --verify-limit.`,
     );
   }
   deps.out(`${incidents.length} incident(s) in ${table}${truncated ? ' (list cut: narrow it with --since, --account or --status)' : ''}`);
@@ -393,7 +409,7 @@ export function createIncidentCommands(overrides: Partial<IncidentCliDependencie
         .option('--until <time>', 'received at or before: an ISO 8601 date or time, or an age')
         .option(
           '--verify-limit <n>',
-          `verify the credential records of at most n incidents, the newest first (a key found already Inactive, whose record decides the status, as in the report); the others are marked unverified (default ${DEFAULT_KEY_RECORD_LIMIT})`,
+          `verify the credential records of at most n incidents, the newest first (a key found already Inactive, whose record decides the status, as in the report); the others are marked unverified, and --status lists each under every status it could have once verified (default ${DEFAULT_KEY_RECORD_LIMIT})`,
         ),
     ).action(async (flags: WhereFlags & ListFlags) => run('incidents', () => runListIncidents(flags, deps), setExitCode));
     where(program.command('incident').argument('<key>', 'the incident key (alerts name it)').description("Show one incident's timeline and phases.")).action(

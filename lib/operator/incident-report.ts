@@ -484,6 +484,19 @@ export function sequenceStatus(statuses: readonly IncidentStatus[]): IncidentSta
   return 'open';
 }
 
+/**
+ * Every status a sequence could have, from every status each part (the parent, each child) could
+ * have (statusesOnceVerified's, or its one status): the first is the sequence's status from each
+ * part's first, the others in INCIDENT_STATUSES order.
+ */
+export function possibleSequenceStatuses(parts: readonly (readonly IncidentStatus[])[]): IncidentStatus[] {
+  const first = sequenceStatus(parts.map((statuses) => statuses[0] ?? 'open'));
+  // sequenceStatus keeps the highest of failed > contained > released > open, so parts combine one at a time.
+  let possible = new Set<IncidentStatus>(['open']);
+  for (const statuses of parts) possible = new Set([...possible].flatMap((sofar) => statuses.map((status) => sequenceStatus([sofar, status]))));
+  return [first, ...INCIDENT_STATUSES.filter((status) => status !== first && possible.has(status))];
+}
+
 /** The phases measured from Firebreak's receipt of the finding. */
 export const PHASES = ['triage', 'guard', 'approval', 'containment', 'evidence', 'first-alert', 'release'] as const;
 export type PhaseName = (typeof PHASES)[number];
@@ -656,6 +669,41 @@ export function keyRecordLookups(record: Pick<IncidentRecord, 'header' | 'entrie
     }
   }
   return [...lookups.values()];
+}
+
+/** How many ways of reading unread credential records statusesOnceVerified tries before it says any status could be. */
+const MAX_UNREAD_OUTCOMES = 256;
+
+/**
+ * Every status an incident could have once the credential records of `lookups` (keyRecordLookups')
+ * are read, when they were not (pure): its entries' status first, then the others in
+ * INCIDENT_STATUSES order. Each record may confirm nothing (absent, another incident's, not
+ * verified) or confirm this incident's change, which counts from the first entry that found the key
+ * Inactive at or after the record's capture time; every combination is tried, one capture time per
+ * such entry. Past MAX_UNREAD_OUTCOMES combinations (never in practice: a user has at most two
+ * access keys) every status is said to be possible rather than guessed.
+ */
+export function statusesOnceVerified(entries: readonly IncidentRecordEntry[], incidentKey: string, lookups: readonly KeyRecordLookup[]): IncidentStatus[] {
+  const byEntries = incidentStatus(entries, incidentKey);
+  const kind = CONTAINMENT_KINDS.find((candidate) => candidate.containedBySealedRecord === true);
+  const ours = lookups.filter((lookup) => lookup.incidentKey === incidentKey);
+  if (kind === undefined || ours.length === 0) return [byEntries];
+  // Only how a capture time compares with the entries' start times matters: those times are the choices.
+  const choices = ours.map((lookup) => ({
+    accessKeyId: lookup.accessKeyId,
+    capturedAt: [...new Set(entries.filter((entry) => entry.step === kind.step && foundDone(kind, entry).includes(lookup.accessKeyId)).map((entry) => entry.startedAt))],
+  }));
+  const possible = new Set<IncidentStatus>([byEntries]);
+  if (choices.reduce((outcomes, choice) => outcomes * (choice.capturedAt.length + 1), 1) > MAX_UNREAD_OUTCOMES) {
+    for (const status of INCIDENT_STATUSES) possible.add(status);
+  } else {
+    let outcomes: SealedKeyChange[][] = [[]];
+    for (const { accessKeyId, capturedAt } of choices) {
+      outcomes = outcomes.flatMap((changes) => [changes, ...capturedAt.map((at) => [...changes, { incidentKey, accessKeyId, capturedAt: at }])]);
+    }
+    for (const changes of outcomes) possible.add(incidentStatus(entries, incidentKey, new Map(changes.map((change) => [sealedKeyId(change.incidentKey, change.accessKeyId), change]))));
+  }
+  return [byEntries, ...INCIDENT_STATUSES.filter((status) => status !== byEntries && possible.has(status))];
 }
 
 /** A key found already Inactive whose credential record could not confirm who set it (read, verified). */

@@ -16,7 +16,7 @@ import { incidentRecordKey, RECORD_ENTRIES_ATTRIBUTE } from '../responders/incid
 import { BLAST_RADIUS_TTL_ATTRIBUTE } from '../responders/blast-radius';
 import type { CredentialRecordStore } from '../responders/credential-records';
 import type { IncidentRecord, IncidentStatus, KeyRecordLookup, RecordedApproval } from './incident-report';
-import { incidentStatus, judgeKeyRecords, keyRecordLookups, parseRecordEntries, sequenceStatus } from './incident-report';
+import { incidentStatus, judgeKeyRecords, keyRecordLookups, parseRecordEntries, possibleSequenceStatuses, sequenceStatus, statusesOnceVerified } from './incident-report';
 import { readKeyRecords } from './key-records';
 import { childKeySuffix, placementHash } from '../incident/keys';
 import { RESPONDER_NAMES } from '../contracts/responders';
@@ -62,6 +62,14 @@ export interface IncidentSummary {
    * made of those records; absent for every other incident, whose status is its entries' alone.
    */
   readonly keyRecords?: ListedKeyRecords;
+  /**
+   * For an incident whose status depends on a credential record the list did not read (its own,
+   * `keyRecords.verified` false, or a child incident's): every status it could have once that
+   * record is verified, `status` (its entries') first; the status is settled when it is the only
+   * one. `--status` lists the incident when any of them is the status asked for. Absent when no
+   * record was left unread.
+   */
+  readonly possibleStatuses?: readonly IncidentStatus[];
 }
 
 /**
@@ -272,7 +280,11 @@ export async function listIncidents(
     if (lookups.length === 0) {
       all.push(summary);
     } else if (options.keyRecords === undefined || verified >= limit) {
-      all.push({ ...summary, keyRecords: { verified: false, accessKeyIds: lookups.map((lookup) => lookup.accessKeyId) } });
+      all.push({
+        ...summary,
+        keyRecords: { verified: false, accessKeyIds: lookups.map((lookup) => lookup.accessKeyId) },
+        possibleStatuses: statusesOnceVerified(entries, summary.key, lookups),
+      });
     } else {
       verified += 1;
       const { sealed, unconfirmed } = judgeKeyRecords(lookups, await readKeyRecords(options.keyRecords.store, lookups));
@@ -287,10 +299,14 @@ export async function listIncidents(
       });
     }
   }
-  // A sequence is one incident: its children are nested under it, and the status filter applies to the whole.
-  const incidents = nestChildren(all, claimed).filter((incident) => filter.status === undefined || incident.status === filter.status);
+  // A sequence is one incident: its children are nested under it, and the status filter applies to
+  // the whole. One whose status an unread record could change is listed for each status it could
+  // have (marked so), not only its entries': left out, it would be missing from the very list
+  // (--status contained) that its verified record could put it in.
+  const wanted = (incident: IncidentSummary) => filter.status === undefined || (incident.possibleStatuses ?? [incident.status]).includes(filter.status);
+  const incidents = nestChildren(all, claimed).filter(wanted);
   incidents.sort(newestFirst);
-  // Counted before the status filter: one it left out for its entries' status was not verified either.
+  // Counted before the status filter: one it left out, which no verified record could give that status, was not verified either.
   const unverified = all.filter((incident) => incident.keyRecords?.verified === false).length;
   return { incidents, truncated: start !== undefined, keyRecords: { limit, verified, unverified } };
 }
@@ -390,7 +406,10 @@ export function nestChildren(incidents: readonly IncidentSummary[], claimed: Rea
       nested.push(incident);
       continue;
     }
-    nested.push({ ...incident, status: sequenceStatus([incident.status, ...children.map((child) => child.status)]), children });
+    const parts = [incident, ...children];
+    // A part whose record was not read makes the sequence's status unsettled too.
+    const possible = parts.some((part) => part.possibleStatuses !== undefined) ? { possibleStatuses: possibleSequenceStatuses(parts.map((part) => part.possibleStatuses ?? [part.status])) } : {};
+    nested.push({ ...incident, status: sequenceStatus(parts.map((part) => part.status)), ...possible, children });
   }
   return nested;
 }

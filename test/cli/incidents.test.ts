@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { IncidentCliDependencies } from '../../lib/cli/incidents';
 import { createIncidentCommands, incidentFilter, timeFlag } from '../../lib/cli/incidents';
+import { childIncidentKey } from '../../lib/incident/keys';
 import type { IncidentRecordEntry } from '../../lib/responders/incident-record';
 import { LiveSetupError } from '../../lib/operator/errors';
 
@@ -373,18 +374,55 @@ describe('firebreak incident <key> and report <key>', () => {
         const text = await run(['incidents', '--verify-limit', '0']);
         expect(dynamodb.commandCalls(GetItemCommand)).toEqual([]);
         expect(kms.calls()).toEqual([]);
-        expect(text.out.find((line) => line.includes('gd-1'))).toMatch(new RegExp(` failed .*gd-1  \\(unverified: the credential record of ${KEY} was not read\\)$`));
+        expect(text.out.find((line) => line.includes('gd-1'))).toMatch(new RegExp(` failed .*gd-1  \\(unverified: failed by its entries, could be contained once the credential record of ${KEY} is verified; not read past --verify-limit\\)$`));
         expect(text.out).toContainEqual(expect.stringContaining('Stopped verifying credential records after 0 incident(s) (--verify-limit 0): 1 incident(s) marked "unverified"'));
         const listed = JSON.parse((await run(['incidents', '--verify-limit', '0', '--json'])).out.join('\n')) as { incidents: { key: string; keyRecords?: unknown }[]; keyRecords: unknown };
-        expect(listed.incidents.find((incident) => incident.key === 'gd-1')?.keyRecords).toEqual({ verified: false, accessKeyIds: [KEY] });
+        expect(listed.incidents.find((incident) => incident.key === 'gd-1')).toMatchObject({ status: 'failed', possibleStatuses: ['failed', 'contained'], keyRecords: { verified: false, accessKeyIds: [KEY] } });
         expect(listed.keyRecords).toEqual({ limit: 0, verified: 0, unverified: 1 });
-        // The status filter leaves the unverified incident out (its entries say failed): the output still says it stopped.
-        const filtered = await run(['incidents', '--verify-limit', '0', '--status', 'contained']);
-        expect(filtered.out.some((line) => line.includes('gd-1'))).toBe(false);
-        expect(filtered.out).toContainEqual(expect.stringContaining('1 incident(s) marked "unverified" show what their entries say, which a verified record could change to contained (--status saw that status too, so some may be left out)'));
         const bad = await run(['incidents', '--verify-limit', 'lots']);
         expect(bad.code).toBe(2);
         expect(bad.err.join('\n')).toContain('--verify-limit');
+      });
+
+      it('--status contained past --verify-limit lists the unverified incident a verified record could make contained, marked with what its entries say', async () => {
+        const filtered = await run(['incidents', '--verify-limit', '0', '--status', 'contained']);
+        expect(filtered.code).toBe(0);
+        expect(filtered.out.filter((line) => line.includes('gd-'))).toEqual([
+          expect.stringMatching(new RegExp(`^2026-11-20T10:00:00.000Z  failed     111122223333  High      i-0abc1234def567890  Backdoor:EC2/C&CActivity.B  gd-1  \\(unverified: failed by its entries, could be contained once the credential record of ${KEY} is verified; not read past --verify-limit\\)$`)),
+          expect.stringMatching(/ {2}contained {2}.* {2}gd-2$/),
+        ]);
+        expect(filtered.out).toContainEqual(
+          'Stopped verifying credential records after 0 incident(s) (--verify-limit 0): 1 incident(s) marked "unverified" show what their entries say, which a verified record could change to contained; --status contained also lists those whose status is not settled and could be contained, marked (1 listed here); firebreak report <key> verifies one, or narrow the list (--since, --account) or raise --verify-limit.',
+        );
+        expect(filtered.out.at(-1)).toBe(`2 incident(s) in ${TABLE}`);
+        const json = JSON.parse((await run(['incidents', '--verify-limit', '0', '--status', 'contained', '--json'])).out.join('\n')) as { incidents: { key: string; status: string; possibleStatuses?: string[] }[] };
+        expect(json.incidents.map((incident) => [incident.key, incident.status, incident.possibleStatuses])).toEqual([
+          ['gd-1', 'failed', ['failed', 'contained']],
+          ['gd-2', 'contained', undefined],
+        ]);
+      });
+
+      it("a sequence whose child's record was not read: the parent's line says what it could be, and points to the child's", async () => {
+        const parent = 'gd-c3e5a7c9e1b3d5f7a9c1e3b5d7f9a1c3';
+        const child = childIncidentKey(parent, `-${KEY}`);
+        const childItem = { ...listedItem(), pk: { S: `incident#${child}` } };
+        dynamodb.on(ScanCommand).resolves({ Items: [item(parent, '111122223333', [entry('triage', 'start-playbook', 0.3, { children: [child] })]), childItem] });
+        const text = await run(['incidents', '--verify-limit', '0', '--status', 'contained']);
+        expect(text.out.filter((line) => line.includes('gd-'))).toEqual([
+          expect.stringMatching(new RegExp(` failed .*  ${parent}  \\(unverified: failed by its entries, could be contained once its child incidents' credential records \\(below\\) are verified; not read past --verify-limit\\)$`)),
+          expect.stringMatching(new RegExp(`^  └ .* failed .*  ${child}  \\(unverified: failed by its entries, could be contained once the credential record of ${KEY} is verified; not read past --verify-limit\\)$`)),
+        ]);
+      });
+
+      it('--status failed past --verify-limit lists it marked as possibly contained, not as certainly failed; --status open leaves it out', async () => {
+        const failed = await run(['incidents', '--verify-limit', '0', '--status', 'failed']);
+        expect(failed.out.filter((line) => line.includes('gd-'))).toEqual([
+          expect.stringMatching(new RegExp(` failed .*gd-1  \\(unverified: failed by its entries, could be contained once the credential record of ${KEY} is verified; not read past --verify-limit\\)$`)),
+        ]);
+        expect(failed.out).toContainEqual(expect.stringContaining('; --status failed also lists those whose status is not settled and could be failed, marked (1 listed here);'));
+        const open = await run(['incidents', '--verify-limit', '0', '--status', 'open']);
+        expect(open.out.some((line) => line.includes('gd-'))).toBe(false);
+        expect(open.out.at(-1)).toBe(`0 incident(s) in ${TABLE}`);
       });
     });
   });

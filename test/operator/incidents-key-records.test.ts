@@ -12,7 +12,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { childIncidentKey } from '../../lib/incident/keys';
 import type { IncidentRecord } from '../../lib/operator/incident-report';
-import { buildIncidentReport, keyRecordLookups } from '../../lib/operator/incident-report';
+import { buildIncidentReport, keyRecordLookups, possibleSequenceStatuses, statusesOnceVerified } from '../../lib/operator/incident-report';
 import type { IncidentSummary } from '../../lib/operator/incidents';
 import { listIncidents } from '../../lib/operator/incidents';
 import { KmsSealCheck, NoSealCheck, readKeyRecords, reportCredentialRecords } from '../../lib/operator/key-records';
@@ -246,5 +246,92 @@ describe('listIncidents with credential records', () => {
     const { incidents } = await list();
     expect(incidents).toHaveLength(1);
     expect(incidents[0]).toMatchObject({ key: parentKey, status: 'contained', children: [{ key: childKey, status: 'contained', keyRecords: { verified: true, confirmed: [KEY] } }] });
+  });
+});
+
+describe('listIncidents --status past the verify limit', () => {
+  const filtered = (status: IncidentSummary['status'], limit = 0) =>
+    listIncidents(new DynamoDBClient({ region: 'eu-west-1' }), TABLE, { status }, { keyRecords: { store: store(), limit } });
+  /** A timed-out run whose failure alert came after the rerun found the key Inactive: failed, whatever the record says. */
+  const failedAfterwards = (accessKeyId: string): IncidentRecordEntry[] => [
+    ...timedOutRun(accessKeyId),
+    { step: 'publish-alert', startedAt: at(80), endedAt: at(80), outcome: 'succeeded', status: 'published', alertKind: 'failure', failure: { step: 'copy-evidence', error: 'States.TaskFailed' }, actions: [] },
+  ];
+
+  it('lists an unverified incident its record could make contained under --status contained, with what its entries say and what it could be', async () => {
+    dynamodb.on(ScanCommand).resolves({ Items: [incidentItem(INCIDENT, timedOutRun(KEY)), incidentItem('gd-plain', [CONTAINED_ELSEWHERE])] });
+    const listed = await filtered('contained');
+    expect(dynamodb.commandCalls(GetItemCommand)).toEqual([]);
+    expect(listed.incidents.map((incident) => [incident.key, incident.status, incident.possibleStatuses])).toEqual([
+      [INCIDENT, 'failed', ['failed', 'contained']],
+      ['gd-plain', 'contained', undefined],
+    ]);
+    expect(byKey(listed.incidents, INCIDENT)?.keyRecords).toEqual({ verified: false, accessKeyIds: [KEY] });
+    expect(listed.keyRecords).toEqual({ limit: 0, verified: 0, unverified: 1 });
+  });
+
+  it('lists it under --status failed too, marked as possibly contained rather than certainly failed, and under no status it cannot have', async () => {
+    dynamodb.on(ScanCommand).resolves({ Items: [incidentItem(INCIDENT, timedOutRun(KEY)), incidentItem('gd-plain', [CONTAINED_ELSEWHERE])] });
+    expect((await filtered('failed')).incidents).toEqual([expect.objectContaining({ key: INCIDENT, status: 'failed', possibleStatuses: ['failed', 'contained'] })]);
+    expect((await filtered('open')).incidents).toEqual([]);
+    expect((await filtered('released')).incidents).toEqual([]);
+  });
+
+  it('an unverified record that could not change the status (a failure alert came after) settles it: not listed under --status contained', async () => {
+    dynamodb.on(ScanCommand).resolves({ Items: [incidentItem(INCIDENT, failedAfterwards(KEY))] });
+    expect((await filtered('contained')).incidents).toEqual([]);
+    expect((await filtered('failed')).incidents).toEqual([expect.objectContaining({ key: INCIDENT, status: 'failed', possibleStatuses: ['failed'], keyRecords: { verified: false, accessKeyIds: [KEY] } })]);
+  });
+
+  it('a verified incident is filtered by its verified status alone and carries no possible statuses', async () => {
+    dynamodb.on(ScanCommand).resolves({ Items: [incidentItem(INCIDENT, timedOutRun(KEY))] });
+    dynamodb.on(GetItemCommand).resolves({ Item: credentialItem(sealedRecord('gd-someone-else', KEY)) });
+    kms.on(VerifyMacCommand).resolves({ MacValid: true, KeyId: RECORD_KEY, MacAlgorithm: RECORD_MAC_ALGORITHM });
+    expect((await filtered('contained', 25)).incidents).toEqual([]);
+    const failed = await filtered('failed', 25);
+    expect(failed.incidents.map((incident) => [incident.key, incident.status, incident.possibleStatuses])).toEqual([[INCIDENT, 'failed', undefined]]);
+  });
+
+  it("a sequence whose child's record was not verified is listed under each status it could have, with the child's possible statuses", async () => {
+    const parentKey = 'gd-c3e5a7c9e1b3d5f7a9c1e3b5d7f9a1c3';
+    const childKey = childIncidentKey(parentKey, `-${KEY}`);
+    const triage: IncidentRecordEntry = { step: 'triage', startedAt: at(0.3), endedAt: at(0.35), outcome: 'succeeded', status: 'start-playbook', actions: [], children: [childKey] };
+    dynamodb.on(ScanCommand).resolves({ Items: [incidentItem(parentKey, [triage]), incidentItem(childKey, timedOutRun(KEY))] });
+    for (const status of ['contained', 'failed'] as const) {
+      const { incidents } = await filtered(status);
+      expect(incidents).toHaveLength(1);
+      expect(incidents[0]).toMatchObject({
+        key: parentKey,
+        status: 'failed',
+        possibleStatuses: ['failed', 'contained'],
+        children: [{ key: childKey, status: 'failed', possibleStatuses: ['failed', 'contained'], keyRecords: { verified: false, accessKeyIds: [KEY] } }],
+      });
+    }
+    expect((await filtered('open')).incidents).toEqual([]);
+  });
+});
+
+describe('statusesOnceVerified and possibleSequenceStatuses', () => {
+  const lookup = (accessKeyId: string, incidentKey = INCIDENT) => ({ incidentKey, account: ACCOUNT, accessKeyId });
+
+  it("an unread record of this incident: its entries' status first, then what a confirming record would make it", () => {
+    expect(statusesOnceVerified(timedOutRun(KEY), INCIDENT, [lookup(KEY)])).toEqual(['failed', 'contained']);
+    expect(statusesOnceVerified(timedOutRun(KEY), INCIDENT, [])).toEqual(['failed']);
+    // Another incident's record cannot count here.
+    expect(statusesOnceVerified(timedOutRun(KEY), INCIDENT, [lookup(KEY, 'gd-someone-else')])).toEqual(['failed']);
+  });
+
+  it('past 256 ways of reading the records, says every status is possible rather than guess', () => {
+    const keys = Array.from({ length: 9 }, (_, index) => `AKIAMANYKEYSEXAMPL${index}`);
+    const [failure, found] = timedOutRun(KEY) as [IncidentRecordEntry, IncidentRecordEntry];
+    const entries = [failure, { ...found, actions: keys.map((target) => ({ api: 'iam:UpdateAccessKey', target, outcome: 'already-done' as const, detail: 'already Inactive' })) }];
+    expect(statusesOnceVerified(entries, INCIDENT, keys.slice(0, 8).map((key) => lookup(key)))).toEqual(['failed', 'contained']);
+    expect(statusesOnceVerified(entries, INCIDENT, keys.map((key) => lookup(key)))).toEqual(['failed', 'open', 'contained', 'released']);
+  });
+
+  it("a sequence could have each status its parts' combine to, the one from each part's first status first", () => {
+    expect(possibleSequenceStatuses([['open'], ['failed', 'contained']])).toEqual(['failed', 'contained']);
+    expect(possibleSequenceStatuses([['released'], ['open', 'contained']])).toEqual(['released', 'contained']);
+    expect(possibleSequenceStatuses([['failed'], ['open', 'contained']])).toEqual(['failed']);
   });
 });
