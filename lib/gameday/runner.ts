@@ -13,7 +13,7 @@ import { readRecordedQuarantine } from '../operator/release/aws';
 import { buildReleaseRequest, incidentKeyFromTags, RELEASE_PLAYBOOK, releaseIncidentOf } from '../operator/release/request';
 import { buildS3ObjectReleaseRequest, incidentKeyFromObjectTags, RELEASE_S3_OBJECT_PLAYBOOK } from '../operator/release/s3-object';
 import { buildDnsUnblockRequest, DNS_UNBLOCK_PLAYBOOK } from '../operator/dns-unblock';
-import { buildCredentialReleaseRequest, CREDENTIAL_RELEASE_PLAYBOOK } from '../operator/credential-release';
+import { buildCredentialReleaseRequest, chooseIncident, CREDENTIAL_RELEASE_PLAYBOOK, describeCredential, readCredentialRecordSummary } from '../operator/credential-release';
 import type { ReleasedCredential } from '../operator/credential-release';
 import { canonicalDomain } from '../responders/dns-domain';
 import type { TriageDecision } from '../playbooks/triage';
@@ -334,7 +334,7 @@ async function startCredentialRelease(
   engine: LocalEngine,
   backend: GameDayBackend,
   environment: ResolvedEnvironment,
-  spec: { user: string; key: number } | { role: string },
+  spec: { user: string; key: number; incident?: 'of-record' } | { role: string },
   reason: string | undefined,
   mode: 'enforce' | 'dry-run',
 ): Promise<void> {
@@ -350,7 +350,10 @@ async function startCredentialRelease(
     credential = { kind: 'role-sessions', roleName: spec.role };
   }
   const previous = engine.executions().filter((record) => record.kind === 'playbook').at(-1);
-  const incidentKey = (previous?.input as { incident?: { key?: string } } | undefined)?.incident?.key;
+  const incidentKey =
+    'user' in spec && spec.incident === 'of-record'
+      ? chooseIncident(describeCredential(credential), environment.account, await readCredentialRecordSummary(backend.clients(GAMEDAY_OPERATOR_ROLE).dynamodb(), environment.deployment.stateTableName, environment.account, credential), undefined)
+      : (previous?.input as { incident?: { key?: string } } | undefined)?.incident?.key;
   if (incidentKey === undefined) throw new Error('releaseCredentials: no playbook ran before it, so there is no incident to release');
   const request = buildCredentialReleaseRequest({
     credential,
@@ -586,7 +589,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         release?: { target: string; reason?: string; incident?: string };
         releaseObject?: { object: string; reason?: string };
         unblockDns?: { domain: string; instance: string; force: boolean; reason?: string };
-        releaseCredentials?: { spec: { user: string; key: number } | { role: string }; reason?: string };
+        releaseCredentials?: { spec: { user: string; key: number; incident?: 'of-record' } | { role: string }; reason?: string };
         tamper?: { deleteEvidenceOf: string } | { reopenReleases: true };
         direct?: {
           kind: 'invoke' | 'start';

@@ -279,6 +279,12 @@ export const injectionSchema = z
         z.strictObject({
           user: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'an IAM user name of the environment'),
           key: z.number().int().min(0).default(0).describe("Which of the user's access keys, in creation order."),
+          incident: z
+            .literal('of-record')
+            .optional()
+            .describe(
+              "The incident the key's record names (as `firebreak credentials release` chooses without --incident), not the last playbook execution's: an attack sequence's per-credential execution holds its key as its own incident.",
+            ),
         }),
         z.strictObject({ role: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name of the environment') }),
       ])

@@ -7,8 +7,8 @@
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import * as z from '../contracts/zod-mini';
 import { awsErrorCode, toResponderError } from '../aws/errors';
-import type { AccessKeyRecord, CredentialRecord, CredentialRecordStore, KeyClaims, MacSigner, ReadCredentialRecord, RoleSessionsRecord } from './credential-records';
-import { CREDENTIAL_SEAL_SCHEME, DynamoDbCredentialRecordSaver, credentialMacMessage, credentialRecordKey, sameClaimsCondition } from './credential-records';
+import type { AccessKeyRecord, CredentialRecord, CredentialRecordStore, DenyAllHandover, KeyClaims, MacSigner, ReadCredentialRecord, RoleSessionsRecord } from './credential-records';
+import { CREDENTIAL_SEAL_SCHEME, DynamoDbCredentialRecordSaver, credentialMacMessage, credentialRecordKey, sameClaimsCondition, sealedRecordJson } from './credential-records';
 import type { ReleaseMark } from './quarantine-records';
 import { RECORD_MAC_ALGORITHM } from './record-mac';
 
@@ -73,6 +73,9 @@ export class DynamoDbCredentialRecordStore extends DynamoDbCredentialRecordSaver
   async markReleased(record: CredentialRecord, mark: ReleaseMark, claims?: KeyClaims): Promise<'released' | 'changed'> {
     const { releaseReason: reason, releaseRequestedBy: requestedBy } = mark;
     const same = claims !== undefined ? sameClaimsCondition(claims) : undefined;
+    // A key's release that read no duty to detach AWSDenyAll did not detach it: once another key's
+    // release hands one over, this record stays unreleased, so that the key's next release detaches it.
+    const noDutySince = claims !== undefined && claims.denyAllHandedOver !== true ? ' AND attribute_not_exists(denyAllProof)' : '';
     try {
       await this.client.send(
         new UpdateItemCommand({
@@ -81,7 +84,7 @@ export class DynamoDbCredentialRecordStore extends DynamoDbCredentialRecordSaver
           UpdateExpression: `SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy${requestedBy !== undefined ? ', releaseRequestedBy = :releaseRequestedBy' : ''}${reason !== undefined ? ', releaseReason = :releaseReason' : ''}`,
           // Only the record this release verified: not one another incident wrote since, not twice;
           // for a key, not once another incident (or a new execution) claimed it since the read.
-          ConditionExpression: `incidentKey = :incidentKey AND released = :false${same !== undefined ? ` AND ${same.expression}` : ''}`,
+          ConditionExpression: `incidentKey = :incidentKey AND released = :false${same !== undefined ? ` AND ${same.expression}` : ''}${noDutySince}`,
           ExpressionAttributeValues: {
             ...same?.values,
             ':true': { BOOL: true },
@@ -121,6 +124,26 @@ export class DynamoDbCredentialRecordStore extends DynamoDbCredentialRecordSaver
       throw toResponderError(error, 'dynamodb:UpdateItem');
     }
   }
+
+  async handOverDenyAll(to: AccessKeyRecord, by: string, proof: AccessKeyRecord): Promise<'handed-over' | 'changed'> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: credentialRecordKey(to) } },
+          UpdateExpression: 'SET denyAllHandedOverBy = :by, denyAllProof = :proof',
+          // The record read, still unreleased: a record released since had its release run without
+          // the duty, and nobody would detach AWSDenyAll.
+          ConditionExpression: 'incidentKey = :recordIncident AND released = :false',
+          ExpressionAttributeValues: { ':by': { S: by }, ':proof': { S: sealedRecordJson(proof) }, ':recordIncident': { S: to.incidentKey }, ':false': { BOOL: false } },
+        }),
+      );
+      return 'handed-over';
+    } catch (error) {
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'changed';
+      throw toResponderError(error, 'dynamodb:UpdateItem');
+    }
+  }
 }
 
 /** Parses and verifies a stored item (its shape, its key, its seal); the release marks come from the item. */
@@ -149,10 +172,30 @@ export async function verifyStoredCredentialRecord(
     claims: item.claims?.SS ?? [],
     releasedClaims: item.releasedClaims?.SS ?? [],
     ...(item.lastClaimAt?.S !== undefined ? { lastClaimAt: item.lastClaimAt.S } : {}),
+    ...(item.denyAllProof !== undefined ? { denyAllHandedOver: true as const } : {}),
   };
-  const refuse = (reason: string): ReadCredentialRecord => ({ record, claims, verdict: { valid: false, reason } });
+  const handover = record.kind === 'access-key' && item.denyAllProof !== undefined ? { denyAllHandover: await verifyHandover(item.denyAllHandedOverBy?.S ?? 'unknown', item.denyAllProof.S, record, mac) } : {};
+  const refuse = (reason: string): ReadCredentialRecord => ({ record, claims, ...handover, verdict: { valid: false, reason } });
   if (credentialRecordKey(record) !== pk) return refuse('the record names another credential or account than its key');
   if (item.incidentKey?.S !== record.incidentKey) return refuse('the item\'s incident is not the sealed record\'s');
   if (!record.seal) return refuse('the record carries no MAC');
-  return { record, claims, verdict: await mac.verify(credentialMacMessage(record), record.seal.mac, record.recordedBy.responder) };
+  return { record, claims, ...handover, verdict: await mac.verify(credentialMacMessage(record), record.seal.mac, record.recordedBy.responder) };
+}
+
+/** The duty to detach AWSDenyAll handed over to `holder`: trusted only with a sealed record of Firebreak attaching it to the same user. */
+async function verifyHandover(by: string, proofJson: string | undefined, holder: AccessKeyRecord, mac: MacSigner): Promise<DenyAllHandover> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(proofJson ?? '');
+  } catch {
+    raw = undefined;
+  }
+  const parsed = recordSchema.safeParse(raw);
+  if (!parsed.success || parsed.data.kind !== 'access-key') return { by, verdict: { valid: false, reason: 'its proof is not a credential record of an access key' } };
+  const proof = parsed.data as AccessKeyRecord;
+  const refuse = (reason: string): DenyAllHandover => ({ by, proof, verdict: { valid: false, reason } });
+  if (proof.account !== holder.account || proof.userName !== holder.userName) return refuse(`its proof is a record of user ${proof.userName} in account ${proof.account}, not of ${holder.userName} in ${holder.account}`);
+  if (!proof.denyAllAttached) return refuse('its proof does not say Firebreak attached AWSDenyAll');
+  if (!proof.seal) return refuse('its proof carries no MAC');
+  return { by, proof, verdict: await mac.verify(credentialMacMessage(proof), proof.seal.mac, proof.recordedBy.responder) };
 }

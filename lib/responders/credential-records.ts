@@ -18,6 +18,15 @@
  * `lastClaimAt`). The record's own incident holds it without a claim; a release takes back its
  * incident's hold (`releasedClaims`) while another incident holds the key, and only the release of
  * the last holder re-activates it (release-credentials.ts).
+ *
+ * AWSDenyAll is the user's, not the key's, but it is recorded on the key whose step attached it. A
+ * release that would detach it while another key of the user has an unreleased record (another
+ * incident, or its own, holds that key contained: that containment counted on the deny too) keeps it
+ * and hands the duty to detach it over to that record (`denyAllHandedOverBy`, `denyAllProof`:
+ * unsealed like the claims, written with a conditional UpdateItem while the record is unreleased).
+ * The proof is a copy of the sealed record that says Firebreak attached it, so that the release
+ * which detaches it checks the seal, as it would on its own record: a duty written by hand into the
+ * table, without a sealed record of Firebreak attaching AWSDenyAll to that user, detaches nothing.
  */
 import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -111,6 +120,24 @@ export interface KeyClaims {
   readonly releasedClaims: readonly string[];
   /** When the key was last claimed: a release cleared before it was not approved with that claim. */
   readonly lastClaimAt?: string;
+  /** The duty to detach AWSDenyAll was handed over to the record: a release that read none is not marked once one is. */
+  readonly denyAllHandedOver?: true;
+}
+
+/** The duty to detach AWSDenyAll, handed over to a key's record by the release of another key of the user. */
+export interface DenyAllHandover {
+  /** The incident whose release handed it over. */
+  readonly by: string;
+  /** The sealed record that says Firebreak attached AWSDenyAll to the user (undefined: it does not parse). */
+  readonly proof?: AccessKeyRecord;
+  /** Its verdict: its seal, and that it names the same user and account and says AWSDenyAll was attached by Firebreak. */
+  readonly verdict: SealVerdict;
+}
+
+/** A record as sealed and stored (JSON, its seal, no release marks): what a handed-over duty carries as its proof. */
+export function sealedRecordJson(record: CredentialRecord): string {
+  const { released: _r, releasedAt: _ra, releasedBy: _rb, releaseRequestedBy: _rr, releaseReason: _rn, ...sealed } = record;
+  return JSON.stringify(sealed);
 }
 
 /** The incidents holding the key contained: the record's own and every claim, less those a release took back (sorted). */
@@ -125,6 +152,8 @@ export interface ReadCredentialRecord<R extends CredentialRecord = CredentialRec
   readonly verdict: SealVerdict;
   /** The claims on an access key's record (none on a role's). */
   readonly claims: KeyClaims;
+  /** The duty to detach AWSDenyAll another key's release handed over to this key's record, with the verdict on its proof. */
+  readonly denyAllHandover?: DenyAllHandover;
 }
 
 /** What disable-access-key needs of the store: it seals and saves a record, and never reads one back. */
@@ -154,6 +183,12 @@ export interface CredentialRecordStore extends CredentialRecordSaver {
   markReleased(record: CredentialRecord, mark: ReleaseMark, claims?: KeyClaims): Promise<'released' | 'changed'>;
   /** Takes back `incidentKey`'s hold on the key, unless the record or its claims changed since read as `claims` (`changed` then). */
   takeBackClaim(record: AccessKeyRecord, incidentKey: string, claims: KeyClaims): Promise<'taken-back' | 'changed'>;
+  /**
+   * Hands the duty to detach AWSDenyAll over to another key's record (`to`, of the same user), with
+   * `proof` (the sealed record that says Firebreak attached it), unless that record is no longer
+   * `to`'s incident's or is released since it was read (`changed` then).
+   */
+  handOverDenyAll(to: AccessKeyRecord, by: string, proof: AccessKeyRecord): Promise<'handed-over' | 'changed'>;
 }
 
 /** The condition that a key's claims are still as read: no claim since (lastClaimAt), no hold taken back since (their count). */

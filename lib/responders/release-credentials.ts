@@ -5,7 +5,10 @@
  * - an access key is made Active again only when its record says Firebreak set it Inactive (it was
  *   Active before); a key that was already Inactive when Firebreak came (someone else deactivated
  *   it), or that has no record, stays Inactive whatever the request says;
- * - AWSDenyAll is detached from the user only when the record says Firebreak attached it;
+ * - AWSDenyAll is detached from the user only when the record says Firebreak attached it (or the
+ *   release of another key of the user handed that duty over, with the sealed record that says so),
+ *   and only when no other key of the user has an unreleased record: AWSDenyAll is the user's, and
+ *   the incident holding that key counts on it too, so the duty goes over to that key's record;
  * - the revoke-older-sessions policy is deleted from the role only when it is still the one the
  *   record names (same cut-off: a policy rewritten since, by quarantine-instance or another
  *   incident, stays), and only once every session it denies has expired (12 hours after the
@@ -33,7 +36,7 @@ import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import { DENY_ALL_POLICY_NAME, releaseCredentialsOptions } from '../playbooks/credential-options';
 import type { ActionLog } from './action-log';
 import { credentialRailsOf, denyAllPolicyArn, refusalBeforeAnyCall } from './credential-rails';
-import type { AccessKeyRecord, CredentialRecordStore, KeyClaims, ReadCredentialRecord, RoleSessionsRecord } from './credential-records';
+import type { AccessKeyRecord, CredentialRecordStore, DenyAllHandover, KeyClaims, ReadCredentialRecord, RoleSessionsRecord } from './credential-records';
 import { keyHolders } from './credential-records';
 import type { DeploymentEnvironment } from './effective-mode';
 import type { IncidentLogger } from './logging';
@@ -180,7 +183,7 @@ export async function releaseCredentials(input: ResponderInput<ReleaseCredential
     }
     releasedBy = cleared;
     const others = keyHolders(read.record, read.claims).filter((holder) => holder !== incident.key);
-    results.push(others.length > 0 ? await takeBackHold(read.record, read.claims, others, base, context) : await releaseKey(read.record, read.claims, base, context, cleared));
+    results.push(others.length > 0 ? await takeBackHold(read.record, read.claims, others, base, context) : await releaseKey(read, base, context, cleared));
   }
 
   for (const role of roles) {
@@ -219,7 +222,14 @@ function statusOf(results: readonly CredentialRelease[]): ReleaseCredentialsStat
   return 'already-released';
 }
 
-type Trusted<R> = { readonly record: R; readonly claims: KeyClaims; readonly problem?: undefined } | { readonly problem: string; readonly released: boolean };
+/** A record that verifies, with what is stored beside it (claims, a handed-over duty to detach AWSDenyAll). */
+interface TrustedRead<R> {
+  readonly record: R;
+  readonly claims: KeyClaims;
+  readonly denyAllHandover?: DenyAllHandover;
+  readonly problem?: undefined;
+}
+type Trusted<R> = TrustedRead<R> | { readonly problem: string; readonly released: boolean };
 
 /** Whether the record is `incidentKey`'s to release: a role's is its own incident's; a key's, any incident's still holding it. */
 type Ownership = (read: ReadCredentialRecord, incidentKey: string, what: string) => { readonly problem: string; readonly released: boolean } | undefined;
@@ -257,7 +267,7 @@ async function trustedRecord<R extends AccessKeyRecord | RoleSessionsRecord>(
   const notOwned = ownership(read, incidentKey, what);
   if (notOwned !== undefined) return notOwned;
   log.record('firebreak:verify-record', what, 'observed', `The sealed record of ${what} (incident ${read.record.incidentKey}) verifies`);
-  return { record: read.record, claims: read.claims };
+  return { record: read.record, claims: read.claims, ...(read.denyAllHandover !== undefined ? { denyAllHandover: read.denyAllHandover } : {}) };
 }
 
 /** The approver of this execution, or why the release is not cleared. */
@@ -322,7 +332,7 @@ async function takeBackHold(record: AccessKeyRecord, claims: KeyClaims, others: 
   return { ...base, outcome: 'claim-released', reason };
 }
 
-async function releaseKey(record: AccessKeyRecord, claims: KeyClaims, base: Omit<CredentialRelease, 'outcome'>, context: ReleaseContext, approvedBy: string): Promise<CredentialRelease> {
+async function releaseKey({ record, claims, denyAllHandover: handover }: TrustedRead<AccessKeyRecord>, base: Omit<CredentialRelease, 'outcome'>, context: ReleaseContext, approvedBy: string): Promise<CredentialRelease> {
   const { deps, log, input } = context;
   const dryRun = context.run.mode === 'dry-run';
   const { userName, accessKeyId, account } = record;
@@ -346,21 +356,87 @@ async function releaseKey(record: AccessKeyRecord, claims: KeyClaims, base: Omit
     log.record(updated.action.api, updated.action.target, updated.action.outcome, updated.action.detail);
     if (!dryRun) keyStatus = 'Active';
   }
-  if (record.denyAllAttached) {
-    const policyArn = denyAllPolicyArn(input.incident.region, DENY_ALL_POLICY_NAME);
-    const attached = await sendReadOnly('iam:ListAttachedUserPolicies', () => iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName })));
-    if (!(attached.AttachedPolicies ?? []).some((p) => p.PolicyArn === policyArn)) {
-      log.record('iam:DetachUserPolicy', userName, 'already-done', `${DENY_ALL_POLICY_NAME} is no longer attached to user ${userName}`);
-    } else {
-      const detached = await mutateUnprobed(dryRun ? 'dry-run' : 'enforce', 'iam:DetachUserPolicy', userName, `detach ${DENY_ALL_POLICY_NAME} from user ${userName} (Firebreak attached it for incident ${record.incidentKey})`, () =>
-        iam.send(new DetachUserPolicyCommand({ UserName: userName, PolicyArn: policyArn })),
-      );
-      log.record(detached.action.api, detached.action.target, detached.action.outcome, detached.action.detail);
-    }
-  }
-  if (dryRun) return { ...base, outcome: 'would-release', keyStatus };
+  const userKeys = (listed === 'missing' ? [] : (listed.AccessKeyMetadata ?? [])).flatMap((k) => (k.AccessKeyId !== undefined ? [k.AccessKeyId] : []));
+  const denyAll = await releaseDenyAll(record, handover, userKeys, iam, context);
+  if (denyAll.refused !== undefined) return { ...base, outcome: 'refused', reason: denyAll.refused, keyStatus };
+  const kept = denyAll.kept !== undefined ? { reason: denyAll.kept } : {};
+  if (dryRun) return { ...base, outcome: 'would-release', keyStatus, ...kept };
   await markReleased(record, `access key ${accessKeyId}`, approvedBy, context, claims);
-  return { ...base, outcome: 'released', keyStatus };
+  return { ...base, outcome: 'released', keyStatus, ...kept };
+}
+
+/**
+ * AWSDenyAll, when this key's release is the one to detach it: the key's record says Firebreak
+ * attached it, or another key's release handed that duty over (with the sealed record that says so).
+ * AWSDenyAll is the user's, not the key's: while another key of the user has an unreleased record,
+ * an incident holding that key counts on it too, so it stays and the duty goes over to that record;
+ * a record of that key that does not verify keeps it attached too (fail safe: whether an incident
+ * still counts on it is not known), and a person detaches it after looking. `kept` says why it stays;
+ * `refused`, why nothing may be marked (the other record changed since it was read).
+ */
+async function releaseDenyAll(
+  record: AccessKeyRecord,
+  handover: DenyAllHandover | undefined,
+  userKeys: readonly string[],
+  iam: IAMClient,
+  context: ReleaseContext,
+): Promise<{ readonly kept?: string; readonly refused?: string }> {
+  const { deps, log, input } = context;
+  const dryRun = context.run.mode === 'dry-run';
+  const { userName, accessKeyId, account } = record;
+  let proof: AccessKeyRecord | undefined = record.denyAllAttached ? record : undefined;
+  if (proof === undefined && handover !== undefined) {
+    if (!handover.verdict.valid || handover.proof === undefined) {
+      const reason = `the duty to detach ${DENY_ALL_POLICY_NAME} from user ${userName}, handed over to the record of ${accessKeyId} (by incident ${handover.by}'s release), is not trusted (${handover.verdict.valid ? 'no proof' : handover.verdict.reason}): ${DENY_ALL_POLICY_NAME} stays attached; a person looks and detaches it by hand`;
+      log.record('iam:DetachUserPolicy', userName, 'skipped', capitalize(reason));
+      return { kept: reason };
+    }
+    proof = handover.proof;
+  }
+  if (proof === undefined) return {};
+  const policyArn = denyAllPolicyArn(input.incident.region, DENY_ALL_POLICY_NAME);
+  const attached = await sendReadOnly('iam:ListAttachedUserPolicies', () => iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName })));
+  if (!(attached.AttachedPolicies ?? []).some((p) => p.PolicyArn === policyArn)) {
+    log.record('iam:DetachUserPolicy', userName, 'already-done', `${DENY_ALL_POLICY_NAME} is no longer attached to user ${userName}`);
+    return {};
+  }
+  for (const other of userKeys.filter((id) => id !== accessKeyId)) {
+    const read = await deps.records.get({ kind: 'access-key', account, accessKeyId: other });
+    // No record: Firebreak holds nothing of that key. Released: its incidents hold it no more.
+    if (read === undefined || read.record.released === true) continue;
+    if (!read.verdict.valid || read.record.userName !== userName) {
+      const why = read.verdict.valid ? `it names user ${read.record.userName}` : read.verdict.reason;
+      const reason = `${DENY_ALL_POLICY_NAME} stays attached to user ${userName}: the record of the user's other key ${other} is not trusted (${why}), so whether an incident still counts on ${DENY_ALL_POLICY_NAME} is not known; a person looks at that record and detaches ${DENY_ALL_POLICY_NAME} by hand`;
+      log.record('iam:DetachUserPolicy', userName, 'skipped', capitalize(reason));
+      return { kept: reason };
+    }
+    const holders = keyHolders(read.record, read.claims);
+    const holding = holders.length > 0 ? `incident ${holders.join(', incident ')}` : `incident ${read.record.incidentKey}`;
+    const reason = `${DENY_ALL_POLICY_NAME} stays attached to user ${userName}: ${holding} still ${holders.length > 1 ? 'hold' : 'holds'} the user's other key ${other} contained, and ${DENY_ALL_POLICY_NAME} is the user's; the duty to detach it ${dryRun ? 'would be' : 'is'} handed over to the record of ${other}, whose release detaches it`;
+    if (dryRun) {
+      log.record('iam:DetachUserPolicy', userName, 'skipped', capitalize(reason));
+      return { kept: reason };
+    }
+    const handed = await deps.records.handOverDenyAll(read.record, input.incident.key, proof);
+    if (handed === 'changed') {
+      const refused = `the record of the user's other key ${other} changed since it was read (released or replaced since): ${DENY_ALL_POLICY_NAME} stays attached and the record of ${accessKeyId} is not marked released; start the release again`;
+      log.record('iam:DetachUserPolicy', userName, 'skipped', capitalize(refused));
+      return { refused };
+    }
+    log.record('firebreak:record-credential', other, 'done', `Handed the duty to detach ${DENY_ALL_POLICY_NAME} from user ${userName} over to the record of ${other} (incident ${read.record.incidentKey}), with the sealed record that says Firebreak attached it (incident ${proof.incidentKey})`);
+    log.record('iam:DetachUserPolicy', userName, 'skipped', capitalize(reason));
+    return { kept: reason };
+  }
+  const why = proof === record ? `Firebreak attached it for incident ${record.incidentKey}` : `Firebreak attached it for incident ${proof.incidentKey}, and incident ${handover?.by ?? 'unknown'}'s release handed the duty to detach it over to ${accessKeyId}`;
+  const detached = await mutateUnprobed(dryRun ? 'dry-run' : 'enforce', 'iam:DetachUserPolicy', userName, `detach ${DENY_ALL_POLICY_NAME} from user ${userName} (${why})`, () =>
+    iam.send(new DetachUserPolicyCommand({ UserName: userName, PolicyArn: policyArn })),
+  );
+  log.record(detached.action.api, detached.action.target, detached.action.outcome, detached.action.detail);
+  return {};
+}
+
+function capitalize(text: string): string {
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
 }
 
 async function releaseRole(record: RoleSessionsRecord, base: Omit<CredentialRelease, 'outcome'>, context: ReleaseContext, approvedBy: string): Promise<CredentialRelease> {

@@ -135,6 +135,36 @@ const keyCredential: ReleasedCredential = { kind: 'access-key', accessKeyId: KEY
 const roleCredential: ReleasedCredential = { kind: 'role-sessions', roleName: 'ci-deploy-role' };
 const DENY_ALL = 'arn:aws:iam::aws:policy/AWSDenyAll';
 
+/** The user's second access key (a user has at most two). */
+const KEY_2 = 'AKIAQ3EGRW6JDEXAMPLE';
+const KEY_2_PK = credentialRecordKey({ kind: 'access-key', account: ACCOUNT, accessKeyId: KEY_2 });
+const key2Credential: ReleasedCredential = { kind: 'access-key', accessKeyId: KEY_2, userName: USER };
+
+/** The user with these keys (status by key id) and attached policies, as IAM says. */
+function givenUserKeys(keys: Record<string, 'Active' | 'Inactive'>, attached: string[] = []): void {
+  givenUser('Active', attached);
+  iamMock.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: Object.entries(keys).map(([AccessKeyId, Status]) => ({ AccessKeyId, UserName: USER, Status })) });
+}
+
+/**
+ * Incident A disables the user's key 1 and attaches AWSDenyAll (its record: attached by Firebreak);
+ * incident B, another finding, disables key 2 of the same user and finds AWSDenyAll attached (its
+ * record: not attached by Firebreak).
+ */
+async function twoKeysOfOneUser() {
+  const records = new MemoryCredentialRecordStore();
+  const a = USER_KEY();
+  const b: Incident = { ...parseEvent(JSON.parse(readFileSync(new URL('../fixtures/events/guardduty-iam-user-tor-ipcaller.json', import.meta.url), 'utf8').replaceAll(KEY, KEY_2)), { receivedAt: NOW }), key: 'gd-second-key-of-the-user' };
+  givenUserKeys({ [KEY]: 'Active', [KEY_2]: 'Active' });
+  await disable(a, records, true);
+  iamMock.reset();
+  givenUserKeys({ [KEY]: 'Inactive', [KEY_2]: 'Active' }, [DENY_ALL]);
+  await disable(b, records, true);
+  expect(records.stored(KEY_PK)).toMatchObject({ incidentKey: a.key, deactivated: true, denyAllAttached: true });
+  expect(records.stored(KEY_2_PK)).toMatchObject({ incidentKey: b.key, deactivated: true, denyAllAttached: false });
+  return { records, a, b };
+}
+
 describe('disableAccessKey records what it changed', () => {
   it('seals the key\'s previous status before the change, and a rerun (the key now Inactive) keeps that first record', async () => {
     const records = new MemoryCredentialRecordStore();
@@ -436,9 +466,109 @@ describe('releaseCredentials: a key another incident, or a new execution, contai
     expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
   });
 
-  it.todo(
-    'ATTACK (open, review s20): AWSDenyAll is user-wide, but its record is per key: incident A disables key 1 with denyAll (attached), incident B disables key 2 of the same user with denyAll (found attached, recorded as not its own); A\'s release detaches AWSDenyAll while B is open, so the user\'s password and other keys work again',
-  );
+  it('ATTACK: keeps AWSDenyAll on the user while another incident holds another key of the user; that key\'s release detaches it', async () => {
+    const { records, a, b } = await twoKeysOfOneUser();
+    iamMock.reset();
+    givenUserKeys({ [KEY]: 'Inactive', [KEY_2]: 'Inactive' }, [DENY_ALL]);
+
+    // Before the fix: A's release detached AWSDenyAll (its record said it attached it) while B was
+    // open, and B's release never detached anything (its record said it found it attached).
+    const first = await release(keyCredential, records, { incidentKey: a.key });
+    expect(iamMock.commandCalls(DetachUserPolicyCommand)).toHaveLength(0);
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: USER, AccessKeyId: KEY, Status: 'Active' }]);
+    expect(first.status).toBe('released');
+    expect(first.credentials[0]).toMatchObject({ outcome: 'released', keyStatus: 'Active', reason: expect.stringContaining(`${KEY_2}`) });
+    expect(first.credentials[0]?.reason).toContain(b.key);
+    expect(first.actions.find((x) => x.api === 'iam:DetachUserPolicy')).toMatchObject({ outcome: 'skipped', detail: expect.stringContaining('handed') });
+    expect(records.items.get(KEY_PK)?.released).toEqual({ BOOL: true });
+    expect(records.items.get(KEY_2_PK)).toMatchObject({ released: { BOOL: false }, denyAllHandedOverBy: { S: a.key } });
+
+    // B's release (its own record says it did not attach AWSDenyAll) detaches it: the duty was handed to it.
+    iamMock.reset();
+    givenUserKeys({ [KEY]: 'Active', [KEY_2]: 'Inactive' }, [DENY_ALL]);
+    const last = await release(key2Credential, records, { incidentKey: b.key });
+    expect(last.status).toBe('released');
+    expect(iamMock.commandCalls(ListAttachedUserPoliciesCommand).map((c) => c.args[0].input)).toEqual([{ UserName: USER }]);
+    expect(iamMock.commandCalls(DetachUserPolicyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: USER, PolicyArn: DENY_ALL }]);
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: USER, AccessKeyId: KEY_2, Status: 'Active' }]);
+    expect(records.items.get(KEY_2_PK)?.released).toEqual({ BOOL: true });
+  });
+
+  it('either order: B\'s release first keeps AWSDenyAll (not its own to detach), and A\'s release, the last, detaches it', async () => {
+    const { records, a, b } = await twoKeysOfOneUser();
+    iamMock.reset();
+    givenUserKeys({ [KEY]: 'Inactive', [KEY_2]: 'Inactive' }, [DENY_ALL]);
+    expect((await release(key2Credential, records, { incidentKey: b.key })).status).toBe('released');
+    expect(iamMock.commandCalls(DetachUserPolicyCommand)).toHaveLength(0);
+    expect((await release(keyCredential, records, { incidentKey: a.key })).status).toBe('released');
+    expect(iamMock.commandCalls(DetachUserPolicyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: USER, PolicyArn: DENY_ALL }]);
+  });
+
+  it('ATTACK: the other key\'s record forged or edited (no valid seal): AWSDenyAll stays attached (fail safe), and no duty is handed to it', async () => {
+    const { records, a } = await twoKeysOfOneUser();
+    // Someone with write access to the table edits B's record: it no longer verifies.
+    records.forge(KEY_2_PK, { ...records.stored(KEY_2_PK), previousStatus: 'Inactive' });
+    iamMock.reset();
+    givenUserKeys({ [KEY]: 'Inactive', [KEY_2]: 'Inactive' }, [DENY_ALL]);
+    const first = await release(keyCredential, records, { incidentKey: a.key });
+    expect(iamMock.commandCalls(DetachUserPolicyCommand)).toHaveLength(0);
+    expect(first.credentials[0]).toMatchObject({ outcome: 'released', reason: expect.stringMatching(/not trusted.*by hand/) });
+    expect(records.items.get(KEY_2_PK)?.denyAllHandedOverBy).toBeUndefined();
+  });
+
+  it('ATTACK: a duty to detach AWSDenyAll forged on a record (its proof not a sealed record of Firebreak attaching it) is not acted on', async () => {
+    const { records, b } = await twoKeysOfOneUser();
+    const aRecord = records.stored(KEY_PK);
+    // A's sealed record edited (its seal no longer matches), a proof of another user, and a genuine
+    // sealed record that does not say Firebreak attached AWSDenyAll (B's own).
+    for (const proof of [{ ...aRecord, incidentKey: 'gd-forged' }, { ...aRecord, userName: 'someone-else' }, records.stored(KEY_2_PK)]) {
+      const item = records.items.get(KEY_2_PK)!;
+      item.denyAllHandedOverBy = { S: 'gd-forged' };
+      item.denyAllProof = { S: JSON.stringify(proof) };
+      iamMock.reset();
+      givenUserKeys({ [KEY]: 'Inactive', [KEY_2]: 'Inactive' }, [DENY_ALL]);
+      const result = await release(key2Credential, records, { incidentKey: b.key });
+      expect(iamMock.commandCalls(DetachUserPolicyCommand)).toHaveLength(0);
+      expect(result.actions.find((x) => x.api === 'iam:DetachUserPolicy')).toMatchObject({ outcome: 'skipped', detail: expect.stringContaining('not trusted') });
+      records.items.get(KEY_2_PK)!.released = { BOOL: false };
+    }
+  });
+
+  it('in dry-run hands nothing over; a handover the other record refuses (released since) marks nothing and asks for a new release', async () => {
+    const { records, a } = await twoKeysOfOneUser();
+    iamMock.reset();
+    givenUserKeys({ [KEY]: 'Inactive', [KEY_2]: 'Inactive' }, [DENY_ALL]);
+    const dry = await release(keyCredential, records, { incidentKey: a.key, mode: 'dry-run' });
+    expect(dry.credentials[0]).toMatchObject({ outcome: 'would-release', reason: expect.stringContaining('would be handed over') });
+    expect(records.items.get(KEY_2_PK)?.denyAllHandedOverBy).toBeUndefined();
+    expect(iamMock.commandCalls(DetachUserPolicyCommand)).toHaveLength(0);
+
+    records.handOverDenyAll = async () => 'changed';
+    const raced = await release(keyCredential, records, { incidentKey: a.key });
+    expect(raced.status).toBe('refused');
+    expect(raced.credentials[0]?.reason).toMatch(/changed since it was read.*start the release again/);
+    expect(iamMock.commandCalls(DetachUserPolicyCommand)).toHaveLength(0);
+    expect(records.items.get(KEY_PK)?.released).toEqual({ BOOL: false });
+  });
+
+  it('a release that read no duty is not marked once a duty was handed over since: the key\'s next release detaches AWSDenyAll', async () => {
+    const { records, a, b } = await twoKeysOfOneUser();
+    iamMock.reset();
+    givenUserKeys({ [KEY]: 'Inactive', [KEY_2]: 'Inactive' }, [DENY_ALL]);
+    // A's release hands the duty over while B's release runs (after B read its record, before B marks it).
+    const marking = records.markReleased.bind(records);
+    records.markReleased = async (...args) => {
+      records.markReleased = marking;
+      await release(keyCredential, records, { incidentKey: a.key });
+      return marking(...args);
+    };
+    await release(key2Credential, records, { incidentKey: b.key });
+    expect(iamMock.commandCalls(DetachUserPolicyCommand)).toHaveLength(0);
+    expect(records.items.get(KEY_2_PK)).toMatchObject({ released: { BOOL: false }, denyAllHandedOverBy: { S: a.key } });
+    const again = await release(key2Credential, records, { incidentKey: b.key });
+    expect(again.status).toBe('released');
+    expect(iamMock.commandCalls(DetachUserPolicyCommand)).toHaveLength(1);
+  });
 });
 
 describe('releaseCredentials: one credential per release (review s20)', () => {
@@ -689,9 +819,45 @@ describe('DynamoDbCredentialRecordStore', () => {
       TableName: 'state',
       Key: { pk: { S: KEY_PK } },
       UpdateExpression: 'SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy',
-      ConditionExpression: 'incidentKey = :incidentKey AND released = :false AND attribute_not_exists(lastClaimAt) AND attribute_not_exists(releasedClaims)',
+      // Nor once a duty to detach AWSDenyAll was handed over to the record since (none was read).
+      ConditionExpression: 'incidentKey = :incidentKey AND released = :false AND attribute_not_exists(lastClaimAt) AND attribute_not_exists(releasedClaims) AND attribute_not_exists(denyAllProof)',
       ExpressionAttributeValues: { ':true': { BOOL: true }, ':false': { BOOL: false }, ':incidentKey': { S: 'gd-one' }, ':releasedAt': { S: LATER.toISOString() }, ':releasedBy': { S: APPROVER } },
     });
+    // A release that read the duty (and so detached AWSDenyAll, or found it gone) is not held back by it.
+    await store().markReleased(record, { releasedAt: LATER.toISOString(), releasedBy: APPROVER }, { claims: [], releasedClaims: [], denyAllHandedOver: true });
+    expect(dynamodb.commandCalls(UpdateItemCommand)[1]!.args[0].input.ConditionExpression).toBe('incidentKey = :incidentKey AND released = :false AND attribute_not_exists(lastClaimAt) AND attribute_not_exists(releasedClaims)');
+  });
+
+  it('hands the duty to detach AWSDenyAll over to the unreleased record of another key of the user, with the sealed record that proves it (conditional UpdateItem)', async () => {
+    const proof: AccessKeyRecord = { ...record, accessKeyId: 'AKIAQ3EGRW6JDEXAMPLE', incidentKey: 'gd-a', denyAllAttached: true, seal: { scheme: 'firebreak-credential-record/v1', algorithm: 'HMAC_SHA_256', keyId: RECORD_KEY, mac: 'AQID' } };
+    dynamodb.on(UpdateItemCommand).resolves({});
+    expect(await store().handOverDenyAll(record, 'gd-a', { ...proof, released: true, releasedBy: APPROVER })).toBe('handed-over');
+    expect(dynamodb.commandCalls(UpdateItemCommand)[0]!.args[0].input).toEqual({
+      TableName: 'state',
+      Key: { pk: { S: KEY_PK } },
+      UpdateExpression: 'SET denyAllHandedOverBy = :by, denyAllProof = :proof',
+      ConditionExpression: 'incidentKey = :recordIncident AND released = :false',
+      // The proof as sealed: no release marks.
+      ExpressionAttributeValues: { ':by': { S: 'gd-a' }, ':proof': { S: JSON.stringify(proof) }, ':recordIncident': { S: 'gd-one' }, ':false': { BOOL: false } },
+    });
+    dynamodb.on(UpdateItemCommand).rejects(Object.assign(new Error('released'), { name: 'ConditionalCheckFailedException', $metadata: {} }));
+    expect(await store().handOverDenyAll(record, 'gd-a', proof)).toBe('changed');
+  });
+
+  it('reads a handed-over duty and verifies its proof with kms:VerifyMac; a proof of another user is not trusted', async () => {
+    const seal = { scheme: 'firebreak-credential-record/v1', algorithm: 'HMAC_SHA_256', keyId: RECORD_KEY, mac: 'AQID' };
+    const proof: AccessKeyRecord = { ...record, accessKeyId: 'AKIAQ3EGRW6JDEXAMPLE', incidentKey: 'gd-a', denyAllAttached: true };
+    const item = (proofRecord: AccessKeyRecord) => ({
+      Item: { pk: { S: KEY_PK }, incidentKey: { S: 'gd-one' }, released: { BOOL: false }, record: { S: JSON.stringify({ ...record, seal }) }, denyAllHandedOverBy: { S: 'gd-a' }, denyAllProof: { S: JSON.stringify({ ...proofRecord, seal }) } },
+    });
+    dynamodb.on(GetItemCommand).resolves(item(proof));
+    kms.on(VerifyMacCommand).resolves({ MacValid: true });
+    const read = await store().get({ kind: 'access-key', account: ACCOUNT, accessKeyId: KEY });
+    expect(read?.denyAllHandover).toEqual({ by: 'gd-a', proof: { ...proof, seal }, verdict: { valid: true } });
+    expect(read?.claims.denyAllHandedOver).toBe(true);
+    expect(kms.commandCalls(VerifyMacCommand).map((c) => c.args[0].input.Message)).toContainEqual(credentialMacMessage(proof));
+    dynamodb.on(GetItemCommand).resolves(item({ ...proof, userName: 'someone-else' }));
+    expect((await store().get({ kind: 'access-key', account: ACCOUNT, accessKeyId: KEY }))?.denyAllHandover?.verdict.valid).toBe(false);
   });
 
   it('reads the claims beside the sealed record', async () => {

@@ -6,7 +6,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { AccessKeyRecord, RoleSessionsRecord, CredentialRecord, CredentialRecordStore, KeyClaims, MacSigner, ReadCredentialRecord } from '../../lib/responders/credential-records';
-import { CREDENTIAL_SEAL_SCHEME, credentialMacMessage, credentialRecordKey } from '../../lib/responders/credential-records';
+import { CREDENTIAL_SEAL_SCHEME, credentialMacMessage, credentialRecordKey, sealedRecordJson } from '../../lib/responders/credential-records';
 import { verifyStoredCredentialRecord } from '../../lib/responders/credential-record-store';
 import { RECORD_MAC_ALGORITHM } from '../../lib/responders/quarantine-records';
 import type { ReleaseMark } from '../../lib/responders/quarantine-records';
@@ -78,12 +78,21 @@ export class MemoryCredentialRecordStore implements CredentialRecordStore {
     const item = this.items.get(credentialRecordKey(record));
     if (item === undefined || item.incidentKey?.S !== record.incidentKey || item.released?.BOOL !== false) return 'changed';
     if (claims !== undefined && !sameClaims(item, claims)) return 'changed';
+    if (claims !== undefined && claims.denyAllHandedOver !== true && item.denyAllProof !== undefined) return 'changed';
     item.released = { BOOL: true };
     item.releasedAt = { S: mark.releasedAt };
     item.releasedBy = { S: mark.releasedBy };
     if (mark.releaseRequestedBy !== undefined) item.releaseRequestedBy = { S: mark.releaseRequestedBy };
     if (mark.releaseReason !== undefined) item.releaseReason = { S: mark.releaseReason };
     return 'released';
+  }
+
+  async handOverDenyAll(to: AccessKeyRecord, by: string, proof: AccessKeyRecord): Promise<'handed-over' | 'changed'> {
+    const item = this.items.get(credentialRecordKey(to));
+    if (item === undefined || item.incidentKey?.S !== to.incidentKey || item.released?.BOOL !== false) return 'changed';
+    item.denyAllHandedOverBy = { S: by };
+    item.denyAllProof = { S: sealedRecordJson(proof) };
+    return 'handed-over';
   }
 
   /** The stored record as JSON (parsed), for assertions and for forging. */
