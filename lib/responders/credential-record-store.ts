@@ -76,71 +76,61 @@ export class DynamoDbCredentialRecordStore extends DynamoDbCredentialRecordSaver
     // A key's release that read no duty to detach AWSDenyAll did not detach it: once another key's
     // release hands one over, this record stays unreleased, so that the key's next release detaches it.
     const noDutySince = claims !== undefined && claims.denyAllHandedOver !== true ? ' AND attribute_not_exists(denyAllProof)' : '';
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { pk: { S: credentialRecordKey(record) } },
-          UpdateExpression: `SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy${requestedBy !== undefined ? ', releaseRequestedBy = :releaseRequestedBy' : ''}${reason !== undefined ? ', releaseReason = :releaseReason' : ''}`,
-          // Only the record this release verified: not one another incident wrote since, not twice;
-          // for a key, not once another incident (or a new execution) claimed it since the read.
-          ConditionExpression: `incidentKey = :incidentKey AND released = :false${same !== undefined ? ` AND ${same.expression}` : ''}${noDutySince}`,
-          ExpressionAttributeValues: {
-            ...same?.values,
-            ':true': { BOOL: true },
-            ':false': { BOOL: false },
-            ':incidentKey': { S: record.incidentKey },
-            ':releasedAt': { S: mark.releasedAt },
-            ':releasedBy': { S: mark.releasedBy },
-            ...(requestedBy !== undefined ? { ':releaseRequestedBy': { S: requestedBy } } : {}),
-            ...(reason !== undefined ? { ':releaseReason': { S: reason } } : {}),
-          },
-        }),
-      );
-      return 'released';
-    } catch (error) {
-      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'changed';
-      throw toResponderError(error, 'dynamodb:UpdateItem');
-    }
+    const updated = await this.updateIfUnchanged({
+      TableName: this.tableName,
+      Key: { pk: { S: credentialRecordKey(record) } },
+      UpdateExpression: `SET released = :true, releasedAt = :releasedAt, releasedBy = :releasedBy${requestedBy !== undefined ? ', releaseRequestedBy = :releaseRequestedBy' : ''}${reason !== undefined ? ', releaseReason = :releaseReason' : ''}`,
+      // Only the record this release verified: not one another incident wrote since, not twice;
+      // for a key, not once another incident (or a new execution) claimed it since the read.
+      ConditionExpression: `incidentKey = :incidentKey AND released = :false${same !== undefined ? ` AND ${same.expression}` : ''}${noDutySince}`,
+      ExpressionAttributeValues: {
+        ...same?.values,
+        ':true': { BOOL: true },
+        ':false': { BOOL: false },
+        ':incidentKey': { S: record.incidentKey },
+        ':releasedAt': { S: mark.releasedAt },
+        ':releasedBy': { S: mark.releasedBy },
+        ...(requestedBy !== undefined ? { ':releaseRequestedBy': { S: requestedBy } } : {}),
+        ...(reason !== undefined ? { ':releaseReason': { S: reason } } : {}),
+      },
+    });
+    return updated ? 'released' : 'changed';
   }
 
   async takeBackClaim(record: AccessKeyRecord, incidentKey: string, claims: KeyClaims): Promise<'taken-back' | 'changed'> {
     const same = sameClaimsCondition(claims);
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { pk: { S: credentialRecordKey(record) } },
-          UpdateExpression: 'ADD releasedClaims :incident DELETE claims :incident',
-          // As read: the same record, unreleased, nobody claimed or took back since (else the holders
-          // read are not the holders now: two last releases would both take back, and none restore).
-          ConditionExpression: `incidentKey = :recordIncident AND released = :false AND ${same.expression}`,
-          ExpressionAttributeValues: { ...same.values, ':incident': { SS: [incidentKey] }, ':recordIncident': { S: record.incidentKey }, ':false': { BOOL: false } },
-        }),
-      );
-      return 'taken-back';
-    } catch (error) {
-      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'changed';
-      throw toResponderError(error, 'dynamodb:UpdateItem');
-    }
+    const updated = await this.updateIfUnchanged({
+      TableName: this.tableName,
+      Key: { pk: { S: credentialRecordKey(record) } },
+      UpdateExpression: 'ADD releasedClaims :incident DELETE claims :incident',
+      // As read: the same record, unreleased, nobody claimed or took back since (else the holders
+      // read are not the holders now: two last releases would both take back, and none restore).
+      ConditionExpression: `incidentKey = :recordIncident AND released = :false AND ${same.expression}`,
+      ExpressionAttributeValues: { ...same.values, ':incident': { SS: [incidentKey] }, ':recordIncident': { S: record.incidentKey }, ':false': { BOOL: false } },
+    });
+    return updated ? 'taken-back' : 'changed';
   }
 
   async handOverDenyAll(to: AccessKeyRecord, by: string, proof: AccessKeyRecord): Promise<'handed-over' | 'changed'> {
+    const updated = await this.updateIfUnchanged({
+      TableName: this.tableName,
+      Key: { pk: { S: credentialRecordKey(to) } },
+      UpdateExpression: 'SET denyAllHandedOverBy = :by, denyAllProof = :proof',
+      // The record read, still unreleased: a record released since had its release run without
+      // the duty, and nobody would detach AWSDenyAll.
+      ConditionExpression: 'incidentKey = :recordIncident AND released = :false',
+      ExpressionAttributeValues: { ':by': { S: by }, ':proof': { S: sealedRecordJson(proof) }, ':recordIncident': { S: to.incidentKey }, ':false': { BOOL: false } },
+    });
+    return updated ? 'handed-over' : 'changed';
+  }
+
+  /** Sends a conditional UpdateItem: false when its condition failed (the record changed since it was read). */
+  private async updateIfUnchanged(input: ConstructorParameters<typeof UpdateItemCommand>[0]): Promise<boolean> {
     try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { pk: { S: credentialRecordKey(to) } },
-          UpdateExpression: 'SET denyAllHandedOverBy = :by, denyAllProof = :proof',
-          // The record read, still unreleased: a record released since had its release run without
-          // the duty, and nobody would detach AWSDenyAll.
-          ConditionExpression: 'incidentKey = :recordIncident AND released = :false',
-          ExpressionAttributeValues: { ':by': { S: by }, ':proof': { S: sealedRecordJson(proof) }, ':recordIncident': { S: to.incidentKey }, ':false': { BOOL: false } },
-        }),
-      );
-      return 'handed-over';
+      await this.client.send(new UpdateItemCommand(input));
+      return true;
     } catch (error) {
-      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'changed';
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return false;
       throw toResponderError(error, 'dynamodb:UpdateItem');
     }
   }
