@@ -8,6 +8,7 @@ import {
   ModifyInstanceAttributeCommand,
   ModifyNetworkInterfaceAttributeCommand,
 } from '@aws-sdk/client-ec2';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -528,16 +529,28 @@ describe('releaseInstance with the DynamoDB record store', () => {
   const dynamoMock = mockClient(DynamoDBClient);
   const TABLE = 'firebreak-state';
 
-  beforeEach(() => {
-    dynamoMock.reset();
-    givenInstance(ec2Mock, QUARANTINED);
+  /** The unreleased record as the table holds it, with `fields` beside it (claims, claim serials). */
+  function givenStoredRecord(fields: Record<string, AttributeValue> = {}): void {
     dynamoMock.on(GetItemCommand).resolves({
       Item: {
         pk: { S: quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID) },
         released: { BOOL: false },
+        ...fields,
         record: { S: JSON.stringify({ ...RECORD, released: false }) },
       },
     });
+  }
+
+  /** release-instance through the DynamoDB store, its release cleared by a grant that bound claim serial `serial`. */
+  function releaseThroughTable(serial: number, overrides: Parameters<typeof input>[0] = {}) {
+    const store = new DynamoDbQuarantineRecordReleaseStore(new DynamoDBClient({ region: REGION }), TABLE);
+    return releaseInstance(input(overrides), { clients, logger: silentLogger, records: store, sealer: TEST_SEALER, clearance: clearedAt(serial), now: () => NOW });
+  }
+
+  beforeEach(() => {
+    dynamoMock.reset();
+    givenInstance(ec2Mock, QUARANTINED);
+    givenStoredRecord();
     dynamoMock.on(UpdateItemCommand).resolves({});
   });
 
@@ -546,16 +559,8 @@ describe('releaseInstance with the DynamoDB record store', () => {
   });
 
   it('marks the record released by the approver, requested by the person, with their reason, in one conditional UpdateItem', async () => {
-    const store = new DynamoDbQuarantineRecordReleaseStore(new DynamoDBClient({ region: REGION }), TABLE);
     // A record written before claim serials has none: the guard read it as 0, and so does the hold.
-    const result = await releaseInstance(input({ request: REQUEST }), {
-      clients,
-      logger: silentLogger,
-      records: store,
-      sealer: TEST_SEALER,
-      clearance: clearedAt(0),
-      now: () => NOW,
-    });
+    const result = await releaseThroughTable(0, { request: REQUEST });
     expect(result.status).toBe('released');
     expect(inputsOf(dynamoMock, UpdateItemCommand)).toEqual([
       // First the hold, before any EC2 change: no incident can claim the instance while it is restored.
@@ -604,17 +609,11 @@ describe('releaseInstance with the DynamoDB record store', () => {
     ]);
   });
   it('holds the record at the claim serial its grant bound, read with the record (one GetItem), so that a claim written since makes the hold fail', async () => {
-    dynamoMock.on(GetItemCommand).resolves({
-      Item: {
-        pk: { S: quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID) },
-        released: { BOOL: false },
-        claims: { SS: [QUARANTINE_KEY] },
-        claimSerial: { N: '4' },
-        record: { S: JSON.stringify({ ...RECORD, released: false }) },
-      },
+    givenStoredRecord({
+      claims: { SS: [QUARANTINE_KEY] },
+      claimSerial: { N: '4' },
     });
-    const store = new DynamoDbQuarantineRecordReleaseStore(new DynamoDBClient({ region: REGION }), TABLE);
-    const result = await releaseInstance(input(), { clients, logger: silentLogger, records: store, sealer: TEST_SEALER, clearance: clearedAt(4), now: () => NOW });
+    const result = await releaseThroughTable(4);
     expect(result.status).toBe('released');
     expect(inputsOf(dynamoMock, UpdateItemCommand)[0]).toEqual({
       TableName: TABLE,
@@ -646,19 +645,13 @@ describe('releaseInstance with the DynamoDB record store', () => {
 
   it("takes back only its claim on the condition that its incident claimed nothing after the serial its grant bound (review s19)", async () => {
     const LATER = 'gd-2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b';
-    dynamoMock.on(GetItemCommand).resolves({
-      Item: {
-        pk: { S: quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID) },
-        released: { BOOL: false },
-        claims: { SS: [QUARANTINE_KEY, LATER] },
-        claimSerial: { N: '5' },
-        [`lastClaim#${QUARANTINE_KEY}`]: { N: '1' },
-        [`lastClaim#${LATER}`]: { N: '5' },
-        record: { S: JSON.stringify({ ...RECORD, released: false }) },
-      },
+    givenStoredRecord({
+      claims: { SS: [QUARANTINE_KEY, LATER] },
+      claimSerial: { N: '5' },
+      [`lastClaim#${QUARANTINE_KEY}`]: { N: '1' },
+      [`lastClaim#${LATER}`]: { N: '5' },
     });
-    const store = new DynamoDbQuarantineRecordReleaseStore(new DynamoDBClient({ region: REGION }), TABLE);
-    const result = await releaseInstance(input(), { clients, logger: silentLogger, records: store, sealer: TEST_SEALER, clearance: clearedAt(4), now: () => NOW });
+    const result = await releaseThroughTable(4);
     expect(result).toMatchObject({ status: 'claim-released', heldBy: [LATER] });
     expect(inputsOf(dynamoMock, UpdateItemCommand)).toEqual([
       {
@@ -682,35 +675,23 @@ describe('releaseInstance with the DynamoDB record store', () => {
   });
 
   it('writes nothing when its incident claimed again after the serial its grant bound, another incident holding the instance too (review s19)', async () => {
-    dynamoMock.on(GetItemCommand).resolves({
-      Item: {
-        pk: { S: quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID) },
-        released: { BOOL: false },
-        claims: { SS: [QUARANTINE_KEY, 'gd-2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b'] },
-        claimSerial: { N: '6' },
-        [`lastClaim#${QUARANTINE_KEY}`]: { N: '6' },
-        record: { S: JSON.stringify({ ...RECORD, released: false }) },
-      },
+    givenStoredRecord({
+      claims: { SS: [QUARANTINE_KEY, 'gd-2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b'] },
+      claimSerial: { N: '6' },
+      [`lastClaim#${QUARANTINE_KEY}`]: { N: '6' },
     });
-    const store = new DynamoDbQuarantineRecordReleaseStore(new DynamoDBClient({ region: REGION }), TABLE);
-    const result = await releaseInstance(input(), { clients, logger: silentLogger, records: store, sealer: TEST_SEALER, clearance: clearedAt(4), now: () => NOW });
+    const result = await releaseThroughTable(4);
     expect(result).toMatchObject({ status: 'refused', refusal: expect.stringContaining('its latest claim is at claim serial 6, the containment guard read serial 4') });
     expect(dynamoMock.commandCalls(UpdateItemCommand)).toHaveLength(0);
     expect(mutatingCallCount()).toBe(0);
   });
 
   it('writes nothing and changes nothing in EC2 when the serial moved since the guard read it', async () => {
-    dynamoMock.on(GetItemCommand).resolves({
-      Item: {
-        pk: { S: quarantineRecordKey(ACCOUNT, REGION, INSTANCE_ID) },
-        released: { BOOL: false },
-        claims: { SS: [QUARANTINE_KEY] },
-        claimSerial: { N: '5' },
-        record: { S: JSON.stringify({ ...RECORD, released: false }) },
-      },
+    givenStoredRecord({
+      claims: { SS: [QUARANTINE_KEY] },
+      claimSerial: { N: '5' },
     });
-    const store = new DynamoDbQuarantineRecordReleaseStore(new DynamoDBClient({ region: REGION }), TABLE);
-    const result = await releaseInstance(input(), { clients, logger: silentLogger, records: store, sealer: TEST_SEALER, clearance: clearedAt(4), now: () => NOW });
+    const result = await releaseThroughTable(4);
     expect(result).toMatchObject({ status: 'refused', refusal: expect.stringContaining('claim serial 4 when the containment guard read it, 5 now') });
     expect(dynamoMock.commandCalls(UpdateItemCommand)).toHaveLength(0);
     expect(mutatingCallCount()).toBe(0);
