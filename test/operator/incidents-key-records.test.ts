@@ -16,23 +16,14 @@ import { buildIncidentReport, keyRecordLookups, possibleSequenceStatuses, status
 import type { IncidentSummary } from '../../lib/operator/incidents';
 import { listIncidents } from '../../lib/operator/incidents';
 import { KmsSealCheck, NoSealCheck, readKeyRecords, reportCredentialRecords } from '../../lib/operator/key-records';
-import type { AccessKeyRecord } from '../../lib/responders/credential-records';
-import { CREDENTIAL_SEAL_SCHEME, credentialMacMessage } from '../../lib/responders/credential-records';
+import { credentialMacMessage } from '../../lib/responders/credential-records';
 import type { IncidentRecordEntry } from '../../lib/responders/incident-record';
 import { RECORD_MAC_ALGORITHM } from '../../lib/responders/record-mac';
 import { sdkError } from '../responders/quarantine-fixtures';
+import { ACCOUNT, INCIDENT, KEY, MAC, RECEIVED, RECORD_KEY, TABLE, at, credentialItem, pkOf, sealedRecord } from '../support/operator-key-records';
 
 const dynamodb = mockClient(DynamoDBClient);
 const kms = mockClient(KMSClient);
-const TABLE = 'Firebreak-StateTable-1A2B3C';
-const RECORD_KEY = 'arn:aws:kms:eu-west-1:111122223333:key/0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e';
-const ACCOUNT = '111122223333';
-const KEY = 'AKIAQ3EGRW6JCEXAMPLE';
-const INCIDENT = 'gd-a7c9e1a3c5e7a9c1e3a5c7e9a1c3e5a7';
-const MAC = Buffer.alloc(32, 7).toString('base64');
-const RECEIVED = '2026-03-26T03:20:00.000Z';
-const at = (seconds: number, base = RECEIVED) => new Date(Date.parse(base) + seconds * 1000).toISOString();
-const pkOf = (accessKeyId: string) => `credential#${ACCOUNT}#access-key#${accessKeyId}`;
 
 /**
  * The entries of an incident whose first disable-access-key attempt set the key Inactive and timed
@@ -61,34 +52,6 @@ function timedOutRun(accessKeyId: string, base = RECEIVED): IncidentRecordEntry[
       actions: [{ api: 'iam:UpdateAccessKey', target: accessKeyId, outcome: 'already-done', detail: `${accessKeyId} of user ci-deployer is already Inactive: nothing to change` }],
     },
   ];
-}
-
-function sealedRecord(incidentKey: string, accessKeyId: string, base = RECEIVED): AccessKeyRecord {
-  return {
-    kind: 'access-key',
-    account: ACCOUNT,
-    accessKeyId,
-    userName: 'ci-deployer',
-    incidentKey,
-    capturedAt: at(2, base),
-    previousStatus: 'Active',
-    deactivated: true,
-    denyAllAttached: false,
-    recordedBy: { responder: 'disable-access-key', executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-iam-user-key-compromise:first' },
-    seal: { scheme: CREDENTIAL_SEAL_SCHEME, algorithm: RECORD_MAC_ALGORITHM, keyId: RECORD_KEY, mac: MAC },
-  };
-}
-
-/** The credential item as disable-access-key's saver writes it. */
-function credentialItem(record: Omit<AccessKeyRecord, 'seal'> & { seal?: AccessKeyRecord['seal'] }) {
-  return {
-    pk: { S: pkOf(record.accessKeyId) },
-    kind: { S: 'access-key' },
-    account: { S: ACCOUNT },
-    incidentKey: { S: record.incidentKey },
-    released: { BOOL: false },
-    record: { S: JSON.stringify(record) },
-  };
 }
 
 /** The incident item as the steps write it (what the list's Scan returns). */

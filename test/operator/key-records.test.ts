@@ -13,21 +13,15 @@ import type { IncidentRecord } from '../../lib/operator/incident-report';
 import { buildIncidentReport, keyRecordLookups } from '../../lib/operator/incident-report';
 import { KmsSealCheck, NoSealCheck, readKeyRecords, reportCredentialRecords } from '../../lib/operator/key-records';
 import type { AccessKeyRecord } from '../../lib/responders/credential-records';
-import { CREDENTIAL_SEAL_SCHEME, credentialMacMessage } from '../../lib/responders/credential-records';
+import { credentialMacMessage } from '../../lib/responders/credential-records';
 import type { IncidentRecordEntry } from '../../lib/responders/incident-record';
 import { RECORD_MAC_ALGORITHM } from '../../lib/responders/record-mac';
 import { sdkError } from '../responders/quarantine-fixtures';
+import { ACCOUNT, INCIDENT, KEY, MAC, RECORD_KEY, TABLE, at, credentialItem, pkOf, sealedRecord } from '../support/operator-key-records';
 
 const dynamodb = mockClient(DynamoDBClient);
 const kms = mockClient(KMSClient);
-const TABLE = 'Firebreak-StateTable-1A2B3C';
-const RECORD_KEY = 'arn:aws:kms:eu-west-1:111122223333:key/0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e';
-const ACCOUNT = '111122223333';
-const KEY = 'AKIAQ3EGRW6JCEXAMPLE';
-const INCIDENT = 'gd-a7c9e1a3c5e7a9c1e3a5c7e9a1c3e5a7';
-const PK = `credential#${ACCOUNT}#access-key#${KEY}`;
-const MAC = Buffer.alloc(32, 7).toString('base64');
-const at = (seconds: number) => new Date(Date.parse('2026-03-26T03:20:00.000Z') + seconds * 1000).toISOString();
+const PK = pkOf(KEY);
 
 /** The rerun's step that found the key Inactive; the attempt that set it wrote no entry. */
 const alreadyInactive: IncidentRecordEntry = {
@@ -48,29 +42,9 @@ const incident: IncidentRecord = {
   approvals: [],
 };
 
-const sealed: AccessKeyRecord = {
-  kind: 'access-key',
-  account: ACCOUNT,
-  accessKeyId: KEY,
-  userName: 'ci-deployer',
-  incidentKey: INCIDENT,
-  capturedAt: at(2),
-  previousStatus: 'Active',
-  deactivated: true,
-  denyAllAttached: false,
-  recordedBy: { responder: 'disable-access-key', executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-iam-user-key-compromise:first' },
-  seal: { scheme: CREDENTIAL_SEAL_SCHEME, algorithm: RECORD_MAC_ALGORITHM, keyId: RECORD_KEY, mac: MAC },
-};
+const sealed = sealedRecord(INCIDENT, KEY);
 
-/** The item as disable-access-key's saver writes it. */
-const item = (record: AccessKeyRecord = sealed) => ({
-  pk: { S: PK },
-  kind: { S: 'access-key' },
-  account: { S: ACCOUNT },
-  incidentKey: { S: record.incidentKey },
-  released: { BOOL: false },
-  record: { S: JSON.stringify(record) },
-});
+const item = (record: Omit<AccessKeyRecord, 'seal'> & { seal?: AccessKeyRecord['seal'] } = sealed) => credentialItem(record);
 
 async function reportWith(seals: KmsSealCheck | NoSealCheck) {
   const keyRecords = await readKeyRecords(reportCredentialRecords(new DynamoDBClient({ region: 'eu-west-1' }), TABLE, seals), keyRecordLookups(incident));
