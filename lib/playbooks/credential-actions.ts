@@ -42,8 +42,10 @@ export const CREDENTIAL_ACTIONS = {
     options: releaseCredentialsOptions,
     responder: RESPONDER_NAMES.releaseCredentials,
     // ListAccessKeys proves the key is still the user's and reads its status; the role's inline policy
-    // is read (GetRolePolicy) and deleted only when it is still the one recorded.
-    iamActions: ['iam:ListAccessKeys', 'iam:UpdateAccessKey', 'iam:ListAttachedUserPolicies', 'iam:DetachUserPolicy', 'iam:GetRolePolicy', 'iam:DeleteRolePolicy'],
+    // is read (GetRolePolicy) and deleted only when it is still the one recorded. AttachUserPolicy
+    // (AWSDenyAll only, by its statement's condition) puts back the deny a release detached when the
+    // key was claimed while it ran (release-credentials.ts, undoAfterNewClaim).
+    iamActions: ['iam:ListAccessKeys', 'iam:UpdateAccessKey', 'iam:ListAttachedUserPolicies', 'iam:AttachUserPolicy', 'iam:DetachUserPolicy', 'iam:GetRolePolicy', 'iam:DeleteRolePolicy'],
     mutates: true,
   },
 } as const;

@@ -156,16 +156,20 @@ export interface ReadCredentialRecord<R extends CredentialRecord = CredentialRec
   readonly denyAllHandover?: DenyAllHandover;
 }
 
+/** What a claim found: the key's record unreleased (claimed now), none, or a released one. */
+export type KeyClaimAnswer = 'claimed' | 'no-record' | 'released';
+
 /** What disable-access-key needs of the store: it seals and saves a record, and never reads one back. */
 export interface CredentialRecordSaver {
   /** Seals and writes the record unless an unreleased one exists for the same credential: `exists` then (the first is kept). */
   saveIfAbsent(record: CredentialRecord): Promise<'saved' | 'exists'>;
   /**
    * Claims the key for `incidentKey` on its unreleased record (an incident that found the key
-   * contained already): `no-record` when none is kept, or it is released (Firebreak changed nothing
-   * of the key, or its release is done).
+   * contained already): `no-record` when none is kept (Firebreak changed nothing of the key),
+   * `released` when the record is released (its release is done, and may have changed the key
+   * since the caller read it).
    */
-  claim(key: Pick<AccessKeyRecord, 'kind' | 'account' | 'accessKeyId'>, incidentKey: string, at: string): Promise<'claimed' | 'no-record'>;
+  claim(key: Pick<AccessKeyRecord, 'kind' | 'account' | 'accessKeyId'>, incidentKey: string, at: string): Promise<KeyClaimAnswer>;
 }
 
 /** Where credential records live (the state table; tests may pass the DynamoDB store over a mocked client). */
@@ -229,7 +233,7 @@ export class DynamoDbCredentialRecordSaver implements CredentialRecordSaver {
     }
   }
 
-  async claim(key: Pick<AccessKeyRecord, 'kind' | 'account' | 'accessKeyId'>, incidentKey: string, at: string): Promise<'claimed' | 'no-record'> {
+  async claim(key: Pick<AccessKeyRecord, 'kind' | 'account' | 'accessKeyId'>, incidentKey: string, at: string): Promise<KeyClaimAnswer> {
     try {
       await this.client.send(
         new UpdateItemCommand({
@@ -239,11 +243,13 @@ export class DynamoDbCredentialRecordSaver implements CredentialRecordSaver {
           UpdateExpression: 'SET lastClaimAt = :at ADD claims :incident DELETE releasedClaims :incident',
           ConditionExpression: 'attribute_exists(pk) AND released = :false',
           ExpressionAttributeValues: { ':at': { S: at }, ':incident': { SS: [incidentKey] }, ':false': { BOOL: false } },
+          // Which of the two the condition failed on: no record, or a released one (the item comes back).
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return 'claimed';
     } catch (error) {
-      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'no-record';
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return (error as { Item?: unknown }).Item !== undefined ? 'released' : 'no-record';
       throw toResponderError(error, 'dynamodb:UpdateItem');
     }
   }

@@ -29,7 +29,7 @@ import { DENY_ALL_POLICY_NAME } from '../playbooks/credential-options';
 import { disableAccessKeyOptions } from '../playbooks/disable-access-key-options';
 import { readOrMissing } from './credential-targets';
 import type { CredentialRails } from './credential-rails';
-import type { AccessKeyRecord, CredentialRecordSaver } from './credential-records';
+import type { AccessKeyRecord, CredentialRecordSaver, KeyClaimAnswer } from './credential-records';
 import { clearCredentialStep, denyAllPolicyArn, grantCovers, narrowToGrantedCredential, refusalBeforeAnyCall, refusalByTags } from './credential-rails';
 import type { DeploymentEnvironment } from './effective-mode';
 import { ResponderRun } from './responder-run';
@@ -146,6 +146,8 @@ interface DisableContext {
   readonly executionArn: string | undefined;
   readonly capturedAt: string;
   readonly now: () => Date;
+  /** Set on the second reading of a key whose record was released in between (at most one). */
+  readonly rereadAfterRelease?: true;
 }
 
 async function disableOne(key: AffectedKey, context: DisableContext): Promise<{ key: AccessKeyOutcome; actions: PendingAction[] }> {
@@ -193,9 +195,46 @@ async function disableOne(key: AffectedKey, context: DisableContext): Promise<{ 
   const deactivates = previousStatus === 'Active';
   const attaches = denyAllBefore === false;
 
-  // 4. The record of what changes, sealed, before the first change (dry-run changes nothing, records nothing).
+  // 4. What this step counts on without changing it (the key found Inactive, AWSDenyAll found
+  // attached) may be a release's work in progress: a release makes the key Active again (and
+  // detaches AWSDenyAll) and only then marks its record released, conditioned on the record's claims
+  // being as it read them. So the claim goes first: a release still running then fails its mark and
+  // undoes its changes (release-credentials.ts, undoAfterNewClaim); one that marked its record since
+  // these reads is seen (`released`), and the reads are taken again, once, after it.
+  const countsOnWhatItRead = !deactivates || denyAllBefore === true;
+  let claimed: KeyClaimAnswer | undefined;
+  const claimKey = async (): Promise<KeyClaimAnswer> => {
+    // Dated when it is written, not when this step began: a release cleared between the two would
+    // otherwise read the claim as older than its clearance and go on (release-credentials.ts, clear).
+    const answer = await deps.records.claim({ kind: 'access-key', account, accessKeyId }, incident.key, context.now().toISOString());
+    if (answer === 'claimed') {
+      actions.push({
+        api: 'firebreak:record-credential',
+        target: accessKeyId,
+        outcome: 'done',
+        detail: `Firebreak's record of ${accessKeyId} is kept (an earlier run or incident): claimed it for incident ${incident.key} too, so that the key is re-activated only by the release of the last incident holding it`,
+      });
+    }
+    return answer;
+  };
+  if (mode !== 'dry-run' && countsOnWhatItRead) {
+    claimed = await claimKey();
+    if (claimed === 'released' && context.rereadAfterRelease !== true) {
+      const again = await disableOne(key, { ...context, rereadAfterRelease: true });
+      const why: PendingAction = {
+        api: 'firebreak:record-credential',
+        target: accessKeyId,
+        outcome: 'observed',
+        detail: `Firebreak's record of ${accessKeyId} was released after the key was read (its release may have made it Active again, or detached ${DENY_ALL_POLICY_NAME}): read again`,
+      };
+      return { key: again.key, actions: [...actions, why, ...again.actions] };
+    }
+  }
+
+  // 4b. The record of what changes, sealed, before the first change (dry-run changes nothing,
+  // records nothing); not when the claim found one kept (the first is kept).
   let savedNow = false;
-  if (mode !== 'dry-run' && (deactivates || attaches)) {
+  if (mode !== 'dry-run' && (deactivates || attaches) && claimed !== 'claimed') {
     const record: AccessKeyRecord = {
       kind: 'access-key',
       account,
@@ -221,22 +260,10 @@ async function disableOne(key: AffectedKey, context: DisableContext): Promise<{ 
     });
   }
 
-  // 4b. The key contained already (by another incident, or by this incident's earlier execution:
+  // 4c. The key contained already (by another incident, or by this incident's earlier execution:
   // GuardDuty updated the finding): this incident holds it too, so that no other release, nor one
   // cleared before now, re-activates it while this incident is open (credential-records.ts, claims).
-  if (mode !== 'dry-run' && !savedNow) {
-    // Dated when it is written, not when this step began: a release cleared between the two would
-    // otherwise read the claim as older than its clearance and go on (release-credentials.ts, clear).
-    const claimed = await deps.records.claim({ kind: 'access-key', account, accessKeyId }, incident.key, context.now().toISOString());
-    if (claimed === 'claimed') {
-      actions.push({
-        api: 'firebreak:record-credential',
-        target: accessKeyId,
-        outcome: 'done',
-        detail: `Firebreak's record of ${accessKeyId} is kept (an earlier run or incident): claimed it for incident ${incident.key} too, so that the key is re-activated only by the release of the last incident holding it`,
-      });
-    }
-  }
+  if (mode !== 'dry-run' && !savedNow && claimed === undefined) await claimKey();
 
   // 5. The key: Inactive, never deleted.
   let outcome: AccessKeyOutcome['outcome'];

@@ -24,7 +24,7 @@
  * guard cleared (release-clearance.ts); the releaser recorded is the approver. IAM has no DryRun:
  * in dry-run nothing is changed and each change says "would".
  */
-import { DeleteRolePolicyCommand, DetachUserPolicyCommand, GetRolePolicyCommand, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
+import { AttachUserPolicyCommand, DeleteRolePolicyCommand, DetachUserPolicyCommand, GetRolePolicyCommand, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { IamClients } from '../aws/clients/iam';
 import { isAwsError, toResponderError } from '../aws/errors';
@@ -292,7 +292,7 @@ async function clear(recordedAt: string, { input, deps, log, run }: ReleaseConte
   return verdict.approvedBy;
 }
 
-async function markReleased(record: AccessKeyRecord | RoleSessionsRecord, what: string, approvedBy: string, { input, deps, log, now }: ReleaseContext, claims?: KeyClaims): Promise<void> {
+async function markReleased(record: AccessKeyRecord | RoleSessionsRecord, what: string, approvedBy: string, { input, deps, log, now }: ReleaseContext, claims?: KeyClaims): Promise<'released' | 'changed'> {
   const marked = await deps.records.markReleased(
     record,
     {
@@ -309,6 +309,7 @@ async function markReleased(record: AccessKeyRecord | RoleSessionsRecord, what: 
     marked === 'released' ? 'done' : 'skipped',
     marked === 'released' ? `Marked the record of ${what} released by ${approvedBy}` : `The record of ${what} changed since it was read (another run or incident): not marked`,
   );
+  return marked;
 }
 
 /** Another incident holds the key too: only this incident's hold is taken back, nothing changes in IAM. */
@@ -345,6 +346,7 @@ async function releaseKey({ record, claims, denyAllHandover: handover }: Trusted
     return { ...base, outcome: 'refused', reason };
   }
   let keyStatus: 'Active' | 'Inactive' = found.Status === 'Active' ? 'Active' : 'Inactive';
+  let activated = false;
   if (!record.deactivated) {
     log.record('iam:UpdateAccessKey', accessKeyId, 'skipped', `${accessKeyId} was ${record.previousStatus} before Firebreak acted (the record says so): Firebreak did not deactivate it and does not re-activate it`);
   } else if (keyStatus === 'Active') {
@@ -354,15 +356,61 @@ async function releaseKey({ record, claims, denyAllHandover: handover }: Trusted
       iam.send(new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId, Status: 'Active' })),
     );
     log.record(updated.action.api, updated.action.target, updated.action.outcome, updated.action.detail);
-    if (!dryRun) keyStatus = 'Active';
+    if (!dryRun) {
+      keyStatus = 'Active';
+      activated = true;
+    }
   }
   const userKeys = (listed === 'missing' ? [] : (listed.AccessKeyMetadata ?? [])).flatMap((k) => (k.AccessKeyId !== undefined ? [k.AccessKeyId] : []));
   const denyAll = await releaseDenyAll(record, handover, userKeys, iam, context);
   if (denyAll.refused !== undefined) return { ...base, outcome: 'refused', reason: denyAll.refused, keyStatus };
   const kept = denyAll.kept !== undefined ? { reason: denyAll.kept } : {};
   if (dryRun) return { ...base, outcome: 'would-release', keyStatus, ...kept };
-  await markReleased(record, `access key ${accessKeyId}`, approvedBy, context, claims);
+  const marked = await markReleased(record, `access key ${accessKeyId}`, approvedBy, context, claims);
+  if (marked === 'changed' && (activated || denyAll.detached === true)) {
+    const undone = await undoAfterNewClaim(record, claims, { activated, denyAllDetached: denyAll.detached === true }, iam, context);
+    if (undone !== undefined) return { ...base, outcome: 'refused', reason: undone, keyStatus: activated ? 'Inactive' : keyStatus };
+  }
   return { ...base, outcome: 'released', keyStatus, ...kept };
+}
+
+/**
+ * The key was claimed while this release ran (after it read the record, before its mark): another
+ * incident, or a new execution of this one, found the key contained, and counts on it so; the
+ * conditional mark failed. Every change this release made is undone (the key Inactive again,
+ * AWSDenyAll attached again), so that the key stays contained for that incident, and the release is
+ * refused: the claim's own release (the last holder's) is the one to re-activate it. The key was
+ * Active for the moments in between. Undefined when the record changed for another reason (a duty
+ * handed over, no new claim): what the release did stands.
+ */
+async function undoAfterNewClaim(
+  record: AccessKeyRecord,
+  read: KeyClaims,
+  done: { readonly activated: boolean; readonly denyAllDetached: boolean },
+  iam: IAMClient,
+  { deps, log, input }: ReleaseContext,
+): Promise<string | undefined> {
+  const { userName, accessKeyId, account } = record;
+  const now = await deps.records.get({ kind: 'access-key', account, accessKeyId });
+  // Released (another release of the incident marked it) or unclaimed since: not this case.
+  if (now === undefined || now.record.released === true || now.claims.lastClaimAt === read.lastClaimAt) return undefined;
+  const claimers = now.claims.claims.filter((holder) => !now.claims.releasedClaims.includes(holder)).sort();
+  const claimedBy = claimers.length > 0 ? `incident ${claimers.join(', incident ')}` : 'another incident';
+  if (done.activated) {
+    const inactive = await mutateUnprobed('enforce', 'iam:UpdateAccessKey', accessKeyId, `set access key ${accessKeyId} of user ${userName} Inactive again: ${claimedBy} claimed it while this release ran`, () =>
+      iam.send(new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId, Status: 'Inactive' })),
+    );
+    log.record(inactive.action.api, inactive.action.target, inactive.action.outcome, inactive.action.detail);
+  }
+  if (done.denyAllDetached) {
+    const policyArn = denyAllPolicyArn(input.incident.region, DENY_ALL_POLICY_NAME);
+    const attached = await mutateUnprobed('enforce', 'iam:AttachUserPolicy', userName, `attach ${DENY_ALL_POLICY_NAME} to user ${userName} again: ${claimedBy} claimed the key while this release ran`, () =>
+      iam.send(new AttachUserPolicyCommand({ UserName: userName, PolicyArn: policyArn })),
+    );
+    log.record(attached.action.api, attached.action.target, attached.action.outcome, attached.action.detail);
+  }
+  const undone = [done.activated ? `${accessKeyId} is Inactive again` : '', done.denyAllDetached ? `${DENY_ALL_POLICY_NAME} is attached to user ${userName} again` : ''].filter((part) => part !== '').join(' and ');
+  return `${claimedBy} claimed ${accessKeyId} while this release ran (after it read the record): ${undone}, and the record stays unreleased; the key is released with the last incident holding it (a new release and approval)`;
 }
 
 /**
@@ -380,7 +428,7 @@ async function releaseDenyAll(
   userKeys: readonly string[],
   iam: IAMClient,
   context: ReleaseContext,
-): Promise<{ readonly kept?: string; readonly refused?: string }> {
+): Promise<{ readonly kept?: string; readonly refused?: string; readonly detached?: true }> {
   const { deps, log, input } = context;
   const dryRun = context.run.mode === 'dry-run';
   const { userName, accessKeyId, account } = record;
@@ -432,7 +480,7 @@ async function releaseDenyAll(
     iam.send(new DetachUserPolicyCommand({ UserName: userName, PolicyArn: policyArn })),
   );
   log.record(detached.action.api, detached.action.target, detached.action.outcome, detached.action.detail);
-  return {};
+  return dryRun ? {} : { detached: true };
 }
 
 function capitalize(text: string): string {

@@ -368,6 +368,90 @@ describe('releaseCredentials: a key another incident, or a new execution, contai
     expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
   });
 
+  it('ATTACK: a claim made while the release runs (after its read, before its mark): the key is Inactive again, AWSDenyAll attached again, the release refused (review s21)', async () => {
+    const { records, incident } = await contained('Active', 'Inactive', true, [DENY_ALL]);
+    const second = secondIncident();
+    // The second incident's step claims the key in the moment the release makes it Active (it read the key Inactive before).
+    iamMock.on(UpdateAccessKeyCommand, { Status: 'Active' }).callsFake(async () => {
+      expect(await records.claim({ kind: 'access-key', account: ACCOUNT, accessKeyId: KEY }, second.key, LATER.toISOString())).toBe('claimed');
+      return {};
+    });
+    const result = await release(keyCredential, records, { incidentKey: incident.key });
+    // Before the fix: `released`, the key Active and AWSDenyAll detached while the second incident counts on both.
+    expect(result.status).toBe('refused');
+    expect(result.credentials[0]).toMatchObject({ outcome: 'refused', keyStatus: 'Inactive', reason: expect.stringContaining(`incident ${second.key} claimed ${KEY} while this release ran`) });
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand).map((c) => c.args[0].input)).toEqual([
+      { UserName: USER, AccessKeyId: KEY, Status: 'Active' },
+      { UserName: USER, AccessKeyId: KEY, Status: 'Inactive' },
+    ]);
+    expect(iamMock.commandCalls(DetachUserPolicyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: USER, PolicyArn: DENY_ALL }]);
+    expect(iamMock.commandCalls(AttachUserPolicyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: USER, PolicyArn: DENY_ALL }]);
+    expect(records.items.get(KEY_PK)?.released).toEqual({ BOOL: false });
+
+    // The second incident is now a holder: its release takes back only its hold, and the first's, the last, re-activates the key.
+    iamMock.reset();
+    givenUser('Inactive', [DENY_ALL]);
+    // (Cleared after the second incident's claim: a release cleared before it would be refused as stale.)
+    expect((await release(keyCredential, records, { incidentKey: second.key, clearance: approvedAfter(new Date(LATER.getTime() + 30_000)) })).status).toBe('claim-released');
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
+    const last = await release(keyCredential, records, { incidentKey: incident.key, clearance: approvedAfter(new Date(LATER.getTime() + 60_000)), at: new Date(LATER.getTime() + 120_000) });
+    expect(last.status).toBe('released');
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: USER, AccessKeyId: KEY, Status: 'Active' }]);
+  });
+
+  it('a record that changed while the release ran with no new claim (a duty handed over) undoes nothing', async () => {
+    const { records, incident } = await contained('Active', 'Inactive');
+    iamMock.on(UpdateAccessKeyCommand, { Status: 'Active' }).callsFake(() => {
+      // Another key's release hands the duty to detach AWSDenyAll over to this record meanwhile.
+      const item = records.items.get(KEY_PK);
+      if (item !== undefined) item.denyAllProof = { S: '{}' };
+      return {};
+    });
+    const result = await release(keyCredential, records, { incidentKey: incident.key });
+    expect(result.status).toBe('released');
+    expect(iamMock.commandCalls(UpdateAccessKeyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: USER, AccessKeyId: KEY, Status: 'Active' }]);
+    expect(records.items.get(KEY_PK)?.released).toEqual({ BOOL: false });
+  });
+
+  for (const denyAll of [false, true]) {
+    it(`ATTACK: a release that ends between a second incident's read of the key and its claim: the second reads the key again and contains it afresh${denyAll ? ', AWSDenyAll too' : ''} (review s21)`, async () => {
+      const { records } = await contained('Active', 'Inactive', denyAll, denyAll ? [DENY_ALL] : []);
+      const second = secondIncident();
+      let status: 'Active' | 'Inactive' = 'Inactive';
+      let attached = denyAll;
+      iamMock.on(ListAccessKeysCommand).callsFake(async () => {
+        const answer = { AccessKeyMetadata: [{ AccessKeyId: KEY, UserName: USER, Status: status }] };
+        const read = await records.get({ kind: 'access-key', account: ACCOUNT, accessKeyId: KEY });
+        if (read !== undefined && read.record.released !== true && read.record.incidentKey !== second.key) {
+          // The first incident's release, approved, runs to its end right after IAM answered: the key Active, AWSDenyAll detached, its record released.
+          status = 'Active';
+          attached = false;
+          expect(await records.markReleased(read.record, { releasedAt: LATER.toISOString(), releasedBy: APPROVER }, read.claims)).toBe('released');
+        }
+        return answer;
+      });
+      iamMock.on(ListAttachedUserPoliciesCommand).callsFake(() => ({ AttachedPolicies: attached ? [{ PolicyArn: DENY_ALL, PolicyName: 'AWSDenyAll' }] : [] }));
+      iamMock.on(UpdateAccessKeyCommand).callsFake((input: { Status: 'Active' | 'Inactive' }) => {
+        status = input.Status;
+        return {};
+      });
+      iamMock.on(AttachUserPolicyCommand).callsFake(() => {
+        attached = true;
+        return {};
+      });
+      const result = await disable(second, records, denyAll);
+      // Before the fix: `already-inactive`, the key left Active (and AWSDenyAll detached) while the second incident counts it contained.
+      expect(result.status).toBe('disabled');
+      expect(status).toBe('Inactive');
+      expect(attached).toBe(denyAll);
+      expect(iamMock.commandCalls(UpdateAccessKeyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: USER, AccessKeyId: KEY, Status: 'Inactive' }]);
+      expect(iamMock.commandCalls(AttachUserPolicyCommand).map((c) => c.args[0].input)).toEqual(denyAll ? [{ UserName: USER, PolicyArn: DENY_ALL }] : []);
+      // Its own record: what the key was when it contained it, so that its release re-activates it.
+      expect(records.stored(KEY_PK)).toMatchObject({ incidentKey: second.key, previousStatus: 'Active', deactivated: true, denyAllAttached: denyAll });
+      expect(records.items.get(KEY_PK)?.released).toEqual({ BOOL: false });
+    });
+  }
+
   it('ATTACK: keeps AWSDenyAll on the user while another incident that found it attached still holds the key', async () => {
     const { records, incident } = await contained('Active', 'Inactive', true, [DENY_ALL]);
     await disable(secondIncident(), records, true);
@@ -789,9 +873,13 @@ describe('DynamoDbCredentialRecordStore', () => {
       UpdateExpression: 'SET lastClaimAt = :at ADD claims :incident DELETE releasedClaims :incident',
       ConditionExpression: 'attribute_exists(pk) AND released = :false',
       ExpressionAttributeValues: { ':at': { S: LATER.toISOString() }, ':incident': { SS: ['gd-two'] }, ':false': { BOOL: false } },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
     dynamodb.on(UpdateItemCommand).rejects(Object.assign(new Error('no record'), { name: 'ConditionalCheckFailedException', $metadata: {} }));
     expect(await store().claim({ kind: 'access-key', account: ACCOUNT, accessKeyId: KEY }, 'gd-two', LATER.toISOString())).toBe('no-record');
+    // A released record: the condition failed on it, and DynamoDB sends it back (ALL_OLD).
+    dynamodb.on(UpdateItemCommand).rejects(Object.assign(new Error('released'), { name: 'ConditionalCheckFailedException', $metadata: {}, Item: { pk: { S: KEY_PK }, released: { BOOL: true } } }));
+    expect(await store().claim({ kind: 'access-key', account: ACCOUNT, accessKeyId: KEY }, 'gd-two', LATER.toISOString())).toBe('released');
   });
 
   it('takes back an incident\'s hold only while the record and its claims are as read (conditional UpdateItem)', async () => {

@@ -102,10 +102,16 @@ const RELEASE: Playbook = {
 };
 
 describe('release-credentials: IAM', () => {
-  it('re-activates keys and detaches only AWSDenyAll, reads and deletes role policies through the session revoker, reads and marks only credential records', () => {
+  it('re-activates keys and detaches (or puts back) only AWSDenyAll, reads and deletes role policies through the session revoker, reads and marks only credential records', () => {
     const { statements, environment } = roleStatements([CREDENTIALS, RELEASE], 'ReleaseCredentials');
     expect(statements.find((s) => s.Sid === 'DisableAccessKeysOfNamedUsers')).toMatchObject({ Action: ['iam:ListAccessKeys', 'iam:UpdateAccessKey', 'iam:ListAttachedUserPolicies'], Resource: userArn('*') });
-    expect(statements.find((s) => s.Sid === 'AttachDenyAllToNamedUsers')).toMatchObject({ Action: 'iam:DetachUserPolicy', Condition: { ArnLike: { 'iam:PolicyARN': 'arn:*:iam::aws:policy/AWSDenyAll' } } });
+    // Attach only to put AWSDenyAll back when the key was claimed while the release ran: the
+    // condition allows no other policy, so the release can deny a user, never grant one anything.
+    expect(statements.find((s) => s.Sid === 'AttachDenyAllToNamedUsers')).toMatchObject({
+      Action: ['iam:AttachUserPolicy', 'iam:DetachUserPolicy'],
+      Condition: { ArnLike: { 'iam:PolicyARN': 'arn:*:iam::aws:policy/AWSDenyAll' } },
+    });
+    expect(statements.find((s) => s.Sid === 'DenyProtectedUsers')).toMatchObject({ Effect: 'Deny', Action: ['iam:UpdateAccessKey', 'iam:AttachUserPolicy', 'iam:DetachUserPolicy'] });
     expect(statements.find((s) => s.Sid === 'ReadNamedRoles')).toMatchObject({ Action: 'iam:GetRolePolicy' });
     expect(statements.find((s) => s.Sid === 'RevokeInstanceRoleSessions')).toMatchObject({ Action: 'iam:DeleteRolePolicy' });
     expect(statements.find((s) => s.Sid === 'DenyProtectedRoles')).toMatchObject({ Effect: 'Deny', Action: 'iam:DeleteRolePolicy' });
@@ -114,7 +120,7 @@ describe('release-credentials: IAM', () => {
       Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'credential#*' } },
     });
     const all = statements.flatMap(actionsOf);
-    for (const forbidden of ['iam:AttachUserPolicy', 'iam:PutRolePolicy', 'iam:DeleteAccessKey', 'dynamodb:PutItem']) expect(all).not.toContain(forbidden);
+    for (const forbidden of ['iam:PutRolePolicy', 'iam:DeleteAccessKey', 'dynamodb:PutItem']) expect(all).not.toContain(forbidden);
     expect(environment.FIREBREAK_PRIVILEGED_NAME_PATTERNS).toBe(DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS.join(','));
     expect(environment.FIREBREAK_RECORD_KEY_ARN).toBeDefined();
   });

@@ -5,7 +5,7 @@
  * a forged or edited record is refused by the code under test, not by the fake.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { AccessKeyRecord, RoleSessionsRecord, CredentialRecord, CredentialRecordStore, KeyClaims, MacSigner, ReadCredentialRecord } from '../../lib/responders/credential-records';
+import type { AccessKeyRecord, KeyClaimAnswer, RoleSessionsRecord, CredentialRecord, CredentialRecordStore, KeyClaims, MacSigner, ReadCredentialRecord } from '../../lib/responders/credential-records';
 import { CREDENTIAL_SEAL_SCHEME, credentialMacMessage, credentialRecordKey, sealedRecordJson } from '../../lib/responders/credential-records';
 import { verifyStoredCredentialRecord } from '../../lib/responders/credential-record-store';
 import { RECORD_MAC_ALGORITHM } from '../../lib/responders/quarantine-records';
@@ -57,9 +57,10 @@ export class MemoryCredentialRecordStore implements CredentialRecordStore {
     return item === undefined ? undefined : verifyStoredCredentialRecord(item, pk, this.mac);
   }
 
-  async claim(key: Pick<AccessKeyRecord, 'kind' | 'account' | 'accessKeyId'>, incidentKey: string, at: string): Promise<'claimed' | 'no-record'> {
+  async claim(key: Pick<AccessKeyRecord, 'kind' | 'account' | 'accessKeyId'>, incidentKey: string, at: string): Promise<KeyClaimAnswer> {
     const item = this.items.get(credentialRecordKey(key));
-    if (item === undefined || item.released?.BOOL !== false) return 'no-record';
+    if (item === undefined) return 'no-record';
+    if (item.released?.BOOL !== false) return 'released';
     item.lastClaimAt = { S: at };
     item.claims = { SS: [...new Set([...(item.claims?.SS ?? []), incidentKey])] };
     setOrRemove(item, 'releasedClaims', (item.releasedClaims?.SS ?? []).filter((key) => key !== incidentKey));
