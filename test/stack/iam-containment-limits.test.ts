@@ -182,16 +182,19 @@ describe('the protected tag key, in IAM as well as in code', () => {
   });
 
   it('lets a release undo a containment on a resource tagged protected since', () => {
+    // iam:AttachUserPolicy (AWSDenyAll only): release-credentials puts back the deny it detached
+    // when the key was claimed while it ran, on the user it had just released.
     const { template } = synthesize({ playbooks: [...PLAYBOOKS, DEFAULT_ALERT], protectedTagKey: KEY });
     expect(tryBothWays(template, [responderRole(template, 'ReleaseInstance'), responderRole(template, 'ReleaseCredentials')], 'allow')).toEqual([
       'ec2:ModifyInstanceAttribute',
       'ec2:ModifyInstanceMetadataOptions',
+      'iam:AttachUserPolicy',
       'iam:UpdateAccessKey',
     ]);
     const member = memberTemplate(PLAYBOOKS, { protectedTagKey: KEY });
     expect(
       tryBothWays(member, [memberRole(member, 'FirebreakResponder-release-instance'), memberRole(member, 'FirebreakResponder-release-credentials')], 'allow'),
-    ).toEqual(['ec2:ModifyInstanceAttribute', 'ec2:ModifyInstanceMetadataOptions', 'iam:UpdateAccessKey']);
+    ).toEqual(['ec2:ModifyInstanceAttribute', 'ec2:ModifyInstanceMetadataOptions', 'iam:AttachUserPolicy', 'iam:UpdateAccessKey']);
   });
 
   it('adds no statement without the key, and the app hands the key to the member roles', async () => {
