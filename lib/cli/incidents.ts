@@ -180,7 +180,9 @@ async function dynamoCall<T>(api: string, call: () => Promise<T>): Promise<T> {
  * What the line adds after the key when a credential record decides the status and did not: the
  * record was not read (the list stopped verifying), and, when reading it could change the status,
  * what its entries say (the status column's) and what it could be once verified; or the containment
- * is not confirmed (the record could not be read or believed: the report says why). Nothing when
+ * is not confirmed (the record could not be read or believed, or does not carry the claim its step
+ * recorded: the report says why); or a key is held by the incident's claim (another incident set it
+ * Inactive: contained, by no change of its own). Nothing else when
  * the records were verified and said all they could; the status column is the report's status, or
  * the entries' when a record was not read.
  */
@@ -199,8 +201,10 @@ function keyRecordNote(incident: IncidentSummary): string | undefined {
   }
   if (records === undefined) return undefined;
   if (!records.verified) return `(unverified: the credential record of ${records.accessKeyIds.join(', ')} was not read)`;
-  if (records.notConfirmed.length === 0) return undefined;
-  return `(containment of ${records.notConfirmed.map((key) => key.accessKeyId).join(', ')} not confirmed: firebreak report ${incident.key} says why)`;
+  // A key another incident set Inactive, held for this one by its claim: contained, but by no change of its own.
+  const held = records.heldByClaim.length > 0 ? `${records.heldByClaim.join(', ')} held by its claim, another incident having set ${records.heldByClaim.length > 1 ? 'them' : 'it'} Inactive` : undefined;
+  if (records.notConfirmed.length === 0) return held !== undefined ? `(${held}: firebreak report ${incident.key} names it)` : undefined;
+  return `(${held !== undefined ? `${held}; ` : ''}containment of ${records.notConfirmed.map((key) => key.accessKeyId).join(', ')} not confirmed: firebreak report ${incident.key} says why)`;
 }
 
 function summaryLine(incident: IncidentSummary): string {
@@ -258,7 +262,7 @@ export async function runListIncidents(flags: WhereFlags & ListFlags, deps: Inci
   const notConfirmed = listed.filter((incident) => incident.keyRecords?.verified === true && incident.keyRecords.notConfirmed.length > 0).length;
   if (notConfirmed > 0) {
     deps.out(
-      `${notConfirmed} incident(s) name a key found already Inactive whose credential record could not be read or verified: that the incident set it Inactive is not confirmed, so its status is what its entries say (firebreak report <key> says why).`,
+      `${notConfirmed} incident(s) name a key found already Inactive whose credential record could not be read or verified, or does not carry the claim its step recorded: that the incident set it Inactive, or holds it by its claim, is not confirmed, so its status is what its entries say (firebreak report <key> says why).`,
     );
   }
   if (keyRecords.unverified > 0) {

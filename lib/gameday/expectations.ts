@@ -579,6 +579,10 @@ const report: ExpectationEvaluator<'report'> = (expected, facts) => {
   for (const phase of expected.phases ?? []) every(`report phase ${phase}`, (found) => phasesOf(found).includes(phase), `present`, (found) => phasesOf(found).join(', ') || '(none)');
   for (const phase of expected.absentPhases ?? []) every(`report phase ${phase} absent`, (found) => !phasesOf(found).includes(phase), 'absent', (found) => phasesOf(found).join(', ') || '(none)');
   if (expected.status !== undefined) every('report status', (found) => found.status === expected.status, expected.status, (found) => found.status);
+  for (const [status, count] of Object.entries(expected.statuses ?? {})) {
+    const found = reports.filter((one) => one.status === status).length;
+    results.push(result(`reports with status ${status}`, found === count, count, `${found}${found > 0 ? ` (${reports.filter((one) => one.status === status).map((one) => one.key).join(', ')})` : ''}`));
+  }
   if (expected.listStatus !== undefined) {
     const listed = facts.listed ?? [];
     results.push(

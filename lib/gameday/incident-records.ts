@@ -213,8 +213,9 @@ export function recordChecks(
   // The run's own measure (injection → the last containing call, from the call log) falls within a
   // containing step the report recorded, at or after the one that opened its containment phase: the
   // two clocks agree. A phase whose change left no time (only a sealed record says it was made)
-  // claims only that it ended by then: the run's containment must come at or before it.
-  const contained = reports.filter((report) => report.phases.some((phase) => phase.name === 'containment'));
+  // claims only that it ended by then: the run's containment must come at or before it. A phase held
+  // by a claim (another incident's change, found and claimed) made no call of the run: not compared.
+  const contained = reports.filter((report) => report.phases.some((phase) => phase.name === 'containment' && phase.heldByClaim !== true));
   if (run?.containment && contained.length === 1) {
     const report = contained[0] as IncidentReport;
     const phase = report.phases.find((found) => found.name === 'containment');

@@ -586,6 +586,10 @@ export const expectationsSchema = z.strictObject({
       phases: z.array(z.enum(PHASES)).optional().describe('Phases every report has (triage, guard, approval, containment, evidence, first-alert, release).'),
       absentPhases: z.array(z.enum(PHASES)).optional().describe('Phases no report has.'),
       status: z.enum(INCIDENT_STATUSES).optional().describe("Every report's incident status."),
+      statuses: z
+        .partialRecord(z.enum(INCIDENT_STATUSES), z.number().int().min(0))
+        .optional()
+        .describe('How many reports have each incident status (open, contained, released, failed): for runs whose incidents end differently.'),
       listStatus: z
         .enum(INCIDENT_STATUSES)
         .optional()

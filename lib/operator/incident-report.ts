@@ -13,6 +13,7 @@ import { ACTIONS } from '../playbooks/actions';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { IncidentRecordEntry, IncidentRecordHeader } from '../responders/incident-record';
 import type { AccessKeyRecord, ReadCredentialRecord } from '../responders/credential-records';
+import { holdTakenBackDetailStart, keyClaimedDetail, keyHolders } from '../responders/credential-records';
 import { DEFAULT_CONTAINMENT_TARGET_SECONDS } from '../contracts/metrics';
 
 const actionSchema = z.object({
@@ -113,6 +114,12 @@ interface ContainmentKind {
    * written, or UpdateAccessKey got an error after IAM made the change).
    */
   readonly containedBySealedRecord?: boolean;
+  /**
+   * Whether a claim may hold it for this incident (heldByClaims): a key another incident (or an
+   * earlier execution of this one) set Inactive, found so by this incident's step, which claimed it
+   * on that incident's sealed record; the claim keeps the key Inactive until this incident's release.
+   */
+  readonly containedByClaim?: boolean;
   /** The recorded action that makes the containment: its `done` dates it (an ENI moved, a key disabled…). */
   readonly change: string;
   readonly releaseStep: string;
@@ -124,13 +131,18 @@ interface ContainmentKind {
    * names each resource contained, and the one that names each released, with the outcomes that
    * count. Without them (an instance, an object) a step holds one resource of its kind.
    */
-  readonly perResource?: { readonly contain: RecordedActionMatch; readonly release: RecordedActionMatch };
+  readonly perResource?: { readonly contain: RecordedActionMatch; readonly release: readonly RecordedActionMatch[] };
 }
 
-/** A recorded action's API and the outcomes that count, e.g. iam:UpdateAccessKey done. */
+/**
+ * A recorded action's API and the outcomes that count, e.g. iam:UpdateAccessKey done; with
+ * `detailStart`, only an action whose detail begins so for its target and the entry's incident
+ * (a hold on a key taken back for that incident).
+ */
 interface RecordedActionMatch {
   readonly api: string;
   readonly outcomes: ReadonlySet<string>;
+  readonly detailStart?: (target: string, incidentKey: string) => string;
 }
 
 const CONTAINMENT_KINDS: readonly ContainmentKind[] = [
@@ -153,10 +165,13 @@ const CONTAINMENT_KINDS: readonly ContainmentKind[] = [
     containedByFailedAttempt: new Set(['already-inactive']),
     // Or one whose attempt left no `done` at all, when the key's sealed record says this incident set it.
     containedBySealedRecord: true,
+    // Or one another incident set Inactive, which this incident's step claimed, when that incident's
+    // verified record carries the claim (the claim holds the key Inactive until this incident's release).
+    containedByClaim: true,
     change: 'iam:UpdateAccessKey',
     releaseStep: RESPONDER_NAMES.releaseCredentials,
-    // claim-released: this incident's hold on the key ended; it stays Inactive for the other
-    // incidents holding it, whose own reports show it as contained.
+    // claim-released: this incident's hold on the key ended (its take-back names the key); it stays
+    // Inactive for the other incidents holding it, whose own reports show it as contained.
     released: new Set(['released', 'claim-released', 'already-released']),
     label: 'Containment (access key disabled)',
     followUp: (resource) => `${resource} is still disabled: once its user is clean, release it (firebreak credentials release --access-key) or replace the key.`,
@@ -164,7 +179,10 @@ const CONTAINMENT_KINDS: readonly ContainmentKind[] = [
     // one its failed attempt set Inactive is (containedResources).
     perResource: {
       contain: { api: 'iam:UpdateAccessKey', outcomes: new Set(['done']) },
-      release: { api: 'iam:UpdateAccessKey', outcomes: new Set(['done', 'already-done']) },
+      release: [
+        { api: 'iam:UpdateAccessKey', outcomes: new Set(['done', 'already-done']) },
+        { api: 'firebreak:record-credential', outcomes: new Set(['done']), detailStart: holdTakenBackDetailStart },
+      ],
     },
   },
   {
@@ -177,7 +195,7 @@ const CONTAINMENT_KINDS: readonly ContainmentKind[] = [
     followUp: (resource) => `The sessions of ${resource} are still revoked: once the role is clean, release the deny (firebreak credentials release --role) after its sessions have expired.`,
     perResource: {
       contain: { api: 'iam:PutRolePolicy', outcomes: new Set(['done', 'already-done']) },
-      release: { api: 'iam:DeleteRolePolicy', outcomes: new Set(['done', 'already-done']) },
+      release: [{ api: 'iam:DeleteRolePolicy', outcomes: new Set(['done', 'already-done']) }],
     },
   },
   {
@@ -200,6 +218,8 @@ export interface KeyRecordLookup {
   readonly incidentKey: string;
   readonly account: string;
   readonly accessKeyId: string;
+  /** Its step recorded claiming the key for the incident (the key contained already by another incident, or an earlier execution). */
+  readonly claimed?: true;
 }
 
 /**
@@ -244,20 +264,72 @@ export function sealedKeyChange(reading: KeyRecordReading): { readonly confirmed
 /** The keys verified credential records say their incident set Inactive, by `<incident key>|<key id>`. */
 export type SealedKeyChanges = ReadonlyMap<string, SealedKeyChange>;
 
-const NO_SEALED_CHANGES: SealedKeyChanges = new Map();
-
 function sealedKeyId(incidentKey: string | undefined, accessKeyId: string): string {
   return `${incidentKey ?? ''}|${accessKeyId}`;
 }
 
 /**
+ * What a key's verified credential record says of the incident's claim on the key (its `claims` and
+ * `releasedClaims`, stored beside the sealed record and not sealed themselves: a claim is a claim):
+ * `held`, its claim stands; `taken-back`, a release took back its hold; `record-released`, the
+ * record's release is done (the last holder's: the key's containment ended for every incident).
+ */
+export interface KeyClaimOnRecord {
+  readonly incidentKey: string;
+  readonly accessKeyId: string;
+  readonly userName: string;
+  /** The incident whose step set the key Inactive: the record's. */
+  readonly containedBy: string;
+  /** The incidents the record says hold the key now, this one left out. */
+  readonly otherHolders: readonly string[];
+  readonly state: 'held' | 'taken-back' | 'record-released';
+}
+
+/** The claims verified records carry, by `<incident key>|<key id>`. */
+export type KeyClaimsOnRecords = ReadonlyMap<string, KeyClaimOnRecord>;
+
+/** What the incident's verified credential records say: the key changes they confirm, and its claims they carry. */
+export interface VerifiedKeyRecords {
+  readonly sealed: SealedKeyChanges;
+  readonly claims: KeyClaimsOnRecords;
+}
+
+const NO_VERIFIED_RECORDS: VerifiedKeyRecords = { sealed: new Map(), claims: new Map() };
+
+/**
+ * What the report makes of one key's credential record for a claim its incident's step recorded
+ * (pure): the claim as the record carries it, when the record's seal holds and it says Firebreak
+ * set the key Inactive (it was Active); a reason the claim is not confirmed, when the verified record
+ * carries no claim of the incident (nor a taken-back one), or there is no record; nothing, when the
+ * record cannot say (not read or not verified: sealedKeyChange's reason is given) or says the key
+ * was Inactive before Firebreak (a claim then holds nothing Firebreak would re-activate).
+ */
+export function keyClaimOnRecord(reading: KeyRecordReading): { readonly claim: KeyClaimOnRecord } | { readonly notConfirmed: string } | undefined {
+  if (reading.state === 'absent') return { notConfirmed: 'the key has no credential record now' };
+  if (reading.state !== 'read' || !reading.record.verdict.valid) return undefined;
+  const { record, claims } = reading.record;
+  if (record.kind !== 'access-key' || record.account !== reading.account || record.accessKeyId !== reading.accessKeyId) return undefined;
+  if (record.previousStatus !== 'Active' || !record.deactivated) return undefined;
+  const held = claims.claims.includes(reading.incidentKey);
+  const taken = claims.releasedClaims.includes(reading.incidentKey);
+  if (!held && !taken) {
+    return { notConfirmed: `the key's verified credential record (incident ${record.incidentKey}'s${record.released === true ? ', released' : ''}) does not carry this incident's claim` };
+  }
+  const state = record.released === true ? 'record-released' : held ? 'held' : 'taken-back';
+  const otherHolders = record.released === true ? [] : keyHolders(record, claims).filter((holder) => holder !== reading.incidentKey);
+  return { claim: { incidentKey: reading.incidentKey, accessKeyId: record.accessKeyId, userName: record.userName, containedBy: record.incidentKey, otherHolders, state } };
+}
+
+/**
  * The entries a decision reads: the record's (a gathered report's carry their child's key), the
- * incident the entries without a key belong to, and the key changes its verified records confirm.
+ * incident the entries without a key belong to, and what its verified credential records say (the
+ * key changes they confirm, the claims they carry).
  */
 interface RecordView {
   readonly entries: readonly GatheredEntry[];
   readonly incidentKey: string | undefined;
   readonly sealed: SealedKeyChanges;
+  readonly claims: KeyClaimsOnRecords;
 }
 
 /**
@@ -315,6 +387,35 @@ function changedBySealedRecord(kind: ContainmentKind, entry: GatheredEntry, view
   });
 }
 
+/** The keys `entry` recorded claiming for its incident: the step's word (its `firebreak:record-credential` `done`, lib/responders/credential-records.ts keyClaimedDetail). */
+function claimsRecorded(entry: IncidentRecordEntry, incidentKey: string | undefined): string[] {
+  if (entry.step !== RESPONDER_NAMES.disableAccessKey || incidentKey === undefined) return [];
+  return entry.actions.filter((action) => action.api === CLAIM_ACTION_API && action.outcome === 'done' && action.detail === keyClaimedDetail(action.target, incidentKey)).map((action) => action.target);
+}
+
+const CLAIM_ACTION_API = 'firebreak:record-credential';
+
+/**
+ * The keys `entry` found already Inactive and claimed for its incident, whose verified credential
+ * record carries that claim (held then, or taken back since): the step's word and the record's
+ * together; either alone holds nothing.
+ */
+function heldByClaims(kind: ContainmentKind, entry: GatheredEntry, view: RecordView): KeyClaimOnRecord[] {
+  if (kind.containedByClaim !== true || view.claims.size === 0) return [];
+  const incidentKey = entry.incidentKey ?? view.incidentKey;
+  const found = new Set(foundDone(kind, entry));
+  return claimsRecorded(entry, incidentKey).flatMap((target) => {
+    const claim = found.has(target) ? view.claims.get(sealedKeyId(incidentKey, target)) : undefined;
+    return claim !== undefined ? [claim] : [];
+  });
+}
+
+/** When `entry` recorded claiming `accessKeyId` (its action's time, else the entry's end). */
+function claimedAt(entry: IncidentRecordEntry, accessKeyId: string): string {
+  const at = entry.actions.find((action) => action.api === CLAIM_ACTION_API && action.outcome === 'done' && action.target === accessKeyId)?.at;
+  return at !== undefined && !Number.isNaN(Date.parse(at)) ? at : entry.endedAt;
+}
+
 /**
  * The kind of containment an entry records, when it records one: by its status, or, for a status
  * that says "found done" (a key already Inactive), only when a failed attempt before it in
@@ -326,7 +427,8 @@ function containmentOf(entry: GatheredEntry, view: RecordView): ContainmentKind 
     (kind) =>
       kind.step === entry.step &&
       (kind.contained.has(entry.status) ||
-        (kind.containedByFailedAttempt?.has(entry.status) === true && (changedByFailedAttempts(kind, entry, view.entries).length > 0 || changedBySealedRecord(kind, entry, view).length > 0))),
+        (kind.containedByFailedAttempt?.has(entry.status) === true &&
+          (changedByFailedAttempts(kind, entry, view.entries).length > 0 || changedBySealedRecord(kind, entry, view).length > 0 || heldByClaims(kind, entry, view).length > 0))),
   );
 }
 
@@ -337,6 +439,8 @@ interface ContainmentMoment {
   readonly by: string;
   /** The change's time is not recorded (only a sealed record says it was made): the entry's end is the latest it can be. */
   readonly timeNotRecorded?: true;
+  /** Another incident made the change: this incident holds it by its claim, made by the entry. */
+  readonly heldByClaim?: true;
 }
 
 /**
@@ -359,6 +463,16 @@ function containmentMoment(view: RecordView, containing: GatheredEntry, offset: 
   const failed = failedAttemptsBefore(view.entries, containing).filter((entry) => changes(entry).length > 0);
   if (failed.length === 0) {
     const sealed = kind.contained.has(containing.status) ? [] : changedBySealedRecord(kind, containing, view);
+    const claim = kind.contained.has(containing.status) || sealed.length > 0 ? undefined : heldByClaims(kind, containing, view)[0];
+    if (claim !== undefined) {
+      const incidentKey = containing.incidentKey ?? view.incidentKey;
+      const setBy = claim.containedBy === incidentKey ? 'an earlier execution of this incident' : `incident ${claim.containedBy}`;
+      return {
+        entry: containing,
+        by: `${plain.by} (${claim.accessKeyId} found Inactive, set so by ${setBy}, whose sealed credential record keeps it; claimed for this incident at ${offset(claimedAt(containing, claim.accessKeyId))}: the claim on that record holds the key Inactive until this incident's release; the claim is not sealed)`,
+        heldByClaim: true,
+      };
+    }
     if (sealed.length === 0) return plain;
     const read = sealed.map((change) => change.capturedAt).sort()[0];
     return {
@@ -383,23 +497,39 @@ function isRelease(entry: IncidentRecordEntry): boolean {
 /**
  * The containments in force, per kind: the resources each holds, by the id its step recorded. An
  * empty id stands for the kind's resource when the entry names none (an instance, an object, or an
- * entry whose actions were left out).
+ * entry whose actions were left out). `byClaim`: the keys in force only by the incident's claim
+ * (another incident, or an earlier execution, set them Inactive), with what their record says of it.
  */
-type ContainmentsInForce = Map<ContainmentKind, Set<string>>;
+interface ContainmentsInForce {
+  readonly held: Map<ContainmentKind, Set<string>>;
+  readonly byClaim: Map<string, { readonly kind: ContainmentKind; readonly claim: KeyClaimOnRecord }>;
+}
 
-/** The resources an entry's recorded actions name for `match`. */
-function namedResources(entry: IncidentRecordEntry, match: RecordedActionMatch | undefined): string[] {
-  if (match === undefined) return [];
-  return entry.actions.filter((action) => action.api === match.api && match.outcomes.has(action.outcome)).map((action) => action.target);
+const noContainments = (): ContainmentsInForce => ({ held: new Map(), byClaim: new Map() });
+
+/** The resources an entry's recorded actions name for any of `matches` (a detail-bound match: for the entry's incident only). */
+function namedResources(entry: IncidentRecordEntry, matches: RecordedActionMatch | readonly RecordedActionMatch[] | undefined, incidentKey?: string): string[] {
+  if (matches === undefined) return [];
+  const all: readonly RecordedActionMatch[] = Array.isArray(matches) ? matches : [matches as RecordedActionMatch];
+  return entry.actions
+    .filter((action) =>
+      all.some(
+        (match) =>
+          action.api === match.api &&
+          match.outcomes.has(action.outcome) &&
+          (match.detailStart === undefined || (incidentKey !== undefined && action.detail.startsWith(match.detailStart(action.target, incidentKey)))),
+      ),
+    )
+    .map((action) => action.target);
 }
 
 /**
- * The resources a containing entry contained: those its actions name as changed, and those it found
- * already changed by a failed attempt of it (a key its failed attempt set Inactive, which the retry
- * that attached AWSDenyAll found Inactive) or, its verified record says, by an attempt that
- * recorded no change.
+ * The resources a containing entry changed for its incident: those its actions name as changed,
+ * and those it found already changed by a failed attempt of it (a key its failed attempt set
+ * Inactive, which the retry that attached AWSDenyAll found Inactive) or, its verified record says,
+ * by an attempt that recorded no change.
  */
-function containedResources(kind: ContainmentKind, entry: GatheredEntry, view: RecordView): string[] {
+function changedResources(kind: ContainmentKind, entry: GatheredEntry, view: RecordView): string[] {
   if (kind.perResource === undefined) return [];
   return [
     ...new Set([
@@ -410,41 +540,90 @@ function containedResources(kind: ContainmentKind, entry: GatheredEntry, view: R
   ];
 }
 
+/** The resources a containing entry contained: those it changed, and the keys its claim holds (heldByClaims). */
+function containedResources(kind: ContainmentKind, entry: GatheredEntry, view: RecordView): string[] {
+  if (kind.perResource === undefined) return [];
+  return [...new Set([...changedResources(kind, entry, view), ...heldByClaims(kind, entry, view).map((claim) => claim.accessKeyId)])];
+}
+
 /**
  * Applies one entry to the containments in force: a containment adds what it contained, a release
  * ends what it released. A release of a per-resource kind ends only the resources it names (a
- * release of one role leaves the key the same step disabled in force); when the containment named
- * none, any release of its kind ends it. A release of another kind ends nothing. Says what the entry
- * leaves the incident as, when it is a containment or a release. `view` holds the record's entries,
- * for the failed attempts before the entry.
+ * release of one role leaves the key the same step disabled in force; a release that took back the
+ * incident's hold on a key names it too); when the containment named none, any release of its kind
+ * ends it. A release of another kind ends nothing. Says what the entry leaves the incident as, when
+ * it is a containment or a release. `view` holds the record's entries, for the failed attempts
+ * before the entry.
  */
 function applyContainment(inForce: ContainmentsInForce, entry: GatheredEntry, view: RecordView): 'contained' | 'released' | undefined {
   const kind = containmentOf(entry, view);
   if (kind) {
-    const held = inForce.get(kind) ?? new Set<string>();
+    const held = inForce.held.get(kind) ?? new Set<string>();
     const named = containedResources(kind, entry, view);
+    const changed = new Set(changedResources(kind, entry, view));
+    for (const claim of heldByClaims(kind, entry, view)) if (!changed.has(claim.accessKeyId)) inForce.byClaim.set(claim.accessKeyId, { kind, claim });
+    for (const id of changed) inForce.byClaim.delete(id);
     for (const id of named.length > 0 ? named : ['']) held.add(id);
-    inForce.set(kind, held);
+    inForce.held.set(kind, held);
     return 'contained';
   }
   if (!isRelease(entry)) return undefined;
-  for (const [held, resources] of [...inForce]) {
+  const release = (kind: ContainmentKind, ids: Iterable<string>) => {
+    for (const id of ids) if (inForce.byClaim.get(id)?.kind === kind) inForce.byClaim.delete(id);
+  };
+  for (const [held, resources] of [...inForce.held]) {
     if (held.releaseStep !== entry.step || !held.released.has(entry.status)) continue;
     if (held.perResource === undefined || resources.has('')) {
-      inForce.delete(held);
+      release(held, resources);
+      inForce.held.delete(held);
       continue;
     }
-    for (const id of namedResources(entry, held.perResource.release)) resources.delete(id);
-    if (resources.size === 0) inForce.delete(held);
+    const named = namedResources(entry, held.perResource.release, entry.incidentKey ?? view.incidentKey);
+    for (const id of named) resources.delete(id);
+    release(held, named);
+    if (resources.size === 0) inForce.held.delete(held);
   }
-  return inForce.size === 0 ? 'released' : 'contained';
+  return inForce.held.size === 0 ? 'released' : 'contained';
 }
 
-/** The containments still in force after these entries: each resource contained and not released since ('' when its step named none). */
-function containmentsInForce(view: RecordView): { readonly kind: ContainmentKind; readonly resource: string }[] {
-  const inForce: ContainmentsInForce = new Map();
+/**
+ * After the last entry: ends the holds the key's verified record says ended (taken back by a
+ * release, or the record released) that no entry of the incident recorded ending (a release whose
+ * entry was not written). Says what that leaves the incident as, when it ended one.
+ */
+function settleClaims(inForce: ContainmentsInForce): 'contained' | 'released' | undefined {
+  let ended = false;
+  for (const [id, { kind, claim }] of [...inForce.byClaim]) {
+    if (claim.state === 'held') continue;
+    inForce.byClaim.delete(id);
+    const resources = inForce.held.get(kind);
+    if (resources?.delete(id) !== true) continue;
+    ended = true;
+    if (resources.size === 0) inForce.held.delete(kind);
+  }
+  if (!ended) return undefined;
+  return inForce.held.size === 0 ? 'released' : 'contained';
+}
+
+/** One resource still contained, and the claim that alone holds it when another incident made the change. */
+interface HeldResource {
+  readonly kind: ContainmentKind;
+  /** '' when its step named none. */
+  readonly resource: string;
+  readonly claim?: KeyClaimOnRecord;
+}
+
+/** The containments still in force after these entries: each resource contained and not released since. */
+function containmentsInForce(view: RecordView): HeldResource[] {
+  const inForce = noContainments();
   for (const entry of byTime(view.entries)) applyContainment(inForce, entry, view);
-  return [...inForce].flatMap(([kind, resources]) => [...resources].map((resource) => ({ kind, resource })));
+  settleClaims(inForce);
+  return [...inForce.held].flatMap(([kind, resources]) =>
+    [...resources].map((resource) => {
+      const byClaim = inForce.byClaim.get(resource);
+      return { kind, resource, ...(byClaim !== undefined && byClaim.kind === kind ? { claim: byClaim.claim } : {}) };
+    }),
+  );
 }
 const EVIDENCE_STEPS = new Set<string>([RESPONDER_NAMES.snapshotVolumes, RESPONDER_NAMES.copyEvidence]);
 
@@ -454,22 +633,23 @@ function byTime<Entry extends IncidentRecordEntry>(entries: readonly Entry[]): E
 
 /**
  * open (nothing contained yet, or only in dry-run), contained (an instance isolated, a key
- * disabled, a role's sessions revoked or an object tagged, and not released since), released
- * (nothing contained is left), or failed (an execution ended in a failure alert after the last
- * containment or release). `sealed`: the key changes the incident's (`incidentKey`'s) verified
- * credential records confirm (sealedKeyChange); without them a key found already Inactive counts
- * only when a failed attempt recorded setting it.
+ * disabled or held by the incident's claim, a role's sessions revoked or an object tagged, and not
+ * released since), released (nothing contained is left), or failed (an execution ended in a failure
+ * alert after the last containment or release). `records`: what the incident's (`incidentKey`'s)
+ * verified credential records say, the key changes they confirm (sealedKeyChange) and the claims
+ * they carry (keyClaimOnRecord); without them a key found already Inactive counts only when a
+ * failed attempt recorded setting it.
  */
-export function incidentStatus(entries: readonly IncidentRecordEntry[], incidentKey?: string, sealed: SealedKeyChanges = NO_SEALED_CHANGES): IncidentStatus {
-  const view: RecordView = { entries, incidentKey, sealed };
+export function incidentStatus(entries: readonly IncidentRecordEntry[], incidentKey?: string, records: VerifiedKeyRecords = NO_VERIFIED_RECORDS): IncidentStatus {
+  const view: RecordView = { entries, incidentKey, ...records };
   let status: IncidentStatus = 'open';
-  const inForce: ContainmentsInForce = new Map();
+  const inForce = noContainments();
   for (const entry of byTime(entries)) {
     const after = applyContainment(inForce, entry, view);
     if (after !== undefined) status = after;
     else if (entry.alertKind === 'failure') status = 'failed';
   }
-  return status;
+  return settleClaims(inForce) ?? status;
 }
 
 /**
@@ -530,7 +710,16 @@ export interface Phase {
    * the latest it can have ended, and the time from receipt is at most `sinceReceivedMs`.
    */
   readonly timeNotRecorded?: true;
+  /**
+   * The containment is another incident's change, held for this incident by its claim (a key found
+   * Inactive, claimed on that incident's record): no call of this incident made it, and `at` is
+   * when its claim was recorded.
+   */
+  readonly heldByClaim?: true;
 }
+
+/** The containment phase's label when the incident holds a key by its claim (another incident set it Inactive). */
+const CLAIM_HOLD_LABEL = 'Containment (access key held by its claim)';
 
 /** Targets per phase (ms from the receipt) above which the report asks why. */
 export type PhaseTargets = Partial<Readonly<Record<PhaseName, number>>>;
@@ -651,8 +840,9 @@ export function formatDuration(value: number | undefined): string {
 /**
  * The access keys whose credential record the report needs (pure): each key a disable-access-key
  * entry found already Inactive (`iam:UpdateAccessKey` `already-done`) that no failed attempt before
- * it recorded as set, in the incident's account (a child's in a gathered report). Entries without
- * an account in their record's header name no record to read.
+ * it recorded as set, in the incident's account (a child's in a gathered report), marked `claimed`
+ * when an entry recorded claiming it for the incident. Entries without an account in their
+ * record's header name no record to read.
  */
 export function keyRecordLookups(record: Pick<IncidentRecord, 'header' | 'entries'>, children: readonly Pick<IncidentRecord, 'header' | 'entries'>[] = []): KeyRecordLookup[] {
   const kind = CONTAINMENT_KINDS.find((candidate) => candidate.containedBySealedRecord === true);
@@ -663,8 +853,12 @@ export function keyRecordLookups(record: Pick<IncidentRecord, 'header' | 'entrie
     for (const entry of entries) {
       if (entry.step !== kind.step) continue;
       const byAttempts = new Set(changedByFailedAttempts(kind, entry, entries));
+      const claimed = new Set(claimsRecorded(entry, header.incidentKey));
       for (const accessKeyId of foundDone(kind, entry)) {
-        if (!byAttempts.has(accessKeyId)) lookups.set(sealedKeyId(header.incidentKey, accessKeyId), { incidentKey: header.incidentKey, account: header.account, accessKeyId });
+        if (byAttempts.has(accessKeyId)) continue;
+        const id = sealedKeyId(header.incidentKey, accessKeyId);
+        const isClaimed = claimed.has(accessKeyId) || lookups.get(id)?.claimed === true;
+        lookups.set(id, { incidentKey: header.incidentKey, account: header.account, accessKeyId, ...(isClaimed ? { claimed: true as const } : {}) });
       }
     }
   }
@@ -679,9 +873,10 @@ const MAX_UNREAD_OUTCOMES = 256;
  * are read, when they were not (pure): its entries' status first, then the others in
  * INCIDENT_STATUSES order. Each record may confirm nothing (absent, another incident's, not
  * verified) or confirm this incident's change, which counts from the first entry that found the key
- * Inactive at or after the record's capture time; every combination is tried, one capture time per
- * such entry. Past MAX_UNREAD_OUTCOMES combinations (never in practice: a user has at most two
- * access keys) every status is said to be possible rather than guessed.
+ * Inactive at or after the record's capture time; for a key the incident's step claimed, it may also
+ * carry the claim, held or taken back. Every combination is tried, one capture time per such entry.
+ * Past MAX_UNREAD_OUTCOMES combinations (never in practice: a user has at most two access keys)
+ * every status is said to be possible rather than guessed.
  */
 export function statusesOnceVerified(entries: readonly IncidentRecordEntry[], incidentKey: string, lookups: readonly KeyRecordLookup[]): IncidentStatus[] {
   const byEntries = incidentStatus(entries, incidentKey);
@@ -689,19 +884,25 @@ export function statusesOnceVerified(entries: readonly IncidentRecordEntry[], in
   const ours = lookups.filter((lookup) => lookup.incidentKey === incidentKey);
   if (kind === undefined || ours.length === 0) return [byEntries];
   // Only how a capture time compares with the entries' start times matters: those times are the choices.
-  const choices = ours.map((lookup) => ({
-    accessKeyId: lookup.accessKeyId,
-    capturedAt: [...new Set(entries.filter((entry) => entry.step === kind.step && foundDone(kind, entry).includes(lookup.accessKeyId)).map((entry) => entry.startedAt))],
-  }));
+  // A claim's holders and first incident do not change a status: only whether it is held.
+  const choices = ours.map((lookup): VerifiedKeyRecords[] => {
+    const id = sealedKeyId(incidentKey, lookup.accessKeyId);
+    const captures = [...new Set(entries.filter((entry) => entry.step === kind.step && foundDone(kind, entry).includes(lookup.accessKeyId)).map((entry) => entry.startedAt))];
+    const claim = (state: KeyClaimOnRecord['state']): KeyClaimOnRecord => ({ incidentKey, accessKeyId: lookup.accessKeyId, userName: '', containedBy: '', otherHolders: [], state });
+    return [
+      ...captures.map((capturedAt) => ({ sealed: new Map([[id, { incidentKey, accessKeyId: lookup.accessKeyId, capturedAt }]]), claims: new Map() })),
+      ...(lookup.claimed === true ? (['held', 'taken-back'] as const).map((state) => ({ sealed: new Map(), claims: new Map([[id, claim(state)]]) })) : []),
+    ];
+  });
   const possible = new Set<IncidentStatus>([byEntries]);
-  if (choices.reduce((outcomes, choice) => outcomes * (choice.capturedAt.length + 1), 1) > MAX_UNREAD_OUTCOMES) {
+  if (choices.reduce((outcomes, choice) => outcomes * (choice.length + 1), 1) > MAX_UNREAD_OUTCOMES) {
     for (const status of INCIDENT_STATUSES) possible.add(status);
   } else {
-    let outcomes: SealedKeyChange[][] = [[]];
-    for (const { accessKeyId, capturedAt } of choices) {
-      outcomes = outcomes.flatMap((changes) => [changes, ...capturedAt.map((at) => [...changes, { incidentKey, accessKeyId, capturedAt: at }])]);
+    let outcomes: VerifiedKeyRecords[] = [NO_VERIFIED_RECORDS];
+    for (const options of choices) {
+      outcomes = outcomes.flatMap((sofar) => [sofar, ...options.map((option) => ({ sealed: new Map([...sofar.sealed, ...option.sealed]), claims: new Map([...sofar.claims, ...option.claims]) }))]);
     }
-    for (const changes of outcomes) possible.add(incidentStatus(entries, incidentKey, new Map(changes.map((change) => [sealedKeyId(change.incidentKey, change.accessKeyId), change]))));
+    for (const records of outcomes) possible.add(incidentStatus(entries, incidentKey, records));
   }
   return [byEntries, ...INCIDENT_STATUSES.filter((status) => status !== byEntries && possible.has(status))];
 }
@@ -711,26 +912,46 @@ export interface UnconfirmedKey {
   readonly incidentKey: string;
   readonly accessKeyId: string;
   readonly reason: string;
+  /**
+   * The incident's step claimed the key: what is not confirmed is that it set the key Inactive or
+   * that its claim holds it (`record-not-trusted`: the record could not be read or verified), or
+   * that its claim holds it (`claim-not-carried`: the verified record, another incident's, does not
+   * carry the claim).
+   */
+  readonly claimed?: 'record-not-trusted' | 'claim-not-carried';
+  /** The key's user, when its record was read. */
+  readonly userName?: string;
 }
 
 /**
- * The credential records read for `lookups` (keyRecordLookups'), judged one by one by
- * sealedKeyChange: the key changes verified records of their incident confirm, and the keys whose
- * record could not be read or believed, with why. A reading no lookup asked for is ignored. The
- * report and `firebreak incidents` both count a key from this, and only from this.
+ * The credential records read for `lookups` (keyRecordLookups'), judged one by one: by
+ * sealedKeyChange, the key changes verified records of their incident confirm; by keyClaimOnRecord,
+ * for a key the incident's step claimed, the claim as the verified record carries it; and the keys
+ * whose record could not be read or believed, or does not carry the claim, with why. A reading no
+ * lookup asked for is ignored. The report and `firebreak incidents` both count a key from this, and
+ * only from this.
  */
-export function judgeKeyRecords(lookups: readonly KeyRecordLookup[], readings: readonly KeyRecordReading[]): { readonly sealed: SealedKeyChanges; readonly unconfirmed: readonly UnconfirmedKey[] } {
-  const wanted = new Set(lookups.map((lookup) => sealedKeyId(lookup.incidentKey, lookup.accessKeyId)));
+export function judgeKeyRecords(lookups: readonly KeyRecordLookup[], readings: readonly KeyRecordReading[]): VerifiedKeyRecords & { readonly unconfirmed: readonly UnconfirmedKey[] } {
+  const wanted = new Map(lookups.map((lookup) => [sealedKeyId(lookup.incidentKey, lookup.accessKeyId), lookup]));
   const sealed = new Map<string, SealedKeyChange>();
+  const claims = new Map<string, KeyClaimOnRecord>();
   const unconfirmed: UnconfirmedKey[] = [];
   for (const reading of readings) {
     const id = sealedKeyId(reading.incidentKey, reading.accessKeyId);
-    if (!wanted.has(id)) continue;
+    const lookup = wanted.get(id);
+    if (lookup === undefined) continue;
+    const key = { incidentKey: reading.incidentKey, accessKeyId: reading.accessKeyId };
+    const userName = reading.state === 'read' && reading.record.record.kind === 'access-key' ? { userName: reading.record.record.userName } : {};
     const judged = sealedKeyChange(reading);
     if (judged !== undefined && 'confirmed' in judged) sealed.set(id, judged.confirmed);
-    else if (judged !== undefined) unconfirmed.push({ incidentKey: reading.incidentKey, accessKeyId: reading.accessKeyId, reason: judged.notConfirmed });
+    else if (judged !== undefined) unconfirmed.push({ ...key, ...userName, reason: judged.notConfirmed, ...(lookup.claimed === true ? { claimed: 'record-not-trusted' as const } : {}) });
+    if (lookup.claimed !== true || judged !== undefined) continue;
+    // The step claimed the key, and the record is not this incident's confirmed change: does it carry the claim?
+    const claim = keyClaimOnRecord(reading);
+    if (claim !== undefined && 'claim' in claim) claims.set(id, claim.claim);
+    else if (claim !== undefined) unconfirmed.push({ ...key, ...userName, reason: claim.notConfirmed, claimed: 'claim-not-carried' });
   }
-  return { sealed, unconfirmed };
+  return { sealed, claims, unconfirmed };
 }
 
 /** What else the report reads beside the incident's record: a sequence's child records, and the credential records of keys found already Inactive. */
@@ -749,8 +970,9 @@ export function buildIncidentReport(record: IncidentRecord, targets: PhaseTarget
   const entries: GatheredEntry[] = byTime([...record.entries, ...children.flatMap((child) => child.entries.map((entry) => ({ ...entry, incidentKey: child.header.incidentKey })))]);
   // The credential records read for the keys found already Inactive, judged: only a verified
   // record of the incident confirms its change; one that cannot be read or verified is named.
-  const { sealed: sealedChanges, unconfirmed: unconfirmedKeys } = judgeKeyRecords(keyRecordLookups(record, children), gathered.keyRecords ?? []);
-  const view: RecordView = { entries, incidentKey: record.header.incidentKey, sealed: sealedChanges };
+  // A key another incident set Inactive counts too when the incident's step claimed it and the verified record carries the claim.
+  const { unconfirmed: unconfirmedKeys, ...verified } = judgeKeyRecords(keyRecordLookups(record, children), gathered.keyRecords ?? []);
+  const view: RecordView = { entries, incidentKey: record.header.incidentKey, ...verified };
   // The receipt time is the incident's own claim (triage's, or whoever started the playbook): a
   // receipt after the first step cannot be, so the phases are measured from that step instead.
   const first = entries[0];
@@ -788,6 +1010,7 @@ export function buildIncidentReport(record: IncidentRecord, targets: PhaseTarget
       sinceReceivedMs: since(lastContained.entry.endedAt) ?? 0,
       by: `${lastContained.by} (the first at +${formatDuration(since(firstContained.entry.endedAt))})`,
       ...(lastContained.timeNotRecorded ? { timeNotRecorded: true } : {}),
+      ...(lastContained.heldByClaim ? { heldByClaim: true } : {}),
     });
   }
   const firstContainment = entries.find((entry) => containmentOf(entry, view) !== undefined);
@@ -796,11 +1019,12 @@ export function buildIncidentReport(record: IncidentRecord, targets: PhaseTarget
     const at = moment.entry.endedAt;
     phases.push({
       name: 'containment',
-      label: containmentOf(firstContainment, view)?.label ?? PHASE_LABELS.containment,
+      label: moment.heldByClaim ? CLAIM_HOLD_LABEL : (containmentOf(firstContainment, view)?.label ?? PHASE_LABELS.containment),
       at,
       sinceReceivedMs: since(at) ?? 0,
       by: moment.by,
       ...(moment.timeNotRecorded ? { timeNotRecorded: true } : {}),
+      ...(moment.heldByClaim ? { heldByClaim: true } : {}),
     });
   }
   phase('evidence', entries.find((entry) => EVIDENCE_STEPS.has(entry.step) && EVIDENCE_KEPT.has(entry.status)));
@@ -862,7 +1086,7 @@ export function buildIncidentReport(record: IncidentRecord, targets: PhaseTarget
       ...(child.header.resource !== undefined ? { resource: child.header.resource } : {}),
       ...(child.header.account !== undefined ? { account: child.header.account } : {}),
       ...(child.header.region !== undefined ? { region: child.header.region } : {}),
-      status: incidentStatus(own, child.header.incidentKey, sealedChanges),
+      status: incidentStatus(own, child.header.incidentKey, verified),
       playbooks: [...new Set(own.flatMap((entry) => (entry.playbook ? [entry.playbook] : [])))],
       ...(contained ? { containedAt: contained.endedAt } : {}),
       ...(containedSince !== undefined ? { containedSinceReceivedMs: containedSince } : {}),
@@ -871,7 +1095,7 @@ export function buildIncidentReport(record: IncidentRecord, targets: PhaseTarget
     };
   });
   const ownKey = record.header.incidentKey;
-  const status = children.length === 0 ? incidentStatus(entries, ownKey, sealedChanges) : sequenceStatus([incidentStatus(record.entries, ownKey, sealedChanges), ...childReports.map((child) => child.status)]);
+  const status = children.length === 0 ? incidentStatus(entries, ownKey, verified) : sequenceStatus([incidentStatus(record.entries, ownKey, verified), ...childReports.map((child) => child.status)]);
   const modes = [...new Set(entries.flatMap((entry) => (entry.mode ? [entry.mode] : [])))];
   const playbooks = [...new Set(entries.flatMap((entry) => (entry.playbook ? [entry.playbook] : [])))];
   const report: Omit<IncidentReport, 'followUps' | 'lessons'> = {
@@ -902,6 +1126,22 @@ export function buildIncidentReport(record: IncidentRecord, targets: PhaseTarget
 }
 
 
+/** The command that releases `incidentKey`'s hold on a key (firebreak credentials release; the account and region as the alert names them). */
+function releaseCommand(accessKeyId: string, userName: string | undefined, incidentKey: string): string {
+  return `firebreak credentials release --access-key ${accessKeyId} --user ${userName !== undefined && userName !== '' ? userName : "<the key's user>"} --incident ${incidentKey}`;
+}
+
+/**
+ * The follow-up of a key held only by the incident's claim: who set it Inactive, who else holds it
+ * (the record's claims, unsealed), and the release this incident needs, which takes back only its
+ * own hold while another incident holds the key (release-credentials, claim-released).
+ */
+function claimFollowUp(claim: KeyClaimOnRecord, which: string): string {
+  const setBy = claim.containedBy === claim.incidentKey ? 'an earlier execution of this incident set it Inactive' : `incident ${claim.containedBy} set it Inactive`;
+  const others = claim.otherHolders.length === 0 ? 'no other incident holds it now' : `incident ${claim.otherHolders.join(', incident ')} ${claim.otherHolders.length === 1 ? 'holds' : 'hold'} it too`;
+  return `${which} is held Inactive for this incident by its claim (${setBy}; ${others}): once its user is clean, release this incident's hold (${releaseCommand(claim.accessKeyId, claim.userName, claim.incidentKey)}); while another incident holds the key, that release takes back only this incident's hold and the key stays Inactive until the release of the last incident holding it.`;
+}
+
 function followUpsOf(report: Omit<IncidentReport, 'followUps' | 'lessons'>, view: RecordView, unconfirmedKeys: readonly UnconfirmedKey[]): string[] {
   const { entries } = view;
   const followUps: string[] = [];
@@ -909,17 +1149,29 @@ function followUpsOf(report: Omit<IncidentReport, 'followUps' | 'lessons'>, view
     // A sequence: one follow-up per resource still contained, naming its own incident key (what the release commands take).
     for (const child of report.children) {
       const own = entries.filter((entry) => entry.incidentKey === child.key);
-      for (const held of containmentsInForce({ ...view, entries: own })) followUps.push(held.kind.followUp(`${held.resource !== '' ? held.resource : (child.resource ?? 'A resource')} (incident ${child.key})`));
+      for (const held of containmentsInForce({ ...view, entries: own })) {
+        const which = `${held.resource !== '' ? held.resource : (child.resource ?? 'A resource')} (incident ${child.key})`;
+        followUps.push(held.claim !== undefined ? claimFollowUp(held.claim, which) : held.kind.followUp(which));
+      }
     }
   } else {
-    for (const held of containmentsInForce(view)) followUps.push(held.kind.followUp(held.resource !== '' ? held.resource : (report.header.resource ?? 'The resource')));
+    for (const held of containmentsInForce(view)) {
+      const which = held.resource !== '' ? held.resource : (report.header.resource ?? 'The resource');
+      followUps.push(held.claim !== undefined ? claimFollowUp(held.claim, which) : held.kind.followUp(which));
+    }
   }
-  // Not "Inactive before Firebreak": the record that would say who set it could not be read or believed.
+  // Not "Inactive before Firebreak": the record that would say who set it, or carry the incident's claim, could not be read or believed.
   for (const key of unconfirmedKeys) {
     const which = report.children !== undefined ? `${key.accessKeyId} (incident ${key.incidentKey})` : key.accessKeyId;
-    followUps.push(
-      `${which} was found already Inactive by ${RESPONDER_NAMES.disableAccessKey}; that this incident set it Inactive is not confirmed: ${key.reason}. Check the key's credential record: firebreak credentials release --access-key re-activates the key only if this incident set it Inactive.`,
-    );
+    const found = `${which} was found already Inactive by ${RESPONDER_NAMES.disableAccessKey}`;
+    const release = `Check the key's credential record: ${releaseCommand(key.accessKeyId, key.userName, key.incidentKey)} re-activates the key only if Firebreak set it Inactive and no other incident holds it, and otherwise takes back only this incident's hold.`;
+    if (key.claimed === 'claim-not-carried') followUps.push(`${found}, which claimed it for this incident; that the claim holds the key is not confirmed: ${key.reason}. ${release}`);
+    else if (key.claimed === 'record-not-trusted') followUps.push(`${found}, which claimed it for this incident; that this incident set it Inactive, or that its claim holds it, is not confirmed: ${key.reason}. ${release}`);
+    else {
+      followUps.push(
+        `${found}; that this incident set it Inactive is not confirmed: ${key.reason}. Check the key's credential record: firebreak credentials release --access-key re-activates the key only if this incident set it Inactive.`,
+      );
+    }
   }
   const blocked = entries.some((entry) => entry.step === RESPONDER_NAMES.blockDnsDomain && entry.status === 'blocked');
   const unblocked = entries.some((entry) => entry.step === RESPONDER_NAMES.unblockDnsDomains && entry.status === 'unblocked');

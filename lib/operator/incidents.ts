@@ -74,14 +74,18 @@ export interface IncidentSummary {
 
 /**
  * The credential records of one listed incident: verified (read and judged as the report judges
- * them: the keys a verified record of the incident says it set Inactive, which count in `status`,
- * and those whose record could not be read or believed, which do not), or not read because the
- * list stopped verifying at its limit (`status` is then the entries' alone).
+ * them: the keys a verified record of the incident says it set Inactive, and those another
+ * incident set Inactive whose verified record carries this incident's claim, which its step
+ * recorded, held still, all of which count in `status`; and those whose record could not be read
+ * or believed, or does not carry the claim, which do not), or not read because the list stopped
+ * verifying at its limit (`status` is then the entries' alone).
  */
 export type ListedKeyRecords =
   | {
       readonly verified: true;
       readonly confirmed: readonly string[];
+      /** Keys another incident set Inactive, held for this one by its claim (the claim beside the sealed record is not sealed). */
+      readonly heldByClaim: readonly string[];
       readonly notConfirmed: readonly { readonly accessKeyId: string; readonly reason: string }[];
     }
   | { readonly verified: false; readonly accessKeyIds: readonly string[] };
@@ -287,13 +291,14 @@ export async function listIncidents(
       });
     } else {
       verified += 1;
-      const { sealed, unconfirmed } = judgeKeyRecords(lookups, await readKeyRecords(options.keyRecords.store, lookups));
+      const { unconfirmed, ...verifiedRecords } = judgeKeyRecords(lookups, await readKeyRecords(options.keyRecords.store, lookups));
       all.push({
         ...summary,
-        status: incidentStatus(entries, summary.key, sealed),
+        status: incidentStatus(entries, summary.key, verifiedRecords),
         keyRecords: {
           verified: true,
-          confirmed: [...sealed.values()].map((change) => change.accessKeyId),
+          confirmed: [...verifiedRecords.sealed.values()].map((change) => change.accessKeyId),
+          heldByClaim: [...verifiedRecords.claims.values()].filter((claim) => claim.state === 'held').map((claim) => claim.accessKeyId),
           notConfirmed: unconfirmed.map(({ accessKeyId, reason }) => ({ accessKeyId, reason })),
         },
       });

@@ -146,6 +146,24 @@ export function keyHolders(record: Pick<CredentialRecord, 'incidentKey'>, claims
   return [...new Set([record.incidentKey, ...claims.claims])].filter((key) => !taken.has(key)).sort();
 }
 
+/**
+ * The detail of the `firebreak:record-credential` `done` action disable-access-key records when it
+ * claims `accessKeyId` for `incidentKey` (the key contained already): the incident report reads it
+ * back as the step's word that the incident holds the key (lib/operator/incident-report.ts).
+ */
+export function keyClaimedDetail(accessKeyId: string, incidentKey: string): string {
+  return `Firebreak's record of ${accessKeyId} is kept (an earlier run or incident): claimed it for incident ${incidentKey} too, so that the key is re-activated only by the release of the last incident holding it`;
+}
+
+/**
+ * How the `firebreak:record-credential` `done` action release-credentials records when it takes
+ * back `incidentKey`'s hold on `accessKeyId` begins (the holders left follow): the incident report
+ * reads it as that incident's release of the key, which stays Inactive for the others.
+ */
+export function holdTakenBackDetailStart(accessKeyId: string, incidentKey: string): string {
+  return `Took back incident ${incidentKey}'s hold on ${accessKeyId};`;
+}
+
 /** A record read back, with the verdict on it. */
 export interface ReadCredentialRecord<R extends CredentialRecord = CredentialRecord> {
   readonly record: R;

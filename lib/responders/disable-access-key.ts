@@ -30,6 +30,7 @@ import { disableAccessKeyOptions } from '../playbooks/disable-access-key-options
 import { readOrMissing } from './credential-targets';
 import type { CredentialRails } from './credential-rails';
 import type { AccessKeyRecord, CredentialRecordSaver, KeyClaimAnswer } from './credential-records';
+import { keyClaimedDetail } from './credential-records';
 import { clearCredentialStep, denyAllPolicyArn, grantCovers, narrowToGrantedCredential, refusalBeforeAnyCall, refusalByTags } from './credential-rails';
 import type { DeploymentEnvironment } from './effective-mode';
 import { ResponderRun } from './responder-run';
@@ -212,7 +213,7 @@ async function disableOne(key: AffectedKey, context: DisableContext): Promise<{ 
         api: 'firebreak:record-credential',
         target: accessKeyId,
         outcome: 'done',
-        detail: `Firebreak's record of ${accessKeyId} is kept (an earlier run or incident): claimed it for incident ${incident.key} too, so that the key is re-activated only by the release of the last incident holding it`,
+        detail: keyClaimedDetail(accessKeyId, incident.key),
       });
     }
     return answer;

@@ -37,7 +37,7 @@ import { DENY_ALL_POLICY_NAME, releaseCredentialsOptions } from '../playbooks/cr
 import type { ActionLog } from './action-log';
 import { credentialRailsOf, denyAllPolicyArn, refusalBeforeAnyCall } from './credential-rails';
 import type { AccessKeyRecord, CredentialRecordStore, DenyAllHandover, KeyClaims, ReadCredentialRecord, RoleSessionsRecord } from './credential-records';
-import { keyHolders } from './credential-records';
+import { holdTakenBackDetailStart, keyHolders } from './credential-records';
 import type { DeploymentEnvironment } from './effective-mode';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
@@ -329,7 +329,7 @@ async function takeBackHold(record: AccessKeyRecord, claims: KeyClaims, others: 
     return { ...base, outcome: 'refused', reason };
   }
   const reason = `${holders}: only incident ${incidentKey}'s hold was taken back, and the key stays as it is until the release of the last incident holding it`;
-  log.record('firebreak:record-credential', accessKeyId, 'done', `Took back incident ${incidentKey}'s hold on ${accessKeyId}; ${holders}, so nothing changed in IAM`);
+  log.record('firebreak:record-credential', accessKeyId, 'done', `${holdTakenBackDetailStart(accessKeyId, incidentKey)} ${holders}, so nothing changed in IAM`);
   return { ...base, outcome: 'claim-released', reason };
 }
 

@@ -93,4 +93,29 @@ describe('the commands against the simulated account', () => {
     const uncheckedReport = await run(['report', key, '--table', table, '--out', 'out'], simulated);
     expect(uncheckedReport.files.get(`out/${key}.md`)).toContain('Status: failed.');
   }, 120_000);
+
+  it('lists and reports the incident that found its key contained by another incident as held by its claim, and the other released once its hold was taken back', async () => {
+    const { ran, simulated } = await runKeptScenario('iam-release-keeps-a-key-another-incident-holds');
+    const table = ran.environment?.deployment.stateTableName ?? '';
+    const recordKeyArn = ran.environment?.deployment.recordKeyArn ?? '';
+    cloudFormation.on(DescribeStacksCommand).resolves({
+      Stacks: [{ StackName: 'Firebreak', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Outputs: [{ OutputKey: 'StateTableName', OutputValue: table }, { OutputKey: 'RecordKeyArn', OutputValue: recordKeyArn }] }],
+    });
+    const listed = await run(['incidents', '--json'], simulated);
+    expect(listed.err).toEqual([]);
+    const incidents = (JSON.parse(listed.out.join('\n')) as { incidents: { key: string; status: string; keyRecords?: { heldByClaim?: string[] } }[] }).incidents;
+    const holder = incidents.find((incident) => incident.status === 'contained');
+    const first = incidents.find((incident) => incident.status === 'released');
+    expect(incidents).toHaveLength(2);
+    expect(holder?.keyRecords).toMatchObject({ verified: true, heldByClaim: [expect.stringMatching(/^AKIA/)], notConfirmed: [] });
+    const key = holder?.key ?? '';
+    const text = await run(['incidents'], simulated);
+    expect(text.out.find((line) => line.includes(key))).toMatch(new RegExp(` contained .*${key}  \\(AKIA\\w+ held by its claim, another incident having set it Inactive: firebreak report ${key} names it\\)$`));
+    const report = await run(['report', key, '--out', 'out'], simulated);
+    const markdown = report.files.get(`out/${key}.md`) ?? '';
+    expect(markdown).toContain('Status: contained.');
+    expect(markdown).toContain(`| Containment (access key held by its claim) |`);
+    expect(markdown).toContain(`set so by incident ${first?.key ?? '?'}, whose sealed credential record keeps it`);
+    expect(markdown).toContain(`--incident ${key})`);
+  }, 120_000);
 });

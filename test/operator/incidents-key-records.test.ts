@@ -16,7 +16,7 @@ import { buildIncidentReport, keyRecordLookups, possibleSequenceStatuses, status
 import type { IncidentSummary } from '../../lib/operator/incidents';
 import { listIncidents } from '../../lib/operator/incidents';
 import { KmsSealCheck, NoSealCheck, readKeyRecords, reportCredentialRecords } from '../../lib/operator/key-records';
-import { credentialMacMessage } from '../../lib/responders/credential-records';
+import { credentialMacMessage, keyClaimedDetail } from '../../lib/responders/credential-records';
 import type { IncidentRecordEntry } from '../../lib/responders/incident-record';
 import { RECORD_MAC_ALGORITHM } from '../../lib/responders/record-mac';
 import { sdkError } from '../responders/quarantine-fixtures';
@@ -141,7 +141,7 @@ describe('listIncidents with credential records', () => {
     expect(incidents).toEqual([
       expect.objectContaining({
         status: 'failed',
-        keyRecords: { verified: true, confirmed: [], notConfirmed: [{ accessKeyId: KEY, reason: expect.stringContaining('its credential record failed its integrity check (KMS says the MAC does not match the record') }] },
+        keyRecords: { verified: true, confirmed: [], heldByClaim: [], notConfirmed: [{ accessKeyId: KEY, reason: expect.stringContaining('its credential record failed its integrity check (KMS says the MAC does not match the record') }] },
       }),
     ]);
   });
@@ -271,6 +271,57 @@ describe('listIncidents --status past the verify limit', () => {
       });
     }
     expect((await filtered('open')).incidents).toEqual([]);
+  });
+});
+
+describe('listIncidents: a key another incident set Inactive, which this incident\'s step claimed (review s20)', () => {
+  const SECOND = 'gd-second-finding-on-the-key';
+  /** The second incident's step: the key found Inactive, claimed on the first incident's record. */
+  const claimRun: IncidentRecordEntry[] = [
+    {
+      step: 'disable-access-key',
+      startedAt: at(5),
+      endedAt: at(6),
+      outcome: 'succeeded',
+      status: 'already-inactive',
+      mode: 'enforce',
+      actions: [
+        { api: 'firebreak:record-credential', target: KEY, outcome: 'done', detail: keyClaimedDetail(KEY, SECOND), at: at(6) },
+        { api: 'iam:UpdateAccessKey', target: KEY, outcome: 'already-done', detail: `${KEY} of user ci-deployer is already Inactive: nothing to change`, at: at(6) },
+      ],
+    },
+  ];
+  const incident: IncidentRecord = { header: { incidentKey: SECOND, account: ACCOUNT, region: 'eu-west-1', receivedAt: RECEIVED }, entries: claimRun, invalidEntries: 0, approvals: [] };
+  /** The first incident's sealed record, with the claims the state table keeps beside it. */
+  const firstRecord = (beside: Record<string, unknown> = {}) => ({ ...credentialItem(sealedRecord(INCIDENT, KEY)), ...beside });
+
+  it('lists it as its report does: contained while the verified record carries its claim, not confirmed without it, released once taken back', async () => {
+    const answers: { name: string; beside: Record<string, unknown>; status: string; heldByClaim: string[]; notConfirmed: number }[] = [
+      { name: 'claim held', beside: { claims: { SS: [SECOND] }, lastClaimAt: { S: at(6) } }, status: 'contained', heldByClaim: [KEY], notConfirmed: 0 },
+      { name: 'no claim on the record', beside: {}, status: 'open', heldByClaim: [], notConfirmed: 1 },
+      { name: 'claim taken back', beside: { releasedClaims: { SS: [SECOND] }, lastClaimAt: { S: at(6) } }, status: 'released', heldByClaim: [], notConfirmed: 0 },
+    ];
+    for (const answer of answers) {
+      dynamodb.reset();
+      kms.reset();
+      dynamodb.on(ScanCommand).resolves({ Items: [incidentItem(SECOND, claimRun)] });
+      dynamodb.on(GetItemCommand).resolves({ Item: firstRecord(answer.beside) });
+      kms.on(VerifyMacCommand).resolves({ MacValid: true, KeyId: RECORD_KEY, MacAlgorithm: RECORD_MAC_ALGORITHM });
+      const report = buildIncidentReport(incident, undefined, { children: [], keyRecords: await readKeyRecords(store(), keyRecordLookups(incident)) });
+      const listed = await list();
+      const [found] = listed.incidents;
+      expect({ answer: answer.name, status: found?.status }).toEqual({ answer: answer.name, status: answer.status });
+      expect({ answer: answer.name, status: report.status }).toEqual({ answer: answer.name, status: answer.status });
+      expect(found?.keyRecords).toMatchObject({ verified: true, confirmed: [], heldByClaim: answer.heldByClaim });
+      expect(found?.keyRecords?.verified === true ? found.keyRecords.notConfirmed.length : -1).toBe(answer.notConfirmed);
+    }
+  });
+
+  it('past the limit, unverified: every status its claim could give, so that --status contained lists it', async () => {
+    dynamodb.on(ScanCommand).resolves({ Items: [incidentItem(SECOND, claimRun)] });
+    const listed = await list(0);
+    expect(listed.incidents[0]).toMatchObject({ status: 'open', keyRecords: { verified: false, accessKeyIds: [KEY] }, possibleStatuses: ['open', 'contained', 'released'] });
+    expect(dynamodb.commandCalls(GetItemCommand)).toEqual([]);
   });
 });
 

@@ -487,7 +487,8 @@ describe('disable-access-key: a change no entry records, told by the sealed cred
       expect(report.phases.map((phase) => phase.name)).not.toContain('containment');
       expect(report.followUps).toEqual(
         expect.arrayContaining([
-          `${KEY} was found already Inactive by disable-access-key; that this incident set it Inactive is not confirmed: its credential record could not be read and checked (dynamodb:GetItem AccessDeniedException). Check the key's credential record: firebreak credentials release --access-key re-activates the key only if this incident set it Inactive.`,
+          // The rerun found the record its timed-out attempt wrote, and claimed the key on it: which one holds it, the record would say.
+          `${KEY} was found already Inactive by disable-access-key, which claimed it for this incident; that this incident set it Inactive, or that its claim holds it, is not confirmed: its credential record could not be read and checked (dynamodb:GetItem AccessDeniedException). Check the key's credential record: firebreak credentials release --access-key ${KEY} --user <the key's user> --incident ${incident.key} re-activates the key only if Firebreak set it Inactive and no other incident holds it, and otherwise takes back only this incident's hold.`,
         ]),
       );
     });
