@@ -8,7 +8,8 @@ import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import * as z from '../contracts/zod-mini';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import type { AccessKeyRecord, CredentialRecord, CredentialRecordStore, DenyAllHandover, KeyClaims, MacSigner, ReadCredentialRecord, RoleSessionsRecord } from './credential-records';
-import { CREDENTIAL_SEAL_SCHEME, DynamoDbCredentialRecordSaver, credentialMacMessage, credentialRecordKey, sameClaimsCondition, sealedRecordJson } from './credential-records';
+import { CREDENTIAL_SEAL_SCHEME, DynamoDbCredentialRecordSaver, credentialMacMessage, credentialRecordKey, sameClaimsCondition, sealedRecordJson, userKeysKey } from './credential-records';
+import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import type { ReleaseMark } from './quarantine-records';
 import { RECORD_MAC_ALGORITHM } from './record-mac';
 
@@ -109,6 +110,16 @@ export class DynamoDbCredentialRecordStore extends DynamoDbCredentialRecordSaver
       ExpressionAttributeValues: { ...same.values, ':incident': { SS: [incidentKey] }, ':recordIncident': { S: record.incidentKey }, ':false': { BOOL: false } },
     });
     return updated ? 'taken-back' : 'changed';
+  }
+
+  async userKeys(account: string, userName: string): Promise<string[]> {
+    let item;
+    try {
+      ({ Item: item } = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: userKeysKey(account, userName) } }, ConsistentRead: true })));
+    } catch (error) {
+      throw toResponderError(error, 'dynamodb:GetItem');
+    }
+    return (item?.keys?.SS ?? []).filter((key) => RESOURCE_ID_FORMAT.accessKeyId.test(key));
   }
 
   async handOverDenyAll(to: AccessKeyRecord, by: string, proof: AccessKeyRecord): Promise<'handed-over' | 'changed'> {

@@ -102,6 +102,16 @@ export function credentialRecordKey(record: Pick<AccessKeyRecord, 'kind' | 'acco
     : `${STATE_KEY_PREFIX.credential}${record.account}#role#${record.roleName}`;
 }
 
+/**
+ * The state-table key of a user's list of access keys Firebreak keeps records of with AWSDenyAll in
+ * play (`keys`, a string set): AWSDenyAll is the user's, recorded per key, and a key deleted while
+ * its incident is open is no longer listed by IAM, so a release that would detach AWSDenyAll reads
+ * the keys from here too (release-credentials.ts, releaseDenyAll).
+ */
+export function userKeysKey(account: string, userName: string): string {
+  return `${STATE_KEY_PREFIX.credential}${account}#user#${userName}`;
+}
+
 /** The bytes the record key MACs (pure): the scheme label and the SHA-256 of the sealed fields, canonical. */
 export function credentialMacMessage(record: CredentialRecord): Uint8Array {
   const { seal: _seal, released: _r, releasedAt: _ra, releasedBy: _rb, releaseRequestedBy: _rr, releaseReason: _rn, ...sealed } = record;
@@ -188,6 +198,12 @@ export interface CredentialRecordSaver {
    * since the caller read it).
    */
   claim(key: Pick<AccessKeyRecord, 'kind' | 'account' | 'accessKeyId'>, incidentKey: string, at: string): Promise<KeyClaimAnswer>;
+  /**
+   * Adds the key to its user's list (`userKeysKey`): a step that attaches AWSDenyAll, or counts on
+   * it attached, notes the key before any change, so that a release of another key of the user
+   * finds this key's record even once IAM no longer lists the key (deleted).
+   */
+  noteUserKey(account: string, userName: string, accessKeyId: string): Promise<void>;
 }
 
 /** Where credential records live (the state table; tests may pass the DynamoDB store over a mocked client). */
@@ -211,6 +227,8 @@ export interface CredentialRecordStore extends CredentialRecordSaver {
    * `to`'s incident's or is released since it was read (`changed` then).
    */
   handOverDenyAll(to: AccessKeyRecord, by: string, proof: AccessKeyRecord): Promise<'handed-over' | 'changed'>;
+  /** The keys noted on the user's list (`noteUserKey`); a claim to check, each against its own sealed record. */
+  userKeys(account: string, userName: string): Promise<string[]>;
 }
 
 /** The condition that a key's claims are still as read: no claim since (lastClaimAt), no hold taken back since (their count). */
@@ -268,6 +286,22 @@ export class DynamoDbCredentialRecordSaver implements CredentialRecordSaver {
       return 'claimed';
     } catch (error) {
       if (awsErrorCode(error) === 'ConditionalCheckFailedException') return (error as { Item?: unknown }).Item !== undefined ? 'released' : 'no-record';
+      throw toResponderError(error, 'dynamodb:UpdateItem');
+    }
+  }
+
+  async noteUserKey(account: string, userName: string, accessKeyId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: userKeysKey(account, userName) } },
+          UpdateExpression: 'ADD #keys :key',
+          ExpressionAttributeNames: { '#keys': 'keys' },
+          ExpressionAttributeValues: { ':key': { SS: [accessKeyId] } },
+        }),
+      );
+    } catch (error) {
       throw toResponderError(error, 'dynamodb:UpdateItem');
     }
   }

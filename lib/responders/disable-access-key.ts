@@ -202,6 +202,9 @@ async function disableOne(key: AffectedKey, context: DisableContext): Promise<{ 
   // being as it read them. So the claim goes first: a release still running then fails its mark and
   // undoes its changes (release-credentials.ts, undoAfterNewClaim); one that marked its record since
   // these reads is seen (`released`), and the reads are taken again, once, after it.
+  // AWSDenyAll is the user's: the key goes on the user's list first, so that another key's release
+  // finds this key's record even after the key is deleted (release-credentials.ts, releaseDenyAll).
+  if (mode !== 'dry-run' && denyAllBefore !== undefined) await deps.records.noteUserKey(account, userName, accessKeyId);
   const countsOnWhatItRead = !deactivates || denyAllBefore === true;
   let claimed: KeyClaimAnswer | undefined;
   const claimKey = async (): Promise<KeyClaimAnswer> => {

@@ -448,7 +448,11 @@ async function releaseDenyAll(
     log.record('iam:DetachUserPolicy', userName, 'already-done', `${DENY_ALL_POLICY_NAME} is no longer attached to user ${userName}`);
     return {};
   }
-  for (const other of userKeys.filter((id) => id !== accessKeyId)) {
+  // The user's other keys: those IAM lists, and those noted on the user's list by a step that
+  // attached AWSDenyAll or counted on it (a key deleted since is no longer listed, and its incident
+  // may still count on the deny).
+  const noted = await deps.records.userKeys(account, userName);
+  for (const other of [...new Set([...userKeys, ...noted])].filter((id) => id !== accessKeyId)) {
     const read = await deps.records.get({ kind: 'access-key', account, accessKeyId: other });
     // No record: Firebreak holds nothing of that key. Released: its incidents hold it no more.
     if (read === undefined || read.record.released === true) continue;
@@ -460,7 +464,10 @@ async function releaseDenyAll(
     }
     const holders = keyHolders(read.record, read.claims);
     const holding = holders.length > 0 ? `incident ${holders.join(', incident ')}` : `incident ${read.record.incidentKey}`;
-    const reason = `${DENY_ALL_POLICY_NAME} stays attached to user ${userName}: ${holding} still ${holders.length > 1 ? 'hold' : 'holds'} the user's other key ${other} contained, and ${DENY_ALL_POLICY_NAME} is the user's; the duty to detach it ${dryRun ? 'would be' : 'is'} handed over to the record of ${other}, whose release detaches it`;
+    const deleted = userKeys.includes(other)
+      ? ''
+      : ` (IAM no longer lists ${other}: deleted since, so its release cannot detach ${DENY_ALL_POLICY_NAME}; a person detaches it once ${holding} ${holders.length > 1 ? 'are' : 'is'} closed)`;
+    const reason = `${DENY_ALL_POLICY_NAME} stays attached to user ${userName}: ${holding} still ${holders.length > 1 ? 'hold' : 'holds'} the user's other key ${other} contained, and ${DENY_ALL_POLICY_NAME} is the user's; the duty to detach it ${dryRun ? 'would be' : 'is'} handed over to the record of ${other}, whose release detaches it${deleted}`;
     if (dryRun) {
       log.record('iam:DetachUserPolicy', userName, 'skipped', capitalize(reason));
       return { kept: reason };

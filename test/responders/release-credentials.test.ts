@@ -32,7 +32,7 @@ import { buildCredentialReleaseRequest } from '../../lib/operator/credential-rel
 import type { ReleasedCredential } from '../../lib/operator/credential-release';
 import type { AccessKeyRecord } from '../../lib/responders/credential-records';
 import { DynamoDbCredentialRecordStore } from '../../lib/responders/credential-record-store';
-import { credentialMacMessage, credentialRecordKey } from '../../lib/responders/credential-records';
+import { credentialMacMessage, credentialRecordKey, userKeysKey } from '../../lib/responders/credential-records';
 import { disableAccessKey, disableAccessKeyOptionsSchema } from '../../lib/responders/disable-access-key';
 import { silentLogger } from '../../lib/responders/logging';
 import { REVOKE_SESSIONS_POLICY_NAME, revokeOlderSessionsPolicy } from '../../lib/responders/quarantine-credentials';
@@ -578,6 +578,30 @@ describe('releaseCredentials: a key another incident, or a new execution, contai
     expect(records.items.get(KEY_2_PK)?.released).toEqual({ BOOL: true });
   });
 
+  it('ATTACK: keeps AWSDenyAll on the user while another incident holds a key of the user deleted since (IAM no longer lists it) (review s21)', async () => {
+    const { records, a, b } = await twoKeysOfOneUser();
+    // Both steps noted their key on the user's list (they had AWSDenyAll in play).
+    expect(records.items.get(userKeysKey(ACCOUNT, USER))?.keys?.SS?.sort()).toEqual([KEY, KEY_2].sort());
+    iamMock.reset();
+    // Key 2 is deleted while B is open: IAM lists key 1 alone.
+    givenUserKeys({ [KEY]: 'Inactive' }, [DENY_ALL]);
+    const first = await release(keyCredential, records, { incidentKey: a.key });
+    // Before the fix: A's release detached AWSDenyAll, B's need of it unseen.
+    expect(iamMock.commandCalls(DetachUserPolicyCommand)).toHaveLength(0);
+    expect(first.status).toBe('released');
+    expect(first.credentials[0]?.reason).toContain(`IAM no longer lists ${KEY_2}: deleted since`);
+    expect(first.credentials[0]?.reason).toContain(b.key);
+    expect(records.items.get(KEY_2_PK)).toMatchObject({ released: { BOOL: false }, denyAllHandedOverBy: { S: a.key } });
+  });
+
+  it('ATTACK: a key forged onto the user\'s list (no record of it) keeps nothing attached: each listed key is checked against its own sealed record', async () => {
+    const { records, incident } = await contained('Active', 'Inactive', true, [DENY_ALL]);
+    await records.noteUserKey(ACCOUNT, USER, KEY_2);
+    const result = await release(keyCredential, records, { incidentKey: incident.key });
+    expect(result.status).toBe('released');
+    expect(iamMock.commandCalls(DetachUserPolicyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: USER, PolicyArn: DENY_ALL }]);
+  });
+
   it('either order: B\'s release first keeps AWSDenyAll (not its own to detach), and A\'s release, the last, detaches it', async () => {
     const { records, a, b } = await twoKeysOfOneUser();
     iamMock.reset();
@@ -880,6 +904,23 @@ describe('DynamoDbCredentialRecordStore', () => {
     // A released record: the condition failed on it, and DynamoDB sends it back (ALL_OLD).
     dynamodb.on(UpdateItemCommand).rejects(Object.assign(new Error('released'), { name: 'ConditionalCheckFailedException', $metadata: {}, Item: { pk: { S: KEY_PK }, released: { BOOL: true } } }));
     expect(await store().claim({ kind: 'access-key', account: ACCOUNT, accessKeyId: KEY }, 'gd-two', LATER.toISOString())).toBe('released');
+  });
+
+  it('notes a key on its user\'s list (UpdateItem ADD) and reads the list back consistently, dropping what is not an access key id', async () => {
+    dynamodb.on(UpdateItemCommand).resolves({});
+    await store().noteUserKey(ACCOUNT, USER, KEY);
+    expect(dynamodb.commandCalls(UpdateItemCommand)[0]!.args[0].input).toEqual({
+      TableName: 'state',
+      Key: { pk: { S: `credential#${ACCOUNT}#user#${USER}` } },
+      UpdateExpression: 'ADD #keys :key',
+      ExpressionAttributeNames: { '#keys': 'keys' },
+      ExpressionAttributeValues: { ':key': { SS: [KEY] } },
+    });
+    dynamodb.on(GetItemCommand).resolves({ Item: { pk: { S: `credential#${ACCOUNT}#user#${USER}` }, keys: { SS: [KEY, KEY_2, 'not a key; rm -rf /'] } } });
+    expect(await store().userKeys(ACCOUNT, USER)).toEqual([KEY, KEY_2]);
+    expect(dynamodb.commandCalls(GetItemCommand)[0]!.args[0].input).toEqual({ TableName: 'state', Key: { pk: { S: `credential#${ACCOUNT}#user#${USER}` } }, ConsistentRead: true });
+    dynamodb.on(GetItemCommand).resolves({});
+    expect(await store().userKeys(ACCOUNT, USER)).toEqual([]);
   });
 
   it('takes back an incident\'s hold only while the record and its claims are as read (conditional UpdateItem)', async () => {

@@ -6,7 +6,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { AccessKeyRecord, KeyClaimAnswer, RoleSessionsRecord, CredentialRecord, CredentialRecordStore, KeyClaims, MacSigner, ReadCredentialRecord } from '../../lib/responders/credential-records';
-import { CREDENTIAL_SEAL_SCHEME, credentialMacMessage, credentialRecordKey, sealedRecordJson } from '../../lib/responders/credential-records';
+import { CREDENTIAL_SEAL_SCHEME, credentialMacMessage, credentialRecordKey, sealedRecordJson, userKeysKey } from '../../lib/responders/credential-records';
 import { verifyStoredCredentialRecord } from '../../lib/responders/credential-record-store';
 import { RECORD_MAC_ALGORITHM } from '../../lib/responders/quarantine-records';
 import type { ReleaseMark } from '../../lib/responders/quarantine-records';
@@ -65,6 +65,15 @@ export class MemoryCredentialRecordStore implements CredentialRecordStore {
     item.claims = { SS: [...new Set([...(item.claims?.SS ?? []), incidentKey])] };
     setOrRemove(item, 'releasedClaims', (item.releasedClaims?.SS ?? []).filter((key) => key !== incidentKey));
     return 'claimed';
+  }
+
+  async noteUserKey(account: string, userName: string, accessKeyId: string): Promise<void> {
+    const pk = userKeysKey(account, userName);
+    this.items.set(pk, { keys: { SS: [...new Set([...(this.items.get(pk)?.keys?.SS ?? []), accessKeyId])] } });
+  }
+
+  async userKeys(account: string, userName: string): Promise<string[]> {
+    return this.items.get(userKeysKey(account, userName))?.keys?.SS ?? [];
   }
 
   async takeBackClaim(record: AccessKeyRecord, incidentKey: string, claims: KeyClaims): Promise<'taken-back' | 'changed'> {
