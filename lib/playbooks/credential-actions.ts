@@ -45,5 +45,8 @@ export const CREDENTIAL_ACTIONS = {
     // is read (GetRolePolicy) and deleted only when it is still the one recorded.
     iamActions: ['iam:ListAccessKeys', 'iam:UpdateAccessKey', 'iam:ListAttachedUserPolicies', 'iam:DetachUserPolicy', 'iam:GetRolePolicy', 'iam:DeleteRolePolicy'],
     mutates: true,
+    // The approval request names the other incidents holding the key and an AWSDenyAll that stays
+    // for another key's incident, read by the release's own Lambda (release-credentials-preview.ts).
+    previewsBeforeApproval: true,
   },
 } as const;

@@ -32,6 +32,11 @@ export interface PendingApproval extends ApprovalRecord {
   readonly timeoutSeconds: number;
   /** When a send of the decision returned (Step Functions took it, or the task no longer waited); absent until then. */
   readonly sentAt?: string;
+  /**
+   * What approving will and will not do, as the approval request's alert said it (a release's
+   * claims, read from the records when the request was made): `firebreak approve` shows it.
+   */
+  readonly notes?: readonly string[];
 }
 
 /** A decision to record. */
@@ -88,6 +93,7 @@ function itemOf(request: PendingApproval): Record<string, AttributeValue> {
     ...(request.instanceId !== undefined ? { instanceId: s(request.instanceId) } : {}),
     waitingSteps: { L: request.waitingSteps.map(s) },
     timeoutSeconds: { N: String(request.timeoutSeconds) },
+    ...(request.notes !== undefined && request.notes.length > 0 ? { notes: { L: request.notes.map(s) } } : {}),
   };
 }
 
@@ -153,6 +159,7 @@ function recordOf(item: Record<string, AttributeValue>): PendingApproval {
     timeoutSeconds: Number(item.timeoutSeconds?.N ?? '0'),
     ...optional('instanceId'),
     ...optional('sentAt'),
+    ...(item.notes?.L !== undefined ? { notes: item.notes.L.flatMap((entry) => (entry.S !== undefined ? [entry.S] : [])) } : {}),
   };
 }
 
