@@ -93,7 +93,8 @@ function itemOf(request: PendingApproval): Record<string, AttributeValue> {
     ...(request.instanceId !== undefined ? { instanceId: s(request.instanceId) } : {}),
     waitingSteps: { L: request.waitingSteps.map(s) },
     timeoutSeconds: { N: String(request.timeoutSeconds) },
-    ...(request.notes !== undefined && request.notes.length > 0 ? { notes: { L: request.notes.map(s) } } : {}),
+    // Only when there is something to say: publish-alert stores none for most requests.
+    ...(request.notes?.length ? { notes: { L: request.notes.map(s) } } : {}),
   };
 }
 
@@ -144,6 +145,11 @@ export function approvalRecordOf(item: Record<string, AttributeValue>): Approval
   };
 }
 
+/** The strings of a list attribute (others dropped). */
+function texts(list: AttributeValue | undefined): string[] {
+  return (list?.L ?? []).flatMap((entry) => (entry.S !== undefined ? [entry.S] : []));
+}
+
 /** A stored request: the shared record plus what the approval function needs (the task token among it). */
 function recordOf(item: Record<string, AttributeValue>): PendingApproval {
   const { required, optional } = attributesOf(item);
@@ -155,11 +161,11 @@ function recordOf(item: Record<string, AttributeValue>): PendingApproval {
     playbook: required('playbook'),
     account: required('account'),
     region: required('region'),
-    waitingSteps: (item.waitingSteps?.L ?? []).flatMap((entry) => (entry.S !== undefined ? [entry.S] : [])),
+    waitingSteps: texts(item.waitingSteps),
     timeoutSeconds: Number(item.timeoutSeconds?.N ?? '0'),
     ...optional('instanceId'),
     ...optional('sentAt'),
-    ...(item.notes?.L !== undefined ? { notes: item.notes.L.flatMap((entry) => (entry.S !== undefined ? [entry.S] : [])) } : {}),
+    notes: item.notes && texts(item.notes),
   };
 }
 

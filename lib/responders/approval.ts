@@ -258,7 +258,8 @@ function requestView(request: PendingApproval, status: string, input: ExecutionI
     ...Object.fromEntries(Object.entries(optional).filter((entry) => entry[1] !== undefined)),
     ...(input.incident?.severity !== undefined ? { severity: input.incident.severity } : {}),
     ...(input.incident?.resource !== undefined ? { resource: input.incident.resource } : {}),
-    ...(request.notes !== undefined && request.notes.length > 0 ? { notes: request.notes } : {}),
+    // Left undefined (and out of the JSON answer) when the request has none.
+    notes: request.notes,
     ...(request.decision !== undefined ? { decision: request.decision, decidedBy: request.decidedBy, decidedAt: request.decidedAt } : {}),
   };
 }
