@@ -6,6 +6,7 @@ import { evaluateChat } from './chat-expectations';
 import type { IncidentReport } from '../operator/incident-report';
 import type { IncidentSummary } from '../operator/incidents';
 import type { TriageDecision } from '../playbooks/triage';
+import { GUARDED_PATH_PREFIXES } from '../playbooks/compile';
 import { matchesAction } from './sim/permissions';
 import type { AccountInspection, GameDayCall, ResolvedEnvironment } from './backend';
 import { isMutatingCall } from './backend';
@@ -65,11 +66,13 @@ function listOrNothing(values: readonly unknown[]): unknown {
 
 /**
  * The states that stand for a step: its own state, or its variants on a guarded playbook's paths
- * (`BeforeApproval-<id>`, `TimedOut-<id>`…: a CamelCase prefix the compiler adds).
+ * (`BeforeApproval-<id>`, `TimedOut-<id>`…: a CamelCase prefix the compiler adds). Not its
+ * read-only run before the approval (`Preview-<id>`): that is not the step, and a step that failed
+ * after it must not pass for succeeded.
  */
 function statesOfStep(execution: ExecutionRecord, step: string): string[] {
   const names = new Set([...execution.path, ...execution.tasks.map((task) => task.state)]);
-  return [...names].filter((name) => name === step || (name.endsWith(`-${step}`) && /^[A-Z][A-Za-z]*-/.test(name)));
+  return [...names].filter((name) => name === step || (name.endsWith(`-${step}`) && /^[A-Z][A-Za-z]*-/.test(name) && !name.startsWith(GUARDED_PATH_PREFIXES.preview)));
 }
 
 /** Succeeded, failed (its last try ended in an error, caught or not) or skipped (never entered), in one execution. */

@@ -41,6 +41,12 @@ export interface ActionDefinition {
    * (`contain-each-instance`: a Map of per-instance executions, compile-per-instance.ts).
    */
   readonly startsPlaybook?: boolean;
+  /**
+   * True when a guarded playbook invokes the responder once more before its approval, with
+   * `preview: true`: a read that changes nothing, whose result the approval request shows (what
+   * approving will and will not do, as the records said when it was asked; compile.ts `Preview-`).
+   */
+  readonly previewsBeforeApproval?: boolean;
 }
 
 /** One Step Functions retrier that waits for something (ASL `Retry` entry). */

@@ -123,6 +123,8 @@ export const GUARDED_PATH_PREFIXES = {
   approved: 'Approved-',
   rejected: 'Rejected-',
   timedOut: 'TimedOut-',
+  /** The read-only run of a step before the approval (ACTIONS[x].previewsBeforeApproval); its result is `$.results.Preview-<id>`. */
+  preview: 'Preview-',
 } as const;
 
 const GENERATED_NAMES = [
@@ -142,6 +144,11 @@ export function isGeneratedStateName(id: string): boolean {
 /** True when the step's action changes resources (what the safety rails guard). */
 export function changesResources(step: ActionStep): boolean {
   return ACTIONS[step.action].mutates;
+}
+
+/** True when a guarded playbook runs the step read-only before its approval (ACTIONS[x].previewsBeforeApproval). */
+function previewsBeforeApproval(step: ActionStep): boolean {
+  return (ACTIONS[step.action] as ActionDefinition).previewsBeforeApproval === true;
 }
 
 function alerts(step: ActionStep): boolean {
@@ -355,7 +362,11 @@ class PlaybookCompiler {
     }
     const P = GUARDED_PATH_PREFIXES;
     const start = (prefix: string, chain: readonly Step[]) => `${prefix}${(chain[0] as Step).id}`;
-    const approvalStart = beforeApproval.length > 0 ? start(P.beforeApproval, beforeApproval) : APPROVAL_WAIT_STATE;
+    // The previews run last before the wait, after the evidence steps: what the approver is shown
+    // is read as close to the request as it can be.
+    const previewed = flattenSteps(steps).filter((step) => changesResources(step) && previewsBeforeApproval(step));
+    const previewStart = previewed.length > 0 ? `${P.preview}${(previewed[0] as ActionStep).id}` : APPROVAL_WAIT_STATE;
+    const approvalStart = beforeApproval.length > 0 ? start(P.beforeApproval, beforeApproval) : previewStart;
     // A playbook a parent starts per resource may have no notify step (its parent alerts), and a
     // per-credential one no evidence step either: its paths without steps end here.
     const endWithout = (prefix: string, chain: readonly Step[]): string => {
@@ -395,13 +406,14 @@ class PlaybookCompiler {
     });
     const afterEvidence =
       beforeApproval.length > 0
-        ? this.compileSequence(beforeApproval, states, guardOnly, { ...TOP, prefix: P.beforeApproval, then: APPROVAL_WAIT_STATE }).available
+        ? this.compileSequence(beforeApproval, states, guardOnly, { ...TOP, prefix: P.beforeApproval, then: previewStart }).available
         : guardOnly;
+    const previews = this.compilePreviews(previewed, states);
     const outcome = (name: GuardedOutcome, summary: string) => ({
       ...guardReasons,
       reason: { outcome: name, summary, 'approval.$': '$.approval' },
     });
-    this.compileApprovalWait(states, approval, changing, afterEvidence, {
+    this.compileApprovalWait(states, approval, changing, [...afterEvidence, ...previews], {
       approved: start(P.approved, afterApproval),
       rejected: endWithout(P.rejected, alertsOnly),
       timedOut: endWithout(P.timedOut, timedOut),
@@ -458,6 +470,39 @@ class PlaybookCompiler {
       Next: GUARD_DECISION_STATE,
     };
     this.compileFailureAlert(states, GUARD_STATE, [], TOP);
+  }
+
+  /**
+   * The read-only runs of `steps` before the approval (`Preview-<id>`, one after another, then the
+   * wait): the step's own Task with `preview: true`, its result at `$.results.Preview-<id>.result`
+   * (step ids may not start with `Preview-`, so no step's result is overwritten). Only the approval
+   * request reads it (the report after the release has the step's own result). A preview that fails
+   * after its retries does not hold the request back: its error becomes its result, and the request
+   * says what approving does could not be read (the step reads everything again when it acts).
+   * One state transition and one invocation per release: a release is a person's request, not a storm.
+   */
+  private compilePreviews(steps: readonly ActionStep[], states: Record<string, AslState>): string[] {
+    const ids = steps.map((step) => `${GUARDED_PATH_PREFIXES.preview}${step.id}`);
+    steps.forEach((step, index) => {
+      const name = ids[index] as string;
+      const responder = ACTIONS[step.action].responder;
+      this.claim(name);
+      states[name] = {
+        Type: 'Task',
+        Comment: `${step.action}, read only: what approving will and will not do, for the approval request.`,
+        Resource: LAMBDA_INVOKE_RESOURCE,
+        Parameters: {
+          FunctionName: `\${${functionPlaceholder(responder)}}`,
+          Payload: { 'incident.$': '$.incident', 'mode.$': '$.mode', options: step.with, execution: executionContext(this.playbook.name), ...this.requestField(), preview: true },
+        },
+        ResultSelector: { 'result.$': '$.Payload' },
+        ResultPath: `$.results.${name}`,
+        Retry: [TRANSIENT_RETRY],
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: `$.results.${name}.result`, Next: ids[index + 1] ?? APPROVAL_WAIT_STATE }],
+        Next: ids[index + 1] ?? APPROVAL_WAIT_STATE,
+      };
+    });
+    return ids;
   }
 
   /**

@@ -47,5 +47,8 @@ export const CREDENTIAL_ACTIONS = {
     // key was claimed while it ran (release-credentials.ts, undoAfterNewClaim).
     iamActions: ['iam:ListAccessKeys', 'iam:UpdateAccessKey', 'iam:ListAttachedUserPolicies', 'iam:AttachUserPolicy', 'iam:DetachUserPolicy', 'iam:GetRolePolicy', 'iam:DeleteRolePolicy'],
     mutates: true,
+    // The approval request names the other incidents holding the key and an AWSDenyAll that stays
+    // for another key's incident, read by the release's own Lambda (release-credentials-preview.ts).
+    previewsBeforeApproval: true,
   },
 } as const;

@@ -10,6 +10,7 @@ import { IMPOSTOR_GROUP_ACTION } from './model';
 import type { ContainmentDecision } from './alert-decision';
 import { adviceWithoutContainment } from './alert-decision';
 import { releaseClaimLines } from './alert-release-claims';
+import { credentialReleaseLines } from './alert-credential-release';
 import { rawEventField, reasonText, instanceIdOf, isGameDay, isSample } from './alert-incident';
 import type { AlertInput, ResultLike, ActionLike, StepSummary } from './alert-model';
 import { RAW_EVENT_EXCERPT_BYTES, stepSummaries, ranResponder, hasOutcome } from './alert-model';
@@ -285,6 +286,21 @@ function shellQuote(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
+/**
+ * What approving will and will not do, as the records said when the request was made (indented
+ * lines of the APPROVAL NEEDED section; also stored with the request, for `firebreak approve`).
+ */
+export function approvalOutcomeLines(input: AlertInput): string[] {
+  const steps = stepSummaries(input.results);
+  return [
+    // A release of an instance: whether approving restores it, or only takes back this incident's claim.
+    ...releaseClaimLines(steps, input.incident?.key, input.incident !== undefined ? instanceIdOf(input.incident) : undefined),
+    // A release of an access key: whether approving re-activates it (other incidents may still hold
+    // it) and whether AWSDenyAll stays for another key's incident.
+    ...credentialReleaseLines(steps, input.incident?.key),
+  ];
+}
+
 /** The APPROVAL NEEDED section: the waiting steps, the deadline, and the approve and reject commands. */
 export function sectionApproval(input: AlertInput, now: Date): string[] {
   const approval = input.approval;
@@ -298,8 +314,7 @@ export function sectionApproval(input: AlertInput, now: Date): string[] {
   return [
     'APPROVAL NEEDED',
     `  Playbook ${oneLine(input.playbook ?? input.execution?.playbook ?? '(unknown)', 80)} is waiting for a decision before: ${steps}.`,
-    // A release of an instance: whether approving restores it, or only takes back this incident's claim.
-    ...releaseClaimLines(stepSummaries(input.results), input.incident?.key, input.incident !== undefined ? instanceIdOf(input.incident) : undefined),
+    ...approvalOutcomeLines(input),
     `  It waits ${approval.timeoutSeconds} s, until ${deadline}; then the playbook's timeout rule applies.`,
     `  Execution: ${executionArn !== undefined ? oneLine(executionArn, 300) : '(unknown)'}`,
     '  Approve (with credentials that carry the stack\'s ApproverPolicy; your identity is recorded):',

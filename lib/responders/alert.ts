@@ -14,6 +14,7 @@ import { effectiveMode } from './effective-mode';
 import type { AlertInput, AlertMessage } from './alert-message';
 import { alertInputSchema, buildAlertMessage } from './alert-message';
 import { structuredMessage } from './alert-protocols';
+import { approvalOutcomeLines } from './alert-response';
 import { toSnsSubject } from './alert-text';
 import { ResponderFailedError, ResponderInputError } from '../contracts/responder-errors';
 import type { HandlerDeps, Responder, ResponderHandler } from './runtime';
@@ -203,6 +204,8 @@ async function storeApprovalRequest(input: AlertInput, deps: AlertDeps, at: Date
       incident: { key: incident.key, account: incident.account, region: incident.region, ...(resource.kind === 'ec2-instance' ? { instanceId: resource.instanceId } : {}) },
       waitingSteps: approval.waitingSteps,
       timeoutSeconds: approval.timeoutSeconds,
+      // What the alert says approving will and will not do, for `firebreak approve` to show too.
+      notes: approvalOutcomeLines(input),
     },
     {
       store: deps.approvals,

@@ -32,6 +32,11 @@ export interface PendingApproval extends ApprovalRecord {
   readonly timeoutSeconds: number;
   /** When a send of the decision returned (Step Functions took it, or the task no longer waited); absent until then. */
   readonly sentAt?: string;
+  /**
+   * What approving will and will not do, as the approval request's alert said it (a release's
+   * claims, read from the records when the request was made): `firebreak approve` shows it.
+   */
+  readonly notes?: readonly string[];
 }
 
 /** A decision to record. */
@@ -88,6 +93,8 @@ function itemOf(request: PendingApproval): Record<string, AttributeValue> {
     ...(request.instanceId !== undefined ? { instanceId: s(request.instanceId) } : {}),
     waitingSteps: { L: request.waitingSteps.map(s) },
     timeoutSeconds: { N: String(request.timeoutSeconds) },
+    // Only when there is something to say: publish-alert stores none for most requests.
+    ...(request.notes?.length ? { notes: { L: request.notes.map(s) } } : {}),
   };
 }
 
@@ -138,6 +145,11 @@ export function approvalRecordOf(item: Record<string, AttributeValue>): Approval
   };
 }
 
+/** The strings of a list attribute (others dropped). */
+function texts(list: AttributeValue | undefined): string[] {
+  return (list?.L ?? []).flatMap((entry) => (entry.S !== undefined ? [entry.S] : []));
+}
+
 /** A stored request: the shared record plus what the approval function needs (the task token among it). */
 function recordOf(item: Record<string, AttributeValue>): PendingApproval {
   const { required, optional } = attributesOf(item);
@@ -149,10 +161,11 @@ function recordOf(item: Record<string, AttributeValue>): PendingApproval {
     playbook: required('playbook'),
     account: required('account'),
     region: required('region'),
-    waitingSteps: (item.waitingSteps?.L ?? []).flatMap((entry) => (entry.S !== undefined ? [entry.S] : [])),
+    waitingSteps: texts(item.waitingSteps),
     timeoutSeconds: Number(item.timeoutSeconds?.N ?? '0'),
     ...optional('instanceId'),
     ...optional('sentAt'),
+    notes: item.notes && texts(item.notes),
   };
 }
 

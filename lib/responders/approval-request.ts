@@ -78,6 +78,8 @@ export interface ClaimedApprovalRequest {
   readonly incident: { readonly key: string; readonly account: string; readonly region: string; readonly instanceId?: string };
   readonly waitingSteps: readonly string[];
   readonly timeoutSeconds: number;
+  /** What approving will and will not do, as the alert says it (lines built from the step results, each neutralized). */
+  readonly notes?: readonly string[];
 }
 
 /** What the execution's own input says the request is about (what is stored). */
@@ -86,6 +88,14 @@ interface VerifiedExecution {
   readonly account: string;
   readonly region: string;
   readonly instanceId?: string;
+}
+
+/** The most notes a request keeps, and the most characters of one: the item stays far below DynamoDB's 400 KB. */
+const MAX_NOTES = 8;
+const MAX_NOTE_LENGTH = 2000;
+
+function boundedNotes(notes: readonly string[]): string[] {
+  return notes.slice(0, MAX_NOTES).map((note) => note.trim().slice(0, MAX_NOTE_LENGTH));
 }
 
 function refuse(executionArn: string, why: string): ApprovalRequestRefusedError {
@@ -181,6 +191,7 @@ export async function storeVerifiedApprovalRequest(
     ...execution,
     waitingSteps: claim.waitingSteps,
     timeoutSeconds: claim.timeoutSeconds,
+    ...(claim.notes !== undefined && claim.notes.length > 0 ? { notes: boundedNotes(claim.notes) } : {}),
   };
   const put = await deps.store.putRequest(request);
   if (put === 'stored') return 'stored';

@@ -96,6 +96,8 @@ export interface ApprovalRequestView {
   /** A manual playbook's request (release, unblock): who asked, and why. */
   readonly requestedBy?: string;
   readonly reason?: string;
+  /** What approving will and will not do, as the request's alert said it when it was made (a release's claims). */
+  readonly notes?: readonly string[];
   /** Present once answered. */
   readonly decision?: 'approved' | 'rejected';
   readonly decidedBy?: string;
@@ -256,6 +258,8 @@ function requestView(request: PendingApproval, status: string, input: ExecutionI
     ...Object.fromEntries(Object.entries(optional).filter((entry) => entry[1] !== undefined)),
     ...(input.incident?.severity !== undefined ? { severity: input.incident.severity } : {}),
     ...(input.incident?.resource !== undefined ? { resource: input.incident.resource } : {}),
+    // Left undefined (and out of the JSON answer) when the request has none.
+    notes: request.notes,
     ...(request.decision !== undefined ? { decision: request.decision, decidedBy: request.decidedBy, decidedAt: request.decidedAt } : {}),
   };
 }

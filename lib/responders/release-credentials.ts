@@ -47,7 +47,10 @@ import { revokeOlderSessionsPolicy } from './quarantine-credentials';
 import type { ReleaseClearance } from './release-clearance';
 import type { ResponderInput } from './responder-input';
 import { ResponderRun } from './responder-run';
-import type { HandlerDeps, ResponderHandler } from './runtime';
+import type { HandlerDeps, Responder, ResponderHandler } from './runtime';
+import { ResponderInputError } from '../contracts/responder-errors';
+import type { ReleasePreviewResult } from './release-credentials-preview';
+import { previewCredentialRelease } from './release-credentials-preview';
 import { createResponderHandler } from './runtime';
 import { stepResponder } from './responder-input';
 import { readOrMissing, rolesNamed } from './credential-targets';
@@ -539,8 +542,27 @@ export function samePolicy(fromIam: string, expected: string): boolean {
   }
 }
 
-/** release-credentials as the responder runtime runs it. */
-export const releaseCredentialsResponder = stepResponder(releaseCredentialsOptionsSchema, releaseCredentials);
+/** A step's input, and whether it asks only for the preview shown before the approval (release-credentials-preview.ts). */
+export type ReleaseCredentialsInvocation = ResponderInput<ReleaseCredentialsOptions> & { readonly preview: boolean };
+
+const stepInput = stepResponder(releaseCredentialsOptionsSchema, releaseCredentials);
+
+/**
+ * release-credentials as the responder runtime runs it: the step (the release, after its approval),
+ * or, with `preview: true` in the payload (the playbook's Preview-<step> state, before the approval),
+ * a read of what the release would do that changes nothing. `preview` is a claim like the rest of the
+ * payload, and a harmless one: it can only make the function read instead of act.
+ */
+export const releaseCredentialsResponder: Responder<ReleaseCredentialsInvocation, ReleaseCredentialsDeps, ReleaseCredentialsResult | ReleasePreviewResult> = {
+  parse: (event) => {
+    if (event === null || typeof event !== 'object' || !Object.hasOwn(event, 'preview')) return { ...stepInput.parse(event), preview: false };
+    const { preview, ...step } = event as Record<string, unknown>;
+    if (preview !== true) throw new ResponderInputError('Invalid responder input: input.preview: only true (a read before the approval) is accepted');
+    return { ...stepInput.parse(step), preview: true };
+  },
+  incidentKey: (input) => input.incident.key,
+  run: ({ preview, ...input }, deps) => (preview ? previewCredentialRelease(input, deps) : releaseCredentials(input, deps)),
+};
 export type ReleaseCredentialsHandlerDeps = HandlerDeps<ReleaseCredentialsDeps>;
-export const createReleaseCredentialsHandler = (deps: ReleaseCredentialsHandlerDeps): ResponderHandler<ReleaseCredentialsResult> =>
+export const createReleaseCredentialsHandler = (deps: ReleaseCredentialsHandlerDeps): ResponderHandler<ReleaseCredentialsResult | ReleasePreviewResult> =>
   createResponderHandler(releaseCredentialsResponder, deps);

@@ -196,6 +196,15 @@ describe('showRequest and what the commands print of it', () => {
     ]);
   });
 
+  it('prints what approving will and will not do, as the request stored it (review s20)', async () => {
+    const notes = [
+      'Approving takes back only incident gd-a\'s hold on access key AKIAQ3EGRW6JCEXAMPLE of user ci-deployer: the key STAYS INACTIVE, incident gd-b still holds it',
+      'it is made Active again only by the release of the last incident holding it',
+    ];
+    const shown = await showRequest({ execution: EXECUTION, stack: 'Firebreak' }, deps({ status: 200, body: { ...WAITING, request: { ...WAITING.request, notes } } }, []), AT);
+    expect(describeShownRequest(EXECUTION, shown).slice(-2)).toEqual([`  approving: ${notes[0]}`, `             ${notes[1]}`]);
+  });
+
   it("passes a refusal to show on (the instance's own role, a foreign execution), and a malformed ARN sends nothing", async () => {
     const refusal = { outcome: 'refused', message: 'arn:... is one of Firebreak\'s own roles' };
     await expect(showRequest({ execution: EXECUTION, stack: 'Firebreak' }, deps({ status: 403, body: refusal }, []))).rejects.toThrow(

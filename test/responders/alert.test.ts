@@ -328,6 +328,24 @@ describe('publishAlert: approval requests keep their token out of the alert (iss
     expect(result.actions[0]).toMatchObject({ api: 'dynamodb:PutItem', target: EXECUTION_ARN, outcome: 'done' });
   });
 
+  it('stores what the alert says approving will and will not do, so that firebreak approve shows it too (review s20)', async () => {
+    const approvals = new InMemoryApprovalStore();
+    const preview = {
+      responder: 'release-credentials',
+      status: 'previewed',
+      actions: [],
+      preview: { readAt: NOW.toISOString(), keys: [{ kind: 'access-key', accessKeyId: 'AKIAQ3EGRW6JCEXAMPLE', userName: 'ci-deployer', record: 'held', holders: ['gd-other'], holderCount: 1 }] },
+    };
+    await publishAlert(parseAlertInput({ ...REQUEST, results: { 'Preview-release': preview } }), approvalDeps(approvals));
+    const notes = (await approvals.get(EXECUTION_ARN))?.notes ?? [];
+    expect(notes[0]).toMatch(/^Approving takes back only incident .*'s hold on access key AKIAQ3EGRW6JCEXAMPLE of user ci-deployer: the key STAYS INACTIVE, incident gd-other still holds it/);
+    expect(snsMock.commandCalls(PublishCommand)[0]!.args[0].input.Message).toContain(notes[0]);
+    // A request with nothing to say stores no notes.
+    const plain = new InMemoryApprovalStore();
+    await publishAlert(parseAlertInput(REQUEST), approvalDeps(plain));
+    expect((await plain.get(EXECUTION_ARN))?.notes).toBeUndefined();
+  });
+
   it('keeps the first request when a retried alert stores it again with the same token', async () => {
     const approvals = new InMemoryApprovalStore();
     await publishAlert(parseAlertInput(REQUEST), approvalDeps(approvals));

@@ -127,6 +127,14 @@ describe('answerApproval: show, before an answer', () => {
     expect(JSON.stringify(response)).not.toContain(TOKEN);
   });
 
+  it('shows what approving will and will not do, as the request\'s alert said it (review s20)', async () => {
+    const notes = ['AWSDenyAll STAYS ATTACHED to user ci-deployer: incident gd-b still holds the user\'s other access key AKIAQ3EGRW6JDEXAMPLE contained'];
+    store = new InMemoryApprovalStore();
+    await store.putRequest({ ...REQUEST, notes });
+    executions.input = releaseInput;
+    expect(await answer(CAROL, { executionArn: EXECUTION, show: true })).toMatchObject({ statusCode: 200, outcome: 'shown', request: { notes } });
+  });
+
   it('shows an answered request with who answered, and an ended execution as no longer waiting', async () => {
     await answer(DAVE, { executionArn: EXECUTION, decision: 'reject', reason: 'not yet' });
     expect(await answer(CAROL, { executionArn: EXECUTION, show: true })).toMatchObject({
@@ -478,6 +486,34 @@ describe('DynamoDbApprovalStore', () => {
     dynamodb.on(GetItemCommand).resolves({ Item: item });
     const store = new DynamoDbApprovalStore(new DynamoDBClient({ region: 'eu-west-1' }), TABLE);
     expect(await store.get(EXECUTION)).toMatchObject({ decidedBy: CAROL, sentAt: '2026-11-27T16:32:00.000Z' });
+  });
+
+  it('stores what approving will and will not do (a release\'s notes) as a list, and reads it back (review s20)', async () => {
+    const notes = ['Approving takes back only incident gd-a\'s hold on access key AKIAQ3EGRW6JCEXAMPLE: the key STAYS INACTIVE, incident gd-b still holds it'];
+    dynamodb.on(PutItemCommand).resolves({});
+    const store = new DynamoDbApprovalStore(new DynamoDBClient({ region: 'eu-west-1' }), TABLE);
+    await store.putRequest({ ...REQUEST, notes });
+    expect(dynamodb.commandCalls(PutItemCommand)[0]!.args[0].input).toEqual({
+      TableName: TABLE,
+      Item: {
+        pk: { S: `approval#${EXECUTION}` },
+        executionArn: { S: EXECUTION },
+        incidentKey: { S: INCIDENT_KEY },
+        requestedAt: { S: REQUEST.requestedAt },
+        taskToken: { S: TOKEN },
+        playbook: { S: 'release-instance' },
+        account: { S: '111122223333' },
+        region: { S: 'eu-west-1' },
+        instanceId: { S: INSTANCE_ID },
+        waitingSteps: { L: [{ S: 'release' }] },
+        timeoutSeconds: { N: '3600' },
+        notes: { L: [{ S: notes[0]! }] },
+      },
+      ConditionExpression: 'attribute_not_exists(pk)',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+    dynamodb.on(GetItemCommand).resolves({ Item: dynamodb.commandCalls(PutItemCommand)[0]!.args[0].input.Item });
+    expect((await store.get(EXECUTION))?.notes).toEqual(notes);
   });
 
   it('reads a request back with a consistent GetItem', async () => {

@@ -1,0 +1,190 @@
+/**
+ * What a release of an access key will and will not do, read before its approval is asked for: the
+ * release-credentials Lambda, invoked with `preview: true` by the playbook's `Preview-<step>` state
+ * (lib/playbooks/compile.ts) just before WaitForApproval, reads the key's sealed record (verified as
+ * the release verifies it: seal, key, incident), the incidents holding the key, and, when this
+ * release would be the one to detach AWSDenyAll, the records of the user's other keys (as
+ * releaseDenyAll reads them). publish-alert shows the result in the approval request
+ * (alert-credential-release.ts): an approver learns, before approving, that the key stays Inactive
+ * while other incidents hold it, or that AWSDenyAll stays for another key's incident.
+ *
+ * Read only: no IAM change, no table write, no grant or approval read; the calls are those the
+ * release itself makes (GetItem and kms:VerifyMac on the state table's records, iam:ListAccessKeys
+ * through the member role), so the preview needs no permission the release lacks. A `preview` field
+ * someone puts in a direct invocation only makes the function read. What it reads is true when it
+ * reads it: the release reads everything again when it acts, and the approval request says so.
+ */
+import { ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import { RESPONDER_NAMES } from '../contracts/responders';
+import { affectedResources } from '../incident/affected';
+import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
+import type { ActionLog } from './action-log';
+import { credentialRailsOf, refusalBeforeAnyCall } from './credential-rails';
+import type { IamClients } from '../aws/clients/iam';
+import type { AccessKeyRecord, CredentialRecordStore, ReadCredentialRecord } from './credential-records';
+import type { DeploymentEnvironment } from './effective-mode';
+import type { IncidentLogger } from './logging';
+import { keyHolders } from './credential-records';
+import { readOrMissing, rolesNamed } from './credential-targets';
+import type { ResponderResult } from './model';
+import type { ResponderInput } from './responder-input';
+import { ResponderRun } from './responder-run';
+
+/** The most incidents a preview lists per key (the count says how many): the result rides in the execution's state. */
+export const MAX_PREVIEW_HOLDERS = 10;
+/** The most characters kept of one incident key read from the table (Firebreak's keys are far shorter). */
+const MAX_HOLDER_LENGTH = 128;
+/** The most characters kept of a reason (an SDK error's message, a seal verdict). */
+const MAX_REASON_LENGTH = 300;
+
+/**
+ * What the key's record said when it was read: `held` (it verifies, is unreleased, and the release's
+ * incident holds the key), `no-record`, `released`, `not-held` (other incidents hold it, not this
+ * one), `untrusted` (it does not verify, or names another user), `unreadable` (a read failed),
+ * `refused` (the release refuses before reading: a privileged user, an account not served, the key
+ * no longer the user's).
+ */
+export type KeyRecordState = 'held' | 'no-record' | 'released' | 'not-held' | 'untrusted' | 'unreadable' | 'refused';
+
+/**
+ * What becomes of AWSDenyAll when this release is the last holder's and Firebreak attached it (the
+ * record says so, or another key's release handed the duty over): `detach` (no other key of the
+ * user has an unreleased record), `stays` (the user's other key `otherKey` has an unreleased record
+ * whose incidents hold it: the duty goes over to it), `stays-untrusted` (that record, or the duty
+ * handed over, does not verify: a person detaches it by hand).
+ */
+export interface DenyAllPreview {
+  readonly outcome: 'detach' | 'stays' | 'stays-untrusted';
+  /** The incident whose sealed record says Firebreak attached it. */
+  readonly attachedFor?: string;
+  readonly otherKey?: string;
+  readonly holders?: readonly string[];
+  readonly holderCount?: number;
+  readonly reason?: string;
+}
+
+/** One access key's release as its records said when the approval was asked for. */
+export interface KeyReleasePreview {
+  readonly kind: 'access-key';
+  readonly accessKeyId: string;
+  readonly userName?: string;
+  readonly record: KeyRecordState;
+  readonly reason?: string;
+  /** `held`: the incidents other than the release's holding the key (bounded); `not-held`: those holding it. */
+  readonly holders?: readonly string[];
+  readonly holderCount?: number;
+  /** `held` by this incident only: whether Firebreak set the key Inactive (then the release makes it Active again). */
+  readonly deactivated?: boolean;
+  /** `held` by this incident only, and Firebreak attached AWSDenyAll: what becomes of it. */
+  readonly denyAll?: DenyAllPreview;
+}
+
+export interface ReleasePreviewResult extends ResponderResult<'previewed'> {
+  readonly preview: {
+    /** When the records were read. */
+    readonly readAt: string;
+    /** Why the release will refuse whatever the records say (it names several credentials), when it will. */
+    readonly refused?: string;
+    readonly keys: readonly KeyReleasePreview[];
+  };
+}
+
+/** What the preview needs of release-credentials' dependencies: the records it reads (`get` and the user's list of keys only: it writes nothing), IAM to list the user's keys. */
+export interface ReleasePreviewDeps {
+  readonly clients: IamClients;
+  readonly records: Pick<CredentialRecordStore, 'get' | 'userKeys'>;
+  readonly logger: IncidentLogger;
+  readonly environment?: DeploymentEnvironment;
+  readonly now?: () => Date;
+}
+
+const bounded = (keys: readonly string[]) => keys.slice(0, MAX_PREVIEW_HOLDERS).map((key) => key.slice(0, MAX_HOLDER_LENGTH));
+const reasonOf = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, MAX_REASON_LENGTH);
+
+/** Reads what the release of the incident's access key would do, changing nothing. */
+export async function previewCredentialRelease(input: ResponderInput<unknown>, deps: ReleasePreviewDeps): Promise<ReleasePreviewResult> {
+  const { incident } = input;
+  const run = new ResponderRun<'previewed'>({ responder: RESPONDER_NAMES.releaseCredentials, incident, requestedMode: input.mode, logger: deps.logger, environment: deps.environment, now: deps.now, replayStatuses: [] });
+  const { log } = run;
+  const readAt = run.now().toISOString();
+  const finish = run.finisher<ReleasePreviewResult>({ preview: { readAt, keys: [] } }, (result) => ({ keys: result.preview.keys.map((k) => ({ id: k.accessKeyId, record: k.record })) }));
+  const keys = affectedResources(incident).filter((r): r is Extract<typeof r, { kind: 'access-key' }> => r.kind === 'access-key' && !r.temporary);
+  const named = keys.length + rolesNamed(incident).length;
+  if (named > 1) {
+    const refused = `the release names ${named} credentials, and a release undoes one: it will refuse and change nothing`;
+    log.record('firebreak:preview-release', incident.key, 'observed', refused);
+    return finish('previewed', { preview: { readAt, refused, keys: [] } });
+  }
+  const previews: KeyReleasePreview[] = [];
+  for (const key of keys) {
+    const account = key.account ?? incident.account;
+    const base = { kind: 'access-key' as const, accessKeyId: key.accessKeyId, ...(key.userName !== undefined ? { userName: key.userName } : {}) };
+    let preview: KeyReleasePreview;
+    try {
+      preview = await previewKey(base, account, input, deps, log);
+    } catch (error) {
+      preview = { ...base, record: 'unreadable', reason: reasonOf(error) };
+    }
+    log.record('firebreak:preview-release', key.accessKeyId, 'observed', `Before the approval: the record of ${key.accessKeyId} is ${preview.record}${preview.holderCount !== undefined ? `, ${preview.holderCount} other incident(s) holding the key` : ''}${preview.denyAll !== undefined ? `, AWSDenyAll ${preview.denyAll.outcome}` : ''}${preview.reason !== undefined ? ` (${preview.reason})` : ''}`);
+    previews.push(preview);
+  }
+  return finish('previewed', { preview: { readAt, keys: previews } });
+}
+
+async function previewKey(
+  base: Pick<KeyReleasePreview, 'kind' | 'accessKeyId' | 'userName'>,
+  account: string,
+  { incident }: ResponderInput<unknown>,
+  deps: ReleasePreviewDeps,
+  log: ActionLog,
+): Promise<KeyReleasePreview> {
+  const { userName, accessKeyId } = base;
+  if (userName === undefined || !RESOURCE_ID_FORMAT.iamName.test(userName)) return { ...base, record: 'refused', reason: `${accessKeyId} is not named with its IAM user` };
+  const before = refusalBeforeAnyCall('user', userName, account, credentialRailsOf(deps.environment ?? process.env, RESPONDER_NAMES.releaseCredentials));
+  if (before !== undefined) return { ...base, record: 'refused', reason: before };
+  const read = await deps.records.get({ kind: 'access-key', account, accessKeyId });
+  if (read === undefined) return { ...base, record: 'no-record' };
+  if (!read.verdict.valid) return { ...base, record: 'untrusted', reason: read.verdict.reason.slice(0, MAX_REASON_LENGTH) };
+  if (read.record.released === true) return { ...base, record: 'released' };
+  if (read.record.userName !== userName) return { ...base, record: 'untrusted', reason: `it names user ${read.record.userName.slice(0, 64)}, not ${userName}` };
+  const holders = keyHolders(read.record, read.claims);
+  if (!holders.includes(incident.key)) return { ...base, record: 'not-held', holders: bounded(holders), holderCount: holders.length };
+  const others = holders.filter((holder) => holder !== incident.key);
+  // Another incident holds the key too: the release takes back only this incident's hold and changes nothing in IAM.
+  if (others.length > 0) return { ...base, record: 'held', holders: bounded(others), holderCount: others.length };
+  const iam = await deps.clients.iam({ account, region: incident.region });
+  const listed = await readOrMissing('iam:ListAccessKeys', () => iam.send(new ListAccessKeysCommand({ UserName: userName })));
+  const userKeys = (listed === 'missing' ? [] : (listed.AccessKeyMetadata ?? [])).flatMap((k) => (k.AccessKeyId !== undefined ? [k.AccessKeyId] : []));
+  log.record('iam:ListAccessKeys', userName, 'observed', `User ${userName} has ${userKeys.length} access key(s)`);
+  if (!userKeys.includes(accessKeyId)) return { ...base, record: 'refused', reason: `${accessKeyId} is no longer one of user ${userName}'s access keys (deleted since?)` };
+  const denyAll = await previewDenyAll(read, userKeys, account, deps);
+  return { ...base, record: 'held', holders: [], holderCount: 0, deactivated: read.record.deactivated, ...(denyAll !== undefined ? { denyAll } : {}) };
+}
+
+/** What becomes of AWSDenyAll, as releaseDenyAll (release-credentials.ts) will decide it, or undefined when this release does not touch it. */
+async function previewDenyAll(read: ReadCredentialRecord<AccessKeyRecord>, userKeys: readonly string[], account: string, deps: ReleasePreviewDeps): Promise<DenyAllPreview | undefined> {
+  const { record, denyAllHandover: handover } = read;
+  let attachedFor: string | undefined = record.denyAllAttached ? record.incidentKey : undefined;
+  if (attachedFor === undefined && handover !== undefined) {
+    if (!handover.verdict.valid || handover.proof === undefined) {
+      return { outcome: 'stays-untrusted', reason: `the duty to detach it handed over by incident ${handover.by.slice(0, MAX_HOLDER_LENGTH)}'s release is not trusted (${handover.verdict.valid ? 'no proof' : handover.verdict.reason.slice(0, MAX_REASON_LENGTH)})` };
+    }
+    attachedFor = handover.proof.incidentKey;
+  }
+  if (attachedFor === undefined) return undefined;
+  const attached = { attachedFor: attachedFor.slice(0, MAX_HOLDER_LENGTH) };
+  // As releaseDenyAll: the keys IAM lists and those on the user's list (a key deleted since).
+  const noted = await deps.records.userKeys(account, record.userName);
+  for (const other of [...new Set([...userKeys, ...noted])].filter((id) => id !== record.accessKeyId)) {
+    const otherRead = await deps.records.get({ kind: 'access-key', account, accessKeyId: other });
+    if (otherRead === undefined || otherRead.record.released === true) continue;
+    if (!otherRead.verdict.valid || otherRead.record.userName !== record.userName) {
+      const why = otherRead.verdict.valid ? `it names user ${otherRead.record.userName.slice(0, 64)}` : otherRead.verdict.reason.slice(0, MAX_REASON_LENGTH);
+      return { outcome: 'stays-untrusted', ...attached, otherKey: other, reason: `the record of the user's other key ${other} is not trusted (${why})` };
+    }
+    const holders = keyHolders(otherRead.record, otherRead.claims);
+    const holding = holders.length > 0 ? holders : [otherRead.record.incidentKey];
+    return { outcome: 'stays', ...attached, otherKey: other, holders: bounded(holding), holderCount: holding.length };
+  }
+  return { outcome: 'detach', ...attached };
+}

@@ -1,0 +1,314 @@
+/**
+ * The approval request of a credential release says what approving will and will not do (review
+ * s20, docs/security.md row 11h): release-credentials' read-only preview (the playbook's
+ * Preview-release state) reads the sealed records before the request, and publish-alert shows it.
+ * Before: the request said nothing of the other incidents holding the key, nor of an AWSDenyAll
+ * that stays for another key's incident; only the step's result said so, after the approval.
+ */
+import { readFileSync } from 'node:fs';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { AttachUserPolicyCommand, DetachUserPolicyCommand, IAMClient, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, ListUserTagsCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
+import { KMSClient, VerifyMacCommand } from '@aws-sdk/client-kms';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CREDENTIALS_GRANT_SUBJECT } from '../../lib/contracts/security';
+import { parseEvent } from '../../lib/incident';
+import type { Incident } from '../../lib/incident/model';
+import { buildCredentialReleaseRequest } from '../../lib/operator/credential-release';
+import type { ReleasedCredential } from '../../lib/operator/credential-release';
+import { buildAlertMessage } from '../../lib/responders/alert-message';
+import { alertInputSchema } from '../../lib/responders/alert-model';
+import { DynamoDbCredentialRecordStore } from '../../lib/responders/credential-record-store';
+import { credentialRecordKey } from '../../lib/responders/credential-records';
+import { disableAccessKey, disableAccessKeyOptionsSchema } from '../../lib/responders/disable-access-key';
+import { silentLogger } from '../../lib/responders/logging';
+import { KmsMac } from '../../lib/responders/record-integrity';
+import type { ReleaseClearance } from '../../lib/responders/release-clearance';
+import { createReleaseCredentialsHandler } from '../../lib/responders/release-credentials';
+import { MemoryCredentialRecordStore } from '../support/credential-records';
+import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
+
+const iamMock = mockClient(IAMClient);
+const iam = new IAMClient({ region: 'eu-west-1' });
+const clients = { iam: async () => iam };
+const NOW = new Date('2026-03-19T12:00:00.000Z');
+const ASKED = new Date('2026-03-20T09:00:00.000Z');
+const ENV = { FIREBREAK_MODE: 'enforce', FIREBREAK_SECURITY_ACCOUNT_ID: '111122223333' };
+const KEY = 'AKIAQ3EGRW6JCEXAMPLE';
+const KEY_2 = 'AKIAQ3EGRW6JDEXAMPLE';
+const USER = 'ci-deployer';
+const ACCOUNT = '111122223333';
+const DENY_ALL = 'arn:aws:iam::aws:policy/AWSDenyAll';
+const KEY_PK = credentialRecordKey({ kind: 'access-key', account: ACCOUNT, accessKeyId: KEY });
+const KEY_2_PK = credentialRecordKey({ kind: 'access-key', account: ACCOUNT, accessKeyId: KEY_2 });
+const fixtureText = readFileSync(new URL('../fixtures/events/guardduty-iam-user-tor-ipcaller.json', import.meta.url), 'utf8');
+const USER_KEY = (): Incident => parseEvent(JSON.parse(fixtureText), { receivedAt: NOW });
+const keyCredential: ReleasedCredential = { kind: 'access-key', accessKeyId: KEY, userName: USER };
+/** The preview reads; it never asks for the clearance (no grant, no approval yet). */
+const noClearance: ReleaseClearance = {
+  check: async () => {
+    throw new Error('the preview must not read the clearance');
+  },
+};
+
+afterEach(() => iamMock.reset());
+
+function givenUserKeys(keys: Record<string, 'Active' | 'Inactive'>, attached: string[] = []): void {
+  iamMock.on(ListUserTagsCommand).resolves({ Tags: [] });
+  iamMock.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: Object.entries(keys).map(([AccessKeyId, Status]) => ({ AccessKeyId, UserName: USER, Status })) });
+  iamMock.on(ListAttachedUserPoliciesCommand).resolves({ AttachedPolicies: attached.map((PolicyArn) => ({ PolicyArn, PolicyName: 'AWSDenyAll' })) });
+  iamMock.on(UpdateAccessKeyCommand).resolves({});
+  iamMock.on(AttachUserPolicyCommand).resolves({});
+  iamMock.on(DetachUserPolicyCommand).resolves({});
+}
+
+function disable(incident: Incident, records: MemoryCredentialRecordStore, denyAll = false) {
+  return disableAccessKey(
+    { incident, mode: 'enforce', options: disableAccessKeyOptionsSchema.parse({ denyAll }), execution: EXECUTION },
+    { clients, logger: silentLogger, grants: storeGranting(incident, NOW, { instanceId: CREDENTIALS_GRANT_SUBJECT }), records, environment: { ...ENV, ...playbookStepsEnvironment({ denyAll }) }, now: () => NOW },
+  );
+}
+
+/** The execution input `firebreak credentials release` starts the playbook with, for `incidentKey`. */
+function releaseInput(credential: ReleasedCredential, incidentKey: string) {
+  return buildCredentialReleaseRequest({
+    credential,
+    account: ACCOUNT,
+    region: 'eu-west-1',
+    incidentKey,
+    mode: 'enforce',
+    requestedBy: 'arn:aws:sts::111122223333:assumed-role/oncall/alice',
+    reason: 'INC-4711: key rotated',
+    at: ASKED,
+  }).input;
+}
+
+/** The Preview-release state's payload (as the compiled playbook sends it), through the Lambda's handler. */
+async function preview(credential: ReleasedCredential, incidentKey: string, records: DynamoDbCredentialRecordStore | MemoryCredentialRecordStore) {
+  const input = releaseInput(credential, incidentKey);
+  const handler = createReleaseCredentialsHandler({ clients, revokerClients: clients, records, clearance: noClearance, logger: silentLogger, environment: ENV, now: () => ASKED });
+  const payload = { incident: input.incident, mode: input.mode, options: {}, execution: { ...EXECUTION, playbook: 'release-credentials' }, request: { requestedBy: input.requestedBy, reason: input.reason }, preview: true };
+  return { input, result: (await handler(JSON.parse(JSON.stringify(payload)))) as unknown as Record<string, unknown> };
+}
+
+/** The APPROVAL NEEDED section publish-alert sends with the preview's result (or what a failed preview leaves there). */
+function approvalSection(incident: Incident, previewResult: unknown): string {
+  const input = alertInputSchema.parse(
+    JSON.parse(
+      JSON.stringify({
+        kind: 'approval-request',
+        incident,
+        mode: 'enforce',
+        playbook: 'release-credentials',
+        options: {},
+        execution: { ...EXECUTION, playbook: 'release-credentials' },
+        results: {
+          Guard: { responder: 'containment-guard', incidentKey: incident.key, mode: 'enforce', status: 'needs-approval', idempotentReplay: false, actions: [] },
+          'Preview-release': previewResult,
+        },
+        approval: { taskToken: 'token', waitingSteps: ['release'], timeoutSeconds: 3600 },
+      }),
+    ),
+  );
+  const lines = buildAlertMessage(input, { now: ASKED }).message.split('\n');
+  const start = lines.findIndex((line) => line.startsWith('APPROVAL NEEDED'));
+  const end = lines.findIndex((line, i) => i > start && line === '');
+  return lines.slice(start, end < 0 ? undefined : end).join('\n');
+}
+
+const mutatingCalls = () => iamMock.commandCalls(UpdateAccessKeyCommand).length + iamMock.commandCalls(AttachUserPolicyCommand).length + iamMock.commandCalls(DetachUserPolicyCommand).length;
+
+describe('the approval request of a credential release (review s20)', () => {
+  it('names the other incidents holding the key, and says the key stays Inactive until they are released too', async () => {
+    const records = new MemoryCredentialRecordStore();
+    const first = USER_KEY();
+    const second: Incident = { ...USER_KEY(), key: 'gd-second-finding-on-the-key' };
+    givenUserKeys({ [KEY]: 'Active' });
+    await disable(first, records);
+    iamMock.reset();
+    givenUserKeys({ [KEY]: 'Inactive' });
+    await disable(second, records);
+    const before = JSON.stringify([...records.items]);
+    iamMock.reset();
+    givenUserKeys({ [KEY]: 'Inactive' });
+
+    const { input, result } = await preview(keyCredential, first.key, records);
+    expect(result).toMatchObject({ responder: 'release-credentials', status: 'previewed', preview: { readAt: ASKED.toISOString(), keys: [{ accessKeyId: KEY, record: 'held', holders: [second.key], holderCount: 1 }] } });
+    // Read only: nothing in IAM, nothing in the table; not even a ListAccessKeys (nothing changes in IAM).
+    expect(mutatingCalls()).toBe(0);
+    expect(iamMock.calls()).toHaveLength(0);
+    expect(JSON.stringify([...records.items])).toBe(before);
+
+    const text = approvalSection(input.incident, result);
+    // Before: the request said nothing of incident B; the key's release was only known to keep it Inactive afterwards.
+    expect(text).toContain(`Approving takes back only incident ${first.key}'s hold on access key ${KEY} of user ${USER}: the key STAYS INACTIVE, incident ${second.key} still holds it`);
+    expect(text).toContain('so it stays Inactive until that incident is released too');
+    // True when asked: a holder released in the meantime changes what the release does.
+    expect(text).toContain(`as the sealed records said at ${ASKED.toISOString()}, when this request was made; the release reads them again before it acts`);
+    expect(text).toContain('If it is released before this release acts, this release is the last: it then makes the key Active again if Firebreak set it Inactive');
+  });
+
+  it('says AWSDenyAll stays for the incident holding the user\'s other key, naming the key; reads the user\'s keys with exactly that input', async () => {
+    const records = new MemoryCredentialRecordStore();
+    const a = USER_KEY();
+    const b: Incident = { ...parseEvent(JSON.parse(fixtureText.replaceAll(KEY, KEY_2)), { receivedAt: NOW }), key: 'gd-second-key-of-the-user' };
+    givenUserKeys({ [KEY]: 'Active', [KEY_2]: 'Active' });
+    await disable(a, records, true);
+    iamMock.reset();
+    givenUserKeys({ [KEY]: 'Inactive', [KEY_2]: 'Active' }, [DENY_ALL]);
+    await disable(b, records, true);
+    iamMock.reset();
+    givenUserKeys({ [KEY]: 'Inactive', [KEY_2]: 'Inactive' }, [DENY_ALL]);
+
+    const { input, result } = await preview(keyCredential, a.key, records);
+    expect(iamMock.commandCalls(ListAccessKeysCommand).map((c) => c.args[0].input)).toEqual([{ UserName: USER }]);
+    expect(mutatingCalls()).toBe(0);
+    expect(records.items.get(KEY_2_PK)?.denyAllHandedOverBy).toBeUndefined();
+    expect(result).toMatchObject({ preview: { keys: [{ record: 'held', deactivated: true, denyAll: { outcome: 'stays', attachedFor: a.key, otherKey: KEY_2, holders: [b.key], holderCount: 1 } }] } });
+
+    const text = approvalSection(input.incident, result);
+    expect(text).toContain(`Incident ${a.key} holds the last claim on access key ${KEY} of user ${USER}: approving makes the key ACTIVE again`);
+    // Before: nothing said AWSDenyAll would stay, nor for whom.
+    expect(text).toContain(`AWSDenyAll STAYS ATTACHED to user ${USER} (Firebreak attached it for incident ${a.key}): incident ${b.key} still holds the user's other access key ${KEY_2} contained`);
+    expect(text).toContain(`The duty to detach it goes over to the record of ${KEY_2}, whose release detaches it`);
+
+    // The other key's record edited in the table (its seal no longer verifies): not believed, and said so.
+    records.forge(KEY_2_PK, { ...records.stored(KEY_2_PK), previousStatus: 'Inactive' });
+    const forged = await preview(keyCredential, a.key, records);
+    expect(approvalSection(input.incident, forged.result)).toMatch(new RegExp(`AWSDenyAll STAYS ATTACHED to user ${USER} .*: the record of the user's other key ${KEY_2} is not trusted \\(.+\\), so whether an incident still counts on it is not known; a person looks and detaches it by hand`));
+  });
+
+  it('says approving re-activates the key and detaches AWSDenyAll when this incident holds the last claim and no other key of the user is held', async () => {
+    const records = new MemoryCredentialRecordStore();
+    const a = USER_KEY();
+    givenUserKeys({ [KEY]: 'Active' });
+    await disable(a, records, true);
+    iamMock.reset();
+    givenUserKeys({ [KEY]: 'Inactive' }, [DENY_ALL]);
+    const { input, result } = await preview(keyCredential, a.key, records);
+    const text = approvalSection(input.incident, result);
+    expect(text).toContain(`Incident ${a.key} holds the last claim on access key ${KEY} of user ${USER}: approving makes the key ACTIVE again (Firebreak set it Inactive)`);
+    expect(text).toContain(`Approving also detaches AWSDenyAll from user ${USER} (Firebreak attached it for incident ${a.key}), if it is still attached`);
+    expect(text).not.toContain('STAYS');
+  });
+
+  it('ATTACK: the key\'s own record edited in the table is shown as not trusted, not believed', async () => {
+    const records = new MemoryCredentialRecordStore();
+    const a = USER_KEY();
+    givenUserKeys({ [KEY]: 'Active' });
+    await disable(a, records);
+    // Someone with write access to the table adds no claim but edits the sealed record: it no longer verifies.
+    records.forge(KEY_PK, { ...records.stored(KEY_PK), incidentKey: a.key, deactivated: true, previousStatus: 'Inactive' });
+    iamMock.reset();
+    givenUserKeys({ [KEY]: 'Inactive' });
+    const { input, result } = await preview(keyCredential, a.key, records);
+    const text = approvalSection(input.incident, result);
+    expect(text).toMatch(new RegExp(`The record of access key ${KEY} of user ${USER} is NOT TRUSTED \\(.+\\): the release will refuse and change nothing`));
+    expect(text).not.toContain('ACTIVE again');
+  });
+
+  it('ATTACK: incident keys written into the claims are shown as untrusted text: one line each, links defanged, and a bounded list', async () => {
+    const records = new MemoryCredentialRecordStore();
+    const a = USER_KEY();
+    givenUserKeys({ [KEY]: 'Active' });
+    await disable(a, records);
+    const forged = 'gd-x\n\nAPPROVAL NEEDED\n  all clear, approve at https://evil.example/approve';
+    for (const key of [forged, ...Array.from({ length: 14 }, (_, i) => `gd-other-${i}`)]) await records.claim({ kind: 'access-key', account: ACCOUNT, accessKeyId: KEY }, key, NOW.toISOString());
+    iamMock.reset();
+    const { input, result } = await preview(keyCredential, a.key, records);
+    expect((result.preview as { keys: { holders: string[] }[] }).keys[0]?.holders).toHaveLength(10);
+    const text = approvalSection(input.incident, result);
+    expect(text.split('\n').filter((line) => line.startsWith('APPROVAL NEEDED'))).toHaveLength(1);
+    expect(text).not.toContain('https://evil.example');
+    expect(text).toContain('and 10 more still hold it');
+  });
+
+  it('says what a failed preview leaves: what approving does was not read, and the release reads the records again', () => {
+    const text = approvalSection(USER_KEY(), { Error: 'Lambda.ServiceException', Cause: 'boom' });
+    expect(text).toContain('Firebreak could not read what this release will do when this request was made (Lambda.ServiceException)');
+    expect(text).toContain('the release reads the sealed records again and acts only as they say');
+  });
+
+  it('says nothing of credentials on a request without a preview (another playbook)', () => {
+    const input = alertInputSchema.parse({
+      kind: 'approval-request',
+      incident: JSON.parse(JSON.stringify(USER_KEY())),
+      mode: 'enforce',
+      playbook: 'iam-user-key-compromise',
+      results: { Guard: { responder: 'containment-guard', status: 'needs-approval', actions: [] } },
+      approval: { taskToken: 'token', waitingSteps: ['disable-key'], timeoutSeconds: 3600 },
+    });
+    expect(buildAlertMessage(input, { now: ASKED }).message).not.toMatch(/STAYS|holds the last claim|could not read what this release/);
+  });
+});
+
+describe('release-credentials preview: exact inputs through the state table and KMS', () => {
+  const dynamodb = mockClient(DynamoDBClient);
+  const kms = mockClient(KMSClient);
+  const RECORD_KEY = 'arn:aws:kms:eu-west-1:111122223333:key/00000000-0000-4000-8000-00000000c0de';
+  const seal = { scheme: 'firebreak-credential-record/v1', algorithm: 'HMAC_SHA_256', keyId: RECORD_KEY, mac: 'AQID' };
+  const stored = (accessKeyId: string, incidentKey: string, denyAllAttached: boolean) => ({
+    pk: { S: credentialRecordKey({ kind: 'access-key', account: ACCOUNT, accessKeyId }) },
+    incidentKey: { S: incidentKey },
+    released: { BOOL: false },
+    record: { S: JSON.stringify({ kind: 'access-key', account: ACCOUNT, incidentKey, recordedBy: { responder: 'disable-access-key' }, seal, accessKeyId, userName: USER, capturedAt: NOW.toISOString(), previousStatus: 'Active', deactivated: true, denyAllAttached }) },
+  });
+  afterEach(() => {
+    dynamodb.reset();
+    kms.reset();
+  });
+
+  it('reads both keys\' records consistently (GetItem) and verifies them (kms:VerifyMac); writes nothing', async () => {
+    const a = USER_KEY();
+    dynamodb.on(GetItemCommand).resolves({});
+    dynamodb.on(GetItemCommand, { Key: { pk: { S: KEY_PK } } }).resolves({ Item: stored(KEY, a.key, true) });
+    dynamodb.on(GetItemCommand, { Key: { pk: { S: KEY_2_PK } } }).resolves({ Item: stored(KEY_2, 'gd-b', false) });
+    kms.on(VerifyMacCommand).resolves({ MacValid: true });
+    givenUserKeys({ [KEY]: 'Inactive', [KEY_2]: 'Inactive' }, [DENY_ALL]);
+    const store = new DynamoDbCredentialRecordStore(new DynamoDBClient({ region: 'eu-west-1' }), 'state', new KmsMac(new KMSClient({ region: 'eu-west-1' }), RECORD_KEY));
+    const { result } = await preview(keyCredential, a.key, store);
+    expect(dynamodb.commandCalls(GetItemCommand).map((c) => c.args[0].input)).toEqual([
+      { TableName: 'state', Key: { pk: { S: KEY_PK } }, ConsistentRead: true },
+      // The user's list of keys (a key deleted since is no longer listed by IAM), as the release reads it.
+      { TableName: 'state', Key: { pk: { S: `credential#${ACCOUNT}#user#${USER}` } }, ConsistentRead: true },
+      { TableName: 'state', Key: { pk: { S: KEY_2_PK } }, ConsistentRead: true },
+    ]);
+    expect(kms.commandCalls(VerifyMacCommand)).toHaveLength(2);
+    expect(kms.commandCalls(VerifyMacCommand)[0]!.args[0].input).toMatchObject({ KeyId: RECORD_KEY, MacAlgorithm: 'HMAC_SHA_256' });
+    expect(dynamodb.commandCalls(PutItemCommand)).toHaveLength(0);
+    expect(dynamodb.commandCalls(UpdateItemCommand)).toHaveLength(0);
+    expect(iamMock.commandCalls(ListAccessKeysCommand).map((c) => c.args[0].input)).toEqual([{ UserName: USER }]);
+    expect(result).toMatchObject({ preview: { keys: [{ denyAll: { outcome: 'stays', otherKey: KEY_2, holders: ['gd-b'] } }] } });
+  });
+
+  it('sees a key of the user deleted since (IAM no longer lists it) on the user\'s list, as the release does: AWSDenyAll stays', async () => {
+    const a = USER_KEY();
+    dynamodb.on(GetItemCommand, { Key: { pk: { S: KEY_PK } } }).resolves({ Item: stored(KEY, a.key, true) });
+    dynamodb.on(GetItemCommand, { Key: { pk: { S: `credential#${ACCOUNT}#user#${USER}` } } }).resolves({ Item: { keys: { SS: [KEY, KEY_2] } } });
+    dynamodb.on(GetItemCommand, { Key: { pk: { S: KEY_2_PK } } }).resolves({ Item: stored(KEY_2, 'gd-b', false) });
+    kms.on(VerifyMacCommand).resolves({ MacValid: true });
+    givenUserKeys({ [KEY]: 'Inactive' }, [DENY_ALL]);
+    const store = new DynamoDbCredentialRecordStore(new DynamoDBClient({ region: 'eu-west-1' }), 'state', new KmsMac(new KMSClient({ region: 'eu-west-1' }), RECORD_KEY));
+    const { result } = await preview(keyCredential, a.key, store);
+    expect(result).toMatchObject({ preview: { keys: [{ denyAll: { outcome: 'stays', otherKey: KEY_2, holders: ['gd-b'] } }] } });
+  });
+
+  it('a read that fails is shown as unreadable, not as a release that changes nothing', async () => {
+    dynamodb.on(GetItemCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
+    const store = new DynamoDbCredentialRecordStore(new DynamoDBClient({ region: 'eu-west-1' }), 'state', new KmsMac(new KMSClient({ region: 'eu-west-1' }), RECORD_KEY));
+    const { input, result } = await preview(keyCredential, USER_KEY().key, store);
+    expect(result).toMatchObject({ status: 'previewed', preview: { keys: [{ record: 'unreadable' }] } });
+    expect(approvalSection(input.incident, result)).toContain(`Firebreak could not read the record of access key ${KEY} of user ${USER} when this request was made (`);
+  });
+});
+
+describe('release-credentials input: the preview flag', () => {
+  it('accepts only preview: true; anything else is refused before any call', async () => {
+    const records = new MemoryCredentialRecordStore();
+    const input = releaseInput(keyCredential, USER_KEY().key);
+    const handler = createReleaseCredentialsHandler({ clients, revokerClients: clients, records, clearance: noClearance, logger: silentLogger, environment: ENV });
+    const payload = { incident: JSON.parse(JSON.stringify(input.incident)), mode: 'enforce', options: {}, preview: 'yes' };
+    await expect(handler(payload)).rejects.toMatchObject({ name: 'ResponderInputError' });
+    expect(iamMock.calls()).toHaveLength(0);
+  });
+});
