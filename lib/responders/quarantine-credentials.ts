@@ -221,7 +221,7 @@ async function revokeProfileRoleSessions(
           api: 'iam:PutRolePolicy',
           target: roleName,
           outcome: 'already-done',
-          detail: `Role ${roleName} already denies every session issued before ${current}, at or after this execution was cleared (${renewAfter}): nothing new is written (a rerun of this execution, or a later one wrote it)`,
+          detail: `Role ${roleName} already denies sessions issued before ${current}, not before this execution's clearance (${renewAfter}): nothing new is written`,
         });
         continue;
       }
@@ -229,10 +229,7 @@ async function revokeProfileRoleSessions(
         api: 'iam:GetRolePolicy',
         target: roleName,
         outcome: 'observed',
-        detail:
-          current === undefined
-            ? `Role ${roleName} holds no deny of older sessions Firebreak wrote (${REVOKE_SESSIONS_POLICY_NAME} absent or not Firebreak's): its sessions are denied now`
-            : `Role ${roleName} denies sessions issued before ${current} only, before this execution was cleared (${renewAfter}): a session taken since may be the one GuardDuty saw again, so the cut-off moves forward`,
+        detail: `Role ${roleName} denies ${current === undefined ? 'no sessions (no deny of Firebreak\'s)' : `sessions issued before ${current} only`}, before this execution's clearance (${renewAfter}): the cut-off moves forward`,
       });
     }
     actions.push(await revokeOlderRoleSessions(iam, mode, roleName, issuedBefore, 'every instance sharing the role', logger));
@@ -299,7 +296,7 @@ export async function renewRoleSessionsRevocation(
           api: 'iam:PutRolePolicy',
           target: instanceId,
           outcome: 'skipped',
-          detail: `No instance profile is associated and Firebreak holds no unreleased pre-quarantine record naming one: the role whose sessions to deny again is not known, nothing is revoked`,
+          detail: 'No instance profile is associated nor held by an unreleased pre-quarantine record: the role is not known, nothing is revoked',
         },
       ],
     };

@@ -244,7 +244,7 @@ export async function quarantineInstance(
       'firebreak:decide',
       instanceId,
       'already-done',
-      `Already quarantined (by incident ${instance.tags[FIREBREAK_TAGS.incident] ?? 'unknown'}): every ENI is in the isolation group, no instance profile, protections on; its isolation is not changed${options.revokeRoleSessions ? ' (the role\'s sessions are checked below: a new execution denies them again)' : ''}`,
+      `Already quarantined (by incident ${instance.tags[FIREBREAK_TAGS.incident] ?? 'unknown'}): every ENI is in the isolation group, no instance profile, protections on; its isolation is not changed`,
     );
     // This incident holds the quarantine too: another incident's release must not lift it while
     // this one is open (review r3 F1). Without an unreleased record there is nothing to claim.
