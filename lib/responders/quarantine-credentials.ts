@@ -12,7 +12,7 @@ import type { IamClients } from '../aws/clients/iam';
 import type { Incident } from '../incident/model';
 import type { CredentialRails } from './credential-rails';
 import { roleSessionsVerdict } from './role-session-rails';
-import { isAwsError, toResponderError } from '../aws/errors';
+import { awsErrorCode, isAccessDeniedAwsError, isAwsError, toResponderError } from '../aws/errors';
 import { sendReadOnly } from './mutating';
 import type { ObservedInstance } from './instance-state';
 import type { IncidentLogger } from './logging';
@@ -216,12 +216,12 @@ async function revokeProfileRoleSessions(
     }
     if (renewAfter !== undefined) {
       const current = await currentSessionCutOff(iam, roleName);
-      if (current !== undefined && Date.parse(current) >= Date.parse(renewAfter)) {
+      if (typeof current === 'string' && Date.parse(current) >= Date.parse(renewAfter)) {
         actions.push({
           api: 'iam:PutRolePolicy',
           target: roleName,
           outcome: 'already-done',
-          detail: `Role ${roleName} already denies sessions issued before ${current}, not before this execution's clearance (${renewAfter}): nothing new is written`,
+          detail: `Role ${roleName} already denies sessions issued before ${current}, at or after this execution's clearance (${renewAfter}): nothing new is written`,
         });
         continue;
       }
@@ -229,7 +229,10 @@ async function revokeProfileRoleSessions(
         api: 'iam:GetRolePolicy',
         target: roleName,
         outcome: 'observed',
-        detail: `Role ${roleName} denies ${current === undefined ? 'no sessions (no deny of Firebreak\'s)' : `sessions issued before ${current} only`}, before this execution's clearance (${renewAfter}): the cut-off moves forward`,
+        detail:
+          typeof current === 'object'
+            ? `The deny of ${roleName} could not be read (${current.denied}): it is written again`
+            : `Role ${roleName} denies ${current === undefined ? 'no sessions (no deny of Firebreak\'s)' : `sessions issued before ${current} only`}, before this execution's clearance (${renewAfter}): the cut-off moves forward`,
       });
     }
     actions.push(await revokeOlderRoleSessions(iam, mode, roleName, issuedBefore, 'every instance sharing the role', logger));
@@ -241,14 +244,20 @@ async function revokeProfileRoleSessions(
 /**
  * The cut-off of the deny of older sessions the role holds now (GetRolePolicy of
  * REVOKE_SESSIONS_POLICY_NAME), when it is exactly the policy Firebreak writes; undefined when the
- * role has none (NoSuchEntity) or one of that name with any other content (then it is rewritten).
+ * role has none (NoSuchEntity) or one of that name with any other content (then it is rewritten);
+ * `{ denied }` when IAM refuses the read: a member account's session-revoker role deployed before
+ * quarantine-instance needed iam:GetRolePolicy (its stack set is updated apart from the security
+ * account's) would otherwise fail every update of the finding and revoke nothing, so the deny is
+ * written again (a later cut-off, the safe side) and the timeline says why. Any other error fails
+ * the step as IAM answered (retried when transient), nothing written.
  */
-async function currentSessionCutOff(iam: IAMClient, roleName: string): Promise<string | undefined> {
+async function currentSessionCutOff(iam: IAMClient, roleName: string): Promise<string | undefined | { readonly denied: string }> {
   let document: string | undefined;
   try {
     document = (await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKE_SESSIONS_POLICY_NAME }))).PolicyDocument;
   } catch (error) {
     if (isAwsError(error, 'NoSuchEntity')) return undefined;
+    if (isAccessDeniedAwsError(error)) return { denied: awsErrorCode(error) ?? 'AccessDenied' };
     throw toResponderError(error, 'iam:GetRolePolicy');
   }
   return document === undefined ? undefined : sessionCutOffOf(document);

@@ -1053,10 +1053,17 @@ describe('quarantineInstance on an instance already quarantined, for a new execu
     expect(inputsOf<{ PolicyDocument: string }>(iamMock, PutRolePolicyCommand).map((i) => i.PolicyDocument)).toEqual([revokeOlderSessionsPolicy(NOW.toISOString()), revokeOlderSessionsPolicy(NOW.toISOString())]);
   });
 
-  it('fails as IAM answers when the deny cannot be read, writing nothing', async () => {
-    iamMock.on(GetRolePolicyCommand).rejects(sdkError('AccessDenied', 403));
-    await expect(run(revoke())).rejects.toBeInstanceOf(ResponderAccessDeniedError);
+  it('fails as IAM answers when the deny cannot be read for a transient reason, writing nothing (the step is retried)', async () => {
+    iamMock.on(GetRolePolicyCommand).rejects(sdkError('ServiceFailure', 500));
+    await expect(run(revoke())).rejects.toBeInstanceOf(TransientResponderError);
     expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+  });
+
+  it('writes the deny again when IAM refuses to show it (a member role deployed before GetRolePolicy was needed), and says so', async () => {
+    iamMock.on(GetRolePolicyCommand).rejects(sdkError('AccessDenied', 403));
+    const result = await run(revoke());
+    expect(inputsOf(iamMock, PutRolePolicyCommand)).toEqual([{ RoleName: ROLE_NAME, PolicyName: 'FirebreakRevokeOlderSessions', PolicyDocument: revokeOlderSessionsPolicy(NOW.toISOString()) }]);
+    expect(result.actions).toContainEqual(expect.objectContaining({ api: 'iam:GetRolePolicy', outcome: 'observed', detail: expect.stringContaining('could not be read (AccessDenied') }));
   });
 
   it('keeps the credential rails: a role carrying the protected tag key keeps its sessions (not even its deny is read)', async () => {
