@@ -15,6 +15,7 @@ import type { ExpectationsDocument, Scenario } from './scenario';
 import type { Containment } from './timeline';
 import { evaluateFleet } from './fleet-expectations';
 import { groupDisplayName, normalizeGroupName } from './timeline';
+import { REVOKE_SESSIONS_POLICY_NAME } from '../responders/quarantine-credentials';
 
 export interface ExpectationResult {
   /** What is checked, e.g. `instance web ENI 1 groups`. */
@@ -371,8 +372,38 @@ const iamRoles: ExpectationEvaluator<'iamRoles'> = (expectedRoles, facts) =>
   Object.entries(expectedRoles).flatMap(([name, expected]) => {
     const actual = facts.after.iam?.roles[name];
     const wanted = [...(expected.inlinePolicies ?? [])].sort();
-    return expected.inlinePolicies === undefined ? [] : [result(`iam role ${name} inline policies`, sameList(actual?.inlinePolicies, wanted), wanted, actual?.inlinePolicies ?? 'no such role')];
+    return [
+      ...(expected.inlinePolicies === undefined ? [] : [result(`iam role ${name} inline policies`, sameList(actual?.inlinePolicies, wanted), wanted, actual?.inlinePolicies ?? 'no such role')]),
+      ...(expected.sessionCutOffs === undefined ? [] : [sessionCutOffsResult(name, expected.sessionCutOffs, facts)]),
+    ];
   });
+
+/**
+ * The session denies the run wrote on role `name` (each successful PutRolePolicy of
+ * FirebreakRevokeOlderSessions, in call order): `count` of them, each cut-off (the policy's
+ * aws:TokenIssueTime) later than the one before, so that a session taken after one cut-off is
+ * denied by the next (docs/security.md row 11i).
+ */
+function sessionCutOffsResult(name: string, count: number, facts: RunFacts): ExpectationResult {
+  const cutOffs = facts.calls
+    .filter((call) => call.api === 'iam:PutRolePolicy' && call.outcome === 'ok' && call.input.RoleName === name && call.input.PolicyName === REVOKE_SESSIONS_POLICY_NAME)
+    .map((call) => sessionCutOffOf(call.input.PolicyDocument));
+  const later = cutOffs.every((cutOff, index) => cutOff !== undefined && (index === 0 || Date.parse(cutOff) > Date.parse(cutOffs[index - 1] ?? '')));
+  const shown = cutOffs.length === 0 ? 'none' : cutOffs.map((cutOff) => cutOff ?? '(no cut-off)').join(' → ');
+  return result(`iam role ${name} session cut-offs`, cutOffs.length === count && later, `${count}, each later than the one before`, `${cutOffs.length}: ${shown}`);
+}
+
+/** The aws:TokenIssueTime of a session deny's document (revokeOlderSessionsPolicy), or undefined. */
+function sessionCutOffOf(document: unknown): string | undefined {
+  if (typeof document !== 'string') return undefined;
+  try {
+    const parsed = JSON.parse(document) as { Statement?: { Condition?: { DateLessThan?: Record<string, unknown> } }[] };
+    const value = parsed.Statement?.[0]?.Condition?.DateLessThan?.['aws:TokenIssueTime'];
+    return typeof value === 'string' && Number.isFinite(Date.parse(value)) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The injected GuardDuty findings as Security Hub holds them after the run: status, note, number of updates, for each. */
 const securityHub: ExpectationEvaluator<'securityHub'> = (spec, facts) => {

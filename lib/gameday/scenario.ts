@@ -511,7 +511,20 @@ export const expectationsSchema = z.strictObject({
     .optional()
     .describe("IAM users of the environment after the run."),
   iamRoles: z
-    .record(z.string().min(1), z.strictObject({ inlinePolicies: z.array(z.string().min(1)).optional().describe('Names of its inline policies, exactly.') }))
+    .record(
+      z.string().min(1),
+      z.strictObject({
+        inlinePolicies: z.array(z.string().min(1)).optional().describe('Names of its inline policies, exactly.'),
+        sessionCutOffs: z
+          .number()
+          .int()
+          .min(0)
+          .optional()
+          .describe(
+            "How many times the run wrote the role's session deny (successful iam:PutRolePolicy of FirebreakRevokeOlderSessions, from the call log), each with a later aws:TokenIssueTime cut-off than the one before. Any role the run names (an instance profile's too).",
+          ),
+      }),
+    )
     .optional()
     .describe('IAM roles of the environment after the run.'),
   securityHub: z

@@ -218,8 +218,10 @@ export const ACTIONS = {
     // A release holding the instance's record for its restore: the claim waits it out (never lost to a dead release's hold).
     retryWhileWaiting: () => restoreHoldWaitRetrier(),
     optionalIamActions: (options) => [
-      // GetRole reads the role's current tags (protected, game-day opt-in) before its sessions are revoked.
-      ...(options.revokeRoleSessions === true ? ['iam:GetInstanceProfile', 'iam:GetRole', 'iam:PutRolePolicy'] : []),
+      // GetRole reads the role's current tags (protected, game-day opt-in) before its sessions are
+      // revoked; GetRolePolicy, on an instance already quarantined, whether the role's deny is older
+      // than this execution (a new revision of the finding denies its sessions again: row 11i).
+      ...(options.revokeRoleSessions === true ? ['iam:GetInstanceProfile', 'iam:GetRole', 'iam:GetRolePolicy', 'iam:PutRolePolicy'] : []),
       ...fleetQuarantineIamActions(options),
       ...containmentEdgeIamActions(options),
     ],

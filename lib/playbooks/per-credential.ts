@@ -9,12 +9,16 @@
  * and the responders act on the granted credential alone. Pure; triage computes the targets, the
  * compiled `contain-each-credential` step (compile-per-instance.ts) starts them.
  *
- * Idempotency, as for instances (per-instance.ts): the execution name of a credential's run is the
- * incident KEY plus the credential, never the revision, so a sequence GuardDuty updates with a new
- * key starts only the new key's execution; the others end as ExecutionAlreadyExists (already
- * handled, not touched again).
+ * Idempotency: the execution name of an access key's run is the incident KEY plus the key, never
+ * the revision, as for instances (per-instance.ts), so a sequence GuardDuty updates starts no new
+ * execution for a key already handled (ExecutionAlreadyExists: re-disabling a disabled key gains
+ * nothing, and the key's claim and release records are written once). A role's run is named by the
+ * child key AND the revision (`executionNameFor`): GuardDuty updates a finding when the credentials
+ * are used again, possibly with a session taken after the first cut-off, and only a new execution
+ * of revoke-role-sessions writes a later one (docs/security.md row 11i). A duplicate delivery of the
+ * same revision still maps to the same name (and its parent never runs: the dispatcher refuses it).
  */
-import { childIncidentKey, placementHash, sha256Hex } from '../incident/keys';
+import { childIncidentKey, executionNameFor, placementHash, sha256Hex } from '../incident/keys';
 import { affectedResources } from '../incident/affected';
 import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import type { AccessKeyResource, Incident } from '../incident/model';
@@ -43,7 +47,10 @@ export interface CredentialTarget {
   readonly region: string;
   /** What the guard's grant names: `access-key/<account>/<key>` or `iam-role/<account>/<role>`. */
   readonly subject: string;
-  /** Deterministic per (incident key, credential): the idempotency key across sequence updates. */
+  /**
+   * Deterministic: per (incident key, access key), the idempotency key across sequence updates; per
+   * (incident key, role, revision) for a role, whose sessions each revision denies again (row 11i).
+   */
   readonly executionName: string;
   readonly incident: PerCredentialOverride;
 }
@@ -92,6 +99,17 @@ export function perCredentialKey(
   return childIncidentKey(incidentKey, foreign ? `-${id}-${placementHash(subject.account, placement.region)}` : `-${id}`);
 }
 
+/**
+ * The execution name of a credential's run: its key for an access key (the same in every revision:
+ * a key already handled is not touched again), `<key>-<12 hex of the revision>` for a role
+ * (`executionNameFor`, at most 77 characters), so that GuardDuty's update of the sequence revokes
+ * the role's sessions again with a later cut-off, while a duplicate delivery of one revision
+ * (same name) starts nothing.
+ */
+export function perCredentialExecutionName(key: string, kind: CredentialGrantSubject['kind'], revision: string): string {
+  return kind === 'iam-role' ? executionNameFor({ key, revision }) : key;
+}
+
 const CREDENTIAL_KINDS = new Set(['access-key', 'iam-role', 'role-session', 'iam-user']);
 
 /**
@@ -133,7 +151,7 @@ export function credentialTargets(incident: Incident, options: CredentialTargetO
       account: subject.account,
       region,
       subject: text,
-      executionName: key,
+      executionName: perCredentialExecutionName(key, subject.kind, incident.revision),
       incident: { key, account: subject.account, region, resource },
     });
   };
@@ -204,7 +222,9 @@ export function describeCredentialTargets(planned: CredentialTargets, playbook: 
   );
   for (const target of planned.targets) {
     reasons.push(
-      `${capitalize(describeCredentialTarget(target))} (account ${target.account}): execution ${target.executionName}; the name does not change when the sequence is updated, so a credential already handled is not touched again.`,
+      target.credential === 'iam-role'
+        ? `${capitalize(describeCredentialTarget(target))} (account ${target.account}): execution ${target.executionName}; the name carries the sequence's revision, so GuardDuty's update of the sequence denies the role's sessions again, with a later cut-off (a session taken after the first one is denied too).`
+        : `${capitalize(describeCredentialTarget(target))} (account ${target.account}): execution ${target.executionName}; the name does not change when the sequence is updated, so a key already handled is not touched again.`,
     );
   }
   for (const skip of planned.skipped) {

@@ -6,12 +6,13 @@
  */
 import { DisassociateIamInstanceProfileCommand } from '@aws-sdk/client-ec2';
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { GetInstanceProfileCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { GetInstanceProfileCommand, GetRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { IamClients } from '../aws/clients/iam';
 import type { Incident } from '../incident/model';
 import type { CredentialRails } from './credential-rails';
 import { roleSessionsVerdict } from './role-session-rails';
+import { awsErrorCode, isAccessDeniedAwsError, isAwsError, toResponderError } from '../aws/errors';
 import { sendReadOnly } from './mutating';
 import type { ObservedInstance } from './instance-state';
 import type { IncidentLogger } from './logging';
@@ -137,35 +138,12 @@ export async function removeCredentials(
     };
   }
   const actions: PendingAction[] = [];
-  let revoked: CredentialsOutcome['revoked'];
-  const notRevoked: RoleSessionsNotRevoked[] = [];
+  let sessions: Omit<CredentialsOutcome, 'actions'> = {};
   if (options.revokeRoleSessions) {
-    const iam = await clients.iam(target);
-    const profileName = instanceProfileName(association.instanceProfileArn);
-    const profile = await sendReadOnly('iam:GetInstanceProfile', () =>
-      iam.send(new GetInstanceProfileCommand({ InstanceProfileName: profileName })),
-    );
-    const roles = (profile.InstanceProfile?.Roles ?? []).flatMap((r) => (r.RoleName ? [r.RoleName] : []));
-    actions.push({
-      api: 'iam:GetInstanceProfile',
-      target: association.instanceProfileArn,
-      outcome: 'observed',
-      detail: roles.length ? `Instance profile ${profileName} holds role ${roles.join(', ')}` : `Instance profile ${profileName} holds no role`,
-    });
-    for (const roleName of roles) {
-      const verdict = await roleSessionsVerdict({ roleName, account: target.account }, async () => iam, roleRails.rails, roleRails.incident, roleRails.gameDay);
-      if (verdict.read) actions.push({ api: 'iam:GetRole', target: roleName, outcome: 'observed', detail: `Read the current tags of role ${roleName} in account ${target.account}` });
-      const refusal = verdict.refusal;
-      if (refusal !== undefined) {
-        actions.push({ api: 'iam:PutRolePolicy', target: roleName, outcome: 'skipped', detail: `The sessions of role ${roleName} are not revoked: ${refusal}. The instance is contained all the same` });
-        notRevoked.push({ roleName, reason: refusal });
-        continue;
-      }
-      actions.push(await revokeOlderRoleSessions(iam, mode, roleName, issuedBefore, 'every instance sharing the role', logger));
-      revoked = { roleName, policyName: REVOKE_SESSIONS_POLICY_NAME, issuedBefore };
-    }
+    const outcome = await revokeProfileRoleSessions(clients, target, mode, association.instanceProfileArn, roleRails, issuedBefore, logger);
+    actions.push(...outcome.actions);
+    sessions = { ...(outcome.revoked ? { revoked: outcome.revoked } : {}), ...(outcome.notRevoked ? { notRevoked: outcome.notRevoked } : {}) };
   }
-  const sessions = { ...(revoked ? { revoked } : {}), ...(notRevoked.length > 0 ? { notRevoked } : {}) };
   if (!options.detachInstanceProfile) {
     actions.push({
       api: 'ec2:DisassociateIamInstanceProfile',
@@ -196,4 +174,141 @@ export async function removeCredentials(
     });
   }
   return { actions, instanceProfileArn: association.instanceProfileArn, ...sessions };
+}
+
+/**
+ * Every role of the instance profile `instanceProfileArn` has its sessions issued before
+ * `issuedBefore` denied, under the credential rails (a role they refuse keeps its sessions, and
+ * says why). With `renewAfter` (an instance already quarantined: see renewRoleSessionsRevocation),
+ * a role whose deny already denies every session issued before that time is left as it is.
+ */
+async function revokeProfileRoleSessions(
+  clients: IamClients,
+  target: { readonly account: string; readonly region: string },
+  mode: ResponderMode,
+  instanceProfileArn: string,
+  roleRails: RoleSessionRails,
+  issuedBefore: string,
+  logger: IncidentLogger,
+  renewAfter?: string,
+): Promise<CredentialsOutcome> {
+  const actions: PendingAction[] = [];
+  let revoked: CredentialsOutcome['revoked'];
+  const notRevoked: RoleSessionsNotRevoked[] = [];
+  const iam = await clients.iam(target);
+  const profileName = instanceProfileName(instanceProfileArn);
+  const profile = await sendReadOnly('iam:GetInstanceProfile', () => iam.send(new GetInstanceProfileCommand({ InstanceProfileName: profileName })));
+  const roles = (profile.InstanceProfile?.Roles ?? []).flatMap((r) => (r.RoleName ? [r.RoleName] : []));
+  actions.push({
+    api: 'iam:GetInstanceProfile',
+    target: instanceProfileArn,
+    outcome: 'observed',
+    detail: roles.length ? `Instance profile ${profileName} holds role ${roles.join(', ')}` : `Instance profile ${profileName} holds no role`,
+  });
+  for (const roleName of roles) {
+    const verdict = await roleSessionsVerdict({ roleName, account: target.account }, async () => iam, roleRails.rails, roleRails.incident, roleRails.gameDay);
+    if (verdict.read) actions.push({ api: 'iam:GetRole', target: roleName, outcome: 'observed', detail: `Read the current tags of role ${roleName} in account ${target.account}` });
+    const refusal = verdict.refusal;
+    if (refusal !== undefined) {
+      actions.push({ api: 'iam:PutRolePolicy', target: roleName, outcome: 'skipped', detail: `The sessions of role ${roleName} are not revoked: ${refusal}. The instance is contained all the same` });
+      notRevoked.push({ roleName, reason: refusal });
+      continue;
+    }
+    if (renewAfter !== undefined) {
+      const current = await currentSessionCutOff(iam, roleName);
+      if (typeof current === 'string' && Date.parse(current) >= Date.parse(renewAfter)) {
+        actions.push({
+          api: 'iam:PutRolePolicy',
+          target: roleName,
+          outcome: 'already-done',
+          detail: `Role ${roleName} already denies sessions issued before ${current}, at or after this execution's clearance (${renewAfter}): nothing new is written`,
+        });
+        continue;
+      }
+      actions.push({
+        api: 'iam:GetRolePolicy',
+        target: roleName,
+        outcome: 'observed',
+        detail:
+          typeof current === 'object'
+            ? `The deny of ${roleName} could not be read (${current.denied}): it is written again`
+            : `Role ${roleName} denies ${current === undefined ? 'no sessions (no deny of Firebreak\'s)' : `sessions issued before ${current} only`}, before this execution's clearance (${renewAfter}): the cut-off moves forward`,
+      });
+    }
+    actions.push(await revokeOlderRoleSessions(iam, mode, roleName, issuedBefore, 'every instance sharing the role', logger));
+    revoked = { roleName, policyName: REVOKE_SESSIONS_POLICY_NAME, issuedBefore };
+  }
+  return { actions, ...(revoked ? { revoked } : {}), ...(notRevoked.length > 0 ? { notRevoked } : {}) };
+}
+
+/**
+ * The cut-off of the deny of older sessions the role holds now (GetRolePolicy of
+ * REVOKE_SESSIONS_POLICY_NAME), when it is exactly the policy Firebreak writes; undefined when the
+ * role has none (NoSuchEntity) or one of that name with any other content (then it is rewritten);
+ * `{ denied }` when IAM refuses the read: a member account's session-revoker role deployed before
+ * quarantine-instance needed iam:GetRolePolicy (its stack set is updated apart from the security
+ * account's) would otherwise fail every update of the finding and revoke nothing, so the deny is
+ * written again (a later cut-off, the safe side) and the timeline says why. Any other error fails
+ * the step as IAM answered (retried when transient), nothing written.
+ */
+async function currentSessionCutOff(iam: IAMClient, roleName: string): Promise<string | undefined | { readonly denied: string }> {
+  let document: string | undefined;
+  try {
+    document = (await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKE_SESSIONS_POLICY_NAME }))).PolicyDocument;
+  } catch (error) {
+    if (isAwsError(error, 'NoSuchEntity')) return undefined;
+    if (isAccessDeniedAwsError(error)) return { denied: awsErrorCode(error) ?? 'AccessDenied' };
+    throw toResponderError(error, 'iam:GetRolePolicy');
+  }
+  return document === undefined ? undefined : sessionCutOffOf(document);
+}
+
+/** The aws:TokenIssueTime of a document that is exactly revokeOlderSessionsPolicy(cut-off) (IAM answers it URL-encoded), else undefined. */
+export function sessionCutOffOf(document: string): string | undefined {
+  try {
+    const decoded = document.trimStart().startsWith('{') ? document : decodeURIComponent(document);
+    const parsed = JSON.parse(decoded) as { Statement?: { Condition?: { DateLessThan?: Record<string, unknown> } }[] };
+    const cutOff = parsed.Statement?.[0]?.Condition?.DateLessThan?.['aws:TokenIssueTime'];
+    if (typeof cutOff !== 'string' || !Number.isFinite(Date.parse(cutOff))) return undefined;
+    return JSON.stringify(parsed) === JSON.stringify(JSON.parse(revokeOlderSessionsPolicy(cutOff))) ? cutOff : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An instance already quarantined, met by an execution whose step asks for `revokeRoleSessions`:
+ * its isolation is not touched, but the role of its instance profile (the association's, else the
+ * one the pre-quarantine record holds: the quarantine took the profile away) has its sessions
+ * denied again when the deny it holds is older than this execution's clearance (`clearedAt`, the
+ * containment guard's grant). GuardDuty updates a finding (a new revision, so a new execution) when
+ * the role's credentials are used again, possibly with a session taken after the first cut-off
+ * (docs/security.md row 11i); a rerun of the execution that wrote the deny finds it at or after its
+ * own clearance and writes nothing. Same rails as the first revocation; no profile known (an
+ * instance isolated by hand, its record gone): nothing is revoked, and the timeline says why.
+ */
+export async function renewRoleSessionsRevocation(
+  clients: IamClients,
+  target: { readonly account: string; readonly region: string },
+  mode: ResponderMode,
+  instanceId: string,
+  instanceProfileArn: string | undefined,
+  roleRails: RoleSessionRails,
+  clearedAt: string,
+  issuedBefore: string,
+  logger: IncidentLogger,
+): Promise<Omit<CredentialsOutcome, 'instanceProfileArn'>> {
+  if (instanceProfileArn === undefined) {
+    return {
+      actions: [
+        {
+          api: 'iam:PutRolePolicy',
+          target: instanceId,
+          outcome: 'skipped',
+          detail: 'No instance profile is associated nor held by an unreleased pre-quarantine record: the role is not known, nothing is revoked',
+        },
+      ],
+    };
+  }
+  return revokeProfileRoleSessions(clients, target, mode, instanceProfileArn, roleRails, issuedBefore, logger, clearedAt);
 }

@@ -32,7 +32,7 @@ import { createResponderHandler } from './runtime';
 import { stepResponder } from './responder-input';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { RoleSessionsNotRevoked } from './quarantine-credentials';
-import { removeCredentials } from './quarantine-credentials';
+import { removeCredentials, renewRoleSessionsRevocation } from './quarantine-credentials';
 import { credentialRailsOf } from './credential-rails';
 import { protectEvidence, tagInstance } from './quarantine-evidence';
 import { aside, groupsOfInstanceVpcs, isolateInstance } from './quarantine-isolation';
@@ -244,12 +244,13 @@ export async function quarantineInstance(
       'firebreak:decide',
       instanceId,
       'already-done',
-      `Already quarantined (by incident ${instance.tags[FIREBREAK_TAGS.incident] ?? 'unknown'}): every ENI is in the isolation group, no instance profile, protections on; nothing changed`,
+      `Already quarantined (by incident ${instance.tags[FIREBREAK_TAGS.incident] ?? 'unknown'}): every ENI is in the isolation group, no instance profile, protections on; its isolation is not changed`,
     );
     // This incident holds the quarantine too: another incident's release must not lift it while
     // this one is open (review r3 F1). Without an unreleased record there is nothing to claim.
     const existing = read !== undefined && read.released !== true ? await claimRecord(mode, deps.records, read, incident.key, log, now().toISOString()) : read;
-    if (existing === undefined || existing.released === true) {
+    const held = existing !== undefined && existing.released !== true ? existing : undefined;
+    if (held === undefined) {
       log.record(
         'firebreak:claim-quarantine',
         instanceId,
@@ -257,7 +258,27 @@ export async function quarantineInstance(
         `Firebreak holds no unreleased pre-quarantine record of ${instanceId} (it was isolated by hand, or its record is gone): incident ${incident.key} has nothing to claim, and release-instance cannot restore it`,
       );
     }
+    // The isolation stands, but a new execution (GuardDuty updated the finding: the role's
+    // credentials used again, perhaps with a session taken after the first cut-off; or another
+    // incident asking for the same) denies the role's sessions again, up to now (row 11i). No ENI,
+    // snapshot or record is touched: the record keeps the original state release restores.
+    const renewed = options.revokeRoleSessions
+      ? await renewRoleSessionsRevocation(
+          deps.clients,
+          target,
+          mode,
+          instanceId,
+          instance.profileAssociation?.instanceProfileArn ?? held?.instanceProfileArn,
+          { rails: credentialRailsOf(run.deployment, run.responder), incident, gameDay: grant.grant.gameDay },
+          grant.grant.grantedAt,
+          now().toISOString(),
+          logger,
+        )
+      : undefined;
+    if (renewed !== undefined) recordAll(log, renewed.actions);
     return finish('already-quarantined', {
+      ...(renewed?.revoked ? { revokedRoleSessions: renewed.revoked, idempotentReplay: false } : {}),
+      ...(renewed?.notRevoked ? { roleSessionsNotRevoked: renewed.notRevoked } : {}),
       instanceId,
       ...(groups?.isolation ? { isolationGroupId: groups.isolation.groupId } : {}),
       ...(groups?.untrack ? { untrackGroupId: groups.untrack.groupId } : {}),

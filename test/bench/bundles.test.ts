@@ -172,7 +172,11 @@ describe('responder bundles', () => {
   // the same schema) costs it 19 bytes more: 6,400 bytes are allowed. quarantine-instance had 2 bytes left (session 17) when the same note
   // and the named error of a record held for a restore
   // (RecordHeldForRestoreError, so that the playbook waits out a dead release's hold) took it 268
-  // bytes past: 512 bytes are allowed, so the next import of any size is still noticed.
+  // bytes past: 512 bytes were allowed. Renewing the deny of the role's sessions on an instance
+  // already quarantined when GuardDuty updates the finding (row 11i: GetRolePolicyCommand, the
+  // check that the role's policy is exactly Firebreak's and its cut-off, the NoSuchEntity and
+  // AccessDenied answers) costs it about 1.5 KB more, 1,720 bytes past its floor's 1.2x in all:
+  // 2,048 bytes are allowed, so the next import of any size is still noticed.
   // oversized-event confirms an oversized GuardDuty finding by reading both the event and
   // GuardDuty's copy (GetFindings) with the incident parser and comparing the incidents
   // (lib/incident/finding-confirmation.ts): the parser and its schemas, the one reader of every
@@ -180,7 +184,7 @@ describe('responder bundles', () => {
   // against 457,585; GuardDuty's client is in the floor). A second, smaller reader of the fields
   // to compare would be one more parser to keep in step with the first, and would compare less:
   // 31,232 bytes are allowed, so the next import of any size is still noticed.
-  const SIZE_ALLOWANCE: Readonly<Record<string, number>> = { approval: 3_584, 'update-security-hub-finding': 6_400, 'quarantine-instance': 512, 'oversized-event': 31_232 };
+  const SIZE_ALLOWANCE: Readonly<Record<string, number>> = { approval: 3_584, 'update-security-hub-finding': 6_400, 'quarantine-instance': 2_048, 'oversized-event': 31_232 };
   it.each(['approval', 'update-security-hub-finding', 'containment-guard', 'copy-evidence', 'oversized-event', 'quarantine-instance', 'release-instance', 'snapshot-volumes', 'block-dns-domain', 'unblock-dns-domains'])(
     '%s stays within 1.2x of the floor of its SDK clients in size',
     async (responder) => {

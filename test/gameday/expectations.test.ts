@@ -3,6 +3,7 @@
  * meets the expectation and when it does not (the scenarios test them end to end).
  */
 import { describe, expect, it } from 'vitest';
+import { revokeOlderSessionsPolicy } from '../../lib/responders/quarantine-credentials';
 import type { AccountInspection, GameDayCall, InspectedInstance, ResolvedEnvironment } from '../../lib/gameday/backend';
 import type { ExecutionRecord, TaskInvocation } from '../../lib/gameday/engine';
 import type { RunFacts } from '../../lib/gameday/expectations';
@@ -308,6 +309,20 @@ describe('expectation evaluators', () => {
       { name: 'calls to ec2:ModifyNetworkInterfaceAttribute', passed: false, want: 'exactly 2', actual: '1' },
       { name: 'calls to iam:* answered AccessDenied', passed: true, want: 'at most 0', actual: '0' },
     ]);
+  });
+
+  it('iamRoles.sessionCutOffs: the session denies written on the role, each cut-off later than the one before (row 11i)', () => {
+    const deny = (roleName: string, cutOff: string, overrides: Partial<GameDayCall> = {}) =>
+      call('iam:PutRolePolicy', { input: { RoleName: roleName, PolicyName: 'FirebreakRevokeOlderSessions', PolicyDocument: revokeOlderSessionsPolicy(cutOff) }, ...overrides });
+    const later = facts({ calls: [deny('app', '2025-01-15T09:00:05.071Z'), deny('other', '2025-01-15T09:00:06.000Z'), deny('app', '2025-01-15T09:00:07.608Z'), deny('app', '2025-01-15T09:00:09.000Z', { outcome: 'error', errorCode: 'Throttling' })] });
+    expect(check('iamRoles', { app: { sessionCutOffs: 2 } }, later)).toEqual([
+      { name: 'iam role app session cut-offs', passed: true, want: '2, each later than the one before', actual: '2: 2025-01-15T09:00:05.071Z → 2025-01-15T09:00:07.608Z' },
+    ]);
+    // The same cut-off written twice is not a later one; one write is not two.
+    const same = facts({ calls: [deny('app', '2025-01-15T09:00:05.071Z'), deny('app', '2025-01-15T09:00:05.071Z')] });
+    expect(check('iamRoles', { app: { sessionCutOffs: 2 } }, same)[0]).toMatchObject({ passed: false });
+    expect(check('iamRoles', { app: { sessionCutOffs: 2 } }, facts({ calls: [deny('app', '2025-01-15T09:00:05.071Z')] }))[0]).toMatchObject({ passed: false, actual: '1: 2025-01-15T09:00:05.071Z' });
+    expect(check('iamRoles', { app: { sessionCutOffs: 0 } })[0]).toMatchObject({ passed: true, actual: '0: none' });
   });
 
   it('invocations: count, result, error and text of direct invocations', () => {

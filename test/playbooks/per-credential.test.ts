@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseEvent } from '../../lib/incident/parse';
 import type { Incident } from '../../lib/incident/model';
 import { credentialTargets, describeCredentialTargets, perCredentialKey } from '../../lib/playbooks/per-credential';
-import { placementHash } from '../../lib/incident/keys';
+import { placementHash, sha256Hex } from '../../lib/incident/keys';
 import { childRefusal } from '../../lib/operator/incidents';
 import { DEFAULT_PRIVILEGED_ROLE_NAME_PATTERNS, matchesPrivilegedName } from '../../lib/contracts/privileged-names';
 import { PER_CREDENTIAL_ACTION } from '../../lib/playbooks/fan-out-names';
@@ -30,8 +30,10 @@ const accessKey = (uid: string, userName: string, account = '111122223333', user
   tags: [],
   data: { accessKey: { principalId: 'AIDAQ3EGRW6JEXAMPLE1', userName, userType } },
 });
-/** What Step Functions accepts as an execution name (and Firebreak as an incident key). */
+/** What Firebreak accepts as an incident key. */
 const NAME_SAFE = /^[A-Za-z0-9_-]{1,64}$/;
+/** What Step Functions accepts as an execution name (1–80 characters; Firebreak's are of these). */
+const EXECUTION_NAME_SAFE = /^[A-Za-z0-9_-]{1,80}$/;
 
 describe('credentialTargets', () => {
   it("lists each user's key and each role of the sequence once, first mention first, named by incident key and credential", () => {
@@ -53,7 +55,8 @@ describe('credentialTargets', () => {
       subject: 'iam-role/999988887777/partner-deploy-role',
       incident: { account: '999988887777', resource: { kind: 'access-key', userName: 'partner-deploy-role', userType: 'AssumedRole', accessKeyId: 'ASIAQ3EGRW6JXACCOUNT' } },
     });
-    for (const target of targets) expect(target.executionName).toMatch(NAME_SAFE);
+    for (const target of targets) expect(target.executionName).toMatch(EXECUTION_NAME_SAFE);
+    for (const target of targets) expect(target.incident.key).toMatch(NAME_SAFE);
     // The ASIA keys are their roles' sessions (revoked with the role), not skipped credentials.
     expect(skipped).toEqual([]);
   });
@@ -71,17 +74,38 @@ describe('credentialTargets', () => {
     expect(credentialTargets(confirmed, { maxCredentials: 20 }).targets.map((target) => target.executionName)).toEqual(named.map((target) => target.executionName));
   });
 
-  it('gives a credential the same execution name in every revision of the sequence (the idempotency key)', () => {
+  it("gives an access key the same execution name in every revision of the sequence (the idempotency key), a role one per revision (row 11i)", () => {
     const first = parse(event());
     const later = event();
     later.detail.updatedAt = '2026-03-19T12:52:17.208Z';
     later.detail.service.detection.sequence.resources[3] = accessKey('AKIAQ3EGRW6JDATALOAD', 'data-loader');
     const updated = parse(later);
     expect(updated.revision).not.toBe(first.revision);
-    const before = credentialTargets(first, { maxCredentials: 20 }).targets.map((target) => target.executionName);
-    const after = credentialTargets(updated, { maxCredentials: 20 }).targets.map((target) => target.executionName);
-    expect(after.slice(0, before.length)).toEqual(before);
-    expect(after).toEqual([...before, `${first.key}-AKIAQ3EGRW6JDATALOAD`]);
+    const before = credentialTargets(first, { maxCredentials: 20 }).targets;
+    const after = credentialTargets(updated, { maxCredentials: 20 }).targets;
+    const names = (targets: typeof before) => targets.map((target) => [target.credential, target.executionName]);
+    // The key: the same name, so Step Functions refuses it and the key is not touched again.
+    expect(after[0]?.executionName).toBe(`${first.key}-AKIAQ3EGRW6JSEXAMPLE`);
+    expect(after[0]?.executionName).toBe(before[0]?.executionName);
+    // Each role: its child key (the same incident, record and blast-radius slot) and the revision's hash.
+    for (const [index, target] of before.entries()) {
+      if (target.credential !== 'iam-role') continue;
+      expect(target.executionName).toBe(`${target.incident.key}-${sha256Hex(first.revision).slice(0, 12)}`);
+      expect(after[index]?.incident.key).toBe(target.incident.key);
+      expect(after[index]?.executionName).toBe(`${target.incident.key}-${sha256Hex(updated.revision).slice(0, 12)}`);
+    }
+    expect(names(after)).toEqual([...names(before).map(([kind, name]) => [kind, kind === 'iam-role' ? String(name).replace(sha256Hex(first.revision).slice(0, 12), sha256Hex(updated.revision).slice(0, 12)) : name]), ['access-key', `${first.key}-AKIAQ3EGRW6JDATALOAD`]]);
+    // A duplicate delivery of one revision: the very same names (nothing new is started).
+    expect(names(credentialTargets(parse(later), { maxCredentials: 20 }).targets)).toEqual(names(after));
+  });
+
+  it('keeps a role\'s execution name within Step Functions\' 80 characters when its child key is the longest (64)', () => {
+    const incident = parse(event());
+    const longKey = `gd-${'a'.repeat(61)}`;
+    const target = credentialTargets({ ...incident, key: longKey }, { maxCredentials: 20 }).targets.find((candidate) => candidate.account === '999988887777');
+    expect(target?.incident.key).toHaveLength(64);
+    expect(target?.executionName).toHaveLength(77);
+    expect(target?.executionName).toMatch(EXECUTION_NAME_SAFE);
   });
 
   it('skips an unserved account, credentials past the cap, a root key and a temporary key with no role, saying why', () => {
@@ -109,7 +133,8 @@ describe('credentialTargets', () => {
     raw.detail.resource = { resourceType: 'AccessKey', accessKeyDetails: { accessKeyId: 'AKIA; drop table', userName: 'ci-deployer', userType: 'IAMUser' } };
     const { targets } = credentialTargets(parse(raw), { maxCredentials: 20 });
     expect(targets.map((target) => target.id)).not.toContain('AKIA; drop table');
-    for (const target of targets) expect(target.executionName).toMatch(NAME_SAFE);
+    for (const target of targets) expect(target.executionName).toMatch(EXECUTION_NAME_SAFE);
+    for (const target of targets) expect(target.incident.key).toMatch(NAME_SAFE);
   });
 });
 

@@ -14,7 +14,8 @@ import {
   RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { GetInstanceProfileCommand, GetRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { GetInstanceProfileCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { revokeOlderSessionsPolicy } from '../../lib/responders/quarantine-credentials';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FindingNetworkInterface, Incident } from '../../lib/incident/model';
@@ -968,6 +969,137 @@ describe('quarantineInstance', () => {
       expect(ec2Mock.commandCalls(DisassociateIamInstanceProfileCommand)).toHaveLength(0);
       expect(result.preQuarantine?.instanceProfileArn).toBeUndefined();
     });
+  });
+});
+
+describe('quarantineInstance on an instance already quarantined, for a new execution with revokeRoleSessions (row 11i)', () => {
+  // GuardDuty updated the finding (a new revision: a new execution of the incident) because the
+  // role's credentials were used again, perhaps with a session taken after the first cut-off.
+  const quarantined = {
+    enis: [
+      { id: ENI_A, groups: [ISOLATION_SG] },
+      { id: ENI_B, groups: [ISOLATION_SG] },
+    ],
+    profileArn: undefined,
+    terminationProtection: true,
+    shutdownBehavior: 'stop' as const,
+    volumes: [
+      { device: '/dev/xvda', volumeId: ROOT_VOLUME, deleteOnTermination: false },
+      { device: '/dev/sdb', volumeId: DATA_VOLUME, deleteOnTermination: false },
+    ],
+    tags: { Name: 'web-1', 'firebreak:incident': KEY, 'firebreak:status': 'quarantined', 'firebreak:quarantined-at': '2026-11-20T09:00:05.000Z' },
+  };
+  /** The first revision's cut-off: before this execution was cleared (the grant is written at NOW). */
+  const FIRST_CUT_OFF = '2026-11-20T09:00:04.000Z';
+  const role = (tags: Record<string, string> = {}) => ({ RoleName: ROLE_NAME, RoleId: 'AROAEXAMPLE', Arn: `arn:aws:iam::${ACCOUNT}:role/${ROLE_NAME}`, Path: '/', CreateDate: new Date('2026-01-01T00:00:00Z'), Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) });
+  const givenRole = (tags: Record<string, string> = {}) => {
+    iamMock.on(GetInstanceProfileCommand).resolves({ InstanceProfile: { InstanceProfileName: 'web-server', InstanceProfileId: 'AIPAEXAMPLE', Arn: PROFILE_ARN, Path: '/web/', CreateDate: new Date('2026-01-01T00:00:00Z'), Roles: [role(tags)] } });
+    iamMock.on(GetRoleCommand, { RoleName: ROLE_NAME }).resolves({ Role: role(tags) });
+  };
+  /** The role's deny as IAM answers GetRolePolicy: URL-encoded JSON. */
+  const givenDeny = (document: string) => iamMock.on(GetRolePolicyCommand).resolves({ RoleName: ROLE_NAME, PolicyName: 'FirebreakRevokeOlderSessions', PolicyDocument: encodeURIComponent(document) });
+  const revoke = (overrides: Parameters<typeof input>[0] = {}) => input({ ...overrides, options: { revokeRoleSessions: true, ...overrides.options } });
+  const DEPLOYMENT = { FIREBREAK_MODE: 'enforce', FIREBREAK_SECURITY_ACCOUNT_ID: ACCOUNT, FIREBREAK_PROTECTED_TAG_KEY: 'firebreak:protected' };
+
+  beforeEach(async () => {
+    givenInstance(ec2Mock, quarantined);
+    givenGroups(ec2Mock);
+    givenRole();
+    givenDeny(revokeOlderSessionsPolicy(FIRST_CUT_OFF));
+    iamMock.on(PutRolePolicyCommand).resolves({});
+    // The first revision's record and claim: this incident quarantined the instance.
+    await records.saveIfAbsent(await sealed(recordOfDefaultInstance(KEY, '2026-11-20T09:00:03.000Z')));
+  });
+
+  it("denies the role's sessions again up to now, from the profile the record holds, and touches nothing of the isolation", async () => {
+    const before = await records.get(ACCOUNT, REGION, INSTANCE_ID);
+    const sentBefore = clients.sent.length;
+    const result = await run(revoke());
+    expect(inputsOf(iamMock, GetInstanceProfileCommand)).toEqual([{ InstanceProfileName: 'web-server' }]);
+    expect(inputsOf(iamMock, GetRoleCommand)).toEqual([{ RoleName: ROLE_NAME }]);
+    expect(inputsOf(iamMock, GetRolePolicyCommand)).toEqual([{ RoleName: ROLE_NAME, PolicyName: 'FirebreakRevokeOlderSessions' }]);
+    expect(inputsOf(iamMock, PutRolePolicyCommand)).toEqual([{ RoleName: ROLE_NAME, PolicyName: 'FirebreakRevokeOlderSessions', PolicyDocument: revokeOlderSessionsPolicy(NOW.toISOString()) }]);
+    expect(clients.sent.indexOf('iam:GetRole')).toBeLessThan(clients.sent.indexOf('iam:GetRolePolicy'));
+    expect(clients.sent.indexOf('iam:GetRolePolicy')).toBeLessThan(clients.sent.indexOf('iam:PutRolePolicy'));
+    expect(result).toMatchObject({ status: 'already-quarantined', idempotentReplay: false, revokedRoleSessions: { roleName: ROLE_NAME, policyName: 'FirebreakRevokeOlderSessions', issuedBefore: NOW.toISOString() } });
+    // No ENI move, no evidence change, no disassociation, no new record of the "original" groups.
+    expect(mutatingCallCount()).toBe(0);
+    expect(clients.sent.slice(sentBefore)).not.toContain('store:saveIfAbsent');
+    // The original state release restores is the first revision's (the claim is only asked again, as before).
+    const after = await records.get(ACCOUNT, REGION, INSTANCE_ID);
+    const original = (record: typeof before) => ({ capturedAt: record?.capturedAt, incidentKey: record?.incidentKey, networkInterfaces: record?.networkInterfaces, instanceProfileArn: record?.instanceProfileArn, seal: record?.seal, disableApiTermination: record?.disableApiTermination, deleteOnTermination: record?.deleteOnTermination });
+    expect(original(after)).toEqual(original(before));
+    expect(after?.networkInterfaces).toEqual([{ networkInterfaceId: ENI_A, groupIds: [APP_SG] }, { networkInterfaceId: ENI_B, groupIds: [DB_SG, MON_SG] }]);
+    expect(result.actions).toContainEqual(expect.objectContaining({ api: 'iam:GetRolePolicy', outcome: 'observed', detail: expect.stringContaining(`issued before ${FIRST_CUT_OFF} only`) }));
+  });
+
+  it('writes nothing when the deny already reaches past this execution\'s clearance (a rerun of it, or a later execution wrote it)', async () => {
+    givenDeny(revokeOlderSessionsPolicy(NOW.toISOString()));
+    const result = await run(revoke());
+    expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+    expect(result).toMatchObject({ status: 'already-quarantined', idempotentReplay: true });
+    expect(result.revokedRoleSessions).toBeUndefined();
+    expect(result.actions).toContainEqual(expect.objectContaining({ api: 'iam:PutRolePolicy', target: ROLE_NAME, outcome: 'already-done' }));
+    givenDeny(revokeOlderSessionsPolicy('2026-11-20T11:00:00.000Z'));
+    await run(revoke());
+    expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+  });
+
+  it('writes the deny when the role holds none, or one of that name that is not exactly Firebreak\'s', async () => {
+    iamMock.on(GetRolePolicyCommand).rejects(sdkError('NoSuchEntity', 404));
+    await run(revoke());
+    givenDeny(JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: ['*'], Resource: ['*'], Condition: { DateLessThan: { 'aws:TokenIssueTime': '2099-01-01T00:00:00.000Z' } } }] }));
+    await run(revoke());
+    expect(inputsOf<{ PolicyDocument: string }>(iamMock, PutRolePolicyCommand).map((i) => i.PolicyDocument)).toEqual([revokeOlderSessionsPolicy(NOW.toISOString()), revokeOlderSessionsPolicy(NOW.toISOString())]);
+  });
+
+  it('fails as IAM answers when the deny cannot be read for a transient reason, writing nothing (the step is retried)', async () => {
+    iamMock.on(GetRolePolicyCommand).rejects(sdkError('ServiceFailure', 500));
+    await expect(run(revoke())).rejects.toBeInstanceOf(TransientResponderError);
+    expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+  });
+
+  it('writes the deny again when IAM refuses to show it (a member role deployed before GetRolePolicy was needed), and says so', async () => {
+    iamMock.on(GetRolePolicyCommand).rejects(sdkError('AccessDenied', 403));
+    const result = await run(revoke());
+    expect(inputsOf(iamMock, PutRolePolicyCommand)).toEqual([{ RoleName: ROLE_NAME, PolicyName: 'FirebreakRevokeOlderSessions', PolicyDocument: revokeOlderSessionsPolicy(NOW.toISOString()) }]);
+    expect(result.actions).toContainEqual(expect.objectContaining({ api: 'iam:GetRolePolicy', outcome: 'observed', detail: expect.stringContaining('could not be read (AccessDenied') }));
+  });
+
+  it('keeps the credential rails: a role carrying the protected tag key keeps its sessions (not even its deny is read)', async () => {
+    givenRole({ 'firebreak:protected': 'shared' });
+    const result = await run(revoke(), DEPLOYMENT);
+    expect(iamMock.commandCalls(GetRolePolicyCommand)).toHaveLength(0);
+    expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+    expect(result.roleSessionsNotRevoked).toEqual([{ roleName: ROLE_NAME, reason: expect.stringMatching(/protected tag key firebreak:protected/) }]);
+  });
+
+  it('in dry-run reads the deny and only says it would write a later cut-off', async () => {
+    const result = await run(revoke({ mode: 'dry-run' }));
+    expect(iamMock.commandCalls(GetRolePolicyCommand)).toHaveLength(1);
+    expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+    expect(result.actions).toContainEqual(expect.objectContaining({ api: 'iam:PutRolePolicy', outcome: 'would-do' }));
+  });
+
+  it('makes no IAM call without revokeRoleSessions', async () => {
+    const result = await run(input());
+    expect(iamMock.calls()).toHaveLength(0);
+    expect(result).toMatchObject({ status: 'already-quarantined', idempotentReplay: true });
+  });
+
+  it('revokes nothing when no profile is known (isolated by hand: no record, none associated), and says why', async () => {
+    records = new RecordingStore(clients);
+    const result = await run(revoke());
+    expect(iamMock.calls()).toHaveLength(0);
+    expect(result.actions).toContainEqual(expect.objectContaining({ api: 'iam:PutRolePolicy', target: INSTANCE_ID, outcome: 'skipped', detail: expect.stringContaining('not known') }));
+  });
+
+  it('takes the role from the profile still associated when the step keeps it (detachInstanceProfile off)', async () => {
+    givenInstance(ec2Mock, { ...quarantined, profileArn: PROFILE_ARN });
+    records = new RecordingStore(clients);
+    await run(revoke({ options: { detachInstanceProfile: false } }));
+    expect(inputsOf(iamMock, GetInstanceProfileCommand)).toEqual([{ InstanceProfileName: 'web-server' }]);
+    expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(1);
   });
 });
 

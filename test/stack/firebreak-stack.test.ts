@@ -310,9 +310,11 @@ describe('FirebreakStack IAM', () => {
     const revoking = playbook('revoking', [action('contain', 'quarantine-instance', { revokeRoleSessions: true }), action('alert', 'notify')]);
     const { template } = synthesize({ playbooks: [revoking] });
     const statements = responderStatements(template, 'QuarantineInstance');
-    // GetRole reads the role's current tags (protected, game-day opt-in) before its sessions are revoked.
-    expect(grantedActions(statements)).toEqual(expect.arrayContaining(['iam:GetInstanceProfile', 'iam:GetRole', 'iam:PutRolePolicy']));
-    expect(statements.find((statement) => statement.Sid === 'ReadNamedRoles')).toMatchObject({ Effect: 'Allow', Action: 'iam:GetRole' });
+    // GetRole reads the role's current tags (protected, game-day opt-in) before its sessions are revoked;
+    // GetRolePolicy, on an instance already quarantined, whether the role's deny predates this execution (row 11i).
+    expect(grantedActions(statements)).toEqual(expect.arrayContaining(['iam:GetInstanceProfile', 'iam:GetRole', 'iam:GetRolePolicy', 'iam:PutRolePolicy']));
+    expect(statements.find((statement) => statement.Sid === 'ReadNamedRoles')).toMatchObject({ Effect: 'Allow', Action: ['iam:GetRole', 'iam:GetRolePolicy'] });
+    expect(without).not.toContain('iam:GetRolePolicy');
     // The names the credential rails refuse before any call, as the credential steps get them.
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('quarantine-instance'),

@@ -339,6 +339,8 @@ describe('MemberRoleStack session revocation: a role of its own', () => {
     expect(evaluate(revoker, { action: 'iam:GetInstanceProfile', resource: 'arn:aws:iam::123456789012:instance-profile/web' })).toBe('allow');
     // quarantine-instance reads the profile's role's tags through the same session before it writes.
     expect(evaluate(revoker, { action: 'iam:GetRole', resource: 'arn:aws:iam::123456789012:role/web-app-instance-role' })).toBe('allow');
+    // And, on an instance already quarantined, the role's deny: whether a new revision must move its cut-off (row 11i).
+    expect(evaluate(revoker, { action: 'iam:GetRolePolicy', resource: 'arn:aws:iam::123456789012:role/web-app-instance-role' })).toBe('allow');
     expect(evaluate(revoker, { action: 'ec2:ModifyInstanceAttribute', resource: 'arn:aws:ec2:eu-west-1:123456789012:instance/i-0abc' })).toBe('no-allow');
   });
 
