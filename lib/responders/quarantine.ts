@@ -9,7 +9,7 @@
  */
 import type { Ec2Clients } from '../aws/clients/ec2';
 import type { IamClients } from '../aws/clients/iam';
-import { ACTIONS } from '../playbooks/actions';
+import { quarantineOptions } from '../playbooks/instance-options';
 import { protectionOf, protectionRulesOf } from './containment-guard-rails';
 import type { DeploymentEnvironment } from './effective-mode';
 import { gameDayRefusal } from './game-day';
@@ -47,7 +47,7 @@ import { stepClaimOf } from './step-binding';
 export const QUARANTINE_RESPONDER = RESPONDER_NAMES.quarantineInstance;
 
 /** The step's options (defaults live in the playbook action registry, in one place). */
-export const quarantineOptionsSchema = ACTIONS['quarantine-instance'].options;
+export const quarantineOptionsSchema = quarantineOptions;
 
 export type { QuarantineOptions };
 

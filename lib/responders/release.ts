@@ -20,7 +20,7 @@
  * whichever incident wrote it.
  */
 import type { Ec2Clients } from '../aws/clients/ec2';
-import { ACTIONS } from '../playbooks/actions';
+import { releaseOptions } from '../playbooks/instance-options';
 import type { DeploymentEnvironment } from './effective-mode';
 import { gameDayRefusal } from './game-day';
 import { isTerminatedState, observeInstance } from './instance-state';
@@ -52,7 +52,7 @@ import { restoreEdges } from './release-edges';
 export const RELEASE_RESPONDER = RESPONDER_NAMES.releaseInstance;
 
 /** The step's options (defaults live in the playbook action registry, in one place). */
-export const releaseOptionsSchema = ACTIONS['release-instance'].options;
+export const releaseOptionsSchema = releaseOptions;
 export type { ReleaseOptions };
 
 export type ReleaseStatus =

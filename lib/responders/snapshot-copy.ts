@@ -37,7 +37,7 @@ import { FirebreakError } from '../contracts/errors';
 import { EvidencePendingError, ResponderFailedError, TransientResponderError } from '../contracts/responder-errors';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { SECURITY_ENV } from '../contracts/security';
-import { ACTIONS } from '../playbooks/actions';
+import { copyEvidenceOptions } from '../playbooks/instance-options';
 import { ActionLog } from './action-log';
 import type { DeploymentEnvironment } from './effective-mode';
 import { effectiveMode, forcedDryRunField, recordEffectiveMode } from './effective-mode';
@@ -57,7 +57,7 @@ import { findEvidenceSnapshots } from './snapshot-reads';
 export const COPY_RESPONDER = RESPONDER_NAMES.copyEvidence;
 
 /** The step options (`with:` of a `copy-evidence` step). */
-export const copyEvidenceOptionsSchema = ACTIONS['copy-evidence'].options;
+export const copyEvidenceOptionsSchema = copyEvidenceOptions;
 export type CopyEvidenceOptions = { readonly waitMinutes: number };
 export type CopyEvidenceInput = ResponderInput<CopyEvidenceOptions>;
 

@@ -27,7 +27,7 @@ import { ResponderAccessDeniedError, ResponderFailedError, TransientResponderErr
 import type { EvidenceLockSettings } from '../contracts/security';
 import { SECURITY_ENV } from '../contracts/security';
 import * as z from '../contracts/zod-mini';
-import { evidenceLockOptions } from '../playbooks/actions';
+import { evidenceLockOptions } from '../playbooks/instance-options';
 import type { ActionLog } from './action-log';
 import type { DeploymentEnvironment } from './effective-mode';
 import { sendMutating, sendReadOnly } from './mutating';

@@ -14,7 +14,7 @@ import { CreateSnapshotsCommand } from '@aws-sdk/client-ec2';
 import type { Ec2Clients } from '../aws/clients/ec2';
 import { describeInstance, tagRecord } from '../aws/describe-instance';
 import { sendMutating } from './mutating';
-import { ACTIONS } from '../playbooks/actions';
+import { snapshotOptions } from '../playbooks/instance-options';
 import { gameDayRefusal } from './game-day';
 import type { DeploymentEnvironment } from './effective-mode';
 import type { IncidentLogger } from './logging';
@@ -43,7 +43,7 @@ import { deployedEvidenceLock, evidenceLockRefusedError, lockEvidenceSnapshots }
 export const SNAPSHOT_RESPONDER = RESPONDER_NAMES.snapshotVolumes;
 
 /** The step options (`with:` of a `snapshot-volumes` step): the playbook's own schema. */
-export const snapshotOptionsSchema = ACTIONS['snapshot-volumes'].options;
+export const snapshotOptionsSchema = snapshotOptions;
 
 export type SnapshotOptions = { readonly tags: Readonly<Record<string, string>>; readonly lock?: EvidenceLockOptions };
 export type SnapshotInput = ResponderInput<SnapshotOptions>;
