@@ -369,6 +369,20 @@ describe('DynamoDbApprovalStore', () => {
   const dynamodb = mockClient(DynamoDBClient);
   const TABLE = 'firebreak-state';
   beforeEach(() => dynamodb.reset());
+  /** REQUEST as the table stores it (PutItem's Item). */
+  const storedRequestItem = () => ({
+    pk: { S: `approval#${EXECUTION}` },
+    executionArn: { S: EXECUTION },
+    incidentKey: { S: INCIDENT_KEY },
+    requestedAt: { S: REQUEST.requestedAt },
+    taskToken: { S: TOKEN },
+    playbook: { S: 'release-instance' },
+    account: { S: '111122223333' },
+    region: { S: 'eu-west-1' },
+    instanceId: { S: INSTANCE_ID },
+    waitingSteps: { L: [{ S: 'release' }] },
+    timeoutSeconds: { N: '3600' },
+  });
 
   it('stores a request once (conditional put), with the token in the item only', async () => {
     dynamodb.on(PutItemCommand).resolves({});
@@ -376,19 +390,7 @@ describe('DynamoDbApprovalStore', () => {
     expect(dynamodb.commandCalls(PutItemCommand).map((c) => c.args[0].input)).toEqual([
       {
         TableName: TABLE,
-        Item: {
-          pk: { S: `approval#${EXECUTION}` },
-          executionArn: { S: EXECUTION },
-          incidentKey: { S: INCIDENT_KEY },
-          requestedAt: { S: REQUEST.requestedAt },
-          taskToken: { S: TOKEN },
-          playbook: { S: 'release-instance' },
-          account: { S: '111122223333' },
-          region: { S: 'eu-west-1' },
-          instanceId: { S: INSTANCE_ID },
-          waitingSteps: { L: [{ S: 'release' }] },
-          timeoutSeconds: { N: '3600' },
-        },
+        Item: storedRequestItem(),
         ConditionExpression: 'attribute_not_exists(pk)',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       },
@@ -495,20 +497,7 @@ describe('DynamoDbApprovalStore', () => {
     await store.putRequest({ ...REQUEST, notes });
     expect(dynamodb.commandCalls(PutItemCommand)[0]!.args[0].input).toEqual({
       TableName: TABLE,
-      Item: {
-        pk: { S: `approval#${EXECUTION}` },
-        executionArn: { S: EXECUTION },
-        incidentKey: { S: INCIDENT_KEY },
-        requestedAt: { S: REQUEST.requestedAt },
-        taskToken: { S: TOKEN },
-        playbook: { S: 'release-instance' },
-        account: { S: '111122223333' },
-        region: { S: 'eu-west-1' },
-        instanceId: { S: INSTANCE_ID },
-        waitingSteps: { L: [{ S: 'release' }] },
-        timeoutSeconds: { N: '3600' },
-        notes: { L: [{ S: notes[0]! }] },
-      },
+      Item: { ...storedRequestItem(), notes: { L: [{ S: notes[0]! }] } },
       ConditionExpression: 'attribute_not_exists(pk)',
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
