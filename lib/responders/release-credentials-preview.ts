@@ -25,6 +25,7 @@ import type { AccessKeyRecord, CredentialRecordStore, ReadCredentialRecord } fro
 import type { DeploymentEnvironment } from './effective-mode';
 import type { IncidentLogger } from './logging';
 import { keyHolders } from './credential-records';
+import { denyAllDuty, otherKeyNeedingDenyAll } from './deny-all-duty';
 import { readOrMissing, rolesNamed } from './credential-targets';
 import type { ResponderResult } from './model';
 import type { ResponderInput } from './responder-input';
@@ -157,34 +158,24 @@ async function previewKey(
   const userKeys = (listed === 'missing' ? [] : (listed.AccessKeyMetadata ?? [])).flatMap((k) => (k.AccessKeyId !== undefined ? [k.AccessKeyId] : []));
   log.record('iam:ListAccessKeys', userName, 'observed', `User ${userName} has ${userKeys.length} access key(s)`);
   if (!userKeys.includes(accessKeyId)) return { ...base, record: 'refused', reason: `${accessKeyId} is no longer one of user ${userName}'s access keys (deleted since?)` };
-  const denyAll = await previewDenyAll(read, userKeys, account, deps);
+  const denyAll = await previewDenyAll(read, userKeys, deps);
   return { ...base, record: 'held', holders: [], holderCount: 0, deactivated: read.record.deactivated, ...(denyAll !== undefined ? { denyAll } : {}) };
 }
 
 /** What becomes of AWSDenyAll, as releaseDenyAll (release-credentials.ts) will decide it, or undefined when this release does not touch it. */
-async function previewDenyAll(read: ReadCredentialRecord<AccessKeyRecord>, userKeys: readonly string[], account: string, deps: ReleasePreviewDeps): Promise<DenyAllPreview | undefined> {
-  const { record, denyAllHandover: handover } = read;
-  let attachedFor: string | undefined = record.denyAllAttached ? record.incidentKey : undefined;
-  if (attachedFor === undefined && handover !== undefined) {
-    if (!handover.verdict.valid || handover.proof === undefined) {
-      return { outcome: 'stays-untrusted', reason: `the duty to detach it handed over by incident ${handover.by.slice(0, MAX_HOLDER_LENGTH)}'s release is not trusted (${handover.verdict.valid ? 'no proof' : handover.verdict.reason.slice(0, MAX_REASON_LENGTH)})` };
-    }
-    attachedFor = handover.proof.incidentKey;
+async function previewDenyAll(read: ReadCredentialRecord<AccessKeyRecord>, userKeys: readonly string[], deps: ReleasePreviewDeps): Promise<DenyAllPreview | undefined> {
+  const duty = denyAllDuty(read);
+  if (duty === undefined) return undefined;
+  if ('untrusted' in duty) {
+    return { outcome: 'stays-untrusted', reason: `the duty to detach it handed over by incident ${duty.by.slice(0, MAX_HOLDER_LENGTH)}'s release is not trusted (${duty.untrusted.slice(0, MAX_REASON_LENGTH)})` };
   }
-  if (attachedFor === undefined) return undefined;
-  const attached = { attachedFor: attachedFor.slice(0, MAX_HOLDER_LENGTH) };
-  // As releaseDenyAll: the keys IAM lists and those on the user's list (a key deleted since).
-  const noted = await deps.records.userKeys(account, record.userName);
-  for (const other of [...new Set([...userKeys, ...noted])].filter((id) => id !== record.accessKeyId)) {
-    const otherRead = await deps.records.get({ kind: 'access-key', account, accessKeyId: other });
-    if (otherRead === undefined || otherRead.record.released === true) continue;
-    if (!otherRead.verdict.valid || otherRead.record.userName !== record.userName) {
-      const why = otherRead.verdict.valid ? `it names user ${otherRead.record.userName.slice(0, 64)}` : otherRead.verdict.reason.slice(0, MAX_REASON_LENGTH);
-      return { outcome: 'stays-untrusted', ...attached, otherKey: other, reason: `the record of the user's other key ${other} is not trusted (${why})` };
-    }
-    const holders = keyHolders(otherRead.record, otherRead.claims);
-    const holding = holders.length > 0 ? holders : [otherRead.record.incidentKey];
-    return { outcome: 'stays', ...attached, otherKey: other, holders: bounded(holding), holderCount: holding.length };
+  const attached = { attachedFor: duty.proof.incidentKey.slice(0, MAX_HOLDER_LENGTH) };
+  // As releaseDenyAll decides it (deny-all-duty.ts): the same reads, the same rules.
+  const need = await otherKeyNeedingDenyAll(deps.records, read.record, userKeys);
+  if (need === undefined) return { outcome: 'detach', ...attached };
+  if (!need.trusted) {
+    const why = need.read.verdict.valid ? `it names user ${need.read.record.userName.slice(0, 64)}` : need.read.verdict.reason.slice(0, MAX_REASON_LENGTH);
+    return { outcome: 'stays-untrusted', ...attached, otherKey: need.other, reason: `the record of the user's other key ${need.other} is not trusted (${why})` };
   }
-  return { outcome: 'detach', ...attached };
+  return { outcome: 'stays', ...attached, otherKey: need.other, holders: bounded(need.holders), holderCount: need.holders.length };
 }

@@ -38,6 +38,7 @@ import type { ActionLog } from './action-log';
 import { credentialRailsOf, denyAllPolicyArn, refusalBeforeAnyCall } from './credential-rails';
 import type { AccessKeyRecord, CredentialRecordStore, DenyAllHandover, KeyClaims, ReadCredentialRecord, RoleSessionsRecord } from './credential-records';
 import { holdTakenBackDetailStart, keyHolders } from './credential-records';
+import { denyAllDuty, otherKeyNeedingDenyAll } from './deny-all-duty';
 import type { DeploymentEnvironment } from './effective-mode';
 import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
@@ -434,40 +435,33 @@ async function releaseDenyAll(
 ): Promise<{ readonly kept?: string; readonly refused?: string; readonly detached?: true }> {
   const { deps, log, input } = context;
   const dryRun = context.run.mode === 'dry-run';
-  const { userName, accessKeyId, account } = record;
-  let proof: AccessKeyRecord | undefined = record.denyAllAttached ? record : undefined;
-  if (proof === undefined && handover !== undefined) {
-    if (!handover.verdict.valid || handover.proof === undefined) {
-      const reason = `the duty to detach ${DENY_ALL_POLICY_NAME} from user ${userName}, handed over to the record of ${accessKeyId} (by incident ${handover.by}'s release), is not trusted (${handover.verdict.valid ? 'no proof' : handover.verdict.reason}): ${DENY_ALL_POLICY_NAME} stays attached; a person looks and detaches it by hand`;
-      log.record('iam:DetachUserPolicy', userName, 'skipped', capitalize(reason));
-      return { kept: reason };
-    }
-    proof = handover.proof;
+  const { userName, accessKeyId } = record;
+  const duty = denyAllDuty({ record, denyAllHandover: handover });
+  if (duty !== undefined && 'untrusted' in duty) {
+    const reason = `the duty to detach ${DENY_ALL_POLICY_NAME} from user ${userName}, handed over to the record of ${accessKeyId} (by incident ${duty.by}'s release), is not trusted (${duty.untrusted}): ${DENY_ALL_POLICY_NAME} stays attached; a person looks and detaches it by hand`;
+    log.record('iam:DetachUserPolicy', userName, 'skipped', capitalize(reason));
+    return { kept: reason };
   }
-  if (proof === undefined) return {};
+  if (duty === undefined) return {};
+  const { proof } = duty;
   const policyArn = denyAllPolicyArn(input.incident.region, DENY_ALL_POLICY_NAME);
   const attached = await sendReadOnly('iam:ListAttachedUserPolicies', () => iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName })));
   if (!(attached.AttachedPolicies ?? []).some((p) => p.PolicyArn === policyArn)) {
     log.record('iam:DetachUserPolicy', userName, 'already-done', `${DENY_ALL_POLICY_NAME} is no longer attached to user ${userName}`);
     return {};
   }
-  // The user's other keys: those IAM lists, and those noted on the user's list by a step that
-  // attached AWSDenyAll or counted on it (a key deleted since is no longer listed, and its incident
-  // may still count on the deny).
-  const noted = await deps.records.userKeys(account, userName);
-  for (const other of [...new Set([...userKeys, ...noted])].filter((id) => id !== accessKeyId)) {
-    const read = await deps.records.get({ kind: 'access-key', account, accessKeyId: other });
-    // No record: Firebreak holds nothing of that key. Released: its incidents hold it no more.
-    if (read === undefined || read.record.released === true) continue;
-    if (!read.verdict.valid || read.record.userName !== userName) {
+  const need = await otherKeyNeedingDenyAll(deps.records, record, userKeys);
+  if (need !== undefined) {
+    const { other, read } = need;
+    if (!need.trusted) {
       const why = read.verdict.valid ? `it names user ${read.record.userName}` : read.verdict.reason;
       const reason = `${DENY_ALL_POLICY_NAME} stays attached to user ${userName}: the record of the user's other key ${other} is not trusted (${why}), so whether an incident still counts on ${DENY_ALL_POLICY_NAME} is not known; a person looks at that record and detaches ${DENY_ALL_POLICY_NAME} by hand`;
       log.record('iam:DetachUserPolicy', userName, 'skipped', capitalize(reason));
       return { kept: reason };
     }
-    const holders = keyHolders(read.record, read.claims);
-    const holding = holders.length > 0 ? `incident ${holders.join(', incident ')}` : `incident ${read.record.incidentKey}`;
-    const deleted = userKeys.includes(other)
+    const { holders } = need;
+    const holding = `incident ${holders.join(', incident ')}`;
+    const deleted = need.listedByIam
       ? ''
       : ` (IAM no longer lists ${other}: deleted since, so its release cannot detach ${DENY_ALL_POLICY_NAME}; a person detaches it once ${holding} ${holders.length > 1 ? 'are' : 'is'} closed)`;
     const reason = `${DENY_ALL_POLICY_NAME} stays attached to user ${userName}: ${holding} still ${holders.length > 1 ? 'hold' : 'holds'} the user's other key ${other} contained, and ${DENY_ALL_POLICY_NAME} is the user's; the duty to detach it ${dryRun ? 'would be' : 'is'} handed over to the record of ${other}, whose release detaches it${deleted}`;
