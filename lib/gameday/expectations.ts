@@ -15,7 +15,7 @@ import type { ExpectationsDocument, Scenario } from './scenario';
 import type { Containment } from './timeline';
 import { evaluateFleet } from './fleet-expectations';
 import { groupDisplayName, normalizeGroupName } from './timeline';
-import { REVOKE_SESSIONS_POLICY_NAME } from '../responders/quarantine-credentials';
+import { REVOKE_SESSIONS_POLICY_NAME, sessionCutOffOf } from '../responders/quarantine-credentials';
 
 export interface ExpectationResult {
   /** What is checked, e.g. `instance web ENI 1 groups`. */
@@ -387,22 +387,11 @@ const iamRoles: ExpectationEvaluator<'iamRoles'> = (expectedRoles, facts) =>
 function sessionCutOffsResult(name: string, count: number, facts: RunFacts): ExpectationResult {
   const cutOffs = facts.calls
     .filter((call) => call.api === 'iam:PutRolePolicy' && call.outcome === 'ok' && call.input.RoleName === name && call.input.PolicyName === REVOKE_SESSIONS_POLICY_NAME)
-    .map((call) => sessionCutOffOf(call.input.PolicyDocument));
+    // Each document exactly the deny Firebreak writes (quarantine-credentials.ts), or no cut-off.
+    .map((call) => (typeof call.input.PolicyDocument === 'string' ? sessionCutOffOf(call.input.PolicyDocument) : undefined));
   const later = cutOffs.every((cutOff, index) => cutOff !== undefined && (index === 0 || Date.parse(cutOff) > Date.parse(cutOffs[index - 1] ?? '')));
   const shown = cutOffs.length === 0 ? 'none' : cutOffs.map((cutOff) => cutOff ?? '(no cut-off)').join(' → ');
   return result(`iam role ${name} session cut-offs`, cutOffs.length === count && later, `${count}, each later than the one before`, `${cutOffs.length}: ${shown}`);
-}
-
-/** The aws:TokenIssueTime of a session deny's document (revokeOlderSessionsPolicy), or undefined. */
-function sessionCutOffOf(document: unknown): string | undefined {
-  if (typeof document !== 'string') return undefined;
-  try {
-    const parsed = JSON.parse(document) as { Statement?: { Condition?: { DateLessThan?: Record<string, unknown> } }[] };
-    const value = parsed.Statement?.[0]?.Condition?.DateLessThan?.['aws:TokenIssueTime'];
-    return typeof value === 'string' && Number.isFinite(Date.parse(value)) ? value : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The injected GuardDuty findings as Security Hub holds them after the run: status, note, number of updates, for each. */

@@ -263,17 +263,27 @@ async function currentSessionCutOff(iam: IAMClient, roleName: string): Promise<s
   return document === undefined ? undefined : sessionCutOffOf(document);
 }
 
-/** The aws:TokenIssueTime of a document that is exactly revokeOlderSessionsPolicy(cut-off) (IAM answers it URL-encoded), else undefined. */
-export function sessionCutOffOf(document: string): string | undefined {
+/** A policy document as IAM gives it (URL-encoded JSON, per GetRolePolicy) or as it was sent (JSON), parsed; undefined when it is neither. */
+function parsedPolicy(document: string): unknown {
   try {
-    const decoded = document.trimStart().startsWith('{') ? document : decodeURIComponent(document);
-    const parsed = JSON.parse(decoded) as { Statement?: { Condition?: { DateLessThan?: Record<string, unknown> } }[] };
-    const cutOff = parsed.Statement?.[0]?.Condition?.DateLessThan?.['aws:TokenIssueTime'];
-    if (typeof cutOff !== 'string' || !Number.isFinite(Date.parse(cutOff))) return undefined;
-    return JSON.stringify(parsed) === JSON.stringify(JSON.parse(revokeOlderSessionsPolicy(cutOff))) ? cutOff : undefined;
+    return JSON.parse(document.trimStart().startsWith('{') ? document : decodeURIComponent(document));
   } catch {
     return undefined;
   }
+}
+
+/** Whether IAM's policy document (URL-encoded JSON, per GetRolePolicy) is the expected policy. */
+export function samePolicy(fromIam: string, expected: string): boolean {
+  const parsed = parsedPolicy(fromIam);
+  return parsed !== undefined && JSON.stringify(parsed) === JSON.stringify(JSON.parse(expected));
+}
+
+/** The aws:TokenIssueTime of a document that is exactly revokeOlderSessionsPolicy(cut-off) (IAM answers it URL-encoded), else undefined. */
+export function sessionCutOffOf(document: string): string | undefined {
+  const parsed = parsedPolicy(document) as { Statement?: { Condition?: { DateLessThan?: Record<string, unknown> } }[] } | undefined;
+  const cutOff = parsed?.Statement?.[0]?.Condition?.DateLessThan?.['aws:TokenIssueTime'];
+  if (typeof cutOff !== 'string' || !Number.isFinite(Date.parse(cutOff))) return undefined;
+  return samePolicy(document, revokeOlderSessionsPolicy(cutOff)) ? cutOff : undefined;
 }
 
 /**

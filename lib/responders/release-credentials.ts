@@ -44,7 +44,7 @@ import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import { sendReadOnly } from './mutating';
 import { mutateUnprobed } from './pending-actions';
-import { revokeOlderSessionsPolicy } from './quarantine-credentials';
+import { revokeOlderSessionsPolicy, samePolicy } from './quarantine-credentials';
 import type { ReleaseClearance } from './release-clearance';
 import type { ResponderInput } from './responder-input';
 import { ResponderRun } from './responder-run';
@@ -524,16 +524,6 @@ async function releaseRole(record: RoleSessionsRecord, base: Omit<CredentialRele
   if (dryRun) return { ...base, outcome: 'would-release' };
   await markReleased(record, `role ${roleName}`, approvedBy, context);
   return { ...base, outcome: 'released' };
-}
-
-/** Whether IAM's policy document (URL-encoded JSON, per GetRolePolicy) is the expected policy. */
-export function samePolicy(fromIam: string, expected: string): boolean {
-  try {
-    const decoded = fromIam.trimStart().startsWith('{') ? fromIam : decodeURIComponent(fromIam);
-    return JSON.stringify(JSON.parse(decoded)) === JSON.stringify(JSON.parse(expected));
-  } catch {
-    return false;
-  }
 }
 
 /** A step's input, and whether it asks only for the preview shown before the approval (release-credentials-preview.ts). */

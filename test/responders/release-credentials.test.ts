@@ -35,11 +35,11 @@ import { DynamoDbCredentialRecordStore } from '../../lib/responders/credential-r
 import { credentialMacMessage, credentialRecordKey, userKeysKey } from '../../lib/responders/credential-records';
 import { disableAccessKey, disableAccessKeyOptionsSchema } from '../../lib/responders/disable-access-key';
 import { silentLogger } from '../../lib/responders/logging';
-import { REVOKE_SESSIONS_POLICY_NAME, revokeOlderSessionsPolicy } from '../../lib/responders/quarantine-credentials';
+import { REVOKE_SESSIONS_POLICY_NAME, revokeOlderSessionsPolicy, samePolicy } from '../../lib/responders/quarantine-credentials';
 import { KmsMac } from '../../lib/responders/record-integrity';
 import type { ReleaseClearance } from '../../lib/responders/release-clearance';
 import type { ReleaseCredentialsOptions } from '../../lib/responders/release-credentials';
-import { releaseCredentials, releaseCredentialsOptionsSchema, samePolicy } from '../../lib/responders/release-credentials';
+import { releaseCredentials, releaseCredentialsOptionsSchema } from '../../lib/responders/release-credentials';
 import { ApprovalReleaseClearance } from '../../lib/responders/release-clearance';
 import { InMemoryApprovalStore } from '../../lib/responders/approval-records';
 import { releaseGrantCheck } from '../../lib/responders/grants';
