@@ -390,7 +390,12 @@ function changedBySealedRecord(kind: ContainmentKind, entry: GatheredEntry, view
 /** The keys `entry` recorded claiming for its incident: the step's word (its `firebreak:record-credential` `done`, lib/responders/credential-records.ts keyClaimedDetail). */
 function claimsRecorded(entry: IncidentRecordEntry, incidentKey: string | undefined): string[] {
   if (entry.step !== RESPONDER_NAMES.disableAccessKey || incidentKey === undefined) return [];
-  return entry.actions.filter((action) => action.api === CLAIM_ACTION_API && action.outcome === 'done' && action.detail === keyClaimedDetail(action.target, incidentKey)).map((action) => action.target);
+  return entry.actions.filter((action) => isClaimOf(action, incidentKey)).map((action) => action.target);
+}
+
+/** The claim action disable-access-key records for `incidentKey` (credential-records.ts, keyClaimedDetail). */
+function isClaimOf(action: IncidentRecordEntry['actions'][number], incidentKey: string): boolean {
+  return action.api === CLAIM_ACTION_API && action.outcome === 'done' && action.detail === keyClaimedDetail(action.target, incidentKey);
 }
 
 const CLAIM_ACTION_API = 'firebreak:record-credential';
@@ -410,9 +415,9 @@ function heldByClaims(kind: ContainmentKind, entry: GatheredEntry, view: RecordV
   });
 }
 
-/** When `entry` recorded claiming `accessKeyId` (its action's time, else the entry's end). */
-function claimedAt(entry: IncidentRecordEntry, accessKeyId: string): string {
-  const at = entry.actions.find((action) => action.api === CLAIM_ACTION_API && action.outcome === 'done' && action.target === accessKeyId)?.at;
+/** When `entry` recorded claiming `accessKeyId` for `incidentKey` (the claim action's time, else the entry's end). */
+function claimedAt(entry: IncidentRecordEntry, accessKeyId: string, incidentKey: string): string {
+  const at = entry.actions.find((action) => action.target === accessKeyId && isClaimOf(action, incidentKey))?.at;
   return at !== undefined && !Number.isNaN(Date.parse(at)) ? at : entry.endedAt;
 }
 
@@ -469,7 +474,7 @@ function containmentMoment(view: RecordView, containing: GatheredEntry, offset: 
       const setBy = claim.containedBy === incidentKey ? 'an earlier execution of this incident' : `incident ${claim.containedBy}`;
       return {
         entry: containing,
-        by: `${plain.by} (${claim.accessKeyId} found Inactive, set so by ${setBy}, whose sealed credential record keeps it; claimed for this incident at ${offset(claimedAt(containing, claim.accessKeyId))}: the claim on that record holds the key Inactive until this incident's release; the claim is not sealed)`,
+        by: `${plain.by} (${claim.accessKeyId} found Inactive, set so by ${setBy}, whose sealed credential record keeps it; claimed for this incident at ${offset(claimedAt(containing, claim.accessKeyId, claim.incidentKey))}: the claim on that record holds the key Inactive until this incident's release; the claim is not sealed)`,
         heldByClaim: true,
       };
     }
