@@ -4,6 +4,7 @@
  * account, build the timeline and check every expectation.
  */
 import { DeleteSnapshotCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
+import { DeleteAccessKeyCommand } from '@aws-sdk/client-iam';
 import { PutItemCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Incident } from '../incident/model';
 import { EVIDENCE_TAG_KEYS } from '../responders/snapshot-plan';
@@ -390,6 +391,21 @@ async function tamperWithEvidence(backend: GameDayBackend, environment: Resolved
   }
 }
 
+/** The role of a `tamper: { deleteAccessKey }` injection: an administrator of the account the user is in, outside Firebreak's policies. */
+export const ACCOUNT_ADMINISTRATOR_ROLE = 'gameday-account-administrator';
+
+/**
+ * A `tamper: { deleteAccessKey }` injection: the account's administrator deletes a compromised
+ * access key while its incident is still open (what a person cleaning up does). A refusal is kept
+ * in the call log (expect `calls` with its error); nothing here throws on one.
+ */
+async function deleteAccessKey(backend: GameDayBackend, environment: ResolvedEnvironment, spec: { readonly user: string; readonly key: number }): Promise<void> {
+  const accessKeyId = environment.iamUsers?.[spec.user]?.accessKeys[spec.key];
+  if (accessKeyId === undefined) throw new Error(`tamper: the environment has no access key ${spec.key} of user '${spec.user}'`);
+  const iam = await backend.clients(ACCOUNT_ADMINISTRATOR_ROLE).iam({ account: environment.account, region: environment.region });
+  await iam.send(new DeleteAccessKeyCommand({ UserName: spec.user, AccessKeyId: accessKeyId })).catch(() => undefined);
+}
+
 /** The role of a `tamper: { reopenReleases }` injection: an operator of the security account, outside Firebreak's policies. */
 export const STATE_TABLE_WRITER_ROLE = 'gameday-security-operator';
 
@@ -590,7 +606,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         releaseObject?: { object: string; reason?: string };
         unblockDns?: { domain: string; instance: string; force: boolean; reason?: string };
         releaseCredentials?: { spec: { user: string; key: number; incident?: 'of-record' } | { role: string }; reason?: string };
-        tamper?: { deleteEvidenceOf: string } | { reopenReleases: true };
+        tamper?: { deleteEvidenceOf: string } | { reopenReleases: true } | { deleteAccessKey: { user: string; key: number } };
         direct?: {
           kind: 'invoke' | 'start';
           name: string;
@@ -672,7 +688,9 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
           return;
         }
         if (tamper) {
-          await ('deleteEvidenceOf' in tamper ? tamperWithEvidence(backend, environment, tamper.deleteEvidenceOf) : reopenReleases(backend, environment));
+          if ('deleteEvidenceOf' in tamper) await tamperWithEvidence(backend, environment, tamper.deleteEvidenceOf);
+          else if ('deleteAccessKey' in tamper) await deleteAccessKey(backend, environment, tamper.deleteAccessKey);
+          else await reopenReleases(backend, environment);
           return;
         }
         if (direct?.kind === 'start') {

@@ -199,6 +199,12 @@ function crossCheck(document: ScenarioDocument, file: string, source: SourceMap,
       at(['inject', index, 'releaseObject'], `no S3 object '${entry.releaseObject}' in environment.s3Objects${didYouMean(entry.releaseObject, names)}`);
     }
     if (entry.tamper !== undefined && 'deleteEvidenceOf' in entry.tamper) checkInstance(entry.tamper.deleteEvidenceOf, ['inject', index, 'tamper', 'deleteEvidenceOf']);
+    if (entry.tamper !== undefined && 'deleteAccessKey' in entry.tamper) {
+      const { user, key } = entry.tamper.deleteAccessKey;
+      const keys = document.environment.iamUsers[user]?.accessKeys;
+      if (keys === undefined) at(['inject', index, 'tamper', 'deleteAccessKey', 'user'], `no IAM user '${user}' in environment.iamUsers${didYouMean(user, Object.keys(document.environment.iamUsers))}`);
+      else if (key >= keys.length) at(['inject', index, 'tamper', 'deleteAccessKey', 'key'], `user '${user}' has ${keys.length} access key(s) in the environment: no key ${key}`);
+    }
     if (entry.template !== undefined && context.templates !== undefined && !context.templates.includes(entry.template)) {
       at(['inject', index, 'template'], `no event template '${entry.template}'${didYouMean(entry.template, context.templates)}`);
     }

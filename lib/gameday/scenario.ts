@@ -300,6 +300,16 @@ export const injectionSchema = z
           ),
         }),
         z.strictObject({
+          deleteAccessKey: z
+            .strictObject({
+              user: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'an IAM user name of the environment'),
+              key: z.number().int().min(0).default(0).describe("Which of the user's access keys, in creation order."),
+            })
+            .describe(
+              "DeleteAccessKey of this access key, as an administrator of the account it belongs to (not Firebreak) who deletes a compromised key while its incident is still open.",
+            ),
+        }),
+        z.strictObject({
           reopenReleases: z
             .literal(true)
             .describe(
@@ -308,7 +318,9 @@ export const injectionSchema = z
         }),
       ])
       .optional()
-      .describe('Not an event: an attacker in the member account tries to destroy the evidence, or one in the security account to make a finished release run again (after the earlier injections ran).'),
+      .describe(
+        "Not an event: an attacker in the member account tries to destroy the evidence, one in the security account to make a finished release run again, or the account's administrator deletes an access key (after the earlier injections ran).",
+      ),
     target: logicalName('instance').optional().describe('Aim the finding or alarm at this instance of the environment.'),
     set: z
       .record(dottedPath('detail.severity'), z.unknown())
@@ -504,7 +516,10 @@ export const expectationsSchema = z.strictObject({
     .record(
       z.string().min(1),
       z.strictObject({
-        accessKeys: z.array(z.enum(['Active', 'Inactive'])).optional().describe('Status of each of its keys, in creation order (none deleted).'),
+        accessKeys: z
+          .array(z.enum(['Active', 'Inactive', 'deleted']))
+          .optional()
+          .describe("Status of each of the keys the environment created, in creation order: 'deleted' when IAM no longer lists it."),
         attachedPolicies: z.array(z.string().min(1)).optional().describe('Names of the managed policies attached to it, exactly.'),
       }),
     )

@@ -122,6 +122,16 @@ describe('parseScenarioSource', () => {
     ]);
   });
 
+  it("refuses a 'tamper: { deleteAccessKey }' of a user or key the environment does not have, at the line that names it", () => {
+    const withUser = VALID.replace('  instances:\n    web:\n      enis:', '  iamUsers:\n    ci-deployer:\n      accessKeys: [Active]\n  instances:\n    web:\n      enis:');
+    const tamper = (spec: string) => withUser.replace('    target: web\n', `    target: web\n  - tamper: { deleteAccessKey: ${spec} }\n`);
+    expect(problems(tamper('{ user: ci-deployer, key: 0 }'))).toEqual([]);
+    expect(problems(tamper('{ user: ci-deployr, key: 0 }'))).toEqual([
+      "scenarios/s.yaml:17:40: no IAM user 'ci-deployr' in environment.iamUsers (did you mean 'ci-deployer'?)",
+    ]);
+    expect(problems(tamper('{ user: ci-deployer, key: 1 }'))).toEqual(["scenarios/s.yaml:17:58: user 'ci-deployer' has 1 access key(s) in the environment: no key 1"]);
+  });
+
   it('refuses a step id the playbook does not have', () => {
     expect(problems(VALID.replace('contain: { status', 'contian: { status'))).toEqual([
       "scenarios/s.yaml:17:5: playbook compromised-ec2-instance has no step 'contian' (did you mean 'contain'?); its steps: contain-and-preserve-evidence, contain, preserve-evidence, alert",
