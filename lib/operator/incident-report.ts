@@ -220,6 +220,12 @@ export interface KeyRecordLookup {
   readonly accessKeyId: string;
   /** Its step recorded claiming the key for the incident (the key contained already by another incident, or an earlier execution). */
   readonly claimed?: true;
+  /**
+   * With `claimed`: the time of the incident's latest recorded claim on the key (the claim action's,
+   * else its entry's end; both after the claim was written). A verified record captured after it
+   * that does not carry the claim replaced the record the claim was written on (keyClaimOnRecord).
+   */
+  readonly claimedAt?: string;
 }
 
 /**
@@ -272,17 +278,24 @@ function sealedKeyId(incidentKey: string | undefined, accessKeyId: string): stri
  * What a key's verified credential record says of the incident's claim on the key (its `claims` and
  * `releasedClaims`, stored beside the sealed record and not sealed themselves: a claim is a claim):
  * `held`, its claim stands; `taken-back`, a release took back its hold; `record-released`, the
- * record's release is done (the last holder's: the key's containment ended for every incident).
+ * record's release is done (the last holder's: the key's containment ended for every incident);
+ * `record-replaced`, the record the claim was written on was released and a later record replaced
+ * it since (see keyClaimOnRecord), so the hold ended with that release.
  */
 export interface KeyClaimOnRecord {
   readonly incidentKey: string;
   readonly accessKeyId: string;
   readonly userName: string;
-  /** The incident whose step set the key Inactive: the record's. */
-  readonly containedBy: string;
+  /**
+   * The incident whose step set the key Inactive: the record's. Undefined with `record-replaced`:
+   * the record that said it is gone, and the one read now is another containment's.
+   */
+  readonly containedBy?: string;
   /** The incidents the record says hold the key now, this one left out. */
   readonly otherHolders: readonly string[];
-  readonly state: 'held' | 'taken-back' | 'record-released';
+  readonly state: 'held' | 'taken-back' | 'record-released' | 'record-replaced';
+  /** With `record-replaced`: the verified record read now, which replaced the one the claim was written on (its incident, when it was captured). */
+  readonly replacedBy?: { readonly incidentKey: string; readonly capturedAt: string };
 }
 
 /** The claims verified records carry, by `<incident key>|<key id>`. */
@@ -303,21 +316,41 @@ const NO_VERIFIED_RECORDS: VerifiedKeyRecords = { sealed: new Map(), claims: new
  * carries no claim of the incident (nor a taken-back one), or there is no record; nothing, when the
  * record cannot say (not read or not verified: sealedKeyChange's reason is given) or says the key
  * was Inactive before Firebreak (a claim then holds nothing Firebreak would re-activate).
+ *
+ * One record per key, replaced only once released (a conditional PutItem, `released = true`; none is
+ * ever deleted, and only Firebreak's roles may write the table): so a verified record that does not
+ * carry the claim but was captured after it (its sealed `capturedAt` later than `claimedAt`) is not
+ * the record the claim was written on, which must have been released for it to be written, and the
+ * hold ended with that release (`record-replaced`). What the new record says of the key is another
+ * containment's: it says nothing of who set the key Inactive before. A record captured before the
+ * claim may be the one the claim was written on, its claims rewritten since: not confirmed, as
+ * before. A record that does not verify is never read for this.
  */
 export function keyClaimOnRecord(reading: KeyRecordReading): { readonly claim: KeyClaimOnRecord } | { readonly notConfirmed: string } | undefined {
   if (reading.state === 'absent') return { notConfirmed: 'the key has no credential record now' };
   if (reading.state !== 'read' || !reading.record.verdict.valid) return undefined;
   const { record, claims } = reading.record;
   if (record.kind !== 'access-key' || record.account !== reading.account || record.accessKeyId !== reading.accessKeyId) return undefined;
-  if (record.previousStatus !== 'Active' || !record.deactivated) return undefined;
   const held = claims.claims.includes(reading.incidentKey);
   const taken = claims.releasedClaims.includes(reading.incidentKey);
+  if (!held && !taken && capturedAfter(record.capturedAt, reading.claimedAt)) {
+    const replacedBy = { incidentKey: record.incidentKey, capturedAt: record.capturedAt };
+    return { claim: { incidentKey: reading.incidentKey, accessKeyId: record.accessKeyId, userName: record.userName, otherHolders: [], state: 'record-replaced', replacedBy } };
+  }
+  if (record.previousStatus !== 'Active' || !record.deactivated) return undefined;
   if (!held && !taken) {
     return { notConfirmed: `the key's verified credential record (incident ${record.incidentKey}'s${record.released === true ? ', released' : ''}) does not carry this incident's claim` };
   }
   const state = record.released === true ? 'record-released' : held ? 'held' : 'taken-back';
   const otherHolders = record.released === true ? [] : keyHolders(record, claims).filter((holder) => holder !== reading.incidentKey);
   return { claim: { incidentKey: reading.incidentKey, accessKeyId: record.accessKeyId, userName: record.userName, containedBy: record.incidentKey, otherHolders, state } };
+}
+
+/** Whether a record captured at `capturedAt` was captured strictly after `claimedAt` (false when either is missing or does not parse). */
+function capturedAfter(capturedAt: string, claimedAt: string | undefined): boolean {
+  const captured = Date.parse(capturedAt);
+  const claimed = claimedAt === undefined ? Number.NaN : Date.parse(claimedAt);
+  return Number.isFinite(captured) && Number.isFinite(claimed) && captured > claimed;
 }
 
 /**
@@ -469,6 +502,14 @@ function containmentMoment(view: RecordView, containing: GatheredEntry, offset: 
   if (failed.length === 0) {
     const sealed = kind.contained.has(containing.status) ? [] : changedBySealedRecord(kind, containing, view);
     const claim = kind.contained.has(containing.status) || sealed.length > 0 ? undefined : heldByClaims(kind, containing, view)[0];
+    if (claim?.replacedBy !== undefined) {
+      const { incidentKey: replacer, capturedAt } = claim.replacedBy;
+      return {
+        entry: containing,
+        by: `${plain.by} (${claim.accessKeyId} found Inactive and claimed for this incident at ${offset(claimedAt(containing, claim.accessKeyId, claim.incidentKey))}; the credential record the claim was written on was released since and replaced by incident ${replacer}'s, captured at ${offset(capturedAt)} (sealed), so the hold ended with that release; who set the key Inactive before is no longer recorded; the claim is not sealed)`,
+        heldByClaim: true,
+      };
+    }
     if (claim !== undefined) {
       const incidentKey = containing.incidentKey ?? view.incidentKey;
       const setBy = claim.containedBy === incidentKey ? 'an earlier execution of this incident' : `incident ${claim.containedBy}`;
@@ -862,12 +903,20 @@ export function keyRecordLookups(record: Pick<IncidentRecord, 'header' | 'entrie
       for (const accessKeyId of foundDone(kind, entry)) {
         if (byAttempts.has(accessKeyId)) continue;
         const id = sealedKeyId(header.incidentKey, accessKeyId);
-        const isClaimed = claimed.has(accessKeyId) || lookups.get(id)?.claimed === true;
-        lookups.set(id, { incidentKey: header.incidentKey, account: header.account, accessKeyId, ...(isClaimed ? { claimed: true as const } : {}) });
+        const earlier = lookups.get(id);
+        const isClaimed = claimed.has(accessKeyId) || earlier?.claimed === true;
+        const at = latest(earlier?.claimedAt, claimed.has(accessKeyId) ? claimedAt(entry, accessKeyId, header.incidentKey) : undefined);
+        lookups.set(id, { incidentKey: header.incidentKey, account: header.account, accessKeyId, ...(isClaimed ? { claimed: true as const } : {}), ...(at !== undefined ? { claimedAt: at } : {}) });
       }
     }
   }
   return [...lookups.values()];
+}
+
+/** The later of two ISO 8601 times (either may be missing). */
+function latest(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined || b === undefined) return a ?? b;
+  return Date.parse(b) > Date.parse(a) ? b : a;
 }
 
 /** How many ways of reading unread credential records statusesOnceVerified tries before it says any status could be. */
@@ -1142,7 +1191,12 @@ function releaseCommand(accessKeyId: string, userName: string | undefined, incid
  * own hold while another incident holds the key (release-credentials, claim-released).
  */
 function claimFollowUp(claim: KeyClaimOnRecord, which: string): string {
-  const setBy = claim.containedBy === claim.incidentKey ? 'an earlier execution of this incident set it Inactive' : `incident ${claim.containedBy} set it Inactive`;
+  const setBy =
+    claim.containedBy === undefined
+      ? 'its credential record no longer says who set it Inactive'
+      : claim.containedBy === claim.incidentKey
+        ? 'an earlier execution of this incident set it Inactive'
+        : `incident ${claim.containedBy} set it Inactive`;
   const others = claim.otherHolders.length === 0 ? 'no other incident holds it now' : `incident ${claim.otherHolders.join(', incident ')} ${claim.otherHolders.length === 1 ? 'holds' : 'hold'} it too`;
   return `${which} is held Inactive for this incident by its claim (${setBy}; ${others}): once its user is clean, release this incident's hold (${releaseCommand(claim.accessKeyId, claim.userName, claim.incidentKey)}); while another incident holds the key, that release takes back only this incident's hold and the key stays Inactive until the release of the last incident holding it.`;
 }

@@ -287,28 +287,41 @@ export function sessionCutOffOf(document: string): string | undefined {
 }
 
 /**
+ * Where a renewal takes the instance profile from (renewRoleSessionsRevocation): EC2's association
+ * (what EC2 answers now), or the profile an unreleased pre-quarantine record names once the record's
+ * seal holds and it is this instance's (`sealed-record`: the quarantine took the profile away, so
+ * EC2 no longer knows it). A record whose seal does not hold is `untrusted`: anyone who may write
+ * the state table could have named another profile there, and so another role. Undefined: none known.
+ */
+export type RenewalProfile =
+  | { readonly source: 'association' | 'sealed-record'; readonly instanceProfileArn: string }
+  | { readonly source: 'untrusted-record'; readonly instanceProfileArn: string; readonly reason: string }
+  | undefined;
+
+/**
  * An instance already quarantined, met by an execution whose step asks for `revokeRoleSessions`:
  * its isolation is not touched, but the role of its instance profile (the association's, else the
- * one the pre-quarantine record holds: the quarantine took the profile away) has its sessions
- * denied again when the deny it holds is older than this execution's clearance (`clearedAt`, the
- * containment guard's grant). GuardDuty updates a finding (a new revision, so a new execution) when
- * the role's credentials are used again, possibly with a session taken after the first cut-off
- * (docs/security.md row 11i); a rerun of the execution that wrote the deny finds it at or after its
- * own clearance and writes nothing. Same rails as the first revocation; no profile known (an
- * instance isolated by hand, its record gone): nothing is revoked, and the timeline says why.
+ * one the pre-quarantine record holds, when its seal holds: the quarantine took the profile away)
+ * has its sessions denied again when the deny it holds is older than this execution's clearance
+ * (`clearedAt`, the containment guard's grant). GuardDuty updates a finding (a new revision, so a
+ * new execution) when the role's credentials are used again, possibly with a session taken after
+ * the first cut-off (docs/security.md row 11i); a rerun of the execution that wrote the deny finds
+ * it at or after its own clearance and writes nothing. Same rails as the first revocation; no
+ * profile known (an instance isolated by hand, its record gone), or only one named by a record whose
+ * seal does not hold: nothing is revoked, no role is read, and the timeline says why.
  */
 export async function renewRoleSessionsRevocation(
   clients: IamClients,
   target: { readonly account: string; readonly region: string },
   mode: ResponderMode,
   instanceId: string,
-  instanceProfileArn: string | undefined,
+  profile: RenewalProfile,
   roleRails: RoleSessionRails,
   clearedAt: string,
   issuedBefore: string,
   logger: IncidentLogger,
 ): Promise<Omit<CredentialsOutcome, 'instanceProfileArn'>> {
-  if (instanceProfileArn === undefined) {
+  if (profile === undefined) {
     return {
       actions: [
         {
@@ -320,5 +333,30 @@ export async function renewRoleSessionsRevocation(
       ],
     };
   }
-  return revokeProfileRoleSessions(clients, target, mode, instanceProfileArn, roleRails, issuedBefore, logger, clearedAt);
+  if (profile.source === 'untrusted-record') {
+    logger.warn('The role\'s sessions are not revoked again: the instance profile the pre-quarantine record names is not trusted', {
+      instanceId,
+      instanceProfileArn: profile.instanceProfileArn,
+      reason: profile.reason,
+    });
+    return {
+      actions: [
+        {
+          api: 'iam:PutRolePolicy',
+          target: instanceId,
+          outcome: 'skipped',
+          detail: `Not revoked again: the pre-quarantine record names instance profile ${profile.instanceProfileArn}, which is not trusted: ${profile.reason}. No role is read or changed (a record edited in the state table could name any role); the instance stays quarantined all the same`,
+        },
+      ],
+    };
+  }
+  const outcome = await revokeProfileRoleSessions(clients, target, mode, profile.instanceProfileArn, roleRails, issuedBefore, logger, clearedAt);
+  if (profile.source === 'association') return outcome;
+  const checked: PendingAction = {
+    api: 'kms:GenerateMac',
+    target: instanceId,
+    outcome: 'observed',
+    detail: `The pre-quarantine record's seal holds (its MAC is the record key's MAC of its fields): instance profile ${profile.instanceProfileArn} is the one quarantine recorded`,
+  };
+  return { ...outcome, actions: [checked, ...outcome.actions] };
 }

@@ -12,6 +12,8 @@ import type { QuarantineRecord, QuarantineRecordStore } from './quarantine-recor
 import { claimsOf } from './quarantine-records';
 import type { RecordSealer } from './record-integrity';
 import { sealHolds } from './record-integrity';
+import type { RenewalProfile } from './quarantine-credentials';
+import { recordTargetMismatch } from './release-checks';
 import { RecordHeldForRestoreError, ResponderFailedError, TransientResponderError } from '../contracts/responder-errors';
 
 /** The record of what the instance looked like before any change (pure). */
@@ -204,6 +206,30 @@ async function supplementFleet(
   log.record(api, captured.instanceId, 'skipped', `Could not add ${fields.join(' and ')} to the kept record: ${why}; the Auto Scaling group and load balancers are left as they are, and the step fails so that it is retried`);
   // Transient: the state machine's retry reads the record again, which is what the next run needs.
   return { record: original, fleetUnrecorded: new TransientResponderError(why) };
+}
+
+/**
+ * The instance profile a renewal of the role's session deny acts on (renewRoleSessionsRevocation):
+ * the one EC2 shows associated, else the one the unreleased record `held` names, trusted only when
+ * the record is this instance's and its seal holds (checked with kms:GenerateMac, see sealHolds:
+ * quarantine-instance's role may not kms:VerifyMac). The record is read back from the state table,
+ * so it is a claim: without the seal, a write there could point the renewal at another instance
+ * profile, whose role's sessions would all be cut (attack 3 in docs/security.md). No record key
+ * configured: its seal cannot be checked, so the record is not trusted either.
+ */
+export async function renewalProfileOf(
+  instance: ObservedInstance,
+  held: QuarantineRecord | undefined,
+  target: { readonly account: string; readonly region: string },
+  sealer: RecordSealer | undefined,
+): Promise<RenewalProfile> {
+  if (instance.profileAssociation) return { source: 'association', instanceProfileArn: instance.profileAssociation.instanceProfileArn };
+  const named = held?.instanceProfileArn;
+  if (held === undefined || named === undefined) return undefined;
+  const reason =
+    recordTargetMismatch(held, target.account, target.region, instance.instanceId) ??
+    (sealer === undefined ? 'no record key is configured, so the record\'s seal cannot be checked' : await keptSealProblem(sealer, held));
+  return reason === undefined ? { source: 'sealed-record', instanceProfileArn: named } : { source: 'untrusted-record', instanceProfileArn: named, reason };
 }
 
 /**

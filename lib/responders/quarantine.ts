@@ -38,7 +38,7 @@ import { protectEvidence, tagInstance } from './quarantine-evidence';
 import { aside, groupsOfInstanceVpcs, isolateInstance } from './quarantine-isolation';
 import type { QuarantineOptions } from './quarantine-plan';
 import { findingVpcIds, isFullyQuarantined } from './quarantine-plan';
-import { capturePreQuarantineRecord, claimRecord, saveRecord } from './quarantine-record-capture';
+import { capturePreQuarantineRecord, claimRecord, renewalProfileOf, saveRecord } from './quarantine-record-capture';
 import type { FleetClients, FleetResult } from './quarantine-fleet';
 import { containFleet, fleetLeftAlone, fleetPending, fleetResult, planFleet, readFleet, throwFleetFailure } from './quarantine-fleet';
 import { closeEdges, edgeRecordFields, edgesDone, observeEdges, readEdges } from './quarantine-edges';
@@ -261,14 +261,15 @@ export async function quarantineInstance(
     // The isolation stands, but a new execution (GuardDuty updated the finding: the role's
     // credentials used again, perhaps with a session taken after the first cut-off; or another
     // incident asking for the same) denies the role's sessions again, up to now (row 11i). No ENI,
-    // snapshot or record is touched: the record keeps the original state release restores.
+    // snapshot or record is touched: the record keeps the original state release restores. The
+    // profile comes from EC2, else from the record only when its seal holds (renewalProfileOf).
     const renewed = options.revokeRoleSessions
       ? await renewRoleSessionsRevocation(
           deps.clients,
           target,
           mode,
           instanceId,
-          instance.profileAssociation?.instanceProfileArn ?? held?.instanceProfileArn,
+          await renewalProfileOf(instance, held, target, deps.sealer),
           { rails: credentialRailsOf(run.deployment, run.responder), incident, gameDay: grant.grant.gameDay },
           grant.grant.grantedAt,
           now().toISOString(),

@@ -20,6 +20,7 @@ import type { Incident } from '../../lib/incident/model';
 import { buildCredentialReleaseRequest } from '../../lib/operator/credential-release';
 import type { IncidentRecord, KeyRecordReading } from '../../lib/operator/incident-report';
 import { buildIncidentReport, incidentStatus, keyRecordLookups, parseRecordEntries, reportConsistencyProblems, statusesOnceVerified } from '../../lib/operator/incident-report';
+import type { AccessKeyRecord } from '../../lib/responders/credential-records';
 import { credentialRecordKey } from '../../lib/responders/credential-records';
 import { disableAccessKey, disableAccessKeyOptionsSchema } from '../../lib/responders/disable-access-key';
 import type { IncidentRecordEntry, IncidentRecordHeader } from '../../lib/responders/incident-record';
@@ -293,6 +294,74 @@ describe('the report of an incident that found its key contained by another inci
       expect(report.status).toBe('released');
       expect(report.followUps.filter((followUp) => followUp.includes(KEY))).toEqual([]);
       expect(report.followUps.filter((followUp) => followUp.includes('not confirmed'))).toEqual([]);
+    });
+  });
+
+  describe('a claim on a record released and replaced since (a later incident contained the key anew)', () => {
+    const THIRD = (): Incident => ({ ...FIRST(), key: 'gd-third-finding-on-the-key' });
+
+    /** Both holds released (the second's first, then the first's, which re-activates the key), then a third incident disables the key anew: a new sealed record replaces the released one. */
+    async function releasedAndReplaced(): Promise<{ first: Incident; second: Incident; third: Incident }> {
+      const { first, second } = await twoIncidentsOnTheKey();
+      expect(await releaseFor(second.key)).toBe('claim-released');
+      expect(await releaseFor(first.key)).toBe('released');
+      const third = THIRD();
+      givenUser('Active');
+      await disableFor(third);
+      expect(credentials.stored(pk)).toMatchObject({ incidentKey: third.key });
+      return { first, second, third };
+    }
+
+    /** The second incident's record without its release entry (its write failed): only the credential record can say the hold ended. */
+    function withoutItsRelease(incidentKey: string): IncidentRecord {
+      const record = records.read(incidentKey);
+      return { ...record, entries: record.entries.filter((entry) => entry.step !== 'release-credentials') };
+    }
+
+    it('shows the hold as released, not as not confirmed: the verified record that replaced it was captured after the claim', async () => {
+      const { second, third } = await releasedAndReplaced();
+      const report = await reportOf(second.key);
+      // Before: a follow-up said the claim holding the key was not confirmed (the new record does not carry it).
+      expect(report.followUps.filter((followUp) => followUp.includes('not confirmed'))).toEqual([]);
+      expect(report.followUps.filter((followUp) => followUp.includes(KEY))).toEqual([]);
+      expect(report.status).toBe('released');
+      expect(reportConsistencyProblems(report)).toEqual([]);
+      // The containment phase dates the claim and never names the incident of the new record as the one that set the key Inactive then.
+      const containment = containmentOf(report);
+      expect(containment).toMatchObject({ label: 'Containment (access key held by its claim)', heldByClaim: true });
+      expect(containment?.by).toContain(`released since and replaced by incident ${third.key}'s`);
+      expect(containment?.by).not.toContain(`set so by incident ${third.key}`);
+    });
+
+    it('ends the hold from the record alone when the incident recorded no release (its entry was not written)', async () => {
+      const { second } = await releasedAndReplaced();
+      const record = withoutItsRelease(second.key);
+      const report = buildIncidentReport(record, undefined, { children: [], keyRecords: await readingsFor(record) });
+      expect(report.status).toBe('released');
+      expect(report.followUps.filter((followUp) => followUp.includes(KEY))).toEqual([]);
+    });
+
+    it('a replacing record that does not verify proves nothing: not confirmed, and never released by it', async () => {
+      const { second } = await releasedAndReplaced();
+      const stored = credentials.stored(pk) as unknown as Record<string, unknown>;
+      credentials.forge(pk, { ...stored, userName: 'someone-else' });
+      const record = withoutItsRelease(second.key);
+      const report = buildIncidentReport(record, undefined, { children: [], keyRecords: await readingsFor(record) });
+      expect(report.status).toBe('open');
+      expect(report.followUps).toEqual(expect.arrayContaining([expect.stringContaining('that this incident set it Inactive, or that its claim holds it, is not confirmed: its credential record failed its integrity check')]));
+    });
+
+    it('a verified record captured before the claim cannot show it was released (the claim could have been written on it): still not confirmed', async () => {
+      const { second, third } = await releasedAndReplaced();
+      const newer = credentials.stored(pk) as unknown as AccessKeyRecord;
+      // The same record, sealed, but captured before the second incident's claim: it may be the record the claim was written on, its claims rewritten.
+      await credentials.replace({ ...newer, capturedAt: RECEIVED.toISOString() });
+      const record = withoutItsRelease(second.key);
+      const report = buildIncidentReport(record, undefined, { children: [], keyRecords: await readingsFor(record) });
+      expect(report.status).toBe('open');
+      expect(report.followUps).toEqual(
+        expect.arrayContaining([expect.stringContaining(`that the claim holds the key is not confirmed: the key's verified credential record (incident ${third.key}'s) does not carry this incident's claim`)]),
+      );
     });
   });
 });

@@ -14,6 +14,7 @@ import {
   RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GenerateMacCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetInstanceProfileCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { revokeOlderSessionsPolicy } from '../../lib/responders/quarantine-credentials';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -26,7 +27,7 @@ import type { QuarantineOptions } from '../../lib/responders/quarantine';
 import { quarantineInstance } from '../../lib/responders/quarantine';
 import { findingVpcIds } from '../../lib/responders/quarantine-plan';
 import type { QuarantineRecord } from '../../lib/responders/quarantine-records';
-import { DynamoDbQuarantineRecordStore, InMemoryQuarantineRecordStore } from '../../lib/responders/quarantine-records';
+import { DynamoDbQuarantineRecordStore, InMemoryQuarantineRecordStore, RECORD_SEAL_SCHEME } from '../../lib/responders/quarantine-records';
 import type { ResponderInput } from '../../lib/responders/responder-input';
 import type { IncidentRecordEntry } from '../../lib/responders/incident-record';
 import { recordingHandler } from '../../lib/responders/incident-record';
@@ -58,10 +59,12 @@ import {
   sdkError,
   recordOfDefaultInstance,
 } from './quarantine-fixtures';
-import { TEST_SEALER, TestRecordSealer, sealed } from '../support/record-sealer';
+import { TEST_RECORD_KEY_ARN, TEST_SEALER, TestRecordSealer, sealed } from '../support/record-sealer';
+import { KmsRecordSealer, recordMacMessage } from '../../lib/responders/record-integrity';
 
 const ec2Mock = mockClient(EC2Client);
 const iamMock = mockClient(IAMClient);
+const kmsMock = mockClient(KMSClient);
 const NOW = new Date('2026-11-20T10:02:00.000Z');
 const KEY = ec2Incident().key;
 
@@ -122,6 +125,7 @@ function findingEni(networkInterfaceId: string, vpcId?: string): FindingNetworkI
 beforeEach(() => {
   ec2Mock.reset();
   iamMock.reset();
+  kmsMock.reset();
   clients = new TestClientFactory();
   records = new RecordingStore(clients);
   givenMutationsSucceed(ec2Mock);
@@ -1092,6 +1096,99 @@ describe('quarantineInstance on an instance already quarantined, for a new execu
     await run(revoke({ options: { detachInstanceProfile: false } }));
     expect(inputsOf(iamMock, GetInstanceProfileCommand)).toEqual([{ InstanceProfileName: 'web-server' }]);
     expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(1);
+  });
+
+  describe('the profile the pre-quarantine record names counts only when its seal holds (a forged record names another role)', () => {
+    /** Another instance profile of the account, whose role a forged record would have lose its sessions. */
+    const OTHER_PROFILE_ARN = `arn:aws:iam::${ACCOUNT}:instance-profile/payments/payments-app`;
+    const OTHER_ROLE = 'payments-app';
+    /** What IAM answers of the other profile: its own role, which the rails let through (no protected tag, not privileged). */
+    const givenOtherProfile = () => {
+      const other = { ...role(), RoleName: OTHER_ROLE, Arn: `arn:aws:iam::${ACCOUNT}:role/${OTHER_ROLE}` };
+      iamMock.on(GetInstanceProfileCommand, { InstanceProfileName: 'payments-app' }).resolves({ InstanceProfile: { InstanceProfileName: 'payments-app', InstanceProfileId: 'AIPAOTHER', Arn: OTHER_PROFILE_ARN, Path: '/payments/', CreateDate: new Date('2026-01-01T00:00:00Z'), Roles: [other] } });
+      iamMock.on(GetRoleCommand, { RoleName: OTHER_ROLE }).resolves({ Role: other });
+      iamMock.on(GetRolePolicyCommand, { RoleName: OTHER_ROLE }).rejects(sdkError('NoSuchEntity', 404));
+    };
+    /** A store whose unreleased record of the instance is `record` as written to the table (read back as it is, claimed as the real store would). */
+    const storeHolding = async (record: QuarantineRecord) => {
+      records = new RecordingStore(clients);
+      // saveIfAbsent keeps every field but the claims, as the DynamoDB store's PutItem does.
+      await records.saveIfAbsent(record);
+    };
+    const refusedRenewal = (result: Awaited<ReturnType<typeof run>>) => {
+      expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+      expect(iamMock.calls()).toHaveLength(0);
+      expect(result).toMatchObject({ status: 'already-quarantined', idempotentReplay: true });
+      expect(result.revokedRoleSessions).toBeUndefined();
+      expect(result.actions).toContainEqual(
+        expect.objectContaining({ api: 'iam:PutRolePolicy', target: INSTANCE_ID, outcome: 'skipped', detail: expect.stringContaining(`${OTHER_PROFILE_ARN}, which is not trusted`) }),
+      );
+      // The rest of the step stands: the claim is written, nothing of the isolation is touched.
+      expect(result.actions).toContainEqual(expect.objectContaining({ api: 'firebreak:claim-quarantine', outcome: 'done' }));
+      expect(mutatingCallCount()).toBe(0);
+    };
+
+    beforeEach(() => givenOtherProfile());
+
+    it('denies no role when the record carries no seal (written to the table by someone else), and says why', async () => {
+      await storeHolding({ ...recordOfDefaultInstance('other-incident', '2026-11-20T09:00:03.000Z'), instanceProfileArn: OTHER_PROFILE_ARN });
+      const result = await run(revoke());
+      refusedRenewal(result);
+      expect(result.actions).toContainEqual(expect.objectContaining({ api: 'iam:PutRolePolicy', outcome: 'skipped', detail: expect.stringContaining('carries no MAC') }));
+    });
+
+    it('denies no role when the profile was changed in the table after quarantine sealed the record', async () => {
+      const genuine = await sealed(recordOfDefaultInstance('other-incident', '2026-11-20T09:00:03.000Z'));
+      await storeHolding({ ...genuine, instanceProfileArn: OTHER_PROFILE_ARN });
+      const result = await run(revoke());
+      refusedRenewal(result);
+      expect(result.actions).toContainEqual(expect.objectContaining({ api: 'iam:PutRolePolicy', outcome: 'skipped', detail: expect.stringContaining('a field was changed after quarantine sealed it') }));
+    });
+
+    it('denies no role when the record is a sealed record of another instance copied under this one', async () => {
+      const foreign = await sealed({ ...recordOfDefaultInstance('other-incident', '2026-11-20T09:00:03.000Z'), instanceId: 'i-0fedcba9876543210', instanceProfileArn: OTHER_PROFILE_ARN });
+      records = new (class extends RecordingStore {
+        override async get(): Promise<QuarantineRecord | undefined> {
+          return { ...foreign, claims: ['other-incident'], claimSerial: 1, released: false };
+        }
+        override async claim(): Promise<'claimed'> {
+          return 'claimed';
+        }
+      })(clients);
+      const result = await run(revoke());
+      refusedRenewal(result);
+      expect(result.actions).toContainEqual(expect.objectContaining({ api: 'iam:PutRolePolicy', outcome: 'skipped', detail: expect.stringContaining(`the record is for i-0fedcba9876543210 in ${ACCOUNT}/${REGION}, not ${INSTANCE_ID}`) }));
+    });
+
+    it('denies no role from the record when no record key is configured (the seal cannot be checked)', async () => {
+      await storeHolding(await sealed(recordOfDefaultInstance(KEY, '2026-11-20T09:00:03.000Z')));
+      const result = await quarantineInstance(revoke(), { clients, logger: silentLogger, records, grants: storeGranting(ec2Incident(), NOW), environment: { ...process.env, ...playbookStepsEnvironment(revoke().options) }, now: () => NOW });
+      expect(iamMock.calls()).toHaveLength(0);
+      expect(result.actions).toContainEqual(expect.objectContaining({ api: 'iam:PutRolePolicy', target: INSTANCE_ID, outcome: 'skipped', detail: expect.stringContaining('no record key is configured') }));
+    });
+
+    it('checks the seal with kms:GenerateMac of the record key over the record\'s message, then denies the role the sealed record names', async () => {
+      const record = recordOfDefaultInstance(KEY, '2026-11-20T09:00:03.000Z');
+      const mac = new Uint8Array(32).fill(7);
+      kmsMock.on(GenerateMacCommand).resolves({ KeyId: TEST_RECORD_KEY_ARN, MacAlgorithm: 'HMAC_SHA_256', Mac: mac });
+      await storeHolding({ ...record, seal: { scheme: RECORD_SEAL_SCHEME, algorithm: 'HMAC_SHA_256', keyId: TEST_RECORD_KEY_ARN, mac: Buffer.from(mac).toString('base64') } });
+      const sealer = new KmsRecordSealer(new KMSClient({ region: REGION }), TEST_RECORD_KEY_ARN);
+      const result = await quarantineInstance(revoke(), { clients, logger: silentLogger, records, sealer, grants: storeGranting(ec2Incident(), NOW), environment: { ...process.env, ...playbookStepsEnvironment(revoke().options) }, now: () => NOW });
+      expect(inputsOf(kmsMock, GenerateMacCommand)).toEqual([{ KeyId: TEST_RECORD_KEY_ARN, MacAlgorithm: 'HMAC_SHA_256', Message: recordMacMessage(record) }]);
+      expect(inputsOf(iamMock, GetInstanceProfileCommand)).toEqual([{ InstanceProfileName: 'web-server' }]);
+      expect(inputsOf(iamMock, PutRolePolicyCommand)).toEqual([{ RoleName: ROLE_NAME, PolicyName: 'FirebreakRevokeOlderSessions', PolicyDocument: revokeOlderSessionsPolicy(NOW.toISOString()) }]);
+      expect(result.actions).toContainEqual(expect.objectContaining({ api: 'kms:GenerateMac', target: INSTANCE_ID, outcome: 'observed', detail: expect.stringContaining('seal holds') }));
+    });
+
+    it('makes no seal check when EC2 still shows the profile associated (EC2\'s answer is the truthful one)', async () => {
+      givenInstance(ec2Mock, { ...quarantined, profileArn: PROFILE_ARN });
+      await storeHolding({ ...recordOfDefaultInstance('other-incident', '2026-11-20T09:00:03.000Z'), instanceProfileArn: OTHER_PROFILE_ARN });
+      const sent = clients.sent.length;
+      await run(revoke({ options: { detachInstanceProfile: false } }));
+      expect(clients.sent.slice(sent)).not.toContain('kms:GenerateMac');
+      expect(inputsOf(iamMock, GetInstanceProfileCommand)).toEqual([{ InstanceProfileName: 'web-server' }]);
+      expect(inputsOf<{ RoleName: string }>(iamMock, PutRolePolicyCommand).map((i) => i.RoleName)).toEqual([ROLE_NAME]);
+    });
   });
 });
 
