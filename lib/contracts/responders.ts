@@ -23,6 +23,14 @@ export const RESPONDER_NAMES = {
   oversizedEvent: 'oversized-event',
 } as const;
 
+/**
+ * release-s3-object's Lambda timeout, in seconds: a run's write of an object's tags comes at most
+ * this long after its read of them (Lambda sends no call of an invocation past its timeout).
+ * quarantine-s3-object waits that long before it counts an object already tagged infected as
+ * contained (quarantine-s3-object.ts, RELEASE_WRITE_WINDOW_MS); the stack gives the function this timeout.
+ */
+export const RELEASE_S3_OBJECT_TIMEOUT_SECONDS = 60;
+
 /** IAM role names are at most 64 characters. */
 const ROLE_NAME_MAX = 64;
 

@@ -58,6 +58,8 @@ export interface LocalResponderRuntime {
   /** The environment variables the stack gives every responder (ALERT_TOPIC_ARN, FIREBREAK_STATE_TABLE…). */
   readonly environment: Readonly<Record<string, string>>;
   readonly now: () => Date;
+  /** Lets `ms` milliseconds pass (the simulated clock moves): quarantine-s3-object's wait for a release's write. @default a timer */
+  readonly wait?: (ms: number) => Promise<void>;
   /**
    * Clients of the same role that reach other accounts through `roleName` there (the forensic role,
    * a session revoker), sending `externalId` with each AssumeRole as the function's environment says,
@@ -167,7 +169,11 @@ function recordStores({ clients, environment }: LocalResponderRuntime) {
 const FACTORIES: Readonly<Record<string, (runtime: LocalResponderRuntime) => LocalHandler>> = {
   // The copies it made in the state table, as the Lambda keeps them.
   [RESPONDER_NAMES.quarantineS3Object]: (runtime) =>
-    createQuarantineS3ObjectHandler({ ...s3ObjectDeps(runtime), copies: new DynamoDbQuarantineCopyRecords(runtime.clients.dynamodb(), stateTableFromEnv(runtime.environment)) }),
+    createQuarantineS3ObjectHandler({
+      ...s3ObjectDeps(runtime),
+      copies: new DynamoDbQuarantineCopyRecords(runtime.clients.dynamodb(), stateTableFromEnv(runtime.environment)),
+      ...(runtime.wait !== undefined ? { wait: runtime.wait } : {}),
+    }),
   [RESPONDER_NAMES.releaseS3Object]: (runtime) => createReleaseS3ObjectHandler(s3ObjectDeps(runtime)),
   [RESPONDER_NAMES.triage]: ({ environment, now }) => createTriageHandler({ logger: silentLogger, environment, now }),
   [RESPONDER_NAMES.publishAlert]: ({ clients, environment, now }) => {

@@ -12,6 +12,11 @@
  * scan is not the one that was scanned), and every call names the incident's account as the bucket
  * owner (ExpectedBucketOwner), since bucket names are global. S3 has no DryRun parameter: in dry-run
  * the reads are made and the writes are reported as "would" (cannot dry-run).
+ *
+ * The tags are the object's only state and S3 writes them unconditionally: a release-s3-object run
+ * that read the infected tags before this step wrote (or found) them may still write the owner's
+ * set back after it. An object already tagged infected when read is therefore counted contained
+ * only after that window has passed and its tags were read again (holdAgainstRelease).
  */
 import { quarantineS3ObjectOptions } from '../playbooks/quarantine-s3-object-options';
 import { CopyObjectCommand, GetObjectTaggingCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
@@ -19,7 +24,7 @@ import type { CopyObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
 import { awsErrorCode, awsHttpStatus, toResponderError } from '../aws/errors';
 import type { S3Clients } from '../aws/clients/s3';
 import type * as z from '../contracts/zod-mini';
-import { RESPONDER_NAMES } from '../contracts/responders';
+import { RELEASE_S3_OBJECT_TIMEOUT_SECONDS, RESPONDER_NAMES } from '../contracts/responders';
 import { TransientResponderError } from '../contracts/responder-errors';
 import type { UntrustedText } from '../incident/model';
 import { ActionLog } from './action-log';
@@ -36,16 +41,18 @@ import { createResponderHandler } from './runtime';
 import type { QuarantineCopyRecord, QuarantineCopyRecords } from './quarantine-copy-records';
 import { isCopyOf } from './quarantine-copy-records';
 import { stepResponder } from './responder-input';
-import type { ScannedObject } from './s3-malware-object';
-import { clearObject, headObject, objectFields } from './s3-object-clearance';
+import type { ObjectTag, ScannedObject } from './s3-malware-object';
+import { clearObject, headObject, objectFields, objectTags } from './s3-object-clearance';
 import type { ObjectRefusalCode } from './s3-object-clearance';
 import {
   COPY_OBJECT_MAX_BYTES,
   MALWARE_OBJECT_TAGS,
   THREATS_FOUND,
   bareETag,
+  carriesInfectedTag,
   copySourceOf,
   describeObject,
+  incidentMarkerOf,
   infectedTags,
   isGameDayObject,
   planInfectedTags,
@@ -57,6 +64,13 @@ import {
 export const QUARANTINE_S3_OBJECT_RESPONDER = RESPONDER_NAMES.quarantineS3Object;
 export const quarantineS3ObjectOptionsSchema = quarantineS3ObjectOptions;
 export type QuarantineS3ObjectOptions = z.output<typeof quarantineS3ObjectOptionsSchema>;
+
+/**
+ * How long the step waits, on an object that carried the infected tag when read, before it reads the
+ * tags again: release-s3-object's Lambda timeout (a release run writes within it of its read) and 30
+ * seconds for a request still in flight. Within quarantine-s3-object's own 300 seconds, the copy after it.
+ */
+export const RELEASE_WRITE_WINDOW_MS = (RELEASE_S3_OBJECT_TIMEOUT_SECONDS + 30) * 1000;
 
 export type QuarantineS3ObjectStatus = 'tagged' | 'already-tagged' | 'dry-run' | 'refused' | 'no-threats' | 'not-an-object' | 'not-found' | 'changed';
 
@@ -88,7 +102,11 @@ export interface QuarantineS3ObjectDeps {
   /** FIREBREAK_MODE. @default process.env */
   readonly environment?: DeploymentEnvironment;
   readonly now?: () => Date;
+  /** Waits `ms` milliseconds (holdAgainstRelease). @default a timer */
+  readonly wait?: (ms: number) => Promise<void>;
 }
+
+const waitFor = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Tags the scanned object as infected and optionally copies it to quarantine. */
 export async function quarantineS3Object(input: ResponderInput<QuarantineS3ObjectOptions>, deps: QuarantineS3ObjectDeps): Promise<QuarantineS3ObjectResult> {
@@ -157,14 +175,81 @@ export async function quarantineS3Object(input: ResponderInput<QuarantineS3Objec
     log.record('s3:PutObjectTagging', target, 'done', `Tagged infected (${MALWARE_TAG_WORDS}) for incident ${incident.key}, keeping its ${plan.tagSet.length - 2} own tag(s)`);
   }
 
+  // 3b. Tagged infected already when read: a release that read those tags may still write them back without it.
+  let retagged = false;
+  if (mode === 'enforce' && carriesInfectedTag(current)) {
+    const held = await holdAgainstRelease(s3, object, current, { incidentKey: incident.key, log, wait: deps.wait ?? waitFor });
+    if (held.kind === 'no-room') return finish('refused', { refusal: { code: 'no-room-for-tags', reason: held.reason } });
+    retagged = held.kind === 'retagged';
+  }
+
   // 4. The quarantine copy, when the playbook asks for one.
   const copy = options.quarantineCopy === undefined ? undefined : await copyToQuarantine(s3, object, options.quarantineCopy, clearance.size, { incidentKey: incident.key, mode, copies: deps.copies, log, now });
-  const tagged = plan.kind === 'already-tagged' ? 'already-tagged' : mode === 'dry-run' ? 'dry-run' : 'tagged';
+  const tagged = retagged ? 'tagged' : plan.kind === 'already-tagged' ? 'already-tagged' : mode === 'dry-run' ? 'dry-run' : 'tagged';
   const status: QuarantineS3ObjectStatus = tagged === 'already-tagged' && copy?.status === 'copied' ? 'tagged' : tagged;
   return finish(status, copy !== undefined ? { quarantineCopy: copy } : {});
 }
 
 const MALWARE_TAG_WORDS = 'firebreak:malware-scan=threats-found';
+
+/**
+ * The object carried the infected tag when this step read it, so a release-s3-object run (of the
+ * incident its marker names; of this very incident, on a rescan) may have read the same tags and
+ * not yet written the owner's set back. S3 has no conditional tag write: that write would take off
+ * the tags this step wrote or found, after the step answered the object contained. A release run
+ * writes, if at all, within its Lambda timeout of its read, and one that reads after this step's
+ * write finds this step's tags (another incident's release then refuses), so the step waits
+ * RELEASE_WRITE_WINDOW_MS, reads the tags again and, when the infected tag is gone, tags the
+ * object again: the step then answers as its last write left the object. An object whose tags
+ * now leave no room is not counted contained (`no-room-for-tags`), as a first tagging would not be.
+ */
+async function holdAgainstRelease(
+  s3: S3Client,
+  object: ScannedObject,
+  read: readonly ObjectTag[],
+  run: { readonly incidentKey: string; readonly log: ActionLog; readonly wait: (ms: number) => Promise<void> },
+): Promise<{ readonly kind: 'held' | 'retagged' } | { readonly kind: 'no-room'; readonly reason: string }> {
+  const { incidentKey, log } = run;
+  const target = describeObject(object);
+  const marker = incidentMarkerOf(read)?.Value;
+  const releaser = marker === undefined ? 'a release' : `a release of incident ${marker}`;
+  log.record(
+    'firebreak:wait-for-release',
+    target,
+    'observed',
+    `The object was already tagged infected (${marker === undefined ? 'naming no incident' : `for incident ${marker}`}) when read: ${releaser} that read those tags before this step ` +
+      `may still write the owner's tags back without the infected tag, up to ${RELEASE_S3_OBJECT_TIMEOUT_SECONDS} s after its read (S3 has no conditional tag write). ` +
+      `Waited ${RELEASE_WRITE_WINDOW_MS / 1000} s before reading the tags again`,
+  );
+  await run.wait(RELEASE_WRITE_WINDOW_MS);
+  const now = await objectTags(s3, object);
+  if (carriesInfectedTag(now)) {
+    const holder = incidentMarkerOf(now)?.Value;
+    log.record('s3:GetObjectTagging', target, 'observed', `Still tagged infected${holder !== undefined ? ` (for incident ${holder})` : ''} after the wait: no release took the tag off`);
+    return { kind: 'held' };
+  }
+  const taken = `The infected tag was taken off while this step waited (by ${releaser} that read the tags before this step, or by someone else)`;
+  const plan = planInfectedTags(now, incidentKey);
+  if (plan.kind === 'no-room') {
+    const reason = `${taken}, and ${plan.reason}`;
+    log.record('firebreak:tag-object', target, 'skipped', `Not tagged again: ${reason}`);
+    return { kind: 'no-room', reason };
+  }
+  if (plan.kind === 'already-tagged') return { kind: 'held' };
+  await sendReadOnly('s3:PutObjectTagging', () =>
+    s3.send(
+      new PutObjectTaggingCommand({
+        Bucket: object.bucketName,
+        Key: object.key,
+        ...(object.versionId !== undefined ? { VersionId: object.versionId } : {}),
+        ExpectedBucketOwner: object.account,
+        Tagging: { TagSet: [...plan.tagSet] },
+      }),
+    ),
+  );
+  log.record('s3:PutObjectTagging', target, 'done', `${taken}: tagged infected (${MALWARE_TAG_WORDS}) again for incident ${incidentKey}, keeping its ${plan.tagSet.length - 2} own tag(s)`);
+  return { kind: 'retagged' };
+}
 
 type CopyOutcome = NonNullable<QuarantineS3ObjectResult['quarantineCopy']>;
 

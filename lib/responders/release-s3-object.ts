@@ -5,6 +5,11 @@
  * removing them restores the set it found. Tags naming another incident stay (that incident is
  * still open). The quarantine copy is evidence and stays: Firebreak never deletes an object.
  * Runs under a `release` grant of the containment guard, like release-instance.
+ *
+ * S3 writes tags unconditionally: a quarantine of the object that reads the tags between this
+ * step's read and its write would be undone by it. quarantine-s3-object, finding the object tagged,
+ * waits out this function's timeout (RELEASE_S3_OBJECT_TIMEOUT_SECONDS) and tags it again if the
+ * tag went: keep this step's read and write within one invocation, with no wait in between.
  */
 import { releaseS3ObjectOptions } from '../playbooks/release-s3-object-options';
 import { DeleteObjectTaggingCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';

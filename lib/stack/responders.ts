@@ -34,7 +34,7 @@ import { DEFAULT_RESPONDER_ROLE_NAME_PREFIX, actsInMemberAccount, grantAssumeMem
 import { ResponderFunction } from './responder-function';
 import type { IncidentState } from './state';
 import { isItemWrite } from './state';
-import { RESPONDER_NAMES } from '../contracts/responders';
+import { RELEASE_S3_OBJECT_TIMEOUT_SECONDS, RESPONDER_NAMES } from '../contracts/responders';
 
 /** Memory and timeout per responder; responders not listed use `default`. */
 const RESPONDER_SETTINGS: Readonly<Record<string, { memorySize: number; timeout: Duration; description: string }>> = {
@@ -49,7 +49,8 @@ const RESPONDER_SETTINGS: Readonly<Record<string, { memorySize: number; timeout:
   [RESPONDER_NAMES.unblockDnsDomains]: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak unblock-dns-domains: take back the DNS blocks of a released instance' },
   // A CopyObject of up to 5 GB is one server-side call, but it can take minutes.
   [RESPONDER_NAMES.quarantineS3Object]: { memorySize: 256, timeout: Duration.seconds(300), description: 'Firebreak quarantine-s3-object: tag an infected S3 object, optionally copy it to quarantine' },
-  [RESPONDER_NAMES.releaseS3Object]: { memorySize: 256, timeout: Duration.seconds(60), description: "Firebreak release-s3-object: take Firebreak's infected tags off an S3 object" },
+  // Bounds how long after its read a release's tag write can come: quarantine-s3-object waits that long (RELEASE_S3_OBJECT_TIMEOUT_SECONDS).
+  [RESPONDER_NAMES.releaseS3Object]: { memorySize: 256, timeout: Duration.seconds(RELEASE_S3_OBJECT_TIMEOUT_SECONDS), description: "Firebreak release-s3-object: take Firebreak's infected tags off an S3 object" },
   [RESPONDER_NAMES.disableAccessKey]: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak disable-access-key: set the IAM user access keys a finding names Inactive' },
   [RESPONDER_NAMES.revokeRoleSessions]: { memorySize: 256, timeout: Duration.seconds(60), description: 'Firebreak revoke-role-sessions: deny the sessions issued so far to the roles a finding names' },
   [RESPONDER_NAMES.updateSecurityHubFinding]: { memorySize: 256, timeout: Duration.seconds(30), description: "Firebreak update-security-hub-finding: workflow status and note on the finding's Security Hub copy" },
