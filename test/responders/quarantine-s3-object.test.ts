@@ -13,9 +13,7 @@ import {
   GetObjectTaggingCommand,
   HeadObjectCommand,
   PutObjectTaggingCommand,
-  S3Client,
 } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseEvent } from '../../lib/incident/parse';
 import type { Incident } from '../../lib/incident/model';
@@ -30,17 +28,8 @@ import { malwareObjectGrantTarget, planInfectedTags, planQuarantineCopy, planUnt
 import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import { clone, fixtureEvent } from '../incident/events';
 import { inputsOf, sdkError } from './quarantine-fixtures';
+import { ACCOUNT, BUCKET, ENFORCE, ETAG, KEY, NOW, VERSION, clients, s3Mock } from './s3-object-fixtures';
 
-const s3Mock = mockClient(S3Client);
-const s3 = new S3Client({ region: 'eu-west-1' });
-const clients = { s3: async () => s3 };
-const NOW = new Date('2026-03-25T09:20:00.000Z');
-const ACCOUNT = '111122223333';
-const BUCKET = 'acme-customer-uploads';
-const KEY = 'incoming/2026/03/invoice-4471.pdf';
-const VERSION = 'Rb4kBsH0hZ6bB.7Yx_3yEXAMPLE';
-const ETAG = '44d88612fea8a8f36de82e1278abb02f';
-const ENFORCE = { FIREBREAK_MODE: 'enforce' };
 /** The playbooks of the grants below: each has a step of the responder under test (FIREBREAK_PLAYBOOK_STEPS). */
 const OBJECT_PLAYBOOKS = ['compromised-ec2-instance', 's3-object-with-threats', 'release-s3-object'];
 

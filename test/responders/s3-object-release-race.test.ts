@@ -9,9 +9,8 @@
  * test lets it go: after B's tag write, while B waits out the window in which a release that read
  * before that write may still write.
  */
-import { DeleteObjectTaggingCommand, GetObjectTaggingCommand, HeadObjectCommand, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectTaggingCommand, GetObjectTaggingCommand, HeadObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
 import type { Tag } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parseEvent } from '../../lib/incident/parse';
 import type { Incident } from '../../lib/incident/model';
@@ -24,17 +23,8 @@ import { malwareObjectGrantTarget } from '../../lib/responders/s3-malware-object
 import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import { clone, fixtureEvent } from '../incident/events';
 import { inputsOf } from './quarantine-fixtures';
+import { ACCOUNT, BUCKET, ENFORCE, ETAG, KEY, NOW, VERSION, clients, s3Mock } from './s3-object-fixtures';
 
-const s3Mock = mockClient(S3Client);
-const s3 = new S3Client({ region: 'eu-west-1' });
-const clients = { s3: async () => s3 };
-const NOW = new Date('2026-03-25T09:20:00.000Z');
-const ACCOUNT = '111122223333';
-const BUCKET = 'acme-customer-uploads';
-const KEY = 'incoming/2026/03/invoice-4471.pdf';
-const VERSION = 'Rb4kBsH0hZ6bB.7Yx_3yEXAMPLE';
-const ETAG = '44d88612fea8a8f36de82e1278abb02f';
-const ENFORCE = { FIREBREAK_MODE: 'enforce' };
 const OBJECT_PLAYBOOKS = ['s3-object-with-threats', 'release-s3-object'];
 const OBJECT = { Bucket: BUCKET, Key: KEY, VersionId: VERSION, ExpectedBucketOwner: ACCOUNT };
 const OWNER = { Key: 'owner', Value: 'billing' };
