@@ -19,17 +19,17 @@ import { parseEvent } from '../../lib/incident';
 import type { Incident } from '../../lib/incident/model';
 import { buildCredentialReleaseRequest } from '../../lib/operator/credential-release';
 import type { IncidentRecord, KeyRecordReading } from '../../lib/operator/incident-report';
-import { buildIncidentReport, incidentStatus, keyRecordLookups, parseRecordEntries, reportConsistencyProblems, statusesOnceVerified } from '../../lib/operator/incident-report';
+import { buildIncidentReport, incidentStatus, keyRecordLookups, reportConsistencyProblems, statusesOnceVerified } from '../../lib/operator/incident-report';
 import type { AccessKeyRecord } from '../../lib/responders/credential-records';
 import { credentialRecordKey } from '../../lib/responders/credential-records';
 import { disableAccessKey, disableAccessKeyOptionsSchema } from '../../lib/responders/disable-access-key';
-import type { IncidentRecordEntry, IncidentRecordHeader } from '../../lib/responders/incident-record';
 import { recordingHandler } from '../../lib/responders/incident-record';
 import { silentLogger } from '../../lib/responders/logging';
 import type { ReleaseClearance } from '../../lib/responders/release-clearance';
 import { releaseCredentials } from '../../lib/responders/release-credentials';
 import { MemoryCredentialRecordStore } from '../support/credential-records';
 import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
+import { StoredIncidentRecords, steppingClock } from '../support/stored-incident-records';
 
 const iamMock = mockClient(IAMClient);
 const iam = new IAMClient({ region: 'eu-west-1' });
@@ -47,35 +47,15 @@ const FIRST = (): Incident => fixture('guardduty-iam-user-tor-ipcaller');
 /** A second finding on the same key: another incident, which finds the key Inactive already and claims it. */
 const SECOND = (): Incident => ({ ...FIRST(), key: 'gd-second-finding-on-the-key' });
 
-/** The test's clock: each read moves it on by a second, so every entry and action has a time of its own. */
-let seconds = 0;
-const now = () => new Date(RECEIVED.getTime() + (seconds += 1) * 1000);
-const offset = (at: string) => `+${((Date.parse(at) - RECEIVED.getTime()) / 1000).toFixed(1)} s`;
+const clock = steppingClock(RECEIVED);
+const { now, offset } = clock;
 
-/** The incident records as the state table stores them (JSON strings), per incident. */
-class StoredRecords {
-  private readonly headers = new Map<string, IncidentRecordHeader>();
-  private readonly stored = new Map<string, string[]>();
-  readonly append = async (header: IncidentRecordHeader, entry: IncidentRecordEntry): Promise<void> => {
-    if (!this.headers.has(header.incidentKey)) this.headers.set(header.incidentKey, header);
-    this.stored.set(header.incidentKey, [...(this.stored.get(header.incidentKey) ?? []), JSON.stringify(entry)]);
-  };
-
-  /** One incident's record as the operator's reader returns it. */
-  read(incidentKey: string): IncidentRecord {
-    const header = this.headers.get(incidentKey);
-    if (header === undefined) throw new Error(`nothing was recorded for ${incidentKey}`);
-    const { entries, invalid } = parseRecordEntries(this.stored.get(incidentKey) ?? []);
-    return { header: { ...header, receivedAt: RECEIVED.toISOString() }, entries, invalidEntries: invalid, approvals: [] };
-  }
-}
-
-let records: StoredRecords;
+let records: StoredIncidentRecords;
 let credentials: MemoryCredentialRecordStore;
 
 beforeEach(() => {
-  seconds = 0;
-  records = new StoredRecords();
+  clock.reset();
+  records = new StoredIncidentRecords(RECEIVED);
   credentials = new MemoryCredentialRecordStore();
 });
 

@@ -23,16 +23,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CREDENTIALS_GRANT_SUBJECT } from '../../lib/contracts/security';
 import { parseEvent } from '../../lib/incident';
 import type { Incident } from '../../lib/incident/model';
-import type { IncidentRecord, KeyRecordReading } from '../../lib/operator/incident-report';
-import { buildIncidentReport, incidentStatus, parseRecordEntries, reportConsistencyProblems } from '../../lib/operator/incident-report';
+import type { KeyRecordReading } from '../../lib/operator/incident-report';
+import { buildIncidentReport, incidentStatus, reportConsistencyProblems } from '../../lib/operator/incident-report';
 import { disableAccessKey, disableAccessKeyOptionsSchema } from '../../lib/responders/disable-access-key';
-import type { IncidentRecordEntry, IncidentRecordHeader } from '../../lib/responders/incident-record';
+import type { IncidentRecordEntry } from '../../lib/responders/incident-record';
 import { recordingHandler } from '../../lib/responders/incident-record';
 import { silentLogger } from '../../lib/responders/logging';
 import { revokeRoleSessions } from '../../lib/responders/revoke-role-sessions';
 import type { AccessKeyRecord, RoleSessionsRecord } from '../../lib/responders/credential-records';
 import { credentialRecordKey } from '../../lib/responders/credential-records';
 import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
+import { StoredIncidentRecords, steppingClock } from '../support/stored-incident-records';
 import { MemoryCredentialRecordStore, TestMacSigner } from '../support/credential-records';
 import { sdkError } from '../responders/quarantine-fixtures';
 
@@ -47,38 +48,15 @@ const DENY_ALL = { PolicyName: 'AWSDenyAll', PolicyArn: 'arn:aws:iam::aws:policy
 const fixture = (name: string): Incident =>
   parseEvent(JSON.parse(readFileSync(new URL(`../fixtures/events/${name}.json`, import.meta.url), 'utf8')), { receivedAt: RECEIVED });
 
-/** The test's clock: each read moves it on by a second, so every entry and action has a time of its own. */
-let seconds = 0;
-const now = () => new Date(RECEIVED.getTime() + (seconds += 1) * 1000);
-const offset = (at: string) => `+${((Date.parse(at) - RECEIVED.getTime()) / 1000).toFixed(1)} s`;
+const clock = steppingClock(RECEIVED);
+const { now, offset } = clock;
 
-/** Entries as the state table stores them (JSON strings), with the header the first append wrote. */
-class StoredRecord {
-  header: IncidentRecordHeader | undefined;
-  readonly stored: string[] = [];
-  readonly append = async (header: IncidentRecordHeader, entry: IncidentRecordEntry): Promise<void> => {
-    this.header ??= header;
-    this.stored.push(JSON.stringify(entry));
-  };
-
-  /** The record as the operator's reader returns it. */
-  read(): IncidentRecord {
-    const { entries, invalid } = parseRecordEntries(this.stored);
-    if (this.header === undefined) throw new Error('nothing was recorded');
-    return { header: { ...this.header, receivedAt: RECEIVED.toISOString() }, entries, invalidEntries: invalid, approvals: [] };
-  }
-
-  get entries(): readonly IncidentRecordEntry[] {
-    return this.read().entries;
-  }
-}
-
-let record: StoredRecord;
+let record: StoredIncidentRecords;
 let credentials: MemoryCredentialRecordStore;
 
 beforeEach(() => {
-  seconds = 0;
-  record = new StoredRecord();
+  clock.reset();
+  record = new StoredIncidentRecords(RECEIVED);
   credentials = new MemoryCredentialRecordStore();
 });
 
