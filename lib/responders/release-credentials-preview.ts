@@ -1,16 +1,20 @@
 /**
- * What a release of an access key will and will not do, read before its approval is asked for: the
- * release-credentials Lambda, invoked with `preview: true` by the playbook's `Preview-<step>` state
- * (lib/playbooks/compile.ts) just before WaitForApproval, reads the key's sealed record (verified as
- * the release verifies it: seal, key, incident), the incidents holding the key, and, when this
- * release would be the one to detach AWSDenyAll, the records of the user's other keys (as
- * releaseDenyAll reads them). publish-alert shows the result in the approval request
- * (alert-credential-release.ts): an approver learns, before approving, that the key stays Inactive
- * while other incidents hold it, or that AWSDenyAll stays for another key's incident.
+ * What a release of an access key or a role will and will not do, read before its approval is asked
+ * for: the release-credentials Lambda, invoked with `preview: true` by the playbook's `Preview-<step>`
+ * state (lib/playbooks/compile.ts) just before WaitForApproval, reads the credential's sealed record
+ * (verified as the release verifies it: seal, key, incident). For a key: the incidents holding it,
+ * and, when this release would be the one to detach AWSDenyAll, the records of the user's other keys
+ * (as releaseDenyAll reads them). For a role: whether the record is still this incident's (a later
+ * containment of the role replaces it), and the role's session deny now, compared with the record
+ * (role-deny-release.ts, as releaseRole reads it: quarantine-instance may have rewritten it since).
+ * publish-alert shows the result in the approval request (alert-credential-release.ts): an approver
+ * learns, before approving, that the key stays Inactive while other incidents hold it, that
+ * AWSDenyAll stays for another key's incident, or whether the role's deny is deleted or stays.
  *
  * Read only: no IAM change, no table write, no grant or approval read; the calls are those the
  * release itself makes (GetItem and kms:VerifyMac on the state table's records, iam:ListAccessKeys
- * through the member role), so the preview needs no permission the release lacks. A `preview` field
+ * through the member role, iam:GetRolePolicy through the session-revoker role), so the preview needs
+ * no permission the release lacks. A `preview` field
  * someone puts in a direct invocation only makes the function read. What it reads is true when it
  * reads it: the release reads everything again when it acts, and the approval request says so.
  */
@@ -21,12 +25,13 @@ import { RESOURCE_ID_FORMAT } from '../incident/identifiers';
 import type { ActionLog } from './action-log';
 import { credentialRailsOf, refusalBeforeAnyCall } from './credential-rails';
 import type { IamClients } from '../aws/clients/iam';
-import type { AccessKeyRecord, CredentialRecordStore, ReadCredentialRecord } from './credential-records';
+import type { AccessKeyRecord, CredentialRecordStore, ReadCredentialRecord, RoleSessionsRecord } from './credential-records';
 import type { DeploymentEnvironment } from './effective-mode';
 import type { IncidentLogger } from './logging';
 import { keyHolders } from './credential-records';
 import { denyAllDuty, otherKeyNeedingDenyAll } from './deny-all-duty';
 import { readOrMissing, rolesNamed } from './credential-targets';
+import { readRoleDeny, roleDenyDeletableAt } from './role-deny-release';
 import type { ResponderResult } from './model';
 import type { ResponderInput } from './responder-input';
 import { ResponderRun } from './responder-run';
@@ -80,6 +85,30 @@ export interface KeyReleasePreview {
   readonly denyAll?: DenyAllPreview;
 }
 
+/**
+ * One role's release as its record and IAM said when the approval was asked for. `record` as for a
+ * key; `held` means the record verifies, is unreleased and is the release's incident's; `not-held`,
+ * that it is another incident's (`holders`: it contained the role since and wrote a new cut-off: its
+ * release deletes the deny).
+ */
+export interface RoleReleasePreview {
+  readonly kind: 'role-sessions';
+  readonly roleName: string;
+  readonly record: KeyRecordState;
+  readonly reason?: string;
+  readonly holders?: readonly string[];
+  readonly holderCount?: number;
+  /** `held`: the deny the record names: its inline policy and its cut-off. */
+  readonly policyName?: string;
+  readonly issuedBefore?: string;
+  /** `held`: the earliest the release deletes the deny (12 hours after the cut-off); a release acting before refuses. */
+  readonly deletableAt?: string;
+  /** `held`: the role's deny now (role-deny-release.ts); absent when it could not be read (`reason` says why). */
+  readonly deny?: 'absent' | 'recorded' | 'rewritten';
+  /** `rewritten`: the cut-off of the deny now, when it is Firebreak's deny with another cut-off. */
+  readonly cutOffNow?: string;
+}
+
 export interface ReleasePreviewResult extends ResponderResult<'previewed'> {
   readonly preview: {
     /** When the records were read. */
@@ -87,12 +116,15 @@ export interface ReleasePreviewResult extends ResponderResult<'previewed'> {
     /** Why the release will refuse whatever the records say (it names several credentials), when it will. */
     readonly refused?: string;
     readonly keys: readonly KeyReleasePreview[];
+    readonly roles: readonly RoleReleasePreview[];
   };
 }
 
-/** What the preview needs of release-credentials' dependencies: the records it reads (`get` and the user's list of keys only: it writes nothing), IAM to list the user's keys. */
+/** What the preview needs of release-credentials' dependencies: the records it reads (`get` and the user's list of keys only: it writes nothing), IAM to list the user's keys and to read a role's deny. */
 export interface ReleasePreviewDeps {
   readonly clients: IamClients;
+  /** The session-revoker role, through which the release reads (and deletes) a role's deny. */
+  readonly revokerClients: IamClients;
   readonly records: Pick<CredentialRecordStore, 'get' | 'userKeys'>;
   readonly logger: IncidentLogger;
   readonly environment?: DeploymentEnvironment;
@@ -108,13 +140,17 @@ export async function previewCredentialRelease(input: ResponderInput<unknown>, d
   const run = new ResponderRun<'previewed'>({ responder: RESPONDER_NAMES.releaseCredentials, incident, requestedMode: input.mode, logger: deps.logger, environment: deps.environment, now: deps.now, replayStatuses: [] });
   const { log } = run;
   const readAt = run.now().toISOString();
-  const finish = run.finisher<ReleasePreviewResult>({ preview: { readAt, keys: [] } }, (result) => ({ keys: result.preview.keys.map((k) => ({ id: k.accessKeyId, record: k.record })) }));
+  const finish = run.finisher<ReleasePreviewResult>({ preview: { readAt, keys: [], roles: [] } }, (result) => ({
+    keys: result.preview.keys.map((k) => ({ id: k.accessKeyId, record: k.record })),
+    roles: result.preview.roles.map((r) => ({ id: r.roleName, record: r.record, deny: r.deny })),
+  }));
   const keys = affectedResources(incident).filter((r): r is Extract<typeof r, { kind: 'access-key' }> => r.kind === 'access-key' && !r.temporary);
-  const named = keys.length + rolesNamed(incident).length;
+  const roles = rolesNamed(incident);
+  const named = keys.length + roles.length;
   if (named > 1) {
     const refused = `the release names ${named} credentials, and a release undoes one: it will refuse and change nothing`;
     log.record('firebreak:preview-release', incident.key, 'observed', refused);
-    return finish('previewed', { preview: { readAt, refused, keys: [] } });
+    return finish('previewed', { preview: { readAt, refused, keys: [], roles: [] } });
   }
   const previews: KeyReleasePreview[] = [];
   for (const key of keys) {
@@ -129,7 +165,55 @@ export async function previewCredentialRelease(input: ResponderInput<unknown>, d
     log.record('firebreak:preview-release', key.accessKeyId, 'observed', `Before the approval: the record of ${key.accessKeyId} is ${preview.record}${preview.holderCount !== undefined ? `, ${preview.holderCount} other incident(s) holding the key` : ''}${preview.denyAll !== undefined ? `, AWSDenyAll ${preview.denyAll.outcome}` : ''}${preview.reason !== undefined ? ` (${preview.reason})` : ''}`);
     previews.push(preview);
   }
-  return finish('previewed', { preview: { readAt, keys: previews } });
+  const rolePreviews: RoleReleasePreview[] = [];
+  for (const role of roles) {
+    const base = { kind: 'role-sessions' as const, roleName: role.roleName.slice(0, MAX_HOLDER_LENGTH) };
+    let preview: RoleReleasePreview;
+    try {
+      preview = await previewRole(base, role, input, deps, log);
+    } catch (error) {
+      preview = { ...base, record: 'unreadable', reason: reasonOf(error) };
+    }
+    log.record('firebreak:preview-release', base.roleName, 'observed', `Before the approval: the record of role ${base.roleName} is ${preview.record}${preview.deny !== undefined ? `, its deny ${preview.deny}` : ''}${preview.reason !== undefined ? ` (${preview.reason})` : ''}`);
+    rolePreviews.push(preview);
+  }
+  return finish('previewed', { preview: { readAt, keys: previews, roles: rolePreviews } });
+}
+
+/** What the release of the role will do, as releaseCredentials and releaseRole (release-credentials.ts) will decide it: the same rails, record checks and read of the deny. */
+async function previewRole(
+  base: Pick<RoleReleasePreview, 'kind' | 'roleName'>,
+  { roleName, account }: { readonly roleName: string; readonly account: string },
+  { incident }: ResponderInput<unknown>,
+  deps: ReleasePreviewDeps,
+  log: ActionLog,
+): Promise<RoleReleasePreview> {
+  if (!RESOURCE_ID_FORMAT.iamName.test(roleName)) return { ...base, record: 'refused', reason: `${JSON.stringify(roleName.slice(0, 64))} is not an IAM role name` };
+  const before = refusalBeforeAnyCall('role', roleName, account, credentialRailsOf(deps.environment ?? process.env, RESPONDER_NAMES.releaseCredentials));
+  if (before !== undefined) return { ...base, record: 'refused', reason: before };
+  const read: ReadCredentialRecord<RoleSessionsRecord> | undefined = await deps.records.get({ kind: 'role-sessions', account, roleName });
+  if (read === undefined) return { ...base, record: 'no-record' };
+  if (!read.verdict.valid) return { ...base, record: 'untrusted', reason: read.verdict.reason.slice(0, MAX_REASON_LENGTH) };
+  if (read.record.released === true) return { ...base, record: 'released' };
+  // One record per role: a later containment of the role (another incident) replaced it, and the deny is that incident's to release.
+  if (read.record.incidentKey !== incident.key) return { ...base, record: 'not-held', holders: bounded([read.record.incidentKey]), holderCount: 1 };
+  const { policyName, issuedBefore } = read.record;
+  const deletableAt = roleDenyDeletableAt(issuedBefore);
+  const held: RoleReleasePreview = {
+    ...base,
+    record: 'held',
+    policyName: policyName.slice(0, MAX_HOLDER_LENGTH),
+    issuedBefore: issuedBefore.slice(0, MAX_HOLDER_LENGTH),
+    ...(Number.isFinite(deletableAt) ? { deletableAt: new Date(deletableAt).toISOString() } : {}),
+  };
+  try {
+    const iam = await deps.revokerClients.iam({ account, region: incident.region });
+    const deny = await readRoleDeny(iam, read.record);
+    log.record('iam:GetRolePolicy', roleName, 'observed', `The inline policy ${policyName} of role ${roleName} is ${deny.state === 'recorded' ? `the deny recorded (cut-off ${issuedBefore})` : deny.state}`);
+    return { ...held, deny: deny.state, ...('cutOff' in deny && deny.cutOff !== undefined ? { cutOffNow: deny.cutOff.slice(0, MAX_HOLDER_LENGTH) } : {}) };
+  } catch (error) {
+    return { ...held, reason: reasonOf(error) };
+  }
 }
 
 async function previewKey(

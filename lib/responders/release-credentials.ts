@@ -24,10 +24,9 @@
  * guard cleared (release-clearance.ts); the releaser recorded is the approver. IAM has no DryRun:
  * in dry-run nothing is changed and each change says "would".
  */
-import { AttachUserPolicyCommand, DeleteRolePolicyCommand, DetachUserPolicyCommand, GetRolePolicyCommand, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
+import { AttachUserPolicyCommand, DeleteRolePolicyCommand, DetachUserPolicyCommand, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { IamClients } from '../aws/clients/iam';
-import { isAwsError, toResponderError } from '../aws/errors';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { CREDENTIALS_GRANT_SUBJECT } from '../contracts/security';
 import type * as z from '../contracts/zod-mini';
@@ -44,7 +43,7 @@ import type { IncidentLogger } from './logging';
 import type { ResponderResult } from './model';
 import { sendReadOnly } from './mutating';
 import { mutateUnprobed } from './pending-actions';
-import { revokeOlderSessionsPolicy, samePolicy } from './quarantine-credentials';
+import { readRoleDeny, roleDenyDeletableAt } from './role-deny-release';
 import type { ReleaseClearance } from './release-clearance';
 import type { ResponderInput } from './responder-input';
 import { ResponderRun } from './responder-run';
@@ -59,9 +58,6 @@ import { readOrMissing, rolesNamed } from './credential-targets';
 export const RELEASE_CREDENTIALS_RESPONDER = RESPONDER_NAMES.releaseCredentials;
 export const releaseCredentialsOptionsSchema = releaseCredentialsOptions;
 export type ReleaseCredentialsOptions = z.output<typeof releaseCredentialsOptionsSchema>;
-
-/** The longest a role session lasts (MaxSessionDuration, 12 hours): a revoke deny younger than this may still be holding a stolen session back. */
-export const MAX_ROLE_SESSION_SECONDS = 12 * 60 * 60;
 
 export type ReleaseCredentialsStatus = 'released' | 'claim-released' | 'already-released' | 'dry-run' | 'refused' | 'no-credential';
 
@@ -495,23 +491,18 @@ async function releaseRole(record: RoleSessionsRecord, base: Omit<CredentialRele
   const { deps, log, input, now } = context;
   const dryRun = context.run.mode === 'dry-run';
   const { roleName, account, policyName, issuedBefore } = record;
-  const expires = Date.parse(issuedBefore) + MAX_ROLE_SESSION_SECONDS * 1000;
+  const expires = roleDenyDeletableAt(issuedBefore);
   if (now().getTime() < expires) {
     const reason = `the deny on ${roleName} still holds back sessions issued before ${issuedBefore}, which may be valid until ${new Date(expires).toISOString()} (12 hours, the longest role session): deleting it now would make a stolen session work again; release again after that time`;
     log.record('iam:DeleteRolePolicy', roleName, 'skipped', `${reason.charAt(0).toUpperCase()}${reason.slice(1)}; nothing changed`);
     return { ...base, outcome: 'refused', reason };
   }
   const iam: IAMClient = await deps.revokerClients.iam({ account, region: input.incident.region });
-  let document: string | undefined;
-  try {
-    const got = await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }));
-    document = got.PolicyDocument;
-  } catch (error) {
-    if (!isAwsError(error, 'NoSuchEntity')) throw toResponderError(error, 'iam:GetRolePolicy');
-  }
-  if (document === undefined) {
+  // The same read and rule as the preview the approver was shown (role-deny-release.ts).
+  const deny = await readRoleDeny(iam, record);
+  if (deny.state === 'absent') {
     log.record('iam:DeleteRolePolicy', roleName, 'already-done', `Role ${roleName} has no inline policy ${policyName} any more`);
-  } else if (!samePolicy(document, revokeOlderSessionsPolicy(issuedBefore))) {
+  } else if (deny.state === 'rewritten') {
     const reason = `the inline policy ${policyName} of ${roleName} is not the one recorded (cut-off ${issuedBefore}): it was rewritten since (quarantine-instance or another incident) and stays`;
     log.record('iam:DeleteRolePolicy', roleName, 'skipped', `${reason.charAt(0).toUpperCase()}${reason.slice(1)}; nothing changed`);
     return { ...base, outcome: 'refused', reason };

@@ -7,7 +7,20 @@
  */
 import { readFileSync } from 'node:fs';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { AttachUserPolicyCommand, DetachUserPolicyCommand, IAMClient, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, ListUserTagsCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
+import {
+  AttachUserPolicyCommand,
+  DeleteRolePolicyCommand,
+  DetachUserPolicyCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  ListAttachedUserPoliciesCommand,
+  ListUserTagsCommand,
+  NoSuchEntityException,
+  PutRolePolicyCommand,
+  UpdateAccessKeyCommand,
+} from '@aws-sdk/client-iam';
 import { KMSClient, VerifyMacCommand } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,13 +31,16 @@ import { buildCredentialReleaseRequest } from '../../lib/operator/credential-rel
 import type { ReleasedCredential } from '../../lib/operator/credential-release';
 import { buildAlertMessage } from '../../lib/responders/alert-message';
 import { alertInputSchema } from '../../lib/responders/alert-model';
+import { approvalOutcomeLines } from '../../lib/responders/alert-response';
 import { DynamoDbCredentialRecordStore } from '../../lib/responders/credential-record-store';
 import { credentialRecordKey } from '../../lib/responders/credential-records';
 import { disableAccessKey, disableAccessKeyOptionsSchema } from '../../lib/responders/disable-access-key';
 import { silentLogger } from '../../lib/responders/logging';
+import { REVOKE_SESSIONS_POLICY_NAME, revokeOlderSessionsPolicy } from '../../lib/responders/quarantine-credentials';
 import { KmsMac } from '../../lib/responders/record-integrity';
 import type { ReleaseClearance } from '../../lib/responders/release-clearance';
 import { createReleaseCredentialsHandler } from '../../lib/responders/release-credentials';
+import { revokeRoleSessions } from '../../lib/responders/revoke-role-sessions';
 import { MemoryCredentialRecordStore } from '../support/credential-records';
 import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
 
@@ -91,9 +107,9 @@ async function preview(credential: ReleasedCredential, incidentKey: string, reco
   return { input, result: (await handler(JSON.parse(JSON.stringify(payload)))) as unknown as Record<string, unknown> };
 }
 
-/** The APPROVAL NEEDED section publish-alert sends with the preview's result (or what a failed preview leaves there). */
-function approvalSection(incident: Incident, previewResult: unknown): string {
-  const input = alertInputSchema.parse(
+/** The approval request's input to publish-alert, with the preview's result (or what a failed preview leaves there). */
+function approvalRequest(incident: Incident, previewResult: unknown) {
+  return alertInputSchema.parse(
     JSON.parse(
       JSON.stringify({
         kind: 'approval-request',
@@ -110,6 +126,11 @@ function approvalSection(incident: Incident, previewResult: unknown): string {
       }),
     ),
   );
+}
+
+/** The APPROVAL NEEDED section publish-alert sends with the preview's result (or what a failed preview leaves there). */
+function approvalSection(incident: Incident, previewResult: unknown): string {
+  const input = approvalRequest(incident, previewResult);
   const lines = buildAlertMessage(input, { now: ASKED }).message.split('\n');
   const start = lines.findIndex((line) => line.startsWith('APPROVAL NEEDED'));
   const end = lines.findIndex((line, i) => i > start && line === '');
@@ -242,6 +263,128 @@ describe('the approval request of a credential release (review s20)', () => {
   });
 });
 
+const ROLE = 'ci-deploy-role';
+const ROLE_PK = credentialRecordKey({ kind: 'role-sessions', account: ACCOUNT, roleName: ROLE });
+const ROLE_SESSION = (): Incident => parseEvent(JSON.parse(readFileSync(new URL('../fixtures/events/guardduty-iam-role-session-maliciousipcaller.json', import.meta.url), 'utf8')), { receivedAt: NOW });
+const roleCredential: ReleasedCredential = { kind: 'role-sessions', roleName: ROLE };
+/** What IAM's GetRolePolicy answers for the deny with this cut-off (URL-encoded, as IAM gives it). */
+const denyOf = (cutOff: Date) => ({ RoleName: ROLE, PolicyName: REVOKE_SESSIONS_POLICY_NAME, PolicyDocument: encodeURIComponent(revokeOlderSessionsPolicy(cutOff.toISOString())) });
+
+/** revoke-role-sessions of `incident` denies the role's sessions issued before `at`, and records it. */
+async function revokeRole(incident: Incident, records: MemoryCredentialRecordStore, at = NOW) {
+  iamMock.on(GetRoleCommand).resolves({ Role: { RoleName: ROLE, Arn: `arn:aws:iam::${ACCOUNT}:role/${ROLE}`, Path: '/', RoleId: 'AROAQ3EGRW6JRDEPLOYR', CreateDate: NOW, Tags: [] } });
+  iamMock.on(PutRolePolicyCommand).resolves({});
+  await revokeRoleSessions(
+    { incident, mode: 'enforce', options: {}, execution: EXECUTION },
+    { clients, logger: silentLogger, grants: storeGranting(incident, at, { instanceId: CREDENTIALS_GRANT_SUBJECT }), records, environment: { ...ENV, ...playbookStepsEnvironment({}) }, now: () => at },
+  );
+  iamMock.reset();
+}
+
+const roleWrites = () => iamMock.commandCalls(PutRolePolicyCommand).length + iamMock.commandCalls(DeleteRolePolicyCommand).length;
+
+describe("the approval request of a role's release", () => {
+  it('says approving deletes the session deny the record names; reads it with GetRolePolicy, exactly that input, and changes nothing', async () => {
+    const records = new MemoryCredentialRecordStore();
+    const incident = ROLE_SESSION();
+    await revokeRole(incident, records);
+    const before = JSON.stringify([...records.items]);
+    iamMock.on(GetRolePolicyCommand).resolves(denyOf(NOW));
+
+    const { input, result } = await preview(roleCredential, incident.key, records);
+    expect(result).toMatchObject({
+      status: 'previewed',
+      preview: { roles: [{ kind: 'role-sessions', roleName: ROLE, record: 'held', policyName: REVOKE_SESSIONS_POLICY_NAME, issuedBefore: NOW.toISOString(), deletableAt: '2026-03-20T00:00:00.000Z', deny: 'recorded' }] },
+    });
+    expect(iamMock.commandCalls(GetRolePolicyCommand).map((c) => c.args[0].input)).toEqual([{ RoleName: ROLE, PolicyName: REVOKE_SESSIONS_POLICY_NAME }]);
+    expect(iamMock.calls()).toHaveLength(1);
+    expect(roleWrites()).toBe(0);
+    expect(JSON.stringify([...records.items])).toBe(before);
+
+    // Before: the request of a role's release said nothing of what approving does.
+    const text = approvalSection(input.incident, result);
+    expect(text).toContain(`Incident ${incident.key} holds the record of role ${ROLE}: approving DELETES the inline policy ${REVOKE_SESSIONS_POLICY_NAME} of role ${ROLE} (the deny of its sessions issued before ${NOW.toISOString()})`);
+    expect(text).toContain(`as the sealed records said at ${ASKED.toISOString()}, when this request was made; the release reads them again before it acts`);
+    expect(text).not.toContain('STAYS');
+    // The same lines are stored with the request: what `firebreak approve` prints (`approving:`).
+    expect(approvalOutcomeLines(approvalRequest(input.incident, result)).join('\n')).toContain(`approving DELETES the inline policy ${REVOKE_SESSIONS_POLICY_NAME} of role ${ROLE}`);
+  });
+
+  it('says a release acting less than 12 hours after the cut-off refuses, and when it may act', async () => {
+    const records = new MemoryCredentialRecordStore();
+    const incident = ROLE_SESSION();
+    const cutOff = new Date(ASKED.getTime() - 2 * 3600_000);
+    await revokeRole(incident, records, cutOff);
+    iamMock.on(GetRolePolicyCommand).resolves(denyOf(cutOff));
+    const { input, result } = await preview(roleCredential, incident.key, records);
+    const text = approvalSection(input.incident, result);
+    expect(text).toContain('A release acting before 2026-03-20T19:00:00.000Z (12 hours after the cut-off, the longest a role session lasts) refuses and changes nothing');
+  });
+
+  it("says the deny STAYS when it was rewritten since (quarantine-instance renewing the deny of the instance's role, row 11i)", async () => {
+    const records = new MemoryCredentialRecordStore();
+    const incident = ROLE_SESSION();
+    await revokeRole(incident, records);
+    const renewed = new Date(NOW.getTime() + 3 * 3600_000);
+    iamMock.on(GetRolePolicyCommand).resolves(denyOf(renewed));
+    const { input, result } = await preview(roleCredential, incident.key, records);
+    expect(result).toMatchObject({ preview: { roles: [{ record: 'held', deny: 'rewritten', cutOffNow: renewed.toISOString() }] } });
+    expect(roleWrites()).toBe(0);
+    const text = approvalSection(input.incident, result);
+    expect(text).toContain(`The inline policy ${REVOKE_SESSIONS_POLICY_NAME} of role ${ROLE} is NOT the deny the record names (cut-off ${NOW.toISOString()}): rewritten since (now cut-off ${renewed.toISOString()}: quarantine-instance renewing the deny`);
+    expect(text).toContain('the deny STAYS: the release will refuse and change nothing');
+    expect(text).not.toContain('DELETES');
+  });
+
+  it("says the deny STAYS while another incident's record holds the role (it denied the role's sessions since), without reading IAM", async () => {
+    const records = new MemoryCredentialRecordStore();
+    const first = ROLE_SESSION();
+    const second: Incident = { ...ROLE_SESSION(), key: 'gd-second-finding-on-the-role' };
+    await revokeRole(first, records);
+    await revokeRole(second, records, new Date(NOW.getTime() + 3600_000));
+    const { input, result } = await preview(roleCredential, first.key, records);
+    expect(result).toMatchObject({ preview: { roles: [{ record: 'not-held', holders: [second.key], holderCount: 1 }] } });
+    expect(iamMock.calls()).toHaveLength(0);
+    const text = approvalSection(input.incident, result);
+    expect(text).toContain(`Incident ${first.key} does not hold role ${ROLE} (incident ${second.key} does;`);
+    expect(text).toContain(`the release will refuse and change nothing: the deny STAYS, for the release of incident ${second.key} to delete`);
+  });
+
+  it('says approving deletes nothing when the deny is gone already (NoSuchEntity)', async () => {
+    const records = new MemoryCredentialRecordStore();
+    const incident = ROLE_SESSION();
+    await revokeRole(incident, records);
+    iamMock.on(GetRolePolicyCommand).rejects(Object.assign(new NoSuchEntityException({ message: 'The role policy cannot be found.', $metadata: { httpStatusCode: 404 } }), { Code: 'NoSuchEntity' }));
+    const { input, result } = await preview(roleCredential, incident.key, records);
+    expect(result).toMatchObject({ preview: { roles: [{ record: 'held', deny: 'absent' }] } });
+    expect(approvalSection(input.incident, result)).toContain(`Role ${ROLE} no longer has the inline policy ${REVOKE_SESSIONS_POLICY_NAME}: approving deletes nothing and marks the record released`);
+  });
+
+  it("ATTACK: the role's record edited in the table is shown as not trusted, and IAM is not read", async () => {
+    const records = new MemoryCredentialRecordStore();
+    const incident = ROLE_SESSION();
+    await revokeRole(incident, records);
+    // An earlier cut-off written into the record: a release would then delete a deny still holding stolen sessions back.
+    records.forge(ROLE_PK, { ...records.stored(ROLE_PK), issuedBefore: '2026-03-01T00:00:00.000Z' });
+    const { input, result } = await preview(roleCredential, incident.key, records);
+    expect(result).toMatchObject({ preview: { roles: [{ record: 'untrusted' }] } });
+    expect(iamMock.calls()).toHaveLength(0);
+    const text = approvalSection(input.incident, result);
+    expect(text).toMatch(new RegExp(`The record of role ${ROLE} is NOT TRUSTED \\(.+\\): the release will refuse and change nothing`));
+    expect(text).not.toContain('DELETES');
+  });
+
+  it("says a failed read of the deny was not read, not that the deny is gone", async () => {
+    const records = new MemoryCredentialRecordStore();
+    const incident = ROLE_SESSION();
+    await revokeRole(incident, records);
+    iamMock.on(GetRolePolicyCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+    const { input, result } = await preview(roleCredential, incident.key, records);
+    expect(result).toMatchObject({ status: 'previewed', preview: { roles: [{ record: 'held', reason: expect.stringContaining('AccessDenied') }] } });
+    expect(approvalSection(input.incident, result)).toContain(`Firebreak could not read the inline policy ${REVOKE_SESSIONS_POLICY_NAME} of role ${ROLE} when this request was made (`);
+  });
+});
+
 describe('release-credentials preview: exact inputs through the state table and KMS', () => {
   const dynamodb = mockClient(DynamoDBClient);
   const kms = mockClient(KMSClient);
@@ -291,6 +434,23 @@ describe('release-credentials preview: exact inputs through the state table and 
     const store = new DynamoDbCredentialRecordStore(new DynamoDBClient({ region: 'eu-west-1' }), 'state', new KmsMac(new KMSClient({ region: 'eu-west-1' }), RECORD_KEY));
     const { result } = await preview(keyCredential, a.key, store);
     expect(result).toMatchObject({ preview: { keys: [{ denyAll: { outcome: 'stays', otherKey: KEY_2, holders: ['gd-b'] } }] } });
+  });
+
+  it("reads the role's record consistently (GetItem) and verifies it (kms:VerifyMac); writes nothing", async () => {
+    const incident = ROLE_SESSION();
+    const record = { kind: 'role-sessions', account: ACCOUNT, incidentKey: incident.key, recordedBy: { responder: 'revoke-role-sessions', executionArn: EXECUTION.executionArn }, seal, roleName: ROLE, policyName: REVOKE_SESSIONS_POLICY_NAME, issuedBefore: NOW.toISOString() };
+    dynamodb.on(GetItemCommand).resolves({ Item: { pk: { S: ROLE_PK }, incidentKey: { S: incident.key }, released: { BOOL: false }, record: { S: JSON.stringify(record) } } });
+    kms.on(VerifyMacCommand).resolves({ MacValid: true });
+    iamMock.on(GetRolePolicyCommand).resolves(denyOf(NOW));
+    const store = new DynamoDbCredentialRecordStore(new DynamoDBClient({ region: 'eu-west-1' }), 'state', new KmsMac(new KMSClient({ region: 'eu-west-1' }), RECORD_KEY));
+    const { result } = await preview(roleCredential, incident.key, store);
+    expect(dynamodb.commandCalls(GetItemCommand).map((c) => c.args[0].input)).toEqual([{ TableName: 'state', Key: { pk: { S: ROLE_PK } }, ConsistentRead: true }]);
+    expect(kms.commandCalls(VerifyMacCommand)).toHaveLength(1);
+    expect(kms.commandCalls(VerifyMacCommand)[0]!.args[0].input).toMatchObject({ KeyId: RECORD_KEY, MacAlgorithm: 'HMAC_SHA_256' });
+    expect(dynamodb.commandCalls(PutItemCommand)).toHaveLength(0);
+    expect(dynamodb.commandCalls(UpdateItemCommand)).toHaveLength(0);
+    expect(iamMock.commandCalls(GetRolePolicyCommand).map((c) => c.args[0].input)).toEqual([{ RoleName: ROLE, PolicyName: REVOKE_SESSIONS_POLICY_NAME }]);
+    expect(result).toMatchObject({ preview: { roles: [{ record: 'held', deny: 'recorded' }] } });
   });
 
   it('a read that fails is shown as unreadable, not as a release that changes nothing', async () => {
