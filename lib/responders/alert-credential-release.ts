@@ -70,6 +70,7 @@ const previewSchema = z.lazy(() => {
             otherKey: text,
             holders: z.optional(names),
             holderCount: z.optional(z.number()),
+            otherKeyDeleted: z.optional(z.boolean()),
             reason: text,
           }),
         ),
@@ -204,8 +205,14 @@ function keyLines(key: KeyReleasePreview, incident: string, asked: string): stri
     case 'stays': {
       const other = oneLine(denyAll.otherKey ?? 'another key', 128);
       const holders = incidentsText(denyAll.holders ?? [], denyAll.holderCount);
+      const several = plural(denyAll.holders, denyAll.holderCount);
+      // A deleted key's own release is refused (the key is gone), so it cannot be the one that detaches it.
+      const detachedBy =
+        denyAll.otherKeyDeleted === true
+          ? `but IAM no longer lists ${other} (deleted since), so its release cannot detach AWSDenyAll: a person detaches it once ${holders} ${several ? 'are' : 'is'} closed.`
+          : 'whose release detaches it.';
       lines.push(
-        `  AWSDenyAll STAYS ATTACHED to ${userName}${attachedFor}: ${holders} still ${plural(denyAll.holders, denyAll.holderCount) ? 'hold' : 'holds'} the user's other access key ${other} contained (${asked}), and AWSDenyAll is the user's, not the key's. The duty to detach it goes over to the record of ${other}, whose release detaches it.`,
+        `  AWSDenyAll STAYS ATTACHED to ${userName}${attachedFor}: ${holders} still ${several ? 'hold' : 'holds'} the user's other access key ${other} contained (${asked}), and AWSDenyAll is the user's, not the key's. The duty to detach it goes over to the record of ${other}, ${detachedBy}`,
       );
       break;
     }

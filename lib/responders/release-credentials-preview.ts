@@ -66,6 +66,8 @@ export interface DenyAllPreview {
   readonly otherKey?: string;
   readonly holders?: readonly string[];
   readonly holderCount?: number;
+  /** IAM no longer lists `otherKey` (deleted since): its release is refused, so a person detaches AWSDenyAll. */
+  readonly otherKeyDeleted?: true;
   readonly reason?: string;
 }
 
@@ -261,5 +263,5 @@ async function previewDenyAll(read: ReadCredentialRecord<AccessKeyRecord>, userK
     const why = need.read.verdict.valid ? `it names user ${need.read.record.userName.slice(0, 64)}` : need.read.verdict.reason.slice(0, MAX_REASON_LENGTH);
     return { outcome: 'stays-untrusted', ...attached, otherKey: need.other, reason: `the record of the user's other key ${need.other} is not trusted (${why})` };
   }
-  return { outcome: 'stays', ...attached, otherKey: need.other, holders: bounded(need.holders), holderCount: need.holders.length };
+  return { outcome: 'stays', ...attached, otherKey: need.other, holders: bounded(need.holders), holderCount: need.holders.length, ...(need.listedByIam ? {} : { otherKeyDeleted: true as const }) };
 }

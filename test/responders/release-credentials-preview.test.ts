@@ -432,8 +432,12 @@ describe('release-credentials preview: exact inputs through the state table and 
     kms.on(VerifyMacCommand).resolves({ MacValid: true });
     givenUserKeys({ [KEY]: 'Inactive' }, [DENY_ALL]);
     const store = new DynamoDbCredentialRecordStore(new DynamoDBClient({ region: 'eu-west-1' }), 'state', new KmsMac(new KMSClient({ region: 'eu-west-1' }), RECORD_KEY));
-    const { result } = await preview(keyCredential, a.key, store);
-    expect(result).toMatchObject({ preview: { keys: [{ denyAll: { outcome: 'stays', otherKey: KEY_2, holders: ['gd-b'] } }] } });
+    const { input, result } = await preview(keyCredential, a.key, store);
+    expect(result).toMatchObject({ preview: { keys: [{ denyAll: { outcome: 'stays', otherKey: KEY_2, holders: ['gd-b'], otherKeyDeleted: true } }] } });
+    // The deleted key's own release is refused (the key is gone): the request does not promise that it detaches AWSDenyAll.
+    const text = approvalSection(input.incident, result);
+    expect(text).not.toContain('whose release detaches it');
+    expect(text).toContain(`IAM no longer lists ${KEY_2} (deleted since), so its release cannot detach AWSDenyAll: a person detaches it once incident gd-b is closed`);
   });
 
   it("reads the role's record consistently (GetItem) and verifies it (kms:VerifyMac); writes nothing", async () => {
