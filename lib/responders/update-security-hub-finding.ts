@@ -34,7 +34,7 @@ import { RESPONDER_NAMES } from '../contracts/responders';
 import { TransientResponderError } from '../contracts/responder-errors';
 import { isKeyOfFinding } from '../incident/keys';
 import type { Incident } from '../incident/model';
-import { updateSecurityHubFindingOptions } from '../playbooks/security-hub-options';
+import { SECURITY_HUB_NOTE_AUTHOR, updateSecurityHubFindingOptions } from '../playbooks/security-hub-options';
 import type { SecurityHubWorkflowStatus } from '../playbooks/security-hub-options';
 import { ActionLog } from './action-log';
 import type { DeploymentEnvironment } from './effective-mode';
@@ -56,8 +56,8 @@ export const updateSecurityHubFindingOptionsSchema = updateSecurityHubFindingOpt
 
 /** BatchUpdateFindings limits (API reference, NoteUpdate): Text 1–512 characters, UpdatedBy 1–128. */
 export const SECURITY_HUB_NOTE_LIMITS = { text: 512, updatedBy: 128 } as const;
-/** Who the note says wrote it. */
-export const SECURITY_HUB_NOTE_AUTHOR = `Firebreak ${UPDATE_SECURITY_HUB_FINDING_RESPONDER}`;
+/** Who the note says wrote it (the only author the IAM statement allows). */
+export { SECURITY_HUB_NOTE_AUTHOR };
 
 /**
  * GuardDuty's finding ARN, which is the `Id` of its Security Hub copy:
@@ -291,6 +291,13 @@ export async function updateSecurityHubFinding(input: UpdateSecurityHubFindingIn
   }
 
   const client = await deps.clients.securityhub({ account: incident.account, region: incident.region });
+  // Once the call is made, what Security Hub answered is logged against it, never as "nothing
+  // sent". BatchUpdateFindings answers 200 whether or not it updated the finding; its lists say
+  // which (a partial failure is an entry of UnprocessedFindings).
+  const notUpdated = (status: UpdateSecurityHubFindingStatus, reason: string) => {
+    log.record('securityhub:BatchUpdateFindings', finding.Id, 'skipped', `Sent; ${reason}: nothing changed`);
+    return finish(status, { reason, ...described });
+  };
   let answer;
   try {
     answer = await client.send(
@@ -303,7 +310,7 @@ export async function updateSecurityHubFinding(input: UpdateSecurityHubFindingIn
   } catch (error) {
     // Security Hub not enabled in this account and region: nothing to write back to (not a failure of the incident).
     if (awsErrorCode(error) === 'InvalidAccessException') {
-      return skip('security-hub-off', finding.Id, `Security Hub is not enabled in account ${incident.account} ${incident.region} (InvalidAccessException)`, described);
+      return notUpdated('security-hub-off', `Security Hub is not enabled in account ${incident.account} ${incident.region} (InvalidAccessException)`);
     }
     throw toResponderError(error, 'securityhub:BatchUpdateFindings');
   }
@@ -314,9 +321,13 @@ export async function updateSecurityHubFinding(input: UpdateSecurityHubFindingIn
       throw new TransientResponderError(`securityhub:BatchUpdateFindings left the finding unprocessed (${code}): ${unprocessed.ErrorMessage ?? ''}`);
     }
     // GuardDuty exports to Security Hub within minutes; a finding not (yet) there is said, not failed.
-    if (code === 'FindingNotFound') return skip('not-found', finding.Id, 'Security Hub holds no copy of this finding (FindingNotFound): it may not be exported yet, or Security Hub does not receive GuardDuty findings here', described);
-    return skip('unprocessed', finding.Id, `Security Hub did not update the finding (${code}: ${unprocessed.ErrorMessage ?? ''})`, described);
+    if (code === 'FindingNotFound') return notUpdated('not-found', 'Security Hub holds no copy of this finding (FindingNotFound): it may not be exported yet, or Security Hub does not receive GuardDuty findings here');
+    return notUpdated('unprocessed', `Security Hub did not update the finding (${code}: ${unprocessed.ErrorMessage ?? ''})`);
   }
+  // Updated only when the answer says so: an answer that names the finding in neither list (or
+  // under another product) is no evidence that Security Hub changed it.
+  const processed = answer.ProcessedFindings?.some((entry) => entry.Id === finding.Id && entry.ProductArn === finding.ProductArn) === true;
+  if (!processed) return notUpdated('unprocessed', 'Security Hub did not list the finding as processed (nor as unprocessed)');
   log.record('securityhub:BatchUpdateFindings', finding.Id, 'done', `Workflow status ${workflowStatus} and a note with incident ${incident.key}`);
   return finish('updated', described);
 }
