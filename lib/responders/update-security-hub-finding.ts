@@ -20,8 +20,10 @@
  * object): the step changes none of them, only the finding the digest-bound incident names.
  *
  * EVERY INPUT IS A CLAIM: the finding ARN comes from the event. Before any call it must have
- * GuardDuty's finding ARN format, and its partition, region, account, detector and finding id must
- * be the incident's own (a finding that names another account's finding is refused, nothing sent).
+ * GuardDuty's finding ARN format, and its region, account, detector and finding id must be the
+ * incident's own (a finding that names another account's finding is refused, nothing sent). The
+ * incident names no partition: the ARN's must be one of AWS's, and since the whole ARN is the Id
+ * Security Hub matches, one that is not the finding's names no finding (FindingNotFound).
  * A release resolves the finding its containment recorded, checked the same way against the
  * release's incident (the record is a state-table item: a claim too).
  * Security Hub has no DryRun: in dry-run nothing is sent, and the result says what would have been.
