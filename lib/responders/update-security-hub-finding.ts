@@ -239,17 +239,20 @@ export async function updateSecurityHubFinding(input: UpdateSecurityHubFindingIn
   }
 
   // The guard's grant of this execution, for this very incident, before anything is read or sent.
-  // Its expiry is ignored: the step usually runs last, after the snapshot and copy waits, often more
-  // than GRANT_VALIDITY_SECONDS after the grant became actionable; and since the digest binds the
+  // NOTIFIED ignores its expiry: the step usually runs last, after the snapshot and copy waits, often
+  // more than GRANT_VALIDITY_SECONDS after the grant became actionable; and since the digest binds the
   // whole incident and the kind the status, a replay can only set the incident's own finding to the
-  // status its own playbook set. DynamoDB's TTL still deletes the grant within days.
+  // status its own playbook set. DynamoDB's TTL still deletes the grant within days. RESOLVED
+  // enforces it: a release's write-back runs right after the release, which acts only before the
+  // grant expires, and a replay in the days before the TTL deletes it would resolve again a finding
+  // reopened since (by a person, or by GuardDuty's new activity), hiding it.
   const grant = await checkContainmentGrant(
     {
       executionArn: input.execution?.executionArn,
       incident,
       kind: workflowStatus === 'RESOLVED' ? 'release' : 'contain',
       action: `set the Security Hub finding of incident ${incident.key} to ${workflowStatus}`,
-      expiry: 'ignored',
+      expiry: workflowStatus === 'RESOLVED' ? 'enforced' : 'ignored',
       // Only a playbook with this very write-back step: an unblock's grant never resolves the finding.
       step: stepClaimOf(UPDATE_SECURITY_HUB_FINDING_RESPONDER, input, updateSecurityHubFindingOptionsSchema, environment),
     },

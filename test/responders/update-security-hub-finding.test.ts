@@ -449,6 +449,26 @@ describe('updateSecurityHubFinding under the containment guard\'s grant', () => 
     ]);
   });
 
+  // Review (sechub-review): the grant stays in the table until DynamoDB's TTL deletes it, days
+  // after it expired. Before, anyone with lambda:InvokeFunction could replay the release's
+  // write-back in that time and set RESOLVED again on a finding a person (or GuardDuty's new
+  // activity) had reopened since, hiding it, with Firebreak's note replacing the person's.
+  it("ATTACK: refuses a release's write-back under an expired grant (a replay would resolve again a finding reopened since)", async () => {
+    hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
+    const incident = incidentOf();
+    await run(input(incident));
+    hubMock.resetHistory();
+    const release = input(incident, { execution: { ...EXECUTION, playbook: 'release-instance' }, request: { requestedBy: 'arn:aws:iam::111122223333:user/alice', reason: null }, results: {} }, 'RESOLVED');
+    const result = await run(
+      release,
+      ENV,
+      granting(incident, 'RESOLVED', { expiresAt: Math.floor(NOW.getTime() / 1000) - 3600, playbook: 'release-instance', requestDigest: requestDigest(release.request!) }),
+    );
+    expect(result.status).toBe('refused');
+    expect(result.reason).toMatch(/expired/);
+    expect(hubMock.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(0);
+  });
+
   it('stays dry-run under a dry-run grant, even when its input and the deployment say enforce', async () => {
     const incident = incidentOf();
     const result = await run(input(incident), ENV, granting(incident, 'NOTIFIED', { mode: 'dry-run' }));
