@@ -16,6 +16,37 @@ import * as z from '../contracts/zod-mini';
 export const SECURITY_HUB_WORKFLOW_STATUSES = ['NOTIFIED', 'RESOLVED'] as const;
 export type SecurityHubWorkflowStatus = (typeof SECURITY_HUB_WORKFLOW_STATUSES)[number];
 
+/**
+ * Who every note the write-back leaves says wrote it (`Note.UpdatedBy`, at most 128 characters).
+ * The IAM statement allows no other author (`securityhub:ASFFSyntaxPath/Note.UpdatedBy`), so
+ * nothing under the role can sign a note as a person. The responder's name, spelled out here
+ * rather than read from RESPONDER_NAMES (see this module's comment); a test holds them equal.
+ */
+export const SECURITY_HUB_NOTE_AUTHOR = 'Firebreak update-security-hub-finding';
+
+/**
+ * The BatchUpdateFindings fields the write-back never sets, as their
+ * `securityhub:ASFFSyntaxPath/<field>` condition keys: the IAM statement allows a request only
+ * when every one is absent (IAM `Null`), so the role cannot lower a finding's severity, mark it a
+ * false positive or rewrite its types, the ways besides the workflow status to push a real finding
+ * out of the views people triage. The names are AWS's own, from its managed policy
+ * AWSSystemsManagerOpsDataSyncServiceRolePolicy, which denies the same fields to Systems Manager;
+ * the severity's follow the documented rule (the key is the ASFF field path, as `Workflow.Status`).
+ * https://docs.aws.amazon.com/securityhub/latest/userguide/finding-update-batchupdatefindings.html
+ */
+export const SECURITY_HUB_FIELDS_NEVER_SET = [
+  'Confidence',
+  'Criticality',
+  'RelatedFindings',
+  'Severity.Label',
+  'Severity.Normalized',
+  'Severity.Product',
+  'Types',
+  'UserDefinedFields.key',
+  'UserDefinedFields.value',
+  'VerificationState',
+] as const;
+
 export const updateSecurityHubFindingOptions = z.strictObject({
   /** The workflow status to set: NOTIFIED (default, after containment or an alert) or RESOLVED (in a release playbook). */
   workflowStatus: z._default(z.enum(SECURITY_HUB_WORKFLOW_STATUSES), 'NOTIFIED'),

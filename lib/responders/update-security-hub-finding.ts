@@ -20,8 +20,10 @@
  * object): the step changes none of them, only the finding the digest-bound incident names.
  *
  * EVERY INPUT IS A CLAIM: the finding ARN comes from the event. Before any call it must have
- * GuardDuty's finding ARN format, and its partition, region, account, detector and finding id must
- * be the incident's own (a finding that names another account's finding is refused, nothing sent).
+ * GuardDuty's finding ARN format, and its region, account, detector and finding id must be the
+ * incident's own (a finding that names another account's finding is refused, nothing sent). The
+ * incident names no partition: the ARN's must be one of AWS's, and since the whole ARN is the Id
+ * Security Hub matches, one that is not the finding's names no finding (FindingNotFound).
  * A release resolves the finding its containment recorded, checked the same way against the
  * release's incident (the record is a state-table item: a claim too).
  * Security Hub has no DryRun: in dry-run nothing is sent, and the result says what would have been.
@@ -34,7 +36,7 @@ import { RESPONDER_NAMES } from '../contracts/responders';
 import { TransientResponderError } from '../contracts/responder-errors';
 import { isKeyOfFinding } from '../incident/keys';
 import type { Incident } from '../incident/model';
-import { updateSecurityHubFindingOptions } from '../playbooks/security-hub-options';
+import { SECURITY_HUB_NOTE_AUTHOR, updateSecurityHubFindingOptions } from '../playbooks/security-hub-options';
 import type { SecurityHubWorkflowStatus } from '../playbooks/security-hub-options';
 import { ActionLog } from './action-log';
 import type { DeploymentEnvironment } from './effective-mode';
@@ -56,8 +58,8 @@ export const updateSecurityHubFindingOptionsSchema = updateSecurityHubFindingOpt
 
 /** BatchUpdateFindings limits (API reference, NoteUpdate): Text 1–512 characters, UpdatedBy 1–128. */
 export const SECURITY_HUB_NOTE_LIMITS = { text: 512, updatedBy: 128 } as const;
-/** Who the note says wrote it. */
-export const SECURITY_HUB_NOTE_AUTHOR = `Firebreak ${UPDATE_SECURITY_HUB_FINDING_RESPONDER}`;
+/** Who the note says wrote it (the only author the IAM statement allows). */
+export { SECURITY_HUB_NOTE_AUTHOR };
 
 /**
  * GuardDuty's finding ARN, which is the `Id` of its Security Hub copy:
@@ -237,17 +239,20 @@ export async function updateSecurityHubFinding(input: UpdateSecurityHubFindingIn
   }
 
   // The guard's grant of this execution, for this very incident, before anything is read or sent.
-  // Its expiry is ignored: the step usually runs last, after the snapshot and copy waits, often more
-  // than GRANT_VALIDITY_SECONDS after the grant became actionable; and since the digest binds the
+  // NOTIFIED ignores its expiry: the step usually runs last, after the snapshot and copy waits, often
+  // more than GRANT_VALIDITY_SECONDS after the grant became actionable; and since the digest binds the
   // whole incident and the kind the status, a replay can only set the incident's own finding to the
-  // status its own playbook set. DynamoDB's TTL still deletes the grant within days.
+  // status its own playbook set. DynamoDB's TTL still deletes the grant within days. RESOLVED
+  // enforces it: a release's write-back runs right after the release, which acts only before the
+  // grant expires, and a replay in the days before the TTL deletes it would resolve again a finding
+  // reopened since (by a person, or by GuardDuty's new activity), hiding it.
   const grant = await checkContainmentGrant(
     {
       executionArn: input.execution?.executionArn,
       incident,
       kind: workflowStatus === 'RESOLVED' ? 'release' : 'contain',
       action: `set the Security Hub finding of incident ${incident.key} to ${workflowStatus}`,
-      expiry: 'ignored',
+      expiry: workflowStatus === 'RESOLVED' ? 'enforced' : 'ignored',
       // Only a playbook with this very write-back step: an unblock's grant never resolves the finding.
       step: stepClaimOf(UPDATE_SECURITY_HUB_FINDING_RESPONDER, input, updateSecurityHubFindingOptionsSchema, environment),
     },
@@ -291,6 +296,13 @@ export async function updateSecurityHubFinding(input: UpdateSecurityHubFindingIn
   }
 
   const client = await deps.clients.securityhub({ account: incident.account, region: incident.region });
+  // Once the call is made, what Security Hub answered is logged against it, never as "nothing
+  // sent". BatchUpdateFindings answers 200 whether or not it updated the finding; its lists say
+  // which (a partial failure is an entry of UnprocessedFindings).
+  const notUpdated = (status: UpdateSecurityHubFindingStatus, reason: string) => {
+    log.record('securityhub:BatchUpdateFindings', finding.Id, 'skipped', `Sent; ${reason}: nothing changed`);
+    return finish(status, { reason, ...described });
+  };
   let answer;
   try {
     answer = await client.send(
@@ -303,7 +315,7 @@ export async function updateSecurityHubFinding(input: UpdateSecurityHubFindingIn
   } catch (error) {
     // Security Hub not enabled in this account and region: nothing to write back to (not a failure of the incident).
     if (awsErrorCode(error) === 'InvalidAccessException') {
-      return skip('security-hub-off', finding.Id, `Security Hub is not enabled in account ${incident.account} ${incident.region} (InvalidAccessException)`, described);
+      return notUpdated('security-hub-off', `Security Hub is not enabled in account ${incident.account} ${incident.region} (InvalidAccessException)`);
     }
     throw toResponderError(error, 'securityhub:BatchUpdateFindings');
   }
@@ -314,9 +326,13 @@ export async function updateSecurityHubFinding(input: UpdateSecurityHubFindingIn
       throw new TransientResponderError(`securityhub:BatchUpdateFindings left the finding unprocessed (${code}): ${unprocessed.ErrorMessage ?? ''}`);
     }
     // GuardDuty exports to Security Hub within minutes; a finding not (yet) there is said, not failed.
-    if (code === 'FindingNotFound') return skip('not-found', finding.Id, 'Security Hub holds no copy of this finding (FindingNotFound): it may not be exported yet, or Security Hub does not receive GuardDuty findings here', described);
-    return skip('unprocessed', finding.Id, `Security Hub did not update the finding (${code}: ${unprocessed.ErrorMessage ?? ''})`, described);
+    if (code === 'FindingNotFound') return notUpdated('not-found', 'Security Hub holds no copy of this finding (FindingNotFound): it may not be exported yet, or Security Hub does not receive GuardDuty findings here');
+    return notUpdated('unprocessed', `Security Hub did not update the finding (${code}: ${unprocessed.ErrorMessage ?? ''})`);
   }
+  // Updated only when the answer says so: an answer that names the finding in neither list (or
+  // under another product) is no evidence that Security Hub changed it.
+  const processed = answer.ProcessedFindings?.some((entry) => entry.Id === finding.Id && entry.ProductArn === finding.ProductArn) === true;
+  if (!processed) return notUpdated('unprocessed', 'Security Hub did not list the finding as processed (nor as unprocessed)');
   log.record('securityhub:BatchUpdateFindings', finding.Id, 'done', `Workflow status ${workflowStatus} and a note with incident ${incident.key}`);
   return finish('updated', described);
 }

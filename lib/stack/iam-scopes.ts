@@ -25,7 +25,7 @@ import { FIREBREAK_TAGS } from '../responders/instance-state';
 import { EVIDENCE_TAG_KEYS } from '../responders/snapshot-plan';
 import { FLEET_SCOPES } from './iam-scopes-fleet';
 import { MALWARE_OBJECT_TAGS, QUARANTINE_PREFIX } from '../responders/s3-malware-object';
-import { SECURITY_HUB_WORKFLOW_STATUSES } from '../playbooks/security-hub-options';
+import { SECURITY_HUB_FIELDS_NEVER_SET, SECURITY_HUB_NOTE_AUTHOR, SECURITY_HUB_WORKFLOW_STATUSES } from '../playbooks/security-hub-options';
 import { S3_ENCRYPTION_CONTEXT_KEY } from '../contracts/iam-actions';
 
 /** AWS's managed deny-all policy, in any partition (the only policy disable-access-key may attach). */
@@ -768,8 +768,17 @@ const SCOPES: readonly ActionScope[] = [
     sid: 'WriteBackToSecurityHubFindings',
     actions: requestedOf('securityhub:BatchUpdateFindings'),
     resources: (arns) => (arns.regional ? [arns.regional('securityhub', 'hub/default')] : []),
-    conditions: () => ({ StringEquals: { 'securityhub:ASFFSyntaxPath/Workflow.Status': [...SECURITY_HUB_WORKFLOW_STATUSES] } }),
-    why: `BatchUpdateFindings authorizes on the account's hub (hub/default) in the finding's region, which is known only at run time; the securityhub:ASFFSyntaxPath/Workflow.Status condition allows only the statuses Firebreak sets (${SECURITY_HUB_REFERENCE}).`,
+    // Only the two fields it sends: one of its statuses, and a note signed as Firebreak's. Every
+    // other field BatchUpdateFindings can change must be absent (IAM ANDs the keys of a Null
+    // condition), so the role cannot hide a finding by its severity or verification state either.
+    conditions: () => ({
+      StringEquals: {
+        'securityhub:ASFFSyntaxPath/Workflow.Status': [...SECURITY_HUB_WORKFLOW_STATUSES],
+        'securityhub:ASFFSyntaxPath/Note.UpdatedBy': SECURITY_HUB_NOTE_AUTHOR,
+      },
+      Null: Object.fromEntries(SECURITY_HUB_FIELDS_NEVER_SET.map((field) => [`securityhub:ASFFSyntaxPath/${field}`, 'true'])),
+    }),
+    why: `BatchUpdateFindings authorizes on the account's hub (hub/default) in the finding's region, which is known only at run time; the securityhub:ASFFSyntaxPath conditions allow only the statuses Firebreak sets, its own note, and no other field (${SECURITY_HUB_REFERENCE}).`,
   },
   {
     sid: 'PublishAlerts',

@@ -167,7 +167,9 @@ describe('responder bundles', () => {
   // (string-item-store.ts: generic over required and optional fields, so that it refuses an
   // optional field of another type too, and called through the record's own class) costs it 154
   // bytes more, allowed below. Whether GuardDuty confirmed that clipped event (clipped.event.confirmed,
-  // the same schema) costs it 19 bytes more: 6,400 bytes are allowed. quarantine-instance had 2 bytes left (session 17) when the same note
+  // the same schema) costs it 19 bytes more. Taking an update as done only when Security Hub lists
+  // the finding as processed, and logging what it answered against the call it made (review
+  // sechub-review), costs it 134 bytes more: 6,656 bytes are allowed. quarantine-instance had 2 bytes left (session 17) when the same note
   // and the named error of a record held for a restore
   // (RecordHeldForRestoreError, so that the playbook waits out a dead release's hold) took it 268
   // bytes past: 512 bytes were allowed. Renewing the deny of the role's sessions on an instance
@@ -181,7 +183,7 @@ describe('responder bundles', () => {
   // against 457,585; GuardDuty's client is in the floor). A second, smaller reader of the fields
   // to compare would be one more parser to keep in step with the first, and would compare less:
   // 31,232 bytes are allowed, so the next import of any size is still noticed.
-  const SIZE_ALLOWANCE: Readonly<Record<string, number>> = { approval: 3_584, 'update-security-hub-finding': 6_400, 'oversized-event': 31_232 };
+  const SIZE_ALLOWANCE: Readonly<Record<string, number>> = { approval: 3_584, 'update-security-hub-finding': 6_656, 'oversized-event': 31_232 };
   it.each(['approval', 'update-security-hub-finding', 'containment-guard', 'copy-evidence', 'oversized-event', 'quarantine-instance', 'release-instance', 'snapshot-volumes', 'block-dns-domain', 'unblock-dns-domains'])(
     '%s stays within 1.2x of the floor of its SDK clients in size',
     async (responder) => {

@@ -13,6 +13,7 @@ import { BatchUpdateFindingsCommand, SecurityHubClient } from '@aws-sdk/client-s
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TransientResponderError } from '../../lib/contracts/responder-errors';
+import { RESPONDER_NAMES } from '../../lib/contracts/responders';
 import type { ResponderMode } from '../../lib/contracts/responder-mode';
 import { parseEvent } from '../../lib/incident';
 import type { Incident } from '../../lib/incident/model';
@@ -44,6 +45,9 @@ const clients = {
 const NOW = new Date('2026-03-19T12:00:00.000Z');
 const ENV = { FIREBREAK_MODE: 'enforce' };
 const FINDING_ARN = 'arn:aws:guardduty:eu-west-1:444455556666:detector/5ab6c7d8e9f0a1b2c3d4e5f6a7b8c9d0/finding/8b2e6d4f0a1c4e3b9d7f5a3c1e9b7d5f';
+const GUARDDUTY_PRODUCT = 'arn:aws:securityhub:eu-west-1::product/aws/guardduty';
+/** Security Hub's answer when it updated the test finding. */
+const PROCESSED = { ProcessedFindings: [{ Id: FINDING_ARN, ProductArn: GUARDDUTY_PRODUCT }], UnprocessedFindings: [] };
 const EXECUTION = { executionName: 'gd-8b2e6d4f', playbook: 'compromised-ec2-instance', executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:fb-compromised-ec2-instance:gd-8b2e6d4f' };
 
 const rawEvent = () => JSON.parse(readFileSync(new URL('../fixtures/events/guardduty-ec2-trojan-dns-data-exfiltration.json', import.meta.url), 'utf8')) as { detail: Record<string, unknown> };
@@ -110,7 +114,7 @@ describe('updateSecurityHubFinding', () => {
   });
 
   it('records the finding it checked, so that the release of the incident resolves the same one', async () => {
-    hubMock.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
+    hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
     const incident = incidentOf();
     await run(input(incident));
     expect(await records.get(incident.key)).toEqual({
@@ -142,7 +146,7 @@ describe('updateSecurityHubFinding', () => {
       input(incident, { execution: { ...EXECUTION, playbook: 'release-instance' }, request: { requestedBy: 'arn:aws:iam::111122223333:user/alice', reason: null }, results: { release: { status: 'released' } } }, 'RESOLVED');
 
     it('resolves the finding its containment recorded, with exactly that identifier', async () => {
-      hubMock.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
+      hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
       const contained = incidentOf();
       await run(input(contained));
       const result = await run(release(releaseOf(contained)));
@@ -185,7 +189,7 @@ describe('updateSecurityHubFinding', () => {
     });
 
     it("refuses a release naming another account than the recorded finding's", async () => {
-      hubMock.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
+      hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
       const contained = incidentOf();
       await run(input(contained));
       const result = await run(release(releaseOf(contained, '999988887777')));
@@ -195,7 +199,7 @@ describe('updateSecurityHubFinding', () => {
   });
 
   it('on release sets RESOLVED and says released, by whom and why (their words neutralized)', async () => {
-    hubMock.on(BatchUpdateFindingsCommand).resolves({ ProcessedFindings: [], UnprocessedFindings: [] });
+    hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
     const incident = incidentOf();
     const result = await run(
       input(
@@ -214,7 +218,7 @@ describe('updateSecurityHubFinding', () => {
   });
 
   it('keeps the note within 512 characters and the author within 128, whatever the steps and the reason', async () => {
-    hubMock.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
+    hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
     const results = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`step-number-${i}`, { status: 'contained' }]));
     await run(input(incidentOf(), { results, request: { requestedBy: 'x'.repeat(400), reason: 'y'.repeat(900) } }, 'RESOLVED'));
     const sent = hubMock.commandCalls(BatchUpdateFindingsCommand)[0]!.args[0].input;
@@ -282,6 +286,11 @@ describe('updateSecurityHubFinding', () => {
     hubMock.on(BatchUpdateFindingsCommand).rejects(sdkError('InvalidAccessException'));
     const result = await run(input(incidentOf()));
     expect(result.status).toBe('security-hub-off');
+    expect(result.actions.at(-1)).toMatchObject({ api: 'securityhub:BatchUpdateFindings', outcome: 'skipped', detail: expect.stringMatching(/^Sent; Security Hub is not enabled/) });
+  });
+
+  it('signs its notes with the one author the IAM statement allows: Firebreak and the responder name', () => {
+    expect(SECURITY_HUB_NOTE_AUTHOR).toBe(`Firebreak ${RESPONDER_NAMES.updateSecurityHubFinding}`);
   });
 
   it('says when Security Hub holds no copy of the finding (UnprocessedFindings FindingNotFound)', async () => {
@@ -300,6 +309,42 @@ describe('updateSecurityHubFinding', () => {
     await expect(run(input(incidentOf()))).rejects.toBeInstanceOf(TransientResponderError);
   });
 
+  // Review (sechub-review): BatchUpdateFindings answers 200 whether or not it updated the finding;
+  // the answer's lists say which. Before: any 200 answer whose UnprocessedFindings was empty read
+  // as `updated` (an empty answer, or one listing another finding as processed), and a finding left
+  // unprocessed was logged as "nothing sent to Security Hub", though the call was made.
+  describe('ATTACK: a 200 answer is an update only when Security Hub lists this finding as processed', () => {
+    const OTHER = FINDING_ARN.replace(/finding\/\w+$/, 'finding/0000aaaa0000aaaa0000aaaa0000aaaa');
+    it.each([
+      ['neither processed nor unprocessed', { ProcessedFindings: [], UnprocessedFindings: [] }],
+      ['an answer without either list', {}],
+      ['another finding processed, this one not named', { ProcessedFindings: [{ Id: OTHER, ProductArn: GUARDDUTY_PRODUCT }], UnprocessedFindings: [] }],
+      ['this Id processed under another product', { ProcessedFindings: [{ Id: FINDING_ARN, ProductArn: 'arn:aws:securityhub:eu-west-1::product/aws/inspector' }], UnprocessedFindings: [] }],
+    ])('%s: unprocessed, never updated', async (_label, answer) => {
+      hubMock.on(BatchUpdateFindingsCommand).resolves(answer);
+      const result = await run(input(incidentOf()));
+      expect(result.status).toBe('unprocessed');
+      expect(result.reason).toMatch(/did not list the finding as processed/);
+      expect(result.actions.map((a) => [a.api, a.outcome])).toEqual([
+        ['firebreak:check-grant', 'observed'],
+        ['securityhub:BatchUpdateFindings', 'skipped'],
+      ]);
+    });
+
+    it('says the call was made, and what Security Hub answered, when it leaves the finding unprocessed', async () => {
+      hubMock.on(BatchUpdateFindingsCommand).resolves({
+        ProcessedFindings: [],
+        UnprocessedFindings: [{ FindingIdentifier: { Id: FINDING_ARN, ProductArn: GUARDDUTY_PRODUCT }, ErrorCode: 'InvalidInput', ErrorMessage: 'Invalid Input' }],
+      });
+      const result = await run(input(incidentOf()));
+      expect(result.status).toBe('unprocessed');
+      const last = result.actions.at(-1)!;
+      expect([last.api, last.outcome]).toEqual(['securityhub:BatchUpdateFindings', 'skipped']);
+      expect(last.detail).toMatch(/InvalidInput/);
+      expect(last.detail).not.toMatch(/nothing sent/);
+    });
+  });
+
   it('fails the step, named, when the member role may not update findings', async () => {
     hubMock.on(BatchUpdateFindingsCommand).rejects(sdkError('AccessDeniedException', 403));
     await expect(run(input(incidentOf()))).rejects.toMatchObject({ name: 'ResponderAccessDeniedError' });
@@ -315,7 +360,7 @@ describe('updateSecurityHubFinding under the containment guard\'s grant', () => 
   };
 
   it("refuses a direct invocation (no execution) naming another served account's finding, sending nothing (review 5)", async () => {
-    hubMock.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
+    hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
     const VICTIM_ID = '0123456789abcdef0123456789abcdef';
     const VICTIM_ACCOUNT = '777788889999';
     const event = rawEvent() as { account?: string; detail: Record<string, unknown> };
@@ -365,7 +410,7 @@ describe('updateSecurityHubFinding under the containment guard\'s grant', () => 
   });
 
   it('waits for the approval when the grant does; acts once a person approved it', async () => {
-    hubMock.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
+    hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
     const incident = incidentOf();
     const grants = granting(incident, 'NOTIFIED', { status: 'awaiting-approval', approvalDeadline: new Date(NOW.getTime() + 3600_000).toISOString(), onTimeout: 'evidence-only' });
     const waiting = await run(input(incident), ENV, grants);
@@ -387,7 +432,7 @@ describe('updateSecurityHubFinding under the containment guard\'s grant', () => 
   });
 
   it("acts under its execution's grant whatever its subject (an instance, the credentials, an object)", async () => {
-    hubMock.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
+    hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
     const incident = incidentOf();
     const result = await run(input(incident), ENV, granting(incident, 'NOTIFIED', { instanceId: 'iam-credentials' }));
     expect(result.status).toBe('updated');
@@ -395,13 +440,33 @@ describe('updateSecurityHubFinding under the containment guard\'s grant', () => 
   });
 
   it('acts under an expired grant (it runs last, after the evidence waits; a replay can only repeat its own status)', async () => {
-    hubMock.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
+    hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
     const incident = incidentOf();
     const result = await run(input(incident), ENV, granting(incident, 'NOTIFIED', { expiresAt: Math.floor(NOW.getTime() / 1000) - 3600 }));
     expect(result.status).toBe('updated');
     expect(hubMock.commandCalls(BatchUpdateFindingsCommand).map((c) => [c.args[0].input.FindingIdentifiers, c.args[0].input.Workflow])).toEqual([
       [[{ Id: FINDING_ARN, ProductArn: PRODUCT }], { Status: 'NOTIFIED' }],
     ]);
+  });
+
+  // Review (sechub-review): the grant stays in the table until DynamoDB's TTL deletes it, days
+  // after it expired. Before, anyone with lambda:InvokeFunction could replay the release's
+  // write-back in that time and set RESOLVED again on a finding a person (or GuardDuty's new
+  // activity) had reopened since, hiding it, with Firebreak's note replacing the person's.
+  it("ATTACK: refuses a release's write-back under an expired grant (a replay would resolve again a finding reopened since)", async () => {
+    hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
+    const incident = incidentOf();
+    await run(input(incident));
+    hubMock.resetHistory();
+    const release = input(incident, { execution: { ...EXECUTION, playbook: 'release-instance' }, request: { requestedBy: 'arn:aws:iam::111122223333:user/alice', reason: null }, results: {} }, 'RESOLVED');
+    const result = await run(
+      release,
+      ENV,
+      granting(incident, 'RESOLVED', { expiresAt: Math.floor(NOW.getTime() / 1000) - 3600, playbook: 'release-instance', requestDigest: requestDigest(release.request!) }),
+    );
+    expect(result.status).toBe('refused');
+    expect(result.reason).toMatch(/expired/);
+    expect(hubMock.commandCalls(BatchUpdateFindingsCommand)).toHaveLength(0);
   });
 
   it('stays dry-run under a dry-run grant, even when its input and the deployment say enforce', async () => {
@@ -422,7 +487,7 @@ describe('parseUpdateSecurityHubFindingInput', () => {
   });
 
   it('runs through the responder runtime (the Lambda handler) with the payload a compiled playbook sends', async () => {
-    hubMock.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
+    hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
     const incident = incidentOf();
     const handler = createUpdateSecurityHubFindingHandler({
       clients,
@@ -441,7 +506,7 @@ describe('parseUpdateSecurityHubFindingInput', () => {
   // the execution name, the earlier steps' statuses), so a direct invocation under a days-old grant
   // wrote any story into the finding under Firebreak's name.
   it('ATTACK: writes into the note only what the grant binds, whatever the input claims', async () => {
-    hubMock.on(BatchUpdateFindingsCommand).resolves({ UnprocessedFindings: [] });
+    hubMock.on(BatchUpdateFindingsCommand).resolves(PROCESSED);
     const incident = incidentOf();
     const forged = input(incident, {
       execution: { ...EXECUTION, executionName: 'closed-by-secops', playbook: 'FALSE POSITIVE confirmed by SecOps, do not escalate' },

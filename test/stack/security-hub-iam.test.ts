@@ -34,7 +34,28 @@ const EXPECTED: Statement = {
   Effect: 'Allow',
   Action: 'securityhub:BatchUpdateFindings',
   Resource: hubArn,
-  Condition: { StringEquals: { 'securityhub:ASFFSyntaxPath/Workflow.Status': ['NOTIFIED', 'RESOLVED'] } },
+  Condition: {
+    StringEquals: {
+      'securityhub:ASFFSyntaxPath/Workflow.Status': ['NOTIFIED', 'RESOLVED'],
+      // Every note the role writes is signed as Firebreak's, never as a person's.
+      'securityhub:ASFFSyntaxPath/Note.UpdatedBy': 'Firebreak update-security-hub-finding',
+    },
+    // Review (sechub-review): only the workflow status and the note. Before, the statement let
+    // the role lower a finding's severity, mark it FALSE_POSITIVE or rewrite its types in the
+    // same request (IAM ANDs these keys: each must be absent).
+    Null: {
+      'securityhub:ASFFSyntaxPath/Confidence': 'true',
+      'securityhub:ASFFSyntaxPath/Criticality': 'true',
+      'securityhub:ASFFSyntaxPath/RelatedFindings': 'true',
+      'securityhub:ASFFSyntaxPath/Severity.Label': 'true',
+      'securityhub:ASFFSyntaxPath/Severity.Normalized': 'true',
+      'securityhub:ASFFSyntaxPath/Severity.Product': 'true',
+      'securityhub:ASFFSyntaxPath/Types': 'true',
+      'securityhub:ASFFSyntaxPath/UserDefinedFields.key': 'true',
+      'securityhub:ASFFSyntaxPath/UserDefinedFields.value': 'true',
+      'securityhub:ASFFSyntaxPath/VerificationState': 'true',
+    },
+  },
 };
 
 /** Every policy statement anywhere in a template (inline role policies, AWS::IAM::Policy, managed policies). */
@@ -47,7 +68,7 @@ function statementsIn(node: unknown): Statement[] {
 }
 
 describe('update-security-hub-finding: IAM', () => {
-  it("lets the responder update findings only on its account's hub, only to NOTIFIED or RESOLVED, and nothing else of Security Hub", () => {
+  it("lets the responder update findings only on its account's hub, only their workflow status (NOTIFIED or RESOLVED) and a note signed as Firebreak's, and nothing else of Security Hub", () => {
     const { template } = synthesize({ playbooks: [WRITE_BACK, DEFAULT_ALERT] });
     const statements = statementsOfRole(template, logicalIdOf(template, 'AWS::IAM::Role', 'ResponderUpdateSecurityHubFindingRole'));
     expect(statements.find((s) => s.Sid === 'WriteBackToSecurityHubFindings')).toEqual(EXPECTED);

@@ -509,6 +509,44 @@ function queueArnOf(world: SimWorld, url: string): string {
   return match ? `arn:aws:sqs:${url.split('.')[1] ?? ''}:${match[1]}:${match[2]}` : url;
 }
 
+/** The BatchUpdateFindings fields whose values are the `securityhub:ASFFSyntaxPath/<field>` keys (objects by their leaves). */
+const ASFF_SYNTAX_PATHS: Readonly<Record<string, readonly string[] | undefined>> = {
+  Workflow: ['Status'],
+  Note: ['Text', 'UpdatedBy'],
+  Severity: ['Label', 'Normalized', 'Product'],
+};
+
+/**
+ * A BatchUpdateFindings request's `securityhub:ASFFSyntaxPath/<field>` keys: each field it sets,
+ * by its ASFF path (`Workflow.Status`, `Severity.Label`), lists and maps as present
+ * (`RelatedFindings`, `Types`, `UserDefinedFields.key` and `.value`).
+ * https://docs.aws.amazon.com/securityhub/latest/userguide/finding-update-batchupdatefindings.html
+ */
+function asffSyntaxPathKeys(input: Record<string, unknown>): Record2 {
+  const keys: Record2 = {};
+  const put = (path: string, values: readonly unknown[]) => {
+    if (values.length > 0) keys[`securityhub:ASFFSyntaxPath/${path}`] = values.map(String);
+  };
+  for (const [field, value] of Object.entries(input)) {
+    if (field === 'FindingIdentifiers' || value === undefined || value === null) continue;
+    const leaves = ASFF_SYNTAX_PATHS[field];
+    if (leaves !== undefined && typeof value === 'object') {
+      for (const leaf of leaves) {
+        const leafValue = (value as Record<string, unknown>)[leaf];
+        if (leafValue !== undefined && leafValue !== null) put(`${field}.${leaf}`, [leafValue]);
+      }
+    } else if (field === 'UserDefinedFields' && typeof value === 'object') {
+      put('UserDefinedFields.key', Object.keys(value));
+      put('UserDefinedFields.value', Object.values(value));
+    } else if (Array.isArray(value)) {
+      put(field, value.map((entry) => (typeof entry === 'object' ? JSON.stringify(entry) : entry)));
+    } else {
+      put(field, [value]);
+    }
+  }
+  return keys;
+}
+
 /**
  * The targets of `action` (the call's own API, or a dependent one it authorizes: ec2:CreateTags
  * for TagSpecifications, iam:PassRole for an association, kms:* for an encrypted topic).
@@ -586,19 +624,15 @@ export function authorizationTargets(iamAction: string, call: AuthorizationCall,
     case 's3':
       return s3Targets(action, call, world, resourceHint);
     case 'securityhub': {
-      // BatchUpdateFindings authorizes on the account's hub, with the request's fields as
-      // securityhub:ASFFSyntaxPath/<field> keys (only the ones the write-back sends are modelled).
+      // BatchUpdateFindings authorizes on the account's hub, with each field the request sets as a
+      // securityhub:ASFFSyntaxPath/<field> key (known completely: a field not sent has no key).
       if (action !== 'BatchUpdateFindings') return undefined;
-      const workflow = (input.Workflow as { Status?: unknown } | undefined)?.Status;
       return [
         {
           resourceType: 'hub',
           arn: `arn:aws:securityhub:${call.region}:${call.account}:hub/default`,
-          keys: {
-            'aws:ResourceAccount': [call.account],
-            ...(typeof workflow === 'string' ? { 'securityhub:ASFFSyntaxPath/Workflow.Status': [workflow] } : {}),
-          },
-          complete: ['securityhub:ASFFSyntaxPath/Workflow.Status'],
+          keys: { 'aws:ResourceAccount': [call.account], ...asffSyntaxPathKeys(input) },
+          complete: ['securityhub:ASFFSyntaxPath/'],
         },
       ];
     }

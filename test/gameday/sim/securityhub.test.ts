@@ -6,8 +6,16 @@
  * findings GuardDuty exported there (its own account and region) exist.
  */
 import { BatchUpdateFindingsCommand } from '@aws-sdk/client-securityhub';
-import { describe, expect, it } from 'vitest';
+import type { BatchUpdateFindingsCommandInput } from '@aws-sdk/client-securityhub';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SeededSimulatedAws } from '../../support/sim-builder';
+import { loadIamCatalog } from '../../../lib/gameday/sim/iam-catalog';
+import type { IamCatalog } from '../../../lib/gameday/sim/iam-catalog';
+import type { PolicyStatement } from '../../../lib/gameday/sim/iam-policy';
+import type { ScopeArns } from '../../../lib/stack/iam-scopes';
+import { planStatements } from '../../../lib/stack/iam-scopes';
+import { SECURITY_HUB_NOTE_AUTHOR } from '../../../lib/responders/update-security-hub-finding';
+import { rejectionOf } from './fixtures';
 
 const ACCOUNT = '111122223333';
 const REGION = 'eu-west-1';
@@ -58,5 +66,66 @@ describe('the simulated Security Hub', () => {
     const hub = await sim.clientFactory().securityhub({ account: '444455556666', region: REGION });
     const answer = await hub.send(update([{ Id: ARN, ProductArn: PRODUCT }]));
     expect(answer.UnprocessedFindings?.map((entry) => entry.ErrorCode)).toEqual(['FindingNotFound']);
+  });
+});
+
+// Review (sechub-review): the write-back's statement as deployed (planStatements, the member role's
+// scope), enforced by the simulated account with the request's fields as
+// securityhub:ASFFSyntaxPath/<field> keys. Before, it allowed any other field in a request that set
+// NOTIFIED or RESOLVED: the role could lower a finding's severity or mark it a false positive.
+describe('the write-back statement as deployed, in the simulated Security Hub', () => {
+  const ROLE = `arn:aws:iam::${ACCOUNT}:role/FirebreakResponder-update-security-hub-finding`;
+  /** Where the member role of ACCOUNT points (lib/stack/member-role-stack.ts). */
+  const MEMBER_ARNS: ScopeArns = {
+    ec2: (type) => `arn:aws:ec2:*:${ACCOUNT}:${type}/*`,
+    route53resolver: (type) => `arn:aws:route53resolver:*:${ACCOUNT}:${type}/*`,
+    snapshots: 'arn:aws:ec2:*::snapshot/*',
+    iam: (type) => `arn:aws:iam::${ACCOUNT}:${type}/*`,
+    regional: (service, resource) => `arn:aws:${service}:*:${ACCOUNT}:${resource}`,
+    ownRoles: [ROLE],
+  };
+  let catalog: IamCatalog;
+  beforeAll(async () => {
+    catalog = await loadIamCatalog();
+  });
+
+  async function hubUnderDeployedStatement() {
+    const sim = simWithFinding();
+    const statements = planStatements(['securityhub:BatchUpdateFindings'], MEMBER_ARNS, {}).map(
+      ({ statement }) => statement.toStatementJson() as PolicyStatement,
+    );
+    sim.enforceIdentityPolicies(ROLE, [{ Version: '2012-10-17', Statement: statements }], catalog);
+    return { sim, hub: await sim.clientFactory({ principal: ROLE }).securityhub({ account: ACCOUNT, region: REGION }) };
+  }
+  const request = (extra: Partial<BatchUpdateFindingsCommandInput> = {}): BatchUpdateFindingsCommandInput => ({
+    FindingIdentifiers: [{ Id: ARN, ProductArn: PRODUCT }],
+    Workflow: { Status: 'NOTIFIED' },
+    Note: { Text: 'Firebreak incident gd-1: handled', UpdatedBy: SECURITY_HUB_NOTE_AUTHOR },
+    ...extra,
+  });
+
+  it('allows exactly what the responder sends: a workflow status it sets and a note signed as Firebreak', async () => {
+    const { sim, hub } = await hubUnderDeployedStatement();
+    const answer = await hub.send(new BatchUpdateFindingsCommand(request()));
+    expect(answer.ProcessedFindings).toEqual([{ Id: ARN, ProductArn: PRODUCT }]);
+    expect(sim.securityHubFindings()[0]?.workflowStatus).toBe('NOTIFIED');
+  });
+
+  it.each<[string, Partial<BatchUpdateFindingsCommandInput>]>([
+    ['SUPPRESSED', { Workflow: { Status: 'SUPPRESSED' } }],
+    ['no workflow status', { Workflow: undefined }],
+    ['a note signed as a person', { Note: { Text: 'Verified benign', UpdatedBy: 'alice' } }],
+    ['a lowered severity', { Severity: { Label: 'INFORMATIONAL' } }],
+    ['a verification state', { VerificationState: 'FALSE_POSITIVE' }],
+    ['a confidence', { Confidence: 0 }],
+    ['a criticality', { Criticality: 0 }],
+    ['finding types', { Types: ['Software and Configuration Checks/Benign'] }],
+    ['user-defined fields', { UserDefinedFields: { triage: 'closed' } }],
+    ['related findings', { RelatedFindings: [{ Id: ARN, ProductArn: PRODUCT }] }],
+  ])('denies a request with %s, and the finding stays as it was', async (_label, extra) => {
+    const { sim, hub } = await hubUnderDeployedStatement();
+    const refused = await rejectionOf(hub.send(new BatchUpdateFindingsCommand(request(extra))));
+    expect(refused.name).toBe('AccessDeniedException');
+    expect(sim.securityHubFindings()[0]).toMatchObject({ workflowStatus: 'NEW', updates: 0 });
   });
 });
