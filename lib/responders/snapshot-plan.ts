@@ -117,6 +117,11 @@ export function notTakenForIncident(
   if (started < created - EVIDENCE_START_SKEW_MS) {
     return `it started ${new Date(started).toISOString()}, before the incident was created (${incident.times.created})`;
   }
+  return withoutFirebreakMarks(snapshot, incident, instanceId);
+}
+
+/** Why a snapshot found by the incident's tags lacks the description and tags snapshot-volumes writes, or undefined when it has them all (pure). */
+export function withoutFirebreakMarks(snapshot: Pick<Snapshot, 'Description' | 'Tags'>, incident: Pick<Incident, 'key' | 'findingType'>, instanceId: string): string | undefined {
   if (snapshot.Description !== evidenceSnapshotDescription(incident)) return 'its description is not the one Firebreak writes';
   const tags = snapshot.Tags ?? [];
   const missing = ownEvidenceTags(incident, instanceId).find((own) => !tags.some((tag) => tag.Key === own.Key && tag.Value === own.Value));

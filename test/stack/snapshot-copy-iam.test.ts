@@ -68,6 +68,8 @@ describe('copy-evidence in the Firebreak stack', () => {
       Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
       Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'custody#*' } },
     });
+    // DescribeInstances: a source must be a snapshot of a volume attached to the instance (its tags are claims).
+    expect(bySid.DescribeForContainmentAndEvidence).toEqual({ Sid: 'DescribeForContainmentAndEvidence', Effect: 'Allow', Action: ['ec2:DescribeInstances', 'ec2:DescribeSnapshots'], Resource: '*' });
     const all = statements.flatMap(actionsOf);
     for (const forbidden of ['ec2:CopySnapshot', 'ec2:DeleteSnapshot', 'ec2:UnlockSnapshot', 'ec2:CreateTags']) expect(all).not.toContain(forbidden);
   });
@@ -134,6 +136,7 @@ describe('the member role with copy-evidence', () => {
     const statements = (role.Properties as { Policies: [{ PolicyDocument: { Statement: Statement[] } }] }).Policies[0].PolicyDocument.Statement;
     expect(statements.find((s) => s.Sid === 'ShareEvidenceWithTheForensicAccount')).toEqual(EXPECTED_SHARE);
     expect(statements.find((s) => s.Sid === 'UnshareEvidenceFromTheForensicAccount')).toEqual(EXPECTED_UNSHARE);
+    expect(statements.find((s) => s.Sid === 'DescribeForContainmentAndEvidence')).toEqual({ Sid: 'DescribeForContainmentAndEvidence', Effect: 'Allow', Action: ['ec2:DescribeInstances', 'ec2:DescribeSnapshots'], Resource: '*' });
     expect(() => new MemberRoleStack(new App(), 'M', { responderActions: memberAccountActionsByResponder([COPYING]) })).toThrow(/no scoping rule for ec2:ModifySnapshotAttribute/);
   });
 });
