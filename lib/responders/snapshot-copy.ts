@@ -52,7 +52,7 @@ import { createResponderHandler } from './runtime';
 import { stepResponder } from './responder-input';
 import type { CustodyConfirmation, CustodyRecord, CustodyStore, ReadCustody, ShareRemoval } from './snapshot-custody';
 import { custodyStatus, snapshotReport } from './snapshot-custody';
-import { EVIDENCE_TAG_KEYS, attachedEbsVolumes, truncateText, withoutFirebreakMarks } from './snapshot-plan';
+import { EVIDENCE_TAG_KEYS, FORENSIC_COPY_TAG_KEYS, attachedEbsVolumes, truncateText, withoutFirebreakMarks } from './snapshot-plan';
 import { findEvidenceSnapshots } from './snapshot-reads';
 
 export const COPY_RESPONDER = RESPONDER_NAMES.copyEvidence;
@@ -62,11 +62,7 @@ export const copyEvidenceOptionsSchema = copyEvidenceOptions;
 export type CopyEvidenceOptions = { readonly waitMinutes: number };
 export type CopyEvidenceInput = ResponderInput<CopyEvidenceOptions>;
 
-/** Tags on every forensic copy: how a re-run finds the copy of a source, and what it is evidence of. */
-export const FORENSIC_COPY_TAG_KEYS = {
-  sourceSnapshot: 'firebreak:source-snapshot',
-  sourceAccount: 'firebreak:source-account',
-} as const;
+export { FORENSIC_COPY_TAG_KEYS } from './snapshot-plan';
 
 /** The forensic account, its role and key: the deployment's configuration, never the input's. */
 export interface ForensicTarget {

@@ -15,6 +15,15 @@ export const EVIDENCE_TAG_KEYS = {
   evidence: 'firebreak:evidence',
 } as const;
 
+/** Tags on every forensic copy (copy-evidence): how a re-run finds the copy of a source, and what it is evidence of. */
+export const FORENSIC_COPY_TAG_KEYS = {
+  sourceSnapshot: 'firebreak:source-snapshot',
+  sourceAccount: 'firebreak:source-account',
+} as const;
+
+/** Every tag key copy-evidence writes on a copy, and the only ones the forensic role may write (ForensicRoleStack, aws:TagKeys). */
+export const FORENSIC_COPY_WRITTEN_TAG_KEYS = [EVIDENCE_TAG_KEYS.incident, EVIDENCE_TAG_KEYS.evidence, FORENSIC_COPY_TAG_KEYS.sourceSnapshot, FORENSIC_COPY_TAG_KEYS.sourceAccount] as const;
+
 /** One evidence snapshot of one EBS volume. */
 export interface EvidenceSnapshot {
   readonly snapshotId: string;

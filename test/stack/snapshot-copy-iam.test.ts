@@ -192,7 +192,17 @@ describe('ForensicRoleStack', () => {
     const json = stack.resolve(stack.statements.map((s) => s.toStatementJson())) as Statement[];
     const bySid = Object.fromEntries(json.map((s) => [s.Sid, s]));
     expect(bySid.CopyEvidenceSnapshots).toMatchObject({ Action: 'ec2:CopySnapshot', Resource: snapshotArn });
-    expect(bySid.TagCopiesAtCreation).toMatchObject({ Action: 'ec2:CreateTags', Condition: { StringEquals: { 'ec2:CreateAction': 'CopySnapshot' } } });
+    // Only as part of CopySnapshot, and only the four keys copy-evidence writes: no tag another policy of the forensic account grants access by.
+    expect(bySid.TagCopiesAtCreation).toEqual({
+      Sid: 'TagCopiesAtCreation',
+      Effect: 'Allow',
+      Action: 'ec2:CreateTags',
+      Resource: snapshotArn,
+      Condition: {
+        StringEquals: { 'ec2:CreateAction': 'CopySnapshot' },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': ['firebreak:incident', 'firebreak:evidence', 'firebreak:source-snapshot', 'firebreak:source-account'] },
+      },
+    });
     expect(bySid.EncryptCopiesWithTheForensicKey).toMatchObject({ Resource: KEY_ARN, Condition: { StringLike: { 'kms:ViaService': 'ec2.*.amazonaws.com' } } });
     expect(bySid.GrantEbsTheForensicKey).toMatchObject({ Action: 'kms:CreateGrant', Resource: KEY_ARN, Condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' } } });
     expect(bySid.ReadEncryptedSources).toBeUndefined();
