@@ -12,10 +12,10 @@ import { buildAlertMessage } from '../../lib/responders/alert-message';
 import { alertInputSchema } from '../../lib/responders/alert-model';
 import { KmsMac } from '../../lib/responders/record-integrity';
 import type { CopyEvidenceInput, ForensicTarget } from '../../lib/responders/snapshot-copy';
-import { EvidenceCopyFailedError, copyEvidence, forensicTargetFromEnv } from '../../lib/responders/snapshot-copy';
+import { EvidenceCopyFailedError, copyEvidence, copyInput, forensicTargetFromEnv } from '../../lib/responders/snapshot-copy';
 import type { CustodyRecord } from '../../lib/responders/snapshot-custody';
 import { DynamoDbCustodyStore, custodyRecordKey, snapshotReport, verifyStoredCustody } from '../../lib/responders/snapshot-custody';
-import { evidenceSnapshotDescription } from '../../lib/responders/snapshot-plan';
+import { FORENSIC_COPY_WRITTEN_TAG_KEYS, evidenceSnapshotDescription } from '../../lib/responders/snapshot-plan';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';
 
 const FORENSIC = '444455556666';
@@ -598,6 +598,13 @@ describe('DynamoDbCustodyStore', () => {
     expect(dynamo.commandCalls(GetItemCommand).map((c) => c.args[0].input)).toEqual([{ TableName: 'state', Key: { pk: { S: PK } }, ConsistentRead: true }]);
     expect(read).toEqual({ record: sealedAs(pending), verdict: { valid: true }, revision: 1 });
     expect(await custody.get(KEY, 'snap-0000000000000000b')).toBeUndefined();
+  });
+});
+
+describe('copyInput', () => {
+  it('tags a copy with exactly the keys the forensic role may write (FORENSIC_COPY_WRITTEN_TAG_KEYS, its aws:TagKeys condition)', () => {
+    const input = copyInput({ snapshotId: 'snap-0000000000000000a', account: ACCOUNT, region: REGION }, KEY, KEY_ARN, false);
+    expect(input.TagSpecifications.flatMap((spec) => spec.Tags.map((t) => t.Key))).toEqual([...FORENSIC_COPY_WRITTEN_TAG_KEYS]);
   });
 });
 
