@@ -126,6 +126,10 @@ describe('forensic configuration', () => {
     expect(read({ forensicAccountId: FORENSIC, forensicKmsKeyArn: 'alias/forensic' })).toThrow(/context "forensicKmsKeyArn": a KMS key ARN/);
     expect(read({ forensicRoleName: 'X' })).toThrow(/forensicRoleName is set but forensicAccountId is not/);
   });
+  it('refuses a forensic account that is also a served account (its incidents\' copies would stay within that account\'s reach; copy-evidence refuses them)', () => {
+    expect(read({ ...FORENSIC_PROPS, servedAccountIds: ['111122223333', FORENSIC] })).toThrow(/forensicAccountId 444455556666 is also in servedAccountIds/);
+    expect(read({ ...FORENSIC_PROPS, servedAccountIds: ['111122223333'] })()).toMatchObject({ forensicAccountId: FORENSIC });
+  });
 });
 
 describe('the member role with copy-evidence', () => {
