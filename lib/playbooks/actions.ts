@@ -173,7 +173,8 @@ export const ACTIONS = {
     responder: RESPONDER_NAMES.copyEvidence,
     // In the incident's account; CopySnapshot and the forensic key are the forensic role's
     // (lib/stack/forensic-role-stack.ts), reached with sts:AssumeRole from the security account.
-    iamActions: ['ec2:DescribeSnapshots', 'ec2:ModifySnapshotAttribute'],
+    // DescribeInstances: a source must be a snapshot of a volume EC2 shows attached to the instance (tags are claims).
+    iamActions: ['ec2:DescribeInstances', 'ec2:DescribeSnapshots', 'ec2:ModifySnapshotAttribute'],
     mutates: false,
     retryWhileWaiting: (options) => evidenceWaitRetrier(typeof options.waitMinutes === 'number' ? options.waitMinutes : 180),
   },

@@ -31,6 +31,7 @@ import type { EC2Client, Snapshot, Tag } from '@aws-sdk/client-ec2';
 import { CopySnapshotCommand, DescribeSnapshotsCommand, ModifySnapshotAttributeCommand } from '@aws-sdk/client-ec2';
 import type { Ec2Clients } from '../aws/clients/ec2';
 import { partitionForRegion } from '../aws/clients/member-role';
+import { describeInstance } from '../aws/describe-instance';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { FirebreakError } from '../contracts/errors';
@@ -51,7 +52,7 @@ import { createResponderHandler } from './runtime';
 import { stepResponder } from './responder-input';
 import type { CustodyConfirmation, CustodyRecord, CustodyStore, ReadCustody, ShareRemoval } from './snapshot-custody';
 import { custodyStatus, snapshotReport } from './snapshot-custody';
-import { EVIDENCE_TAG_KEYS, truncateText } from './snapshot-plan';
+import { EVIDENCE_TAG_KEYS, FORENSIC_COPY_TAG_KEYS, attachedEbsVolumes, truncateText, withoutFirebreakMarks } from './snapshot-plan';
 import { findEvidenceSnapshots } from './snapshot-reads';
 
 export const COPY_RESPONDER = RESPONDER_NAMES.copyEvidence;
@@ -61,11 +62,7 @@ export const copyEvidenceOptionsSchema = copyEvidenceOptions;
 export type CopyEvidenceOptions = { readonly waitMinutes: number };
 export type CopyEvidenceInput = ResponderInput<CopyEvidenceOptions>;
 
-/** Tags on every forensic copy: how a re-run finds the copy of a source, and what it is evidence of. */
-export const FORENSIC_COPY_TAG_KEYS = {
-  sourceSnapshot: 'firebreak:source-snapshot',
-  sourceAccount: 'firebreak:source-account',
-} as const;
+export { FORENSIC_COPY_TAG_KEYS } from './snapshot-plan';
 
 /** The forensic account, its role and key: the deployment's configuration, never the input's. */
 export interface ForensicTarget {
@@ -194,15 +191,34 @@ async function describeCopy(forensic: EC2Client, snapshotId: string): Promise<Sn
   }
 }
 
-/** The forensic copies an earlier run made, by source snapshot id (copies in `error` are not evidence). */
-async function existingCopies(forensic: EC2Client, sourceIds: readonly string[]): Promise<Map<string, Snapshot>> {
+/**
+ * Whether a forensic-account snapshot is what `copyInput` makes of the source (pure): its tags, its
+ * description, encrypted with the forensic key, owned by the forensic account. Tags are claims there
+ * too (anyone who may tag snapshots in the forensic account can write `firebreak:source-snapshot`),
+ * so a snapshot that only carries the source id is never recorded as the source's copy.
+ */
+export function isCopyOf(snapshot: Snapshot, expected: ReturnType<typeof copyInput>, forensicAccount: string): boolean {
+  const tags = new Map((snapshot.Tags ?? []).map((t) => [t.Key, t.Value]));
+  const expectedTags = expected.TagSpecifications.flatMap((spec) => spec.Tags);
+  return (
+    snapshot.OwnerId === forensicAccount &&
+    snapshot.Encrypted === true &&
+    snapshot.KmsKeyId === expected.KmsKeyId &&
+    snapshot.Description === expected.Description &&
+    expectedTags.every((t) => tags.get(t.Key) === t.Value)
+  );
+}
+
+/** The forensic copies an earlier run made, by source snapshot id: only snapshots `isCopyOf` the source (copies in `error` are not evidence). */
+async function existingCopies(forensic: EC2Client, sources: readonly string[], expected: (sourceId: string) => ReturnType<typeof copyInput>, forensicAccount: string): Promise<Map<string, Snapshot>> {
   const output = await sendReadOnly('ec2:DescribeSnapshots', () =>
-    forensic.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: `tag:${FORENSIC_COPY_TAG_KEYS.sourceSnapshot}`, Values: [...sourceIds] }] })),
+    forensic.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: `tag:${FORENSIC_COPY_TAG_KEYS.sourceSnapshot}`, Values: [...sources] }] })),
   );
   const copies = new Map<string, Snapshot>();
   for (const snapshot of output.Snapshots ?? []) {
     const source = snapshot.Tags?.find((t) => t.Key === FORENSIC_COPY_TAG_KEYS.sourceSnapshot)?.Value;
-    if (source !== undefined && snapshot.State !== 'error' && snapshot.SnapshotId !== undefined) copies.set(source, snapshot);
+    if (source === undefined || !sources.includes(source) || snapshot.State === 'error' || snapshot.SnapshotId === undefined) continue;
+    if (isCopyOf(snapshot, expected(source), forensicAccount)) copies.set(source, snapshot);
   }
   return copies;
 }
@@ -258,14 +274,63 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
     return finish('skipped-sample', [], instanceId);
   }
 
+  if (target.accountId === incident.account) {
+    // A copy in the incident's own account is within reach of whoever controls that account: no custody.
+    throw new ResponderFailedError(
+      `copy-evidence refuses to copy the evidence of ${instanceId}: the forensic account ${target.accountId} is the incident's own account, so the copies would stay within reach of whoever controls it. Set forensicAccountId to an account of its own. Nothing was shared or copied.`,
+    );
+  }
+
   const member = await deps.clients.ec2({ account: incident.account, region: incident.region });
   // Only the member account's own snapshots tagged as this incident's evidence of this instance.
-  const evidence = (await findEvidenceSnapshots(member, incident.key, instanceId)).filter(
+  const tagged = (await findEvidenceSnapshots(member, incident.key, instanceId)).filter(
     (s) => s.SnapshotId !== undefined && s.OwnerId === incident.account && s.Tags?.some((t) => t.Key === EVIDENCE_TAG_KEYS.evidence && t.Value === 'true'),
   );
-  const usable = evidence.filter((s) => s.State === 'pending' || s.State === 'completed');
+  // The tags are claims (anyone with ec2:CreateTags in the member account can write them on any
+  // snapshot). A source must carry the description and every tag snapshot-volumes writes (a
+  // description cannot be changed after creation): a tagged backup is left as it is. (The start
+  // time, which snapshot-volumes also checks before it reuses a snapshot, decides which snapshot
+  // stands for the disk now; the copy is of what that step kept, and the volume check below is
+  // what keeps another disk out.)
+  const marked: Snapshot[] = [];
+  for (const snapshot of tagged) {
+    const reason = withoutFirebreakMarks(snapshot, incident, instanceId);
+    if (reason === undefined) {
+      marked.push(snapshot);
+      continue;
+    }
+    const id = snapshot.SnapshotId as string;
+    log.record(
+      'ec2:DescribeSnapshots',
+      id,
+      'skipped',
+      `${id}${snapshot.VolumeId !== undefined ? ` of ${snapshot.VolumeId}` : ''} carries the tags of ${incident.key}, but ${reason}: not evidence snapshot-volumes took, so neither shared nor copied; left as it is.`,
+    );
+  }
+  const candidates = marked.filter((s) => s.State === 'pending' || s.State === 'completed');
+  // And a source must be a snapshot of a volume EC2 shows attached to the instance: not another
+  // volume's (a database's) dressed as this incident's evidence.
+  const attached = candidates.length > 0 ? await attachedVolumeIds(member, instanceId) : { volumeIds: new Set<string>(), detail: '' };
+  const { usable, foreign } = evidenceOfInstance(candidates, attached.volumeIds);
   log.record('ec2:DescribeSnapshots', instanceId, 'observed', `${usable.length} evidence snapshot(s) of ${instanceId} for ${incident.key}: ${usable.map((s) => `${s.SnapshotId} (${s.State})`).join(', ') || 'none'}.`);
+  const copies: EvidenceCopy[] = [];
+  const failures: string[] = [];
+  for (const snapshot of foreign) {
+    const sourceId = snapshot.SnapshotId as string;
+    const volumeId = snapshot.VolumeId ?? 'unknown-volume';
+    const why = `${sourceId} is a snapshot of ${volumeId}, which EC2 does not show attached to ${instanceId} (${attached.detail}): it carries this incident's evidence tags, but tags are claims, so it is neither shared nor copied. It is kept; check who tagged it.`;
+    log.record('ec2:ModifySnapshotAttribute', sourceId, 'skipped', why);
+    copies.push({ sourceSnapshotId: sourceId, sourceVolumeId: volumeId, outcome: 'failed', detail: `not a volume of ${instanceId}` });
+    failures.push(why);
+  }
+  const notCopied = (): EvidenceCopyFailedError => {
+    const done = copies.filter((c) => c.outcome === 'copied' || c.outcome === 'already-copied').map((c) => `${c.sourceSnapshotId} → ${c.copySnapshotId}`);
+    return new EvidenceCopyFailedError(
+      `${failures.length} of ${candidates.length} evidence snapshot(s) not copied to the forensic account ${target.accountId}; no source was deleted. ${failures.join(' ')}${done.length > 0 ? ` Copied, custody recorded: ${done.join(', ')}.` : ''}`,
+    );
+  };
   if (usable.length === 0) {
+    if (failures.length > 0) throw notCopied();
     log.record('ec2:CopySnapshot', instanceId, 'skipped', mode === 'dry-run' ? 'No evidence snapshot exists yet (in dry-run none was taken): nothing to copy.' : 'No evidence snapshot to copy (the snapshot step took none).');
     return finish(mode === 'dry-run' ? 'dry-run' : 'no-evidence', [], instanceId);
   }
@@ -280,10 +345,13 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
   const forensic = await deps.forensic.ec2({ account: target.accountId, region: incident.region });
   const forensicRoleArn = `arn:${partitionForRegion(incident.region)}:iam::${target.accountId}:role/${target.roleName}`;
   const flow: CopyFlow = { incident, instanceId, mode, deps, log, now, member, forensic, forensicRoleArn, execution: input.execution?.executionArn };
-  const copies: EvidenceCopy[] = [];
-  const failures: string[] = [];
   const stillPending: string[] = [];
-  const already = await existingCopies(forensic, usable.map((s) => s.SnapshotId as string));
+  const already = await existingCopies(
+    forensic,
+    usable.map((s) => s.SnapshotId as string),
+    (sourceId) => copyInput({ snapshotId: sourceId, account: incident.account, region: incident.region }, incident.key, target.kmsKeyArn, false),
+    target.accountId,
+  );
 
   for (const source of usable) {
     const sourceId = source.SnapshotId as string;
@@ -303,14 +371,23 @@ export async function copyEvidence(input: CopyEvidenceInput, deps: CopyEvidenceD
       `${stillPending.length} forensic cop${stillPending.length === 1 ? 'y' : 'ies'} still pending in ${target.accountId} (${stillPending.join(', ')}): custody recorded as pending; the step waits and retries, confirming each copy before it seals its custody and removes the share. Nothing is copied twice; the sources are kept.${failures.length > 0 ? ` Already failed: ${failures.join(' ')}` : ''}`,
     );
   }
-  if (failures.length > 0) {
-    const done = copies.filter((c) => c.outcome === 'copied' || c.outcome === 'already-copied').map((c) => `${c.sourceSnapshotId} → ${c.copySnapshotId}`);
-    throw new EvidenceCopyFailedError(
-      `${failures.length} of ${usable.length} evidence snapshot(s) not copied to the forensic account ${target.accountId}; no source was deleted. ${failures.join(' ')}${done.length > 0 ? ` Copied, custody recorded: ${done.join(', ')}.` : ''}`,
-    );
-  }
+  if (failures.length > 0) throw notCopied();
   const status: CopyStatus = mode === 'dry-run' ? 'dry-run' : copies.every((c) => c.outcome === 'already-copied') ? 'already-copied' : 'copied';
   return finish(status, copies, instanceId);
+}
+
+/** The tagged snapshots split by what EC2 says (pure): `usable`, of a volume attached to the instance; `foreign`, of any other volume. */
+export function evidenceOfInstance(snapshots: readonly Snapshot[], attachedVolumeIds: ReadonlySet<string>): { usable: Snapshot[]; foreign: Snapshot[] } {
+  const usable = snapshots.filter((s) => s.VolumeId !== undefined && attachedVolumeIds.has(s.VolumeId));
+  return { usable, foreign: snapshots.filter((s) => !usable.includes(s)) };
+}
+
+/** The EBS volumes EC2 shows attached to the instance now (none when EC2 knows no such instance), and those words for a refusal. */
+async function attachedVolumeIds(member: EC2Client, instanceId: string): Promise<{ volumeIds: ReadonlySet<string>; detail: string }> {
+  const lookup = await describeInstance(member, instanceId, { notFound: 'not-found-or-malformed' });
+  if (!lookup.found) return { volumeIds: new Set(), detail: lookup.code };
+  const volumeIds = attachedEbsVolumes(lookup.instance).map((v) => v.volumeId);
+  return { volumeIds: new Set(volumeIds), detail: volumeIds.length > 0 ? `its volumes: ${volumeIds.join(', ')}` : 'it has no EBS volume attached' };
 }
 
 /** What one source's copy comes to in this run: its result entry, and why it failed or is still pending. */

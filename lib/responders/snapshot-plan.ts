@@ -15,6 +15,15 @@ export const EVIDENCE_TAG_KEYS = {
   evidence: 'firebreak:evidence',
 } as const;
 
+/** Tags on every forensic copy (copy-evidence): how a re-run finds the copy of a source, and what it is evidence of. */
+export const FORENSIC_COPY_TAG_KEYS = {
+  sourceSnapshot: 'firebreak:source-snapshot',
+  sourceAccount: 'firebreak:source-account',
+} as const;
+
+/** Every tag key copy-evidence writes on a copy, and the only ones the forensic role may write (ForensicRoleStack, aws:TagKeys). */
+export const FORENSIC_COPY_WRITTEN_TAG_KEYS = [EVIDENCE_TAG_KEYS.incident, EVIDENCE_TAG_KEYS.evidence, FORENSIC_COPY_TAG_KEYS.sourceSnapshot, FORENSIC_COPY_TAG_KEYS.sourceAccount] as const;
+
 /** One evidence snapshot of one EBS volume. */
 export interface EvidenceSnapshot {
   readonly snapshotId: string;
@@ -117,6 +126,11 @@ export function notTakenForIncident(
   if (started < created - EVIDENCE_START_SKEW_MS) {
     return `it started ${new Date(started).toISOString()}, before the incident was created (${incident.times.created})`;
   }
+  return withoutFirebreakMarks(snapshot, incident, instanceId);
+}
+
+/** Why a snapshot found by the incident's tags lacks the description and tags snapshot-volumes writes, or undefined when it has them all (pure). */
+export function withoutFirebreakMarks(snapshot: Pick<Snapshot, 'Description' | 'Tags'>, incident: Pick<Incident, 'key' | 'findingType'>, instanceId: string): string | undefined {
   if (snapshot.Description !== evidenceSnapshotDescription(incident)) return 'its description is not the one Firebreak writes';
   const tags = snapshot.Tags ?? [];
   const missing = ownEvidenceTags(incident, instanceId).find((own) => !tags.some((tag) => tag.Key === own.Key && tag.Value === own.Value));

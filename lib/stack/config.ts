@@ -201,6 +201,14 @@ const contextSchema = z.object({
       message: `the key must belong to the forensic account ${config.forensicAccountId}, got a key of account ${keyAccount}`,
     });
   }
+  // Copies in a served account stay within reach of whoever controls it (copy-evidence refuses an incident of its own forensic account).
+  if (config.forensicAccountId !== undefined && config.servedAccountIds?.includes(config.forensicAccountId) === true) {
+    context.addIssue({
+      code: 'custom',
+      path: ['forensicAccountId'],
+      message: `forensicAccountId ${config.forensicAccountId} is also in servedAccountIds: the forensic account must be an account of its own, out of reach of the accounts whose evidence it keeps`,
+    });
+  }
   if (config.forensicRoleName !== undefined && config.forensicAccountId === undefined) {
     context.addIssue({ code: 'custom', path: ['forensicRoleName'], message: 'only meaningful with forensicAccountId: forensicRoleName is set but forensicAccountId is not' });
   }

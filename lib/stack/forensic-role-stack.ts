@@ -7,7 +7,7 @@
  * pattern, and the member roles' sts:ExternalId when the deployment has one), least privilege:
  *
  * - ec2:CopySnapshot on snapshots (the source, shared with this account, and the new copy), and
- *   ec2:CreateTags only as part of CopySnapshot (ec2:CreateAction);
+ *   ec2:CreateTags only as part of CopySnapshot (ec2:CreateAction) and only copy-evidence's four keys (aws:TagKeys);
  * - ec2:DescribeSnapshots (no resource-level permissions);
  * - on the forensic KMS key only: what EBS needs to encrypt a copy with it (kms:CreateGrant for AWS
  *   resources only, kms:GenerateDataKeyWithoutPlaintext, kms:ReEncryptTo, kms:DescribeKey), each
@@ -25,6 +25,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import { EXTERNAL_ID_PATTERN, EXTERNAL_ID_RULE } from '../contracts/security';
+import { FORENSIC_COPY_WRITTEN_TAG_KEYS } from '../responders/snapshot-plan';
 import { acknowledgeWildcardResources } from './iam-scopes';
 import { DEFAULT_RESPONDER_ROLE_NAME_PREFIX, REGION_NAME, responderRoleName } from './member-role-stack';
 import { DEFAULT_FORENSIC_ROLE_NAME } from './responders';
@@ -99,7 +100,8 @@ export class ForensicRoleStack extends Stack {
         sid: 'TagCopiesAtCreation',
         actions: ['ec2:CreateTags'],
         resources: [snapshots],
-        conditions: { StringEquals: { 'ec2:CreateAction': 'CopySnapshot' } },
+        // Only the keys copy-evidence writes: no tag another policy of the forensic account grants access by.
+        conditions: { StringEquals: { 'ec2:CreateAction': 'CopySnapshot' }, 'ForAllValues:StringEquals': { 'aws:TagKeys': [...FORENSIC_COPY_WRITTEN_TAG_KEYS] } },
       }),
       new iam.PolicyStatement({ sid: 'DescribeSnapshots', actions: ['ec2:DescribeSnapshots'], resources: ['*'] }),
       new iam.PolicyStatement({

@@ -1,4 +1,4 @@
-import { CopySnapshotCommand, DescribeSnapshotsCommand, EC2Client, ModifySnapshotAttributeCommand } from '@aws-sdk/client-ec2';
+import { CopySnapshotCommand, DescribeInstancesCommand, DescribeSnapshotsCommand, EC2Client, ModifySnapshotAttributeCommand } from '@aws-sdk/client-ec2';
 import type { Snapshot } from '@aws-sdk/client-ec2';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -12,9 +12,10 @@ import { buildAlertMessage } from '../../lib/responders/alert-message';
 import { alertInputSchema } from '../../lib/responders/alert-model';
 import { KmsMac } from '../../lib/responders/record-integrity';
 import type { CopyEvidenceInput, ForensicTarget } from '../../lib/responders/snapshot-copy';
-import { EvidenceCopyFailedError, copyEvidence, forensicTargetFromEnv } from '../../lib/responders/snapshot-copy';
+import { EvidenceCopyFailedError, copyEvidence, copyInput, forensicTargetFromEnv } from '../../lib/responders/snapshot-copy';
 import type { CustodyRecord } from '../../lib/responders/snapshot-custody';
 import { DynamoDbCustodyStore, custodyRecordKey, snapshotReport, verifyStoredCustody } from '../../lib/responders/snapshot-custody';
+import { FORENSIC_COPY_WRITTEN_TAG_KEYS, evidenceSnapshotDescription } from '../../lib/responders/snapshot-plan';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';
 
 const FORENSIC = '444455556666';
@@ -41,9 +42,12 @@ function evidence(id: string, volume: string, state: 'pending' | 'completed', ex
     OwnerId: ACCOUNT,
     Encrypted: false,
     StartTime: new Date('2026-11-20T10:02:00.000Z'),
+    // What snapshot-volumes writes on the evidence it takes.
+    Description: evidenceSnapshotDescription(ec2Incident()),
     Tags: [
       { Key: 'firebreak:incident', Value: KEY },
       { Key: 'firebreak:instance', Value: INSTANCE_ID },
+      { Key: 'firebreak:finding-type', Value: ec2Incident().findingType },
       { Key: 'firebreak:evidence', Value: 'true' },
     ],
     ...extra,
@@ -56,15 +60,51 @@ function input(mode: ResponderMode = 'enforce'): CopyEvidenceInput {
   return { incident: ec2Incident(), mode, options: { waitMinutes: 180 }, execution: { executionArn: EXECUTION } };
 }
 
-const run = (i: CopyEvidenceInput = input()) =>
+const run = (i: CopyEvidenceInput = input(), overrides: { target?: ForensicTarget; environment?: Record<string, string> } = {}) =>
   copyEvidence(i, {
     clients: { ec2: async () => memberClient },
     forensic: { ec2: async () => forensicClient },
     custody,
-    target: TARGET,
+    target: overrides.target ?? TARGET,
     logger: silentLogger,
     now: () => NOW,
+    ...(overrides.environment !== undefined ? { environment: overrides.environment } : {}),
   });
+
+/** The copy of source a that an interrupted run made: what CopySnapshot, as copy-evidence sends it, leaves in the forensic account. */
+const INTERRUPTED_COPY: Snapshot = {
+  SnapshotId: 'snap-0copy000000000009',
+  State: 'completed',
+  OwnerId: FORENSIC,
+  Encrypted: true,
+  KmsKeyId: KEY_ARN,
+  StartTime: new Date('2026-11-20T10:30:00.000Z'),
+  Description: `Firebreak forensic copy of snap-0000000000000000a (${ACCOUNT}) for ${KEY}`,
+  Tags: [
+    { Key: 'firebreak:incident', Value: KEY },
+    { Key: 'firebreak:evidence', Value: 'true' },
+    { Key: 'firebreak:source-snapshot', Value: 'snap-0000000000000000a' },
+    { Key: 'firebreak:source-account', Value: ACCOUNT },
+  ],
+};
+
+/** The instance as EC2 describes it: its two EBS volumes, the sources' volumes. */
+const INSTANCE_VOLUMES = {
+  Reservations: [
+    {
+      Instances: [
+        {
+          InstanceId: INSTANCE_ID,
+          RootDeviceName: '/dev/xvda',
+          BlockDeviceMappings: [
+            { DeviceName: '/dev/xvda', Ebs: { VolumeId: 'vol-0root000000000001' } },
+            { DeviceName: '/dev/sdf', Ebs: { VolumeId: 'vol-0data00000000000b' } },
+          ],
+        },
+      ],
+    },
+  ],
+};
 
 /** The state table as DynamoDB keeps it: conditional writes honoured (attribute_not_exists(pk), revision = :revision). */
 let table: Map<string, Record<string, AttributeValue>>;
@@ -80,6 +120,7 @@ beforeEach(() => {
   member.on(DescribeSnapshotsCommand, { SnapshotIds: ['snap-0000000000000000a'] }).resolves({ Snapshots: [SOURCES[0]!] });
   member.on(DescribeSnapshotsCommand, { SnapshotIds: ['snap-0000000000000000b'] }).resolves({ Snapshots: [SOURCES[1]!] });
   member.on(ModifySnapshotAttributeCommand).resolves({});
+  member.on(DescribeInstancesCommand).resolves(INSTANCE_VOLUMES);
   forensic.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [] });
   let copies = 0;
   forensic.on(CopySnapshotCommand).callsFake(() => ({ SnapshotId: `snap-0copy00000000000${++copies}` }));
@@ -315,9 +356,7 @@ describe('copyEvidence', () => {
   });
 
   it('records custody of a copy an interrupted run made (found by its source tag) instead of copying again', async () => {
-    forensic.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({
-      Snapshots: [{ SnapshotId: 'snap-0copy000000000009', State: 'completed', StartTime: new Date('2026-11-20T10:30:00.000Z'), Tags: [{ Key: 'firebreak:source-snapshot', Value: 'snap-0000000000000000a' }] }],
-    });
+    forensic.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [INTERRUPTED_COPY] });
     complete('snap-0copy000000000009', 'snap-0copy000000000001');
     member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [SOURCES[0]!] });
     const result = await run();
@@ -325,6 +364,26 @@ describe('copyEvidence', () => {
     expect(member.commandCalls(ModifySnapshotAttributeCommand).map((c) => c.args[0].input.OperationType)).toEqual(['remove']);
     expect(storedRecord('snap-0000000000000000a')).toMatchObject({ copySnapshotId: 'snap-0copy000000000009', copiedAt: '2026-11-20T10:30:00.000Z', status: 'completed' });
     expect(result.copies[0]!.outcome).toBe('copied');
+  });
+
+  it('takes over only a copy CopySnapshot made as this run would: a snapshot someone tagged with the source id in the forensic account is not claimed as the copy; the source is copied', async () => {
+    const impostors: Snapshot[] = [
+      // Tagged by hand with the source id only.
+      { SnapshotId: 'snap-0fake000000000001', State: 'completed', OwnerId: FORENSIC, Encrypted: false, Tags: [{ Key: 'firebreak:source-snapshot', Value: 'snap-0000000000000000a' }] },
+      // Every tag right, but not encrypted with the forensic key.
+      { ...INTERRUPTED_COPY, SnapshotId: 'snap-0fake000000000002', KmsKeyId: `arn:aws:kms:${REGION}:${FORENSIC}:key/other` },
+      // Every tag right, another incident's.
+      { ...INTERRUPTED_COPY, SnapshotId: 'snap-0fake000000000003', Tags: INTERRUPTED_COPY.Tags!.map((t) => (t.Key === 'firebreak:incident' ? { ...t, Value: 'gd-another' } : t)) },
+    ];
+    for (const impostor of impostors) {
+      forensic.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [impostor] });
+      member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [SOURCES[0]!] });
+      table.clear();
+      forensic.resetHistory();
+      await expect(run()).rejects.toBeInstanceOf(EvidencePendingError);
+      expect(forensic.commandCalls(CopySnapshotCommand), impostor.SnapshotId).toHaveLength(1);
+      expect(storedRecord('snap-0000000000000000a').copySnapshotId).toMatch(/^snap-0copy/);
+    }
   });
 
   it('keeps the source and fails the step naming it when the copy fails (a key the forensic account cannot use), after recording the copies that worked', async () => {
@@ -361,6 +420,72 @@ describe('copyEvidence', () => {
     expect(forensic.commandCalls(CopySnapshotCommand)).toHaveLength(0);
     expect(result.status).toBe('dry-run');
     expect(result.actions.some((a) => a.api === 'ec2:CopySnapshot' && a.detail.startsWith('Cannot dry-run'))).toBe(true);
+    expect(dynamo.commandCalls(PutItemCommand)).toHaveLength(0);
+  });
+
+  it('copies only snapshots of the instance\'s own volumes: another volume\'s snapshot tagged as this incident\'s evidence (tags are claims) is neither shared nor copied, and the step fails naming it', async () => {
+    // Anyone with ec2:CreateTags in the member account can put the incident's tags on a snapshot of
+    // another volume (a database's) to have its disk copied into the forensic account.
+    const planted = evidence('snap-0000000000000000e', 'vol-0database0000000e', 'completed');
+    member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [SOURCES[0]!, planted] });
+    member.on(DescribeSnapshotsCommand, { SnapshotIds: ['snap-0000000000000000e'] }).resolves({ Snapshots: [planted] });
+    complete('snap-0copy000000000001', 'snap-0copy000000000002');
+    await expect(run()).rejects.toThrow(
+      /1 of 2 evidence snapshot\(s\) not copied to the forensic account 444455556666; no source was deleted\. snap-0000000000000000e is a snapshot of vol-0database0000000e, which EC2 does not show attached to i-0abc1234def567890 .*Copied, custody recorded: snap-0000000000000000a → snap-0copy000000000001/,
+    );
+    expect(member.commandCalls(DescribeInstancesCommand)[0]!.args[0].input).toEqual({ InstanceIds: [INSTANCE_ID] });
+    const touched = [...member.commandCalls(ModifySnapshotAttributeCommand).map((c) => c.args[0].input.SnapshotId), ...forensic.commandCalls(CopySnapshotCommand).map((c) => c.args[0].input.SourceSnapshotId)];
+    expect(touched).not.toContain('snap-0000000000000000e');
+    expect(table.has(custodyRecordKey(KEY, 'snap-0000000000000000e'))).toBe(false);
+  });
+
+  it('copies only what snapshot-volumes took: a backup of the instance\'s own disk tagged with the incident\'s (predictable) key, without Firebreak\'s description or every one of its tags, is left as it is', async () => {
+    const backups = [
+      evidence('snap-0000000000000000f', 'vol-0root000000000001', 'completed', { Description: 'nightly backup' }),
+      evidence('snap-00000000000000010', 'vol-0data00000000000b', 'completed', { Tags: SOURCES[1]!.Tags!.filter((t) => t.Key !== 'firebreak:finding-type') }),
+    ];
+    member.on(DescribeSnapshotsCommand, { OwnerIds: ['self'] }).resolves({ Snapshots: [SOURCES[0]!, ...backups] });
+    complete('snap-0copy000000000001');
+    const result = await run();
+    expect(result.copies.map((c) => c.sourceSnapshotId)).toEqual(['snap-0000000000000000a']);
+    expect(member.commandCalls(ModifySnapshotAttributeCommand).map((c) => c.args[0].input.SnapshotId)).toEqual(['snap-0000000000000000a', 'snap-0000000000000000a']);
+    expect(result.actions.filter((a) => a.outcome === 'skipped').map((a) => a.detail)).toEqual([
+      `snap-0000000000000000f of vol-0root000000000001 carries the tags of ${KEY}, but its description is not the one Firebreak writes: not evidence snapshot-volumes took, so neither shared nor copied; left as it is.`,
+      `snap-00000000000000010 of vol-0data00000000000b carries the tags of ${KEY}, but it lacks Firebreak's tag firebreak:finding-type=${ec2Incident().findingType}: not evidence snapshot-volumes took, so neither shared nor copied; left as it is.`,
+    ]);
+  });
+
+  it('copies nothing when EC2 knows no such instance (its volumes cannot be checked), and fails the step naming each source', async () => {
+    member.on(DescribeInstancesCommand).rejects(Object.assign(new Error('gone'), { name: 'InvalidInstanceID.NotFound', $metadata: { httpStatusCode: 400 } }));
+    await expect(run()).rejects.toThrow(/2 of 2 evidence snapshot\(s\) not copied .*snap-0000000000000000a is a snapshot of vol-0root000000000001, which EC2 does not show attached to i-0abc1234def567890 \(InvalidInstanceID.NotFound\)/);
+    expect(member.commandCalls(ModifySnapshotAttributeCommand)).toHaveLength(0);
+    expect(forensic.commandCalls(CopySnapshotCommand)).toHaveLength(0);
+  });
+
+  it('refuses, before any call, a forensic account that is the incident\'s own account (a copy there is no copy out of reach)', async () => {
+    await expect(run(input(), { target: { ...TARGET, accountId: ACCOUNT, kmsKeyArn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/k` } })).rejects.toThrow(
+      /the forensic account 111122223333 is the incident's own account/,
+    );
+    expect(member.calls()).toHaveLength(0);
+    expect(forensic.calls()).toHaveLength(0);
+  });
+
+  it('in a dry-run deployment, an input saying enforce changes nothing: the share is dry-run, nothing copied, no custody written, a pending record neither confirmed nor unshared', async () => {
+    member.on(ModifySnapshotAttributeCommand).rejects(Object.assign(new Error('dry'), { name: 'DryRunOperation', $metadata: { httpStatusCode: 412 } }));
+    const result = await run(input('enforce'), { environment: { FIREBREAK_MODE: 'dry-run' } });
+    expect(result.mode).toBe('dry-run');
+    expect(member.commandCalls(ModifySnapshotAttributeCommand).every((c) => c.args[0].input.DryRun === true)).toBe(true);
+    expect(forensic.commandCalls(CopySnapshotCommand)).toHaveLength(0);
+    expect(dynamo.commandCalls(PutItemCommand)).toHaveLength(0);
+    // With pending custody records from an enforce run, the dry-run deployment confirms nothing.
+    member.on(ModifySnapshotAttributeCommand).resolves({});
+    await expect(run()).rejects.toBeInstanceOf(EvidencePendingError);
+    complete('snap-0copy000000000001', 'snap-0copy000000000002');
+    member.resetHistory();
+    dynamo.resetHistory();
+    const again = await run(input('enforce'), { environment: { FIREBREAK_MODE: 'dry-run' } });
+    expect(again.copies.map((c) => c.detail)).toEqual(['custody pending (dry-run: not confirmed)', 'custody pending (dry-run: not confirmed)']);
+    expect(member.commandCalls(ModifySnapshotAttributeCommand)).toHaveLength(0);
     expect(dynamo.commandCalls(PutItemCommand)).toHaveLength(0);
   });
 
@@ -473,6 +598,13 @@ describe('DynamoDbCustodyStore', () => {
     expect(dynamo.commandCalls(GetItemCommand).map((c) => c.args[0].input)).toEqual([{ TableName: 'state', Key: { pk: { S: PK } }, ConsistentRead: true }]);
     expect(read).toEqual({ record: sealedAs(pending), verdict: { valid: true }, revision: 1 });
     expect(await custody.get(KEY, 'snap-0000000000000000b')).toBeUndefined();
+  });
+});
+
+describe('copyInput', () => {
+  it('tags a copy with exactly the keys the forensic role may write (FORENSIC_COPY_WRITTEN_TAG_KEYS, its aws:TagKeys condition)', () => {
+    const input = copyInput({ snapshotId: 'snap-0000000000000000a', account: ACCOUNT, region: REGION }, KEY, KEY_ARN, false);
+    expect(input.TagSpecifications.flatMap((spec) => spec.Tags.map((t) => t.Key))).toEqual([...FORENSIC_COPY_WRITTEN_TAG_KEYS]);
   });
 });
 

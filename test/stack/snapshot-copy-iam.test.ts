@@ -68,6 +68,8 @@ describe('copy-evidence in the Firebreak stack', () => {
       Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
       Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'custody#*' } },
     });
+    // DescribeInstances: a source must be a snapshot of a volume attached to the instance (its tags are claims).
+    expect(bySid.DescribeForContainmentAndEvidence).toEqual({ Sid: 'DescribeForContainmentAndEvidence', Effect: 'Allow', Action: ['ec2:DescribeInstances', 'ec2:DescribeSnapshots'], Resource: '*' });
     const all = statements.flatMap(actionsOf);
     for (const forbidden of ['ec2:CopySnapshot', 'ec2:DeleteSnapshot', 'ec2:UnlockSnapshot', 'ec2:CreateTags']) expect(all).not.toContain(forbidden);
   });
@@ -124,6 +126,10 @@ describe('forensic configuration', () => {
     expect(read({ forensicAccountId: FORENSIC, forensicKmsKeyArn: 'alias/forensic' })).toThrow(/context "forensicKmsKeyArn": a KMS key ARN/);
     expect(read({ forensicRoleName: 'X' })).toThrow(/forensicRoleName is set but forensicAccountId is not/);
   });
+  it('refuses a forensic account that is also a served account (its incidents\' copies would stay within that account\'s reach; copy-evidence refuses them)', () => {
+    expect(read({ ...FORENSIC_PROPS, servedAccountIds: ['111122223333', FORENSIC] })).toThrow(/forensicAccountId 444455556666 is also in servedAccountIds/);
+    expect(read({ ...FORENSIC_PROPS, servedAccountIds: ['111122223333'] })()).toMatchObject({ forensicAccountId: FORENSIC });
+  });
 });
 
 describe('the member role with copy-evidence', () => {
@@ -134,6 +140,7 @@ describe('the member role with copy-evidence', () => {
     const statements = (role.Properties as { Policies: [{ PolicyDocument: { Statement: Statement[] } }] }).Policies[0].PolicyDocument.Statement;
     expect(statements.find((s) => s.Sid === 'ShareEvidenceWithTheForensicAccount')).toEqual(EXPECTED_SHARE);
     expect(statements.find((s) => s.Sid === 'UnshareEvidenceFromTheForensicAccount')).toEqual(EXPECTED_UNSHARE);
+    expect(statements.find((s) => s.Sid === 'DescribeForContainmentAndEvidence')).toEqual({ Sid: 'DescribeForContainmentAndEvidence', Effect: 'Allow', Action: ['ec2:DescribeInstances', 'ec2:DescribeSnapshots'], Resource: '*' });
     expect(() => new MemberRoleStack(new App(), 'M', { responderActions: memberAccountActionsByResponder([COPYING]) })).toThrow(/no scoping rule for ec2:ModifySnapshotAttribute/);
   });
 });
@@ -189,7 +196,17 @@ describe('ForensicRoleStack', () => {
     const json = stack.resolve(stack.statements.map((s) => s.toStatementJson())) as Statement[];
     const bySid = Object.fromEntries(json.map((s) => [s.Sid, s]));
     expect(bySid.CopyEvidenceSnapshots).toMatchObject({ Action: 'ec2:CopySnapshot', Resource: snapshotArn });
-    expect(bySid.TagCopiesAtCreation).toMatchObject({ Action: 'ec2:CreateTags', Condition: { StringEquals: { 'ec2:CreateAction': 'CopySnapshot' } } });
+    // Only as part of CopySnapshot, and only the four keys copy-evidence writes: no tag another policy of the forensic account grants access by.
+    expect(bySid.TagCopiesAtCreation).toEqual({
+      Sid: 'TagCopiesAtCreation',
+      Effect: 'Allow',
+      Action: 'ec2:CreateTags',
+      Resource: snapshotArn,
+      Condition: {
+        StringEquals: { 'ec2:CreateAction': 'CopySnapshot' },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': ['firebreak:incident', 'firebreak:evidence', 'firebreak:source-snapshot', 'firebreak:source-account'] },
+      },
+    });
     expect(bySid.EncryptCopiesWithTheForensicKey).toMatchObject({ Resource: KEY_ARN, Condition: { StringLike: { 'kms:ViaService': 'ec2.*.amazonaws.com' } } });
     expect(bySid.GrantEbsTheForensicKey).toMatchObject({ Action: 'kms:CreateGrant', Resource: KEY_ARN, Condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' } } });
     expect(bySid.ReadEncryptedSources).toBeUndefined();
