@@ -33,7 +33,7 @@ import { evaluateExpectations } from './expectations';
 import { LocalBackend, OPERATOR_ROLE as GAMEDAY_OPERATOR_ROLE } from './local-backend';
 import type { ApprovalDocument, Scenario } from './scenario';
 import { scenarioPlaybooks } from './scenario';
-import { GameDayEventError, buildInjectedEvent, defaultTemplateDirectories, setPath } from './templates';
+import { GameDayEventError, buildInjectedEvent, defaultTemplateDirectories, impossibleFindingTimes, setPath } from './templates';
 import type { Containment, TimelineRow } from './timeline';
 import { buildTimeline, measureContainment } from './timeline';
 import type { LatencyModel } from './latency/model';
@@ -692,6 +692,13 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
           else if ('deleteAccessKey' in tamper) await deleteAccessKey(backend, environment, tamper.deleteAccessKey);
           else await reopenReleases(backend, environment);
           return;
+        }
+        // A finding from the future would hide what depends on its age (templates.ts
+        // impossibleFindingTimes); an invoke: is a forgery, which may claim any time.
+        const impossible = raw || direct?.kind === 'invoke' ? undefined : impossibleFindingTimes(event, backend.now());
+        if (impossible !== undefined) {
+          const template = scenario.inject[injection]?.template;
+          throw new GameDayEventError(`${scenario.file}: inject[${injection}]${template !== undefined ? ` (template ${template})` : ''}: ${impossible}`);
         }
         if (direct?.kind === 'start') {
           // StartExecution on the playbook itself: no triage, no dispatcher, the input the caller chose.

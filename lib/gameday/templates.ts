@@ -165,6 +165,39 @@ export function setPath(target: Json, path: string, value: unknown): void {
   });
 }
 
+/** The EventBridge detail-type of a GuardDuty finding (aws.guardduty, or firebreak.gameday for a game day's own). */
+const GUARDDUTY_FINDING_DETAIL_TYPE = 'GuardDuty Finding';
+
+/**
+ * Why the GuardDuty finding an event carries could not be delivered at `deliveredAt` (the
+ * simulated clock), or undefined when its times can be true: GuardDuty sends a finding after it
+ * created it (`detail.createdAt`) and last updated it (`detail.updatedAt`), and updates it only
+ * after creating it. A finding "from the future" hides what depends on its age: snapshot-volumes
+ * takes as its evidence only snapshots started after the finding was created
+ * (snapshot-plan.ts `notTakenForIncident`), so a retried step could never find its own.
+ * Times that cannot be read are left to the parser, whose refusal a scenario may rehearse.
+ */
+export function impossibleFindingTimes(event: unknown, deliveredAt: Date): string | undefined {
+  if (!isObject(event) || event['detail-type'] !== GUARDDUTY_FINDING_DETAIL_TYPE || !isObject(event.detail)) return undefined;
+  const time = (field: 'createdAt' | 'updatedAt') => {
+    const value = (event.detail as Json)[field];
+    const at = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+    return Number.isNaN(at) ? undefined : { field: `detail.${field}`, text: value as string, at };
+  };
+  const delivered = deliveredAt.toISOString();
+  const created = time('createdAt');
+  const updated = time('updatedAt');
+  for (const stamp of [created, updated]) {
+    if (stamp !== undefined && stamp.at > deliveredAt.getTime()) {
+      return `${stamp.field} ${stamp.text} is after ${delivered}, the simulated time the finding is delivered at: GuardDuty never sends a finding created or updated later than it sends it`;
+    }
+  }
+  if (created !== undefined && updated !== undefined && updated.at < created.at) {
+    return `${updated.field} ${updated.text} is before ${created.field} ${created.text}: GuardDuty updates a finding only after it created it`;
+  }
+  return undefined;
+}
+
 /** What one injection makes: the event to deliver (a JSON value; raw text stays a string). */
 export async function buildInjectedEvent(
   injection: { template?: string; event?: Json; raw?: string; target?: string; set: Readonly<Record<string, unknown>> },

@@ -93,7 +93,7 @@ describe('attack sequences', () => {
     expect(sequence.actors[0]).toMatchObject({
       id: 'a1',
       user: { name: { untrusted: 'web-instance-role' }, type: 'AssumedRole', credentialUid: 'ASIAQ3EGRW6JXEXAMPLE', account: '111122223333' },
-      session: { mfaStatus: 'DISABLED', created: '2026-03-21T09:58:12.000Z', issuer: 'arn:aws:iam::111122223333:role/web-instance-role' },
+      session: { mfaStatus: 'DISABLED', created: '2025-01-09T09:58:12.000Z', issuer: 'arn:aws:iam::111122223333:role/web-instance-role' },
     });
     expect(sequence.actors[1]!.process).toEqual({
       name: { untrusted: 'kworker/u8:2' },
@@ -249,8 +249,8 @@ describe('Malware Protection for EC2', () => {
       scanId: '8c7f4a2e91b3d5f7a9c1e3b5d7f9a1c3',
       triggerFindingId: 'c9e1a3c5e7a9c1e3a5c7e9a1c3e5a7c9',
       scanType: 'GUARDDUTY_INITIATED',
-      startedAt: '2026-03-21T10:20:04.000Z',
-      completedAt: '2026-03-21T10:27:51.000Z',
+      startedAt: '2025-01-09T10:20:04.000Z',
+      completedAt: '2025-01-09T10:27:51.000Z',
       sources: ['Bitdefender', 'Amazon'],
       scannedFiles: 81234,
       infectedFiles: 2,
@@ -442,7 +442,7 @@ describe('Runtime Monitoring', () => {
       pid: 28113,
       userId: 33,
       euid: 33,
-      startTime: '2026-03-21T10:14:02.000Z',
+      startTime: '2025-01-09T10:14:02.000Z',
     });
     expect(incident.runtime?.process?.lineage.map((ancestor) => ancestor.name?.untrusted)).toEqual(['php-fpm', 'systemd']);
     expect(incident.runtime?.context).toEqual({});

@@ -280,7 +280,7 @@ describe('parseEvent over our own events (playbooks/events and test/fixtures/eve
   it('keeps every ENI of a multi-ENI instance with each of its security groups, not only the primary one', () => {
     const incident = parse(fixtureEvent('guardduty-ec2-backdoor-c2activity-multi-eni.json'));
     expect(incident.key).toBe('gd-4ec5f3a1b2d94e8f9a0b1c2d3e4f5a6b');
-    expect(incident.revision).toBe('2026-03-14T10:47:05.912Z#4');
+    expect(incident.revision).toBe('2025-01-02T10:47:05.912Z#4');
     expect(incident.findingType).toBe('Backdoor:EC2/C&CActivity.B');
     expect(incident.severity).toEqual({ score: 8, label: 'High' });
     expect(incident.account).toBe('111122223333');
@@ -326,7 +326,7 @@ describe('parseEvent over our own events (playbooks/events and test/fixtures/eve
       remoteIndicators: ['198.51.100.23'],
       archived: false,
     });
-    expect(incident.times).toEqual({ created: '2026-03-14T09:12:40.377Z', updated: '2026-03-14T10:47:05.912Z', received: RECEIVED });
+    expect(incident.times).toEqual({ created: '2025-01-02T09:12:40.377Z', updated: '2025-01-02T10:47:05.912Z', received: RECEIVED });
     expect(incident.sample).toBe(false);
     expect(incident.gameDay).toBe(false);
   });
@@ -494,7 +494,7 @@ describe('finding shapes', () => {
   it('defaults the count to 1 when service.count is absent', () => {
     const incident = parse(withField(detail, ['service', 'count'], undefined));
     expect(incident.guardDuty?.count).toBe(1);
-    expect(incident.revision).toBe('2026-03-14T10:47:05.912Z#1');
+    expect(incident.revision).toBe('2025-01-02T10:47:05.912Z#1');
   });
 
   it('falls back to the envelope account and region when the finding has none', () => {
@@ -503,10 +503,10 @@ describe('finding shapes', () => {
   });
 
   it('accepts epoch milliseconds and +0000 offsets for the finding times', () => {
-    const epoch = withField(withField(detail, ['createdAt'], 1_773_479_560_377), ['updatedAt'], '2026-03-14T10:47:05.912+0000');
+    const epoch = withField(withField(detail, ['createdAt'], 1_735_809_160_377), ['updatedAt'], '2025-01-02T10:47:05.912+0000');
     const incident = parse(epoch);
-    expect(incident.times.created).toBe('2026-03-14T09:12:40.377Z');
-    expect(incident.times.updated).toBe('2026-03-14T10:47:05.912Z');
+    expect(incident.times.created).toBe('2025-01-02T09:12:40.377Z');
+    expect(incident.times.updated).toBe('2025-01-02T10:47:05.912Z');
     expect(incident.revision).toBe(fromEnvelope.revision);
   });
 
