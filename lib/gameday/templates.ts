@@ -178,6 +178,7 @@ const GUARDDUTY_FINDING_DETAIL_TYPE = 'GuardDuty Finding';
  * Times that cannot be read are left to the parser, whose refusal a scenario may rehearse.
  */
 export function impossibleFindingTimes(event: unknown, deliveredAt: Date): string | undefined {
+  if (isObject(event) && event['detail-type'] === ALARM_STATE_CHANGE_DETAIL_TYPE && isObject(event.detail)) return impossibleAlarmTimes(event.detail, deliveredAt);
   if (!isObject(event) || event['detail-type'] !== GUARDDUTY_FINDING_DETAIL_TYPE || !isObject(event.detail)) return undefined;
   const time = (field: 'createdAt' | 'updatedAt') => {
     const value = (event.detail as Json)[field];
@@ -194,6 +195,34 @@ export function impossibleFindingTimes(event: unknown, deliveredAt: Date): strin
   }
   if (created !== undefined && updated !== undefined && updated.at < created.at) {
     return `${updated.field} ${updated.text} is before ${created.field} ${created.text}: GuardDuty updates a finding only after it created it`;
+  }
+  return undefined;
+}
+
+/** The EventBridge detail-type of a CloudWatch alarm's state change. */
+const ALARM_STATE_CHANGE_DETAIL_TYPE = 'CloudWatch Alarm State Change';
+
+/**
+ * The same for an alarm's state change: CloudWatch sends it after the change (`detail.state.timestamp`,
+ * which is the incident's creation time: lib/incident/cloudwatch.ts), and the previous state began
+ * before it. Unreadable times are left to the parser.
+ */
+function impossibleAlarmTimes(detail: Json, deliveredAt: Date): string | undefined {
+  const time = (field: 'state' | 'previousState') => {
+    const state = detail[field];
+    const value = isObject(state) ? state.timestamp : undefined;
+    const at = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+    return Number.isNaN(at) ? undefined : { field: `detail.${field}.timestamp`, text: value as string, at };
+  };
+  const changed = time('state');
+  const previous = time('previousState');
+  for (const stamp of [changed, previous]) {
+    if (stamp !== undefined && stamp.at > deliveredAt.getTime()) {
+      return `${stamp.field} ${stamp.text} is after ${deliveredAt.toISOString()}, the simulated time the alarm's state change is delivered at: CloudWatch never sends a change before it happened`;
+    }
+  }
+  if (changed !== undefined && previous !== undefined && changed.at < previous.at) {
+    return `${changed.field} ${changed.text} is before ${previous.field} ${previous.text}: an alarm's state changes after its previous state began`;
   }
   return undefined;
 }

@@ -44,12 +44,23 @@ describe('impossibleFindingTimes', () => {
   });
 
   it('leaves other events and unreadable times alone (the parser refuses those, which a scenario may rehearse)', () => {
-    expect(impossibleFindingTimes(finding({ createdAt: '2026-03-14T09:12:40.377Z' }, 'CloudWatch Alarm State Change'), CLOCK_START)).toBeUndefined();
+    expect(impossibleFindingTimes(finding({ createdAt: '2026-03-14T09:12:40.377Z' }, 'Some Other Event'), CLOCK_START)).toBeUndefined();
     expect(impossibleFindingTimes(finding({ createdAt: 'yesterday', updatedAt: 'not a time' }), CLOCK_START)).toBeUndefined();
     expect(impossibleFindingTimes('raw text', CLOCK_START)).toBeUndefined();
   });
 
-  it('holds for every shipped GuardDuty finding template at the clock start', async () => {
+  it("refuses an alarm's state change from after its delivery, or one before its previous state began", () => {
+    const alarm = (state: string, previous: string) => ({ 'detail-type': 'CloudWatch Alarm State Change', detail: { state: { value: 'ALARM', timestamp: state }, previousState: { value: 'OK', timestamp: previous } } });
+    expect(impossibleFindingTimes(alarm('2025-01-15T08:59:00.000+0000', '2025-01-15T08:50:00.000+0000'), CLOCK_START)).toBeUndefined();
+    expect(impossibleFindingTimes(alarm('2026-03-14T11:06:12.120+0000', '2026-03-14T10:59:12.408+0000'), CLOCK_START)).toMatch(
+      /^detail\.state\.timestamp 2026-03-14T11:06:12\.120\+0000 is after 2025-01-15T09:00:00\.000Z, the simulated time the alarm's state change is delivered at/,
+    );
+    expect(impossibleFindingTimes(alarm('2025-01-15T08:00:00.000+0000', '2025-01-15T08:50:00.000+0000'), CLOCK_START)).toBe(
+      "detail.state.timestamp 2025-01-15T08:00:00.000+0000 is before detail.previousState.timestamp 2025-01-15T08:50:00.000+0000: an alarm's state changes after its previous state began",
+    );
+  });
+
+  it('holds for every shipped GuardDuty finding and alarm template at the clock start', async () => {
     const directory = resolve(ROOT, 'playbooks/events');
     for (const file of (await readdir(directory)).filter((name) => name.endsWith('.json'))) {
       const event = JSON.parse(await readFile(join(directory, file), 'utf8')) as unknown;

@@ -406,11 +406,11 @@ describe('parseEvent over our own events (playbooks/events and test/fixtures/eve
 
   it('reads a metric alarm ALARM → OK as Informational, still on its instance', () => {
     const incident = parse(fixtureEvent('cloudwatch-alarm-ec2-status-check-alarm-to-ok.json'));
-    expect(incident.key).toBe('cw-a3287243a8db2043-20260314T110612Z');
+    expect(incident.key).toBe('cw-a3287243a8db2043-20250102T110612Z');
     expect(incident.findingType).toBe('CloudWatch:Alarm/OK');
     expect(incident.title).toBe('CloudWatch alarm "web-1-status-check-failed" is OK');
     expect(incident.severity).toEqual({ score: 0, label: 'Informational' });
-    expect(incident.alarm).toMatchObject({ state: 'OK', previousState: 'ALARM', kind: 'metric', stateChangedAt: '2026-03-14T11:06:12.120Z' });
+    expect(incident.alarm).toMatchObject({ state: 'OK', previousState: 'ALARM', kind: 'metric', stateChangedAt: '2025-01-02T11:06:12.120Z' });
     expect(incident.resource).toEqual({ kind: 'ec2-instance', instanceId: 'i-0a1b2c3d4e5f60718', networkInterfaces: [], tags: {} });
   });
 
