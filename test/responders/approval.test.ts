@@ -417,19 +417,7 @@ describe('DynamoDbApprovalStore', () => {
     // The whole request is written again (the new token with it), never a field more or less than a first put.
     const replace = {
       TableName: TABLE,
-      Item: {
-        pk: { S: `approval#${EXECUTION}` },
-        executionArn: { S: EXECUTION },
-        incidentKey: { S: INCIDENT_KEY },
-        requestedAt: { S: REQUEST.requestedAt },
-        taskToken: { S: TOKEN },
-        playbook: { S: 'release-instance' },
-        account: { S: '111122223333' },
-        region: { S: 'eu-west-1' },
-        instanceId: { S: INSTANCE_ID },
-        waitingSteps: { L: [{ S: 'release' }] },
-        timeoutSeconds: { N: '3600' },
-      },
+      Item: storedRequestItem(),
       ConditionExpression: 'taskToken = :staleToken AND attribute_not_exists(decision)',
       ExpressionAttributeValues: { ':staleToken': { S: 'stale' } },
     };

@@ -48,6 +48,24 @@ export const ROLE_NAME = 'web-server-role';
 export const ROOT_VOLUME = 'vol-0root000000000001';
 export const DATA_VOLUME = 'vol-0data000000000002';
 
+/** web-1 as an incident's quarantine leaves it (tagged for `incidentKey`, quarantined at `quarantinedAt`): every ENI isolated, no profile, protections on. */
+export function quarantinedInstance(incidentKey: string, quarantinedAt: string) {
+  return {
+    enis: [
+      { id: ENI_A, groups: [ISOLATION_SG] },
+      { id: ENI_B, groups: [ISOLATION_SG] },
+    ],
+    profileArn: undefined,
+    terminationProtection: true,
+    shutdownBehavior: 'stop' as const,
+    volumes: [
+      { device: '/dev/xvda', volumeId: ROOT_VOLUME, deleteOnTermination: false },
+      { device: '/dev/sdb', volumeId: DATA_VOLUME, deleteOnTermination: false },
+    ],
+    tags: { Name: 'web-1', 'firebreak:incident': incidentKey, 'firebreak:status': 'quarantined', 'firebreak:quarantined-at': quarantinedAt },
+  };
+}
+
 /** The EC2 commands that change something: a sample finding must reach none of them. */
 export const MUTATING_EC2_COMMANDS = [
   ModifyInstanceAttributeCommand,

@@ -15,7 +15,7 @@ import { InMemoryQuarantineRecordStore } from '../../lib/responders/quarantine-r
 import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';
 import { TEST_SEALER, sealed } from '../support/record-sealer';
-import { DATA_VOLUME, ENI_A, ENI_B, ISOLATION_SG, ROOT_VOLUME, TestClientFactory, givenGroups, givenInstance, givenMutationsSucceed, recordOfDefaultInstance } from './quarantine-fixtures';
+import { DATA_VOLUME, ENI_A, ENI_B, ISOLATION_SG, ROOT_VOLUME, TestClientFactory, givenGroups, givenInstance, givenMutationsSucceed, quarantinedInstance, recordOfDefaultInstance } from './quarantine-fixtures';
 
 const ec2Mock = mockClient(EC2Client);
 const NOW = new Date('2026-11-20T10:02:00.000Z');
@@ -167,20 +167,7 @@ describe('quarantine-instance after the last release of another incident died ho
 
 describe('quarantine-instance that saw the instance quarantined just before the last release of another incident restored it', () => {
   it('does not answer already-quarantined for the restored instance: it fails as transient, and its retry contains it', async () => {
-    const quarantinedShape = {
-      enis: [
-        { id: ENI_A, groups: [ISOLATION_SG] },
-        { id: ENI_B, groups: [ISOLATION_SG] },
-      ],
-      profileArn: undefined,
-      terminationProtection: true,
-      shutdownBehavior: 'stop' as const,
-      volumes: [
-        { device: '/dev/xvda', volumeId: ROOT_VOLUME, deleteOnTermination: false },
-        { device: '/dev/sdb', volumeId: DATA_VOLUME, deleteOnTermination: false },
-      ],
-      tags: { Name: 'web-1', 'firebreak:incident': EARLIER, 'firebreak:status': 'quarantined', 'firebreak:quarantined-at': '2026-11-20T09:00:00.000Z' },
-    };
+    const quarantinedShape = quarantinedInstance(EARLIER, '2026-11-20T09:00:00.000Z');
     /** A's whole restore and mark land between B's DescribeInstances (quarantined) and B's read of the record. */
     class RestoredBeforeTheRead extends InMemoryQuarantineRecordStore {
       private restored = false;
@@ -216,20 +203,7 @@ describe('quarantine-instance that saw the instance quarantined just before the 
  * the finding reported contained while the instance was back in service.
  */
 describe('quarantine-instance of the incident whose own release holds the record (a new revision of the finding)', () => {
-  const quarantinedShape = {
-    enis: [
-      { id: ENI_A, groups: [ISOLATION_SG] },
-      { id: ENI_B, groups: [ISOLATION_SG] },
-    ],
-    profileArn: undefined,
-    terminationProtection: true,
-    shutdownBehavior: 'stop' as const,
-    volumes: [
-      { device: '/dev/xvda', volumeId: ROOT_VOLUME, deleteOnTermination: false },
-      { device: '/dev/sdb', volumeId: DATA_VOLUME, deleteOnTermination: false },
-    ],
-    tags: { Name: 'web-1', 'firebreak:incident': ec2Incident().key, 'firebreak:status': 'quarantined', 'firebreak:quarantined-at': '2026-11-20T09:00:00.000Z' },
-  };
+  const quarantinedShape = quarantinedInstance(ec2Incident().key, '2026-11-20T09:00:00.000Z');
 
   /** The incident's own record (its claim the only one), held by its own release until a minute from now. */
   async function heldByItsOwnRelease() {

@@ -33,32 +33,7 @@ import type { IncidentRecordEntry } from '../../lib/responders/incident-record';
 import { recordingHandler } from '../../lib/responders/incident-record';
 import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import { ACCOUNT, INSTANCE_ID, REGION, ec2Incident, ec2Resource } from '../support/incidents';
-import {
-  APP_SG,
-  ASSOCIATION_ID,
-  DB_SG,
-  ENI_A,
-  ENI_B,
-  ISOLATION_SG,
-  MON_SG,
-  MUTATING_EC2_COMMANDS,
-  OTHER_VPC,
-  PROFILE_ARN,
-  ROLE_NAME,
-  ROOT_VOLUME,
-  DATA_VOLUME,
-  TestClientFactory,
-  UNTRACK_SG,
-  VPC,
-  describedInstance,
-  firebreakGroup,
-  givenGroups,
-  givenInstance,
-  givenMutationsSucceed,
-  inputsOf,
-  sdkError,
-  recordOfDefaultInstance,
-} from './quarantine-fixtures';
+import { APP_SG, ASSOCIATION_ID, DATA_VOLUME, DB_SG, ENI_A, ENI_B, ISOLATION_SG, MON_SG, MUTATING_EC2_COMMANDS, OTHER_VPC, PROFILE_ARN, ROLE_NAME, ROOT_VOLUME, TestClientFactory, UNTRACK_SG, VPC, describedInstance, firebreakGroup, givenGroups, givenInstance, givenMutationsSucceed, inputsOf, quarantinedInstance, recordOfDefaultInstance, sdkError } from './quarantine-fixtures';
 import { TEST_RECORD_KEY_ARN, TEST_SEALER, TestRecordSealer, sealed } from '../support/record-sealer';
 import { KmsRecordSealer, recordMacMessage } from '../../lib/responders/record-integrity';
 
@@ -135,24 +110,6 @@ afterEach(() => {
   ec2Mock.reset();
   iamMock.reset();
 });
-
-/** web-1 as this incident's quarantine left it (quarantined at `quarantinedAt`): every ENI isolated, no profile, protections on, tagged. */
-function quarantinedInstance(quarantinedAt: string) {
-  return {
-    enis: [
-      { id: ENI_A, groups: [ISOLATION_SG] },
-      { id: ENI_B, groups: [ISOLATION_SG] },
-    ],
-    profileArn: undefined,
-    terminationProtection: true,
-    shutdownBehavior: 'stop' as const,
-    volumes: [
-      { device: '/dev/xvda', volumeId: ROOT_VOLUME, deleteOnTermination: false },
-      { device: '/dev/sdb', volumeId: DATA_VOLUME, deleteOnTermination: false },
-    ],
-    tags: { Name: 'web-1', 'firebreak:incident': KEY, 'firebreak:status': 'quarantined', 'firebreak:quarantined-at': quarantinedAt },
-  };
-}
 
 describe('quarantineInstance', () => {
   describe('on a running instance with two ENIs in a VPC seen before', () => {
@@ -621,7 +578,7 @@ describe('quarantineInstance', () => {
   });
 
   describe('idempotency', () => {
-    const quarantinedShape = quarantinedInstance('2026-11-20T10:00:00.000Z');
+    const quarantinedShape = quarantinedInstance(KEY, '2026-11-20T10:00:00.000Z');
 
     it('says already-quarantined and sends no mutating call on an instance already quarantined', async () => {
       givenInstance(ec2Mock, quarantinedShape);
@@ -984,7 +941,7 @@ describe('quarantineInstance', () => {
 describe('quarantineInstance on an instance already quarantined, for a new execution with revokeRoleSessions (row 11i)', () => {
   // GuardDuty updated the finding (a new revision: a new execution of the incident) because the
   // role's credentials were used again, perhaps with a session taken after the first cut-off.
-  const quarantined = quarantinedInstance('2026-11-20T09:00:05.000Z');
+  const quarantined = quarantinedInstance(KEY, '2026-11-20T09:00:05.000Z');
   /** The first revision's cut-off: before this execution was cleared (the grant is written at NOW). */
   const FIRST_CUT_OFF = '2026-11-20T09:00:04.000Z';
   const role = (tags: Record<string, string> = {}) => ({ RoleName: ROLE_NAME, RoleId: 'AROAEXAMPLE', Arn: `arn:aws:iam::${ACCOUNT}:role/${ROLE_NAME}`, Path: '/', CreateDate: new Date('2026-01-01T00:00:00Z'), Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) });
