@@ -10,38 +10,25 @@
  * the incident that contained the key first and the release this incident needs; a claim taken
  * back, or a release of the record, shows as released.
  */
-import { readFileSync } from 'node:fs';
-import { IAMClient, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, ListUserTagsCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
-import { mockClient } from 'aws-sdk-client-mock';
+import { ListAccessKeysCommand, ListAttachedUserPoliciesCommand, ListUserTagsCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CREDENTIALS_GRANT_SUBJECT } from '../../lib/contracts/security';
-import { parseEvent } from '../../lib/incident';
 import type { Incident } from '../../lib/incident/model';
 import { buildCredentialReleaseRequest } from '../../lib/operator/credential-release';
 import type { IncidentRecord, KeyRecordReading } from '../../lib/operator/incident-report';
 import { buildIncidentReport, incidentStatus, keyRecordLookups, reportConsistencyProblems, statusesOnceVerified } from '../../lib/operator/incident-report';
 import type { AccessKeyRecord } from '../../lib/responders/credential-records';
 import { credentialRecordKey } from '../../lib/responders/credential-records';
-import { disableAccessKey, disableAccessKeyOptionsSchema } from '../../lib/responders/disable-access-key';
 import { recordingHandler } from '../../lib/responders/incident-record';
 import { silentLogger } from '../../lib/responders/logging';
 import type { ReleaseClearance } from '../../lib/responders/release-clearance';
 import { releaseCredentials } from '../../lib/responders/release-credentials';
 import { MemoryCredentialRecordStore } from '../support/credential-records';
-import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
+import { EXECUTION } from '../support/grants';
 import { StoredIncidentRecords, steppingClock } from '../support/stored-incident-records';
+import { ENV, KEY, RECEIVED, clients, fixture, iamMock, recordedDisableAccessKey } from './credential-report-harness';
 
-const iamMock = mockClient(IAMClient);
-const iam = new IAMClient({ region: 'eu-west-1' });
-const clients = { iam: async () => iam };
-const RECEIVED = new Date('2026-03-19T12:00:00.000Z');
-const ENV = { FIREBREAK_MODE: 'enforce', FIREBREAK_SECURITY_ACCOUNT_ID: '111122223333' };
-const GRANTED_PLAYBOOKS = ['compromised-ec2-instance', 'iam-credentials-attack-sequence-credential'];
-const KEY = 'AKIAQ3EGRW6JCEXAMPLE';
 const USER = 'ci-deployer';
 const APPROVER = 'arn:aws:sts::111122223333:assumed-role/oncall/bob';
-const fixture = (name: string): Incident =>
-  parseEvent(JSON.parse(readFileSync(new URL(`../fixtures/events/${name}.json`, import.meta.url), 'utf8')), { receivedAt: RECEIVED });
 /** The incident whose step set the key Inactive (its record is sealed). */
 const FIRST = (): Incident => fixture('guardduty-iam-user-tor-ipcaller');
 /** A second finding on the same key: another incident, which finds the key Inactive already and claims it. */
@@ -74,20 +61,7 @@ function givenUser(status: 'Active' | 'Inactive'): void {
 
 /** disable-access-key for `incident`, recorded as its Lambda records it. */
 async function disableFor(incident: Incident): Promise<void> {
-  const handler = recordingHandler(
-    'disable-access-key',
-    async (event) =>
-      disableAccessKey(event as Parameters<typeof disableAccessKey>[0], {
-        clients,
-        logger: silentLogger,
-        grants: storeGranting(incident, RECEIVED, { instanceId: CREDENTIALS_GRANT_SUBJECT }),
-        records: credentials,
-        environment: { ...ENV, ...playbookStepsEnvironment({ denyAll: false }, GRANTED_PLAYBOOKS) },
-        now,
-      }),
-    { records: { append: records.append }, now },
-  );
-  await handler({ incident, mode: 'enforce', options: disableAccessKeyOptionsSchema.parse({ denyAll: false }), execution: EXECUTION });
+  await recordedDisableAccessKey(incident, { denyAll: false }, { records, credentials, now });
 }
 
 /** The approved release of the key for `incidentKey` (firebreak credentials release --incident), recorded in that incident's record. */

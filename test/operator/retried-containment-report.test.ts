@@ -7,21 +7,17 @@
  * this incident's containment, dated by that attempt, even when the retry finds it already
  * Inactive; a key that was Inactive before Firebreak touched it is not.
  */
-import { readFileSync } from 'node:fs';
 import {
   AttachUserPolicyCommand,
   GetRoleCommand,
-  IAMClient,
   ListAccessKeysCommand,
   ListAttachedUserPoliciesCommand,
   ListUserTagsCommand,
   PutRolePolicyCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CREDENTIALS_GRANT_SUBJECT } from '../../lib/contracts/security';
-import { parseEvent } from '../../lib/incident';
 import type { Incident } from '../../lib/incident/model';
 import type { KeyRecordReading } from '../../lib/operator/incident-report';
 import { buildIncidentReport, incidentStatus, reportConsistencyProblems } from '../../lib/operator/incident-report';
@@ -34,19 +30,11 @@ import type { AccessKeyRecord, RoleSessionsRecord } from '../../lib/responders/c
 import { credentialRecordKey } from '../../lib/responders/credential-records';
 import { EXECUTION, playbookStepsEnvironment, storeGranting } from '../support/grants';
 import { StoredIncidentRecords, steppingClock } from '../support/stored-incident-records';
+import { ENV, GRANTED_PLAYBOOKS, KEY, RECEIVED, clients, fixture, iamMock, recordedDisableAccessKey } from './credential-report-harness';
 import { MemoryCredentialRecordStore, TestMacSigner } from '../support/credential-records';
 import { sdkError } from '../responders/quarantine-fixtures';
 
-const iamMock = mockClient(IAMClient);
-const iam = new IAMClient({ region: 'eu-west-1' });
-const clients = { iam: async () => iam };
-const RECEIVED = new Date('2026-03-19T12:00:00.000Z');
-const ENV = { FIREBREAK_MODE: 'enforce', FIREBREAK_SECURITY_ACCOUNT_ID: '111122223333' };
-const GRANTED_PLAYBOOKS = ['compromised-ec2-instance', 'iam-credentials-attack-sequence-credential'];
-const KEY = 'AKIAQ3EGRW6JCEXAMPLE';
 const DENY_ALL = { PolicyName: 'AWSDenyAll', PolicyArn: 'arn:aws:iam::aws:policy/AWSDenyAll' };
-const fixture = (name: string): Incident =>
-  parseEvent(JSON.parse(readFileSync(new URL(`../fixtures/events/${name}.json`, import.meta.url), 'utf8')), { receivedAt: RECEIVED });
 
 const clock = steppingClock(RECEIVED);
 const { now, offset } = clock;
@@ -66,21 +54,7 @@ afterEach(() => {
 
 /** One attempt of disable-access-key, as its Lambda runs it: recorded whether it returns or throws. */
 async function disableAttempt(incident: Incident, denyAll: boolean): Promise<unknown> {
-  const sent = { denyAll };
-  const handler = recordingHandler(
-    'disable-access-key',
-    async (event) =>
-      disableAccessKey(event as Parameters<typeof disableAccessKey>[0], {
-        clients,
-        logger: silentLogger,
-        grants: storeGranting(incident, RECEIVED, { instanceId: CREDENTIALS_GRANT_SUBJECT }),
-        records: credentials,
-        environment: { ...ENV, ...playbookStepsEnvironment(sent, GRANTED_PLAYBOOKS) },
-        now,
-      }),
-    { records: { append: record.append }, now },
-  );
-  return handler({ incident, mode: 'enforce', options: disableAccessKeyOptionsSchema.parse(sent), execution: EXECUTION }).catch((error: unknown) => error);
+  return recordedDisableAccessKey(incident, { denyAll }, { records: record, credentials, now }).catch((error: unknown) => error);
 }
 
 /** IAM as it answers ci-deployer's reads now. */
