@@ -163,15 +163,12 @@ export async function quarantineS3Object(input: ResponderInput<QuarantineS3Objec
     log.record('firebreak:tag-object', target, 'skipped', `Not tagged: ${plan.reason}`);
     return finish('refused', { refusal: { code: 'no-room-for-tags', reason: plan.reason } });
   }
-  const versionPart = object.versionId !== undefined ? { VersionId: object.versionId } : {};
   if (plan.kind === 'already-tagged') {
     log.record('s3:PutObjectTagging', target, 'already-done', `Already tagged infected for incident ${incident.key}`);
   } else if (mode === 'dry-run') {
     log.record('s3:PutObjectTagging', target, 'would-do', `Would tag the object ${infectedTags(incident.key).map((t) => `${t.Key}=${t.Value}`).join(', ')}, keeping its ${current.length} own tag(s) (cannot dry-run: S3 has no DryRun parameter)`);
   } else {
-    await sendReadOnly('s3:PutObjectTagging', () =>
-      s3.send(new PutObjectTaggingCommand({ Bucket: object.bucketName, Key: object.key, ...versionPart, ExpectedBucketOwner: object.account, Tagging: { TagSet: [...plan.tagSet] } })),
-    );
+    await putObjectTags(s3, object, plan.tagSet);
     log.record('s3:PutObjectTagging', target, 'done', `Tagged infected (${MALWARE_TAG_WORDS}) for incident ${incident.key}, keeping its ${plan.tagSet.length - 2} own tag(s)`);
   }
 
@@ -191,6 +188,21 @@ export async function quarantineS3Object(input: ResponderInput<QuarantineS3Objec
 }
 
 const MALWARE_TAG_WORDS = 'firebreak:malware-scan=threats-found';
+
+/** PutObjectTagging of the scanned version with `tagSet` (the whole set: S3 replaces it), its owner named. */
+async function putObjectTags(s3: S3Client, object: ScannedObject, tagSet: readonly ObjectTag[]): Promise<void> {
+  await sendReadOnly('s3:PutObjectTagging', () =>
+    s3.send(
+      new PutObjectTaggingCommand({
+        Bucket: object.bucketName,
+        Key: object.key,
+        ...(object.versionId !== undefined ? { VersionId: object.versionId } : {}),
+        ExpectedBucketOwner: object.account,
+        Tagging: { TagSet: [...tagSet] },
+      }),
+    ),
+  );
+}
 
 /**
  * The object carried the infected tag when this step read it, so a release-s3-object run (of the
@@ -236,17 +248,7 @@ async function holdAgainstRelease(
     return { kind: 'no-room', reason };
   }
   if (plan.kind === 'already-tagged') return { kind: 'held' };
-  await sendReadOnly('s3:PutObjectTagging', () =>
-    s3.send(
-      new PutObjectTaggingCommand({
-        Bucket: object.bucketName,
-        Key: object.key,
-        ...(object.versionId !== undefined ? { VersionId: object.versionId } : {}),
-        ExpectedBucketOwner: object.account,
-        Tagging: { TagSet: [...plan.tagSet] },
-      }),
-    ),
-  );
+  await putObjectTags(s3, object, plan.tagSet);
   log.record('s3:PutObjectTagging', target, 'done', `${taken}: tagged infected (${MALWARE_TAG_WORDS}) again for incident ${incidentKey}, keeping its ${plan.tagSet.length - 2} own tag(s)`);
   return { kind: 'retagged' };
 }
