@@ -174,27 +174,29 @@ const GUARDDUTY_FINDING_DETAIL_TYPE = 'GuardDuty Finding';
  * created it (`detail.createdAt`) and last updated it (`detail.updatedAt`), and updates it only
  * after creating it. A finding "from the future" hides what depends on its age: snapshot-volumes
  * takes as its evidence only snapshots started after the finding was created
- * (snapshot-plan.ts `notTakenForIncident`), so a retried step could never find its own.
- * Times that cannot be read are left to the parser, whose refusal a scenario may rehearse.
+ * (snapshot-plan.ts `notTakenForIncident`), so a retried step could never find its own. The same
+ * holds for a CloudWatch alarm's state change (`detail.state.timestamp`, after
+ * `detail.previousState.timestamp`). Times that cannot be read are left to the parser, whose
+ * refusal a scenario may rehearse.
  */
 export function impossibleFindingTimes(event: unknown, deliveredAt: Date): string | undefined {
-  if (isObject(event) && event['detail-type'] === ALARM_STATE_CHANGE_DETAIL_TYPE && isObject(event.detail)) return impossibleAlarmTimes(event.detail, deliveredAt);
-  if (!isObject(event) || event['detail-type'] !== GUARDDUTY_FINDING_DETAIL_TYPE || !isObject(event.detail)) return undefined;
-  const time = (field: 'createdAt' | 'updatedAt') => {
-    const value = (event.detail as Json)[field];
-    const at = typeof value === 'string' ? Date.parse(value) : Number.NaN;
-    return Number.isNaN(at) ? undefined : { field: `detail.${field}`, text: value as string, at };
-  };
-  const delivered = deliveredAt.toISOString();
-  const created = time('createdAt');
-  const updated = time('updatedAt');
-  for (const stamp of [created, updated]) {
-    if (stamp !== undefined && stamp.at > deliveredAt.getTime()) {
-      return `${stamp.field} ${stamp.text} is after ${delivered}, the simulated time the finding is delivered at: GuardDuty never sends a finding created or updated later than it sends it`;
-    }
+  if (!isObject(event) || !isObject(event.detail)) return undefined;
+  const detail = event.detail;
+  if (event['detail-type'] === GUARDDUTY_FINDING_DETAIL_TYPE) {
+    return impossibleTimes(stampOf(detail.createdAt, 'detail.createdAt'), stampOf(detail.updatedAt, 'detail.updatedAt'), deliveredAt, {
+      delivered: 'the finding is delivered at: GuardDuty never sends a finding created or updated later than it sends it',
+      order: 'GuardDuty updates a finding only after it created it',
+      created: 'earlier',
+    });
   }
-  if (created !== undefined && updated !== undefined && updated.at < created.at) {
-    return `${updated.field} ${updated.text} is before ${created.field} ${created.text}: GuardDuty updates a finding only after it created it`;
+  if (event['detail-type'] === ALARM_STATE_CHANGE_DETAIL_TYPE) {
+    // The state change is the alarm incident's creation time (lib/incident/cloudwatch.ts); its previous state began before it.
+    const timestamp = (state: Json[string]) => (isObject(state) ? state.timestamp : undefined);
+    return impossibleTimes(stampOf(timestamp(detail.previousState), 'detail.previousState.timestamp'), stampOf(timestamp(detail.state), 'detail.state.timestamp'), deliveredAt, {
+      delivered: "the alarm's state change is delivered at: CloudWatch never sends a change before it happened",
+      order: "an alarm's state changes after its previous state began",
+      created: 'later',
+    });
   }
   return undefined;
 }
@@ -202,28 +204,28 @@ export function impossibleFindingTimes(event: unknown, deliveredAt: Date): strin
 /** The EventBridge detail-type of a CloudWatch alarm's state change. */
 const ALARM_STATE_CHANGE_DETAIL_TYPE = 'CloudWatch Alarm State Change';
 
+/** A time of the event, by its field; none when it cannot be read (left to the parser). */
+type Stamp = { readonly field: string; readonly text: string; readonly at: number } | undefined;
+
+function stampOf(value: unknown, field: string): Stamp {
+  const at = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  return Number.isNaN(at) ? undefined : { field, text: value as string, at };
+}
+
 /**
- * The same for an alarm's state change: CloudWatch sends it after the change (`detail.state.timestamp`,
- * which is the incident's creation time: lib/incident/cloudwatch.ts), and the previous state began
- * before it. Unreadable times are left to the parser.
+ * Why two times of an event cannot be true: either after its delivery (the incident's creation time,
+ * `words.created`, named first), or the later one before the earlier one.
  */
-function impossibleAlarmTimes(detail: Json, deliveredAt: Date): string | undefined {
-  const time = (field: 'state' | 'previousState') => {
-    const state = detail[field];
-    const value = isObject(state) ? state.timestamp : undefined;
-    const at = typeof value === 'string' ? Date.parse(value) : Number.NaN;
-    return Number.isNaN(at) ? undefined : { field: `detail.${field}.timestamp`, text: value as string, at };
-  };
-  const changed = time('state');
-  const previous = time('previousState');
-  for (const stamp of [changed, previous]) {
-    if (stamp !== undefined && stamp.at > deliveredAt.getTime()) {
-      return `${stamp.field} ${stamp.text} is after ${deliveredAt.toISOString()}, the simulated time the alarm's state change is delivered at: CloudWatch never sends a change before it happened`;
-    }
+function impossibleTimes(
+  earlier: Stamp,
+  later: Stamp,
+  deliveredAt: Date,
+  words: { readonly delivered: string; readonly order: string; readonly created: 'earlier' | 'later' },
+): string | undefined {
+  for (const stamp of words.created === 'earlier' ? [earlier, later] : [later, earlier]) {
+    if (stamp !== undefined && stamp.at > deliveredAt.getTime()) return `${stamp.field} ${stamp.text} is after ${deliveredAt.toISOString()}, the simulated time ${words.delivered}`;
   }
-  if (changed !== undefined && previous !== undefined && changed.at < previous.at) {
-    return `${changed.field} ${changed.text} is before ${previous.field} ${previous.text}: an alarm's state changes after its previous state began`;
-  }
+  if (earlier !== undefined && later !== undefined && later.at < earlier.at) return `${later.field} ${later.text} is before ${earlier.field} ${earlier.text}: ${words.order}`;
   return undefined;
 }
 
