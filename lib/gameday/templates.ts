@@ -176,11 +176,18 @@ const GUARDDUTY_FINDING_DETAIL_TYPE = 'GuardDuty Finding';
  * takes as its evidence only snapshots started after the finding was created
  * (snapshot-plan.ts `notTakenForIncident`), so a retried step could never find its own. The same
  * holds for a CloudWatch alarm's state change (`detail.state.timestamp`, after
- * `detail.previousState.timestamp`). Times that cannot be read are left to the parser, whose
- * refusal a scenario may rehearse.
+ * `detail.previousState.timestamp`). Any event's EventBridge `time` too, which EventBridge stamps
+ * when the event is put and is an S3 scan result's only time (its incident's creation,
+ * lib/incident/malware.ts). Times that cannot be read are left to the parser, whose refusal a
+ * scenario may rehearse.
  */
 export function impossibleFindingTimes(event: unknown, deliveredAt: Date): string | undefined {
-  if (!isObject(event) || !isObject(event.detail)) return undefined;
+  if (!isObject(event)) return undefined;
+  const envelope = stampOf(event.time, 'time');
+  if (envelope !== undefined && envelope.at > deliveredAt.getTime()) {
+    return `${envelope.field} ${envelope.text} is after ${deliveredAt.toISOString()}, the simulated time the event is delivered at: EventBridge stamps an event no later than it delivers it`;
+  }
+  if (!isObject(event.detail)) return undefined;
   const detail = event.detail;
   if (event['detail-type'] === GUARDDUTY_FINDING_DETAIL_TYPE) {
     return impossibleTimes(stampOf(detail.createdAt, 'detail.createdAt'), stampOf(detail.updatedAt, 'detail.updatedAt'), deliveredAt, {

@@ -60,7 +60,17 @@ describe('impossibleFindingTimes', () => {
     );
   });
 
-  it('holds for every shipped GuardDuty finding and alarm template at the clock start', async () => {
+  it('refuses any event whose EventBridge time is after its delivery (an S3 scan result, whose time is the incident\'s creation)', () => {
+    const scan = (time: string) => ({ source: 'aws.guardduty', 'detail-type': 'GuardDuty Malware Protection Object Scan Result', time, detail: { scanStatus: 'COMPLETED' } });
+    expect(impossibleFindingTimes(scan('2025-01-15T08:40:00Z'), CLOCK_START)).toBeUndefined();
+    expect(impossibleFindingTimes(scan('2026-03-25T09:14:27Z'), CLOCK_START)).toBe(
+      'time 2026-03-25T09:14:27Z is after 2025-01-15T09:00:00.000Z, the simulated time the event is delivered at: EventBridge stamps an event no later than it delivers it',
+    );
+    // Checked before the finding's own times, as the envelope is what EventBridge itself wrote.
+    expect(impossibleFindingTimes({ ...finding({ createdAt: '2025-01-15T08:00:00.000Z' }), time: '2025-01-15T09:00:01Z' }, CLOCK_START)).toMatch(/^time 2025-01-15T09:00:01Z is after /);
+  });
+
+  it('holds for every shipped template at the clock start', async () => {
     const directory = resolve(ROOT, 'playbooks/events');
     for (const file of (await readdir(directory)).filter((name) => name.endsWith('.json'))) {
       const event = JSON.parse(await readFile(join(directory, file), 'utf8')) as unknown;

@@ -292,10 +292,10 @@ describe('Malware Protection for S3 (the object scan result event)', () => {
       resource: { kind: 'other', type: 'S3Bucket', id: 'arn:aws:s3:::acme-customer-uploads' },
       sample: false,
       gameDay: false,
-      times: { created: '2026-03-25T09:14:27.000Z', updated: '2026-03-25T09:14:27.000Z' },
+      times: { created: '2025-01-13T09:14:27.000Z', updated: '2025-01-13T09:14:27.000Z' },
     });
     expect(incident.key).toMatch(/^s3scan-[0-9a-f]{32}$/);
-    expect(incident.revision).toBe('2026-03-25T09:14:27.000Z#COMPLETED#THREATS_FOUND');
+    expect(incident.revision).toBe('2025-01-13T09:14:27.000Z#COMPLETED#THREATS_FOUND');
     expect(incident.affected).toEqual([
       {
         kind: 's3-object',
