@@ -10,7 +10,9 @@
  * not a plain multi-label name, is a wildcard, is allowlisted, or is the parent of an allowlisted
  * name. The VPC is EC2's answer, never the finding's. The block is claimed in the state table
  * (dns-block-records.ts) before the domain enters the list, so a release finds what to remove;
- * the firewall changes are in dns-firewall.ts (no DryRun: "cannot dry-run" in dry-run).
+ * the firewall changes are in dns-firewall.ts (no DryRun: "cannot dry-run" in dry-run), where the
+ * rule group's rules are checked before it is associated with a VPC or a domain is added. A game-day
+ * incident only rehearses (dry-run): the domain list is shared by every associated VPC.
  */
 import { blockDnsDomainOptions } from '../playbooks/dns-options';
 import type { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
@@ -19,6 +21,7 @@ import type { Route53ResolverClients } from '../aws/clients/route53resolver';
 import { describeInstance, tagRecord } from '../aws/describe-instance';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { FirebreakError } from '../contracts/errors';
+import { ResponderFailedError } from '../contracts/responder-errors';
 import { RESPONDER_NAMES } from '../contracts/responders';
 import type { ResponderMode } from '../contracts/responder-mode';
 import type { DnsBlockStore } from './dns-block-records';
@@ -27,7 +30,7 @@ import { blockEntries, checkBlockableDomain, parseAllowlistEntry } from './dns-d
 import type { BlockSettings } from './dns-firewall';
 import { ensureAssociation, ensureListAndGroup, ensureRule, findFirewall, listedDomains, updateDomains } from './dns-firewall';
 import type { DeploymentEnvironment } from './effective-mode';
-import { gameDayRefusal } from './game-day';
+import { gameDayRefusal, isGameDayIncident } from './game-day';
 import type { GrantReader, GrantRefusalCode } from './grants';
 import { checkContainmentGrant } from './grants';
 import { isTerminatedState } from './instance-state';
@@ -140,6 +143,12 @@ export async function blockDnsDomain(input: ResponderInput<BlockDnsOptions>, dep
   }
   log.record('firebreak:check-grant', instanceId, 'observed', grant.reason);
   run.lowerTo(grant.mode, 'the containment guard cleared this execution for dry-run only');
+  // A drill rehearses: the domain list is the account's and region's, and every VPC associated with
+  // Firebreak's rule group (production's too) resolves through it, so one instance's game-day opt-in
+  // cannot clear a change to it (docs/responders/block-dns-domain.md, Game days).
+  if (grant.mode === 'enforce' && isGameDayIncident({ key: incident.key, gameDay: incident.gameDay || grant.grant.gameDay })) {
+    run.lowerTo('dry-run', `${incident.key} is a game-day incident, and a DNS Firewall block holds for every VPC of the account and region associated with Firebreak's rule group, not for the opted-in instance alone`);
+  }
   run.recordMode(instanceId);
   const mode = run.mode;
 
@@ -215,8 +224,15 @@ async function applyBlock(
     outcome: 'would-do',
     detail: `Would ${what} once the domain list and rule group exist (cannot dry-run: Route 53 Resolver has no DryRun parameter)`,
   });
-  const [rule, associations, domains] = await settleAll([
-    ruleGroupId && domainListId ? ensureRule(r53, mode, ruleGroupId, domainListId, settings) : Promise.resolve(missing('route53resolver:CreateFirewallRule', 'add the BLOCK rule')),
+  if (mode === 'enforce' && (domainListId === undefined || ruleGroupId === undefined)) {
+    throw new ResponderFailedError(`Route 53 Resolver answered no id for Firebreak's ${domainListId === undefined ? 'domain list' : 'rule group'}: nothing is associated or blocked`);
+  }
+  // The group's rules before anything else: an association applies every rule of the group to the
+  // VPC, and IAM lets Firebreak read the rules of the groups it tagged only, so a group named like
+  // Firebreak's that someone else made, or one holding a rule Firebreak did not make, fails here
+  // and is never associated (dns-firewall.ts, ruleGroupProblem).
+  const rule = ruleGroupId && domainListId ? await ensureRule(r53, mode, ruleGroupId, domainListId, settings) : missing('route53resolver:CreateFirewallRule', 'add the BLOCK rule');
+  const [associations, domains] = await settleAll([
     ruleGroupId
       ? settleAll(vpcIds.map((vpcId) => ensureAssociation(r53, mode, ruleGroupId, vpcId, settings).then((a) => a.action)))
       : Promise.resolve(vpcIds.map((vpcId) => missing('route53resolver:AssociateFirewallRuleGroup', `associate the rule group with ${vpcId}`))),

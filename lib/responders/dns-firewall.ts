@@ -33,7 +33,8 @@ import {
   ListFirewallRulesCommand,
   UpdateFirewallDomainsCommand,
 } from '@aws-sdk/client-route53resolver';
-import type { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
+import type { FirewallRule, Route53ResolverClient } from '@aws-sdk/client-route53resolver';
+import { ResponderFailedError } from '../contracts/responder-errors';
 import { MANAGED_SECURITY_GROUP_TAG } from '../contracts/security';
 import type { ResponderMode } from '../contracts/responder-mode';
 import { sendReadOnly } from './mutating';
@@ -129,19 +130,46 @@ export async function ensureListAndGroup(
   return { actions: [list.action, group.action], ...(list.id ? { domainListId: list.id } : {}), ...(group.id ? { ruleGroupId: group.id } : {}) };
 }
 
-/** The BLOCK rule over the list in the group, created once. */
+/**
+ * Why Firebreak's rule group, as ListFirewallRules shows it, is not what Firebreak made (pure):
+ * undefined when it holds nothing, or only Firebreak's rule over its list blocking every query for
+ * those names. An association applies every rule of the group to the VPC, so a group holding a rule
+ * over another list (a BLOCK of every name, an ALLOW) is never associated; and a block through a
+ * rule someone turned into ALLOW or ALERT, an OVERRIDE answer (a CNAME of their choosing), one query
+ * type, or trusted CNAME targets is not a block, so it is never reported as one
+ * (https://docs.aws.amazon.com/Route53/latest/APIReference/API_route53resolver_FirewallRule.html).
+ * The reasons name ids and AWS's enumerations only, never the rules' names or override domains (text
+ * whoever changed them chose).
+ */
+export function ruleGroupProblem(rules: readonly FirewallRule[], ruleGroupId: string, domainListId: string): string | undefined {
+  const foreign = rules.filter((r) => r.FirewallDomainListId !== domainListId);
+  if (foreign.length > 0) {
+    const described = foreign.map((r) => `${r.Action ?? 'no action'} over ${r.FirewallDomainListId ?? 'no domain list'} at priority ${r.Priority ?? '?'}`).join('; ');
+    return `Firebreak's rule group ${ruleGroupId} holds ${foreign.length === 1 ? 'a rule' : 'rules'} Firebreak did not make (${described}): an association applies every rule of the group to the VPC, so Firebreak neither associates it nor blocks through it until only its own rule is left`;
+  }
+  const own = rules.find((r) => r.FirewallDomainListId === domainListId);
+  if (own === undefined) return undefined;
+  const changed = [
+    own.Action !== 'BLOCK' ? `its action is ${own.Action ?? 'unset'}, not BLOCK` : undefined,
+    own.Action === 'BLOCK' && own.BlockResponse !== 'NXDOMAIN' && own.BlockResponse !== 'NODATA' ? `it answers ${own.BlockResponse ?? 'unset'}${own.BlockOverrideDnsType ? ` (${own.BlockOverrideDnsType})` : ''}, not NXDOMAIN or NODATA` : undefined,
+    own.Qtype !== undefined && own.Qtype !== '' ? `it matches ${own.Qtype} queries only, not every query type` : undefined,
+    own.FirewallDomainRedirectionAction === 'TRUST_REDIRECTION_DOMAIN' ? 'it trusts the targets of CNAME and DNAME answers instead of inspecting them' : undefined,
+  ].filter((c): c is string => c !== undefined);
+  if (changed.length === 0) return undefined;
+  return `Firebreak's rule over its domain list ${domainListId} in rule group ${ruleGroupId} does not block the listed domains as Firebreak made it to: ${changed.join('; ')}. Someone changed it, and Firebreak does not overwrite it: nothing was added to the list, and its domains stay unblocked until the rule is BLOCK, NXDOMAIN or NODATA, every query type, CNAME targets inspected`;
+}
+
+/** The BLOCK rule over the list in the group, created once; throws ResponderFailedError on a group that is not as Firebreak made it (ruleGroupProblem). */
 export async function ensureRule(r53: Route53ResolverClient, mode: ResponderMode, ruleGroupId: string, domainListId: string, settings: BlockSettings): Promise<PendingAction> {
   const api = 'route53resolver:CreateFirewallRule';
   const rules = await listAll('route53resolver:ListFirewallRules', async (NextToken) => {
     const answer = await r53.send(new ListFirewallRulesCommand({ FirewallRuleGroupId: ruleGroupId, ...(NextToken ? { NextToken } : {}) }));
     return { items: answer?.FirewallRules ?? [], nextToken: answer?.NextToken };
   });
+  const problem = ruleGroupProblem(rules, ruleGroupId, domainListId);
+  if (problem !== undefined) throw new ResponderFailedError(problem);
   const rule = rules.find((r) => r.FirewallDomainListId === domainListId);
-  if (rule) {
-    return rule.Action === 'BLOCK'
-      ? { api, target: ruleGroupId, outcome: 'already-done', detail: `The rule group blocks the domain list already (${rule.BlockResponse ?? 'NODATA'})` }
-      : { api, target: ruleGroupId, outcome: 'skipped', detail: `The rule over Firebreak's domain list says ${rule.Action ?? 'nothing'}, not BLOCK: someone changed it, and Firebreak does not overwrite it` };
-  }
+  if (rule) return { api, target: ruleGroupId, outcome: 'already-done', detail: `The rule group blocks the domain list already (${rule.BlockResponse ?? 'NODATA'})` };
   const created = await mutateResolver(mode, api, ruleGroupId, `add the rule ${FIREBREAK_DNS_FIREWALL.ruleName}: BLOCK (${settings.blockResponse}) every domain of list ${domainListId}`, () =>
     r53.send(
       new CreateFirewallRuleCommand({

@@ -555,7 +555,9 @@ const SCOPES: readonly ActionScope[] = [
   },
   {
     // Created tagged firebreak:managed=true and only so: the condition keys are the ones the
-    // reference lists for these actions (aws:RequestTag, aws:TagKeys).
+    // reference lists for these actions (aws:RequestTag, aws:TagKeys). No other key: the code sends
+    // none, and a tag another policy grants access by (ABAC) would hand Firebreak's list, group or
+    // association to whoever that policy names.
     sid: 'CreateFirebreakDnsFirewall',
     actions: requestedOf('route53resolver:CreateFirewallDomainList', 'route53resolver:CreateFirewallRuleGroup', 'route53resolver:AssociateFirewallRuleGroup'),
     resources: (arns, requested) =>
@@ -565,8 +567,11 @@ const SCOPES: readonly ActionScope[] = [
         ...(requested.has('route53resolver:CreateFirewallRuleGroup') ? ['firewall-rule-group'] : []),
         ...(requested.has('route53resolver:AssociateFirewallRuleGroup') ? ['firewall-rule-group-association'] : []),
       ),
-    conditions: () => ({ StringEquals: { [`aws:RequestTag/${MANAGED_SECURITY_GROUP_TAG.key}`]: MANAGED_SECURITY_GROUP_TAG.value } }),
-    why: `Firebreak's domain list, rule group and VPC associations are created on first need, with ids that cannot be known in advance; aws:RequestTag/${MANAGED_SECURITY_GROUP_TAG.key} makes each carry Firebreak's tag.`,
+    conditions: () => ({
+      StringEquals: { [`aws:RequestTag/${MANAGED_SECURITY_GROUP_TAG.key}`]: MANAGED_SECURITY_GROUP_TAG.value },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': [MANAGED_SECURITY_GROUP_TAG.key] },
+    }),
+    why: `Firebreak's domain list, rule group and VPC associations are created on first need, with ids that cannot be known in advance; aws:RequestTag/${MANAGED_SECURITY_GROUP_TAG.key} makes each carry Firebreak's tag, and aws:TagKeys no other.`,
   },
   {
     // Only the domain list and rule group Firebreak created (tagged at creation, above): a list or

@@ -148,7 +148,8 @@ describe('blockDnsDomain', () => {
 
   it("pages through the group's rules with exact inputs, and finds the rule on a later page instead of adding it again", async () => {
     givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
-    r53Mock.on(ListFirewallRulesCommand).resolves({ FirewallRules: [{ FirewallRuleGroupId: GROUP, FirewallDomainListId: 'rslvr-fdl-someone-else', Action: 'ALLOW', Priority: 50 }], NextToken: 'page-2' });
+    // An empty first page (a foreign rule on it fails the step: › on a rule group that is not as Firebreak made it).
+    r53Mock.on(ListFirewallRulesCommand).resolves({ FirewallRules: [], NextToken: 'page-2' });
     r53Mock.on(ListFirewallRulesCommand, { NextToken: 'page-2' }).resolves({ FirewallRules: [{ FirewallRuleGroupId: GROUP, FirewallDomainListId: LIST, Action: 'BLOCK', BlockResponse: 'NXDOMAIN', Priority: 100 }] });
     const result = await block();
     expect(inputsOf(r53Mock, ListFirewallRulesCommand)).toEqual([{ FirewallRuleGroupId: GROUP }, { FirewallRuleGroupId: GROUP, NextToken: 'page-2' }]);
@@ -243,6 +244,73 @@ describe('blockDnsDomain', () => {
     const result = await block(dnsIncident(DOMAIN, { gameDay: true, key: 'gameday-gd-1' }));
     expect(result).toMatchObject({ status: 'refused', refusal: { code: 'not-a-gameday-target' } });
     expect(r53Mock.calls()).toHaveLength(0);
+  });
+
+  it('ATTACK: a drill never changes the DNS Firewall of its account, whose list every associated VPC shares (production too): rehearsed as dry-run, no claim', async () => {
+    // Whoever may put events on the game-day bus names the domain (here one production needs); the
+    // instance opted in, but the domain list is the account's and region's, not the instance's.
+    givenFirewall();
+    givenInstance({ 'firebreak:gameday-target': 'true' });
+    const drill = dnsIncident('payments.partner.example', { gameDay: true, key: 'gameday-gd-1' });
+    const result = await blockDnsDomain(
+      { incident: drill, mode: 'enforce', options: OPTIONS, execution: EXECUTION },
+      { clients, logger: silentLogger, blocks, grants: storeGranting(drill, NOW, { gameDay: true }), environment: { FIREBREAK_MODE: 'enforce', ...playbookStepsEnvironment(OPTIONS) }, now: () => NOW },
+    );
+    expect(mutations()).toBe(0);
+    expect(result).toMatchObject({ status: 'dry-run', mode: 'dry-run', forcedDryRun: { requested: 'enforce', reason: expect.stringContaining('game-day incident') } });
+    expect(await blocks.claimsOf(ACCOUNT, REGION, 'payments.partner.example')).toEqual([]);
+  });
+
+  it('blocks for real the same domain on the same instance when the incident is not a drill (the rail acts only on drills)', async () => {
+    givenFirewall();
+    givenInstance({ 'firebreak:gameday-target': 'true' });
+    const result = await block(dnsIncident('payments.partner.example'));
+    expect(result.status).toBe('blocked');
+    expect(inputsOf(r53Mock, UpdateFirewallDomainsCommand)).toEqual([{ FirewallDomainListId: LIST, Operation: 'ADD', Domains: ['payments.partner.example', '*.payments.partner.example'] }]);
+  });
+
+  describe('on a rule group that is not as Firebreak made it', () => {
+    const FIREBREAK_RULE = { FirewallRuleGroupId: GROUP, FirewallDomainListId: LIST, Name: 'firebreak-block-listed-domains', Action: 'BLOCK', BlockResponse: 'NXDOMAIN', Priority: 100 };
+
+    it('ATTACK: never associates a group named like Firebreak’s (its name and request id) whose rules IAM will not let Firebreak read: an impostor, not tagged by Firebreak', async () => {
+      // Someone who may create DNS Firewall resources but not associate them made a group that
+      // blocks every name, with Firebreak's name and request id, before Firebreak's first block.
+      givenNoFirewall();
+      r53Mock.on(ListFirewallRuleGroupsCommand).resolves({ FirewallRuleGroups: [{ Id: 'rslvr-frg-impostor', Name: 'firebreak-block-domains', CreatorRequestId: 'firebreak-rule-group-v1' }] });
+      r53Mock.on(ListFirewallRulesCommand).rejects(sdkError('AccessDeniedException', 403));
+      await expect(block()).rejects.toMatchObject({ name: 'ResponderAccessDeniedError' });
+      expect(r53Mock.commandCalls(AssociateFirewallRuleGroupCommand)).toHaveLength(0);
+      expect(r53Mock.commandCalls(UpdateFirewallDomainsCommand)).toHaveLength(0);
+    });
+
+    it('ATTACK: never associates Firebreak’s group with a VPC while it holds a rule Firebreak did not make (it would apply to that VPC), and reports nothing blocked', async () => {
+      givenFirewall();
+      r53Mock.on(ListFirewallRuleGroupAssociationsCommand).resolves({ FirewallRuleGroupAssociations: [] });
+      r53Mock.on(ListFirewallRulesCommand).resolves({
+        FirewallRules: [FIREBREAK_RULE, { FirewallRuleGroupId: GROUP, FirewallDomainListId: 'rslvr-fdl-every-name', Name: 'added-later', Action: 'BLOCK', BlockResponse: 'NXDOMAIN', Priority: 101 }],
+      });
+      await expect(block()).rejects.toMatchObject({ name: 'ResponderFailedError', message: expect.stringContaining('rslvr-fdl-every-name') });
+      expect(mutations()).toBe(0);
+    });
+
+    it.each([
+      ['ALLOW', { Action: 'ALLOW', BlockResponse: undefined }],
+      ['ALERT', { Action: 'ALERT', BlockResponse: undefined }],
+      ['BLOCK answering with an override (a CNAME someone chose)', { BlockResponse: 'OVERRIDE', BlockOverrideDnsType: 'CNAME', BlockOverrideDomain: 'c2-2.evil.example', BlockOverrideTtl: 60 }],
+      ['BLOCK of A queries only', { Qtype: 'A' }],
+      ['BLOCK that trusts CNAME targets', { FirewallDomainRedirectionAction: 'TRUST_REDIRECTION_DOMAIN' }],
+    ])('ATTACK: never reports blocked (or already blocked) when Firebreak’s rule was changed to %s', async (_what, change) => {
+      givenFirewall([`${DOMAIN}.`, `*.${DOMAIN}.`]);
+      r53Mock.on(ListFirewallRulesCommand).resolves({ FirewallRules: [{ ...FIREBREAK_RULE, ...change }] });
+      await expect(block()).rejects.toMatchObject({ name: 'ResponderFailedError', message: expect.stringContaining('does not block') });
+      expect(mutations()).toBe(0);
+    });
+
+    it('reports blocked with the rule as Firebreak made it, NODATA too, and the rule group’s INSPECT default written out', async () => {
+      givenFirewall();
+      r53Mock.on(ListFirewallRulesCommand).resolves({ FirewallRules: [{ ...FIREBREAK_RULE, BlockResponse: 'NODATA', FirewallDomainRedirectionAction: 'INSPECT_REDIRECTION_DOMAIN' }] });
+      expect((await block()).status).toBe('blocked');
+    });
   });
 
   it('surfaces throttling as the retryable TransientResponderError', async () => {

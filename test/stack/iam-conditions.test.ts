@@ -103,6 +103,31 @@ describe('DNS Firewall: Firebreak’s tagged list and rule group only', () => {
     });
   });
 
+  it('creates the list, the rule group and each association with Firebreak’s tag and no other key (dns-review: no tag another policy grants access by)', () => {
+    const expected = {
+      Sid: 'CreateFirebreakDnsFirewall',
+      Effect: 'Allow',
+      Action: ['route53resolver:CreateFirewallDomainList', 'route53resolver:CreateFirewallRuleGroup', 'route53resolver:AssociateFirewallRuleGroup'],
+      Resource: [resolverArn('firewall-domain-list'), resolverArn('firewall-rule-group'), resolverArn('firewall-rule-group-association')],
+      Condition: { StringEquals: { 'aws:RequestTag/firebreak:managed': 'true' }, 'ForAllValues:StringEquals': { 'aws:TagKeys': ['firebreak:managed'] } },
+    };
+    expect(bySid(responderStatements([BLOCK_DNS], 'BlockDnsDomain'), 'CreateFirebreakDnsFirewall')).toEqual(expected);
+    const { template } = memberRole([BLOCK_DNS]);
+    const statements = memberStatements(template);
+    expect(bySid(statements, 'CreateFirebreakDnsFirewall')).toEqual(expected);
+
+    const create = (tags: Record<string, string>) =>
+      decide(template, statements, {
+        action: 'route53resolver:CreateFirewallRuleGroup',
+        resource: 'arn:aws:route53resolver:eu-west-1:123456789012:firewall-rule-group/*',
+        keys: { ...Object.fromEntries(Object.entries(tags).map(([key, value]) => [`aws:RequestTag/${key}`, [value]])), 'aws:TagKeys': Object.keys(tags) },
+      });
+    expect(create({ 'firebreak:managed': 'true' })).toBe('allow');
+    // What the code never sends: a second tag (an ABAC key such as a team's), or no Firebreak tag.
+    expect(create({ 'firebreak:managed': 'true', team: 'payments' })).toBe('implicit-deny');
+    expect(create({ team: 'payments' })).toBe('implicit-deny');
+  });
+
   it('acknowledges the wildcard with the tag condition, no longer claiming the reference has no key', () => {
     const { stack } = memberRole([BLOCK_DNS]);
     const reasons = acknowledgments(stack.roles.get('block-dns-domain')!);

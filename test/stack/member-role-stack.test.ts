@@ -738,7 +738,7 @@ describe('MemberRoleStack: the edges of containment (issue 11)', () => {
       Effect: 'Allow',
       Action: ['route53resolver:CreateFirewallDomainList', 'route53resolver:CreateFirewallRuleGroup', 'route53resolver:AssociateFirewallRuleGroup'],
       Resource: [resolverArn('firewall-domain-list'), resolverArn('firewall-rule-group'), resolverArn('firewall-rule-group-association')],
-      Condition: { StringEquals: { 'aws:RequestTag/firebreak:managed': 'true' } },
+      Condition: { StringEquals: { 'aws:RequestTag/firebreak:managed': 'true' }, 'ForAllValues:StringEquals': { 'aws:TagKeys': ['firebreak:managed'] } },
     });
     expect(statements.find((s) => s.Sid === 'BlockDomainsInFirebreakDnsFirewall')).toEqual({
       Sid: 'BlockDomainsInFirebreakDnsFirewall',
