@@ -234,6 +234,12 @@ describe('snapshotVolumes with the lock option', () => {
     expect(calls.some((name) => /Delete/.test(name))).toBe(false);
   });
 
+  it('locks the snapshots CreateSnapshots did start before failing for a volume it answered none for (review: snapshot-volumes)', async () => {
+    ec2Mock.on(CreateSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'pending' }] });
+    await expect(run(input(GOVERNANCE))).rejects.toThrow(/no evidence snapshot of vol-0data00000000000b \(\/dev\/sdb\)/);
+    expect(ec2Mock.commandCalls(LockSnapshotCommand).map((c) => c.args[0].input)).toEqual([lockSnapshotInput('snap-0000000000000000a', GOVERNANCE, false)]);
+  });
+
   it('lets throttling through as a transient error, so the state machine retries (and the retry reuses the snapshots)', async () => {
     ec2Mock.on(LockSnapshotCommand).rejects(sdkError('RequestLimitExceeded', 503));
     await expect(run(input(GOVERNANCE))).rejects.toBeInstanceOf(TransientResponderError);
