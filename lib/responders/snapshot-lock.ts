@@ -146,6 +146,26 @@ export function describeLock(lock: EvidenceLock): string {
   return `${lock.snapshotId} locked (${state}) ${until}${coolOff}`;
 }
 
+/**
+ * Why a lock a reused snapshot already holds is weaker than the deployed one, or undefined when it
+ * is at least as strong. The holder is a claim: anyone allowed ec2:LockSnapshot in the member
+ * account (no ec2:UnlockSnapshot needed) can lock unlocked evidence first, for a day in governance
+ * mode, between a throttled attempt and its retry, or on a snapshot they took themselves with
+ * Firebreak's marks. Such a lock is replaced by the deployed one (LockSnapshot changes a
+ * governance lock, and lengthens a compliance one); a lock as strong is left as it is, so a re-run
+ * never resets its duration. Weaker: governance where the deployment locks in compliance, or a
+ * duration shorter than the deployed one, or none reported.
+ */
+export function weakerLock(held: Pick<LockedSnapshotsInfo, 'LockState' | 'LockDuration'>, lock: EvidenceLockOptions): string | undefined {
+  const heldMode = held.LockState === 'governance' ? 'governance' : 'compliance';
+  if (lock.mode === 'compliance' && heldMode === 'governance') return 'governance mode, which ec2:UnlockSnapshot lifts, where the deployment locks in compliance mode';
+  // A compliance lock cannot be turned into governance: it is kept whatever its duration when the deployment locks in governance mode.
+  if (lock.mode === 'governance' && heldMode === 'compliance') return undefined;
+  if (held.LockDuration === undefined) return 'no reported duration';
+  if (held.LockDuration < lock.durationDays) return `${held.LockDuration} day(s), shorter than the deployed ${lock.durationDays}`;
+  return undefined;
+}
+
 /** The locks the snapshots already hold (DescribeLockedSnapshots), by snapshot id; expired locks are left out. */
 async function existingLocks(ec2: EC2Client, snapshotIds: readonly string[]): Promise<Map<string, LockedSnapshotsInfo>> {
   const found = new Map<string, LockedSnapshotsInfo>();
@@ -188,15 +208,21 @@ export async function lockEvidenceSnapshots(
   }
   for (const snapshot of snapshots) {
     const existing = held.get(snapshot.snapshotId);
-    if (existing !== undefined) {
+    const weaker = existing === undefined ? undefined : weakerLock(existing, lock);
+    if (existing !== undefined && weaker === undefined) {
       const report = reportedLock(snapshot.snapshotId, 'already-locked', existing);
       log.record('ec2:LockSnapshot', snapshot.snapshotId, 'already-done', `Already ${describeLock(report)} by an earlier run: not locked again (that would change the lock).`);
       locks.push(report);
       continue;
     }
+    if (existing !== undefined) {
+      log.record('ec2:DescribeLockedSnapshots', snapshot.snapshotId, 'observed', `${describeLock(reportedLock(snapshot.snapshotId, 'already-locked', existing))}: a weaker lock than the deployment's (${weaker}), so it is locked again with the deployed lock.`);
+    }
     let outcome;
     try {
-      outcome = await sendMutating(mode, 'ec2:LockSnapshot', (dryRun) => ec2.send(new LockSnapshotCommand(lockSnapshotInput(snapshot.snapshotId, lock, dryRun))));
+      // Lengthening a compliance lock past its cooling-off period must omit CoolOffPeriod (LockSnapshot refuses it there).
+      const asked = existing?.LockState === 'compliance' ? { mode: lock.mode, durationDays: lock.durationDays } : lock;
+      outcome = await sendMutating(mode, 'ec2:LockSnapshot', (dryRun) => ec2.send(new LockSnapshotCommand(lockSnapshotInput(snapshot.snapshotId, asked, dryRun))));
     } catch (error) {
       // Throttling is retried by the state machine; the retry reuses the snapshots and locks them.
       if (error instanceof TransientResponderError) throw error;
@@ -212,7 +238,7 @@ export async function lockEvidenceSnapshots(
       locks.push({ snapshotId: snapshot.snapshotId, outcome: 'would-be-denied' });
     } else {
       const report = reportedLock(snapshot.snapshotId, 'locked', outcome.output);
-      log.record('ec2:LockSnapshot', snapshot.snapshotId, 'done', `${describeLock(report)}.`);
+      log.record('ec2:LockSnapshot', snapshot.snapshotId, 'done', `${describeLock(report)}${weaker !== undefined ? `, replacing a weaker lock (${weaker})` : ''}.`);
       locks.push(report);
     }
   }

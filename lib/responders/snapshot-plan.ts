@@ -297,20 +297,36 @@ export function describeVolume(volume: { volumeId: string; deviceName?: string |
   return where.length > 0 ? `${volume.volumeId} (${where.join(', ')})` : volume.volumeId;
 }
 
-/** The evidence snapshots one CreateSnapshots call started, each with the device of its volume. */
-export function createdSnapshots(infos: readonly SnapshotInfo[], volumes: readonly AttachedEbsVolume[]): EvidenceSnapshot[] {
-  return infos.flatMap((info) => {
-    if (info.SnapshotId === undefined) return [];
+/** A volume CreateSnapshots was to snapshot that its answer holds no usable snapshot of, and why. */
+export interface MissingEvidence {
+  readonly volume: AttachedEbsVolume;
+  readonly reason: string;
+}
+
+/**
+ * What one CreateSnapshots call really started: the evidence (each snapshot with the device of its
+ * volume) and every planned volume its answer holds no usable snapshot of. The answer is checked,
+ * not assumed: CreateSnapshots snapshots the volumes attached when EC2 runs it, so one detached
+ * since DescribeInstances is simply absent, and a snapshot EC2 answers in `error` (or without an
+ * id) preserves nothing. A snapshot of a volume attached since is kept: more evidence, never less.
+ */
+export function startedEvidence(
+  infos: readonly SnapshotInfo[],
+  planned: readonly AttachedEbsVolume[],
+  volumes: readonly AttachedEbsVolume[],
+): { readonly evidence: EvidenceSnapshot[]; readonly missing: MissingEvidence[] } {
+  const evidence = infos.flatMap((info): EvidenceSnapshot[] => {
+    // EC2 always answers a state; one it does not name is taken at its word that the snapshot started.
+    if (info.SnapshotId === undefined || (info.State !== undefined && !USABLE_SNAPSHOT_STATES.has(info.State))) return [];
     const volumeId = info.VolumeId ?? 'unknown-volume';
     const deviceName = volumes.find((v) => v.volumeId === volumeId)?.deviceName;
-    return [
-      {
-        snapshotId: info.SnapshotId,
-        volumeId,
-        ...(deviceName !== undefined ? { deviceName } : {}),
-        reused: false,
-        ...(info.State !== undefined ? { state: info.State } : {}),
-      },
-    ];
+    return [{ snapshotId: info.SnapshotId, volumeId, ...(deviceName !== undefined ? { deviceName } : {}), reused: false, ...(info.State !== undefined ? { state: info.State } : {}) }];
   });
+  const missing = planned.flatMap((volume): MissingEvidence[] => {
+    if (evidence.some((s) => s.volumeId === volume.volumeId)) return [];
+    const answered = infos.filter((info) => info.VolumeId === volume.volumeId);
+    const why = answered.map((info) => (info.SnapshotId === undefined ? 'EC2 answered a snapshot of it without an id' : `${info.SnapshotId} is in state ${info.State ?? 'unknown'}`));
+    return [{ volume, reason: why.length > 0 ? why.join('; ') : "EC2's answer holds no snapshot of it (detached since it was described?)" }];
+  });
+  return { evidence, missing };
 }

@@ -14,6 +14,8 @@ import { CreateSnapshotsCommand } from '@aws-sdk/client-ec2';
 import type { Ec2Clients } from '../aws/clients/ec2';
 import { describeInstance, tagRecord } from '../aws/describe-instance';
 import { sendMutating } from './mutating';
+import { awsErrorCode } from '../aws/errors';
+import { ResponderFailedError } from '../contracts/responder-errors';
 import { snapshotOptions } from '../playbooks/instance-options';
 import { gameDayRefusal } from './game-day';
 import type { DeploymentEnvironment } from './effective-mode';
@@ -25,7 +27,7 @@ import { createResponderHandler } from './runtime';
 import { stepResponder } from './responder-input';
 import { ResponderRun, incidentInstance, isSampleTarget } from './responder-run';
 import { RESPONDER_NAMES } from '../contracts/responders';
-import type { EvidenceSnapshot, InstanceStoreReport } from './snapshot-plan';
+import type { EvidenceSnapshot, InstanceStoreReport, MissingEvidence } from './snapshot-plan';
 import {
   EVIDENCE_TAG_KEYS,
   attachedEbsVolumes,
@@ -34,7 +36,7 @@ import {
   evidenceSnapshotTags,
   evidenceSnapshotDescription,
   describeVolume,
-  createdSnapshots,
+  startedEvidence,
 } from './snapshot-plan';
 import { describeInstanceStore, findEvidenceSnapshots } from './snapshot-reads';
 import type { EvidenceLock, EvidenceLockOptions } from './snapshot-lock';
@@ -201,17 +203,33 @@ export async function snapshotVolumes(input: SnapshotInput, deps: SnapshotDeps):
     ...(plan.excludeDataVolumeIds.length > 0 ? { ExcludeDataVolumeIds: [...plan.excludeDataVolumeIds] } : {}),
   };
   const wanted = plan.toSnapshot.map(describeVolume).join(', ');
-  const outcome = await sendMutating(mode, 'ec2:CreateSnapshots', (dryRun) =>
-    ec2.send(
-      new CreateSnapshotsCommand({
-        InstanceSpecification: instanceSpecification,
-        Description: evidenceSnapshotDescription(incident),
-        CopyTagsFromSource: 'volume',
-        TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags }],
-        ...(dryRun ? { DryRun: true } : {}),
-      }),
-    ),
-  );
+  const createSnapshots = (copyVolumeTags: boolean) =>
+    sendMutating(mode, 'ec2:CreateSnapshots', (dryRun) =>
+      ec2.send(
+        new CreateSnapshotsCommand({
+          InstanceSpecification: instanceSpecification,
+          Description: evidenceSnapshotDescription(incident),
+          ...(copyVolumeTags ? { CopyTagsFromSource: 'volume' as const } : {}),
+          TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags }],
+          ...(dryRun ? { DryRun: true } : {}),
+        }),
+      ),
+    );
+  const outcome = await createSnapshots(true).catch(async (error: unknown) => {
+    // The volumes' own tags are whatever anyone allowed ec2:CreateTags on a volume wrote there: 46
+    // of them push the copy past EC2's 50 per snapshot, and EC2 refuses the whole call. The
+    // evidence must not depend on a tag, so it is taken once more without them (Firebreak's and
+    // the playbook's tags are never more than 50: evidenceSnapshotTags).
+    if (!refusedForTooManyTags(error)) throw error;
+    logger.warn('evidence snapshots refused with the volume tags copied; taking them without', { instanceId });
+    log.record(
+      'ec2:CreateSnapshots',
+      instanceId,
+      'skipped',
+      `EC2 refused to snapshot ${wanted} with the volumes' own tags copied (${TAG_LIMIT_EXCEEDED}: a snapshot holds at most 50 tags, and anyone allowed ec2:CreateTags on a volume can add to them): taken again without the volumes' own tags.`,
+    );
+    return createSnapshots(false);
+  });
 
   if (outcome.outcome === 'would-do') {
     log.record('ec2:CreateSnapshots', instanceId, 'would-do', `Would have snapshotted ${wanted} in one crash-consistent call (EC2 answered DryRunOperation).`);
@@ -224,14 +242,37 @@ export async function snapshotVolumes(input: SnapshotInput, deps: SnapshotDeps):
     return finish('dry-run', { snapshots: plan.reused, instanceId, instanceStoreVolumes: instanceStore, ...locked });
   }
 
-  const created = createdSnapshots(outcome.output.Snapshots ?? [], volumes);
-  for (const snapshot of created) {
+  // EC2's answer is checked, not assumed: only what it says it started is evidence (startedEvidence).
+  const started = startedEvidence(outcome.output.Snapshots ?? [], plan.toSnapshot, volumes);
+  for (const snapshot of started.evidence) {
     log.record('ec2:CreateSnapshots', snapshot.volumeId, 'done', `Started ${snapshot.snapshotId} of ${describeVolume({ ...snapshot, boot: volumes.some((v) => v.boot && v.volumeId === snapshot.volumeId) })}, tagged ${EVIDENCE_TAG_KEYS.incident}=${incident.key}.`);
   }
-  logger.info('evidence snapshots started', { snapshotIds: created.map((s) => s.snapshotId) });
-  const all = [...plan.reused, ...created];
+  for (const gap of started.missing) {
+    log.record('ec2:CreateSnapshots', gap.volume.volumeId, 'skipped', `No evidence snapshot of ${describeVolume(gap.volume)}: ${gap.reason}.`);
+  }
+  logger.info('evidence snapshots started', { snapshotIds: started.evidence.map((s) => s.snapshotId), missing: started.missing.map((m) => m.volume.volumeId) });
+  const all = [...plan.reused, ...started.evidence];
+  // What exists is locked first: a volume without evidence must not leave the others unlocked.
   const locked = await lockAll(all);
+  if (started.missing.length > 0) throw missingEvidenceError(started.missing, all);
   return finish('snapshotted', { snapshots: all, instanceId, instanceStoreVolumes: instanceStore, ...locked });
+}
+
+/** EC2's error code for a resource past its 50 tags (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html). */
+const TAG_LIMIT_EXCEEDED = 'TagLimitExceeded';
+
+/** True when CreateSnapshots was refused for the number of tags on the snapshots (sendMutating wraps EC2's error as the cause). */
+function refusedForTooManyTags(error: unknown): boolean {
+  return error instanceof ResponderFailedError && awsErrorCode(error.cause) === TAG_LIMIT_EXCEEDED;
+}
+
+/** The step's failure when CreateSnapshots' answer leaves a volume without evidence: it names the volumes, and the snapshots that exist. */
+function missingEvidenceError(missing: readonly MissingEvidence[], taken: readonly EvidenceSnapshot[]): ResponderFailedError {
+  const gaps = missing.map((m) => `no evidence snapshot of ${describeVolume(m.volume)}: ${m.reason}`).join('; ');
+  const exists = taken.length > 0 ? `the evidence snapshots ${taken.map((s) => s.snapshotId).join(', ')} exist and are kept` : 'no evidence snapshot exists';
+  return new ResponderFailedError(
+    `CreateSnapshots did not preserve every volume: ${gaps}; ${exists}. Check the instance's volumes (a volume detached during the response is evidence too) and re-run the step: it reuses what exists and snapshots what is still attached`,
+  );
 }
 
 /** snapshot-volumes as the responder runtime runs it (lib/responders/runtime.ts). */

@@ -19,7 +19,7 @@ import { alertInputSchema } from '../../lib/responders/alert-model';
 import type { SnapshotInput } from '../../lib/responders/snapshot';
 import { snapshotVolumes } from '../../lib/responders/snapshot';
 import type { EvidenceLockOptions } from '../../lib/responders/snapshot-lock';
-import { deployedEvidenceLock, describeLock, lockSnapshotInput, reportedLock } from '../../lib/responders/snapshot-lock';
+import { deployedEvidenceLock, describeLock, lockSnapshotInput, reportedLock, weakerLock } from '../../lib/responders/snapshot-lock';
 import { evidenceSnapshotDescription, evidenceSnapshotTags } from '../../lib/responders/snapshot-plan';
 import { INSTANCE_ID, REGION, ec2Incident } from '../support/incidents';
 
@@ -184,6 +184,74 @@ describe('snapshotVolumes with the lock option', () => {
     ]);
   });
 
+  describe('a weaker lock someone else put on reused evidence is not taken for the deployment\'s (review: snapshot-volumes)', () => {
+    // Between a throttled attempt and its retry, anyone allowed ec2:LockSnapshot in the member account
+    // (no UnlockSnapshot needed) can lock the still unlocked evidence for one day in governance mode:
+    // before the fix the retry reported it "already locked", and the snapshot could be deleted the day after.
+    it('locks again, with the deployed lock, a reused snapshot locked for a shorter time', async () => {
+      givenReused('completed', 'completed');
+      ec2Mock.on(DescribeLockedSnapshotsCommand).resolves({
+        Snapshots: [
+          { SnapshotId: 'snap-0000000000000000a', LockState: 'governance', LockDuration: 30 },
+          { SnapshotId: 'snap-0000000000000000b', LockState: 'governance', LockDuration: 1, LockExpiresOn: new Date('2026-11-21T10:00:00Z') },
+        ],
+      });
+
+      const result = await run(input(GOVERNANCE));
+
+      expect(ec2Mock.commandCalls(LockSnapshotCommand).map((c) => c.args[0].input)).toEqual([lockSnapshotInput('snap-0000000000000000b', GOVERNANCE, false)]);
+      expect(result.locks?.map((l) => [l.snapshotId, l.outcome, l.lockDurationDays])).toEqual([
+        ['snap-0000000000000000a', 'already-locked', 30],
+        ['snap-0000000000000000b', 'locked', 30],
+      ]);
+      expect(result.idempotentReplay).toBe(false);
+      expect(result.actions.find((a) => a.api === 'ec2:LockSnapshot' && a.target === 'snap-0000000000000000b')?.detail).toContain('weaker');
+    });
+
+    it('locks in compliance mode a reused snapshot someone locked in governance mode, where the deployment locks in compliance', async () => {
+      givenReused('completed', 'completed');
+      ec2Mock.on(DescribeLockedSnapshotsCommand).resolves({
+        Snapshots: [
+          { SnapshotId: 'snap-0000000000000000a', LockState: 'compliance-cooloff', LockDuration: 365 },
+          { SnapshotId: 'snap-0000000000000000b', LockState: 'governance', LockDuration: 3650 },
+        ],
+      });
+
+      const result = await run(input(COMPLIANCE));
+
+      expect(ec2Mock.commandCalls(LockSnapshotCommand).map((c) => c.args[0].input)).toEqual([lockSnapshotInput('snap-0000000000000000b', COMPLIANCE, false)]);
+      expect(result.locks?.map((l) => [l.snapshotId, l.outcome])).toEqual([
+        ['snap-0000000000000000a', 'already-locked'],
+        ['snap-0000000000000000b', 'locked'],
+      ]);
+    });
+
+    it('lengthens a shorter compliance lock past its cooling-off period without a CoolOffPeriod (LockSnapshot refuses one there)', async () => {
+      givenReused('completed', 'completed');
+      ec2Mock.on(DescribeLockedSnapshotsCommand).resolves({
+        Snapshots: [
+          { SnapshotId: 'snap-0000000000000000a', LockState: 'compliance', LockDuration: 365 },
+          { SnapshotId: 'snap-0000000000000000b', LockState: 'compliance', LockDuration: 7 },
+        ],
+      });
+      await run(input(COMPLIANCE));
+      expect(ec2Mock.commandCalls(LockSnapshotCommand).map((c) => c.args[0].input)).toEqual([{ SnapshotId: 'snap-0000000000000000b', LockMode: 'compliance', LockDuration: 365 }]);
+    });
+
+    it('keeps a lock at least as strong as the deployed one (no reset of its duration)', async () => {
+      givenReused('completed', 'completed');
+      ec2Mock.on(DescribeLockedSnapshotsCommand).resolves({
+        Snapshots: [
+          { SnapshotId: 'snap-0000000000000000a', LockState: 'compliance', LockDuration: 30 },
+          { SnapshotId: 'snap-0000000000000000b', LockState: 'governance', LockDuration: 90 },
+        ],
+      });
+      const result = await run(input(GOVERNANCE));
+      expect(ec2Mock.commandCalls(LockSnapshotCommand)).toHaveLength(0);
+      expect(result.idempotentReplay).toBe(true);
+    });
+  });
+
   it('is an idempotent replay when every evidence snapshot is already locked', async () => {
     givenReused('completed', 'completed');
     ec2Mock.on(DescribeLockedSnapshotsCommand).resolves({
@@ -234,9 +302,31 @@ describe('snapshotVolumes with the lock option', () => {
     expect(calls.some((name) => /Delete/.test(name))).toBe(false);
   });
 
+  it('locks the snapshots CreateSnapshots did start before failing for a volume it answered none for (review: snapshot-volumes)', async () => {
+    ec2Mock.on(CreateSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'pending' }] });
+    await expect(run(input(GOVERNANCE))).rejects.toThrow(/no evidence snapshot of vol-0data00000000000b \(\/dev\/sdb\)/);
+    expect(ec2Mock.commandCalls(LockSnapshotCommand).map((c) => c.args[0].input)).toEqual([lockSnapshotInput('snap-0000000000000000a', GOVERNANCE, false)]);
+  });
+
   it('lets throttling through as a transient error, so the state machine retries (and the retry reuses the snapshots)', async () => {
     ec2Mock.on(LockSnapshotCommand).rejects(sdkError('RequestLimitExceeded', 503));
     await expect(run(input(GOVERNANCE))).rejects.toBeInstanceOf(TransientResponderError);
+  });
+});
+
+describe('weakerLock', () => {
+  it('finds governance weaker than compliance, and a shorter or unreported duration weaker than the deployed one', () => {
+    expect(weakerLock({ LockState: 'governance', LockDuration: 3650 }, COMPLIANCE)).toContain('governance mode');
+    expect(weakerLock({ LockState: 'governance', LockDuration: 1 }, GOVERNANCE)).toContain('1 day(s), shorter than the deployed 30');
+    expect(weakerLock({ LockState: 'compliance-cooloff', LockDuration: 30 }, COMPLIANCE)).toContain('shorter');
+    expect(weakerLock({ LockState: 'governance' }, GOVERNANCE)).toBe('no reported duration');
+  });
+
+  it('keeps a lock as strong or stronger: the same, longer, or compliance where governance is deployed', () => {
+    expect(weakerLock({ LockState: 'governance', LockDuration: 30 }, GOVERNANCE)).toBeUndefined();
+    expect(weakerLock({ LockState: 'governance', LockDuration: 90 }, GOVERNANCE)).toBeUndefined();
+    expect(weakerLock({ LockState: 'compliance', LockDuration: 1 }, GOVERNANCE)).toBeUndefined();
+    expect(weakerLock({ LockState: 'compliance-cooloff', LockDuration: 365 }, COMPLIANCE)).toBeUndefined();
   });
 });
 

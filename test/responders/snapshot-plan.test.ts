@@ -9,6 +9,7 @@ import {
   instanceStoreReport,
   notTakenForIncident,
   planEvidenceSnapshots,
+  startedEvidence,
   truncateText,
 } from '../../lib/responders/snapshot-plan';
 
@@ -84,6 +85,32 @@ describe('planEvidenceSnapshots', () => {
     const plan = planEvidenceSnapshots([ROOT], [{ SnapshotId: 'snap-x', VolumeId: 'vol-gone', State: 'completed' }]);
     expect(plan.reused).toEqual([]);
     expect(plan.toSnapshot).toEqual([ROOT]);
+  });
+});
+
+describe("startedEvidence: CreateSnapshots' answer is evidence only for what EC2 says it started", () => {
+  it('reports every planned volume with no pending or completed snapshot in the answer, and why', () => {
+    const { evidence, missing } = startedEvidence(
+      [
+        { SnapshotId: 'snap-a', VolumeId: 'vol-root', State: 'pending' },
+        { SnapshotId: 'snap-b', VolumeId: 'vol-b', State: 'error' },
+        { VolumeId: 'vol-c', State: 'pending' },
+      ],
+      [ROOT, DATA_B, DATA_C, { volumeId: 'vol-d', deviceName: '/dev/sdd', boot: false }],
+      [ROOT, DATA_B, DATA_C],
+    );
+    expect(evidence).toEqual([{ snapshotId: 'snap-a', volumeId: 'vol-root', deviceName: '/dev/xvda', reused: false, state: 'pending' }]);
+    expect(missing.map((m) => [m.volume.volumeId, m.reason])).toEqual([
+      ['vol-b', 'snap-b is in state error'],
+      ['vol-c', 'EC2 answered a snapshot of it without an id'],
+      ['vol-d', "EC2's answer holds no snapshot of it (detached since it was described?)"],
+    ]);
+  });
+
+  it('keeps a snapshot of a volume that was not planned (attached since): more evidence, never less', () => {
+    const { evidence, missing } = startedEvidence([{ SnapshotId: 'snap-a', VolumeId: 'vol-root', State: 'pending' }, { SnapshotId: 'snap-e', VolumeId: 'vol-e', State: 'pending' }], [ROOT], [ROOT]);
+    expect(evidence.map((s) => s.snapshotId)).toEqual(['snap-a', 'snap-e']);
+    expect(missing).toEqual([]);
   });
 });
 

@@ -339,6 +339,120 @@ describe('snapshotVolumes', () => {
     });
   });
 
+  describe("the volume's own tags (copied by CopyTagsFromSource) never cost the evidence (review: snapshot-volumes)", () => {
+    // Anyone allowed ec2:CreateTags on the volume (no more) can give it 46 tags ahead of time: with
+    // Firebreak's four and the playbook's own, the copy would pass EC2's 50 per snapshot, and EC2
+    // refuses the whole CreateSnapshots. Before the fix the step failed with no disk preserved.
+    const tagLimit = () => sdkError('TagLimitExceeded');
+
+    it("takes the snapshots again without the volumes' tags when EC2 refuses the copied tags, and says so", async () => {
+      givenInstance(instance());
+      ec2Mock
+        .on(CreateSnapshotsCommand)
+        .rejectsOnce(tagLimit())
+        .resolves({
+          Snapshots: [
+            { SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'pending' },
+            { SnapshotId: 'snap-0000000000000000b', VolumeId: 'vol-0data00000000000b', State: 'pending' },
+            { SnapshotId: 'snap-0000000000000000c', VolumeId: 'vol-0data00000000000c', State: 'pending' },
+          ],
+        });
+
+      const result = await run(input({ tags: { CostCenter: 'security' } }));
+
+      const creates = ec2Mock.commandCalls(CreateSnapshotsCommand).map((c) => c.args[0].input);
+      expect(creates).toEqual([
+        {
+          InstanceSpecification: { InstanceId: INSTANCE_ID, ExcludeBootVolume: false },
+          Description: EXPECTED_DESCRIPTION,
+          CopyTagsFromSource: 'volume',
+          TagSpecifications: [{ ResourceType: 'snapshot', Tags: [...EXPECTED_TAGS, { Key: 'CostCenter', Value: 'security' }] }],
+        },
+        // The second call copies no tag from the volumes; Firebreak's and the playbook's are never more than 50.
+        {
+          InstanceSpecification: { InstanceId: INSTANCE_ID, ExcludeBootVolume: false },
+          Description: EXPECTED_DESCRIPTION,
+          TagSpecifications: [{ ResourceType: 'snapshot', Tags: [...EXPECTED_TAGS, { Key: 'CostCenter', Value: 'security' }] }],
+        },
+      ]);
+      expect(result.status).toBe('snapshotted');
+      expect(result.snapshots.map((s) => s.snapshotId)).toEqual(['snap-0000000000000000a', 'snap-0000000000000000b', 'snap-0000000000000000c']);
+      const refused = result.actions.find((a) => a.api === 'ec2:CreateSnapshots' && a.outcome === 'skipped' && a.detail.includes('TagLimitExceeded'));
+      expect(refused?.detail).toContain("without the volumes' own tags");
+    });
+
+    it('retries only once: a second refusal fails the step, naming it', async () => {
+      givenInstance(instance());
+      ec2Mock.on(CreateSnapshotsCommand).rejects(tagLimit());
+      await expect(run(input())).rejects.toThrow(/TagLimitExceeded/);
+      expect(ec2Mock.commandCalls(CreateSnapshotsCommand)).toHaveLength(2);
+    });
+
+    it('never retries another refusal without tags (the tags are not the problem there)', async () => {
+      givenInstance(instance());
+      ec2Mock.on(CreateSnapshotsCommand).rejects(sdkError('SnapshotCreationPerVolumeRateExceeded'));
+      await expect(run(input())).rejects.toBeInstanceOf(ResponderFailedError);
+      expect(ec2Mock.commandCalls(CreateSnapshotsCommand)).toHaveLength(1);
+    });
+
+    it('in dry-run, sends one DryRun call with the tags it would write first', async () => {
+      givenInstance(instance());
+      ec2Mock.on(CreateSnapshotsCommand).rejects(sdkError('DryRunOperation', 412));
+      const result = await run(input({ mode: 'dry-run' }));
+      expect(result.status).toBe('dry-run');
+      expect(ec2Mock.commandCalls(CreateSnapshotsCommand)).toHaveLength(1);
+      expect(ec2Mock.commandCalls(CreateSnapshotsCommand)[0]!.args[0].input).toMatchObject({ CopyTagsFromSource: 'volume', DryRun: true });
+    });
+  });
+
+  describe("CreateSnapshots' answer is checked: evidence is reported taken only for what EC2 says it started (review: snapshot-volumes)", () => {
+    it('fails the step naming a volume the answer has no snapshot of (a partial answer, a volume detached meanwhile), after reporting the others', async () => {
+      givenInstance(instance());
+      ec2Mock.on(CreateSnapshotsCommand).resolves({
+        Snapshots: [
+          { SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'pending' },
+          { SnapshotId: 'snap-0000000000000000b', VolumeId: 'vol-0data00000000000b', State: 'pending' },
+        ],
+      });
+      const failure = await run(input()).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(ResponderFailedError);
+      expect((failure as Error).message).toMatch(/no evidence snapshot of vol-0data00000000000c \(\/dev\/sdc\)/);
+      expect((failure as Error).message).toContain('snap-0000000000000000a, snap-0000000000000000b');
+      expect(ec2Mock.commandCalls(CreateSnapshotsCommand)).toHaveLength(1);
+    });
+
+    it('takes a snapshot EC2 answers in the error state for no evidence', async () => {
+      givenInstance(instance());
+      ec2Mock.on(CreateSnapshotsCommand).resolves({
+        Snapshots: [
+          { SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'pending' },
+          { SnapshotId: 'snap-0000000000000000b', VolumeId: 'vol-0data00000000000b', State: 'pending' },
+          { SnapshotId: 'snap-0000000000000000c', VolumeId: 'vol-0data00000000000c', State: 'error' },
+        ],
+      });
+      await expect(run(input())).rejects.toThrow(/no evidence snapshot of vol-0data00000000000c \(\/dev\/sdc\): snap-0000000000000000c is in state error/);
+    });
+
+    it('takes an answer without a snapshot id for no evidence', async () => {
+      givenInstance(instance({ BlockDeviceMappings: [ROOT] }));
+      ec2Mock.on(CreateSnapshotsCommand).resolves({ Snapshots: [{ VolumeId: 'vol-0root000000000001', State: 'pending' }] });
+      await expect(run(input())).rejects.toThrow(/no evidence snapshot of vol-0root000000000001 \(\/dev\/xvda, boot\)/);
+    });
+
+    it('keeps a snapshot of a volume attached since DescribeInstances as evidence too (more, never less)', async () => {
+      givenInstance(instance({ BlockDeviceMappings: [ROOT] }));
+      ec2Mock.on(CreateSnapshotsCommand).resolves({
+        Snapshots: [
+          { SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'pending' },
+          { SnapshotId: 'snap-0000000000000000d', VolumeId: 'vol-0data00000000000d', State: 'pending' },
+        ],
+      });
+      const result = await run(input());
+      expect(result.status).toBe('snapshotted');
+      expect(result.snapshots.map((s) => s.snapshotId)).toEqual(['snap-0000000000000000a', 'snap-0000000000000000d']);
+    });
+  });
+
   describe('sample findings and placeholder ids (must never reach a mutating call)', () => {
     it.each<ResponderMode>(['enforce', 'dry-run'])('makes no AWS call at all for a GuardDuty sample finding in %s', async (mode) => {
       givenInstance(instance({ InstanceId: 'i-99999999' }));
@@ -361,7 +475,7 @@ describe('snapshotVolumes', () => {
 
     it('acts on a real (non-sample) finding with a real instance id: the gate must not over-match', async () => {
       givenInstance(instance({ BlockDeviceMappings: [ROOT] }));
-      ec2Mock.on(CreateSnapshotsCommand).resolves({ Snapshots: [] });
+      ec2Mock.on(CreateSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'pending' }] });
       await run(input());
       expect(ec2Mock.commandCalls(CreateSnapshotsCommand)).toHaveLength(1);
     });
@@ -377,8 +491,8 @@ describe('snapshotVolumes', () => {
     });
 
     it('snapshots a game-day target tagged firebreak:gameday-target=true in EC2', async () => {
-      givenInstance(instance({ Tags: [{ Key: 'firebreak:gameday-target', Value: 'true' }] }));
-      ec2Mock.on(CreateSnapshotsCommand).resolves({ Snapshots: [] });
+      givenInstance(instance({ Tags: [{ Key: 'firebreak:gameday-target', Value: 'true' }], BlockDeviceMappings: [ROOT] }));
+      ec2Mock.on(CreateSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-0000000000000000a', VolumeId: 'vol-0root000000000001', State: 'pending' }] });
       await run(input({ incident: { key: 'gameday-7ab9d1b3', gameDay: true } }));
       expect(ec2Mock.commandCalls(CreateSnapshotsCommand)).toHaveLength(1);
     });

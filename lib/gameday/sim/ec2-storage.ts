@@ -158,10 +158,13 @@ export function ec2StorageHandlers(world: SimWorld): Record<string, ApiHandler> 
       const copying = input.CopyTagsFromSource === 'volume';
       if (specified.length > 0 || (copying && selected.some((v) => v.tags.size > 0))) call.authorize('ec2:CreateTags');
       call.dryRunGate();
+      // Tags copied from the volume first, then the TagSpecifications (which win on a shared key).
+      const tagsOf = (volume: VolumeRecord): Tag[] => [...(copying ? userTags(volume.tags) : []), ...specified];
+      // One refused snapshot refuses the call, and a refused call creates nothing: every tag set is
+      // checked (50 per resource, TagLimitExceeded) before the first snapshot exists.
+      for (const volume of selected) applyTags(new Map(), tagsOf(volume));
       const Snapshots: SnapshotInfo[] = selected.map((volume) => {
-        // Tags copied from the volume first, then the TagSpecifications (which win on a shared key).
-        const tags = [...(copying ? userTags(volume.tags) : []), ...specified];
-        const snapshot = newSnapshot(call, volume, input.Description ?? '', tags);
+        const snapshot = newSnapshot(call, volume, input.Description ?? '', tagsOf(volume));
         return {
           Description: snapshot.description,
           Encrypted: snapshot.encrypted,

@@ -51,6 +51,25 @@ describe('simulated EBS snapshots', () => {
     expect(refused.name).toBe('InvalidParameterValue');
   });
 
+  // Tag restrictions (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Using_Tags.html#tag-restrictions): 50 per
+  // resource. A refused call creates nothing: no snapshot of the volumes whose own tags were few enough.
+  it('refuses the whole call when one snapshot would carry more than 50 tags, and creates no snapshot at all', async () => {
+    const { sim, ec2 } = await ec2World();
+    const many = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`label-${i}`, 'x']));
+    const box = sim.addInstance({ volumes: [{ device: '/dev/xvda', boot: true }, { device: '/dev/sdf', tags: many }] });
+    const [root, data] = box.volumeIds as [string, string];
+
+    const refused = await rejectionOf(
+      ec2.send(new CreateSnapshotsCommand({ InstanceSpecification: { InstanceId: box.instanceId }, CopyTagsFromSource: 'volume', TagSpecifications: EVIDENCE_TAGS })),
+    );
+    const { Snapshots } = await ec2.send(new CreateSnapshotsCommand({ InstanceSpecification: { InstanceId: box.instanceId }, TagSpecifications: EVIDENCE_TAGS }));
+
+    expect(refused.name).toBe('TagLimitExceeded');
+    expect(Snapshots?.map((s) => s.VolumeId)).toEqual([root, data]);
+    expect(sim.snapshotsForVolume(root)).toHaveLength(1);
+    expect(sim.snapshotsForVolume(data)).toHaveLength(1);
+  });
+
   // CreateSnapshots on an instance without EBS volumes answers InvalidParameterValue "There are no attached
   // EBS-backed volumes on the instance id (i-…)." (the answer AWS gives; instance-store volumes cannot be snapshotted:
   // https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/InstanceStorage.html).
