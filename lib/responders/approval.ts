@@ -8,8 +8,9 @@
  * 2. loads `approval#<executionArn>` (the request publish-alert stored, with the task token);
  * 3. checks the execution is one of this deployment's playbooks, still RUNNING, and of the same
  *    incident as the request;
- * 4. refuses an approver that is the incident instance's own role session (EC2 names instance
- *    profile sessions after the instance id) or one of Firebreak's own roles;
+ * 4. refuses an approver that is a principal the incident names, as the execution's own input names
+ *    it (approval-subjects.ts: an instance's own role session, the IAM user whose key, a session of
+ *    the role whose sessions, the access key itself) or one of Firebreak's own roles;
  * 5. records decision, decidedBy, decidedAt and reason with a conditional update (one answer only);
  * 6. then sends the token: SendTaskSuccess `{ approved: true, approvedBy }` or SendTaskFailure
  *    `Firebreak.ApprovalRejected`. Only this function's role may call either;
@@ -34,6 +35,8 @@ import type { ApprovalAnswers, ApprovalDecision, PendingApproval } from './appro
 import type { IncidentLogger } from './logging';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { CLOSED_TASK_ERROR_CODES, approvalStateMachinesFromEnv, environmentList } from './approval-tasks';
+import type { ApproverIdentity, IncidentSubject } from './approval-subjects';
+import { sessionOf, subjectOfIncident, subjectsOfIncident } from './approval-subjects';
 
 /** The stack output holding the approval function's URL (the CLI reads it). */
 export const APPROVAL_URL_OUTPUT_KEY = 'ApprovalFunctionUrl';
@@ -192,28 +195,37 @@ export const functionUrlEventSchema = z.looseObject({
   isBase64Encoded: z.optional(z.boolean()),
   requestContext: z.looseObject({
     http: z.optional(z.looseObject({ method: z.string() })),
-    authorizer: z.optional(z.looseObject({ iam: z.optional(z.looseObject({ userArn: z.string().check(z.minLength(1)) })) })),
+    authorizer: z.optional(
+      z.looseObject({
+        // What AWS authenticated from the SigV4 signature: the caller, the access key that signed, the principal's unique id.
+        iam: z.optional(z.looseObject({ userArn: z.string().check(z.minLength(1)), accessKey: z.optional(z.string()), userId: z.optional(z.string()) })),
+      }),
+    ),
   }),
 });
 
-/** An assumed-role session ARN's parts: `arn:aws:sts::123:assumed-role/<role>/<session>`. */
-export function sessionOf(principalArn: string): { readonly account: string; readonly role: string; readonly session: string } | undefined {
-  const match = /^arn:aws[a-z-]*:sts::(\d{12}):assumed-role\/([\w+=,.@-]+)\/([\w+=,.@-]+)$/.exec(principalArn);
-  return match ? { account: match[1] as string, role: match[2] as string, session: match[3] as string } : undefined;
+/**
+ * Why `approver` may not answer a request about `subjects` (pure), or undefined: a principal the
+ * incident names (approval-subjects.ts: its instances' sessions, the user whose key, the role whose
+ * sessions, the key itself) or one of Firebreak's own roles.
+ */
+export function approverRefusal(approver: ApproverIdentity, subjects: readonly IncidentSubject[], config: Pick<ApprovalConfig, 'deniedRolePrefixes'>): string | undefined {
+  const subject = subjectOfIncident(approver, subjects);
+  if (subject !== undefined) {
+    return `${approver.userArn} ${subject}: the subject of an incident never approves or rejects its own containment or release`;
+  }
+  const session = sessionOf(approver.userArn);
+  const denied = session === undefined ? undefined : config.deniedRolePrefixes.find((prefix) => session.role.startsWith(prefix));
+  if (denied !== undefined) return `${approver.userArn} is one of Firebreak's own roles (${denied}*): only people answer approval requests`;
+  return undefined;
 }
 
-/** Why `approver` may not answer `request` (pure), or undefined. */
-export function approverRefusal(approver: string, request: Pick<PendingApproval, 'instanceId'>, config: Pick<ApprovalConfig, 'deniedRolePrefixes'>): string | undefined {
-  const session = sessionOf(approver);
-  if (session === undefined) return undefined;
-  // EC2 names the sessions of instance profile credentials after the instance
-  // (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_switch-role-ec2.html).
-  if (request.instanceId !== undefined && session.session === request.instanceId) {
-    return `${approver} is a session of the instance this request is about (${request.instanceId}): an instance never approves or rejects its own containment or release`;
-  }
-  const denied = config.deniedRolePrefixes.find((prefix) => session.role.startsWith(prefix));
-  if (denied !== undefined) return `${approver} is one of Firebreak's own roles (${denied}*): only people answer approval requests`;
-  return undefined;
+/**
+ * The principals a request is about: the instance publish-alert stored with it, and every one the
+ * execution's own input names (its incident's resource and affected resources).
+ */
+function subjectsOf(request: Pick<PendingApproval, 'instanceId'>, input: ExecutionInputView): IncidentSubject[] {
+  return [...(request.instanceId !== undefined ? [{ kind: 'instance' as const, instanceId: request.instanceId }] : []), ...subjectsOfIncident(input.incident)];
 }
 
 function refused(statusCode: ApprovalResponse['statusCode'], message: string, executionArn?: string): ApprovalResponse {
@@ -290,10 +302,12 @@ function sendDecision(executions: ApprovalExecutions, taskToken: string, answer:
 export async function answerApproval(event: unknown, deps: ApprovalDeps): Promise<ApprovalResponse> {
   const now = deps.now ?? (() => new Date());
   const parsedEvent = functionUrlEventSchema.safeParse(event);
-  const approver = parsedEvent.success ? parsedEvent.data.requestContext.authorizer?.iam?.userArn : undefined;
-  if (!parsedEvent.success || approver === undefined) {
+  const iam = parsedEvent.success ? parsedEvent.data.requestContext.authorizer?.iam : undefined;
+  if (!parsedEvent.success || iam === undefined) {
     return refused(401, 'the request carries no IAM identity: call the Function URL with a SigV4-signed request (firebreak approve / reject)');
   }
+  const approver = iam.userArn;
+  const identity: ApproverIdentity = { userArn: approver, ...(iam.accessKey !== undefined ? { accessKey: iam.accessKey } : {}), ...(iam.userId !== undefined ? { userId: iam.userId } : {}) };
   const method = parsedEvent.data.requestContext.http?.method;
   if (method !== undefined && method !== 'POST') return refused(400, `use POST, not ${method}`);
   let json: unknown;
@@ -304,7 +318,7 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
     return refused(400, 'bad request: the body is not JSON { executionArn, decision, reason? } or { executionArn, show: true }');
   }
   const show = approvalShowBodySchema.safeParse(json);
-  if (show.success) return showApproval(show.data.executionArn, approver, deps);
+  if (show.success) return showApproval(show.data.executionArn, identity, deps);
   const parsed = approvalRequestBodySchema.safeParse(json);
   if (!parsed.success) return refused(400, `bad request: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
   const body: ApprovalRequestBody = parsed.data;
@@ -327,7 +341,7 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
   if (checked.status !== 'RUNNING') {
     return refused(409, `${executionArn} is ${checked.status}: it no longer waits for an answer`, executionArn);
   }
-  const refusal = approverRefusal(approver, request, deps.config);
+  const refusal = approverRefusal(identity, subjectsOf(request, checked.input), deps.config);
   if (refusal !== undefined) {
     log('approval refused: approver', { refusal });
     return refused(403, refusal, executionArn);
@@ -397,14 +411,14 @@ async function checkedExecution(
  * is this deployment's and runs its incident, the caller is not the instance's own role or one of
  * Firebreak's), then the request, the execution's target and status and any answer already recorded.
  */
-async function showApproval(executionArn: string, approver: string, deps: ApprovalDeps): Promise<ApprovalResponse> {
-  const log = (message: string, extra: Record<string, unknown>) => deps.logger.info(message, { executionArn, approver, show: true, ...extra });
+async function showApproval(executionArn: string, approver: ApproverIdentity, deps: ApprovalDeps): Promise<ApprovalResponse> {
+  const log = (message: string, extra: Record<string, unknown>) => deps.logger.info(message, { executionArn, approver: approver.userArn, show: true, ...extra });
   const request = await deps.store.get(executionArn);
   if (!request) return refused(404, `no approval request is recorded for ${executionArn}: check the ARN in the alert`, executionArn);
   const checked = await checkedExecution(request, deps, log);
   if ('outcome' in checked) return checked;
-  // Who may not answer may not look either (the instance's own role session, Firebreak's roles).
-  const refusal = approverRefusal(approver, request, deps.config);
+  // Who may not answer may not look either (the incident's own principals, Firebreak's roles).
+  const refusal = approverRefusal(approver, subjectsOf(request, checked.input), deps.config);
   if (refusal !== undefined) {
     log('approval show refused: approver', { refusal });
     return refused(403, refusal, executionArn);

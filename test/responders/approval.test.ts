@@ -7,10 +7,12 @@ import { SfnApprovalExecutions, answerApproval, approverRefusal, createApprovalH
 import type { PendingApproval } from '../../lib/responders/approval-records';
 import { DynamoDbApprovalStore, InMemoryApprovalStore, approvalRecordKey } from '../../lib/responders/approval-records';
 import { silentLogger } from '../../lib/responders/logging';
+import { subjectsOfIncident } from '../../lib/responders/approval-subjects';
 import { ApprovalReleaseClearance } from '../../lib/responders/release-clearance';
 import { INSTANCE_ID, ec2Incident } from '../support/incidents';
 import { recordOfDefaultInstance, sdkError } from './quarantine-fixtures';
 import { TransientResponderError } from '../../lib/contracts/responder-errors';
+import { buildCredentialReleaseRequest } from '../../lib/operator/credential-release';
 
 const MACHINE = 'arn:aws:states:eu-west-1:111122223333:stateMachine:Firebreak-release-instance';
 const EXECUTION = 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:release-i-0abc1234def567890-20261127T163000Z';
@@ -34,10 +36,11 @@ const REQUEST: PendingApproval = {
   timeoutSeconds: 3600,
 };
 
-function event(approver: string | undefined, body: unknown): unknown {
+/** A Function URL event as AWS builds it; `signedWith`: the rest of what AWS authenticated (the access key, the principal's unique id). */
+function event(approver: string | undefined, body: unknown, signedWith: { accessKey?: string; userId?: string } = {}): unknown {
   return {
     version: '2.0',
-    requestContext: { http: { method: 'POST' }, ...(approver ? { authorizer: { iam: { userArn: approver } } } : {}) },
+    requestContext: { http: { method: 'POST' }, ...(approver ? { authorizer: { iam: { userArn: approver, ...signedWith } } } : {}) },
     body: JSON.stringify(body),
     isBase64Encoded: false,
   };
@@ -329,11 +332,137 @@ describe('answerApproval', () => {
   });
 });
 
+describe('answerApproval: the subjects of the incident never answer it (review approval-review)', () => {
+  const KEY = 'AKIAQ3EGRW6JDEXAMPLE';
+  const ALICE_ID = 'AIDAQ3EGRW6JEXAMPLE1';
+  const KEY_EXECUTION = 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:gd-key-compromise-20261127T163000Z';
+  const keyRequest: PendingApproval = { ...REQUEST, pk: approvalRecordKey(KEY_EXECUTION), executionArn: KEY_EXECUTION, playbook: 'iam-user-key-compromise', waitingSteps: ['disable-key'] };
+  delete (keyRequest as { instanceId?: string }).instanceId;
+  /** GuardDuty's key compromise of user alice, past the blast radius: the key stays Active while the containment waits for approval. */
+  const keyIncident = ec2Incident({
+    key: INCIDENT_KEY,
+    findingType: 'UnauthorizedAccess:IAMUser/TorIPCaller',
+    resource: { kind: 'access-key', accessKeyId: KEY, userName: 'alice', userType: 'IAMUser', principalId: ALICE_ID },
+  });
+  const answerAs = (approver: string, body: unknown, signedWith: { accessKey?: string; userId?: string } = {}) =>
+    answerApproval(event(approver, body, signedWith), {
+      store,
+      executions,
+      config: { stateMachineArns: [MACHINE], deniedRolePrefixes: ['firebreak-responder-'] },
+      logger: silentLogger,
+      now: () => NOW,
+    });
+
+  beforeEach(async () => {
+    await store.putRequest(keyRequest);
+    executions.describe = async (arn: string) =>
+      arn === EXECUTION || arn === KEY_EXECUTION ? { status: executions.status, stateMachineArn: MACHINE, input: JSON.stringify(executions.input) } : undefined;
+  });
+
+  it('refuses the stolen key itself rejecting its own containment (signed with the key, as its user): nothing recorded, nothing sent', async () => {
+    executions.input = { incident: keyIncident, mode: 'enforce' };
+    const response = await answerAs('arn:aws:iam::111122223333:user/alice', { executionArn: KEY_EXECUTION, decision: 'reject', reason: 'false positive' }, { accessKey: KEY, userId: ALICE_ID });
+    expect(response).toMatchObject({ statusCode: 403, outcome: 'refused', message: expect.stringContaining(`signed with the access key ${KEY} this request is about`) });
+    expect(executions.sent).toEqual([]);
+    expect((await store.get(KEY_EXECUTION))?.decision).toBeUndefined();
+  });
+
+  it('refuses the user however AWS names them: another of their keys, a path, another case, the unique id after a rename', async () => {
+    executions.input = { incident: keyIncident, mode: 'enforce' };
+    for (const [approver, signedWith] of [
+      ['arn:aws:iam::111122223333:user/alice', { accessKey: 'AKIAQ3EGRW6JOTHERKEY' }],
+      ['arn:aws:iam::111122223333:user/engineering/oncall/alice', {}],
+      ['arn:aws:iam::111122223333:user/Alice', {}],
+      ['arn:aws:iam::111122223333:user/alice-renamed', { userId: ALICE_ID }],
+      [CAROL, { accessKey: KEY }],
+    ] as const) {
+      expect(await answerAs(approver, { executionArn: KEY_EXECUTION, decision: 'reject' }, signedWith), approver).toMatchObject({ statusCode: 403, outcome: 'refused' });
+      expect(await answerAs(approver, { executionArn: KEY_EXECUTION, show: true }, signedWith), approver).toMatchObject({ statusCode: 403, outcome: 'refused' });
+    }
+    expect(executions.sent).toEqual([]);
+    // Someone else, with their own key, answers as before.
+    expect(await answerAs(CAROL, { executionArn: KEY_EXECUTION, decision: 'approve' }, { accessKey: 'ASIAQ3EGRW6JCAROLKEY', userId: 'AROAQ3EGRW6JONCALL01:carol' })).toMatchObject({ statusCode: 200, outcome: 'approved' });
+  });
+
+  it("refuses the user approving the release of their own key, as `firebreak credentials release` asks it", async () => {
+    const release = buildCredentialReleaseRequest({
+      account: '111122223333', region: 'eu-west-1', incidentKey: INCIDENT_KEY, mode: 'enforce', requestedBy: DAVE, reason: 'rotated', at: NOW,
+      credential: { kind: 'access-key', accessKeyId: KEY, userName: 'alice' },
+    });
+    executions.input = { ...release.input, incident: { ...release.input.incident, key: INCIDENT_KEY } };
+    expect(await answerAs('arn:aws:iam::111122223333:user/alice', { executionArn: KEY_EXECUTION, decision: 'approve' })).toMatchObject({ statusCode: 403, outcome: 'refused' });
+    expect(executions.sent).toEqual([]);
+    expect(await answerAs(CAROL, { executionArn: KEY_EXECUTION, decision: 'approve' })).toMatchObject({ statusCode: 200, outcome: 'approved' });
+  });
+
+  it("refuses a session of the role whose sessions were revoked approving the release of its own deny; another account's role of that name is not it", async () => {
+    const release = buildCredentialReleaseRequest({
+      account: '111122223333', region: 'eu-west-1', incidentKey: INCIDENT_KEY, mode: 'enforce', requestedBy: DAVE, reason: 'rotated', at: NOW,
+      credential: { kind: 'role-sessions', roleName: 'ci-deployer' },
+    });
+    executions.input = { ...release.input, incident: { ...release.input.incident, key: INCIDENT_KEY } };
+    expect(await answerAs('arn:aws:sts::111122223333:assumed-role/ci-deployer/new-session', { executionArn: KEY_EXECUTION, decision: 'approve' })).toMatchObject({ statusCode: 403, outcome: 'refused', message: expect.stringContaining('a session of the role ci-deployer') });
+    expect(await answerAs('arn:aws:sts::111122223333:assumed-role/CI-Deployer/x', { executionArn: KEY_EXECUTION, decision: 'approve' })).toMatchObject({ statusCode: 403 });
+    expect(executions.sent).toEqual([]);
+    expect(await answerAs('arn:aws:sts::444455556666:assumed-role/ci-deployer/x', { executionArn: KEY_EXECUTION, decision: 'approve' })).toMatchObject({ statusCode: 200, outcome: 'approved' });
+  });
+
+  it("refuses the session of any instance the incident names, not only the stored request's", async () => {
+    const second = 'i-0fedcba9876543210';
+    executions.input = {
+      incident: ec2Incident({ key: INCIDENT_KEY, affected: [{ kind: 'ec2-instance', from: 'resource', instanceId: INSTANCE_ID }, { kind: 'ec2-instance', from: 'service.detection.sequence.resources[1]', instanceId: second }] }),
+    };
+    expect(await answer(`arn:aws:sts::111122223333:assumed-role/batch-role/${second}`, { executionArn: EXECUTION, decision: 'reject' })).toMatchObject({ statusCode: 403, outcome: 'refused', message: expect.stringContaining(second) });
+    expect(executions.sent).toEqual([]);
+  });
+});
+
 describe('approverRefusal', () => {
+  const instance = [{ kind: 'instance' as const, instanceId: INSTANCE_ID }];
   it('lets people and unknown shapes through, refuses the instance session and Firebreak roles', () => {
-    expect(approverRefusal('arn:aws:iam::111122223333:user/alice', { instanceId: INSTANCE_ID }, { deniedRolePrefixes: ['firebreak-'] })).toBeUndefined();
-    expect(approverRefusal(CAROL, { instanceId: INSTANCE_ID }, { deniedRolePrefixes: ['firebreak-'] })).toBeUndefined();
-    expect(approverRefusal(`arn:aws:sts::111122223333:assumed-role/any/${INSTANCE_ID}`, { instanceId: INSTANCE_ID }, { deniedRolePrefixes: [] })).toMatch(/session of the instance/);
+    expect(approverRefusal({ userArn: 'arn:aws:iam::111122223333:user/alice' }, instance, { deniedRolePrefixes: ['firebreak-'] })).toBeUndefined();
+    expect(approverRefusal({ userArn: CAROL }, instance, { deniedRolePrefixes: ['firebreak-'] })).toBeUndefined();
+    expect(approverRefusal({ userArn: `arn:aws:sts::111122223333:assumed-role/any/${INSTANCE_ID}` }, instance, { deniedRolePrefixes: [] })).toMatch(/session of the instance/);
+    expect(approverRefusal({ userArn: 'arn:aws:sts::111122223333:assumed-role/firebreak-x/y' }, [], { deniedRolePrefixes: ['firebreak-'] })).toMatch(/Firebreak's own roles/);
+  });
+
+  it('compares a user by account, name (any case, any path) or unique id; a role by account and name; a key by its id', () => {
+    const user = [{ kind: 'iam-user' as const, userName: 'alice', account: '111122223333', principalId: 'AIDAQ3EGRW6JEXAMPLE1' }];
+    expect(approverRefusal({ userArn: 'arn:aws:iam::111122223333:user/a/b/ALICE' }, user, { deniedRolePrefixes: [] })).toMatch(/the IAM user alice/);
+    expect(approverRefusal({ userArn: 'arn:aws:iam::444455556666:user/alice' }, user, { deniedRolePrefixes: [] })).toBeUndefined();
+    expect(approverRefusal({ userArn: 'arn:aws:iam::111122223333:user/bob', userId: 'AIDAQ3EGRW6JEXAMPLE1' }, user, { deniedRolePrefixes: [] })).toMatch(/principal AIDAQ3EGRW6JEXAMPLE1/);
+    expect(approverRefusal({ userArn: 'arn:aws:iam::111122223333:user/alicea' }, user, { deniedRolePrefixes: [] })).toBeUndefined();
+    const role = [{ kind: 'role' as const, roleName: 'ci-deployer', account: '111122223333' }];
+    expect(approverRefusal({ userArn: 'arn:aws:sts::111122223333:assumed-role/ci-deployer/s' }, role, { deniedRolePrefixes: [] })).toMatch(/the role ci-deployer/);
+    expect(approverRefusal({ userArn: 'arn:aws:sts::111122223333:assumed-role/ci-deployer-2/s' }, role, { deniedRolePrefixes: [] })).toBeUndefined();
+    const key = [{ kind: 'access-key' as const, accessKeyId: 'AKIAQ3EGRW6JDEXAMPLE' }];
+    expect(approverRefusal({ userArn: CAROL, accessKey: 'AKIAQ3EGRW6JDEXAMPLE' }, key, { deniedRolePrefixes: [] })).toMatch(/signed with the access key/);
+    expect(approverRefusal({ userArn: CAROL, accessKey: 'ASIAQ3EGRW6JDEXAMPLE' }, key, { deniedRolePrefixes: [] })).toBeUndefined();
+  });
+});
+
+describe('subjectsOfIncident', () => {
+  it("reads the incident's resource and affected entries, strings only, the incident's account where an entry names none", () => {
+    expect(
+      subjectsOfIncident({
+        account: '111122223333',
+        resource: { kind: 'access-key', accessKeyId: 'ASIAQ3EGRW6JDEXAMPLE', userName: 'web-role', userType: 'AssumedRole', principalId: 'AROAQ3EGRW6JEXAMPLE1:i-0abc' },
+        affected: [
+          { kind: 'iam-user', userName: 'bob', account: '444455556666' },
+          { kind: 'role-session', roleName: 'admin', accessKeyId: 'ASIAQ3EGRW6JOTHERKEY' },
+          { kind: 'ec2-instance', instanceId: 42 },
+          'nonsense',
+        ],
+      }),
+    ).toEqual([
+      { kind: 'access-key', accessKeyId: 'ASIAQ3EGRW6JDEXAMPLE' },
+      { kind: 'role', roleName: 'web-role', account: '111122223333', principalId: 'AROAQ3EGRW6JEXAMPLE1' },
+      { kind: 'iam-user', userName: 'bob', account: '444455556666' },
+      { kind: 'role', roleName: 'admin', account: '111122223333' },
+      { kind: 'access-key', accessKeyId: 'ASIAQ3EGRW6JOTHERKEY' },
+    ]);
+    expect(subjectsOfIncident(undefined)).toEqual([]);
+    expect(subjectsOfIncident({ resource: { kind: 'other', type: 'S3Bucket', id: 'b' } })).toEqual([]);
   });
 });
 
