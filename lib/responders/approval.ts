@@ -11,7 +11,9 @@
  * 4. refuses an approver that is a principal the incident names, as the execution's own input names
  *    it (approval-subjects.ts: an instance's own role session, the IAM user whose key, a session of
  *    the role whose sessions, the access key itself) or one of Firebreak's own roles;
- * 5. records decision, decidedBy, decidedAt and reason with a conditional update (one answer only);
+ * 5. records decision, decidedBy, decidedAt and reason with a conditional update (one answer only,
+ *    and only while the request holds the token it read: never a decision on a request stored
+ *    again meanwhile, whose new token this answer would not send);
  * 6. then sends the token: SendTaskSuccess `{ approved: true, approvedBy }` or SendTaskFailure
  *    `Firebreak.ApprovalRejected`. Only this function's role may call either;
  * 7. records `sentAt` once Step Functions has answered the send.
@@ -353,9 +355,16 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
     decidedAt: now().toISOString(),
     ...(body.reason !== undefined ? { reason: body.reason } : {}),
   };
-  if (undelivered === undefined && (await deps.store.decide(executionArn, answer)) === 'already-decided') {
+  const recorded = undelivered === undefined ? await deps.store.decide(executionArn, answer, request.taskToken) : 'recorded';
+  if (recorded === 'already-decided') {
     const now2 = await deps.store.get(executionArn);
     return refused(409, `${executionArn} was answered meanwhile by ${now2?.decidedBy ?? 'someone else'}: one answer only`, executionArn);
+  }
+  if (recorded === 'request-changed') {
+    // publish-alert stored the request again between this function's read and its decision (a new
+    // attempt of the approval step, with a new token): the token read is not the one that waits.
+    log('approval refused: request stored again meanwhile', {});
+    return refused(409, `the approval request of ${executionArn} was stored again while this answer was checked (a new attempt of its approval step, with a new task token): nothing was recorded or sent; answer again`, executionArn);
   }
   const sent = await sendDecision(deps.executions, request.taskToken, answer);
   log('approval answered', { sent, sentAgain: undelivered !== undefined });

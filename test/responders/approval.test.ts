@@ -55,12 +55,12 @@ class FakeExecutions implements ApprovalExecutions {
   async describe(arn: string) {
     return arn === EXECUTION ? { status: this.status, stateMachineArn: MACHINE, input: JSON.stringify(this.input) } : undefined;
   }
-  async sendSuccess(taskToken: string, output: string) {
+  async sendSuccess(taskToken: string, output: string): Promise<'sent' | 'closed'> {
     this.failOnce();
     this.sent.push({ success: taskToken, output: JSON.parse(output) as unknown });
     return 'sent' as const;
   }
-  async sendFailure(taskToken: string, error: string, cause: string) {
+  async sendFailure(taskToken: string, error: string, cause: string): Promise<'sent' | 'closed'> {
     this.failOnce();
     this.sent.push({ failure: taskToken, error, cause: JSON.parse(cause) as unknown });
     return 'sent' as const;
@@ -205,6 +205,39 @@ describe('answerApproval', () => {
     const response = await answer(CAROL, { executionArn: EXECUTION, decision: 'reject', reason: 'not yet' });
     expect(response).toMatchObject({ statusCode: 200, outcome: 'rejected', decidedBy: CAROL });
     expect(executions.sent).toEqual([{ failure: TOKEN, error: 'Firebreak.ApprovalRejected', cause: { by: CAROL, at: NOW.toISOString(), reason: 'not yet' } }]);
+  });
+
+  it('records nothing on a request stored again while the answer was being checked (a new attempt of the approval step): the new token is answered by the next answer (review approval-review)', async () => {
+    const NEW_TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAd+new-attempt=';
+    // publish-alert replaces the request (the first attempt's token no longer waits) between the
+    // function's read of it and its decision: the conditional put of approval-request.ts.
+    class RestoredMeanwhile extends InMemoryApprovalStore {
+      replaced = false;
+      override async get(executionArn: string) {
+        const read = await super.get(executionArn);
+        if (!this.replaced) {
+          this.replaced = true;
+          expect(await this.replaceRequest({ ...REQUEST, taskToken: NEW_TOKEN, requestedAt: '2026-11-27T16:30:30.000Z' }, TOKEN)).toBe('replaced');
+        }
+        return read;
+      }
+    }
+    store = new RestoredMeanwhile();
+    await store.putRequest(REQUEST);
+    // Step Functions: only the new attempt's task waits.
+    executions.sendFailure = async (taskToken: string, error: string, cause: string) => {
+      if (taskToken !== NEW_TOKEN) return 'closed' as const;
+      executions.sent.push({ failure: taskToken, error, cause: JSON.parse(cause) as unknown });
+      return 'sent' as const;
+    };
+    const first = await answer(CAROL, { executionArn: EXECUTION, decision: 'reject', reason: 'load test' });
+    expect(first).toMatchObject({ statusCode: 409, outcome: 'refused', message: expect.stringContaining('stored again') });
+    // Nothing recorded on the new request: before, its record said rejected (with sentAt) while its task waited, unanswerable.
+    expect(await store.get(EXECUTION)).toMatchObject({ taskToken: NEW_TOKEN });
+    expect((await store.get(EXECUTION))?.decision).toBeUndefined();
+    expect(executions.sent).toEqual([]);
+    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'reject', reason: 'load test' })).toMatchObject({ statusCode: 200, outcome: 'rejected' });
+    expect(executions.sent).toEqual([{ failure: NEW_TOKEN, error: 'Firebreak.ApprovalRejected', cause: { by: CAROL, at: NOW.toISOString(), reason: 'load test' } }]);
   });
 
   it('refuses a second answer: one answer only, the first stands and no second token is sent', async () => {
@@ -553,23 +586,32 @@ describe('DynamoDbApprovalStore', () => {
     expect(dynamodb.commandCalls(PutItemCommand).map((c) => c.args[0].input)).toEqual([replace, replace]);
   });
 
-  it('records one decision with a conditional update, and says already-decided when one exists', async () => {
-    dynamodb.on(UpdateItemCommand).resolvesOnce({}).rejects(sdkError('ConditionalCheckFailedException'));
+  it('records one decision with an update conditional on no decision and on the token it was checked with; says which condition failed', async () => {
+    dynamodb
+      .on(UpdateItemCommand)
+      .resolvesOnce({})
+      .rejectsOnce(Object.assign(sdkError('ConditionalCheckFailedException'), { Item: { pk: { S: `approval#${EXECUTION}` }, taskToken: { S: TOKEN }, decision: { S: 'rejected' } } }))
+      .rejectsOnce(Object.assign(sdkError('ConditionalCheckFailedException'), { Item: { pk: { S: `approval#${EXECUTION}` }, taskToken: { S: 'another-attempt' } } }))
+      .rejectsOnce(sdkError('ConditionalCheckFailedException'));
     const store = new DynamoDbApprovalStore(new DynamoDBClient({ region: 'eu-west-1' }), TABLE);
     const decision = { decision: 'approved' as const, decidedBy: CAROL, decidedAt: NOW.toISOString(), reason: 'ok' };
-    expect(await store.decide(EXECUTION, decision)).toBe('recorded');
-    expect(await store.decide(EXECUTION, decision)).toBe('already-decided');
+    expect(await store.decide(EXECUTION, decision, TOKEN)).toBe('recorded');
+    expect(await store.decide(EXECUTION, decision, TOKEN)).toBe('already-decided');
+    expect(await store.decide(EXECUTION, decision, TOKEN)).toBe('request-changed');
+    expect(await store.decide(EXECUTION, decision, TOKEN)).toBe('request-changed');
     expect(dynamodb.commandCalls(UpdateItemCommand)[0]!.args[0].input).toEqual({
       TableName: TABLE,
       Key: { pk: { S: `approval#${EXECUTION}` } },
       UpdateExpression: 'SET decision = :decision, decidedBy = :decidedBy, decidedAt = :decidedAt, reason = :reason',
-      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(decision)',
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(decision) AND taskToken = :taskToken',
       ExpressionAttributeValues: {
         ':decision': { S: 'approved' },
         ':decidedBy': { S: CAROL },
         ':decidedAt': { S: NOW.toISOString() },
         ':reason': { S: 'ok' },
+        ':taskToken': { S: TOKEN },
       },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
   });
 
@@ -641,18 +683,18 @@ describe('ApprovalReleaseClearance', () => {
   });
 
   it('clears an approved execution of this incident and instance, naming the approver', async () => {
-    await store.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString() });
+    await store.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString() }, TOKEN);
     expect(await new ApprovalReleaseClearance(store, CLEARED).check(input(EXECUTION), record)).toEqual({ cleared: true, approvedBy: CAROL, approvedAt: NOW.toISOString(), executionArn: EXECUTION, mode: 'enforce' });
   });
 
   it("passes on the mode of the guard's grant: a release cleared for dry-run only stays dry-run", async () => {
-    await store.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString() });
+    await store.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString() }, TOKEN);
     const dryRunGrant = new ApprovalReleaseClearance(store, async () => ({ cleared: true as const, playbook: 'release-instance', mode: 'dry-run' as const }));
     expect(await dryRunGrant.check(input(EXECUTION), record)).toMatchObject({ cleared: true, mode: 'dry-run' });
   });
 
   it("passes on the record the guard's grant bound (capture and claim serial), which the release holds the record at", async () => {
-    await store.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString() });
+    await store.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString() }, TOKEN);
     const releaseRecord = { capturedAt: '2026-11-20T10:02:00.000Z', claimSerial: 2 };
     const bound = new ApprovalReleaseClearance(store, async () => ({ cleared: true as const, playbook: 'release-instance', mode: 'enforce' as const, releaseRecord }));
     expect(await bound.check(input(EXECUTION), record)).toMatchObject({ cleared: true, releaseRecord });
@@ -662,7 +704,7 @@ describe('ApprovalReleaseClearance', () => {
     const clearance = new ApprovalReleaseClearance(store, CLEARED);
     expect(await clearance.check(input(), record)).toMatchObject({ cleared: false });
     expect(await clearance.check(input(EXECUTION), record)).toMatchObject({ cleared: false, reason: expect.stringContaining('nobody has approved') });
-    await store.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: '2026-11-01T00:00:00.000Z' });
+    await store.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: '2026-11-01T00:00:00.000Z' }, TOKEN);
     expect(await clearance.check(input(EXECUTION), record)).toMatchObject({ cleared: false, reason: expect.stringContaining('older than the quarantine') });
     const withGrant = new ApprovalReleaseClearance(store, async () => ({ cleared: false as const, reason: 'no grant for this execution' }));
     expect(await withGrant.check(input(EXECUTION), record)).toMatchObject({ cleared: false, reason: expect.stringContaining('no grant') });
@@ -672,14 +714,14 @@ describe('ApprovalReleaseClearance', () => {
     for (const other of [{ incidentKey: 'gd-0other00000000000000000000000000' }, { instanceId: 'i-0fff0000aaaa11112' }]) {
       const approvals = new InMemoryApprovalStore();
       await approvals.putRequest({ ...REQUEST, ...other });
-      await approvals.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString() });
+      await approvals.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString() }, TOKEN);
       const verdict = await new ApprovalReleaseClearance(approvals, CLEARED).check(input(EXECUTION), record);
       expect(verdict).toMatchObject({ cleared: false, reason: expect.stringContaining(`the approval of ${EXECUTION} is for incident ${other.incidentKey ?? INCIDENT_KEY}`) });
     }
   });
 
   it("refuses an approval asked for another playbook than the grant's (an approved DNS unblock never releases)", async () => {
-    await store.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString() });
+    await store.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString() }, TOKEN);
     const unblockGrant = new ApprovalReleaseClearance(store, async () => ({ cleared: true as const, playbook: 'unblock-dns-domain', mode: 'enforce' as const }));
     expect(await unblockGrant.check(input(EXECUTION), record)).toMatchObject({ cleared: false, reason: expect.stringContaining('asked for playbook release-instance, not unblock-dns-domain') });
   });
