@@ -16,7 +16,12 @@
  * approver is what AWS authenticated (the Function URL's `requestContext.authorizer.iam`): the
  * caller's ARN, and, when AWS gives them, the access key that signed and the principal's unique id
  * (which a rename does not change). IAM names are compared ignoring case (IAM does not let two
- * users or roles differ by case alone), user paths ignored.
+ * users or roles differ by case alone), user paths ignored. A federated user (GetFederationToken)
+ * does not say which user made it, so none of the named user's account answers.
+ *
+ * Not recognisable: a session of another role that a subject assumed (AssumeRole with a session
+ * name of its choosing; the Function URL's request context carries no source identity). Keep the
+ * approvers' role out of reach of the principals Firebreak contains (docs/security.md §C3).
  */
 
 /** A principal an incident names, as far as an approver's identity can be compared with it. */
@@ -40,6 +45,11 @@ export interface ApproverIdentity {
 export function sessionOf(principalArn: string): { readonly account: string; readonly role: string; readonly session: string } | undefined {
   const match = /^arn:aws[a-z-]*:sts::(\d{12}):assumed-role\/([\w+=,.@-]+)\/([\w+=,.@-]+)$/.exec(principalArn);
   return match ? { account: match[1] as string, role: match[2] as string, session: match[3] as string } : undefined;
+}
+
+/** The account of a federated user session (`arn:aws:sts::123:federated-user/<name>`, sts:GetFederationToken). */
+export function federatedAccountOf(principalArn: string): string | undefined {
+  return /^arn:aws[a-z-]*:sts::(\d{12}):federated-user\/[\w+=,.@-]+$/.exec(principalArn)?.[1];
 }
 
 /** An IAM user ARN's parts (the path dropped): `arn:aws:iam::123:user/<path>/<name>`. */
@@ -113,6 +123,7 @@ const sameAccount = (approverAccount: string, subjectAccount: string | undefined
 export function subjectOfIncident(approver: ApproverIdentity, subjects: readonly IncidentSubject[]): string | undefined {
   const session = sessionOf(approver.userArn);
   const user = userOf(approver.userArn);
+  const federated = federatedAccountOf(approver.userArn);
   const principalId = principalPart(approver.userId);
   for (const subject of subjects) {
     switch (subject.kind) {
@@ -122,6 +133,9 @@ export function subjectOfIncident(approver: ApproverIdentity, subjects: readonly
       case 'iam-user':
         if (user !== undefined && sameAccount(user.account, subject.account) && sameName(user.userName, subject.userName)) return `is the IAM user ${subject.userName} this request is about`;
         if (principalId !== undefined && principalId === subject.principalId) return `is the IAM user ${subject.userName} this request is about (principal ${principalId})`;
+        // sts:GetFederationToken, called with the user's (stolen) key, names the session as the caller
+        // likes and AWS's answer does not say whose it is: any federated user of that account may be theirs.
+        if (federated !== undefined && sameAccount(federated, subject.account)) return `is a federated user of account ${federated}, where the IAM user ${subject.userName} this request is about may have made it`;
         break;
       case 'role':
         if (session !== undefined && sameAccount(session.account, subject.account) && sameName(session.role, subject.roleName)) return `is a session of the role ${subject.roleName} this request is about`;

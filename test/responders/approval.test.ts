@@ -417,6 +417,19 @@ describe('answerApproval: the subjects of the incident never answer it (review a
     expect(await answerAs(CAROL, { executionArn: KEY_EXECUTION, decision: 'approve' }, { accessKey: 'ASIAQ3EGRW6JCAROLKEY', userId: 'AROAQ3EGRW6JONCALL01:carol' })).toMatchObject({ statusCode: 200, outcome: 'approved' });
   });
 
+  it("refuses a federated user of the named user's account: sts:GetFederationToken with the stolen key names its session anything", async () => {
+    executions.input = { incident: keyIncident, mode: 'enforce' };
+    const federated = 'arn:aws:sts::111122223333:federated-user/oncall-bob';
+    expect(await answerAs(federated, { executionArn: KEY_EXECUTION, decision: 'reject' }, { accessKey: 'ASIAQ3EGRW6JFEDERATE', userId: '111122223333:oncall-bob' })).toMatchObject({
+      statusCode: 403,
+      outcome: 'refused',
+      message: expect.stringContaining('federated'),
+    });
+    expect(executions.sent).toEqual([]);
+    // Another account's federated users are not the named user's.
+    expect(approverRefusal({ userArn: 'arn:aws:sts::444455556666:federated-user/oncall-bob' }, subjectsOfIncident(keyIncident), { deniedRolePrefixes: [] })).toBeUndefined();
+  });
+
   it("refuses the user approving the release of their own key, as `firebreak credentials release` asks it", async () => {
     const release = buildCredentialReleaseRequest({
       account: '111122223333', region: 'eu-west-1', incidentKey: INCIDENT_KEY, mode: 'enforce', requestedBy: DAVE, reason: 'rotated', at: NOW,
