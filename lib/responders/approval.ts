@@ -6,8 +6,9 @@
  * 1. takes the approver from `requestContext.authorizer.iam.userArn`, which AWS fills in from the
  *    signature: never from the request body;
  * 2. loads `approval#<executionArn>` (the request publish-alert stored, with the task token);
- * 3. checks the execution is one of this deployment's playbooks, still RUNNING, and of the same
- *    incident as the request;
+ * 3. checks the execution is one of this deployment's playbooks, still RUNNING, of the same
+ *    incident as the request, and that its own history shows a task scheduled with the request's
+ *    token (GetExecutionHistory: never another execution's token);
  * 4. refuses an approver that is a principal the incident names, as the execution's own input names
  *    it (approval-subjects.ts: an instance's own role session, the IAM user whose key, a session of
  *    the role whose sessions, the access key itself) or one of Firebreak's own roles;
@@ -29,7 +30,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { DescribeExecutionCommand, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import * as z from '../contracts/zod-mini';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { APPROVAL_REJECTED_ERROR } from '../contracts/errors';
@@ -128,14 +129,56 @@ export interface ApprovalResponse {
 export interface ApprovalExecutions {
   /** Status, state machine and input of the execution; undefined when it does not exist. */
   describe(executionArn: string): Promise<{ readonly status: string; readonly stateMachineArn: string; readonly input?: string } | undefined>;
+  /**
+   * Whether the execution's own history shows a task scheduled with `taskToken` (a TaskScheduled
+   * event whose parameters carry it): a token the execution issued, not another execution's.
+   */
+  scheduled(executionArn: string, taskToken: string): Promise<boolean>;
   /** `closed` when the task no longer waits (answered, timed out, execution ended). */
   sendSuccess(taskToken: string, output: string): Promise<'sent' | 'closed'>;
   sendFailure(taskToken: string, error: string, cause: string): Promise<'sent' | 'closed'>;
 }
 
-/** Step Functions adapter: DescribeExecution, SendTaskSuccess, SendTaskFailure. */
+/**
+ * The most history pages (of 1,000 events) read for a token: 25,000 events, a Standard execution's
+ * whole history (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html). The
+ * waiting task is among the newest, read first.
+ */
+const HISTORY_PAGES = 25;
+
+/** Whether a TaskScheduled event's parameters (JSON text) hold `taskToken` as a value, at any depth. */
+function carriesToken(parameters: string | undefined, taskToken: string): boolean {
+  if (parameters === undefined || !parameters.includes(taskToken)) return false;
+  const holds = (value: unknown, depth: number): boolean =>
+    value === taskToken || (depth < 8 && typeof value === 'object' && value !== null && Object.values(value).some((inner) => holds(inner, depth + 1)));
+  try {
+    return holds(JSON.parse(parameters), 0);
+  } catch {
+    return false;
+  }
+}
+
+/** Step Functions adapter: DescribeExecution, GetExecutionHistory, SendTaskSuccess, SendTaskFailure. */
 export class SfnApprovalExecutions implements ApprovalExecutions {
   constructor(private readonly sfn: SFNClient) {}
+
+  async scheduled(executionArn: string, taskToken: string): Promise<boolean> {
+    let nextToken: string | undefined;
+    try {
+      for (let page = 0; page < HISTORY_PAGES; page += 1) {
+        const answer = await this.sfn.send(
+          new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 1000, includeExecutionData: true, ...(nextToken !== undefined ? { nextToken } : {}) }),
+        );
+        if ((answer.events ?? []).some((event) => event.type === 'TaskScheduled' && carriesToken(event.taskScheduledEventDetails?.parameters, taskToken))) return true;
+        nextToken = answer.nextToken;
+        if (nextToken === undefined) return false;
+      }
+      return false;
+    } catch (error) {
+      if (awsErrorCode(error) === 'ExecutionDoesNotExist') return false;
+      throw toResponderError(error, 'states:GetExecutionHistory');
+    }
+  }
 
   async describe(executionArn: string) {
     try {
@@ -349,6 +392,18 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
     return refused(403, refusal, executionArn);
   }
 
+  // Step Functions cannot say which execution a token belongs to, but the execution's own history
+  // shows the tokens its tasks were scheduled with: a request stored with another execution's live
+  // token (publish-alert invoked by hand, the table written) would make this approval answer that
+  // other execution (docs/security.md §C3).
+  if (!(await deps.executions.scheduled(executionArn, request.taskToken))) {
+    log('approval refused: the request holds a token this execution never issued', {});
+    return refused(
+      409,
+      `the approval request of ${executionArn} holds a task token this execution never issued (no task of its history was scheduled with it): it was not stored by this execution; nothing was recorded or sent`,
+      executionArn,
+    );
+  }
   const answer: ApprovalDecision = undelivered ?? {
     decision,
     decidedBy: approver,

@@ -1,5 +1,5 @@
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { DescribeExecutionCommand, SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ApprovalExecutions } from '../../lib/responders/approval';
@@ -52,6 +52,11 @@ class FakeExecutions implements ApprovalExecutions {
   readonly sent: unknown[] = [];
   /** Thrown by the next send (then cleared): a send that failed past the SDK's retries. */
   failNextSend: Error | undefined;
+  /** The tokens the execution's history shows a task scheduled with. */
+  readonly scheduledTokens = new Set([TOKEN]);
+  async scheduled(arn: string, taskToken: string) {
+    return (arn === EXECUTION || arn.includes('gd-key-compromise')) && this.scheduledTokens.has(taskToken);
+  }
   async describe(arn: string) {
     return arn === EXECUTION ? { status: this.status, stateMachineArn: MACHINE, input: JSON.stringify(this.input) } : undefined;
   }
@@ -224,6 +229,7 @@ describe('answerApproval', () => {
     }
     store = new RestoredMeanwhile();
     await store.putRequest(REQUEST);
+    executions.scheduledTokens.add(NEW_TOKEN);
     // Step Functions: only the new attempt's task waits.
     executions.sendFailure = async (taskToken: string, error: string, cause: string) => {
       if (taskToken !== NEW_TOKEN) return 'closed' as const;
@@ -238,6 +244,18 @@ describe('answerApproval', () => {
     expect(executions.sent).toEqual([]);
     expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'reject', reason: 'load test' })).toMatchObject({ statusCode: 200, outcome: 'rejected' });
     expect(executions.sent).toEqual([{ failure: NEW_TOKEN, error: 'Firebreak.ApprovalRejected', cause: { by: CAROL, at: NOW.toISOString(), reason: 'load test' } }]);
+  });
+
+  it("refuses to send a token its execution never scheduled: a request planted with another execution's live token (confused deputy, review approval-review)", async () => {
+    const OTHER_TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAd+another-execution=';
+    // Stored first for this execution (publish-alert invoked by hand, or the table written): its
+    // token is live, but in another execution, which the approval of this one would answer.
+    store.records.set(EXECUTION, { ...REQUEST, taskToken: OTHER_TOKEN });
+    for (const decision of ['approve', 'reject'] as const) {
+      expect(await answer(CAROL, { executionArn: EXECUTION, decision })).toMatchObject({ statusCode: 409, outcome: 'refused', message: expect.stringContaining('never issued') });
+    }
+    expect(executions.sent).toEqual([]);
+    expect((await store.get(EXECUTION))?.decision).toBeUndefined();
   });
 
   it('refuses a second answer: one answer only, the first stands and no second token is sent', async () => {
@@ -528,6 +546,26 @@ describe('SfnApprovalExecutions', () => {
     expect(sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input)).toEqual([{ taskToken: TOKEN, output: '{"approved":true}' }]);
     expect(sfn.commandCalls(SendTaskFailureCommand).map((c) => c.args[0].input)).toEqual([
       { taskToken: TOKEN, error: 'Firebreak.ApprovalRejected', cause: '{"by":"x"}' },
+    ]);
+  });
+
+  it("finds a token in the execution's own TaskScheduled events, newest first, page by page: exact GetExecutionHistory inputs", async () => {
+    const scheduled = (token: string) => ({ type: 'TaskScheduled', taskScheduledEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', region: 'eu-west-1', parameters: JSON.stringify({ FunctionName: 'publish-alert', Payload: { kind: 'approval-request', approval: { taskToken: token, timeoutSeconds: 3600 } } }) } });
+    sfn
+      .on(GetExecutionHistoryCommand)
+      .resolvesOnce({ events: [{ type: 'TaskSubmitted' }, { type: 'TaskScheduled', taskScheduledEventDetails: { resourceType: 'lambda', resource: 'invoke', region: 'eu-west-1', parameters: '{"Payload":{"note":"' + TOKEN.slice(0, 10) + '"}}' } }], nextToken: 'page-2' } as never)
+      .resolvesOnce({ events: [scheduled(TOKEN)] } as never)
+      .resolvesOnce({ events: [scheduled('another-token'), { type: 'ExecutionStarted' }] } as never)
+      .rejectsOnce(sdkError('ExecutionDoesNotExist'));
+    const executions = new SfnApprovalExecutions(new SFNClient({ region: 'eu-west-1' }));
+    expect(await executions.scheduled(EXECUTION, TOKEN)).toBe(true);
+    expect(await executions.scheduled(EXECUTION, TOKEN)).toBe(false);
+    expect(await executions.scheduled(EXECUTION, TOKEN)).toBe(false);
+    expect(sfn.commandCalls(GetExecutionHistoryCommand).map((c) => c.args[0].input)).toEqual([
+      { executionArn: EXECUTION, reverseOrder: true, maxResults: 1000, includeExecutionData: true },
+      { executionArn: EXECUTION, reverseOrder: true, maxResults: 1000, includeExecutionData: true, nextToken: 'page-2' },
+      { executionArn: EXECUTION, reverseOrder: true, maxResults: 1000, includeExecutionData: true },
+      { executionArn: EXECUTION, reverseOrder: true, maxResults: 1000, includeExecutionData: true },
     ]);
   });
 

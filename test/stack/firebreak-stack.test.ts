@@ -946,7 +946,8 @@ describe('FirebreakStack safety rails', () => {
     });
     expect(bySid.AnswerWaitingPlaybooks).toEqual({ Sid: 'AnswerWaitingPlaybooks', Effect: 'Allow', Action: ['states:SendTaskFailure', 'states:SendTaskSuccess'], Resource: '*' });
     const described = JSON.stringify(bySid.DescribeWaitingPlaybookExecutions);
-    expect(described).toContain('states:DescribeExecution');
+    // GetExecutionHistory to check that a request's token is one the execution issued (review approval-review).
+    expect(bySid.DescribeWaitingPlaybookExecutions?.Action).toEqual(['states:DescribeExecution', 'states:GetExecutionHistory']);
     expect(described).toContain(':execution:');
     expect(described).toContain(logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'PlaybookCompromisedEc2StateMachine'));
     expect(described).toContain(logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'PlaybookReleaseInstanceStateMachine'));
