@@ -460,6 +460,8 @@ export class LocalEngine {
   private readonly byArn = new Map<string, ExecutionRecord>();
   private readonly templateEnvironments: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** Task tokens of approval states waiting now, and the answer the approval function sent each. */
+  /** The task tokens each execution's tasks were scheduled with (what its history's TaskScheduled events carry). */
+  private readonly scheduledTokens = new Map<string, Set<string>>();
   private readonly waitingTokens = new Map<string, { kind: 'success'; output: string } | { kind: 'failure'; error: string; cause: string } | undefined>();
   /**
    * Task tokens a `.waitForTaskToken` task waits on now, from the moment the task starts (before its
@@ -711,6 +713,7 @@ export class LocalEngine {
         const found = this.byArn.get(arn);
         return found ? { status: found.status, stateMachineArn: found.stateMachineArn, input: JSON.stringify(found.input) } : undefined;
       },
+      scheduled: async (arn, taskToken) => this.scheduledTokens.get(arn)?.has(taskToken) ?? false,
       sendSuccess: async (taskToken, output) => (this.answerTaskToken({ kind: 'success', taskToken, output }) === 'accepted' ? 'sent' : 'closed'),
       sendFailure: async (taskToken, error, cause) => (this.answerTaskToken({ kind: 'failure', taskToken, error, cause }) === 'accepted' ? 'sent' : 'closed'),
     };
@@ -1212,6 +1215,7 @@ export class LocalEngine {
               : `${record.executionArn}#${stateName}`;
         // The token waits from the moment the task starts, while its function runs too.
         this.liveTokens.set(token, (this.liveTokens.get(token) ?? 0) + 1);
+        this.scheduledTokens.set(record.executionArn, (this.scheduledTokens.get(record.executionArn) ?? new Set<string>()).add(token));
         this.timedOutTokens.delete(token);
         try {
           return await this.waitForTaskToken(deployed, record, stateName, state, responder as string, payload, token, invocation);

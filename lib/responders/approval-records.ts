@@ -3,7 +3,8 @@
  * task token of a waiting playbook never reaches a person: publish-alert stores it here with the
  * request, and only the approval function (lib/responders/approval.ts) reads it back, records who
  * answered (as AWS authenticated them) and sends it to Step Functions. One answer only: the
- * decision is written with a condition that there is none yet. Once Step Functions has answered the
+ * decision is written with a condition that there is none yet, and that the request still holds
+ * the token the answer was checked with (the one it sends). Once Step Functions has answered the
  * send (it took the answer, or the task no longer waits), the record gets `sentAt`: a decision
  * without it was recorded but perhaps never delivered, and its approver may send it again.
  */
@@ -47,6 +48,9 @@ export interface ApprovalDecision {
   readonly reason?: string;
 }
 
+/** What recording a decision did: recorded, refused for a decision in place, or refused for a request that changed. */
+export type DecideOutcome = 'recorded' | 'already-decided' | 'request-changed';
+
 /** What publish-alert learns of a request already stored for the execution when it stores one. */
 export interface StoredRequestHead {
   readonly taskToken: string;
@@ -69,8 +73,13 @@ export interface ApprovalRecords {
 
 /** What the approval function needs: a request's record, and the one decision. */
 export interface ApprovalAnswers extends ApprovalRecords {
-  /** Records the decision unless one is recorded already (`already-decided` then). */
-  decide(executionArn: string, decision: ApprovalDecision): Promise<'recorded' | 'already-decided'>;
+  /**
+   * Records the decision unless one is recorded already (`already-decided` then), and only while the
+   * request still holds `taskToken`, the token the answer was checked with and will send
+   * (`request-changed` otherwise: publish-alert stored the request again meanwhile, for a new
+   * attempt of its approval step, or it is gone).
+   */
+  decide(executionArn: string, decision: ApprovalDecision, taskToken: string): Promise<DecideOutcome>;
   /** Records that the send of the decision taken at `decidedAt` returned, unless that is recorded already (`already-marked` then). */
   markSent(executionArn: string, decidedAt: string, sentAt: string): Promise<'marked' | 'already-marked'>;
 }
@@ -265,7 +274,7 @@ export class DynamoDbApprovalRecords extends ApprovalTable implements ApprovalRe
 
 /** The approval function's adapter: a request's record and the one decision. */
 export class DynamoDbApprovalAnswers extends DynamoDbApprovalRecords implements ApprovalAnswers {
-  async decide(executionArn: string, decision: ApprovalDecision): Promise<'recorded' | 'already-decided'> {
+  async decide(executionArn: string, decision: ApprovalDecision, taskToken: string): Promise<DecideOutcome> {
     const reason = decision.reason;
     try {
       await this.client.send(
@@ -273,19 +282,27 @@ export class DynamoDbApprovalAnswers extends DynamoDbApprovalRecords implements 
           TableName: this.table(),
           Key: { pk: s(approvalRecordKey(executionArn)) },
           UpdateExpression: `SET decision = :decision, decidedBy = :decidedBy, decidedAt = :decidedAt${reason !== undefined ? ', reason = :reason' : ''}`,
-          // One answer only, and only to a request publish-alert stored.
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(decision)',
+          // One answer only, only to a request publish-alert stored, and only to the request the
+          // answer was checked against: publish-alert replaces a request whose token no longer waits
+          // (a new attempt of the approval step), and a decision recorded on the new request while
+          // the old token is sent would leave the new task waiting, its request answered.
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(decision) AND taskToken = :taskToken',
           ExpressionAttributeValues: {
             ':decision': s(decision.decision),
             ':decidedBy': s(decision.decidedBy),
             ':decidedAt': s(decision.decidedAt),
             ...(reason !== undefined ? { ':reason': s(reason) } : {}),
+            ':taskToken': s(taskToken),
           },
+          // Which condition failed: a decision in place, or another request (never logged: it holds a token).
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return 'recorded';
     } catch (error) {
-      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'already-decided';
+      if (awsErrorCode(error) === 'ConditionalCheckFailedException') {
+        return (error as { Item?: Record<string, AttributeValue> }).Item?.decision !== undefined ? 'already-decided' : 'request-changed';
+      }
       throw toResponderError(error, 'dynamodb:UpdateItem');
     }
   }
@@ -344,9 +361,10 @@ export class InMemoryApprovalStore implements ApprovalStore {
     return record ? structuredClone(record) : undefined;
   }
 
-  async decide(executionArn: string, decision: ApprovalDecision): Promise<'recorded' | 'already-decided'> {
+  async decide(executionArn: string, decision: ApprovalDecision, taskToken: string): Promise<DecideOutcome> {
     const record = this.records.get(executionArn);
-    if (!record || record.decision !== undefined) return 'already-decided';
+    if (record?.decision !== undefined) return 'already-decided';
+    if (!record || record.taskToken !== taskToken) return 'request-changed';
     this.records.set(executionArn, { ...record, ...decision });
     return 'recorded';
   }

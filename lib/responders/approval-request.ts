@@ -19,7 +19,9 @@
  * Step Functions offers no way to ask which execution a token belongs to: the heartbeat proves the
  * token waits, not that it waits in this execution. Reading another execution's live token takes
  * states:GetExecutionHistory on the playbooks (the TaskScheduled event carries the payload); a request
- * that meets a different live token already stored is refused, never merged (docs/security.md §C3).
+ * that meets a different live token already stored is refused, never merged (docs/security.md §C3),
+ * and the approval function sends a token only when the execution's own history shows a task
+ * scheduled with it (approval.ts).
  */
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { DescribeExecutionCommand, SendTaskHeartbeatCommand } from '@aws-sdk/client-sfn';

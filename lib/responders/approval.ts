@@ -6,11 +6,15 @@
  * 1. takes the approver from `requestContext.authorizer.iam.userArn`, which AWS fills in from the
  *    signature: never from the request body;
  * 2. loads `approval#<executionArn>` (the request publish-alert stored, with the task token);
- * 3. checks the execution is one of this deployment's playbooks, still RUNNING, and of the same
- *    incident as the request;
- * 4. refuses an approver that is the incident instance's own role session (EC2 names instance
- *    profile sessions after the instance id) or one of Firebreak's own roles;
- * 5. records decision, decidedBy, decidedAt and reason with a conditional update (one answer only);
+ * 3. checks the execution is one of this deployment's playbooks, still RUNNING, of the same
+ *    incident as the request, and that its own history shows a task scheduled with the request's
+ *    token (GetExecutionHistory: never another execution's token);
+ * 4. refuses an approver that is a principal the incident names, as the execution's own input names
+ *    it (approval-subjects.ts: an instance's own role session, the IAM user whose key, a session of
+ *    the role whose sessions, the access key itself) or one of Firebreak's own roles;
+ * 5. records decision, decidedBy, decidedAt and reason with a conditional update (one answer only,
+ *    and only while the request holds the token it read: never a decision on a request stored
+ *    again meanwhile, whose new token this answer would not send);
  * 6. then sends the token: SendTaskSuccess `{ approved: true, approvedBy }` or SendTaskFailure
  *    `Firebreak.ApprovalRejected`. Only this function's role may call either;
  * 7. records `sentAt` once Step Functions has answered the send.
@@ -26,7 +30,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { DescribeExecutionCommand, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import * as z from '../contracts/zod-mini';
 import { awsErrorCode, toResponderError } from '../aws/errors';
 import { APPROVAL_REJECTED_ERROR } from '../contracts/errors';
@@ -34,6 +38,8 @@ import type { ApprovalAnswers, ApprovalDecision, PendingApproval } from './appro
 import type { IncidentLogger } from './logging';
 import { DEPLOYMENT_ENV } from '../contracts/environment';
 import { CLOSED_TASK_ERROR_CODES, approvalStateMachinesFromEnv, environmentList } from './approval-tasks';
+import type { ApproverIdentity, IncidentSubject } from './approval-subjects';
+import { sessionOf, subjectOfIncident, subjectsOfIncident } from './approval-subjects';
 
 /** The stack output holding the approval function's URL (the CLI reads it). */
 export const APPROVAL_URL_OUTPUT_KEY = 'ApprovalFunctionUrl';
@@ -123,14 +129,56 @@ export interface ApprovalResponse {
 export interface ApprovalExecutions {
   /** Status, state machine and input of the execution; undefined when it does not exist. */
   describe(executionArn: string): Promise<{ readonly status: string; readonly stateMachineArn: string; readonly input?: string } | undefined>;
+  /**
+   * Whether the execution's own history shows a task scheduled with `taskToken` (a TaskScheduled
+   * event whose parameters carry it): a token the execution issued, not another execution's.
+   */
+  scheduled(executionArn: string, taskToken: string): Promise<boolean>;
   /** `closed` when the task no longer waits (answered, timed out, execution ended). */
   sendSuccess(taskToken: string, output: string): Promise<'sent' | 'closed'>;
   sendFailure(taskToken: string, error: string, cause: string): Promise<'sent' | 'closed'>;
 }
 
-/** Step Functions adapter: DescribeExecution, SendTaskSuccess, SendTaskFailure. */
+/**
+ * The most history pages (of 1,000 events) read for a token: 25,000 events, a Standard execution's
+ * whole history (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html). The
+ * waiting task is among the newest, read first.
+ */
+const HISTORY_PAGES = 25;
+
+/** Whether a TaskScheduled event's parameters (JSON text) hold `taskToken` as a value, at any depth. */
+function carriesToken(parameters: string | undefined, taskToken: string): boolean {
+  if (parameters === undefined || !parameters.includes(taskToken)) return false;
+  const holds = (value: unknown, depth: number): boolean =>
+    value === taskToken || (depth < 8 && typeof value === 'object' && value !== null && Object.values(value).some((inner) => holds(inner, depth + 1)));
+  try {
+    return holds(JSON.parse(parameters), 0);
+  } catch {
+    return false;
+  }
+}
+
+/** Step Functions adapter: DescribeExecution, GetExecutionHistory, SendTaskSuccess, SendTaskFailure. */
 export class SfnApprovalExecutions implements ApprovalExecutions {
   constructor(private readonly sfn: SFNClient) {}
+
+  async scheduled(executionArn: string, taskToken: string): Promise<boolean> {
+    let nextToken: string | undefined;
+    try {
+      for (let page = 0; page < HISTORY_PAGES; page += 1) {
+        const answer = await this.sfn.send(
+          new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 1000, includeExecutionData: true, ...(nextToken !== undefined ? { nextToken } : {}) }),
+        );
+        if ((answer.events ?? []).some((event) => event.type === 'TaskScheduled' && carriesToken(event.taskScheduledEventDetails?.parameters, taskToken))) return true;
+        nextToken = answer.nextToken;
+        if (nextToken === undefined) return false;
+      }
+      return false;
+    } catch (error) {
+      if (awsErrorCode(error) === 'ExecutionDoesNotExist') return false;
+      throw toResponderError(error, 'states:GetExecutionHistory');
+    }
+  }
 
   async describe(executionArn: string) {
     try {
@@ -192,28 +240,37 @@ export const functionUrlEventSchema = z.looseObject({
   isBase64Encoded: z.optional(z.boolean()),
   requestContext: z.looseObject({
     http: z.optional(z.looseObject({ method: z.string() })),
-    authorizer: z.optional(z.looseObject({ iam: z.optional(z.looseObject({ userArn: z.string().check(z.minLength(1)) })) })),
+    authorizer: z.optional(
+      z.looseObject({
+        // What AWS authenticated from the SigV4 signature: the caller, the access key that signed, the principal's unique id.
+        iam: z.optional(z.looseObject({ userArn: z.string().check(z.minLength(1)), accessKey: z.optional(z.string()), userId: z.optional(z.string()) })),
+      }),
+    ),
   }),
 });
 
-/** An assumed-role session ARN's parts: `arn:aws:sts::123:assumed-role/<role>/<session>`. */
-export function sessionOf(principalArn: string): { readonly account: string; readonly role: string; readonly session: string } | undefined {
-  const match = /^arn:aws[a-z-]*:sts::(\d{12}):assumed-role\/([\w+=,.@-]+)\/([\w+=,.@-]+)$/.exec(principalArn);
-  return match ? { account: match[1] as string, role: match[2] as string, session: match[3] as string } : undefined;
+/**
+ * Why `approver` may not answer a request about `subjects` (pure), or undefined: a principal the
+ * incident names (approval-subjects.ts: its instances' sessions, the user whose key, the role whose
+ * sessions, the key itself) or one of Firebreak's own roles.
+ */
+export function approverRefusal(approver: ApproverIdentity, subjects: readonly IncidentSubject[], config: Pick<ApprovalConfig, 'deniedRolePrefixes'>): string | undefined {
+  const subject = subjectOfIncident(approver, subjects);
+  if (subject !== undefined) {
+    return `${approver.userArn} ${subject}: the subject of an incident never approves or rejects its own containment or release`;
+  }
+  const session = sessionOf(approver.userArn);
+  const denied = session === undefined ? undefined : config.deniedRolePrefixes.find((prefix) => session.role.startsWith(prefix));
+  if (denied !== undefined) return `${approver.userArn} is one of Firebreak's own roles (${denied}*): only people answer approval requests`;
+  return undefined;
 }
 
-/** Why `approver` may not answer `request` (pure), or undefined. */
-export function approverRefusal(approver: string, request: Pick<PendingApproval, 'instanceId'>, config: Pick<ApprovalConfig, 'deniedRolePrefixes'>): string | undefined {
-  const session = sessionOf(approver);
-  if (session === undefined) return undefined;
-  // EC2 names the sessions of instance profile credentials after the instance
-  // (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_switch-role-ec2.html).
-  if (request.instanceId !== undefined && session.session === request.instanceId) {
-    return `${approver} is a session of the instance this request is about (${request.instanceId}): an instance never approves or rejects its own containment or release`;
-  }
-  const denied = config.deniedRolePrefixes.find((prefix) => session.role.startsWith(prefix));
-  if (denied !== undefined) return `${approver} is one of Firebreak's own roles (${denied}*): only people answer approval requests`;
-  return undefined;
+/**
+ * The principals a request is about: the instance publish-alert stored with it, and every one the
+ * execution's own input names (its incident's resource and affected resources).
+ */
+function subjectsOf(request: Pick<PendingApproval, 'instanceId'>, input: ExecutionInputView): IncidentSubject[] {
+  return [...(request.instanceId !== undefined ? [{ kind: 'instance' as const, instanceId: request.instanceId }] : []), ...subjectsOfIncident(input.incident)];
 }
 
 function refused(statusCode: ApprovalResponse['statusCode'], message: string, executionArn?: string): ApprovalResponse {
@@ -290,10 +347,12 @@ function sendDecision(executions: ApprovalExecutions, taskToken: string, answer:
 export async function answerApproval(event: unknown, deps: ApprovalDeps): Promise<ApprovalResponse> {
   const now = deps.now ?? (() => new Date());
   const parsedEvent = functionUrlEventSchema.safeParse(event);
-  const approver = parsedEvent.success ? parsedEvent.data.requestContext.authorizer?.iam?.userArn : undefined;
-  if (!parsedEvent.success || approver === undefined) {
+  const iam = parsedEvent.success ? parsedEvent.data.requestContext.authorizer?.iam : undefined;
+  if (!parsedEvent.success || iam === undefined) {
     return refused(401, 'the request carries no IAM identity: call the Function URL with a SigV4-signed request (firebreak approve / reject)');
   }
+  const approver = iam.userArn;
+  const identity: ApproverIdentity = { userArn: approver, ...(iam.accessKey !== undefined ? { accessKey: iam.accessKey } : {}), ...(iam.userId !== undefined ? { userId: iam.userId } : {}) };
   const method = parsedEvent.data.requestContext.http?.method;
   if (method !== undefined && method !== 'POST') return refused(400, `use POST, not ${method}`);
   let json: unknown;
@@ -304,7 +363,7 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
     return refused(400, 'bad request: the body is not JSON { executionArn, decision, reason? } or { executionArn, show: true }');
   }
   const show = approvalShowBodySchema.safeParse(json);
-  if (show.success) return showApproval(show.data.executionArn, approver, deps);
+  if (show.success) return showApproval(show.data.executionArn, identity, deps);
   const parsed = approvalRequestBodySchema.safeParse(json);
   if (!parsed.success) return refused(400, `bad request: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
   const body: ApprovalRequestBody = parsed.data;
@@ -327,21 +386,40 @@ export async function answerApproval(event: unknown, deps: ApprovalDeps): Promis
   if (checked.status !== 'RUNNING') {
     return refused(409, `${executionArn} is ${checked.status}: it no longer waits for an answer`, executionArn);
   }
-  const refusal = approverRefusal(approver, request, deps.config);
+  const refusal = approverRefusal(identity, subjectsOf(request, checked.input), deps.config);
   if (refusal !== undefined) {
     log('approval refused: approver', { refusal });
     return refused(403, refusal, executionArn);
   }
 
+  // Step Functions cannot say which execution a token belongs to, but the execution's own history
+  // shows the tokens its tasks were scheduled with: a request stored with another execution's live
+  // token (publish-alert invoked by hand, the table written) would make this approval answer that
+  // other execution (docs/security.md §C3).
+  if (!(await deps.executions.scheduled(executionArn, request.taskToken))) {
+    log('approval refused: the request holds a token this execution never issued', {});
+    return refused(
+      409,
+      `the approval request of ${executionArn} holds a task token this execution never issued (no task of its history was scheduled with it): it was not stored by this execution; nothing was recorded or sent`,
+      executionArn,
+    );
+  }
   const answer: ApprovalDecision = undelivered ?? {
     decision,
     decidedBy: approver,
     decidedAt: now().toISOString(),
     ...(body.reason !== undefined ? { reason: body.reason } : {}),
   };
-  if (undelivered === undefined && (await deps.store.decide(executionArn, answer)) === 'already-decided') {
+  const recorded = undelivered === undefined ? await deps.store.decide(executionArn, answer, request.taskToken) : 'recorded';
+  if (recorded === 'already-decided') {
     const now2 = await deps.store.get(executionArn);
     return refused(409, `${executionArn} was answered meanwhile by ${now2?.decidedBy ?? 'someone else'}: one answer only`, executionArn);
+  }
+  if (recorded === 'request-changed') {
+    // publish-alert stored the request again between this function's read and its decision (a new
+    // attempt of the approval step, with a new token): the token read is not the one that waits.
+    log('approval refused: request stored again meanwhile', {});
+    return refused(409, `the approval request of ${executionArn} was stored again while this answer was checked (a new attempt of its approval step, with a new task token): nothing was recorded or sent; answer again`, executionArn);
   }
   const sent = await sendDecision(deps.executions, request.taskToken, answer);
   log('approval answered', { sent, sentAgain: undelivered !== undefined });
@@ -397,14 +475,14 @@ async function checkedExecution(
  * is this deployment's and runs its incident, the caller is not the instance's own role or one of
  * Firebreak's), then the request, the execution's target and status and any answer already recorded.
  */
-async function showApproval(executionArn: string, approver: string, deps: ApprovalDeps): Promise<ApprovalResponse> {
-  const log = (message: string, extra: Record<string, unknown>) => deps.logger.info(message, { executionArn, approver, show: true, ...extra });
+async function showApproval(executionArn: string, approver: ApproverIdentity, deps: ApprovalDeps): Promise<ApprovalResponse> {
+  const log = (message: string, extra: Record<string, unknown>) => deps.logger.info(message, { executionArn, approver: approver.userArn, show: true, ...extra });
   const request = await deps.store.get(executionArn);
   if (!request) return refused(404, `no approval request is recorded for ${executionArn}: check the ARN in the alert`, executionArn);
   const checked = await checkedExecution(request, deps, log);
   if ('outcome' in checked) return checked;
-  // Who may not answer may not look either (the instance's own role session, Firebreak's roles).
-  const refusal = approverRefusal(approver, request, deps.config);
+  // Who may not answer may not look either (the incident's own principals, Firebreak's roles).
+  const refusal = approverRefusal(approver, subjectsOf(request, checked.input), deps.config);
   if (refusal !== undefined) {
     log('approval show refused: approver', { refusal });
     return refused(403, refusal, executionArn);

@@ -3,7 +3,8 @@
  *
  * - `Approvals`: the approval function (lambdas/approval) behind a Function URL with AuthType
  *   AWS_IAM, the only role in the deployment with states:SendTaskSuccess/SendTaskFailure; it reads
- *   and decides `approval#` items only, and describes only executions of the guarded playbooks.
+ *   and decides `approval#` items only, and describes (and reads the history of) only executions of
+ *   the guarded playbooks.
  *   `ApproverPolicy` lets people invoke that URL and nothing else. `Approvals.verifyRequestsIn` lets
  *   publish-alert check a request against Step Functions before it stores it (DescribeExecution of
  *   the same executions, SendTaskHeartbeat, which cannot complete a task).
@@ -67,7 +68,9 @@ export class Approvals extends Construct {
         wildcards: [],
       },
       {
-        statement: new iam.PolicyStatement({ sid: 'DescribeWaitingPlaybookExecutions', actions: ['states:DescribeExecution'], resources: executions }),
+        // GetExecutionHistory: the request's token must be one the execution's own tasks were
+        // scheduled with (lib/responders/approval.ts), never another execution's.
+        statement: new iam.PolicyStatement({ sid: 'DescribeWaitingPlaybookExecutions', actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: executions }),
         wildcards: executions.map((resource) => ({
           resource,
           why: 'The execution waiting for approval is known only at run time; the statement names each guarded playbook of this deployment.',

@@ -445,7 +445,7 @@ describe('publishAlert: approval requests keep their token out of the alert (iss
     it('is never replaced once answered: the decision stays on record', async () => {
       const approvals = new InMemoryApprovalStore();
       await approvals.putRequest(FORGED);
-      await approvals.decide(EXECUTION_ARN, { decision: 'approved', decidedBy: 'arn:aws:iam::111122223333:user/alice', decidedAt: '2026-11-20T10:01:00.000Z' });
+      await approvals.decide(EXECUTION_ARN, { decision: 'approved', decidedBy: 'arn:aws:iam::111122223333:user/alice', decidedAt: '2026-11-20T10:01:00.000Z' }, FORGED.taskToken);
       const attempt = publishAlert(parseAlertInput(REQUEST), approvalDeps(approvals));
       await expect(attempt).rejects.toThrow(/already answered/);
       expect((await approvals.get(EXECUTION_ARN))?.taskToken).toBe('forged-token');

@@ -1,5 +1,5 @@
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { DescribeExecutionCommand, SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ApprovalExecutions } from '../../lib/responders/approval';
@@ -7,10 +7,12 @@ import { SfnApprovalExecutions, answerApproval, approverRefusal, createApprovalH
 import type { PendingApproval } from '../../lib/responders/approval-records';
 import { DynamoDbApprovalStore, InMemoryApprovalStore, approvalRecordKey } from '../../lib/responders/approval-records';
 import { silentLogger } from '../../lib/responders/logging';
+import { subjectsOfIncident } from '../../lib/responders/approval-subjects';
 import { ApprovalReleaseClearance } from '../../lib/responders/release-clearance';
 import { INSTANCE_ID, ec2Incident } from '../support/incidents';
 import { recordOfDefaultInstance, sdkError } from './quarantine-fixtures';
 import { TransientResponderError } from '../../lib/contracts/responder-errors';
+import { buildCredentialReleaseRequest } from '../../lib/operator/credential-release';
 
 const MACHINE = 'arn:aws:states:eu-west-1:111122223333:stateMachine:Firebreak-release-instance';
 const EXECUTION = 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:release-i-0abc1234def567890-20261127T163000Z';
@@ -34,10 +36,11 @@ const REQUEST: PendingApproval = {
   timeoutSeconds: 3600,
 };
 
-function event(approver: string | undefined, body: unknown): unknown {
+/** A Function URL event as AWS builds it; `signedWith`: the rest of what AWS authenticated (the access key, the principal's unique id). */
+function event(approver: string | undefined, body: unknown, signedWith: { accessKey?: string; userId?: string } = {}): unknown {
   return {
     version: '2.0',
-    requestContext: { http: { method: 'POST' }, ...(approver ? { authorizer: { iam: { userArn: approver } } } : {}) },
+    requestContext: { http: { method: 'POST' }, ...(approver ? { authorizer: { iam: { userArn: approver, ...signedWith } } } : {}) },
     body: JSON.stringify(body),
     isBase64Encoded: false,
   };
@@ -49,15 +52,20 @@ class FakeExecutions implements ApprovalExecutions {
   readonly sent: unknown[] = [];
   /** Thrown by the next send (then cleared): a send that failed past the SDK's retries. */
   failNextSend: Error | undefined;
+  /** The tokens the execution's history shows a task scheduled with. */
+  readonly scheduledTokens = new Set([TOKEN]);
+  async scheduled(arn: string, taskToken: string) {
+    return (arn === EXECUTION || arn.includes('gd-key-compromise')) && this.scheduledTokens.has(taskToken);
+  }
   async describe(arn: string) {
     return arn === EXECUTION ? { status: this.status, stateMachineArn: MACHINE, input: JSON.stringify(this.input) } : undefined;
   }
-  async sendSuccess(taskToken: string, output: string) {
+  async sendSuccess(taskToken: string, output: string): Promise<'sent' | 'closed'> {
     this.failOnce();
     this.sent.push({ success: taskToken, output: JSON.parse(output) as unknown });
     return 'sent' as const;
   }
-  async sendFailure(taskToken: string, error: string, cause: string) {
+  async sendFailure(taskToken: string, error: string, cause: string): Promise<'sent' | 'closed'> {
     this.failOnce();
     this.sent.push({ failure: taskToken, error, cause: JSON.parse(cause) as unknown });
     return 'sent' as const;
@@ -204,6 +212,52 @@ describe('answerApproval', () => {
     expect(executions.sent).toEqual([{ failure: TOKEN, error: 'Firebreak.ApprovalRejected', cause: { by: CAROL, at: NOW.toISOString(), reason: 'not yet' } }]);
   });
 
+  it('records nothing on a request stored again while the answer was being checked (a new attempt of the approval step): the new token is answered by the next answer (review approval-review)', async () => {
+    const NEW_TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAd+new-attempt=';
+    // publish-alert replaces the request (the first attempt's token no longer waits) between the
+    // function's read of it and its decision: the conditional put of approval-request.ts.
+    class RestoredMeanwhile extends InMemoryApprovalStore {
+      replaced = false;
+      override async get(executionArn: string) {
+        const read = await super.get(executionArn);
+        if (!this.replaced) {
+          this.replaced = true;
+          expect(await this.replaceRequest({ ...REQUEST, taskToken: NEW_TOKEN, requestedAt: '2026-11-27T16:30:30.000Z' }, TOKEN)).toBe('replaced');
+        }
+        return read;
+      }
+    }
+    store = new RestoredMeanwhile();
+    await store.putRequest(REQUEST);
+    executions.scheduledTokens.add(NEW_TOKEN);
+    // Step Functions: only the new attempt's task waits.
+    executions.sendFailure = async (taskToken: string, error: string, cause: string) => {
+      if (taskToken !== NEW_TOKEN) return 'closed' as const;
+      executions.sent.push({ failure: taskToken, error, cause: JSON.parse(cause) as unknown });
+      return 'sent' as const;
+    };
+    const first = await answer(CAROL, { executionArn: EXECUTION, decision: 'reject', reason: 'load test' });
+    expect(first).toMatchObject({ statusCode: 409, outcome: 'refused', message: expect.stringContaining('stored again') });
+    // Nothing recorded on the new request: before, its record said rejected (with sentAt) while its task waited, unanswerable.
+    expect(await store.get(EXECUTION)).toMatchObject({ taskToken: NEW_TOKEN });
+    expect((await store.get(EXECUTION))?.decision).toBeUndefined();
+    expect(executions.sent).toEqual([]);
+    expect(await answer(CAROL, { executionArn: EXECUTION, decision: 'reject', reason: 'load test' })).toMatchObject({ statusCode: 200, outcome: 'rejected' });
+    expect(executions.sent).toEqual([{ failure: NEW_TOKEN, error: 'Firebreak.ApprovalRejected', cause: { by: CAROL, at: NOW.toISOString(), reason: 'load test' } }]);
+  });
+
+  it("refuses to send a token its execution never scheduled: a request planted with another execution's live token (confused deputy, review approval-review)", async () => {
+    const OTHER_TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAd+another-execution=';
+    // Stored first for this execution (publish-alert invoked by hand, or the table written): its
+    // token is live, but in another execution, which the approval of this one would answer.
+    store.records.set(EXECUTION, { ...REQUEST, taskToken: OTHER_TOKEN });
+    for (const decision of ['approve', 'reject'] as const) {
+      expect(await answer(CAROL, { executionArn: EXECUTION, decision })).toMatchObject({ statusCode: 409, outcome: 'refused', message: expect.stringContaining('never issued') });
+    }
+    expect(executions.sent).toEqual([]);
+    expect((await store.get(EXECUTION))?.decision).toBeUndefined();
+  });
+
   it('refuses a second answer: one answer only, the first stands and no second token is sent', async () => {
     await answer(CAROL, { executionArn: EXECUTION, decision: 'approve' });
     const second = await answer(DAVE, { executionArn: EXECUTION, decision: 'reject' });
@@ -329,11 +383,150 @@ describe('answerApproval', () => {
   });
 });
 
+describe('answerApproval: the subjects of the incident never answer it (review approval-review)', () => {
+  const KEY = 'AKIAQ3EGRW6JDEXAMPLE';
+  const ALICE_ID = 'AIDAQ3EGRW6JEXAMPLE1';
+  const KEY_EXECUTION = 'arn:aws:states:eu-west-1:111122223333:execution:Firebreak-release-instance:gd-key-compromise-20261127T163000Z';
+  const keyRequest: PendingApproval = { ...REQUEST, pk: approvalRecordKey(KEY_EXECUTION), executionArn: KEY_EXECUTION, playbook: 'iam-user-key-compromise', waitingSteps: ['disable-key'] };
+  delete (keyRequest as { instanceId?: string }).instanceId;
+  /** GuardDuty's key compromise of user alice, past the blast radius: the key stays Active while the containment waits for approval. */
+  const keyIncident = ec2Incident({
+    key: INCIDENT_KEY,
+    findingType: 'UnauthorizedAccess:IAMUser/TorIPCaller',
+    resource: { kind: 'access-key', accessKeyId: KEY, userName: 'alice', userType: 'IAMUser', principalId: ALICE_ID },
+  });
+  const answerAs = (approver: string, body: unknown, signedWith: { accessKey?: string; userId?: string } = {}) =>
+    answerApproval(event(approver, body, signedWith), {
+      store,
+      executions,
+      config: { stateMachineArns: [MACHINE], deniedRolePrefixes: ['firebreak-responder-'] },
+      logger: silentLogger,
+      now: () => NOW,
+    });
+
+  beforeEach(async () => {
+    await store.putRequest(keyRequest);
+    executions.describe = async (arn: string) =>
+      arn === EXECUTION || arn === KEY_EXECUTION ? { status: executions.status, stateMachineArn: MACHINE, input: JSON.stringify(executions.input) } : undefined;
+  });
+
+  it('refuses the stolen key itself rejecting its own containment (signed with the key, as its user): nothing recorded, nothing sent', async () => {
+    executions.input = { incident: keyIncident, mode: 'enforce' };
+    const response = await answerAs('arn:aws:iam::111122223333:user/alice', { executionArn: KEY_EXECUTION, decision: 'reject', reason: 'false positive' }, { accessKey: KEY, userId: ALICE_ID });
+    expect(response).toMatchObject({ statusCode: 403, outcome: 'refused', message: expect.stringContaining(`signed with the access key ${KEY} this request is about`) });
+    expect(executions.sent).toEqual([]);
+    expect((await store.get(KEY_EXECUTION))?.decision).toBeUndefined();
+  });
+
+  it('refuses the user however AWS names them: another of their keys, a path, another case, the unique id after a rename', async () => {
+    executions.input = { incident: keyIncident, mode: 'enforce' };
+    for (const [approver, signedWith] of [
+      ['arn:aws:iam::111122223333:user/alice', { accessKey: 'AKIAQ3EGRW6JOTHERKEY' }],
+      ['arn:aws:iam::111122223333:user/engineering/oncall/alice', {}],
+      ['arn:aws:iam::111122223333:user/Alice', {}],
+      ['arn:aws:iam::111122223333:user/alice-renamed', { userId: ALICE_ID }],
+      [CAROL, { accessKey: KEY }],
+    ] as const) {
+      expect(await answerAs(approver, { executionArn: KEY_EXECUTION, decision: 'reject' }, signedWith), approver).toMatchObject({ statusCode: 403, outcome: 'refused' });
+      expect(await answerAs(approver, { executionArn: KEY_EXECUTION, show: true }, signedWith), approver).toMatchObject({ statusCode: 403, outcome: 'refused' });
+    }
+    expect(executions.sent).toEqual([]);
+    // Someone else, with their own key, answers as before.
+    expect(await answerAs(CAROL, { executionArn: KEY_EXECUTION, decision: 'approve' }, { accessKey: 'ASIAQ3EGRW6JCAROLKEY', userId: 'AROAQ3EGRW6JONCALL01:carol' })).toMatchObject({ statusCode: 200, outcome: 'approved' });
+  });
+
+  it("refuses a federated user of the named user's account: sts:GetFederationToken with the stolen key names its session anything", async () => {
+    executions.input = { incident: keyIncident, mode: 'enforce' };
+    const federated = 'arn:aws:sts::111122223333:federated-user/oncall-bob';
+    expect(await answerAs(federated, { executionArn: KEY_EXECUTION, decision: 'reject' }, { accessKey: 'ASIAQ3EGRW6JFEDERATE', userId: '111122223333:oncall-bob' })).toMatchObject({
+      statusCode: 403,
+      outcome: 'refused',
+      message: expect.stringContaining('federated'),
+    });
+    expect(executions.sent).toEqual([]);
+    // Another account's federated users are not the named user's.
+    expect(approverRefusal({ userArn: 'arn:aws:sts::444455556666:federated-user/oncall-bob' }, subjectsOfIncident(keyIncident), { deniedRolePrefixes: [] })).toBeUndefined();
+  });
+
+  it("refuses the user approving the release of their own key, as `firebreak credentials release` asks it", async () => {
+    const release = buildCredentialReleaseRequest({
+      account: '111122223333', region: 'eu-west-1', incidentKey: INCIDENT_KEY, mode: 'enforce', requestedBy: DAVE, reason: 'rotated', at: NOW,
+      credential: { kind: 'access-key', accessKeyId: KEY, userName: 'alice' },
+    });
+    executions.input = { ...release.input, incident: { ...release.input.incident, key: INCIDENT_KEY } };
+    expect(await answerAs('arn:aws:iam::111122223333:user/alice', { executionArn: KEY_EXECUTION, decision: 'approve' })).toMatchObject({ statusCode: 403, outcome: 'refused' });
+    expect(executions.sent).toEqual([]);
+    expect(await answerAs(CAROL, { executionArn: KEY_EXECUTION, decision: 'approve' })).toMatchObject({ statusCode: 200, outcome: 'approved' });
+  });
+
+  it("refuses a session of the role whose sessions were revoked approving the release of its own deny; another account's role of that name is not it", async () => {
+    const release = buildCredentialReleaseRequest({
+      account: '111122223333', region: 'eu-west-1', incidentKey: INCIDENT_KEY, mode: 'enforce', requestedBy: DAVE, reason: 'rotated', at: NOW,
+      credential: { kind: 'role-sessions', roleName: 'ci-deployer' },
+    });
+    executions.input = { ...release.input, incident: { ...release.input.incident, key: INCIDENT_KEY } };
+    expect(await answerAs('arn:aws:sts::111122223333:assumed-role/ci-deployer/new-session', { executionArn: KEY_EXECUTION, decision: 'approve' })).toMatchObject({ statusCode: 403, outcome: 'refused', message: expect.stringContaining('a session of the role ci-deployer') });
+    expect(await answerAs('arn:aws:sts::111122223333:assumed-role/CI-Deployer/x', { executionArn: KEY_EXECUTION, decision: 'approve' })).toMatchObject({ statusCode: 403 });
+    expect(executions.sent).toEqual([]);
+    expect(await answerAs('arn:aws:sts::444455556666:assumed-role/ci-deployer/x', { executionArn: KEY_EXECUTION, decision: 'approve' })).toMatchObject({ statusCode: 200, outcome: 'approved' });
+  });
+
+  it("refuses the session of any instance the incident names, not only the stored request's", async () => {
+    const second = 'i-0fedcba9876543210';
+    executions.input = {
+      incident: ec2Incident({ key: INCIDENT_KEY, affected: [{ kind: 'ec2-instance', from: 'resource', instanceId: INSTANCE_ID }, { kind: 'ec2-instance', from: 'service.detection.sequence.resources[1]', instanceId: second }] }),
+    };
+    expect(await answer(`arn:aws:sts::111122223333:assumed-role/batch-role/${second}`, { executionArn: EXECUTION, decision: 'reject' })).toMatchObject({ statusCode: 403, outcome: 'refused', message: expect.stringContaining(second) });
+    expect(executions.sent).toEqual([]);
+  });
+});
+
 describe('approverRefusal', () => {
+  const instance = [{ kind: 'instance' as const, instanceId: INSTANCE_ID }];
   it('lets people and unknown shapes through, refuses the instance session and Firebreak roles', () => {
-    expect(approverRefusal('arn:aws:iam::111122223333:user/alice', { instanceId: INSTANCE_ID }, { deniedRolePrefixes: ['firebreak-'] })).toBeUndefined();
-    expect(approverRefusal(CAROL, { instanceId: INSTANCE_ID }, { deniedRolePrefixes: ['firebreak-'] })).toBeUndefined();
-    expect(approverRefusal(`arn:aws:sts::111122223333:assumed-role/any/${INSTANCE_ID}`, { instanceId: INSTANCE_ID }, { deniedRolePrefixes: [] })).toMatch(/session of the instance/);
+    expect(approverRefusal({ userArn: 'arn:aws:iam::111122223333:user/alice' }, instance, { deniedRolePrefixes: ['firebreak-'] })).toBeUndefined();
+    expect(approverRefusal({ userArn: CAROL }, instance, { deniedRolePrefixes: ['firebreak-'] })).toBeUndefined();
+    expect(approverRefusal({ userArn: `arn:aws:sts::111122223333:assumed-role/any/${INSTANCE_ID}` }, instance, { deniedRolePrefixes: [] })).toMatch(/session of the instance/);
+    expect(approverRefusal({ userArn: 'arn:aws:sts::111122223333:assumed-role/firebreak-x/y' }, [], { deniedRolePrefixes: ['firebreak-'] })).toMatch(/Firebreak's own roles/);
+  });
+
+  it('compares a user by account, name (any case, any path) or unique id; a role by account and name; a key by its id', () => {
+    const user = [{ kind: 'iam-user' as const, userName: 'alice', account: '111122223333', principalId: 'AIDAQ3EGRW6JEXAMPLE1' }];
+    expect(approverRefusal({ userArn: 'arn:aws:iam::111122223333:user/a/b/ALICE' }, user, { deniedRolePrefixes: [] })).toMatch(/the IAM user alice/);
+    expect(approverRefusal({ userArn: 'arn:aws:iam::444455556666:user/alice' }, user, { deniedRolePrefixes: [] })).toBeUndefined();
+    expect(approverRefusal({ userArn: 'arn:aws:iam::111122223333:user/bob', userId: 'AIDAQ3EGRW6JEXAMPLE1' }, user, { deniedRolePrefixes: [] })).toMatch(/principal AIDAQ3EGRW6JEXAMPLE1/);
+    expect(approverRefusal({ userArn: 'arn:aws:iam::111122223333:user/alicea' }, user, { deniedRolePrefixes: [] })).toBeUndefined();
+    const role = [{ kind: 'role' as const, roleName: 'ci-deployer', account: '111122223333' }];
+    expect(approverRefusal({ userArn: 'arn:aws:sts::111122223333:assumed-role/ci-deployer/s' }, role, { deniedRolePrefixes: [] })).toMatch(/the role ci-deployer/);
+    expect(approverRefusal({ userArn: 'arn:aws:sts::111122223333:assumed-role/ci-deployer-2/s' }, role, { deniedRolePrefixes: [] })).toBeUndefined();
+    const key = [{ kind: 'access-key' as const, accessKeyId: 'AKIAQ3EGRW6JDEXAMPLE' }];
+    expect(approverRefusal({ userArn: CAROL, accessKey: 'AKIAQ3EGRW6JDEXAMPLE' }, key, { deniedRolePrefixes: [] })).toMatch(/signed with the access key/);
+    expect(approverRefusal({ userArn: CAROL, accessKey: 'ASIAQ3EGRW6JDEXAMPLE' }, key, { deniedRolePrefixes: [] })).toBeUndefined();
+  });
+});
+
+describe('subjectsOfIncident', () => {
+  it("reads the incident's resource and affected entries, strings only, the incident's account where an entry names none", () => {
+    expect(
+      subjectsOfIncident({
+        account: '111122223333',
+        resource: { kind: 'access-key', accessKeyId: 'ASIAQ3EGRW6JDEXAMPLE', userName: 'web-role', userType: 'AssumedRole', principalId: 'AROAQ3EGRW6JEXAMPLE1:i-0abc' },
+        affected: [
+          { kind: 'iam-user', userName: 'bob', account: '444455556666' },
+          { kind: 'role-session', roleName: 'admin', accessKeyId: 'ASIAQ3EGRW6JOTHERKEY' },
+          { kind: 'ec2-instance', instanceId: 42 },
+          'nonsense',
+        ],
+      }),
+    ).toEqual([
+      { kind: 'access-key', accessKeyId: 'ASIAQ3EGRW6JDEXAMPLE' },
+      { kind: 'role', roleName: 'web-role', account: '111122223333', principalId: 'AROAQ3EGRW6JEXAMPLE1' },
+      { kind: 'iam-user', userName: 'bob', account: '444455556666' },
+      { kind: 'role', roleName: 'admin', account: '111122223333' },
+      { kind: 'access-key', accessKeyId: 'ASIAQ3EGRW6JOTHERKEY' },
+    ]);
+    expect(subjectsOfIncident(undefined)).toEqual([]);
+    expect(subjectsOfIncident({ resource: { kind: 'other', type: 'S3Bucket', id: 'b' } })).toEqual([]);
   });
 });
 
@@ -353,6 +546,26 @@ describe('SfnApprovalExecutions', () => {
     expect(sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input)).toEqual([{ taskToken: TOKEN, output: '{"approved":true}' }]);
     expect(sfn.commandCalls(SendTaskFailureCommand).map((c) => c.args[0].input)).toEqual([
       { taskToken: TOKEN, error: 'Firebreak.ApprovalRejected', cause: '{"by":"x"}' },
+    ]);
+  });
+
+  it("finds a token in the execution's own TaskScheduled events, newest first, page by page: exact GetExecutionHistory inputs", async () => {
+    const scheduled = (token: string) => ({ type: 'TaskScheduled', taskScheduledEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', region: 'eu-west-1', parameters: JSON.stringify({ FunctionName: 'publish-alert', Payload: { kind: 'approval-request', approval: { taskToken: token, timeoutSeconds: 3600 } } }) } });
+    sfn
+      .on(GetExecutionHistoryCommand)
+      .resolvesOnce({ events: [{ type: 'TaskSubmitted' }, { type: 'TaskScheduled', taskScheduledEventDetails: { resourceType: 'lambda', resource: 'invoke', region: 'eu-west-1', parameters: '{"Payload":{"note":"' + TOKEN.slice(0, 10) + '"}}' } }], nextToken: 'page-2' } as never)
+      .resolvesOnce({ events: [scheduled(TOKEN)] } as never)
+      .resolvesOnce({ events: [scheduled('another-token'), { type: 'ExecutionStarted' }] } as never)
+      .rejectsOnce(sdkError('ExecutionDoesNotExist'));
+    const executions = new SfnApprovalExecutions(new SFNClient({ region: 'eu-west-1' }));
+    expect(await executions.scheduled(EXECUTION, TOKEN)).toBe(true);
+    expect(await executions.scheduled(EXECUTION, TOKEN)).toBe(false);
+    expect(await executions.scheduled(EXECUTION, TOKEN)).toBe(false);
+    expect(sfn.commandCalls(GetExecutionHistoryCommand).map((c) => c.args[0].input)).toEqual([
+      { executionArn: EXECUTION, reverseOrder: true, maxResults: 1000, includeExecutionData: true },
+      { executionArn: EXECUTION, reverseOrder: true, maxResults: 1000, includeExecutionData: true, nextToken: 'page-2' },
+      { executionArn: EXECUTION, reverseOrder: true, maxResults: 1000, includeExecutionData: true },
+      { executionArn: EXECUTION, reverseOrder: true, maxResults: 1000, includeExecutionData: true },
     ]);
   });
 
@@ -424,23 +637,32 @@ describe('DynamoDbApprovalStore', () => {
     expect(dynamodb.commandCalls(PutItemCommand).map((c) => c.args[0].input)).toEqual([replace, replace]);
   });
 
-  it('records one decision with a conditional update, and says already-decided when one exists', async () => {
-    dynamodb.on(UpdateItemCommand).resolvesOnce({}).rejects(sdkError('ConditionalCheckFailedException'));
+  it('records one decision with an update conditional on no decision and on the token it was checked with; says which condition failed', async () => {
+    dynamodb
+      .on(UpdateItemCommand)
+      .resolvesOnce({})
+      .rejectsOnce(Object.assign(sdkError('ConditionalCheckFailedException'), { Item: { pk: { S: `approval#${EXECUTION}` }, taskToken: { S: TOKEN }, decision: { S: 'rejected' } } }))
+      .rejectsOnce(Object.assign(sdkError('ConditionalCheckFailedException'), { Item: { pk: { S: `approval#${EXECUTION}` }, taskToken: { S: 'another-attempt' } } }))
+      .rejectsOnce(sdkError('ConditionalCheckFailedException'));
     const store = new DynamoDbApprovalStore(new DynamoDBClient({ region: 'eu-west-1' }), TABLE);
     const decision = { decision: 'approved' as const, decidedBy: CAROL, decidedAt: NOW.toISOString(), reason: 'ok' };
-    expect(await store.decide(EXECUTION, decision)).toBe('recorded');
-    expect(await store.decide(EXECUTION, decision)).toBe('already-decided');
+    expect(await store.decide(EXECUTION, decision, TOKEN)).toBe('recorded');
+    expect(await store.decide(EXECUTION, decision, TOKEN)).toBe('already-decided');
+    expect(await store.decide(EXECUTION, decision, TOKEN)).toBe('request-changed');
+    expect(await store.decide(EXECUTION, decision, TOKEN)).toBe('request-changed');
     expect(dynamodb.commandCalls(UpdateItemCommand)[0]!.args[0].input).toEqual({
       TableName: TABLE,
       Key: { pk: { S: `approval#${EXECUTION}` } },
       UpdateExpression: 'SET decision = :decision, decidedBy = :decidedBy, decidedAt = :decidedAt, reason = :reason',
-      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(decision)',
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(decision) AND taskToken = :taskToken',
       ExpressionAttributeValues: {
         ':decision': { S: 'approved' },
         ':decidedBy': { S: CAROL },
         ':decidedAt': { S: NOW.toISOString() },
         ':reason': { S: 'ok' },
+        ':taskToken': { S: TOKEN },
       },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
   });
 
@@ -512,18 +734,18 @@ describe('ApprovalReleaseClearance', () => {
   });
 
   it('clears an approved execution of this incident and instance, naming the approver', async () => {
-    await store.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString() });
+    await store.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString() }, TOKEN);
     expect(await new ApprovalReleaseClearance(store, CLEARED).check(input(EXECUTION), record)).toEqual({ cleared: true, approvedBy: CAROL, approvedAt: NOW.toISOString(), executionArn: EXECUTION, mode: 'enforce' });
   });
 
   it("passes on the mode of the guard's grant: a release cleared for dry-run only stays dry-run", async () => {
-    await store.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString() });
+    await store.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString() }, TOKEN);
     const dryRunGrant = new ApprovalReleaseClearance(store, async () => ({ cleared: true as const, playbook: 'release-instance', mode: 'dry-run' as const }));
     expect(await dryRunGrant.check(input(EXECUTION), record)).toMatchObject({ cleared: true, mode: 'dry-run' });
   });
 
   it("passes on the record the guard's grant bound (capture and claim serial), which the release holds the record at", async () => {
-    await store.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString() });
+    await store.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString() }, TOKEN);
     const releaseRecord = { capturedAt: '2026-11-20T10:02:00.000Z', claimSerial: 2 };
     const bound = new ApprovalReleaseClearance(store, async () => ({ cleared: true as const, playbook: 'release-instance', mode: 'enforce' as const, releaseRecord }));
     expect(await bound.check(input(EXECUTION), record)).toMatchObject({ cleared: true, releaseRecord });
@@ -533,7 +755,7 @@ describe('ApprovalReleaseClearance', () => {
     const clearance = new ApprovalReleaseClearance(store, CLEARED);
     expect(await clearance.check(input(), record)).toMatchObject({ cleared: false });
     expect(await clearance.check(input(EXECUTION), record)).toMatchObject({ cleared: false, reason: expect.stringContaining('nobody has approved') });
-    await store.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: '2026-11-01T00:00:00.000Z' });
+    await store.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: '2026-11-01T00:00:00.000Z' }, TOKEN);
     expect(await clearance.check(input(EXECUTION), record)).toMatchObject({ cleared: false, reason: expect.stringContaining('older than the quarantine') });
     const withGrant = new ApprovalReleaseClearance(store, async () => ({ cleared: false as const, reason: 'no grant for this execution' }));
     expect(await withGrant.check(input(EXECUTION), record)).toMatchObject({ cleared: false, reason: expect.stringContaining('no grant') });
@@ -543,14 +765,14 @@ describe('ApprovalReleaseClearance', () => {
     for (const other of [{ incidentKey: 'gd-0other00000000000000000000000000' }, { instanceId: 'i-0fff0000aaaa11112' }]) {
       const approvals = new InMemoryApprovalStore();
       await approvals.putRequest({ ...REQUEST, ...other });
-      await approvals.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString() });
+      await approvals.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString() }, TOKEN);
       const verdict = await new ApprovalReleaseClearance(approvals, CLEARED).check(input(EXECUTION), record);
       expect(verdict).toMatchObject({ cleared: false, reason: expect.stringContaining(`the approval of ${EXECUTION} is for incident ${other.incidentKey ?? INCIDENT_KEY}`) });
     }
   });
 
   it("refuses an approval asked for another playbook than the grant's (an approved DNS unblock never releases)", async () => {
-    await store.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString() });
+    await store.decide(EXECUTION, { decision: 'approved', decidedBy: CAROL, decidedAt: NOW.toISOString() }, TOKEN);
     const unblockGrant = new ApprovalReleaseClearance(store, async () => ({ cleared: true as const, playbook: 'unblock-dns-domain', mode: 'enforce' as const }));
     expect(await unblockGrant.check(input(EXECUTION), record)).toMatchObject({ cleared: false, reason: expect.stringContaining('asked for playbook release-instance, not unblock-dns-domain') });
   });

@@ -144,7 +144,7 @@ describe('release-instance under another playbook’s grant (r1 F1)', () => {
       waitingSteps: ['unblock'],
       timeoutSeconds: 3600,
     });
-    await approvals.decide(executionArn, { decision: 'approved', decidedBy: CAROL, decidedAt: '2026-11-27T16:25:00.000Z' });
+    await approvals.decide(executionArn, { decision: 'approved', decidedBy: CAROL, decidedAt: '2026-11-27T16:25:00.000Z' }, 't');
     for (const [k, v] of approvals.records) grants.approvals.set(k, v);
     const deployed = deployedStepsOf(environmentOf(RESPONDER_NAMES.releaseInstance), releaseOptionsSchema);
     const clearance = new ApprovalReleaseClearance(approvals, releaseGrantCheck(grants, RESPONDER_NAMES.releaseInstance, deployed, () => NOW));

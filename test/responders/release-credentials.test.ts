@@ -527,7 +527,7 @@ describe('releaseCredentials: a key another incident, or a new execution, contai
       const grants = storeGranting(releaseIncident, grantedAt, { instanceId: CREDENTIALS_GRANT_SUBJECT, playbook: 'release-credentials', kind: 'release', requestDigest: requestDigest(request) });
       const approvals = new InMemoryApprovalStore();
       await approvals.putRequest({ pk: '', executionArn: EXECUTION.executionArn, incidentKey: incident.key, requestedAt: grantedAt.toISOString(), taskToken: 't', playbook: 'release-credentials', account: ACCOUNT, region: 'eu-west-1', waitingSteps: ['release'], timeoutSeconds: 3600 });
-      await approvals.decide(EXECUTION.executionArn, { decision: 'approved', decidedBy: APPROVER, decidedAt: LATER.toISOString() });
+      await approvals.decide(EXECUTION.executionArn, { decision: 'approved', decidedBy: APPROVER, decidedAt: LATER.toISOString() }, 't');
       return new ApprovalReleaseClearance(approvals, releaseGrantCheck(grants, RESPONDER_NAMES.releaseCredentials, deployed, () => grantedAt));
     };
     const stale = await release(keyCredential, records, { incidentKey: incident.key, clearance: await clearanceGrantedAt(GRANTED), options });
@@ -723,7 +723,7 @@ describe('releaseCredentials under a release the guard cleared for dry-run only'
     });
     const approvals = new InMemoryApprovalStore();
     await approvals.putRequest({ pk: '', executionArn: EXECUTION.executionArn, incidentKey: incident.key, requestedAt: LATER.toISOString(), taskToken: 't', playbook: 'release-credentials', account: ACCOUNT, region: 'eu-west-1', waitingSteps: ['release'], timeoutSeconds: 3600 });
-    await approvals.decide(EXECUTION.executionArn, { decision: 'approved', decidedBy: APPROVER, decidedAt: LATER.toISOString() });
+    await approvals.decide(EXECUTION.executionArn, { decision: 'approved', decidedBy: APPROVER, decidedAt: LATER.toISOString() }, 't');
     const options = releaseCredentialsOptionsSchema.parse({});
     const deployed = deployedStepsOf(playbookStepsEnvironment(options, ['release-credentials']), releaseCredentialsOptionsSchema);
     const clearance = new ApprovalReleaseClearance(approvals, releaseGrantCheck(grants, RESPONDER_NAMES.releaseCredentials, deployed, () => LATER));

@@ -511,7 +511,7 @@ describe('releaseInstance under a release the guard cleared for dry-run only', (
     const grants = storeGranting(step.incident, NOW, { executionArn: EXECUTION_ARN, playbook: 'release-instance', kind: 'release', mode: 'dry-run', requestDigest: requestDigest(REQUEST), releaseRecord: { capturedAt: QUARANTINED_AT, claimSerial: 1 } });
     const approvals = new InMemoryApprovalStore();
     await approvals.putRequest({ pk: '', executionArn: EXECUTION_ARN, incidentKey: QUARANTINE_KEY, requestedAt: '2026-11-27T16:20:00.000Z', taskToken: 't', playbook: 'release-instance', account: ACCOUNT, region: REGION, instanceId: INSTANCE_ID, waitingSteps: ['release'], timeoutSeconds: 3600 });
-    await approvals.decide(EXECUTION_ARN, { decision: 'approved', decidedBy: CAROL, decidedAt: APPROVED_AT });
+    await approvals.decide(EXECUTION_ARN, { decision: 'approved', decidedBy: CAROL, decidedAt: APPROVED_AT }, 't');
     const deployed = deployedStepsOf(playbookStepsEnvironment(step.options, ['release-instance']), releaseOptionsSchema);
     const clearance = new ApprovalReleaseClearance(approvals, releaseGrantCheck(grants, RESPONDER_NAMES.releaseInstance, deployed, () => NOW));
 

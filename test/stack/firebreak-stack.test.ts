@@ -919,6 +919,12 @@ describe('FirebreakStack safety rails', () => {
       },
     ]);
     template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM', TargetFunctionArn: approvalFunction });
+    // No resource-based policy on the approval function: only principals of this account whose own
+    // IAM policy allows the URL may call it; a session of another account (a member account's
+    // instance role, whoever holds a contained key there) never can (review approval-review).
+    const permissions = Object.values(resourcesOf(template, 'AWS::Lambda::Permission')).map((permission) => JSON.stringify(permission.Properties.FunctionName));
+    expect(permissions.filter((name) => name.includes(logicalIdOf(template, 'AWS::Lambda::Function', 'ApprovalsFunction')))).toEqual([]);
+    expect(Object.values(resourcesOf(template, 'AWS::Lambda::Url')).map((url) => url.Properties.AuthType)).toEqual(['AWS_IAM']);
     expect(template.toJSON().Outputs.ApproverPolicyArn).toEqual({ Description: expect.any(String) as unknown, Value: { Ref: expect.stringMatching(/^ApprovalsApproverPolicy/) } });
     expect(template.toJSON().Outputs.ApprovalFunctionUrl.Value).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ApprovalsFunctionFunctionUrl/), 'FunctionUrl'] });
     expect(resourcesOf(synthesize({ playbooks: [ALARM, DEFAULT_ALERT] }).template, 'AWS::IAM::ManagedPolicy')).toEqual({});
@@ -940,7 +946,8 @@ describe('FirebreakStack safety rails', () => {
     });
     expect(bySid.AnswerWaitingPlaybooks).toEqual({ Sid: 'AnswerWaitingPlaybooks', Effect: 'Allow', Action: ['states:SendTaskFailure', 'states:SendTaskSuccess'], Resource: '*' });
     const described = JSON.stringify(bySid.DescribeWaitingPlaybookExecutions);
-    expect(described).toContain('states:DescribeExecution');
+    // GetExecutionHistory to check that a request's token is one the execution issued (review approval-review).
+    expect(bySid.DescribeWaitingPlaybookExecutions?.Action).toEqual(['states:DescribeExecution', 'states:GetExecutionHistory']);
     expect(described).toContain(':execution:');
     expect(described).toContain(logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'PlaybookCompromisedEc2StateMachine'));
     expect(described).toContain(logicalIdOf(template, 'AWS::StepFunctions::StateMachine', 'PlaybookReleaseInstanceStateMachine'));
