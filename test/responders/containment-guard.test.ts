@@ -1208,6 +1208,36 @@ describe('containment-guard: a per-credential execution (contain-each-credential
     expect(grants.grants.size).toBe(0);
   });
 
+  // IAM compares the tag keys of users and roles whatever their case: a user tagged
+  // "Firebreak:Protected" carries the key firebreak:protected as IAM (and its
+  // aws:ResourceTag/<key> Deny) sees it. Before review guard-review the guard compared exactly,
+  // called such a user unprotected, took a blast-radius slot and cleared its credentials.
+  it('ATTACK: a user or role carrying the protected tag key in another case is protected, as IAM compares its keys, before any slot is taken', async () => {
+    slotsHold();
+    userTags({ 'Firebreak:Protected': 'payroll exports' });
+    const user = await runGuard(keyOf('data-loader'), { config: perCredential() });
+    expect(user.result).toMatchObject({ status: 'evidence-only', protected: true, protectedBy: 'credential-tag' });
+    expect(user.result.reasons.join(' ')).toContain('The user data-loader is protected: it carries the tag Firebreak:Protected="payroll exports" in IAM now');
+
+    roleTags('payments-role', { 'FIREBREAK:PROTECTED': '' });
+    const roleResult = await runGuard(role('payments-role'), { config: perCredential() });
+    expect(roleResult.result).toMatchObject({ status: 'evidence-only', protected: true, protectedBy: 'credential-tag' });
+
+    expect(ddb.calls()).toHaveLength(0);
+    expect(grants.grants.size).toBe(0);
+  });
+
+  it('keeps the game-day opt-in exact for IAM: a drill never reaches a user whose opt-in tag differs in case', async () => {
+    userTags({ 'Firebreak:GameDay-Target': 'true' });
+    const drill = { ...keyOf('ci-deployer'), gameDay: true };
+
+    const { result } = await runGuard(drill, { config: perCredential() });
+
+    expect(result.status).toBe('evidence-only');
+    expect(ddb.calls()).toHaveLength(0);
+    expect(grants.grants.size).toBe(0);
+  });
+
   it('refuses a protected role before any slot is taken', async () => {
     roleTags('payments-role', { [TAG_KEY]: '' });
 
