@@ -33,6 +33,9 @@ type ExecutionCheck =
     }
   | { readonly verified: false; readonly executionArn?: string; readonly reason: string };
 
+/** The pauses before reading again an execution DescribeExecution does not know (three reads in all, within a second). */
+const UNKNOWN_EXECUTION_PAUSES_MS = [250, 750] as const;
+
 const STATE_MACHINE_ARN = /^arn:([\w-]+):states:([a-z0-9-]+):(\d{12}):stateMachine:([A-Za-z0-9_-]{1,80})$/;
 
 /**
@@ -62,7 +65,7 @@ export async function verifyExecution(
   executionArn: string | undefined,
   incident: Incident,
   claims: GuardInvocationClaims,
-  deps: Pick<ContainmentGuardDeps, 'clients' | 'config'>,
+  deps: Pick<ContainmentGuardDeps, 'clients' | 'config' | 'pause'>,
 ): Promise<ExecutionCheck> {
   const { config } = deps;
   if (executionArn === undefined) {
@@ -76,15 +79,28 @@ export async function verifyExecution(
   if (config.stackName === undefined || config.securityAccountId === undefined || config.region === undefined || Object.keys(config.rails).length === 0) {
     return refuse(`the deployment's ${SECURITY_ENV.stackName}, ${SECURITY_ENV.securityAccountId}, AWS_REGION or ${SECURITY_ENV.playbookRails} is not set on the guard`);
   }
+  // DescribeExecution is eventually consistent
+  // (https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html), and
+  // the guard is the first state of the execution it asks about: an execution it does not know yet
+  // is read again after a short pause, so that a real incident is not left uncontained on a stale
+  // answer. A forged ARN costs its caller under a second and clears nothing.
+  const pause = deps.pause ?? ((milliseconds: number) => new Promise<void>((resolve) => setTimeout(resolve, milliseconds)));
   let output;
-  try {
-    output = await deps.clients.sfn().send(new DescribeExecutionCommand({ executionArn }));
-  } catch (error) {
-    const code = awsErrorCode(error);
-    if (code === 'ExecutionDoesNotExist' || code === 'InvalidArn' || code === 'AccessDeniedException' || code === 'AccessDenied') {
-      return refuse(`states:DescribeExecution answered ${code}`);
+  for (let read = 0; output === undefined; read++) {
+    try {
+      output = await deps.clients.sfn().send(new DescribeExecutionCommand({ executionArn }));
+    } catch (error) {
+      const code = awsErrorCode(error);
+      const wait = UNKNOWN_EXECUTION_PAUSES_MS[read];
+      if (code === 'ExecutionDoesNotExist' && wait !== undefined) {
+        await pause(wait);
+        continue;
+      }
+      if (code === 'ExecutionDoesNotExist' || code === 'InvalidArn' || code === 'AccessDeniedException' || code === 'AccessDenied') {
+        return refuse(`states:DescribeExecution answered ${code}`);
+      }
+      throw toResponderError(error, 'states:DescribeExecution');
     }
-    throw toResponderError(error, 'states:DescribeExecution');
   }
   if (output.status !== 'RUNNING') return refuse(`its status is ${output.status ?? 'unknown'}, not RUNNING`);
   const machine = STATE_MACHINE_ARN.exec(output.stateMachineArn ?? '');

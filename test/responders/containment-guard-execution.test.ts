@@ -32,7 +32,10 @@ function config(overrides: Partial<ContainmentGuardConfig> = {}): ContainmentGua
   };
 }
 
-const deps = (overrides: Partial<ContainmentGuardConfig> = {}) => ({ clients: { sfn: () => new SFNClient({ region: REGION }) }, config: config(overrides) }) as unknown as Parameters<typeof verifyExecution>[3];
+/** The pauses verifyExecution asked for between reads (none taken: the test does not wait). */
+let pauses: number[] = [];
+const deps = (overrides: Partial<ContainmentGuardConfig> = {}) =>
+  ({ clients: { sfn: () => new SFNClient({ region: REGION }) }, config: config(overrides), pause: async (milliseconds: number) => void pauses.push(milliseconds) }) as unknown as Parameters<typeof verifyExecution>[3];
 
 function describes(answer: Record<string, unknown> = {}, running: unknown = incident, mode: unknown = 'enforce'): void {
   sfn.on(DescribeExecutionCommand).resolves({
@@ -50,7 +53,10 @@ const OWN = { mode: 'enforce', requireApproval: false } as const;
 
 const refusal = (why: string) => ({ verified: false, executionArn: ARN, reason: `Execution ${ARN} is not one this guard can clear (${why}): no containment grant; evidence and an alert only.` });
 
-beforeEach(() => sfn.reset());
+beforeEach(() => {
+  sfn.reset();
+  pauses = [];
+});
 afterEach(() => sfn.reset());
 
 describe('verifyExecution', () => {
@@ -156,6 +162,32 @@ describe('verifyExecution', () => {
 
   // Review guard-review: the first guard run writes the execution's grant and later runs keep it, so
   // an invocation that is not the execution's own guard step must not decide for it.
+  // DescribeExecution is eventually consistent (API reference): the guard, the first state of its
+  // execution, may ask before the execution it runs in is visible. Before review guard-review one
+  // ExecutionDoesNotExist answered evidence-only for good, and a real compromise was not contained.
+  it('reads again, after a short pause, an execution DescribeExecution does not know yet', async () => {
+    sfn.on(DescribeExecutionCommand)
+      .rejectsOnce(Object.assign(new Error('Execution Does Not Exist'), { name: 'ExecutionDoesNotExist' }))
+      .resolves({ executionArn: ARN, stateMachineArn: EXECUTION.stateMachineArn, status: 'RUNNING', startDate: new Date(), input: JSON.stringify({ incident, mode: 'enforce' }) });
+    expect(await verifyExecution(ARN, incident, OWN, deps())).toMatchObject({ verified: true });
+    expect(sfn.commandCalls(DescribeExecutionCommand).map((call) => call.args[0].input)).toEqual([{ executionArn: ARN }, { executionArn: ARN }]);
+    expect(pauses).toEqual([250]);
+  });
+
+  it('refuses an execution that is still unknown after three reads, and reads only once on any other refusal', async () => {
+    sfn.on(DescribeExecutionCommand).rejects(Object.assign(new Error('Execution Does Not Exist'), { name: 'ExecutionDoesNotExist' }));
+    expect(await verifyExecution(ARN, incident, OWN, deps())).toEqual(refusal('states:DescribeExecution answered ExecutionDoesNotExist'));
+    expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(3);
+    expect(pauses).toEqual([250, 750]);
+
+    sfn.reset();
+    pauses = [];
+    sfn.on(DescribeExecutionCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    expect(await verifyExecution(ARN, incident, OWN, deps())).toEqual(refusal('states:DescribeExecution answered AccessDeniedException'));
+    expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(1);
+    expect(pauses).toEqual([]);
+  });
+
   it('refuses an execution whose input carries no mode its guard step could send', async () => {
     const inputs = [...['yes', null, 'ENFORCE', 'enforce '].map((mode) => JSON.stringify({ incident, mode })), JSON.stringify({ incident })];
     for (const input of inputs) {
