@@ -27,7 +27,7 @@ import type { ActionLog } from './action-log';
 import type { ContainmentGuardDeps } from './containment-guard-model';
 import type { ProtectionVerdict } from './containment-guard-rails';
 import { readOrMissing } from './credential-targets';
-import { carriesProtectedTagKey, gameDayForbids } from './tag-rules';
+import { gameDayForbids, protectedTagOf } from './tag-rules';
 
 /** The credential a per-credential execution's incident is about, and its principal's name. */
 export interface OneCredential {
@@ -146,9 +146,11 @@ export async function lookAtCredential(
     reasons.push(reason);
     return 'not-a-target';
   }
-  if (protectedTagKey !== undefined && carriesProtectedTagKey(read, protectedTagKey)) {
-    const reason = `The ${what} ${name} is protected: it carries the tag ${protectedTagKey}=${JSON.stringify(read[protectedTagKey])} in IAM now, so Firebreak collects evidence and alerts instead of cutting off its credentials (no blast-radius slot taken).`;
-    log.record(api, name, 'observed', `Read the current tags of ${what} ${name}: the protected tag key ${protectedTagKey} is present.`);
+  // IAM compares a user's or role's tag keys whatever their case (tag-rules.ts): so does the rail.
+  const protection = protectedTagKey !== undefined ? protectedTagOf(read, protectedTagKey, 'case-insensitive') : undefined;
+  if (protection !== undefined) {
+    const reason = `The ${what} ${name} is protected: it carries the tag ${protection.key}=${JSON.stringify(protection.value)} in IAM now, so Firebreak collects evidence and alerts instead of cutting off its credentials (no blast-radius slot taken).`;
+    log.record(api, name, 'observed', `Read the current tags of ${what} ${name}: the protected tag key ${protectedTagKey} is present${protection.key !== protectedTagKey ? ` (as ${protection.key})` : ''}.`);
     return { protected: true, rule: 'credential-tag', reason };
   }
   log.record(api, name, 'observed', `Read the current tags of ${what} ${name}: ${protectedTagKey !== undefined ? `no ${protectedTagKey} tag, not protected` : 'it is a game-day target'}.`);

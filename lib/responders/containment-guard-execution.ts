@@ -28,24 +28,44 @@ type ExecutionCheck =
       readonly incident: Incident;
       /** For a manual playbook: the digest of the request its steps receive (`executionRequestDigest`). */
       readonly requestDigest?: string;
-      readonly inputMode?: ResponderMode;
+      /** The execution's own mode, which the invocation's equals. */
+      readonly inputMode: ResponderMode;
     }
   | { readonly verified: false; readonly executionArn?: string; readonly reason: string };
+
+/** The pauses before reading again an execution DescribeExecution does not know (three reads in all, within a second). */
+const UNKNOWN_EXECUTION_PAUSES_MS = [250, 750] as const;
 
 const STATE_MACHINE_ARN = /^arn:([\w-]+):states:([a-z0-9-]+):(\d{12}):stateMachine:([A-Za-z0-9_-]{1,80})$/;
 
 /**
+ * What the invocation claims beside its incident, which shape the grant: the mode, and whether a
+ * person must approve. The execution's own guard step sends the execution's mode and its
+ * playbook's `requireApproval` (compile.ts), nothing else.
+ */
+export interface GuardInvocationClaims {
+  readonly mode: ResponderMode;
+  readonly requireApproval: boolean;
+}
+
+/**
  * Verifies with states:DescribeExecution that `executionArn` is a RUNNING execution of one of this
  * deployment's playbook state machines (`<stackName>-<playbook>`, in the security account and the
- * guard's region) and that its input names the same incident (key, account, region, instance, and
- * then the whole incident, by digest: the grant binds the steps to it).
+ * guard's region), that its input names the same incident (key, account, region, instance, and
+ * then the whole incident, by digest: the grant binds the steps to it), and that the invocation
+ * does not claim less than the execution's own guard step sends: a dry-run of an execution started
+ * in enforce, or an approval its playbook's rails do not require. The grant is written once, by the
+ * first run, and a later run of the same execution keeps its decision: such an invocation, made
+ * before the execution's own guard step, would otherwise decide for it, and leave a real compromise
+ * contained in dry-run or waiting for a person.
  * IAM lets the guard describe only `<stackName>-*` executions, so any other ARN is denied and
  * treated as not verified. Throws only on transient errors (the state machine retries).
  */
 export async function verifyExecution(
   executionArn: string | undefined,
   incident: Incident,
-  deps: Pick<ContainmentGuardDeps, 'clients' | 'config'>,
+  claims: GuardInvocationClaims,
+  deps: Pick<ContainmentGuardDeps, 'clients' | 'config' | 'pause'>,
 ): Promise<ExecutionCheck> {
   const { config } = deps;
   if (executionArn === undefined) {
@@ -59,15 +79,28 @@ export async function verifyExecution(
   if (config.stackName === undefined || config.securityAccountId === undefined || config.region === undefined || Object.keys(config.rails).length === 0) {
     return refuse(`the deployment's ${SECURITY_ENV.stackName}, ${SECURITY_ENV.securityAccountId}, AWS_REGION or ${SECURITY_ENV.playbookRails} is not set on the guard`);
   }
+  // DescribeExecution is eventually consistent
+  // (https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html), and
+  // the guard is the first state of the execution it asks about: an execution it does not know yet
+  // is read again after a short pause, so that a real incident is not left uncontained on a stale
+  // answer. A forged ARN costs its caller under a second and clears nothing.
+  const pause = deps.pause ?? ((milliseconds: number) => new Promise<void>((resolve) => setTimeout(resolve, milliseconds)));
   let output;
-  try {
-    output = await deps.clients.sfn().send(new DescribeExecutionCommand({ executionArn }));
-  } catch (error) {
-    const code = awsErrorCode(error);
-    if (code === 'ExecutionDoesNotExist' || code === 'InvalidArn' || code === 'AccessDeniedException' || code === 'AccessDenied') {
-      return refuse(`states:DescribeExecution answered ${code}`);
+  for (let read = 0; output === undefined; read++) {
+    try {
+      output = await deps.clients.sfn().send(new DescribeExecutionCommand({ executionArn }));
+    } catch (error) {
+      const code = awsErrorCode(error);
+      const wait = UNKNOWN_EXECUTION_PAUSES_MS[read];
+      if (code === 'ExecutionDoesNotExist' && wait !== undefined) {
+        await pause(wait);
+        continue;
+      }
+      if (code === 'ExecutionDoesNotExist' || code === 'InvalidArn' || code === 'AccessDeniedException' || code === 'AccessDenied') {
+        return refuse(`states:DescribeExecution answered ${code}`);
+      }
+      throw toResponderError(error, 'states:DescribeExecution');
     }
-    throw toResponderError(error, 'states:DescribeExecution');
   }
   if (output.status !== 'RUNNING') return refuse(`its status is ${output.status ?? 'unknown'}, not RUNNING`);
   const machine = STATE_MACHINE_ARN.exec(output.stateMachineArn ?? '');
@@ -98,6 +131,21 @@ export async function verifyExecution(
   if (digest !== incidentDigest(incident)) {
     return refuse(`its input's incident ${theirs.key} differs from the one the guard was given in other details (a resource, domain, credential or finding field)`);
   }
+  // The first run's grant is the execution's decision, so it must be the one the execution's own
+  // guard step would write: an invocation may not lower it (a dry-run of an enforce execution, an
+  // approval its playbook does not ask for). A claim that could not change it (enforce for a
+  // dry-run execution, no approval where the rails require one) is overruled by the execution's
+  // mode and the rails below, as before.
+  const inputMode = (executionInput as { mode?: unknown }).mode;
+  if (inputMode !== 'enforce' && inputMode !== 'dry-run') return refuse('its input carries no mode its guard step could send, enforce or dry-run');
+  if (claims.mode === 'dry-run' && inputMode === 'enforce') {
+    return refuse("this invocation says dry-run, but the execution was started in enforce: only the execution's own guard step, which sends its mode, may clear it");
+  }
+  if (claims.requireApproval && !rails.approvalRequired) {
+    return refuse(
+      `this invocation says requireApproval: true, but playbook ${playbook} says false: only the execution's own guard step, which sends its playbook's, may clear it`,
+    );
+  }
   // A manual playbook's steps also read who asked, why, and what to unblock: the grant binds that too.
   let request: { readonly digest: string } | undefined;
   if (rails.manualRequest !== undefined) {
@@ -105,7 +153,6 @@ export async function verifyExecution(
     if ('problem' in taken) return refuse(taken.problem);
     request = taken;
   }
-  const inputMode = (executionInput as { mode?: unknown }).mode;
   return {
     verified: true,
     executionArn,
@@ -114,7 +161,7 @@ export async function verifyExecution(
     incidentDigest: digest,
     incident: theirs,
     ...(request !== undefined ? { requestDigest: request.digest } : {}),
-    ...(inputMode === 'enforce' || inputMode === 'dry-run' ? { inputMode } : {}),
+    inputMode,
   };
 }
 

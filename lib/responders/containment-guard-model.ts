@@ -144,4 +144,6 @@ export interface ContainmentGuardDeps {
   readonly logger: IncidentLogger;
   /** @default () => new Date() */
   readonly now?: () => Date;
+  /** Waits between reads of an execution DescribeExecution does not know yet. @default setTimeout */
+  readonly pause?: (milliseconds: number) => Promise<void>;
 }

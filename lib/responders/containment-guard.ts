@@ -153,7 +153,7 @@ export async function guardContainment(input: ContainmentGuardInput, deps: Conta
   };
 
   // 1. Which execution asks, and what the deployment says its playbook's rails are.
-  const checked = await verifyExecution(input.execution?.executionArn, incident, deps);
+  const checked = await verifyExecution(input.execution?.executionArn, incident, { mode: input.mode, requireApproval: options.requireApproval }, deps);
   if (!checked.verified) {
     log.record('states:DescribeExecution', checked.executionArn ?? incident.key, 'skipped', checked.reason);
     reasons.push(checked.reason);

@@ -16,7 +16,7 @@ import type { DeploymentEnvironment } from './effective-mode';
 import type { ActionLog } from './action-log';
 import type { ResponderRun } from './responder-run';
 import { isGameDayIncident } from './game-day';
-import { carriesProtectedTagKey, gameDayForbids } from './tag-rules';
+import { gameDayForbids, protectedTagOf } from './tag-rules';
 import type { GrantCheck, GrantReader } from './grants';
 import { checkContainmentGrant } from './grants';
 import { partitionOfRegion } from './console-links';
@@ -97,8 +97,10 @@ export function refusalByTags(
   gameDay: boolean,
   rails: CredentialRails,
 ): string | undefined {
-  if (rails.protectedTagKey !== undefined && carriesProtectedTagKey(tags, rails.protectedTagKey)) {
-    return `${what} ${principal} carries the protected tag key ${rails.protectedTagKey} in IAM now: never contained automatically`;
+  // IAM compares a user's or role's tag keys whatever their case, and so does its Deny on the key (tag-rules.ts).
+  const protection = rails.protectedTagKey !== undefined ? protectedTagOf(tags, rails.protectedTagKey, 'case-insensitive') : undefined;
+  if (protection !== undefined) {
+    return `${what} ${principal} carries the protected tag key ${rails.protectedTagKey} in IAM now${protection.key !== rails.protectedTagKey ? ` (as ${protection.key})` : ''}: never contained automatically`;
   }
   if (gameDayForbids(gameDay || isGameDayIncident(incident), tags)) {
     const { key, value } = SECURITY_TAGS.gameDayTarget;

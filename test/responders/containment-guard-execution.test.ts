@@ -32,7 +32,10 @@ function config(overrides: Partial<ContainmentGuardConfig> = {}): ContainmentGua
   };
 }
 
-const deps = (overrides: Partial<ContainmentGuardConfig> = {}) => ({ clients: { sfn: () => new SFNClient({ region: REGION }) }, config: config(overrides) }) as unknown as Parameters<typeof verifyExecution>[2];
+/** The pauses verifyExecution asked for between reads (none taken: the test does not wait). */
+let pauses: number[] = [];
+const deps = (overrides: Partial<ContainmentGuardConfig> = {}) =>
+  ({ clients: { sfn: () => new SFNClient({ region: REGION }) }, config: config(overrides), pause: async (milliseconds: number) => void pauses.push(milliseconds) }) as unknown as Parameters<typeof verifyExecution>[3];
 
 function describes(answer: Record<string, unknown> = {}, running: unknown = incident, mode: unknown = 'enforce'): void {
   sfn.on(DescribeExecutionCommand).resolves({
@@ -45,14 +48,20 @@ function describes(answer: Record<string, unknown> = {}, running: unknown = inci
   });
 }
 
+/** What the execution's own guard step sends: the execution's mode, the playbook's requireApproval. */
+const OWN = { mode: 'enforce', requireApproval: false } as const;
+
 const refusal = (why: string) => ({ verified: false, executionArn: ARN, reason: `Execution ${ARN} is not one this guard can clear (${why}): no containment grant; evidence and an alert only.` });
 
-beforeEach(() => sfn.reset());
+beforeEach(() => {
+  sfn.reset();
+  pauses = [];
+});
 afterEach(() => sfn.reset());
 
 describe('verifyExecution', () => {
   it('says so, without a call, when the input names no execution', async () => {
-    expect(await verifyExecution(undefined, incident, deps())).toEqual({
+    expect(await verifyExecution(undefined, incident, OWN, deps())).toEqual({
       verified: false,
       reason: 'The guard was invoked without a playbook execution (no execution ARN in its input): no containment grant is possible; evidence and an alert only.',
     });
@@ -61,7 +70,7 @@ describe('verifyExecution', () => {
 
   it.each([['stackName'], ['securityAccountId'], ['region']] as const)('refuses before any call when the deployment did not set its %s', async (field) => {
     describes();
-    expect(await verifyExecution(ARN, incident, deps({ [field]: undefined }))).toEqual(
+    expect(await verifyExecution(ARN, incident, OWN, deps({ [field]: undefined }))).toEqual(
       refusal("the deployment's FIREBREAK_STACK_NAME, FIREBREAK_SECURITY_ACCOUNT_ID, AWS_REGION or FIREBREAK_PLAYBOOK_RAILS is not set on the guard"),
     );
     expect(sfn.calls()).toHaveLength(0);
@@ -69,66 +78,66 @@ describe('verifyExecution', () => {
 
   it('refuses before any call when the deployment names no playbook rails', async () => {
     describes();
-    expect(await verifyExecution(ARN, incident, deps({ rails: {} }))).toMatchObject({ verified: false });
+    expect(await verifyExecution(ARN, incident, OWN, deps({ rails: {} }))).toMatchObject({ verified: false });
     expect(sfn.calls()).toHaveLength(0);
   });
 
   it.each(['ExecutionDoesNotExist', 'InvalidArn', 'AccessDeniedException', 'AccessDenied'])('takes %s from DescribeExecution as a refusal, not a failure', async (code) => {
     sfn.on(DescribeExecutionCommand).rejects(Object.assign(new Error(code), { name: code }));
-    expect(await verifyExecution(ARN, incident, deps())).toEqual(refusal(`states:DescribeExecution answered ${code}`));
+    expect(await verifyExecution(ARN, incident, OWN, deps())).toEqual(refusal(`states:DescribeExecution answered ${code}`));
   });
 
   it('classifies any other DescribeExecution error, naming the call', async () => {
     sfn.on(DescribeExecutionCommand).rejects(Object.assign(new Error('boom'), { name: 'ValidationException' }));
-    await expect(verifyExecution(ARN, incident, deps())).rejects.toThrow('states:DescribeExecution failed (ValidationException): boom');
+    await expect(verifyExecution(ARN, incident, OWN, deps())).rejects.toThrow('states:DescribeExecution failed (ValidationException): boom');
   });
 
   it('names the status of an execution that is not running, or says it is unknown', async () => {
     describes({ status: 'SUCCEEDED' });
-    expect(await verifyExecution(ARN, incident, deps())).toEqual(refusal('its status is SUCCEEDED, not RUNNING'));
+    expect(await verifyExecution(ARN, incident, OWN, deps())).toEqual(refusal('its status is SUCCEEDED, not RUNNING'));
     describes({ status: undefined });
-    expect(await verifyExecution(ARN, incident, deps())).toEqual(refusal('its status is unknown, not RUNNING'));
+    expect(await verifyExecution(ARN, incident, OWN, deps())).toEqual(refusal('its status is unknown, not RUNNING'));
   });
 
   it('refuses a state machine ARN that is missing or not exactly one', async () => {
     describes({ stateMachineArn: undefined });
-    expect(await verifyExecution(ARN, incident, deps())).toEqual(refusal('its state machine ARN (none) is not a state machine ARN'));
+    expect(await verifyExecution(ARN, incident, OWN, deps())).toEqual(refusal('its state machine ARN (none) is not a state machine ARN'));
     for (const arn of [`x${EXECUTION.stateMachineArn}`, `${EXECUTION.stateMachineArn}:extra`]) {
       describes({ stateMachineArn: arn });
-      expect(await verifyExecution(ARN, incident, deps())).toEqual(refusal(`its state machine ARN ${arn} is not a state machine ARN`));
+      expect(await verifyExecution(ARN, incident, OWN, deps())).toEqual(refusal(`its state machine ARN ${arn} is not a state machine ARN`));
     }
   });
 
   it("refuses a state machine in another region than the deployment's", async () => {
     describes({ stateMachineArn: `arn:aws:states:us-east-1:${ACCOUNT}:stateMachine:Firebreak-compromised-ec2-instance` });
-    expect(await verifyExecution(ARN, incident, deps())).toEqual(refusal(`its state machine runs in ${ACCOUNT}/us-east-1, not in this deployment's ${ACCOUNT}/${REGION}`));
+    expect(await verifyExecution(ARN, incident, OWN, deps())).toEqual(refusal(`its state machine runs in ${ACCOUNT}/us-east-1, not in this deployment's ${ACCOUNT}/${REGION}`));
   });
 
   it("refuses a state machine named after a property every object has, which is no playbook's", async () => {
     for (const name of ['constructor', 'toString', 'hasOwnProperty']) {
       describes({ stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:Firebreak-${name}` });
-      expect(await verifyExecution(ARN, incident, deps())).toEqual(refusal(`its state machine Firebreak-${name} is not one of this deployment's guarded playbooks`));
+      expect(await verifyExecution(ARN, incident, OWN, deps())).toEqual(refusal(`its state machine Firebreak-${name} is not one of this deployment's guarded playbooks`));
     }
   });
 
   it('refuses an input that is not JSON, or carries no incident', async () => {
     describes({ input: 'not json' });
-    expect(await verifyExecution(ARN, incident, deps())).toEqual(refusal('its input is not JSON'));
+    expect(await verifyExecution(ARN, incident, OWN, deps())).toEqual(refusal('its input is not JSON'));
     describes({ input: JSON.stringify({ mode: 'enforce' }) });
-    expect(await verifyExecution(ARN, incident, deps())).toEqual(refusal('its input carries no incident'));
+    expect(await verifyExecution(ARN, incident, OWN, deps())).toEqual(refusal('its input carries no incident'));
   });
 
   it('names every field in which the execution incident differs from the one it was given', async () => {
     describes({}, parsed(ec2Incident({ key: 'gd-other', account: '444455556666', region: 'us-east-1', resource: ec2Resource({ instanceId: 'i-0fff0000aaaa11112' }) })));
-    expect(await verifyExecution(ARN, incident, deps())).toEqual(
+    expect(await verifyExecution(ARN, incident, OWN, deps())).toEqual(
       refusal(`its input names incident gd-other, not ${incident.key}, account 444455556666, not ${ACCOUNT}, region us-east-1, not ${REGION}, instance i-0fff0000aaaa11112, not i-0abc1234def567890`),
     );
     const { resource: _r, ...rest } = incident;
     const bucket = parsed({ ...rest, resource: { kind: 'other', type: 'S3Bucket', id: 'evidence' } } as unknown as Incident);
     describes({}, bucket);
-    expect(await verifyExecution(ARN, incident, deps())).toEqual(refusal('its input names instance none, not i-0abc1234def567890'));
+    expect(await verifyExecution(ARN, incident, OWN, deps())).toEqual(refusal('its input names instance none, not i-0abc1234def567890'));
     describes({}, incident);
-    expect(await verifyExecution(ARN, bucket, deps())).toEqual(refusal('its input names instance i-0abc1234def567890, not none'));
+    expect(await verifyExecution(ARN, bucket, OWN, deps())).toEqual(refusal('its input names instance i-0abc1234def567890, not none'));
   });
 
   it("names the one credential a per-credential execution is about when the guard's input names another, or none", async () => {
@@ -138,18 +147,76 @@ describe('verifyExecution', () => {
     const user = keyOf('IAMUser');
     const root = keyOf('Root');
     describes({}, user);
-    expect(await verifyExecution(ARN, root, deps())).toEqual(refusal(`its input names credential access-key/${ACCOUNT}/akiaq3egrw6jcexample, not none`));
+    expect(await verifyExecution(ARN, root, OWN, deps())).toEqual(refusal(`its input names credential access-key/${ACCOUNT}/akiaq3egrw6jcexample, not none`));
     describes({}, root);
-    expect(await verifyExecution(ARN, user, deps())).toEqual(refusal(`its input names credential none, not access-key/${ACCOUNT}/akiaq3egrw6jcexample`));
+    expect(await verifyExecution(ARN, user, OWN, deps())).toEqual(refusal(`its input names credential none, not access-key/${ACCOUNT}/akiaq3egrw6jcexample`));
   });
 
-  it('gives the mode the execution was started in, and none for anything else', async () => {
-    for (const [mode, expected] of [['enforce', 'enforce'], ['dry-run', 'dry-run'], ['yes', undefined], [null, undefined]] as const) {
+  it('gives the mode the execution was started in, when the invocation says the same', async () => {
+    for (const mode of ['enforce', 'dry-run'] as const) {
       describes({}, incident, mode);
-      const checked = await verifyExecution(ARN, incident, deps());
-      expect(checked).toMatchObject({ verified: true, playbook: 'compromised-ec2-instance' });
-      expect('inputMode' in checked ? checked.inputMode : undefined).toBe(expected);
-      if (expected === undefined) expect(checked).not.toHaveProperty('inputMode');
+      const checked = await verifyExecution(ARN, incident, { ...OWN, mode }, deps());
+      expect(checked).toMatchObject({ verified: true, playbook: 'compromised-ec2-instance', inputMode: mode });
+    }
+  });
+
+  // Review guard-review: the first guard run writes the execution's grant and later runs keep it, so
+  // an invocation that is not the execution's own guard step must not decide for it.
+  // DescribeExecution is eventually consistent (API reference): the guard, the first state of its
+  // execution, may ask before the execution it runs in is visible. Before review guard-review one
+  // ExecutionDoesNotExist answered evidence-only for good, and a real compromise was not contained.
+  it('reads again, after a short pause, an execution DescribeExecution does not know yet', async () => {
+    sfn.on(DescribeExecutionCommand)
+      .rejectsOnce(Object.assign(new Error('Execution Does Not Exist'), { name: 'ExecutionDoesNotExist' }))
+      .resolves({ executionArn: ARN, stateMachineArn: EXECUTION.stateMachineArn, status: 'RUNNING', startDate: new Date(), input: JSON.stringify({ incident, mode: 'enforce' }) });
+    expect(await verifyExecution(ARN, incident, OWN, deps())).toMatchObject({ verified: true });
+    expect(sfn.commandCalls(DescribeExecutionCommand).map((call) => call.args[0].input)).toEqual([{ executionArn: ARN }, { executionArn: ARN }]);
+    expect(pauses).toEqual([250]);
+  });
+
+  it('refuses an execution that is still unknown after three reads, and reads only once on any other refusal', async () => {
+    sfn.on(DescribeExecutionCommand).rejects(Object.assign(new Error('Execution Does Not Exist'), { name: 'ExecutionDoesNotExist' }));
+    expect(await verifyExecution(ARN, incident, OWN, deps())).toEqual(refusal('states:DescribeExecution answered ExecutionDoesNotExist'));
+    expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(3);
+    expect(pauses).toEqual([250, 750]);
+
+    sfn.reset();
+    pauses = [];
+    sfn.on(DescribeExecutionCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    expect(await verifyExecution(ARN, incident, OWN, deps())).toEqual(refusal('states:DescribeExecution answered AccessDeniedException'));
+    expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(1);
+    expect(pauses).toEqual([]);
+  });
+
+  it('refuses an execution whose input carries no mode its guard step could send', async () => {
+    const inputs = [...['yes', null, 'ENFORCE', 'enforce '].map((mode) => JSON.stringify({ incident, mode })), JSON.stringify({ incident })];
+    for (const input of inputs) {
+      sfn.reset();
+      describes({ input });
+      expect(await verifyExecution(ARN, incident, OWN, deps()), input.slice(-30)).toEqual(refusal('its input carries no mode its guard step could send, enforce or dry-run'));
+    }
+  });
+
+  it('ATTACK: refuses an invocation in dry-run for an execution started in enforce (its grant would lower the execution)', async () => {
+    describes({}, incident, 'enforce');
+    expect(await verifyExecution(ARN, incident, { ...OWN, mode: 'dry-run' }, deps())).toEqual(
+      refusal("this invocation says dry-run, but the execution was started in enforce: only the execution's own guard step, which sends its mode, may clear it"),
+    );
+    // Enforce for a dry-run execution changes nothing: the execution's mode is the ceiling (inputMode).
+    sfn.reset();
+    describes({}, incident, 'dry-run');
+    expect(await verifyExecution(ARN, incident, { ...OWN, mode: 'enforce' }, deps())).toMatchObject({ verified: true, inputMode: 'dry-run' });
+  });
+
+  it("ATTACK: refuses an invocation asking for an approval its playbook's rails do not require", async () => {
+    describes();
+    expect(await verifyExecution(ARN, incident, { ...OWN, requireApproval: true }, deps())).toEqual(
+      refusal("this invocation says requireApproval: true, but playbook compromised-ec2-instance says false: only the execution's own guard step, which sends its playbook's, may clear it"),
+    );
+    // Where the rails require it, the invocation's word does not matter: the rails decide.
+    const approving = { 'compromised-ec2-instance': { ...RAILS['compromised-ec2-instance'], approvalRequired: true } };
+    for (const requireApproval of [true, false]) {
+      expect(await verifyExecution(ARN, incident, { ...OWN, requireApproval }, deps({ rails: approving }))).toMatchObject({ verified: true });
     }
   });
 });

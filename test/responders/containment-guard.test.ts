@@ -448,11 +448,14 @@ describe('containment-guard: blast radius', () => {
 });
 
 describe('containment-guard: approval required by the playbook', () => {
+  /** The deployment's rails say the playbook requires approval; its guard step says so too (compile.ts). */
+  const approving = () => config({ rails: { ...RAILS, 'compromised-ec2-instance': { ...RAILS['compromised-ec2-instance'], approvalRequired: true } } });
+
   it('asks for approval and takes no slot when the playbook requires approval', async () => {
     describes(instance());
     slotsHold();
 
-    const { result } = await runGuard(incident, { requireApproval: true });
+    const { result } = await runGuard(incident, { requireApproval: true, config: approving() });
 
     expect(result.status).toBe('needs-approval');
     expect(readInputs()).toEqual([EXPECTED_READ]);
@@ -477,10 +480,83 @@ describe('containment-guard: approval required by the playbook', () => {
   it('still answers evidence-only for a protected instance: approval never overrides protection', async () => {
     describes(instance({ Tags: [{ Key: TAG_KEY, Value: 'true' }] }));
 
-    const { result } = await runGuard(incident, { requireApproval: true });
+    const { result } = await runGuard(incident, { requireApproval: true, config: approving() });
 
     expect(result.status).toBe('evidence-only');
     expect(ddb.calls()).toHaveLength(0);
+  });
+});
+
+// The grant is written once, by whichever guard run comes first, and a later run of the same
+// execution gets "its decision stands". Review guard-review: a caller with lambda:InvokeFunction on
+// the guard could invoke it for a real RUNNING execution before that execution's own guard step,
+// with `mode: dry-run` or `requireApproval: true`, and that decision became the execution's: the
+// real compromise was then "contained" in dry-run, or waited for a person. What the execution's own
+// guard step sends is known (its mode is the execution's, its requireApproval the playbook's
+// rails): any other invocation clears nothing and writes nothing.
+describe("containment-guard: an invocation that is not the execution's own guard step", () => {
+  const handler = () => createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(), grants, now: () => NOW });
+
+  it('ATTACK: invoked first in dry-run for an enforce execution, it writes no grant, and the execution still contains in enforce', async () => {
+    describes(instance());
+    slotsHold();
+    executionRuns(incident, 'enforce');
+
+    const preempted = await handler()({ incident, mode: 'dry-run', options: {}, execution: EXECUTION });
+    const own = await handler()({ incident, mode: 'enforce', options: {}, execution: EXECUTION });
+
+    // Before the fix: the execution's own run found the dry-run grant, `written: false`, and its steps stayed dry-run.
+    expect(own).toMatchObject({ status: 'proceed', mode: 'enforce', grant: { written: true, mode: 'enforce', status: 'proceed' } });
+    expect(grants.grants.get(EXECUTION.executionArn)).toMatchObject({ mode: 'enforce', status: 'proceed' });
+    expect(preempted).toMatchObject({ status: 'evidence-only', execution: { verified: false } });
+    expect(preempted.reasons[0]).toContain('this invocation says dry-run, but the execution was started in enforce');
+  });
+
+  it('ATTACK: invoked first asking for an approval the playbook does not require, it writes no grant, and the execution still contains at once', async () => {
+    describes(instance());
+    slotsHold();
+    executionRuns(incident, 'enforce');
+
+    const preempted = await handler()({ incident, mode: 'enforce', options: { requireApproval: true }, execution: EXECUTION });
+    const own = await handler()({ incident, mode: 'enforce', options: { requireApproval: false }, execution: EXECUTION });
+
+    // Before the fix: the execution's own run found the awaiting-approval grant and waited for a person.
+    expect(own).toMatchObject({ status: 'proceed', grant: { written: true, status: 'proceed' } });
+    expect(preempted).toMatchObject({ status: 'evidence-only', execution: { verified: false } });
+    expect(preempted.reasons[0]).toContain('this invocation says requireApproval: true, but playbook compromised-ec2-instance says false');
+  });
+
+  it('clears nothing for an execution whose input carries no mode its guard step could have sent', async () => {
+    describes(instance());
+    slotsHold();
+    for (const mode of [undefined, 'ENFORCE', 'enforce ']) {
+      sfn.reset();
+      sfn.on(DescribeExecutionCommand).resolves({
+        executionArn: EXECUTION.executionArn,
+        stateMachineArn: EXECUTION.stateMachineArn,
+        status: 'RUNNING',
+        startDate: NOW,
+        input: JSON.stringify({ incident, ...(mode !== undefined ? { mode } : {}), playbook: 'compromised-ec2-instance' }),
+      });
+      const result = await handler()({ incident, mode: 'enforce', options: {}, execution: EXECUTION });
+      expect(result, String(mode)).toMatchObject({ status: 'evidence-only', execution: { verified: false } });
+    }
+    expect(grants.grants.size).toBe(0);
+    expect(putInputs()).toHaveLength(0);
+  });
+
+  it("clears the execution's own guard step of a playbook that requires approval, and of a dry-run execution", async () => {
+    describes(instance());
+    slotsHold();
+    executionRuns(incident, 'dry-run');
+    const rails = { 'compromised-ec2-instance': { ...RAILS['compromised-ec2-instance'], approvalRequired: true } };
+    const result = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ rails }), grants, now: () => NOW })({
+      incident,
+      mode: 'dry-run',
+      options: { requireApproval: true },
+      execution: EXECUTION,
+    });
+    expect(result).toMatchObject({ status: 'needs-approval', mode: 'dry-run', execution: { verified: true }, grant: { written: true, mode: 'dry-run', status: 'awaiting-approval' } });
   });
 });
 
@@ -1208,6 +1284,36 @@ describe('containment-guard: a per-credential execution (contain-each-credential
     expect(grants.grants.size).toBe(0);
   });
 
+  // IAM compares the tag keys of users and roles whatever their case: a user tagged
+  // "Firebreak:Protected" carries the key firebreak:protected as IAM (and its
+  // aws:ResourceTag/<key> Deny) sees it. Before review guard-review the guard compared exactly,
+  // called such a user unprotected, took a blast-radius slot and cleared its credentials.
+  it('ATTACK: a user or role carrying the protected tag key in another case is protected, as IAM compares its keys, before any slot is taken', async () => {
+    slotsHold();
+    userTags({ 'Firebreak:Protected': 'payroll exports' });
+    const user = await runGuard(keyOf('data-loader'), { config: perCredential() });
+    expect(user.result).toMatchObject({ status: 'evidence-only', protected: true, protectedBy: 'credential-tag' });
+    expect(user.result.reasons.join(' ')).toContain('The user data-loader is protected: it carries the tag Firebreak:Protected="payroll exports" in IAM now');
+
+    roleTags('payments-role', { 'FIREBREAK:PROTECTED': '' });
+    const roleResult = await runGuard(role('payments-role'), { config: perCredential() });
+    expect(roleResult.result).toMatchObject({ status: 'evidence-only', protected: true, protectedBy: 'credential-tag' });
+
+    expect(ddb.calls()).toHaveLength(0);
+    expect(grants.grants.size).toBe(0);
+  });
+
+  it('keeps the game-day opt-in exact for IAM: a drill never reaches a user whose opt-in tag differs in case', async () => {
+    userTags({ 'Firebreak:GameDay-Target': 'true' });
+    const drill = { ...keyOf('ci-deployer'), gameDay: true };
+
+    const { result } = await runGuard(drill, { config: perCredential() });
+
+    expect(result.status).toBe('evidence-only');
+    expect(ddb.calls()).toHaveLength(0);
+    expect(grants.grants.size).toBe(0);
+  });
+
   it('refuses a protected role before any slot is taken', async () => {
     roleTags('payments-role', { [TAG_KEY]: '' });
 
@@ -1437,7 +1543,8 @@ describe('containment-guard: what its answer, its grant and its log say', () => 
     const dry = await handler({ environment: { FIREBREAK_MODE: 'dry-run' } })(payload());
     expect(dry.actions).toContainEqual(expect.objectContaining({ api: 'firebreak:blast-radius', target: ACCOUNT, outcome: 'observed', detail: `${preview} No slot taken (dry-run).` }));
     grants = new InMemoryGrantStore();
-    const approval = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config(), grants, now: () => NOW })({ ...payload(), options: { requireApproval: true } });
+    const rails = { 'compromised-ec2-instance': { ...RAILS['compromised-ec2-instance'], approvalRequired: true } };
+    const approval = await createContainmentGuardHandler({ clients: clientFactory(), logger: silentLogger, config: config({ rails }), grants, now: () => NOW })({ ...payload(), options: { requireApproval: true } });
     expect(approval.actions).toContainEqual(expect.objectContaining({ detail: `${preview} No slot taken (approval required).` }));
   });
 

@@ -76,6 +76,16 @@ describe('the refusals', () => {
     );
   });
 
+  it('ATTACK: protects a user or role whose protected tag key differs only in case, as IAM compares the keys of users and roles', () => {
+    const incident = { gameDay: false, key: 'gd-1' };
+    const keyed = { ...rails, protectedTagKey: 'firebreak:protected' };
+    expect(refusalByTags('user', 'ci-deployer', { 'Firebreak:Protected': 'yes' }, incident, false, keyed)).toBe(
+      'user ci-deployer carries the protected tag key firebreak:protected in IAM now (as Firebreak:Protected): never contained automatically',
+    );
+    expect(refusalByTags('role', 'payments-role', { 'FIREBREAK:PROTECTED': '' }, incident, false, keyed)).toContain('carries the protected tag key firebreak:protected');
+    expect(refusalByTags('role', 'payments-role', { 'firebreak:protected-later': '' }, incident, false, keyed)).toBeUndefined();
+  });
+
   it('asks for the game-day opt-in tag when either the grant or the incident says game day', () => {
     const optIn = { 'firebreak:gameday-target': 'true' };
     expect(refusalByTags('role', 'drill-role', {}, { gameDay: false, key: 'gd-1' }, true, rails)).toBe(

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SECURITY_TAGS } from '../../lib/contracts/security';
-import { carriesProtectedTagKey, gameDayForbids } from '../../lib/responders/tag-rules';
+import { carriesProtectedTagKey, gameDayForbids, protectedTagOf } from '../../lib/responders/tag-rules';
 
 const PROTECTED_KEY = 'security:do-not-contain';
 const OPT_IN = { [SECURITY_TAGS.gameDayTarget.key]: SECURITY_TAGS.gameDayTarget.value };
@@ -28,6 +28,25 @@ describe('carriesProtectedTagKey', () => {
   it("does not take a key every object inherits for a tag the principal carries", () => {
     expect(carriesProtectedTagKey({}, 'toString')).toBe(false);
     expect(carriesProtectedTagKey({}, '__proto__')).toBe(false);
+  });
+});
+
+describe('protectedTagOf', () => {
+  it('compares keys exactly for EC2, whose tag keys are case-sensitive', () => {
+    expect(protectedTagOf({ [PROTECTED_KEY]: 'yes' }, PROTECTED_KEY, 'case-sensitive')).toEqual({ key: PROTECTED_KEY, value: 'yes' });
+    expect(protectedTagOf({ 'Security:Do-Not-Contain': 'yes' }, PROTECTED_KEY, 'case-sensitive')).toBeUndefined();
+  });
+
+  it('ATTACK: finds the key whatever its case for IAM users and roles, whose keys IAM compares regardless of case', () => {
+    expect(protectedTagOf({ 'Security:Do-Not-Contain': 'yes' }, PROTECTED_KEY, 'case-insensitive')).toEqual({ key: 'Security:Do-Not-Contain', value: 'yes' });
+    expect(protectedTagOf({ 'SECURITY:DO-NOT-CONTAIN': '' }, PROTECTED_KEY, 'case-insensitive')).toEqual({ key: 'SECURITY:DO-NOT-CONTAIN', value: '' });
+    expect(carriesProtectedTagKey({ 'Security:Do-Not-Contain': 'yes' }, PROTECTED_KEY, 'case-insensitive')).toBe(true);
+  });
+
+  it('never matches another key, nor a key every object inherits', () => {
+    expect(protectedTagOf({ 'security:do-not-contain-later': 'yes', team: PROTECTED_KEY }, PROTECTED_KEY, 'case-insensitive')).toBeUndefined();
+    expect(protectedTagOf({}, 'toString', 'case-insensitive')).toBeUndefined();
+    expect(protectedTagOf({}, '__proto__', 'case-insensitive')).toBeUndefined();
   });
 });
 
