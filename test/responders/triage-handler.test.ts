@@ -85,6 +85,22 @@ describe('createTriageHandler', () => {
     expect(await triageOf('GuardDuty finding 9f8e7d6c (forwarded as text)')).toMatchObject({ outcome: 'invalid', kept: 'GuardDuty finding 9f8e7d6c (forwarded as text)' });
   });
 
+  it('starts no instance playbook for an alarm on a custom metric: its data is whatever a PutMetricData caller wrote', async () => {
+    // web-2's own memory alarm (CWAgent namespace), driven to ALARM by data an attacker on another
+    // instance pushed with the CloudWatch agent's PutMetricData: before, cloudwatch-instance-alarm
+    // started on web-2 (a snapshot; an instance quarantine where a team added it, as the playbook
+    // suggests).
+    const event = JSON.parse(readFileSync('test/fixtures/events/cloudwatch-alarm-metric-math-two-instances.json', 'utf8')) as {
+      detail: { configuration: { metrics: unknown[] } };
+    };
+    event.detail.configuration.metrics = [
+      { id: 'm1', metricStat: { metric: { namespace: 'CWAgent', name: 'mem_used_percent', dimensions: { InstanceId: 'i-0aaaa1111bbbb2222' } }, period: 60, stat: 'Average' }, returnData: true },
+    ];
+    const answer = await triageOf(event);
+    expect(answer).toMatchObject({ outcome: 'alert-only', playbook: null, executionName: null });
+    expect(answer.incident?.resource).toEqual({ kind: 'none' });
+  });
+
   it('answers an event with thousands of refused fields within its budget: the first issues and a count of the rest', async () => {
     // 10 KB of JSON: 4,000 network interfaces that are not objects, each its own parse issue. Every
     // issue in the answer made it 440 KB, past Step Functions' 256 KiB: States.DataLimitExceeded at
